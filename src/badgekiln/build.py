@@ -1,0 +1,163 @@
+"""Validated project → :class:`~badgekiln.site.SitePlan`. Reads like a table of contents.
+
+``build()`` gathers every artifact of the site (two-phase, as Pelican does: plan everything,
+then the writer alone touches disk). Each helper makes one kind of artifact.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from importlib import resources
+from pathlib import Path
+
+from . import baking, context, hosting, ob2, urls
+from .config import SiteConfig
+from .jsonout import dumps_hosted
+from .ledger import Ledger
+from .models import Award, BadgeClass, Project, Recipient
+from .render import Renderer
+from .site import SitePlan
+
+ASSET_SUFFIXES = {".png", ".svg", ".jpg", ".jpeg", ".webp", ".gif", ".ico"}
+
+
+@dataclass(frozen=True)
+class BuildInputs:
+    """Everything a build reads besides the project itself."""
+
+    config: SiteConfig
+    project: Project
+    ledger: Ledger
+    source: Path
+    today: date
+
+
+def build(inputs: BuildInputs, renderer: Renderer) -> SitePlan:
+    """Plan every file of the site."""
+    plan = SitePlan()
+    add_static_files(plan, inputs)
+    add_issuer(plan, inputs)
+    for badge in inputs.project.badges.values():
+        add_badge_class(plan, inputs, renderer, badge)
+    for recipient in inputs.project.recipients:
+        for award in recipient.awards:
+            add_award(plan, inputs, renderer, recipient, award)
+    add_revocation_list(plan, inputs)
+    add_site_pages(plan, inputs, renderer)
+    hosting.add_hosting_files(plan, inputs.config)
+    return plan
+
+
+def add_static_files(plan: SitePlan, inputs: BuildInputs) -> None:
+    """The stylesheet (with the site's accent colour), the script and site_src/assets/."""
+    static = resources.files("badgekiln") / "static"
+    css = f":root {{ --accent: {inputs.config.accent_color}; }}\n".encode() + (static / "badgekiln.css").read_bytes()
+    plan.add("assets/badgekiln.css", css)
+    plan.add("assets/badgekiln.js", (static / "badgekiln.js").read_bytes())
+    assets = inputs.source / "site_src" / "assets"
+    if assets.is_dir():
+        for path in sorted(assets.rglob("*")):
+            if path.is_file() and not path.is_symlink() and path.suffix.lower() in ASSET_SUFFIXES:
+                plan.add(urls.asset(path.relative_to(assets).as_posix()), path.read_bytes())
+
+
+def add_issuer(plan: SitePlan, inputs: BuildInputs) -> None:
+    """The OB 2.0 issuer Profile."""
+    profile = ob2.issuer_profile(inputs.config, with_revocation_list=True)
+    plan.add(urls.ISSUER, dumps_hosted(profile))
+
+
+def add_badge_class(plan: SitePlan, inputs: BuildInputs, renderer: Renderer, badge: BadgeClass) -> None:
+    """A badge class: OB 2.0 BadgeClass, its image and its page."""
+    config = inputs.config
+    plan.add(urls.badge_json(badge.slug), dumps_hosted(ob2.badge_class(config, badge)))
+    plan.add(urls.badge_image(badge.slug, badge.image), _badge_image(inputs, badge))
+    page = urls.badge_dir(badge.slug)
+    plan.add(page + "index.html", renderer.render(
+        "badge.html",
+        site=context.site_context(config, inputs.project),
+        meta=context.meta(config, page, f"{badge.name} · {config.issuer.name}", badge.description,
+                          urls.badge_image(badge.slug, badge.image),
+                          [{"type": "application/ld+json", "href": config.url(urls.badge_json(badge.slug)),
+                            "title": "Open Badges 2.0 BadgeClass"}]),
+        root=urls.relative(page, ""),
+        issuer=context.issuer_context(config),
+        badge=context.badge_context(badge),
+    ))
+
+
+def _badge_image(inputs: BuildInputs, badge: BadgeClass) -> bytes:
+    return (inputs.source / "site_src" / badge.image).read_bytes()
+
+
+def add_award(plan: SitePlan, inputs: BuildInputs, renderer: Renderer, recipient: Recipient, award: Award) -> None:
+    """One award: hosted assertion, baked image and permanent page."""
+    config = inputs.config
+    badge = inputs.project.badges[award.badge]
+    assertion = ob2.assertion(config, badge, recipient, award)
+    assertion_bytes = dumps_hosted(assertion)
+    plan.add(urls.assertion_json(award.id), assertion_bytes)
+    plan.add(urls.baked_ob2(award.id, badge.image), _bake_ob2(inputs, badge, award, assertion_bytes))
+    page = urls.award_dir(award.id)
+    earner = recipient.public_name
+    title = f"{badge.name} · {earner}" if earner else badge.name
+    plan.add(page + "index.html", renderer.render(
+        "award.html",
+        site=context.site_context(config, inputs.project),
+        meta=context.meta(config, page, title, f"{config.issuer.name} awarded this badge: {badge.description}",
+                          urls.badge_image(badge.slug, badge.image),
+                          [{"type": "application/ld+json", "href": config.url(urls.assertion_json(award.id)),
+                            "title": "Open Badges 2.0 assertion"}]),
+        root=urls.relative(page, ""),
+        issuer=context.issuer_context(config),
+        badge=context.badge_context(badge),
+        award=context.award_context(config, badge, recipient, award, inputs.today, signed=False, has_ob3=False),
+    ))
+
+
+def _bake_ob2(inputs: BuildInputs, badge: BadgeClass, award: Award, assertion_bytes: bytes) -> bytes:
+    image = _badge_image(inputs, badge)
+    text = assertion_bytes.decode("utf-8")
+    if badge.image.lower().endswith(".png"):
+        return baking.bake_png(image, text, keyword="openbadges")
+    return baking.bake_svg(image, assertion_json=text, verify=inputs.config.url(urls.assertion_json(award.id)))
+
+
+def add_revocation_list(plan: SitePlan, inputs: BuildInputs) -> None:
+    """The OB 2.0 RevocationList of every revoked award."""
+    revoked = [(ob2.signed_urn(inputs.config, a.id), a.revoked.reason)
+               for a in inputs.project.awards if a.revoked is not None]
+    plan.add(urls.REVOCATION_LIST, dumps_hosted(ob2.revocation_list(inputs.config, revoked)))
+
+
+def add_site_pages(plan: SitePlan, inputs: BuildInputs, renderer: Renderer) -> None:
+    """Home page with the catalogue, extra pages, 404 and sitemap."""
+    config, project = inputs.config, inputs.project
+    site = context.site_context(config, project)
+    counts: dict[str, int] = {}
+    for award in project.awards:
+        counts[award.badge] = counts.get(award.badge, 0) + 1
+    badges = [dict(context.badge_context(b), count=counts.get(b.slug, 0))
+              for b in sorted(project.badges.values(), key=lambda b: b.name.casefold())]
+    plan.add("index.html", renderer.render(
+        "index.html", site=site, root="",
+        meta=context.meta(config, "", config.title, config.issuer.description or config.title, site["logo"],
+                          [{"type": "application/ld+json", "href": config.url(urls.ISSUER), "title": "Issuer profile"}]),
+        issuer=context.issuer_context(config), badges=badges,
+    ))
+    for page in project.pages:
+        path = urls.page(page.slug)
+        plan.add(path + "index.html", renderer.render(
+            "page.html", site=site, root=urls.relative(path, ""),
+            meta=context.meta(config, path, f"{page.title} · {config.issuer.name}", page.description or page.title),
+            page=context.page_context(page),
+        ))
+    plan.add("404.html", renderer.render(
+        "404.html", site=site, root=config.base_path,
+        meta=context.meta(config, "404.html", "Page not found", "There is no page at this address."),
+    ))
+    pages = [""] + [urls.badge_dir(s) for s in sorted(project.badges)]
+    pages += [urls.page(p.slug) for p in project.pages]
+    # Award pages are not listed: earners choose where to share them.
+    plan.add("sitemap.xml", renderer.render("sitemap.xml", urls=[config.url(p) for p in pages]))

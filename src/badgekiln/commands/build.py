@@ -1,0 +1,90 @@
+"""``badgekiln build``: load, validate, plan, write atomically, then pin new award ids."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import jinja2
+
+from .. import ledger as ledger_mod
+from ..build import BuildInputs, build
+from ..config import source_paths
+from ..errors import ConfigError, Diagnostic, SourceLocation, ValidationFailed
+from ..records import atomic_write_text, pin_award_ids
+from ..render import Renderer
+from ..site import check_output_dir, write_site
+from ..validate import Loaded, load_project
+
+
+@dataclass
+class BuildResult:
+    """What a build did, for the command line to report."""
+
+    output: Path
+    files: int
+    written: int
+    linked: int
+    warnings: tuple[Diagnostic, ...]
+    pinned: dict[str, list[str]] = field(default_factory=dict)  # recipient file → ids pinned
+    ledger_added: int = 0
+
+
+def prepare(source: Path, *, base_url: str | None, today: date, frozen: bool) -> tuple[Loaded, ledger_mod.Ledger, ledger_mod.Ledger]:
+    """Load and validate the sources and reconcile the ledger; raise ValidationFailed on errors."""
+    loaded = load_project(source, base_url=base_url, today=today)
+    diagnostics: list[Diagnostic] = list(loaded.warnings)
+    path = source_paths(source)["ledger"]
+    old = ledger_mod.read_ledger(path, diagnostics)
+    new = ledger_mod.reconcile(old, loaded.project.awards, diagnostics)
+    if frozen:
+        for award in loaded.project.awards:
+            if not award.id_pinned:
+                diagnostics.append(Diagnostic(
+                    "error", "unpinned-id", f"this award has no 'id' yet (it would get {award.id})", award.location,
+                    "run 'python build.py' locally, which writes the ids and site_src/awards.lock, and commit them"))
+        if len(new.entries) != len(old.entries):
+            diagnostics.append(Diagnostic("error", "ledger-stale", "site_src/awards.lock does not list every award",
+                                          SourceLocation(ledger_mod.REL),
+                                          "run 'python build.py' locally and commit site_src/awards.lock"))
+    if any(d.is_error for d in diagnostics):
+        raise ValidationFailed(diagnostics)
+    return loaded, old, new
+
+
+def run_build(source: Path, output: Path, *, base_url: str | None, today: date, frozen: bool = False) -> BuildResult:
+    """Build the site from ``source`` into ``output``."""
+    source = source.resolve()
+    loaded, old_ledger, new_ledger = prepare(source, base_url=base_url, today=today, frozen=frozen)
+    check_output_dir(output, source)
+    renderer = Renderer(source_paths(source)["templates"])
+    inputs = BuildInputs(config=loaded.config, project=loaded.project, ledger=new_ledger, source=source, today=today)
+    try:
+        plan = build(inputs, renderer)
+    except jinja2.TemplateSyntaxError as exc:
+        where = SourceLocation(f"templates/{exc.name}" if exc.name else "templates", exc.lineno or 0)
+        raise ConfigError(f"{where}: template error: {exc.message}") from None
+    except jinja2.TemplateError as exc:
+        raise ConfigError(f"template error: {exc}") from None
+    counts = write_site(plan, output)
+    result = BuildResult(output=output, files=len(plan.files), written=counts["written"], linked=counts["linked"],
+                         warnings=loaded.warnings)
+    if not frozen:
+        result.pinned = _pin_ids(source, loaded)
+        if new_ledger.entries != old_ledger.entries:
+            atomic_write_text(source_paths(source)["ledger"], new_ledger.to_text())
+            result.ledger_added = len(new_ledger.entries) - len(old_ledger.entries)
+    return result
+
+
+def _pin_ids(source: Path, loaded: Loaded) -> dict[str, list[str]]:
+    """Write derived ids into the recipient files that lack them."""
+    pinned: dict[str, list[str]] = {}
+    for recipient in loaded.project.recipients:
+        pins = [(a.location, a.id) for a in recipient.awards if not a.id_pinned]
+        if pins:
+            rel = recipient.location.path
+            pin_award_ids(source / rel, rel, pins)
+            pinned[rel] = [award_id for _, award_id in pins]
+    return pinned

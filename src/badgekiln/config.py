@@ -1,0 +1,151 @@
+"""Site settings: ``site_src/site.yaml`` plus command-line overrides."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote, urlsplit
+
+from .errors import Diagnostic, SourceLocation
+from .fields import Fields, is_web_url
+from .models import Issuer
+
+COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
+LANG_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    """Validated site settings. ``base_url`` always ends with ``/``."""
+
+    base_url: str
+    issuer: Issuer
+    title: str
+    language: str = "en"
+    accent_color: str = "#1f5f8b"
+    linkedin_organization_id: str | None = None
+    footer: str = ""
+
+    def url(self, path: str = "") -> str:
+        """The absolute URL of ``path`` (relative POSIX path inside the site)."""
+        return self.base_url + path
+
+    @property
+    def base_path(self) -> str:
+        """The URL path of the site root, e.g. ``/`` or ``/badges/``."""
+        return urlsplit(self.base_url).path or "/"
+
+    @property
+    def did(self) -> str:
+        """The site's ``did:web`` identifier (sub-paths become ``:``-separated segments)."""
+        parts = urlsplit(self.base_url)
+        host = parts.hostname or ""
+        if parts.port:
+            host += "%3A" + str(parts.port)
+        segments = [quote(s, safe="") for s in parts.path.split("/") if s]
+        return ":".join(["did", "web", host, *segments])
+
+    @property
+    def did_document_path(self) -> str:
+        """Where the DID document lives, relative to the site root."""
+        return "did.json" if self.base_path != "/" else ".well-known/did.json"
+
+
+def normalize_base_url(value: str) -> str:
+    """Lower-case scheme and host, and exactly one trailing slash."""
+    parts = urlsplit(value)
+    netloc = parts.netloc.lower()
+    path = parts.path or "/"
+    if not path.endswith("/"):
+        path += "/"
+    return f"{parts.scheme.lower()}://{netloc}{path}"
+
+
+def read_site_config(data, rel: str, diagnostics: list[Diagnostic], *, base_url_override: str | None) -> SiteConfig | None:
+    """Build a SiteConfig from the parsed ``site.yaml``; problems go to ``diagnostics``."""
+    fields = Fields(data, SourceLocation(rel, 1, 1), diagnostics, "site.yaml")
+    base_url = fields.text("base_url", required=base_url_override is None, single_line=True)
+    if base_url_override is not None:
+        base_url = base_url_override
+        where = SourceLocation("--base-url")
+    else:
+        where = fields.where("base_url")
+    if base_url is not None:
+        base_url = _check_base_url(base_url, where, fields)
+    issuer = _read_issuer(fields)
+    title = fields.text("title", single_line=True, max_len=200)
+    language = fields.text("language", single_line=True) or "en"
+    if not LANG_RE.match(language):
+        fields.error("bad-language", f"'language' must be a language tag such as en or en-GB, not {language!r}",
+                     fields.where("language"))
+    color = fields.text("accent_color", single_line=True) or "#1f5f8b"
+    if not COLOR_RE.match(color):
+        fields.error("bad-color", f"'accent_color' must be a colour written #rrggbb, not {color!r}", fields.where("accent_color"))
+        color = "#1f5f8b"
+    linkedin = fields.text("linkedin_organization_id", single_line=True)
+    if linkedin is not None and not linkedin.isdigit():
+        fields.error("bad-linkedin-id", "'linkedin_organization_id' must be the number in your LinkedIn company page's admin URL",
+                     fields.where("linkedin_organization_id"))
+        linkedin = None
+    footer = fields.text("footer", max_len=2000) or ""
+    fields.raw("keys")  # read by keys.py
+    fields.finish()
+    if base_url is None or issuer is None:
+        return None
+    return SiteConfig(
+        base_url=base_url,
+        issuer=issuer,
+        title=title or f"{issuer.name} badges",
+        language=language,
+        accent_color=color.lower(),
+        linkedin_organization_id=linkedin,
+        footer=footer,
+    )
+
+
+def _check_base_url(value: str, where: SourceLocation, fields: Fields) -> str | None:
+    if not is_web_url(value):
+        fields.error("bad-url", f"'base_url' must be an absolute https URL, not {value!r}", where,
+                     "for example https://badges.example.org/ or https://org.github.io/badges/")
+        return None
+    parts = urlsplit(value)
+    if parts.query or parts.fragment:
+        fields.error("bad-url", "'base_url' must not have a query or fragment", where)
+        return None
+    if parts.scheme != "https" and parts.hostname not in LOOPBACK_HOSTS:
+        fields.warning("insecure-base-url", f"'base_url' {value!r} is not https; verifiers and wallets expect https",
+                       where, "use https:// (GitHub Pages, Netlify and S3+CloudFront all serve https)")
+    return normalize_base_url(value)
+
+
+def _read_issuer(fields: Fields) -> Issuer | None:
+    data = fields.raw("issuer", required=True)
+    if data is None:
+        return None
+    sub = Fields(data, fields.where("issuer"), fields.diagnostics, "issuer")
+    name = sub.text("name", required=True, single_line=True, max_len=200)
+    url = sub.url("url", required=True)
+    email = sub.email("email", required=True)
+    description = sub.text("description") or ""
+    image = sub.text("image", single_line=True)
+    telephone = sub.text("telephone", single_line=True, max_len=40)
+    sub.finish()
+    if not (name and url and email):
+        return None
+    return Issuer(name=name, url=url, email=email, description=description, image=image, telephone=telephone)
+
+
+def source_paths(source: Path) -> dict[str, Path]:
+    """The folders and files of a site below ``source``."""
+    return {
+        "site_yaml": source / "site_src" / "site.yaml",
+        "site_src": source / "site_src",
+        "badges": source / "badges",
+        "recipients": source / "recipients",
+        "pages": source / "site_src" / "pages",
+        "templates": source / "templates",
+        "keys": source / "site_src" / "keys",
+        "ledger": source / "site_src" / "awards.lock",
+    }

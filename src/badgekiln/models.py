@@ -1,0 +1,167 @@
+"""The validated model of a badge site: pure, frozen values.
+
+Nothing here does IO or reads the clock. ``validate`` builds these from the sources; everything
+downstream (OB 2.0, OB 3.0, pages) reads only these.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from datetime import date
+
+from .errors import SourceLocation
+
+
+@dataclass(frozen=True)
+class Issuer:
+    """The organisation that issues the badges."""
+
+    name: str
+    url: str
+    email: str
+    description: str = ""
+    image: str | None = None  # path relative to site_src/
+    telephone: str | None = None
+
+
+@dataclass(frozen=True)
+class Alignment:
+    """An alignment of a badge class to a framework, standard or role."""
+
+    name: str
+    url: str
+    framework: str | None = None
+    code: str | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class Duration:
+    """An ISO 8601 calendar duration of years, months and days (``P3Y``, ``P18M``, ``P90D``)."""
+
+    years: int = 0
+    months: int = 0
+    days: int = 0
+    text: str = ""
+
+    def after(self, start: date) -> date:
+        """The date this long after ``start``; 29 February clamps to 28 February."""
+        from datetime import timedelta
+        import calendar
+
+        month_index = start.month - 1 + self.months + 12 * self.years
+        year, month = start.year + month_index // 12, month_index % 12 + 1
+        day = min(start.day, calendar.monthrange(year, month)[1])
+        return date(year, month, day) + timedelta(days=self.days)
+
+
+@dataclass(frozen=True)
+class BadgeClass:
+    """One kind of badge (``badges/<slug>.yaml``)."""
+
+    slug: str
+    name: str
+    description: str
+    image: str  # path relative to site_src/
+    criteria: str  # Markdown
+    tags: tuple[str, ...] = ()
+    valid_for: Duration | None = None
+    alignment: tuple[Alignment, ...] = ()
+    achievement_type: str | None = None
+    location: SourceLocation | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Evidence supporting an award."""
+
+    url: str | None = None
+    narrative: str | None = None
+    name: str | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class Revocation:
+    """The revocation of an award: when and why."""
+
+    on: date
+    reason: str
+
+
+@dataclass(frozen=True)
+class Award:
+    """One badge awarded to one recipient. ``id`` is permanent and names its URLs."""
+
+    id: str
+    badge: str  # slug of a BadgeClass
+    recipient: str  # slug of a Recipient
+    issued_on: date
+    expires: date | None = None
+    narrative: str | None = None
+    evidence: tuple[Evidence, ...] = ()
+    revoked: Revocation | None = None
+    id_pinned: bool = True  # False when the id was assigned by this build
+    location: SourceLocation | None = field(default=None, compare=False)
+
+    def is_expired(self, at: date) -> bool:
+        """True when the award has an expiry date on or before ``at``."""
+        return self.expires is not None and self.expires <= at
+
+    def status(self, at: date) -> str:
+        """``revoked``, ``expired`` or ``valid`` as of ``at``."""
+        if self.revoked is not None:
+            return "revoked"
+        return "expired" if self.is_expired(at) else "valid"
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """A person who earned badges (``recipients/<slug>.yaml``). The email is never published."""
+
+    slug: str
+    name: str
+    email: str  # normalised: trimmed and lower-cased
+    show_name: bool = True
+    awards: tuple[Award, ...] = ()
+    location: SourceLocation | None = field(default=None, compare=False)
+
+    @property
+    def public_name(self) -> str | None:
+        """The name to publish, or None when the earner chose not to show it."""
+        return self.name if self.show_name else None
+
+
+@dataclass(frozen=True)
+class Page:
+    """An extra page from ``site_src/pages/<slug>.md``."""
+
+    slug: str
+    title: str
+    body: str  # Markdown
+    order: int = 100
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Project:
+    """Everything the sources say, validated."""
+
+    issuer: Issuer
+    badges: dict[str, BadgeClass]
+    recipients: tuple[Recipient, ...]
+    pages: tuple[Page, ...] = ()
+
+    @cached_property
+    def awards(self) -> tuple[Award, ...]:
+        """Every award of every recipient, ordered by id."""
+        return tuple(sorted((a for r in self.recipients for a in r.awards), key=lambda a: a.id))
+
+    @cached_property
+    def _recipients_by_slug(self) -> dict[str, Recipient]:
+        return {r.slug: r for r in self.recipients}
+
+    def recipient(self, slug: str) -> Recipient:
+        """The recipient with this slug."""
+        return self._recipients_by_slug[slug]

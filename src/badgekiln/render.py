@@ -1,0 +1,83 @@
+"""HTML pages from Jinja2 templates.
+
+Autoescape is on for every template and undefined names are errors. A file in the site's
+``templates/`` folder overrides the built-in template of the same name, and an override can
+still extend the original as ``"!builtin/<name>"`` (the Pelican way).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import jinja2
+import segno
+from markupsafe import Markup
+
+from .jsonout import dumps_script
+from .markdown import render_markdown
+
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December")
+
+
+def long_date(day: date | None) -> str:
+    """``1 March 2026``: unambiguous in every locale, and independent of the machine's locale."""
+    if day is None:
+        return ""
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+def qr_svg(url: str) -> Markup:
+    """An inline SVG QR code of ``url`` (made here from the URL alone, so it is safe markup)."""
+    code = segno.make(url, error="m", micro=False)
+    svg = code.svg_inline(scale=4, border=2, dark="#000", light="#fff", omitsize=False)
+    return Markup(svg.replace("<svg ", '<svg role="img" aria-label="QR code of this page" ', 1))
+
+
+def make_environment(templates_dir: Path | None) -> jinja2.Environment:
+    """The Jinja2 environment: the site's ``templates/`` first, then the built-in templates."""
+    builtin = jinja2.PackageLoader("badgekiln", "templates")
+    loaders: list[jinja2.BaseLoader] = []
+    if templates_dir is not None and templates_dir.is_dir():
+        loaders.append(jinja2.FileSystemLoader(str(templates_dir)))
+    loaders.append(builtin)
+    loaders.append(jinja2.PrefixLoader({"!builtin": builtin}))
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders),
+        autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True, default=True),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["markdown"] = render_markdown
+    env.filters["long_date"] = long_date
+    env.filters["tojson_script"] = lambda data: Markup(dumps_script(data))
+    env.globals["qr_svg"] = qr_svg
+    return env
+
+
+class Renderer:
+    """Renders named templates with a context; one per build."""
+
+    def __init__(self, templates_dir: Path | None):
+        self.env = make_environment(templates_dir)
+        self._cache: dict[str, jinja2.Template] = {}
+
+    def render(self, name: str, **context) -> bytes:
+        """Render template ``name`` to UTF-8 bytes."""
+        template = self._cache.get(name)
+        if template is None:
+            template = self._cache[name] = self.env.get_template(name)
+        return template.render(**context).encode("utf-8")
+
+    def template_sources(self) -> dict[str, str]:
+        """Name → source text of every template in use (for cache keys)."""
+        result = {}
+        for name in sorted(self.env.list_templates()):
+            if name.startswith("!builtin/"):
+                continue
+            source, _, _ = self.env.loader.get_source(self.env, name)
+            result[name] = source
+        return result

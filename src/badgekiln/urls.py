@@ -1,0 +1,91 @@
+"""The site's URL scheme: where every published thing lives, relative to the site root.
+
+These paths are a public promise. Once a site is published, verifiers, wallets, LinkedIn posts
+and printed QR codes point at them, so they must never change. Change nothing here without a
+redirect plan.
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+
+ISSUER = "issuer.json"
+REVOCATION_LIST = "revocations.json"
+STATUS_LIST = "status/revocation.json"
+JWKS = "keys/jwks.json"
+
+
+def badge_dir(slug: str) -> str:
+    """Folder of a badge class."""
+    return f"badges/{slug}/"
+
+
+def badge_json(slug: str) -> str:
+    """OB 2.0 BadgeClass."""
+    return f"badges/{slug}/badge.json"
+
+
+def achievement_json(slug: str) -> str:
+    """OB 3.0 Achievement."""
+    return f"badges/{slug}/achievement.json"
+
+
+def badge_image(slug: str, source_image: str) -> str:
+    """The badge class image, unbaked, with the source file's extension."""
+    return f"badges/{slug}/image{PurePosixPath(source_image).suffix.lower()}"
+
+
+def award_dir(award_id: str) -> str:
+    """Folder of an award: its permanent page."""
+    return f"awards/{award_id}/"
+
+
+def assertion_json(award_id: str) -> str:
+    """OB 2.0 hosted Assertion."""
+    return f"awards/{award_id}/assertion.json"
+
+
+def assertion_jws(award_id: str) -> str:
+    """OB 2.0 signed Assertion (JWS compact)."""
+    return f"awards/{award_id}/assertion.jws"
+
+
+def credential_json(award_id: str) -> str:
+    """OB 3.0 credential with an embedded eddsa-rdfc-2022 proof."""
+    return f"awards/{award_id}/credential.json"
+
+
+def credential_jwt(award_id: str) -> str:
+    """OB 3.0 credential as a VC-JWT."""
+    return f"awards/{award_id}/credential.jwt"
+
+
+def baked_ob2(award_id: str, source_image: str) -> str:
+    """Badge image baked with the OB 2.0 hosted assertion."""
+    return f"awards/{award_id}/badge{PurePosixPath(source_image).suffix.lower()}"
+
+
+def baked_ob3(award_id: str, source_image: str) -> str:
+    """Badge image baked with the OB 3.0 credential."""
+    return f"awards/{award_id}/credential{PurePosixPath(source_image).suffix.lower()}"
+
+
+def key_json(key_id: str) -> str:
+    """OB 2.0 CryptographicKey of one key."""
+    return f"keys/{key_id}.json"
+
+
+def page(slug: str) -> str:
+    """An extra page from site_src/pages/."""
+    return f"pages/{slug}/"
+
+
+def asset(rel: str) -> str:
+    """A file copied from site_src/ (logo, images)."""
+    return f"assets/{PurePosixPath(rel).as_posix().removeprefix('assets/')}"
+
+
+def relative(from_dir: str, target: str) -> str:
+    """A relative link from the folder ``from_dir`` (ends in '/' or is '') to ``target``."""
+    depth = from_dir.count("/")
+    return "../" * depth + target if target or depth else "./"

@@ -1,0 +1,293 @@
+"""Sources to a validated :class:`~badgekiln.models.Project`, reporting every problem at once.
+
+``load_project`` reads ``site.yaml``, every ``badges/*.yaml``, ``recipients/*.yaml`` and
+``site_src/pages/*.md``, checks types, identifiers, dates, cross-references and duplicates, and
+raises one :class:`~badgekiln.errors.ValidationFailed` listing all the errors. Warnings are
+returned beside the project.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from . import ids
+from .config import SiteConfig, read_site_config, source_paths
+from .errors import Diagnostic, SourceError, SourceLocation, ValidationFailed
+from .fields import AWARD_ID_RE, SLUG_RE, Fields, did_you_mean
+from .loading import load_markdown_page, load_yaml
+from .models import Alignment, Award, BadgeClass, Evidence, Page, Project, Recipient, Revocation
+
+IMAGE_TYPES = {".png": b"\x89PNG\r\n\x1a\n", ".svg": None}
+MAX_IMAGE_BYTES = 2 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """The result of a successful validation."""
+
+    config: SiteConfig
+    project: Project
+    warnings: tuple[Diagnostic, ...]
+
+
+def load_project(source: Path, *, base_url: str | None = None, today: date | None = None) -> Loaded:
+    """Read and validate every source file below ``source``.
+
+    Raises:
+        ValidationFailed: with every error found (and the warnings).
+    """
+    source = source.resolve()
+    paths = source_paths(source)
+    diagnostics: list[Diagnostic] = []
+    config = _load_config(source, paths, diagnostics, base_url)
+    badges = _load_badges(source, paths, diagnostics)
+    recipients = _load_recipients(source, paths, diagnostics, badges, today)
+    pages = _load_pages(source, paths, diagnostics)
+    _check_duplicates(recipients, diagnostics)
+    errors = [d for d in diagnostics if d.is_error]
+    if errors or config is None:
+        raise ValidationFailed(diagnostics)
+    project = Project(issuer=config.issuer, badges=badges, recipients=tuple(recipients), pages=tuple(pages))
+    return Loaded(config=config, project=project, warnings=tuple(sorted(diagnostics, key=Diagnostic.sort_key)))
+
+
+def _parse(path: Path, source: Path, diagnostics: list[Diagnostic]) -> Any:
+    try:
+        return load_yaml(path, source)
+    except SourceError as exc:
+        diagnostics.append(exc.diagnostic)
+        return None
+
+
+def _yaml_files(folder: Path, source: Path, diagnostics: list[Diagnostic], what: str) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    found = []
+    for path in sorted(folder.iterdir()):
+        rel = path.relative_to(source).as_posix()
+        if path.suffix == ".yml":
+            diagnostics.append(Diagnostic("error", "bad-extension", f"{what} files end in .yaml, not .yml",
+                                          SourceLocation(rel), f"rename it to {path.stem}.yaml"))
+        elif path.suffix == ".yaml":
+            if not SLUG_RE.match(path.stem):
+                diagnostics.append(Diagnostic("error", "bad-file-name",
+                                              f"the file name {path.name!r} is not a valid slug",
+                                              SourceLocation(rel), "use only a-z, 0-9 and '-' in file names"))
+            else:
+                found.append(path)
+    return found
+
+
+def _load_config(source: Path, paths, diagnostics, base_url) -> SiteConfig | None:
+    site_yaml = paths["site_yaml"]
+    if not site_yaml.is_file():
+        diagnostics.append(Diagnostic("error", "missing-file", "site_src/site.yaml is missing",
+                                      SourceLocation("site_src/site.yaml"), "run 'badgekiln init' to create a starter site"))
+        return None
+    doc = _parse(site_yaml, source, diagnostics)
+    if doc is None:
+        return None
+    config = read_site_config(doc.data, doc.rel, diagnostics, base_url_override=base_url)
+    if config is not None and config.issuer.image:
+        issuer = doc.data.get("issuer")
+        where = getattr(issuer, "value_locations", {}).get("image", doc.location)
+        _check_image(source, config.issuer.image, where, diagnostics)
+    return config
+
+
+def _load_badges(source: Path, paths, diagnostics) -> dict[str, BadgeClass]:
+    badges: dict[str, BadgeClass] = {}
+    for path in _yaml_files(paths["badges"], source, diagnostics, "badge"):
+        doc = _parse(path, source, diagnostics)
+        if doc is None:
+            continue
+        fields = Fields(doc.data, doc.location, diagnostics, f"badge {path.stem!r}")
+        name = fields.text("name", required=True, single_line=True, max_len=200)
+        description = fields.text("description", required=True, max_len=2000)
+        image = fields.text("image", required=True, single_line=True)
+        criteria = fields.text("criteria", required=True)
+        tags = fields.text_list("tags")
+        valid_for = fields.duration("valid_for")
+        achievement_type = fields.text("achievement_type", single_line=True, max_len=60)
+        alignment = tuple(_alignment(item, loc, diagnostics) for item, loc in fields.items("alignment"))
+        fields.finish()
+        if image:
+            _check_image(source, image, fields.where("image"), diagnostics)
+        if name and description and image and criteria and all(alignment):
+            badges[path.stem] = BadgeClass(
+                slug=path.stem, name=name, description=description, image=image, criteria=criteria, tags=tags,
+                valid_for=valid_for, alignment=alignment, achievement_type=achievement_type,
+                location=SourceLocation(doc.rel, 1, 1),
+            )
+    return badges
+
+
+def _alignment(data, location, diagnostics) -> Alignment | None:
+    fields = Fields(data, location, diagnostics, "alignment")
+    name = fields.text("name", required=True, single_line=True, max_len=300)
+    url = fields.url("url", required=True)
+    framework = fields.text("framework", single_line=True, max_len=300)
+    code = fields.text("code", single_line=True, max_len=100)
+    description = fields.text("description", max_len=2000)
+    fields.finish()
+    if not (name and url):
+        return None
+    return Alignment(name=name, url=url, framework=framework, code=code, description=description)
+
+
+def _load_recipients(source, paths, diagnostics, badges, today) -> list[Recipient]:
+    recipients = []
+    for path in _yaml_files(paths["recipients"], source, diagnostics, "recipient"):
+        doc = _parse(path, source, diagnostics)
+        if doc is None:
+            continue
+        fields = Fields(doc.data, doc.location, diagnostics, f"recipient {path.stem!r}")
+        name = fields.text("name", required=True, single_line=True, max_len=200)
+        email = fields.email("email", required=True)
+        show_name = fields.boolean("show_name", True)
+        items = fields.items("awards", required=True)
+        fields.finish()
+        awards = []
+        for item, location in items:
+            award = _award(item, location, diagnostics, badges, path.stem, today)
+            if award is not None:
+                awards.append(award)
+        if name and email:
+            awards = ids.assign_missing(awards, email)
+            recipients.append(Recipient(slug=path.stem, name=name, email=email, show_name=show_name,
+                                        awards=tuple(awards), location=SourceLocation(doc.rel, 1, 1)))
+    return recipients
+
+
+def _award(data, location, diagnostics, badges, recipient, today) -> Award | None:
+    fields = Fields(data, location, diagnostics, "award")
+    badge = fields.slug("badge", required=True)
+    if badge is not None and badges is not None and badge not in badges:
+        fields.error("unknown-badge", f"there is no badge {badge!r} (no file badges/{badge}.yaml)", fields.where("badge"),
+                     did_you_mean(badge, badges) or f"badges are: {', '.join(sorted(badges)) or 'none yet'}")
+    issued_on = fields.date("issued_on", required=True)
+    award_id = fields.slug("id", pattern=AWARD_ID_RE)
+    expires = fields.date("expires")
+    narrative = fields.text("narrative", max_len=5000)
+    evidence = tuple(_evidence(item, loc, diagnostics) for item, loc in fields.items("evidence"))
+    revoked = _revocation(fields)
+    fields.finish()
+    if issued_on and expires and expires <= issued_on:
+        fields.error("bad-dates", f"'expires' ({expires}) must be after 'issued_on' ({issued_on})", fields.where("expires"))
+    if issued_on and revoked and revoked.on < issued_on:
+        fields.error("bad-dates", f"the revocation date ({revoked.on}) is before 'issued_on' ({issued_on})",
+                     fields.where("revoked"))
+    if issued_on and today and issued_on > today:
+        fields.warning("future-date", f"'issued_on' ({issued_on}) is in the future", fields.where("issued_on"))
+    if badge is None or issued_on is None or not all(evidence) or badge not in badges:
+        return None
+    if expires is None and badges[badge].valid_for is not None:
+        expires = badges[badge].valid_for.after(issued_on)
+    return Award(id=award_id or "", badge=badge, recipient=recipient, issued_on=issued_on, expires=expires,
+                 narrative=narrative, evidence=evidence, revoked=revoked, id_pinned=award_id is not None,
+                 location=fields.location)
+
+
+def _evidence(data, location, diagnostics) -> Evidence | None:
+    fields = Fields(data, location, diagnostics, "evidence")
+    url = fields.url("url")
+    narrative = fields.text("narrative", max_len=5000)
+    name = fields.text("name", single_line=True, max_len=300)
+    description = fields.text("description", max_len=2000)
+    fields.finish()
+    if not fields.ok:
+        return None
+    if not (url or narrative):
+        fields.error("empty-evidence", "evidence needs a 'url' or a 'narrative'", fields.location)
+        return None
+    return Evidence(url=url, narrative=narrative, name=name, description=description)
+
+
+def _revocation(fields: Fields) -> Revocation | None:
+    data = fields.raw("revoked")
+    if data is None:
+        return None
+    sub = Fields(data, fields.where("revoked"), fields.diagnostics, "revoked")
+    on = sub.date("on", required=True)
+    reason = sub.text("reason", required=True, single_line=True, max_len=500)
+    sub.finish()
+    return Revocation(on=on, reason=reason) if on and reason else None
+
+
+def _load_pages(source, paths, diagnostics) -> list[Page]:
+    folder = paths["pages"]
+    pages = []
+    if not folder.is_dir():
+        return pages
+    for path in sorted(folder.glob("*.md")):
+        rel = path.relative_to(source).as_posix()
+        if not SLUG_RE.match(path.stem):
+            diagnostics.append(Diagnostic("error", "bad-file-name", f"the page name {path.name!r} is not a valid slug",
+                                          SourceLocation(rel)))
+            continue
+        try:
+            doc, body = load_markdown_page(path, source)
+        except SourceError as exc:
+            diagnostics.append(exc.diagnostic)
+            continue
+        fields = Fields(doc.data, doc.location, diagnostics, f"page {path.stem!r} front matter")
+        title = fields.text("title", required=True, single_line=True, max_len=200)
+        order = fields.integer("order", 100)
+        description = fields.text("description", single_line=True, max_len=300) or ""
+        fields.finish()
+        if title:
+            pages.append(Page(slug=path.stem, title=title, body=body, order=order, description=description))
+    return sorted(pages, key=lambda p: (p.order, p.slug))
+
+
+def _check_duplicates(recipients: list[Recipient], diagnostics: list[Diagnostic]) -> None:
+    seen: dict[str, Award] = {}
+    emails: dict[str, Recipient] = {}
+    for recipient in recipients:
+        for award in recipient.awards:
+            if award.id in seen:
+                first = seen[award.id]
+                diagnostics.append(Diagnostic("error", "duplicate-id",
+                                              f"award id {award.id!r} is also used at {first.location}",
+                                              award.location, "every award needs its own id"))
+            else:
+                seen[award.id] = award
+        if recipient.email in emails:
+            diagnostics.append(Diagnostic("warning", "duplicate-recipient",
+                                          f"the same email address is used by {emails[recipient.email].location.path}",
+                                          recipient.location, "keep one file per person"))
+        else:
+            emails[recipient.email] = recipient
+
+
+def _check_image(source: Path, rel: str, location: SourceLocation, diagnostics: list[Diagnostic]) -> None:
+    """The image must be a PNG or SVG file inside site_src/."""
+    where = location
+    site_src = (source / "site_src").resolve()
+    path = (site_src / rel)
+    suffix = path.suffix.lower()
+    if suffix not in IMAGE_TYPES:
+        diagnostics.append(Diagnostic("error", "bad-image", f"image {rel!r} must be a .png or .svg file", where))
+        return
+    try:
+        resolved = path.resolve(strict=True)
+    except (OSError, RuntimeError):
+        diagnostics.append(Diagnostic("error", "missing-image", f"image {rel!r} does not exist under site_src/", where,
+                                      "image paths are relative to site_src/, e.g. assets/badge.png"))
+        return
+    if not resolved.is_relative_to(site_src) or not resolved.is_file():
+        diagnostics.append(Diagnostic("error", "bad-image", f"image {rel!r} must be a file inside site_src/", where))
+        return
+    size = resolved.stat().st_size
+    if size > MAX_IMAGE_BYTES:
+        diagnostics.append(Diagnostic("error", "bad-image", f"image {rel!r} is {size} bytes; the limit is {MAX_IMAGE_BYTES}", where))
+        return
+    head = resolved.read_bytes()[:512]
+    magic = IMAGE_TYPES[suffix]
+    if magic is not None and not head.startswith(magic):
+        diagnostics.append(Diagnostic("error", "bad-image", f"image {rel!r} is not a PNG file", where))
+    elif magic is None and b"<svg" not in resolved.read_bytes()[:4096]:
+        diagnostics.append(Diagnostic("error", "bad-image", f"image {rel!r} is not an SVG file", where))

@@ -1,0 +1,108 @@
+"""Shared fixtures: example and hand-made badge sites in temporary folders."""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from badgekiln.cli import main
+
+REPO = Path(__file__).resolve().parent.parent
+TODAY = "2026-11-22"
+
+
+def copy_example(target: Path) -> Path:
+    """A copy of the repository's example site (sources only)."""
+    for name in ("site_src", "badges", "recipients", "templates"):
+        if (REPO / name).exists():
+            shutil.copytree(REPO / name, target / name)
+    return target
+
+
+def write_site(root: Path, files: dict[str, str | bytes]) -> Path:
+    """Write ``files`` (relative path → text, dedented, or bytes) below ``root``."""
+    for rel, content in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(textwrap.dedent(content).lstrip("\n"), encoding="utf-8")
+    return root
+
+
+SVG = b'<svg xmlns="http://www.w3.org/2000/svg" width="100" height="100"><circle cx="50" cy="50" r="40" fill="#1f5f8b"/></svg>\n'
+
+MINIMAL = {
+    "site_src/site.yaml": """
+        base_url: https://badges.example.org/
+        issuer:
+          name: Example Issuer
+          url: https://example.org
+          email: badges@example.org
+    """,
+    "site_src/assets/badge.svg": SVG,
+    "badges/first-badge.yaml": """
+        name: First Badge
+        description: The first badge.
+        image: assets/badge.svg
+        criteria: Did the thing.
+    """,
+    "recipients/ann.yaml": """
+        name: Ann Example
+        email: ann@example.com
+        awards:
+          - id: ann-first-1
+            badge: first-badge
+            issued_on: 2026-01-15
+    """,
+}
+
+
+@pytest.fixture
+def example_site(tmp_path: Path) -> Path:
+    """A fresh copy of the example site."""
+    return copy_example(tmp_path / "site")
+
+
+@pytest.fixture
+def minimal_site(tmp_path: Path) -> Path:
+    """A one-badge, one-award site."""
+    return write_site(tmp_path / "site", MINIMAL)
+
+
+class CliResult:
+    def __init__(self, code: int, out: str, err: str):
+        self.code, self.out, self.err = code, out, err
+
+
+@pytest.fixture
+def run(capsys):
+    """Run the badgekiln command line in-process; returns exit code, stdout and stderr."""
+
+    def _run(*args: str) -> CliResult:
+        capsys.readouterr()
+        try:
+            main(list(args))
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        captured = capsys.readouterr()
+        return CliResult(code, captured.out, captured.err)
+
+    return _run
+
+
+def build(run, site: Path, *extra: str) -> CliResult:
+    """Build ``site`` with a fixed date; fails the test if the build fails."""
+    result = run("build", "--source", str(site), "--today", TODAY, *extra)
+    assert result.code == 0, result.err
+    return result
+
+
+def tree_bytes(root: Path) -> dict[str, bytes]:
+    """Every file below ``root`` with its bytes."""
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}

@@ -1,0 +1,167 @@
+"""Building a site: atomic, deterministic, permanent URLs, no email addresses published."""
+
+import json
+import re
+
+from conftest import TODAY, build, tree_bytes, write_site
+
+from badgekiln.ids import identity_hash
+
+
+def test_minimal_site_builds_every_artifact(minimal_site, run):
+    result = build(run, minimal_site)
+    out = minimal_site / "output"
+    assert "built" in result.out
+    for rel in ("index.html", "404.html", "issuer.json", "revocations.json", "sitemap.xml", "robots.txt",
+                "_headers", ".nojekyll", "badges/first-badge/badge.json", "badges/first-badge/index.html",
+                "awards/ann-first-1/assertion.json", "awards/ann-first-1/index.html", "awards/ann-first-1/badge.svg"):
+        assert (out / rel).is_file(), rel
+
+
+def test_assertion_hashes_the_normalised_email_with_a_per_award_salt(minimal_site, run):
+    write_site(minimal_site, {"recipients/ann.yaml": """
+        name: Ann Example
+        email: "  Ann@Example.COM "
+        awards:
+          - id: ann-first-1
+            badge: first-badge
+            issued_on: 2026-01-15
+          - id: ann-first-2
+            badge: first-badge
+            issued_on: 2026-02-15
+    """})
+    build(run, minimal_site)
+    first = json.loads((minimal_site / "output/awards/ann-first-1/assertion.json").read_text())
+    second = json.loads((minimal_site / "output/awards/ann-first-2/assertion.json").read_text())
+    recipient = first["recipient"]
+    assert recipient["type"] == "email" and recipient["hashed"] is True
+    assert len(recipient["salt"]) == 32 and int(recipient["salt"], 16) >= 0  # 128 bits of hex
+    assert recipient["identity"] == identity_hash("ann@example.com", recipient["salt"])
+    assert first["recipient"]["salt"] != second["recipient"]["salt"]
+
+
+def test_no_email_address_of_an_earner_anywhere_in_the_output(example_site, run):
+    build(run, example_site)
+    emails = re.findall(r"^email: (\S+)", "".join(p.read_text() for p in (example_site / "recipients").glob("*.yaml")),
+                        flags=re.MULTILINE)
+    assert len(emails) >= 6
+    for rel, content in tree_bytes(example_site / "output").items():
+        lowered = content.lower()
+        for email in emails:
+            assert email.lower().encode() not in lowered, (email, rel)
+            assert email.split("@")[0].lower().encode() not in rel.encode()
+
+
+def test_two_builds_are_byte_identical(example_site, run, tmp_path):
+    build(run, example_site, "--output", str(tmp_path / "a"))
+    build(run, example_site, "--output", str(tmp_path / "b"))
+    assert tree_bytes(tmp_path / "a") == tree_bytes(tmp_path / "b")
+
+
+def test_failed_build_leaves_previous_output_intact(example_site, run):
+    build(run, example_site)
+    before = tree_bytes(example_site / "output")
+    write_site(example_site, {"recipients/broken.yaml": "name: [unclosed\n"})
+    result = run("build", "--source", str(example_site), "--today", TODAY)
+    assert result.code == 1
+    assert "recipients/broken.yaml:2:1: error[source]: YAML syntax error" in result.err
+    assert tree_bytes(example_site / "output") == before
+
+
+def test_template_error_leaves_previous_output_intact(minimal_site, run):
+    build(run, minimal_site)
+    before = tree_bytes(minimal_site / "output")
+    write_site(minimal_site, {"templates/award.html": "{% extends '!builtin/award.html' %}{{ no_such_name }}"})
+    result = run("build", "--source", str(minimal_site), "--today", TODAY)
+    assert result.code == 1
+    assert "template error" in result.err and "no_such_name" in result.err
+    assert tree_bytes(minimal_site / "output") == before
+
+
+def test_template_override_can_extend_the_builtin(minimal_site, run):
+    write_site(minimal_site, {"templates/award.html": """
+        {% extends "!builtin/award.html" %}
+        {% block main %}<p class="custom">Custom award page</p>{{ super() }}{% endblock %}
+    """})
+    build(run, minimal_site)
+    html = (minimal_site / "output/awards/ann-first-1/index.html").read_text()
+    assert '<p class="custom">Custom award page</p>' in html
+    assert "First Badge" in html
+
+
+def test_sub_path_base_url_gives_absolute_ids_and_relative_links(minimal_site, run):
+    build(run, minimal_site, "--base-url", "https://org.github.io/badges")
+    out = minimal_site / "output"
+    assertion = json.loads((out / "awards/ann-first-1/assertion.json").read_text())
+    assert assertion["id"] == "https://org.github.io/badges/awards/ann-first-1/assertion.json"
+    assert assertion["badge"] == "https://org.github.io/badges/badges/first-badge/badge.json"
+    html = (out / "awards/ann-first-1/index.html").read_text()
+    assert 'href="../../assets/badgekiln.css"' in html
+    assert '<link rel="canonical" href="https://org.github.io/badges/awards/ann-first-1/">' in html
+    assert "/badges/*.json" in (out / "_headers").read_text()
+    assert 'href="/badges/assets/badgekiln.css"' in (out / "404.html").read_text()
+
+
+def test_awards_without_id_get_one_pinned_in_the_recipient_file(minimal_site, run):
+    write_site(minimal_site, {"recipients/cy.yaml": """
+        name: Cy
+        email: cy@example.com
+        awards:
+          # a comment that must survive
+          - badge: first-badge
+            issued_on: 2026-05-01
+          - {badge: first-badge, issued_on: 2026-06-01}
+    """})
+    result = build(run, minimal_site)
+    assert "pinned 2 new award id(s) in recipients/cy.yaml" in result.err
+    text = (minimal_site / "recipients/cy.yaml").read_text()
+    assert "# a comment that must survive" in text
+    ids = re.findall(r"id: ([a-z0-9]{10})", text)
+    assert len(ids) == 2
+    for award_id in ids:
+        assert (minimal_site / f"output/awards/{award_id}/index.html").is_file()
+    ledger = (minimal_site / "site_src/awards.lock").read_text()
+    assert all(award_id in ledger for award_id in ids)
+    # Renaming the file and correcting a field keeps the URL.
+    (minimal_site / "recipients/cy.yaml").rename(minimal_site / "recipients/cy-jones.yaml")
+    write_site(minimal_site, {"recipients/cy-jones.yaml": text.replace("2026-05-01", "2026-05-02")})
+    build(run, minimal_site)
+    assert (minimal_site / f"output/awards/{ids[0]}/index.html").is_file()
+
+
+def test_removing_a_published_award_is_an_error_that_says_to_revoke(minimal_site, run):
+    build(run, minimal_site)
+    write_site(minimal_site, {"recipients/ann.yaml": """
+        name: Ann Example
+        email: ann@example.com
+        awards: []
+    """})
+    result = run("build", "--source", str(minimal_site), "--today", TODAY)
+    assert result.code == 1
+    assert "error[award-removed]: award ann-first-1 (first-badge) was published but is no longer in the sources" in result.err
+    assert "badgekiln revoke ann-first-1" in result.err
+    assert (minimal_site / "output/awards/ann-first-1/index.html").is_file()
+
+
+def test_frozen_build_refuses_unpinned_awards(minimal_site, run):
+    write_site(minimal_site, {"recipients/dee.yaml": """
+        name: Dee
+        email: dee@example.com
+        awards:
+          - badge: first-badge
+            issued_on: 2026-05-01
+    """})
+    result = run("build", "--source", str(minimal_site), "--today", TODAY, "--frozen")
+    assert result.code == 1
+    assert "recipients/dee.yaml:4:5: error[unpinned-id]" in result.err
+    assert not (minimal_site / "output").exists()
+
+
+def test_output_folder_that_is_not_ours_is_not_replaced(minimal_site, run, tmp_path):
+    precious = tmp_path / "precious"
+    precious.mkdir()
+    (precious / "thesis.txt").write_text("years of work")
+    result = run("build", "--source", str(minimal_site), "--output", str(precious), "--today", TODAY)
+    assert result.code == 1
+    assert "was not made by badgekiln" in result.err
+    assert (precious / "thesis.txt").read_text() == "years of work"

@@ -1,0 +1,78 @@
+"""Validation collects every problem in one run, with locations and hints."""
+
+from conftest import write_site
+
+
+def test_every_error_is_reported_at_once_with_file_line_and_hint(minimal_site, run):
+    write_site(minimal_site, {
+        "recipients/bob.yaml": """
+            name: Bob
+            emial: bob@example.com
+            awards:
+              - badge: frist-badge
+                issued_on: 2026-02-30
+              - badge: first-badge
+                issued_on: 2026-03-01
+                expires: 2026-02-01
+        """,
+    })
+    result = run("check", "--source", str(minimal_site))
+    assert result.code == 1
+    err = result.err
+    assert "recipients/bob.yaml:1:1: error[missing-key]: recipient 'bob' needs 'email'" in err
+    assert "recipients/bob.yaml:2:1: error[unknown-key]: unknown key 'emial'" in err
+    assert "hint: did you mean 'email'?" in err
+    assert "recipients/bob.yaml:4:12: error[unknown-badge]: there is no badge 'frist-badge'" in err
+    assert "hint: did you mean 'first-badge'?" in err
+    assert "recipients/bob.yaml:5:16: error[bad-date]: 'issued_on' is not a real date: 2026-02-30" in err
+    assert "recipients/bob.yaml:8:14: error[bad-dates]: 'expires' (2026-02-01) must be after 'issued_on'" in err
+    assert "Traceback" not in err
+    assert "5 error(s)" in err
+
+
+def test_check_writes_nothing(minimal_site, run):
+    result = run("check", "--source", str(minimal_site))
+    assert result.code == 0, result.err
+    assert "1 badge(s), 1 recipient(s), 1 award(s)" in result.out
+    assert not (minimal_site / "output").exists()
+    assert not (minimal_site / "site_src" / "awards.lock").exists()
+
+
+def test_duplicate_award_ids_name_both_places(minimal_site, run):
+    write_site(minimal_site, {"recipients/bob.yaml": """
+        name: Bob
+        email: bob@example.com
+        awards:
+          - id: ann-first-1
+            badge: first-badge
+            issued_on: 2026-01-15
+    """})
+    result = run("check", "--source", str(minimal_site))
+    assert result.code == 1
+    assert "error[duplicate-id]: award id 'ann-first-1' is also used at recipients/ann.yaml:4:5" in result.err
+
+
+def test_bad_base_url_and_missing_issuer_fields(minimal_site, run):
+    write_site(minimal_site, {"site_src/site.yaml": """
+        base_url: badges.example.org
+        issuer:
+          name: Example
+          url: https://example.org
+    """})
+    result = run("check", "--source", str(minimal_site))
+    assert result.code == 1
+    assert "site_src/site.yaml:1:11: error[bad-url]: 'base_url' must be an absolute https URL" in result.err
+    assert "site_src/site.yaml:3:3: error[missing-key]: issuer needs 'email'" in result.err
+
+
+def test_image_outside_site_src_is_refused(minimal_site, run):
+    (minimal_site / "secret.svg").write_bytes(b"<svg/>")
+    write_site(minimal_site, {"badges/first-badge.yaml": """
+        name: First Badge
+        description: The first badge.
+        image: ../secret.svg
+        criteria: Did the thing.
+    """})
+    result = run("check", "--source", str(minimal_site))
+    assert result.code == 1
+    assert "badges/first-badge.yaml:3:8: error[bad-image]: image '../secret.svg' must be a file inside site_src/" in result.err
