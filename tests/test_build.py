@@ -71,7 +71,7 @@ def test_failed_build_leaves_previous_output_intact(example_site, run):
 def test_template_error_leaves_previous_output_intact(minimal_site, run):
     build(run, minimal_site)
     before = tree_bytes(minimal_site / "output")
-    write_site(minimal_site, {"templates/award.html": "{% extends '!builtin/award.html' %}{{ no_such_name }}"})
+    write_site(minimal_site, {"templates/award.html": "{% extends '!builtin/award.html' %}{% block main %}{{ no_such_name }}{% endblock %}"})
     result = run("build", "--source", str(minimal_site), "--today", TODAY)
     assert result.code == 1
     assert "template error" in result.err and "no_such_name" in result.err

@@ -26,7 +26,7 @@ import re
 import struct
 import zlib
 from dataclasses import dataclass, field
-from typing import Literal, TypedDict
+from typing import Literal, NoReturn, TypedDict
 from xml.parsers import expat
 
 from badgekiln.errors import BakeError
@@ -476,14 +476,14 @@ class _SvgScan:
             raise BakeError(f"the SVG is not well-formed XML: {e}") from e
 
     @staticmethod
-    def _refuse_doctype(*_: object) -> None:
+    def _refuse_doctype(*_: object) -> NoReturn:
         raise BakeError(
             "the SVG has a DOCTYPE, which baking refuses (it could declare entities); "
             "delete the <!DOCTYPE …> line, SVG does not need it"
         )
 
     @staticmethod
-    def _refuse_entity(*_: object) -> None:
+    def _refuse_entity(*_: object) -> NoReturn:
         raise BakeError("the SVG declares or references an entity, which baking refuses")
 
     @staticmethod
