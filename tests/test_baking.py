@@ -30,6 +30,9 @@ from badgekiln.baking import (
 )
 from badgekiln.errors import BakeError
 
+# openbadges-bakery calls deprecated rfc3986 helpers; that is its business, not ours.
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:rfc3986")
+
 EXAMPLE_BADGES = Path(__file__).resolve().parents[1] / "site_src" / "assets" / "badges"
 
 JWS = "eyJhbGciOiJSUzI1NiJ9.eyJpZCI6Imh0dHBzOi8vZXhhbXBsZS5vcmcvYS8xIn0.c2lnbmF0dXJl"
@@ -256,6 +259,7 @@ def test_png_hostile_input(image: bytes) -> None:
 BAD_ITXT = {
     "decompression bomb": b"\x01\x00\x00\x00" + zlib.compress(b"{" * (17 * 1024 * 1024), 9),
     "bad zlib stream": b"\x01\x00\x00\x00not zlib",
+    "cut-off zlib stream": b"\x01\x00\x00\x00" + zlib.compress(b'{"a": 1}' * 50)[:-6],
     "unknown compression method": b"\x01\x07\x00\x00" + zlib.compress(b"x"),
     "missing separators": b"\x00\x00en",
     "not utf-8": b"\x00\x00\x00\x00\xff\xfe",
