@@ -13,10 +13,12 @@ from pathlib import Path
 
 from . import baking, context, hosting, ob2, urls
 from .config import SiteConfig
-from .jsonout import dumps_hosted
+from .jsonout import dumps_compact, dumps_hosted
+from .keys import RSA
 from .ledger import Ledger
 from .models import Award, BadgeClass, Project, Recipient
 from .render import Renderer
+from .signing import Signer
 from .site import SitePlan
 
 ASSET_SUFFIXES = {".png", ".svg", ".jpg", ".jpeg", ".webp", ".gif", ".ico"}
@@ -29,15 +31,21 @@ class BuildInputs:
     config: SiteConfig
     project: Project
     ledger: Ledger
+    signer: Signer
     source: Path
     today: date
+
+    def rsa_kid(self, award: Award) -> str:
+        """The RSA key that signs this award."""
+        return self.signer.effective_kid(self.ledger.entries[award.id].rsa_kid, RSA)
 
 
 def build(inputs: BuildInputs, renderer: Renderer) -> SitePlan:
     """Plan every file of the site."""
-    plan = SitePlan()
+    plan = SitePlan(secrets=inputs.signer.secret_material())
     add_static_files(plan, inputs)
     add_issuer(plan, inputs)
+    add_keys(plan, inputs)
     for badge in inputs.project.badges.values():
         add_badge_class(plan, inputs, renderer, badge)
     for recipient in inputs.project.recipients:
@@ -63,9 +71,18 @@ def add_static_files(plan: SitePlan, inputs: BuildInputs) -> None:
 
 
 def add_issuer(plan: SitePlan, inputs: BuildInputs) -> None:
-    """The OB 2.0 issuer Profile."""
-    profile = ob2.issuer_profile(inputs.config, with_revocation_list=True)
+    """The OB 2.0 issuer Profile, listing every published RSA key."""
+    key_ids = tuple(r.kid for r in inputs.signer.published_records() if r.algorithm == RSA and r.published)
+    profile = ob2.issuer_profile(inputs.config, key_ids=key_ids, with_revocation_list=True)
     plan.add(urls.ISSUER, dumps_hosted(profile))
+
+
+def add_keys(plan: SitePlan, inputs: BuildInputs) -> None:
+    """A CryptographicKey document per RSA key ever used (retired ones too: URLs never vanish)."""
+    for record in inputs.signer.published_records():
+        if record.algorithm == RSA:
+            plan.add(urls.key_json(record.kid), dumps_hosted(ob2.cryptographic_key(inputs.config, record.kid,
+                                                                                    record.public_pem)))
 
 
 def add_badge_class(plan: SitePlan, inputs: BuildInputs, renderer: Renderer, badge: BadgeClass) -> None:
@@ -98,6 +115,9 @@ def add_award(plan: SitePlan, inputs: BuildInputs, renderer: Renderer, recipient
     assertion = ob2.assertion(config, badge, recipient, award)
     assertion_bytes = dumps_hosted(assertion)
     plan.add(urls.assertion_json(award.id), assertion_bytes)
+    rsa_kid = inputs.rsa_kid(award)
+    signed = ob2.assertion(config, badge, recipient, award, signed_by=config.url(urls.key_json(rsa_kid)))
+    plan.add(urls.assertion_jws(award.id), inputs.signer.sign_jws(dumps_compact(signed), rsa_kid).encode("ascii"))
     plan.add(urls.baked_ob2(award.id, badge.image), _bake_ob2(inputs, badge, award, assertion_bytes))
     page = urls.award_dir(award.id)
     earner = recipient.public_name
@@ -112,7 +132,7 @@ def add_award(plan: SitePlan, inputs: BuildInputs, renderer: Renderer, recipient
         root=urls.relative(page, ""),
         issuer=context.issuer_context(config),
         badge=context.badge_context(badge),
-        award=context.award_context(config, badge, recipient, award, inputs.today, signed=False, has_ob3=False),
+        award=context.award_context(config, badge, recipient, award, inputs.today, signed=True, has_ob3=False),
     ))
 
 

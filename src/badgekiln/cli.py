@@ -54,12 +54,15 @@ def cli() -> None:
 @today_option
 @click.option("--frozen", is_flag=True, help="Fail instead of assigning new award ids or changing awards.lock "
               "(for CI builds of the published site).")
-def build_command(source: Path, output: Path | None, base_url: str | None, today: str | None, frozen: bool) -> None:
+@click.option("--production", is_flag=True, help="Build the site to publish: implies --frozen, and refuses "
+              "development keys and missing private keys.")
+def build_command(source: Path, output: Path | None, base_url: str | None, today: str | None, frozen: bool,
+                  production: bool) -> None:
     """Build the static site into output/."""
     from .commands.build import run_build
 
     result = run_build(source, output or source / "output", base_url=base_url, today=today_from_environment(today),
-                       frozen=frozen)
+                       frozen=frozen, production=production)
     _print_warnings(result.warnings)
     for rel, ids in sorted(result.pinned.items()):
         click.echo(f"pinned {len(ids)} new award id(s) in {rel}: {', '.join(ids)}", err=True)
@@ -76,9 +79,9 @@ def check_command(source: Path, base_url: str | None, today: str | None) -> None
     """Validate the sources without writing anything (for pre-commit hooks and CI)."""
     from .commands.build import prepare
 
-    loaded, _, _ = prepare(source.resolve(), base_url=base_url, today=today_from_environment(today), frozen=False)
-    _print_warnings(loaded.warnings)
-    project = loaded.project
+    prepared = prepare(source.resolve(), base_url=base_url, today=today_from_environment(today), frozen=False)
+    _print_warnings(prepared.warnings)
+    project = prepared.loaded.project
     click.echo(f"ok: {len(project.badges)} badge(s), {len(project.recipients)} recipient(s), "
                f"{len(project.awards)} award(s)")
 

@@ -12,8 +12,10 @@ from .. import ledger as ledger_mod
 from ..build import BuildInputs, build
 from ..config import source_paths
 from ..errors import ConfigError, Diagnostic, SourceLocation, ValidationFailed
+from ..keys import ED25519, RSA
 from ..records import atomic_write_text, pin_award_ids
 from ..render import Renderer
+from ..signing import Signer, open_signer
 from ..site import check_output_dir, write_site
 from ..validate import Loaded, load_project
 
@@ -31,35 +33,66 @@ class BuildResult:
     ledger_added: int = 0
 
 
-def prepare(source: Path, *, base_url: str | None, today: date, frozen: bool) -> tuple[Loaded, ledger_mod.Ledger, ledger_mod.Ledger]:
-    """Load and validate the sources and reconcile the ledger; raise ValidationFailed on errors."""
+@dataclass(frozen=True)
+class Prepared:
+    """Validated sources, the ledger before and after this build, and the signer."""
+
+    loaded: Loaded
+    old_ledger: ledger_mod.Ledger
+    ledger: ledger_mod.Ledger
+    signer: Signer
+    resigned: tuple[ledger_mod.Entry, ...]
+    warnings: tuple[Diagnostic, ...]
+
+
+def prepare(source: Path, *, base_url: str | None, today: date, frozen: bool, production: bool = False,
+            output: Path | None = None) -> Prepared:
+    """Load and validate the sources, open the keys and reconcile the ledger.
+
+    Raises:
+        ValidationFailed: with every error (and warning) found.
+    """
     loaded = load_project(source, base_url=base_url, today=today)
     diagnostics: list[Diagnostic] = list(loaded.warnings)
+    signer = open_signer(source, output, today=today, production=production, diagnostics=diagnostics)
     path = source_paths(source)["ledger"]
     old = ledger_mod.read_ledger(path, diagnostics)
     new = ledger_mod.reconcile(old, loaded.project.awards, diagnostics)
+    records = signer.keyring.records
+    active = {r.algorithm: r.kid for r in records if r.status == "active"}
+    new, resigned = ledger_mod.assign_keys(new, rsa_kid=active.get(RSA), ed_kid=active.get(ED25519),
+                                           published={r.kid for r in records if r.published})
+    for entry in resigned:
+        diagnostics.append(Diagnostic("warning", "re-signed", f"award {entry.id} was signed with a retired key and is "
+                                      "re-signed with the active key", SourceLocation(ledger_mod.REL)))
     if frozen:
         for award in loaded.project.awards:
             if not award.id_pinned:
                 diagnostics.append(Diagnostic(
                     "error", "unpinned-id", f"this award has no 'id' yet (it would get {award.id})", award.location,
                     "run 'python build.py' locally, which writes the ids and site_src/awards.lock, and commit them"))
-        if len(new.entries) != len(old.entries):
-            diagnostics.append(Diagnostic("error", "ledger-stale", "site_src/awards.lock does not list every award",
+        if new.entries != old.entries:
+            diagnostics.append(Diagnostic("error", "ledger-stale",
+                                          "site_src/awards.lock is not up to date (new awards, or keys to pin)",
                                           SourceLocation(ledger_mod.REL),
                                           "run 'python build.py' locally and commit site_src/awards.lock"))
     if any(d.is_error for d in diagnostics):
         raise ValidationFailed(diagnostics)
-    return loaded, old, new
+    warnings = tuple(sorted((d for d in diagnostics if not d.is_error), key=Diagnostic.sort_key))
+    return Prepared(loaded, old, new, signer, tuple(resigned), warnings)
 
 
-def run_build(source: Path, output: Path, *, base_url: str | None, today: date, frozen: bool = False) -> BuildResult:
-    """Build the site from ``source`` into ``output``."""
+def run_build(source: Path, output: Path, *, base_url: str | None, today: date, frozen: bool = False,
+              production: bool = False) -> BuildResult:
+    """Build the site from ``source`` into ``output``. ``production`` implies ``frozen``."""
     source = source.resolve()
-    loaded, old_ledger, new_ledger = prepare(source, base_url=base_url, today=today, frozen=frozen)
+    frozen = frozen or production
+    prepared = prepare(source, base_url=base_url, today=today, frozen=frozen, production=production, output=output)
+    loaded, old_ledger, new_ledger = prepared.loaded, prepared.old_ledger, prepared.ledger
     check_output_dir(output, source)
     renderer = Renderer(source_paths(source)["templates"])
-    inputs = BuildInputs(config=loaded.config, project=loaded.project, ledger=new_ledger, source=source, today=today)
+    inputs = BuildInputs(config=loaded.config, project=loaded.project, ledger=new_ledger, signer=prepared.signer,
+                         source=source, today=today)
     try:
         plan = build(inputs, renderer)
     except jinja2.TemplateSyntaxError as exc:
@@ -69,7 +102,7 @@ def run_build(source: Path, output: Path, *, base_url: str | None, today: date, 
         raise ConfigError(f"template error: {exc}") from None
     counts = write_site(plan, output)
     result = BuildResult(output=output, files=len(plan.files), written=counts["written"], linked=counts["linked"],
-                         warnings=loaded.warnings)
+                         warnings=prepared.warnings)
     if not frozen:
         result.pinned = _pin_ids(source, loaded)
         if new_ledger.entries != old_ledger.entries:

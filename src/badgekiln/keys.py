@@ -1,0 +1,333 @@
+"""Signing keys: generation, the committed public records, and the private keys kept elsewhere.
+
+A site signs with two kinds of key: RSA (``RS256``, for OB 2.0 signed assertions and OB 3.0
+VC-JWTs) and Ed25519 (for OB 3.0 ``eddsa-rdfc-2022`` proofs). Each key has a public record,
+``site_src/keys/<kid>.yaml``, committed with the sources so that every build publishes every key
+ever used, with its status:
+
+* ``active``: signs new awards (one per algorithm);
+* ``superseded``: rotated out; still published, still verifies the awards it signed;
+* ``retired``: withdrawn (e.g. compromised); no longer published as valid, its awards are re-signed.
+
+Private keys never live in the repository. They come from the environment variable
+``BADGEKILN_PRIVATE_KEYS`` (one or more PEM blocks: a CI secret) or from PEM files named
+``<kid>.pem`` in ``BADGEKILN_KEYS_DIR`` (default ``~/.config/badgekiln/keys``). A keys folder
+inside the site's sources or output is refused. With no keys at all, a development key pair is
+made in ``~/.cache/badgekiln/dev-keys/`` (outside the repository) and the build says so loudly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+from dataclasses import dataclass, field, replace
+from datetime import date
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+
+from .errors import Diagnostic, KeyManagementError, SourceError, SourceLocation
+from .fields import Fields
+from .loading import load_yaml
+
+RSA = "RS256"
+ED25519 = "Ed25519"
+ALGORITHMS = (RSA, ED25519)
+STATUSES = ("active", "superseded", "retired")
+ENV_KEYS = "BADGEKILN_PRIVATE_KEYS"
+ENV_KEYS_DIR = "BADGEKILN_KEYS_DIR"
+RSA_BITS = 3072  # bits; 2048 is the floor verifiers accept, 3072 lasts longer
+
+
+@dataclass(frozen=True)
+class KeyRecord:
+    """The public record of one key."""
+
+    kid: str
+    algorithm: str
+    created: date
+    public_pem: str
+    status: str = "active"
+    superseded_on: date | None = None
+    retired_on: date | None = None
+    retired_reason: str | None = None
+    development: bool = False
+    location: SourceLocation | None = field(default=None, compare=False)
+
+    @property
+    def public_key(self):
+        """The key object (RSAPublicKey or Ed25519PublicKey)."""
+        return serialization.load_pem_public_key(self.public_pem.encode())
+
+    @property
+    def published(self) -> bool:
+        """Active and superseded keys are published as valid; retired ones are not."""
+        return self.status != "retired"
+
+
+@dataclass(frozen=True)
+class Keyring:
+    """Public records plus whichever private keys are available."""
+
+    records: tuple[KeyRecord, ...]
+    private: dict[str, object]
+    development: bool = False
+
+    def active(self, algorithm: str) -> KeyRecord:
+        """The key that signs new awards."""
+        for record in self.records:
+            if record.algorithm == algorithm and record.status == "active":
+                return record
+        raise KeyManagementError(f"there is no active {algorithm} key; run 'badgekiln keys generate'")
+
+    def record(self, kid: str) -> KeyRecord:
+        """The record of ``kid``."""
+        for record in self.records:
+            if record.kid == kid:
+                return record
+        raise KeyManagementError(f"unknown key {kid!r}")
+
+    def private_key(self, kid: str):
+        """The private key of ``kid``, or an error saying where it was looked for."""
+        try:
+            return self.private[kid]
+        except KeyError:
+            raise KeyManagementError(
+                f"the private key of {kid} is not available: set {ENV_KEYS} to its PEM text, or put {kid}.pem in "
+                f"{keys_dir()}") from None
+
+    def secret_material(self) -> tuple[bytes, ...]:
+        """Byte strings that must never be published (for the output scan)."""
+        result = []
+        for key in self.private.values():
+            result.append(private_pem(key).split(b"\n")[1])  # first base64 line of the PEM body
+            if isinstance(key, ed25519.Ed25519PrivateKey):
+                result.append(key.private_bytes_raw())
+        return tuple(result)
+
+
+# -- generation and files -----------------------------------------------------------------------
+
+def generate(algorithm: str):
+    """A new private key."""
+    if algorithm == RSA:
+        return rsa.generate_private_key(public_exponent=65537, key_size=RSA_BITS)
+    if algorithm == ED25519:
+        return ed25519.Ed25519PrivateKey.generate()
+    raise KeyManagementError(f"unknown algorithm {algorithm!r}")
+
+
+def new_kid(algorithm: str, today: date) -> str:
+    """A key id such as ``2026-11-22-rsa-3f9a1c``: sortable, readable, unique."""
+    short = "rsa" if algorithm == RSA else "ed25519"
+    return f"{today.isoformat()}-{short}-{secrets.token_hex(3)}"
+
+
+def public_pem(key) -> str:
+    """SubjectPublicKeyInfo PEM of a public or private key."""
+    public = key.public_key() if hasattr(key, "public_key") else key
+    return public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
+
+def private_pem(key) -> bytes:
+    """PKCS#8 PEM of a private key, unencrypted (file permissions protect it)."""
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption())
+
+
+def record_text(record: KeyRecord) -> str:
+    """The YAML text of a public record."""
+    lines = [
+        "# A PUBLIC key of this site: safe to commit. The private key is kept outside the repository.",
+        f"algorithm: {record.algorithm}",
+        f"created: {record.created.isoformat()}",
+        f"status: {record.status}",
+    ]
+    if record.superseded_on:
+        lines.append(f"superseded_on: {record.superseded_on.isoformat()}")
+    if record.retired_on:
+        lines.append(f"retired_on: {record.retired_on.isoformat()}")
+        lines.append(f"retired_reason: {_yaml_quote(record.retired_reason or '')}")
+    lines.append("public_key: |")
+    lines.extend("  " + line for line in record.public_pem.strip().splitlines())
+    return "\n".join(lines) + "\n"
+
+
+def _yaml_quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def keys_dir() -> Path:
+    """Where private key files are kept."""
+    configured = os.environ.get(ENV_KEYS_DIR)
+    if configured:
+        return Path(configured).expanduser()
+    base = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    return base / "badgekiln" / "keys"
+
+
+def check_private_location(path: Path, source: Path, output: Path | None) -> None:
+    """Refuse a private-key path inside the site's sources or output."""
+    resolved = path.expanduser().resolve()
+    for forbidden in (source.resolve(), output.resolve() if output else None):
+        if forbidden is not None and resolved.is_relative_to(forbidden):
+            raise KeyManagementError(
+                f"refusing to use private keys at {path}: it is inside {forbidden}, where git or the published site "
+                f"could pick them up; keep them outside the repository (e.g. {Path.home() / '.config/badgekiln/keys'})")
+
+
+def save_private_key(key, kid: str, source: Path) -> Path:
+    """Write a private key to the keys folder (mode 0600) and return its path."""
+    folder = keys_dir()
+    check_private_location(folder, source, None)
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = folder / f"{kid}.pem"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(private_pem(key))
+    return path
+
+
+# -- loading --------------------------------------------------------------------------------------
+
+def read_records(source: Path, diagnostics: list[Diagnostic]) -> tuple[KeyRecord, ...]:
+    """Every public record under ``site_src/keys/``; private material there is an error."""
+    folder = source / "site_src" / "keys"
+    records = []
+    if not folder.is_dir():
+        return ()
+    for path in sorted(folder.iterdir()):
+        rel = path.relative_to(source).as_posix()
+        if path.is_file() and b"PRIVATE KEY" in path.read_bytes():
+            diagnostics.append(Diagnostic("error", "private-key-in-repo", "this file holds a PRIVATE key",
+                                          SourceLocation(rel), "delete it from the repository (and from git history), "
+                                          "and rotate the key: 'badgekiln keys retire' then 'keys rotate'"))
+            continue
+        if path.suffix != ".yaml":
+            continue
+        try:
+            doc = load_yaml(path, source)
+        except SourceError as exc:
+            diagnostics.append(exc.diagnostic)
+            continue
+        record = _record(path.stem, doc, diagnostics)
+        if record is not None:
+            records.append(record)
+    for algorithm in ALGORITHMS:
+        active = [r for r in records if r.algorithm == algorithm and r.status == "active"]
+        if len(active) > 1:
+            diagnostics.append(Diagnostic("error", "two-active-keys", f"more than one active {algorithm} key: "
+                                          + ", ".join(r.kid for r in active), active[1].location,
+                                          "mark all but one 'status: superseded'"))
+    return tuple(sorted(records, key=lambda r: (r.created, r.kid)))
+
+
+def _record(kid: str, doc, diagnostics) -> KeyRecord | None:
+    fields = Fields(doc.data, doc.location, diagnostics, f"key {kid!r}")
+    algorithm = fields.text("algorithm", required=True, single_line=True)
+    created = fields.date("created", required=True)
+    status = fields.text("status", single_line=True) or "active"
+    superseded_on = fields.date("superseded_on")
+    retired_on = fields.date("retired_on")
+    retired_reason = fields.text("retired_reason", single_line=True)
+    pem = fields.text("public_key", required=True)
+    fields.finish()
+    if algorithm not in ALGORITHMS:
+        fields.error("bad-algorithm", f"'algorithm' must be one of {', '.join(ALGORITHMS)}", fields.where("algorithm"))
+        return None
+    if status not in STATUSES:
+        fields.error("bad-status", f"'status' must be one of {', '.join(STATUSES)}", fields.where("status"))
+        return None
+    if not (created and pem):
+        return None
+    try:
+        key = serialization.load_pem_public_key(pem.encode())
+    except ValueError:
+        fields.error("bad-key", "'public_key' is not a PEM public key", fields.where("public_key"))
+        return None
+    expected = rsa.RSAPublicKey if algorithm == RSA else ed25519.Ed25519PublicKey
+    if not isinstance(key, expected) or (algorithm == RSA and key.key_size < 2048):
+        fields.error("bad-key", f"'public_key' is not a{'n RSA (2048 bits or more)' if algorithm == RSA else 'n Ed25519'} key",
+                     fields.where("public_key"))
+        return None
+    return KeyRecord(kid=kid, algorithm=algorithm, created=created, public_pem=public_pem(key), status=status,
+                     superseded_on=superseded_on, retired_on=retired_on, retired_reason=retired_reason,
+                     location=doc.location)
+
+
+def load_private_keys(records: tuple[KeyRecord, ...], *, source: Path, output: Path | None) -> dict[str, object]:
+    """Private keys for ``records`` from the environment and the keys folder, matched by public key."""
+    by_public = {r.public_pem: r.kid for r in records}
+    found: dict[str, object] = {}
+    for key in _env_keys():
+        kid = by_public.get(public_pem(key))
+        if kid:
+            found[kid] = key
+    folder = keys_dir()
+    if folder.is_dir():
+        check_private_location(folder, source, output)
+        for record in records:
+            path = folder / f"{record.kid}.pem"
+            if record.kid not in found and path.is_file():
+                key = _load_private(path.read_bytes(), str(path))
+                if public_pem(key) != record.public_pem:
+                    raise KeyManagementError(f"{path} does not match the public key in site_src/keys/{record.kid}.yaml")
+                found[record.kid] = key
+    return found
+
+
+def _env_keys() -> list:
+    text = os.environ.get(ENV_KEYS, "")
+    blocks, current = [], []
+    for line in text.strip().splitlines():
+        current.append(line.strip())
+        if line.strip().startswith("-----END"):
+            blocks.append("\n".join(current) + "\n")
+            current = []
+    return [_load_private(block.encode(), f"${ENV_KEYS}") for block in blocks]
+
+
+def _load_private(pem: bytes, where: str):
+    try:
+        key = serialization.load_pem_private_key(pem, password=None)
+    except (ValueError, TypeError) as exc:
+        raise KeyManagementError(f"{where} is not an unencrypted PEM private key ({exc})") from None
+    if not isinstance(key, (rsa.RSAPrivateKey, ed25519.Ed25519PrivateKey)):
+        raise KeyManagementError(f"{where}: only RSA and Ed25519 keys are supported")
+    return key
+
+
+# -- development keys -----------------------------------------------------------------------------
+
+def development_keyring(source: Path, today: date) -> Keyring:
+    """A stable per-site development key pair kept in the user's cache folder, outside the repository."""
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    folder = base / "badgekiln" / "dev-keys" / hashlib.sha256(str(source.resolve()).encode()).hexdigest()[:16]
+    check_private_location(folder, source, None)
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    records, private = [], {}
+    for algorithm in ALGORITHMS:
+        short = "rsa" if algorithm == RSA else "ed25519"
+        path = folder / f"{short}.pem"
+        if not path.exists():
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(private_pem(generate(algorithm)))
+        key = _load_private(path.read_bytes(), str(path))
+        kid = f"dev-{short}"
+        private[kid] = key
+        records.append(KeyRecord(kid=kid, algorithm=algorithm, created=today, public_pem=public_pem(key),
+                                 development=True))
+    return Keyring(records=tuple(records), private=private, development=True)
+
+
+def supersede(record: KeyRecord, on: date) -> KeyRecord:
+    """The record after a rotation."""
+    return replace(record, status="superseded", superseded_on=on)
+
+
+def retire(record: KeyRecord, on: date, reason: str) -> KeyRecord:
+    """The record after retirement."""
+    return replace(record, status="retired", retired_on=on, retired_reason=reason)
