@@ -106,3 +106,12 @@ def build(run, site: Path, *extra: str) -> CliResult:
 def tree_bytes(root: Path) -> dict[str, bytes]:
     """Every file below ``root`` with its bytes."""
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(autouse=True)
+def _isolated_key_folders(tmp_path_factory, tmp_path, monkeypatch):
+    """Keys never touch the developer's real folders; development keys are made once per session."""
+    shared = tmp_path_factory.getbasetemp() / "xdg-cache"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(shared))
+    monkeypatch.setenv("BADGEKILN_KEYS_DIR", str(tmp_path / "private-keys"))
+    monkeypatch.delenv("BADGEKILN_PRIVATE_KEYS", raising=False)

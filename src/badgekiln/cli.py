@@ -86,6 +86,136 @@ def check_command(source: Path, base_url: str | None, today: str | None) -> None
                f"{len(project.awards)} award(s)")
 
 
+@cli.group("keys")
+def keys_group() -> None:
+    """Manage signing keys (public records in site_src/keys/, private keys outside the repository)."""
+
+
+def _announce_new_keys(new) -> None:
+    from .keys import ENV_KEYS
+
+    for key in new:
+        click.echo(f"new {key.record.algorithm} key {key.record.kid}")
+        click.echo(f"  public record: site_src/keys/{key.record.kid}.yaml (commit it)")
+        click.echo(f"  private key:   {key.private_path} (never commit it; back it up)")
+    paths = " ".join(str(k.private_path) for k in new)
+    click.echo(f"For CI, store the private keys as a secret named {ENV_KEYS}, e.g.:\n"
+               f"  gh secret set {ENV_KEYS} < <(cat {paths})")
+
+
+@keys_group.command("generate")
+@source_option
+@today_option
+def keys_generate_command(source: Path, today: str | None) -> None:
+    """Create the site's first key pair (RSA for JWS/JWT, Ed25519 for Data Integrity proofs)."""
+    from .commands import keys
+
+    _announce_new_keys(keys.generate(source.resolve(), today_from_environment(today)))
+
+
+@keys_group.command("rotate")
+@source_option
+@today_option
+def keys_rotate_command(source: Path, today: str | None) -> None:
+    """New keys sign new awards; earlier awards keep verifying with the old, still-published keys."""
+    from .commands import keys
+
+    new, superseded = keys.rotate(source.resolve(), today_from_environment(today))
+    for record in superseded:
+        click.echo(f"{record.kid} is now superseded: still published, still verifies the awards it signed")
+    _announce_new_keys(new)
+
+
+@keys_group.command("retire")
+@source_option
+@today_option
+@click.argument("kid")
+@click.option("--reason", required=True, help="Why, e.g. 'compromised' (kept in the public record).")
+def keys_retire_command(source: Path, today: str | None, kid: str, reason: str) -> None:
+    """Withdraw a key (e.g. compromised): verifiers reject it; its awards are re-signed at the next build."""
+    from .commands import keys
+
+    record, new = keys.retire(source.resolve(), kid, reason, today_from_environment(today))
+    click.echo(f"{record.kid} is retired: it is no longer published as a valid key.")
+    if new:
+        _announce_new_keys(new)
+    click.echo("Run 'python build.py': it re-signs every award that this key signed and lists them.")
+
+
+@keys_group.command("list")
+@source_option
+def keys_list_command(source: Path) -> None:
+    """List the site's keys, their status and whether their private key is available here."""
+    from .commands import keys
+
+    rows = keys.listing(source.resolve())
+    if not rows:
+        click.echo("no keys yet: run 'badgekiln keys generate'")
+    for record, available in rows:
+        dates = f"created {record.created}"
+        if record.superseded_on:
+            dates += f", superseded {record.superseded_on}"
+        if record.retired_on:
+            dates += f", retired {record.retired_on} ({record.retired_reason})"
+        click.echo(f"{record.kid:32} {record.algorithm:8} {record.status:10} "
+                   f"{'private key here' if available else 'no private key here':20} {dates}")
+
+
+@cli.command("revoke")
+@source_option
+@today_option
+@click.argument("award_id")
+@click.option("--reason", required=True, help="Published with the badge, e.g. 'Issued in error'.")
+@click.option("--on", "on", help="Date of the revocation (YYYY-MM-DD); default today.")
+def revoke_command(source: Path, today: str | None, award_id: str, reason: str, on: str | None) -> None:
+    """Revoke an award: its URL stays and says 'Revoked', and revocation lists include it."""
+    from .commands.awards import revoke
+
+    day = today_from_environment(today)
+    when = today_from_environment(on) if on else day
+    path = revoke(source.resolve(), award_id, reason, when, day)
+    click.echo(f"revoked {award_id} in {path.relative_to(source.resolve()).as_posix()}; "
+               "review the change, commit it and rebuild")
+
+
+@cli.group("report")
+def report_group() -> None:
+    """Reports for the provider (they include earners' email addresses: do not publish them)."""
+
+
+@report_group.command("expiring")
+@source_option
+@today_option
+@click.option("--within", default="90d", show_default=True, help="Window: 90d, 12w, 6m or 1y.")
+@click.option("--include-expired", is_flag=True, help="Also list awards that have already expired.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+def report_expiring_command(source: Path, today: str | None, within: str, include_expired: bool, fmt: str) -> None:
+    """Awards that need renewal soon."""
+    import csv
+    import json
+
+    from .commands.awards import expiring, parse_within
+
+    rows = expiring(source.resolve(), parse_within(within), today_from_environment(today),
+                    include_expired=include_expired)
+    if fmt == "json":
+        click.echo(json.dumps([r.as_dict() for r in rows], indent=2, ensure_ascii=False))
+    elif fmt == "csv":
+        writer = csv.DictWriter(click.get_text_stream("stdout"), fieldnames=list(ExpiringFields), lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow(row.as_dict())
+    else:
+        if not rows:
+            click.echo(f"no awards expire within {within}")
+        for row in rows:
+            left = f"{row.days_left} days left" if row.days_left > 0 else f"expired {-row.days_left} days ago"
+            click.echo(f"{row.expires}  {left:22} {row.award_id}  {row.recipient} <{row.email}>  {row.badge}")
+
+
+ExpiringFields = ("award_id", "recipient", "email", "badge", "issued_on", "expires", "days_left")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the command; print diagnostics, never a traceback, for user errors."""
     try:

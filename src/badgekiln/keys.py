@@ -302,9 +302,12 @@ def _load_private(pem: bytes, where: str):
 # -- development keys -----------------------------------------------------------------------------
 
 def development_keyring(source: Path, today: date) -> Keyring:
-    """A stable per-site development key pair kept in the user's cache folder, outside the repository."""
+    """The user's development key pair, kept in their cache folder, outside every repository.
+
+    One pair serves every site on the machine: development builds are previews, never published.
+    """
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    folder = base / "badgekiln" / "dev-keys" / hashlib.sha256(str(source.resolve()).encode()).hexdigest()[:16]
+    folder = base / "badgekiln" / "dev-keys"
     check_private_location(folder, source, None)
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     records, private = [], {}
@@ -312,15 +315,27 @@ def development_keyring(source: Path, today: date) -> Keyring:
         short = "rsa" if algorithm == RSA else "ed25519"
         path = folder / f"{short}.pem"
         if not path.exists():
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(private_pem(generate(algorithm)))
+            _write_new_file(path, private_pem(generate(algorithm)))
         key = _load_private(path.read_bytes(), str(path))
         kid = f"dev-{short}"
         private[kid] = key
         records.append(KeyRecord(kid=kid, algorithm=algorithm, created=today, public_pem=public_pem(key),
                                  development=True))
     return Keyring(records=tuple(records), private=private, development=True)
+
+
+def _write_new_file(path: Path, content: bytes) -> None:
+    """Create ``path`` (mode 0600) atomically; if another process made it first, keep theirs."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(content)
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        pass
+    finally:
+        os.unlink(tmp)
 
 
 def supersede(record: KeyRecord, on: date) -> KeyRecord:

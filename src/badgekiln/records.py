@@ -7,6 +7,7 @@ written.
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -56,4 +57,45 @@ def pin_award_ids(path: Path, rel: str, pins: list[tuple[SourceLocation, str]]) 
     if missing:
         raise SourceError(f"could not pin award ids {sorted(missing)} automatically", SourceLocation(rel),
                           "add them by hand as 'id: …' under each award")
+    atomic_write_text(path, edited)
+
+
+def _award_end(lines: list[str], start: int, indent: int) -> int:
+    """Index of the line after the last content line of the block mapping starting at ``start``."""
+    end = start + 1
+    last_content = start + 1
+    while end < len(lines):
+        line = lines[end]
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#"):
+            if len(line) - len(line.lstrip(" ")) < indent:
+                break
+            last_content = end + 1
+        end += 1
+    return last_content
+
+
+def add_revocation(path: Path, rel: str, location: SourceLocation, award_id: str, *, on: str, reason: str,
+                   pin_id: bool) -> None:
+    """Record the revocation of the award whose mapping starts at ``location``; minimal diff."""
+    text = path.read_text(encoding="utf-8")
+    lines = text.splitlines(keepends=True)
+    if lines and not lines[-1].endswith("\n"):
+        lines[-1] += "\n"
+    start, col = location.line - 1, location.col - 1
+    quoted = json.dumps(reason, ensure_ascii=False)
+    if lines[start][col:col + 1] == "{":
+        edited = insert_first_key("".join(lines), location, f"revoked: {{on: {on}, reason: {quoted}}}")
+    else:
+        end = _award_end(lines, start, col)
+        pad = " " * col
+        lines[end:end] = [f"{pad}revoked:\n", f"{pad}  on: {on}\n", f"{pad}  reason: {quoted}\n"]
+        edited = "".join(lines)
+    if pin_id:
+        edited = insert_first_key(edited, location, f"id: {award_id}")
+    data = parse_yaml(edited, rel)
+    matches = [a for a in (data.get("awards") or []) if isinstance(a, dict) and a.get("id") == award_id]
+    if len(matches) != 1 or matches[0].get("revoked", {}).get("reason") != reason:
+        raise SourceError(f"could not add the revocation of {award_id} automatically", SourceLocation(rel),
+                          f"add it by hand under the award:\n    revoked:\n      on: {on}\n      reason: {quoted}")
     atomic_write_text(path, edited)
