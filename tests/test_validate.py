@@ -76,3 +76,12 @@ def test_image_outside_site_src_is_refused(minimal_site, run):
     result = run("check", "--source", str(minimal_site))
     assert result.code == 1
     assert "badges/first-badge.yaml:3:8: error[bad-image]: image '../secret.svg' must be a file inside site_src/" in result.err
+
+
+def test_issuer_telephone_must_be_international(minimal_site, run):
+    text = (minimal_site / "site_src/site.yaml").read_text()
+    write_site(minimal_site, {"site_src/site.yaml": text + "  telephone: 555-1234\n"})
+    result = run("check", "--source", str(minimal_site))
+    assert result.code == 1 and "error[bad-telephone]" in result.err
+    write_site(minimal_site, {"site_src/site.yaml": text + "  telephone: +44 (1642) 000-000\n"})
+    assert run("check", "--source", str(minimal_site)).code == 0

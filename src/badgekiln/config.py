@@ -131,6 +131,14 @@ def _read_issuer(fields: Fields) -> Issuer | None:
     description = sub.text("description") or ""
     image = sub.text("image", single_line=True)
     telephone = sub.text("telephone", single_line=True, max_len=40)
+    if telephone is not None:
+        compact = re.sub(r"[\s().-]", "", telephone)
+        if not re.fullmatch(r"\+[1-9]\d{6,14}", compact):
+            sub.error("bad-telephone", f"'telephone' must be an international number such as +44 1642 000000, "
+                      f"not {telephone!r}", sub.where("telephone"), "Open Badges requires the E.164 form: + and digits")
+            telephone = None
+        else:
+            telephone = compact
     sub.finish()
     if not (name and url and email):
         return None

@@ -1,0 +1,126 @@
+"""Key management: generation, rotation, retirement, development keys, and where keys may live."""
+
+import json
+
+from conftest import TODAY, build, write_site
+
+from badgekiln.crypto.jws import parse_compact
+
+
+def _jws_creator(site, award_id):
+    header, payload, _, _ = parse_compact((site / f"output/awards/{award_id}/assertion.jws").read_text())
+    return header, json.loads(payload)["verification"]["creator"]
+
+
+def test_without_keys_the_build_uses_development_keys_and_says_so(minimal_site, run):
+    result = build(run, minimal_site)
+    assert "DEVELOPMENT KEYS" in result.err
+    _, creator = _jws_creator(minimal_site, "ann-first-1")
+    assert creator.endswith("/keys/dev-rsa.json")
+    assert not any((minimal_site / "site_src").rglob("*.pem"))
+    ledger = (minimal_site / "site_src/awards.lock").read_text()
+    assert "ann-first-1\t0\tfirst-badge\t-\t-" in ledger  # development keys are never pinned
+
+
+def test_production_refuses_development_keys(minimal_site, run):
+    build(run, minimal_site)  # pins ids and the ledger
+    result = run("build", "--source", str(minimal_site), "--today", TODAY, "--production")
+    assert result.code == 1
+    assert "error[no-production-key]" in result.err
+
+
+def test_generate_writes_public_records_and_keeps_private_keys_outside(minimal_site, run, tmp_path):
+    result = run("keys", "generate", "--source", str(minimal_site), "--today", TODAY)
+    assert result.code == 0, result.err
+    records = sorted((minimal_site / "site_src/keys").glob("*.yaml"))
+    assert len(records) == 2
+    for record in records:
+        text = record.read_text()
+        assert "PUBLIC KEY" in text and "PRIVATE KEY" not in text
+    private = sorted((tmp_path / "private-keys").glob("*.pem"))
+    assert len(private) == 2
+    assert all(oct(p.stat().st_mode)[-3:] == "600" for p in private)
+    build(run, minimal_site)  # pins ids and keys in the ledger, as a provider does before committing
+    result = build(run, minimal_site, "--production")
+    assert "DEVELOPMENT" not in result.err
+    _, creator = _jws_creator(minimal_site, "ann-first-1")
+    kid = creator.rsplit("/", 1)[1].removesuffix(".json")
+    assert (minimal_site / f"site_src/keys/{kid}.yaml").is_file()
+    issuer = json.loads((minimal_site / "output/issuer.json").read_text())
+    assert issuer["publicKey"] == [creator]
+
+
+def test_private_keys_from_the_environment(minimal_site, run, tmp_path, monkeypatch):
+    run("keys", "generate", "--source", str(minimal_site), "--today", TODAY)
+    pems = "".join(p.read_text() for p in sorted((tmp_path / "private-keys").glob("*.pem")))
+    monkeypatch.setenv("BADGEKILN_KEYS_DIR", str(tmp_path / "empty"))
+    result = run("build", "--source", str(minimal_site), "--today", TODAY, "--production")
+    assert result.code == 1 and "error[missing-private-key]" in result.err
+    monkeypatch.setenv("BADGEKILN_PRIVATE_KEYS", pems)
+    build(run, minimal_site)
+    build(run, minimal_site, "--production")
+
+
+def test_rotation_keeps_earlier_signatures_byte_for_byte(minimal_site, run):
+    run("keys", "generate", "--source", str(minimal_site), "--today", TODAY)
+    build(run, minimal_site)
+    before = (minimal_site / "output/awards/ann-first-1/assertion.jws").read_bytes()
+    result = run("keys", "rotate", "--source", str(minimal_site), "--today", TODAY)
+    assert result.code == 0 and "superseded" in result.out
+    write_site(minimal_site, {"recipients/bo.yaml": """
+        name: Bo
+        email: bo@example.com
+        awards:
+          - id: bo-first-1
+            badge: first-badge
+            issued_on: 2026-11-01
+    """})
+    build(run, minimal_site)
+    assert (minimal_site / "output/awards/ann-first-1/assertion.jws").read_bytes() == before
+    _, old_creator = _jws_creator(minimal_site, "ann-first-1")
+    _, new_creator = _jws_creator(minimal_site, "bo-first-1")
+    assert old_creator != new_creator
+    issuer = json.loads((minimal_site / "output/issuer.json").read_text())
+    assert sorted(issuer["publicKey"]) == sorted([old_creator, new_creator])
+
+
+def test_retiring_a_key_unpublishes_it_and_re_signs_its_awards(minimal_site, run):
+    run("keys", "generate", "--source", str(minimal_site), "--today", TODAY)
+    build(run, minimal_site)
+    _, old_creator = _jws_creator(minimal_site, "ann-first-1")
+    old_kid = old_creator.rsplit("/", 1)[1].removesuffix(".json")
+    result = run("keys", "retire", old_kid, "--reason", "compromised", "--source", str(minimal_site), "--today", TODAY)
+    assert result.code == 0, result.err
+    result = build(run, minimal_site)
+    assert "award ann-first-1 was signed with a retired key and is re-signed" in result.err
+    _, creator = _jws_creator(minimal_site, "ann-first-1")
+    assert creator != old_creator
+    issuer = json.loads((minimal_site / "output/issuer.json").read_text())
+    assert old_creator not in issuer["publicKey"]
+    assert (minimal_site / f"output/keys/{old_kid}.json").is_file()  # the URL stays, unauthorized
+
+
+def test_private_key_in_the_repository_is_an_error(minimal_site, run, tmp_path):
+    run("keys", "generate", "--source", str(minimal_site), "--today", TODAY)
+    pem = next((tmp_path / "private-keys").glob("*.pem"))
+    (minimal_site / "site_src/keys/oops.pem").write_bytes(pem.read_bytes())
+    result = run("build", "--source", str(minimal_site), "--today", TODAY)
+    assert result.code == 1
+    assert "site_src/keys/oops.pem: error[private-key-in-repo]: this file holds a PRIVATE key" in result.err
+
+
+def test_keys_folder_inside_the_repository_is_refused(minimal_site, run, monkeypatch):
+    monkeypatch.setenv("BADGEKILN_KEYS_DIR", str(minimal_site / "secret-keys"))
+    result = run("keys", "generate", "--source", str(minimal_site), "--today", TODAY)
+    assert result.code == 1
+    assert "refusing to use private keys at" in result.err
+    assert not (minimal_site / "secret-keys").exists() or not any((minimal_site / "secret-keys").iterdir())
+
+
+def test_keys_list_shows_status_and_private_availability(minimal_site, run):
+    run("keys", "generate", "--source", str(minimal_site), "--today", TODAY)
+    run("keys", "rotate", "--source", str(minimal_site), "--today", TODAY)
+    result = run("keys", "list", "--source", str(minimal_site))
+    statuses = sorted(line.split()[2] for line in result.out.splitlines())
+    assert statuses == ["active", "active", "superseded", "superseded"]
+    assert result.out.count("private key here") == 4

@@ -1,0 +1,86 @@
+"""Revocation writes a reviewable YAML diff and reaches pages and lists; expiry reports."""
+
+import csv
+import io
+import json
+
+from conftest import TODAY, build, write_site
+
+
+def test_revoke_writes_a_small_diff_and_the_build_publishes_it(minimal_site, run):
+    build(run, minimal_site)
+    before = (minimal_site / "recipients/ann.yaml").read_text()
+    result = run("revoke", "ann-first-1", "--reason", 'Issued in error: "MJI12"', "--on", "2026-05-01",
+                 "--source", str(minimal_site), "--today", TODAY)
+    assert result.code == 0, result.err
+    after = (minimal_site / "recipients/ann.yaml").read_text()
+    assert after.startswith(before)
+    assert after[len(before):] == '    revoked:\n      on: 2026-05-01\n      reason: "Issued in error: \\"MJI12\\""\n'
+    build(run, minimal_site)
+    out = minimal_site / "output"
+    hosted = json.loads((out / "awards/ann-first-1/assertion.json").read_text())
+    assert hosted["revoked"] is True and hosted["revocationReason"] == 'Issued in error: "MJI12"'
+    revocations = json.loads((out / "revocations.json").read_text())
+    assert len(revocations["revokedAssertions"]) == 1
+    assert revocations["revokedAssertions"][0]["id"].startswith("urn:uuid:")
+    page = (out / "awards/ann-first-1/index.html").read_text()
+    assert "<strong>Revoked</strong> on 1 May 2026" in page
+    assert "Add to LinkedIn" not in page
+
+
+def test_revoke_an_award_in_the_middle_keeps_the_others(minimal_site, run):
+    write_site(minimal_site, {"recipients/ann.yaml": """
+        name: Ann Example
+        email: ann@example.com
+        awards:
+          - id: ann-first-1
+            badge: first-badge
+            issued_on: 2026-01-15
+            narrative: |
+              Two lines
+              of narrative.
+
+          # the next award
+          - id: ann-first-2
+            badge: first-badge
+            issued_on: 2026-02-15
+    """})
+    result = run("revoke", "ann-first-1", "--reason", "Duplicate", "--source", str(minimal_site), "--today", TODAY)
+    assert result.code == 0, result.err
+    text = (minimal_site / "recipients/ann.yaml").read_text()
+    assert "      of narrative.\n    revoked:\n      on: 2026-11-22\n      reason: \"Duplicate\"\n\n  # the next award" in text
+    result = run("check", "--source", str(minimal_site), "--today", TODAY)
+    assert result.code == 0, result.err
+
+
+def test_revoke_refuses_unknown_and_already_revoked(minimal_site, run):
+    result = run("revoke", "nope-0000", "--reason", "x", "--source", str(minimal_site))
+    assert result.code == 1 and "there is no award 'nope-0000'" in result.err
+    run("revoke", "ann-first-1", "--reason", "x", "--source", str(minimal_site), "--today", TODAY)
+    result = run("revoke", "ann-first-1", "--reason", "y", "--source", str(minimal_site), "--today", TODAY)
+    assert result.code == 1 and "already revoked" in result.err
+
+
+def test_report_expiring_in_three_formats(minimal_site, run):
+    write_site(minimal_site, {"recipients/ann.yaml": """
+        name: Ann Example
+        email: ann@example.com
+        awards:
+          - {id: soon-0001, badge: first-badge, issued_on: 2025-01-01, expires: 2026-12-31}
+          - {id: later-0001, badge: first-badge, issued_on: 2025-01-01, expires: 2027-12-31}
+          - {id: gone-0001, badge: first-badge, issued_on: 2024-01-01, expires: 2025-01-01}
+          - {id: never-0001, badge: first-badge, issued_on: 2025-01-01}
+    """})
+    result = run("report", "expiring", "--within", "90d", "--source", str(minimal_site), "--today", TODAY)
+    assert result.code == 0, result.err
+    assert "2026-12-31  39 days left" in result.out and "soon-0001" in result.out
+    assert "later-0001" not in result.out and "gone-0001" not in result.out
+    result = run("report", "expiring", "--within", "2y", "--include-expired", "--format", "csv",
+                 "--source", str(minimal_site), "--today", TODAY)
+    rows = list(csv.DictReader(io.StringIO(result.out)))
+    assert [r["award_id"] for r in rows] == ["gone-0001", "soon-0001", "later-0001"]
+    assert rows[0]["email"] == "ann@example.com" and rows[0]["days_left"] == "-690"
+    result = run("report", "expiring", "--format", "json", "--source", str(minimal_site), "--today", TODAY)
+    assert [r["award_id"] for r in json.loads(result.out)] == ["soon-0001"]
+    result = run("report", "expiring", "--within", "soon", "--source", str(minimal_site))
+    assert result.code == 1 and "--within takes a number and a unit" in result.err
