@@ -1,0 +1,334 @@
+"""Models to Open Badges 3.0 dicts: credentials, achievements, status list, DID document, JWKS.
+
+Pure functions: no proofs, no files, no clock. Every dict is plain JSON data (dicts, lists,
+strings, booleans) whose content depends only on the arguments, so two builds agree byte for
+byte once :mod:`badgekiln.jsonout` serializes them. Signing happens in :mod:`badgekiln.signing`.
+
+Two choices here are forced by strict canonicalization (:mod:`badgekiln.crypto.canon`), which
+refuses any term the ``@context`` does not define, because a signature would not cover it:
+
+* ``credentialSchema`` names the type ``1EdTechJsonSchemaValidator2019``, which neither the
+  VC 2.0 nor the OB 3.0 context defines. Credentials therefore carry a third, inline context
+  mapping that one term to the IRI of 1EdTech's ``extensions.json`` context.
+* RSA keys are left out of ``did.json``: ``JsonWebKey`` and ``publicKeyJwk`` need the
+  ``https://w3id.org/security/jwk/v1`` context, which badgekiln does not bundle. They are
+  published as a JWKS instead (:func:`jwks`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any, Protocol
+
+from . import ids, urls
+from .config import SiteConfig
+from .crypto.multikey import ed25519_to_multibase, rsa_public_jwk
+from .errors import SourceError
+from .statuslist import status_entry
+from .models import Alignment, Award, BadgeClass, Evidence, Recipient
+from .ob2 import timestamp
+
+VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
+OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
+CONTEXTS = (VC_CONTEXT, OB_CONTEXT)  # in this order; extra contexts only after these two
+
+SCHEMA_VALIDATOR_TYPE = "1EdTechJsonSchemaValidator2019"
+# The inline context that defines SCHEMA_VALIDATOR_TYPE, with the IRI 1EdTech's
+# https://purl.imsglobal.org/spec/ob/v3p0/extensions.json gives it: credentials that use that
+# URL instead canonicalize to the same N-Quads.
+SCHEMA_TERM_CONTEXT = {
+    SCHEMA_VALIDATOR_TYPE:
+        "https://purl.imsglobal.org/spec/vccs/v1p0/context.json#1EdTechJsonSchemaValidator2019",
+}
+ACHIEVEMENT_CREDENTIAL_SCHEMA = (
+    "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achievementcredential_schema.json"
+)
+
+DID_CONTEXTS = ("https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1")
+
+
+# The AchievementType vocabulary of the OB 3.0 JSON Schema (tests check the two agree).
+ACHIEVEMENT_TYPES = (
+    "Achievement", "ApprenticeshipCertificate", "Assessment", "Assignment", "AssociateDegree",
+    "Award", "Badge", "BachelorDegree", "Certificate", "CertificateOfCompletion", "Certification",
+    "CommunityService", "Competency", "Course", "CoCurricular", "Degree", "Diploma",
+    "DoctoralDegree", "Fieldwork", "GeneralEducationDevelopment", "JourneymanCertificate",
+    "LearningProgram", "License", "Membership", "ProfessionalDoctorate",
+    "QualityAssuranceCredential", "MasterCertificate", "MasterDegree", "MicroCredential",
+    "ResearchDoctorate", "SecondarySchoolDiploma",
+)
+_ACHIEVEMENT_TYPE_KEYS = {t.casefold(): t for t in ACHIEVEMENT_TYPES}
+# Stricter than the schema's unanchored "(ext:)[a-z|A-Z|0-9|.|-|_]+", whose character class
+# does not even contain '-': a value this accepts always passes the schema.
+_EXT_TYPE = re.compile(r"ext:[A-Za-z0-9][A-Za-z0-9._-]*")
+_SEPARATORS = re.compile(r"[\s_-]+")
+
+
+class PublicKeyRecord(Protocol):
+    """What :func:`did_document` and :func:`jwks` read from a key (e.g. ``keys.KeyRecord``)."""
+
+    kid: str
+    algorithm: str  # "Ed25519" or "RS256"
+
+    @property
+    def public_key(self) -> Any:
+        """The public key object (``Ed25519PublicKey`` or ``RSAPublicKey``)."""
+
+    @property
+    def published(self) -> bool:
+        """False for keys withdrawn from publication."""
+
+
+# --- Profile, Achievement, credential ------------------------------------------------------
+
+
+def issuer_profile(config: SiteConfig) -> dict:
+    """The issuer's OB 3.0 ``Profile``, identified by the site's ``did:web``.
+
+    Args:
+        config: The site settings.
+
+    Returns:
+        The Profile, to embed as ``issuer`` (and as an achievement's ``creator``).
+    """
+    issuer = config.issuer
+    profile: dict = {
+        "id": config.did,
+        "type": ["Profile"],
+        "name": issuer.name,
+        "url": issuer.url,
+        "email": issuer.email,
+    }
+    if issuer.description:
+        profile["description"] = issuer.description
+    if issuer.image:
+        profile["image"] = _image(config.url(urls.asset(issuer.image)))
+    if issuer.telephone:
+        profile["phone"] = issuer.telephone
+    return profile
+
+
+def normalize_achievement_type(value: str) -> str:
+    """Map a badge's ``achievement_type`` to a value the OB 3.0 schema accepts.
+
+    A term of the OB 3.0 vocabulary is matched ignoring case, spaces, ``-`` and ``_``
+    (``micro-credential`` gives ``MicroCredential``). An extension is written ``ext:Name``
+    (letters, digits, ``.``, ``-``, ``_``; starting with a letter or digit) and kept as it is.
+    Anything else is refused rather than guessed: a typo must not become an extension type.
+
+    Args:
+        value: The text from the badge's YAML.
+
+    Returns:
+        The vocabulary term or the ``ext:`` value.
+
+    Raises:
+        ValueError: The value is neither; the message lists what is allowed.
+    """
+    if value.startswith("ext:"):
+        if _EXT_TYPE.fullmatch(value):
+            return value
+        raise ValueError(f"achievement type {value!r} is not a valid extension: after 'ext:' use letters, "
+                         "digits, '.', '-' or '_', starting with a letter or digit")
+    term = _ACHIEVEMENT_TYPE_KEYS.get(_SEPARATORS.sub("", value).casefold())
+    if term is None:
+        raise ValueError(f"unknown achievement type {value!r}; use one of {', '.join(ACHIEVEMENT_TYPES)}, "
+                         "or an extension such as 'ext:Workshop'")
+    return term
+
+
+def achievement(config: SiteConfig, badge: BadgeClass) -> dict:
+    """The OB 3.0 ``Achievement`` of a badge class, as embedded in its credentials.
+
+    Args:
+        config: The site settings.
+        badge: The badge class.
+
+    Returns:
+        The Achievement; ``id`` is the URL of its published ``achievement.json``.
+
+    Raises:
+        SourceError: The badge's ``achievement_type`` is not allowed (see
+            :func:`normalize_achievement_type`); reported at the badge's file.
+    """
+    data: dict = {
+        "id": config.url(urls.achievement_json(badge.slug)),
+        "type": ["Achievement"],
+        "name": badge.name,
+        "description": badge.description,
+        "criteria": {"id": config.url(urls.badge_dir(badge.slug)), "narrative": badge.criteria},
+        "image": _image(config.url(urls.badge_image(badge.slug, badge.image))),
+        "creator": issuer_profile(config),
+    }
+    if badge.achievement_type:
+        try:
+            data["achievementType"] = normalize_achievement_type(badge.achievement_type)
+        except ValueError as e:
+            raise SourceError(str(e), badge.location) from e
+    if badge.tags:
+        data["tag"] = list(badge.tags)
+    if badge.alignment:
+        data["alignment"] = [_alignment(a) for a in badge.alignment]
+    return data
+
+
+def achievement_document(config: SiteConfig, badge: BadgeClass) -> dict:
+    """The standalone Achievement published at ``badges/<slug>/achievement.json``.
+
+    Args:
+        config: The site settings.
+        badge: The badge class.
+
+    Returns:
+        :func:`achievement` with the OB 3.0 ``@context``.
+    """
+    return {"@context": list(CONTEXTS), **achievement(config, badge)}
+
+
+def credential(config: SiteConfig, badge: BadgeClass, recipient: Recipient, award: Award, *,
+               status_index: int | None) -> dict:
+    """The unsigned ``OpenBadgeCredential`` of an award.
+
+    The recipient is named only by a salted hash of their email. Their name is never put in
+    the credential, whatever ``show_name`` says: pages may show it, a signed file lives forever.
+
+    Args:
+        config: The site settings.
+        badge: The awarded badge class.
+        recipient: The earner.
+        award: The award.
+        status_index: The award's position in the revocation status list, or None for a
+            credential without ``credentialStatus``.
+
+    Returns:
+        The credential; ``id`` is the URL of its published ``credential.json``.
+
+    Raises:
+        SourceError: The badge's achievement type is not allowed.
+        ValueError: ``status_index`` is negative.
+    """
+    data: dict = {
+        "@context": [*CONTEXTS, dict(SCHEMA_TERM_CONTEXT)],
+        "id": config.url(urls.credential_json(award.id)),
+        "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        "name": badge.name,
+        "description": badge.description,
+        "image": _image(config.url(urls.badge_image(badge.slug, badge.image))),
+        "issuer": issuer_profile(config),
+        "validFrom": timestamp(award.issued_on),
+        "awardedDate": timestamp(award.issued_on),
+        "credentialSubject": _subject(config, badge, recipient, award),
+        "credentialSchema": [{"id": ACHIEVEMENT_CREDENTIAL_SCHEMA, "type": SCHEMA_VALIDATOR_TYPE}],
+    }
+    if award.expires:
+        data["validUntil"] = timestamp(award.expires)
+    if award.evidence:
+        data["evidence"] = [_evidence(e) for e in award.evidence]
+    if status_index is not None:
+        data["credentialStatus"] = status_entry(config, status_index)
+    return data
+
+
+def _subject(config: SiteConfig, badge: BadgeClass, recipient: Recipient, award: Award) -> dict:
+    salt = ids.award_salt(award.id)
+    subject: dict = {
+        "type": ["AchievementSubject"],
+        "identifier": [{
+            "type": "IdentityObject",
+            "identityHash": ids.identity_hash(recipient.email, salt),
+            "identityType": "emailAddress",
+            "hashed": True,
+            "salt": salt,
+        }],
+        "achievement": achievement(config, badge),
+    }
+    if award.narrative:
+        subject["narrative"] = award.narrative
+    return subject
+
+
+def _image(url: str) -> dict:
+    return {"id": url, "type": "Image"}
+
+
+def _alignment(alignment: Alignment) -> dict:
+    data: dict = {"type": ["Alignment"], "targetName": alignment.name, "targetUrl": alignment.url}
+    if alignment.code:
+        data["targetCode"] = alignment.code
+    if alignment.description:
+        data["targetDescription"] = alignment.description
+    if alignment.framework:
+        data["targetFramework"] = alignment.framework
+    return data
+
+
+def _evidence(evidence: Evidence) -> dict:
+    data: dict = {"type": ["Evidence"]}
+    if evidence.url:
+        data["id"] = evidence.url
+    for key in ("narrative", "name", "description"):
+        if value := getattr(evidence, key):
+            data[key] = value
+    return data
+
+
+# --- Bitstring Status List ----------------------------------------------------------------
+
+
+def verification_method(config: SiteConfig, kid: str) -> str:
+    """The DID URL of a key in the site's DID document (a proof's ``verificationMethod``).
+
+    Args:
+        config: The site settings.
+        kid: The key id.
+
+    Returns:
+        ``"did:web:host[:path]#<kid>"``.
+    """
+    return f"{config.did}#{kid}"
+
+
+def did_document(config: SiteConfig, keys: Sequence[PublicKeyRecord]) -> dict:
+    """The ``did:web`` DID document, published at ``config.did_document_path``.
+
+    Lists every published Ed25519 key as a ``Multikey`` authorized for ``assertionMethod``,
+    in the order given. RSA keys are left out (see the module docstring); :func:`jwks`
+    publishes them.
+
+    Args:
+        config: The site settings.
+        keys: The site's keys; unpublished (retired) ones are skipped.
+
+    Returns:
+        The DID document.
+    """
+    did = config.did
+    methods = [
+        {
+            "id": verification_method(config, key.kid),
+            "type": "Multikey",
+            "controller": did,
+            "publicKeyMultibase": ed25519_to_multibase(key.public_key),
+        }
+        for key in keys
+        if key.published and key.algorithm == "Ed25519"
+    ]
+    return {
+        "@context": list(DID_CONTEXTS),
+        "id": did,
+        "verificationMethod": methods,
+        "assertionMethod": [m["id"] for m in methods],
+    }
+
+
+def jwks(keys: Sequence[PublicKeyRecord]) -> dict:
+    """The JSON Web Key Set of the published RSA keys (VC-JWT and OB 2.0 signatures).
+
+    Args:
+        keys: The site's keys; unpublished ones and non-RSA ones are skipped.
+
+    Returns:
+        ``{"keys": [public JWK, …]}`` in the order given.
+    """
+    return {"keys": [rsa_public_jwk(k.public_key, k.kid) for k in keys if k.published and k.algorithm == "RS256"]}
