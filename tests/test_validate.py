@@ -85,3 +85,20 @@ def test_issuer_telephone_must_be_international(minimal_site, run):
     assert result.code == 1 and "error[bad-telephone]" in result.err
     write_site(minimal_site, {"site_src/site.yaml": text + "  telephone: +44 (1642) 000-000\n"})
     assert run("check", "--source", str(minimal_site)).code == 0
+
+
+def test_achievement_type_and_url_characters_are_checked(minimal_site, run):
+    write_site(minimal_site, {"badges/first-badge.yaml": """
+        name: First Badge
+        description: The first badge.
+        image: assets/badge.svg
+        criteria: Did the thing.
+        achievement_type: Certficate
+        alignment:
+          - {name: X, url: "https://example.org/a b<c>"}
+    """})
+    result = run("check", "--source", str(minimal_site))
+    assert result.code == 1
+    assert "badges/first-badge.yaml:5:19: error[bad-achievement-type]" in result.err
+    assert "did you mean 'Certificate'?" in result.err
+    assert "error[bad-url]: 'url' must be an absolute https or http URL" in result.err

@@ -11,10 +11,11 @@ from datetime import date
 from importlib import resources
 from pathlib import Path
 
-from . import baking, context, hosting, ob2, urls
+from . import baking, context, hosting, ob2, ob3, statuslist, urls
 from .config import SiteConfig
+from .crypto.multikey import rsa_public_jwk
 from .jsonout import dumps_compact, dumps_hosted
-from .keys import RSA
+from .keys import ED25519, RSA
 from .ledger import Ledger
 from .models import Award, BadgeClass, Project, Recipient
 from .render import Renderer
@@ -39,6 +40,10 @@ class BuildInputs:
         """The RSA key that signs this award."""
         return self.signer.effective_kid(self.ledger.entries[award.id].rsa_kid, RSA)
 
+    def ed_kid(self, award: Award) -> str:
+        """The Ed25519 key that signs this award's Data Integrity proof."""
+        return self.signer.effective_kid(self.ledger.entries[award.id].ed_kid, ED25519)
+
 
 def build(inputs: BuildInputs, renderer: Renderer) -> SitePlan:
     """Plan every file of the site."""
@@ -52,6 +57,7 @@ def build(inputs: BuildInputs, renderer: Renderer) -> SitePlan:
         for award in recipient.awards:
             add_award(plan, inputs, renderer, recipient, award)
     add_revocation_list(plan, inputs)
+    add_status_list(plan, inputs)
     add_site_pages(plan, inputs, renderer)
     hosting.add_hosting_files(plan, inputs.config)
     return plan
@@ -78,17 +84,23 @@ def add_issuer(plan: SitePlan, inputs: BuildInputs) -> None:
 
 
 def add_keys(plan: SitePlan, inputs: BuildInputs) -> None:
-    """A CryptographicKey document per RSA key ever used (retired ones too: URLs never vanish)."""
-    for record in inputs.signer.published_records():
+    """Public keys: OB 2.0 CryptographicKeys and JWKs (retired ones too: URLs never vanish), the
+    JWKS and the did:web document of the keys in use."""
+    config, records = inputs.config, inputs.signer.published_records()
+    for record in records:
         if record.algorithm == RSA:
-            plan.add(urls.key_json(record.kid), dumps_hosted(ob2.cryptographic_key(inputs.config, record.kid,
+            plan.add(urls.key_json(record.kid), dumps_hosted(ob2.cryptographic_key(config, record.kid,
                                                                                     record.public_pem)))
+            plan.add(urls.key_jwk(record.kid), dumps_hosted(rsa_public_jwk(record.public_key, record.kid)))
+    plan.add(urls.JWKS, dumps_hosted(ob3.jwks(records)))
+    plan.add(config.did_document_path, dumps_hosted(ob3.did_document(config, records)))
 
 
 def add_badge_class(plan: SitePlan, inputs: BuildInputs, renderer: Renderer, badge: BadgeClass) -> None:
     """A badge class: OB 2.0 BadgeClass, its image and its page."""
     config = inputs.config
     plan.add(urls.badge_json(badge.slug), dumps_hosted(ob2.badge_class(config, badge)))
+    plan.add(urls.achievement_json(badge.slug), dumps_hosted(ob3.achievement_document(config, badge)))
     plan.add(urls.badge_image(badge.slug, badge.image), _badge_image(inputs, badge))
     page = urls.badge_dir(badge.slug)
     plan.add(page + "index.html", renderer.render(
@@ -118,6 +130,7 @@ def add_award(plan: SitePlan, inputs: BuildInputs, renderer: Renderer, recipient
     rsa_kid = inputs.rsa_kid(award)
     signed = ob2.assertion(config, badge, recipient, award, signed_by=config.url(urls.key_json(rsa_kid)))
     plan.add(urls.assertion_jws(award.id), inputs.signer.sign_jws(dumps_compact(signed), rsa_kid).encode("ascii"))
+    add_credential(plan, inputs, badge, recipient, award)
     plan.add(urls.baked_ob2(award.id, badge.image), _bake_ob2(inputs, badge, award, assertion_bytes))
     page = urls.award_dir(award.id)
     earner = recipient.public_name
@@ -132,8 +145,44 @@ def add_award(plan: SitePlan, inputs: BuildInputs, renderer: Renderer, recipient
         root=urls.relative(page, ""),
         issuer=context.issuer_context(config),
         badge=context.badge_context(badge),
-        award=context.award_context(config, badge, recipient, award, inputs.today, signed=True, has_ob3=False),
+        award=context.award_context(config, badge, recipient, award, inputs.today, signed=True, has_ob3=True),
     ))
+
+
+def add_credential(plan: SitePlan, inputs: BuildInputs, badge: BadgeClass, recipient: Recipient, award: Award) -> None:
+    """The OB 3.0 credential: embedded eddsa-rdfc-2022 proof, VC-JWT, and a baked image."""
+    config = inputs.config
+    unsigned = ob3.credential(config, badge, recipient, award, status_index=inputs.ledger.entries[award.id].index)
+    ed_kid = inputs.ed_kid(award)
+    signed = inputs.signer.add_proof(unsigned, ed_kid, verification_method=ob3.verification_method(config, ed_kid),
+                                     created=ob2.timestamp(award.issued_on))
+    credential_bytes = dumps_hosted(signed)
+    plan.add(urls.credential_json(award.id), credential_bytes)
+    rsa_kid = inputs.rsa_kid(award)
+    header = {"kid": config.url(urls.key_jwk(rsa_kid)), "typ": "JWT"}
+    plan.add(urls.credential_jwt(award.id),
+             inputs.signer.sign_jws(dumps_compact(jwt_claims(unsigned)), rsa_kid, header=header).encode("ascii"))
+    image = _badge_image(inputs, badge)
+    text = credential_bytes.decode("utf-8")
+    if badge.image.lower().endswith(".png"):
+        baked = baking.bake_png(image, text, keyword=baking.OB3_PNG_KEYWORD)
+    else:
+        baked = baking.bake_svg(image, assertion_json=text, version=3)
+    plan.add(urls.baked_ob3(award.id, badge.image), baked)
+
+
+def jwt_claims(credential: dict) -> dict:
+    """VC-JWT payload: the credential plus its registered claims (iss, jti, nbf, exp)."""
+    from datetime import datetime
+
+    def numeric(stamp: str) -> int:
+        return int(datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp())
+
+    claims = dict(credential)
+    claims.update({"iss": credential["issuer"]["id"], "jti": credential["id"], "nbf": numeric(credential["validFrom"])})
+    if "validUntil" in credential:
+        claims["exp"] = numeric(credential["validUntil"])
+    return claims
 
 
 def _bake_ob2(inputs: BuildInputs, badge: BadgeClass, award: Award, assertion_bytes: bytes) -> bytes:
@@ -149,6 +198,27 @@ def add_revocation_list(plan: SitePlan, inputs: BuildInputs) -> None:
     revoked = [(ob2.signed_urn(inputs.config, a.id), a.revoked.reason)
                for a in inputs.project.awards if a.revoked is not None]
     plan.add(urls.REVOCATION_LIST, dumps_hosted(ob2.revocation_list(inputs.config, revoked)))
+
+
+def add_status_list(plan: SitePlan, inputs: BuildInputs) -> None:
+    """The signed Bitstring status list of OB 3.0 revocations (one permanent bit per award)."""
+    config, project = inputs.config, inputs.project
+    revoked = {inputs.ledger.entries[a.id].index for a in project.awards if a.revoked is not None}
+    # validFrom is the newest event the list reflects, so that it comes from the sources, not the clock.
+    days = [a.revoked.on for a in project.awards if a.revoked is not None] or [a.issued_on for a in project.awards]
+    valid_from = ob2.timestamp(max(days)) if days else "2000-01-01T00:00:00Z"
+    unsigned = statuslist.status_list_credential(config, revoked, valid_from=valid_from)
+    kid = inputs.signer.effective_kid(_active_kid(inputs, ED25519), ED25519)
+    signed = inputs.signer.add_proof(unsigned, kid, verification_method=ob3.verification_method(config, kid),
+                                     created=valid_from)
+    plan.add(urls.STATUS_LIST, dumps_hosted(signed))
+
+
+def _active_kid(inputs: BuildInputs, algorithm: str) -> str | None:
+    for record in inputs.signer.keyring.records:
+        if record.algorithm == algorithm and record.status == "active":
+            return record.kid
+    return None
 
 
 def add_site_pages(plan: SitePlan, inputs: BuildInputs, renderer: Renderer) -> None:

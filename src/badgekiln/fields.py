@@ -168,7 +168,8 @@ class Fields:
             return None
         if not is_web_url(value, schemes):
             self.error("bad-url", f"'{key}' must be an absolute {' or '.join(schemes)} URL, not {value!r}",
-                       self.where(key), "for example https://example.org/page")
+                       self.where(key), "for example https://example.org/page; write spaces and <>\"{}|\\^` "
+                       "percent-encoded (%20 for a space)")
             return None
         return value
 
@@ -226,8 +227,8 @@ def parse_date(value: Any, fields: Fields, key: str) -> date | None:
 
 def is_web_url(value: str, schemes=("https", "http")) -> bool:
     """True for an absolute URL with one of ``schemes``, a host and no spaces."""
-    if any(c.isspace() for c in value) or any(ord(c) < 32 for c in value):
-        return False
+    if any(c.isspace() or ord(c) < 32 or c in '<>"{}|\\^`' for c in value):
+        return False  # not allowed in a URI (RFC 3986) nor in an N-Quads IRI: percent-encode them
     try:
         parts = urlsplit(value)
     except ValueError:

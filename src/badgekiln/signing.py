@@ -63,9 +63,14 @@ class Signer:
         return jws.sign_compact({"alg": "RS256", **(header or {})}, payload, self.private_key(kid))
 
     def add_proof(self, document: dict, kid: str, *, verification_method: str, created: str) -> dict:
-        """``document`` with an eddsa-rdfc-2022 DataIntegrityProof."""
-        return dataintegrity.add_proof(document, self.private_key(kid), verification_method=verification_method,
-                                       created=created)
+        """``document`` with an eddsa-rdfc-2022 DataIntegrityProof, as a one-item ``proof`` array.
+
+        The array form is what the OB 3.0 JSON Schema requires; verifiers accept both.
+        """
+        signed = dataintegrity.add_proof(document, self.private_key(kid), verification_method=verification_method,
+                                         created=created)
+        signed["proof"] = [signed["proof"]]
+        return signed
 
 
 def open_signer(source: Path, output: Path | None, *, today: date, production: bool,

@@ -75,6 +75,11 @@ def key_json(key_id: str) -> str:
     return f"keys/{key_id}.json"
 
 
+def key_jwk(key_id: str) -> str:
+    """Public JWK of one RSA key (the ``kid`` of VC-JWTs points here)."""
+    return f"keys/{key_id}.jwk.json"
+
+
 def page(slug: str) -> str:
     """An extra page from site_src/pages/."""
     return f"pages/{slug}/"

@@ -19,6 +19,7 @@ from .errors import Diagnostic, SourceError, SourceLocation, ValidationFailed
 from .fields import AWARD_ID_RE, SLUG_RE, Fields, did_you_mean
 from .loading import load_markdown_page, load_yaml
 from .models import Alignment, Award, BadgeClass, Evidence, Page, Project, Recipient, Revocation
+from .ob3 import ACHIEVEMENT_TYPES, normalize_achievement_type
 
 IMAGE_TYPES = {".png": b"\x89PNG\r\n\x1a\n", ".svg": None}
 MAX_IMAGE_BYTES = 2 * 1024 * 1024
@@ -112,6 +113,13 @@ def _load_badges(source: Path, paths, diagnostics) -> dict[str, BadgeClass]:
         tags = fields.text_list("tags")
         valid_for = fields.duration("valid_for")
         achievement_type = fields.text("achievement_type", single_line=True, max_len=60)
+        if achievement_type is not None:
+            try:
+                achievement_type = normalize_achievement_type(achievement_type)
+            except ValueError as exc:
+                fields.error("bad-achievement-type", str(exc), fields.where("achievement_type"),
+                             did_you_mean(achievement_type, ACHIEVEMENT_TYPES) or "or write an extension as ext:Name")
+                achievement_type = None
         alignment = tuple(_alignment(item, loc, diagnostics) for item, loc in fields.items("alignment"))
         fields.finish()
         if image:

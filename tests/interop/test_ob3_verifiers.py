@@ -1,0 +1,209 @@
+"""Open Badges 3.0 output checked by tools we did not write.
+
+The Digital Bazaar verifier (@digitalbazaar/vc with the eddsa-rdfc-2022 cryptosuite and the
+Bitstring status list library) and DCC verifier-core run offline on the built files; the
+official 1EdTech JSON Schema validates every credential.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import json
+import shutil
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from conftest import TODAY, build, copy_example, write_site
+from oracles.vc_verifier import verify_many
+
+from badgekiln.baking import OB3_PNG_KEYWORD, unbake_png, unbake_svg
+from badgekiln.crypto.jws import parse_compact
+
+BASE = "https://badges.northwind.example/"
+SUB_BASE = "https://org.github.io/badges/"
+NOW = "2026-11-22T12:00:00Z"
+
+
+def _schema_validator():
+    schema = json.loads((importlib.resources.files("badgekiln") / "data/schemas/achievementcredential.json").read_text())
+    return jsonschema.Draft201909Validator(schema, format_checker=jsonschema.Draft201909Validator.FORMAT_CHECKER)
+
+
+@pytest.fixture(scope="module")
+def example(tmp_path_factory):
+    root = tmp_path_factory.mktemp("ob3-example")
+    site = copy_example(root / "site")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(root / "cache"))
+        patch.setenv("BADGEKILN_KEYS_DIR", str(root / "keys"))
+        from badgekiln.cli import main
+        for args in (["keys", "generate"], ["build"]):
+            with pytest.raises(SystemExit) as done:
+                main([*args, "--source", str(site), "--today", TODAY])
+            assert done.value.code == 0
+    return site
+
+
+def _credentials(site: Path) -> list[Path]:
+    return sorted((site / "output/awards").glob("*/credential.json"))
+
+
+def _by_id(results: list[dict]) -> dict[str, dict]:
+    return {Path(r["credential"]).parent.name: r for r in results}
+
+
+def test_digital_bazaar_verifies_every_credential_and_sees_the_revocation(example):
+    paths = _credentials(example)
+    assert len(paths) >= 12
+    results = _by_id(verify_many(paths, example / "output", BASE, now=NOW))
+    for award_id, result in results.items():
+        if award_id == "r9t4y1u6ep":  # Zofia's expired award: rejected now, valid while it was valid
+            assert not result["verified"] and any('after "validUntil"' in e for e in result["errors"]), result
+            [then] = verify_many([example / f"output/awards/{award_id}/credential.json"], example / "output", BASE,
+                                 now="2025-01-01T00:00:00Z")
+            assert then["verified"], then
+            continue
+        assert result["proofVerified"], (award_id, result["errors"])
+        assert result["statusChecked"], award_id
+        if award_id == "d3f4g5h6jk":  # Marcus's revoked award
+            assert result["revoked"] is True and not result["verified"]
+        else:
+            assert result["verified"], (award_id, result["errors"])
+            assert result["revoked"] is False and not result["warnings"], result
+
+
+def test_verifier_core_agrees(example):
+    paths = [p for p in _credentials(example) if p.parent.name in ("7q4kz2m9xw", "d3f4g5h6jk", "t1a2n3k4ax")]
+    results = _by_id(verify_many(paths, example / "output", BASE, mode="verifier-core"))
+    assert results["7q4kz2m9xw"]["verified"], results["7q4kz2m9xw"]
+    assert results["t1a2n3k4ax"]["verified"], results["t1a2n3k4ax"]
+    assert results["d3f4g5h6jk"]["revoked"] is True
+
+
+def test_every_credential_validates_against_the_official_schema(example):
+    validator = _schema_validator()
+    for path in _credentials(example):
+        errors = sorted(validator.iter_errors(json.loads(path.read_text())), key=str)
+        assert not errors, (path, [e.message for e in errors])
+
+
+def test_tampering_is_caught(example, tmp_path):
+    site = tmp_path / "tampered"
+    shutil.copytree(example / "output", site)
+    path = site / "awards/7q4kz2m9xw/credential.json"
+    credential = json.loads(path.read_text())
+    credential["credentialSubject"]["achievement"]["name"] = "Master Pipefitter"
+    path.write_text(json.dumps(credential))
+    other = site / "awards/t1a2n3k4ax/credential.json"
+    credential = json.loads(other.read_text())
+    credential["validUntil"] = "2099-01-01T00:00:00Z"
+    other.write_text(json.dumps(credential))
+    results = _by_id(verify_many([path, other], site, BASE, now=NOW))
+    assert not results["7q4kz2m9xw"]["verified"] and not results["7q4kz2m9xw"]["proofVerified"]
+    assert not results["t1a2n3k4ax"]["verified"]
+
+
+def test_baked_ob3_images_carry_the_signed_credential(example):
+    out = example / "output/awards"
+    png = unbake_png((out / "g5m2n8b3va/credential.png").read_bytes(), keyword=OB3_PNG_KEYWORD)
+    assert json.loads(png) == json.loads((out / "g5m2n8b3va/credential.json").read_text())
+    svg = unbake_svg((out / "7q4kz2m9xw/credential.svg").read_bytes())
+    assert svg["version"] == 3
+    assert json.loads(svg["body"]) == json.loads((out / "7q4kz2m9xw/credential.json").read_text())
+
+
+def test_vc_jwt_is_signed_by_a_published_rsa_key(example):
+    from badgekiln.crypto.jws import verify_compact
+    from badgekiln.crypto.multikey import rsa_from_jwk
+
+    out = example / "output"
+    token = (out / "awards/7q4kz2m9xw/credential.jwt").read_text()
+    header, _, _, _ = parse_compact(token)
+    assert header["alg"] == "RS256" and header["typ"] == "JWT"
+    assert header["kid"].startswith(BASE + "keys/") and header["kid"].endswith(".jwk.json")
+    jwk = json.loads((out / header["kid"].removeprefix(BASE)).read_text())
+    assert jwk in json.loads((out / "keys/jwks.json").read_text())["keys"]
+    _, payload = verify_compact(token, rsa_from_jwk(jwk))
+    claims = json.loads(payload)
+    credential = json.loads((out / "awards/7q4kz2m9xw/credential.json").read_text())
+    assert claims["iss"] == credential["issuer"]["id"] == "did:web:badges.northwind.example"
+    assert claims["jti"] == credential["id"]
+    assert claims["nbf"] == 1772323200 and claims["exp"] == 1867017600  # 2026-03-01, 2029-03-01
+    assert "proof" not in claims
+
+
+@pytest.fixture(scope="module")
+def unusual(tmp_path_factory):
+    """A site not designed by us: sub-path did:web, unicode, awards without ids, rotated keys."""
+    root = tmp_path_factory.mktemp("ob3-unusual")
+    site = write_site(root / "site", {
+        "site_src/site.yaml": f"""
+            base_url: {SUB_BASE}
+            issuer:
+              name: Ünïcødé Akademie — 技能
+              url: https://example.org
+              email: badges@example.org
+        """,
+        "site_src/assets/b.svg": (copy_example(root / "ex") / "site_src/assets/badges/network-cabling.svg").read_bytes(),
+        "badges/weld.yaml": """
+            name: Schweißen ✓ «MAG»
+            description: "Kann MAG-schweißen: <sicher>."
+            image: assets/b.svg
+            criteria: |
+              | Teil | Note |
+              |---|---|
+              | A | 1 |
+            valid_for: P18M
+            achievement_type: micro-credential
+            alignment:
+              - {name: ESCO welder, url: "https://esco.example/occupation/1", code: "7212.1"}
+        """,
+        "recipients/zoe.yaml": """
+            name: Zoë 🙂 O'Neil
+            email: ZOE@Example.org
+            show_name: false
+            awards:
+              - badge: weld
+                issued_on: 2024-02-29
+                expires: 2030-01-01
+              - badge: weld
+                issued_on: 2025-06-01
+                evidence:
+                  - {url: "https://example.org/e?a=1&b=%3C2%3E&c=é", narrative: "Prüfstück \\"A\\""}
+        """,
+    })
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(root / "cache"))
+        patch.setenv("BADGEKILN_KEYS_DIR", str(root / "keys"))
+        from badgekiln.cli import main
+        for args in (["keys", "generate"], ["build"], ["keys", "rotate"], ["revoke", None], ["build"]):
+            if args[0] == "revoke":
+                first = (site / "recipients/zoe.yaml").read_text().split("id: ")[1].split()[0]
+                args = ["revoke", first, "--reason", "Test revocation"]
+            with pytest.raises(SystemExit) as done:
+                main([*args, "--source", str(site), "--today", TODAY])
+            assert done.value.code == 0
+    return site
+
+
+def test_unusual_site_verifies_with_sub_path_did_web(unusual):
+    out = unusual / "output"
+    did = json.loads((out / "did.json").read_text())
+    assert did["id"] == "did:web:org.github.io:badges"
+    assert len(did["assertionMethod"]) == 2  # the rotated-out key still verifies its awards
+    paths = _credentials(unusual)
+    assert len(paths) == 2
+    results = verify_many(paths, out, SUB_BASE, now=NOW)
+    revoked = [r for r in results if r["revoked"]]
+    valid = [r for r in results if r["verified"]]
+    assert len(revoked) == 1 and len(valid) == 1, results
+    assert all(r["proofVerified"] for r in results)
+    validator = _schema_validator()
+    for path in paths:
+        credential = json.loads(path.read_text())
+        assert not list(validator.iter_errors(credential))
+        assert credential["credentialSubject"]["achievement"]["achievementType"] == "MicroCredential"
+        text = path.read_text().lower()
+        assert "zoe@example.org" not in text and "zoë" not in text
