@@ -61,10 +61,12 @@ def test_private_keys_from_the_environment(minimal_site, run, tmp_path, monkeypa
     build(run, minimal_site, "--production")
 
 
-def test_rotation_keeps_earlier_signatures_byte_for_byte(minimal_site, run):
+def test_rotation_keeps_earlier_ob3_signatures_and_re_signs_ob2_with_the_new_key(minimal_site, run):
     run("keys", "generate", "--source", str(minimal_site), "--today", TODAY)
     build(run, minimal_site)
-    before = (minimal_site / "output/awards/ann-first-1/assertion.jws").read_bytes()
+    award = minimal_site / "output/awards/ann-first-1"
+    before = {name: (award / name).read_bytes() for name in ("credential.json", "credential.jwt")}
+    _, first_creator = _jws_creator(minimal_site, "ann-first-1")
     result = run("keys", "rotate", "--source", str(minimal_site), "--today", TODAY)
     assert result.code == 0 and "superseded" in result.out
     write_site(minimal_site, {"recipients/bo.yaml": """
@@ -76,12 +78,18 @@ def test_rotation_keeps_earlier_signatures_byte_for_byte(minimal_site, run):
             issued_on: 2026-11-01
     """})
     build(run, minimal_site)
-    assert (minimal_site / "output/awards/ann-first-1/assertion.jws").read_bytes() == before
+    # OB 3.0: the Ed25519 proof and the VC-JWT of the earlier award are unchanged, byte for byte.
+    assert {name: (award / name).read_bytes() for name in before} == before
+    did = json.loads((minimal_site / "output/.well-known/did.json").read_text())
+    assert len(did["assertionMethod"]) == 2
+    # OB 2.0: the issuer profile may name one key only (the 1EdTech validator rejects more), so
+    # every signed assertion is signed by the active key; the old key's document stays published.
     _, old_creator = _jws_creator(minimal_site, "ann-first-1")
     _, new_creator = _jws_creator(minimal_site, "bo-first-1")
-    assert old_creator != new_creator
+    assert old_creator == new_creator != first_creator
     issuer = json.loads((minimal_site / "output/issuer.json").read_text())
-    assert sorted(issuer["publicKey"]) == sorted([old_creator, new_creator])
+    assert issuer["publicKey"] == [new_creator]
+    assert (minimal_site / "output" / first_creator.split("/", 3)[3]).is_file()
 
 
 def test_retiring_a_key_unpublishes_it_and_re_signs_its_awards(minimal_site, run):
@@ -98,6 +106,8 @@ def test_retiring_a_key_unpublishes_it_and_re_signs_its_awards(minimal_site, run
     issuer = json.loads((minimal_site / "output/issuer.json").read_text())
     assert old_creator not in issuer["publicKey"]
     assert (minimal_site / f"output/keys/{old_kid}.json").is_file()  # the URL stays, unauthorized
+    did = json.loads((minimal_site / "output/.well-known/did.json").read_text())
+    assert not any(old_kid in method for method in did["assertionMethod"])
 
 
 def test_private_key_in_the_repository_is_an_error(minimal_site, run, tmp_path):

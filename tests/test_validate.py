@@ -102,3 +102,11 @@ def test_achievement_type_and_url_characters_are_checked(minimal_site, run):
     assert "badges/first-badge.yaml:5:19: error[bad-achievement-type]" in result.err
     assert "did you mean 'Certificate'?" in result.err
     assert "error[bad-url]: 'url' must be an absolute https or http URL" in result.err
+
+
+def test_an_award_issued_in_the_future_is_an_error(minimal_site, run):
+    text = (minimal_site / "recipients/ann.yaml").read_text().replace("2026-01-15", "2026-12-01")
+    write_site(minimal_site, {"recipients/ann.yaml": text})
+    result = run("check", "--source", str(minimal_site), "--today", "2026-11-22")
+    assert result.code == 1 and "recipients/ann.yaml:6:16: error[future-date]" in result.err
+    assert run("check", "--source", str(minimal_site), "--today", "2026-12-01").code == 0

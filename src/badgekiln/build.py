@@ -37,8 +37,13 @@ class BuildInputs:
     today: date
 
     def rsa_kid(self, award: Award) -> str:
-        """The RSA key that signs this award."""
+        """The RSA key that signs this award's VC-JWT (pinned in the ledger)."""
         return self.signer.effective_kid(self.ledger.entries[award.id].rsa_kid, RSA)
+
+    @property
+    def ob2_kid(self) -> str:
+        """The RSA key of every OB 2.0 signed assertion: the active one (see add_issuer)."""
+        return self.signer.effective_kid(_active_kid(self, RSA), RSA)
 
     def ed_kid(self, award: Award) -> str:
         """The Ed25519 key that signs this award's Data Integrity proof."""
@@ -77,9 +82,9 @@ def add_static_files(plan: SitePlan, inputs: BuildInputs) -> None:
 
 
 def add_issuer(plan: SitePlan, inputs: BuildInputs) -> None:
-    """The OB 2.0 issuer Profile, listing every published RSA key."""
-    key_ids = tuple(r.kid for r in inputs.signer.published_records() if r.algorithm == RSA and r.published)
-    profile = ob2.issuer_profile(inputs.config, key_ids=key_ids, with_revocation_list=True)
+    """The OB 2.0 issuer Profile. Its ``publicKey`` names one key, the active RSA key: the 1EdTech
+    validator rejects a profile that lists several, so OB 2.0 JWS are always signed by it."""
+    profile = ob2.issuer_profile(inputs.config, key_ids=(inputs.ob2_kid,), with_revocation_list=True)
     plan.add(urls.ISSUER, dumps_hosted(profile))
 
 
@@ -127,9 +132,9 @@ def add_award(plan: SitePlan, inputs: BuildInputs, renderer: Renderer, recipient
     assertion = ob2.assertion(config, badge, recipient, award)
     assertion_bytes = dumps_hosted(assertion)
     plan.add(urls.assertion_json(award.id), assertion_bytes)
-    rsa_kid = inputs.rsa_kid(award)
-    signed = ob2.assertion(config, badge, recipient, award, signed_by=config.url(urls.key_json(rsa_kid)))
-    plan.add(urls.assertion_jws(award.id), inputs.signer.sign_jws(dumps_compact(signed), rsa_kid).encode("ascii"))
+    signed = ob2.assertion(config, badge, recipient, award, signed_by=config.url(urls.key_json(inputs.ob2_kid)))
+    plan.add(urls.assertion_jws(award.id),
+             inputs.signer.sign_jws(dumps_compact(signed), inputs.ob2_kid).encode("ascii"))
     add_credential(plan, inputs, badge, recipient, award)
     plan.add(urls.baked_ob2(award.id, badge.image), _bake_ob2(inputs, badge, award, assertion_bytes))
     page = urls.award_dir(award.id)

@@ -189,7 +189,8 @@ def _award(data, location, diagnostics, badges, recipient, today) -> Award | Non
         fields.error("bad-dates", f"the revocation date ({revoked.on}) is before 'issued_on' ({issued_on})",
                      fields.where("revoked"))
     if issued_on and today and issued_on > today:
-        fields.warning("future-date", f"'issued_on' ({issued_on}) is in the future", fields.where("issued_on"))
+        fields.error("future-date", f"'issued_on' ({issued_on}) is in the future", fields.where("issued_on"),
+                     "verifiers reject a badge issued in the future: add the award on or after its date")
     if badge is None or issued_on is None or not all(evidence) or badge not in badges:
         return None
     if expires is None and badges[badge].valid_for is not None:
