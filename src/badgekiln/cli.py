@@ -216,6 +216,96 @@ def report_expiring_command(source: Path, today: str | None, within: str, includ
 ExpiringFields = ("award_id", "recipient", "email", "badge", "issued_on", "expires", "days_left")
 
 
+@cli.command("award")
+@source_option
+@today_option
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="Import awards from a CSV file with columns name,email,badge,issued_on "
+                   "[,expires,narrative,evidence_url,evidence_narrative].")
+@click.option("--name", help="The earner's name (for one award).")
+@click.option("--email", help="The earner's email (matches an existing recipient file).")
+@click.option("--badge", help="The badge slug.")
+@click.option("--issued-on", help="Issue date YYYY-MM-DD (default today).")
+@click.option("--expires", help="Expiry date YYYY-MM-DD (default: the badge's valid_for).")
+@click.option("--narrative", help="Text about this award.")
+@click.option("--evidence-url", help="A link to evidence.")
+def award_command(source: Path, today: str | None, csv_path: Path | None, name, email, badge, issued_on, expires,
+                  narrative, evidence_url) -> None:
+    """Add awards: one from the options, or many from a CSV (checked in full before anything is written)."""
+    from .commands import award as award_mod
+
+    day = today_from_environment(today)
+    source = source.resolve()
+    if csv_path is not None:
+        if any((name, email, badge, issued_on, expires, narrative, evidence_url)):
+            raise click.UsageError("give either --csv or the options of one award, not both")
+        result = award_mod.import_csv(source, csv_path, day)
+    else:
+        row = {"name": name or "", "email": email or "", "badge": badge or "",
+               "issued_on": issued_on or day.isoformat(), "expires": expires or "", "narrative": narrative or "",
+               "evidence_url": evidence_url or ""}
+        result = award_mod.add_awards(source, [award_mod.check_single(source, row, day)], day)
+    for award_id, rel in result.added:
+        click.echo(f"added {award_id} to {rel}")
+    for award_id, reason in result.skipped:
+        click.echo(f"skipped: {reason} ({award_id})")
+    click.echo(f"{len(result.added)} award(s) added, {len(result.skipped)} skipped; review, commit and rebuild")
+
+
+@cli.command("init")
+@click.argument("target", type=click.Path(file_okay=False, path_type=Path), default=".")
+@click.option("--name", default="My Training Provider", show_default=True, help="The issuer's name.")
+@click.option("--base-url", default="https://badges.example.org/", show_default=True)
+@click.option("--email", default="badges@example.org", show_default=True, help="The issuer's public address.")
+def init_command(target: Path, name: str, base_url: str, email: str) -> None:
+    """Create a starter badge site (refuses to overwrite any file)."""
+    from .commands.scaffold import init
+
+    for rel in init(target, name=name, base_url=base_url, email=email):
+        click.echo(f"created {rel}")
+    click.echo("next: edit site_src/site.yaml, then 'python build.py'")
+
+
+@cli.command("serve")
+@source_option
+@today_option
+@click.option("--port", default=8000, show_default=True, help="Port on 127.0.0.1 (0 = any free port).")
+def serve_command(source: Path, today: str | None, port: int) -> None:
+    """Preview the site at http://127.0.0.1:PORT/ (built into a temporary folder; sources untouched)."""
+    import time
+
+    from .commands.serve import start
+
+    server, result, _ = start(source.resolve(), port=port, today=today_from_environment(today))
+    _print_warnings(result.warnings)
+    click.echo(f"serving {result.files} files at http://127.0.0.1:{server.server_address[1]}/ (Ctrl-C to stop)")
+    try:
+        while True:
+            time.sleep(3600)
+    finally:
+        server.shutdown()
+
+
+@cli.command("export")
+@source_option
+@today_option
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
+def export_command(source: Path, today: str | None, fmt: str) -> None:
+    """Every award with its status and URLs (includes earners' emails: for your records, not for publishing)."""
+    import csv
+    import json
+
+    from .commands.export import COLUMNS, export_rows
+
+    rows = export_rows(source.resolve(), today_from_environment(today))
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    writer = csv.DictWriter(click.get_text_stream("stdout"), fieldnames=COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the command; print diagnostics, never a traceback, for user errors."""
     try:

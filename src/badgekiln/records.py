@@ -99,3 +99,51 @@ def add_revocation(path: Path, rel: str, location: SourceLocation, award_id: str
         raise SourceError(f"could not add the revocation of {award_id} automatically", SourceLocation(rel),
                           f"add it by hand under the award:\n    revoked:\n      on: {on}\n      reason: {quoted}")
     atomic_write_text(path, edited)
+
+
+def yaml_scalar(value: str) -> str:
+    """``value`` as a YAML scalar that reads back as the same text (JSON-style double quotes)."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def award_lines(fields: list[tuple[str, str]], pad: str) -> list[str]:
+    """Lines of one award list item: ``- key: value`` then ``  key: value``, values already YAML."""
+    lines = []
+    for number, (key, value) in enumerate(fields):
+        lines.append(f"{pad}{'- ' if number == 0 else '  '}{key}: {value}\n")
+    return lines
+
+
+def append_award(path: Path, rel: str, fields: list[tuple[str, str]], award_id: str) -> None:
+    """Append one award to the ``awards:`` list of a recipient file; minimal diff."""
+    text = path.read_text(encoding="utf-8")
+    data = parse_yaml(text, rel)
+    lines = text.splitlines(keepends=True)
+    if lines and not lines[-1].endswith("\n"):
+        lines[-1] += "\n"
+    awards = data.get("awards")
+    key_line = data.key_locations["awards"].line - 1
+    if isinstance(awards, list) and awards and hasattr(awards, "item_locations") and \
+            lines[awards.location.line - 1][awards.location.col - 1] != "[":
+        col = awards.item_locations[0].col - 1  # column of the first key, after "- "
+        end = _award_end(lines, awards.item_locations[-1].line - 1, col)
+        lines[end:end] = award_lines(fields, " " * (col - 2))
+    elif not awards:
+        lines[key_line] = "awards:\n"
+        lines[key_line + 1:key_line + 1] = award_lines(fields, "  ")
+    else:
+        raise SourceError("the awards of this file are written as a [flow, list]; add the award by hand",
+                          SourceLocation(rel, key_line + 1))
+    edited = "".join(lines)
+    check = parse_yaml(edited, rel)
+    if [a.get("id") for a in check.get("awards", [])].count(award_id) != 1:
+        raise SourceError(f"could not add award {award_id} automatically", SourceLocation(rel))
+    atomic_write_text(path, edited)
+
+
+def new_recipient_text(name: str, email: str, awards: list[list[tuple[str, str]]]) -> str:
+    """The text of a new recipient file."""
+    lines = [f"name: {yaml_scalar(name)}\n", f"email: {yaml_scalar(email)}\n", "awards:\n"]
+    for fields in awards:
+        lines.extend(award_lines(fields, "  "))
+    return "".join(lines)

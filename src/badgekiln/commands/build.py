@@ -83,8 +83,12 @@ def prepare(source: Path, *, base_url: str | None, today: date, frozen: bool, pr
 
 
 def run_build(source: Path, output: Path, *, base_url: str | None, today: date, frozen: bool = False,
-              production: bool = False) -> BuildResult:
-    """Build the site from ``source`` into ``output``. ``production`` implies ``frozen``."""
+              production: bool = False, pin: bool = True) -> BuildResult:
+    """Build the site from ``source`` into ``output``. ``production`` implies ``frozen``.
+
+    With ``pin`` (the default, outside ``frozen``) new award ids are written into the recipient
+    files and the ledger is saved; a preview (``serve``) leaves the sources alone.
+    """
     source = source.resolve()
     frozen = frozen or production
     prepared = prepare(source, base_url=base_url, today=today, frozen=frozen, production=production, output=output)
@@ -103,7 +107,7 @@ def run_build(source: Path, output: Path, *, base_url: str | None, today: date, 
     counts = write_site(plan, output)
     result = BuildResult(output=output, files=len(plan.files), written=counts["written"], linked=counts["linked"],
                          warnings=prepared.warnings)
-    if not frozen:
+    if pin and not frozen:
         result.pinned = _pin_ids(source, loaded)
         if new_ledger.entries != old_ledger.entries:
             atomic_write_text(source_paths(source)["ledger"], new_ledger.to_text())

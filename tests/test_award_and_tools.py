@@ -1,0 +1,106 @@
+"""award (one or a CSV), init, serve and export: the provider's everyday commands."""
+
+import csv
+import io
+import json
+import urllib.request
+
+from conftest import TODAY, build, write_site
+
+from badgekiln.commands.serve import start
+
+
+def test_award_adds_to_an_existing_recipient_with_a_pinned_id(minimal_site, run):
+    before = (minimal_site / "recipients/ann.yaml").read_text()
+    result = run("award", "--email", "ANN@example.com", "--name", "Ann Example", "--badge", "first-badge",
+                 "--issued-on", "2026-06-01", "--narrative", 'Said "hi"', "--source", str(minimal_site),
+                 "--today", TODAY)
+    assert result.code == 0, result.err
+    after = (minimal_site / "recipients/ann.yaml").read_text()
+    assert after.startswith(before)
+    added = after[len(before):]
+    assert added.startswith("  - id: ") and "    badge: first-badge\n    issued_on: 2026-06-01\n" in added
+    assert '    narrative: "Said \\"hi\\""\n' in added
+    result = build(run, minimal_site)
+    assert "pinned" not in result.err  # the id was written when the award was added
+
+
+def test_csv_import_creates_recipients_and_is_idempotent(minimal_site, run, tmp_path):
+    sheet = tmp_path / "awards.csv"
+    sheet.write_text("\ufeffname,email,badge,issued_on,expires,evidence_url\n"
+                     "Zoë O'Neil,zoe@example.org,first-badge,2026-03-01,,https://example.org/e/1\n"
+                     "Zoë O'Neil,zoe@example.org,first-badge,2026-04-01,2027-04-01,\n"
+                     "Ann Example,ann@example.com,first-badge,2026-05-01,,\n", encoding="utf-8")
+    result = run("award", "--csv", str(sheet), "--source", str(minimal_site), "--today", TODAY)
+    assert result.code == 0, result.err
+    assert "3 award(s) added, 0 skipped" in result.out
+    zoe = (minimal_site / "recipients/zoe-oneil.yaml").read_text()
+    assert zoe.startswith('name: "Zoë O\'Neil"\nemail: "zoe@example.org"\nawards:\n')
+    assert "evidence: [{url: \"https://example.org/e/1\"}]" in zoe
+    assert run("check", "--source", str(minimal_site), "--today", TODAY).code == 0
+    again = run("award", "--csv", str(sheet), "--source", str(minimal_site), "--today", TODAY)
+    assert "0 award(s) added, 3 skipped" in again.out
+
+
+def test_csv_with_a_bad_row_writes_nothing_and_names_the_line(minimal_site, run, tmp_path):
+    sheet = tmp_path / "awards.csv"
+    sheet.write_text("name,email,badge,issued_on\n"
+                     "Good Person,good@example.org,first-badge,2026-03-01\n"
+                     "Bad Date,bad@example.org,first-badge,2026-02-30\n"
+                     "Bad Badge,worse@example.org,frist-badge,2026-03-01\n"
+                     "No Email,,first-badge,2026-03-01\n")
+    before = sorted(p.name for p in (minimal_site / "recipients").iterdir())
+    result = run("award", "--csv", str(sheet), "--source", str(minimal_site), "--today", TODAY)
+    assert result.code == 1
+    assert "awards.csv:3:1: error[bad-date]: 'issued_on' is not a real date: 2026-02-30" in result.err
+    assert "awards.csv:4:1: error[unknown-badge]: there is no badge 'frist-badge'" in result.err
+    assert "did you mean 'first-badge'?" in result.err
+    assert "awards.csv:5:1: error[missing-key]: row needs 'email'" in result.err
+    assert sorted(p.name for p in (minimal_site / "recipients").iterdir()) == before
+
+
+def test_init_makes_a_site_that_builds_and_never_overwrites(tmp_path, run):
+    target = tmp_path / "new-site"
+    result = run("init", str(target), "--name", "Acme Training")
+    assert result.code == 0, result.err
+    assert "created site_src/site.yaml" in result.out
+    assert run("init", str(target)).code == 1
+    build(run, target)
+    assert (target / "output/badges/first-badge/index.html").is_file()
+
+
+def test_serve_previews_the_site_without_touching_the_sources(minimal_site):
+    write_site(minimal_site, {"recipients/cy.yaml": """
+        name: Cy
+        email: cy@example.com
+        awards:
+          - badge: first-badge
+            issued_on: 2026-05-01
+    """})
+    before = (minimal_site / "recipients/cy.yaml").read_text()
+    server, result, _ = start(minimal_site, port=0, today=__import__("datetime").date(2026, 11, 22))
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}/"
+        with urllib.request.urlopen(base + "awards/ann-first-1/assertion.json", timeout=10) as response:
+            assertion = json.load(response)
+            assert response.headers["Access-Control-Allow-Origin"] == "*"
+        assert assertion["id"] == base + "awards/ann-first-1/assertion.json"
+        with urllib.request.urlopen(base, timeout=10) as response:
+            assert b"First Badge" in response.read()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert (minimal_site / "recipients/cy.yaml").read_text() == before
+    assert not (minimal_site / "site_src/awards.lock").exists()
+
+
+def test_export_lists_every_award_with_status_and_urls(example_site, run):
+    result = run("export", "--source", str(example_site), "--today", TODAY)
+    rows = list(csv.DictReader(io.StringIO(result.out)))
+    assert len(rows) == 12
+    by_id = {r["award_id"]: r for r in rows}
+    assert by_id["d3f4g5h6jk"]["status"] == "revoked" and by_id["d3f4g5h6jk"]["revoked_reason"]
+    assert by_id["r9t4y1u6ep"]["status"] == "expired"
+    assert by_id["7q4kz2m9xw"]["page_url"] == "https://badges.northwind.example/awards/7q4kz2m9xw/"
+    as_json = json.loads(run("export", "--format", "json", "--source", str(example_site), "--today", TODAY).out)
+    assert as_json == rows
