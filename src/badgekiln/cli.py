@@ -286,6 +286,32 @@ def serve_command(source: Path, today: str | None, port: int) -> None:
         server.shutdown()
 
 
+@cli.command("notify")
+@source_option
+@today_option
+@click.option("--award", "only", multiple=True, help="Only this award (repeatable); sends again if already sent.")
+@click.option("--dry-run", is_flag=True, help="Print the messages instead of sending them.")
+def notify_command(source: Path, today: str | None, only: tuple[str, ...], dry_run: bool) -> None:
+    """Email each earner the link to their new badge (once; run it after deploying)."""
+    from .commands.notify import plan_messages, send
+    from .mail import SmtpSettings
+
+    day = today_from_environment(today)
+    source = source.resolve()
+    result = plan_messages(source, day, only=only)
+    for award_id, reason in result.skipped:
+        click.echo(f"not sent for {award_id}: {reason}", err=True)
+    if dry_run:
+        for message in result.messages:
+            click.echo(f"To: {message['To']}\nSubject: {message['Subject']}\n\n"
+                       f"{message.get_body(('plain',)).get_content()}\n{'-' * 60}")
+        click.echo(f"{len(result.messages)} message(s) would be sent (dry run: nothing sent)")
+        return
+    if result.messages:
+        send(source, result, day, SmtpSettings.from_environment(result.sender))
+    click.echo(f"sent {len(result.messages)} message(s); commit site_src/notified.lock")
+
+
 @cli.command("export")
 @source_option
 @today_option

@@ -45,7 +45,8 @@ def make_environment(templates_dir: Path | None) -> jinja2.Environment:
     loaders.append(jinja2.PrefixLoader({"!builtin": builtin}))
     env = jinja2.Environment(
         loader=jinja2.ChoiceLoader(loaders),
-        autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True, default=True),
+        # HTML and XML are always escaped; plain-text templates (email.txt) are not HTML.
+        autoescape=jinja2.select_autoescape(["html", "htm", "xml", "svg"], default_for_string=True, default=False),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
