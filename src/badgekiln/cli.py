@@ -332,6 +332,24 @@ def export_command(source: Path, today: str | None, fmt: str) -> None:
     writer.writerows(rows)
 
 
+@cli.command("verify")
+@click.argument("target", metavar="PATH_OR_URL")
+@click.option("--now", help="When to check validity (ISO date or date-time, e.g. 2026-01-31). Default: now.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option("--recipient", metavar="EMAIL", help="Also check that the badge was awarded to this email address.")
+@click.option("--offline-root", "offline_roots", multiple=True, metavar="URL=DIR",
+              help="Serve URLs under URL from the files in DIR (repeatable), e.g. to check output/ before deploying.")
+def verify_command(target: str, now: str | None, as_json: bool, recipient: str | None,
+                   offline_roots: tuple[str, ...]) -> None:
+    """Verify an Open Badges 2.0/3.0 badge: hosted URL, JSON, JWS/VC-JWT or baked PNG/SVG. Exit 0 only if valid."""
+    from .commands.verify import render_json, render_text, run_verify
+
+    result = run_verify(target, now=now, recipient=recipient, offline_roots=offline_roots)
+    click.echo(render_json(result) if as_json else render_text(result))
+    if not result.valid:
+        sys.exit(1)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the command; print diagnostics, never a traceback, for user errors."""
     try:

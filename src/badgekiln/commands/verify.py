@@ -1,0 +1,89 @@
+"""``badgekiln verify PATH_OR_URL``: check a badge (ours or anyone's) and report every check."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+
+from ..errors import BadgekilnError
+from ..jsonout import dumps_hosted
+from ..verifying import (VerificationResult, VerifyOptions, fetch, looks_like_jws, offline_fetcher, parse_now,
+                         parse_offline_root, verify_bytes, verify_url)
+
+MAX_FILE_BYTES = 64 * 1024 * 1024  # a baked image is a few hundred KB; refuse to slurp anything huge
+
+
+def run_verify(target: str, *, now: str | None = None, recipient: str | None = None,
+               offline_roots: Sequence[str] = (), clock: datetime | None = None) -> VerificationResult:
+    """Verify ``target``: an http(s) URL, a file (JSON, JWS, PNG, SVG) or a JWS given as text.
+
+    Args:
+        target: What to verify.
+        now: ``--now``: when to check validity (ISO date or date-time); default the clock.
+        recipient: ``--recipient``: an email address the badge must be awarded to.
+        offline_roots: ``--offline-root`` values, ``URL=DIR``.
+        clock: The real current time (tests pass one in); default now in UTC.
+
+    Returns:
+        The verification result.
+
+    Raises:
+        BadgekilnError: A bad option, or a target that is neither a URL, a file nor a JWS.
+    """
+    clock = clock or datetime.now(tz=timezone.utc)
+    try:
+        moment = parse_now(now) if now else clock
+    except ValueError:
+        raise BadgekilnError(f"--now {now!r} is not an ISO 8601 date or date-time (e.g. 2026-01-31)") from None
+    roots = {}
+    for text in offline_roots:
+        try:
+            prefix, folder = parse_offline_root(text)
+        except ValueError as e:
+            raise BadgekilnError(f"--offline-root {e}; write URL=DIR, e.g. https://badges.example.org/=output") from e
+        if not folder.is_dir():
+            raise BadgekilnError(f"--offline-root {text!r}: {folder} is not a folder")
+        roots[prefix] = folder
+    options = VerifyOptions(fetch=offline_fetcher(roots) if roots else fetch, now=moment, clock=clock,
+                            recipient=recipient)
+    if target.startswith(("http://", "https://")):
+        return verify_url(target, options)
+    path = Path(target)
+    try:
+        is_file = path.is_file()
+    except OSError:  # e.g. a JWS given as text is too long to be a file name
+        is_file = False
+    if is_file:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise BadgekilnError(f"{target} is larger than {MAX_FILE_BYTES} bytes: not a badge")
+        return verify_bytes(path.read_bytes(), options)
+    if looks_like_jws(target):
+        return verify_bytes(target.strip().encode("ascii"), options)
+    raise BadgekilnError(f"{target!r} is not an http(s) URL, a file or a JWS; give the badge's URL, its "
+                         "assertion/credential file or its baked image")
+
+
+def render_text(result: VerificationResult) -> str:
+    """The human report: one ✔/✘ line per check, a summary and the verdict."""
+    lines = [result.title]
+    lines += [f"  {'✔' if c.ok else '✘'} {c.name}: {c.detail}" if c.detail else f"  {'✔' if c.ok else '✘'} {c.name}"
+              for c in result.checks]
+    subject = result.subject
+    facts = [("badge", subject.get("badge_name") or subject.get("name")),
+             ("issuer", subject.get("issuer_name") or subject.get("issuer")),
+             ("issued", subject.get("issued")), ("expires", subject.get("expires"))]
+    shown = [f"{k}: {v}" for k, v in facts if v]
+    if shown:
+        lines.append("  " + "; ".join(shown))
+    if result.valid:
+        lines.append("✔ VALID")
+    else:
+        failed = ", ".join(c.name for c in result.failed) or "nothing could be checked"
+        lines.append(f"✘ NOT VALID ({result.status}): failed {failed}")
+    return "\n".join(lines)
+
+
+def render_json(result: VerificationResult) -> str:
+    """The machine report (``--json``)."""
+    return dumps_hosted(result.to_dict()).decode("utf-8").rstrip("\n")

@@ -1,0 +1,41 @@
+"""Verifying Open Badges 2.0 and 3.0 badges: ours or any other issuer's.
+
+Public API::
+
+    from badgekiln.verifying import VerifyOptions, fetch, verify_bytes, verify_url
+
+    result = verify_url("https://badges.example.org/awards/x/assertion.json",
+                        VerifyOptions(fetch=fetch, now=now, clock=now))
+    result.valid, result.status, result.checks
+
+Verification is pure: it works on bytes and dicts, and reaches the network only through the
+``fetch`` it is given (:func:`fetch`, or :func:`offline_fetcher` to serve a local ``output/``).
+Modules:
+
+``result``    :class:`Check`, :class:`VerificationResult` and the recorder that collects checks.
+``fetching``  the network edge (:func:`fetch`) and offline stand-ins.
+``detect``    what the input is (URL, JSON, JWS, baked PNG/SVG); unbaking and dispatch.
+``ob2``       Open Badges 2.0 hosted and signed assertions.
+``ob3``       Open Badges 3.0 credentials: embedded eddsa-rdfc-2022 proofs and VC-JWTs.
+``methods``   keys: did:web, did:key, https controller documents, JWT kid/jwk.
+"""
+
+from .common import VerifyOptions, parse_now
+from .detect import looks_like_jws, verify_bytes, verify_url
+from .fetching import Fetch, FetchError, fetch, offline_fetcher, parse_offline_root
+from .result import Check, VerificationResult
+
+__all__ = [
+    "Check",
+    "Fetch",
+    "FetchError",
+    "VerificationResult",
+    "VerifyOptions",
+    "fetch",
+    "looks_like_jws",
+    "offline_fetcher",
+    "parse_now",
+    "parse_offline_root",
+    "verify_bytes",
+    "verify_url",
+]

@@ -1,0 +1,157 @@
+"""What was given: a URL, JSON, a JWS, a baked PNG or SVG. Unbake, then hand over to the right verifier."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .. import baking
+from ..crypto import jws
+from ..errors import BakeError, VerifyError
+from . import ob2, ob3
+from .common import VerifyOptions, is_web_url, load_json, one_of
+from .fetching import FetchError
+from .result import Recorder, StopVerification, VerificationResult
+
+_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def looks_like_jws(text: str) -> bool:
+    """Whether ``text`` has the shape of a JWS compact serialization."""
+    return bool(_JWS.fullmatch(text.strip()))
+
+
+def verify_bytes(data: bytes, options: VerifyOptions) -> VerificationResult:
+    """Verify a badge given as bytes: JSON, JWS text, a URL in text, or a baked PNG/SVG.
+
+    Args:
+        data: The file's contents.
+        options: Fetch edge, times and optional recipient.
+
+    Returns:
+        The result with every check made.
+    """
+    rec = Recorder()
+    try:
+        _dispatch_bytes(rec, options.memoized(), data)
+    except StopVerification:
+        pass
+    return rec.result()
+
+
+def verify_url(url: str, options: VerifyOptions) -> VerificationResult:
+    """Verify the badge published at ``url`` (a hosted assertion, credential, JWS or baked image).
+
+    Args:
+        url: An http(s) URL.
+        options: Fetch edge, times and optional recipient.
+
+    Returns:
+        The result with every check made.
+    """
+    rec = Recorder()
+    opts = options.memoized()
+    try:
+        try:
+            data = opts.fetch(url)
+        except FetchError as e:
+            if e.status == 410:  # Open Badges 2.0: "Gone" at a badge's URL means revoked
+                rec.stop("not revoked", f"{url} answers 410 Gone: the issuer has withdrawn it")
+            rec.stop("fetch", str(e))
+        _dispatch_bytes(rec, opts, data)
+    except StopVerification:
+        pass
+    return rec.result()
+
+
+def _dispatch_bytes(rec: Recorder, opts: VerifyOptions, data: bytes) -> None:
+    if data.startswith(_PNG_SIGNATURE):
+        _dispatch_png(rec, opts, data)
+        return
+    head = data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head.startswith(b"<"):
+        _dispatch_svg(rec, opts, data)
+        return
+    try:
+        text = data.decode("utf-8-sig").strip()
+    except UnicodeDecodeError:
+        rec.stop("input", "not text, a PNG or an SVG: nothing to verify")
+    _dispatch_text(rec, opts, text)
+
+
+def _dispatch_png(rec: Recorder, opts: VerifyOptions, data: bytes) -> None:
+    with rec.guard("unbake"):
+        text = baking.unbake_png(data, keyword=baking.OB3_PNG_KEYWORD)
+        keyword = baking.OB3_PNG_KEYWORD
+        if text is None:
+            text, keyword = baking.unbake_png(data, keyword=baking.OB2_PNG_KEYWORD), baking.OB2_PNG_KEYWORD
+    if text is None:
+        rec.stop("unbake", "the PNG has no 'openbadges' or 'openbadgecredential' chunk: it is not a baked badge")
+    rec.ok("unbake", f"found the PNG's '{keyword}' chunk")
+    _dispatch_text(rec, opts, text.strip())
+
+
+def _dispatch_svg(rec: Recorder, opts: VerifyOptions, data: bytes) -> None:
+    with rec.guard("unbake"):
+        found = baking.unbake_svg(data)
+    if found is None:
+        rec.stop("unbake", "the SVG has no <openbadges:assertion> or <openbadges:credential>: it is not a baked badge")
+    element = "<openbadges:assertion>" if found["version"] == 2 else "<openbadges:credential>"
+    rec.ok("unbake", f"found the SVG's {element}")
+    verify, body = (found["verify"] or "").strip(), (found["body"] or "").strip()
+    if found["version"] == 2 and is_web_url(verify):
+        given = None
+        if body:
+            with rec.guard("input"):
+                given = load_json(body.encode("utf-8"), "the baked assertion")
+        ob2.verify_hosted(rec, opts, verify, given)
+    elif verify:
+        _dispatch_text(rec, opts, verify)
+    elif body:
+        _dispatch_text(rec, opts, body)
+    else:
+        rec.stop("unbake", f"the SVG's {element} is empty")
+
+
+def _dispatch_text(rec: Recorder, opts: VerifyOptions, text: str) -> None:
+    if text.startswith("{"):
+        with rec.guard("input"):
+            document = load_json(text.encode("utf-8"), "the input")
+        _dispatch_json(rec, opts, document)
+    elif is_web_url(text) and not any(c.isspace() for c in text):
+        ob2.verify_hosted(rec, opts, text, None)  # a legacy baked URL, or a text file holding one
+    elif looks_like_jws(text):
+        _dispatch_jws(rec, opts, text)
+    else:
+        rec.stop("input", "not JSON, a JWS, a URL, or a baked PNG or SVG image")
+
+
+def _dispatch_json(rec: Recorder, opts: VerifyOptions, document: dict[str, Any]) -> None:
+    if ob3.is_credential(document):
+        ob3.verify_credential(rec, opts, document)
+        return
+    if not (ob2.has_type(document, "Assertion") or {"recipient", "badge"} <= document.keys()):
+        rec.stop("input", "the JSON is neither an Open Badges 2.0 Assertion nor a verifiable credential")
+    rec.kind = "ob2-hosted"
+    if one_of(ob2.verification_of(document).get("type"), ob2.SIGNED_TYPES):
+        rec.kind = "ob2-signed"
+        rec.stop("input", "this is the payload of a signed assertion: verify its JWS (assertion.jws), which "
+                          "carries the signature")
+    if not is_web_url(document.get("id")):
+        rec.stop("input", "the assertion's id is not the http(s) URL where it is hosted")
+    ob2.verify_hosted(rec, opts, document["id"], document)
+
+
+def _dispatch_jws(rec: Recorder, opts: VerifyOptions, token: str) -> None:
+    try:
+        _, payload, _, _ = jws.parse_compact(token)
+        claims = load_json(payload, "the JWS payload")
+    except (VerifyError, BakeError) as e:
+        rec.stop("JWS", str(e))
+    if isinstance(claims.get("vc"), dict) or ob3.is_credential(claims):
+        ob3.verify_vc_jwt(rec, opts, token)
+    elif ob2.has_type(claims, "Assertion") or {"recipient", "badge"} <= claims.keys():
+        ob2.verify_signed(rec, opts, token)
+    else:
+        rec.stop("JWS", "the JWS payload is neither an Open Badges 2.0 Assertion nor a verifiable credential")

@@ -1,0 +1,136 @@
+"""What a verification reports: named checks, a verdict, and a summary of the badge.
+
+:class:`Recorder` collects :class:`Check` values while a verification runs. A check that makes
+the rest meaningless (the document cannot be fetched, the signature does not verify) ends the
+run with :meth:`Recorder.stop`; every other failure is recorded and the run goes on, so that a
+report lists every problem found (the 1EdTech validator's good idea: a report, not an
+exception on the first problem).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, NoReturn
+
+from ..errors import BakeError, VerifyError
+
+KIND_TITLES = {
+    "ob2-hosted": "Open Badges 2.0 hosted assertion",
+    "ob2-signed": "Open Badges 2.0 signed assertion (JWS)",
+    "ob3-credential": "Open Badges 3.0 credential (embedded eddsa-rdfc-2022 proof)",
+    "ob3-jwt": "Open Badges 3.0 credential (VC-JWT)",
+    "unknown": "Unrecognised input",
+}
+
+# Check names whose failure alone gives a more precise verdict than "invalid".
+_EXPIRY_CHECKS = frozenset({"not expired"})
+_EARLY_CHECKS = frozenset({"issued", "valid from"})
+
+
+@dataclass(frozen=True)
+class Check:
+    """One verification step: a short stable ``name``, whether it passed, and what was found."""
+
+    name: str
+    ok: bool
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class VerificationResult:
+    """The outcome of verifying one badge.
+
+    Attributes:
+        kind: ``ob2-hosted``, ``ob2-signed``, ``ob3-credential``, ``ob3-jwt`` or ``unknown``.
+        valid: True only when there was at least one check and every check passed.
+        checks: Every check made, in order.
+        subject: What the badge says, for display: ids, names, dates, recipient identity.
+    """
+
+    kind: str
+    valid: bool
+    checks: list[Check]
+    subject: dict[str, Any] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return self.valid
+
+    @property
+    def failed(self) -> list[Check]:
+        """The checks that did not pass."""
+        return [c for c in self.checks if not c.ok]
+
+    @property
+    def status(self) -> str:
+        """``valid``, ``revoked``, ``expired``, ``not yet valid`` or ``invalid``."""
+        if self.valid:
+            return "valid"
+        names = {c.name for c in self.failed}
+        if "not revoked" in names:
+            return "revoked"
+        if names and names <= _EXPIRY_CHECKS:
+            return "expired"
+        if names and names <= _EARLY_CHECKS:
+            return "not yet valid"
+        return "invalid"
+
+    @property
+    def title(self) -> str:
+        """A human name for :attr:`kind`."""
+        return KIND_TITLES.get(self.kind, self.kind)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON data (for ``badgekiln verify --json``)."""
+        return {
+            "kind": self.kind,
+            "valid": self.valid,
+            "status": self.status,
+            "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in self.checks],
+            "subject": self.subject,
+        }
+
+
+class StopVerification(Exception):
+    """Raised by :meth:`Recorder.stop`: the failed check makes further checks meaningless."""
+
+
+class Recorder:
+    """Collects checks while one verification runs."""
+
+    def __init__(self) -> None:
+        self.kind = "unknown"
+        self.checks: list[Check] = []
+        self.subject: dict[str, Any] = {}
+
+    def ok(self, name: str, detail: str = "") -> None:
+        """Record a passed check."""
+        self.checks.append(Check(name, True, detail))
+
+    def fail(self, name: str, detail: str) -> None:
+        """Record a failed check and carry on."""
+        self.checks.append(Check(name, False, detail))
+
+    def check(self, name: str, ok: bool, detail: str) -> bool:
+        """Record a check that passed when ``ok``; returns ``ok``."""
+        self.checks.append(Check(name, ok, detail))
+        return ok
+
+    def stop(self, name: str, detail: str) -> NoReturn:
+        """Record a failed check and end the verification."""
+        self.fail(name, detail)
+        raise StopVerification(name)
+
+    @contextlib.contextmanager
+    def guard(self, name: str) -> Iterator[None]:
+        """Turn a :class:`VerifyError` or :class:`BakeError` inside the block into :meth:`stop`."""
+        try:
+            yield
+        except (VerifyError, BakeError) as e:
+            self.stop(name, str(e))
+
+    def result(self) -> VerificationResult:
+        """The verdict: valid when something was checked and nothing failed."""
+        valid = bool(self.checks) and all(c.ok for c in self.checks)
+        return VerificationResult(self.kind, valid, list(self.checks), dict(self.subject))

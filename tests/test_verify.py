@@ -1,0 +1,667 @@
+"""``badgekiln verify``: our published badges in every form, and other issuers' badges.
+
+One build of the example site per module (real keys from ``badgekiln keys generate``), verified
+through ``--offline-root``. Other issuers: Open Badges 3.0 credentials signed by the Digital
+Bazaar libraries (tests/oracles/js, ``generate_fixtures``), and hand-made Open Badges 2.0
+hosted and signed assertions served by the loopback static server (the approach of
+tests/oracles/test_ob2_oracle_selfcheck.py), which also exercises the real ``fetch()``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import re
+import shutil
+import struct
+import sys
+import uuid
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from conftest import TODAY, copy_example
+
+from badgekiln import baking
+from badgekiln.cli import main
+from badgekiln.crypto import jws
+from badgekiln.crypto.multikey import rsa_public_jwk
+from badgekiln.verifying import FetchError, fetch
+from badgekiln.verifying.methods import did_web_url, web_base
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from tests.oracles import vc_verifier as oracle  # noqa: E402
+from tests.support.static_server import StaticServer  # noqa: E402
+
+BASE = "https://badges.northwind.example/"
+NOW = f"{TODAY}T12:00:00Z"  # the build's date: results do not change as the real clock moves on
+REVOKED, EXPIRED = "d3f4g5h6jk", "r9t4y1u6ep"
+FORMS = ("assertion.json", "assertion.jws", "badge", "credential.json", "credential.jwt", "credential")
+
+
+# ------------------------------------------------------------------------------ our example site
+@dataclass(frozen=True)
+class Built:
+    source: Path
+    output: Path
+    keys_dir: Path
+
+    @property
+    def root(self) -> str:
+        return f"{BASE}={self.output}"
+
+    def awards(self) -> list[str]:
+        return sorted(p.name for p in (self.output / "awards").iterdir())
+
+    def form(self, award: str, form: str) -> Path:
+        folder = self.output / "awards" / award
+        if form in ("badge", "credential"):  # the baked image, PNG or SVG like the badge's artwork
+            return next(folder.glob(f"{form}.[ps][nv]g"))
+        return folder / form
+
+
+def _cli(*args: str) -> int:
+    try:
+        main(list(args))
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 1
+    return 0
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Built:
+    """The example site, with real keys, built once for the module."""
+    source = copy_example(tmp_path_factory.mktemp("verify-example"))
+    keys_dir = tmp_path_factory.mktemp("verify-private-keys")
+    with pytest.MonkeyPatch.context() as mp:  # conftest's key isolation is function-scoped
+        mp.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "xdg-cache"))
+        mp.setenv("BADGEKILN_KEYS_DIR", str(keys_dir))
+        mp.delenv("BADGEKILN_PRIVATE_KEYS", raising=False)
+        assert _cli("keys", "generate", "--source", str(source), "--today", TODAY) == 0
+        assert _cli("build", "--source", str(source), "--today", TODAY) == 0
+    return Built(source, source / "output", keys_dir)
+
+
+@pytest.fixture
+def verify(run, site):
+    """``badgekiln verify TARGET --json --now NOW --offline-root <site>``; returns (exit code, report)."""
+
+    def _verify(target, *extra: str, root: str | None = None, now: str | None = NOW):
+        args = ["verify", str(target), "--json", "--offline-root", root or site.root, *extra]
+        if now:
+            args += ["--now", now]
+        result = run(*args)
+        assert result.out, result.err
+        return result.code, json.loads(result.out)
+
+    return _verify
+
+
+def failed(report: dict) -> list[str]:
+    return [c["name"] for c in report["checks"] if not c["ok"]]
+
+
+def check(report: dict, name: str) -> dict:
+    return next(c for c in report["checks"] if c["name"] == name)
+
+
+KINDS = {"assertion.json": "ob2-hosted", "assertion.jws": "ob2-signed", "badge": "ob2-hosted",
+         "credential.json": "ob3-credential", "credential.jwt": "ob3-jwt", "credential": "ob3-credential"}
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_every_form_of_every_valid_award_verifies(site, verify, form):
+    awards = [a for a in site.awards() if a not in (REVOKED, EXPIRED)]
+    assert len(awards) >= 8
+    for award in awards:
+        code, report = verify(site.form(award, form))
+        assert (code, report["status"], failed(report)) == (0, "valid", []), (award, report)
+        assert report["kind"] == KINDS[form]
+        assert report["subject"]["issuer_name"] == "Northwind Training"
+
+
+def test_text_report_has_a_line_per_check_and_a_verdict(site, run):
+    result = run("verify", str(site.form("7q4kz2m9xw", "credential.json")), "--offline-root", site.root, "--now", NOW)
+    lines = result.out.splitlines()
+    assert result.code == 0 and lines[0].startswith("Open Badges 3.0 credential")
+    assert "  ✔ proof: the eddsa-rdfc-2022 proof verifies" in lines
+    assert "  ✔ not revoked: bit 0 of https://badges.northwind.example/status/revocation.json is clear: not revoked" \
+        in lines
+    assert lines[-1] == "✔ VALID"
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_the_revoked_award_is_revoked_in_every_form(site, verify, run, form):
+    code, report = verify(site.form(REVOKED, form))
+    assert (code, report["status"], failed(report)) == (1, "revoked", ["not revoked"]), report
+    if form in ("assertion.json", "assertion.jws", "badge"):
+        assert "Issued in error" in check(report, "not revoked")["detail"]
+    text = run("verify", str(site.form(REVOKED, form)), "--offline-root", site.root, "--now", NOW)
+    assert text.code == 1 and text.out.splitlines()[-1] == "✘ NOT VALID (revoked): failed not revoked"
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_the_expired_award_is_expired_and_was_valid_before_it_expired(site, verify, form):
+    code, report = verify(site.form(EXPIRED, form))
+    assert (code, report["status"], failed(report)) == (1, "expired", ["not expired"]), report
+    assert "expired on 2025-09-02T00:00:00Z" in check(report, "not expired")["detail"]
+    code, report = verify(site.form(EXPIRED, form), now="2025-06-01")
+    assert (code, failed(report)) == (0, []), report
+    code, report = verify(site.form(EXPIRED, form), now="2024-09-01")  # the day before it was issued
+    assert code == 1 and report["status"] == "not yet valid", report
+
+
+# ------------------------------------------------------------------------------------- tampering
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _swap_payload(token: str, change) -> str:
+    header, payload, signature = token.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    change(claims)
+    return ".".join([header, _b64(json.dumps(claims).encode()), signature])
+
+
+def _rename(credential: dict) -> None:
+    credential["credentialSubject"]["achievement"]["name"] = "Pipefitting - MASTER"
+
+
+def _tampered(site: Built, tmp_path: Path, form: str) -> Path:
+    award = "7q4kz2m9xw"
+    source = site.form(award, form)
+    target = tmp_path / source.name
+    if form == "credential.json":
+        credential = json.loads(source.read_text())
+        _rename(credential)
+        target.write_text(json.dumps(credential))
+    elif form == "assertion.json":
+        assertion = json.loads(source.read_text())
+        assertion["issuedOn"] = "2020-01-01T00:00:00Z"
+        target.write_text(json.dumps(assertion))
+    elif form == "assertion.jws":
+        target.write_text(_swap_payload(source.read_text(), lambda a: a.update(expires="2099-01-01T00:00:00Z")))
+    elif form == "credential.jwt":
+        target.write_text(_swap_payload(source.read_text(), _rename))
+    elif form == "credential-png":  # the PNG award's baked credential, rebaked with a changed one
+        png = site.form("g5m2n8b3va", "credential").read_bytes()
+        credential = json.loads(baking.unbake_png(png, keyword=baking.OB3_PNG_KEYWORD))
+        _rename(credential)
+        target = tmp_path / "credential.png"
+        target.write_bytes(baking.bake_png(png, json.dumps(credential), keyword=baking.OB3_PNG_KEYWORD))
+    elif form == "badge-png":
+        png = site.form("g5m2n8b3va", "badge").read_bytes()
+        assertion = json.loads(baking.unbake_png(png))
+        assertion["narrative"] = "Outstanding."
+        target = tmp_path / "badge.png"
+        target.write_bytes(baking.bake_png(png, json.dumps(assertion)))
+    elif form == "credential-svg":
+        baked = baking.unbake_svg(source.with_name("credential.svg").read_bytes())
+        credential = json.loads(baked["body"])
+        _rename(credential)
+        svg = site.output.joinpath("badges/pipefitting-mji10/image.svg").read_bytes()
+        target = tmp_path / "credential.svg"
+        target.write_bytes(baking.bake_svg(svg, assertion_json=json.dumps(credential), version=3))
+    elif form == "no-achievement":
+        credential = json.loads(site.form(award, "credential.json").read_text())
+        del credential["credentialSubject"]["achievement"]
+        target = tmp_path / "credential.json"
+        target.write_text(json.dumps(credential))
+    return target
+
+
+@pytest.mark.parametrize(("form", "failing"), [
+    ("credential.json", ["proof"]),
+    ("assertion.json", ["matches hosted copy"]),
+    ("assertion.jws", ["signature"]),
+    ("credential.jwt", ["signature"]),
+    ("credential-png", ["proof"]),
+    ("credential-svg", ["proof"]),
+    ("badge-png", ["matches hosted copy"]),
+    ("no-achievement", ["JSON Schema", "proof"]),
+])
+def test_a_tampered_badge_fails_and_names_the_check(site, verify, tmp_path, form, failing):
+    code, report = verify(_tampered(site, tmp_path, form))
+    assert (code, report["status"], failed(report)) == (1, "invalid", failing), report
+
+
+@pytest.fixture
+def site_copy(site, tmp_path) -> Path:
+    """A copy of the built output, to break the published site itself."""
+    return Path(shutil.copytree(site.output, tmp_path / "copy"))
+
+
+def _edit_json(path: Path, change) -> None:
+    data = json.loads(path.read_text())
+    change(data)
+    path.write_text(json.dumps(data))
+
+
+@pytest.mark.parametrize(("edit", "form", "failing", "needle"), [
+    (lambda o: _edit_json(o / ".well-known/did.json", lambda d: d.update(assertionMethod=[])),
+     "credential.json", "verification method", "does not list"),
+    (lambda o: _edit_json(o / "issuer.json", lambda d: d.pop("publicKey")),
+     "assertion.jws", "signing key", "does not list"),
+    (lambda o: _edit_json(o / "status/revocation.json",
+                          lambda d: d["credentialSubject"].update(encodedList=d["credentialSubject"]["encodedList"]
+                                                                  .replace("AAAAA", "AAAAB", 1))),
+     "credential.jwt", "status list", "does not verify"),
+    (lambda o: (o / "awards/7q4kz2m9xw/assertion.json").unlink(),
+     "badge", "fetch assertion", "404"),
+])
+def test_a_broken_published_site_fails_the_right_check(site, site_copy, verify, edit, form, failing, needle):
+    edit(site_copy)
+    code, report = verify(site.form("7q4kz2m9xw", form), root=f"{BASE}={site_copy}")
+    assert code == 1 and failing in failed(report), report
+    assert needle in check(report, failing)["detail"]
+
+
+# -------------------------------------------------------------------------------- VC-JWT keys
+def _private_rsa(site: Built):
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    pem = next(p for p in site.keys_dir.glob("*.pem") if "rsa" in p.name)
+    return load_pem_private_key(pem.read_bytes(), password=None)
+
+
+def _jwt_payload(site: Built) -> bytes:
+    _, payload, _ = site.form("7q4kz2m9xw", "credential.jwt").read_text().split(".")
+    return base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+
+
+@pytest.mark.parametrize(("header", "needle"), [
+    ("private jwk", "private key members"),
+    ("public jwk", "anyone could have signed this"),
+    ("foreign kid", "is not on the issuer's site"),
+    ("extra member", "only alg, kid, jwk and typ"),
+])
+def test_vc_jwt_keys_must_be_public_and_the_issuers_own(site, verify, tmp_path, header, needle):
+    key = _private_rsa(site)
+    jwk = rsa_public_jwk(key.public_key(), "k1")
+    headers = {
+        "private jwk": {"jwk": {**jwk, "d": _b64(b"\x01" * 32)}},
+        "public jwk": {"jwk": jwk},
+        "foreign kid": {"kid": "https://attacker.example/key.json"},
+        "extra member": {"kid": BASE + "keys/jwks.json", "x5u": "https://attacker.example/x"},
+    }
+    token = jws.sign_compact({"alg": "RS256", **headers[header]}, _jwt_payload(site), key)
+    (tmp_path / "c.jwt").write_text(token)
+    code, report = verify(tmp_path / "c.jwt")
+    assert code == 1 and failed(report)[:1] in (["JWT key"], ["JWT header"]), report
+    assert needle in report["checks"][-1]["detail"]
+
+
+def test_a_kid_into_the_jwks_with_a_fragment_is_resolved(site, verify, tmp_path):
+    kid = next(p.name for p in (site.output / "keys").glob("*.jwk.json")).removesuffix(".jwk.json")
+    token = jws.sign_compact({"alg": "RS256", "kid": f"{BASE}keys/jwks.json#{kid}", "typ": "JWT"},
+                             _jwt_payload(site), _private_rsa(site))
+    (tmp_path / "c.jwt").write_text(token)
+    code, report = verify(tmp_path / "c.jwt")
+    assert (code, failed(report)) == (0, []), report
+
+
+# ------------------------------------------------------------------- VC 1.1-era OB 3.0 credentials
+def _vc1(site: Built) -> dict:
+    """Our credential rewritten the VC 1.1 way: v1 context, issuanceDate/expirationDate."""
+    credential = json.loads(site.form("7q4kz2m9xw", "credential.json").read_text())
+    del credential["proof"]
+    credential["@context"] = ["https://www.w3.org/2018/credentials/v1", credential["@context"][1],
+                              "https://w3id.org/security/data-integrity/v2",
+                              "https://www.w3.org/ns/credentials/status/v1", credential["@context"][2]]
+    credential["issuanceDate"] = credential.pop("validFrom")
+    credential["expirationDate"] = credential.pop("validUntil")
+    return credential
+
+
+def test_a_vc_1_1_credential_with_an_embedded_proof_from_a_did_key_issuer(site, verify, tmp_path):
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from badgekiln.crypto import dataintegrity, multikey
+
+    key = Ed25519PrivateKey.generate()
+    credential = _vc1(site)
+    del credential["credentialStatus"]  # a did:key issuer has no site to publish a status list on
+    credential["issuer"]["id"] = multikey.did_key(key.public_key())
+    signed = dataintegrity.add_proof(credential, key, created="2026-03-01T00:00:00Z",
+                                     verification_method=multikey.did_key_verification_method(key.public_key()))
+    (tmp_path / "vc1.json").write_text(json.dumps(signed))
+    code, report = verify(tmp_path / "vc1.json")
+    assert (code, failed(report)) == (0, []), report
+    assert check(report, "not expired")["detail"] == "expirationDate 2029-03-01T00:00:00Z"
+    code, report = verify(tmp_path / "vc1.json", now="2029-03-01")
+    assert (code, report["status"]) == (1, "expired"), report
+
+
+def test_a_vc_1_1_jwt_with_the_credential_in_the_vc_claim(site, verify, tmp_path):
+    credential = _vc1(site)
+    claims = {"vc": {k: v for k, v in credential.items() if k not in ("id", "issuanceDate", "expirationDate")},
+              "iss": credential["issuer"]["id"], "jti": credential["id"], "nbf": 1772323200, "exp": 1867017600}
+    kid = next(p.name for p in (site.output / "keys").glob("*.jwk.json"))
+    token = jws.sign_compact({"alg": "RS256", "typ": "JWT", "kid": f"{BASE}keys/{kid}"},
+                             json.dumps(claims).encode(), _private_rsa(site))
+    (tmp_path / "vc1.jwt").write_text(token)
+    code, report = verify(tmp_path / "vc1.jwt")
+    assert (code, report["kind"], failed(report)) == (0, "ob3-jwt", []), report
+    assert check(report, "valid from")["detail"] == "issuanceDate 2026-03-01T00:00:00Z"  # from nbf
+    claims["vc"]["issuanceDate"] = "2026-02-01T00:00:00Z"  # disagrees with nbf
+    token = jws.sign_compact({"alg": "RS256", "kid": f"{BASE}keys/{kid}"}, json.dumps(claims).encode(),
+                             _private_rsa(site))
+    (tmp_path / "vc1.jwt").write_text(token)
+    code, report = verify(tmp_path / "vc1.jwt")
+    assert (code, failed(report)) == (1, ["JWT claims"]), report
+
+
+# ----------------------------------------------------------------------------------- recipients
+@pytest.mark.parametrize("form", ["assertion.jws", "badge", "credential.json", "credential.jwt"])
+def test_recipient_email_is_normalised_before_matching(site, verify, form):
+    code, report = verify(site.form("7q4kz2m9xw", form), "--recipient", "  Jane.Doe@Example.COM ")
+    assert (code, failed(report)) == (0, []), report
+    assert check(report, "recipient")["detail"] == "awarded to jane.doe@example.com"
+    code, report = verify(site.form("7q4kz2m9xw", form), "--recipient", "john.doe@example.com")
+    assert (code, failed(report)) == (1, ["recipient"]), report
+
+
+# ----------------------------------------------------------------------------- input detection
+def test_inline_jws_text_and_input_errors(site, verify, run, tmp_path):
+    token = site.form("7q4kz2m9xw", "assertion.jws").read_text().strip()
+    code, report = verify(token)
+    assert (code, report["kind"]) == (0, "ob2-signed"), report
+    (tmp_path / "notes.txt").write_text("hello")
+    code, report = verify(tmp_path / "notes.txt")
+    assert (code, failed(report)) == (1, ["input"])
+    (tmp_path / "plain.png").write_bytes(_small_png())
+    code, report = verify(tmp_path / "plain.png")
+    assert (code, failed(report)) == (1, ["unbake"]) and "not a baked badge" in report["checks"][0]["detail"]
+    payload = json.loads(_jws_payload(token))
+    (tmp_path / "signed.json").write_text(json.dumps(payload))
+    code, report = verify(tmp_path / "signed.json")
+    assert code == 1 and "verify its JWS" in check(report, "input")["detail"]
+    missing = run("verify", str(tmp_path / "missing.json"))
+    assert missing.code == 1 and "is not an http(s) URL, a file or a JWS" in missing.err
+    bad_now = run("verify", token, "--now", "yesterday")
+    assert bad_now.code == 1 and "--now 'yesterday' is not an ISO 8601 date" in bad_now.err
+
+
+def _jws_payload(token: str) -> bytes:
+    payload = token.split(".")[1]
+    return base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+
+
+def test_did_web_urls_follow_the_did_web_method():
+    assert did_web_url("did:web:example.org") == "https://example.org/.well-known/did.json"
+    assert did_web_url("did:web:example.org:issuers:abc") == "https://example.org/issuers/abc/did.json"
+    assert did_web_url("did:web:localhost%3A8443:org:badges") == "https://localhost:8443/org/badges/did.json"
+    assert web_base("did:web:org.github.io:badges") == "https://org.github.io/badges/"
+    for bad in ("did:web:", "did:web:a/b", "did:web:user@host", "did:key:z6Mk", "did:web:host::x"):
+        with pytest.raises(Exception, match="did:web"):
+            did_web_url(bad)
+
+
+# ------------------------------------------------------------ other issuers: Open Badges 3.0 (DB)
+@pytest.fixture(scope="module")
+def digital_bazaar(tmp_path_factory) -> dict:
+    """Credentials signed by the Digital Bazaar libraries, issued by a path-based did:web with a port."""
+    out = tmp_path_factory.mktemp("db-fixtures") / "site"
+    return oracle.generate_fixtures(out, base_url="https://guild.example:8443/",
+                                    did="did:web:guild.example%3A8443:issuers:ceramics")
+
+
+@pytest.mark.parametrize(("name", "code", "failing"), [
+    ("valid", 0, []),
+    ("nostatus", 0, []),
+    ("didkey", 0, []),
+    ("revoked", 1, ["not revoked"]),
+    ("tampered", 1, ["proof"]),
+    ("wrong-key", 1, ["proof"]),
+    ("expired", 1, ["not expired"]),
+])
+def test_digital_bazaar_credentials(digital_bazaar, verify, name, code, failing):
+    m = digital_bazaar
+    got, report = verify(m["credentials"][name], root=f"{m['baseUrl']}={m['siteDir']}", now=None)
+    assert (got, failed(report)) == (code, failing), report
+    if name == "didkey":
+        assert check(report, "verification method")["detail"].startswith(m["didKey"])
+    elif name == "valid":
+        assert "https://guild.example:8443/issuers/ceramics/did.json" in check(report, "verification method")["detail"]
+
+
+def test_an_expired_digital_bazaar_credential_was_valid_in_2020(digital_bazaar, verify):
+    m = digital_bazaar
+    code, report = verify(m["credentials"]["expired"], root=f"{m['baseUrl']}={m['siteDir']}", now="2020-06-01")
+    assert (code, failed(report)) == (0, []), report
+
+
+# ------------------------------------------------- other issuers: Open Badges 2.0 on a loopback host
+CTX = "https://w3id.org/openbadges/v2"
+EMAIL = "Learner@Example.org"  # hashed exactly as given, without normalising
+SALT = "deadbeefsalt"
+
+
+def _small_png() -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    rows = b"".join(b"\x00" + b"\x1f\x6f\xbf\xff" * 4 for _ in range(4))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 4, 4, 8, 6, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
+@dataclass
+class Foreign:
+    """A hand-made OB 2.0 issuer in one folder of the loopback server."""
+
+    root: Path
+    base: str
+
+    def put(self, rel: str, content) -> str:
+        path = self.root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content if isinstance(content, bytes) else json.dumps(content, indent=2).encode())
+        return self.base + rel
+
+    def issuer(self, **extra) -> dict:
+        return {"@context": CTX, "type": "Issuer", "id": self.base + "issuer.json", "name": "Foreign Issuer",
+                "url": self.base, "email": "issuer@example.org", **extra}
+
+    def badge(self) -> str:
+        self.put("badge.png", _small_png())
+        return self.put("badge.json", {"@context": CTX, "type": "BadgeClass", "id": self.base + "badge.json",
+                                       "name": "Foreign Badge", "description": "Made by hand.",
+                                       "image": self.base + "badge.png", "criteria": {"narrative": "Do it."},
+                                       "issuer": self.base + "issuer.json"})
+
+    def assertion(self, **extra) -> dict:
+        digest = hashlib.sha256((EMAIL + SALT).encode()).hexdigest()
+        return {"@context": CTX, "type": "Assertion", "id": self.base + "assertion.json",
+                "recipient": {"type": "email", "hashed": True, "salt": SALT, "identity": "sha256$" + digest},
+                "badge": self.badge(), "verification": {"type": "HostedBadge"},
+                "issuedOn": "2024-01-02T03:04:05Z", **extra}
+
+    def hosted(self, *, issuer: dict | None = None, **extra) -> str:
+        self.put("issuer.json", issuer or self.issuer())
+        return self.put("assertion.json", self.assertion(**extra))
+
+    def signed(self, key, *, revoked: list | None = None, listed: bool = True, signer=None) -> str:
+        from cryptography.hazmat.primitives import serialization
+
+        key_url = self.base + "key.json"
+        urn = f"urn:uuid:{uuid.uuid4()}"
+        self.put("issuer.json", self.issuer(publicKey=[key_url] if listed else [],
+                                            revocationList=self.base + "revocations.json"))
+        pem = key.public_key().public_bytes(serialization.Encoding.PEM,
+                                            serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+        self.put("key.json", {"@context": CTX, "type": "CryptographicKey", "id": key_url,
+                              "owner": self.base + "issuer.json", "publicKeyPem": pem})
+        entries = [urn if e == "self" else {**e, "id": urn} if isinstance(e, dict) and e.get("id") == "self" else e
+                   for e in (revoked or [])]
+        self.put("revocations.json", {"@context": CTX, "type": "RevocationList", "id": self.base + "revocations.json",
+                                      "issuer": self.base + "issuer.json", "revokedAssertions": entries})
+        payload = self.assertion(id=urn, verification={"type": "SignedBadge", "creator": key_url})
+        return _sign_rs256(signer or key, payload)
+
+
+def _sign_rs256(key, payload: dict) -> str:
+    """RS256 compact JWS made with ``cryptography`` alone, as another issuer's software would."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    signing_input = _b64(json.dumps({"alg": "RS256"}).encode()) + "." + _b64(json.dumps(payload).encode())
+    return signing_input + "." + _b64(key.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256()))
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    with StaticServer(tmp_path_factory.mktemp("foreign-ob2"), routes={}) as srv:
+        yield srv
+
+
+@pytest.fixture
+def foreign(server, request) -> Foreign:
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", request.node.name)[:60].strip("-") + "-" + uuid.uuid4().hex[:6]
+    return Foreign(server.root / slug, server.url(slug + "/"))
+
+
+@pytest.fixture(scope="module")
+def rsa_key():
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+@pytest.fixture
+def verify_net(run):
+    """``badgekiln verify --json`` with the real fetch() (the loopback server), no offline roots."""
+
+    def _verify(target, *extra: str):
+        result = run("verify", str(target), "--json", *extra)
+        assert result.out, result.err
+        return result.code, json.loads(result.out)
+
+    return _verify
+
+
+def test_foreign_hosted_assertion_by_url_file_and_baked_png(foreign, verify_net, tmp_path):
+    url = foreign.hosted()
+    code, report = verify_net(url, "--recipient", EMAIL)
+    assert (code, report["kind"], failed(report)) == (0, "ob2-hosted", []), report
+    assert check(report, "recipient")["detail"] == f"awarded to {EMAIL}"  # matched as given, not lower-cased
+    assertion = (foreign.root / "assertion.json").read_text()
+    (tmp_path / "a.json").write_text(assertion)
+    (tmp_path / "baked.png").write_bytes(baking.bake_png(_small_png(), assertion))
+    for target in (tmp_path / "a.json", tmp_path / "baked.png"):
+        code, report = verify_net(target)
+        assert (code, failed(report)) == (0, []), report
+    code, report = verify_net(url, "--recipient", "someone@example.org")
+    assert (code, failed(report)) == (1, ["recipient"])
+
+
+@pytest.mark.parametrize(("change", "failing", "needle"), [
+    ({"revoked": True, "revocationReason": "Cheated"}, "not revoked", "Cheated"),
+    ({"expires": "2024-06-01T00:00:00Z"}, "not expired", "expired on 2024-06-01"),
+    ({"issuedOn": "2999-01-01T00:00:00Z"}, "issued", "not valid yet"),
+    ({"issuedOn": "2024-01-02"}, "issued", "time zone"),
+    ({"recipient": {"type": "email", "hashed": True}}, "assertion fields", "identity"),
+])
+def test_foreign_hosted_assertion_problems(foreign, verify_net, change, failing, needle):
+    code, report = verify_net(foreign.hosted(**change))
+    assert code == 1 and failed(report)[-1:] == [failing], report
+    assert needle in check(report, failing)["detail"]
+
+
+def test_foreign_hosted_410_gone_means_revoked(server, foreign, verify_net, tmp_path):
+    url = foreign.hosted()
+    (tmp_path / "a.json").write_bytes((foreign.root / "assertion.json").read_bytes())
+    path = "/" + url.removeprefix(server.base_url)
+    server.routes[path] = (410, {"Content-Type": "text/plain"}, b"gone")
+    try:
+        for target in (url, tmp_path / "a.json"):
+            code, report = verify_net(target)
+            assert (code, report["status"]) == (1, "revoked"), report
+            assert "410 Gone" in check(report, "not revoked")["detail"]
+    finally:
+        del server.routes[path]
+
+
+def test_foreign_verification_policy(server, foreign, verify_net):
+    elsewhere = foreign.base.replace("127.0.0.1", "localhost")  # same server, another host name
+    issuer = foreign.issuer(id=elsewhere + "issuer.json")
+    foreign.put("issuer.json", issuer)
+    url = foreign.put("assertion.json", foreign.assertion())
+    badge = json.loads((foreign.root / "badge.json").read_text())
+    badge["issuer"] = issuer
+    foreign.put("badge.json", badge)
+    code, report = verify_net(url)
+    assert code == 1 and failed(report) == ["verification policy"], report
+    issuer["verification"] = {"type": "VerificationObject", "startsWith": foreign.base}
+    badge["issuer"] = issuer
+    foreign.put("badge.json", badge)
+    code, report = verify_net(url)
+    assert (code, failed(report)) == (0, []), report
+
+
+def test_foreign_signed_assertion(foreign, verify_net, rsa_key, tmp_path):
+    token = foreign.signed(rsa_key)
+    code, report = verify_net(token)
+    assert (code, report["kind"], failed(report)) == (0, "ob2-signed", []), report
+    (tmp_path / "baked.png").write_bytes(baking.bake_png(_small_png(), token))
+    code, report = verify_net(tmp_path / "baked.png")
+    assert (code, failed(report)) == (0, []), report
+
+
+@pytest.mark.parametrize(("setup", "failing", "needle"), [
+    ("revoked, one entry", "not revoked", "listed in the revocation list"),
+    ("revoked among others", "not revoked", "Fraud"),
+    ("key not listed", "signing key", "does not list"),
+    ("other signer", "signature", "does not verify"),
+])
+def test_foreign_signed_assertion_problems(foreign, verify_net, rsa_key, setup, failing, needle):
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    if setup == "revoked, one entry":  # the case openbadges-validator-core 1.1.2 misses
+        token = foreign.signed(rsa_key, revoked=["self"])
+    elif setup == "revoked among others":
+        token = foreign.signed(rsa_key, revoked=["urn:uuid:0000", {"id": "self", "revocationReason": "Fraud"}])
+    elif setup == "key not listed":
+        token = foreign.signed(rsa_key, listed=False)
+    else:
+        token = foreign.signed(rsa_key, signer=rsa.generate_private_key(public_exponent=65537, key_size=2048))
+    code, report = verify_net(token)
+    assert code == 1 and failed(report) == [failing], report
+    assert needle in check(report, failing)["detail"]
+
+
+# ----------------------------------------------------------------------------------- fetch edge
+def test_fetch_refuses_unsafe_redirects_oversize_bodies_and_other_schemes(server):
+    server.routes["/to-file"] = (302, {"Location": "file:///etc/passwd"}, b"")
+    server.routes["/to-ftp"] = (301, {"Location": "ftp://127.0.0.1/x"}, b"")
+    server.routes["/huge"] = (200, {"Content-Type": "application/json"}, b" " * (5 * 1024 * 1024 + 1))
+    server.routes["/missing"] = (404, {}, b"no")
+    try:
+        for bad in ("to-file", "to-ftp"):
+            with pytest.raises(FetchError, match="redirects"):
+                fetch(server.url(bad))
+        with pytest.raises(FetchError, match="limit"):
+            fetch(server.url("huge"))
+        with pytest.raises(FetchError, match="HTTP 404") as info:
+            fetch(server.url("missing"))
+        assert info.value.status == 404
+    finally:
+        for route in ("/to-file", "/to-ftp", "/huge", "/missing"):
+            del server.routes[route]
+    for url in ("file:///etc/passwd", "ftp://example.org/x", "data:,x", "/relative"):
+        with pytest.raises(FetchError, match="not an http"):
+            fetch(url)
+
+
+def test_no_network_is_needed_for_contexts(site, verify, monkeypatch):
+    """JSON-LD contexts come from the bundled copies: a fetch of any context URL would fail here."""
+    monkeypatch.setattr("urllib.request.OpenerDirector.open", lambda *a, **k: pytest.fail("network used"))
+    code, report = verify(site.form("g5m2n8b3va", "credential"))
+    assert (code, failed(report)) == (0, []), report
+    assert os.environ.get("BADGEKILN_KEYS_DIR")  # conftest's isolation is in place
