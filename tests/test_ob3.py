@@ -402,7 +402,7 @@ def test_rsa_keys_cannot_join_the_did_document_with_the_bundled_contexts(rsa_key
     # Why did.json lists Ed25519 keys only: JsonWebKey/publicKeyJwk need a context we do not ship.
     doc = ob3.did_document(site(), [])
     vm = {"id": doc["id"] + "#rsa-1", "type": "JsonWebKey", "controller": doc["id"],
-          "publicKeyJwk": ob3.jwks([Key("rsa-1", "RS256", rsa_key.public_key())])["keys"][0]}
+          "publicKeyJwk": ob3.jwks(site(), [Key("rsa-1", "RS256", rsa_key.public_key())])["keys"][0]}
     with pytest.raises(VerifyError, match="not defined"):
         canonize({**doc, "verificationMethod": [vm], "assertionMethod": [vm["id"]]})
 
@@ -411,12 +411,12 @@ def test_jwks(ed_key, rsa_key):
     old = rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key()
     keys = [Key("rsa-1", "RS256", rsa_key.public_key()), Key("rsa-0", "RS256", old, published=False),
             Key("ed-1", "Ed25519", ed_key.public_key())]
-    result = ob3.jwks(keys)
-    assert [k["kid"] for k in result["keys"]] == ["rsa-1"]
+    result = ob3.jwks(site(), keys)
+    assert [k["kid"] for k in result["keys"]] == ["https://badges.example.org/keys/rsa-1.jwk.json"]
     jwk = result["keys"][0]
     assert set(jwk) == {"kty", "n", "e", "alg", "use", "kid"}
     assert rsa_from_jwk(jwk).public_numbers() == rsa_key.public_key().public_numbers()
-    assert ob3.jwks([]) == {"keys": []}
+    assert ob3.jwks(site(), []) == {"keys": []}
 
 
 def test_verification_method():

@@ -84,3 +84,20 @@ def test_report_expiring_in_three_formats(minimal_site, run):
     assert [r["award_id"] for r in json.loads(result.out)] == ["soon-0001"]
     result = run("report", "expiring", "--within", "soon", "--source", str(minimal_site))
     assert result.code == 1 and "--within takes a number and a unit" in result.err
+
+
+def test_a_revocation_cannot_be_dated_in_the_future(minimal_site, run):
+    result = run("revoke", "ann-first-1", "--reason", "x", "--on", "2026-12-25", "--source", str(minimal_site),
+                 "--today", TODAY)
+    assert result.code == 1 and "the revocation date 2026-12-25 is in the future" in result.err
+    write_site(minimal_site, {"recipients/ann.yaml": """
+        name: Ann Example
+        email: ann@example.com
+        awards:
+          - id: ann-first-1
+            badge: first-badge
+            issued_on: 2026-01-15
+            revoked: {on: 2026-12-25, reason: Later}
+    """})
+    result = run("check", "--source", str(minimal_site), "--today", TODAY)
+    assert result.code == 1 and "error[future-date]: the revocation date (2026-12-25) is in the future" in result.err

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
 from conftest import TODAY, copy_example
 
 from badgekiln import baking
@@ -284,6 +285,9 @@ def _jwt_payload(site: Built) -> bytes:
 def test_vc_jwt_keys_must_be_public_and_the_issuers_own(site, verify, tmp_path, header, needle):
     key = _private_rsa(site)
     jwk = rsa_public_jwk(key.public_key(), "k1")
+    stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    if header == "public jwk":  # a key the issuer never published
+        key, jwk = stranger, rsa_public_jwk(stranger.public_key(), "k1")
     headers = {
         "private jwk": {"jwk": {**jwk, "d": _b64(b"\x01" * 32)}},
         "public jwk": {"jwk": jwk},
@@ -297,10 +301,20 @@ def test_vc_jwt_keys_must_be_public_and_the_issuers_own(site, verify, tmp_path, 
     assert needle in report["checks"][-1]["detail"]
 
 
-def test_a_kid_into_the_jwks_with_a_fragment_is_resolved(site, verify, tmp_path):
-    kid = next(p.name for p in (site.output / "keys").glob("*.jwk.json")).removesuffix(".jwk.json")
-    token = jws.sign_compact({"alg": "RS256", "kid": f"{BASE}keys/jwks.json#{kid}", "typ": "JWT"},
-                             _jwt_payload(site), _private_rsa(site))
+def test_an_embedded_jwk_published_in_the_issuers_well_known_jwks_is_accepted(site, verify, tmp_path):
+    key = _private_rsa(site)
+    token = jws.sign_compact({"alg": "RS256", "jwk": rsa_public_jwk(key.public_key(), "k1")}, _jwt_payload(site), key)
+    (tmp_path / "c.jwt").write_text(token)
+    code, report = verify(tmp_path / "c.jwt")
+    assert (code, failed(report)) == (0, []), report
+
+
+def test_a_kid_into_a_jwks_with_a_fragment_is_resolved(site, verify, tmp_path):
+    """Other issuers name keys by a JWKS URL and a bare kid fragment; that resolves too."""
+    key = _private_rsa(site)
+    (site.output / "keys/bare-kids.json").write_text(json.dumps({"keys": [rsa_public_jwk(key.public_key(), "k7")]}))
+    token = jws.sign_compact({"alg": "RS256", "kid": f"{BASE}keys/bare-kids.json#k7", "typ": "JWT"},
+                             _jwt_payload(site), key)
     (tmp_path / "c.jwt").write_text(token)
     code, report = verify(tmp_path / "c.jwt")
     assert (code, failed(report)) == (0, []), report

@@ -96,8 +96,12 @@ def add_keys(plan: SitePlan, inputs: BuildInputs) -> None:
         if record.algorithm == RSA:
             plan.add(urls.key_json(record.kid), dumps_hosted(ob2.cryptographic_key(config, record.kid,
                                                                                     record.public_pem)))
-            plan.add(urls.key_jwk(record.kid), dumps_hosted(rsa_public_jwk(record.public_key, record.kid)))
-    plan.add(urls.JWKS, dumps_hosted(ob3.jwks(records)))
+            plan.add(urls.key_jwk(record.kid),
+                     dumps_hosted(rsa_public_jwk(record.public_key, ob3.jwk_kid(config, record.kid))))
+    key_set = dumps_hosted(ob3.jwks(config, records))
+    plan.add(urls.JWKS, key_set)
+    if config.base_path == "/":  # the well-known place, where the site owns the host root
+        plan.add(".well-known/jwks.json", key_set)
     plan.add(config.did_document_path, dumps_hosted(ob3.did_document(config, records)))
 
 
@@ -164,7 +168,7 @@ def add_credential(plan: SitePlan, inputs: BuildInputs, badge: BadgeClass, recip
     credential_bytes = dumps_hosted(signed)
     plan.add(urls.credential_json(award.id), credential_bytes)
     rsa_kid = inputs.rsa_kid(award)
-    header = {"kid": config.url(urls.key_jwk(rsa_kid)), "typ": "JWT"}
+    header = {"kid": ob3.jwk_kid(config, rsa_kid), "typ": "JWT"}
     plan.add(urls.credential_jwt(award.id),
              inputs.signer.sign_jws(dumps_compact(jwt_claims(unsigned)), rsa_kid, header=header).encode("ascii"))
     image = _badge_image(inputs, badge)

@@ -322,13 +322,23 @@ def did_document(config: SiteConfig, keys: Sequence[PublicKeyRecord]) -> dict:
     }
 
 
-def jwks(keys: Sequence[PublicKeyRecord]) -> dict:
-    """The JSON Web Key Set of the published RSA keys (VC-JWT and OB 2.0 signatures).
+def jwk_kid(config: SiteConfig, kid: str) -> str:
+    """The ``kid`` of an RSA key in JWTs and JWK sets: the URL of its published JWK."""
+    return config.url(urls.key_jwk(kid))
+
+
+def jwks(config: SiteConfig, keys: Sequence[PublicKeyRecord]) -> dict:
+    """The JSON Web Key Set of the published RSA keys (VC-JWT signatures).
+
+    Each key's ``kid`` is the URL of its own JWK document, the same string VC-JWT headers carry,
+    so a verifier can match a token to its key either by fetching the ``kid`` or in this set.
 
     Args:
+        config: The site settings.
         keys: The site's keys; unpublished ones and non-RSA ones are skipped.
 
     Returns:
         ``{"keys": [public JWK, …]}`` in the order given.
     """
-    return {"keys": [rsa_public_jwk(k.public_key, k.kid) for k in keys if k.published and k.algorithm == "RS256"]}
+    return {"keys": [rsa_public_jwk(k.public_key, jwk_kid(config, k.kid))
+                     for k in keys if k.published and k.algorithm == "RS256"]}

@@ -188,6 +188,9 @@ def _award(data, location, diagnostics, badges, recipient, today) -> Award | Non
     if issued_on and revoked and revoked.on < issued_on:
         fields.error("bad-dates", f"the revocation date ({revoked.on}) is before 'issued_on' ({issued_on})",
                      fields.where("revoked"))
+    if revoked and today and revoked.on > today:
+        fields.error("future-date", f"the revocation date ({revoked.on}) is in the future", fields.where("revoked"),
+                     "record a revocation on or after its date; until then the badge is valid")
     if issued_on and today and issued_on > today:
         fields.error("future-date", f"'issued_on' ({issued_on}) is in the future", fields.where("issued_on"),
                      "verifiers reject a badge issued in the future: add the award on or after its date")

@@ -124,7 +124,9 @@ def test_vc_jwt_is_signed_by_a_published_rsa_key(example):
     assert header["alg"] == "RS256" and header["typ"] == "JWT"
     assert header["kid"].startswith(BASE + "keys/") and header["kid"].endswith(".jwk.json")
     jwk = json.loads((out / header["kid"].removeprefix(BASE)).read_text())
+    assert jwk["kid"] == header["kid"]
     assert jwk in json.loads((out / "keys/jwks.json").read_text())["keys"]
+    assert (out / ".well-known/jwks.json").read_bytes() == (out / "keys/jwks.json").read_bytes()
     _, payload = verify_compact(token, rsa_from_jwk(jwk))
     claims = json.loads(payload)
     credential = json.loads((out / "awards/7q4kz2m9xw/credential.json").read_text())

@@ -31,6 +31,8 @@ def revoke(source: Path, award_id: str, reason: str, on: date, today: date) -> P
     recipient, award = find_award(loaded.project, award_id)
     if award.revoked is not None:
         raise BadgekilnError(f"award {award_id} is already revoked (on {award.revoked.on}: {award.revoked.reason})")
+    if on > today:
+        raise BadgekilnError(f"the revocation date {on} is in the future; revoke on or after that day")
     if on < award.issued_on:
         raise BadgekilnError(f"the revocation date {on} is before the award was issued ({award.issued_on})")
     rel = recipient.location.path
