@@ -7,12 +7,14 @@ cd "$(dirname "$0")/.."
 
 python3 -m pip install --quiet --disable-pip-version-check -e '.[test]'
 
-if ! command -v chromium >/dev/null 2>&1; then
+# Debian's Chromium for the page tests, and fonts so that CJK and emoji names render in them.
+debs="chromium fonts-noto-core fonts-noto-cjk fonts-noto-color-emoji"
+if ! dpkg -s $debs >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-core >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $debs >/dev/null
   else
-    echo "install Debian's chromium (sudo apt-get install chromium) for the page tests" >&2
+    echo "install Debian's packages for the page tests: sudo apt-get install $debs" >&2
     exit 1
   fi
 fi

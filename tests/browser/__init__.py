@@ -1,0 +1,1 @@
+"""Page tests in a real browser (headless Debian Chromium driven by Playwright)."""

@@ -1,0 +1,181 @@
+"""Browser fixtures: built sites served over loopback, and ONE headless Chromium per test module.
+
+Needs the Python ``playwright`` package (in the ``test`` extras) and Debian's Chromium at
+``/usr/bin/chromium`` (``scripts/install-test-deps.sh`` installs it; override the path with
+``BADGEKILN_CHROMIUM``). Playwright's own browser downloads are never used. Without either,
+these tests are skipped with the reason shown by ``-ra``.
+
+Sites are built ONCE per module (a 2-core machine is shared): the real CLI builds the example
+site with ``--base-url`` set to the URL of the loopback server that then serves it, so every
+absolute URL in the credentials (key ids, status list, did:web) points at that server.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import shutil
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+import badgekiln
+from badgekiln.cli import main as badgekiln_main
+
+REPO = Path(__file__).resolve().parents[2]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from conftest import TODAY, build  # noqa: E402
+from tests.support.static_server import StaticServer  # noqa: E402
+
+CHROMIUM = os.environ.get("BADGEKILN_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync",
+]
+# The day the pages are viewed, pinned so that verdicts do not depend on when the suite runs:
+# noon of the build day.
+VIEWED_AT = f"{TODAY}T12:00:00Z"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _badgekiln_from_this_checkout() -> None:
+    """Page tests check templates and static files: they must be this checkout's, not another install's."""
+    here = Path(badgekiln.__file__).resolve().parent
+    if here != REPO / "src" / "badgekiln":
+        pytest.fail(f"badgekiln is imported from {here}, not from this checkout ({REPO / 'src'}): "
+                    f"run 'pip install -e .' here, or set PYTHONPATH={REPO / 'src'}", pytrace=False)
+
+
+class _CliResult:
+    def __init__(self, code: int, out: str, err: str):
+        self.code, self.out, self.err = code, out, err
+
+
+def run_cli(*args: str) -> _CliResult:
+    """The badgekiln command line, in-process (a module-scoped twin of conftest's ``run``)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            badgekiln_main(list(args))
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+    return _CliResult(code, out.getvalue(), err.getvalue())
+
+
+@dataclass
+class ServedSite:
+    """A built site and the loopback server that serves it at its ``base_url``."""
+
+    source: Path
+    output: Path
+    server: StaticServer
+    base_url: str
+
+    def url(self, path: str = "") -> str:
+        return self.base_url + path.lstrip("/")
+
+
+@contextlib.contextmanager
+def served_site(source: Path, keys_dir: Path, cache_dir: Path, sub_path: str = "") -> Iterator[ServedSite]:
+    """Serve an empty folder, build ``source`` into it (or into ``sub_path`` below it) with the
+    server's URL as base URL, and yield it."""
+    www = source.parent / "www"
+    www.mkdir()
+    output = www / sub_path if sub_path else www
+    with StaticServer(www) as server, pytest.MonkeyPatch.context() as mp:
+        # The same isolation as conftest's autouse fixture (which is per test): keys never
+        # touch the developer's folders, and development keys are shared by the session.
+        mp.setenv("XDG_CACHE_HOME", str(cache_dir))
+        mp.setenv("BADGEKILN_KEYS_DIR", str(keys_dir))
+        mp.delenv("BADGEKILN_PRIVATE_KEYS", raising=False)
+        base_url = server.base_url + (sub_path.strip("/") + "/" if sub_path else "")
+        build(run_cli, source, "--output", str(output), "--base-url", base_url)
+        yield ServedSite(source, output, server, base_url)
+
+
+@pytest.fixture(scope="module")
+def site_factory(tmp_path_factory):
+    """Build and serve sites for this module; servers stop when the module ends."""
+    with contextlib.ExitStack() as stack:
+        def make(prepare, sub_path: str = "") -> ServedSite:
+            root = tmp_path_factory.mktemp("browser-site")
+            source = prepare(root / "site")
+            return stack.enter_context(served_site(source, root / "private-keys",
+                                                   tmp_path_factory.getbasetemp() / "xdg-cache", sub_path))
+        yield make
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Debian Chromium for the whole module."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (the 'test' extras)")
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no Chromium at {CHROMIUM} (scripts/install-test-deps.sh installs Debian's)")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@dataclass
+class PageProblems:
+    """Console errors, page errors, CSP violations and failed requests seen by a page."""
+
+    console: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+    def clear(self) -> None:
+        self.console.clear()
+        self.errors.clear()
+        self.failed.clear()
+
+    def all(self) -> list[str]:
+        return self.console + self.errors + self.failed
+
+
+# Runs before any page script (Playwright injects it through the DevTools protocol, outside the
+# page's CSP): records every CSP violation, including ones Chromium would not print.
+CSP_RECORDER = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", function (e) {
+  window.__cspViolations.push(e.violatedDirective + " blocked " + (e.blockedURI || "inline") +
+    " at " + e.sourceFile + ":" + e.lineNumber);
+});
+"""
+
+
+def watch(page) -> PageProblems:
+    """Record what a clean page must not produce."""
+    problems = PageProblems()
+    def on_console(message) -> None:
+        where = (message.location or {}).get("url", "")
+        # Chromium asks for /favicon.ico by itself when a page has no icon (sites without a logo).
+        if message.type in ("error", "warning") and not where.endswith("/favicon.ico"):
+            problems.console.append(f"console.{message.type}: {message.text} ({where})")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda e: problems.errors.append(f"pageerror: {e}"))
+    page.on("requestfailed", lambda r: problems.failed.append(f"request failed: {r.url} {r.failure}"))
+    page.on("response", lambda r: problems.failed.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None)
+    page.add_init_script(CSP_RECORDER)
+    return problems
+
+
+def new_page(browser, **context_options):
+    """A page in a fresh context, its clock pinned to ``VIEWED_AT``, with its problems recorded."""
+    context = browser.new_context(**context_options)
+    context.set_default_timeout(20_000)
+    page = context.new_page()
+    if context_options.get("java_script_enabled", True):
+        page.clock.set_fixed_time(VIEWED_AT)
+    return page, watch(page)

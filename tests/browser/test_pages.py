@@ -1,0 +1,423 @@
+"""The generated pages in a real browser: the Verify button, CSP cleanliness, phone width, print,
+no-JavaScript use and XSS.
+
+One headless Chromium for the module, one shared page for the JavaScript tests (see conftest.py).
+The viewer's clock is pinned to ``VIEWED_AT`` (the build day), so verdicts do not depend on the day
+the suite runs; one test moves it on to show that expiry follows the viewer's clock.
+
+Set ``BADGEKILN_SCREENSHOTS=/some/folder`` to keep screenshots of award pages at 1200 px, at
+375 px and in print emulation, and their printed PDFs.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from conftest import MINIMAL, copy_example, write_site
+
+from .conftest import VIEWED_AT, new_page
+
+VALID = "7q4kz2m9xw"       # Jane Doe, Pipefitting MJI10, valid until 1 March 2029
+REVOKED = "d3f4g5h6jk"     # Marcus Johnson, revoked on 1 May 2026
+EXPIRED = "r9t4y1u6ep"     # Zofia Wiśniewska, a one-year badge that expired on 2 September 2025
+CJK = "t1a2n3k4ax"         # 田中 明
+PHONE = {"width": 375, "height": 667}  # iPhone SE
+DESKTOP = {"width": 1200, "height": 900}
+SCREENSHOTS = os.environ.get("BADGEKILN_SCREENSHOTS")
+
+IMG = "<img src=x onerror=window.__xss=1>"
+SCRIPT = "<script>window.__xss=1</script>"
+
+
+# --- Fixtures --------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def example(site_factory):
+    """The repository's example site, built for and served by a loopback server."""
+    return site_factory(copy_example)
+
+
+@pytest.fixture(scope="module")
+def hostile(site_factory):
+    """A site whose names, descriptions, criteria and narrative are HTML and script."""
+    files = dict(MINIMAL)
+    files["site_src/site.yaml"] = f"""
+        base_url: https://badges.example.org/
+        issuer:
+          name: "Issuer {IMG}"
+          url: https://example.org
+          email: badges@example.org
+          description: "About {SCRIPT}"
+    """
+    files["badges/first-badge.yaml"] = f"""
+        name: "Badge {IMG} {SCRIPT}"
+        description: "Described {IMG} {SCRIPT}"
+        image: assets/badge.svg
+        criteria: |
+          Did the thing {IMG} {SCRIPT}
+          [click me](javascript:window.__xss=1)
+    """
+    files["recipients/ann.yaml"] = f"""
+        name: "Ann {IMG} {SCRIPT}"
+        email: ann@example.com
+        awards:
+          - id: ann-first-1
+            badge: first-badge
+            issued_on: 2026-01-15
+            narrative: "Narrative {IMG} {SCRIPT}"
+            evidence:
+              - name: "Evidence {IMG}"
+                url: https://example.org/evidence
+                narrative: "{SCRIPT}"
+    """
+    return site_factory(lambda root: write_site(root, files))
+
+
+@pytest.fixture(scope="module")
+def sub_path_site(site_factory):
+    """A one-award site published under a sub-path, as on GitHub Pages: http://127.0.0.1:<port>/org/badges/."""
+    return site_factory(lambda root: write_site(root, MINIMAL), sub_path="org/badges")
+
+
+@pytest.fixture(scope="module")
+def shared(browser):
+    """The page the JavaScript tests share (desktop width, screen media) and its problem log."""
+    page, problems = new_page(browser, viewport=DESKTOP)
+    yield page, problems
+    page.context.close()
+
+
+@pytest.fixture
+def page(shared):
+    """The shared page, reset to desktop width, screen media and the pinned clock."""
+    page, problems = shared
+    page.set_viewport_size(DESKTOP)
+    page.emulate_media(media="screen")
+    page.clock.set_fixed_time(VIEWED_AT)
+    problems.clear()
+    return page
+
+
+@pytest.fixture
+def problems(shared):
+    return shared[1]
+
+
+# --- Helpers ---------------------------------------------------------------------------------
+
+
+def verify(page, url: str) -> dict:
+    """Open ``url``, press Verify, wait for the verdict; the steps and verdict as shown."""
+    page.goto(url)
+    panel = page.locator("#verify")
+    assert panel.is_visible(), "the script did not show the verify panel"
+    page.click("#verify-button")
+    page.wait_for_selector("#verify-verdict:not([hidden])")
+    steps = page.eval_on_selector_all(
+        "#verify-steps > li",
+        "items => items.map(li => ({state: li.dataset.state, icon: li.querySelector('.verify-icon').textContent,"
+        " text: li.querySelector('.verify-text').textContent}))")
+    verdict = page.locator("#verify-verdict")
+    return {"kind": verdict.get_attribute("data-verdict"), "text": verdict.inner_text(), "steps": steps}
+
+
+def step_texts(result: dict, state: str) -> list[str]:
+    return [s["text"] for s in result["steps"] if s["state"] == state]
+
+
+def tampered_jwt(jwt: str) -> str:
+    """``jwt`` with one character in the middle of its payload changed."""
+    header, payload, signature = jwt.strip().split(".")
+    i = len(payload) // 2
+    flipped = "B" if payload[i] == "A" else "A"
+    return ".".join([header, payload[:i] + flipped + payload[i + 1:], signature])
+
+
+def screenshot(page, name: str, **options) -> None:
+    if SCREENSHOTS:
+        Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(SCREENSHOTS) / name), **options)
+
+
+# Every visible element must be inside the viewport, and no text may be clipped by an
+# overflow:hidden box or an ellipsis.
+LAYOUT_PROBLEMS = """() => {
+  const width = document.documentElement.clientWidth;
+  const name = el => el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") +
+    (el.className && typeof el.className === "string" ? "." + el.className.trim().split(/\\s+/).join(".") : "");
+  const problems = [];
+  for (const el of document.body.querySelectorAll("*")) {
+    if (el.closest(".skip")) continue;  // the skip link waits off-screen until focused
+    const style = getComputedStyle(el);
+    const box = el.getBoundingClientRect();
+    if (style.visibility === "hidden" || (box.width === 0 && box.height === 0)) continue;
+    if (box.left < -1 || box.right > width + 1) {
+      problems.push(name(el) + " spans " + Math.round(box.left) + ".." + Math.round(box.right) + "px");
+    }
+    const clips = ["hidden", "clip"].includes(style.overflowX) || style.textOverflow === "ellipsis";
+    if (clips && el.scrollWidth > el.clientWidth + 1) {
+      problems.push(name(el) + " cuts off its content (" + el.scrollWidth + " > " + el.clientWidth + "px)");
+    }
+  }
+  return {scrollWidth: document.documentElement.scrollWidth, problems: problems};
+}"""
+
+
+def pdf_pages(pdf: bytes) -> list[tuple[float, float]]:
+    """(width, height) in points of every page of a PDF written by Chromium."""
+    count = len(re.findall(rb"/Type\s*/Page(?![A-Za-z])", pdf))
+    boxes = [tuple(float(v) for v in m) for m in
+             re.findall(rb"/MediaBox\s*\[\s*([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s*\]", pdf)]
+    sizes = [(x1 - x0, y1 - y0) for x0, y0, x1, y1 in boxes]
+    assert count >= 1 and len(sizes) in (1, count), (count, sizes)
+    return sizes * count if len(sizes) == 1 and count > 1 else sizes
+
+
+# --- The Verify button -----------------------------------------------------------------------
+
+
+def test_verify_valid_award_passes_every_step(page, problems, example):
+    result = verify(page, example.url(f"awards/{VALID}/"))
+
+    assert result["kind"] == "valid", result
+    assert result["text"].startswith("Valid:")
+    assert len(result["steps"]) >= 5
+    assert all(s["state"] == "ok" and s["icon"] == "✔" for s in result["steps"]), result["steps"]
+    texts = "\n".join(step_texts(result, "ok"))
+    did = "did:web:" + example.base_url.split("//")[1].rstrip("/").replace(":", "%3A")
+    assert "Signature is valid: signed by Northwind Training's key" in texts
+    assert f"Issued by Northwind Training ({did})" in texts
+    assert "Not revoked" in texts
+    assert "Valid until 1 March 2029" in texts
+    assert page.locator("#verify-button").is_enabled()
+    assert problems.all() == []
+    assert page.evaluate("window.__cspViolations") == []
+
+
+def test_verify_revoked_award_says_revoked(page, problems, example):
+    result = verify(page, example.url(f"awards/{REVOKED}/"))
+
+    assert result["kind"] == "revoked", result
+    assert result["text"].startswith("Revoked")
+    failed = step_texts(result, "fail")
+    assert len(failed) == 1 and failed[0].startswith("Revoked"), result["steps"]
+    assert any(t.startswith("Signature is valid") for t in step_texts(result, "ok"))
+    assert problems.all() == []
+
+
+def test_verify_expired_award_says_expired(page, problems, example):
+    result = verify(page, example.url(f"awards/{EXPIRED}/"))
+
+    assert result["kind"] == "expired", result
+    assert "expired on 2 September 2025" in result["text"]
+    assert step_texts(result, "fail") == ["Expired on 2 September 2025."]
+    assert any(t.startswith("Not revoked") for t in step_texts(result, "ok"))
+    assert problems.all() == []
+
+
+def test_verify_tampered_credential_says_signature_invalid(page, example):
+    path = f"/awards/{VALID}/credential.jwt"
+    original = (example.output / path.lstrip("/")).read_text(encoding="ascii")
+    example.server.routes[path] = (200, {"Content-Type": "text/plain"}, tampered_jwt(original).encode())
+    try:
+        result = verify(page, example.url(f"awards/{VALID}/"))
+    finally:
+        del example.server.routes[path]
+
+    assert result["kind"] == "invalid", result
+    assert "signature is invalid" in result["text"]
+    assert result["steps"][0]["state"] == "fail"
+    assert result["steps"][0]["text"].startswith("Signature is invalid")
+    assert len(result["steps"]) == 1, "nothing after a bad signature may look checked"
+
+
+def test_verify_refuses_a_key_the_site_does_not_list(page, example):
+    # A retired key stays at its URL but leaves keys/jwks.json: what it signed is not accepted.
+    example.server.routes["/keys/jwks.json"] = (200, {"Content-Type": "application/json"}, b'{"keys": []}')
+    try:
+        result = verify(page, example.url(f"awards/{VALID}/"))
+    finally:
+        del example.server.routes["/keys/jwks.json"]
+
+    assert result["kind"] == "invalid", result
+    assert result["steps"][0]["state"] == "fail"
+    assert "is not listed in this site's key set" in result["steps"][0]["text"]
+
+
+def test_verify_notices_a_hosted_credential_that_differs_from_the_signed_one(page, example):
+    path = f"/awards/{VALID}/credential.json"
+    text = (example.output / path.lstrip("/")).read_text(encoding="utf-8")
+    changed = text.replace('"awardedDate": "2026-03-01T00:00:00Z"', '"awardedDate": "2026-03-02T00:00:00Z"')
+    assert changed != text
+    example.server.routes[path] = (200, {"Content-Type": "application/json"}, changed.encode())
+    try:
+        result = verify(page, example.url(f"awards/{VALID}/"))
+    finally:
+        del example.server.routes[path]
+
+    assert result["kind"] == "invalid", result
+    assert any("differs from the signed credential at awardedDate" in t for t in step_texts(result, "fail"))
+
+
+def test_verify_works_on_a_site_under_a_sub_path(page, problems, sub_path_site):
+    result = verify(page, sub_path_site.url("awards/ann-first-1/"))
+
+    assert result["kind"] == "valid", result
+    assert all(s["state"] == "ok" for s in result["steps"]), result["steps"]
+    assert any(t.startswith("Issued by Example Issuer (did:web:127.0.0.1%3A") and t.endswith(":org:badges).")
+               for t in step_texts(result, "ok")), result["steps"]
+    assert any("Valid since 15 January 2026; does not expire" in t for t in step_texts(result, "ok"))
+    assert problems.all() == []
+
+
+def test_expiry_follows_the_viewers_clock(page, example):
+    page.clock.set_fixed_time("2029-03-02T09:00:00Z")
+    result = verify(page, example.url(f"awards/{VALID}/"))
+
+    assert result["kind"] == "expired", result
+    assert step_texts(result, "fail") == ["Expired on 1 March 2029."]
+    # The page itself says so too, although it was built when the award was valid.
+    assert page.inner_text(".facts .status") == "Expired"
+    assert page.locator("body.status-expired").count() == 1
+
+
+# --- Console, page errors and CSP ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["", "badges/pipefitting-mji10/", f"awards/{VALID}/", f"awards/{REVOKED}/",
+                                  "pages/about/", "pages/how-to-verify/", "404.html"])
+def test_no_console_errors_or_csp_violations(page, problems, example, path):
+    page.goto(example.url(path))
+    page.wait_for_load_state("load")
+    if path.startswith("awards/"):
+        page.click("#verify-button")  # the check's fetches and WebCrypto must pass the CSP too
+        page.wait_for_selector("#verify-verdict:not([hidden])")
+        assert page.get_attribute("#verify-verdict", "data-verdict") in ("valid", "revoked")
+    assert problems.all() == []
+    assert page.evaluate("window.__cspViolations") == []
+    assert page.evaluate("document.querySelector('link[rel=stylesheet]').sheet.cssRules.length") > 10
+
+
+# --- Phone width -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["", "badges/pipefitting-mji10/", f"awards/{VALID}/", f"awards/{REVOKED}/",
+                                  f"awards/{CJK}/", "pages/how-to-verify/"])
+def test_phone_width_has_no_horizontal_overflow(page, example, path):
+    page.set_viewport_size(PHONE)
+    page.goto(example.url(path))
+    if path.startswith("awards/"):
+        page.click("#verify-button")  # the steps quote long URLs: they must wrap too
+        page.wait_for_selector("#verify-verdict:not([hidden])")
+    if path.startswith("awards/"):
+        screenshot(page, f"{path.strip('/').replace('/', '-')}-375.png", full_page=True)
+    layout = page.evaluate(LAYOUT_PROBLEMS)
+
+    assert layout["scrollWidth"] <= PHONE["width"], layout
+    assert layout["problems"] == []
+
+
+def test_award_page_at_desktop_width(page, example):
+    page.goto(example.url(f"awards/{VALID}/"))
+    page.click("#verify-button")
+    page.wait_for_selector("#verify-verdict:not([hidden])")
+    layout = page.evaluate(LAYOUT_PROBLEMS)
+
+    assert layout["scrollWidth"] <= DESKTOP["width"], layout
+    assert layout["problems"] == []
+    screenshot(page, f"awards-{VALID}-1200.png", full_page=True)
+
+
+# --- Print -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("award", [VALID, REVOKED, EXPIRED, CJK])
+def test_award_prints_as_a_one_page_a4_landscape_certificate(page, example, award):
+    page.goto(example.url(f"awards/{award}/"))
+    page.emulate_media(media="print")
+    page.set_viewport_size({"width": 1032, "height": 703})  # A4 landscape inside 12 mm margins, at 96 dpi
+    screenshot(page, f"awards-{award}-print.png", full_page=True)
+    pdf = page.pdf(prefer_css_page_size=True, print_background=True)
+    if SCREENSHOTS:
+        (Path(SCREENSHOTS) / f"awards-{award}-print.pdf").write_bytes(pdf)
+
+    assert page.locator(".qr svg").is_visible()
+    assert page.locator(".qr svg").bounding_box()["width"] * 25.4 / 96 >= 20, "a QR code under 2 cm is hard to scan"
+    assert example.url(f"awards/{award}/") in page.inner_text(".qr")
+    for hidden in (".site-header nav", ".site-footer", ".actions", ".buttons", "#verify", "#verify-button",
+                   ".machine"):
+        assert not page.locator(hidden).is_visible(), f"{hidden} is printed"
+    certificate = page.locator(".certificate")
+    for shown in (".kicker", ".earner", ".badge-name", ".facts"):
+        assert certificate.locator(shown).is_visible(), f"{shown} is not printed"
+    if award == REVOKED:
+        assert page.locator(".banner-revoked").is_visible()
+    if award == EXPIRED:
+        assert page.locator(".banner-expired").is_visible()
+
+    sizes = pdf_pages(pdf)
+    assert len(sizes) == 1, f"prints on {len(sizes)} pages"
+    width, height = sizes[0]
+    assert abs(width - 841.89) < 2 and abs(height - 595.28) < 2, sizes  # A4 landscape, in points
+
+
+# --- Without JavaScript ----------------------------------------------------------------------
+
+
+def test_award_page_works_without_javascript(browser, example):
+    page, problems = new_page(browser, java_script_enabled=False, viewport=DESKTOP)
+    try:
+        page.goto(example.url(f"awards/{VALID}/"))
+
+        facts = dict(zip(page.locator(".facts dt").all_text_contents(), page.locator(".facts dd").all_text_contents()))
+        assert facts["Issued by"] == "Northwind Training"
+        assert facts["Issued on"] == "1 March 2026"
+        assert facts["Valid until"] == "1 March 2029"
+        assert facts["Status"] == "Valid"
+        assert facts["Badge ID"] == VALID
+        criteria = page.locator("section", has=page.locator("h2", has_text="Criteria"))
+        assert "MJI10 practical assessment" in criteria.inner_text()
+        downloads = page.locator("a[download]").all_inner_texts()
+        assert "Download badge image" in downloads
+        assert "Download credential for a wallet (Open Badges 3.0)" in downloads
+        links = page.locator("a[download], .machine a").evaluate_all("links => links.map(a => a.href)")
+        local = [href for href in links if href.startswith(example.base_url)]
+        assert len(local) >= 6  # the two downloads, the OB 2.0 and OB 3.0 files, the baked image
+        for href in local:
+            assert page.request.get(href).ok, href
+        assert page.locator("#verify").is_hidden()
+        assert page.locator(".print-button").is_hidden(), "a Print button that cannot work is shown"
+        assert problems.all() == []
+    finally:
+        page.context.close()
+
+
+# --- XSS -------------------------------------------------------------------------------------
+
+
+def test_markup_in_names_and_narrative_is_shown_as_text(browser, hostile):
+    # bypass_csp: the CSP would block inline script anyway; this checks the escaping on its own.
+    page, _ = new_page(browser, bypass_csp=True, viewport=DESKTOP)
+    try:
+        for path in ("", "badges/first-badge/", "awards/ann-first-1/"):
+            page.goto(hostile.url(path))
+            page.wait_for_load_state("load")
+            if path.startswith("awards/"):
+                page.click("#verify-button")  # the steps quote the issuer's and badge's names
+                page.wait_for_selector("#verify-verdict:not([hidden])")
+                assert page.get_attribute("#verify-verdict", "data-verdict") == "valid"
+                assert IMG in page.inner_text("#verify-steps")
+                assert IMG in page.inner_text(".earner") and SCRIPT in page.inner_text(".earner")
+                assert SCRIPT in page.inner_text("main")
+            assert page.evaluate("typeof window.__xss") == "undefined", path
+            assert page.locator("img[src='x']").count() == 0, path
+            assert page.evaluate("[...document.scripts].filter(s => s.text.includes('__xss=1') && "
+                                 "s.type !== 'application/ld+json').length") == 0, path
+            assert page.locator("a[href^='javascript:']").count() == 0, path
+    finally:
+        page.context.close()
