@@ -165,3 +165,29 @@ def test_output_folder_that_is_not_ours_is_not_replaced(minimal_site, run, tmp_p
     assert result.code == 1
     assert "was not made by badgekiln" in result.err
     assert (precious / "thesis.txt").read_text() == "years of work"
+
+
+def test_headers_rules_never_set_one_header_twice_for_a_path(minimal_site, run):
+    """Cloudflare Pages joins the values of every matching rule: '*, *' breaks CORS."""
+    import fnmatch
+
+    build(run, minimal_site, "--base-url", "https://org.github.io/badges/")
+    rules, current = [], None
+    for line in (minimal_site / "output/_headers").read_text().splitlines():
+        if line.startswith("#") or not line.strip():
+            continue
+        if not line.startswith(" "):
+            current = (line, [])
+            rules.append(current)
+        else:
+            current[1].append(line.split(":", 1)[0].strip().lower())
+    paths = ["/badges/awards/x/credential.json", "/badges/keys/jwks.json", "/badges/did.json",
+             "/badges/awards/x/assertion.jws", "/badges/awards/x/credential.jwt", "/badges/awards/x/badge.svg",
+             "/badges/awards/x/badge.png", "/badges/awards/x/", "/badges/404.html", "/badges/issuer.json"]
+    for path in paths:
+        names = [name for pattern, headers in rules if fnmatch.fnmatchcase(path, pattern) for name in headers]
+        assert len(names) == len(set(names)), (path, names)
+        if not path.endswith(("/", ".html")):
+            assert "access-control-allow-origin" in names and "content-type" in names, path
+        else:
+            assert "content-security-policy" in names, path

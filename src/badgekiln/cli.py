@@ -204,13 +204,21 @@ def report_expiring_command(source: Path, today: str | None, within: str, includ
         writer = csv.DictWriter(click.get_text_stream("stdout"), fieldnames=list(ExpiringFields), lineterminator="\n")
         writer.writeheader()
         for row in rows:
-            writer.writerow(row.as_dict())
+            writer.writerow({key: csv_cell(value) for key, value in row.as_dict().items()})
     else:
         if not rows:
             click.echo(f"no awards expire within {within}")
         for row in rows:
             left = f"{row.days_left} days left" if row.days_left > 0 else f"expired {-row.days_left} days ago"
             click.echo(f"{row.expires}  {left:22} {row.award_id}  {row.recipient} <{row.email}>  {row.badge}")
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value):
+    """A CSV cell that spreadsheets show as text: a leading = + - @ would start a formula (CSV injection)."""
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
 
 
 ExpiringFields = ("award_id", "recipient", "email", "badge", "issued_on", "expires", "days_left")
@@ -329,7 +337,7 @@ def export_command(source: Path, today: str | None, fmt: str) -> None:
         return
     writer = csv.DictWriter(click.get_text_stream("stdout"), fieldnames=COLUMNS, lineterminator="\n")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({key: csv_cell(value) for key, value in row.items()} for row in rows)
 
 
 @cli.command("verify")

@@ -17,8 +17,8 @@ from urllib.parse import urlsplit
 from .errors import Diagnostic, SourceLocation
 from .models import Duration
 
-SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
-AWARD_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{3,63}$")
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}\Z")  # \Z, not $: '$' also matches before a final newline
+AWARD_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{3,63}\Z")
 DATE_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 DURATION_RE = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$")
 # Practical email check: one @, a dotted domain, no spaces or angle brackets.

@@ -145,6 +145,17 @@ class _Loader(yaml.SafeLoader):
         return result
 
 
+    def construct_yaml_int(self, node):  # noqa: D102 - PyYAML hook
+        # int() refuses more than 4300 decimal digits (CPython's guard against quadratic
+        # conversion); report it at the number instead of crashing.
+        try:
+            return super().construct_yaml_int(node)
+        except ValueError:
+            raise SourceError("this number is too long to read", self._loc(node.start_mark),
+                              "quote it if it is text; no badge field needs a number this long") from None
+
+
+_Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
 _Loader.add_constructor("tag:yaml.org,2002:map", _Loader.construct_mapping)
 _Loader.add_constructor("tag:yaml.org,2002:seq", _Loader.construct_sequence)
 
@@ -188,7 +199,14 @@ def read_source_bytes(path: Path, rel: str, *, limit: int = MAX_FILE_BYTES) -> b
 
 def parse_yaml(text: str, rel: str) -> Any:
     """Parse YAML ``text`` from the file ``rel`` with the safe, located loader."""
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)  # PyYAML's reader refuses control characters here, before parsing
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        col = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        raise SourceError(f"the file contains the invisible control character U+{exc.character:04X}",
+                          SourceLocation(rel, line, col),
+                          "delete it (it often comes with text pasted from a word processor or spreadsheet)") from None
     loader.rel_path = rel
     try:
         return loader.get_single_data()
@@ -228,6 +246,7 @@ def load_markdown_page(path: Path, root: Path) -> tuple[SourceDoc, str]:
     front.key_locations, front.value_locations = {}, {}
     body = text
     if text.startswith("---\n") or text.startswith("---\r\n"):
+        text = text.replace("\r\n", "\n")
         end = re.search(r"^---\s*$", text[4:], flags=re.MULTILINE)
         if end is None:
             raise SourceError(

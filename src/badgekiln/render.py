@@ -11,6 +11,7 @@ from datetime import date
 from pathlib import Path
 
 import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 import segno
 from markupsafe import Markup
 
@@ -35,7 +36,7 @@ def qr_svg(url: str) -> Markup:
     return Markup(svg.replace("<svg ", '<svg role="img" aria-label="QR code of this page" ', 1))
 
 
-def make_environment(templates_dir: Path | None) -> jinja2.Environment:
+def make_environment(templates_dir: Path | None) -> ImmutableSandboxedEnvironment:
     """The Jinja2 environment: the site's ``templates/`` first, then the built-in templates."""
     builtin = jinja2.PackageLoader("badgekiln", "templates")
     loaders: list[jinja2.BaseLoader] = []
@@ -43,7 +44,8 @@ def make_environment(templates_dir: Path | None) -> jinja2.Environment:
         loaders.append(jinja2.FileSystemLoader(str(templates_dir)))
     loaders.append(builtin)
     loaders.append(jinja2.PrefixLoader({"!builtin": builtin}))
-    env = jinja2.Environment(
+    # Sandboxed: a template override from a pull request cannot reach Python internals.
+    env = ImmutableSandboxedEnvironment(
         loader=jinja2.ChoiceLoader(loaders),
         # HTML and XML are always escaped; plain-text templates (email.txt) are not HTML.
         autoescape=jinja2.select_autoescape(["html", "htm", "xml", "svg"], default_for_string=True, default=False),

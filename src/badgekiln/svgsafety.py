@@ -61,7 +61,11 @@ _CSS_COMMENT = re.compile(r"/\*.*?(?:\*/|$)", re.DOTALL)
 _CSS_HEX_ESCAPE = re.compile(r"\\([0-9a-fA-F]{1,6})[ \t\n\r\f]?")
 _CSS_CHAR_ESCAPE = re.compile(r"\\(.)", re.DOTALL)
 _CSS_NAMESPACE_RULE = re.compile(r"@namespace\b[^;]*;", re.IGNORECASE)
-_CSS_URL = re.compile(r"url\(\s*(?:\"([^\"]*)\"|'([^']*)'|([^)]*?))\s*\)", re.IGNORECASE)
+# url(...) up to its ')' or, unterminated, to the end (CSS closes it at the end of the sheet).
+_CSS_URL = re.compile(r"url\(\s*(?:\"([^\"]*)\"?|'([^']*)'?|([^)]*?))\s*(?:\)|\Z)", re.IGNORECASE)
+# Quoted strings are URLs too in image-set("…"), src("…") and @import "…".
+_CSS_STRING = re.compile(r"\"([^\"]*)\"?|'([^']*)'?")
+_FETCHING_SCHEMES = {"http", "https", "ftp", "file", "data", *_SCRIPT_SCHEMES}
 
 
 class _Stop(Exception):
@@ -135,6 +139,8 @@ class _Scan:
         except expat.ExpatError as exc:
             self.reasons.append(f"line {exc.lineno}: the file is not well-formed XML "
                                 f"({expat.ErrorString(exc.code)}), so it cannot be checked")
+        except (ValueError, LookupError) as exc:  # e.g. encoding="UTF-7": expat cannot decode it
+            self.reasons.append(f"line 1: the file cannot be read as XML ({exc}); re-save it as UTF-8")
         if not self.reasons and not self._seen_root:
             self.reasons.append("line 1: the file has no <svg> element")
 
@@ -248,7 +254,9 @@ def _url_problem(value: str) -> str | None:
     if scheme in _SCRIPT_SCHEMES:
         return f"is a {scheme}: URL, which runs code"
     if scheme == "data":
-        return None if _SAFE_DATA_IMAGE.match(url) else f"is a data: URL that is not a PNG/JPEG/GIF/WebP image ({_short(url)})"
+        if _SAFE_DATA_IMAGE.match(url):
+            return None
+        return f"is a data: URL that is not a PNG/JPEG/GIF/WebP image ({_short(url)})"
     return f"refers to an external resource ({_short(url)})"
 
 
@@ -267,6 +275,13 @@ def _css_problems(css: str) -> list[str]:
         problem = _url_problem(target)
         if problem:
             problems.append(f"has url({_short(target)}) that {problem}")
+    for match in _CSS_STRING.finditer(_CSS_URL.sub("", text)):
+        target = next(g for g in match.groups() if g is not None).strip()
+        scheme = _SCHEME.match(target)
+        if target.startswith(("//", "\\")) or (scheme and scheme.group(1).lower() in _FETCHING_SCHEMES):
+            problem = _url_problem(target)
+            if problem:
+                problems.append(f"has the string {_short(target)!r} that {problem}")
     if _SCRIPT_URL_ANYWHERE.search(lower):
         problems.append("holds a script URL")
     for needle, what in (("expression(", "a CSS expression()"), ("-moz-binding", "-moz-binding"),

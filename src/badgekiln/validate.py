@@ -8,20 +8,22 @@ returned beside the project.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from . import ids
+from . import baking, ids, svgsafety
 from .config import SiteConfig, read_site_config, source_paths
-from .errors import Diagnostic, SourceError, SourceLocation, ValidationFailed
+from .errors import BakeError, Diagnostic, SourceError, SourceLocation, ValidationFailed
 from .fields import AWARD_ID_RE, SLUG_RE, Fields, did_you_mean
 from .loading import load_markdown_page, load_yaml
 from .models import Alignment, Award, BadgeClass, Evidence, Page, Project, Recipient, Revocation
 from .ob3 import ACHIEVEMENT_TYPES, normalize_achievement_type
 
 IMAGE_TYPES = {".png": b"\x89PNG\r\n\x1a\n", ".svg": None}
+ASSET_NAME_RE = re.compile(r"^(?:[A-Za-z0-9_.-]+/)*[A-Za-z0-9_.-]+\Z")
 MAX_IMAGE_BYTES = 2 * 1024 * 1024
 
 
@@ -44,9 +46,10 @@ def load_project(source: Path, *, base_url: str | None = None, today: date | Non
     paths = source_paths(source)
     diagnostics: list[Diagnostic] = []
     config = _load_config(source, paths, diagnostics, base_url)
-    badges = _load_badges(source, paths, diagnostics)
-    recipients = _load_recipients(source, paths, diagnostics, badges, today)
+    badges, badge_files = _load_badges(source, paths, diagnostics)
+    recipients = _load_recipients(source, paths, diagnostics, badges, badge_files, today)
     pages = _load_pages(source, paths, diagnostics)
+    _check_assets(source, config, badges, diagnostics)
     _check_duplicates(recipients, diagnostics)
     errors = [d for d in diagnostics if d.is_error]
     if errors or config is None:
@@ -69,7 +72,16 @@ def _yaml_files(folder: Path, source: Path, diagnostics: list[Diagnostic], what:
     found = []
     for path in sorted(folder.iterdir()):
         rel = path.relative_to(source).as_posix()
-        if path.suffix == ".yml":
+        if path.suffix not in (".yaml", ".yml") and (path.name.startswith(".") or
+                                                       path.name.lower() in ("readme.md", "readme.txt")):
+            continue  # .gitkeep, .DS_Store, a README: not records
+        if path.suffix != ".yaml" and path.suffix != ".yml":
+            kind = "folder" if path.is_dir() else "file"
+            diagnostics.append(Diagnostic("error", "unexpected-file",
+                                          f"this {kind} is not read: {what} files are <slug>.yaml directly in {folder.name}/",
+                                          SourceLocation(rel), f"rename or move it (e.g. {folder.name}/"
+                                          f"{path.name.split('.')[0].lower()}.yaml); its records are not published"))
+        elif path.suffix == ".yml":
             diagnostics.append(Diagnostic("error", "bad-extension", f"{what} files end in .yaml, not .yml",
                                           SourceLocation(rel), f"rename it to {path.stem}.yaml"))
         elif path.suffix == ".yaml":
@@ -95,13 +107,20 @@ def _load_config(source: Path, paths, diagnostics, base_url) -> SiteConfig | Non
     if config is not None and config.issuer.image:
         issuer = doc.data.get("issuer")
         where = getattr(issuer, "value_locations", {}).get("image", doc.location)
-        _check_image(source, config.issuer.image, where, diagnostics)
+        if not config.issuer.image.startswith("assets/"):
+            diagnostics.append(Diagnostic("error", "bad-image", f"the issuer image {config.issuer.image!r} must be in "
+                                          "site_src/assets/ (it is published from there)", where,
+                                          "move it to site_src/assets/ and write image: assets/<name>"))
+        else:
+            _check_image(source, config.issuer.image, where, diagnostics)
     return config
 
 
-def _load_badges(source: Path, paths, diagnostics) -> dict[str, BadgeClass]:
+def _load_badges(source: Path, paths, diagnostics) -> tuple[dict[str, BadgeClass], set[str]]:
+    """Valid badge classes, and the slugs of every badge file (valid or not)."""
     badges: dict[str, BadgeClass] = {}
-    for path in _yaml_files(paths["badges"], source, diagnostics, "badge"):
+    files = _yaml_files(paths["badges"], source, diagnostics, "badge")
+    for path in files:
         doc = _parse(path, source, diagnostics)
         if doc is None:
             continue
@@ -130,7 +149,7 @@ def _load_badges(source: Path, paths, diagnostics) -> dict[str, BadgeClass]:
                 valid_for=valid_for, alignment=alignment, achievement_type=achievement_type,
                 location=SourceLocation(doc.rel, 1, 1),
             )
-    return badges
+    return badges, {p.stem for p in files}
 
 
 def _alignment(data, location, diagnostics) -> Alignment | None:
@@ -146,7 +165,7 @@ def _alignment(data, location, diagnostics) -> Alignment | None:
     return Alignment(name=name, url=url, framework=framework, code=code, description=description)
 
 
-def _load_recipients(source, paths, diagnostics, badges, today) -> list[Recipient]:
+def _load_recipients(source, paths, diagnostics, badges, badge_files, today) -> list[Recipient]:
     recipients = []
     for path in _yaml_files(paths["recipients"], source, diagnostics, "recipient"):
         doc = _parse(path, source, diagnostics)
@@ -160,9 +179,11 @@ def _load_recipients(source, paths, diagnostics, badges, today) -> list[Recipien
         fields.finish()
         awards = []
         for item, location in items:
-            award = _award(item, location, diagnostics, badges, path.stem, today)
+            award = _award(item, location, diagnostics, badges, badge_files, path.stem, today)
             if award is not None:
                 awards.append(award)
+        if email:
+            _check_email_not_published(doc.data, email, diagnostics)
         if name and email:
             awards = ids.assign_missing(awards, email)
             recipients.append(Recipient(slug=path.stem, name=name, email=email, show_name=show_name,
@@ -170,10 +191,12 @@ def _load_recipients(source, paths, diagnostics, badges, today) -> list[Recipien
     return recipients
 
 
-def _award(data, location, diagnostics, badges, recipient, today) -> Award | None:
+def _award(data, location, diagnostics, badges, badge_files, recipient, today) -> Award | None:
     fields = Fields(data, location, diagnostics, "award")
     badge = fields.slug("badge", required=True)
-    if badge is not None and badges is not None and badge not in badges:
+    if badge is not None and badge in badge_files and badge not in badges:
+        pass  # the badge file has errors of its own, reported there
+    elif badge is not None and badge not in badges:
         fields.error("unknown-badge", f"there is no badge {badge!r} (no file badges/{badge}.yaml)", fields.where("badge"),
                      did_you_mean(badge, badges) or f"badges are: {', '.join(sorted(badges)) or 'none yet'}")
     issued_on = fields.date("issued_on", required=True)
@@ -297,9 +320,68 @@ def _check_image(source: Path, rel: str, location: SourceLocation, diagnostics: 
     if size > MAX_IMAGE_BYTES:
         diagnostics.append(Diagnostic("error", "bad-image", f"image {rel!r} is {size} bytes; the limit is {MAX_IMAGE_BYTES}", where))
         return
-    head = resolved.read_bytes()[:512]
+    data = resolved.read_bytes()
     magic = IMAGE_TYPES[suffix]
-    if magic is not None and not head.startswith(magic):
+    if magic is not None and not data.startswith(magic):
         diagnostics.append(Diagnostic("error", "bad-image", f"image {rel!r} is not a PNG file", where))
-    elif magic is None and b"<svg" not in resolved.read_bytes()[:4096]:
+        return
+    if magic is None and b"<svg" not in data[:4096]:
         diagnostics.append(Diagnostic("error", "bad-image", f"image {rel!r} is not an SVG file", where))
+        return
+    if magic is None:
+        unsafe = svgsafety.unsafe_svg_diagnostics(data, rel, where)
+        diagnostics.extend(unsafe)
+        if unsafe:
+            return
+    try:  # every award bakes this image: find out now, with a location, if it cannot be baked
+        if magic is None:
+            baking.bake_svg(data, verify="https://example.org/check")
+        else:
+            baking.bake_png(data, "check")
+    except BakeError as exc:
+        diagnostics.append(Diagnostic("error", "bad-image", f"image {rel!r} cannot be baked: {exc}", where,
+                                      "export the image again (plain SVG without DOCTYPE, or a standard PNG)"))
+
+
+def _check_assets(source: Path, config: SiteConfig | None, badges: dict[str, BadgeClass],
+                  diagnostics: list[Diagnostic]) -> None:
+    """Every file under site_src/assets/ may be published: names must be URL-safe and SVGs safe to serve."""
+    site_src = source / "site_src"
+    assets = site_src / "assets"
+    if not assets.is_dir():
+        return
+    checked = {(site_src / b.image).resolve() for b in badges.values()}  # _check_image did these
+    if config is not None and config.issuer.image:
+        checked.add((site_src / config.issuer.image).resolve())
+    for path in sorted(assets.rglob("*")):
+        if path.is_symlink() or not path.is_file():
+            continue
+        rel = path.relative_to(source).as_posix()
+        if not ASSET_NAME_RE.match(path.relative_to(assets).as_posix()):
+            diagnostics.append(Diagnostic("error", "bad-file-name", "this asset's name cannot be part of a URL",
+                                          SourceLocation(rel), "use only letters, digits, '-', '_' and '.' "
+                                          "(no spaces or brackets) in asset file and folder names"))
+            continue
+        if path.suffix.lower() == ".svg" and path.resolve() not in checked:
+            diagnostics.extend(svgsafety.unsafe_svg_diagnostics(path.read_bytes(), rel, SourceLocation(rel)))
+
+
+def _check_email_not_published(data: Any, email: str, diagnostics: list[Diagnostic]) -> None:
+    """The earner's address must not be pasted into a text that pages or badges publish."""
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            locations = getattr(node, "value_locations", {})
+            pairs = [(v, locations.get(k)) for k, v in node.items() if not (node is data and k == "email")]
+        elif isinstance(node, list):
+            pairs = list(zip(node, getattr(node, "item_locations", [None] * len(node))))
+        else:
+            return
+        for value, location in pairs:
+            if isinstance(value, str) and email in value.lower():
+                diagnostics.append(Diagnostic(
+                    "error", "email-published", "this text contains the earner's email address, which would be "
+                    "published", location, "badges carry only a salted hash of the address; remove it here"))
+            else:
+                walk(value)
+
+    walk(data)
