@@ -7,7 +7,7 @@ import urllib.request
 
 from conftest import TODAY, build, write_site
 
-from badgekiln.commands.serve import start
+from badgekiln.commands.serve import start, stop
 
 
 def test_award_adds_to_an_existing_recipient_with_a_pinned_id(minimal_site, run):
@@ -88,8 +88,8 @@ def test_serve_previews_the_site_without_touching_the_sources(minimal_site):
         with urllib.request.urlopen(base, timeout=10) as response:
             assert b"First Badge" in response.read()
     finally:
-        server.shutdown()
-        server.server_close()
+        stop(server, _)
+    assert not _.exists()
     assert (minimal_site / "recipients/cy.yaml").read_text() == before
     assert not (minimal_site / "site_src/awards.lock").exists()
 
@@ -104,3 +104,44 @@ def test_export_lists_every_award_with_status_and_urls(example_site, run):
     assert by_id["7q4kz2m9xw"]["page_url"] == "https://badges.northwind.example/awards/7q4kz2m9xw/"
     as_json = json.loads(run("export", "--format", "json", "--source", str(example_site), "--today", TODAY).out)
     assert as_json == rows
+
+
+def test_serve_on_a_busy_port_is_a_clear_error(minimal_site, run):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        result = run("serve", "--port", str(taken.getsockname()[1]), "--source", str(minimal_site))
+    assert result.code == 1 and "cannot serve on 127.0.0.1" in result.err and "Traceback" not in result.err
+
+
+def test_edits_keep_windows_line_endings_and_file_modes(minimal_site, run):
+    path = minimal_site / "recipients/ann.yaml"
+    path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+    path.chmod(0o640)
+    assert run("award", "--email", "ann@example.com", "--name", "Ann", "--badge", "first-badge",
+               "--issued-on", "2026-06-01", "--source", str(minimal_site), "--today", TODAY).code == 0
+    assert run("revoke", "ann-first-1", "--reason", "x", "--source", str(minimal_site), "--today", TODAY).code == 0
+    data = path.read_bytes()
+    assert data.count(b"\r\n") == data.count(b"\n") and b"revoked:" in data
+    assert oct(path.stat().st_mode)[-3:] == "640"
+    assert oct((minimal_site / "recipients").stat().st_mode)[-3:] != "700"
+
+
+def test_keys_generate_outside_a_site_refuses(tmp_path, run):
+    result = run("keys", "generate", "--source", str(tmp_path))
+    assert result.code == 1 and "is not a badge site" in result.err
+    assert not (tmp_path / "site_src").exists()
+
+
+def test_check_frozen_catches_unpinned_ids(minimal_site, run):
+    write_site(minimal_site, {"recipients/dee.yaml": """
+        name: Dee
+        email: dee@example.com
+        awards:
+          - {badge: first-badge, issued_on: 2026-05-01}
+    """})
+    assert run("check", "--source", str(minimal_site), "--today", TODAY).code == 0
+    result = run("check", "--frozen", "--source", str(minimal_site), "--today", TODAY)
+    assert result.code == 1 and "error[unpinned-id]" in result.err

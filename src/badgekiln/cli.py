@@ -12,13 +12,13 @@ import click
 from .errors import BadgekilnError, Diagnostic
 
 
-def today_from_environment(value: str | None) -> date:
+def today_from_environment(value: str | None, *, option: str = "--today") -> date:
     """``--today``, else ``SOURCE_DATE_EPOCH`` (reproducible builds), else today's date in UTC."""
     if value:
         try:
             return date.fromisoformat(value)
         except ValueError:
-            raise click.BadParameter(f"{value!r} is not a date written YYYY-MM-DD", param_hint="--today") from None
+            raise click.BadParameter(f"{value!r} is not a date written YYYY-MM-DD", param_hint=option) from None
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch:
         try:
@@ -75,11 +75,13 @@ def build_command(source: Path, output: Path | None, base_url: str | None, today
 @source_option
 @base_url_option
 @today_option
-def check_command(source: Path, base_url: str | None, today: str | None) -> None:
+@click.option("--frozen", is_flag=True, help="Also fail on awards without a pinned id and an out-of-date "
+              "awards.lock (what 'build --frozen' refuses).")
+def check_command(source: Path, base_url: str | None, today: str | None, frozen: bool) -> None:
     """Validate the sources without writing anything (for pre-commit hooks and CI)."""
     from .commands.build import prepare
 
-    prepared = prepare(source.resolve(), base_url=base_url, today=today_from_environment(today), frozen=False)
+    prepared = prepare(source.resolve(), base_url=base_url, today=today_from_environment(today), frozen=frozen)
     _print_warnings(prepared.warnings)
     project = prepared.loaded.project
     click.echo(f"ok: {len(project.badges)} badge(s), {len(project.recipients)} recipient(s), "
@@ -172,7 +174,7 @@ def revoke_command(source: Path, today: str | None, award_id: str, reason: str, 
     from .commands.awards import revoke
 
     day = today_from_environment(today)
-    when = today_from_environment(on) if on else day
+    when = today_from_environment(on, option="--on") if on else day
     path = revoke(source.resolve(), award_id, reason, when, day)
     click.echo(f"revoked {award_id} in {path.relative_to(source.resolve()).as_posix()}; "
                "review the change, commit it and rebuild")
@@ -282,16 +284,16 @@ def serve_command(source: Path, today: str | None, port: int) -> None:
     """Preview the site at http://127.0.0.1:PORT/ (built into a temporary folder; sources untouched)."""
     import time
 
-    from .commands.serve import start
+    from .commands.serve import start, stop
 
-    server, result, _ = start(source.resolve(), port=port, today=today_from_environment(today))
+    server, result, folder = start(source.resolve(), port=port, today=today_from_environment(today))
     _print_warnings(result.warnings)
     click.echo(f"serving {result.files} files at http://127.0.0.1:{server.server_address[1]}/ (Ctrl-C to stop)")
     try:
         while True:
             time.sleep(3600)
     finally:
-        server.shutdown()
+        stop(server, folder)
 
 
 @cli.command("notify")

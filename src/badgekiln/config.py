@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from .errors import Diagnostic, SourceLocation
 from .fields import Fields, is_web_url
@@ -44,7 +44,7 @@ class SiteConfig:
         host = parts.hostname or ""
         if parts.port:
             host += "%3A" + str(parts.port)
-        segments = [quote(s, safe="") for s in parts.path.split("/") if s]
+        segments = [quote(unquote(s), safe="") for s in parts.path.split("/") if s]
         return ":".join(["did", "web", host, *segments])
 
     @property
@@ -90,7 +90,6 @@ def read_site_config(data, rel: str, diagnostics: list[Diagnostic], *, base_url_
                      fields.where("linkedin_organization_id"))
         linkedin = None
     footer = fields.text("footer", max_len=2000) or ""
-    fields.raw("keys")  # read by keys.py
     fields.finish()
     if base_url is None or issuer is None:
         return None

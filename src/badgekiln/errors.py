@@ -10,7 +10,6 @@ non-zero; no traceback is shown for a user mistake.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 
 @dataclass(frozen=True, order=True)
@@ -113,10 +112,3 @@ class VerifyError(BadgekilnError):
 class OutputError(BadgekilnError):
     """The site could not be written (or what would be written is unsafe)."""
 
-
-def relpath(path: Path, root: Path) -> str:
-    """``path`` relative to ``root`` in POSIX form when it lies below it, else as given."""
-    try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return str(path)

@@ -31,6 +31,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from .errors import Diagnostic, KeyManagementError, SourceError, SourceLocation
 from .fields import Fields
 from .loading import load_yaml
+from .records import yaml_scalar
 
 RSA = "RS256"
 ED25519 = "Ed25519"
@@ -94,9 +95,7 @@ class Keyring:
         try:
             return self.private[kid]
         except KeyError:
-            raise KeyManagementError(
-                f"the private key of {kid} is not available: set {ENV_KEYS} to its PEM text, or put {kid}.pem in "
-                f"{keys_dir()}") from None
+            raise KeyManagementError(missing_private_key(kid)) from None
 
     def secret_material(self) -> tuple[bytes, ...]:
         """Byte strings that must never be published (for the output scan)."""
@@ -106,6 +105,11 @@ class Keyring:
             if isinstance(key, ed25519.Ed25519PrivateKey):
                 result.append(key.private_bytes_raw())
         return tuple(result)
+
+
+def missing_private_key(kid: str) -> str:
+    """What to say when the private key of ``kid`` cannot be found."""
+    return f"the private key of {kid} is not available: set {ENV_KEYS} to its PEM text, or put {kid}.pem in {keys_dir()}"
 
 
 # -- generation and files -----------------------------------------------------------------------
@@ -149,14 +153,10 @@ def record_text(record: KeyRecord) -> str:
         lines.append(f"superseded_on: {record.superseded_on.isoformat()}")
     if record.retired_on:
         lines.append(f"retired_on: {record.retired_on.isoformat()}")
-        lines.append(f"retired_reason: {_yaml_quote(record.retired_reason or '')}")
+        lines.append(f"retired_reason: {yaml_scalar(record.retired_reason or '')}")
     lines.append("public_key: |")
     lines.extend("  " + line for line in record.public_pem.strip().splitlines())
     return "\n".join(lines) + "\n"
-
-
-def _yaml_quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def keys_dir() -> Path:

@@ -94,7 +94,7 @@ class Mailer:
         assert self.client is not None
         try:
             self.client.send_message(message)
-        except smtplib.SMTPException as exc:
+        except (OSError, smtplib.SMTPException) as exc:
             raise ConfigError(f"the mail server refused the message to {message['To']}: {exc}") from None
 
     def __exit__(self, *exc) -> None:

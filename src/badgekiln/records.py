@@ -28,12 +28,27 @@ def insert_first_key(text: str, location: SourceLocation, line_to_add: str) -> s
     return "".join(lines)
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` in one rename (the file is never half-written)."""
+def read_text_keeping_newlines(path: Path) -> tuple[str, str]:
+    """The text of ``path`` with ``\n`` line ends, and the line end the file uses (``\r\n`` or ``\n``)."""
+    raw = path.read_bytes().decode("utf-8")
+    newline = "\r\n" if "\r\n" in raw else "\n"
+    return raw.replace("\r\n", "\n"), newline
+
+
+def atomic_write_text(path: Path, text: str, *, newline: str = "\n") -> None:
+    """Replace ``path`` with ``text`` in one rename (the file is never half-written).
+
+    The file keeps its permissions (a new file gets the usual ones, 0666 less the umask), and
+    ``newline`` is written for every line end, so a Windows-edited file stays CRLF.
+    """
+    umask = os.umask(0)
+    os.umask(umask)
+    mode = path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~umask
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
+            handle.write(text.replace("\n", newline) if newline != "\n" else text)
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -47,7 +62,7 @@ def pin_award_ids(path: Path, rel: str, pins: list[tuple[SourceLocation, str]]) 
     ``pins`` are (start of the award mapping, id). Later lines are edited first so that earlier
     locations stay true. The result must parse and carry exactly those ids.
     """
-    text = path.read_text(encoding="utf-8")
+    text, newline = read_text_keeping_newlines(path)
     edited = text
     for location, award_id in sorted(pins, key=lambda p: (p[0].line, p[0].col), reverse=True):
         edited = insert_first_key(edited, location, f"id: {award_id}")
@@ -57,7 +72,7 @@ def pin_award_ids(path: Path, rel: str, pins: list[tuple[SourceLocation, str]]) 
     if missing:
         raise SourceError(f"could not pin award ids {sorted(missing)} automatically", SourceLocation(rel),
                           "add them by hand as 'id: …' under each award")
-    atomic_write_text(path, edited)
+    atomic_write_text(path, edited, newline=newline)
 
 
 def _award_end(lines: list[str], start: int, indent: int) -> int:
@@ -78,7 +93,7 @@ def _award_end(lines: list[str], start: int, indent: int) -> int:
 def add_revocation(path: Path, rel: str, location: SourceLocation, award_id: str, *, on: str, reason: str,
                    pin_id: bool) -> None:
     """Record the revocation of the award whose mapping starts at ``location``; minimal diff."""
-    text = path.read_text(encoding="utf-8")
+    text, newline = read_text_keeping_newlines(path)
     lines = text.splitlines(keepends=True)
     if lines and not lines[-1].endswith("\n"):
         lines[-1] += "\n"
@@ -98,7 +113,7 @@ def add_revocation(path: Path, rel: str, location: SourceLocation, award_id: str
     if len(matches) != 1 or matches[0].get("revoked", {}).get("reason") != reason:
         raise SourceError(f"could not add the revocation of {award_id} automatically", SourceLocation(rel),
                           f"add it by hand under the award:\n    revoked:\n      on: {on}\n      reason: {quoted}")
-    atomic_write_text(path, edited)
+    atomic_write_text(path, edited, newline=newline)
 
 
 def yaml_scalar(value: str) -> str:
@@ -116,7 +131,7 @@ def award_lines(fields: list[tuple[str, str]], pad: str) -> list[str]:
 
 def append_award(path: Path, rel: str, fields: list[tuple[str, str]], award_id: str) -> None:
     """Append one award to the ``awards:`` list of a recipient file; minimal diff."""
-    text = path.read_text(encoding="utf-8")
+    text, newline = read_text_keeping_newlines(path)
     data = parse_yaml(text, rel)
     lines = text.splitlines(keepends=True)
     if lines and not lines[-1].endswith("\n"):
@@ -138,7 +153,7 @@ def append_award(path: Path, rel: str, fields: list[tuple[str, str]], award_id: 
     check = parse_yaml(edited, rel)
     if [a.get("id") for a in check.get("awards", [])].count(award_id) != 1:
         raise SourceError(f"could not add award {award_id} automatically", SourceLocation(rel))
-    atomic_write_text(path, edited)
+    atomic_write_text(path, edited, newline=newline)
 
 
 def new_recipient_text(name: str, email: str, awards: list[list[tuple[str, str]]]) -> str:

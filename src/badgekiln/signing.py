@@ -32,18 +32,13 @@ class Signer:
             return self.development.active(algorithm).kid
         if kid is None:
             raise KeyManagementError(f"no {algorithm} key is configured; run 'badgekiln keys generate'")
-        self.keyring.private_key(kid)  # raises with where it looked
-        raise AssertionError("unreachable")
+        raise KeyManagementError(keys_mod.missing_private_key(kid))
 
     def private_key(self, kid: str):
         """The private key of an effective kid."""
         if self.development is not None and kid in self.development.private:
             return self.development.private[kid]
         return self.keyring.private_key(kid)
-
-    @property
-    def uses_development_keys(self) -> bool:
-        return self.development is not None
 
     def published_records(self) -> tuple[KeyRecord, ...]:
         """Every key to publish: the site's records, plus development keys when they may sign."""

@@ -21,6 +21,9 @@ class NewKey:
 
 
 def _records(source: Path) -> tuple[KeyRecord, ...]:
+    if not (source / "site_src" / "site.yaml").is_file():
+        raise KeyManagementError(f"{source} is not a badge site (no site_src/site.yaml): run this in your site's "
+                                 "folder or pass --source")
     diagnostics: list = []
     records = keys_mod.read_records(source, diagnostics)
     if any(d.is_error for d in diagnostics):

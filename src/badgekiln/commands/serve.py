@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import functools
+import shutil
 import http.server
 import tempfile
 import threading
 from datetime import date
 from pathlib import Path
 
+from ..errors import ConfigError
+from ..hosting import CONTENT_TYPES
 from .build import BuildResult, run_build
 
-CONTENT_TYPES = {".json": "application/ld+json", ".jws": "text/plain", ".jwt": "text/plain", ".svg": "image/svg+xml"}
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
@@ -36,15 +38,29 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
 
 
 def start(source: Path, *, port: int, today: date) -> tuple[http.server.ThreadingHTTPServer, BuildResult, Path]:
-    """Build a preview and start serving it in a background thread; returns (server, build, folder)."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), _Handler)
+    """Build a preview and start serving it in a background thread; returns (server, build, folder).
+
+    The folder is a temporary one: :func:`stop` removes it.
+    """
+    try:
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", port), _Handler)
+    except OSError as exc:
+        raise ConfigError(f"cannot serve on 127.0.0.1:{port}: {exc.strerror}; choose another --port") from None
     folder = Path(tempfile.mkdtemp(prefix="badgekiln-serve-")) / "site"
     base_url = f"http://127.0.0.1:{server.server_address[1]}/"
     try:
         result = run_build(source, folder, base_url=base_url, today=today, frozen=False, pin=False)
     except BaseException:
         server.server_close()
+        shutil.rmtree(folder.parent, ignore_errors=True)
         raise
     server.RequestHandlerClass = functools.partial(_Handler, directory=str(folder))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, result, folder
+
+
+def stop(server: http.server.ThreadingHTTPServer, folder: Path) -> None:
+    """Stop serving and remove the temporary build."""
+    server.shutdown()
+    server.server_close()
+    shutil.rmtree(folder.parent, ignore_errors=True)
