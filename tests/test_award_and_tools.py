@@ -92,6 +92,7 @@ def test_serve_previews_the_site_without_touching_the_sources(minimal_site):
     assert not _.exists()
     assert (minimal_site / "recipients/cy.yaml").read_text() == before
     assert not (minimal_site / "site_src/awards.lock").exists()
+    assert not (minimal_site / ".badgekiln").exists()  # no build cache in the sources either
 
 
 def test_export_lists_every_award_with_status_and_urls(example_site, run):

@@ -12,12 +12,14 @@ from importlib import resources
 from pathlib import Path
 
 from . import baking, context, hosting, ob2, ob3, statuslist, urls
+from .cache import BuildCache
 from .config import SiteConfig
 from .crypto.multikey import rsa_public_jwk
 from .jsonout import dumps_compact, dumps_hosted
 from .keys import ED25519, RSA
 from .ledger import Ledger
 from .models import Award, BadgeClass, Project, Recipient
+from .parallel import Groups
 from .render import Renderer
 from .signing import Signer
 from .site import SitePlan
@@ -50,20 +52,23 @@ class BuildInputs:
         return self.signer.effective_kid(self.ledger.entries[award.id].ed_kid, ED25519)
 
 
-def build(inputs: BuildInputs, renderer: Renderer) -> SitePlan:
-    """Plan every file of the site."""
+def build(inputs: BuildInputs, renderer: Renderer, cache: BuildCache | None = None) -> SitePlan:
+    """Plan every file of the site.
+
+    With a ``cache``, each group of files whose inputs did not change is reused instead of signed
+    and rendered again, and the rest are made on every core (see :mod:`badgekiln.parallel`).
+    """
     plan = SitePlan(secrets=inputs.signer.secret_material())
+    groups = Groups(inputs, renderer, cache)
     add_static_files(plan, inputs)
     add_issuer(plan, inputs)
     add_keys(plan, inputs)
     for badge in inputs.project.badges.values():
-        add_badge_class(plan, inputs, renderer, badge)
-    for recipient in inputs.project.recipients:
-        for award in recipient.awards:
-            add_award(plan, inputs, renderer, recipient, award)
+        groups.badge_class(plan, badge, add_badge_class)
+    groups.awards(plan, add_award_documents, add_award_page)
     add_revocation_list(plan, inputs)
-    add_status_list(plan, inputs)
-    add_site_pages(plan, inputs, renderer)
+    groups.status_list(plan, add_status_list)
+    groups.site_pages(plan, add_site_pages)
     hosting.add_hosting_files(plan, inputs.config)
     return plan
 
@@ -131,6 +136,12 @@ def _badge_image(inputs: BuildInputs, badge: BadgeClass) -> bytes:
 
 def add_award(plan: SitePlan, inputs: BuildInputs, renderer: Renderer, recipient: Recipient, award: Award) -> None:
     """One award: hosted assertion, baked image and permanent page."""
+    add_award_documents(plan, inputs, recipient, award)
+    add_award_page(plan, inputs, renderer, recipient, award)
+
+
+def add_award_documents(plan: SitePlan, inputs: BuildInputs, recipient: Recipient, award: Award) -> None:
+    """An award's hosted and signed OB 2.0 assertions, OB 3.0 credential and VC-JWT, and baked images."""
     config = inputs.config
     badge = inputs.project.badges[award.badge]
     assertion = ob2.assertion(config, badge, recipient, award)
@@ -141,6 +152,12 @@ def add_award(plan: SitePlan, inputs: BuildInputs, renderer: Renderer, recipient
              inputs.signer.sign_jws(dumps_compact(signed), inputs.ob2_kid).encode("ascii"))
     add_credential(plan, inputs, badge, recipient, award)
     plan.add(urls.baked_ob2(award.id, badge.image), _bake_ob2(inputs, badge, award, assertion_bytes))
+
+
+def add_award_page(plan: SitePlan, inputs: BuildInputs, renderer: Renderer, recipient: Recipient, award: Award) -> None:
+    """An award's permanent page."""
+    config = inputs.config
+    badge = inputs.project.badges[award.badge]
     page = urls.award_dir(award.id)
     earner = recipient.public_name
     title = f"{badge.name} · {earner}" if earner else badge.name

@@ -31,7 +31,9 @@ def long_date(day: date | None) -> str:
 
 def qr_svg(url: str) -> Markup:
     """An inline SVG QR code of ``url`` (made here from the URL alone, so it is safe markup)."""
-    code = segno.make(url, error="m", micro=False)
+    # A fixed mask: every mask gives a valid code, and choosing the best of eight in pure Python
+    # was the largest cost of a clean build (about 9 ms of the ~12 ms per award).
+    code = segno.make(url, error="m", micro=False, mask=0)
     svg = code.svg_inline(scale=4, border=2, dark="#000", light="#fff", omitsize=False)
     return Markup(svg.replace("<svg ", '<svg role="img" aria-label="QR code of this page" ', 1))
 

@@ -10,6 +10,8 @@ import jinja2
 
 from .. import ledger as ledger_mod
 from ..build import BuildInputs, build
+from ..cache import BuildCache
+from ..parallel import FastSigner
 from ..config import source_paths
 from ..errors import ConfigError, Diagnostic, SourceLocation, ValidationFailed
 from ..keys import ED25519, RSA
@@ -46,13 +48,14 @@ class Prepared:
 
 
 def prepare(source: Path, *, base_url: str | None, today: date, frozen: bool, production: bool = False,
-            output: Path | None = None) -> Prepared:
-    """Load and validate the sources, open the keys and reconcile the ledger.
+            output: Path | None = None, cache: BuildCache | None = None) -> Prepared:
+    """Load and validate the sources (reusing a ``cache``'s unchanged files), open the keys and
+    reconcile the ledger.
 
     Raises:
         ValidationFailed: with every error (and warning) found.
     """
-    loaded = load_project(source, base_url=base_url, today=today)
+    loaded = (cache.load_project if cache else load_project)(source, base_url=base_url, today=today)
     diagnostics: list[Diagnostic] = list(loaded.warnings)
     signer = open_signer(source, output, today=today, production=production, diagnostics=diagnostics)
     path = source_paths(source)["ledger"]
@@ -83,28 +86,41 @@ def prepare(source: Path, *, base_url: str | None, today: date, frozen: bool, pr
 
 
 def run_build(source: Path, output: Path, *, base_url: str | None, today: date, frozen: bool = False,
-              production: bool = False, pin: bool = True) -> BuildResult:
+              production: bool = False, pin: bool = True, use_cache: bool = True) -> BuildResult:
     """Build the site from ``source`` into ``output``. ``production`` implies ``frozen``.
 
     With ``pin`` (the default, outside ``frozen``) new award ids are written into the recipient
     files and the ledger is saved; a preview (``serve``) leaves the sources alone.
     """
     source = source.resolve()
-    frozen = frozen or production
-    prepared = prepare(source, base_url=base_url, today=today, frozen=frozen, production=production, output=output)
+    cache = BuildCache.open(source, output) if use_cache else None
+    try:
+        return _run_build(source, output, base_url=base_url, today=today, frozen=frozen or production,
+                          production=production, pin=pin, cache=cache)
+    finally:
+        if cache is not None:
+            cache.close()
+
+
+def _run_build(source: Path, output: Path, *, base_url: str | None, today: date, frozen: bool, production: bool,
+               pin: bool, cache: BuildCache | None) -> BuildResult:
+    prepared = prepare(source, base_url=base_url, today=today, frozen=frozen, production=production, output=output,
+                       cache=cache)
     loaded, old_ledger, new_ledger = prepared.loaded, prepared.old_ledger, prepared.ledger
     check_output_dir(output, source)
     renderer = Renderer(source_paths(source)["templates"])
-    inputs = BuildInputs(config=loaded.config, project=loaded.project, ledger=new_ledger, signer=prepared.signer,
-                         source=source, today=today)
+    inputs = BuildInputs(config=loaded.config, project=loaded.project, ledger=new_ledger,
+                         signer=FastSigner.of(prepared.signer), source=source, today=today)
     try:
-        plan = build(inputs, renderer)
+        plan = build(inputs, renderer, cache)
     except jinja2.TemplateSyntaxError as exc:
         where = SourceLocation(f"templates/{exc.name}" if exc.name else "templates", exc.lineno or 0)
         raise ConfigError(f"{where}: template error: {exc.message}") from None
     except jinja2.TemplateError as exc:
         raise ConfigError(f"template error: {exc}") from None
-    counts = write_site(plan, output)
+    counts = cache.write(plan) if cache else write_site(plan, output)
+    if cache:
+        cache.save()
     result = BuildResult(output=output, files=len(plan.files), written=counts["written"], linked=counts["linked"],
                          warnings=prepared.warnings)
     if pin and not frozen:

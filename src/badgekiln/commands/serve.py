@@ -49,7 +49,7 @@ def start(source: Path, *, port: int, today: date) -> tuple[http.server.Threadin
     folder = Path(tempfile.mkdtemp(prefix="badgekiln-serve-")) / "site"
     base_url = f"http://127.0.0.1:{server.server_address[1]}/"
     try:
-        result = run_build(source, folder, base_url=base_url, today=today, frozen=False, pin=False)
+        result = run_build(source, folder, base_url=base_url, today=today, frozen=False, pin=False, use_cache=False)
     except BaseException:
         server.server_close()
         shutil.rmtree(folder.parent, ignore_errors=True)

@@ -1,0 +1,648 @@
+"""Incremental builds: content-hash keys, a store of the files they produced, and reuse.
+
+A build is split into *groups* of files with known inputs: an award's signed documents, an
+award's page, a badge class, the site pages, the signed status list. A group's key is the
+SHA-256 of everything its files are made from (the sources it reads, the template texts, the
+keys and key ids, the ledger entry, the date-derived status, badgekiln's own code and the
+versions of the libraries that shape the bytes). Never file times: a key matches only when
+every input is the same, and then the group's files are reused instead of signed and rendered
+again, byte for byte what they were.
+
+The files live in a content-addressed store, ``<source>/.badgekiln/cache/blobs/``, and the site
+in ``output/`` is made of hard links to them. That makes the unchanged check cheap: an output
+file whose inode and size are those of the blob it should be *is* that blob, so a rebuild reads
+no file back and writes only the files whose bytes change (:func:`badgekiln.site.update_site`).
+
+Recipient files are the bulk of the sources, and parsing YAML is slow, so each one's validated
+result is kept too, keyed on its bytes, the badge classes it can refer to and badgekiln's code
+(:meth:`BuildCache.load_project`). ``rm -rf .badgekiln`` forgets everything: the next build is a
+clean one, with the same bytes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import functools
+import hashlib
+import json
+import multiprocessing
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
+from datetime import date
+from importlib import metadata, resources
+from pathlib import Path
+from typing import Any
+
+from . import context, models, validate
+from .config import source_paths
+from .errors import Diagnostic, SourceLocation, ValidationFailed
+from .fields import SLUG_RE
+from .site import MARKER, FileRef, SitePlan, update_site, write_site
+
+FORMAT = 1
+CACHE_DIR = Path(".badgekiln") / "cache"
+# Libraries whose versions shape the output bytes (or, for PyYAML, the validated sources).
+LIBRARIES = ("PyLD", "Jinja2", "markdown-it-py", "nh3", "segno", "cryptography", "PyYAML", "MarkupSafe")
+# An in-place update touches each changed file; past this share a fresh staged site is as cheap.
+IN_PLACE_MAX_SHARE = 0.5
+LOOSE = "loose-files"  # a pseudo group: the few small files made on every build
+
+
+@functools.cache
+def code_fingerprint() -> str:
+    """A digest of badgekiln's own files (code, templates, contexts) and of the libraries' versions."""
+    hasher = hashlib.sha256(f"badgekiln-cache-v{FORMAT}".encode())
+    root = resources.files("badgekiln")
+    for path in sorted(Path(str(root)).rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            hasher.update(path.relative_to(str(root)).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    hasher.update(sys.version.encode())
+    for name in LIBRARIES:
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            hasher.update(f"{name}={metadata.version(name)}\0".encode())
+    return hasher.hexdigest()
+
+
+_FIELDS: dict[type, tuple[str, ...] | None] = {}  # dataclass -> the fields that go into keys
+
+
+def _key_fields(kind: type) -> tuple[str, ...] | None:
+    """A dataclass's fields that go into keys (not where in the sources it was written)."""
+    if kind not in _FIELDS:
+        _FIELDS[kind] = tuple(f.name for f in dataclasses.fields(kind) if f.name not in ("location", "id_pinned")) \
+            if dataclasses.is_dataclass(kind) else None
+    return _FIELDS[kind]
+
+
+def plain(value: Any) -> Any:
+    """``value`` as JSON data for a key: dataclasses by field, without source locations."""
+    kind = type(value)
+    if value is None or kind in (str, int, bool, float):
+        return value
+    if kind in (list, tuple):
+        return [plain(v) for v in value]
+    if kind is dict:
+        return {str(k): plain(v) for k, v in value.items()}
+    names = _key_fields(kind)
+    if names is not None:
+        return {name: plain(getattr(value, name)) for name in names}
+    if isinstance(value, (date, Path)):
+        return str(value)
+    return value
+
+
+def digest(*parts: Any) -> str:
+    """SHA-256 of ``parts`` as canonical JSON: a cache key."""
+    return _sha(_json([plain(p) for p in parts]))
+
+
+def _json(data: Any) -> str:
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def _sha(*texts: str) -> str:
+    # JSON escapes control characters, so NUL separates the texts unambiguously.
+    return hashlib.sha256("\0".join(texts).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+class BlobStore:
+    """Files named by the SHA-256 of their bytes. A blob is written once and never modified."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self._prefix = str(root) + os.sep
+        self._folders: set[str] = set()
+
+    def path(self, sha: str) -> str:
+        """Where the blob ``sha`` is kept (a string: there are many)."""
+        return f"{self._prefix}{sha[:2]}{os.sep}{sha[2:]}"
+
+    def put(self, content: bytes) -> tuple[str, int, int]:
+        """Store ``content``; returns its (sha256, size, inode)."""
+        sha = hashlib.sha256(content).hexdigest()
+        path = self.path(sha)
+        ino = self.inode(sha, len(content))
+        if ino is not None:
+            return sha, len(content), ino
+        if sha[:2] not in self._folders:
+            os.makedirs(self._prefix + sha[:2], exist_ok=True)
+            self._folders.add(sha[:2])
+        try:
+            # A blob cut short (the build was killed) has the wrong size: inode() then ignores it.
+            with open(path, "xb") as handle:
+                handle.write(content)
+                return sha, len(content), os.fstat(handle.fileno()).st_ino
+        except FileExistsError:
+            pass
+        tmp = f"{path}.{os.getpid()}.tmp"  # a damaged blob: replace it whole
+        with open(tmp, "wb") as handle:
+            handle.write(content)
+        os.replace(tmp, path)
+        return sha, len(content), os.lstat(path).st_ino
+
+    def inode(self, sha: str, size: int) -> int | None:
+        """The blob's inode if it is there with the expected size."""
+        try:
+            stat = os.lstat(self.path(sha))
+        except OSError:
+            return None
+        return stat.st_ino if stat.st_size == size else None
+
+    def adopt(self, sha: str, existing: Path) -> None:
+        """Make ``existing`` (an output file known to hold these bytes) the blob ``sha`` again."""
+        os.makedirs(self._prefix + sha[:2], exist_ok=True)
+        with contextlib.suppress(FileExistsError):
+            os.link(existing, self.path(sha))
+
+    def remove(self, shas: Iterable[str]) -> None:
+        """Delete blobs no longer used (a file of output/ linked to one keeps its bytes)."""
+        for sha in shas:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.path(sha))
+
+
+# One file of a group: (path in the site, sha256, size, inode of its blob).
+Entry = tuple[str, str, int, int]
+
+
+def _pack(entries: Iterable[Entry]) -> str:
+    """A group's files as one text ("path sha size inode;..."): the state is read on every build."""
+    return ";".join(f"{rel} {sha} {size} {ino}" for rel, sha, size, ino in entries)
+
+
+def _unpack(text: str) -> list[Entry]:
+    if not text:
+        return []
+    return [(rel, sha, int(size), int(ino)) for rel, sha, size, ino in (part.split(" ") for part in text.split(";"))]
+
+
+class BuildCache:
+    """The cache of one source tree, opened (and locked) for one build into one output folder."""
+
+    def __init__(self, root: Path, output: Path):
+        self.root, self.output = root, output
+        self.store = BlobStore(root / "blobs")
+        self._lock = _lock(root / "lock")
+        state = _read_state(root / "state.json")
+        self._groups: dict[str, list] = state.get("groups", {})
+        self._sources: dict[str, list] = state.get("sources", {})
+        self.new_groups: dict[str, list] = {}
+        self.new_sources: dict[str, list] = {}
+        self._fresh = not state  # no usable record: blobs of older versions may be lying around
+        self.stats = {"reused": 0, "made": 0, "badges_reused": 0, "recipients_reused": 0}
+        self._unchanged: list[str] = []  # planned files that output/ already holds
+        # Scanning output/ waits on the file system: another process does it while the sources are
+        # validated here.
+        self._present: dict[str, tuple[int, int] | None] | None = None
+        self._scanner = _background(_scan, output)
+
+    @property
+    def present(self) -> dict[str, tuple[int, int] | None]:
+        """What the output folder holds now: relative path -> (inode, size), scanned once."""
+        if self._present is None:
+            self._present = self._scanner()
+        return self._present
+
+    @classmethod
+    def open(cls, source: Path, output: Path) -> BuildCache | None:
+        """The cache below ``source``, or None when it must not be trusted (committed to git)."""
+        root = source / CACHE_DIR
+        if _tracked_by_git(source, CACHE_DIR.parts[0]):
+            return None
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            return cls(root, output.absolute())
+        except OSError:  # a read-only source tree: build without a cache
+            return None
+
+    def close(self) -> None:
+        """Release the lock."""
+        self.present  # noqa: B018 - ends the scanning process
+        self._lock.close()
+
+    # -- groups ----------------------------------------------------------------------------------
+
+    def reuse(self, plan: SitePlan, name: str, key: str) -> bool:
+        """Add the files group ``name`` made under ``key`` to ``plan``; False when they must be made."""
+        old = self._groups.get(name)
+        if old is None or old[0] != key:
+            return False
+        present = self.present
+        in_output = []
+        files = _unpack(old[1])
+        for rel, sha, size, ino in files:
+            # The output file, or else the blob, must be the very file made then (same inode).
+            if present.get(rel) == (ino, size):
+                in_output.append(rel)
+            elif self.store.inode(sha, size) != ino:
+                return False
+        for rel, sha, size, _ in files:
+            plan.add(rel, FileRef(self.store.path(sha), size))
+        self._unchanged.extend(in_output)
+        self.new_groups[name] = old
+        self.stats["reused"] += 1
+        return True
+
+    def store_group(self, plan: SitePlan, name: str, key: str | None, made: SitePlan) -> None:
+        """Put the files of ``made`` (a group just produced) in the store and in ``plan``."""
+        made.check_no_secrets()
+        self.record(plan, name, key, [(rel, *self.store.put(content)) for rel, content in made.files.items()])
+
+    def record(self, plan: SitePlan, name: str, key: str | None, entries: list[Entry]) -> None:
+        """Add stored files (from :meth:`store_group`, maybe in another process) to ``plan``."""
+        for rel, sha, size, _ in entries:
+            plan.add(rel, FileRef(self.store.path(sha), size))
+        self.new_groups[name] = [key, _pack(entries)]
+        present = self.present
+        self._unchanged.extend(rel for rel, _, size, ino in entries if present.get(rel) == (ino, size))
+        self.stats["made"] += 1
+
+    def memo(self, plan: SitePlan, name: str, key: str, produce: Callable[..., None], *args: Any) -> None:
+        """``produce(plan, *args)``, or the files it made last time under the same ``key``."""
+        if not self.reuse(plan, name, key):
+            made = SitePlan(secrets=plan.secrets)
+            produce(made, *args)
+            self.store_group(plan, name, key, made)
+
+    # -- writing ---------------------------------------------------------------------------------
+
+    def write(self, plan: SitePlan) -> dict[str, int]:
+        """Write ``plan`` to the output folder, touching only the files whose bytes change."""
+        loose = SitePlan(secrets=plan.secrets)
+        for rel, content in list(plan.files.items()):
+            if not isinstance(content, FileRef):
+                loose.files[rel] = content
+                del plan.files[rel]
+        self.store_group(plan, LOOSE, None, loose)
+        present = self.present
+        unchanged = set(self._unchanged)  # files output/ holds already: their inode and size are the blob's
+        stale = present.keys() - plan.files.keys() - {MARKER}
+        total = len(plan.files)
+        if len(unchanged) == total and not stale and MARKER in present:
+            return {"written": 0, "linked": total}  # output/ is the site already
+        in_place = (MARKER in present and None not in present.values()
+                    and total - len(unchanged) <= IN_PLACE_MAX_SHARE * total
+                    and not _folders(present) & plan.files.keys())  # a file where a folder is: start afresh
+        if in_place:
+            update_site(plan, self.output, unchanged=unchanged, stale=stale)
+        else:
+            entries = {e[0]: e for group in self.new_groups.values() for e in _unpack(group[1])}
+            for rel in unchanged:  # linked from the blobs: a blob deleted by hand comes back from output/
+                if self.store.inode(entries[rel][1], entries[rel][2]) is None:
+                    self.store.adopt(entries[rel][1], self.output / rel)
+            write_site(plan, self.output)
+        return {"written": total - len(unchanged), "linked": len(unchanged)}
+
+    def save(self) -> None:
+        """Remember this build's groups and sources; delete the blobs nothing uses any more."""
+        if not self._fresh and self.new_groups == self._groups and self.new_sources == self._sources:
+            return  # nothing new to remember, nothing to delete
+        state = {"format": FORMAT, "fingerprint": code_fingerprint(), "groups": self.new_groups,
+                 "sources": self.new_sources}
+        tmp = self.root / f".state.{os.getpid()}.tmp"
+        tmp.write_text(json.dumps(state, separators=(",", ":")), encoding="utf-8")
+        os.replace(tmp, self.root / "state.json")
+        if self._fresh:  # blobs of earlier versions, or of builds that failed, may be lying around
+            stale = {d.name + f.name for d in self.store.root.glob("??") for f in d.iterdir() if len(f.name) == 62}
+        else:  # the blobs of the groups made again, or gone
+            stale = {e[1] for name, group in self._groups.items() if self.new_groups.get(name) != group
+                     for e in _unpack(group[1])}
+        if stale:
+            used = "\n".join(group[1] for group in self.new_groups.values())
+            if len(stale) > 64:
+                used = {e[1] for group in self.new_groups.values() for e in _unpack(group[1])}
+            self.store.remove(sha for sha in stale if sha not in used)
+
+    # -- sources ---------------------------------------------------------------------------------
+
+    def load_project(self, source: Path, *, base_url: str | None, today: date) -> validate.Loaded:
+        """:func:`badgekiln.validate.load_project`, reusing the validation of unchanged recipient files.
+
+        A recipient file's result depends on its bytes, on the badge classes (their slugs and
+        ``valid_for``) and on date checks against ``today``; it is reused when the first two are
+        the same and ``today`` is, or when every date in the file is before both days.
+
+        Raises:
+            ValidationFailed: with every error (and warning) found, as ``load_project`` does.
+        """
+        source = source.resolve()
+        paths = source_paths(source)
+        diagnostics: list[Diagnostic] = []
+        # The same steps as validate.load_project (tests/test_incremental.py checks they agree).
+        config = validate._load_config(source, paths, diagnostics, base_url)
+        badges, badge_files = self._load_badges(source, paths["badges"], diagnostics)
+        recipients = self._load_recipients(source, paths["recipients"], diagnostics, badges, badge_files, today)
+        pages = validate._load_pages(source, paths, diagnostics)
+        validate._check_assets(source, config, badges, diagnostics)
+        validate._check_duplicates(recipients, diagnostics)
+        if config is None or any(d.is_error for d in diagnostics):
+            raise ValidationFailed(diagnostics)
+        project = models.Project(issuer=config.issuer, badges=badges, recipients=tuple(recipients), pages=tuple(pages))
+        return validate.Loaded(config=config, project=project,
+                               warnings=tuple(sorted(diagnostics, key=Diagnostic.sort_key)))
+
+    def _load_badges(self, source: Path, folder: Path,
+                     diagnostics: list[Diagnostic]) -> tuple[dict[str, models.BadgeClass], set[str]]:
+        """``validate._load_badges``, reusing each file's result while it and its image are unchanged."""
+        badges: dict[str, models.BadgeClass] = {}
+        files: set[str] = set()
+        if not folder.is_dir():
+            return badges, files
+        context = code_fingerprint()
+        for path in sorted(folder.iterdir()):
+            rel = path.relative_to(source).as_posix()
+            key = _file_key(path, context) if path.suffix == ".yaml" and SLUG_RE.match(path.stem) else None
+            old = self._sources.get(rel)
+            if key is not None and old is not None and old[0] == key and _file_sha(source / old[3]) == old[4]:
+                found, found_files, found_diagnostics = decode(old[1]), set(old[2]), decode(old[5])
+                self.new_sources[rel] = old
+                self.stats["badges_reused"] += 1
+            else:
+                found_diagnostics = []
+                found_list, found_files = validate._load_badges(source, {"badges": _OneFile(path)}, found_diagnostics)
+                found = list(found_list.values())
+                if key is not None and len(found) == 1 and not any(d.is_error for d in found_diagnostics):
+                    image = (Path("site_src") / found[0].image).as_posix()
+                    self.new_sources[rel] = [key, encode(found), sorted(found_files), image,
+                                             _file_sha(source / image), encode(found_diagnostics)]
+            badges.update((badge.slug, badge) for badge in found)
+            files |= found_files
+            diagnostics.extend(found_diagnostics)
+        return badges, files
+
+    def _load_recipients(self, source: Path, folder: Path, diagnostics: list[Diagnostic], badges: dict,
+                         badge_files: set[str], today: date) -> list[models.Recipient]:
+        if not folder.is_dir():
+            return []
+        from .parallel import fork_map  # (parallel imports this module)
+
+        context = digest(code_fingerprint(), sorted((slug, b.valid_for) for slug, b in badges.items()),
+                         sorted(badge_files))
+        results: dict[Path, tuple[list, list] | None] = {}
+        fresh = []
+        for path in sorted(folder.iterdir()):
+            rel = path.relative_to(source).as_posix()
+            key = _file_key(path, context) if path.suffix == ".yaml" and SLUG_RE.match(path.stem) else None
+            old = self._sources.get(rel)
+            if key is not None and old is not None and old[0] == key and _same_dates(old, today):
+                results[path] = decode(old[1]), decode(old[2])
+                self.new_sources[rel] = old
+                self.stats["recipients_reused"] += 1
+            else:
+                results[path] = None  # keeps the folder's order
+                fresh.append((path, rel, key))
+
+        def validate_one(path: Path) -> tuple[list, list]:
+            found_diagnostics: list[Diagnostic] = []
+            found = validate._load_recipients(source, {"recipients": _OneFile(path)}, found_diagnostics, badges,
+                                              badge_files, today)
+            return found, found_diagnostics
+
+        # Parsing YAML is the slow part of a clean build's start: on every core when many files are new.
+        for (path, rel, key), (found, found_diagnostics) in zip(fresh, fork_map(validate_one, [f[0] for f in fresh])):
+            results[path] = found, found_diagnostics
+            if key is not None and not any(d.is_error for d in found_diagnostics):
+                days = [d for r in found for a in r.awards for d in (a.issued_on, a.expires,
+                                                                      a.revoked.on if a.revoked else None) if d]
+                self.new_sources[rel] = [key, encode(found), encode(found_diagnostics), today.isoformat(),
+                                         max(days).isoformat() if days else None]
+        recipients: list[models.Recipient] = []
+        for found, found_diagnostics in results.values():
+            recipients.extend(found)
+            diagnostics.extend(found_diagnostics)
+        return recipients
+
+
+class Keys:
+    """The key of each group of files: a digest of everything the group's files are made from.
+
+    Deliberately generous: an input that might matter is in the key (a change only costs a
+    rebuild of the group), and each key names its inputs through the same objects the build's
+    helpers read (``badgekiln.build``), never through file times.
+    """
+
+    def __init__(self, inputs: Any, renderer: Any):
+        config, project, signer = inputs.config, inputs.project, inputs.signer
+        self.inputs = inputs
+        base = digest(code_fingerprint(), config)
+        development = signer.development
+        # Which key signs an award follows from the records, the ledger entry and which private
+        # keys are at hand (development keys stand in for missing ones).
+        self._signing = digest(base, signer.keyring.records, sorted(signer.keyring.private),
+                               development.records if development else None,
+                               sorted(development.private) if development else None)
+        self._pages = digest(base, renderer.template_sources(), context.site_context(config, project))
+        self._badges = {slug: digest(badge, _file_sha(inputs.source / "site_src" / badge.image))
+                        for slug, badge in project.badges.items()}
+
+    def award(self, recipient: models.Recipient, award: models.Award) -> tuple[str, str]:
+        """The keys of an award's signed documents and baked images, and of its page (whose status
+        depends on the day). The award is serialized once for both: there are many."""
+        text = repr(_person(recipient)) + _award_text(award)
+        badge = self._badges[award.badge]
+        documents = _sha("award-documents", self._signing, badge, text, repr(self.inputs.ledger.entries[award.id]))
+        page = _sha("award-page", self._pages, badge, text, award.status(self.inputs.today))
+        return documents, page
+
+    def badge_class(self, badge: models.BadgeClass) -> str:
+        """A badge class's documents, image and page."""
+        return digest("badge-class", self._pages, self._badges[badge.slug])
+
+    def site_pages(self) -> str:
+        """The home page (with award counts), the extra pages, 404 and the sitemap."""
+        project = self.inputs.project
+        counts: dict[str, int] = {}
+        for award in project.awards:
+            counts[award.badge] = counts.get(award.badge, 0) + 1
+        return digest("site-pages", self._pages, project.pages, sorted(self._badges.items()), sorted(counts.items()))
+
+    def status_list(self) -> str:
+        """The signed status list: every award's slot, revocation and date."""
+        entries = self.inputs.ledger.entries
+        return _sha("status-list", self._signing,
+                    repr([(entries[a.id], a.issued_on, a.revoked) for a in self.inputs.project.awards]))
+
+
+def _person(recipient: models.Recipient) -> tuple:
+    return recipient.slug, recipient.name, recipient.email, recipient.show_name
+
+
+def _award_text(award: models.Award) -> str:
+    """A fast exact text of an award for its keys: the ``repr`` of its fields but where it was written.
+
+    (Dataclass, ``date``, ``str`` and tuple reprs are stable; the Python version is in the code
+    fingerprint all the same. Keys of model values made once per build use :func:`digest`.)
+    """
+    return repr(tuple(getattr(award, name) for name in _key_fields(models.Award)))
+
+
+def _file_sha(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+class _OneFile:
+    """Stands in for a folder of sources so that ``validate`` reads one file of it."""
+
+    def __init__(self, path: Path):
+        self._path = path
+
+    def is_dir(self) -> bool:
+        return True
+
+    def iterdir(self):
+        return iter([self._path])
+
+
+def _file_key(path: Path, context: str) -> str | None:
+    try:
+        return _sha(context, hashlib.sha256(path.read_bytes()).hexdigest())
+    except OSError:
+        return None
+
+
+def _same_dates(old: list, today: date) -> bool:
+    """Whether every comparison of the file's dates with ``today`` comes out as it did for the old day."""
+    if old[3] == today.isoformat():
+        return True
+    latest = old[4]
+    return latest is None or (latest < old[3] and latest < today.isoformat())
+
+
+# -- a safe codec for validated records (JSON, only the model's own classes) --------------------
+
+_CLASSES = {cls.__name__: cls for cls in (models.Recipient, models.Award, models.Evidence, models.Revocation,
+                                          models.BadgeClass, models.Alignment, models.Duration, Diagnostic,
+                                          SourceLocation)}
+
+
+# Compact: a list's first item says what it is ("§t" tuple, "§l" list, "§<class>"), a date is
+# "§d<iso date>", and a text that starts with "§" gets one more. It is read on every build.
+_MARK = "§"
+
+
+def encode(value: Any) -> Any:
+    """Model values as JSON data that :func:`decode` turns back into equal values."""
+    kind = type(value)
+    if value is None or kind in (int, bool):
+        return value
+    if kind is str:
+        return _MARK + value if value.startswith(_MARK) else value
+    if kind.__name__ in _CLASSES and _CLASSES[kind.__name__] is kind:
+        return [_MARK + kind.__name__, *[encode(getattr(value, f.name)) for f in dataclasses.fields(kind)]]
+    if kind is date:
+        return _MARK + "d" + value.isoformat()
+    if kind in (tuple, list):
+        return [_MARK + ("t" if kind is tuple else "l"), *[encode(v) for v in value]]
+    raise TypeError(f"cannot cache a {kind.__name__}")
+
+
+def decode(data: Any) -> Any:
+    """The inverse of :func:`encode`; refuses anything it did not write."""
+    kind = type(data)
+    if kind is str:
+        if data.startswith(_MARK):
+            return date.fromisoformat(data[2:]) if data[1] == "d" else data[1:]
+        return data
+    if kind is list:
+        head = data[0]
+        items = [decode(v) if type(v) is list or (type(v) is str and v.startswith(_MARK)) else v for v in data[1:]]
+        if head == "§t":
+            return tuple(items)
+        if head == "§l":
+            return items
+        return _CLASSES[head[1:]](*items)
+    return data
+
+
+# -- files ---------------------------------------------------------------------------------------
+
+def _read_state(path: Path) -> dict:
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(state, dict) or state.get("format") != FORMAT or state.get("fingerprint") != code_fingerprint():
+        return {}
+    return state
+
+
+def _background(function: Callable[..., Any], *args: Any) -> Callable[[], Any]:
+    """Start ``function(*args)`` in a forked process; returns what waits for its result."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return lambda: function(*args)
+    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
+    future = pool.submit(function, *args)
+
+    def result() -> Any:
+        try:
+            return future.result()
+        finally:
+            pool.shutdown()
+
+    return result
+
+
+def _scan(output: Path) -> dict[str, tuple[int, int] | None]:
+    """Every file below ``output``: relative path -> (inode, size); None for anything but a plain file."""
+    found: dict[str, tuple[int, int] | None] = {}
+    if not output.is_dir():
+        return found
+    stack = [("", str(output))]
+    while stack:
+        prefix, folder = stack.pop()
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                rel = prefix + entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append((rel + "/", entry.path))
+                elif entry.is_file(follow_symlinks=False):
+                    stat = entry.stat(follow_symlinks=False)
+                    found[rel] = (stat.st_ino, stat.st_size)
+                else:
+                    found[rel] = None  # a symlink or a special file: only a fresh site replaces it safely
+    return found
+
+
+def _folders(paths: Iterable[str]) -> set[str]:
+    """Every folder (relative path) that holds one of ``paths``."""
+    folders: set[str] = set()
+    for rel in paths:
+        while "/" in rel:
+            rel = rel.rsplit("/", 1)[0]
+            if rel in folders:
+                break
+            folders.add(rel)
+    return folders
+
+
+def _tracked_by_git(source: Path, name: str) -> bool:
+    """Whether git tracks files under ``name``: a committed cache could hold anyone's bytes."""
+    if not (source / name).exists():
+        return False
+    try:
+        listed = subprocess.run(["git", "-C", str(source), "ls-files", "--", name], capture_output=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return listed.returncode == 0 and bool(listed.stdout.strip())
+
+
+class _lock:
+    """An exclusive lock on the cache for one build (two builds at once would mix their files)."""
+
+    def __init__(self, path: Path):
+        self._handle = open(path, "a+b")  # noqa: SIM115 - held until close()
+        try:
+            import fcntl
+        except ImportError:  # Windows: no advisory locks; builds there run one at a time anyway
+            return
+        fcntl.flock(self._handle, fcntl.LOCK_EX)
+
+    def close(self) -> None:
+        self._handle.close()

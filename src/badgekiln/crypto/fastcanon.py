@@ -1,0 +1,337 @@
+"""RDFC-1.0 canonicalization of many documents of one shape: expand the shape once, fill in values.
+
+:func:`badgekiln.crypto.canon.canonize` runs pyld's JSON-LD expansion on every document, which
+costs far more than the canonicalization itself. A build canonicalizes thousands of credentials
+that differ only in their values, so this module expands each *shape* once:
+
+1. The shape of a document is its structure (keys, list lengths, value types) with every string
+   value left out, except where a string steers JSON-LD processing itself: anything under
+   ``@context``, under a key that starts with ``@`` and under ``type``, which stay in the shape.
+2. For a new shape, a *skeleton* (the document with a unique sentinel IRI for each left-out
+   string) goes through the strict processor of :mod:`badgekiln.crypto.canon`, giving an RDF
+   dataset in which each sentinel must appear exactly once as a whole term: an IRI, or the text
+   of a literal whose datatype pyld keeps as it is (not ``xsd:double``, not ``rdf:JSON``). A
+   sentinel that appears any other way, or not at all, is a value that matters to processing: it
+   is put back into the shape, and that shape gets its own skeleton.
+3. For a document, its strings are put in place of the sentinels (as N-Quads terms, serialized
+   as pyld serializes them) and duplicate quads are merged, as pyld's node map merges them.
+4. RDFC-1.0 then labels the blank nodes. When every blank node has its own first-degree hash
+   (the case of credentials), the canonical labels follow the sorted hashes and this module
+   issues them itself (RDFC-1.0 section 4.4, steps 1 to 5 and 7); otherwise the document goes
+   to :func:`~badgekiln.crypto.canon.canonize`, whose URDNA2015 tells them apart.
+
+A string goes in an IRI's place only if pyld would keep it as it is there: an absolute IRI that
+strict canonicalization accepts, that names no term and whose scheme is no term of any context
+in play (else it is put back into the shape too). Documents this module cannot reason about
+(other JSON types, unknown contexts, errors) go to :func:`~badgekiln.crypto.canon.canonize`,
+which is also what raises every error. ``tests/crypto/test_fastcanon.py`` checks the two agree on
+generated documents.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import re
+import secrets
+from collections.abc import Callable
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from pyld.nquads import RDF_LANGSTRING, XSD_STRING, escape
+from pyld.context_resolver import ContextResolver
+
+from badgekiln.crypto import canon
+from badgekiln.crypto.dataintegrity import proof_options
+from badgekiln.crypto.multikey import multibase_encode
+from badgekiln.errors import SigningError, VerifyError
+
+_XSD_DOUBLE = "http://www.w3.org/2001/XMLSchema#double"
+_RDF_JSON = "http://www.w3.org/1999/02/22-rdf-syntax-ns#JSON"
+_ABSOLUTE_IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:\S*")  # what canon's strict check accepts
+_MAX_TEMPLATES = 2048
+
+# Position of a string in a term: an IRI, or a literal (with its datatype and language).
+_IRI, _LITERAL = "iri", "literal"
+
+
+class _Unsupported(Exception):
+    """The document is not one this module handles; the general processor does."""
+
+
+class _Template:
+    """The quads of one shape as N-Quads terms, with each string of the document at its place."""
+
+    def __init__(self, quads: list[tuple], iri_leaves: frozenset[int]):
+        # A term is a serialized constant, or (leaf index, True for an IRI / the literal's suffix).
+        self.quads = [tuple(_compile(term) for term in quad) for quad in quads]
+        self.iri_leaves = iri_leaves  # leaves whose strings must be IRIs pyld keeps as they are
+
+    def fill(self, leaves: list[str]) -> list[tuple[str, str, str]]:
+        """The document's quads: (subject, predicate, object) N-Quads terms, without duplicates."""
+        quads = {}
+        for quad in self.quads:
+            terms = tuple(term if isinstance(term, str) else
+                          ("<" + leaves[term[0]] + ">" if term[1] is True else
+                           '"' + escape(leaves[term[0]]) + '"' + term[1]) for term in quad)
+            quads[terms] = None  # pyld's node map merges equal values (and nodes named alike)
+        return list(quads)
+
+
+def _compile(term: dict | tuple) -> str | tuple[int, bool | str]:
+    """A term of pyld's dataset as its N-Quads text (pyld's serialize_nquad), or a leaf's place."""
+    if isinstance(term, tuple):
+        index, parts = term
+        return index, True if parts["type"] == "IRI" else _literal_suffix(parts)
+    if term["type"] == "IRI":
+        return "<" + term["value"] + ">"
+    if term["type"] == "blank node":
+        return term["value"]
+    return '"' + escape(term["value"]) + '"' + _literal_suffix(term)
+
+
+def _literal_suffix(term: dict) -> str:
+    if term["datatype"] == RDF_LANGSTRING:
+        return "@" + term["language"] if term.get("language") else ""
+    return "" if term["datatype"] == XSD_STRING else "^^<" + term["datatype"] + ">"
+
+
+def label(quads: list[tuple[str, str, str]]) -> str | None:
+    """RDFC-1.0 canonical N-Quads of ``quads`` when every blank node has a unique first-degree hash.
+
+    Returns:
+        The canonical N-Quads, or None when some blank nodes share a hash (the general algorithm
+        then has to tell them apart).
+    """
+    mentions: dict[str, list[tuple[str, str, str]]] = {}
+    for quad in quads:
+        for term in (quad[0], quad[2]):  # a quad counts once per place a blank node holds in it
+            if term.startswith("_:"):
+                mentions.setdefault(term, []).append(quad)
+    hashes = {}
+    for node, related in mentions.items():
+        lines = sorted(f"{_first_degree(s, node)} {p} {_first_degree(o, node)} .\n" for s, p, o in related)
+        hashes[hashlib.sha256("".join(lines).encode("utf-8")).hexdigest()] = node
+    if len(hashes) != len(mentions):
+        return None
+    canonical = {node: f"_:c14n{number}" for number, (_, node) in enumerate(sorted(hashes.items()))}
+    return "".join(sorted(f"{canonical.get(s, s)} {p} {canonical.get(o, o)} .\n" for s, p, o in quads))
+
+
+def _first_degree(term: str, node: str) -> str:
+    if not term.startswith("_:"):
+        return term
+    return "_:a" if term == node else "_:z"
+
+
+class FastCanonicalizer:
+    """Canonicalizes documents through per-shape templates (one instance per process is enough)."""
+
+    def __init__(self) -> None:
+        self._templates: dict[Any, _Template | None] = {}
+        self._terms = _context_terms()
+        self.hits = self.misses = self.fallbacks = 0
+
+    def canonize(self, document: dict[str, Any]) -> str:
+        """Exactly :func:`badgekiln.crypto.canon.canonize` ``(document)``, with the bundled contexts."""
+        try:
+            quads = self._dataset(document)
+            canonical = label(quads) if quads is not None else None
+        except Exception:  # noqa: BLE001 - _Unsupported, or text canon.canonize reports in its own way
+            canonical = None
+        if canonical is None:  # not a known shape, or blank nodes only the general algorithm tells apart
+            self.fallbacks += 1
+            return canon.canonize(document)
+        return canonical
+
+    def _dataset(self, document: Any) -> list[tuple[str, str, str]] | None:
+        if not isinstance(document, dict):
+            raise _Unsupported
+        leaves: list[str] = []
+        terms: set[str] = set(self._terms)
+        shape = _shape(document, leaves, terms, bake=False)
+        baked: dict[int, str] = {}
+        for _ in range(4):  # the first passes may find strings to put back into the shape
+            key = (shape, tuple(sorted(baked.items())))
+            if key not in self._templates:
+                self.misses += 1
+                if len(self._templates) >= _MAX_TEMPLATES:
+                    self._templates.clear()
+                self._templates[key] = _build(document, leaves, baked)
+            else:
+                self.hits += 1
+            template = self._templates[key]
+            if template is None:
+                return None
+            if isinstance(template, set):  # leaves that must be part of the shape
+                baked.update((i, leaves[i]) for i in template)
+                continue
+            bad = {i for i in template.iri_leaves if not _keeps_iri(leaves[i], terms)}
+            if not bad:
+                return template.fill(leaves)
+            baked.update((i, leaves[i]) for i in bad)
+        return None
+
+
+def _shape(value: Any, leaves: list[str], terms: set[str], *, bake: bool) -> Any:
+    """The shape of ``value``; appends the strings left out of it to ``leaves``."""
+    if isinstance(value, str):
+        if bake:
+            return ("s", value)
+        leaves.append(value)
+        return "*"
+    if isinstance(value, bool) or value is None:
+        return ("c", value)
+    if isinstance(value, (int, float)):
+        return ("n", type(value).__name__, repr(value))
+    if isinstance(value, list):
+        return ("l", tuple(_shape(v, leaves, terms, bake=bake) for v in value))
+    if isinstance(value, dict):
+        if not all(isinstance(k, str) for k in value):
+            raise _Unsupported
+        items = []
+        for key in sorted(value):
+            if key == "@context":
+                _collect_terms(value[key], terms)
+            items.append((key, _shape(value[key], leaves, terms, bake=bake or key.startswith("@") or key == "type")))
+        return ("d", tuple(items))
+    raise _Unsupported
+
+
+def _skeleton(value: Any, replace: Callable[[], str], *, bake: bool = False) -> Any:
+    """``value`` with its left-out strings replaced by ``replace()``, in :func:`_shape`'s order."""
+    if isinstance(value, str):
+        return value if bake else replace()
+    if isinstance(value, list):
+        return [_skeleton(v, replace, bake=bake) for v in value]
+    if isinstance(value, dict):
+        return {key: _skeleton(value[key], replace, bake=bake or key.startswith("@") or key == "type")
+                for key in sorted(value)}
+    return value
+
+
+def _build(document: dict, leaves: list[str], baked: dict[int, str]) -> _Template | set[int] | None:
+    """The template of ``document``'s shape with the ``baked`` strings in it, or the leaves to bake."""
+    nonce = secrets.token_hex(8)
+    sentinels = [f"urn:x-badgekiln-fastcanon:{nonce}:{i}" for i in range(len(leaves))]
+    counter = iter(range(len(leaves)))
+
+    def replace() -> str:
+        i = next(counter)
+        return baked[i] if i in baked else sentinels[i]
+
+    try:
+        dataset = _to_rdf(_skeleton(document, replace))
+    except Exception:  # noqa: BLE001 - canon.canonize meets the same document and reports it
+        return None
+    if set(dataset) != {"@default"}:
+        return None
+    marker = re.compile(rf"urn:x-badgekiln-fastcanon:{nonce}:(\d+)")
+    index = {s: i for i, s in enumerate(sentinels)}
+    seen: set[int] = set()
+    unsafe: set[int] = set()
+    iri_leaves: set[int] = set()
+    quads = []
+    for quad in dataset["@default"]:
+        terms: list = []
+        for position in ("subject", "predicate", "object"):
+            term = quad[position]
+            i = index.get(term["value"])
+            texts = [term["value"], term.get("datatype") or "", term.get("language") or ""]
+            found = {int(m) for text in texts for m in marker.findall(text)}
+            if i is not None and found == {i} and position != "predicate" and (
+                    term["type"] == "IRI" or term.get("datatype") not in (_XSD_DOUBLE, _RDF_JSON)):
+                seen.add(i)
+                if term["type"] == "IRI":
+                    iri_leaves.add(i)
+                terms.append((i, {k: v for k, v in term.items() if k != "value"}))
+            else:
+                unsafe |= found
+                terms.append(dict(term))
+        quads.append(tuple(terms))
+    unsafe |= set(range(len(leaves))) - set(baked) - seen
+    if unsafe:
+        return unsafe
+    return _Template(quads, frozenset(iri_leaves))
+
+
+def _to_rdf(document: dict) -> dict:
+    """The RDF dataset of ``document`` by canon's strict processor (as :func:`canon.canonize` makes it)."""
+    loader = canon._default_loader()
+    options = {"base": canon.RELATIVE_BASE, "documentLoader": loader,
+               "contextResolver": ContextResolver(loader.context_cache, loader), "produceGeneralizedRdf": False}
+    return canon._StrictProcessor().to_rdf(document, options)
+
+
+def _keeps_iri(value: str, terms: set[str]) -> bool:
+    """Whether pyld expands ``value`` to itself wherever an IRI is expected, and strictness accepts it."""
+    if not _ABSOLUTE_IRI.fullmatch(value) or value.startswith(canon.RELATIVE_BASE) or value in terms:
+        return False
+    prefix, suffix = value.split(":", 1)
+    return suffix.startswith("//") or prefix not in terms
+
+
+def _collect_terms(context: Any, terms: set[str]) -> None:
+    """Add every term an inline context (or a nested scoped context) defines."""
+    if isinstance(context, list):
+        for item in context:
+            _collect_terms(item, terms)
+    elif isinstance(context, dict):
+        for key, value in context.items():
+            terms.add(key)
+            if isinstance(value, dict) and "@context" in value:
+                _collect_terms(value["@context"], terms)
+
+
+def _context_terms() -> frozenset[str]:
+    terms: set[str] = set()
+    for document in canon._bundled_contexts().values():
+        _collect_terms(document.get("@context"), terms)
+    return frozenset(terms)
+
+
+_DEFAULT: FastCanonicalizer | None = None
+
+
+def canonize(document: dict[str, Any]) -> str:
+    """:func:`badgekiln.crypto.canon.canonize` ``(document)`` (bundled contexts), shapes remembered."""
+    global _DEFAULT
+    if _DEFAULT is None:
+        _DEFAULT = FastCanonicalizer()
+    return _DEFAULT.canonize(document)
+
+
+def hash_data(document: dict[str, Any], options: dict[str, Any]) -> bytes:
+    """:func:`badgekiln.crypto.dataintegrity.hash_data` with the bundled contexts, through :func:`canonize`."""
+    if "@context" not in document:
+        raise VerifyError("document has no @context")
+    config = {k: v for k, v in options.items() if k != "proofValue"}
+    config["@context"] = document["@context"]
+    unsecured = {k: v for k, v in document.items() if k != "proof"}
+    try:
+        canonical_options = canonize(config)
+    except VerifyError as e:
+        raise VerifyError(f"proof options: {e}") from e
+    canonical_document = canonize(unsecured)
+    return hashlib.sha256(canonical_options.encode()).digest() + hashlib.sha256(canonical_document.encode()).digest()
+
+
+def add_proof(document: dict[str, Any], private_key: Ed25519PrivateKey, *, verification_method: str,
+              created: str) -> dict[str, Any]:
+    """:func:`badgekiln.crypto.dataintegrity.add_proof`, with :func:`hash_data` from here.
+
+    Raises:
+        SigningError: as ``dataintegrity.add_proof`` does, with the same messages.
+    """
+    if "proof" in document:
+        raise SigningError("document already has a proof; badgekiln adds exactly one")
+    if not isinstance(private_key, Ed25519PrivateKey):
+        raise SigningError(f"eddsa-rdfc-2022 needs an Ed25519 private key, got {type(private_key).__name__}")
+    options = proof_options(verification_method=verification_method, created=created)
+    try:
+        data = hash_data(document, options)
+    except VerifyError as e:
+        raise SigningError(f"cannot sign document: {e}") from e
+    signed = copy.deepcopy(document)
+    signed["proof"] = {**options, "proofValue": multibase_encode(private_key.sign(data))}
+    return signed

@@ -1,0 +1,252 @@
+"""badgekiln.crypto.fastcanon gives exactly canon.canonize's N-Quads (or its error), on generated documents."""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from badgekiln import ob3
+from badgekiln.crypto import canon, dataintegrity, fastcanon
+from badgekiln.errors import SigningError, VerifyError
+from badgekiln.statuslist import status_list_credential
+
+TERMS = sorted(t for t in fastcanon._context_terms() if not t.startswith("@"))
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+# Text that is hard on N-Quads escaping and on JSON-LD: quotes, backslashes (also before t, n, r),
+# line breaks, blank node labels, keywords, IRIs and things that look like them.
+TRICKY = ["", " ", '"', "\\", "\\t", "\\n", "a\\tb", "\t", "\n", "\r\n", "_:b0", "_:c14n0", "@id", "@type", "@vocab",
+          "urn:x", "https://a.example/x y", "https://a.example/<x>", "did:web:example.org", "mailto:a@b.c",
+          "Achievement", "OpenBadgeCredential", "xsd:string", "schema:name", "id:x", "//host/x", "x/y", "?q", "#f",
+          "é", "田中", "\u2028", "\x00", "\x7f", "\ufeff", "𝔘", "1.5", "true", "null"]
+
+texts = st.one_of(st.text(max_size=12), st.sampled_from(TRICKY))
+absolute = st.from_regex(r"(https|http|urn|did|mailto|tag|x-y\+z\.q):[!-~]{0,24}", fullmatch=True)
+term_prefixed = st.builds(lambda t, rest: f"{t}:{rest}", st.sampled_from(TERMS), st.sampled_from(["", "x", "//x/y"]))
+iris = ANY_IRI = st.one_of(absolute, absolute, absolute, term_prefixed, st.sampled_from(TRICKY),
+                          st.sampled_from(TERMS))
+datetimes = st.one_of(st.sampled_from(["2026-03-01T00:00:00Z", "2024-02-29T12:30:00+01:00"]), texts)
+
+
+def optional(strategy):
+    return st.one_of(st.none(), strategy)
+
+
+@st.composite
+def profiles(draw, iris=iris):
+    profile = {"id": draw(iris), "type": ["Profile"], "name": draw(texts)}
+    for key, strategy in (("url", iris), ("email", texts), ("description", texts), ("phone", texts)):
+        if (value := draw(optional(strategy))) is not None:
+            profile[key] = value
+    if draw(st.booleans()):
+        profile["image"] = {"id": draw(iris), "type": "Image"}
+    return profile
+
+
+@st.composite
+def alignments(draw, iris=iris):
+    data = {"type": ["Alignment"], "targetName": draw(texts), "targetUrl": draw(iris)}
+    for key in ("targetCode", "targetDescription", "targetFramework"):
+        if (value := draw(optional(texts))) is not None:
+            data[key] = value
+    return data
+
+
+@st.composite
+def evidence(draw, iris=iris):
+    data = {"type": ["Evidence"]}
+    for key, strategy in (("id", iris), ("narrative", texts), ("name", texts), ("description", texts)):
+        if (value := draw(optional(strategy))) is not None:
+            data[key] = value
+    return data
+
+
+@st.composite
+def achievements(draw, iris=iris):
+    data = {"id": draw(iris), "type": ["Achievement"], "name": draw(texts), "description": draw(texts),
+            "criteria": {"id": draw(iris), "narrative": draw(texts)} if draw(st.booleans()) else {"narrative": draw(texts)},
+            "image": {"id": draw(iris), "type": "Image"}, "creator": draw(profiles(iris))}
+    if draw(st.booleans()):
+        data["achievementType"] = draw(st.one_of(st.sampled_from(ob3.ACHIEVEMENT_TYPES), texts))
+    if draw(st.booleans()):
+        data["tag"] = draw(st.lists(st.one_of(texts, st.sampled_from(["a", "a"])), max_size=4))
+    if draw(st.booleans()):
+        data["alignment"] = draw(st.lists(alignments(iris), max_size=3))
+    return data
+
+
+@st.composite
+def credentials(draw):
+    """Documents of the OpenBadgeCredential shape, with optional parts present or absent.
+
+    Most have absolute IRIs wherever IRIs go, so that most canonicalize; the rest draw IRIs from
+    anything (relative references, compact IRIs, terms, blank node labels), so that most fail.
+    """
+    iris = draw(st.sampled_from([absolute, absolute, absolute, ANY_IRI]))
+    subject = {"type": ["AchievementSubject"], "achievement": draw(achievements(iris)),
+               "identifier": [{"type": "IdentityObject", "identityHash": draw(texts), "identityType": "emailAddress",
+                               "hashed": draw(st.booleans()), "salt": draw(texts)}]}
+    if draw(st.booleans()):
+        subject["narrative"] = draw(texts)
+    document = {
+        "@context": [*ob3.CONTEXTS, dict(ob3.SCHEMA_TERM_CONTEXT)],
+        "id": draw(iris), "type": ["VerifiableCredential", "OpenBadgeCredential"], "name": draw(texts),
+        "description": draw(texts), "image": {"id": draw(iris), "type": "Image"}, "issuer": draw(profiles(iris)),
+        "validFrom": draw(datetimes), "awardedDate": draw(datetimes), "credentialSubject": subject,
+        "credentialSchema": [{"id": draw(iris), "type": ob3.SCHEMA_VALIDATOR_TYPE}],
+    }
+    if draw(st.booleans()):
+        document["validUntil"] = draw(datetimes)
+    if draw(st.booleans()):
+        document["evidence"] = draw(st.lists(evidence(iris), max_size=3))
+    if draw(st.booleans()):
+        index = draw(st.one_of(st.integers(0, 10**6).map(str), texts))
+        document["credentialStatus"] = {"id": draw(iris), "type": "BitstringStatusListEntry",
+                                        "statusPurpose": draw(st.sampled_from(["revocation", "suspension"])),
+                                        "statusListIndex": index, "statusListCredential": draw(iris)}
+    return document
+
+
+def outcome(canonize, document):
+    """The N-Quads, or the error's type and message."""
+    try:
+        return canonize(copy.deepcopy(document))
+    except VerifyError as e:
+        return (type(e), str(e))
+
+
+@pytest.fixture(scope="module")
+def fast():
+    return fastcanon.FastCanonicalizer()
+
+
+@SETTINGS
+@given(credentials())
+def test_credentials_canonicalize_as_the_general_processor_does(fast, document):
+    expected = outcome(canon.canonize, document)
+    assert outcome(fast.canonize, document) == expected
+    # Again: now from the remembered shape.
+    assert outcome(fast.canonize, document) == expected
+
+
+@SETTINGS
+@given(credentials(), st.data())
+def test_one_shape_with_other_values(fast, document, data):
+    """The second document reuses the first one's shape: only its strings differ."""
+    leaves: list[str] = []
+    fastcanon._shape(document, leaves, set(), bake=False)
+    others = iter([data.draw(st.one_of(texts, iris)) for _ in leaves])
+    other = fastcanon._skeleton(document, lambda: next(others))
+    assert outcome(fast.canonize, document) == outcome(canon.canonize, document)
+    assert outcome(fast.canonize, other) == outcome(canon.canonize, other)
+
+
+@SETTINGS
+@given(st.sampled_from(["2026-01-01T00:00:00Z", "not a date"]), iris, st.sets(st.integers(0, 300_000), max_size=5))
+def test_proof_options_and_status_lists(fast, created, method, revoked):
+    options = {"type": "DataIntegrityProof", "cryptosuite": "eddsa-rdfc-2022", "created": created,
+               "verificationMethod": method, "proofPurpose": "assertionMethod",
+               "@context": [*ob3.CONTEXTS, dict(ob3.SCHEMA_TERM_CONTEXT)]}
+    assert outcome(fast.canonize, options) == outcome(canon.canonize, options)
+    config = type("Config", (), {"url": lambda self, p="": "https://b.example/" + p, "did": "did:web:b.example"})()
+    status = status_list_credential(config, revoked, valid_from=created)
+    assert outcome(fast.canonize, status) == outcome(canon.canonize, status)
+
+
+@SETTINGS
+@given(credentials())
+def test_proofs_are_those_of_dataintegrity(document):
+    key = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
+    args = {"verification_method": "did:web:b.example#key-1", "created": "2026-03-01T00:00:00Z"}
+    try:
+        expected = dataintegrity.add_proof(document, key, **args)
+    except SigningError as e:
+        with pytest.raises(SigningError) as error:
+            fastcanon.add_proof(document, key, **args)
+        assert str(error.value) == str(e)
+    else:
+        assert fastcanon.add_proof(document, key, **args) == expected
+
+
+def test_credentials_of_the_example_site_take_the_fast_path(example_credentials):
+    fast = fastcanon.FastCanonicalizer()
+    for document in example_credentials:
+        assert fast.canonize(document) == canon.canonize(document)
+    assert fast.fallbacks == 0
+    assert fast.misses < len(example_credentials)  # shapes are shared
+
+
+def test_blank_nodes_alike_go_to_the_general_algorithm(example_credentials):
+    document = copy.deepcopy(example_credentials[0])
+    document["evidence"] = [{"type": ["Evidence"], "narrative": "same"}, {"type": ["Evidence"], "narrative": "same"}]
+    fast = fastcanon.FastCanonicalizer()
+    assert fast.canonize(document) == canon.canonize(document)
+    assert fast.fallbacks == 1
+
+
+@pytest.mark.parametrize("change", [
+    lambda d: d.update(id=("tuple", "is not JSON")),
+    lambda d: d.update(extra="undefined term"),
+    lambda d: d.update(id="relative/id"),
+    lambda d: d["credentialSubject"]["achievement"].update(id="_:b0"),
+    lambda d: d.update(name=1.5),
+    lambda d: d.update({"@context": ["https://unknown.example/context"]}),
+], ids=["tuple", "undefined-term", "relative-id", "blank-node-id", "number", "unknown-context"])
+def test_other_documents_are_left_to_the_general_processor(example_credentials, change):
+    document = copy.deepcopy(example_credentials[0])
+    change(document)
+    fast = fastcanon.FastCanonicalizer()
+    try:
+        expected = canon.canonize(document)
+    except (VerifyError, TypeError) as e:
+        with pytest.raises(type(e)) as error:
+            fast.canonize(document)
+        assert str(error.value) == str(e)
+    else:
+        assert fast.canonize(document) == expected
+
+
+@pytest.fixture(scope="module")
+def example_credentials(tmp_path_factory):
+    """The unsigned credentials (and proof options) of the example site, built once."""
+    from badgekiln.cli import main
+
+    repo = Path(__file__).resolve().parents[2]
+    work = tmp_path_factory.mktemp("fastcanon")
+    root = work / "site"
+    for name in ("site_src", "badges", "recipients"):
+        shutil.copytree(repo / name, root / name)
+    with pytest.MonkeyPatch.context() as env:  # keys stay out of the developer's folders
+        env.setenv("XDG_CACHE_HOME", str(work / "xdg-cache"))
+        env.setenv("BADGEKILN_KEYS_DIR", str(work / "keys"))
+        env.delenv("BADGEKILN_PRIVATE_KEYS", raising=False)
+        try:
+            main(["build", "--source", str(root), "--today", "2026-11-22"])
+        except SystemExit as exit_:
+            assert not exit_.code
+    documents = []
+    for path in sorted((root / "output/awards").glob("*/credential.json")):
+        credential = json.loads(path.read_text(encoding="utf-8"))
+        proof = credential.pop("proof")[0]
+        documents.append(credential)
+        documents.append({**{k: v for k, v in proof.items() if k != "proofValue"}, "@context": credential["@context"]})
+    return documents
+
+
+def test_the_build_signer_signs_as_the_signer_does(example_credentials):
+    from badgekiln.keys import Keyring
+    from badgekiln.parallel import FastSigner
+    from badgekiln.signing import Signer
+
+    signer = Signer(Keyring(records=(), private={"k": Ed25519PrivateKey.from_private_bytes(bytes(range(32)))}))
+    fast = FastSigner.of(signer)
+    args = {"verification_method": "did:web:b.example#k", "created": "2026-03-01T00:00:00Z"}
+    for document in example_credentials[::2]:
+        assert fast.add_proof(document, "k", **args) == signer.add_proof(document, "k", **args)

@@ -1,0 +1,319 @@
+"""Incremental builds: after any edit, a rebuild gives the bytes of a clean build, and a rebuild
+of unchanged sources signs and renders nothing."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+from conftest import TODAY, build, copy_example, tree_bytes, write_site
+
+from badgekiln import cache as cache_mod
+from badgekiln import parallel, site
+from badgekiln.errors import ValidationFailed
+from badgekiln.render import Renderer
+from badgekiln.signing import Signer
+from badgekiln.validate import load_project
+
+SOURCES = ("site_src", "badges", "recipients", "templates", "pages")
+
+
+def clean_build(run, site_dir: Path, tmp_path: Path, *extra: str) -> dict[str, bytes]:
+    """The same sources built in a fresh copy: no cache, no earlier output."""
+    copy = tmp_path / f"clean-{len(list(tmp_path.glob('clean-*')))}"
+    copy.mkdir()
+    for name in SOURCES:
+        if (site_dir / name).exists():
+            shutil.copytree(site_dir / name, copy / name)
+    build(run, copy, *extra)
+    return tree_bytes(copy / "output")
+
+
+def append(path: Path, text: str) -> None:
+    path.write_text(path.read_text(encoding="utf-8").rstrip("\n") + "\n" + text, encoding="utf-8")
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, (path, old)
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def _add_award(site_dir: Path) -> None:
+    append(site_dir / "recipients/jane-doe.yaml",
+           "  - id: jane-added-1\n    badge: first-aid-at-work\n    issued_on: 2026-09-01\n    narrative: Added later.\n")
+
+
+def _revoke(site_dir: Path) -> None:
+    edit(site_dir / "recipients/jane-doe.yaml", "    badge: confined-space-entry\n    issued_on: 2026-04-14\n",
+         "    badge: confined-space-entry\n    issued_on: 2026-04-14\n    revoked:\n      on: 2026-06-01\n"
+         "      reason: Issued in error\n")
+
+
+def _edit_badge(site_dir: Path) -> None:
+    edit(site_dir / "badges/pipefitting-mji10.yaml", "small-bore pipework", "small-bore stainless pipework")
+
+
+def _edit_template(site_dir: Path) -> None:
+    write_site(site_dir, {"templates/award.html": (
+        "{% extends '!builtin/award.html' %}{% block main %}<p class=\"local\">Local note.</p>{{ super() }}"
+        "{% endblock %}")})
+
+
+def _rotate_keys(site_dir: Path, run) -> None:
+    assert run("keys", "rotate", "--source", str(site_dir), "--today", TODAY).code == 0
+
+
+def _rename_earner(site_dir: Path) -> None:
+    edit(site_dir / "recipients/elena-garcia.yaml", "name: Elena García", "name: Elena García López")
+
+
+def _hide_name(site_dir: Path) -> None:
+    edit(site_dir / "recipients/akira-tanaka.yaml", "name: 田中 明\n", "name: 田中 明\nshow_name: false\n")
+
+
+def _edit_page(site_dir: Path) -> None:
+    append(next((site_dir / "site_src/pages").glob("*.md")), "\nOne more paragraph.\n")
+
+
+def _new_recipient(site_dir: Path) -> None:
+    write_site(site_dir, {"recipients/new-earner.yaml": """
+        name: New Earner
+        email: new.earner@example.org
+        awards:
+          - badge: network-cabling
+            issued_on: 2026-11-01
+    """})
+
+
+def _edit_site(site_dir: Path) -> None:
+    edit(site_dir / "site_src/site.yaml", "Teesside.", "Middlesbrough.")
+
+
+EDITS = [
+    ("add an award", _add_award),
+    ("revoke an award", _revoke),
+    ("edit a badge class", _edit_badge),
+    ("edit a template", _edit_template),
+    ("rotate keys", _rotate_keys),
+    ("rename an earner", _rename_earner),
+    ("hide an earner's name", _hide_name),
+    ("edit a page", _edit_page),
+    ("add a recipient without ids", _new_recipient),
+    ("edit site.yaml", _edit_site),
+]
+
+
+@pytest.fixture
+def keyed_site(example_site, run):
+    """The example site with real keys, built once (ids and the ledger pinned)."""
+    assert run("keys", "generate", "--source", str(example_site), "--today", TODAY).code == 0
+    build(run, example_site)
+    return example_site
+
+
+def test_each_edit_rebuilds_to_the_bytes_of_a_clean_build(keyed_site, run, tmp_path):
+    for label, change in EDITS:
+        if change is _rotate_keys:
+            change(keyed_site, run)
+        else:
+            change(keyed_site)
+        build(run, keyed_site)
+        build(run, keyed_site)  # a second build pins nothing new: its output is what we compare
+        assert tree_bytes(keyed_site / "output") == clean_build(run, keyed_site, tmp_path), label
+
+
+def test_base_url_and_date_changes_rebuild_to_clean_bytes(keyed_site, run, tmp_path):
+    preview = ("--base-url", "https://preview.example.net/badges/")
+    build(run, keyed_site, *preview)
+    assert tree_bytes(keyed_site / "output") == clean_build(run, keyed_site, tmp_path, *preview)
+    later = ("--today", "2027-06-01")  # the confined-space award (P1Y) has expired by then
+    build(run, keyed_site, *later)
+    assert tree_bytes(keyed_site / "output") == clean_build(run, keyed_site, tmp_path, *later)
+    assert b"Expired" in (keyed_site / "output/awards/k3v8n0d2rt/index.html").read_bytes()
+
+
+class Counter:
+    """Counts signatures (every one asks the signer for a private key) and rendered pages."""
+
+    def __init__(self, monkeypatch):
+        self.signatures = self.renders = 0
+        private_key, render = Signer.private_key, Renderer.render
+
+        def counting_private_key(signer, kid):
+            self.signatures += 1
+            return private_key(signer, kid)
+
+        def counting_render(renderer, name, **context):
+            self.renders += 1
+            return render(renderer, name, **context)
+
+        monkeypatch.setattr(Signer, "private_key", counting_private_key)
+        monkeypatch.setattr(Renderer, "render", counting_render)
+
+
+def test_a_rebuild_of_unchanged_sources_signs_renders_and_writes_nothing(keyed_site, run, monkeypatch):
+    before = {p: p.stat().st_ino for p in (keyed_site / "output").rglob("*") if p.is_file()}
+    counter = Counter(monkeypatch)
+    result = build(run, keyed_site)
+    assert (counter.signatures, counter.renders) == (0, 0)
+    assert "(0 written," in result.out
+    assert {p: p.stat().st_ino for p in (keyed_site / "output").rglob("*") if p.is_file()} == before
+
+
+def test_revoking_one_award_makes_only_that_award_and_the_lists(keyed_site, run, monkeypatch):
+    _revoke(keyed_site)
+    counter = Counter(monkeypatch)
+    result = build(run, keyed_site)
+    # The award's documents (JWS, proof, VC-JWT) and the status list's proof; its page, the home page.
+    assert counter.signatures == 4
+    assert counter.renders == 1
+    written = int(result.out.split("(")[1].split(" written")[0])
+    assert 0 < written <= 8
+
+
+def test_a_damaged_or_changed_output_is_repaired(keyed_site, run, tmp_path):
+    out = keyed_site / "output"
+    page = out / "awards/7q4kz2m9xw/index.html"
+    with open(page, "ab") as handle:  # in place: the cache's blob is the same file
+        handle.write(b"<!-- edited by hand -->")
+    (out / "awards/7q4kz2m9xw/assertion.json").unlink()
+    (out / "stray.txt").write_text("not part of the site")
+    build(run, keyed_site)
+    assert tree_bytes(out) == clean_build(run, keyed_site, tmp_path)
+
+
+def test_deleting_the_output_or_the_cache_gives_the_same_bytes(keyed_site, run, tmp_path):
+    expected = tree_bytes(keyed_site / "output")
+    shutil.rmtree(keyed_site / "output")
+    build(run, keyed_site)
+    assert tree_bytes(keyed_site / "output") == expected
+    shutil.rmtree(keyed_site / ".badgekiln")
+    build(run, keyed_site)
+    assert tree_bytes(keyed_site / "output") == expected
+
+
+def test_unused_blobs_are_deleted(keyed_site, run):
+    blobs = keyed_site / ".badgekiln/cache/blobs"
+    count = sum(1 for p in blobs.rglob("*") if p.is_file())
+    for old, new in [("small-bore", "small-bore steel"), ("small-bore steel", "small-bore")] * 2:
+        edit(keyed_site / "badges/pipefitting-mji10.yaml", old, new)
+        build(run, keyed_site)
+    assert sum(1 for p in blobs.rglob("*") if p.is_file()) == count
+
+
+def test_a_failed_in_place_update_leaves_the_output_as_it_was(keyed_site, run, monkeypatch):
+    before = tree_bytes(keyed_site / "output")
+    _revoke(keyed_site)
+    replace, calls = os.replace, []
+
+    def failing_replace(src, dst):
+        calls.append(dst)
+        if len(calls) == 3:
+            raise OSError("disk trouble")
+        return replace(src, dst)
+
+    monkeypatch.setattr(site.os, "replace", failing_replace)
+    with pytest.raises(OSError, match="disk trouble"):
+        run("build", "--source", str(keyed_site), "--today", TODAY)
+    assert len(calls) >= 3
+    assert tree_bytes(keyed_site / "output") == before
+
+
+def test_cached_validation_equals_a_fresh_one(keyed_site):
+    reused = []
+
+    def loaded(day):
+        cache = cache_mod.BuildCache.open(keyed_site, keyed_site / "output")
+        try:
+            return cache.load_project(keyed_site, base_url=None, today=day)
+        finally:
+            reused.append(cache.stats["recipients_reused"])
+            cache.save()
+            cache.close()
+
+    _new_recipient(keyed_site)
+    write_site(keyed_site, {"recipients/recent.yaml": """
+        name: Recent Earner
+        email: recent@example.org
+        awards:
+          - badge: network-cabling
+            issued_on: 2026-11-20
+    """})
+    for day in (date(2026, 11, 22), date(2026, 11, 22), date(2027, 2, 1), date(2026, 11, 20)):
+        fresh, cached = load_project(keyed_site, today=day), loaded(day)
+        assert cached == fresh
+        assert [r.location for r in cached.project.recipients] == [r.location for r in fresh.project.recipients]
+        assert [a.location for a in cached.project.awards] == [a.location for a in fresh.project.awards]
+        assert [a.id_pinned for a in cached.project.awards] == [a.id_pinned for a in fresh.project.awards]
+    recipients = len(list((keyed_site / "recipients").glob("*.yaml")))
+    assert reused[:2] == [recipients - 2, recipients]
+    assert 0 < reused[2] < recipients and 0 < reused[3] < recipients
+    with pytest.raises(ValidationFailed) as fresh_error:  # 'recent' is issued in the future that day
+        load_project(keyed_site, today=date(2026, 11, 19))
+    with pytest.raises(ValidationFailed) as cached_error:
+        loaded(date(2026, 11, 19))
+    assert cached_error.value.diagnostics() == fresh_error.value.diagnostics()
+
+
+def test_a_committed_cache_is_not_used(keyed_site, run, monkeypatch):
+    monkeypatch.setattr(cache_mod, "_tracked_by_git", lambda source, name: True)
+    assert cache_mod.BuildCache.open(keyed_site, keyed_site / "output") is None
+    build(run, keyed_site)
+
+
+def test_many_awards_are_made_on_two_cores_with_the_same_bytes(tmp_path, run, monkeypatch):
+    site_dir = copy_example(tmp_path / "big")
+    badges = sorted(p.stem for p in (site_dir / "badges").glob("*.yaml"))
+    lines = ["name: Many Awards", "email: many@example.org", "awards:"]
+    for number in range(parallel.MIN_PARALLEL // 2 + 10):
+        lines += [f"  - id: many-{number:04d}", f"    badge: {badges[number % len(badges)]}",
+                  f"    issued_on: 2026-{1 + number % 9:02d}-{1 + number % 27:02d}"]
+    (site_dir / "recipients/many.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    monkeypatch.setenv(parallel.ENV_JOBS, "2")
+    build(run, site_dir)
+    parallel_bytes = tree_bytes(site_dir / "output")
+    monkeypatch.setenv(parallel.ENV_JOBS, "1")
+    assert clean_build(run, site_dir, tmp_path) == parallel_bytes
+
+
+
+def test_many_recipient_files_are_validated_on_two_cores_as_one(example_site, monkeypatch):
+    for number in range(parallel.MIN_PARALLEL + 5):
+        write_site(example_site, {f"recipients/earner-{number:04d}.yaml": f"""
+            name: Earner {number}
+            email: earner{number}@example.org
+            awards:
+              - badge: network-cabling
+                issued_on: 2026-0{1 + number % 9}-1{number % 10}
+        """})
+    monkeypatch.setenv(parallel.ENV_JOBS, "2")
+    cache = cache_mod.BuildCache.open(example_site, example_site / "output")
+    try:
+        cached = cache.load_project(example_site, base_url=None, today=date(2026, 11, 22))
+    finally:
+        cache.close()
+    fresh = load_project(example_site, today=date(2026, 11, 22))
+    assert cached == fresh
+    assert [a.location for a in cached.project.awards] == [a.location for a in fresh.project.awards]
+
+
+def test_a_badge_image_that_changes_is_validated_again(keyed_site):
+    def loaded():
+        cache = cache_mod.BuildCache.open(keyed_site, keyed_site / "output")
+        try:
+            return cache.load_project(keyed_site, base_url=None, today=date(2026, 11, 22))
+        finally:
+            cache.save()
+            cache.close()
+
+    assert loaded() == load_project(keyed_site, today=date(2026, 11, 22))
+    (keyed_site / "site_src/assets/badges/network-cabling.svg").write_bytes(b"<svg><script>alert(1)</script></svg>")
+    with pytest.raises(ValidationFailed) as fresh_error:
+        load_project(keyed_site, today=date(2026, 11, 22))
+    with pytest.raises(ValidationFailed) as cached_error:
+        loaded()
+    assert cached_error.value.diagnostics() == fresh_error.value.diagnostics()
