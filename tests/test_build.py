@@ -75,6 +75,7 @@ def test_template_error_leaves_previous_output_intact(minimal_site, run):
     result = run("build", "--source", str(minimal_site), "--today", TODAY)
     assert result.code == 1
     assert "template error" in result.err and "no_such_name" in result.err
+    assert "templates/award.html:1: template error" in result.err
     assert tree_bytes(minimal_site / "output") == before
 
 

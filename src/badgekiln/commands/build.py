@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import traceback
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -117,7 +118,7 @@ def _run_build(source: Path, output: Path, *, base_url: str | None, today: date,
         where = SourceLocation(f"templates/{exc.name}" if exc.name else "templates", exc.lineno or 0)
         raise ConfigError(f"{where}: template error: {exc.message}") from None
     except jinja2.TemplateError as exc:
-        raise ConfigError(f"template error: {exc}") from None
+        raise ConfigError(f"{_template_frame(exc, source)}template error: {exc}") from None
     counts = cache.write(plan) if cache else write_site(plan, output)
     if cache:
         cache.save()
@@ -141,3 +142,13 @@ def _pin_ids(source: Path, loaded: Loaded) -> dict[str, list[str]]:
             pin_award_ids(source / rel, rel, pins)
             pinned[rel] = [award_id for _, award_id in pins]
     return pinned
+
+
+def _template_frame(exc: BaseException, source: Path) -> str:
+    """``templates/award.html:12: `` for the innermost template line of a rendering error, or ``""``."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.endswith((".html", ".xml", ".txt"))]
+    if not frames:
+        return ""
+    path = Path(frames[-1].filename)
+    shown = path.relative_to(source).as_posix() if path.is_relative_to(source) else f"(built-in) {path.name}"
+    return f"{shown}:{frames[-1].lineno}: "
