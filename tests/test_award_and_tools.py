@@ -127,7 +127,16 @@ def test_edits_keep_windows_line_endings_and_file_modes(minimal_site, run):
     data = path.read_bytes()
     assert data.count(b"\r\n") == data.count(b"\n") and b"revoked:" in data
     assert oct(path.stat().st_mode)[-3:] == "640"
-    assert oct((minimal_site / "recipients").stat().st_mode)[-3:] != "700"
+    build(run, minimal_site)
+    assert oct((minimal_site / "output").stat().st_mode)[-3:] == oct(0o777 & ~_umask())[-3:]
+
+
+def _umask() -> int:
+    import os
+
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def test_keys_generate_outside_a_site_refuses(tmp_path, run):

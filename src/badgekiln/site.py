@@ -90,6 +90,9 @@ def write_site(plan: SitePlan, output: Path) -> dict[str, int]:
     output = output.absolute()
     output.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.staging-", dir=output.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(staging, 0o777 & ~umask)  # it becomes output/: readable by a web server, as mkdir would make it
     counts = {"written": 0, "linked": 0}
     try:
         files = dict(plan.files)
