@@ -277,6 +277,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--scenarios", default=",".join(SCENARIOS), help=f"subset of {','.join(SCENARIOS)}")
     parser.add_argument("--no-floor", action="store_true", help="skip the floor measurement")
     parser.add_argument("--workdir", type=Path, help="where to put the sites (default: a temporary folder, removed)")
+    parser.add_argument("--keep", action="store_true", help="keep the sites (and keys) in the work folder")
     parser.add_argument("--profile", type=int, metavar="AWARDS", help="profile one clean build instead")
     args = parser.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="badgekiln-bench-", dir=args.workdir))
@@ -289,7 +290,10 @@ def main(argv: list[str] | None = None) -> None:
         for size in [int(s.replace("_", "")) for s in args.sizes.split(",")]:
             results.append(bench_size(size, work, args.scenarios.split(","), with_floor=not args.no_floor))
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if args.keep:
+            print(f"sites kept in {work}", file=sys.stderr)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     report = {"when": stamp, "machine": {"cpus": len(os.sched_getaffinity(0)), "python": sys.version.split()[0],
                                          "load_average_at_end": os.getloadavg()},

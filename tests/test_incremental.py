@@ -317,3 +317,27 @@ def test_a_badge_image_that_changes_is_validated_again(keyed_site):
     with pytest.raises(ValidationFailed) as cached_error:
         loaded()
     assert cached_error.value.diagnostics() == fresh_error.value.diagnostics()
+
+
+@pytest.mark.parametrize("damage", ["none", "append", "delete", "stray", "replace"])
+def test_output_is_intact_only_when_it_holds_exactly_what_the_last_build_recorded(keyed_site, run, damage):
+    """An intact output/ lets unchanged groups be reused without listing their files; any change
+    to it (a file edited in place, removed, added or replaced) must turn that shortcut off."""
+    out = keyed_site / "output"
+    page = out / "awards/7q4kz2m9xw/index.html"
+    if damage == "append":
+        with open(page, "ab") as handle:
+            handle.write(b" ")
+    elif damage == "delete":
+        page.unlink()
+    elif damage == "stray":
+        (out / "awards/stray.txt").write_text("x")
+    elif damage == "replace":  # same bytes, another file: it is not the blob any more
+        data = page.read_bytes()
+        page.unlink()
+        page.write_bytes(data)
+    opened = cache_mod.BuildCache.open(keyed_site, out)
+    try:
+        assert opened.intact is (damage == "none")
+    finally:
+        opened.close()

@@ -26,25 +26,24 @@ import dataclasses
 import functools
 import hashlib
 import json
-import multiprocessing
 import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
 
-from . import context, models, validate
+from . import context, models, outputscan, validate
+from .cachecodec import decode, decode_recipients, encode, encode_recipients
 from .config import source_paths
 from .errors import Diagnostic, SourceLocation, ValidationFailed
 from .fields import SLUG_RE
 from .site import MARKER, FileRef, SitePlan, update_site, write_site
 
-FORMAT = 1
-CACHE_DIR = Path(".badgekiln") / "cache"
+FORMAT = 2
+CACHE_DIR = outputscan.STATE.parent  # .badgekiln/cache
 # Libraries whose versions shape the output bytes (or, for PyYAML, the validated sources).
 LIBRARIES = ("PyLD", "Jinja2", "markdown-it-py", "nh3", "segno", "cryptography", "PyYAML", "MarkupSafe")
 # An in-place update touches each changed file; past this share a fresh staged site is as cheap.
@@ -183,11 +182,11 @@ def _unpack(text: str) -> list[Entry]:
 class BuildCache:
     """The cache of one source tree, opened (and locked) for one build into one output folder."""
 
-    def __init__(self, root: Path, output: Path):
+    def __init__(self, root: Path, output: Path, scanner: outputscan.Scanner | None = None):
         self.root, self.output = root, output
         self.store = BlobStore(root / "blobs")
         self._lock = _lock(root / "lock")
-        state = _read_state(root / "state.json")
+        state, self._state_sha = _read_state(root / "state.json")
         self._groups: dict[str, list] = state.get("groups", {})
         self._sources: dict[str, list] = state.get("sources", {})
         self.new_groups: dict[str, list] = {}
@@ -195,33 +194,62 @@ class BuildCache:
         self._fresh = not state  # no usable record: blobs of older versions may be lying around
         self.stats = {"reused": 0, "made": 0, "badges_reused": 0, "recipients_reused": 0}
         self._unchanged: list[str] = []  # planned files that output/ already holds
+        self._kept: list[str] = []  # groups reused without listing their files (output/ is intact)
         # Scanning output/ waits on the file system: another process does it while the sources are
-        # validated here.
+        # validated here, and compares it with what the last build left there (outputscan.py).
         self._present: dict[str, tuple[int, int] | None] | None = None
-        self._scanner = _background(_scan, output)
+        self._intact: bool | None = None
+        self._scanner = scanner or outputscan.Scanner(root / "state.json", output)
+
+    def _scanned(self) -> None:
+        if self._intact is not None:
+            return
+        found = self._scanner.result()
+        # Intact means: as the state this build read records (it may have changed since the scan read it).
+        self._intact = found.intact and bool(self._groups) and found.state_sha == self._state_sha
+        self._present, self._marker = found.listing, found.marker
+        if self._present is None and not self._intact:
+            self._present = outputscan.list_files(self.output)
+
+    @property
+    def intact(self) -> bool:
+        """Whether ``output/`` holds exactly the files the last build recorded (by inode and size).
+
+        Then a group whose key did not change is in ``output/`` already, file for file, and is
+        reused without looking at its files: a rebuild's cost follows what changed, not the size
+        of the site.
+        """
+        self._scanned()
+        return bool(self._intact)
 
     @property
     def present(self) -> dict[str, tuple[int, int] | None]:
-        """What the output folder holds now: relative path -> (inode, size), scanned once."""
-        if self._present is None:
-            self._present = self._scanner()
+        """What the output folder holds now: relative path -> (inode, size); None: not a plain file."""
+        self._scanned()
+        if self._present is None:  # intact, so the scanner did not send it: it is the last build's record
+            self._present = {rel: (ino, size) for group in self._groups.values()
+                             for rel, _, size, ino in _unpack(group[1])}
+            self._present[MARKER] = self._marker
         return self._present
 
     @classmethod
-    def open(cls, source: Path, output: Path) -> BuildCache | None:
-        """The cache below ``source``, or None when it must not be trusted (committed to git)."""
+    def open(cls, source: Path, output: Path, scanner: outputscan.Scanner | None = None) -> BuildCache | None:
+        """The cache below ``source``, or None when it must not be trusted (committed to git).
+
+        ``scanner``: a scan of ``output`` started earlier (:func:`badgekiln.outputscan.start`).
+        """
         root = source / CACHE_DIR
         if _tracked_by_git(source, CACHE_DIR.parts[0]):
             return None
         try:
             root.mkdir(parents=True, exist_ok=True)
-            return cls(root, output.absolute())
+            return cls(root, output.absolute(), scanner)
         except OSError:  # a read-only source tree: build without a cache
             return None
 
     def close(self) -> None:
         """Release the lock."""
-        self.present  # noqa: B018 - ends the scanning process
+        self._scanner.close()  # ends the scanning process
         self._lock.close()
 
     # -- groups ----------------------------------------------------------------------------------
@@ -231,6 +259,11 @@ class BuildCache:
         old = self._groups.get(name)
         if old is None or old[0] != key:
             return False
+        if self.intact:
+            self._kept.append(name)
+            self.new_groups[name] = old
+            self.stats["reused"] += 1
+            return True
         present = self.present
         in_output = []
         files = _unpack(old[1])
@@ -256,9 +289,14 @@ class BuildCache:
         """Add stored files (from :meth:`store_group`, maybe in another process) to ``plan``."""
         for rel, sha, size, _ in entries:
             plan.add(rel, FileRef(self.store.path(sha), size))
+        old = self._groups.get(name)
         self.new_groups[name] = [key, _pack(entries)]
-        present = self.present
-        self._unchanged.extend(rel for rel, _, size, ino in entries if present.get(rel) == (ino, size))
+        if self.intact:  # output/ holds the files of the group's last version
+            before = set(_unpack(old[1])) if old else set()
+            self._unchanged.extend(entry[0] for entry in entries if entry in before)
+        else:
+            present = self.present
+            self._unchanged.extend(rel for rel, _, size, ino in entries if present.get(rel) == (ino, size))
         self.stats["made"] += 1
 
     def memo(self, plan: SitePlan, name: str, key: str, produce: Callable[..., None], *args: Any) -> None:
@@ -278,12 +316,21 @@ class BuildCache:
                 loose.files[rel] = content
                 del plan.files[rel]
         self.store_group(plan, LOOSE, None, loose)
+        if self._kept:
+            counts = self._write_around_kept(plan)
+            if counts is not None:
+                return counts
+            for name in self._kept:  # too much changed to update in place: list every file after all
+                for rel, sha, size, _ in _unpack(self._groups[name][1]):
+                    plan.add(rel, FileRef(self.store.path(sha), size))
+                    self._unchanged.append(rel)
+            self._kept.clear()
         present = self.present
         unchanged = set(self._unchanged)  # files output/ holds already: their inode and size are the blob's
         stale = present.keys() - plan.files.keys() - {MARKER}
         total = len(plan.files)
         if len(unchanged) == total and not stale and MARKER in present:
-            return {"written": 0, "linked": total}  # output/ is the site already
+            return {"files": total, "written": 0, "linked": total}  # output/ is the site already
         in_place = (MARKER in present and None not in present.values()
                     and total - len(unchanged) <= IN_PLACE_MAX_SHARE * total
                     and not _folders(present) & plan.files.keys())  # a file where a folder is: start afresh
@@ -295,7 +342,25 @@ class BuildCache:
                 if self.store.inode(entries[rel][1], entries[rel][2]) is None:
                     self.store.adopt(entries[rel][1], self.output / rel)
             write_site(plan, self.output)
-        return {"written": total - len(unchanged), "linked": len(unchanged)}
+        return {"files": total, "written": total - len(unchanged), "linked": len(unchanged)}
+
+    def _write_around_kept(self, plan: SitePlan) -> dict[str, int] | None:
+        """Update an intact ``output/`` in place, knowing the kept groups' files by count only;
+        None when that is not the way (too much changed, or a file goes where a folder is)."""
+        kept = sum(self._groups[name][1].count(";") + 1 for name in self._kept if self._groups[name][1])
+        unchanged = set(self._unchanged)
+        made = plan.files.keys()
+        changed = made - unchanged
+        # The files of the groups not kept (made again, or gone) that this build does not make.
+        stale = {entry[0] for name, group in self._groups.items() if self.new_groups.get(name) is not group
+                 for entry in _unpack(group[1])} - made
+        total = kept + len(made)
+        if not changed and not stale:
+            return {"files": total, "written": 0, "linked": total}  # output/ is the site already
+        if len(changed) > IN_PLACE_MAX_SHARE * total or any(os.path.isdir(self.output / rel) for rel in changed):
+            return None
+        update_site(plan, self.output, unchanged=unchanged, stale=stale)
+        return {"files": total, "written": len(changed), "linked": total - len(changed)}
 
     def save(self) -> None:
         """Remember this build's groups and sources; delete the blobs nothing uses any more."""
@@ -388,8 +453,12 @@ class BuildCache:
             rel = path.relative_to(source).as_posix()
             key = _file_key(path, context) if path.suffix == ".yaml" and SLUG_RE.match(path.stem) else None
             old = self._sources.get(rel)
+            reused = None
             if key is not None and old is not None and old[0] == key and _same_dates(old, today):
-                results[path] = decode(old[1]), decode(old[2])
+                with contextlib.suppress(ValueError, TypeError, KeyError, IndexError, OverflowError):
+                    reused = decode_recipients(old[1], rel), decode(old[2])  # (a damaged record: validate again)
+            if reused is not None:
+                results[path] = reused
                 self.new_sources[rel] = old
                 self.stats["recipients_reused"] += 1
             else:
@@ -408,7 +477,7 @@ class BuildCache:
             if key is not None and not any(d.is_error for d in found_diagnostics):
                 days = [d for r in found for a in r.awards for d in (a.issued_on, a.expires,
                                                                       a.revoked.on if a.revoked else None) if d]
-                self.new_sources[rel] = [key, encode(found), encode(found_diagnostics), today.isoformat(),
+                self.new_sources[rel] = [key, encode_recipients(found), encode(found_diagnostics), today.isoformat(),
                                          max(days).isoformat() if days else None]
         recipients: list[models.Recipient] = []
         for found, found_diagnostics in results.values():
@@ -515,99 +584,18 @@ def _same_dates(old: list, today: date) -> bool:
     return latest is None or (latest < old[3] and latest < today.isoformat())
 
 
-# -- a safe codec for validated records (JSON, only the model's own classes) --------------------
-
-_CLASSES = {cls.__name__: cls for cls in (models.Recipient, models.Award, models.Evidence, models.Revocation,
-                                          models.BadgeClass, models.Alignment, models.Duration, Diagnostic,
-                                          SourceLocation)}
-
-
-# Compact: a list's first item says what it is ("§t" tuple, "§l" list, "§<class>"), a date is
-# "§d<iso date>", and a text that starts with "§" gets one more. It is read on every build.
-_MARK = "§"
-
-
-def encode(value: Any) -> Any:
-    """Model values as JSON data that :func:`decode` turns back into equal values."""
-    kind = type(value)
-    if value is None or kind in (int, bool):
-        return value
-    if kind is str:
-        return _MARK + value if value.startswith(_MARK) else value
-    if kind.__name__ in _CLASSES and _CLASSES[kind.__name__] is kind:
-        return [_MARK + kind.__name__, *[encode(getattr(value, f.name)) for f in dataclasses.fields(kind)]]
-    if kind is date:
-        return _MARK + "d" + value.isoformat()
-    if kind in (tuple, list):
-        return [_MARK + ("t" if kind is tuple else "l"), *[encode(v) for v in value]]
-    raise TypeError(f"cannot cache a {kind.__name__}")
-
-
-def decode(data: Any) -> Any:
-    """The inverse of :func:`encode`; refuses anything it did not write."""
-    kind = type(data)
-    if kind is str:
-        if data.startswith(_MARK):
-            return date.fromisoformat(data[2:]) if data[1] == "d" else data[1:]
-        return data
-    if kind is list:
-        head = data[0]
-        items = [decode(v) if type(v) is list or (type(v) is str and v.startswith(_MARK)) else v for v in data[1:]]
-        if head == "§t":
-            return tuple(items)
-        if head == "§l":
-            return items
-        return _CLASSES[head[1:]](*items)
-    return data
-
-
 # -- files ---------------------------------------------------------------------------------------
 
-def _read_state(path: Path) -> dict:
+def _read_state(path: Path) -> tuple[dict, str | None]:
+    """The state of the last build, if this version of badgekiln wrote it, and the file's SHA-256."""
     try:
-        state = json.loads(path.read_text(encoding="utf-8"))
+        data = path.read_bytes()
+        state = json.loads(data)
     except (OSError, ValueError):
-        return {}
+        return {}, None
     if not isinstance(state, dict) or state.get("format") != FORMAT or state.get("fingerprint") != code_fingerprint():
-        return {}
-    return state
-
-
-def _background(function: Callable[..., Any], *args: Any) -> Callable[[], Any]:
-    """Start ``function(*args)`` in a forked process; returns what waits for its result."""
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return lambda: function(*args)
-    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
-    future = pool.submit(function, *args)
-
-    def result() -> Any:
-        try:
-            return future.result()
-        finally:
-            pool.shutdown()
-
-    return result
-
-
-def _scan(output: Path) -> dict[str, tuple[int, int] | None]:
-    """Every file below ``output``: relative path -> (inode, size); None for anything but a plain file."""
-    found: dict[str, tuple[int, int] | None] = {}
-    if not output.is_dir():
-        return found
-    stack = [("", str(output))]
-    while stack:
-        prefix, folder = stack.pop()
-        with os.scandir(folder) as entries:
-            for entry in entries:
-                rel = prefix + entry.name
-                if entry.is_dir(follow_symlinks=False):
-                    stack.append((rel + "/", entry.path))
-                elif entry.is_file(follow_symlinks=False):
-                    stat = entry.stat(follow_symlinks=False)
-                    found[rel] = (stat.st_ino, stat.st_size)
-                else:
-                    found[rel] = None  # a symlink or a special file: only a fresh site replaces it safely
-    return found
+        return {}, None
+    return state, outputscan.state_sha(data)
 
 
 def _folders(paths: Iterable[str]) -> set[str]:

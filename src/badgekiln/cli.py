@@ -59,10 +59,14 @@ def cli() -> None:
 def build_command(source: Path, output: Path | None, base_url: str | None, today: str | None, frozen: bool,
                   production: bool) -> None:
     """Build the static site into output/."""
+    from . import outputscan
+
+    output = output or source / "output"
+    scanner = outputscan.start(source, output)  # before the slow imports: see outputscan.py
     from .commands.build import run_build
 
-    result = run_build(source, output or source / "output", base_url=base_url, today=today_from_environment(today),
-                       frozen=frozen, production=production)
+    result = run_build(source, output, base_url=base_url, today=today_from_environment(today),
+                       frozen=frozen, production=production, scanner=scanner)
     _print_warnings(result.warnings)
     for rel, ids in sorted(result.pinned.items()):
         click.echo(f"pinned {len(ids)} new award id(s) in {rel}: {', '.join(ids)}", err=True)

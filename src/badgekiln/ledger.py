@@ -124,5 +124,6 @@ def assign_keys(ledger: Ledger, *, rsa_kid: str | None, ed_kid: str | None, publ
         new_ed = entry.ed_kid if entry.ed_kid in published else ed_kid
         if (entry.rsa_kid and entry.rsa_kid != new_rsa) or (entry.ed_kid and entry.ed_kid != new_ed):
             resigned.append(entry)
-        entries[entry.id] = replace(entry, rsa_kid=new_rsa, ed_kid=new_ed)
+        unchanged = new_rsa == entry.rsa_kid and new_ed == entry.ed_kid
+        entries[entry.id] = entry if unchanged else replace(entry, rsa_kid=new_rsa, ed_kid=new_ed)
     return Ledger(entries), resigned

@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from .cache import BuildCache, Entry, Keys
-from .crypto import fastcanon
 from .models import BadgeClass
 from .signing import Signer
 from .site import SitePlan
@@ -53,6 +52,8 @@ class FastSigner(Signer):
 
     def add_proof(self, document: dict, kid: str, *, verification_method: str, created: str) -> dict:
         """As :meth:`Signer.add_proof` (tests/crypto/test_fastcanon.py checks they agree)."""
+        from .crypto import fastcanon  # pyld is slow to import, and a rebuild may sign nothing
+
         signed = fastcanon.add_proof(document, self.private_key(kid), verification_method=verification_method,
                                      created=created)
         signed["proof"] = [signed["proof"]]

@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 
 from . import keys as keys_mod
-from .crypto import dataintegrity, jws
+from .crypto import jws
 from .errors import Diagnostic, KeyManagementError, SourceLocation
 from .keys import ED25519, RSA, Keyring, KeyRecord
 
@@ -62,6 +62,8 @@ class Signer:
 
         The array form is what the OB 3.0 JSON Schema requires; verifiers accept both.
         """
+        from .crypto import dataintegrity  # pyld is slow to import, and a rebuild may sign nothing
+
         signed = dataintegrity.add_proof(document, self.private_key(kid), verification_method=verification_method,
                                          created=created)
         signed["proof"] = [signed["proof"]]

@@ -175,3 +175,13 @@ def test_we_verify_joserfc_token(rsa_key):
     assert jws.verify_compact(theirs, rsa_key.public_key()) == (HEADER, PAYLOAD)
     # RS256 is deterministic and both serialize this (sorted) header compactly: same bytes.
     assert theirs == jws.sign_compact(HEADER, PAYLOAD, rsa_key)
+
+
+def test_damaged_private_key_never_publishes_a_bad_signature(rsa_key):
+    """Keys are loaded without OpenSSL's consistency check, so signing checks its own result."""
+    numbers = rsa_key.private_numbers()
+    damaged = rsa.RSAPrivateNumbers(p=numbers.p, q=numbers.q, d=numbers.d + 2, dmp1=numbers.dmp1 + 2,
+                                    dmq1=numbers.dmq1, iqmp=numbers.iqmp, public_numbers=numbers.public_numbers)
+    key = damaged.private_key(unsafe_skip_rsa_key_validation=True)
+    with pytest.raises(SigningError, match="damaged"):
+        jws.sign_compact({"alg": "RS256"}, b"{}", key)

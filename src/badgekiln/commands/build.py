@@ -10,6 +10,7 @@ from pathlib import Path
 import jinja2
 
 from .. import ledger as ledger_mod
+from .. import outputscan
 from ..build import BuildInputs, build
 from ..cache import BuildCache
 from ..parallel import FastSigner
@@ -87,14 +88,19 @@ def prepare(source: Path, *, base_url: str | None, today: date, frozen: bool, pr
 
 
 def run_build(source: Path, output: Path, *, base_url: str | None, today: date, frozen: bool = False,
-              production: bool = False, pin: bool = True, use_cache: bool = True) -> BuildResult:
+              production: bool = False, pin: bool = True, use_cache: bool = True,
+              scanner: outputscan.Scanner | None = None) -> BuildResult:
     """Build the site from ``source`` into ``output``. ``production`` implies ``frozen``.
+
+    ``scanner``: a scan of ``output`` begun earlier (see :mod:`badgekiln.outputscan`).
 
     With ``pin`` (the default, outside ``frozen``) new award ids are written into the recipient
     files and the ledger is saved; a preview (``serve``) leaves the sources alone.
     """
     source = source.resolve()
-    cache = BuildCache.open(source, output) if use_cache else None
+    cache = BuildCache.open(source, output, scanner) if use_cache else None
+    if cache is None and scanner is not None:
+        scanner.close()
     try:
         return _run_build(source, output, base_url=base_url, today=today, frozen=frozen or production,
                           production=production, pin=pin, cache=cache)
@@ -119,10 +125,10 @@ def _run_build(source: Path, output: Path, *, base_url: str | None, today: date,
         raise ConfigError(f"{where}: template error: {exc.message}") from None
     except jinja2.TemplateError as exc:
         raise ConfigError(f"{_template_frame(exc, source)}template error: {exc}") from None
-    counts = cache.write(plan) if cache else write_site(plan, output)
+    counts = cache.write(plan) if cache else dict(write_site(plan, output), files=len(plan.files))
     if cache:
         cache.save()
-    result = BuildResult(output=output, files=len(plan.files), written=counts["written"], linked=counts["linked"],
+    result = BuildResult(output=output, files=counts["files"], written=counts["written"], linked=counts["linked"],
                          warnings=prepared.warnings)
     if pin and not frozen:
         result.pinned = _pin_ids(source, loaded)
