@@ -192,3 +192,39 @@ def test_headers_rules_never_set_one_header_twice_for_a_path(minimal_site, run):
             assert "access-control-allow-origin" in names and "content-type" in names, path
         else:
             assert "content-security-policy" in names, path
+
+
+def test_site_css_in_assets_is_published_and_linked_after_badgekilns_own(minimal_site, run):
+    write_site(minimal_site, {"site_src/assets/site.css": "h1 { color: rebeccapurple; }\n",
+                              "site_src/assets/fonts/brand.woff2": b"wOF2-not-really",
+                              "site_src/assets/notes.txt": "not for the web"})
+    result = build(run, minimal_site)
+    out = minimal_site / "output"
+    assert (out / "assets/site.css").read_text() == "h1 { color: rebeccapurple; }\n"
+    assert (out / "assets/fonts/brand.woff2").read_bytes() == b"wOF2-not-really"
+    assert not (out / "assets/notes.txt").exists()
+    assert "site_src/assets/notes.txt: warning[asset-not-published]" in result.err
+    pages = [p for p in out.rglob("*.html")]
+    assert len(pages) >= 4
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        own, site = html.find("assets/badgekiln.css\""), html.find("assets/site.css\"")
+        assert 0 < own < site, page  # later in the page: its rules win over ours
+
+    (minimal_site / "site_src/assets/site.css").unlink()  # and gone again: no page links it
+    build(run, minimal_site)
+    assert not (out / "assets/site.css").exists()
+    assert not any("site.css" in p.read_text(encoding="utf-8") for p in out.rglob("*.html"))
+
+
+def test_check_compiles_the_sites_templates(minimal_site, run):
+    write_site(minimal_site, {"templates/award.html": "{% extends '!builtin/award.html' %}\n{% block main %}{% if %}"})
+    result = run("check", "--source", str(minimal_site), "--today", TODAY)
+    assert result.code == 1
+    assert "templates/award.html:2: template error" in result.err
+    assert not (minimal_site / "output").exists()
+
+    write_site(minimal_site, {"templates/award.html": "{% extends '!builtin/award.html' %}"})
+    result = run("check", "--source", str(minimal_site), "--today", TODAY)
+    assert result.code == 0, result.err
+    assert result.out.startswith("ok:")

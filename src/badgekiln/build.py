@@ -23,8 +23,8 @@ from .parallel import Groups
 from .render import Renderer
 from .signing import Signer
 from .site import SitePlan
+from .validate import PUBLISHED_ASSET_SUFFIXES
 
-ASSET_SUFFIXES = {".png", ".svg", ".jpg", ".jpeg", ".webp", ".gif", ".ico"}
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,8 @@ def build(inputs: BuildInputs, renderer: Renderer, cache: BuildCache | None = No
 
 
 def add_static_files(plan: SitePlan, inputs: BuildInputs) -> None:
-    """The stylesheet (with the site's accent colour), the script and site_src/assets/."""
+    """The stylesheet (with the site's accent colour), the script and site_src/assets/ (with the
+    site's own ``site.css``, which every page links after badgekiln's)."""
     static = resources.files("badgekiln") / "static"
     css = f":root {{ --accent: {inputs.config.accent_color}; }}\n".encode() + (static / "badgekiln.css").read_bytes()
     plan.add("assets/badgekiln.css", css)
@@ -82,7 +83,7 @@ def add_static_files(plan: SitePlan, inputs: BuildInputs) -> None:
     assets = inputs.source / "site_src" / "assets"
     if assets.is_dir():
         for path in sorted(assets.rglob("*")):
-            if path.is_file() and not path.is_symlink() and path.suffix.lower() in ASSET_SUFFIXES:
+            if path.is_file() and not path.is_symlink() and path.suffix.lower() in PUBLISHED_ASSET_SUFFIXES:
                 plan.add(urls.asset(path.relative_to(assets).as_posix()), path.read_bytes())
 
 

@@ -82,10 +82,10 @@ def build_command(source: Path, output: Path | None, base_url: str | None, today
 @click.option("--frozen", is_flag=True, help="Also fail on awards without a pinned id and an out-of-date "
               "awards.lock (what 'build --frozen' refuses).")
 def check_command(source: Path, base_url: str | None, today: str | None, frozen: bool) -> None:
-    """Validate the sources without writing anything (for pre-commit hooks and CI)."""
-    from .commands.build import prepare
+    """Validate the sources and templates without writing anything (for pre-commit hooks and CI)."""
+    from .commands.build import run_check
 
-    prepared = prepare(source.resolve(), base_url=base_url, today=today_from_environment(today), frozen=frozen)
+    prepared = run_check(source, base_url=base_url, today=today_from_environment(today), frozen=frozen)
     _print_warnings(prepared.warnings)
     project = prepared.loaded.project
     click.echo(f"ok: {len(project.badges)} badge(s), {len(project.recipients)} recipient(s), "

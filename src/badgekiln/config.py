@@ -27,6 +27,7 @@ class SiteConfig:
     accent_color: str = "#1f5f8b"
     linkedin_organization_id: str | None = None
     footer: str = ""
+    stylesheet: str | None = None  # "assets/site.css" when site_src/assets/site.css exists
 
     def url(self, path: str = "") -> str:
         """The absolute URL of ``path`` (relative POSIX path inside the site)."""

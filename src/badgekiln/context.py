@@ -13,7 +13,7 @@ from . import urls
 from .config import SiteConfig
 from .models import Award, BadgeClass, Page, Project, Recipient
 
-CSP = ("default-src 'none'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+CSP = ("default-src 'none'; img-src 'self' data:; style-src 'self'; font-src 'self'; script-src 'self'; "
        "connect-src 'self'; base-uri 'none'; form-action 'none'")
 
 
@@ -26,6 +26,7 @@ def site_context(config: SiteConfig, project: Project) -> dict:
         "issuer_url": config.issuer.url,
         "footer": config.footer,
         "logo": urls.asset(config.issuer.image) if config.issuer.image else None,
+        "stylesheet": urls.asset(config.stylesheet) if config.stylesheet else None,
         "pages": [{"path": urls.page(p.slug), "title": p.title} for p in project.pages],
         "csp": CSP,
     }

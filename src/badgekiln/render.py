@@ -77,6 +77,16 @@ class Renderer:
             template = self._cache[name] = self.env.get_template(name)
         return template.render(**context).encode("utf-8")
 
+    def compile_all(self) -> None:
+        """Compile every template, so that a syntax error shows before anything is rendered.
+
+        Raises:
+            jinja2.TemplateSyntaxError: naming the template and line.
+        """
+        for name in sorted(self.env.list_templates()):
+            if not name.startswith("!builtin/"):
+                self._cache.setdefault(name, self.env.get_template(name))
+
     def template_sources(self) -> dict[str, str]:
         """Name → source text of every template in use (for cache keys)."""
         result = {}

@@ -9,7 +9,7 @@ returned beside the project.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,10 @@ from .ob3 import ACHIEVEMENT_TYPES, normalize_achievement_type
 IMAGE_TYPES = {".png": b"\x89PNG\r\n\x1a\n", ".svg": None}
 ASSET_NAME_RE = re.compile(r"^(?:[A-Za-z0-9_.-]+/)*[A-Za-z0-9_.-]+\Z")
 MAX_IMAGE_BYTES = 2 * 1024 * 1024
+SITE_STYLESHEET = "assets/site.css"  # relative to site_src/: the site's own CSS, linked from every page
+# What site_src/assets/ may publish: images, stylesheets and their fonts.
+PUBLISHED_ASSET_SUFFIXES = frozenset((".png", ".svg", ".jpg", ".jpeg", ".webp", ".gif", ".ico", ".css", ".woff",
+                                      ".woff2"))
 
 
 @dataclass(frozen=True)
@@ -104,6 +108,8 @@ def _load_config(source: Path, paths, diagnostics, base_url) -> SiteConfig | Non
     if doc is None:
         return None
     config = read_site_config(doc.data, doc.rel, diagnostics, base_url_override=base_url)
+    if config is not None and (source / "site_src" / SITE_STYLESHEET).is_file():
+        config = replace(config, stylesheet=SITE_STYLESHEET)  # every page links it after badgekiln.css
     if config is not None and config.issuer.image:
         issuer = doc.data.get("issuer")
         where = getattr(issuer, "value_locations", {}).get("image", doc.location)
@@ -361,6 +367,12 @@ def _check_assets(source: Path, config: SiteConfig | None, badges: dict[str, Bad
             diagnostics.append(Diagnostic("error", "bad-file-name", "this asset's name cannot be part of a URL",
                                           SourceLocation(rel), "use only letters, digits, '-', '_' and '.' "
                                           "(no spaces or brackets) in asset file and folder names"))
+            continue
+        if path.suffix.lower() not in PUBLISHED_ASSET_SUFFIXES:
+            if not path.name.startswith("."):
+                diagnostics.append(Diagnostic("warning", "asset-not-published", "this file is not published: "
+                                              "site_src/assets/ publishes images, stylesheets and fonts", SourceLocation(rel),
+                                              "allowed: " + ", ".join(sorted(PUBLISHED_ASSET_SUFFIXES))))
             continue
         if path.suffix.lower() == ".svg" and path.resolve() not in checked:
             diagnostics.extend(svgsafety.unsafe_svg_diagnostics(path.read_bytes(), rel, SourceLocation(rel)))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -118,13 +120,8 @@ def _run_build(source: Path, output: Path, *, base_url: str | None, today: date,
     renderer = Renderer(source_paths(source)["templates"])
     inputs = BuildInputs(config=loaded.config, project=loaded.project, ledger=new_ledger,
                          signer=FastSigner.of(prepared.signer), source=source, today=today)
-    try:
+    with _located_template_errors(source):
         plan = build(inputs, renderer, cache)
-    except jinja2.TemplateSyntaxError as exc:
-        where = SourceLocation(f"templates/{exc.name}" if exc.name else "templates", exc.lineno or 0)
-        raise ConfigError(f"{where}: template error: {exc.message}") from None
-    except jinja2.TemplateError as exc:
-        raise ConfigError(f"{_template_frame(exc, source)}template error: {exc}") from None
     counts = cache.write(plan) if cache else dict(write_site(plan, output), files=len(plan.files))
     if cache:
         cache.save()
@@ -136,6 +133,32 @@ def _run_build(source: Path, output: Path, *, base_url: str | None, today: date,
             atomic_write_text(source_paths(source)["ledger"], new_ledger.to_text())
             result.ledger_added = len(new_ledger.entries) - len(old_ledger.entries)
     return result
+
+
+def run_check(source: Path, *, base_url: str | None, today: date, frozen: bool) -> Prepared:
+    """``badgekiln check``: validate the sources and compile the site's templates; write nothing.
+
+    Raises:
+        ValidationFailed: with every error (and warning) found in the sources.
+        ConfigError: for a template that does not compile (its file and line).
+    """
+    source = source.resolve()
+    prepared = prepare(source, base_url=base_url, today=today, frozen=frozen)
+    with _located_template_errors(source):
+        Renderer(source_paths(source)["templates"]).compile_all()
+    return prepared
+
+
+@contextmanager
+def _located_template_errors(source: Path) -> Iterator[None]:
+    """Template errors as a ConfigError that names the template file and line."""
+    try:
+        yield
+    except jinja2.TemplateSyntaxError as exc:
+        where = SourceLocation(f"templates/{exc.name}" if exc.name else "templates", exc.lineno or 0)
+        raise ConfigError(f"{where}: template error: {exc.message}") from None
+    except jinja2.TemplateError as exc:
+        raise ConfigError(f"{_template_frame(exc, source)}template error: {exc}") from None
 
 
 def _pin_ids(source: Path, loaded: Loaded) -> dict[str, list[str]]:
