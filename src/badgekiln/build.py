@@ -221,9 +221,12 @@ def _bake_ob2(inputs: BuildInputs, badge: BadgeClass, award: Award, assertion_by
 
 
 def add_revocation_list(plan: SitePlan, inputs: BuildInputs) -> None:
-    """The OB 2.0 RevocationList of every revoked award."""
-    revoked = [(ob2.signed_urn(inputs.config, a.id), a.revoked.reason)
-               for a in inputs.project.awards if a.revoked is not None]
+    """The OB 2.0 RevocationList of every revoked award, under both of its ids: the signed
+    assertion's ``urn:uuid`` and the hosted assertion's URL. (Listing both is also what makes the
+    1EdTech validator see a revocation when only one award is revoked: it skips one-entry lists.)"""
+    config = inputs.config
+    revoked = [(assertion_id, a.revoked.reason) for a in inputs.project.awards if a.revoked is not None
+               for assertion_id in (ob2.signed_urn(config, a.id), config.url(urls.assertion_json(a.id)))]
     plan.add(urls.REVOCATION_LIST, dumps_hosted(ob2.revocation_list(inputs.config, revoked)))
 
 

@@ -11,7 +11,8 @@ process imports ``openbadges`` once and validates many inputs, two processes in 
 ``test_batch_runner_agrees_with_validate_ob2`` checks that batching changes no verdict.
 
 Validator quirks relied on (see tests/oracles/test_ob2_oracle_selfcheck.py): a RevocationList
-with exactly ONE entry is not checked; hosted ``revoked: true`` is never reported; ``expires``
+with exactly ONE entry is not checked (badgekiln lists each revoked award under two ids, so its
+lists never have one entry); hosted ``revoked: true`` is never reported; ``expires``
 in the past is an error ``expired on``; an assertion must be served from its issuer's host:port.
 Found here (not in the oracle's self-check):
 
@@ -340,16 +341,17 @@ def test_example_signed_assertions_validate_except_the_expired_one(example):
     assert "DEVELOPMENT KEYS" in dev_warning  # the example has no site keys
 
 
-def test_example_single_revocation_is_missed_by_the_validator(example):
-    """QUIRK: with exactly one RevocationList entry the validator does not see the revocation.
-
-    badgekiln does list the revoked award's signed id; the validator still says valid."""
-    _, payload = jws_parts(example.site.jws(example.revoked))
+def test_example_single_revoked_award_is_reported(example):
+    """The validator skips a RevocationList with ONE entry (its quirk); badgekiln lists each revoked
+    award under both of its ids (signed urn:uuid and hosted URL), so one revoked award is seen."""
+    site = example.site
+    _, payload = jws_parts(site.jws(example.revoked))
     entries = example.revocations_before["revokedAssertions"]
-    assert [e["id"] for e in entries] == [payload["id"]]
+    assert sorted(e["id"] for e in entries) == sorted([payload["id"], site.hosted_url(example.revoked)])
     assert payload["id"].startswith("urn:uuid:")
     assert "revoked" not in payload  # the signed copy carries no revocation itself
-    assert_valid(example.signed[example.revoked], "one-entry revocation list (validator quirk)")
+    expected = f"Assertion {payload['id']} has been revoked in RevocationList {site.url('revocations.json')}"
+    assert_fails_with(example.signed[example.revoked], expected, example.revoked)
 
 
 @pytest.fixture(scope="module")
@@ -373,7 +375,7 @@ def test_example_two_revocations_are_both_reported(example, example_two_revoked)
     site = example.site
     rl_url = site.url("revocations.json")
     entries = site.json("revocations.json")["revokedAssertions"]
-    assert len(entries) == 2
+    assert len(entries) == 4  # two awards, each under its signed and its hosted id
     by_id = {e["id"]: e["revocationReason"] for e in entries}
     for award_id, result in ((example.revoked, run["first"]), (run["second"], run["second_result"])):
         _, payload = jws_parts(site.jws(award_id))
