@@ -188,7 +188,7 @@ def add_credential(plan: SitePlan, inputs: BuildInputs, badge: BadgeClass, recip
     rsa_kid = inputs.rsa_kid(award)
     header = {"kid": ob3.jwk_kid(config, rsa_kid), "typ": "JWT"}
     plan.add(urls.credential_jwt(award.id),
-             inputs.signer.sign_jws(dumps_compact(jwt_claims(unsigned)), rsa_kid, header=header).encode("ascii"))
+             inputs.signer.sign_jws(dumps_compact(ob3.jwt_claims(unsigned)), rsa_kid, header=header).encode("ascii"))
     image = _badge_image(inputs, badge)
     text = credential_bytes.decode("utf-8")
     if badge.image.lower().endswith(".png"):
@@ -196,20 +196,6 @@ def add_credential(plan: SitePlan, inputs: BuildInputs, badge: BadgeClass, recip
     else:
         baked = baking.bake_svg(image, assertion_json=text, version=3)
     plan.add(urls.baked_ob3(award.id, badge.image), baked)
-
-
-def jwt_claims(credential: dict) -> dict:
-    """VC-JWT payload: the credential plus its registered claims (iss, jti, nbf, exp)."""
-    from datetime import datetime
-
-    def numeric(stamp: str) -> int:
-        return int(datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp())
-
-    claims = dict(credential)
-    claims.update({"iss": credential["issuer"]["id"], "jti": credential["id"], "nbf": numeric(credential["validFrom"])})
-    if "validUntil" in credential:
-        claims["exp"] = numeric(credential["validUntil"])
-    return claims
 
 
 def _bake_ob2(inputs: BuildInputs, badge: BadgeClass, award: Award, assertion_bytes: bytes) -> bytes:

@@ -18,6 +18,7 @@ refuses any term the ``@context`` does not define, because a signature would not
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
@@ -342,3 +343,15 @@ def jwks(config: SiteConfig, keys: Sequence[PublicKeyRecord]) -> dict:
     """
     return {"keys": [rsa_public_jwk(k.public_key, jwk_kid(config, k.kid))
                      for k in keys if k.published and k.algorithm == "RS256"]}
+
+
+def jwt_claims(credential: dict) -> dict:
+    """VC-JWT payload: the credential plus its registered claims (iss, jti, nbf, exp)."""
+    def numeric(stamp: str) -> int:
+        return int(datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp())
+
+    claims = dict(credential)
+    claims.update({"iss": credential["issuer"]["id"], "jti": credential["id"], "nbf": numeric(credential["validFrom"])})
+    if "validUntil" in credential:
+        claims["exp"] = numeric(credential["validUntil"])
+    return claims

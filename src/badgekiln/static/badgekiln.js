@@ -34,7 +34,7 @@
   var MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
     "October", "November", "December"];
   var STATUS_LIST_MAX_BYTES = 16 * 1024 * 1024;
-  // Registered claims jwt_claims() adds to the credential to make the VC-JWT payload.
+  // Registered claims ob3.jwt_claims() adds to the credential to make the VC-JWT payload.
   var JWT_CLAIMS = ["iss", "jti", "nbf", "exp"];
 
   function setUpVerifier() {
