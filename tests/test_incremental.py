@@ -341,3 +341,93 @@ def test_output_is_intact_only_when_it_holds_exactly_what_the_last_build_recorde
         assert opened.intact is (damage == "none")
     finally:
         opened.close()
+
+
+def _lock_is_free(site_dir: Path) -> bool:
+    import fcntl
+
+    with open(site_dir / ".badgekiln/cache/lock", "a+b") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+
+def test_the_early_scan_holds_the_cache_lock_until_the_build_ends(keyed_site):
+    """`badgekiln build` scans output/ before anything else; it takes the cache's lock first, so no
+    other build can change output/ or the cache between that scan and this build's use of it."""
+    from badgekiln import outputscan
+    from badgekiln.commands.build import run_build
+
+    out = keyed_site / "output"
+    assert _lock_is_free(keyed_site)
+    scanner = outputscan.start(keyed_site, out)
+    assert scanner is not None and scanner.lock is not None
+    assert not _lock_is_free(keyed_site)  # another build would wait here
+    result = run_build(keyed_site, out, base_url=None, today=date.fromisoformat(TODAY), scanner=scanner)
+    assert result.written == 0
+    assert _lock_is_free(keyed_site)
+
+
+def test_no_early_scan_without_a_cache_state(minimal_site):
+    from badgekiln import outputscan
+
+    assert outputscan.start(minimal_site, minimal_site / "output") is None
+    assert not (minimal_site / ".badgekiln").exists()  # nothing is created before the build decides
+
+
+def test_groups_whose_file_sets_change_leave_no_stale_file(keyed_site, run, tmp_path):
+    """A badge image turned from SVG to PNG renames files of the badge and of every award of it; a
+    page removed shrinks the site pages' group; an asset added, then removed, changes the loose files."""
+    edit(keyed_site / "badges/network-cabling.yaml", "network-cabling.svg", "first-aid-at-work.png")
+    next(iter(sorted((keyed_site / "site_src/pages").glob("*.md")))).unlink()
+    (keyed_site / "site_src/assets/logo2.svg").write_bytes((keyed_site / "site_src/assets/logo.svg").read_bytes())
+    build(run, keyed_site)
+    assert tree_bytes(keyed_site / "output") == clean_build(run, keyed_site, tmp_path)
+    (keyed_site / "site_src/assets/logo2.svg").unlink()
+    build(run, keyed_site)
+    assert tree_bytes(keyed_site / "output") == clean_build(run, keyed_site, tmp_path)
+
+
+def test_building_into_another_folder_and_back(keyed_site, run, tmp_path):
+    other = tmp_path / "other"
+    build(run, keyed_site, "--output", str(other))
+    _rename_earner(keyed_site)
+    build(run, keyed_site, "--output", str(other))
+    build(run, keyed_site)
+    expected = clean_build(run, keyed_site, tmp_path)
+    assert tree_bytes(keyed_site / "output") == expected
+    assert tree_bytes(other) == expected
+
+
+KILLED = r'''
+import os, sys
+from badgekiln import cache, site
+stop = os.environ["STOP"]
+if stop == "save":  # killed (Ctrl-C, out of memory, power) after output/ was updated, before the state was saved
+    cache.BuildCache.save = lambda self: os._exit(9)
+else:  # killed after some of the renames of an in-place update
+    real, count = os.replace, [0]
+    def replace(a, b):
+        count[0] += 1
+        if count[0] > int(stop):
+            os._exit(9)
+        return real(a, b)
+    site.os.replace = replace
+from badgekiln.cli import main
+main(sys.argv[1:])
+'''
+
+
+@pytest.mark.parametrize("stop", ["0", "1", "5", "save"])
+def test_a_build_killed_part_way_is_repaired_by_the_next(keyed_site, run, tmp_path, stop):
+    import subprocess
+    import sys
+
+    _edit_template(keyed_site)
+    killed = subprocess.run([sys.executable, "-c", KILLED, "build", "--source", str(keyed_site), "--today", TODAY],
+                            env=dict(os.environ, STOP=stop), capture_output=True, text=True)
+    assert killed.returncode == 9, killed.stderr
+    build(run, keyed_site)
+    assert tree_bytes(keyed_site / "output") == clean_build(run, keyed_site, tmp_path)

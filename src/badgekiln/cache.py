@@ -185,7 +185,8 @@ class BuildCache:
     def __init__(self, root: Path, output: Path, scanner: outputscan.Scanner | None = None):
         self.root, self.output = root, output
         self.store = BlobStore(root / "blobs")
-        self._lock = _lock(root / "lock")
+        # The scanner, when the command started one, took the lock before it looked at output/.
+        self._lock = scanner.lock if scanner is not None and scanner.lock is not None else outputscan.CacheLock(root / "lock")
         state, self._state_sha = _read_state(root / "state.json")
         self._groups: dict[str, list] = state.get("groups", {})
         self._sources: dict[str, list] = state.get("sources", {})
@@ -204,8 +205,11 @@ class BuildCache:
     def _scanned(self) -> None:
         if self._intact is not None:
             return
-        found = self._scanner.result()
-        # Intact means: as the state this build read records (it may have changed since the scan read it).
+        try:
+            found = self._scanner.result()
+        except OSError:  # the folder changed under the scan (the lock keeps other builds out): list it here
+            found = outputscan.Scan(None, False, None, None)
+        # Intact means: as the state this build read records (the scan read it under the same lock).
         self._intact = found.intact and bool(self._groups) and found.state_sha == self._state_sha
         self._present, self._marker = found.listing, found.marker
         if self._present is None and not self._intact:
@@ -619,18 +623,3 @@ def _tracked_by_git(source: Path, name: str) -> bool:
     except (OSError, subprocess.SubprocessError):
         return False
     return listed.returncode == 0 and bool(listed.stdout.strip())
-
-
-class _lock:
-    """An exclusive lock on the cache for one build (two builds at once would mix their files)."""
-
-    def __init__(self, path: Path):
-        self._handle = open(path, "a+b")  # noqa: SIM115 - held until close()
-        try:
-            import fcntl
-        except ImportError:  # Windows: no advisory locks; builds there run one at a time anyway
-            return
-        fcntl.flock(self._handle, fcntl.LOCK_EX)
-
-    def close(self) -> None:
-        self._handle.close()

@@ -37,10 +37,30 @@ class Scan:
     marker: tuple[int, int] | None  # the marker file's (inode, size)
 
 
-class Scanner:
-    """A scan under way; :meth:`result` waits for it (once)."""
+class CacheLock:
+    """An exclusive lock on the cache for one build (two builds at once would mix their files)."""
 
-    def __init__(self, state_path: Path, output: Path):
+    def __init__(self, path: Path):
+        self._handle = open(path, "a+b")  # noqa: SIM115 - held until close()
+        try:
+            import fcntl
+        except ImportError:  # Windows: no advisory locks; builds there run one at a time anyway
+            return
+        fcntl.flock(self._handle, fcntl.LOCK_EX)
+
+    def close(self) -> None:
+        self._handle.close()
+
+
+class Scanner:
+    """A scan under way; :meth:`result` waits for it (once).
+
+    ``lock``: the cache's lock, when the scan was started before the cache was opened
+    (:func:`start`); the cache then holds it for the rest of the build.
+    """
+
+    def __init__(self, state_path: Path, output: Path, lock: CacheLock | None = None):
+        self.lock = lock
         self._args = (state_path.absolute(), output.absolute())
         self._pool = None
         self._future = None
@@ -61,13 +81,29 @@ class Scanner:
         return self._result
 
     def close(self) -> None:
-        """Wait for the process to end (its answer may never be asked for)."""
-        self.result()
+        """Wait for the process to end (its answer may never be asked for); a failed scan is
+        not this caller's error."""
+        try:
+            self.result()
+        except Exception:  # noqa: BLE001 - whoever needs the listing makes it again
+            pass
 
 
-def start(source: Path, output: Path) -> Scanner:
-    """Begin scanning ``output`` against the cache below ``source``."""
-    return Scanner(source / STATE, output)
+def start(source: Path, output: Path) -> Scanner | None:
+    """Take the cache's lock and begin scanning ``output`` against the state below ``source``.
+
+    The lock comes first: another build must not change ``output/`` or the state between this
+    scan and this build's use of it. None when there is no state to compare with (the cache then
+    scans for itself) or the lock cannot be taken here (a read-only tree: no cache at all).
+    """
+    state = source / STATE
+    if not state.is_file():
+        return None
+    try:
+        lock = CacheLock(state.parent / "lock")
+    except OSError:
+        return None
+    return Scanner(state, output, lock)
 
 
 def state_sha(data: bytes) -> str:

@@ -101,8 +101,10 @@ def run_build(source: Path, output: Path, *, base_url: str | None, today: date, 
     """
     source = source.resolve()
     cache = BuildCache.open(source, output, scanner) if use_cache else None
-    if cache is None and scanner is not None:
+    if cache is None and scanner is not None:  # the cache is not to be used after all: let it go
         scanner.close()
+        if scanner.lock is not None:
+            scanner.lock.close()
     try:
         return _run_build(source, output, base_url=base_url, today=today, frozen=frozen or production,
                           production=production, pin=pin, cache=cache)

@@ -1,0 +1,47 @@
+"""The build cache's codec for validated sources gives back equal values, locations included."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+
+from badgekiln import models
+from badgekiln.cachecodec import decode, decode_recipients, encode, encode_recipients
+from badgekiln.errors import Diagnostic, SourceLocation
+
+PATH = "recipients/x.yaml"
+
+
+def _recipient() -> models.Recipient:
+    awards = (
+        models.Award("a-1", "b", "x", date(2020, 2, 29), date(2021, 2, 28), "§ starts with the mark", (
+            models.Evidence("https://e.example/1", None, "n", None), models.Evidence(None, "t", None, "d")),
+            models.Revocation(date(2020, 3, 1), "why"), False, SourceLocation(PATH, 5, 5)),
+        models.Award("a-2", "b", "x", date(1, 1, 1), None, None, (), None, True, SourceLocation(PATH, 9, 3)),
+    )
+    return models.Recipient("x", "Name §", "e@x.example", False, awards, SourceLocation(PATH, 1, 1))
+
+
+def test_recipients_round_trip_through_json_with_their_locations():
+    recipient = _recipient()
+    back = decode_recipients(json.loads(json.dumps(encode_recipients([recipient]))), PATH)
+    assert back == [recipient]
+    assert back[0].location == recipient.location  # (locations are not part of ==)
+    assert [a.location for a in back[0].awards] == [a.location for a in recipient.awards]
+
+
+def test_generic_codec_round_trips_diagnostics_and_badges():
+    values = [Diagnostic("warning", "w", "§ text", SourceLocation("badges/b.yaml", 2, 3), None),
+              models.BadgeClass("b", "B", "d", "assets/b.png", "c", ("t",), models.Duration(1, 0, 0, "P1Y"),
+                                (models.Alignment("a", "https://a.example"),), "Certificate",
+                                SourceLocation("badges/b.yaml", 1, 1))]
+    assert decode(json.loads(json.dumps(encode(values)))) == values
+
+
+@pytest.mark.parametrize("damaged", [[["x"]], [["x", "N", "e", True, 1, 1, [["a-1"]]]],
+                                     [["x", 5, "e", True, 1, 1, []]], "not a list"])
+def test_damaged_records_raise_so_the_file_is_validated_again(damaged):
+    with pytest.raises((ValueError, TypeError, KeyError, IndexError)):
+        decode_recipients(damaged, PATH)
