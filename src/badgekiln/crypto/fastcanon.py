@@ -30,7 +30,6 @@ generated documents.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import re
 import secrets
@@ -42,9 +41,8 @@ from pyld.nquads import RDF_LANGSTRING, XSD_STRING, escape
 from pyld.context_resolver import ContextResolver
 
 from badgekiln.crypto import canon
-from badgekiln.crypto.dataintegrity import proof_options
-from badgekiln.crypto.multikey import multibase_encode
-from badgekiln.errors import SigningError, VerifyError
+from badgekiln.crypto import dataintegrity
+from badgekiln.errors import VerifyError
 
 _XSD_DOUBLE = "http://www.w3.org/2001/XMLSchema#double"
 _RDF_JSON = "http://www.w3.org/1999/02/22-rdf-syntax-ns#JSON"
@@ -323,15 +321,5 @@ def add_proof(document: dict[str, Any], private_key: Ed25519PrivateKey, *, verif
     Raises:
         SigningError: as ``dataintegrity.add_proof`` does, with the same messages.
     """
-    if "proof" in document:
-        raise SigningError("document already has a proof; badgekiln adds exactly one")
-    if not isinstance(private_key, Ed25519PrivateKey):
-        raise SigningError(f"eddsa-rdfc-2022 needs an Ed25519 private key, got {type(private_key).__name__}")
-    options = proof_options(verification_method=verification_method, created=created)
-    try:
-        data = hash_data(document, options)
-    except VerifyError as e:
-        raise SigningError(f"cannot sign document: {e}") from e
-    signed = copy.deepcopy(document)
-    signed["proof"] = {**options, "proofValue": multibase_encode(private_key.sign(data))}
-    return signed
+    return dataintegrity.add_proof(document, private_key, verification_method=verification_method, created=created,
+                                   hasher=hash_data)
