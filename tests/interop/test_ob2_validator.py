@@ -326,14 +326,17 @@ def test_example_hosted_assertions_validate_except_the_expired_one(example):
     assert is_valid(example.hosted[example.revoked])  # quirk: hosted revocation not reported
 
 
-def test_example_signed_assertions_validate_except_the_expired_one(example):
-    """Every JWS of the example site verifies (signature, issuer key list, revocation list load)."""
+def test_example_signed_assertions_validate_except_the_expired_and_the_revoked_one(example):
+    """Every JWS of the example site verifies (signature, issuer key list, revocation list load);
+    the expired one fails as expired and the revoked one as revoked."""
     for award_id, result in example.signed.items():
         header, payload = jws_parts(example.site.jws(award_id))
         assert header["alg"] == "RS256"
         assert payload["verification"]["creator"] in example.site.json("issuer.json")["publicKey"]
         if award_id == example.expired:
             assert_fails_with(result, f"Assertion {payload['id']} expired on {payload['expires']}", award_id)
+        elif award_id == example.revoked:  # (its message: test_example_single_revoked_award_is_reported)
+            assert not is_valid(result)
         else:
             assert_valid(result, award_id)
             assert result["report"]["validationSubject"] == payload["id"]
