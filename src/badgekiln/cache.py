@@ -186,7 +186,8 @@ class BuildCache:
         self.root, self.output = root, output
         self.store = BlobStore(root / "blobs")
         # The scanner, when the command started one, took the lock before it looked at output/.
-        self._lock = scanner.lock if scanner is not None and scanner.lock is not None else outputscan.CacheLock(root / "lock")
+        early_lock = scanner.lock if scanner is not None else None
+        self._lock = early_lock or outputscan.CacheLock(root / "lock")
         state, self._state_sha = _read_state(root / "state.json")
         self._groups: dict[str, list] = state.get("groups", {})
         self._sources: dict[str, list] = state.get("sources", {})

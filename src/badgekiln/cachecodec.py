@@ -83,7 +83,8 @@ def decode_recipients(data: list, path: str) -> list[models.Recipient]:
     recipients = []
     for slug, name, email, show_name, line, col, awards in data:
         recipients.append(models.Recipient(slug, _text(name), _text(email), show_name is True, tuple(
-            models.Award(_text(award_id), _text(badge), slug, day(issued), day(expires) if expires is not None else None,
+            models.Award(_text(award_id), _text(badge), slug, day(issued),
+                         day(expires) if expires is not None else None,
                          narrative if narrative is None else _text(narrative),
                          tuple(models.Evidence(*(v if v is None else _text(v) for v in e)) for e in evidence),
                          models.Revocation(day(revoked[0]), _text(revoked[1])) if revoked is not None else None,

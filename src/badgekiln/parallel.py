@@ -129,6 +129,7 @@ def _make(plan: SitePlan, cache: BuildCache, todo: list[Task]) -> None:
         return
     size = max(4, min(64, len(todo) // (workers * 16)))
     chunks = [(start, min(start + size, len(todo))) for start in range(0, len(todo), size)]
+    from .crypto import fastcanon  # noqa: F401 - imported once here, inherited by every worker
     _JOB.update(todo=todo, store=cache.store, secrets=plan.secrets)
     try:
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:

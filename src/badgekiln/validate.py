@@ -370,9 +370,10 @@ def _check_assets(source: Path, config: SiteConfig | None, badges: dict[str, Bad
             continue
         if path.suffix.lower() not in PUBLISHED_ASSET_SUFFIXES:
             if not path.name.startswith("."):
-                diagnostics.append(Diagnostic("warning", "asset-not-published", "this file is not published: "
-                                              "site_src/assets/ publishes images, stylesheets and fonts", SourceLocation(rel),
-                                              "allowed: " + ", ".join(sorted(PUBLISHED_ASSET_SUFFIXES))))
+                diagnostics.append(Diagnostic(
+                    "warning", "asset-not-published",
+                    "this file is not published: site_src/assets/ publishes images, stylesheets and fonts",
+                    SourceLocation(rel), "allowed: " + ", ".join(sorted(PUBLISHED_ASSET_SUFFIXES))))
             continue
         if path.suffix.lower() == ".svg" and path.resolve() not in checked:
             diagnostics.extend(svgsafety.unsafe_svg_diagnostics(path.read_bytes(), rel, SourceLocation(rel)))
