@@ -431,3 +431,51 @@ def test_a_build_killed_part_way_is_repaired_by_the_next(keyed_site, run, tmp_pa
     assert killed.returncode == 9, killed.stderr
     build(run, keyed_site)
     assert tree_bytes(keyed_site / "output") == clean_build(run, keyed_site, tmp_path)
+
+
+def _restore(site_dir: Path, tmp_path: Path) -> Path:
+    """The site with its output/ and cache as CI restores them from an archive: same bytes, same
+    hard links between them, other inodes."""
+    import subprocess
+
+    copy = tmp_path / "restored"
+    subprocess.run(["cp", "-a", str(site_dir), str(copy)], check=True)  # -a keeps hard links within the copy
+    return copy
+
+
+def test_a_restored_cache_is_reused_only_when_told_and_then_without_signing(keyed_site, run, tmp_path, monkeypatch):
+    restored = _restore(keyed_site, tmp_path)
+    counter = Counter(monkeypatch)
+    monkeypatch.setenv(cache_mod.ENV_RESTORED, "1")
+    result = build(run, restored)
+    assert (counter.signatures, counter.renders) == (0, 0)
+    assert "(0 written," in result.out  # output/ came back hard-linked to the blobs
+    assert tree_bytes(restored / "output") == clean_build(run, keyed_site, tmp_path)
+    again = build(run, restored)  # and the next build finds output/ intact under the new inodes
+    assert "(0 written," in again.out
+    opened = cache_mod.BuildCache.open(restored, restored / "output")
+    try:
+        assert opened.intact
+    finally:
+        opened.close()
+
+
+def test_a_restored_cache_is_not_trusted_by_default(keyed_site, run, tmp_path, monkeypatch):
+    restored = _restore(keyed_site, tmp_path)
+    monkeypatch.delenv(cache_mod.ENV_RESTORED, raising=False)
+    counter = Counter(monkeypatch)
+    build(run, restored)
+    assert counter.signatures > 0  # other inodes than recorded: everything is made again
+
+
+def test_a_restored_blob_whose_bytes_do_not_match_its_name_is_not_used(keyed_site, run, tmp_path, monkeypatch):
+    restored = _restore(keyed_site, tmp_path)
+    page = restored / "output/awards/7q4kz2m9xw/index.html"
+    data = page.read_bytes()
+    page.unlink()  # (output/ loses the page; its blob, the same size, now says something else)
+    blob = next(p for p in (restored / ".badgekiln/cache/blobs").rglob("*")
+                if p.is_file() and p.read_bytes() == data)
+    blob.write_bytes(data.replace(b"<html", b"<HTML", 1))
+    monkeypatch.setenv(cache_mod.ENV_RESTORED, "1")
+    build(run, restored)
+    assert tree_bytes(restored / "output") == clean_build(run, keyed_site, tmp_path)
