@@ -424,3 +424,34 @@ def test_markup_in_names_and_narrative_is_shown_as_text(browser, hostile):
             assert page.locator("a[href^='javascript:']").count() == 0, path
     finally:
         page.context.close()
+
+
+@pytest.fixture(scope="module")
+def restyled(site_factory):
+    """A one-award site with its own site_src/assets/site.css and a web font beside it."""
+    files = dict(MINIMAL)
+    files["site_src/assets/site.css"] = """
+        @font-face { font-family: "Brand"; src: url("fonts/brand.woff2") format("woff2"); }
+        :root { --accent: rgb(176, 58, 46); }
+        h1 { color: rgb(1, 2, 3); font-family: "Brand", serif; }
+    """
+    # Not a real font: the browser fetches it (the CSP must allow that) and then falls back.
+    files["site_src/assets/fonts/brand.woff2"] = b"wOF2"
+    return site_factory(lambda root: write_site(root, files))
+
+
+def test_site_css_overrides_the_built_in_styles_under_the_csp(browser, restyled):
+    page, problems = new_page(browser, viewport=DESKTOP)
+    try:
+        font_requests = []
+        page.on("request", lambda r: font_requests.append(r.url) if r.url.endswith(".woff2") else None)
+        page.goto(restyled.url("awards/ann-first-1/"))
+        page.wait_for_load_state("networkidle")
+        assert page.evaluate("getComputedStyle(document.querySelector('h1')).color") == "rgb(1, 2, 3)"
+        accent = page.evaluate("getComputedStyle(document.documentElement).getPropertyValue('--accent')")
+        assert accent.strip() == "rgb(176, 58, 46)"  # later than badgekiln.css: the site's value wins
+        assert page.evaluate("window.__cspViolations") == []
+        assert font_requests and font_requests[0].endswith("/assets/fonts/brand.woff2")
+        assert not [p for p in problems.all() if "site.css" in p]
+    finally:
+        page.context.close()
