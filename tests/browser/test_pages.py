@@ -114,6 +114,17 @@ def problems(shared):
 # --- Helpers ---------------------------------------------------------------------------------
 
 
+def scan_qr(png: bytes) -> list[str]:
+    """The texts of the QR codes zxing-cpp finds in a PNG screenshot."""
+    import io
+
+    import zxingcpp
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(png)).convert("L")
+    return [result.text for result in zxingcpp.read_barcodes(image) if result.format == zxingcpp.BarcodeFormat.QRCode]
+
+
 def verify(page, url: str) -> dict:
     """Open ``url``, press Verify, wait for the verdict; the steps and verdict as shown."""
     page.goto(url)
@@ -352,6 +363,8 @@ def test_award_prints_as_a_one_page_a4_landscape_certificate(page, example, awar
     assert page.locator(".qr svg").is_visible()
     assert page.locator(".qr svg").bounding_box()["width"] * 25.4 / 96 >= 20, "a QR code under 2 cm is hard to scan"
     assert example.url(f"awards/{award}/") in page.inner_text(".qr")
+    # Scanned as a phone would, by an independent decoder (zxing-cpp) from the printed rendering.
+    assert scan_qr(page.locator(".qr svg").screenshot()) == [example.url(f"awards/{award}/")]
     for hidden in (".site-header nav", ".site-footer", ".actions", ".buttons", "#verify", "#verify-button",
                    ".machine"):
         assert not page.locator(hidden).is_visible(), f"{hidden} is printed"
