@@ -228,3 +228,32 @@ def test_check_compiles_the_sites_templates(minimal_site, run):
     result = run("check", "--source", str(minimal_site), "--today", TODAY)
     assert result.code == 0, result.err
     assert result.out.startswith("ok:")
+
+
+def test_check_loads_what_the_build_renders_and_only_that(minimal_site, run):
+    check = ("check", "--source", str(minimal_site), "--today", TODAY)
+    # A missing parent fails the build, so check must fail too.
+    write_site(minimal_site, {"templates/award.html": "{% extends 'no-such-parent.html' %}"})
+    result = run(*check)
+    assert result.code == 1 and "no-such-parent.html" in result.err
+    # A file the build never renders (notes, an unused draft) does not fail check; a hidden binary
+    # file (.DS_Store) neither fails check nor the build.
+    write_site(minimal_site, {"templates/award.html": "{% extends '!builtin/award.html' %}",
+                              "templates/notes.md": "{{ unclosed", "templates/.DS_Store": b"\x00\x87\xff\xfe"})
+    assert run(*check).code == 0
+    build(run, minimal_site)
+    # A template that is not UTF-8 is named.
+    write_site(minimal_site, {"templates/award.html": "{% extends '!builtin/award.html' %}\n{# caf\xe9 #}".encode("latin-1")})
+    for command in ("build", "check"):
+        result = run(command, "--source", str(minimal_site), "--today", TODAY)
+        assert result.code == 1 and "templates/award.html: not UTF-8" in result.err, (command, result.err)
+
+
+def test_a_symlinked_site_css_is_neither_published_nor_linked(minimal_site, run, tmp_path):
+    elsewhere = tmp_path / "outside.css"
+    elsewhere.write_text("h1 { color: red; }")
+    (minimal_site / "site_src/assets").mkdir(parents=True, exist_ok=True)
+    (minimal_site / "site_src/assets/site.css").symlink_to(elsewhere)
+    build(run, minimal_site)
+    assert not (minimal_site / "output/assets/site.css").exists()
+    assert not any("site.css" in p.read_text(encoding="utf-8") for p in (minimal_site / "output").rglob("*.html"))

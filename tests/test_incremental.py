@@ -479,3 +479,14 @@ def test_a_restored_blob_whose_bytes_do_not_match_its_name_is_not_used(keyed_sit
     monkeypatch.setenv(cache_mod.ENV_RESTORED, "1")
     build(run, restored)
     assert tree_bytes(restored / "output") == clean_build(run, keyed_site, tmp_path)
+
+
+def test_restyling_the_site_renders_pages_and_signs_nothing(keyed_site, run, monkeypatch, tmp_path):
+    """site.css, the accent colour and the footer are the pages' look: no signed document changes."""
+    write_site(keyed_site, {"site_src/assets/site.css": "h1 { color: rebeccapurple; }\n"})
+    edit(keyed_site / "site_src/site.yaml", 'accent_color: "#1f5f8b"', 'accent_color: "#b03a2e"')
+    edit(keyed_site / "site_src/site.yaml", "footer: Northwind Training Ltd, Teesside.", "footer: Restyled.")
+    counter = Counter(monkeypatch)
+    build(run, keyed_site)
+    assert counter.signatures == 0 and counter.renders > 0
+    assert tree_bytes(keyed_site / "output") == clean_build(run, keyed_site, tmp_path)

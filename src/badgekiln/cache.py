@@ -120,12 +120,10 @@ def _holds_bytes(path: str, content: bytes) -> bool:
 class BlobStore:
     """Files named by the SHA-256 of their bytes. A blob is written once and never modified."""
 
-    def __init__(self, root: Path, *, verify_existing: bool = False):
+    def __init__(self, root: Path):
         self.root = root
         self._prefix = str(root) + os.sep
         self._folders: set[str] = set()
-        # A restored store may hold anything under a blob's name: compare before trusting it.
-        self.verify_existing = verify_existing
 
     def path(self, sha: str) -> str:
         """Where the blob ``sha`` is kept (a string: there are many)."""
@@ -136,9 +134,7 @@ class BlobStore:
         sha = hashlib.sha256(content).hexdigest()
         path = self.path(sha)
         ino = self.inode(sha, len(content))
-        if ino is not None and not self.verify_existing:
-            return sha, len(content), ino
-        if ino is not None and _holds_bytes(path, content):
+        if ino is not None and _holds_bytes(path, content):  # (compared: the store may have been tampered with)
             return sha, len(content), ino
         if sha[:2] not in self._folders:
             os.makedirs(self._prefix + sha[:2], exist_ok=True)
@@ -208,7 +204,7 @@ class BuildCache:
         # A cache restored from an archive (CI): its files have new inodes, so each blob a build
         # reuses is read and hashed once instead (see README, "Incremental builds in CI").
         self.restored = os.environ.get(ENV_RESTORED, "") == "1"
-        self.store = BlobStore(root / "blobs", verify_existing=self.restored)
+        self.store = BlobStore(root / "blobs")
         # The scanner, when the command started one, took the lock before it looked at output/.
         early_lock = scanner.lock if scanner is not None else None
         self._lock = early_lock or outputscan.CacheLock(root / "lock")
@@ -534,10 +530,13 @@ class Keys:
         config, project, signer = inputs.config, inputs.project, inputs.signer
         self.inputs = inputs
         base = digest(code_fingerprint(), config)
+        # The look of the pages (stylesheet, accent colour, footer) is not part of any signed document.
+        documents = digest(code_fingerprint(), dataclasses.replace(config, stylesheet=None, accent_color="",
+                                                                   footer=""))
         development = signer.development
         # Which key signs an award follows from the records, the ledger entry and which private
         # keys are at hand (development keys stand in for missing ones).
-        self._signing = digest(base, signer.keyring.records, sorted(signer.keyring.private),
+        self._signing = digest(documents, signer.keyring.records, sorted(signer.keyring.private),
                                development.records if development else None,
                                sorted(development.private) if development else None)
         self._pages = digest(base, renderer.template_sources(), context.site_context(config, project))

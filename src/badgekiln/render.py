@@ -15,9 +15,13 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 import segno
 from markupsafe import Markup
 
+from .errors import ConfigError
 from .jsonout import dumps_script
 from .markdown import render_markdown
 
+# The templates the build and ``notify`` render (each may extend or include others).
+USED_TEMPLATES = ("index.html", "badge.html", "award.html", "page.html", "404.html", "sitemap.xml", "email.txt",
+                  "email.html")
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
           "November", "December")
 
@@ -81,22 +85,37 @@ class Renderer:
             template = self._cache[name] = self.env.get_template(name)
         return template.render(**context).encode("utf-8")
 
-    def compile_all(self) -> None:
-        """Compile every template, so that a syntax error shows before anything is rendered.
+    def compile_used(self) -> None:
+        """Load and compile every template the build and ``notify`` render, with the templates
+        they extend, include or import, as rendering them would (``badgekiln check``).
 
         Raises:
-            jinja2.TemplateSyntaxError: naming the template and line.
+            jinja2.TemplateError: a syntax error (with the template and line) or a missing template.
         """
-        for name in sorted(self.env.list_templates()):
-            if not name.startswith("!builtin/"):
-                self._cache.setdefault(name, self.env.get_template(name))
+        from jinja2 import meta
+
+        todo, seen = list(USED_TEMPLATES), set()
+        while todo:
+            name = todo.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            source = self._source(name)
+            self._cache.setdefault(name, self.env.get_template(name))
+            todo.extend(n for n in meta.find_referenced_templates(self.env.parse(source, name)) if n)
 
     def template_sources(self) -> dict[str, str]:
         """Name → source text of every template in use (for cache keys)."""
         result = {}
         for name in sorted(self.env.list_templates()):
-            if name.startswith("!builtin/"):
-                continue
-            source, _, _ = self.env.loader.get_source(self.env, name)
-            result[name] = source
+            if name.startswith("!builtin/") or any(part.startswith(".") for part in name.split("/")):
+                continue  # hidden files (.DS_Store, editors' swap files) are not templates
+            result[name] = self._source(name)
         return result
+
+    def _source(self, name: str) -> str:
+        try:
+            return self.env.loader.get_source(self.env, name)[0]
+        except UnicodeDecodeError:
+            raise ConfigError(f"templates/{name}: not UTF-8 text; templates/ holds Jinja2 templates "
+                              "(move other files elsewhere)") from None

@@ -108,7 +108,8 @@ def _load_config(source: Path, paths, diagnostics, base_url) -> SiteConfig | Non
     if doc is None:
         return None
     config = read_site_config(doc.data, doc.rel, diagnostics, base_url_override=base_url)
-    if config is not None and (source / "site_src" / SITE_STYLESHEET).is_file():
+    stylesheet = source / "site_src" / SITE_STYLESHEET
+    if config is not None and stylesheet.is_file() and not stylesheet.is_symlink():  # (symlinks are not published)
         config = replace(config, stylesheet=SITE_STYLESHEET)  # every page links it after badgekiln.css
     if config is not None and config.issuer.image:
         issuer = doc.data.get("issuer")

@@ -147,7 +147,7 @@ def run_check(source: Path, *, base_url: str | None, today: date, frozen: bool) 
     source = source.resolve()
     prepared = prepare(source, base_url=base_url, today=today, frozen=frozen)
     with _located_template_errors(source):
-        Renderer(source_paths(source)["templates"]).compile_all()
+        Renderer(source_paths(source)["templates"]).compile_used()
     return prepared
 
 
