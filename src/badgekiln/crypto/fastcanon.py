@@ -42,7 +42,6 @@ from pyld.context_resolver import ContextResolver
 
 from badgekiln.crypto import canon
 from badgekiln.crypto import dataintegrity
-from badgekiln.errors import VerifyError
 
 _XSD_DOUBLE = "http://www.w3.org/2001/XMLSchema#double"
 _RDF_JSON = "http://www.w3.org/1999/02/22-rdf-syntax-ns#JSON"
@@ -299,27 +298,12 @@ def canonize(document: dict[str, Any]) -> str:
     return _DEFAULT.canonize(document)
 
 
-def hash_data(document: dict[str, Any], options: dict[str, Any]) -> bytes:
-    """:func:`badgekiln.crypto.dataintegrity.hash_data` with the bundled contexts, through :func:`canonize`."""
-    if "@context" not in document:
-        raise VerifyError("document has no @context")
-    config = {k: v for k, v in options.items() if k != "proofValue"}
-    config["@context"] = document["@context"]
-    unsecured = {k: v for k, v in document.items() if k != "proof"}
-    try:
-        canonical_options = canonize(config)
-    except VerifyError as e:
-        raise VerifyError(f"proof options: {e}") from e
-    canonical_document = canonize(unsecured)
-    return hashlib.sha256(canonical_options.encode()).digest() + hashlib.sha256(canonical_document.encode()).digest()
-
-
 def add_proof(document: dict[str, Any], private_key: Ed25519PrivateKey, *, verification_method: str,
               created: str) -> dict[str, Any]:
-    """:func:`badgekiln.crypto.dataintegrity.add_proof`, with :func:`hash_data` from here.
+    """:func:`badgekiln.crypto.dataintegrity.add_proof`, canonicalizing through :func:`canonize`.
 
     Raises:
         SigningError: as ``dataintegrity.add_proof`` does, with the same messages.
     """
     return dataintegrity.add_proof(document, private_key, verification_method=verification_method, created=created,
-                                   hasher=hash_data)
+                                   canonizer=canonize)
