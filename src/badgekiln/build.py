@@ -26,7 +26,6 @@ from .site import SitePlan
 from .validate import PUBLISHED_ASSET_SUFFIXES
 
 
-
 @dataclass(frozen=True)
 class BuildInputs:
     """Everything a build reads besides the project itself."""
