@@ -35,13 +35,13 @@ from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
 
-from . import context, models, outputscan, validate
+from . import outputscan, validate
 from .cachecodec import decode, encode
 from .config import source_paths
 from .errors import Diagnostic, SourceLocation, ValidationFailed
 from .site import MARKER, FileRef, SitePlan, update_site, write_site
 
-FORMAT = 2
+FORMAT = 3
 CACHE_DIR = outputscan.STATE.parent  # .badgekiln/cache
 # Libraries whose versions shape the output bytes (or, for PyYAML, the validated sources).
 LIBRARIES = ("PyLD", "Jinja2", "markdown-it-py", "nh3", "segno", "cryptography", "PyYAML", "MarkupSafe")
@@ -464,72 +464,6 @@ class BuildCache:
     def _source_root(path: Path) -> Path:
         """The site folder of a file of badges/ or recipients/."""
         return path.parents[1]
-
-
-class Keys:
-    """The key of each group of files: a digest of everything the group's files are made from.
-
-    Deliberately generous: an input that might matter is in the key (a change only costs a
-    rebuild of the group), and each key names its inputs through the same objects the build's
-    helpers read (``badgekiln.build``), never through file times.
-    """
-
-    def __init__(self, inputs: Any, renderer: Any):
-        config, project, signer = inputs.config, inputs.project, inputs.signer
-        self.inputs = inputs
-        base = digest(code_fingerprint(), config)
-        # The look of the pages (stylesheet, accent colour, footer) is not part of any signed document.
-        documents = digest(code_fingerprint(), dataclasses.replace(config, stylesheet=None, accent_color="",
-                                                                   footer=""))
-        development = signer.development
-        # Which key signs an award follows from the records, the ledger entry and which private
-        # keys are at hand (development keys stand in for missing ones).
-        self._signing = digest(documents, signer.keyring.records, sorted(signer.keyring.private),
-                               development.records if development else None,
-                               sorted(development.private) if development else None)
-        self._pages = digest(base, renderer.template_sources(), context.site_context(config, project))
-        self._badges = {slug: digest(badge, _file_sha(inputs.source / "site_src" / badge.image))
-                        for slug, badge in project.badges.items()}
-
-    def award(self, recipient: models.Recipient, award: models.Award) -> tuple[str, str]:
-        """The keys of an award's signed documents and baked images, and of its page (whose status
-        depends on the day). The award is serialized once for both: there are many."""
-        text = repr(_person(recipient)) + _award_text(award)
-        badge = self._badges[award.badge]
-        documents = _sha("award-documents", self._signing, badge, text, repr(self.inputs.ledger.entries[award.id]))
-        page = _sha("award-page", self._pages, badge, text, award.status(self.inputs.today))
-        return documents, page
-
-    def badge_class(self, badge: models.BadgeClass) -> str:
-        """A badge class's documents, image and page."""
-        return digest("badge-class", self._pages, self._badges[badge.slug])
-
-    def site_pages(self) -> str:
-        """The home page (with award counts), the extra pages, 404 and the sitemap."""
-        project = self.inputs.project
-        counts: dict[str, int] = {}
-        for award in project.awards:
-            counts[award.badge] = counts.get(award.badge, 0) + 1
-        return digest("site-pages", self._pages, project.pages, sorted(self._badges.items()), sorted(counts.items()))
-
-    def status_list(self) -> str:
-        """The signed status list: every award's slot, revocation and date."""
-        entries = self.inputs.ledger.entries
-        return _sha("status-list", self._signing,
-                    repr([(entries[a.id], a.issued_on, a.revoked) for a in self.inputs.project.awards]))
-
-
-def _person(recipient: models.Recipient) -> tuple:
-    return recipient.slug, recipient.name, recipient.email, recipient.show_name
-
-
-def _award_text(award: models.Award) -> str:
-    """A fast exact text of an award for its keys: the ``repr`` of its fields but where it was written.
-
-    (Dataclass, ``date``, ``str`` and tuple reprs are stable; the Python version is in the code
-    fingerprint all the same. Keys of model values made once per build use :func:`digest`.)
-    """
-    return repr(tuple(getattr(award, name) for name in _key_fields(models.Award)))
 
 
 def _file_sha(path: Path) -> str | None:
