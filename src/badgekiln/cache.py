@@ -39,6 +39,7 @@ from . import outputscan, validate
 from .cachecodec import decode, encode
 from .config import source_paths
 from .errors import Diagnostic, SourceLocation, ValidationFailed
+from .forking import fork_map
 from .site import MARKER, FileRef, SitePlan, update_site, write_site
 
 FORMAT = 3
@@ -428,8 +429,6 @@ class BuildCache:
         did with the day it was validated on. The rest are validated, on every core when many
         (parsing YAML is the slow part of a clean build's start). Results with errors are not kept.
         """
-        from .parallel import fork_map  # (parallel imports this module)
-
         base = digest(code_fingerprint(), kind, context)
         day = today.isoformat() if today else ""
         results: list[validate.FileResult | None] = []

@@ -7,10 +7,13 @@ Pure functions: no signing, no bytes, no files. Every object carries the OB 2.0 
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 from . import ids, urls
-from .config import SiteConfig
 from .models import Award, BadgeClass, Recipient
+
+if TYPE_CHECKING:  # (a type only: formats sit below the sources layer)
+    from .config import SiteConfig
 
 CONTEXT = "https://w3id.org/openbadges/v2"
 

@@ -18,17 +18,19 @@ refuses any term the ``@context`` does not define, because a signature would not
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from collections.abc import Iterable, Sequence
-from typing import Any, Protocol
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
 
 from . import ids, urls
-from .config import SiteConfig
 from .crypto.multikey import ed25519_to_multibase, rsa_public_jwk
 from .errors import SourceError
-from .statuslist import status_entry
 from .models import Alignment, Award, BadgeClass, Evidence, Recipient
 from .ob2 import timestamp
+from .statuslist import status_entry
+
+if TYPE_CHECKING:  # (a type only: formats sit below the sources layer)
+    from .config import SiteConfig
 
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"

@@ -24,26 +24,11 @@ from typing import Any
 
 from .cache import BuildCache, Entry
 from .errors import OutputError
+from .forking import _JOB, ENV_JOBS, MIN_PARALLEL, fork_map, jobs  # noqa: F401 - (fork_map, ENV_JOBS: re-exported)
 from .outputs import BuildInputs, Unit, units
 from .signing import Signer
 from .site import SitePlan
 from .unitkeys import UnitKeys
-
-MIN_PARALLEL = 200  # groups to make; below this, starting workers costs more than it saves
-ENV_JOBS = "BADGEKILN_JOBS"  # worker processes; 1 makes everything in the build's own process
-
-_JOB: dict[str, Any] = {}  # the groups to make, inherited by the forked workers
-
-
-def jobs() -> int:
-    """How many processes make groups: ``$BADGEKILN_JOBS``, else one per usable core."""
-    configured = os.environ.get(ENV_JOBS, "")
-    if configured.isdigit() and int(configured) > 0:
-        return int(configured)
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
 
 
 @dataclass(frozen=True)
@@ -53,7 +38,9 @@ class FastSigner(Signer):
 
     def add_proof(self, document: dict, kid: str, *, verification_method: str, created: str) -> dict:
         """As :meth:`Signer.add_proof` (tests/crypto/test_fastcanon.py checks they agree)."""
-        from .crypto import fastcanon  # pyld is slow to import, and a rebuild may sign nothing
+        from .crypto import (
+            fastcanon,  # pyld is slow to import, and a rebuild may sign nothing
+        )
 
         signed = fastcanon.add_proof(document, self.private_key(kid), verification_method=verification_method,
                                      created=created)
@@ -147,42 +134,6 @@ def _make_here(plan: SitePlan, cache: BuildCache, todo: list[Task]) -> None:
         made = SitePlan(secrets=plan.secrets)
         make(made)
         cache.store_group(plan, name, key, made)
-
-
-def fork_map(function: Callable[[Any], Any], items: list[Any], *, min_items: int = MIN_PARALLEL) -> list[Any]:
-    """``[function(item) for item in items]``, on every core when there are at least ``min_items``.
-
-    ``function`` and ``items`` reach the forked workers by inheritance; results come back pickled,
-    in order. An item whose call fails in a worker is called again here (with the ones after it in
-    its chunk), so its exception is raised as it is.
-    """
-    workers = min(jobs(), len(items) // 2 or 1)
-    if len(items) < min_items or workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        return [function(item) for item in items]
-    size = max(4, min(64, len(items) // (workers * 16)))
-    chunks = [(start, min(start + size, len(items))) for start in range(0, len(items), size)]
-    _JOB.update(function=function, items=items)
-    results: list[Any] = []
-    try:
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            for (_, stop), (done, failed) in zip(chunks, pool.map(_map_chunk, chunks)):
-                results += done
-                if failed is not None:
-                    results += [function(item) for item in items[failed:stop]]
-    finally:
-        _JOB.clear()
-    return results
-
-
-def _map_chunk(bounds: tuple[int, int]) -> tuple[list[Any], int | None]:
-    function, items = _JOB["function"], _JOB["items"]
-    done = []
-    for index in range(*bounds):
-        try:
-            done.append(function(items[index]))
-        except Exception:  # noqa: BLE001 - the parent calls it again and raises the real error
-            return done, index
-    return done, None
 
 
 def _make_chunk(bounds: tuple[int, int]) -> tuple[list[list[Entry]], int | None]:

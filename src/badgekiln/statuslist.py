@@ -16,10 +16,13 @@ import re
 import struct
 import zlib
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from . import urls
-from .config import SiteConfig
 from .errors import VerifyError
+
+if TYPE_CHECKING:  # (a type only: formats sit below the sources layer)
+    from .config import SiteConfig
 
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 STATUS_PURPOSE = "revocation"

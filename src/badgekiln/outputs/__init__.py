@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from ..config import SiteConfig
 from ..keys import ED25519, RSA
@@ -31,6 +31,13 @@ from ..models import Award, Project
 from ..signing import Signer
 
 Scope = Literal["site", "badge", "award"]
+
+
+class Plan(Protocol):
+    """What a unit writes its files into (the engine's :class:`~badgekiln.site.SitePlan`)."""
+
+    def add(self, path: str, content: bytes) -> None:
+        """Add one file to the site; a path may be added once."""
 
 #: The inputs a unit can be made from; each is one part of its key (see badgekiln.engine.keys).
 READS = {

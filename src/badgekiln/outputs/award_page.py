@@ -5,11 +5,10 @@ from __future__ import annotations
 from .. import context, urls
 from ..models import Award, Recipient
 from ..render import Renderer
-from ..site import SitePlan
-from . import BuildInputs, FileSpec, Unit, units
+from . import BuildInputs, FileSpec, Plan, Unit, units
 
 
-def produce(plan: SitePlan, inputs: BuildInputs, renderer: Renderer, item: tuple[Recipient, Award]) -> None:
+def produce(plan: Plan, inputs: BuildInputs, renderer: Renderer, item: tuple[Recipient, Award]) -> None:
     """awards/<id>/index.html."""
     recipient, award = item
     config = inputs.config

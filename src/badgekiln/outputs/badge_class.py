@@ -6,11 +6,10 @@ from .. import context, ob2, ob3, urls
 from ..jsonout import dumps_hosted
 from ..models import BadgeClass
 from ..render import Renderer
-from ..site import SitePlan
-from . import BuildInputs, FileSpec, Unit, badge_image
+from . import BuildInputs, FileSpec, Plan, Unit, badge_image
 
 
-def produce(plan: SitePlan, inputs: BuildInputs, renderer: Renderer, badge: BadgeClass) -> None:
+def produce(plan: Plan, inputs: BuildInputs, renderer: Renderer, badge: BadgeClass) -> None:
     """badges/<slug>/: badge.json, achievement.json, image.<ext> and index.html."""
     config = inputs.config
     plan.add(urls.badge_json(badge.slug), dumps_hosted(ob2.badge_class(config, badge)))

@@ -4,13 +4,14 @@
 from __future__ import annotations
 
 from .. import hosting
-from ..site import SitePlan
-from . import BuildInputs, FileSpec, Unit
+from . import BuildInputs, FileSpec, Plan, Unit
 
 
-def produce(plan: SitePlan, inputs: BuildInputs, renderer: object, item: None) -> None:
+def produce(plan: Plan, inputs: BuildInputs, renderer: object, item: None) -> None:
     """_headers, .nojekyll and robots.txt."""
-    hosting.add_hosting_files(plan, inputs.config)
+    plan.add("_headers", hosting.headers_file(inputs.config).encode())
+    plan.add(".nojekyll", b"")
+    plan.add("robots.txt", hosting.robots_txt(inputs.config).encode())
 
 
 UNIT = Unit("host-files", "site", (

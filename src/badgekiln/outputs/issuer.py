@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from .. import ob2, urls
 from ..jsonout import dumps_hosted
-from ..site import SitePlan
-from . import BuildInputs, FileSpec, Unit
+from . import BuildInputs, FileSpec, Plan, Unit
 
 
-def produce(plan: SitePlan, inputs: BuildInputs, renderer: object, item: None) -> None:
+def produce(plan: Plan, inputs: BuildInputs, renderer: object, item: None) -> None:
     """issuer.json."""
     profile = ob2.issuer_profile(inputs.config, key_ids=(inputs.ob2_kid,), with_revocation_list=True)
     plan.add(urls.ISSUER, dumps_hosted(profile))

@@ -6,11 +6,10 @@ from __future__ import annotations
 from .. import baking, ob2, urls
 from ..jsonout import dumps_compact, dumps_hosted
 from ..models import Award, Recipient
-from ..site import SitePlan
-from . import BuildInputs, FileSpec, Unit, badge_image
+from . import BuildInputs, FileSpec, Plan, Unit, badge_image
 
 
-def produce(plan: SitePlan, inputs: BuildInputs, renderer: object, item: tuple[Recipient, Award]) -> None:
+def produce(plan: Plan, inputs: BuildInputs, renderer: object, item: tuple[Recipient, Award]) -> None:
     """awards/<id>/assertion.json, assertion.jws and badge.<ext>."""
     recipient, award = item
     config = inputs.config

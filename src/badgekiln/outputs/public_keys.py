@@ -7,11 +7,10 @@ from .. import ob2, ob3, urls
 from ..crypto.multikey import rsa_public_jwk
 from ..jsonout import dumps_hosted
 from ..keys import RSA
-from ..site import SitePlan
-from . import BuildInputs, FileSpec, Unit
+from . import BuildInputs, FileSpec, Plan, Unit
 
 
-def produce(plan: SitePlan, inputs: BuildInputs, renderer: object, item: None) -> None:
+def produce(plan: Plan, inputs: BuildInputs, renderer: object, item: None) -> None:
     """keys/<kid>.json, keys/<kid>.jwk.json, keys/jwks.json and did.json."""
     config, records = inputs.config, inputs.signer.published_records()
     for record in records:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from .. import ob2, urls
 from ..jsonout import dumps_hosted
-from ..site import SitePlan
-from . import BuildInputs, FileSpec, Unit
+from . import BuildInputs, FileSpec, Plan, Unit
 
 
-def produce(plan: SitePlan, inputs: BuildInputs, renderer: object, item: None) -> None:
+def produce(plan: Plan, inputs: BuildInputs, renderer: object, item: None) -> None:
     """Every revoked award, under both of its ids: the signed assertion's ``urn:uuid`` and the
     hosted assertion's URL. (Listing both is also what makes the 1EdTech validator see a
     revocation when only one award is revoked: it skips one-entry lists.)"""

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from .. import context, urls
 from ..render import Renderer
-from ..site import SitePlan
-from . import BuildInputs, FileSpec, Unit, unit
+from . import BuildInputs, FileSpec, Plan, Unit, unit
 
 
-def produce(plan: SitePlan, inputs: BuildInputs, renderer: Renderer, item: None) -> None:
+def produce(plan: Plan, inputs: BuildInputs, renderer: Renderer, item: None) -> None:
     """index.html, pages/<slug>/index.html, 404.html and sitemap.xml."""
     config, project = inputs.config, inputs.project
     site = context.site_context(config, project)

@@ -5,12 +5,11 @@ from __future__ import annotations
 from importlib import resources
 
 from .. import urls
-from ..site import SitePlan
 from ..validate import PUBLISHED_ASSET_SUFFIXES
-from . import BuildInputs, FileSpec, Unit
+from . import BuildInputs, FileSpec, Plan, Unit
 
 
-def produce(plan: SitePlan, inputs: BuildInputs, renderer: object, item: None) -> None:
+def produce(plan: Plan, inputs: BuildInputs, renderer: object, item: None) -> None:
     """badgekiln.css and .js, and site_src/assets/ (with the site's own ``site.css``, which every
     page links after badgekiln's)."""
     static = resources.files("badgekiln") / "static"

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from .. import ob2, ob3, statuslist, urls
 from ..jsonout import dumps_hosted
-from ..site import SitePlan
-from . import BuildInputs, FileSpec, Unit
+from . import BuildInputs, FileSpec, Plan, Unit
 
 
-def produce(plan: SitePlan, inputs: BuildInputs, renderer: object, item: None) -> None:
+def produce(plan: Plan, inputs: BuildInputs, renderer: object, item: None) -> None:
     """status/revocation.json."""
     config, project = inputs.config, inputs.project
     revoked = {inputs.ledger.entries[a.id].index for a in project.awards if a.revoked is not None}
