@@ -73,7 +73,7 @@ def _item(value: Any) -> Any:
 
 
 @functools.cache
-def _decoder(name: str) -> Callable[[list], Any]:
+def _decoder(name: str) -> Callable[[list[Any]], Any]:
     """A function that makes the model class ``name`` from its encoded fields, checking each
     against the field's annotation. Written out from the dataclass's fields (and compiled) once:
     every build reads thousands of records back."""
@@ -91,7 +91,8 @@ def _decoder(name: str) -> Callable[[list], Any]:
                   f"        raise TypeError('a {name} field holds a ' + kind.__name__)"]
     lines.append(f"    return cls({', '.join(f'v{n}' for n in range(1, len(allowed) + 1))})")
     exec("\n".join(lines), namespace)  # noqa: S102 - code written here from the dataclass's own fields
-    return namespace["make"]
+    make: Callable[[list[Any]], Any] = namespace["make"]
+    return make
 
 
 @functools.cache

@@ -20,6 +20,7 @@ import os
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from .cache import BuildCache, Entry
@@ -36,7 +37,7 @@ class FastSigner(Signer):
     """The build's signer, whose Data Integrity proofs canonicalize through
     :mod:`badgekiln.crypto.fastcanon`: the same bytes as :class:`Signer`'s, made faster."""
 
-    def add_proof(self, document: dict, kid: str, *, verification_method: str, created: str) -> dict:
+    def add_proof(self, document: dict[str, Any], kid: str, *, verification_method: str, created: str) -> dict[str, Any]:
         """As :meth:`Signer.add_proof` (tests/crypto/test_fastcanon.py checks they agree)."""
         from .crypto import (
             fastcanon,  # pyld is slow to import, and a rebuild may sign nothing
@@ -64,36 +65,37 @@ def run_units(plan: SitePlan, inputs: BuildInputs, renderer: Any, cache: BuildCa
     unit one per award. With a ``cache``, a group whose key is unchanged is reused; the others
     are made, on every core when there are many. Without one, everything is made here.
     """
-    keys = UnitKeys(inputs, renderer) if cache is not None else None
+    keys = UnitKeys(inputs, renderer)
     todo: list[Task] = []
     every = units()
     award_units = [unit for unit in every if unit.scope == "award"]
     for unit in every:
         if unit.scope == "site":
-            _plan_one(plan, cache, todo, unit, unit.name, lambda u: keys.site(u), _bind(unit, inputs, renderer, None))
+            _plan_one(plan, cache, todo, unit, unit.name, partial(keys.site, unit),
+                      _bind(unit, inputs, renderer, None))
         elif unit.scope == "badge":
             for badge in inputs.project.badges.values():
-                _plan_one(plan, cache, todo, unit, f"{unit.name}/{badge.slug}", lambda u, b=badge: keys.badge(u, b),
+                _plan_one(plan, cache, todo, unit, f"{unit.name}/{badge.slug}", partial(keys.badge, unit, badge),
                           _bind(unit, inputs, renderer, badge))
     for recipient in inputs.project.recipients:
         for award in recipient.awards:
-            parts = keys.award_parts(recipient, award) if keys is not None else None
+            parts = keys.award_parts(recipient, award) if cache is not None else {}
             for unit in award_units:
-                _plan_one(plan, cache, todo, unit, f"award/{award.id}/{unit.name}", lambda u: keys.award(u, parts),
+                _plan_one(plan, cache, todo, unit, f"award/{award.id}/{unit.name}", partial(keys.award, unit, parts),
                           _bind(unit, inputs, renderer, (recipient, award)))
-    if todo:
+    if todo and cache is not None:
         _make(plan, cache, todo)
 
 
 def _plan_one(plan: SitePlan, cache: BuildCache | None, todo: list[Task], unit: Unit, name: str,
-              key: Callable[[Unit], str], make: Callable[[SitePlan], None]) -> None:
+              key: Callable[[], str], make: Callable[[SitePlan], None]) -> None:
     if cache is None or not unit.cached:
         made = SitePlan(secrets=plan.secrets)
         make(made)
         for rel, content in made.files.items():
             plan.add(rel, content)
         return
-    group_key = key(unit)
+    group_key = key()
     if not cache.reuse(plan, name, group_key):
         todo.append((name, group_key, make))
 

@@ -9,6 +9,7 @@ matter to it is in it (a change only costs a rebuild).
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 from . import context, models
@@ -24,7 +25,7 @@ class UnitKeys:
         self.inputs = inputs
         development = signer.development
         self._site: dict[str, Any] = {}
-        self._site_parts = {
+        self._site_parts: dict[str, Callable[[], str]] = {
             "config": lambda: digest(config),
             # The look of the pages (stylesheet, accent colour, footer) is not part of any signed document.
             "documents-config": lambda: digest(dataclasses.replace(config, stylesheet=None, accent_color="",
@@ -50,7 +51,8 @@ class UnitKeys:
         """A site-wide part, computed once."""
         if name not in self._site:
             self._site[name] = self._site_parts[name]()
-        return self._site[name]
+        part: str = self._site[name]
+        return part
 
     def _catalogue(self) -> str:
         project = self.inputs.project
@@ -79,7 +81,7 @@ class UnitKeys:
                                              for name in unit.reads])
 
 
-def _person(recipient: models.Recipient) -> tuple:
+def _person(recipient: models.Recipient) -> tuple[str, str, str, bool]:
     return recipient.slug, recipient.name, recipient.email, recipient.show_name
 
 
@@ -89,4 +91,4 @@ def _award_text(award: models.Award) -> str:
     (Dataclass, ``date``, ``str`` and tuple reprs are stable; the Python version is in the code
     fingerprint all the same. Keys of model values made once per build use :func:`digest`.)
     """
-    return repr(tuple(getattr(award, name) for name in _key_fields(models.Award)))
+    return repr(tuple(getattr(award, name) for name in _key_fields(models.Award) or ()))

@@ -103,7 +103,7 @@ class Unit:
         """Whether ``path`` is one of the files this unit says it makes."""
         return any(spec.pattern.match(path) for spec in self.files)
 
-    def links(self, config: SiteConfig, **values: str) -> list[dict]:
+    def links(self, config: SiteConfig, **values: str) -> list[dict[str, str | None]]:
         """``<link>`` entries for this unit's files that have a ``rel`` (absolute URLs)."""
         return [{"rel": spec.rel, "type": spec.media_type, "href": config.url(spec.path.format(**values)),
                  "title": spec.title} for spec in self.files if spec.rel]
