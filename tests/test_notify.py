@@ -302,6 +302,43 @@ def test_progress_line_only_on_a_terminal_and_never_in_ci():
     assert progress_wanted(io.StringIO(), {}) is False
 
 
+def _run_in_a_terminal(command: list[str], env: dict[str, str]) -> bytes:
+    import pty
+
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: stdin, stdout and stderr are the terminal
+        os.execvpe(command[0], command, env)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:  # the terminal closed: the child is done
+            break
+        if not chunk:
+            break
+        output += chunk
+    os.waitpid(pid, 0)
+    os.close(fd)
+    return output
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs a pseudo-terminal")
+@pytest.mark.parametrize("ci", [False, True])
+def test_a_terminal_shows_the_progress_line_but_not_in_ci(minimal_site, run, smtp, ci):
+    _site_with_earners(minimal_site, ["cat", "dan"])
+    build(run, minimal_site)
+    env = _subprocess_env(smtp)
+    env.pop("CI", None)
+    if ci:
+        env["CI"] = "true"
+    command = [sys.executable, "-c", "from badgekiln.cli import main; main()", "notify", "--source", str(minimal_site),
+               "--today", TODAY, *FAST]
+    output = _run_in_a_terminal(command, env)
+    assert b"sent 3 message(s)" in output
+    assert (b"3/3" in output) is not ci  # rich's "done/total" column
+    assert len(smtp.delivered) == 3
+
+
 def _subprocess_env(server: SmtpServer) -> dict[str, str]:
     env = dict(os.environ)
     env.update(PYTHONPATH=str(Path(badgekiln.__file__).resolve().parents[1]), BADGEKILN_SMTP_HOST=server.host,
@@ -339,3 +376,19 @@ def test_killed_or_interrupted_mid_batch_never_sends_twice(minimal_site, run, sm
     assert again.code == 0, again.err
     received = smtp.recipients()
     assert sorted(received) == sorted(["ann@example.com"] + [f"{n}@example.com" for n in names])  # each once
+
+
+def test_a_lock_line_cut_short_by_a_crash_does_not_count_and_is_repaired(tmp_path):
+    from datetime import date
+
+    from badgekiln.commands.notify import HEADER, NotifiedLock
+
+    path = tmp_path / "notified.lock"
+    path.write_text(HEADER + "ann-first-1\t2026-11-01\nbo-fi", encoding="utf-8")  # power cut mid-line
+    assert read_notified(path) == {"ann-first-1"}
+    with NotifiedLock(path) as lock:
+        assert path.read_text(encoding="utf-8") == HEADER + "ann-first-1\t2026-11-01\n"  # repaired first
+        lock.record(("bo-first-1", "bo-second-1"), date(2026, 11, 22))
+    assert path.read_text(encoding="utf-8").endswith("bo-first-1\t2026-11-22\nbo-second-1\t2026-11-22\n")
+    assert read_notified(path) == {"ann-first-1", "bo-first-1", "bo-second-1"}
+    assert [p.name for p in tmp_path.iterdir()] == ["notified.lock"]  # no temporary file left

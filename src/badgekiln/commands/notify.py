@@ -29,7 +29,7 @@ from pathlib import Path
 
 from .. import context, urls
 from ..config import SiteConfig, source_paths
-from ..errors import BadgekilnError, ConfigError
+from ..errors import BadgekilnError, ConfigError, OutputError
 from ..ledger import read_ledger
 from ..mail import (ConnectFailure, DeliveryReport, InlineImage, MailAddressError, Mailer, RetryPolicy, SmtpSettings,
                     build_message, deliver, header_text, mailbox, sender_address)
@@ -121,18 +121,36 @@ class NotifiedLock:
         self._fd: int | None = None
 
     def __enter__(self) -> "NotifiedLock":
-        text = self.path.read_text(encoding="utf-8", errors="replace") if self.path.exists() else ""
-        if not text.startswith("#") or not text.endswith("\n"):
-            kept = text[:text.rfind("\n") + 1] if "\n" in text else ""
-            _replace_atomically(self.path, (kept if kept.startswith("#") else HEADER + kept))
-        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
+        """Open for appending (nothing is sent when this fails).
+
+        Raises:
+            OutputError: the file cannot be read, repaired or opened for writing.
+        """
+        try:
+            text = self.path.read_text(encoding="utf-8", errors="replace") if self.path.exists() else ""
+            if not text.startswith("#") or not text.endswith("\n"):
+                kept = text[:text.rfind("\n") + 1] if "\n" in text else ""
+                _replace_atomically(self.path, (kept if kept.startswith("#") else HEADER + kept))
+            self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
+        except OSError as exc:
+            raise OutputError(f"{NOTIFIED}: cannot write it ({exc.strerror or exc}); nothing was sent") from None
         return self
 
     def record(self, award_ids: tuple[str, ...], day: date) -> None:
-        """Record ``award_ids`` as announced on ``day``, durably."""
+        """Record ``award_ids`` as announced on ``day``, durably.
+
+        Raises:
+            OutputError: the record could not be written (the batch stops, so as not to send twice).
+        """
         assert self._fd is not None
-        os.write(self._fd, "".join(f"{award_id}\t{day.isoformat()}\n" for award_id in award_ids).encode("utf-8"))
-        os.fsync(self._fd)
+        lines = "".join(f"{award_id}\t{day.isoformat()}\n" for award_id in award_ids)
+        try:
+            os.write(self._fd, lines.encode("utf-8"))
+            os.fsync(self._fd)
+        except OSError as exc:
+            raise OutputError(f"{NOTIFIED}: cannot record the message just sent for {', '.join(award_ids)} "
+                              f"({exc.strerror or exc}); notify stopped so that nothing is sent twice: add these "
+                              f"lines to the file by hand before running it again:\n{lines.rstrip()}") from None
 
     def __exit__(self, *exc) -> None:
         if self._fd is not None:
