@@ -392,3 +392,53 @@ def test_a_lock_line_cut_short_by_a_crash_does_not_count_and_is_repaired(tmp_pat
     assert path.read_text(encoding="utf-8").endswith("bo-first-1\t2026-11-22\nbo-second-1\t2026-11-22\n")
     assert read_notified(path) == {"ann-first-1", "bo-first-1", "bo-second-1"}
     assert [p.name for p in tmp_path.iterdir()] == ["notified.lock"]  # no temporary file left
+
+
+def test_the_page_check_has_an_overall_deadline_and_follows_no_redirect():
+    """A host that answers a header line every 0.2 s never trips a socket timeout; the check
+    still ends at its deadline."""
+    import socket
+    import threading
+
+    from badgekiln.commands.notify import check_pages_online
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    port = listener.getsockname()[1]
+    stop = threading.Event()
+
+    def serve():
+        while not stop.is_set():
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=answer, args=(connection,), daemon=True).start()
+
+    def answer(connection):
+        with connection:
+            request = connection.recv(65536)
+            try:
+                if b"/moved/" in request:
+                    connection.sendall(b"HTTP/1.1 301 Moved\r\nLocation: https://elsewhere.example/\r\n"
+                                       b"Content-Length: 0\r\n\r\n")
+                    return
+                connection.sendall(b"HTTP/1.1 200 OK\r\n")
+                while not stop.is_set():
+                    connection.sendall(b"X-Still: working\r\n")
+                    time.sleep(0.2)
+            except OSError:
+                return
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        started = time.monotonic()
+        problems = check_pages_online([f"http://127.0.0.1:{port}/awards/a/", f"http://127.0.0.1:{port}/moved/"],
+                                      timeout=1.0)
+        assert time.monotonic() - started < 5
+    finally:
+        stop.set()
+        listener.close()
+    assert problems == {f"http://127.0.0.1:{port}/awards/a/": "no answer within 1 s",
+                        f"http://127.0.0.1:{port}/moved/": "HTTP 301 (redirects to https://elsewhere.example/)"}

@@ -241,7 +241,7 @@ class Mailer:
             ConnectFailure: the server cannot be reached or did not answer in time.
             ConfigError: the server refused the user name and password.
         """
-        with _Watchdog(self.deadline, self._abort) as watchdog:
+        with Watchdog(self.deadline, self._abort) as watchdog:
             try:
                 self._connect()
             except smtplib.SMTPAuthenticationError as exc:
@@ -265,7 +265,7 @@ class Mailer:
         if self.client is None:
             self.connect()
         remaining = max(0.1, self.deadline - (time.monotonic() - started))
-        with _Watchdog(remaining, self._abort) as watchdog:
+        with Watchdog(remaining, self._abort) as watchdog:
             try:
                 self.client.send_message(message, from_addr=self.settings.sender, to_addrs=[to])
                 return
@@ -344,8 +344,9 @@ def _describe(exc: BaseException) -> str:
     return header_text(text, limit=REASON_LIMIT)
 
 
-class _Watchdog:
-    """Calls ``abort`` from a timer thread if the block has not finished after ``seconds``."""
+class Watchdog:
+    """Calls ``abort`` from a timer thread if the block has not finished after ``seconds``
+    (an overall deadline: ``abort`` shuts the socket, which ends any read in progress)."""
 
     def __init__(self, seconds: float, abort: Callable[[], None]):
         self.fired = False
@@ -357,7 +358,7 @@ class _Watchdog:
         self.fired = True
         self._abort()
 
-    def __enter__(self) -> "_Watchdog":
+    def __enter__(self) -> "Watchdog":
         self._timer.start()
         return self
 

@@ -12,13 +12,14 @@ crash nor Ctrl-C ever sends an award's message twice.
 
 from __future__ import annotations
 
+import http.client
 import os
 import signal
+import socket
+import ssl
 import stat
 import sys
 import threading
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -26,13 +27,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from email.message import EmailMessage
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from .. import context, urls
 from ..config import SiteConfig, source_paths
 from ..errors import BadgekilnError, ConfigError, OutputError
 from ..ledger import read_ledger
 from ..mail import (ConnectFailure, DeliveryReport, InlineImage, MailAddressError, Mailer, RetryPolicy, SmtpSettings,
-                    build_message, deliver, header_text, mailbox, sender_address)
+                    Watchdog, build_message, deliver, header_text, mailbox, sender_address)
 from ..models import Award, BadgeClass, Recipient
 from ..render import Renderer
 from ..validate import load_project
@@ -210,31 +212,51 @@ def plan_announcements(source: Path, today: date, *, only: tuple[str, ...] = ())
 
 
 def check_pages_online(urls: list[str], *, timeout: float = PAGE_CHECK_TIMEOUT) -> dict[str, str]:
-    """URL → why it is not online, for each page that does not answer ``200`` (redirects are
-    not followed: a page that moved is not where the message would send the earner)."""
-    opener = urllib.request.build_opener(_NoRedirect)
-
-    def problem(url: str) -> str | None:
-        request = urllib.request.Request(url, headers={"User-Agent": "badgekiln-notify"})
-        try:
-            with opener.open(request, timeout=timeout) as response:
-                return None if response.status == 200 else f"HTTP {response.status}"
-        except urllib.error.HTTPError as exc:
-            where = exc.headers.get("Location") if 300 <= exc.code < 400 else None
-            return f"HTTP {exc.code}" + (f" (redirects to {header_text(where)})" if where else "")
-        except (OSError, ValueError) as exc:
-            reason = getattr(exc, "reason", exc)
-            return header_text(str(reason) or type(exc).__name__)
-
+    """URL → why it is not online, for each page that does not answer ``200`` within ``timeout``
+    seconds in all (connecting included, however slowly the server answers). Redirects are not
+    followed (a page that moved is not where the message would send the earner) and no body is read.
+    """
     unique = sorted(set(urls))
     with ThreadPoolExecutor(max_workers=PAGE_CHECK_WORKERS) as pool:
-        answers = dict(zip(unique, pool.map(problem, unique)))
+        answers = dict(zip(unique, pool.map(lambda url: _page_problem(url, timeout), unique)))
     return {url: reason for url, reason in answers.items() if reason is not None}
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):  # noqa: D102 - refuse every redirect
+def _page_problem(url: str, timeout: float) -> str | None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        return "not an http(s) URL"
+    try:
+        port = parts.port
+    except ValueError:
+        return "bad port"
+    if parts.scheme == "https":
+        connection = http.client.HTTPSConnection(parts.hostname, port, timeout=timeout,
+                                                 context=ssl.create_default_context())
+    else:
+        connection = http.client.HTTPConnection(parts.hostname, port, timeout=timeout)
+    with Watchdog(timeout, lambda: _shut(connection.sock)) as watchdog:
+        try:
+            connection.request("GET", parts.path or "/", headers={"User-Agent": "badgekiln-notify"})
+            response = connection.getresponse()
+            status, location = response.status, response.getheader("Location")
+        except Exception as exc:  # noqa: BLE001 - a shut socket fails in many ways
+            return f"no answer within {timeout:g} s" if watchdog.fired else header_text(str(exc) or type(exc).__name__)
+        finally:
+            connection.close()
+    if watchdog.fired:  # a shut socket can also look like the end of the headers
+        return f"no answer within {timeout:g} s"
+    if status == 200:
         return None
+    return f"HTTP {status}" + (f" (redirects to {header_text(location)})" if location and 300 <= status < 400 else "")
+
+
+def _shut(sock) -> None:
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
 
 # -- the messages ---------------------------------------------------------------------------------
