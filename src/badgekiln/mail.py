@@ -282,7 +282,7 @@ class Mailer:
                 self._reset()
             except smtplib.SMTPResponseException as exc:
                 failure = DeliveryFailure(f"the server answered {_answer(exc.smtp_code, exc.smtp_error)}",
-                                          temporary=exc.smtp_code < 500 or exc.smtp_code == 421)
+                                          temporary=exc.smtp_code < 500)
                 self.close()
             except Exception as exc:  # noqa: BLE001 - a shut socket (watchdog) or a dropped one fails in many ways
                 reason = f"no answer within {self.deadline:g} s" if watchdog.fired else _describe(exc)
@@ -368,7 +368,7 @@ class Watchdog:
 
 # -- delivering a batch ------------------------------------------------------------------------
 
-class Outgoing(Protocol):
+class Sendable(Protocol):
     """What :func:`deliver` sends: a message and its one envelope recipient."""
 
     message: EmailMessage
@@ -403,15 +403,15 @@ class RetryPolicy:
 class DeliveryReport:
     """What happened to each message of a batch."""
 
-    sent: list = field(default_factory=list)
-    failed: list = field(default_factory=list)  # (item, reason)
-    pending: list = field(default_factory=list)  # (item, reason)
+    sent: list[Sendable] = field(default_factory=list)
+    failed: list[tuple[Sendable, str]] = field(default_factory=list)  # (item, reason)
+    pending: list[tuple[Sendable, str]] = field(default_factory=list)  # (item, reason)
     retried: int = 0
     stopped: str | None = None  # why the batch stopped early
 
 
-def deliver(mailer: Mailer, items: Iterable, *, policy: RetryPolicy, on_sent: Callable[[object], None],
-            on_event: Callable[[str, object, str], None] = lambda kind, item, reason: None,
+def deliver(mailer: Mailer, items: Iterable[Sendable], *, policy: RetryPolicy, on_sent: Callable[[Sendable], None],
+            on_event: Callable[[str, Sendable, str], None] = lambda kind, item, reason: None,
             should_stop: Callable[[], bool] = lambda: False,
             clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
             ) -> DeliveryReport:

@@ -355,7 +355,7 @@ def _read_png(folder: Path, relative: str) -> bytes | None:
 # -- the whole command ----------------------------------------------------------------------------
 
 def notify(source: Path, today: date, *, now: datetime, only: tuple[str, ...] = (), digest: bool = False,
-           dry_run: bool = False, check_online: bool = True, policy: RetryPolicy = RetryPolicy(),
+           dry_run: bool = False, check_online: bool = True, policy: RetryPolicy | None = None,
            on_start: Callable[[int], None] = lambda total: None,
            on_event: Callable[[str, Outgoing, str], None] = lambda kind, item, reason: None) -> NotifyResult:
     """Plan, check that the pages are online, compose and (unless ``dry_run``) send.
@@ -364,6 +364,7 @@ def notify(source: Path, today: date, *, now: datetime, only: tuple[str, ...] = 
         ConfigError: the mail settings are missing or wrong, the server cannot be reached at
             the start, or it refuses the login.
     """
+    policy = policy or RetryPolicy()
     plan = plan_announcements(source, today, only=only)
     settings = None
     if not dry_run and plan.announcements:
