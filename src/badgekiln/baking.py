@@ -1,6 +1,6 @@
 """Baking: put an Open Badges credential into a PNG or SVG image, and take it out again.
 
-The names follow the spec (``/work/shared/spec/README.md`` section 3, "Baking"):
+The names follow the Open Badges Baking specification (2.0 section "Baking"; 3.0 section 5.3):
 
 * PNG: one ``iTXt`` chunk right after ``IHDR``, keyword ``openbadges`` (OB 2.0) or
   ``openbadgecredential`` (OB 3.0), compression flag 0, empty language tag and

@@ -71,8 +71,7 @@ def badge_context(badge: BadgeClass) -> dict:
 STATUS_TEXT = {"valid": "Valid", "expired": "Expired", "revoked": "Revoked"}
 
 
-def award_context(config: SiteConfig, badge: BadgeClass, recipient: Recipient, award: Award, today: date, *,
-                  signed: bool, has_ob3: bool) -> dict:
+def award_context(config: SiteConfig, badge: BadgeClass, recipient: Recipient, award: Award, today: date) -> dict:
     """An award as its permanent page shows it."""
     status = award.status(today)
     page_url = config.url(urls.award_dir(award.id))
@@ -90,10 +89,10 @@ def award_context(config: SiteConfig, badge: BadgeClass, recipient: Recipient, a
         "evidence": [{"url": e.url, "name": e.name, "narrative": e.narrative, "description": e.description}
                      for e in award.evidence],
         "assertion": urls.assertion_json(award.id),
-        "jws": urls.assertion_jws(award.id) if signed else None,
+        "jws": urls.assertion_jws(award.id),
         "credential": urls.credential_json(award.id),
         "jwt": urls.credential_jwt(award.id),
-        "has_ob3": has_ob3,
+        "has_ob3": True,  # (every award has one; kept for templates written for earlier versions)
         "baked_ob2": urls.baked_ob2(award.id, badge.image),
         "baked_ob3": urls.baked_ob3(award.id, badge.image),
         "linkedin_url": linkedin_url(config, badge, award, page_url) if status != "revoked" else None,
@@ -105,7 +104,7 @@ def award_context(config: SiteConfig, badge: BadgeClass, recipient: Recipient, a
             "expires": award.expires.isoformat() if award.expires else None,
             "status": status,
             "assertion": config.url(urls.assertion_json(award.id)),
-            "credential": config.url(urls.credential_json(award.id)) if has_ob3 else None,
+            "credential": config.url(urls.credential_json(award.id)),
         },
     }
 

@@ -305,8 +305,7 @@ def compose(source: Path, plan: Plan, *, sender: str, now: datetime, digest: boo
 def _template_values(config: SiteConfig, today: date, group: list[Announcement], images: dict[str, InlineImage]) -> dict:
     items = []
     for item in group:
-        award_ctx = context.award_context(config, item.badge, item.recipient, item.award, today,
-                                          signed=True, has_ob3=True)
+        award_ctx = context.award_context(config, item.badge, item.recipient, item.award, today)
         award_ctx["shows_name"] = item.recipient.show_name
         image = images.get(item.badge.slug)
         items.append({"badge": context.badge_context(item.badge), "award": award_ctx,

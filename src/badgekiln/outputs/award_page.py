@@ -25,7 +25,7 @@ def produce(plan: Plan, inputs: BuildInputs, renderer: Renderer, item: tuple[Rec
         root=urls.relative(page, ""),
         issuer=context.issuer_context(config),
         badge=context.badge_context(badge),
-        award=context.award_context(config, badge, recipient, award, inputs.today, signed=True, has_ob3=True),
+        award=context.award_context(config, badge, recipient, award, inputs.today),
     ))
 
 

@@ -1,6 +1,6 @@
 """Open Badges 2.0 verification: hosted assertions and signed (JWS) assertions.
 
-Follows the spec's checklists (``/work/shared/spec/README.md`` sections 2.1, 2.2 and 5). Only
+Follows the spec's checklists (Open Badges 2.0, "Verification", and the 1EdTech validator's checks). Only
 the copy of a hosted assertion fetched from its own ``id`` is trusted; a copy that came with the
 input (a file, a baked image) must be identical to it.
 """

@@ -1,6 +1,6 @@
 """Open Badges 3.0 verification: credentials with an embedded ``eddsa-rdfc-2022`` proof, and VC-JWTs.
 
-Follows the spec's checklists (``/work/shared/spec/README.md`` sections 4 and 5). Contexts come
+Follows the checklists of Open Badges 3.0 section 8 and VC Data Model 2.0 section 7. Contexts come
 from the bundled copies only (:mod:`badgekiln.crypto.canon`); the JSON Schema is the bundled
 1EdTech AchievementCredential schema, whatever ``credentialSchema`` names.
 """
