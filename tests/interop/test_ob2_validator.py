@@ -888,16 +888,16 @@ def test_batch_runner_agrees_with_validate_ob2(small):
         assert batched["input"] == direct["input"]
 
 
-def test_award_issued_after_today_is_refused_because_verifiers_would_reject_it(small):
-    """The validator rejects an ``issuedOn`` after its clock; badgekiln refuses to publish one."""
+def test_award_issued_after_today_is_refused_because_verifiers_would_reject_it(small, tmp_path):
+    """The validator rejects an ``issuedOn`` after its clock; badgekiln refuses to publish one.
+    (On a copy of the module's site: tests never edit a site other tests read.)"""
     site = small["site"]
-    write_site(site.source, FUTURE)
-    try:
-        result = site.cli("check", "--source", str(site.source), "--today", TODAY)
-        assert result.code == 1
-        assert f"'issued_on' ({FUTURE_DAY.isoformat()}) is in the future" in result.err
-    finally:
-        (site.source / "recipients/dan.yaml").unlink()
+    source = tmp_path / "source"
+    shutil.copytree(site.source, source, ignore=shutil.ignore_patterns(".badgekiln"))
+    write_site(source, FUTURE)
+    result = site.cli("check", "--source", str(source), "--today", TODAY)
+    assert result.code == 1
+    assert f"'issued_on' ({FUTURE_DAY.isoformat()}) is in the future" in result.err
 
 
 # ============================================================================ network
