@@ -19,7 +19,7 @@ from .. import ids
 from ..config import source_paths
 from ..errors import Diagnostic, SourceLocation, ValidationFailed
 from ..fields import Fields, did_you_mean
-from ..records import append_award, atomic_write_text, new_recipient_text, yaml_scalar
+from ..records import append_award, atomic_write_text, new_recipient_text, yaml_plain, yaml_scalar
 from ..validate import load_project
 
 CSV_COLUMNS = ("name", "email", "badge", "issued_on", "expires", "narrative", "evidence_url", "evidence_narrative")
@@ -42,7 +42,8 @@ class NewAward:
     id: str = ""
 
     def yaml_fields(self) -> list[tuple[str, str]]:
-        fields = [("id", self.id), ("badge", self.badge), ("issued_on", self.issued_on.isoformat())]
+        fields = [("id", yaml_plain(self.id)), ("badge", yaml_plain(self.badge)),
+                  ("issued_on", self.issued_on.isoformat())]  # a date, read as one: written plain
         if self.expires:
             fields.append(("expires", self.expires.isoformat()))
         if self.narrative:
