@@ -234,8 +234,15 @@ ExpiringFields = ("award_id", "recipient", "email", "badge", "issued_on", "expir
 @source_option
 @today_option
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False, exists=True, path_type=Path),
-              help="Import awards from a CSV file with columns name,email,badge,issued_on "
-                   "[,expires,narrative,evidence_url,evidence_narrative].")
+              metavar="FILE.csv|FILE.xlsx",
+              help="Import awards from a spreadsheet (CSV separated by commas, semicolons or tabs, or .xlsx) with "
+                   "columns name, email, badge, issued_on [, expires, narrative, evidence_url, evidence_narrative].")
+@click.option("--map", "column_map", metavar="'SHEET=COLUMN,...'",
+              help="Read differently named columns, e.g. --map \"Mail=email,Course=badge,Date=issued_on\".")
+@click.option("--date-format", metavar="FORMAT",
+              help="How the sheet writes dates as text, e.g. %d/%m/%Y (YYYY-MM-DD and Excel date cells always work).")
+@click.option("--encoding", default="utf-8", show_default=True, type=click.Choice(["utf-8", "cp1252", "latin-1"]),
+              help="The encoding of a CSV that is not UTF-8 (a BOM and UTF-16 are detected).")
 @click.option("--name", help="The earner's name (for one award).")
 @click.option("--email", help="The earner's email (matches an existing recipient file).")
 @click.option("--badge", help="The badge slug.")
@@ -243,9 +250,10 @@ ExpiringFields = ("award_id", "recipient", "email", "badge", "issued_on", "expir
 @click.option("--expires", help="Expiry date YYYY-MM-DD (default: the badge's valid_for).")
 @click.option("--narrative", help="Text about this award.")
 @click.option("--evidence-url", help="A link to evidence.")
-def award_command(source: Path, today: str | None, csv_path: Path | None, name, email, badge, issued_on, expires,
+def award_command(source: Path, today: str | None, csv_path: Path | None, column_map: str | None,
+                  date_format: str | None, encoding: str, name, email, badge, issued_on, expires,
                   narrative, evidence_url) -> None:
-    """Add awards: one from the options, or many from a CSV (checked in full before anything is written)."""
+    """Add awards: one from the options, or many from a spreadsheet (checked in full before anything is written)."""
     from .commands import award as award_mod
 
     day = today_from_environment(today)
@@ -253,12 +261,16 @@ def award_command(source: Path, today: str | None, csv_path: Path | None, name, 
     if csv_path is not None:
         if any((name, email, badge, issued_on, expires, narrative, evidence_url)):
             raise click.UsageError("give either --csv or the options of one award, not both")
-        result = award_mod.import_csv(source, csv_path, day)
+        result = award_mod.import_sheet(source, csv_path, day, column_map=column_map, date_format=date_format,
+                                        encoding=encoding)
     else:
+        if column_map or date_format:
+            raise click.UsageError("--map and --date-format are for --csv imports")
         row = {"name": name or "", "email": email or "", "badge": badge or "",
                "issued_on": issued_on or day.isoformat(), "expires": expires or "", "narrative": narrative or "",
                "evidence_url": evidence_url or ""}
         result = award_mod.add_awards(source, [award_mod.check_single(source, row, day)], day)
+    _print_warnings(tuple(result.warnings))
     for award_id, rel in result.added:
         click.echo(f"added {award_id} to {rel}")
     for award_id, reason in result.skipped:
