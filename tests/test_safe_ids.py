@@ -62,7 +62,7 @@ def test_risky_values_are_quoted_and_plain_ones_are_not():
     assert yaml_plain("first-badge") == "first-badge"
 
 
-@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(award_id=ids)
 def test_every_way_an_id_is_written_reads_back_the_same(tmp_path, award_id):
     rel = "recipients/x.yaml"
