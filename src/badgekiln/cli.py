@@ -338,24 +338,75 @@ def notify_command(source: Path, today: str | None, only: tuple[str, ...], dry_r
     click.echo(f"sent {len(result.messages)} message(s); commit site_src/notified.lock")
 
 
+def _export_filters(today: date, badges: tuple[str, ...], statuses: tuple[str, ...], issued_from: str | None,
+                    issued_to: str | None):
+    from .commands.export import Filters
+
+    start = today_from_environment(issued_from, option="--from") if issued_from else None
+    end = today_from_environment(issued_to, option="--to") if issued_to else None
+    if start and end and end < start:
+        raise click.BadParameter(f"--to ({end}) is before --from ({start})", param_hint="--to")
+    return Filters(badges=badges, statuses=statuses, issued_from=start, issued_to=end)
+
+
+def _export_filter_options(function):
+    from .commands.export import STATUSES
+
+    for option in reversed([
+        click.option("--badge", "badges", multiple=True, metavar="SLUG", help="Only awards of this badge (repeatable)."),
+        click.option("--status", "statuses", multiple=True, type=click.Choice(STATUSES),
+                     help="Only awards with this status (repeatable)."),
+        click.option("--from", "issued_from", metavar="YYYY-MM-DD", help="Only awards issued on or after this date."),
+        click.option("--to", "issued_to", metavar="YYYY-MM-DD", help="Only awards issued on or before this date."),
+    ]):
+        function = option(function)
+    return function
+
+
 @cli.command("export")
 @source_option
 @today_option
-@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
-def export_command(source: Path, today: str | None, fmt: str) -> None:
-    """Every award with its status and URLs (includes earners' emails: for your records, not for publishing)."""
-    import csv
+@click.option("--format", "fmt", type=click.Choice(["csv", "json", "xlsx"]), default="csv", show_default=True)
+@click.option("--excel", is_flag=True, help="CSV for Excel: a UTF-8 byte order mark and CRLF line ends.")
+@_export_filter_options
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to this file (needed for xlsx on a terminal); default: standard output.")
+def export_command(source: Path, today: str | None, fmt: str, excel: bool, badges, statuses, issued_from, issued_to,
+                   output: Path | None) -> None:
+    """Every award with its status, dates and URLs, for HR (includes earners' emails: never publish it)."""
+    from .commands.export import export_rows, render, write_report
+
+    if excel and fmt != "csv":
+        raise click.UsageError("--excel is for --format csv (an .xlsx file needs no such help)")
+    day = today_from_environment(today)
+    rows = export_rows(source.resolve(), day, filters=_export_filters(day, badges, statuses, issued_from, issued_to))
+    data = render(rows, fmt, day, excel=excel)
+    if output is not None:
+        write_report(source.resolve(), output, data)
+        click.echo(f"wrote {len(rows)} award(s) to {output}", err=True)
+    elif fmt == "xlsx" and sys.stdout.isatty():
+        raise click.UsageError("an .xlsx export goes to a file: add --output awards.xlsx")
+    else:
+        stream = click.get_binary_stream("stdout")
+        stream.write(data)
+        stream.flush()
+
+
+@report_group.command("stats")
+@source_option
+@today_option
+@_export_filter_options
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def report_stats_command(source: Path, today: str | None, badges, statuses, issued_from, issued_to, fmt: str) -> None:
+    """Awards by badge, by month of issue and by status, and how many earners were emailed."""
     import json
 
-    from .commands.export import COLUMNS, export_rows
+    from .commands.export import export_rows, stats, stats_table
 
-    rows = export_rows(source.resolve(), today_from_environment(today))
-    if fmt == "json":
-        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
-        return
-    writer = csv.DictWriter(click.get_text_stream("stdout"), fieldnames=COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows({key: csv_cell(value) for key, value in row.items()} for row in rows)
+    day = today_from_environment(today)
+    rows = export_rows(source.resolve(), day, filters=_export_filters(day, badges, statuses, issued_from, issued_to))
+    summary = stats(rows)
+    click.echo(json.dumps(summary, indent=2, ensure_ascii=False) if fmt == "json" else stats_table(summary))
 
 
 @cli.command("verify")
