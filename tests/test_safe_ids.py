@@ -114,3 +114,27 @@ def test_an_all_digit_badge_slug_is_quoted_by_award_and_the_site_builds(minimal_
     from badgekiln import urls
 
     assert (minimal_site / "output" / urls.badge_json("2026")).is_file()  # the build read the award back
+
+
+def test_a_derived_all_digit_id_is_pinned_quoted_and_the_next_build_reads_it(minimal_site, run):
+    from badgekiln.ids import derive_award_id
+
+    n, award_id = 0, ""
+    while not award_id.isdigit():  # about one derived id in 110,000 is all digits
+        n += 1
+        award_id = derive_award_id(f"e{n}@example.org", "first-badge", "2026-01-15", 0)
+    write_site(minimal_site, {"recipients/digits.yaml": f"""
+        name: Dee Gits
+        email: e{n}@example.org
+        awards:
+          - badge: first-badge
+            issued_on: 2026-01-15
+    """})
+    first = build(run, minimal_site)
+    assert award_id in first.err  # "pinned 1 new award id(s) in recipients/digits.yaml: ..."
+    assert f'  - id: "{award_id}"\n' in (minimal_site / "recipients/digits.yaml").read_text()
+    second = build(run, minimal_site, "--frozen")
+    assert "pinned" not in second.err
+    from badgekiln import urls
+
+    assert (minimal_site / "output" / urls.award_dir(award_id)).is_dir()

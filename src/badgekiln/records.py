@@ -76,8 +76,9 @@ def pin_award_ids(path: Path, rel: str, pins: list[tuple[SourceLocation, str]]) 
     found = {a.get("id") for a in (data.get("awards") or []) if isinstance(a, dict)}
     missing = {award_id for _, award_id in pins} - found
     if missing:
+        lines = ", ".join(f"id: {yaml_plain(award_id)}" for award_id in sorted(missing))
         raise SourceError(f"could not pin award ids {sorted(missing)} automatically", SourceLocation(rel),
-                          "add them by hand as 'id: …' under each award")
+                          f"add them by hand as the first key of each award: {lines}")
     atomic_write_text(path, edited, newline=newline)
 
 
