@@ -63,6 +63,19 @@ def test_a_wrong_date_format_is_located(minimal_site, run, tmp_path):
     assert "awards.csv:2:1: error[bad-date]: 'issued_on' is not a date written %d/%m/%Y" in result.err
 
 
+def test_excel_sep_line_and_date_serial_numbers(minimal_site, run, tmp_path):
+    sheet = tmp_path / "awards.csv"
+    sheet.write_text("sep=;\nname;email;badge;issued_on\nZoe, Jr;zoe@example.org;first-badge;2026-03-01\n"
+                     "Bob;bob@example.org;first-badge;46082\n")
+    result = award_sheet(run, minimal_site, sheet)
+    assert result.code == 1
+    assert "awards.csv:4:1: error[bad-date]: 'issued_on' is the number 46082, not a date" in result.err
+    assert "format the column as a date" in result.err
+    sheet.write_text(sheet.read_text().replace("46082", "2026-03-02"))
+    assert award_sheet(run, minimal_site, sheet).code == 0
+    assert (minimal_site / "recipients/zoe-jr.yaml").read_text().startswith('name: "Zoe, Jr"')
+
+
 def test_tabs_and_a_column_map_and_badge_names(minimal_site, run, tmp_path):
     sheet = tmp_path / "export.tsv"
     sheet.write_text("Full name\tMail\tCourse\tDate\tScore\n"

@@ -172,13 +172,17 @@ def _csv_rows(text: str, rel: str) -> tuple[list, list[tuple[int, list]]]:
     if not text.strip():
         raise ValidationFailed([Diagnostic("error", "empty-sheet", "the file is empty", SourceLocation(rel))])
     first_line = text.lstrip("\r\n").splitlines()[0]
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=detect_delimiter(first_line), strict=True)
+    declared = re.fullmatch(r"sep=(.)", first_line.strip())  # Excel's own hint line, e.g. 'sep=;'
+    delimiter = declared.group(1) if declared else detect_delimiter(first_line)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     rows: list[tuple[int, list]] = []
     header = None
     start = 1
     try:
         for cells in reader:
-            if header is None and cells and any(c.strip() for c in cells):
+            if declared and header is None and cells and cells[0].strip().startswith("sep="):
+                pass
+            elif header is None and cells and any(c.strip() for c in cells):
                 header = cells
             elif header is not None:
                 rows.append((start, cells))

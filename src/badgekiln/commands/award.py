@@ -162,6 +162,11 @@ def _sheet_dates(row: dict, location: SourceLocation, date_format: str | None,
                     message = f"'{key}' is not a date written {date_format} (nor YYYY-MM-DD): {value!r}"
                     diagnostics.append(Diagnostic("error", "bad-date", message, location))
                     ok = False
+            elif value.isdigit() and 20000 < int(value) < 80000:
+                diagnostics.append(Diagnostic(
+                    "error", "bad-date", f"'{key}' is the number {value}, not a date", location,
+                    "this looks like an Excel date shown as a number: format the column as a date in the sheet"))
+                ok = False
             elif LOCAL_DATE_RE.match(value):
                 hint = None if hinted[0] else local_date_hint(value)
                 hinted[0] = True
