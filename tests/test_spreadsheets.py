@@ -61,6 +61,9 @@ def test_a_wrong_date_format_is_located(minimal_site, run, tmp_path):
     result = award_sheet(run, minimal_site, sheet, "--date-format", "%d/%m/%Y")
     assert result.code == 1
     assert "awards.csv:2:1: error[bad-date]: 'issued_on' is not a date written %d/%m/%Y" in result.err
+    for nonsense in ("%Q", "%d/%m", "dd/mm/yyyy"):
+        refused = award_sheet(run, minimal_site, sheet, "--date-format", nonsense)
+        assert refused.code == 1 and f"--date-format {nonsense!r} is not a date format" in refused.err
 
 
 def test_excel_sep_line_and_date_serial_numbers(minimal_site, run, tmp_path):

@@ -17,7 +17,7 @@ from anyascii import anyascii
 
 from .. import ids
 from ..config import source_paths
-from ..errors import Diagnostic, SourceLocation, ValidationFailed
+from ..errors import Diagnostic, SourceError, SourceLocation, ValidationFailed
 from ..fields import DATE_RE, Fields, did_you_mean
 from ..records import append_award, atomic_write_text, new_recipient_text, yaml_plain, yaml_scalar
 from ..sheets import Table, parse_map, read_table
@@ -143,6 +143,17 @@ def local_date_hint(value: str) -> str | None:
         return f"this looks like a month-first date: add --date-format \"{month_first}\""
     return (f"is it day first or month first? add --date-format \"{day_first}\" (day first, as in most of "
             f"Europe) or --date-format \"{month_first}\" (month first, as in the US)")
+
+
+def check_date_format(text: str) -> None:
+    """Refuse a ``--date-format`` that cannot write and read back a date."""
+    sample = date(2026, 3, 14)
+    try:
+        if datetime.strptime(sample.strftime(text), text).date() != sample:
+            raise ValueError("it loses the day, month or year")
+    except ValueError as exc:
+        raise SourceError(f"--date-format {text!r} is not a date format ({exc})", None,
+                          "use strptime codes, e.g. %d/%m/%Y for 14/03/2026 or %m/%d/%Y for 03/14/2026") from None
 
 
 def _sheet_dates(row: dict, location: SourceLocation, date_format: str | None,
@@ -291,6 +302,8 @@ def import_sheet(source: Path, path: Path, today: date, *, column_map: str | Non
             date cells are always understood).
         encoding: of a CSV that is not UTF-8 (UTF-8 with or without BOM and UTF-16 are detected).
     """
+    if date_format is not None:
+        check_date_format(date_format)
     project = load_project(source, today=today).project
     table = read_table(path, known=CSV_COLUMNS, required=REQUIRED, mapping=parse_map(column_map, CSV_COLUMNS),
                        encoding=encoding)
