@@ -82,7 +82,7 @@ def test_xlsx_export_has_typed_cells_text_never_formulas_and_is_deterministic(ex
     rows = [[c.value for c in row] for row in sheet.iter_rows()]
     header = rows[0]
     assert header[:3] == ["award_id", "recipient", "email"] and "skills" in header
-    by_id = {row[0]: dict(zip(header, row)) for row in rows[1:]}
+    by_id = {row[0]: dict(zip(header, row, strict=True)) for row in rows[1:]}
     assert len(by_id) == 12
     assert by_id["7q4kz2m9xw"]["issued_on"] == datetime(2026, 3, 1)  # a date cell, sortable in Excel
     formula_cells = [c for row in sheet.iter_rows() for c in row if c.data_type == "f"]

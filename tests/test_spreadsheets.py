@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import re
 import time
 import zipfile
@@ -10,7 +9,7 @@ from datetime import date, datetime
 
 import openpyxl
 import pytest
-from conftest import TODAY, write_site
+from conftest import TODAY
 
 
 def award_sheet(run, site, sheet, *extra):
@@ -49,7 +48,7 @@ def test_a_local_date_without_date_format_gets_a_hint(minimal_site, run, tmp_pat
                      f"Zed,zed@example.org,first-badge,{value}\n")
     result = award_sheet(run, minimal_site, sheet)
     assert result.code == 1
-    assert f"awards.csv:2:1: error[bad-date]: 'issued_on' must be a date written YYYY-MM-DD" in result.err
+    assert "awards.csv:2:1: error[bad-date]: 'issued_on' must be a date written YYYY-MM-DD" in result.err
     assert suggested in result.err
     assert result.err.count("hint:") == 1  # the hint once, not on every row
     assert not (minimal_site / "recipients/zoe.yaml").exists()

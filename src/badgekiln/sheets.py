@@ -87,7 +87,7 @@ def read_table(path: Path, *, known: tuple[str, ...], required: tuple[str, ...],
         if all(_blank(c) for c in cells):
             continue  # blank lines, and the ';;;;' rows spreadsheets leave below the data
         row = {}
-        for name, cell in zip(table.columns, cells):
+        for name, cell in zip(table.columns, cells, strict=False):  # a short row: the rest is empty
             if name and not _blank(cell):
                 row[name] = cell.strip() if isinstance(cell, str) else cell
         table.rows.append((line, row))
