@@ -101,6 +101,9 @@ def test_an_export_is_never_written_into_the_published_site(example_site, run):
                  str(example_site / "output/awards.csv"))
     assert result.code == 1 and "must never be published" in result.err
     assert not (example_site / "output/awards.csv").exists()
+    nowhere = run("export", "--source", str(example_site), "--today", TODAY, "--output",
+                  str(example_site / "no/such/folder/awards.csv"))
+    assert nowhere.code == 1 and "cannot write" in nowhere.err and "Traceback" not in nowhere.err
 
 
 def test_report_stats(example_site, run):

@@ -165,7 +165,10 @@ def write_report(source: Path, target: Path, data: bytes) -> None:
     if resolved == published or published in resolved.parents:
         raise BadgekilnError(f"{target} is inside the site's output folder: an export holds earners' emails and "
                              "must never be published; write it somewhere else")
-    fd, tmp = tempfile.mkstemp(prefix=f".{resolved.name}.", dir=resolved.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{resolved.name}.", dir=resolved.parent)
+    except OSError as exc:
+        raise BadgekilnError(f"cannot write {target}: {exc.strerror}") from None
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
