@@ -119,3 +119,10 @@ def test_report_stats(example_site, run):
     assert summary["emails"] == {"sent": 2, "not_sent_active": 9}
     table = run("report", "stats", "--source", str(example_site), "--today", TODAY, "--badge", "first-aid-at-work")
     assert "2 award(s)" in table.out and "emails sent: 0" in table.out
+
+
+def test_the_command_line_offers_every_status_the_export_knows():
+    from badgekiln.cli import EXPORT_STATUSES
+    from badgekiln.commands.export import STATUSES
+
+    assert EXPORT_STATUSES == STATUSES

@@ -349,12 +349,13 @@ def _export_filters(today: date, badges: tuple[str, ...], statuses: tuple[str, .
     return Filters(badges=badges, statuses=statuses, issued_from=start, issued_to=end)
 
 
-def _export_filter_options(function):
-    from .commands.export import STATUSES
+EXPORT_STATUSES = ("active", "expired", "revoked")  # commands.export.STATUSES, without importing it at start-up
 
+
+def _export_filter_options(function):
     for option in reversed([
         click.option("--badge", "badges", multiple=True, metavar="SLUG", help="Only awards of this badge (repeatable)."),
-        click.option("--status", "statuses", multiple=True, type=click.Choice(STATUSES),
+        click.option("--status", "statuses", multiple=True, type=click.Choice(EXPORT_STATUSES),
                      help="Only awards with this status (repeatable)."),
         click.option("--from", "issued_from", metavar="YYYY-MM-DD", help="Only awards issued on or after this date."),
         click.option("--to", "issued_to", metavar="YYYY-MM-DD", help="Only awards issued on or before this date."),
