@@ -255,12 +255,17 @@ def xlsx_bytes(columns: list[str], rows: list[list], *, title: str, when: date) 
     import openpyxl
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
 
     book = openpyxl.Workbook(write_only=True)
     moment = datetime(when.year, when.month, when.day)
     book.properties.created = book.properties.modified = moment
     book.properties.creator = "badgekiln"
     sheet = book.create_sheet(title)
+    sheet.freeze_panes = "A2"  # the header stays in view
+    for number, name in enumerate(columns, 1):
+        widest = max([len(name)] + [len(str(row[number - 1])) for row in rows[:200] if row[number - 1] is not None])
+        sheet.column_dimensions[get_column_letter(number)].width = min(max(widest, 10), 60) + 2
     bold = Font(bold=True)
     header = []
     for name in columns:
@@ -268,6 +273,8 @@ def xlsx_bytes(columns: list[str], rows: list[list], *, title: str, when: date) 
         cell.font = bold
         header.append(cell)
     sheet.append(header)
+    if rows:
+        sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(rows) + 1}"  # sort and filter at once
     for row in rows:
         cells = []
         for value in row:
