@@ -8,8 +8,9 @@ from datetime import date
 import pytest
 
 from badgekiln import models
-from badgekiln.cachecodec import decode, decode_recipients, encode, encode_recipients
+from badgekiln.cachecodec import decode, encode
 from badgekiln.errors import Diagnostic, SourceLocation
+from badgekiln.validate import FileResult
 
 PATH = "recipients/x.yaml"
 
@@ -26,7 +27,7 @@ def _recipient() -> models.Recipient:
 
 def test_recipients_round_trip_through_json_with_their_locations():
     recipient = _recipient()
-    back = decode_recipients(json.loads(json.dumps(encode_recipients([recipient]))), PATH)
+    back = decode(json.loads(json.dumps(encode([recipient]))))
     assert back == [recipient]
     assert back[0].location == recipient.location  # (locations are not part of ==)
     assert [a.location for a in back[0].awards] == [a.location for a in recipient.awards]
@@ -40,8 +41,34 @@ def test_generic_codec_round_trips_diagnostics_and_badges():
     assert decode(json.loads(json.dumps(encode(values)))) == values
 
 
-@pytest.mark.parametrize("damaged", [[["x"]], [["x", "N", "e", True, 1, 1, [["a-1"]]]],
-                                     [["x", 5, "e", True, 1, 1, []]], "not a list"])
+def test_a_validated_file_round_trips_with_what_it_depended_on():
+    result = FileResult((_recipient(),), (Diagnostic("warning", "w", "m", SourceLocation(PATH, 1, 1), None),),
+                        ("site_src/assets/b.png",), date(2021, 2, 28))
+    assert decode(json.loads(json.dumps(encode(result)))) == result
+
+
+def test_a_field_added_to_the_model_needs_no_change_to_the_codec():
+    import dataclasses
+
+    @dataclasses.dataclass(frozen=True)
+    class Grown:
+        name: str
+        added: date | None = None
+
+    from badgekiln import cachecodec
+    cachecodec._CLASSES["Grown"] = Grown
+    try:
+        assert decode(json.loads(json.dumps(encode(Grown("x", date(2026, 1, 2)))))) == Grown("x", date(2026, 1, 2))
+    finally:
+        del cachecodec._CLASSES["Grown"]
+
+
+_GOOD = encode(_recipient())
+
+
+@pytest.mark.parametrize("damaged", [["§Recipient"], ["§Recipient", "x", "N", "e", True, ["§t", ["§Award", "a-1"]], None],
+                                     ["§Recipient", "x", 5, "e", True, ["§t"], None], ["§Nope", 1],
+                                     ["§Recipient", *_GOOD[1:6], 7], ["§Award", *[None] * 10]])
 def test_damaged_records_raise_so_the_file_is_validated_again(damaged):
     with pytest.raises((ValueError, TypeError, KeyError, IndexError)):
-        decode_recipients(damaged, PATH)
+        decode(damaged)

@@ -1,37 +1,42 @@
-"""notify: real SMTP delivery to a real local SMTP server (aiosmtpd), once per award."""
+"""notify: real SMTP delivery to a real local SMTP server (aiosmtpd), once per award, never stalling.
 
-import socket
+The server (tests/support/smtp_server.py) refuses, defers, drops, stalls and trickles on demand.
+"""
+
+import io
+import os
+import signal
+import subprocess
+import sys
+import time
 from email import message_from_bytes, policy
+from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.handlers import Sink
+from PIL import Image
 
-from conftest import TODAY, build, write_site
+import badgekiln
+from badgekiln.commands.notify import progress_wanted, read_notified
+from conftest import SVG, TODAY, build, write_site
+from tests.support.smtp_server import SmtpServer
+from tests.support.static_server import StaticServer
 
-
-class Recorder(Sink):
-    def __init__(self):
-        self.envelopes = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd hook name
-        self.envelopes.append(envelope)
-        return "250 OK"
+FAST = ("--skip-online-check", "--retry-delay", "0.01")
 
 
 @pytest.fixture
 def smtp(monkeypatch):
-    handler = Recorder()
-    with socket.socket() as probe:  # a free port: aiosmtpd's start-up check cannot use port 0
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    monkeypatch.setenv("BADGEKILN_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("BADGEKILN_SMTP_PORT", str(port))
-    monkeypatch.setenv("BADGEKILN_SMTP_SECURITY", "none")
-    yield handler
-    controller.stop()
+    with SmtpServer() as server:
+        monkeypatch.setenv("BADGEKILN_SMTP_HOST", server.host)
+        monkeypatch.setenv("BADGEKILN_SMTP_PORT", str(server.port))
+        monkeypatch.setenv("BADGEKILN_SMTP_SECURITY", "none")
+        monkeypatch.delenv("BADGEKILN_SMTP_FROM", raising=False)
+        monkeypatch.delenv("BADGEKILN_SMTP_USER", raising=False)
+        yield server
+
+
+def parse(raw: bytes):
+    return message_from_bytes(raw, policy=policy.default)
 
 
 def _site_with_two_earners(site):
@@ -51,18 +56,33 @@ def _site_with_two_earners(site):
     return site
 
 
+def _site_with_earners(site, names):
+    """One earner per name (``<name>@example.com``), one award each (``<name>-1``)."""
+    for name in names:
+        write_site(site, {f"recipients/{name}.yaml": f"""
+            name: {name.title()} Person
+            email: {name}@example.com
+            awards:
+              - id: {name}-1
+                badge: first-badge
+                issued_on: 2026-03-01
+        """})
+    return site
+
+
 def test_notify_sends_one_message_per_new_award_then_none(minimal_site, run, smtp):
     _site_with_two_earners(minimal_site)
     build(run, minimal_site)
-    result = run("notify", "--source", str(minimal_site), "--today", TODAY)
+    result = run("notify", "--source", str(minimal_site), "--today", TODAY, "--skip-online-check")
     assert result.code == 0, result.err
     assert "sent 2 message(s)" in result.out
     assert "not sent for bo-revoked-1: revoked" in result.err
-    assert sorted(rcpt for e in smtp.envelopes for rcpt in e.rcpt_tos) == ["ann@example.com", "bo@example.com"]
-    bo = next(e for e in smtp.envelopes if e.rcpt_tos == ["bo@example.com"])
-    message = message_from_bytes(bo.content, policy=policy.default)
+    assert sorted(smtp.recipients()) == ["ann@example.com", "bo@example.com"]
+    assert smtp.mail_from == ["badges@example.org", "badges@example.org"]
+    message = parse(smtp.messages_to("bo@example.com")[0])
     assert message["Subject"] == "Your badge: First Badge"
     assert message["From"].addresses[0].addr_spec == "badges@example.org"
+    assert message["From"].addresses[0].display_name == "Example Issuer"
     text = message.get_body(("plain",)).get_content()
     html = message.get_body(("html",)).get_content()
     assert "https://badges.example.org/awards/bo-first-1/" in text
@@ -72,21 +92,36 @@ def test_notify_sends_one_message_per_new_award_then_none(minimal_site, run, smt
     assert "linkedin.com/profile/add" in text
     lock = (minimal_site / "site_src/notified.lock").read_text()
     assert "ann-first-1\t2026-11-22" in lock and "bo-first-1\t2026-11-22" in lock
-    again = run("notify", "--source", str(minimal_site), "--today", TODAY)
-    assert "sent 0 message(s)" in again.out and len(smtp.envelopes) == 2
+    again = run("notify", "--source", str(minimal_site), "--today", TODAY, "--skip-online-check")
+    assert "sent 0 message(s)" in again.out and len(smtp.delivered) == 2
+
+
+def test_headers_date_message_id_reply_to_and_auto_submitted(minimal_site, run, smtp, monkeypatch):
+    build(run, minimal_site)
+    monkeypatch.setenv("BADGEKILN_SMTP_FROM", "noreply@mail.example.net")
+    result = run("notify", "--source", str(minimal_site), "--today", TODAY, "--skip-online-check")
+    assert result.code == 0, result.err
+    assert smtp.mail_from == ["noreply@mail.example.net"]  # the envelope sender is the configured one
+    message = parse(smtp.messages_to("ann@example.com")[0])
+    assert message["From"].addresses[0].addr_spec == "noreply@mail.example.net"
+    assert message["Reply-To"].addresses[0].addr_spec == "badges@example.org"  # the issuer
+    assert message["Auto-Submitted"] == "auto-generated"
+    assert message["Message-ID"].endswith("@mail.example.net>")
+    assert message["Date"].datetime is not None and abs(time.time() - message["Date"].datetime.timestamp()) < 120
 
 
 def test_awards_not_built_yet_are_not_announced(minimal_site, run, smtp):
     result = run("notify", "--source", str(minimal_site), "--today", TODAY)
     assert "not sent for ann-first-1: not built yet" in result.err
-    assert smtp.envelopes == []
+    assert smtp.delivered == [] and result.code == 0
 
 
 def test_dry_run_sends_nothing_and_records_nothing(minimal_site, run, smtp):
     build(run, minimal_site)
     result = run("notify", "--dry-run", "--source", str(minimal_site), "--today", TODAY)
     assert "To: Ann Example <ann@example.com>" in result.out and "1 message(s) would be sent" in result.out
-    assert smtp.envelopes == [] and not (minimal_site / "site_src/notified.lock").exists()
+    assert smtp.delivered == [] and smtp.attempts == {}
+    assert not (minimal_site / "site_src/notified.lock").exists()
 
 
 def test_unreachable_mail_server_is_a_clear_error(minimal_site, run, monkeypatch):
@@ -94,8 +129,316 @@ def test_unreachable_mail_server_is_a_clear_error(minimal_site, run, monkeypatch
     monkeypatch.setenv("BADGEKILN_SMTP_HOST", "127.0.0.1")
     monkeypatch.setenv("BADGEKILN_SMTP_PORT", "1")
     monkeypatch.setenv("BADGEKILN_SMTP_SECURITY", "none")
-    result = run("notify", "--source", str(minimal_site), "--today", TODAY)
+    result = run("notify", "--source", str(minimal_site), "--today", TODAY, *FAST)
     assert result.code == 1 and "cannot connect to the mail server 127.0.0.1:1" in result.err
     assert "Traceback" not in result.err
-    lock = minimal_site / "site_src/notified.lock"
-    assert not lock.exists() or "ann-first-1" not in lock.read_text()
+    assert "ann-first-1" not in read_notified(minimal_site / "site_src/notified.lock")
+
+
+def test_a_refused_recipient_does_not_stop_the_batch(minimal_site, run, smtp):
+    _site_with_earners(minimal_site, ["cat", "dan", "eve"])
+    build(run, minimal_site)
+    smtp.refuse("dan@example.com")
+    result = run("notify", "--source", str(minimal_site), "--today", TODAY, *FAST)
+    assert result.code == 1  # something failed
+    assert sorted(smtp.recipients()) == ["ann@example.com", "cat@example.com", "eve@example.com"]
+    assert smtp.attempts["dan@example.com"] == 1  # a 5xx is final: not retried
+    assert "failed for dan-1 (dan@example.com): the server refused dan@example.com: 550" in result.err
+    assert "sent 3 message(s)" in result.out and "1 failed" in result.out
+    assert read_notified(minimal_site / "site_src/notified.lock") == {"ann-first-1", "cat-1", "eve-1"}
+    # Next run (the address was fixed on the server's side): only dan is written to.
+    smtp.reset()
+    again = run("notify", "--source", str(minimal_site), "--today", TODAY, *FAST)
+    assert again.code == 0, again.err
+    assert sorted(smtp.recipients()) == ["ann@example.com", "cat@example.com", "dan@example.com", "eve@example.com"]
+
+
+def test_temporary_failures_are_retried_while_the_others_are_sent(minimal_site, run, smtp):
+    _site_with_earners(minimal_site, ["cat", "dan"])
+    build(run, minimal_site)
+    smtp.defer("ann@example.com", times=2)  # greylisted twice (451)
+    smtp.drop("cat@example.com", times=1)  # the connection dies after DATA once
+    result = run("notify", "--source", str(minimal_site), "--today", TODAY, *FAST)
+    assert result.code == 0, result.err
+    assert sorted(smtp.recipients()) == ["ann@example.com", "cat@example.com", "dan@example.com"]
+    assert smtp.recipients()[0] != "ann@example.com"  # the others did not wait for ann's retries
+    assert smtp.attempts["ann@example.com"] == 3
+    assert "3 retry(ies)" in result.out
+    assert read_notified(minimal_site / "site_src/notified.lock") == {"ann-first-1", "cat-1", "dan-1"}
+
+
+def test_retries_are_bounded(minimal_site, run, smtp):
+    _site_with_earners(minimal_site, ["cat"])
+    build(run, minimal_site)
+    smtp.defer("ann@example.com", times=100)
+    result = run("notify", "--source", str(minimal_site), "--today", TODAY, *FAST, "--retries", "2")
+    assert result.code == 1
+    assert smtp.attempts["ann@example.com"] == 3
+    assert "failed for ann-first-1 (ann@example.com): the server refused ann@example.com: 451" in result.err
+    assert "(gave up after 3 attempts)" in result.err
+    assert smtp.recipients() == ["cat@example.com"]
+    assert "ann-first-1" not in read_notified(minimal_site / "site_src/notified.lock")
+
+
+@pytest.mark.parametrize("behaviour", ["stall", "trickle"])
+def test_a_server_that_stalls_or_trickles_is_cut_at_the_deadline(minimal_site, run, smtp, behaviour):
+    """A trickle ("250-" lines every 0.2 s) never trips a socket timeout: only the deadline cuts it."""
+    _site_with_earners(minimal_site, ["cat"])
+    build(run, minimal_site)
+    getattr(smtp, behaviour)("ann@example.com", seconds=30)
+    started = time.monotonic()
+    result = run("notify", "--source", str(minimal_site), "--today", TODAY, *FAST, "--retries", "0",
+                 "--timeout", "1.5")
+    elapsed = time.monotonic() - started
+    assert elapsed < 10, elapsed
+    assert result.code == 1
+    assert "failed for ann-first-1 (ann@example.com): connection lost: no answer within 1.5 s" in result.err
+    assert smtp.recipients() == ["cat@example.com"]  # the next message went out on a new connection
+
+
+def test_digest_sends_one_message_per_earner(minimal_site, run, smtp):
+    write_site(minimal_site, {
+        "badges/second-badge.yaml": """
+            name: Second Badge
+            description: The second badge.
+            image: assets/badge.svg
+            criteria: Did more.
+        """,
+        "recipients/ann.yaml": """
+            name: Ann Example
+            email: ann@example.com
+            awards:
+              - id: ann-first-1
+                badge: first-badge
+                issued_on: 2026-01-15
+              - id: ann-second-1
+                badge: second-badge
+                issued_on: 2026-02-15
+        """})
+    _site_with_earners(minimal_site, ["cat"])
+    build(run, minimal_site)
+    result = run("notify", "--digest", "--source", str(minimal_site), "--today", TODAY, *FAST)
+    assert result.code == 0, result.err
+    assert "sent 2 message(s) (3 award(s))" in result.out
+    assert sorted(smtp.recipients()) == ["ann@example.com", "cat@example.com"]
+    message = parse(smtp.messages_to("ann@example.com")[0])
+    assert message["Subject"] == "Your 2 new badges from Example Issuer"
+    text = message.get_body(("plain",)).get_content()
+    assert "awards/ann-first-1/" in text and "awards/ann-second-1/" in text and '"Second Badge"' in text
+    assert parse(smtp.messages_to("cat@example.com")[0])["Subject"] == "Your badge: First Badge"
+    assert read_notified(minimal_site / "site_src/notified.lock") == {"ann-first-1", "ann-second-1", "cat-1"}
+
+
+def _png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 64), (31, 95, 139)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_png_badge_art_is_inline_in_the_html_and_svg_art_is_not(minimal_site, run, smtp):
+    png = _png()
+    write_site(minimal_site, {"site_src/assets/round.png": png, "badges/png-badge.yaml": """
+        name: Png Badge
+        description: A PNG badge.
+        image: assets/round.png
+        criteria: Did it.
+    """, "recipients/cat.yaml": """
+        name: Cat Person
+        email: cat@example.com
+        awards:
+          - id: cat-png-1
+            badge: png-badge
+            issued_on: 2026-03-01
+    """})
+    build(run, minimal_site)
+    result = run("notify", "--source", str(minimal_site), "--today", TODAY, *FAST)
+    assert result.code == 0, result.err
+    message = parse(smtp.messages_to("cat@example.com")[0])
+    assert message.get_content_type() == "multipart/alternative"
+    related = message.get_payload()[1]
+    assert related.get_content_type() == "multipart/related"
+    html_part, image_part = related.get_payload()
+    assert image_part.get_content_type() == "image/png" and image_part.get_content() == png
+    cid = image_part["Content-ID"].strip("<>")
+    assert f'src="cid:{cid}"' in html_part.get_content()
+    svg_message = parse(smtp.messages_to("ann@example.com")[0])  # SVG art: no image part, no broken cid
+    assert [p.get_content_type() for p in svg_message.walk()] == ["multipart/alternative", "text/plain", "text/html"]
+    assert "cid:" not in svg_message.get_body(("html",)).get_content()
+
+
+def test_pages_are_checked_online_before_sending(tmp_path, run, smtp):
+    site = tmp_path / "site"
+    with StaticServer(tmp_path) as pages:
+        base = f"{pages.base_url}site/output/"
+        write_site(site, {"site_src/site.yaml": f"""
+            base_url: {base}
+            issuer:
+              name: Example Issuer
+              url: https://example.org
+              email: badges@example.org
+        """, "site_src/assets/badge.svg": SVG, "badges/first-badge.yaml": """
+            name: First Badge
+            description: The first badge.
+            image: assets/badge.svg
+            criteria: Did the thing.
+        """})
+        _site_with_earners(site, ["ann", "cat"])
+        build(run, site)
+        pages.routes["/site/output/awards/cat-1/"] = (404, {}, b"not found")  # not deployed (yet)
+        result = run("notify", "--source", str(site), "--today", TODAY, "--retry-delay", "0.01")
+    assert result.code == 1
+    assert smtp.recipients() == ["ann@example.com"]
+    assert f"not sent for cat-1: the page {base}awards/cat-1/ is not online (HTTP 404)" in result.err
+    assert read_notified(site / "site_src/notified.lock") == {"ann-1"}
+
+
+def test_progress_line_only_on_a_terminal_and_never_in_ci():
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    assert progress_wanted(Tty(), {}) is True
+    assert progress_wanted(Tty(), {"CI": "true"}) is False
+    assert progress_wanted(io.StringIO(), {}) is False
+
+
+def _run_in_a_terminal(command: list[str], env: dict[str, str]) -> bytes:
+    import pty
+
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: stdin, stdout and stderr are the terminal
+        os.execvpe(command[0], command, env)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:  # the terminal closed: the child is done
+            break
+        if not chunk:
+            break
+        output += chunk
+    os.waitpid(pid, 0)
+    os.close(fd)
+    return output
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs a pseudo-terminal")
+@pytest.mark.parametrize("ci", [False, True])
+def test_a_terminal_shows_the_progress_line_but_not_in_ci(minimal_site, run, smtp, ci):
+    _site_with_earners(minimal_site, ["cat", "dan"])
+    build(run, minimal_site)
+    env = _subprocess_env(smtp)
+    env.pop("CI", None)
+    if ci:
+        env["CI"] = "true"
+    command = [sys.executable, "-c", "from badgekiln.cli import main; main()", "notify", "--source", str(minimal_site),
+               "--today", TODAY, *FAST]
+    output = _run_in_a_terminal(command, env)
+    assert b"sent 3 message(s)" in output
+    assert (b"3/3" in output) is not ci  # rich's "done/total" column
+    assert len(smtp.delivered) == 3
+
+
+def _subprocess_env(server: SmtpServer) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(PYTHONPATH=str(Path(badgekiln.__file__).resolve().parents[1]), BADGEKILN_SMTP_HOST=server.host,
+               BADGEKILN_SMTP_PORT=str(server.port), BADGEKILN_SMTP_SECURITY="none")
+    return env
+
+
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGINT])
+def test_killed_or_interrupted_mid_batch_never_sends_twice(minimal_site, run, smtp, how):
+    names = ["cat", "dan", "eve", "fay", "gus"]
+    _site_with_earners(minimal_site, names)
+    build(run, minimal_site)
+    smtp.hold("eve@example.com")  # the server says nothing about eve's message until released
+    command = [sys.executable, "-c", "from badgekiln.cli import main; main()", "notify", "--source", str(minimal_site),
+               "--today", TODAY, *FAST, "--timeout", "3"]
+    process = subprocess.Popen(command, env=_subprocess_env(smtp), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert smtp.holding.wait(60), process.communicate(timeout=5)
+        before = sorted(smtp.recipients())
+        process.send_signal(how)
+        out, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    smtp.release()
+    assert len(before) == 3 and "eve@example.com" not in before  # ann, cat, dan (in file order)
+    recorded = read_notified(minimal_site / "site_src/notified.lock")
+    assert {f"{address.split('@')[0]}-1" if address != "ann@example.com" else "ann-first-1"
+            for address in before} == recorded
+    if how == signal.SIGINT:  # a clean stop: summary, and what is left is pending
+        assert process.returncode == 130, err
+        assert b"still pending" in err and b"sent 3 message(s)" in out
+    smtp.reset()
+    again = run("notify", "--source", str(minimal_site), "--today", TODAY, *FAST)
+    assert again.code == 0, again.err
+    received = smtp.recipients()
+    assert sorted(received) == sorted(["ann@example.com"] + [f"{n}@example.com" for n in names])  # each once
+
+
+def test_a_lock_line_cut_short_by_a_crash_does_not_count_and_is_repaired(tmp_path):
+    from datetime import date
+
+    from badgekiln.commands.notify import HEADER, NotifiedLock
+
+    path = tmp_path / "notified.lock"
+    path.write_text(HEADER + "ann-first-1\t2026-11-01\nbo-fi", encoding="utf-8")  # power cut mid-line
+    assert read_notified(path) == {"ann-first-1"}
+    with NotifiedLock(path) as lock:
+        assert path.read_text(encoding="utf-8") == HEADER + "ann-first-1\t2026-11-01\n"  # repaired first
+        lock.record(("bo-first-1", "bo-second-1"), date(2026, 11, 22))
+    assert path.read_text(encoding="utf-8").endswith("bo-first-1\t2026-11-22\nbo-second-1\t2026-11-22\n")
+    assert read_notified(path) == {"ann-first-1", "bo-first-1", "bo-second-1"}
+    assert [p.name for p in tmp_path.iterdir()] == ["notified.lock"]  # no temporary file left
+
+
+def test_the_page_check_has_an_overall_deadline_and_follows_no_redirect():
+    """A host that answers a header line every 0.2 s never trips a socket timeout; the check
+    still ends at its deadline."""
+    import socket
+    import threading
+
+    from badgekiln.commands.notify import check_pages_online
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    port = listener.getsockname()[1]
+    stop = threading.Event()
+
+    def serve():
+        while not stop.is_set():
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=answer, args=(connection,), daemon=True).start()
+
+    def answer(connection):
+        with connection:
+            request = connection.recv(65536)
+            try:
+                if b"/moved/" in request:
+                    connection.sendall(b"HTTP/1.1 301 Moved\r\nLocation: https://elsewhere.example/\r\n"
+                                       b"Content-Length: 0\r\n\r\n")
+                    return
+                connection.sendall(b"HTTP/1.1 200 OK\r\n")
+                while not stop.is_set():
+                    connection.sendall(b"X-Still: working\r\n")
+                    time.sleep(0.2)
+            except OSError:
+                return
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        started = time.monotonic()
+        problems = check_pages_online([f"http://127.0.0.1:{port}/awards/a/", f"http://127.0.0.1:{port}/moved/"],
+                                      timeout=1.0)
+        assert time.monotonic() - started < 5
+    finally:
+        stop.set()
+        listener.close()
+    assert problems == {f"http://127.0.0.1:{port}/awards/a/": "no answer within 1 s",
+                        f"http://127.0.0.1:{port}/moved/": "HTTP 301 (redirects to https://elsewhere.example/)"}

@@ -35,14 +35,14 @@ from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
 
-from . import context, models, outputscan, validate
-from .cachecodec import decode, decode_recipients, encode, encode_recipients
+from . import outputscan, validate
+from .cachecodec import decode, encode
 from .config import source_paths
 from .errors import Diagnostic, SourceLocation, ValidationFailed
-from .fields import SLUG_RE
+from .forking import fork_map
 from .site import MARKER, FileRef, SitePlan, update_site, write_site
 
-FORMAT = 2
+FORMAT = 3
 CACHE_DIR = outputscan.STATE.parent  # .badgekiln/cache
 # Libraries whose versions shape the output bytes (or, for PyYAML, the validated sources).
 LIBRARIES = ("PyLD", "Jinja2", "markdown-it-py", "nh3", "segno", "cryptography", "PyYAML", "MarkupSafe")
@@ -417,171 +417,52 @@ class BuildCache:
     # -- sources ---------------------------------------------------------------------------------
 
     def load_project(self, source: Path, *, base_url: str | None, today: date) -> validate.Loaded:
-        """:func:`badgekiln.validate.load_project`, reusing the validation of unchanged recipient files.
+        """:func:`badgekiln.validate.load_project` with this cache as its memo of validated files."""
+        return validate.load_project(source, base_url=base_url, today=today, memo=self)
 
-        A recipient file's result depends on its bytes, on the badge classes (their slugs and
-        ``valid_for``) and on date checks against ``today``; it is reused when the first two are
-        the same and ``today`` is, or when every date in the file is before both days.
+    def files(self, kind: str, paths: list[Path], context: Any,
+              validate_one: Callable[[Path], validate.FileResult], today: date | None) -> list[validate.FileResult]:
+        """The validation of each file of ``paths`` (:class:`badgekiln.validate.SourceMemo`).
 
-        Raises:
-            ValidationFailed: with every error (and warning) found, as ``load_project`` does.
+        A file's result is reused when its bytes, the ``context`` it was validated in, badgekiln's
+        code and the files it read are the same, and every date of it compares with ``today`` as it
+        did with the day it was validated on. The rest are validated, on every core when many
+        (parsing YAML is the slow part of a clean build's start). Results with errors are not kept.
         """
-        source = source.resolve()
-        paths = source_paths(source)
-        diagnostics: list[Diagnostic] = []
-        # The same steps as validate.load_project (tests/test_incremental.py checks they agree).
-        config = validate._load_config(source, paths, diagnostics, base_url)
-        badges, badge_files = self._load_badges(source, paths["badges"], diagnostics)
-        recipients = self._load_recipients(source, paths["recipients"], diagnostics, badges, badge_files, today)
-        pages = validate._load_pages(source, paths, diagnostics)
-        validate._check_assets(source, config, badges, diagnostics)
-        validate._check_duplicates(recipients, diagnostics)
-        if config is None or any(d.is_error for d in diagnostics):
-            raise ValidationFailed(diagnostics)
-        project = models.Project(issuer=config.issuer, badges=badges, recipients=tuple(recipients), pages=tuple(pages))
-        return validate.Loaded(config=config, project=project,
-                               warnings=tuple(sorted(diagnostics, key=Diagnostic.sort_key)))
-
-    def _load_badges(self, source: Path, folder: Path,
-                     diagnostics: list[Diagnostic]) -> tuple[dict[str, models.BadgeClass], set[str]]:
-        """``validate._load_badges``, reusing each file's result while it and its image are unchanged."""
-        badges: dict[str, models.BadgeClass] = {}
-        files: set[str] = set()
-        if not folder.is_dir():
-            return badges, files
-        context = code_fingerprint()
-        for path in sorted(folder.iterdir()):
-            rel = path.relative_to(source).as_posix()
-            key = _file_key(path, context) if path.suffix == ".yaml" and SLUG_RE.match(path.stem) else None
-            old = self._sources.get(rel)
-            if key is not None and old is not None and old[0] == key and _file_sha(source / old[3]) == old[4]:
-                found, found_files, found_diagnostics = decode(old[1]), set(old[2]), decode(old[5])
-                self.new_sources[rel] = old
-                self.stats["badges_reused"] += 1
-            else:
-                found_diagnostics = []
-                found_list, found_files = validate._load_badges(source, {"badges": _OneFile(path)}, found_diagnostics)
-                found = list(found_list.values())
-                if key is not None and len(found) == 1 and not any(d.is_error for d in found_diagnostics):
-                    image = (Path("site_src") / found[0].image).as_posix()
-                    self.new_sources[rel] = [key, encode(found), sorted(found_files), image,
-                                             _file_sha(source / image), encode(found_diagnostics)]
-            badges.update((badge.slug, badge) for badge in found)
-            files |= found_files
-            diagnostics.extend(found_diagnostics)
-        return badges, files
-
-    def _load_recipients(self, source: Path, folder: Path, diagnostics: list[Diagnostic], badges: dict,
-                         badge_files: set[str], today: date) -> list[models.Recipient]:
-        if not folder.is_dir():
-            return []
-        from .parallel import fork_map  # (parallel imports this module)
-
-        context = digest(code_fingerprint(), sorted((slug, b.valid_for) for slug, b in badges.items()),
-                         sorted(badge_files))
-        results: dict[Path, tuple[list, list] | None] = {}
-        fresh = []
-        for path in sorted(folder.iterdir()):
-            rel = path.relative_to(source).as_posix()
-            key = _file_key(path, context) if path.suffix == ".yaml" and SLUG_RE.match(path.stem) else None
+        base = digest(code_fingerprint(), kind, context)
+        day = today.isoformat() if today else ""
+        results: list[validate.FileResult | None] = []
+        fresh: list[tuple[int, str, str | None]] = []
+        for path in paths:
+            rel = path.relative_to(path.parents[1]).as_posix()
+            key = _file_key(path, base)
             old = self._sources.get(rel)
             reused = None
-            if key is not None and old is not None and old[0] == key and _same_dates(old, today):
+            if key is not None and old is not None and old[0] == key and _same_dates(old[2], old[3], day) \
+                    and all(_file_sha(self._source_root(path) / read) == sha for read, sha in old[4]):
                 with contextlib.suppress(ValueError, TypeError, KeyError, IndexError, OverflowError):
-                    reused = decode_recipients(old[1], rel), decode(old[2])  # (a damaged record: validate again)
-            if reused is not None:
-                results[path] = reused
+                    reused = decode(old[1])  # (a damaged record: validate again)
+            if isinstance(reused, validate.FileResult):
+                results.append(reused)
                 self.new_sources[rel] = old
-                self.stats["recipients_reused"] += 1
+                self.stats[f"{kind}_reused"] = self.stats.get(f"{kind}_reused", 0) + 1
             else:
-                results[path] = None  # keeps the folder's order
-                fresh.append((path, rel, key))
+                results.append(None)
+                fresh.append((len(results) - 1, rel, key))
+        made = fork_map(validate_one, [paths[index] for index, _, _ in fresh])
+        for (index, rel, key), result in zip(fresh, made):
+            results[index] = result
+            if key is not None and not any(d.is_error for d in result.diagnostics):
+                root = self._source_root(paths[index])
+                self.new_sources[rel] = [key, encode(result), day,
+                                         result.latest_day.isoformat() if result.latest_day else None,
+                                         [[read, _file_sha(root / read)] for read in result.reads]]
+        return [result for result in results if result is not None]
 
-        def validate_one(path: Path) -> tuple[list, list]:
-            found_diagnostics: list[Diagnostic] = []
-            found = validate._load_recipients(source, {"recipients": _OneFile(path)}, found_diagnostics, badges,
-                                              badge_files, today)
-            return found, found_diagnostics
-
-        # Parsing YAML is the slow part of a clean build's start: on every core when many files are new.
-        for (path, rel, key), (found, found_diagnostics) in zip(fresh, fork_map(validate_one, [f[0] for f in fresh])):
-            results[path] = found, found_diagnostics
-            if key is not None and not any(d.is_error for d in found_diagnostics):
-                days = [d for r in found for a in r.awards for d in (a.issued_on, a.expires,
-                                                                      a.revoked.on if a.revoked else None) if d]
-                self.new_sources[rel] = [key, encode_recipients(found), encode(found_diagnostics), today.isoformat(),
-                                         max(days).isoformat() if days else None]
-        recipients: list[models.Recipient] = []
-        for found, found_diagnostics in results.values():
-            recipients.extend(found)
-            diagnostics.extend(found_diagnostics)
-        return recipients
-
-
-class Keys:
-    """The key of each group of files: a digest of everything the group's files are made from.
-
-    Deliberately generous: an input that might matter is in the key (a change only costs a
-    rebuild of the group), and each key names its inputs through the same objects the build's
-    helpers read (``badgekiln.build``), never through file times.
-    """
-
-    def __init__(self, inputs: Any, renderer: Any):
-        config, project, signer = inputs.config, inputs.project, inputs.signer
-        self.inputs = inputs
-        base = digest(code_fingerprint(), config)
-        # The look of the pages (stylesheet, accent colour, footer) is not part of any signed document.
-        documents = digest(code_fingerprint(), dataclasses.replace(config, stylesheet=None, accent_color="",
-                                                                   footer=""))
-        development = signer.development
-        # Which key signs an award follows from the records, the ledger entry and which private
-        # keys are at hand (development keys stand in for missing ones).
-        self._signing = digest(documents, signer.keyring.records, sorted(signer.keyring.private),
-                               development.records if development else None,
-                               sorted(development.private) if development else None)
-        self._pages = digest(base, renderer.template_sources(), context.site_context(config, project))
-        self._badges = {slug: digest(badge, _file_sha(inputs.source / "site_src" / badge.image))
-                        for slug, badge in project.badges.items()}
-
-    def award(self, recipient: models.Recipient, award: models.Award) -> tuple[str, str]:
-        """The keys of an award's signed documents and baked images, and of its page (whose status
-        depends on the day). The award is serialized once for both: there are many."""
-        text = repr(_person(recipient)) + _award_text(award)
-        badge = self._badges[award.badge]
-        documents = _sha("award-documents", self._signing, badge, text, repr(self.inputs.ledger.entries[award.id]))
-        page = _sha("award-page", self._pages, badge, text, award.status(self.inputs.today))
-        return documents, page
-
-    def badge_class(self, badge: models.BadgeClass) -> str:
-        """A badge class's documents, image and page."""
-        return digest("badge-class", self._pages, self._badges[badge.slug])
-
-    def site_pages(self) -> str:
-        """The home page (with award counts), the extra pages, 404 and the sitemap."""
-        project = self.inputs.project
-        counts: dict[str, int] = {}
-        for award in project.awards:
-            counts[award.badge] = counts.get(award.badge, 0) + 1
-        return digest("site-pages", self._pages, project.pages, sorted(self._badges.items()), sorted(counts.items()))
-
-    def status_list(self) -> str:
-        """The signed status list: every award's slot, revocation and date."""
-        entries = self.inputs.ledger.entries
-        return _sha("status-list", self._signing,
-                    repr([(entries[a.id], a.issued_on, a.revoked) for a in self.inputs.project.awards]))
-
-
-def _person(recipient: models.Recipient) -> tuple:
-    return recipient.slug, recipient.name, recipient.email, recipient.show_name
-
-
-def _award_text(award: models.Award) -> str:
-    """A fast exact text of an award for its keys: the ``repr`` of its fields but where it was written.
-
-    (Dataclass, ``date``, ``str`` and tuple reprs are stable; the Python version is in the code
-    fingerprint all the same. Keys of model values made once per build use :func:`digest`.)
-    """
-    return repr(tuple(getattr(award, name) for name in _key_fields(models.Award)))
+    @staticmethod
+    def _source_root(path: Path) -> Path:
+        """The site folder of a file of badges/ or recipients/."""
+        return path.parents[1]
 
 
 def _file_sha(path: Path) -> str | None:
@@ -591,19 +472,6 @@ def _file_sha(path: Path) -> str | None:
         return None
 
 
-class _OneFile:
-    """Stands in for a folder of sources so that ``validate`` reads one file of it."""
-
-    def __init__(self, path: Path):
-        self._path = path
-
-    def is_dir(self) -> bool:
-        return True
-
-    def iterdir(self):
-        return iter([self._path])
-
-
 def _file_key(path: Path, context: str) -> str | None:
     try:
         return _sha(context, hashlib.sha256(path.read_bytes()).hexdigest())
@@ -611,12 +479,10 @@ def _file_key(path: Path, context: str) -> str | None:
         return None
 
 
-def _same_dates(old: list, today: date) -> bool:
-    """Whether every comparison of the file's dates with ``today`` comes out as it did for the old day."""
-    if old[3] == today.isoformat():
-        return True
-    latest = old[4]
-    return latest is None or (latest < old[3] and latest < today.isoformat())
+def _same_dates(then: str, latest: str | None, today: str) -> bool:
+    """Whether every comparison of a file's dates (the latest is ``latest``) with ``today`` comes out
+    as it did on the day ``then`` it was validated."""
+    return then == today or latest is None or (latest < then and latest < today)
 
 
 # -- files ---------------------------------------------------------------------------------------

@@ -1,27 +1,32 @@
 """How the build cache keeps validated sources: JSON that only ever becomes the model's own values.
 
-Two codecs. :func:`encode`/:func:`decode` take any model value (badge classes, diagnostics).
-:func:`encode_recipients`/:func:`decode_recipients` are the compact, fixed layout of the bulk
-of a site, its recipient files: 10,000 awards are read back on every build, and this layout
-reads about three times faster. Neither can make anything but the model's classes, ``date``
-and plain data; data they did not write raises ``ValueError``, ``TypeError``, ``KeyError`` or
-``IndexError``, and the cache then validates the file again.
+:func:`encode`/:func:`decode` take any model value (validated files, badge classes, recipients,
+diagnostics). The layout of a model class is derived from its dataclass fields, and every value
+read back is checked against the field's annotation, so adding a field to the model is all the
+codec needs. It cannot make anything but the model's classes, ``date`` and plain data; data it
+did not write raises ``ValueError``, ``TypeError``, ``KeyError`` or ``IndexError``, and the
+cache then validates the file again.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
+import types
+import typing
 from datetime import date
+from collections.abc import Callable
 from typing import Any
 
 from . import models
 from .errors import Diagnostic, SourceLocation
+from .validate import FileResult
 
 # -- a safe codec for validated records (JSON, only the model's own classes) --------------------
 
 _CLASSES = {cls.__name__: cls for cls in (models.Recipient, models.Award, models.Evidence, models.Revocation,
                                           models.BadgeClass, models.Alignment, models.Duration, Diagnostic,
-                                          SourceLocation)}
+                                          SourceLocation, FileResult)}
 
 
 # Compact: a list's first item says what it is ("§t" tuple, "§l" list, "§<class>"), a date is
@@ -52,49 +57,57 @@ def decode(data: Any) -> Any:
         if data.startswith(_MARK):
             return date.fromisoformat(data[2:]) if data[1] == "d" else data[1:]
         return data
-    if kind is list:
-        head = data[0]
-        items = [decode(v) if type(v) is list or (type(v) is str and v.startswith(_MARK)) else v for v in data[1:]]
-        if head == "§t":
-            return tuple(items)
-        if head == "§l":
-            return items
-        return _CLASSES[head[1:]](*items)
-    return data
+    if kind is not list:
+        return data
+    head = data[0]
+    if head == "§t":
+        return tuple([_item(v) for v in data[1:]])
+    if head == "§l":
+        return [_item(v) for v in data[1:]]
+    return _decoder(head[1:])(data)
 
 
-def encode_recipients(recipients: list[models.Recipient]) -> list:
-    """The recipients of one file in the compact layout (the file's path is not repeated)."""
-    return [[r.slug, r.name, r.email, r.show_name, r.location.line, r.location.col,
-             [_encode_award(a) for a in r.awards]] for r in recipients]
+def _item(value: Any) -> Any:
+    kind = type(value)
+    return decode(value) if kind is list or (kind is str and value.startswith(_MARK)) else value
 
 
-def _encode_award(award: models.Award) -> list:
-    revoked = award.revoked
-    return [award.id, award.badge, award.issued_on.toordinal(), award.expires.toordinal() if award.expires else None,
-            award.narrative, [[e.url, e.narrative, e.name, e.description] for e in award.evidence],
-            [revoked.on.toordinal(), revoked.reason] if revoked else None, award.id_pinned,
-            award.location.line, award.location.col]
+@functools.cache
+def _decoder(name: str) -> Callable[[list[Any]], Any]:
+    """A function that makes the model class ``name`` from its encoded fields, checking each
+    against the field's annotation. Written out from the dataclass's fields (and compiled) once:
+    every build reads thousands of records back."""
+    cls = _CLASSES[name]
+    allowed = _field_types(cls)
+    namespace: dict[str, Any] = {"cls": cls, "decode": decode, "mark": _MARK}
+    lines = ["def make(data):", f"    if len(data) != {len(allowed) + 1}:",
+             f"        raise TypeError('a {name} has {len(allowed)} fields')"]
+    for number, types_ in enumerate(allowed, 1):
+        namespace[f"allowed{number}"] = types_
+        lines += [f"    v{number} = data[{number}]", f"    kind = type(v{number})",
+                  f"    if kind is list or (kind is str and v{number}.startswith(mark)):",
+                  f"        v{number} = decode(v{number})", f"        kind = type(v{number})",
+                  f"    if kind not in allowed{number}:",
+                  f"        raise TypeError('a {name} field holds a ' + kind.__name__)"]
+    lines.append(f"    return cls({', '.join(f'v{n}' for n in range(1, len(allowed) + 1))})")
+    exec("\n".join(lines), namespace)  # noqa: S102 - code written here from the dataclass's own fields
+    make: Callable[[list[Any]], Any] = namespace["make"]
+    return make
 
 
-def decode_recipients(data: list, path: str) -> list[models.Recipient]:
-    """The inverse of :func:`encode_recipients` for the file at ``path``."""
-    day = date.fromordinal
-    recipients = []
-    for slug, name, email, show_name, line, col, awards in data:
-        recipients.append(models.Recipient(slug, _text(name), _text(email), show_name is True, tuple(
-            models.Award(_text(award_id), _text(badge), slug, day(issued),
-                         day(expires) if expires is not None else None,
-                         narrative if narrative is None else _text(narrative),
-                         tuple(models.Evidence(*(v if v is None else _text(v) for v in e)) for e in evidence),
-                         models.Revocation(day(revoked[0]), _text(revoked[1])) if revoked is not None else None,
-                         pinned is True, SourceLocation(path, at_line, at_col))
-            for award_id, badge, issued, expires, narrative, evidence, revoked, pinned, at_line, at_col in awards),
-            SourceLocation(path, line, col)))
-    return recipients
+@functools.cache
+def _field_types(kind: type) -> tuple[frozenset[type], ...]:
+    """For each field of ``kind``, the exact types its annotation admits (derived, never kept by hand)."""
+    hints = typing.get_type_hints(kind)
+    return tuple(frozenset(_admitted(hints[f.name])) for f in dataclasses.fields(kind))
 
 
-def _text(value: Any) -> str:
-    if type(value) is not str:
-        raise TypeError("a text was expected")
-    return value
+def _admitted(hint: Any) -> tuple[type, ...]:
+    origin = typing.get_origin(hint)
+    if origin in (types.UnionType, typing.Union):
+        return tuple(t for arg in typing.get_args(hint) for t in _admitted(arg))
+    if origin is typing.Literal:
+        return tuple({type(arg) for arg in typing.get_args(hint)})
+    if origin is not None:  # tuple[...], list[...], dict[...]
+        return (origin,)
+    return (type(None),) if hint is None else (hint,)

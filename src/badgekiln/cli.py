@@ -316,26 +316,36 @@ def serve_command(source: Path, today: str | None, port: int) -> None:
 @source_option
 @today_option
 @click.option("--award", "only", multiple=True, help="Only this award (repeatable); sends again if already sent.")
-@click.option("--dry-run", is_flag=True, help="Print the messages instead of sending them.")
-def notify_command(source: Path, today: str | None, only: tuple[str, ...], dry_run: bool) -> None:
+@click.option("--dry-run", is_flag=True, help="Print the messages instead of sending them (no network at all).")
+@click.option("--digest", is_flag=True, help="One message per earner listing all their new awards.")
+@click.option("--skip-online-check", is_flag=True,
+              help="Do not check first that each award page answers 200 at its URL.")
+@click.option("--retries", type=click.IntRange(0, 20), default=3, show_default=True,
+              help="Further attempts after a temporary failure (4xx answer, dropped connection, timeout).")
+@click.option("--retry-delay", type=click.FloatRange(0, 3600), default=30.0, show_default=True,
+              help="Seconds before the first retry; each later retry waits twice as long (10 minutes at most).")
+@click.option("--timeout", type=click.FloatRange(0.1, 3600), default=60.0, show_default=True,
+              help="Seconds one message may take, connecting included.")
+def notify_command(source: Path, today: str | None, only: tuple[str, ...], dry_run: bool, digest: bool,
+                   skip_online_check: bool, retries: int, retry_delay: float, timeout: float) -> None:
     """Email each earner the link to their new badge (once; run it after deploying)."""
-    from .commands.notify import plan_messages, send
-    from .mail import SmtpSettings
+    from .commands.notify import notify, progress_display, summary_lines
+    from .mail import RetryPolicy
 
     day = today_from_environment(today)
-    source = source.resolve()
-    result = plan_messages(source, day, only=only)
-    for award_id, reason in result.skipped:
-        click.echo(f"not sent for {award_id}: {reason}", err=True)
+    policy = RetryPolicy(retries=retries, delay=retry_delay, deadline=timeout)
+    with progress_display() as progress:
+        result = notify(source.resolve(), day, now=datetime.now(timezone.utc), only=only, digest=digest,
+                        dry_run=dry_run, check_online=not (skip_online_check or dry_run), policy=policy,
+                        on_start=progress.start, on_event=progress.update)
     if dry_run:
         for message in result.messages:
             click.echo(f"To: {message['To']}\nSubject: {message['Subject']}\n\n"
                        f"{message.get_body(('plain',)).get_content()}\n{'-' * 60}")
-        click.echo(f"{len(result.messages)} message(s) would be sent (dry run: nothing sent)")
-        return
-    if result.messages:
-        send(source, result, day, SmtpSettings.from_environment(result.sender))
-    click.echo(f"sent {len(result.messages)} message(s); commit site_src/notified.lock")
+    for line, for_stderr in summary_lines(result, dry_run=dry_run):
+        click.echo(line, err=for_stderr)
+    if not result.ok:
+        sys.exit(130 if result.delivery and result.delivery.stopped == "interrupted" else 1)
 
 
 def _export_filters(today: date, badges: tuple[str, ...], statuses: tuple[str, ...], issued_from: str | None,

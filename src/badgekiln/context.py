@@ -11,10 +11,8 @@ from urllib.parse import urlencode
 
 from . import urls
 from .config import SiteConfig
+from .hosting import CSP
 from .models import Award, BadgeClass, Page, Project, Recipient
-
-CSP = ("default-src 'none'; img-src 'self' data:; style-src 'self'; font-src 'self'; script-src 'self'; "
-       "connect-src 'self'; base-uri 'none'; form-action 'none'")
 
 
 def site_context(config: SiteConfig, project: Project) -> dict:

@@ -11,9 +11,14 @@ rejected by browsers.
 
 from __future__ import annotations
 
-from .config import SiteConfig
-from .context import CSP
-from .site import SitePlan
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # (a type only: formats sit below the sources layer)
+    from .config import SiteConfig
+
+# The pages' Content-Security-Policy (in _headers and in each page's meta tag).
+CSP = ("default-src 'none'; img-src 'self' data:; style-src 'self'; font-src 'self'; script-src 'self'; "
+       "connect-src 'self'; base-uri 'none'; form-action 'none'")
 
 CORS = "  Access-Control-Allow-Origin: *"
 PAGE_CSP = f"  Content-Security-Policy: {CSP}; frame-ancestors 'none'"
@@ -41,8 +46,6 @@ def headers_file(config: SiteConfig) -> str:
     return "\n".join(lines) + "\n"
 
 
-def add_hosting_files(plan: SitePlan, config: SiteConfig) -> None:
-    """Add _headers, .nojekyll and robots.txt."""
-    plan.add("_headers", headers_file(config).encode())
-    plan.add(".nojekyll", b"")
-    plan.add("robots.txt", f"User-agent: *\nAllow: /\nSitemap: {config.url('sitemap.xml')}\n".encode())
+def robots_txt(config: SiteConfig) -> str:
+    """``robots.txt``: everything may be crawled; the sitemap lists what should be."""
+    return f"User-agent: *\nAllow: /\nSitemap: {config.url('sitemap.xml')}\n"

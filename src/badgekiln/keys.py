@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -68,6 +69,20 @@ class KeyRecord:
         return self.status != "retired"
 
 
+def active_key(records: Iterable[KeyRecord], algorithm: str | None = None) -> KeyRecord | None:
+    """The active key of ``algorithm`` among ``records`` (any algorithm's first when None): the one
+    place that decides which key signs new awards."""
+    for record in records:
+        if record.status == "active" and (algorithm is None or record.algorithm == algorithm):
+            return record
+    return None
+
+
+def active_keys(records: Iterable[KeyRecord]) -> list[KeyRecord]:
+    """Every active key (one per algorithm in a valid site)."""
+    return [r for r in records if r.status == "active"]
+
+
 @dataclass(frozen=True)
 class Keyring:
     """Public records plus whichever private keys are available."""
@@ -78,10 +93,15 @@ class Keyring:
 
     def active(self, algorithm: str) -> KeyRecord:
         """The key that signs new awards."""
-        for record in self.records:
-            if record.algorithm == algorithm and record.status == "active":
-                return record
-        raise KeyManagementError(f"there is no active {algorithm} key; run 'badgekiln keys generate'")
+        record = active_key(self.records, algorithm)
+        if record is None:
+            raise KeyManagementError(f"there is no active {algorithm} key; run 'badgekiln keys generate'")
+        return record
+
+    def active_kid(self, algorithm: str) -> str | None:
+        """The id of the key that signs new awards, if there is one."""
+        record = active_key(self.records, algorithm)
+        return record.kid if record is not None else None
 
     def record(self, kid: str) -> KeyRecord:
         """The record of ``kid``."""
@@ -216,7 +236,7 @@ def read_records(source: Path, diagnostics: list[Diagnostic]) -> tuple[KeyRecord
         if record is not None:
             records.append(record)
     for algorithm in ALGORITHMS:
-        active = [r for r in records if r.algorithm == algorithm and r.status == "active"]
+        active = [r for r in active_keys(records) if r.algorithm == algorithm]
         if len(active) > 1:
             diagnostics.append(Diagnostic("error", "two-active-keys", f"more than one active {algorithm} key: "
                                           + ", ".join(r.kid for r in active), active[1].location,

@@ -7,10 +7,13 @@ Pure functions: no signing, no bytes, no files. Every object carries the OB 2.0 
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING, Any
 
 from . import ids, urls
-from .config import SiteConfig
-from .models import Award, BadgeClass, Recipient
+from .models import Alignment, Award, BadgeClass, Recipient
+
+if TYPE_CHECKING:  # (a type only: formats sit below the sources layer)
+    from .config import SiteConfig
 
 CONTEXT = "https://w3id.org/openbadges/v2"
 
@@ -20,10 +23,10 @@ def timestamp(day: date) -> str:
     return f"{day.isoformat()}T00:00:00Z"
 
 
-def issuer_profile(config: SiteConfig, *, key_ids: tuple[str, ...] = (), with_revocation_list: bool = False) -> dict:
+def issuer_profile(config: SiteConfig, *, key_ids: tuple[str, ...] = (), with_revocation_list: bool = False) -> dict[str, Any]:
     """The issuer Profile, published at ``issuer.json``."""
     issuer = config.issuer
-    profile = {
+    profile: dict[str, Any] = {
         "@context": CONTEXT,
         "id": config.url(urls.ISSUER),
         "type": "Issuer",
@@ -44,9 +47,9 @@ def issuer_profile(config: SiteConfig, *, key_ids: tuple[str, ...] = (), with_re
     return profile
 
 
-def badge_class(config: SiteConfig, badge: BadgeClass) -> dict:
+def badge_class(config: SiteConfig, badge: BadgeClass) -> dict[str, Any]:
     """The BadgeClass of ``badge``, published at ``badges/<slug>/badge.json``."""
-    data = {
+    data: dict[str, Any] = {
         "@context": CONTEXT,
         "id": config.url(urls.badge_json(badge.slug)),
         "type": "BadgeClass",
@@ -63,7 +66,7 @@ def badge_class(config: SiteConfig, badge: BadgeClass) -> dict:
     return data
 
 
-def _alignment(alignment) -> dict:
+def _alignment(alignment: Alignment) -> dict[str, Any]:
     data = {"targetName": alignment.name, "targetUrl": alignment.url}
     if alignment.description:
         data["targetDescription"] = alignment.description
@@ -74,17 +77,17 @@ def _alignment(alignment) -> dict:
     return data
 
 
-def recipient_identity(recipient: Recipient, award: Award) -> dict:
+def recipient_identity(recipient: Recipient, award: Award) -> dict[str, Any]:
     """The hashed, salted email IdentityObject of an award (the email itself is never published)."""
     salt = ids.award_salt(award.id)
     return {"type": "email", "hashed": True, "salt": salt, "identity": ids.identity_hash(recipient.email, salt)}
 
 
-def evidence_list(award: Award) -> list[dict]:
+def evidence_list(award: Award) -> list[dict[str, Any]]:
     """OB 2.0 Evidence objects."""
     result = []
     for item in award.evidence:
-        entry: dict = {"type": "Evidence"}
+        entry: dict[str, Any] = {"type": "Evidence"}
         if item.url:
             entry["id"] = item.url
         for key in ("narrative", "name", "description"):
@@ -95,13 +98,13 @@ def evidence_list(award: Award) -> list[dict]:
 
 
 def assertion(config: SiteConfig, badge: BadgeClass, recipient: Recipient, award: Award, *,
-              signed_by: str | None = None) -> dict:
+              signed_by: str | None = None) -> dict[str, Any]:
     """The Assertion of ``award``.
 
     Hosted (``signed_by`` None): ``id`` is its own URL. Signed: ``id`` is a ``urn:uuid:`` derived
     from the award id, and ``verification.creator`` is the key URL ``signed_by``.
     """
-    data: dict = {
+    data: dict[str, Any] = {
         "@context": CONTEXT,
         "type": "Assertion",
         "recipient": recipient_identity(recipient, award),
@@ -135,7 +138,7 @@ def signed_urn(config: SiteConfig, award_id: str) -> str:
     return "urn:uuid:" + str(uuid.uuid5(uuid.NAMESPACE_URL, config.url(urls.assertion_json(award_id))))
 
 
-def cryptographic_key(config: SiteConfig, key_id: str, public_pem: str) -> dict:
+def cryptographic_key(config: SiteConfig, key_id: str, public_pem: str) -> dict[str, Any]:
     """The CryptographicKey document of one public key, owned by the issuer."""
     return {
         "@context": CONTEXT,
@@ -146,7 +149,7 @@ def cryptographic_key(config: SiteConfig, key_id: str, public_pem: str) -> dict:
     }
 
 
-def revocation_list(config: SiteConfig, revoked: list[tuple[str, str]]) -> dict:
+def revocation_list(config: SiteConfig, revoked: list[tuple[str, str]]) -> dict[str, Any]:
     """The issuer's RevocationList: ``(assertion id, reason)`` pairs, sorted."""
     return {
         "@context": CONTEXT,

@@ -18,17 +18,19 @@ refuses any term the ``@context`` does not define, because a signature would not
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from collections.abc import Iterable, Sequence
-from typing import Any, Protocol
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
 
 from . import ids, urls
-from .config import SiteConfig
 from .crypto.multikey import ed25519_to_multibase, rsa_public_jwk
 from .errors import SourceError
-from .statuslist import status_entry
 from .models import Alignment, Award, BadgeClass, Evidence, Recipient
 from .ob2 import timestamp
+from .statuslist import status_entry
+
+if TYPE_CHECKING:  # (a type only: formats sit below the sources layer)
+    from .config import SiteConfig
 
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
@@ -69,8 +71,13 @@ _SEPARATORS = re.compile(r"[\s_-]+")
 class PublicKeyRecord(Protocol):
     """What :func:`did_document` and :func:`jwks` read from a key (e.g. ``keys.KeyRecord``)."""
 
-    kid: str
-    algorithm: str  # "Ed25519" or "RS256"
+    @property
+    def kid(self) -> str:
+        """The key's id."""
+
+    @property
+    def algorithm(self) -> str:
+        """"Ed25519" or "RS256"."""
 
     @property
     def public_key(self) -> Any:
@@ -84,7 +91,7 @@ class PublicKeyRecord(Protocol):
 # --- Profile, Achievement, credential ------------------------------------------------------
 
 
-def issuer_profile(config: SiteConfig) -> dict:
+def issuer_profile(config: SiteConfig) -> dict[str, Any]:
     """The issuer's OB 3.0 ``Profile``, identified by the site's ``did:web``.
 
     Args:
@@ -94,7 +101,7 @@ def issuer_profile(config: SiteConfig) -> dict:
         The Profile, to embed as ``issuer`` (and as an achievement's ``creator``).
     """
     issuer = config.issuer
-    profile: dict = {
+    profile: dict[str, Any] = {
         "id": config.did,
         "type": ["Profile"],
         "name": issuer.name,
@@ -139,7 +146,7 @@ def normalize_achievement_type(value: str) -> str:
     return term
 
 
-def achievement(config: SiteConfig, badge: BadgeClass) -> dict:
+def achievement(config: SiteConfig, badge: BadgeClass) -> dict[str, Any]:
     """The OB 3.0 ``Achievement`` of a badge class, as embedded in its credentials.
 
     Args:
@@ -153,7 +160,7 @@ def achievement(config: SiteConfig, badge: BadgeClass) -> dict:
         SourceError: The badge's ``achievement_type`` is not allowed (see
             :func:`normalize_achievement_type`); reported at the badge's file.
     """
-    data: dict = {
+    data: dict[str, Any] = {
         "id": config.url(urls.achievement_json(badge.slug)),
         "type": ["Achievement"],
         "name": badge.name,
@@ -174,7 +181,7 @@ def achievement(config: SiteConfig, badge: BadgeClass) -> dict:
     return data
 
 
-def achievement_document(config: SiteConfig, badge: BadgeClass) -> dict:
+def achievement_document(config: SiteConfig, badge: BadgeClass) -> dict[str, Any]:
     """The standalone Achievement published at ``badges/<slug>/achievement.json``.
 
     Args:
@@ -188,7 +195,7 @@ def achievement_document(config: SiteConfig, badge: BadgeClass) -> dict:
 
 
 def credential(config: SiteConfig, badge: BadgeClass, recipient: Recipient, award: Award, *,
-               status_index: int | None) -> dict:
+               status_index: int | None) -> dict[str, Any]:
     """The unsigned ``OpenBadgeCredential`` of an award.
 
     The recipient is named only by a salted hash of their email. Their name is never put in
@@ -209,7 +216,7 @@ def credential(config: SiteConfig, badge: BadgeClass, recipient: Recipient, awar
         SourceError: The badge's achievement type is not allowed.
         ValueError: ``status_index`` is negative.
     """
-    data: dict = {
+    data: dict[str, Any] = {
         "@context": [*CONTEXTS, dict(SCHEMA_TERM_CONTEXT)],
         "id": config.url(urls.credential_json(award.id)),
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
@@ -231,9 +238,9 @@ def credential(config: SiteConfig, badge: BadgeClass, recipient: Recipient, awar
     return data
 
 
-def _subject(config: SiteConfig, badge: BadgeClass, recipient: Recipient, award: Award) -> dict:
+def _subject(config: SiteConfig, badge: BadgeClass, recipient: Recipient, award: Award) -> dict[str, Any]:
     salt = ids.award_salt(award.id)
-    subject: dict = {
+    subject: dict[str, Any] = {
         "type": ["AchievementSubject"],
         "identifier": [{
             "type": "IdentityObject",
@@ -249,12 +256,12 @@ def _subject(config: SiteConfig, badge: BadgeClass, recipient: Recipient, award:
     return subject
 
 
-def _image(url: str) -> dict:
+def _image(url: str) -> dict[str, Any]:
     return {"id": url, "type": "Image"}
 
 
-def _alignment(alignment: Alignment) -> dict:
-    data: dict = {"type": ["Alignment"], "targetName": alignment.name, "targetUrl": alignment.url}
+def _alignment(alignment: Alignment) -> dict[str, Any]:
+    data: dict[str, Any] = {"type": ["Alignment"], "targetName": alignment.name, "targetUrl": alignment.url}
     if alignment.code:
         data["targetCode"] = alignment.code
     if alignment.description:
@@ -264,8 +271,8 @@ def _alignment(alignment: Alignment) -> dict:
     return data
 
 
-def _evidence(evidence: Evidence) -> dict:
-    data: dict = {"type": ["Evidence"]}
+def _evidence(evidence: Evidence) -> dict[str, Any]:
+    data: dict[str, Any] = {"type": ["Evidence"]}
     if evidence.url:
         data["id"] = evidence.url
     for key in ("narrative", "name", "description"):
@@ -290,7 +297,7 @@ def verification_method(config: SiteConfig, kid: str) -> str:
     return f"{config.did}#{kid}"
 
 
-def did_document(config: SiteConfig, keys: Sequence[PublicKeyRecord]) -> dict:
+def did_document(config: SiteConfig, keys: Sequence[PublicKeyRecord]) -> dict[str, Any]:
     """The ``did:web`` DID document, published at ``config.did_document_path``.
 
     Lists every published Ed25519 key as a ``Multikey`` authorized for ``assertionMethod``,
@@ -328,7 +335,7 @@ def jwk_kid(config: SiteConfig, kid: str) -> str:
     return config.url(urls.key_jwk(kid))
 
 
-def jwks(config: SiteConfig, keys: Sequence[PublicKeyRecord]) -> dict:
+def jwks(config: SiteConfig, keys: Sequence[PublicKeyRecord]) -> dict[str, Any]:
     """The JSON Web Key Set of the published RSA keys (VC-JWT signatures).
 
     Each key's ``kid`` is the URL of its own JWK document, the same string VC-JWT headers carry,
@@ -345,7 +352,7 @@ def jwks(config: SiteConfig, keys: Sequence[PublicKeyRecord]) -> dict:
                      for k in keys if k.published and k.algorithm == "RS256"]}
 
 
-def jwt_claims(credential: dict) -> dict:
+def jwt_claims(credential: dict[str, Any]) -> dict[str, Any]:
     """VC-JWT payload: the credential plus its registered claims (iss, jti, nbf, exp)."""
     def numeric(stamp: str) -> int:
         return int(datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp())

@@ -19,6 +19,7 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 MARKER = ".badgekiln-site"  # (badgekiln.site.MARKER; not imported, to keep this module light)
 STATE = Path(".badgekiln") / "cache" / "state.json"
@@ -77,7 +78,8 @@ class Scanner:
                 try:
                     self._result = self._future.result()
                 finally:
-                    self._pool.shutdown()
+                    if self._pool is not None:
+                        self._pool.shutdown()
         return self._result
 
     def close(self) -> None:
@@ -125,7 +127,7 @@ def scan(state_path: Path, output: Path) -> Scan:
     return Scan(sha, False, listing, marker)
 
 
-def _matches(listing: Listing, groups: dict) -> bool:
+def _matches(listing: Listing, groups: dict[str, Any]) -> bool:
     """Whether ``listing`` is the marker plus exactly the files of ``groups`` ("path sha size inode;...")."""
     count = 1  # the marker
     try:

@@ -79,7 +79,7 @@ def open_signer(source: Path, output: Path | None, *, today: date, production: b
     private = keys_mod.load_private_keys(records, source=source, output=output)
     keyring = Keyring(records, private)
     missing = [r for r in records if r.published and r.kid not in private]
-    has_active = all(any(r.algorithm == a and r.status == "active" for r in records) for a in (RSA, ED25519))
+    has_active = all(keys_mod.active_key(records, a) is not None for a in (RSA, ED25519))
     if production:
         if not records or not has_active:
             diagnostics.append(Diagnostic("error", "no-production-key", "--production needs the site's own keys",

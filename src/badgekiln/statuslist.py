@@ -16,10 +16,13 @@ import re
 import struct
 import zlib
 from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from . import urls
-from .config import SiteConfig
 from .errors import VerifyError
+
+if TYPE_CHECKING:  # (a type only: formats sit below the sources layer)
+    from .config import SiteConfig
 
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 STATUS_PURPOSE = "revocation"
@@ -27,7 +30,7 @@ STATUS_LIST_MIN_BITS = 131_072  # 16 KiB: the Bitstring Status List minimum, for
 STATUS_LIST_MAX_BYTES = 16 * 1024 * 1024  # decompression limit for lists read by verifiers
 
 
-def status_entry(config: SiteConfig, index: int) -> dict:
+def status_entry(config: SiteConfig, index: int) -> dict[str, Any]:
     """The ``credentialStatus`` of a credential at ``index`` in the revocation list.
 
     Args:
@@ -51,7 +54,7 @@ def status_entry(config: SiteConfig, index: int) -> dict:
     }
 
 
-def status_list_credential(config: SiteConfig, revoked_indexes: Iterable[int], *, valid_from: str) -> dict:
+def status_list_credential(config: SiteConfig, revoked_indexes: Iterable[int], *, valid_from: str) -> dict[str, Any]:
     """The unsigned ``BitstringStatusListCredential`` published at ``status/revocation.json``.
 
     Args:

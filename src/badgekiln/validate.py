@@ -9,10 +9,12 @@ returned beside the project.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
-from typing import Any
+from functools import partial
+from typing import Any, Protocol
 
 from . import baking, ids, svgsafety
 from .config import SiteConfig, read_site_config, source_paths
@@ -40,18 +42,62 @@ class Loaded:
     warnings: tuple[Diagnostic, ...]
 
 
-def load_project(source: Path, *, base_url: str | None = None, today: date | None = None) -> Loaded:
-    """Read and validate every source file below ``source``.
+@dataclass(frozen=True)
+class FileResult:
+    """What validating one source file gave: its models and problems, and what else it depended on."""
+
+    values: tuple  # the model values read from the file (badge classes or recipients)
+    diagnostics: tuple[Diagnostic, ...]
+    reads: tuple[str, ...] = ()  # other source files (relative to the site) whose bytes it read
+    latest_day: date | None = None  # the latest date of the file that was compared with 'today'
+
+
+class SourceMemo(Protocol):
+    """How a build reuses the validation of unchanged files (:class:`badgekiln.cache.BuildCache`).
+
+    ``files`` returns ``[validate_one(path) for path in paths]``, or results kept from an earlier
+    call whose file bytes, ``context`` and ``reads`` were the same and whose date comparisons with
+    ``today`` come out the same.
+    """
+
+    def files(self, kind: str, paths: list[Path], context: Any, validate_one: Callable[[Path], FileResult],
+              today: date | None) -> list[FileResult]: ...
+
+
+class _NoMemo:
+    def files(self, kind, paths, context, validate_one, today):  # noqa: D102 - SourceMemo
+        return [validate_one(path) for path in paths]
+
+
+def load_project(source: Path, *, base_url: str | None = None, today: date | None = None,
+                 memo: SourceMemo | None = None) -> Loaded:
+    """Read and validate every source file below ``source``: the one validation path.
+
+    ``memo``: a build's cache, which may hand back the results of files validated before
+    (badge and recipient files, the bulk of a site) instead of validating them again.
 
     Raises:
         ValidationFailed: with every error found (and the warnings).
     """
+    memo = memo or _NoMemo()
     source = source.resolve()
     paths = source_paths(source)
     diagnostics: list[Diagnostic] = []
     config = _load_config(source, paths, diagnostics, base_url)
-    badges, badge_files = _load_badges(source, paths, diagnostics)
-    recipients = _load_recipients(source, paths, diagnostics, badges, badge_files, today)
+    badge_paths = _yaml_files(paths["badges"], source, diagnostics, "badge")
+    badges: dict[str, BadgeClass] = {}
+    for result in memo.files("badges", badge_paths, None, partial(_badge_file, source), today):
+        badges.update((badge.slug, badge) for badge in result.values)
+        diagnostics.extend(result.diagnostics)
+    badge_files = {p.stem for p in badge_paths}
+    recipient_paths = _yaml_files(paths["recipients"], source, diagnostics, "recipient")
+    # A recipient file's result depends on the badge classes it can refer to, and on nothing else of them.
+    context = [sorted((slug, badge.valid_for) for slug, badge in badges.items()), sorted(badge_files)]
+    recipients: list[Recipient] = []
+    validate_recipient = partial(_recipient_file, source, badges, badge_files, today)
+    for result in memo.files("recipients", recipient_paths, context, validate_recipient, today):
+        recipients.extend(result.values)
+        diagnostics.extend(result.diagnostics)
     pages = _load_pages(source, paths, diagnostics)
     _check_assets(source, config, badges, diagnostics)
     _check_duplicates(recipients, diagnostics)
@@ -123,40 +169,39 @@ def _load_config(source: Path, paths, diagnostics, base_url) -> SiteConfig | Non
     return config
 
 
-def _load_badges(source: Path, paths, diagnostics) -> tuple[dict[str, BadgeClass], set[str]]:
-    """Valid badge classes, and the slugs of every badge file (valid or not)."""
-    badges: dict[str, BadgeClass] = {}
-    files = _yaml_files(paths["badges"], source, diagnostics, "badge")
-    for path in files:
-        doc = _parse(path, source, diagnostics)
-        if doc is None:
-            continue
-        fields = Fields(doc.data, doc.location, diagnostics, f"badge {path.stem!r}")
-        name = fields.text("name", required=True, single_line=True, max_len=200)
-        description = fields.text("description", required=True, max_len=2000)
-        image = fields.text("image", required=True, single_line=True)
-        criteria = fields.text("criteria", required=True)
-        tags = fields.text_list("tags")
-        valid_for = fields.duration("valid_for")
-        achievement_type = fields.text("achievement_type", single_line=True, max_len=60)
-        if achievement_type is not None:
-            try:
-                achievement_type = normalize_achievement_type(achievement_type)
-            except ValueError as exc:
-                fields.error("bad-achievement-type", str(exc), fields.where("achievement_type"),
-                             did_you_mean(achievement_type, ACHIEVEMENT_TYPES) or "or write an extension as ext:Name")
-                achievement_type = None
-        alignment = tuple(_alignment(item, loc, diagnostics) for item, loc in fields.items("alignment"))
-        fields.finish()
-        if image:
-            _check_image(source, image, fields.where("image"), diagnostics)
-        if name and description and image and criteria and all(alignment):
-            badges[path.stem] = BadgeClass(
-                slug=path.stem, name=name, description=description, image=image, criteria=criteria, tags=tags,
-                valid_for=valid_for, alignment=alignment, achievement_type=achievement_type,
-                location=SourceLocation(doc.rel, 1, 1),
-            )
-    return badges, {p.stem for p in files}
+def _badge_file(source: Path, path: Path) -> FileResult:
+    """One ``badges/<slug>.yaml``: its badge class (if valid) and its problems."""
+    diagnostics: list[Diagnostic] = []
+    doc = _parse(path, source, diagnostics)
+    if doc is None:
+        return FileResult((), tuple(diagnostics))
+    fields = Fields(doc.data, doc.location, diagnostics, f"badge {path.stem!r}")
+    name = fields.text("name", required=True, single_line=True, max_len=200)
+    description = fields.text("description", required=True, max_len=2000)
+    image = fields.text("image", required=True, single_line=True)
+    criteria = fields.text("criteria", required=True)
+    tags = fields.text_list("tags")
+    valid_for = fields.duration("valid_for")
+    achievement_type = fields.text("achievement_type", single_line=True, max_len=60)
+    if achievement_type is not None:
+        try:
+            achievement_type = normalize_achievement_type(achievement_type)
+        except ValueError as exc:
+            fields.error("bad-achievement-type", str(exc), fields.where("achievement_type"),
+                         did_you_mean(achievement_type, ACHIEVEMENT_TYPES) or "or write an extension as ext:Name")
+            achievement_type = None
+    alignment = tuple(_alignment(item, loc, diagnostics) for item, loc in fields.items("alignment"))
+    fields.finish()
+    reads: tuple[str, ...] = ()
+    if image:
+        _check_image(source, image, fields.where("image"), diagnostics)
+        reads = ((Path("site_src") / image).as_posix(),)
+    if name and description and image and criteria and all(alignment):
+        badge = BadgeClass(slug=path.stem, name=name, description=description, image=image, criteria=criteria,
+                           tags=tags, valid_for=valid_for, alignment=alignment, achievement_type=achievement_type,
+                           location=SourceLocation(doc.rel, 1, 1))
+        return FileResult((badge,), tuple(diagnostics), reads)
+    return FileResult((), tuple(diagnostics), reads)
 
 
 def _alignment(data, location, diagnostics) -> Alignment | None:
@@ -172,30 +217,34 @@ def _alignment(data, location, diagnostics) -> Alignment | None:
     return Alignment(name=name, url=url, framework=framework, code=code, description=description)
 
 
-def _load_recipients(source, paths, diagnostics, badges, badge_files, today) -> list[Recipient]:
-    recipients = []
-    for path in _yaml_files(paths["recipients"], source, diagnostics, "recipient"):
-        doc = _parse(path, source, diagnostics)
-        if doc is None:
-            continue
-        fields = Fields(doc.data, doc.location, diagnostics, f"recipient {path.stem!r}")
-        name = fields.text("name", required=True, single_line=True, max_len=200)
-        email = fields.email("email", required=True)
-        show_name = fields.boolean("show_name", True)
-        items = fields.items("awards", required=True)
-        fields.finish()
-        awards = []
-        for item, location in items:
-            award = _award(item, location, diagnostics, badges, badge_files, path.stem, today)
-            if award is not None:
-                awards.append(award)
-        if email:
-            _check_email_not_published(doc.data, email, diagnostics)
-        if name and email:
-            awards = ids.assign_missing(awards, email)
-            recipients.append(Recipient(slug=path.stem, name=name, email=email, show_name=show_name,
-                                        awards=tuple(awards), location=SourceLocation(doc.rel, 1, 1)))
-    return recipients
+def _recipient_file(source: Path, badges: dict[str, BadgeClass], badge_files: set[str], today: date | None,
+                    path: Path) -> FileResult:
+    """One ``recipients/<slug>.yaml``: the earner with their awards (if valid) and its problems."""
+    diagnostics: list[Diagnostic] = []
+    doc = _parse(path, source, diagnostics)
+    if doc is None:
+        return FileResult((), tuple(diagnostics))
+    fields = Fields(doc.data, doc.location, diagnostics, f"recipient {path.stem!r}")
+    name = fields.text("name", required=True, single_line=True, max_len=200)
+    email = fields.email("email", required=True)
+    show_name = fields.boolean("show_name", True)
+    items = fields.items("awards", required=True)
+    fields.finish()
+    awards = []
+    for item, location in items:
+        award = _award(item, location, diagnostics, badges, badge_files, path.stem, today)
+        if award is not None:
+            awards.append(award)
+    if email:
+        _check_email_not_published(doc.data, email, diagnostics)
+    days = [d for a in awards for d in (a.issued_on, a.expires, a.revoked.on if a.revoked else None) if d]
+    latest = max(days) if days else None
+    if not (name and email):
+        return FileResult((), tuple(diagnostics), latest_day=latest)
+    awards = ids.assign_missing(awards, email)
+    recipient = Recipient(slug=path.stem, name=name, email=email, show_name=show_name, awards=tuple(awards),
+                          location=SourceLocation(doc.rel, 1, 1))
+    return FileResult((recipient,), tuple(diagnostics), latest_day=latest)
 
 
 def _award(data, location, diagnostics, badges, badge_files, recipient, today) -> Award | None:

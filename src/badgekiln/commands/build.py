@@ -65,10 +65,9 @@ def prepare(source: Path, *, base_url: str | None, today: date, frozen: bool, pr
     path = source_paths(source)["ledger"]
     old = ledger_mod.read_ledger(path, diagnostics)
     new = ledger_mod.reconcile(old, loaded.project.awards, diagnostics)
-    records = signer.keyring.records
-    active = {r.algorithm: r.kid for r in records if r.status == "active"}
-    new, resigned = ledger_mod.assign_keys(new, rsa_kid=active.get(RSA), ed_kid=active.get(ED25519),
-                                           published={r.kid for r in records if r.published})
+    keyring = signer.keyring
+    new, resigned = ledger_mod.assign_keys(new, rsa_kid=keyring.active_kid(RSA), ed_kid=keyring.active_kid(ED25519),
+                                           published={r.kid for r in keyring.records if r.published})
     for entry in resigned:
         diagnostics.append(Diagnostic("warning", "re-signed", f"award {entry.id} was signed with a retired key and is "
                                       "re-signed with the active key", SourceLocation(ledger_mod.REL)))

@@ -52,7 +52,7 @@ def _make(source: Path, algorithm: str, today: date) -> NewKey:
 
 def generate(source: Path, today: date) -> list[NewKey]:
     """The site's first key pair (RSA and Ed25519)."""
-    active = [r for r in _records(source) if r.status == "active"]
+    active = keys_mod.active_keys(_records(source))
     if active:
         raise KeyManagementError(f"this site already has active keys ({', '.join(r.kid for r in active)}); "
                                  "use 'badgekiln keys rotate' to replace them")
@@ -62,7 +62,7 @@ def generate(source: Path, today: date) -> list[NewKey]:
 def rotate(source: Path, today: date) -> tuple[list[NewKey], list[KeyRecord]]:
     """New active keys; the old active keys become superseded (still published, still verifying)."""
     records = _records(source)
-    old = [r for r in records if r.status == "active"]
+    old = keys_mod.active_keys(records)
     if not old:
         raise KeyManagementError("this site has no active keys to rotate; run 'badgekiln keys generate'")
     new = [_make(source, algorithm, today) for algorithm in ALGORITHMS]

@@ -3,26 +3,66 @@
 Which awards were announced is recorded in ``site_src/notified.lock`` (commit it), so running
 notify again after the next deploy only writes to the earners of new awards. Revoked and expired
 awards, and awards never built (not in ``awards.lock``), are not announced.
+
+A batch never stops at one recipient: refused addresses are reported and passed over, temporary
+failures are retried with a growing delay while the rest are sent (:func:`badgekiln.mail.deliver`),
+and each delivery is recorded in the lock file before the next message goes out, so neither a
+crash nor Ctrl-C ever sends an award's message twice.
 """
 
 from __future__ import annotations
 
+import http.client
+import os
+import signal
+import socket
+import ssl
+import stat
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from email.message import EmailMessage
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .. import context
-from ..config import source_paths
-from ..errors import BadgekilnError
+from .. import context, urls
+from ..config import SiteConfig, source_paths
+from ..errors import BadgekilnError, ConfigError, OutputError
 from ..ledger import read_ledger
-from ..mail import Mailer, SmtpSettings, build_message
+from ..mail import (ConnectFailure, DeliveryReport, InlineImage, MailAddressError, Mailer, RetryPolicy, SmtpSettings,
+                    Watchdog, build_message, deliver, header_text, mailbox, sender_address)
+from ..models import Award, BadgeClass, Recipient
 from ..render import Renderer
 from ..validate import load_project
 
 NOTIFIED = "site_src/notified.lock"
 HEADER = "# badgekiln: awards whose earners were emailed (award id, date). Commit it; do not edit by hand.\n"
+MAX_INLINE_IMAGE = 1_000_000  # bytes: a larger PNG is not put in the message (the page shows it)
+PAGE_CHECK_TIMEOUT = 10.0  # seconds per award page in the online check
+PAGE_CHECK_WORKERS = 8
+
+
+@dataclass(frozen=True)
+class Announcement:
+    """One award to announce, with what its message needs."""
+
+    recipient: Recipient
+    badge: BadgeClass
+    award: Award
+    page_url: str
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One message and the awards it announces (several with ``--digest``)."""
+
+    message: EmailMessage
+    to: str  # the envelope recipient: the earner's address, and nothing else
+    award_ids: tuple[str, ...]
 
 
 @dataclass
@@ -30,69 +70,412 @@ class NotifyResult:
     """What notify did (or, in a dry run, would do)."""
 
     sender: str = ""
-    messages: list[EmailMessage] = field(default_factory=list)
-    award_ids: list[str] = field(default_factory=list)
-    skipped: list[tuple[str, str]] = field(default_factory=list)
+    outgoing: list[Outgoing] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (award id, reason)
+    offline: list[tuple[str, str]] = field(default_factory=list)  # (award id, reason): pages not online
+    delivery: DeliveryReport | None = None
 
+    @property
+    def messages(self) -> list[EmailMessage]:
+        return [item.message for item in self.outgoing]
+
+    @property
+    def award_ids(self) -> list[str]:
+        return [award_id for item in self.outgoing for award_id in item.award_ids]
+
+    @property
+    def ok(self) -> bool:
+        """Nothing failed, nothing was left pending and every page was online."""
+        delivery = self.delivery
+        return not self.offline and (delivery is None or not (delivery.failed or delivery.pending))
+
+
+# -- the lock file --------------------------------------------------------------------------------
 
 def read_notified(path: Path) -> set[str]:
-    """Award ids already announced."""
+    """Award ids already announced (a line cut short by a crash does not count)."""
+    return set(_read_records(path))
+
+
+def _read_records(path: Path) -> dict[str, str]:
     if not path.exists():
-        return set()
-    return {line.split("\t")[0] for line in path.read_text(encoding="utf-8").splitlines()
-            if line.strip() and not line.startswith("#")}
+        return {}
+    text = path.read_text(encoding="utf-8", errors="replace")
+    records = {}
+    for line in text.split("\n")[:-1]:  # the part after the last newline is unfinished
+        parts = line.split("\t")
+        if line.startswith("#") or len(parts) != 2 or not parts[0] or not parts[1].strip():
+            continue
+        records.setdefault(parts[0], parts[1])
+    return records
 
 
-def plan_messages(source: Path, today: date, *, only: tuple[str, ...] = ()) -> NotifyResult:
-    """The messages to send: one per award not yet announced (or the awards named in ``only``)."""
+class NotifiedLock:
+    """``site_src/notified.lock``, appended one complete line per announced award.
+
+    Each record is one ``write()`` of whole lines followed by ``fsync``, before the next message is
+    sent. A line that a power cut left unfinished is ignored by :func:`read_notified`, and the file
+    is repaired (rewritten to a temporary file, then renamed over it) when it is next opened.
+    """
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._fd: int | None = None
+
+    def __enter__(self) -> "NotifiedLock":
+        """Open for appending (nothing is sent when this fails).
+
+        Raises:
+            OutputError: the file cannot be read, repaired or opened for writing.
+        """
+        try:
+            text = self.path.read_text(encoding="utf-8", errors="replace") if self.path.exists() else ""
+            if not text.startswith("#") or not text.endswith("\n"):
+                kept = text[:text.rfind("\n") + 1] if "\n" in text else ""
+                _replace_atomically(self.path, (kept if kept.startswith("#") else HEADER + kept))
+            self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
+        except OSError as exc:
+            raise OutputError(f"{NOTIFIED}: cannot write it ({exc.strerror or exc}); nothing was sent") from None
+        return self
+
+    def record(self, award_ids: tuple[str, ...], day: date) -> None:
+        """Record ``award_ids`` as announced on ``day``, durably.
+
+        Raises:
+            OutputError: the record could not be written (the batch stops, so as not to send twice).
+        """
+        assert self._fd is not None
+        lines = "".join(f"{award_id}\t{day.isoformat()}\n" for award_id in award_ids)
+        try:
+            os.write(self._fd, lines.encode("utf-8"))
+            os.fsync(self._fd)
+        except OSError as exc:
+            raise OutputError(f"{NOTIFIED}: cannot record the message just sent for {', '.join(award_ids)} "
+                              f"({exc.strerror or exc}); notify stopped so that nothing is sent twice: add these "
+                              f"lines to the file by hand before running it again:\n{lines.rstrip()}") from None
+
+    def __exit__(self, *exc) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+def _replace_atomically(path: Path, text: str) -> None:
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(temporary, "w", encoding="utf-8", newline="") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+
+
+# -- what to announce -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Plan:
+    """The awards to announce and those passed over, before any message is built."""
+
+    config: SiteConfig
+    today: date
+    announcements: list[Announcement]
+    skipped: list[tuple[str, str]]
+
+
+def plan_announcements(source: Path, today: date, *, only: tuple[str, ...] = ()) -> Plan:
+    """The awards not yet announced (or the awards named in ``only``), and those passed over."""
     loaded = load_project(source, today=today)
     config, project = loaded.config, loaded.project
     published = read_ledger(source_paths(source)["ledger"], []).entries
     done = read_notified(source / NOTIFIED)
-    renderer = Renderer(source_paths(source)["templates"])
     known = {a.id for a in project.awards}
     unknown = [award_id for award_id in only if award_id not in known]
     if unknown:
         raise BadgekilnError(f"there is no award {', '.join(unknown)}")
-    result = NotifyResult(sender=config.issuer.email)
-    domain = urlsplit(config.base_url).hostname or "localhost"
+    announcements, skipped = [], []
     for recipient in project.recipients:
         for award in recipient.awards:
             if only and award.id not in only:
                 continue
-            reason = None
             if award.id in done and not only:
                 continue
+            reason = None
             if award.id not in published:
                 reason = "not built yet: run 'python build.py', deploy, then notify"
             elif award.status(today) != "valid":
                 reason = f"{award.status(today)}"
             if reason:
-                result.skipped.append((award.id, reason))
+                skipped.append((award.id, reason))
                 continue
-            badge = project.badges[award.badge]
-            award_ctx = context.award_context(config, badge, recipient, award, today, signed=True, has_ob3=True)
-            award_ctx["shows_name"] = recipient.show_name
-            values = dict(earner=recipient.name, issuer=context.issuer_context(config), badge=context.badge_context(badge),
-                          award=award_ctx, language=config.language, accent=config.accent_color)
-            text = renderer.render("email.txt", **values).decode("utf-8")
-            html = renderer.render("email.html", **values).decode("utf-8")
-            result.messages.append(build_message(
-                sender_name=config.issuer.name, sender=config.issuer.email, to_name=recipient.name, to=recipient.email,
-                subject=f"Your badge: {badge.name}", text=text, html=html, domain=domain))
-            result.award_ids.append(award.id)
+            announcements.append(Announcement(recipient, project.badges[award.badge], award,
+                                              config.url(urls.award_dir(award.id))))
+    return Plan(config, today, announcements, skipped)
+
+
+def check_pages_online(urls: list[str], *, timeout: float = PAGE_CHECK_TIMEOUT) -> dict[str, str]:
+    """URL → why it is not online, for each page that does not answer ``200`` within ``timeout``
+    seconds in all (connecting included, however slowly the server answers). Redirects are not
+    followed (a page that moved is not where the message would send the earner) and no body is read.
+    """
+    unique = sorted(set(urls))
+    with ThreadPoolExecutor(max_workers=PAGE_CHECK_WORKERS) as pool:
+        answers = dict(zip(unique, pool.map(lambda url: _page_problem(url, timeout), unique)))
+    return {url: reason for url, reason in answers.items() if reason is not None}
+
+
+def _page_problem(url: str, timeout: float) -> str | None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        return "not an http(s) URL"
+    try:
+        port = parts.port
+    except ValueError:
+        return "bad port"
+    if parts.scheme == "https":
+        connection = http.client.HTTPSConnection(parts.hostname, port, timeout=timeout,
+                                                 context=ssl.create_default_context())
+    else:
+        connection = http.client.HTTPConnection(parts.hostname, port, timeout=timeout)
+    with Watchdog(timeout, lambda: _shut(connection.sock)) as watchdog:
+        try:
+            connection.request("GET", parts.path or "/", headers={"User-Agent": "badgekiln-notify"})
+            response = connection.getresponse()
+            status, location = response.status, response.getheader("Location")
+        except Exception as exc:  # noqa: BLE001 - a shut socket fails in many ways
+            return f"no answer within {timeout:g} s" if watchdog.fired else header_text(str(exc) or type(exc).__name__)
+        finally:
+            connection.close()
+    if watchdog.fired:  # a shut socket can also look like the end of the headers
+        return f"no answer within {timeout:g} s"
+    if status == 200:
+        return None
+    return f"HTTP {status}" + (f" (redirects to {header_text(location)})" if location and 300 <= status < 400 else "")
+
+
+def _shut(sock) -> None:
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
+# -- the messages ---------------------------------------------------------------------------------
+
+def compose(source: Path, plan: Plan, *, sender: str, now: datetime, digest: bool = False
+            ) -> tuple[list[Outgoing], list[tuple[str, str]]]:
+    """The messages for ``plan`` (one per award, or one per earner with ``digest``), and the
+    awards that cannot be sent (an address that is not one plain mailbox).
+
+    Raises:
+        ConfigError: ``sender`` is not one plain address.
+    """
+    config = plan.config
+    renderer = Renderer(source_paths(source)["templates"])
+    try:
+        from_ = mailbox(config.issuer.name, sender)
+        reply_to = mailbox(config.issuer.name, config.issuer.email)
+    except MailAddressError as exc:
+        raise ConfigError(f"cannot send as {sender!r}: {exc}") from None
+    groups: dict[str, list[Announcement]] = {}
+    for item in plan.announcements:
+        key = item.recipient.email if digest else item.award.id
+        groups.setdefault(key, []).append(item)
+    outgoing, refused = [], []
+    for group in groups.values():
+        recipient = group[0].recipient
+        try:
+            to = mailbox(recipient.name, recipient.email)
+        except MailAddressError as exc:
+            refused.extend((item.award.id, f"cannot be sent: {exc}") for item in group)
+            continue
+        images = _images(source, group)
+        values = _template_values(config, plan.today, group, images)
+        text = renderer.render("email.txt", **values).decode("utf-8")
+        html = renderer.render("email.html", **values).decode("utf-8")
+        if len(group) == 1:
+            subject = f"Your badge: {group[0].badge.name}"
+        else:
+            subject = f"Your {len(group)} new badges from {config.issuer.name}"
+        message = build_message(sender=from_, to=to, reply_to=reply_to, subject=subject, text=text, html=html,
+                                now=now, images=list(images.values()))
+        outgoing.append(Outgoing(message, to.addr_spec, tuple(item.award.id for item in group)))
+    return outgoing, refused
+
+
+def _template_values(config: SiteConfig, today: date, group: list[Announcement], images: dict[str, InlineImage]) -> dict:
+    items = []
+    for item in group:
+        award_ctx = context.award_context(config, item.badge, item.recipient, item.award, today,
+                                          signed=True, has_ob3=True)
+        award_ctx["shows_name"] = item.recipient.show_name
+        image = images.get(item.badge.slug)
+        items.append({"badge": context.badge_context(item.badge), "award": award_ctx,
+                      "image_cid": image.cid if image else None})
+    first = items[0]
+    # badge, award and image_cid are the first (usually only) award, for templates that predate digests.
+    return dict(earner=group[0].recipient.name, issuer=context.issuer_context(config), items=items,
+                badge=first["badge"], award=first["award"], image_cid=first["image_cid"],
+                language=config.language, accent=config.accent_color)
+
+
+def _images(source: Path, group: list[Announcement]) -> dict[str, InlineImage]:
+    """Badge slug → the badge's PNG art, for each PNG badge in ``group`` (SVG art is not attached:
+    mail programs do not show SVG; the page shows it)."""
+    images = {}
+    for number, item in enumerate(group):
+        slug = item.badge.slug
+        if slug in images or not item.badge.image.lower().endswith(".png"):
+            continue
+        data = _read_png(source / "site_src", item.badge.image)
+        if data is not None:
+            images[slug] = InlineImage(f"badge-{number}@badgekiln", data, f"{slug}.png")
+    return images
+
+
+def _read_png(folder: Path, relative: str) -> bytes | None:
+    """The bytes of a PNG inside ``folder``: a regular file reached without a symlink, at most
+    MAX_INLINE_IMAGE bytes, with the PNG signature; otherwise None (the message goes without it)."""
+    path = folder
+    try:
+        for part in Path(relative).parts:
+            if part in ("", ".", "..") or os.sep in part:
+                return None
+            path = path / part
+            if stat.S_ISLNK(os.lstat(path).st_mode):
+                return None
+        info = os.lstat(path)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_INLINE_IMAGE:
+            return None
+        data = path.read_bytes()
+    except OSError:
+        return None
+    return data if data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) <= MAX_INLINE_IMAGE else None
+
+
+# -- the whole command ----------------------------------------------------------------------------
+
+def notify(source: Path, today: date, *, now: datetime, only: tuple[str, ...] = (), digest: bool = False,
+           dry_run: bool = False, check_online: bool = True, policy: RetryPolicy | None = None,
+           on_start: Callable[[int], None] = lambda total: None,
+           on_event: Callable[[str, Outgoing, str], None] = lambda kind, item, reason: None) -> NotifyResult:
+    """Plan, check that the pages are online, compose and (unless ``dry_run``) send.
+
+    Raises:
+        ConfigError: the mail settings are missing or wrong, the server cannot be reached at
+            the start, or it refuses the login.
+    """
+    policy = policy or RetryPolicy()
+    plan = plan_announcements(source, today, only=only)
+    settings = None
+    if not dry_run and plan.announcements:
+        settings = SmtpSettings.from_environment(plan.config.issuer.email)  # before any network use
+    sender = settings.sender if settings else sender_address(plan.config.issuer.email)
+    result = NotifyResult(sender=sender, skipped=list(plan.skipped))
+    if check_online and plan.announcements:
+        offline = check_pages_online([item.page_url for item in plan.announcements])
+        result.offline = [(item.award.id, f"the page {item.page_url} is not online ({offline[item.page_url]}); "
+                                          "deploy first, or use --skip-online-check")
+                          for item in plan.announcements if item.page_url in offline]
+        plan = Plan(plan.config, plan.today, [item for item in plan.announcements if item.page_url not in offline],
+                    plan.skipped)
+    result.outgoing, refused = compose(source, plan, sender=sender, now=now, digest=digest)
+    result.skipped.extend(refused)
+    if settings is None or not result.outgoing:
+        return result
+    on_start(len(result.outgoing))
+    with Mailer(settings, deadline=policy.deadline) as mailer, NotifiedLock(source / NOTIFIED) as lock, \
+            _stop_on_signal() as stop:
+        try:
+            mailer.connect()
+        except ConnectFailure as exc:
+            raise ConfigError(exc.reason) from None
+        result.delivery = deliver(mailer, result.outgoing, policy=policy, should_stop=stop.is_set,
+                                  on_sent=lambda item: lock.record(item.award_ids, today), on_event=on_event)
     return result
 
 
-def send(source: Path, result: NotifyResult, today: date, settings: SmtpSettings) -> None:
-    """Send the planned messages, recording each announced award as soon as it is sent."""
-    path = source / NOTIFIED
-    if not path.exists():
-        path.write_text(HEADER, encoding="utf-8")
-    with Mailer(settings) as mailer, open(path, "a", encoding="utf-8") as ledger:
-        for message, award_id in zip(result.messages, result.award_ids):
-            if settings.sender != message["From"].addresses[0].addr_spec:
-                message.replace_header("From", message["From"].addresses[0].display_name + f" <{settings.sender}>")
-            mailer.send(message)
-            ledger.write(f"{award_id}\t{today.isoformat()}\n")
-            ledger.flush()
+def summary_lines(result: NotifyResult, *, dry_run: bool = False) -> list[tuple[str, bool]]:
+    """What was sent, failed, skipped and left pending, as ``(line, for_stderr)``: the details
+    for stderr, the totals last, for stdout."""
+    lines = [(f"not sent for {award_id}: {reason}", True) for award_id, reason in result.skipped + result.offline]
+    if dry_run:
+        return lines + [(f"{len(result.outgoing)} message(s) would be sent (dry run: nothing sent)", False)]
+    delivery = result.delivery or DeliveryReport()
+    lines += [(f"failed for {', '.join(item.award_ids)} ({item.to}): {reason}", True)
+              for item, reason in delivery.failed]
+    lines += [(f"still pending for {', '.join(item.award_ids)} ({item.to}): {reason}", True)
+              for item, reason in delivery.pending]
+    if delivery.stopped:
+        lines.append((f"stopped early: {delivery.stopped}; run notify again to send the rest", True))
+    sent = delivery.sent
+    lines.append((f"sent {len(sent)} message(s) ({sum(len(item.award_ids) for item in sent)} award(s)); "
+               f"{len(delivery.failed)} failed, {len(result.skipped) + len(result.offline)} skipped, "
+               f"{len(delivery.pending)} still pending, {delivery.retried} retry(ies)"
+               + ("; commit site_src/notified.lock" if sent else ""), False))
+    return lines
+
+
+class _Progress:
+    """A progress line on the terminal (rich), or nothing."""
+
+    def __init__(self, progress=None):
+        self._progress = progress
+        self._task = None
+
+    def start(self, total: int) -> None:
+        if self._progress is not None:
+            self._task = self._progress.add_task("sending", total=total, status="")
+
+    def update(self, kind: str, item: Outgoing, reason: str) -> None:
+        if self._progress is None or self._task is None:
+            return
+        if kind == "retry":
+            self._progress.update(self._task, status=f"will retry {item.to}")
+        else:
+            self._progress.update(self._task, advance=1, status=f"{kind} {item.to}")
+
+
+def progress_wanted(stream=None, environ=None) -> bool:
+    """A progress line only on a terminal, and never in CI (``CI`` set)."""
+    stream = stream if stream is not None else sys.stdout
+    environ = environ if environ is not None else os.environ
+    return not environ.get("CI") and hasattr(stream, "isatty") and stream.isatty()
+
+
+@contextmanager
+def progress_display() -> Iterator[_Progress]:
+    """A :class:`_Progress` that shows on a terminal and stays quiet elsewhere."""
+    if not progress_wanted():
+        yield _Progress()
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (TextColumn("notify"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+               TextColumn("{task.fields[status]}"))
+    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+        yield _Progress(progress)
+
+
+@contextmanager
+def _stop_on_signal() -> Iterator[threading.Event]:
+    """The first Ctrl-C (or SIGTERM) asks the batch to stop after the message in flight, so that
+    what was delivered is recorded; a second one stops at once."""
+    stop = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+    previous = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
+
+    def handler(number, frame):
+        stop.set()
+        for each, action in previous.items():
+            signal.signal(each, action if action is not None else signal.SIG_DFL)
+
+    for number in previous:
+        signal.signal(number, handler)
+    try:
+        yield stop
+    finally:
+        for number, action in previous.items():
+            signal.signal(number, action if action is not None else signal.SIG_DFL)

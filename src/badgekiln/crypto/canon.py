@@ -80,7 +80,7 @@ class StaticDocumentLoader:
             documents: URL -> parsed JSON document. Copied, so later changes have no effect.
         """
         self._documents = {url: copy.deepcopy(doc) for url, doc in documents.items()}
-        self.context_cache: LRUCache = LRUCache(maxsize=100)
+        self.context_cache: LRUCache[str, Any] = LRUCache(maxsize=100)
 
     def __call__(self, url: str, options: Any = None) -> dict[str, Any]:
         """Return the pyld ``RemoteDocument`` for ``url``.
@@ -167,7 +167,7 @@ def _check_expanded(node: Any, problems: list[str]) -> None:
         _check_expanded(value, problems)
 
 
-class _StrictProcessor(jsonld.JsonLdProcessor):
+class _StrictProcessor(jsonld.JsonLdProcessor):  # type: ignore[misc]  # (pyld has no types)
     """pyld's processor, with expansion checked for anything RDF conversion would drop."""
 
     def __init__(self) -> None:
@@ -226,6 +226,7 @@ def canonize(document: dict[str, Any], *, loader: StaticDocumentLoader | None = 
         "contextResolver": ContextResolver(loader.context_cache, loader),
     }
     try:
-        return _StrictProcessor().normalize(document, options)
+        canonical: str = _StrictProcessor().normalize(document, options)
+        return canonical
     except jsonld.JsonLdError as e:
         raise VerifyError(f"cannot canonicalize JSON-LD document: {_innermost_message(e)}") from e

@@ -59,14 +59,14 @@ class _Unsupported(Exception):
 class _Template:
     """The quads of one shape as N-Quads terms, with each string of the document at its place."""
 
-    def __init__(self, quads: list[tuple], iri_leaves: frozenset[int]):
+    def __init__(self, quads: list[tuple[Any, ...]], iri_leaves: frozenset[int]):
         # A term is a serialized constant, or (leaf index, True for an IRI / the literal's suffix).
         self.quads = [tuple(_compile(term) for term in quad) for quad in quads]
         self.iri_leaves = iri_leaves  # leaves whose strings must be IRIs pyld keeps as they are
 
-    def fill(self, leaves: list[str]) -> list[tuple[str, str, str]]:
+    def fill(self, leaves: list[str]) -> list[tuple[str, ...]]:
         """The document's quads: (subject, predicate, object) N-Quads terms, without duplicates."""
-        quads = {}
+        quads: dict[tuple[str, ...], None] = {}
         for quad in self.quads:
             terms = tuple(term if isinstance(term, str) else
                           ("<" + leaves[term[0]] + ">" if term[1] is True else
@@ -75,32 +75,32 @@ class _Template:
         return list(quads)
 
 
-def _compile(term: dict | tuple) -> str | tuple[int, bool | str]:
+def _compile(term: dict[str, Any] | tuple[int, dict[str, Any]]) -> str | tuple[int, bool | str]:
     """A term of pyld's dataset as its N-Quads text (pyld's serialize_nquad), or a leaf's place."""
     if isinstance(term, tuple):
         index, parts = term
         return index, True if parts["type"] == "IRI" else _literal_suffix(parts)
     if term["type"] == "IRI":
-        return "<" + term["value"] + ">"
+        return "<" + str(term["value"]) + ">"
     if term["type"] == "blank node":
-        return term["value"]
-    return '"' + escape(term["value"]) + '"' + _literal_suffix(term)
+        return str(term["value"])
+    return '"' + str(escape(term["value"])) + '"' + _literal_suffix(term)
 
 
-def _literal_suffix(term: dict) -> str:
+def _literal_suffix(term: dict[str, Any]) -> str:
     if term["datatype"] == RDF_LANGSTRING:
         return "@" + term["language"] if term.get("language") else ""
     return "" if term["datatype"] == XSD_STRING else "^^<" + term["datatype"] + ">"
 
 
-def label(quads: list[tuple[str, str, str]]) -> str | None:
+def label(quads: list[tuple[str, ...]]) -> str | None:
     """RDFC-1.0 canonical N-Quads of ``quads`` when every blank node has a unique first-degree hash.
 
     Returns:
         The canonical N-Quads, or None when some blank nodes share a hash (the general algorithm
         then has to tell them apart).
     """
-    mentions: dict[str, list[tuple[str, str, str]]] = {}
+    mentions: dict[str, list[tuple[str, ...]]] = {}
     for quad in quads:
         for term in (quad[0], quad[2]):  # a quad counts once per place a blank node holds in it
             if term.startswith("_:"):
@@ -125,7 +125,7 @@ class FastCanonicalizer:
     """Canonicalizes documents through per-shape templates (one instance per process is enough)."""
 
     def __init__(self) -> None:
-        self._templates: dict[Any, _Template | None] = {}
+        self._templates: dict[Any, _Template | set[int] | None] = {}
         self._terms = _context_terms()
         self.hits = self.misses = self.fallbacks = 0
 
@@ -141,7 +141,7 @@ class FastCanonicalizer:
             return canon.canonize(document)
         return canonical
 
-    def _dataset(self, document: Any) -> list[tuple[str, str, str]] | None:
+    def _dataset(self, document: Any) -> list[tuple[str, ...]] | None:
         if not isinstance(document, dict):
             raise _Unsupported
         leaves: list[str] = []
@@ -207,7 +207,7 @@ def _skeleton(value: Any, replace: Callable[[], str], *, bake: bool = False) -> 
     return value
 
 
-def _build(document: dict, leaves: list[str], baked: dict[int, str]) -> _Template | set[int] | None:
+def _build(document: dict[str, Any], leaves: list[str], baked: dict[int, str]) -> _Template | set[int] | None:
     """The template of ``document``'s shape with the ``baked`` strings in it, or the leaves to bake."""
     nonce = secrets.token_hex(8)
     sentinels = [f"urn:x-badgekiln-fastcanon:{nonce}:{i}" for i in range(len(leaves))]
@@ -230,7 +230,7 @@ def _build(document: dict, leaves: list[str], baked: dict[int, str]) -> _Templat
     iri_leaves: set[int] = set()
     quads = []
     for quad in dataset["@default"]:
-        terms: list = []
+        terms: list[Any] = []
         for position in ("subject", "predicate", "object"):
             term = quad[position]
             i = index.get(term["value"])
@@ -252,12 +252,13 @@ def _build(document: dict, leaves: list[str], baked: dict[int, str]) -> _Templat
     return _Template(quads, frozenset(iri_leaves))
 
 
-def _to_rdf(document: dict) -> dict:
+def _to_rdf(document: dict[str, Any]) -> dict[str, Any]:
     """The RDF dataset of ``document`` by canon's strict processor (as :func:`canon.canonize` makes it)."""
     loader = canon._default_loader()
     options = {"base": canon.RELATIVE_BASE, "documentLoader": loader,
                "contextResolver": ContextResolver(loader.context_cache, loader), "produceGeneralizedRdf": False}
-    return canon._StrictProcessor().to_rdf(document, options)
+    dataset: dict[str, Any] = canon._StrictProcessor().to_rdf(document, options)
+    return dataset
 
 
 def _keeps_iri(value: str, terms: set[str]) -> bool:

@@ -1,0 +1,69 @@
+"""Work on every core: forked worker processes that inherit what they work on.
+
+Workers are forked (Linux), so they inherit the caller's data (the build's inputs, renderer and
+keys); a task is only a range of indexes into a list. Results come back pickled, in order, so
+nothing depends on scheduling. A task that fails in a worker is done again in the parent, which
+raises the real exception.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
+MIN_PARALLEL = 200  # tasks; below this, starting workers costs more than it saves
+ENV_JOBS = "BADGEKILN_JOBS"  # worker processes; 1 does everything in the build's own process
+
+_JOB: dict[str, Any] = {}  # what the forked workers work on, inherited
+
+
+def jobs() -> int:
+    """How many processes make groups: ``$BADGEKILN_JOBS``, else one per usable core."""
+    configured = os.environ.get(ENV_JOBS, "")
+    if configured.isdigit() and int(configured) > 0:
+        return int(configured)
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def fork_map(function: Callable[[Any], Any], items: list[Any], *, min_items: int = MIN_PARALLEL) -> list[Any]:
+    """``[function(item) for item in items]``, on every core when there are at least ``min_items``.
+
+    ``function`` and ``items`` reach the forked workers by inheritance; results come back pickled,
+    in order. An item whose call fails in a worker is called again here (with the ones after it in
+    its chunk), so its exception is raised as it is.
+    """
+    workers = min(jobs(), len(items) // 2 or 1)
+    if len(items) < min_items or workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return [function(item) for item in items]
+    size = max(4, min(64, len(items) // (workers * 16)))
+    chunks = [(start, min(start + size, len(items))) for start in range(0, len(items), size)]
+    _JOB.update(function=function, items=items)
+    results: list[Any] = []
+    try:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            for (_, stop), (done, failed) in zip(chunks, pool.map(_map_chunk, chunks)):
+                results += done
+                if failed is not None:
+                    results += [function(item) for item in items[failed:stop]]
+    finally:
+        _JOB.clear()
+    return results
+
+
+def _map_chunk(bounds: tuple[int, int]) -> tuple[list[Any], int | None]:
+    function, items = _JOB["function"], _JOB["items"]
+    done = []
+    for index in range(*bounds):
+        try:
+            done.append(function(items[index]))
+        except Exception:  # noqa: BLE001 - the parent calls it again and raises the real error
+            return done, index
+    return done, None
+
+

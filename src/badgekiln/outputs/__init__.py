@@ -1,0 +1,198 @@
+"""The site's outputs as units: each family of published files, declared in one place.
+
+A :class:`Unit` says which files it makes (path pattern, media type, link relation), what
+they are made from (:data:`READS`, the names its cache key is derived from) and how it makes
+them. Every module of this package that defines ``UNIT`` (or ``UNITS``) is a unit: adding an
+output to the site is adding one module here (and its template). :mod:`badgekiln.engine`
+runs the units, reuses those whose key did not change, and spreads the rest over the cores.
+
+A unit's ``produce(plan, inputs, renderer, item)`` may read only what its ``reads`` name
+(tests/test_units.py checks, for every unit, that an input which changes its bytes changes its
+key). ``item`` is ``None`` for a site-wide unit, a :class:`~badgekiln.models.BadgeClass` for a
+per-badge unit and a ``(Recipient, Award)`` pair for a per-award unit.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from ..config import SiteConfig
+from ..keys import ED25519, RSA
+from ..ledger import Ledger
+from ..models import Award, Project
+from ..signing import Signer
+
+Scope = Literal["site", "badge", "award"]
+
+
+class Plan(Protocol):
+    """What a unit writes its files into (the engine's :class:`~badgekiln.site.SitePlan`)."""
+
+    def add(self, path: str, content: bytes) -> None:
+        """Add one file to the site; a path may be added once."""
+
+#: The inputs a unit can be made from; each is one part of its key (see badgekiln.engine.keys).
+READS = {
+    "config": "site.yaml, all of it",
+    "documents-config": "site.yaml without what only changes how pages look (stylesheet, accent colour, footer)",
+    "signing": "the key records, which private keys are at hand, and the development keys",
+    "templates": "the text of every template in use (the site's own and the built-in ones)",
+    "site": "what every page shows of the site (its context: title, logo, pages menu)",
+    "badge": "the badge class and the bytes of its artwork",
+    "award": "the award, its earner (name, email, show_name) and its ledger entry",
+    "status": "the award's status on the build's day (valid, expired, revoked)",
+    "awards": "every award's ledger entry, issue date and revocation",
+    "catalogue": "the extra pages, every badge class with its artwork, and the number of awards of each",
+    "assets": "the bytes of every file of site_src/assets/",
+}
+
+
+@dataclass(frozen=True)
+class FileSpec:
+    """One file (or family of files) a unit makes.
+
+    ``path`` is a pattern relative to the site root: ``{id}`` an award id, ``{slug}`` a badge or
+    page slug, ``{ext}`` the badge artwork's extension (``png``/``svg``), ``{kid}`` a key id and
+    ``{any}`` any path.
+    """
+
+    path: str
+    media_type: str
+    rel: str | None = None  # the link relation pages use for it ("alternate"), if any
+    title: str | None = None  # the link's title
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        """A regular expression matching the paths of this file."""
+        return _pattern(self.path)
+
+
+@cache
+def _pattern(path: str) -> re.Pattern[str]:
+    parts = re.split(r"(\{[a-z]+\})", path)
+    pieces = {"{id}": "[A-Za-z0-9_-]+", "{slug}": "[a-z0-9-]+", "{ext}": "(?:png|svg)", "{kid}": "[A-Za-z0-9_.-]+",
+              "{any}": ".+"}
+    return re.compile("".join(pieces.get(p, re.escape(p)) for p in parts) + r"\Z")
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A family of outputs: its files, what they are made from and how."""
+
+    name: str
+    scope: Scope
+    files: tuple[FileSpec, ...]
+    reads: tuple[str, ...]
+    produce: Callable[..., None]
+    cached: bool = True  # False: small files made on every build (not worth a key)
+
+    def __post_init__(self) -> None:
+        unknown = set(self.reads) - READS.keys()
+        if unknown:
+            raise ValueError(f"unit {self.name}: unknown inputs {sorted(unknown)}; known: {sorted(READS)}")
+
+    def declares(self, path: str) -> bool:
+        """Whether ``path`` is one of the files this unit says it makes."""
+        return any(spec.pattern.match(path) for spec in self.files)
+
+    def links(self, config: SiteConfig, **values: str) -> list[dict[str, str | None]]:
+        """``<link>`` entries for this unit's files that have a ``rel`` (absolute URLs)."""
+        return [{"rel": spec.rel, "type": spec.media_type, "href": config.url(spec.path.format(**values)),
+                 "title": spec.title} for spec in self.files if spec.rel]
+
+
+@dataclass(frozen=True)
+class BuildInputs:
+    """Everything a build's units read besides the renderer."""
+
+    config: SiteConfig
+    project: Project
+    ledger: Ledger
+    signer: Signer
+    source: Path
+    today: date
+
+    def rsa_kid(self, award: Award) -> str:
+        """The RSA key that signs this award's VC-JWT (pinned in the ledger)."""
+        return self.signer.effective_kid(self.ledger.entries[award.id].rsa_kid, RSA)
+
+    @property
+    def ob2_kid(self) -> str:
+        """The RSA key of every OB 2.0 signed assertion: the active one (see outputs/issuer.py)."""
+        return self.signer.effective_kid(self.signer.keyring.active_kid(RSA), RSA)
+
+    @property
+    def status_list_kid(self) -> str:
+        """The Ed25519 key that signs the status list: the active one."""
+        return self.signer.effective_kid(self.signer.keyring.active_kid(ED25519), ED25519)
+
+    def ed_kid(self, award: Award) -> str:
+        """The Ed25519 key that signs this award's Data Integrity proof."""
+        return self.signer.effective_kid(self.ledger.entries[award.id].ed_kid, ED25519)
+
+
+_EXTRA: list[Unit] = []
+_FOUND: list[tuple[Unit, ...]] = []  # the package's own units, found once
+
+
+def register(unit: Unit) -> Unit:
+    """Add a unit from outside this package (a plugin, a test)."""
+    _EXTRA.append(unit)
+    return unit
+
+
+def unregister(unit: Unit) -> None:
+    """Remove a unit added with :func:`register`."""
+    _EXTRA.remove(unit)
+
+
+def units() -> tuple[Unit, ...]:
+    """Every unit: the modules of this package in name order, then registered ones."""
+    if not _FOUND:
+        _FOUND.append(tuple(_discover()))
+    found = [*_FOUND[0], *_EXTRA]
+    names = [unit.name for unit in found]
+    if len(names) != len(set(names)):
+        raise ValueError(f"two units share a name: {sorted(n for n in names if names.count(n) > 1)}")
+    return tuple(found)
+
+
+def _discover() -> list[Unit]:
+    found: list[Unit] = []
+    for module_info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if module_info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{__name__}.{module_info.name}")
+        found.extend(getattr(module, "UNITS", ()))
+        if hasattr(module, "UNIT"):
+            found.append(module.UNIT)
+    return found
+
+
+def rediscover() -> None:
+    """Look for unit modules again (after a module was added to the package's path)."""
+    _FOUND.clear()
+
+
+def unit(name: str) -> Unit:
+    """The unit called ``name``."""
+    for candidate in units():
+        if candidate.name == name:
+            return candidate
+    raise KeyError(name)
+
+
+def badge_image(inputs: BuildInputs, image: str) -> bytes:
+    """The bytes of a badge's artwork (``image`` relative to site_src/)."""
+    return (inputs.source / "site_src" / image).read_bytes()
+
+
+Item = Any  # None, a BadgeClass, or a (Recipient, Award) pair

@@ -1,0 +1,33 @@
+"""An award's permanent page, the one the earner shares."""
+
+from __future__ import annotations
+
+from .. import context, urls
+from ..models import Award, Recipient
+from ..render import Renderer
+from . import BuildInputs, FileSpec, Plan, Unit, units
+
+
+def produce(plan: Plan, inputs: BuildInputs, renderer: Renderer, item: tuple[Recipient, Award]) -> None:
+    """awards/<id>/index.html."""
+    recipient, award = item
+    config = inputs.config
+    badge = inputs.project.badges[award.badge]
+    page = urls.award_dir(award.id)
+    earner = recipient.public_name
+    title = f"{badge.name} · {earner}" if earner else badge.name
+    links = [link for unit in units() if unit.scope == "award" for link in unit.links(config, id=award.id)]
+    plan.add(page + "index.html", renderer.render(
+        "award.html",
+        site=context.site_context(config, inputs.project),
+        meta=context.meta(config, page, title, f"{config.issuer.name} awarded this badge: {badge.description}",
+                          urls.badge_image(badge.slug, badge.image), links),
+        root=urls.relative(page, ""),
+        issuer=context.issuer_context(config),
+        badge=context.badge_context(badge),
+        award=context.award_context(config, badge, recipient, award, inputs.today, signed=True, has_ob3=True),
+    ))
+
+
+UNIT = Unit("award-page", "award", (FileSpec("awards/{id}/index.html", "text/html"),),
+            reads=("config", "templates", "site", "badge", "award", "status"), produce=produce)

@@ -1,0 +1,21 @@
+"""The OB 2.0 issuer Profile (``issuer.json``).
+
+Its ``publicKey`` names one key, the active RSA key: the 1EdTech validator rejects a profile that
+lists several, so OB 2.0 signed assertions are always signed by it.
+"""
+
+from __future__ import annotations
+
+from .. import ob2, urls
+from ..jsonout import dumps_hosted
+from . import BuildInputs, FileSpec, Plan, Unit
+
+
+def produce(plan: Plan, inputs: BuildInputs, renderer: object, item: None) -> None:
+    """issuer.json."""
+    profile = ob2.issuer_profile(inputs.config, key_ids=(inputs.ob2_kid,), with_revocation_list=True)
+    plan.add(urls.ISSUER, dumps_hosted(profile))
+
+
+UNIT = Unit("issuer", "site", (FileSpec(urls.ISSUER, "application/ld+json", rel="alternate", title="Issuer profile"),),
+            reads=("documents-config", "signing"), produce=produce, cached=False)

@@ -1,0 +1,39 @@
+"""An award in Open Badges 3.0: the credential with its eddsa-rdfc-2022 proof, the same
+credential as a VC-JWT, and the badge image with the credential baked in."""
+
+from __future__ import annotations
+
+from .. import baking, ob2, ob3, urls
+from ..jsonout import dumps_compact, dumps_hosted
+from ..models import Award, Recipient
+from . import BuildInputs, FileSpec, Plan, Unit, badge_image
+
+
+def produce(plan: Plan, inputs: BuildInputs, renderer: object, item: tuple[Recipient, Award]) -> None:
+    """awards/<id>/credential.json, credential.jwt and credential.<ext>."""
+    recipient, award = item
+    config = inputs.config
+    badge = inputs.project.badges[award.badge]
+    unsigned = ob3.credential(config, badge, recipient, award, status_index=inputs.ledger.entries[award.id].index)
+    ed_kid = inputs.ed_kid(award)
+    signed = inputs.signer.add_proof(unsigned, ed_kid, verification_method=ob3.verification_method(config, ed_kid),
+                                     created=ob2.timestamp(award.issued_on))
+    credential_bytes = dumps_hosted(signed)
+    plan.add(urls.credential_json(award.id), credential_bytes)
+    rsa_kid = inputs.rsa_kid(award)
+    header = {"kid": ob3.jwk_kid(config, rsa_kid), "typ": "JWT"}
+    plan.add(urls.credential_jwt(award.id),
+             inputs.signer.sign_jws(dumps_compact(ob3.jwt_claims(unsigned)), rsa_kid, header=header).encode("ascii"))
+    image, text = badge_image(inputs, badge.image), credential_bytes.decode("utf-8")
+    if badge.image.lower().endswith(".png"):
+        baked = baking.bake_png(image, text, keyword=baking.OB3_PNG_KEYWORD)
+    else:
+        baked = baking.bake_svg(image, assertion_json=text, version=3)
+    plan.add(urls.baked_ob3(award.id, badge.image), baked)
+
+
+UNIT = Unit("ob3-credential", "award", (
+    FileSpec("awards/{id}/credential.json", "application/ld+json"),
+    FileSpec("awards/{id}/credential.jwt", "text/plain"),
+    FileSpec("awards/{id}/credential.{ext}", "image/*"),
+), reads=("documents-config", "signing", "badge", "award"), produce=produce)

@@ -1,0 +1,21 @@
+"""The OB 2.0 RevocationList (``revocations.json``)."""
+
+from __future__ import annotations
+
+from .. import ob2, urls
+from ..jsonout import dumps_hosted
+from . import BuildInputs, FileSpec, Plan, Unit
+
+
+def produce(plan: Plan, inputs: BuildInputs, renderer: object, item: None) -> None:
+    """Every revoked award, under both of its ids: the signed assertion's ``urn:uuid`` and the
+    hosted assertion's URL. (Listing both is also what makes the 1EdTech validator see a
+    revocation when only one award is revoked: it skips one-entry lists.)"""
+    config = inputs.config
+    revoked = [(assertion_id, a.revoked.reason) for a in inputs.project.awards if a.revoked is not None
+               for assertion_id in (ob2.signed_urn(config, a.id), config.url(urls.assertion_json(a.id)))]
+    plan.add(urls.REVOCATION_LIST, dumps_hosted(ob2.revocation_list(config, revoked)))
+
+
+UNIT = Unit("revocation-list", "site", (FileSpec(urls.REVOCATION_LIST, "application/ld+json"),),
+            reads=("documents-config", "awards"), produce=produce, cached=False)

@@ -1,0 +1,30 @@
+"""The stylesheet (with the site's accent colour), the script, and what site_src/assets/ publishes."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from .. import urls
+from ..validate import PUBLISHED_ASSET_SUFFIXES
+from . import BuildInputs, FileSpec, Plan, Unit
+
+
+def produce(plan: Plan, inputs: BuildInputs, renderer: object, item: None) -> None:
+    """badgekiln.css and .js, and site_src/assets/ (with the site's own ``site.css``, which every
+    page links after badgekiln's)."""
+    static = resources.files("badgekiln") / "static"
+    css = f":root {{ --accent: {inputs.config.accent_color}; }}\n".encode() + (static / "badgekiln.css").read_bytes()
+    plan.add("assets/badgekiln.css", css)
+    plan.add("assets/badgekiln.js", (static / "badgekiln.js").read_bytes())
+    assets = inputs.source / "site_src" / "assets"
+    if assets.is_dir():
+        for path in sorted(assets.rglob("*")):
+            if path.is_file() and not path.is_symlink() and path.suffix.lower() in PUBLISHED_ASSET_SUFFIXES:
+                plan.add(urls.asset(path.relative_to(assets).as_posix()), path.read_bytes())
+
+
+UNIT = Unit("static-files", "site", (
+    FileSpec("assets/badgekiln.css", "text/css"),
+    FileSpec("assets/badgekiln.js", "text/javascript"),
+    FileSpec("assets/{any}", "application/octet-stream"),  # images, site.css, fonts: by their suffix
+), reads=("config", "assets"), produce=produce, cached=False)

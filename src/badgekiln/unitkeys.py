@@ -1,0 +1,94 @@
+"""The cache key of every unit of the build: a digest of exactly the inputs the unit reads.
+
+Each name in :data:`badgekiln.outputs.READS` is computed here once per build (site-wide), per
+badge class or per award, and a unit's key is the SHA-256 of its name, badgekiln's code and the
+parts its ``reads`` name. Never file times. Deliberately generous within a part: whatever might
+matter to it is in it (a change only costs a rebuild).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+from . import context, models
+from .cache import _file_sha, _key_fields, _sha, code_fingerprint, digest
+from .outputs import BuildInputs, Unit
+
+
+class UnitKeys:
+    """Keys of one build's units."""
+
+    def __init__(self, inputs: BuildInputs, renderer: Any):
+        config, project, signer = inputs.config, inputs.project, inputs.signer
+        self.inputs = inputs
+        development = signer.development
+        self._site: dict[str, Any] = {}
+        self._site_parts: dict[str, Callable[[], str]] = {
+            "config": lambda: digest(config),
+            # The look of the pages (stylesheet, accent colour, footer) is not part of any signed document.
+            "documents-config": lambda: digest(dataclasses.replace(config, stylesheet=None, accent_color="",
+                                                                   footer="")),
+            # Which key signs an award follows from the records, the ledger entry and which private
+            # keys are at hand (development keys stand in for missing ones).
+            "signing": lambda: digest(signer.keyring.records, sorted(signer.keyring.private),
+                                      development.records if development else None,
+                                      sorted(development.private) if development else None),
+            "templates": lambda: digest(renderer.template_sources()),
+            "site": lambda: digest(context.site_context(config, project)),
+            "awards": lambda: _sha(repr([(inputs.ledger.entries[a.id], a.issued_on, a.revoked)
+                                         for a in project.awards])),
+            "catalogue": self._catalogue,
+            "assets": lambda: digest(sorted((p.relative_to(inputs.source).as_posix(), _file_sha(p))
+                                            for p in (inputs.source / "site_src/assets").rglob("*") if p.is_file())),
+        }
+        self._badges = {slug: digest(badge, _file_sha(inputs.source / "site_src" / badge.image))
+                        for slug, badge in project.badges.items()}
+        self._code = code_fingerprint()
+
+    def site_part(self, name: str) -> str:
+        """A site-wide part, computed once."""
+        if name not in self._site:
+            self._site[name] = self._site_parts[name]()
+        part: str = self._site[name]
+        return part
+
+    def _catalogue(self) -> str:
+        project = self.inputs.project
+        counts: dict[str, int] = {}
+        for award in project.awards:
+            counts[award.badge] = counts.get(award.badge, 0) + 1
+        return digest(project.pages, sorted(self._badges.items()), sorted(counts.items()))
+
+    def site(self, unit: Unit) -> str:
+        """The key of a site-wide unit."""
+        return _sha(unit.name, self._code, *[self.site_part(name) for name in unit.reads])
+
+    def badge(self, unit: Unit, badge: models.BadgeClass) -> str:
+        """The key of a per-badge unit."""
+        return _sha(unit.name, self._code, *[self._badges[badge.slug] if name == "badge" else self.site_part(name)
+                                             for name in unit.reads])
+
+    def award_parts(self, recipient: models.Recipient, award: models.Award) -> dict[str, str]:
+        """The per-award parts (made once for all of an award's units: there are many awards)."""
+        text = repr(_person(recipient)) + _award_text(award) + repr(self.inputs.ledger.entries[award.id])
+        return {"award": text, "badge": self._badges[award.badge], "status": award.status(self.inputs.today)}
+
+    def award(self, unit: Unit, parts: dict[str, str]) -> str:
+        """The key of a per-award unit, from :meth:`award_parts`."""
+        return _sha(unit.name, self._code, *[parts[name] if name in parts else self.site_part(name)
+                                             for name in unit.reads])
+
+
+def _person(recipient: models.Recipient) -> tuple[str, str, str, bool]:
+    return recipient.slug, recipient.name, recipient.email, recipient.show_name
+
+
+def _award_text(award: models.Award) -> str:
+    """A fast exact text of an award for its keys: the ``repr`` of its fields but where it was written.
+
+    (Dataclass, ``date``, ``str`` and tuple reprs are stable; the Python version is in the code
+    fingerprint all the same. Keys of model values made once per build use :func:`digest`.)
+    """
+    return repr(tuple(getattr(award, name) for name in _key_fields(models.Award) or ()))

@@ -1,0 +1,152 @@
+"""Email header injection (docs/security.md T11): no text from the sources can add a header or a
+recipient to a message `notify` sends, or crash it. Every case goes through a real SMTP server on
+loopback and checks both the envelope the server saw and the raw header block it received."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+
+import pytest
+
+from badgekiln.mail import MailAddressError, Mailer, RetryPolicy, SmtpSettings, build_message, header_text, mailbox
+from conftest import TODAY, build, write_site
+from tests.support.smtp_server import SmtpServer
+
+EXPECTED_HEADERS = {"from", "to", "reply-to", "subject", "date", "message-id", "auto-submitted", "mime-version",
+                    "content-type"}
+
+ATTACKS = {
+    "crlf-bcc": "Mallory\r\nBcc: evil@attacker.example",
+    "lf-header": "Mallory\nX-Injected: yes",
+    "cr-only": "Mallory\rTo: evil@attacker.example",
+    "u2028": "Mallory\u2028Bcc: evil@attacker.example",
+    "u2029": "Mallory\u2029Cc: evil@attacker.example",
+    "nel-u0085": "Mallory\x85Bcc: evil@attacker.example",
+    "nul": "Mallory\x00Bcc: evil@attacker.example",
+    "other-controls": "Mal\x1b[31mlory\x0b\x0c\x1c\x1d\x1e\x7f\x9b",
+    "bidi-override": "\u202eyrollaM\u202c",
+    "address-lookalike": 'Mallory <evil@attacker.example>, "x" <evil2@attacker.example>',
+    "encoded-word": "=?utf-8?q?Mallory=0D=0ABcc:_evil@attacker.example?=",
+    "very-long": "M" * 100_000 + "\r\nBcc: evil@attacker.example",
+}
+
+
+@pytest.fixture
+def smtp(monkeypatch):
+    with SmtpServer() as server:
+        monkeypatch.setenv("BADGEKILN_SMTP_HOST", server.host)
+        monkeypatch.setenv("BADGEKILN_SMTP_PORT", str(server.port))
+        monkeypatch.setenv("BADGEKILN_SMTP_SECURITY", "none")
+        monkeypatch.delenv("BADGEKILN_SMTP_FROM", raising=False)
+        yield server
+
+
+def header_block(raw: bytes) -> list[str]:
+    """The raw header lines, unfolded (continuation lines joined to their header)."""
+    head = raw.replace(b"\r\n", b"\n").split(b"\n\n", 1)[0].decode("ascii")  # headers are 7-bit
+    lines: list[str] = []
+    for line in head.split("\n"):
+        if line[:1] in (" ", "\t") and lines:
+            lines[-1] += line
+        else:
+            lines.append(line)
+    return lines
+
+
+def assert_clean(server: SmtpServer, *, to: str, sender: str) -> list[str]:
+    assert server.recipients() == [to]
+    assert server.mail_from == [sender]
+    raw = server.messages_to(to)[0]
+    lines = header_block(raw)
+    names = [line.split(":", 1)[0].lower() for line in lines]
+    assert all(re.fullmatch(r"[a-z-]+", name) for name in names), lines
+    assert set(names) == EXPECTED_HEADERS and len(names) == len(set(names)), names
+    assert "attacker" not in next(line for line in lines if line.lower().startswith("to:")).lower().split("<")[-1]
+    return lines
+
+
+@pytest.mark.parametrize("text", ATTACKS.values(), ids=ATTACKS.keys())
+@pytest.mark.parametrize("where", ["earner", "issuer", "subject"])
+def test_hostile_text_cannot_add_a_header_or_a_recipient(smtp, text, where):
+    """Straight through the library (CR and LF cannot get past the YAML checks; the library must
+    not rely on that)."""
+    names = {"earner": "Ann", "issuer": "Issuer", "subject": "Your badge"}
+    names[where] = text
+    message = build_message(sender=mailbox(names["issuer"], "badges@example.org"),
+                            to=mailbox(names["earner"], "ann@example.com"),
+                            reply_to=mailbox(names["issuer"], "badges@example.org"), subject=names["subject"],
+                            text="hello", html="<p>hello</p>", now=datetime(2026, 11, 22, tzinfo=timezone.utc))
+    settings = SmtpSettings(smtp.host, smtp.port, "none", None, None, "badges@example.org")
+    with Mailer(settings, deadline=10) as mailer:
+        mailer.send(message, to="ann@example.com")
+    lines = assert_clean(smtp, to="ann@example.com", sender="badges@example.org")
+    assert max(len(line) for line in lines) < 2000  # capped, not 100,000 characters
+
+
+def test_header_text_is_one_visible_line():
+    for text in ATTACKS.values():
+        cleaned = header_text(text)
+        assert cleaned.isprintable() and len(cleaned) <= 200
+        assert not any(c in cleaned for c in "\r\n\x00\x85\u2028\u2029\u202e")
+    assert header_text("Zoë 👩\u200d🔬 Nguyễn") == "Zoë 👩\u200d🔬 Nguyễn"  # joiners in emoji are kept
+
+
+@pytest.mark.parametrize("address", [
+    "ann@example.com\r\nBcc: evil@attacker.example", "ann@example.com\u2028", "ann@example.com, evil@attacker.example",
+    "Ann <ann@example.com>", "ann@example.com (comment)", "ann@@example.com", "ann", "@example.com", "ann@",
+    "a\x00nn@example.com", "ann@exam ple.com", "a" * 250 + "@example.com",
+    "=?utf-8?q?evil=0D=0ABcc=3A_x=40y.z?=@example.com", "=?utf-8?q?ann?=@example.com",
+])
+def test_only_one_plain_address_is_accepted(address):
+    with pytest.raises(MailAddressError):
+        mailbox("Ann", address)
+
+
+def test_hostile_names_from_the_sources_through_notify(minimal_site, run, smtp):
+    """The whole command, with the separators that YAML validation lets through (U+2028, U+2029,
+    U+0085) in the issuer's, the badge's and the earner's names."""
+    write_site(minimal_site, {
+        "site_src/site.yaml": """
+            base_url: https://badges.example.org/
+            issuer:
+              name: "Example Issuer\\u2028Bcc: evil@attacker.example"
+              url: https://example.org
+              email: badges@example.org
+        """,
+        "badges/first-badge.yaml": """
+            name: "First Badge\\u2029Bcc: evil2@attacker.example"
+            description: The first badge.
+            image: assets/badge.svg
+            criteria: Did the thing.
+        """,
+        "recipients/ann.yaml": """
+            name: "Ann\\u0085Bcc: evil3@attacker.example\\u2028Cc: evil4@attacker.example"
+            email: ann@example.com
+            awards:
+              - id: ann-first-1
+                badge: first-badge
+                issued_on: 2026-01-15
+        """})
+    build(run, minimal_site)
+    result = run("notify", "--source", str(minimal_site), "--today", TODAY, "--skip-online-check")
+    assert result.code == 0, result.err
+    lines = assert_clean(smtp, to="ann@example.com", sender="badges@example.org")
+    subject = next(line for line in lines if line.lower().startswith("subject:"))
+    assert "=?utf-8?" not in subject.lower() or "\u2029" not in subject
+
+
+@pytest.mark.parametrize("value", ["badges@example.org\r\nBcc: evil@attacker.example", "a@b.c, evil@attacker.example",
+                                   "Evil <evil@attacker.example>"])
+def test_a_hostile_configured_sender_is_refused_before_sending(minimal_site, run, smtp, monkeypatch, value):
+    build(run, minimal_site)
+    monkeypatch.setenv("BADGEKILN_SMTP_FROM", value)
+    result = run("notify", "--source", str(minimal_site), "--today", TODAY, "--skip-online-check")
+    assert result.code == 1 and "is not one plain email address" in result.err
+    assert "Traceback" not in result.err
+    assert smtp.delivered == [] and sum(smtp.attempts.values()) == 0
+
+
+def test_retry_policy_waits_grow_and_are_capped():
+    policy = RetryPolicy(retries=5, delay=2, max_delay=5)
+    assert [policy.wait(n) for n in (1, 2, 3, 4)] == [2, 4, 5, 5]

@@ -1,0 +1,206 @@
+"""Output units: every file is declared by the unit that makes it, a unit's key covers every input
+that changes its bytes, an edit remakes exactly the units that read it, and a new output is one
+new module."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+from conftest import TODAY, build, copy_example, write_site
+from test_incremental import _add_award, _edit_badge, _edit_page, _edit_template, _hide_name, _rename_earner, _revoke, \
+    append, edit
+
+import badgekiln.outputs as outputs
+from badgekiln import hosting, parallel
+from badgekiln.commands.build import prepare
+from badgekiln.config import source_paths
+from badgekiln.outputs import BuildInputs, FileSpec, Unit
+from badgekiln.render import Renderer
+from badgekiln.site import SitePlan
+from badgekiln.unitkeys import UnitKeys
+
+
+def groups(site_dir: Path, today: date) -> dict[str, tuple[str, dict[str, bytes]]]:
+    """Every group of the site's build: name -> (key, {path: bytes}), made without a cache."""
+    prepared = prepare(site_dir, base_url=None, today=today, frozen=False)
+    renderer = Renderer(source_paths(site_dir)["templates"])
+    inputs = BuildInputs(config=prepared.loaded.config, project=prepared.loaded.project, ledger=prepared.ledger,
+                         signer=prepared.signer, source=site_dir.resolve(), today=today)
+    keys = UnitKeys(inputs, renderer)
+    found: dict[str, tuple[str, dict[str, bytes]]] = {}
+
+    def make(unit: Unit, name: str, key: str, item) -> None:
+        plan = SitePlan()
+        parallel._bind(unit, inputs, renderer, item)(plan)
+        found[name] = key, dict(plan.files)
+
+    for unit in outputs.units():
+        if unit.scope == "site":
+            make(unit, unit.name, keys.site(unit), None)
+        elif unit.scope == "badge":
+            for badge in inputs.project.badges.values():
+                make(unit, f"{unit.name}/{badge.slug}", keys.badge(unit, badge), badge)
+        else:
+            for recipient in inputs.project.recipients:
+                for award in recipient.awards:
+                    make(unit, f"award/{award.id}/{unit.name}", keys.award(unit, keys.award_parts(recipient, award)),
+                         (recipient, award))
+    return found
+
+
+def test_every_published_file_is_declared_by_exactly_one_unit(example_site, run):
+    build(run, example_site)
+    every = outputs.units()
+    for path in (example_site / "output").rglob("*"):
+        rel = path.relative_to(example_site / "output").as_posix()
+        if path.is_file() and rel != ".badgekiln-site":
+            assert [u.name for u in every if u.declares(rel)], rel
+    for unit in every:
+        assert unit.files and set(unit.reads) <= outputs.READS.keys()
+
+
+def test_declared_media_types_agree_with_what_the_host_is_told():
+    for unit in outputs.units():
+        for spec in unit.files:
+            suffix = "." + spec.path.rsplit(".", 1)[-1]
+            if suffix in hosting.CONTENT_TYPES and "{ext}" not in spec.path:
+                served = hosting.CONTENT_TYPES[suffix].split(";")[0]
+                assert spec.media_type == served or suffix == ".json", (unit.name, spec)
+
+
+def _edit_narrative(site_dir: Path) -> None:
+    edit(site_dir / "recipients/jane-doe.yaml", "issued_on: 2026-04-14\n", "issued_on: 2026-04-14\n    narrative: New.\n")
+
+
+def _accent(site_dir: Path) -> None:
+    edit(site_dir / "site_src/site.yaml", 'accent_color: "#1f5f8b"', 'accent_color: "#b03a2e"')
+
+
+def _title(site_dir: Path) -> None:
+    edit(site_dir / "site_src/site.yaml", "title: Northwind Training badges", "title: Another title")
+
+
+def _artwork(site_dir: Path) -> None:
+    art = next(p for p in (site_dir / "site_src/assets/badges").glob("*.svg"))
+    art.write_bytes(art.read_bytes().replace(b"</svg>", b"<circle cx=\"1\" cy=\"1\" r=\"1\"/></svg>"))
+
+
+EDITS = {"narrative": _edit_narrative, "revoke": _revoke, "add an award": _add_award, "badge class": _edit_badge,
+         "template": _edit_template, "earner's name": _rename_earner, "hidden name": _hide_name,
+         "extra page": _edit_page, "accent colour": _accent, "site title": _title, "artwork": _artwork}
+
+
+@pytest.fixture(scope="module")
+def baseline(tmp_path_factory):
+    site_dir = copy_example(tmp_path_factory.mktemp("units") / "site")
+    return site_dir, groups(site_dir, date.fromisoformat(TODAY))
+
+
+def _changes(before, after) -> tuple[set[str], set[str]]:
+    """The groups whose key changed, and those whose bytes changed (new groups count as both)."""
+    keys = {name for name in after if name not in before or before[name][0] != after[name][0]}
+    made = {name for name in after if name not in before or before[name][1] != after[name][1]}
+    return keys, made
+
+
+@pytest.mark.parametrize("name", sorted(EDITS))
+def test_an_input_that_changes_a_units_bytes_changes_its_key(baseline, tmp_path, name):
+    site_dir, before = baseline
+    edited = copy_example(tmp_path / "site")
+    EDITS[name](edited)
+    keys, made = _changes(before, groups(edited, date.fromisoformat(TODAY)))
+    assert made, "the edit changed no file: the test would prove nothing"
+    assert made <= keys, f"bytes changed under an unchanged key: {sorted(made - keys)}"
+
+
+def test_the_day_changes_the_keys_of_exactly_the_pages_whose_status_changes(tmp_path, run):
+    site_dir = copy_example(tmp_path / "site")
+    assert run("keys", "generate", "--source", str(site_dir), "--today", "2026-01-01").code == 0  # (not dated keys)
+    before = groups(site_dir, date.fromisoformat(TODAY))
+    later = groups(site_dir, date(2031, 1, 1))  # awards of the example have expired by then
+    keys, made = _changes(before, later)
+    assert made and made <= keys
+    assert keys == made, sorted(keys ^ made)
+    assert all(name.endswith("/award-page") for name in keys)
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("narrative", {"ob2-assertion", "ob3-credential", "award-page"}),
+    ("revoke", {"ob2-assertion", "ob3-credential", "award-page", "status-list"}),
+    ("add an award", {"ob2-assertion", "ob3-credential", "award-page", "status-list", "site-pages"}),
+])
+def test_an_edit_remakes_exactly_the_units_that_read_it(baseline, tmp_path, run, name, expected):
+    site_dir = copy_example(tmp_path / "site")
+    build(run, site_dir)
+    EDITS[name](site_dir)
+    build(run, site_dir)
+    state = json.loads((site_dir / ".badgekiln/cache/state.json").read_text())
+    first = copy_example(tmp_path / "first")
+    build(run, first)
+    old = json.loads((first / ".badgekiln/cache/state.json").read_text())["groups"]
+    remade = {group for group, (key, _) in state["groups"].items() if group not in old or old[group][0] != key}
+    assert {group.rsplit("/", 1)[-1] for group in remade} == expected
+    awards = {group.split("/")[1] for group in remade if group.startswith("award/")}
+    assert len(awards) == 1  # one award's units, not its neighbours'
+
+
+NEW_OUTPUT = '''
+"""A plain-text summary of every award (a new per-award output: this module and its template)."""
+
+from badgekiln import urls
+from badgekiln.outputs import FileSpec, Unit
+
+
+def produce(plan, inputs, renderer, item):
+    recipient, award = item
+    badge = inputs.project.badges[award.badge]
+    plan.add(urls.award_dir(award.id) + "summary.txt",
+             renderer.render("summary.txt", badge=badge, award=award))
+
+
+UNIT = Unit("summary", "award", (FileSpec("awards/{id}/summary.txt", "text/plain"),),
+            reads=("templates", "badge", "award"), produce=produce)
+'''
+
+
+def test_a_new_per_award_output_is_one_new_module_and_its_template(tmp_path, run, monkeypatch):
+    extra = tmp_path / "more_outputs"
+    extra.mkdir()
+    (extra / "summary.py").write_text(NEW_OUTPUT, encoding="utf-8")
+    site_dir = copy_example(tmp_path / "site")
+    write_site(site_dir, {"templates/summary.txt": "{{ badge.name }}, issued {{ award.issued_on }}\n"})
+    monkeypatch.setattr(outputs, "__path__", [*outputs.__path__, str(extra)])
+    outputs.rediscover()
+    try:
+        build(run, site_dir)
+        summaries = sorted((site_dir / "output/awards").glob("*/summary.txt"))
+        assert len(summaries) == len(list((site_dir / "output/awards").glob("*/index.html"))) > 0
+        assert "issued 20" in summaries[0].read_text()
+        assert "(0 written" in build(run, site_dir).out  # a rebuild reuses it: nothing is made again
+        state = json.loads((site_dir / ".badgekiln/cache/state.json").read_text())
+        assert sum(name.endswith("/summary") for name in state["groups"]) == len(summaries)
+    finally:
+        monkeypatch.undo()
+        outputs.rediscover()
+        import sys
+        sys.modules.pop("badgekiln.outputs.summary", None)
+
+
+def test_a_unit_that_makes_an_undeclared_file_fails_the_build(minimal_site, run):
+    def produce(plan, inputs, renderer, item):
+        plan.add("stray.txt", b"x")
+
+    unit = outputs.register(Unit("stray", "site", (FileSpec("other.txt", "text/plain"),), reads=(), produce=produce))
+    try:
+        result = run("build", "--source", str(minimal_site), "--today", TODAY)
+        assert result.code != 0 and "stray.txt" in result.err
+    finally:
+        outputs.unregister(unit)
+
+
+def test_a_unit_must_name_inputs_the_engine_knows():
+    with pytest.raises(ValueError, match="unknown inputs"):
+        Unit("x", "site", (FileSpec("x.txt", "text/plain"),), reads=("clock",), produce=lambda *a: None)
