@@ -67,12 +67,13 @@ def test_a_wrong_date_format_is_located(minimal_site, run, tmp_path):
 
 def test_excel_sep_line_and_date_serial_numbers(minimal_site, run, tmp_path):
     sheet = tmp_path / "awards.csv"
-    sheet.write_text("sep=;\nname;email;badge;issued_on\nZoe, Jr;zoe@example.org;first-badge;2026-03-01\n"
-                     "Bob;bob@example.org;first-badge;46082\n")
+    sheet.write_text("sep=;\nname;email;badge;issued_on;note\nZoe, Jr;zoe@example.org;first-badge;2026-03-01;\n"
+                     "Bob;bob@example.org;first-badge;46082;\n")
     result = award_sheet(run, minimal_site, sheet)
     assert result.code == 1
     assert "awards.csv:4:1: error[bad-date]: 'issued_on' is the number 46082, not a date" in result.err
     assert "format the column as a date" in result.err
+    assert "awards.csv:2:1: warning[unused-column]: column 5, 'note', is not used" in result.err  # the header's line
     sheet.write_text(sheet.read_text().replace("46082", "2026-03-02"))
     assert award_sheet(run, minimal_site, sheet).code == 0
     assert (minimal_site / "recipients/zoe-jr.yaml").read_text().startswith('name: "Zoe, Jr"')
@@ -84,7 +85,7 @@ def test_tabs_and_a_column_map_and_badge_names(minimal_site, run, tmp_path):
                      "Ann Example\tann@example.com\tFirst Badge\t2026-06-01\t93\n")
     result = award_sheet(run, minimal_site, sheet, "--map", "Mail=email, Course=badge,date=Issued On,full name=name")
     assert result.code == 0, result.err
-    assert "export.tsv:1:5: warning[unused-column]: the column 'Score' is not used" in result.err
+    assert "export.tsv:1:1: warning[unused-column]: column 5, 'Score', is not used" in result.err
     assert [a["issued_on"] for a in awards_of(minimal_site, "recipients/ann.yaml")] == ["2026-01-15", "2026-06-01"]
     bad = award_sheet(run, minimal_site, sheet, "--map", "Mail=e-mail-address")
     assert bad.code == 1 and "--map takes SHEET_COLUMN=COLUMN pairs" in bad.err
@@ -211,7 +212,7 @@ def broken(kind: str, tmp_path):
     good = b"Ann,ann@example.com,first-badge,2026-06-01\n"
     files = {
         "huge-field": ("awards.csv", header + good + b'"' + b"x" * 300_000 + b'",b@example.org,first-badge,2026-06-01\n'),
-        "extra-cells": ("awards.csv", header + good + b"Smith, Jo,jo@example.org,first-badge,2026-06-01\n"),
+        "extra-cells": ("awards.csv", header + good + b"Smith, Jo,jo@example.org,first-badge,2026-06-01\n" * 2),
         "nul": ("awards.csv", header + good + b"Jo\x00,jo@example.org,first-badge,2026-06-01\n"),
         "cp1252": ("awards.csv", header + "Zoë,zoe@example.org,first-badge,2026-06-01\n".encode("cp1252")),
         "empty": ("awards.csv", b""),
@@ -228,7 +229,7 @@ def broken(kind: str, tmp_path):
 
 @pytest.mark.parametrize(("kind", "expected"), [
     ("huge-field", "awards.csv:3:1: error[bad-csv]: the CSV cannot be read here: field larger than field limit"),
-    ("extra-cells", "awards.csv:3:1: error[extra-cells]: this row has 5 cells but the header names 4 columns"),
+    ("extra-cells", "awards.csv:4:1: error[extra-cells]: this row has 5 cells but the header names 4 columns"),
     ("nul", "awards.csv:3:1: error[nul-byte]: the file contains a NUL byte"),
     ("cp1252", "awards.csv:2:3: error[not-utf8]: the file is not valid utf-8 (byte 0xeb)"),
     ("empty", "awards.csv: error[empty-sheet]: the file is empty"),

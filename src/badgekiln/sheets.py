@@ -73,17 +73,20 @@ def read_table(path: Path, *, known: tuple[str, ...], required: tuple[str, ...],
         raise sheet_error("old-xls", "this is an old-style Excel .xls file", SourceLocation(rel),
                           "open it in Excel or LibreOffice and save it as .xlsx or as 'CSV UTF-8'")
     if raw.startswith(_ZIP_MAGIC):
-        header, rows = _xlsx_rows(raw, rel)
+        header_line, header, rows = _xlsx_rows(raw, rel)
     else:
-        header, rows = _csv_rows(_decode(raw, rel, encoding), rel)
+        header_line, header, rows = _csv_rows(_decode(raw, rel, encoding), rel)
     table = Table(rel, [])
-    table.columns = _columns(header, rel, known, required, mapping or {}, table.warnings)
+    table.columns = _columns(header, SourceLocation(rel, header_line, 1), known, required, mapping or {},
+                             table.warnings)
+    too_wide = []
     for line, cells in rows:
         if len(cells) > len(header) and any(not _blank(c) for c in cells[len(header):]):
-            raise ValidationFailed([Diagnostic(
+            too_wide.append(Diagnostic(
                 "error", "extra-cells", f"this row has {len(cells)} cells but the header names {len(header)} columns",
                 SourceLocation(rel, line, 1),
-                "a value probably contains the separator: put that value in double quotes, or save the sheet again")])
+                "a value probably contains the separator: put that value in double quotes, or save the sheet again"))
+            continue
         if all(_blank(c) for c in cells):
             continue  # blank lines, and the ';;;;' rows spreadsheets leave below the data
         row = {}
@@ -94,9 +97,11 @@ def read_table(path: Path, *, known: tuple[str, ...], required: tuple[str, ...],
         if len(table.rows) > MAX_ROWS:
             raise sheet_error("too-many-rows", f"the sheet has more than {MAX_ROWS} rows", SourceLocation(rel, line, 1),
                               "split it into several files")
+    if too_wide:
+        raise ValidationFailed(too_wide)
     if not table.rows:
         raise ValidationFailed([Diagnostic("error", "empty-sheet", "the file has no rows below its header",
-                                           SourceLocation(rel, 1, 1))])
+                                           SourceLocation(rel, header_line, 1))])
     return table
 
 
@@ -109,19 +114,20 @@ def _blank(cell) -> bool:
     return cell is None or (isinstance(cell, str) and not cell.strip())
 
 
-def _columns(header: list, rel: str, known, required, mapping: dict[str, str], warnings: list[Diagnostic]) -> list[str]:
-    """Our column name for each header cell ('' for a column that is ignored)."""
-    where = SourceLocation(rel, 1, 1)
+def _columns(header: list, where: SourceLocation, known, required, mapping: dict[str, str],
+             warnings: list[Diagnostic]) -> list[str]:
+    """Our column name for each header cell ('' for a column that is ignored); ``where``: the header row."""
     columns: list[str] = []
     for number, cell in enumerate(header, 1):
         key = column_key(str(cell)) if cell is not None else ""
         name = mapping.get(key, key)
         if name in columns and name:
-            raise ValidationFailed([Diagnostic("error", "duplicate-column", f"two columns are named {name!r}",
-                                               SourceLocation(rel, 1, number), "rename or delete one of them")])
+            raise ValidationFailed([Diagnostic("error", "duplicate-column",
+                                               f"two columns are named {name!r} (the second is column {number})",
+                                               where, "rename or delete one of them")])
         if name and name not in known:
-            warnings.append(Diagnostic("warning", "unused-column", f"the column {str(cell).strip()!r} is not used",
-                                       SourceLocation(rel, 1, number),
+            warnings.append(Diagnostic("warning", "unused-column",
+                                       f"column {number}, {str(cell).strip()!r}, is not used", where,
                                        did_you_mean(name, known) or f"known columns: {', '.join(known)}; "
                                        f"use --map \"{str(cell).strip()}=COLUMN\" to read it as one of them"))
             name = ""
@@ -168,7 +174,7 @@ def detect_delimiter(first_line: str) -> str:
     return max(DELIMITERS, key=lambda d: (bare.count(d), -DELIMITERS.index(d)))
 
 
-def _csv_rows(text: str, rel: str) -> tuple[list, list[tuple[int, list]]]:
+def _csv_rows(text: str, rel: str) -> tuple[int, list, list[tuple[int, list]]]:
     if not text.strip():
         raise ValidationFailed([Diagnostic("error", "empty-sheet", "the file is empty", SourceLocation(rel))])
     first_line = text.lstrip("\r\n").splitlines()[0]
@@ -177,26 +183,26 @@ def _csv_rows(text: str, rel: str) -> tuple[list, list[tuple[int, list]]]:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     rows: list[tuple[int, list]] = []
     header = None
-    start = 1
+    header_line = start = 1
     try:
         for cells in reader:
             if declared and header is None and cells and cells[0].strip().startswith("sep="):
                 pass
             elif header is None and cells and any(c.strip() for c in cells):
-                header = cells
+                header, header_line = cells, start
             elif header is not None:
                 rows.append((start, cells))
             start = reader.line_num + 1
     except csv.Error as exc:
         raise sheet_error("bad-csv", f"the CSV cannot be read here: {exc}", SourceLocation(rel, start, 1),
                           "a value is too long or a double quote is not closed; check this row") from None
-    return header or [], rows
+    return header_line, header or [], rows
 
 
 # -- xlsx -------------------------------------------------------------------------------------
 
 
-def _xlsx_rows(raw: bytes, rel: str) -> tuple[list, list[tuple[int, list]]]:
+def _xlsx_rows(raw: bytes, rel: str) -> tuple[int, list, list[tuple[int, list]]]:
     import openpyxl  # imported here: only imports and exports need it
 
     try:
@@ -213,12 +219,13 @@ def _xlsx_rows(raw: bytes, rel: str) -> tuple[list, list[tuple[int, list]]]:
     try:
         sheet = book.worksheets[0]
         header = None
+        header_line = 1
         rows: list[tuple[int, list]] = []
         for number, values in enumerate(sheet.iter_rows(values_only=True), 1):
             cells = [_xlsx_cell(v) for v in values]
             if header is None:
                 if any(not _blank(c) for c in cells):
-                    header = cells
+                    header, header_line = cells, number
             else:
                 rows.append((number, cells))
             if number > MAX_ROWS + 1000:
@@ -230,7 +237,7 @@ def _xlsx_rows(raw: bytes, rel: str) -> tuple[list, list[tuple[int, list]]]:
         book.close()
     while header and _blank(header[-1]):
         header.pop()  # read-only sheets often report empty columns to the right
-    return header or [], rows
+    return header_line, header or [], rows
 
 
 def _xlsx_cell(value) -> str | date | None:
