@@ -234,8 +234,15 @@ ExpiringFields = ("award_id", "recipient", "email", "badge", "issued_on", "expir
 @source_option
 @today_option
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False, exists=True, path_type=Path),
-              help="Import awards from a CSV file with columns name,email,badge,issued_on "
-                   "[,expires,narrative,evidence_url,evidence_narrative].")
+              metavar="FILE.csv|FILE.xlsx",
+              help="Import awards from a spreadsheet (CSV separated by commas, semicolons or tabs, or .xlsx) with "
+                   "columns name, email, badge, issued_on [, expires, narrative, evidence_url, evidence_narrative].")
+@click.option("--map", "column_map", metavar="'SHEET=COLUMN,...'",
+              help="Read differently named columns, e.g. --map \"Mail=email,Course=badge,Date=issued_on\".")
+@click.option("--date-format", metavar="FORMAT",
+              help="How the sheet writes dates as text, e.g. %d/%m/%Y (YYYY-MM-DD and Excel date cells always work).")
+@click.option("--encoding", default="utf-8", show_default=True, type=click.Choice(["utf-8", "cp1252", "latin-1"]),
+              help="The encoding of a CSV that is not UTF-8 (a BOM and UTF-16 are detected).")
 @click.option("--name", help="The earner's name (for one award).")
 @click.option("--email", help="The earner's email (matches an existing recipient file).")
 @click.option("--badge", help="The badge slug.")
@@ -243,9 +250,10 @@ ExpiringFields = ("award_id", "recipient", "email", "badge", "issued_on", "expir
 @click.option("--expires", help="Expiry date YYYY-MM-DD (default: the badge's valid_for).")
 @click.option("--narrative", help="Text about this award.")
 @click.option("--evidence-url", help="A link to evidence.")
-def award_command(source: Path, today: str | None, csv_path: Path | None, name, email, badge, issued_on, expires,
+def award_command(source: Path, today: str | None, csv_path: Path | None, column_map: str | None,
+                  date_format: str | None, encoding: str, name, email, badge, issued_on, expires,
                   narrative, evidence_url) -> None:
-    """Add awards: one from the options, or many from a CSV (checked in full before anything is written)."""
+    """Add awards: one from the options, or many from a spreadsheet (checked in full before anything is written)."""
     from .commands import award as award_mod
 
     day = today_from_environment(today)
@@ -253,12 +261,16 @@ def award_command(source: Path, today: str | None, csv_path: Path | None, name, 
     if csv_path is not None:
         if any((name, email, badge, issued_on, expires, narrative, evidence_url)):
             raise click.UsageError("give either --csv or the options of one award, not both")
-        result = award_mod.import_csv(source, csv_path, day)
+        result = award_mod.import_sheet(source, csv_path, day, column_map=column_map, date_format=date_format,
+                                        encoding=encoding)
     else:
+        if column_map or date_format:
+            raise click.UsageError("--map and --date-format are for --csv imports")
         row = {"name": name or "", "email": email or "", "badge": badge or "",
                "issued_on": issued_on or day.isoformat(), "expires": expires or "", "narrative": narrative or "",
                "evidence_url": evidence_url or ""}
         result = award_mod.add_awards(source, [award_mod.check_single(source, row, day)], day)
+    _print_warnings(tuple(result.warnings))
     for award_id, rel in result.added:
         click.echo(f"added {award_id} to {rel}")
     for award_id, reason in result.skipped:
@@ -336,24 +348,76 @@ def notify_command(source: Path, today: str | None, only: tuple[str, ...], dry_r
         sys.exit(130 if result.delivery and result.delivery.stopped == "interrupted" else 1)
 
 
+def _export_filters(today: date, badges: tuple[str, ...], statuses: tuple[str, ...], issued_from: str | None,
+                    issued_to: str | None):
+    from .commands.export import Filters
+
+    start = today_from_environment(issued_from, option="--from") if issued_from else None
+    end = today_from_environment(issued_to, option="--to") if issued_to else None
+    if start and end and end < start:
+        raise click.BadParameter(f"--to ({end}) is before --from ({start})", param_hint="--to")
+    return Filters(badges=badges, statuses=statuses, issued_from=start, issued_to=end)
+
+
+EXPORT_STATUSES = ("active", "expired", "revoked")  # commands.export.STATUSES, without importing it at start-up
+
+
+def _export_filter_options(function):
+    for option in reversed([
+        click.option("--badge", "badges", multiple=True, metavar="SLUG", help="Only awards of this badge (repeatable)."),
+        click.option("--status", "statuses", multiple=True, type=click.Choice(EXPORT_STATUSES),
+                     help="Only awards with this status (repeatable)."),
+        click.option("--from", "issued_from", metavar="YYYY-MM-DD", help="Only awards issued on or after this date."),
+        click.option("--to", "issued_to", metavar="YYYY-MM-DD", help="Only awards issued on or before this date."),
+    ]):
+        function = option(function)
+    return function
+
+
 @cli.command("export")
 @source_option
 @today_option
-@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
-def export_command(source: Path, today: str | None, fmt: str) -> None:
-    """Every award with its status and URLs (includes earners' emails: for your records, not for publishing)."""
-    import csv
+@click.option("--format", "fmt", type=click.Choice(["csv", "json", "xlsx"]), default="csv", show_default=True)
+@click.option("--excel", is_flag=True, help="CSV for Excel: a UTF-8 byte order mark and CRLF line ends.")
+@_export_filter_options
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to this file (needed for xlsx on a terminal); default: standard output.")
+def export_command(source: Path, today: str | None, fmt: str, excel: bool, badges, statuses, issued_from, issued_to,
+                   output: Path | None) -> None:
+    """Every award with its status, dates and URLs, for HR (includes earners' emails: never publish it)."""
+    from .commands.export import export_rows, render, write_report
+
+    if excel and fmt != "csv":
+        raise click.UsageError("--excel is for --format csv (an .xlsx file needs no such help)")
+    day = today_from_environment(today)
+    rows = export_rows(source.resolve(), day, filters=_export_filters(day, badges, statuses, issued_from, issued_to))
+    data = render(rows, fmt, day, excel=excel)
+    if output is not None:
+        write_report(source.resolve(), output, data)
+        click.echo(f"wrote {len(rows)} award(s) to {output}", err=True)
+    elif fmt == "xlsx" and sys.stdout.isatty():
+        raise click.UsageError("an .xlsx export goes to a file: add --output awards.xlsx")
+    else:
+        stream = click.get_binary_stream("stdout")
+        stream.write(data)
+        stream.flush()
+
+
+@report_group.command("stats")
+@source_option
+@today_option
+@_export_filter_options
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def report_stats_command(source: Path, today: str | None, badges, statuses, issued_from, issued_to, fmt: str) -> None:
+    """Awards by badge, by month of issue and by status, and how many earners were emailed."""
     import json
 
-    from .commands.export import COLUMNS, export_rows
+    from .commands.export import export_rows, stats, stats_table
 
-    rows = export_rows(source.resolve(), today_from_environment(today))
-    if fmt == "json":
-        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
-        return
-    writer = csv.DictWriter(click.get_text_stream("stdout"), fieldnames=COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows({key: csv_cell(value) for key, value in row.items()} for row in rows)
+    day = today_from_environment(today)
+    rows = export_rows(source.resolve(), day, filters=_export_filters(day, badges, statuses, issued_from, issued_to))
+    summary = stats(rows)
+    click.echo(json.dumps(summary, indent=2, ensure_ascii=False) if fmt == "json" else stats_table(summary))
 
 
 @cli.command("verify")

@@ -9,6 +9,7 @@ with a did-you-mean hint.
 from __future__ import annotations
 
 import difflib
+import json
 import re
 from datetime import date
 from typing import Any
@@ -77,6 +78,11 @@ class Fields:
                     did_you_mean(key, self.seen) or f"known keys: {', '.join(sorted(self.seen))}",
                 )
 
+    def written(self, key: str) -> str:
+        """The value of ``key`` as the file writes it (``0012345670``, not the number YAML read)."""
+        texts = getattr(self.data, "scalar_texts", {})
+        return texts[key] if key in texts else str(self.data.get(key))
+
     # -- accessors ----------------------------------------------------------------------------
 
     def raw(self, key: str, *, required: bool = False) -> Any:
@@ -95,7 +101,7 @@ class Fields:
             return None
         if not isinstance(value, str):
             self.error("wrong-type", f"'{key}' must be text, not {_kind(value)}", self.where(key),
-                       f"put the value in quotes: {key}: \"{value}\"")
+                       f"put the value in quotes: {key}: {quoted(self.written(key))}")
             return None
         value = value.strip()
         if required and not value:
@@ -135,8 +141,9 @@ class Fields:
         value = self.raw(key, required=required)
         if value is None:
             return None
-        if isinstance(value, int) and not isinstance(value, bool):
-            self.error("wrong-type", f"'{key}' must be text; quote it", self.where(key), f"{key}: \"{value}\"")
+        if not isinstance(value, str) and pattern.match(self.written(key)):
+            self.error("wrong-type", f"'{key}' must be text, but YAML reads {self.written(key)} as {_kind(value)}; "
+                       "quote it", self.where(key), f"write it in double quotes: {key}: {quoted(self.written(key))}")
             return None
         if not isinstance(value, str) or not pattern.match(value):
             self.error("bad-identifier", f"'{key}' must use only a-z, 0-9 and '-', starting with a letter or digit (got {value!r})",
@@ -234,6 +241,11 @@ def is_web_url(value: str, schemes=("https", "http")) -> bool:
     except ValueError:
         return False
     return parts.scheme in schemes and bool(parts.hostname)
+
+
+def quoted(text: str) -> str:
+    """``text`` as a double-quoted YAML scalar."""
+    return json.dumps(text, ensure_ascii=False)
 
 
 def _has_control(text: str, *, allow_newlines: bool) -> bool:

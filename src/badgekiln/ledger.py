@@ -22,6 +22,7 @@ from pathlib import Path
 from .errors import Diagnostic, SourceLocation
 from .fields import AWARD_ID_RE, SLUG_RE
 from .models import Award
+from .records import yaml_plain
 
 HEADER = (
     "# badgekiln award ledger: every award ever published and its permanent status-list index.\n"
@@ -97,7 +98,7 @@ def reconcile(ledger: Ledger, awards: tuple[Award, ...], diagnostics: list[Diagn
                 f"award {entry.id} ({entry.badge}) was published but is no longer in the sources",
                 SourceLocation(REL),
                 f"published badges must stay: put it back and revoke it with 'badgekiln revoke {entry.id} --reason …'; "
-                f"if you edited it, keep 'id: {entry.id}' on the award",
+                f"if you edited it, keep 'id: {yaml_plain(entry.id)}' on the award",
             ))
     entries = dict(ledger.entries)
     index = ledger.next_index

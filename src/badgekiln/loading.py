@@ -28,6 +28,10 @@ class LocatedDict(dict):
     location: SourceLocation
     key_locations: dict[str, SourceLocation]
     value_locations: dict[str, SourceLocation]
+    # The text as written of each value that YAML read as something other than text (a number,
+    # a boolean, null): ``id: 0012345670`` reads as the number 2739128, and a hint must quote
+    # what the file says, not what the parser made of it.
+    scalar_texts: dict[str, str]
 
 
 class LocatedList(list):
@@ -119,6 +123,7 @@ class _Loader(yaml.SafeLoader):
         result.location = self._loc(node.start_mark)
         result.key_locations = {}
         result.value_locations = {}
+        result.scalar_texts = {}
         for key_node, value_node in node.value:
             key = self.construct_object(key_node, deep=True)
             if not isinstance(key, str):
@@ -136,6 +141,8 @@ class _Loader(yaml.SafeLoader):
             result[key] = self.construct_object(value_node, deep=True)
             result.key_locations[key] = self._loc(key_node.start_mark)
             result.value_locations[key] = self._loc(value_node.start_mark)
+            if isinstance(value_node, yaml.ScalarNode) and not isinstance(result[key], str):
+                result.scalar_texts[key] = value_node.value
         return result
 
     def construct_sequence(self, node, deep=False):  # noqa: D102 - PyYAML hook

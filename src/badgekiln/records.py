@@ -9,11 +9,17 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 
+import yaml
+
 from .errors import SourceError, SourceLocation
 from .loading import parse_yaml
+
+# Candidates for a plain (unquoted) scalar: ids, slugs and ISO dates. Anything else is quoted.
+_PLAIN_CANDIDATE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\Z")
 
 
 def insert_first_key(text: str, location: SourceLocation, line_to_add: str) -> str:
@@ -65,13 +71,14 @@ def pin_award_ids(path: Path, rel: str, pins: list[tuple[SourceLocation, str]]) 
     text, newline = read_text_keeping_newlines(path)
     edited = text
     for location, award_id in sorted(pins, key=lambda p: (p[0].line, p[0].col), reverse=True):
-        edited = insert_first_key(edited, location, f"id: {award_id}")
+        edited = insert_first_key(edited, location, f"id: {yaml_plain(award_id)}")
     data = parse_yaml(edited, rel)
     found = {a.get("id") for a in (data.get("awards") or []) if isinstance(a, dict)}
     missing = {award_id for _, award_id in pins} - found
     if missing:
+        lines = ", ".join(f"id: {yaml_plain(award_id)}" for award_id in sorted(missing))
         raise SourceError(f"could not pin award ids {sorted(missing)} automatically", SourceLocation(rel),
-                          "add them by hand as 'id: …' under each award")
+                          f"add them by hand as the first key of each award: {lines}")
     atomic_write_text(path, edited, newline=newline)
 
 
@@ -107,13 +114,46 @@ def add_revocation(path: Path, rel: str, location: SourceLocation, award_id: str
         lines[end:end] = [f"{pad}revoked:\n", f"{pad}  on: {on}\n", f"{pad}  reason: {quoted}\n"]
         edited = "".join(lines)
     if pin_id:
-        edited = insert_first_key(edited, location, f"id: {award_id}")
+        edited = insert_first_key(edited, location, f"id: {yaml_plain(award_id)}")
     data = parse_yaml(edited, rel)
     matches = [a for a in (data.get("awards") or []) if isinstance(a, dict) and a.get("id") == award_id]
     if len(matches) != 1 or matches[0].get("revoked", {}).get("reason") != reason:
         raise SourceError(f"could not add the revocation of {award_id} automatically", SourceLocation(rel),
                           f"add it by hand under the award:\n    revoked:\n      on: {on}\n      reason: {quoted}")
     atomic_write_text(path, edited, newline=newline)
+
+
+def reads_back_as_text(value: str) -> bool:
+    """True when every YAML reader we know reads the plain scalar ``value`` as this same text.
+
+    Asks the resolvers themselves instead of keeping a list of risky spellings: PyYAML's standard
+    YAML 1.1 resolver (``0x1f``, ``0777``, ``1_000``, ``no``, ``~``, ``.inf``, dates), badgekiln's
+    own loader, and, for YAML 1.2 readers (``1e5``, ``0o17``, ``0123`` are numbers there), Python's
+    number syntax, which accepts the same spellings.
+    """
+    try:
+        if yaml.safe_load(value) != value or parse_yaml(value, "<value>") != value:
+            return False
+    except (yaml.YAMLError, SourceError):
+        return False
+    for number in (float, lambda text: int(text, 0)):
+        try:
+            number(value)
+        except ValueError:
+            continue
+        return False
+    return True
+
+
+def yaml_plain(value: str) -> str:
+    """``value`` written plain (``id: 7q4kz2m9xw``) when YAML reads it back as the same text, else quoted.
+
+    For ids and slugs, whose YAML must stay readable and diff-friendly: ``1234567890``,
+    ``0012345670``, ``1e5`` or ``true`` come out in double quotes.
+    """
+    if _PLAIN_CANDIDATE.match(value) and reads_back_as_text(value):
+        return value
+    return yaml_scalar(value)
 
 
 def yaml_scalar(value: str) -> str:

@@ -1,25 +1,26 @@
-"""``badgekiln award``: add awards to recipient files, one at a time or from a CSV file.
+"""``badgekiln award``: add awards to recipient files, one at a time or from a spreadsheet.
 
 New awards get their permanent id at once (written into the YAML), so what is committed is what
-will be published. A CSV import is checked completely before any file is touched: one bad row
-and nothing is written.
+will be published. An import (CSV or .xlsx, read by :mod:`badgekiln.sheets`) is checked
+completely before any file is touched: one bad row and nothing is written.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
+
+from anyascii import anyascii
 
 from .. import ids
 from ..config import source_paths
-from ..errors import Diagnostic, SourceLocation, ValidationFailed
-from ..fields import Fields, did_you_mean
-from ..records import append_award, atomic_write_text, new_recipient_text, yaml_scalar
+from ..errors import Diagnostic, SourceError, SourceLocation, ValidationFailed
+from ..fields import DATE_RE, Fields, did_you_mean
+from ..records import append_award, atomic_write_text, new_recipient_text, yaml_plain, yaml_scalar
+from ..sheets import Table, parse_map, read_table
 from ..validate import load_project
 
 CSV_COLUMNS = ("name", "email", "badge", "issued_on", "expires", "narrative", "evidence_url", "evidence_narrative")
@@ -42,7 +43,8 @@ class NewAward:
     id: str = ""
 
     def yaml_fields(self) -> list[tuple[str, str]]:
-        fields = [("id", self.id), ("badge", self.badge), ("issued_on", self.issued_on.isoformat())]
+        fields = [("id", yaml_plain(self.id)), ("badge", yaml_plain(self.badge)),
+                  ("issued_on", self.issued_on.isoformat())]  # a date, read as one: written plain
         if self.expires:
             fields.append(("expires", self.expires.isoformat()))
         if self.narrative:
@@ -64,13 +66,24 @@ class AwardResult:
     added: list[tuple[str, str]] = field(default_factory=list)  # (award id, recipient file)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (existing award id, reason)
     created_files: list[str] = field(default_factory=list)
+    warnings: list[Diagnostic] = field(default_factory=list)
 
 
 def slugify(name: str) -> str:
-    """An ASCII file slug for a person's name: ``Zoë O'Neil`` → ``zoe-oneil``."""
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    """An ASCII file slug for a person's name: ``Zoë O'Neil`` → ``zoe-oneil``, ``Дмитрий Орлов`` → ``dmitriy-orlov``.
+
+    Non-Latin scripts are transliterated by anyascii (``王小明`` → ``wangxiaoming``).
+    """
+    ascii_name = anyascii(unicodedata.normalize("NFC", name))
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower().replace("'", "")).strip("-")
-    return slug[:48] or "recipient"
+    return slug[:48].rstrip("-") or "recipient"
+
+
+def same_name(a: str, b: str) -> bool:
+    """Names equal but for case, spacing and Unicode normalisation."""
+    def norm(text: str) -> str:
+        return " ".join(unicodedata.normalize("NFC", text).casefold().split())
+    return norm(a) == norm(b)
 
 
 def check_row(row: dict[str, str], location: SourceLocation, badges, diagnostics: list[Diagnostic],
@@ -112,30 +125,89 @@ class _Located(dict):
         self.value_locations = dict(self.key_locations)
 
 
-def read_csv(text: str, rel: str, badges, today: date) -> list[NewAward]:
-    """Every row of an award CSV, checked; raises ValidationFailed listing every bad row."""
-    diagnostics: list[Diagnostic] = []
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    header = [h.strip() for h in reader.fieldnames or []]
-    reader.fieldnames = header
-    missing = [c for c in REQUIRED if c not in header]
-    unknown = [c for c in header if c not in CSV_COLUMNS]
-    if missing or unknown:
-        diagnostics.append(Diagnostic("error", "bad-csv-header",
-                                      f"the header must name the columns {', '.join(CSV_COLUMNS[:4])} (and optionally "
-                                      f"{', '.join(CSV_COLUMNS[4:])}); missing: {missing or 'none'}, unknown: {unknown or 'none'}",
-                                      SourceLocation(rel, 1, 1)))
-        raise ValidationFailed(diagnostics)
+DATE_COLUMNS = ("issued_on", "expires")
+LOCAL_DATE_RE = re.compile(r"^(\d{1,2})([./-])(\d{1,2})\2(\d{2}|\d{4})$")
+
+
+def local_date_hint(value: str) -> str | None:
+    """For ``01/03/2026``: the ``--date-format`` to add (day or month first, when the date tells)."""
+    match = LOCAL_DATE_RE.match(value)
+    if not match:
+        return None
+    first, sep, second, year = match.groups()
+    y = "%Y" if len(year) == 4 else "%y"
+    day_first, month_first = f"%d{sep}%m{sep}{y}", f"%m{sep}%d{sep}{y}"
+    if int(first) > 12:
+        return f"this looks like a day-first date: add --date-format \"{day_first}\""
+    if int(second) > 12:
+        return f"this looks like a month-first date: add --date-format \"{month_first}\""
+    return (f"is it day first or month first? add --date-format \"{day_first}\" (day first, as in most of "
+            f"Europe) or --date-format \"{month_first}\" (month first, as in the US)")
+
+
+def check_date_format(text: str) -> None:
+    """Refuse a ``--date-format`` that cannot write and read back a date."""
+    sample = date(2026, 3, 14)
+    try:
+        if datetime.strptime(sample.strftime(text), text).date() != sample:
+            raise ValueError("it loses the day, month or year")
+    except ValueError as exc:
+        raise SourceError(f"--date-format {text!r} is not a date format ({exc})", None,
+                          "use strptime codes, e.g. %d/%m/%Y for 14/03/2026 or %m/%d/%Y for 03/14/2026") from None
+
+
+def _sheet_dates(row: dict, location: SourceLocation, date_format: str | None,
+                 diagnostics: list[Diagnostic], hinted: list[bool]) -> bool:
+    """Turn the date cells of ``row`` into ``YYYY-MM-DD`` in place; False (and a diagnostic) when one is not a date."""
+    ok = True
+    for key in DATE_COLUMNS:
+        value = row.get(key)
+        if isinstance(value, date):
+            row[key] = value.isoformat()
+        elif isinstance(value, str) and not DATE_RE.match(value):
+            if date_format:
+                try:
+                    row[key] = datetime.strptime(value, date_format).date().isoformat()
+                    continue
+                except ValueError:
+                    message = f"'{key}' is not a date written {date_format} (nor YYYY-MM-DD): {value!r}"
+                    diagnostics.append(Diagnostic("error", "bad-date", message, location))
+                    ok = False
+            elif value.isdigit() and 20000 < int(value) < 80000:
+                diagnostics.append(Diagnostic(
+                    "error", "bad-date", f"'{key}' is the number {value}, not a date", location,
+                    "this looks like an Excel date shown as a number: format the column as a date in the sheet"))
+                ok = False
+            elif LOCAL_DATE_RE.match(value):
+                hint = None if hinted[0] else local_date_hint(value)
+                hinted[0] = True
+                diagnostics.append(Diagnostic("error", "bad-date", f"'{key}' must be a date written YYYY-MM-DD, "
+                                              f"or say how the sheet writes dates; got {value!r}", location, hint))
+                ok = False
+    return ok
+
+
+def awards_from_table(table: Table, badges, today: date, *,
+                      date_format: str | None = None) -> tuple[list[NewAward], list[Diagnostic]]:
+    """Every row of a sheet as a checked award, and the warnings; raises ValidationFailed listing every bad row."""
+    diagnostics: list[Diagnostic] = list(table.warnings)
+    by_name = {badge.name.casefold(): slug for slug, badge in badges.items()}
     awards = []
-    for row in reader:
-        award = check_row(row, SourceLocation(rel, reader.line_num, 1), badges, diagnostics, today)
+    hinted = [False]
+    for line, row in table.rows:
+        location = SourceLocation(table.rel, line, 1)
+        if not _sheet_dates(row, location, date_format, diagnostics, hinted):
+            continue
+        cells = {k: v if isinstance(v, str) else str(v) for k, v in row.items()}
+        badge = cells.get("badge", "")
+        if badge and badge not in badges and badge.casefold() in by_name:
+            cells["badge"] = by_name[badge.casefold()]  # the badge's name instead of its slug
+        award = check_row(cells, location, badges, diagnostics, today)
         if award is not None:
             awards.append(award)
     if any(d.is_error for d in diagnostics):
         raise ValidationFailed(diagnostics)
-    if not awards:
-        raise ValidationFailed([Diagnostic("error", "empty-csv", "the file has no award rows", SourceLocation(rel))])
-    return awards
+    return awards, diagnostics
 
 
 def add_awards(source: Path, awards: list[NewAward], today: date) -> AwardResult:
@@ -152,9 +224,11 @@ def add_awards(source: Path, awards: list[NewAward], today: date) -> AwardResult
     new_files: dict[str, tuple[str, str, list[NewAward]]] = {}
     existing: dict[str, list[NewAward]] = {}
     seen: set[tuple[str, str, date]] = set()
+    recipients_dir = source_paths(source)["recipients"]
     for award in awards:
         key = (award.email, award.badge, award.issued_on)
         recipient = by_email.get(award.email)
+        _check_name(award, recipient, new_files, result.warnings)
         duplicate = recipient and next((a for a in recipient.awards if (a.badge, a.issued_on) == key[1:]), None)
         if duplicate or key in seen:
             result.skipped.append((duplicate.id if duplicate else "-", f"{award.email} already has {award.badge} "
@@ -175,11 +249,10 @@ def add_awards(source: Path, awards: list[NewAward], today: date) -> AwardResult
         else:
             slug = slugify(award.name)
             base, n = slug, 2
-            while slug in taken_slugs:
+            while slug in taken_slugs or any((recipients_dir / f"{slug}{ext}").exists() for ext in (".yaml", ".yml")):
                 slug, n = f"{base}-{n}", n + 1
             taken_slugs.add(slug)
             new_files[award.email] = (slug, award.name, [award])
-    recipients_dir = source_paths(source)["recipients"]
     recipients_dir.mkdir(parents=True, exist_ok=True)
     for rel, added in sorted(existing.items()):
         for award in added:
@@ -203,13 +276,41 @@ def check_single(source: Path, row: dict[str, str], today: date) -> NewAward:
     return award
 
 
-def import_csv(source: Path, path: Path, today: date) -> AwardResult:
-    """Import an award CSV (see CSV_COLUMNS)."""
+def _check_name(award: NewAward, recipient, new_files: dict, warnings: list[Diagnostic]) -> None:
+    """Warn when a row names the earner of an email otherwise than the file (or an earlier row) does."""
+    if recipient is not None:
+        on_file, where = recipient.name, f"{recipient.location.path}"
+    elif award.email in new_files:
+        first = new_files[award.email][2][0]
+        on_file, where = first.name, f"an earlier row ({first.location})"
+    else:
+        return
+    if not same_name(award.name, on_file):
+        warnings.append(Diagnostic(
+            "warning", "name-differs", f"this row names {award.email} {award.name!r}, but {where} says {on_file!r}; "
+            f"the award goes to {on_file!r}", award.location,
+            "correct the row, or, if the earner's name has changed, edit the name in their recipient file"))
+
+
+def import_sheet(source: Path, path: Path, today: date, *, column_map: str | None = None,
+                 date_format: str | None = None, encoding: str = "utf-8") -> AwardResult:
+    """Import awards from a CSV or .xlsx file (columns: CSV_COLUMNS, matched in any case and spacing).
+
+    Args:
+        column_map: ``--map`` text, e.g. ``"Mail=email,Course=badge"``.
+        date_format: how the sheet writes dates as text, e.g. ``%d/%m/%Y`` (ISO dates and real
+            date cells are always understood).
+        encoding: of a CSV that is not UTF-8 (UTF-8 with or without BOM and UTF-16 are detected).
+    """
+    if date_format is not None:
+        check_date_format(date_format)
     project = load_project(source, today=today).project
-    from ..loading import decode_utf8, read_source_bytes
+    table = read_table(path, known=CSV_COLUMNS, required=REQUIRED, mapping=parse_map(column_map, CSV_COLUMNS),
+                       encoding=encoding)
+    awards, warnings = awards_from_table(table, project.badges, today, date_format=date_format)
+    result = add_awards(source, awards, today)
+    result.warnings[:0] = warnings
+    return result
 
-    rel = path.name
-    text = decode_utf8(read_source_bytes(path, rel), rel)
-    return add_awards(source, read_csv(text, rel, project.badges, today), today)
 
-
+import_csv = import_sheet  # the name before .xlsx files were read too

@@ -1,39 +1,214 @@
-"""``badgekiln export``: every award with its status and public URLs, as CSV or JSON.
+"""``badgekiln export`` and ``badgekiln report stats``: every award for HR, as CSV, JSON or Excel.
 
 For the provider's records and mail merges: it includes earners' email addresses, so it is
-printed, never published.
+written for the provider, never published (an ``--output`` inside the site's output folder is
+refused).
 """
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+import os
+import tempfile
+from collections import Counter
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 from .. import urls
+from ..errors import BadgekilnError
+from ..models import Award
 from ..validate import load_project
+from .notify import NOTIFIED
 
+# The first eleven columns are those of earlier versions, in the same order (scripts read them).
 COLUMNS = ("award_id", "recipient", "email", "badge", "issued_on", "expires", "status", "revoked_reason",
-           "page_url", "assertion_url", "credential_url")
+           "page_url", "assertion_url", "credential_url", "badge_name", "revoked_on", "notified_on", "skills")
+DATE_COLUMNS = ("issued_on", "expires", "revoked_on", "notified_on")
+FORMATS = ("csv", "json", "xlsx")
+
+# What HR reads in the status column. Award.status() says what the award itself is (and gains
+# 'suspended' with membership lapses); this table only renames for people. An award that a later
+# award renews reads 'renewed' (see award_status), unless it was revoked or suspended.
+STATUS_NAMES = {"valid": "active"}
+STATUSES = ("active", "expired", "revoked")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def export_rows(source: Path, today: date, *, base_url: str | None = None) -> list[dict[str, str]]:
-    """One row per award, ordered by recipient file then issue date."""
+@dataclass(frozen=True)
+class Filters:
+    """Which awards to export; empty means all."""
+
+    badges: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+    issued_from: date | None = None
+    issued_to: date | None = None
+
+    def keep(self, row: dict) -> bool:
+        """True when ``row`` passes every filter."""
+        issued = date.fromisoformat(row["issued_on"])
+        return ((not self.badges or row["badge"] in self.badges)
+                and (not self.statuses or row["status"] in self.statuses)
+                and (self.issued_from is None or issued >= self.issued_from)
+                and (self.issued_to is None or issued <= self.issued_to))
+
+
+def award_status(award: Award, today: date, *, renewed: frozenset[str] = frozenset()) -> str:
+    """The status of ``award`` on ``today`` as HR reads it: active, expired, revoked (and more to come).
+
+    ``renewed`` holds the ids of awards that a later award renews; they read ``renewed`` rather
+    than ``expired`` or ``active`` (a revoked or suspended award keeps that status).
+    """
+    own = award.status(today)
+    if award.id in renewed and own in ("valid", "expired"):
+        return "renewed"
+    return STATUS_NAMES.get(own, own)
+
+
+def read_notified_dates(path: Path) -> dict[str, str]:
+    """Award id → the date its earner was emailed, from ``site_src/notified.lock`` (id, tab, date)."""
+    if not path.is_file():
+        return {}
+    dates = {}
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        if line.strip() and not line.startswith("#"):
+            award_id, _, rest = line.partition("\t")
+            dates[award_id.strip()] = rest.split("\t")[0].strip()
+    return dates
+
+
+def export_rows(source: Path, today: date, *, base_url: str | None = None,
+                filters: Filters = Filters()) -> list[dict]:
+    """One row per award (see COLUMNS; ``skills`` is a list), ordered by recipient file then issue date."""
     loaded = load_project(source, base_url=base_url, today=today)
     config, project = loaded.config, loaded.project
+    unknown = [slug for slug in filters.badges if slug not in project.badges]
+    if unknown:
+        raise BadgekilnError(f"there is no badge {', '.join(map(repr, unknown))}; badges are: "
+                             f"{', '.join(sorted(project.badges))}")
+    notified = read_notified_dates(source / NOTIFIED)
     rows = []
     for recipient in project.recipients:
         for award in sorted(recipient.awards, key=lambda a: (a.issued_on, a.id)):
-            rows.append({
+            badge = project.badges[award.badge]
+            row = {
                 "award_id": award.id,
                 "recipient": recipient.name,
                 "email": recipient.email,
                 "badge": award.badge,
                 "issued_on": award.issued_on.isoformat(),
                 "expires": award.expires.isoformat() if award.expires else "",
-                "status": award.status(today),
+                "status": award_status(award, today),
                 "revoked_reason": award.revoked.reason if award.revoked else "",
                 "page_url": config.url(urls.award_dir(award.id)),
                 "assertion_url": config.url(urls.assertion_json(award.id)),
                 "credential_url": config.url(urls.credential_json(award.id)),
-            })
+                "badge_name": badge.name,
+                "revoked_on": award.revoked.on.isoformat() if award.revoked else "",
+                "notified_on": notified.get(award.id, ""),
+                "skills": list(badge.tags),
+            }
+            if filters.keep(row):
+                rows.append(row)
     return rows
+
+
+def spreadsheet_text(value: str) -> str:
+    """A CSV cell that spreadsheets show as text: a leading = + - @ would start a formula (CSV injection)."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+def _flat(row: dict) -> dict[str, str]:
+    return {key: "; ".join(value) if isinstance(value, list) else value for key, value in row.items()}
+
+
+def to_csv(rows: list[dict], *, excel: bool = False) -> str:
+    """CSV text; ``excel``: with a UTF-8 BOM and CRLF line ends, as Excel expects."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\r\n" if excel else "\n")
+    writer.writeheader()
+    writer.writerows({key: spreadsheet_text(value) for key, value in _flat(row).items()} for row in rows)
+    return ("\ufeff" if excel else "") + buffer.getvalue()
+
+
+def to_json(rows: list[dict]) -> str:
+    """JSON text: a list of objects with the COLUMNS keys."""
+    return json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
+
+
+def to_xlsx(rows: list[dict], today: date) -> bytes:
+    """An Excel workbook: dates as date cells, text never read as a formula; deterministic bytes."""
+    from ..sheets import xlsx_bytes
+
+    def cell(key, value):
+        if key in DATE_COLUMNS and value:
+            return date.fromisoformat(value)
+        return value
+
+    table = [[cell(key, value) for key, value in _flat(row).items()] for row in rows]
+    return xlsx_bytes(list(COLUMNS), table, title="Awards", when=today)
+
+
+def render(rows: list[dict], fmt: str, today: date, *, excel: bool = False) -> bytes:
+    """The export in ``fmt`` (csv, json or xlsx) as bytes."""
+    if fmt == "xlsx":
+        return to_xlsx(rows, today)
+    return (to_json(rows) if fmt == "json" else to_csv(rows, excel=excel)).encode("utf-8")
+
+
+def write_report(source: Path, target: Path, data: bytes) -> None:
+    """Write an export to ``target`` in one rename; never inside the site's published output."""
+    resolved = target.resolve()
+    published = (source / "output").resolve()
+    if resolved == published or published in resolved.parents:
+        raise BadgekilnError(f"{target} is inside the site's output folder: an export holds earners' emails and "
+                             "must never be published; write it somewhere else")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{resolved.name}.", dir=resolved.parent)
+    except OSError as exc:
+        raise BadgekilnError(f"cannot write {target}: {exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(tmp, 0o600)  # personal data: readable by its owner only
+        os.replace(tmp, resolved)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def stats(rows: list[dict]) -> dict:
+    """Counts for ``report stats``: by badge, by month of issue, by status, and emails sent."""
+    by_badge: dict[str, dict] = {}
+    for row in rows:
+        entry = by_badge.setdefault(row["badge"], {"name": row["badge_name"], "awards": 0,
+                                                   **{status: 0 for status in STATUSES}})
+        entry["awards"] += 1
+        entry[row["status"]] = entry.get(row["status"], 0) + 1
+    statuses = Counter(row["status"] for row in rows)
+    return {
+        "awards": len(rows),
+        "by_badge": dict(sorted(by_badge.items())),
+        "by_month": dict(sorted(Counter(row["issued_on"][:7] for row in rows).items())),
+        "by_status": {status: statuses.get(status, 0) for status in (*STATUSES, *sorted(set(statuses) - set(STATUSES)))},
+        "emails": {"sent": sum(1 for row in rows if row["notified_on"]),
+                   "not_sent_active": sum(1 for row in rows if not row["notified_on"] and row["status"] == "active")},
+    }
+
+
+def stats_table(summary: dict) -> str:
+    """``report stats`` as text for a terminal."""
+    lines = [f"{summary['awards']} award(s)", "", "by badge:"]
+    for slug, entry in summary["by_badge"].items():
+        counts = ", ".join(f"{entry[s]} {s}" for s in STATUSES)
+        lines.append(f"  {entry['awards']:6}  {entry['name']} ({slug}): {counts}")
+    lines += ["", "by month of issue:"]
+    lines += [f"  {month}  {count:6}" for month, count in summary["by_month"].items()]
+    lines += ["", "by status:"]
+    lines += [f"  {status:10} {count:6}" for status, count in summary["by_status"].items()]
+    emails = summary["emails"]
+    lines += ["", f"emails sent: {emails['sent']}; active awards not yet emailed: {emails['not_sent_active']}"]
+    return "\n".join(lines)

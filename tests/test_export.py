@@ -1,0 +1,129 @@
+"""``badgekiln export`` for HR (CSV, Excel CSV, JSON, xlsx; filters) and ``badgekiln report stats``."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import datetime
+
+import openpyxl
+from conftest import TODAY
+
+
+def export(run, site, *extra):
+    result = run("export", "--source", str(site), "--today", TODAY, *extra)
+    assert result.code == 0, result.err
+    return result
+
+
+def notified(site, *lines):
+    (site / "site_src/notified.lock").write_text("# badgekiln: awards whose earners were emailed\n" +
+                                                 "".join(f"{line}\n" for line in lines), encoding="utf-8")
+
+
+def test_every_column_hr_asks_for(example_site, run):
+    notified(example_site, "7q4kz2m9xw\t2026-03-02")
+    rows = {r["award_id"]: r for r in csv.DictReader(io.StringIO(export(run, example_site).out))}
+    first = rows["7q4kz2m9xw"]
+    assert first["badge"] == "pipefitting-mji10" and first["badge_name"] == "Pipefitting - MJI10 Base Competence"
+    assert first["status"] == "active" and first["notified_on"] == "2026-03-02"
+    assert first["skills"] == "pipefitting; mechanical; joint integrity"
+    assert first["credential_url"] == "https://badges.northwind.example/awards/7q4kz2m9xw/credential.json"
+    revoked = rows["d3f4g5h6jk"]
+    assert revoked["status"] == "revoked" and revoked["revoked_on"] == "2026-05-01"
+    assert revoked["revoked_reason"].startswith("Issued in error")
+    assert rows["r9t4y1u6ep"]["status"] == "expired" and rows["r9t4y1u6ep"]["notified_on"] == ""
+    assert {r["status"] for r in rows.values()} == {"active", "expired", "revoked"}
+
+
+def test_filters_by_badge_status_and_dates(example_site, run):
+    def ids(*options):
+        return sorted(r["award_id"] for r in json.loads(export(run, example_site, "--format", "json", *options).out))
+
+    everything = ids()
+    assert len(everything) == 12
+    pipefitting = ids("--badge", "pipefitting-mji10")
+    assert len(pipefitting) == 3 and "d3f4g5h6jk" in pipefitting
+    assert ids("--badge", "pipefitting-mji10", "--status", "active") == sorted(set(pipefitting) - {"d3f4g5h6jk"})
+    assert ids("--status", "revoked", "--status", "expired") == ["d3f4g5h6jk", "r9t4y1u6ep"]
+    spring = json.loads(export(run, example_site, "--format", "json", "--from", "2026-02-01", "--to", "2026-03-31").out)
+    assert spring and all("2026-02-01" <= r["issued_on"] <= "2026-03-31" for r in spring)
+    assert len(spring) == 3
+    bad = run("export", "--source", str(example_site), "--today", TODAY, "--badge", "pipefiting-mji10")
+    assert bad.code == 1 and "there is no badge 'pipefiting-mji10'" in bad.err
+    backwards = run("export", "--source", str(example_site), "--today", TODAY, "--from", "2026-05-01", "--to", "2026-01-01")
+    assert backwards.code != 0 and "--to (2026-01-01) is before --from (2026-05-01)" in backwards.err
+
+
+def test_excel_csv_has_a_bom_crlf_and_no_formulas(example_site, run, tmp_path):
+    recipient = example_site / "recipients/elena-garcia.yaml"
+    recipient.write_text(recipient.read_text(encoding="utf-8").replace("name: ", 'name: "=HYPERLINK(1)" #', 1),
+                         encoding="utf-8")
+    target = tmp_path / "awards.csv"
+    export(run, example_site, "--excel", "--output", str(target))
+    data = target.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbfaward_id,recipient,") and b"\r\n" in data and b"\n" not in data.replace(b"\r\n", b"")
+    assert b",'=HYPERLINK(1)," in data
+    plain = export(run, example_site).out
+    assert not plain.startswith("\ufeff") and "\r\n" not in plain
+
+
+def test_xlsx_export_has_typed_cells_text_never_formulas_and_is_deterministic(example_site, run, tmp_path):
+    recipient = example_site / "recipients/elena-garcia.yaml"
+    recipient.write_text(recipient.read_text(encoding="utf-8").replace("name: ", 'name: "=HYPERLINK(1)" #', 1),
+                         encoding="utf-8")
+    first, second = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
+    export(run, example_site, "--format", "xlsx", "--output", str(first))
+    export(run, example_site, "--format", "xlsx", "--output", str(second))
+    assert first.read_bytes() == second.read_bytes()
+    assert first.stat().st_mode & 0o077 == 0  # personal data: the owner's only
+    sheet = openpyxl.load_workbook(first).worksheets[0]
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:O13"  # header in view, filters on
+    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    header = rows[0]
+    assert header[:3] == ["award_id", "recipient", "email"] and "skills" in header
+    by_id = {row[0]: dict(zip(header, row, strict=True)) for row in rows[1:]}
+    assert len(by_id) == 12
+    assert by_id["7q4kz2m9xw"]["issued_on"] == datetime(2026, 3, 1)  # a date cell, sortable in Excel
+    formula_cells = [c for row in sheet.iter_rows() for c in row if c.data_type == "f"]
+    assert formula_cells == []
+    assert "=HYPERLINK(1)" in [r["recipient"] for r in by_id.values()]
+    as_json = json.loads(export(run, example_site, "--format", "json").out)
+    for row in as_json:
+        got = by_id[row["award_id"]]
+        assert got["email"] == row["email"] and got["status"] == row["status"]
+        assert (got["expires"].date().isoformat() if got["expires"] else "") == row["expires"]
+
+
+def test_an_export_is_never_written_into_the_published_site(example_site, run):
+    (example_site / "output").mkdir()
+    result = run("export", "--source", str(example_site), "--today", TODAY, "--output",
+                 str(example_site / "output/awards.csv"))
+    assert result.code == 1 and "must never be published" in result.err
+    assert not (example_site / "output/awards.csv").exists()
+    nowhere = run("export", "--source", str(example_site), "--today", TODAY, "--output",
+                  str(example_site / "no/such/folder/awards.csv"))
+    assert nowhere.code == 1 and "cannot write" in nowhere.err and "Traceback" not in nowhere.err
+
+
+def test_report_stats(example_site, run):
+    notified(example_site, "7q4kz2m9xw\t2026-03-02", "r9t4y1u6ep\t2025-01-01")
+    result = run("report", "stats", "--format", "json", "--source", str(example_site), "--today", TODAY)
+    assert result.code == 0, result.err
+    summary = json.loads(result.out)
+    assert summary["awards"] == 12
+    assert summary["by_status"] == {"active": 10, "expired": 1, "revoked": 1}
+    assert summary["by_badge"]["pipefitting-mji10"] == {"name": "Pipefitting - MJI10 Base Competence", "awards": 3,
+                                                        "active": 2, "expired": 0, "revoked": 1}
+    assert sum(summary["by_month"].values()) == 12 and summary["by_month"]["2026-02"] == 2
+    assert summary["emails"] == {"sent": 2, "not_sent_active": 9}
+    table = run("report", "stats", "--source", str(example_site), "--today", TODAY, "--badge", "first-aid-at-work")
+    assert "2 award(s)" in table.out and "emails sent: 0" in table.out
+
+
+def test_the_command_line_offers_every_status_the_export_knows():
+    from badgekiln.cli import EXPORT_STATUSES
+    from badgekiln.commands.export import STATUSES
+
+    assert EXPORT_STATUSES == STATUSES
