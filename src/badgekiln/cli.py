@@ -271,13 +271,43 @@ def award_command(source: Path, today: str | None, csv_path: Path | None, name, 
 @click.option("--name", default="My Training Provider", show_default=True, help="The issuer's name.")
 @click.option("--base-url", default="https://badges.example.org/", show_default=True)
 @click.option("--email", default="badges@example.org", show_default=True, help="The issuer's public address.")
-def init_command(target: Path, name: str, base_url: str, email: str) -> None:
-    """Create a starter badge site (refuses to overwrite any file)."""
-    from .commands.scaffold import init
+@click.option("--github", "github_only", is_flag=True, help="In an existing site: add the GitHub workflows and issue "
+              "forms it lacks, and renew the award form's list of badges.")
+@today_option
+def init_command(target: Path, name: str, base_url: str, email: str, github_only: bool, today: str | None) -> None:
+    """Create a starter badge site with its GitHub workflows (refuses to overwrite any file)."""
+    from .commands.scaffold import init, init_github
 
+    if github_only:
+        done = init_github(target.resolve(), today=today_from_environment(today))
+        for line in done:
+            click.echo(line)
+        click.echo("review and commit .github/" if done else "the GitHub files are up to date")
+        return
     for rel in init(target, name=name, base_url=base_url, email=email):
         click.echo(f"created {rel}")
-    click.echo("next: edit site_src/site.yaml, then 'python build.py'")
+    click.echo("next: edit site_src/site.yaml, then 'python build.py'; README.md says how to publish")
+
+
+@cli.command("github-issue")
+@source_option
+@today_option
+@click.argument("event", type=click.Path(dir_okay=False, path_type=Path), envvar="GITHUB_EVENT_PATH")
+@click.option("--sender-permission", help="The repository permission of whoever added the label "
+              "(admin, maintain, write, ...), as the GitHub API reports it.")
+def github_issue_command(source: Path, today: str | None, event: Path, sender_permission: str | None) -> None:
+    """Add (or revoke) the award an issue form asks for; for the workflow that makes the pull request.
+
+    EVENT is the 'issues' event file GitHub Actions saves (default: $GITHUB_EVENT_PATH). The
+    branch, title and body of the pull request go to $GITHUB_OUTPUT when it is set.
+    """
+    from .github import handle_event, write_outputs
+
+    change = handle_event(source.resolve(), event, sender_permission=sender_permission,
+                          today=today_from_environment(today))
+    if os.environ.get("GITHUB_OUTPUT"):
+        write_outputs(Path(os.environ["GITHUB_OUTPUT"]), change)
+    click.echo(f"branch: {change.branch}\ntitle: {change.title}\n\n{change.body}")
 
 
 @cli.command("serve")

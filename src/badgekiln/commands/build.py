@@ -18,6 +18,7 @@ from ..cache import BuildCache
 from ..parallel import FastSigner
 from ..config import source_paths
 from ..errors import ConfigError, Diagnostic, SourceLocation, ValidationFailed
+from ..github import stale_form
 from ..keys import ED25519, RSA
 from ..records import atomic_write_text, pin_award_ids
 from ..render import Renderer
@@ -127,8 +128,9 @@ def _run_build(source: Path, output: Path, *, base_url: str | None, today: date,
     counts = cache.write(plan) if cache else dict(write_site(plan, output), files=len(plan.files))
     if cache:
         cache.save()
+    stale = stale_form(source, [(slug, badge.name) for slug, badge in loaded.project.badges.items()])
     result = BuildResult(output=output, files=counts["files"], written=counts["written"], linked=counts["linked"],
-                         warnings=prepared.warnings)
+                         warnings=prepared.warnings + ((stale,) if stale else ()))
     if pin and not frozen:
         result.pinned = _pin_ids(source, loaded)
         if new_ledger.entries != old_ledger.entries:
