@@ -314,15 +314,24 @@ def github_issue_command(source: Path, today: str | None, event: Path, sender_pe
 @source_option
 @today_option
 @click.option("--port", default=8000, show_default=True, help="Port on 127.0.0.1 (0 = any free port).")
-def serve_command(source: Path, today: str | None, port: int) -> None:
+@click.option("--watch", is_flag=True, help="Rebuild when the sources change, and reload the open page.")
+def serve_command(source: Path, today: str | None, port: int, watch: bool) -> None:
     """Preview the site at http://127.0.0.1:PORT/ (built into a temporary folder; sources untouched)."""
+    import signal
     import time
 
     from .commands.serve import start, stop
 
-    server, result, folder = start(source.resolve(), port=port, today=today_from_environment(today))
+    def terminate(signum, frame):  # SIGTERM: leave as Ctrl-C does, through the clean-up below
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, terminate)
+    server, result, folder = start(source.resolve(), port=port, today=today_from_environment(today), watch=watch,
+                                   report=lambda message: click.echo(message, err=True))
     _print_warnings(result.warnings)
-    click.echo(f"serving {result.files} files at http://127.0.0.1:{server.server_address[1]}/ (Ctrl-C to stop)")
+    watching = "; rebuilding when sources change" if watch else ""
+    click.echo(f"serving {result.files} files at http://127.0.0.1:{server.server_address[1]}/{watching} "
+               "(Ctrl-C to stop)")
     try:
         while True:
             time.sleep(3600)
