@@ -64,15 +64,19 @@ def build_command(source: Path, output: Path | None, base_url: str | None, today
     output = output or source / "output"
     scanner = outputscan.start(source, output)  # before the slow imports: see outputscan.py
     from .commands.build import run_build
+    from .progress import Progress
 
-    result = run_build(source, output, base_url=base_url, today=today_from_environment(today),
-                       frozen=frozen, production=production, scanner=scanner)
+    with Progress() as progress:
+        result = run_build(source, output, base_url=base_url, today=today_from_environment(today),
+                           frozen=frozen, production=production, scanner=scanner, progress=progress)
     _print_warnings(result.warnings)
     for rel, ids in sorted(result.pinned.items()):
         click.echo(f"pinned {len(ids)} new award id(s) in {rel}: {', '.join(ids)}", err=True)
     if result.pinned or result.ledger_added:
         click.echo("commit recipients/ and site_src/awards.lock so that these URLs stay the same.", err=True)
     click.echo(f"built {result.files} files into {result.output} ({result.written} written, {result.linked} unchanged)")
+    if result.summary is not None:
+        click.echo(result.summary.line())
 
 
 @cli.command("check")
@@ -253,7 +257,11 @@ def award_command(source: Path, today: str | None, csv_path: Path | None, name, 
     if csv_path is not None:
         if any((name, email, badge, issued_on, expires, narrative, evidence_url)):
             raise click.UsageError("give either --csv or the options of one award, not both")
-        result = award_mod.import_csv(source, csv_path, day)
+        from .progress import Progress
+
+        with Progress() as progress:
+            progress.stage(f"checking and importing {csv_path.name}")
+            result = award_mod.import_csv(source, csv_path, day)
     else:
         row = {"name": name or "", "email": email or "", "badge": badge or "",
                "issued_on": issued_on or day.isoformat(), "expires": expires or "", "narrative": narrative or "",
@@ -263,6 +271,8 @@ def award_command(source: Path, today: str | None, csv_path: Path | None, name, 
         click.echo(f"added {award_id} to {rel}")
     for award_id, reason in result.skipped:
         click.echo(f"skipped: {reason} ({award_id})")
+    if result.created_files:
+        click.echo(f"{len(result.created_files)} new earner(s), each with a new file in recipients/")
     click.echo(f"{len(result.added)} award(s) added, {len(result.skipped)} skipped; review, commit and rebuild")
 
 

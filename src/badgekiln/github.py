@@ -11,11 +11,8 @@ from __future__ import annotations
 
 import json
 import re
-import secrets
 from dataclasses import dataclass
 from datetime import date
-from importlib import resources
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import yaml
@@ -45,10 +42,14 @@ class IssueError(BadgekilnError):
 
 
 def _data(name: str) -> str:
+    from importlib import resources
+
     return resources.files("badgekiln").joinpath("data/github", name).read_text(encoding="utf-8")
 
 
 def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
     try:
         return version("badgekiln")
     except PackageNotFoundError:  # pragma: no cover - running from a source tree without metadata
@@ -245,6 +246,8 @@ def _revoke(source: Path, number: int, answers: dict[str, str], today: date) -> 
 
 def write_outputs(path: Path, change: IssueChange) -> None:
     """Append the change as step outputs (``name<<DELIMITER`` blocks) to ``$GITHUB_OUTPUT``."""
+    import secrets
+
     with path.open("a", encoding="utf-8") as out:
         for name in ("branch", "title", "body"):
             value = getattr(change, name)
