@@ -96,7 +96,7 @@ def form_options(text: str) -> list[str] | None:
 def stale_form(source: Path, badges: list[tuple[str, str]]) -> Diagnostic | None:
     """A warning when the award form's badge list is not the site's badges (None when fine or absent)."""
     path = source / AWARD_FORM
-    if not path.is_file() or path.is_symlink():
+    if not path.is_file() or path.is_symlink() or path.stat().st_size > MAX_EVENT_BYTES:
         return None
     try:
         text = path.read_text(encoding="utf-8")

@@ -34,6 +34,7 @@ class Progress:
         self.enabled = wanted() if enabled is None else enabled
         self._progress = None
         self._task = None
+        self._stage = ""
         self.done = 0
 
     def __enter__(self) -> Progress:
@@ -66,5 +67,3 @@ class Progress:
         self.done += groups
         if self._progress is not None:
             self._progress.update(self._task, description=f"{self._stage}: {self.done} done")
-
-    _stage = ""
