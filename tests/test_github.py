@@ -105,7 +105,7 @@ def test_award_from_a_labelled_issue_form(minimal_site, run, tmp_path, monkeypat
     build(run, minimal_site)
 
 
-def test_an_empty_date_means_today_and_a_maintainers_label_is_enough(minimal_site, run, tmp_path):
+def test_an_empty_date_means_today_and_a_maintainers_label_is_enough(minimal_site, run, tmp_path, monkeypatch):
     event = _event(tmp_path, "award-minimal.json")  # opened by a stranger, labelled by a maintainer
     assert _issue(run, minimal_site, event).code == 1  # without the labeller's permission: refused
     assert not (minimal_site / "recipients/sam-lee.yaml").exists()
@@ -113,7 +113,8 @@ def test_an_empty_date_means_today_and_a_maintainers_label_is_enough(minimal_sit
     assert result.code == 0, result.err
     award = yaml.safe_load((minimal_site / "recipients/sam-lee.yaml").read_text())["awards"][0]
     assert str(award["issued_on"]) == TODAY and set(award) == {"id", "badge", "issued_on"}
-    again = _issue(run, minimal_site, event, "--sender-permission", "write")
+    monkeypatch.setenv("GITHUB_EVENT_PATH", str(event))  # as in the workflow: the event file from the environment
+    again = run("github-issue", "--source", str(minimal_site), "--today", TODAY, "--sender-permission", "write")
     assert again.code == 1 and "already has first-badge" in again.err
 
 
@@ -189,3 +190,23 @@ def test_init_github_renews_the_badge_list_and_the_build_warns_when_stale(minima
     assert "stale-issue-form" not in build(run, minimal_site).err
     assert run("init", "--github", str(minimal_site), "--today", TODAY).out.strip() == \
         "the GitHub files are up to date"
+
+
+@pytest.mark.parametrize(("form", "fields"), [("award.yml", "AWARD_FIELDS"), ("revoke.yml", "REVOKE_FIELDS")])
+def test_issue_forms_are_valid_and_their_labels_are_what_is_parsed(tmp_path, run, form, fields):
+    from badgekiln import github
+
+    assert run("init", str(tmp_path / "new")).code == 0
+    data = yaml.safe_load((tmp_path / "new/.github/ISSUE_TEMPLATE" / form).read_text())
+    assert {"name", "description", "body"} <= set(data) and data["labels"] in (["award-request"], ["revoke-request"])
+    assert not set(data["labels"]) & {github.AWARD_LABEL, github.REVOKE_LABEL}  # never the label that acts
+    inputs = [e for e in data["body"] if e["type"] != "markdown"]
+    assert all(e["type"] in ("input", "textarea", "dropdown") for e in inputs)
+    ids = [e["id"] for e in inputs]
+    assert len(ids) == len(set(ids)) and all(re.fullmatch(r"[a-z_]+", i) for i in ids)
+    # GitHub renders each answer under "### <label>": these are the labels github-issue reads.
+    assert [e["attributes"]["label"] for e in inputs] == list(getattr(github, fields))
+    for element in inputs:
+        if element["type"] == "dropdown":
+            options = element["attributes"]["options"]
+            assert options and len(options) == len(set(options))

@@ -74,12 +74,13 @@ def test_missing_paths_get_the_sites_own_404_page(preview):
     "/awards/..%5c..%5cetc", "/%zz", "/%", "/%c3%28", "/" + "a" * 5000, "http://127.0.0.1/index.html",
     "*", "//etc/passwd", "/\x7f",
 ])
-def test_malformed_paths_are_refused_without_leaving_the_preview(preview, target):
+def test_malformed_paths_are_refused_without_leaving_the_preview(preview, target, capfd):
     _, port, _ = preview
     response = _raw(port, target)
     status = int(response.split(b" ", 2)[1])
     assert status in (400, 404), response[:200]
     assert b"root:" not in response and b"Traceback" not in response
+    assert "Traceback" not in capfd.readouterr().err  # nor on the server's side
 
 
 def test_a_symlink_out_of_the_preview_is_not_followed(preview, tmp_path):

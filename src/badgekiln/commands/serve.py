@@ -95,6 +95,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self._route(body)
         except (BrokenPipeError, ConnectionResetError):
             pass
+        except Exception as exc:  # noqa: BLE001 - one line and a 500, never a traceback
+            self.server.preview.report(f"error serving {self.path[:200]!r}: {type(exc).__name__}: {exc}; "
+                                       "please report this")
+            try:
+                self._send(500, b"Internal error\n", "text/plain; charset=utf-8", body, cache=False)
+            except OSError:
+                pass
 
     def _route(self, body: bool) -> None:
         preview = self.server.preview
