@@ -185,7 +185,8 @@ def test_init_github_renews_the_badge_list_and_the_build_warns_when_stale(minima
     assert "stale-issue-form" in build(run, minimal_site).err
     result = run("init", "--github", str(minimal_site), "--today", TODAY)
     assert result.out.splitlines()[0] == "renewed .github/ISSUE_TEMPLATE/award.yml"
-    options = next(e for e in yaml.safe_load(form.read_text())["body"] if e.get("id") == "badge")["attributes"]["options"]
+    dropdown = next(e for e in yaml.safe_load(form.read_text())["body"] if e.get("id") == "badge")
+    options = dropdown["attributes"]["options"]
     assert options == ["First Badge (first-badge)", "Second: Advanced (second-badge)"]
     assert "stale-issue-form" not in build(run, minimal_site).err
     assert run("init", "--github", str(minimal_site), "--today", TODAY).out.strip() == \

@@ -13,10 +13,9 @@ import time
 import urllib.error
 import urllib.request
 from datetime import date
-from pathlib import Path
 
 import pytest
-from conftest import REPO, TODAY, write_site
+from conftest import REPO, TODAY
 
 from badgekiln.commands.serve import RELOAD_JS, request_segments, start, stop
 
