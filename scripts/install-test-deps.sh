@@ -7,8 +7,9 @@ cd "$(dirname "$0")/.."
 
 python3 -m pip install --quiet --disable-pip-version-check -e '.[test]'
 
-# Debian's Chromium for the page tests, and fonts so that CJK and emoji names render in them.
-debs="chromium fonts-noto-core fonts-noto-cjk fonts-noto-color-emoji"
+# Debian's Chromium for the page tests, and fonts so that CJK and emoji names render in them;
+# shellcheck, which actionlint runs on the workflows' shell steps.
+debs="chromium fonts-noto-core fonts-noto-cjk fonts-noto-color-emoji shellcheck"
 if ! dpkg -s $debs >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq

@@ -64,15 +64,19 @@ def build_command(source: Path, output: Path | None, base_url: str | None, today
     output = output or source / "output"
     scanner = outputscan.start(source, output)  # before the slow imports: see outputscan.py
     from .commands.build import run_build
+    from .progress import Progress
 
-    result = run_build(source, output, base_url=base_url, today=today_from_environment(today),
-                       frozen=frozen, production=production, scanner=scanner)
+    with Progress() as progress:
+        result = run_build(source, output, base_url=base_url, today=today_from_environment(today),
+                           frozen=frozen, production=production, scanner=scanner, progress=progress)
     _print_warnings(result.warnings)
     for rel, ids in sorted(result.pinned.items()):
         click.echo(f"pinned {len(ids)} new award id(s) in {rel}: {', '.join(ids)}", err=True)
     if result.pinned or result.ledger_added:
         click.echo("commit recipients/ and site_src/awards.lock so that these URLs stay the same.", err=True)
     click.echo(f"built {result.files} files into {result.output} ({result.written} written, {result.linked} unchanged)")
+    if result.summary is not None:
+        click.echo(result.summary.line())
 
 
 @cli.command("check")
@@ -261,8 +265,12 @@ def award_command(source: Path, today: str | None, csv_path: Path | None, column
     if csv_path is not None:
         if any((name, email, badge, issued_on, expires, narrative, evidence_url)):
             raise click.UsageError("give either --csv or the options of one award, not both")
-        result = award_mod.import_sheet(source, csv_path, day, column_map=column_map, date_format=date_format,
-                                        encoding=encoding)
+        from .progress import Progress
+
+        with Progress() as progress:
+            progress.stage(f"checking and importing {csv_path.name}")
+            result = award_mod.import_sheet(source, csv_path, day, column_map=column_map, date_format=date_format,
+                                            encoding=encoding)
     else:
         if column_map or date_format:
             raise click.UsageError("--map and --date-format are for --csv imports")
@@ -275,6 +283,8 @@ def award_command(source: Path, today: str | None, csv_path: Path | None, column
         click.echo(f"added {award_id} to {rel}")
     for award_id, reason in result.skipped:
         click.echo(f"skipped: {reason} ({award_id})")
+    if result.created_files:
+        click.echo(f"{len(result.created_files)} new earner(s), each with a new file in recipients/")
     click.echo(f"{len(result.added)} award(s) added, {len(result.skipped)} skipped; review, commit and rebuild")
 
 
@@ -283,28 +293,67 @@ def award_command(source: Path, today: str | None, csv_path: Path | None, column
 @click.option("--name", default="My Training Provider", show_default=True, help="The issuer's name.")
 @click.option("--base-url", default="https://badges.example.org/", show_default=True)
 @click.option("--email", default="badges@example.org", show_default=True, help="The issuer's public address.")
-def init_command(target: Path, name: str, base_url: str, email: str) -> None:
-    """Create a starter badge site (refuses to overwrite any file)."""
-    from .commands.scaffold import init
+@click.option("--github", "github_only", is_flag=True, help="In an existing site: add the GitHub workflows and issue "
+              "forms it lacks, and renew the award form's list of badges.")
+@today_option
+def init_command(target: Path, name: str, base_url: str, email: str, github_only: bool, today: str | None) -> None:
+    """Create a starter badge site with its GitHub workflows (refuses to overwrite any file)."""
+    from .commands.scaffold import init, init_github
 
+    if github_only:
+        done = init_github(target.resolve(), today=today_from_environment(today))
+        for line in done:
+            click.echo(line)
+        click.echo("review and commit .github/" if done else "the GitHub files are up to date")
+        return
     for rel in init(target, name=name, base_url=base_url, email=email):
         click.echo(f"created {rel}")
-    click.echo("next: edit site_src/site.yaml, then 'python build.py'")
+    click.echo("next: edit site_src/site.yaml, then 'python build.py'; README.md says how to publish")
+
+
+@cli.command("github-issue")
+@source_option
+@today_option
+@click.argument("event", type=click.Path(dir_okay=False, path_type=Path), envvar="GITHUB_EVENT_PATH")
+@click.option("--sender-permission", help="The repository permission of whoever added the label "
+              "(admin, maintain, write, ...), as the GitHub API reports it.")
+def github_issue_command(source: Path, today: str | None, event: Path, sender_permission: str | None) -> None:
+    """Add (or revoke) the award an issue form asks for; for the workflow that makes the pull request.
+
+    EVENT is the 'issues' event file GitHub Actions saves (default: $GITHUB_EVENT_PATH). The
+    branch, title and body of the pull request go to $GITHUB_OUTPUT when it is set.
+    """
+    from .github import handle_event, write_outputs
+
+    change = handle_event(source.resolve(), event, sender_permission=sender_permission,
+                          today=today_from_environment(today))
+    if os.environ.get("GITHUB_OUTPUT"):
+        write_outputs(Path(os.environ["GITHUB_OUTPUT"]), change)
+    click.echo(f"branch: {change.branch}\ntitle: {change.title}\n\n{change.body}")
 
 
 @cli.command("serve")
 @source_option
 @today_option
 @click.option("--port", default=8000, show_default=True, help="Port on 127.0.0.1 (0 = any free port).")
-def serve_command(source: Path, today: str | None, port: int) -> None:
+@click.option("--watch", is_flag=True, help="Rebuild when the sources change, and reload the open page.")
+def serve_command(source: Path, today: str | None, port: int, watch: bool) -> None:
     """Preview the site at http://127.0.0.1:PORT/ (built into a temporary folder; sources untouched)."""
+    import signal
     import time
 
     from .commands.serve import start, stop
 
-    server, result, folder = start(source.resolve(), port=port, today=today_from_environment(today))
+    def terminate(signum, frame):  # SIGTERM: leave as Ctrl-C does, through the clean-up below
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, terminate)
+    server, result, folder = start(source.resolve(), port=port, today=today_from_environment(today), watch=watch,
+                                   report=lambda message: click.echo(message, err=True))
     _print_warnings(result.warnings)
-    click.echo(f"serving {result.files} files at http://127.0.0.1:{server.server_address[1]}/ (Ctrl-C to stop)")
+    watching = "; rebuilding when sources change" if watch else ""
+    click.echo(f"serving {result.files} files at http://127.0.0.1:{server.server_address[1]}/{watching} "
+               "(Ctrl-C to stop)")
     try:
         while True:
             time.sleep(3600)

@@ -18,6 +18,8 @@ from ..cache import BuildCache
 from ..parallel import FastSigner
 from ..config import source_paths
 from ..errors import ConfigError, Diagnostic, SourceLocation, ValidationFailed
+from ..buildsummary import Summary, read_state, summarize, write_state
+from ..progress import Progress
 from ..keys import ED25519, RSA
 from ..records import atomic_write_text, pin_award_ids
 from ..render import Renderer
@@ -37,6 +39,7 @@ class BuildResult:
     warnings: tuple[Diagnostic, ...]
     pinned: dict[str, list[str]] = field(default_factory=dict)  # recipient file → ids pinned
     ledger_added: int = 0
+    summary: Summary | None = None  # what changed since the previous build
 
 
 @dataclass(frozen=True)
@@ -90,10 +93,11 @@ def prepare(source: Path, *, base_url: str | None, today: date, frozen: bool, pr
 
 def run_build(source: Path, output: Path, *, base_url: str | None, today: date, frozen: bool = False,
               production: bool = False, pin: bool = True, use_cache: bool = True,
-              scanner: outputscan.Scanner | None = None) -> BuildResult:
+              scanner: outputscan.Scanner | None = None, progress: Progress | None = None) -> BuildResult:
     """Build the site from ``source`` into ``output``. ``production`` implies ``frozen``.
 
     ``scanner``: a scan of ``output`` begun earlier (see :mod:`badgekiln.outputscan`).
+    ``progress``: where to report the stages (and groups of files made) as they happen.
 
     With ``pin`` (the default, outside ``frozen``) new award ids are written into the recipient
     files and the ledger is saved; a preview (``serve``) leaves the sources alone.
@@ -106,14 +110,16 @@ def run_build(source: Path, output: Path, *, base_url: str | None, today: date, 
             scanner.lock.close()
     try:
         return _run_build(source, output, base_url=base_url, today=today, frozen=frozen or production,
-                          production=production, pin=pin, cache=cache)
+                          production=production, pin=pin, cache=cache, progress=progress)
     finally:
         if cache is not None:
             cache.close()
 
 
 def _run_build(source: Path, output: Path, *, base_url: str | None, today: date, frozen: bool, production: bool,
-               pin: bool, cache: BuildCache | None) -> BuildResult:
+               pin: bool, cache: BuildCache | None, progress: Progress | None = None) -> BuildResult:
+    progress = progress or Progress(enabled=False)
+    progress.stage("reading the sources")
     prepared = prepare(source, base_url=base_url, today=today, frozen=frozen, production=production, output=output,
                        cache=cache)
     loaded, old_ledger, new_ledger = prepared.loaded, prepared.old_ledger, prepared.ledger
@@ -121,13 +127,21 @@ def _run_build(source: Path, output: Path, *, base_url: str | None, today: date,
     renderer = Renderer(source_paths(source)["templates"])
     inputs = BuildInputs(config=loaded.config, project=loaded.project, ledger=new_ledger,
                          signer=FastSigner.of(prepared.signer), source=source, today=today)
-    with _located_template_errors(source):
+    progress.stage("signing and rendering")
+    with _located_template_errors(source), _counting_groups(cache, progress):
         plan = build(inputs, renderer, cache)
+    progress.stage(f"writing {len(plan.files)} files")
     counts = cache.write(plan) if cache else dict(write_site(plan, output), files=len(plan.files))
     if cache:
         cache.save()
+    from ..github import stale_form  # (only here: the GitHub glue is not on every command's path)
+
+    stale = stale_form(source, [(slug, badge.name) for slug, badge in loaded.project.badges.items()])
     result = BuildResult(output=output, files=counts["files"], written=counts["written"], linked=counts["linked"],
-                         warnings=prepared.warnings)
+                         warnings=prepared.warnings + ((stale,) if stale else ()))
+    result.summary, snapshot = summarize(loaded.project, today, read_state(source))
+    if pin and cache is not None:  # a build of the site (not a preview) with its cache in the sources
+        write_state(source, snapshot)
     if pin and not frozen:
         result.pinned = _pin_ids(source, loaded)
         if new_ledger.entries != old_ledger.entries:
@@ -148,6 +162,25 @@ def run_check(source: Path, *, base_url: str | None, today: date, frozen: bool) 
     with _located_template_errors(source):
         Renderer(source_paths(source)["templates"]).compile_used()
     return prepared
+
+
+@contextmanager
+def _counting_groups(cache: BuildCache | None, progress: Progress) -> Iterator[None]:
+    """Count each group of files the cache records as made (once per group, not per file)."""
+    if cache is None or not progress.enabled:
+        yield
+        return
+    record = cache.record
+
+    def counted(*args, **kwargs):
+        progress.advance()
+        return record(*args, **kwargs)
+
+    cache.record = counted
+    try:
+        yield
+    finally:
+        del cache.record
 
 
 @contextmanager

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from ..errors import BadgekilnError
+from ..records import atomic_write_text
 
 BADGE_SVG = """<svg xmlns="http://www.w3.org/2000/svg" width="400" height="400" viewBox="0 0 400 400">
   <circle cx="200" cy="200" r="190" fill="#1f5f8b"/>
@@ -48,9 +50,24 @@ def starter_files(name: str, base_url: str, email: str) -> dict[str, str]:
     }
 
 
+def site_readme(name: str) -> str:
+    """The new site's README: how to publish, issue from the browser, import a sheet, tell earners."""
+    from importlib import resources
+
+    text = resources.files("badgekiln").joinpath("data/github/site-README.md").read_text(encoding="utf-8")
+    return text.replace("@NAME@", " ".join(name.split()))
+
+
 def init(target: Path, *, name: str, base_url: str, email: str) -> list[str]:
-    """Write the starter site into ``target``; refuses if any of its files already exists."""
+    """Write the starter site into ``target``; refuses if any of its files already exists.
+
+    Besides the site: its README and the GitHub workflows and issue forms (see :mod:`badgekiln.github`).
+    """
+    from ..github import github_files
+
     files = starter_files(name, base_url, email)
+    files["README.md"] = site_readme(name)
+    files.update(github_files([("first-badge", "First Badge")]))
     clashes = [rel for rel in files if (target / rel).exists()]
     if clashes:
         raise BadgekilnError(f"refusing to overwrite existing files in {target}: {', '.join(sorted(clashes))}")
@@ -59,3 +76,32 @@ def init(target: Path, *, name: str, base_url: str, email: str) -> list[str]:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     return sorted(files)
+
+
+def init_github(target: Path, *, today: date) -> list[str]:
+    """In an existing site: write the GitHub files it lacks and renew the award form's badge list.
+
+    Returns ``created PATH`` / ``renewed PATH`` lines. Other existing files are left alone.
+    """
+    from ..github import AWARD_FORM, github_files, stale_form
+    from ..validate import load_project
+
+    if not (target / "site_src" / "site.yaml").is_file():
+        raise BadgekilnError(f"{target} is not a badge site (no site_src/site.yaml); run 'badgekiln init' first")
+    project = load_project(target, today=today).project
+    badges = [(slug, badge.name) for slug, badge in project.badges.items()]
+    done = []
+    for rel, text in github_files(badges).items():
+        path = target / rel
+        if path.is_symlink():
+            raise BadgekilnError(f"{rel} is a symbolic link; replace it with a file")
+        if not path.exists():
+            action = "created"
+        elif rel == AWARD_FORM and stale_form(target, badges):
+            action = "renewed"
+        else:
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(path, text)
+        done.append(f"{action} {rel}")
+    return done

@@ -1,66 +1,281 @@
-"""``badgekiln serve``: build into a temporary folder and serve it on 127.0.0.1 for a preview."""
+"""``badgekiln serve``: build into a temporary folder and serve it on 127.0.0.1 for a preview.
+
+With ``watch``, the sources are watched (watchfiles) and the preview is rebuilt incrementally
+when they change (with a build cache of its own, in the temporary folder); the open page reloads
+itself. The reload script is added to HTML responses as they are served, never written into the
+build, and is a same-origin ``<script src>`` that the pages' Content-Security-Policy
+(``script-src 'self'; connect-src 'self'``) already allows. A failed rebuild is reported and the
+last good preview stays up.
+"""
 
 from __future__ import annotations
 
-import functools
-import shutil
 import http.server
+import mimetypes
+import os
+import re
+import shutil
 import tempfile
 import threading
+import urllib.parse
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from ..errors import ConfigError
+from ..errors import BadgekilnError, ConfigError
 from ..hosting import CONTENT_TYPES
 from .build import BuildResult, run_build
 
+RELOAD_JS = "/__badgekiln__/reload.js"
+VERSION = "/__badgekiln__/version"
+MAX_TARGET = 2048  # longer request targets are refused (the site's own URLs are far shorter)
+WATCHED = ("site_src", "badges", "recipients", "templates")
+RELOAD_SCRIPT = b"""// badgekiln serve --watch: reload this page when the preview is rebuilt.
+(function () {
+  var seen = null;
+  function poll() {
+    fetch("/__badgekiln__/version", {cache: "no-store"}).then(function (r) { return r.text(); }).then(function (v) {
+      if (seen !== null && v !== seen) { location.reload(); }
+      seen = v;
+    }).catch(function () {}).then(function () { setTimeout(poll, 700); });
+  }
+  poll();
+})();
+"""
+_BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\\]")
 
 
-class _Handler(http.server.SimpleHTTPRequestHandler):
-    """Static files with the content types and CORS header of a real deployment; no listings."""
+def request_segments(target: str) -> tuple[list[str], bool] | None:
+    """The decoded path segments of a request target and whether it ends in ``/``; None when malformed.
 
-    def guess_type(self, path):  # noqa: D102
-        for suffix, kind in CONTENT_TYPES.items():
-            if str(path).endswith(suffix):
-                return kind
-        return super().guess_type(path)
-
-    def end_headers(self):  # noqa: D102
-        self.send_header("Access-Control-Allow-Origin", "*")
-        super().end_headers()
-
-    def list_directory(self, path):  # noqa: D102
-        self.send_error(404)
+    Malformed: not origin-form (``/…``; absolute-form ``http://host/…`` and ``*`` included),
+    longer than :data:`MAX_TARGET`, invalid percent-encoding or UTF-8, an encoded ``/``, a
+    backslash or control character, or a ``.``/``..`` segment.
+    """
+    if len(target) > MAX_TARGET or not target.startswith("/") or target.startswith("//"):
         return None
+    path = target.split("?", 1)[0].split("#", 1)[0]
+    if _BAD_PERCENT.search(path):
+        return None
+    segments = []
+    for raw in path.split("/")[1:]:
+        try:
+            segment = urllib.parse.unquote(raw, errors="strict")
+        except UnicodeDecodeError:
+            return None
+        if "/" in segment or _CONTROL.search(segment) or segment in (".", ".."):
+            return None
+        if segment:
+            segments.append(segment)
+    return segments, path.endswith("/")
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    """The preview's files with the content types and CORS header of a real deployment.
+
+    No listings, nothing outside the preview folder, the site's own 404 page for missing paths,
+    and 400 for malformed request targets.
+    """
+
+    server: _Server
+
+    def do_GET(self) -> None:  # noqa: D102, N802
+        self._respond(body=True)
+
+    def do_HEAD(self) -> None:  # noqa: D102, N802
+        self._respond(body=False)
 
     def log_message(self, format, *args):  # noqa: A002, D102
         pass
 
+    def _respond(self, *, body: bool) -> None:
+        try:
+            self._route(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        except Exception as exc:  # noqa: BLE001 - one line and a 500, never a traceback
+            self.server.preview.report(f"error serving {self.path[:200]!r}: {type(exc).__name__}: {exc}; "
+                                       "please report this")
+            try:
+                self._send(500, b"Internal error\n", "text/plain; charset=utf-8", body, cache=False)
+            except OSError:
+                pass
 
-def start(source: Path, *, port: int, today: date) -> tuple[http.server.ThreadingHTTPServer, BuildResult, Path]:
+    def _route(self, body: bool) -> None:
+        preview = self.server.preview
+        parsed = request_segments(self.path)
+        if parsed is None:
+            self._send(400, b"Bad request path\n", "text/plain; charset=utf-8", body)
+            return
+        segments, slash = parsed
+        path = "/" + "/".join(segments)
+        if preview.watch and path == VERSION:
+            self._send(200, str(preview.version).encode(), "text/plain; charset=utf-8", body, cache=False)
+            return
+        if preview.watch and path == RELOAD_JS:
+            self._send(200, RELOAD_SCRIPT, "text/javascript; charset=utf-8", body, cache=False)
+            return
+        root = preview.folder
+        target = root.joinpath(*segments)
+        if target.is_dir() and segments and not slash:
+            self._redirect(path + "/")
+            return
+        if target.is_dir():
+            target = target / "index.html"
+        if not _inside(target, root) or not target.is_file():
+            missing = root / "404.html"
+            content = missing.read_bytes() if missing.is_file() else b"Not found\n"
+            self._send(404, preview.inject(content), "text/html; charset=utf-8", body, cache=False)
+            return
+        content = target.read_bytes()
+        kind = _content_type(target.name)
+        if kind.startswith("text/html"):
+            content = preview.inject(content)
+        self._send(200, content, kind, body, cache=not preview.watch)
+
+    def _send(self, status: int, content: bytes, kind: str, body: bool, *, cache: bool = True) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(content)))
+        self.send_header("Access-Control-Allow-Origin", "*")
+        if not cache:
+            self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        if body:
+            self.wfile.write(content)
+
+    def _redirect(self, location: str) -> None:
+        self.send_response(301)
+        self.send_header("Location", urllib.parse.quote(location))
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+
+def _inside(path: Path, root: Path) -> bool:
+    """Whether ``path``, with every symbolic link followed, is below ``root``."""
+    return os.path.realpath(path).startswith(os.path.realpath(root) + os.sep)
+
+
+def _content_type(name: str) -> str:
+    for suffix, kind in CONTENT_TYPES.items():
+        if name.endswith(suffix):
+            return kind
+    if name.endswith(".html"):
+        return "text/html; charset=utf-8"
+    kind = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    return f"{kind}; charset=utf-8" if kind.startswith("text/") or kind.endswith("javascript") else kind
+
+
+@dataclass
+class Preview:
+    """What is being served: the build folder, how often it was rebuilt, and the watcher."""
+
+    source: Path
+    folder: Path
+    base_url: str
+    today: date
+    watch: bool = False
+    report: Callable[[str], None] = lambda message: None
+    version: int = 0
+    stopping: threading.Event = field(default_factory=threading.Event)
+    watcher: threading.Thread | None = None
+
+    def inject(self, html: bytes) -> bytes:
+        """``html`` with the reload script when watching (only in what is served, never on disk)."""
+        if not self.watch:
+            return html
+        tag = f'<script src="{RELOAD_JS}"></script>'.encode()
+        at = html.rfind(b"</body>")
+        return html[:at] + tag + html[at:] if at >= 0 else html + tag
+
+    def build(self) -> BuildResult:
+        """Build the preview (incrementally, with the preview's own cache when watching)."""
+        if not self.watch:
+            return run_build(self.source, self.folder, base_url=self.base_url, today=self.today, frozen=False,
+                             pin=False, use_cache=False)
+        from ..cache import BuildCache
+        from . import build as build_mod
+
+        root = self.folder.parent / "cache"
+        root.mkdir(exist_ok=True)
+        cache = BuildCache(root, self.folder.absolute())
+        try:
+            # The preview keeps its cache outside the sources, so it opens it itself.
+            return build_mod._run_build(self.source, self.folder, base_url=self.base_url, today=self.today,
+                                        frozen=False, production=False, pin=False, cache=cache)
+        finally:
+            cache.close()
+
+    def rebuild(self, changed: list[str]) -> None:
+        """Rebuild after ``changed`` files; a failure is reported and the last good preview stays."""
+        shown = ", ".join(changed[:3]) + (f" and {len(changed) - 3} more" if len(changed) > 3 else "")
+        try:
+            result = self.build()
+        except BadgekilnError as exc:
+            self.report(f"{shown} changed; the build failed, still serving the last good preview:\n"
+                        f"{exc.diagnostics()}")
+            return
+        except Exception as exc:  # noqa: BLE001 - the preview must stay up whatever the sources do
+            self.report(f"{shown} changed; the build failed unexpectedly ({type(exc).__name__}: {exc}); "
+                        "still serving the last good preview. Please report this.")
+            return
+        self.version += 1
+        for warning in result.warnings:
+            self.report(warning.render())
+        self.report(f"{shown} changed; rebuilt ({result.written} files written)")
+
+    def watch_sources(self) -> None:
+        """Rebuild whenever the sources change, until :attr:`stopping` is set."""
+        import watchfiles
+
+        paths = [self.source / name for name in WATCHED if (self.source / name).is_dir()]
+        for changes in watchfiles.watch(*paths, stop_event=self.stopping, debounce=300, step=50,
+                                        rust_timeout=500, raise_interrupt=False):
+            changed = sorted({Path(p).relative_to(self.source).as_posix() for _, p in changes})
+            self.rebuild(changed)
+
+
+class _Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    preview: Preview
+
+
+def start(source: Path, *, port: int, today: date, watch: bool = False,
+          report: Callable[[str], None] = lambda message: None) -> tuple[_Server, BuildResult, Path]:
     """Build a preview and start serving it in a background thread; returns (server, build, folder).
 
-    The folder is a temporary one: :func:`stop` removes it.
+    With ``watch``, a second thread rebuilds when the sources change, calling ``report`` with
+    what happened. The folder is a temporary one: :func:`stop` removes it.
     """
     try:
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", port), _Handler)
+        server = _Server(("127.0.0.1", port), _Handler)
     except OSError as exc:
         raise ConfigError(f"cannot serve on 127.0.0.1:{port}: {exc.strerror}; choose another --port") from None
     folder = Path(tempfile.mkdtemp(prefix="badgekiln-serve-")) / "site"
     base_url = f"http://127.0.0.1:{server.server_address[1]}/"
+    preview = Preview(source, folder, base_url, today, watch=watch, report=report)
     try:
-        result = run_build(source, folder, base_url=base_url, today=today, frozen=False, pin=False, use_cache=False)
+        result = preview.build()
     except BaseException:
         server.server_close()
         shutil.rmtree(folder.parent, ignore_errors=True)
         raise
-    server.RequestHandlerClass = functools.partial(_Handler, directory=str(folder))
+    server.preview = preview
     threading.Thread(target=server.serve_forever, daemon=True).start()
+    if watch:
+        preview.watcher = threading.Thread(target=preview.watch_sources, daemon=True)
+        preview.watcher.start()
     return server, result, folder
 
 
-def stop(server: http.server.ThreadingHTTPServer, folder: Path) -> None:
-    """Stop serving and remove the temporary build."""
+def stop(server: _Server, folder: Path) -> None:
+    """Stop watching and serving, and remove the temporary build."""
+    preview = server.preview
+    preview.stopping.set()
+    if preview.watcher is not None:
+        preview.watcher.join(timeout=30)  # let a rebuild under way finish before its folder goes
     server.shutdown()
     server.server_close()
     shutil.rmtree(folder.parent, ignore_errors=True)

@@ -1,0 +1,213 @@
+"""The GitHub glue: workflows and forms written by init (linted with actionlint), and
+``badgekiln github-issue`` on real ``issues`` event payloads (tests/github_events/)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import TODAY, build, write_site
+
+EVENTS = Path(__file__).parent / "github_events"
+WORKFLOWS = (".github/workflows/publish.yml", ".github/workflows/issue-to-pr.yml")
+
+
+def _actionlint() -> str:
+    found = shutil.which("actionlint")
+    if found is None:
+        if os.environ.get("CI"):
+            pytest.fail("actionlint is missing: scripts/install-test-deps.sh installs it")
+        pytest.skip("actionlint is not installed (bash scripts/install-test-deps.sh)")
+    return found
+
+
+def _event(tmp_path: Path, name: str, **replace: str) -> Path:
+    text = (EVENTS / name).read_text(encoding="utf-8")
+    for key, value in replace.items():
+        text = text.replace(f"@{key}@", value)
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _issue(run, site: Path, event: Path, *extra: str):
+    return run("github-issue", str(event), "--source", str(site), "--today", TODAY, *extra)
+
+
+def test_init_writes_workflows_that_actionlint_and_shellcheck_accept(tmp_path, run):
+    linter = _actionlint()
+    target = tmp_path / "new"
+    assert run("init", str(target), "--name", "Acme Training").code == 0
+    files = [target / rel for rel in WORKFLOWS]
+    lint = subprocess.run([linter, "-no-color", "-shellcheck", shutil.which("shellcheck") or "",
+                           *map(str, files)], capture_output=True, text=True, cwd=target)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    publish = yaml.safe_load(files[0].read_text())
+    steps = publish["jobs"]["build"]["steps"]
+    uses = [s.get("uses", "").split("@")[0] for s in steps]
+    assert uses[-2:] == ["actions/configure-pages", "actions/upload-pages-artifact"] and "actions/cache" in uses
+    built = next(s for s in steps if s.get("run", "").startswith("python build.py"))
+    assert built["run"] == "python build.py --production"
+    assert built["env"]["BADGEKILN_PRIVATE_KEYS"] == "${{ secrets.BADGEKILN_PRIVATE_KEYS }}"
+    assert publish["jobs"]["notify"]["needs"] == "deploy"
+    assert "deploy-pages" in publish["jobs"]["deploy"]["steps"][0]["uses"]
+    # The hostile issue text never reaches a shell line through an expression.
+    for path in files:
+        for job in yaml.safe_load(path.read_text())["jobs"].values():
+            for step in job["steps"]:
+                assert "github.event.issue" not in step.get("run", "")
+                assert "github.event.issue.body" not in json.dumps(step)
+    readme = (target / "README.md").read_text()
+    for section in ("## Issue from the browser", "## Issue many from a spreadsheet", "## Tell earners",
+                    "**Netlify**", "**Cloudflare Pages**", "**Amazon S3**"):
+        assert section in readme
+
+
+def test_actionlint_would_catch_an_interpolated_issue_body(tmp_path):
+    """The lint is a real guard: the unsafe form of our own step fails it."""
+    linter = _actionlint()
+    target = tmp_path / "wf.yml"
+    text = (Path(__file__).parent.parent / "src/badgekiln/data/github/issue-to-pr.yml").read_text()
+    unsafe = text.replace('badgekiln github-issue "$GITHUB_EVENT_PATH"',
+                          'echo "${{ github.event.issue.body }}" | badgekiln github-issue -')
+    assert unsafe != text
+    target.write_text(unsafe.replace("@VERSION@", "0.1.0"))
+    lint = subprocess.run([linter, "-no-color", str(target)], capture_output=True, text=True)
+    assert lint.returncode != 0 and "potentially untrusted" in lint.stdout
+
+
+def test_award_from_a_labelled_issue_form(minimal_site, run, tmp_path, monkeypatch):
+    outputs = tmp_path / "github-output"
+    monkeypatch.setenv("GITHUB_OUTPUT", str(outputs))
+    result = _issue(run, minimal_site, _event(tmp_path, "award-labeled.json"))
+    assert result.code == 0, result.err
+    created = minimal_site / "recipients/zoe-angstrom.yaml"
+    data = yaml.safe_load(created.read_text())
+    assert data["name"] == "Zoë Ångström 🎉" and data["email"] == "zoe@example.com"
+    (award,) = data["awards"]
+    assert award["badge"] == "first-badge" and str(award["issued_on"]) == "2026-11-20"
+    # CRLF answers come out with plain newlines; a Markdown heading inside the narrative stays in it.
+    assert award["narrative"] == "Passed the practical 💪 on the first try.\n\n### Notes from the assessor\n\n" \
+                                 "Calm under pressure."
+    assert "evidence" not in award  # "_No response_" is no answer
+    text = outputs.read_text()
+    blocks = dict(re.findall(r"^(\w+)<<(badgekiln_[0-9a-f]{32})\n", text, flags=re.M))
+    assert set(blocks) == {"branch", "title", "body"}
+    assert "branch<<" in text and "\nbadgekiln/issue-12\n" in text
+    assert "Closes #12." in text and award["id"] in text
+    assert "Award first-badge to Zoë Ångström 🎉" in result.out
+    build(run, minimal_site)
+
+
+def test_an_empty_date_means_today_and_a_maintainers_label_is_enough(minimal_site, run, tmp_path, monkeypatch):
+    event = _event(tmp_path, "award-minimal.json")  # opened by a stranger, labelled by a maintainer
+    assert _issue(run, minimal_site, event).code == 1  # without the labeller's permission: refused
+    assert not (minimal_site / "recipients/sam-lee.yaml").exists()
+    result = _issue(run, minimal_site, event, "--sender-permission", "write")
+    assert result.code == 0, result.err
+    award = yaml.safe_load((minimal_site / "recipients/sam-lee.yaml").read_text())["awards"][0]
+    assert str(award["issued_on"]) == TODAY and set(award) == {"id", "badge", "issued_on"}
+    monkeypatch.setenv("GITHUB_EVENT_PATH", str(event))  # as in the workflow: the event file from the environment
+    again = run("github-issue", "--source", str(minimal_site), "--today", TODAY, "--sender-permission", "write")
+    assert again.code == 1 and "already has first-badge" in again.err
+
+
+def test_an_untrusted_issue_changes_nothing(minimal_site, run, tmp_path):
+    before = sorted(p.name for p in (minimal_site / "recipients").iterdir())
+    for permission in ("read", "triage", "none", ""):
+        result = _issue(run, minimal_site, _event(tmp_path, "award-untrusted.json"), "--sender-permission", permission)
+        assert result.code == 1 and "write access" in result.err and "Traceback" not in result.err
+    assert sorted(p.name for p in (minimal_site / "recipients").iterdir()) == before
+
+
+def test_an_injection_attempt_stays_text(minimal_site, run, tmp_path):
+    result = _issue(run, minimal_site, _event(tmp_path, "award-injection.json"))
+    assert result.code == 0, result.err
+    (path,) = [p for p in (minimal_site / "recipients").iterdir() if p.name != "ann.yaml"]
+    data = yaml.safe_load(path.read_text())
+    assert data["name"] == 'Eve"; rm -rf / #'
+    assert len(data["awards"]) == 1  # the YAML in the narrative did not add an award
+    assert data["awards"][0]["narrative"].startswith("${{ secrets.BADGEKILN_PRIVATE_KEYS }} `id` $(id)\nawards:")
+    assert str(data["awards"][0]["issued_on"]) == TODAY
+    build(run, minimal_site)
+
+
+def test_a_second_answer_smuggled_into_the_narrative_is_refused(minimal_site, run, tmp_path):
+    result = _issue(run, minimal_site, _event(tmp_path, "award-smuggled-badge.json"))
+    assert result.code == 1 and "'Badge' appears twice" in result.err
+
+
+def test_bad_answers_are_reported_together(minimal_site, run, tmp_path):
+    result = _issue(run, minimal_site, _event(tmp_path, "award-bad-answers.json"))
+    assert result.code == 1 and "Traceback" not in result.err
+    assert "issue #17" in result.err and "email" in result.err
+
+
+@pytest.mark.parametrize("content", [b"", b"[]", b'{"issue": {"number": "1"}}', b'{"issue": {"number": 3, "body": 5}}',
+                                     b"[" * 100_000, b"\xff\xfe", b'{"issue": {"number": 3, "body": ""}, "label": '
+                                     b'{"name": "award"}, "sender": {}}'],
+                         ids=["empty", "list", "string-number", "body-not-text", "deep", "binary", "not-a-form"])
+def test_malformed_events_get_one_clear_line(minimal_site, run, tmp_path, content):
+    event = tmp_path / "event.json"
+    event.write_bytes(content)
+    result = _issue(run, minimal_site, event, "--sender-permission", "admin")
+    assert result.code == 1 and "Traceback" not in result.err and result.err.strip()
+
+
+def test_revoke_from_a_labelled_issue_form(minimal_site, run, tmp_path):
+    result = _issue(run, minimal_site, _event(tmp_path, "revoke-labeled.json", AWARD_ID="ann-first-1"))
+    assert result.code == 0, result.err
+    text = (minimal_site / "recipients/ann.yaml").read_text()
+    assert "revoked:" in text and "on: 2026-11-22" in text and "Issued in error" in text
+    assert "Revoke award ann-first-1" in result.out
+    bad = _issue(run, minimal_site, _event(tmp_path, "revoke-labeled.json", AWARD_ID="../../etc/passwd"))
+    assert bad.code == 1 and "is not an award id" in bad.err
+
+
+def test_init_github_renews_the_badge_list_and_the_build_warns_when_stale(minimal_site, run):
+    result = run("init", "--github", str(minimal_site), "--today", TODAY)
+    assert result.code == 0, result.err
+    form = minimal_site / ".github/ISSUE_TEMPLATE/award.yml"
+    assert "created .github/ISSUE_TEMPLATE/award.yml" in result.out
+    assert "stale-issue-form" not in build(run, minimal_site).err
+    write_site(minimal_site, {"badges/second-badge.yaml": """
+        name: "Second: Advanced"
+        description: The second badge.
+        image: assets/badge.svg
+        criteria: Did more.
+    """})
+    assert "stale-issue-form" in build(run, minimal_site).err
+    result = run("init", "--github", str(minimal_site), "--today", TODAY)
+    assert result.out.splitlines()[0] == "renewed .github/ISSUE_TEMPLATE/award.yml"
+    dropdown = next(e for e in yaml.safe_load(form.read_text())["body"] if e.get("id") == "badge")
+    options = dropdown["attributes"]["options"]
+    assert options == ["First Badge (first-badge)", "Second: Advanced (second-badge)"]
+    assert "stale-issue-form" not in build(run, minimal_site).err
+    assert run("init", "--github", str(minimal_site), "--today", TODAY).out.strip() == \
+        "the GitHub files are up to date"
+
+
+@pytest.mark.parametrize(("form", "fields"), [("award.yml", "AWARD_FIELDS"), ("revoke.yml", "REVOKE_FIELDS")])
+def test_issue_forms_are_valid_and_their_labels_are_what_is_parsed(tmp_path, run, form, fields):
+    from badgekiln import github
+
+    assert run("init", str(tmp_path / "new")).code == 0
+    data = yaml.safe_load((tmp_path / "new/.github/ISSUE_TEMPLATE" / form).read_text())
+    assert {"name", "description", "body"} <= set(data) and data["labels"] in (["award-request"], ["revoke-request"])
+    assert not set(data["labels"]) & {github.AWARD_LABEL, github.REVOKE_LABEL}  # never the label that acts
+    inputs = [e for e in data["body"] if e["type"] != "markdown"]
+    assert all(e["type"] in ("input", "textarea", "dropdown") for e in inputs)
+    ids = [e["id"] for e in inputs]
+    assert len(ids) == len(set(ids)) and all(re.fullmatch(r"[a-z_]+", i) for i in ids)
+    # GitHub renders each answer under "### <label>": these are the labels github-issue reads.
+    assert [e["attributes"]["label"] for e in inputs] == list(getattr(github, fields))
+    for element in inputs:
+        if element["type"] == "dropdown":
+            options = element["attributes"]["options"]
+            assert options and len(options) == len(set(options))

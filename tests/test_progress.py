@@ -1,0 +1,85 @@
+"""Progress on a terminal (and only there) and the summary at the end of build and award --csv."""
+
+from __future__ import annotations
+
+import os
+import pty
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import REPO, TODAY, build, write_site
+
+
+def test_build_ends_with_what_changed_since_the_last_build(minimal_site, run):
+    assert "awards: 1 (first build: 1 added, 0 changed, 0 revoked; 0 expire within 30 days)" in \
+        build(run, minimal_site).out
+    assert "(since the last build: 0 added, 0 changed, 0 revoked; 0 expire" in build(run, minimal_site).out
+    write_site(minimal_site, {"recipients/bo.yaml": """
+        name: Bo
+        email: bo@example.com
+        awards:
+          - id: bo-first-1
+            badge: first-badge
+            issued_on: 2026-01-02
+            expires: 2026-12-10
+    """})
+    ann = minimal_site / "recipients/ann.yaml"
+    ann.write_text(ann.read_text() + "    narrative: Did it well.\n")
+    assert "(since the last build: 1 added, 1 changed, 0 revoked; 1 expire within 30 days)" in \
+        build(run, minimal_site).out
+    assert run("revoke", "ann-first-1", "--reason", "Issued in error", "--source", str(minimal_site),
+               "--today", TODAY).code == 0
+    assert "(since the last build: 0 added, 1 changed, 1 revoked; 1 expire within 30 days)" in \
+        build(run, minimal_site).out
+    (minimal_site / ".badgekiln/last-build.json").write_text("[not a snapshot")
+    assert "awards: 2 (first build: 2 added" in build(run, minimal_site).out  # damaged: counts afresh
+
+
+def test_award_csv_ends_with_a_summary(minimal_site, run, tmp_path):
+    sheet = tmp_path / "awards.csv"
+    sheet.write_text("name,email,badge,issued_on\nCy,cy@example.com,first-badge,2026-03-01\n"
+                     "Di,di@example.com,first-badge,2026-03-01\nAnn Example,ann@example.com,first-badge,2026-03-02\n")
+    result = run("award", "--csv", str(sheet), "--source", str(minimal_site), "--today", TODAY)
+    assert result.code == 0, result.err
+    assert "2 new earner(s), each with a new file in recipients/" in result.out
+    assert "3 award(s) added, 0 skipped" in result.out
+
+
+def _build_on(site: Path, *, terminal: bool, ci: bool) -> tuple[int, bytes, bytes]:
+    """Build in a subprocess whose stderr is a pseudo-terminal (or a pipe); returns (code, out, err)."""
+    env = dict(os.environ, PYTHONPATH=str(REPO / "src"), TERM="xterm", COLUMNS="100")
+    env.pop("CI", None)
+    if ci:
+        env["CI"] = "true"
+    command = [sys.executable, "-c", "import sys; from badgekiln.cli import main; main(sys.argv[1:])",
+               "build", "--source", str(site), "--today", TODAY]
+    if not terminal:
+        done = subprocess.run(command, env=env, capture_output=True, timeout=300)
+        return done.returncode, done.stdout, done.stderr
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=follower)
+    os.close(follower)
+    err = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the terminal closed: the build has ended
+            break
+        if not chunk:
+            break
+        err += chunk
+    os.close(leader)
+    out = process.stdout.read()
+    return process.wait(timeout=300), out, err
+
+
+def test_progress_shows_on_a_terminal_only(example_site):
+    code, out, err = _build_on(example_site, terminal=True, ci=False)
+    assert code == 0, err
+    assert b"signing and rendering" in err and b"reading the sources" in err
+    assert b"awards: 12 (first build: 12 added" in out  # the summary is on stdout, not in the live line
+    for terminal, ci in ((True, True), (False, False)):
+        code, out, err = _build_on(example_site, terminal=terminal, ci=ci)
+        assert code == 0 and b"signing and rendering" not in err and b"\x1b[" not in err
+        assert b"(since the last build: 0 added, 0 changed, 0 revoked" in out

@@ -1,0 +1,152 @@
+"""``badgekiln serve``: real HTTP on loopback; --watch rebuilds and reloads; malformed paths and
+signals (a real subprocess) are handled."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from datetime import date
+
+import pytest
+from conftest import REPO, TODAY
+
+from badgekiln.commands.serve import RELOAD_JS, request_segments, start, stop
+
+DAY = date.fromisoformat(TODAY)
+
+
+def _get(url: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def _raw(port: int, target: str) -> bytes:
+    """Send a request line as is (no client-side checks) and return the whole response."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+        conn.sendall(f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode("latin-1"))
+        chunks = []
+        while chunk := conn.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _wait_for(condition, timeout: float = 20.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+@pytest.fixture
+def preview(minimal_site):
+    server, _, folder = start(minimal_site, port=0, today=DAY)
+    yield f"http://127.0.0.1:{server.server_address[1]}", server.server_address[1], folder
+    stop(server, folder)
+
+
+def test_missing_paths_get_the_sites_own_404_page(preview):
+    base, _, folder = preview
+    status, body = _get(base + "/no/such/page/")
+    assert status == 404 and body == (folder / "404.html").read_bytes()
+    assert _get(base + "/")[0] == 200
+    status, _ = _get(base + "/awards/ann-first-1")  # a folder without its slash: redirected to it
+    assert status == 200
+    assert _get(base + RELOAD_JS)[0] == 404  # no reload script without --watch
+    assert b"__badgekiln__" not in _get(base + "/")[1]
+
+
+@pytest.mark.parametrize("target", [
+    "/%00", "/index.html%00.png", "/..%2f..%2fetc/passwd", "/" + "..%2f" * 20 + "etc/passwd",
+    "/" + "../" * 20 + "etc/passwd", "/" + "%2e%2e/" * 20 + "etc/passwd",
+    "/awards/..%5c..%5cetc", "/%zz", "/%", "/%c3%28", "/" + "a" * 5000, "http://127.0.0.1/index.html",
+    "*", "//etc/passwd", "/\x7f",
+])
+def test_malformed_paths_are_refused_without_leaving_the_preview(preview, target, capfd):
+    _, port, _ = preview
+    response = _raw(port, target)
+    status = int(response.split(b" ", 2)[1])
+    assert status in (400, 404), response[:200]
+    assert b"root:" not in response and b"Traceback" not in response
+    assert "Traceback" not in capfd.readouterr().err  # nor on the server's side
+
+
+def test_a_symlink_out_of_the_preview_is_not_followed(preview, tmp_path):
+    base, _, folder = preview
+    secret = tmp_path / "secret.txt"
+    secret.write_text("top secret")
+    (folder / "leak.txt").symlink_to(secret)
+    status, body = _get(base + "/leak.txt")
+    assert status == 404 and b"top secret" not in body
+
+
+def test_request_segments():
+    assert request_segments("/awards/x/?q=1") == (["awards", "x"], True)
+    assert request_segments("/a%20b") == (["a b"], False)
+    assert request_segments("/a/%2e%2e") is None
+
+
+def test_watch_rebuilds_reloads_and_keeps_the_last_good_preview(minimal_site):
+    reports: list[str] = []
+    server, _, folder = start(minimal_site, port=0, today=DAY, watch=True, report=reports.append)
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        status, page = _get(base + "/badges/first-badge/")
+        assert status == 200 and f'<script src="{RELOAD_JS}"></script></body>'.encode() in page
+        assert b"__badgekiln__" not in (folder / "badges/first-badge/index.html").read_bytes()  # only served
+        status, script = _get(base + RELOAD_JS)
+        assert status == 200 and b"/__badgekiln__/version" in script
+        assert _get(base + "/__badgekiln__/version")[1] == b"0"
+        assert b"__badgekiln__" in _get(base + "/missing")[1]  # the 404 page reloads too
+
+        badge = minimal_site / "badges/first-badge.yaml"
+        badge.write_text(badge.read_text().replace("name: First Badge", "name: Renamed Badge"))
+        assert _wait_for(lambda: _get(base + "/__badgekiln__/version")[1] == b"1"), reports
+        assert b"Renamed Badge" in _get(base + "/badges/first-badge/")[1]
+        assert any("badges/first-badge.yaml changed; rebuilt" in r for r in reports)
+
+        badge.write_text("name: [unclosed\n")
+        assert _wait_for(lambda: any("build failed" in r for r in reports)), reports
+        failure = next(r for r in reports if "build failed" in r)
+        assert "badges/first-badge.yaml" in failure and "Traceback" not in failure
+        status, page = _get(base + "/badges/first-badge/")
+        assert status == 200 and b"Renamed Badge" in page
+        assert _get(base + "/__badgekiln__/version")[1] == b"1"
+    finally:
+        stop(server, folder)
+    assert not folder.parent.exists()
+    assert not (minimal_site / ".badgekiln").exists()
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_serve_removes_its_preview_when_stopped_by_a_signal(minimal_site, tmp_path, signum):
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    env = dict(os.environ, TMPDIR=str(tmp), PYTHONUNBUFFERED="1",
+               PYTHONPATH=os.pathsep.join([str(REPO / "src"), os.environ.get("PYTHONPATH", "")]))
+    command = [sys.executable, "-c", "import sys; from badgekiln.cli import main; main(sys.argv[1:])",
+               "serve", "--source", str(minimal_site), "--port", "0", "--today", TODAY, "--watch"]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = process.stdout.readline()
+        port = int(re.search(r"http://127\.0\.0\.1:(\d+)/", line).group(1))
+        assert _get(f"http://127.0.0.1:{port}/")[0] == 200
+        assert [p.name[:15] for p in tmp.iterdir()] == ["badgekiln-serve"]
+        process.send_signal(signum)
+        process.wait(timeout=30)
+    finally:
+        process.kill()
+    assert process.returncode == 128 + signum or (signum == signal.SIGINT and process.returncode == 130)
+    assert list(tmp.iterdir()) == []
+    assert "Traceback" not in process.stderr.read()
