@@ -74,7 +74,10 @@ def slugify(name: str) -> str:
 
     Non-Latin scripts are transliterated by anyascii (``王小明`` → ``wangxiaoming``).
     """
-    ascii_name = anyascii(unicodedata.normalize("NFC", name))
+    # Letters, marks, digits and separators only: emoji and symbols are not part of a name's file
+    # (anyascii would spell them out: "🎉" → ":tada:").
+    kept = "".join(c for c in unicodedata.normalize("NFC", name) if unicodedata.category(c)[0] in "LMNZ" or c in "-'")
+    ascii_name = anyascii(kept)
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower().replace("'", "")).strip("-")
     return slug[:48].rstrip("-") or "recipient"
 
