@@ -17,9 +17,9 @@ import openbadges_bakery
 import png
 import pytest
 from defusedxml.minidom import parseString
-from PIL import Image
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from PIL import Image
 
 from badgekiln.baking import (
     OB2_SVG_NAMESPACE,
@@ -702,6 +702,11 @@ def test_example_artwork_bakes(path: Path) -> None:
         baked = bake_png(image, TEXTS["json"])
         assert openbadges_bakery.unbake(io.BytesIO(baked)) == TEXTS["json"]
         png.Reader(bytes=baked).read_flat()
+        for keyword, ours in (("openbadges", baked), ("openbadgecredential", bake_png(baked, JWS, keyword=
+                                                                                      "openbadgecredential"))):
+            with Image.open(io.BytesIO(ours)) as picture:  # Pillow decodes every pixel and reads the text
+                picture.load()
+                assert picture.text == {keyword: TEXTS["json"] if keyword == "openbadges" else JWS}
     else:
         baked = bake_svg(image, assertion_json=TEXTS["json"], verify=ASSERTION_URL)
         assert openbadges_bakery.unbake(io.BytesIO(baked)) == ASSERTION_URL

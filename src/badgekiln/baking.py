@@ -591,13 +591,13 @@ class _SvgScan:
 
     def _namespace_declaration(self, prefix: str | None, uri: str) -> None:
         if _is_ob_namespace(uri):
-            self._declared.append(b"xmlns:" + prefix.encode("utf-8") if prefix else b"xmlns")
+            self._declared.append(b"xmlns:" + prefix.encode() if prefix else b"xmlns")
 
     def _start(self, name: str, attributes: dict[str, str]) -> None:
         uri, local, prefix = _split_name(name)
         offset = self._parser.CurrentByteIndex
         drop = frozenset(self._declared + [
-            f"{a_prefix}:{a_local}".encode("utf-8")
+            f"{a_prefix}:{a_local}".encode()
             for a_uri, a_local, a_prefix in map(_split_name, attributes) if a_prefix and _is_ob_namespace(a_uri)
         ])
         self._declared = []

@@ -27,7 +27,7 @@ import re
 from typing import Any
 from xml.parsers import expat
 
-import tinycss2
+import tinycss2  # type: ignore[import-untyped]
 
 from .errors import Diagnostic, SourceLocation
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import struct
 import tempfile
 import zlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -100,7 +100,7 @@ def test_artwork_carrying_a_credential_is_refused(tmp_path, kind):
 
 # --- fuzz: mutated real artwork into every reader ------------------------------------------------
 
-NOW = datetime(2026, 11, 22, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 22, tzinfo=UTC)
 
 
 def _no_network(url: str) -> bytes:
@@ -183,8 +183,9 @@ def mutated_pngs(draw) -> bytes:
 
 
 _SVG_PIECES = st.sampled_from([
-    "<openbadges:assertion verify='https://127.0.0.1/a'/>", "<ob:credential xmlns:ob='https://purl.imsglobal.org/"
-    "ob/v3p0'><![CDATA[{\"a\": 1}]]></ob:credential>", " xmlns:openbadges='http://openbadges.org'",
+    "<openbadges:assertion verify='https://127.0.0.1/a'/>",
+    "<ob:credential xmlns:ob='https://purl.imsglobal.org/ob/v3p0'><![CDATA[{\"a\": 1}]]></ob:credential>",
+    " xmlns:openbadges='http://openbadges.org'",
     " xmlns:openbadges='urn:x'", "<g xmlns:o='http://openbadges.org/' o:verify='x'>", "</g>", "<g>", "<rect/>",
     "<![CDATA[", "]]>", "&#x6a;", "&amp;", "&bogus;", "<!DOCTYPE svg>", "<style>", "</style>", "u\\72l(", "/*", "*/",
     "@import", "'", '"', "<", ">", "\x00", "é", "<script>", "</script>", "<!--", "-->", "<?xml version='1.0'?>",
