@@ -23,6 +23,7 @@ are ``data:image/png|jpeg|gif|webp`` URLs (raster art embedded by drawing progra
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 from xml.parsers import expat
@@ -71,7 +72,10 @@ _CSS_STRING = re.compile(r"\"([^\"]*)\"?|'([^']*)'?")
 _CSS_EXPRESSION = re.compile(r"expression\s*\(")
 _CSS_BINDING = re.compile(r"-moz-binding")
 _CSS_BEHAVIOR = re.compile(r"\bbehavior\s*:")
-_CSS_TRIGGERS = ("(", "@", '"', "'", "\\")
+# Without one of these (in lower case) neither reading of a CSS text can find a problem: a url(),
+# @import, expression() or script URL is spelled out, or hidden by an escape, a comment or a string.
+_CSS_NEEDLES = ("\\", "/*", '"', "'", "@", "url(", "expression", "script:", "mocha:", "-moz-binding", "behavior",
+                "image", "src(")
 _CSS_URL_FUNCTIONS = frozenset({"url", "src", "image-set", "-webkit-image-set", "image"})
 _FETCHING_SCHEMES = {"http", "https", "ftp", "file", "data", *_SCRIPT_SCHEMES}
 
@@ -238,11 +242,10 @@ class _Scan:
         elif _SCRIPT_URL_ANYWHERE.search(_URL_NOISE.sub("", value)):
             self._add(f"the attribute {local}= on <{element}> holds a script URL")
             return
-        # Presentation attributes (fill=, filter=, …) are CSS values too, escapes and all; a
-        # url(), @import or string needs one of these characters literally (escaped, it is text).
-        if lower == "style" or any(char in value for char in _CSS_TRIGGERS):
-            for problem in _css_problems(value):
-                self._add(f"the {local}= attribute on <{element}> {problem}")
+        # Presentation attributes (fill=, filter=, an animation's to=, …) are CSS values too,
+        # escapes and all, so every attribute is read as CSS.
+        for problem in _css_problems(value):
+            self._add(f"the {local}= attribute on <{element}> {problem}")
 
 
 def _split(name: str) -> tuple[str, str]:
@@ -270,7 +273,9 @@ def _url_problem(value: str) -> str | None:
     return f"refers to an external resource ({_short(url)})"
 
 
-def _css_problems(css: str) -> list[str]:
+# Drawing programs repeat the same style and presentation values thousands of times.
+@functools.lru_cache(maxsize=4096)
+def _css_problems(css: str) -> tuple[str, ...]:
     """What is unsafe in a stylesheet, a ``style`` attribute or a presentation attribute.
 
     Two readings, and a problem either finds counts: tinycss2 tokenizes the text as a browser
@@ -280,8 +285,11 @@ def _css_problems(css: str) -> list[str]:
     The text given is what the browser's CSS parser gets: XML character references are
     already decoded by expat, CDATA sections are not.
     """
+    lower = css.lower()
+    if not any(needle in lower for needle in _CSS_NEEDLES):
+        return ()
     problems = dict.fromkeys(_token_problems(css) + _text_problems(css))  # in order, without repeats
-    return list(problems)
+    return tuple(problems)
 
 
 def _token_problems(css: str) -> list[str]:
