@@ -19,21 +19,26 @@ import pytest
 from defusedxml.minidom import parseString
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from PIL import Image
 
 from badgekiln.baking import (
     OB2_SVG_NAMESPACE,
     OB3_SVG_NAMESPACE,
     bake_png,
     bake_svg,
+    strip_png,
+    strip_svg,
     unbake_png,
     unbake_svg,
 )
 from badgekiln.errors import BakeError
+from badgekiln.pngcheck import MAX_PNG_SIDE, check_png_artwork
 
 # openbadges-bakery calls deprecated rfc3986 helpers; that is its business, not ours.
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:rfc3986")
 
 EXAMPLE_BADGES = Path(__file__).resolve().parents[1] / "site_src" / "assets" / "badges"
+EXAMPLE_PNG = (EXAMPLE_BADGES / "first-aid-at-work.png").read_bytes()
 
 JWS = "eyJhbGciOiJSUzI1NiJ9.eyJpZCI6Imh0dHBzOi8vZXhhbXBsZS5vcmcvYS8xIn0.c2lnbmF0dXJl"
 ASSERTION_URL = "https://badges.northwind.example/assertions/3f2a.json"
@@ -165,12 +170,15 @@ def test_png_replaces_legacy_and_late_chunks_but_keeps_others() -> None:
     assert decode_png(baked) == decode_png(image)
 
 
-def test_png_ob2_and_ob3_chunks_coexist() -> None:
-    baked = bake_png(bake_png(make_png(), "two"), "three", keyword="openbadgecredential")
-    baked = bake_png(baked, "two again")
-    assert unbake_png(baked) == "two again"
-    assert unbake_png(baked, keyword="openbadgecredential") == "three"
-    assert len(text_chunks(baked)) == 2
+def test_png_baking_one_generation_removes_the_other() -> None:
+    # Each baked file carries one credential: OB 3.0 baking drops an OB 2.0 chunk and back.
+    ob3 = bake_png(bake_png(make_png(), "two"), "three", keyword="openbadgecredential")
+    assert unbake_png(ob3) is None
+    assert unbake_png(ob3, keyword="openbadgecredential") == "three"
+    ob2 = bake_png(ob3, "two again")
+    assert unbake_png(ob2) == "two again"
+    assert unbake_png(ob2, keyword="openbadgecredential") is None
+    assert len(text_chunks(ob2)) == 1
 
 
 def test_png_unbake_variants() -> None:
@@ -244,6 +252,8 @@ HOSTILE_PNGS = {
     "first chunk not IHDR": b"\x89PNG\r\n\x1a\n" + chunk(b"tEXt", b"a\x00b") + chunk(b"IEND", b""),
     "no IEND": make_png()[:-12],
     "data after IEND": make_png() + b"trailing",
+    "a chunk after IEND": make_png() + chunk(b"tEXt", b"openbadges\x00https://evil.example/a.json"),
+    "length past the end": make_png()[:33] + struct.pack(">I", 2**31 - 1) + b"IDAT" + bytes(64),
     "bad chunk type": make_png()[:33] + chunk(b"t\x00Xt", b"") + make_png()[33:],
 }
 
@@ -289,6 +299,125 @@ def test_png_rejects_unstorable_text_and_bad_keywords() -> None:
 @given(st.text(alphabet=st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00")))
 def test_png_round_trips_any_text(text: str) -> None:
     assert unbake_png(bake_png(make_png(2, 2), text)) == text
+
+
+def with_ihdr(image: bytes, **fields: int) -> bytes:
+    """``image`` with some IHDR fields replaced (and the CRC fixed)."""
+    names = ("width", "height", "depth", "color", "compression", "filter", "interlace")
+    values = dict(zip(names, struct.unpack_from(">IIBBBBB", image, 16)))
+    values.update(fields)
+    return image[:8] + chunk(b"IHDR", struct.pack(">IIBBBBB", *values.values())) + image[33:]
+
+
+# One per class of malformed artwork; each is refused by bake_png before anything decodes it.
+BAD_ARTWORK = {
+    "zero width": (with_ihdr(make_png(), width=0), "0"),
+    "zero height": (with_ihdr(make_png(), height=0), "0"),
+    "wider than the cap": (with_ihdr(make_png(), width=MAX_PNG_SIDE + 1), "at most"),
+    "taller than the cap": (with_ihdr(make_png(), height=2**31 - 1), "at most"),
+    "bit depth not allowed for the colour type": (with_ihdr(make_png(), depth=4), "bit depth"),
+    "unknown colour type": (with_ihdr(make_png(), color=5), "colour type"),
+    "unknown compression method": (with_ihdr(make_png(), compression=1), "compression"),
+    "unknown interlace method": (with_ihdr(make_png(), interlace=2), "interlace"),
+    "no image data": (make_png()[:33] + chunk(b"IEND", b""), "IDAT"),
+    "unknown critical chunk": (insert_after_ihdr(make_png(), chunk(b"CRIT", b"x")), "critical"),
+    "indexed colour without a palette": (with_ihdr(make_png(), color=3), "palette"),
+}
+
+
+def _split_idat() -> bytes:
+    """A PNG whose image data is split into two IDAT chunks with a text chunk between them."""
+    (ihdr, ihdr_data), *middle, _ = walk_chunks(make_png())
+    data = b"".join(d for t, d in middle if t == b"IDAT")
+    return (b"\x89PNG\r\n\x1a\n" + chunk(ihdr, ihdr_data) + chunk(b"IDAT", data[:10])
+            + chunk(b"tEXt", b"Comment\x00between") + chunk(b"IDAT", data[10:]) + chunk(b"IEND", b""))
+
+
+BAD_ARTWORK["IDAT chunks split by another chunk"] = (_split_idat(), "consecutive")
+
+
+@pytest.mark.parametrize("image, says", BAD_ARTWORK.values(), ids=BAD_ARTWORK.keys())
+def test_png_artwork_is_checked_before_baking(image: bytes, says: str) -> None:
+    with pytest.raises(BakeError, match=says):
+        bake_png(image, "x")
+    with pytest.raises(BakeError, match=says):
+        strip_png(image)
+    # Reading a stranger's badge checks the chunk structure only, not what our artwork must be.
+    assert unbake_png(image) is None
+
+
+def test_png_size_cap_is_inclusive_and_nothing_is_decoded() -> None:
+    # 4096 x 4096 with a few bytes of IDAT: accepted without inflating anything.
+    big = with_ihdr(make_png(), width=MAX_PNG_SIDE, height=MAX_PNG_SIDE)
+    header, _ = check_png_artwork(big)
+    assert (header.width, header.height) == (MAX_PNG_SIDE, MAX_PNG_SIDE)
+    assert unbake_png(bake_png(big, "x")) == "x"
+    started = time.monotonic()
+    with pytest.raises(BakeError, match="at most"):
+        bake_png(with_ihdr(make_png(), width=2**31 - 1, height=2**31 - 1), "x")
+    assert time.monotonic() - started < 0.5
+
+
+def test_png_errors_say_where() -> None:
+    image = make_png()
+    crc_broken = image[:45] + bytes([image[45] ^ 1]) + image[46:]  # a byte of IDAT data
+    with pytest.raises(BakeError, match=r"IDAT chunk at byte 33 has a bad CRC"):
+        bake_png(crc_broken, "x")
+    with pytest.raises(BakeError, match=r"IDAT chunk at byte 33 declares 2147483647 bytes"):
+        bake_png(HOSTILE_PNGS["length past the end"], "x")
+    with pytest.raises(BakeError, match=r"after the IEND chunk"):
+        bake_png(HOSTILE_PNGS["a chunk after IEND"], "x")
+
+
+# Every way an earlier credential can sit in a PNG that a reader (the spec, openbadges-bakery,
+# Pillow, a careless verifier) might pick up.
+FOREIGN_PNG_CHUNKS = {
+    "iTXt openbadges": chunk(b"iTXt", b"openbadges\x00\x00\x00\x00\x00{\"id\": \"https://evil.example/a\"}"),
+    "iTXt openbadges compressed": chunk(
+        b"iTXt", b"openbadges\x00\x01\x00en\x00\x00" + zlib.compress(b'{"id": "https://evil.example/a"}')),
+    "tEXt openbadges (legacy)": chunk(b"tEXt", b"openbadges\x00https://evil.example/a.json"),
+    "zTXt openbadges": chunk(b"zTXt", b"openbadges\x00\x00" + zlib.compress(b"https://evil.example/a.json")),
+    "iTXt openbadgecredential": chunk(b"iTXt", b"openbadgecredential\x00\x00\x00\x00\x00eyJ.evil.jwt"),
+    "tEXt openbadgecredential": chunk(b"tEXt", b"openbadgecredential\x00eyJ.evil.jwt"),
+    "zTXt openbadgecredential": chunk(b"zTXt", b"openbadgecredential\x00\x00" + zlib.compress(b"{}")),
+    "tEXt OpenBadges (case)": chunk(b"tEXt", b"OpenBadges\x00https://evil.example/a.json"),
+    "iTXt OPENBADGECREDENTIAL (case)": chunk(b"iTXt", b"OPENBADGECREDENTIAL\x00\x00\x00\x00\x00{}"),
+    "iTXt ' openbadges ' (spaces)": chunk(b"iTXt", b" openbadges \x00\x00\x00\x00\x00{}"),
+    "private chunk with the keyword": chunk(b"obDa", b"openbadges\x00{}"),
+}
+OB_KEYWORDS = {"openbadges", "openbadgecredential"}
+
+
+def open_badges_keywords(image: bytes) -> list[bytes]:
+    """The keyword of every ancillary chunk that names an Open Badges payload, in any case."""
+    return [d.split(b"\x00")[0] for t, d in walk_chunks(image)
+            if t[:1].islower() and d.split(b"\x00")[0].strip().lower().decode("latin-1") in OB_KEYWORDS]
+
+
+@pytest.mark.parametrize("keyword", sorted(OB_KEYWORDS))
+@pytest.mark.parametrize("foreign", FOREIGN_PNG_CHUNKS.values(), ids=FOREIGN_PNG_CHUNKS.keys())
+def test_png_foreign_credentials_are_removed_and_readers_still_read_ours(foreign: bytes, keyword: str) -> None:
+    late = EXAMPLE_PNG[:-12] + foreign + EXAMPLE_PNG[-12:]
+    for hostile in (insert_after_ihdr(EXAMPLE_PNG, foreign), late):
+        baked = bake_png(hostile, "ours", keyword=keyword)
+        assert open_badges_keywords(baked) == [keyword.encode()]
+        assert baked == bake_png(EXAMPLE_PNG, "ours", keyword=keyword)  # as if the artwork were clean
+        assert strip_png(hostile) == EXAMPLE_PNG
+    # The readers that matter still read the result: openbadges-bakery (OB 2.0 only) and Pillow.
+    expected = "ours" if keyword == "openbadges" else None
+    assert openbadges_bakery.unbake(io.BytesIO(baked)) == expected
+    with Image.open(io.BytesIO(baked)) as picture:
+        picture.load()
+        assert picture.size == (400, 400)
+        assert {k.strip().lower() for k in picture.text} & OB_KEYWORDS == {keyword}
+        assert picture.text[keyword] == "ours"
+
+
+def test_png_strip_keeps_clean_artwork_as_is() -> None:
+    assert strip_png(EXAMPLE_PNG) is EXAMPLE_PNG
+    other = insert_after_ihdr(EXAMPLE_PNG, chunk(b"tEXt", b"Software\x00Inkscape"),
+                              chunk(b"iTXt", b"openbadgesX\x00\x00\x00\x00\x00not ours to judge"))
+    assert strip_png(other) is other
 
 
 # --- SVG ---------------------------------------------------------------------------------
@@ -513,6 +642,52 @@ def test_svg_round_trips_any_text(body: str, verify: str) -> None:
     assert unbake_svg(baked) == {"version": 2, "verify": verify, "body": body}
 
 
+# Every way an earlier credential can sit in an SVG that a reader might pick up: by namespace
+# (any prefix, a near-miss spelling of the URI) or, like openbadges-bakery, by the name
+# "openbadges:assertion" whatever its namespace.
+FOREIGN_SVG = {
+    "other prefix, OB 2.0 namespace": '<ob:assertion xmlns:ob="http://openbadges.org" verify="https://evil.example/a"/>',
+    "default namespace, OB 3.0": '<credential xmlns="https://purl.imsglobal.org/ob/v3p0"><![CDATA[{}]]></credential>',
+    "namespace with a trailing slash": '<o:assertion xmlns:o="http://openbadges.org/" verify="https://evil.example/a"/>',
+    "https and upper case": '<o:credential xmlns:o="HTTPS://OpenBadges.org" verify="eyJ.evil.jwt"/>',
+    "openbadges prefix bound elsewhere": '<g xmlns:openbadges="urn:x"><openbadges:assertion verify="eyJ.evil.jwt"/></g>',
+    "inside metadata": '<metadata><openbadges:credential xmlns:openbadges="https://purl.imsglobal.org/ob/v3p0">'
+                       '<![CDATA[{"id": "urn:uuid:evil"}]]></openbadges:credential></metadata>',
+    "attribute in the namespace": '<g xmlns:ob="http://openbadges.org" ob:verify="https://evil.example/a"><rect/></g>',
+}
+
+
+@pytest.mark.parametrize("version", [2, 3])
+@pytest.mark.parametrize("foreign", FOREIGN_SVG.values(), ids=FOREIGN_SVG.keys())
+def test_svg_foreign_credentials_are_removed_and_readers_still_read_ours(foreign: str, version: int) -> None:
+    artwork = (EXAMPLE_BADGES / "pipefitting-mji10.svg").read_bytes()
+    close = artwork.rindex(b"</svg>")
+    hostile = artwork[:close] + foreign.encode() + artwork[close:]
+    kwargs = {"verify": JWS} if version == 2 else {"assertion_json": TEXTS["json"], "version": 3}
+    baked = bake_svg(hostile, **kwargs)
+    assert b"evil" not in baked and b"CDATA[{}]" not in baked
+    assert baked.lower().count(b"openbadges.org") + baked.count(b"imsglobal") == 1  # our one declaration
+    leftovers = (b'<g xmlns:openbadges="urn:x"></g>', b"<metadata></metadata>", b"<g><rect/></g>")
+    stripped = strip_svg(hostile)
+    assert stripped in [artwork[:close] + rest + artwork[close:] for rest in (b"", *leftovers)]
+    assert unbake_svg(baked) == {"version": version, "verify": kwargs.get("verify"),
+                                 "body": kwargs.get("assertion_json")}
+    # openbadges-bakery (OB 2.0) finds ours, and the result is still an SVG for a strict parser.
+    if version == 2:
+        assert openbadges_bakery.unbake(io.BytesIO(baked)) == JWS
+    assert svg_root(baked).tag == "{http://www.w3.org/2000/svg}svg"
+
+
+def test_svg_namespace_declarations_are_removed_everywhere() -> None:
+    svg = (b'<svg xmlns="http://www.w3.org/2000/svg" xmlns:a="http://openbadges.org" '
+           b'xmlns:b="https://purl.imsglobal.org/ob/v3p0" a:x="1"><g xmlns:c="http://openbadges.org" id="g"/></svg>')
+    assert strip_svg(svg) == b'<svg xmlns="http://www.w3.org/2000/svg"><g id="g"/></svg>'
+    assert bake_svg(svg, verify=JWS) == (
+        b'<svg xmlns="http://www.w3.org/2000/svg" xmlns:openbadges="http://openbadges.org"><openbadges:assertion '
+        b'verify="' + JWS.encode() + b'"/><g id="g"/></svg>')
+    assert strip_svg(SVG) is SVG
+
+
 # --- the example site's artwork ----------------------------------------------------------
 
 
@@ -527,6 +702,11 @@ def test_example_artwork_bakes(path: Path) -> None:
         baked = bake_png(image, TEXTS["json"])
         assert openbadges_bakery.unbake(io.BytesIO(baked)) == TEXTS["json"]
         png.Reader(bytes=baked).read_flat()
+        for keyword, ours in (("openbadges", baked), ("openbadgecredential", bake_png(baked, JWS, keyword=
+                                                                                      "openbadgecredential"))):
+            with Image.open(io.BytesIO(ours)) as picture:  # Pillow decodes every pixel and reads the text
+                picture.load()
+                assert picture.text == {keyword: TEXTS["json"] if keyword == "openbadges" else JWS}
     else:
         baked = bake_svg(image, assertion_json=TEXTS["json"], verify=ASSERTION_URL)
         assert openbadges_bakery.unbake(io.BytesIO(baked)) == ASSERTION_URL

@@ -30,6 +30,7 @@ from typing import Literal, NoReturn, TypedDict
 from xml.parsers import expat
 
 from badgekiln.errors import BakeError
+from badgekiln.pngcheck import PngChunk, check_png_artwork, png_chunks
 
 __all__ = [
     "OB2_PNG_KEYWORD",
@@ -39,6 +40,8 @@ __all__ = [
     "SvgPayload",
     "bake_png",
     "bake_svg",
+    "strip_png",
+    "strip_svg",
     "unbake_png",
     "unbake_svg",
 ]
@@ -52,9 +55,10 @@ OB3_SVG_NAMESPACE = "https://purl.imsglobal.org/ob/v3p0"
 # PNG
 # ---------------------------------------------------------------------------------------
 
-_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _TEXT_CHUNK_TYPES = frozenset({b"tEXt", b"zTXt", b"iTXt"})
 _MAX_CHUNK_LENGTH = 2**31 - 1  # PNG spec 5.3
+# Keywords of the chunks baking removes, lower-cased (see strip_png).
+_OB_PNG_KEYWORDS = frozenset({b"openbadges", b"openbadgecredential"})
 # A credential is a few KB; a compressed iTXt that inflates past this is hostile.
 _MAX_INFLATED_TEXT = 16 * 1024 * 1024  # bytes
 
@@ -62,9 +66,10 @@ _MAX_INFLATED_TEXT = 16 * 1024 * 1024  # bytes
 def bake_png(image: bytes, text: str, *, keyword: str = OB2_PNG_KEYWORD) -> bytes:
     """Return ``image`` with ``text`` baked into it as an ``iTXt`` chunk.
 
-    The new chunk goes right after ``IHDR``. Any existing text chunk (``iTXt``, ``tEXt``
-    or ``zTXt``) with the same keyword is removed, so baking twice leaves one chunk.
-    All other chunks are copied unchanged; the image is not decoded.
+    The new chunk goes right after ``IHDR``. Every Open Badges chunk already in the image
+    is removed first (see :func:`strip_png`), so baking twice leaves one chunk and no
+    foreign credential survives. All other chunks are copied unchanged; the image is not
+    decoded, but its structure is checked first (:func:`~badgekiln.pngcheck.check_png_artwork`).
 
     Every chunk's CRC is checked, which costs about as much as copying the file, once
     per image: to bake one artwork for many awards, pass the same ``bytes`` object each
@@ -80,24 +85,62 @@ def bake_png(image: bytes, text: str, *, keyword: str = OB2_PNG_KEYWORD) -> byte
 
     Raises:
         BakeError: ``image`` is not a well-formed PNG (bad signature, truncated, a chunk
-            with a bad CRC, data after ``IEND``), or ``text`` cannot be stored (it holds
-            a NUL character or a lone surrogate).
+            with a bad CRC, data after ``IEND``, no image data, a bad ``IHDR``, larger than
+            4096x4096 pixels), or ``text`` cannot be stored (it holds a NUL character or a
+            lone surrogate).
         ValueError: ``keyword`` is not a valid PNG keyword.
     """
     key = _png_keyword(keyword)
     chunk = _itxt_chunk(key, text)
     image = bytes(image)  # the same object when it is bytes already (the cache needs bytes)
-    chunks = _png_chunks(image)
+    return _replace_png_payloads(image, chunk, key)
+
+
+def strip_png(image: bytes) -> bytes:
+    """Return ``image`` without any Open Badges chunk, after the same checks as :func:`bake_png`.
+
+    An Open Badges chunk is any ancillary chunk (``iTXt``, ``tEXt``, ``zTXt`` or another)
+    whose keyword is ``openbadges`` or ``openbadgecredential`` in any case, with or without
+    surrounding spaces: a superset of what the spec names and what openbadges-bakery reads
+    (and removes: any chunk whose data starts with ``openbadges\\0``). An image without one
+    is returned unchanged (the same bytes).
+
+    Args:
+        image: A complete PNG file.
+
+    Returns:
+        The PNG without Open Badges chunks.
+
+    Raises:
+        BakeError: As :func:`bake_png`.
+    """
+    return _replace_png_payloads(bytes(image), b"", None)
+
+
+def _replace_png_payloads(image: bytes, chunk: bytes, key: bytes | None) -> bytes:
+    """``image`` with every Open Badges chunk (and any with ``key``) dropped, ``chunk`` after IHDR."""
+    _, chunks = check_png_artwork(image)
+    keys = _OB_PNG_KEYWORDS | {key.lower()} if key else _OB_PNG_KEYWORDS
+    drop = [c for c in chunks[1:] if _is_payload_chunk(image, c, keys)]
+    if not chunk and not drop:
+        return image
     view = memoryview(image)
-    ihdr_end = chunks[0][2]
+    ihdr_end = chunks[0].stop
     parts: list[bytes | memoryview] = [view[:ihdr_end], chunk]
     keep_from = ihdr_end
-    for ctype, start, stop in chunks[1:]:
-        if _is_text_chunk_with_key(image, ctype, start, stop, key):
-            parts.append(view[keep_from:start])
-            keep_from = stop
+    for c in drop:
+        parts.append(view[keep_from : c.start])
+        keep_from = c.stop
     parts.append(view[keep_from:])
     return b"".join(parts)
+
+
+def _is_payload_chunk(image: bytes, chunk: PngChunk, keys: frozenset[bytes]) -> bool:
+    """Whether ``chunk`` is ancillary and its keyword (any case, spaces trimmed) is one of ``keys``."""
+    if not chunk.type[:1].islower():
+        return False
+    head = image[chunk.data_start : min(chunk.data_stop, chunk.data_start + 81)]
+    return head.split(b"\x00", 1)[0].strip(b" ").lower() in keys
 
 
 def unbake_png(image: bytes, *, keyword: str = OB2_PNG_KEYWORD) -> str | None:
@@ -106,7 +149,9 @@ def unbake_png(image: bytes, *, keyword: str = OB2_PNG_KEYWORD) -> str | None:
     The first ``iTXt`` chunk with the keyword wins (compressed ones are inflated). For
     OB 2.0 (``keyword="openbadges"``) a legacy ``tEXt`` chunk is read when there is no
     ``iTXt`` one; its text is decoded as UTF-8, or as Latin-1 (what the PNG spec says
-    ``tEXt`` holds) when it is not valid UTF-8.
+    ``tEXt`` holds) when it is not valid UTF-8. The keyword must match exactly, as the
+    spec says; the image's structure is checked (:func:`~badgekiln.pngcheck.png_chunks`)
+    but not its size, since a verifier reads badges it did not make.
 
     Args:
         image: A complete PNG file.
@@ -124,7 +169,8 @@ def unbake_png(image: bytes, *, keyword: str = OB2_PNG_KEYWORD) -> str | None:
     prefix_len = len(key) + 1
     legacy: bytes | None = None
     image = bytes(image)
-    for ctype, start, stop in _png_chunks(image):
+    for chunk in png_chunks(image):
+        ctype, start, stop = chunk.type, chunk.start, chunk.stop
         if not _is_text_chunk_with_key(image, ctype, start, stop, key):
             continue
         data = image[start + 8 + prefix_len : stop - 4]
@@ -170,47 +216,6 @@ def _itxt_chunk(key: bytes, text: str) -> bytes:
     return head + data + struct.pack(">I", crc)
 
 
-# The CRCs cost about 20 µs per 60 KB, several times the rest of bake_png. A build bakes
-# the same artwork for every award of a badge, so the walk is memoized: passing the same
-# bytes object again costs a cached hash and an identity check. Errors are not cached.
-@functools.lru_cache(maxsize=16)
-def _png_chunks(image: bytes) -> tuple[tuple[bytes, int, int], ...]:
-    """Walk a PNG: ``(type, start, stop)`` per chunk, ``stop`` one past its CRC.
-
-    Checks the signature, that ``IHDR`` comes first, every chunk's length, type and
-    CRC, and that ``IEND`` ends the file.
-    """
-    if not image.startswith(_PNG_SIGNATURE):
-        raise BakeError("not a PNG file (the 8-byte PNG signature is missing)")
-    view = memoryview(image)
-    size = len(image)
-    chunks: list[tuple[bytes, int, int]] = []
-    pos = len(_PNG_SIGNATURE)
-    while True:
-        if pos + 12 > size:
-            raise BakeError(f"truncated PNG: the chunk at byte {pos} is cut off")
-        length, ctype = struct.unpack_from(">I4s", image, pos)
-        if length > _MAX_CHUNK_LENGTH or not ctype.isalpha():
-            raise BakeError(f"corrupt PNG: invalid chunk header at byte {pos}")
-        stop = pos + 12 + length
-        if stop > size:
-            name = ctype.decode("ascii")
-            raise BakeError(f"truncated PNG: the {name} chunk at byte {pos} is cut off")
-        (crc,) = struct.unpack_from(">I", image, stop - 4)
-        if zlib.crc32(view[pos + 4 : stop - 4]) != crc:
-            name = ctype.decode("ascii")
-            raise BakeError(f"corrupt PNG: the {name} chunk at byte {pos} has a bad CRC")
-        if not chunks and (ctype != b"IHDR" or length != 13):
-            raise BakeError("corrupt PNG: the first chunk is not a valid IHDR")
-        chunks.append((ctype, pos, stop))
-        pos = stop
-        if ctype == b"IEND":
-            break
-    if pos != size:
-        raise BakeError(f"corrupt PNG: {size - pos} byte(s) of data after IEND")
-    return tuple(chunks)
-
-
 def _is_text_chunk_with_key(image: bytes, ctype: bytes, start: int, stop: int, key: bytes) -> bool:
     """Whether the chunk at ``start`` is a text chunk whose keyword is ``key``."""
     return ctype in _TEXT_CHUNK_TYPES and image.startswith(key + b"\x00", start + 8, stop - 4)
@@ -254,6 +259,8 @@ _OB_VERSIONS: dict[tuple[str, str], Literal[2, 3]] = {
     (OB3_SVG_NAMESPACE, "credential"): 3,
 }
 _OB_NAMESPACES = frozenset(ns for ns, _ in _OB_ELEMENTS.values())
+# What strip_svg removes, compared without scheme, case or trailing slash (see _is_ob_namespace).
+_OB_NAMESPACE_VARIANTS = frozenset({"openbadges.org", "purl.imsglobal.org/ob/v3p0", "purl.imsglobal.org/spec/ob/v3p0"})
 _SVG_NAMESPACE = "http://www.w3.org/2000/svg"
 
 # A start or end tag at a given offset. Attribute values may hold ">" but never a quote of
@@ -317,14 +324,56 @@ def bake_svg(
     """
     element = _ob_element(version, assertion_json, verify)
     svg = bytes(svg)  # the same object when it is bytes already (the cache needs bytes)
-    (start, end), ob_spans = _svg_edit_spans(svg)
-    root_tag = _root_start_tag(svg[start:end], _OB_ELEMENTS[version][0])
+    plan = _svg_edit_plan(svg)
+    start, end = plan.root_span
+    root_tag = _root_start_tag(svg[start:end], _OB_ELEMENTS[version][0], plan.root_drop)
     if root_tag.endswith(b"/>"):  # <svg .../> has no children yet
         qname = _TAG_NAME.match(root_tag).group(1)  # type: ignore[union-attr]
         replacement = root_tag[:-2] + b">" + element + b"</" + qname + b">"
     else:
         replacement = root_tag + element
-    edits = [(start, end, replacement)] + [(s, e, b"") for s, e in ob_spans]
+    return _apply_edits(svg, [(start, end, replacement), *_payload_edits(svg, plan)])
+
+
+def strip_svg(svg: bytes) -> bytes:
+    """Return ``svg`` without any Open Badges element, attribute or namespace declaration.
+
+    Removed, wherever they sit: every element in an Open Badges namespace (under any
+    prefix, or the default namespace) and every element whose prefix is ``openbadges``
+    in any case (openbadges-bakery finds ``openbadges:assertion`` by name, whatever the
+    namespace); every attribute in an Open Badges namespace; every ``xmlns`` declaration
+    binding a prefix to one. Open Badges namespaces are ``http://openbadges.org`` and
+    ``https://purl.imsglobal.org/ob/v3p0`` with either scheme, in any case, with or
+    without a trailing slash (and ``…/spec/ob/v3p0``). An SVG without any is returned
+    unchanged (the same bytes); otherwise the rest is kept byte for byte.
+
+    Args:
+        svg: A UTF-8 SVG document without a DOCTYPE.
+
+    Returns:
+        The SVG without Open Badges content.
+
+    Raises:
+        BakeError: As :func:`unbake_svg`.
+    """
+    svg = bytes(svg)
+    plan = _svg_edit_plan(svg)
+    start, end = plan.root_span
+    edits = _payload_edits(svg, plan)
+    if plan.root_drop:
+        edits.append((start, end, _drop_attributes(svg[start:end], plan.root_drop)))
+    return _apply_edits(svg, edits) if edits else svg
+
+
+def _payload_edits(svg: bytes, plan: _SvgEditPlan) -> list[tuple[int, int, bytes]]:
+    """Edits removing Open Badges elements, and attributes below the root (not the root's)."""
+    edits = [(s, e, b"") for s, e in plan.ob_spans]
+    edits += [(s, e, _drop_attributes(svg[s:e], names)) for s, e, names in plan.tag_edits]
+    return edits
+
+
+def _apply_edits(svg: bytes, edits: list[tuple[int, int, bytes]]) -> bytes:
+    """``svg`` with each ``(start, end)`` span replaced; the spans do not overlap."""
     parts: list[bytes] = []
     pos = 0
     for s, e, new in sorted(edits):
@@ -356,14 +405,30 @@ def unbake_svg(svg: bytes) -> SvgPayload | None:
     return SvgPayload(version=found.version, verify=found.verify, body=found.body())
 
 
+@dataclass(frozen=True)
+class _SvgEditPlan:
+    """Where baking edits an SVG: the root start tag, the Open Badges content to remove."""
+
+    root_span: tuple[int, int]
+    root_drop: frozenset[bytes]  # attribute names to remove from the root start tag
+    ob_spans: tuple[tuple[int, int], ...]  # outermost Open Badges elements
+    tag_edits: tuple[tuple[int, int, frozenset[bytes]], ...]  # other start tags, names to remove
+
+
 # Parsing costs about 100 µs for a small SVG, far more than the edit. A build bakes the
-# same artwork for every award of a badge, so the spans are memoized per bytes object
-# (see _png_chunks). Errors are not cached.
+# same artwork for every award of a badge, so the plan is memoized per bytes value
+# (see pngcheck.png_chunks). Errors are not cached.
 @functools.lru_cache(maxsize=16)
-def _svg_edit_spans(svg: bytes) -> tuple[tuple[int, int], tuple[tuple[int, int], ...]]:
-    """The root start tag's span and the spans of existing Open Badges elements."""
+def _svg_edit_plan(svg: bytes) -> _SvgEditPlan:
+    """Parse ``svg`` once and say what baking or stripping changes."""
     scan = _SvgScan(svg)
-    return scan.root_span, tuple(scan.ob_spans)
+    return _SvgEditPlan(scan.root_span, scan.root_drop, tuple(scan.ob_spans), tuple(scan.tag_edits))
+
+
+def _is_ob_namespace(uri: str) -> bool:
+    """Whether ``uri`` is, or looks meant to be, an Open Badges SVG namespace."""
+    bare = uri.strip().lower().removeprefix("https://").removeprefix("http://").rstrip("/")
+    return bare in _OB_NAMESPACE_VARIANTS
 
 
 def _ob_element(version: int, body: str | None, verify: str | None) -> bytes:
@@ -410,22 +475,35 @@ def _check_xml_text(text: str, what: str) -> None:
         raise BakeError(f"{what} holds U+{ord(bad.group()):04X}, which XML cannot carry")
 
 
-def _root_start_tag(tag: bytes, namespace: str) -> bytes:
-    """The root start tag with ``xmlns:openbadges`` bound to ``namespace``."""
+def _root_start_tag(tag: bytes, namespace: str, drop: frozenset[bytes]) -> bytes:
+    """The root start tag with ``xmlns:openbadges`` bound to ``namespace``, ``drop`` removed.
+
+    An existing ``xmlns:openbadges`` declaration is replaced where it stands; otherwise the
+    new one goes after the last attribute.
+    """
     declaration = b' xmlns:openbadges="' + namespace.encode("ascii") + b'"'
     last_end = _TAG_NAME.match(tag).end()  # type: ignore[union-attr]
     for attribute in _ATTRIBUTE.finditer(tag):
-        last_end = attribute.end()
         if attribute.group(1) != b"xmlns:openbadges":
+            last_end = attribute.end()
             continue
         current = attribute.group(2)[1:-1].decode("utf-8")
-        if current not in _OB_NAMESPACES:
+        if not _is_ob_namespace(current):
             raise BakeError(
                 f"the SVG root binds the prefix 'openbadges' to {current!r}, "
                 "not to an Open Badges namespace"
             )
-        return tag[: attribute.start()] + declaration + tag[attribute.end() :]
-    return tag[:last_end] + declaration + tag[last_end:]
+        start, end = attribute.span()
+        return _drop_attributes(tag[:start], drop) + declaration + _drop_attributes(tag[end:], drop)
+    tag = tag[:last_end] + declaration + tag[last_end:]
+    return _drop_attributes(tag, drop - {b"xmlns:openbadges"})
+
+
+def _drop_attributes(tag: bytes, names: frozenset[bytes]) -> bytes:
+    """A start tag (or a piece of one) without the attributes named ``names``."""
+    if not names:
+        return tag
+    return _ATTRIBUTE.sub(lambda m: b"" if m.group(1) in names else m.group(0), tag)
 
 
 @dataclass
@@ -465,8 +543,11 @@ class _SvgScan:
             raise BakeError("the SVG is UTF-16; only UTF-8 SVG files can be baked")
         self.svg = svg
         self.root_span = (0, 0)
+        self.root_drop: frozenset[bytes] = frozenset()
         self.ob_spans: list[tuple[int, int]] = []
+        self.tag_edits: list[tuple[int, int, frozenset[bytes]]] = []
         self.first: _Found | None = None
+        self._declared: list[bytes] = []  # xmlns attributes of the next start tag that bind an OB namespace
         self._depth = 0
         self._ob_depth = 0  # depth inside an Open Badges element, 0 when outside
         self._ob_start = 0
@@ -481,6 +562,7 @@ class _SvgScan:
         parser.UnparsedEntityDeclHandler = self._refuse_entity
         parser.ExternalEntityRefHandler = self._refuse_entity
         parser.SkippedEntityHandler = self._refuse_entity
+        parser.StartNamespaceDeclHandler = self._namespace_declaration
         parser.StartElementHandler = self._start
         parser.EndElementHandler = self._end
         parser.CharacterDataHandler = self._text
@@ -507,21 +589,33 @@ class _SvgScan:
         if encoding is not None and encoding.lower() not in ("utf-8", "utf8"):
             raise BakeError(f"the SVG is encoded as {encoding}; re-save it as UTF-8")
 
+    def _namespace_declaration(self, prefix: str | None, uri: str) -> None:
+        if _is_ob_namespace(uri):
+            self._declared.append(b"xmlns:" + prefix.encode() if prefix else b"xmlns")
+
     def _start(self, name: str, attributes: dict[str, str]) -> None:
-        uri, local = _split_name(name)
+        uri, local, prefix = _split_name(name)
         offset = self._parser.CurrentByteIndex
+        drop = frozenset(self._declared + [
+            f"{a_prefix}:{a_local}".encode()
+            for a_uri, a_local, a_prefix in map(_split_name, attributes) if a_prefix and _is_ob_namespace(a_uri)
+        ])
+        self._declared = []
         if self._depth == 0:
             if local != "svg" or uri not in (_SVG_NAMESPACE, ""):
                 raise BakeError(f"the root element is <{local}>, not <svg>")
             self.root_span = (offset, _tag_end(self.svg, offset))
+            self.root_drop = drop
         elif self._ob_depth:
             self._ob_depth += 1
-        elif uri in _OB_NAMESPACES:
+        elif _is_ob_namespace(uri) or prefix.lower() == "openbadges":
             self._ob_depth, self._ob_start = 1, offset
             version = _OB_VERSIONS.get((uri, local))
             if self.first is None and version is not None:
                 self.first = _Found(version, attributes.get("verify"))
                 self._collecting = True
+        elif drop:
+            self.tag_edits.append((offset, _tag_end(self.svg, offset), drop))
         self._depth += 1
 
     def _end(self, _name: str) -> None:
@@ -550,10 +644,12 @@ class _SvgScan:
         self._in_cdata = False
 
 
-def _split_name(name: str) -> tuple[str, str]:
-    """``(namespace URI, local name)`` from expat's ``"uri local prefix"`` form."""
+def _split_name(name: str) -> tuple[str, str, str]:
+    """``(namespace URI, local name, prefix)`` from expat's ``"uri local prefix"`` form."""
     parts = name.split(" ")
-    return (parts[0], parts[1]) if len(parts) > 1 else ("", parts[0])
+    if len(parts) == 1:
+        return "", parts[0], ""
+    return parts[0], parts[1], parts[2] if len(parts) > 2 else ""
 
 
 def _tag_end(svg: bytes, offset: int) -> int:

@@ -23,8 +23,12 @@ are ``data:image/png|jpeg|gif|webp`` URLs (raster art embedded by drawing progra
 
 from __future__ import annotations
 
+import functools
 import re
+from typing import Any
 from xml.parsers import expat
+
+import tinycss2  # type: ignore[import-untyped]
 
 from .errors import Diagnostic, SourceLocation
 
@@ -65,6 +69,14 @@ _CSS_NAMESPACE_RULE = re.compile(r"@namespace\b[^;]*;", re.IGNORECASE)
 _CSS_URL = re.compile(r"url\(\s*(?:\"([^\"]*)\"?|'([^']*)'?|([^)]*?))\s*(?:\)|\Z)", re.IGNORECASE)
 # Quoted strings are URLs too in image-set("…"), src("…") and @import "…".
 _CSS_STRING = re.compile(r"\"([^\"]*)\"?|'([^']*)'?")
+_CSS_EXPRESSION = re.compile(r"expression\s*\(")
+_CSS_BINDING = re.compile(r"-moz-binding")
+_CSS_BEHAVIOR = re.compile(r"\bbehavior\s*:")
+# Without one of these (in lower case) neither reading of a CSS text can find a problem: a url(),
+# @import, expression() or script URL is spelled out, or hidden by an escape, a comment or a string.
+_CSS_NEEDLES = ("\\", "/*", '"', "'", "@", "url(", "expression", "script:", "mocha:", "-moz-binding", "behavior",
+                "image", "src(")
+_CSS_URL_FUNCTIONS = frozenset({"url", "src", "image-set", "-webkit-image-set", "image"})
 _FETCHING_SCHEMES = {"http", "https", "ftp", "file", "data", *_SCRIPT_SCHEMES}
 
 
@@ -230,9 +242,10 @@ class _Scan:
         elif _SCRIPT_URL_ANYWHERE.search(_URL_NOISE.sub("", value)):
             self._add(f"the attribute {local}= on <{element}> holds a script URL")
             return
-        if lower == "style" or "url(" in value.lower() or "@import" in value.lower():
-            for problem in _css_problems(value):
-                self._add(f"the {local}= attribute on <{element}> {problem}")
+        # Presentation attributes (fill=, filter=, an animation's to=, …) are CSS values too,
+        # escapes and all, so every attribute is read as CSS.
+        for problem in _css_problems(value):
+            self._add(f"the {local}= attribute on <{element}> {problem}")
 
 
 def _split(name: str) -> tuple[str, str]:
@@ -260,8 +273,94 @@ def _url_problem(value: str) -> str | None:
     return f"refers to an external resource ({_short(url)})"
 
 
-def _css_problems(css: str) -> list[str]:
-    """What is unsafe in a stylesheet or ``style`` attribute (escapes and comments undone first)."""
+# Drawing programs repeat the same style and presentation values thousands of times.
+@functools.lru_cache(maxsize=4096)
+def _css_problems(css: str) -> tuple[str, ...]:
+    """What is unsafe in a stylesheet, a ``style`` attribute or a presentation attribute.
+
+    Two readings, and a problem either finds counts: tinycss2 tokenizes the text as a browser
+    does (CSS Syntax Level 3: escapes undone in names and URLs, comments dropped, but not
+    inside strings), and a conservative text pass undoes every escape and drops every comment
+    first, so that a trick the tokenizer reads differently from some browser is still caught.
+    The text given is what the browser's CSS parser gets: XML character references are
+    already decoded by expat, CDATA sections are not.
+    """
+    lower = css.lower()
+    if not any(needle in lower for needle in _CSS_NEEDLES):
+        return ()
+    problems = dict.fromkeys(_token_problems(css) + _text_problems(css))  # in order, without repeats
+    return tuple(problems)
+
+
+def _token_problems(css: str) -> list[str]:
+    """Problems found by walking tinycss2's tokens."""
+    problems: list[str] = []
+    stack = list(reversed(tinycss2.parse_component_value_list(css, skip_comments=True)))  # next token last
+    in_namespace_rule = False  # its url() or string names a namespace: nothing is fetched
+    while stack:
+        token = stack.pop()
+        kind = token.type
+        if in_namespace_rule:
+            if kind in ("whitespace", "ident", "url", "string") or (kind == "function" and token.lower_name == "url"):
+                continue
+            in_namespace_rule = False
+            if kind == "literal" and token.value == ";":
+                continue
+        if kind == "at-keyword":
+            if token.lower_value == "import":
+                problems.append("imports a stylesheet with @import")
+            in_namespace_rule = token.lower_value == "namespace"
+        elif kind == "url":
+            problem = _url_problem(token.value)
+            if problem:
+                problems.append(f"has url({_short(token.value)}) that {problem}")
+        elif kind == "error" and token.kind == "bad-url":
+            problems.append("has a malformed url(…), which browsers may read in different ways")
+        elif kind == "string":
+            problem = _string_problem(token.value)
+            if problem:
+                problems.append(problem)
+        elif kind == "function":
+            name = token.lower_name
+            if name == "expression":
+                problems.append("uses a CSS expression(), which can run code")
+            arguments = token.arguments
+            if name in _CSS_URL_FUNCTIONS:  # their strings are URLs, relative or not
+                problems += _url_argument_problems(name, arguments)
+                arguments = [argument for argument in arguments if argument.type != "string"]
+            stack.extend(reversed(arguments))
+        elif kind in ("() block", "[] block", "{} block"):
+            stack.extend(reversed(token.content))
+    return problems
+
+
+def _url_argument_problems(function: str, arguments: list[Any]) -> list[str]:
+    """Problems with the string arguments of ``url()``, ``src()``, ``image-set()`` and the like."""
+    problems = []
+    for argument in arguments:
+        if argument.type == "string":
+            target = argument.value.strip()
+            problem = _url_problem(target)
+            if problem and function == "url":
+                problems.append(f"has url({_short(target)}) that {problem}")
+            elif problem:
+                problems.append(f"has the string {_short(target)!r} that {problem}")
+    return problems
+
+
+def _string_problem(text: str) -> str | None:
+    """Why a CSS string is unsafe: it looks like a fetchable or script URL (a bare word is not)."""
+    target = text.strip()
+    scheme = _SCHEME.match(target)
+    if target.startswith(("//", "\\")) or (scheme and scheme.group(1).lower() in _FETCHING_SCHEMES):
+        problem = _url_problem(target)
+        if problem:
+            return f"has the string {_short(target)!r} that {problem}"
+    return None
+
+
+def _text_problems(css: str) -> list[str]:
+    """Problems found in the text with every comment removed and every escape undone."""
     text = _CSS_COMMENT.sub("", css)
     text = _CSS_HEX_ESCAPE.sub(lambda m: _css_char(m.group(1)), text)
     text = _CSS_CHAR_ESCAPE.sub(r"\1", text)
@@ -276,17 +375,14 @@ def _css_problems(css: str) -> list[str]:
         if problem:
             problems.append(f"has url({_short(target)}) that {problem}")
     for match in _CSS_STRING.finditer(_CSS_URL.sub("", text)):
-        target = next(g for g in match.groups() if g is not None).strip()
-        scheme = _SCHEME.match(target)
-        if target.startswith(("//", "\\")) or (scheme and scheme.group(1).lower() in _FETCHING_SCHEMES):
-            problem = _url_problem(target)
-            if problem:
-                problems.append(f"has the string {_short(target)!r} that {problem}")
+        problem = _string_problem(next(g for g in match.groups() if g is not None))
+        if problem:
+            problems.append(problem)
     if _SCRIPT_URL_ANYWHERE.search(lower):
         problems.append("holds a script URL")
-    for needle, what in (("expression(", "a CSS expression()"), ("-moz-binding", "-moz-binding"),
-                         ("behavior:", "a behavior: property")):
-        if needle in lower:
+    for needle, what in ((_CSS_EXPRESSION, "a CSS expression()"), (_CSS_BINDING, "-moz-binding"),
+                         (_CSS_BEHAVIOR, "a behavior: property")):
+        if needle.search(lower):
             problems.append(f"uses {what}, which can run code")
     return problems
 

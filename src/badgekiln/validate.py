@@ -16,7 +16,7 @@ from pathlib import Path
 from functools import partial
 from typing import Any, Protocol
 
-from . import baking, ids, svgsafety
+from . import baking, ids, pngcheck, svgsafety
 from .config import SiteConfig, read_site_config, source_paths
 from .errors import BakeError, Diagnostic, SourceError, SourceLocation, ValidationFailed
 from .fields import AWARD_ID_RE, SLUG_RE, Fields, did_you_mean
@@ -392,11 +392,19 @@ def _check_image(source: Path, rel: str, location: SourceLocation, diagnostics: 
     try:  # every award bakes this image: find out now, with a location, if it cannot be baked
         if magic is None:
             baking.bake_svg(data, verify="https://example.org/check")
+            stripped = baking.strip_svg(data)
         else:
-            baking.bake_png(data, "check")
+            baking.bake_png(data, "check")  # checks the PNG's structure and size first (pngcheck)
+            stripped = baking.strip_png(data)
     except BakeError as exc:
-        diagnostics.append(Diagnostic("error", "bad-image", f"image {rel!r} cannot be baked: {exc}", where,
-                                      "export the image again (plain SVG without DOCTYPE, or a standard PNG)"))
+        diagnostics.append(Diagnostic("error", "bad-image", f"image {rel!r} cannot be published or baked: {exc}",
+                                      where, "export the image again (plain SVG without DOCTYPE, or a standard PNG "
+                                      f"of at most {pngcheck.MAX_PNG_SIDE}x{pngcheck.MAX_PNG_SIDE} pixels)"))
+        return
+    if stripped is not data:  # published as-is under assets/ too, so removing it when baking is not enough
+        diagnostics.append(Diagnostic("error", "baked-image", f"image {rel!r} carries Open Badges content (a baked "
+                                      "credential or its namespace), which would be published with your artwork",
+                                      where, "use the plain artwork, not a badge someone was awarded"))
 
 
 def _check_assets(source: Path, config: SiteConfig | None, badges: dict[str, BadgeClass],

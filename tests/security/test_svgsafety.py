@@ -96,6 +96,38 @@ HOSTILE = {
                                'values="javascript:alert(1)"/><text>x</text></a>'), "href"),
     "set-onclick": (svg('<rect width="5" height="5"><set attributeName="onclick" to="alert(1)"/></rect>'),
                     "onclick"),
+    # CSS read as a browser reads it: escapes, comments and strings, in <style> and in every attribute.
+    "style-comment-opened-inside-a-string": (svg('<style>rect { content: "/*" } rect { fill: '
+                                                 'url(https://evil.example/p.svg#g) } /* */</style>'), "url("),
+    "style-escaped-quote-in-string": (svg('<style>rect { content: "a\\"/*" } rect { fill: '
+                                          'url(https://evil.example/p.svg#g) } /**/</style>'), "url("),
+    "presentation-attribute-escaped-url": (svg('<rect width="5" height="5" fill="u\\72l(https://evil.example/g#g)"/>'),
+                                           "url("),
+    "presentation-attribute-comment-url": (svg('<rect width="5" height="5" fill="u/**/rl(//evil.example/g#g)"/>'),
+                                           "url("),
+    "presentation-attribute-escaped-scheme": (svg('<rect width="5" height="5" filter="url(\\68ttps://evil.example/'
+                                                  'f#f)"/>'), "external"),
+    "animate-to-escaped-url": (svg('<rect width="5" height="5"><animate attributeName="fill" '
+                                   'to="\\75 rl(https://evil.example/g#g)"/></rect>'), "url("),
+    "style-url-quotes-whitespace-escapes": (svg('<rect width="5" height="5" style="fill: URL(  \'\\68ttps://evil.example'
+                                                '/g#g\'  )"/>'), "url("),
+    "style-image-set-url": (svg("<style>rect { fill: image-set(url(https://evil.example/a.png) 1x) }</style>"),
+                            "url("),
+    "style-webkit-image-set-escaped": (svg("<style>rect { fill: -webkit-image-set('\\2f/evil.example/a.png' 1x) }"
+                                           "</style>"), "another site"),
+    "style-expression-escaped": (svg('<rect width="5" height="5" style="width: expr\\65ssion(alert(1))"/>'),
+                                 "expression("),
+    "style-expression-whitespace": (svg('<rect width="5" height="5" style="width: expression (alert(1))"/>'),
+                                    "expression("),
+    "style-import-escaped-uppercase": (svg('<style>@IM\\50ORT "https://evil.example/x.css";</style>'), "@import"),
+    # XML character references are decoded before CSS or URLs are read (by expat, as by browsers).
+    "style-charref-makes-css-escape": (svg("<style>rect { fill: u&#x5c;72l(https://evil.example/g#g) }</style>"),
+                                       "url("),
+    "style-charref-url": (svg("<style>rect { fill: &#x75;rl(https://evil.example/g#g) }</style>"), "url("),
+    "style-attribute-charref-javascript": (svg('<rect width="5" height="5" style="fill: url(&#x6a;avascript:x)"/>'),
+                                           "script URL"),
+    "attribute-charref-javascript": (svg('<a xlink:href="&#x6a;&#x61;vascript:alert(1)"><text>x</text></a>'),
+                                     "javascript:"),
     "xml-stylesheet-pi": (b'<?xml-stylesheet type="text/css" href="https://evil.example/x.css"?>' + svg(""),
                           "xml-stylesheet"),
     "xinclude": (svg('<xi:include xmlns:xi="http://www.w3.org/2001/XInclude" href="file:///etc/passwd" '
@@ -162,6 +194,10 @@ SAFE = {
     "text-mentions-script": svg("<title>How to write &lt;script&gt; tags: onload= and javascript: explained</title>"
                                 "<desc>@import url(https://example.org) is text here</desc>"),
     "utf8-bom": b"\xef\xbb\xbf" + SVG,
+    "css-look-alikes": svg('<style>.a { content: "/* url(https://example.org) is text */" } '
+                           '.b { fill: url( "#g" ) } .c { background: url(\'texture.png\') }</style>'
+                           '<g id="layer (1)" font-family="\'Noto Sans\', sans-serif" aria-label="it\'s @home">'
+                           '<rect class="a b c" width="5" height="5" fill="u\\72l(#g)"/></g>'),
 }
 
 
