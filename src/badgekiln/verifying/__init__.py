@@ -34,6 +34,7 @@ __all__ = [
     "FetchRecord",
     "VerificationResult",
     "VerifyOptions",
+    "WebFetcher",
     "fetch",
     "looks_like_jws",
     "offline_fetcher",
@@ -41,5 +42,4 @@ __all__ = [
     "parse_offline_root",
     "verify_bytes",
     "verify_url",
-    "WebFetcher",
 ]

@@ -125,7 +125,7 @@ def _dispatch_svg(rec: Recorder, opts: VerifyOptions, data: bytes) -> None:
 
 
 def _dispatch_text(rec: Recorder, opts: VerifyOptions, text: str) -> None:
-    if text.startswith("{"):
+    if text.startswith(("{", "[")):
         with rec.guard("input"):
             document = load_json(text.encode("utf-8"), "the input")
         _dispatch_json(rec, opts, document)

@@ -199,7 +199,7 @@ class WebFetcher:
             self._refuse(url, f"malformed URL ({e})")
         seen = {url}
         for hop in range(self.policy.max_redirects + 1):
-            status, location, body = self._get(url)
+            _, location, body = self._get(url)
             if location is None:
                 return body
             target = urllib.parse.urljoin(url, location)
