@@ -276,3 +276,13 @@ def test_fuzz_mutated_real_documents_always_get_a_verdict(site, seeds):
         _assert_verdict(_verify(data, site))
 
     run()
+
+
+def test_targets_that_are_not_files_urls_or_jws_are_errors_not_tracebacks(run, tmp_path):
+    import os
+
+    fifo = tmp_path / "pipe.json"
+    os.mkfifo(fifo)
+    for target in ("a\x00b.json", str(tmp_path), str(fifo), "x" * 5000, "ht\ttp://x"):
+        result = run("verify", target)
+        assert result.code == 1 and "is not an http(s) URL, a file or a JWS" in result.err, (target, result.err)

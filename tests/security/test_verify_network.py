@@ -426,3 +426,16 @@ def test_https_goes_to_the_checked_address_with_the_name_for_sni_and_certificate
     server.routes["/down"] = redirect(f"http://localhost:{server.port}/a.json")
     with pytest.raises(FetchError, match="from https down to http"):
         fetcher(f"https://localhost:{server.port}/down")
+
+
+def test_a_badge_naming_many_urls_is_cut_off_at_the_request_limit(server, no_foreign_connections):
+    server.routes["/a.json"] = document()
+    fetcher = local(max_fetches=5)
+    assert fetcher(server.base + "a.json") == DOC
+    for i in range(200):
+        with pytest.raises(FetchError):
+            fetcher(f"https://10.0.0.{i}/status.json")
+    assert len(fetcher.log) == 6 and fetcher.log[-1].detail.startswith("more than 5 requests")
+    with pytest.raises(FetchError, match="more than 5 requests"):
+        fetcher(server.base + "a.json")
+    assert len(server.requests) == 1 and no_foreign_connections == ["127.0.0.1"]

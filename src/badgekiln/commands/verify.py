@@ -66,12 +66,17 @@ def _verify_target(target: str, options: VerifyOptions) -> VerificationResult:
     path = Path(target)
     try:
         is_file = path.is_file()
-    except OSError:  # e.g. a JWS given as text is too long to be a file name
+    except (OSError, ValueError):  # e.g. a JWS given as text is too long to be a file name
         is_file = False
     if is_file:
-        if path.stat().st_size > MAX_FILE_BYTES:
+        try:
+            with path.open("rb") as handle:  # read at most one byte more than allowed, whatever stat said
+                data = handle.read(MAX_FILE_BYTES + 1)
+        except OSError as e:
+            raise BadgekilnError(f"cannot read {target}: {e.strerror or e}") from e
+        if len(data) > MAX_FILE_BYTES:
             raise BadgekilnError(f"{target} is larger than {MAX_FILE_BYTES} bytes: not a badge")
-        return verify_bytes(path.read_bytes(), options)
+        return verify_bytes(data, options)
     if looks_like_jws(target):
         return verify_bytes(target.strip().encode("ascii"), options)
     raise BadgekilnError(f"{target!r} is not an http(s) URL, a file or a JWS; give the badge's URL, its "

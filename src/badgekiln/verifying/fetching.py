@@ -49,7 +49,7 @@ DEADLINE = 30.0  # seconds for all the network access of one verification
 TIMEOUT = 10.0  # seconds, per connect and per read (within the deadline)
 MAX_BYTES = 5 * 1024 * 1024  # bytes a response; a badge document or baked image is far smaller
 MAX_TOTAL_BYTES = 20 * 1024 * 1024  # bytes for the whole verification
-MAX_FETCHES = 40  # requests (redirect hops included) for the whole verification
+MAX_FETCHES = 40  # URLs asked for (redirect hops and refusals included) in the whole verification
 MAX_REDIRECTS = 5
 ACCEPT = "application/ld+json, application/json"
 USER_AGENT = "badgekiln-verify (+https://pypi.org/project/badgekiln/)"
@@ -92,7 +92,7 @@ class FetchPolicy:
         timeout: Seconds per connect or read.
         max_bytes: Bytes a response.
         max_total_bytes: Bytes for all responses together.
-        max_fetches: Requests (redirect hops included).
+        max_fetches: URLs asked for (redirect hops and refusals included).
         max_redirects: Redirects followed for one URL.
         ssl_context: TLS settings (tests pass one trusting their own CA); default the system's.
     """
@@ -248,10 +248,15 @@ class WebFetcher:
 
     def _get(self, url: str) -> tuple[int, str | None, bytes]:
         """One request: (status, redirect location or None, body)."""
+        if self._requests >= self.policy.max_fetches:
+            if self._requests > self.policy.max_fetches:  # logged once: a badge may name thousands of URLs
+                raise _Refused(f"refused to fetch {url}: more than {self.policy.max_fetches} requests")
+            self._requests += 1
+            self._refuse(url, f"more than {self.policy.max_fetches} requests for one verification; the "
+                              "rest are refused unlisted")
+        self._requests += 1  # refused URLs count too, up to the limit
         if self._remaining() <= 0:
             self._refuse(url, f"the {self.policy.deadline:g} s deadline for the whole verification has passed")
-        if self._requests >= self.policy.max_fetches:
-            self._refuse(url, f"more than {self.policy.max_fetches} requests for one verification")
         scheme, host, port, path = self._target(url)
         try:
             if ":" not in host:  # a name: ASCII for the Host header and SNI (IDNA)
@@ -265,7 +270,6 @@ class WebFetcher:
             raise FetchError(f"cannot fetch {url}: {e}") from e
         if scheme == "http" and not all(e.address in ("::1",) or e.address.startswith("127.") for e in endpoints):
             self._refuse(url, "plain http is fetched only from this machine (loopback); use https")
-        self._requests += 1
         watchdog = _Watchdog(self._remaining())
         try:
             return self._exchange(url, scheme, host, port, path, endpoints, watchdog)
