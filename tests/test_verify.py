@@ -135,6 +135,8 @@ def test_text_report_has_a_line_per_check_and_a_verdict(site, run):
     assert "  ✔ not revoked: bit 0 of https://badges.northwind.example/status/revocation.json is clear: not revoked" \
         in lines
     assert lines[-1] == "✔ VALID"
+    assert "  network:" in lines and any(line.startswith(
+        "    offline https://badges.northwind.example/status/revocation.json (") for line in lines)
 
 
 @pytest.mark.parametrize("form", FORMS)

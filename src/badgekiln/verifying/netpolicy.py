@@ -190,9 +190,12 @@ def resolve(host: str, port: int, *, allow_local: bool, timeout: float) -> list[
     for family, _, _, _, sockaddr in infos:
         if family not in (socket.AF_INET, socket.AF_INET6):
             continue
-        ip = ipaddress.ip_address(sockaddr[0])
-        if family == socket.AF_INET6 and sockaddr[3]:
-            ip = ipaddress.IPv6Address(f"{ip}%{sockaddr[3]}")
+        try:
+            ip = ipaddress.ip_address(sockaddr[0])
+            if family == socket.AF_INET6 and sockaddr[3] and ip.scope_id is None:
+                ip = ipaddress.IPv6Address(f"{ip}%{sockaddr[3]}")
+        except ValueError as e:
+            raise AddressRefused(f"{host} resolves to {sockaddr[0]!r}, which is not an IP address") from e
         why = refusal(ip, allow_local=allow_local)
         if why:  # one bad address refuses the name: a resolver may hand out any of them
             raise AddressRefused(f"{host} resolves to {ip}, {why}{_hint(ip)}")
