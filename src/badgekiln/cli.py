@@ -476,12 +476,15 @@ def report_stats_command(source: Path, today: str | None, badges, statuses, issu
 @click.option("--recipient", metavar="EMAIL", help="Also check that the badge was awarded to this email address.")
 @click.option("--offline-root", "offline_roots", multiple=True, metavar="URL=DIR",
               help="Serve URLs under URL from the files in DIR (repeatable), e.g. to check output/ before deploying.")
+@click.option("--allow-local", is_flag=True,
+              help="Also fetch from this machine (localhost, 127.0.0.1, ::1), over http too, e.g. a build that "
+                   "`badgekiln serve` shows. Private and link-local addresses are never fetched.")
 def verify_command(target: str, now: str | None, as_json: bool, recipient: str | None,
-                   offline_roots: tuple[str, ...]) -> None:
+                   offline_roots: tuple[str, ...], allow_local: bool) -> None:
     """Verify an Open Badges 2.0/3.0 badge: hosted URL, JSON, JWS/VC-JWT or baked PNG/SVG. Exit 0 only if valid."""
     from .commands.verify import render_json, render_text, run_verify
 
-    result = run_verify(target, now=now, recipient=recipient, offline_roots=offline_roots)
+    result = run_verify(target, now=now, recipient=recipient, offline_roots=offline_roots, allow_local=allow_local)
     click.echo(render_json(result) if as_json else render_text(result))
     if not result.valid:
         sys.exit(1)

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from ..errors import BadgekilnError
 from ..jsonout import dumps_hosted
-from ..verifying import (VerificationResult, VerifyOptions, fetch, looks_like_jws, offline_fetcher, parse_now,
-                         parse_offline_root, verify_bytes, verify_url)
+from ..verifying import (FetchPolicy, FetchRecord, VerificationResult, VerifyOptions, WebFetcher, looks_like_jws,
+                         offline_fetcher, parse_now, parse_offline_root, verify_bytes, verify_url)
 
 MAX_FILE_BYTES = 64 * 1024 * 1024  # a baked image is a few hundred KB; refuse to slurp anything huge
 
 
 def run_verify(target: str, *, now: str | None = None, recipient: str | None = None,
-               offline_roots: Sequence[str] = (), clock: datetime | None = None) -> VerificationResult:
+               offline_roots: Sequence[str] = (), clock: datetime | None = None, allow_local: bool = False,
+               policy: FetchPolicy | None = None) -> VerificationResult:
     """Verify ``target``: an http(s) URL, a file (JSON, JWS, PNG, SVG) or a JWS given as text.
 
     Args:
@@ -24,9 +28,11 @@ def run_verify(target: str, *, now: str | None = None, recipient: str | None = N
         recipient: ``--recipient``: an email address the badge must be awarded to.
         offline_roots: ``--offline-root`` values, ``URL=DIR``.
         clock: The real current time (tests pass one in); default now in UTC.
+        allow_local: ``--allow-local``: also fetch from this machine (loopback), over http too.
+        policy: The network limits (tests pass shorter ones); ``allow_local`` is applied to it.
 
     Returns:
-        The verification result.
+        The verification result, with every URL asked for in ``fetches``.
 
     Raises:
         BadgekilnError: A bad option, or a target that is neither a URL, a file nor a JWS.
@@ -45,37 +51,75 @@ def run_verify(target: str, *, now: str | None = None, recipient: str | None = N
         if not folder.is_dir():
             raise BadgekilnError(f"--offline-root {text!r}: {folder} is not a folder")
         roots[prefix] = folder
-    options = VerifyOptions(fetch=offline_fetcher(roots) if roots else fetch, now=moment, clock=clock,
+    log: list[FetchRecord] = []
+    policy = dataclasses.replace(policy or FetchPolicy(), allow_local=allow_local)
+    web = WebFetcher(policy, log=log)  # its deadline starts now, for the whole verification
+    options = VerifyOptions(fetch=offline_fetcher(roots, web, log=log) if roots else web, now=moment, clock=clock,
                             recipient=recipient)
+    result = _verify_target(target, options)
+    return dataclasses.replace(result, fetches=tuple(log))
+
+
+def _verify_target(target: str, options: VerifyOptions) -> VerificationResult:
     if target.startswith(("http://", "https://")):
         return verify_url(target, options)
     path = Path(target)
     try:
         is_file = path.is_file()
-    except OSError:  # e.g. a JWS given as text is too long to be a file name
+    except (OSError, ValueError):  # e.g. a JWS given as text is too long to be a file name
         is_file = False
     if is_file:
-        if path.stat().st_size > MAX_FILE_BYTES:
+        try:
+            with path.open("rb") as handle:  # read at most one byte more than allowed, whatever stat said
+                data = handle.read(MAX_FILE_BYTES + 1)
+        except OSError as e:
+            raise BadgekilnError(f"cannot read {target}: {e.strerror or e}") from e
+        if len(data) > MAX_FILE_BYTES:
             raise BadgekilnError(f"{target} is larger than {MAX_FILE_BYTES} bytes: not a badge")
-        return verify_bytes(path.read_bytes(), options)
+        return verify_bytes(data, options)
     if looks_like_jws(target):
         return verify_bytes(target.strip().encode("ascii"), options)
     raise BadgekilnError(f"{target!r} is not an http(s) URL, a file or a JWS; give the badge's URL, its "
                          "assertion/credential file or its baked image")
 
 
+# Characters a hostile badge could use to move the cursor, retitle or clear the terminal, or
+# reorder what is shown (bidi controls): printed as \uXXXX instead.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_SHOWN_MAX = 300  # characters of one value from the badge in the text report
+
+
+def _safe(value: Any) -> str:
+    text = value if isinstance(value, str) else str(value)
+    if len(text) > _SHOWN_MAX:
+        text = text[: _SHOWN_MAX - 1] + "…"
+    return _UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def _fetch_line(record: FetchRecord) -> str:
+    what = {"fetched": "fetched", "redirect": "redirect", "error": "failed", "refused": "REFUSED", "cut": "CUT",
+            "offline": "offline"}.get(record.outcome, record.outcome)
+    status = f"HTTP {record.status}, " if record.status is not None else ""
+    return f"    {what} {_safe(record.url)} ({status}{record.size} bytes): {_safe(record.detail)}"
+
+
 def render_text(result: VerificationResult) -> str:
-    """The human report: one ✔/✘ line per check, a summary and the verdict."""
+    """The human report: one ✔/✘ line per check, a summary, what was fetched, and the verdict."""
     lines = [result.title]
-    lines += [f"  {'✔' if c.ok else '✘'} {c.name}: {c.detail}" if c.detail else f"  {'✔' if c.ok else '✘'} {c.name}"
-              for c in result.checks]
+    lines += [f"  {'✔' if c.ok else '✘'} {c.name}: {_safe(c.detail)}" if c.detail
+              else f"  {'✔' if c.ok else '✘'} {c.name}" for c in result.checks]
     subject = result.subject
     facts = [("badge", subject.get("badge_name") or subject.get("name")),
              ("issuer", subject.get("issuer_name") or subject.get("issuer")),
              ("issued", subject.get("issued")), ("expires", subject.get("expires"))]
-    shown = [f"{k}: {v}" for k, v in facts if v]
+    shown = [f"{k}: {_safe(v)}" for k, v in facts if v]
     if shown:
         lines.append("  " + "; ".join(shown))
+    if result.fetches:
+        lines.append("  network:")
+        lines += [_fetch_line(record) for record in result.fetches]
+    else:
+        lines.append("  network: nothing fetched")
     if result.valid:
         lines.append("✔ VALID")
     else:

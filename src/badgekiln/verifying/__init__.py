@@ -13,7 +13,8 @@ Verification is pure: it works on bytes and dicts, and reaches the network only 
 Modules:
 
 ``result``    :class:`Check`, :class:`VerificationResult` and the recorder that collects checks.
-``fetching``  the network edge (:func:`fetch`) and offline stand-ins.
+``fetching``  the network edge (:class:`WebFetcher`, :func:`fetch`) and offline stand-ins.
+``netpolicy``  which addresses may be connected to (public ones; loopback with --allow-local).
 ``detect``    what the input is (URL, JSON, JWS, baked PNG/SVG); unbaking and dispatch.
 ``ob2``       Open Badges 2.0 hosted and signed assertions.
 ``ob3``       Open Badges 3.0 credentials: embedded eddsa-rdfc-2022 proofs and VC-JWTs.
@@ -22,15 +23,18 @@ Modules:
 
 from .common import VerifyOptions, parse_now
 from .detect import looks_like_jws, verify_bytes, verify_url
-from .fetching import Fetch, FetchError, fetch, offline_fetcher, parse_offline_root
-from .result import Check, VerificationResult
+from .fetching import Fetch, FetchError, FetchPolicy, WebFetcher, fetch, offline_fetcher, parse_offline_root
+from .result import Check, FetchRecord, VerificationResult
 
 __all__ = [
     "Check",
     "Fetch",
     "FetchError",
+    "FetchPolicy",
+    "FetchRecord",
     "VerificationResult",
     "VerifyOptions",
+    "WebFetcher",
     "fetch",
     "looks_like_jws",
     "offline_fetcher",

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 import urllib.parse
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any
 
+from ..crypto import jws
 from ..errors import VerifyError
 from .fetching import Fetch, memoized
 from .result import Recorder
@@ -38,20 +40,54 @@ class VerifyOptions:
         return replace(self, fetch=memoized(self.fetch))
 
 
+MAX_DEPTH = 64  # nesting of arrays and objects; badge documents need about 10
+MAX_NUMBER_CHARS = 100  # characters of one JSON number; badge documents need about 20
+
+
 def load_json(data: bytes, what: str) -> dict[str, Any]:
-    """Parse a JSON object strictly (UTF-8, no duplicate names, no NaN).
+    """Parse a JSON object strictly: UTF-8, no duplicate names, no NaN or Infinity, no number that
+    overflows or runs to more than :data:`MAX_NUMBER_CHARS` characters, no lone surrogate, nested at
+    most :data:`MAX_DEPTH` deep.
 
     Raises:
-        VerifyError: Not a UTF-8 JSON object.
+        VerifyError: Not such a JSON object.
     """
     try:
         text = data.decode("utf-8-sig")
-        value = json.loads(text, object_pairs_hook=_unique, parse_constant=_no_constant)
+        value = json.loads(text, object_pairs_hook=_unique, parse_constant=_no_constant, parse_int=_int,
+                           parse_float=_float)
     except (UnicodeDecodeError, json.JSONDecodeError, ValueError) as e:
         raise VerifyError(f"{what} is not valid UTF-8 JSON: {e}") from e
+    except RecursionError:
+        raise VerifyError(f"{what} is nested more than {MAX_DEPTH} levels deep") from None
     if not isinstance(value, dict):
         raise VerifyError(f"{what} is a JSON {type(value).__name__}, not an object")
+    _check_tree(value, what)
     return value
+
+
+def _check_tree(value: Any, what: str) -> None:
+    """Depth and text of a parsed JSON value (iteratively: the depth is what is being checked)."""
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise VerifyError(f"{what} is nested more than {MAX_DEPTH} levels deep")
+        if isinstance(node, dict):
+            for key, item in node.items():
+                _check_text(key, what)
+                stack.append((item, depth + 1))
+        elif isinstance(node, list):
+            stack.extend((item, depth + 1) for item in node)
+        elif isinstance(node, str):
+            _check_text(node, what)
+
+
+def _check_text(text: str, what: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as e:  # "\ud800": valid JSON, but no character
+        raise VerifyError(f"{what} contains an escaped lone surrogate ({text[e.start:e.end]!a}), not text") from None
 
 
 def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -65,6 +101,40 @@ def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
+
+
+def _int(text: str) -> int:
+    if len(text) > MAX_NUMBER_CHARS:
+        raise ValueError(f"a number of {len(text)} digits (at most {MAX_NUMBER_CHARS})")
+    return int(text)
+
+
+def _float(text: str) -> float:
+    if len(text) > MAX_NUMBER_CHARS:
+        raise ValueError(f"a number of {len(text)} characters (at most {MAX_NUMBER_CHARS})")
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"the number {text[:20]} is too large")
+    return value
+
+
+def parse_jws(token: Any) -> tuple[dict[str, Any], bytes, bytes, bytes]:
+    """:func:`badgekiln.crypto.jws.parse_compact`, after checking the header as strictly as
+    :func:`load_json` checks documents (the payload is the caller's, through :func:`load_json`).
+
+    Raises:
+        VerifyError: Not a compact JWS with a strict JSON object as header.
+    """
+    if isinstance(token, str) and token.count(".") == 2:
+        header_b64 = token.partition(".")[0]
+        if len(header_b64) > MAX_HEADER_CHARS:
+            raise VerifyError(f"malformed JWS: the header has {len(header_b64)} characters (at most "
+                              f"{MAX_HEADER_CHARS})")
+        load_json(jws.b64url_decode(header_b64), "the JWS header")
+    return jws.parse_compact(token)
+
+
+MAX_HEADER_CHARS = 16 * 1024  # a JWS header with an embedded RSA jwk is under 1 KB
 
 
 def fetch_json(opts: VerifyOptions, url: str, what: str) -> dict[str, Any]:

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from .. import baking
-from ..crypto import jws
 from ..errors import BakeError, VerifyError
 from . import ob2, ob3
-from .common import VerifyOptions, is_web_url, load_json, one_of
+from .common import VerifyOptions, is_web_url, load_json, one_of, parse_jws, short
 from .fetching import FetchError
 from .result import Recorder, StopVerification, VerificationResult
 
+INTERNAL_CHECK = "verifier error"  # a check that only a bug in badgekiln can fail
 _JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -33,10 +34,7 @@ def verify_bytes(data: bytes, options: VerifyOptions) -> VerificationResult:
         The result with every check made.
     """
     rec = Recorder()
-    try:
-        _dispatch_bytes(rec, options.memoized(), data)
-    except StopVerification:
-        pass
+    _guarded(rec, lambda: _dispatch_bytes(rec, options.memoized(), data))
     return rec.result()
 
 
@@ -52,7 +50,8 @@ def verify_url(url: str, options: VerifyOptions) -> VerificationResult:
     """
     rec = Recorder()
     opts = options.memoized()
-    try:
+
+    def work() -> None:
         try:
             data = opts.fetch(url)
         except FetchError as e:
@@ -60,9 +59,20 @@ def verify_url(url: str, options: VerifyOptions) -> VerificationResult:
                 rec.stop("not revoked", f"{url} answers 410 Gone: the issuer has withdrawn it")
             rec.stop("fetch", str(e))
         _dispatch_bytes(rec, opts, data)
+
+    _guarded(rec, work)
+    return rec.result()
+
+
+def _guarded(rec: Recorder, work: Callable[[], None]) -> None:
+    """Run a verification; an exception nobody expected still ends in a verdict, not a traceback."""
+    try:
+        work()
     except StopVerification:
         pass
-    return rec.result()
+    except Exception as e:  # noqa: BLE001 - hostile input must get a verdict (the fuzz test hunts these)
+        rec.fail(INTERNAL_CHECK, f"verification stopped on an unexpected {type(e).__name__} ({short(str(e), 200)}), "
+                                 "so the badge is not accepted; please report this badge to badgekiln's issue tracker")
 
 
 def _dispatch_bytes(rec: Recorder, opts: VerifyOptions, data: bytes) -> None:
@@ -115,7 +125,7 @@ def _dispatch_svg(rec: Recorder, opts: VerifyOptions, data: bytes) -> None:
 
 
 def _dispatch_text(rec: Recorder, opts: VerifyOptions, text: str) -> None:
-    if text.startswith("{"):
+    if text.startswith(("{", "[")):
         with rec.guard("input"):
             document = load_json(text.encode("utf-8"), "the input")
         _dispatch_json(rec, opts, document)
@@ -145,7 +155,7 @@ def _dispatch_json(rec: Recorder, opts: VerifyOptions, document: dict[str, Any])
 
 def _dispatch_jws(rec: Recorder, opts: VerifyOptions, token: str) -> None:
     try:
-        _, payload, _, _ = jws.parse_compact(token)
+        _, payload, _, _ = parse_jws(token)
         claims = load_json(payload, "the JWS payload")
     except (VerifyError, BakeError) as e:
         rec.stop("JWS", str(e))

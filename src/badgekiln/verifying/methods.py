@@ -28,6 +28,7 @@ from .fetching import FetchError
 
 _HOST = re.compile(r"[A-Za-z0-9.-]+(%3[Aa]\d{1,5})?")
 _SEGMENT = re.compile(r"[A-Za-z0-9._~%!$&'()*+,;=@-]+")
+MAX_ID_CHARS = 2048  # a did:key, did:web or key URL; an Ed25519 did:key has 56 characters
 _ED25519_METHOD_TYPES = frozenset({"Multikey", "Ed25519VerificationKey2020"})
 
 
@@ -73,8 +74,8 @@ def _controller_document(opts: VerifyOptions, controller: str) -> dict[str, Any]
     return document
 
 
-def _absolute(ref: Any, base: str) -> Any:
-    return base + ref if isinstance(ref, str) and ref.startswith("#") else ref
+def _absolute(ref: Any, base: Any) -> Any:
+    return base + ref if isinstance(ref, str) and ref.startswith("#") and isinstance(base, str) else ref
 
 
 def _find_method(document: dict[str, Any], method_id: str) -> dict[str, Any]:
@@ -102,6 +103,8 @@ def resolve_method(opts: VerifyOptions, method_id: Any, issuer_id: Any) -> tuple
     """
     if not isinstance(method_id, str) or not method_id:
         raise VerifyError(f"verification method {short(method_id)} is not an identifier")
+    if len(method_id) > MAX_ID_CHARS:  # base58 decoding of a did:key is quadratic in its length
+        raise VerifyError(f"verification method {short(method_id)} is longer than {MAX_ID_CHARS} characters")
     if method_id.startswith("did:key:"):
         did = method_id.partition("#")[0]
         multikey.ed25519_from_did_key(method_id)
@@ -144,7 +147,10 @@ def ed25519_key(method: dict[str, Any]) -> Ed25519PublicKey:
     """
     if not one_of(method.get("type"), _ED25519_METHOD_TYPES):
         raise VerifyError(f"verification method type {short(method.get('type'))} is not Multikey")
-    return multikey.ed25519_from_multibase(method.get("publicKeyMultibase"))
+    text = method.get("publicKeyMultibase")
+    if not isinstance(text, str) or len(text) > MAX_ID_CHARS:
+        raise VerifyError(f"publicKeyMultibase {short(text)} is not a multibase key")
+    return multikey.ed25519_from_multibase(text)
 
 
 def _jwk_from(document: dict[str, Any], kid: str, fragment: str) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from ..crypto import jws
 from ..errors import VerifyError
 from .common import (VerifyOptions, as_list, check_window, fetch_json, identity_matches, is_web_url, load_json,
-                     node_id, one_of, short)
+                     node_id, one_of, parse_jws, short)
 from .fetching import FetchError
 from .result import Recorder
 
@@ -73,7 +73,7 @@ def verify_signed(rec: Recorder, opts: VerifyOptions, token: str) -> None:
     """Verify an OB 2.0 signed assertion (JWS compact serialization)."""
     rec.kind = "ob2-signed"
     with rec.guard("JWS"):
-        header, payload, _, _ = jws.parse_compact(token)
+        header, payload, _, _ = parse_jws(token)
         if header.get("alg") != jws.ALGORITHM:
             raise VerifyError(f"JWS alg is {short(header.get('alg'))}; Open Badges 2.0 uses RS256")
         assertion = load_json(payload, "the JWS payload")

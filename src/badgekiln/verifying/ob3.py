@@ -21,7 +21,7 @@ from ..crypto import dataintegrity, jws
 from ..errors import VerifyError
 from ..statuslist import bit_is_set, decode_status_list
 from .common import (VerifyOptions, as_list, check_window, fetch_json, identity_matches, is_web_url, load_json,
-                     node_id, one_of, parse_instant, short, stamp)
+                     node_id, one_of, parse_instant, parse_jws, short, stamp)
 from .methods import ed25519_key, jwt_key, resolve_method
 from .result import Recorder
 
@@ -52,7 +52,7 @@ def verify_vc_jwt(rec: Recorder, opts: VerifyOptions, token: str) -> None:
     """Verify a credential secured as a VC-JWT (RS256)."""
     rec.kind = "ob3-jwt"
     with rec.guard("JWT header"):
-        header, payload, _, _ = jws.parse_compact(token)
+        header, payload, _, _ = parse_jws(token)
         _check_jwt_header(header)
         claims = load_json(payload, "the JWT payload")
     rec.ok("JWT header", f"RS256, key from {'kid ' + str(header['kid']) if 'kid' in header else 'an embedded jwk'}")
@@ -86,7 +86,10 @@ def credential_of(claims: dict[str, Any]) -> dict[str, Any]:
         subject["id"] = claims["sub"]
     for claim, old, new in (("nbf", "issuanceDate", "validFrom"), ("exp", "expirationDate", "validUntil")):
         if old not in credential and new not in credential and isinstance(claims.get(claim), int | float):
-            credential[old] = stamp(datetime.fromtimestamp(claims[claim], tz=timezone.utc))
+            try:
+                credential[old] = stamp(datetime.fromtimestamp(claims[claim], tz=timezone.utc))
+            except (OverflowError, OSError, ValueError):  # a year past 9999: left out, and reported missing
+                continue
     return credential
 
 

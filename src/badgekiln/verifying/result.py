@@ -39,6 +39,33 @@ class Check:
 
 
 @dataclass(frozen=True)
+class FetchRecord:
+    """One URL that verification asked for, and what became of it.
+
+    Attributes:
+        url: The URL (each redirect hop is a record of its own).
+        outcome: ``fetched`` (a 2xx body was read), ``redirect``, ``error`` (an HTTP error status
+            or a network failure), ``refused`` (by policy, before any connection: address,
+            scheme, redirect limit, deadline), ``cut`` (stopped during the transfer: size cap or
+            deadline) or ``offline`` (read from an ``--offline-root`` folder).
+        status: The HTTP status, when a server answered.
+        size: Body bytes read.
+        detail: The address connected to, the redirect target, the file, or why it failed.
+    """
+
+    url: str
+    outcome: str
+    status: int | None = None
+    size: int = 0
+    detail: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON data."""
+        return {"url": self.url, "outcome": self.outcome, "status": self.status, "bytes": self.size,
+                "detail": self.detail}
+
+
+@dataclass(frozen=True)
 class VerificationResult:
     """The outcome of verifying one badge.
 
@@ -47,12 +74,14 @@ class VerificationResult:
         valid: True only when there was at least one check and every check passed.
         checks: Every check made, in order.
         subject: What the badge says, for display: ids, names, dates, recipient identity.
+        fetches: Every URL asked for, in order (filled in by the caller that owns the fetch).
     """
 
     kind: str
     valid: bool
     checks: list[Check]
     subject: dict[str, Any] = field(default_factory=dict)
+    fetches: tuple[FetchRecord, ...] = ()
 
     def __bool__(self) -> bool:
         return self.valid
@@ -89,6 +118,7 @@ class VerificationResult:
             "status": self.status,
             "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in self.checks],
             "subject": self.subject,
+            "fetches": [f.to_dict() for f in self.fetches],
         }
 
 
