@@ -221,10 +221,11 @@ class Fields:
 
 def parse_date(value: Any, fields: Fields, key: str) -> date | None:
     """Parse ``YYYY-MM-DD`` strictly, reporting impossible dates."""
-    if not isinstance(value, str) or not DATE_RE.match(value.strip()):
+    match = DATE_RE.match(value.strip()) if isinstance(value, str) else None
+    if match is None:
         fields.error("bad-date", f"'{key}' must be a date written YYYY-MM-DD, not {value!r}", fields.where(key))
         return None
-    year, month, day = (int(p) for p in DATE_RE.match(value.strip()).groups())
+    year, month, day = (int(p) for p in match.groups())
     try:
         return date(year, month, day)
     except ValueError as exc:

@@ -16,7 +16,7 @@ from pathlib import Path
 import yaml
 
 from .errors import SourceError, SourceLocation
-from .loading import parse_yaml
+from .loading import LocatedList, parse_yaml
 
 # Candidates for a plain (unquoted) scalar: ids, slugs and ISO dates. Anything else is quoted.
 _PLAIN_CANDIDATE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\Z")
@@ -178,7 +178,7 @@ def append_award(path: Path, rel: str, fields: list[tuple[str, str]], award_id: 
         lines[-1] += "\n"
     awards = data.get("awards")
     key_line = data.key_locations["awards"].line - 1
-    if isinstance(awards, list) and awards and hasattr(awards, "item_locations") and \
+    if isinstance(awards, LocatedList) and awards and \
             lines[awards.location.line - 1][awards.location.col - 1] != "[":
         col = awards.item_locations[0].col - 1  # column of the first key, after "- "
         end = _award_end(lines, awards.item_locations[-1].line - 1, col)
