@@ -303,7 +303,12 @@ def award_command(source: Path, today: str | None, csv_path: Path | None, name, 
 def init_command(target: Path, name: str, base_url: str, email: str) -> None:
     """Create a starter badge site (refuses to overwrite any file)."""
     from .commands.scaffold import init
+    from .config import check_base_url
+    from .errors import SourceLocation, ValidationFailed
 
+    problems: list[Diagnostic] = []
+    if check_base_url(base_url, SourceLocation("--base-url"), problems) is None:
+        raise ValidationFailed(problems)
     for rel in init(target, name=name, base_url=base_url, email=email):
         click.echo(f"created {rel}")
     click.echo("next: edit site_src/site.yaml, then 'python build.py'")

@@ -103,6 +103,13 @@ def test_base_url_option_gets_the_same_checks(minimal_site, run, case):
     assert not (minimal_site / "output").exists()
 
 
+def test_init_checks_its_base_url_too(run, tmp_path):
+    result = run("init", str(tmp_path / "new"), "--base-url", "https://deploy:hunter2@badges.example.org/")
+    _no_traceback(result)
+    assert result.code == 1 and "--base-url: error[bad-url]" in result.err and "user name or password" in result.err
+    assert not (tmp_path / "new").exists()
+
+
 def test_good_base_urls_still_build(minimal_site, run):
     for url in ("https://Badges.Example.org", "https://x.org:8443/badges", "http://127.0.0.1:8000/",
                 "https://[2001:db8::1]:8443/"):
