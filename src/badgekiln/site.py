@@ -242,7 +242,7 @@ def _make_staging(output: Path):
 
 def _write_failed(exc: OSError, output: Path) -> OutputError:
     """An OSError while writing the site, as a message that names the folder and keeps its promise."""
-    where = exc.filename if exc.filename else output.parent
+    where = exc.filename2 or exc.filename or output.parent  # (a copy or a rename: filename2 is the target)
     return OutputError(f"could not write the site to {output}: {exc.strerror or exc} ({where}); "
                        "the previous output is unchanged")
 

@@ -331,6 +331,7 @@ def test_a_full_disk_keeps_the_previous_output_and_leaves_no_staging(minimal_sit
         _no_traceback(result)
         assert result.code == 1
         assert result.err.startswith(f"error: could not write the site to {output}: No space left on device")
+        assert f"({disk}/.site.staging-" in result.err  # the file it could not write
         assert "the previous output is unchanged" in result.err
         assert tree_bytes(output) == before
         assert _staging_left(disk) == []

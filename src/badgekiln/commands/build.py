@@ -126,7 +126,8 @@ def run_build(source: Path, output: Path, *, base_url: str | None, today: date, 
         if exc.errno not in WRITE_ERRNOS:
             raise
         # the cache's folder (output/ has its own message) is full, read-only or over a size limit
-        what = exc.filename or (f"into {output} or its build cache {cache.root}" if cache else f"into {output}")
+        what = (exc.filename2 or exc.filename
+                or (f"into {output} or its build cache {cache.root}" if cache else f"into {output}"))
         raise OutputError(f"the build could not write {what}: {exc.strerror or exc}; "
                           "the previous output is unchanged") from None
     finally:
