@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from importlib import resources
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
-from . import baking, context, hosting, ob2, ob3, statuslist, urls
+from . import baking, context, hosting, ob2, ob3, safefiles, statuslist, urls
 from .cache import BuildCache
 from .config import SiteConfig
 from .crypto.multikey import rsa_public_jwk
@@ -23,7 +23,7 @@ from .parallel import Groups
 from .render import Renderer
 from .signing import Signer
 from .site import SitePlan
-from .validate import PUBLISHED_ASSET_SUFFIXES
+from .validate import MAX_ASSET_BYTES, MAX_IMAGE_BYTES, PUBLISHED_ASSET_SUFFIXES
 
 
 @dataclass(frozen=True)
@@ -79,11 +79,11 @@ def add_static_files(plan: SitePlan, inputs: BuildInputs) -> None:
     css = f":root {{ --accent: {inputs.config.accent_color}; }}\n".encode() + (static / "badgekiln.css").read_bytes()
     plan.add("assets/badgekiln.css", css)
     plan.add("assets/badgekiln.js", (static / "badgekiln.js").read_bytes())
-    assets = inputs.source / "site_src" / "assets"
-    if assets.is_dir():
-        for path in sorted(assets.rglob("*")):
-            if path.is_file() and not path.is_symlink() and path.suffix.lower() in PUBLISHED_ASSET_SUFFIXES:
-                plan.add(urls.asset(path.relative_to(assets).as_posix()), path.read_bytes())
+    # Links and special files are never read (validate warned about them); sizes were checked there.
+    for name, entry in safefiles.walk(inputs.source, "site_src/assets"):
+        if entry.kind == "file" and PurePosixPath(name).suffix.lower() in PUBLISHED_ASSET_SUFFIXES:
+            plan.add(urls.asset(name), safefiles.read_bytes(inputs.source, f"site_src/assets/{name}",
+                                                            limit=MAX_ASSET_BYTES))
 
 
 def add_issuer(plan: SitePlan, inputs: BuildInputs) -> None:
@@ -131,7 +131,7 @@ def add_badge_class(plan: SitePlan, inputs: BuildInputs, renderer: Renderer, bad
 
 
 def _badge_image(inputs: BuildInputs, badge: BadgeClass) -> bytes:
-    return (inputs.source / "site_src" / badge.image).read_bytes()
+    return safefiles.read_bytes(inputs.source, f"site_src/{badge.image}", limit=MAX_IMAGE_BYTES)
 
 
 def add_award(plan: SitePlan, inputs: BuildInputs, renderer: Renderer, recipient: Recipient, award: Award) -> None:

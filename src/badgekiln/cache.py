@@ -27,6 +27,9 @@ import functools
 import hashlib
 import json
 import os
+import re
+import shutil
+import stat as stat_mod
 import subprocess
 import sys
 from collections.abc import Callable, Iterable
@@ -35,11 +38,10 @@ from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
 
-from . import context, models, outputscan, validate
+from . import context, models, outputscan, safefiles, validate
 from .cachecodec import decode, decode_recipients, encode, encode_recipients
 from .config import source_paths
-from .errors import Diagnostic, SourceLocation, ValidationFailed
-from .fields import SLUG_RE
+from .errors import Diagnostic, SourceError, SourceLocation, ValidationFailed
 from .site import MARKER, FileRef, SitePlan, update_site, write_site
 
 FORMAT = 2
@@ -109,10 +111,20 @@ def _sha(*texts: str) -> str:
     return hashlib.sha256("\0".join(texts).encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def _open_blob(path: str) -> int:
+    """An fd of the blob at ``path`` if it is a regular file (a link, a FIFO or a folder put in
+    its place is never followed or read)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    if not stat_mod.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise OSError(f"{path} is not a regular file")
+    return fd
+
+
 def _holds_bytes(path: str, content: bytes) -> bool:
     try:
-        with open(path, "rb") as handle:
-            return handle.read() == content
+        with open(_open_blob(path), "rb") as handle:
+            return handle.read(len(content) + 1) == content
     except OSError:
         return False
 
@@ -124,6 +136,7 @@ class BlobStore:
         self.root = root
         self._prefix = str(root) + os.sep
         self._folders: set[str] = set()
+        self.damaged: set[str] = set()  # blobs found replaced by something that is not a regular file
 
     def path(self, sha: str) -> str:
         """Where the blob ``sha`` is kept (a string: there are many)."""
@@ -147,23 +160,31 @@ class BlobStore:
         except FileExistsError:
             pass
         tmp = f"{path}.{os.getpid()}.tmp"  # a damaged blob: replace it whole
-        with open(tmp, "wb") as handle:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        with open(tmp, "xb") as handle:  # (x: never through a link left at that name)
             handle.write(content)
+        if stat_mod.S_ISDIR(os.lstat(path).st_mode):  # a folder where the blob should be
+            self.damaged.add(sha)
+            shutil.rmtree(path)  # (does not follow links inside it)
         os.replace(tmp, path)
         return sha, len(content), os.lstat(path).st_ino
 
     def inode(self, sha: str, size: int) -> int | None:
-        """The blob's inode if it is there with the expected size."""
+        """The blob's inode if it is there, a regular file, with the expected size."""
         try:
             stat = os.lstat(self.path(sha))
         except OSError:
+            return None
+        if not stat_mod.S_ISREG(stat.st_mode):  # a link, a folder or a FIFO put there: never used
+            self.damaged.add(sha)
             return None
         return stat.st_ino if stat.st_size == size else None
 
     def holds(self, sha: str) -> bool:
         """Whether the blob ``sha`` really has those bytes (read and hashed: for a restored cache)."""
         try:
-            with open(self.path(sha), "rb") as handle:
+            with open(_open_blob(self.path(sha)), "rb") as handle:
                 return hashlib.file_digest(handle, "sha256").hexdigest() == sha
         except OSError:
             return False
@@ -208,12 +229,15 @@ class BuildCache:
         # The scanner, when the command started one, took the lock before it looked at output/.
         early_lock = scanner.lock if scanner is not None else None
         self._lock = early_lock or outputscan.CacheLock(root / "lock")
-        state, self._state_sha = _read_state(root / "state.json")
+        self.warnings: list[Diagnostic] = []  # the cache was damaged: said once, then built without it
+        state, self._state_sha, problem = _read_state(root / "state.json")
+        if problem:
+            self.warnings.append(_damaged(f"{CACHE_DIR.as_posix()}/state.json", problem))
         self._groups: dict[str, list] = state.get("groups", {})
         self._sources: dict[str, list] = state.get("sources", {})
         self.new_groups: dict[str, list] = {}
         self.new_sources: dict[str, list] = {}
-        self._fresh = not state  # no usable record: blobs of older versions may be lying around
+        self._fresh = not state or bool(problem)  # no usable record: blobs of older versions may be lying around
         self.stats = {"reused": 0, "made": 0, "badges_reused": 0, "recipients_reused": 0}
         self._unchanged: list[str] = []  # planned files that output/ already holds
         self._kept: list[str] = []  # groups reused without listing their files (output/ is intact)
@@ -258,19 +282,28 @@ class BuildCache:
         return self._present
 
     @classmethod
-    def open(cls, source: Path, output: Path, scanner: outputscan.Scanner | None = None) -> BuildCache | None:
-        """The cache below ``source``, or None when it must not be trusted (committed to git).
+    def open(cls, source: Path, output: Path, scanner: outputscan.Scanner | None = None, *,
+             warnings: list[Diagnostic] | None = None) -> BuildCache | None:
+        """The cache below ``source``, or None when it must not be trusted (committed to git) or
+        cannot be used safely (a link or a file where its folders are: said in ``warnings``).
 
         ``scanner``: a scan of ``output`` started earlier (:func:`badgekiln.outputscan.start`).
         """
         root = source / CACHE_DIR
         if _tracked_by_git(source, CACHE_DIR.parts[0]):
             return None
-        try:
-            root.mkdir(parents=True, exist_ok=True)
-            return cls(root, output.absolute(), scanner)
-        except OSError:  # a read-only source tree: build without a cache
-            return None
+        problem = _folder_problem(source)
+        if problem is None:
+            try:
+                root.mkdir(parents=True, exist_ok=True)
+                problem = _folder_problem(source)  # (mkdir follows a link made in the meantime: look again)
+                if problem is None:
+                    return cls(root, output.absolute(), scanner)
+            except OSError:  # a read-only source tree: build without a cache
+                return None
+        if warnings is not None:  # never write through a link or into a damaged store: build without it
+            warnings.append(_damaged(problem[0], problem[1]))
+        return None
 
     def close(self) -> None:
         """Release the lock."""
@@ -396,12 +429,17 @@ class BuildCache:
 
     def save(self) -> None:
         """Remember this build's groups and sources; delete the blobs nothing uses any more."""
+        if self.store.damaged:
+            self.warnings.append(_damaged(f"{CACHE_DIR.as_posix()}/blobs", f"{len(self.store.damaged)} cached file(s) "
+                                          "were replaced by a link, folder or special file; they were made again"))
         if not self._fresh and self.new_groups == self._groups and self.new_sources == self._sources:
             return  # nothing new to remember, nothing to delete
         state = {"format": FORMAT, "fingerprint": code_fingerprint(), "groups": self.new_groups,
                  "sources": self.new_sources}
         tmp = self.root / f".state.{os.getpid()}.tmp"
-        tmp.write_text(json.dumps(state, separators=(",", ":")), encoding="utf-8")
+        tmp.unlink(missing_ok=True)
+        with open(tmp, "x", encoding="utf-8") as handle:  # (x: never through a link left at that name)
+            handle.write(json.dumps(state, separators=(",", ":")))
         os.replace(tmp, self.root / "state.json")
         if self._fresh:  # blobs of earlier versions, or of builds that failed, may be lying around
             stale = {d.name + f.name for d in self.store.root.glob("??") for f in d.iterdir() if len(f.name) == 62}
@@ -446,49 +484,58 @@ class BuildCache:
                      diagnostics: list[Diagnostic]) -> tuple[dict[str, models.BadgeClass], set[str]]:
         """``validate._load_badges``, reusing each file's result while it and its image are unchanged."""
         badges: dict[str, models.BadgeClass] = {}
-        files: set[str] = set()
-        if not folder.is_dir():
-            return badges, files
+        files = validate._yaml_files(folder, source, diagnostics, "badge")  # (reports stray files)
         context = code_fingerprint()
-        for path in sorted(folder.iterdir()):
+        for path in files:
             rel = path.relative_to(source).as_posix()
-            key = _file_key(path, context) if path.suffix == ".yaml" and SLUG_RE.match(path.stem) else None
+            key = _file_key(source, rel, context)
             old = self._sources.get(rel)
-            if key is not None and old is not None and old[0] == key and _file_sha(source / old[3]) == old[4]:
-                found, found_files, found_diagnostics = decode(old[1]), set(old[2]), decode(old[5])
+            found = None
+            if key is not None and old is not None and old[0] == key and _file_sha(source, old[3]) == old[4]:
+                with contextlib.suppress(ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError,
+                                         RecursionError):
+                    found, found_diagnostics = decode(old[1]), decode(old[5])  # (a damaged record: validate again)
+                    if not (isinstance(found, list) and isinstance(found_diagnostics, list)
+                            and all(isinstance(b, models.BadgeClass) for b in found)
+                            and all(isinstance(d, Diagnostic) for d in found_diagnostics)):
+                        found = None
+            if found is not None:
                 self.new_sources[rel] = old
                 self.stats["badges_reused"] += 1
             else:
                 found_diagnostics = []
-                found_list, found_files = validate._load_badges(source, {"badges": _OneFile(path)}, found_diagnostics)
-                found = list(found_list.values())
+                badge = validate._load_badge(source, path, found_diagnostics)
+                found = [badge] if badge is not None else []
                 if key is not None and len(found) == 1 and not any(d.is_error for d in found_diagnostics):
                     image = (Path("site_src") / found[0].image).as_posix()
-                    self.new_sources[rel] = [key, encode(found), sorted(found_files), image,
-                                             _file_sha(source / image), encode(found_diagnostics)]
+                    self.new_sources[rel] = [key, encode(found), [path.stem], image,
+                                             _file_sha(source, image), encode(found_diagnostics)]
             badges.update((badge.slug, badge) for badge in found)
-            files |= found_files
             diagnostics.extend(found_diagnostics)
-        return badges, files
+        return badges, {p.stem for p in files}
 
     def _load_recipients(self, source: Path, folder: Path, diagnostics: list[Diagnostic], badges: dict,
                          badge_files: set[str], today: date) -> list[models.Recipient]:
-        if not folder.is_dir():
-            return []
+        files = validate._yaml_files(folder, source, diagnostics, "recipient")  # (reports stray files)
         from .parallel import fork_map  # (parallel imports this module)
 
         context = digest(code_fingerprint(), sorted((slug, b.valid_for) for slug, b in badges.items()),
                          sorted(badge_files))
         results: dict[Path, tuple[list, list] | None] = {}
         fresh = []
-        for path in sorted(folder.iterdir()):
+        for path in files:
             rel = path.relative_to(source).as_posix()
-            key = _file_key(path, context) if path.suffix == ".yaml" and SLUG_RE.match(path.stem) else None
+            key = _file_key(source, rel, context)
             old = self._sources.get(rel)
             reused = None
             if key is not None and old is not None and old[0] == key and _same_dates(old, today):
-                with contextlib.suppress(ValueError, TypeError, KeyError, IndexError, OverflowError):
+                with contextlib.suppress(ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError,
+                                         RecursionError):
                     reused = decode_recipients(old[1], rel), decode(old[2])  # (a damaged record: validate again)
+                    if not (isinstance(reused[0], list) and isinstance(reused[1], list)
+                            and all(isinstance(r, models.Recipient) for r in reused[0])
+                            and all(isinstance(d, Diagnostic) for d in reused[1])):
+                        reused = None
             if reused is not None:
                 results[path] = reused
                 self.new_sources[rel] = old
@@ -499,9 +546,8 @@ class BuildCache:
 
         def validate_one(path: Path) -> tuple[list, list]:
             found_diagnostics: list[Diagnostic] = []
-            found = validate._load_recipients(source, {"recipients": _OneFile(path)}, found_diagnostics, badges,
-                                              badge_files, today)
-            return found, found_diagnostics
+            found = validate._load_recipient(source, path, found_diagnostics, badges, badge_files, today)
+            return ([found] if found is not None else []), found_diagnostics
 
         # Parsing YAML is the slow part of a clean build's start: on every core when many files are new.
         for (path, rel, key), (found, found_diagnostics) in zip(fresh, fork_map(validate_one, [f[0] for f in fresh])):
@@ -540,7 +586,7 @@ class Keys:
                                development.records if development else None,
                                sorted(development.private) if development else None)
         self._pages = digest(base, renderer.template_sources(), context.site_context(config, project))
-        self._badges = {slug: digest(badge, _file_sha(inputs.source / "site_src" / badge.image))
+        self._badges = {slug: digest(badge, _file_sha(inputs.source, "site_src/" + badge.image))
                         for slug, badge in project.badges.items()}
 
     def award(self, recipient: models.Recipient, award: models.Award) -> tuple[str, str]:
@@ -584,31 +630,17 @@ def _award_text(award: models.Award) -> str:
     return repr(tuple(getattr(award, name) for name in _key_fields(models.Award)))
 
 
-def _file_sha(path: Path) -> str | None:
+def _file_sha(source: Path, rel: str) -> str | None:
+    """The SHA-256 of a source file (safely: no link, regular, size checked first); None if unreadable."""
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
+        return safefiles.sha256(source, rel, limit=validate.MAX_ASSET_BYTES)
+    except (SourceError, OSError, TypeError):
         return None
 
 
-class _OneFile:
-    """Stands in for a folder of sources so that ``validate`` reads one file of it."""
-
-    def __init__(self, path: Path):
-        self._path = path
-
-    def is_dir(self) -> bool:
-        return True
-
-    def iterdir(self):
-        return iter([self._path])
-
-
-def _file_key(path: Path, context: str) -> str | None:
-    try:
-        return _sha(context, hashlib.sha256(path.read_bytes()).hexdigest())
-    except OSError:
-        return None
+def _file_key(source: Path, rel: str, context: str) -> str | None:
+    sha = _file_sha(source, rel)
+    return None if sha is None else _sha(context, sha)
 
 
 def _same_dates(old: list, today: date) -> bool:
@@ -621,16 +653,79 @@ def _same_dates(old: list, today: date) -> bool:
 
 # -- files ---------------------------------------------------------------------------------------
 
-def _read_state(path: Path) -> tuple[dict, str | None]:
-    """The state of the last build, if this version of badgekiln wrote it, and the file's SHA-256."""
+MAX_STATE_BYTES = outputscan.MAX_STATE_BYTES
+_SEGMENT = r"(?!\.\.?[/ ])[A-Za-z0-9_.@-]+"  # a path segment of the site, never '.' or '..'
+_ENTRY = rf"{_SEGMENT}(?:/{_SEGMENT})* [0-9a-f]{{64}} [0-9]{{1,15}} [0-9]{{1,20}}"
+_PACKED_RE = re.compile(rf"(?:{_ENTRY}(?:;{_ENTRY})*)?")  # what _pack writes
+
+
+def _read_state(path: Path) -> tuple[dict, str | None, str | None]:
+    """The state of the last build, if this version of badgekiln wrote it, the file's SHA-256, and
+    why it was not used when it is damaged (a warning: the build then starts afresh)."""
     try:
-        data = path.read_bytes()
+        data = safefiles.read_bytes(path.parent, path.name, limit=MAX_STATE_BYTES)
+    except SourceError as exc:
+        if safefiles.kind(path.parent, path.name) is None:
+            return {}, None, None  # no state yet: a first build
+        return {}, None, str(exc)
+    try:
         state = json.loads(data)
-    except (OSError, ValueError):
-        return {}, None
+    except (ValueError, RecursionError):
+        return {}, None, "it is not valid JSON (cut short?)"
     if not isinstance(state, dict) or state.get("format") != FORMAT or state.get("fingerprint") != code_fingerprint():
-        return {}, None
-    return state, outputscan.state_sha(data)
+        return {}, None, None  # written by another version of badgekiln: not an error
+    problem = _state_problem(state)
+    if problem:
+        return {}, None, problem
+    return state, outputscan.state_sha(data), None
+
+
+def _state_problem(state: dict) -> str | None:
+    """What is wrong with the shape of a state this version wrote, or None."""
+    groups, sources = state.get("groups"), state.get("sources")
+    if not isinstance(groups, dict) or not isinstance(sources, dict):
+        return "'groups' and 'sources' must be objects"
+    for name, group in groups.items():
+        if not (isinstance(group, list) and len(group) == 2 and (group[0] is None or isinstance(group[0], str))
+                and isinstance(group[1], str) and _PACKED_RE.fullmatch(group[1])):
+            return f"the record of group {name[:80]!r} is damaged"
+    for rel, record in sources.items():
+        if not (isinstance(record, list) and record and isinstance(record[0], str)):
+            return f"the record of {rel[:80]!r} is damaged"
+        if rel.startswith("badges/") and not (len(record) == 6 and isinstance(record[2], list)
+                                               and isinstance(record[3], str)
+                                               and (record[4] is None or isinstance(record[4], str))):
+            return f"the record of {rel[:80]!r} is damaged"
+        if rel.startswith("recipients/") and not (len(record) == 5 and isinstance(record[3], str)
+                                                   and (record[4] is None or isinstance(record[4], str))):
+            return f"the record of {rel[:80]!r} is damaged"
+    return None
+
+
+def _damaged(where: str, problem: str) -> Diagnostic:
+    return Diagnostic("warning", "cache-damaged", f"the build cache is damaged and is not used: {problem}",
+                      SourceLocation(where), "this build starts afresh; delete .badgekiln/ to silence this warning")
+
+
+def _folder_problem(source: Path) -> tuple[str, str] | None:
+    """Why the cache's folders cannot be written safely (a link or a file where a folder must be,
+    in ``blobs/`` too), as (where, what); None when they are fine or not there yet."""
+    where = ""
+    for part in (*CACHE_DIR.parts, "blobs"):
+        where = f"{where}/{part}".lstrip("/")
+        found = safefiles.kind(source, where)
+        if found is None:
+            return None
+        if found != "dir":
+            return where, f"'{where}' is {'a symbolic link' if found == 'link' else 'not a folder'}"
+    try:
+        entries = safefiles.list_dir(source, where)
+    except (SourceError, OSError) as exc:
+        return where, str(exc)
+    for entry in entries:
+        if entry.kind != "dir" or len(entry.name) != 2:
+            return f"{where}/{entry.name}", f"'{where}/{entry.name}' is not one of its folders"
+    return None
 
 
 def _folders(paths: Iterable[str]) -> set[str]:

@@ -100,14 +100,19 @@ def run_build(source: Path, output: Path, *, base_url: str | None, today: date, 
     files and the ledger is saved; a preview (``serve``) leaves the sources alone.
     """
     source = source.resolve()
-    cache = BuildCache.open(source, output, scanner) if use_cache else None
+    notes: list[Diagnostic] = []  # a damaged cache, not used: said as warnings
+    cache = BuildCache.open(source, output, scanner, warnings=notes) if use_cache else None
     if cache is None and scanner is not None:  # the cache is not to be used after all: let it go
         scanner.close()
         if scanner.lock is not None:
             scanner.lock.close()
     try:
-        return _run_build(source, output, base_url=base_url, today=today, frozen=frozen or production,
-                          production=production, pin=pin, cache=cache)
+        result = _run_build(source, output, base_url=base_url, today=today, frozen=frozen or production,
+                            production=production, pin=pin, cache=cache)
+        notes.extend(cache.warnings if cache else ())
+        if notes:
+            result.warnings = tuple(sorted((*result.warnings, *notes), key=Diagnostic.sort_key))
+        return result
     finally:
         if cache is not None:
             cache.close()
