@@ -294,6 +294,7 @@ class BuildCache:
             return None
         problem = _folder_problem(source)
         if problem is None:
+            _remove_odd_files(source, warnings)
             try:
                 root.mkdir(parents=True, exist_ok=True)
                 problem = _folder_problem(source)  # (mkdir follows a link made in the meantime: look again)
@@ -693,7 +694,8 @@ def _state_problem(state: dict) -> str | None:
         if not (isinstance(record, list) and record and isinstance(record[0], str)):
             return f"the record of {rel[:80]!r} is damaged"
         if rel.startswith("badges/") and not (len(record) == 6 and isinstance(record[2], list)
-                                               and isinstance(record[3], str)
+                                               and isinstance(record[3], str) and record[3].startswith("site_src/")
+                                               and not {".", "..", ""} & set(record[3].split("/"))
                                                and (record[4] is None or isinstance(record[4], str))):
             return f"the record of {rel[:80]!r} is damaged"
         if rel.startswith("recipients/") and not (len(record) == 5 and isinstance(record[3], str)
@@ -724,8 +726,27 @@ def _folder_problem(source: Path) -> tuple[str, str] | None:
         return where, str(exc)
     for entry in entries:
         if entry.kind != "dir" or len(entry.name) != 2:
-            return f"{where}/{entry.name}", f"'{where}/{entry.name}' is not one of its folders"
+            what = "a symbolic link" if entry.kind == "link" else "not one of its folders"
+            return f"{where}/{entry.name}", f"'{where}/{entry.name}' is {what}"
     return None
+
+
+def _remove_odd_files(source: Path, warnings: list[Diagnostic] | None) -> None:
+    """A link, FIFO or folder in place of the cache's lock or state (a FIFO would block whoever
+    opens it) is removed: it is inside the cache's own folder, and unlinking follows nothing."""
+    for name in ("lock", "state.json"):
+        where = f"{CACHE_DIR.as_posix()}/{name}"
+        found = safefiles.kind(source, where)
+        if found in (None, "file"):
+            continue
+        with contextlib.suppress(OSError):
+            if found == "dir":
+                shutil.rmtree(source / where)
+            else:
+                os.unlink(source / where)
+        if warnings is not None:
+            warnings.append(_damaged(where, f"'{where}' was {'a symbolic link' if found == 'link' else 'not a regular file'}"
+                                     " (removed)"))
 
 
 def _folders(paths: Iterable[str]) -> set[str]:
