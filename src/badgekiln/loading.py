@@ -181,10 +181,12 @@ def read_source_bytes(path: Path, rel: str, *, limit: int = MAX_FILE_BYTES, root
     """Read a source file safely (see :mod:`badgekiln.safefiles`): ``rel`` below ``root``, no link
     on the way, a regular file (a FIFO or device is not even opened), at most ``limit`` bytes.
 
-    Without ``root`` only ``path`` itself must be such a file (a file named on the command line).
+    Without ``root``, ``path`` is a file the user named on the command line (``award --csv``): a
+    link there is followed, but what it leads to must still be a regular file within ``limit``.
     """
     if root is None:
-        return safefiles.read_bytes(path.parent, path.name, limit=limit)
+        resolved = path.resolve()
+        return safefiles.read_bytes(resolved.parent, resolved.name, limit=limit)
     return safefiles.read_bytes(root, rel, limit=limit)
 
 
