@@ -486,10 +486,10 @@ class BuildCache:
         """``validate._load_badges``, reusing each file's result while it and its image are unchanged."""
         badges: dict[str, models.BadgeClass] = {}
         files = validate._yaml_files(folder, source, diagnostics, "badge")  # (reports stray files)
-        context = code_fingerprint()
+        keys = _file_keys(source, folder, files, code_fingerprint())
         for path in files:
             rel = path.relative_to(source).as_posix()
-            key = _file_key(source, rel, context)
+            key = keys[path]
             old = self._sources.get(rel)
             found = None
             if key is not None and old is not None and old[0] == key and _file_sha(source, old[3]) == old[4]:
@@ -524,9 +524,10 @@ class BuildCache:
                          sorted(badge_files))
         results: dict[Path, tuple[list, list] | None] = {}
         fresh = []
+        keys = _file_keys(source, folder, files, context)
         for path in files:
             rel = path.relative_to(source).as_posix()
-            key = _file_key(source, rel, context)
+            key = keys[path]
             old = self._sources.get(rel)
             reused = None
             if key is not None and old is not None and old[0] == key and _same_dates(old, today):
@@ -639,9 +640,22 @@ def _file_sha(source: Path, rel: str) -> str | None:
         return None
 
 
-def _file_key(source: Path, rel: str, context: str) -> str | None:
-    sha = _file_sha(source, rel)
-    return None if sha is None else _sha(context, sha)
+def _file_keys(source: Path, folder: Path, files: list[Path], context: str) -> dict[Path, str | None]:
+    """Each file's key: ``context`` and the SHA-256 of its bytes (read safely, the folder opened
+    once); None for a file that cannot be read (validation reports it)."""
+    keys: dict[Path, str | None] = dict.fromkeys(files)
+    if not files:
+        return keys
+    try:
+        opened = safefiles.Folder(source, folder.relative_to(source).as_posix())
+    except (SourceError, OSError):
+        return keys
+    with opened:
+        for path in files:
+            with contextlib.suppress(SourceError, OSError):
+                data = opened.read_bytes(path.name, limit=validate.MAX_ASSET_BYTES)
+                keys[path] = _sha(context, hashlib.sha256(data).hexdigest())
+    return keys
 
 
 def _same_dates(old: list, today: date) -> bool:

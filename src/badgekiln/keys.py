@@ -356,7 +356,8 @@ def development_keyring(source: Path, today: date) -> Keyring:
 def _write_new_file(path: Path, content: bytes) -> None:
     """Create ``path`` (mode 0600) atomically; if another process made it first, keep theirs."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    tmp.unlink(missing_ok=True)  # (a leftover of a killed run; O_EXCL|O_NOFOLLOW: never through a link)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
     with os.fdopen(fd, "wb") as handle:
         handle.write(content)
     try:

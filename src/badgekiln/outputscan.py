@@ -24,7 +24,7 @@ from pathlib import Path
 from . import safefiles
 from .errors import SourceError
 
-MAX_STATE_BYTES = 1024 * 1024 * 1024  # bytes: a larger cache state is not read (a 100,000-award site's is ~?)
+MAX_STATE_BYTES = 1024 * 1024 * 1024  # bytes: about 2 KiB an award, so ~500,000 awards; larger is not read
 MARKER = ".badgekiln-site"  # (badgekiln.site.MARKER; not imported, to keep this module light)
 STATE = Path(".badgekiln") / "cache" / "state.json"
 

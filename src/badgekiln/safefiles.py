@@ -179,23 +179,49 @@ def open_file(root: Path, rel: str | PurePosixPath, *, limit: int = MAX_FILE_BYT
     """
     shown = _show(root_shown, [str(rel)], 1)
     parts = _segments(rel, shown)
-    try:
-        if _DIR_FD:
-            parent = _open_parent(root, parts, root_shown)
-            try:
-                before = os.stat(parts[-1], dir_fd=parent, follow_symlinks=False)
-                _check_regular(before, shown)
-                fd = os.open(parts[-1], os.O_RDONLY | _NOFOLLOW | _NONBLOCK | _CLOEXEC | _BINARY, dir_fd=parent)
-            finally:
-                os.close(parent)
-        else:
+    if not _DIR_FD:
+        try:
             before = _lstat_portable(root, parts, root_shown)
-            _check_regular(before, shown)
-            fd = os.open(root.joinpath(*parts), os.O_RDONLY | _NONBLOCK | _BINARY)
+        except FileNotFoundError:
+            raise SourceError(f"'{shown}' does not exist", SourceLocation(shown)) from None
+        _check_regular(before, shown)
+        with _opened(lambda: os.open(root.joinpath(*parts), os.O_RDONLY | _NONBLOCK | _BINARY), before, shown,
+                     limit) as opened:
+            yield opened
+        return
+    try:
+        parent = _open_parent(root, parts, root_shown)
     except FileNotFoundError:
         raise SourceError(f"'{shown}' does not exist", SourceLocation(shown)) from None
-    except SourceError:
-        raise
+    except OSError as exc:
+        raise SourceError(f"cannot read '{shown}': {exc.strerror}", SourceLocation(shown)) from None
+    try:
+        with _open_in(parent, parts[-1], shown, limit) as opened:
+            yield opened
+    finally:
+        os.close(parent)
+
+
+@contextlib.contextmanager
+def _open_in(parent: int, name: str, shown: str, limit: int) -> Iterator[tuple[int, int]]:
+    """Open the regular file ``name`` of the folder ``parent`` (an fd), looking before opening."""
+    try:
+        before = os.stat(name, dir_fd=parent, follow_symlinks=False)
+    except FileNotFoundError:
+        raise SourceError(f"'{shown}' does not exist", SourceLocation(shown)) from None
+    except OSError as exc:
+        raise SourceError(f"cannot read '{shown}': {exc.strerror}", SourceLocation(shown)) from None
+    _check_regular(before, shown)
+    flags = os.O_RDONLY | _NOFOLLOW | _NONBLOCK | _CLOEXEC | _BINARY
+    with _opened(lambda: os.open(name, flags, dir_fd=parent), before, shown, limit) as opened:
+        yield opened
+
+
+@contextlib.contextmanager
+def _opened(opener, before: os.stat_result, shown: str, limit: int) -> Iterator[tuple[int, int]]:
+    """Open with ``opener``, check it is still the regular file ``before`` was, and its size."""
+    try:
+        fd = opener()
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             raise _refuse_link(shown) from None
@@ -227,31 +253,64 @@ def _check_regular(found: os.stat_result, shown: str) -> None:
                           code="not-a-file")
 
 
+def _read_all(opened: tuple[int, int], limit: int, shown: str) -> bytes:
+    fd, size = opened
+    chunks, total = [], 0
+    while total <= limit:
+        try:
+            chunk = os.read(fd, max(size - total, 0) + 65536)
+        except OSError as exc:
+            raise SourceError(f"cannot read '{shown}': {exc.strerror}", SourceLocation(shown)) from None
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+    if total > limit:  # it grew after it was measured
+        raise SourceError(f"'{shown}' is more than the limit of {limit} bytes", SourceLocation(shown),
+                          "make it smaller", code="file-too-large")
+    return b"".join(chunks)
+
+
 def read_bytes(root: Path, rel: str | PurePosixPath, *, limit: int = MAX_FILE_BYTES,
                root_shown: str | None = None) -> bytes:
     """The bytes of the regular file ``rel`` below ``root`` (see :func:`open_file`)."""
-    shown = _show(root_shown, [str(rel)], 1)
-    with open_file(root, rel, limit=limit, root_shown=root_shown) as (fd, size):
-        chunks, total = [], 0
-        while total <= limit:
-            try:
-                chunk = os.read(fd, max(size - total, 0) + 65536)
-            except OSError as exc:
-                raise SourceError(f"cannot read '{shown}': {exc.strerror}", SourceLocation(shown)) from None
-            if not chunk:
-                break
-            chunks.append(chunk)
-            total += len(chunk)
-        if total > limit:  # it grew after it was measured
-            raise SourceError(f"'{shown}' is more than the limit of {limit} bytes", SourceLocation(shown),
-                              "make it smaller", code="file-too-large")
-        return b"".join(chunks)
+    with open_file(root, rel, limit=limit, root_shown=root_shown) as opened:
+        return _read_all(opened, limit, _show(root_shown, [str(rel)], 1))
 
 
 def sha256(root: Path, rel: str | PurePosixPath, *, limit: int = MAX_FILE_BYTES,
            root_shown: str | None = None) -> str:
     """The SHA-256 (hex) of the regular file ``rel`` below ``root``, its size checked first."""
     return hashlib.sha256(read_bytes(root, rel, limit=limit, root_shown=root_shown)).hexdigest()
+
+
+class Folder:
+    """A folder below ``root``, opened once (safely), to read many of its files: a rebuild hashes
+    every recipient file, and opening the whole path again for each would cost a third more."""
+
+    def __init__(self, root: Path, rel: str, *, root_shown: str | None = None):
+        self.root, self.rel, self.root_shown = root, rel, root_shown
+        self._fd = _open_parent(root, [*_segments(rel, _show(root_shown, [rel], 1)), "."], root_shown) \
+            if _DIR_FD else None
+
+    def read_bytes(self, name: str, *, limit: int = MAX_FILE_BYTES) -> bytes:
+        """The bytes of the regular file ``name`` directly in this folder."""
+        if self._fd is None or "/" in name or name in (".", "..", ""):
+            return read_bytes(self.root, f"{self.rel}/{name}", limit=limit, root_shown=self.root_shown)
+        shown = _show(self.root_shown, [f"{self.rel}/{name}"], 1)
+        with _open_in(self._fd, name, shown, limit) as opened:
+            return _read_all(opened, limit, shown)
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self) -> Folder:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
 
 
 def list_dir(root: Path, rel: str | PurePosixPath, *, root_shown: str | None = None) -> list[Entry]:
