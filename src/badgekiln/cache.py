@@ -495,11 +495,11 @@ class BuildCache:
             if key is not None and old is not None and old[0] == key and _file_sha(source, old[3]) == old[4]:
                 with contextlib.suppress(ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError,
                                          RecursionError):
-                    found, found_diagnostics = decode(old[1]), decode(old[5])  # (a damaged record: validate again)
-                    if not (isinstance(found, list) and isinstance(found_diagnostics, list)
-                            and all(isinstance(b, models.BadgeClass) for b in found)
-                            and all(isinstance(d, Diagnostic) for d in found_diagnostics)):
-                        found = None
+                    decoded = decode(old[1]), decode(old[5])  # (a damaged record: validate again)
+                    if (isinstance(decoded[0], list) and isinstance(decoded[1], list)
+                            and all(isinstance(b, models.BadgeClass) for b in decoded[0])
+                            and all(isinstance(d, Diagnostic) for d in decoded[1])):
+                        found, found_diagnostics = decoded
             if found is not None:
                 self.new_sources[rel] = old
                 self.stats["badges_reused"] += 1
