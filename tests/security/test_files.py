@@ -115,11 +115,13 @@ def test_a_source_folder_that_is_a_link_is_refused(minimal_site, run, tmp_path, 
 
 # -- 3. templates: a link, also reached through {% include %} or {% extends %} -----------------------
 
-@pytest.mark.parametrize("how", ["include", "extends", "import"])
+@pytest.mark.parametrize("how", ["include", "extends", "import", "unused"])
 def test_a_template_reaching_a_linked_file_is_refused(minimal_site, run, secret_file, how):
+    # An unused link is refused too: build and check read every file of templates/ alike.
     text = {"include": "{% extends '!builtin/award.html' %}{% block main %}{% include 'part.html' %}{% endblock %}",
             "extends": "{% extends 'part.html' %}",
-            "import": "{% import 'part.html' as part %}{% extends '!builtin/award.html' %}"}[how]
+            "import": "{% import 'part.html' as part %}{% extends '!builtin/award.html' %}",
+            "unused": "{% extends '!builtin/award.html' %}"}[how]
 
     def link(site: Path) -> None:
         (site / "templates/part.html").symlink_to(secret_file)

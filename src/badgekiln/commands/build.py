@@ -152,7 +152,9 @@ def run_check(source: Path, *, base_url: str | None, today: date, frozen: bool) 
     source = source.resolve()
     prepared = prepare(source, base_url=base_url, today=today, frozen=frozen)
     with _located_template_errors(source):
-        Renderer(source_paths(source)["templates"]).compile_used()
+        renderer = Renderer(source_paths(source)["templates"])
+        renderer.compile_used()
+        renderer.template_sources()  # every file of templates/ is read by a build (its cache keys): as it would be
     return prepared
 
 
