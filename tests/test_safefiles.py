@@ -11,6 +11,9 @@ import pytest
 from badgekiln import safefiles
 from badgekiln.errors import SourceError
 
+pytestmark = pytest.mark.skipif(not hasattr(os, "mkfifo") or not hasattr(signal, "SIGALRM"),
+                                reason="needs named pipes and SIGALRM (POSIX)")
+
 
 @pytest.fixture
 def tree(tmp_path: Path) -> Path:
