@@ -51,6 +51,7 @@ LIBRARIES = ("PyLD", "Jinja2", "markdown-it-py", "nh3", "segno", "cryptography",
 # An in-place update touches each changed file; past this share a fresh staged site is as cheap.
 IN_PLACE_MAX_SHARE = 0.5
 ENV_RESTORED = "BADGEKILN_CACHE_RESTORED"  # "1": trust blobs whose bytes match their names, whatever their inodes
+MAX_BLOB_BYTES = 512 * 1024 * 1024  # bytes: no file of a site comes near; a larger "blob" is not hashed
 LOOSE = "loose-files"  # a pseudo group: the few small files made on every build
 
 
@@ -185,6 +186,8 @@ class BlobStore:
         """Whether the blob ``sha`` really has those bytes (read and hashed: for a restored cache)."""
         try:
             with open(_open_blob(self.path(sha)), "rb") as handle:
+                if os.fstat(handle.fileno()).st_size > MAX_BLOB_BYTES:  # (size first: never hash a huge file)
+                    return False
                 return hashlib.file_digest(handle, "sha256").hexdigest() == sha
         except OSError:
             return False
