@@ -29,6 +29,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
+from . import safefiles
 from .errors import Diagnostic, KeyManagementError, SourceError, SourceLocation
 from .fields import Fields
 from .loading import load_yaml
@@ -41,6 +42,7 @@ STATUSES = ("active", "superseded", "retired")
 ENV_KEYS = "BADGEKILN_PRIVATE_KEYS"
 ENV_KEYS_DIR = "BADGEKILN_KEYS_DIR"
 RSA_BITS = 3072  # bits; 2048 is the floor verifiers accept, 3072 lasts longer
+MAX_PRIVATE_KEY_BYTES = 64 * 1024  # bytes: a PEM private key is a few KiB
 
 
 @dataclass(frozen=True)
@@ -216,11 +218,27 @@ def read_records(source: Path, diagnostics: list[Diagnostic]) -> tuple[KeyRecord
     """Every public record under ``site_src/keys/``; private material there is an error."""
     folder = source / "site_src" / "keys"
     records = []
-    if not folder.is_dir():
+    try:
+        entries = safefiles.list_dir(source, "site_src/keys")
+    except SourceError as exc:
+        diagnostics.append(exc.diagnostic)
         return ()
-    for path in sorted(folder.iterdir()):
-        rel = path.relative_to(source).as_posix()
-        if path.is_file() and b"PRIVATE KEY" in path.read_bytes():
+    for entry in entries:
+        path, rel = folder / entry.name, f"site_src/keys/{entry.name}"
+        if entry.kind in ("link", "special"):  # a link could lead to the private keys themselves
+            diagnostics.append(Diagnostic("error", "symlink" if entry.kind == "link" else "not-a-file",
+                                          f"this is {'a symbolic link' if entry.kind == 'link' else 'not a regular file'}"
+                                          ": site_src/keys/ holds only public key records", SourceLocation(rel),
+                                          safefiles.LINK_HINT if entry.kind == "link" else "remove it"))
+            continue
+        if entry.kind != "file":
+            continue
+        try:
+            raw = safefiles.read_bytes(source, rel)
+        except SourceError as exc:
+            diagnostics.append(exc.diagnostic)
+            continue
+        if b"PRIVATE KEY" in raw:
             diagnostics.append(Diagnostic("error", "private-key-in-repo", "this file holds a PRIVATE key",
                                           SourceLocation(rel), "delete it from the repository (and from git history), "
                                           "and rotate the key: 'badgekiln keys retire' then 'keys rotate'"))
@@ -290,12 +308,21 @@ def load_private_keys(records: tuple[KeyRecord, ...], *, source: Path, output: P
         check_private_location(folder, source, output)
         for record in records:
             path = folder / f"{record.kid}.pem"
-            if record.kid not in found and path.is_file():
-                key = _load_private(path.read_bytes(), str(path))
+            if record.kid not in found and safefiles.kind(folder, path.name) is not None:
+                key = _load_private(_read_private(folder, path.name), str(path))
                 if public_pem(key) != record.public_pem:
                     raise KeyManagementError(f"{path} does not match the public key in site_src/keys/{record.kid}.yaml")
                 found[record.kid] = key
     return found
+
+
+def _read_private(folder: Path, name: str) -> bytes:
+    """A private key file: a regular file directly in its folder, never a link (which could lead
+    into the repository or output, where check_private_location cannot see), of a key's size."""
+    try:
+        return safefiles.read_bytes(folder, name, limit=MAX_PRIVATE_KEY_BYTES, root_shown=str(folder))
+    except SourceError as exc:
+        raise KeyManagementError(f"{exc}; keep the private key file itself in {folder}") from None
 
 
 def _env_keys() -> list:
@@ -336,9 +363,9 @@ def development_keyring(source: Path, today: date) -> Keyring:
     for algorithm in ALGORITHMS:
         short = "rsa" if algorithm == RSA else "ed25519"
         path = folder / f"{short}.pem"
-        if not path.exists():
+        if safefiles.kind(folder, path.name) is None:
             _write_new_file(path, private_pem(generate(algorithm)))
-        key = _load_private(path.read_bytes(), str(path))
+        key = _load_private(_read_private(folder, path.name), str(path))
         kid = f"dev-{short}"
         private[kid] = key
         records.append(KeyRecord(kid=kid, algorithm=algorithm, created=today, public_pem=public_pem(key),
@@ -349,7 +376,8 @@ def development_keyring(source: Path, today: date) -> Keyring:
 def _write_new_file(path: Path, content: bytes) -> None:
     """Create ``path`` (mode 0600) atomically; if another process made it first, keep theirs."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    tmp.unlink(missing_ok=True)  # (a leftover of a killed run; O_EXCL|O_NOFOLLOW: never through a link)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
     with os.fdopen(fd, "wb") as handle:
         handle.write(content)
     try:

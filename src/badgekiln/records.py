@@ -15,6 +15,7 @@ from pathlib import Path
 
 import yaml
 
+from . import safefiles
 from .errors import SourceError, SourceLocation
 from .loading import LocatedList, parse_yaml
 
@@ -36,7 +37,8 @@ def insert_first_key(text: str, location: SourceLocation, line_to_add: str) -> s
 
 def read_text_keeping_newlines(path: Path) -> tuple[str, str]:
     """The text of ``path`` with ``\n`` line ends, and the line end the file uses (``\r\n`` or ``\n``)."""
-    raw = path.read_bytes().decode("utf-8")
+    # (Only a file the build just validated is edited; still, never through a link or a FIFO.)
+    raw = safefiles.read_bytes(path.parent, path.name, limit=safefiles.MAX_FILE_BYTES).decode("utf-8")
     newline = "\r\n" if "\r\n" in raw else "\n"
     return raw.replace("\r\n", "\n"), newline
 

@@ -7,14 +7,17 @@ still extend the original as ``"!builtin/<name>"`` (the Pelican way).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
 import jinja2
+from jinja2.loaders import split_template_path
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 import segno
 from markupsafe import Markup
 
+from . import safefiles
 from .errors import ConfigError
 from .jsonout import dumps_script
 from .markdown import render_markdown
@@ -46,12 +49,41 @@ def qr_svg(url: str) -> Markup:
                                        'aria-label="QR code of this page" ', 1))
 
 
+MAX_TEMPLATE_BYTES = 2 * 1024 * 1024  # bytes: one file of templates/
+
+
+class SiteTemplateLoader(jinja2.BaseLoader):
+    """The site's ``templates/`` folder, read as every source is (:mod:`badgekiln.safefiles`).
+
+    ``jinja2.FileSystemLoader`` follows links, so a pull request adding ``templates/award.html``
+    as a link to ``/etc/passwd`` or to a private key, or ``{% include "x" %}`` of such a link,
+    would publish that file. Here a template (and ``templates/`` itself) must be a regular file
+    reached without a link, of at most ``MAX_TEMPLATE_BYTES``; anything else is a located error.
+    A name that is not there falls through to the built-in templates.
+    """
+
+    def __init__(self, templates_dir: Path):
+        self.root, self.folder = templates_dir.parent, templates_dir.name
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
+        rel = "/".join([self.folder, *split_template_path(template)])  # (refuses '..')
+        if safefiles.kind(self.root, rel) is None:
+            raise jinja2.TemplateNotFound(template)
+        raw = safefiles.read_bytes(self.root, rel, limit=MAX_TEMPLATE_BYTES)  # a link or FIFO: SourceError
+        # Not UTF-8: UnicodeDecodeError, as jinja2's own loaders do (Renderer._source names the file).
+        return raw.decode("utf-8"), str(self.root / rel), lambda: True
+
+    def list_templates(self) -> list[str]:
+        # Links and special files are listed too, so that using one is refused rather than skipped.
+        return [name for name, entry in safefiles.walk(self.root, self.folder) if entry.kind != "dir"]
+
+
 def make_environment(templates_dir: Path | None) -> ImmutableSandboxedEnvironment:
     """The Jinja2 environment: the site's ``templates/`` first, then the built-in templates."""
     builtin = jinja2.PackageLoader("badgekiln", "templates")
     loaders: list[jinja2.BaseLoader] = []
-    if templates_dir is not None and templates_dir.is_dir():
-        loaders.append(jinja2.FileSystemLoader(str(templates_dir)))
+    if templates_dir is not None:
+        loaders.append(SiteTemplateLoader(templates_dir))
     loaders.append(builtin)
     loaders.append(jinja2.PrefixLoader({"!builtin": builtin}))
     # Sandboxed: a template override from a pull request cannot reach Python internals.

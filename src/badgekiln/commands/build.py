@@ -119,12 +119,16 @@ def run_build(source: Path, output: Path, *, base_url: str | None, today: date, 
         _release(scanner)
         raise
     leftovers = remove_leftovers(output)
-    cache = BuildCache.open(source, output, scanner) if use_cache else None
+    notes: list[Diagnostic] = []  # a damaged cache, not used: said as warnings
+    cache = BuildCache.open(source, output, scanner, warnings=notes) if use_cache else None
     if cache is None:  # the cache is not to be used after all: let the scan go
         _release(scanner)
     try:
         result = _run_build(source, output, base_url=base_url, today=today, frozen=frozen or production,
                             production=production, pin=pin, cache=cache, progress=progress)
+        notes.extend(cache.warnings if cache else ())
+        if notes:
+            result.warnings = tuple(sorted((*result.warnings, *notes), key=Diagnostic.sort_key))
     except OSError as exc:
         if exc.errno not in WRITE_ERRNOS:
             raise
@@ -191,7 +195,9 @@ def run_check(source: Path, *, base_url: str | None, today: date, frozen: bool) 
     source = source.resolve()
     prepared = prepare(source, base_url=base_url, today=today, frozen=frozen)
     with _located_template_errors(source):
-        Renderer(source_paths(source)["templates"]).compile_used()
+        renderer = Renderer(source_paths(source)["templates"])
+        renderer.compile_used()
+        renderer.template_sources()  # every file of templates/ is read by a build (its cache keys): as it would be
     return prepared
 
 
