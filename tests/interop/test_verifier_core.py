@@ -20,7 +20,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from interop_sites import build_sites, unbake_ob3
 from oracles.vc_verifier import verify_many
 
