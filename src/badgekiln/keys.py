@@ -105,14 +105,14 @@ class Keyring:
 
 
 def key_secrets(key, label: str) -> list[Secret]:
-    """The private numbers of ``key`` (the public ones are published on purpose): for RSA d, p, q
-    and the CRT values, for Ed25519 the 32-byte seed. Every encoding of the key (PEM, DER, JWK
-    ``d``) holds them."""
+    """The private numbers of ``key`` (the public ones are published on purpose): for RSA d, p and
+    q (each alone gives the key away; the CRT values follow from them), for Ed25519 the 32-byte
+    seed. Every encoding of the key (PEM, DER, JWK ``d``) holds them."""
     if isinstance(key, ed25519.Ed25519PrivateKey):
         return [Secret(label, key.private_bytes_raw(), binary=True)]
     numbers = key.private_numbers()
     return [Secret(label, number.to_bytes((number.bit_length() + 7) // 8, "big"), binary=True)
-            for number in (numbers.d, numbers.p, numbers.q, numbers.dmp1, numbers.dmq1, numbers.iqmp)]
+            for number in (numbers.d, numbers.p, numbers.q)]
 
 
 def environment_secrets() -> tuple[Secret, ...]:

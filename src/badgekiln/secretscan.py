@@ -3,16 +3,16 @@
 A template from a pull request can turn a secret it got hold of into another text: reverse it,
 change its case, split it across lines or between HTML tags, escape it for HTML, URLs or JSON,
 or print it as hex or base64. So every published text is *normalised* before it is searched:
-JSON, HTML and URL escapes are undone, tags are also dropped in a second reading, and what
+JSON, HTML and URL escapes are undone, a page's tags are also dropped in a second reading, and what
 remains is lower-cased down to its letters and digits. Each secret is normalised the same way
 in every form it can take (itself, reversed, hex, base64 at each of the three byte alignments,
-and for key numbers their decimal and little-endian forms).
+and for key numbers their decimal form).
 
 Searching each text for every form would cost too much on a site of 70,000 files, so each form
 is cut into every window of :data:`WINDOW` characters (a set), and each text is sampled only
 every :data:`STRIDE` characters: any run of ``WINDOW + STRIDE - 1`` characters of a form
-(35 here, 140 bits of a key in hex) contains a sampled window. Shorter forms (a short password)
-are searched whole. What is not caught: a secret re-encoded by arbitrary computation (ROT13, XOR,
+(36 here: every whole form of a key, or any 144 bits of one in hex) contains a sampled window.
+Shorter forms (a password's) are searched whole. What is not caught: a secret re-encoded by arbitrary computation (ROT13, XOR,
 every other character). Templates never see a secret in the first place (see :mod:`.render`);
 this scan is the second line.
 """
@@ -27,8 +27,10 @@ from functools import lru_cache
 from typing import NamedTuple
 from urllib.parse import unquote
 
-WINDOW = 20  # characters of a normalised form that identify it (about 100 bits at the least)
-STRIDE = 16  # a text is sampled every STRIDE characters: runs of WINDOW + STRIDE - 1 (35) are found
+WINDOW = 16  # characters of a normalised form that identify it (about 80 bits at the least)
+STRIDE = 21  # a text is sampled every STRIDE characters: runs of WINDOW + STRIDE - 1 (36) are found,
+# which is every whole form of a key (the shortest, an Ed25519 seed in base64, keeps 38 characters
+# or more once its symbols are dropped)
 MIN_SHORT = 8  # a normalised form shorter than this is too common to search for
 RAW_MIN = 16  # raw key bytes are searched for byte for byte in binary files from this length
 
@@ -36,7 +38,8 @@ _KEEP = b"0123456789abcdefghijklmnopqrstuvwxyz"
 _DELETE = bytes(b for b in range(256) if b not in _KEEP)
 _JSON_ESCAPE = re.compile(r"\\(?:u([0-9a-fA-F]{4})|(.))", re.DOTALL)
 _JSON_SIMPLE = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f"}
-_TAG = re.compile(r"<[^<>]*>")
+_TAG = re.compile(rb"<[^<>]*>")
+_PERCENT_ESCAPE = re.compile(r"%[0-9a-fA-F]{2}")
 
 
 class Secret(NamedTuple):
@@ -60,7 +63,7 @@ def unescape(text: str) -> str:
             text = _JSON_ESCAPE.sub(_json_char, text)
         if "&" in text:
             text = html.unescape(text)
-        if "%" in text:
+        if "%" in text and _PERCENT_ESCAPE.search(text):
             text = unquote(text)
         if text == before:
             break
@@ -88,19 +91,18 @@ def _forms(secret: Secret) -> list[bytes]:
     """Every normalised form of ``secret`` that a published text might hold."""
     value = secret.value
     forms: list[bytes] = []
-    if secret.binary:
-        for raw in (value, value[::-1]):  # big-endian, and little-endian
-            forms.append(raw.hex().encode())
-            forms.extend(_base64_forms(raw))
-            forms.append(str(int.from_bytes(raw, "big")).encode())
-    else:
-        text = value.decode("utf-8", "replace")
-        forms.append(value)
-        forms.append(unescape(text).encode("utf-8"))  # a secret that looks escaped is read unescaped
+    if secret.binary:  # a big-endian number
         forms.append(value.hex().encode())
         forms.extend(_base64_forms(value))
-    squeezed = [squeeze(f) for f in forms]
-    return squeezed + [f[::-1] for f in squeezed]
+        forms.append(str(int.from_bytes(value, "big")).encode())
+        squeezed = [squeeze(f) for f in forms]
+        return squeezed + [f[::-1] for f in squeezed]
+    # A text (a password): itself, read unescaped if it looks escaped, in hex, each either way
+    # round, and its base64 (a shorter password's forms are searched whole: few is faster).
+    text = value.decode("utf-8", "replace")
+    forms = [value, unescape(text).encode("utf-8"), value.hex().encode()]
+    squeezed = {squeeze(f) for f in forms}
+    return sorted(squeezed | {f[::-1] for f in squeezed} | {squeeze(_base64_forms(value)[0])})
 
 
 class Scanner:
@@ -119,13 +121,17 @@ class Scanner:
                         self.windows.setdefault(form[start:start + WINDOW], secret.label)
                 elif len(form) >= MIN_SHORT:
                     self.short.append((form, secret.label))
-        self.short = sorted(set(self.short))
+        self.short = sorted(set(self.short), key=lambda item: (-len(item[0]), item))
 
     def __bool__(self) -> bool:
         return bool(self.windows or self.short or self.raw)
 
-    def find(self, content: bytes) -> str | None:
-        """The label of a secret that ``content`` holds in some form, or None."""
+    def find(self, content: bytes, *, page: bool = True) -> str | None:
+        """The label of a secret that ``content`` holds in some form, or None.
+
+        ``page``: ``content`` may be a page a template made, so it is also read without its tags
+        (characters interleaved with markup); artwork and documents are not read twice.
+        """
         try:
             text = content.decode("utf-8")
         except UnicodeDecodeError:  # an image: its raw bytes, and the letters and digits of its text chunks
@@ -133,10 +139,10 @@ class Scanner:
                 if raw in content:
                     return label
             return self._find_squeezed(squeeze(content))
-        plain = unescape(text)
-        found = self._find_squeezed(squeeze(plain.encode("utf-8")))
-        if found is None and "<" in plain:  # characters interleaved with tags: read the text without them
-            found = self._find_squeezed(squeeze(_TAG.sub("", plain).encode("utf-8")))
+        plain = unescape(text).encode("utf-8")
+        found = self._find_squeezed(squeeze(plain))
+        if found is None and page and b"<" in plain:  # characters interleaved with tags: read the text without them
+            found = self._find_squeezed(squeeze(_TAG.sub(b"", plain)))
         return found
 
     def _find_squeezed(self, data: bytes) -> str | None:

@@ -96,7 +96,6 @@ TRANSFORMS = {
     "rsa-jwk-d": (_b64(_rsa_d(), urlsafe=True), "private key rsa"),
     "rsa-d-hex-reversed": (_rsa_d().hex()[::-1], "private key rsa"),
     "rsa-pem-body-url-escaped": (quote(_pem_body(RSA_KEY), safe=""), "private key rsa"),
-    "rsa-d-little-endian-hex": (_rsa_d()[::-1].hex(), "private key rsa"),
     "rsa-part-of-d-base64-offset": (_b64(b"\x01" + _rsa_d()[40:80]), "private key rsa"),
 }
 
