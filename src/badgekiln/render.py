@@ -3,6 +3,10 @@
 Autoescape is on for every template and undefined names are errors. A file in the site's
 ``templates/`` folder overrides the built-in template of the same name, and an override can
 still extend the original as ``"!builtin/<name>"`` (the Pelican way).
+
+Templates are hostile input (they come from pull requests): they run in a limited sandbox
+(:mod:`badgekiln.sandbox`), get plain values only (:func:`check_plain`), and every failure,
+recursion and Python error included, is a ``jinja2.TemplateError`` located in the template.
 """
 
 from __future__ import annotations
@@ -65,7 +69,7 @@ def make_environment(templates_dir: Path | None) -> LimitedSandbox:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters["markdown"] = render_markdown
+    env.filters["markdown"] = env.metered(render_markdown, "|markdown")
     env.filters["long_date"] = long_date
     env.filters["tojson_script"] = lambda data: Markup(dumps_script(data))
     env.globals["qr_svg"] = qr_svg

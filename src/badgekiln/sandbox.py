@@ -12,7 +12,8 @@ a Jinja ``TemplateRuntimeError`` that the build reports at the template's file a
 * ``range()`` of more than :data:`MAX_RANGE` items;
 * more than :data:`MAX_STEPS` calls and loop iterations in one rendering (nested loops,
   macros that call themselves twice);
-* more than :data:`MAX_OUTPUT` characters output in one rendering, macros and blocks included.
+* more than :data:`MAX_OUTPUT` characters output in one rendering, macros and blocks included;
+* more than :data:`MAX_METERED` characters given to ``|markdown`` in one rendering.
 
 Recursion (a macro calling itself, a template including or extending itself) ends in Python's
 ``RecursionError``, which :class:`~badgekiln.render.Renderer` reports the same way.
@@ -35,6 +36,7 @@ MAX_OUTPUT = 20_000_000  # characters output in one rendering (blocks and macros
 MAX_STEPS = 200_000  # calls and loop iterations in one rendering (a macro call costs ~15 µs)
 MAX_RANGE = 100_000  # items of one range()
 MAX_INT_BITS = 10_000  # bits of an integer made with * or ** (about 3,000 digits)
+MAX_METERED = 300_000  # characters given to a slow filter (|markdown) in one rendering: seconds, not hours
 
 _PERCENT_SPEC = re.compile(r"%(?:\([^)]*\))?[#0\- +]*(\*|\d+)?(?:\.(\*|\d+))?")
 
@@ -169,7 +171,7 @@ class LimitedSandbox(ImmutableSandboxedEnvironment):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._steps = self._output = 0
+        self._steps = self._output = self._metered = 0
         self.globals["range"] = self.limited_range
         self.globals["lipsum"] = _limited_lipsum
         for name, check in _FILTER_CHECKS.items():
@@ -177,7 +179,20 @@ class LimitedSandbox(ImmutableSandboxedEnvironment):
         self.filters["join"] = _limited_join(self.filters["join"])
 
     def start_rendering(self) -> None:
-        self._steps = self._output = 0
+        self._steps = self._output = self._metered = 0
+
+    def metered(self, function: Any, what: str) -> Any:
+        """``function(text, ...)`` (a filter whose time grows with its input, such as Markdown),
+        refused once it has been given :data:`MAX_METERED` characters in one rendering."""
+
+        @wraps(function)
+        def filter_(text: Any, *args: Any, **kwargs: Any) -> Any:
+            self._metered += len(str(text))
+            if self._metered > MAX_METERED:
+                raise TemplateLimitError(f"more than {MAX_METERED:,} characters given to {what} in one page")
+            return function(text, *args, **kwargs)
+
+        return filter_
 
     # -- counters (called from compiled templates) -------------------------------------------------
 
