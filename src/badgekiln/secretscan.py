@@ -100,7 +100,7 @@ def _forms(secret: Secret) -> list[bytes]:
     # A text (a password): itself, read unescaped if it looks escaped, in hex, each either way
     # round, and its base64 (a shorter password's forms are searched whole: few is faster).
     text = value.decode("utf-8", "replace")
-    forms = [value, unescape(text).encode("utf-8"), value.hex().encode()]
+    forms = [value, unescape(text).encode("utf-8", "surrogatepass"), value.hex().encode()]
     squeezed = {squeeze(f) for f in forms}
     return sorted(squeezed | {f[::-1] for f in squeezed} | {squeeze(_base64_forms(value)[0])})
 
@@ -139,7 +139,7 @@ class Scanner:
                 if raw in content:
                     return label
             return self._find_squeezed(squeeze(content))
-        plain = unescape(text).encode("utf-8")
+        plain = unescape(text).encode("utf-8", "surrogatepass")
         found = self._find_squeezed(squeeze(plain))
         if found is None and page and b"<" in plain:  # characters interleaved with tags: read the text without them
             found = self._find_squeezed(squeeze(_TAG.sub(b"", plain)))

@@ -112,6 +112,12 @@ def test_the_scan_finds_a_secret_in_every_form_a_template_can_give_it(scanner, n
     assert found is not None and label in found, (name, found)
 
 
+def test_the_scan_reads_any_text(scanner):
+    """JSON escapes of lone surrogates (an emoji's halves, as JSON writes them) decode to text UTF-8 cannot hold."""
+    assert scanner.find(b'{"name": "\\ud83d\\ude00 \\udc00"}') is None
+    assert scanner.find(b"\xff\xfe<p>\x00&#xd800;&#0;%ff%00</p>") is None
+
+
 def test_the_scan_finds_raw_key_bytes_in_a_binary_file(scanner):
     png = b"\x89PNG\r\n\x1a\n" + os.urandom(500) + SEED + os.urandom(500)
     assert scanner.find(png) == "private key ed"
