@@ -34,6 +34,7 @@ from .errors import Diagnostic, KeyManagementError, SourceError, SourceLocation
 from .fields import Fields
 from .loading import load_yaml
 from .records import yaml_scalar
+from .secretscan import Secret
 
 RSA = "RS256"
 ED25519 = "Ed25519"
@@ -41,6 +42,7 @@ ALGORITHMS = (RSA, ED25519)
 STATUSES = ("active", "superseded", "retired")
 ENV_KEYS = "BADGEKILN_PRIVATE_KEYS"
 ENV_KEYS_DIR = "BADGEKILN_KEYS_DIR"
+ENV_SMTP_PASSWORD = "BADGEKILN_SMTP_PASSWORD"  # (read by mail.py; here for the output scan)
 RSA_BITS = 3072  # bits; 2048 is the floor verifiers accept, 3072 lasts longer
 MAX_PRIVATE_KEY_BYTES = 64 * 1024  # bytes: a PEM private key is a few KiB
 
@@ -119,14 +121,30 @@ class Keyring:
         except KeyError:
             raise KeyManagementError(missing_private_key(kid)) from None
 
-    def secret_material(self) -> tuple[bytes, ...]:
-        """Byte strings that must never be published (for the output scan)."""
-        result = []
-        for key in self.private.values():
-            result.append(private_pem(key).split(b"\n")[1])  # first base64 line of the PEM body
-            if isinstance(key, ed25519.Ed25519PrivateKey):
-                result.append(key.private_bytes_raw())
-        return tuple(result)
+    def secret_material(self) -> tuple[Secret, ...]:
+        """What must never be published (for the output scan, :mod:`badgekiln.secretscan`)."""
+        return tuple(s for kid, key in sorted(self.private.items()) for s in key_secrets(key, f"private key {kid}"))
+
+
+def key_secrets(key, label: str) -> list[Secret]:
+    """The private numbers of ``key`` (the public ones are published on purpose): for RSA d, p and
+    q (each alone gives the key away; the CRT values follow from them), for Ed25519 the 32-byte
+    seed. Every encoding of the key (PEM, DER, JWK ``d``) holds them."""
+    if isinstance(key, ed25519.Ed25519PrivateKey):
+        return [Secret(label, key.private_bytes_raw(), binary=True)]
+    numbers = key.private_numbers()
+    return [Secret(label, number.to_bytes((number.bit_length() + 7) // 8, "big"), binary=True)
+            for number in (numbers.d, numbers.p, numbers.q)]
+
+
+def environment_secrets() -> tuple[Secret, ...]:
+    """Secrets configured in the environment: every key in ``BADGEKILN_PRIVATE_KEYS`` (matched
+    to a record or not) and the SMTP password (``BADGEKILN_SMTP_PASSWORD``, read by :mod:`.mail`)."""
+    found = [s for key in _env_keys() for s in key_secrets(key, f"a private key in ${ENV_KEYS}")]
+    password = os.environ.get(ENV_SMTP_PASSWORD, "")
+    if password:
+        found.append(Secret(f"${ENV_SMTP_PASSWORD}", password.encode("utf-8")))
+    return tuple(found)
 
 
 def missing_private_key(kid: str) -> str:
