@@ -274,7 +274,7 @@ LIMITS = {  # template, line of the error, what the error says
                           STEPS),
     "batch-fill": ("{{ [1]|batch(10**9, 0)|list|length }}", 1, TOO_LARGE),
     "division-by-zero": ("{{ 1 // 0 }}", 1, "ZeroDivisionError"),
-    "slow-markdown": ("{% for i in range(1000) %}{{ ('[' * 200000)|markdown }}{% endfor %}", 1, "|markdown"),
+    "slow-markdown": ("{% for i in range(1000) %}{{ ('[' * 90000)|markdown }}{% endfor %}", 1, "|markdown"),
 }
 # The child's memory is capped only to protect this machine should a limit fail (the test then
 # fails on the message: "needs too much memory" is not what it expects).
