@@ -208,7 +208,7 @@ def keys_list_command(source: Path) -> None:
 @click.option("--on", "on", help="Date of the revocation (YYYY-MM-DD); default today.")
 def revoke_command(source: Path, today: str | None, award_id: str, reason: str, on: str | None) -> None:
     """Revoke an award: its URL stays and says 'Revoked', and revocation lists include it."""
-    from .commands.awards import revoke
+    from .commands.revoke import revoke
 
     day = today_from_environment(today)
     when = today_from_environment(on, option="--on") if on else day
@@ -233,7 +233,7 @@ def report_expiring_command(source: Path, today: str | None, within: str, includ
     import csv
     import json
 
-    from .commands.awards import expiring, parse_within
+    from .commands.report import expiring, parse_within
 
     rows = expiring(source.resolve(), parse_within(within), today_from_environment(today),
                     include_expired=include_expired)

@@ -228,7 +228,7 @@ def _award(source: Path, number: int, answers: dict[str, str], today: date) -> I
 
 
 def _revoke(source: Path, number: int, answers: dict[str, str], today: date) -> IssueChange:
-    from .commands.awards import revoke
+    from .commands.revoke import revoke
 
     award_id = answers["award_id"]
     if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", award_id):
