@@ -240,6 +240,7 @@ class BuildCache:
         self._groups: dict[str, list] = state.get("groups", {})
         self._sources: dict[str, list] = state.get("sources", {})
         self.new_groups: dict[str, list] = {}
+        self.on_made: Callable[[], None] | None = None  # called for each group made (progress on a terminal)
         self.new_sources: dict[str, list] = {}
         self._fresh = not state or bool(problem)  # no usable record: blobs of older versions may be lying around
         self.stats = {"reused": 0, "made": 0, "badges_reused": 0, "recipients_reused": 0}
@@ -368,6 +369,8 @@ class BuildCache:
             present = self.present
             self._unchanged.extend(rel for rel, _, size, ino in entries if present.get(rel) == (ino, size))
         self.stats["made"] += 1
+        if self.on_made is not None:
+            self.on_made()
 
     def memo(self, plan: SitePlan, name: str, key: str, produce: Callable[..., None], *args: Any) -> None:
         """``produce(plan, *args)``, or the files it made last time under the same ``key``."""

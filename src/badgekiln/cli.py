@@ -9,7 +9,7 @@ import traceback
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import click
 
@@ -425,7 +425,7 @@ def notify_command(source: Path, today: str | None, only: tuple[str, ...], dry_r
     if dry_run:
         for message in result.messages:
             click.echo(f"To: {message['To']}\nSubject: {message['Subject']}\n\n"
-                       f"{message.get_body(('plain',)).get_content()}\n{'-' * 60}")
+                       f"{_plain_body(message)}\n{'-' * 60}")
     for line, for_stderr in summary_lines(result, dry_run=dry_run):
         click.echo(line, err=for_stderr)
     if not result.ok:
@@ -529,6 +529,12 @@ def verify_command(target: str, now: str | None, as_json: bool, recipient: str |
 # permissions), not about badgekiln: reported as an error naming the file, not as a bug.
 ENVIRONMENT_ERRNOS = frozenset((errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM,
                                 errno.EMFILE, errno.ENFILE, errno.ENAMETOOLONG))
+
+
+def _plain_body(message: Any) -> str:
+    """The plain-text part of an email message (what a dry run shows)."""
+    body = message.get_body(("plain",))
+    return str(body.get_content()) if body is not None else ""
 
 
 def main(argv: list[str] | None = None) -> None:

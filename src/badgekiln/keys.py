@@ -304,7 +304,7 @@ def _record(kid: str, doc, diagnostics) -> KeyRecord | None:
         fields.error("bad-key", "'public_key' is not a PEM public key", fields.where("public_key"))
         return None
     expected = rsa.RSAPublicKey if algorithm == RSA else ed25519.Ed25519PublicKey
-    if not isinstance(key, expected) or (algorithm == RSA and key.key_size < 2048):
+    if not isinstance(key, expected) or (isinstance(key, rsa.RSAPublicKey) and key.key_size < 2048):
         fields.error("bad-key", f"'public_key' is not a{'n RSA (2048 bits or more)' if algorithm == RSA else 'n Ed25519'} key",
                      fields.where("public_key"))
         return None

@@ -61,8 +61,8 @@ def markdown_problem(text: str) -> tuple[str, int] | None:
                 if rows > MAX_TABLE_ROWS:
                     return (f"the Markdown has more than {MAX_TABLE_ROWS:,} table rows (lines with '|')", number)
     if len(text) > MAX_MARKDOWN_CHARS:
-        line = text.count("\n", 0, MAX_MARKDOWN_CHARS) + 1
-        return (f"the Markdown is {len(text):,} characters long; the limit is {MAX_MARKDOWN_CHARS:,}", line)
+        at_line = text.count("\n", 0, MAX_MARKDOWN_CHARS) + 1
+        return (f"the Markdown is {len(text):,} characters long; the limit is {MAX_MARKDOWN_CHARS:,}", at_line)
     return None
 
 

@@ -101,8 +101,8 @@ def _forms(secret: Secret) -> list[bytes]:
     # round, and its base64 (a shorter password's forms are searched whole: few is faster).
     text = value.decode("utf-8", "replace")
     forms = [value, unescape(text).encode("utf-8", "surrogatepass"), value.hex().encode()]
-    squeezed = {squeeze(f) for f in forms}
-    return sorted(squeezed | {f[::-1] for f in squeezed} | {squeeze(_base64_forms(value)[0])})
+    unique = {squeeze(f) for f in forms}
+    return sorted(unique | {f[::-1] for f in unique} | {squeeze(_base64_forms(value)[0])})
 
 
 class Scanner:

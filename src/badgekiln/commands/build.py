@@ -207,17 +207,11 @@ def _counting_groups(cache: BuildCache | None, progress: Progress) -> Iterator[N
     if cache is None or not progress.enabled:
         yield
         return
-    record = cache.record
-
-    def counted(*args, **kwargs):
-        progress.advance()
-        return record(*args, **kwargs)
-
-    cache.record = counted
+    cache.on_made = progress.advance
     try:
         yield
     finally:
-        del cache.record
+        cache.on_made = None
 
 
 @contextmanager
@@ -272,8 +266,8 @@ def _pin_ids(source: Path, loaded: Loaded) -> dict[str, list[str]]:
     """Write derived ids into the recipient files that lack them."""
     pinned: dict[str, list[str]] = {}
     for recipient in loaded.project.recipients:
-        pins = [(a.location, a.id) for a in recipient.awards if not a.id_pinned]
-        if pins:
+        pins = [(a.location, a.id) for a in recipient.awards if not a.id_pinned and a.location is not None]
+        if pins and recipient.location is not None:
             rel = recipient.location.path
             pin_award_ids(source / rel, rel, pins)
             pinned[rel] = [award_id for _, award_id in pins]

@@ -21,6 +21,7 @@ import ipaddress
 import re
 import socket
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -97,12 +98,12 @@ def refusal(ip: IPAddress, *, allow_local: bool = False) -> str | None:
             for net, what in _V6_EMBEDDING:
                 if ip in net:
                     return f"an IPv6 form ({what}) of {_embedded_v4(ip, net)}"
-        blocks = _V6_BLOCKS
+        blocks: Sequence[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, str]] = _V6_BLOCKS
     else:
         blocks = _V4_BLOCKS
-    for net, what in blocks:  # type: ignore[assignment]
-        if ip in net:
-            return what
+    for block, label in blocks:
+        if ip in block:
+            return label
     if ip.is_multicast or ip.is_reserved or ip.is_link_local or ip.is_private or not ip.is_global:
         return "not a public internet address"
     return None
@@ -192,7 +193,7 @@ def resolve(host: str, port: int, *, allow_local: bool, timeout: float) -> list[
             continue
         try:
             ip = ipaddress.ip_address(sockaddr[0])
-            if family == socket.AF_INET6 and sockaddr[3] and ip.scope_id is None:
+            if isinstance(ip, ipaddress.IPv6Address) and sockaddr[3] and ip.scope_id is None:
                 ip = ipaddress.IPv6Address(f"{ip}%{sockaddr[3]}")
         except ValueError as e:
             raise AddressRefused(f"{host} resolves to {sockaddr[0]!r}, which is not an IP address") from e
