@@ -42,6 +42,7 @@ class UnitKeys:
             "catalogue": self._catalogue,
             "assets": lambda: digest(sorted((p.relative_to(inputs.source).as_posix(), _file_sha(p))
                                             for p in (inputs.source / "site_src/assets").rglob("*") if p.is_file())),
+            "endorsements": lambda: digest(project.endorsements, project.endorsing),
         }
         self._badges = {slug: digest(badge, _file_sha(inputs.source / "site_src" / badge.image))
                         for slug, badge in project.badges.items()}
