@@ -152,3 +152,24 @@ def test_endorse_refuses_a_bad_target_and_an_existing_name(tmp_path, run, endors
     shutil.rmtree(tmp_path / "nothing", ignore_errors=True)
     result = run("endorse", "--source", str(tmp_path), "--target", A_URL + "issuer.json", "--comment", "x")
     assert result.code == 1 and "not a badge site" in result.err
+
+
+def test_endorse_needs_the_sites_own_keys(minimal_site, run):
+    """Development keys never sign an endorsement: the endorsed site checks it against the published did.json."""
+    result = run("endorse", "--source", str(minimal_site), "--target", A_URL + "issuer.json", "--comment", "Good.",
+                 "--today", TODAY)
+    assert result.code == 1 and "no-production-key" in result.err
+    assert not (minimal_site / "site_src/endorsing").exists()
+
+
+def test_a_given_endorsement_with_a_bad_record_fails_the_build_at_its_line(minimal_site, run):
+    write_site(minimal_site, {"site_src/endorsing/x.yaml": """
+        target: ftp://example.org/badge.json
+        comment: Fine.
+        issued_on: 2026-01-01
+        colour: red
+    """})
+    result = run("build", "--source", str(minimal_site), "--today", TODAY)
+    assert result.code == 1
+    assert "site_src/endorsing/x.yaml:1:9: error[bad-target]" in result.err
+    assert "site_src/endorsing/x.yaml:4:1: error[unknown-key]" in result.err
