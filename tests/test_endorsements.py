@@ -173,3 +173,18 @@ def test_a_given_endorsement_with_a_bad_record_fails_the_build_at_its_line(minim
     assert result.code == 1
     assert "site_src/endorsing/x.yaml:1:9: error[bad-target]" in result.err
     assert "site_src/endorsing/x.yaml:4:1: error[unknown-key]" in result.err
+
+
+def test_badgekiln_verify_accepts_the_endorsement_through_the_endorsers_did_web(tmp_path, run, endorser):
+    """``verify`` resolves the endorser's did:web like any issuer's (here from B's built output)."""
+    given = endorser["site"] / "output/endorsements/given/welding/credential.json"
+    root = f"{B_URL}={endorser['site'] / 'output'}"
+    result = run("verify", str(given), "--offline-root", root, "--now", TODAY + "T12:00:00Z")
+    assert result.code == 0, result.out
+    assert "EndorsementCredential" in result.out and "Skills Council" in result.out
+    assert "valid against the 1EdTech EndorsementCredential schema" in result.out
+    tampered = json.loads(given.read_text())
+    tampered["credentialSubject"]["endorsementComment"] = "Not recommended."
+    (tmp_path / "tampered.json").write_text(json.dumps(tampered))
+    result = run("verify", str(tmp_path / "tampered.json"), "--offline-root", root, "--now", TODAY + "T12:00:00Z")
+    assert result.code == 1 and "signature does not verify" in result.out

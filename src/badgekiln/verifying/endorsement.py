@@ -21,8 +21,9 @@ import jsonschema
 
 from ..crypto import dataintegrity
 from ..errors import VerifyError
-from .common import as_list, short
+from .common import VerifyOptions, as_list, check_window, short
 from .methods import did_web_url, ed25519_key
+from .result import Recorder
 
 ENDORSEMENT_TYPE = "EndorsementCredential"
 VC2_CONTEXT = "https://www.w3.org/ns/credentials/v2"
@@ -144,3 +145,46 @@ def verify_endorsement(credential: Any, did_documents: dict[str, dict[str, Any]]
 
 def _unexpected(method_id: Any) -> Any:
     raise VerifyError(f"unexpected verification method {short(method_id)}")
+
+
+# --- badgekiln verify: an endorsement handed in by anyone, its did:web resolved live ------------
+
+
+def is_endorsement(document: dict[str, Any]) -> bool:
+    """Whether a JSON object claims to be an OB 3.0 EndorsementCredential."""
+    return ENDORSEMENT_TYPE in as_list(document.get("type")) and "VerifiableCredential" in as_list(
+        document.get("type"))
+
+
+def verify_endorsement_credential(rec: Recorder, opts: VerifyOptions, credential: dict[str, Any]) -> None:
+    """``badgekiln verify`` of an EndorsementCredential: content, JSON Schema, the proof through the
+    endorser's DID (fetched, as for any credential), status if any, and validity dates."""
+    from . import ob3
+
+    rec.kind = "ob3-endorsement"
+    contexts = as_list(credential.get("@context"))
+    second = contexts[1] if len(contexts) > 1 else None
+    if contexts[:1] != [VC2_CONTEXT] or not (isinstance(second, str) and ob3.OB3_CONTEXT.fullmatch(second)):
+        rec.stop("@context", f"must start with the VC 2.0 and OB 3.0 contexts; starts with {short(contexts[:2])}")
+    rec.ok("@context", f"{contexts[0]}, {second}")
+    issuer = credential.get("issuer")
+    issuer_id = issuer.get("id") if isinstance(issuer, dict) else issuer
+    if not isinstance(issuer_id, str) or not issuer_id:
+        rec.stop("issuer", f"the endorsement's issuer {short(issuer)} has no id")
+    name = issuer.get("name") if isinstance(issuer, dict) else None
+    rec.ok("issuer", f"{issuer_id} ({name})" if isinstance(name, str) else issuer_id)
+    subject = credential.get("credentialSubject") if isinstance(credential.get("credentialSubject"), dict) else {}
+    rec.subject.update({"id": credential.get("id"), "name": credential.get("name"), "issuer": issuer_id,
+                        "issuer_name": name, "issued": credential.get("validFrom"),
+                        "expires": credential.get("validUntil"), "endorsed": subject.get("id"),
+                        "comment": subject.get("endorsementComment")})
+    errors = schema_errors(credential)
+    rec.check("JSON Schema", not errors, "; ".join(errors[:3]) if errors else
+              "valid against the 1EdTech EndorsementCredential schema")
+    endorsed = subject.get("id")
+    rec.check("endorsed", isinstance(endorsed, str) and bool(endorsed),
+              endorsed if isinstance(endorsed, str) and endorsed else "credentialSubject has no id")
+    ob3._check_proof(rec, opts, credential, issuer_id)
+    ob3._check_status(rec, opts, credential, issuer_id)
+    check_window(rec, opts, credential.get("validFrom"), credential.get("validUntil"), start_name="valid from",
+                 start_field="validFrom", end_field="validUntil")
