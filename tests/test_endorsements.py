@@ -14,6 +14,7 @@ import jsonschema
 import pytest
 from conftest import MINIMAL, TODAY, build, copy_example, tree_bytes, write_site
 
+from badgekiln import outputs
 from badgekiln.cli import main
 from badgekiln.verifying.endorsement import schema_errors, verify_endorsement
 
@@ -129,6 +130,10 @@ def test_the_endorsed_site_verifies_publishes_and_links_it(tmp_path, run, endors
     assert "Endorsed by" in award.read_text() and "verified endorsement" in award.read_text()
     other_page = (out / "badges/first-aid-at-work/index.html").read_text()
     assert "endorses the issuer" in other_page and COMMENT in other_page  # the issuer's endorsement, shown everywhere
+    for root in (out, endorser["site"] / "output"):  # every endorsement file is declared by exactly one unit
+        for path in root.rglob("endorsements/**/*.json"):
+            rel = path.relative_to(root).as_posix()
+            assert len([u for u in outputs.units() if u.declares(rel)]) == 1, rel
 
 
 def test_an_incremental_build_with_a_new_endorsement_equals_a_clean_one(tmp_path, run, endorser):

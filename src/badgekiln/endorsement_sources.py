@@ -41,7 +41,7 @@ def read_sources(source: Path, config: SiteConfig | None, badges: dict[str, Badg
         pinned = _pinned(source, diagnostics)
         targets = _targets(config, badges)
         for path in paths:
-            found = _received(source, path, pinned, targets, today or date.today(), diagnostics)
+            found = _received(source, path, pinned, targets, today, diagnostics)
             if found is not None:
                 received.append(found)
     return tuple(received), tuple(g for g in giving if g is not None)
@@ -117,7 +117,7 @@ def _targets(config: SiteConfig, badges: dict[str, BadgeClass]) -> dict[str, str
 
 
 def _received(source: Path, path: Path, pinned: dict[str, dict[str, Any]], targets: dict[str, str | None],
-              today: date, diagnostics: list[Diagnostic]) -> Endorsement | None:
+              today: date | None, diagnostics: list[Diagnostic]) -> Endorsement | None:
     from .verifying.endorsement import verify_endorsement
     from .verifying.methods import web_base
 
