@@ -217,8 +217,8 @@ def test_a_failed_in_place_update_leaves_the_output_as_it_was(keyed_site, run, m
         return replace(src, dst)
 
     monkeypatch.setattr(site.os, "replace", failing_replace)
-    with pytest.raises(OSError, match="disk trouble"):
-        run("build", "--source", str(keyed_site), "--today", TODAY)
+    result = run("build", "--source", str(keyed_site), "--today", TODAY)
+    assert result.code == 1 and "disk trouble" in result.err and "Traceback" not in result.err
     assert len(calls) >= 3
     assert tree_bytes(keyed_site / "output") == before
 

@@ -27,6 +27,9 @@ import functools
 import hashlib
 import json
 import os
+import re
+import shutil
+import stat as stat_mod
 import subprocess
 import sys
 from collections.abc import Callable, Iterable
@@ -35,10 +38,10 @@ from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
 
-from . import outputscan, validate
+from . import outputscan, safefiles, validate
 from .cachecodec import decode, encode
 from .config import source_paths
-from .errors import Diagnostic, SourceLocation, ValidationFailed
+from .errors import Diagnostic, SourceError, SourceLocation, ValidationFailed
 from .forking import fork_map
 from .site import MARKER, FileRef, SitePlan, update_site, write_site
 
@@ -49,6 +52,7 @@ LIBRARIES = ("PyLD", "Jinja2", "markdown-it-py", "nh3", "segno", "cryptography",
 # An in-place update touches each changed file; past this share a fresh staged site is as cheap.
 IN_PLACE_MAX_SHARE = 0.5
 ENV_RESTORED = "BADGEKILN_CACHE_RESTORED"  # "1": trust blobs whose bytes match their names, whatever their inodes
+MAX_BLOB_BYTES = 512 * 1024 * 1024  # bytes: no file of a site comes near; a larger "blob" is not hashed
 LOOSE = "loose-files"  # a pseudo group: the few small files made on every build
 
 
@@ -109,10 +113,20 @@ def _sha(*texts: str) -> str:
     return hashlib.sha256("\0".join(texts).encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def _open_blob(path: str) -> int:
+    """An fd of the blob at ``path`` if it is a regular file (a link, a FIFO or a folder put in
+    its place is never followed or read)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    if not stat_mod.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise OSError(f"{path} is not a regular file")
+    return fd
+
+
 def _holds_bytes(path: str, content: bytes) -> bool:
     try:
-        with open(path, "rb") as handle:
-            return handle.read() == content
+        with open(_open_blob(path), "rb") as handle:
+            return handle.read(len(content) + 1) == content
     except OSError:
         return False
 
@@ -124,6 +138,7 @@ class BlobStore:
         self.root = root
         self._prefix = str(root) + os.sep
         self._folders: set[str] = set()
+        self.damaged: set[str] = set()  # blobs found replaced by something that is not a regular file
 
     def path(self, sha: str) -> str:
         """Where the blob ``sha`` is kept (a string: there are many)."""
@@ -147,23 +162,33 @@ class BlobStore:
         except FileExistsError:
             pass
         tmp = f"{path}.{os.getpid()}.tmp"  # a damaged blob: replace it whole
-        with open(tmp, "wb") as handle:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        with open(tmp, "xb") as handle:  # (x: never through a link left at that name)
             handle.write(content)
+        if stat_mod.S_ISDIR(os.lstat(path).st_mode):  # a folder where the blob should be
+            self.damaged.add(sha)
+            shutil.rmtree(path)  # (does not follow links inside it)
         os.replace(tmp, path)
         return sha, len(content), os.lstat(path).st_ino
 
     def inode(self, sha: str, size: int) -> int | None:
-        """The blob's inode if it is there with the expected size."""
+        """The blob's inode if it is there, a regular file, with the expected size."""
         try:
             stat = os.lstat(self.path(sha))
         except OSError:
+            return None
+        if not stat_mod.S_ISREG(stat.st_mode):  # a link, a folder or a FIFO put there: never used
+            self.damaged.add(sha)
             return None
         return stat.st_ino if stat.st_size == size else None
 
     def holds(self, sha: str) -> bool:
         """Whether the blob ``sha`` really has those bytes (read and hashed: for a restored cache)."""
         try:
-            with open(self.path(sha), "rb") as handle:
+            with open(_open_blob(self.path(sha)), "rb") as handle:
+                if os.fstat(handle.fileno()).st_size > MAX_BLOB_BYTES:  # (size first: never hash a huge file)
+                    return False
                 return hashlib.file_digest(handle, "sha256").hexdigest() == sha
         except OSError:
             return False
@@ -208,12 +233,15 @@ class BuildCache:
         # The scanner, when the command started one, took the lock before it looked at output/.
         early_lock = scanner.lock if scanner is not None else None
         self._lock = early_lock or outputscan.CacheLock(root / "lock")
-        state, self._state_sha = _read_state(root / "state.json")
+        self.warnings: list[Diagnostic] = []  # the cache was damaged: said once, then built without it
+        state, self._state_sha, problem = _read_state(root / "state.json")
+        if problem:
+            self.warnings.append(_damaged(f"{CACHE_DIR.as_posix()}/state.json", problem))
         self._groups: dict[str, list] = state.get("groups", {})
         self._sources: dict[str, list] = state.get("sources", {})
         self.new_groups: dict[str, list] = {}
         self.new_sources: dict[str, list] = {}
-        self._fresh = not state  # no usable record: blobs of older versions may be lying around
+        self._fresh = not state or bool(problem)  # no usable record: blobs of older versions may be lying around
         self.stats = {"reused": 0, "made": 0, "badges_reused": 0, "recipients_reused": 0}
         self._unchanged: list[str] = []  # planned files that output/ already holds
         self._kept: list[str] = []  # groups reused without listing their files (output/ is intact)
@@ -258,19 +286,29 @@ class BuildCache:
         return self._present
 
     @classmethod
-    def open(cls, source: Path, output: Path, scanner: outputscan.Scanner | None = None) -> BuildCache | None:
-        """The cache below ``source``, or None when it must not be trusted (committed to git).
+    def open(cls, source: Path, output: Path, scanner: outputscan.Scanner | None = None, *,
+             warnings: list[Diagnostic] | None = None) -> BuildCache | None:
+        """The cache below ``source``, or None when it must not be trusted (committed to git) or
+        cannot be used safely (a link or a file where its folders are: said in ``warnings``).
 
         ``scanner``: a scan of ``output`` started earlier (:func:`badgekiln.outputscan.start`).
         """
         root = source / CACHE_DIR
         if _tracked_by_git(source, CACHE_DIR.parts[0]):
             return None
-        try:
-            root.mkdir(parents=True, exist_ok=True)
-            return cls(root, output.absolute(), scanner)
-        except OSError:  # a read-only source tree: build without a cache
-            return None
+        problem = _folder_problem(source)
+        if problem is None:
+            _remove_odd_files(source, warnings)
+            try:
+                root.mkdir(parents=True, exist_ok=True)
+                problem = _folder_problem(source)  # (mkdir follows a link made in the meantime: look again)
+                if problem is None:
+                    return cls(root, output.absolute(), scanner)
+            except OSError:  # a read-only source tree: build without a cache
+                return None
+        if warnings is not None:  # never write through a link or into a damaged store: build without it
+            warnings.append(_damaged(problem[0], problem[1]))
+        return None
 
     def close(self) -> None:
         """Release the lock."""
@@ -396,12 +434,17 @@ class BuildCache:
 
     def save(self) -> None:
         """Remember this build's groups and sources; delete the blobs nothing uses any more."""
+        if self.store.damaged:
+            self.warnings.append(_damaged(f"{CACHE_DIR.as_posix()}/blobs", f"{len(self.store.damaged)} cached file(s) "
+                                          "were replaced by a link, folder or special file; they were made again"))
         if not self._fresh and self.new_groups == self._groups and self.new_sources == self._sources:
             return  # nothing new to remember, nothing to delete
         state = {"format": FORMAT, "fingerprint": code_fingerprint(), "groups": self.new_groups,
                  "sources": self.new_sources}
         tmp = self.root / f".state.{os.getpid()}.tmp"
-        tmp.write_text(json.dumps(state, separators=(",", ":")), encoding="utf-8")
+        tmp.unlink(missing_ok=True)
+        with open(tmp, "x", encoding="utf-8") as handle:  # (x: never through a link left at that name)
+            handle.write(json.dumps(state, separators=(",", ":")))
         os.replace(tmp, self.root / "state.json")
         if self._fresh:  # blobs of earlier versions, or of builds that failed, may be lying around
             stale = {d.name + f.name for d in self.store.root.glob("??") for f in d.iterdir() if len(f.name) == 62}
@@ -433,14 +476,17 @@ class BuildCache:
         day = today.isoformat() if today else ""
         results: list[validate.FileResult | None] = []
         fresh: list[tuple[int, str, str | None]] = []
+        root = paths[0].parents[1] if paths else Path()
+        keys = _file_keys(root, paths[0].parent, paths, base) if paths else {}
         for path in paths:
-            rel = path.relative_to(path.parents[1]).as_posix()
-            key = _file_key(path, base)
+            rel = path.relative_to(root).as_posix()
+            key = keys[path]
             old = self._sources.get(rel)
             reused = None
             if key is not None and old is not None and old[0] == key and _same_dates(old[2], old[3], day) \
-                    and all(_file_sha(self._source_root(path) / read) == sha for read, sha in old[4]):
-                with contextlib.suppress(ValueError, TypeError, KeyError, IndexError, OverflowError):
+                    and all(_file_sha(root, read) == sha for read, sha in old[4]):
+                with contextlib.suppress(ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError,
+                                         RecursionError):
                     reused = decode(old[1])  # (a damaged record: validate again)
             if isinstance(reused, validate.FileResult):
                 results.append(reused)
@@ -453,30 +499,37 @@ class BuildCache:
         for (index, rel, key), result in zip(fresh, made):
             results[index] = result
             if key is not None and not any(d.is_error for d in result.diagnostics):
-                root = self._source_root(paths[index])
                 self.new_sources[rel] = [key, encode(result), day,
                                          result.latest_day.isoformat() if result.latest_day else None,
-                                         [[read, _file_sha(root / read)] for read in result.reads]]
+                                         [[read, _file_sha(root, read)] for read in result.reads]]
         return [result for result in results if result is not None]
 
-    @staticmethod
-    def _source_root(path: Path) -> Path:
-        """The site folder of a file of badges/ or recipients/."""
-        return path.parents[1]
 
 
-def _file_sha(path: Path) -> str | None:
+def _file_sha(source: Path, rel: str) -> str | None:
+    """The SHA-256 of a source file (safely: no link, regular, size checked first); None if unreadable."""
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
+        return safefiles.sha256(source, rel, limit=validate.MAX_ASSET_BYTES)
+    except (SourceError, OSError, TypeError):
         return None
 
 
-def _file_key(path: Path, context: str) -> str | None:
+def _file_keys(source: Path, folder: Path, files: list[Path], context: str) -> dict[Path, str | None]:
+    """Each file's key: ``context`` and the SHA-256 of its bytes (read safely, the folder opened
+    once); None for a file that cannot be read (validation reports it)."""
+    keys: dict[Path, str | None] = dict.fromkeys(files)
+    if not files:
+        return keys
     try:
-        return _sha(context, hashlib.sha256(path.read_bytes()).hexdigest())
-    except OSError:
-        return None
+        opened = safefiles.Folder(source, folder.relative_to(source).as_posix())
+    except (SourceError, OSError):
+        return keys
+    with opened:
+        for path in files:
+            with contextlib.suppress(SourceError, OSError):
+                data = opened.read_bytes(path.name, limit=validate.MAX_ASSET_BYTES)
+                keys[path] = _sha(context, hashlib.sha256(data).hexdigest())
+    return keys
 
 
 def _same_dates(then: str, latest: str | None, today: str) -> bool:
@@ -487,16 +540,98 @@ def _same_dates(then: str, latest: str | None, today: str) -> bool:
 
 # -- files ---------------------------------------------------------------------------------------
 
-def _read_state(path: Path) -> tuple[dict, str | None]:
-    """The state of the last build, if this version of badgekiln wrote it, and the file's SHA-256."""
+MAX_STATE_BYTES = outputscan.MAX_STATE_BYTES
+_SEGMENT = r"(?!\.\.?[/ ])[A-Za-z0-9_.@-]+"  # a path segment of the site, never '.' or '..'
+_ENTRY = rf"{_SEGMENT}(?:/{_SEGMENT})* [0-9a-f]{{64}} [0-9]{{1,15}} [0-9]{{1,20}}"
+_PACKED_RE = re.compile(rf"(?:{_ENTRY}(?:;{_ENTRY})*)?")  # what _pack writes
+
+
+def _read_state(path: Path) -> tuple[dict, str | None, str | None]:
+    """The state of the last build, if this version of badgekiln wrote it, the file's SHA-256, and
+    why it was not used when it is damaged (a warning: the build then starts afresh)."""
     try:
-        data = path.read_bytes()
+        data = safefiles.read_bytes(path.parent, path.name, limit=MAX_STATE_BYTES)
+    except SourceError as exc:
+        if safefiles.kind(path.parent, path.name) is None:
+            return {}, None, None  # no state yet: a first build
+        return {}, None, str(exc)
+    try:
         state = json.loads(data)
-    except (OSError, ValueError):
-        return {}, None
+    except (ValueError, RecursionError):
+        return {}, None, "it is not valid JSON (cut short?)"
     if not isinstance(state, dict) or state.get("format") != FORMAT or state.get("fingerprint") != code_fingerprint():
-        return {}, None
-    return state, outputscan.state_sha(data)
+        return {}, None, None  # written by another version of badgekiln: not an error
+    problem = _state_problem(state)
+    if problem:
+        return {}, None, problem
+    return state, outputscan.state_sha(data), None
+
+
+def _state_problem(state: dict) -> str | None:
+    """What is wrong with the shape of a state this version wrote, or None."""
+    groups, sources = state.get("groups"), state.get("sources")
+    if not isinstance(groups, dict) or not isinstance(sources, dict):
+        return "'groups' and 'sources' must be objects"
+    for name, group in groups.items():
+        if not (isinstance(group, list) and len(group) == 2 and (group[0] is None or isinstance(group[0], str))
+                and isinstance(group[1], str) and _PACKED_RE.fullmatch(group[1])):
+            return f"the record of group {name[:80]!r} is damaged"
+    for rel, record in sources.items():
+        if not (isinstance(record, list) and record and isinstance(record[0], str)):
+            return f"the record of {rel[:80]!r} is damaged"
+        # [key, the encoded FileResult, the day it was validated, its latest date, [[file read, sha], ...]]
+        if not (len(record) == 5 and isinstance(record[2], str) and (record[3] is None or isinstance(record[3], str))
+                and isinstance(record[4], list)
+                and all(isinstance(read, list) and len(read) == 2 and isinstance(read[0], str)
+                        and read[0].startswith("site_src/") and not {".", "..", ""} & set(read[0].split("/"))
+                        and (read[1] is None or isinstance(read[1], str)) for read in record[4])):
+            return f"the record of {rel[:80]!r} is damaged"
+    return None
+
+
+def _damaged(where: str, problem: str) -> Diagnostic:
+    return Diagnostic("warning", "cache-damaged", f"the build cache is damaged and is not used: {problem}",
+                      SourceLocation(where), "this build starts afresh; delete .badgekiln/ to silence this warning")
+
+
+def _folder_problem(source: Path) -> tuple[str, str] | None:
+    """Why the cache's folders cannot be written safely (a link or a file where a folder must be,
+    in ``blobs/`` too), as (where, what); None when they are fine or not there yet."""
+    where = ""
+    for part in (*CACHE_DIR.parts, "blobs"):
+        where = f"{where}/{part}".lstrip("/")
+        found = safefiles.kind(source, where)
+        if found is None:
+            return None
+        if found != "dir":
+            return where, f"'{where}' is {'a symbolic link' if found == 'link' else 'not a folder'}"
+    try:
+        entries = safefiles.list_dir(source, where)
+    except (SourceError, OSError) as exc:
+        return where, str(exc)
+    for entry in entries:
+        if entry.kind != "dir" or len(entry.name) != 2:
+            what = "a symbolic link" if entry.kind == "link" else "not one of its folders"
+            return f"{where}/{entry.name}", f"'{where}/{entry.name}' is {what}"
+    return None
+
+
+def _remove_odd_files(source: Path, warnings: list[Diagnostic] | None) -> None:
+    """A link, FIFO or folder in place of the cache's lock or state (a FIFO would block whoever
+    opens it) is removed: it is inside the cache's own folder, and unlinking follows nothing."""
+    for name in ("lock", "state.json"):
+        where = f"{CACHE_DIR.as_posix()}/{name}"
+        found = safefiles.kind(source, where)
+        if found in (None, "file"):
+            continue
+        with contextlib.suppress(OSError):
+            if found == "dir":
+                shutil.rmtree(source / where)
+            else:
+                os.unlink(source / where)
+        if warnings is not None:
+            warnings.append(_damaged(where, f"'{where}' was {'a symbolic link' if found == 'link' else 'not a regular file'}"
+                                     " (removed)"))
 
 
 def _folders(paths: Iterable[str]) -> set[str]:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
+import traceback
+from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
@@ -40,8 +44,28 @@ today_option = click.option("--today", help="The date statuses are computed for 
                                             "Default: SOURCE_DATE_EPOCH, else today (UTC).")
 
 
+@dataclass
+class RunOptions:
+    """Settings of one run of the command line that outlive the command (``ctx.obj``)."""
+
+    verbose: bool = False  # print the full trace of an internal error
+
+
+VERBOSE_HELP = "Print the full trace of an internal error (also: BADGEKILN_VERBOSE=1)."
+
+
+def _set_verbose(ctx: click.Context, _param, value: bool) -> None:
+    if value:
+        ctx.ensure_object(RunOptions).verbose = True
+
+
+verbose_option = click.option("--verbose", is_flag=True, expose_value=False, is_eager=True, callback=_set_verbose,
+                              help=VERBOSE_HELP)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="badgekiln")
+@verbose_option
 def cli() -> None:
     """badgekiln: verifiable Open Badges from a git repository, published as a static site."""
 
@@ -56,12 +80,15 @@ def cli() -> None:
               "(for CI builds of the published site).")
 @click.option("--production", is_flag=True, help="Build the site to publish: implies --frozen, and refuses "
               "development keys and missing private keys.")
+@verbose_option  # (also here, for 'python build.py --verbose')
 def build_command(source: Path, output: Path | None, base_url: str | None, today: str | None, frozen: bool,
                   production: bool) -> None:
     """Build the static site into output/."""
     from . import outputscan
+    from .site import check_output_dir
 
     output = output or source / "output"
+    check_output_dir(output, source)  # at once: before anything (the scan below) looks inside it
     scanner = outputscan.start(source, output)  # before the slow imports: see outputscan.py
     from .commands.build import run_build
     from .progress import Progress
@@ -70,6 +97,8 @@ def build_command(source: Path, output: Path | None, base_url: str | None, today
         result = run_build(source, output, base_url=base_url, today=today_from_environment(today),
                            frozen=frozen, production=production, scanner=scanner, progress=progress)
     _print_warnings(result.warnings)
+    for folder in result.leftovers:
+        click.echo(f"removed {folder}, left behind by an interrupted build", err=True)
     for rel, ids in sorted(result.pinned.items()):
         click.echo(f"pinned {len(ids)} new award id(s) in {rel}: {', '.join(ids)}", err=True)
     if result.pinned or result.ledger_added:
@@ -299,6 +328,12 @@ def award_command(source: Path, today: str | None, csv_path: Path | None, column
 def init_command(target: Path, name: str, base_url: str, email: str, github_only: bool, today: str | None) -> None:
     """Create a starter badge site with its GitHub workflows (refuses to overwrite any file)."""
     from .commands.scaffold import init, init_github
+    from .config import check_base_url
+    from .errors import SourceLocation, ValidationFailed
+
+    problems: list[Diagnostic] = []
+    if not github_only and check_base_url(base_url, SourceLocation("--base-url"), problems) is None:
+        raise ValidationFailed(problems)
 
     if github_only:
         done = init_github(target.resolve(), today=today_from_environment(today))
@@ -515,12 +550,24 @@ def verify_command(target: str, now: str | None, as_json: bool, recipient: str |
         sys.exit(1)
 
 
+# OSError numbers that say something about the machine (a full disk, a read-only folder, missing
+# permissions), not about badgekiln: reported as an error naming the file, not as a bug.
+ENVIRONMENT_ERRNOS = frozenset((errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM,
+                                errno.EMFILE, errno.ENFILE, errno.ENAMETOOLONG))
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: run the command; print diagnostics, never a traceback, for user errors."""
+    """Entry point: run the command; print diagnostics, never a traceback, for user errors.
+
+    Exit status: 0 success, 1 an error in the sources, settings or environment (or a badge that
+    does not verify), 2 a usage error or an internal error (a bug: one line asks to report it;
+    ``--verbose`` or ``BADGEKILN_VERBOSE=1`` adds the full trace), 130 interrupted (Ctrl-C).
+    """
+    options = RunOptions(verbose=os.environ.get("BADGEKILN_VERBOSE", "") not in ("", "0"))
     try:
-        cli.main(args=argv, prog_name="badgekiln", standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("aborted", err=True)
+        cli.main(args=argv, prog_name="badgekiln", standalone_mode=False, obj=options)
+    except click.exceptions.Abort as exc:  # click turns Ctrl-C (and EOF at a prompt) into Abort
+        click.echo("interrupted" if isinstance(exc.__context__, KeyboardInterrupt) else "aborted", err=True)
         sys.exit(130)
     except click.ClickException as exc:
         exc.show()
@@ -529,5 +576,47 @@ def main(argv: list[str] | None = None) -> None:
         click.echo(exc.diagnostics(), err=True)
         sys.exit(1)
     except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
         sys.exit(130)
+    except BrokenPipeError:  # e.g. 'badgekiln export | head': the reader went away
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
+    except OSError as exc:
+        if exc.errno not in ENVIRONMENT_ERRNOS:
+            _internal_error(exc, options.verbose)
+        where = f"{exc.filename}: " if exc.filename else ""
+        click.echo(f"error: {where}{exc.strerror or exc}", err=True)
+        sys.exit(1)
+    except Exception as exc:  # noqa: BLE001 - the safety net: a bug must not end in a bare traceback
+        _internal_error(exc, options.verbose)
     sys.exit(0)
+
+
+def _internal_error(exc: BaseException, verbose: bool) -> NoReturn:
+    """Report a bug in one line (the full trace first with ``verbose``) and exit with status 2."""
+    if verbose:
+        traceback.print_exception(exc)
+    message = " ".join(str(exc).split())
+    if len(message) > 300:
+        message = message[:300] + "…"
+    line = f"badgekiln: internal error: {type(exc).__name__}: {message} — please report this at {_report_to()}"
+    click.echo(line if verbose else line + " (run with --verbose for the full trace)", err=True)
+    sys.exit(2)
+
+
+def _report_to() -> str:
+    """Where to report a bug: the package's issue tracker URL, if its metadata names one."""
+    try:
+        from importlib.metadata import metadata
+
+        for entry in metadata("badgekiln").get_all("Project-URL") or []:
+            label, _, url = entry.partition(",")
+            if label.strip().lower() in ("issues", "bug tracker", "tracker", "bugs") and url.strip():
+                return url.strip()
+    except Exception:  # noqa: BLE001 - never fail while reporting a failure
+        pass
+    return "the badgekiln issue tracker"
+
+
+if __name__ == "__main__":
+    main()

@@ -8,7 +8,7 @@ from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
 from .errors import Diagnostic, SourceLocation
-from .fields import Fields, is_web_url
+from .fields import Fields, url_problem
 from .models import Issuer
 
 COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -74,7 +74,7 @@ def read_site_config(data, rel: str, diagnostics: list[Diagnostic], *, base_url_
     else:
         where = fields.where("base_url")
     if base_url is not None:
-        base_url = _check_base_url(base_url, where, fields)
+        base_url = check_base_url(base_url, where, diagnostics)
     issuer = _read_issuer(fields)
     title = fields.text("title", single_line=True, max_len=200)
     language = fields.text("language", single_line=True) or "en"
@@ -105,18 +105,26 @@ def read_site_config(data, rel: str, diagnostics: list[Diagnostic], *, base_url_
     )
 
 
-def _check_base_url(value: str, where: SourceLocation, fields: Fields) -> str | None:
-    if not is_web_url(value):
-        fields.error("bad-url", f"'base_url' must be an absolute https URL, not {value!r}", where,
-                     "for example https://badges.example.org/ or https://org.github.io/badges/")
+def check_base_url(value: str, where: SourceLocation, diagnostics: list[Diagnostic]) -> str | None:
+    """The normalised ``base_url`` (site.yaml's or ``--base-url``), or None with an error in ``diagnostics``.
+
+    Every URL of the site starts with it, so a secret in it (``user:password@``) would be
+    published in every badge, and a port that is not a number, a query or a fragment would
+    make every id unusable.
+    """
+    problem = url_problem(value, ("https", "http"))
+    if problem is None and ("?" in value or "#" in value):
+        problem = "it has a query (?…) or a fragment (#…), which every URL of the site would inherit"
+    if problem is not None:
+        diagnostics.append(Diagnostic("error", "bad-url", f"'base_url' must be an absolute https URL, not {value!r}: "
+                                      f"{problem}", where,
+                                      "for example https://badges.example.org/ or https://org.github.io/badges/"))
         return None
     parts = urlsplit(value)
-    if parts.query or parts.fragment:
-        fields.error("bad-url", "'base_url' must not have a query or fragment", where)
-        return None
-    if parts.scheme != "https" and parts.hostname not in LOOPBACK_HOSTS:
-        fields.warning("insecure-base-url", f"'base_url' {value!r} is not https; verifiers and wallets expect https",
-                       where, "use https:// (GitHub Pages, Netlify and S3+CloudFront all serve https)")
+    if parts.scheme.lower() != "https" and parts.hostname not in LOOPBACK_HOSTS:
+        diagnostics.append(Diagnostic("warning", "insecure-base-url", f"'base_url' {value!r} is not https; verifiers "
+                                      "and wallets expect https", where,
+                                      "use https:// (GitHub Pages, Netlify and S3+CloudFront all serve https)"))
     return normalize_base_url(value)
 
 

@@ -14,7 +14,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import urls
+from . import safefiles, urls
 from .errors import Diagnostic, SourceError, SourceLocation, VerifyError
 from .fields import SLUG_RE, Fields
 from .loading import decode_utf8, load_yaml, read_source_bytes
@@ -48,19 +48,26 @@ def read_sources(source: Path, config: SiteConfig | None, badges: dict[str, Badg
 
 
 def _files(source: Path, folder: str, suffix: str, diagnostics: list[Diagnostic]) -> list[Path]:
-    root = source / folder
-    if not root.is_dir():
+    """The ``<slug><suffix>`` files directly in ``folder`` (links and special files refused, see safefiles)."""
+    try:
+        entries = safefiles.list_dir(source, folder)
+    except SourceError as e:
+        diagnostics.append(e.diagnostic)
         return []
     found = []
-    for path in sorted(root.iterdir()):
-        rel = path.relative_to(source).as_posix()
-        if path.name.startswith(".") or path.name.lower() in ("readme.md", "readme.txt"):
+    for entry in entries:
+        path, rel = source / folder / entry.name, f"{folder}/{entry.name}"
+        if entry.kind in ("link", "special"):
+            diagnostics.append(Diagnostic("error", "symlink" if entry.kind == "link" else "not-a-file",
+                                          "this is a symbolic link or not a regular file: badgekiln does not read it",
+                                          SourceLocation(rel), safefiles.LINK_HINT))
+        elif entry.name.startswith(".") or entry.name.lower().split(".")[0] == "readme":
             continue
-        if path.suffix != suffix or not path.is_file():
+        elif path.suffix != suffix or entry.kind != "file":
             diagnostics.append(Diagnostic("error", "unexpected-file", f"this is not read: {folder}/ holds <name>{suffix} "
                                           "files", SourceLocation(rel), "rename or move it"))
         elif not SLUG_RE.match(path.stem):
-            diagnostics.append(Diagnostic("error", "bad-file-name", f"the file name {path.name!r} is not a valid slug",
+            diagnostics.append(Diagnostic("error", "bad-file-name", f"the file name {entry.name!r} is not a valid slug",
                                           SourceLocation(rel), "use only a-z, 0-9 and '-' in file names"))
         else:
             found.append(path)
@@ -69,7 +76,7 @@ def _files(source: Path, folder: str, suffix: str, diagnostics: list[Diagnostic]
 
 def _read_json(source: Path, path: Path) -> tuple[str, Any]:
     rel = path.relative_to(source).as_posix()
-    text = decode_utf8(read_source_bytes(path, rel, limit=MAX_ENDORSEMENT_BYTES), rel)
+    text = decode_utf8(read_source_bytes(path, rel, limit=MAX_ENDORSEMENT_BYTES, root=source), rel)
     try:
         return text, json.loads(text)
     except json.JSONDecodeError as e:

@@ -69,9 +69,10 @@ class ConfigError(BadgekilnError):
 class SourceError(BadgekilnError):
     """A source file cannot be read or parsed at all."""
 
-    def __init__(self, message: str, location: SourceLocation | None = None, hint: str | None = None):
+    def __init__(self, message: str, location: SourceLocation | None = None, hint: str | None = None, *,
+                 code: str = "source"):
         super().__init__(message)
-        self.diagnostic = Diagnostic("error", "source", message, location, hint)
+        self.diagnostic = Diagnostic("error", code, message, location, hint)
 
     def diagnostics(self) -> str:
         return self.diagnostic.render()
@@ -81,7 +82,7 @@ class ValidationFailed(BadgekilnError):
     """The sources have one or more errors; all of them are carried here."""
 
     def __init__(self, diagnostics: list[Diagnostic]):
-        self.items = sorted(diagnostics, key=Diagnostic.sort_key)
+        self.items = sorted(dict.fromkeys(diagnostics), key=Diagnostic.sort_key)  # (one link, read twice: once)
         errors = sum(1 for d in self.items if d.is_error)
         super().__init__(f"{errors} error(s) in the sources")
 

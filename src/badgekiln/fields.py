@@ -25,6 +25,9 @@ DURATION_RE = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$")
 # Practical email check: one @, a dotted domain, no spaces or angle brackets.
 EMAIL_RE = re.compile(r"^[^@\s<>()\[\],;:\"]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
 MAX_TEXT = 20_000  # characters in one text field
+# A host name (letters of any script, digits, '-', '_', '.') or an IP literal in brackets.
+HOST_RE = re.compile(r"^[\w.-]+\Z|^\[[0-9A-Fa-f:.]+\]\Z|^\[v[0-9A-Fa-f]+\.[\w.:~!$&'()*+,;=-]+\]\Z")
+URL_HINT = ("for example https://example.org/page; write spaces and <>\"{}|\\^` percent-encoded (%20 for a space)")
 
 
 def did_you_mean(word: str, choices) -> str | None:
@@ -173,10 +176,10 @@ class Fields:
         value = self.text(key, required=required, max_len=2048, single_line=True)
         if value is None:
             return None
-        if not is_web_url(value, schemes):
-            self.error("bad-url", f"'{key}' must be an absolute {' or '.join(schemes)} URL, not {value!r}",
-                       self.where(key), "for example https://example.org/page; write spaces and <>\"{}|\\^` "
-                       "percent-encoded (%20 for a space)")
+        problem = url_problem(value, schemes)
+        if problem is not None:
+            self.error("bad-url", f"'{key}' must be an absolute {' or '.join(schemes)} URL, not {value!r}: {problem}",
+                       self.where(key), URL_HINT)
             return None
         return value
 
@@ -221,10 +224,11 @@ class Fields:
 
 def parse_date(value: Any, fields: Fields, key: str) -> date | None:
     """Parse ``YYYY-MM-DD`` strictly, reporting impossible dates."""
-    if not isinstance(value, str) or not DATE_RE.match(value.strip()):
+    match = DATE_RE.match(value.strip()) if isinstance(value, str) else None
+    if match is None:
         fields.error("bad-date", f"'{key}' must be a date written YYYY-MM-DD, not {value!r}", fields.where(key))
         return None
-    year, month, day = (int(p) for p in DATE_RE.match(value.strip()).groups())
+    year, month, day = (int(p) for p in match.groups())
     try:
         return date(year, month, day)
     except ValueError as exc:
@@ -233,14 +237,47 @@ def parse_date(value: Any, fields: Fields, key: str) -> date | None:
 
 
 def is_web_url(value: str, schemes=("https", "http")) -> bool:
-    """True for an absolute URL with one of ``schemes``, a host and no spaces."""
-    if any(c.isspace() or ord(c) < 32 or c in '<>"{}|\\^`' for c in value):
-        return False  # not allowed in a URI (RFC 3986) nor in an N-Quads IRI: percent-encode them
+    """True for an absolute URL with one of ``schemes``, a host and no spaces (see :func:`url_problem`)."""
+    return url_problem(value, schemes) is None
+
+
+def url_problem(value: str, schemes=("https", "http")) -> str | None:
+    """Why ``value`` is not a URL that is safe to publish and to fetch ("it …"), or None.
+
+    Refused: characters RFC 3986 does not allow (spaces, ``<>"{}|\\^`` and controls: they must be
+    percent-encoded; N-Quads IRIs refuse them too), a scheme not in ``schemes``, credentials
+    (``user:password@``: they would be published with the URL), an empty host or one with
+    characters no host name has, and a port that is not a number from 1 to 65535 (Python's
+    ``urlsplit`` accepts ``:80800`` and ``:abc`` and fails only when the port is read).
+    """
+    if any(c.isspace() or ord(c) < 32 or ord(c) == 0x7F or c in '<>"{}|\\^`' for c in value):
+        return "it contains a space or a character that must be percent-encoded"
     try:
         parts = urlsplit(value)
     except ValueError:
-        return False
-    return parts.scheme in schemes and bool(parts.hostname)
+        return "it is not a valid URL"
+    if parts.scheme.lower() not in schemes or not value.lower().startswith(parts.scheme.lower() + "://"):
+        return f"it does not start with {' or '.join(s + '://' for s in schemes)}"
+    if "@" in parts.netloc:
+        return "it contains a user name or password (user:password@), which would be published"
+    host, _, port = _split_host_port(parts.netloc)
+    if not host:
+        return "it has no host name"
+    if not HOST_RE.match(host):
+        return f"its host name {host!r} has characters that no host name has"
+    if port is not None and (not port.isascii() or not port.isdigit() or not 1 <= int(port) <= 65535):
+        return f"its port {port!r} is not a number from 1 to 65535"
+    return None
+
+
+def _split_host_port(netloc: str) -> tuple[str, str, str | None]:
+    """``host``, ``":"`` and the port (None when there is no ``:``); IPv6 hosts keep their brackets."""
+    if netloc.startswith("["):
+        end = netloc.find("]")
+        host, rest = netloc[: end + 1], netloc[end + 1 :]
+        return host, ":", (rest[1:] if rest.startswith(":") else None)
+    host, colon, port = netloc.partition(":")
+    return host, colon, (port if colon else None)
 
 
 def quoted(text: str) -> str:

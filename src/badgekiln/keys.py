@@ -29,10 +29,12 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
+from . import safefiles
 from .errors import Diagnostic, KeyManagementError, SourceError, SourceLocation
 from .fields import Fields
 from .loading import load_yaml
 from .records import yaml_scalar
+from .secretscan import Secret
 
 RSA = "RS256"
 ED25519 = "Ed25519"
@@ -40,7 +42,9 @@ ALGORITHMS = (RSA, ED25519)
 STATUSES = ("active", "superseded", "retired")
 ENV_KEYS = "BADGEKILN_PRIVATE_KEYS"
 ENV_KEYS_DIR = "BADGEKILN_KEYS_DIR"
+ENV_SMTP_PASSWORD = "BADGEKILN_SMTP_PASSWORD"  # (read by mail.py; here for the output scan)
 RSA_BITS = 3072  # bits; 2048 is the floor verifiers accept, 3072 lasts longer
+MAX_PRIVATE_KEY_BYTES = 64 * 1024  # bytes: a PEM private key is a few KiB
 
 
 @dataclass(frozen=True)
@@ -117,14 +121,30 @@ class Keyring:
         except KeyError:
             raise KeyManagementError(missing_private_key(kid)) from None
 
-    def secret_material(self) -> tuple[bytes, ...]:
-        """Byte strings that must never be published (for the output scan)."""
-        result = []
-        for key in self.private.values():
-            result.append(private_pem(key).split(b"\n")[1])  # first base64 line of the PEM body
-            if isinstance(key, ed25519.Ed25519PrivateKey):
-                result.append(key.private_bytes_raw())
-        return tuple(result)
+    def secret_material(self) -> tuple[Secret, ...]:
+        """What must never be published (for the output scan, :mod:`badgekiln.secretscan`)."""
+        return tuple(s for kid, key in sorted(self.private.items()) for s in key_secrets(key, f"private key {kid}"))
+
+
+def key_secrets(key, label: str) -> list[Secret]:
+    """The private numbers of ``key`` (the public ones are published on purpose): for RSA d, p and
+    q (each alone gives the key away; the CRT values follow from them), for Ed25519 the 32-byte
+    seed. Every encoding of the key (PEM, DER, JWK ``d``) holds them."""
+    if isinstance(key, ed25519.Ed25519PrivateKey):
+        return [Secret(label, key.private_bytes_raw(), binary=True)]
+    numbers = key.private_numbers()
+    return [Secret(label, number.to_bytes((number.bit_length() + 7) // 8, "big"), binary=True)
+            for number in (numbers.d, numbers.p, numbers.q)]
+
+
+def environment_secrets() -> tuple[Secret, ...]:
+    """Secrets configured in the environment: every key in ``BADGEKILN_PRIVATE_KEYS`` (matched
+    to a record or not) and the SMTP password (``BADGEKILN_SMTP_PASSWORD``, read by :mod:`.mail`)."""
+    found = [s for key in _env_keys() for s in key_secrets(key, f"a private key in ${ENV_KEYS}")]
+    password = os.environ.get(ENV_SMTP_PASSWORD, "")
+    if password:
+        found.append(Secret(f"${ENV_SMTP_PASSWORD}", password.encode("utf-8")))
+    return tuple(found)
 
 
 def missing_private_key(kid: str) -> str:
@@ -216,11 +236,27 @@ def read_records(source: Path, diagnostics: list[Diagnostic]) -> tuple[KeyRecord
     """Every public record under ``site_src/keys/``; private material there is an error."""
     folder = source / "site_src" / "keys"
     records = []
-    if not folder.is_dir():
+    try:
+        entries = safefiles.list_dir(source, "site_src/keys")
+    except SourceError as exc:
+        diagnostics.append(exc.diagnostic)
         return ()
-    for path in sorted(folder.iterdir()):
-        rel = path.relative_to(source).as_posix()
-        if path.is_file() and b"PRIVATE KEY" in path.read_bytes():
+    for entry in entries:
+        path, rel = folder / entry.name, f"site_src/keys/{entry.name}"
+        if entry.kind in ("link", "special"):  # a link could lead to the private keys themselves
+            diagnostics.append(Diagnostic("error", "symlink" if entry.kind == "link" else "not-a-file",
+                                          f"this is {'a symbolic link' if entry.kind == 'link' else 'not a regular file'}"
+                                          ": site_src/keys/ holds only public key records", SourceLocation(rel),
+                                          safefiles.LINK_HINT if entry.kind == "link" else "remove it"))
+            continue
+        if entry.kind != "file":
+            continue
+        try:
+            raw = safefiles.read_bytes(source, rel)
+        except SourceError as exc:
+            diagnostics.append(exc.diagnostic)
+            continue
+        if b"PRIVATE KEY" in raw:
             diagnostics.append(Diagnostic("error", "private-key-in-repo", "this file holds a PRIVATE key",
                                           SourceLocation(rel), "delete it from the repository (and from git history), "
                                           "and rotate the key: 'badgekiln keys retire' then 'keys rotate'"))
@@ -290,12 +326,21 @@ def load_private_keys(records: tuple[KeyRecord, ...], *, source: Path, output: P
         check_private_location(folder, source, output)
         for record in records:
             path = folder / f"{record.kid}.pem"
-            if record.kid not in found and path.is_file():
-                key = _load_private(path.read_bytes(), str(path))
+            if record.kid not in found and safefiles.kind(folder, path.name) is not None:
+                key = _load_private(_read_private(folder, path.name), str(path))
                 if public_pem(key) != record.public_pem:
                     raise KeyManagementError(f"{path} does not match the public key in site_src/keys/{record.kid}.yaml")
                 found[record.kid] = key
     return found
+
+
+def _read_private(folder: Path, name: str) -> bytes:
+    """A private key file: a regular file directly in its folder, never a link (which could lead
+    into the repository or output, where check_private_location cannot see), of a key's size."""
+    try:
+        return safefiles.read_bytes(folder, name, limit=MAX_PRIVATE_KEY_BYTES, root_shown=str(folder))
+    except SourceError as exc:
+        raise KeyManagementError(f"{exc}; keep the private key file itself in {folder}") from None
 
 
 def _env_keys() -> list:
@@ -336,9 +381,9 @@ def development_keyring(source: Path, today: date) -> Keyring:
     for algorithm in ALGORITHMS:
         short = "rsa" if algorithm == RSA else "ed25519"
         path = folder / f"{short}.pem"
-        if not path.exists():
+        if safefiles.kind(folder, path.name) is None:
             _write_new_file(path, private_pem(generate(algorithm)))
-        key = _load_private(path.read_bytes(), str(path))
+        key = _load_private(_read_private(folder, path.name), str(path))
         kid = f"dev-{short}"
         private[kid] = key
         records.append(KeyRecord(kid=kid, algorithm=algorithm, created=today, public_pem=public_pem(key),
@@ -349,7 +394,8 @@ def development_keyring(source: Path, today: date) -> Keyring:
 def _write_new_file(path: Path, content: bytes) -> None:
     """Create ``path`` (mode 0600) atomically; if another process made it first, keep theirs."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    tmp.unlink(missing_ok=True)  # (a leftover of a killed run; O_EXCL|O_NOFOLLOW: never through a link)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
     with os.fdopen(fd, "wb") as handle:
         handle.write(content)
     try:

@@ -16,9 +16,10 @@ from typing import Any
 
 import yaml
 
+from . import safefiles
 from .errors import SourceError, SourceLocation
 
-MAX_FILE_BYTES = 2 * 1024 * 1024  # bytes; one recipient file with hundreds of awards fits easily
+MAX_FILE_BYTES = safefiles.MAX_FILE_BYTES  # bytes; one recipient file with hundreds of awards fits easily
 MAX_DEPTH = 12  # nesting levels of mappings and sequences
 
 
@@ -183,25 +184,17 @@ def decode_utf8(raw: bytes, rel: str) -> str:
         ) from None
 
 
-def read_source_bytes(path: Path, rel: str, *, limit: int = MAX_FILE_BYTES) -> bytes:
-    """Read a source file, refusing links that leave the site and files over ``limit``."""
-    if path.is_symlink():
-        raise SourceError(
-            "source files may not be symbolic links",
-            SourceLocation(rel),
-            "replace the link with the file itself",
-        )
-    try:
-        size = path.stat().st_size
-        if size > limit:
-            raise SourceError(
-                f"the file is {size} bytes, more than the limit of {limit}",
-                SourceLocation(rel),
-                "split it into smaller files",
-            )
-        return path.read_bytes()
-    except OSError as exc:
-        raise SourceError(f"cannot read the file: {exc.strerror}", SourceLocation(rel)) from None
+def read_source_bytes(path: Path, rel: str, *, limit: int = MAX_FILE_BYTES, root: Path | None = None) -> bytes:
+    """Read a source file safely (see :mod:`badgekiln.safefiles`): ``rel`` below ``root``, no link
+    on the way, a regular file (a FIFO or device is not even opened), at most ``limit`` bytes.
+
+    Without ``root``, ``path`` is a file the user named on the command line (``award --csv``): a
+    link there is followed, but what it leads to must still be a regular file within ``limit``.
+    """
+    if root is None:
+        resolved = path.resolve()
+        return safefiles.read_bytes(resolved.parent, resolved.name, limit=limit)
+    return safefiles.read_bytes(root, rel, limit=limit)
 
 
 def parse_yaml(text: str, rel: str) -> Any:
@@ -237,7 +230,7 @@ def parse_yaml(text: str, rel: str) -> Any:
 def load_yaml(path: Path, root: Path) -> SourceDoc:
     """Load one YAML source file below ``root``."""
     rel = path.relative_to(root).as_posix()
-    text = decode_utf8(read_source_bytes(path, rel), rel)
+    text = decode_utf8(read_source_bytes(path, rel, root=root), rel)
     return SourceDoc(path=path, rel=rel, data=parse_yaml(text, rel), text=text)
 
 
@@ -247,7 +240,7 @@ def load_markdown_page(path: Path, root: Path) -> tuple[SourceDoc, str]:
     Returns the front matter as a SourceDoc (data ``{}`` when absent) and the Markdown body.
     """
     rel = path.relative_to(root).as_posix()
-    text = decode_utf8(read_source_bytes(path, rel), rel)
+    text = decode_utf8(read_source_bytes(path, rel, root=root), rel)
     front: Any = LocatedDict()
     front.location = SourceLocation(rel, 1, 1)
     front.key_locations, front.value_locations = {}, {}

@@ -32,7 +32,7 @@ from email.errors import HeaderParseError
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
 from .errors import ConfigError
 
@@ -138,7 +138,8 @@ def build_message(*, sender: Address, to: Address, reply_to: Address | None, sub
     message.add_alternative(html, subtype="html")
     used = [image for image in images if f"cid:{image.cid}" in html]
     if used:
-        html_part = message.get_payload()[1]
+        html_part = list(message.iter_parts())[1]
+        assert isinstance(html_part, EmailMessage)  # (add_alternative made it)
         for image in used:
             html_part.add_related(image.data, "image", "png", cid=f"<{image.cid}>", disposition="inline",
                                   filename=image.filename)
@@ -264,6 +265,7 @@ class Mailer:
         started = time.monotonic()
         if self.client is None:
             self.connect()
+        assert self.client is not None
         remaining = max(0.1, self.deadline - (time.monotonic() - started))
         with Watchdog(remaining, self._abort) as watchdog:
             try:
@@ -371,8 +373,16 @@ class Watchdog:
 class Sendable(Protocol):
     """What :func:`deliver` sends: a message and its one envelope recipient."""
 
-    message: EmailMessage
-    to: str
+    @property
+    def message(self) -> EmailMessage:
+        """The message."""
+
+    @property
+    def to(self) -> str:
+        """Its one envelope recipient."""
+
+
+S = TypeVar("S", bound=Sendable)
 
 
 @dataclass(frozen=True)
@@ -400,21 +410,21 @@ class RetryPolicy:
 
 
 @dataclass
-class DeliveryReport:
+class DeliveryReport(Generic[S]):
     """What happened to each message of a batch."""
 
-    sent: list[Sendable] = field(default_factory=list)
-    failed: list[tuple[Sendable, str]] = field(default_factory=list)  # (item, reason)
-    pending: list[tuple[Sendable, str]] = field(default_factory=list)  # (item, reason)
+    sent: list[S] = field(default_factory=list)
+    failed: list[tuple[S, str]] = field(default_factory=list)  # (item, reason)
+    pending: list[tuple[S, str]] = field(default_factory=list)  # (item, reason)
     retried: int = 0
     stopped: str | None = None  # why the batch stopped early
 
 
-def deliver(mailer: Mailer, items: Iterable[Sendable], *, policy: RetryPolicy, on_sent: Callable[[Sendable], None],
-            on_event: Callable[[str, Sendable, str], None] = lambda kind, item, reason: None,
+def deliver(mailer: Mailer, items: Iterable[S], *, policy: RetryPolicy, on_sent: Callable[[S], None],
+            on_event: Callable[[str, S, str], None] = lambda kind, item, reason: None,
             should_stop: Callable[[], bool] = lambda: False,
             clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
-            ) -> DeliveryReport:
+            ) -> DeliveryReport[S]:
     """Send every item, never stopping at one recipient: permanent failures are reported and
     skipped, temporary ones go back in the queue with a growing delay while the others are sent.
 
@@ -425,7 +435,7 @@ def deliver(mailer: Mailer, items: Iterable[Sendable], *, policy: RetryPolicy, o
     Raises:
         ConfigError: the server refused the login (nothing else would work either).
     """
-    report = DeliveryReport()
+    report: DeliveryReport[S] = DeliveryReport()
     queue = [(0.0, number, 0, item, "") for number, item in enumerate(items)]
     heapq.heapify(queue)
     connect_failures = 0

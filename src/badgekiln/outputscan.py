@@ -16,11 +16,16 @@ import hashlib
 import json
 import multiprocessing
 import os
+import stat
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import safefiles
+from .errors import SourceError
+
+MAX_STATE_BYTES = 1024 * 1024 * 1024  # bytes: about 2 KiB an award, so ~500,000 awards; larger is not read
 MARKER = ".badgekiln-site"  # (badgekiln.site.MARKER; not imported, to keep this module light)
 STATE = Path(".badgekiln") / "cache" / "state.json"
 
@@ -42,7 +47,12 @@ class CacheLock:
     """An exclusive lock on the cache for one build (two builds at once would mix their files)."""
 
     def __init__(self, path: Path):
-        self._handle = open(path, "a+b")  # noqa: SIM115 - held until close()
+        # Never through a link left at that name, and never a FIFO or device (O_NONBLOCK: no wait).
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0), 0o644)
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise OSError(f"{path} is not a regular file")
+        self._handle = open(fd, "a+b")  # noqa: SIM115 - held until close()
         try:
             import fcntl
         except ImportError:  # Windows: no advisory locks; builds there run one at a time anyway
@@ -99,8 +109,8 @@ def start(source: Path, output: Path) -> Scanner | None:
     scans for itself) or the lock cannot be taken here (a read-only tree: no cache at all).
     """
     state = source / STATE
-    if not state.is_file():
-        return None
+    if safefiles.kind(source, STATE.as_posix()) != "file":
+        return None  # (none, or a link on the way: the cache does not use it, and BuildCache.open says why)
     try:
         lock = CacheLock(state.parent / "lock")
     except OSError:
@@ -115,10 +125,10 @@ def state_sha(data: bytes) -> str:
 def scan(state_path: Path, output: Path) -> Scan:
     """List ``output`` and compare it with the files recorded in ``state_path``."""
     try:
-        data = state_path.read_bytes()
+        data = safefiles.read_bytes(state_path.parent, state_path.name, limit=MAX_STATE_BYTES)
         groups = json.loads(data).get("groups") or {}
         sha = state_sha(data)
-    except (OSError, ValueError, AttributeError):
+    except (OSError, ValueError, AttributeError, RecursionError, SourceError):
         groups, sha = {}, None
     listing = list_files(output)
     marker = listing.get(MARKER)
@@ -139,7 +149,7 @@ def _matches(listing: Listing, groups: dict[str, Any]) -> bool:
                 if listing.get(rel) != (int(ino), int(size)):
                     return False
                 count += 1
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, AttributeError):  # a damaged state (the cache says so, and does not use it)
         return False
     return count == len(listing)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 from types import TracebackType
-from typing import TextIO
+from typing import Any, TextIO
 
 
 def wanted(stream: TextIO | None = None) -> bool:
@@ -32,7 +32,7 @@ class Progress:
 
     def __init__(self, *, enabled: bool | None = None):
         self.enabled = wanted() if enabled is None else enabled
-        self._progress = None
+        self._progress: Any = None  # a rich Progress while shown
         self._task = None
         self._stage = ""
         self.done = 0

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import yaml
 
+from . import safefiles
 from .errors import SourceError, SourceLocation
-from .loading import parse_yaml
+from .loading import LocatedList, parse_yaml
 
 # Candidates for a plain (unquoted) scalar: ids, slugs and ISO dates. Anything else is quoted.
 _PLAIN_CANDIDATE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\Z")
@@ -36,7 +37,8 @@ def insert_first_key(text: str, location: SourceLocation, line_to_add: str) -> s
 
 def read_text_keeping_newlines(path: Path) -> tuple[str, str]:
     """The text of ``path`` with ``\n`` line ends, and the line end the file uses (``\r\n`` or ``\n``)."""
-    raw = path.read_bytes().decode("utf-8")
+    # (Only a file the build just validated is edited; still, never through a link or a FIFO.)
+    raw = safefiles.read_bytes(path.parent, path.name, limit=safefiles.MAX_FILE_BYTES).decode("utf-8")
     newline = "\r\n" if "\r\n" in raw else "\n"
     return raw.replace("\r\n", "\n"), newline
 
@@ -178,7 +180,7 @@ def append_award(path: Path, rel: str, fields: list[tuple[str, str]], award_id: 
         lines[-1] += "\n"
     awards = data.get("awards")
     key_line = data.key_locations["awards"].line - 1
-    if isinstance(awards, list) and awards and hasattr(awards, "item_locations") and \
+    if isinstance(awards, LocatedList) and awards and \
             lines[awards.location.line - 1][awards.location.col - 1] != "[":
         col = awards.item_locations[0].col - 1  # column of the first key, after "- "
         end = _award_end(lines, awards.item_locations[-1].line - 1, col)

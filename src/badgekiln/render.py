@@ -3,21 +3,28 @@
 Autoescape is on for every template and undefined names are errors. A file in the site's
 ``templates/`` folder overrides the built-in template of the same name, and an override can
 still extend the original as ``"!builtin/<name>"`` (the Pelican way).
+
+Templates are hostile input (they come from pull requests): they run in a limited sandbox
+(:mod:`badgekiln.sandbox`), get plain values only (:func:`check_plain`), and every failure,
+recursion and Python error included, is a ``jinja2.TemplateError`` located in the template.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
 import jinja2
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2.loaders import split_template_path
 import segno
 from markupsafe import Markup
 
-from .errors import ConfigError
+from . import safefiles
+from .errors import BadgekilnError, ConfigError
 from .jsonout import dumps_script
 from .markdown import render_markdown
+from .sandbox import LimitedSandbox, static_problems, unconditional_references
 
 # The templates the build and ``notify`` render (each may extend or include others).
 USED_TEMPLATES = ("index.html", "badge.html", "award.html", "page.html", "404.html", "sitemap.xml", "email.txt",
@@ -46,16 +53,46 @@ def qr_svg(url: str) -> Markup:
                                        'aria-label="QR code of this page" ', 1))
 
 
-def make_environment(templates_dir: Path | None) -> ImmutableSandboxedEnvironment:
+MAX_TEMPLATE_BYTES = 2 * 1024 * 1024  # bytes: one file of templates/
+
+
+class SiteTemplateLoader(jinja2.BaseLoader):
+    """The site's ``templates/`` folder, read as every source is (:mod:`badgekiln.safefiles`).
+
+    ``jinja2.FileSystemLoader`` follows links, so a pull request adding ``templates/award.html``
+    as a link to ``/etc/passwd`` or to a private key, or ``{% include "x" %}`` of such a link,
+    would publish that file. Here a template (and ``templates/`` itself) must be a regular file
+    reached without a link, of at most ``MAX_TEMPLATE_BYTES``; anything else is a located error.
+    A name that is not there falls through to the built-in templates.
+    """
+
+    def __init__(self, templates_dir: Path):
+        self.root, self.folder = templates_dir.parent, templates_dir.name
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
+        rel = "/".join([self.folder, *split_template_path(template)])  # (refuses '..')
+        if safefiles.kind(self.root, rel) is None:
+            raise jinja2.TemplateNotFound(template)
+        raw = safefiles.read_bytes(self.root, rel, limit=MAX_TEMPLATE_BYTES)  # a link or FIFO: SourceError
+        # Not UTF-8: UnicodeDecodeError, as jinja2's own loaders do (Renderer._source names the file).
+        return raw.decode("utf-8"), str(self.root / rel), lambda: True
+
+    def list_templates(self) -> list[str]:
+        # Links and special files are listed too, so that using one is refused rather than skipped.
+        return [name for name, entry in safefiles.walk(self.root, self.folder) if entry.kind != "dir"]
+
+
+def make_environment(templates_dir: Path | None) -> LimitedSandbox:
     """The Jinja2 environment: the site's ``templates/`` first, then the built-in templates."""
     builtin = jinja2.PackageLoader("badgekiln", "templates")
     loaders: list[jinja2.BaseLoader] = []
-    if templates_dir is not None and templates_dir.is_dir():
-        loaders.append(jinja2.FileSystemLoader(str(templates_dir)))
+    if templates_dir is not None:
+        loaders.append(SiteTemplateLoader(templates_dir))
     loaders.append(builtin)
     loaders.append(jinja2.PrefixLoader({"!builtin": builtin}))
-    # Sandboxed: a template override from a pull request cannot reach Python internals.
-    env = ImmutableSandboxedEnvironment(
+    # Sandboxed: a template override from a pull request cannot reach Python internals, and its
+    # size, steps and output are limited (see sandbox.py).
+    env = LimitedSandbox(
         loader=jinja2.ChoiceLoader(loaders),
         # HTML and XML are always escaped; plain-text templates (email.txt) are not HTML.
         autoescape=jinja2.select_autoescape(["html", "htm", "xml", "svg"], default_for_string=True, default=False),
@@ -64,26 +101,91 @@ def make_environment(templates_dir: Path | None) -> ImmutableSandboxedEnvironmen
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters["markdown"] = render_markdown
+    env.filters["markdown"] = env.metered(render_markdown, "|markdown")
     env.filters["long_date"] = long_date
     env.filters["tojson_script"] = lambda data: Markup(dumps_script(data))
     env.globals["qr_svg"] = qr_svg
     return env
 
 
+class Rendered(bytes):
+    """A rendered page: its UTF-8 bytes, and ``template``, the name of the template that made it."""
+
+    template: str
+
+
+# What may reach a template: plain values only, never an object with methods or secrets (a config
+# object, the signer, a key, a path, os.environ, a callable that reads files).
+PLAIN_TYPES = (str, int, float, bool, type(None), date)
+
+
+def check_plain(value, where: str) -> None:
+    """Refuse a template context value that is not plain data (strings, numbers, dates, lists, dicts).
+
+    Raises:
+        TypeError: naming where the value is; a mistake in badgekiln, never in the sources.
+    """
+    if isinstance(value, PLAIN_TYPES):
+        return
+    if isinstance(value, (list, tuple)):
+        for number, item in enumerate(value):
+            check_plain(item, f"{where}[{number}]")
+        return
+    if type(value) is dict:
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise TypeError(f"template context {where} has a key that is not text: {key!r}")
+            check_plain(item, f"{where}.{key}")
+        return
+    raise TypeError(f"template context {where} is a {type(value).__name__}: only plain values may reach templates")
+
+
 class Renderer:
     """Renders named templates with a context; one per build."""
 
     def __init__(self, templates_dir: Path | None):
+        self.templates_dir = templates_dir.absolute() if templates_dir is not None else None
         self.env = make_environment(templates_dir)
         self._cache: dict[str, jinja2.Template] = {}
 
-    def render(self, name: str, **context) -> bytes:
-        """Render template ``name`` to UTF-8 bytes."""
+    def render(self, name: str, **context) -> Rendered:
+        """Render template ``name`` to UTF-8 bytes (which remember the template, for error messages).
+
+        Raises:
+            jinja2.TemplateError: any failure of the template, with the template's frames in its
+                traceback (``commands.build._template_frame`` reads the file and line there),
+                including a sandbox limit, a recursion that does not end, or a Python error such
+                as a division by zero.
+        """
+        for key, value in context.items():
+            check_plain(value, key)
         template = self._cache.get(name)
         if template is None:
             template = self._cache[name] = self.env.get_template(name)
-        return template.render(**context).encode("utf-8")
+        self.env.start_rendering()
+        try:
+            text = "".join(template.generate(**context))
+        except (jinja2.TemplateError, BadgekilnError):
+            raise
+        except RecursionError as exc:
+            raise jinja2.TemplateRuntimeError(
+                "a template calls, includes or extends itself without end").with_traceback(exc.__traceback__) from None
+        except MemoryError as exc:
+            raise jinja2.TemplateRuntimeError("a template needs too much memory").with_traceback(
+                exc.__traceback__) from None
+        except Exception as exc:  # noqa: BLE001 - a division by zero, a bad format string: the template's fault
+            raise jinja2.TemplateRuntimeError(f"{type(exc).__name__}: {exc}").with_traceback(exc.__traceback__) from None
+        page = Rendered(text.encode("utf-8"))
+        page.template = self._shown_name(template)
+        return page
+
+    def _shown_name(self, template: jinja2.Template) -> str:
+        """``templates/award.html`` for the site's own template, ``the built-in award.html`` otherwise."""
+        if self.templates_dir is not None and template.filename:
+            path = Path(template.filename)
+            if path.is_relative_to(self.templates_dir):
+                return "templates/" + path.relative_to(self.templates_dir).as_posix()
+        return f"the built-in {template.name}"
 
     def compile_used(self) -> None:
         """Load and compile every template the build and ``notify`` render, with the templates
@@ -95,6 +197,7 @@ class Renderer:
         from jinja2 import meta
 
         todo, seen = list(USED_TEMPLATES), set()
+        references: dict[str, list[tuple[str, int]]] = {}
         while todo:
             name = todo.pop()
             if name in seen:
@@ -102,7 +205,12 @@ class Renderer:
             seen.add(name)
             source = self._source(name)
             self._cache.setdefault(name, self.env.get_template(name))
-            todo.extend(n for n in meta.find_referenced_templates(self.env.parse(source, name)) if n)
+            tree = self.env.parse(source, name)
+            for line, message in static_problems(tree):  # what would break a limit whatever the data
+                raise jinja2.TemplateSyntaxError(message, line, name)
+            references[name] = unconditional_references(tree)
+            todo.extend(n for n in meta.find_referenced_templates(tree) if n)
+        _check_no_cycle(references)
 
     def template_sources(self) -> dict[str, str]:
         """Name → source text of every template in use (for cache keys)."""
@@ -119,3 +227,27 @@ class Renderer:
         except UnicodeDecodeError:
             raise ConfigError(f"templates/{name}: not UTF-8 text; templates/ holds Jinja2 templates "
                               "(move other files elsewhere)") from None
+
+
+def _check_no_cycle(references: dict[str, list[tuple[str, int]]]) -> None:
+    """Refuse templates that always include or extend each other in a circle (the rendering would never end).
+
+    ``references``: template name -> (name, line) of each include or extends that always runs.
+
+    Raises:
+        jinja2.TemplateSyntaxError: at the first include or extends of the circle.
+    """
+    for start in sorted(references):
+        seen, todo = {start}, [(start, [])]
+        while todo:
+            name, trail = todo.pop()  # trail: the (template, line) steps from start to name
+            for target, line in references.get(name, []):
+                steps = [*trail, (target, line)]
+                if target == start:
+                    circle = " -> ".join([start, *(t for t, _ in steps)])
+                    raise jinja2.TemplateSyntaxError(
+                        f"{start} includes or extends itself ({circle}): its rendering would never end",
+                        steps[0][1], start)
+                if target not in seen:
+                    seen.add(target)
+                    todo.append((target, steps))

@@ -15,6 +15,7 @@ from . import keys as keys_mod
 from .crypto import jws
 from .errors import Diagnostic, KeyManagementError, SourceLocation
 from .keys import ED25519, RSA, Keyring, KeyRecord
+from .secretscan import Secret
 
 
 @dataclass(frozen=True)
@@ -47,11 +48,13 @@ class Signer:
             records = records + self.development.records
         return records
 
-    def secret_material(self) -> tuple[bytes, ...]:
+    def secret_material(self) -> tuple[Secret, ...]:
+        """Everything the output scan must find: the loaded private keys (development ones too) and
+        the secrets configured in the environment (see :func:`keys.environment_secrets`)."""
         material = self.keyring.secret_material()
         if self.development is not None:
             material += self.development.secret_material()
-        return material
+        return material + keys_mod.environment_secrets()
 
     def sign_jws(self, payload: bytes, kid: str, *, header: dict | None = None) -> str:
         """RS256 JWS compact serialization of ``payload``."""

@@ -12,7 +12,7 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
-from . import context, models
+from . import context, models, safefiles
 from .cache import _file_sha, _key_fields, _sha, code_fingerprint, digest
 from .outputs import BuildInputs, Unit
 
@@ -40,11 +40,12 @@ class UnitKeys:
             "awards": lambda: _sha(repr([(inputs.ledger.entries[a.id], a.issued_on, a.revoked)
                                          for a in project.awards])),
             "catalogue": self._catalogue,
-            "assets": lambda: digest(sorted((p.relative_to(inputs.source).as_posix(), _file_sha(p))
-                                            for p in (inputs.source / "site_src/assets").rglob("*") if p.is_file())),
+            "assets": lambda: digest(sorted((name, _file_sha(inputs.source, f"site_src/assets/{name}"))
+                                            for name, entry in safefiles.walk(inputs.source, "site_src/assets")
+                                            if entry.kind == "file")),
             "endorsements": lambda: digest(project.endorsements, project.endorsing),
         }
-        self._badges = {slug: digest(badge, _file_sha(inputs.source / "site_src" / badge.image))
+        self._badges = {slug: digest(badge, _file_sha(inputs.source, f"site_src/{badge.image}"))
                         for slug, badge in project.badges.items()}
         self._code = code_fingerprint()
 

@@ -12,11 +12,11 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
-from pathlib import Path
 from functools import partial
+from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 
-from . import baking, ids, pngcheck, svgsafety
+from . import baking, ids, pngcheck, safefiles, svgsafety
 from .config import SiteConfig, read_site_config, source_paths
 from .endorsement_sources import read_sources as read_endorsements
 from .errors import BakeError, Diagnostic, SourceError, SourceLocation, ValidationFailed
@@ -28,6 +28,7 @@ from .ob3 import ACHIEVEMENT_TYPES, normalize_achievement_type
 IMAGE_TYPES = {".png": b"\x89PNG\r\n\x1a\n", ".svg": None}
 ASSET_NAME_RE = re.compile(r"^(?:[A-Za-z0-9_.-]+/)*[A-Za-z0-9_.-]+\Z")
 MAX_IMAGE_BYTES = 2 * 1024 * 1024
+MAX_ASSET_BYTES = 10 * 1024 * 1024  # bytes: any one file published from site_src/assets/ (fonts, CSS, images)
 SITE_STYLESHEET = "assets/site.css"  # relative to site_src/: the site's own CSS, linked from every page
 # What site_src/assets/ may publish: images, stylesheets and their fonts.
 PUBLISHED_ASSET_SUFFIXES = frozenset((".png", ".svg", ".jpg", ".jpeg", ".webp", ".gif", ".ico", ".css", ".woff",
@@ -120,36 +121,61 @@ def _parse(path: Path, source: Path, diagnostics: list[Diagnostic]) -> Any:
 
 
 def _yaml_files(folder: Path, source: Path, diagnostics: list[Diagnostic], what: str) -> list[Path]:
-    if not folder.is_dir():
+    """The ``<slug>.yaml`` files directly in ``folder``; everything else there is reported.
+
+    Hidden files and READMEs are skipped quietly, other plain files (``notes.txt``) with a
+    warning. What looks like a record that would be lost (``.yml``, ``.YAML``, ``ann.yaml.txt``,
+    a sub-folder) or could be an attack (a symbolic link, a FIFO or device) is an error.
+    """
+    rel_folder = folder.relative_to(source).as_posix()
+    try:
+        entries = safefiles.list_dir(source, rel_folder)
+    except SourceError as exc:
+        diagnostics.append(exc.diagnostic)
         return []
     found = []
-    for path in sorted(folder.iterdir()):
-        rel = path.relative_to(source).as_posix()
-        if path.suffix not in (".yaml", ".yml") and (path.name.startswith(".") or
-                                                       path.name.lower() in ("readme.md", "readme.txt")):
-            continue  # .gitkeep, .DS_Store, a README: not records
-        if path.suffix != ".yaml" and path.suffix != ".yml":
-            kind = "folder" if path.is_dir() else "file"
-            diagnostics.append(Diagnostic("error", "unexpected-file",
-                                          f"this {kind} is not read: {what} files are <slug>.yaml directly in {folder.name}/",
-                                          SourceLocation(rel), f"rename or move it (e.g. {folder.name}/"
-                                          f"{path.name.split('.')[0].lower()}.yaml); its records are not published"))
-        elif path.suffix == ".yml":
-            diagnostics.append(Diagnostic("error", "bad-extension", f"{what} files end in .yaml, not .yml",
-                                          SourceLocation(rel), f"rename it to {path.stem}.yaml"))
-        elif path.suffix == ".yaml":
+    for entry in entries:
+        path, rel = folder / entry.name, f"{rel_folder}/{entry.name}"
+        name, suffix = entry.name, Path(entry.name).suffix
+        if entry.kind in ("link", "special"):
+            what_it_is = "a symbolic link" if entry.kind == "link" else "not a regular file (a FIFO, socket or device)"
+            diagnostics.append(Diagnostic("error", "symlink" if entry.kind == "link" else "not-a-file",
+                                          f"this is {what_it_is}: badgekiln does not read it", SourceLocation(rel),
+                                          safefiles.LINK_HINT if entry.kind == "link" else "remove it"))
+        elif suffix not in (".yaml", ".yml") and (name.startswith(".") or name.lower().split(".")[0] == "readme"):
+            continue  # .gitkeep, .DS_Store, .git/, a README: not records
+        elif entry.kind == "dir":
+            diagnostics.append(Diagnostic("error", "unexpected-folder",
+                                          f"this folder is not read: {what} files are <slug>.yaml directly in "
+                                          f"{rel_folder}/", SourceLocation(rel),
+                                          f"move its .yaml files up into {rel_folder}/ (their records are not "
+                                          "published from a sub-folder), or move the folder out"))
+        elif suffix == ".yaml":
             if not SLUG_RE.match(path.stem):
                 diagnostics.append(Diagnostic("error", "bad-file-name",
-                                              f"the file name {path.name!r} is not a valid slug",
+                                              f"the file name {name!r} is not a valid slug",
                                               SourceLocation(rel), "use only a-z, 0-9 and '-' in file names"))
             else:
                 found.append(path)
+        elif suffix == ".yml":
+            diagnostics.append(Diagnostic("error", "bad-extension", f"{what} files end in .yaml, not .yml",
+                                          SourceLocation(rel), f"rename it to {path.stem}.yaml"))
+        elif ".yaml" in name.lower() or ".yml" in name.lower():
+            diagnostics.append(Diagnostic("error", "unexpected-file",
+                                          f"this file is not read: {what} files are named <slug>.yaml",
+                                          SourceLocation(rel), f"rename it to {name.split('.')[0].lower()}.yaml; "
+                                          "until then its records are not published"))
+        else:
+            diagnostics.append(Diagnostic("warning", "not-a-record",
+                                          f"this file is not a {what} record and is ignored ({what} records are "
+                                          f"<slug>.yaml files)", SourceLocation(rel),
+                                          f"move it out of {rel_folder}/ to silence this warning"))
     return found
 
 
 def _load_config(source: Path, paths, diagnostics, base_url) -> SiteConfig | None:
     site_yaml = paths["site_yaml"]
-    if not site_yaml.is_file():
+    if safefiles.kind(source, "site_src/site.yaml") is None:
         diagnostics.append(Diagnostic("error", "missing-file", "site_src/site.yaml is missing",
                                       SourceLocation("site_src/site.yaml"), "run 'badgekiln init' to create a starter site"))
         return None
@@ -157,8 +183,7 @@ def _load_config(source: Path, paths, diagnostics, base_url) -> SiteConfig | Non
     if doc is None:
         return None
     config = read_site_config(doc.data, doc.rel, diagnostics, base_url_override=base_url)
-    stylesheet = source / "site_src" / SITE_STYLESHEET
-    if config is not None and stylesheet.is_file() and not stylesheet.is_symlink():  # (symlinks are not published)
+    if config is not None and safefiles.kind(source, "site_src/" + SITE_STYLESHEET) == "file":  # (links are not published)
         config = replace(config, stylesheet=SITE_STYLESHEET)  # every page links it after badgekiln.css
     if config is not None and config.issuer.image:
         issuer = doc.data.get("issuer")
@@ -314,10 +339,15 @@ def _revocation(fields: Fields) -> Revocation | None:
 def _load_pages(source, paths, diagnostics) -> list[Page]:
     folder = paths["pages"]
     pages = []
-    if not folder.is_dir():
+    try:
+        entries = safefiles.list_dir(source, "site_src/pages")
+    except SourceError as exc:
+        diagnostics.append(exc.diagnostic)
         return pages
-    for path in sorted(folder.glob("*.md")):
-        rel = path.relative_to(source).as_posix()
+    for entry in entries:
+        path, rel = folder / entry.name, f"site_src/pages/{entry.name}"
+        if path.suffix != ".md" or entry.kind == "dir":
+            continue
         if not SLUG_RE.match(path.stem):
             diagnostics.append(Diagnostic("error", "bad-file-name", f"the page name {path.name!r} is not a valid slug",
                                           SourceLocation(rel)))
@@ -358,28 +388,31 @@ def _check_duplicates(recipients: list[Recipient], diagnostics: list[Diagnostic]
 
 
 def _check_image(source: Path, rel: str, location: SourceLocation, diagnostics: list[Diagnostic]) -> None:
-    """The image must be a PNG or SVG file inside site_src/."""
+    """The image must be a PNG or SVG file inside site_src/, reached without a link."""
     where = location
-    site_src = (source / "site_src").resolve()
-    path = (site_src / rel)
-    suffix = path.suffix.lower()
+    suffix = PurePosixPath(rel).suffix.lower()
     if suffix not in IMAGE_TYPES:
         diagnostics.append(Diagnostic("error", "bad-image", f"image {rel!r} must be a .png or .svg file", where))
         return
     try:
-        resolved = path.resolve(strict=True)
-    except (OSError, RuntimeError):
+        found = safefiles.lookup(source, "site_src/" + rel)
+    except SourceError as exc:
+        diagnostics.append(Diagnostic("error", "bad-image", f"image {rel!r} must be a file inside site_src/: {exc}",
+                                      where, exc.diagnostic.hint))
+        return
+    if found is None:
         diagnostics.append(Diagnostic("error", "missing-image", f"image {rel!r} does not exist under site_src/", where,
                                       "image paths are relative to site_src/, e.g. assets/badge.png"))
         return
-    if not resolved.is_relative_to(site_src) or not resolved.is_file():
-        diagnostics.append(Diagnostic("error", "bad-image", f"image {rel!r} must be a file inside site_src/", where))
+    if found.size > MAX_IMAGE_BYTES and found.kind == "file":
+        diagnostics.append(Diagnostic("error", "bad-image", f"image {rel!r} is {found.size} bytes; the limit is {MAX_IMAGE_BYTES}", where))
         return
-    size = resolved.stat().st_size
-    if size > MAX_IMAGE_BYTES:
-        diagnostics.append(Diagnostic("error", "bad-image", f"image {rel!r} is {size} bytes; the limit is {MAX_IMAGE_BYTES}", where))
+    try:
+        data = safefiles.read_bytes(source, "site_src/" + rel, limit=MAX_IMAGE_BYTES)
+    except SourceError as exc:
+        diagnostics.append(Diagnostic("error", "bad-image", f"image {rel!r} must be a file inside site_src/: {exc}",
+                                      where, exc.diagnostic.hint))
         return
-    data = resolved.read_bytes()
     magic = IMAGE_TYPES[suffix]
     if magic is not None and not data.startswith(magic):
         diagnostics.append(Diagnostic("error", "bad-image", f"image {rel!r} is not a PNG file", where))
@@ -412,32 +445,52 @@ def _check_image(source: Path, rel: str, location: SourceLocation, diagnostics: 
 
 def _check_assets(source: Path, config: SiteConfig | None, badges: dict[str, BadgeClass],
                   diagnostics: list[Diagnostic]) -> None:
-    """Every file under site_src/assets/ may be published: names must be URL-safe and SVGs safe to serve."""
-    site_src = source / "site_src"
-    assets = site_src / "assets"
-    if not assets.is_dir():
+    """Every file under site_src/assets/ may be published: names must be URL-safe, sizes bounded and
+    SVGs safe to serve. Links and special files are never published (nor read)."""
+    try:
+        entries = safefiles.walk(source, "site_src/assets")
+    except SourceError as exc:
+        diagnostics.append(exc.diagnostic)
         return
-    checked = {(site_src / b.image).resolve() for b in badges.values()}  # _check_image did these
+    checked = {b.image for b in badges.values()}  # _check_image did these
     if config is not None and config.issuer.image:
-        checked.add((site_src / config.issuer.image).resolve())
-    for path in sorted(assets.rglob("*")):
-        if path.is_symlink() or not path.is_file():
+        checked.add(config.issuer.image)
+    for name, entry in entries:
+        rel = f"site_src/assets/{name}"
+        if entry.kind in ("link", "special"):
+            if "assets/" + name not in checked:  # (a badge image or logo that is one is an error there)
+                diagnostics.append(Diagnostic(
+                    "warning", "asset-not-published",
+                    f"this is {'a symbolic link' if entry.kind == 'link' else 'not a regular file'}: it is neither "
+                    "read nor published", SourceLocation(rel),
+                    safefiles.LINK_HINT if entry.kind == "link" else "remove it"))
             continue
-        rel = path.relative_to(source).as_posix()
-        if not ASSET_NAME_RE.match(path.relative_to(assets).as_posix()):
+        if entry.kind != "file":
+            continue
+        if not ASSET_NAME_RE.match(name):
             diagnostics.append(Diagnostic("error", "bad-file-name", "this asset's name cannot be part of a URL",
                                           SourceLocation(rel), "use only letters, digits, '-', '_' and '.' "
                                           "(no spaces or brackets) in asset file and folder names"))
             continue
-        if path.suffix.lower() not in PUBLISHED_ASSET_SUFFIXES:
-            if not path.name.startswith("."):
+        if PurePosixPath(name).suffix.lower() not in PUBLISHED_ASSET_SUFFIXES:
+            if not PurePosixPath(name).name.startswith("."):
                 diagnostics.append(Diagnostic(
                     "warning", "asset-not-published",
                     "this file is not published: site_src/assets/ publishes images, stylesheets and fonts",
                     SourceLocation(rel), "allowed: " + ", ".join(sorted(PUBLISHED_ASSET_SUFFIXES))))
             continue
-        if path.suffix.lower() == ".svg" and path.resolve() not in checked:
-            diagnostics.extend(svgsafety.unsafe_svg_diagnostics(path.read_bytes(), rel, SourceLocation(rel)))
+        if entry.size > MAX_ASSET_BYTES:
+            diagnostics.append(Diagnostic("error", "file-too-large",
+                                          f"this file is {entry.size} bytes; a published asset may have at most "
+                                          f"{MAX_ASSET_BYTES}", SourceLocation(rel), "make it smaller"))
+            continue
+        if PurePosixPath(name).suffix.lower() == ".svg" and "assets/" + name not in checked:
+            try:
+                data = safefiles.read_bytes(source, rel, limit=MAX_ASSET_BYTES)
+            except SourceError as exc:
+                diagnostics.append(exc.diagnostic)
+                continue
+            diagnostics.extend(svgsafety.unsafe_svg_diagnostics(data, rel, SourceLocation(rel)))
 
 
 def _check_email_not_published(data: Any, email: str, diagnostics: list[Diagnostic]) -> None:

@@ -145,3 +145,19 @@ def test_markup_in_a_signed_comment_is_shown_as_text(site, run, endorser):
     assert "&lt;script&gt;alert(" in page and "<script>alert(" not in page
     assert "&lt;img src=x" in page and "<img src=x" not in page
     assert COMMENT not in page
+
+
+def test_a_linked_endorsement_or_folder_is_not_read(site, run, endorser, tmp_path):
+    """An endorsement (or the folder of pinned DID documents) that is a link out of the repository is refused."""
+    outside = tmp_path / "outside.json"
+    outside.write_bytes(endorser["files"]["welding"])
+    (site / "site_src/endorsements").mkdir(exist_ok=True)
+    (site / REL).symlink_to(outside)
+    _fails(run, site, "symlink")
+    (site / REL).unlink()
+    write_site(site, {REL: endorser["files"]["welding"]})
+    pinned = site / "site_src/endorsers"
+    pinned.rename(tmp_path / "pins")
+    pinned.symlink_to(tmp_path / "pins")
+    result = run("build", "--source", str(site), "--today", TODAY)
+    assert result.code == 1 and "site_src/endorsers" in result.err and "link" in result.err

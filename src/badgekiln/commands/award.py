@@ -246,6 +246,7 @@ def add_awards(source: Path, awards: list[NewAward], today: date) -> AwardResult
             rank += 1
         taken_ids.add(award.id)
         if recipient is not None:
+            assert recipient.location is not None  # (validated records know where they were written)
             existing.setdefault(recipient.location.path, []).append(award)
         elif award.email in new_files:
             new_files[award.email][2].append(award)

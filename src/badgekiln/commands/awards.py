@@ -35,6 +35,7 @@ def revoke(source: Path, award_id: str, reason: str, on: date, today: date) -> P
         raise BadgekilnError(f"the revocation date {on} is in the future; revoke on or after that day")
     if on < award.issued_on:
         raise BadgekilnError(f"the revocation date {on} is before the award was issued ({award.issued_on})")
+    assert recipient.location is not None and award.location is not None  # (validated records know where they were written)
     rel = recipient.location.path
     add_revocation(source / rel, rel, award.location, award_id, on=on.isoformat(), reason=reason,
                    pin_id=not award.id_pinned)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import errno
+import os
+import stat
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,15 +20,20 @@ from ..build import BuildInputs, build
 from ..cache import BuildCache
 from ..parallel import FastSigner
 from ..config import source_paths
-from ..errors import ConfigError, Diagnostic, SourceLocation, ValidationFailed
+from ..errors import ConfigError, Diagnostic, OutputError, SourceLocation, ValidationFailed
 from ..buildsummary import Summary, read_state, summarize, write_state
 from ..progress import Progress
 from ..keys import ED25519, RSA
+from ..loading import MAX_FILE_BYTES
+from ..markdown import MarkdownLimitError, markdown_problem
 from ..records import atomic_write_text, pin_award_ids
 from ..render import Renderer
 from ..signing import Signer, open_signer
-from ..site import check_output_dir, write_site
+from ..site import check_output_dir, remove_leftovers, write_site
 from ..validate import Loaded, load_project
+
+
+WRITE_ERRNOS = frozenset((errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS))
 
 
 @dataclass
@@ -40,6 +48,7 @@ class BuildResult:
     pinned: dict[str, list[str]] = field(default_factory=dict)  # recipient file → ids pinned
     ledger_added: int = 0
     summary: Summary | None = None  # what changed since the previous build
+    leftovers: tuple[Path, ...] = ()  # staging folders of killed builds, removed
 
 
 @dataclass(frozen=True)
@@ -85,6 +94,7 @@ def prepare(source: Path, *, base_url: str | None, today: date, frozen: bool, pr
                                           "site_src/awards.lock is not up to date (new awards, or keys to pin)",
                                           SourceLocation(ledger_mod.REL),
                                           "run 'python build.py' locally and commit site_src/awards.lock"))
+    diagnostics.extend(_markdown_limits(source, loaded))
     if any(d.is_error for d in diagnostics):
         raise ValidationFailed(diagnostics)
     warnings = tuple(sorted((d for d in diagnostics if not d.is_error), key=Diagnostic.sort_key))
@@ -103,17 +113,43 @@ def run_build(source: Path, output: Path, *, base_url: str | None, today: date, 
     files and the ledger is saved; a preview (``serve``) leaves the sources alone.
     """
     source = source.resolve()
-    cache = BuildCache.open(source, output, scanner) if use_cache else None
-    if cache is None and scanner is not None:  # the cache is not to be used after all: let it go
-        scanner.close()
-        if scanner.lock is not None:
-            scanner.lock.close()
     try:
-        return _run_build(source, output, base_url=base_url, today=today, frozen=frozen or production,
-                          production=production, pin=pin, cache=cache, progress=progress)
+        check_output_dir(output, source)  # before anything looks inside it
+    except OutputError:
+        _release(scanner)
+        raise
+    leftovers = remove_leftovers(output)
+    notes: list[Diagnostic] = []  # a damaged cache, not used: said as warnings
+    cache = BuildCache.open(source, output, scanner, warnings=notes) if use_cache else None
+    if cache is None:  # the cache is not to be used after all: let the scan go
+        _release(scanner)
+    try:
+        result = _run_build(source, output, base_url=base_url, today=today, frozen=frozen or production,
+                            production=production, pin=pin, cache=cache, progress=progress)
+        notes.extend(cache.warnings if cache else ())
+        if notes:
+            result.warnings = tuple(sorted((*result.warnings, *notes), key=Diagnostic.sort_key))
+    except OSError as exc:
+        if exc.errno not in WRITE_ERRNOS:
+            raise
+        # the cache's folder (output/ has its own message) is full, read-only or over a size limit
+        what = (exc.filename2 or exc.filename
+                or (f"into {output} or its build cache {cache.root}" if cache else f"into {output}"))
+        raise OutputError(f"the build could not write {what}: {exc.strerror or exc}; "
+                          "the previous output is unchanged") from None
     finally:
         if cache is not None:
             cache.close()
+    result.leftovers = tuple(leftovers)
+    return result
+
+
+def _release(scanner: outputscan.Scanner | None) -> None:
+    """End a scan of the output folder that nobody will use, and free the lock it took."""
+    if scanner is not None:
+        scanner.close()
+        if scanner.lock is not None:
+            scanner.lock.close()
 
 
 def _run_build(source: Path, output: Path, *, base_url: str | None, today: date, frozen: bool, production: bool,
@@ -123,7 +159,6 @@ def _run_build(source: Path, output: Path, *, base_url: str | None, today: date,
     prepared = prepare(source, base_url=base_url, today=today, frozen=frozen, production=production, output=output,
                        cache=cache)
     loaded, old_ledger, new_ledger = prepared.loaded, prepared.old_ledger, prepared.ledger
-    check_output_dir(output, source)
     renderer = Renderer(source_paths(source)["templates"])
     inputs = BuildInputs(config=loaded.config, project=loaded.project, ledger=new_ledger,
                          signer=FastSigner.of(prepared.signer), source=source, today=today)
@@ -160,7 +195,9 @@ def run_check(source: Path, *, base_url: str | None, today: date, frozen: bool) 
     source = source.resolve()
     prepared = prepare(source, base_url=base_url, today=today, frozen=frozen)
     with _located_template_errors(source):
-        Renderer(source_paths(source)["templates"]).compile_used()
+        renderer = Renderer(source_paths(source)["templates"])
+        renderer.compile_used()
+        renderer.template_sources()  # every file of templates/ is read by a build (its cache keys): as it would be
     return prepared
 
 
@@ -193,6 +230,42 @@ def _located_template_errors(source: Path) -> Iterator[None]:
         raise ConfigError(f"{where}: template error: {exc.message}") from None
     except jinja2.TemplateError as exc:
         raise ConfigError(f"{_template_frame(exc, source)}template error: {exc}") from None
+    except MarkdownLimitError as exc:  # a template gave the markdown filter a huge text
+        raise ConfigError(f"{_template_frame(exc, source)}template error: {exc}") from None
+
+
+def _markdown_limits(source: Path, loaded: Loaded) -> list[Diagnostic]:
+    """An error for each page or criteria text that is too large to render (see markdown.py)."""
+    found = []
+    for badge in loaded.project.badges.values():
+        problem = markdown_problem(badge.criteria)
+        if problem is not None:
+            found.append(Diagnostic("error", "markdown-too-large", f"'criteria': {problem[0]}", badge.location,
+                                    "shorten it, or link to a page with the details"))
+    pages = source_paths(source)["pages"]
+    for page in loaded.project.pages:
+        problem = markdown_problem(page.body)
+        if problem is not None:
+            rel = (pages / f"{page.slug}.md").relative_to(source).as_posix()
+            line = problem[1] + _front_matter_lines(source / rel, page.body)
+            found.append(Diagnostic("error", "markdown-too-large", problem[0], SourceLocation(rel, line),
+                                    "split the page into several pages"))
+    return found
+
+
+def _front_matter_lines(path: Path, body: str) -> int:
+    """How many lines of the page file come before its Markdown body (0 when that cannot be told)."""
+    try:
+        info = path.lstat()
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_FILE_BYTES:
+            return 0  # (the loader read it as a plain file; it changed since: no line then)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as handle:
+            text = handle.read(MAX_FILE_BYTES).decode("utf-8").replace("\r\n", "\n")
+    except (OSError, UnicodeDecodeError):
+        return 0
+    body = body.replace("\r\n", "\n")
+    return text[: len(text) - len(body)].count("\n") if text.endswith(body) else 0
 
 
 def _pin_ids(source: Path, loaded: Loaded) -> dict[str, list[str]]:

@@ -73,7 +73,7 @@ class NotifyResult:
     outgoing: list[Outgoing] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (award id, reason)
     offline: list[tuple[str, str]] = field(default_factory=list)  # (award id, reason): pages not online
-    delivery: DeliveryReport | None = None
+    delivery: DeliveryReport[Outgoing] | None = None
 
     @property
     def messages(self) -> list[EmailMessage]:
@@ -101,7 +101,7 @@ def _read_records(path: Path) -> dict[str, str]:
     if not path.exists():
         return {}
     text = path.read_text(encoding="utf-8", errors="replace")
-    records = {}
+    records: dict[str, str] = {}
     for line in text.split("\n")[:-1]:  # the part after the last newline is unfinished
         parts = line.split("\t")
         if line.startswith("#") or len(parts) != 2 or not parts[0] or not parts[1].strip():
@@ -230,6 +230,7 @@ def _page_problem(url: str, timeout: float) -> str | None:
         port = parts.port
     except ValueError:
         return "bad port"
+    connection: http.client.HTTPConnection
     if parts.scheme == "https":
         connection = http.client.HTTPSConnection(parts.hostname, port, timeout=timeout,
                                                  context=ssl.create_default_context())
@@ -280,7 +281,8 @@ def compose(source: Path, plan: Plan, *, sender: str, now: datetime, digest: boo
     for item in plan.announcements:
         key = item.recipient.email if digest else item.award.id
         groups.setdefault(key, []).append(item)
-    outgoing, refused = [], []
+    outgoing: list[Outgoing] = []
+    refused: list[tuple[str, str]] = []
     for group in groups.values():
         recipient = group[0].recipient
         try:
@@ -399,7 +401,7 @@ def summary_lines(result: NotifyResult, *, dry_run: bool = False) -> list[tuple[
     lines = [(f"not sent for {award_id}: {reason}", True) for award_id, reason in result.skipped + result.offline]
     if dry_run:
         return lines + [(f"{len(result.outgoing)} message(s) would be sent (dry run: nothing sent)", False)]
-    delivery = result.delivery or DeliveryReport()
+    delivery: DeliveryReport[Outgoing] = result.delivery or DeliveryReport()
     lines += [(f"failed for {', '.join(item.award_ids)} ({item.to}): {reason}", True)
               for item, reason in delivery.failed]
     lines += [(f"still pending for {', '.join(item.award_ids)} ({item.to}): {reason}", True)

@@ -24,6 +24,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from .. import safefiles
 from ..config import SiteConfig
 from ..keys import ED25519, RSA
 from ..ledger import Ledger
@@ -193,7 +194,9 @@ def unit(name: str) -> Unit:
 
 def badge_image(inputs: BuildInputs, image: str) -> bytes:
     """The bytes of a badge's artwork (``image`` relative to site_src/)."""
-    return (inputs.source / "site_src" / image).read_bytes()
+    from ..validate import MAX_IMAGE_BYTES  # (validate imports the models these units read)
+
+    return safefiles.read_bytes(inputs.source, f"site_src/{image}", limit=MAX_IMAGE_BYTES)
 
 
 Item = Any  # None, a BadgeClass, or a (Recipient, Award) pair

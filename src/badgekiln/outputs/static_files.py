@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from importlib import resources
+from pathlib import PurePosixPath
 
-from .. import urls
-from ..validate import PUBLISHED_ASSET_SUFFIXES
+from .. import safefiles, urls
+from ..validate import MAX_ASSET_BYTES, PUBLISHED_ASSET_SUFFIXES
 from . import BuildInputs, FileSpec, Plan, Unit
 
 
@@ -16,11 +17,11 @@ def produce(plan: Plan, inputs: BuildInputs, renderer: object, item: None) -> No
     css = f":root {{ --accent: {inputs.config.accent_color}; }}\n".encode() + (static / "badgekiln.css").read_bytes()
     plan.add("assets/badgekiln.css", css)
     plan.add("assets/badgekiln.js", (static / "badgekiln.js").read_bytes())
-    assets = inputs.source / "site_src" / "assets"
-    if assets.is_dir():
-        for path in sorted(assets.rglob("*")):
-            if path.is_file() and not path.is_symlink() and path.suffix.lower() in PUBLISHED_ASSET_SUFFIXES:
-                plan.add(urls.asset(path.relative_to(assets).as_posix()), path.read_bytes())
+    # Links and special files are never read (validate warned about them); sizes were checked there.
+    for name, entry in safefiles.walk(inputs.source, "site_src/assets"):
+        if entry.kind == "file" and PurePosixPath(name).suffix.lower() in PUBLISHED_ASSET_SUFFIXES:
+            plan.add(urls.asset(name), safefiles.read_bytes(inputs.source, f"site_src/assets/{name}",
+                                                            limit=MAX_ASSET_BYTES))
 
 
 UNIT = Unit("static-files", "site", (

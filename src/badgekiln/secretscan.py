@@ -1,0 +1,163 @@
+"""Finding secrets in what is about to be published, also when a template has transformed them.
+
+A template from a pull request can turn a secret it got hold of into another text: reverse it,
+change its case, split it across lines or between HTML tags, escape it for HTML, URLs or JSON,
+or print it as hex or base64. So every published text is *normalised* before it is searched:
+JSON, HTML and URL escapes are undone, a page's tags are also dropped in a second reading, and what
+remains is lower-cased down to its letters and digits. Each secret is normalised the same way
+in every form it can take (itself, reversed, hex, base64 at each of the three byte alignments,
+and for key numbers their decimal form).
+
+Searching each text for every form would cost too much on a site of 70,000 files, so each form
+is cut into every window of :data:`WINDOW` characters (a set), and each text is sampled only
+every :data:`STRIDE` characters: any run of ``WINDOW + STRIDE - 1`` characters of a form
+(36 here: every whole form of a key, or any 144 bits of one in hex) contains a sampled window.
+Shorter forms (a password's) are searched whole. What is not caught: a secret re-encoded by arbitrary computation (ROT13, XOR,
+every other character). Templates never see a secret in the first place (see :mod:`.render`);
+this scan is the second line.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import re
+from collections.abc import Iterable
+from functools import lru_cache
+from typing import NamedTuple
+from urllib.parse import unquote
+
+WINDOW = 16  # characters of a normalised form that identify it (about 80 bits at the least)
+STRIDE = 21  # a text is sampled every STRIDE characters: runs of WINDOW + STRIDE - 1 (36) are found,
+# which is every whole form of a key (the shortest, an Ed25519 seed in base64, keeps 38 characters
+# or more once its symbols are dropped)
+MIN_SHORT = 8  # a normalised form shorter than this is too common to search for
+RAW_MIN = 16  # raw key bytes are searched for byte for byte in binary files from this length
+
+_KEEP = b"0123456789abcdefghijklmnopqrstuvwxyz"
+_DELETE = bytes(b for b in range(256) if b not in _KEEP)
+_JSON_ESCAPE = re.compile(r"\\(?:u([0-9a-fA-F]{4})|(.))", re.DOTALL)
+_JSON_SIMPLE = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f"}
+_TAG = re.compile(rb"<[^<>]*>")
+_PERCENT_ESCAPE = re.compile(r"%[0-9a-fA-F]{2}")
+
+
+class Secret(NamedTuple):
+    """Something that must never be published."""
+
+    label: str  # how an error names it, e.g. "private key 2026-11-22-rsa-3f9a1c" (never the value)
+    value: bytes
+    binary: bool = False  # key bytes (a number): searched raw in binary files; else a text (password)
+
+
+def squeeze(data: bytes) -> bytes:
+    """Lower-case letters and digits only: what is left of a text whatever separates its characters."""
+    return data.lower().translate(None, _DELETE)
+
+
+def unescape(text: str) -> str:
+    """``text`` with JSON, HTML and URL escapes undone (three rounds, for escapes of escapes)."""
+    for _ in range(3):
+        before = text
+        if "\\" in text:
+            text = _JSON_ESCAPE.sub(_json_char, text)
+        if "&" in text:
+            text = html.unescape(text)
+        if "%" in text and _PERCENT_ESCAPE.search(text):
+            text = unquote(text)
+        if text == before:
+            break
+    return text
+
+
+def _json_char(match: re.Match) -> str:
+    if match.group(1):
+        return chr(int(match.group(1), 16))
+    return _JSON_SIMPLE.get(match.group(2), match.group(2))
+
+
+def _base64_forms(data: bytes) -> list[bytes]:
+    """Base64 of ``data`` as it appears inside a longer encoded text, at each byte alignment:
+    only the characters that depend on ``data`` alone (URL-safe base64 differs only in symbols)."""
+    forms = []
+    for pad in range(3):
+        encoded = base64.b64encode(b"\0" * pad + data + b"\0\0")
+        start, stop = -(-8 * pad // 6), (8 * pad + 8 * len(data)) // 6
+        forms.append(encoded[start:stop])
+    return forms
+
+
+def _forms(secret: Secret) -> list[bytes]:
+    """Every normalised form of ``secret`` that a published text might hold."""
+    value = secret.value
+    forms: list[bytes] = []
+    if secret.binary:  # a big-endian number
+        forms.append(value.hex().encode())
+        forms.extend(_base64_forms(value))
+        forms.append(str(int.from_bytes(value, "big")).encode())
+        squeezed = [squeeze(f) for f in forms]
+        return squeezed + [f[::-1] for f in squeezed]
+    # A text (a password): itself, read unescaped if it looks escaped, in hex, each either way
+    # round, and its base64 (a shorter password's forms are searched whole: few is faster).
+    text = value.decode("utf-8", "replace")
+    forms = [value, unescape(text).encode("utf-8", "surrogatepass"), value.hex().encode()]
+    squeezed = {squeeze(f) for f in forms}
+    return sorted(squeezed | {f[::-1] for f in squeezed} | {squeeze(_base64_forms(value)[0])})
+
+
+class Scanner:
+    """Searches published files for a fixed set of secrets."""
+
+    def __init__(self, secrets: Iterable[Secret]):
+        self.windows: dict[bytes, str] = {}
+        self.short: list[tuple[bytes, str]] = []
+        self.raw: list[tuple[bytes, str]] = []
+        for secret in secrets:
+            if secret.binary and len(secret.value) >= RAW_MIN and secret.label not in {label for _, label in self.raw}:
+                self.raw.append((secret.value, secret.label))  # one number of each key (RSA d, Ed25519 seed) is enough
+            for form in _forms(secret):
+                if len(form) >= WINDOW + STRIDE - 1:
+                    for start in range(len(form) - WINDOW + 1):
+                        self.windows.setdefault(form[start:start + WINDOW], secret.label)
+                elif len(form) >= MIN_SHORT:
+                    self.short.append((form, secret.label))
+        self.short = sorted(set(self.short), key=lambda item: (-len(item[0]), item))
+
+    def __bool__(self) -> bool:
+        return bool(self.windows or self.short or self.raw)
+
+    def find(self, content: bytes, *, page: bool = True) -> str | None:
+        """The label of a secret that ``content`` holds in some form, or None.
+
+        ``page``: ``content`` may be a page a template made, so it is also read without its tags
+        (characters interleaved with markup); artwork and documents are not read twice.
+        """
+        try:
+            text = content.decode("utf-8")
+        except UnicodeDecodeError:  # an image: its raw bytes, and the letters and digits of its text chunks
+            for raw, label in self.raw:
+                if raw in content:
+                    return label
+            return self._find_squeezed(squeeze(content))
+        plain = unescape(text).encode("utf-8", "surrogatepass")
+        found = self._find_squeezed(squeeze(plain))
+        if found is None and page and b"<" in plain:  # characters interleaved with tags: read the text without them
+            found = self._find_squeezed(squeeze(_TAG.sub(b"", plain)))
+        return found
+
+    def _find_squeezed(self, data: bytes) -> str | None:
+        windows = self.windows
+        if windows:
+            samples = [data[i:i + WINDOW] for i in range(0, len(data) - WINDOW + 1, STRIDE)]
+            if not windows.keys().isdisjoint(samples):
+                return next(windows[s] for s in samples if s in windows)
+        for form, label in self.short:
+            if form in data:
+                return label
+        return None
+
+
+@lru_cache(maxsize=4)
+def scanner(secrets: tuple[Secret, ...]) -> Scanner:
+    """The scanner of ``secrets`` (made once per process: a build checks many plans with the same secrets)."""
+    return Scanner(secrets)

@@ -1,0 +1,340 @@
+"""A site's templates/ folder is hostile (it comes from pull requests like every other source).
+
+Three promises, each with the tests that break without its mitigation (docs/security.md, T11):
+
+1. No secret leaves through a template: the output scan (``badgekiln.secretscan``) finds the loaded
+   private keys, every key in ``$BADGEKILN_PRIVATE_KEYS`` and ``$BADGEKILN_SMTP_PASSWORD`` in
+   every form a template can give them, and the build fails naming the file and the template.
+2. Templates cannot reach the environment or Python internals, and get plain values only.
+3. Templates cannot exhaust the machine: every limit ends in ``templates/<name>:LINE: template error``.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+import jinja2
+import pytest
+from conftest import TODAY, build, tree_bytes, write_site
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+
+import badgekiln
+from badgekiln.crypto.multikey import rsa_public_jwk
+from badgekiln.keys import key_secrets, public_pem
+from badgekiln.render import Renderer, check_plain
+from badgekiln.secretscan import Scanner, Secret
+
+PASSWORD = "Tr0ub4dor&3 <horse> Battery-staple"
+ED_KEY = ed25519.Ed25519PrivateKey.from_private_bytes(bytes(range(7, 39)))
+RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+SECRETS = (*key_secrets(ED_KEY, "private key ed"), *key_secrets(RSA_KEY, "private key rsa"),
+           Secret("$BADGEKILN_SMTP_PASSWORD", PASSWORD.encode()))
+
+
+def _page(text: str) -> bytes:
+    """``text`` published inside an ordinary page."""
+    return (f'<!doctype html><html lang="en"><head><title>Award</title></head><body><main><h1>Pipefitting</h1>'
+            f'<p class="prose">{text}</p><a href="https://example.org/x?y=1&amp;z=2">Evidence</a></main>'
+            f"</body></html>\n").encode()
+
+
+def _b64(data: bytes, *, urlsafe: bool = False) -> str:
+    encoded = base64.urlsafe_b64encode(data) if urlsafe else base64.b64encode(data)
+    return encoded.decode().rstrip("=")
+
+
+def _rsa_d() -> bytes:
+    d = RSA_KEY.private_numbers().d
+    return d.to_bytes((d.bit_length() + 7) // 8, "big")
+
+
+def _private_pem(key) -> str:
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption()).decode()
+
+
+def _pem_body(key) -> str:
+    return "".join(line for line in _private_pem(key).splitlines() if not line.startswith("-----"))
+
+
+SEED = ED_KEY.private_bytes_raw()
+
+# (secret as published, the label the scan must name); each transform is one template can make.
+TRANSFORMS = {
+    "password-plain": (PASSWORD, "SMTP"),
+    "password-reversed": (PASSWORD[::-1], "SMTP"),
+    "password-upper": (PASSWORD.upper(), "SMTP"),
+    "password-lower": (PASSWORD.lower(), "SMTP"),
+    "password-base64": (_b64(PASSWORD.encode()), "SMTP"),
+    "password-base64-urlsafe": (_b64(PASSWORD.encode(), urlsafe=True), "SMTP"),
+    "password-hex": (PASSWORD.encode().hex(), "SMTP"),
+    "password-split-across-lines": ("\n".join(PASSWORD[i:i + 4] for i in range(0, len(PASSWORD), 4)), "SMTP"),
+    "password-interleaved-whitespace": (" \t".join(PASSWORD), "SMTP"),
+    "password-interleaved-html": ("".join(f"<span>{html.escape(c)}</span><br>" for c in PASSWORD), "SMTP"),
+    "password-html-escaped": (html.escape(PASSWORD), "SMTP"),
+    "password-html-entities": ("".join(f"&#{ord(c)};" for c in PASSWORD), "SMTP"),
+    "password-url-escaped": (quote(PASSWORD, safe=""), "SMTP"),
+    "password-json-escaped": ("".join(f"\\u{ord(c):04x}" for c in PASSWORD), "SMTP"),
+    "password-json-in-script": (json.dumps({"x": PASSWORD}).replace("<", "\\u003c").replace("&", "\\u0026"), "SMTP"),
+    "password-reversed-then-url-escaped": (quote(PASSWORD[::-1], safe=""), "SMTP"),
+    "password-html-escaped-twice": (html.escape(html.escape(PASSWORD)), "SMTP"),
+    "ed25519-jwk-d": (_b64(SEED, urlsafe=True), "private key ed"),
+    "ed25519-hex-upper": (SEED.hex().upper(), "private key ed"),
+    "ed25519-decimal": (str(int.from_bytes(SEED, "big")), "private key ed"),
+    "ed25519-pem-body-reversed": (_pem_body(ED_KEY)[::-1], "private key ed"),
+    "ed25519-pem-lower-split": ("\n".join(_pem_body(ED_KEY).lower()), "private key ed"),
+    "rsa-jwk-d": (_b64(_rsa_d(), urlsafe=True), "private key rsa"),
+    "rsa-d-hex-reversed": (_rsa_d().hex()[::-1], "private key rsa"),
+    "rsa-pem-body-url-escaped": (quote(_pem_body(RSA_KEY), safe=""), "private key rsa"),
+    "rsa-part-of-d-base64-offset": (_b64(b"\x01" + _rsa_d()[40:80]), "private key rsa"),
+}
+
+
+@pytest.fixture(scope="module")
+def scanner() -> Scanner:
+    return Scanner(SECRETS)
+
+
+@pytest.mark.parametrize("name", TRANSFORMS)
+def test_the_scan_finds_a_secret_in_every_form_a_template_can_give_it(scanner, name):
+    published, label = TRANSFORMS[name]
+    found = scanner.find(_page(published))
+    assert found is not None and label in found, (name, found)
+
+
+def test_the_scan_reads_any_text(scanner):
+    """JSON escapes of lone surrogates (an emoji's halves, as JSON writes them) decode to text UTF-8 cannot hold."""
+    assert scanner.find(b'{"name": "\\ud83d\\ude00 \\udc00"}') is None
+    assert scanner.find(b"\xff\xfe<p>\x00&#xd800;&#0;%ff%00</p>") is None
+
+
+def test_the_scan_finds_raw_key_bytes_in_a_binary_file(scanner):
+    png = b"\x89PNG\r\n\x1a\n" + os.urandom(500) + SEED + os.urandom(500)
+    assert scanner.find(png) == "private key ed"
+    text_chunk = b"\x89PNG\r\n\x1a\n\x00\x00\x00\x40tEXtkey\x00" + _rsa_d().hex().upper().encode() + b"\xff\xfe"
+    assert scanner.find(text_chunk) == "private key rsa"
+
+
+def test_public_keys_and_ordinary_pages_are_not_mistaken_for_secrets_and_the_scan_is_cheap(scanner, example_site, run):
+    """The public halves are published on purpose: the scan must not confuse them with the private numbers."""
+    for key in (ED_KEY, RSA_KEY):
+        pem = public_pem(key)
+        assert scanner.find(_page(pem)) is None
+        assert scanner.find(json.dumps({"publicKeyPem": pem}).encode()) is None
+    jwk = rsa_public_jwk(RSA_KEY.public_key(), "k")
+    assert scanner.find(json.dumps(jwk).encode()) is None
+    build(run, example_site)
+    files = tree_bytes(example_site / "output")
+    for rel, content in files.items():
+        assert scanner.find(content) is None, rel
+    # Cheap: a 10,000-award site publishes about 70,000 files (~0.15 ms a file on an idle
+    # development machine, see docs/security.md; the bound is generous for a busy CI runner).
+    started, rounds = time.process_time(), 0
+    while time.process_time() - started < 1.0:
+        for content in files.values():
+            scanner.find(content)
+        rounds += 1
+    per_file = (time.process_time() - started) / (rounds * len(files))
+    assert per_file < 0.002, f"{per_file * 1e3:.2f} ms a file"
+    # A short password is searched whole, never in parts: common words do not trip it.
+    short = Scanner([Secret("$BADGEKILN_SMTP_PASSWORD", b"hunter22")])
+    assert short.find(b"<p>the hunter2 and 22 hunters</p>") is None
+    assert short.find(b"<p>22RETNUH</p>") == "$BADGEKILN_SMTP_PASSWORD"
+
+
+
+# -- end to end: the build refuses, names the file and the template, and keeps output/ ------------
+
+def _award_template(body: str) -> dict[str, str]:
+    return {"templates/award.html": '{% extends "!builtin/award.html" %}{% block main %}' + body + "{% endblock %}\n"}
+
+
+@pytest.mark.parametrize("expression", [
+    "{{ secret|reverse }}",
+    "{{ secret|upper }}",
+    "{{ secret|urlencode }}",
+    "{{ secret|tojson }}",
+    "{{ secret|wordwrap(3, true, '\\n') }}",
+    "{% for c in secret %}{{ c }}<i></i> {% endfor %}",
+    "{{ secret|batch(5)|map('join')|join('<br>\\n') }}",
+], ids=["reverse", "upper", "urlencode", "tojson", "wordwrap", "interleave", "batch"])
+def test_a_template_cannot_publish_the_smtp_password_transformed(minimal_site, run, monkeypatch, expression):
+    monkeypatch.setenv("BADGEKILN_SMTP_PASSWORD", PASSWORD)
+    build(run, minimal_site)
+    before = tree_bytes(minimal_site / "output")
+    # (The secret is written into the template itself: templates are not published, pages are.)
+    write_site(minimal_site, _award_template("{% set secret = " + json.dumps(PASSWORD) + " %}" + expression))
+    result = run("build", "--source", str(minimal_site), "--today", TODAY)
+    assert result.code != 0 and "Traceback" not in result.err
+    assert "refusing to publish awards/ann-first-1/index.html" in result.err, result.err
+    assert "$BADGEKILN_SMTP_PASSWORD" in result.err and "templates/award.html" in result.err
+    assert PASSWORD not in result.err
+    assert tree_bytes(minimal_site / "output") == before
+
+
+def test_a_template_cannot_publish_a_key_from_badgekiln_private_keys(minimal_site, run, monkeypatch):
+    """A key in the variable is secret even when no key record of the site matches it."""
+    monkeypatch.setenv("BADGEKILN_PRIVATE_KEYS", _private_pem(RSA_KEY))
+    build(run, minimal_site)
+    before = tree_bytes(minimal_site / "output")
+    write_site(minimal_site, _award_template("{{ " + json.dumps(_rsa_d().hex()) + "|upper|reverse }}"))
+    result = run("build", "--source", str(minimal_site), "--today", TODAY)
+    assert result.code != 0 and "$BADGEKILN_PRIVATE_KEYS" in result.err and "templates/award.html" in result.err
+    assert tree_bytes(minimal_site / "output") == before
+
+
+def test_a_template_cannot_publish_the_signing_key(minimal_site, run, tmp_path_factory):
+    """The key that signs the build (here the development key) as a JWK ``d``, reversed by the template."""
+    build(run, minimal_site)
+    before = tree_bytes(minimal_site / "output")
+    pem = (Path(os.environ["XDG_CACHE_HOME"]) / "badgekiln" / "dev-keys" / "ed25519.pem").read_bytes()
+    seed = serialization.load_pem_private_key(pem, password=None).private_bytes_raw()
+    write_site(minimal_site, _award_template("{{ " + json.dumps(_b64(seed, urlsafe=True)) + "|reverse }}"))
+    result = run("build", "--source", str(minimal_site), "--today", TODAY)
+    assert result.code != 0 and "private key dev-ed25519" in result.err, result.err
+    assert tree_bytes(minimal_site / "output") == before
+
+
+# -- no access to the environment or Python internals ---------------------------------------------
+
+ESCAPES = [
+    "{{ cycler.__init__.__globals__.os.environ }}",
+    "{{ joiner.__init__.__globals__['os'].environ }}",
+    "{{ namespace.__init__.__globals__.os.environ }}",
+    "{{ lipsum.__globals__.os.environ }}",
+    "{{ range.__self__ }}",
+    "{{ qr_svg.__globals__.segno }}",
+    "{{ self._TemplateReference__context }}",
+    "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+    "{{ ''|attr('__class__') }}",
+    "{{ '{0.__class__.__mro__}'.format('') }}",
+    "{{ award.__class__ }}",
+    "{{ environment }}",
+    "{{ config }}",
+    "{{ signer }}",
+]
+
+
+@pytest.mark.parametrize("expression", ESCAPES)
+def test_templates_cannot_reach_the_environment_or_python(tmp_path, monkeypatch, expression):
+    monkeypatch.setenv("BADGEKILN_SMTP_PASSWORD", PASSWORD)
+    (tmp_path / "award.html").write_text(expression)
+    with pytest.raises(jinja2.TemplateError):
+        Renderer(tmp_path).render("award.html", award={"id": "x"})
+
+
+@pytest.mark.parametrize("value", [
+    pytest.param(lambda: os.environ, id="os.environ"),
+    pytest.param(lambda: Path("/etc/passwd"), id="path"),
+    pytest.param(lambda: open, id="callable"),
+    pytest.param(lambda: badgekiln.keys.Keyring((), {"k": ED_KEY}), id="keyring"),
+    pytest.param(lambda: ED_KEY, id="key"),
+    pytest.param(lambda: {"nested": [{"key": ED_KEY}]}, id="nested"),
+])
+def test_only_plain_values_reach_a_template(tmp_path, value):
+    (tmp_path / "award.html").write_text("{{ value }}")
+    with pytest.raises(TypeError, match="only plain values"):
+        Renderer(tmp_path).render("award.html", value=value())
+    check_plain({"site": {"pages": [{"title": "About"}]}, "day": __import__("datetime").date(2026, 1, 1)}, "ok")
+
+
+# -- resource limits end in a located error ---------------------------------------------------------
+
+RECURSION, TOO_LARGE, STEPS = "calls, includes or extends itself", "templates are limited to", "loop iterations"
+LIMITS = {  # template, line of the error, what the error says
+    "recursive-macro": ("{% macro r() %}{{ r() }}{% endmacro %}\n{{ r() }}", None, RECURSION),
+    "recursive-include": ("{# 1 #}\n{% include 'award.html' %}", None, RECURSION),  # (the line where Python gave up)
+    "recursive-extends": ("{% extends 'award.html' %}", 1, RECURSION),
+    "mutual-include": ("{% include 'a.html' %}", None, RECURSION),
+    "huge-string": ("{# 1 #}\n{# 2 #}\n{{ 'x' * 10**10 }}", 3, TOO_LARGE),
+    "huge-percent-format": ("{{ '%999999999s' % 'x' }}", 1, TOO_LARGE),
+    "star-percent-format": ("{{ '%*d' % (10**9, 1) }}", 1, TOO_LARGE),
+    "huge-brace-format": ("{{ '{:>9999999999}'.format(1) }}", 1, TOO_LARGE),
+    "huge-list": ("{{ ([1] * 10**9)|length }}", 1, TOO_LARGE),
+    "join-on-range": ("{{ range(100000)|join('x' * 100000) }}", 1, TOO_LARGE),
+    "huge-power": ("{{ 2 ** (10**9) }}", 1, TOO_LARGE),
+    "huge-range": ("{{ range(10**12)|length }}", 1, "range() of more than 100,000"),
+    "nested-loops": ("{% for i in range(100000) %}\n{% for j in range(100000) %}{% endfor %}{% endfor %}", 2, STEPS),
+    "doubling-concat": ("{% set s = 'x' * 600000 %}{% set s = s ~ s %}{{ s|length }}", 1, TOO_LARGE),
+    "huge-center": ("{{ 'x'|center(10**10) }}", 1, TOO_LARGE),
+    "huge-ljust": ("{{ 'x'.ljust(10**10) }}", 1, TOO_LARGE),
+    "huge-replace": ("{{ ('x' * 100000)|replace('', 'y' * 1000) }}", 1, TOO_LARGE),
+    "huge-output": ("{% for i in range(100000) %}{{ 'x' * 900000 }}{% endfor %}", 1, "the page is longer than"),
+    "exponential-macro": ("{% macro d(n) %}{% if n %}{{ d(n-1) }}{{ d(n-1) }}{% endif %}{% endmacro %}{{ d(40) }}", 1,
+                          STEPS),
+    "batch-fill": ("{{ [1]|batch(10**9, 0)|list|length }}", 1, TOO_LARGE),
+    "division-by-zero": ("{{ 1 // 0 }}", 1, "ZeroDivisionError"),
+    "slow-markdown": ("{% for i in range(1000) %}{{ ('[' * 90000)|markdown }}{% endfor %}", 1, "|markdown"),
+}
+# The child's memory is capped only to protect this machine should a limit fail (the test then
+# fails on the message: "needs too much memory" is not what it expects).
+CHILD = """
+import resource, sys
+resource.setrlimit(resource.RLIMIT_AS, (2 * 1024 ** 3, 2 * 1024 ** 3))
+from badgekiln.cli import main
+main(sys.argv[1:])
+"""
+
+
+@pytest.mark.parametrize("case", LIMITS)
+def test_template_limits_end_in_a_located_error(minimal_site, run, case):
+    body, line, says = LIMITS[case]
+    build(run, minimal_site)
+    before = tree_bytes(minimal_site / "output")
+    files = {"templates/award.html": body}
+    if case == "mutual-include":
+        files.update({"templates/a.html": "{% include 'b.html' %}", "templates/b.html": "{# 1 #}\n{% include 'a.html' %}"})
+    write_site(minimal_site, files)
+    env = dict(os.environ, PYTHONPATH=str(Path(badgekiln.__file__).parent.parent))
+    started = time.monotonic()
+    child = subprocess.run([sys.executable, "-c", CHILD, "build", "--source", str(minimal_site), "--today", TODAY],
+                           capture_output=True, text=True, timeout=120, env=env)
+    assert time.monotonic() - started < 60
+    assert child.returncode == 1, child.stderr
+    assert "Traceback" not in child.stderr and "MemoryError" not in child.stderr
+    where = "templates/award.html:" if line is None else f"templates/award.html:{line}: "
+    if case == "mutual-include":
+        where = "templates/b.html:2: "  # the innermost template line
+    assert where in child.stderr and "template error" in child.stderr and says in child.stderr, child.stderr
+    assert tree_bytes(minimal_site / "output") == before
+
+
+@pytest.mark.parametrize("case, body, says", [
+    ("recursive-macro", "{% macro r() %}\n{{ r() }}{% endmacro %}", "templates/award.html:2: template error: the macro r()"),
+    ("recursive-include", "{# 1 #}\n{# 2 #}\n{% include 'award.html' %}", "templates/award.html:3: template error: award.html includes"),
+    ("mutual-include", "{% include 'a.html' %}", "includes or extends itself"),
+    ("huge-string", "{# 1 #}\n{{ 'x' * 10**10 }}", "templates/award.html:2: template error: repeating a value"),
+    ("huge-range", "{% for i in range(10**12) %}{% endfor %}", "templates/award.html:1: template error: the number 1,000,000,000,000"),
+    ("huge-center", "{{ 'x'|center(10**10) }}", "templates/award.html:1: template error: the number"),
+])
+def test_check_reports_what_would_break_a_limit(minimal_site, run, case, body, says):
+    files = {"templates/award.html": body}
+    if case == "mutual-include":
+        files.update({"templates/a.html": "{% include 'b.html' %}", "templates/b.html": "{% include 'a.html' %}"})
+    write_site(minimal_site, files)
+    result = run("check", "--source", str(minimal_site), "--today", TODAY)
+    assert result.code != 0 and "Traceback" not in result.err
+    assert says in result.err, result.err
+
+
+def test_check_accepts_conditional_recursion(minimal_site, run):
+    """A macro or include that calls itself under a condition is how trees are drawn: not an error."""
+    write_site(minimal_site, {"templates/award.html": textwrap.dedent("""\
+        {% extends "!builtin/award.html" %}
+        {% macro tree(n) %}{% if n %}{{ n }}{{ tree(n - 1) }}{% endif %}{% endmacro %}
+        {% block main %}{{ tree(3) }}{{ super() }}{% endblock %}
+    """)})
+    assert run("check", "--source", str(minimal_site), "--today", TODAY).code == 0
+    build(run, minimal_site)
+    assert "321" in (minimal_site / "output/awards/ann-first-1/index.html").read_text()
+

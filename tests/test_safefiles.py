@@ -1,0 +1,90 @@
+"""badgekiln.safefiles: reading inside a folder, never through a link, never a special file."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+import pytest
+
+from badgekiln import safefiles
+from badgekiln.errors import SourceError
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "mkfifo") or not hasattr(signal, "SIGALRM"),
+                                reason="needs named pipes and SIGALRM (POSIX)")
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    """root/a/b/f.txt, and outside/secret.txt with links to it from inside."""
+    root = tmp_path / "root"
+    (root / "a" / "b").mkdir(parents=True)
+    (root / "a" / "b" / "f.txt").write_bytes(b"hello")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_bytes(b"secret")
+    (root / "a" / "file-link").symlink_to(outside / "secret.txt")
+    (root / "a" / "dir-link").symlink_to(outside, target_is_directory=True)
+    (root / "a" / "inside-link").symlink_to(root / "a" / "b" / "f.txt")
+    os.mkfifo(root / "a" / "fifo")
+    return root
+
+
+@pytest.fixture(autouse=True)
+def _no_hang():
+    """A FIFO opened for reading would block for ever: fail after 10 s instead."""
+    def hung(*_):
+        raise TimeoutError("blocked: a FIFO was opened for reading")
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(10)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, previous)
+
+
+def test_a_regular_file_is_read(tree):
+    assert safefiles.read_bytes(tree, "a/b/f.txt") == b"hello"
+    assert safefiles.sha256(tree, "a/b/f.txt") == "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
+    assert safefiles.kind(tree, "a/b/f.txt") == "file" and safefiles.kind(tree, "a/b") == "dir"
+    assert safefiles.kind(tree, "a/missing") is None and safefiles.lookup(tree, "a/missing/x") is None
+
+
+@pytest.mark.parametrize("rel, code, where", [
+    ("a/file-link", "symlink", "a/file-link"),
+    ("a/inside-link", "symlink", "a/inside-link"),  # even a link that stays inside: never followed
+    ("a/dir-link/secret.txt", "symlink", "a/dir-link"),
+    ("a/fifo", "not-a-file", "a/fifo"),
+    ("a/b", "not-a-file", "a/b"),
+    ("a/b/f.txt/x", "not-a-folder", "a/b/f.txt"),
+    ("a/../a/b/f.txt", "source", "a/../a/b/f.txt"),
+    ("/etc/passwd", "source", "/etc/passwd"),
+    ("a//b/f.txt", "source", "a//b/f.txt"),
+    ("a/nothing", "source", "a/nothing"),
+])
+def test_anything_else_is_a_located_source_error(tree, rel, code, where):
+    with pytest.raises(SourceError) as caught:
+        safefiles.read_bytes(tree, rel)
+    assert caught.value.diagnostic.code == code
+    assert caught.value.diagnostic.location.path == where
+    assert b"secret" not in str(caught.value).encode()
+
+
+def test_the_size_is_checked_before_reading(tree):
+    with open(tree / "a" / "big", "wb") as handle:
+        handle.truncate(2**40)  # sparse: a terabyte that reading would never finish
+    with pytest.raises(SourceError) as caught:
+        safefiles.read_bytes(tree, "a/big", limit=1000)
+    assert caught.value.diagnostic.code == "file-too-large"
+    with pytest.raises(SourceError):
+        safefiles.sha256(tree, "a/big", limit=1000)
+
+
+def test_listing_does_not_follow_links(tree):
+    kinds = {e.name: e.kind for e in safefiles.list_dir(tree, "a")}
+    assert kinds == {"b": "dir", "file-link": "link", "dir-link": "link", "inside-link": "link", "fifo": "special"}
+    assert [name for name, _ in safefiles.walk(tree, "a")] == ["b", "b/f.txt", "dir-link", "fifo", "file-link",
+                                                               "inside-link"]
+    assert safefiles.list_dir(tree, "nothing") == []
+    with pytest.raises(SourceError, match="symbolic link"):
+        safefiles.list_dir(tree, "a/dir-link")
