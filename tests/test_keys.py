@@ -4,6 +4,7 @@ import json
 
 from conftest import TODAY, build, write_site
 
+from badgekiln.crypto import jws
 from badgekiln.crypto.jws import parse_compact
 
 
@@ -81,7 +82,13 @@ def test_rotation_keeps_earlier_ob3_signatures_and_re_signs_ob2_with_the_new_key
     # OB 3.0: the Ed25519 proof and the VC-JWT of the earlier award are unchanged, byte for byte.
     assert {name: (award / name).read_bytes() for name in before} == before
     did = json.loads((minimal_site / "output/.well-known/did.json").read_text())
-    assert len(did["assertionMethod"]) == 2
+    # Both Ed25519 keys (Multikey) and both RSA keys (JsonWebKey, for VC-JWTs) stay authorized.
+    types = {m["id"]: m["type"] for m in did["verificationMethod"]}
+    assert sorted(types[i] for i in did["assertionMethod"]) == ["JsonWebKey", "JsonWebKey", "Multikey", "Multikey"]
+    # The earlier VC-JWT's key is found through the issuer's DID as through the JWKS.
+    kid = json.loads(jws.b64url_decode(before["credential.jwt"].decode().split(".")[0]))["kid"]
+    assert kid in _did_jwk_kids(did)
+    assert kid in [k["kid"] for k in json.loads((minimal_site / "output/keys/jwks.json").read_text())["keys"]]
     # OB 2.0: the issuer profile may name one key only (the 1EdTech validator rejects more), so
     # every signed assertion is signed by the active key; the old key's document stays published.
     _, old_creator = _jws_creator(minimal_site, "ann-first-1")
@@ -108,6 +115,16 @@ def test_retiring_a_key_unpublishes_it_and_re_signs_its_awards(minimal_site, run
     assert (minimal_site / f"output/keys/{old_kid}.json").is_file()  # the URL stays, unauthorized
     did = json.loads((minimal_site / "output/.well-known/did.json").read_text())
     assert not any(old_kid in method for method in did["assertionMethod"])
+    assert not any(old_kid in kid for kid in _did_jwk_kids(did))
+    # The re-signed VC-JWT names the new RSA key, which did.json authorizes.
+    token = (minimal_site / "output/awards/ann-first-1/credential.jwt").read_text()
+    assert json.loads(jws.b64url_decode(token.split(".")[0]))["kid"] in _did_jwk_kids(did)
+
+
+def _did_jwk_kids(did: dict) -> list[str]:
+    """The ``kid`` of every JsonWebKey the DID document authorizes for assertionMethod."""
+    return [m["publicKeyJwk"]["kid"] for m in did["verificationMethod"]
+            if m["type"] == "JsonWebKey" and m["id"] in did["assertionMethod"]]
 
 
 def test_private_key_in_the_repository_is_an_error(minimal_site, run, tmp_path):

@@ -156,7 +156,11 @@ def test_credential_never_publishes_the_recipient(case):
     identity = cred["credentialSubject"]["identifier"][0]
     assert identity["identityHash"] == ids.identity_hash(email, identity["salt"])
     assert identity["salt"] == ids.award_salt(c["award"].id)
-    assert "id" not in cred["credentialSubject"]
+    # The subject's id (needed for the VC-JWT's sub, OB 3.0 §8.2.4) is a name-based urn:uuid:
+    # computed from the award id and salt only: stable, and saying nothing about the earner.
+    assert cred["credentialSubject"]["id"] == ob3.subject_id(c["award"].id)
+    assert re.fullmatch(r"urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}",
+                        cred["credentialSubject"]["id"])
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -379,32 +383,41 @@ def test_bit_is_set_refuses_out_of_range(index):
 
 
 def test_did_document(ed_key, rsa_key):
+    """RSA (VC-JWT) keys are JsonWebKey methods under assertionMethod, next to the Ed25519 Multikeys,
+    so a verifier can resolve a JWT's key through the issuer's DID as well as through the JWKS;
+    retired keys are left out of both."""
     config = site("https://org.github.io/badges/")
     retired = ed25519.Ed25519PrivateKey.generate().public_key()
+    retired_rsa = rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key()
     keys = [Key("ed-old", "Ed25519", retired, published=False), Key("rsa-1", "RS256", rsa_key.public_key()),
-            Key("ed-new", "Ed25519", ed_key.public_key())]
+            Key("rsa-0", "RS256", retired_rsa, published=False), Key("ed-new", "Ed25519", ed_key.public_key())]
     doc = ob3.did_document(config, keys)
+    jwk = ob3.jwks(config, keys)["keys"][0]
     assert doc == {
-        "@context": ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"],
+        "@context": ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1",
+                     "https://w3id.org/security/jwk/v1"],
         "id": "did:web:org.github.io:badges",
         "verificationMethod": [{
+            "id": "did:web:org.github.io:badges#rsa-1", "type": "JsonWebKey",
+            "controller": "did:web:org.github.io:badges",
+            "publicKeyJwk": jwk,
+        }, {
             "id": "did:web:org.github.io:badges#ed-new", "type": "Multikey",
             "controller": "did:web:org.github.io:badges",
-            "publicKeyMultibase": doc["verificationMethod"][0]["publicKeyMultibase"],
+            "publicKeyMultibase": doc["verificationMethod"][1]["publicKeyMultibase"],
         }],
-        "assertionMethod": ["did:web:org.github.io:badges#ed-new"],
+        "assertionMethod": ["did:web:org.github.io:badges#rsa-1", "did:web:org.github.io:badges#ed-new"],
     }
-    assert ed25519_from_multibase(doc["verificationMethod"][0]["publicKeyMultibase"]) == ed_key.public_key()
-    assert "Multikey" in canonize(doc)
-
-
-def test_rsa_keys_cannot_join_the_did_document_with_the_bundled_contexts(rsa_key):
-    # Why did.json lists Ed25519 keys only: JsonWebKey/publicKeyJwk need a context we do not ship.
-    doc = ob3.did_document(site(), [])
-    vm = {"id": doc["id"] + "#rsa-1", "type": "JsonWebKey", "controller": doc["id"],
-          "publicKeyJwk": ob3.jwks(site(), [Key("rsa-1", "RS256", rsa_key.public_key())])["keys"][0]}
-    with pytest.raises(VerifyError, match="not defined"):
-        canonize({**doc, "verificationMethod": [vm], "assertionMethod": [vm["id"]]})
+    # The JWK's kid is the JWT header's kid: the same key whichever way a verifier looks it up.
+    assert jwk["kid"] == ob3.jwt_header(config, "rsa-1")["kid"]
+    assert "d" not in jwk
+    assert ed25519_from_multibase(doc["verificationMethod"][1]["publicKeyMultibase"]) == ed_key.public_key()
+    assert rsa_from_jwk(doc["verificationMethod"][0]["publicKeyJwk"]).public_numbers() == \
+        rsa_key.public_key().public_numbers()
+    # Only published context URLs, and every term is defined by them (strict canonicalization).
+    assert all(isinstance(c, str) for c in doc["@context"])
+    nquads = canonize(doc)
+    assert "https://w3id.org/security#JsonWebKey" in nquads and "Multikey" in nquads
 
 
 def test_jwks(ed_key, rsa_key):

@@ -158,7 +158,7 @@ def produce(plan, inputs, renderer, item):
     recipient, award = item
     badge = inputs.project.badges[award.badge]
     plan.add(urls.award_dir(award.id) + "summary.txt",
-             renderer.render("summary.txt", badge=badge, award=award))
+             renderer.render("summary.txt", badge=badge.name, issued_on=award.issued_on.isoformat()))
 
 
 UNIT = Unit("summary", "award", (FileSpec("awards/{id}/summary.txt", "text/plain"),),
@@ -171,7 +171,7 @@ def test_a_new_per_award_output_is_one_new_module_and_its_template(tmp_path, run
     extra.mkdir()
     (extra / "summary.py").write_text(NEW_OUTPUT, encoding="utf-8")
     site_dir = copy_example(tmp_path / "site")
-    write_site(site_dir, {"templates/summary.txt": "{{ badge.name }}, issued {{ award.issued_on }}\n"})
+    write_site(site_dir, {"templates/summary.txt": "{{ badge }}, issued {{ issued_on }}\n"})
     monkeypatch.setattr(outputs, "__path__", [*outputs.__path__, str(extra)])
     outputs.rediscover()
     try:

@@ -4,20 +4,23 @@ Pure functions: no proofs, no files, no clock. Every dict is plain JSON data (di
 strings, booleans) whose content depends only on the arguments, so two builds agree byte for
 byte once :mod:`badgekiln.jsonout` serializes them. Signing happens in :mod:`badgekiln.signing`.
 
-Two choices here are forced by strict canonicalization (:mod:`badgekiln.crypto.canon`), which
-refuses any term the ``@context`` does not define, because a signature would not cover it:
+Every ``@context`` is a list of published context URLs, never an inline object (verifiers
+such as openbadgeslib refuse inline contexts). Strict canonicalization
+(:mod:`badgekiln.crypto.canon`) refuses any term the ``@context`` does not define, so:
 
 * ``credentialSchema`` names the type ``1EdTechJsonSchemaValidator2019``, which neither the
-  VC 2.0 nor the OB 3.0 context defines. Credentials therefore carry a third, inline context
-  mapping that one term to the IRI of 1EdTech's ``extensions.json`` context.
-* RSA keys are left out of ``did.json``: ``JsonWebKey`` and ``publicKeyJwk`` need the
-  ``https://w3id.org/security/jwk/v1`` context, which badgekiln does not bundle. They are
-  published as a JWKS instead (:func:`jwks`).
+  VC 2.0 nor the OB 3.0 context defines: credentials add 1EdTech's official extensions context
+  (:data:`EXTENSIONS_CONTEXT`) after the two required ones.
+* ``did.json`` publishes the RSA (VC-JWT) keys as ``JsonWebKey`` methods with ``publicKeyJwk``,
+  terms of the ``https://w3id.org/security/jwk/v1`` context it adds (:data:`DID_CONTEXTS`).
+
+Every context is bundled in ``badgekiln/data/contexts``; nothing is fetched.
 """
 
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -36,19 +39,17 @@ VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
 CONTEXTS = (VC_CONTEXT, OB_CONTEXT)  # in this order; extra contexts only after these two
 
+# 1EdTech's extensions context: defines 1EdTechJsonSchemaValidator2019 (and 1EdTechRevocationList,
+# 1EdTechCredentialRefresh), which the OB 3.0 context lacks.
+EXTENSIONS_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json"
+CREDENTIAL_CONTEXTS = (*CONTEXTS, EXTENSIONS_CONTEXT)
 SCHEMA_VALIDATOR_TYPE = "1EdTechJsonSchemaValidator2019"
-# The inline context that defines SCHEMA_VALIDATOR_TYPE, with the IRI 1EdTech's
-# https://purl.imsglobal.org/spec/ob/v3p0/extensions.json gives it: credentials that use that
-# URL instead canonicalize to the same N-Quads.
-SCHEMA_TERM_CONTEXT = {
-    SCHEMA_VALIDATOR_TYPE:
-        "https://purl.imsglobal.org/spec/vccs/v1p0/context.json#1EdTechJsonSchemaValidator2019",
-}
 ACHIEVEMENT_CREDENTIAL_SCHEMA = (
     "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achievementcredential_schema.json"
 )
 
-DID_CONTEXTS = ("https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1")
+JWK_CONTEXT = "https://w3id.org/security/jwk/v1"  # JsonWebKey, publicKeyJwk
+DID_CONTEXTS = ("https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1", JWK_CONTEXT)
 
 
 # The AchievementType vocabulary of the OB 3.0 JSON Schema (tests check the two agree).
@@ -198,8 +199,9 @@ def credential(config: SiteConfig, badge: BadgeClass, recipient: Recipient, awar
                status_index: int | None) -> dict[str, Any]:
     """The unsigned ``OpenBadgeCredential`` of an award.
 
-    The recipient is named only by a salted hash of their email. Their name is never put in
-    the credential, whatever ``show_name`` says: pages may show it, a signed file lives forever.
+    The recipient is named only by a salted hash of their email (trimmed and lower-cased before
+    hashing) and by :func:`subject_id`, which reveals nothing. Their name is never put in the
+    credential, whatever ``show_name`` says: pages may show it, a signed file lives forever.
 
     Args:
         config: The site settings.
@@ -217,7 +219,7 @@ def credential(config: SiteConfig, badge: BadgeClass, recipient: Recipient, awar
         ValueError: ``status_index`` is negative.
     """
     data: dict[str, Any] = {
-        "@context": [*CONTEXTS, dict(SCHEMA_TERM_CONTEXT)],
+        "@context": list(CREDENTIAL_CONTEXTS),
         "id": config.url(urls.credential_json(award.id)),
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
         "name": badge.name,
@@ -241,6 +243,7 @@ def credential(config: SiteConfig, badge: BadgeClass, recipient: Recipient, awar
 def _subject(config: SiteConfig, badge: BadgeClass, recipient: Recipient, award: Award) -> dict[str, Any]:
     salt = ids.award_salt(award.id)
     subject: dict[str, Any] = {
+        "id": subject_id(award.id),
         "type": ["AchievementSubject"],
         "identifier": [{
             "type": "IdentityObject",
@@ -254,6 +257,21 @@ def _subject(config: SiteConfig, badge: BadgeClass, recipient: Recipient, award:
     if award.narrative:
         subject["narrative"] = award.narrative
     return subject
+
+
+def subject_id(award_id: str) -> str:
+    """The ``credentialSubject.id`` of an award: a ``urn:uuid:`` that reveals nothing.
+
+    OB 3.0 §8.2.4 makes the VC-JWT claim ``sub`` required and equal to ``credentialSubject.id``,
+    and §8.2.6.1 rejects a token whose ``sub`` does not match it, so every subject needs an id.
+    The earner has no identifier of their own here (no DID), and their email must not be
+    published, so the id is a name-based UUID (version 5) of the award id and its salt: stable
+    across builds, different for each award (it does not link one person's awards) and computed
+    only from values the credential already publishes. It identifies the subject of this one
+    credential; the earner is recognised by the hashed ``identifier``.
+    """
+    return "urn:uuid:" + str(uuid.uuid5(uuid.NAMESPACE_URL,
+                                        f"badgekiln:subject:{award_id}:{ids.award_salt(award_id)}"))
 
 
 def _image(url: str) -> dict[str, Any]:
@@ -300,9 +318,11 @@ def verification_method(config: SiteConfig, kid: str) -> str:
 def did_document(config: SiteConfig, keys: Sequence[PublicKeyRecord]) -> dict[str, Any]:
     """The ``did:web`` DID document, published at ``config.did_document_path``.
 
-    Lists every published Ed25519 key as a ``Multikey`` authorized for ``assertionMethod``,
-    in the order given. RSA keys are left out (see the module docstring); :func:`jwks`
-    publishes them.
+    Lists every published Ed25519 key as a ``Multikey`` and every published RSA (VC-JWT) key as a
+    ``JsonWebKey``, each authorized for ``assertionMethod``, in the order given. A JsonWebKey's
+    ``publicKeyJwk`` carries the ``kid`` that VC-JWT headers name (:func:`jwk_kid`), so a
+    verifier that resolves the issuer's DID finds the key of a token as one that fetches the
+    ``kid`` or reads the JWKS does. Retired keys are left out of all three.
 
     Args:
         config: The site settings.
@@ -312,16 +332,16 @@ def did_document(config: SiteConfig, keys: Sequence[PublicKeyRecord]) -> dict[st
         The DID document.
     """
     did = config.did
-    methods = [
-        {
-            "id": verification_method(config, key.kid),
-            "type": "Multikey",
-            "controller": did,
-            "publicKeyMultibase": ed25519_to_multibase(key.public_key),
-        }
-        for key in keys
-        if key.published and key.algorithm == "Ed25519"
-    ]
+    methods: list[dict[str, Any]] = []
+    for key in keys:
+        if not key.published:
+            continue
+        if key.algorithm == "Ed25519":
+            methods.append({"id": verification_method(config, key.kid), "type": "Multikey", "controller": did,
+                            "publicKeyMultibase": ed25519_to_multibase(key.public_key)})
+        elif key.algorithm == "RS256":
+            methods.append({"id": verification_method(config, key.kid), "type": "JsonWebKey", "controller": did,
+                            "publicKeyJwk": rsa_public_jwk(key.public_key, jwk_kid(config, key.kid))})
     return {
         "@context": list(DID_CONTEXTS),
         "id": did,
@@ -352,13 +372,28 @@ def jwks(config: SiteConfig, keys: Sequence[PublicKeyRecord]) -> dict[str, Any]:
                      for k in keys if k.published and k.algorithm == "RS256"]}
 
 
+def jwt_header(config: SiteConfig, kid: str) -> dict[str, str]:
+    """The JOSE header of a VC-JWT (OB 3.0 §8.2.3): ``alg``, ``kid`` and ``typ``, nothing else.
+
+    ``kid`` is the URL of the key's JWK (:func:`jwk_kid`), also the ``kid`` of the key in the
+    JWKS and in ``did.json``.
+    """
+    return {"alg": "RS256", "kid": jwk_kid(config, kid), "typ": "JWT"}
+
+
 def jwt_claims(credential: dict[str, Any]) -> dict[str, Any]:
-    """VC-JWT payload: the credential plus its registered claims (iss, jti, nbf, exp)."""
+    """VC-JWT payload (OB 3.0 §8.2.4): the credential, with its embedded proof if it has one,
+    plus the claims iss, jti, nbf, sub (and exp when it has ``validUntil``).
+
+    Pass the credential *after* its Data Integrity proof was added: "If a Linked Data Proof is
+    also provided, it MUST be created before the JSON Web Token Proof Format is created."
+    """
     def numeric(stamp: str) -> int:
         return int(datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp())
 
     claims = dict(credential)
-    claims.update({"iss": credential["issuer"]["id"], "jti": credential["id"], "nbf": numeric(credential["validFrom"])})
+    claims.update({"iss": credential["issuer"]["id"], "jti": credential["id"], "nbf": numeric(credential["validFrom"]),
+                   "sub": credential["credentialSubject"]["id"]})
     if "validUntil" in credential:
         claims["exp"] = numeric(credential["validUntil"])
     return claims

@@ -133,7 +133,29 @@ def test_vc_jwt_is_signed_by_a_published_rsa_key(example):
     assert claims["iss"] == credential["issuer"]["id"] == "did:web:badges.northwind.example"
     assert claims["jti"] == credential["id"]
     assert claims["nbf"] == 1772323200 and claims["exp"] == 1867017600  # 2026-03-01, 2029-03-01
-    assert "proof" not in claims
+    assert claims["sub"] == credential["credentialSubject"]["id"]
+    # OB 3.0 §8.2: "If a Linked Data Proof is also provided, it MUST be created before the JSON Web
+    # Token Proof Format is created": the payload carries the same proof as credential.json.
+    assert claims["proof"] == credential["proof"]
+    # The same key is published in did.json, so a verifier resolving the issuer's DID finds it too.
+    did = json.loads((out / ".well-known/did.json").read_text())
+    methods = [m for m in did["verificationMethod"] if m["id"] in did["assertionMethod"]]
+    assert [m["type"] for m in methods if m.get("publicKeyJwk") == jwk] == ["JsonWebKey"]
+
+
+def test_digital_bazaar_verifies_the_proof_inside_the_vc_jwt(example, tmp_path):
+    """The Data Integrity proof travels in the JWT payload (OB 3.0 §8.2) and still verifies there."""
+    out = example / "output"
+    _, payload, _, _ = parse_compact((out / "awards/7q4kz2m9xw/credential.jwt").read_text())
+    claims = json.loads(payload)
+    inner = {k: v for k, v in claims.items() if k not in ("iss", "jti", "sub", "nbf", "exp")}
+    (tmp_path / "inner.json").write_text(json.dumps(inner))
+    tampered = {**inner, "name": "Another badge"}
+    (tmp_path / "tampered.json").write_text(json.dumps(tampered))
+    results = {Path(r["credential"]).name: r for r in verify_many(
+        [tmp_path / "inner.json", tmp_path / "tampered.json"], out, BASE, now=NOW)}
+    assert results["inner.json"]["verified"] is True, results["inner.json"]
+    assert results["tampered.json"]["verified"] is False
 
 
 @pytest.fixture(scope="module")
@@ -194,7 +216,10 @@ def test_unusual_site_verifies_with_sub_path_did_web(unusual):
     out = unusual / "output"
     did = json.loads((out / "did.json").read_text())
     assert did["id"] == "did:web:org.github.io:badges"
-    assert len(did["assertionMethod"]) == 2  # the rotated-out key still verifies its awards
+    # The rotated-out keys still verify their awards: two Ed25519 keys (Data Integrity proofs) and
+    # two RSA keys (VC-JWTs), all authorized for assertionMethod.
+    types = {m["id"]: m["type"] for m in did["verificationMethod"]}
+    assert sorted(types[i] for i in did["assertionMethod"]) == ["JsonWebKey", "JsonWebKey", "Multikey", "Multikey"]
     paths = _credentials(unusual)
     assert len(paths) == 2
     results = verify_many(paths, out, SUB_BASE, now=NOW)

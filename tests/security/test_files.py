@@ -287,8 +287,9 @@ CACHE_DAMAGE = {
         {k: [v[0], "../../x " + "0" * 64 + " 1 2"] for k, v in d["groups"].items()})),
     "source-record-wrong": lambda site, tmp: _edit_state(site, lambda d: d["sources"].update(
         {k: ["x", 1, 2, 3] for k in d["sources"]})),
-    "source-image-climbs": lambda site, tmp: _edit_state(site, lambda d: [
-        v.__setitem__(3, "../../../dev/zero") for k, v in d["sources"].items() if k.startswith("badges/")]),
+    "source-image-climbs": lambda site, tmp: _edit_state(site, lambda d: [  # (a file the record says it read)
+        v.__setitem__(4, [["site_src/../../../dev/zero", None]]) for k, v in d["sources"].items()
+        if k.startswith("badges/")]),
     "deeply-nested": lambda site, tmp: _state(site).write_text("[" * 100000 + "]" * 100000),
     "huge": lambda site, tmp: _sparse(_state(site), 2**30 + 1),
     "state-a-link": lambda site, tmp: (_state(site).unlink(), _state(site).symlink_to("/dev/zero")),

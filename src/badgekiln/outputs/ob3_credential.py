@@ -21,9 +21,10 @@ def produce(plan: Plan, inputs: BuildInputs, renderer: object, item: tuple[Recip
     credential_bytes = dumps_hosted(signed)
     plan.add(urls.credential_json(award.id), credential_bytes)
     rsa_kid = inputs.rsa_kid(award)
-    header = {"kid": ob3.jwk_kid(config, rsa_kid), "typ": "JWT"}
+    # OB 3.0 §8.2: the Data Integrity proof is made first and travels inside the JWT payload.
+    header = ob3.jwt_header(config, rsa_kid)
     plan.add(urls.credential_jwt(award.id),
-             inputs.signer.sign_jws(dumps_compact(ob3.jwt_claims(unsigned)), rsa_kid, header=header).encode("ascii"))
+             inputs.signer.sign_jws(dumps_compact(ob3.jwt_claims(signed)), rsa_kid, header=header).encode("ascii"))
     image, text = badge_image(inputs, badge.image), credential_bytes.decode("utf-8")
     if badge.image.lower().endswith(".png"):
         baked = baking.bake_png(image, text, keyword=baking.OB3_PNG_KEYWORD)

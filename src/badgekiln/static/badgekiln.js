@@ -35,7 +35,7 @@
     "October", "November", "December"];
   var STATUS_LIST_MAX_BYTES = 16 * 1024 * 1024;
   // Registered claims ob3.jwt_claims() adds to the credential to make the VC-JWT payload.
-  var JWT_CLAIMS = ["iss", "jti", "nbf", "exp"];
+  var JWT_CLAIMS = ["iss", "jti", "nbf", "exp", "sub"];
 
   function setUpVerifier() {
     var panel = document.getElementById("verify");
@@ -311,12 +311,13 @@
 
   // --- Content -----------------------------------------------------------------------------
 
-  /** Where the VC-JWT's credential and credential.json (without its proof) differ, or null. */
+  /** Where the VC-JWT's credential and credential.json differ, or null. The payload carries the
+   * Data Integrity proof (OB 3.0 section 8.2); a token without one is compared without it. */
   function contentDifference(payload, credential) {
     if (!isObject(credential)) { return "the top level"; }
-    var signed = {}, hosted = {};
+    var signed = {}, hosted = {}, withProof = Object.prototype.hasOwnProperty.call(payload, "proof");
     Object.keys(payload).forEach(function (k) { if (JWT_CLAIMS.indexOf(k) < 0) { signed[k] = payload[k]; } });
-    Object.keys(credential).forEach(function (k) { if (k !== "proof") { hosted[k] = credential[k]; } });
+    Object.keys(credential).forEach(function (k) { if (k !== "proof" || withProof) { hosted[k] = credential[k]; } });
     return difference(signed, hosted, "");
   }
 

@@ -239,10 +239,23 @@ def check_window(rec: Recorder, opts: VerifyOptions, start: Any, end: Any, *, st
 # --- recipients -----------------------------------------------------------------------------
 
 
-def email_candidates(email: str) -> list[str]:
-    """The address normalised (trimmed, lower case) first, then exactly as given."""
+AS_TYPED = "as typed"
+NORMALISED = "normalised, trimmed and lower-cased"
+
+
+def email_candidates(email: str) -> list[tuple[str, str]]:
+    """``(address, form)`` pairs to try: exactly as given, then normalised (trimmed, lower case).
+
+    badgekiln hashes the normalised address; other issuers may hash it as the earner typed it.
+    """
     normal = email.strip().lower()
-    return [normal] if normal == email else [normal, email]
+    return [(email, AS_TYPED)] if normal == email else [(email, AS_TYPED), (normal, NORMALISED)]
+
+
+def recipient_detail(match: tuple[str, str]) -> str:
+    """What ``verify --recipient`` says of a match: the address and the form that matched."""
+    address, form = match
+    return f"awarded to {address} (matched the address {form})"
 
 
 def hash_matches(identity: Any, salt: Any, candidate: str) -> bool:
@@ -262,16 +275,17 @@ def hash_matches(identity: Any, salt: Any, candidate: str) -> bool:
     return computed.hexdigest() == digest.lower()
 
 
-def identity_matches(email: str, *, hashed: Any, identity: Any, salt: Any) -> str | None:
-    """The form of ``email`` that matches a (hashed or plain) identity, or None.
+def identity_matches(email: str, *, hashed: Any, identity: Any, salt: Any) -> tuple[str, str] | None:
+    """``(address, form)`` of the first form of ``email`` (:func:`email_candidates`) that matches a
+    (hashed or plain) identity, or None.
 
     Raises:
         VerifyError: The identity is hashed with an unsupported algorithm or malformed.
     """
-    for candidate in email_candidates(email):
+    for candidate, form in email_candidates(email):
         if hashed is True:
             if hash_matches(identity, salt, candidate):
-                return candidate
+                return candidate, form
         elif isinstance(identity, str) and identity.strip().lower() == candidate.strip().lower():
-            return candidate
+            return candidate, form
     return None

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from ..crypto import jws
 from ..errors import VerifyError
 from .common import (VerifyOptions, as_list, check_window, fetch_json, identity_matches, is_web_url, load_json,
-                     node_id, one_of, parse_jws, short)
+                     node_id, one_of, parse_jws, recipient_detail, short)
 from .fetching import FetchError
 from .result import Recorder
 
@@ -240,5 +240,5 @@ def _check_dates_and_recipient(rec: Recorder, opts: VerifyOptions, assertion: di
     with rec.guard("recipient"):
         match = identity_matches(opts.recipient, hashed=recipient.get("hashed"), identity=recipient.get("identity"),
                                  salt=recipient.get("salt"))
-    rec.check("recipient", match is not None, f"awarded to {match}" if match else
+    rec.check("recipient", match is not None, recipient_detail(match) if match else
               f"not awarded to {opts.recipient.strip()} (the recipient hash does not match)")

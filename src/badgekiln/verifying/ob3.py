@@ -21,7 +21,7 @@ from ..crypto import dataintegrity, jws
 from ..errors import VerifyError
 from ..statuslist import bit_is_set, decode_status_list
 from .common import (VerifyOptions, as_list, check_window, fetch_json, identity_matches, is_web_url, load_json,
-                     node_id, one_of, parse_instant, parse_jws, short, stamp)
+                     node_id, one_of, parse_instant, parse_jws, recipient_detail, short, stamp)
 from .methods import ed25519_key, jwt_key, resolve_method
 from .result import Recorder
 
@@ -266,15 +266,19 @@ def _status_bits(opts: VerifyOptions, url: Any, purpose: Any, issuer_id: str) ->
 
 
 def _check_claims(rec: Recorder, claims: dict[str, Any], credential: dict[str, Any]) -> None:
-    """iss/jti/sub/nbf/exp must say what the credential says."""
+    """iss/jti/sub/nbf/exp must say what the credential says (OB 3.0 §8.2.6.1).
+
+    "The JSON object MUST have the iss [jti, nbf, sub] claim": a token without iss, jti or nbf
+    fails. A missing ``sub`` fails when the subject has an ``id`` to match; a subject identified
+    only by ``identifier`` has nothing ``sub`` could equal, so its absence is reported, not failed.
+    """
     subject = credential.get("credentialSubject")
-    expected = {
-        "iss": node_id(credential.get("issuer")),
-        "jti": credential.get("id"),
-        "sub": subject.get("id") if isinstance(subject, dict) else None,
-    }
+    subject_id = subject.get("id") if isinstance(subject, dict) else None
+    expected = {"iss": node_id(credential.get("issuer")), "jti": credential.get("id"), "sub": subject_id}
     problems = [f"{claim} is {short(claims[claim])}, the credential says {short(value)}"
                 for claim, value in expected.items() if claim in claims and claims[claim] != value]
+    required = ["iss", "jti", "nbf"] + (["sub"] if subject_id is not None else [])
+    problems += [f"the required claim {claim} is missing" for claim in required if claim not in claims]
     for claim, names in (("nbf", ("validFrom", "issuanceDate")), ("exp", ("validUntil", "expirationDate"))):
         if claim not in claims:
             continue
@@ -289,8 +293,10 @@ def _check_claims(rec: Recorder, claims: dict[str, Any], credential: dict[str, A
                 problems.append(f"{claim} {claims[claim]} is not {names[0]} {value}")
         except VerifyError as e:
             problems.append(str(e))
+    present = ", ".join(c for c in ("iss", "jti", "sub", "nbf", "exp") if c in claims)
     rec.check("JWT claims", not problems, "; ".join(problems) if problems else
-              "iss, jti, sub, nbf and exp agree with the credential")
+              f"{present} agree with the credential" + ("" if "sub" in claims else
+                                                        " (no sub: the subject has no id)"))
 
 
 def _check_state(rec: Recorder, opts: VerifyOptions, credential: dict[str, Any], issuer_id: str) -> None:
@@ -310,7 +316,7 @@ def _check_recipient(rec: Recorder, email: str, subject: Any) -> None:
     if isinstance(subject_id, str) and subject_id.lower().startswith("mailto:"):
         match = identity_matches(email, hashed=False, identity=subject_id[len("mailto:"):], salt=None)
         if match:
-            rec.ok("recipient", f"awarded to {match}")
+            rec.ok("recipient", recipient_detail(match))
             return
     emails = [i for i in as_list(subject.get("identifier"))
               if isinstance(i, dict) and i.get("identityType") == "emailAddress"]
@@ -320,5 +326,5 @@ def _check_recipient(rec: Recorder, email: str, subject: Any) -> None:
     with rec.guard("recipient"):
         match = next((m for i in emails if (m := identity_matches(
             email, hashed=i.get("hashed"), identity=i.get("identityHash"), salt=i.get("salt")))), None)
-    rec.check("recipient", match is not None, f"awarded to {match}" if match else
+    rec.check("recipient", match is not None, recipient_detail(match) if match else
               f"not awarded to {email.strip()} (the identity hash does not match)")

@@ -25,8 +25,11 @@ export const CONTEXT_FILES = {
   'data-integrity-v2.jsonld': 'https://w3id.org/security/data-integrity/v2',
   'did-v1.jsonld': 'https://www.w3.org/ns/did/v1',
   'multikey-v1.jsonld': 'https://w3id.org/security/multikey/v1',
+  'jwk-v1.jsonld': 'https://w3id.org/security/jwk/v1',
   'ob-v3p0-context-3.0.3.json':
     'https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json',
+  'ob-v3p0-extensions.json':
+    'https://purl.imsglobal.org/spec/ob/v3p0/extensions.json',
   'openbadges-v2.jsonld': 'https://w3id.org/openbadges/v2',
   'vc-bitstring-status-list-v1.jsonld':
     'https://www.w3.org/ns/credentials/status/v1',
