@@ -504,6 +504,31 @@ def report_stats_command(source: Path, today: str | None, badges, statuses, issu
     click.echo(json.dumps(summary, indent=2, ensure_ascii=False) if fmt == "json" else stats_table(summary))
 
 
+@cli.command("endorse")
+@source_option
+@today_option
+@click.option("--target", required=True, metavar="URL_OR_DID",
+              help="What this site endorses: a badge class's badge.json URL, or an issuer's profile URL or did:web.")
+@click.option("--comment", required=True, help="The endorsement's text (endorsementComment).")
+@click.option("--name", "slug", help="The endorsement's file name (slug); default: from the target.")
+@click.option("--on", "on", help="Date of the endorsement (YYYY-MM-DD); default today.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the signed EndorsementCredential here, to send to the endorsed site.")
+def endorse_command(source: Path, today: str | None, target: str, comment: str, slug: str | None, on: str | None,
+                    out: Path | None) -> None:
+    """Endorse another issuer or badge class, signed with this site's own key and did:web."""
+    from .commands.endorse import endorse
+
+    day = today_from_environment(today)
+    done = endorse(source.resolve(), target=target, comment=comment, slug=slug, out=out, today=day,
+                   on=today_from_environment(on, option="--on") if on else day)
+    click.echo(f"recorded {done.record.relative_to(source.resolve()).as_posix()}; commit it and rebuild to publish "
+               f"{done.credential_url}")
+    if done.out is not None:
+        click.echo(f"wrote the signed endorsement to {done.out}; send it with your DID document "
+                   f"({done.did_document_url}) for the endorsed site to pin")
+
+
 @cli.command("verify")
 @click.argument("target", metavar="PATH_OR_URL")
 @click.option("--now", help="When to check validity (ISO date or date-time, e.g. 2026-01-31). Default: now.")

@@ -145,6 +145,36 @@ class Page:
 
 
 @dataclass(frozen=True)
+class Endorsement:
+    """An endorsement of this site's issuer or of one of its badge classes, made by a third party
+    and verified at build time (see :mod:`badgekiln.endorsements`)."""
+
+    name: str  # the file's stem in site_src/endorsements/; published at endorsements/received/<name>.json
+    target: str | None  # the endorsed badge class's slug, or None for the issuer
+    subject_id: str  # credentialSubject.id as written
+    endorser_id: str  # the endorser's did:web
+    endorser_name: str
+    endorser_url: str | None
+    comment: str
+    issued_on: str  # the credential's validFrom
+    credential_id: str
+    ob2_url: str | None  # the endorser's hosted OB 2.0 Endorsement, when they publish one
+    text: str  # the file exactly as supplied (published as is: it is signed)
+    location: SourceLocation | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Endorsing:
+    """An endorsement this site makes of another issuer or badge class (``site_src/endorsing/``)."""
+
+    slug: str
+    target: str  # the endorsed thing's id (a BadgeClass/Achievement/Profile URL or a DID)
+    comment: str
+    issued_on: date
+    location: SourceLocation | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
 class Project:
     """Everything the sources say, validated."""
 
@@ -152,6 +182,8 @@ class Project:
     badges: dict[str, BadgeClass]
     recipients: tuple[Recipient, ...]
     pages: tuple[Page, ...] = ()
+    endorsements: tuple[Endorsement, ...] = ()  # received, verified
+    endorsing: tuple[Endorsing, ...] = ()  # given
 
     @cached_property
     def awards(self) -> tuple[Award, ...]:

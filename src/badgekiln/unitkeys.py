@@ -43,6 +43,7 @@ class UnitKeys:
             "assets": lambda: digest(sorted((name, _file_sha(inputs.source, f"site_src/assets/{name}"))
                                             for name, entry in safefiles.walk(inputs.source, "site_src/assets")
                                             if entry.kind == "file")),
+            "endorsements": lambda: digest(project.endorsements, project.endorsing),
         }
         self._badges = {slug: digest(badge, _file_sha(inputs.source, f"site_src/{badge.image}"))
                         for slug, badge in project.badges.items()}

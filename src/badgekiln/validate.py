@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from . import baking, ids, pngcheck, safefiles, svgsafety
 from .config import SiteConfig, read_site_config, source_paths
+from .endorsement_sources import read_sources as read_endorsements
 from .errors import BakeError, Diagnostic, SourceError, SourceLocation, ValidationFailed
 from .fields import AWARD_ID_RE, SLUG_RE, Fields, did_you_mean
 from .loading import load_markdown_page, load_yaml
@@ -102,10 +103,12 @@ def load_project(source: Path, *, base_url: str | None = None, today: date | Non
     pages = _load_pages(source, paths, diagnostics)
     _check_assets(source, config, badges, diagnostics)
     _check_duplicates(recipients, diagnostics)
+    endorsements, endorsing = read_endorsements(source, config, badges, today, diagnostics)
     errors = [d for d in diagnostics if d.is_error]
     if errors or config is None:
         raise ValidationFailed(diagnostics)
-    project = Project(issuer=config.issuer, badges=badges, recipients=tuple(recipients), pages=tuple(pages))
+    project = Project(issuer=config.issuer, badges=badges, recipients=tuple(recipients), pages=tuple(pages),
+                      endorsements=endorsements, endorsing=endorsing)
     return Loaded(config=config, project=project, warnings=tuple(sorted(diagnostics, key=Diagnostic.sort_key)))
 
 

@@ -53,6 +53,7 @@ READS = {
     "awards": "every award's ledger entry, issue date and revocation",
     "catalogue": "the extra pages, every badge class with its artwork, and the number of awards of each",
     "assets": "the bytes of every file of site_src/assets/",
+    "endorsements": "the endorsements the site received (verified) and the ones it gives",
 }
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .. import context, urls
+from .. import context, endorsements, urls
 from ..models import Award, Recipient
 from ..render import Renderer
 from . import BuildInputs, FileSpec, Plan, Unit, units
@@ -26,8 +26,11 @@ def produce(plan: Plan, inputs: BuildInputs, renderer: Renderer, item: tuple[Rec
         issuer=context.issuer_context(config),
         badge=context.badge_context(badge),
         award=context.award_context(config, badge, recipient, award, inputs.today),
+        endorsements=endorsements.page_context(
+            config, endorsements.of_badge(inputs.project.endorsements, badge.slug)
+            + endorsements.of_badge(inputs.project.endorsements, None), page),
     ))
 
 
 UNIT = Unit("award-page", "award", (FileSpec("awards/{id}/index.html", "text/html"),),
-            reads=("config", "templates", "site", "badge", "award", "status"), produce=produce)
+            reads=("config", "templates", "site", "badge", "award", "status", "endorsements"), produce=produce)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .. import context, ob2, ob3, urls
+from .. import context, endorsements, ob2, ob3, urls
 from ..jsonout import dumps_hosted
 from ..models import BadgeClass
 from ..render import Renderer
@@ -12,8 +12,14 @@ from . import BuildInputs, FileSpec, Plan, Unit, badge_image
 def produce(plan: Plan, inputs: BuildInputs, renderer: Renderer, badge: BadgeClass) -> None:
     """badges/<slug>/: badge.json, achievement.json, image.<ext> and index.html."""
     config = inputs.config
-    plan.add(urls.badge_json(badge.slug), dumps_hosted(ob2.badge_class(config, badge)))
-    plan.add(urls.achievement_json(badge.slug), dumps_hosted(ob3.achievement_document(config, badge)))
+    endorsed = endorsements.of_badge(inputs.project.endorsements, badge.slug)
+    badge_class, achievement = ob2.badge_class(config, badge), ob3.achievement_document(config, badge)
+    if endorsements.ob2_links(endorsed):
+        badge_class["endorsement"] = endorsements.ob2_links(endorsed)
+    if endorsed:
+        achievement["endorsement"] = endorsements.ob3_embedded(endorsed)
+    plan.add(urls.badge_json(badge.slug), dumps_hosted(badge_class))
+    plan.add(urls.achievement_json(badge.slug), dumps_hosted(achievement))
     plan.add(urls.badge_image(badge.slug, badge.image), badge_image(inputs, badge.image))
     page = urls.badge_dir(badge.slug)
     plan.add(page + "index.html", renderer.render(
@@ -24,6 +30,8 @@ def produce(plan: Plan, inputs: BuildInputs, renderer: Renderer, badge: BadgeCla
         root=urls.relative(page, ""),
         issuer=context.issuer_context(config),
         badge=context.badge_context(badge),
+        endorsements=endorsements.page_context(
+            config, endorsed + endorsements.of_badge(inputs.project.endorsements, None), page),
     ))
 
 
@@ -32,4 +40,4 @@ UNIT = Unit("badge-class", "badge", (
     FileSpec("badges/{slug}/achievement.json", "application/ld+json"),
     FileSpec("badges/{slug}/image.{ext}", "image/*"),
     FileSpec("badges/{slug}/index.html", "text/html"),
-), reads=("config", "templates", "site", "badge"), produce=produce)
+), reads=("config", "templates", "site", "badge", "endorsements"), produce=produce)

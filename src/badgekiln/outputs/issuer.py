@@ -6,7 +6,7 @@ lists several, so OB 2.0 signed assertions are always signed by it.
 
 from __future__ import annotations
 
-from .. import ob2, urls
+from .. import endorsements, ob2, urls
 from ..jsonout import dumps_hosted
 from . import BuildInputs, FileSpec, Plan, Unit
 
@@ -14,8 +14,11 @@ from . import BuildInputs, FileSpec, Plan, Unit
 def produce(plan: Plan, inputs: BuildInputs, renderer: object, item: None) -> None:
     """issuer.json."""
     profile = ob2.issuer_profile(inputs.config, key_ids=(inputs.ob2_kid,), with_revocation_list=True)
+    endorsed = endorsements.ob2_links(endorsements.of_badge(inputs.project.endorsements, None))
+    if endorsed:
+        profile["endorsement"] = endorsed
     plan.add(urls.ISSUER, dumps_hosted(profile))
 
 
 UNIT = Unit("issuer", "site", (FileSpec(urls.ISSUER, "application/ld+json", rel="alternate", title="Issuer profile"),),
-            reads=("documents-config", "signing"), produce=produce, cached=False)
+            reads=("documents-config", "signing", "endorsements"), produce=produce, cached=False)

@@ -8,7 +8,7 @@ from typing import Any
 
 from .. import baking
 from ..errors import BakeError, VerifyError
-from . import ob2, ob3
+from . import endorsement, ob2, ob3
 from .common import VerifyOptions, is_web_url, load_json, one_of, parse_jws, short
 from .fetching import FetchError
 from .result import Recorder, StopVerification, VerificationResult
@@ -138,6 +138,9 @@ def _dispatch_text(rec: Recorder, opts: VerifyOptions, text: str) -> None:
 
 
 def _dispatch_json(rec: Recorder, opts: VerifyOptions, document: dict[str, Any]) -> None:
+    if endorsement.is_endorsement(document):
+        endorsement.verify_endorsement_credential(rec, opts, document)
+        return
     if ob3.is_credential(document):
         ob3.verify_credential(rec, opts, document)
         return

@@ -21,6 +21,7 @@ KIND_TITLES = {
     "ob2-signed": "Open Badges 2.0 signed assertion (JWS)",
     "ob3-credential": "Open Badges 3.0 credential (embedded eddsa-rdfc-2022 proof)",
     "ob3-jwt": "Open Badges 3.0 credential (VC-JWT)",
+    "ob3-endorsement": "Open Badges 3.0 EndorsementCredential (embedded eddsa-rdfc-2022 proof)",
     "unknown": "Unrecognised input",
 }
 

@@ -1,0 +1,163 @@
+"""Hostile endorsements: a received endorsement is published only if it verifies against the
+endorser's pinned DID document and names this site. Anything else fails the build at the file,
+and the previous output/ stays as it was."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import TODAY, build, tree_bytes, write_site
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
+from test_endorsements import COMMENT, _endorsed_site, endorser  # noqa: F401 - (endorser is a fixture)
+
+from badgekiln.crypto import dataintegrity
+from badgekiln.crypto.multikey import ed25519_to_multibase
+
+REL = "site_src/endorsements/welding.json"
+
+
+def _resign(credential: dict, key, method: str) -> bytes:
+    """``credential`` with its proof replaced by one made with ``key`` for ``method``."""
+    unsigned = {k: v for k, v in credential.items() if k != "proof"}
+    signed = dataintegrity.add_proof(unsigned, key, verification_method=method, created=TODAY + "T00:00:00Z")
+    signed["proof"] = [signed["proof"]]
+    return json.dumps(signed, indent=2).encode()
+
+
+def _endorser_key(endorser):
+    pem = next((endorser["site"].parent / "private-keys").glob("*ed25519*.pem")).read_bytes()
+    return serialization.load_pem_private_key(pem, password=None)
+
+
+def _fails(run, site: Path, code: str, *words: str) -> str:
+    """Build ``site`` after a good build, expect an error of ``code`` located in REL, and output/ unchanged."""
+    before = tree_bytes(site / "output")
+    result = run("build", "--source", str(site), "--today", TODAY)
+    assert result.code == 1, result.err
+    lines = [line for line in result.err.splitlines() if line.startswith(REL) and f"error[{code}]" in line]
+    assert lines, result.err
+    for word in words:
+        assert word in result.err, result.err
+    assert tree_bytes(site / "output") == before
+    return result.err
+
+
+@pytest.fixture
+def site(tmp_path, run, endorser):
+    """Site A, built once without endorsements (so a failed build has an output/ to keep)."""
+    site = _endorsed_site(tmp_path, endorser)
+    build(run, site)
+    return site
+
+
+def _credential(endorser) -> dict:
+    return json.loads(endorser["files"]["welding"])
+
+
+@pytest.mark.parametrize("change", ["comment", "target", "endorser name", "validFrom", "proof value"])
+def test_a_tampered_endorsement_fails_the_build(site, run, endorser, change):
+    credential = _credential(endorser)
+    if change == "comment":
+        credential["credentialSubject"]["endorsementComment"] = "Rubbish training, avoid."
+    elif change == "target":
+        credential["credentialSubject"]["id"] = "https://badges.northwind.example/badges/first-aid-at-work/badge.json"
+    elif change == "endorser name":
+        credential["issuer"]["name"] = "Health and Safety Executive"
+    elif change == "validFrom":
+        credential["validFrom"] = "2020-01-01T00:00:00Z"
+    else:
+        value = credential["proof"][0]["proofValue"]
+        credential["proof"][0]["proofValue"] = value[:-2] + ("A" if value[-2] != "A" else "B") + value[-1]
+    write_site(site, {REL: json.dumps(credential, indent=2).encode()})
+    _fails(run, site, "endorsement-not-verified")
+
+
+def test_the_untampered_file_is_published(site, run, endorser):
+    write_site(site, {REL: endorser["files"]["welding"]})
+    build(run, site)
+    assert (site / "output/endorsements/received/welding.json").read_bytes() == endorser["files"]["welding"]
+
+
+def test_an_endorsement_of_someone_else_fails_the_build(site, run, endorser):
+    write_site(site, {REL: endorser["files"]["elsewhere"]})
+    _fails(run, site, "endorsement-wrong-target", "badges.other.example")
+
+
+def test_an_endorser_whose_did_document_is_not_pinned_fails_the_build(site, run, endorser):
+    (site / "site_src/endorsers/skills-council.json").unlink()
+    write_site(site, {REL: endorser["files"]["welding"]})
+    _fails(run, site, "endorsement-not-verified", "no DID document of the endorser did:web:skills-council.example",
+           "site_src/endorsers/")
+
+
+def test_a_forgery_signed_by_another_key_in_the_endorsers_name_fails(site, run, endorser):
+    """The forger claims the endorser's did:web and names the endorser's key, or their own."""
+    attacker = ed25519.Ed25519PrivateKey.generate()
+    credential = _credential(endorser)
+    write_site(site, {REL: _resign(credential, attacker, credential["proof"][0]["verificationMethod"])})
+    _fails(run, site, "endorsement-not-verified", "signature does not verify")
+    own = "did:web:skills-council.example#" + ed25519_to_multibase(attacker.public_key())
+    write_site(site, {REL: _resign(credential, attacker, own)})
+    _fails(run, site, "endorsement-not-verified", "has no key")
+
+
+def test_an_endorsement_that_is_not_a_did_web_is_refused(site, run, endorser):
+    attacker = ed25519.Ed25519PrivateKey.generate()
+    from badgekiln.crypto.multikey import did_key, did_key_verification_method
+
+    credential = _credential(endorser)
+    credential["issuer"] = {"id": did_key(attacker.public_key()), "type": ["Profile"], "name": "Skills Council"}
+    write_site(site, {REL: _resign(credential, attacker, did_key_verification_method(attacker.public_key()))})
+    _fails(run, site, "endorsement-not-verified", "not a did:web")
+
+
+def test_an_expired_endorsement_fails_the_build(site, run, endorser):
+    credential = _credential(endorser)
+    credential["validUntil"] = "2026-01-01T00:00:00Z"
+    write_site(site, {REL: _resign(credential, _endorser_key(endorser), credential["proof"][0]["verificationMethod"])})
+    _fails(run, site, "endorsement-not-verified", "expired")
+
+
+def test_an_endorsement_that_breaks_the_schema_fails_the_build(site, run, endorser):
+    credential = _credential(endorser)
+    del credential["name"]  # required by the schema; the signature would still verify
+    write_site(site, {REL: _resign(credential, _endorser_key(endorser), credential["proof"][0]["verificationMethod"])})
+    _fails(run, site, "endorsement-not-verified", "JSON Schema")
+
+
+@pytest.mark.parametrize("content", [b"{", b"[]", b"\xff\xfe", b"[" * 100000 + b"]" * 100000, b'{"a": 1}'])
+def test_hostile_files_give_a_located_error(site, run, content):
+    write_site(site, {REL: content})
+    result = run("build", "--source", str(site), "--today", TODAY)
+    assert result.code == 1 and REL in result.err and "Traceback" not in result.err
+
+
+def test_markup_in_a_signed_comment_is_shown_as_text(site, run, endorser):
+    credential = _credential(endorser)
+    credential["credentialSubject"]["endorsementComment"] = '<script>alert("x")</script>'
+    credential["issuer"]["name"] = '<img src=x onerror=alert(1)>'
+    write_site(site, {REL: _resign(credential, _endorser_key(endorser), credential["proof"][0]["verificationMethod"])})
+    build(run, site)
+    page = (site / "output/badges/pipefitting-mji10/index.html").read_text()
+    assert "&lt;script&gt;alert(" in page and "<script>alert(" not in page
+    assert "&lt;img src=x" in page and "<img src=x" not in page
+    assert COMMENT not in page
+
+
+def test_a_linked_endorsement_or_folder_is_not_read(site, run, endorser, tmp_path):
+    """An endorsement (or the folder of pinned DID documents) that is a link out of the repository is refused."""
+    outside = tmp_path / "outside.json"
+    outside.write_bytes(endorser["files"]["welding"])
+    (site / "site_src/endorsements").mkdir(exist_ok=True)
+    (site / REL).symlink_to(outside)
+    _fails(run, site, "symlink")
+    (site / REL).unlink()
+    write_site(site, {REL: endorser["files"]["welding"]})
+    pinned = site / "site_src/endorsers"
+    pinned.rename(tmp_path / "pins")
+    pinned.symlink_to(tmp_path / "pins")
+    result = run("build", "--source", str(site), "--today", TODAY)
+    assert result.code == 1 and "site_src/endorsers" in result.err and "link" in result.err

@@ -1,0 +1,195 @@
+"""Endorsements between two badgekiln sites: site B endorses site A's badge class (and A's issuer)
+with ``badgekiln endorse``; A's build verifies the signed file against B's pinned DID document,
+publishes it and links it from the OB 2.0 BadgeClass, the OB 3.0 Achievement and the pages."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from datetime import date
+from pathlib import Path
+
+import jsonschema
+import pytest
+from conftest import MINIMAL, TODAY, build, copy_example, tree_bytes, write_site
+
+from badgekiln import outputs
+from badgekiln.cli import main
+from badgekiln.verifying.endorsement import schema_errors, verify_endorsement
+
+A_URL = "https://badges.northwind.example/"
+B_URL = "https://skills-council.example/"
+SPEC_SCHEMA = Path("/work/shared/spec/schemas/ob3/endorsementcredential.json")
+BUNDLED_SCHEMA = Path(__file__).resolve().parent.parent / "src/badgekiln/data/schemas/endorsementcredential.json"
+COMMENT = "The Skills Council recognises this badge as meeting the MJI-10 joint integrity standard."
+
+
+def _cli(*args: str) -> tuple[int, str]:
+    try:
+        main(list(args))
+    except SystemExit as exc:
+        return (exc.code if isinstance(exc.code, int) else 1), ""
+    return 0, ""
+
+
+@pytest.fixture(scope="module")
+def endorser(tmp_path_factory):
+    """Site B, with its own keys: three signed endorsements (A's badge class, A's issuer, someone
+    else's badge), B's built output and B's DID document."""
+    root = tmp_path_factory.mktemp("endorser")
+    site = write_site(root / "site", {**MINIMAL, "site_src/site.yaml": f"""
+        base_url: {B_URL}
+        issuer:
+          name: Skills Council
+          url: https://skills-council.example
+          email: standards@skills-council.example
+    """})
+    previous = os.environ.get("BADGEKILN_KEYS_DIR")
+    os.environ["BADGEKILN_KEYS_DIR"] = str(root / "private-keys")
+    try:
+        assert _cli("keys", "generate", "--source", str(site), "--today", TODAY)[0] == 0
+        files = {}
+        for name, target in [("welding", A_URL + "badges/pipefitting-mji10/badge.json"),
+                             ("northwind", A_URL + "issuer.json"),
+                             ("elsewhere", "https://badges.other.example/badges/welding/badge.json")]:
+            out = root / f"{name}.json"
+            code, _ = _cli("endorse", "--source", str(site), "--today", TODAY, "--target", target,
+                           "--comment", COMMENT, "--name", name, "--out", str(out))
+            assert code == 0
+            files[name] = out.read_bytes()
+        assert _cli("build", "--source", str(site), "--today", TODAY)[0] == 0
+    finally:
+        if previous is None:
+            del os.environ["BADGEKILN_KEYS_DIR"]
+        else:
+            os.environ["BADGEKILN_KEYS_DIR"] = previous
+    return {"site": site, "files": files, "did": (site / "output/.well-known/did.json").read_bytes()}
+
+
+def _endorsed_site(tmp_path: Path, endorser, *names: str, pin: bool = True) -> Path:
+    site = copy_example(tmp_path / "a")
+    for name in names:
+        write_site(site, {f"site_src/endorsements/{name}.json": endorser["files"][name]})
+    if pin:
+        write_site(site, {"site_src/endorsers/skills-council.json": endorser["did"]})
+    return site
+
+
+def test_the_endorser_publishes_its_signed_endorsement_and_the_ob2_twin(endorser):
+    out = endorser["site"] / "output/endorsements/given/welding"
+    assert (out / "credential.json").read_bytes() == endorser["files"]["welding"]  # --out is what the site publishes
+    ob2 = json.loads((out / "endorsement.json").read_text())
+    assert ob2 == {
+        "@context": "https://w3id.org/openbadges/v2",
+        "id": B_URL + "endorsements/given/welding/endorsement.json",
+        "type": "Endorsement",
+        "claim": {"id": A_URL + "badges/pipefitting-mji10/badge.json", "endorsementComment": COMMENT},
+        "issuer": B_URL + "issuer.json",
+        "issuedOn": TODAY + "T00:00:00Z",
+        "verification": {"type": "HostedBadge"},
+    }
+    record = (endorser["site"] / "site_src/endorsing/welding.yaml").read_text()
+    assert "target: https://badges.northwind.example/badges/pipefitting-mji10/badge.json" in record
+
+
+def test_the_endorsement_is_valid_against_the_1edtech_schema_and_verifies(endorser):
+    credential = json.loads(endorser["files"]["welding"])
+    assert credential["type"] == ["VerifiableCredential", "EndorsementCredential"]
+    assert credential["issuer"]["id"] == "did:web:skills-council.example"
+    assert credential["proof"][0]["cryptosuite"] == "eddsa-rdfc-2022"
+    assert credential["proof"][0]["verificationMethod"].startswith("did:web:skills-council.example#")
+    assert all(isinstance(c, str) for c in credential["@context"])  # published context URLs only
+    assert schema_errors(credential) == []
+    if SPEC_SCHEMA.exists():  # the shared spec copy, besides the bundled one
+        assert SPEC_SCHEMA.read_bytes() == BUNDLED_SCHEMA.read_bytes()
+    schema = json.loads(BUNDLED_SCHEMA.read_text())
+    jsonschema.Draft201909Validator(schema).validate(credential)
+    did = json.loads(endorser["did"])
+    assert verify_endorsement(credential, {did["id"]: did}, today=date.fromisoformat(TODAY)) == credential
+
+
+def test_the_endorsed_site_verifies_publishes_and_links_it(tmp_path, run, endorser):
+    site = _endorsed_site(tmp_path, endorser, "welding", "northwind")
+    build(run, site)
+    out = site / "output"
+    assert (out / "endorsements/received/welding.json").read_bytes() == endorser["files"]["welding"]
+    ob2_url = B_URL + "endorsements/given/welding/endorsement.json"
+    badge = json.loads((out / "badges/pipefitting-mji10/badge.json").read_text())
+    assert badge["endorsement"] == [ob2_url]
+    achievement = json.loads((out / "badges/pipefitting-mji10/achievement.json").read_text())
+    assert achievement["endorsement"] == [json.loads(endorser["files"]["welding"])]
+    issuer = json.loads((out / "issuer.json").read_text())
+    assert issuer["endorsement"] == [B_URL + "endorsements/given/northwind/endorsement.json"]
+    other = json.loads((out / "badges/first-aid-at-work/badge.json").read_text())
+    assert "endorsement" not in other
+    page = (out / "badges/pipefitting-mji10/index.html").read_text()
+    assert "Endorsed by" in page and "Skills Council" in page and COMMENT in page
+    assert 'href="../../endorsements/received/welding.json"' in page
+    award = next(p for p in (out / "awards").glob("*/index.html") if "Pipefitting" in p.read_text())
+    assert "Endorsed by" in award.read_text() and "verified endorsement" in award.read_text()
+    other_page = (out / "badges/first-aid-at-work/index.html").read_text()
+    assert "endorses the issuer" in other_page and COMMENT in other_page  # the issuer's endorsement, shown everywhere
+    for root in (out, endorser["site"] / "output"):  # every endorsement file is declared by exactly one unit
+        for path in root.rglob("endorsements/**/*.json"):
+            rel = path.relative_to(root).as_posix()
+            assert len([u for u in outputs.units() if u.declares(rel)]) == 1, rel
+
+
+def test_an_incremental_build_with_a_new_endorsement_equals_a_clean_one(tmp_path, run, endorser):
+    site = copy_example(tmp_path / "inc")
+    build(run, site)
+    write_site(site, {"site_src/endorsements/welding.json": endorser["files"]["welding"],
+                      "site_src/endorsers/skills-council.json": endorser["did"]})
+    build(run, site)
+    clean = _endorsed_site(tmp_path, endorser, "welding")
+    build(run, clean)  # a fresh copy: no cache
+    assert tree_bytes(site / "output") == tree_bytes(clean / "output")
+
+
+def test_endorse_refuses_a_bad_target_and_an_existing_name(tmp_path, run, endorser):
+    site = endorser["site"]
+    result = run("endorse", "--source", str(site), "--target", "ftp://x", "--comment", "x")
+    assert result.code == 1 and "not an https URL or a did:web" in result.err
+    result = run("endorse", "--source", str(site), "--target", A_URL + "issuer.json", "--comment", "x",
+                 "--name", "welding")
+    assert result.code == 1 and "exists already" in result.err
+    shutil.rmtree(tmp_path / "nothing", ignore_errors=True)
+    result = run("endorse", "--source", str(tmp_path), "--target", A_URL + "issuer.json", "--comment", "x")
+    assert result.code == 1 and "not a badge site" in result.err
+
+
+def test_endorse_needs_the_sites_own_keys(minimal_site, run):
+    """Development keys never sign an endorsement: the endorsed site checks it against the published did.json."""
+    result = run("endorse", "--source", str(minimal_site), "--target", A_URL + "issuer.json", "--comment", "Good.",
+                 "--today", TODAY)
+    assert result.code == 1 and "no-production-key" in result.err
+    assert not (minimal_site / "site_src/endorsing").exists()
+
+
+def test_a_given_endorsement_with_a_bad_record_fails_the_build_at_its_line(minimal_site, run):
+    write_site(minimal_site, {"site_src/endorsing/x.yaml": """
+        target: ftp://example.org/badge.json
+        comment: Fine.
+        issued_on: 2026-01-01
+        colour: red
+    """})
+    result = run("build", "--source", str(minimal_site), "--today", TODAY)
+    assert result.code == 1
+    assert "site_src/endorsing/x.yaml:1:9: error[bad-target]" in result.err
+    assert "site_src/endorsing/x.yaml:4:1: error[unknown-key]" in result.err
+
+
+def test_badgekiln_verify_accepts_the_endorsement_through_the_endorsers_did_web(tmp_path, run, endorser):
+    """``verify`` resolves the endorser's did:web like any issuer's (here from B's built output)."""
+    given = endorser["site"] / "output/endorsements/given/welding/credential.json"
+    root = f"{B_URL}={endorser['site'] / 'output'}"
+    result = run("verify", str(given), "--offline-root", root, "--now", TODAY + "T12:00:00Z")
+    assert result.code == 0, result.out
+    assert "EndorsementCredential" in result.out and "Skills Council" in result.out
+    assert "valid against the 1EdTech EndorsementCredential schema" in result.out
+    tampered = json.loads(given.read_text())
+    tampered["credentialSubject"]["endorsementComment"] = "Not recommended."
+    (tmp_path / "tampered.json").write_text(json.dumps(tampered))
+    result = run("verify", str(tmp_path / "tampered.json"), "--offline-root", root, "--now", TODAY + "T12:00:00Z")
+    assert result.code == 1 and "signature does not verify" in result.out
