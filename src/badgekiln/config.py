@@ -153,15 +153,60 @@ def _read_issuer(fields: Fields) -> Issuer | None:
     return Issuer(name=name, url=url, email=email, description=description, image=image, telephone=telephone)
 
 
-def source_paths(source: Path) -> dict[str, Path]:
+@dataclass(frozen=True)
+class SourceTree:
+    """Where each part of a site's sources is: the one place that names them.
+
+    The class attributes are paths relative to the site's root (POSIX, as
+    :mod:`badgekiln.safefiles` reads them); the properties are the same places as ``Path``s below
+    ``root``.
+    """
+
+    root: Path
+
+    SITE_SRC = "site_src"
+    SITE_YAML = "site_src/site.yaml"
+    ASSETS = "site_src/assets"
+    PAGES = "site_src/pages"
+    KEYS = "site_src/keys"
+    LEDGER = "site_src/awards.lock"
+    NOTIFIED = "site_src/notified.lock"
+    ENDORSEMENTS = "site_src/endorsements"
+    BADGES = "badges"
+    RECIPIENTS = "recipients"
+    TEMPLATES = "templates"
+
+    @staticmethod
+    def image(rel: str) -> str:
+        """An image named in YAML relative to site_src/ (``assets/b.png``), relative to the root."""
+        return f"{SourceTree.SITE_SRC}/{rel}"
+
+    @staticmethod
+    def asset(name: str) -> str:
+        """A file of site_src/assets/ (``badges/b.svg``), relative to the root."""
+        return f"{SourceTree.ASSETS}/{name}"
+
+    def path(self, rel: str) -> Path:
+        """``rel`` (one of the names above, or below them) as a path."""
+        return self.root / rel
+
+    site_yaml = property(lambda self: self.root / SourceTree.SITE_YAML)
+    site_src = property(lambda self: self.root / SourceTree.SITE_SRC)
+    badges = property(lambda self: self.root / SourceTree.BADGES)
+    recipients = property(lambda self: self.root / SourceTree.RECIPIENTS)
+    pages = property(lambda self: self.root / SourceTree.PAGES)
+    templates = property(lambda self: self.root / SourceTree.TEMPLATES)
+    keys = property(lambda self: self.root / SourceTree.KEYS)
+    ledger = property(lambda self: self.root / SourceTree.LEDGER)
+    notified = property(lambda self: self.root / SourceTree.NOTIFIED)
+
+    def __getitem__(self, name: str) -> Path:
+        """The same as the attribute ``name`` (``tree["badges"]``), for callers that index."""
+        value = getattr(self, name)
+        assert isinstance(value, Path)
+        return value
+
+
+def source_paths(source: Path) -> SourceTree:
     """The folders and files of a site below ``source``."""
-    return {
-        "site_yaml": source / "site_src" / "site.yaml",
-        "site_src": source / "site_src",
-        "badges": source / "badges",
-        "recipients": source / "recipients",
-        "pages": source / "site_src" / "pages",
-        "templates": source / "templates",
-        "keys": source / "site_src" / "keys",
-        "ledger": source / "site_src" / "awards.lock",
-    }
+    return SourceTree(source)

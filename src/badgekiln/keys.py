@@ -18,7 +18,6 @@ made in ``~/.cache/badgekiln/dev-keys/`` (outside the repository) and the build 
 
 from __future__ import annotations
 
-import hashlib
 import os
 import secrets
 from collections.abc import Iterable
@@ -30,6 +29,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
 from . import safefiles
+from .config import SourceTree, source_paths
 from .errors import Diagnostic, KeyManagementError, SourceError, SourceLocation
 from .fields import Fields
 from .loading import load_yaml
@@ -234,15 +234,15 @@ def save_private_key(key, kid: str, source: Path) -> Path:
 
 def read_records(source: Path, diagnostics: list[Diagnostic]) -> tuple[KeyRecord, ...]:
     """Every public record under ``site_src/keys/``; private material there is an error."""
-    folder = source / "site_src" / "keys"
+    folder = source_paths(source).keys
     records = []
     try:
-        entries = safefiles.list_dir(source, "site_src/keys")
+        entries = safefiles.list_dir(source, SourceTree.KEYS)
     except SourceError as exc:
         diagnostics.append(exc.diagnostic)
         return ()
     for entry in entries:
-        path, rel = folder / entry.name, f"site_src/keys/{entry.name}"
+        path, rel = folder / entry.name, f"{SourceTree.KEYS}/{entry.name}"
         if entry.kind in ("link", "special"):  # a link could lead to the private keys themselves
             diagnostics.append(Diagnostic("error", "symlink" if entry.kind == "link" else "not-a-file",
                                           f"this is {'a symbolic link' if entry.kind == 'link' else 'not a regular file'}"

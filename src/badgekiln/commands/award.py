@@ -227,7 +227,7 @@ def add_awards(source: Path, awards: list[NewAward], today: date) -> AwardResult
     new_files: dict[str, tuple[str, str, list[NewAward]]] = {}
     existing: dict[str, list[NewAward]] = {}
     seen: set[tuple[str, str, date]] = set()
-    recipients_dir = source_paths(source)["recipients"]
+    recipients_dir = source_paths(source).recipients
     for award in awards:
         key = (award.email, award.badge, award.issued_on)
         recipient = by_email.get(award.email)

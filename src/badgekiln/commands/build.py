@@ -74,7 +74,7 @@ def prepare(source: Path, *, base_url: str | None, today: date, frozen: bool, pr
     loaded = (cache.load_project if cache else load_project)(source, base_url=base_url, today=today)
     diagnostics: list[Diagnostic] = list(loaded.warnings)
     signer = open_signer(source, output, today=today, production=production, diagnostics=diagnostics)
-    path = source_paths(source)["ledger"]
+    path = source_paths(source).ledger
     old = ledger_mod.read_ledger(path, diagnostics)
     new = ledger_mod.reconcile(old, loaded.project.awards, diagnostics)
     keyring = signer.keyring
@@ -159,7 +159,7 @@ def _run_build(source: Path, output: Path, *, base_url: str | None, today: date,
     prepared = prepare(source, base_url=base_url, today=today, frozen=frozen, production=production, output=output,
                        cache=cache)
     loaded, old_ledger, new_ledger = prepared.loaded, prepared.old_ledger, prepared.ledger
-    renderer = Renderer(source_paths(source)["templates"])
+    renderer = Renderer(source_paths(source).templates)
     inputs = BuildInputs(config=loaded.config, project=loaded.project, ledger=new_ledger,
                          signer=FastSigner.of(prepared.signer), source=source, today=today)
     progress.stage("signing and rendering")
@@ -180,7 +180,7 @@ def _run_build(source: Path, output: Path, *, base_url: str | None, today: date,
     if pin and not frozen:
         result.pinned = _pin_ids(source, loaded)
         if new_ledger.entries != old_ledger.entries:
-            atomic_write_text(source_paths(source)["ledger"], new_ledger.to_text())
+            atomic_write_text(source_paths(source).ledger, new_ledger.to_text())
             result.ledger_added = len(new_ledger.entries) - len(old_ledger.entries)
     return result
 
@@ -195,7 +195,7 @@ def run_check(source: Path, *, base_url: str | None, today: date, frozen: bool) 
     source = source.resolve()
     prepared = prepare(source, base_url=base_url, today=today, frozen=frozen)
     with _located_template_errors(source):
-        renderer = Renderer(source_paths(source)["templates"])
+        renderer = Renderer(source_paths(source).templates)
         renderer.compile_used()
         renderer.template_sources()  # every file of templates/ is read by a build (its cache keys): as it would be
     return prepared
@@ -236,7 +236,7 @@ def _markdown_limits(source: Path, loaded: Loaded) -> list[Diagnostic]:
         if problem is not None:
             found.append(Diagnostic("error", "markdown-too-large", f"'criteria': {problem[0]}", badge.location,
                                     "shorten it, or link to a page with the details"))
-    pages = source_paths(source)["pages"]
+    pages = source_paths(source).pages
     for page in loaded.project.pages:
         problem = markdown_problem(page.body)
         if problem is not None:

@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 
 from .. import keys as keys_mod
+from ..config import source_paths
 from ..errors import KeyManagementError, ValidationFailed
 from ..keys import ALGORITHMS, KeyRecord
 from ..records import atomic_write_text
@@ -21,7 +22,7 @@ class NewKey:
 
 
 def _records(source: Path) -> tuple[KeyRecord, ...]:
-    if not (source / "site_src" / "site.yaml").is_file():
+    if not source_paths(source).site_yaml.is_file():
         raise KeyManagementError(f"{source} is not a badge site (no site_src/site.yaml): run this in your site's "
                                  "folder or pass --source")
     diagnostics: list = []
@@ -32,7 +33,7 @@ def _records(source: Path) -> tuple[KeyRecord, ...]:
 
 
 def _folder(source: Path) -> Path:
-    folder = source / "site_src" / "keys"
+    folder = source_paths(source).keys
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 

@@ -30,16 +30,29 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from .. import context, urls
-from ..config import SiteConfig, source_paths
+from ..config import SiteConfig, SourceTree, source_paths
 from ..errors import BadgekilnError, ConfigError, OutputError
 from ..ledger import read_ledger
-from ..mail import (ConnectFailure, DeliveryReport, InlineImage, MailAddressError, Mailer, RetryPolicy, SmtpSettings,
-                    Watchdog, build_message, deliver, header_text, mailbox, sender_address)
+from ..mail import (
+    ConnectFailure,
+    DeliveryReport,
+    InlineImage,
+    MailAddressError,
+    Mailer,
+    RetryPolicy,
+    SmtpSettings,
+    Watchdog,
+    build_message,
+    deliver,
+    header_text,
+    mailbox,
+    sender_address,
+)
 from ..models import Award, BadgeClass, Recipient
 from ..render import Renderer
 from ..validate import load_project
 
-NOTIFIED = "site_src/notified.lock"
+NOTIFIED = SourceTree.NOTIFIED
 HEADER = "# badgekiln: awards whose earners were emailed (award id, date). Commit it; do not edit by hand.\n"
 MAX_INLINE_IMAGE = 1_000_000  # bytes: a larger PNG is not put in the message (the page shows it)
 PAGE_CHECK_TIMEOUT = 10.0  # seconds per award page in the online check
@@ -185,7 +198,7 @@ def plan_announcements(source: Path, today: date, *, only: tuple[str, ...] = ())
     """The awards not yet announced (or the awards named in ``only``), and those passed over."""
     loaded = load_project(source, today=today)
     config, project = loaded.config, loaded.project
-    published = read_ledger(source_paths(source)["ledger"], []).entries
+    published = read_ledger(source_paths(source).ledger, []).entries
     done = read_notified(source / NOTIFIED)
     known = {a.id for a in project.awards}
     unknown = [award_id for award_id in only if award_id not in known]
@@ -271,7 +284,7 @@ def compose(source: Path, plan: Plan, *, sender: str, now: datetime, digest: boo
         ConfigError: ``sender`` is not one plain address.
     """
     config = plan.config
-    renderer = Renderer(source_paths(source)["templates"])
+    renderer = Renderer(source_paths(source).templates)
     try:
         from_ = mailbox(config.issuer.name, sender)
         reply_to = mailbox(config.issuer.name, config.issuer.email)
@@ -327,7 +340,7 @@ def _images(source: Path, group: list[Announcement]) -> dict[str, InlineImage]:
         slug = item.badge.slug
         if slug in images or not item.badge.image.lower().endswith(".png"):
             continue
-        data = _read_png(source / "site_src", item.badge.image)
+        data = _read_png(source_paths(source).site_src, item.badge.image)
         if data is not None:
             images[slug] = InlineImage(f"badge-{number}@badgekiln", data, f"{slug}.png")
     return images
@@ -450,7 +463,13 @@ def progress_display() -> Iterator[_Progress]:
         yield _Progress()
         return
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
 
     columns = (TextColumn("notify"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                TextColumn("{task.fields[status]}"))

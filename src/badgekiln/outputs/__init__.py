@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from .. import safefiles
-from ..config import SiteConfig
+from ..config import SiteConfig, SourceTree
 from ..keys import ED25519, RSA
 from ..ledger import Ledger
 from ..models import Award, Project
@@ -194,9 +194,11 @@ def unit(name: str) -> Unit:
 
 def badge_image(inputs: BuildInputs, image: str) -> bytes:
     """The bytes of a badge's artwork (``image`` relative to site_src/)."""
-    from ..validate import MAX_IMAGE_BYTES  # (validate imports the models these units read)
+    from ..validate import (
+        MAX_IMAGE_BYTES,  # (validate imports the models these units read)
+    )
 
-    return safefiles.read_bytes(inputs.source, f"site_src/{image}", limit=MAX_IMAGE_BYTES)
+    return safefiles.read_bytes(inputs.source, SourceTree.image(image), limit=MAX_IMAGE_BYTES)
 
 
 Item = Any  # None, a BadgeClass, or a (Recipient, Award) pair

@@ -6,6 +6,7 @@ from importlib import resources
 from pathlib import PurePosixPath
 
 from .. import safefiles, urls
+from ..config import SourceTree
 from ..validate import MAX_ASSET_BYTES, PUBLISHED_ASSET_SUFFIXES
 from . import BuildInputs, FileSpec, Plan, Unit
 
@@ -18,9 +19,9 @@ def produce(plan: Plan, inputs: BuildInputs, renderer: object, item: None) -> No
     plan.add("assets/badgekiln.css", css)
     plan.add("assets/badgekiln.js", (static / "badgekiln.js").read_bytes())
     # Links and special files are never read (validate warned about them); sizes were checked there.
-    for name, entry in safefiles.walk(inputs.source, "site_src/assets"):
+    for name, entry in safefiles.walk(inputs.source, SourceTree.ASSETS):
         if entry.kind == "file" and PurePosixPath(name).suffix.lower() in PUBLISHED_ASSET_SUFFIXES:
-            plan.add(urls.asset(name), safefiles.read_bytes(inputs.source, f"site_src/assets/{name}",
+            plan.add(urls.asset(name), safefiles.read_bytes(inputs.source, SourceTree.asset(name),
                                                             limit=MAX_ASSET_BYTES))
 
 
