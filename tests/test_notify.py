@@ -442,3 +442,22 @@ def test_the_page_check_has_an_overall_deadline_and_follows_no_redirect():
         listener.close()
     assert problems == {f"http://127.0.0.1:{port}/awards/a/": "no answer within 1 s",
                         f"http://127.0.0.1:{port}/moved/": "HTTP 301 (redirects to https://elsewhere.example/)"}
+
+
+@pytest.mark.parametrize("target", ["outside-file", "fifo"])
+def test_a_notified_lock_that_is_a_link_or_special_file_is_never_read_or_written(minimal_site, run, smtp, tmp_path,
+                                                                                 target):
+    """A pull request replacing site_src/notified.lock with a link (say to ~/.bashrc) must not make
+    notify append to that file, nor a FIFO make it hang."""
+    build(run, minimal_site)
+    lock = minimal_site / "site_src/notified.lock"
+    outside = tmp_path / "victim.txt"
+    outside.write_text("precious\n")
+    if target == "fifo":
+        os.mkfifo(lock)
+    else:
+        lock.symlink_to(outside)
+    result = run("notify", "--source", str(minimal_site), "--today", TODAY, "--skip-online-check")
+    assert result.code != 0 and "notified.lock" in result.err
+    assert outside.read_text() == "precious\n"
+    assert smtp.recipients() == []

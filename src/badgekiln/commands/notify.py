@@ -13,6 +13,7 @@ crash nor Ctrl-C ever sends an award's message twice.
 from __future__ import annotations
 
 import http.client
+import contextlib
 import os
 import signal
 import socket
@@ -110,10 +111,30 @@ def read_notified(path: Path) -> set[str]:
     return set(_read_records(path))
 
 
+MAX_LOCK_BYTES = 256 * 1024 * 1024  # bytes: the notified lock of a very large site
+
+
+def _read_lock(path: Path) -> str:
+    """The lock file's text ("" when there is none), never through a link or from a special file.
+
+    Raises:
+        OutputError: it is a link, not a regular file, or too large.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except FileNotFoundError:
+        return ""
+    except OSError as exc:
+        raise OutputError(f"{NOTIFIED} cannot be read ({exc.strerror}); it must be a plain file, not a link") from None
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_LOCK_BYTES:
+            raise OutputError(f"{NOTIFIED} must be a plain file of at most {MAX_LOCK_BYTES} bytes")
+        return handle.read().decode("utf-8", errors="replace")
+
+
 def _read_records(path: Path) -> dict[str, str]:
-    if not path.exists():
-        return {}
-    text = path.read_text(encoding="utf-8", errors="replace")
+    text = _read_lock(path)
     records: dict[str, str] = {}
     for line in text.split("\n")[:-1]:  # the part after the last newline is unfinished
         parts = line.split("\t")
@@ -142,11 +163,11 @@ class NotifiedLock:
             OutputError: the file cannot be read, repaired or opened for writing.
         """
         try:
-            text = self.path.read_text(encoding="utf-8", errors="replace") if self.path.exists() else ""
+            text = _read_lock(self.path)
             if not text.startswith("#") or not text.endswith("\n"):
                 kept = text[:text.rfind("\n") + 1] if "\n" in text else ""
                 _replace_atomically(self.path, (kept if kept.startswith("#") else HEADER + kept))
-            self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
+            self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW)
         except OSError as exc:
             raise OutputError(f"{NOTIFIED}: cannot write it ({exc.strerror or exc}); nothing was sent") from None
         return self
@@ -175,7 +196,10 @@ class NotifiedLock:
 
 def _replace_atomically(path: Path, text: str) -> None:
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(temporary, "w", encoding="utf-8", newline="") as handle:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(temporary)  # (a leftover, or a link planted there: never written through)
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+    with open(fd, "w", encoding="utf-8", newline="") as handle:
         handle.write(text)
         handle.flush()
         os.fsync(handle.fileno())
