@@ -122,9 +122,11 @@ def test_retiring_a_key_unpublishes_it_and_re_signs_its_awards(minimal_site, run
 
 
 def _did_jwk_kids(did: dict) -> list[str]:
-    """The ``kid`` of every JsonWebKey the DID document authorizes for assertionMethod."""
-    return [m["publicKeyJwk"]["kid"] for m in did["verificationMethod"]
-            if m["type"] == "JsonWebKey" and m["id"] in did["assertionMethod"]]
+    """The ``kid`` of every JsonWebKey the DID document authorizes for assertionMethod (each the
+    method's own id: the DID URL a VC-JWT header names)."""
+    methods = [m for m in did["verificationMethod"] if m["type"] == "JsonWebKey" and m["id"] in did["assertionMethod"]]
+    assert all(m["publicKeyJwk"]["kid"] == m["id"] for m in methods)
+    return [m["id"] for m in methods]
 
 
 def test_private_key_in_the_repository_is_an_error(minimal_site, run, tmp_path):

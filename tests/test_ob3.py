@@ -408,8 +408,9 @@ def test_did_document(ed_key, rsa_key):
         }],
         "assertionMethod": ["did:web:org.github.io:badges#rsa-1", "did:web:org.github.io:badges#ed-new"],
     }
-    # The JWK's kid is the JWT header's kid: the same key whichever way a verifier looks it up.
-    assert jwk["kid"] == ob3.jwt_header(config, "rsa-1")["kid"]
+    # The JWT header's kid is the method's id (a DID URL of the issuer), and the JWK's own kid:
+    # the same key whichever way a verifier looks it up.
+    assert jwk["kid"] == ob3.jwt_header(config, "rsa-1")["kid"] == "did:web:org.github.io:badges#rsa-1"
     assert "d" not in jwk
     assert ed25519_from_multibase(doc["verificationMethod"][1]["publicKeyMultibase"]) == ed_key.public_key()
     assert rsa_from_jwk(doc["verificationMethod"][0]["publicKeyJwk"]).public_numbers() == \
@@ -425,7 +426,9 @@ def test_jwks(ed_key, rsa_key):
     keys = [Key("rsa-1", "RS256", rsa_key.public_key()), Key("rsa-0", "RS256", old, published=False),
             Key("ed-1", "Ed25519", ed_key.public_key())]
     result = ob3.jwks(site(), keys)
-    assert [k["kid"] for k in result["keys"]] == ["https://badges.example.org/keys/rsa-1.jwk.json"]
+    # the kid a VC-JWT header carries: the DID URL of the key's JsonWebKey method in did.json
+    assert [k["kid"] for k in result["keys"]] == ["did:web:badges.example.org#rsa-1"]
+    assert result["keys"][0]["kid"] == ob3.jwt_header(site(), "rsa-1")["kid"]
     jwk = result["keys"][0]
     assert set(jwk) == {"kty", "n", "e", "alg", "use", "kid"}
     assert rsa_from_jwk(jwk).public_numbers() == rsa_key.public_key().public_numbers()

@@ -91,12 +91,16 @@ def test_jose_header(award):
     kid: "A URI that can be dereferenced to an object of type JWK representing the public key used
     to verify the signature." ... "The JWK MUST never contain "d"."
     typ: "If present, MUST be set to "JWT"."
+
+    Our kid is a DID URL of the issuer (did:web:host#<key id>): it dereferences, through the
+    issuer's did.json, to the publicKeyJwk of the JsonWebKey method with that id (next test).
     """
     header, _ = _token(award)
     assert set(header) == {"alg", "kid", "typ"}
     assert header["alg"] == "RS256" and header["typ"] == "JWT"
-    assert header["kid"].startswith(BASE)
-    jwk = json.loads((OUT / header["kid"].removeprefix(BASE)).read_text())
+    did, _, fragment = header["kid"].partition("#")
+    assert did == _did()["id"] == "did:web:badges.northwind.example" and fragment
+    jwk = json.loads((OUT / f"keys/{fragment}.jwk.json").read_text())
     assert jwk["kty"] == "RSA" and "d" not in jwk and jwk["kid"] == header["kid"]
 
 
@@ -157,18 +161,21 @@ def test_the_data_integrity_proof_is_made_first_and_travels_in_the_payload(award
 @pytest.mark.parametrize("award", _awards())
 def test_the_jwt_key_resolves_through_the_issuer_did_and_through_the_jwks(award):
     """§8.2.6: "If the header includes a kid property, Dereference the kid value to retrieve the
-    public key JWK." The same key is a JsonWebKey authorized for assertionMethod in the issuer's
-    did:web document, and is in the JWKS, so any of the three routes finds it."""
+    public key JWK." The kid is the id of a JsonWebKey method authorized for assertionMethod in
+    the issuer's did:web document (dereferencing the DID URL), and the kid of the same key in the
+    JWKS and in its own keys/<id>.jwk.json, so any of the three routes finds it."""
     token = (OUT / f"awards/{award}/credential.jwt").read_text()
     header, claims = _token(award)
     did = _did()
     assert claims["iss"] == did["id"]
     by_did = [m["publicKeyJwk"] for m in did["verificationMethod"]
-              if m["type"] == "JsonWebKey" and m["controller"] == did["id"] and m["id"] in did["assertionMethod"]
-              and m["publicKeyJwk"]["kid"] == header["kid"]]
+              if m["id"] == header["kid"] and m["type"] == "JsonWebKey" and m["controller"] == did["id"]
+              and m["id"] in did["assertionMethod"]]
     by_jwks = [k for k in _json("keys/jwks.json")["keys"] if k["kid"] == header["kid"]]
-    by_kid = json.loads((OUT / header["kid"].removeprefix(BASE)).read_text())
-    assert by_did == by_jwks == [by_kid]
+    by_well_known = [k for k in _json(".well-known/jwks.json")["keys"] if k["kid"] == header["kid"]]
+    by_file = json.loads((OUT / f"keys/{header['kid'].partition('#')[2]}.jwk.json").read_text())
+    assert by_did == by_jwks == by_well_known == [by_file]
+    assert by_did[0]["kid"] == header["kid"]
     jws.verify_compact(token, rsa_from_jwk(by_did[0]))
 
 

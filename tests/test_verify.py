@@ -282,6 +282,8 @@ def _jwt_payload(site: Built) -> bytes:
     ("private jwk", "private key members"),
     ("public jwk", "anyone could have signed this"),
     ("foreign kid", "is not on the issuer's site"),
+    ("foreign did kid", "is not a key of the issuer"),
+    ("unlisted did kid", "has no verification method"),
     ("extra member", "only alg, kid, jwk and typ"),
 ])
 def test_vc_jwt_keys_must_be_public_and_the_issuers_own(site, verify, tmp_path, header, needle):
@@ -294,6 +296,8 @@ def test_vc_jwt_keys_must_be_public_and_the_issuers_own(site, verify, tmp_path, 
         "private jwk": {"jwk": {**jwk, "d": _b64(b"\x01" * 32)}},
         "public jwk": {"jwk": jwk},
         "foreign kid": {"kid": "https://attacker.example/key.json"},
+        "foreign did kid": {"kid": "did:web:attacker.example#k1"},
+        "unlisted did kid": {"kid": "did:web:badges.northwind.example#k1"},
         "extra member": {"kid": BASE + "keys/jwks.json", "x5u": "https://attacker.example/x"},
     }
     token = jws.sign_compact({"alg": "RS256", **headers[header]}, _jwt_payload(site), key)
@@ -301,6 +305,22 @@ def test_vc_jwt_keys_must_be_public_and_the_issuers_own(site, verify, tmp_path, 
     code, report = verify(tmp_path / "c.jwt")
     assert code == 1 and failed(report)[:1] in (["JWT key"], ["JWT header"]), report
     assert needle in report["checks"][-1]["detail"]
+
+
+def test_our_vc_jwt_kid_resolves_through_the_issuers_did_and_an_older_jwk_url_kid_still_does(site, verify,
+                                                                                           tmp_path):
+    token = site.form("7q4kz2m9xw", "credential.jwt")
+    header = jws.parse_compact(token.read_text())[0]
+    assert header["kid"].startswith("did:web:badges.northwind.example#")
+    code, report = verify(token)
+    assert (code, failed(report)) == (0, []), report
+    assert check(report, "JWT key")["detail"].startswith("listed under assertionMethod of did:web:")
+    # badges signed before the kid became a DID URL name the https URL of the key's JWK
+    older = {**header, "kid": f"{BASE}keys/{header['kid'].partition('#')[2]}.jwk.json"}
+    (tmp_path / "c.jwt").write_text(jws.sign_compact(older, _jwt_payload(site), _private_rsa(site)))
+    code, report = verify(tmp_path / "c.jwt")
+    assert (code, failed(report)) == (0, []), report
+    assert check(report, "JWT key")["detail"] == f"{older['kid']}, on the issuer's site {BASE}"
 
 
 def test_an_embedded_jwk_published_in_the_issuers_well_known_jwks_is_accepted(site, verify, tmp_path):

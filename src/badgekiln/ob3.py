@@ -320,9 +320,9 @@ def did_document(config: SiteConfig, keys: Sequence[PublicKeyRecord]) -> dict[st
 
     Lists every published Ed25519 key as a ``Multikey`` and every published RSA (VC-JWT) key as a
     ``JsonWebKey``, each authorized for ``assertionMethod``, in the order given. A JsonWebKey's
-    ``publicKeyJwk`` carries the ``kid`` that VC-JWT headers name (:func:`jwk_kid`), so a
-    verifier that resolves the issuer's DID finds the key of a token as one that fetches the
-    ``kid`` or reads the JWKS does. Retired keys are left out of all three.
+    ``id`` is the ``kid`` that VC-JWT headers name, and its ``publicKeyJwk`` carries the same
+    ``kid`` (:func:`jwk_kid`), so a verifier that resolves the issuer's DID finds the key of a
+    token as one that looks the ``kid`` up in the JWKS does. Retired keys are left out of all three.
 
     Args:
         config: The site settings.
@@ -351,15 +351,23 @@ def did_document(config: SiteConfig, keys: Sequence[PublicKeyRecord]) -> dict[st
 
 
 def jwk_kid(config: SiteConfig, kid: str) -> str:
-    """The ``kid`` of an RSA key in JWTs and JWK sets: the URL of its published JWK."""
-    return config.url(urls.key_jwk(kid))
+    """The ``kid`` of an RSA key in JWTs and JWK sets: the DID URL of its ``JsonWebKey``
+    verification method in the site's DID document (:func:`verification_method`).
+
+    OB 3.0 §8.2.3 lets ``kid`` be "A URI that can be dereferenced to an object of type JWK
+    representing the public key"; a ``did:web`` URL dereferences through ``did.json`` to the
+    method's ``publicKeyJwk``, and the JWK sets carry the same ``kid`` so a JWKS consumer
+    matches the header against them.
+    """
+    return verification_method(config, kid)
 
 
 def jwks(config: SiteConfig, keys: Sequence[PublicKeyRecord]) -> dict[str, Any]:
     """The JSON Web Key Set of the published RSA keys (VC-JWT signatures).
 
-    Each key's ``kid`` is the URL of its own JWK document, the same string VC-JWT headers carry,
-    so a verifier can match a token to its key either by fetching the ``kid`` or in this set.
+    Each key's ``kid`` is the DID URL of its verification method (:func:`jwk_kid`), the same
+    string VC-JWT headers carry, so a verifier can match a token to its key either by resolving
+    the ``kid`` through the issuer's DID or in this set.
 
     Args:
         config: The site settings.
@@ -375,8 +383,8 @@ def jwks(config: SiteConfig, keys: Sequence[PublicKeyRecord]) -> dict[str, Any]:
 def jwt_header(config: SiteConfig, kid: str) -> dict[str, str]:
     """The JOSE header of a VC-JWT (OB 3.0 §8.2.3): ``alg``, ``kid`` and ``typ``, nothing else.
 
-    ``kid`` is the URL of the key's JWK (:func:`jwk_kid`), also the ``kid`` of the key in the
-    JWKS and in ``did.json``.
+    ``kid`` is the DID URL of the key's ``JsonWebKey`` method in ``did.json`` (:func:`jwk_kid`),
+    also the ``kid`` of the key in the JWKS and in its ``keys/<kid>.jwk.json``.
     """
     return {"alg": "RS256", "kid": jwk_kid(config, kid), "typ": "JWT"}
 

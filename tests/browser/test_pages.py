@@ -11,13 +11,17 @@ Set ``BADGEKILN_SCREENSHOTS=/some/folder`` to keep screenshots of award pages at
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
 
 from conftest import MINIMAL, copy_example, write_site
+
+from badgekiln.crypto import jws
 
 from .conftest import VIEWED_AT, new_page
 
@@ -204,7 +208,9 @@ def test_verify_valid_award_passes_every_step(page, problems, example):
     assert all(s["state"] == "ok" and s["icon"] == "✔" for s in result["steps"]), result["steps"]
     texts = "\n".join(step_texts(result, "ok"))
     did = "did:web:" + example.base_url.split("//")[1].rstrip("/").replace(":", "%3A")
-    assert "Signature is valid: signed by Northwind Training's key" in texts
+    # the kid is the DID URL of the key's JsonWebKey method, found in the site's did.json
+    assert f"Signature is valid: signed by Northwind Training's key {did}#" in texts
+    assert "(.well-known/did.json#" in texts and "listed in keys/jwks.json)" in texts
     assert f"Issued by Northwind Training ({did})" in texts
     assert "Not revoked" in texts
     assert "Valid until 1 March 2029" in texts
@@ -261,6 +267,59 @@ def test_verify_refuses_a_key_the_site_does_not_list(page, example):
     assert result["kind"] == "invalid", result
     assert result["steps"][0]["state"] == "fail"
     assert "is not listed in this site's key set" in result["steps"][0]["text"]
+
+
+def _resigned_jwt(site, kid: str, cache: Path) -> bytes:
+    """The valid award's VC-JWT signed again with the site's RSA key, its header naming ``kid``
+    (the site's private keys, or the session's development keys in the XDG cache)."""
+    private = next(k for p in [*(site.source.parent / "private-keys").rglob("*.pem"), *cache.rglob("*.pem")]
+                   if hasattr(k := serialization.load_pem_private_key(p.read_bytes(), password=None), "key_size"))
+    _, payload, _, _ = jws.parse_compact((site.output / f"awards/{VALID}/credential.jwt").read_text())
+    return jws.sign_compact({"alg": "RS256", "kid": kid, "typ": "JWT"}, payload, private).encode()
+
+
+def _jwt_kid(site) -> str:
+    return jws.parse_compact((site.output / f"awards/{VALID}/credential.jwt").read_text())[0]["kid"]
+
+
+def test_verify_accepts_an_older_badge_whose_kid_is_the_jwk_url(page, problems, example, tmp_path_factory):
+    # Badges signed before the kid became a DID URL name https://site/keys/<id>.jwk.json.
+    kid = _jwt_kid(example)
+    assert kid.startswith("did:web:")
+    path = f"/awards/{VALID}/credential.jwt"
+    example.server.routes[path] = (200, {"Content-Type": "text/plain"},
+                                   _resigned_jwt(example, example.url(f"keys/{kid.partition('#')[2]}.jwk.json"),
+                                                 tmp_path_factory.getbasetemp() / "xdg-cache"))
+    try:
+        result = verify(page, example.url(f"awards/{VALID}/"))
+    finally:
+        del example.server.routes[path]
+
+    assert result["kind"] == "valid", result
+    assert f"(keys/{kid.partition('#')[2]}.jwk.json, listed in keys/jwks.json)" in result["steps"][0]["text"]
+    assert problems.all() == []
+
+
+@pytest.mark.parametrize("where", ["did.json", "another site"])
+def test_verify_refuses_a_did_kid_this_site_does_not_authorize(page, example, where, tmp_path_factory):
+    kid = _jwt_kid(example)
+    if where == "did.json":  # a retired key leaves did.json: the kid no longer resolves
+        document = json.loads((example.output / ".well-known/did.json").read_text())
+        document["assertionMethod"] = [m for m in document["assertionMethod"] if m != kid]
+        route, body = "/.well-known/did.json", json.dumps(document).encode()
+        expected = f"the key {kid} is not a JsonWebKey listed under assertionMethod in"
+    else:  # a key of another did:web, even one that signed this very token
+        route, body = f"/awards/{VALID}/credential.jwt", _resigned_jwt(example, "did:web:elsewhere.example#k",
+                                                                     tmp_path_factory.getbasetemp() / "xdg-cache")
+        expected = "the signing key did:web:elsewhere.example#k is not a key of this site"
+    example.server.routes[route] = (200, {"Content-Type": "application/json"}, body)
+    try:
+        result = verify(page, example.url(f"awards/{VALID}/"))
+    finally:
+        del example.server.routes[route]
+
+    assert result["kind"] == "invalid", result
+    assert result["steps"][0]["state"] == "fail" and expected in result["steps"][0]["text"], result["steps"]
 
 
 def test_verify_notices_a_hosted_credential_that_differs_from_the_signed_one(page, example):

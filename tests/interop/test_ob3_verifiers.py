@@ -122,8 +122,10 @@ def test_vc_jwt_is_signed_by_a_published_rsa_key(example):
     token = (out / "awards/7q4kz2m9xw/credential.jwt").read_text()
     header, _, _, _ = parse_compact(token)
     assert header["alg"] == "RS256" and header["typ"] == "JWT"
-    assert header["kid"].startswith(BASE + "keys/") and header["kid"].endswith(".jwk.json")
-    jwk = json.loads((out / header["kid"].removeprefix(BASE)).read_text())
+    # the kid is the DID URL of the key's JsonWebKey method; its JWK is also at keys/<key id>.jwk.json
+    did_id, _, key_id = header["kid"].partition("#")
+    assert did_id == "did:web:badges.northwind.example" and key_id
+    jwk = json.loads((out / f"keys/{key_id}.jwk.json").read_text())
     assert jwk["kid"] == header["kid"]
     assert jwk in json.loads((out / "keys/jwks.json").read_text())["keys"]
     assert (out / ".well-known/jwks.json").read_bytes() == (out / "keys/jwks.json").read_bytes()
@@ -140,7 +142,7 @@ def test_vc_jwt_is_signed_by_a_published_rsa_key(example):
     # The same key is published in did.json, so a verifier resolving the issuer's DID finds it too.
     did = json.loads((out / ".well-known/did.json").read_text())
     methods = [m for m in did["verificationMethod"] if m["id"] in did["assertionMethod"]]
-    assert [m["type"] for m in methods if m.get("publicKeyJwk") == jwk] == ["JsonWebKey"]
+    assert [(m["id"], m["type"]) for m in methods if m.get("publicKeyJwk") == jwk] == [(header["kid"], "JsonWebKey")]
 
 
 def test_digital_bazaar_verifies_the_proof_inside_the_vc_jwt(example, tmp_path):

@@ -11,10 +11,9 @@ Two sites: the example (12 awards, one revoked, one expired) and an unusual one 
 sub-path (did:web:org.github.io:badges), with unicode, a rotated key, a revoked and an expired
 award. The library uses the real clock: the expired awards expired in 2025 and 2024.
 
-Known failures, marked ``xfail(strict=True)`` so that they turn into errors once fixed (then
-remove the marks): openbadgeslib accepts only published context URLs in a Data Integrity
-credential (ours carry an inline ``@context`` object: issue 14.1), and resolves a VC-JWT's ``kid``
-only through the issuer's did.json (our RSA key is published in the JWKS only: issue 14.2).
+No known failures: the Data Integrity credentials carry only published context URLs (issue
+14.1), and a VC-JWT's ``kid`` is the DID URL of a ``JsonWebKey`` method in the issuer's did.json,
+the only kind of ``kid`` openbadgeslib resolves (issue 14.2).
 """
 
 from __future__ import annotations
@@ -28,8 +27,6 @@ from interop_sites import BASE, SUB_BASE, build_sites
 from oracles.openbadgeslib_oracle import verify_batch
 from support.static_server import StaticServer
 
-INLINE_CONTEXT = pytest.mark.xfail(strict=True, reason="inline @context until issue 14.1 lands")
-JWT_KEY_IN_DID = pytest.mark.xfail(strict=True, reason="did.json JsonWebKey until issue 14.2 lands")
 OFFLINE = "offline: not allowed"
 
 
@@ -48,7 +45,10 @@ def test_site_premises(sites):
     assert len(example.awards) == 12 and len(example.revoked) == 1 and len(example.expired) == 1
     assert len(unusual.awards) == 3 and len(unusual.revoked) == 1 and len(unusual.expired) == 1
     assert unusual.json("did.json")["id"] == "did:web:org.github.io:badges"
-    assert len(unusual.json("did.json")["assertionMethod"]) == 2  # rotated: both keys published
+    # rotated: both generations published, each an Ed25519 Multikey and an RSA JsonWebKey (VC-JWT)
+    methods = unusual.json("did.json")["verificationMethod"]
+    assert sorted(m["type"] for m in methods) == ["JsonWebKey", "JsonWebKey", "Multikey", "Multikey"]
+    assert len(unusual.json("did.json")["assertionMethod"]) == 4
 
 
 def _run(sites, jobs: list[dict]) -> list[dict]:
@@ -154,13 +154,11 @@ def _ob3_inputs(sites, pattern: str) -> dict[tuple[str, str], Path]:
             for name in ("example", "unusual") for award in sites[name].awards}
 
 
-@INLINE_CONTEXT
 def test_ob3_data_integrity_credentials(sites):
     verdicts = _verdicts(sites, "ob3", _ob3_inputs(sites, "credential.json"))
     _assert_site_verdicts(sites, verdicts, OB3_REVOKED, OB3_EXPIRED)
 
 
-@INLINE_CONTEXT
 def test_ob3_baked_credentials(sites):
     inputs = {(name, award, path.suffix): path for name in ("example", "unusual")
               for award in sites[name].awards for path in sites[name].baked_ob3(award)}
@@ -169,7 +167,6 @@ def test_ob3_baked_credentials(sites):
     _assert_site_verdicts(sites, {(k[0], k[1]): r for k, r in zip(inputs, results)}, OB3_REVOKED, OB3_EXPIRED)
 
 
-@JWT_KEY_IN_DID
 def test_ob3_vc_jwts_through_did_web(sites):
     verdicts = _verdicts(sites, "ob3", _ob3_inputs(sites, "credential.jwt"))
     _assert_site_verdicts(sites, verdicts, OB3_REVOKED, OB3_EXPIRED)
@@ -191,7 +188,6 @@ def _tampered_credentials(sites, tmp_path) -> list[Path]:
     return [renamed, unrevoked]
 
 
-@INLINE_CONTEXT
 def test_ob3_tampered_data_integrity_credentials_fail_on_the_proof(sites, tmp_path):
     results = _run(sites, [{"kind": "ob3", "input": str(p)} for p in _tampered_credentials(sites, tmp_path)])
     for result in results:  # rejected because the proof does not match, not for another reason
@@ -216,7 +212,6 @@ def _tampered_jwt(sites, tmp_path) -> Path:
     return path
 
 
-@JWT_KEY_IN_DID
 def test_ob3_tampered_vc_jwt_fails_on_the_signature(sites, tmp_path):
     [result] = _run(sites, [{"kind": "ob3", "input": str(_tampered_jwt(sites, tmp_path))}])
     assert not result["valid"] and result["reason"].endswith("Invalid signature"), result

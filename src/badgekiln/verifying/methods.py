@@ -8,8 +8,9 @@ A key is only accepted when its issuer vouches for it:
   document, controlled by the issuer, and listed under ``assertionMethod``.
 * an https controller document — the method's document is fetched, and its ``controller``
   (the issuer) must list it under ``assertionMethod``.
-* a VC-JWT ``kid`` URL must lie on the issuer's own web location; an embedded ``jwk`` must be
-  one the issuer publishes, else anyone could have signed the token.
+* a VC-JWT ``kid`` is a DID URL of the issuer (resolved as a did:web method above: badgekiln's
+  own tokens), or an http(s) URL on the issuer's own web location (older or foreign tokens); an
+  embedded ``jwk`` must be one the issuer publishes, else anyone could have signed the token.
 """
 
 from __future__ import annotations
@@ -184,7 +185,9 @@ def jwt_key(opts: VerifyOptions, header: dict[str, Any], issuer_id: Any) -> tupl
         return key, _published_jwk(opts, key, issuer_id)
     if not isinstance(kid, str):
         raise VerifyError(f"kid {short(kid)} is not a string")
-    if kid.startswith("did:web:"):
+    if kid.startswith("did:web:"):  # a JsonWebKey method of the issuer's DID (what badgekiln signs with)
+        if kid.partition("#")[0] != issuer_id:  # checked before fetching anything the kid names
+            raise VerifyError(f"kid {short(kid)} is not a key of the issuer {short(issuer_id)}")
         method, how = resolve_method(opts, kid, issuer_id)
         if not isinstance(method.get("publicKeyJwk"), dict):
             raise VerifyError(f"{kid} has no publicKeyJwk")

@@ -270,30 +270,66 @@
     };
   }
 
-  /** The RSA key the JWT header names, if it is on this site and listed in its key set. */
+  /** The RSA key the JWT header names, if it is on this site and listed in its key set. The kid is
+   * the DID URL of a JsonWebKey method in this site's did.json (did:web:host[:path]#key), or, in
+   * badges signed before that, the https URL of the key's JWK under keys/. */
   async function publishedKey(header, root, jwksUrl) {
     if (header.alg !== "RS256") { throw new Error("the credential uses the algorithm " + header.alg + ", not RS256"); }
     if (typeof header.kid !== "string") { throw new Error("the credential does not name its key"); }
-    var url;
-    try { url = new URL(header.kid); } catch (error) { throw new Error("the key id " + header.kid + " is not a URL"); }
-    if (url.origin !== location.origin || !url.pathname.startsWith(root.pathname + "keys/")) {
-      throw new Error("the signing key " + url.href + " is not published on this site (" + root.href + ")");
-    }
-    var both = await Promise.all([fetchJson(url), fetchJson(jwksUrl)]);
-    var jwk = both[0], jwks = both[1];
+    var found = header.kid.startsWith("did:web:") ? await keyFromDid(header.kid, root)
+      : await keyFromUrl(header.kid, root);
+    var jwk = found.jwk, jwks = await fetchJson(jwksUrl);
     if (!isObject(jwk) || jwk.kty !== "RSA" || typeof jwk.n !== "string" || typeof jwk.e !== "string") {
-      throw new Error(url.href + " is not an RSA public key");
+      throw new Error(found.url + " is not an RSA public key");
     }
     var listed = isObject(jwks) && Array.isArray(jwks.keys) && jwks.keys.some(function (k) {
       return isObject(k) && k.kid === jwk.kid && k.kty === jwk.kty && k.n === jwk.n && k.e === jwk.e;
     });
     if (!listed) {
-      throw new Error("the key " + (jwk.kid || url.href) + " is not listed in this site's key set " + jwksUrl.href +
+      throw new Error("the key " + header.kid + " is not listed in this site's key set " + jwksUrl.href +
         " (a retired key, or not the issuer's)");
     }
     var cryptoKey = await crypto.subtle.importKey("jwk", {kty: "RSA", n: jwk.n, e: jwk.e, alg: "RS256", ext: true},
       {name: "RSASSA-PKCS1-v1_5", hash: "SHA-256"}, false, ["verify"]);
-    return {cryptoKey: cryptoKey, kid: String(jwk.kid || url.href), url: url.href};
+    return {cryptoKey: cryptoKey, kid: header.kid, url: found.url};
+  }
+
+  /** {jwk, url} of a did:web kid of this site: the publicKeyJwk of the JsonWebKey method with that
+   * id, controlled by the site's DID and listed under its assertionMethod in did.json. */
+  async function keyFromDid(kid, root) {
+    var did = kid.split("#")[0], site = didWebSite(did);
+    if (!site || !kid.slice(did.length + 1) || site.host !== root.host || site.path !== root.pathname) {
+      throw new Error("the signing key " + kid + " is not a key of this site (" + root.href + ")");
+    }
+    // did:web:host → /.well-known/did.json; did:web:host:path → /path/did.json (the did:web method)
+    var url = new URL(site.path === "/" ? ".well-known/did.json" : "did.json", root);
+    var document = await fetchJson(url);
+    if (!isObject(document) || document.id !== did) {
+      throw new Error(url.href + " is not the DID document of " + did);
+    }
+    var absolute = function (id) { return typeof id === "string" && id.startsWith("#") ? did + id : id; };
+    var methods = (Array.isArray(document.verificationMethod) ? document.verificationMethod : []).filter(function (m) {
+      return isObject(m) && absolute(m.id) === kid;
+    });
+    var authorized = Array.isArray(document.assertionMethod) && document.assertionMethod.some(function (m) {
+      return absolute(isObject(m) ? m.id : m) === kid;
+    });
+    if (methods.length !== 1 || !authorized || methods[0].controller !== did || methods[0].type !== "JsonWebKey") {
+      throw new Error("the key " + kid + " is not a JsonWebKey listed under assertionMethod in " + url.href +
+        " (a retired key, or not the issuer's)");
+    }
+    return {jwk: methods[0].publicKeyJwk, url: url.href + "#" + kid.slice(did.length + 1)};
+  }
+
+  /** {jwk, url} of an https kid: the JWK document under this site's keys/ (badges signed before
+   * the kid became a DID URL). */
+  async function keyFromUrl(kid, root) {
+    var url;
+    try { url = new URL(kid); } catch (error) { throw new Error("the key id " + kid + " is not a URL"); }
+    if (url.origin !== location.origin || !url.pathname.startsWith(root.pathname + "keys/")) {
+      throw new Error("the signing key " + url.href + " is not published on this site (" + root.href + ")");
+    }
+    return {jwk: await fetchJson(url), url: url.href};
   }
 
   /** {host, path} of the site a did:web names (did:web:host%3Aport:a:b → host:port, /a/b/). */
