@@ -38,7 +38,7 @@ from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
 
-from . import outputscan, safefiles, validate
+from . import models, outputscan, safefiles, validate
 from .cachecodec import decode, encode
 from .config import source_paths
 from .errors import Diagnostic, SourceError, SourceLocation, ValidationFailed
@@ -48,7 +48,8 @@ from .site import MARKER, FileRef, SitePlan, update_site, write_site
 FORMAT = 3
 CACHE_DIR = outputscan.STATE.parent  # .badgekiln/cache
 # Libraries whose versions shape the output bytes (or, for PyYAML, the validated sources).
-LIBRARIES = ("PyLD", "Jinja2", "markdown-it-py", "nh3", "segno", "cryptography", "PyYAML", "MarkupSafe")
+LIBRARIES = ("PyLD", "Jinja2", "markdown-it-py", "nh3", "segno", "cryptography", "PyYAML", "MarkupSafe",
+             "tinycss2")  # (tinycss2: the SVG safety verdicts kept with validated badge classes)
 # An in-place update touches each changed file; past this share a fresh staged site is as cheap.
 IN_PLACE_MAX_SHARE = 0.5
 ENV_RESTORED = "BADGEKILN_CACHE_RESTORED"  # "1": trust blobs whose bytes match their names, whatever their inodes
@@ -484,29 +485,51 @@ class BuildCache:
         for path in paths:
             rel = path.relative_to(root).as_posix()
             key = keys[path]
-            old = self._sources.get(rel)
-            reused = None
-            if key is not None and old is not None and old[0] == key and _same_dates(old[2], old[3], day) \
-                    and all(_file_sha(root, read) == sha for read, sha in old[4]):
-                with contextlib.suppress(ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError,
-                                         RecursionError):
-                    reused = decode(old[1])  # (a damaged record: validate again)
-            if isinstance(reused, validate.FileResult):
+            reused = _reuse(self._sources.get(rel), key, day, root, _KINDS.get(kind))
+            if reused is not None:
                 results.append(reused)
-                self.new_sources[rel] = old
+                self.new_sources[rel] = self._sources[rel]
                 self.stats[f"{kind}_reused"] = self.stats.get(f"{kind}_reused", 0) + 1
             else:
                 results.append(None)
                 fresh.append((len(results) - 1, rel, key))
         made = fork_map(validate_one, [paths[index] for index, _, _ in fresh])
+        # Keys of the files again, after validation: a file saved meanwhile was perhaps validated
+        # in one version and hashed in another, so its result is not kept.
+        after = _file_keys(root, paths[0].parent, [paths[index] for index, _, _ in fresh], base) if fresh else {}
         for (index, rel, key), result in zip(fresh, made):
             results[index] = result
-            if key is not None and not any(d.is_error for d in result.diagnostics):
+            if key is not None and after.get(paths[index]) == key \
+                    and not any(d.is_error for d in result.diagnostics):
+                # The files it read, with the SHA-256 of the very bytes validation checked.
                 self.new_sources[rel] = [key, encode(result), day,
                                          result.latest_day.isoformat() if result.latest_day else None,
-                                         [[read, _file_sha(root, read)] for read in result.reads]]
+                                         [[read, sha] for read, sha in result.reads]]
         return [result for result in results if result is not None]
 
+
+
+_KINDS = {"badges": models.BadgeClass, "recipients": models.Recipient}  # what each kind of file's values are
+
+
+def _reuse(old: Any, key: str | None, day: str, root: Path, kind: type | None) -> validate.FileResult | None:
+    """The result kept in ``old`` (a record of ``state.json``) if it may be used again, else None.
+
+    Every read of the record is guarded: a damaged one (cut short, of the wrong types, too deep)
+    only means the file is validated again.
+    """
+    if key is None or old is None:
+        return None
+    try:
+        if not (old[0] == key and _same_dates(old[2], old[3], day)
+                and all(_file_sha(root, read) == sha for read, sha in old[4])):
+            return None
+        reused = decode(old[1])
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError, RecursionError):
+        return None
+    if type(reused) is not validate.FileResult or any(type(value) is not kind for value in reused.values):
+        return None
+    return reused
 
 
 def _file_sha(source: Path, rel: str) -> str | None:

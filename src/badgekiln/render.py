@@ -63,15 +63,19 @@ class SiteTemplateLoader(jinja2.BaseLoader):
     as a link to ``/etc/passwd`` or to a private key, or ``{% include "x" %}`` of such a link,
     would publish that file. Here a template (and ``templates/`` itself) must be a regular file
     reached without a link, of at most ``MAX_TEMPLATE_BYTES``; anything else is a located error.
-    A name that is not there falls through to the built-in templates.
+    A name that is not there falls through to the built-in templates, and so does a name with a
+    hidden part (``.partials/foot.html``, ``.award.html.swp``): hidden files and folders of
+    ``templates/`` are ignored, so what the pages are made of is exactly what the cache keys list
+    (:meth:`Renderer.template_sources`).
     """
 
     def __init__(self, templates_dir: Path):
         self.root, self.folder = templates_dir.parent, templates_dir.name
 
     def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
-        rel = "/".join([self.folder, *split_template_path(template)])  # (refuses '..')
-        if safefiles.kind(self.root, rel) is None:
+        parts = split_template_path(template)  # (refuses '..')
+        rel = "/".join([self.folder, *parts])
+        if any(part.startswith(".") for part in parts) or safefiles.kind(self.root, rel) is None:
             raise jinja2.TemplateNotFound(template)
         raw = safefiles.read_bytes(self.root, rel, limit=MAX_TEMPLATE_BYTES)  # a link or FIFO: SourceError
         # Not UTF-8: UnicodeDecodeError, as jinja2's own loaders do (Renderer._source names the file).
@@ -79,7 +83,8 @@ class SiteTemplateLoader(jinja2.BaseLoader):
 
     def list_templates(self) -> list[str]:
         # Links and special files are listed too, so that using one is refused rather than skipped.
-        return [name for name, entry in safefiles.walk(self.root, self.folder) if entry.kind != "dir"]
+        return [name for name, entry in safefiles.walk(self.root, self.folder)
+                if entry.kind != "dir" and not any(part.startswith(".") for part in name.split("/"))]
 
 
 def make_environment(templates_dir: Path | None) -> LimitedSandbox:

@@ -1,20 +1,32 @@
 """The cache key of every unit of the build: a digest of exactly the inputs the unit reads.
 
 Each name in :data:`badgekiln.outputs.READS` is computed here once per build (site-wide), per
-badge class or per award, and a unit's key is the SHA-256 of its name, badgekiln's code and the
-parts its ``reads`` name. Never file times. Deliberately generous within a part: whatever might
-matter to it is in it (a change only costs a rebuild).
+badge class or per award, and a unit's key is the SHA-256 of its name, badgekiln's code, the
+unit registry (:func:`registry_digest`: units may come from outside the package), the build's
+secrets (:func:`secrets_digest`: reused files were scanned for the secrets of the build that
+made them) and the parts its ``reads`` name. Never file times. Deliberately generous within a
+part: whatever might matter to it is in it (a change only costs a rebuild).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+import hashlib
+import inspect
+from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 from . import context, models, safefiles
 from .cache import _file_sha, _key_fields, _sha, code_fingerprint, digest
-from .outputs import BuildInputs, Unit
+from .outputs import BuildInputs, Unit, units
+from .secretscan import Secret
+
+# scrypt parameters of the secrets' digest (RFC 7914; n=2**14, r=8 is the interactive-login
+# setting): the digest lands in .badgekiln/cache/state.json, and must not make guessing a weak
+# SMTP password cheap. The salt is fixed so that the same secrets give the same keys.
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
+SCRYPT_SALT = b"badgekiln unit keys: secrets v1"
 
 
 class UnitKeys:
@@ -47,7 +59,9 @@ class UnitKeys:
         }
         self._badges = {slug: digest(badge, _file_sha(inputs.source, f"site_src/{badge.image}"))
                         for slug, badge in project.badges.items()}
-        self._code = code_fingerprint()
+        # Everything that shapes every unit's bytes: the code, the units themselves, and what the
+        # output scan looked for when the files were made.
+        self._code = _sha(code_fingerprint(), registry_digest(units()), secrets_digest(inputs.signer.secret_material()))
 
     def site_part(self, name: str) -> str:
         """A site-wide part, computed once."""
@@ -81,6 +95,45 @@ class UnitKeys:
         """The key of a per-award unit, from :meth:`award_parts`."""
         return _sha(unit.name, self._code, *[parts[name] if name in parts else self.site_part(name)
                                              for name in unit.reads])
+
+
+def registry_digest(registered: Iterable[Unit]) -> str:
+    """A digest of the unit registry: each unit's name, scope, files, reads, ``cached`` flag and the
+    code of its ``produce`` (the source of its module). badgekiln's own modules are in the code
+    fingerprint already; this covers units added with :func:`badgekiln.outputs.register` or from
+    an extended ``outputs.__path__``, and pages that list every unit's links (``award-page``)."""
+    return digest([[unit.name, unit.scope, [dataclasses.astuple(spec) for spec in unit.files], list(unit.reads),
+                    unit.cached, _code_text(unit.produce)] for unit in registered])
+
+
+def _code_text(function: Callable[..., Any]) -> str:
+    """The source of the module ``function`` comes from, or failing that its compiled code."""
+    target = inspect.unwrap(getattr(function, "func", function))  # (a functools.partial: its function)
+    try:
+        path = inspect.getsourcefile(target)
+        if path:
+            return Path(path).read_text(encoding="utf-8", errors="surrogateescape")
+    except (TypeError, OSError):
+        pass
+    code = getattr(target, "__code__", None)
+    if code is None:
+        return repr(target)
+    return hashlib.sha256(code.co_code).hexdigest() + repr(_constants(code))
+
+
+def _constants(code: Any) -> list[Any]:
+    """``co_consts`` of ``code``, nested functions' code included."""
+    return [[hashlib.sha256(c.co_code).hexdigest(), _constants(c)] if inspect.iscode(c) else repr(c)
+            for c in code.co_consts]
+
+
+def secrets_digest(secrets: Iterable[Secret]) -> str:
+    """A digest of the build's secret material (the private keys' numbers, the keys in
+    ``BADGEKILN_PRIVATE_KEYS``, the SMTP password), by scrypt: expensive to compute for each guess,
+    since it is kept in ``.badgekiln/cache/state.json`` (as part of every key)."""
+    material = b"".join(len(s.value).to_bytes(4, "big") + s.value + (b"\1" if s.binary else b"\0")
+                        for s in sorted(secrets, key=lambda s: (s.value, s.binary)))
+    return hashlib.scrypt(material, salt=SCRYPT_SALT, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, dklen=32).hex()
 
 
 def _person(recipient: models.Recipient) -> tuple[str, str, str, bool]:

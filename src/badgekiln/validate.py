@@ -8,6 +8,7 @@ returned beside the project.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -48,9 +49,11 @@ class Loaded:
 class FileResult:
     """What validating one source file gave: its models and problems, and what else it depended on."""
 
-    values: tuple  # the model values read from the file (badge classes or recipients)
+    values: tuple[BadgeClass | Recipient, ...]  # the model values read from the file
     diagnostics: tuple[Diagnostic, ...]
-    reads: tuple[str, ...] = ()  # other source files (relative to the site) whose bytes it read
+    # Other source files (relative to the site) it read, each with the SHA-256 of the very bytes it
+    # validated (None if it could not read them): a file saved during validation is not trusted later.
+    reads: tuple[tuple[str, str | None], ...] = ()
     latest_day: date | None = None  # the latest date of the file that was compared with 'today'
 
 
@@ -220,10 +223,10 @@ def _badge_file(source: Path, path: Path) -> FileResult:
             achievement_type = None
     alignment = tuple(_alignment(item, loc, diagnostics) for item, loc in fields.items("alignment"))
     fields.finish()
-    reads: tuple[str, ...] = ()
+    reads: tuple[tuple[str, str | None], ...] = ()
     if image:
-        _check_image(source, image, fields.where("image"), diagnostics)
-        reads = ((Path("site_src") / image).as_posix(),)
+        checked = _check_image(source, image, fields.where("image"), diagnostics)
+        reads = (((Path("site_src") / image).as_posix(), checked),)
     if name and description and image and criteria and all(alignment):
         badge = BadgeClass(slug=path.stem, name=name, description=description, image=image, criteria=criteria,
                            tags=tags, valid_for=valid_for, alignment=alignment, achievement_type=achievement_type,
@@ -265,7 +268,8 @@ def _recipient_file(source: Path, badges: dict[str, BadgeClass], badge_files: se
             awards.append(award)
     if email:
         _check_email_not_published(doc.data, email, diagnostics)
-    days = [d for a in awards for d in (a.issued_on, a.expires, a.revoked.on if a.revoked else None) if d]
+    # Only the dates validation compares with 'today' (_award): an expiry date is not one of them.
+    days = [d for a in awards for d in (a.issued_on, a.revoked.on if a.revoked else None) if d]
     latest = max(days) if days else None
     if not (name and email):
         return FileResult((), tuple(diagnostics), latest_day=latest)
@@ -387,44 +391,49 @@ def _check_duplicates(recipients: list[Recipient], diagnostics: list[Diagnostic]
             emails[recipient.email] = recipient
 
 
-def _check_image(source: Path, rel: str, location: SourceLocation, diagnostics: list[Diagnostic]) -> None:
-    """The image must be a PNG or SVG file inside site_src/, reached without a link."""
+def _check_image(source: Path, rel: str, location: SourceLocation, diagnostics: list[Diagnostic]) -> str | None:
+    """The image must be a PNG or SVG file inside site_src/, reached without a link.
+
+    Returns the SHA-256 of the bytes it checked (None if it could not read them): what a memo of
+    this validation may trust, whatever the file holds by the time the check is over.
+    """
     where = location
     suffix = PurePosixPath(rel).suffix.lower()
     if suffix not in IMAGE_TYPES:
         diagnostics.append(Diagnostic("error", "bad-image", f"image {rel!r} must be a .png or .svg file", where))
-        return
+        return None
     try:
         found = safefiles.lookup(source, "site_src/" + rel)
     except SourceError as exc:
         diagnostics.append(Diagnostic("error", "bad-image", f"image {rel!r} must be a file inside site_src/: {exc}",
                                       where, exc.diagnostic.hint))
-        return
+        return None
     if found is None:
         diagnostics.append(Diagnostic("error", "missing-image", f"image {rel!r} does not exist under site_src/", where,
                                       "image paths are relative to site_src/, e.g. assets/badge.png"))
-        return
+        return None
     if found.size > MAX_IMAGE_BYTES and found.kind == "file":
         diagnostics.append(Diagnostic("error", "bad-image", f"image {rel!r} is {found.size} bytes; the limit is {MAX_IMAGE_BYTES}", where))
-        return
+        return None
     try:
         data = safefiles.read_bytes(source, "site_src/" + rel, limit=MAX_IMAGE_BYTES)
     except SourceError as exc:
         diagnostics.append(Diagnostic("error", "bad-image", f"image {rel!r} must be a file inside site_src/: {exc}",
                                       where, exc.diagnostic.hint))
-        return
+        return None
+    checked = hashlib.sha256(data).hexdigest()
     magic = IMAGE_TYPES[suffix]
     if magic is not None and not data.startswith(magic):
         diagnostics.append(Diagnostic("error", "bad-image", f"image {rel!r} is not a PNG file", where))
-        return
+        return checked
     if magic is None and b"<svg" not in data[:4096]:
         diagnostics.append(Diagnostic("error", "bad-image", f"image {rel!r} is not an SVG file", where))
-        return
+        return checked
     if magic is None:
         unsafe = svgsafety.unsafe_svg_diagnostics(data, rel, where)
         diagnostics.extend(unsafe)
         if unsafe:
-            return
+            return checked
     try:  # every award bakes this image: find out now, with a location, if it cannot be baked
         if magic is None:
             baking.bake_svg(data, verify="https://example.org/check")
@@ -436,11 +445,12 @@ def _check_image(source: Path, rel: str, location: SourceLocation, diagnostics: 
         diagnostics.append(Diagnostic("error", "bad-image", f"image {rel!r} cannot be published or baked: {exc}",
                                       where, "export the image again (plain SVG without DOCTYPE, or a standard PNG "
                                       f"of at most {pngcheck.MAX_PNG_SIDE}x{pngcheck.MAX_PNG_SIDE} pixels)"))
-        return
+        return checked
     if stripped is not data:  # published as-is under assets/ too, so removing it when baking is not enough
         diagnostics.append(Diagnostic("error", "baked-image", f"image {rel!r} carries Open Badges content (a baked "
                                       "credential or its namespace), which would be published with your artwork",
                                       where, "use the plain artwork, not a badge someone was awarded"))
+    return checked
 
 
 def _check_assets(source: Path, config: SiteConfig | None, badges: dict[str, BadgeClass],
