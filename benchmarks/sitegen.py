@@ -21,10 +21,10 @@ from pathlib import Path
 
 import yaml
 
-from badgekiln import ids
 from badgekiln.commands import keys as keys_commands
-from badgekiln.keys import ED25519, RSA
-from badgekiln.ledger import Entry, Ledger
+from badgekiln.formats import ids
+from badgekiln.signing.keys import ED25519, RSA
+from badgekiln.sources.ledger import Entry, Ledger
 
 REPO = Path(__file__).resolve().parent.parent
 ARTWORK = REPO / "site_src" / "assets"

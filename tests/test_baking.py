@@ -1,4 +1,4 @@
-"""Tests for badgekiln.baking: round trips, replacement, integrity, interop, hostile input.
+"""Tests for badgekiln.formats.baking: round trips, replacement, integrity, interop, hostile input.
 
 openbadges-bakery is used as an oracle: it must read what we bake, and we must read what
 it bakes. pypng decodes every baked PNG in full to show the image survives.
@@ -21,7 +21,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from badgekiln.baking import (
+from badgekiln.errors import BakeError
+from badgekiln.formats.baking import (
     OB2_SVG_NAMESPACE,
     OB3_SVG_NAMESPACE,
     bake_png,
@@ -31,8 +32,7 @@ from badgekiln.baking import (
     unbake_png,
     unbake_svg,
 )
-from badgekiln.errors import BakeError
-from badgekiln.pngcheck import MAX_PNG_SIDE, check_png_artwork
+from badgekiln.formats.pngcheck import MAX_PNG_SIDE, check_png_artwork
 
 # openbadges-bakery calls deprecated rfc3986 helpers; that is its business, not ours.
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:rfc3986")

@@ -5,7 +5,7 @@ import re
 
 from conftest import TODAY, build, tree_bytes, write_site
 
-from badgekiln.ids import identity_hash
+from badgekiln.formats.ids import identity_hash
 
 
 def test_minimal_site_builds_every_artifact(minimal_site, run):

@@ -8,9 +8,9 @@ from datetime import date
 import pytest
 
 from badgekiln import models
-from badgekiln.cachecodec import decode, encode
+from badgekiln.engine.codec import decode, encode
 from badgekiln.errors import Diagnostic, SourceLocation
-from badgekiln.validate import FileResult
+from badgekiln.sources.validate import FileResult
 
 PATH = "recipients/x.yaml"
 
@@ -55,7 +55,7 @@ def test_a_field_added_to_the_model_needs_no_change_to_the_codec():
         name: str
         added: date | None = None
 
-    from badgekiln import cachecodec
+    from badgekiln.engine import codec as cachecodec
     cachecodec._CLASSES["Grown"] = Grown
     try:
         assert decode(json.loads(json.dumps(encode(Grown("x", date(2026, 1, 2)))))) == Grown("x", date(2026, 1, 2))

@@ -15,12 +15,14 @@ from pathlib import Path
 import pytest
 from conftest import TODAY, build, copy_example, tree_bytes, write_site
 
-from badgekiln import cache as cache_mod
-from badgekiln import cachecodec, outputs, validate
-from badgekiln.cache import BuildCache
+from badgekiln import outputs
+from badgekiln.engine import cache as cache_mod
+from badgekiln.engine import codec as cachecodec
+from badgekiln.engine.cache import BuildCache
 from badgekiln.errors import Diagnostic, SourceLocation
 from badgekiln.outputs import FileSpec, Unit
-from badgekiln.secretscan import Secret
+from badgekiln.signing.secretscan import Secret
+from badgekiln.sources import validate
 
 
 def _clean_twin(src: Path, dst: Path) -> Path:
@@ -157,7 +159,7 @@ def test_every_read_of_a_kept_record_is_guarded(tmp_path, record):
 # -- 3. hidden templates are ignored; linked folders refused ---------------------------------------
 
 def _base_with_include(name: str) -> str:
-    base = (resources.files("badgekiln") / "templates/base.html").read_text()
+    base = (resources.files("badgekiln.pages") / "templates/base.html").read_text()
     return base.replace("</body>", '{% include "' + name + '" %}</body>')
 
 
@@ -194,7 +196,7 @@ def test_a_linked_templates_folder_is_refused(tmp_path, run):
 # -- 4. units from outside the package ------------------------------------------------------------
 
 UNIT_MODULE = '''
-from badgekiln import urls
+from badgekiln.formats import urls
 from badgekiln.outputs import FileSpec, Unit
 
 
@@ -295,7 +297,7 @@ def test_a_new_secret_rescans_every_file(minimal_site, run, monkeypatch):
 
 
 def test_the_secrets_digest_is_scrypt_of_every_secret():
-    from badgekiln.unitkeys import secrets_digest
+    from badgekiln.engine.keys import secrets_digest
 
     one = [Secret("$BADGEKILN_SMTP_PASSWORD", b"hunter22")]
     assert secrets_digest(one) != secrets_digest([Secret("$BADGEKILN_SMTP_PASSWORD", b"hunter23")])

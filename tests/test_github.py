@@ -195,7 +195,7 @@ def test_init_github_renews_the_badge_list_and_the_build_warns_when_stale(minima
 
 @pytest.mark.parametrize(("form", "fields"), [("award.yml", "AWARD_FIELDS"), ("revoke.yml", "REVOKE_FIELDS")])
 def test_issue_forms_are_valid_and_their_labels_are_what_is_parsed(tmp_path, run, form, fields):
-    from badgekiln import github
+    from badgekiln.commands import github
 
     assert run("init", str(tmp_path / "new")).code == 0
     data = yaml.safe_load((tmp_path / "new/.github/ISSUE_TEMPLATE" / form).read_text())

@@ -11,12 +11,13 @@ from pathlib import Path
 import pytest
 from conftest import TODAY, build, copy_example, tree_bytes, write_site
 
-from badgekiln import cache as cache_mod
-from badgekiln import parallel, site
+from badgekiln.engine import cache as cache_mod
+from badgekiln.engine import site
+from badgekiln.engine import workers as parallel
 from badgekiln.errors import ValidationFailed
-from badgekiln.render import Renderer
-from badgekiln.signing import Signer
-from badgekiln.validate import load_project
+from badgekiln.pages.render import Renderer
+from badgekiln.signing.signer import Signer
+from badgekiln.sources.validate import load_project
 
 SOURCES = ("site_src", "badges", "recipients", "templates", "pages")
 
@@ -359,8 +360,8 @@ def _lock_is_free(site_dir: Path) -> bool:
 def test_the_early_scan_holds_the_cache_lock_until_the_build_ends(keyed_site):
     """`badgekiln build` scans output/ before anything else; it takes the cache's lock first, so no
     other build can change output/ or the cache between that scan and this build's use of it."""
-    from badgekiln import outputscan
     from badgekiln.commands.build import run_build
+    from badgekiln.engine import outputscan
 
     out = keyed_site / "output"
     assert _lock_is_free(keyed_site)
@@ -373,7 +374,7 @@ def test_the_early_scan_holds_the_cache_lock_until_the_build_ends(keyed_site):
 
 
 def test_no_early_scan_without_a_cache_state(minimal_site):
-    from badgekiln import outputscan
+    from badgekiln.engine import outputscan
 
     assert outputscan.start(minimal_site, minimal_site / "output") is None
     assert not (minimal_site / ".badgekiln").exists()  # nothing is created before the build decides
@@ -405,7 +406,7 @@ def test_building_into_another_folder_and_back(keyed_site, run, tmp_path):
 
 KILLED = r'''
 import os, sys
-from badgekiln import cache, site
+from badgekiln.engine import cache, site
 stop = os.environ["STOP"]
 if stop == "save":  # killed (Ctrl-C, out of memory, power) after output/ was updated, before the state was saved
     cache.BuildCache.save = lambda self: os._exit(9)

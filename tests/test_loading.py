@@ -3,7 +3,7 @@
 import pytest
 
 from badgekiln.errors import SourceError
-from badgekiln.loading import decode_utf8, parse_yaml
+from badgekiln.sources.loading import decode_utf8, parse_yaml
 
 
 def test_values_remember_their_line_and_column():

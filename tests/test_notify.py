@@ -13,11 +13,11 @@ from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
+from conftest import SVG, TODAY, build, write_site
 from PIL import Image
 
 import badgekiln
 from badgekiln.commands.notify import progress_wanted, read_notified
-from conftest import SVG, TODAY, build, write_site
 from tests.support.smtp_server import SmtpServer
 from tests.support.static_server import StaticServer
 

@@ -17,15 +17,14 @@ import jsonschema
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
-from badgekiln import statuslist
-from badgekiln import ids, ob3
-from badgekiln.config import SiteConfig
 from badgekiln.crypto.canon import canonize
 from badgekiln.crypto.dataintegrity import add_proof, verify_proof
 from badgekiln.crypto.multikey import ed25519_from_multibase, rsa_from_jwk
 from badgekiln.errors import SourceError, VerifyError
-from badgekiln.jsonout import dumps_hosted
+from badgekiln.formats import ids, ob3, statuslist
+from badgekiln.formats.jsonout import dumps_hosted
 from badgekiln.models import Alignment, Award, BadgeClass, Evidence, Issuer, Recipient
+from badgekiln.sources.config import SiteConfig
 
 SCHEMA_FILE = importlib.resources.files("badgekiln") / "data/schemas/achievementcredential.json"
 CREATED = "2026-02-01T00:00:00Z"

@@ -15,15 +15,14 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from tests.support import golden
-from tests.support.fixed_keys import fixed_keys
-
-from badgekiln import ob3
 from badgekiln.crypto import jws
 from badgekiln.crypto.canon import CONTEXT_FILES
 from badgekiln.crypto.dataintegrity import verify_proof
 from badgekiln.crypto.multikey import ed25519_from_multibase, rsa_from_jwk
 from badgekiln.errors import VerifyError
+from badgekiln.formats import ob3
+from tests.support import golden
+from tests.support.fixed_keys import fixed_keys
 
 OUT = golden.GOLDEN
 BASE = "https://badges.northwind.example/"

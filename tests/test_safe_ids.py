@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import string
+
 import yaml
 from conftest import TODAY, build, write_site
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from badgekiln.errors import Diagnostic, SourceLocation
-from badgekiln.fields import AWARD_ID_RE, Fields
-from badgekiln.ids import ALPHABET
-from badgekiln.loading import parse_yaml
-from badgekiln.records import add_revocation, append_award, new_recipient_text, pin_award_ids, yaml_plain
+from badgekiln.formats.ids import ALPHABET
+from badgekiln.sources.fields import AWARD_ID_RE, Fields
+from badgekiln.sources.loading import parse_yaml
+from badgekiln.sources.records import (
+    add_revocation,
+    append_award,
+    new_recipient_text,
+    pin_award_ids,
+    yaml_plain,
+)
 
 # What YAML 1.1 and 1.2 readers turn into something other than text, if written plain.
 RISKY = ["1234567890", "0012345670", "0123456789", "1e5", "1e10", "0x1f", "0o17", "0b101", "1_000", "true", "no",
@@ -111,13 +118,13 @@ def test_an_all_digit_badge_slug_is_quoted_by_award_and_the_site_builds(minimal_
     assert result.code == 0, result.err
     assert '    badge: "2026"\n' in (minimal_site / "recipients/bo.yaml").read_text()
     build(run, minimal_site)
-    from badgekiln import urls
+    from badgekiln.formats import urls
 
     assert (minimal_site / "output" / urls.badge_json("2026")).is_file()  # the build read the award back
 
 
 def test_a_derived_all_digit_id_is_pinned_quoted_and_the_next_build_reads_it(minimal_site, run):
-    from badgekiln.ids import derive_award_id
+    from badgekiln.formats.ids import derive_award_id
 
     n, award_id = 0, ""
     while not award_id.isdigit():  # about one derived id in 110,000 is all digits
@@ -135,6 +142,6 @@ def test_a_derived_all_digit_id_is_pinned_quoted_and_the_next_build_reads_it(min
     assert f'  - id: "{award_id}"\n' in (minimal_site / "recipients/digits.yaml").read_text()
     second = build(run, minimal_site, "--frozen")
     assert "pinned" not in second.err
-    from badgekiln import urls
+    from badgekiln.formats import urls
 
     assert (minimal_site / "output" / urls.award_dir(award_id)).is_dir()

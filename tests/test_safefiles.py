@@ -1,4 +1,4 @@
-"""badgekiln.safefiles: reading inside a folder, never through a link, never a special file."""
+"""badgekiln.sources.safefiles: reading inside a folder, never through a link, never a special file."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from badgekiln import safefiles
 from badgekiln.errors import SourceError
+from badgekiln.sources import safefiles
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "mkfifo") or not hasattr(signal, "SIGALRM"),
                                 reason="needs named pipes and SIGALRM (POSIX)")

@@ -17,7 +17,7 @@ def award_sheet(run, site, sheet, *extra):
 
 
 def awards_of(site, rel):
-    from badgekiln.loading import parse_yaml
+    from badgekiln.sources.loading import parse_yaml
 
     return parse_yaml((site / rel).read_text(encoding="utf-8"), rel)["awards"]
 

@@ -10,17 +10,27 @@ from pathlib import Path
 
 import pytest
 from conftest import TODAY, build, copy_example, write_site
-from test_incremental import _add_award, _edit_badge, _edit_page, _edit_template, _hide_name, _rename_earner, _revoke, \
-    append, edit
+from test_incremental import (
+    _add_award,
+    _edit_badge,
+    _edit_page,
+    _edit_template,
+    _hide_name,
+    _rename_earner,
+    _revoke,
+    append,
+    edit,
+)
 
 import badgekiln.outputs as outputs
-from badgekiln import hosting, parallel
 from badgekiln.commands.build import prepare
-from badgekiln.config import source_paths
+from badgekiln.engine import workers as parallel
+from badgekiln.engine.keys import UnitKeys
+from badgekiln.engine.site import SitePlan
+from badgekiln.formats import hosting
 from badgekiln.outputs import BuildInputs, FileSpec, Unit
-from badgekiln.render import Renderer
-from badgekiln.site import SitePlan
-from badgekiln.unitkeys import UnitKeys
+from badgekiln.pages.render import Renderer
+from badgekiln.sources.config import source_paths
 
 
 def groups(site_dir: Path, today: date) -> dict[str, tuple[str, dict[str, bytes]]]:
@@ -150,7 +160,7 @@ def test_an_edit_remakes_exactly_the_units_that_read_it(baseline, tmp_path, run,
 NEW_OUTPUT = '''
 """A plain-text summary of every award (a new per-award output: this module and its template)."""
 
-from badgekiln import urls
+from badgekiln.formats import urls
 from badgekiln.outputs import FileSpec, Unit
 
 

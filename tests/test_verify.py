@@ -23,13 +23,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric import rsa
 from conftest import TODAY, copy_example
+from cryptography.hazmat.primitives.asymmetric import rsa
 
-from badgekiln import baking
 from badgekiln.cli import main
 from badgekiln.crypto import jws
 from badgekiln.crypto.multikey import rsa_public_jwk
+from badgekiln.formats import baking
 from badgekiln.verifying import FetchError, fetch
 from badgekiln.verifying.methods import did_web_url, web_base
 

@@ -13,7 +13,7 @@ from typing import Any, NoReturn
 
 import click
 
-from .errors import BadgekilnError, Diagnostic
+from badgekiln.errors import BadgekilnError, Diagnostic
 
 
 def today_from_environment(value: str | None, *, option: str = "--today") -> date:
@@ -84,14 +84,14 @@ def cli() -> None:
 def build_command(source: Path, output: Path | None, base_url: str | None, today: str | None, frozen: bool,
                   production: bool) -> None:
     """Build the static site into output/."""
-    from . import outputscan
-    from .site import check_output_dir
+    from badgekiln.engine import outputscan
+    from badgekiln.engine.site import check_output_dir
 
     output = output or source / "output"
     check_output_dir(output, source)  # at once: before anything (the scan below) looks inside it
     scanner = outputscan.start(source, output)  # before the slow imports: see outputscan.py
-    from .commands.build import run_build
-    from .progress import Progress
+    from badgekiln.commands.build import run_build
+    from badgekiln.commands.progress import Progress
 
     with Progress() as progress:
         result = run_build(source, output, base_url=base_url, today=today_from_environment(today),
@@ -116,7 +116,7 @@ def build_command(source: Path, output: Path | None, base_url: str | None, today
               "awards.lock (what 'build --frozen' refuses).")
 def check_command(source: Path, base_url: str | None, today: str | None, frozen: bool) -> None:
     """Validate the sources and templates without writing anything (for pre-commit hooks and CI)."""
-    from .commands.build import run_check
+    from badgekiln.commands.build import run_check
 
     prepared = run_check(source, base_url=base_url, today=today_from_environment(today), frozen=frozen)
     _print_warnings(prepared.warnings)
@@ -131,7 +131,7 @@ def keys_group() -> None:
 
 
 def _announce_new_keys(new) -> None:
-    from .keys import ENV_KEYS
+    from badgekiln.signing.keys import ENV_KEYS
 
     for key in new:
         click.echo(f"new {key.record.algorithm} key {key.record.kid}")
@@ -147,7 +147,7 @@ def _announce_new_keys(new) -> None:
 @today_option
 def keys_generate_command(source: Path, today: str | None) -> None:
     """Create the site's first key pair (RSA for JWS/JWT, Ed25519 for Data Integrity proofs)."""
-    from .commands import keys
+    from badgekiln.commands import keys
 
     _announce_new_keys(keys.generate(source.resolve(), today_from_environment(today)))
 
@@ -157,7 +157,7 @@ def keys_generate_command(source: Path, today: str | None) -> None:
 @today_option
 def keys_rotate_command(source: Path, today: str | None) -> None:
     """New keys sign new awards; earlier awards keep verifying with the old, still-published keys."""
-    from .commands import keys
+    from badgekiln.commands import keys
 
     new, superseded = keys.rotate(source.resolve(), today_from_environment(today))
     for record in superseded:
@@ -172,7 +172,7 @@ def keys_rotate_command(source: Path, today: str | None) -> None:
 @click.option("--reason", required=True, help="Why, e.g. 'compromised' (kept in the public record).")
 def keys_retire_command(source: Path, today: str | None, kid: str, reason: str) -> None:
     """Withdraw a key (e.g. compromised): verifiers reject it; its awards are re-signed at the next build."""
-    from .commands import keys
+    from badgekiln.commands import keys
 
     record, new = keys.retire(source.resolve(), kid, reason, today_from_environment(today))
     click.echo(f"{record.kid} is retired: it is no longer published as a valid key.")
@@ -185,7 +185,7 @@ def keys_retire_command(source: Path, today: str | None, kid: str, reason: str) 
 @source_option
 def keys_list_command(source: Path) -> None:
     """List the site's keys, their status and whether their private key is available here."""
-    from .commands import keys
+    from badgekiln.commands import keys
 
     rows = keys.listing(source.resolve())
     if not rows:
@@ -208,7 +208,7 @@ def keys_list_command(source: Path) -> None:
 @click.option("--on", "on", help="Date of the revocation (YYYY-MM-DD); default today.")
 def revoke_command(source: Path, today: str | None, award_id: str, reason: str, on: str | None) -> None:
     """Revoke an award: its URL stays and says 'Revoked', and revocation lists include it."""
-    from .commands.revoke import revoke
+    from badgekiln.commands.revoke import revoke
 
     day = today_from_environment(today)
     when = today_from_environment(on, option="--on") if on else day
@@ -233,7 +233,7 @@ def report_expiring_command(source: Path, today: str | None, within: str, includ
     import csv
     import json
 
-    from .commands.report import expiring, parse_within
+    from badgekiln.commands.report import expiring, parse_within
 
     rows = expiring(source.resolve(), parse_within(within), today_from_environment(today),
                     include_expired=include_expired)
@@ -287,14 +287,14 @@ def award_command(source: Path, today: str | None, csv_path: Path | None, column
                   date_format: str | None, encoding: str, name, email, badge, issued_on, expires,
                   narrative, evidence_url) -> None:
     """Add awards: one from the options, or many from a spreadsheet (checked in full before anything is written)."""
-    from .commands import award as award_mod
+    from badgekiln.commands import award as award_mod
 
     day = today_from_environment(today)
     source = source.resolve()
     if csv_path is not None:
         if any((name, email, badge, issued_on, expires, narrative, evidence_url)):
             raise click.UsageError("give either --csv or the options of one award, not both")
-        from .progress import Progress
+        from badgekiln.commands.progress import Progress
 
         with Progress() as progress:
             progress.stage(f"checking and importing {csv_path.name}")
@@ -327,9 +327,9 @@ def award_command(source: Path, today: str | None, csv_path: Path | None, column
 @today_option
 def init_command(target: Path, name: str, base_url: str, email: str, github_only: bool, today: str | None) -> None:
     """Create a starter badge site with its GitHub workflows (refuses to overwrite any file)."""
-    from .commands.scaffold import init, init_github
-    from .config import check_base_url
-    from .errors import SourceLocation, ValidationFailed
+    from badgekiln.commands.scaffold import init, init_github
+    from badgekiln.errors import SourceLocation, ValidationFailed
+    from badgekiln.sources.config import check_base_url
 
     problems: list[Diagnostic] = []
     if not github_only and check_base_url(base_url, SourceLocation("--base-url"), problems) is None:
@@ -358,7 +358,7 @@ def github_issue_command(source: Path, today: str | None, event: Path, sender_pe
     EVENT is the 'issues' event file GitHub Actions saves (default: $GITHUB_EVENT_PATH). The
     branch, title and body of the pull request go to $GITHUB_OUTPUT when it is set.
     """
-    from .github import handle_event, write_outputs
+    from badgekiln.commands.github import handle_event, write_outputs
 
     change = handle_event(source.resolve(), event, sender_permission=sender_permission,
                           today=today_from_environment(today))
@@ -377,7 +377,7 @@ def serve_command(source: Path, today: str | None, port: int, watch: bool) -> No
     import signal
     import time
 
-    from .commands.serve import start, stop
+    from badgekiln.commands.serve import start, stop
 
     def terminate(signum, frame):  # SIGTERM: leave as Ctrl-C does, through the clean-up below
         raise SystemExit(128 + signum)
@@ -413,8 +413,8 @@ def serve_command(source: Path, today: str | None, port: int, watch: bool) -> No
 def notify_command(source: Path, today: str | None, only: tuple[str, ...], dry_run: bool, digest: bool,
                    skip_online_check: bool, retries: int, retry_delay: float, timeout: float) -> None:
     """Email each earner the link to their new badge (once; run it after deploying)."""
-    from .commands.notify import notify, progress_display, summary_lines
-    from .mail import RetryPolicy
+    from badgekiln.commands.notify import notify, progress_display, summary_lines
+    from badgekiln.delivery.mail import RetryPolicy
 
     day = today_from_environment(today)
     policy = RetryPolicy(retries=retries, delay=retry_delay, deadline=timeout)
@@ -434,7 +434,7 @@ def notify_command(source: Path, today: str | None, only: tuple[str, ...], dry_r
 
 def _export_filters(today: date, badges: tuple[str, ...], statuses: tuple[str, ...], issued_from: str | None,
                     issued_to: str | None):
-    from .commands.export import Filters
+    from badgekiln.commands.export import Filters
 
     start = today_from_environment(issued_from, option="--from") if issued_from else None
     end = today_from_environment(issued_to, option="--to") if issued_to else None
@@ -469,7 +469,7 @@ def _export_filter_options(function):
 def export_command(source: Path, today: str | None, fmt: str, excel: bool, badges, statuses, issued_from, issued_to,
                    output: Path | None) -> None:
     """Every award with its status, dates and URLs, for HR (includes earners' emails: never publish it)."""
-    from .commands.export import export_rows, render, write_report
+    from badgekiln.commands.export import export_rows, render, write_report
 
     if excel and fmt != "csv":
         raise click.UsageError("--excel is for --format csv (an .xlsx file needs no such help)")
@@ -496,7 +496,7 @@ def report_stats_command(source: Path, today: str | None, badges, statuses, issu
     """Awards by badge, by month of issue and by status, and how many earners were emailed."""
     import json
 
-    from .commands.export import export_rows, stats, stats_table
+    from badgekiln.commands.export import export_rows, stats, stats_table
 
     day = today_from_environment(today)
     rows = export_rows(source.resolve(), day, filters=_export_filters(day, badges, statuses, issued_from, issued_to))
@@ -517,7 +517,7 @@ def report_stats_command(source: Path, today: str | None, badges, statuses, issu
 def endorse_command(source: Path, today: str | None, target: str, comment: str, slug: str | None, on: str | None,
                     out: Path | None) -> None:
     """Endorse another issuer or badge class, signed with this site's own key and did:web."""
-    from .commands.endorse import endorse
+    from badgekiln.commands.endorse import endorse
 
     day = today_from_environment(today)
     done = endorse(source.resolve(), target=target, comment=comment, slug=slug, out=out, today=day,
@@ -542,7 +542,7 @@ def endorse_command(source: Path, today: str | None, target: str, comment: str, 
 def verify_command(target: str, now: str | None, as_json: bool, recipient: str | None,
                    offline_roots: tuple[str, ...], allow_local: bool) -> None:
     """Verify an Open Badges 2.0/3.0 badge: hosted URL, JSON, JWS/VC-JWT or baked PNG/SVG. Exit 0 only if valid."""
-    from .commands.verify import render_json, render_text, run_verify
+    from badgekiln.commands.verify import render_json, render_text, run_verify
 
     result = run_verify(target, now=now, recipient=recipient, offline_roots=offline_roots, allow_local=allow_local)
     click.echo(render_json(result) if as_json else render_text(result))

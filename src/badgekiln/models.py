@@ -7,10 +7,10 @@ downstream (OB 2.0, OB 3.0, pages) reads only these.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
 from datetime import date
+from functools import cached_property
 
-from .errors import SourceLocation
+from badgekiln.errors import SourceLocation
 
 
 @dataclass(frozen=True)
@@ -47,8 +47,8 @@ class Duration:
 
     def after(self, start: date) -> date:
         """The date this long after ``start``; 29 February clamps to 28 February."""
-        from datetime import timedelta
         import calendar
+        from datetime import timedelta
 
         month_index = start.month - 1 + self.months + 12 * self.years
         year, month = start.year + month_index // 12, month_index % 12 + 1
@@ -147,7 +147,7 @@ class Page:
 @dataclass(frozen=True)
 class Endorsement:
     """An endorsement of this site's issuer or of one of its badge classes, made by a third party
-    and verified at build time (see :mod:`badgekiln.endorsements`)."""
+    and verified at build time (see :mod:`badgekiln.formats.endorsements`)."""
 
     name: str  # the file's stem in site_src/endorsements/; published at endorsements/received/<name>.json
     target: str | None  # the endorsed badge class's slug, or None for the issuer

@@ -31,6 +31,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from conftest import TODAY, build  # noqa: E402
+
 from tests.support.static_server import StaticServer  # noqa: E402
 
 CHROMIUM = os.environ.get("BADGEKILN_CHROMIUM", "/usr/bin/chromium")

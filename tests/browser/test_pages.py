@@ -17,9 +17,8 @@ import re
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-
 from conftest import MINIMAL, copy_example, write_site
+from cryptography.hazmat.primitives import serialization
 
 from badgekiln.crypto import jws
 

@@ -12,10 +12,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from badgekiln import ob3
 from badgekiln.crypto import canon, dataintegrity, fastcanon
 from badgekiln.errors import SigningError, VerifyError
-from badgekiln.statuslist import status_list_credential
+from badgekiln.formats import ob3
+from badgekiln.formats.statuslist import status_list_credential
 
 TERMS = sorted(t for t in fastcanon._context_terms() if not t.startswith("@"))
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -243,9 +243,9 @@ def example_credentials(tmp_path_factory):
 
 
 def test_the_build_signer_signs_as_the_signer_does(example_credentials):
-    from badgekiln.keys import Keyring
-    from badgekiln.parallel import FastSigner
-    from badgekiln.signing import Signer
+    from badgekiln.engine.workers import FastSigner
+    from badgekiln.signing.keys import Keyring
+    from badgekiln.signing.signer import Signer
 
     signer = Signer(Keyring(records=(), private={"k": Ed25519PrivateKey.from_private_bytes(bytes(range(32)))}))
     fast = FastSigner.of(signer)

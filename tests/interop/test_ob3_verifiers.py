@@ -14,12 +14,11 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-
 from conftest import TODAY, build, copy_example, write_site
 from oracles.vc_verifier import verify_many
 
-from badgekiln.baking import OB3_PNG_KEYWORD, unbake_png, unbake_svg
 from badgekiln.crypto.jws import parse_compact
+from badgekiln.formats.baking import OB3_PNG_KEYWORD, unbake_png, unbake_svg
 
 BASE = "https://badges.northwind.example/"
 SUB_BASE = "https://org.github.io/badges/"

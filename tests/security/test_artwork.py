@@ -20,9 +20,10 @@ from conftest import MINIMAL, REPO, write_site
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from badgekiln import baking, validate
 from badgekiln.errors import BakeError, Diagnostic, SourceLocation, ValidationFailed
-from badgekiln.svgsafety import find_active_content
+from badgekiln.formats import baking
+from badgekiln.formats.svgsafety import find_active_content
+from badgekiln.sources import validate
 from badgekiln.verifying.common import VerifyOptions
 from badgekiln.verifying.detect import verify_bytes
 from badgekiln.verifying.fetching import FetchError

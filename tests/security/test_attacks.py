@@ -34,7 +34,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
 import badgekiln
-from badgekiln.svgsafety import find_active_content
+from badgekiln.formats.svgsafety import find_active_content
 
 # -- helpers ------------------------------------------------------------------------------------
 
@@ -652,7 +652,7 @@ def test_a_build_writes_only_output_cache_pinned_ids_and_the_ledger(minimal_site
     before = snapshot(tmp_path)
     build(run, minimal_site)
     changed = changed_paths(before, snapshot(tmp_path))
-    # .badgekiln/ is the incremental build cache (git-ignored; badgekiln.cache), output/ links into it.
+    # .badgekiln/ is the incremental build cache (git-ignored; badgekiln.engine.cache), output/ links into it.
     allowed = re.compile(r"^site/(?:output(?:/.*)?|\.badgekiln(?:/.*)?|recipients/[a-z0-9-]+\.yaml"
                          r"|site_src/awards\.lock)$")
     assert [p for p in changed if not allowed.match(p)] == []
@@ -681,7 +681,7 @@ def _poison_cache_in_place(site: Path) -> int:
 
 def test_a_build_cache_committed_to_git_is_not_trusted(minimal_site, run):
     # A PR can force-add .badgekiln/ with blobs holding anything; reusing them would skip escaping,
-    # the SVG check and the secret scan. badgekiln.cache refuses a cache that git tracks.
+    # the SVG check and the secret scan. badgekiln.engine.cache refuses a cache that git tracks.
     if shutil.which("git") is None:
         pytest.skip("git is not installed")
 
@@ -919,7 +919,7 @@ def test_csv_import_cannot_inject_yaml(minimal_site, run, tmp_path):
     rows.write_text("\n".join(lines) + "\n", encoding="utf-8")
     result = run("award", "--source", str(minimal_site), "--today", TODAY, "--csv", str(rows))
     assert result.code == 0, result.err
-    from badgekiln.loading import load_yaml
+    from badgekiln.sources.loading import load_yaml
 
     found = {}
     for path in (minimal_site / "recipients").glob("*.yaml"):

@@ -23,8 +23,13 @@ import pytest
 from conftest import MINIMAL, TODAY, build, tree_bytes, write_site
 
 import badgekiln
-from badgekiln import site as site_mod
-from badgekiln.markdown import MAX_MARKDOWN_CHARS, MAX_TABLE_ROWS, MarkdownLimitError, render_markdown
+from badgekiln.engine import site as site_mod
+from badgekiln.pages.markdown import (
+    MAX_MARKDOWN_CHARS,
+    MAX_TABLE_ROWS,
+    MarkdownLimitError,
+    render_markdown,
+)
 
 SITE_YAML = MINIMAL["site_src/site.yaml"]
 
@@ -395,7 +400,7 @@ def test_a_file_size_limit_keeps_the_previous_output_and_leaves_no_staging(minim
 
 KILLED_BUILD = """
 import os, signal, sys
-from badgekiln import site
+from badgekiln.engine import site
 where = sys.argv[1]
 output = os.path.join(sys.argv[4], "output")  # (argv: where build --source SITE ...)
 if where == "swap":  # killed after the whole site was staged, before it was swapped in

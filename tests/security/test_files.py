@@ -4,7 +4,7 @@ A pull request can add a symbolic link anywhere (a file, or a whole folder such 
 ``recipients/``), a named pipe that blocks whoever opens it for reading, a file of gigabytes, or
 leave stray files where records live; a CI cache can come back damaged. Each class of attack is
 one test here, played against the real command line; each fails without its mitigation
-(``badgekiln.safefiles`` and its callers, ``validate._yaml_files``, ``cache._read_state`` and
+(``badgekiln.sources.safefiles`` and its callers, ``validate._yaml_files``, ``cache._read_state`` and
 the blob store's checks).
 """
 

@@ -8,9 +8,17 @@ import re
 from datetime import datetime, timezone
 
 import pytest
-
-from badgekiln.mail import MailAddressError, Mailer, RetryPolicy, SmtpSettings, build_message, header_text, mailbox
 from conftest import TODAY, build, write_site
+
+from badgekiln.delivery.mail import (
+    MailAddressError,
+    Mailer,
+    RetryPolicy,
+    SmtpSettings,
+    build_message,
+    header_text,
+    mailbox,
+)
 from tests.support.smtp_server import SmtpServer
 
 EXPECTED_HEADERS = {"from", "to", "reply-to", "subject", "date", "message-id", "auto-submitted", "mime-version",

@@ -22,16 +22,16 @@ import tempfile
 from datetime import date, timedelta
 from pathlib import Path
 
+import pytest
 import yaml
 from conftest import SVG, TODAY
-import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from badgekiln.cli import main
 from badgekiln.errors import SourceError
-from badgekiln.ids import identity_hash
-from badgekiln.loading import decode_utf8, parse_yaml
+from badgekiln.formats.ids import identity_hash
+from badgekiln.sources.loading import decode_utf8, parse_yaml
 
 SLOW = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                                       HealthCheck.large_base_example, HealthCheck.filter_too_much])

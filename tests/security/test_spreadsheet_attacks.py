@@ -8,7 +8,7 @@ import zipfile
 import openpyxl
 from conftest import TODAY
 
-from badgekiln import sheets
+from badgekiln.sources import sheets
 
 
 def workbook_bytes(rows) -> bytes:

@@ -1,4 +1,4 @@
-"""Hostile SVG artwork: :func:`badgekiln.svgsafety.find_active_content` against a corpus.
+"""Hostile SVG artwork: :func:`badgekiln.formats.svgsafety.find_active_content` against a corpus.
 
 Every hostile sample must be reported (with a reason that says why), the example artwork and
 the usual output of drawing programs must pass, and the scanner itself must never expand an
@@ -15,9 +15,9 @@ from conftest import REPO, SVG
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from badgekiln.baking import bake_svg
 from badgekiln.errors import SourceLocation
-from badgekiln.svgsafety import find_active_content, unsafe_svg_diagnostics
+from badgekiln.formats.baking import bake_svg
+from badgekiln.formats.svgsafety import find_active_content, unsafe_svg_diagnostics
 
 NS = 'xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"'
 

@@ -2,7 +2,7 @@
 
 Three promises, each with the tests that break without its mitigation (docs/security.md, T11):
 
-1. No secret leaves through a template: the output scan (``badgekiln.secretscan``) finds the loaded
+1. No secret leaves through a template: the output scan (``badgekiln.signing.secretscan``) finds the loaded
    private keys, every key in ``$BADGEKILN_PRIVATE_KEYS`` and ``$BADGEKILN_SMTP_PASSWORD`` in
    every form a template can give them, and the build fails naming the file and the template.
 2. Templates cannot reach the environment or Python internals, and get plain values only.
@@ -30,9 +30,9 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
 import badgekiln
 from badgekiln.crypto.multikey import rsa_public_jwk
-from badgekiln.keys import key_secrets, public_pem
-from badgekiln.render import Renderer, check_plain
-from badgekiln.secretscan import Scanner, Secret
+from badgekiln.pages.render import Renderer, check_plain
+from badgekiln.signing.keys import key_secrets, public_pem
+from badgekiln.signing.secretscan import Scanner, Secret
 
 PASSWORD = "Tr0ub4dor&3 <horse> Battery-staple"
 ED_KEY = ed25519.Ed25519PrivateKey.from_private_bytes(bytes(range(7, 39)))
@@ -237,7 +237,7 @@ def test_templates_cannot_reach_the_environment_or_python(tmp_path, monkeypatch,
     pytest.param(lambda: os.environ, id="os.environ"),
     pytest.param(lambda: Path("/etc/passwd"), id="path"),
     pytest.param(lambda: open, id="callable"),
-    pytest.param(lambda: badgekiln.keys.Keyring((), {"k": ED_KEY}), id="keyring"),
+    pytest.param(lambda: badgekiln.signing.keys.Keyring((), {"k": ED_KEY}), id="keyring"),
     pytest.param(lambda: ED_KEY, id="key"),
     pytest.param(lambda: {"nested": [{"key": ED_KEY}]}, id="nested"),
 ])

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from badgekiln.cli import main
 from badgekiln.commands.verify import render_json, render_text
-from badgekiln.jsonout import dumps_hosted
+from badgekiln.formats.jsonout import dumps_hosted
 from badgekiln.verifying import VerifyOptions, offline_fetcher, verify_bytes
 from badgekiln.verifying.detect import INTERNAL_CHECK
 

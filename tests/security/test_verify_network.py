@@ -28,7 +28,12 @@ from cryptography.x509.oid import NameOID
 
 from badgekiln.commands.verify import render_text, run_verify
 from badgekiln.verifying import FetchError, FetchPolicy, WebFetcher, fetch
-from badgekiln.verifying.netpolicy import AddressRefused, check_host_name, literal_address, refusal
+from badgekiln.verifying.netpolicy import (
+    AddressRefused,
+    check_host_name,
+    literal_address,
+    refusal,
+)
 
 DOC = json.dumps({"@context": "https://w3id.org/openbadges/v2", "id": "x"}).encode()
 

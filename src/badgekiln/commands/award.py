@@ -1,7 +1,7 @@
 """``badgekiln award``: add awards to recipient files, one at a time or from a spreadsheet.
 
 New awards get their permanent id at once (written into the YAML), so what is committed is what
-will be published. An import (CSV or .xlsx, read by :mod:`badgekiln.sheets`) is checked
+will be published. An import (CSV or .xlsx, read by :mod:`badgekiln.sources.sheets`) is checked
 completely before any file is touched: one bad row and nothing is written.
 """
 
@@ -15,13 +15,19 @@ from pathlib import Path
 
 from anyascii import anyascii
 
-from .. import ids
-from ..config import source_paths
-from ..errors import Diagnostic, SourceError, SourceLocation, ValidationFailed
-from ..fields import DATE_RE, Fields, did_you_mean
-from ..records import append_award, atomic_write_text, new_recipient_text, yaml_plain, yaml_scalar
-from ..sheets import Table, parse_map, read_table
-from ..validate import load_project
+from badgekiln.errors import Diagnostic, SourceError, SourceLocation, ValidationFailed
+from badgekiln.formats import ids
+from badgekiln.sources.config import source_paths
+from badgekiln.sources.fields import DATE_RE, Fields, did_you_mean
+from badgekiln.sources.records import (
+    append_award,
+    atomic_write_text,
+    new_recipient_text,
+    yaml_plain,
+    yaml_scalar,
+)
+from badgekiln.sources.sheets import Table, parse_map, read_table
+from badgekiln.sources.validate import load_project
 
 CSV_COLUMNS = ("name", "email", "badge", "issued_on", "expires", "narrative", "evidence_url", "evidence_narrative")
 REQUIRED = ("name", "email", "badge", "issued_on")

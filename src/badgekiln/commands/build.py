@@ -14,24 +14,29 @@ from pathlib import Path
 
 import jinja2
 
-from .. import ledger as ledger_mod
-from .. import outputscan
-from ..build import BuildInputs, build
-from ..cache import BuildCache
-from ..parallel import FastSigner
-from ..config import source_paths
-from ..errors import ConfigError, Diagnostic, OutputError, SourceLocation, ValidationFailed
-from ..buildsummary import Summary, read_state, summarize, write_state
-from ..progress import Progress
-from ..keys import ED25519, RSA
-from ..loading import MAX_FILE_BYTES
-from ..markdown import MarkdownLimitError, markdown_problem
-from ..records import atomic_write_text, pin_award_ids
-from ..render import Renderer
-from ..signing import Signer, open_signer
-from ..site import check_output_dir, remove_leftovers, write_site
-from ..validate import Loaded, load_project
-
+from badgekiln.commands.buildsummary import Summary, read_state, summarize, write_state
+from badgekiln.commands.progress import Progress
+from badgekiln.engine import outputscan
+from badgekiln.engine.cache import BuildCache
+from badgekiln.engine.plan import BuildInputs, build
+from badgekiln.engine.site import check_output_dir, remove_leftovers, write_site
+from badgekiln.engine.workers import FastSigner
+from badgekiln.errors import (
+    ConfigError,
+    Diagnostic,
+    OutputError,
+    SourceLocation,
+    ValidationFailed,
+)
+from badgekiln.pages.markdown import MarkdownLimitError, markdown_problem
+from badgekiln.pages.render import Renderer
+from badgekiln.signing.keys import ED25519, RSA
+from badgekiln.signing.signer import Signer, open_signer
+from badgekiln.sources import ledger as ledger_mod
+from badgekiln.sources.config import source_paths
+from badgekiln.sources.loading import MAX_FILE_BYTES
+from badgekiln.sources.records import atomic_write_text, pin_award_ids
+from badgekiln.sources.validate import Loaded, load_project
 
 WRITE_ERRNOS = frozenset((errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS))
 
@@ -106,7 +111,7 @@ def run_build(source: Path, output: Path, *, base_url: str | None, today: date, 
               scanner: outputscan.Scanner | None = None, progress: Progress | None = None) -> BuildResult:
     """Build the site from ``source`` into ``output``. ``production`` implies ``frozen``.
 
-    ``scanner``: a scan of ``output`` begun earlier (see :mod:`badgekiln.outputscan`).
+    ``scanner``: a scan of ``output`` begun earlier (see :mod:`badgekiln.engine.outputscan`).
     ``progress``: where to report the stages (and groups of files made) as they happen.
 
     With ``pin`` (the default, outside ``frozen``) new award ids are written into the recipient
@@ -169,7 +174,9 @@ def _run_build(source: Path, output: Path, *, base_url: str | None, today: date,
     counts = cache.write(plan) if cache else dict(write_site(plan, output), files=len(plan.files))
     if cache:
         cache.save()
-    from ..github import stale_form  # (only here: the GitHub glue is not on every command's path)
+    from badgekiln.commands.github import (
+        stale_form,  # (only here: the GitHub glue is not on every command's path)
+    )
 
     stale = stale_form(source, [(slug, badge.name) for slug, badge in loaded.project.badges.items()])
     result = BuildResult(output=output, files=counts["files"], written=counts["written"], linked=counts["linked"],

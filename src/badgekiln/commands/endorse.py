@@ -15,15 +15,16 @@ from pathlib import Path
 
 import yaml
 
-from .. import endorsements
-from ..endorsement_sources import GIVING_FOLDER, MAX_COMMENT
-from ..errors import ConfigError, Diagnostic, SourceLocation, ValidationFailed
-from ..fields import SLUG_RE
-from ..jsonout import dumps_hosted
-from ..models import Endorsing
-from ..records import atomic_write_text
-from ..signing import open_signer
-from ..validate import load_project
+from badgekiln.errors import ConfigError, Diagnostic, SourceLocation, ValidationFailed
+from badgekiln.formats import endorsements
+from badgekiln.formats.jsonout import dumps_hosted
+from badgekiln.models import Endorsing
+from badgekiln.outputs.endorsements import signed_credential
+from badgekiln.signing.signer import open_signer
+from badgekiln.sources.endorsements import GIVING_FOLDER, MAX_COMMENT
+from badgekiln.sources.fields import SLUG_RE
+from badgekiln.sources.records import atomic_write_text
+from badgekiln.sources.validate import load_project
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,7 @@ def endorse(source: Path, *, target: str, comment: str, on: date, today: date, s
         raise ValidationFailed(diagnostics)
     endorsing = Endorsing(slug=slug, target=target, comment=comment, issued_on=on,
                           location=SourceLocation(record.relative_to(source).as_posix()))
-    signed = endorsements.signed_credential(loaded.config, signer, endorsing)
+    signed = signed_credential(loaded.config, signer, endorsing)
     record.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(record, "# An endorsement this site gives (badgekiln endorse); published, signed, by every "
                       "build.\n" + yaml.safe_dump({"target": target, "comment": comment, "issued_on": on},

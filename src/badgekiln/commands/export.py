@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from .. import urls
-from ..errors import BadgekilnError
-from ..models import Award
-from ..validate import load_project
-from .notify import NOTIFIED
+from badgekiln.commands.notify import NOTIFIED
+from badgekiln.errors import BadgekilnError
+from badgekiln.formats import urls
+from badgekiln.models import Award
+from badgekiln.sources.validate import load_project
 
 # The first eleven columns are those of earlier versions, in the same order (scripts read them).
 COLUMNS = ("award_id", "recipient", "email", "badge", "issued_on", "expires", "status", "revoked_reason",
@@ -140,7 +140,7 @@ def to_json(rows: list[dict]) -> str:
 
 def to_xlsx(rows: list[dict], today: date) -> bytes:
     """An Excel workbook: dates as date cells, text never read as a formula; deterministic bytes."""
-    from ..sheets import xlsx_bytes
+    from badgekiln.sources.sheets import xlsx_bytes
 
     def cell(key, value):
         if key in DATE_COLUMNS and value:

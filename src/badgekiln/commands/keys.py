@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from .. import keys as keys_mod
-from ..config import source_paths
-from ..errors import KeyManagementError, ValidationFailed
-from ..keys import ALGORITHMS, KeyRecord
-from ..records import atomic_write_text
+from badgekiln.errors import KeyManagementError, ValidationFailed
+from badgekiln.signing import keys as keys_mod
+from badgekiln.signing.keys import ALGORITHMS, KeyRecord
+from badgekiln.sources.config import source_paths
+from badgekiln.sources.records import atomic_write_text
 
 
 @dataclass(frozen=True)

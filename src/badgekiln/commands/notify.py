@@ -5,15 +5,15 @@ notify again after the next deploy only writes to the earners of new awards. Rev
 awards, and awards never built (not in ``awards.lock``), are not announced.
 
 A batch never stops at one recipient: refused addresses are reported and passed over, temporary
-failures are retried with a growing delay while the rest are sent (:func:`badgekiln.mail.deliver`),
+failures are retried with a growing delay while the rest are sent (:func:`badgekiln.delivery.mail.deliver`),
 and each delivery is recorded in the lock file before the next message goes out, so neither a
 crash nor Ctrl-C ever sends an award's message twice.
 """
 
 from __future__ import annotations
 
-import http.client
 import contextlib
+import http.client
 import os
 import signal
 import socket
@@ -30,11 +30,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .. import context, urls
-from ..config import SiteConfig, SourceTree, source_paths
-from ..errors import BadgekilnError, ConfigError, OutputError
-from ..ledger import read_ledger
-from ..mail import (
+from badgekiln.delivery.mail import (
     ConnectFailure,
     DeliveryReport,
     InlineImage,
@@ -49,9 +45,14 @@ from ..mail import (
     mailbox,
     sender_address,
 )
-from ..models import Award, BadgeClass, Recipient
-from ..render import Renderer
-from ..validate import load_project
+from badgekiln.errors import BadgekilnError, ConfigError, OutputError
+from badgekiln.formats import urls
+from badgekiln.models import Award, BadgeClass, Recipient
+from badgekiln.pages import context
+from badgekiln.pages.render import Renderer
+from badgekiln.sources.config import SiteConfig, SourceTree, source_paths
+from badgekiln.sources.ledger import read_ledger
+from badgekiln.sources.validate import load_project
 
 NOTIFIED = SourceTree.NOTIFIED
 HEADER = "# badgekiln: awards whose earners were emailed (award id, date). Commit it; do not edit by hand.\n"

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-from ..errors import BadgekilnError
-from ..validate import load_project
+from badgekiln.errors import BadgekilnError
+from badgekiln.sources.validate import load_project
 
 
 @dataclass(frozen=True)

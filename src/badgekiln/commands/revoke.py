@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from ..errors import BadgekilnError
-from ..models import Award, Project, Recipient
-from ..records import add_revocation
-from ..validate import load_project
+from badgekiln.errors import BadgekilnError
+from badgekiln.models import Award, Project, Recipient
+from badgekiln.sources.records import add_revocation
+from badgekiln.sources.validate import load_project
 
 
 def find_award(project: Project, award_id: str) -> tuple[Recipient, Award]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from ..errors import BadgekilnError
-from ..records import atomic_write_text
+from badgekiln.errors import BadgekilnError
+from badgekiln.sources.records import atomic_write_text
 
 BADGE_SVG = """<svg xmlns="http://www.w3.org/2000/svg" width="400" height="400" viewBox="0 0 400 400">
   <circle cx="200" cy="200" r="190" fill="#1f5f8b"/>
@@ -20,7 +20,7 @@ BADGE_SVG = """<svg xmlns="http://www.w3.org/2000/svg" width="400" height="400" 
 
 def starter_files(name: str, base_url: str, email: str) -> dict[str, str]:
     """Relative path → text of a starter site."""
-    from ..records import yaml_scalar
+    from badgekiln.sources.records import yaml_scalar
 
     return {
         "site_src/site.yaml": (
@@ -61,9 +61,9 @@ def site_readme(name: str) -> str:
 def init(target: Path, *, name: str, base_url: str, email: str) -> list[str]:
     """Write the starter site into ``target``; refuses if any of its files already exists.
 
-    Besides the site: its README and the GitHub workflows and issue forms (see :mod:`badgekiln.github`).
+    Besides the site: its README and the GitHub workflows and issue forms (see :mod:`badgekiln.commands.github`).
     """
-    from ..github import github_files
+    from badgekiln.commands.github import github_files
 
     files = starter_files(name, base_url, email)
     files["README.md"] = site_readme(name)
@@ -83,8 +83,8 @@ def init_github(target: Path, *, today: date) -> list[str]:
 
     Returns ``created PATH`` / ``renewed PATH`` lines. Other existing files are left alone.
     """
-    from ..github import AWARD_FORM, github_files, stale_form
-    from ..validate import load_project
+    from badgekiln.commands.github import AWARD_FORM, github_files, stale_form
+    from badgekiln.sources.validate import load_project
 
     if not (target / "site_src" / "site.yaml").is_file():
         raise BadgekilnError(f"{target} is not a badge site (no site_src/site.yaml); run 'badgekiln init' first")

@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from ..errors import BadgekilnError, ConfigError
-from ..hosting import CONTENT_TYPES
-from .build import BuildResult, run_build
+from badgekiln.commands.build import BuildResult, run_build
+from badgekiln.errors import BadgekilnError, ConfigError
+from badgekiln.formats.hosting import CONTENT_TYPES
 
 RELOAD_JS = "/__badgekiln__/reload.js"
 VERSION = "/__badgekiln__/version"
@@ -195,8 +195,8 @@ class Preview:
         if not self.watch:
             return run_build(self.source, self.folder, base_url=self.base_url, today=self.today, frozen=False,
                              pin=False, use_cache=False)
-        from ..cache import BuildCache
-        from . import build as build_mod
+        from badgekiln.commands import build as build_mod
+        from badgekiln.engine.cache import BuildCache
 
         root = self.folder.parent / "cache"
         root.mkdir(exist_ok=True)

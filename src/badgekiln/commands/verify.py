@@ -9,10 +9,21 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from ..errors import BadgekilnError
-from ..jsonout import dumps_hosted
-from ..verifying import (FetchPolicy, FetchRecord, VerificationResult, VerifyOptions, WebFetcher, looks_like_jws,
-                         offline_fetcher, parse_now, parse_offline_root, verify_bytes, verify_url)
+from badgekiln.errors import BadgekilnError
+from badgekiln.formats.jsonout import dumps_hosted
+from badgekiln.verifying import (
+    FetchPolicy,
+    FetchRecord,
+    VerificationResult,
+    VerifyOptions,
+    WebFetcher,
+    looks_like_jws,
+    offline_fetcher,
+    parse_now,
+    parse_offline_root,
+    verify_bytes,
+    verify_url,
+)
 
 MAX_FILE_BYTES = 64 * 1024 * 1024  # a baked image is a few hundred KB; refuse to slurp anything huge
 

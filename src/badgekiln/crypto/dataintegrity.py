@@ -17,7 +17,10 @@ from collections.abc import Callable
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
 
 from badgekiln.crypto.canon import StaticDocumentLoader, canonize
 from badgekiln.crypto.multikey import multibase_decode, multibase_encode

@@ -37,11 +37,10 @@ from collections.abc import Callable
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from pyld.nquads import RDF_LANGSTRING, XSD_STRING, escape
 from pyld.context_resolver import ContextResolver
+from pyld.nquads import RDF_LANGSTRING, XSD_STRING, escape
 
-from badgekiln.crypto import canon
-from badgekiln.crypto import dataintegrity
+from badgekiln.crypto import canon, dataintegrity
 
 _XSD_DOUBLE = "http://www.w3.org/2001/XMLSchema#double"
 _RDF_JSON = "http://www.w3.org/1999/02/22-rdf-syntax-ns#JSON"

@@ -101,7 +101,7 @@ def sign_compact(header: dict[str, Any], payload: bytes, private_key: RSAPrivate
     header_b64 = b64url_encode(_serialize_header(header))
     signing_input = f"{header_b64}.{b64url_encode(payload)}".encode("ascii")
     signature = private_key.sign(signing_input, padding.PKCS1v15(), hashes.SHA256())
-    # Keys are loaded without OpenSSL's slow consistency check (badgekiln.keys): instead every
+    # Keys are loaded without OpenSSL's slow consistency check (badgekiln.signing.keys): instead every
     # signature is checked against the public key before it is published (about 0.1 ms).
     try:
         private_key.public_key().verify(signature, signing_input, padding.PKCS1v15(), hashes.SHA256())

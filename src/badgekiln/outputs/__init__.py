@@ -24,18 +24,18 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from .. import safefiles
-from ..config import SiteConfig, SourceTree
-from ..keys import ED25519, RSA
-from ..ledger import Ledger
-from ..models import Award, Project
-from ..signing import Signer
+from badgekiln.models import Award, Project
+from badgekiln.signing.keys import ED25519, RSA
+from badgekiln.signing.signer import Signer
+from badgekiln.sources import safefiles
+from badgekiln.sources.config import SiteConfig, SourceTree
+from badgekiln.sources.ledger import Ledger
 
 Scope = Literal["site", "badge", "award"]
 
 
 class Plan(Protocol):
-    """What a unit writes its files into (the engine's :class:`~badgekiln.site.SitePlan`)."""
+    """What a unit writes its files into (the engine's :class:`~badgekiln.engine.site.SitePlan`)."""
 
     def add(self, path: str, content: bytes) -> None:
         """Add one file to the site; a path may be added once."""
@@ -194,7 +194,7 @@ def unit(name: str) -> Unit:
 
 def badge_image(inputs: BuildInputs, image: str) -> bytes:
     """The bytes of a badge's artwork (``image`` relative to site_src/)."""
-    from ..validate import (
+    from badgekiln.sources.validate import (
         MAX_IMAGE_BYTES,  # (validate imports the models these units read)
     )
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from .. import context, endorsements, urls
-from ..models import Award, Recipient
-from ..render import Renderer
-from . import BuildInputs, FileSpec, Plan, Unit, units
+from badgekiln.formats import endorsements, urls
+from badgekiln.models import Award, Recipient
+from badgekiln.outputs import BuildInputs, FileSpec, Plan, Unit, units
+from badgekiln.pages import context
+from badgekiln.pages.render import Renderer
 
 
 def produce(plan: Plan, inputs: BuildInputs, renderer: Renderer, item: tuple[Recipient, Award]) -> None:

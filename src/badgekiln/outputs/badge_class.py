@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from .. import context, endorsements, ob2, ob3, urls
-from ..jsonout import dumps_hosted
-from ..models import BadgeClass
-from ..render import Renderer
-from . import BuildInputs, FileSpec, Plan, Unit, badge_image
+from badgekiln.formats import endorsements, ob2, ob3, urls
+from badgekiln.formats.jsonout import dumps_hosted
+from badgekiln.models import BadgeClass
+from badgekiln.outputs import BuildInputs, FileSpec, Plan, Unit, badge_image
+from badgekiln.pages import context
+from badgekiln.pages.render import Renderer
 
 
 def produce(plan: Plan, inputs: BuildInputs, renderer: Renderer, badge: BadgeClass) -> None:

@@ -1,10 +1,10 @@
 """Files that make output/ deployable as-is to any static host (``_headers``, ``.nojekyll``,
-``robots.txt``; see :mod:`badgekiln.hosting`)."""
+``robots.txt``; see :mod:`badgekiln.formats.hosting`)."""
 
 from __future__ import annotations
 
-from .. import hosting
-from . import BuildInputs, FileSpec, Plan, Unit
+from badgekiln.formats import hosting
+from badgekiln.outputs import BuildInputs, FileSpec, Plan, Unit
 
 
 def produce(plan: Plan, inputs: BuildInputs, renderer: object, item: None) -> None:

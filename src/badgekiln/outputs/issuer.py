@@ -6,9 +6,9 @@ lists several, so OB 2.0 signed assertions are always signed by it.
 
 from __future__ import annotations
 
-from .. import endorsements, ob2, urls
-from ..jsonout import dumps_hosted
-from . import BuildInputs, FileSpec, Plan, Unit
+from badgekiln.formats import endorsements, ob2, urls
+from badgekiln.formats.jsonout import dumps_hosted
+from badgekiln.outputs import BuildInputs, FileSpec, Plan, Unit
 
 
 def produce(plan: Plan, inputs: BuildInputs, renderer: object, item: None) -> None:

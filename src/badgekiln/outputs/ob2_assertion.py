@@ -3,10 +3,10 @@ image with the hosted assertion baked in."""
 
 from __future__ import annotations
 
-from .. import baking, ob2, urls
-from ..jsonout import dumps_compact, dumps_hosted
-from ..models import Award, Recipient
-from . import BuildInputs, FileSpec, Plan, Unit, badge_image
+from badgekiln.formats import baking, ob2, urls
+from badgekiln.formats.jsonout import dumps_compact, dumps_hosted
+from badgekiln.models import Award, Recipient
+from badgekiln.outputs import BuildInputs, FileSpec, Plan, Unit, badge_image
 
 
 def produce(plan: Plan, inputs: BuildInputs, renderer: object, item: tuple[Recipient, Award]) -> None:

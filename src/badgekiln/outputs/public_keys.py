@@ -3,11 +3,11 @@ and the issuer's did:web document of the keys in use."""
 
 from __future__ import annotations
 
-from .. import ob2, ob3, urls
-from ..crypto.multikey import rsa_public_jwk
-from ..jsonout import dumps_hosted
-from ..keys import RSA
-from . import BuildInputs, FileSpec, Plan, Unit
+from badgekiln.crypto.multikey import rsa_public_jwk
+from badgekiln.formats import ob2, ob3, urls
+from badgekiln.formats.jsonout import dumps_hosted
+from badgekiln.outputs import BuildInputs, FileSpec, Plan, Unit
+from badgekiln.signing.keys import RSA
 
 
 def produce(plan: Plan, inputs: BuildInputs, renderer: object, item: None) -> None:

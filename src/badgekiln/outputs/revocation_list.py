@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from .. import ob2, urls
-from ..jsonout import dumps_hosted
-from . import BuildInputs, FileSpec, Plan, Unit
+from badgekiln.formats import ob2, urls
+from badgekiln.formats.jsonout import dumps_hosted
+from badgekiln.outputs import BuildInputs, FileSpec, Plan, Unit
 
 
 def produce(plan: Plan, inputs: BuildInputs, renderer: object, item: None) -> None:

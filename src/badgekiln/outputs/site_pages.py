@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from .. import context, urls
-from ..render import Renderer
-from . import BuildInputs, FileSpec, Plan, Unit, unit
+from badgekiln.formats import urls
+from badgekiln.outputs import BuildInputs, FileSpec, Plan, Unit, unit
+from badgekiln.pages import context
+from badgekiln.pages.render import Renderer
 
 
 def produce(plan: Plan, inputs: BuildInputs, renderer: Renderer, item: None) -> None:

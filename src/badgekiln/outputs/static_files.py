@@ -5,16 +5,17 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import PurePosixPath
 
-from .. import safefiles, urls
-from ..config import SourceTree
-from ..validate import MAX_ASSET_BYTES, PUBLISHED_ASSET_SUFFIXES
-from . import BuildInputs, FileSpec, Plan, Unit
+from badgekiln.formats import urls
+from badgekiln.outputs import BuildInputs, FileSpec, Plan, Unit
+from badgekiln.sources import safefiles
+from badgekiln.sources.config import SourceTree
+from badgekiln.sources.validate import MAX_ASSET_BYTES, PUBLISHED_ASSET_SUFFIXES
 
 
 def produce(plan: Plan, inputs: BuildInputs, renderer: object, item: None) -> None:
     """badgekiln.css and .js, and site_src/assets/ (with the site's own ``site.css``, which every
     page links after badgekiln's)."""
-    static = resources.files("badgekiln") / "static"
+    static = resources.files("badgekiln.pages") / "static"
     css = f":root {{ --accent: {inputs.config.accent_color}; }}\n".encode() + (static / "badgekiln.css").read_bytes()
     plan.add("assets/badgekiln.css", css)
     plan.add("assets/badgekiln.js", (static / "badgekiln.js").read_bytes())

@@ -21,10 +21,18 @@ Modules:
 ``methods``   keys: did:web, did:key, https controller documents, JWT kid/jwk.
 """
 
-from .common import VerifyOptions, parse_now
-from .detect import looks_like_jws, verify_bytes, verify_url
-from .fetching import Fetch, FetchError, FetchPolicy, WebFetcher, fetch, offline_fetcher, parse_offline_root
-from .result import Check, FetchRecord, VerificationResult
+from badgekiln.verifying.common import VerifyOptions, parse_now
+from badgekiln.verifying.detect import looks_like_jws, verify_bytes, verify_url
+from badgekiln.verifying.fetching import (
+    Fetch,
+    FetchError,
+    FetchPolicy,
+    WebFetcher,
+    fetch,
+    offline_fetcher,
+    parse_offline_root,
+)
+from badgekiln.verifying.result import Check, FetchRecord, VerificationResult
 
 __all__ = [
     "Check",

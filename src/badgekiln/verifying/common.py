@@ -11,10 +11,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any
 
-from ..crypto import jws
-from ..errors import VerifyError
-from .fetching import Fetch, memoized
-from .result import Recorder
+from badgekiln.crypto import jws
+from badgekiln.errors import VerifyError
+from badgekiln.verifying.fetching import Fetch, memoized
+from badgekiln.verifying.result import Recorder
 
 
 @dataclass(frozen=True)

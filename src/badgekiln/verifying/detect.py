@@ -6,12 +6,19 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from .. import baking
-from ..errors import BakeError, VerifyError
-from . import endorsement, ob2, ob3
-from .common import VerifyOptions, is_web_url, load_json, one_of, parse_jws, short
-from .fetching import FetchError
-from .result import Recorder, StopVerification, VerificationResult
+from badgekiln.errors import BakeError, VerifyError
+from badgekiln.formats import baking
+from badgekiln.verifying import endorsement, ob2, ob3
+from badgekiln.verifying.common import (
+    VerifyOptions,
+    is_web_url,
+    load_json,
+    one_of,
+    parse_jws,
+    short,
+)
+from badgekiln.verifying.fetching import FetchError
+from badgekiln.verifying.result import Recorder, StopVerification, VerificationResult
 
 INTERNAL_CHECK = "verifier error"  # a check that only a bug in badgekiln can fail
 _JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")

@@ -19,11 +19,11 @@ from typing import Any
 
 import jsonschema
 
-from ..crypto import dataintegrity
-from ..errors import VerifyError
-from .common import VerifyOptions, as_list, check_window, short
-from .methods import did_web_url, ed25519_key
-from .result import Recorder
+from badgekiln.crypto import dataintegrity
+from badgekiln.errors import VerifyError
+from badgekiln.verifying.common import VerifyOptions, as_list, check_window, short
+from badgekiln.verifying.methods import did_web_url, ed25519_key
+from badgekiln.verifying.result import Recorder
 
 ENDORSEMENT_TYPE = "EndorsementCredential"
 VC2_CONTEXT = "https://www.w3.org/ns/credentials/v2"
@@ -162,7 +162,7 @@ def is_endorsement(document: dict[str, Any]) -> bool:
 def verify_endorsement_credential(rec: Recorder, opts: VerifyOptions, credential: dict[str, Any]) -> None:
     """``badgekiln verify`` of an EndorsementCredential: content, JSON Schema, the proof through the
     endorser's DID (fetched, as for any credential), status if any, and validity dates."""
-    from . import ob3
+    from badgekiln.verifying import ob3
 
     rec.kind = "ob3-endorsement"
     contexts = as_list(credential.get("@context"))

@@ -39,9 +39,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import VerifyError
-from .netpolicy import AddressRefused, Endpoint, check_host_name, literal_address, resolve
-from .result import FetchRecord
+from badgekiln.errors import VerifyError
+from badgekiln.verifying.netpolicy import (
+    AddressRefused,
+    Endpoint,
+    check_host_name,
+    literal_address,
+    resolve,
+)
+from badgekiln.verifying.result import FetchRecord
 
 Fetch = Callable[[str], bytes]
 

@@ -22,10 +22,10 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
-from ..crypto import multikey
-from ..errors import VerifyError
-from .common import VerifyOptions, as_list, fetch_json, one_of, short
-from .fetching import FetchError
+from badgekiln.crypto import multikey
+from badgekiln.errors import VerifyError
+from badgekiln.verifying.common import VerifyOptions, as_list, fetch_json, one_of, short
+from badgekiln.verifying.fetching import FetchError
 
 _HOST = re.compile(r"[A-Za-z0-9.-]+(%3[Aa]\d{1,5})?")
 _SEGMENT = re.compile(r"[A-Za-z0-9._~%!$&'()*+,;=@-]+")

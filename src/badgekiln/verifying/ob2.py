@@ -13,12 +13,24 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
-from ..crypto import jws
-from ..errors import VerifyError
-from .common import (VerifyOptions, as_list, check_window, fetch_json, identity_matches, is_web_url, load_json,
-                     node_id, one_of, parse_jws, recipient_detail, short)
-from .fetching import FetchError
-from .result import Recorder
+from badgekiln.crypto import jws
+from badgekiln.errors import VerifyError
+from badgekiln.verifying.common import (
+    VerifyOptions,
+    as_list,
+    check_window,
+    fetch_json,
+    identity_matches,
+    is_web_url,
+    load_json,
+    node_id,
+    one_of,
+    parse_jws,
+    recipient_detail,
+    short,
+)
+from badgekiln.verifying.fetching import FetchError
+from badgekiln.verifying.result import Recorder
 
 OB2_PREFIX = "https://w3id.org/openbadges#"
 HOSTED_TYPES = frozenset({"HostedBadge", "hosted"})

@@ -17,13 +17,27 @@ from typing import Any
 
 import jsonschema
 
-from ..crypto import dataintegrity, jws
-from ..errors import VerifyError
-from ..statuslist import bit_is_set, decode_status_list
-from .common import (VerifyOptions, as_list, check_window, fetch_json, identity_matches, is_web_url, load_json,
-                     node_id, one_of, parse_instant, parse_jws, recipient_detail, short, stamp)
-from .methods import ed25519_key, jwt_key, resolve_method
-from .result import Recorder
+from badgekiln.crypto import dataintegrity, jws
+from badgekiln.errors import VerifyError
+from badgekiln.formats.statuslist import bit_is_set, decode_status_list
+from badgekiln.verifying.common import (
+    VerifyOptions,
+    as_list,
+    check_window,
+    fetch_json,
+    identity_matches,
+    is_web_url,
+    load_json,
+    node_id,
+    one_of,
+    parse_instant,
+    parse_jws,
+    recipient_detail,
+    short,
+    stamp,
+)
+from badgekiln.verifying.methods import ed25519_key, jwt_key, resolve_method
+from badgekiln.verifying.result import Recorder
 
 VC2_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 VC1_CONTEXT = "https://www.w3.org/2018/credentials/v1"

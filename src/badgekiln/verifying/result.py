@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
-from ..errors import BakeError, VerifyError
+from badgekiln.errors import BakeError, VerifyError
 
 KIND_TITLES = {
     "ob2-hosted": "Open Badges 2.0 hosted assertion",

@@ -1,0 +1,88 @@
+"""What a build changed since the previous one: awards added, changed, revoked, expiring soon.
+
+The previous build's view is a small file beside the build cache (``.badgekiln/last-build.json``:
+award id → a hash of what is published about it, and its status). It is written only by builds
+that keep a cache in the sources (never by ``serve``), and a missing or damaged file only means
+the next summary counts every award as new.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+from badgekiln.models import Project
+
+STATE = Path(".badgekiln/last-build.json")
+EXPIRING_WITHIN = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Award ids by what happened to them in this build, as seen from the previous build."""
+
+    added: tuple[str, ...]
+    changed: tuple[str, ...]
+    revoked: tuple[str, ...]
+    expiring: tuple[str, ...]  # valid today, expiring within EXPIRING_WITHIN
+    total: int
+    first: bool  # no previous build was recorded: every award counts as added
+
+    def line(self) -> str:
+        """One line for the terminal, e.g. ``awards: 12 (3 added, 1 changed, 0 revoked; 2 expire within 30 days)``."""
+        since = "first build" if self.first else "since the last build"
+        return (f"awards: {self.total} ({since}: {len(self.added)} added, {len(self.changed)} changed, "
+                f"{len(self.revoked)} revoked; {len(self.expiring)} expire within {EXPIRING_WITHIN.days} days)")
+
+
+def snapshot(project: Project, today: date) -> dict[str, list[str]]:
+    """Award id → [hash of its published content, status] for every award."""
+    state = {}
+    for recipient in project.recipients:
+        for a in recipient.awards:
+            seen = (a.badge, a.issued_on, a.expires, a.narrative, a.evidence, a.revoked, recipient.public_name)
+            state[a.id] = [hashlib.sha256(repr(seen).encode()).hexdigest()[:16], a.status(today)]
+    return state
+
+
+def summarize(project: Project, today: date, previous: dict | None) -> tuple[Summary, dict[str, list[str]]]:
+    """The summary against ``previous`` (a :func:`snapshot`, or None) and this build's snapshot."""
+    now = snapshot(project, today)
+    before = previous or {}
+    added = tuple(i for i in now if i not in before)
+    changed = tuple(i for i in now if i in before and before[i][0] != now[i][0])
+    revoked = tuple(i for i in now if now[i][1] == "revoked" and (i not in before or before[i][1] != "revoked")
+                    and previous is not None)
+    soon = today + EXPIRING_WITHIN
+    expiring = tuple(a.id for a in project.awards
+                     if a.status(today) == "valid" and a.expires is not None and a.expires <= soon)
+    return Summary(added, changed, revoked, expiring, len(now), previous is None), now
+
+
+def read_state(source: Path) -> dict | None:
+    """The previous build's snapshot, or None when there is none (or it is damaged)."""
+    path = source / STATE
+    try:
+        if path.is_symlink() or path.stat().st_size > 64 * 1024 * 1024:
+            return None
+        data = json.loads(path.read_bytes())
+    except (OSError, ValueError, RecursionError):
+        return None
+    if not isinstance(data, dict) or not all(isinstance(v, list) and len(v) == 2 for v in data.values()):
+        return None
+    return data
+
+
+def write_state(source: Path, state: dict[str, list[str]]) -> None:
+    """Record this build's snapshot (atomically; a failure to write only loses the next summary)."""
+    path = source / STATE
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(json.dumps(state, separators=(",", ":"), sort_keys=True), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        tmp.unlink(missing_ok=True)

@@ -1,0 +1,260 @@
+"""GitHub glue: the workflows and issue forms ``init`` writes, and ``badgekiln github-issue``.
+
+``github-issue`` reads the ``issues`` event GitHub Actions saves in ``$GITHUB_EVENT_PATH`` and
+turns an issue made with the "Award a badge" or "Revoke an award" form into changed sources, for
+the workflow to propose as a pull request. The issue's body is hostile input (anyone may open an
+issue on a public repository): it is read from the event file only, parsed as data, checked like
+a CSV row, and acted on only for people with write access.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import yaml
+
+from badgekiln.errors import (
+    BadgekilnError,
+    Diagnostic,
+    SourceLocation,
+    ValidationFailed,
+)
+
+WORKFLOWS = ".github/workflows"
+AWARD_FORM = ".github/ISSUE_TEMPLATE/award.yml"
+REVOKE_FORM = ".github/ISSUE_TEMPLATE/revoke.yml"
+AWARD_LABEL, REVOKE_LABEL = "award", "revoke"
+TRUSTED_ASSOCIATIONS = frozenset({"OWNER", "MEMBER", "COLLABORATOR"})
+WRITE_PERMISSIONS = frozenset({"admin", "maintain", "write"})
+NO_RESPONSE = "_No response_"
+MAX_EVENT_BYTES = 1_000_000
+
+# The form's labels (as GitHub renders them into the issue body) → badgekiln's field names.
+AWARD_FIELDS = {"Earner's name": "name", "Earner's email": "email", "Badge": "badge", "Date issued": "issued_on",
+                "Evidence URL": "evidence_url", "Narrative": "narrative"}
+REVOKE_FIELDS = {"Award id": "award_id", "Reason": "reason", "Date revoked": "revoked_on"}
+
+_HEADING = re.compile(r"^###[ \t]+(.*?)[ \t]*$")
+_OPTION_SLUG = re.compile(r"\(([a-z0-9][a-z0-9-]*)\)$")
+
+
+class IssueError(BadgekilnError):
+    """An issue or event that cannot be turned into a change of the sources."""
+
+
+def _data(name: str) -> str:
+    from importlib import resources
+
+    return resources.files("badgekiln").joinpath("data/github", name).read_text(encoding="utf-8")
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("badgekiln")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree without metadata
+        return "0.1.0"
+
+
+def badge_option(slug: str, name: str) -> str:
+    """The dropdown text for one badge: ``Name (slug)``; the slug in brackets is what is read back."""
+    return f"{' '.join(name.split())} ({slug})"
+
+
+def award_form(badges: list[tuple[str, str]]) -> str:
+    """The award issue form, its dropdown listing ``badges`` ((slug, name) pairs) in slug order."""
+    options = "".join(f"        - {json.dumps(badge_option(slug, name), ensure_ascii=False)}\n"
+                      for slug, name in sorted(badges))
+    return _data("award.yml").replace("@BADGE_OPTIONS@\n", options or '        - "(no badges yet)"\n')
+
+
+def github_files(badges: list[tuple[str, str]]) -> dict[str, str]:
+    """Relative path → text of the GitHub workflows and issue forms for a site with ``badges``."""
+    pinned = _version()
+    return {
+        f"{WORKFLOWS}/publish.yml": _data("publish.yml").replace("@VERSION@", pinned),
+        f"{WORKFLOWS}/issue-to-pr.yml": _data("issue-to-pr.yml").replace("@VERSION@", pinned),
+        AWARD_FORM: award_form(badges),
+        REVOKE_FORM: _data("revoke.yml"),
+    }
+
+
+def form_options(text: str) -> list[str] | None:
+    """The badge dropdown's options in an award form's text, or None when it has none."""
+    try:
+        form = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return None
+    body = form.get("body") if isinstance(form, dict) else None
+    for element in body if isinstance(body, list) else []:
+        if isinstance(element, dict) and element.get("id") == "badge":
+            options = (element.get("attributes") or {}).get("options")
+            return [str(o) for o in options] if isinstance(options, list) else None
+    return None
+
+
+def stale_form(source: Path, badges: list[tuple[str, str]]) -> Diagnostic | None:
+    """A warning when the award form's badge list is not the site's badges (None when fine or absent)."""
+    path = source / AWARD_FORM
+    if not path.is_file() or path.is_symlink() or path.stat().st_size > MAX_EVENT_BYTES:
+        return None
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    expected = [badge_option(slug, name) for slug, name in sorted(badges)]
+    if form_options(text) == expected:
+        return None
+    return Diagnostic("warning", "stale-issue-form", "the badge list of the award form is not the site's badges",
+                      SourceLocation(AWARD_FORM), "run 'badgekiln init --github' to renew it, and commit it")
+
+
+def parse_form(body: str, labels: dict[str, str], where: str) -> dict[str, str]:
+    """The answers of an issue form as GitHub renders them (``### Label`` then the value).
+
+    Headings that are not the form's labels stay part of the answer above them (a Markdown
+    narrative may have headings); a label given twice is refused, since the body is free text
+    that anyone could have written to look like a form.
+
+    Raises:
+        IssueError: when a label is missing or repeated.
+    """
+    lines = body.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    answers: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for line in lines:
+        match = _HEADING.match(line)
+        if match and match.group(1) in labels:
+            label = match.group(1)
+            if label in answers:
+                raise IssueError(f"{where}: the answer '{label}' appears twice; make a new issue with the form")
+            current = answers[label] = []
+        elif current is not None:
+            current.append(line)
+    missing = [label for label in labels if label not in answers]
+    if missing:
+        raise IssueError(f"{where}: this issue was not made with the form (no answer for {', '.join(missing)}); "
+                         "open a new issue with the form")
+    values = {}
+    for label, value_lines in answers.items():
+        value = "\n".join(value_lines).strip()
+        values[labels[label]] = "" if value == NO_RESPONSE else value
+    return values
+
+
+@dataclass(frozen=True)
+class IssueChange:
+    """What ``github-issue`` did, for the workflow's pull request."""
+
+    branch: str
+    title: str
+    body: str
+
+
+def read_event(path: Path) -> dict:
+    """The event GitHub Actions saved, checked to be an ``issues`` event with a label.
+
+    Raises:
+        IssueError: for a file that is not such an event.
+    """
+    try:
+        raw = path.read_bytes()[:MAX_EVENT_BYTES + 1]
+    except OSError as exc:
+        raise IssueError(f"{path}: cannot read the event file: {exc.strerror}") from None
+    if len(raw) > MAX_EVENT_BYTES:
+        raise IssueError(f"{path}: the event file is larger than {MAX_EVENT_BYTES} bytes")
+    try:
+        event = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise IssueError(f"{path}: not a JSON event file") from None
+    issue = event.get("issue") if isinstance(event, dict) else None
+    if not isinstance(issue, dict) or type(issue.get("number")) is not int or issue["number"] < 1:
+        raise IssueError(f"{path}: not an 'issues' event (no issue number)")
+    if not isinstance(issue.get("body"), (str, type(None))):
+        raise IssueError(f"{path}: the issue's body is not text")
+    return event
+
+
+def trusted(event: dict, sender_permission: str | None) -> bool:
+    """Whether to act: the label was added by someone with write access, or the author is trusted."""
+    association = event["issue"].get("author_association")
+    return (sender_permission or "").lower() in WRITE_PERMISSIONS or association in TRUSTED_ASSOCIATIONS
+
+
+def handle_event(source: Path, event_path: Path, *, sender_permission: str | None, today: date) -> IssueChange:
+    """Change the sources as the issue in the event asks (add an award, or revoke one).
+
+    Raises:
+        IssueError: for an event this cannot act on (wrong label, untrusted, not a form).
+        ValidationFailed: for answers that are not a valid award.
+    """
+    event = read_event(event_path)
+    issue = event["issue"]
+    number = issue["number"]
+    where = f"issue #{number}"
+    label = (event.get("label") or {}).get("name") if isinstance(event.get("label"), dict) else None
+    if label not in (AWARD_LABEL, REVOKE_LABEL):
+        raise IssueError(f"{where}: nothing to do for the label {label!r} (only '{AWARD_LABEL}' and '{REVOKE_LABEL}')")
+    if not trusted(event, sender_permission):
+        raise IssueError(f"{where}: ignored: the label was not added by someone with write access to the repository, "
+                         "and the issue's author is not its owner, a member or a collaborator")
+    body = issue.get("body") or ""
+    if label == AWARD_LABEL:
+        return _award(source, number, parse_form(body, AWARD_FIELDS, where), today)
+    return _revoke(source, number, parse_form(body, REVOKE_FIELDS, where), today)
+
+
+def _award(source: Path, number: int, answers: dict[str, str], today: date) -> IssueChange:
+    from badgekiln.commands import award as award_mod
+    from badgekiln.sources.validate import load_project
+
+    match = _OPTION_SLUG.search(answers["badge"])
+    answers["badge"] = match.group(1) if match else answers["badge"]
+    answers["issued_on"] = answers["issued_on"] or today.isoformat()
+    location = SourceLocation(f"issue #{number}")
+    diagnostics: list[Diagnostic] = []
+    badges = load_project(source, today=today).project.badges
+    award = award_mod.check_row(answers, location, badges, diagnostics, today)
+    if award is None or any(d.is_error for d in diagnostics):
+        raise ValidationFailed(diagnostics)
+    result = award_mod.add_awards(source, [award], today)
+    if not result.added:
+        raise IssueError(f"issue #{number}: nothing to add: {result.skipped[0][1]} (award {result.skipped[0][0]})")
+    award_id, rel = result.added[0]
+    title = f"Award {award.badge} to {award.name}"
+    body = (f"Closes #{number}.\n\nAdds award `{award_id}` ({award.badge}, issued {award.issued_on}) "
+            f"to `{rel}`. Review the change; when it is merged the site publishes the badge.\n")
+    return IssueChange(f"badgekiln/issue-{number}", title, body)
+
+
+def _revoke(source: Path, number: int, answers: dict[str, str], today: date) -> IssueChange:
+    from badgekiln.commands.revoke import revoke
+
+    award_id = answers["award_id"]
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", award_id):
+        raise IssueError(f"issue #{number}: {award_id[:80]!r} is not an award id (the last part of a badge page's "
+                         "address, …/awards/<id>/)")
+    try:
+        on = date.fromisoformat(answers["revoked_on"]) if answers["revoked_on"] else today
+    except ValueError:
+        raise IssueError(f"issue #{number}: 'Date revoked' must be written YYYY-MM-DD") from None
+    path = revoke(source, award_id, answers["reason"], on, today)
+    rel = path.relative_to(source).as_posix()
+    body = f"Closes #{number}.\n\nRevokes award `{award_id}` in `{rel}` on {on}. Review the change before merging.\n"
+    return IssueChange(f"badgekiln/issue-{number}", f"Revoke award {award_id}", body)
+
+
+def write_outputs(path: Path, change: IssueChange) -> None:
+    """Append the change as step outputs (``name<<DELIMITER`` blocks) to ``$GITHUB_OUTPUT``."""
+    import secrets
+
+    with path.open("a", encoding="utf-8") as out:
+        for name in ("branch", "title", "body"):
+            value = getattr(change, name)
+            delimiter = f"badgekiln_{secrets.token_hex(16)}"  # cannot occur in the value: it is new
+            out.write(f"{name}<<{delimiter}\n{value}\n{delimiter}\n")

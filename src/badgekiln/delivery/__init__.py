@@ -1,0 +1,1 @@
+"""Telling earners: email messages and their delivery."""

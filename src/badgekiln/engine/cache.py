@@ -1,0 +1,685 @@
+"""Incremental builds: content-hash keys, a store of the files they produced, and reuse.
+
+A build is split into *groups* of files with known inputs: an award's signed documents, an
+award's page, a badge class, the site pages, the signed status list. A group's key is the
+SHA-256 of everything its files are made from (the sources it reads, the template texts, the
+keys and key ids, the ledger entry, the date-derived status, badgekiln's own code and the
+versions of the libraries that shape the bytes). Never file times: a key matches only when
+every input is the same, and then the group's files are reused instead of signed and rendered
+again, byte for byte what they were.
+
+The files live in a content-addressed store, ``<source>/.badgekiln/cache/blobs/``, and the site
+in ``output/`` is made of hard links to them. That makes the unchanged check cheap: an output
+file whose inode and size are those of the blob it should be *is* that blob, so a rebuild reads
+no file back and writes only the files whose bytes change (:func:`badgekiln.engine.site.update_site`).
+
+Recipient files are the bulk of the sources, and parsing YAML is slow, so each one's validated
+result is kept too, keyed on its bytes, the badge classes it can refer to and badgekiln's code
+(:meth:`BuildCache.load_project`). ``rm -rf .badgekiln`` forgets everything: the next build is a
+clean one, with the same bytes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import functools
+import hashlib
+import json
+import os
+import re
+import shutil
+import stat as stat_mod
+import subprocess
+import sys
+from collections.abc import Callable, Iterable
+from datetime import date
+from importlib import metadata, resources
+from pathlib import Path
+from typing import Any
+
+from badgekiln import models
+from badgekiln.engine import outputscan
+from badgekiln.engine.codec import decode, encode
+from badgekiln.engine.forking import fork_map
+from badgekiln.engine.site import MARKER, FileRef, SitePlan, update_site, write_site
+from badgekiln.errors import Diagnostic, SourceError, SourceLocation, ValidationFailed
+from badgekiln.sources import safefiles, validate
+from badgekiln.sources.config import source_paths
+
+FORMAT = 3
+CACHE_DIR = outputscan.STATE.parent  # .badgekiln/cache
+# Libraries whose versions shape the output bytes (or, for PyYAML, the validated sources).
+LIBRARIES = ("PyLD", "Jinja2", "markdown-it-py", "nh3", "segno", "cryptography", "PyYAML", "MarkupSafe",
+             "tinycss2")  # (tinycss2: the SVG safety verdicts kept with validated badge classes)
+# An in-place update touches each changed file; past this share a fresh staged site is as cheap.
+IN_PLACE_MAX_SHARE = 0.5
+ENV_RESTORED = "BADGEKILN_CACHE_RESTORED"  # "1": trust blobs whose bytes match their names, whatever their inodes
+MAX_BLOB_BYTES = 512 * 1024 * 1024  # bytes: no file of a site comes near; a larger "blob" is not hashed
+LOOSE = "loose-files"  # a pseudo group: the few small files made on every build
+
+
+@functools.cache
+def code_fingerprint() -> str:
+    """A digest of badgekiln's own files (code, templates, contexts) and of the libraries' versions."""
+    hasher = hashlib.sha256(f"badgekiln-cache-v{FORMAT}".encode())
+    root = resources.files("badgekiln")
+    for path in sorted(Path(str(root)).rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            hasher.update(path.relative_to(str(root)).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    hasher.update(sys.version.encode())
+    for name in LIBRARIES:
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            hasher.update(f"{name}={metadata.version(name)}\0".encode())
+    return hasher.hexdigest()
+
+
+_FIELDS: dict[type, tuple[str, ...] | None] = {}  # dataclass -> the fields that go into keys
+
+
+def _key_fields(kind: type) -> tuple[str, ...] | None:
+    """A dataclass's fields that go into keys (not where in the sources it was written)."""
+    if kind not in _FIELDS:
+        _FIELDS[kind] = tuple(f.name for f in dataclasses.fields(kind) if f.name not in ("location", "id_pinned")) \
+            if dataclasses.is_dataclass(kind) else None
+    return _FIELDS[kind]
+
+
+def plain(value: Any) -> Any:
+    """``value`` as JSON data for a key: dataclasses by field, without source locations."""
+    kind = type(value)
+    if value is None or kind in (str, int, bool, float):
+        return value
+    if kind in (list, tuple):
+        return [plain(v) for v in value]
+    if kind is dict:
+        return {str(k): plain(v) for k, v in value.items()}
+    names = _key_fields(kind)
+    if names is not None:
+        return {name: plain(getattr(value, name)) for name in names}
+    if isinstance(value, (date, Path)):
+        return str(value)
+    return value
+
+
+def digest(*parts: Any) -> str:
+    """SHA-256 of ``parts`` as canonical JSON: a cache key."""
+    return _sha(_json([plain(p) for p in parts]))
+
+
+def _json(data: Any) -> str:
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def _sha(*texts: str) -> str:
+    # JSON escapes control characters, so NUL separates the texts unambiguously.
+    return hashlib.sha256("\0".join(texts).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _open_blob(path: str) -> int:
+    """An fd of the blob at ``path`` if it is a regular file (a link, a FIFO or a folder put in
+    its place is never followed or read)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    if not stat_mod.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise OSError(f"{path} is not a regular file")
+    return fd
+
+
+def _holds_bytes(path: str, content: bytes) -> bool:
+    try:
+        with open(_open_blob(path), "rb") as handle:
+            return handle.read(len(content) + 1) == content
+    except OSError:
+        return False
+
+
+class BlobStore:
+    """Files named by the SHA-256 of their bytes. A blob is written once and never modified."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self._prefix = str(root) + os.sep
+        self._folders: set[str] = set()
+        self.damaged: set[str] = set()  # blobs found replaced by something that is not a regular file
+
+    def path(self, sha: str) -> str:
+        """Where the blob ``sha`` is kept (a string: there are many)."""
+        return f"{self._prefix}{sha[:2]}{os.sep}{sha[2:]}"
+
+    def put(self, content: bytes) -> tuple[str, int, int]:
+        """Store ``content``; returns its (sha256, size, inode)."""
+        sha = hashlib.sha256(content).hexdigest()
+        path = self.path(sha)
+        ino = self.inode(sha, len(content))
+        if ino is not None and _holds_bytes(path, content):  # (compared: the store may have been tampered with)
+            return sha, len(content), ino
+        if sha[:2] not in self._folders:
+            os.makedirs(self._prefix + sha[:2], exist_ok=True)
+            self._folders.add(sha[:2])
+        try:
+            # A blob cut short (the build was killed) has the wrong size: inode() then ignores it.
+            with open(path, "xb") as handle:
+                handle.write(content)
+                return sha, len(content), os.fstat(handle.fileno()).st_ino
+        except FileExistsError:
+            pass
+        tmp = f"{path}.{os.getpid()}.tmp"  # a damaged blob: replace it whole
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        with open(tmp, "xb") as handle:  # (x: never through a link left at that name)
+            handle.write(content)
+        if stat_mod.S_ISDIR(os.lstat(path).st_mode):  # a folder where the blob should be
+            self.damaged.add(sha)
+            shutil.rmtree(path)  # (does not follow links inside it)
+        os.replace(tmp, path)
+        return sha, len(content), os.lstat(path).st_ino
+
+    def inode(self, sha: str, size: int) -> int | None:
+        """The blob's inode if it is there, a regular file, with the expected size."""
+        try:
+            stat = os.lstat(self.path(sha))
+        except OSError:
+            return None
+        if not stat_mod.S_ISREG(stat.st_mode):  # a link, a folder or a FIFO put there: never used
+            self.damaged.add(sha)
+            return None
+        return stat.st_ino if stat.st_size == size else None
+
+    def holds(self, sha: str) -> bool:
+        """Whether the blob ``sha`` really has those bytes (read and hashed: for a restored cache)."""
+        try:
+            with open(_open_blob(self.path(sha)), "rb") as handle:
+                if os.fstat(handle.fileno()).st_size > MAX_BLOB_BYTES:  # (size first: never hash a huge file)
+                    return False
+                return hashlib.file_digest(handle, "sha256").hexdigest() == sha
+        except OSError:
+            return False
+
+    def adopt(self, sha: str, existing: Path) -> None:
+        """Make ``existing`` (an output file known to hold these bytes) the blob ``sha`` again."""
+        os.makedirs(self._prefix + sha[:2], exist_ok=True)
+        with contextlib.suppress(FileExistsError):
+            os.link(existing, self.path(sha))
+
+    def remove(self, shas: Iterable[str]) -> None:
+        """Delete blobs no longer used (a file of output/ linked to one keeps its bytes)."""
+        for sha in shas:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.path(sha))
+
+
+# One file of a group: (path in the site, sha256, size, inode of its blob).
+Entry = tuple[str, str, int, int]
+
+
+def _pack(entries: Iterable[Entry]) -> str:
+    """A group's files as one text ("path sha size inode;..."): the state is read on every build."""
+    return ";".join(f"{rel} {sha} {size} {ino}" for rel, sha, size, ino in entries)
+
+
+def _unpack(text: str) -> list[Entry]:
+    if not text:
+        return []
+    return [(rel, sha, int(size), int(ino)) for rel, sha, size, ino in (part.split(" ") for part in text.split(";"))]
+
+
+class BuildCache:
+    """The cache of one source tree, opened (and locked) for one build into one output folder."""
+
+    def __init__(self, root: Path, output: Path, scanner: outputscan.Scanner | None = None):
+        self.root, self.output = root, output
+        # A cache restored from an archive (CI): its files have new inodes, so each blob a build
+        # reuses is read and hashed once instead (see README, "Incremental builds in CI").
+        self.restored = os.environ.get(ENV_RESTORED, "") == "1"
+        self.store = BlobStore(root / "blobs")
+        # The scanner, when the command started one, took the lock before it looked at output/.
+        early_lock = scanner.lock if scanner is not None else None
+        self._lock = early_lock or outputscan.CacheLock(root / "lock")
+        self.warnings: list[Diagnostic] = []  # the cache was damaged: said once, then built without it
+        state, self._state_sha, problem = _read_state(root / "state.json")
+        if problem:
+            self.warnings.append(_damaged(f"{CACHE_DIR.as_posix()}/state.json", problem))
+        self._groups: dict[str, list] = state.get("groups", {})
+        self._sources: dict[str, list] = state.get("sources", {})
+        self.new_groups: dict[str, list] = {}
+        self.on_made: Callable[[], None] | None = None  # called for each group made (progress on a terminal)
+        self.new_sources: dict[str, list] = {}
+        self._fresh = not state or bool(problem)  # no usable record: blobs of older versions may be lying around
+        self.stats = {"reused": 0, "made": 0, "badges_reused": 0, "recipients_reused": 0}
+        self._unchanged: list[str] = []  # planned files that output/ already holds
+        self._kept: list[str] = []  # groups reused without listing their files (output/ is intact)
+        # Scanning output/ waits on the file system: another process does it while the sources are
+        # validated here, and compares it with what the last build left there (outputscan.py).
+        self._present: dict[str, tuple[int, int] | None] | None = None
+        self._intact: bool | None = None
+        self._scanner = scanner or outputscan.Scanner(root / "state.json", output)
+
+    def _scanned(self) -> None:
+        if self._intact is not None:
+            return
+        try:
+            found = self._scanner.result()
+        except OSError:  # the folder changed under the scan (the lock keeps other builds out): list it here
+            found = outputscan.Scan(None, False, None, None)
+        # Intact means: as the state this build read records (the scan read it under the same lock).
+        self._intact = found.intact and bool(self._groups) and found.state_sha == self._state_sha
+        self._present, self._marker = found.listing, found.marker
+        if self._present is None and not self._intact:
+            self._present = outputscan.list_files(self.output)
+
+    @property
+    def intact(self) -> bool:
+        """Whether ``output/`` holds exactly the files the last build recorded (by inode and size).
+
+        Then a group whose key did not change is in ``output/`` already, file for file, and is
+        reused without looking at its files: a rebuild's cost follows what changed, not the size
+        of the site.
+        """
+        self._scanned()
+        return bool(self._intact)
+
+    @property
+    def present(self) -> dict[str, tuple[int, int] | None]:
+        """What the output folder holds now: relative path -> (inode, size); None: not a plain file."""
+        self._scanned()
+        if self._present is None:  # intact, so the scanner did not send it: it is the last build's record
+            self._present = {rel: (ino, size) for group in self._groups.values()
+                             for rel, _, size, ino in _unpack(group[1])}
+            self._present[MARKER] = self._marker
+        return self._present
+
+    @classmethod
+    def open(cls, source: Path, output: Path, scanner: outputscan.Scanner | None = None, *,
+             warnings: list[Diagnostic] | None = None) -> BuildCache | None:
+        """The cache below ``source``, or None when it must not be trusted (committed to git) or
+        cannot be used safely (a link or a file where its folders are: said in ``warnings``).
+
+        ``scanner``: a scan of ``output`` started earlier (:func:`badgekiln.engine.outputscan.start`).
+        """
+        root = source / CACHE_DIR
+        if _tracked_by_git(source, CACHE_DIR.parts[0]):
+            return None
+        problem = _folder_problem(source)
+        if problem is None:
+            _remove_odd_files(source, warnings)
+            try:
+                root.mkdir(parents=True, exist_ok=True)
+                problem = _folder_problem(source)  # (mkdir follows a link made in the meantime: look again)
+                if problem is None:
+                    return cls(root, output.absolute(), scanner)
+            except OSError:  # a read-only source tree: build without a cache
+                return None
+        if warnings is not None:  # never write through a link or into a damaged store: build without it
+            warnings.append(_damaged(problem[0], problem[1]))
+        return None
+
+    def close(self) -> None:
+        """Release the lock."""
+        self._scanner.close()  # ends the scanning process
+        self._lock.close()
+
+    # -- groups ----------------------------------------------------------------------------------
+
+    def reuse(self, plan: SitePlan, name: str, key: str) -> bool:
+        """Add the files group ``name`` made under ``key`` to ``plan``; False when they must be made."""
+        old = self._groups.get(name)
+        if old is None or old[0] != key:
+            return False
+        if self.intact:
+            self._kept.append(name)
+            self.new_groups[name] = old
+            self.stats["reused"] += 1
+            return True
+        present = self.present
+        in_output = []
+        files = _unpack(old[1])
+        moved = False  # blobs found with other inodes (a cache restored from an archive) and re-hashed
+        for number, (rel, sha, size, ino) in enumerate(files):
+            # The output file, or else the blob, must be the very file made then (same inode).
+            if present.get(rel) == (ino, size):
+                in_output.append(rel)
+                continue
+            blob = self.store.inode(sha, size)
+            if blob != ino:
+                if blob is None or not self.restored or not self.store.holds(sha):
+                    return False
+                files[number], moved = (rel, sha, size, blob), True
+                if present.get(rel) == (blob, size):  # restored with its hard link to the blob
+                    in_output.append(rel)
+        for rel, sha, size, _ in files:
+            plan.add(rel, FileRef(self.store.path(sha), size))
+        self._unchanged.extend(in_output)
+        self.new_groups[name] = [key, _pack(files)] if moved else old
+        self.stats["reused"] += 1
+        return True
+
+    def store_group(self, plan: SitePlan, name: str, key: str | None, made: SitePlan) -> None:
+        """Put the files of ``made`` (a group just produced) in the store and in ``plan``."""
+        made.check_no_secrets()
+        self.record(plan, name, key, [(rel, *self.store.put(content)) for rel, content in made.files.items()])
+
+    def record(self, plan: SitePlan, name: str, key: str | None, entries: list[Entry]) -> None:
+        """Add stored files (from :meth:`store_group`, maybe in another process) to ``plan``."""
+        for rel, sha, size, _ in entries:
+            plan.add(rel, FileRef(self.store.path(sha), size))
+        old = self._groups.get(name)
+        self.new_groups[name] = [key, _pack(entries)]
+        if self.intact:  # output/ holds the files of the group's last version
+            before = set(_unpack(old[1])) if old else set()
+            self._unchanged.extend(entry[0] for entry in entries if entry in before)
+        else:
+            present = self.present
+            self._unchanged.extend(rel for rel, _, size, ino in entries if present.get(rel) == (ino, size))
+        self.stats["made"] += 1
+        if self.on_made is not None:
+            self.on_made()
+
+    def memo(self, plan: SitePlan, name: str, key: str, produce: Callable[..., None], *args: Any) -> None:
+        """``produce(plan, *args)``, or the files it made last time under the same ``key``."""
+        if not self.reuse(plan, name, key):
+            made = SitePlan(secrets=plan.secrets)
+            produce(made, *args)
+            self.store_group(plan, name, key, made)
+
+    # -- writing ---------------------------------------------------------------------------------
+
+    def write(self, plan: SitePlan) -> dict[str, int]:
+        """Write ``plan`` to the output folder, touching only the files whose bytes change."""
+        loose = SitePlan(secrets=plan.secrets)
+        for rel, content in list(plan.files.items()):
+            if not isinstance(content, FileRef):
+                loose.files[rel] = content
+                del plan.files[rel]
+        self.store_group(plan, LOOSE, None, loose)
+        if self._kept:
+            counts = self._write_around_kept(plan)
+            if counts is not None:
+                return counts
+            for name in self._kept:  # too much changed to update in place: list every file after all
+                for rel, sha, size, _ in _unpack(self._groups[name][1]):
+                    plan.add(rel, FileRef(self.store.path(sha), size))
+                    self._unchanged.append(rel)
+            self._kept.clear()
+        present = self.present
+        unchanged = set(self._unchanged)  # files output/ holds already: their inode and size are the blob's
+        stale = present.keys() - plan.files.keys() - {MARKER}
+        total = len(plan.files)
+        if len(unchanged) == total and not stale and MARKER in present:
+            return {"files": total, "written": 0, "linked": total}  # output/ is the site already
+        in_place = (MARKER in present and None not in present.values()
+                    and total - len(unchanged) <= IN_PLACE_MAX_SHARE * total
+                    and not _folders(present) & plan.files.keys())  # a file where a folder is: start afresh
+        if in_place:
+            update_site(plan, self.output, unchanged=unchanged, stale=stale)
+        else:
+            entries = {e[0]: e for group in self.new_groups.values() for e in _unpack(group[1])}
+            for rel in unchanged:  # linked from the blobs: a blob deleted by hand comes back from output/
+                if self.store.inode(entries[rel][1], entries[rel][2]) is None:
+                    self.store.adopt(entries[rel][1], self.output / rel)
+            write_site(plan, self.output)
+        return {"files": total, "written": total - len(unchanged), "linked": len(unchanged)}
+
+    def _write_around_kept(self, plan: SitePlan) -> dict[str, int] | None:
+        """Update an intact ``output/`` in place, knowing the kept groups' files by count only;
+        None when that is not the way (too much changed, or a file goes where a folder is)."""
+        kept = sum(self._groups[name][1].count(";") + 1 for name in self._kept if self._groups[name][1])
+        unchanged = set(self._unchanged)
+        made = plan.files.keys()
+        changed = made - unchanged
+        # The files of the groups not kept (made again, or gone) that this build does not make.
+        stale = {entry[0] for name, group in self._groups.items() if self.new_groups.get(name) is not group
+                 for entry in _unpack(group[1])} - made
+        total = kept + len(made)
+        if not changed and not stale:
+            return {"files": total, "written": 0, "linked": total}  # output/ is the site already
+        if len(changed) > IN_PLACE_MAX_SHARE * total or any(os.path.isdir(self.output / rel) for rel in changed):
+            return None
+        update_site(plan, self.output, unchanged=unchanged, stale=stale)
+        return {"files": total, "written": len(changed), "linked": total - len(changed)}
+
+    def save(self) -> None:
+        """Remember this build's groups and sources; delete the blobs nothing uses any more."""
+        if self.store.damaged:
+            self.warnings.append(_damaged(f"{CACHE_DIR.as_posix()}/blobs", f"{len(self.store.damaged)} cached file(s) "
+                                          "were replaced by a link, folder or special file; they were made again"))
+        if not self._fresh and self.new_groups == self._groups and self.new_sources == self._sources:
+            return  # nothing new to remember, nothing to delete
+        state = {"format": FORMAT, "fingerprint": code_fingerprint(), "groups": self.new_groups,
+                 "sources": self.new_sources}
+        tmp = self.root / f".state.{os.getpid()}.tmp"
+        tmp.unlink(missing_ok=True)
+        with open(tmp, "x", encoding="utf-8") as handle:  # (x: never through a link left at that name)
+            handle.write(json.dumps(state, separators=(",", ":")))
+        os.replace(tmp, self.root / "state.json")
+        if self._fresh:  # blobs of earlier versions, or of builds that failed, may be lying around
+            stale = {d.name + f.name for d in self.store.root.glob("??") for f in d.iterdir() if len(f.name) == 62}
+        else:  # the blobs of the groups made again, or gone
+            stale = {e[1] for name, group in self._groups.items() if self.new_groups.get(name) != group
+                     for e in _unpack(group[1])}
+        if stale:
+            used = "\n".join(group[1] for group in self.new_groups.values())
+            if len(stale) > 64:
+                used = {e[1] for group in self.new_groups.values() for e in _unpack(group[1])}
+            self.store.remove(sha for sha in stale if sha not in used)
+
+    # -- sources ---------------------------------------------------------------------------------
+
+    def load_project(self, source: Path, *, base_url: str | None, today: date) -> validate.Loaded:
+        """:func:`badgekiln.sources.validate.load_project` with this cache as its memo of validated files."""
+        return validate.load_project(source, base_url=base_url, today=today, memo=self)
+
+    def files(self, kind: str, paths: list[Path], context: Any,
+              validate_one: Callable[[Path], validate.FileResult], today: date | None) -> list[validate.FileResult]:
+        """The validation of each file of ``paths`` (:class:`badgekiln.sources.validate.SourceMemo`).
+
+        A file's result is reused when its bytes, the ``context`` it was validated in, badgekiln's
+        code and the files it read are the same, and every date of it compares with ``today`` as it
+        did with the day it was validated on. The rest are validated, on every core when many
+        (parsing YAML is the slow part of a clean build's start). Results with errors are not kept.
+        """
+        base = digest(code_fingerprint(), kind, context)
+        day = today.isoformat() if today else ""
+        results: list[validate.FileResult | None] = []
+        fresh: list[tuple[int, str, str | None]] = []
+        root = paths[0].parents[1] if paths else Path()
+        keys = _file_keys(root, paths[0].parent, paths, base) if paths else {}
+        for path in paths:
+            rel = path.relative_to(root).as_posix()
+            key = keys[path]
+            reused = _reuse(self._sources.get(rel), key, day, root, _KINDS.get(kind))
+            if reused is not None:
+                results.append(reused)
+                self.new_sources[rel] = self._sources[rel]
+                self.stats[f"{kind}_reused"] = self.stats.get(f"{kind}_reused", 0) + 1
+            else:
+                results.append(None)
+                fresh.append((len(results) - 1, rel, key))
+        made = fork_map(validate_one, [paths[index] for index, _, _ in fresh])
+        # Keys of the files again, after validation: a file saved meanwhile was perhaps validated
+        # in one version and hashed in another, so its result is not kept.
+        after = _file_keys(root, paths[0].parent, [paths[index] for index, _, _ in fresh], base) if fresh else {}
+        for (index, rel, key), result in zip(fresh, made):
+            results[index] = result
+            if key is not None and after.get(paths[index]) == key \
+                    and not any(d.is_error for d in result.diagnostics):
+                # The files it read, with the SHA-256 of the very bytes validation checked.
+                self.new_sources[rel] = [key, encode(result), day,
+                                         result.latest_day.isoformat() if result.latest_day else None,
+                                         [[read, sha] for read, sha in result.reads]]
+        return [result for result in results if result is not None]
+
+
+
+_KINDS = {"badges": models.BadgeClass, "recipients": models.Recipient}  # what each kind of file's values are
+
+
+def _reuse(old: Any, key: str | None, day: str, root: Path, kind: type | None) -> validate.FileResult | None:
+    """The result kept in ``old`` (a record of ``state.json``) if it may be used again, else None.
+
+    Every read of the record is guarded: a damaged one (cut short, of the wrong types, too deep)
+    only means the file is validated again.
+    """
+    if key is None or old is None:
+        return None
+    try:
+        if not (old[0] == key and _same_dates(old[2], old[3], day)
+                and all(_file_sha(root, read) == sha for read, sha in old[4])):
+            return None
+        reused = decode(old[1])
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError, RecursionError):
+        return None
+    if type(reused) is not validate.FileResult or any(type(value) is not kind for value in reused.values):
+        return None
+    return reused
+
+
+def _file_sha(source: Path, rel: str) -> str | None:
+    """The SHA-256 of a source file (safely: no link, regular, size checked first); None if unreadable."""
+    try:
+        return safefiles.sha256(source, rel, limit=validate.MAX_ASSET_BYTES)
+    except (SourceError, OSError, TypeError):
+        return None
+
+
+def _file_keys(source: Path, folder: Path, files: list[Path], context: str) -> dict[Path, str | None]:
+    """Each file's key: ``context`` and the SHA-256 of its bytes (read safely, the folder opened
+    once); None for a file that cannot be read (validation reports it)."""
+    keys: dict[Path, str | None] = dict.fromkeys(files)
+    if not files:
+        return keys
+    try:
+        opened = safefiles.Folder(source, folder.relative_to(source).as_posix())
+    except (SourceError, OSError):
+        return keys
+    with opened:
+        for path in files:
+            with contextlib.suppress(SourceError, OSError):
+                data = opened.read_bytes(path.name, limit=validate.MAX_ASSET_BYTES)
+                keys[path] = _sha(context, hashlib.sha256(data).hexdigest())
+    return keys
+
+
+def _same_dates(then: str, latest: str | None, today: str) -> bool:
+    """Whether every comparison of a file's dates (the latest is ``latest``) with ``today`` comes out
+    as it did on the day ``then`` it was validated."""
+    return then == today or latest is None or (latest < then and latest < today)
+
+
+# -- files ---------------------------------------------------------------------------------------
+
+MAX_STATE_BYTES = outputscan.MAX_STATE_BYTES
+_SEGMENT = r"(?!\.\.?[/ ])[A-Za-z0-9_.@-]+"  # a path segment of the site, never '.' or '..'
+_ENTRY = rf"{_SEGMENT}(?:/{_SEGMENT})* [0-9a-f]{{64}} [0-9]{{1,15}} [0-9]{{1,20}}"
+_PACKED_RE = re.compile(rf"(?:{_ENTRY}(?:;{_ENTRY})*)?")  # what _pack writes
+
+
+def _read_state(path: Path) -> tuple[dict, str | None, str | None]:
+    """The state of the last build, if this version of badgekiln wrote it, the file's SHA-256, and
+    why it was not used when it is damaged (a warning: the build then starts afresh)."""
+    try:
+        data = safefiles.read_bytes(path.parent, path.name, limit=MAX_STATE_BYTES)
+    except SourceError as exc:
+        if safefiles.kind(path.parent, path.name) is None:
+            return {}, None, None  # no state yet: a first build
+        return {}, None, str(exc)
+    try:
+        state = json.loads(data)
+    except (ValueError, RecursionError):
+        return {}, None, "it is not valid JSON (cut short?)"
+    if not isinstance(state, dict) or state.get("format") != FORMAT or state.get("fingerprint") != code_fingerprint():
+        return {}, None, None  # written by another version of badgekiln: not an error
+    problem = _state_problem(state)
+    if problem:
+        return {}, None, problem
+    return state, outputscan.state_sha(data), None
+
+
+def _state_problem(state: dict) -> str | None:
+    """What is wrong with the shape of a state this version wrote, or None."""
+    groups, sources = state.get("groups"), state.get("sources")
+    if not isinstance(groups, dict) or not isinstance(sources, dict):
+        return "'groups' and 'sources' must be objects"
+    for name, group in groups.items():
+        if not (isinstance(group, list) and len(group) == 2 and (group[0] is None or isinstance(group[0], str))
+                and isinstance(group[1], str) and _PACKED_RE.fullmatch(group[1])):
+            return f"the record of group {name[:80]!r} is damaged"
+    for rel, record in sources.items():
+        if not (isinstance(record, list) and record and isinstance(record[0], str)):
+            return f"the record of {rel[:80]!r} is damaged"
+        # [key, the encoded FileResult, the day it was validated, its latest date, [[file read, sha], ...]]
+        if not (len(record) == 5 and isinstance(record[2], str) and (record[3] is None or isinstance(record[3], str))
+                and isinstance(record[4], list)
+                and all(isinstance(read, list) and len(read) == 2 and isinstance(read[0], str)
+                        and read[0].startswith("site_src/") and not {".", "..", ""} & set(read[0].split("/"))
+                        and (read[1] is None or isinstance(read[1], str)) for read in record[4])):
+            return f"the record of {rel[:80]!r} is damaged"
+    return None
+
+
+def _damaged(where: str, problem: str) -> Diagnostic:
+    return Diagnostic("warning", "cache-damaged", f"the build cache is damaged and is not used: {problem}",
+                      SourceLocation(where), "this build starts afresh; delete .badgekiln/ to silence this warning")
+
+
+def _folder_problem(source: Path) -> tuple[str, str] | None:
+    """Why the cache's folders cannot be written safely (a link or a file where a folder must be,
+    in ``blobs/`` too), as (where, what); None when they are fine or not there yet."""
+    where = ""
+    for part in (*CACHE_DIR.parts, "blobs"):
+        where = f"{where}/{part}".lstrip("/")
+        found = safefiles.kind(source, where)
+        if found is None:
+            return None
+        if found != "dir":
+            return where, f"'{where}' is {'a symbolic link' if found == 'link' else 'not a folder'}"
+    try:
+        entries = safefiles.list_dir(source, where)
+    except (SourceError, OSError) as exc:
+        return where, str(exc)
+    for entry in entries:
+        if entry.kind != "dir" or len(entry.name) != 2:
+            what = "a symbolic link" if entry.kind == "link" else "not one of its folders"
+            return f"{where}/{entry.name}", f"'{where}/{entry.name}' is {what}"
+    return None
+
+
+def _remove_odd_files(source: Path, warnings: list[Diagnostic] | None) -> None:
+    """A link, FIFO or folder in place of the cache's lock or state (a FIFO would block whoever
+    opens it) is removed: it is inside the cache's own folder, and unlinking follows nothing."""
+    for name in ("lock", "state.json"):
+        where = f"{CACHE_DIR.as_posix()}/{name}"
+        found = safefiles.kind(source, where)
+        if found in (None, "file"):
+            continue
+        with contextlib.suppress(OSError):
+            if found == "dir":
+                shutil.rmtree(source / where)
+            else:
+                os.unlink(source / where)
+        if warnings is not None:
+            warnings.append(_damaged(where, f"'{where}' was {'a symbolic link' if found == 'link' else 'not a regular file'}"
+                                     " (removed)"))
+
+
+def _folders(paths: Iterable[str]) -> set[str]:
+    """Every folder (relative path) that holds one of ``paths``."""
+    folders: set[str] = set()
+    for rel in paths:
+        while "/" in rel:
+            rel = rel.rsplit("/", 1)[0]
+            if rel in folders:
+                break
+            folders.add(rel)
+    return folders
+
+
+def _tracked_by_git(source: Path, name: str) -> bool:
+    """Whether git tracks files under ``name``: a committed cache could hold anyone's bytes."""
+    if not (source / name).exists():
+        return False
+    try:
+        listed = subprocess.run(["git", "-C", str(source), "ls-files", "--", name], capture_output=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return listed.returncode == 0 and bool(listed.stdout.strip())

@@ -1,0 +1,178 @@
+"""How the build cache keeps validated sources: JSON that only ever becomes the model's own values.
+
+:func:`encode`/:func:`decode` take any model value (validated files, badge classes, recipients,
+diagnostics). The layout of a model class is derived from its dataclass fields, and every value
+read back is checked against the field's annotation, so adding a field to the model is all the
+codec needs. It cannot make anything but the model's classes, ``date`` and plain data; data it
+did not write raises ``ValueError``, ``TypeError``, ``KeyError`` or ``IndexError``, and the
+cache then validates the file again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import types
+import typing
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from badgekiln import models
+from badgekiln.errors import Diagnostic, SourceLocation
+from badgekiln.sources.validate import FileResult
+
+# -- a safe codec for validated records (JSON, only the model's own classes) --------------------
+
+_CLASSES = {cls.__name__: cls for cls in (models.Recipient, models.Award, models.Evidence, models.Revocation,
+                                          models.BadgeClass, models.Alignment, models.Duration, Diagnostic,
+                                          SourceLocation, FileResult)}
+
+
+# Compact: a list's first item says what it is ("§t" tuple, "§l" list, "§<class>"), a date is
+# "§d<iso date>", and a text that starts with "§" gets one more. It is read on every build.
+_MARK = "§"
+
+
+def encode(value: Any) -> Any:
+    """Model values as JSON data that :func:`decode` turns back into equal values."""
+    kind = type(value)
+    if value is None or kind in (int, bool):
+        return value
+    if kind is str:
+        return _MARK + value if value.startswith(_MARK) else value
+    if kind.__name__ in _CLASSES and _CLASSES[kind.__name__] is kind:
+        return [_MARK + kind.__name__, *[encode(getattr(value, f.name)) for f in dataclasses.fields(kind)]]
+    if kind is date:
+        return _MARK + "d" + value.isoformat()
+    if kind in (tuple, list):
+        return [_MARK + ("t" if kind is tuple else "l"), *[encode(v) for v in value]]
+    raise TypeError(f"cannot cache a {kind.__name__}")
+
+
+def decode(data: Any) -> Any:
+    """The inverse of :func:`encode`; refuses anything it did not write."""
+    kind = type(data)
+    if kind is str:
+        if data.startswith(_MARK):
+            return date.fromisoformat(data[2:]) if data[1] == "d" else data[1:]
+        return data
+    if kind is not list:
+        return data
+    head = data[0]
+    if head == "§t":
+        return tuple([_item(v) for v in data[1:]])
+    if head == "§l":
+        return [_item(v) for v in data[1:]]
+    return _decoder(head[1:])(data)
+
+
+def _item(value: Any) -> Any:
+    kind = type(value)
+    return decode(value) if kind is list or (kind is str and value.startswith(_MARK)) else value
+
+
+@functools.cache
+def _decoder(name: str) -> Callable[[list[Any]], Any]:
+    """A function that makes the model class ``name`` from its encoded fields, checking each
+    against the field's annotation, the items of tuples included. Written out from the
+    dataclass's fields (and compiled) once: every build reads thousands of records back."""
+    cls = _CLASSES[name]
+    allowed = _field_types(cls)
+    namespace: dict[str, Any] = {"cls": cls, "decode": decode, "mark": _MARK}
+    lines = ["def make(data):", f"    if len(data) != {len(allowed) + 1}:",
+             f"        raise TypeError('a {name} has {len(allowed)} fields')"]
+    for number, shape in enumerate(allowed, 1):
+        namespace[f"allowed{number}"] = shape
+        lines += [f"    v{number} = data[{number}]", f"    kind = type(v{number})",
+                  f"    if kind is list or (kind is str and v{number}.startswith(mark)):",
+                  f"        v{number} = decode(v{number})", f"        kind = type(v{number})",
+                  f"    if kind not in allowed{number}:",
+                  f"        raise TypeError('a {name} field holds a ' + kind.__name__)"]
+        for container, check in shape.items():  # a container: its items are checked too
+            if check is None:
+                continue
+            namespace[f"check{number}"], namespace[f"container{number}"] = check, container
+            lines += [f"    if kind is container{number} and v{number}:"]
+            if hasattr(check, "plain"):  # written out: the common case (tuples of model values), and fast
+                namespace[f"items{number}"] = check.plain
+                namespace["type"] = type
+                lines += [f"        if not items{number}.issuperset(map(type, v{number})):",
+                          f"            raise TypeError('an item of a {name} field has the wrong type')"]
+            else:
+                lines += [f"        check{number}(v{number})"]
+    lines.append(f"    return cls({', '.join(f'v{n}' for n in range(1, len(allowed) + 1))})")
+    exec("\n".join(lines), namespace)  # noqa: S102 - code written here from the dataclass's own fields
+    make: Callable[[list[Any]], Any] = namespace["make"]
+    return make
+
+
+# What a value of a field may be: each exact type its annotation admits, with the check of the
+# items inside a value of that type (None: nothing inside to check).
+Shape = dict[type, Callable[[Any], None] | None]
+
+
+@functools.cache
+def _field_types(kind: type) -> tuple[Shape, ...]:
+    """For each field of ``kind``, the shape its annotation admits (derived, never kept by hand)."""
+    hints = typing.get_type_hints(kind)
+    return tuple(_shape(hints[f.name]) for f in dataclasses.fields(kind))
+
+
+def _shape(hint: Any) -> Shape:
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (types.UnionType, typing.Union):
+        merged: Shape = {}
+        for arg in args:
+            merged.update(_shape(arg))
+        return merged
+    if origin is typing.Literal:
+        return dict.fromkeys({type(arg) for arg in args})
+    if origin in (tuple, list) and args:
+        if origin is tuple and not (len(args) == 2 and args[1] is Ellipsis):
+            return {tuple: _fixed_items([_shape(arg) for arg in args])}
+        return {origin: _items(_shape(args[0]))}
+    if origin is not None:  # dict[...] (never written by encode: a dict read back is refused by its items)
+        return {origin: _refuse}
+    return {type(None): None} if hint is None else {hint: None}
+
+
+def _refuse(value: Any) -> None:
+    raise TypeError(f"a {type(value).__name__} is never cached")
+
+
+def _items(shape: Shape) -> Callable[[Any], None]:
+    """The check of a ``tuple[X, ...]`` (or ``list[X]``): every item is of ``shape``."""
+    if not any(shape.values()):  # items of plain types or model classes (checked when they were made)
+        plain = frozenset(shape)
+
+        def check_plain(value: Any) -> None:
+            for item in value:
+                if type(item) not in plain:
+                    raise TypeError(f"an item holds a {type(item).__name__}")
+        check_plain.plain = plain  # type: ignore[attr-defined]  # (for _decoder to write the loop out)
+        return check_plain
+
+    def check(value: Any) -> None:
+        for item in value:
+            _check(shape, item)
+    return check
+
+
+def _fixed_items(shapes: list[Shape]) -> Callable[[Any], None]:
+    """The check of a ``tuple[A, B]``: that many items, each of its own shape."""
+    def check(value: Any) -> None:
+        if len(value) != len(shapes):
+            raise TypeError(f"a tuple of {len(value)} items where {len(shapes)} belong")
+        for shape, item in zip(shapes, value):
+            _check(shape, item)
+    return check
+
+
+def _check(shape: Shape, value: Any) -> None:
+    kind = type(value)
+    if kind not in shape:
+        raise TypeError(f"an item holds a {kind.__name__}")
+    inner = shape[kind]
+    if inner is not None:
+        inner(value)

@@ -1,0 +1,157 @@
+"""The cache key of every unit of the build: a digest of exactly the inputs the unit reads.
+
+Each name in :data:`badgekiln.outputs.READS` is computed here once per build (site-wide), per
+badge class or per award, and a unit's key is the SHA-256 of its name, badgekiln's code, the
+unit registry (:func:`registry_digest`: units may come from outside the package), the build's
+secrets (:func:`secrets_digest`: reused files were scanned for the secrets of the build that
+made them) and the parts its ``reads`` name. Never file times. Deliberately generous within a
+part: whatever might matter to it is in it (a change only costs a rebuild).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import inspect
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from badgekiln import models
+from badgekiln.engine.cache import (
+    _file_sha,
+    _key_fields,
+    _sha,
+    code_fingerprint,
+    digest,
+)
+from badgekiln.outputs import BuildInputs, Unit, units
+from badgekiln.pages import context
+from badgekiln.signing.secretscan import Secret
+from badgekiln.sources import safefiles
+
+# scrypt parameters of the secrets' digest (RFC 7914; n=2**14, r=8 is the interactive-login
+# setting): the digest lands in .badgekiln/cache/state.json, and must not make guessing a weak
+# SMTP password cheap. The salt is fixed so that the same secrets give the same keys.
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
+SCRYPT_SALT = b"badgekiln unit keys: secrets v1"
+
+
+class UnitKeys:
+    """Keys of one build's units."""
+
+    def __init__(self, inputs: BuildInputs, renderer: Any):
+        config, project, signer = inputs.config, inputs.project, inputs.signer
+        self.inputs = inputs
+        development = signer.development
+        self._site: dict[str, Any] = {}
+        self._site_parts: dict[str, Callable[[], str]] = {
+            "config": lambda: digest(config),
+            # The look of the pages (stylesheet, accent colour, footer) is not part of any signed document.
+            "documents-config": lambda: digest(dataclasses.replace(config, stylesheet=None, accent_color="",
+                                                                   footer="")),
+            # Which key signs an award follows from the records, the ledger entry and which private
+            # keys are at hand (development keys stand in for missing ones).
+            "signing": lambda: digest(signer.keyring.records, sorted(signer.keyring.private),
+                                      development.records if development else None,
+                                      sorted(development.private) if development else None),
+            "templates": lambda: digest(renderer.template_sources()),
+            "site": lambda: digest(context.site_context(config, project)),
+            "awards": lambda: _sha(repr([(inputs.ledger.entries[a.id], a.issued_on, a.revoked)
+                                         for a in project.awards])),
+            "catalogue": self._catalogue,
+            "assets": lambda: digest(sorted((name, _file_sha(inputs.source, f"site_src/assets/{name}"))
+                                            for name, entry in safefiles.walk(inputs.source, "site_src/assets")
+                                            if entry.kind == "file")),
+            "endorsements": lambda: digest(project.endorsements, project.endorsing),
+        }
+        self._badges = {slug: digest(badge, _file_sha(inputs.source, f"site_src/{badge.image}"))
+                        for slug, badge in project.badges.items()}
+        # Everything that shapes every unit's bytes: the code, the units themselves, and what the
+        # output scan looked for when the files were made.
+        self._code = _sha(code_fingerprint(), registry_digest(units()), secrets_digest(inputs.signer.secret_material()))
+
+    def site_part(self, name: str) -> str:
+        """A site-wide part, computed once."""
+        if name not in self._site:
+            self._site[name] = self._site_parts[name]()
+        part: str = self._site[name]
+        return part
+
+    def _catalogue(self) -> str:
+        project = self.inputs.project
+        counts: dict[str, int] = {}
+        for award in project.awards:
+            counts[award.badge] = counts.get(award.badge, 0) + 1
+        return digest(project.pages, sorted(self._badges.items()), sorted(counts.items()))
+
+    def site(self, unit: Unit) -> str:
+        """The key of a site-wide unit."""
+        return _sha(unit.name, self._code, *[self.site_part(name) for name in unit.reads])
+
+    def badge(self, unit: Unit, badge: models.BadgeClass) -> str:
+        """The key of a per-badge unit."""
+        return _sha(unit.name, self._code, *[self._badges[badge.slug] if name == "badge" else self.site_part(name)
+                                             for name in unit.reads])
+
+    def award_parts(self, recipient: models.Recipient, award: models.Award) -> dict[str, str]:
+        """The per-award parts (made once for all of an award's units: there are many awards)."""
+        text = repr(_person(recipient)) + _award_text(award) + repr(self.inputs.ledger.entries[award.id])
+        return {"award": text, "badge": self._badges[award.badge], "status": award.status(self.inputs.today)}
+
+    def award(self, unit: Unit, parts: dict[str, str]) -> str:
+        """The key of a per-award unit, from :meth:`award_parts`."""
+        return _sha(unit.name, self._code, *[parts[name] if name in parts else self.site_part(name)
+                                             for name in unit.reads])
+
+
+def registry_digest(registered: Iterable[Unit]) -> str:
+    """A digest of the unit registry: each unit's name, scope, files, reads, ``cached`` flag and the
+    code of its ``produce`` (the source of its module). badgekiln's own modules are in the code
+    fingerprint already; this covers units added with :func:`badgekiln.outputs.register` or from
+    an extended ``outputs.__path__``, and pages that list every unit's links (``award-page``)."""
+    return digest([[unit.name, unit.scope, [dataclasses.astuple(spec) for spec in unit.files], list(unit.reads),
+                    unit.cached, _code_text(unit.produce)] for unit in registered])
+
+
+def _code_text(function: Callable[..., Any]) -> str:
+    """The source of the module ``function`` comes from, or failing that its compiled code."""
+    target = inspect.unwrap(getattr(function, "func", function))  # (a functools.partial: its function)
+    try:
+        path = inspect.getsourcefile(target)
+        if path:
+            return Path(path).read_text(encoding="utf-8", errors="surrogateescape")
+    except (TypeError, OSError):
+        pass
+    code = getattr(target, "__code__", None)
+    if code is None:
+        return repr(target)
+    return hashlib.sha256(code.co_code).hexdigest() + repr(_constants(code))
+
+
+def _constants(code: Any) -> list[Any]:
+    """``co_consts`` of ``code``, nested functions' code included."""
+    return [[hashlib.sha256(c.co_code).hexdigest(), _constants(c)] if inspect.iscode(c) else repr(c)
+            for c in code.co_consts]
+
+
+def secrets_digest(secrets: Iterable[Secret]) -> str:
+    """A digest of the build's secret material (the private keys' numbers, the keys in
+    ``BADGEKILN_PRIVATE_KEYS``, the SMTP password), by scrypt: expensive to compute for each guess,
+    since it is kept in ``.badgekiln/cache/state.json`` (as part of every key)."""
+    material = b"".join(len(s.value).to_bytes(4, "big") + s.value + (b"\1" if s.binary else b"\0")
+                        for s in sorted(secrets, key=lambda s: (s.value, s.binary)))
+    return hashlib.scrypt(material, salt=SCRYPT_SALT, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, dklen=32).hex()
+
+
+def _person(recipient: models.Recipient) -> tuple[str, str, str, bool]:
+    return recipient.slug, recipient.name, recipient.email, recipient.show_name
+
+
+def _award_text(award: models.Award) -> str:
+    """A fast exact text of an award for its keys: the ``repr`` of its fields but where it was written.
+
+    (Dataclass, ``date``, ``str`` and tuple reprs are stable; the Python version is in the code
+    fingerprint all the same. Keys of model values made once per build use :func:`digest`.)
+    """
+    return repr(tuple(getattr(award, name) for name in _key_fields(models.Award) or ()))

@@ -1,0 +1,178 @@
+"""What ``output/`` holds, found in another process while the build validates its sources.
+
+A rebuild reuses a group of files only if ``output/`` still holds them (see
+:mod:`badgekiln.engine.cache`). Listing and stat-ing the 70,000 files of a 10,000-award site takes most
+of a second, so :func:`start` forks a process to do it as soon as the command starts, before the
+build has even imported its modules. That process reads the cache's ``state.json`` itself and
+compares the folder with the files the last build recorded there: when they agree (*intact*),
+it answers with one word instead of sending the listing back.
+
+Only the standard library is imported here, so that the fork happens early.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import os
+import stat
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from badgekiln.errors import SourceError
+from badgekiln.sources import safefiles
+
+MAX_STATE_BYTES = 1024 * 1024 * 1024  # bytes: about 2 KiB an award, so ~500,000 awards; larger is not read
+MARKER = ".badgekiln-site"  # (badgekiln.engine.site.MARKER; not imported, to keep this module light)
+STATE = Path(".badgekiln") / "cache" / "state.json"
+
+# path in the site -> (inode, size); None for anything but a plain file
+Listing = dict[str, "tuple[int, int] | None"]
+
+
+@dataclass(frozen=True)
+class Scan:
+    """What the scanning process found."""
+
+    state_sha: str | None  # SHA-256 of the state.json it compared against (None: there was none)
+    intact: bool  # output/ holds exactly the files that state recorded, by inode and size
+    listing: Listing | None  # every file, unless intact
+    marker: tuple[int, int] | None  # the marker file's (inode, size)
+
+
+class CacheLock:
+    """An exclusive lock on the cache for one build (two builds at once would mix their files)."""
+
+    def __init__(self, path: Path):
+        # Never through a link left at that name, and never a FIFO or device (O_NONBLOCK: no wait).
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0), 0o644)
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise OSError(f"{path} is not a regular file")
+        self._handle = open(fd, "a+b")  # noqa: SIM115 - held until close()
+        try:
+            import fcntl
+        except ImportError:  # Windows: no advisory locks; builds there run one at a time anyway
+            return
+        fcntl.flock(self._handle, fcntl.LOCK_EX)
+
+    def close(self) -> None:
+        self._handle.close()
+
+
+class Scanner:
+    """A scan under way; :meth:`result` waits for it (once).
+
+    ``lock``: the cache's lock, when the scan was started before the cache was opened
+    (:func:`start`); the cache then holds it for the rest of the build.
+    """
+
+    def __init__(self, state_path: Path, output: Path, lock: CacheLock | None = None):
+        self.lock = lock
+        self._args = (state_path.absolute(), output.absolute())
+        self._pool = None
+        self._future = None
+        self._result: Scan | None = None
+        if "fork" in multiprocessing.get_all_start_methods():
+            self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
+            self._future = self._pool.submit(scan, *self._args)
+
+    def result(self) -> Scan:
+        if self._result is None:
+            if self._future is None:
+                self._result = scan(*self._args)
+            else:
+                try:
+                    self._result = self._future.result()
+                finally:
+                    if self._pool is not None:
+                        self._pool.shutdown()
+        return self._result
+
+    def close(self) -> None:
+        """Wait for the process to end (its answer may never be asked for); a failed scan is
+        not this caller's error."""
+        try:
+            self.result()
+        except Exception:  # noqa: BLE001 - whoever needs the listing makes it again
+            pass
+
+
+def start(source: Path, output: Path) -> Scanner | None:
+    """Take the cache's lock and begin scanning ``output`` against the state below ``source``.
+
+    The lock comes first: another build must not change ``output/`` or the state between this
+    scan and this build's use of it. None when there is no state to compare with (the cache then
+    scans for itself) or the lock cannot be taken here (a read-only tree: no cache at all).
+    """
+    state = source / STATE
+    if safefiles.kind(source, STATE.as_posix()) != "file":
+        return None  # (none, or a link on the way: the cache does not use it, and BuildCache.open says why)
+    try:
+        lock = CacheLock(state.parent / "lock")
+    except OSError:
+        return None
+    return Scanner(state, output, lock)
+
+
+def state_sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def scan(state_path: Path, output: Path) -> Scan:
+    """List ``output`` and compare it with the files recorded in ``state_path``."""
+    try:
+        data = safefiles.read_bytes(state_path.parent, state_path.name, limit=MAX_STATE_BYTES)
+        groups = json.loads(data).get("groups") or {}
+        sha = state_sha(data)
+    except (OSError, ValueError, AttributeError, RecursionError, SourceError):
+        groups, sha = {}, None
+    listing = list_files(output)
+    marker = listing.get(MARKER)
+    if sha is not None and marker is not None and _matches(listing, groups):
+        return Scan(sha, True, None, marker)
+    return Scan(sha, False, listing, marker)
+
+
+def _matches(listing: Listing, groups: dict[str, Any]) -> bool:
+    """Whether ``listing`` is the marker plus exactly the files of ``groups`` ("path sha size inode;...")."""
+    count = 1  # the marker
+    try:
+        for _, packed in groups.values():
+            if not packed:
+                continue
+            for part in packed.split(";"):
+                rel, _, size, ino = part.split(" ")
+                if listing.get(rel) != (int(ino), int(size)):
+                    return False
+                count += 1
+    except (TypeError, ValueError, AttributeError):  # a damaged state (the cache says so, and does not use it)
+        return False
+    return count == len(listing)
+
+
+def list_files(output: Path) -> Listing:
+    """Every file below ``output``: relative path -> (inode, size); None for anything but a plain file.
+
+    The size is what notices a file edited in place (being a hard link, that edits its blob too).
+    """
+    found: Listing = {}
+    if not output.is_dir():
+        return found
+    stack = [("", str(output))]
+    while stack:
+        prefix, folder = stack.pop()
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                rel = prefix + entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append((rel + "/", entry.path))
+                elif entry.is_file(follow_symlinks=False):
+                    stat = entry.stat(follow_symlinks=False)
+                    found[rel] = (stat.st_ino, stat.st_size)
+                else:
+                    found[rel] = None  # a symlink or a special file: only a fresh site replaces it safely
+    return found

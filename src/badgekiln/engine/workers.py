@@ -1,0 +1,153 @@
+"""Running the site's output units: each group of files reused from the cache, or made, on every core.
+
+:func:`run_units` takes every unit of :mod:`badgekiln.outputs` (site-wide, per badge class, per
+award). Without a cache it makes each. With one, it asks :class:`badgekiln.engine.keys.UnitKeys`
+for each group's key and reuses the files made under that key last time; the groups left to
+make are made here, in worker processes when there are more than :data:`MIN_PARALLEL` of them.
+
+Workers are forked (Linux), so they inherit the build's inputs, renderer and signer (each has
+its own copy of the keys); a task is only a range of indexes into the list of groups to make.
+Each worker puts the files it makes in the cache's blob store and returns their names (small
+tuples), so the parent never holds the site's bytes. Results are taken in task order, so the
+plan, and the output, do not depend on scheduling. A task that fails in a worker is made again
+in the parent, which raises the real exception (template errors keep their line numbers).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from badgekiln.engine.cache import BuildCache, Entry
+from badgekiln.engine.forking import _JOB, ENV_JOBS, MIN_PARALLEL, fork_map, jobs  # noqa: F401 - (fork_map, ENV_JOBS: re-exported)
+from badgekiln.engine.keys import UnitKeys
+from badgekiln.engine.site import SitePlan
+from badgekiln.errors import OutputError
+from badgekiln.outputs import BuildInputs, Unit, units
+from badgekiln.signing.signer import Signer
+
+
+@dataclass(frozen=True)
+class FastSigner(Signer):
+    """The build's signer, whose Data Integrity proofs canonicalize through
+    :mod:`badgekiln.crypto.fastcanon`: the same bytes as :class:`Signer`'s, made faster."""
+
+    def add_proof(self, document: dict[str, Any], kid: str, *, verification_method: str, created: str) -> dict[str, Any]:
+        """As :meth:`Signer.add_proof` (tests/crypto/test_fastcanon.py checks they agree)."""
+        from badgekiln.crypto import (
+            fastcanon,  # pyld is slow to import, and a rebuild may sign nothing
+        )
+
+        signed = fastcanon.add_proof(document, self.private_key(kid), verification_method=verification_method,
+                                     created=created)
+        signed["proof"] = [signed["proof"]]
+        return signed
+
+    @classmethod
+    def of(cls, signer: Signer) -> FastSigner:
+        """The same keys as ``signer``."""
+        return cls(keyring=signer.keyring, development=signer.development)
+
+
+# One group to make: (name, key, producer). The producer adds the group's files to a plan.
+Task = tuple[str, str, Callable[[SitePlan], None]]
+
+
+def run_units(plan: SitePlan, inputs: BuildInputs, renderer: Any, cache: BuildCache | None) -> None:
+    """Make (or reuse) the files of every unit of :mod:`badgekiln.outputs` into ``plan``.
+
+    A site-wide unit makes one group of files, a per-badge unit one per badge class, a per-award
+    unit one per award. With a ``cache``, a group whose key is unchanged is reused; the others
+    are made, on every core when there are many. Without one, everything is made here.
+    """
+    keys = UnitKeys(inputs, renderer)
+    todo: list[Task] = []
+    every = units()
+    award_units = [unit for unit in every if unit.scope == "award"]
+    for unit in every:
+        if unit.scope == "site":
+            _plan_one(plan, cache, todo, unit, unit.name, partial(keys.site, unit),
+                      _bind(unit, inputs, renderer, None))
+        elif unit.scope == "badge":
+            for badge in inputs.project.badges.values():
+                _plan_one(plan, cache, todo, unit, f"{unit.name}/{badge.slug}", partial(keys.badge, unit, badge),
+                          _bind(unit, inputs, renderer, badge))
+    for recipient in inputs.project.recipients:
+        for award in recipient.awards:
+            parts = keys.award_parts(recipient, award) if cache is not None else {}
+            for unit in award_units:
+                _plan_one(plan, cache, todo, unit, f"award/{award.id}/{unit.name}", partial(keys.award, unit, parts),
+                          _bind(unit, inputs, renderer, (recipient, award)))
+    if todo and cache is not None:
+        _make(plan, cache, todo)
+
+
+def _plan_one(plan: SitePlan, cache: BuildCache | None, todo: list[Task], unit: Unit, name: str,
+              key: Callable[[], str], make: Callable[[SitePlan], None]) -> None:
+    if cache is None or not unit.cached:
+        made = SitePlan(secrets=plan.secrets)
+        make(made)
+        for rel, content in made.files.items():
+            plan.add(rel, content)
+        return
+    group_key = key()
+    if not cache.reuse(plan, name, group_key):
+        todo.append((name, group_key, make))
+
+
+def _bind(unit: Unit, inputs: BuildInputs, renderer: Any, item: Any) -> Callable[[SitePlan], None]:
+    def make(plan: SitePlan) -> None:
+        unit.produce(plan, inputs, renderer, item)
+        undeclared = [rel for rel in plan.files if not unit.declares(rel)]
+        if undeclared:
+            raise OutputError(f"the {unit.name} output made files it does not declare: {', '.join(undeclared)}")
+    return make
+
+
+def _make(plan: SitePlan, cache: BuildCache, todo: list[Task]) -> None:
+    """Make every group of ``todo`` and add its files to ``plan``, in order."""
+    workers = min(jobs(), len(todo) // 2 or 1)
+    if len(todo) < MIN_PARALLEL or workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        _make_here(plan, cache, todo)
+        return
+    size = max(4, min(64, len(todo) // (workers * 16)))
+    chunks = [(start, min(start + size, len(todo))) for start in range(0, len(todo), size)]
+    from badgekiln.crypto import fastcanon  # noqa: F401 - imported once here, inherited by every worker
+    _JOB.update(todo=todo, store=cache.store, secrets=plan.secrets)
+    try:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            for (start, stop), (made, failed) in zip(chunks, pool.map(_make_chunk, chunks)):
+                for offset, entries in enumerate(made):
+                    name, key, _ = todo[start + offset]
+                    cache.record(plan, name, key, entries)
+                if failed is not None:  # make the rest here, where an exception is raised as it is
+                    _make_here(plan, cache, todo[failed:stop])
+    finally:
+        _JOB.clear()
+
+
+def _make_here(plan: SitePlan, cache: BuildCache, todo: list[Task]) -> None:
+    for name, key, make in todo:
+        made = SitePlan(secrets=plan.secrets)
+        make(made)
+        cache.store_group(plan, name, key, made)
+
+
+def _make_chunk(bounds: tuple[int, int]) -> tuple[list[list[Entry]], int | None]:
+    """In a worker: make groups ``bounds``; returns their stored files, and the index that failed."""
+    todo, store, secrets = _JOB["todo"], _JOB["store"], _JOB["secrets"]
+    results: list[list[Entry]] = []
+    for index in range(*bounds):
+        try:
+            made = SitePlan(secrets=secrets)
+            todo[index][2](made)
+            made.check_no_secrets()
+            results.append([(rel, *store.put(content)) for rel, content in made.files.items()])
+        except Exception:  # noqa: BLE001 - the parent makes it again and raises the real error
+            return results, index
+    return results, None

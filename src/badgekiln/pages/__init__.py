@@ -1,0 +1,1 @@
+"""HTML pages: templates, Markdown, the page contexts and the static assets."""

@@ -1,0 +1,262 @@
+"""HTML pages from Jinja2 templates.
+
+Autoescape is on for every template and undefined names are errors. A file in the site's
+``templates/`` folder overrides the built-in template of the same name, and an override can
+still extend the original as ``"!builtin/<name>"`` (the Pelican way).
+
+Templates are hostile input (they come from pull requests): they run in a limited sandbox
+(:mod:`badgekiln.pages.sandbox`), get plain values only (:func:`check_plain`), and every failure,
+recursion and Python error included, is a ``jinja2.TemplateError`` located in the template.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+import jinja2
+import segno
+from jinja2.loaders import split_template_path
+from markupsafe import Markup
+
+from badgekiln.errors import BadgekilnError, ConfigError
+from badgekiln.formats.jsonout import dumps_script
+from badgekiln.pages.markdown import render_markdown
+from badgekiln.pages.sandbox import (
+    LimitedSandbox,
+    static_problems,
+    unconditional_references,
+)
+from badgekiln.sources import safefiles
+
+# The templates the build and ``notify`` render (each may extend or include others).
+USED_TEMPLATES = ("index.html", "badge.html", "award.html", "page.html", "404.html", "sitemap.xml", "email.txt",
+                  "email.html")
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December")
+
+
+def long_date(day: date | None) -> str:
+    """``1 March 2026``: unambiguous in every locale, and independent of the machine's locale."""
+    if day is None:
+        return ""
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+def qr_svg(url: str) -> Markup:
+    """An inline SVG QR code of ``url`` (made here from the URL alone, so it is safe markup)."""
+    # A fixed mask: every mask gives a valid code, and choosing the best of eight in pure Python
+    # was the largest cost of a clean build (about 9 ms of the ~12 ms per award).
+    code = segno.make(url, error="m", micro=False, mask=0)
+    # A viewBox (omitsize=True), so that the stylesheet can size it without cropping it, and the
+    # standard quiet zone of four modules, which scanners look for.
+    svg = code.svg_inline(scale=4, border=4, dark="#000", light="#fff", omitsize=True)
+    size = code.symbol_size(scale=4, border=4)[0]
+    return Markup(svg.replace("<svg ", f'<svg width="{size}" height="{size}" role="img" '
+                                       'aria-label="QR code of this page" ', 1))
+
+
+MAX_TEMPLATE_BYTES = 2 * 1024 * 1024  # bytes: one file of templates/
+
+
+class SiteTemplateLoader(jinja2.BaseLoader):
+    """The site's ``templates/`` folder, read as every source is (:mod:`badgekiln.sources.safefiles`).
+
+    ``jinja2.FileSystemLoader`` follows links, so a pull request adding ``templates/award.html``
+    as a link to ``/etc/passwd`` or to a private key, or ``{% include "x" %}`` of such a link,
+    would publish that file. Here a template (and ``templates/`` itself) must be a regular file
+    reached without a link, of at most ``MAX_TEMPLATE_BYTES``; anything else is a located error.
+    A name that is not there falls through to the built-in templates, and so does a name with a
+    hidden part (``.partials/foot.html``, ``.award.html.swp``): hidden files and folders of
+    ``templates/`` are ignored, so what the pages are made of is exactly what the cache keys list
+    (:meth:`Renderer.template_sources`).
+    """
+
+    def __init__(self, templates_dir: Path):
+        self.root, self.folder = templates_dir.parent, templates_dir.name
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
+        parts = split_template_path(template)  # (refuses '..')
+        rel = "/".join([self.folder, *parts])
+        if any(part.startswith(".") for part in parts) or safefiles.kind(self.root, rel) is None:
+            raise jinja2.TemplateNotFound(template)
+        raw = safefiles.read_bytes(self.root, rel, limit=MAX_TEMPLATE_BYTES)  # a link or FIFO: SourceError
+        # Not UTF-8: UnicodeDecodeError, as jinja2's own loaders do (Renderer._source names the file).
+        return raw.decode("utf-8"), str(self.root / rel), lambda: True
+
+    def list_templates(self) -> list[str]:
+        # Links and special files are listed too, so that using one is refused rather than skipped.
+        return [name for name, entry in safefiles.walk(self.root, self.folder)
+                if entry.kind != "dir" and not any(part.startswith(".") for part in name.split("/"))]
+
+
+def make_environment(templates_dir: Path | None) -> LimitedSandbox:
+    """The Jinja2 environment: the site's ``templates/`` first, then the built-in templates."""
+    builtin = jinja2.PackageLoader("badgekiln.pages", "templates")
+    loaders: list[jinja2.BaseLoader] = []
+    if templates_dir is not None:
+        loaders.append(SiteTemplateLoader(templates_dir))
+    loaders.append(builtin)
+    loaders.append(jinja2.PrefixLoader({"!builtin": builtin}))
+    # Sandboxed: a template override from a pull request cannot reach Python internals, and its
+    # size, steps and output are limited (see sandbox.py).
+    env = LimitedSandbox(
+        loader=jinja2.ChoiceLoader(loaders),
+        # HTML and XML are always escaped; plain-text templates (email.txt) are not HTML.
+        autoescape=jinja2.select_autoescape(["html", "htm", "xml", "svg"], default_for_string=True, default=False),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["markdown"] = env.metered(render_markdown, "|markdown")
+    env.filters["long_date"] = long_date
+    env.filters["tojson_script"] = lambda data: Markup(dumps_script(data))
+    env.globals["qr_svg"] = qr_svg
+    return env
+
+
+class Rendered(bytes):
+    """A rendered page: its UTF-8 bytes, and ``template``, the name of the template that made it."""
+
+    template: str
+
+
+# What may reach a template: plain values only, never an object with methods or secrets (a config
+# object, the signer, a key, a path, os.environ, a callable that reads files).
+PLAIN_TYPES = (str, int, float, bool, type(None), date)
+
+
+def check_plain(value, where: str) -> None:
+    """Refuse a template context value that is not plain data (strings, numbers, dates, lists, dicts).
+
+    Raises:
+        TypeError: naming where the value is; a mistake in badgekiln, never in the sources.
+    """
+    if isinstance(value, PLAIN_TYPES):
+        return
+    if isinstance(value, (list, tuple)):
+        for number, item in enumerate(value):
+            check_plain(item, f"{where}[{number}]")
+        return
+    if type(value) is dict:
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise TypeError(f"template context {where} has a key that is not text: {key!r}")
+            check_plain(item, f"{where}.{key}")
+        return
+    raise TypeError(f"template context {where} is a {type(value).__name__}: only plain values may reach templates")
+
+
+class Renderer:
+    """Renders named templates with a context; one per build."""
+
+    def __init__(self, templates_dir: Path | None):
+        self.templates_dir = templates_dir.absolute() if templates_dir is not None else None
+        self.env = make_environment(templates_dir)
+        self._cache: dict[str, jinja2.Template] = {}
+
+    def render(self, name: str, **context) -> Rendered:
+        """Render template ``name`` to UTF-8 bytes (which remember the template, for error messages).
+
+        Raises:
+            jinja2.TemplateError: any failure of the template, with the template's frames in its
+                traceback (``commands.build._template_frame`` reads the file and line there),
+                including a sandbox limit, a recursion that does not end, or a Python error such
+                as a division by zero.
+        """
+        for key, value in context.items():
+            check_plain(value, key)
+        template = self._cache.get(name)
+        if template is None:
+            template = self._cache[name] = self.env.get_template(name)
+        self.env.start_rendering()
+        try:
+            text = "".join(template.generate(**context))
+        except (jinja2.TemplateError, BadgekilnError):
+            raise
+        except RecursionError as exc:
+            raise jinja2.TemplateRuntimeError(
+                "a template calls, includes or extends itself without end").with_traceback(exc.__traceback__) from None
+        except MemoryError as exc:
+            raise jinja2.TemplateRuntimeError("a template needs too much memory").with_traceback(
+                exc.__traceback__) from None
+        except Exception as exc:  # noqa: BLE001 - a division by zero, a bad format string: the template's fault
+            raise jinja2.TemplateRuntimeError(f"{type(exc).__name__}: {exc}").with_traceback(exc.__traceback__) from None
+        page = Rendered(text.encode("utf-8"))
+        page.template = self._shown_name(template)
+        return page
+
+    def _shown_name(self, template: jinja2.Template) -> str:
+        """``templates/award.html`` for the site's own template, ``the built-in award.html`` otherwise."""
+        if self.templates_dir is not None and template.filename:
+            path = Path(template.filename)
+            if path.is_relative_to(self.templates_dir):
+                return "templates/" + path.relative_to(self.templates_dir).as_posix()
+        return f"the built-in {template.name}"
+
+    def compile_used(self) -> None:
+        """Load and compile every template the build and ``notify`` render, with the templates
+        they extend, include or import, as rendering them would (``badgekiln check``).
+
+        Raises:
+            jinja2.TemplateError: a syntax error (with the template and line) or a missing template.
+        """
+        from jinja2 import meta
+
+        todo, seen = list(USED_TEMPLATES), set()
+        references: dict[str, list[tuple[str, int]]] = {}
+        while todo:
+            name = todo.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            source = self._source(name)
+            self._cache.setdefault(name, self.env.get_template(name))
+            tree = self.env.parse(source, name)
+            for line, message in static_problems(tree):  # what would break a limit whatever the data
+                raise jinja2.TemplateSyntaxError(message, line, name)
+            references[name] = unconditional_references(tree)
+            todo.extend(n for n in meta.find_referenced_templates(tree) if n)
+        _check_no_cycle(references)
+
+    def template_sources(self) -> dict[str, str]:
+        """Name → source text of every template in use (for cache keys)."""
+        result = {}
+        for name in sorted(self.env.list_templates()):
+            if name.startswith("!builtin/") or any(part.startswith(".") for part in name.split("/")):
+                continue  # hidden files (.DS_Store, editors' swap files) are not templates
+            result[name] = self._source(name)
+        return result
+
+    def _source(self, name: str) -> str:
+        try:
+            return self.env.loader.get_source(self.env, name)[0]
+        except UnicodeDecodeError:
+            raise ConfigError(f"templates/{name}: not UTF-8 text; templates/ holds Jinja2 templates "
+                              "(move other files elsewhere)") from None
+
+
+def _check_no_cycle(references: dict[str, list[tuple[str, int]]]) -> None:
+    """Refuse templates that always include or extend each other in a circle (the rendering would never end).
+
+    ``references``: template name -> (name, line) of each include or extends that always runs.
+
+    Raises:
+        jinja2.TemplateSyntaxError: at the first include or extends of the circle.
+    """
+    for start in sorted(references):
+        seen, todo = {start}, [(start, [])]
+        while todo:
+            name, trail = todo.pop()  # trail: the (template, line) steps from start to name
+            for target, line in references.get(name, []):
+                steps = [*trail, (target, line)]
+                if target == start:
+                    circle = " -> ".join([start, *(t for t, _ in steps)])
+                    raise jinja2.TemplateSyntaxError(
+                        f"{start} includes or extends itself ({circle}): its rendering would never end",
+                        steps[0][1], start)
+                if target not in seen:
+                    seen.add(target)
+                    todo.append((target, steps))

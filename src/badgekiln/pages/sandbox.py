@@ -1,0 +1,437 @@
+"""The Jinja2 sandbox that templates run in, with limits on the work a template can make.
+
+A site's ``templates/`` folder comes from pull requests like every other source, so a template
+is hostile input. :class:`jinja2.sandbox.ImmutableSandboxedEnvironment` keeps it away from Python
+internals (no ``__globals__``, no ``os``, no changing data in place); :class:`LimitedSandbox`
+also keeps it from exhausting the machine. Every limit ends in a :class:`TemplateLimitError`,
+a Jinja ``TemplateRuntimeError`` that the build reports at the template's file and line:
+
+* a string, list or output chunk longer than :data:`MAX_TEXT` (``'x' * 10**10``, ``'%*d'``,
+  ``|center(10**9)``, ``|join`` or ``|replace`` into gigabytes, ``~`` doubling a string);
+* an integer of more than :data:`MAX_INT_BITS` bits (``2 ** 10**9``);
+* ``range()`` of more than :data:`MAX_RANGE` items;
+* more than :data:`MAX_STEPS` calls and loop iterations in one rendering (nested loops,
+  macros that call themselves twice);
+* more than :data:`MAX_OUTPUT` characters output in one rendering, macros and blocks included;
+* more than :data:`MAX_METERED` characters given to ``|markdown`` in one rendering.
+
+Recursion (a macro calling itself, a template including or extending itself) ends in Python's
+``RecursionError``, which :class:`~badgekiln.pages.render.Renderer` reports the same way.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from functools import wraps
+from typing import Any
+
+from jinja2 import nodes
+from jinja2.compiler import CodeGenerator
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from jinja2.utils import generate_lorem_ipsum
+
+MAX_TEXT = 1_000_000  # characters of one string, or total characters of one list, a template makes
+MAX_OUTPUT = 20_000_000  # characters output in one rendering (blocks and macros counted as they are made)
+MAX_STEPS = 200_000  # calls and loop iterations in one rendering (a macro call costs ~15 µs)
+MAX_RANGE = 100_000  # items of one range()
+MAX_INT_BITS = 10_000  # bits of an integer made with * or ** (about 3,000 digits)
+MAX_METERED = 300_000  # characters given to a slow filter (|markdown) in one rendering: seconds, not hours
+
+_PERCENT_SPEC = re.compile(r"%(?:\([^)]*\))?[#0\- +]*(\*|\d+)?(?:\.(\*|\d+))?")
+
+
+class TemplateLimitError(SecurityError):
+    """A template went past one of the sandbox's limits."""
+
+
+def _refuse(what: str) -> TemplateLimitError:
+    return TemplateLimitError(f"{what}; templates are limited to {MAX_TEXT:,} characters per string "
+                              f"and {MAX_OUTPUT:,} per page")
+
+
+def _size(value: Any, budget: int = MAX_TEXT + 1) -> int:
+    """About how many characters ``value`` stands for (its text, or its items' texts), up to ``budget``."""
+    if isinstance(value, (str, bytes)):
+        return len(value)
+    if isinstance(value, (list, tuple)):
+        total = len(value)
+        for item in value:
+            if total > budget:
+                break
+            total += _size(item, budget - total)
+        return total
+    if isinstance(value, dict):
+        return _size(list(value.items()), budget)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value.bit_length() // 3
+    return 1
+
+
+def _check_int(value: Any, what: str) -> None:
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_TEXT:
+        raise _refuse(f"{what} {value:,} is too large")
+
+
+def check_percent_format(template: str) -> None:
+    """``'%99999999d'``, ``'%*d'``: a width or precision that would make a huge string."""
+    for match in _PERCENT_SPEC.finditer(template):
+        for number in match.groups():
+            if number == "*":
+                raise _refuse("a '*' width in a % format is not allowed")
+            if number and int(number) > MAX_TEXT:
+                raise _refuse(f"the format width {int(number):,} is too large")
+
+
+def check_brace_format(template: str) -> None:
+    """``'{:>99999999}'``: a width or precision in a str.format field that would make a huge string."""
+    try:
+        fields = list(string.Formatter().parse(template))
+    except ValueError as exc:
+        raise TemplateLimitError(f"bad format string: {exc}") from None
+    for _, _, spec, _ in fields:
+        for number in re.findall(r"\d+", spec or ""):
+            if int(number) > MAX_TEXT:
+                raise _refuse(f"the format width {int(number):,} is too large")
+
+
+def check_binop(operator: str, left: Any, right: Any) -> None:
+    """Refuse an operation whose result would be too large, before it is computed."""
+    if operator == "*":
+        if isinstance(left, int) and isinstance(right, (str, bytes, list, tuple)):
+            left, right = right, left
+        if isinstance(left, (str, bytes, list, tuple)) and isinstance(right, int):
+            if right > 0 and _size(left) * right > MAX_TEXT:
+                raise _refuse(f"repeating a value {right:,} times makes more than {MAX_TEXT:,} characters")
+        elif isinstance(left, int) and isinstance(right, int) and left.bit_length() + right.bit_length() > MAX_INT_BITS:
+            raise _refuse("the product is too large a number")
+    elif operator == "**":
+        if isinstance(left, int) and isinstance(right, int) and right > 0 and abs(left) > 1 \
+                and left.bit_length() * right > MAX_INT_BITS:
+            raise _refuse(f"{left} ** {right} is too large a number")
+    elif operator == "%":
+        if isinstance(left, str):
+            check_percent_format(left)
+    elif operator == "+":
+        if isinstance(left, (str, bytes, list, tuple)) and isinstance(right, (str, bytes, list, tuple)):
+            if _size(left) + _size(right) > MAX_TEXT:
+                raise _refuse(f"joining these values makes more than {MAX_TEXT:,} characters")
+
+
+def _replace_size(text: str, old: str, new: str, count: int | None) -> int:
+    occurrences = text.count(old) if old else len(text) + 1
+    if count is not None and count >= 0:
+        occurrences = min(occurrences, count)
+    return len(text) + occurrences * (len(new) - len(old))
+
+
+def _join_size(separator: str, items: list) -> int:
+    total = len(separator) * len(items)
+    for item in items:
+        total += _size(item) if isinstance(item, (str, list, tuple)) else 20
+        if total > MAX_TEXT:
+            break
+    return total
+
+
+class _LimitedCodeGenerator(CodeGenerator):
+    """Jinja's compiler, with every piece of output counted and every ``~`` and filter result sized."""
+
+    def _output_child_pre(self, node, frame, finalize) -> None:
+        self.write("environment.counted(")
+        super()._output_child_pre(node, frame, finalize)
+
+    def _output_child_post(self, node, frame, finalize) -> None:
+        super()._output_child_post(node, frame, finalize)
+        self.write(")")
+
+    def _output_const_repr(self, group) -> str:
+        return f"environment.counted({super()._output_const_repr(group)})"
+
+    def visit_Concat(self, node, frame) -> None:
+        self.write("environment.sized(")
+        super().visit_Concat(node, frame)
+        self.write(")")
+
+    def visit_Filter(self, node, frame) -> None:
+        self.write("environment.sized(")
+        super().visit_Filter(node, frame)
+        self.write(")")
+
+
+class LimitedSandbox(ImmutableSandboxedEnvironment):
+    """:class:`ImmutableSandboxedEnvironment` with limits on size, numbers, steps and output.
+
+    Counters are per rendering: call :meth:`start_rendering` before each one (one rendering at a
+    time per environment; builds run in processes, not threads).
+    """
+
+    code_generator_class = _LimitedCodeGenerator
+    intercepted_binops = frozenset(["*", "**", "%", "+"])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._steps = self._output = self._metered = 0
+        self.globals["range"] = self.limited_range
+        self.globals["lipsum"] = _limited_lipsum
+        for name, check in _FILTER_CHECKS.items():
+            self.filters[name] = _checked_filter(self.filters[name], check)
+        self.filters["join"] = _limited_join(self.filters["join"])
+
+    def start_rendering(self) -> None:
+        self._steps = self._output = self._metered = 0
+
+    def metered(self, function: Any, what: str) -> Any:
+        """``function(text, ...)`` (a filter whose time grows with its input, such as Markdown),
+        refused once it has been given :data:`MAX_METERED` characters in one rendering."""
+
+        @wraps(function)
+        def filter_(text: Any, *args: Any, **kwargs: Any) -> Any:
+            self._metered += len(str(text))
+            if self._metered > MAX_METERED:
+                raise TemplateLimitError(f"more than {MAX_METERED:,} characters given to {what} in one page")
+            return function(text, *args, **kwargs)
+
+        return filter_
+
+    # -- counters (called from compiled templates) -------------------------------------------------
+
+    def step(self) -> None:
+        self._steps += 1
+        if self._steps > MAX_STEPS:
+            raise TemplateLimitError(f"more than {MAX_STEPS:,} calls and loop iterations in one page "
+                                     "(a loop nested too deep, or a macro that calls itself)")
+
+    def counted(self, text: str) -> str:
+        self._output += len(text)
+        if self._output > MAX_OUTPUT:
+            raise TemplateLimitError(f"the page is longer than {MAX_OUTPUT:,} characters")
+        return text
+
+    def sized(self, value: Any) -> Any:
+        if isinstance(value, (str, bytes, list, tuple)) and len(value) > MAX_TEXT:
+            raise _refuse(f"a value of {len(value):,} items or characters was made")
+        return value
+
+    def counted_items(self, iterable: Any) -> Any:
+        for item in iterable:
+            self.step()
+            yield item
+
+    def limited_range(self, *args: int) -> range:
+        for value in args:
+            if not isinstance(value, int):
+                raise TemplateLimitError(f"range() takes whole numbers, not {type(value).__name__}")
+        try:
+            result = range(*args)
+            too_long = len(result) > MAX_RANGE
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise TemplateLimitError(f"range(): {exc}") from None
+        if too_long:
+            raise TemplateLimitError(f"range() of more than {MAX_RANGE:,} items")
+        return result
+
+    # -- sandbox hooks -------------------------------------------------------------------------------
+
+    def _parse(self, source, name, filename):  # noqa: D102 - Jinja hook
+        tree = super()._parse(source, name, filename)
+        for loop in list(tree.find_all(nodes.For)):  # every loop counts its iterations
+            loop.iter = nodes.Call(nodes.EnvironmentAttribute("counted_items"), [loop.iter], [], None, None,
+                                   lineno=loop.iter.lineno)
+        return tree
+
+    def call_binop(self, context, operator, left, right):  # noqa: D102 - Jinja hook
+        check_binop(operator, left, right)
+        return self.sized(super().call_binop(context, operator, left, right))
+
+    def call(__self, __context, __obj, *args, **kwargs):  # noqa: N805, D102 - Jinja hook
+        __self.step()
+        owner = getattr(__obj, "__self__", None)
+        if isinstance(owner, (str, bytes, list, tuple, dict)):  # a method of a value: 'x'.center(10**9)
+            for value in (*args, *kwargs.values()):
+                _check_int(value, "the number")
+            name = getattr(__obj, "__name__", "")
+            if name == "replace" and isinstance(owner, str) and len(args) >= 2:
+                if _replace_size(owner, str(args[0]), str(args[1]), args[2] if len(args) > 2 else None) > MAX_TEXT:
+                    raise _refuse("this replace() makes too long a string")
+            elif name == "join" and isinstance(owner, str) and args:
+                args = (list(__self.counted_items(args[0])), *args[1:])
+                if _join_size(owner, args[0]) > MAX_TEXT:
+                    raise _refuse("this join() makes too long a string")
+        return __self.sized(super().call(__context, __obj, *args, **kwargs))
+
+    def wrap_str_format(self, value):  # noqa: D102 - Jinja hook
+        wrapped = super().wrap_str_format(value)
+        if wrapped is None:
+            return None
+        template = value.__self__
+
+        @wraps(wrapped)
+        def limited(*args: Any, **kwargs: Any) -> str:
+            check_brace_format(template)
+            for item in (*args, *kwargs.values()):
+                _check_int(item, "the number")
+            return self.sized(wrapped(*args, **kwargs))
+
+        return limited
+
+
+def _limited_lipsum(n: int = 5, html: bool = True, min: int = 20, max: int = 100) -> str:  # noqa: A002
+    for value in (n, min, max):
+        if not isinstance(value, int) or value > 1000:
+            raise TemplateLimitError("lipsum() takes whole numbers up to 1,000")
+    return generate_lorem_ipsum(n, html, min, max)
+
+
+# Filters that make something larger than what they are given: what each is given is checked first.
+def _check_center(value, width=80, *_, **__):
+    _check_int(width, "the width")
+
+
+def _check_indent(value, width=4, *_, **__):
+    size = len(width) if isinstance(width, str) else width if isinstance(width, int) else 0
+    if len(str(value)) + (str(value).count("\n") + 1) * size > MAX_TEXT:
+        raise _refuse("this indent makes too long a string")
+
+
+def _check_wordwrap(value, width=79, break_long_words=True, wrapstring=None, *_, **__):
+    if isinstance(width, int) and width > 0 and len(str(value)) // width * len(wrapstring or "\n") > MAX_TEXT:
+        raise _refuse("this wordwrap makes too long a string")
+
+
+def _check_count(value, count=1, *_, **__):
+    _check_int(count, "the count")
+
+
+def _check_format(value, *args, **kwargs):
+    if isinstance(value, str):
+        check_percent_format(value)
+    for item in (*args, *kwargs.values()):
+        _check_int(item, "the number")
+
+
+def _check_replace(value, old="", new="", count=None, *_, **__):
+    if _replace_size(str(value), str(old), str(new), count) > MAX_TEXT:
+        raise _refuse("this replace makes too long a string")
+
+
+def _check_sum(value, attribute=None, start=0, *_, **__):
+    if not isinstance(start, (int, float)):  # sum(start=[]) concatenates lists: quadratic
+        raise TemplateLimitError("sum() adds numbers only")
+
+
+_FILTER_CHECKS = {"center": _check_center, "indent": _check_indent, "wordwrap": _check_wordwrap,
+                  "batch": _check_count, "slice": _check_count, "format": _check_format,
+                  "replace": _check_replace, "sum": _check_sum}
+
+
+def _checked_filter(function, check):
+    """``function`` (a Jinja filter), checking its arguments first; ``join`` has its own wrapper."""
+    skip = 1 if hasattr(function, "jinja_pass_arg") else 0  # the context Jinja passes first
+
+    @wraps(function)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        check(*args[skip:], **kwargs)
+        return function(*args, **kwargs)
+
+    return checked
+
+
+def _limited_join(function):
+    skip = 1 if hasattr(function, "jinja_pass_arg") else 0
+
+    @wraps(function)
+    def join(*args: Any, **kwargs: Any) -> Any:
+        items = list(args[skip])
+        separator = args[skip + 1] if len(args) > skip + 1 else kwargs.get("d", "")
+        if kwargs.get("attribute") is None and len(args) <= skip + 2 and _join_size(str(separator), items) > MAX_TEXT:
+            raise _refuse("this join makes too long a string")
+        return function(*args[:skip], items, *args[skip + 1:], **kwargs)
+
+    return join
+
+
+
+# -- what `badgekiln check` can tell without rendering --------------------------------------------
+
+_OPERATORS = {nodes.Mul: "*", nodes.Pow: "**", nodes.Mod: "%", nodes.Add: "+"}
+_UNKNOWN = object()
+
+
+def _constant(node: nodes.Node) -> Any:
+    """The value of a constant expression, checked against the limits as it is computed; or _UNKNOWN."""
+    if isinstance(node, nodes.Const):
+        return node.value
+    if isinstance(node, (nodes.List, nodes.Tuple)):
+        items = [_constant(item) for item in node.items]
+        return _UNKNOWN if _UNKNOWN in items else (list(items) if isinstance(node, nodes.List) else tuple(items))
+    if isinstance(node, nodes.Neg):
+        value = _constant(node.node)
+        return -value if isinstance(value, (int, float)) else _UNKNOWN
+    operator = _OPERATORS.get(type(node))
+    if operator is None:
+        return _UNKNOWN
+    left, right = _constant(node.left), _constant(node.right)
+    if left is _UNKNOWN or right is _UNKNOWN:
+        return _UNKNOWN
+    check_binop(operator, left, right)
+    try:
+        return {"*": lambda: left * right, "**": lambda: left ** right, "%": lambda: left % right,
+                "+": lambda: left + right}[operator]()
+    except Exception:  # noqa: BLE001 - a type error: the rendering will say so
+        return _UNKNOWN
+
+
+def static_problems(tree: nodes.Template) -> list[tuple[int, str]]:
+    """(line, message) of what would break a limit whatever the data: constant expressions that are
+    too large, too large numbers given to a call or filter, and macros that always call themselves."""
+    problems: list[tuple[int, str]] = []
+    for node in tree.find_all((nodes.BinExpr, nodes.Call, nodes.Filter)):
+        try:
+            if isinstance(node, nodes.BinExpr):
+                _constant(node)
+            else:
+                arguments = [*node.args, *(kw.value for kw in node.kwargs)]
+                for argument in arguments:
+                    value = _constant(argument)
+                    if value is not _UNKNOWN:
+                        _check_int(value, "the number")
+                if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Name) and node.node.name == "range":
+                    values = [_constant(a) for a in node.args]
+                    if _UNKNOWN not in values and all(isinstance(v, int) for v in values) and values:
+                        if len(range(*values)) > MAX_RANGE:
+                            raise TemplateLimitError(f"range() of more than {MAX_RANGE:,} items")
+        except (TemplateLimitError, ValueError, OverflowError) as exc:
+            problems.append((node.lineno, str(exc)))
+    for macro in tree.find_all(nodes.Macro):
+        for call in _unconditional(macro.body, nodes.Call):
+            if isinstance(call.node, nodes.Name) and call.node.name == macro.name:
+                problems.append((call.lineno, f"the macro {macro.name}() always calls itself: it never ends"))
+    return sorted(set(problems))
+
+
+_CONDITIONAL = (nodes.If, nodes.CondExpr, nodes.For, nodes.Macro, nodes.CallBlock, nodes.And, nodes.Or)
+
+
+def _unconditional(body: list[nodes.Node], kind: type) -> list:
+    """Nodes of ``kind`` in ``body`` that run whenever the body runs (not under an if, a loop, a macro
+    definition or the short-circuit side of ``and``/``or``)."""
+    found, todo = [], list(body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, kind):
+            found.append(node)
+        if isinstance(node, _CONDITIONAL):
+            continue
+        todo.extend(node.iter_child_nodes())
+    return found
+
+
+def unconditional_references(tree: nodes.Template) -> list[tuple[str, int]]:
+    """(template name, line) of every constant ``include`` or ``extends`` that always runs."""
+    found = []
+    for node in _unconditional(tree.body, (nodes.Include, nodes.Extends)):
+        name = _constant(node.template)
+        if isinstance(name, str):
+            found.append((name, node.lineno))
+    return found

@@ -1,0 +1,1 @@
+"""Keys and the build's signer (JWS, Data Integrity proofs) on top of badgekiln.crypto."""

@@ -1,0 +1,212 @@
+"""Site settings: ``site_src/site.yaml`` plus command-line overrides."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote, unquote, urlsplit
+
+from badgekiln.errors import Diagnostic, SourceLocation
+from badgekiln.models import Issuer
+from badgekiln.sources.fields import Fields, url_problem
+
+COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
+LANG_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    """Validated site settings. ``base_url`` always ends with ``/``."""
+
+    base_url: str
+    issuer: Issuer
+    title: str
+    language: str = "en"
+    accent_color: str = "#1f5f8b"
+    linkedin_organization_id: str | None = None
+    footer: str = ""
+    stylesheet: str | None = None  # "assets/site.css" when site_src/assets/site.css exists
+
+    def url(self, path: str = "") -> str:
+        """The absolute URL of ``path`` (relative POSIX path inside the site)."""
+        return self.base_url + path
+
+    @property
+    def base_path(self) -> str:
+        """The URL path of the site root, e.g. ``/`` or ``/badges/``."""
+        return urlsplit(self.base_url).path or "/"
+
+    @property
+    def did(self) -> str:
+        """The site's ``did:web`` identifier (sub-paths become ``:``-separated segments)."""
+        parts = urlsplit(self.base_url)
+        host = parts.hostname or ""
+        if parts.port:
+            host += "%3A" + str(parts.port)
+        segments = [quote(unquote(s), safe="") for s in parts.path.split("/") if s]
+        return ":".join(["did", "web", host, *segments])
+
+    @property
+    def did_document_path(self) -> str:
+        """Where the DID document lives, relative to the site root."""
+        return "did.json" if self.base_path != "/" else ".well-known/did.json"
+
+
+def normalize_base_url(value: str) -> str:
+    """Lower-case scheme and host, and exactly one trailing slash."""
+    parts = urlsplit(value)
+    netloc = parts.netloc.lower()
+    path = parts.path or "/"
+    if not path.endswith("/"):
+        path += "/"
+    return f"{parts.scheme.lower()}://{netloc}{path}"
+
+
+def read_site_config(data, rel: str, diagnostics: list[Diagnostic], *, base_url_override: str | None) -> SiteConfig | None:
+    """Build a SiteConfig from the parsed ``site.yaml``; problems go to ``diagnostics``."""
+    fields = Fields(data, SourceLocation(rel, 1, 1), diagnostics, "site.yaml")
+    base_url = fields.text("base_url", required=base_url_override is None, single_line=True)
+    if base_url_override is not None:
+        base_url = base_url_override
+        where = SourceLocation("--base-url")
+    else:
+        where = fields.where("base_url")
+    if base_url is not None:
+        base_url = check_base_url(base_url, where, diagnostics)
+    issuer = _read_issuer(fields)
+    title = fields.text("title", single_line=True, max_len=200)
+    language = fields.text("language", single_line=True) or "en"
+    if not LANG_RE.match(language):
+        fields.error("bad-language", f"'language' must be a language tag such as en or en-GB, not {language!r}",
+                     fields.where("language"))
+    color = fields.text("accent_color", single_line=True) or "#1f5f8b"
+    if not COLOR_RE.match(color):
+        fields.error("bad-color", f"'accent_color' must be a colour written #rrggbb, not {color!r}", fields.where("accent_color"))
+        color = "#1f5f8b"
+    linkedin = fields.text("linkedin_organization_id", single_line=True)
+    if linkedin is not None and not linkedin.isdigit():
+        fields.error("bad-linkedin-id", "'linkedin_organization_id' must be the number in your LinkedIn company page's admin URL",
+                     fields.where("linkedin_organization_id"))
+        linkedin = None
+    footer = fields.text("footer", max_len=2000) or ""
+    fields.finish()
+    if base_url is None or issuer is None:
+        return None
+    return SiteConfig(
+        base_url=base_url,
+        issuer=issuer,
+        title=title or f"{issuer.name} badges",
+        language=language,
+        accent_color=color.lower(),
+        linkedin_organization_id=linkedin,
+        footer=footer,
+    )
+
+
+def check_base_url(value: str, where: SourceLocation, diagnostics: list[Diagnostic]) -> str | None:
+    """The normalised ``base_url`` (site.yaml's or ``--base-url``), or None with an error in ``diagnostics``.
+
+    Every URL of the site starts with it, so a secret in it (``user:password@``) would be
+    published in every badge, and a port that is not a number, a query or a fragment would
+    make every id unusable.
+    """
+    problem = url_problem(value, ("https", "http"))
+    if problem is None and ("?" in value or "#" in value):
+        problem = "it has a query (?…) or a fragment (#…), which every URL of the site would inherit"
+    if problem is not None:
+        diagnostics.append(Diagnostic("error", "bad-url", f"'base_url' must be an absolute https URL, not {value!r}: "
+                                      f"{problem}", where,
+                                      "for example https://badges.example.org/ or https://org.github.io/badges/"))
+        return None
+    parts = urlsplit(value)
+    if parts.scheme.lower() != "https" and parts.hostname not in LOOPBACK_HOSTS:
+        diagnostics.append(Diagnostic("warning", "insecure-base-url", f"'base_url' {value!r} is not https; verifiers "
+                                      "and wallets expect https", where,
+                                      "use https:// (GitHub Pages, Netlify and S3+CloudFront all serve https)"))
+    return normalize_base_url(value)
+
+
+def _read_issuer(fields: Fields) -> Issuer | None:
+    data = fields.raw("issuer", required=True)
+    if data is None:
+        return None
+    sub = Fields(data, fields.where("issuer"), fields.diagnostics, "issuer")
+    name = sub.text("name", required=True, single_line=True, max_len=200)
+    url = sub.url("url", required=True)
+    email = sub.email("email", required=True)
+    description = sub.text("description") or ""
+    image = sub.text("image", single_line=True)
+    telephone = sub.text("telephone", single_line=True, max_len=40)
+    if telephone is not None:
+        compact = re.sub(r"[\s().-]", "", telephone)
+        if not re.fullmatch(r"\+[1-9]\d{6,14}", compact):
+            sub.error("bad-telephone", f"'telephone' must be an international number such as +44 1642 000000, "
+                      f"not {telephone!r}", sub.where("telephone"), "Open Badges requires the E.164 form: + and digits")
+            telephone = None
+        else:
+            telephone = compact
+    sub.finish()
+    if not (name and url and email):
+        return None
+    return Issuer(name=name, url=url, email=email, description=description, image=image, telephone=telephone)
+
+
+@dataclass(frozen=True)
+class SourceTree:
+    """Where each part of a site's sources is: the one place that names them.
+
+    The class attributes are paths relative to the site's root (POSIX, as
+    :mod:`badgekiln.sources.safefiles` reads them); the properties are the same places as ``Path``s below
+    ``root``.
+    """
+
+    root: Path
+
+    SITE_SRC = "site_src"
+    SITE_YAML = "site_src/site.yaml"
+    ASSETS = "site_src/assets"
+    PAGES = "site_src/pages"
+    KEYS = "site_src/keys"
+    LEDGER = "site_src/awards.lock"
+    NOTIFIED = "site_src/notified.lock"
+    ENDORSEMENTS = "site_src/endorsements"
+    BADGES = "badges"
+    RECIPIENTS = "recipients"
+    TEMPLATES = "templates"
+
+    @staticmethod
+    def image(rel: str) -> str:
+        """An image named in YAML relative to site_src/ (``assets/b.png``), relative to the root."""
+        return f"{SourceTree.SITE_SRC}/{rel}"
+
+    @staticmethod
+    def asset(name: str) -> str:
+        """A file of site_src/assets/ (``badges/b.svg``), relative to the root."""
+        return f"{SourceTree.ASSETS}/{name}"
+
+    def path(self, rel: str) -> Path:
+        """``rel`` (one of the names above, or below them) as a path."""
+        return self.root / rel
+
+    site_yaml = property(lambda self: self.root / SourceTree.SITE_YAML)
+    site_src = property(lambda self: self.root / SourceTree.SITE_SRC)
+    badges = property(lambda self: self.root / SourceTree.BADGES)
+    recipients = property(lambda self: self.root / SourceTree.RECIPIENTS)
+    pages = property(lambda self: self.root / SourceTree.PAGES)
+    templates = property(lambda self: self.root / SourceTree.TEMPLATES)
+    keys = property(lambda self: self.root / SourceTree.KEYS)
+    ledger = property(lambda self: self.root / SourceTree.LEDGER)
+    notified = property(lambda self: self.root / SourceTree.NOTIFIED)
+
+    def __getitem__(self, name: str) -> Path:
+        """The same as the attribute ``name`` (``tree["badges"]``), for callers that index."""
+        value = getattr(self, name)
+        assert isinstance(value, Path)
+        return value
+
+
+def source_paths(source: Path) -> SourceTree:
+    """The folders and files of a site below ``source``."""
+    return SourceTree(source)

@@ -1,0 +1,305 @@
+"""Reading typed fields out of located YAML mappings, collecting every problem.
+
+A :class:`Fields` wraps one mapping from a source file. Each accessor checks one key, records a
+located :class:`~badgekiln.errors.Diagnostic` when the value is wrong and returns ``None`` (so
+that validation goes on and reports everything in one run). ``finish()`` reports unknown keys
+with a did-you-mean hint.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from datetime import date
+from typing import Any
+from urllib.parse import urlsplit
+
+from badgekiln.errors import Diagnostic, SourceLocation
+from badgekiln.models import Duration
+
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}\Z")  # \Z, not $: '$' also matches before a final newline
+AWARD_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{3,63}\Z")
+DATE_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+DURATION_RE = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$")
+# Practical email check: one @, a dotted domain, no spaces or angle brackets.
+EMAIL_RE = re.compile(r"^[^@\s<>()\[\],;:\"]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
+MAX_TEXT = 20_000  # characters in one text field
+# A host name (letters of any script, digits, '-', '_', '.') or an IP literal in brackets.
+HOST_RE = re.compile(r"^[\w.-]+\Z|^\[[0-9A-Fa-f:.]+\]\Z|^\[v[0-9A-Fa-f]+\.[\w.:~!$&'()*+,;=-]+\]\Z")
+URL_HINT = ("for example https://example.org/page; write spaces and <>\"{}|\\^` percent-encoded (%20 for a space)")
+
+
+def did_you_mean(word: str, choices) -> str | None:
+    """A 'did you mean …?' hint for ``word`` among ``choices``, or None."""
+    close = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
+    return f"did you mean {close[0]!r}?" if close else None
+
+
+class Fields:
+    """Typed, located access to one YAML mapping; problems go to ``diagnostics``."""
+
+    def __init__(self, data: Any, location: SourceLocation, diagnostics: list[Diagnostic], what: str):
+        self.diagnostics = diagnostics
+        self.what = what
+        self.location = getattr(data, "location", location)
+        self.ok = isinstance(data, dict)
+        if not self.ok:
+            self.error(
+                "not-a-mapping",
+                f"{what} must be a mapping of 'key: value' lines, not {_kind(data)}",
+                self.location,
+            )
+            data = {}
+        self.data = data
+        self.seen: set[str] = set()
+
+    # -- reporting ---------------------------------------------------------------------------
+
+    def where(self, key: str) -> SourceLocation:
+        """Location of the value of ``key`` (or of the mapping when absent)."""
+        locations = getattr(self.data, "value_locations", {})
+        return locations.get(key, self.location)
+
+    def error(self, code: str, message: str, location: SourceLocation | None = None, hint: str | None = None):
+        """Record an error."""
+        self.diagnostics.append(Diagnostic("error", code, message, location or self.location, hint))
+
+    def warning(self, code: str, message: str, location: SourceLocation | None = None, hint: str | None = None):
+        """Record a warning."""
+        self.diagnostics.append(Diagnostic("warning", code, message, location or self.location, hint))
+
+    def finish(self) -> None:
+        """Report every key that no accessor asked for as an unknown key."""
+        key_locations = getattr(self.data, "key_locations", {})
+        for key in self.data:
+            if key not in self.seen:
+                self.error(
+                    "unknown-key",
+                    f"unknown key {key!r} in {self.what}",
+                    key_locations.get(key, self.location),
+                    did_you_mean(key, self.seen) or f"known keys: {', '.join(sorted(self.seen))}",
+                )
+
+    def written(self, key: str) -> str:
+        """The value of ``key`` as the file writes it (``0012345670``, not the number YAML read)."""
+        texts = getattr(self.data, "scalar_texts", {})
+        return texts[key] if key in texts else str(self.data.get(key))
+
+    # -- accessors ----------------------------------------------------------------------------
+
+    def raw(self, key: str, *, required: bool = False) -> Any:
+        """The value of ``key`` as it is; reports a missing required key."""
+        self.seen.add(key)
+        if key not in self.data or self.data[key] is None:
+            if required:
+                self.error("missing-key", f"{self.what} needs '{key}'", self.location, f"add a line '{key}: …'")
+            return None
+        return self.data[key]
+
+    def text(self, key: str, *, required: bool = False, max_len: int = MAX_TEXT, single_line: bool = False) -> str | None:
+        """A text value, stripped; numbers are refused (quote them)."""
+        value = self.raw(key, required=required)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            self.error("wrong-type", f"'{key}' must be text, not {_kind(value)}", self.where(key),
+                       f"put the value in quotes: {key}: {quoted(self.written(key))}")
+            return None
+        value = value.strip()
+        if required and not value:
+            self.error("empty", f"'{key}' must not be empty", self.where(key))
+            return None
+        if len(value) > max_len:
+            self.error("too-long", f"'{key}' is {len(value)} characters; the limit is {max_len}", self.where(key))
+            return None
+        if _has_control(value, allow_newlines=not single_line):
+            self.error("control-character", f"'{key}' contains a control character", self.where(key),
+                       "remove invisible characters pasted from another program")
+            return None
+        return value
+
+    def boolean(self, key: str, default: bool) -> bool:
+        """``true`` or ``false``."""
+        value = self.raw(key)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            self.error("wrong-type", f"'{key}' must be true or false, not {value!r}", self.where(key))
+            return default
+        return value
+
+    def integer(self, key: str, default: int) -> int:
+        """A whole number."""
+        value = self.raw(key)
+        if value is None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.error("wrong-type", f"'{key}' must be a whole number, not {value!r}", self.where(key))
+            return default
+        return value
+
+    def slug(self, key: str, *, required: bool = False, pattern: re.Pattern = SLUG_RE) -> str | None:
+        """A lower-case ASCII identifier such as a badge slug or an award id."""
+        value = self.raw(key, required=required)
+        if value is None:
+            return None
+        if not isinstance(value, str) and pattern.match(self.written(key)):
+            self.error("wrong-type", f"'{key}' must be text, but YAML reads {self.written(key)} as {_kind(value)}; "
+                       "quote it", self.where(key), f"write it in double quotes: {key}: {quoted(self.written(key))}")
+            return None
+        if not isinstance(value, str) or not pattern.match(value):
+            self.error("bad-identifier", f"'{key}' must use only a-z, 0-9 and '-', starting with a letter or digit (got {value!r})",
+                       self.where(key))
+            return None
+        return value
+
+    def date(self, key: str, *, required: bool = False) -> date | None:
+        """A calendar date written ``YYYY-MM-DD`` that exists."""
+        value = self.raw(key, required=required)
+        if value is None:
+            return None
+        return parse_date(value, self, key)
+
+    def email(self, key: str, *, required: bool = False) -> str | None:
+        """An email address, normalised (trimmed, lower-cased)."""
+        value = self.text(key, required=required, max_len=254, single_line=True)
+        if value is None:
+            return None
+        if not EMAIL_RE.match(value):
+            self.error("bad-email", f"'{key}' is not a valid email address: {value!r}", self.where(key))
+            return None
+        return value.lower()
+
+    def url(self, key: str, *, required: bool = False, schemes=("https", "http")) -> str | None:
+        """An absolute http(s) URL."""
+        value = self.text(key, required=required, max_len=2048, single_line=True)
+        if value is None:
+            return None
+        problem = url_problem(value, schemes)
+        if problem is not None:
+            self.error("bad-url", f"'{key}' must be an absolute {' or '.join(schemes)} URL, not {value!r}: {problem}",
+                       self.where(key), URL_HINT)
+            return None
+        return value
+
+    def duration(self, key: str) -> Duration | None:
+        """An ISO 8601 duration of years, months, weeks and days."""
+        value = self.text(key, single_line=True)
+        if value is None:
+            return None
+        match = DURATION_RE.match(value)
+        if not match or value == "P":
+            self.error("bad-duration", f"'{key}' must be an ISO 8601 duration such as P3Y, P18M or P90D, not {value!r}",
+                       self.where(key))
+            return None
+        years, months, weeks, days = (int(g or 0) for g in match.groups())
+        if years + months + weeks + days == 0:
+            self.error("bad-duration", f"'{key}' must be longer than zero", self.where(key))
+            return None
+        return Duration(years=years, months=months, days=days + 7 * weeks, text=value)
+
+    def items(self, key: str, *, required: bool = False) -> list[tuple[Any, SourceLocation]]:
+        """The items of a list, each with its location."""
+        value = self.raw(key, required=required)
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.error("wrong-type", f"'{key}' must be a list (lines starting with '- '), not {_kind(value)}",
+                       self.where(key))
+            return []
+        locations = getattr(value, "item_locations", [self.where(key)] * len(value))
+        return list(zip(value, locations))
+
+    def text_list(self, key: str) -> tuple[str, ...]:
+        """A list of short texts (tags)."""
+        result = []
+        for item, location in self.items(key):
+            if not isinstance(item, str) or not item.strip() or _has_control(item, allow_newlines=False):
+                self.error("wrong-type", f"every item of '{key}' must be a short text, not {item!r}", location)
+                continue
+            result.append(item.strip())
+        return tuple(result)
+
+
+def parse_date(value: Any, fields: Fields, key: str) -> date | None:
+    """Parse ``YYYY-MM-DD`` strictly, reporting impossible dates."""
+    match = DATE_RE.match(value.strip()) if isinstance(value, str) else None
+    if match is None:
+        fields.error("bad-date", f"'{key}' must be a date written YYYY-MM-DD, not {value!r}", fields.where(key))
+        return None
+    year, month, day = (int(p) for p in match.groups())
+    try:
+        return date(year, month, day)
+    except ValueError as exc:
+        fields.error("bad-date", f"'{key}' is not a real date: {value} ({exc})", fields.where(key))
+        return None
+
+
+def is_web_url(value: str, schemes=("https", "http")) -> bool:
+    """True for an absolute URL with one of ``schemes``, a host and no spaces (see :func:`url_problem`)."""
+    return url_problem(value, schemes) is None
+
+
+def url_problem(value: str, schemes=("https", "http")) -> str | None:
+    """Why ``value`` is not a URL that is safe to publish and to fetch ("it …"), or None.
+
+    Refused: characters RFC 3986 does not allow (spaces, ``<>"{}|\\^`` and controls: they must be
+    percent-encoded; N-Quads IRIs refuse them too), a scheme not in ``schemes``, credentials
+    (``user:password@``: they would be published with the URL), an empty host or one with
+    characters no host name has, and a port that is not a number from 1 to 65535 (Python's
+    ``urlsplit`` accepts ``:80800`` and ``:abc`` and fails only when the port is read).
+    """
+    if any(c.isspace() or ord(c) < 32 or ord(c) == 0x7F or c in '<>"{}|\\^`' for c in value):
+        return "it contains a space or a character that must be percent-encoded"
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return "it is not a valid URL"
+    if parts.scheme.lower() not in schemes or not value.lower().startswith(parts.scheme.lower() + "://"):
+        return f"it does not start with {' or '.join(s + '://' for s in schemes)}"
+    if "@" in parts.netloc:
+        return "it contains a user name or password (user:password@), which would be published"
+    host, _, port = _split_host_port(parts.netloc)
+    if not host:
+        return "it has no host name"
+    if not HOST_RE.match(host):
+        return f"its host name {host!r} has characters that no host name has"
+    if port is not None and (not port.isascii() or not port.isdigit() or not 1 <= int(port) <= 65535):
+        return f"its port {port!r} is not a number from 1 to 65535"
+    return None
+
+
+def _split_host_port(netloc: str) -> tuple[str, str, str | None]:
+    """``host``, ``":"`` and the port (None when there is no ``:``); IPv6 hosts keep their brackets."""
+    if netloc.startswith("["):
+        end = netloc.find("]")
+        host, rest = netloc[: end + 1], netloc[end + 1 :]
+        return host, ":", (rest[1:] if rest.startswith(":") else None)
+    host, colon, port = netloc.partition(":")
+    return host, colon, (port if colon else None)
+
+
+def quoted(text: str) -> str:
+    """``text`` as a double-quoted YAML scalar."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _has_control(text: str, *, allow_newlines: bool) -> bool:
+    allowed = {"\n", "\t", "\r"} if allow_newlines else {"\t"}
+    return any((ord(c) < 32 and c not in allowed) or ord(c) == 0x7F or 0x202A <= ord(c) <= 0x202E or 0x2066 <= ord(c) <= 0x2069
+               for c in text)
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return f"the boolean {value!r}"
+    if isinstance(value, (int, float)):
+        return f"the number {value!r}"
+    return f"{type(value).__name__} {value!r}"

@@ -1,0 +1,206 @@
+"""Small, reviewable edits to recipient YAML files: pinning ids and recording revocations.
+
+Edits are made on the text, line by line, so comments, order and formatting stay as the
+provider wrote them; the result is parsed again and must say what was intended, or nothing is
+written.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from pathlib import Path
+
+import yaml
+
+from badgekiln.errors import SourceError, SourceLocation
+from badgekiln.sources import safefiles
+from badgekiln.sources.loading import LocatedList, parse_yaml
+
+# Candidates for a plain (unquoted) scalar: ids, slugs and ISO dates. Anything else is quoted.
+_PLAIN_CANDIDATE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\Z")
+
+
+def insert_first_key(text: str, location: SourceLocation, line_to_add: str) -> str:
+    """Insert ``key: value`` as the first key of the mapping that starts at ``location``."""
+    lines = text.splitlines(keepends=True)
+    index, col = location.line - 1, location.col - 1
+    line = lines[index]
+    if line[col:col + 1] == "{":
+        lines[index] = line[: col + 1] + line_to_add + ", " + line[col + 1:]
+    else:
+        lines[index] = line[:col] + line_to_add + "\n" + " " * col + line[col:]
+    return "".join(lines)
+
+
+def read_text_keeping_newlines(path: Path) -> tuple[str, str]:
+    """The text of ``path`` with ``\n`` line ends, and the line end the file uses (``\r\n`` or ``\n``)."""
+    # (Only a file the build just validated is edited; still, never through a link or a FIFO.)
+    raw = safefiles.read_bytes(path.parent, path.name, limit=safefiles.MAX_FILE_BYTES).decode("utf-8")
+    newline = "\r\n" if "\r\n" in raw else "\n"
+    return raw.replace("\r\n", "\n"), newline
+
+
+def atomic_write_text(path: Path, text: str, *, newline: str = "\n") -> None:
+    """Replace ``path`` with ``text`` in one rename (the file is never half-written).
+
+    The file keeps its permissions (a new file gets the usual ones, 0666 less the umask), and
+    ``newline`` is written for every line end, so a Windows-edited file stays CRLF.
+    """
+    umask = os.umask(0)
+    os.umask(umask)
+    mode = path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~umask
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text.replace("\n", newline) if newline != "\n" else text)
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def pin_award_ids(path: Path, rel: str, pins: list[tuple[SourceLocation, str]]) -> None:
+    """Write ``id: <id>`` into each award mapping of one recipient file.
+
+    ``pins`` are (start of the award mapping, id). Later lines are edited first so that earlier
+    locations stay true. The result must parse and carry exactly those ids.
+    """
+    text, newline = read_text_keeping_newlines(path)
+    edited = text
+    for location, award_id in sorted(pins, key=lambda p: (p[0].line, p[0].col), reverse=True):
+        edited = insert_first_key(edited, location, f"id: {yaml_plain(award_id)}")
+    data = parse_yaml(edited, rel)
+    found = {a.get("id") for a in (data.get("awards") or []) if isinstance(a, dict)}
+    missing = {award_id for _, award_id in pins} - found
+    if missing:
+        lines = ", ".join(f"id: {yaml_plain(award_id)}" for award_id in sorted(missing))
+        raise SourceError(f"could not pin award ids {sorted(missing)} automatically", SourceLocation(rel),
+                          f"add them by hand as the first key of each award: {lines}")
+    atomic_write_text(path, edited, newline=newline)
+
+
+def _award_end(lines: list[str], start: int, indent: int) -> int:
+    """Index of the line after the last content line of the block mapping starting at ``start``."""
+    end = start + 1
+    last_content = start + 1
+    while end < len(lines):
+        line = lines[end]
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#"):
+            if len(line) - len(line.lstrip(" ")) < indent:
+                break
+            last_content = end + 1
+        end += 1
+    return last_content
+
+
+def add_revocation(path: Path, rel: str, location: SourceLocation, award_id: str, *, on: str, reason: str,
+                   pin_id: bool) -> None:
+    """Record the revocation of the award whose mapping starts at ``location``; minimal diff."""
+    text, newline = read_text_keeping_newlines(path)
+    lines = text.splitlines(keepends=True)
+    if lines and not lines[-1].endswith("\n"):
+        lines[-1] += "\n"
+    start, col = location.line - 1, location.col - 1
+    quoted = json.dumps(reason, ensure_ascii=False)
+    if lines[start][col:col + 1] == "{":
+        edited = insert_first_key("".join(lines), location, f"revoked: {{on: {on}, reason: {quoted}}}")
+    else:
+        end = _award_end(lines, start, col)
+        pad = " " * col
+        lines[end:end] = [f"{pad}revoked:\n", f"{pad}  on: {on}\n", f"{pad}  reason: {quoted}\n"]
+        edited = "".join(lines)
+    if pin_id:
+        edited = insert_first_key(edited, location, f"id: {yaml_plain(award_id)}")
+    data = parse_yaml(edited, rel)
+    matches = [a for a in (data.get("awards") or []) if isinstance(a, dict) and a.get("id") == award_id]
+    if len(matches) != 1 or matches[0].get("revoked", {}).get("reason") != reason:
+        raise SourceError(f"could not add the revocation of {award_id} automatically", SourceLocation(rel),
+                          f"add it by hand under the award:\n    revoked:\n      on: {on}\n      reason: {quoted}")
+    atomic_write_text(path, edited, newline=newline)
+
+
+def reads_back_as_text(value: str) -> bool:
+    """True when every YAML reader we know reads the plain scalar ``value`` as this same text.
+
+    Asks the resolvers themselves instead of keeping a list of risky spellings: PyYAML's standard
+    YAML 1.1 resolver (``0x1f``, ``0777``, ``1_000``, ``no``, ``~``, ``.inf``, dates), badgekiln's
+    own loader, and, for YAML 1.2 readers (``1e5``, ``0o17``, ``0123`` are numbers there), Python's
+    number syntax, which accepts the same spellings.
+    """
+    try:
+        if yaml.safe_load(value) != value or parse_yaml(value, "<value>") != value:
+            return False
+    except (yaml.YAMLError, SourceError):
+        return False
+    for number in (float, lambda text: int(text, 0)):
+        try:
+            number(value)
+        except ValueError:
+            continue
+        return False
+    return True
+
+
+def yaml_plain(value: str) -> str:
+    """``value`` written plain (``id: 7q4kz2m9xw``) when YAML reads it back as the same text, else quoted.
+
+    For ids and slugs, whose YAML must stay readable and diff-friendly: ``1234567890``,
+    ``0012345670``, ``1e5`` or ``true`` come out in double quotes.
+    """
+    if _PLAIN_CANDIDATE.match(value) and reads_back_as_text(value):
+        return value
+    return yaml_scalar(value)
+
+
+def yaml_scalar(value: str) -> str:
+    """``value`` as a YAML scalar that reads back as the same text (JSON-style double quotes)."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def award_lines(fields: list[tuple[str, str]], pad: str) -> list[str]:
+    """Lines of one award list item: ``- key: value`` then ``  key: value``, values already YAML."""
+    lines = []
+    for number, (key, value) in enumerate(fields):
+        lines.append(f"{pad}{'- ' if number == 0 else '  '}{key}: {value}\n")
+    return lines
+
+
+def append_award(path: Path, rel: str, fields: list[tuple[str, str]], award_id: str) -> None:
+    """Append one award to the ``awards:`` list of a recipient file; minimal diff."""
+    text, newline = read_text_keeping_newlines(path)
+    data = parse_yaml(text, rel)
+    lines = text.splitlines(keepends=True)
+    if lines and not lines[-1].endswith("\n"):
+        lines[-1] += "\n"
+    awards = data.get("awards")
+    key_line = data.key_locations["awards"].line - 1
+    if isinstance(awards, LocatedList) and awards and \
+            lines[awards.location.line - 1][awards.location.col - 1] != "[":
+        col = awards.item_locations[0].col - 1  # column of the first key, after "- "
+        end = _award_end(lines, awards.item_locations[-1].line - 1, col)
+        lines[end:end] = award_lines(fields, " " * (col - 2))
+    elif not awards:
+        lines[key_line] = "awards:\n"
+        lines[key_line + 1:key_line + 1] = award_lines(fields, "  ")
+    else:
+        raise SourceError("the awards of this file are written as a [flow, list]; add the award by hand",
+                          SourceLocation(rel, key_line + 1))
+    edited = "".join(lines)
+    check = parse_yaml(edited, rel)
+    if [a.get("id") for a in check.get("awards", [])].count(award_id) != 1:
+        raise SourceError(f"could not add award {award_id} automatically", SourceLocation(rel))
+    atomic_write_text(path, edited, newline=newline)
+
+
+def new_recipient_text(name: str, email: str, awards: list[list[tuple[str, str]]]) -> str:
+    """The text of a new recipient file."""
+    lines = [f"name: {yaml_scalar(name)}\n", f"email: {yaml_scalar(email)}\n", "awards:\n"]
+    for fields in awards:
+        lines.extend(award_lines(fields, "  "))
+    return "".join(lines)

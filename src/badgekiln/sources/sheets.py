@@ -1,0 +1,314 @@
+"""Reading spreadsheets as providers really save them, and writing them for HR.
+
+:func:`read_table` reads a CSV (comma, semicolon or tab separated; UTF-8 with or without a BOM,
+or UTF-16 as Excel's "Unicode text"; any line ends) or an ``.xlsx`` workbook (its first sheet,
+through openpyxl in read-only mode) into a header and located rows. Header names are matched in
+any case and spacing (``Issued On`` is ``issued_on``). Every problem is a located
+:class:`~badgekiln.errors.Diagnostic` (``awards.csv:LINE:1``), never a traceback.
+
+:func:`xlsx_bytes` writes rows as a deterministic workbook (same rows and date, same bytes).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+from badgekiln.errors import Diagnostic, SourceError, SourceLocation, ValidationFailed
+from badgekiln.sources.fields import did_you_mean
+from badgekiln.sources.loading import read_source_bytes
+
+MAX_SHEET_BYTES = 64 * 1024 * 1024  # a 100,000-row award sheet is about 15 MB as CSV
+MAX_UNPACKED_BYTES = 512 * 1024 * 1024  # what an .xlsx (a zip) may unpack to: no zip bombs
+MAX_ROWS = 100_000
+DELIMITERS = (",", ";", "\t")
+ENCODINGS = ("utf-8", "utf-16", "cp1252")
+_ZIP_MAGIC = b"PK\x03\x04"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # the old binary .xls format
+
+
+@dataclass
+class Table:
+    """The rows of one sheet: column names (normalised) and, per row, its line and cells."""
+
+    rel: str
+    columns: list[str]
+    rows: list[tuple[int, dict[str, str | date]]] = field(default_factory=list)
+    warnings: list[Diagnostic] = field(default_factory=list)
+
+
+def column_key(name: str) -> str:
+    """A header name as a key: ``' Issued On '`` and ``issued-on`` are ``issued_on``."""
+    return "_".join(re.split(r"[\s\-_]+", name.replace("\ufeff", "").strip().casefold())).strip("_")
+
+
+def parse_map(text: str | None, known: tuple[str, ...]) -> dict[str, str]:
+    """``--map "Mail=email,Course=badge"`` as {sheet column key: our column}."""
+    mapping: dict[str, str] = {}
+    for part in (text or "").split(","):
+        if not part.strip():
+            continue
+        theirs, sep, ours = part.partition("=")
+        ours_key = column_key(ours)
+        if not sep or not column_key(theirs) or ours_key not in known:
+            hint = did_you_mean(ours_key, known) if sep else None
+            raise SourceError(f"--map takes SHEET_COLUMN=COLUMN pairs separated by commas, and COLUMN one of "
+                              f"{', '.join(known)}; {part.strip()!r} is not one", None,
+                              hint or 'for example --map "Mail=email,Course=badge,Date=issued_on"')
+        mapping[column_key(theirs)] = ours_key
+    return mapping
+
+
+def read_table(path: Path, *, known: tuple[str, ...], required: tuple[str, ...], mapping: dict[str, str] | None = None,
+               encoding: str = "utf-8") -> Table:
+    """Read a CSV or .xlsx file of ``known`` columns; raises ValidationFailed with located problems."""
+    rel = path.name
+    raw = read_source_bytes(path, rel, limit=MAX_SHEET_BYTES)
+    if raw.startswith(_OLE_MAGIC):
+        raise sheet_error("old-xls", "this is an old-style Excel .xls file", SourceLocation(rel),
+                          "open it in Excel or LibreOffice and save it as .xlsx or as 'CSV UTF-8'")
+    if raw.startswith(_ZIP_MAGIC):
+        header_line, header, rows = _xlsx_rows(raw, rel)
+    else:
+        header_line, header, rows = _csv_rows(_decode(raw, rel, encoding), rel)
+    table = Table(rel, [])
+    table.columns = _columns(header, SourceLocation(rel, header_line, 1), known, required, mapping or {},
+                             table.warnings)
+    too_wide = []
+    for line, cells in rows:
+        if len(cells) > len(header) and any(not _blank(c) for c in cells[len(header):]):
+            too_wide.append(Diagnostic(
+                "error", "extra-cells", f"this row has {len(cells)} cells but the header names {len(header)} columns",
+                SourceLocation(rel, line, 1),
+                "a value probably contains the separator: put that value in double quotes, or save the sheet again"))
+            continue
+        if all(_blank(c) for c in cells):
+            continue  # blank lines, and the ';;;;' rows spreadsheets leave below the data
+        row = {}
+        for name, cell in zip(table.columns, cells, strict=False):  # a short row: the rest is empty
+            if name and not _blank(cell):
+                row[name] = cell.strip() if isinstance(cell, str) else cell
+        table.rows.append((line, row))
+        if len(table.rows) > MAX_ROWS:
+            raise sheet_error("too-many-rows", f"the sheet has more than {MAX_ROWS} rows", SourceLocation(rel, line, 1),
+                              "split it into several files")
+    if too_wide:
+        raise ValidationFailed(too_wide)
+    if not table.rows:
+        raise ValidationFailed([Diagnostic("error", "empty-sheet", "the file has no rows below its header",
+                                           SourceLocation(rel, header_line, 1))])
+    return table
+
+
+def sheet_error(code: str, message: str, location: SourceLocation, hint: str | None = None) -> ValidationFailed:
+    """A located error about a sheet, to raise."""
+    return ValidationFailed([Diagnostic("error", code, message, location, hint)])
+
+
+def _blank(cell) -> bool:
+    return cell is None or (isinstance(cell, str) and not cell.strip())
+
+
+def _columns(header: list, where: SourceLocation, known, required, mapping: dict[str, str],
+             warnings: list[Diagnostic]) -> list[str]:
+    """Our column name for each header cell ('' for a column that is ignored); ``where``: the header row."""
+    columns: list[str] = []
+    for number, cell in enumerate(header, 1):
+        key = column_key(str(cell)) if cell is not None else ""
+        name = mapping.get(key, key)
+        if name in columns and name:
+            raise ValidationFailed([Diagnostic("error", "duplicate-column",
+                                               f"two columns are named {name!r} (the second is column {number})",
+                                               where, "rename or delete one of them")])
+        if name and name not in known:
+            warnings.append(Diagnostic("warning", "unused-column",
+                                       f"column {number}, {str(cell).strip()!r}, is not used", where,
+                                       did_you_mean(name, known) or f"known columns: {', '.join(known)}; "
+                                       f"use --map \"{str(cell).strip()}=COLUMN\" to read it as one of them"))
+            name = ""
+        columns.append(name)
+    missing = [c for c in required if c not in columns]
+    if missing:
+        found = ", ".join(repr(str(c).strip()) for c in header if not _blank(c)) or "nothing"
+        raise ValidationFailed([Diagnostic(
+            "error", "bad-header", f"the first row must name the columns {', '.join(required)} (in any order, any "
+            f"case); missing: {', '.join(missing)}; found: {found}", where,
+            f"rename the columns, or map yours: --map \"YOUR NAME={missing[0]}\"")])
+    return columns
+
+
+# -- CSV --------------------------------------------------------------------------------------
+
+
+def _decode(raw: bytes, rel: str, encoding: str) -> str:
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        encoding = "utf-16"  # Excel's "Unicode text" (tab separated)
+    elif raw.startswith(b"\xef\xbb\xbf"):
+        raw, encoding = raw[3:], "utf-8"
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        hint = "save it again as 'CSV UTF-8' (Excel: File > Save As > CSV UTF-8)"
+        if encoding == "utf-8":
+            sample = raw[raw.rfind(b"\n", 0, exc.start) + 1:].split(b"\n", 1)[0][:80].decode("cp1252", "replace")
+            hint += f", or, if the line reads right as Windows-1252 ({sample.strip()!r}), add --encoding cp1252"
+        raise sheet_error("not-utf8", f"the file is not valid {encoding} (byte 0x{raw[exc.start]:02x})",
+                          SourceLocation(rel, line, col), hint) from None
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise sheet_error("nul-byte", "the file contains a NUL byte: it is not a text file", SourceLocation(rel, line, 1),
+                          "save the sheet as 'CSV UTF-8' or as .xlsx")
+    return text
+
+
+def detect_delimiter(first_line: str) -> str:
+    """The separator of a CSV: whichever of , ; and tab the header line has most of (outside quotes)."""
+    bare = re.sub(r'"[^"]*"', "", first_line)
+    return max(DELIMITERS, key=lambda d: (bare.count(d), -DELIMITERS.index(d)))
+
+
+def _csv_rows(text: str, rel: str) -> tuple[int, list, list[tuple[int, list]]]:
+    if not text.strip():
+        raise ValidationFailed([Diagnostic("error", "empty-sheet", "the file is empty", SourceLocation(rel))])
+    first_line = text.lstrip("\r\n").splitlines()[0]
+    declared = re.fullmatch(r"sep=(.)", first_line.strip())  # Excel's own hint line, e.g. 'sep=;'
+    delimiter = declared.group(1) if declared else detect_delimiter(first_line)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    rows: list[tuple[int, list]] = []
+    header = None
+    header_line = start = 1
+    try:
+        for cells in reader:
+            if declared and header is None and cells and cells[0].strip().startswith("sep="):
+                pass
+            elif header is None and cells and any(c.strip() for c in cells):
+                header, header_line = cells, start
+            elif header is not None:
+                rows.append((start, cells))
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise sheet_error("bad-csv", f"the CSV cannot be read here: {exc}", SourceLocation(rel, start, 1),
+                          "a value is too long or a double quote is not closed; check this row") from None
+    return header_line, header or [], rows
+
+
+# -- xlsx -------------------------------------------------------------------------------------
+
+
+def _xlsx_rows(raw: bytes, rel: str) -> tuple[int, list, list[tuple[int, list]]]:
+    import openpyxl  # imported here: only imports and exports need it
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+            if sum(info.file_size for info in archive.infolist()) > MAX_UNPACKED_BYTES:
+                raise sheet_error("bad-xlsx", f"the workbook unpacks to more than {MAX_UNPACKED_BYTES} bytes", SourceLocation(rel))
+        book = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
+    except ValidationFailed:
+        raise
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds on a damaged or foreign zip
+        raise sheet_error("bad-xlsx", f"cannot read this Excel workbook ({type(exc).__name__}: {exc})", SourceLocation(rel),
+                          "open it in Excel or LibreOffice and save it again as .xlsx, or save it as 'CSV UTF-8'") \
+            from None
+    try:
+        sheet = book.worksheets[0]
+        header = None
+        header_line = 1
+        rows: list[tuple[int, list]] = []
+        for number, values in enumerate(sheet.iter_rows(values_only=True), 1):
+            cells = [_xlsx_cell(v) for v in values]
+            if header is None:
+                if any(not _blank(c) for c in cells):
+                    header, header_line = cells, number
+            else:
+                rows.append((number, cells))
+            if number > MAX_ROWS + 1000:
+                break
+    except Exception as exc:  # noqa: BLE001 - as above, while streaming the sheet
+        raise sheet_error("bad-xlsx", f"cannot read this Excel workbook ({type(exc).__name__}: {exc})", SourceLocation(rel),
+                          "open it in Excel or LibreOffice and save it again") from None
+    finally:
+        book.close()
+    while header and _blank(header[-1]):
+        header.pop()  # read-only sheets often report empty columns to the right
+    return header_line, header or [], rows
+
+
+def _xlsx_cell(value) -> str | date | None:
+    """A cell as text, or a date for a real date cell (Excel stores dates as date-times)."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if value is None or isinstance(value, str):
+        return value
+    return str(value)
+
+
+def xlsx_bytes(columns: list[str], rows: list[list], *, title: str, when: date) -> bytes:
+    """A one-sheet workbook of ``rows`` under a bold header; the same input gives the same bytes.
+
+    Every cell is written as text, a number or a date, never as a formula (a value starting with
+    ``=`` stays text). The document properties and zip entry times are set to ``when``.
+    """
+    import openpyxl
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    book = openpyxl.Workbook(write_only=True)
+    moment = datetime(when.year, when.month, when.day)
+    book.properties.created = book.properties.modified = moment
+    book.properties.creator = "badgekiln"
+    sheet = book.create_sheet(title)
+    sheet.freeze_panes = "A2"  # the header stays in view
+    for number, name in enumerate(columns, 1):
+        widest = max([len(name)] + [len(str(row[number - 1])) for row in rows[:200] if row[number - 1] is not None])
+        sheet.column_dimensions[get_column_letter(number)].width = min(max(widest, 10), 60) + 2
+    bold = Font(bold=True)
+    header = []
+    for name in columns:
+        cell = WriteOnlyCell(sheet, value=name)
+        cell.font = bold
+        header.append(cell)
+    sheet.append(header)
+    if rows:
+        sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(rows) + 1}"  # sort and filter at once
+    for row in rows:
+        cells = []
+        for value in row:
+            cell = WriteOnlyCell(sheet, value=value)
+            if isinstance(value, str):
+                cell.data_type = "s"  # never a formula, whatever the text starts with
+            elif isinstance(value, date):
+                cell.number_format = "yyyy-mm-dd"
+            cells.append(cell)
+        sheet.append(cells)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return _fixed_zip_times(buffer.getvalue(), moment)
+
+
+def _fixed_zip_times(data: bytes, moment: datetime) -> bytes:
+    """The same zip with every entry dated ``moment`` (openpyxl stamps them with the clock)."""
+    out = io.BytesIO()
+    stamp = (max(moment.year, 1980), moment.month, moment.day, 0, 0, 0)
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            entry = zipfile.ZipInfo(info.filename, date_time=stamp)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = 0o600 << 16
+            content = source.read(info.filename)
+            if info.filename == "docProps/core.xml":  # openpyxl sets 'modified' to the clock on save
+                content = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(<)",
+                                 rb"\g<1>" + moment.strftime("%Y-%m-%dT%H:%M:%SZ").encode() + rb"\g<2>", content)
+            target.writestr(entry, content)
+    return out.getvalue()

@@ -1,0 +1,540 @@
+"""Sources to a validated :class:`~badgekiln.models.Project`, reporting every problem at once.
+
+``load_project`` reads ``site.yaml``, every ``badges/*.yaml``, ``recipients/*.yaml`` and
+``site_src/pages/*.md``, checks types, identifiers, dates, cross-references and duplicates, and
+raises one :class:`~badgekiln.errors.ValidationFailed` listing all the errors. Warnings are
+returned beside the project.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import date
+from functools import partial
+from pathlib import Path, PurePosixPath
+from typing import Any, Protocol
+
+from badgekiln.errors import (
+    BakeError,
+    Diagnostic,
+    SourceError,
+    SourceLocation,
+    ValidationFailed,
+)
+from badgekiln.formats import baking, ids, pngcheck, svgsafety
+from badgekiln.formats.ob3 import ACHIEVEMENT_TYPES, normalize_achievement_type
+from badgekiln.models import (
+    Alignment,
+    Award,
+    BadgeClass,
+    Evidence,
+    Page,
+    Project,
+    Recipient,
+    Revocation,
+)
+from badgekiln.sources import safefiles
+from badgekiln.sources.config import SiteConfig, read_site_config, source_paths
+from badgekiln.sources.endorsements import read_sources as read_endorsements
+from badgekiln.sources.fields import AWARD_ID_RE, SLUG_RE, Fields, did_you_mean
+from badgekiln.sources.loading import load_markdown_page, load_yaml
+
+IMAGE_TYPES = {".png": b"\x89PNG\r\n\x1a\n", ".svg": None}
+ASSET_NAME_RE = re.compile(r"^(?:[A-Za-z0-9_.-]+/)*[A-Za-z0-9_.-]+\Z")
+MAX_IMAGE_BYTES = 2 * 1024 * 1024
+MAX_ASSET_BYTES = 10 * 1024 * 1024  # bytes: any one file published from site_src/assets/ (fonts, CSS, images)
+SITE_STYLESHEET = "assets/site.css"  # relative to site_src/: the site's own CSS, linked from every page
+# What site_src/assets/ may publish: images, stylesheets and their fonts.
+PUBLISHED_ASSET_SUFFIXES = frozenset((".png", ".svg", ".jpg", ".jpeg", ".webp", ".gif", ".ico", ".css", ".woff",
+                                      ".woff2"))
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """The result of a successful validation."""
+
+    config: SiteConfig
+    project: Project
+    warnings: tuple[Diagnostic, ...]
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """What validating one source file gave: its models and problems, and what else it depended on."""
+
+    values: tuple[BadgeClass | Recipient, ...]  # the model values read from the file
+    diagnostics: tuple[Diagnostic, ...]
+    # Other source files (relative to the site) it read, each with the SHA-256 of the very bytes it
+    # validated (None if it could not read them): a file saved during validation is not trusted later.
+    reads: tuple[tuple[str, str | None], ...] = ()
+    latest_day: date | None = None  # the latest date of the file that was compared with 'today'
+
+
+class SourceMemo(Protocol):
+    """How a build reuses the validation of unchanged files (:class:`badgekiln.engine.cache.BuildCache`).
+
+    ``files`` returns ``[validate_one(path) for path in paths]``, or results kept from an earlier
+    call whose file bytes, ``context`` and ``reads`` were the same and whose date comparisons with
+    ``today`` come out the same.
+    """
+
+    def files(self, kind: str, paths: list[Path], context: Any, validate_one: Callable[[Path], FileResult],
+              today: date | None) -> list[FileResult]: ...
+
+
+class _NoMemo:
+    def files(self, kind, paths, context, validate_one, today):  # noqa: D102 - SourceMemo
+        return [validate_one(path) for path in paths]
+
+
+def load_project(source: Path, *, base_url: str | None = None, today: date | None = None,
+                 memo: SourceMemo | None = None) -> Loaded:
+    """Read and validate every source file below ``source``: the one validation path.
+
+    ``memo``: a build's cache, which may hand back the results of files validated before
+    (badge and recipient files, the bulk of a site) instead of validating them again.
+
+    Raises:
+        ValidationFailed: with every error found (and the warnings).
+    """
+    memo = memo or _NoMemo()
+    source = source.resolve()
+    paths = source_paths(source)
+    diagnostics: list[Diagnostic] = []
+    config = _load_config(source, paths, diagnostics, base_url)
+    badge_paths = _yaml_files(paths["badges"], source, diagnostics, "badge")
+    badges: dict[str, BadgeClass] = {}
+    for result in memo.files("badges", badge_paths, None, partial(_badge_file, source), today):
+        badges.update((badge.slug, badge) for badge in result.values)
+        diagnostics.extend(result.diagnostics)
+    badge_files = {p.stem for p in badge_paths}
+    recipient_paths = _yaml_files(paths["recipients"], source, diagnostics, "recipient")
+    # A recipient file's result depends on the badge classes it can refer to, and on nothing else of them.
+    context = [sorted((slug, badge.valid_for) for slug, badge in badges.items()), sorted(badge_files)]
+    recipients: list[Recipient] = []
+    validate_recipient = partial(_recipient_file, source, badges, badge_files, today)
+    for result in memo.files("recipients", recipient_paths, context, validate_recipient, today):
+        recipients.extend(result.values)
+        diagnostics.extend(result.diagnostics)
+    pages = _load_pages(source, paths, diagnostics)
+    _check_assets(source, config, badges, diagnostics)
+    _check_duplicates(recipients, diagnostics)
+    endorsements, endorsing = read_endorsements(source, config, badges, today, diagnostics)
+    errors = [d for d in diagnostics if d.is_error]
+    if errors or config is None:
+        raise ValidationFailed(diagnostics)
+    project = Project(issuer=config.issuer, badges=badges, recipients=tuple(recipients), pages=tuple(pages),
+                      endorsements=endorsements, endorsing=endorsing)
+    return Loaded(config=config, project=project, warnings=tuple(sorted(diagnostics, key=Diagnostic.sort_key)))
+
+
+def _parse(path: Path, source: Path, diagnostics: list[Diagnostic]) -> Any:
+    try:
+        return load_yaml(path, source)
+    except SourceError as exc:
+        diagnostics.append(exc.diagnostic)
+        return None
+
+
+def _yaml_files(folder: Path, source: Path, diagnostics: list[Diagnostic], what: str) -> list[Path]:
+    """The ``<slug>.yaml`` files directly in ``folder``; everything else there is reported.
+
+    Hidden files and READMEs are skipped quietly, other plain files (``notes.txt``) with a
+    warning. What looks like a record that would be lost (``.yml``, ``.YAML``, ``ann.yaml.txt``,
+    a sub-folder) or could be an attack (a symbolic link, a FIFO or device) is an error.
+    """
+    rel_folder = folder.relative_to(source).as_posix()
+    try:
+        entries = safefiles.list_dir(source, rel_folder)
+    except SourceError as exc:
+        diagnostics.append(exc.diagnostic)
+        return []
+    found = []
+    for entry in entries:
+        path, rel = folder / entry.name, f"{rel_folder}/{entry.name}"
+        name, suffix = entry.name, Path(entry.name).suffix
+        if entry.kind in ("link", "special"):
+            what_it_is = "a symbolic link" if entry.kind == "link" else "not a regular file (a FIFO, socket or device)"
+            diagnostics.append(Diagnostic("error", "symlink" if entry.kind == "link" else "not-a-file",
+                                          f"this is {what_it_is}: badgekiln does not read it", SourceLocation(rel),
+                                          safefiles.LINK_HINT if entry.kind == "link" else "remove it"))
+        elif suffix not in (".yaml", ".yml") and (name.startswith(".") or name.lower().split(".")[0] == "readme"):
+            continue  # .gitkeep, .DS_Store, .git/, a README: not records
+        elif entry.kind == "dir":
+            diagnostics.append(Diagnostic("error", "unexpected-folder",
+                                          f"this folder is not read: {what} files are <slug>.yaml directly in "
+                                          f"{rel_folder}/", SourceLocation(rel),
+                                          f"move its .yaml files up into {rel_folder}/ (their records are not "
+                                          "published from a sub-folder), or move the folder out"))
+        elif suffix == ".yaml":
+            if not SLUG_RE.match(path.stem):
+                diagnostics.append(Diagnostic("error", "bad-file-name",
+                                              f"the file name {name!r} is not a valid slug",
+                                              SourceLocation(rel), "use only a-z, 0-9 and '-' in file names"))
+            else:
+                found.append(path)
+        elif suffix == ".yml":
+            diagnostics.append(Diagnostic("error", "bad-extension", f"{what} files end in .yaml, not .yml",
+                                          SourceLocation(rel), f"rename it to {path.stem}.yaml"))
+        elif ".yaml" in name.lower() or ".yml" in name.lower():
+            diagnostics.append(Diagnostic("error", "unexpected-file",
+                                          f"this file is not read: {what} files are named <slug>.yaml",
+                                          SourceLocation(rel), f"rename it to {name.split('.')[0].lower()}.yaml; "
+                                          "until then its records are not published"))
+        else:
+            diagnostics.append(Diagnostic("warning", "not-a-record",
+                                          f"this file is not a {what} record and is ignored ({what} records are "
+                                          f"<slug>.yaml files)", SourceLocation(rel),
+                                          f"move it out of {rel_folder}/ to silence this warning"))
+    return found
+
+
+def _load_config(source: Path, paths, diagnostics, base_url) -> SiteConfig | None:
+    site_yaml = paths["site_yaml"]
+    if safefiles.kind(source, "site_src/site.yaml") is None:
+        diagnostics.append(Diagnostic("error", "missing-file", "site_src/site.yaml is missing",
+                                      SourceLocation("site_src/site.yaml"), "run 'badgekiln init' to create a starter site"))
+        return None
+    doc = _parse(site_yaml, source, diagnostics)
+    if doc is None:
+        return None
+    config = read_site_config(doc.data, doc.rel, diagnostics, base_url_override=base_url)
+    if config is not None and safefiles.kind(source, "site_src/" + SITE_STYLESHEET) == "file":  # (links are not published)
+        config = replace(config, stylesheet=SITE_STYLESHEET)  # every page links it after badgekiln.css
+    if config is not None and config.issuer.image:
+        issuer = doc.data.get("issuer")
+        where = getattr(issuer, "value_locations", {}).get("image", doc.location)
+        if not config.issuer.image.startswith("assets/"):
+            diagnostics.append(Diagnostic("error", "bad-image", f"the issuer image {config.issuer.image!r} must be in "
+                                          "site_src/assets/ (it is published from there)", where,
+                                          "move it to site_src/assets/ and write image: assets/<name>"))
+        else:
+            _check_image(source, config.issuer.image, where, diagnostics)
+    return config
+
+
+def _badge_file(source: Path, path: Path) -> FileResult:
+    """One ``badges/<slug>.yaml``: its badge class (if valid) and its problems."""
+    diagnostics: list[Diagnostic] = []
+    doc = _parse(path, source, diagnostics)
+    if doc is None:
+        return FileResult((), tuple(diagnostics))
+    fields = Fields(doc.data, doc.location, diagnostics, f"badge {path.stem!r}")
+    name = fields.text("name", required=True, single_line=True, max_len=200)
+    description = fields.text("description", required=True, max_len=2000)
+    image = fields.text("image", required=True, single_line=True)
+    criteria = fields.text("criteria", required=True)
+    tags = fields.text_list("tags")
+    valid_for = fields.duration("valid_for")
+    achievement_type = fields.text("achievement_type", single_line=True, max_len=60)
+    if achievement_type is not None:
+        try:
+            achievement_type = normalize_achievement_type(achievement_type)
+        except ValueError as exc:
+            fields.error("bad-achievement-type", str(exc), fields.where("achievement_type"),
+                         did_you_mean(achievement_type, ACHIEVEMENT_TYPES) or "or write an extension as ext:Name")
+            achievement_type = None
+    alignment = tuple(_alignment(item, loc, diagnostics) for item, loc in fields.items("alignment"))
+    fields.finish()
+    reads: tuple[tuple[str, str | None], ...] = ()
+    if image:
+        checked = _check_image(source, image, fields.where("image"), diagnostics)
+        reads = (((Path("site_src") / image).as_posix(), checked),)
+    if name and description and image and criteria and all(alignment):
+        badge = BadgeClass(slug=path.stem, name=name, description=description, image=image, criteria=criteria,
+                           tags=tags, valid_for=valid_for, alignment=alignment, achievement_type=achievement_type,
+                           location=SourceLocation(doc.rel, 1, 1))
+        return FileResult((badge,), tuple(diagnostics), reads)
+    return FileResult((), tuple(diagnostics), reads)
+
+
+def _alignment(data, location, diagnostics) -> Alignment | None:
+    fields = Fields(data, location, diagnostics, "alignment")
+    name = fields.text("name", required=True, single_line=True, max_len=300)
+    url = fields.url("url", required=True)
+    framework = fields.text("framework", single_line=True, max_len=300)
+    code = fields.text("code", single_line=True, max_len=100)
+    description = fields.text("description", max_len=2000)
+    fields.finish()
+    if not (name and url):
+        return None
+    return Alignment(name=name, url=url, framework=framework, code=code, description=description)
+
+
+def _recipient_file(source: Path, badges: dict[str, BadgeClass], badge_files: set[str], today: date | None,
+                    path: Path) -> FileResult:
+    """One ``recipients/<slug>.yaml``: the earner with their awards (if valid) and its problems."""
+    diagnostics: list[Diagnostic] = []
+    doc = _parse(path, source, diagnostics)
+    if doc is None:
+        return FileResult((), tuple(diagnostics))
+    fields = Fields(doc.data, doc.location, diagnostics, f"recipient {path.stem!r}")
+    name = fields.text("name", required=True, single_line=True, max_len=200)
+    email = fields.email("email", required=True)
+    show_name = fields.boolean("show_name", True)
+    items = fields.items("awards", required=True)
+    fields.finish()
+    awards = []
+    for item, location in items:
+        award = _award(item, location, diagnostics, badges, badge_files, path.stem, today)
+        if award is not None:
+            awards.append(award)
+    if email:
+        _check_email_not_published(doc.data, email, diagnostics)
+    # Only the dates validation compares with 'today' (_award): an expiry date is not one of them.
+    days = [d for a in awards for d in (a.issued_on, a.revoked.on if a.revoked else None) if d]
+    latest = max(days) if days else None
+    if not (name and email):
+        return FileResult((), tuple(diagnostics), latest_day=latest)
+    awards = ids.assign_missing(awards, email)
+    recipient = Recipient(slug=path.stem, name=name, email=email, show_name=show_name, awards=tuple(awards),
+                          location=SourceLocation(doc.rel, 1, 1))
+    return FileResult((recipient,), tuple(diagnostics), latest_day=latest)
+
+
+def _award(data, location, diagnostics, badges, badge_files, recipient, today) -> Award | None:
+    fields = Fields(data, location, diagnostics, "award")
+    badge = fields.slug("badge", required=True)
+    if badge is not None and badge in badge_files and badge not in badges:
+        pass  # the badge file has errors of its own, reported there
+    elif badge is not None and badge not in badges:
+        fields.error("unknown-badge", f"there is no badge {badge!r} (no file badges/{badge}.yaml)", fields.where("badge"),
+                     did_you_mean(badge, badges) or f"badges are: {', '.join(sorted(badges)) or 'none yet'}")
+    issued_on = fields.date("issued_on", required=True)
+    award_id = fields.slug("id", pattern=AWARD_ID_RE)
+    expires = fields.date("expires")
+    narrative = fields.text("narrative", max_len=5000)
+    evidence = tuple(_evidence(item, loc, diagnostics) for item, loc in fields.items("evidence"))
+    revoked = _revocation(fields)
+    fields.finish()
+    if issued_on and expires and expires <= issued_on:
+        fields.error("bad-dates", f"'expires' ({expires}) must be after 'issued_on' ({issued_on})", fields.where("expires"))
+    if issued_on and revoked and revoked.on < issued_on:
+        fields.error("bad-dates", f"the revocation date ({revoked.on}) is before 'issued_on' ({issued_on})",
+                     fields.where("revoked"))
+    if revoked and today and revoked.on > today:
+        fields.error("future-date", f"the revocation date ({revoked.on}) is in the future", fields.where("revoked"),
+                     "record a revocation on or after its date; until then the badge is valid")
+    if issued_on and today and issued_on > today:
+        fields.error("future-date", f"'issued_on' ({issued_on}) is in the future", fields.where("issued_on"),
+                     "verifiers reject a badge issued in the future: add the award on or after its date")
+    if badge is None or issued_on is None or not all(evidence) or badge not in badges:
+        return None
+    if expires is None and badges[badge].valid_for is not None:
+        expires = badges[badge].valid_for.after(issued_on)
+    return Award(id=award_id or "", badge=badge, recipient=recipient, issued_on=issued_on, expires=expires,
+                 narrative=narrative, evidence=evidence, revoked=revoked, id_pinned=award_id is not None,
+                 location=fields.location)
+
+
+def _evidence(data, location, diagnostics) -> Evidence | None:
+    fields = Fields(data, location, diagnostics, "evidence")
+    url = fields.url("url")
+    narrative = fields.text("narrative", max_len=5000)
+    name = fields.text("name", single_line=True, max_len=300)
+    description = fields.text("description", max_len=2000)
+    fields.finish()
+    if not fields.ok:
+        return None
+    if not (url or narrative):
+        fields.error("empty-evidence", "evidence needs a 'url' or a 'narrative'", fields.location)
+        return None
+    return Evidence(url=url, narrative=narrative, name=name, description=description)
+
+
+def _revocation(fields: Fields) -> Revocation | None:
+    data = fields.raw("revoked")
+    if data is None:
+        return None
+    sub = Fields(data, fields.where("revoked"), fields.diagnostics, "revoked")
+    on = sub.date("on", required=True)
+    reason = sub.text("reason", required=True, single_line=True, max_len=500)
+    sub.finish()
+    return Revocation(on=on, reason=reason) if on and reason else None
+
+
+def _load_pages(source, paths, diagnostics) -> list[Page]:
+    folder = paths["pages"]
+    pages = []
+    try:
+        entries = safefiles.list_dir(source, "site_src/pages")
+    except SourceError as exc:
+        diagnostics.append(exc.diagnostic)
+        return pages
+    for entry in entries:
+        path, rel = folder / entry.name, f"site_src/pages/{entry.name}"
+        if path.suffix != ".md" or entry.kind == "dir":
+            continue
+        if not SLUG_RE.match(path.stem):
+            diagnostics.append(Diagnostic("error", "bad-file-name", f"the page name {path.name!r} is not a valid slug",
+                                          SourceLocation(rel)))
+            continue
+        try:
+            doc, body = load_markdown_page(path, source)
+        except SourceError as exc:
+            diagnostics.append(exc.diagnostic)
+            continue
+        fields = Fields(doc.data, doc.location, diagnostics, f"page {path.stem!r} front matter")
+        title = fields.text("title", required=True, single_line=True, max_len=200)
+        order = fields.integer("order", 100)
+        description = fields.text("description", single_line=True, max_len=300) or ""
+        fields.finish()
+        if title:
+            pages.append(Page(slug=path.stem, title=title, body=body, order=order, description=description))
+    return sorted(pages, key=lambda p: (p.order, p.slug))
+
+
+def _check_duplicates(recipients: list[Recipient], diagnostics: list[Diagnostic]) -> None:
+    seen: dict[str, Award] = {}
+    emails: dict[str, Recipient] = {}
+    for recipient in recipients:
+        for award in recipient.awards:
+            if award.id in seen:
+                first = seen[award.id]
+                diagnostics.append(Diagnostic("error", "duplicate-id",
+                                              f"award id {award.id!r} is also used at {first.location}",
+                                              award.location, "every award needs its own id"))
+            else:
+                seen[award.id] = award
+        if recipient.email in emails:
+            diagnostics.append(Diagnostic("warning", "duplicate-recipient",
+                                          f"the same email address is used by {emails[recipient.email].location.path}",
+                                          recipient.location, "keep one file per person"))
+        else:
+            emails[recipient.email] = recipient
+
+
+def _check_image(source: Path, rel: str, location: SourceLocation, diagnostics: list[Diagnostic]) -> str | None:
+    """The image must be a PNG or SVG file inside site_src/, reached without a link.
+
+    Returns the SHA-256 of the bytes it checked (None if it could not read them): what a memo of
+    this validation may trust, whatever the file holds by the time the check is over.
+    """
+    where = location
+    suffix = PurePosixPath(rel).suffix.lower()
+    if suffix not in IMAGE_TYPES:
+        diagnostics.append(Diagnostic("error", "bad-image", f"image {rel!r} must be a .png or .svg file", where))
+        return None
+    try:
+        found = safefiles.lookup(source, "site_src/" + rel)
+    except SourceError as exc:
+        diagnostics.append(Diagnostic("error", "bad-image", f"image {rel!r} must be a file inside site_src/: {exc}",
+                                      where, exc.diagnostic.hint))
+        return None
+    if found is None:
+        diagnostics.append(Diagnostic("error", "missing-image", f"image {rel!r} does not exist under site_src/", where,
+                                      "image paths are relative to site_src/, e.g. assets/badge.png"))
+        return None
+    if found.size > MAX_IMAGE_BYTES and found.kind == "file":
+        diagnostics.append(Diagnostic("error", "bad-image", f"image {rel!r} is {found.size} bytes; the limit is {MAX_IMAGE_BYTES}", where))
+        return None
+    try:
+        data = safefiles.read_bytes(source, "site_src/" + rel, limit=MAX_IMAGE_BYTES)
+    except SourceError as exc:
+        diagnostics.append(Diagnostic("error", "bad-image", f"image {rel!r} must be a file inside site_src/: {exc}",
+                                      where, exc.diagnostic.hint))
+        return None
+    checked = hashlib.sha256(data).hexdigest()
+    magic = IMAGE_TYPES[suffix]
+    if magic is not None and not data.startswith(magic):
+        diagnostics.append(Diagnostic("error", "bad-image", f"image {rel!r} is not a PNG file", where))
+        return checked
+    if magic is None and b"<svg" not in data[:4096]:
+        diagnostics.append(Diagnostic("error", "bad-image", f"image {rel!r} is not an SVG file", where))
+        return checked
+    if magic is None:
+        unsafe = svgsafety.unsafe_svg_diagnostics(data, rel, where)
+        diagnostics.extend(unsafe)
+        if unsafe:
+            return checked
+    try:  # every award bakes this image: find out now, with a location, if it cannot be baked
+        if magic is None:
+            baking.bake_svg(data, verify="https://example.org/check")
+            stripped = baking.strip_svg(data)
+        else:
+            baking.bake_png(data, "check")  # checks the PNG's structure and size first (pngcheck)
+            stripped = baking.strip_png(data)
+    except BakeError as exc:
+        diagnostics.append(Diagnostic("error", "bad-image", f"image {rel!r} cannot be published or baked: {exc}",
+                                      where, "export the image again (plain SVG without DOCTYPE, or a standard PNG "
+                                      f"of at most {pngcheck.MAX_PNG_SIDE}x{pngcheck.MAX_PNG_SIDE} pixels)"))
+        return checked
+    if stripped is not data:  # published as-is under assets/ too, so removing it when baking is not enough
+        diagnostics.append(Diagnostic("error", "baked-image", f"image {rel!r} carries Open Badges content (a baked "
+                                      "credential or its namespace), which would be published with your artwork",
+                                      where, "use the plain artwork, not a badge someone was awarded"))
+    return checked
+
+
+def _check_assets(source: Path, config: SiteConfig | None, badges: dict[str, BadgeClass],
+                  diagnostics: list[Diagnostic]) -> None:
+    """Every file under site_src/assets/ may be published: names must be URL-safe, sizes bounded and
+    SVGs safe to serve. Links and special files are never published (nor read)."""
+    try:
+        entries = safefiles.walk(source, "site_src/assets")
+    except SourceError as exc:
+        diagnostics.append(exc.diagnostic)
+        return
+    checked = {b.image for b in badges.values()}  # _check_image did these
+    if config is not None and config.issuer.image:
+        checked.add(config.issuer.image)
+    for name, entry in entries:
+        rel = f"site_src/assets/{name}"
+        if entry.kind in ("link", "special"):
+            if "assets/" + name not in checked:  # (a badge image or logo that is one is an error there)
+                diagnostics.append(Diagnostic(
+                    "warning", "asset-not-published",
+                    f"this is {'a symbolic link' if entry.kind == 'link' else 'not a regular file'}: it is neither "
+                    "read nor published", SourceLocation(rel),
+                    safefiles.LINK_HINT if entry.kind == "link" else "remove it"))
+            continue
+        if entry.kind != "file":
+            continue
+        if not ASSET_NAME_RE.match(name):
+            diagnostics.append(Diagnostic("error", "bad-file-name", "this asset's name cannot be part of a URL",
+                                          SourceLocation(rel), "use only letters, digits, '-', '_' and '.' "
+                                          "(no spaces or brackets) in asset file and folder names"))
+            continue
+        if PurePosixPath(name).suffix.lower() not in PUBLISHED_ASSET_SUFFIXES:
+            if not PurePosixPath(name).name.startswith("."):
+                diagnostics.append(Diagnostic(
+                    "warning", "asset-not-published",
+                    "this file is not published: site_src/assets/ publishes images, stylesheets and fonts",
+                    SourceLocation(rel), "allowed: " + ", ".join(sorted(PUBLISHED_ASSET_SUFFIXES))))
+            continue
+        if entry.size > MAX_ASSET_BYTES:
+            diagnostics.append(Diagnostic("error", "file-too-large",
+                                          f"this file is {entry.size} bytes; a published asset may have at most "
+                                          f"{MAX_ASSET_BYTES}", SourceLocation(rel), "make it smaller"))
+            continue
+        if PurePosixPath(name).suffix.lower() == ".svg" and "assets/" + name not in checked:
+            try:
+                data = safefiles.read_bytes(source, rel, limit=MAX_ASSET_BYTES)
+            except SourceError as exc:
+                diagnostics.append(exc.diagnostic)
+                continue
+            diagnostics.extend(svgsafety.unsafe_svg_diagnostics(data, rel, SourceLocation(rel)))
+
+
+def _check_email_not_published(data: Any, email: str, diagnostics: list[Diagnostic]) -> None:
+    """The earner's address must not be pasted into a text that pages or badges publish."""
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            locations = getattr(node, "value_locations", {})
+            pairs = [(v, locations.get(k)) for k, v in node.items() if not (node is data and k == "email")]
+        elif isinstance(node, list):
+            pairs = list(zip(node, getattr(node, "item_locations", [None] * len(node))))
+        else:
+            return
+        for value, location in pairs:
+            if isinstance(value, str) and email in value.lower():
+                diagnostics.append(Diagnostic(
+                    "error", "email-published", "this text contains the earner's email address, which would be "
+                    "published", location, "badges carry only a salted hash of the address; remove it here"))
+            else:
+                walk(value)
+
+    walk(data)
