@@ -33,7 +33,7 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -294,7 +294,7 @@ def main(argv: list[str] | None = None) -> None:
             print(f"sites kept in {work}", file=sys.stderr)
         else:
             shutil.rmtree(work, ignore_errors=True)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     report = {"when": stamp, "machine": {"cpus": len(os.sched_getaffinity(0)), "python": sys.version.split()[0],
                                          "load_average_at_end": os.getloadavg()},
               "git": _git_revision(), "results": results,

@@ -30,7 +30,6 @@ from pyld.canon import URDNA2015
 from pyld.context_resolver import ContextResolver
 
 from badgekiln.crypto import canon
-from badgekiln.crypto.dataintegrity import proof_options
 
 AWARD_FILES = ("assertion.json", "assertion.jws", "credential.json", "credential.jwt", "badge", "credential",
                "index.html")

@@ -18,7 +18,6 @@ from test_incremental import (
     _hide_name,
     _rename_earner,
     _revoke,
-    append,
     edit,
 )
 

@@ -7,7 +7,7 @@ import os
 import sys
 import traceback
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -26,10 +26,10 @@ def today_from_environment(value: str | None, *, option: str = "--today") -> dat
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch:
         try:
-            return datetime.fromtimestamp(int(epoch), tz=timezone.utc).date()
+            return datetime.fromtimestamp(int(epoch), tz=UTC).date()
         except ValueError:
             raise click.UsageError(f"SOURCE_DATE_EPOCH={epoch!r} is not a number of seconds") from None
-    return datetime.now(tz=timezone.utc).date()
+    return datetime.now(tz=UTC).date()
 
 
 def _print_warnings(warnings: tuple[Diagnostic, ...]) -> None:
@@ -419,7 +419,7 @@ def notify_command(source: Path, today: str | None, only: tuple[str, ...], dry_r
     day = today_from_environment(today)
     policy = RetryPolicy(retries=retries, delay=retry_delay, deadline=timeout)
     with progress_display() as progress:
-        result = notify(source.resolve(), day, now=datetime.now(timezone.utc), only=only, digest=digest,
+        result = notify(source.resolve(), day, now=datetime.now(UTC), only=only, digest=digest,
                         dry_run=dry_run, check_online=not (skip_online_check or dry_run), policy=policy,
                         on_start=progress.start, on_event=progress.update)
     if dry_run:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import shutil
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field

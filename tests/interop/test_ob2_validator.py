@@ -47,7 +47,7 @@ import subprocess
 import sys
 import zlib
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -248,7 +248,7 @@ def small_png(width: int = 16, height: int = 16) -> bytes:
 
 
 def now_utc() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def parse_ts(text: str) -> datetime:

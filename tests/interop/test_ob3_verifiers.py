@@ -14,7 +14,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from conftest import TODAY, build, copy_example, write_site
+from conftest import TODAY, copy_example, write_site
 from oracles.vc_verifier import verify_many
 
 from badgekiln.crypto.jws import parse_compact

@@ -96,7 +96,7 @@ def test_ob2_hosted_signed_and_baked_assertions(sites):
     by_form: dict[str, dict] = {}
     for (key, form), result in zip(inputs, results):
         by_form.setdefault(form, {})[key] = result
-    for form, verdicts in by_form.items():
+    for verdicts in by_form.values():
         _assert_site_verdicts(sites, verdicts, OB2_REVOKED, OB2_EXPIRED)
     assert {r["format"] for r in by_form["hosted"].values()} == {"hosted-url+hosted-json"}
     assert {r["format"] for r in by_form["signed"].values()} == {"text+jws"}

@@ -84,7 +84,7 @@ def _install_network_guard(context_bytes: bytes) -> None:
             return resp
         if not _is_loopback(urllib.parse.urlsplit(url).hostname):
             raise requests.ConnectionError(
-                "ob2 oracle: network access outside loopback refused: {}".format(url),
+                f"ob2 oracle: network access outside loopback refused: {url}",
                 request=request,
             )
         if kwargs.get("timeout") is None:

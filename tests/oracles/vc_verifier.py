@@ -37,8 +37,8 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
 
 JS_DIR = Path(__file__).resolve().parent / "js"
 VERIFY_SCRIPT = JS_DIR / "verify.mjs"

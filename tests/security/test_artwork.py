@@ -143,7 +143,7 @@ def mutated_pngs(draw) -> bytes:
         return image[:at] + draw(st.binary(min_size=1, max_size=40)) + image[at:]
     if how == "length":  # a lying length field on one chunk
         chunks, pos = [], 8
-        for ctype, data in EXAMPLE_CHUNKS:
+        for _ctype, data in EXAMPLE_CHUNKS:
             chunks.append(pos)
             pos += 12 + len(data)
         at = draw(st.sampled_from(chunks))

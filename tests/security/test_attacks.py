@@ -28,7 +28,6 @@ from pathlib import Path
 from urllib.parse import quote, quote_plus
 
 import pytest
-import yaml
 from conftest import MINIMAL, TODAY, build, copy_example, tree_bytes, write_site
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa

@@ -5,7 +5,7 @@ loopback and checks both the envelope the server saw and the raw header block it
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from conftest import TODAY, build, write_site
@@ -84,7 +84,7 @@ def test_hostile_text_cannot_add_a_header_or_a_recipient(smtp, text, where):
     message = build_message(sender=mailbox(names["issuer"], "badges@example.org"),
                             to=mailbox(names["earner"], "ann@example.com"),
                             reply_to=mailbox(names["issuer"], "badges@example.org"), subject=names["subject"],
-                            text="hello", html="<p>hello</p>", now=datetime(2026, 11, 22, tzinfo=timezone.utc))
+                            text="hello", html="<p>hello</p>", now=datetime(2026, 11, 22, tzinfo=UTC))
     settings = SmtpSettings(smtp.host, smtp.port, "none", None, None, "badges@example.org")
     with Mailer(settings, deadline=10) as mailer:
         mailer.send(message, to="ann@example.com")

@@ -22,7 +22,6 @@ import tempfile
 from datetime import date, timedelta
 from pathlib import Path
 
-import pytest
 import yaml
 from conftest import SVG, TODAY
 from hypothesis import HealthCheck, assume, example, given, settings

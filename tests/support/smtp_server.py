@@ -30,7 +30,7 @@ __all__ = ["SmtpServer"]
 
 
 class _Handler:
-    def __init__(self, server: "SmtpServer"):
+    def __init__(self, server: SmtpServer):
         self.server = server
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 - aiosmtpd hook
@@ -38,7 +38,7 @@ class _Handler:
         with owner.lock:
             owner.attempts[address] += 1
             if address in owner.refused:
-                return "550 5.1.1 <%s>: no such user here" % address
+                return f"550 5.1.1 <{address}>: no such user here"
             if owner.deferred.get(address, 0) > 0:
                 owner.deferred[address] -= 1
                 return "451 4.7.1 greylisted, try again later"
@@ -148,7 +148,7 @@ class SmtpServer:
             return [raw for recipient, raw in self.delivered if recipient == address]
 
     # -- life ----------------------------------------------------------------
-    def start(self) -> "SmtpServer":
+    def start(self) -> SmtpServer:
         self._controller.start()
         return self
 
@@ -156,7 +156,7 @@ class SmtpServer:
         self.released.set()
         self._controller.stop()
 
-    def __enter__(self) -> "SmtpServer":
+    def __enter__(self) -> SmtpServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:

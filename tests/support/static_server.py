@@ -169,7 +169,7 @@ class StaticServer:
     def url(self, relpath: str = "") -> str:
         return self.base_url + relpath.lstrip("/")
 
-    def start(self) -> "StaticServer":
+    def start(self) -> StaticServer:
         self._thread.start()
         return self
 
@@ -178,7 +178,7 @@ class StaticServer:
         self._httpd.server_close()
         self._thread.join(timeout=5)
 
-    def __enter__(self) -> "StaticServer":
+    def __enter__(self) -> StaticServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:

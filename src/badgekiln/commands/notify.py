@@ -157,7 +157,7 @@ class NotifiedLock:
         self.path = path
         self._fd: int | None = None
 
-    def __enter__(self) -> "NotifiedLock":
+    def __enter__(self) -> NotifiedLock:
         """Open for appending (nothing is sent when this fails).
 
         Raises:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +48,7 @@ def run_verify(target: str, *, now: str | None = None, recipient: str | None = N
     Raises:
         BadgekilnError: A bad option, or a target that is neither a URL, a file nor a JWS.
     """
-    clock = clock or datetime.now(tz=timezone.utc)
+    clock = clock or datetime.now(tz=UTC)
     try:
         moment = parse_now(now) if now else clock
     except ValueError:

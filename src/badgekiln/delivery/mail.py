@@ -158,7 +158,7 @@ class SmtpSettings:
     sender: str
 
     @classmethod
-    def from_environment(cls, default_sender: str) -> "SmtpSettings":
+    def from_environment(cls, default_sender: str) -> SmtpSettings:
         """Read the ``BADGEKILN_SMTP_*`` variables."""
         env = os.environ
         host = env.get("BADGEKILN_SMTP_HOST", "").strip()
@@ -229,7 +229,7 @@ class Mailer:
         self.deadline = deadline
         self.client: smtplib.SMTP | None = None
 
-    def __enter__(self) -> "Mailer":
+    def __enter__(self) -> Mailer:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -360,7 +360,7 @@ class Watchdog:
         self.fired = True
         self._abort()
 
-    def __enter__(self) -> "Watchdog":
+    def __enter__(self) -> Watchdog:
         self._timer.start()
         return self
 

@@ -32,7 +32,7 @@ import shutil
 import stat as stat_mod
 import subprocess
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Container, Iterable
 from datetime import date
 from importlib import metadata, resources
 from pathlib import Path
@@ -43,9 +43,8 @@ from badgekiln.engine import outputscan
 from badgekiln.engine.codec import decode, encode
 from badgekiln.engine.forking import fork_map
 from badgekiln.engine.site import MARKER, FileRef, SitePlan, update_site, write_site
-from badgekiln.errors import Diagnostic, SourceError, SourceLocation, ValidationFailed
+from badgekiln.errors import Diagnostic, SourceError, SourceLocation
 from badgekiln.sources import safefiles, validate
-from badgekiln.sources.config import source_paths
 
 FORMAT = 3
 CACHE_DIR = outputscan.STATE.parent  # .badgekiln/cache
@@ -240,11 +239,11 @@ class BuildCache:
         state, self._state_sha, problem = _read_state(root / "state.json")
         if problem:
             self.warnings.append(_damaged(f"{CACHE_DIR.as_posix()}/state.json", problem))
-        self._groups: dict[str, list] = state.get("groups", {})
-        self._sources: dict[str, list] = state.get("sources", {})
-        self.new_groups: dict[str, list] = {}
+        self._groups: dict[str, list[Any]] = state.get("groups", {})
+        self._sources: dict[str, list[Any]] = state.get("sources", {})
+        self.new_groups: dict[str, list[Any]] = {}
         self.on_made: Callable[[], None] | None = None  # called for each group made (progress on a terminal)
-        self.new_sources: dict[str, list] = {}
+        self.new_sources: dict[str, list[Any]] = {}
         self._fresh = not state or bool(problem)  # no usable record: blobs of older versions may be lying around
         self.stats = {"reused": 0, "made": 0, "badges_reused": 0, "recipients_reused": 0}
         self._unchanged: list[str] = []  # planned files that output/ already holds
@@ -357,7 +356,12 @@ class BuildCache:
     def store_group(self, plan: SitePlan, name: str, key: str | None, made: SitePlan) -> None:
         """Put the files of ``made`` (a group just produced) in the store and in ``plan``."""
         made.check_no_secrets()
-        self.record(plan, name, key, [(rel, *self.store.put(content)) for rel, content in made.files.items()])
+        entries = []
+        for rel, content in made.files.items():
+            if isinstance(content, FileRef):  # (a unit's plan holds bytes it made)
+                raise TypeError(f"{rel}: a group just made refers to a cached file")
+            entries.append((rel, *self.store.put(content)))
+        self.record(plan, name, key, entries)
 
     def record(self, plan: SitePlan, name: str, key: str | None, entries: list[Entry]) -> None:
         """Add stored files (from :meth:`store_group`, maybe in another process) to ``plan``."""
@@ -458,7 +462,7 @@ class BuildCache:
             stale = {e[1] for name, group in self._groups.items() if self.new_groups.get(name) != group
                      for e in _unpack(group[1])}
         if stale:
-            used = "\n".join(group[1] for group in self.new_groups.values())
+            used: Container[str] = "\n".join(group[1] for group in self.new_groups.values())
             if len(stale) > 64:
                 used = {e[1] for group in self.new_groups.values() for e in _unpack(group[1])}
             self.store.remove(sha for sha in stale if sha not in used)
@@ -574,7 +578,7 @@ _ENTRY = rf"{_SEGMENT}(?:/{_SEGMENT})* [0-9a-f]{{64}} [0-9]{{1,15}} [0-9]{{1,20}
 _PACKED_RE = re.compile(rf"(?:{_ENTRY}(?:;{_ENTRY})*)?")  # what _pack writes
 
 
-def _read_state(path: Path) -> tuple[dict, str | None, str | None]:
+def _read_state(path: Path) -> tuple[dict[str, Any], str | None, str | None]:
     """The state of the last build, if this version of badgekiln wrote it, the file's SHA-256, and
     why it was not used when it is damaged (a warning: the build then starts afresh)."""
     try:
@@ -595,7 +599,7 @@ def _read_state(path: Path) -> tuple[dict, str | None, str | None]:
     return state, outputscan.state_sha(data), None
 
 
-def _state_problem(state: dict) -> str | None:
+def _state_problem(state: dict[str, Any]) -> str | None:
     """What is wrong with the shape of a state this version wrote, or None."""
     groups, sources = state.get("groups"), state.get("sources")
     if not isinstance(groups, dict) or not isinstance(sources, dict):

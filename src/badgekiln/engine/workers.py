@@ -16,7 +16,6 @@ in the parent, which raises the real exception (template errors keep their line 
 from __future__ import annotations
 
 import multiprocessing
-import os
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass

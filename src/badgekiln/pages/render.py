@@ -232,6 +232,7 @@ class Renderer:
 
     def _source(self, name: str) -> str:
         try:
+            assert self.env.loader is not None  # (made with one)
             return self.env.loader.get_source(self.env, name)[0]
         except UnicodeDecodeError:
             raise ConfigError(f"templates/{name}: not UTF-8 text; templates/ holds Jinja2 templates "
@@ -247,7 +248,8 @@ def _check_no_cycle(references: dict[str, list[tuple[str, int]]]) -> None:
         jinja2.TemplateSyntaxError: at the first include or extends of the circle.
     """
     for start in sorted(references):
-        seen, todo = {start}, [(start, [])]
+        seen: set[str] = {start}
+        todo: list[tuple[str, list[tuple[str, int]]]] = [(start, [])]
         while todo:
             name, trail = todo.pop()  # trail: the (template, line) steps from start to name
             for target, line in references.get(name, []):

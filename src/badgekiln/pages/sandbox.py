@@ -368,8 +368,8 @@ def _constant(node: nodes.Node) -> Any:
     if isinstance(node, nodes.Neg):
         value = _constant(node.node)
         return -value if isinstance(value, (int, float)) else _UNKNOWN
-    operator = _OPERATORS.get(type(node))
-    if operator is None:
+    operator = _OPERATORS.get(type(node)) if isinstance(node, nodes.BinExpr) else None
+    if operator is None or not isinstance(node, nodes.BinExpr):
         return _UNKNOWN
     left, right = _constant(node.left), _constant(node.right)
     if left is _UNKNOWN or right is _UNKNOWN:
@@ -390,7 +390,7 @@ def static_problems(tree: nodes.Template) -> list[tuple[int, str]]:
         try:
             if isinstance(node, nodes.BinExpr):
                 _constant(node)
-            else:
+            elif isinstance(node, (nodes.Call, nodes.Filter)):
                 arguments = [*node.args, *(kw.value for kw in node.kwargs)]
                 for argument in arguments:
                     value = _constant(argument)
@@ -413,7 +413,7 @@ def static_problems(tree: nodes.Template) -> list[tuple[int, str]]:
 _CONDITIONAL = (nodes.If, nodes.CondExpr, nodes.For, nodes.Macro, nodes.CallBlock, nodes.And, nodes.Or)
 
 
-def _unconditional(body: list[nodes.Node], kind: type) -> list:
+def _unconditional(body: list[nodes.Node], kind: type | tuple[type, ...]) -> list[Any]:
     """Nodes of ``kind`` in ``body`` that run whenever the body runs (not under an if, a loop, a macro
     definition or the short-circuit side of ``and``/``or``)."""
     found, todo = [], list(body)

@@ -160,7 +160,8 @@ def _received(source: Path, path: Path, pinned: dict[str, dict[str, Any]], targe
     issuer = document["issuer"]
     profile = issuer if isinstance(issuer, dict) else {"id": issuer}
     endorser_id = profile["id"]
-    name = profile.get("name") if isinstance(profile.get("name"), str) else endorser_id
+    name = profile.get("name")
+    name = name if isinstance(name, str) else str(endorser_id)
     url = profile.get("url") if isinstance(profile.get("url"), str) and profile["url"].startswith("https://") else None
     given = _GIVEN_ID.match(document["id"]) if isinstance(document["id"], str) else None
     base = web_base(endorser_id)

@@ -108,7 +108,7 @@ def load_project(source: Path, *, base_url: str | None = None, today: date | Non
     badge_paths = _yaml_files(paths["badges"], source, diagnostics, "badge")
     badges: dict[str, BadgeClass] = {}
     for result in memo.files("badges", badge_paths, None, partial(_badge_file, source), today):
-        badges.update((badge.slug, badge) for badge in result.values)
+        badges.update((badge.slug, badge) for badge in result.values if isinstance(badge, BadgeClass))
         diagnostics.extend(result.diagnostics)
     badge_files = {p.stem for p in badge_paths}
     recipient_paths = _yaml_files(paths["recipients"], source, diagnostics, "recipient")
@@ -117,7 +117,7 @@ def load_project(source: Path, *, base_url: str | None = None, today: date | Non
     recipients: list[Recipient] = []
     validate_recipient = partial(_recipient_file, source, badges, badge_files, today)
     for result in memo.files("recipients", recipient_paths, context, validate_recipient, today):
-        recipients.extend(result.values)
+        recipients.extend(value for value in result.values if isinstance(value, Recipient))
         diagnostics.extend(result.diagnostics)
     pages = _load_pages(source, paths, diagnostics)
     _check_assets(source, config, badges, diagnostics)
@@ -243,9 +243,10 @@ def _badge_file(source: Path, path: Path) -> FileResult:
     if image:
         checked = _check_image(source, image, fields.where("image"), diagnostics)
         reads = (((Path("site_src") / image).as_posix(), checked),)
-    if name and description and image and criteria and all(alignment):
+    aligned = tuple(a for a in alignment if a is not None)
+    if name and description and image and criteria and len(aligned) == len(alignment):
         badge = BadgeClass(slug=path.stem, name=name, description=description, image=image, criteria=criteria,
-                           tags=tags, valid_for=valid_for, alignment=alignment, achievement_type=achievement_type,
+                           tags=tags, valid_for=valid_for, alignment=aligned, achievement_type=achievement_type,
                            location=SourceLocation(doc.rel, 1, 1))
         return FileResult((badge,), tuple(diagnostics), reads)
     return FileResult((), tuple(diagnostics), reads)
@@ -326,7 +327,7 @@ def _award(data, location, diagnostics, badges, badge_files, recipient, today) -
     if expires is None and badges[badge].valid_for is not None:
         expires = badges[badge].valid_for.after(issued_on)
     return Award(id=award_id or "", badge=badge, recipient=recipient, issued_on=issued_on, expires=expires,
-                 narrative=narrative, evidence=evidence, revoked=revoked, id_pinned=award_id is not None,
+                 narrative=narrative, evidence=tuple(e for e in evidence if e is not None), revoked=revoked, id_pinned=award_id is not None,
                  location=fields.location)
 
 
@@ -358,7 +359,7 @@ def _revocation(fields: Fields) -> Revocation | None:
 
 def _load_pages(source, paths, diagnostics) -> list[Page]:
     folder = paths["pages"]
-    pages = []
+    pages: list[Page] = []
     try:
         entries = safefiles.list_dir(source, "site_src/pages")
     except SourceError as exc:
@@ -401,7 +402,7 @@ def _check_duplicates(recipients: list[Recipient], diagnostics: list[Diagnostic]
                 seen[award.id] = award
         if recipient.email in emails:
             diagnostics.append(Diagnostic("warning", "duplicate-recipient",
-                                          f"the same email address is used by {emails[recipient.email].location.path}",
+                                          f"the same email address is used by {emails[recipient.email].location}",
                                           recipient.location, "keep one file per person"))
         else:
             emails[recipient.email] = recipient

@@ -8,7 +8,7 @@ import math
 import re
 import urllib.parse
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from badgekiln.crypto import jws
@@ -200,12 +200,12 @@ def parse_now(text: str) -> datetime:
         ValueError: Not ISO 8601.
     """
     value = datetime.fromisoformat(text.strip())
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def stamp(moment: datetime) -> str:
     """``2026-01-02T03:04:05Z`` (UTC) for messages."""
-    return moment.astimezone(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def check_window(rec: Recorder, opts: VerifyOptions, start: Any, end: Any, *, start_name: str,

@@ -54,6 +54,8 @@ def check_did_document(document: Any) -> str:
     if not isinstance(document, dict):
         raise VerifyError("a DID document must be a JSON object")
     did = document.get("id")
+    if not isinstance(did, str):
+        raise VerifyError("a DID document needs an id")
     did_web_url(did)  # a well-formed did:web, or VerifyError
     if not isinstance(document.get("verificationMethod"), list):
         raise VerifyError(f"the DID document of {did} has no verificationMethod list")
@@ -176,7 +178,8 @@ def verify_endorsement_credential(rec: Recorder, opts: VerifyOptions, credential
         rec.stop("issuer", f"the endorsement's issuer {short(issuer)} has no id")
     name = issuer.get("name") if isinstance(issuer, dict) else None
     rec.ok("issuer", f"{issuer_id} ({name})" if isinstance(name, str) else issuer_id)
-    subject = credential.get("credentialSubject") if isinstance(credential.get("credentialSubject"), dict) else {}
+    subject = credential.get("credentialSubject")
+    subject = subject if isinstance(subject, dict) else {}
     rec.subject.update({"id": credential.get("id"), "name": credential.get("name"), "issuer": issuer_id,
                         "issuer_name": name, "issued": credential.get("validFrom"),
                         "expires": credential.get("validUntil"), "endorsed": subject.get("id"),

@@ -250,7 +250,7 @@ class WebFetcher:
         path = urllib.parse.quote(parts.path or "/", safe=_PATH_SAFE)
         if parts.query:
             path += "?" + urllib.parse.quote(parts.query, safe=_PATH_SAFE + "?")
-        return parts.scheme, parts.hostname, port or (443 if parts.scheme == "https" else 80), path
+        return parts.scheme, parts.hostname or "", port or (443 if parts.scheme == "https" else 80), path
 
     def _get(self, url: str) -> tuple[int, str | None, bytes]:
         """One request: (status, redirect location or None, body)."""

@@ -114,6 +114,7 @@ def resolve_method(opts: VerifyOptions, method_id: Any, issuer_id: Any) -> tuple
         fragment = method_id.partition("#")[2] or did[len("did:key:"):]
         method = {"id": method_id, "type": "Multikey", "controller": did, "publicKeyMultibase": fragment}
         return method, "did:key (the identifier is the key)"
+    controller: Any
     if method_id.startswith("did:web:"):
         controller = method_id.partition("#")[0]
         document = _controller_document(opts, controller)

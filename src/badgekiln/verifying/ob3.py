@@ -12,7 +12,7 @@ import functools
 import importlib.resources
 import json
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import jsonschema
@@ -101,7 +101,7 @@ def credential_of(claims: dict[str, Any]) -> dict[str, Any]:
     for claim, old, new in (("nbf", "issuanceDate", "validFrom"), ("exp", "expirationDate", "validUntil")):
         if old not in credential and new not in credential and isinstance(claims.get(claim), int | float):
             try:
-                credential[old] = stamp(datetime.fromtimestamp(claims[claim], tz=timezone.utc))
+                credential[old] = stamp(datetime.fromtimestamp(claims[claim], tz=UTC))
             except (OverflowError, OSError, ValueError):  # a year past 9999: left out, and reported missing
                 continue
     return credential
@@ -151,7 +151,8 @@ def _check_content(rec: Recorder, credential: dict[str, Any]) -> Any:
 def _summarize(rec: Recorder, credential: dict[str, Any], issuer_id: str, issuer_name: Any) -> None:
     subject = credential.get("credentialSubject")
     subject = subject if isinstance(subject, dict) else {}
-    achievement = subject.get("achievement") if isinstance(subject.get("achievement"), dict) else {}
+    achievement = subject.get("achievement")
+    achievement = achievement if isinstance(achievement, dict) else {}
     identifiers = [i for i in as_list(subject.get("identifier")) if isinstance(i, dict)]
     rec.subject.update({
         "id": credential.get("id"),
@@ -235,6 +236,9 @@ def _check_status(rec: Recorder, opts: VerifyOptions, credential: dict[str, Any]
         if isinstance(index, str) and index.isdigit():
             index = int(index)
         try:
+            if not isinstance(index, int) or not isinstance(url, str) or not isinstance(purpose, str):
+                raise VerifyError("the status entry needs a statusListCredential URL, a statusPurpose and a "
+                                  "statusListIndex number")
             bits = _status_bits(opts, url, purpose, issuer_id)
             is_set = bit_is_set(bits, index)
         except VerifyError as e:
@@ -276,7 +280,10 @@ def _status_bits(opts: VerifyOptions, url: Any, purpose: Any, issuer_id: str) ->
     subject = listing.get("credentialSubject")
     if not isinstance(subject, dict) or purpose not in as_list(subject.get("statusPurpose")):
         raise VerifyError(f"the status list {url} is not a {short(purpose)} list")
-    return decode_status_list(subject.get("encodedList"))
+    encoded = subject.get("encodedList")
+    if not isinstance(encoded, str):
+        raise VerifyError(f"the status list {url} has no encodedList")
+    return decode_status_list(encoded)
 
 
 def _check_claims(rec: Recorder, claims: dict[str, Any], credential: dict[str, Any]) -> None:
