@@ -46,8 +46,10 @@ import sitegen  # noqa: E402
 SCENARIOS = ("clean", "noop", "add", "revoke", "edit-badge")
 TODAY = sitegen.TODAY.isoformat()
 BUILD = "import sys; from badgekiln.cli import main; main(sys.argv[1:])"
-PROFILE = ("import cProfile, sys; from badgekiln.cli import main\n"
-           "try:\n    cProfile.run('main(sys.argv[2:])', sys.argv[1])\nexcept SystemExit:\n    pass\n")
+PROFILE = (
+    "import cProfile, sys; from badgekiln.cli import main\n"
+    "try:\n    cProfile.run('main(sys.argv[2:])', sys.argv[1])\nexcept SystemExit:\n    pass\n"
+)
 
 
 def snapshot_code(work: Path) -> Path:
@@ -56,8 +58,9 @@ def snapshot_code(work: Path) -> Path:
     (The cache keys on badgekiln's own files, so an edit mid-run would make every build a clean one.)
     """
     target = work / "src"
-    shutil.copytree(REPO / "src" / "badgekiln", target / "badgekiln",
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    shutil.copytree(
+        REPO / "src" / "badgekiln", target / "badgekiln", ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+    )
     return target
 
 
@@ -136,9 +139,16 @@ def run_build(site: Path, env: dict[str, str], *, profile: Path | None = None) -
         raise RuntimeError(f"build failed ({process.returncode}):\n{stderr.decode()[-3000:]}")
     match = re.search(rb"built (\d+) files .*\((\d+) written, (\d+) unchanged\)", stdout)
     files, size = _output_size(site / "output")
-    return {"wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime, "peak_rss_mib": usage.ru_maxrss / 1024,
-            "peak_tree_pss_mib": peak_pss / 1024, "files": files, "bytes": size,
-            "written": int(match[2]) if match else None, "unchanged": int(match[3]) if match else None}
+    return {
+        "wall_s": wall,
+        "cpu_s": usage.ru_utime + usage.ru_stime,
+        "peak_rss_mib": usage.ru_maxrss / 1024,
+        "peak_tree_pss_mib": peak_pss / 1024,
+        "files": files,
+        "bytes": size,
+        "written": int(match[2]) if match else None,
+        "unchanged": int(match[3]) if match else None,
+    }
 
 
 def _output_size(output: Path) -> tuple[int, int]:
@@ -152,13 +162,15 @@ def _output_size(output: Path) -> tuple[int, int]:
 
 # --- the edits of each scenario ---------------------------------------------------------------
 
+
 def edit_add(site: Path) -> None:
     """Append one award (with its id) to the first recipient file."""
     path = sorted((site / "recipients").iterdir())[0]
     badge = sorted((site / "badges").iterdir())[0].stem
     text = path.read_text(encoding="utf-8").rstrip("\n")
-    path.write_text(text + f"\n  - id: bench-added-1\n    badge: {badge}\n    issued_on: 2026-11-01\n",
-                    encoding="utf-8")
+    path.write_text(
+        text + f"\n  - id: bench-added-1\n    badge: {badge}\n    issued_on: 2026-11-01\n", encoding="utf-8"
+    )
 
 
 def edit_revoke(site: Path) -> None:
@@ -200,8 +212,11 @@ def bench_size(awards: int, work: Path, scenarios: list[str], *, with_floor: boo
             EDITS.get(scenario, lambda s: None)(site)
         print(f"  {awards:>7,} awards: {scenario} ...", file=sys.stderr, flush=True)
         result["scenarios"][scenario] = run_build(site, env)
-        print(f"  {awards:>7,} awards: {scenario}: {result['scenarios'][scenario]['wall_s']:.1f} s",
-              file=sys.stderr, flush=True)
+        print(
+            f"  {awards:>7,} awards: {scenario}: {result['scenarios'][scenario]['wall_s']:.1f} s",
+            file=sys.stderr,
+            flush=True,
+        )
         if scenario == "clean" and with_floor:
             print(f"  {awards:>7,} awards: floor ...", file=sys.stderr, flush=True)
             result["floor"] = floor.measure_floor(site, work / "keys", awards)
@@ -216,31 +231,45 @@ def targets(results: list[dict]) -> list[tuple[str, str, bool | None]]:
     if ten and "clean" in ten["scenarios"] and "floor" in ten:
         ratio = ten["scenarios"]["clean"]["wall_s"] / ten["floor"]["wall_s"]
         checks.append(("10k full build <= 3x floor", f"{ratio:.2f}x", ratio <= 3))
-    for scenario, label in (("noop", "10k no-op rebuild < 3 s"), ("add", "10k add one award < 3 s"),
-                            ("revoke", "10k revoke one award < 3 s")):
+    for scenario, label in (
+        ("noop", "10k no-op rebuild < 3 s"),
+        ("add", "10k add one award < 3 s"),
+        ("revoke", "10k revoke one award < 3 s"),
+    ):
         wall = ten["scenarios"].get(scenario, {}).get("wall_s") if ten else None
         checks.append((label, f"{wall:.2f} s" if wall is not None else "-", wall < 3 if wall is not None else None))
     hundred = by_size.get(100_000)
     peak = max((s["peak_tree_pss_mib"] for s in hundred["scenarios"].values()), default=None) if hundred else None
     checks.append(("100k peak memory < 2 GB", f"{peak:.0f} MiB" if peak else "-", peak < 2048 if peak else None))
-    checks.append(("100k full build completes", "yes" if hundred and "clean" in hundred["scenarios"] else "-",
-                   True if hundred and "clean" in hundred["scenarios"] else None))
+    checks.append(
+        (
+            "100k full build completes",
+            "yes" if hundred and "clean" in hundred["scenarios"] else "-",
+            True if hundred and "clean" in hundred["scenarios"] else None,
+        )
+    )
     return checks
 
 
 def table(results: list[dict]) -> str:
     """The results as a Markdown table."""
-    rows = ["| awards | scenario | wall s | CPU s | ms/award (wall) | peak RSS MiB | peak tree PSS MiB | files | output MiB | written |",
-            "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    rows = [
+        "| awards | scenario | wall s | CPU s | ms/award (wall) | peak RSS MiB | peak tree PSS MiB | files | output MiB | written |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for r in results:
         for name, s in r["scenarios"].items():
-            rows.append(f"| {r['awards']:,} | {name} | {s['wall_s']:.2f} | {s['cpu_s']:.2f} | "
-                        f"{s['wall_s'] / r['awards'] * 1000:.2f} | {s['peak_rss_mib']:.0f} | {s['peak_tree_pss_mib']:.0f} | "
-                        f"{s['files']:,} | {s['bytes'] / 2**20:.0f} | {s['written'] if s['written'] is not None else '-'} |")
+            rows.append(
+                f"| {r['awards']:,} | {name} | {s['wall_s']:.2f} | {s['cpu_s']:.2f} | "
+                f"{s['wall_s'] / r['awards'] * 1000:.2f} | {s['peak_rss_mib']:.0f} | {s['peak_tree_pss_mib']:.0f} | "
+                f"{s['files']:,} | {s['bytes'] / 2**20:.0f} | {s['written'] if s['written'] is not None else '-'} |"
+            )
         if "floor" in r:
             f = r["floor"]
-            rows.append(f"| {r['awards']:,} | floor ({f['workers']} cores) | {f['wall_s']:.2f} | {f['cpu_s']:.2f} | "
-                        f"{f['wall_s'] / r['awards'] * 1000:.2f} | | | | | |")
+            rows.append(
+                f"| {r['awards']:,} | floor ({f['workers']} cores) | {f['wall_s']:.2f} | {f['cpu_s']:.2f} | "
+                f"{f['wall_s'] / r['awards'] * 1000:.2f} | | | | | |"
+            )
     lines = ["\n".join(rows), ""]
     for r in results:
         if "floor" in r:
@@ -248,8 +277,10 @@ def table(results: list[dict]) -> str:
             lines.append(f"floor per award at {r['awards']:,}, one core, ms: {parts}")
     lines.append("")
     lines += ["| target | measured | met |", "|---|---|---|"]
-    lines += [f"| {label} | {value} | {'-' if ok is None else ('yes' if ok else 'NO')} |"
-              for label, value, ok in targets(results)]
+    lines += [
+        f"| {label} | {value} | {'-' if ok is None else ('yes' if ok else 'NO')} |"
+        for label, value, ok in targets(results)
+    ]
     return "\n".join(lines)
 
 
@@ -295,10 +326,17 @@ def main(argv: list[str] | None = None) -> None:
         else:
             shutil.rmtree(work, ignore_errors=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    report = {"when": stamp, "machine": {"cpus": len(os.sched_getaffinity(0)), "python": sys.version.split()[0],
-                                         "load_average_at_end": os.getloadavg()},
-              "git": _git_revision(), "results": results,
-              "targets": [{"target": t, "measured": m, "met": ok} for t, m, ok in targets(results)]}
+    report = {
+        "when": stamp,
+        "machine": {
+            "cpus": len(os.sched_getaffinity(0)),
+            "python": sys.version.split()[0],
+            "load_average_at_end": os.getloadavg(),
+        },
+        "git": _git_revision(),
+        "results": results,
+        "targets": [{"target": t, "measured": m, "met": ok} for t, m, ok in targets(results)],
+    }
     folder = HERE / "results"
     folder.mkdir(exist_ok=True)
     path = folder / f"{stamp}-{args.sizes.replace(',', '_')}.json"
@@ -309,8 +347,9 @@ def main(argv: list[str] | None = None) -> None:
 
 def _git_revision() -> str | None:
     try:
-        return subprocess.run(["git", "-C", str(REPO), "describe", "--always", "--dirty"], capture_output=True,
-                              text=True, check=True).stdout.strip()
+        return subprocess.run(
+            ["git", "-C", str(REPO), "describe", "--always", "--dirty"], capture_output=True, text=True, check=True
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return None
 

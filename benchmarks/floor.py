@@ -31,16 +31,26 @@ from pyld.context_resolver import ContextResolver
 
 from badgekiln.crypto import canon
 
-AWARD_FILES = ("assertion.json", "assertion.jws", "credential.json", "credential.jwt", "badge", "credential",
-               "index.html")
+AWARD_FILES = (
+    "assertion.json",
+    "assertion.jws",
+    "credential.json",
+    "credential.jwt",
+    "badge",
+    "credential",
+    "index.html",
+)
 
 _STATE: dict = {}  # what the forked workers inherit
 
 
 def _dataset(document: dict) -> dict:
     loader = canon._default_loader()
-    options = {"base": canon.RELATIVE_BASE, "documentLoader": loader,
-               "contextResolver": ContextResolver(loader.context_cache, loader)}
+    options = {
+        "base": canon.RELATIVE_BASE,
+        "documentLoader": loader,
+        "contextResolver": ContextResolver(loader.context_cache, loader),
+    }
     return jsonld.to_rdf(document, options)
 
 
@@ -60,8 +70,9 @@ def _samples(output: Path, count: int = 32) -> tuple[list[tuple[dict, dict]], li
         options["@context"] = credential["@context"]
         datasets.append((_dataset(credential), _dataset(options)))
         for i, name in enumerate(AWARD_FILES):
-            matches = [p for p in folder.iterdir()
-                       if p.name == name or (p.stem == name and p.suffix in (".png", ".svg"))]
+            matches = [
+                p for p in folder.iterdir() if p.name == name or (p.stem == name and p.suffix in (".png", ".svg"))
+            ]
             sizes[i] += matches[0].stat().st_size if matches else 0
     return datasets, [s // max(1, len(folders)) for s in sizes]
 
@@ -106,11 +117,11 @@ def _single_core_costs(repeat: int = 200) -> dict[str, float]:
     rsa_key, ed_key, datasets, blobs = _STATE["rsa"], _STATE["ed"], _STATE["datasets"], _STATE["blobs"]
     fmt = {"format": "application/n-quads"}
     parts = {
-        "rsa_sign_x2": lambda i: [rsa_key.sign(b, padding.PKCS1v15(), hashes.SHA256())
-                                  for b in (blobs[1][:1500], blobs[3][:3000])],
+        "rsa_sign_x2": lambda i: [
+            rsa_key.sign(b, padding.PKCS1v15(), hashes.SHA256()) for b in (blobs[1][:1500], blobs[3][:3000])
+        ],
         "ed25519_sign": lambda i: ed_key.sign(bytes(64)),
-        "canonicalize_x2_from_quads": lambda i: [URDNA2015().main(_copy(d), fmt)
-                                                 for d in datasets[i % len(datasets)]],
+        "canonicalize_x2_from_quads": lambda i: [URDNA2015().main(_copy(d), fmt) for d in datasets[i % len(datasets)]],
     }
     costs = {}
     for name, fn in parts.items():
@@ -137,8 +148,9 @@ def measure_floor(site: Path, keys_dir: Path, awards: int, *, workers: int | Non
     datasets, sizes = _samples(site / "output")
     rsa_key, ed_key = _keys(keys_dir)
     scratch = Path(tempfile.mkdtemp(prefix="floor-", dir=site.parent))
-    _STATE.update(rsa=rsa_key, ed=ed_key, datasets=datasets, out=str(scratch),
-                  blobs=[os.urandom(max(size, 1)) for size in sizes])
+    _STATE.update(
+        rsa=rsa_key, ed=ed_key, datasets=datasets, out=str(scratch), blobs=[os.urandom(max(size, 1)) for size in sizes]
+    )
     try:
         single = _single_core_costs()
         shutil.rmtree(scratch / "single")
@@ -154,5 +166,12 @@ def measure_floor(site: Path, keys_dir: Path, awards: int, *, workers: int | Non
         shutil.rmtree(scratch, ignore_errors=True)
         _STATE.clear()
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return {"awards": awards, "workers": workers, "wall_s": wall, "cpu_s": cpu, "busy_cpu_s": busy,
-            "per_award_ms_single_core": single, "file_sizes": dict(zip(AWARD_FILES, sizes))}
+    return {
+        "awards": awards,
+        "workers": workers,
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "busy_cpu_s": busy,
+        "per_award_ms_single_core": single,
+        "file_sizes": dict(zip(AWARD_FILES, sizes)),
+    }

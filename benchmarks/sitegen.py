@@ -30,18 +30,92 @@ REPO = Path(__file__).resolve().parent.parent
 ARTWORK = REPO / "site_src" / "assets"
 TODAY = date(2026, 11, 22)
 
-FIRST = ("Jane", "Akira", "Elena", "Marcus", "Priya", "Seán", "Zofia", "Nguyễn", "Oluwaseun", "Björk",
-         "François", "Mateus", "Aisha", "Dmitri", "Ingrid", "Kwame", "Lucía", "Mei", "Ravi", "Søren",
-         "明", "Тимур", "Chloé", "Giorgos", "Hana", "Ilse", "José", "Leilani", "Nadia", "Òscar")
-LAST = ("Doe", "Tanaka", "García", "Johnson", "Patel", "O'Brien", "Wiśniewska", "Văn An", "Adeyemi",
-        "Guðmundsdóttir", "Lefèvre", "Silva", "Khan", "Volkov", "Berg", "Mensah", "Fernández", "Chen",
-        "Iyer", "Østergaard", "田中", "Алиев", "Dubois", "Papadopoulos", "Novák", "Müller", "Hernández",
-        "Kahananui", "Haddad", "Puig")
-TOPICS = ("Pipefitting", "Confined Space Entry", "First Aid at Work", "Instrumentation", "Network Cabling",
-          "Scaffold Inspection", "Working at Height", "Electrical Isolation", "Forklift Operation",
-          "Welding - MIG", "Hydraulics", "Fire Warden", "Manual Handling", "Asbestos Awareness",
-          "Gas Detection", "Rigging and Lifting", "PLC Programming", "Lockout Tagout", "Abrasive Wheels",
-          "Fibre Splicing")
+FIRST = (
+    "Jane",
+    "Akira",
+    "Elena",
+    "Marcus",
+    "Priya",
+    "Seán",
+    "Zofia",
+    "Nguyễn",
+    "Oluwaseun",
+    "Björk",
+    "François",
+    "Mateus",
+    "Aisha",
+    "Dmitri",
+    "Ingrid",
+    "Kwame",
+    "Lucía",
+    "Mei",
+    "Ravi",
+    "Søren",
+    "明",
+    "Тимур",
+    "Chloé",
+    "Giorgos",
+    "Hana",
+    "Ilse",
+    "José",
+    "Leilani",
+    "Nadia",
+    "Òscar",
+)
+LAST = (
+    "Doe",
+    "Tanaka",
+    "García",
+    "Johnson",
+    "Patel",
+    "O'Brien",
+    "Wiśniewska",
+    "Văn An",
+    "Adeyemi",
+    "Guðmundsdóttir",
+    "Lefèvre",
+    "Silva",
+    "Khan",
+    "Volkov",
+    "Berg",
+    "Mensah",
+    "Fernández",
+    "Chen",
+    "Iyer",
+    "Østergaard",
+    "田中",
+    "Алиев",
+    "Dubois",
+    "Papadopoulos",
+    "Novák",
+    "Müller",
+    "Hernández",
+    "Kahananui",
+    "Haddad",
+    "Puig",
+)
+TOPICS = (
+    "Pipefitting",
+    "Confined Space Entry",
+    "First Aid at Work",
+    "Instrumentation",
+    "Network Cabling",
+    "Scaffold Inspection",
+    "Working at Height",
+    "Electrical Isolation",
+    "Forklift Operation",
+    "Welding - MIG",
+    "Hydraulics",
+    "Fire Warden",
+    "Manual Handling",
+    "Asbestos Awareness",
+    "Gas Detection",
+    "Rigging and Lifting",
+    "PLC Programming",
+    "Lockout Tagout",
+    "Abrasive Wheels",
+    "Fibre Splicing",
+)
 LEVELS = ("Foundation", "Intermediate", "Advanced", "Supervisor", "Assessor")
 TYPES = ("Certification", "Badge", "Course", "Competency", "ext:Workshop", None, None)
 DURATIONS = ("P1Y", "P2Y", "P3Y", "P18M", None, None)
@@ -64,8 +138,10 @@ def generate_site(root: Path, awards: int, *, seed: int = 5, badges: int | None 
     slugs = [_write_badge(root, rng, i) for i in range(badges or badge_count(awards))]
     made = _write_recipients(root, rng, slugs, awards)
     kids = {r.record.algorithm: r.record.kid for r in keys_commands.generate(root, TODAY)}
-    entries = {award_id: Entry(award_id, index, badge, kids[RSA], kids[ED25519])
-               for index, (award_id, badge) in enumerate(sorted(made))}
+    entries = {
+        award_id: Entry(award_id, index, badge, kids[RSA], kids[ED25519])
+        for index, (award_id, badge) in enumerate(sorted(made))
+    }
     (root / "site_src" / "awards.lock").write_text(Ledger(entries).to_text(), encoding="utf-8")
     return {"awards": len(made), "badges": len(slugs), "recipients": len(list((root / "recipients").iterdir()))}
 
@@ -78,7 +154,7 @@ def _write_config(root: Path) -> None:
     (site_src / "site.yaml").write_text(
         "base_url: https://badges.bench.example/\n"
         "title: Bench Training badges\n"
-        "accent_color: \"#1f5f8b\"\n"
+        'accent_color: "#1f5f8b"\n'
         "footer: Bench Training Ltd, Teesside.\n"
         "issuer:\n"
         "  name: Bench Training\n"
@@ -86,11 +162,15 @@ def _write_config(root: Path) -> None:
         "  email: badges@bench.example\n"
         "  description: Competence assessment for process industries.\n"
         "  image: assets/logo.svg\n"
-        "  telephone: \"+44 1642 000000\"\n", encoding="utf-8")
+        '  telephone: "+44 1642 000000"\n',
+        encoding="utf-8",
+    )
     for slug, title in (("about", "About these badges"), ("how-to-verify", "How to verify a badge")):
         (site_src / "pages" / f"{slug}.md").write_text(
             f"---\ntitle: {title}\n---\n\n## {title}\n\nEvery badge on this site is **signed**. "
-            "See [the issuer](https://bench.example) for details.\n", encoding="utf-8")
+            "See [the issuer](https://bench.example) for details.\n",
+            encoding="utf-8",
+        )
 
 
 def _write_badge(root: Path, rng: random.Random, number: int) -> str:
@@ -99,23 +179,30 @@ def _write_badge(root: Path, rng: random.Random, number: int) -> str:
     artwork = sorted((ARTWORK / "badges").iterdir())[number % 5]
     image = f"assets/badges/{slug}{artwork.suffix}"
     shutil.copy(artwork, root / "site_src" / image)
-    lines = [f"name: {topic} - {level}",
-             f"description: Holder can carry out {topic.lower()} tasks at {level.lower()} level safely and to standard.",
-             f"image: {image}",
-             "criteria: |",
-             f"  Passed the **{topic}** practical assessment under observation:",
-             "",
-             "  - prepared the work area and the permit;",
-             "  - completed the task to the written procedure;",
-             "  - recorded the result and handed over.",
-             f"tags: [{topic.split()[0].lower()}, {level.lower()}, safety]"]
+    lines = [
+        f"name: {topic} - {level}",
+        f"description: Holder can carry out {topic.lower()} tasks at {level.lower()} level safely and to standard.",
+        f"image: {image}",
+        "criteria: |",
+        f"  Passed the **{topic}** practical assessment under observation:",
+        "",
+        "  - prepared the work area and the permit;",
+        "  - completed the task to the written procedure;",
+        "  - recorded the result and handed over.",
+        f"tags: [{topic.split()[0].lower()}, {level.lower()}, safety]",
+    ]
     if duration := rng.choice(DURATIONS):
         lines.append(f"valid_for: {duration}")
     if achievement_type := rng.choice(TYPES):
         lines.append(f"achievement_type: {achievement_type}")
     if rng.random() < 0.5:
-        lines += ["alignment:", f"  - name: {topic} Technician", f"    url: https://example.org/roles/{slug}",
-                  "    framework: Standard Industry Role Profiles", f"    code: R-{number:03d}"]
+        lines += [
+            "alignment:",
+            f"  - name: {topic} Technician",
+            f"    url: https://example.org/roles/{slug}",
+            "    framework: Standard Industry Role Profiles",
+            f"    code: R-{number:03d}",
+        ]
     (root / "badges" / f"{slug}.yaml").parent.mkdir(exist_ok=True)
     (root / "badges" / f"{slug}.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return slug
@@ -135,7 +222,7 @@ def _write_recipients(root: Path, rng: random.Random, slugs: list[str], total: i
         count = min(total - len(made), rng.choice((1, 1, 2, 3, 3, 4, 5, 6, 8)))
         first, last = rng.choice(FIRST), rng.choice(LAST)
         email = f"earner{person}@bench{person % 7}.example"
-        lines = [f"name: \"{first} {last}\"", f"email: {email}"]
+        lines = [f'name: "{first} {last}"', f"email: {email}"]
         if rng.random() < 0.1:
             lines.append("show_name: false")
         lines.append("awards:")
@@ -147,11 +234,18 @@ def _write_recipients(root: Path, rng: random.Random, slugs: list[str], total: i
             if rng.random() < 0.2:
                 lines.append(f"    narrative: Assessed on site by assessor {rng.randrange(1, 40)}.")
             if rng.random() < 0.15:
-                lines += ["    evidence:", f"      - url: https://example.org/evidence/{award_id}",
-                          "        name: Observation record", "        narrative: The assessor's observation record."]
+                lines += [
+                    "    evidence:",
+                    f"      - url: https://example.org/evidence/{award_id}",
+                    "        name: Observation record",
+                    "        narrative: The assessor's observation record.",
+                ]
             if rng.random() < 0.01:
-                lines += ["    revoked:", f"      on: {(issued + timedelta(days=10)).isoformat()}",
-                          "      reason: Issued in error"]
+                lines += [
+                    "    revoked:",
+                    f"      on: {(issued + timedelta(days=10)).isoformat()}",
+                    "      reason: Issued in error",
+                ]
             made.append((award_id, badge))
         (folder / f"earner-{person:06d}.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
         person += 1

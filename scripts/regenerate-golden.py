@@ -61,8 +61,10 @@ def main_(argv: list[str] | None = None) -> int:
     counts = ", ".join(f"{len(paths)} {kind}" for kind, paths in found.items())
     unchanged = len(built.keys() & before.keys()) - len(found["changed"])
     if args.check:
-        print(f"{shown}: {counts}, {unchanged} unchanged" + ("; run scripts/regenerate-golden.py" if any(
-            found.values()) else ""))
+        print(
+            f"{shown}: {counts}, {unchanged} unchanged"
+            + ("; run scripts/regenerate-golden.py" if any(found.values()) else "")
+        )
         return 1 if any(found.values()) else 0
     golden.replace_tree(golden.GOLDEN, built)
     print(f"{shown}: {counts}, {unchanged} unchanged ({len(built)} files)")

@@ -125,6 +125,9 @@ def pytest_sessionfinish(session, exitstatus):
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     skipped = reporter.stats.get("skipped", []) if reporter is not None else []
     if os.environ.get("CI") and skipped and exitstatus == 0:
-        reporter.write_line(f"CI: {len(skipped)} test(s) skipped; every test must run in CI "
-                            "(install what they need in scripts/install-test-deps.sh)", red=True)
+        reporter.write_line(
+            f"CI: {len(skipped)} test(s) skipped; every test must run in CI "
+            "(install what they need in scripts/install-test-deps.sh)",
+            red=True,
+        )
         session.exitstatus = 1

@@ -12,13 +12,27 @@ from badgekiln.commands.serve import start, stop
 
 def test_award_adds_to_an_existing_recipient_with_a_pinned_id(minimal_site, run):
     before = (minimal_site / "recipients/ann.yaml").read_text()
-    result = run("award", "--email", "ANN@example.com", "--name", "Ann Example", "--badge", "first-badge",
-                 "--issued-on", "2026-06-01", "--narrative", 'Said "hi"', "--source", str(minimal_site),
-                 "--today", TODAY)
+    result = run(
+        "award",
+        "--email",
+        "ANN@example.com",
+        "--name",
+        "Ann Example",
+        "--badge",
+        "first-badge",
+        "--issued-on",
+        "2026-06-01",
+        "--narrative",
+        'Said "hi"',
+        "--source",
+        str(minimal_site),
+        "--today",
+        TODAY,
+    )
     assert result.code == 0, result.err
     after = (minimal_site / "recipients/ann.yaml").read_text()
     assert after.startswith(before)
-    added = after[len(before):]
+    added = after[len(before) :]
     assert added.startswith("  - id: ") and "    badge: first-badge\n    issued_on: 2026-06-01\n" in added
     assert '    narrative: "Said \\"hi\\""\n' in added
     result = build(run, minimal_site)
@@ -27,16 +41,19 @@ def test_award_adds_to_an_existing_recipient_with_a_pinned_id(minimal_site, run)
 
 def test_csv_import_creates_recipients_and_is_idempotent(minimal_site, run, tmp_path):
     sheet = tmp_path / "awards.csv"
-    sheet.write_text("\ufeffname,email,badge,issued_on,expires,evidence_url\n"
-                     "Zoë O'Neil,zoe@example.org,first-badge,2026-03-01,,https://example.org/e/1\n"
-                     "Zoë O'Neil,zoe@example.org,first-badge,2026-04-01,2027-04-01,\n"
-                     "Ann Example,ann@example.com,first-badge,2026-05-01,,\n", encoding="utf-8")
+    sheet.write_text(
+        "\ufeffname,email,badge,issued_on,expires,evidence_url\n"
+        "Zoë O'Neil,zoe@example.org,first-badge,2026-03-01,,https://example.org/e/1\n"
+        "Zoë O'Neil,zoe@example.org,first-badge,2026-04-01,2027-04-01,\n"
+        "Ann Example,ann@example.com,first-badge,2026-05-01,,\n",
+        encoding="utf-8",
+    )
     result = run("award", "--csv", str(sheet), "--source", str(minimal_site), "--today", TODAY)
     assert result.code == 0, result.err
     assert "3 award(s) added, 0 skipped" in result.out
     zoe = (minimal_site / "recipients/zoe-oneil.yaml").read_text()
     assert zoe.startswith('name: "Zoë O\'Neil"\nemail: "zoe@example.org"\nawards:\n')
-    assert "evidence: [{url: \"https://example.org/e/1\"}]" in zoe
+    assert 'evidence: [{url: "https://example.org/e/1"}]' in zoe
     assert run("check", "--source", str(minimal_site), "--today", TODAY).code == 0
     again = run("award", "--csv", str(sheet), "--source", str(minimal_site), "--today", TODAY)
     assert "0 award(s) added, 3 skipped" in again.out
@@ -44,11 +61,13 @@ def test_csv_import_creates_recipients_and_is_idempotent(minimal_site, run, tmp_
 
 def test_csv_with_a_bad_row_writes_nothing_and_names_the_line(minimal_site, run, tmp_path):
     sheet = tmp_path / "awards.csv"
-    sheet.write_text("name,email,badge,issued_on\n"
-                     "Good Person,good@example.org,first-badge,2026-03-01\n"
-                     "Bad Date,bad@example.org,first-badge,2026-02-30\n"
-                     "Bad Badge,worse@example.org,frist-badge,2026-03-01\n"
-                     "No Email,,first-badge,2026-03-01\n")
+    sheet.write_text(
+        "name,email,badge,issued_on\n"
+        "Good Person,good@example.org,first-badge,2026-03-01\n"
+        "Bad Date,bad@example.org,first-badge,2026-02-30\n"
+        "Bad Badge,worse@example.org,frist-badge,2026-03-01\n"
+        "No Email,,first-badge,2026-03-01\n"
+    )
     before = sorted(p.name for p in (minimal_site / "recipients").iterdir())
     result = run("award", "--csv", str(sheet), "--source", str(minimal_site), "--today", TODAY)
     assert result.code == 1
@@ -70,13 +89,18 @@ def test_init_makes_a_site_that_builds_and_never_overwrites(tmp_path, run):
 
 
 def test_serve_previews_the_site_without_touching_the_sources(minimal_site):
-    write_site(minimal_site, {"recipients/cy.yaml": """
+    write_site(
+        minimal_site,
+        {
+            "recipients/cy.yaml": """
         name: Cy
         email: cy@example.com
         awards:
           - badge: first-badge
             issued_on: 2026-05-01
-    """})
+    """
+        },
+    )
     before = (minimal_site / "recipients/cy.yaml").read_text()
     server, result, _ = start(minimal_site, port=0, today=__import__("datetime").date(2026, 11, 22))
     try:
@@ -121,8 +145,24 @@ def test_edits_keep_windows_line_endings_and_file_modes(minimal_site, run):
     path = minimal_site / "recipients/ann.yaml"
     path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
     path.chmod(0o640)
-    assert run("award", "--email", "ann@example.com", "--name", "Ann", "--badge", "first-badge",
-               "--issued-on", "2026-06-01", "--source", str(minimal_site), "--today", TODAY).code == 0
+    assert (
+        run(
+            "award",
+            "--email",
+            "ann@example.com",
+            "--name",
+            "Ann",
+            "--badge",
+            "first-badge",
+            "--issued-on",
+            "2026-06-01",
+            "--source",
+            str(minimal_site),
+            "--today",
+            TODAY,
+        ).code
+        == 0
+    )
     assert run("revoke", "ann-first-1", "--reason", "x", "--source", str(minimal_site), "--today", TODAY).code == 0
     data = path.read_bytes()
     assert data.count(b"\r\n") == data.count(b"\n") and b"revoked:" in data
@@ -146,12 +186,17 @@ def test_keys_generate_outside_a_site_refuses(tmp_path, run):
 
 
 def test_check_frozen_catches_unpinned_ids(minimal_site, run):
-    write_site(minimal_site, {"recipients/dee.yaml": """
+    write_site(
+        minimal_site,
+        {
+            "recipients/dee.yaml": """
         name: Dee
         email: dee@example.com
         awards:
           - {badge: first-badge, issued_on: 2026-05-01}
-    """})
+    """
+        },
+    )
     assert run("check", "--source", str(minimal_site), "--today", TODAY).code == 0
     result = run("check", "--frozen", "--source", str(minimal_site), "--today", TODAY)
     assert result.code == 1 and "error[unpinned-id]" in result.err

@@ -56,10 +56,7 @@ TEXTS = {
 
 def make_png(width: int = 16, height: int = 12, *, chunk_limit: int = 2**20) -> bytes:
     """A small RGB PNG written by pypng, split into IDATs of at most ``chunk_limit`` bytes."""
-    rows = [
-        [(x * 16 + y * 7 + c * 50) % 256 for x in range(width) for c in range(3)]
-        for y in range(height)
-    ]
+    rows = [[(x * 16 + y * 7 + c * 50) % 256 for x in range(width) for c in range(3)] for y in range(height)]
     out = io.BytesIO()
     png.Writer(width, height, greyscale=False, chunk_limit=chunk_limit).write(out, rows)
     return out.getvalue()
@@ -185,9 +182,7 @@ def test_png_unbake_variants() -> None:
     image = make_png()
     assert unbake_png(image) is None
     text = TEXTS["unicode"]
-    compressed = chunk(
-        b"iTXt", b"openbadges\x00\x01\x00en\x00Open Badges\x00" + zlib.compress(text.encode())
-    )
+    compressed = chunk(b"iTXt", b"openbadges\x00\x01\x00en\x00Open Badges\x00" + zlib.compress(text.encode()))
     assert unbake_png(insert_after_ihdr(image, compressed)) == text
     legacy = chunk(b"tEXt", b"openbadges\x00" + ASSERTION_URL.encode())
     assert unbake_png(insert_after_ihdr(image, legacy)) == ASSERTION_URL
@@ -197,10 +192,7 @@ def test_png_unbake_variants() -> None:
     assert unbake_png(insert_after_ihdr(image, legacy, itxt)) == "new"
     assert unbake_png(insert_after_ihdr(image, legacy), keyword="openbadgecredential") is None
     # A keyword that merely starts with ours is not ours.
-    assert (
-        unbake_png(insert_after_ihdr(image, chunk(b"iTXt", b"openbadgesX\x00\x00\x00\x00\x00x")))
-        is None
-    )
+    assert unbake_png(insert_after_ihdr(image, chunk(b"iTXt", b"openbadgesX\x00\x00\x00\x00\x00x"))) is None
 
 
 def test_png_interop_bakery_reads_ours() -> None:
@@ -215,9 +207,7 @@ def test_png_interop_we_read_bakery() -> None:
         theirs = out.getvalue()
         assert unbake_png(theirs) == text
         # Re-baking their output replaces their chunk.
-        assert text_chunks(bake_png(theirs, "ours")) == [
-            (b"iTXt", b"openbadges\x00\x00\x00\x00\x00ours")
-        ]
+        assert text_chunks(bake_png(theirs, "ours")) == [(b"iTXt", b"openbadges\x00\x00\x00\x00\x00ours")]
 
 
 def test_png_accepts_bytes_like() -> None:
@@ -329,8 +319,14 @@ def _split_idat() -> bytes:
     """A PNG whose image data is split into two IDAT chunks with a text chunk between them."""
     (ihdr, ihdr_data), *middle, _ = walk_chunks(make_png())
     data = b"".join(d for t, d in middle if t == b"IDAT")
-    return (b"\x89PNG\r\n\x1a\n" + chunk(ihdr, ihdr_data) + chunk(b"IDAT", data[:10])
-            + chunk(b"tEXt", b"Comment\x00between") + chunk(b"IDAT", data[10:]) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(ihdr, ihdr_data)
+        + chunk(b"IDAT", data[:10])
+        + chunk(b"tEXt", b"Comment\x00between")
+        + chunk(b"IDAT", data[10:])
+        + chunk(b"IEND", b"")
+    )
 
 
 BAD_ARTWORK["IDAT chunks split by another chunk"] = (_split_idat(), "consecutive")
@@ -372,9 +368,10 @@ def test_png_errors_say_where() -> None:
 # Every way an earlier credential can sit in a PNG that a reader (the spec, openbadges-bakery,
 # Pillow, a careless verifier) might pick up.
 FOREIGN_PNG_CHUNKS = {
-    "iTXt openbadges": chunk(b"iTXt", b"openbadges\x00\x00\x00\x00\x00{\"id\": \"https://evil.example/a\"}"),
+    "iTXt openbadges": chunk(b"iTXt", b'openbadges\x00\x00\x00\x00\x00{"id": "https://evil.example/a"}'),
     "iTXt openbadges compressed": chunk(
-        b"iTXt", b"openbadges\x00\x01\x00en\x00\x00" + zlib.compress(b'{"id": "https://evil.example/a"}')),
+        b"iTXt", b"openbadges\x00\x01\x00en\x00\x00" + zlib.compress(b'{"id": "https://evil.example/a"}')
+    ),
     "tEXt openbadges (legacy)": chunk(b"tEXt", b"openbadges\x00https://evil.example/a.json"),
     "zTXt openbadges": chunk(b"zTXt", b"openbadges\x00\x00" + zlib.compress(b"https://evil.example/a.json")),
     "iTXt openbadgecredential": chunk(b"iTXt", b"openbadgecredential\x00\x00\x00\x00\x00eyJ.evil.jwt"),
@@ -390,8 +387,11 @@ OB_KEYWORDS = {"openbadges", "openbadgecredential"}
 
 def open_badges_keywords(image: bytes) -> list[bytes]:
     """The keyword of every ancillary chunk that names an Open Badges payload, in any case."""
-    return [d.split(b"\x00")[0] for t, d in walk_chunks(image)
-            if t[:1].islower() and d.split(b"\x00")[0].strip().lower().decode("latin-1") in OB_KEYWORDS]
+    return [
+        d.split(b"\x00")[0]
+        for t, d in walk_chunks(image)
+        if t[:1].islower() and d.split(b"\x00")[0].strip().lower().decode("latin-1") in OB_KEYWORDS
+    ]
 
 
 @pytest.mark.parametrize("keyword", sorted(OB_KEYWORDS))
@@ -415,8 +415,11 @@ def test_png_foreign_credentials_are_removed_and_readers_still_read_ours(foreign
 
 def test_png_strip_keeps_clean_artwork_as_is() -> None:
     assert strip_png(EXAMPLE_PNG) is EXAMPLE_PNG
-    other = insert_after_ihdr(EXAMPLE_PNG, chunk(b"tEXt", b"Software\x00Inkscape"),
-                              chunk(b"iTXt", b"openbadgesX\x00\x00\x00\x00\x00not ours to judge"))
+    other = insert_after_ihdr(
+        EXAMPLE_PNG,
+        chunk(b"tEXt", b"Software\x00Inkscape"),
+        chunk(b"iTXt", b"openbadgesX\x00\x00\x00\x00\x00not ours to judge"),
+    )
     assert strip_png(other) is other
 
 
@@ -461,9 +464,7 @@ def test_svg_artwork_bytes_are_kept() -> None:
     baked = bake_svg(SVG, assertion_json=TEXTS["json"], verify=ASSERTION_URL)
     start = baked.index(b"<openbadges:assertion")
     end = baked.index(b"</openbadges:assertion>") + len(b"</openbadges:assertion>")
-    restored = (baked[:start] + baked[end:]).replace(
-        b' xmlns:openbadges="http://openbadges.org"', b"", 1
-    )
+    restored = (baked[:start] + baked[end:]).replace(b' xmlns:openbadges="http://openbadges.org"', b"", 1)
     assert restored == SVG
 
 
@@ -514,9 +515,7 @@ def test_svg_self_closing_root_and_no_namespace() -> None:
     baked = bake_svg(b"<svg/>", verify=JWS)
     assert (
         baked
-        == b'<svg xmlns:openbadges="http://openbadges.org"><openbadges:assertion verify="'
-        + JWS.encode()
-        + b'"/></svg>'
+        == b'<svg xmlns:openbadges="http://openbadges.org"><openbadges:assertion verify="' + JWS.encode() + b'"/></svg>'
     )
     assert unbake_svg(baked) == {"version": 2, "verify": JWS, "body": None}
 
@@ -629,8 +628,7 @@ def test_svg_argument_errors(kwargs: dict) -> None:
 XML_TEXT = st.text(
     alphabet=st.characters(
         blacklist_categories=["Cs"],
-        blacklist_characters=[chr(c) for c in range(32) if c not in (9, 10, 13)]
-        + ["\ufffe", "\uffff"],
+        blacklist_characters=[chr(c) for c in range(32) if c not in (9, 10, 13)] + ["\ufffe", "\uffff"],
     )
 )
 
@@ -652,7 +650,7 @@ FOREIGN_SVG = {
     "https and upper case": '<o:credential xmlns:o="HTTPS://OpenBadges.org" verify="eyJ.evil.jwt"/>',
     "openbadges prefix bound elsewhere": '<g xmlns:openbadges="urn:x"><openbadges:assertion verify="eyJ.evil.jwt"/></g>',
     "inside metadata": '<metadata><openbadges:credential xmlns:openbadges="https://purl.imsglobal.org/ob/v3p0">'
-                       '<![CDATA[{"id": "urn:uuid:evil"}]]></openbadges:credential></metadata>',
+    '<![CDATA[{"id": "urn:uuid:evil"}]]></openbadges:credential></metadata>',
     "attribute in the namespace": '<g xmlns:ob="http://openbadges.org" ob:verify="https://evil.example/a"><rect/></g>',
 }
 
@@ -670,8 +668,11 @@ def test_svg_foreign_credentials_are_removed_and_readers_still_read_ours(foreign
     leftovers = (b'<g xmlns:openbadges="urn:x"></g>', b"<metadata></metadata>", b"<g><rect/></g>")
     stripped = strip_svg(hostile)
     assert stripped in [artwork[:close] + rest + artwork[close:] for rest in (b"", *leftovers)]
-    assert unbake_svg(baked) == {"version": version, "verify": kwargs.get("verify"),
-                                 "body": kwargs.get("assertion_json")}
+    assert unbake_svg(baked) == {
+        "version": version,
+        "verify": kwargs.get("verify"),
+        "body": kwargs.get("assertion_json"),
+    }
     # openbadges-bakery (OB 2.0) finds ours, and the result is still an SVG for a strict parser.
     if version == 2:
         assert openbadges_bakery.unbake(io.BytesIO(baked)) == JWS
@@ -679,12 +680,15 @@ def test_svg_foreign_credentials_are_removed_and_readers_still_read_ours(foreign
 
 
 def test_svg_namespace_declarations_are_removed_everywhere() -> None:
-    svg = (b'<svg xmlns="http://www.w3.org/2000/svg" xmlns:a="http://openbadges.org" '
-           b'xmlns:b="https://purl.imsglobal.org/ob/v3p0" a:x="1"><g xmlns:c="http://openbadges.org" id="g"/></svg>')
+    svg = (
+        b'<svg xmlns="http://www.w3.org/2000/svg" xmlns:a="http://openbadges.org" '
+        b'xmlns:b="https://purl.imsglobal.org/ob/v3p0" a:x="1"><g xmlns:c="http://openbadges.org" id="g"/></svg>'
+    )
     assert strip_svg(svg) == b'<svg xmlns="http://www.w3.org/2000/svg"><g id="g"/></svg>'
     assert bake_svg(svg, verify=JWS) == (
         b'<svg xmlns="http://www.w3.org/2000/svg" xmlns:openbadges="http://openbadges.org"><openbadges:assertion '
-        b'verify="' + JWS.encode() + b'"/><g id="g"/></svg>')
+        b'verify="' + JWS.encode() + b'"/><g id="g"/></svg>'
+    )
     assert strip_svg(SVG) is SVG
 
 
@@ -702,8 +706,10 @@ def test_example_artwork_bakes(path: Path) -> None:
         baked = bake_png(image, TEXTS["json"])
         assert openbadges_bakery.unbake(io.BytesIO(baked)) == TEXTS["json"]
         png.Reader(bytes=baked).read_flat()
-        for keyword, ours in (("openbadges", baked), ("openbadgecredential", bake_png(baked, JWS, keyword=
-                                                                                      "openbadgecredential"))):
+        for keyword, ours in (
+            ("openbadges", baked),
+            ("openbadgecredential", bake_png(baked, JWS, keyword="openbadgecredential")),
+        ):
             with Image.open(io.BytesIO(ours)) as picture:  # Pillow decodes every pixel and reads the text
                 picture.load()
                 assert picture.text == {keyword: TEXTS["json"] if keyword == "openbadges" else JWS}

@@ -12,14 +12,29 @@ def test_minimal_site_builds_every_artifact(minimal_site, run):
     result = build(run, minimal_site)
     out = minimal_site / "output"
     assert "built" in result.out
-    for rel in ("index.html", "404.html", "issuer.json", "revocations.json", "sitemap.xml", "robots.txt",
-                "_headers", ".nojekyll", "badges/first-badge/badge.json", "badges/first-badge/index.html",
-                "awards/ann-first-1/assertion.json", "awards/ann-first-1/index.html", "awards/ann-first-1/badge.svg"):
+    for rel in (
+        "index.html",
+        "404.html",
+        "issuer.json",
+        "revocations.json",
+        "sitemap.xml",
+        "robots.txt",
+        "_headers",
+        ".nojekyll",
+        "badges/first-badge/badge.json",
+        "badges/first-badge/index.html",
+        "awards/ann-first-1/assertion.json",
+        "awards/ann-first-1/index.html",
+        "awards/ann-first-1/badge.svg",
+    ):
         assert (out / rel).is_file(), rel
 
 
 def test_assertion_hashes_the_normalised_email_with_a_per_award_salt(minimal_site, run):
-    write_site(minimal_site, {"recipients/ann.yaml": """
+    write_site(
+        minimal_site,
+        {
+            "recipients/ann.yaml": """
         name: Ann Example
         email: "  Ann@Example.COM "
         awards:
@@ -29,7 +44,9 @@ def test_assertion_hashes_the_normalised_email_with_a_per_award_salt(minimal_sit
           - id: ann-first-2
             badge: first-badge
             issued_on: 2026-02-15
-    """})
+    """
+        },
+    )
     build(run, minimal_site)
     first = json.loads((minimal_site / "output/awards/ann-first-1/assertion.json").read_text())
     second = json.loads((minimal_site / "output/awards/ann-first-2/assertion.json").read_text())
@@ -42,8 +59,11 @@ def test_assertion_hashes_the_normalised_email_with_a_per_award_salt(minimal_sit
 
 def test_no_email_address_of_an_earner_anywhere_in_the_output(example_site, run):
     build(run, example_site)
-    emails = re.findall(r"^email: (\S+)", "".join(p.read_text() for p in (example_site / "recipients").glob("*.yaml")),
-                        flags=re.MULTILINE)
+    emails = re.findall(
+        r"^email: (\S+)",
+        "".join(p.read_text() for p in (example_site / "recipients").glob("*.yaml")),
+        flags=re.MULTILINE,
+    )
     assert len(emails) >= 6
     for rel, content in tree_bytes(example_site / "output").items():
         lowered = content.lower()
@@ -71,7 +91,10 @@ def test_failed_build_leaves_previous_output_intact(example_site, run):
 def test_template_error_leaves_previous_output_intact(minimal_site, run):
     build(run, minimal_site)
     before = tree_bytes(minimal_site / "output")
-    write_site(minimal_site, {"templates/award.html": "{% extends '!builtin/award.html' %}{% block main %}{{ no_such_name }}{% endblock %}"})
+    write_site(
+        minimal_site,
+        {"templates/award.html": "{% extends '!builtin/award.html' %}{% block main %}{{ no_such_name }}{% endblock %}"},
+    )
     result = run("build", "--source", str(minimal_site), "--today", TODAY)
     assert result.code == 1
     assert "template error" in result.err and "no_such_name" in result.err
@@ -80,10 +103,15 @@ def test_template_error_leaves_previous_output_intact(minimal_site, run):
 
 
 def test_template_override_can_extend_the_builtin(minimal_site, run):
-    write_site(minimal_site, {"templates/award.html": """
+    write_site(
+        minimal_site,
+        {
+            "templates/award.html": """
         {% extends "!builtin/award.html" %}
         {% block main %}<p class="custom">Custom award page</p>{{ super() }}{% endblock %}
-    """})
+    """
+        },
+    )
     build(run, minimal_site)
     html = (minimal_site / "output/awards/ann-first-1/index.html").read_text()
     assert '<p class="custom">Custom award page</p>' in html
@@ -104,7 +132,10 @@ def test_sub_path_base_url_gives_absolute_ids_and_relative_links(minimal_site, r
 
 
 def test_awards_without_id_get_one_pinned_in_the_recipient_file(minimal_site, run):
-    write_site(minimal_site, {"recipients/cy.yaml": """
+    write_site(
+        minimal_site,
+        {
+            "recipients/cy.yaml": """
         name: Cy
         email: cy@example.com
         awards:
@@ -112,7 +143,9 @@ def test_awards_without_id_get_one_pinned_in_the_recipient_file(minimal_site, ru
           - badge: first-badge
             issued_on: 2026-05-01
           - {badge: first-badge, issued_on: 2026-06-01}
-    """})
+    """
+        },
+    )
     result = build(run, minimal_site)
     assert "pinned 2 new award id(s) in recipients/cy.yaml" in result.err
     text = (minimal_site / "recipients/cy.yaml").read_text()
@@ -132,26 +165,39 @@ def test_awards_without_id_get_one_pinned_in_the_recipient_file(minimal_site, ru
 
 def test_removing_a_published_award_is_an_error_that_says_to_revoke(minimal_site, run):
     build(run, minimal_site)
-    write_site(minimal_site, {"recipients/ann.yaml": """
+    write_site(
+        minimal_site,
+        {
+            "recipients/ann.yaml": """
         name: Ann Example
         email: ann@example.com
         awards: []
-    """})
+    """
+        },
+    )
     result = run("build", "--source", str(minimal_site), "--today", TODAY)
     assert result.code == 1
-    assert "error[award-removed]: award ann-first-1 (first-badge) was published but is no longer in the sources" in result.err
+    assert (
+        "error[award-removed]: award ann-first-1 (first-badge) was published but is no longer in the sources"
+        in result.err
+    )
     assert "badgekiln revoke ann-first-1" in result.err
     assert (minimal_site / "output/awards/ann-first-1/index.html").is_file()
 
 
 def test_frozen_build_refuses_unpinned_awards(minimal_site, run):
-    write_site(minimal_site, {"recipients/dee.yaml": """
+    write_site(
+        minimal_site,
+        {
+            "recipients/dee.yaml": """
         name: Dee
         email: dee@example.com
         awards:
           - badge: first-badge
             issued_on: 2026-05-01
-    """})
+    """
+        },
+    )
     result = run("build", "--source", str(minimal_site), "--today", TODAY, "--frozen")
     assert result.code == 1
     assert "recipients/dee.yaml:4:5: error[unpinned-id]" in result.err
@@ -182,9 +228,18 @@ def test_headers_rules_never_set_one_header_twice_for_a_path(minimal_site, run):
             rules.append(current)
         else:
             current[1].append(line.split(":", 1)[0].strip().lower())
-    paths = ["/badges/awards/x/credential.json", "/badges/keys/jwks.json", "/badges/did.json",
-             "/badges/awards/x/assertion.jws", "/badges/awards/x/credential.jwt", "/badges/awards/x/badge.svg",
-             "/badges/awards/x/badge.png", "/badges/awards/x/", "/badges/404.html", "/badges/issuer.json"]
+    paths = [
+        "/badges/awards/x/credential.json",
+        "/badges/keys/jwks.json",
+        "/badges/did.json",
+        "/badges/awards/x/assertion.jws",
+        "/badges/awards/x/credential.jwt",
+        "/badges/awards/x/badge.svg",
+        "/badges/awards/x/badge.png",
+        "/badges/awards/x/",
+        "/badges/404.html",
+        "/badges/issuer.json",
+    ]
     for path in paths:
         names = [name for pattern, headers in rules if fnmatch.fnmatchcase(path, pattern) for name in headers]
         assert len(names) == len(set(names)), (path, names)
@@ -195,9 +250,14 @@ def test_headers_rules_never_set_one_header_twice_for_a_path(minimal_site, run):
 
 
 def test_site_css_in_assets_is_published_and_linked_after_badgekilns_own(minimal_site, run):
-    write_site(minimal_site, {"site_src/assets/site.css": "h1 { color: rebeccapurple; }\n",
-                              "site_src/assets/fonts/brand.woff2": b"wOF2-not-really",
-                              "site_src/assets/notes.txt": "not for the web"})
+    write_site(
+        minimal_site,
+        {
+            "site_src/assets/site.css": "h1 { color: rebeccapurple; }\n",
+            "site_src/assets/fonts/brand.woff2": b"wOF2-not-really",
+            "site_src/assets/notes.txt": "not for the web",
+        },
+    )
     result = build(run, minimal_site)
     out = minimal_site / "output"
     assert (out / "assets/site.css").read_text() == "h1 { color: rebeccapurple; }\n"
@@ -208,7 +268,7 @@ def test_site_css_in_assets_is_published_and_linked_after_badgekilns_own(minimal
     assert len(pages) >= 4
     for page in pages:
         html = page.read_text(encoding="utf-8")
-        own, site = html.find("assets/badgekiln.css\""), html.find("assets/site.css\"")
+        own, site = html.find('assets/badgekiln.css"'), html.find('assets/site.css"')
         assert 0 < own < site, page  # later in the page: its rules win over ours
 
     (minimal_site / "site_src/assets/site.css").unlink()  # and gone again: no page links it
@@ -238,12 +298,20 @@ def test_check_loads_what_the_build_renders_and_only_that(minimal_site, run):
     assert result.code == 1 and "no-such-parent.html" in result.err
     # A file the build never renders (notes, an unused draft) does not fail check; a hidden binary
     # file (.DS_Store) neither fails check nor the build.
-    write_site(minimal_site, {"templates/award.html": "{% extends '!builtin/award.html' %}",
-                              "templates/notes.md": "{{ unclosed", "templates/.DS_Store": b"\x00\x87\xff\xfe"})
+    write_site(
+        minimal_site,
+        {
+            "templates/award.html": "{% extends '!builtin/award.html' %}",
+            "templates/notes.md": "{{ unclosed",
+            "templates/.DS_Store": b"\x00\x87\xff\xfe",
+        },
+    )
     assert run(*check).code == 0
     build(run, minimal_site)
     # A template that is not UTF-8 is named.
-    write_site(minimal_site, {"templates/award.html": "{% extends '!builtin/award.html' %}\n{# caf\xe9 #}".encode("latin-1")})
+    write_site(
+        minimal_site, {"templates/award.html": "{% extends '!builtin/award.html' %}\n{# caf\xe9 #}".encode("latin-1")}
+    )
     for command in ("build", "check"):
         result = run(command, "--source", str(minimal_site), "--today", TODAY)
         assert result.code == 1 and "templates/award.html: not UTF-8" in result.err, (command, result.err)

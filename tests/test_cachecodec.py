@@ -17,9 +17,18 @@ PATH = "recipients/x.yaml"
 
 def _recipient() -> models.Recipient:
     awards = (
-        models.Award("a-1", "b", "x", date(2020, 2, 29), date(2021, 2, 28), "§ starts with the mark", (
-            models.Evidence("https://e.example/1", None, "n", None), models.Evidence(None, "t", None, "d")),
-            models.Revocation(date(2020, 3, 1), "why"), False, SourceLocation(PATH, 5, 5)),
+        models.Award(
+            "a-1",
+            "b",
+            "x",
+            date(2020, 2, 29),
+            date(2021, 2, 28),
+            "§ starts with the mark",
+            (models.Evidence("https://e.example/1", None, "n", None), models.Evidence(None, "t", None, "d")),
+            models.Revocation(date(2020, 3, 1), "why"),
+            False,
+            SourceLocation(PATH, 5, 5),
+        ),
         models.Award("a-2", "b", "x", date(1, 1, 1), None, None, (), None, True, SourceLocation(PATH, 9, 3)),
     )
     return models.Recipient("x", "Name §", "e@x.example", False, awards, SourceLocation(PATH, 1, 1))
@@ -34,16 +43,31 @@ def test_recipients_round_trip_through_json_with_their_locations():
 
 
 def test_generic_codec_round_trips_diagnostics_and_badges():
-    values = [Diagnostic("warning", "w", "§ text", SourceLocation("badges/b.yaml", 2, 3), None),
-              models.BadgeClass("b", "B", "d", "assets/b.png", "c", ("t",), models.Duration(1, 0, 0, "P1Y"),
-                                (models.Alignment("a", "https://a.example"),), "Certificate",
-                                SourceLocation("badges/b.yaml", 1, 1))]
+    values = [
+        Diagnostic("warning", "w", "§ text", SourceLocation("badges/b.yaml", 2, 3), None),
+        models.BadgeClass(
+            "b",
+            "B",
+            "d",
+            "assets/b.png",
+            "c",
+            ("t",),
+            models.Duration(1, 0, 0, "P1Y"),
+            (models.Alignment("a", "https://a.example"),),
+            "Certificate",
+            SourceLocation("badges/b.yaml", 1, 1),
+        ),
+    ]
     assert decode(json.loads(json.dumps(encode(values)))) == values
 
 
 def test_a_validated_file_round_trips_with_what_it_depended_on():
-    result = FileResult((_recipient(),), (Diagnostic("warning", "w", "m", SourceLocation(PATH, 1, 1), None),),
-                        (("site_src/assets/b.png", "ab" * 32),), date(2021, 2, 28))
+    result = FileResult(
+        (_recipient(),),
+        (Diagnostic("warning", "w", "m", SourceLocation(PATH, 1, 1), None),),
+        (("site_src/assets/b.png", "ab" * 32),),
+        date(2021, 2, 28),
+    )
     assert decode(json.loads(json.dumps(encode(result)))) == result
 
 
@@ -56,6 +80,7 @@ def test_a_field_added_to_the_model_needs_no_change_to_the_codec():
         added: date | None = None
 
     from badgekiln.engine import codec as cachecodec
+
     cachecodec._CLASSES["Grown"] = Grown
     try:
         assert decode(json.loads(json.dumps(encode(Grown("x", date(2026, 1, 2)))))) == Grown("x", date(2026, 1, 2))
@@ -66,9 +91,17 @@ def test_a_field_added_to_the_model_needs_no_change_to_the_codec():
 _GOOD = encode(_recipient())
 
 
-@pytest.mark.parametrize("damaged", [["§Recipient"], ["§Recipient", "x", "N", "e", True, ["§t", ["§Award", "a-1"]], None],
-                                     ["§Recipient", "x", 5, "e", True, ["§t"], None], ["§Nope", 1],
-                                     ["§Recipient", *_GOOD[1:6], 7], ["§Award", *[None] * 10]])
+@pytest.mark.parametrize(
+    "damaged",
+    [
+        ["§Recipient"],
+        ["§Recipient", "x", "N", "e", True, ["§t", ["§Award", "a-1"]], None],
+        ["§Recipient", "x", 5, "e", True, ["§t"], None],
+        ["§Nope", 1],
+        ["§Recipient", *_GOOD[1:6], 7],
+        ["§Award", *[None] * 10],
+    ],
+)
 def test_damaged_records_raise_so_the_file_is_validated_again(damaged):
     with pytest.raises((ValueError, TypeError, KeyError, IndexError)):
         decode(damaged)

@@ -38,24 +38,45 @@ def endorser(tmp_path_factory):
     """Site B, with its own keys: three signed endorsements (A's badge class, A's issuer, someone
     else's badge), B's built output and B's DID document."""
     root = tmp_path_factory.mktemp("endorser")
-    site = write_site(root / "site", {**MINIMAL, "site_src/site.yaml": f"""
+    site = write_site(
+        root / "site",
+        {
+            **MINIMAL,
+            "site_src/site.yaml": f"""
         base_url: {B_URL}
         issuer:
           name: Skills Council
           url: https://skills-council.example
           email: standards@skills-council.example
-    """})
+    """,
+        },
+    )
     previous = os.environ.get("BADGEKILN_KEYS_DIR")
     os.environ["BADGEKILN_KEYS_DIR"] = str(root / "private-keys")
     try:
         assert _cli("keys", "generate", "--source", str(site), "--today", TODAY)[0] == 0
         files = {}
-        for name, target in [("welding", A_URL + "badges/pipefitting-mji10/badge.json"),
-                             ("northwind", A_URL + "issuer.json"),
-                             ("elsewhere", "https://badges.other.example/badges/welding/badge.json")]:
+        for name, target in [
+            ("welding", A_URL + "badges/pipefitting-mji10/badge.json"),
+            ("northwind", A_URL + "issuer.json"),
+            ("elsewhere", "https://badges.other.example/badges/welding/badge.json"),
+        ]:
             out = root / f"{name}.json"
-            code, _ = _cli("endorse", "--source", str(site), "--today", TODAY, "--target", target,
-                           "--comment", COMMENT, "--name", name, "--out", str(out))
+            code, _ = _cli(
+                "endorse",
+                "--source",
+                str(site),
+                "--today",
+                TODAY,
+                "--target",
+                target,
+                "--comment",
+                COMMENT,
+                "--name",
+                name,
+                "--out",
+                str(out),
+            )
             assert code == 0
             files[name] = out.read_bytes()
         assert _cli("build", "--source", str(site), "--today", TODAY)[0] == 0
@@ -139,8 +160,13 @@ def test_the_endorsed_site_verifies_publishes_and_links_it(tmp_path, run, endors
 def test_an_incremental_build_with_a_new_endorsement_equals_a_clean_one(tmp_path, run, endorser):
     site = copy_example(tmp_path / "inc")
     build(run, site)
-    write_site(site, {"site_src/endorsements/welding.json": endorser["files"]["welding"],
-                      "site_src/endorsers/skills-council.json": endorser["did"]})
+    write_site(
+        site,
+        {
+            "site_src/endorsements/welding.json": endorser["files"]["welding"],
+            "site_src/endorsers/skills-council.json": endorser["did"],
+        },
+    )
     build(run, site)
     clean = _endorsed_site(tmp_path, endorser, "welding")
     build(run, clean)  # a fresh copy: no cache
@@ -151,8 +177,9 @@ def test_endorse_refuses_a_bad_target_and_an_existing_name(tmp_path, run, endors
     site = endorser["site"]
     result = run("endorse", "--source", str(site), "--target", "ftp://x", "--comment", "x")
     assert result.code == 1 and "not an https URL or a did:web" in result.err
-    result = run("endorse", "--source", str(site), "--target", A_URL + "issuer.json", "--comment", "x",
-                 "--name", "welding")
+    result = run(
+        "endorse", "--source", str(site), "--target", A_URL + "issuer.json", "--comment", "x", "--name", "welding"
+    )
     assert result.code == 1 and "exists already" in result.err
     shutil.rmtree(tmp_path / "nothing", ignore_errors=True)
     result = run("endorse", "--source", str(tmp_path), "--target", A_URL + "issuer.json", "--comment", "x")
@@ -161,19 +188,33 @@ def test_endorse_refuses_a_bad_target_and_an_existing_name(tmp_path, run, endors
 
 def test_endorse_needs_the_sites_own_keys(minimal_site, run):
     """Development keys never sign an endorsement: the endorsed site checks it against the published did.json."""
-    result = run("endorse", "--source", str(minimal_site), "--target", A_URL + "issuer.json", "--comment", "Good.",
-                 "--today", TODAY)
+    result = run(
+        "endorse",
+        "--source",
+        str(minimal_site),
+        "--target",
+        A_URL + "issuer.json",
+        "--comment",
+        "Good.",
+        "--today",
+        TODAY,
+    )
     assert result.code == 1 and "no-production-key" in result.err
     assert not (minimal_site / "site_src/endorsing").exists()
 
 
 def test_a_given_endorsement_with_a_bad_record_fails_the_build_at_its_line(minimal_site, run):
-    write_site(minimal_site, {"site_src/endorsing/x.yaml": """
+    write_site(
+        minimal_site,
+        {
+            "site_src/endorsing/x.yaml": """
         target: ftp://example.org/badge.json
         comment: Fine.
         issued_on: 2026-01-01
         colour: red
-    """})
+    """
+        },
+    )
     result = run("build", "--source", str(minimal_site), "--today", TODAY)
     assert result.code == 1
     assert "site_src/endorsing/x.yaml:1:9: error[bad-target]" in result.err

@@ -44,6 +44,7 @@ def _load(site: Path, today: str = TODAY) -> BuildCache:
 
 # -- 1. a file saved while the build validates it ------------------------------------------------
 
+
 def test_artwork_saved_during_validation_is_not_trusted_later(example_site, run, monkeypatch):
     build(run, example_site)
     art = example_site / "site_src/assets/badges/pipefitting-mji10.svg"
@@ -120,9 +121,22 @@ def _damage(state: dict, damage: str) -> None:
         state["sources"][REC] = state["sources"][REC][:1]
 
 
-@pytest.mark.parametrize("damage", ["award-is-evidence", "award-is-text", "tag-is-number", "value-is-evidence",
-                                    "value-is-badge-class", "diagnostic-is-text", "reads-cut-short", "deep-item",
-                                    "sources-is-list", "cut-envelope", "deep-nesting"])
+@pytest.mark.parametrize(
+    "damage",
+    [
+        "award-is-evidence",
+        "award-is-text",
+        "tag-is-number",
+        "value-is-evidence",
+        "value-is-badge-class",
+        "diagnostic-is-text",
+        "reads-cut-short",
+        "deep-item",
+        "sources-is-list",
+        "cut-envelope",
+        "deep-nesting",
+    ],
+)
 def test_a_damaged_state_is_validated_again(example_site, run, damage):
     build(run, example_site)
     clean = tree_bytes(example_site / "output")
@@ -142,21 +156,36 @@ def test_decode_checks_the_items_of_tuples():
     where = SourceLocation("recipients/x.yaml", 1, 1)
     good = validate.FileResult((), (Diagnostic("warning", "w", "m", where, None),), (("site_src/a.svg", "ab"),))
     assert cachecodec.decode(cachecodec.encode(good)) == good
-    for bad in (validate.FileResult((), ("text",)), validate.FileResult(("text",), ()),
-                validate.FileResult((), (), (("site_src/a.svg",),)), validate.FileResult((), (), (("a", 5),)),
-                validate.FileResult((), (), ("site_src/a.svg",))):
+    for bad in (
+        validate.FileResult((), ("text",)),
+        validate.FileResult(("text",), ()),
+        validate.FileResult((), (), (("site_src/a.svg",),)),
+        validate.FileResult((), (), (("a", 5),)),
+        validate.FileResult((), (), ("site_src/a.svg",)),
+    ):
         with pytest.raises(TypeError):
             cachecodec.decode(cachecodec.encode(bad))
 
 
-@pytest.mark.parametrize("record", [["k"], ["k", [], "2026-01-01"], ["k", [], "2026-01-01", None, 5],
-                                    ["k", [], "2026-01-01", None, [["site_src/a"]]], "k", None, 7,
-                                    ["k", "§", "2026-01-01", None, []]])
+@pytest.mark.parametrize(
+    "record",
+    [
+        ["k"],
+        ["k", [], "2026-01-01"],
+        ["k", [], "2026-01-01", None, 5],
+        ["k", [], "2026-01-01", None, [["site_src/a"]]],
+        "k",
+        None,
+        7,
+        ["k", "§", "2026-01-01", None, []],
+    ],
+)
 def test_every_read_of_a_kept_record_is_guarded(tmp_path, record):
     assert cache_mod._reuse(record, "k", "2026-01-01", tmp_path, cache_mod.models.Recipient) is None
 
 
 # -- 3. hidden templates are ignored; linked folders refused ---------------------------------------
+
 
 def _base_with_include(name: str) -> str:
     base = (resources.files("badgekiln.pages") / "templates/base.html").read_text()
@@ -164,8 +193,13 @@ def _base_with_include(name: str) -> str:
 
 
 def test_a_template_in_a_hidden_folder_is_not_served(example_site, run):
-    write_site(example_site, {"templates/base.html": _base_with_include(".partials/foot.html"),
-                              "templates/.partials/foot.html": "<p>v1</p>\n"})
+    write_site(
+        example_site,
+        {
+            "templates/base.html": _base_with_include(".partials/foot.html"),
+            "templates/.partials/foot.html": "<p>v1</p>\n",
+        },
+    )
     result = run("build", "--source", str(example_site), "--today", TODAY)
     assert result.code != 0 and ".partials/foot.html" in result.err  # ignored, as README says: not found
     assert not (example_site / "output").exists()
@@ -195,7 +229,7 @@ def test_a_linked_templates_folder_is_refused(tmp_path, run):
 
 # -- 4. units from outside the package ------------------------------------------------------------
 
-UNIT_MODULE = '''
+UNIT_MODULE = """
 from badgekiln.formats import urls
 from badgekiln.outputs import FileSpec, Unit
 
@@ -207,7 +241,7 @@ def produce(plan, inputs, renderer, item):
 
 UNIT = Unit("note", "award", (FileSpec("awards/{id}/note.txt", "text/plain", rel="alternate", title="LINKTITLE"),),
             reads=("award",), produce=produce)
-'''
+"""
 
 
 def _with_unit_module(folder: Path, version: str, title: str, run, site: Path) -> None:
@@ -250,8 +284,15 @@ def test_a_registered_unit_with_links_changes_the_award_pages(tmp_path, run):
     def produce(plan, inputs, renderer, item):
         plan.add(f"awards/{item[1].id}/extra.txt", b"extra\n")
 
-    unit = outputs.register(Unit("extra", "award", (FileSpec("awards/{id}/extra.txt", "text/plain", rel="alternate",
-                                                              title="Extra"),), reads=("award",), produce=produce))
+    unit = outputs.register(
+        Unit(
+            "extra",
+            "award",
+            (FileSpec("awards/{id}/extra.txt", "text/plain", rel="alternate", title="Extra"),),
+            reads=("award",),
+            produce=produce,
+        )
+    )
     try:
         build(run, site)
         twin = _clean_twin(site, tmp_path / "twin")
@@ -262,6 +303,7 @@ def test_a_registered_unit_with_links_changes_the_award_pages(tmp_path, run):
 
 
 # -- 5. tinycss2's version; dates not compared with today ----------------------------------------
+
 
 def test_tinycss2_version_is_part_of_the_code_fingerprint():
     before = cache_mod.code_fingerprint()
@@ -288,6 +330,7 @@ def test_an_expiry_date_does_not_stop_reuse_the_next_day(minimal_site):
 
 
 # -- 6. the secrets are part of every key ---------------------------------------------------------
+
 
 def test_a_new_secret_rescans_every_file(minimal_site, run, monkeypatch):
     build(run, minimal_site)

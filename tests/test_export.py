@@ -18,8 +18,9 @@ def export(run, site, *extra):
 
 
 def notified(site, *lines):
-    (site / "site_src/notified.lock").write_text("# badgekiln: awards whose earners were emailed\n" +
-                                                 "".join(f"{line}\n" for line in lines), encoding="utf-8")
+    (site / "site_src/notified.lock").write_text(
+        "# badgekiln: awards whose earners were emailed\n" + "".join(f"{line}\n" for line in lines), encoding="utf-8"
+    )
 
 
 def test_every_column_hr_asks_for(example_site, run):
@@ -52,18 +53,25 @@ def test_filters_by_badge_status_and_dates(example_site, run):
     assert len(spring) == 3
     bad = run("export", "--source", str(example_site), "--today", TODAY, "--badge", "pipefiting-mji10")
     assert bad.code == 1 and "there is no badge 'pipefiting-mji10'" in bad.err
-    backwards = run("export", "--source", str(example_site), "--today", TODAY, "--from", "2026-05-01", "--to", "2026-01-01")
+    backwards = run(
+        "export", "--source", str(example_site), "--today", TODAY, "--from", "2026-05-01", "--to", "2026-01-01"
+    )
     assert backwards.code != 0 and "--to (2026-01-01) is before --from (2026-05-01)" in backwards.err
 
 
 def test_excel_csv_has_a_bom_crlf_and_no_formulas(example_site, run, tmp_path):
     recipient = example_site / "recipients/elena-garcia.yaml"
-    recipient.write_text(recipient.read_text(encoding="utf-8").replace("name: ", 'name: "=HYPERLINK(1)" #', 1),
-                         encoding="utf-8")
+    recipient.write_text(
+        recipient.read_text(encoding="utf-8").replace("name: ", 'name: "=HYPERLINK(1)" #', 1), encoding="utf-8"
+    )
     target = tmp_path / "awards.csv"
     export(run, example_site, "--excel", "--output", str(target))
     data = target.read_bytes()
-    assert data.startswith(b"\xef\xbb\xbfaward_id,recipient,") and b"\r\n" in data and b"\n" not in data.replace(b"\r\n", b"")
+    assert (
+        data.startswith(b"\xef\xbb\xbfaward_id,recipient,")
+        and b"\r\n" in data
+        and b"\n" not in data.replace(b"\r\n", b"")
+    )
     assert b",'=HYPERLINK(1)," in data
     plain = export(run, example_site).out
     assert not plain.startswith("\ufeff") and "\r\n" not in plain
@@ -71,8 +79,9 @@ def test_excel_csv_has_a_bom_crlf_and_no_formulas(example_site, run, tmp_path):
 
 def test_xlsx_export_has_typed_cells_text_never_formulas_and_is_deterministic(example_site, run, tmp_path):
     recipient = example_site / "recipients/elena-garcia.yaml"
-    recipient.write_text(recipient.read_text(encoding="utf-8").replace("name: ", 'name: "=HYPERLINK(1)" #', 1),
-                         encoding="utf-8")
+    recipient.write_text(
+        recipient.read_text(encoding="utf-8").replace("name: ", 'name: "=HYPERLINK(1)" #', 1), encoding="utf-8"
+    )
     first, second = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
     export(run, example_site, "--format", "xlsx", "--output", str(first))
     export(run, example_site, "--format", "xlsx", "--output", str(second))
@@ -98,12 +107,20 @@ def test_xlsx_export_has_typed_cells_text_never_formulas_and_is_deterministic(ex
 
 def test_an_export_is_never_written_into_the_published_site(example_site, run):
     (example_site / "output").mkdir()
-    result = run("export", "--source", str(example_site), "--today", TODAY, "--output",
-                 str(example_site / "output/awards.csv"))
+    result = run(
+        "export", "--source", str(example_site), "--today", TODAY, "--output", str(example_site / "output/awards.csv")
+    )
     assert result.code == 1 and "must never be published" in result.err
     assert not (example_site / "output/awards.csv").exists()
-    nowhere = run("export", "--source", str(example_site), "--today", TODAY, "--output",
-                  str(example_site / "no/such/folder/awards.csv"))
+    nowhere = run(
+        "export",
+        "--source",
+        str(example_site),
+        "--today",
+        TODAY,
+        "--output",
+        str(example_site / "no/such/folder/awards.csv"),
+    )
     assert nowhere.code == 1 and "cannot write" in nowhere.err and "Traceback" not in nowhere.err
 
 
@@ -114,8 +131,13 @@ def test_report_stats(example_site, run):
     summary = json.loads(result.out)
     assert summary["awards"] == 12
     assert summary["by_status"] == {"active": 10, "expired": 1, "revoked": 1}
-    assert summary["by_badge"]["pipefitting-mji10"] == {"name": "Pipefitting - MJI10 Base Competence", "awards": 3,
-                                                        "active": 2, "expired": 0, "revoked": 1}
+    assert summary["by_badge"]["pipefitting-mji10"] == {
+        "name": "Pipefitting - MJI10 Base Competence",
+        "awards": 3,
+        "active": 2,
+        "expired": 0,
+        "revoked": 1,
+    }
     assert sum(summary["by_month"].values()) == 12 and summary["by_month"]["2026-02"] == 2
     assert summary["emails"] == {"sent": 2, "not_sent_active": 9}
     table = run("report", "stats", "--source", str(example_site), "--today", TODAY, "--badge", "first-aid-at-work")

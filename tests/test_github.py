@@ -45,8 +45,12 @@ def test_init_writes_workflows_that_actionlint_and_shellcheck_accept(tmp_path, r
     target = tmp_path / "new"
     assert run("init", str(target), "--name", "Acme Training").code == 0
     files = [target / rel for rel in WORKFLOWS]
-    lint = subprocess.run([linter, "-no-color", "-shellcheck", shutil.which("shellcheck") or "",
-                           *map(str, files)], capture_output=True, text=True, cwd=target)
+    lint = subprocess.run(
+        [linter, "-no-color", "-shellcheck", shutil.which("shellcheck") or "", *map(str, files)],
+        capture_output=True,
+        text=True,
+        cwd=target,
+    )
     assert lint.returncode == 0, lint.stdout + lint.stderr
     publish = yaml.safe_load(files[0].read_text())
     steps = publish["jobs"]["build"]["steps"]
@@ -64,8 +68,14 @@ def test_init_writes_workflows_that_actionlint_and_shellcheck_accept(tmp_path, r
                 assert "github.event.issue" not in step.get("run", "")
                 assert "github.event.issue.body" not in json.dumps(step)
     readme = (target / "README.md").read_text()
-    for section in ("## Issue from the browser", "## Issue many from a spreadsheet", "## Tell earners",
-                    "**Netlify**", "**Cloudflare Pages**", "**Amazon S3**"):
+    for section in (
+        "## Issue from the browser",
+        "## Issue many from a spreadsheet",
+        "## Tell earners",
+        "**Netlify**",
+        "**Cloudflare Pages**",
+        "**Amazon S3**",
+    ):
         assert section in readme
 
 
@@ -74,8 +84,10 @@ def test_actionlint_would_catch_an_interpolated_issue_body(tmp_path):
     linter = _actionlint()
     target = tmp_path / "wf.yml"
     text = (Path(__file__).parent.parent / "src/badgekiln/data/github/issue-to-pr.yml").read_text()
-    unsafe = text.replace('badgekiln github-issue "$GITHUB_EVENT_PATH"',
-                          'echo "${{ github.event.issue.body }}" | badgekiln github-issue -')
+    unsafe = text.replace(
+        'badgekiln github-issue "$GITHUB_EVENT_PATH"',
+        'echo "${{ github.event.issue.body }}" | badgekiln github-issue -',
+    )
     assert unsafe != text
     target.write_text(unsafe.replace("@VERSION@", "0.1.0"))
     lint = subprocess.run([linter, "-no-color", str(target)], capture_output=True, text=True)
@@ -93,8 +105,10 @@ def test_award_from_a_labelled_issue_form(minimal_site, run, tmp_path, monkeypat
     (award,) = data["awards"]
     assert award["badge"] == "first-badge" and str(award["issued_on"]) == "2026-11-20"
     # CRLF answers come out with plain newlines; a Markdown heading inside the narrative stays in it.
-    assert award["narrative"] == "Passed the practical 💪 on the first try.\n\n### Notes from the assessor\n\n" \
-                                 "Calm under pressure."
+    assert (
+        award["narrative"] == "Passed the practical 💪 on the first try.\n\n### Notes from the assessor\n\n"
+        "Calm under pressure."
+    )
     assert "evidence" not in award  # "_No response_" is no answer
     text = outputs.read_text()
     blocks = dict(re.findall(r"^(\w+)<<(badgekiln_[0-9a-f]{32})\n", text, flags=re.M))
@@ -149,10 +163,19 @@ def test_bad_answers_are_reported_together(minimal_site, run, tmp_path):
     assert "issue #17" in result.err and "email" in result.err
 
 
-@pytest.mark.parametrize("content", [b"", b"[]", b'{"issue": {"number": "1"}}', b'{"issue": {"number": 3, "body": 5}}',
-                                     b"[" * 100_000, b"\xff\xfe", b'{"issue": {"number": 3, "body": ""}, "label": '
-                                     b'{"name": "award"}, "sender": {}}'],
-                         ids=["empty", "list", "string-number", "body-not-text", "deep", "binary", "not-a-form"])
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"",
+        b"[]",
+        b'{"issue": {"number": "1"}}',
+        b'{"issue": {"number": 3, "body": 5}}',
+        b"[" * 100_000,
+        b"\xff\xfe",
+        b'{"issue": {"number": 3, "body": ""}, "label": {"name": "award"}, "sender": {}}',
+    ],
+    ids=["empty", "list", "string-number", "body-not-text", "deep", "binary", "not-a-form"],
+)
 def test_malformed_events_get_one_clear_line(minimal_site, run, tmp_path, content):
     event = tmp_path / "event.json"
     event.write_bytes(content)
@@ -176,12 +199,17 @@ def test_init_github_renews_the_badge_list_and_the_build_warns_when_stale(minima
     form = minimal_site / ".github/ISSUE_TEMPLATE/award.yml"
     assert "created .github/ISSUE_TEMPLATE/award.yml" in result.out
     assert "stale-issue-form" not in build(run, minimal_site).err
-    write_site(minimal_site, {"badges/second-badge.yaml": """
+    write_site(
+        minimal_site,
+        {
+            "badges/second-badge.yaml": """
         name: "Second: Advanced"
         description: The second badge.
         image: assets/badge.svg
         criteria: Did more.
-    """})
+    """
+        },
+    )
     assert "stale-issue-form" in build(run, minimal_site).err
     result = run("init", "--github", str(minimal_site), "--today", TODAY)
     assert result.out.splitlines()[0] == "renewed .github/ISSUE_TEMPLATE/award.yml"
@@ -189,8 +217,7 @@ def test_init_github_renews_the_badge_list_and_the_build_warns_when_stale(minima
     options = dropdown["attributes"]["options"]
     assert options == ["First Badge (first-badge)", "Second: Advanced (second-badge)"]
     assert "stale-issue-form" not in build(run, minimal_site).err
-    assert run("init", "--github", str(minimal_site), "--today", TODAY).out.strip() == \
-        "the GitHub files are up to date"
+    assert run("init", "--github", str(minimal_site), "--today", TODAY).out.strip() == "the GitHub files are up to date"
 
 
 @pytest.mark.parametrize(("form", "fields"), [("award.yml", "AWARD_FIELDS"), ("revoke.yml", "REVOKE_FIELDS")])

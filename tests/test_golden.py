@@ -47,8 +47,12 @@ def test_fixed_keys_are_valid_public_derivations(golden_keys):
     rsa_key, ed_key = private_keys(golden_keys)
     assert rsa_key.key_size == 3072 and rsa_key.private_numbers().public_numbers.e == 65537
     for key, public in ((rsa_key, golden_keys.rsa_public_pem), (ed_key, golden_keys.ed25519_public_pem)):
-        assert key.public_key().public_bytes(serialization.Encoding.PEM,
-                                             serialization.PublicFormat.SubjectPublicKeyInfo).decode() == public
+        assert (
+            key.public_key()
+            .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+            .decode()
+            == public
+        )
     assert re.fullmatch(rf"{CREATED}-rsa-[0-9a-f]{{6}}", golden_keys.rsa_kid)
     assert re.fullmatch(rf"{CREATED}-ed25519-[0-9a-f]{{6}}", golden_keys.ed25519_kid)
     assert 0 < golden_keys.search_rounds <= MAX_SEARCH_ROUNDS
@@ -61,7 +65,8 @@ def test_example_builds_to_the_golden_tree(run, monkeypatch, tmp_path, golden_ke
     assert not report, (
         f"the example site's output differs from tests/golden/example/:\n{report}\n\n"
         f"If the change is intended, run `{golden.REGENERATE}` and review `git status tests/golden` and "
-        "`git diff tests/golden` before committing the new tree with the change that made it.")
+        "`git diff tests/golden` before committing the new tree with the change that made it."
+    )
 
 
 def test_golden_build_is_deterministic(run, monkeypatch, tmp_path, golden_keys):

@@ -44,14 +44,19 @@ def edit(path: Path, old: str, new: str) -> None:
 
 
 def _add_award(site_dir: Path) -> None:
-    append(site_dir / "recipients/jane-doe.yaml",
-           "  - id: jane-added-1\n    badge: first-aid-at-work\n    issued_on: 2026-09-01\n    narrative: Added later.\n")
+    append(
+        site_dir / "recipients/jane-doe.yaml",
+        "  - id: jane-added-1\n    badge: first-aid-at-work\n    issued_on: 2026-09-01\n    narrative: Added later.\n",
+    )
 
 
 def _revoke(site_dir: Path) -> None:
-    edit(site_dir / "recipients/jane-doe.yaml", "    badge: confined-space-entry\n    issued_on: 2026-04-14\n",
-         "    badge: confined-space-entry\n    issued_on: 2026-04-14\n    revoked:\n      on: 2026-06-01\n"
-         "      reason: Issued in error\n")
+    edit(
+        site_dir / "recipients/jane-doe.yaml",
+        "    badge: confined-space-entry\n    issued_on: 2026-04-14\n",
+        "    badge: confined-space-entry\n    issued_on: 2026-04-14\n    revoked:\n      on: 2026-06-01\n"
+        "      reason: Issued in error\n",
+    )
 
 
 def _edit_badge(site_dir: Path) -> None:
@@ -59,9 +64,15 @@ def _edit_badge(site_dir: Path) -> None:
 
 
 def _edit_template(site_dir: Path) -> None:
-    write_site(site_dir, {"templates/award.html": (
-        "{% extends '!builtin/award.html' %}{% block main %}<p class=\"local\">Local note.</p>{{ super() }}"
-        "{% endblock %}")})
+    write_site(
+        site_dir,
+        {
+            "templates/award.html": (
+                "{% extends '!builtin/award.html' %}{% block main %}<p class=\"local\">Local note.</p>{{ super() }}"
+                "{% endblock %}"
+            )
+        },
+    )
 
 
 def _rotate_keys(site_dir: Path, run) -> None:
@@ -81,13 +92,18 @@ def _edit_page(site_dir: Path) -> None:
 
 
 def _new_recipient(site_dir: Path) -> None:
-    write_site(site_dir, {"recipients/new-earner.yaml": """
+    write_site(
+        site_dir,
+        {
+            "recipients/new-earner.yaml": """
         name: New Earner
         email: new.earner@example.org
         awards:
           - badge: network-cabling
             issued_on: 2026-11-01
-    """})
+    """
+        },
+    )
 
 
 def _edit_site(site_dir: Path) -> None:
@@ -237,13 +253,18 @@ def test_cached_validation_equals_a_fresh_one(keyed_site):
             cache.close()
 
     _new_recipient(keyed_site)
-    write_site(keyed_site, {"recipients/recent.yaml": """
+    write_site(
+        keyed_site,
+        {
+            "recipients/recent.yaml": """
         name: Recent Earner
         email: recent@example.org
         awards:
           - badge: network-cabling
             issued_on: 2026-11-20
-    """})
+    """
+        },
+    )
     for day in (date(2026, 11, 22), date(2026, 11, 22), date(2027, 2, 1), date(2026, 11, 20)):
         fresh, cached = load_project(keyed_site, today=day), loaded(day)
         assert cached == fresh
@@ -273,8 +294,11 @@ def test_many_awards_are_made_on_two_cores_with_the_same_bytes(tmp_path, run, mo
     badges = sorted(p.stem for p in (site_dir / "badges").glob("*.yaml"))
     lines = ["name: Many Awards", "email: many@example.org", "awards:"]
     for number in range(parallel.MIN_PARALLEL // 2 + 10):
-        lines += [f"  - id: many-{number:04d}", f"    badge: {badges[number % len(badges)]}",
-                  f"    issued_on: 2026-{1 + number % 9:02d}-{1 + number % 27:02d}"]
+        lines += [
+            f"  - id: many-{number:04d}",
+            f"    badge: {badges[number % len(badges)]}",
+            f"    issued_on: 2026-{1 + number % 9:02d}-{1 + number % 27:02d}",
+        ]
     (site_dir / "recipients/many.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
     monkeypatch.setenv(parallel.ENV_JOBS, "2")
     build(run, site_dir)
@@ -283,16 +307,20 @@ def test_many_awards_are_made_on_two_cores_with_the_same_bytes(tmp_path, run, mo
     assert clean_build(run, site_dir, tmp_path) == parallel_bytes
 
 
-
 def test_many_recipient_files_are_validated_on_two_cores_as_one(example_site, monkeypatch):
     for number in range(parallel.MIN_PARALLEL + 5):
-        write_site(example_site, {f"recipients/earner-{number:04d}.yaml": f"""
+        write_site(
+            example_site,
+            {
+                f"recipients/earner-{number:04d}.yaml": f"""
             name: Earner {number}
             email: earner{number}@example.org
             awards:
               - badge: network-cabling
                 issued_on: 2026-0{1 + number % 9}-1{number % 10}
-        """})
+        """
+            },
+        )
     monkeypatch.setenv(parallel.ENV_JOBS, "2")
     cache = cache_mod.BuildCache.open(example_site, example_site / "output")
     try:
@@ -404,7 +432,7 @@ def test_building_into_another_folder_and_back(keyed_site, run, tmp_path):
     assert tree_bytes(other) == expected
 
 
-KILLED = r'''
+KILLED = r"""
 import os, sys
 from badgekiln.engine import cache, site
 stop = os.environ["STOP"]
@@ -420,7 +448,7 @@ else:  # killed after some of the renames of an in-place update
     site.os.replace = replace
 from badgekiln.cli import main
 main(sys.argv[1:])
-'''
+"""
 
 
 @pytest.mark.parametrize("stop", ["0", "1", "5", "save"])
@@ -429,8 +457,12 @@ def test_a_build_killed_part_way_is_repaired_by_the_next(keyed_site, run, tmp_pa
     import sys
 
     _edit_template(keyed_site)
-    killed = subprocess.run([sys.executable, "-c", KILLED, "build", "--source", str(keyed_site), "--today", TODAY],
-                            env=dict(os.environ, STOP=stop), capture_output=True, text=True)
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLED, "build", "--source", str(keyed_site), "--today", TODAY],
+        env=dict(os.environ, STOP=stop),
+        capture_output=True,
+        text=True,
+    )
     assert killed.returncode == 9, killed.stderr
     build(run, keyed_site)
     assert tree_bytes(keyed_site / "output") == clean_build(run, keyed_site, tmp_path)
@@ -476,8 +508,7 @@ def test_a_restored_blob_whose_bytes_do_not_match_its_name_is_not_used(keyed_sit
     page = restored / "output/awards/7q4kz2m9xw/index.html"
     data = page.read_bytes()
     page.unlink()  # (output/ loses the page; its blob, the same size, now says something else)
-    blob = next(p for p in (restored / ".badgekiln/cache/blobs").rglob("*")
-                if p.is_file() and p.read_bytes() == data)
+    blob = next(p for p in (restored / ".badgekiln/cache/blobs").rglob("*") if p.is_file() and p.read_bytes() == data)
     blob.write_bytes(data.replace(b"<html", b"<HTML", 1))
     monkeypatch.setenv(cache_mod.ENV_RESTORED, "1")
     build(run, restored)

@@ -70,14 +70,19 @@ def test_rotation_keeps_earlier_ob3_signatures_and_re_signs_ob2_with_the_new_key
     _, first_creator = _jws_creator(minimal_site, "ann-first-1")
     result = run("keys", "rotate", "--source", str(minimal_site), "--today", TODAY)
     assert result.code == 0 and "superseded" in result.out
-    write_site(minimal_site, {"recipients/bo.yaml": """
+    write_site(
+        minimal_site,
+        {
+            "recipients/bo.yaml": """
         name: Bo
         email: bo@example.com
         awards:
           - id: bo-first-1
             badge: first-badge
             issued_on: 2026-11-01
-    """})
+    """
+        },
+    )
     build(run, minimal_site)
     # OB 3.0: the Ed25519 proof and the VC-JWT of the earlier award are unchanged, byte for byte.
     assert {name: (award / name).read_bytes() for name in before} == before

@@ -12,13 +12,16 @@ def test_values_remember_their_line_and_column():
     assert str(data["awards"].item_locations[0]) == "r.yaml:3:5"
 
 
-@pytest.mark.parametrize("text, message, where", [
-    ("a: &x 1\nb: *x\n", "anchors", "t.yaml:1:4"),
-    ("a: !!python/object:os.system 1\n", "tags", "t.yaml:1:4"),
-    ("a: 1\nb: 2\na: 3\n", "duplicate key 'a'", "t.yaml:3:1"),
-    ("a: [1, 2\n", "YAML syntax error", "t.yaml:2:1"),
-    ("a:\n" + "".join("  " * i + "- \n" for i in range(1, 20)), "nested", None),
-])
+@pytest.mark.parametrize(
+    "text, message, where",
+    [
+        ("a: &x 1\nb: *x\n", "anchors", "t.yaml:1:4"),
+        ("a: !!python/object:os.system 1\n", "tags", "t.yaml:1:4"),
+        ("a: 1\nb: 2\na: 3\n", "duplicate key 'a'", "t.yaml:3:1"),
+        ("a: [1, 2\n", "YAML syntax error", "t.yaml:2:1"),
+        ("a:\n" + "".join("  " * i + "- \n" for i in range(1, 20)), "nested", None),
+    ],
+)
 def test_unsafe_or_broken_yaml_is_refused_with_a_location(text, message, where):
     with pytest.raises(SourceError) as caught:
         parse_yaml(text, "t.yaml")

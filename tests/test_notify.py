@@ -40,7 +40,10 @@ def parse(raw: bytes):
 
 
 def _site_with_two_earners(site):
-    write_site(site, {"recipients/bo.yaml": """
+    write_site(
+        site,
+        {
+            "recipients/bo.yaml": """
         name: Bo O'Brien <Esq>
         email: Bo@Example.com
         show_name: false
@@ -52,21 +55,28 @@ def _site_with_two_earners(site):
             badge: first-badge
             issued_on: 2026-03-02
             revoked: {on: 2026-04-01, reason: Error}
-    """})
+    """
+        },
+    )
     return site
 
 
 def _site_with_earners(site, names):
     """One earner per name (``<name>@example.com``), one award each (``<name>-1``)."""
     for name in names:
-        write_site(site, {f"recipients/{name}.yaml": f"""
+        write_site(
+            site,
+            {
+                f"recipients/{name}.yaml": f"""
             name: {name.title()} Person
             email: {name}@example.com
             awards:
               - id: {name}-1
                 badge: first-badge
                 issued_on: 2026-03-01
-        """})
+        """
+            },
+        )
     return site
 
 
@@ -187,8 +197,7 @@ def test_a_server_that_stalls_or_trickles_is_cut_at_the_deadline(minimal_site, r
     build(run, minimal_site)
     getattr(smtp, behaviour)("ann@example.com", seconds=30)
     started = time.monotonic()
-    result = run("notify", "--source", str(minimal_site), "--today", TODAY, *FAST, "--retries", "0",
-                 "--timeout", "1.5")
+    result = run("notify", "--source", str(minimal_site), "--today", TODAY, *FAST, "--retries", "0", "--timeout", "1.5")
     elapsed = time.monotonic() - started
     assert elapsed < 10, elapsed
     assert result.code == 1
@@ -197,14 +206,16 @@ def test_a_server_that_stalls_or_trickles_is_cut_at_the_deadline(minimal_site, r
 
 
 def test_digest_sends_one_message_per_earner(minimal_site, run, smtp):
-    write_site(minimal_site, {
-        "badges/second-badge.yaml": """
+    write_site(
+        minimal_site,
+        {
+            "badges/second-badge.yaml": """
             name: Second Badge
             description: The second badge.
             image: assets/badge.svg
             criteria: Did more.
         """,
-        "recipients/ann.yaml": """
+            "recipients/ann.yaml": """
             name: Ann Example
             email: ann@example.com
             awards:
@@ -214,7 +225,9 @@ def test_digest_sends_one_message_per_earner(minimal_site, run, smtp):
               - id: ann-second-1
                 badge: second-badge
                 issued_on: 2026-02-15
-        """})
+        """,
+        },
+    )
     _site_with_earners(minimal_site, ["cat"])
     build(run, minimal_site)
     result = run("notify", "--digest", "--source", str(minimal_site), "--today", TODAY, *FAST)
@@ -237,19 +250,26 @@ def _png() -> bytes:
 
 def test_png_badge_art_is_inline_in_the_html_and_svg_art_is_not(minimal_site, run, smtp):
     png = _png()
-    write_site(minimal_site, {"site_src/assets/round.png": png, "badges/png-badge.yaml": """
+    write_site(
+        minimal_site,
+        {
+            "site_src/assets/round.png": png,
+            "badges/png-badge.yaml": """
         name: Png Badge
         description: A PNG badge.
         image: assets/round.png
         criteria: Did it.
-    """, "recipients/cat.yaml": """
+    """,
+            "recipients/cat.yaml": """
         name: Cat Person
         email: cat@example.com
         awards:
           - id: cat-png-1
             badge: png-badge
             issued_on: 2026-03-01
-    """})
+    """,
+        },
+    )
     build(run, minimal_site)
     result = run("notify", "--source", str(minimal_site), "--today", TODAY, *FAST)
     assert result.code == 0, result.err
@@ -270,18 +290,25 @@ def test_pages_are_checked_online_before_sending(tmp_path, run, smtp):
     site = tmp_path / "site"
     with StaticServer(tmp_path) as pages:
         base = f"{pages.base_url}site/output/"
-        write_site(site, {"site_src/site.yaml": f"""
+        write_site(
+            site,
+            {
+                "site_src/site.yaml": f"""
             base_url: {base}
             issuer:
               name: Example Issuer
               url: https://example.org
               email: badges@example.org
-        """, "site_src/assets/badge.svg": SVG, "badges/first-badge.yaml": """
+        """,
+                "site_src/assets/badge.svg": SVG,
+                "badges/first-badge.yaml": """
             name: First Badge
             description: The first badge.
             image: assets/badge.svg
             criteria: Did the thing.
-        """})
+        """,
+            },
+        )
         _site_with_earners(site, ["ann", "cat"])
         build(run, site)
         pages.routes["/site/output/awards/cat-1/"] = (404, {}, b"not found")  # not deployed (yet)
@@ -331,8 +358,17 @@ def test_a_terminal_shows_the_progress_line_but_not_in_ci(minimal_site, run, smt
     env.pop("CI", None)
     if ci:
         env["CI"] = "true"
-    command = [sys.executable, "-c", "from badgekiln.cli import main; main()", "notify", "--source", str(minimal_site),
-               "--today", TODAY, *FAST]
+    command = [
+        sys.executable,
+        "-c",
+        "from badgekiln.cli import main; main()",
+        "notify",
+        "--source",
+        str(minimal_site),
+        "--today",
+        TODAY,
+        *FAST,
+    ]
     output = _run_in_a_terminal(command, env)
     assert b"sent 3 message(s)" in output
     assert (b"3/3" in output) is not ci  # rich's "done/total" column
@@ -341,8 +377,12 @@ def test_a_terminal_shows_the_progress_line_but_not_in_ci(minimal_site, run, smt
 
 def _subprocess_env(server: SmtpServer) -> dict[str, str]:
     env = dict(os.environ)
-    env.update(PYTHONPATH=str(Path(badgekiln.__file__).resolve().parents[1]), BADGEKILN_SMTP_HOST=server.host,
-               BADGEKILN_SMTP_PORT=str(server.port), BADGEKILN_SMTP_SECURITY="none")
+    env.update(
+        PYTHONPATH=str(Path(badgekiln.__file__).resolve().parents[1]),
+        BADGEKILN_SMTP_HOST=server.host,
+        BADGEKILN_SMTP_PORT=str(server.port),
+        BADGEKILN_SMTP_SECURITY="none",
+    )
     return env
 
 
@@ -352,8 +392,19 @@ def test_killed_or_interrupted_mid_batch_never_sends_twice(minimal_site, run, sm
     _site_with_earners(minimal_site, names)
     build(run, minimal_site)
     smtp.hold("eve@example.com")  # the server says nothing about eve's message until released
-    command = [sys.executable, "-c", "from badgekiln.cli import main; main()", "notify", "--source", str(minimal_site),
-               "--today", TODAY, *FAST, "--timeout", "3"]
+    command = [
+        sys.executable,
+        "-c",
+        "from badgekiln.cli import main; main()",
+        "notify",
+        "--source",
+        str(minimal_site),
+        "--today",
+        TODAY,
+        *FAST,
+        "--timeout",
+        "3",
+    ]
     process = subprocess.Popen(command, env=_subprocess_env(smtp), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         assert smtp.holding.wait(60), process.communicate(timeout=5)
@@ -366,8 +417,9 @@ def test_killed_or_interrupted_mid_batch_never_sends_twice(minimal_site, run, sm
     smtp.release()
     assert len(before) == 3 and "eve@example.com" not in before  # ann, cat, dan (in file order)
     recorded = read_notified(minimal_site / "site_src/notified.lock")
-    assert {f"{address.split('@')[0]}-1" if address != "ann@example.com" else "ann-first-1"
-            for address in before} == recorded
+    assert {
+        f"{address.split('@')[0]}-1" if address != "ann@example.com" else "ann-first-1" for address in before
+    } == recorded
     if how == signal.SIGINT:  # a clean stop: summary, and what is left is pending
         assert process.returncode == 130, err
         assert b"still pending" in err and b"sent 3 message(s)" in out
@@ -421,8 +473,9 @@ def test_the_page_check_has_an_overall_deadline_and_follows_no_redirect():
             request = connection.recv(65536)
             try:
                 if b"/moved/" in request:
-                    connection.sendall(b"HTTP/1.1 301 Moved\r\nLocation: https://elsewhere.example/\r\n"
-                                       b"Content-Length: 0\r\n\r\n")
+                    connection.sendall(
+                        b"HTTP/1.1 301 Moved\r\nLocation: https://elsewhere.example/\r\nContent-Length: 0\r\n\r\n"
+                    )
                     return
                 connection.sendall(b"HTTP/1.1 200 OK\r\n")
                 while not stop.is_set():
@@ -434,19 +487,23 @@ def test_the_page_check_has_an_overall_deadline_and_follows_no_redirect():
     threading.Thread(target=serve, daemon=True).start()
     try:
         started = time.monotonic()
-        problems = check_pages_online([f"http://127.0.0.1:{port}/awards/a/", f"http://127.0.0.1:{port}/moved/"],
-                                      timeout=1.0)
+        problems = check_pages_online(
+            [f"http://127.0.0.1:{port}/awards/a/", f"http://127.0.0.1:{port}/moved/"], timeout=1.0
+        )
         assert time.monotonic() - started < 5
     finally:
         stop.set()
         listener.close()
-    assert problems == {f"http://127.0.0.1:{port}/awards/a/": "no answer within 1 s",
-                        f"http://127.0.0.1:{port}/moved/": "HTTP 301 (redirects to https://elsewhere.example/)"}
+    assert problems == {
+        f"http://127.0.0.1:{port}/awards/a/": "no answer within 1 s",
+        f"http://127.0.0.1:{port}/moved/": "HTTP 301 (redirects to https://elsewhere.example/)",
+    }
 
 
 @pytest.mark.parametrize("target", ["outside-file", "fifo"])
-def test_a_notified_lock_that_is_a_link_or_special_file_is_never_read_or_written(minimal_site, run, smtp, tmp_path,
-                                                                                 target):
+def test_a_notified_lock_that_is_a_link_or_special_file_is_never_read_or_written(
+    minimal_site, run, smtp, tmp_path, target
+):
     """A pull request replacing site_src/notified.lock with a link (say to ~/.bashrc) must not make
     notify append to that file, nor a FIFO make it hang."""
     build(run, minimal_site)

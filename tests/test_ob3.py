@@ -30,15 +30,36 @@ SCHEMA_FILE = importlib.resources.files("badgekiln") / "data/schemas/achievement
 CREATED = "2026-02-01T00:00:00Z"
 EMAIL_RE = re.compile(r"[^\s\"@]+@[^\s\"@]+\.[^\s\"@]+")
 
-ISSUER = Issuer(name="Example Issuer", url="https://example.org", email="badges@example.org",
-                description="We teach plumbing.", image="assets/logo.png", telephone="+1 555 0100")
-BADGE = BadgeClass(slug="first-badge", name="First Badge", description="The first badge.",
-                   image="assets/badge.svg", criteria="Did **the** thing.")
+ISSUER = Issuer(
+    name="Example Issuer",
+    url="https://example.org",
+    email="badges@example.org",
+    description="We teach plumbing.",
+    image="assets/logo.png",
+    telephone="+1 555 0100",
+)
+BADGE = BadgeClass(
+    slug="first-badge",
+    name="First Badge",
+    description="The first badge.",
+    image="assets/badge.svg",
+    criteria="Did **the** thing.",
+)
 RICH_BADGE = dataclasses.replace(
-    BADGE, tags=("plumbing", "safety"), achievement_type="micro-credential",
-    alignment=(Alignment(name="Pipe fitting", url="https://framework.example/pf", framework="Trades",
-                         code="PF-1", description="Fits pipes."),
-               Alignment(name="Only required fields", url="https://framework.example/min")))
+    BADGE,
+    tags=("plumbing", "safety"),
+    achievement_type="micro-credential",
+    alignment=(
+        Alignment(
+            name="Pipe fitting",
+            url="https://framework.example/pf",
+            framework="Trades",
+            code="PF-1",
+            description="Fits pipes.",
+        ),
+        Alignment(name="Only required fields", url="https://framework.example/min"),
+    ),
+)
 RECIPIENT = Recipient(slug="ann", name="Ann Example", email="ann.recipient@example.com")
 AWARD = Award(id="ann-first-1", badge="first-badge", recipient="ann", issued_on=date(2026, 1, 15))
 
@@ -48,25 +69,50 @@ def site(base_url: str = "https://badges.example.org/", issuer: Issuer = ISSUER)
 
 
 CASES: dict[str, dict[str, Any]] = {
-    "plain": dict(config=site(issuer=Issuer(name="Bare", url="https://bare.example", email="b@bare.example")),
-                  badge=BADGE, recipient=RECIPIENT, award=AWARD, status_index=None),
-    "expiry": dict(config=site(), badge=BADGE, recipient=RECIPIENT, status_index=None,
-                   award=dataclasses.replace(AWARD, expires=date(2029, 1, 15), narrative="Renew in 2029.")),
+    "plain": dict(
+        config=site(issuer=Issuer(name="Bare", url="https://bare.example", email="b@bare.example")),
+        badge=BADGE,
+        recipient=RECIPIENT,
+        award=AWARD,
+        status_index=None,
+    ),
+    "expiry": dict(
+        config=site(),
+        badge=BADGE,
+        recipient=RECIPIENT,
+        status_index=None,
+        award=dataclasses.replace(AWARD, expires=date(2029, 1, 15), narrative="Renew in 2029."),
+    ),
     "evidence-alignment": dict(
-        config=site(), badge=RICH_BADGE, recipient=RECIPIENT, status_index=None,
-        award=dataclasses.replace(AWARD, evidence=(
-            Evidence(url="https://portfolio.example/ann/1", name="Portfolio", description="Photos"),
-            Evidence(narrative="Observed fitting a valve."),
-        ))),
+        config=site(),
+        badge=RICH_BADGE,
+        recipient=RECIPIENT,
+        status_index=None,
+        award=dataclasses.replace(
+            AWARD,
+            evidence=(
+                Evidence(url="https://portfolio.example/ann/1", name="Portfolio", description="Photos"),
+                Evidence(narrative="Observed fitting a valve."),
+            ),
+        ),
+    ),
     "status": dict(config=site(), badge=BADGE, recipient=RECIPIENT, award=AWARD, status_index=200_000),
     "unicode": dict(
         config=site(issuer=dataclasses.replace(ISSUER, name="Écoles Ünïes 学校")),
-        badge=dataclasses.replace(RICH_BADGE, name="Soudure ✓ 焊接", description="Ça marche — 好",
-                                  criteria="Naïve “quotes” 🔧", tags=("ünïcode", "标签")),
+        badge=dataclasses.replace(
+            RICH_BADGE,
+            name="Soudure ✓ 焊接",
+            description="Ça marche — 好",
+            criteria="Naïve “quotes” 🔧",
+            tags=("ünïcode", "标签"),
+        ),
         recipient=dataclasses.replace(RECIPIENT, name="Zoë Ångström 张伟", email="zoë@exämple.org"),
-        award=dataclasses.replace(AWARD, id="zoe-1", narrative="Très bien 👍"), status_index=0),
-    "subpath": dict(config=site("https://org.github.io/badges/"), badge=RICH_BADGE, recipient=RECIPIENT,
-                    award=AWARD, status_index=7),
+        award=dataclasses.replace(AWARD, id="zoe-1", narrative="Très bien 👍"),
+        status_index=0,
+    ),
+    "subpath": dict(
+        config=site("https://org.github.io/badges/"), badge=RICH_BADGE, recipient=RECIPIENT, award=AWARD, status_index=7
+    ),
 }
 
 
@@ -103,11 +149,13 @@ def rsa_key() -> rsa.RSAPrivateKey:
 
 def resolver_from(did_doc: dict, issuer_id: str):
     """A resolve_method that only trusts assertion keys the DID document lists for the issuer."""
+
     def resolve(method: str):
         for vm in did_doc["verificationMethod"]:
             if vm["id"] == method and vm["controller"] == issuer_id and method in did_doc["assertionMethod"]:
                 return ed25519_from_multibase(vm["publicKeyMultibase"])
         raise VerifyError(f"{method} is not an assertion method of {issuer_id}")
+
     return resolve
 
 
@@ -158,8 +206,9 @@ def test_credential_never_publishes_the_recipient(case):
     # The subject's id (needed for the VC-JWT's sub, OB 3.0 §8.2.4) is a name-based urn:uuid:
     # computed from the award id and salt only: stable, and saying nothing about the earner.
     assert cred["credentialSubject"]["id"] == ob3.subject_id(c["award"].id)
-    assert re.fullmatch(r"urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}",
-                        cred["credentialSubject"]["id"])
+    assert re.fullmatch(
+        r"urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", cred["credentialSubject"]["id"]
+    )
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -178,13 +227,19 @@ def test_credential_fields():
     assert cred["validUntil"] == "2029-01-15T00:00:00Z"
     assert cred["image"] == {"id": "https://badges.example.org/badges/first-badge/image.svg", "type": "Image"}
     assert cred["issuer"] == {
-        "id": "did:web:badges.example.org", "type": ["Profile"], "name": "Example Issuer",
-        "url": "https://example.org", "email": "badges@example.org", "description": "We teach plumbing.",
-        "image": {"id": "https://badges.example.org/assets/logo.png", "type": "Image"}, "phone": "+1 555 0100",
+        "id": "did:web:badges.example.org",
+        "type": ["Profile"],
+        "name": "Example Issuer",
+        "url": "https://example.org",
+        "email": "badges@example.org",
+        "description": "We teach plumbing.",
+        "image": {"id": "https://badges.example.org/assets/logo.png", "type": "Image"},
+        "phone": "+1 555 0100",
     }
     assert cred["credentialSubject"]["narrative"] == "Renew in 2029."
-    assert cred["credentialSchema"] == [{"id": ob3.ACHIEVEMENT_CREDENTIAL_SCHEMA,
-                                         "type": "1EdTechJsonSchemaValidator2019"}]
+    assert cred["credentialSchema"] == [
+        {"id": ob3.ACHIEVEMENT_CREDENTIAL_SCHEMA, "type": "1EdTechJsonSchemaValidator2019"}
+    ]
     assert "credentialStatus" not in cred and "evidence" not in cred
     plain = make("plain")
     assert "validUntil" not in plain and "narrative" not in plain["credentialSubject"]
@@ -215,8 +270,14 @@ def test_evidence_and_alignment():
     ]
     ach = cred["credentialSubject"]["achievement"]
     assert ach["alignment"] == [
-        {"type": ["Alignment"], "targetName": "Pipe fitting", "targetUrl": "https://framework.example/pf",
-         "targetCode": "PF-1", "targetDescription": "Fits pipes.", "targetFramework": "Trades"},
+        {
+            "type": ["Alignment"],
+            "targetName": "Pipe fitting",
+            "targetUrl": "https://framework.example/pf",
+            "targetCode": "PF-1",
+            "targetDescription": "Fits pipes.",
+            "targetFramework": "Trades",
+        },
         {"type": ["Alignment"], "targetName": "Only required fields", "targetUrl": "https://framework.example/min"},
     ]
     assert ach["tag"] == ["plumbing", "safety"]
@@ -231,8 +292,10 @@ def test_achievement_document():
     doc = ob3.achievement_document(config, RICH_BADGE)
     assert doc["@context"] == [ob3.VC_CONTEXT, ob3.OB_CONTEXT]
     assert doc["id"] == "https://org.github.io/badges/badges/first-badge/achievement.json"
-    assert doc["criteria"] == {"id": "https://org.github.io/badges/badges/first-badge/",
-                               "narrative": "Did **the** thing."}
+    assert doc["criteria"] == {
+        "id": "https://org.github.io/badges/badges/first-badge/",
+        "narrative": "Did **the** thing.",
+    }
     assert doc["creator"] == ob3.issuer_profile(config)
     assert {k: v for k, v in doc.items() if k != "@context"} == ob3.achievement(config, RICH_BADGE)
     assert "Achievement" in canonize(doc)
@@ -244,15 +307,18 @@ def test_schema_and_code_agree_on_achievement_types():
     assert sorted(enum) == sorted(ob3.ACHIEVEMENT_TYPES)
 
 
-@pytest.mark.parametrize(("given", "expected"), [
-    ("Badge", "Badge"),
-    ("badge", "Badge"),
-    ("micro-credential", "MicroCredential"),
-    ("Bachelor degree", "BachelorDegree"),
-    ("certificate_of_completion", "CertificateOfCompletion"),
-    ("ext:Workshop", "ext:Workshop"),
-    ("ext:acme.Short-course_2", "ext:acme.Short-course_2"),
-])
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("Badge", "Badge"),
+        ("badge", "Badge"),
+        ("micro-credential", "MicroCredential"),
+        ("Bachelor degree", "BachelorDegree"),
+        ("certificate_of_completion", "CertificateOfCompletion"),
+        ("ext:Workshop", "ext:Workshop"),
+        ("ext:acme.Short-course_2", "ext:acme.Short-course_2"),
+    ],
+)
 def test_achievement_type_normalization(given, expected, validator):
     assert ob3.normalize_achievement_type(given) == expected
     badge = dataclasses.replace(BADGE, achievement_type=given)
@@ -282,9 +348,15 @@ def test_status_list_sets_the_right_bits():
     assert {i for i in range(len(bits) * 8) if statuslist.bit_is_set(bits, i)} == INDEXES
 
 
-@pytest.mark.parametrize(("indexes", "bits"), [
-    (set(), 131_072), ({131_071}, 131_072), ({131_072}, 262_144), ({400_000}, 524_288),
-])
+@pytest.mark.parametrize(
+    ("indexes", "bits"),
+    [
+        (set(), 131_072),
+        ({131_071}, 131_072),
+        ({131_072}, 262_144),
+        ({400_000}, 524_288),
+    ],
+)
 def test_status_list_size(indexes, bits):
     assert len(statuslist.decode_status_list(statuslist.encode_status_list(indexes))) * 8 == bits
 
@@ -302,9 +374,12 @@ def test_status_list_gzip_is_deterministic_and_standard():
 
 def test_status_list_deflate_round_trips_any_bytes():
     rng = random.Random(20260115)
-    samples = [bytes(rng.randrange(256) for _ in range(3000)),
-               bytes(rng.choice((0, 0, 0, 255, rng.randrange(256))) for _ in range(50_000)),
-               *(b"\x05" * n for n in range(0, 600, 7)), bytes(range(256)) * 3]
+    samples = [
+        bytes(rng.randrange(256) for _ in range(3000)),
+        bytes(rng.choice((0, 0, 0, 255, rng.randrange(256))) for _ in range(50_000)),
+        *(b"\x05" * n for n in range(0, 600, 7)),
+        bytes(range(256)) * 3,
+    ]
     for data in samples:
         assert zlib.decompress(statuslist._deflate_runs(data), wbits=-15) == data
         assert gzip.decompress(statuslist._gzip(data)) == data
@@ -345,15 +420,18 @@ def _encode(raw: bytes) -> str:
     return "u" + base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
-@pytest.mark.parametrize(("encoded", "reason"), [
-    ("z" + statuslist.encode_status_list(set())[1:], "starting with 'u'"),
-    ("u!!!", "base64url"),
-    ("uAAAA=", "base64url"),
-    (_encode(b"not gzip at all"), "GZIP"),
-    (_encode(gzip.compress(bytes(1024), mtime=0)), "minimum"),
-    (_encode(gzip.compress(bytes(16384), mtime=0) * 2), "exactly one"),
-    (_encode(gzip.compress(bytes(16384), mtime=0)[:-4]), "exactly one"),
-])
+@pytest.mark.parametrize(
+    ("encoded", "reason"),
+    [
+        ("z" + statuslist.encode_status_list(set())[1:], "starting with 'u'"),
+        ("u!!!", "base64url"),
+        ("uAAAA=", "base64url"),
+        (_encode(b"not gzip at all"), "GZIP"),
+        (_encode(gzip.compress(bytes(1024), mtime=0)), "minimum"),
+        (_encode(gzip.compress(bytes(16384), mtime=0) * 2), "exactly one"),
+        (_encode(gzip.compress(bytes(16384), mtime=0)[:-4]), "exactly one"),
+    ],
+)
 def test_decode_status_list_refuses_malformed_lists(encoded, reason):
     with pytest.raises(VerifyError, match=reason):
         statuslist.decode_status_list(encoded)
@@ -388,23 +466,35 @@ def test_did_document(ed_key, rsa_key):
     config = site("https://org.github.io/badges/")
     retired = ed25519.Ed25519PrivateKey.generate().public_key()
     retired_rsa = rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key()
-    keys = [Key("ed-old", "Ed25519", retired, published=False), Key("rsa-1", "RS256", rsa_key.public_key()),
-            Key("rsa-0", "RS256", retired_rsa, published=False), Key("ed-new", "Ed25519", ed_key.public_key())]
+    keys = [
+        Key("ed-old", "Ed25519", retired, published=False),
+        Key("rsa-1", "RS256", rsa_key.public_key()),
+        Key("rsa-0", "RS256", retired_rsa, published=False),
+        Key("ed-new", "Ed25519", ed_key.public_key()),
+    ]
     doc = ob3.did_document(config, keys)
     jwk = ob3.jwks(config, keys)["keys"][0]
     assert doc == {
-        "@context": ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1",
-                     "https://w3id.org/security/jwk/v1"],
+        "@context": [
+            "https://www.w3.org/ns/did/v1",
+            "https://w3id.org/security/multikey/v1",
+            "https://w3id.org/security/jwk/v1",
+        ],
         "id": "did:web:org.github.io:badges",
-        "verificationMethod": [{
-            "id": "did:web:org.github.io:badges#rsa-1", "type": "JsonWebKey",
-            "controller": "did:web:org.github.io:badges",
-            "publicKeyJwk": jwk,
-        }, {
-            "id": "did:web:org.github.io:badges#ed-new", "type": "Multikey",
-            "controller": "did:web:org.github.io:badges",
-            "publicKeyMultibase": doc["verificationMethod"][1]["publicKeyMultibase"],
-        }],
+        "verificationMethod": [
+            {
+                "id": "did:web:org.github.io:badges#rsa-1",
+                "type": "JsonWebKey",
+                "controller": "did:web:org.github.io:badges",
+                "publicKeyJwk": jwk,
+            },
+            {
+                "id": "did:web:org.github.io:badges#ed-new",
+                "type": "Multikey",
+                "controller": "did:web:org.github.io:badges",
+                "publicKeyMultibase": doc["verificationMethod"][1]["publicKeyMultibase"],
+            },
+        ],
         "assertionMethod": ["did:web:org.github.io:badges#rsa-1", "did:web:org.github.io:badges#ed-new"],
     }
     # The JWT header's kid is the method's id (a DID URL of the issuer), and the JWK's own kid:
@@ -412,8 +502,10 @@ def test_did_document(ed_key, rsa_key):
     assert jwk["kid"] == ob3.jwt_header(config, "rsa-1")["kid"] == "did:web:org.github.io:badges#rsa-1"
     assert "d" not in jwk
     assert ed25519_from_multibase(doc["verificationMethod"][1]["publicKeyMultibase"]) == ed_key.public_key()
-    assert rsa_from_jwk(doc["verificationMethod"][0]["publicKeyJwk"]).public_numbers() == \
-        rsa_key.public_key().public_numbers()
+    assert (
+        rsa_from_jwk(doc["verificationMethod"][0]["publicKeyJwk"]).public_numbers()
+        == rsa_key.public_key().public_numbers()
+    )
     # Only published context URLs, and every term is defined by them (strict canonicalization).
     assert all(isinstance(c, str) for c in doc["@context"])
     nquads = canonize(doc)
@@ -422,8 +514,11 @@ def test_did_document(ed_key, rsa_key):
 
 def test_jwks(ed_key, rsa_key):
     old = rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key()
-    keys = [Key("rsa-1", "RS256", rsa_key.public_key()), Key("rsa-0", "RS256", old, published=False),
-            Key("ed-1", "Ed25519", ed_key.public_key())]
+    keys = [
+        Key("rsa-1", "RS256", rsa_key.public_key()),
+        Key("rsa-0", "RS256", old, published=False),
+        Key("ed-1", "Ed25519", ed_key.public_key()),
+    ]
     result = ob3.jwks(site(), keys)
     # the kid a VC-JWT header carries: the DID URL of the key's JsonWebKey method in did.json
     assert [k["kid"] for k in result["keys"]] == ["did:web:badges.example.org#rsa-1"]

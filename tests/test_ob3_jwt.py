@@ -73,9 +73,11 @@ def test_every_published_context_is_a_bundled_url_never_an_inline_object():
 
 def test_credentials_use_the_official_extensions_context_for_the_schema_validator_type():
     credential = _json(f"awards/{AWARD}/credential.json")
-    assert credential["@context"] == ["https://www.w3.org/ns/credentials/v2",
-                                      "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
-                                      "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json"]
+    assert credential["@context"] == [
+        "https://www.w3.org/ns/credentials/v2",
+        "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
+        "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json",
+    ]
     assert credential["credentialSchema"][0]["type"] == "1EdTechJsonSchemaValidator2019"
 
 
@@ -167,9 +169,14 @@ def test_the_jwt_key_resolves_through_the_issuer_did_and_through_the_jwks(award)
     header, claims = _token(award)
     did = _did()
     assert claims["iss"] == did["id"]
-    by_did = [m["publicKeyJwk"] for m in did["verificationMethod"]
-              if m["id"] == header["kid"] and m["type"] == "JsonWebKey" and m["controller"] == did["id"]
-              and m["id"] in did["assertionMethod"]]
+    by_did = [
+        m["publicKeyJwk"]
+        for m in did["verificationMethod"]
+        if m["id"] == header["kid"]
+        and m["type"] == "JsonWebKey"
+        and m["controller"] == did["id"]
+        and m["id"] in did["assertionMethod"]
+    ]
     by_jwks = [k for k in _json("keys/jwks.json")["keys"] if k["kid"] == header["kid"]]
     by_well_known = [k for k in _json(".well-known/jwks.json")["keys"] if k["kid"] == header["kid"]]
     by_file = json.loads((OUT / f"keys/{header['kid'].partition('#')[2]}.jwk.json").read_text())
@@ -197,8 +204,9 @@ def test_subject_id_is_stable_per_award_and_reveals_nothing():
 
 @pytest.fixture(scope="module")
 def rsa_private():
-    blocks = re.findall(r"-----BEGIN PRIVATE KEY-----.*?-----END PRIVATE KEY-----\n", fixed_keys().private_pem,
-                        re.DOTALL)
+    blocks = re.findall(
+        r"-----BEGIN PRIVATE KEY-----.*?-----END PRIVATE KEY-----\n", fixed_keys().private_pem, re.DOTALL
+    )
     keys = [serialization.load_pem_private_key(b.encode(), password=None) for b in blocks]
     return next(k for k in keys if hasattr(k, "key_size"))
 

@@ -12,10 +12,15 @@ from conftest import REPO, TODAY, build, write_site
 
 
 def test_build_ends_with_what_changed_since_the_last_build(minimal_site, run):
-    assert "awards: 1 (first build: 1 added, 0 changed, 0 revoked; 0 expire within 30 days)" in \
-        build(run, minimal_site).out
+    assert (
+        "awards: 1 (first build: 1 added, 0 changed, 0 revoked; 0 expire within 30 days)"
+        in build(run, minimal_site).out
+    )
     assert "(since the last build: 0 added, 0 changed, 0 revoked; 0 expire" in build(run, minimal_site).out
-    write_site(minimal_site, {"recipients/bo.yaml": """
+    write_site(
+        minimal_site,
+        {
+            "recipients/bo.yaml": """
         name: Bo
         email: bo@example.com
         awards:
@@ -23,23 +28,33 @@ def test_build_ends_with_what_changed_since_the_last_build(minimal_site, run):
             badge: first-badge
             issued_on: 2026-01-02
             expires: 2026-12-10
-    """})
+    """
+        },
+    )
     ann = minimal_site / "recipients/ann.yaml"
     ann.write_text(ann.read_text() + "    narrative: Did it well.\n")
-    assert "(since the last build: 1 added, 1 changed, 0 revoked; 1 expire within 30 days)" in \
-        build(run, minimal_site).out
-    assert run("revoke", "ann-first-1", "--reason", "Issued in error", "--source", str(minimal_site),
-               "--today", TODAY).code == 0
-    assert "(since the last build: 0 added, 1 changed, 1 revoked; 1 expire within 30 days)" in \
-        build(run, minimal_site).out
+    assert (
+        "(since the last build: 1 added, 1 changed, 0 revoked; 1 expire within 30 days)" in build(run, minimal_site).out
+    )
+    assert (
+        run(
+            "revoke", "ann-first-1", "--reason", "Issued in error", "--source", str(minimal_site), "--today", TODAY
+        ).code
+        == 0
+    )
+    assert (
+        "(since the last build: 0 added, 1 changed, 1 revoked; 1 expire within 30 days)" in build(run, minimal_site).out
+    )
     (minimal_site / ".badgekiln/last-build.json").write_text("[not a snapshot")
     assert "awards: 2 (first build: 2 added" in build(run, minimal_site).out  # damaged: counts afresh
 
 
 def test_award_csv_ends_with_a_summary(minimal_site, run, tmp_path):
     sheet = tmp_path / "awards.csv"
-    sheet.write_text("name,email,badge,issued_on\nCy,cy@example.com,first-badge,2026-03-01\n"
-                     "Di,di@example.com,first-badge,2026-03-01\nAnn Example,ann@example.com,first-badge,2026-03-02\n")
+    sheet.write_text(
+        "name,email,badge,issued_on\nCy,cy@example.com,first-badge,2026-03-01\n"
+        "Di,di@example.com,first-badge,2026-03-01\nAnn Example,ann@example.com,first-badge,2026-03-02\n"
+    )
     result = run("award", "--csv", str(sheet), "--source", str(minimal_site), "--today", TODAY)
     assert result.code == 0, result.err
     assert "2 new earner(s), each with a new file in recipients/" in result.out
@@ -52,8 +67,16 @@ def _build_on(site: Path, *, terminal: bool, ci: bool) -> tuple[int, bytes, byte
     env.pop("CI", None)
     if ci:
         env["CI"] = "true"
-    command = [sys.executable, "-c", "import sys; from badgekiln.cli import main; main(sys.argv[1:])",
-               "build", "--source", str(site), "--today", TODAY]
+    command = [
+        sys.executable,
+        "-c",
+        "import sys; from badgekiln.cli import main; main(sys.argv[1:])",
+        "build",
+        "--source",
+        str(site),
+        "--today",
+        TODAY,
+    ]
     if not terminal:
         done = subprocess.run(command, env=env, capture_output=True, timeout=300)
         return done.returncode, done.stdout, done.stderr

@@ -11,32 +11,49 @@ from conftest import TODAY, build, write_site
 def test_revoke_writes_a_small_diff_and_the_build_publishes_it(minimal_site, run):
     build(run, minimal_site)
     before = (minimal_site / "recipients/ann.yaml").read_text()
-    result = run("revoke", "ann-first-1", "--reason", 'Issued in error: "MJI12"', "--on", "2026-05-01",
-                 "--source", str(minimal_site), "--today", TODAY)
+    result = run(
+        "revoke",
+        "ann-first-1",
+        "--reason",
+        'Issued in error: "MJI12"',
+        "--on",
+        "2026-05-01",
+        "--source",
+        str(minimal_site),
+        "--today",
+        TODAY,
+    )
     assert result.code == 0, result.err
     after = (minimal_site / "recipients/ann.yaml").read_text()
     assert after.startswith(before)
-    assert after[len(before):] == '    revoked:\n      on: 2026-05-01\n      reason: "Issued in error: \\"MJI12\\""\n'
+    assert after[len(before) :] == '    revoked:\n      on: 2026-05-01\n      reason: "Issued in error: \\"MJI12\\""\n'
     build(run, minimal_site)
     out = minimal_site / "output"
     hosted = json.loads((out / "awards/ann-first-1/assertion.json").read_text())
     assert hosted["revoked"] is True and hosted["revocationReason"] == 'Issued in error: "MJI12"'
     revocations = json.loads((out / "revocations.json").read_text())
-    signed_id = json.loads(base64.urlsafe_b64decode(
-        (out / "awards/ann-first-1/assertion.jws").read_text().split(".")[1] + "==").decode())["id"]
+    signed_id = json.loads(
+        base64.urlsafe_b64decode((out / "awards/ann-first-1/assertion.jws").read_text().split(".")[1] + "==").decode()
+    )["id"]
     assert signed_id.startswith("urn:uuid:")
     reason = 'Issued in error: "MJI12"'
-    assert sorted(revocations["revokedAssertions"], key=lambda e: e["id"]) == sorted([  # both ids of the award
-        {"id": signed_id, "revocationReason": reason},
-        {"id": "https://badges.example.org/awards/ann-first-1/assertion.json", "revocationReason": reason}],
-        key=lambda e: e["id"])
+    assert sorted(revocations["revokedAssertions"], key=lambda e: e["id"]) == sorted(
+        [  # both ids of the award
+            {"id": signed_id, "revocationReason": reason},
+            {"id": "https://badges.example.org/awards/ann-first-1/assertion.json", "revocationReason": reason},
+        ],
+        key=lambda e: e["id"],
+    )
     page = (out / "awards/ann-first-1/index.html").read_text()
     assert "<strong>Revoked</strong> on 1 May 2026" in page
     assert "Add to LinkedIn" not in page
 
 
 def test_revoke_an_award_in_the_middle_keeps_the_others(minimal_site, run):
-    write_site(minimal_site, {"recipients/ann.yaml": """
+    write_site(
+        minimal_site,
+        {
+            "recipients/ann.yaml": """
         name: Ann Example
         email: ann@example.com
         awards:
@@ -51,11 +68,16 @@ def test_revoke_an_award_in_the_middle_keeps_the_others(minimal_site, run):
           - id: ann-first-2
             badge: first-badge
             issued_on: 2026-02-15
-    """})
+    """
+        },
+    )
     result = run("revoke", "ann-first-1", "--reason", "Duplicate", "--source", str(minimal_site), "--today", TODAY)
     assert result.code == 0, result.err
     text = (minimal_site / "recipients/ann.yaml").read_text()
-    assert "      of narrative.\n    revoked:\n      on: 2026-11-22\n      reason: \"Duplicate\"\n\n  # the next award" in text
+    assert (
+        '      of narrative.\n    revoked:\n      on: 2026-11-22\n      reason: "Duplicate"\n\n  # the next award'
+        in text
+    )
     result = run("check", "--source", str(minimal_site), "--today", TODAY)
     assert result.code == 0, result.err
 
@@ -69,7 +91,10 @@ def test_revoke_refuses_unknown_and_already_revoked(minimal_site, run):
 
 
 def test_report_expiring_in_three_formats(minimal_site, run):
-    write_site(minimal_site, {"recipients/ann.yaml": """
+    write_site(
+        minimal_site,
+        {
+            "recipients/ann.yaml": """
         name: Ann Example
         email: ann@example.com
         awards:
@@ -77,13 +102,26 @@ def test_report_expiring_in_three_formats(minimal_site, run):
           - {id: later-0001, badge: first-badge, issued_on: 2025-01-01, expires: 2027-12-31}
           - {id: gone-0001, badge: first-badge, issued_on: 2024-01-01, expires: 2025-01-01}
           - {id: never-0001, badge: first-badge, issued_on: 2025-01-01}
-    """})
+    """
+        },
+    )
     result = run("report", "expiring", "--within", "90d", "--source", str(minimal_site), "--today", TODAY)
     assert result.code == 0, result.err
     assert "2026-12-31  39 days left" in result.out and "soon-0001" in result.out
     assert "later-0001" not in result.out and "gone-0001" not in result.out
-    result = run("report", "expiring", "--within", "2y", "--include-expired", "--format", "csv",
-                 "--source", str(minimal_site), "--today", TODAY)
+    result = run(
+        "report",
+        "expiring",
+        "--within",
+        "2y",
+        "--include-expired",
+        "--format",
+        "csv",
+        "--source",
+        str(minimal_site),
+        "--today",
+        TODAY,
+    )
     rows = list(csv.DictReader(io.StringIO(result.out)))
     assert [r["award_id"] for r in rows] == ["gone-0001", "soon-0001", "later-0001"]
     assert rows[0]["email"] == "ann@example.com" and rows[0]["days_left"] == "-690"
@@ -94,10 +132,14 @@ def test_report_expiring_in_three_formats(minimal_site, run):
 
 
 def test_a_revocation_cannot_be_dated_in_the_future(minimal_site, run):
-    result = run("revoke", "ann-first-1", "--reason", "x", "--on", "2026-12-25", "--source", str(minimal_site),
-                 "--today", TODAY)
+    result = run(
+        "revoke", "ann-first-1", "--reason", "x", "--on", "2026-12-25", "--source", str(minimal_site), "--today", TODAY
+    )
     assert result.code == 1 and "the revocation date 2026-12-25 is in the future" in result.err
-    write_site(minimal_site, {"recipients/ann.yaml": """
+    write_site(
+        minimal_site,
+        {
+            "recipients/ann.yaml": """
         name: Ann Example
         email: ann@example.com
         awards:
@@ -105,6 +147,8 @@ def test_a_revocation_cannot_be_dated_in_the_future(minimal_site, run):
             badge: first-badge
             issued_on: 2026-01-15
             revoked: {on: 2026-12-25, reason: Later}
-    """})
+    """
+        },
+    )
     result = run("check", "--source", str(minimal_site), "--today", TODAY)
     assert result.code == 1 and "error[future-date]: the revocation date (2026-12-25) is in the future" in result.err

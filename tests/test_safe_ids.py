@@ -22,8 +22,32 @@ from badgekiln.sources.records import (
 )
 
 # What YAML 1.1 and 1.2 readers turn into something other than text, if written plain.
-RISKY = ["1234567890", "0012345670", "0123456789", "1e5", "1e10", "0x1f", "0o17", "0b101", "1_000", "true", "no",
-         "yes", "off", "null", "~", "2026-03-01", "1.5", "123.", ".inf", "-1", "+1", "12e45", "0777", "nan"]
+RISKY = [
+    "1234567890",
+    "0012345670",
+    "0123456789",
+    "1e5",
+    "1e10",
+    "0x1f",
+    "0o17",
+    "0b101",
+    "1_000",
+    "true",
+    "no",
+    "yes",
+    "off",
+    "null",
+    "~",
+    "2026-03-01",
+    "1.5",
+    "123.",
+    ".inf",
+    "-1",
+    "+1",
+    "12e45",
+    "0777",
+    "nan",
+]
 
 ids = st.one_of(
     st.text(ALPHABET, min_size=10, max_size=10),  # what ids.derive_award_id makes
@@ -77,7 +101,9 @@ def test_every_way_an_id_is_written_reads_back_the_same(tmp_path, award_id):
     text = new_recipient_text("X", "x@example.org", [fields])
     assert read_back_id(text) == [award_id]
     # an award appended to an existing file (badgekiln award)
-    path.write_text("name: X\nemail: x@example.org\nawards:\n  - id: first-one\n    badge: b\n    issued_on: 2026-01-01\n")
+    path.write_text(
+        "name: X\nemail: x@example.org\nawards:\n  - id: first-one\n    badge: b\n    issued_on: 2026-01-01\n"
+    )
     append_award(path, rel, fields, award_id)
     assert read_back_id(path.read_text()) == ["first-one", award_id]
     # an id pinned by the build
@@ -86,8 +112,9 @@ def test_every_way_an_id_is_written_reads_back_the_same(tmp_path, award_id):
     assert read_back_id(path.read_text()) == [award_id]
     # an id pinned by revoke, with its date
     path.write_text("name: X\nemail: x@example.org\nawards:\n  - badge: b\n    issued_on: 2026-01-01\n")
-    add_revocation(path, rel, SourceLocation(rel, 4, 5), award_id, on="2026-02-01", reason="Issued in error",
-                   pin_id=True)
+    add_revocation(
+        path, rel, SourceLocation(rel, 4, 5), award_id, on="2026-02-01", reason="Issued in error", pin_id=True
+    )
     assert read_back_id(path.read_text()) == [award_id]
     assert parse_yaml(path.read_text(), rel)["awards"][0]["revoked"]["on"] == "2026-02-01"
 
@@ -97,8 +124,10 @@ def test_an_unquoted_numeric_id_gets_a_hint_that_quotes_what_the_file_says(minim
     path.write_text(path.read_text().replace("id: ann-first-1", "id: 0012345670"))
     result = run("check", "--source", str(minimal_site), "--today", TODAY)
     assert result.code == 1
-    assert ("recipients/ann.yaml:4:9: error[wrong-type]: 'id' must be text, but YAML reads 0012345670 as the "
-            "number 2739128; quote it") in result.err
+    assert (
+        "recipients/ann.yaml:4:9: error[wrong-type]: 'id' must be text, but YAML reads 0012345670 as the "
+        "number 2739128; quote it"
+    ) in result.err
     assert 'hint: write it in double quotes: id: "0012345670"' in result.err  # not the number YAML made of it
     path.write_text(path.read_text().replace("id: 0012345670", 'id: "0012345670"'))
     assert run("check", "--source", str(minimal_site), "--today", TODAY).code == 0
@@ -113,8 +142,21 @@ def test_a_text_field_hint_quotes_the_value_as_written(minimal_site, run):
 
 def test_an_all_digit_badge_slug_is_quoted_by_award_and_the_site_builds(minimal_site, run):
     write_site(minimal_site, {"badges/2026.yaml": (minimal_site / "badges/first-badge.yaml").read_text()})
-    result = run("award", "--name", "Bo", "--email", "bo@example.org", "--badge", "2026", "--issued-on",
-                 "2026-06-01", "--source", str(minimal_site), "--today", TODAY)
+    result = run(
+        "award",
+        "--name",
+        "Bo",
+        "--email",
+        "bo@example.org",
+        "--badge",
+        "2026",
+        "--issued-on",
+        "2026-06-01",
+        "--source",
+        str(minimal_site),
+        "--today",
+        TODAY,
+    )
     assert result.code == 0, result.err
     assert '    badge: "2026"\n' in (minimal_site / "recipients/bo.yaml").read_text()
     build(run, minimal_site)
@@ -130,13 +172,18 @@ def test_a_derived_all_digit_id_is_pinned_quoted_and_the_next_build_reads_it(min
     while not award_id.isdigit():  # about one derived id in 110,000 is all digits
         n += 1
         award_id = derive_award_id(f"e{n}@example.org", "first-badge", "2026-01-15", 0)
-    write_site(minimal_site, {"recipients/digits.yaml": f"""
+    write_site(
+        minimal_site,
+        {
+            "recipients/digits.yaml": f"""
         name: Dee Gits
         email: e{n}@example.org
         awards:
           - badge: first-badge
             issued_on: 2026-01-15
-    """})
+    """
+        },
+    )
     first = build(run, minimal_site)
     assert award_id in first.err  # "pinned 1 new award id(s) in recipients/digits.yaml: ..."
     assert f'  - id: "{award_id}"\n' in (minimal_site / "recipients/digits.yaml").read_text()

@@ -11,8 +11,9 @@ import pytest
 from badgekiln.errors import SourceError
 from badgekiln.sources import safefiles
 
-pytestmark = pytest.mark.skipif(not hasattr(os, "mkfifo") or not hasattr(signal, "SIGALRM"),
-                                reason="needs named pipes and SIGALRM (POSIX)")
+pytestmark = pytest.mark.skipif(
+    not hasattr(os, "mkfifo") or not hasattr(signal, "SIGALRM"), reason="needs named pipes and SIGALRM (POSIX)"
+)
 
 
 @pytest.fixture
@@ -34,8 +35,10 @@ def tree(tmp_path: Path) -> Path:
 @pytest.fixture(autouse=True)
 def _no_hang():
     """A FIFO opened for reading would block for ever: fail after 10 s instead."""
+
     def hung(*_):
         raise TimeoutError("blocked: a FIFO was opened for reading")
+
     previous = signal.signal(signal.SIGALRM, hung)
     signal.alarm(10)
     yield
@@ -50,18 +53,21 @@ def test_a_regular_file_is_read(tree):
     assert safefiles.kind(tree, "a/missing") is None and safefiles.lookup(tree, "a/missing/x") is None
 
 
-@pytest.mark.parametrize("rel, code, where", [
-    ("a/file-link", "symlink", "a/file-link"),
-    ("a/inside-link", "symlink", "a/inside-link"),  # even a link that stays inside: never followed
-    ("a/dir-link/secret.txt", "symlink", "a/dir-link"),
-    ("a/fifo", "not-a-file", "a/fifo"),
-    ("a/b", "not-a-file", "a/b"),
-    ("a/b/f.txt/x", "not-a-folder", "a/b/f.txt"),
-    ("a/../a/b/f.txt", "source", "a/../a/b/f.txt"),
-    ("/etc/passwd", "source", "/etc/passwd"),
-    ("a//b/f.txt", "source", "a//b/f.txt"),
-    ("a/nothing", "source", "a/nothing"),
-])
+@pytest.mark.parametrize(
+    "rel, code, where",
+    [
+        ("a/file-link", "symlink", "a/file-link"),
+        ("a/inside-link", "symlink", "a/inside-link"),  # even a link that stays inside: never followed
+        ("a/dir-link/secret.txt", "symlink", "a/dir-link"),
+        ("a/fifo", "not-a-file", "a/fifo"),
+        ("a/b", "not-a-file", "a/b"),
+        ("a/b/f.txt/x", "not-a-folder", "a/b/f.txt"),
+        ("a/../a/b/f.txt", "source", "a/../a/b/f.txt"),
+        ("/etc/passwd", "source", "/etc/passwd"),
+        ("a//b/f.txt", "source", "a//b/f.txt"),
+        ("a/nothing", "source", "a/nothing"),
+    ],
+)
 def test_anything_else_is_a_located_source_error(tree, rel, code, where):
     with pytest.raises(SourceError) as caught:
         safefiles.read_bytes(tree, rel)
@@ -83,8 +89,14 @@ def test_the_size_is_checked_before_reading(tree):
 def test_listing_does_not_follow_links(tree):
     kinds = {e.name: e.kind for e in safefiles.list_dir(tree, "a")}
     assert kinds == {"b": "dir", "file-link": "link", "dir-link": "link", "inside-link": "link", "fifo": "special"}
-    assert [name for name, _ in safefiles.walk(tree, "a")] == ["b", "b/f.txt", "dir-link", "fifo", "file-link",
-                                                               "inside-link"]
+    assert [name for name, _ in safefiles.walk(tree, "a")] == [
+        "b",
+        "b/f.txt",
+        "dir-link",
+        "fifo",
+        "file-link",
+        "inside-link",
+    ]
     assert safefiles.list_dir(tree, "nothing") == []
     with pytest.raises(SourceError, match="symbolic link"):
         safefiles.list_dir(tree, "a/dir-link")

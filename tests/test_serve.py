@@ -67,12 +67,26 @@ def test_missing_paths_get_the_sites_own_404_page(preview):
     assert b"__badgekiln__" not in _get(base + "/")[1]
 
 
-@pytest.mark.parametrize("target", [
-    "/%00", "/index.html%00.png", "/..%2f..%2fetc/passwd", "/" + "..%2f" * 20 + "etc/passwd",
-    "/" + "../" * 20 + "etc/passwd", "/" + "%2e%2e/" * 20 + "etc/passwd",
-    "/awards/..%5c..%5cetc", "/%zz", "/%", "/%c3%28", "/" + "a" * 5000, "http://127.0.0.1/index.html",
-    "*", "//etc/passwd", "/\x7f",
-])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/%00",
+        "/index.html%00.png",
+        "/..%2f..%2fetc/passwd",
+        "/" + "..%2f" * 20 + "etc/passwd",
+        "/" + "../" * 20 + "etc/passwd",
+        "/" + "%2e%2e/" * 20 + "etc/passwd",
+        "/awards/..%5c..%5cetc",
+        "/%zz",
+        "/%",
+        "/%c3%28",
+        "/" + "a" * 5000,
+        "http://127.0.0.1/index.html",
+        "*",
+        "//etc/passwd",
+        "/\x7f",
+    ],
+)
 def test_malformed_paths_are_refused_without_leaving_the_preview(preview, target, capfd):
     _, port, _ = preview
     response = _raw(port, target)
@@ -133,10 +147,25 @@ def test_watch_rebuilds_reloads_and_keeps_the_last_good_preview(minimal_site):
 def test_serve_removes_its_preview_when_stopped_by_a_signal(minimal_site, tmp_path, signum):
     tmp = tmp_path / "tmp"
     tmp.mkdir()
-    env = dict(os.environ, TMPDIR=str(tmp), PYTHONUNBUFFERED="1",
-               PYTHONPATH=os.pathsep.join([str(REPO / "src"), os.environ.get("PYTHONPATH", "")]))
-    command = [sys.executable, "-c", "import sys; from badgekiln.cli import main; main(sys.argv[1:])",
-               "serve", "--source", str(minimal_site), "--port", "0", "--today", TODAY, "--watch"]
+    env = dict(
+        os.environ,
+        TMPDIR=str(tmp),
+        PYTHONUNBUFFERED="1",
+        PYTHONPATH=os.pathsep.join([str(REPO / "src"), os.environ.get("PYTHONPATH", "")]),
+    )
+    command = [
+        sys.executable,
+        "-c",
+        "import sys; from badgekiln.cli import main; main(sys.argv[1:])",
+        "serve",
+        "--source",
+        str(minimal_site),
+        "--port",
+        "0",
+        "--today",
+        TODAY,
+        "--watch",
+    ]
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         line = process.stdout.readline()

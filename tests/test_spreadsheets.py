@@ -24,10 +24,12 @@ def awards_of(site, rel):
 
 def test_semicolons_bom_crlf_loose_headers_and_local_dates(minimal_site, run, tmp_path):
     sheet = tmp_path / "awards.csv"
-    sheet.write_bytes("\ufeff Name ;EMAIL;Badge;Issued On;  expires\r\n"
-                      "Zoë O'Neil;zoe@example.org;first-badge;01/03/2026;01/03/2029\r\n"
-                      "Bob Stone;BOB@example.org;first-badge;2026-04-02;\r\n"
-                      ";;;;\r\n;;;;\r\n".encode())  # Excel leaves separator-only rows below the data
+    sheet.write_bytes(
+        "\ufeff Name ;EMAIL;Badge;Issued On;  expires\r\n"
+        "Zoë O'Neil;zoe@example.org;first-badge;01/03/2026;01/03/2029\r\n"
+        "Bob Stone;BOB@example.org;first-badge;2026-04-02;\r\n"
+        ";;;;\r\n;;;;\r\n".encode()
+    )  # Excel leaves separator-only rows below the data
     result = award_sheet(run, minimal_site, sheet, "--date-format", "%d/%m/%Y")
     assert result.code == 0, result.err
     assert "2 award(s) added" in result.out
@@ -37,15 +39,20 @@ def test_semicolons_bom_crlf_loose_headers_and_local_dates(minimal_site, run, tm
     assert run("check", "--source", str(minimal_site), "--today", TODAY).code == 0
 
 
-@pytest.mark.parametrize(("value", "suggested"), [
-    ("13/03/2026", '--date-format "%d/%m/%Y"'),
-    ("03/13/2026", '--date-format "%m/%d/%Y"'),
-    ("01.03.2026", '--date-format "%d.%m.%Y" (day first'),
-])
+@pytest.mark.parametrize(
+    ("value", "suggested"),
+    [
+        ("13/03/2026", '--date-format "%d/%m/%Y"'),
+        ("03/13/2026", '--date-format "%m/%d/%Y"'),
+        ("01.03.2026", '--date-format "%d.%m.%Y" (day first'),
+    ],
+)
 def test_a_local_date_without_date_format_gets_a_hint(minimal_site, run, tmp_path, value, suggested):
     sheet = tmp_path / "awards.csv"
-    sheet.write_text(f"name,email,badge,issued_on\nZoe,zoe@example.org,first-badge,{value}\n"
-                     f"Zed,zed@example.org,first-badge,{value}\n")
+    sheet.write_text(
+        f"name,email,badge,issued_on\nZoe,zoe@example.org,first-badge,{value}\n"
+        f"Zed,zed@example.org,first-badge,{value}\n"
+    )
     result = award_sheet(run, minimal_site, sheet)
     assert result.code == 1
     assert "awards.csv:2:1: error[bad-date]: 'issued_on' must be a date written YYYY-MM-DD" in result.err
@@ -67,8 +74,10 @@ def test_a_wrong_date_format_is_located(minimal_site, run, tmp_path):
 
 def test_excel_sep_line_and_date_serial_numbers(minimal_site, run, tmp_path):
     sheet = tmp_path / "awards.csv"
-    sheet.write_text("sep=;\nname;email;badge;issued_on;note\nZoe, Jr;zoe@example.org;first-badge;2026-03-01;\n"
-                     "Bob;bob@example.org;first-badge;46082;\n")
+    sheet.write_text(
+        "sep=;\nname;email;badge;issued_on;note\nZoe, Jr;zoe@example.org;first-badge;2026-03-01;\n"
+        "Bob;bob@example.org;first-badge;46082;\n"
+    )
     result = award_sheet(run, minimal_site, sheet)
     assert result.code == 1
     assert "awards.csv:4:1: error[bad-date]: 'issued_on' is the number 46082, not a date" in result.err
@@ -81,8 +90,9 @@ def test_excel_sep_line_and_date_serial_numbers(minimal_site, run, tmp_path):
 
 def test_tabs_and_a_column_map_and_badge_names(minimal_site, run, tmp_path):
     sheet = tmp_path / "export.tsv"
-    sheet.write_text("Full name\tMail\tCourse\tDate\tScore\n"
-                     "Ann Example\tann@example.com\tFirst Badge\t2026-06-01\t93\n")
+    sheet.write_text(
+        "Full name\tMail\tCourse\tDate\tScore\nAnn Example\tann@example.com\tFirst Badge\t2026-06-01\t93\n"
+    )
     result = award_sheet(run, minimal_site, sheet, "--map", "Mail=email, Course=badge,date=Issued On,full name=name")
     assert result.code == 0, result.err
     assert "export.tsv:1:1: warning[unused-column]: column 5, 'Score', is not used" in result.err
@@ -96,43 +106,62 @@ def test_a_missing_column_says_what_was_found_and_how_to_map_it(minimal_site, ru
     sheet.write_text("Name,E-mail address,Badge,Issued on\nAnn,ann@example.com,first-badge,2026-06-01\n")
     result = award_sheet(run, minimal_site, sheet)
     assert result.code == 1
-    assert "awards.csv:1:1: error[bad-header]: the first row must name the columns name, email, badge, issued_on" \
+    assert (
+        "awards.csv:1:1: error[bad-header]: the first row must name the columns name, email, badge, issued_on"
         in result.err
+    )
     assert "missing: email; found: 'Name', 'E-mail address'" in result.err
     assert '--map "YOUR NAME=email"' in result.err
 
 
 def test_a_different_name_for_the_same_email_is_reported(minimal_site, run, tmp_path):
     sheet = tmp_path / "awards.csv"
-    sheet.write_text("name,email,badge,issued_on\n"
-                     "Ann Exemple,ann@example.com,first-badge,2026-06-01\n"
-                     "ANN  EXAMPLE,ann@example.com,first-badge,2026-06-02\n"  # case and spacing: the same name
-                     "Kim Lee,kim@example.org,first-badge,2026-06-01\n"
-                     "Kim Li,kim@example.org,first-badge,2026-06-03\n")
+    sheet.write_text(
+        "name,email,badge,issued_on\n"
+        "Ann Exemple,ann@example.com,first-badge,2026-06-01\n"
+        "ANN  EXAMPLE,ann@example.com,first-badge,2026-06-02\n"  # case and spacing: the same name
+        "Kim Lee,kim@example.org,first-badge,2026-06-01\n"
+        "Kim Li,kim@example.org,first-badge,2026-06-03\n"
+    )
     result = award_sheet(run, minimal_site, sheet)
     assert result.code == 0, result.err
-    assert ("awards.csv:2:1: warning[name-differs]: this row names ann@example.com 'Ann Exemple', but "
-            "recipients/ann.yaml says 'Ann Example'") in result.err
-    assert "awards.csv:5:1: warning[name-differs]: this row names kim@example.org 'Kim Li', but an earlier row " \
-           "(awards.csv:4:1) says 'Kim Lee'" in result.err
+    assert (
+        "awards.csv:2:1: warning[name-differs]: this row names ann@example.com 'Ann Exemple', but "
+        "recipients/ann.yaml says 'Ann Example'"
+    ) in result.err
+    assert (
+        "awards.csv:5:1: warning[name-differs]: this row names kim@example.org 'Kim Li', but an earlier row "
+        "(awards.csv:4:1) says 'Kim Lee'" in result.err
+    )
     assert result.err.count("name-differs") == 2
     assert "4 award(s) added" in result.out
 
 
 def test_non_latin_names_get_readable_unique_file_names(minimal_site, run, tmp_path):
     sheet = tmp_path / "awards.csv"
-    sheet.write_text("name,email,badge,issued_on\n"
-                     "Дмитрий Орлов,dmitri@example.org,first-badge,2026-06-01\n"
-                     "王小明,wang1@example.org,first-badge,2026-06-01\n"
-                     "王小明,wang2@example.org,first-badge,2026-06-01\n"
-                     "Σωκράτης Παππάς,sokratis@example.org,first-badge,2026-06-01\n", encoding="utf-8")
+    sheet.write_text(
+        "name,email,badge,issued_on\n"
+        "Дмитрий Орлов,dmitri@example.org,first-badge,2026-06-01\n"
+        "王小明,wang1@example.org,first-badge,2026-06-01\n"
+        "王小明,wang2@example.org,first-badge,2026-06-01\n"
+        "Σωκράτης Παππάς,sokratis@example.org,first-badge,2026-06-01\n",
+        encoding="utf-8",
+    )
     result = award_sheet(run, minimal_site, sheet)
     assert result.code == 0, result.err
     names = sorted(p.name for p in (minimal_site / "recipients").iterdir())
-    assert names == ["ann.yaml", "dmitriy-orlov.yaml", "sokratis-pappas.yaml", "wangxiaoming-2.yaml",
-                     "wangxiaoming.yaml"]
-    assert (minimal_site / "recipients/dmitriy-orlov.yaml").read_text(encoding="utf-8").startswith(
-        'name: "Дмитрий Орлов"\n')
+    assert names == [
+        "ann.yaml",
+        "dmitriy-orlov.yaml",
+        "sokratis-pappas.yaml",
+        "wangxiaoming-2.yaml",
+        "wangxiaoming.yaml",
+    ]
+    assert (
+        (minimal_site / "recipients/dmitriy-orlov.yaml")
+        .read_text(encoding="utf-8")
+        .startswith('name: "Дмитрий Орлов"\n')
+    )
 
 
 def xlsx(path, rows, *, sheet_title="Awards"):
@@ -153,8 +182,11 @@ def with_cached_formula_values(path, values: dict[str, str]):
             data[name] = archive.read(name)
     sheet = data["xl/worksheets/sheet1.xml"].decode()
     for ref, value in values.items():
-        sheet, n = re.subn(rf'<c r="{ref}"([^>]*)><f>([^<]*)</f><v\s*/?>(</v>)?</c>',
-                           rf'<c r="{ref}" t="str"><f>\2</f><v>{value}</v></c>', sheet)
+        sheet, n = re.subn(
+            rf'<c r="{ref}"([^>]*)><f>([^<]*)</f><v\s*/?>(</v>)?</c>',
+            rf'<c r="{ref}" t="str"><f>\2</f><v>{value}</v></c>',
+            sheet,
+        )
         assert n == 1, sheet
     data["xl/worksheets/sheet1.xml"] = sheet.encode()
     with zipfile.ZipFile(path, "w") as archive:
@@ -163,12 +195,15 @@ def with_cached_formula_values(path, values: dict[str, str]):
 
 
 def test_xlsx_with_date_cells_and_formulas(minimal_site, run, tmp_path):
-    sheet = xlsx(tmp_path / "Awards.xlsx", [
-        ["Name", "Email", "Badge", "Issued on", "Expires"],
-        ["Zoë O'Neil", "zoe@example.org", "first-badge", datetime(2026, 3, 1), date(2029, 3, 1)],
-        ["Bob Stone", '=LOWER("BOB@EXAMPLE.ORG")', "first-badge", "2026-04-02", None],
-        [None, None, None, None, None],
-    ])
+    sheet = xlsx(
+        tmp_path / "Awards.xlsx",
+        [
+            ["Name", "Email", "Badge", "Issued on", "Expires"],
+            ["Zoë O'Neil", "zoe@example.org", "first-badge", datetime(2026, 3, 1), date(2029, 3, 1)],
+            ["Bob Stone", '=LOWER("BOB@EXAMPLE.ORG")', "first-badge", "2026-04-02", None],
+            [None, None, None, None, None],
+        ],
+    )
     with_cached_formula_values(sheet, {"B3": "bob@example.org"})
     result = award_sheet(run, minimal_site, sheet)
     assert result.code == 0, result.err
@@ -178,11 +213,14 @@ def test_xlsx_with_date_cells_and_formulas(minimal_site, run, tmp_path):
 
 
 def test_xlsx_rows_are_located_by_row_number(minimal_site, run, tmp_path):
-    sheet = xlsx(tmp_path / "awards.xlsx", [
-        ["name", "email", "badge", "issued_on"],
-        ["Zoe", "zoe@example.org", "first-badge", datetime(2026, 3, 1)],
-        ["Bad", "not-an-email", "first-badge", datetime(2026, 3, 1)],
-    ])
+    sheet = xlsx(
+        tmp_path / "awards.xlsx",
+        [
+            ["name", "email", "badge", "issued_on"],
+            ["Zoe", "zoe@example.org", "first-badge", datetime(2026, 3, 1)],
+            ["Bad", "not-an-email", "first-badge", datetime(2026, 3, 1)],
+        ],
+    )
     result = award_sheet(run, minimal_site, sheet)
     assert result.code == 1
     assert "awards.xlsx:3:1: error[bad-email]" in result.err
@@ -190,8 +228,10 @@ def test_xlsx_rows_are_located_by_row_number(minimal_site, run, tmp_path):
 
 def test_5000_rows_from_excel_in_seconds(minimal_site, run, tmp_path):
     rows = [["Name", "Email", "Badge", "Issued On"]]
-    rows += [[f"Earner {n}", f"earner{n}@example.org", "first-badge", datetime(2026, 1 + n % 10, 1 + n % 28)]
-             for n in range(5000)]
+    rows += [
+        [f"Earner {n}", f"earner{n}@example.org", "first-badge", datetime(2026, 1 + n % 10, 1 + n % 28)]
+        for n in range(5000)
+    ]
     sheet = xlsx(tmp_path / "big.xlsx", rows)
     started = time.monotonic()
     result = award_sheet(run, minimal_site, sheet)
@@ -211,7 +251,10 @@ def broken(kind: str, tmp_path):
     header = b"name,email,badge,issued_on\n"
     good = b"Ann,ann@example.com,first-badge,2026-06-01\n"
     files = {
-        "huge-field": ("awards.csv", header + good + b'"' + b"x" * 300_000 + b'",b@example.org,first-badge,2026-06-01\n'),
+        "huge-field": (
+            "awards.csv",
+            header + good + b'"' + b"x" * 300_000 + b'",b@example.org,first-badge,2026-06-01\n',
+        ),
         "extra-cells": ("awards.csv", header + good + b"Smith, Jo,jo@example.org,first-badge,2026-06-01\n" * 2),
         "nul": ("awards.csv", header + good + b"Jo\x00,jo@example.org,first-badge,2026-06-01\n"),
         "cp1252": ("awards.csv", header + "Zoë,zoe@example.org,first-badge,2026-06-01\n".encode("cp1252")),
@@ -227,17 +270,20 @@ def broken(kind: str, tmp_path):
     return path
 
 
-@pytest.mark.parametrize(("kind", "expected"), [
-    ("huge-field", "awards.csv:3:1: error[bad-csv]: the CSV cannot be read here: field larger than field limit"),
-    ("extra-cells", "awards.csv:4:1: error[extra-cells]: this row has 5 cells but the header names 4 columns"),
-    ("nul", "awards.csv:3:1: error[nul-byte]: the file contains a NUL byte"),
-    ("cp1252", "awards.csv:2:3: error[not-utf8]: the file is not valid utf-8 (byte 0xeb)"),
-    ("empty", "awards.csv: error[empty-sheet]: the file is empty"),
-    ("header-only", "awards.csv:1:1: error[empty-sheet]: the file has no rows below its header"),
-    ("old-xls", "awards.xls: error[old-xls]: this is an old-style Excel .xls file"),
-    ("not-a-workbook", "awards.xlsx: error[bad-xlsx]: cannot read this Excel workbook"),
-    ("unclosed-quote", "awards.csv:2:1: error[bad-csv]: the CSV cannot be read here: ',' expected after '\"'"),
-])
+@pytest.mark.parametrize(
+    ("kind", "expected"),
+    [
+        ("huge-field", "awards.csv:3:1: error[bad-csv]: the CSV cannot be read here: field larger than field limit"),
+        ("extra-cells", "awards.csv:4:1: error[extra-cells]: this row has 5 cells but the header names 4 columns"),
+        ("nul", "awards.csv:3:1: error[nul-byte]: the file contains a NUL byte"),
+        ("cp1252", "awards.csv:2:3: error[not-utf8]: the file is not valid utf-8 (byte 0xeb)"),
+        ("empty", "awards.csv: error[empty-sheet]: the file is empty"),
+        ("header-only", "awards.csv:1:1: error[empty-sheet]: the file has no rows below its header"),
+        ("old-xls", "awards.xls: error[old-xls]: this is an old-style Excel .xls file"),
+        ("not-a-workbook", "awards.xlsx: error[bad-xlsx]: cannot read this Excel workbook"),
+        ("unclosed-quote", "awards.csv:2:1: error[bad-csv]: the CSV cannot be read here: ',' expected after '\"'"),
+    ],
+)
 def test_broken_files_get_a_located_error(minimal_site, run, tmp_path, kind, expected):
     before = (minimal_site / "recipients/ann.yaml").read_bytes()
     result = award_sheet(run, minimal_site, broken(kind, tmp_path))
@@ -260,8 +306,9 @@ def test_a_windows_1252_file_is_read_when_asked(minimal_site, run, tmp_path):
 
 def test_utf16_tab_separated_unicode_text_is_read(minimal_site, run, tmp_path):
     sheet = tmp_path / "awards.txt"
-    sheet.write_bytes("name\temail\tbadge\tissued_on\r\nZoë\tzoe@example.org\tfirst-badge\t2026-06-01\r\n"
-                      .encode("utf-16"))
+    sheet.write_bytes(
+        "name\temail\tbadge\tissued_on\r\nZoë\tzoe@example.org\tfirst-badge\t2026-06-01\r\n".encode("utf-16")
+    )
     result = award_sheet(run, minimal_site, sheet)
     assert result.code == 0, result.err
     assert (minimal_site / "recipients/zoe.yaml").exists()

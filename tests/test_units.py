@@ -36,8 +36,14 @@ def groups(site_dir: Path, today: date) -> dict[str, tuple[str, dict[str, bytes]
     """Every group of the site's build: name -> (key, {path: bytes}), made without a cache."""
     prepared = prepare(site_dir, base_url=None, today=today, frozen=False)
     renderer = Renderer(source_paths(site_dir)["templates"])
-    inputs = BuildInputs(config=prepared.loaded.config, project=prepared.loaded.project, ledger=prepared.ledger,
-                         signer=prepared.signer, source=site_dir.resolve(), today=today)
+    inputs = BuildInputs(
+        config=prepared.loaded.config,
+        project=prepared.loaded.project,
+        ledger=prepared.ledger,
+        signer=prepared.signer,
+        source=site_dir.resolve(),
+        today=today,
+    )
     keys = UnitKeys(inputs, renderer)
     found: dict[str, tuple[str, dict[str, bytes]]] = {}
 
@@ -55,8 +61,12 @@ def groups(site_dir: Path, today: date) -> dict[str, tuple[str, dict[str, bytes]
         else:
             for recipient in inputs.project.recipients:
                 for award in recipient.awards:
-                    make(unit, f"award/{award.id}/{unit.name}", keys.award(unit, keys.award_parts(recipient, award)),
-                         (recipient, award))
+                    make(
+                        unit,
+                        f"award/{award.id}/{unit.name}",
+                        keys.award(unit, keys.award_parts(recipient, award)),
+                        (recipient, award),
+                    )
     return found
 
 
@@ -81,7 +91,9 @@ def test_declared_media_types_agree_with_what_the_host_is_told():
 
 
 def _edit_narrative(site_dir: Path) -> None:
-    edit(site_dir / "recipients/jane-doe.yaml", "issued_on: 2026-04-14\n", "issued_on: 2026-04-14\n    narrative: New.\n")
+    edit(
+        site_dir / "recipients/jane-doe.yaml", "issued_on: 2026-04-14\n", "issued_on: 2026-04-14\n    narrative: New.\n"
+    )
 
 
 def _accent(site_dir: Path) -> None:
@@ -94,12 +106,22 @@ def _title(site_dir: Path) -> None:
 
 def _artwork(site_dir: Path) -> None:
     art = next(p for p in (site_dir / "site_src/assets/badges").glob("*.svg"))
-    art.write_bytes(art.read_bytes().replace(b"</svg>", b"<circle cx=\"1\" cy=\"1\" r=\"1\"/></svg>"))
+    art.write_bytes(art.read_bytes().replace(b"</svg>", b'<circle cx="1" cy="1" r="1"/></svg>'))
 
 
-EDITS = {"narrative": _edit_narrative, "revoke": _revoke, "add an award": _add_award, "badge class": _edit_badge,
-         "template": _edit_template, "earner's name": _rename_earner, "hidden name": _hide_name,
-         "extra page": _edit_page, "accent colour": _accent, "site title": _title, "artwork": _artwork}
+EDITS = {
+    "narrative": _edit_narrative,
+    "revoke": _revoke,
+    "add an award": _add_award,
+    "badge class": _edit_badge,
+    "template": _edit_template,
+    "earner's name": _rename_earner,
+    "hidden name": _hide_name,
+    "extra page": _edit_page,
+    "accent colour": _accent,
+    "site title": _title,
+    "artwork": _artwork,
+}
 
 
 @pytest.fixture(scope="module")
@@ -136,11 +158,14 @@ def test_the_day_changes_the_keys_of_exactly_the_pages_whose_status_changes(tmp_
     assert all(name.endswith("/award-page") for name in keys)
 
 
-@pytest.mark.parametrize("name, expected", [
-    ("narrative", {"ob2-assertion", "ob3-credential", "award-page"}),
-    ("revoke", {"ob2-assertion", "ob3-credential", "award-page", "status-list"}),
-    ("add an award", {"ob2-assertion", "ob3-credential", "award-page", "status-list", "site-pages"}),
-])
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("narrative", {"ob2-assertion", "ob3-credential", "award-page"}),
+        ("revoke", {"ob2-assertion", "ob3-credential", "award-page", "status-list"}),
+        ("add an award", {"ob2-assertion", "ob3-credential", "award-page", "status-list", "site-pages"}),
+    ],
+)
 def test_an_edit_remakes_exactly_the_units_that_read_it(baseline, tmp_path, run, name, expected):
     site_dir = copy_example(tmp_path / "site")
     build(run, site_dir)
@@ -195,6 +220,7 @@ def test_a_new_per_award_output_is_one_new_module_and_its_template(tmp_path, run
         monkeypatch.undo()
         outputs.rediscover()
         import sys
+
         sys.modules.pop("badgekiln.outputs.summary", None)
 
 

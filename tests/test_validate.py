@@ -4,8 +4,10 @@ from conftest import write_site
 
 
 def test_every_error_is_reported_at_once_with_file_line_and_hint(minimal_site, run):
-    write_site(minimal_site, {
-        "recipients/bob.yaml": """
+    write_site(
+        minimal_site,
+        {
+            "recipients/bob.yaml": """
             name: Bob
             emial: bob@example.com
             awards:
@@ -15,7 +17,8 @@ def test_every_error_is_reported_at_once_with_file_line_and_hint(minimal_site, r
                 issued_on: 2026-03-01
                 expires: 2026-02-01
         """,
-    })
+        },
+    )
     result = run("check", "--source", str(minimal_site))
     assert result.code == 1
     err = result.err
@@ -39,26 +42,36 @@ def test_check_writes_nothing(minimal_site, run):
 
 
 def test_duplicate_award_ids_name_both_places(minimal_site, run):
-    write_site(minimal_site, {"recipients/bob.yaml": """
+    write_site(
+        minimal_site,
+        {
+            "recipients/bob.yaml": """
         name: Bob
         email: bob@example.com
         awards:
           - id: ann-first-1
             badge: first-badge
             issued_on: 2026-01-15
-    """})
+    """
+        },
+    )
     result = run("check", "--source", str(minimal_site))
     assert result.code == 1
     assert "error[duplicate-id]: award id 'ann-first-1' is also used at recipients/ann.yaml:4:5" in result.err
 
 
 def test_bad_base_url_and_missing_issuer_fields(minimal_site, run):
-    write_site(minimal_site, {"site_src/site.yaml": """
+    write_site(
+        minimal_site,
+        {
+            "site_src/site.yaml": """
         base_url: badges.example.org
         issuer:
           name: Example
           url: https://example.org
-    """})
+    """
+        },
+    )
     result = run("check", "--source", str(minimal_site))
     assert result.code == 1
     assert "site_src/site.yaml:1:11: error[bad-url]: 'base_url' must be an absolute https URL" in result.err
@@ -67,15 +80,23 @@ def test_bad_base_url_and_missing_issuer_fields(minimal_site, run):
 
 def test_image_outside_site_src_is_refused(minimal_site, run):
     (minimal_site / "secret.svg").write_bytes(b"<svg/>")
-    write_site(minimal_site, {"badges/first-badge.yaml": """
+    write_site(
+        minimal_site,
+        {
+            "badges/first-badge.yaml": """
         name: First Badge
         description: The first badge.
         image: ../secret.svg
         criteria: Did the thing.
-    """})
+    """
+        },
+    )
     result = run("check", "--source", str(minimal_site))
     assert result.code == 1
-    assert "badges/first-badge.yaml:3:8: error[bad-image]: image '../secret.svg' must be a file inside site_src/" in result.err
+    assert (
+        "badges/first-badge.yaml:3:8: error[bad-image]: image '../secret.svg' must be a file inside site_src/"
+        in result.err
+    )
 
 
 def test_issuer_telephone_must_be_international(minimal_site, run):
@@ -88,7 +109,10 @@ def test_issuer_telephone_must_be_international(minimal_site, run):
 
 
 def test_achievement_type_and_url_characters_are_checked(minimal_site, run):
-    write_site(minimal_site, {"badges/first-badge.yaml": """
+    write_site(
+        minimal_site,
+        {
+            "badges/first-badge.yaml": """
         name: First Badge
         description: The first badge.
         image: assets/badge.svg
@@ -96,7 +120,9 @@ def test_achievement_type_and_url_characters_are_checked(minimal_site, run):
         achievement_type: Certficate
         alignment:
           - {name: X, url: "https://example.org/a b<c>"}
-    """})
+    """
+        },
+    )
     result = run("check", "--source", str(minimal_site))
     assert result.code == 1
     assert "badges/first-badge.yaml:5:19: error[bad-achievement-type]" in result.err

@@ -112,8 +112,14 @@ def check(report: dict, name: str) -> dict:
     return next(c for c in report["checks"] if c["name"] == name)
 
 
-KINDS = {"assertion.json": "ob2-hosted", "assertion.jws": "ob2-signed", "badge": "ob2-hosted",
-         "credential.json": "ob3-credential", "credential.jwt": "ob3-jwt", "credential": "ob3-credential"}
+KINDS = {
+    "assertion.json": "ob2-hosted",
+    "assertion.jws": "ob2-signed",
+    "badge": "ob2-hosted",
+    "credential.json": "ob3-credential",
+    "credential.jwt": "ob3-jwt",
+    "credential": "ob3-credential",
+}
 
 
 @pytest.mark.parametrize("form", FORMS)
@@ -132,11 +138,14 @@ def test_text_report_has_a_line_per_check_and_a_verdict(site, run):
     lines = result.out.splitlines()
     assert result.code == 0 and lines[0].startswith("Open Badges 3.0 credential")
     assert "  ✔ proof: the eddsa-rdfc-2022 proof verifies" in lines
-    assert "  ✔ not revoked: bit 0 of https://badges.northwind.example/status/revocation.json is clear: not revoked" \
+    assert (
+        "  ✔ not revoked: bit 0 of https://badges.northwind.example/status/revocation.json is clear: not revoked"
         in lines
+    )
     assert lines[-1] == "✔ VALID"
-    assert "  network:" in lines and any(line.startswith(
-        "    offline https://badges.northwind.example/status/revocation.json (") for line in lines)
+    assert "  network:" in lines and any(
+        line.startswith("    offline https://badges.northwind.example/status/revocation.json (") for line in lines
+    )
 
 
 @pytest.mark.parametrize("form", FORMS)
@@ -219,16 +228,19 @@ def _tampered(site: Built, tmp_path: Path, form: str) -> Path:
     return target
 
 
-@pytest.mark.parametrize(("form", "failing"), [
-    ("credential.json", ["proof"]),
-    ("assertion.json", ["matches hosted copy"]),
-    ("assertion.jws", ["signature"]),
-    ("credential.jwt", ["signature"]),
-    ("credential-png", ["proof"]),
-    ("credential-svg", ["proof"]),
-    ("badge-png", ["matches hosted copy"]),
-    ("no-achievement", ["JSON Schema", "proof"]),
-])
+@pytest.mark.parametrize(
+    ("form", "failing"),
+    [
+        ("credential.json", ["proof"]),
+        ("assertion.json", ["matches hosted copy"]),
+        ("assertion.jws", ["signature"]),
+        ("credential.jwt", ["signature"]),
+        ("credential-png", ["proof"]),
+        ("credential-svg", ["proof"]),
+        ("badge-png", ["matches hosted copy"]),
+        ("no-achievement", ["JSON Schema", "proof"]),
+    ],
+)
 def test_a_tampered_badge_fails_and_names_the_check(site, verify, tmp_path, form, failing):
     code, report = verify(_tampered(site, tmp_path, form))
     assert (code, report["status"], failed(report)) == (1, "invalid", failing), report
@@ -246,18 +258,35 @@ def _edit_json(path: Path, change) -> None:
     path.write_text(json.dumps(data))
 
 
-@pytest.mark.parametrize(("edit", "form", "failing", "needle"), [
-    (lambda o: _edit_json(o / ".well-known/did.json", lambda d: d.update(assertionMethod=[])),
-     "credential.json", "verification method", "does not list"),
-    (lambda o: _edit_json(o / "issuer.json", lambda d: d.pop("publicKey")),
-     "assertion.jws", "signing key", "does not list"),
-    (lambda o: _edit_json(o / "status/revocation.json",
-                          lambda d: d["credentialSubject"].update(encodedList=d["credentialSubject"]["encodedList"]
-                                                                  .replace("AAAAA", "AAAAB", 1))),
-     "credential.jwt", "status list", "does not verify"),
-    (lambda o: (o / "awards/7q4kz2m9xw/assertion.json").unlink(),
-     "badge", "fetch assertion", "404"),
-])
+@pytest.mark.parametrize(
+    ("edit", "form", "failing", "needle"),
+    [
+        (
+            lambda o: _edit_json(o / ".well-known/did.json", lambda d: d.update(assertionMethod=[])),
+            "credential.json",
+            "verification method",
+            "does not list",
+        ),
+        (
+            lambda o: _edit_json(o / "issuer.json", lambda d: d.pop("publicKey")),
+            "assertion.jws",
+            "signing key",
+            "does not list",
+        ),
+        (
+            lambda o: _edit_json(
+                o / "status/revocation.json",
+                lambda d: d["credentialSubject"].update(
+                    encodedList=d["credentialSubject"]["encodedList"].replace("AAAAA", "AAAAB", 1)
+                ),
+            ),
+            "credential.jwt",
+            "status list",
+            "does not verify",
+        ),
+        (lambda o: (o / "awards/7q4kz2m9xw/assertion.json").unlink(), "badge", "fetch assertion", "404"),
+    ],
+)
 def test_a_broken_published_site_fails_the_right_check(site, site_copy, verify, edit, form, failing, needle):
     edit(site_copy)
     code, report = verify(site.form("7q4kz2m9xw", form), root=f"{BASE}={site_copy}")
@@ -278,14 +307,17 @@ def _jwt_payload(site: Built) -> bytes:
     return base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
 
 
-@pytest.mark.parametrize(("header", "needle"), [
-    ("private jwk", "private key members"),
-    ("public jwk", "anyone could have signed this"),
-    ("foreign kid", "is not on the issuer's site"),
-    ("foreign did kid", "is not a key of the issuer"),
-    ("unlisted did kid", "has no verification method"),
-    ("extra member", "only alg, kid, jwk and typ"),
-])
+@pytest.mark.parametrize(
+    ("header", "needle"),
+    [
+        ("private jwk", "private key members"),
+        ("public jwk", "anyone could have signed this"),
+        ("foreign kid", "is not on the issuer's site"),
+        ("foreign did kid", "is not a key of the issuer"),
+        ("unlisted did kid", "has no verification method"),
+        ("extra member", "only alg, kid, jwk and typ"),
+    ],
+)
 def test_vc_jwt_keys_must_be_public_and_the_issuers_own(site, verify, tmp_path, header, needle):
     key = _private_rsa(site)
     jwk = rsa_public_jwk(key.public_key(), "k1")
@@ -307,8 +339,7 @@ def test_vc_jwt_keys_must_be_public_and_the_issuers_own(site, verify, tmp_path, 
     assert needle in report["checks"][-1]["detail"]
 
 
-def test_our_vc_jwt_kid_resolves_through_the_issuers_did_and_an_older_jwk_url_kid_still_does(site, verify,
-                                                                                           tmp_path):
+def test_our_vc_jwt_kid_resolves_through_the_issuers_did_and_an_older_jwk_url_kid_still_does(site, verify, tmp_path):
     token = site.form("7q4kz2m9xw", "credential.jwt")
     header = jws.parse_compact(token.read_text())[0]
     assert header["kid"].startswith("did:web:badges.northwind.example#")
@@ -335,8 +366,9 @@ def test_a_kid_into_a_jwks_with_a_fragment_is_resolved(site, verify, tmp_path):
     """Other issuers name keys by a JWKS URL and a bare kid fragment; that resolves too."""
     key = _private_rsa(site)
     (site.output / "keys/bare-kids.json").write_text(json.dumps({"keys": [rsa_public_jwk(key.public_key(), "k7")]}))
-    token = jws.sign_compact({"alg": "RS256", "kid": f"{BASE}keys/bare-kids.json#k7", "typ": "JWT"},
-                             _jwt_payload(site), key)
+    token = jws.sign_compact(
+        {"alg": "RS256", "kid": f"{BASE}keys/bare-kids.json#k7", "typ": "JWT"}, _jwt_payload(site), key
+    )
     (tmp_path / "c.jwt").write_text(token)
     code, report = verify(tmp_path / "c.jwt")
     assert (code, failed(report)) == (0, []), report
@@ -347,9 +379,13 @@ def _vc1(site: Built) -> dict:
     """Our credential rewritten the VC 1.1 way: v1 context, issuanceDate/expirationDate."""
     credential = json.loads(site.form("7q4kz2m9xw", "credential.json").read_text())
     del credential["proof"]
-    credential["@context"] = ["https://www.w3.org/2018/credentials/v1", credential["@context"][1],
-                              "https://w3id.org/security/data-integrity/v2",
-                              "https://www.w3.org/ns/credentials/status/v1", credential["@context"][2]]
+    credential["@context"] = [
+        "https://www.w3.org/2018/credentials/v1",
+        credential["@context"][1],
+        "https://w3id.org/security/data-integrity/v2",
+        "https://www.w3.org/ns/credentials/status/v1",
+        credential["@context"][2],
+    ]
     credential["issuanceDate"] = credential.pop("validFrom")
     credential["expirationDate"] = credential.pop("validUntil")
     return credential
@@ -364,8 +400,12 @@ def test_a_vc_1_1_credential_with_an_embedded_proof_from_a_did_key_issuer(site, 
     credential = _vc1(site)
     del credential["credentialStatus"]  # a did:key issuer has no site to publish a status list on
     credential["issuer"]["id"] = multikey.did_key(key.public_key())
-    signed = dataintegrity.add_proof(credential, key, created="2026-03-01T00:00:00Z",
-                                     verification_method=multikey.did_key_verification_method(key.public_key()))
+    signed = dataintegrity.add_proof(
+        credential,
+        key,
+        created="2026-03-01T00:00:00Z",
+        verification_method=multikey.did_key_verification_method(key.public_key()),
+    )
     (tmp_path / "vc1.json").write_text(json.dumps(signed))
     code, report = verify(tmp_path / "vc1.json")
     assert (code, failed(report)) == (0, []), report
@@ -376,19 +416,26 @@ def test_a_vc_1_1_credential_with_an_embedded_proof_from_a_did_key_issuer(site, 
 
 def test_a_vc_1_1_jwt_with_the_credential_in_the_vc_claim(site, verify, tmp_path):
     credential = _vc1(site)
-    claims = {"vc": {k: v for k, v in credential.items() if k not in ("id", "issuanceDate", "expirationDate")},
-              "iss": credential["issuer"]["id"], "jti": credential["id"], "nbf": 1772323200, "exp": 1867017600,
-              "sub": credential["credentialSubject"]["id"]}
+    claims = {
+        "vc": {k: v for k, v in credential.items() if k not in ("id", "issuanceDate", "expirationDate")},
+        "iss": credential["issuer"]["id"],
+        "jti": credential["id"],
+        "nbf": 1772323200,
+        "exp": 1867017600,
+        "sub": credential["credentialSubject"]["id"],
+    }
     kid = next(p.name for p in (site.output / "keys").glob("*.jwk.json"))
-    token = jws.sign_compact({"alg": "RS256", "typ": "JWT", "kid": f"{BASE}keys/{kid}"},
-                             json.dumps(claims).encode(), _private_rsa(site))
+    token = jws.sign_compact(
+        {"alg": "RS256", "typ": "JWT", "kid": f"{BASE}keys/{kid}"}, json.dumps(claims).encode(), _private_rsa(site)
+    )
     (tmp_path / "vc1.jwt").write_text(token)
     code, report = verify(tmp_path / "vc1.jwt")
     assert (code, report["kind"], failed(report)) == (0, "ob3-jwt", []), report
     assert check(report, "valid from")["detail"] == "issuanceDate 2026-03-01T00:00:00Z"  # from nbf
     claims["vc"]["issuanceDate"] = "2026-02-01T00:00:00Z"  # disagrees with nbf
-    token = jws.sign_compact({"alg": "RS256", "kid": f"{BASE}keys/{kid}"}, json.dumps(claims).encode(),
-                             _private_rsa(site))
+    token = jws.sign_compact(
+        {"alg": "RS256", "kid": f"{BASE}keys/{kid}"}, json.dumps(claims).encode(), _private_rsa(site)
+    )
     (tmp_path / "vc1.jwt").write_text(token)
     code, report = verify(tmp_path / "vc1.jwt")
     assert (code, failed(report)) == (1, ["JWT claims"]), report
@@ -401,8 +448,10 @@ def test_recipient_email_is_normalised_before_matching(site, verify, form):
     # address as typed, then normalised, and says which matched.
     code, report = verify(site.form("7q4kz2m9xw", form), "--recipient", "  Jane.Doe@Example.COM ")
     assert (code, failed(report)) == (0, []), report
-    assert check(report, "recipient")["detail"] == \
-        "awarded to jane.doe@example.com (matched the address normalised, trimmed and lower-cased)"
+    assert (
+        check(report, "recipient")["detail"]
+        == "awarded to jane.doe@example.com (matched the address normalised, trimmed and lower-cased)"
+    )
     code, report = verify(site.form("7q4kz2m9xw", form), "--recipient", "jane.doe@example.com")
     assert check(report, "recipient")["detail"] == "awarded to jane.doe@example.com (matched the address as typed)"
     code, report = verify(site.form("7q4kz2m9xw", form), "--recipient", "john.doe@example.com")
@@ -450,19 +499,23 @@ def test_did_web_urls_follow_the_did_web_method():
 def digital_bazaar(tmp_path_factory) -> dict:
     """Credentials signed by the Digital Bazaar libraries, issued by a path-based did:web with a port."""
     out = tmp_path_factory.mktemp("db-fixtures") / "site"
-    return oracle.generate_fixtures(out, base_url="https://guild.example:8443/",
-                                    did="did:web:guild.example%3A8443:issuers:ceramics")
+    return oracle.generate_fixtures(
+        out, base_url="https://guild.example:8443/", did="did:web:guild.example%3A8443:issuers:ceramics"
+    )
 
 
-@pytest.mark.parametrize(("name", "code", "failing"), [
-    ("valid", 0, []),
-    ("nostatus", 0, []),
-    ("didkey", 0, []),
-    ("revoked", 1, ["not revoked"]),
-    ("tampered", 1, ["proof"]),
-    ("wrong-key", 1, ["proof"]),
-    ("expired", 1, ["not expired"]),
-])
+@pytest.mark.parametrize(
+    ("name", "code", "failing"),
+    [
+        ("valid", 0, []),
+        ("nostatus", 0, []),
+        ("didkey", 0, []),
+        ("revoked", 1, ["not revoked"]),
+        ("tampered", 1, ["proof"]),
+        ("wrong-key", 1, ["proof"]),
+        ("expired", 1, ["not expired"]),
+    ],
+)
 def test_digital_bazaar_credentials(digital_bazaar, verify, name, code, failing):
     m = digital_bazaar
     got, report = verify(m["credentials"][name], root=f"{m['baseUrl']}={m['siteDir']}", now=None)
@@ -490,8 +543,12 @@ def _small_png() -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
     rows = b"".join(b"\x00" + b"\x1f\x6f\xbf\xff" * 4 for _ in range(4))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 4, 4, 8, 6, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", 4, 4, 8, 6, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
 
 
 @dataclass
@@ -508,22 +565,44 @@ class Foreign:
         return self.base + rel
 
     def issuer(self, **extra) -> dict:
-        return {"@context": CTX, "type": "Issuer", "id": self.base + "issuer.json", "name": "Foreign Issuer",
-                "url": self.base, "email": "issuer@example.org", **extra}
+        return {
+            "@context": CTX,
+            "type": "Issuer",
+            "id": self.base + "issuer.json",
+            "name": "Foreign Issuer",
+            "url": self.base,
+            "email": "issuer@example.org",
+            **extra,
+        }
 
     def badge(self) -> str:
         self.put("badge.png", _small_png())
-        return self.put("badge.json", {"@context": CTX, "type": "BadgeClass", "id": self.base + "badge.json",
-                                       "name": "Foreign Badge", "description": "Made by hand.",
-                                       "image": self.base + "badge.png", "criteria": {"narrative": "Do it."},
-                                       "issuer": self.base + "issuer.json"})
+        return self.put(
+            "badge.json",
+            {
+                "@context": CTX,
+                "type": "BadgeClass",
+                "id": self.base + "badge.json",
+                "name": "Foreign Badge",
+                "description": "Made by hand.",
+                "image": self.base + "badge.png",
+                "criteria": {"narrative": "Do it."},
+                "issuer": self.base + "issuer.json",
+            },
+        )
 
     def assertion(self, **extra) -> dict:
         digest = hashlib.sha256((EMAIL + SALT).encode()).hexdigest()
-        return {"@context": CTX, "type": "Assertion", "id": self.base + "assertion.json",
-                "recipient": {"type": "email", "hashed": True, "salt": SALT, "identity": "sha256$" + digest},
-                "badge": self.badge(), "verification": {"type": "HostedBadge"},
-                "issuedOn": "2024-01-02T03:04:05Z", **extra}
+        return {
+            "@context": CTX,
+            "type": "Assertion",
+            "id": self.base + "assertion.json",
+            "recipient": {"type": "email", "hashed": True, "salt": SALT, "identity": "sha256$" + digest},
+            "badge": self.badge(),
+            "verification": {"type": "HostedBadge"},
+            "issuedOn": "2024-01-02T03:04:05Z",
+            **extra,
+        }
 
     def hosted(self, *, issuer: dict | None = None, **extra) -> str:
         self.put("issuer.json", issuer or self.issuer())
@@ -534,16 +613,39 @@ class Foreign:
 
         key_url = self.base + "key.json"
         urn = f"urn:uuid:{uuid.uuid4()}"
-        self.put("issuer.json", self.issuer(publicKey=[key_url] if listed else [],
-                                            revocationList=self.base + "revocations.json"))
-        pem = key.public_key().public_bytes(serialization.Encoding.PEM,
-                                            serialization.PublicFormat.SubjectPublicKeyInfo).decode()
-        self.put("key.json", {"@context": CTX, "type": "CryptographicKey", "id": key_url,
-                              "owner": self.base + "issuer.json", "publicKeyPem": pem})
-        entries = [urn if e == "self" else {**e, "id": urn} if isinstance(e, dict) and e.get("id") == "self" else e
-                   for e in (revoked or [])]
-        self.put("revocations.json", {"@context": CTX, "type": "RevocationList", "id": self.base + "revocations.json",
-                                      "issuer": self.base + "issuer.json", "revokedAssertions": entries})
+        self.put(
+            "issuer.json",
+            self.issuer(publicKey=[key_url] if listed else [], revocationList=self.base + "revocations.json"),
+        )
+        pem = (
+            key.public_key()
+            .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+            .decode()
+        )
+        self.put(
+            "key.json",
+            {
+                "@context": CTX,
+                "type": "CryptographicKey",
+                "id": key_url,
+                "owner": self.base + "issuer.json",
+                "publicKeyPem": pem,
+            },
+        )
+        entries = [
+            urn if e == "self" else {**e, "id": urn} if isinstance(e, dict) and e.get("id") == "self" else e
+            for e in (revoked or [])
+        ]
+        self.put(
+            "revocations.json",
+            {
+                "@context": CTX,
+                "type": "RevocationList",
+                "id": self.base + "revocations.json",
+                "issuer": self.base + "issuer.json",
+                "revokedAssertions": entries,
+            },
+        )
         payload = self.assertion(id=urn, verification={"type": "SignedBadge", "creator": key_url})
         return _sign_rs256(signer or key, payload)
 
@@ -603,13 +705,16 @@ def test_foreign_hosted_assertion_by_url_file_and_baked_png(foreign, verify_net,
     assert (code, failed(report)) == (1, ["recipient"])
 
 
-@pytest.mark.parametrize(("change", "failing", "needle"), [
-    ({"revoked": True, "revocationReason": "Cheated"}, "not revoked", "Cheated"),
-    ({"expires": "2024-06-01T00:00:00Z"}, "not expired", "expired on 2024-06-01"),
-    ({"issuedOn": "2999-01-01T00:00:00Z"}, "issued", "not valid yet"),
-    ({"issuedOn": "2024-01-02"}, "issued", "time zone"),
-    ({"recipient": {"type": "email", "hashed": True}}, "assertion fields", "identity"),
-])
+@pytest.mark.parametrize(
+    ("change", "failing", "needle"),
+    [
+        ({"revoked": True, "revocationReason": "Cheated"}, "not revoked", "Cheated"),
+        ({"expires": "2024-06-01T00:00:00Z"}, "not expired", "expired on 2024-06-01"),
+        ({"issuedOn": "2999-01-01T00:00:00Z"}, "issued", "not valid yet"),
+        ({"issuedOn": "2024-01-02"}, "issued", "time zone"),
+        ({"recipient": {"type": "email", "hashed": True}}, "assertion fields", "identity"),
+    ],
+)
 def test_foreign_hosted_assertion_problems(foreign, verify_net, change, failing, needle):
     code, report = verify_net(foreign.hosted(**change))
     assert code == 1 and failed(report)[-1:] == [failing], report
@@ -656,12 +761,15 @@ def test_foreign_signed_assertion(foreign, verify_net, rsa_key, tmp_path):
     assert (code, failed(report)) == (0, []), report
 
 
-@pytest.mark.parametrize(("setup", "failing", "needle"), [
-    ("revoked, one entry", "not revoked", "listed in the revocation list"),
-    ("revoked among others", "not revoked", "Fraud"),
-    ("key not listed", "signing key", "does not list"),
-    ("other signer", "signature", "does not verify"),
-])
+@pytest.mark.parametrize(
+    ("setup", "failing", "needle"),
+    [
+        ("revoked, one entry", "not revoked", "listed in the revocation list"),
+        ("revoked among others", "not revoked", "Fraud"),
+        ("key not listed", "signing key", "does not list"),
+        ("other signer", "signature", "does not verify"),
+    ],
+)
 def test_foreign_signed_assertion_problems(foreign, verify_net, rsa_key, setup, failing, needle):
     from cryptography.hazmat.primitives.asymmetric import rsa
 

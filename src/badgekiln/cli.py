@@ -37,11 +37,18 @@ def _print_warnings(warnings: tuple[Diagnostic, ...]) -> None:
         click.echo(warning.render(), err=True)
 
 
-source_option = click.option("--source", "source", type=click.Path(file_okay=False, path_type=Path), default=".",
-                             show_default=True, help="The site's source folder.")
+source_option = click.option(
+    "--source",
+    "source",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=".",
+    show_default=True,
+    help="The site's source folder.",
+)
 base_url_option = click.option("--base-url", help="Override site.yaml's base_url (e.g. for a preview deploy).")
-today_option = click.option("--today", help="The date statuses are computed for (YYYY-MM-DD). "
-                                            "Default: SOURCE_DATE_EPOCH, else today (UTC).")
+today_option = click.option(
+    "--today", help="The date statuses are computed for (YYYY-MM-DD). Default: SOURCE_DATE_EPOCH, else today (UTC)."
+)
 
 
 @dataclass
@@ -59,8 +66,9 @@ def _set_verbose(ctx: click.Context, _param, value: bool) -> None:
         ctx.ensure_object(RunOptions).verbose = True
 
 
-verbose_option = click.option("--verbose", is_flag=True, expose_value=False, is_eager=True, callback=_set_verbose,
-                              help=VERBOSE_HELP)
+verbose_option = click.option(
+    "--verbose", is_flag=True, expose_value=False, is_eager=True, callback=_set_verbose, help=VERBOSE_HELP
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -72,17 +80,27 @@ def cli() -> None:
 
 @cli.command("build")
 @source_option
-@click.option("--output", type=click.Path(file_okay=False, path_type=Path), help="Where to write the site "
-              "(default: <source>/output).")
+@click.option(
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where to write the site (default: <source>/output).",
+)
 @base_url_option
 @today_option
-@click.option("--frozen", is_flag=True, help="Fail instead of assigning new award ids or changing awards.lock "
-              "(for CI builds of the published site).")
-@click.option("--production", is_flag=True, help="Build the site to publish: implies --frozen, and refuses "
-              "development keys and missing private keys.")
+@click.option(
+    "--frozen",
+    is_flag=True,
+    help="Fail instead of assigning new award ids or changing awards.lock (for CI builds of the published site).",
+)
+@click.option(
+    "--production",
+    is_flag=True,
+    help="Build the site to publish: implies --frozen, and refuses development keys and missing private keys.",
+)
 @verbose_option  # (also here, for 'python build.py --verbose')
-def build_command(source: Path, output: Path | None, base_url: str | None, today: str | None, frozen: bool,
-                  production: bool) -> None:
+def build_command(
+    source: Path, output: Path | None, base_url: str | None, today: str | None, frozen: bool, production: bool
+) -> None:
     """Build the static site into output/."""
     from badgekiln.engine import outputscan
     from badgekiln.engine.site import check_output_dir
@@ -94,8 +112,16 @@ def build_command(source: Path, output: Path | None, base_url: str | None, today
     from badgekiln.commands.progress import Progress
 
     with Progress() as progress:
-        result = run_build(source, output, base_url=base_url, today=today_from_environment(today),
-                           frozen=frozen, production=production, scanner=scanner, progress=progress)
+        result = run_build(
+            source,
+            output,
+            base_url=base_url,
+            today=today_from_environment(today),
+            frozen=frozen,
+            production=production,
+            scanner=scanner,
+            progress=progress,
+        )
     _print_warnings(result.warnings)
     for folder in result.leftovers:
         click.echo(f"removed {folder}, left behind by an interrupted build", err=True)
@@ -112,8 +138,11 @@ def build_command(source: Path, output: Path | None, base_url: str | None, today
 @source_option
 @base_url_option
 @today_option
-@click.option("--frozen", is_flag=True, help="Also fail on awards without a pinned id and an out-of-date "
-              "awards.lock (what 'build --frozen' refuses).")
+@click.option(
+    "--frozen",
+    is_flag=True,
+    help="Also fail on awards without a pinned id and an out-of-date awards.lock (what 'build --frozen' refuses).",
+)
 def check_command(source: Path, base_url: str | None, today: str | None, frozen: bool) -> None:
     """Validate the sources and templates without writing anything (for pre-commit hooks and CI)."""
     from badgekiln.commands.build import run_check
@@ -121,8 +150,9 @@ def check_command(source: Path, base_url: str | None, today: str | None, frozen:
     prepared = run_check(source, base_url=base_url, today=today_from_environment(today), frozen=frozen)
     _print_warnings(prepared.warnings)
     project = prepared.loaded.project
-    click.echo(f"ok: {len(project.badges)} badge(s), {len(project.recipients)} recipient(s), "
-               f"{len(project.awards)} award(s)")
+    click.echo(
+        f"ok: {len(project.badges)} badge(s), {len(project.recipients)} recipient(s), {len(project.awards)} award(s)"
+    )
 
 
 @cli.group("keys")
@@ -138,8 +168,10 @@ def _announce_new_keys(new) -> None:
         click.echo(f"  public record: site_src/keys/{key.record.kid}.yaml (commit it)")
         click.echo(f"  private key:   {key.private_path} (never commit it; back it up)")
     paths = " ".join(str(k.private_path) for k in new)
-    click.echo(f"For CI, store the private keys as a secret named {ENV_KEYS}, e.g.:\n"
-               f"  gh secret set {ENV_KEYS} < <(cat {paths})")
+    click.echo(
+        f"For CI, store the private keys as a secret named {ENV_KEYS}, e.g.:\n"
+        f"  gh secret set {ENV_KEYS} < <(cat {paths})"
+    )
 
 
 @keys_group.command("generate")
@@ -196,8 +228,10 @@ def keys_list_command(source: Path) -> None:
             dates += f", superseded {record.superseded_on}"
         if record.retired_on:
             dates += f", retired {record.retired_on} ({record.retired_reason})"
-        click.echo(f"{record.kid:32} {record.algorithm:8} {record.status:10} "
-                   f"{'private key here' if available else 'no private key here':20} {dates}")
+        click.echo(
+            f"{record.kid:32} {record.algorithm:8} {record.status:10} "
+            f"{'private key here' if available else 'no private key here':20} {dates}"
+        )
 
 
 @cli.command("revoke")
@@ -213,8 +247,10 @@ def revoke_command(source: Path, today: str | None, award_id: str, reason: str, 
     day = today_from_environment(today)
     when = today_from_environment(on, option="--on") if on else day
     path = revoke(source.resolve(), award_id, reason, when, day)
-    click.echo(f"revoked {award_id} in {path.relative_to(source.resolve()).as_posix()}; "
-               "review the change, commit it and rebuild")
+    click.echo(
+        f"revoked {award_id} in {path.relative_to(source.resolve()).as_posix()}; "
+        "review the change, commit it and rebuild"
+    )
 
 
 @cli.group("report")
@@ -235,8 +271,9 @@ def report_expiring_command(source: Path, today: str | None, within: str, includ
 
     from badgekiln.commands.report import expiring, parse_within
 
-    rows = expiring(source.resolve(), parse_within(within), today_from_environment(today),
-                    include_expired=include_expired)
+    rows = expiring(
+        source.resolve(), parse_within(within), today_from_environment(today), include_expired=include_expired
+    )
     if fmt == "json":
         click.echo(json.dumps([r.as_dict() for r in rows], indent=2, ensure_ascii=False))
     elif fmt == "csv":
@@ -266,16 +303,32 @@ ExpiringFields = ("award_id", "recipient", "email", "badge", "issued_on", "expir
 @cli.command("award")
 @source_option
 @today_option
-@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, exists=True, path_type=Path),
-              metavar="FILE.csv|FILE.xlsx",
-              help="Import awards from a spreadsheet (CSV separated by commas, semicolons or tabs, or .xlsx) with "
-                   "columns name, email, badge, issued_on [, expires, narrative, evidence_url, evidence_narrative].")
-@click.option("--map", "column_map", metavar="'SHEET=COLUMN,...'",
-              help="Read differently named columns, e.g. --map \"Mail=email,Course=badge,Date=issued_on\".")
-@click.option("--date-format", metavar="FORMAT",
-              help="How the sheet writes dates as text, e.g. %d/%m/%Y (YYYY-MM-DD and Excel date cells always work).")
-@click.option("--encoding", default="utf-8", show_default=True, type=click.Choice(["utf-8", "cp1252", "latin-1"]),
-              help="The encoding of a CSV that is not UTF-8 (a BOM and UTF-16 are detected).")
+@click.option(
+    "--csv",
+    "csv_path",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    metavar="FILE.csv|FILE.xlsx",
+    help="Import awards from a spreadsheet (CSV separated by commas, semicolons or tabs, or .xlsx) with "
+    "columns name, email, badge, issued_on [, expires, narrative, evidence_url, evidence_narrative].",
+)
+@click.option(
+    "--map",
+    "column_map",
+    metavar="'SHEET=COLUMN,...'",
+    help='Read differently named columns, e.g. --map "Mail=email,Course=badge,Date=issued_on".',
+)
+@click.option(
+    "--date-format",
+    metavar="FORMAT",
+    help="How the sheet writes dates as text, e.g. %d/%m/%Y (YYYY-MM-DD and Excel date cells always work).",
+)
+@click.option(
+    "--encoding",
+    default="utf-8",
+    show_default=True,
+    type=click.Choice(["utf-8", "cp1252", "latin-1"]),
+    help="The encoding of a CSV that is not UTF-8 (a BOM and UTF-16 are detected).",
+)
 @click.option("--name", help="The earner's name (for one award).")
 @click.option("--email", help="The earner's email (matches an existing recipient file).")
 @click.option("--badge", help="The badge slug.")
@@ -283,9 +336,21 @@ ExpiringFields = ("award_id", "recipient", "email", "badge", "issued_on", "expir
 @click.option("--expires", help="Expiry date YYYY-MM-DD (default: the badge's valid_for).")
 @click.option("--narrative", help="Text about this award.")
 @click.option("--evidence-url", help="A link to evidence.")
-def award_command(source: Path, today: str | None, csv_path: Path | None, column_map: str | None,
-                  date_format: str | None, encoding: str, name, email, badge, issued_on, expires,
-                  narrative, evidence_url) -> None:
+def award_command(
+    source: Path,
+    today: str | None,
+    csv_path: Path | None,
+    column_map: str | None,
+    date_format: str | None,
+    encoding: str,
+    name,
+    email,
+    badge,
+    issued_on,
+    expires,
+    narrative,
+    evidence_url,
+) -> None:
     """Add awards: one from the options, or many from a spreadsheet (checked in full before anything is written)."""
     from badgekiln.commands import award as award_mod
 
@@ -298,14 +363,21 @@ def award_command(source: Path, today: str | None, csv_path: Path | None, column
 
         with Progress() as progress:
             progress.stage(f"checking and importing {csv_path.name}")
-            result = award_mod.import_sheet(source, csv_path, day, column_map=column_map, date_format=date_format,
-                                            encoding=encoding)
+            result = award_mod.import_sheet(
+                source, csv_path, day, column_map=column_map, date_format=date_format, encoding=encoding
+            )
     else:
         if column_map or date_format:
             raise click.UsageError("--map and --date-format are for --csv imports")
-        row = {"name": name or "", "email": email or "", "badge": badge or "",
-               "issued_on": issued_on or day.isoformat(), "expires": expires or "", "narrative": narrative or "",
-               "evidence_url": evidence_url or ""}
+        row = {
+            "name": name or "",
+            "email": email or "",
+            "badge": badge or "",
+            "issued_on": issued_on or day.isoformat(),
+            "expires": expires or "",
+            "narrative": narrative or "",
+            "evidence_url": evidence_url or "",
+        }
         result = award_mod.add_awards(source, [award_mod.check_single(source, row, day)], day)
     _print_warnings(tuple(result.warnings))
     for award_id, rel in result.added:
@@ -322,8 +394,13 @@ def award_command(source: Path, today: str | None, csv_path: Path | None, column
 @click.option("--name", default="My Training Provider", show_default=True, help="The issuer's name.")
 @click.option("--base-url", default="https://badges.example.org/", show_default=True)
 @click.option("--email", default="badges@example.org", show_default=True, help="The issuer's public address.")
-@click.option("--github", "github_only", is_flag=True, help="In an existing site: add the GitHub workflows and issue "
-              "forms it lacks, and renew the award form's list of badges.")
+@click.option(
+    "--github",
+    "github_only",
+    is_flag=True,
+    help="In an existing site: add the GitHub workflows and issue "
+    "forms it lacks, and renew the award form's list of badges.",
+)
 @today_option
 def init_command(target: Path, name: str, base_url: str, email: str, github_only: bool, today: str | None) -> None:
     """Create a starter badge site with its GitHub workflows (refuses to overwrite any file)."""
@@ -350,8 +427,11 @@ def init_command(target: Path, name: str, base_url: str, email: str, github_only
 @source_option
 @today_option
 @click.argument("event", type=click.Path(dir_okay=False, path_type=Path), envvar="GITHUB_EVENT_PATH")
-@click.option("--sender-permission", help="The repository permission of whoever added the label "
-              "(admin, maintain, write, ...), as the GitHub API reports it.")
+@click.option(
+    "--sender-permission",
+    help="The repository permission of whoever added the label "
+    "(admin, maintain, write, ...), as the GitHub API reports it.",
+)
 def github_issue_command(source: Path, today: str | None, event: Path, sender_permission: str | None) -> None:
     """Add (or revoke) the award an issue form asks for; for the workflow that makes the pull request.
 
@@ -360,8 +440,9 @@ def github_issue_command(source: Path, today: str | None, event: Path, sender_pe
     """
     from badgekiln.commands.github import handle_event, write_outputs
 
-    change = handle_event(source.resolve(), event, sender_permission=sender_permission,
-                          today=today_from_environment(today))
+    change = handle_event(
+        source.resolve(), event, sender_permission=sender_permission, today=today_from_environment(today)
+    )
     if os.environ.get("GITHUB_OUTPUT"):
         write_outputs(Path(os.environ["GITHUB_OUTPUT"]), change)
     click.echo(f"branch: {change.branch}\ntitle: {change.title}\n\n{change.body}")
@@ -383,12 +464,18 @@ def serve_command(source: Path, today: str | None, port: int, watch: bool) -> No
         raise SystemExit(128 + signum)
 
     signal.signal(signal.SIGTERM, terminate)
-    server, result, folder = start(source.resolve(), port=port, today=today_from_environment(today), watch=watch,
-                                   report=lambda message: click.echo(message, err=True))
+    server, result, folder = start(
+        source.resolve(),
+        port=port,
+        today=today_from_environment(today),
+        watch=watch,
+        report=lambda message: click.echo(message, err=True),
+    )
     _print_warnings(result.warnings)
     watching = "; rebuilding when sources change" if watch else ""
-    click.echo(f"serving {result.files} files at http://127.0.0.1:{server.server_address[1]}/{watching} "
-               "(Ctrl-C to stop)")
+    click.echo(
+        f"serving {result.files} files at http://127.0.0.1:{server.server_address[1]}/{watching} (Ctrl-C to stop)"
+    )
     try:
         while True:
             time.sleep(3600)
@@ -402,16 +489,41 @@ def serve_command(source: Path, today: str | None, port: int, watch: bool) -> No
 @click.option("--award", "only", multiple=True, help="Only this award (repeatable); sends again if already sent.")
 @click.option("--dry-run", is_flag=True, help="Print the messages instead of sending them (no network at all).")
 @click.option("--digest", is_flag=True, help="One message per earner listing all their new awards.")
-@click.option("--skip-online-check", is_flag=True,
-              help="Do not check first that each award page answers 200 at its URL.")
-@click.option("--retries", type=click.IntRange(0, 20), default=3, show_default=True,
-              help="Further attempts after a temporary failure (4xx answer, dropped connection, timeout).")
-@click.option("--retry-delay", type=click.FloatRange(0, 3600), default=30.0, show_default=True,
-              help="Seconds before the first retry; each later retry waits twice as long (10 minutes at most).")
-@click.option("--timeout", type=click.FloatRange(0.1, 3600), default=60.0, show_default=True,
-              help="Seconds one message may take, connecting included.")
-def notify_command(source: Path, today: str | None, only: tuple[str, ...], dry_run: bool, digest: bool,
-                   skip_online_check: bool, retries: int, retry_delay: float, timeout: float) -> None:
+@click.option(
+    "--skip-online-check", is_flag=True, help="Do not check first that each award page answers 200 at its URL."
+)
+@click.option(
+    "--retries",
+    type=click.IntRange(0, 20),
+    default=3,
+    show_default=True,
+    help="Further attempts after a temporary failure (4xx answer, dropped connection, timeout).",
+)
+@click.option(
+    "--retry-delay",
+    type=click.FloatRange(0, 3600),
+    default=30.0,
+    show_default=True,
+    help="Seconds before the first retry; each later retry waits twice as long (10 minutes at most).",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(0.1, 3600),
+    default=60.0,
+    show_default=True,
+    help="Seconds one message may take, connecting included.",
+)
+def notify_command(
+    source: Path,
+    today: str | None,
+    only: tuple[str, ...],
+    dry_run: bool,
+    digest: bool,
+    skip_online_check: bool,
+    retries: int,
+    retry_delay: float,
+    timeout: float,
+) -> None:
     """Email each earner the link to their new badge (once; run it after deploying)."""
     from badgekiln.commands.notify import notify, progress_display, summary_lines
     from badgekiln.delivery.mail import RetryPolicy
@@ -419,21 +531,30 @@ def notify_command(source: Path, today: str | None, only: tuple[str, ...], dry_r
     day = today_from_environment(today)
     policy = RetryPolicy(retries=retries, delay=retry_delay, deadline=timeout)
     with progress_display() as progress:
-        result = notify(source.resolve(), day, now=datetime.now(UTC), only=only, digest=digest,
-                        dry_run=dry_run, check_online=not (skip_online_check or dry_run), policy=policy,
-                        on_start=progress.start, on_event=progress.update)
+        result = notify(
+            source.resolve(),
+            day,
+            now=datetime.now(UTC),
+            only=only,
+            digest=digest,
+            dry_run=dry_run,
+            check_online=not (skip_online_check or dry_run),
+            policy=policy,
+            on_start=progress.start,
+            on_event=progress.update,
+        )
     if dry_run:
         for message in result.messages:
-            click.echo(f"To: {message['To']}\nSubject: {message['Subject']}\n\n"
-                       f"{_plain_body(message)}\n{'-' * 60}")
+            click.echo(f"To: {message['To']}\nSubject: {message['Subject']}\n\n{_plain_body(message)}\n{'-' * 60}")
     for line, for_stderr in summary_lines(result, dry_run=dry_run):
         click.echo(line, err=for_stderr)
     if not result.ok:
         sys.exit(130 if result.delivery and result.delivery.stopped == "interrupted" else 1)
 
 
-def _export_filters(today: date, badges: tuple[str, ...], statuses: tuple[str, ...], issued_from: str | None,
-                    issued_to: str | None):
+def _export_filters(
+    today: date, badges: tuple[str, ...], statuses: tuple[str, ...], issued_from: str | None, issued_to: str | None
+):
     from badgekiln.commands.export import Filters
 
     start = today_from_environment(issued_from, option="--from") if issued_from else None
@@ -447,13 +568,24 @@ EXPORT_STATUSES = ("active", "expired", "revoked")  # commands.export.STATUSES, 
 
 
 def _export_filter_options(function):
-    for option in reversed([
-        click.option("--badge", "badges", multiple=True, metavar="SLUG", help="Only awards of this badge (repeatable)."),
-        click.option("--status", "statuses", multiple=True, type=click.Choice(EXPORT_STATUSES),
-                     help="Only awards with this status (repeatable)."),
-        click.option("--from", "issued_from", metavar="YYYY-MM-DD", help="Only awards issued on or after this date."),
-        click.option("--to", "issued_to", metavar="YYYY-MM-DD", help="Only awards issued on or before this date."),
-    ]):
+    for option in reversed(
+        [
+            click.option(
+                "--badge", "badges", multiple=True, metavar="SLUG", help="Only awards of this badge (repeatable)."
+            ),
+            click.option(
+                "--status",
+                "statuses",
+                multiple=True,
+                type=click.Choice(EXPORT_STATUSES),
+                help="Only awards with this status (repeatable).",
+            ),
+            click.option(
+                "--from", "issued_from", metavar="YYYY-MM-DD", help="Only awards issued on or after this date."
+            ),
+            click.option("--to", "issued_to", metavar="YYYY-MM-DD", help="Only awards issued on or before this date."),
+        ]
+    ):
         function = option(function)
     return function
 
@@ -464,10 +596,23 @@ def _export_filter_options(function):
 @click.option("--format", "fmt", type=click.Choice(["csv", "json", "xlsx"]), default="csv", show_default=True)
 @click.option("--excel", is_flag=True, help="CSV for Excel: a UTF-8 byte order mark and CRLF line ends.")
 @_export_filter_options
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write to this file (needed for xlsx on a terminal); default: standard output.")
-def export_command(source: Path, today: str | None, fmt: str, excel: bool, badges, statuses, issued_from, issued_to,
-                   output: Path | None) -> None:
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file (needed for xlsx on a terminal); default: standard output.",
+)
+def export_command(
+    source: Path,
+    today: str | None,
+    fmt: str,
+    excel: bool,
+    badges,
+    statuses,
+    issued_from,
+    issued_to,
+    output: Path | None,
+) -> None:
     """Every award with its status, dates and URLs, for HR (includes earners' emails: never publish it)."""
     from badgekiln.commands.export import export_rows, render, write_report
 
@@ -507,26 +652,45 @@ def report_stats_command(source: Path, today: str | None, badges, statuses, issu
 @cli.command("endorse")
 @source_option
 @today_option
-@click.option("--target", required=True, metavar="URL_OR_DID",
-              help="What this site endorses: a badge class's badge.json URL, or an issuer's profile URL or did:web.")
+@click.option(
+    "--target",
+    required=True,
+    metavar="URL_OR_DID",
+    help="What this site endorses: a badge class's badge.json URL, or an issuer's profile URL or did:web.",
+)
 @click.option("--comment", required=True, help="The endorsement's text (endorsementComment).")
 @click.option("--name", "slug", help="The endorsement's file name (slug); default: from the target.")
 @click.option("--on", "on", help="Date of the endorsement (YYYY-MM-DD); default today.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
-              help="Also write the signed EndorsementCredential here, to send to the endorsed site.")
-def endorse_command(source: Path, today: str | None, target: str, comment: str, slug: str | None, on: str | None,
-                    out: Path | None) -> None:
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the signed EndorsementCredential here, to send to the endorsed site.",
+)
+def endorse_command(
+    source: Path, today: str | None, target: str, comment: str, slug: str | None, on: str | None, out: Path | None
+) -> None:
     """Endorse another issuer or badge class, signed with this site's own key and did:web."""
     from badgekiln.commands.endorse import endorse
 
     day = today_from_environment(today)
-    done = endorse(source.resolve(), target=target, comment=comment, slug=slug, out=out, today=day,
-                   on=today_from_environment(on, option="--on") if on else day)
-    click.echo(f"recorded {done.record.relative_to(source.resolve()).as_posix()}; commit it and rebuild to publish "
-               f"{done.credential_url}")
+    done = endorse(
+        source.resolve(),
+        target=target,
+        comment=comment,
+        slug=slug,
+        out=out,
+        today=day,
+        on=today_from_environment(on, option="--on") if on else day,
+    )
+    click.echo(
+        f"recorded {done.record.relative_to(source.resolve()).as_posix()}; commit it and rebuild to publish "
+        f"{done.credential_url}"
+    )
     if done.out is not None:
-        click.echo(f"wrote the signed endorsement to {done.out}; send it with your DID document "
-                   f"({done.did_document_url}) for the endorsed site to pin")
+        click.echo(
+            f"wrote the signed endorsement to {done.out}; send it with your DID document "
+            f"({done.did_document_url}) for the endorsed site to pin"
+        )
 
 
 @cli.command("verify")
@@ -534,13 +698,27 @@ def endorse_command(source: Path, today: str | None, target: str, comment: str, 
 @click.option("--now", help="When to check validity (ISO date or date-time, e.g. 2026-01-31). Default: now.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.option("--recipient", metavar="EMAIL", help="Also check that the badge was awarded to this email address.")
-@click.option("--offline-root", "offline_roots", multiple=True, metavar="URL=DIR",
-              help="Serve URLs under URL from the files in DIR (repeatable), e.g. to check output/ before deploying.")
-@click.option("--allow-local", is_flag=True,
-              help="Also fetch from this machine (localhost, 127.0.0.1, ::1), over http too, e.g. a build that "
-                   "`badgekiln serve` shows. Private and link-local addresses are never fetched.")
-def verify_command(target: str, now: str | None, as_json: bool, recipient: str | None,
-                   offline_roots: tuple[str, ...], allow_local: bool) -> None:
+@click.option(
+    "--offline-root",
+    "offline_roots",
+    multiple=True,
+    metavar="URL=DIR",
+    help="Serve URLs under URL from the files in DIR (repeatable), e.g. to check output/ before deploying.",
+)
+@click.option(
+    "--allow-local",
+    is_flag=True,
+    help="Also fetch from this machine (localhost, 127.0.0.1, ::1), over http too, e.g. a build that "
+    "`badgekiln serve` shows. Private and link-local addresses are never fetched.",
+)
+def verify_command(
+    target: str,
+    now: str | None,
+    as_json: bool,
+    recipient: str | None,
+    offline_roots: tuple[str, ...],
+    allow_local: bool,
+) -> None:
     """Verify an Open Badges 2.0/3.0 badge: hosted URL, JSON, JWS/VC-JWT or baked PNG/SVG. Exit 0 only if valid."""
     from badgekiln.commands.verify import render_json, render_text, run_verify
 
@@ -552,8 +730,19 @@ def verify_command(target: str, now: str | None, as_json: bool, recipient: str |
 
 # OSError numbers that say something about the machine (a full disk, a read-only folder, missing
 # permissions), not about badgekiln: reported as an error naming the file, not as a bug.
-ENVIRONMENT_ERRNOS = frozenset((errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM,
-                                errno.EMFILE, errno.ENFILE, errno.ENAMETOOLONG))
+ENVIRONMENT_ERRNOS = frozenset(
+    (
+        errno.ENOSPC,
+        errno.EDQUOT,
+        errno.EFBIG,
+        errno.EROFS,
+        errno.EACCES,
+        errno.EPERM,
+        errno.EMFILE,
+        errno.ENFILE,
+        errno.ENAMETOOLONG,
+    )
+)
 
 
 def _plain_body(message: Any) -> str:

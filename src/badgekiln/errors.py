@@ -69,8 +69,9 @@ class ConfigError(BadgekilnError):
 class SourceError(BadgekilnError):
     """A source file cannot be read or parsed at all."""
 
-    def __init__(self, message: str, location: SourceLocation | None = None, hint: str | None = None, *,
-                 code: str = "source"):
+    def __init__(
+        self, message: str, location: SourceLocation | None = None, hint: str | None = None, *, code: str = "source"
+    ):
         super().__init__(message)
         self.diagnostic = Diagnostic("error", code, message, location, hint)
 
@@ -112,4 +113,3 @@ class VerifyError(BadgekilnError):
 
 class OutputError(BadgekilnError):
     """The site could not be written (or what would be written is unsafe)."""
-

@@ -35,8 +35,13 @@ from tests.support.static_server import StaticServer  # noqa: E402
 
 CHROMIUM = os.environ.get("BADGEKILN_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 # The day the pages are viewed, pinned so that verdicts do not depend on when the suite runs:
 # noon of the build day.
@@ -48,8 +53,11 @@ def _badgekiln_from_this_checkout() -> None:
     """Page tests check templates and static files: they must be this checkout's, not another install's."""
     here = Path(badgekiln.__file__).resolve().parent
     if here != REPO / "src" / "badgekiln":
-        pytest.fail(f"badgekiln is imported from {here}, not from this checkout ({REPO / 'src'}): "
-                    f"run 'pip install -e .' here, or set PYTHONPATH={REPO / 'src'}", pytrace=False)
+        pytest.fail(
+            f"badgekiln is imported from {here}, not from this checkout ({REPO / 'src'}): "
+            f"run 'pip install -e .' here, or set PYTHONPATH={REPO / 'src'}",
+            pytrace=False,
+        )
 
 
 class _CliResult:
@@ -104,11 +112,14 @@ def served_site(source: Path, keys_dir: Path, cache_dir: Path, sub_path: str = "
 def site_factory(tmp_path_factory):
     """Build and serve sites for this module; servers stop when the module ends."""
     with contextlib.ExitStack() as stack:
+
         def make(prepare, sub_path: str = "") -> ServedSite:
             root = tmp_path_factory.mktemp("browser-site")
             source = prepare(root / "site")
-            return stack.enter_context(served_site(source, root / "private-keys",
-                                                   tmp_path_factory.getbasetemp() / "xdg-cache", sub_path))
+            return stack.enter_context(
+                served_site(source, root / "private-keys", tmp_path_factory.getbasetemp() / "xdg-cache", sub_path)
+            )
+
         yield make
 
 
@@ -157,6 +168,7 @@ document.addEventListener("securitypolicyviolation", function (e) {
 def watch(page) -> PageProblems:
     """Record what a clean page must not produce."""
     problems = PageProblems()
+
     def on_console(message) -> None:
         where = (message.location or {}).get("url", "")
         # Chromium asks for /favicon.ico by itself when a page has no icon (sites without a logo).

@@ -24,10 +24,10 @@ from badgekiln.crypto import jws
 
 from .conftest import VIEWED_AT, new_page
 
-VALID = "7q4kz2m9xw"       # Jane Doe, Pipefitting MJI10, valid until 1 March 2029
-REVOKED = "d3f4g5h6jk"     # Marcus Johnson, revoked on 1 May 2026
-EXPIRED = "r9t4y1u6ep"     # Zofia Wiśniewska, a one-year badge that expired on 2 September 2025
-CJK = "t1a2n3k4ax"         # 田中 明
+VALID = "7q4kz2m9xw"  # Jane Doe, Pipefitting MJI10, valid until 1 March 2029
+REVOKED = "d3f4g5h6jk"  # Marcus Johnson, revoked on 1 May 2026
+EXPIRED = "r9t4y1u6ep"  # Zofia Wiśniewska, a one-year badge that expired on 2 September 2025
+CJK = "t1a2n3k4ax"  # 田中 明
 PHONE = {"width": 375, "height": 667}  # iPhone SE
 DESKTOP = {"width": 1200, "height": 900}
 SCREENSHOTS = os.environ.get("BADGEKILN_SCREENSHOTS")
@@ -138,7 +138,8 @@ def verify(page, url: str) -> dict:
     steps = page.eval_on_selector_all(
         "#verify-steps > li",
         "items => items.map(li => ({state: li.dataset.state, icon: li.querySelector('.verify-icon').textContent,"
-        " text: li.querySelector('.verify-text').textContent}))")
+        " text: li.querySelector('.verify-text').textContent}))",
+    )
     verdict = page.locator("#verify-verdict")
     return {"kind": verdict.get_attribute("data-verdict"), "text": verdict.inner_text(), "steps": steps}
 
@@ -152,7 +153,7 @@ def tampered_jwt(jwt: str) -> str:
     header, payload, signature = jwt.strip().split(".")
     i = len(payload) // 2
     flipped = "B" if payload[i] == "A" else "A"
-    return ".".join([header, payload[:i] + flipped + payload[i + 1:], signature])
+    return ".".join([header, payload[:i] + flipped + payload[i + 1 :], signature])
 
 
 def screenshot(page, name: str, **options) -> None:
@@ -188,8 +189,10 @@ LAYOUT_PROBLEMS = """() => {
 def pdf_pages(pdf: bytes) -> list[tuple[float, float]]:
     """(width, height) in points of every page of a PDF written by Chromium."""
     count = len(re.findall(rb"/Type\s*/Page(?![A-Za-z])", pdf))
-    boxes = [tuple(float(v) for v in m) for m in
-             re.findall(rb"/MediaBox\s*\[\s*([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s*\]", pdf)]
+    boxes = [
+        tuple(float(v) for v in m)
+        for m in re.findall(rb"/MediaBox\s*\[\s*([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s*\]", pdf)
+    ]
     sizes = [(x1 - x0, y1 - y0) for x0, y0, x1, y1 in boxes]
     assert count >= 1 and len(sizes) in (1, count), (count, sizes)
     return sizes * count if len(sizes) == 1 and count > 1 else sizes
@@ -271,8 +274,11 @@ def test_verify_refuses_a_key_the_site_does_not_list(page, example):
 def _resigned_jwt(site, kid: str, cache: Path) -> bytes:
     """The valid award's VC-JWT signed again with the site's RSA key, its header naming ``kid``
     (the site's private keys, or the session's development keys in the XDG cache)."""
-    private = next(k for p in [*(site.source.parent / "private-keys").rglob("*.pem"), *cache.rglob("*.pem")]
-                   if hasattr(k := serialization.load_pem_private_key(p.read_bytes(), password=None), "key_size"))
+    private = next(
+        k
+        for p in [*(site.source.parent / "private-keys").rglob("*.pem"), *cache.rglob("*.pem")]
+        if hasattr(k := serialization.load_pem_private_key(p.read_bytes(), password=None), "key_size")
+    )
     _, payload, _, _ = jws.parse_compact((site.output / f"awards/{VALID}/credential.jwt").read_text())
     return jws.sign_compact({"alg": "RS256", "kid": kid, "typ": "JWT"}, payload, private).encode()
 
@@ -286,9 +292,13 @@ def test_verify_accepts_an_older_badge_whose_kid_is_the_jwk_url(page, problems, 
     kid = _jwt_kid(example)
     assert kid.startswith("did:web:")
     path = f"/awards/{VALID}/credential.jwt"
-    example.server.routes[path] = (200, {"Content-Type": "text/plain"},
-                                   _resigned_jwt(example, example.url(f"keys/{kid.partition('#')[2]}.jwk.json"),
-                                                 tmp_path_factory.getbasetemp() / "xdg-cache"))
+    example.server.routes[path] = (
+        200,
+        {"Content-Type": "text/plain"},
+        _resigned_jwt(
+            example, example.url(f"keys/{kid.partition('#')[2]}.jwk.json"), tmp_path_factory.getbasetemp() / "xdg-cache"
+        ),
+    )
     try:
         result = verify(page, example.url(f"awards/{VALID}/"))
     finally:
@@ -308,8 +318,10 @@ def test_verify_refuses_a_did_kid_this_site_does_not_authorize(page, example, wh
         route, body = "/.well-known/did.json", json.dumps(document).encode()
         expected = f"the key {kid} is not a JsonWebKey listed under assertionMethod in"
     else:  # a key of another did:web, even one that signed this very token
-        route, body = f"/awards/{VALID}/credential.jwt", _resigned_jwt(example, "did:web:elsewhere.example#k",
-                                                                     tmp_path_factory.getbasetemp() / "xdg-cache")
+        route, body = (
+            f"/awards/{VALID}/credential.jwt",
+            _resigned_jwt(example, "did:web:elsewhere.example#k", tmp_path_factory.getbasetemp() / "xdg-cache"),
+        )
         expected = "the signing key did:web:elsewhere.example#k is not a key of this site"
     example.server.routes[route] = (200, {"Content-Type": "application/json"}, body)
     try:
@@ -341,8 +353,10 @@ def test_verify_works_on_a_site_under_a_sub_path(page, problems, sub_path_site):
 
     assert result["kind"] == "valid", result
     assert all(s["state"] == "ok" for s in result["steps"]), result["steps"]
-    assert any(t.startswith("Issued by Example Issuer (did:web:127.0.0.1%3A") and t.endswith(":org:badges).")
-               for t in step_texts(result, "ok")), result["steps"]
+    assert any(
+        t.startswith("Issued by Example Issuer (did:web:127.0.0.1%3A") and t.endswith(":org:badges).")
+        for t in step_texts(result, "ok")
+    ), result["steps"]
     assert any("Valid since 15 January 2026; does not expire" in t for t in step_texts(result, "ok"))
     assert problems.all() == []
 
@@ -361,8 +375,18 @@ def test_expiry_follows_the_viewers_clock(page, example):
 # --- Console, page errors and CSP ------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["", "badges/pipefitting-mji10/", f"awards/{VALID}/", f"awards/{REVOKED}/",
-                                  "pages/about/", "pages/how-to-verify/", "404.html"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "",
+        "badges/pipefitting-mji10/",
+        f"awards/{VALID}/",
+        f"awards/{REVOKED}/",
+        "pages/about/",
+        "pages/how-to-verify/",
+        "404.html",
+    ],
+)
 def test_no_console_errors_or_csp_violations(page, problems, example, path):
     page.goto(example.url(path))
     page.wait_for_load_state("networkidle")  # lazy images too: each must load, not just start
@@ -378,8 +402,17 @@ def test_no_console_errors_or_csp_violations(page, problems, example, path):
 # --- Phone width -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["", "badges/pipefitting-mji10/", f"awards/{VALID}/", f"awards/{REVOKED}/",
-                                  f"awards/{CJK}/", "pages/how-to-verify/"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "",
+        "badges/pipefitting-mji10/",
+        f"awards/{VALID}/",
+        f"awards/{REVOKED}/",
+        f"awards/{CJK}/",
+        "pages/how-to-verify/",
+    ],
+)
 def test_phone_width_has_no_horizontal_overflow(page, example, path):
     page.set_viewport_size(PHONE)
     page.goto(example.url(path))
@@ -423,8 +456,7 @@ def test_award_prints_as_a_one_page_a4_landscape_certificate(page, example, awar
     assert example.url(f"awards/{award}/") in page.inner_text(".qr")
     # Scanned as a phone would, by an independent decoder (zxing-cpp) from the printed rendering.
     assert scan_qr(page.locator(".qr svg").screenshot()) == [example.url(f"awards/{award}/")]
-    for hidden in (".site-header nav", ".site-footer", ".actions", ".buttons", "#verify", "#verify-button",
-                   ".machine"):
+    for hidden in (".site-header nav", ".site-footer", ".actions", ".buttons", "#verify", "#verify-button", ".machine"):
         assert not page.locator(hidden).is_visible(), f"{hidden} is printed"
     certificate = page.locator(".certificate")
     for shown in (".kicker", ".earner", ".badge-name", ".facts"):
@@ -490,8 +522,13 @@ def test_markup_in_names_and_narrative_is_shown_as_text(browser, hostile):
                 assert SCRIPT in page.inner_text("main")
             assert page.evaluate("typeof window.__xss") == "undefined", path
             assert page.locator("img[src='x']").count() == 0, path
-            assert page.evaluate("[...document.scripts].filter(s => s.text.includes('__xss=1') && "
-                                 "s.type !== 'application/ld+json').length") == 0, path
+            assert (
+                page.evaluate(
+                    "[...document.scripts].filter(s => s.text.includes('__xss=1') && "
+                    "s.type !== 'application/ld+json').length"
+                )
+                == 0
+            ), path
             assert page.locator("a[href^='javascript:']").count() == 0, path
     finally:
         page.context.close()

@@ -71,7 +71,9 @@ def test_full_iri_properties_are_allowed(vector, vector_nquads):
 
 
 def test_protected_term_cannot_be_redefined(vector):
-    document = _changed(vector["unsignedCredential"], lambda d: d["@context"].append({"name": "https://evil.example/n"}))
+    document = _changed(
+        vector["unsignedCredential"], lambda d: d["@context"].append({"name": "https://evil.example/n"})
+    )
     with pytest.raises(VerifyError, match="protected term"):
         canon.canonize(document)
 
@@ -92,7 +94,9 @@ def test_every_bundled_url_is_served(url):
 
 def test_extra_documents(vector):
     loader = canon.static_document_loader({EXTRA_URL: {"@context": {"level": "https://example.org/vocab#level"}}})
-    document = _changed(vector["unsignedCredential"], lambda d: (d["@context"].append(EXTRA_URL), d.update(level="gold")))
+    document = _changed(
+        vector["unsignedCredential"], lambda d: (d["@context"].append(EXTRA_URL), d.update(level="gold"))
+    )
     assert '<https://example.org/vocab#level> "gold"' in canon.canonize(document, loader=loader)
     with pytest.raises(VerifyError, match="never fetches"):
         canon.canonize(document)  # the default loader does not know EXTRA_URL
@@ -105,7 +109,9 @@ def test_extra_documents_cannot_replace_bundled():
 
 def test_loaders_do_not_share_processed_contexts(vector):
     # pyld's global context cache is keyed by URL alone; each loader must use its own.
-    document = _changed(vector["unsignedCredential"], lambda d: (d["@context"].append(EXTRA_URL), d.update(level="gold")))
+    document = _changed(
+        vector["unsignedCredential"], lambda d: (d["@context"].append(EXTRA_URL), d.update(level="gold"))
+    )
     first = canon.static_document_loader({EXTRA_URL: {"@context": {"level": "https://example.org/one#level"}}})
     second = canon.static_document_loader({EXTRA_URL: {"@context": {"level": "https://example.org/two#level"}}})
     assert "example.org/one#level" in canon.canonize(document, loader=first)

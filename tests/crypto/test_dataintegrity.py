@@ -126,7 +126,9 @@ def test_undefined_term_in_proof_is_an_error(signed, resolve):
 def test_signing_refuses_undefined_terms(vector, vector_key):
     document = {**vector["unsignedCredential"], "grade": "A+"}
     with pytest.raises(SigningError, match="'grade' is not defined"):
-        dataintegrity.add_proof(document, vector_key, verification_method="did:example:k#1", created="2024-01-01T00:00:00Z")
+        dataintegrity.add_proof(
+            document, vector_key, verification_method="did:example:k#1", created="2024-01-01T00:00:00Z"
+        )
 
 
 @pytest.mark.parametrize(
@@ -155,7 +157,10 @@ MALFORMED = {
     "no verificationMethod": (lambda d: d["proof"].pop("verificationMethod"), "verificationMethod"),
     "created without zone": (lambda d: d["proof"].update(created="2010-01-01T19:23:24"), "created"),
     "no proofValue": (lambda d: d["proof"].pop("proofValue"), "no proofValue"),
-    "proofValue not base58btc": (lambda d: d["proof"].update(proofValue="u" + d["proof"]["proofValue"][1:]), "malformed"),
+    "proofValue not base58btc": (
+        lambda d: d["proof"].update(proofValue="u" + d["proof"]["proofValue"][1:]),
+        "malformed",
+    ),
     "proofValue too short": (lambda d: d["proof"].update(proofValue=d["proof"]["proofValue"][:-5]), "64"),
     "proof context not a prefix": (lambda d: d["proof"].update({"@context": ["https://example.org/x"]}), "prefix"),
 }
@@ -170,7 +175,9 @@ def test_malformed_proofs_give_a_precise_reason(signed, resolve, change, reason)
 def test_did_key_round_trip(vector):
     key = Ed25519PrivateKey.generate()
     method = multikey.did_key_verification_method(key.public_key())
-    signed = dataintegrity.add_proof(vector["unsignedCredential"], key, verification_method=method, created="2024-05-01T12:00:00Z")
+    signed = dataintegrity.add_proof(
+        vector["unsignedCredential"], key, verification_method=method, created="2024-05-01T12:00:00Z"
+    )
     proof = dataintegrity.verify_proof(signed, multikey.ed25519_from_did_key)
     assert proof["verificationMethod"] == method
 

@@ -22,16 +22,52 @@ SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[Heal
 
 # Text that is hard on N-Quads escaping and on JSON-LD: quotes, backslashes (also before t, n, r),
 # line breaks, blank node labels, keywords, IRIs and things that look like them.
-TRICKY = ["", " ", '"', "\\", "\\t", "\\n", "a\\tb", "\t", "\n", "\r\n", "_:b0", "_:c14n0", "@id", "@type", "@vocab",
-          "urn:x", "https://a.example/x y", "https://a.example/<x>", "did:web:example.org", "mailto:a@b.c",
-          "Achievement", "OpenBadgeCredential", "xsd:string", "schema:name", "id:x", "//host/x", "x/y", "?q", "#f",
-          "é", "田中", "\u2028", "\x00", "\x7f", "\ufeff", "𝔘", "1.5", "true", "null"]
+TRICKY = [
+    "",
+    " ",
+    '"',
+    "\\",
+    "\\t",
+    "\\n",
+    "a\\tb",
+    "\t",
+    "\n",
+    "\r\n",
+    "_:b0",
+    "_:c14n0",
+    "@id",
+    "@type",
+    "@vocab",
+    "urn:x",
+    "https://a.example/x y",
+    "https://a.example/<x>",
+    "did:web:example.org",
+    "mailto:a@b.c",
+    "Achievement",
+    "OpenBadgeCredential",
+    "xsd:string",
+    "schema:name",
+    "id:x",
+    "//host/x",
+    "x/y",
+    "?q",
+    "#f",
+    "é",
+    "田中",
+    "\u2028",
+    "\x00",
+    "\x7f",
+    "\ufeff",
+    "𝔘",
+    "1.5",
+    "true",
+    "null",
+]
 
 texts = st.one_of(st.text(max_size=12), st.sampled_from(TRICKY))
 absolute = st.from_regex(r"(https|http|urn|did|mailto|tag|x-y\+z\.q):[!-~]{0,24}", fullmatch=True)
 term_prefixed = st.builds(lambda t, rest: f"{t}:{rest}", st.sampled_from(TERMS), st.sampled_from(["", "x", "//x/y"]))
-iris = ANY_IRI = st.one_of(absolute, absolute, absolute, term_prefixed, st.sampled_from(TRICKY),
-                          st.sampled_from(TERMS))
+iris = ANY_IRI = st.one_of(absolute, absolute, absolute, term_prefixed, st.sampled_from(TRICKY), st.sampled_from(TERMS))
 datetimes = st.one_of(st.sampled_from(["2026-03-01T00:00:00Z", "2024-02-29T12:30:00+01:00"]), texts)
 
 
@@ -70,9 +106,15 @@ def evidence(draw, iris=iris):
 
 @st.composite
 def achievements(draw, iris=iris):
-    data = {"id": draw(iris), "type": ["Achievement"], "name": draw(texts), "description": draw(texts),
-            "criteria": {"id": draw(iris), "narrative": draw(texts)} if draw(st.booleans()) else {"narrative": draw(texts)},
-            "image": {"id": draw(iris), "type": "Image"}, "creator": draw(profiles(iris))}
+    data = {
+        "id": draw(iris),
+        "type": ["Achievement"],
+        "name": draw(texts),
+        "description": draw(texts),
+        "criteria": {"id": draw(iris), "narrative": draw(texts)} if draw(st.booleans()) else {"narrative": draw(texts)},
+        "image": {"id": draw(iris), "type": "Image"},
+        "creator": draw(profiles(iris)),
+    }
     if draw(st.booleans()):
         data["achievementType"] = draw(st.one_of(st.sampled_from(ob3.ACHIEVEMENT_TYPES), texts))
     if draw(st.booleans()):
@@ -90,18 +132,34 @@ def credentials(draw):
     anything (relative references, compact IRIs, terms, blank node labels), so that most fail.
     """
     iris = draw(st.sampled_from([absolute, absolute, absolute, ANY_IRI]))
-    subject = {"type": ["AchievementSubject"], "achievement": draw(achievements(iris)),
-               "identifier": [{"type": "IdentityObject", "identityHash": draw(texts), "identityType": "emailAddress",
-                               "hashed": draw(st.booleans()), "salt": draw(texts)}]}
+    subject = {
+        "type": ["AchievementSubject"],
+        "achievement": draw(achievements(iris)),
+        "identifier": [
+            {
+                "type": "IdentityObject",
+                "identityHash": draw(texts),
+                "identityType": "emailAddress",
+                "hashed": draw(st.booleans()),
+                "salt": draw(texts),
+            }
+        ],
+    }
     if draw(st.booleans()):
         subject["narrative"] = draw(texts)
     if draw(st.booleans()):  # badgekiln's own credentials name the subject (urn:uuid:, ob3.subject_id)
         subject["id"] = draw(iris)
     document = {
         "@context": list(ob3.CREDENTIAL_CONTEXTS),
-        "id": draw(iris), "type": ["VerifiableCredential", "OpenBadgeCredential"], "name": draw(texts),
-        "description": draw(texts), "image": {"id": draw(iris), "type": "Image"}, "issuer": draw(profiles(iris)),
-        "validFrom": draw(datetimes), "awardedDate": draw(datetimes), "credentialSubject": subject,
+        "id": draw(iris),
+        "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        "name": draw(texts),
+        "description": draw(texts),
+        "image": {"id": draw(iris), "type": "Image"},
+        "issuer": draw(profiles(iris)),
+        "validFrom": draw(datetimes),
+        "awardedDate": draw(datetimes),
+        "credentialSubject": subject,
         "credentialSchema": [{"id": draw(iris), "type": ob3.SCHEMA_VALIDATOR_TYPE}],
     }
     if draw(st.booleans()):
@@ -110,9 +168,13 @@ def credentials(draw):
         document["evidence"] = draw(st.lists(evidence(iris), max_size=3))
     if draw(st.booleans()):
         index = draw(st.one_of(st.integers(0, 10**6).map(str), texts))
-        document["credentialStatus"] = {"id": draw(iris), "type": "BitstringStatusListEntry",
-                                        "statusPurpose": draw(st.sampled_from(["revocation", "suspension"])),
-                                        "statusListIndex": index, "statusListCredential": draw(iris)}
+        document["credentialStatus"] = {
+            "id": draw(iris),
+            "type": "BitstringStatusListEntry",
+            "statusPurpose": draw(st.sampled_from(["revocation", "suspension"])),
+            "statusListIndex": index,
+            "statusListCredential": draw(iris),
+        }
     return document
 
 
@@ -153,9 +215,14 @@ def test_one_shape_with_other_values(fast, document, data):
 @SETTINGS
 @given(st.sampled_from(["2026-01-01T00:00:00Z", "not a date"]), iris, st.sets(st.integers(0, 300_000), max_size=5))
 def test_proof_options_and_status_lists(fast, created, method, revoked):
-    options = {"type": "DataIntegrityProof", "cryptosuite": "eddsa-rdfc-2022", "created": created,
-               "verificationMethod": method, "proofPurpose": "assertionMethod",
-               "@context": list(ob3.CREDENTIAL_CONTEXTS)}
+    options = {
+        "type": "DataIntegrityProof",
+        "cryptosuite": "eddsa-rdfc-2022",
+        "created": created,
+        "verificationMethod": method,
+        "proofPurpose": "assertionMethod",
+        "@context": list(ob3.CREDENTIAL_CONTEXTS),
+    }
     assert outcome(fast.canonize, options) == outcome(canon.canonize, options)
     config = type("Config", (), {"url": lambda self, p="": "https://b.example/" + p, "did": "did:web:b.example"})()
     status = status_list_credential(config, revoked, valid_from=created)
@@ -193,14 +260,18 @@ def test_blank_nodes_alike_go_to_the_general_algorithm(example_credentials):
     assert fast.fallbacks == 1
 
 
-@pytest.mark.parametrize("change", [
-    lambda d: d.update(id=("tuple", "is not JSON")),
-    lambda d: d.update(extra="undefined term"),
-    lambda d: d.update(id="relative/id"),
-    lambda d: d["credentialSubject"]["achievement"].update(id="_:b0"),
-    lambda d: d.update(name=1.5),
-    lambda d: d.update({"@context": ["https://unknown.example/context"]}),
-], ids=["tuple", "undefined-term", "relative-id", "blank-node-id", "number", "unknown-context"])
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda d: d.update(id=("tuple", "is not JSON")),
+        lambda d: d.update(extra="undefined term"),
+        lambda d: d.update(id="relative/id"),
+        lambda d: d["credentialSubject"]["achievement"].update(id="_:b0"),
+        lambda d: d.update(name=1.5),
+        lambda d: d.update({"@context": ["https://unknown.example/context"]}),
+    ],
+    ids=["tuple", "undefined-term", "relative-id", "blank-node-id", "number", "unknown-context"],
+)
 def test_other_documents_are_left_to_the_general_processor(example_credentials, change):
     document = copy.deepcopy(example_credentials[0])
     change(document)

@@ -141,7 +141,17 @@ def test_small_rsa_key_refused():
         f"{DUPLICATE_ALG}.e30.e30",
         f" {_segment({'alg': 'RS256'})}.e30.e30",
     ],
-    ids=["two-parts", "four-parts", "trailing-dot", "bad-base64", "not-json", "json-array", "not-utf8", "duplicate-alg", "whitespace"],
+    ids=[
+        "two-parts",
+        "four-parts",
+        "trailing-dot",
+        "bad-base64",
+        "not-json",
+        "json-array",
+        "not-utf8",
+        "duplicate-alg",
+        "whitespace",
+    ],
 )
 def test_parse_rejects_malformed(token):
     with pytest.raises(VerifyError, match="JWS"):
@@ -180,8 +190,15 @@ def test_we_verify_joserfc_token(rsa_key):
 def test_damaged_private_key_never_publishes_a_bad_signature(rsa_key):
     """Keys are loaded without OpenSSL's consistency check, so signing checks its own result."""
     numbers = rsa_key.private_numbers()
-    damaged = rsa.RSAPrivateNumbers(p=numbers.p, q=numbers.q, d=numbers.d + 2, dmp1=numbers.dmp1 + 2,
-                                    dmq1=numbers.dmq1, iqmp=numbers.iqmp, public_numbers=numbers.public_numbers)
+    damaged = rsa.RSAPrivateNumbers(
+        p=numbers.p,
+        q=numbers.q,
+        d=numbers.d + 2,
+        dmp1=numbers.dmp1 + 2,
+        dmq1=numbers.dmq1,
+        iqmp=numbers.iqmp,
+        public_numbers=numbers.public_numbers,
+    )
     key = damaged.private_key(unsafe_skip_rsa_key_validation=True)
     with pytest.raises(SigningError, match="damaged"):
         jws.sign_compact({"alg": "RS256"}, b"{}", key)

@@ -28,6 +28,7 @@ def _cli(site: Path, root: Path, *commands: list[str]) -> None:
         patch.setenv("BADGEKILN_KEYS_DIR", str(root / "keys"))
         patch.delenv("BADGEKILN_PRIVATE_KEYS", raising=False)
         from badgekiln.cli import main
+
         for args in commands:
             with pytest.raises(SystemExit) as done:
                 main([*args, "--source", str(site), "--today", TODAY])
@@ -82,8 +83,9 @@ class Site:
         now = datetime.now(UTC)
         hosted = {a: self.json(f"awards/{a}/assertion.json") for a in self.awards}
         self.revoked = {a for a, doc in hosted.items() if doc.get("revoked") is True}
-        self.expired = {a for a, doc in hosted.items()
-                        if "expires" in doc and datetime.fromisoformat(doc["expires"]) < now}
+        self.expired = {
+            a for a, doc in hosted.items() if "expires" in doc and datetime.fromisoformat(doc["expires"]) < now
+        }
         self.valid = set(self.awards) - self.revoked - self.expired
 
     def json(self, rel: str) -> dict:
@@ -121,11 +123,11 @@ def unbake_ob3(path: Path) -> str:
     assert data[:8] == b"\x89PNG\r\n\x1a\n", path
     pos = 8
     while pos < len(data):
-        (length,) = struct.unpack(">I", data[pos:pos + 4])
-        kind, body = data[pos + 4:pos + 8], data[pos + 8:pos + 8 + length]
+        (length,) = struct.unpack(">I", data[pos : pos + 4])
+        kind, body = data[pos + 4 : pos + 8], data[pos + 8 : pos + 8 + length]
         pos += 12 + length
         if kind == b"iTXt" and body.startswith(b"openbadgecredential\x00"):
-            rest = body[len(b"openbadgecredential\x00"):]
+            rest = body[len(b"openbadgecredential\x00") :]
             compressed, rest = rest[0], rest[2:]
             _, _, rest = rest.partition(b"\x00")  # language tag
             _, _, text = rest.partition(b"\x00")  # translated keyword
@@ -138,13 +140,19 @@ def build_sites(served: Path) -> tuple[Site, Site]:
     root = served.parent / (served.name + "-sources")
     example = copy_example(root / "example")
     _cli(example, root, ["keys", "generate"], ["build", "--output", str(served / "example")])
-    unusual = write_site(root / "unusual", {
-        **UNUSUAL,
-        "site_src/assets/b.svg": (example / "site_src/assets/badges/network-cabling.svg").read_bytes(),
-    })
-    _cli(unusual, root / "u", ["keys", "generate"], ["build", "--output", str(served / "unusual")],
-         ["keys", "rotate"])
+    unusual = write_site(
+        root / "unusual",
+        {
+            **UNUSUAL,
+            "site_src/assets/b.svg": (example / "site_src/assets/badges/network-cabling.svg").read_bytes(),
+        },
+    )
+    _cli(unusual, root / "u", ["keys", "generate"], ["build", "--output", str(served / "unusual")], ["keys", "rotate"])
     first = (unusual / "recipients/zoe.yaml").read_text().split("id: ")[1].split()[0]
-    _cli(unusual, root / "u", ["revoke", first, "--reason", "Test revocation"],
-         ["build", "--output", str(served / "unusual")])
+    _cli(
+        unusual,
+        root / "u",
+        ["revoke", first, "--reason", "Test revocation"],
+        ["build", "--output", str(served / "unusual")],
+    )
     return Site(served / "example", BASE, example), Site(served / "unusual", SUB_BASE, unusual)

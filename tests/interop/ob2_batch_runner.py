@@ -74,13 +74,15 @@ def main(argv: list[str] | None = None) -> int:
             graph_reducer.current_node_number = -1
             try:
                 badge_input = single._read_input(job["input"])
-                results.append(verify(
-                    badge_input,
-                    recipient_profile=job.get("recipient_profile"),
-                    use_cache=False,
-                    cache_backend=None,
-                    include_original_json=False,
-                ))
+                results.append(
+                    verify(
+                        badge_input,
+                        recipient_profile=job.get("recipient_profile"),
+                        use_cache=False,
+                        cache_backend=None,
+                        include_original_json=False,
+                    )
+                )
             except Exception:  # the validator itself crashed on this input
                 results.append({"crash": traceback.format_exc()})
     finally:

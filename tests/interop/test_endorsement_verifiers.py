@@ -14,7 +14,8 @@ from test_endorsements import B_URL, _endorsed_site, endorser  # noqa: F401 - (e
 
 
 def test_digital_bazaar_accepts_the_endorsement_and_its_published_copy_and_refuses_a_tampered_one(
-        tmp_path, run, endorser):
+    tmp_path, run, endorser
+):
     b_output = endorser["site"] / "output"
     given = b_output / "endorsements/given/welding/credential.json"
     result = verify_vc(given, b_output, B_URL, now=TODAY + "T12:00:00Z")
@@ -22,7 +23,9 @@ def test_digital_bazaar_accepts_the_endorsement_and_its_published_copy_and_refus
     core = verify_vc(given, b_output, B_URL, mode="verifier-core")
     assert core["verified"] and not core["errors"] and not core["warnings"], core
     assert any(url.endswith("endorsementcredential_schema.json") for url in core["loaded"])
-    assert any("did:web:skills-council.example" in url or url.endswith("did.json") for url in result["loaded"]), result["loaded"]
+    assert any("did:web:skills-council.example" in url or url.endswith("did.json") for url in result["loaded"]), result[
+        "loaded"
+    ]
 
     site = _endorsed_site(tmp_path, endorser, "welding")
     build(run, site)

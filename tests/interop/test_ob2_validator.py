@@ -88,8 +88,15 @@ def _run_chunk(jobs: list[dict]) -> list[dict]:
     cmd = [str(oracle_python()), str(BATCH_RUNNER)]
     if OB2_CONTEXT_FILE.is_file():
         cmd += ["--context-file", str(OB2_CONTEXT_FILE)]
-    proc = subprocess.run(cmd, input=json.dumps(jobs), capture_output=True, text=True, encoding="utf-8",
-                          timeout=60 + 15 * len(jobs), env=_oracle_env())
+    proc = subprocess.run(
+        cmd,
+        input=json.dumps(jobs),
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=60 + 15 * len(jobs),
+        env=_oracle_env(),
+    )
     assert proc.returncode == 0, f"OB2 batch runner failed (exit {proc.returncode}):\n{proc.stderr[-4000:]}"
     results = json.loads(proc.stdout)
     assert len(results) == len(jobs), proc.stdout[:2000]
@@ -305,8 +312,14 @@ def example(server, tmp_path_factory, key_env) -> ExampleRun:
     # The premise of this scenario (README: "one revoked and one expired award").
     assert len(ids) == 12 and len(expired) == 1 and len(revoked) == 1, (ids, expired, revoked)
     results = validate_batch([site.hosted_url(a) for a in ids] + [site.jws(a) for a in ids])
-    return ExampleRun(site, expired[0], revoked[0], dict(zip(ids, results[: len(ids)])),
-                      dict(zip(ids, results[len(ids):])), site.json("revocations.json"))
+    return ExampleRun(
+        site,
+        expired[0],
+        revoked[0],
+        dict(zip(ids, results[: len(ids)])),
+        dict(zip(ids, results[len(ids) :])),
+        site.json("revocations.json"),
+    )
 
 
 def test_example_hosted_assertions_validate_except_the_expired_one(example):
@@ -368,9 +381,17 @@ def example_two_revoked(example):
     site.build()
     still_good = next(a for a in site.award_ids() if a not in (example.expired, example.revoked, second))
     first, second_result, other, hosted_second = validate_batch(
-        [site.jws(example.revoked), site.jws(second), site.jws(still_good), site.hosted_url(second)])
-    return {"second": second, "reason": reason, "first": first, "second_result": second_result,
-            "other": other, "still_good": still_good, "hosted_second": hosted_second}
+        [site.jws(example.revoked), site.jws(second), site.jws(still_good), site.hosted_url(second)]
+    )
+    return {
+        "second": second,
+        "reason": reason,
+        "first": first,
+        "second_result": second_result,
+        "other": other,
+        "still_good": still_good,
+        "hosted_second": hosted_second,
+    }
 
 
 def test_example_two_revocations_are_both_reported(example, example_two_revoked):
@@ -429,17 +450,18 @@ UNUSUAL = {
     "site_src/assets/logo.png": small_png(32, 32),
     "site_src/assets/badges/soudure.png": small_png(64, 64),
     "site_src/assets/badges/securite.svg": SVG,
-    "badges/soudure-tig.yaml": "name: \"Soudure TIG — 溶接 🔥\"\n"
-        "description: \"Réaliser des soudures TIG étanches sur inox ; 溶接の基本を習得。\"\n"
-        "image: assets/badges/soudure.png\n"
-        "criteria: |\n" + "".join("  " + line + "\n" if line else "\n" for line in UNUSUAL_CRITERIA.splitlines())
-        + "tags: [soudure, 溶接, \"ünïcödé\"]\n"
-        "alignment:\n"
-        "  - name: \"Soudeur·se qualifié·e\"\n"
-        "    url: https://atelier.example/rncp/12345\n"
-        "    framework: RNCP\n"
-        "    code: RNCP-12345\n"
-        "    description: \"Bloc de compétences n° 2 — 溶接\"\n",
+    "badges/soudure-tig.yaml": 'name: "Soudure TIG — 溶接 🔥"\n'
+    'description: "Réaliser des soudures TIG étanches sur inox ; 溶接の基本を習得。"\n'
+    "image: assets/badges/soudure.png\n"
+    "criteria: |\n"
+    + "".join("  " + line + "\n" if line else "\n" for line in UNUSUAL_CRITERIA.splitlines())
+    + 'tags: [soudure, 溶接, "ünïcödé"]\n'
+    "alignment:\n"
+    '  - name: "Soudeur·se qualifié·e"\n'
+    "    url: https://atelier.example/rncp/12345\n"
+    "    framework: RNCP\n"
+    "    code: RNCP-12345\n"
+    '    description: "Bloc de compétences n° 2 — 溶接"\n',
     "badges/securite-18m.yaml": """
         name: Sécurité en atelier (18 mois)
         description: "Connaît les règles de sécurité ; à renouveler tous les 18 mois. 安全第一"
@@ -504,13 +526,22 @@ def unusual(server, tmp_path_factory, key_env):
         if path.suffix == ".svg":
             svg_json[award_id] = extracted / f"{award_id}.json"
             svg_json[award_id].write_text(svg_assertion(path)[1], encoding="utf-8")
-    results = iter(validate_batch([site.hosted_url(a) for a in ids] + [site.jws(a) for a in ids]
-                                  + list(baked.values()) + list(svg_json.values())))
-    return {"site": site, "ids": ids,
-            "hosted": {a: next(results) for a in ids},
-            "signed": {a: next(results) for a in ids},
-            "baked": {a: (baked[a], next(results)) for a in ids},
-            "svg_json": {a: next(results) for a in svg_json}}
+    results = iter(
+        validate_batch(
+            [site.hosted_url(a) for a in ids]
+            + [site.jws(a) for a in ids]
+            + list(baked.values())
+            + list(svg_json.values())
+        )
+    )
+    return {
+        "site": site,
+        "ids": ids,
+        "hosted": {a: next(results) for a in ids},
+        "signed": {a: next(results) for a in ids},
+        "baked": {a: (baked[a], next(results)) for a in ids},
+        "svg_json": {a: next(results) for a in svg_json},
+    }
 
 
 def test_unusual_site_pins_ids_and_serves_under_a_sub_path(unusual):
@@ -563,7 +594,9 @@ def test_unusual_site_narrative_evidence_and_valid_for(unusual):
     doc = with_narrative[0]
     assert doc["narrative"].startswith("Épreuve réussie du premier coup 🎉")
     assert [e.get("id") for e in doc["evidence"]] == [
-        "https://atelier.example/preuves/2026/0301?id=42&vue=complète", None]
+        "https://atelier.example/preuves/2026/0301?id=42&vue=complète",
+        None,
+    ]
     # P18M from 30 August: there is no 30 February, the expiry clamps to the end of February
     eighteen = [d for d in docs.values() if d["badge"].endswith("badges/securite-18m/badge.json")]
     assert len(eighteen) == 1
@@ -574,8 +607,9 @@ def test_unusual_site_narrative_evidence_and_valid_for(unusual):
     for d in docs.values():
         blob = json.dumps(d, ensure_ascii=False)
         assert "Zoë" not in blob and "zoe@example.org" not in blob and "hanako.yamada" not in blob.lower()
-    zoe_pages = [site.read(f"awards/{a}/index.html") for a in unusual["ids"]
-                 if "Zoë" in site.read(f"awards/{a}/index.html")]
+    zoe_pages = [
+        site.read(f"awards/{a}/index.html") for a in unusual["ids"] if "Zoë" in site.read(f"awards/{a}/index.html")
+    ]
     assert zoe_pages == []
 
 
@@ -642,18 +676,29 @@ def rotated(keyed) -> KeyChain:
     kids = site.rsa_kids()
     assert kids[keyed.key_a] == "superseded"
     (keyed.key_b,) = [k for k, status in kids.items() if status == "active"]
-    write_site(site.source, {"recipients/bob.yaml": f"""
+    write_site(
+        site.source,
+        {
+            "recipients/bob.yaml": f"""
         name: Bob Example
         email: bob@example.com
         awards:
           - id: {keyed.new_award}
             badge: first-badge
             issued_on: 2026-11-01
-    """})
+    """
+        },
+    )
     build = site.build()
     old, new = validate_batch([site.jws(keyed.old_award), site.jws(keyed.new_award)])
-    keyed.rotated = {"build": build, "old": old, "new": new, "old_jws": site.jws(keyed.old_award),
-                     "new_jws": site.jws(keyed.new_award), "issuer": site.json("issuer.json")}
+    keyed.rotated = {
+        "build": build,
+        "old": old,
+        "new": new,
+        "old_jws": site.jws(keyed.old_award),
+        "new_jws": site.jws(keyed.new_award),
+        "issuer": site.json("issuer.json"),
+    }
     return keyed
 
 
@@ -686,9 +731,17 @@ def retired(rotated) -> KeyChain:
     assert site.rsa_kids()[rotated.key_a] == "retired"
     build = site.build()
     resigned, new, kept_a, hosted = validate_batch(
-        [site.jws(rotated.old_award), site.jws(rotated.new_award), rotated.jws_a, site.hosted_url(rotated.old_award)])
-    rotated.retired = {"build": build, "resigned": resigned, "new": new, "kept_a": kept_a, "hosted": hosted,
-                       "resigned_jws": site.jws(rotated.old_award), "issuer": site.json("issuer.json")}
+        [site.jws(rotated.old_award), site.jws(rotated.new_award), rotated.jws_a, site.hosted_url(rotated.old_award)]
+    )
+    rotated.retired = {
+        "build": build,
+        "resigned": resigned,
+        "new": new,
+        "kept_a": kept_a,
+        "hosted": hosted,
+        "resigned_jws": site.jws(rotated.old_award),
+        "issuer": site.json("issuer.json"),
+    }
     return rotated
 
 
@@ -697,8 +750,9 @@ def test_retired_key_awards_are_resigned_and_old_tokens_fail(retired):
     site = chain.site
     url_a, url_b = site.url(f"keys/{chain.key_a}.json"), site.url(f"keys/{chain.key_b}.json")
     # the build says which awards it re-signed
-    assert re.search(rf"warning\[re-signed\]: award {chain.old_award} was signed with a retired key", run["build"].err), \
-        run["build"].err
+    assert re.search(
+        rf"warning\[re-signed\]: award {chain.old_award} was signed with a retired key", run["build"].err
+    ), run["build"].err
     assert chain.new_award not in run["build"].err
     # the re-signed JWS names the active key and validates
     assert run["resigned_jws"] != chain.jws_a
@@ -710,9 +764,11 @@ def test_retired_key_awards_are_resigned_and_old_tokens_fail(retired):
     assert_valid(run["hosted"], "hosted assertion")
     # key A is no longer authorized by the issuer, so a token kept from before fails
     assert run["issuer"]["publicKey"] == [url_b]
-    assert_fails_with(run["kept_a"],
-                      f"Assertion signed by a key {url_a} other than those authorized by issuer profile",
-                      "JWS signed by the retired key")
+    assert_fails_with(
+        run["kept_a"],
+        f"Assertion signed by a key {url_a} other than those authorized by issuer profile",
+        "JWS signed by the retired key",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -729,8 +785,17 @@ def emergency(server, tmp_path_factory, key_env) -> dict:
     (key_c,) = [k for k, status in kids.items() if status == "active"]
     build = site.build()
     resigned, kept = validate_batch([site.jws("ann-first-1"), jws_a])
-    return {"site": site, "key_a": key_a, "key_c": key_c, "kids": kids, "retire": retire, "build": build,
-            "jws_a": jws_a, "resigned": resigned, "kept": kept}
+    return {
+        "site": site,
+        "key_a": key_a,
+        "key_c": key_c,
+        "kids": kids,
+        "retire": retire,
+        "build": build,
+        "jws_a": jws_a,
+        "resigned": resigned,
+        "kept": kept,
+    }
 
 
 def test_retiring_the_active_key_makes_a_new_one_and_resigns(emergency):
@@ -742,22 +807,26 @@ def test_retiring_the_active_key_makes_a_new_one_and_resigns(emergency):
     assert site.json("issuer.json")["publicKey"] == [url_c]
     assert jws_parts(site.jws("ann-first-1"))[1]["verification"]["creator"] == url_c
     assert_valid(run["resigned"], "re-signed with the replacement key")
-    assert_fails_with(run["kept"], f"Assertion signed by a key {url_a} other than those authorized by issuer profile",
-                      "JWS signed by the retired key")
+    assert_fails_with(
+        run["kept"],
+        f"Assertion signed by a key {url_a} other than those authorized by issuer profile",
+        "JWS signed by the retired key",
+    )
 
 
 # ============================================================================ 5 + 6. tampering, recipient check
 FUTURE_DAY = (now_utc() + timedelta(days=400)).date()  # after --today AND after the validator's clock
 
 SMALL = dict(MINIMAL)
-SMALL.update({
-    "badges/second-badge.yaml": """
+SMALL.update(
+    {
+        "badges/second-badge.yaml": """
         name: Second Badge
         description: Another badge, to point a forged assertion at.
         image: assets/badge.svg
         criteria: Did another thing.
     """,
-    "recipients/chloe.yaml": """
+        "recipients/chloe.yaml": """
         name: Chloé Dubois
         email: "  Chloe.Dubois@Example.FR "
         awards:
@@ -768,15 +837,18 @@ SMALL.update({
             badge: first-badge
             issued_on: 2026-03-04
     """,
-})
-FUTURE = {"recipients/dan.yaml": f"""
+    }
+)
+FUTURE = {
+    "recipients/dan.yaml": f"""
     name: Dan Future
     email: dan@example.com
     awards:
       - id: dan-future-1
         badge: first-badge
         issued_on: {FUTURE_DAY.isoformat()}
-"""}
+"""
+}
 OTHER_EMAIL = "someone.else@example.fr"
 CHLOE = "chloe.dubois@example.fr"  # her address as badgekiln normalises it
 CHLOE_AS_TYPED = "Chloe.Dubois@Example.FR"
@@ -787,7 +859,7 @@ def _flip_one_character(payload: bytes) -> bytes:
     match = re.search(rb'"issuedOn":"\d{4}-\d{2}-\d(\d)', payload)
     assert match, payload
     replacement = b"1" if match.group(1) != b"1" else b"2"
-    return payload[: match.start(1)] + replacement + payload[match.end(1):]
+    return payload[: match.start(1)] + replacement + payload[match.end(1) :]
 
 
 @pytest.fixture(scope="module")
@@ -806,8 +878,12 @@ def small(server, tmp_path_factory, key_env):
     header_b64, payload_b64, signature_b64 = token.split(".")
     payload = b64url_decode(payload_b64)
     forged_payload = _flip_one_character(payload)
-    run.update(token=token, payload=payload, forged_payload=forged_payload,
-               tampered=".".join([header_b64, b64url_encode(forged_payload), signature_b64]))
+    run.update(
+        token=token,
+        payload=payload,
+        forged_payload=forged_payload,
+        tampered=".".join([header_b64, b64url_encode(forged_payload), signature_b64]),
+    )
 
     # 5b. a hosted assertion edited on the server, its JWS untouched
     edited = site.output / "awards" / "chloe-first-2" / "assertion.json"
@@ -821,13 +897,19 @@ def small(server, tmp_path_factory, key_env):
     run["recipient_url"] = url
     run["direct_match"] = record(url, validate_ob2(url, recipient_profile={"email": CHLOE}))
     run["direct_other"] = record(url, validate_ob2(url, recipient_profile={"email": OTHER_EMAIL}))
-    names = ["untouched", "tampered", "hosted_edited", "jws_of_edited",
-             "match", "other", "as_typed", "jws_match"]
-    results = validate_batch([
-        token, run["tampered"], site.hosted_url("chloe-first-2"), site.jws("chloe-first-2"),
-        (url, {"email": CHLOE}), (url, {"email": OTHER_EMAIL}), (url, {"email": CHLOE_AS_TYPED}),
-        (site.jws("chloe-first-1"), {"email": CHLOE}),
-    ])
+    names = ["untouched", "tampered", "hosted_edited", "jws_of_edited", "match", "other", "as_typed", "jws_match"]
+    results = validate_batch(
+        [
+            token,
+            run["tampered"],
+            site.hosted_url("chloe-first-2"),
+            site.jws("chloe-first-2"),
+            (url, {"email": CHLOE}),
+            (url, {"email": OTHER_EMAIL}),
+            (url, {"email": CHLOE_AS_TYPED}),
+            (site.jws("chloe-first-1"), {"email": CHLOE}),
+        ]
+    )
     run.update(zip(names, results))
     return run
 
@@ -865,16 +947,22 @@ def test_recipient_profile_matches_the_normalised_email(small):
 def test_recipient_profile_with_another_email_is_a_mismatch(small):
     url = small["recipient_url"]
     identity = small["site"].hosted("chloe-first-1")["recipient"]["identity"]
-    for email, result in ((OTHER_EMAIL, small["direct_other"]), (OTHER_EMAIL, small["other"]),
-                          # the validator hashes the address as given: a verifier who types the
-                          # earner's capitals gets a mismatch (badgekiln hashes it lower-cased)
-                          (CHLOE_AS_TYPED, small["as_typed"])):
+    for email, result in (
+        (OTHER_EMAIL, small["direct_other"]),
+        (OTHER_EMAIL, small["other"]),
+        # the validator hashes the address as given: a verifier who types the
+        # earner's capitals gets a mismatch (badgekiln hashes it lower-cased)
+        (CHLOE_AS_TYPED, small["as_typed"]),
+    ):
         assert_offline(result)
         assert not is_valid(result), email
         (message,) = errors(result)
         # the validator abbreviates the assertion id ("...chloe-first-...")
-        match = re.fullmatch(rf"Profile _:b0 identifier\(s\) {re.escape(email)} of type email did not match "
-                             rf"assertion (\S+?)(?:\.\.\.)? recipient hash {re.escape(identity)}\.", message)
+        match = re.fullmatch(
+            rf"Profile _:b0 identifier\(s\) {re.escape(email)} of type email did not match "
+            rf"assertion (\S+?)(?:\.\.\.)? recipient hash {re.escape(identity)}\.",
+            message,
+        )
         assert match and url.startswith(match.group(1)), message
 
 

@@ -26,7 +26,9 @@ NOW = "2026-11-22T12:00:00Z"
 
 
 def _schema_validator():
-    schema = json.loads((importlib.resources.files("badgekiln") / "data/schemas/achievementcredential.json").read_text())
+    schema = json.loads(
+        (importlib.resources.files("badgekiln") / "data/schemas/achievementcredential.json").read_text()
+    )
     return jsonschema.Draft201909Validator(schema, format_checker=jsonschema.Draft201909Validator.FORMAT_CHECKER)
 
 
@@ -38,6 +40,7 @@ def example(tmp_path_factory):
         patch.setenv("XDG_CACHE_HOME", str(root / "cache"))
         patch.setenv("BADGEKILN_KEYS_DIR", str(root / "keys"))
         from badgekiln.cli import main
+
         for args in (["keys", "generate"], ["build"]):
             with pytest.raises(SystemExit) as done:
                 main([*args, "--source", str(site), "--today", TODAY])
@@ -60,8 +63,12 @@ def test_digital_bazaar_verifies_every_credential_and_sees_the_revocation(exampl
     for award_id, result in results.items():
         if award_id == "r9t4y1u6ep":  # Zofia's expired award: rejected now, valid while it was valid
             assert not result["verified"] and any('after "validUntil"' in e for e in result["errors"]), result
-            [then] = verify_many([example / f"output/awards/{award_id}/credential.json"], example / "output", BASE,
-                                 now="2025-01-01T00:00:00Z")
+            [then] = verify_many(
+                [example / f"output/awards/{award_id}/credential.json"],
+                example / "output",
+                BASE,
+                now="2025-01-01T00:00:00Z",
+            )
             assert then["verified"], then
             continue
         assert result["proofVerified"], (award_id, result["errors"])
@@ -153,8 +160,10 @@ def test_digital_bazaar_verifies_the_proof_inside_the_vc_jwt(example, tmp_path):
     (tmp_path / "inner.json").write_text(json.dumps(inner))
     tampered = {**inner, "name": "Another badge"}
     (tmp_path / "tampered.json").write_text(json.dumps(tampered))
-    results = {Path(r["credential"]).name: r for r in verify_many(
-        [tmp_path / "inner.json", tmp_path / "tampered.json"], out, BASE, now=NOW)}
+    results = {
+        Path(r["credential"]).name: r
+        for r in verify_many([tmp_path / "inner.json", tmp_path / "tampered.json"], out, BASE, now=NOW)
+    }
     assert results["inner.json"]["verified"] is True, results["inner.json"]
     assert results["tampered.json"]["verified"] is False
 
@@ -163,16 +172,20 @@ def test_digital_bazaar_verifies_the_proof_inside_the_vc_jwt(example, tmp_path):
 def unusual(tmp_path_factory):
     """A site not designed by us: sub-path did:web, unicode, awards without ids, rotated keys."""
     root = tmp_path_factory.mktemp("ob3-unusual")
-    site = write_site(root / "site", {
-        "site_src/site.yaml": f"""
+    site = write_site(
+        root / "site",
+        {
+            "site_src/site.yaml": f"""
             base_url: {SUB_BASE}
             issuer:
               name: Ünïcødé Akademie — 技能
               url: https://example.org
               email: badges@example.org
         """,
-        "site_src/assets/b.svg": (copy_example(root / "ex") / "site_src/assets/badges/network-cabling.svg").read_bytes(),
-        "badges/weld.yaml": """
+            "site_src/assets/b.svg": (
+                copy_example(root / "ex") / "site_src/assets/badges/network-cabling.svg"
+            ).read_bytes(),
+            "badges/weld.yaml": """
             name: Schweißen ✓ «MAG»
             description: "Kann MAG-schweißen: <sicher>."
             image: assets/b.svg
@@ -185,7 +198,7 @@ def unusual(tmp_path_factory):
             alignment:
               - {name: ESCO welder, url: "https://esco.example/occupation/1", code: "7212.1"}
         """,
-        "recipients/zoe.yaml": """
+            "recipients/zoe.yaml": """
             name: Zoë 🙂 O'Neil
             email: ZOE@Example.org
             show_name: false
@@ -198,11 +211,13 @@ def unusual(tmp_path_factory):
                 evidence:
                   - {url: "https://example.org/e?a=1&b=%3C2%3E&c=é", narrative: "Prüfstück \\"A\\""}
         """,
-    })
+        },
+    )
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("XDG_CACHE_HOME", str(root / "cache"))
         patch.setenv("BADGEKILN_KEYS_DIR", str(root / "keys"))
         from badgekiln.cli import main
+
         for args in (["keys", "generate"], ["build"], ["keys", "rotate"], ["revoke", None], ["build"]):
             if args[0] == "revoke":
                 first = (site / "recipients/zoe.yaml").read_text().split("id: ")[1].split()[0]

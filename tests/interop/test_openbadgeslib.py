@@ -36,8 +36,11 @@ def sites(tmp_path_factory):
     served = tmp_path_factory.mktemp("openbadgeslib")
     example, unusual = build_sites(served)
     with StaticServer(served) as server:
-        yield {"example": example, "unusual": unusual,
-               "map": {BASE: server.url("example/"), SUB_BASE: server.url("unusual/")}}
+        yield {
+            "example": example,
+            "unusual": unusual,
+            "map": {BASE: server.url("example/"), SUB_BASE: server.url("unusual/")},
+        }
 
 
 def test_site_premises(sites):
@@ -108,8 +111,13 @@ def test_ob2_recipient_is_checked(sites):
     site = sites["example"]
     award = min(site.valid)
     jws = site.output / f"awards/{award}/assertion.jws"
-    right, wrong = _run(sites, [{"kind": "ob2", "input": str(jws), "recipient": site.email(award)},
-                                {"kind": "ob2", "input": str(jws), "recipient": "someone.else@example.org"}])
+    right, wrong = _run(
+        sites,
+        [
+            {"kind": "ob2", "input": str(jws), "recipient": site.email(award)},
+            {"kind": "ob2", "input": str(jws), "recipient": "someone.else@example.org"},
+        ],
+    )
     assert right["valid"], right
     assert not wrong["valid"] and "Recipient mismatch" in wrong["reason"], wrong
 
@@ -125,8 +133,13 @@ def test_ob2_tampering_is_rejected(sites, tmp_path):
     local = site.json(f"awards/{award}/assertion.json")
     local["badge"] = site.base + "badges/another/class.json"
     (tmp_path / "hosted.json").write_text(json.dumps(local))
-    signed, hosted = _run(sites, [{"kind": "ob2", "input": str(tmp_path / "forged.jws")},
-                                  {"kind": "ob2", "input": str(tmp_path / "hosted.json")}])
+    signed, hosted = _run(
+        sites,
+        [
+            {"kind": "ob2", "input": str(tmp_path / "forged.jws")},
+            {"kind": "ob2", "input": str(tmp_path / "hosted.json")},
+        ],
+    )
     assert not signed["valid"] and "Invalid signature" in signed["reason"], signed
     assert not hosted["valid"] and "does not match" in hosted["reason"], hosted
 
@@ -136,22 +149,31 @@ OB3_REVOKED, OB3_EXPIRED = "Credential status 'revocation' is set", "expired"
 
 
 def test_status_lists_are_signed_by_their_issuer(sites, tmp_path):
-    inputs = {(name, p.name): p for name in ("example", "unusual")
-              for p in sorted((sites[name].output / "status").glob("*.json"))}
+    inputs = {
+        (name, p.name): p
+        for name in ("example", "unusual")
+        for p in sorted((sites[name].output / "status").glob("*.json"))
+    }
     assert len(inputs) >= 2
     doc = json.loads(next(iter(inputs.values())).read_text())
     doc["credentialSubject"]["encodedList"] = doc["credentialSubject"]["encodedList"][:-4] + "AAAA"
     (tmp_path / "tampered.json").write_text(json.dumps(doc))
-    results = _run(sites, [{"kind": "ob3-status-list", "input": str(p)} for p in inputs.values()]
-                   + [{"kind": "ob3-status-list", "input": str(tmp_path / "tampered.json")}])
+    results = _run(
+        sites,
+        [{"kind": "ob3-status-list", "input": str(p)} for p in inputs.values()]
+        + [{"kind": "ob3-status-list", "input": str(tmp_path / "tampered.json")}],
+    )
     for key, result in zip(inputs, results):
         assert result["valid"], (key, result)
     assert not results[-1]["valid"], results[-1]
 
 
 def _ob3_inputs(sites, pattern: str) -> dict[tuple[str, str], Path]:
-    return {(name, award): sites[name].output / f"awards/{award}/{pattern}"
-            for name in ("example", "unusual") for award in sites[name].awards}
+    return {
+        (name, award): sites[name].output / f"awards/{award}/{pattern}"
+        for name in ("example", "unusual")
+        for award in sites[name].awards
+    }
 
 
 def test_ob3_data_integrity_credentials(sites):
@@ -160,8 +182,12 @@ def test_ob3_data_integrity_credentials(sites):
 
 
 def test_ob3_baked_credentials(sites):
-    inputs = {(name, award, path.suffix): path for name in ("example", "unusual")
-              for award in sites[name].awards for path in sites[name].baked_ob3(award)}
+    inputs = {
+        (name, award, path.suffix): path
+        for name in ("example", "unusual")
+        for award in sites[name].awards
+        for path in sites[name].baked_ob3(award)
+    }
     assert {k[2] for k in inputs} == {".png", ".svg"}
     results = _run(sites, [{"kind": "ob3", "input": str(p)} for p in inputs.values()])
     _assert_site_verdicts(sites, {(k[0], k[1]): r for k, r in zip(inputs, results)}, OB3_REVOKED, OB3_EXPIRED)
@@ -170,8 +196,10 @@ def test_ob3_baked_credentials(sites):
 def test_ob3_vc_jwts_through_did_web(sites):
     verdicts = _verdicts(sites, "ob3", _ob3_inputs(sites, "credential.jwt"))
     _assert_site_verdicts(sites, verdicts, OB3_REVOKED, OB3_EXPIRED)
-    assert {r["issuer_did"] for r in verdicts.values()} == {"did:web:badges.northwind.example",
-                                                           "did:web:org.github.io:badges"}
+    assert {r["issuer_did"] for r in verdicts.values()} == {
+        "did:web:badges.northwind.example",
+        "did:web:org.github.io:badges",
+    }
 
 
 def _tampered_credentials(sites, tmp_path) -> list[Path]:

@@ -78,15 +78,13 @@ def oracle_python() -> Path:
     hint = f"run:  bash {os.path.relpath(INSTALL_SCRIPT, Path.cwd())}"
     if not python.exists() or not stamp.exists():
         raise OracleMissingError(
-            f"Open Badges 2.0 validator oracle is not installed (expected a working venv at "
-            f"{venv}); {hint}"
+            f"Open Badges 2.0 validator oracle is not installed (expected a working venv at {venv}); {hint}"
         )
     want = hashlib.sha256(INSTALL_SCRIPT.read_bytes()).hexdigest()
     have = stamp.read_text().split()[:1]
     if have != [want]:
         raise OracleMissingError(
-            f"Open Badges 2.0 validator oracle at {venv} was built by another version of "
-            f"{INSTALL_SCRIPT.name}; {hint}"
+            f"Open Badges 2.0 validator oracle at {venv} was built by another version of {INSTALL_SCRIPT.name}; {hint}"
         )
     return python
 
@@ -129,8 +127,7 @@ def validate_ob2(
         raise OracleError(f"OB2 validator timed out after {timeout}s on {badge_input!r}") from exc
     if proc.returncode != 0:
         raise OracleError(
-            f"OB2 validator runner failed (exit {proc.returncode}) on {badge_input!r}:\n"
-            f"{proc.stderr[-4000:]}"
+            f"OB2 validator runner failed (exit {proc.returncode}) on {badge_input!r}:\n{proc.stderr[-4000:]}"
         )
     try:
         result = json.loads(proc.stdout)
@@ -149,9 +146,7 @@ def report_of(result: dict[str, Any]) -> dict[str, Any]:
     return result["report"] if "report" in result and "messages" not in result else result
 
 
-def summarize(
-    result: dict[str, Any], levels: tuple[str, ...] = ("ERROR", "WARNING")
-) -> list[tuple[str, str]]:
+def summarize(result: dict[str, Any], levels: tuple[str, ...] = ("ERROR", "WARNING")) -> list[tuple[str, str]]:
     """``[(messageLevel, message), ...]`` for the report's errors and warnings, in order.
 
     Accepts the whole ``validate_ob2`` result or just its ``report``."""
@@ -170,6 +165,7 @@ def is_valid(result: dict[str, Any]) -> bool:
 def messages_matching(result: dict[str, Any], needle: str, level: str | None = None) -> list[str]:
     """Messages containing ``needle`` (case-sensitive), optionally only of ``level``."""
     return [
-        msg for lvl, msg in summarize(result, levels=("ERROR", "WARNING", "INFO"))
+        msg
+        for lvl, msg in summarize(result, levels=("ERROR", "WARNING", "INFO"))
         if needle in msg and (level is None or lvl == level)
     ]

@@ -114,9 +114,7 @@ def _read_input(arg: str):
     if os.path.isfile(arg):
         with open(arg, "rb") as f:
             data = f.read()
-        if data.startswith(b"\x89PNG\r\n\x1a\n") or (
-            arg.lower().endswith(".svg") and b"<svg" in data[:4096]
-        ):
+        if data.startswith(b"\x89PNG\r\n\x1a\n") or (arg.lower().endswith(".svg") and b"<svg" in data[:4096]):
             buf = io.BytesIO(data)
             buf.name = os.path.basename(arg)
             return buf  # baked image: verify() unbakes it

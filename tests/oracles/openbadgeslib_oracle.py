@@ -58,13 +58,24 @@ def verify_batch(jobs: list[dict[str, Any]], mapping: Mapping[str, str], *, time
     cmd = [str(oracle_python()), str(RUNNER)]
     for prefix, target in mapping.items():
         cmd += ["--map", f"{prefix}={target}"]
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP") and not k.lower().endswith("_proxy")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP") and not k.lower().endswith("_proxy")
+    }
     env.update(PYTHONNOUSERSITE="1", PYTHONDONTWRITEBYTECODE="1", PYTHONIOENCODING="utf-8")
     jobs = [{**job, "input": os.fspath(job["input"])} for job in jobs]
     try:
-        proc = subprocess.run(cmd, input=json.dumps(jobs), capture_output=True, text=True, encoding="utf-8",
-                              timeout=timeout, env=env, check=False)
+        proc = subprocess.run(
+            cmd,
+            input=json.dumps(jobs),
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            timeout=timeout,
+            env=env,
+            check=False,
+        )
     except subprocess.TimeoutExpired as exc:
         raise OracleError(f"openbadgeslib timed out after {timeout}s on {len(jobs)} jobs") from exc
     if proc.returncode != 0:
@@ -72,7 +83,9 @@ def verify_batch(jobs: list[dict[str, Any]], mapping: Mapping[str, str], *, time
     try:
         results = json.loads(proc.stdout)
     except json.JSONDecodeError as exc:
-        raise OracleError(f"openbadgeslib runner printed no JSON:\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}") from exc
+        raise OracleError(
+            f"openbadgeslib runner printed no JSON:\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}"
+        ) from exc
     if len(results) != len(jobs):
         raise OracleError(f"openbadgeslib runner returned {len(results)} results for {len(jobs)} jobs")
     return results

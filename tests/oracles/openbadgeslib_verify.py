@@ -75,7 +75,7 @@ class Downloader:
     def __call__(self, url: str, *args, **kwargs) -> bytes:
         for prefix, target in self.mapping:
             if url.startswith(prefix):
-                local = target + url[len(prefix):].split("#", 1)[0]
+                local = target + url[len(prefix) :].split("#", 1)[0]
                 self.fetched.append(url)
                 with self._opener.open(local, timeout=30) as response:
                     data = response.read(MAX_BYTES + 1)
@@ -147,8 +147,13 @@ def _ob3(job: dict, download: Downloader) -> dict:
         did = issuer_did_from_document(token) if is_ldp else issuer_did_from_token(token)
         cls = OB3LdpVerifier if is_ldp else OB3Verifier
         verifier = cls.for_issuer_did(did, download=download)
-        verifier.verify(token, expected_recipient=job.get("recipient"), check_status=True,
-                        verify_status_list=False, download=download)
+        verifier.verify(
+            token,
+            expected_recipient=job.get("recipient"),
+            check_status=True,
+            verify_status_list=False,
+            download=download,
+        )
     except OB3VerificationError as exc:
         return {"valid": False, "reason": str(exc), "format": fmt, "issuer_did": did}
     return {"valid": True, "reason": None, "format": fmt, "issuer_did": did}

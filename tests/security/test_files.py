@@ -54,6 +54,7 @@ SOURCE_FILES = {
 
 # -- 1. a file that is a symbolic link ------------------------------------------------------------
 
+
 @pytest.mark.parametrize("rel", SOURCE_FILES)
 def test_a_source_file_that_is_a_link_is_refused(minimal_site, run, secret_file, rel):
     def link(site: Path) -> None:
@@ -93,11 +94,18 @@ def test_a_linked_stylesheet_or_asset_is_not_read_or_published(minimal_site, run
 
 # -- 2. a folder that is a symbolic link ----------------------------------------------------------
 
-@pytest.mark.parametrize("folder", ["recipients", "badges", "site_src", "site_src/assets", "site_src/pages",
-                                    "site_src/keys", "templates"])
+
+@pytest.mark.parametrize(
+    "folder", ["recipients", "badges", "site_src", "site_src/assets", "site_src/pages", "site_src/keys", "templates"]
+)
 def test_a_source_folder_that_is_a_link_is_refused(minimal_site, run, tmp_path, folder):
-    write_site(minimal_site, {"site_src/pages/about.md": SOURCE_FILES["site_src/pages/about.md"],
-                              "templates/award.html": SOURCE_FILES["templates/award.html"]})
+    write_site(
+        minimal_site,
+        {
+            "site_src/pages/about.md": SOURCE_FILES["site_src/pages/about.md"],
+            "templates/award.html": SOURCE_FILES["templates/award.html"],
+        },
+    )
     assert run("keys", "generate", "--source", str(minimal_site), "--today", TODAY).code == 0
     outside = tmp_path / "elsewhere" / folder.replace("/", "-")
 
@@ -115,13 +123,16 @@ def test_a_source_folder_that_is_a_link_is_refused(minimal_site, run, tmp_path, 
 
 # -- 3. templates: a link, also reached through {% include %} or {% extends %} -----------------------
 
+
 @pytest.mark.parametrize("how", ["include", "extends", "import", "unused"])
 def test_a_template_reaching_a_linked_file_is_refused(minimal_site, run, secret_file, how):
     # An unused link is refused too: build and check read every file of templates/ alike.
-    text = {"include": "{% extends '!builtin/award.html' %}{% block main %}{% include 'part.html' %}{% endblock %}",
-            "extends": "{% extends 'part.html' %}",
-            "import": "{% import 'part.html' as part %}{% extends '!builtin/award.html' %}",
-            "unused": "{% extends '!builtin/award.html' %}"}[how]
+    text = {
+        "include": "{% extends '!builtin/award.html' %}{% block main %}{% include 'part.html' %}{% endblock %}",
+        "extends": "{% extends 'part.html' %}",
+        "import": "{% import 'part.html' as part %}{% extends '!builtin/award.html' %}",
+        "unused": "{% extends '!builtin/award.html' %}",
+    }[how]
 
     def link(site: Path) -> None:
         (site / "templates/part.html").symlink_to(secret_file)
@@ -134,8 +145,14 @@ def test_a_template_reaching_a_linked_file_is_refused(minimal_site, run, secret_
 
 
 def test_a_template_name_cannot_climb_out_of_templates(minimal_site, run, secret_file):
-    write_site(minimal_site, {"templates/award.html": (
-        "{% extends '!builtin/award.html' %}{% block main %}{% include '../../host/secret.txt' %}{% endblock %}")})
+    write_site(
+        minimal_site,
+        {
+            "templates/award.html": (
+                "{% extends '!builtin/award.html' %}{% block main %}{% include '../../host/secret.txt' %}{% endblock %}"
+            )
+        },
+    )
     result = run("build", "--source", str(minimal_site), "--today", TODAY)
     assert result.code == 1 and "Traceback" not in result.err
     assert_nothing_leaked(result, minimal_site)
@@ -143,17 +160,25 @@ def test_a_template_name_cannot_climb_out_of_templates(minimal_site, run, secret
 
 # -- 4. special files: a FIFO would block the build for ever -----------------------------------------
 
-FIFO_PLACES = ["recipients/bob.yaml", "site_src/site.yaml", "templates/award.html", "site_src/awards.lock",
-               "site_src/keys/k1.yaml", "site_src/pages/about.md", "site_src/assets/badge.svg",
-               "site_src/assets/site.css", ".badgekiln/cache/state.json", ".badgekiln/cache/lock"]
+FIFO_PLACES = [
+    "recipients/bob.yaml",
+    "site_src/site.yaml",
+    "templates/award.html",
+    "site_src/awards.lock",
+    "site_src/keys/k1.yaml",
+    "site_src/pages/about.md",
+    "site_src/assets/badge.svg",
+    "site_src/assets/site.css",
+    ".badgekiln/cache/state.json",
+    ".badgekiln/cache/lock",
+]
 
 
 def _cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
     """The command line in a process of its own, so that a hang is a failure and not a stuck run."""
     env = dict(os.environ, PYTHONPATH=str(REPO / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""))
     code = "import sys; from badgekiln.cli import main; main(sys.argv[1:])"
-    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=timeout,
-                          env=env)
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=timeout, env=env)
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes on this system")
@@ -184,6 +209,7 @@ def test_a_fifo_is_never_opened_and_the_build_does_not_hang(minimal_site, run, r
 
 # -- 5. sizes are checked before anything is read or hashed ---------------------------------------------
 
+
 def _sparse(path: Path, size: int) -> None:
     """A file of ``size`` bytes that takes no room on disk (reading it would still take time and memory)."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -191,13 +217,16 @@ def _sparse(path: Path, size: int) -> None:
         handle.truncate(size)
 
 
-@pytest.mark.parametrize("rel, size, says", [
-    ("templates/award.html", 3 * 2**20, "limit"),
-    ("site_src/assets/huge.woff2", 11 * 2**20, "at most"),
-    ("site_src/awards.lock", 300 * 2**20, "limit"),
-    ("site_src/keys/k1.yaml", 3 * 2**20, "limit"),
-    ("site_src/pages/big.md", 3 * 2**20, "limit"),
-])
+@pytest.mark.parametrize(
+    "rel, size, says",
+    [
+        ("templates/award.html", 3 * 2**20, "limit"),
+        ("site_src/assets/huge.woff2", 11 * 2**20, "at most"),
+        ("site_src/awards.lock", 300 * 2**20, "limit"),
+        ("site_src/keys/k1.yaml", 3 * 2**20, "limit"),
+        ("site_src/pages/big.md", 3 * 2**20, "limit"),
+    ],
+)
 def test_an_oversized_file_is_refused_before_it_is_read(minimal_site, run, rel, size, says):
     result = build_then_break(run, minimal_site, {}, before_break=lambda site: _sparse(site / rel, size))
     assert_refused(result, rel, says)
@@ -251,6 +280,7 @@ def test_stray_files_in_record_folders_get_a_clear_message(minimal_site, run, fo
 
 # -- 7. a damaged build cache is ignored with a warning; the build is as a clean one -----------------
 
+
 def _state(site: Path) -> Path:
     return site / ".badgekiln/cache/state.json"
 
@@ -281,15 +311,23 @@ def _into_link(path: Path, target: Path) -> None:
 CACHE_DAMAGE = {
     "truncated": lambda site, tmp: _state(site).write_bytes(_state(site).read_bytes()[:100]),
     "groups-a-list": lambda site, tmp: _edit_state(site, lambda d: d.update(groups=[1, 2])),
-    "group-not-a-pair": lambda site, tmp: _edit_state(site, lambda d: d["groups"].update(
-        {k: [1, 2] for k in d["groups"]})),
-    "group-bad-entry": lambda site, tmp: _edit_state(site, lambda d: d["groups"].update(
-        {k: [v[0], "../../x " + "0" * 64 + " 1 2"] for k, v in d["groups"].items()})),
-    "source-record-wrong": lambda site, tmp: _edit_state(site, lambda d: d["sources"].update(
-        {k: ["x", 1, 2, 3] for k in d["sources"]})),
-    "source-image-climbs": lambda site, tmp: _edit_state(site, lambda d: [  # (a file the record says it read)
-        v.__setitem__(4, [["site_src/../../../dev/zero", None]]) for k, v in d["sources"].items()
-        if k.startswith("badges/")]),
+    "group-not-a-pair": lambda site, tmp: _edit_state(
+        site, lambda d: d["groups"].update({k: [1, 2] for k in d["groups"]})
+    ),
+    "group-bad-entry": lambda site, tmp: _edit_state(
+        site, lambda d: d["groups"].update({k: [v[0], "../../x " + "0" * 64 + " 1 2"] for k, v in d["groups"].items()})
+    ),
+    "source-record-wrong": lambda site, tmp: _edit_state(
+        site, lambda d: d["sources"].update({k: ["x", 1, 2, 3] for k in d["sources"]})
+    ),
+    "source-image-climbs": lambda site, tmp: _edit_state(
+        site,
+        lambda d: [  # (a file the record says it read)
+            v.__setitem__(4, [["site_src/../../../dev/zero", None]])
+            for k, v in d["sources"].items()
+            if k.startswith("badges/")
+        ],
+    ),
     "deeply-nested": lambda site, tmp: _state(site).write_text("[" * 100000 + "]" * 100000),
     "huge": lambda site, tmp: _sparse(_state(site), 2**30 + 1),
     "state-a-link": lambda site, tmp: (_state(site).unlink(), _state(site).symlink_to("/dev/zero")),
@@ -324,8 +362,10 @@ def test_a_linked_cache_folder_is_not_written_through(minimal_site, run, tmp_pat
     shutil.move(minimal_site / where, outside)
     (minimal_site / where).symlink_to(outside, target_is_directory=True)
     before = {p: (p.stat().st_mtime_ns, p.stat().st_size) for p in outside.rglob("*")}
-    write_site(minimal_site, {"recipients/bob.yaml": MINIMAL["recipients/ann.yaml"].replace("Ann", "Bob").replace(
-        "ann", "bob")})
+    write_site(
+        minimal_site,
+        {"recipients/bob.yaml": MINIMAL["recipients/ann.yaml"].replace("Ann", "Bob").replace("ann", "bob")},
+    )
     result = run("build", "--source", str(minimal_site), "--today", TODAY)
     assert result.code == 0 and "Traceback" not in result.err, result.err
     assert "warning[cache-damaged]" in result.err and "symbolic link" in result.err

@@ -21,8 +21,17 @@ from badgekiln.delivery.mail import (
 )
 from tests.support.smtp_server import SmtpServer
 
-EXPECTED_HEADERS = {"from", "to", "reply-to", "subject", "date", "message-id", "auto-submitted", "mime-version",
-                    "content-type"}
+EXPECTED_HEADERS = {
+    "from",
+    "to",
+    "reply-to",
+    "subject",
+    "date",
+    "message-id",
+    "auto-submitted",
+    "mime-version",
+    "content-type",
+}
 
 ATTACKS = {
     "crlf-bcc": "Mallory\r\nBcc: evil@attacker.example",
@@ -81,10 +90,15 @@ def test_hostile_text_cannot_add_a_header_or_a_recipient(smtp, text, where):
     not rely on that)."""
     names = {"earner": "Ann", "issuer": "Issuer", "subject": "Your badge"}
     names[where] = text
-    message = build_message(sender=mailbox(names["issuer"], "badges@example.org"),
-                            to=mailbox(names["earner"], "ann@example.com"),
-                            reply_to=mailbox(names["issuer"], "badges@example.org"), subject=names["subject"],
-                            text="hello", html="<p>hello</p>", now=datetime(2026, 11, 22, tzinfo=UTC))
+    message = build_message(
+        sender=mailbox(names["issuer"], "badges@example.org"),
+        to=mailbox(names["earner"], "ann@example.com"),
+        reply_to=mailbox(names["issuer"], "badges@example.org"),
+        subject=names["subject"],
+        text="hello",
+        html="<p>hello</p>",
+        now=datetime(2026, 11, 22, tzinfo=UTC),
+    )
     settings = SmtpSettings(smtp.host, smtp.port, "none", None, None, "badges@example.org")
     with Mailer(settings, deadline=10) as mailer:
         mailer.send(message, to="ann@example.com")
@@ -100,12 +114,25 @@ def test_header_text_is_one_visible_line():
     assert header_text("Zoë 👩\u200d🔬 Nguyễn") == "Zoë 👩\u200d🔬 Nguyễn"  # joiners in emoji are kept
 
 
-@pytest.mark.parametrize("address", [
-    "ann@example.com\r\nBcc: evil@attacker.example", "ann@example.com\u2028", "ann@example.com, evil@attacker.example",
-    "Ann <ann@example.com>", "ann@example.com (comment)", "ann@@example.com", "ann", "@example.com", "ann@",
-    "a\x00nn@example.com", "ann@exam ple.com", "a" * 250 + "@example.com",
-    "=?utf-8?q?evil=0D=0ABcc=3A_x=40y.z?=@example.com", "=?utf-8?q?ann?=@example.com",
-])
+@pytest.mark.parametrize(
+    "address",
+    [
+        "ann@example.com\r\nBcc: evil@attacker.example",
+        "ann@example.com\u2028",
+        "ann@example.com, evil@attacker.example",
+        "Ann <ann@example.com>",
+        "ann@example.com (comment)",
+        "ann@@example.com",
+        "ann",
+        "@example.com",
+        "ann@",
+        "a\x00nn@example.com",
+        "ann@exam ple.com",
+        "a" * 250 + "@example.com",
+        "=?utf-8?q?evil=0D=0ABcc=3A_x=40y.z?=@example.com",
+        "=?utf-8?q?ann?=@example.com",
+    ],
+)
 def test_only_one_plain_address_is_accepted(address):
     with pytest.raises(MailAddressError):
         mailbox("Ann", address)
@@ -114,28 +141,32 @@ def test_only_one_plain_address_is_accepted(address):
 def test_hostile_names_from_the_sources_through_notify(minimal_site, run, smtp):
     """The whole command, with the separators that YAML validation lets through (U+2028, U+2029,
     U+0085) in the issuer's, the badge's and the earner's names."""
-    write_site(minimal_site, {
-        "site_src/site.yaml": """
+    write_site(
+        minimal_site,
+        {
+            "site_src/site.yaml": """
             base_url: https://badges.example.org/
             issuer:
               name: "Example Issuer\\u2028Bcc: evil@attacker.example"
               url: https://example.org
               email: badges@example.org
         """,
-        "badges/first-badge.yaml": """
+            "badges/first-badge.yaml": """
             name: "First Badge\\u2029Bcc: evil2@attacker.example"
             description: The first badge.
             image: assets/badge.svg
             criteria: Did the thing.
         """,
-        "recipients/ann.yaml": """
+            "recipients/ann.yaml": """
             name: "Ann\\u0085Bcc: evil3@attacker.example\\u2028Cc: evil4@attacker.example"
             email: ann@example.com
             awards:
               - id: ann-first-1
                 badge: first-badge
                 issued_on: 2026-01-15
-        """})
+        """,
+        },
+    )
     build(run, minimal_site)
     result = run("notify", "--source", str(minimal_site), "--today", TODAY, "--skip-online-check")
     assert result.code == 0, result.err
@@ -144,8 +175,14 @@ def test_hostile_names_from_the_sources_through_notify(minimal_site, run, smtp):
     assert "=?utf-8?" not in subject.lower() or "\u2029" not in subject
 
 
-@pytest.mark.parametrize("value", ["badges@example.org\r\nBcc: evil@attacker.example", "a@b.c, evil@attacker.example",
-                                   "Evil <evil@attacker.example>"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "badges@example.org\r\nBcc: evil@attacker.example",
+        "a@b.c, evil@attacker.example",
+        "Evil <evil@attacker.example>",
+    ],
+)
 def test_a_hostile_configured_sender_is_refused_before_sending(minimal_site, run, smtp, monkeypatch, value):
     build(run, minimal_site)
     monkeypatch.setenv("BADGEKILN_SMTP_FROM", value)

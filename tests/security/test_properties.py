@@ -32,8 +32,15 @@ from badgekiln.errors import SourceError
 from badgekiln.formats.ids import identity_hash
 from badgekiln.sources.loading import decode_utf8, parse_yaml
 
-SLOW = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                                      HealthCheck.large_base_example, HealthCheck.filter_too_much])
+SLOW = settings(
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.large_base_example,
+        HealthCheck.filter_too_much,
+    ],
+)
 LOCATED = re.compile(r"^[^:\n]+:\d+(:\d+)?: error\[[a-z-]+\]: ", re.MULTILINE)
 
 
@@ -59,30 +66,69 @@ def write_tree(root: Path, files: dict[str, object]) -> None:
         elif isinstance(content, str):
             path.write_text(content, encoding="utf-8")
         else:
-            path.write_text(yaml.safe_dump(content, allow_unicode=True, sort_keys=False, width=10**9),
-                            encoding="utf-8")
+            path.write_text(yaml.safe_dump(content, allow_unicode=True, sort_keys=False, width=10**9), encoding="utf-8")
 
 
 # -- strategies for valid sites -------------------------------------------------------------------
 
 # Everything a person can type or paste, minus what validation refuses on purpose (control
 # characters, bidi overrides) and what no text file can hold (surrogates, unassigned points).
-CHARS = st.characters(blacklist_categories=("Cc", "Cs", "Cn", "Zl", "Zp"),
-                      blacklist_characters="\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+CHARS = st.characters(
+    blacklist_categories=("Cc", "Cs", "Cn", "Zl", "Zp"),
+    blacklist_characters="\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069",
+)
 LINE = st.text(CHARS, min_size=1, max_size=50).filter(lambda s: s.strip())
 SLUG = st.from_regex(r"[a-z0-9][a-z0-9-]{0,15}", fullmatch=True)
 AWARD_ID = st.from_regex(r"[a-z0-9][a-z0-9-]{3,15}", fullmatch=True)
-MARKDOWN_BITS = st.sampled_from([
-    "# ", "## ", "*", "**", "_", "`", "```\n", "[", "](", ")", "https://example.org/a?b=1&c=<2>", "mailto:a@b.c",
-    "javascript:alert(1)", "<script>", "</p>", "<", ">", "&amp;", "&", "\n", "\n\n", "- ", "1. ", "> ", "| a | b |\n",
-    "|---|---|\n", "---\n", " ", "word", "é", "日本語", "{{ 7*7 }}", "{%", "\\", "![i](x.png)", "<!-- c -->", "\t",
-])
+MARKDOWN_BITS = st.sampled_from(
+    [
+        "# ",
+        "## ",
+        "*",
+        "**",
+        "_",
+        "`",
+        "```\n",
+        "[",
+        "](",
+        ")",
+        "https://example.org/a?b=1&c=<2>",
+        "mailto:a@b.c",
+        "javascript:alert(1)",
+        "<script>",
+        "</p>",
+        "<",
+        ">",
+        "&amp;",
+        "&",
+        "\n",
+        "\n\n",
+        "- ",
+        "1. ",
+        "> ",
+        "| a | b |\n",
+        "|---|---|\n",
+        "---\n",
+        " ",
+        "word",
+        "é",
+        "日本語",
+        "{{ 7*7 }}",
+        "{%",
+        "\\",
+        "![i](x.png)",
+        "<!-- c -->",
+        "\t",
+    ]
+)
 MARKDOWN = st.lists(st.one_of(MARKDOWN_BITS, LINE), min_size=1, max_size=30).map("".join).filter(lambda s: s.strip())
 EMAIL = st.builds(
-    lambda local, domain, tld, shout: (f"{local}@{domain}.{tld}".upper() if shout else f"{local}@{domain}.{tld}"),
+    lambda local, domain, tld, shout: f"{local}@{domain}.{tld}".upper() if shout else f"{local}@{domain}.{tld}",
     st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._%+-]{0,15}", fullmatch=True),
-    st.from_regex(r"[a-z0-9]{1,12}", fullmatch=True), st.sampled_from(["com", "org", "co.uk", "example"]),
-    st.booleans())
+    st.from_regex(r"[a-z0-9]{1,12}", fullmatch=True),
+    st.sampled_from(["com", "org", "co.uk", "example"]),
+    st.booleans(),
+)
 DAY = st.dates(min_value=date(2000, 1, 1), max_value=date.fromisoformat(TODAY))  # issuing in the future is an error
 
 
@@ -95,14 +141,22 @@ def valid_sites(draw):
             "base_url": "https://badges.example.org/",
             "title": draw(LINE),
             "footer": draw(MARKDOWN),
-            "issuer": {"name": draw(LINE), "url": "https://example.org", "email": "badges@example.org",
-                       "description": draw(MARKDOWN)},
+            "issuer": {
+                "name": draw(LINE),
+                "url": "https://example.org",
+                "email": "badges@example.org",
+                "description": draw(MARKDOWN),
+            },
         },
         "site_src/assets/badge.svg": SVG,
     }
     for slug in badge_slugs:
-        badge = {"name": draw(LINE), "description": draw(MARKDOWN), "image": "assets/badge.svg",
-                 "criteria": draw(MARKDOWN)}
+        badge = {
+            "name": draw(LINE),
+            "description": draw(MARKDOWN),
+            "image": "assets/badge.svg",
+            "criteria": draw(MARKDOWN),
+        }
         if draw(st.booleans()):
             badge["tags"] = draw(st.lists(LINE, max_size=3))
         if draw(st.booleans()):
@@ -116,26 +170,34 @@ def valid_sites(draw):
         awards = []
         for _ in range(draw(st.integers(1, 3))):
             issued = draw(DAY)
-            award = {"id": next(award_ids), "badge": draw(st.sampled_from(badge_slugs)),
-                     "issued_on": issued.isoformat()}
+            award = {
+                "id": next(award_ids),
+                "badge": draw(st.sampled_from(badge_slugs)),
+                "issued_on": issued.isoformat(),
+            }
             if draw(st.booleans()):
                 award["expires"] = (issued + timedelta(days=draw(st.integers(1, 4000)))).isoformat()
             if draw(st.booleans()):
                 award["narrative"] = draw(MARKDOWN)
             if draw(st.booleans()):
-                award["evidence"] = [{"url": "https://example.org/evidence/1", "name": draw(LINE),
-                                      "narrative": draw(MARKDOWN)}]
+                award["evidence"] = [
+                    {"url": "https://example.org/evidence/1", "name": draw(LINE), "narrative": draw(MARKDOWN)}
+                ]
             if draw(st.integers(0, 4)) == 0:
                 revoked_on = min(issued + timedelta(days=draw(st.integers(0, 400))), date.fromisoformat(TODAY))
-                award["revoked"] = {"on": revoked_on.isoformat(),
-                                    "reason": draw(LINE)}
+                award["revoked"] = {"on": revoked_on.isoformat(), "reason": draw(LINE)}
             emails[award["id"]] = email.strip().lower()
             awards.append(award)
-        files[f"recipients/{slug}.yaml"] = {"name": draw(LINE), "email": email, "show_name": draw(st.booleans()),
-                                            "awards": awards}
+        files[f"recipients/{slug}.yaml"] = {
+            "name": draw(LINE),
+            "email": email,
+            "show_name": draw(st.booleans()),
+            "awards": awards,
+        }
     if draw(st.booleans()):
         files[f"site_src/pages/{draw(SLUG)}.md"] = (
-            "---\n" + yaml.safe_dump({"title": draw(LINE)}, allow_unicode=True, width=10**9) + "---\n" + draw(MARKDOWN))
+            "---\n" + yaml.safe_dump({"title": draw(LINE)}, allow_unicode=True, width=10**9) + "---\n" + draw(MARKDOWN)
+        )
     return files, emails
 
 
@@ -175,46 +237,102 @@ def test_any_valid_site_builds_with_matching_hashes_and_no_email(site):
 # -- strategies for broken sites ------------------------------------------------------------------
 
 BASE = {
-    "site_src/site.yaml": {"base_url": "https://badges.example.org/",
-                           "issuer": {"name": "Example Issuer", "url": "https://example.org",
-                                      "email": "badges@example.org"}},
-    "badges/first-badge.yaml": {"name": "First Badge", "description": "The first badge.", "image": "assets/badge.svg",
-                                "criteria": "Did the thing.", "valid_for": "P3Y",
-                                "alignment": [{"name": "Role", "url": "https://example.org/role"}]},
-    "recipients/ann.yaml": {"name": "Ann Example", "email": "ann@example.com", "show_name": True,
-                            "awards": [{"id": "ann-first-1", "badge": "first-badge", "issued_on": "2026-01-15",
-                                        "expires": "2027-01-15", "narrative": "Well done.",
-                                        "evidence": [{"url": "https://example.org/e/1", "name": "Record"}],
-                                        "revoked": {"on": "2026-03-01", "reason": "Issued in error"}}]},
+    "site_src/site.yaml": {
+        "base_url": "https://badges.example.org/",
+        "issuer": {"name": "Example Issuer", "url": "https://example.org", "email": "badges@example.org"},
+    },
+    "badges/first-badge.yaml": {
+        "name": "First Badge",
+        "description": "The first badge.",
+        "image": "assets/badge.svg",
+        "criteria": "Did the thing.",
+        "valid_for": "P3Y",
+        "alignment": [{"name": "Role", "url": "https://example.org/role"}],
+    },
+    "recipients/ann.yaml": {
+        "name": "Ann Example",
+        "email": "ann@example.com",
+        "show_name": True,
+        "awards": [
+            {
+                "id": "ann-first-1",
+                "badge": "first-badge",
+                "issued_on": "2026-01-15",
+                "expires": "2027-01-15",
+                "narrative": "Well done.",
+                "evidence": [{"url": "https://example.org/e/1", "name": "Record"}],
+                "revoked": {"on": "2026-03-01", "reason": "Issued in error"},
+            }
+        ],
+    },
 }
 # (file, path to a key) of every key validation requires
 REQUIRED = [
-    ("site_src/site.yaml", ("base_url",)), ("site_src/site.yaml", ("issuer",)),
-    ("site_src/site.yaml", ("issuer", "name")), ("site_src/site.yaml", ("issuer", "url")),
+    ("site_src/site.yaml", ("base_url",)),
+    ("site_src/site.yaml", ("issuer",)),
+    ("site_src/site.yaml", ("issuer", "name")),
+    ("site_src/site.yaml", ("issuer", "url")),
     ("site_src/site.yaml", ("issuer", "email")),
-    ("badges/first-badge.yaml", ("name",)), ("badges/first-badge.yaml", ("description",)),
-    ("badges/first-badge.yaml", ("image",)), ("badges/first-badge.yaml", ("criteria",)),
-    ("badges/first-badge.yaml", ("alignment", 0, "name")), ("badges/first-badge.yaml", ("alignment", 0, "url")),
-    ("recipients/ann.yaml", ("name",)), ("recipients/ann.yaml", ("email",)), ("recipients/ann.yaml", ("awards",)),
-    ("recipients/ann.yaml", ("awards", 0, "badge")), ("recipients/ann.yaml", ("awards", 0, "issued_on")),
+    ("badges/first-badge.yaml", ("name",)),
+    ("badges/first-badge.yaml", ("description",)),
+    ("badges/first-badge.yaml", ("image",)),
+    ("badges/first-badge.yaml", ("criteria",)),
+    ("badges/first-badge.yaml", ("alignment", 0, "name")),
+    ("badges/first-badge.yaml", ("alignment", 0, "url")),
+    ("recipients/ann.yaml", ("name",)),
+    ("recipients/ann.yaml", ("email",)),
+    ("recipients/ann.yaml", ("awards",)),
+    ("recipients/ann.yaml", ("awards", 0, "badge")),
+    ("recipients/ann.yaml", ("awards", 0, "issued_on")),
     ("recipients/ann.yaml", ("awards", 0, "revoked", "on")),
     ("recipients/ann.yaml", ("awards", 0, "revoked", "reason")),
 ]
 OPTIONAL = [
     ("badges/first-badge.yaml", ("valid_for",)),
-    ("badges/first-badge.yaml", ("alignment",)), ("recipients/ann.yaml", ("show_name",)),
-    ("recipients/ann.yaml", ("awards", 0, "id")), ("recipients/ann.yaml", ("awards", 0, "expires")),
-    ("recipients/ann.yaml", ("awards", 0, "narrative")), ("recipients/ann.yaml", ("awards", 0, "evidence", 0, "name")),
+    ("badges/first-badge.yaml", ("alignment",)),
+    ("recipients/ann.yaml", ("show_name",)),
+    ("recipients/ann.yaml", ("awards", 0, "id")),
+    ("recipients/ann.yaml", ("awards", 0, "expires")),
+    ("recipients/ann.yaml", ("awards", 0, "narrative")),
+    ("recipients/ann.yaml", ("awards", 0, "evidence", 0, "name")),
 ]
-TEXT_KEYS = [k for k in REQUIRED if k[1][-1] in {"name", "description", "criteria", "reason", "base_url", "url",
-                                                 "email", "image"}]
+TEXT_KEYS = [
+    k
+    for k in REQUIRED
+    if k[1][-1] in {"name", "description", "criteria", "reason", "base_url", "url", "email", "image"}
+]
 DATE_KEYS = [("recipients/ann.yaml", ("awards", 0, k)) for k in ("issued_on", "expires")] + [
-    ("recipients/ann.yaml", ("awards", 0, "revoked", "on"))]
-IMPOSSIBLE_DATES = ["2026-02-30", "2025-02-29", "2026-13-01", "2026-00-10", "2026-04-31", "2026-01-32", "26-01-15",
-                    "2026/01/15", "2026-1-5", "15/01/2026", "2026-01-15T10:00", "tomorrow", ""]
-BAD_EMAILS = ["ann", "ann@", "@example.com", "ann@example", "ann example@example.com", "ann@exa mple.com",
-              "<ann@example.com>", "ann@@example.com", "ann@example..com", "Ann Example <ann@example.com>",
-              "ann@example.com; bob@example.com", "ann@-example.com"]
+    ("recipients/ann.yaml", ("awards", 0, "revoked", "on"))
+]
+IMPOSSIBLE_DATES = [
+    "2026-02-30",
+    "2025-02-29",
+    "2026-13-01",
+    "2026-00-10",
+    "2026-04-31",
+    "2026-01-32",
+    "26-01-15",
+    "2026/01/15",
+    "2026-1-5",
+    "15/01/2026",
+    "2026-01-15T10:00",
+    "tomorrow",
+    "",
+]
+BAD_EMAILS = [
+    "ann",
+    "ann@",
+    "@example.com",
+    "ann@example",
+    "ann example@example.com",
+    "ann@exa mple.com",
+    "<ann@example.com>",
+    "ann@@example.com",
+    "ann@example..com",
+    "Ann Example <ann@example.com>",
+    "ann@example.com; bob@example.com",
+    "ann@-example.com",
+]
 
 
 def _get(data, path):
@@ -239,13 +357,13 @@ def _typo(draw, word: str) -> str:
     if kind == "swap" and len(word) > 1:
         j = min(i + 1, len(word) - 1)
         i = j - 1
-        return word[:i] + word[j] + word[i] + word[j + 1:]
+        return word[:i] + word[j] + word[i] + word[j + 1 :]
     if kind == "double":
         return word[:i] + word[i] + word[i:]
     if kind == "drop" and len(word) > 1:
-        return word[:i] + word[i + 1:]
+        return word[:i] + word[i + 1 :]
     if kind == "upper":
-        return word[:i] + word[i].upper() + word[i + 1:]
+        return word[:i] + word[i].upper() + word[i + 1 :]
     if kind == "dash":
         return word.replace("_", "-") if "_" in word else word + "-"
     if kind == "space":
@@ -287,16 +405,26 @@ def broken_sites(draw):
         target["email"] = draw(st.sampled_from(BAD_EMAILS))
     elif kind == "badge":
         rel = "recipients/ann.yaml"
-        slug = draw(st.one_of(st.from_regex(r"[a-z0-9][a-z0-9-]{0,20}", fullmatch=True),
-                              st.sampled_from(["First-Badge", "first_badge", "../first-badge", "first badge"])))
+        slug = draw(
+            st.one_of(
+                st.from_regex(r"[a-z0-9][a-z0-9-]{0,20}", fullmatch=True),
+                st.sampled_from(["First-Badge", "first_badge", "../first-badge", "first badge"]),
+            )
+        )
         assume(slug != "first-badge")
         files[rel]["awards"][0]["badge"] = slug
     else:  # a mapping or list where the other is expected
-        rel, path = draw(st.sampled_from([("recipients/ann.yaml", ("awards",)),
-                                          ("recipients/ann.yaml", ("awards", 0)),
-                                          ("recipients/ann.yaml", ("awards", 0, "evidence")),
-                                          ("badges/first-badge.yaml", ("alignment",)),
-                                          ("site_src/site.yaml", ("issuer",))]))
+        rel, path = draw(
+            st.sampled_from(
+                [
+                    ("recipients/ann.yaml", ("awards",)),
+                    ("recipients/ann.yaml", ("awards", 0)),
+                    ("recipients/ann.yaml", ("awards", 0, "evidence")),
+                    ("badges/first-badge.yaml", ("alignment",)),
+                    ("site_src/site.yaml", ("issuer",)),
+                ]
+            )
+        )
         _parent(files, rel, path)[path[-1]] = draw(st.sampled_from(["text", 7, {"a": "b"}, [["x"]]]))
     return files, rel, kind
 
@@ -324,14 +452,62 @@ def test_any_single_mistake_is_a_located_error(broken):
 
 # -- the YAML reader never fails in an unplanned way ----------------------------------------------
 
-YAML_BITS = st.sampled_from([
-    "a: ", "- ", "? ", ": ", "&x ", "*x", "!!python/object/apply:os.system ", "!tag ", "!!binary ", "<<: ", "{", "}",
-    "[", "]", ",", "|", ">", "|-", "'", '"', "#", "\n", "  ", "\t", "---\n", "...\n", "%YAML 1.1\n", "%TAG ! x\n",
-    "2026-02-30", "0x1F", "0o17", "1e999", ".nan", "~", "null", "yes", "no", "on", "true", "1:20:30", "\\", "\\u0000",
-    "\\x85", "\ufeff", "\u2028", "é", "\x85", "\x00", "=", "name", "email", "awards",
-])
-
-
+YAML_BITS = st.sampled_from(
+    [
+        "a: ",
+        "- ",
+        "? ",
+        ": ",
+        "&x ",
+        "*x",
+        "!!python/object/apply:os.system ",
+        "!tag ",
+        "!!binary ",
+        "<<: ",
+        "{",
+        "}",
+        "[",
+        "]",
+        ",",
+        "|",
+        ">",
+        "|-",
+        "'",
+        '"',
+        "#",
+        "\n",
+        "  ",
+        "\t",
+        "---\n",
+        "...\n",
+        "%YAML 1.1\n",
+        "%TAG ! x\n",
+        "2026-02-30",
+        "0x1F",
+        "0o17",
+        "1e999",
+        ".nan",
+        "~",
+        "null",
+        "yes",
+        "no",
+        "on",
+        "true",
+        "1:20:30",
+        "\\",
+        "\\u0000",
+        "\\x85",
+        "\ufeff",
+        "\u2028",
+        "é",
+        "\x85",
+        "\x00",
+        "=",
+        "name",
+        "email",
+        "awards",
+    ]
+)
 
 
 @settings(max_examples=300, deadline=None)

@@ -33,9 +33,11 @@ ROWS = [["name", "email", "badge", "issued_on"], ["Ann", "ann2@example.com", "fi
 
 
 def test_an_xml_entity_bomb_in_a_workbook_is_refused(minimal_site, run, tmp_path):
-    bomb = ('<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
-            + "".join(f'<!ENTITY lol{n} "{("&lol%s;" % (n - 1 if n > 1 else "")) * 10}">' for n in range(1, 10))
-            + "]>").encode()
+    bomb = (
+        '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+        + "".join(f'<!ENTITY lol{n} "{("&lol%s;" % (n - 1 if n > 1 else "")) * 10}">' for n in range(1, 10))
+        + "]>"
+    ).encode()
 
     def poison(content: bytes) -> bytes:
         body = content.split(b"?>", 1)[-1]
@@ -66,8 +68,11 @@ def test_a_zip_bomb_workbook_is_refused_before_it_is_unpacked(minimal_site, run,
 def test_formulas_in_a_workbook_are_never_evaluated(minimal_site, run, tmp_path):
     """A formula without a cached value reads as an empty cell; badgekiln never calculates anything."""
     path = tmp_path / "awards.xlsx"
-    path.write_bytes(workbook_bytes([ROWS[0], ['=WEBSERVICE("https://evil.example/")', "ann2@example.com",
-                                               "first-badge", "2026-06-01"]]))
+    path.write_bytes(
+        workbook_bytes(
+            [ROWS[0], ['=WEBSERVICE("https://evil.example/")', "ann2@example.com", "first-badge", "2026-06-01"]]
+        )
+    )
     result = run("award", "--csv", str(path), "--source", str(minimal_site), "--today", TODAY)
     assert result.code == 1
     assert "awards.xlsx:2:1: error[missing-key]: row needs 'name'" in result.err

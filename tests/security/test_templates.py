@@ -37,15 +37,20 @@ from badgekiln.signing.secretscan import Scanner, Secret
 PASSWORD = "Tr0ub4dor&3 <horse> Battery-staple"
 ED_KEY = ed25519.Ed25519PrivateKey.from_private_bytes(bytes(range(7, 39)))
 RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-SECRETS = (*key_secrets(ED_KEY, "private key ed"), *key_secrets(RSA_KEY, "private key rsa"),
-           Secret("$BADGEKILN_SMTP_PASSWORD", PASSWORD.encode()))
+SECRETS = (
+    *key_secrets(ED_KEY, "private key ed"),
+    *key_secrets(RSA_KEY, "private key rsa"),
+    Secret("$BADGEKILN_SMTP_PASSWORD", PASSWORD.encode()),
+)
 
 
 def _page(text: str) -> bytes:
     """``text`` published inside an ordinary page."""
-    return (f'<!doctype html><html lang="en"><head><title>Award</title></head><body><main><h1>Pipefitting</h1>'
-            f'<p class="prose">{text}</p><a href="https://example.org/x?y=1&amp;z=2">Evidence</a></main>'
-            f"</body></html>\n").encode()
+    return (
+        f'<!doctype html><html lang="en"><head><title>Award</title></head><body><main><h1>Pipefitting</h1>'
+        f'<p class="prose">{text}</p><a href="https://example.org/x?y=1&amp;z=2">Evidence</a></main>'
+        f"</body></html>\n"
+    ).encode()
 
 
 def _b64(data: bytes, *, urlsafe: bool = False) -> str:
@@ -59,8 +64,9 @@ def _rsa_d() -> bytes:
 
 
 def _private_pem(key) -> str:
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption()).decode()
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
 
 
 def _pem_body(key) -> str:
@@ -78,7 +84,7 @@ TRANSFORMS = {
     "password-base64": (_b64(PASSWORD.encode()), "SMTP"),
     "password-base64-urlsafe": (_b64(PASSWORD.encode(), urlsafe=True), "SMTP"),
     "password-hex": (PASSWORD.encode().hex(), "SMTP"),
-    "password-split-across-lines": ("\n".join(PASSWORD[i:i + 4] for i in range(0, len(PASSWORD), 4)), "SMTP"),
+    "password-split-across-lines": ("\n".join(PASSWORD[i : i + 4] for i in range(0, len(PASSWORD), 4)), "SMTP"),
     "password-interleaved-whitespace": (" \t".join(PASSWORD), "SMTP"),
     "password-interleaved-html": ("".join(f"<span>{html.escape(c)}</span><br>" for c in PASSWORD), "SMTP"),
     "password-html-escaped": (html.escape(PASSWORD), "SMTP"),
@@ -152,22 +158,26 @@ def test_public_keys_and_ordinary_pages_are_not_mistaken_for_secrets_and_the_sca
     assert short.find(b"<p>22RETNUH</p>") == "$BADGEKILN_SMTP_PASSWORD"
 
 
-
 # -- end to end: the build refuses, names the file and the template, and keeps output/ ------------
+
 
 def _award_template(body: str) -> dict[str, str]:
     return {"templates/award.html": '{% extends "!builtin/award.html" %}{% block main %}' + body + "{% endblock %}\n"}
 
 
-@pytest.mark.parametrize("expression", [
-    "{{ secret|reverse }}",
-    "{{ secret|upper }}",
-    "{{ secret|urlencode }}",
-    "{{ secret|tojson }}",
-    "{{ secret|wordwrap(3, true, '\\n') }}",
-    "{% for c in secret %}{{ c }}<i></i> {% endfor %}",
-    "{{ secret|batch(5)|map('join')|join('<br>\\n') }}",
-], ids=["reverse", "upper", "urlencode", "tojson", "wordwrap", "interleave", "batch"])
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "{{ secret|reverse }}",
+        "{{ secret|upper }}",
+        "{{ secret|urlencode }}",
+        "{{ secret|tojson }}",
+        "{{ secret|wordwrap(3, true, '\\n') }}",
+        "{% for c in secret %}{{ c }}<i></i> {% endfor %}",
+        "{{ secret|batch(5)|map('join')|join('<br>\\n') }}",
+    ],
+    ids=["reverse", "upper", "urlencode", "tojson", "wordwrap", "interleave", "batch"],
+)
 def test_a_template_cannot_publish_the_smtp_password_transformed(minimal_site, run, monkeypatch, expression):
     monkeypatch.setenv("BADGEKILN_SMTP_PASSWORD", PASSWORD)
     build(run, minimal_site)
@@ -233,14 +243,17 @@ def test_templates_cannot_reach_the_environment_or_python(tmp_path, monkeypatch,
         Renderer(tmp_path).render("award.html", award={"id": "x"})
 
 
-@pytest.mark.parametrize("value", [
-    pytest.param(lambda: os.environ, id="os.environ"),
-    pytest.param(lambda: Path("/etc/passwd"), id="path"),
-    pytest.param(lambda: open, id="callable"),
-    pytest.param(lambda: badgekiln.signing.keys.Keyring((), {"k": ED_KEY}), id="keyring"),
-    pytest.param(lambda: ED_KEY, id="key"),
-    pytest.param(lambda: {"nested": [{"key": ED_KEY}]}, id="nested"),
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param(lambda: os.environ, id="os.environ"),
+        pytest.param(lambda: Path("/etc/passwd"), id="path"),
+        pytest.param(lambda: open, id="callable"),
+        pytest.param(lambda: badgekiln.signing.keys.Keyring((), {"k": ED_KEY}), id="keyring"),
+        pytest.param(lambda: ED_KEY, id="key"),
+        pytest.param(lambda: {"nested": [{"key": ED_KEY}]}, id="nested"),
+    ],
+)
 def test_only_plain_values_reach_a_template(tmp_path, value):
     (tmp_path / "award.html").write_text("{{ value }}")
     with pytest.raises(TypeError, match="only plain values"):
@@ -270,8 +283,11 @@ LIMITS = {  # template, line of the error, what the error says
     "huge-ljust": ("{{ 'x'.ljust(10**10) }}", 1, TOO_LARGE),
     "huge-replace": ("{{ ('x' * 100000)|replace('', 'y' * 1000) }}", 1, TOO_LARGE),
     "huge-output": ("{% for i in range(100000) %}{{ 'x' * 900000 }}{% endfor %}", 1, "the page is longer than"),
-    "exponential-macro": ("{% macro d(n) %}{% if n %}{{ d(n-1) }}{{ d(n-1) }}{% endif %}{% endmacro %}{{ d(40) }}", 1,
-                          STEPS),
+    "exponential-macro": (
+        "{% macro d(n) %}{% if n %}{{ d(n-1) }}{{ d(n-1) }}{% endif %}{% endmacro %}{{ d(40) }}",
+        1,
+        STEPS,
+    ),
     "batch-fill": ("{{ [1]|batch(10**9, 0)|list|length }}", 1, TOO_LARGE),
     "division-by-zero": ("{{ 1 // 0 }}", 1, "ZeroDivisionError"),
     "slow-markdown": ("{% for i in range(1000) %}{{ ('[' * 90000)|markdown }}{% endfor %}", 1, "|markdown"),
@@ -293,12 +309,19 @@ def test_template_limits_end_in_a_located_error(minimal_site, run, case):
     before = tree_bytes(minimal_site / "output")
     files = {"templates/award.html": body}
     if case == "mutual-include":
-        files.update({"templates/a.html": "{% include 'b.html' %}", "templates/b.html": "{# 1 #}\n{% include 'a.html' %}"})
+        files.update(
+            {"templates/a.html": "{% include 'b.html' %}", "templates/b.html": "{# 1 #}\n{% include 'a.html' %}"}
+        )
     write_site(minimal_site, files)
     env = dict(os.environ, PYTHONPATH=str(Path(badgekiln.__file__).parent.parent))
     started = time.monotonic()
-    child = subprocess.run([sys.executable, "-c", CHILD, "build", "--source", str(minimal_site), "--today", TODAY],
-                           capture_output=True, text=True, timeout=120, env=env)
+    child = subprocess.run(
+        [sys.executable, "-c", CHILD, "build", "--source", str(minimal_site), "--today", TODAY],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
     assert time.monotonic() - started < 60
     assert child.returncode == 1, child.stderr
     assert "Traceback" not in child.stderr and "MemoryError" not in child.stderr
@@ -309,14 +332,29 @@ def test_template_limits_end_in_a_located_error(minimal_site, run, case):
     assert tree_bytes(minimal_site / "output") == before
 
 
-@pytest.mark.parametrize("case, body, says", [
-    ("recursive-macro", "{% macro r() %}\n{{ r() }}{% endmacro %}", "templates/award.html:2: template error: the macro r()"),
-    ("recursive-include", "{# 1 #}\n{# 2 #}\n{% include 'award.html' %}", "templates/award.html:3: template error: award.html includes"),
-    ("mutual-include", "{% include 'a.html' %}", "includes or extends itself"),
-    ("huge-string", "{# 1 #}\n{{ 'x' * 10**10 }}", "templates/award.html:2: template error: repeating a value"),
-    ("huge-range", "{% for i in range(10**12) %}{% endfor %}", "templates/award.html:1: template error: the number 1,000,000,000,000"),
-    ("huge-center", "{{ 'x'|center(10**10) }}", "templates/award.html:1: template error: the number"),
-])
+@pytest.mark.parametrize(
+    "case, body, says",
+    [
+        (
+            "recursive-macro",
+            "{% macro r() %}\n{{ r() }}{% endmacro %}",
+            "templates/award.html:2: template error: the macro r()",
+        ),
+        (
+            "recursive-include",
+            "{# 1 #}\n{# 2 #}\n{% include 'award.html' %}",
+            "templates/award.html:3: template error: award.html includes",
+        ),
+        ("mutual-include", "{% include 'a.html' %}", "includes or extends itself"),
+        ("huge-string", "{# 1 #}\n{{ 'x' * 10**10 }}", "templates/award.html:2: template error: repeating a value"),
+        (
+            "huge-range",
+            "{% for i in range(10**12) %}{% endfor %}",
+            "templates/award.html:1: template error: the number 1,000,000,000,000",
+        ),
+        ("huge-center", "{{ 'x'|center(10**10) }}", "templates/award.html:1: template error: the number"),
+    ],
+)
 def test_check_reports_what_would_break_a_limit(minimal_site, run, case, body, says):
     files = {"templates/award.html": body}
     if case == "mutual-include":
@@ -329,12 +367,16 @@ def test_check_reports_what_would_break_a_limit(minimal_site, run, case, body, s
 
 def test_check_accepts_conditional_recursion(minimal_site, run):
     """A macro or include that calls itself under a condition is how trees are drawn: not an error."""
-    write_site(minimal_site, {"templates/award.html": textwrap.dedent("""\
+    write_site(
+        minimal_site,
+        {
+            "templates/award.html": textwrap.dedent("""\
         {% extends "!builtin/award.html" %}
         {% macro tree(n) %}{% if n %}{{ n }}{{ tree(n - 1) }}{% endif %}{% endmacro %}
         {% block main %}{{ tree(3) }}{{ super() }}{% endblock %}
-    """)})
+    """)
+        },
+    )
     assert run("check", "--source", str(minimal_site), "--today", TODAY).code == 0
     build(run, minimal_site)
     assert "321" in (minimal_site / "output/awards/ann-first-1/index.html").read_text()
-

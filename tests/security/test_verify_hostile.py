@@ -66,6 +66,7 @@ def _assert_verdict(result) -> None:
 def _jws(header: Any, payload: Any, signature: bytes = b"\x00" * 256) -> str:
     def part(value: Any) -> str:
         return _b64(value if isinstance(value, bytes) else json.dumps(value).encode())
+
     return f"{part(header)}.{part(payload)}.{_b64(signature)}"
 
 
@@ -95,13 +96,17 @@ RAW = {
     "JWS header array": _jws([1], {"vc": {}}).encode(),
     "JWS payload deep": _jws({"alg": "RS256"}, b'{"a":' * 50_000).encode(),
     "JWS payload huge int": _jws({"alg": "RS256"}, b'{"vc": {}, "exp": ' + b"9" * 4000 + b"}").encode(),
-    "JWT exp 1e300": _jws({"alg": "RS256", "kid": "https://x.example/k"},
-                          b'{"vc": {"type": ["VerifiableCredential"]}, "exp": 1e300, "nbf": -1e300}').encode(),
-    "JWT jwk absurd": _jws({"alg": "RS256", "jwk": {"kty": "RSA", "n": "A" * 100_000, "e": "A" * 5000}},
-                           {"vc": {"type": ["VerifiableCredential", "OpenBadgeCredential"], "issuer": "did:key:z"}}
-                           ).encode(),
-    "JWT jwk wrong types": _jws({"alg": "RS256", "jwk": {"kty": 5, "n": [], "e": {}}},
-                                {"type": ["VerifiableCredential"], "issuer": {"id": 3}}).encode(),
+    "JWT exp 1e300": _jws(
+        {"alg": "RS256", "kid": "https://x.example/k"},
+        b'{"vc": {"type": ["VerifiableCredential"]}, "exp": 1e300, "nbf": -1e300}',
+    ).encode(),
+    "JWT jwk absurd": _jws(
+        {"alg": "RS256", "jwk": {"kty": "RSA", "n": "A" * 100_000, "e": "A" * 5000}},
+        {"vc": {"type": ["VerifiableCredential", "OpenBadgeCredential"], "issuer": "did:key:z"}},
+    ).encode(),
+    "JWT jwk wrong types": _jws(
+        {"alg": "RS256", "jwk": {"kty": 5, "n": [], "e": {}}}, {"type": ["VerifiableCredential"], "issuer": {"id": 3}}
+    ).encode(),
 }
 
 
@@ -121,17 +126,38 @@ def test_absurd_input_gets_a_verdict_from_the_command_line(site, run, tmp_path, 
 
 
 def test_numbers_and_nesting_are_named_in_the_verdict(site, run, tmp_path):
-    for raw, needle in ((b"[" * 100_000, "nested"), (b'{"n": 1e999999}', "too large"),
-                        (b'{"n": ' + b"9" * 5000 + b"}", "5000 digits"), (b'{"n": NaN}', "NaN is not JSON"),
-                        (b'{"a": 1, "a": 2}', "duplicate name 'a'"), (b'{"a": "\\udfff"}', "lone surrogate")):
+    for raw, needle in (
+        (b"[" * 100_000, "nested"),
+        (b'{"n": 1e999999}', "too large"),
+        (b'{"n": ' + b"9" * 5000 + b"}", "5000 digits"),
+        (b'{"n": NaN}', "NaN is not JSON"),
+        (b'{"a": 1, "a": 2}', "duplicate name 'a'"),
+        (b'{"a": "\\udfff"}', "lone surrogate"),
+    ):
         (tmp_path / "b.json").write_bytes(raw)
         result = run("verify", str(tmp_path / "b.json"), "--json")
         report = json.loads(result.out)
         assert result.code == 1 and needle in report["checks"][-1]["detail"], (raw[:20], report)
 
 
-WRONG_TYPES: list[Any] = [5, -1, 1.5, True, None, "", "x", [], [5], {}, {"id": 3}, [{}], [[]], "\x00",
-                          "https://10.0.0.1/", {"id": ["a"]}]
+WRONG_TYPES: list[Any] = [
+    5,
+    -1,
+    1.5,
+    True,
+    None,
+    "",
+    "x",
+    [],
+    [5],
+    {},
+    {"id": 3},
+    [{}],
+    [[]],
+    "\x00",
+    "https://10.0.0.1/",
+    {"id": ["a"]},
+]
 
 
 def _credential(site: Path) -> dict:
@@ -184,10 +210,19 @@ def document_value(document: Any, path: tuple) -> Any:
     return document
 
 
-@pytest.mark.parametrize(("field", "value"), [("proof", 5), ("credentialSubject", []), ("issuer", {"id": 3}),
-                                              ("@context", 5), ("type", {}), ("credentialStatus", "x"),
-                                              ("validFrom", 10**30), ("proof", [{"verificationMethod": "did:key:" +
-                                                                                 "z" * 100_000}])])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("proof", 5),
+        ("credentialSubject", []),
+        ("issuer", {"id": 3}),
+        ("@context", 5),
+        ("type", {}),
+        ("credentialStatus", "x"),
+        ("validFrom", 10**30),
+        ("proof", [{"verificationMethod": "did:key:" + "z" * 100_000}]),
+    ],
+)
 def test_the_issue_examples_of_wrong_types(site, field, value):
     result = _verify(json.dumps({**_credential(site), field: value}).encode(), site)
     _assert_verdict(result)
@@ -199,26 +234,86 @@ def test_the_issue_examples_of_wrong_types(site, field, value):
 def seeds(site) -> list[bytes]:
     """Real documents of the example site: credentials (embedded proof and VC-JWT), assertions, JWS."""
     folder = site / "awards" / AWARD
-    return [(folder / name).read_bytes().strip() for name in
-            ("credential.json", "credential.jwt", "assertion.json", "assertion.jws")]
+    return [
+        (folder / name).read_bytes().strip()
+        for name in ("credential.json", "credential.jwt", "assertion.json", "assertion.jws")
+    ]
 
 
 HOSTILE_VALUES = st.one_of(
-    st.integers(min_value=-(10**30), max_value=10**30), st.floats(allow_nan=False, allow_infinity=False),
-    st.text(max_size=30), st.booleans(), st.none(), st.just([]), st.just({}),
-    st.recursive(st.one_of(st.integers(), st.text(max_size=5)),
-                 lambda inner: st.one_of(st.lists(inner, max_size=3),
-                                         st.dictionaries(st.sampled_from(["id", "type", "@context", "proof"]),
-                                                         inner, max_size=3)), max_leaves=8),
-    st.sampled_from(["did:web:10.0.0.1", "did:key:z6Mk", "https://127.0.0.1/x", "urn:uuid:1", "#key-0",
-                     "2026-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "sha256$00", "u" + "A" * 40]),
+    st.integers(min_value=-(10**30), max_value=10**30),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=30),
+    st.booleans(),
+    st.none(),
+    st.just([]),
+    st.just({}),
+    st.recursive(
+        st.one_of(st.integers(), st.text(max_size=5)),
+        lambda inner: st.one_of(
+            st.lists(inner, max_size=3),
+            st.dictionaries(st.sampled_from(["id", "type", "@context", "proof"]), inner, max_size=3),
+        ),
+        max_leaves=8,
+    ),
+    st.sampled_from(
+        [
+            "did:web:10.0.0.1",
+            "did:key:z6Mk",
+            "https://127.0.0.1/x",
+            "urn:uuid:1",
+            "#key-0",
+            "2026-01-01T00:00:00Z",
+            "9999-12-31T23:59:59Z",
+            "sha256$00",
+            "u" + "A" * 40,
+        ]
+    ),
 )
 PLACEHOLDER = "\u0000raw value\u0000"
-RAW_VALUES = st.sampled_from([b"1e999", b"-1e999", b"1e308", b"-1e308", b"NaN", b"Infinity", b"9" * 5000,
-                              b"9" * 99, b"[" * 3000 + b"]" * 3000, b'{"a":' * 3000 + b"1" + b"}" * 3000,
-                              b'"\\ud800"', b'"\\u0000"', b"1" + b"0" * 40, b"-0.0", b"5e-324"])
-TOKENS = st.sampled_from([b"[", b"]", b"{", b"}", b",", b":", b'"', b"\\", b"1e999", b"NaN", b"-0", b"\x00",
-                          b"\xff", b"\\ud800", b"9" * 500, b"[" * 200, b".", b"=", b"null", b"true"])
+RAW_VALUES = st.sampled_from(
+    [
+        b"1e999",
+        b"-1e999",
+        b"1e308",
+        b"-1e308",
+        b"NaN",
+        b"Infinity",
+        b"9" * 5000,
+        b"9" * 99,
+        b"[" * 3000 + b"]" * 3000,
+        b'{"a":' * 3000 + b"1" + b"}" * 3000,
+        b'"\\ud800"',
+        b'"\\u0000"',
+        b"1" + b"0" * 40,
+        b"-0.0",
+        b"5e-324",
+    ]
+)
+TOKENS = st.sampled_from(
+    [
+        b"[",
+        b"]",
+        b"{",
+        b"}",
+        b",",
+        b":",
+        b'"',
+        b"\\",
+        b"1e999",
+        b"NaN",
+        b"-0",
+        b"\x00",
+        b"\xff",
+        b"\\ud800",
+        b"9" * 500,
+        b"[" * 200,
+        b".",
+        b"=",
+        b"null",
+        b"true",
+    ]
+)
 
 
 def _split_jws(seed: bytes) -> list[bytes] | None:
@@ -260,7 +355,7 @@ def mutated(draw, seeds: list[bytes]) -> bytes:
         elif draw(st.booleans()) and at < len(data):
             data[at] = draw(st.integers(0, 255))
         else:
-            del data[at:at + draw(st.integers(0, 40))]
+            del data[at : at + draw(st.integers(0, 40))]
     return bytes(data)
 
 
@@ -268,9 +363,12 @@ def test_fuzz_mutated_real_documents_always_get_a_verdict(site, seeds):
     for seed in seeds:  # the seeds themselves verify: mutations start from the real thing
         assert _verify(seed, site).valid
 
-    @settings(max_examples=400, deadline=None, database=None,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                     HealthCheck.function_scoped_fixture])
+    @settings(
+        max_examples=400,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture],
+    )
     @given(mutated(seeds))
     def run(data: bytes) -> None:
         _assert_verdict(_verify(data, site))

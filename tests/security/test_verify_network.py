@@ -104,6 +104,7 @@ def document(body: bytes = DOC, *, status: int = 200, headers: dict | None = Non
             h.send_header(k, v)
         h.end_headers()
         h.wfile.write(body)
+
     return route
 
 
@@ -133,13 +134,46 @@ def local(**limits) -> WebFetcher:
 
 
 # ------------------------------------------------------------------------------ the address rule
-@pytest.mark.parametrize("address", [
-    "127.0.0.1", "127.8.9.10", "::1", "10.0.0.1", "172.16.5.4", "172.31.255.255", "192.168.1.1", "100.64.0.1",
-    "169.254.169.254", "169.254.0.1", "0.0.0.0", "0.1.2.3", "224.0.0.251", "239.255.255.250", "240.0.0.1",
-    "255.255.255.255", "192.0.2.1", "198.18.0.1", "::", "fe80::1", "fe80::1%1", "fc00::1", "fd12:3456::1",
-    "ff02::1", "ff0e::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1", "::ffff:8.8.8.8", "::127.0.0.1",
-    "64:ff9b::a9fe:a9fe", "64:ff9b::808:808", "2002:7f00:1::1", "2001::1", "2001:db8::1", "fec0::1",
-])
+@pytest.mark.parametrize(
+    "address",
+    [
+        "127.0.0.1",
+        "127.8.9.10",
+        "::1",
+        "10.0.0.1",
+        "172.16.5.4",
+        "172.31.255.255",
+        "192.168.1.1",
+        "100.64.0.1",
+        "169.254.169.254",
+        "169.254.0.1",
+        "0.0.0.0",
+        "0.1.2.3",
+        "224.0.0.251",
+        "239.255.255.250",
+        "240.0.0.1",
+        "255.255.255.255",
+        "192.0.2.1",
+        "198.18.0.1",
+        "::",
+        "fe80::1",
+        "fe80::1%1",
+        "fc00::1",
+        "fd12:3456::1",
+        "ff02::1",
+        "ff0e::1",
+        "::ffff:127.0.0.1",
+        "::ffff:10.0.0.1",
+        "::ffff:8.8.8.8",
+        "::127.0.0.1",
+        "64:ff9b::a9fe:a9fe",
+        "64:ff9b::808:808",
+        "2002:7f00:1::1",
+        "2001::1",
+        "2001:db8::1",
+        "fec0::1",
+    ],
+)
 def test_non_public_addresses_are_refused(address):
     ip = ipaddress.ip_address(address)
     assert refusal(ip) is not None
@@ -149,14 +183,16 @@ def test_non_public_addresses_are_refused(address):
         assert refusal(ip, allow_local=True) is None
 
 
-@pytest.mark.parametrize("address", ["8.8.8.8", "1.1.1.1", "93.184.215.14", "2606:4700:4700::1111",
-                                     "2a00:1450:4001:82b::200e"])
+@pytest.mark.parametrize(
+    "address", ["8.8.8.8", "1.1.1.1", "93.184.215.14", "2606:4700:4700::1111", "2a00:1450:4001:82b::200e"]
+)
 def test_public_addresses_are_allowed(address):
     assert refusal(ipaddress.ip_address(address)) is None
 
 
-@pytest.mark.parametrize("host", ["2130706433", "0x7f.1", "0x7f000001", "0177.0.0.1", "017700000001", "127.1",
-                                  "10.1", "0251.0376.0251.0376"])
+@pytest.mark.parametrize(
+    "host", ["2130706433", "0x7f.1", "0x7f000001", "0177.0.0.1", "017700000001", "127.1", "10.1", "0251.0376.0251.0376"]
+)
 def test_ipv4_addresses_in_odd_spellings_are_refused(host):
     with pytest.raises(AddressRefused, match="unusual spelling"):
         literal_address(host)
@@ -168,23 +204,26 @@ def test_malformed_host_names_are_refused(host):
         check_host_name(host)
 
 
-@pytest.mark.parametrize(("url", "needle"), [
-    ("http://2130706433/a.json", "unusual spelling"),
-    ("http://0x7f.1/a.json", "unusual spelling"),
-    ("https://[::ffff:127.0.0.1]/a.json", "IPv4-mapped"),
-    ("https://[::ffff:7f00:1]/a.json", "IPv4-mapped"),
-    ("https://169.254.169.254/latest/meta-data/", "link-local"),
-    ("https://[fe80::1%25eth0]/a.json", "scoped"),
-    ("https://10.0.0.1/a.json", "private"),
-    ("https://[fd00::1]/a.json", "unique local"),
-    ("https://100.100.100.200/a.json", "carrier-grade NAT"),
-    ("https://0.0.0.0/a.json", "unspecified"),
-    ("https://[::]/a.json", "unspecified"),
-    ("https://224.0.0.1/a.json", "multicast"),
-    ("https://user:secret@example.org/a.json", "user name or password"),
-    ("https://example.org:99999/a.json", "malformed URL"),
-    ("ftp://example.org/a.json", "not an http"),
-])
+@pytest.mark.parametrize(
+    ("url", "needle"),
+    [
+        ("http://2130706433/a.json", "unusual spelling"),
+        ("http://0x7f.1/a.json", "unusual spelling"),
+        ("https://[::ffff:127.0.0.1]/a.json", "IPv4-mapped"),
+        ("https://[::ffff:7f00:1]/a.json", "IPv4-mapped"),
+        ("https://169.254.169.254/latest/meta-data/", "link-local"),
+        ("https://[fe80::1%25eth0]/a.json", "scoped"),
+        ("https://10.0.0.1/a.json", "private"),
+        ("https://[fd00::1]/a.json", "unique local"),
+        ("https://100.100.100.200/a.json", "carrier-grade NAT"),
+        ("https://0.0.0.0/a.json", "unspecified"),
+        ("https://[::]/a.json", "unspecified"),
+        ("https://224.0.0.1/a.json", "multicast"),
+        ("https://user:secret@example.org/a.json", "user name or password"),
+        ("https://example.org:99999/a.json", "malformed URL"),
+        ("ftp://example.org/a.json", "not an http"),
+    ],
+)
 def test_urls_to_non_public_hosts_are_refused_before_any_connection(url, needle, no_foreign_connections, monkeypatch):
     monkeypatch.setattr(socket, "getaddrinfo", lambda *a, **k: pytest.fail("the resolver was asked"))
     fetcher = local()
@@ -211,8 +250,9 @@ def test_localhost_is_refused_without_allow_local_and_fetched_with_it(server, ru
     report = json.loads(result.out)
     assert result.code == 1 and report["checks"][-1]["name"] == "fetch"
     assert "localhost resolves to 127.0.0.1, a loopback address" in report["checks"][-1]["detail"]
-    assert report["fetches"] == [{"url": url, "outcome": "refused", "status": None, "bytes": 0,
-                                  "detail": report["fetches"][0]["detail"]}]
+    assert report["fetches"] == [
+        {"url": url, "outcome": "refused", "status": None, "bytes": 0, "detail": report["fetches"][0]["detail"]}
+    ]
     assert "--allow-local" in report["fetches"][0]["detail"]
     assert server.requests == [] and no_foreign_connections == []
     text = run("verify", url)
@@ -221,23 +261,43 @@ def test_localhost_is_refused_without_allow_local_and_fetched_with_it(server, ru
     assert body == DOC and server.requests == [("/a.json", f"localhost:{server.port}")]
 
 
-@pytest.mark.parametrize("answers", [["10.0.0.7"], ["93.184.215.14", "10.0.0.7"], ["169.254.169.254"],
-                                     ["2606:4700::1", "fd00::5"], ["::ffff:192.168.0.1"]])
+@pytest.mark.parametrize(
+    "answers",
+    [
+        ["10.0.0.7"],
+        ["93.184.215.14", "10.0.0.7"],
+        ["169.254.169.254"],
+        ["2606:4700::1", "fd00::5"],
+        ["::ffff:192.168.0.1"],
+    ],
+)
 def test_a_name_with_any_non_public_address_is_refused(monkeypatch, answers, no_foreign_connections):
     """A resolver's answer is faked here (no DNS in tests): one bad address among good ones refuses the name."""
+
     def getaddrinfo(host, port, *args, **kwargs):
         assert host == "intranet.example"
-        return [(socket.AF_INET6 if ":" in a else socket.AF_INET, socket.SOCK_STREAM, 6, "",
-                 (a, port, 0, 0) if ":" in a else (a, port)) for a in answers]
+        return [
+            (
+                socket.AF_INET6 if ":" in a else socket.AF_INET,
+                socket.SOCK_STREAM,
+                6,
+                "",
+                (a, port, 0, 0) if ":" in a else (a, port),
+            )
+            for a in answers
+        ]
 
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
-    with pytest.raises(FetchError, match="intranet.example resolves to .*(private|link-local|unique local|IPv4-mapped)"):
+    with pytest.raises(
+        FetchError, match="intranet.example resolves to .*(private|link-local|unique local|IPv4-mapped)"
+    ):
         fetch("https://intranet.example/a.json")
     assert no_foreign_connections == []
 
 
-def test_the_name_is_resolved_once_and_the_checked_address_is_the_one_connected(server, monkeypatch,
-                                                                                no_foreign_connections):
+def test_the_name_is_resolved_once_and_the_checked_address_is_the_one_connected(
+    server, monkeypatch, no_foreign_connections
+):
     """DNS rebinding: a resolver that answers 127.0.0.1 first and 10.0.0.1 afterwards gains nothing."""
     server.routes["/a.json"] = document()
     real, calls = socket.getaddrinfo, []
@@ -258,10 +318,18 @@ def test_the_name_is_resolved_once_and_the_checked_address_is_the_one_connected(
 
 
 # --------------------------------------------------------------------------------- redirects
-@pytest.mark.parametrize("target", [
-    "http://10.0.0.1/latest", "https://10.0.0.1/latest", "https://169.254.169.254/latest/meta-data/",
-    "http://192.168.0.1/", "http://[::ffff:10.0.0.1]/", "http://2130706433/", "https://[fd00::1]/x",
-])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "http://10.0.0.1/latest",
+        "https://10.0.0.1/latest",
+        "https://169.254.169.254/latest/meta-data/",
+        "http://192.168.0.1/",
+        "http://[::ffff:10.0.0.1]/",
+        "http://2130706433/",
+        "https://[fd00::1]/x",
+    ],
+)
 def test_a_redirect_to_a_non_public_address_is_refused_before_connecting(server, target, no_foreign_connections):
     server.routes["/a.json"] = redirect(target)
     fetcher = local()
@@ -293,8 +361,7 @@ def test_redirect_loops_and_long_chains_stop(server, no_foreign_connections):
 
 
 def test_a_redirect_to_another_scheme_is_refused(server):
-    for path, location in (("/file", "file:///etc/passwd"), ("/gopher", "gopher://127.0.0.1/x"),
-                           ("/data", "data:,x")):
+    for path, location in (("/file", "file:///etc/passwd"), ("/gopher", "gopher://127.0.0.1/x"), ("/data", "data:,x")):
         server.routes[path] = redirect(location)
         with pytest.raises(FetchError, match="not an http"):
             local()(server.base + path.lstrip("/"))
@@ -315,7 +382,7 @@ def test_oversized_bodies_are_cut_whatever_content_length_says(server):
         h.send_header("Transfer-Encoding", "chunked")
         h.end_headers()
         for i in range(0, len(big), 50_000):
-            h.wfile.write(b"%x\r\n%s\r\n" % (50_000, big[i:i + 50_000]))
+            h.wfile.write(b"%x\r\n%s\r\n" % (50_000, big[i : i + 50_000]))
         h.wfile.write(b"0\r\n\r\n")
 
     server.routes["/no-length"] = no_length
@@ -377,15 +444,32 @@ def test_did_web_hosts_are_checked_too(tmp_path, run, no_foreign_connections):
     """A credential whose issuer is did:web:10.0.0.1 (or :localhost) cannot make verify fetch it."""
     for did in ("did:web:10.0.0.1", "did:web:169.254.169.254", "did:web:localhost%3A8443:x"):
         credential = {
-            "@context": ["https://www.w3.org/ns/credentials/v2",
-                         "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"],
-            "type": ["VerifiableCredential", "OpenBadgeCredential"], "id": "urn:uuid:1",
-            "issuer": {"id": did, "type": ["Profile"], "name": "X"}, "validFrom": "2024-01-01T00:00:00Z",
-            "credentialSubject": {"type": ["AchievementSubject"], "id": "did:example:1",
-                                  "achievement": {"id": "urn:uuid:2", "type": ["Achievement"], "name": "A",
-                                                  "description": "A", "criteria": {"narrative": "A"}}},
-            "proof": {"type": "DataIntegrityProof", "cryptosuite": "eddsa-rdfc-2022", "proofPurpose": "assertionMethod",
-                      "verificationMethod": did + "#key-1", "proofValue": "z111"},
+            "@context": [
+                "https://www.w3.org/ns/credentials/v2",
+                "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
+            ],
+            "type": ["VerifiableCredential", "OpenBadgeCredential"],
+            "id": "urn:uuid:1",
+            "issuer": {"id": did, "type": ["Profile"], "name": "X"},
+            "validFrom": "2024-01-01T00:00:00Z",
+            "credentialSubject": {
+                "type": ["AchievementSubject"],
+                "id": "did:example:1",
+                "achievement": {
+                    "id": "urn:uuid:2",
+                    "type": ["Achievement"],
+                    "name": "A",
+                    "description": "A",
+                    "criteria": {"narrative": "A"},
+                },
+            },
+            "proof": {
+                "type": "DataIntegrityProof",
+                "cryptosuite": "eddsa-rdfc-2022",
+                "proofPurpose": "assertionMethod",
+                "verificationMethod": did + "#key-1",
+                "proofValue": "z111",
+            },
         }
         path = tmp_path / "credential.json"
         path.write_text(json.dumps(credential))
@@ -403,16 +487,23 @@ def tls_server() -> Iterator[tuple[Server, ssl.SSLContext]]:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
     now = datetime.datetime.now(datetime.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
-            .not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
     folder = Path(__import__("tempfile").mkdtemp())
     (folder / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (folder / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                       serialization.NoEncryption()))
+    (folder / "key.pem").write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     server_tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     server_tls.load_cert_chain(folder / "cert.pem", folder / "key.pem")
     client_tls = ssl.create_default_context(cafile=str(folder / "cert.pem"))

@@ -83,9 +83,15 @@ def derive_rsa() -> tuple[rsa.RSAPrivateKey, int]:
     n = p * q
     assert n.bit_length() == RSA_BITS
     d = pow(PUBLIC_EXPONENT, -1, math.lcm(p - 1, q - 1))
-    numbers = rsa.RSAPrivateNumbers(p=p, q=q, d=d, dmp1=rsa.rsa_crt_dmp1(d, p), dmq1=rsa.rsa_crt_dmq1(d, q),
-                                    iqmp=rsa.rsa_crt_iqmp(p, q),
-                                    public_numbers=rsa.RSAPublicNumbers(PUBLIC_EXPONENT, n))
+    numbers = rsa.RSAPrivateNumbers(
+        p=p,
+        q=q,
+        d=d,
+        dmp1=rsa.rsa_crt_dmp1(d, p),
+        dmq1=rsa.rsa_crt_dmq1(d, q),
+        iqmp=rsa.rsa_crt_iqmp(p, q),
+        public_numbers=rsa.RSAPublicNumbers(PUBLIC_EXPONENT, n),
+    )
     return numbers.private_key(), p_rounds + q_rounds  # private_key(): OpenSSL checks the key
 
 
@@ -95,13 +101,17 @@ def derive_ed25519() -> ed25519.Ed25519PrivateKey:
 
 
 def _public_pem(key) -> str:
-    return key.public_key().public_bytes(serialization.Encoding.PEM,
-                                         serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    return (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
 
 
 def _private_pem(key) -> str:
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption()).decode()
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
 
 
 def _kid(algorithm_short: str, key) -> str:
@@ -124,8 +134,10 @@ class FixedKeys:
 
     def records(self) -> dict[str, str]:
         """``site_src/keys/<kid>.yaml`` → its text, as ``badgekiln keys generate`` writes it."""
-        return {f"{self.rsa_kid}.yaml": _record_text("RS256", self.rsa_public_pem),
-                f"{self.ed25519_kid}.yaml": _record_text("Ed25519", self.ed25519_public_pem)}
+        return {
+            f"{self.rsa_kid}.yaml": _record_text("RS256", self.rsa_public_pem),
+            f"{self.ed25519_kid}.yaml": _record_text("Ed25519", self.ed25519_public_pem),
+        }
 
     def install(self, site: Path) -> None:
         """Write the public records into ``site``'s ``site_src/keys/`` (a copy, never the repository)."""
@@ -136,9 +148,14 @@ class FixedKeys:
 
 
 def _record_text(algorithm: str, public_pem: str) -> str:
-    lines = ["# A PUBLIC key of this site: safe to commit. The private key is kept outside the repository.",
-             "# TEST KEY derived from a public seed (tests/support/fixed_keys.py): NEVER USE FOR REAL.",
-             f"algorithm: {algorithm}", f"created: {CREATED}", "status: active", "public_key: |"]
+    lines = [
+        "# A PUBLIC key of this site: safe to commit. The private key is kept outside the repository.",
+        "# TEST KEY derived from a public seed (tests/support/fixed_keys.py): NEVER USE FOR REAL.",
+        f"algorithm: {algorithm}",
+        f"created: {CREATED}",
+        "status: active",
+        "public_key: |",
+    ]
     lines.extend("  " + line for line in public_pem.strip().splitlines())
     return "\n".join(lines) + "\n"
 
@@ -146,6 +163,11 @@ def _record_text(algorithm: str, public_pem: str) -> str:
 def fixed_keys() -> FixedKeys:
     """Derive the fixed keys (about a second, most of it the RSA prime search)."""
     (rsa_key, rounds), ed_key = derive_rsa(), derive_ed25519()
-    return FixedKeys(rsa_kid=_kid("rsa", rsa_key), rsa_public_pem=_public_pem(rsa_key),
-                     ed25519_kid=_kid("ed25519", ed_key), ed25519_public_pem=_public_pem(ed_key),
-                     private_pem=_private_pem(rsa_key) + _private_pem(ed_key), search_rounds=rounds)
+    return FixedKeys(
+        rsa_kid=_kid("rsa", rsa_key),
+        rsa_public_pem=_public_pem(rsa_key),
+        ed25519_kid=_kid("ed25519", ed_key),
+        ed25519_public_pem=_public_pem(ed_key),
+        private_pem=_private_pem(rsa_key) + _private_pem(ed_key),
+        search_rounds=rounds,
+    )

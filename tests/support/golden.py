@@ -39,10 +39,12 @@ Invoke = Callable[..., tuple[int, str, str]]
 def environment(keys: FixedKeys, work: Path) -> dict[str, str]:
     """The variables a golden build runs with: the private keys as CI passes them, and key and
     cache folders inside ``work`` (so that no developer's own keys can take part)."""
-    return {"BADGEKILN_PRIVATE_KEYS": keys.private_pem,
-            "BADGEKILN_KEYS_DIR": str(work / "private-keys"),
-            "XDG_CACHE_HOME": str(work / "xdg-cache"),
-            "XDG_CONFIG_HOME": str(work / "xdg-config")}
+    return {
+        "BADGEKILN_PRIVATE_KEYS": keys.private_pem,
+        "BADGEKILN_KEYS_DIR": str(work / "private-keys"),
+        "XDG_CACHE_HOME": str(work / "xdg-cache"),
+        "XDG_CONFIG_HOME": str(work / "xdg-config"),
+    }
 
 
 def build_example(work: Path, keys: FixedKeys, invoke: Invoke) -> Path:
@@ -76,13 +78,16 @@ def tree_bytes(root: Path) -> dict[str, bytes]:
 
 def changes(expected: Mapping[str, bytes], actual: Mapping[str, bytes]) -> dict[str, list[str]]:
     """The paths ``added`` (only in ``actual``), ``changed`` and ``removed`` (only in ``expected``)."""
-    return {"added": sorted(actual.keys() - expected.keys()),
-            "changed": sorted(p for p in expected.keys() & actual.keys() if expected[p] != actual[p]),
-            "removed": sorted(expected.keys() - actual.keys())}
+    return {
+        "added": sorted(actual.keys() - expected.keys()),
+        "changed": sorted(p for p in expected.keys() & actual.keys() if expected[p] != actual[p]),
+        "removed": sorted(expected.keys() - actual.keys()),
+    }
 
 
-def describe(expected: Mapping[str, bytes], actual: Mapping[str, bytes], *, max_files: int = 8,
-             max_lines: int = 24) -> str:
+def describe(
+    expected: Mapping[str, bytes], actual: Mapping[str, bytes], *, max_files: int = 8, max_lines: int = 24
+) -> str:
     """A report of how ``actual`` differs from ``expected`` ("" when they are equal): every
     added, changed and removed path, and for the first ``max_files`` changed files a unified diff
     excerpt (text) or their sizes and SHA-256 (binary)."""
@@ -104,8 +109,11 @@ def _file_diff(path: str, old: bytes, new: bytes, max_lines: int) -> list[str]:
         old_text, new_text = old.decode("utf-8"), new.decode("utf-8")
     except UnicodeDecodeError:
         return [f"{path}: binary, {_size_and_hash(old)} -> {_size_and_hash(new)}"]
-    diff = list(difflib.unified_diff(old_text.splitlines(), new_text.splitlines(), f"golden/{path}", f"built/{path}",
-                                     n=1, lineterm=""))
+    diff = list(
+        difflib.unified_diff(
+            old_text.splitlines(), new_text.splitlines(), f"golden/{path}", f"built/{path}", n=1, lineterm=""
+        )
+    )
     if len(diff) > max_lines:
         diff = diff[:max_lines] + [f"... ({len(diff) - max_lines} more diff lines)"]
     return [line if len(line) <= 300 else line[:300] + " ..." for line in diff]

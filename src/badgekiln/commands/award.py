@@ -49,8 +49,11 @@ class NewAward:
     id: str = ""
 
     def yaml_fields(self) -> list[tuple[str, str]]:
-        fields = [("id", yaml_plain(self.id)), ("badge", yaml_plain(self.badge)),
-                  ("issued_on", self.issued_on.isoformat())]  # a date, read as one: written plain
+        fields = [
+            ("id", yaml_plain(self.id)),
+            ("badge", yaml_plain(self.badge)),
+            ("issued_on", self.issued_on.isoformat()),
+        ]  # a date, read as one: written plain
         if self.expires:
             fields.append(("expires", self.expires.isoformat()))
         if self.narrative:
@@ -90,13 +93,16 @@ def slugify(name: str) -> str:
 
 def same_name(a: str, b: str) -> bool:
     """Names equal but for case, spacing and Unicode normalisation."""
+
     def norm(text: str) -> str:
         return " ".join(unicodedata.normalize("NFC", text).casefold().split())
+
     return norm(a) == norm(b)
 
 
-def check_row(row: dict[str, str], location: SourceLocation, badges, diagnostics: list[Diagnostic],
-              today: date) -> NewAward | None:
+def check_row(
+    row: dict[str, str], location: SourceLocation, badges, diagnostics: list[Diagnostic], today: date
+) -> NewAward | None:
     """Check one CSV row (or command-line award); problems go to ``diagnostics``."""
     data = {k: (v or "").strip() for k, v in row.items() if k is not None}
     fields = Fields(_Located({k: v for k, v in data.items() if v}, location), location, diagnostics, "row")
@@ -110,8 +116,12 @@ def check_row(row: dict[str, str], location: SourceLocation, badges, diagnostics
     evidence_narrative = fields.text("evidence_narrative", max_len=5000)
     fields.finish()
     if badge and badge not in badges:
-        fields.error("unknown-badge", f"there is no badge {badge!r}", location,
-                     did_you_mean(badge, badges) or f"badges are: {', '.join(sorted(badges))}")
+        fields.error(
+            "unknown-badge",
+            f"there is no badge {badge!r}",
+            location,
+            did_you_mean(badge, badges) or f"badges are: {', '.join(sorted(badges))}",
+        )
         return None
     if issued_on and issued_on > today:
         fields.error("future-date", f"'issued_on' ({issued_on}) is in the future", location)
@@ -147,11 +157,13 @@ def local_date_hint(value: str) -> str | None:
     y = "%Y" if len(year) == 4 else "%y"
     day_first, month_first = f"%d{sep}%m{sep}{y}", f"%m{sep}%d{sep}{y}"
     if int(first) > 12:
-        return f"this looks like a day-first date: add --date-format \"{day_first}\""
+        return f'this looks like a day-first date: add --date-format "{day_first}"'
     if int(second) > 12:
-        return f"this looks like a month-first date: add --date-format \"{month_first}\""
-    return (f"is it day first or month first? add --date-format \"{day_first}\" (day first, as in most of "
-            f"Europe) or --date-format \"{month_first}\" (month first, as in the US)")
+        return f'this looks like a month-first date: add --date-format "{month_first}"'
+    return (
+        f'is it day first or month first? add --date-format "{day_first}" (day first, as in most of '
+        f'Europe) or --date-format "{month_first}" (month first, as in the US)'
+    )
 
 
 def check_date_format(text: str) -> None:
@@ -161,12 +173,16 @@ def check_date_format(text: str) -> None:
         if datetime.strptime(sample.strftime(text), text).date() != sample:
             raise ValueError("it loses the day, month or year")
     except ValueError as exc:
-        raise SourceError(f"--date-format {text!r} is not a date format ({exc})", None,
-                          "use strptime codes, e.g. %d/%m/%Y for 14/03/2026 or %m/%d/%Y for 03/14/2026") from None
+        raise SourceError(
+            f"--date-format {text!r} is not a date format ({exc})",
+            None,
+            "use strptime codes, e.g. %d/%m/%Y for 14/03/2026 or %m/%d/%Y for 03/14/2026",
+        ) from None
 
 
-def _sheet_dates(row: dict, location: SourceLocation, date_format: str | None,
-                 diagnostics: list[Diagnostic], hinted: list[bool]) -> bool:
+def _sheet_dates(
+    row: dict, location: SourceLocation, date_format: str | None, diagnostics: list[Diagnostic], hinted: list[bool]
+) -> bool:
     """Turn the date cells of ``row`` into ``YYYY-MM-DD`` in place; False (and a diagnostic) when one is not a date."""
     ok = True
     for key in DATE_COLUMNS:
@@ -183,21 +199,35 @@ def _sheet_dates(row: dict, location: SourceLocation, date_format: str | None,
                     diagnostics.append(Diagnostic("error", "bad-date", message, location))
                     ok = False
             elif value.isdigit() and 20000 < int(value) < 80000:
-                diagnostics.append(Diagnostic(
-                    "error", "bad-date", f"'{key}' is the number {value}, not a date", location,
-                    "this looks like an Excel date shown as a number: format the column as a date in the sheet"))
+                diagnostics.append(
+                    Diagnostic(
+                        "error",
+                        "bad-date",
+                        f"'{key}' is the number {value}, not a date",
+                        location,
+                        "this looks like an Excel date shown as a number: format the column as a date in the sheet",
+                    )
+                )
                 ok = False
             elif LOCAL_DATE_RE.match(value):
                 hint = None if hinted[0] else local_date_hint(value)
                 hinted[0] = True
-                diagnostics.append(Diagnostic("error", "bad-date", f"'{key}' must be a date written YYYY-MM-DD, "
-                                              f"or say how the sheet writes dates; got {value!r}", location, hint))
+                diagnostics.append(
+                    Diagnostic(
+                        "error",
+                        "bad-date",
+                        f"'{key}' must be a date written YYYY-MM-DD, or say how the sheet writes dates; got {value!r}",
+                        location,
+                        hint,
+                    )
+                )
                 ok = False
     return ok
 
 
-def awards_from_table(table: Table, badges, today: date, *,
-                      date_format: str | None = None) -> tuple[list[NewAward], list[Diagnostic]]:
+def awards_from_table(
+    table: Table, badges, today: date, *, date_format: str | None = None
+) -> tuple[list[NewAward], list[Diagnostic]]:
     """Every row of a sheet as a checked award, and the warnings; raises ValidationFailed listing every bad row."""
     diagnostics: list[Diagnostic] = list(table.warnings)
     by_name = {badge.name.casefold(): slug for slug, badge in badges.items()}
@@ -240,8 +270,12 @@ def add_awards(source: Path, awards: list[NewAward], today: date) -> AwardResult
         _check_name(award, recipient, new_files, result.warnings)
         duplicate = recipient and next((a for a in recipient.awards if (a.badge, a.issued_on) == key[1:]), None)
         if duplicate or key in seen:
-            result.skipped.append((duplicate.id if duplicate else "-", f"{award.email} already has {award.badge} "
-                                   f"issued on {award.issued_on}"))
+            result.skipped.append(
+                (
+                    duplicate.id if duplicate else "-",
+                    f"{award.email} already has {award.badge} issued on {award.issued_on}",
+                )
+            )
             continue
         seen.add(key)
         rank = 0
@@ -296,14 +330,27 @@ def _check_name(award: NewAward, recipient, new_files: dict, warnings: list[Diag
     else:
         return
     if not same_name(award.name, on_file):
-        warnings.append(Diagnostic(
-            "warning", "name-differs", f"this row names {award.email} {award.name!r}, but {where} says {on_file!r}; "
-            f"the award goes to {on_file!r}", award.location,
-            "correct the row, or, if the earner's name has changed, edit the name in their recipient file"))
+        warnings.append(
+            Diagnostic(
+                "warning",
+                "name-differs",
+                f"this row names {award.email} {award.name!r}, but {where} says {on_file!r}; "
+                f"the award goes to {on_file!r}",
+                award.location,
+                "correct the row, or, if the earner's name has changed, edit the name in their recipient file",
+            )
+        )
 
 
-def import_sheet(source: Path, path: Path, today: date, *, column_map: str | None = None,
-                 date_format: str | None = None, encoding: str = "utf-8") -> AwardResult:
+def import_sheet(
+    source: Path,
+    path: Path,
+    today: date,
+    *,
+    column_map: str | None = None,
+    date_format: str | None = None,
+    encoding: str = "utf-8",
+) -> AwardResult:
     """Import awards from a CSV or .xlsx file (columns: CSV_COLUMNS, matched in any case and spacing).
 
     Args:
@@ -315,8 +362,9 @@ def import_sheet(source: Path, path: Path, today: date, *, column_map: str | Non
     if date_format is not None:
         check_date_format(date_format)
     project = load_project(source, today=today).project
-    table = read_table(path, known=CSV_COLUMNS, required=REQUIRED, mapping=parse_map(column_map, CSV_COLUMNS),
-                       encoding=encoding)
+    table = read_table(
+        path, known=CSV_COLUMNS, required=REQUIRED, mapping=parse_map(column_map, CSV_COLUMNS), encoding=encoding
+    )
     awards, warnings = awards_from_table(table, project.badges, today, date_format=date_format)
     result = add_awards(source, awards, today)
     result.warnings[:0] = warnings

@@ -68,8 +68,16 @@ class Prepared:
     warnings: tuple[Diagnostic, ...]
 
 
-def prepare(source: Path, *, base_url: str | None, today: date, frozen: bool, production: bool = False,
-            output: Path | None = None, cache: BuildCache | None = None) -> Prepared:
+def prepare(
+    source: Path,
+    *,
+    base_url: str | None,
+    today: date,
+    frozen: bool,
+    production: bool = False,
+    output: Path | None = None,
+    cache: BuildCache | None = None,
+) -> Prepared:
     """Load and validate the sources (reusing a ``cache``'s unchanged files), open the keys and
     reconcile the ledger.
 
@@ -83,22 +91,43 @@ def prepare(source: Path, *, base_url: str | None, today: date, frozen: bool, pr
     old = ledger_mod.read_ledger(path, diagnostics)
     new = ledger_mod.reconcile(old, loaded.project.awards, diagnostics)
     keyring = signer.keyring
-    new, resigned = ledger_mod.assign_keys(new, rsa_kid=keyring.active_kid(RSA), ed_kid=keyring.active_kid(ED25519),
-                                           published={r.kid for r in keyring.records if r.published})
+    new, resigned = ledger_mod.assign_keys(
+        new,
+        rsa_kid=keyring.active_kid(RSA),
+        ed_kid=keyring.active_kid(ED25519),
+        published={r.kid for r in keyring.records if r.published},
+    )
     for entry in resigned:
-        diagnostics.append(Diagnostic("warning", "re-signed", f"award {entry.id} was signed with a retired key and is "
-                                      "re-signed with the active key", SourceLocation(ledger_mod.REL)))
+        diagnostics.append(
+            Diagnostic(
+                "warning",
+                "re-signed",
+                f"award {entry.id} was signed with a retired key and is re-signed with the active key",
+                SourceLocation(ledger_mod.REL),
+            )
+        )
     if frozen:
         for award in loaded.project.awards:
             if not award.id_pinned:
-                diagnostics.append(Diagnostic(
-                    "error", "unpinned-id", f"this award has no 'id' yet (it would get {award.id})", award.location,
-                    "run 'python build.py' locally, which writes the ids and site_src/awards.lock, and commit them"))
+                diagnostics.append(
+                    Diagnostic(
+                        "error",
+                        "unpinned-id",
+                        f"this award has no 'id' yet (it would get {award.id})",
+                        award.location,
+                        "run 'python build.py' locally, which writes the ids and site_src/awards.lock, and commit them",
+                    )
+                )
         if new.entries != old.entries:
-            diagnostics.append(Diagnostic("error", "ledger-stale",
-                                          "site_src/awards.lock is not up to date (new awards, or keys to pin)",
-                                          SourceLocation(ledger_mod.REL),
-                                          "run 'python build.py' locally and commit site_src/awards.lock"))
+            diagnostics.append(
+                Diagnostic(
+                    "error",
+                    "ledger-stale",
+                    "site_src/awards.lock is not up to date (new awards, or keys to pin)",
+                    SourceLocation(ledger_mod.REL),
+                    "run 'python build.py' locally and commit site_src/awards.lock",
+                )
+            )
     diagnostics.extend(_markdown_limits(source, loaded))
     if any(d.is_error for d in diagnostics):
         raise ValidationFailed(diagnostics)
@@ -106,9 +135,19 @@ def prepare(source: Path, *, base_url: str | None, today: date, frozen: bool, pr
     return Prepared(loaded, old, new, signer, tuple(resigned), warnings)
 
 
-def run_build(source: Path, output: Path, *, base_url: str | None, today: date, frozen: bool = False,
-              production: bool = False, pin: bool = True, use_cache: bool = True,
-              scanner: outputscan.Scanner | None = None, progress: Progress | None = None) -> BuildResult:
+def run_build(
+    source: Path,
+    output: Path,
+    *,
+    base_url: str | None,
+    today: date,
+    frozen: bool = False,
+    production: bool = False,
+    pin: bool = True,
+    use_cache: bool = True,
+    scanner: outputscan.Scanner | None = None,
+    progress: Progress | None = None,
+) -> BuildResult:
     """Build the site from ``source`` into ``output``. ``production`` implies ``frozen``.
 
     ``scanner``: a scan of ``output`` begun earlier (see :mod:`badgekiln.engine.outputscan`).
@@ -129,8 +168,17 @@ def run_build(source: Path, output: Path, *, base_url: str | None, today: date, 
     if cache is None:  # the cache is not to be used after all: let the scan go
         _release(scanner)
     try:
-        result = _run_build(source, output, base_url=base_url, today=today, frozen=frozen or production,
-                            production=production, pin=pin, cache=cache, progress=progress)
+        result = _run_build(
+            source,
+            output,
+            base_url=base_url,
+            today=today,
+            frozen=frozen or production,
+            production=production,
+            pin=pin,
+            cache=cache,
+            progress=progress,
+        )
         notes.extend(cache.warnings if cache else ())
         if notes:
             result.warnings = tuple(sorted((*result.warnings, *notes), key=Diagnostic.sort_key))
@@ -138,10 +186,14 @@ def run_build(source: Path, output: Path, *, base_url: str | None, today: date, 
         if exc.errno not in WRITE_ERRNOS:
             raise
         # the cache's folder (output/ has its own message) is full, read-only or over a size limit
-        what = (exc.filename2 or exc.filename
-                or (f"into {output} or its build cache {cache.root}" if cache else f"into {output}"))
-        raise OutputError(f"the build could not write {what}: {exc.strerror or exc}; "
-                          "the previous output is unchanged") from None
+        what = (
+            exc.filename2
+            or exc.filename
+            or (f"into {output} or its build cache {cache.root}" if cache else f"into {output}")
+        )
+        raise OutputError(
+            f"the build could not write {what}: {exc.strerror or exc}; the previous output is unchanged"
+        ) from None
     finally:
         if cache is not None:
             cache.close()
@@ -157,16 +209,33 @@ def _release(scanner: outputscan.Scanner | None) -> None:
             scanner.lock.close()
 
 
-def _run_build(source: Path, output: Path, *, base_url: str | None, today: date, frozen: bool, production: bool,
-               pin: bool, cache: BuildCache | None, progress: Progress | None = None) -> BuildResult:
+def _run_build(
+    source: Path,
+    output: Path,
+    *,
+    base_url: str | None,
+    today: date,
+    frozen: bool,
+    production: bool,
+    pin: bool,
+    cache: BuildCache | None,
+    progress: Progress | None = None,
+) -> BuildResult:
     progress = progress or Progress(enabled=False)
     progress.stage("reading the sources")
-    prepared = prepare(source, base_url=base_url, today=today, frozen=frozen, production=production, output=output,
-                       cache=cache)
+    prepared = prepare(
+        source, base_url=base_url, today=today, frozen=frozen, production=production, output=output, cache=cache
+    )
     loaded, old_ledger, new_ledger = prepared.loaded, prepared.old_ledger, prepared.ledger
     renderer = Renderer(source_paths(source).templates)
-    inputs = BuildInputs(config=loaded.config, project=loaded.project, ledger=new_ledger,
-                         signer=FastSigner.of(prepared.signer), source=source, today=today)
+    inputs = BuildInputs(
+        config=loaded.config,
+        project=loaded.project,
+        ledger=new_ledger,
+        signer=FastSigner.of(prepared.signer),
+        source=source,
+        today=today,
+    )
     progress.stage("signing and rendering")
     with _located_template_errors(source), _counting_groups(cache, progress):
         plan = build(inputs, renderer, cache)
@@ -179,8 +248,13 @@ def _run_build(source: Path, output: Path, *, base_url: str | None, today: date,
     )
 
     stale = stale_form(source, [(slug, badge.name) for slug, badge in loaded.project.badges.items()])
-    result = BuildResult(output=output, files=counts["files"], written=counts["written"], linked=counts["linked"],
-                         warnings=prepared.warnings + ((stale,) if stale else ()))
+    result = BuildResult(
+        output=output,
+        files=counts["files"],
+        written=counts["written"],
+        linked=counts["linked"],
+        warnings=prepared.warnings + ((stale,) if stale else ()),
+    )
     result.summary, snapshot = summarize(loaded.project, today, read_state(source))
     if pin and cache is not None:  # a build of the site (not a preview) with its cache in the sources
         write_state(source, snapshot)
@@ -241,16 +315,30 @@ def _markdown_limits(source: Path, loaded: Loaded) -> list[Diagnostic]:
     for badge in loaded.project.badges.values():
         problem = markdown_problem(badge.criteria)
         if problem is not None:
-            found.append(Diagnostic("error", "markdown-too-large", f"'criteria': {problem[0]}", badge.location,
-                                    "shorten it, or link to a page with the details"))
+            found.append(
+                Diagnostic(
+                    "error",
+                    "markdown-too-large",
+                    f"'criteria': {problem[0]}",
+                    badge.location,
+                    "shorten it, or link to a page with the details",
+                )
+            )
     pages = source_paths(source).pages
     for page in loaded.project.pages:
         problem = markdown_problem(page.body)
         if problem is not None:
             rel = (pages / f"{page.slug}.md").relative_to(source).as_posix()
             line = problem[1] + _front_matter_lines(source / rel, page.body)
-            found.append(Diagnostic("error", "markdown-too-large", problem[0], SourceLocation(rel, line),
-                                    "split the page into several pages"))
+            found.append(
+                Diagnostic(
+                    "error",
+                    "markdown-too-large",
+                    problem[0],
+                    SourceLocation(rel, line),
+                    "split the page into several pages",
+                )
+            )
     return found
 
 

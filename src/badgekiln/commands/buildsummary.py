@@ -35,8 +35,10 @@ class Summary:
     def line(self) -> str:
         """One line for the terminal, e.g. ``awards: 12 (3 added, 1 changed, 0 revoked; 2 expire within 30 days)``."""
         since = "first build" if self.first else "since the last build"
-        return (f"awards: {self.total} ({since}: {len(self.added)} added, {len(self.changed)} changed, "
-                f"{len(self.revoked)} revoked; {len(self.expiring)} expire within {EXPIRING_WITHIN.days} days)")
+        return (
+            f"awards: {self.total} ({since}: {len(self.added)} added, {len(self.changed)} changed, "
+            f"{len(self.revoked)} revoked; {len(self.expiring)} expire within {EXPIRING_WITHIN.days} days)"
+        )
 
 
 def snapshot(project: Project, today: date) -> dict[str, list[str]]:
@@ -55,11 +57,15 @@ def summarize(project: Project, today: date, previous: dict | None) -> tuple[Sum
     before = previous or {}
     added = tuple(i for i in now if i not in before)
     changed = tuple(i for i in now if i in before and before[i][0] != now[i][0])
-    revoked = tuple(i for i in now if now[i][1] == "revoked" and (i not in before or before[i][1] != "revoked")
-                    and previous is not None)
+    revoked = tuple(
+        i
+        for i in now
+        if now[i][1] == "revoked" and (i not in before or before[i][1] != "revoked") and previous is not None
+    )
     soon = today + EXPIRING_WITHIN
-    expiring = tuple(a.id for a in project.awards
-                     if a.status(today) == "valid" and a.expires is not None and a.expires <= soon)
+    expiring = tuple(
+        a.id for a in project.awards if a.status(today) == "valid" and a.expires is not None and a.expires <= soon
+    )
     return Summary(added, changed, revoked, expiring, len(now), previous is None), now
 
 

@@ -43,11 +43,12 @@ def slug_for(target: str) -> str:
     text = f"{parts.netloc}-{parts.path}" if parts.netloc else target.removeprefix("did:web:")
     text = re.sub(r"\.json$|/badge\.json$|/achievement\.json$|/index\.html$", "", text.lower())
     text = re.sub(r"[^a-z0-9]+", "-", text).strip("-")
-    return (text[:64].rstrip("-") or "endorsement")
+    return text[:64].rstrip("-") or "endorsement"
 
 
-def endorse(source: Path, *, target: str, comment: str, on: date, today: date, slug: str | None = None,
-            out: Path | None = None) -> Endorsed:
+def endorse(
+    source: Path, *, target: str, comment: str, on: date, today: date, slug: str | None = None, out: Path | None = None
+) -> Endorsed:
     """Record (and with ``out``, sign and write) an endorsement of ``target`` by this site.
 
     Raises:
@@ -56,11 +57,14 @@ def endorse(source: Path, *, target: str, comment: str, on: date, today: date, s
             sent to another site must be signed by a key the site publishes).
     """
     if not (source / "site_src" / "site.yaml").is_file():
-        raise ConfigError(f"{source} is not a badge site (no site_src/site.yaml): run this in your site's folder "
-                          "or pass --source")
+        raise ConfigError(
+            f"{source} is not a badge site (no site_src/site.yaml): run this in your site's folder or pass --source"
+        )
     if not target.startswith(("https://", "did:web:")) or any(c.isspace() for c in target):
-        raise ConfigError(f"--target {target!r} is not an https URL or a did:web (the badge class's badge.json URL, "
-                          "or the issuer's profile URL or DID)")
+        raise ConfigError(
+            f"--target {target!r} is not an https URL or a did:web (the badge class's badge.json URL, "
+            "or the issuer's profile URL or DID)"
+        )
     comment = comment.strip()
     if not comment or len(comment) > MAX_COMMENT:
         raise ConfigError(f"--comment must be 1 to {MAX_COMMENT} characters")
@@ -75,15 +79,29 @@ def endorse(source: Path, *, target: str, comment: str, on: date, today: date, s
     signer = open_signer(source, None, today=today, production=True, diagnostics=diagnostics)
     if any(d.is_error for d in diagnostics):
         raise ValidationFailed(diagnostics)
-    endorsing = Endorsing(slug=slug, target=target, comment=comment, issued_on=on,
-                          location=SourceLocation(record.relative_to(source).as_posix()))
+    endorsing = Endorsing(
+        slug=slug,
+        target=target,
+        comment=comment,
+        issued_on=on,
+        location=SourceLocation(record.relative_to(source).as_posix()),
+    )
     signed = signed_credential(loaded.config, signer, endorsing)
     record.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(record, "# An endorsement this site gives (badgekiln endorse); published, signed, by every "
-                      "build.\n" + yaml.safe_dump({"target": target, "comment": comment, "issued_on": on},
-                                                  sort_keys=False, allow_unicode=True, width=100))
+    atomic_write_text(
+        record,
+        "# An endorsement this site gives (badgekiln endorse); published, signed, by every "
+        "build.\n"
+        + yaml.safe_dump(
+            {"target": target, "comment": comment, "issued_on": on}, sort_keys=False, allow_unicode=True, width=100
+        ),
+    )
     if out is not None:
         out.write_bytes(dumps_hosted(signed))
     config = loaded.config
-    return Endorsed(record=record, out=out, credential_url=config.url(endorsements.given_credential_json(slug)),
-                    did_document_url=config.url(config.did_document_path))
+    return Endorsed(
+        record=record,
+        out=out,
+        credential_url=config.url(endorsements.given_credential_json(slug)),
+        did_document_url=config.url(config.did_document_path),
+    )

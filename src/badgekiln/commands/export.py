@@ -24,8 +24,23 @@ from badgekiln.models import Award
 from badgekiln.sources.validate import load_project
 
 # The first eleven columns are those of earlier versions, in the same order (scripts read them).
-COLUMNS = ("award_id", "recipient", "email", "badge", "issued_on", "expires", "status", "revoked_reason",
-           "page_url", "assertion_url", "credential_url", "badge_name", "revoked_on", "notified_on", "skills")
+COLUMNS = (
+    "award_id",
+    "recipient",
+    "email",
+    "badge",
+    "issued_on",
+    "expires",
+    "status",
+    "revoked_reason",
+    "page_url",
+    "assertion_url",
+    "credential_url",
+    "badge_name",
+    "revoked_on",
+    "notified_on",
+    "skills",
+)
 DATE_COLUMNS = ("issued_on", "expires", "revoked_on", "notified_on")
 FORMATS = ("csv", "json", "xlsx")
 
@@ -49,10 +64,12 @@ class Filters:
     def keep(self, row: dict) -> bool:
         """True when ``row`` passes every filter."""
         issued = date.fromisoformat(row["issued_on"])
-        return ((not self.badges or row["badge"] in self.badges)
-                and (not self.statuses or row["status"] in self.statuses)
-                and (self.issued_from is None or issued >= self.issued_from)
-                and (self.issued_to is None or issued <= self.issued_to))
+        return (
+            (not self.badges or row["badge"] in self.badges)
+            and (not self.statuses or row["status"] in self.statuses)
+            and (self.issued_from is None or issued >= self.issued_from)
+            and (self.issued_to is None or issued <= self.issued_to)
+        )
 
 
 def award_status(award: Award, today: date, *, renewed: frozenset[str] = frozenset()) -> str:
@@ -79,15 +96,15 @@ def read_notified_dates(path: Path) -> dict[str, str]:
     return dates
 
 
-def export_rows(source: Path, today: date, *, base_url: str | None = None,
-                filters: Filters = Filters()) -> list[dict]:
+def export_rows(source: Path, today: date, *, base_url: str | None = None, filters: Filters = Filters()) -> list[dict]:
     """One row per award (see COLUMNS; ``skills`` is a list), ordered by recipient file then issue date."""
     loaded = load_project(source, base_url=base_url, today=today)
     config, project = loaded.config, loaded.project
     unknown = [slug for slug in filters.badges if slug not in project.badges]
     if unknown:
-        raise BadgekilnError(f"there is no badge {', '.join(map(repr, unknown))}; badges are: "
-                             f"{', '.join(sorted(project.badges))}")
+        raise BadgekilnError(
+            f"there is no badge {', '.join(map(repr, unknown))}; badges are: {', '.join(sorted(project.badges))}"
+        )
     notified = read_notified_dates(source / NOTIFIED)
     rows = []
     for recipient in project.recipients:
@@ -163,8 +180,10 @@ def write_report(source: Path, target: Path, data: bytes) -> None:
     resolved = target.resolve()
     published = (source / "output").resolve()
     if resolved == published or published in resolved.parents:
-        raise BadgekilnError(f"{target} is inside the site's output folder: an export holds earners' emails and "
-                             "must never be published; write it somewhere else")
+        raise BadgekilnError(
+            f"{target} is inside the site's output folder: an export holds earners' emails and "
+            "must never be published; write it somewhere else"
+        )
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{resolved.name}.", dir=resolved.parent)
     except OSError as exc:
@@ -184,8 +203,9 @@ def stats(rows: list[dict]) -> dict:
     """Counts for ``report stats``: by badge, by month of issue, by status, and emails sent."""
     by_badge: dict[str, dict] = {}
     for row in rows:
-        entry = by_badge.setdefault(row["badge"], {"name": row["badge_name"], "awards": 0,
-                                                   **{status: 0 for status in STATUSES}})
+        entry = by_badge.setdefault(
+            row["badge"], {"name": row["badge_name"], "awards": 0, **{status: 0 for status in STATUSES}}
+        )
         entry["awards"] += 1
         entry[row["status"]] = entry.get(row["status"], 0) + 1
     statuses = Counter(row["status"] for row in rows)
@@ -193,9 +213,13 @@ def stats(rows: list[dict]) -> dict:
         "awards": len(rows),
         "by_badge": dict(sorted(by_badge.items())),
         "by_month": dict(sorted(Counter(row["issued_on"][:7] for row in rows).items())),
-        "by_status": {status: statuses.get(status, 0) for status in (*STATUSES, *sorted(set(statuses) - set(STATUSES)))},
-        "emails": {"sent": sum(1 for row in rows if row["notified_on"]),
-                   "not_sent_active": sum(1 for row in rows if not row["notified_on"] and row["status"] == "active")},
+        "by_status": {
+            status: statuses.get(status, 0) for status in (*STATUSES, *sorted(set(statuses) - set(STATUSES)))
+        },
+        "emails": {
+            "sent": sum(1 for row in rows if row["notified_on"]),
+            "not_sent_active": sum(1 for row in rows if not row["notified_on"] and row["status"] == "active"),
+        },
     }
 
 

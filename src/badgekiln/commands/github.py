@@ -34,8 +34,14 @@ NO_RESPONSE = "_No response_"
 MAX_EVENT_BYTES = 1_000_000
 
 # The form's labels (as GitHub renders them into the issue body) → badgekiln's field names.
-AWARD_FIELDS = {"Earner's name": "name", "Earner's email": "email", "Badge": "badge", "Date issued": "issued_on",
-                "Evidence URL": "evidence_url", "Narrative": "narrative"}
+AWARD_FIELDS = {
+    "Earner's name": "name",
+    "Earner's email": "email",
+    "Badge": "badge",
+    "Date issued": "issued_on",
+    "Evidence URL": "evidence_url",
+    "Narrative": "narrative",
+}
 REVOKE_FIELDS = {"Award id": "award_id", "Reason": "reason", "Date revoked": "revoked_on"}
 
 _HEADING = re.compile(r"^###[ \t]+(.*?)[ \t]*$")
@@ -68,8 +74,9 @@ def badge_option(slug: str, name: str) -> str:
 
 def award_form(badges: list[tuple[str, str]]) -> str:
     """The award issue form, its dropdown listing ``badges`` ((slug, name) pairs) in slug order."""
-    options = "".join(f"        - {json.dumps(badge_option(slug, name), ensure_ascii=False)}\n"
-                      for slug, name in sorted(badges))
+    options = "".join(
+        f"        - {json.dumps(badge_option(slug, name), ensure_ascii=False)}\n" for slug, name in sorted(badges)
+    )
     return _data("award.yml").replace("@BADGE_OPTIONS@\n", options or '        - "(no badges yet)"\n')
 
 
@@ -110,8 +117,13 @@ def stale_form(source: Path, badges: list[tuple[str, str]]) -> Diagnostic | None
     expected = [badge_option(slug, name) for slug, name in sorted(badges)]
     if form_options(text) == expected:
         return None
-    return Diagnostic("warning", "stale-issue-form", "the badge list of the award form is not the site's badges",
-                      SourceLocation(AWARD_FORM), "run 'badgekiln init --github' to renew it, and commit it")
+    return Diagnostic(
+        "warning",
+        "stale-issue-form",
+        "the badge list of the award form is not the site's badges",
+        SourceLocation(AWARD_FORM),
+        "run 'badgekiln init --github' to renew it, and commit it",
+    )
 
 
 def parse_form(body: str, labels: dict[str, str], where: str) -> dict[str, str]:
@@ -138,8 +150,10 @@ def parse_form(body: str, labels: dict[str, str], where: str) -> dict[str, str]:
             current.append(line)
     missing = [label for label in labels if label not in answers]
     if missing:
-        raise IssueError(f"{where}: this issue was not made with the form (no answer for {', '.join(missing)}); "
-                         "open a new issue with the form")
+        raise IssueError(
+            f"{where}: this issue was not made with the form (no answer for {', '.join(missing)}); "
+            "open a new issue with the form"
+        )
     values = {}
     for label, value_lines in answers.items():
         value = "\n".join(value_lines).strip()
@@ -163,7 +177,7 @@ def read_event(path: Path) -> dict:
         IssueError: for a file that is not such an event.
     """
     try:
-        raw = path.read_bytes()[:MAX_EVENT_BYTES + 1]
+        raw = path.read_bytes()[: MAX_EVENT_BYTES + 1]
     except OSError as exc:
         raise IssueError(f"{path}: cannot read the event file: {exc.strerror}") from None
     if len(raw) > MAX_EVENT_BYTES:
@@ -201,8 +215,10 @@ def handle_event(source: Path, event_path: Path, *, sender_permission: str | Non
     if label not in (AWARD_LABEL, REVOKE_LABEL):
         raise IssueError(f"{where}: nothing to do for the label {label!r} (only '{AWARD_LABEL}' and '{REVOKE_LABEL}')")
     if not trusted(event, sender_permission):
-        raise IssueError(f"{where}: ignored: the label was not added by someone with write access to the repository, "
-                         "and the issue's author is not its owner, a member or a collaborator")
+        raise IssueError(
+            f"{where}: ignored: the label was not added by someone with write access to the repository, "
+            "and the issue's author is not its owner, a member or a collaborator"
+        )
     body = issue.get("body") or ""
     if label == AWARD_LABEL:
         return _award(source, number, parse_form(body, AWARD_FIELDS, where), today)
@@ -227,8 +243,10 @@ def _award(source: Path, number: int, answers: dict[str, str], today: date) -> I
         raise IssueError(f"issue #{number}: nothing to add: {result.skipped[0][1]} (award {result.skipped[0][0]})")
     award_id, rel = result.added[0]
     title = f"Award {award.badge} to {award.name}"
-    body = (f"Closes #{number}.\n\nAdds award `{award_id}` ({award.badge}, issued {award.issued_on}) "
-            f"to `{rel}`. Review the change; when it is merged the site publishes the badge.\n")
+    body = (
+        f"Closes #{number}.\n\nAdds award `{award_id}` ({award.badge}, issued {award.issued_on}) "
+        f"to `{rel}`. Review the change; when it is merged the site publishes the badge.\n"
+    )
     return IssueChange(f"badgekiln/issue-{number}", title, body)
 
 
@@ -237,8 +255,10 @@ def _revoke(source: Path, number: int, answers: dict[str, str], today: date) -> 
 
     award_id = answers["award_id"]
     if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", award_id):
-        raise IssueError(f"issue #{number}: {award_id[:80]!r} is not an award id (the last part of a badge page's "
-                         "address, …/awards/<id>/)")
+        raise IssueError(
+            f"issue #{number}: {award_id[:80]!r} is not an award id (the last part of a badge page's "
+            "address, …/awards/<id>/)"
+        )
     try:
         on = date.fromisoformat(answers["revoked_on"]) if answers["revoked_on"] else today
     except ValueError:

@@ -23,8 +23,9 @@ class NewKey:
 
 def _records(source: Path) -> tuple[KeyRecord, ...]:
     if not source_paths(source).site_yaml.is_file():
-        raise KeyManagementError(f"{source} is not a badge site (no site_src/site.yaml): run this in your site's "
-                                 "folder or pass --source")
+        raise KeyManagementError(
+            f"{source} is not a badge site (no site_src/site.yaml): run this in your site's folder or pass --source"
+        )
     diagnostics: list = []
     records = keys_mod.read_records(source, diagnostics)
     if any(d.is_error for d in diagnostics):
@@ -55,8 +56,10 @@ def generate(source: Path, today: date) -> list[NewKey]:
     """The site's first key pair (RSA and Ed25519)."""
     active = keys_mod.active_keys(_records(source))
     if active:
-        raise KeyManagementError(f"this site already has active keys ({', '.join(r.kid for r in active)}); "
-                                 "use 'badgekiln keys rotate' to replace them")
+        raise KeyManagementError(
+            f"this site already has active keys ({', '.join(r.kid for r in active)}); "
+            "use 'badgekiln keys rotate' to replace them"
+        )
     return [_make(source, algorithm, today) for algorithm in ALGORITHMS]
 
 

@@ -107,6 +107,7 @@ class NotifyResult:
 
 # -- the lock file --------------------------------------------------------------------------------
 
+
 def read_notified(path: Path) -> set[str]:
     """Award ids already announced (a line cut short by a crash does not count)."""
     return set(_read_records(path))
@@ -166,7 +167,7 @@ class NotifiedLock:
         try:
             text = _read_lock(self.path)
             if not text.startswith("#") or not text.endswith("\n"):
-                kept = text[:text.rfind("\n") + 1] if "\n" in text else ""
+                kept = text[: text.rfind("\n") + 1] if "\n" in text else ""
                 _replace_atomically(self.path, (kept if kept.startswith("#") else HEADER + kept))
             self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW)
         except OSError as exc:
@@ -185,9 +186,11 @@ class NotifiedLock:
             os.write(self._fd, lines.encode("utf-8"))
             os.fsync(self._fd)
         except OSError as exc:
-            raise OutputError(f"{NOTIFIED}: cannot record the message just sent for {', '.join(award_ids)} "
-                              f"({exc.strerror or exc}); notify stopped so that nothing is sent twice: add these "
-                              f"lines to the file by hand before running it again:\n{lines.rstrip()}") from None
+            raise OutputError(
+                f"{NOTIFIED}: cannot record the message just sent for {', '.join(award_ids)} "
+                f"({exc.strerror or exc}); notify stopped so that nothing is sent twice: add these "
+                f"lines to the file by hand before running it again:\n{lines.rstrip()}"
+            ) from None
 
     def __exit__(self, *exc) -> None:
         if self._fd is not None:
@@ -208,6 +211,7 @@ def _replace_atomically(path: Path, text: str) -> None:
 
 
 # -- what to announce -----------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Plan:
@@ -244,8 +248,9 @@ def plan_announcements(source: Path, today: date, *, only: tuple[str, ...] = ())
             if reason:
                 skipped.append((award.id, reason))
                 continue
-            announcements.append(Announcement(recipient, project.badges[award.badge], award,
-                                              config.url(urls.award_dir(award.id))))
+            announcements.append(
+                Announcement(recipient, project.badges[award.badge], award, config.url(urls.award_dir(award.id)))
+            )
     return Plan(config, today, announcements, skipped)
 
 
@@ -270,8 +275,9 @@ def _page_problem(url: str, timeout: float) -> str | None:
         return "bad port"
     connection: http.client.HTTPConnection
     if parts.scheme == "https":
-        connection = http.client.HTTPSConnection(parts.hostname, port, timeout=timeout,
-                                                 context=ssl.create_default_context())
+        connection = http.client.HTTPSConnection(
+            parts.hostname, port, timeout=timeout, context=ssl.create_default_context()
+        )
     else:
         connection = http.client.HTTPConnection(parts.hostname, port, timeout=timeout)
     with Watchdog(timeout, lambda: _shut(connection.sock)) as watchdog:
@@ -300,8 +306,10 @@ def _shut(sock) -> None:
 
 # -- the messages ---------------------------------------------------------------------------------
 
-def compose(source: Path, plan: Plan, *, sender: str, now: datetime, digest: bool = False
-            ) -> tuple[list[Outgoing], list[tuple[str, str]]]:
+
+def compose(
+    source: Path, plan: Plan, *, sender: str, now: datetime, digest: bool = False
+) -> tuple[list[Outgoing], list[tuple[str, str]]]:
     """The messages for ``plan`` (one per award, or one per earner with ``digest``), and the
     awards that cannot be sent (an address that is not one plain mailbox).
 
@@ -336,25 +344,43 @@ def compose(source: Path, plan: Plan, *, sender: str, now: datetime, digest: boo
             subject = f"Your badge: {group[0].badge.name}"
         else:
             subject = f"Your {len(group)} new badges from {config.issuer.name}"
-        message = build_message(sender=from_, to=to, reply_to=reply_to, subject=subject, text=text, html=html,
-                                now=now, images=list(images.values()))
+        message = build_message(
+            sender=from_,
+            to=to,
+            reply_to=reply_to,
+            subject=subject,
+            text=text,
+            html=html,
+            now=now,
+            images=list(images.values()),
+        )
         outgoing.append(Outgoing(message, to.addr_spec, tuple(item.award.id for item in group)))
     return outgoing, refused
 
 
-def _template_values(config: SiteConfig, today: date, group: list[Announcement], images: dict[str, InlineImage]) -> dict:
+def _template_values(
+    config: SiteConfig, today: date, group: list[Announcement], images: dict[str, InlineImage]
+) -> dict:
     items = []
     for item in group:
         award_ctx = context.award_context(config, item.badge, item.recipient, item.award, today)
         award_ctx["shows_name"] = item.recipient.show_name
         image = images.get(item.badge.slug)
-        items.append({"badge": context.badge_context(item.badge), "award": award_ctx,
-                      "image_cid": image.cid if image else None})
+        items.append(
+            {"badge": context.badge_context(item.badge), "award": award_ctx, "image_cid": image.cid if image else None}
+        )
     first = items[0]
     # badge, award and image_cid are the first (usually only) award, for templates that predate digests.
-    return dict(earner=group[0].recipient.name, issuer=context.issuer_context(config), items=items,
-                badge=first["badge"], award=first["award"], image_cid=first["image_cid"],
-                language=config.language, accent=config.accent_color)
+    return dict(
+        earner=group[0].recipient.name,
+        issuer=context.issuer_context(config),
+        items=items,
+        badge=first["badge"],
+        award=first["award"],
+        image_cid=first["image_cid"],
+        language=config.language,
+        accent=config.accent_color,
+    )
 
 
 def _images(source: Path, group: list[Announcement]) -> dict[str, InlineImage]:
@@ -393,10 +419,20 @@ def _read_png(folder: Path, relative: str) -> bytes | None:
 
 # -- the whole command ----------------------------------------------------------------------------
 
-def notify(source: Path, today: date, *, now: datetime, only: tuple[str, ...] = (), digest: bool = False,
-           dry_run: bool = False, check_online: bool = True, policy: RetryPolicy | None = None,
-           on_start: Callable[[int], None] = lambda total: None,
-           on_event: Callable[[str, Outgoing, str], None] = lambda kind, item, reason: None) -> NotifyResult:
+
+def notify(
+    source: Path,
+    today: date,
+    *,
+    now: datetime,
+    only: tuple[str, ...] = (),
+    digest: bool = False,
+    dry_run: bool = False,
+    check_online: bool = True,
+    policy: RetryPolicy | None = None,
+    on_start: Callable[[int], None] = lambda total: None,
+    on_event: Callable[[str, Outgoing, str], None] = lambda kind, item, reason: None,
+) -> NotifyResult:
     """Plan, check that the pages are online, compose and (unless ``dry_run``) send.
 
     Raises:
@@ -412,24 +448,40 @@ def notify(source: Path, today: date, *, now: datetime, only: tuple[str, ...] = 
     result = NotifyResult(sender=sender, skipped=list(plan.skipped))
     if check_online and plan.announcements:
         offline = check_pages_online([item.page_url for item in plan.announcements])
-        result.offline = [(item.award.id, f"the page {item.page_url} is not online ({offline[item.page_url]}); "
-                                          "deploy first, or use --skip-online-check")
-                          for item in plan.announcements if item.page_url in offline]
-        plan = Plan(plan.config, plan.today, [item for item in plan.announcements if item.page_url not in offline],
-                    plan.skipped)
+        result.offline = [
+            (
+                item.award.id,
+                f"the page {item.page_url} is not online ({offline[item.page_url]}); "
+                "deploy first, or use --skip-online-check",
+            )
+            for item in plan.announcements
+            if item.page_url in offline
+        ]
+        plan = Plan(
+            plan.config, plan.today, [item for item in plan.announcements if item.page_url not in offline], plan.skipped
+        )
     result.outgoing, refused = compose(source, plan, sender=sender, now=now, digest=digest)
     result.skipped.extend(refused)
     if settings is None or not result.outgoing:
         return result
     on_start(len(result.outgoing))
-    with Mailer(settings, deadline=policy.deadline) as mailer, NotifiedLock(source / NOTIFIED) as lock, \
-            _stop_on_signal() as stop:
+    with (
+        Mailer(settings, deadline=policy.deadline) as mailer,
+        NotifiedLock(source / NOTIFIED) as lock,
+        _stop_on_signal() as stop,
+    ):
         try:
             mailer.connect()
         except ConnectFailure as exc:
             raise ConfigError(exc.reason) from None
-        result.delivery = deliver(mailer, result.outgoing, policy=policy, should_stop=stop.is_set,
-                                  on_sent=lambda item: lock.record(item.award_ids, today), on_event=on_event)
+        result.delivery = deliver(
+            mailer,
+            result.outgoing,
+            policy=policy,
+            should_stop=stop.is_set,
+            on_sent=lambda item: lock.record(item.award_ids, today),
+            on_event=on_event,
+        )
     return result
 
 
@@ -440,17 +492,25 @@ def summary_lines(result: NotifyResult, *, dry_run: bool = False) -> list[tuple[
     if dry_run:
         return lines + [(f"{len(result.outgoing)} message(s) would be sent (dry run: nothing sent)", False)]
     delivery: DeliveryReport[Outgoing] = result.delivery or DeliveryReport()
-    lines += [(f"failed for {', '.join(item.award_ids)} ({item.to}): {reason}", True)
-              for item, reason in delivery.failed]
-    lines += [(f"still pending for {', '.join(item.award_ids)} ({item.to}): {reason}", True)
-              for item, reason in delivery.pending]
+    lines += [
+        (f"failed for {', '.join(item.award_ids)} ({item.to}): {reason}", True) for item, reason in delivery.failed
+    ]
+    lines += [
+        (f"still pending for {', '.join(item.award_ids)} ({item.to}): {reason}", True)
+        for item, reason in delivery.pending
+    ]
     if delivery.stopped:
         lines.append((f"stopped early: {delivery.stopped}; run notify again to send the rest", True))
     sent = delivery.sent
-    lines.append((f"sent {len(sent)} message(s) ({sum(len(item.award_ids) for item in sent)} award(s)); "
-               f"{len(delivery.failed)} failed, {len(result.skipped) + len(result.offline)} skipped, "
-               f"{len(delivery.pending)} still pending, {delivery.retried} retry(ies)"
-               + ("; commit site_src/notified.lock" if sent else ""), False))
+    lines.append(
+        (
+            f"sent {len(sent)} message(s) ({sum(len(item.award_ids) for item in sent)} award(s)); "
+            f"{len(delivery.failed)} failed, {len(result.skipped) + len(result.offline)} skipped, "
+            f"{len(delivery.pending)} still pending, {delivery.retried} retry(ies)"
+            + ("; commit site_src/notified.lock" if sent else ""),
+            False,
+        )
+    )
     return lines
 
 
@@ -496,8 +556,13 @@ def progress_display() -> Iterator[_Progress]:
         TimeElapsedColumn,
     )
 
-    columns = (TextColumn("notify"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-               TextColumn("{task.fields[status]}"))
+    columns = (
+        TextColumn("notify"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[status]}"),
+    )
     with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
         yield _Progress(progress)
 

@@ -23,9 +23,15 @@ class ExpiringRow:
     days_left: int
 
     def as_dict(self) -> dict:
-        return {"award_id": self.award_id, "recipient": self.recipient, "email": self.email, "badge": self.badge,
-                "issued_on": self.issued_on.isoformat(), "expires": self.expires.isoformat(),
-                "days_left": self.days_left}
+        return {
+            "award_id": self.award_id,
+            "recipient": self.recipient,
+            "email": self.email,
+            "badge": self.badge,
+            "issued_on": self.issued_on.isoformat(),
+            "expires": self.expires.isoformat(),
+            "days_left": self.days_left,
+        }
 
 
 def expiring(source: Path, within: timedelta, today: date, *, include_expired: bool = False) -> list[ExpiringRow]:
@@ -39,8 +45,17 @@ def expiring(source: Path, within: timedelta, today: date, *, include_expired: b
             days_left = (award.expires - today).days
             if days_left > within.days or (days_left <= 0 and not include_expired):
                 continue
-            rows.append(ExpiringRow(award.id, recipient.name, recipient.email, project.badges[award.badge].name,
-                                    award.issued_on, award.expires, days_left))
+            rows.append(
+                ExpiringRow(
+                    award.id,
+                    recipient.name,
+                    recipient.email,
+                    project.badges[award.badge].name,
+                    award.issued_on,
+                    award.expires,
+                    days_left,
+                )
+            )
     return sorted(rows, key=lambda r: (r.expires, r.award_id))
 
 

@@ -17,15 +17,16 @@ def find_award(project: Project, award_id: str) -> tuple[Recipient, Award]:
         for award in recipient.awards:
             if award.id == award_id:
                 return recipient, award
-    raise BadgekilnError(f"there is no award {award_id!r}; award ids are the last part of badge page URLs "
-                         "(…/awards/<id>/)")
+    raise BadgekilnError(
+        f"there is no award {award_id!r}; award ids are the last part of badge page URLs (…/awards/<id>/)"
+    )
 
 
 def revoke(source: Path, award_id: str, reason: str, on: date, today: date) -> Path:
     """Write the revocation into the recipient's YAML; returns the file edited."""
     reason = " ".join(reason.split())
     if not reason:
-        raise BadgekilnError("a revocation needs a reason (--reason \"…\"); it is published with the badge")
+        raise BadgekilnError('a revocation needs a reason (--reason "…"); it is published with the badge')
     loaded = load_project(source, today=today)
     recipient, award = find_award(loaded.project, award_id)
     if award.revoked is not None:
@@ -34,8 +35,11 @@ def revoke(source: Path, award_id: str, reason: str, on: date, today: date) -> P
         raise BadgekilnError(f"the revocation date {on} is in the future; revoke on or after that day")
     if on < award.issued_on:
         raise BadgekilnError(f"the revocation date {on} is before the award was issued ({award.issued_on})")
-    assert recipient.location is not None and award.location is not None  # (validated records know where they were written)
+    assert (
+        recipient.location is not None and award.location is not None
+    )  # (validated records know where they were written)
     rel = recipient.location.path
-    add_revocation(source / rel, rel, award.location, award_id, on=on.isoformat(), reason=reason,
-                   pin_id=not award.id_pinned)
+    add_revocation(
+        source / rel, rel, award.location, award_id, on=on.isoformat(), reason=reason, pin_id=not award.id_pinned
+    )
     return source / rel

@@ -30,22 +30,27 @@ def starter_files(name: str, base_url: str, email: str) -> dict[str, str]:
             f"  name: {yaml_scalar(name)}\n"
             "  url: https://example.org\n"
             f"  email: {yaml_scalar(email)}\n"
-            "  description: What we assess and why our badges matter.\n"),
+            "  description: What we assess and why our badges matter.\n"
+        ),
         "site_src/assets/first-badge.svg": BADGE_SVG,
         "site_src/keys/README.md": "Public key records (`<kid>.yaml`) live here. Private keys never do.\n",
         "site_src/pages/how-to-verify.md": (
             "---\ntitle: How to verify a badge\norder: 1\n---\n"
-            "Every badge page links to its signed Open Badges 2.0 assertion and Open Badges 3.0 credential.\n"),
+            "Every badge page links to its signed Open Badges 2.0 assertion and Open Badges 3.0 credential.\n"
+        ),
         "badges/first-badge.yaml": (
             "name: First Badge\n"
             "description: Holder completed our first assessment.\n"
             "image: assets/first-badge.svg\n"
             "criteria: |\n"
             "  Passed the practical assessment under observation.\n"
-            "valid_for: P3Y\n"),
+            "valid_for: P3Y\n"
+        ),
         "recipients/.gitkeep": "",
-        "build.py": ('"""Build this badge site: ``python build.py`` == ``badgekiln build``."""\n'
-                     "import sys\n\nfrom badgekiln.cli import main\n\nmain([\"build\", *sys.argv[1:]])\n"),
+        "build.py": (
+            '"""Build this badge site: ``python build.py`` == ``badgekiln build``."""\n'
+            'import sys\n\nfrom badgekiln.cli import main\n\nmain(["build", *sys.argv[1:]])\n'
+        ),
         ".gitignore": "/output/\n/.badgekiln/\n*.pem\n",
     }
 

@@ -96,8 +96,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             pass
         except Exception as exc:  # noqa: BLE001 - one line and a 500, never a traceback
-            self.server.preview.report(f"error serving {self.path[:200]!r}: {type(exc).__name__}: {exc}; "
-                                       "please report this")
+            self.server.preview.report(
+                f"error serving {self.path[:200]!r}: {type(exc).__name__}: {exc}; please report this"
+            )
             try:
                 self._send(500, b"Internal error\n", "text/plain; charset=utf-8", body, cache=False)
             except OSError:
@@ -193,8 +194,15 @@ class Preview:
     def build(self) -> BuildResult:
         """Build the preview (incrementally, with the preview's own cache when watching)."""
         if not self.watch:
-            return run_build(self.source, self.folder, base_url=self.base_url, today=self.today, frozen=False,
-                             pin=False, use_cache=False)
+            return run_build(
+                self.source,
+                self.folder,
+                base_url=self.base_url,
+                today=self.today,
+                frozen=False,
+                pin=False,
+                use_cache=False,
+            )
         from badgekiln.commands import build as build_mod
         from badgekiln.engine.cache import BuildCache
 
@@ -203,8 +211,16 @@ class Preview:
         cache = BuildCache(root, self.folder.absolute())
         try:
             # The preview keeps its cache outside the sources, so it opens it itself.
-            return build_mod._run_build(self.source, self.folder, base_url=self.base_url, today=self.today,
-                                        frozen=False, production=False, pin=False, cache=cache)
+            return build_mod._run_build(
+                self.source,
+                self.folder,
+                base_url=self.base_url,
+                today=self.today,
+                frozen=False,
+                production=False,
+                pin=False,
+                cache=cache,
+            )
         finally:
             cache.close()
 
@@ -214,12 +230,13 @@ class Preview:
         try:
             result = self.build()
         except BadgekilnError as exc:
-            self.report(f"{shown} changed; the build failed, still serving the last good preview:\n"
-                        f"{exc.diagnostics()}")
+            self.report(f"{shown} changed; the build failed, still serving the last good preview:\n{exc.diagnostics()}")
             return
         except Exception as exc:  # noqa: BLE001 - the preview must stay up whatever the sources do
-            self.report(f"{shown} changed; the build failed unexpectedly ({type(exc).__name__}: {exc}); "
-                        "still serving the last good preview. Please report this.")
+            self.report(
+                f"{shown} changed; the build failed unexpectedly ({type(exc).__name__}: {exc}); "
+                "still serving the last good preview. Please report this."
+            )
             return
         self.version += 1
         for warning in result.warnings:
@@ -231,8 +248,9 @@ class Preview:
         import watchfiles
 
         paths = [self.source / name for name in WATCHED if (self.source / name).is_dir()]
-        for changes in watchfiles.watch(*paths, stop_event=self.stopping, debounce=300, step=50,
-                                        rust_timeout=500, raise_interrupt=False):
+        for changes in watchfiles.watch(
+            *paths, stop_event=self.stopping, debounce=300, step=50, rust_timeout=500, raise_interrupt=False
+        ):
             changed = sorted({Path(p).relative_to(self.source).as_posix() for _, p in changes})
             self.rebuild(changed)
 
@@ -242,8 +260,9 @@ class _Server(http.server.ThreadingHTTPServer):
     preview: Preview
 
 
-def start(source: Path, *, port: int, today: date, watch: bool = False,
-          report: Callable[[str], None] = lambda message: None) -> tuple[_Server, BuildResult, Path]:
+def start(
+    source: Path, *, port: int, today: date, watch: bool = False, report: Callable[[str], None] = lambda message: None
+) -> tuple[_Server, BuildResult, Path]:
     """Build a preview and start serving it in a background thread; returns (server, build, folder).
 
     With ``watch``, a second thread rebuilds when the sources change, calling ``report`` with

@@ -28,9 +28,16 @@ from badgekiln.verifying import (
 MAX_FILE_BYTES = 64 * 1024 * 1024  # a baked image is a few hundred KB; refuse to slurp anything huge
 
 
-def run_verify(target: str, *, now: str | None = None, recipient: str | None = None,
-               offline_roots: Sequence[str] = (), clock: datetime | None = None, allow_local: bool = False,
-               policy: FetchPolicy | None = None) -> VerificationResult:
+def run_verify(
+    target: str,
+    *,
+    now: str | None = None,
+    recipient: str | None = None,
+    offline_roots: Sequence[str] = (),
+    clock: datetime | None = None,
+    allow_local: bool = False,
+    policy: FetchPolicy | None = None,
+) -> VerificationResult:
     """Verify ``target``: an http(s) URL, a file (JSON, JWS, PNG, SVG) or a JWS given as text.
 
     Args:
@@ -65,8 +72,9 @@ def run_verify(target: str, *, now: str | None = None, recipient: str | None = N
     log: list[FetchRecord] = []
     policy = dataclasses.replace(policy or FetchPolicy(), allow_local=allow_local)
     web = WebFetcher(policy, log=log)  # its deadline starts now, for the whole verification
-    options = VerifyOptions(fetch=offline_fetcher(roots, web, log=log) if roots else web, now=moment, clock=clock,
-                            recipient=recipient)
+    options = VerifyOptions(
+        fetch=offline_fetcher(roots, web, log=log) if roots else web, now=moment, clock=clock, recipient=recipient
+    )
     result = _verify_target(target, options)
     return dataclasses.replace(result, fetches=tuple(log))
 
@@ -90,8 +98,10 @@ def _verify_target(target: str, options: VerifyOptions) -> VerificationResult:
         return verify_bytes(data, options)
     if looks_like_jws(target):
         return verify_bytes(target.strip().encode("ascii"), options)
-    raise BadgekilnError(f"{target!r} is not an http(s) URL, a file or a JWS; give the badge's URL, its "
-                         "assertion/credential file or its baked image")
+    raise BadgekilnError(
+        f"{target!r} is not an http(s) URL, a file or a JWS; give the badge's URL, its "
+        "assertion/credential file or its baked image"
+    )
 
 
 # Characters a hostile badge could use to move the cursor, retitle or clear the terminal, or
@@ -108,8 +118,14 @@ def _safe(value: Any) -> str:
 
 
 def _fetch_line(record: FetchRecord) -> str:
-    what = {"fetched": "fetched", "redirect": "redirect", "error": "failed", "refused": "REFUSED", "cut": "CUT",
-            "offline": "offline"}.get(record.outcome, record.outcome)
+    what = {
+        "fetched": "fetched",
+        "redirect": "redirect",
+        "error": "failed",
+        "refused": "REFUSED",
+        "cut": "CUT",
+        "offline": "offline",
+    }.get(record.outcome, record.outcome)
     status = f"HTTP {record.status}, " if record.status is not None else ""
     return f"    {what} {_safe(record.url)} ({status}{record.size} bytes): {_safe(record.detail)}"
 
@@ -117,12 +133,17 @@ def _fetch_line(record: FetchRecord) -> str:
 def render_text(result: VerificationResult) -> str:
     """The human report: one ✔/✘ line per check, a summary, what was fetched, and the verdict."""
     lines = [result.title]
-    lines += [f"  {'✔' if c.ok else '✘'} {c.name}: {_safe(c.detail)}" if c.detail
-              else f"  {'✔' if c.ok else '✘'} {c.name}" for c in result.checks]
+    lines += [
+        f"  {'✔' if c.ok else '✘'} {c.name}: {_safe(c.detail)}" if c.detail else f"  {'✔' if c.ok else '✘'} {c.name}"
+        for c in result.checks
+    ]
     subject = result.subject
-    facts = [("badge", subject.get("badge_name") or subject.get("name")),
-             ("issuer", subject.get("issuer_name") or subject.get("issuer")),
-             ("issued", subject.get("issued")), ("expires", subject.get("expires"))]
+    facts = [
+        ("badge", subject.get("badge_name") or subject.get("name")),
+        ("issuer", subject.get("issuer_name") or subject.get("issuer")),
+        ("issued", subject.get("issued")),
+        ("expires", subject.get("expires")),
+    ]
     shown = [f"{k}: {_safe(v)}" for k, v in facts if v]
     if shown:
         lines.append("  " + "; ".join(shown))

@@ -65,10 +65,7 @@ _NON_NODE_KEYS = frozenset({"@id", "@type", "@index", "@language", "@direction",
 @functools.cache
 def _bundled_contexts() -> Mapping[str, Any]:
     root = importlib.resources.files("badgekiln") / "data/contexts"
-    return {
-        url: json.loads((root / name).read_text(encoding="utf-8"))
-        for url, name in CONTEXT_FILES.items()
-    }
+    return {url: json.loads((root / name).read_text(encoding="utf-8")) for url, name in CONTEXT_FILES.items()}
 
 
 class StaticDocumentLoader:
@@ -183,7 +180,8 @@ class _StrictProcessor(jsonld.JsonLdProcessor):  # type: ignore[misc]  # (pyld h
     def expand(self, input_: Any, options: Any) -> Any:
         expanded = super().expand(input_, options)
         problems = [
-            f"term {term!r} is not defined by the @context" if term
+            f"term {term!r} is not defined by the @context"
+            if term
             else "a key the @context maps to null (or an unknown '@' keyword)"
             for term in self.dropped
         ]

@@ -34,9 +34,7 @@ ASSERTION_METHOD = "assertionMethod"
 _DATETIME_STAMP = re.compile(r"-?\d{4,}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)")
 
 
-def proof_options(
-    *, verification_method: str, created: str, proof_purpose: str = ASSERTION_METHOD
-) -> dict[str, str]:
+def proof_options(*, verification_method: str, created: str, proof_purpose: str = ASSERTION_METHOD) -> dict[str, str]:
     """The proof configuration to sign (a proof without ``proofValue``).
 
     Args:
@@ -63,7 +61,10 @@ def proof_options(
 
 
 def hash_data(
-    document: dict[str, Any], options: dict[str, Any], *, loader: StaticDocumentLoader | None = None,
+    document: dict[str, Any],
+    options: dict[str, Any],
+    *,
+    loader: StaticDocumentLoader | None = None,
     canonizer: Callable[[dict[str, Any]], str] | None = None,
 ) -> bytes:
     """Compute the 64 bytes that an ``eddsa-rdfc-2022`` signature covers.

@@ -67,9 +67,12 @@ class _Template:
         """The document's quads: (subject, predicate, object) N-Quads terms, without duplicates."""
         quads: dict[tuple[str, ...], None] = {}
         for quad in self.quads:
-            terms = tuple(term if isinstance(term, str) else
-                          ("<" + leaves[term[0]] + ">" if term[1] is True else
-                           '"' + escape(leaves[term[0]]) + '"' + term[1]) for term in quad)
+            terms = tuple(
+                term
+                if isinstance(term, str)
+                else ("<" + leaves[term[0]] + ">" if term[1] is True else '"' + escape(leaves[term[0]]) + '"' + term[1])
+                for term in quad
+            )
             quads[terms] = None  # pyld's node map merges equal values (and nodes named alike)
         return list(quads)
 
@@ -201,8 +204,10 @@ def _skeleton(value: Any, replace: Callable[[], str], *, bake: bool = False) -> 
     if isinstance(value, list):
         return [_skeleton(v, replace, bake=bake) for v in value]
     if isinstance(value, dict):
-        return {key: _skeleton(value[key], replace, bake=bake or key.startswith("@") or key == "type")
-                for key in sorted(value)}
+        return {
+            key: _skeleton(value[key], replace, bake=bake or key.startswith("@") or key == "type")
+            for key in sorted(value)
+        }
     return value
 
 
@@ -235,8 +240,12 @@ def _build(document: dict[str, Any], leaves: list[str], baked: dict[int, str]) -
             i = index.get(term["value"])
             texts = [term["value"], term.get("datatype") or "", term.get("language") or ""]
             found = {int(m) for text in texts for m in marker.findall(text)}
-            if i is not None and found == {i} and position != "predicate" and (
-                    term["type"] == "IRI" or term.get("datatype") not in (_XSD_DOUBLE, _RDF_JSON)):
+            if (
+                i is not None
+                and found == {i}
+                and position != "predicate"
+                and (term["type"] == "IRI" or term.get("datatype") not in (_XSD_DOUBLE, _RDF_JSON))
+            ):
                 seen.add(i)
                 if term["type"] == "IRI":
                     iri_leaves.add(i)
@@ -254,8 +263,12 @@ def _build(document: dict[str, Any], leaves: list[str], baked: dict[int, str]) -
 def _to_rdf(document: dict[str, Any]) -> dict[str, Any]:
     """The RDF dataset of ``document`` by canon's strict processor (as :func:`canon.canonize` makes it)."""
     loader = canon._default_loader()
-    options = {"base": canon.RELATIVE_BASE, "documentLoader": loader,
-               "contextResolver": ContextResolver(loader.context_cache, loader), "produceGeneralizedRdf": False}
+    options = {
+        "base": canon.RELATIVE_BASE,
+        "documentLoader": loader,
+        "contextResolver": ContextResolver(loader.context_cache, loader),
+        "produceGeneralizedRdf": False,
+    }
     dataset: dict[str, Any] = canon._StrictProcessor().to_rdf(document, options)
     return dataset
 
@@ -298,12 +311,14 @@ def canonize(document: dict[str, Any]) -> str:
     return _DEFAULT.canonize(document)
 
 
-def add_proof(document: dict[str, Any], private_key: Ed25519PrivateKey, *, verification_method: str,
-              created: str) -> dict[str, Any]:
+def add_proof(
+    document: dict[str, Any], private_key: Ed25519PrivateKey, *, verification_method: str, created: str
+) -> dict[str, Any]:
     """:func:`badgekiln.crypto.dataintegrity.add_proof`, canonicalizing through :func:`canonize`.
 
     Raises:
         SigningError: as ``dataintegrity.add_proof`` does, with the same messages.
     """
-    return dataintegrity.add_proof(document, private_key, verification_method=verification_method, created=created,
-                                   canonizer=canonize)
+    return dataintegrity.add_proof(
+        document, private_key, verification_method=verification_method, created=created, canonizer=canonize
+    )

@@ -106,8 +106,9 @@ def sign_compact(header: dict[str, Any], payload: bytes, private_key: RSAPrivate
     try:
         private_key.public_key().verify(signature, signing_input, padding.PKCS1v15(), hashes.SHA256())
     except InvalidSignature:
-        raise SigningError("the RSA private key is damaged: its signature does not verify with its public key") \
-            from None
+        raise SigningError(
+            "the RSA private key is damaged: its signature does not verify with its public key"
+        ) from None
     return f"{signing_input.decode('ascii')}.{b64url_encode(signature)}"
 
 
@@ -183,7 +184,5 @@ def verify_compact(token: str, public_key: RSAPublicKey) -> tuple[dict[str, Any]
     try:
         public_key.verify(signature, signing_input, padding.PKCS1v15(), hashes.SHA256())
     except InvalidSignature as e:
-        raise VerifyError(
-            "JWS signature does not verify: the token was altered or signed with another key"
-        ) from e
+        raise VerifyError("JWS signature does not verify: the token was altered or signed with another key") from e
     return header, payload

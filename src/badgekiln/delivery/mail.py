@@ -63,7 +63,7 @@ def header_text(value: str, *, limit: int = SUBJECT_LIMIT) -> str:
     # folds the header: text must never look like one.
     text = " ".join(spaced.split()).replace("=?", "= ?")
     if len(text) > limit:
-        text = text[:limit - 1].rstrip() + "…"
+        text = text[: limit - 1].rstrip() + "…"
     return text
 
 
@@ -83,8 +83,13 @@ def mailbox(name: str | None, address: str) -> Address:
         MailAddressError: ``address`` is not exactly one plain ``local@domain`` (no display name,
             no list, no comment, no space or control character, at most 254 characters).
     """
-    if (not isinstance(address, str) or not 3 <= len(address) <= 254 or address.count("@") != 1
-            or "=?" in address or any(_invisible(c) or c in '<>()[],;:"\\' for c in address)):
+    if (
+        not isinstance(address, str)
+        or not 3 <= len(address) <= 254
+        or address.count("@") != 1
+        or "=?" in address
+        or any(_invisible(c) or c in '<>()[],;:"\\' for c in address)
+    ):
         raise MailAddressError(f"not a plain email address: {address!r}")
     try:
         parsed = Address(addr_spec=address)
@@ -92,8 +97,9 @@ def mailbox(name: str | None, address: str) -> Address:
         raise MailAddressError(f"not a plain email address: {address!r} ({exc})") from None
     if parsed.addr_spec != address or not parsed.username or not parsed.domain:
         raise MailAddressError(f"not a plain email address: {address!r}")
-    return Address(display_name=header_text(name or "", limit=NAME_LIMIT), username=parsed.username,
-                   domain=parsed.domain)
+    return Address(
+        display_name=header_text(name or "", limit=NAME_LIMIT), username=parsed.username, domain=parsed.domain
+    )
 
 
 def message_id_domain(sender: Address) -> str:
@@ -113,8 +119,17 @@ class InlineImage:
     filename: str = "badge.png"
 
 
-def build_message(*, sender: Address, to: Address, reply_to: Address | None, subject: str, text: str, html: str,
-                  now: datetime, images: Sequence[InlineImage] = ()) -> EmailMessage:
+def build_message(
+    *,
+    sender: Address,
+    to: Address,
+    reply_to: Address | None,
+    subject: str,
+    text: str,
+    html: str,
+    now: datetime,
+    images: Sequence[InlineImage] = (),
+) -> EmailMessage:
     """A multipart message: plain text, and HTML with its inline images (multipart/related).
 
     Args:
@@ -141,8 +156,9 @@ def build_message(*, sender: Address, to: Address, reply_to: Address | None, sub
         html_part = list(message.iter_parts())[1]
         assert isinstance(html_part, EmailMessage)  # (add_alternative made it)
         for image in used:
-            html_part.add_related(image.data, "image", "png", cid=f"<{image.cid}>", disposition="inline",
-                                  filename=image.filename)
+            html_part.add_related(
+                image.data, "image", "png", cid=f"<{image.cid}>", disposition="inline", filename=image.filename
+            )
     return message
 
 
@@ -163,8 +179,10 @@ class SmtpSettings:
         env = os.environ
         host = env.get("BADGEKILN_SMTP_HOST", "").strip()
         if not host:
-            raise ConfigError("set BADGEKILN_SMTP_HOST (and BADGEKILN_SMTP_USER/PASSWORD if your server needs them) "
-                              "to send email, or use --dry-run to see the messages")
+            raise ConfigError(
+                "set BADGEKILN_SMTP_HOST (and BADGEKILN_SMTP_USER/PASSWORD if your server needs them) "
+                "to send email, or use --dry-run to see the messages"
+            )
         security = env.get("BADGEKILN_SMTP_SECURITY", "none" if host in LOCAL_HOSTS else "starttls").lower()
         if security not in ("starttls", "ssl", "none"):
             raise ConfigError("BADGEKILN_SMTP_SECURITY must be starttls, ssl or none")
@@ -175,8 +193,14 @@ class SmtpSettings:
             raise ConfigError("BADGEKILN_SMTP_PORT must be a number") from None
         if not 0 < port < 65536:
             raise ConfigError("BADGEKILN_SMTP_PORT must be between 1 and 65535")
-        return cls(host, port, security, env.get("BADGEKILN_SMTP_USER") or None,
-                   env.get("BADGEKILN_SMTP_PASSWORD") or None, sender_address(default_sender))
+        return cls(
+            host,
+            port,
+            security,
+            env.get("BADGEKILN_SMTP_USER") or None,
+            env.get("BADGEKILN_SMTP_PASSWORD") or None,
+            sender_address(default_sender),
+        )
 
 
 def sender_address(default: str) -> str:
@@ -189,8 +213,10 @@ def sender_address(default: str) -> str:
     try:
         mailbox(None, value)
     except MailAddressError:
-        raise ConfigError(f"the sender {value!r} (BADGEKILN_SMTP_FROM or the issuer's email) is not one plain "
-                          "email address such as badges@example.org") from None
+        raise ConfigError(
+            f"the sender {value!r} (BADGEKILN_SMTP_FROM or the issuer's email) is not one plain "
+            "email address such as badges@example.org"
+        ) from None
     return value
 
 
@@ -247,8 +273,10 @@ class Mailer:
                 self._connect()
             except smtplib.SMTPAuthenticationError as exc:
                 self.close()
-                raise ConfigError(f"the mail server {self._where} refused the login of BADGEKILN_SMTP_USER: "
-                                  f"{_answer(exc.smtp_code, exc.smtp_error)}") from None
+                raise ConfigError(
+                    f"the mail server {self._where} refused the login of BADGEKILN_SMTP_USER: "
+                    f"{_answer(exc.smtp_code, exc.smtp_error)}"
+                ) from None
             except Exception as exc:  # noqa: BLE001 - the socket may fail in any way once the watchdog shut it
                 self.close()
                 reason = f"no answer within {self.deadline:g} s" if watchdog.fired else _describe(exc)
@@ -276,15 +304,18 @@ class Mailer:
                 failure = DeliveryFailure(f"the server refused {to}: {_answer(code, text)}", temporary=code < 500)
                 self._reset()
             except smtplib.SMTPSenderRefused as exc:
-                failure = DeliveryFailure(f"the server refused the sender {self.settings.sender}: "
-                                          f"{_answer(exc.smtp_code, exc.smtp_error)}", temporary=exc.smtp_code < 500)
+                failure = DeliveryFailure(
+                    f"the server refused the sender {self.settings.sender}: {_answer(exc.smtp_code, exc.smtp_error)}",
+                    temporary=exc.smtp_code < 500,
+                )
                 self._reset()
             except smtplib.SMTPNotSupportedError as exc:
                 failure = DeliveryFailure(f"the server cannot take this address: {exc}", temporary=False)
                 self._reset()
             except smtplib.SMTPResponseException as exc:
-                failure = DeliveryFailure(f"the server answered {_answer(exc.smtp_code, exc.smtp_error)}",
-                                          temporary=exc.smtp_code < 500)
+                failure = DeliveryFailure(
+                    f"the server answered {_answer(exc.smtp_code, exc.smtp_error)}", temporary=exc.smtp_code < 500
+                )
                 self.close()
             except Exception as exc:  # noqa: BLE001 - a shut socket (watchdog) or a dropped one fails in many ways
                 reason = f"no answer within {self.deadline:g} s" if watchdog.fired else _describe(exc)
@@ -370,6 +401,7 @@ class Watchdog:
 
 # -- delivering a batch ------------------------------------------------------------------------
 
+
 class Sendable(Protocol):
     """What :func:`deliver` sends: a message and its one envelope recipient."""
 
@@ -420,11 +452,17 @@ class DeliveryReport(Generic[S]):
     stopped: str | None = None  # why the batch stopped early
 
 
-def deliver(mailer: Mailer, items: Iterable[S], *, policy: RetryPolicy, on_sent: Callable[[S], None],
-            on_event: Callable[[str, S, str], None] = lambda kind, item, reason: None,
-            should_stop: Callable[[], bool] = lambda: False,
-            clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
-            ) -> DeliveryReport[S]:
+def deliver(
+    mailer: Mailer,
+    items: Iterable[S],
+    *,
+    policy: RetryPolicy,
+    on_sent: Callable[[S], None],
+    on_event: Callable[[str, S, str], None] = lambda kind, item, reason: None,
+    should_stop: Callable[[], bool] = lambda: False,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> DeliveryReport[S]:
     """Send every item, never stopping at one recipient: permanent failures are reported and
     skipped, temporary ones go back in the queue with a growing delay while the others are sent.
 

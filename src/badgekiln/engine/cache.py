@@ -49,8 +49,17 @@ from badgekiln.sources import safefiles, validate
 FORMAT = 3
 CACHE_DIR = outputscan.STATE.parent  # .badgekiln/cache
 # Libraries whose versions shape the output bytes (or, for PyYAML, the validated sources).
-LIBRARIES = ("PyLD", "Jinja2", "markdown-it-py", "nh3", "segno", "cryptography", "PyYAML", "MarkupSafe",
-             "tinycss2")  # (tinycss2: the SVG safety verdicts kept with validated badge classes)
+LIBRARIES = (
+    "PyLD",
+    "Jinja2",
+    "markdown-it-py",
+    "nh3",
+    "segno",
+    "cryptography",
+    "PyYAML",
+    "MarkupSafe",
+    "tinycss2",
+)  # (tinycss2: the SVG safety verdicts kept with validated badge classes)
 # An in-place update touches each changed file; past this share a fresh staged site is as cheap.
 IN_PLACE_MAX_SHARE = 0.5
 ENV_RESTORED = "BADGEKILN_CACHE_RESTORED"  # "1": trust blobs whose bytes match their names, whatever their inodes
@@ -79,8 +88,11 @@ _FIELDS: dict[type, tuple[str, ...] | None] = {}  # dataclass -> the fields that
 def _key_fields(kind: type) -> tuple[str, ...] | None:
     """A dataclass's fields that go into keys (not where in the sources it was written)."""
     if kind not in _FIELDS:
-        _FIELDS[kind] = tuple(f.name for f in dataclasses.fields(kind) if f.name not in ("location", "id_pinned")) \
-            if dataclasses.is_dataclass(kind) else None
+        _FIELDS[kind] = (
+            tuple(f.name for f in dataclasses.fields(kind) if f.name not in ("location", "id_pinned"))
+            if dataclasses.is_dataclass(kind)
+            else None
+        )
     return _FIELDS[kind]
 
 
@@ -283,14 +295,21 @@ class BuildCache:
         """What the output folder holds now: relative path -> (inode, size); None: not a plain file."""
         self._scanned()
         if self._present is None:  # intact, so the scanner did not send it: it is the last build's record
-            self._present = {rel: (ino, size) for group in self._groups.values()
-                             for rel, _, size, ino in _unpack(group[1])}
+            self._present = {
+                rel: (ino, size) for group in self._groups.values() for rel, _, size, ino in _unpack(group[1])
+            }
             self._present[MARKER] = self._marker
         return self._present
 
     @classmethod
-    def open(cls, source: Path, output: Path, scanner: outputscan.Scanner | None = None, *,
-             warnings: list[Diagnostic] | None = None) -> BuildCache | None:
+    def open(
+        cls,
+        source: Path,
+        output: Path,
+        scanner: outputscan.Scanner | None = None,
+        *,
+        warnings: list[Diagnostic] | None = None,
+    ) -> BuildCache | None:
         """The cache below ``source``, or None when it must not be trusted (committed to git) or
         cannot be used safely (a link or a file where its folders are: said in ``warnings``).
 
@@ -411,9 +430,12 @@ class BuildCache:
         total = len(plan.files)
         if len(unchanged) == total and not stale and MARKER in present:
             return {"files": total, "written": 0, "linked": total}  # output/ is the site already
-        in_place = (MARKER in present and None not in present.values()
-                    and total - len(unchanged) <= IN_PLACE_MAX_SHARE * total
-                    and not _folders(present) & plan.files.keys())  # a file where a folder is: start afresh
+        in_place = (
+            MARKER in present
+            and None not in present.values()
+            and total - len(unchanged) <= IN_PLACE_MAX_SHARE * total
+            and not _folders(present) & plan.files.keys()
+        )  # a file where a folder is: start afresh
         if in_place:
             update_site(plan, self.output, unchanged=unchanged, stale=stale)
         else:
@@ -432,8 +454,12 @@ class BuildCache:
         made = plan.files.keys()
         changed = made - unchanged
         # The files of the groups not kept (made again, or gone) that this build does not make.
-        stale = {entry[0] for name, group in self._groups.items() if self.new_groups.get(name) is not group
-                 for entry in _unpack(group[1])} - made
+        stale = {
+            entry[0]
+            for name, group in self._groups.items()
+            if self.new_groups.get(name) is not group
+            for entry in _unpack(group[1])
+        } - made
         total = kept + len(made)
         if not changed and not stale:
             return {"files": total, "written": 0, "linked": total}  # output/ is the site already
@@ -445,12 +471,21 @@ class BuildCache:
     def save(self) -> None:
         """Remember this build's groups and sources; delete the blobs nothing uses any more."""
         if self.store.damaged:
-            self.warnings.append(_damaged(f"{CACHE_DIR.as_posix()}/blobs", f"{len(self.store.damaged)} cached file(s) "
-                                          "were replaced by a link, folder or special file; they were made again"))
+            self.warnings.append(
+                _damaged(
+                    f"{CACHE_DIR.as_posix()}/blobs",
+                    f"{len(self.store.damaged)} cached file(s) "
+                    "were replaced by a link, folder or special file; they were made again",
+                )
+            )
         if not self._fresh and self.new_groups == self._groups and self.new_sources == self._sources:
             return  # nothing new to remember, nothing to delete
-        state = {"format": FORMAT, "fingerprint": code_fingerprint(), "groups": self.new_groups,
-                 "sources": self.new_sources}
+        state = {
+            "format": FORMAT,
+            "fingerprint": code_fingerprint(),
+            "groups": self.new_groups,
+            "sources": self.new_sources,
+        }
         tmp = self.root / f".state.{os.getpid()}.tmp"
         tmp.unlink(missing_ok=True)
         with open(tmp, "x", encoding="utf-8") as handle:  # (x: never through a link left at that name)
@@ -459,8 +494,12 @@ class BuildCache:
         if self._fresh:  # blobs of earlier versions, or of builds that failed, may be lying around
             stale = {d.name + f.name for d in self.store.root.glob("??") for f in d.iterdir() if len(f.name) == 62}
         else:  # the blobs of the groups made again, or gone
-            stale = {e[1] for name, group in self._groups.items() if self.new_groups.get(name) != group
-                     for e in _unpack(group[1])}
+            stale = {
+                e[1]
+                for name, group in self._groups.items()
+                if self.new_groups.get(name) != group
+                for e in _unpack(group[1])
+            }
         if stale:
             used: Container[str] = "\n".join(group[1] for group in self.new_groups.values())
             if len(stale) > 64:
@@ -473,8 +512,14 @@ class BuildCache:
         """:func:`badgekiln.sources.validate.load_project` with this cache as its memo of validated files."""
         return validate.load_project(source, base_url=base_url, today=today, memo=self)
 
-    def files(self, kind: str, paths: list[Path], context: Any,
-              validate_one: Callable[[Path], validate.FileResult], today: date | None) -> list[validate.FileResult]:
+    def files(
+        self,
+        kind: str,
+        paths: list[Path],
+        context: Any,
+        validate_one: Callable[[Path], validate.FileResult],
+        today: date | None,
+    ) -> list[validate.FileResult]:
         """The validation of each file of ``paths`` (:class:`badgekiln.sources.validate.SourceMemo`).
 
         A file's result is reused when its bytes, the ``context`` it was validated in, badgekiln's
@@ -505,14 +550,16 @@ class BuildCache:
         after = _file_keys(root, paths[0].parent, [paths[index] for index, _, _ in fresh], base) if fresh else {}
         for (index, rel, key), result in zip(fresh, made):
             results[index] = result
-            if key is not None and after.get(paths[index]) == key \
-                    and not any(d.is_error for d in result.diagnostics):
+            if key is not None and after.get(paths[index]) == key and not any(d.is_error for d in result.diagnostics):
                 # The files it read, with the SHA-256 of the very bytes validation checked.
-                self.new_sources[rel] = [key, encode(result), day,
-                                         result.latest_day.isoformat() if result.latest_day else None,
-                                         [[read, sha] for read, sha in result.reads]]
+                self.new_sources[rel] = [
+                    key,
+                    encode(result),
+                    day,
+                    result.latest_day.isoformat() if result.latest_day else None,
+                    [[read, sha] for read, sha in result.reads],
+                ]
         return [result for result in results if result is not None]
-
 
 
 _KINDS = {"badges": models.BadgeClass, "recipients": models.Recipient}  # what each kind of file's values are
@@ -527,8 +574,11 @@ def _reuse(old: Any, key: str | None, day: str, root: Path, kind: type | None) -
     if key is None or old is None:
         return None
     try:
-        if not (old[0] == key and _same_dates(old[2], old[3], day)
-                and all(_file_sha(root, read) == sha for read, sha in old[4])):
+        if not (
+            old[0] == key
+            and _same_dates(old[2], old[3], day)
+            and all(_file_sha(root, read) == sha for read, sha in old[4])
+        ):
             return None
         reused = decode(old[1])
     except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError, RecursionError):
@@ -605,25 +655,45 @@ def _state_problem(state: dict[str, Any]) -> str | None:
     if not isinstance(groups, dict) or not isinstance(sources, dict):
         return "'groups' and 'sources' must be objects"
     for name, group in groups.items():
-        if not (isinstance(group, list) and len(group) == 2 and (group[0] is None or isinstance(group[0], str))
-                and isinstance(group[1], str) and _PACKED_RE.fullmatch(group[1])):
+        if not (
+            isinstance(group, list)
+            and len(group) == 2
+            and (group[0] is None or isinstance(group[0], str))
+            and isinstance(group[1], str)
+            and _PACKED_RE.fullmatch(group[1])
+        ):
             return f"the record of group {name[:80]!r} is damaged"
     for rel, record in sources.items():
         if not (isinstance(record, list) and record and isinstance(record[0], str)):
             return f"the record of {rel[:80]!r} is damaged"
         # [key, the encoded FileResult, the day it was validated, its latest date, [[file read, sha], ...]]
-        if not (len(record) == 5 and isinstance(record[2], str) and (record[3] is None or isinstance(record[3], str))
-                and isinstance(record[4], list)
-                and all(isinstance(read, list) and len(read) == 2 and isinstance(read[0], str)
-                        and read[0].startswith("site_src/") and not {".", "..", ""} & set(read[0].split("/"))
-                        and (read[1] is None or isinstance(read[1], str)) for read in record[4])):
+        if not (
+            len(record) == 5
+            and isinstance(record[2], str)
+            and (record[3] is None or isinstance(record[3], str))
+            and isinstance(record[4], list)
+            and all(
+                isinstance(read, list)
+                and len(read) == 2
+                and isinstance(read[0], str)
+                and read[0].startswith("site_src/")
+                and not {".", "..", ""} & set(read[0].split("/"))
+                and (read[1] is None or isinstance(read[1], str))
+                for read in record[4]
+            )
+        ):
             return f"the record of {rel[:80]!r} is damaged"
     return None
 
 
 def _damaged(where: str, problem: str) -> Diagnostic:
-    return Diagnostic("warning", "cache-damaged", f"the build cache is damaged and is not used: {problem}",
-                      SourceLocation(where), "this build starts afresh; delete .badgekiln/ to silence this warning")
+    return Diagnostic(
+        "warning",
+        "cache-damaged",
+        f"the build cache is damaged and is not used: {problem}",
+        SourceLocation(where),
+        "this build starts afresh; delete .badgekiln/ to silence this warning",
+    )
 
 
 def _folder_problem(source: Path) -> tuple[str, str] | None:
@@ -662,8 +732,11 @@ def _remove_odd_files(source: Path, warnings: list[Diagnostic] | None) -> None:
             else:
                 os.unlink(source / where)
         if warnings is not None:
-            warnings.append(_damaged(where, f"'{where}' was {'a symbolic link' if found == 'link' else 'not a regular file'}"
-                                     " (removed)"))
+            warnings.append(
+                _damaged(
+                    where, f"'{where}' was {'a symbolic link' if found == 'link' else 'not a regular file'} (removed)"
+                )
+            )
 
 
 def _folders(paths: Iterable[str]) -> set[str]:

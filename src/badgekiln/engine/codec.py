@@ -24,9 +24,21 @@ from badgekiln.sources.validate import FileResult
 
 # -- a safe codec for validated records (JSON, only the model's own classes) --------------------
 
-_CLASSES = {cls.__name__: cls for cls in (models.Recipient, models.Award, models.Evidence, models.Revocation,
-                                          models.BadgeClass, models.Alignment, models.Duration, Diagnostic,
-                                          SourceLocation, FileResult)}
+_CLASSES = {
+    cls.__name__: cls
+    for cls in (
+        models.Recipient,
+        models.Award,
+        models.Evidence,
+        models.Revocation,
+        models.BadgeClass,
+        models.Alignment,
+        models.Duration,
+        Diagnostic,
+        SourceLocation,
+        FileResult,
+    )
+}
 
 
 # Compact: a list's first item says what it is ("§t" tuple, "§l" list, "§<class>"), a date is
@@ -80,15 +92,22 @@ def _decoder(name: str) -> Callable[[list[Any]], Any]:
     cls = _CLASSES[name]
     allowed = _field_types(cls)
     namespace: dict[str, Any] = {"cls": cls, "decode": decode, "mark": _MARK}
-    lines = ["def make(data):", f"    if len(data) != {len(allowed) + 1}:",
-             f"        raise TypeError('a {name} has {len(allowed)} fields')"]
+    lines = [
+        "def make(data):",
+        f"    if len(data) != {len(allowed) + 1}:",
+        f"        raise TypeError('a {name} has {len(allowed)} fields')",
+    ]
     for number, shape in enumerate(allowed, 1):
         namespace[f"allowed{number}"] = shape
-        lines += [f"    v{number} = data[{number}]", f"    kind = type(v{number})",
-                  f"    if kind is list or (kind is str and v{number}.startswith(mark)):",
-                  f"        v{number} = decode(v{number})", f"        kind = type(v{number})",
-                  f"    if kind not in allowed{number}:",
-                  f"        raise TypeError('a {name} field holds a ' + kind.__name__)"]
+        lines += [
+            f"    v{number} = data[{number}]",
+            f"    kind = type(v{number})",
+            f"    if kind is list or (kind is str and v{number}.startswith(mark)):",
+            f"        v{number} = decode(v{number})",
+            f"        kind = type(v{number})",
+            f"    if kind not in allowed{number}:",
+            f"        raise TypeError('a {name} field holds a ' + kind.__name__)",
+        ]
         for container, check in shape.items():  # a container: its items are checked too
             if check is None:
                 continue
@@ -97,8 +116,10 @@ def _decoder(name: str) -> Callable[[list[Any]], Any]:
             if hasattr(check, "plain"):  # written out: the common case (tuples of model values), and fast
                 namespace[f"items{number}"] = check.plain
                 namespace["type"] = type
-                lines += [f"        if not items{number}.issuperset(map(type, v{number})):",
-                          f"            raise TypeError('an item of a {name} field has the wrong type')"]
+                lines += [
+                    f"        if not items{number}.issuperset(map(type, v{number})):",
+                    f"            raise TypeError('an item of a {name} field has the wrong type')",
+                ]
             else:
                 lines += [f"        check{number}(v{number})"]
     lines.append(f"    return cls({', '.join(f'v{n}' for n in range(1, len(allowed) + 1))})")
@@ -150,22 +171,26 @@ def _items(shape: Shape) -> Callable[[Any], None]:
             for item in value:
                 if type(item) not in plain:
                     raise TypeError(f"an item holds a {type(item).__name__}")
+
         check_plain.plain = plain  # type: ignore[attr-defined]  # (for _decoder to write the loop out)
         return check_plain
 
     def check(value: Any) -> None:
         for item in value:
             _check(shape, item)
+
     return check
 
 
 def _fixed_items(shapes: list[Shape]) -> Callable[[Any], None]:
     """The check of a ``tuple[A, B]``: that many items, each of its own shape."""
+
     def check(value: Any) -> None:
         if len(value) != len(shapes):
             raise TypeError(f"a tuple of {len(value)} items where {len(shapes)} belong")
         for shape, item in zip(shapes, value):
             _check(shape, item)
+
     return check
 
 

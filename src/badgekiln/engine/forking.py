@@ -65,5 +65,3 @@ def _map_chunk(bounds: tuple[int, int]) -> tuple[list[Any], int | None]:
         except Exception:  # noqa: BLE001 - the parent calls it again and raises the real error
             return done, index
     return done, None
-
-

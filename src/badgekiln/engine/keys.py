@@ -48,25 +48,36 @@ class UnitKeys:
         self._site_parts: dict[str, Callable[[], str]] = {
             "config": lambda: digest(config),
             # The look of the pages (stylesheet, accent colour, footer) is not part of any signed document.
-            "documents-config": lambda: digest(dataclasses.replace(config, stylesheet=None, accent_color="",
-                                                                   footer="")),
+            "documents-config": lambda: digest(
+                dataclasses.replace(config, stylesheet=None, accent_color="", footer="")
+            ),
             # Which key signs an award follows from the records, the ledger entry and which private
             # keys are at hand (development keys stand in for missing ones).
-            "signing": lambda: digest(signer.keyring.records, sorted(signer.keyring.private),
-                                      development.records if development else None,
-                                      sorted(development.private) if development else None),
+            "signing": lambda: digest(
+                signer.keyring.records,
+                sorted(signer.keyring.private),
+                development.records if development else None,
+                sorted(development.private) if development else None,
+            ),
             "templates": lambda: digest(renderer.template_sources()),
             "site": lambda: digest(context.site_context(config, project)),
-            "awards": lambda: _sha(repr([(inputs.ledger.entries[a.id], a.issued_on, a.revoked)
-                                         for a in project.awards])),
+            "awards": lambda: _sha(
+                repr([(inputs.ledger.entries[a.id], a.issued_on, a.revoked) for a in project.awards])
+            ),
             "catalogue": self._catalogue,
-            "assets": lambda: digest(sorted((name, _file_sha(inputs.source, f"site_src/assets/{name}"))
-                                            for name, entry in safefiles.walk(inputs.source, "site_src/assets")
-                                            if entry.kind == "file")),
+            "assets": lambda: digest(
+                sorted(
+                    (name, _file_sha(inputs.source, f"site_src/assets/{name}"))
+                    for name, entry in safefiles.walk(inputs.source, "site_src/assets")
+                    if entry.kind == "file"
+                )
+            ),
             "endorsements": lambda: digest(project.endorsements, project.endorsing),
         }
-        self._badges = {slug: digest(badge, _file_sha(inputs.source, f"site_src/{badge.image}"))
-                        for slug, badge in project.badges.items()}
+        self._badges = {
+            slug: digest(badge, _file_sha(inputs.source, f"site_src/{badge.image}"))
+            for slug, badge in project.badges.items()
+        }
         # Everything that shapes every unit's bytes: the code, the units themselves, and what the
         # output scan looked for when the files were made.
         self._code = _sha(code_fingerprint(), registry_digest(units()), secrets_digest(inputs.signer.secret_material()))
@@ -91,8 +102,11 @@ class UnitKeys:
 
     def badge(self, unit: Unit, badge: models.BadgeClass) -> str:
         """The key of a per-badge unit."""
-        return _sha(unit.name, self._code, *[self._badges[badge.slug] if name == "badge" else self.site_part(name)
-                                             for name in unit.reads])
+        return _sha(
+            unit.name,
+            self._code,
+            *[self._badges[badge.slug] if name == "badge" else self.site_part(name) for name in unit.reads],
+        )
 
     def award_parts(self, recipient: models.Recipient, award: models.Award) -> dict[str, str]:
         """The per-award parts (made once for all of an award's units: there are many awards)."""
@@ -101,8 +115,9 @@ class UnitKeys:
 
     def award(self, unit: Unit, parts: dict[str, str]) -> str:
         """The key of a per-award unit, from :meth:`award_parts`."""
-        return _sha(unit.name, self._code, *[parts[name] if name in parts else self.site_part(name)
-                                             for name in unit.reads])
+        return _sha(
+            unit.name, self._code, *[parts[name] if name in parts else self.site_part(name) for name in unit.reads]
+        )
 
 
 def registry_digest(registered: Iterable[Unit]) -> str:
@@ -110,8 +125,19 @@ def registry_digest(registered: Iterable[Unit]) -> str:
     code of its ``produce`` (the source of its module). badgekiln's own modules are in the code
     fingerprint already; this covers units added with :func:`badgekiln.outputs.register` or from
     an extended ``outputs.__path__``, and pages that list every unit's links (``award-page``)."""
-    return digest([[unit.name, unit.scope, [dataclasses.astuple(spec) for spec in unit.files], list(unit.reads),
-                    unit.cached, _code_text(unit.produce)] for unit in registered])
+    return digest(
+        [
+            [
+                unit.name,
+                unit.scope,
+                [dataclasses.astuple(spec) for spec in unit.files],
+                list(unit.reads),
+                unit.cached,
+                _code_text(unit.produce),
+            ]
+            for unit in registered
+        ]
+    )
 
 
 def _code_text(function: Callable[..., Any]) -> str:
@@ -131,16 +157,19 @@ def _code_text(function: Callable[..., Any]) -> str:
 
 def _constants(code: Any) -> list[Any]:
     """``co_consts`` of ``code``, nested functions' code included."""
-    return [[hashlib.sha256(c.co_code).hexdigest(), _constants(c)] if inspect.iscode(c) else repr(c)
-            for c in code.co_consts]
+    return [
+        [hashlib.sha256(c.co_code).hexdigest(), _constants(c)] if inspect.iscode(c) else repr(c) for c in code.co_consts
+    ]
 
 
 def secrets_digest(secrets: Iterable[Secret]) -> str:
     """A digest of the build's secret material (the private keys' numbers, the keys in
     ``BADGEKILN_PRIVATE_KEYS``, the SMTP password), by scrypt: expensive to compute for each guess,
     since it is kept in ``.badgekiln/cache/state.json`` (as part of every key)."""
-    material = b"".join(len(s.value).to_bytes(4, "big") + s.value + (b"\1" if s.binary else b"\0")
-                        for s in sorted(secrets, key=lambda s: (s.value, s.binary)))
+    material = b"".join(
+        len(s.value).to_bytes(4, "big") + s.value + (b"\1" if s.binary else b"\0")
+        for s in sorted(secrets, key=lambda s: (s.value, s.binary))
+    )
     return hashlib.scrypt(material, salt=SCRYPT_SALT, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, dklen=32).hex()
 
 

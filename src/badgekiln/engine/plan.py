@@ -25,5 +25,3 @@ def build(inputs: BuildInputs, renderer: Renderer, cache: BuildCache | None = No
     plan = SitePlan(secrets=inputs.signer.secret_material())
     run_units(plan, inputs, renderer, cache)
     return plan
-
-

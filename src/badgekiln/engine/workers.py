@@ -36,14 +36,17 @@ class FastSigner(Signer):
     """The build's signer, whose Data Integrity proofs canonicalize through
     :mod:`badgekiln.crypto.fastcanon`: the same bytes as :class:`Signer`'s, made faster."""
 
-    def add_proof(self, document: dict[str, Any], kid: str, *, verification_method: str, created: str) -> dict[str, Any]:
+    def add_proof(
+        self, document: dict[str, Any], kid: str, *, verification_method: str, created: str
+    ) -> dict[str, Any]:
         """As :meth:`Signer.add_proof` (tests/crypto/test_fastcanon.py checks they agree)."""
         from badgekiln.crypto import (
             fastcanon,  # pyld is slow to import, and a rebuild may sign nothing
         )
 
-        signed = fastcanon.add_proof(document, self.private_key(kid), verification_method=verification_method,
-                                     created=created)
+        signed = fastcanon.add_proof(
+            document, self.private_key(kid), verification_method=verification_method, created=created
+        )
         signed["proof"] = [signed["proof"]]
         return signed
 
@@ -70,24 +73,44 @@ def run_units(plan: SitePlan, inputs: BuildInputs, renderer: Any, cache: BuildCa
     award_units = [unit for unit in every if unit.scope == "award"]
     for unit in every:
         if unit.scope == "site":
-            _plan_one(plan, cache, todo, unit, unit.name, partial(keys.site, unit),
-                      _bind(unit, inputs, renderer, None))
+            _plan_one(plan, cache, todo, unit, unit.name, partial(keys.site, unit), _bind(unit, inputs, renderer, None))
         elif unit.scope == "badge":
             for badge in inputs.project.badges.values():
-                _plan_one(plan, cache, todo, unit, f"{unit.name}/{badge.slug}", partial(keys.badge, unit, badge),
-                          _bind(unit, inputs, renderer, badge))
+                _plan_one(
+                    plan,
+                    cache,
+                    todo,
+                    unit,
+                    f"{unit.name}/{badge.slug}",
+                    partial(keys.badge, unit, badge),
+                    _bind(unit, inputs, renderer, badge),
+                )
     for recipient in inputs.project.recipients:
         for award in recipient.awards:
             parts = keys.award_parts(recipient, award) if cache is not None else {}
             for unit in award_units:
-                _plan_one(plan, cache, todo, unit, f"award/{award.id}/{unit.name}", partial(keys.award, unit, parts),
-                          _bind(unit, inputs, renderer, (recipient, award)))
+                _plan_one(
+                    plan,
+                    cache,
+                    todo,
+                    unit,
+                    f"award/{award.id}/{unit.name}",
+                    partial(keys.award, unit, parts),
+                    _bind(unit, inputs, renderer, (recipient, award)),
+                )
     if todo and cache is not None:
         _make(plan, cache, todo)
 
 
-def _plan_one(plan: SitePlan, cache: BuildCache | None, todo: list[Task], unit: Unit, name: str,
-              key: Callable[[], str], make: Callable[[SitePlan], None]) -> None:
+def _plan_one(
+    plan: SitePlan,
+    cache: BuildCache | None,
+    todo: list[Task],
+    unit: Unit,
+    name: str,
+    key: Callable[[], str],
+    make: Callable[[SitePlan], None],
+) -> None:
     if cache is None or not unit.cached:
         made = SitePlan(secrets=plan.secrets)
         make(made)
@@ -105,6 +128,7 @@ def _bind(unit: Unit, inputs: BuildInputs, renderer: Any, item: Any) -> Callable
         undeclared = [rel for rel in plan.files if not unit.declares(rel)]
         if undeclared:
             raise OutputError(f"the {unit.name} output made files it does not declare: {', '.join(undeclared)}")
+
     return make
 
 
@@ -117,6 +141,7 @@ def _make(plan: SitePlan, cache: BuildCache, todo: list[Task]) -> None:
     size = max(4, min(64, len(todo) // (workers * 16)))
     chunks = [(start, min(start + size, len(todo))) for start in range(0, len(todo), size)]
     from badgekiln.crypto import fastcanon  # noqa: F401 - imported once here, inherited by every worker
+
     _JOB.update(todo=todo, store=cache.store, secrets=plan.secrets)
     try:
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:

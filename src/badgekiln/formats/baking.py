@@ -490,8 +490,7 @@ def _root_start_tag(tag: bytes, namespace: str, drop: frozenset[bytes]) -> bytes
         current = attribute.group(2)[1:-1].decode("utf-8")
         if not _is_ob_namespace(current):
             raise BakeError(
-                f"the SVG root binds the prefix 'openbadges' to {current!r}, "
-                "not to an Open Badges namespace"
+                f"the SVG root binds the prefix 'openbadges' to {current!r}, not to an Open Badges namespace"
             )
         start, end = attribute.span()
         return _drop_attributes(tag[:start], drop) + declaration + _drop_attributes(tag[end:], drop)
@@ -596,10 +595,14 @@ class _SvgScan:
     def _start(self, name: str, attributes: dict[str, str]) -> None:
         uri, local, prefix = _split_name(name)
         offset = self._parser.CurrentByteIndex
-        drop = frozenset(self._declared + [
-            f"{a_prefix}:{a_local}".encode()
-            for a_uri, a_local, a_prefix in map(_split_name, attributes) if a_prefix and _is_ob_namespace(a_uri)
-        ])
+        drop = frozenset(
+            self._declared
+            + [
+                f"{a_prefix}:{a_local}".encode()
+                for a_uri, a_local, a_prefix in map(_split_name, attributes)
+                if a_prefix and _is_ob_namespace(a_uri)
+            ]
+        )
         self._declared = []
         if self._depth == 0:
             if local != "svg" or uri not in (_SVG_NAMESPACE, ""):

@@ -27,7 +27,6 @@ if TYPE_CHECKING:
     from badgekiln.sources.config import SiteConfig
 
 
-
 # --- where they are published -------------------------------------------------------------
 
 
@@ -100,7 +99,15 @@ def of_badge(endorsements: tuple[Endorsement, ...], slug: str | None) -> tuple[E
 
 def page_context(config: SiteConfig, endorsements: tuple[Endorsement, ...], page: str) -> list[dict[str, Any]]:
     """What the "Endorsed by" block of a page shows (links relative to ``page``)."""
-    return [{"endorser": e.endorser_name, "endorser_url": e.endorser_url, "endorser_id": e.endorser_id,
-             "comment": e.comment, "issued_on": e.issued_on[:10], "of_issuer": e.target is None,
-             "href": urls.relative(page, received_json(e.name))}
-            for e in sorted(endorsements, key=lambda e: (e.target is not None, e.issued_on, e.name))]
+    return [
+        {
+            "endorser": e.endorser_name,
+            "endorser_url": e.endorser_url,
+            "endorser_id": e.endorser_id,
+            "comment": e.comment,
+            "issued_on": e.issued_on[:10],
+            "of_issuer": e.target is None,
+            "href": urls.relative(page, received_json(e.name)),
+        }
+        for e in sorted(endorsements, key=lambda e: (e.target is not None, e.issued_on, e.name))
+    ]

@@ -23,7 +23,9 @@ def timestamp(day: date) -> str:
     return f"{day.isoformat()}T00:00:00Z"
 
 
-def issuer_profile(config: SiteConfig, *, key_ids: tuple[str, ...] = (), with_revocation_list: bool = False) -> dict[str, Any]:
+def issuer_profile(
+    config: SiteConfig, *, key_ids: tuple[str, ...] = (), with_revocation_list: bool = False
+) -> dict[str, Any]:
     """The issuer Profile, published at ``issuer.json``."""
     issuer = config.issuer
     profile: dict[str, Any] = {
@@ -97,8 +99,9 @@ def evidence_list(award: Award) -> list[dict[str, Any]]:
     return result
 
 
-def assertion(config: SiteConfig, badge: BadgeClass, recipient: Recipient, award: Award, *,
-              signed_by: str | None = None) -> dict[str, Any]:
+def assertion(
+    config: SiteConfig, badge: BadgeClass, recipient: Recipient, award: Award, *, signed_by: str | None = None
+) -> dict[str, Any]:
     """The Assertion of ``award``.
 
     Hosted (``signed_by`` None): ``id`` is its own URL. Signed: ``id`` is a ``urn:uuid:`` derived

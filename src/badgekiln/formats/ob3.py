@@ -54,13 +54,37 @@ DID_CONTEXTS = ("https://www.w3.org/ns/did/v1", "https://w3id.org/security/multi
 
 # The AchievementType vocabulary of the OB 3.0 JSON Schema (tests check the two agree).
 ACHIEVEMENT_TYPES = (
-    "Achievement", "ApprenticeshipCertificate", "Assessment", "Assignment", "AssociateDegree",
-    "Award", "Badge", "BachelorDegree", "Certificate", "CertificateOfCompletion", "Certification",
-    "CommunityService", "Competency", "Course", "CoCurricular", "Degree", "Diploma",
-    "DoctoralDegree", "Fieldwork", "GeneralEducationDevelopment", "JourneymanCertificate",
-    "LearningProgram", "License", "Membership", "ProfessionalDoctorate",
-    "QualityAssuranceCredential", "MasterCertificate", "MasterDegree", "MicroCredential",
-    "ResearchDoctorate", "SecondarySchoolDiploma",
+    "Achievement",
+    "ApprenticeshipCertificate",
+    "Assessment",
+    "Assignment",
+    "AssociateDegree",
+    "Award",
+    "Badge",
+    "BachelorDegree",
+    "Certificate",
+    "CertificateOfCompletion",
+    "Certification",
+    "CommunityService",
+    "Competency",
+    "Course",
+    "CoCurricular",
+    "Degree",
+    "Diploma",
+    "DoctoralDegree",
+    "Fieldwork",
+    "GeneralEducationDevelopment",
+    "JourneymanCertificate",
+    "LearningProgram",
+    "License",
+    "Membership",
+    "ProfessionalDoctorate",
+    "QualityAssuranceCredential",
+    "MasterCertificate",
+    "MasterDegree",
+    "MicroCredential",
+    "ResearchDoctorate",
+    "SecondarySchoolDiploma",
 )
 _ACHIEVEMENT_TYPE_KEYS = {t.casefold(): t for t in ACHIEVEMENT_TYPES}
 # Stricter than the schema's unanchored "(ext:)[a-z|A-Z|0-9|.|-|_]+", whose character class
@@ -78,7 +102,7 @@ class PublicKeyRecord(Protocol):
 
     @property
     def algorithm(self) -> str:
-        """"Ed25519" or "RS256"."""
+        """ "Ed25519" or "RS256"."""
 
     @property
     def public_key(self) -> Any:
@@ -138,12 +162,16 @@ def normalize_achievement_type(value: str) -> str:
     if value.startswith("ext:"):
         if _EXT_TYPE.fullmatch(value):
             return value
-        raise ValueError(f"achievement type {value!r} is not a valid extension: after 'ext:' use letters, "
-                         "digits, '.', '-' or '_', starting with a letter or digit")
+        raise ValueError(
+            f"achievement type {value!r} is not a valid extension: after 'ext:' use letters, "
+            "digits, '.', '-' or '_', starting with a letter or digit"
+        )
     term = _ACHIEVEMENT_TYPE_KEYS.get(_SEPARATORS.sub("", value).casefold())
     if term is None:
-        raise ValueError(f"unknown achievement type {value!r}; use one of {', '.join(ACHIEVEMENT_TYPES)}, "
-                         "or an extension such as 'ext:Workshop'")
+        raise ValueError(
+            f"unknown achievement type {value!r}; use one of {', '.join(ACHIEVEMENT_TYPES)}, "
+            "or an extension such as 'ext:Workshop'"
+        )
     return term
 
 
@@ -195,8 +223,9 @@ def achievement_document(config: SiteConfig, badge: BadgeClass) -> dict[str, Any
     return {"@context": list(CONTEXTS), **achievement(config, badge)}
 
 
-def credential(config: SiteConfig, badge: BadgeClass, recipient: Recipient, award: Award, *,
-               status_index: int | None) -> dict[str, Any]:
+def credential(
+    config: SiteConfig, badge: BadgeClass, recipient: Recipient, award: Award, *, status_index: int | None
+) -> dict[str, Any]:
     """The unsigned ``OpenBadgeCredential`` of an award.
 
     The recipient is named only by a salted hash of their email (trimmed and lower-cased before
@@ -245,13 +274,15 @@ def _subject(config: SiteConfig, badge: BadgeClass, recipient: Recipient, award:
     subject: dict[str, Any] = {
         "id": subject_id(award.id),
         "type": ["AchievementSubject"],
-        "identifier": [{
-            "type": "IdentityObject",
-            "identityHash": ids.identity_hash(recipient.email, salt),
-            "identityType": "emailAddress",
-            "hashed": True,
-            "salt": salt,
-        }],
+        "identifier": [
+            {
+                "type": "IdentityObject",
+                "identityHash": ids.identity_hash(recipient.email, salt),
+                "identityType": "emailAddress",
+                "hashed": True,
+                "salt": salt,
+            }
+        ],
         "achievement": achievement(config, badge),
     }
     if award.narrative:
@@ -270,8 +301,7 @@ def subject_id(award_id: str) -> str:
     only from values the credential already publishes. It identifies the subject of this one
     credential; the earner is recognised by the hashed ``identifier``.
     """
-    return "urn:uuid:" + str(uuid.uuid5(uuid.NAMESPACE_URL,
-                                        f"badgekiln:subject:{award_id}:{ids.award_salt(award_id)}"))
+    return "urn:uuid:" + str(uuid.uuid5(uuid.NAMESPACE_URL, f"badgekiln:subject:{award_id}:{ids.award_salt(award_id)}"))
 
 
 def _image(url: str) -> dict[str, Any]:
@@ -337,11 +367,23 @@ def did_document(config: SiteConfig, keys: Sequence[PublicKeyRecord]) -> dict[st
         if not key.published:
             continue
         if key.algorithm == "Ed25519":
-            methods.append({"id": verification_method(config, key.kid), "type": "Multikey", "controller": did,
-                            "publicKeyMultibase": ed25519_to_multibase(key.public_key)})
+            methods.append(
+                {
+                    "id": verification_method(config, key.kid),
+                    "type": "Multikey",
+                    "controller": did,
+                    "publicKeyMultibase": ed25519_to_multibase(key.public_key),
+                }
+            )
         elif key.algorithm == "RS256":
-            methods.append({"id": verification_method(config, key.kid), "type": "JsonWebKey", "controller": did,
-                            "publicKeyJwk": rsa_public_jwk(key.public_key, jwk_kid(config, key.kid))})
+            methods.append(
+                {
+                    "id": verification_method(config, key.kid),
+                    "type": "JsonWebKey",
+                    "controller": did,
+                    "publicKeyJwk": rsa_public_jwk(key.public_key, jwk_kid(config, key.kid)),
+                }
+            )
     return {
         "@context": list(DID_CONTEXTS),
         "id": did,
@@ -376,8 +418,11 @@ def jwks(config: SiteConfig, keys: Sequence[PublicKeyRecord]) -> dict[str, Any]:
     Returns:
         ``{"keys": [public JWK, …]}`` in the order given.
     """
-    return {"keys": [rsa_public_jwk(k.public_key, jwk_kid(config, k.kid))
-                     for k in keys if k.published and k.algorithm == "RS256"]}
+    return {
+        "keys": [
+            rsa_public_jwk(k.public_key, jwk_kid(config, k.kid)) for k in keys if k.published and k.algorithm == "RS256"
+        ]
+    }
 
 
 def jwt_header(config: SiteConfig, kid: str) -> dict[str, str]:
@@ -396,12 +441,19 @@ def jwt_claims(credential: dict[str, Any]) -> dict[str, Any]:
     Pass the credential *after* its Data Integrity proof was added: "If a Linked Data Proof is
     also provided, it MUST be created before the JSON Web Token Proof Format is created."
     """
+
     def numeric(stamp: str) -> int:
         return int(datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp())
 
     claims = dict(credential)
-    claims.update({"iss": credential["issuer"]["id"], "jti": credential["id"], "nbf": numeric(credential["validFrom"]),
-                   "sub": credential["credentialSubject"]["id"]})
+    claims.update(
+        {
+            "iss": credential["issuer"]["id"],
+            "jti": credential["id"],
+            "nbf": numeric(credential["validFrom"]),
+            "sub": credential["credentialSubject"]["id"],
+        }
+    )
     if "validUntil" in credential:
         claims["exp"] = numeric(credential["validUntil"])
     return claims

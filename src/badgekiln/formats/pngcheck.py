@@ -98,12 +98,16 @@ def png_chunks(image: bytes) -> tuple[PngChunk, ...]:
             raise BakeError(f"corrupt PNG: the chunk at byte {pos} has an invalid type {ctype!r}")
         name = ctype.decode("ascii")
         if length > _MAX_CHUNK_LENGTH:
-            raise BakeError(f"corrupt PNG: the {name} chunk at byte {pos} declares {length} bytes, "
-                            f"more than the PNG limit of {_MAX_CHUNK_LENGTH}")
+            raise BakeError(
+                f"corrupt PNG: the {name} chunk at byte {pos} declares {length} bytes, "
+                f"more than the PNG limit of {_MAX_CHUNK_LENGTH}"
+            )
         stop = pos + 12 + length
         if stop > size:
-            raise BakeError(f"truncated PNG: the {name} chunk at byte {pos} declares {length} bytes "
-                            f"but the file ends {size - pos - 8} bytes later")
+            raise BakeError(
+                f"truncated PNG: the {name} chunk at byte {pos} declares {length} bytes "
+                f"but the file ends {size - pos - 8} bytes later"
+            )
         (crc,) = struct.unpack_from(">I", image, stop - 4)
         if zlib.crc32(view[pos + 4 : stop - 4]) != crc:
             raise BakeError(f"corrupt PNG: the {name} chunk at byte {pos} has a bad CRC")
@@ -143,12 +147,16 @@ def check_png_artwork(image: bytes) -> tuple[PngHeader, tuple[PngChunk, ...]]:
         raise BakeError("corrupt PNG: there is no image data (no IDAT chunk)")
     if idat != list(range(idat[0], idat[-1] + 1)):
         gap = next(chunks[i] for i in range(idat[0], idat[-1]) if chunks[i].type != b"IDAT")
-        raise BakeError(f"corrupt PNG: the IDAT chunks are not consecutive (a {gap.type.decode()} chunk "
-                        f"at byte {gap.start} sits between them)")
+        raise BakeError(
+            f"corrupt PNG: the IDAT chunks are not consecutive (a {gap.type.decode()} chunk "
+            f"at byte {gap.start} sits between them)"
+        )
     for chunk in chunks:
         if chunk.type[0:1].isupper() and chunk.type not in _CRITICAL:
-            raise BakeError(f"corrupt PNG: the {chunk.type.decode()} chunk at byte {chunk.start} is a critical "
-                            "chunk that PNG decoders do not know and must refuse")
+            raise BakeError(
+                f"corrupt PNG: the {chunk.type.decode()} chunk at byte {chunk.start} is a critical "
+                "chunk that PNG decoders do not know and must refuse"
+            )
     if header.color_type == 3 and not any(chunk.type == b"PLTE" for chunk in chunks):
         raise BakeError("corrupt PNG: an indexed-colour image without a palette (PLTE chunk)")
     return header, chunks
@@ -160,8 +168,10 @@ def _header(image: bytes) -> PngHeader:
     if width == 0 or height == 0:
         raise BakeError(f"corrupt PNG: the image is {width}x{height} pixels; neither side may be 0")
     if width > MAX_PNG_SIDE or height > MAX_PNG_SIDE:
-        raise BakeError(f"the PNG is {width}x{height} pixels; artwork may be at most "
-                        f"{MAX_PNG_SIDE}x{MAX_PNG_SIDE} pixels (scale it down: badges show at a few hundred)")
+        raise BakeError(
+            f"the PNG is {width}x{height} pixels; artwork may be at most "
+            f"{MAX_PNG_SIDE}x{MAX_PNG_SIDE} pixels (scale it down: badges show at a few hundred)"
+        )
     if depth not in _BIT_DEPTHS.get(color, ()):
         raise BakeError(f"corrupt PNG: colour type {color} with bit depth {depth} is not a valid combination")
     if compression != 0 or filtering != 0 or interlace not in (0, 1):

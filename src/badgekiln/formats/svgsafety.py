@@ -74,8 +74,21 @@ _CSS_BINDING = re.compile(r"-moz-binding")
 _CSS_BEHAVIOR = re.compile(r"\bbehavior\s*:")
 # Without one of these (in lower case) neither reading of a CSS text can find a problem: a url(),
 # @import, expression() or script URL is spelled out, or hidden by an escape, a comment or a string.
-_CSS_NEEDLES = ("\\", "/*", '"', "'", "@", "url(", "expression", "script:", "mocha:", "-moz-binding", "behavior",
-                "image", "src(")
+_CSS_NEEDLES = (
+    "\\",
+    "/*",
+    '"',
+    "'",
+    "@",
+    "url(",
+    "expression",
+    "script:",
+    "mocha:",
+    "-moz-binding",
+    "behavior",
+    "image",
+    "src(",
+)
 _CSS_URL_FUNCTIONS = frozenset({"url", "src", "image-set", "-webkit-image-set", "image"})
 _FETCHING_SCHEMES = {"http", "https", "ftp", "file", "data", *_SCRIPT_SCHEMES}
 
@@ -111,9 +124,13 @@ def unsafe_svg_diagnostics(svg: bytes, rel: str, location: SourceLocation) -> li
         Diagnostics to add to validation's list; empty when the SVG is safe.
     """
     return [
-        Diagnostic("error", "unsafe-svg", f"image {rel!r} is not safe to publish on your domain: {reason}", location,
-                   "export the artwork again as plain SVG (no scripts, links, embedded HTML or web fonts), "
-                   "or use a PNG")
+        Diagnostic(
+            "error",
+            "unsafe-svg",
+            f"image {rel!r} is not safe to publish on your domain: {reason}",
+            location,
+            "export the artwork again as plain SVG (no scripts, links, embedded HTML or web fonts), or use a PNG",
+        )
         for reason in find_active_content(svg)
     ]
 
@@ -149,8 +166,10 @@ class _Scan:
         except _Stop:
             pass
         except expat.ExpatError as exc:
-            self.reasons.append(f"line {exc.lineno}: the file is not well-formed XML "
-                                f"({expat.ErrorString(exc.code)}), so it cannot be checked")
+            self.reasons.append(
+                f"line {exc.lineno}: the file is not well-formed XML "
+                f"({expat.ErrorString(exc.code)}), so it cannot be checked"
+            )
         except (ValueError, LookupError) as exc:  # e.g. encoding="UTF-7": expat cannot decode it
             self.reasons.append(f"line 1: the file cannot be read as XML ({exc}); re-save it as UTF-8")
         if not self.reasons and not self._seen_root:
@@ -169,8 +188,9 @@ class _Scan:
 
     def _doctype(self, name: str, *_: object) -> None:
         # Stop before expat reads the internal subset: nothing declared there can take effect.
-        self._add(f"the SVG has a DOCTYPE (<!DOCTYPE {name} …>), which can declare entities; "
-                  "delete it, SVG does not need one")
+        self._add(
+            f"the SVG has a DOCTYPE (<!DOCTYPE {name} …>), which can declare entities; delete it, SVG does not need one"
+        )
         raise _Stop
 
     def _entity(self, name: str, *_: object) -> None:
@@ -256,8 +276,10 @@ def _split(name: str) -> tuple[str, str]:
 
 def _url_problem(value: str) -> str | None:
     """Why the URL ``value`` is unsafe in an SVG, or None for a fragment, relative or image data URL."""
-    url = _URL_NOISE.sub("", value).strip("\x00\x01\x02\x03\x04\x05\x06\x07\x08\x0b\x0c\x0e\x0f\x10\x11\x12\x13\x14"
-                                          "\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f ")
+    url = _URL_NOISE.sub("", value).strip(
+        "\x00\x01\x02\x03\x04\x05\x06\x07\x08\x0b\x0c\x0e\x0f\x10\x11\x12\x13\x14"
+        "\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f "
+    )
     if url.startswith(("//", "\\\\", "/\\", "\\/")):
         return f"refers to another site ({_short(url)})"
     match = _SCHEME.match(url)
@@ -380,8 +402,11 @@ def _text_problems(css: str) -> list[str]:
             problems.append(problem)
     if _SCRIPT_URL_ANYWHERE.search(lower):
         problems.append("holds a script URL")
-    for needle, what in ((_CSS_EXPRESSION, "a CSS expression()"), (_CSS_BINDING, "-moz-binding"),
-                         (_CSS_BEHAVIOR, "a behavior: property")):
+    for needle, what in (
+        (_CSS_EXPRESSION, "a CSS expression()"),
+        (_CSS_BINDING, "-moz-binding"),
+        (_CSS_BEHAVIOR, "a behavior: property"),
+    ):
         if needle.search(lower):
             problems.append(f"uses {what}, which can run code")
     return problems

@@ -40,6 +40,7 @@ class Plan(Protocol):
     def add(self, path: str, content: bytes) -> None:
         """Add one file to the site; a path may be added once."""
 
+
 #: The inputs a unit can be made from; each is one part of its key (see badgekiln.engine.keys).
 READS = {
     "config": "site.yaml, all of it",
@@ -80,8 +81,13 @@ class FileSpec:
 @cache
 def _pattern(path: str) -> re.Pattern[str]:
     parts = re.split(r"(\{[a-z]+\})", path)
-    pieces = {"{id}": "[A-Za-z0-9_-]+", "{slug}": "[a-z0-9-]+", "{ext}": "(?:png|svg)", "{kid}": "[A-Za-z0-9_.-]+",
-              "{any}": ".+"}
+    pieces = {
+        "{id}": "[A-Za-z0-9_-]+",
+        "{slug}": "[a-z0-9-]+",
+        "{ext}": "(?:png|svg)",
+        "{kid}": "[A-Za-z0-9_.-]+",
+        "{any}": ".+",
+    }
     return re.compile("".join(pieces.get(p, re.escape(p)) for p in parts) + r"\Z")
 
 
@@ -107,8 +113,16 @@ class Unit:
 
     def links(self, config: SiteConfig, **values: str) -> list[dict[str, str | None]]:
         """``<link>`` entries for this unit's files that have a ``rel`` (absolute URLs)."""
-        return [{"rel": spec.rel, "type": spec.media_type, "href": config.url(spec.path.format(**values)),
-                 "title": spec.title} for spec in self.files if spec.rel]
+        return [
+            {
+                "rel": spec.rel,
+                "type": spec.media_type,
+                "href": config.url(spec.path.format(**values)),
+                "title": spec.title,
+            }
+            for spec in self.files
+            if spec.rel
+        ]
 
 
 @dataclass(frozen=True)

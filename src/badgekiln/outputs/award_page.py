@@ -18,20 +18,37 @@ def produce(plan: Plan, inputs: BuildInputs, renderer: Renderer, item: tuple[Rec
     earner = recipient.public_name
     title = f"{badge.name} · {earner}" if earner else badge.name
     links = [link for unit in units() if unit.scope == "award" for link in unit.links(config, id=award.id)]
-    plan.add(page + "index.html", renderer.render(
-        "award.html",
-        site=context.site_context(config, inputs.project),
-        meta=context.meta(config, page, title, f"{config.issuer.name} awarded this badge: {badge.description}",
-                          urls.badge_image(badge.slug, badge.image), links),
-        root=urls.relative(page, ""),
-        issuer=context.issuer_context(config),
-        badge=context.badge_context(badge),
-        award=context.award_context(config, badge, recipient, award, inputs.today),
-        endorsements=endorsements.page_context(
-            config, endorsements.of_badge(inputs.project.endorsements, badge.slug)
-            + endorsements.of_badge(inputs.project.endorsements, None), page),
-    ))
+    plan.add(
+        page + "index.html",
+        renderer.render(
+            "award.html",
+            site=context.site_context(config, inputs.project),
+            meta=context.meta(
+                config,
+                page,
+                title,
+                f"{config.issuer.name} awarded this badge: {badge.description}",
+                urls.badge_image(badge.slug, badge.image),
+                links,
+            ),
+            root=urls.relative(page, ""),
+            issuer=context.issuer_context(config),
+            badge=context.badge_context(badge),
+            award=context.award_context(config, badge, recipient, award, inputs.today),
+            endorsements=endorsements.page_context(
+                config,
+                endorsements.of_badge(inputs.project.endorsements, badge.slug)
+                + endorsements.of_badge(inputs.project.endorsements, None),
+                page,
+            ),
+        ),
+    )
 
 
-UNIT = Unit("award-page", "award", (FileSpec("awards/{id}/index.html", "text/html"),),
-            reads=("config", "templates", "site", "badge", "award", "status", "endorsements"), produce=produce)
+UNIT = Unit(
+    "award-page",
+    "award",
+    (FileSpec("awards/{id}/index.html", "text/html"),),
+    reads=("config", "templates", "site", "badge", "award", "status", "endorsements"),
+    produce=produce,
+)

@@ -23,22 +23,40 @@ def produce(plan: Plan, inputs: BuildInputs, renderer: Renderer, badge: BadgeCla
     plan.add(urls.achievement_json(badge.slug), dumps_hosted(achievement))
     plan.add(urls.badge_image(badge.slug, badge.image), badge_image(inputs, badge.image))
     page = urls.badge_dir(badge.slug)
-    plan.add(page + "index.html", renderer.render(
-        "badge.html",
-        site=context.site_context(config, inputs.project),
-        meta=context.meta(config, page, f"{badge.name} · {config.issuer.name}", badge.description,
-                          urls.badge_image(badge.slug, badge.image), UNIT.links(config, slug=badge.slug)),
-        root=urls.relative(page, ""),
-        issuer=context.issuer_context(config),
-        badge=context.badge_context(badge),
-        endorsements=endorsements.page_context(
-            config, endorsed + endorsements.of_badge(inputs.project.endorsements, None), page),
-    ))
+    plan.add(
+        page + "index.html",
+        renderer.render(
+            "badge.html",
+            site=context.site_context(config, inputs.project),
+            meta=context.meta(
+                config,
+                page,
+                f"{badge.name} · {config.issuer.name}",
+                badge.description,
+                urls.badge_image(badge.slug, badge.image),
+                UNIT.links(config, slug=badge.slug),
+            ),
+            root=urls.relative(page, ""),
+            issuer=context.issuer_context(config),
+            badge=context.badge_context(badge),
+            endorsements=endorsements.page_context(
+                config, endorsed + endorsements.of_badge(inputs.project.endorsements, None), page
+            ),
+        ),
+    )
 
 
-UNIT = Unit("badge-class", "badge", (
-    FileSpec("badges/{slug}/badge.json", "application/ld+json", rel="alternate", title="Open Badges 2.0 BadgeClass"),
-    FileSpec("badges/{slug}/achievement.json", "application/ld+json"),
-    FileSpec("badges/{slug}/image.{ext}", "image/*"),
-    FileSpec("badges/{slug}/index.html", "text/html"),
-), reads=("config", "templates", "site", "badge", "endorsements"), produce=produce)
+UNIT = Unit(
+    "badge-class",
+    "badge",
+    (
+        FileSpec(
+            "badges/{slug}/badge.json", "application/ld+json", rel="alternate", title="Open Badges 2.0 BadgeClass"
+        ),
+        FileSpec("badges/{slug}/achievement.json", "application/ld+json"),
+        FileSpec("badges/{slug}/image.{ext}", "image/*"),
+        FileSpec("badges/{slug}/index.html", "text/html"),
+    ),
+    reads=("config", "templates", "site", "badge", "endorsements"),
+    produce=produce,
+)

@@ -28,17 +28,30 @@ def produce_given(plan: Plan, inputs: BuildInputs, renderer: object, item: None)
     for endorsing in inputs.project.endorsing:
         signed = signed_credential(inputs.config, inputs.signer, endorsing)
         plan.add(endorsements.given_credential_json(endorsing.slug), dumps_hosted(signed))
-        plan.add(endorsements.given_endorsement_json(endorsing.slug),
-                 dumps_hosted(endorsements.ob2_endorsement(inputs.config, endorsing)))
+        plan.add(
+            endorsements.given_endorsement_json(endorsing.slug),
+            dumps_hosted(endorsements.ob2_endorsement(inputs.config, endorsing)),
+        )
 
 
 UNITS = (
-    Unit("endorsements-received", "site", (FileSpec("endorsements/received/{slug}.json", "application/ld+json"),),
-         reads=("endorsements",), produce=produce_received),
-    Unit("endorsements-given", "site", (
-        FileSpec("endorsements/given/{slug}/credential.json", "application/ld+json"),
-        FileSpec("endorsements/given/{slug}/endorsement.json", "application/ld+json"),
-    ), reads=("documents-config", "signing", "endorsements"), produce=produce_given),
+    Unit(
+        "endorsements-received",
+        "site",
+        (FileSpec("endorsements/received/{slug}.json", "application/ld+json"),),
+        reads=("endorsements",),
+        produce=produce_received,
+    ),
+    Unit(
+        "endorsements-given",
+        "site",
+        (
+            FileSpec("endorsements/given/{slug}/credential.json", "application/ld+json"),
+            FileSpec("endorsements/given/{slug}/endorsement.json", "application/ld+json"),
+        ),
+        reads=("documents-config", "signing", "endorsements"),
+        produce=produce_given,
+    ),
 )
 
 
@@ -48,5 +61,9 @@ def signed_credential(config: SiteConfig, signer: Signer, endorsing: Endorsing) 
     ``created`` is the endorsement's date, so the bytes are the same on every build.
     """
     kid = signer.effective_kid(signer.keyring.active_kid(ED25519), ED25519)
-    return signer.add_proof(endorsements.credential(config, endorsing), kid, verification_method=ob3.verification_method(config, kid),
-                            created=ob2.timestamp(endorsing.issued_on))
+    return signer.add_proof(
+        endorsements.credential(config, endorsing),
+        kid,
+        verification_method=ob3.verification_method(config, kid),
+        created=ob2.timestamp(endorsing.issued_on),
+    )

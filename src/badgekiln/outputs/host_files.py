@@ -14,6 +14,15 @@ def produce(plan: Plan, inputs: BuildInputs, renderer: object, item: None) -> No
     plan.add("robots.txt", hosting.robots_txt(inputs.config).encode())
 
 
-UNIT = Unit("host-files", "site", (
-    FileSpec("_headers", "text/plain"), FileSpec(".nojekyll", "text/plain"), FileSpec("robots.txt", "text/plain"),
-), reads=("config",), produce=produce, cached=False)
+UNIT = Unit(
+    "host-files",
+    "site",
+    (
+        FileSpec("_headers", "text/plain"),
+        FileSpec(".nojekyll", "text/plain"),
+        FileSpec("robots.txt", "text/plain"),
+    ),
+    reads=("config",),
+    produce=produce,
+    cached=False,
+)

@@ -20,5 +20,11 @@ def produce(plan: Plan, inputs: BuildInputs, renderer: object, item: None) -> No
     plan.add(urls.ISSUER, dumps_hosted(profile))
 
 
-UNIT = Unit("issuer", "site", (FileSpec(urls.ISSUER, "application/ld+json", rel="alternate", title="Issuer profile"),),
-            reads=("documents-config", "signing", "endorsements"), produce=produce, cached=False)
+UNIT = Unit(
+    "issuer",
+    "site",
+    (FileSpec(urls.ISSUER, "application/ld+json", rel="alternate", title="Issuer profile"),),
+    reads=("documents-config", "signing", "endorsements"),
+    produce=produce,
+    cached=False,
+)

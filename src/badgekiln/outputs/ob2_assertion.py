@@ -17,8 +17,9 @@ def produce(plan: Plan, inputs: BuildInputs, renderer: object, item: tuple[Recip
     assertion_bytes = dumps_hosted(ob2.assertion(config, badge, recipient, award))
     plan.add(urls.assertion_json(award.id), assertion_bytes)
     signed = ob2.assertion(config, badge, recipient, award, signed_by=config.url(urls.key_json(inputs.ob2_kid)))
-    plan.add(urls.assertion_jws(award.id),
-             inputs.signer.sign_jws(dumps_compact(signed), inputs.ob2_kid).encode("ascii"))
+    plan.add(
+        urls.assertion_jws(award.id), inputs.signer.sign_jws(dumps_compact(signed), inputs.ob2_kid).encode("ascii")
+    )
     image, text = badge_image(inputs, badge.image), assertion_bytes.decode("utf-8")
     if badge.image.lower().endswith(".png"):
         baked = baking.bake_png(image, text, keyword="openbadges")
@@ -27,8 +28,16 @@ def produce(plan: Plan, inputs: BuildInputs, renderer: object, item: tuple[Recip
     plan.add(urls.baked_ob2(award.id, badge.image), baked)
 
 
-UNIT = Unit("ob2-assertion", "award", (
-    FileSpec("awards/{id}/assertion.json", "application/ld+json", rel="alternate", title="Open Badges 2.0 assertion"),
-    FileSpec("awards/{id}/assertion.jws", "text/plain"),
-    FileSpec("awards/{id}/badge.{ext}", "image/*"),
-), reads=("documents-config", "signing", "badge", "award"), produce=produce)
+UNIT = Unit(
+    "ob2-assertion",
+    "award",
+    (
+        FileSpec(
+            "awards/{id}/assertion.json", "application/ld+json", rel="alternate", title="Open Badges 2.0 assertion"
+        ),
+        FileSpec("awards/{id}/assertion.jws", "text/plain"),
+        FileSpec("awards/{id}/badge.{ext}", "image/*"),
+    ),
+    reads=("documents-config", "signing", "badge", "award"),
+    produce=produce,
+)

@@ -16,15 +16,21 @@ def produce(plan: Plan, inputs: BuildInputs, renderer: object, item: tuple[Recip
     badge = inputs.project.badges[award.badge]
     unsigned = ob3.credential(config, badge, recipient, award, status_index=inputs.ledger.entries[award.id].index)
     ed_kid = inputs.ed_kid(award)
-    signed = inputs.signer.add_proof(unsigned, ed_kid, verification_method=ob3.verification_method(config, ed_kid),
-                                     created=ob2.timestamp(award.issued_on))
+    signed = inputs.signer.add_proof(
+        unsigned,
+        ed_kid,
+        verification_method=ob3.verification_method(config, ed_kid),
+        created=ob2.timestamp(award.issued_on),
+    )
     credential_bytes = dumps_hosted(signed)
     plan.add(urls.credential_json(award.id), credential_bytes)
     rsa_kid = inputs.rsa_kid(award)
     # OB 3.0 §8.2: the Data Integrity proof is made first and travels inside the JWT payload.
     header = ob3.jwt_header(config, rsa_kid)
-    plan.add(urls.credential_jwt(award.id),
-             inputs.signer.sign_jws(dumps_compact(ob3.jwt_claims(signed)), rsa_kid, header=header).encode("ascii"))
+    plan.add(
+        urls.credential_jwt(award.id),
+        inputs.signer.sign_jws(dumps_compact(ob3.jwt_claims(signed)), rsa_kid, header=header).encode("ascii"),
+    )
     image, text = badge_image(inputs, badge.image), credential_bytes.decode("utf-8")
     if badge.image.lower().endswith(".png"):
         baked = baking.bake_png(image, text, keyword=baking.OB3_PNG_KEYWORD)
@@ -33,8 +39,14 @@ def produce(plan: Plan, inputs: BuildInputs, renderer: object, item: tuple[Recip
     plan.add(urls.baked_ob3(award.id, badge.image), baked)
 
 
-UNIT = Unit("ob3-credential", "award", (
-    FileSpec("awards/{id}/credential.json", "application/ld+json"),
-    FileSpec("awards/{id}/credential.jwt", "text/plain"),
-    FileSpec("awards/{id}/credential.{ext}", "image/*"),
-), reads=("documents-config", "signing", "badge", "award"), produce=produce)
+UNIT = Unit(
+    "ob3-credential",
+    "award",
+    (
+        FileSpec("awards/{id}/credential.json", "application/ld+json"),
+        FileSpec("awards/{id}/credential.jwt", "text/plain"),
+        FileSpec("awards/{id}/credential.{ext}", "image/*"),
+    ),
+    reads=("documents-config", "signing", "badge", "award"),
+    produce=produce,
+)

@@ -15,10 +15,13 @@ def produce(plan: Plan, inputs: BuildInputs, renderer: object, item: None) -> No
     config, records = inputs.config, inputs.signer.published_records()
     for record in records:
         if record.algorithm == RSA:
-            plan.add(urls.key_json(record.kid), dumps_hosted(ob2.cryptographic_key(config, record.kid,
-                                                                                    record.public_pem)))
-            plan.add(urls.key_jwk(record.kid),
-                     dumps_hosted(rsa_public_jwk(record.public_key, ob3.jwk_kid(config, record.kid))))
+            plan.add(
+                urls.key_json(record.kid), dumps_hosted(ob2.cryptographic_key(config, record.kid, record.public_pem))
+            )
+            plan.add(
+                urls.key_jwk(record.kid),
+                dumps_hosted(rsa_public_jwk(record.public_key, ob3.jwk_kid(config, record.kid))),
+            )
     key_set = dumps_hosted(ob3.jwks(config, records))
     plan.add(urls.JWKS, key_set)
     if config.base_path == "/":  # the well-known place, where the site owns the host root
@@ -26,11 +29,18 @@ def produce(plan: Plan, inputs: BuildInputs, renderer: object, item: None) -> No
     plan.add(config.did_document_path, dumps_hosted(ob3.did_document(config, records)))
 
 
-UNIT = Unit("public-keys", "site", (
-    FileSpec("keys/{kid}.json", "application/ld+json"),
-    FileSpec("keys/{kid}.jwk.json", "application/json"),
-    FileSpec(urls.JWKS, "application/json"),
-    FileSpec(".well-known/jwks.json", "application/json"),
-    FileSpec("did.json", "application/json"),
-    FileSpec(".well-known/did.json", "application/json"),
-), reads=("documents-config", "signing"), produce=produce, cached=False)
+UNIT = Unit(
+    "public-keys",
+    "site",
+    (
+        FileSpec("keys/{kid}.json", "application/ld+json"),
+        FileSpec("keys/{kid}.jwk.json", "application/json"),
+        FileSpec(urls.JWKS, "application/json"),
+        FileSpec(".well-known/jwks.json", "application/json"),
+        FileSpec("did.json", "application/json"),
+        FileSpec(".well-known/did.json", "application/json"),
+    ),
+    reads=("documents-config", "signing"),
+    produce=produce,
+    cached=False,
+)

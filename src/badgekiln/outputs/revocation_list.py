@@ -12,10 +12,20 @@ def produce(plan: Plan, inputs: BuildInputs, renderer: object, item: None) -> No
     hosted assertion's URL. (Listing both is also what makes the 1EdTech validator see a
     revocation when only one award is revoked: it skips one-entry lists.)"""
     config = inputs.config
-    revoked = [(assertion_id, a.revoked.reason) for a in inputs.project.awards if a.revoked is not None
-               for assertion_id in (ob2.signed_urn(config, a.id), config.url(urls.assertion_json(a.id)))]
+    revoked = [
+        (assertion_id, a.revoked.reason)
+        for a in inputs.project.awards
+        if a.revoked is not None
+        for assertion_id in (ob2.signed_urn(config, a.id), config.url(urls.assertion_json(a.id)))
+    ]
     plan.add(urls.REVOCATION_LIST, dumps_hosted(ob2.revocation_list(config, revoked)))
 
 
-UNIT = Unit("revocation-list", "site", (FileSpec(urls.REVOCATION_LIST, "application/ld+json"),),
-            reads=("documents-config", "awards"), produce=produce, cached=False)
+UNIT = Unit(
+    "revocation-list",
+    "site",
+    (FileSpec(urls.REVOCATION_LIST, "application/ld+json"),),
+    reads=("documents-config", "awards"),
+    produce=produce,
+    cached=False,
+)

@@ -15,32 +15,64 @@ def produce(plan: Plan, inputs: BuildInputs, renderer: Renderer, item: None) -> 
     counts: dict[str, int] = {}
     for award in project.awards:
         counts[award.badge] = counts.get(award.badge, 0) + 1
-    badges = [dict(context.badge_context(b), count=counts.get(b.slug, 0))
-              for b in sorted(project.badges.values(), key=lambda b: b.name.casefold())]
-    plan.add("index.html", renderer.render(
-        "index.html", site=site, root="",
-        meta=context.meta(config, "", config.title, config.issuer.description or config.title, site["logo"],
-                          unit("issuer").links(config)),
-        issuer=context.issuer_context(config), badges=badges,
-    ))
+    badges = [
+        dict(context.badge_context(b), count=counts.get(b.slug, 0))
+        for b in sorted(project.badges.values(), key=lambda b: b.name.casefold())
+    ]
+    plan.add(
+        "index.html",
+        renderer.render(
+            "index.html",
+            site=site,
+            root="",
+            meta=context.meta(
+                config,
+                "",
+                config.title,
+                config.issuer.description or config.title,
+                site["logo"],
+                unit("issuer").links(config),
+            ),
+            issuer=context.issuer_context(config),
+            badges=badges,
+        ),
+    )
     for page in project.pages:
         path = urls.page(page.slug)
-        plan.add(path + "index.html", renderer.render(
-            "page.html", site=site, root=urls.relative(path, ""),
-            meta=context.meta(config, path, f"{page.title} · {config.issuer.name}", page.description or page.title),
-            page=context.page_context(page),
-        ))
-    plan.add("404.html", renderer.render(
-        "404.html", site=site, root=config.base_path,
-        meta=context.meta(config, "404.html", "Page not found", "There is no page at this address."),
-    ))
+        plan.add(
+            path + "index.html",
+            renderer.render(
+                "page.html",
+                site=site,
+                root=urls.relative(path, ""),
+                meta=context.meta(config, path, f"{page.title} · {config.issuer.name}", page.description or page.title),
+                page=context.page_context(page),
+            ),
+        )
+    plan.add(
+        "404.html",
+        renderer.render(
+            "404.html",
+            site=site,
+            root=config.base_path,
+            meta=context.meta(config, "404.html", "Page not found", "There is no page at this address."),
+        ),
+    )
     pages = [""] + [urls.badge_dir(s) for s in sorted(project.badges)]
     pages += [urls.page(p.slug) for p in project.pages]
     # Award pages are not listed: earners choose where to share them.
     plan.add("sitemap.xml", renderer.render("sitemap.xml", urls=[config.url(p) for p in pages]))
 
 
-UNIT = Unit("site-pages", "site", (
-    FileSpec("index.html", "text/html"), FileSpec("pages/{slug}/index.html", "text/html"),
-    FileSpec("404.html", "text/html"), FileSpec("sitemap.xml", "application/xml"),
-), reads=("config", "templates", "site", "catalogue"), produce=produce)
+UNIT = Unit(
+    "site-pages",
+    "site",
+    (
+        FileSpec("index.html", "text/html"),
+        FileSpec("pages/{slug}/index.html", "text/html"),
+        FileSpec("404.html", "text/html"),
+        FileSpec("sitemap.xml", "application/xml"),
+    ),
+    reads=("config", "templates", "site", "catalogue"),
+    produce=produce,
+)

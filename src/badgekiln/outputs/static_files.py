@@ -22,12 +22,20 @@ def produce(plan: Plan, inputs: BuildInputs, renderer: object, item: None) -> No
     # Links and special files are never read (validate warned about them); sizes were checked there.
     for name, entry in safefiles.walk(inputs.source, SourceTree.ASSETS):
         if entry.kind == "file" and PurePosixPath(name).suffix.lower() in PUBLISHED_ASSET_SUFFIXES:
-            plan.add(urls.asset(name), safefiles.read_bytes(inputs.source, SourceTree.asset(name),
-                                                            limit=MAX_ASSET_BYTES))
+            plan.add(
+                urls.asset(name), safefiles.read_bytes(inputs.source, SourceTree.asset(name), limit=MAX_ASSET_BYTES)
+            )
 
 
-UNIT = Unit("static-files", "site", (
-    FileSpec("assets/badgekiln.css", "text/css"),
-    FileSpec("assets/badgekiln.js", "text/javascript"),
-    FileSpec("assets/{any}", "application/octet-stream"),  # images, site.css, fonts: by their suffix
-), reads=("config", "assets"), produce=produce, cached=False)
+UNIT = Unit(
+    "static-files",
+    "site",
+    (
+        FileSpec("assets/badgekiln.css", "text/css"),
+        FileSpec("assets/badgekiln.js", "text/javascript"),
+        FileSpec("assets/{any}", "application/octet-stream"),  # images, site.css, fonts: by their suffix
+    ),
+    reads=("config", "assets"),
+    produce=produce,
+    cached=False,
+)

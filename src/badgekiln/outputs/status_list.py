@@ -16,10 +16,16 @@ def produce(plan: Plan, inputs: BuildInputs, renderer: object, item: None) -> No
     valid_from = ob2.timestamp(max(days)) if days else "2000-01-01T00:00:00Z"
     unsigned = statuslist.status_list_credential(config, revoked, valid_from=valid_from)
     kid = inputs.status_list_kid
-    signed = inputs.signer.add_proof(unsigned, kid, verification_method=ob3.verification_method(config, kid),
-                                     created=valid_from)
+    signed = inputs.signer.add_proof(
+        unsigned, kid, verification_method=ob3.verification_method(config, kid), created=valid_from
+    )
     plan.add(urls.STATUS_LIST, dumps_hosted(signed))
 
 
-UNIT = Unit("status-list", "site", (FileSpec(urls.STATUS_LIST, "application/ld+json"),),
-            reads=("documents-config", "signing", "awards"), produce=produce)
+UNIT = Unit(
+    "status-list",
+    "site",
+    (FileSpec(urls.STATUS_LIST, "application/ld+json"),),
+    reads=("documents-config", "signing", "awards"),
+    produce=produce,
+)

@@ -30,8 +30,14 @@ def site_context(config: SiteConfig, project: Project) -> dict:
     }
 
 
-def meta(config: SiteConfig, path: str, title: str, description: str, image: str | None = None,
-         alternates: list[dict] | None = None) -> dict:
+def meta(
+    config: SiteConfig,
+    path: str,
+    title: str,
+    description: str,
+    image: str | None = None,
+    alternates: list[dict] | None = None,
+) -> dict:
     """Page metadata for <title>, Open Graph and Twitter cards (absolute URLs)."""
     return {
         "title": title,
@@ -86,8 +92,10 @@ def award_context(config: SiteConfig, badge: BadgeClass, recipient: Recipient, a
         "revoked_on": award.revoked.on if award.revoked else None,
         "revoked_reason": award.revoked.reason if award.revoked else None,
         "narrative": award.narrative,
-        "evidence": [{"url": e.url, "name": e.name, "narrative": e.narrative, "description": e.description}
-                     for e in award.evidence],
+        "evidence": [
+            {"url": e.url, "name": e.name, "narrative": e.narrative, "description": e.description}
+            for e in award.evidence
+        ],
         "assertion": urls.assertion_json(award.id),
         "jws": urls.assertion_jws(award.id),
         "credential": urls.credential_json(award.id),

@@ -31,10 +31,30 @@ from badgekiln.pages.sandbox import (
 from badgekiln.sources import safefiles
 
 # The templates the build and ``notify`` render (each may extend or include others).
-USED_TEMPLATES = ("index.html", "badge.html", "award.html", "page.html", "404.html", "sitemap.xml", "email.txt",
-                  "email.html")
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-          "November", "December")
+USED_TEMPLATES = (
+    "index.html",
+    "badge.html",
+    "award.html",
+    "page.html",
+    "404.html",
+    "sitemap.xml",
+    "email.txt",
+    "email.html",
+)
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 
 
 def long_date(day: date | None) -> str:
@@ -53,8 +73,9 @@ def qr_svg(url: str) -> Markup:
     # standard quiet zone of four modules, which scanners look for.
     svg = code.svg_inline(scale=4, border=4, dark="#000", light="#fff", omitsize=True)
     size = code.symbol_size(scale=4, border=4)[0]
-    return Markup(svg.replace("<svg ", f'<svg width="{size}" height="{size}" role="img" '
-                                       'aria-label="QR code of this page" ', 1))
+    return Markup(
+        svg.replace("<svg ", f'<svg width="{size}" height="{size}" role="img" aria-label="QR code of this page" ', 1)
+    )
 
 
 MAX_TEMPLATE_BYTES = 2 * 1024 * 1024  # bytes: one file of templates/
@@ -87,8 +108,11 @@ class SiteTemplateLoader(jinja2.BaseLoader):
 
     def list_templates(self) -> list[str]:
         # Links and special files are listed too, so that using one is refused rather than skipped.
-        return [name for name, entry in safefiles.walk(self.root, self.folder)
-                if entry.kind != "dir" and not any(part.startswith(".") for part in name.split("/"))]
+        return [
+            name
+            for name, entry in safefiles.walk(self.root, self.folder)
+            if entry.kind != "dir" and not any(part.startswith(".") for part in name.split("/"))
+        ]
 
 
 def make_environment(templates_dir: Path | None) -> LimitedSandbox:
@@ -178,12 +202,16 @@ class Renderer:
             raise
         except RecursionError as exc:
             raise jinja2.TemplateRuntimeError(
-                "a template calls, includes or extends itself without end").with_traceback(exc.__traceback__) from None
+                "a template calls, includes or extends itself without end"
+            ).with_traceback(exc.__traceback__) from None
         except MemoryError as exc:
             raise jinja2.TemplateRuntimeError("a template needs too much memory").with_traceback(
-                exc.__traceback__) from None
+                exc.__traceback__
+            ) from None
         except Exception as exc:  # noqa: BLE001 - a division by zero, a bad format string: the template's fault
-            raise jinja2.TemplateRuntimeError(f"{type(exc).__name__}: {exc}").with_traceback(exc.__traceback__) from None
+            raise jinja2.TemplateRuntimeError(f"{type(exc).__name__}: {exc}").with_traceback(
+                exc.__traceback__
+            ) from None
         page = Rendered(text.encode("utf-8"))
         page.template = self._shown_name(template)
         return page
@@ -235,8 +263,9 @@ class Renderer:
             assert self.env.loader is not None  # (made with one)
             return self.env.loader.get_source(self.env, name)[0]
         except UnicodeDecodeError:
-            raise ConfigError(f"templates/{name}: not UTF-8 text; templates/ holds Jinja2 templates "
-                              "(move other files elsewhere)") from None
+            raise ConfigError(
+                f"templates/{name}: not UTF-8 text; templates/ holds Jinja2 templates (move other files elsewhere)"
+            ) from None
 
 
 def _check_no_cycle(references: dict[str, list[tuple[str, int]]]) -> None:
@@ -258,7 +287,9 @@ def _check_no_cycle(references: dict[str, list[tuple[str, int]]]) -> None:
                     circle = " -> ".join([start, *(t for t, _ in steps)])
                     raise jinja2.TemplateSyntaxError(
                         f"{start} includes or extends itself ({circle}): its rendering would never end",
-                        steps[0][1], start)
+                        steps[0][1],
+                        start,
+                    )
                 if target not in seen:
                     seen.add(target)
                     todo.append((target, steps))

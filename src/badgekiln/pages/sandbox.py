@@ -46,8 +46,9 @@ class TemplateLimitError(SecurityError):
 
 
 def _refuse(what: str) -> TemplateLimitError:
-    return TemplateLimitError(f"{what}; templates are limited to {MAX_TEXT:,} characters per string "
-                              f"and {MAX_OUTPUT:,} per page")
+    return TemplateLimitError(
+        f"{what}; templates are limited to {MAX_TEXT:,} characters per string and {MAX_OUTPUT:,} per page"
+    )
 
 
 def _size(value: Any, budget: int = MAX_TEXT + 1) -> int:
@@ -106,8 +107,13 @@ def check_binop(operator: str, left: Any, right: Any) -> None:
         elif isinstance(left, int) and isinstance(right, int) and left.bit_length() + right.bit_length() > MAX_INT_BITS:
             raise _refuse("the product is too large a number")
     elif operator == "**":
-        if isinstance(left, int) and isinstance(right, int) and right > 0 and abs(left) > 1 \
-                and left.bit_length() * right > MAX_INT_BITS:
+        if (
+            isinstance(left, int)
+            and isinstance(right, int)
+            and right > 0
+            and abs(left) > 1
+            and left.bit_length() * right > MAX_INT_BITS
+        ):
             raise _refuse(f"{left} ** {right} is too large a number")
     elif operator == "%":
         if isinstance(left, str):
@@ -199,8 +205,10 @@ class LimitedSandbox(ImmutableSandboxedEnvironment):
     def step(self) -> None:
         self._steps += 1
         if self._steps > MAX_STEPS:
-            raise TemplateLimitError(f"more than {MAX_STEPS:,} calls and loop iterations in one page "
-                                     "(a loop nested too deep, or a macro that calls itself)")
+            raise TemplateLimitError(
+                f"more than {MAX_STEPS:,} calls and loop iterations in one page "
+                "(a loop nested too deep, or a macro that calls itself)"
+            )
 
     def counted(self, text: str) -> str:
         self._output += len(text)
@@ -236,8 +244,9 @@ class LimitedSandbox(ImmutableSandboxedEnvironment):
     def _parse(self, source, name, filename):  # noqa: D102 - Jinja hook
         tree = super()._parse(source, name, filename)
         for loop in list(tree.find_all(nodes.For)):  # every loop counts its iterations
-            loop.iter = nodes.Call(nodes.EnvironmentAttribute("counted_items"), [loop.iter], [], None, None,
-                                   lineno=loop.iter.lineno)
+            loop.iter = nodes.Call(
+                nodes.EnvironmentAttribute("counted_items"), [loop.iter], [], None, None, lineno=loop.iter.lineno
+            )
         return tree
 
     def call_binop(self, context, operator, left, right):  # noqa: D102 - Jinja hook
@@ -320,9 +329,16 @@ def _check_sum(value, attribute=None, start=0, *_, **__):
         raise TemplateLimitError("sum() adds numbers only")
 
 
-_FILTER_CHECKS = {"center": _check_center, "indent": _check_indent, "wordwrap": _check_wordwrap,
-                  "batch": _check_count, "slice": _check_count, "format": _check_format,
-                  "replace": _check_replace, "sum": _check_sum}
+_FILTER_CHECKS = {
+    "center": _check_center,
+    "indent": _check_indent,
+    "wordwrap": _check_wordwrap,
+    "batch": _check_count,
+    "slice": _check_count,
+    "format": _check_format,
+    "replace": _check_replace,
+    "sum": _check_sum,
+}
 
 
 def _checked_filter(function, check):
@@ -346,10 +362,9 @@ def _limited_join(function):
         separator = args[skip + 1] if len(args) > skip + 1 else kwargs.get("d", "")
         if kwargs.get("attribute") is None and len(args) <= skip + 2 and _join_size(str(separator), items) > MAX_TEXT:
             raise _refuse("this join makes too long a string")
-        return function(*args[:skip], items, *args[skip + 1:], **kwargs)
+        return function(*args[:skip], items, *args[skip + 1 :], **kwargs)
 
     return join
-
 
 
 # -- what `badgekiln check` can tell without rendering --------------------------------------------
@@ -376,8 +391,12 @@ def _constant(node: nodes.Node) -> Any:
         return _UNKNOWN
     check_binop(operator, left, right)
     try:
-        return {"*": lambda: left * right, "**": lambda: left ** right, "%": lambda: left % right,
-                "+": lambda: left + right}[operator]()
+        return {
+            "*": lambda: left * right,
+            "**": lambda: left**right,
+            "%": lambda: left % right,
+            "+": lambda: left + right,
+        }[operator]()
     except Exception:  # noqa: BLE001 - a type error: the rendering will say so
         return _UNKNOWN
 

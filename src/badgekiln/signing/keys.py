@@ -133,8 +133,10 @@ def key_secrets(key, label: str) -> list[Secret]:
     if isinstance(key, ed25519.Ed25519PrivateKey):
         return [Secret(label, key.private_bytes_raw(), binary=True)]
     numbers = key.private_numbers()
-    return [Secret(label, number.to_bytes((number.bit_length() + 7) // 8, "big"), binary=True)
-            for number in (numbers.d, numbers.p, numbers.q)]
+    return [
+        Secret(label, number.to_bytes((number.bit_length() + 7) // 8, "big"), binary=True)
+        for number in (numbers.d, numbers.p, numbers.q)
+    ]
 
 
 def environment_secrets() -> tuple[Secret, ...]:
@@ -149,10 +151,13 @@ def environment_secrets() -> tuple[Secret, ...]:
 
 def missing_private_key(kid: str) -> str:
     """What to say when the private key of ``kid`` cannot be found."""
-    return f"the private key of {kid} is not available: set {ENV_KEYS} to its PEM text, or put {kid}.pem in {keys_dir()}"
+    return (
+        f"the private key of {kid} is not available: set {ENV_KEYS} to its PEM text, or put {kid}.pem in {keys_dir()}"
+    )
 
 
 # -- generation and files -----------------------------------------------------------------------
+
 
 def generate(algorithm: str):
     """A new private key."""
@@ -177,8 +182,9 @@ def public_pem(key) -> str:
 
 def private_pem(key) -> bytes:
     """PKCS#8 PEM of a private key, unencrypted (file permissions protect it)."""
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption())
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
 
 
 def record_text(record: KeyRecord) -> str:
@@ -215,7 +221,8 @@ def check_private_location(path: Path, source: Path, output: Path | None) -> Non
         if forbidden is not None and resolved.is_relative_to(forbidden):
             raise KeyManagementError(
                 f"refusing to use private keys at {path}: it is inside {forbidden}, where git or the published site "
-                f"could pick them up; keep them outside the repository (e.g. {Path.home() / '.config/badgekiln/keys'})")
+                f"could pick them up; keep them outside the repository (e.g. {Path.home() / '.config/badgekiln/keys'})"
+            )
 
 
 def save_private_key(key, kid: str, source: Path) -> Path:
@@ -232,6 +239,7 @@ def save_private_key(key, kid: str, source: Path) -> Path:
 
 # -- loading --------------------------------------------------------------------------------------
 
+
 def read_records(source: Path, diagnostics: list[Diagnostic]) -> tuple[KeyRecord, ...]:
     """Every public record under ``site_src/keys/``; private material there is an error."""
     folder = source_paths(source).keys
@@ -244,10 +252,16 @@ def read_records(source: Path, diagnostics: list[Diagnostic]) -> tuple[KeyRecord
     for entry in entries:
         path, rel = folder / entry.name, f"{SourceTree.KEYS}/{entry.name}"
         if entry.kind in ("link", "special"):  # a link could lead to the private keys themselves
-            diagnostics.append(Diagnostic("error", "symlink" if entry.kind == "link" else "not-a-file",
-                                          f"this is {'a symbolic link' if entry.kind == 'link' else 'not a regular file'}"
-                                          ": site_src/keys/ holds only public key records", SourceLocation(rel),
-                                          safefiles.LINK_HINT if entry.kind == "link" else "remove it"))
+            diagnostics.append(
+                Diagnostic(
+                    "error",
+                    "symlink" if entry.kind == "link" else "not-a-file",
+                    f"this is {'a symbolic link' if entry.kind == 'link' else 'not a regular file'}"
+                    ": site_src/keys/ holds only public key records",
+                    SourceLocation(rel),
+                    safefiles.LINK_HINT if entry.kind == "link" else "remove it",
+                )
+            )
             continue
         if entry.kind != "file":
             continue
@@ -257,9 +271,16 @@ def read_records(source: Path, diagnostics: list[Diagnostic]) -> tuple[KeyRecord
             diagnostics.append(exc.diagnostic)
             continue
         if b"PRIVATE KEY" in raw:
-            diagnostics.append(Diagnostic("error", "private-key-in-repo", "this file holds a PRIVATE key",
-                                          SourceLocation(rel), "delete it from the repository (and from git history), "
-                                          "and rotate the key: 'badgekiln keys retire' then 'keys rotate'"))
+            diagnostics.append(
+                Diagnostic(
+                    "error",
+                    "private-key-in-repo",
+                    "this file holds a PRIVATE key",
+                    SourceLocation(rel),
+                    "delete it from the repository (and from git history), "
+                    "and rotate the key: 'badgekiln keys retire' then 'keys rotate'",
+                )
+            )
             continue
         if path.suffix != ".yaml":
             continue
@@ -274,9 +295,15 @@ def read_records(source: Path, diagnostics: list[Diagnostic]) -> tuple[KeyRecord
     for algorithm in ALGORITHMS:
         active = [r for r in active_keys(records) if r.algorithm == algorithm]
         if len(active) > 1:
-            diagnostics.append(Diagnostic("error", "two-active-keys", f"more than one active {algorithm} key: "
-                                          + ", ".join(r.kid for r in active), active[1].location,
-                                          "mark all but one 'status: superseded'"))
+            diagnostics.append(
+                Diagnostic(
+                    "error",
+                    "two-active-keys",
+                    f"more than one active {algorithm} key: " + ", ".join(r.kid for r in active),
+                    active[1].location,
+                    "mark all but one 'status: superseded'",
+                )
+            )
     return tuple(sorted(records, key=lambda r: (r.created, r.kid)))
 
 
@@ -305,12 +332,23 @@ def _record(kid: str, doc, diagnostics) -> KeyRecord | None:
         return None
     expected = rsa.RSAPublicKey if algorithm == RSA else ed25519.Ed25519PublicKey
     if not isinstance(key, expected) or (isinstance(key, rsa.RSAPublicKey) and key.key_size < 2048):
-        fields.error("bad-key", f"'public_key' is not a{'n RSA (2048 bits or more)' if algorithm == RSA else 'n Ed25519'} key",
-                     fields.where("public_key"))
+        fields.error(
+            "bad-key",
+            f"'public_key' is not a{'n RSA (2048 bits or more)' if algorithm == RSA else 'n Ed25519'} key",
+            fields.where("public_key"),
+        )
         return None
-    return KeyRecord(kid=kid, algorithm=algorithm, created=created, public_pem=public_pem(key), status=status,
-                     superseded_on=superseded_on, retired_on=retired_on, retired_reason=retired_reason,
-                     location=doc.location)
+    return KeyRecord(
+        kid=kid,
+        algorithm=algorithm,
+        created=created,
+        public_pem=public_pem(key),
+        status=status,
+        superseded_on=superseded_on,
+        retired_on=retired_on,
+        retired_reason=retired_reason,
+        location=doc.location,
+    )
 
 
 def load_private_keys(records: tuple[KeyRecord, ...], *, source: Path, output: Path | None) -> dict[str, object]:
@@ -368,6 +406,7 @@ def _load_private(pem: bytes, where: str):
 
 # -- development keys -----------------------------------------------------------------------------
 
+
 def development_keyring(source: Path, today: date) -> Keyring:
     """The user's development key pair, kept in their cache folder, outside every repository.
 
@@ -386,8 +425,9 @@ def development_keyring(source: Path, today: date) -> Keyring:
         key = _load_private(_read_private(folder, path.name), str(path))
         kid = f"dev-{short}"
         private[kid] = key
-        records.append(KeyRecord(kid=kid, algorithm=algorithm, created=today, public_pem=public_pem(key),
-                                 development=True))
+        records.append(
+            KeyRecord(kid=kid, algorithm=algorithm, created=today, public_pem=public_pem(key), development=True)
+        )
     return Keyring(records=tuple(records), private=private, development=True)
 
 

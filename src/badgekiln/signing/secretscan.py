@@ -118,7 +118,7 @@ class Scanner:
             for form in _forms(secret):
                 if len(form) >= WINDOW + STRIDE - 1:
                     for start in range(len(form) - WINDOW + 1):
-                        self.windows.setdefault(form[start:start + WINDOW], secret.label)
+                        self.windows.setdefault(form[start : start + WINDOW], secret.label)
                 elif len(form) >= MIN_SHORT:
                     self.short.append((form, secret.label))
         self.short = sorted(set(self.short), key=lambda item: (-len(item[0]), item))
@@ -148,7 +148,7 @@ class Scanner:
     def _find_squeezed(self, data: bytes) -> str | None:
         windows = self.windows
         if windows:
-            samples = [data[i:i + WINDOW] for i in range(0, len(data) - WINDOW + 1, STRIDE)]
+            samples = [data[i : i + WINDOW] for i in range(0, len(data) - WINDOW + 1, STRIDE)]
             if not windows.keys().isdisjoint(samples):
                 return next(windows[s] for s in samples if s in windows)
         for form, label in self.short:

@@ -69,14 +69,16 @@ class Signer:
             dataintegrity,  # pyld is slow to import, and a rebuild may sign nothing
         )
 
-        signed = dataintegrity.add_proof(document, self.private_key(kid), verification_method=verification_method,
-                                         created=created)
+        signed = dataintegrity.add_proof(
+            document, self.private_key(kid), verification_method=verification_method, created=created
+        )
         signed["proof"] = [signed["proof"]]
         return signed
 
 
-def open_signer(source: Path, output: Path | None, *, today: date, production: bool,
-                diagnostics: list[Diagnostic]) -> Signer:
+def open_signer(
+    source: Path, output: Path | None, *, today: date, production: bool, diagnostics: list[Diagnostic]
+) -> Signer:
     """The build's signer: the site's keys, with development keys standing in outside production."""
     records = keys_mod.read_records(source, diagnostics)
     if any(d.is_error for d in diagnostics):
@@ -87,14 +89,26 @@ def open_signer(source: Path, output: Path | None, *, today: date, production: b
     has_active = all(keys_mod.active_key(records, a) is not None for a in (RSA, ED25519))
     if production:
         if not records or not has_active:
-            diagnostics.append(Diagnostic("error", "no-production-key", "--production needs the site's own keys",
-                                          SourceLocation("site_src/keys"),
-                                          "run 'badgekiln keys generate' and set the private keys as a CI secret"))
+            diagnostics.append(
+                Diagnostic(
+                    "error",
+                    "no-production-key",
+                    "--production needs the site's own keys",
+                    SourceLocation("site_src/keys"),
+                    "run 'badgekiln keys generate' and set the private keys as a CI secret",
+                )
+            )
         for record in missing:
-            diagnostics.append(Diagnostic("error", "missing-private-key",
-                                          f"the private key of {record.kid} is not available", record.location,
-                                          f"set {keys_mod.ENV_KEYS} to the PEM text of the key(s), or put "
-                                          f"{record.kid}.pem in {keys_mod.keys_dir()}"))
+            diagnostics.append(
+                Diagnostic(
+                    "error",
+                    "missing-private-key",
+                    f"the private key of {record.kid} is not available",
+                    record.location,
+                    f"set {keys_mod.ENV_KEYS} to the PEM text of the key(s), or put "
+                    f"{record.kid}.pem in {keys_mod.keys_dir()}",
+                )
+            )
         return Signer(keyring)
     if records and has_active and not missing:
         return Signer(keyring)
@@ -103,9 +117,14 @@ def open_signer(source: Path, output: Path | None, *, today: date, production: b
         reason = "this site has no signing keys yet (site_src/keys/ is empty)"
     else:
         reason = "the private keys of " + ", ".join(r.kid for r in missing) + " are not available here"
-    diagnostics.append(Diagnostic(
-        "warning", "development-keys",
-        f"DEVELOPMENT KEYS: {reason}, so this build is signed with development keys kept outside the "
-        f"repository. Fine for a preview; never publish it.", SourceLocation("site_src/keys"),
-        "run 'badgekiln keys generate' for real keys; published builds use 'python build.py --production'"))
+    diagnostics.append(
+        Diagnostic(
+            "warning",
+            "development-keys",
+            f"DEVELOPMENT KEYS: {reason}, so this build is signed with development keys kept outside the "
+            f"repository. Fine for a preview; never publish it.",
+            SourceLocation("site_src/keys"),
+            "run 'badgekiln keys generate' for real keys; published builds use 'python build.py --production'",
+        )
+    )
     return Signer(keyring, development)

@@ -64,7 +64,9 @@ def normalize_base_url(value: str) -> str:
     return f"{parts.scheme.lower()}://{netloc}{path}"
 
 
-def read_site_config(data, rel: str, diagnostics: list[Diagnostic], *, base_url_override: str | None) -> SiteConfig | None:
+def read_site_config(
+    data, rel: str, diagnostics: list[Diagnostic], *, base_url_override: str | None
+) -> SiteConfig | None:
     """Build a SiteConfig from the parsed ``site.yaml``; problems go to ``diagnostics``."""
     fields = Fields(data, SourceLocation(rel, 1, 1), diagnostics, "site.yaml")
     base_url = fields.text("base_url", required=base_url_override is None, single_line=True)
@@ -79,16 +81,24 @@ def read_site_config(data, rel: str, diagnostics: list[Diagnostic], *, base_url_
     title = fields.text("title", single_line=True, max_len=200)
     language = fields.text("language", single_line=True) or "en"
     if not LANG_RE.match(language):
-        fields.error("bad-language", f"'language' must be a language tag such as en or en-GB, not {language!r}",
-                     fields.where("language"))
+        fields.error(
+            "bad-language",
+            f"'language' must be a language tag such as en or en-GB, not {language!r}",
+            fields.where("language"),
+        )
     color = fields.text("accent_color", single_line=True) or "#1f5f8b"
     if not COLOR_RE.match(color):
-        fields.error("bad-color", f"'accent_color' must be a colour written #rrggbb, not {color!r}", fields.where("accent_color"))
+        fields.error(
+            "bad-color", f"'accent_color' must be a colour written #rrggbb, not {color!r}", fields.where("accent_color")
+        )
         color = "#1f5f8b"
     linkedin = fields.text("linkedin_organization_id", single_line=True)
     if linkedin is not None and not linkedin.isdigit():
-        fields.error("bad-linkedin-id", "'linkedin_organization_id' must be the number in your LinkedIn company page's admin URL",
-                     fields.where("linkedin_organization_id"))
+        fields.error(
+            "bad-linkedin-id",
+            "'linkedin_organization_id' must be the number in your LinkedIn company page's admin URL",
+            fields.where("linkedin_organization_id"),
+        )
         linkedin = None
     footer = fields.text("footer", max_len=2000) or ""
     fields.finish()
@@ -116,15 +126,27 @@ def check_base_url(value: str, where: SourceLocation, diagnostics: list[Diagnost
     if problem is None and ("?" in value or "#" in value):
         problem = "it has a query (?…) or a fragment (#…), which every URL of the site would inherit"
     if problem is not None:
-        diagnostics.append(Diagnostic("error", "bad-url", f"'base_url' must be an absolute https URL, not {value!r}: "
-                                      f"{problem}", where,
-                                      "for example https://badges.example.org/ or https://org.github.io/badges/"))
+        diagnostics.append(
+            Diagnostic(
+                "error",
+                "bad-url",
+                f"'base_url' must be an absolute https URL, not {value!r}: {problem}",
+                where,
+                "for example https://badges.example.org/ or https://org.github.io/badges/",
+            )
+        )
         return None
     parts = urlsplit(value)
     if parts.scheme.lower() != "https" and parts.hostname not in LOOPBACK_HOSTS:
-        diagnostics.append(Diagnostic("warning", "insecure-base-url", f"'base_url' {value!r} is not https; verifiers "
-                                      "and wallets expect https", where,
-                                      "use https:// (GitHub Pages, Netlify and S3+CloudFront all serve https)"))
+        diagnostics.append(
+            Diagnostic(
+                "warning",
+                "insecure-base-url",
+                f"'base_url' {value!r} is not https; verifiers and wallets expect https",
+                where,
+                "use https:// (GitHub Pages, Netlify and S3+CloudFront all serve https)",
+            )
+        )
     return normalize_base_url(value)
 
 
@@ -142,8 +164,12 @@ def _read_issuer(fields: Fields) -> Issuer | None:
     if telephone is not None:
         compact = re.sub(r"[\s().-]", "", telephone)
         if not re.fullmatch(r"\+[1-9]\d{6,14}", compact):
-            sub.error("bad-telephone", f"'telephone' must be an international number such as +44 1642 000000, "
-                      f"not {telephone!r}", sub.where("telephone"), "Open Badges requires the E.164 form: + and digits")
+            sub.error(
+                "bad-telephone",
+                f"'telephone' must be an international number such as +44 1642 000000, not {telephone!r}",
+                sub.where("telephone"),
+                "Open Badges requires the E.164 form: + and digits",
+            )
             telephone = None
         else:
             telephone = compact

@@ -32,8 +32,14 @@ MAX_COMMENT = 5000
 # Where a badgekiln endorser publishes an endorsement; its OB 2.0 twin sits next to it.
 _GIVEN_ID = re.compile(r"(https://[^?#]+/endorsements/given/[a-z0-9][a-z0-9-]*/)credential\.json\Z")
 
-def read_sources(source: Path, config: SiteConfig | None, badges: dict[str, BadgeClass], today: date | None,
-                 diagnostics: list[Diagnostic]) -> tuple[tuple[Endorsement, ...], tuple[Endorsing, ...]]:
+
+def read_sources(
+    source: Path,
+    config: SiteConfig | None,
+    badges: dict[str, BadgeClass],
+    today: date | None,
+    diagnostics: list[Diagnostic],
+) -> tuple[tuple[Endorsement, ...], tuple[Endorsing, ...]]:
     """The site's received endorsements (each verified) and the ones it gives; problems go to ``diagnostics``."""
     giving = tuple(_giving(source, path, diagnostics) for path in _files(source, GIVING_FOLDER, ".yaml", diagnostics))
     received: list[Endorsement] = []
@@ -59,17 +65,37 @@ def _files(source: Path, folder: str, suffix: str, diagnostics: list[Diagnostic]
     for entry in entries:
         path, rel = source / folder / entry.name, f"{folder}/{entry.name}"
         if entry.kind in ("link", "special"):
-            diagnostics.append(Diagnostic("error", "symlink" if entry.kind == "link" else "not-a-file",
-                                          "this is a symbolic link or not a regular file: badgekiln does not read it",
-                                          SourceLocation(rel), safefiles.LINK_HINT))
+            diagnostics.append(
+                Diagnostic(
+                    "error",
+                    "symlink" if entry.kind == "link" else "not-a-file",
+                    "this is a symbolic link or not a regular file: badgekiln does not read it",
+                    SourceLocation(rel),
+                    safefiles.LINK_HINT,
+                )
+            )
         elif entry.name.startswith(".") or entry.name.lower().split(".")[0] == "readme":
             continue
         elif path.suffix != suffix or entry.kind != "file":
-            diagnostics.append(Diagnostic("error", "unexpected-file", f"this is not read: {folder}/ holds <name>{suffix} "
-                                          "files", SourceLocation(rel), "rename or move it"))
+            diagnostics.append(
+                Diagnostic(
+                    "error",
+                    "unexpected-file",
+                    f"this is not read: {folder}/ holds <name>{suffix} files",
+                    SourceLocation(rel),
+                    "rename or move it",
+                )
+            )
         elif not SLUG_RE.match(path.stem):
-            diagnostics.append(Diagnostic("error", "bad-file-name", f"the file name {entry.name!r} is not a valid slug",
-                                          SourceLocation(rel), "use only a-z, 0-9 and '-' in file names"))
+            diagnostics.append(
+                Diagnostic(
+                    "error",
+                    "bad-file-name",
+                    f"the file name {entry.name!r} is not a valid slug",
+                    SourceLocation(rel),
+                    "use only a-z, 0-9 and '-' in file names",
+                )
+            )
         else:
             found.append(path)
     return found
@@ -105,12 +131,26 @@ def _pinned(source: Path, diagnostics: list[Diagnostic]) -> dict[str, dict[str, 
             diagnostics.append(e.diagnostic)
             continue
         except VerifyError as e:
-            diagnostics.append(Diagnostic("error", "bad-did-document", str(e), SourceLocation(rel),
-                                          "save the endorser's did.json here exactly as they publish it"))
+            diagnostics.append(
+                Diagnostic(
+                    "error",
+                    "bad-did-document",
+                    str(e),
+                    SourceLocation(rel),
+                    "save the endorser's did.json here exactly as they publish it",
+                )
+            )
             continue
         if did in pinned:
-            diagnostics.append(Diagnostic("error", "duplicate-endorser", f"a second DID document of {did}",
-                                          SourceLocation(rel), "keep one file per endorser"))
+            diagnostics.append(
+                Diagnostic(
+                    "error",
+                    "duplicate-endorser",
+                    f"a second DID document of {did}",
+                    SourceLocation(rel),
+                    "keep one file per endorser",
+                )
+            )
         pinned[did] = document
     return pinned
 
@@ -124,8 +164,14 @@ def _targets(config: SiteConfig, badges: dict[str, BadgeClass]) -> dict[str, str
     return targets
 
 
-def _received(source: Path, path: Path, pinned: dict[str, dict[str, Any]], targets: dict[str, str | None],
-              today: date | None, diagnostics: list[Diagnostic]) -> Endorsement | None:
+def _received(
+    source: Path,
+    path: Path,
+    pinned: dict[str, dict[str, Any]],
+    targets: dict[str, str | None],
+    today: date | None,
+    diagnostics: list[Diagnostic],
+) -> Endorsement | None:
     from badgekiln.verifying.endorsement import verify_endorsement
     from badgekiln.verifying.methods import web_base
 
@@ -139,23 +185,39 @@ def _received(source: Path, path: Path, pinned: dict[str, dict[str, Any]], targe
         verify_endorsement(document, pinned, today=today)
     except VerifyError as e:
         message = str(e)
-        field = next((k for k in ("proof", "issuer", "validFrom", "validUntil", "credentialSubject", "type")
-                      if k in message), "proof")
-        hint = ("the endorsement must be the endorser's signed file exactly as they sent it; ask them for it again"
-                if "signature" in message or "proof" in message else
-                f"pin the endorser's DID document: save their did.json in {ENDORSERS_FOLDER}/ after checking it"
-                if "pinned" in message else None)
-        diagnostics.append(Diagnostic("error", "endorsement-not-verified", f"the endorsement does not verify: {message}",
-                                      SourceLocation(rel, _line_of(text, field)), hint))
+        field = next(
+            (k for k in ("proof", "issuer", "validFrom", "validUntil", "credentialSubject", "type") if k in message),
+            "proof",
+        )
+        hint = (
+            "the endorsement must be the endorser's signed file exactly as they sent it; ask them for it again"
+            if "signature" in message or "proof" in message
+            else f"pin the endorser's DID document: save their did.json in {ENDORSERS_FOLDER}/ after checking it"
+            if "pinned" in message
+            else None
+        )
+        diagnostics.append(
+            Diagnostic(
+                "error",
+                "endorsement-not-verified",
+                f"the endorsement does not verify: {message}",
+                SourceLocation(rel, _line_of(text, field)),
+                hint,
+            )
+        )
         return None
     subject = document["credentialSubject"]
     if subject["id"] not in targets:
-        diagnostics.append(Diagnostic(
-            "error", "endorsement-wrong-target",
-            f"the endorsement is of {subject['id']!r}, which is not this site's issuer or one of its badge classes",
-            SourceLocation(rel, _line_of(text, "credentialSubject")),
-            "an endorsement names the endorsed badge class by its badge.json or achievement.json URL, or the "
-            "issuer by issuer.json or the site's DID; ask the endorser for one that names yours"))
+        diagnostics.append(
+            Diagnostic(
+                "error",
+                "endorsement-wrong-target",
+                f"the endorsement is of {subject['id']!r}, which is not this site's issuer or one of its badge classes",
+                SourceLocation(rel, _line_of(text, "credentialSubject")),
+                "an endorsement names the endorsed badge class by its badge.json or achievement.json URL, or the "
+                "issuer by issuer.json or the site's DID; ask the endorser for one that names yours",
+            )
+        )
         return None
     issuer = document["issuer"]
     profile = issuer if isinstance(issuer, dict) else {"id": issuer}
@@ -167,11 +229,20 @@ def _received(source: Path, path: Path, pinned: dict[str, dict[str, Any]], targe
     base = web_base(endorser_id)
     ob2_url = given.group(1) + "endorsement.json" if given and base and given.group(1).startswith(base) else None
     comment = subject.get("endorsementComment")
-    return Endorsement(name=path.stem, target=targets[subject["id"]], subject_id=subject["id"],
-                       endorser_id=endorser_id, endorser_name=name[:200], endorser_url=url,
-                       comment=comment[:MAX_COMMENT] if isinstance(comment, str) else "",
-                       issued_on=document["validFrom"], credential_id=document["id"], ob2_url=ob2_url, text=text,
-                       location=SourceLocation(rel))
+    return Endorsement(
+        name=path.stem,
+        target=targets[subject["id"]],
+        subject_id=subject["id"],
+        endorser_id=endorser_id,
+        endorser_name=name[:200],
+        endorser_url=url,
+        comment=comment[:MAX_COMMENT] if isinstance(comment, str) else "",
+        issued_on=document["validFrom"],
+        credential_id=document["id"],
+        ob2_url=ob2_url,
+        text=text,
+        location=SourceLocation(rel),
+    )
 
 
 def _giving(source: Path, path: Path, diagnostics: list[Diagnostic]) -> Endorsing | None:
@@ -183,8 +254,12 @@ def _giving(source: Path, path: Path, diagnostics: list[Diagnostic]) -> Endorsin
     fields = Fields(doc.data, doc.location, diagnostics, f"endorsement {path.stem!r}")
     target = fields.text("target", required=True, single_line=True, max_len=2000)
     if target and not target.startswith(("https://", "did:web:")):
-        fields.error("bad-target", f"the target {target!r} is not an https URL or a did:web", fields.where("target"),
-                     "the endorsed badge class's badge.json URL, or the issuer's profile URL or DID")
+        fields.error(
+            "bad-target",
+            f"the target {target!r} is not an https URL or a did:web",
+            fields.where("target"),
+            "the endorsed badge class's badge.json URL, or the issuer's profile URL or DID",
+        )
         target = None
     comment = fields.text("comment", required=True, max_len=MAX_COMMENT)
     issued_on = fields.date("issued_on", required=True)

@@ -23,11 +23,13 @@ AWARD_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{3,63}\Z")
 DATE_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 DURATION_RE = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$")
 # Practical email check: one @, a dotted domain, no spaces or angle brackets.
-EMAIL_RE = re.compile(r"^[^@\s<>()\[\],;:\"]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
+EMAIL_RE = re.compile(
+    r"^[^@\s<>()\[\],;:\"]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
+)
 MAX_TEXT = 20_000  # characters in one text field
 # A host name (letters of any script, digits, '-', '_', '.') or an IP literal in brackets.
 HOST_RE = re.compile(r"^[\w.-]+\Z|^\[[0-9A-Fa-f:.]+\]\Z|^\[v[0-9A-Fa-f]+\.[\w.:~!$&'()*+,;=-]+\]\Z")
-URL_HINT = ("for example https://example.org/page; write spaces and <>\"{}|\\^` percent-encoded (%20 for a space)")
+URL_HINT = 'for example https://example.org/page; write spaces and <>"{}|\\^` percent-encoded (%20 for a space)'
 
 
 def did_you_mean(word: str, choices) -> str | None:
@@ -97,14 +99,20 @@ class Fields:
             return None
         return self.data[key]
 
-    def text(self, key: str, *, required: bool = False, max_len: int = MAX_TEXT, single_line: bool = False) -> str | None:
+    def text(
+        self, key: str, *, required: bool = False, max_len: int = MAX_TEXT, single_line: bool = False
+    ) -> str | None:
         """A text value, stripped; numbers are refused (quote them)."""
         value = self.raw(key, required=required)
         if value is None:
             return None
         if not isinstance(value, str):
-            self.error("wrong-type", f"'{key}' must be text, not {_kind(value)}", self.where(key),
-                       f"put the value in quotes: {key}: {quoted(self.written(key))}")
+            self.error(
+                "wrong-type",
+                f"'{key}' must be text, not {_kind(value)}",
+                self.where(key),
+                f"put the value in quotes: {key}: {quoted(self.written(key))}",
+            )
             return None
         value = value.strip()
         if required and not value:
@@ -114,8 +122,12 @@ class Fields:
             self.error("too-long", f"'{key}' is {len(value)} characters; the limit is {max_len}", self.where(key))
             return None
         if _has_control(value, allow_newlines=not single_line):
-            self.error("control-character", f"'{key}' contains a control character", self.where(key),
-                       "remove invisible characters pasted from another program")
+            self.error(
+                "control-character",
+                f"'{key}' contains a control character",
+                self.where(key),
+                "remove invisible characters pasted from another program",
+            )
             return None
         return value
 
@@ -145,12 +157,19 @@ class Fields:
         if value is None:
             return None
         if not isinstance(value, str) and pattern.match(self.written(key)):
-            self.error("wrong-type", f"'{key}' must be text, but YAML reads {self.written(key)} as {_kind(value)}; "
-                       "quote it", self.where(key), f"write it in double quotes: {key}: {quoted(self.written(key))}")
+            self.error(
+                "wrong-type",
+                f"'{key}' must be text, but YAML reads {self.written(key)} as {_kind(value)}; quote it",
+                self.where(key),
+                f"write it in double quotes: {key}: {quoted(self.written(key))}",
+            )
             return None
         if not isinstance(value, str) or not pattern.match(value):
-            self.error("bad-identifier", f"'{key}' must use only a-z, 0-9 and '-', starting with a letter or digit (got {value!r})",
-                       self.where(key))
+            self.error(
+                "bad-identifier",
+                f"'{key}' must use only a-z, 0-9 and '-', starting with a letter or digit (got {value!r})",
+                self.where(key),
+            )
             return None
         return value
 
@@ -178,8 +197,12 @@ class Fields:
             return None
         problem = url_problem(value, schemes)
         if problem is not None:
-            self.error("bad-url", f"'{key}' must be an absolute {' or '.join(schemes)} URL, not {value!r}: {problem}",
-                       self.where(key), URL_HINT)
+            self.error(
+                "bad-url",
+                f"'{key}' must be an absolute {' or '.join(schemes)} URL, not {value!r}: {problem}",
+                self.where(key),
+                URL_HINT,
+            )
             return None
         return value
 
@@ -190,8 +213,11 @@ class Fields:
             return None
         match = DURATION_RE.match(value)
         if not match or value == "P":
-            self.error("bad-duration", f"'{key}' must be an ISO 8601 duration such as P3Y, P18M or P90D, not {value!r}",
-                       self.where(key))
+            self.error(
+                "bad-duration",
+                f"'{key}' must be an ISO 8601 duration such as P3Y, P18M or P90D, not {value!r}",
+                self.where(key),
+            )
             return None
         years, months, weeks, days = (int(g or 0) for g in match.groups())
         if years + months + weeks + days == 0:
@@ -205,8 +231,9 @@ class Fields:
         if value is None:
             return []
         if not isinstance(value, list):
-            self.error("wrong-type", f"'{key}' must be a list (lines starting with '- '), not {_kind(value)}",
-                       self.where(key))
+            self.error(
+                "wrong-type", f"'{key}' must be a list (lines starting with '- '), not {_kind(value)}", self.where(key)
+            )
             return []
         locations = getattr(value, "item_locations", [self.where(key)] * len(value))
         return list(zip(value, locations))
@@ -287,8 +314,10 @@ def quoted(text: str) -> str:
 
 def _has_control(text: str, *, allow_newlines: bool) -> bool:
     allowed = {"\n", "\t", "\r"} if allow_newlines else {"\t"}
-    return any((ord(c) < 32 and c not in allowed) or ord(c) == 0x7F or 0x202A <= ord(c) <= 0x202E or 0x2066 <= ord(c) <= 0x2069
-               for c in text)
+    return any(
+        (ord(c) < 32 and c not in allowed) or ord(c) == 0x7F or 0x202A <= ord(c) <= 0x202E or 0x2066 <= ord(c) <= 0x2069
+        for c in text
+    )
 
 
 def _kind(value: Any) -> str:

@@ -63,8 +63,10 @@ class Ledger:
 
     def to_text(self) -> str:
         """The file content, deterministic."""
-        lines = [f"{e.id}\t{e.index}\t{e.badge}\t{e.rsa_kid or '-'}\t{e.ed_kid or '-'}\n"
-                 for e in sorted(self.entries.values(), key=lambda e: e.index)]
+        lines = [
+            f"{e.id}\t{e.index}\t{e.badge}\t{e.rsa_kid or '-'}\t{e.ed_kid or '-'}\n"
+            for e in sorted(self.entries.values(), key=lambda e: e.index)
+        ]
         return HEADER + "".join(lines)
 
 
@@ -86,12 +88,23 @@ def read_ledger(path: Path, diagnostics: list[Diagnostic]) -> Ledger:
         parts = line.split("\t")
         if len(parts) == 3:
             parts += ["-", "-"]
-        ok = (len(parts) == 5 and AWARD_ID_RE.match(parts[0]) and parts[1].isdigit() and SLUG_RE.match(parts[2])
-              and all(KID_RE.match(p) for p in parts[3:]))
+        ok = (
+            len(parts) == 5
+            and AWARD_ID_RE.match(parts[0])
+            and parts[1].isdigit()
+            and SLUG_RE.match(parts[2])
+            and all(KID_RE.match(p) for p in parts[3:])
+        )
         if not ok or parts[0] in entries or int(parts[1]) in indexes:
-            diagnostics.append(Diagnostic("error", "bad-ledger", "this ledger line is malformed or repeats an id or index",
-                                          SourceLocation(REL, number, 1),
-                                          "restore site_src/awards.lock from git; never edit it by hand"))
+            diagnostics.append(
+                Diagnostic(
+                    "error",
+                    "bad-ledger",
+                    "this ledger line is malformed or repeats an id or index",
+                    SourceLocation(REL, number, 1),
+                    "restore site_src/awards.lock from git; never edit it by hand",
+                )
+            )
             continue
         entries[parts[0]] = Entry(parts[0], int(parts[1]), parts[2], _kid(parts[3]), _kid(parts[4]))
         indexes.add(int(parts[1]))
@@ -103,13 +116,16 @@ def reconcile(ledger: Ledger, awards: tuple[Award, ...], diagnostics: list[Diagn
     present = {a.id for a in awards}
     for entry in sorted(ledger.entries.values(), key=lambda e: e.index):
         if entry.id not in present:
-            diagnostics.append(Diagnostic(
-                "error", "award-removed",
-                f"award {entry.id} ({entry.badge}) was published but is no longer in the sources",
-                SourceLocation(REL),
-                f"published badges must stay: put it back and revoke it with 'badgekiln revoke {entry.id} --reason …'; "
-                f"if you edited it, keep 'id: {yaml_plain(entry.id)}' on the award",
-            ))
+            diagnostics.append(
+                Diagnostic(
+                    "error",
+                    "award-removed",
+                    f"award {entry.id} ({entry.badge}) was published but is no longer in the sources",
+                    SourceLocation(REL),
+                    f"published badges must stay: put it back and revoke it with 'badgekiln revoke {entry.id} --reason …'; "
+                    f"if you edited it, keep 'id: {yaml_plain(entry.id)}' on the award",
+                )
+            )
     entries = dict(ledger.entries)
     index = ledger.next_index
     for award in sorted(awards, key=lambda a: a.id):
@@ -119,7 +135,9 @@ def reconcile(ledger: Ledger, awards: tuple[Award, ...], diagnostics: list[Diagn
     return Ledger(entries)
 
 
-def assign_keys(ledger: Ledger, *, rsa_kid: str | None, ed_kid: str | None, published: set[str]) -> tuple[Ledger, list[Entry]]:
+def assign_keys(
+    ledger: Ledger, *, rsa_kid: str | None, ed_kid: str | None, published: set[str]
+) -> tuple[Ledger, list[Entry]]:
     """Pin the signing keys of every award.
 
     An award keeps its pinned keys while they are ``published`` (active or superseded); new awards,

@@ -152,15 +152,17 @@ class _Loader(yaml.SafeLoader):
         result.item_locations = [self._loc(child.start_mark) for child in node.value]
         return result
 
-
     def construct_yaml_int(self, node):  # noqa: D102 - PyYAML hook
         # int() refuses more than 4300 decimal digits (CPython's guard against quadratic
         # conversion); report it at the number instead of crashing.
         try:
             return super().construct_yaml_int(node)
         except ValueError:
-            raise SourceError("this number is too long to read", self._loc(node.start_mark),
-                              "quote it if it is text; no badge field needs a number this long") from None
+            raise SourceError(
+                "this number is too long to read",
+                self._loc(node.start_mark),
+                "quote it if it is text; no badge field needs a number this long",
+            ) from None
 
 
 _Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
@@ -204,9 +206,11 @@ def parse_yaml(text: str, rel: str) -> Any:
     except yaml.reader.ReaderError as exc:
         line = text.count("\n", 0, exc.position) + 1
         col = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
-        raise SourceError(f"the file contains the invisible control character U+{exc.character:04X}",
-                          SourceLocation(rel, line, col),
-                          "delete it (it often comes with text pasted from a word processor or spreadsheet)") from None
+        raise SourceError(
+            f"the file contains the invisible control character U+{exc.character:04X}",
+            SourceLocation(rel, line, col),
+            "delete it (it often comes with text pasted from a word processor or spreadsheet)",
+        ) from None
     loader.rel_path = rel
     try:
         return loader.get_single_data()

@@ -28,8 +28,8 @@ def insert_first_key(text: str, location: SourceLocation, line_to_add: str) -> s
     lines = text.splitlines(keepends=True)
     index, col = location.line - 1, location.col - 1
     line = lines[index]
-    if line[col:col + 1] == "{":
-        lines[index] = line[: col + 1] + line_to_add + ", " + line[col + 1:]
+    if line[col : col + 1] == "{":
+        lines[index] = line[: col + 1] + line_to_add + ", " + line[col + 1 :]
     else:
         lines[index] = line[:col] + line_to_add + "\n" + " " * col + line[col:]
     return "".join(lines)
@@ -79,8 +79,11 @@ def pin_award_ids(path: Path, rel: str, pins: list[tuple[SourceLocation, str]]) 
     missing = {award_id for _, award_id in pins} - found
     if missing:
         lines = ", ".join(f"id: {yaml_plain(award_id)}" for award_id in sorted(missing))
-        raise SourceError(f"could not pin award ids {sorted(missing)} automatically", SourceLocation(rel),
-                          f"add them by hand as the first key of each award: {lines}")
+        raise SourceError(
+            f"could not pin award ids {sorted(missing)} automatically",
+            SourceLocation(rel),
+            f"add them by hand as the first key of each award: {lines}",
+        )
     atomic_write_text(path, edited, newline=newline)
 
 
@@ -99,8 +102,9 @@ def _award_end(lines: list[str], start: int, indent: int) -> int:
     return last_content
 
 
-def add_revocation(path: Path, rel: str, location: SourceLocation, award_id: str, *, on: str, reason: str,
-                   pin_id: bool) -> None:
+def add_revocation(
+    path: Path, rel: str, location: SourceLocation, award_id: str, *, on: str, reason: str, pin_id: bool
+) -> None:
     """Record the revocation of the award whose mapping starts at ``location``; minimal diff."""
     text, newline = read_text_keeping_newlines(path)
     lines = text.splitlines(keepends=True)
@@ -108,7 +112,7 @@ def add_revocation(path: Path, rel: str, location: SourceLocation, award_id: str
         lines[-1] += "\n"
     start, col = location.line - 1, location.col - 1
     quoted = json.dumps(reason, ensure_ascii=False)
-    if lines[start][col:col + 1] == "{":
+    if lines[start][col : col + 1] == "{":
         edited = insert_first_key("".join(lines), location, f"revoked: {{on: {on}, reason: {quoted}}}")
     else:
         end = _award_end(lines, start, col)
@@ -120,8 +124,11 @@ def add_revocation(path: Path, rel: str, location: SourceLocation, award_id: str
     data = parse_yaml(edited, rel)
     matches = [a for a in (data.get("awards") or []) if isinstance(a, dict) and a.get("id") == award_id]
     if len(matches) != 1 or matches[0].get("revoked", {}).get("reason") != reason:
-        raise SourceError(f"could not add the revocation of {award_id} automatically", SourceLocation(rel),
-                          f"add it by hand under the award:\n    revoked:\n      on: {on}\n      reason: {quoted}")
+        raise SourceError(
+            f"could not add the revocation of {award_id} automatically",
+            SourceLocation(rel),
+            f"add it by hand under the award:\n    revoked:\n      on: {on}\n      reason: {quoted}",
+        )
     atomic_write_text(path, edited, newline=newline)
 
 
@@ -180,17 +187,18 @@ def append_award(path: Path, rel: str, fields: list[tuple[str, str]], award_id: 
         lines[-1] += "\n"
     awards = data.get("awards")
     key_line = data.key_locations["awards"].line - 1
-    if isinstance(awards, LocatedList) and awards and \
-            lines[awards.location.line - 1][awards.location.col - 1] != "[":
+    if isinstance(awards, LocatedList) and awards and lines[awards.location.line - 1][awards.location.col - 1] != "[":
         col = awards.item_locations[0].col - 1  # column of the first key, after "- "
         end = _award_end(lines, awards.item_locations[-1].line - 1, col)
         lines[end:end] = award_lines(fields, " " * (col - 2))
     elif not awards:
         lines[key_line] = "awards:\n"
-        lines[key_line + 1:key_line + 1] = award_lines(fields, "  ")
+        lines[key_line + 1 : key_line + 1] = award_lines(fields, "  ")
     else:
-        raise SourceError("the awards of this file are written as a [flow, list]; add the award by hand",
-                          SourceLocation(rel, key_line + 1))
+        raise SourceError(
+            "the awards of this file are written as a [flow, list]; add the award by hand",
+            SourceLocation(rel, key_line + 1),
+        )
     edited = "".join(lines)
     check = parse_yaml(edited, rel)
     if [a.get("id") for a in check.get("awards", [])].count(award_id) != 1:

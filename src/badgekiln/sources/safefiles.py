@@ -79,8 +79,11 @@ def _segments(rel: str | PurePosixPath, shown: str) -> list[str]:
     text = str(rel)
     parts = text.split("/")
     if not text or text.startswith("/") or "\\" in text or "\0" in text or any(p in ("", ".", "..") for p in parts):
-        raise SourceError(f"{text!r} is not a plain path inside its folder", SourceLocation(shown),
-                          "write a relative path such as assets/logo.png, without '.', '..' or a leading '/'")
+        raise SourceError(
+            f"{text!r} is not a plain path inside its folder",
+            SourceLocation(shown),
+            "write a relative path such as assets/logo.png, without '.', '..' or a leading '/'",
+        )
     return parts
 
 
@@ -90,13 +93,19 @@ def _show(root_shown: str | None, parts: list[str], upto: int) -> str:
 
 
 def _refuse_link(where: str) -> SourceError:
-    return SourceError(f"'{where}' is a symbolic link; badgekiln reads the site's files only from inside their "
-                       "own folders, never through a link", SourceLocation(where), LINK_HINT, code="symlink")
+    return SourceError(
+        f"'{where}' is a symbolic link; badgekiln reads the site's files only from inside their "
+        "own folders, never through a link",
+        SourceLocation(where),
+        LINK_HINT,
+        code="symlink",
+    )
 
 
 def _not_a_folder(where: str) -> SourceError:
-    return SourceError(f"'{where}' is not a folder", SourceLocation(where), "it must be a folder of the site",
-                       code="not-a-folder")
+    return SourceError(
+        f"'{where}' is not a folder", SourceLocation(where), "it must be a folder of the site", code="not-a-folder"
+    )
 
 
 def _open_parent(root: Path, parts: list[str], root_shown: str | None) -> int:
@@ -169,8 +178,9 @@ def kind(root: Path, rel: str | PurePosixPath, *, root_shown: str | None = None)
 
 
 @contextlib.contextmanager
-def open_file(root: Path, rel: str | PurePosixPath, *, limit: int = MAX_FILE_BYTES,
-              root_shown: str | None = None) -> Iterator[tuple[int, int]]:
+def open_file(
+    root: Path, rel: str | PurePosixPath, *, limit: int = MAX_FILE_BYTES, root_shown: str | None = None
+) -> Iterator[tuple[int, int]]:
     """Open a regular file below ``root`` safely; yields ``(fd, size)``.
 
     Raises:
@@ -185,8 +195,9 @@ def open_file(root: Path, rel: str | PurePosixPath, *, limit: int = MAX_FILE_BYT
         except FileNotFoundError:
             raise SourceError(f"'{shown}' does not exist", SourceLocation(shown)) from None
         _check_regular(before, shown)
-        with _opened(lambda: os.open(root.joinpath(*parts), os.O_RDONLY | _NONBLOCK | _BINARY), before, shown,
-                     limit) as opened:
+        with _opened(
+            lambda: os.open(root.joinpath(*parts), os.O_RDONLY | _NONBLOCK | _BINARY), before, shown, limit
+        ) as opened:
             yield opened
         return
     try:
@@ -229,13 +240,17 @@ def _opened(opener, before: os.stat_result, shown: str, limit: int) -> Iterator[
     try:
         after = os.fstat(fd)
         if (after.st_ino, after.st_dev) != (before.st_ino, before.st_dev):  # swapped between the two looks
-            raise SourceError(f"'{shown}' changed while it was being opened", SourceLocation(shown),
-                              "run the command again")
+            raise SourceError(
+                f"'{shown}' changed while it was being opened", SourceLocation(shown), "run the command again"
+            )
         _check_regular(after, shown)
         if after.st_size > limit:
-            raise SourceError(f"'{shown}' is {after.st_size} bytes, more than the limit of {limit}",
-                              SourceLocation(shown), "make it smaller, or split it into smaller files",
-                              code="file-too-large")
+            raise SourceError(
+                f"'{shown}' is {after.st_size} bytes, more than the limit of {limit}",
+                SourceLocation(shown),
+                "make it smaller, or split it into smaller files",
+                code="file-too-large",
+            )
         yield fd, after.st_size
     finally:
         os.close(fd)
@@ -248,9 +263,12 @@ def _check_regular(found: os.stat_result, shown: str) -> None:
     if stat.S_ISDIR(mode):
         raise SourceError(f"'{shown}' is a folder, not a file", SourceLocation(shown), code="not-a-file")
     if not stat.S_ISREG(mode):
-        raise SourceError(f"'{shown}' is {_special_name(mode)}, not a regular file; it was not opened",
-                          SourceLocation(shown), "remove it: the site's folders hold only plain files",
-                          code="not-a-file")
+        raise SourceError(
+            f"'{shown}' is {_special_name(mode)}, not a regular file; it was not opened",
+            SourceLocation(shown),
+            "remove it: the site's folders hold only plain files",
+            code="not-a-file",
+        )
 
 
 def _read_all(opened: tuple[int, int], limit: int, shown: str) -> bytes:
@@ -266,20 +284,24 @@ def _read_all(opened: tuple[int, int], limit: int, shown: str) -> bytes:
         chunks.append(chunk)
         total += len(chunk)
     if total > limit:  # it grew after it was measured
-        raise SourceError(f"'{shown}' is more than the limit of {limit} bytes", SourceLocation(shown),
-                          "make it smaller", code="file-too-large")
+        raise SourceError(
+            f"'{shown}' is more than the limit of {limit} bytes",
+            SourceLocation(shown),
+            "make it smaller",
+            code="file-too-large",
+        )
     return b"".join(chunks)
 
 
-def read_bytes(root: Path, rel: str | PurePosixPath, *, limit: int = MAX_FILE_BYTES,
-               root_shown: str | None = None) -> bytes:
+def read_bytes(
+    root: Path, rel: str | PurePosixPath, *, limit: int = MAX_FILE_BYTES, root_shown: str | None = None
+) -> bytes:
     """The bytes of the regular file ``rel`` below ``root`` (see :func:`open_file`)."""
     with open_file(root, rel, limit=limit, root_shown=root_shown) as opened:
         return _read_all(opened, limit, _show(root_shown, [str(rel)], 1))
 
 
-def sha256(root: Path, rel: str | PurePosixPath, *, limit: int = MAX_FILE_BYTES,
-           root_shown: str | None = None) -> str:
+def sha256(root: Path, rel: str | PurePosixPath, *, limit: int = MAX_FILE_BYTES, root_shown: str | None = None) -> str:
     """The SHA-256 (hex) of the regular file ``rel`` below ``root``, its size checked first."""
     return hashlib.sha256(read_bytes(root, rel, limit=limit, root_shown=root_shown)).hexdigest()
 
@@ -290,8 +312,9 @@ class Folder:
 
     def __init__(self, root: Path, rel: str, *, root_shown: str | None = None):
         self.root, self.rel, self.root_shown = root, rel, root_shown
-        self._fd = _open_parent(root, [*_segments(rel, _show(root_shown, [rel], 1)), "."], root_shown) \
-            if _DIR_FD else None
+        self._fd = (
+            _open_parent(root, [*_segments(rel, _show(root_shown, [rel], 1)), "."], root_shown) if _DIR_FD else None
+        )
 
     def read_bytes(self, name: str, *, limit: int = MAX_FILE_BYTES) -> bytes:
         """The bytes of the regular file ``name`` directly in this folder."""

@@ -57,35 +57,54 @@ def parse_map(text: str | None, known: tuple[str, ...]) -> dict[str, str]:
         ours_key = column_key(ours)
         if not sep or not column_key(theirs) or ours_key not in known:
             hint = did_you_mean(ours_key, known) if sep else None
-            raise SourceError(f"--map takes SHEET_COLUMN=COLUMN pairs separated by commas, and COLUMN one of "
-                              f"{', '.join(known)}; {part.strip()!r} is not one", None,
-                              hint or 'for example --map "Mail=email,Course=badge,Date=issued_on"')
+            raise SourceError(
+                f"--map takes SHEET_COLUMN=COLUMN pairs separated by commas, and COLUMN one of "
+                f"{', '.join(known)}; {part.strip()!r} is not one",
+                None,
+                hint or 'for example --map "Mail=email,Course=badge,Date=issued_on"',
+            )
         mapping[column_key(theirs)] = ours_key
     return mapping
 
 
-def read_table(path: Path, *, known: tuple[str, ...], required: tuple[str, ...], mapping: dict[str, str] | None = None,
-               encoding: str = "utf-8") -> Table:
+def read_table(
+    path: Path,
+    *,
+    known: tuple[str, ...],
+    required: tuple[str, ...],
+    mapping: dict[str, str] | None = None,
+    encoding: str = "utf-8",
+) -> Table:
     """Read a CSV or .xlsx file of ``known`` columns; raises ValidationFailed with located problems."""
     rel = path.name
     raw = read_source_bytes(path, rel, limit=MAX_SHEET_BYTES)
     if raw.startswith(_OLE_MAGIC):
-        raise sheet_error("old-xls", "this is an old-style Excel .xls file", SourceLocation(rel),
-                          "open it in Excel or LibreOffice and save it as .xlsx or as 'CSV UTF-8'")
+        raise sheet_error(
+            "old-xls",
+            "this is an old-style Excel .xls file",
+            SourceLocation(rel),
+            "open it in Excel or LibreOffice and save it as .xlsx or as 'CSV UTF-8'",
+        )
     if raw.startswith(_ZIP_MAGIC):
         header_line, header, rows = _xlsx_rows(raw, rel)
     else:
         header_line, header, rows = _csv_rows(_decode(raw, rel, encoding), rel)
     table = Table(rel, [])
-    table.columns = _columns(header, SourceLocation(rel, header_line, 1), known, required, mapping or {},
-                             table.warnings)
+    table.columns = _columns(
+        header, SourceLocation(rel, header_line, 1), known, required, mapping or {}, table.warnings
+    )
     too_wide = []
     for line, cells in rows:
-        if len(cells) > len(header) and any(not _blank(c) for c in cells[len(header):]):
-            too_wide.append(Diagnostic(
-                "error", "extra-cells", f"this row has {len(cells)} cells but the header names {len(header)} columns",
-                SourceLocation(rel, line, 1),
-                "a value probably contains the separator: put that value in double quotes, or save the sheet again"))
+        if len(cells) > len(header) and any(not _blank(c) for c in cells[len(header) :]):
+            too_wide.append(
+                Diagnostic(
+                    "error",
+                    "extra-cells",
+                    f"this row has {len(cells)} cells but the header names {len(header)} columns",
+                    SourceLocation(rel, line, 1),
+                    "a value probably contains the separator: put that value in double quotes, or save the sheet again",
+                )
+            )
             continue
         if all(_blank(c) for c in cells):
             continue  # blank lines, and the ';;;;' rows spreadsheets leave below the data
@@ -95,13 +114,22 @@ def read_table(path: Path, *, known: tuple[str, ...], required: tuple[str, ...],
                 row[name] = cell.strip() if isinstance(cell, str) else cell
         table.rows.append((line, row))
         if len(table.rows) > MAX_ROWS:
-            raise sheet_error("too-many-rows", f"the sheet has more than {MAX_ROWS} rows", SourceLocation(rel, line, 1),
-                              "split it into several files")
+            raise sheet_error(
+                "too-many-rows",
+                f"the sheet has more than {MAX_ROWS} rows",
+                SourceLocation(rel, line, 1),
+                "split it into several files",
+            )
     if too_wide:
         raise ValidationFailed(too_wide)
     if not table.rows:
-        raise ValidationFailed([Diagnostic("error", "empty-sheet", "the file has no rows below its header",
-                                           SourceLocation(rel, header_line, 1))])
+        raise ValidationFailed(
+            [
+                Diagnostic(
+                    "error", "empty-sheet", "the file has no rows below its header", SourceLocation(rel, header_line, 1)
+                )
+            ]
+        )
     return table
 
 
@@ -114,31 +142,55 @@ def _blank(cell) -> bool:
     return cell is None or (isinstance(cell, str) and not cell.strip())
 
 
-def _columns(header: list, where: SourceLocation, known, required, mapping: dict[str, str],
-             warnings: list[Diagnostic]) -> list[str]:
+def _columns(
+    header: list, where: SourceLocation, known, required, mapping: dict[str, str], warnings: list[Diagnostic]
+) -> list[str]:
     """Our column name for each header cell ('' for a column that is ignored); ``where``: the header row."""
     columns: list[str] = []
     for number, cell in enumerate(header, 1):
         key = column_key(str(cell)) if cell is not None else ""
         name = mapping.get(key, key)
         if name in columns and name:
-            raise ValidationFailed([Diagnostic("error", "duplicate-column",
-                                               f"two columns are named {name!r} (the second is column {number})",
-                                               where, "rename or delete one of them")])
+            raise ValidationFailed(
+                [
+                    Diagnostic(
+                        "error",
+                        "duplicate-column",
+                        f"two columns are named {name!r} (the second is column {number})",
+                        where,
+                        "rename or delete one of them",
+                    )
+                ]
+            )
         if name and name not in known:
-            warnings.append(Diagnostic("warning", "unused-column",
-                                       f"column {number}, {str(cell).strip()!r}, is not used", where,
-                                       did_you_mean(name, known) or f"known columns: {', '.join(known)}; "
-                                       f"use --map \"{str(cell).strip()}=COLUMN\" to read it as one of them"))
+            warnings.append(
+                Diagnostic(
+                    "warning",
+                    "unused-column",
+                    f"column {number}, {str(cell).strip()!r}, is not used",
+                    where,
+                    did_you_mean(name, known)
+                    or f"known columns: {', '.join(known)}; "
+                    f'use --map "{str(cell).strip()}=COLUMN" to read it as one of them',
+                )
+            )
             name = ""
         columns.append(name)
     missing = [c for c in required if c not in columns]
     if missing:
         found = ", ".join(repr(str(c).strip()) for c in header if not _blank(c)) or "nothing"
-        raise ValidationFailed([Diagnostic(
-            "error", "bad-header", f"the first row must name the columns {', '.join(required)} (in any order, any "
-            f"case); missing: {', '.join(missing)}; found: {found}", where,
-            f"rename the columns, or map yours: --map \"YOUR NAME={missing[0]}\"")])
+        raise ValidationFailed(
+            [
+                Diagnostic(
+                    "error",
+                    "bad-header",
+                    f"the first row must name the columns {', '.join(required)} (in any order, any "
+                    f"case); missing: {', '.join(missing)}; found: {found}",
+                    where,
+                    f'rename the columns, or map yours: --map "YOUR NAME={missing[0]}"',
+                )
+            ]
+        )
     return columns
 
 
@@ -157,14 +209,22 @@ def _decode(raw: bytes, rel: str, encoding: str) -> str:
         col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
         hint = "save it again as 'CSV UTF-8' (Excel: File > Save As > CSV UTF-8)"
         if encoding == "utf-8":
-            sample = raw[raw.rfind(b"\n", 0, exc.start) + 1:].split(b"\n", 1)[0][:80].decode("cp1252", "replace")
+            sample = raw[raw.rfind(b"\n", 0, exc.start) + 1 :].split(b"\n", 1)[0][:80].decode("cp1252", "replace")
             hint += f", or, if the line reads right as Windows-1252 ({sample.strip()!r}), add --encoding cp1252"
-        raise sheet_error("not-utf8", f"the file is not valid {encoding} (byte 0x{raw[exc.start]:02x})",
-                          SourceLocation(rel, line, col), hint) from None
+        raise sheet_error(
+            "not-utf8",
+            f"the file is not valid {encoding} (byte 0x{raw[exc.start]:02x})",
+            SourceLocation(rel, line, col),
+            hint,
+        ) from None
     if "\x00" in text:
         line = text.count("\n", 0, text.index("\x00")) + 1
-        raise sheet_error("nul-byte", "the file contains a NUL byte: it is not a text file", SourceLocation(rel, line, 1),
-                          "save the sheet as 'CSV UTF-8' or as .xlsx")
+        raise sheet_error(
+            "nul-byte",
+            "the file contains a NUL byte: it is not a text file",
+            SourceLocation(rel, line, 1),
+            "save the sheet as 'CSV UTF-8' or as .xlsx",
+        )
     return text
 
 
@@ -194,8 +254,12 @@ def _csv_rows(text: str, rel: str) -> tuple[int, list, list[tuple[int, list]]]:
                 rows.append((start, cells))
             start = reader.line_num + 1
     except csv.Error as exc:
-        raise sheet_error("bad-csv", f"the CSV cannot be read here: {exc}", SourceLocation(rel, start, 1),
-                          "a value is too long or a double quote is not closed; check this row") from None
+        raise sheet_error(
+            "bad-csv",
+            f"the CSV cannot be read here: {exc}",
+            SourceLocation(rel, start, 1),
+            "a value is too long or a double quote is not closed; check this row",
+        ) from None
     return header_line, header or [], rows
 
 
@@ -208,14 +272,19 @@ def _xlsx_rows(raw: bytes, rel: str) -> tuple[int, list, list[tuple[int, list]]]
     try:
         with zipfile.ZipFile(io.BytesIO(raw)) as archive:
             if sum(info.file_size for info in archive.infolist()) > MAX_UNPACKED_BYTES:
-                raise sheet_error("bad-xlsx", f"the workbook unpacks to more than {MAX_UNPACKED_BYTES} bytes", SourceLocation(rel))
+                raise sheet_error(
+                    "bad-xlsx", f"the workbook unpacks to more than {MAX_UNPACKED_BYTES} bytes", SourceLocation(rel)
+                )
         book = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
     except ValidationFailed:
         raise
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds on a damaged or foreign zip
-        raise sheet_error("bad-xlsx", f"cannot read this Excel workbook ({type(exc).__name__}: {exc})", SourceLocation(rel),
-                          "open it in Excel or LibreOffice and save it again as .xlsx, or save it as 'CSV UTF-8'") \
-            from None
+        raise sheet_error(
+            "bad-xlsx",
+            f"cannot read this Excel workbook ({type(exc).__name__}: {exc})",
+            SourceLocation(rel),
+            "open it in Excel or LibreOffice and save it again as .xlsx, or save it as 'CSV UTF-8'",
+        ) from None
     try:
         sheet = book.worksheets[0]
         header = None
@@ -231,8 +300,12 @@ def _xlsx_rows(raw: bytes, rel: str) -> tuple[int, list, list[tuple[int, list]]]
             if number > MAX_ROWS + 1000:
                 break
     except Exception as exc:  # noqa: BLE001 - as above, while streaming the sheet
-        raise sheet_error("bad-xlsx", f"cannot read this Excel workbook ({type(exc).__name__}: {exc})", SourceLocation(rel),
-                          "open it in Excel or LibreOffice and save it again") from None
+        raise sheet_error(
+            "bad-xlsx",
+            f"cannot read this Excel workbook ({type(exc).__name__}: {exc})",
+            SourceLocation(rel),
+            "open it in Excel or LibreOffice and save it again",
+        ) from None
     finally:
         book.close()
     while header and _blank(header[-1]):
@@ -308,7 +381,10 @@ def _fixed_zip_times(data: bytes, moment: datetime) -> bytes:
             entry.external_attr = 0o600 << 16
             content = source.read(info.filename)
             if info.filename == "docProps/core.xml":  # openpyxl sets 'modified' to the clock on save
-                content = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(<)",
-                                 rb"\g<1>" + moment.strftime("%Y-%m-%dT%H:%M:%SZ").encode() + rb"\g<2>", content)
+                content = re.sub(
+                    rb"(<dcterms:modified[^>]*>)[^<]*(<)",
+                    rb"\g<1>" + moment.strftime("%Y-%m-%dT%H:%M:%SZ").encode() + rb"\g<2>",
+                    content,
+                )
             target.writestr(entry, content)
     return out.getvalue()

@@ -48,8 +48,9 @@ MAX_IMAGE_BYTES = 2 * 1024 * 1024
 MAX_ASSET_BYTES = 10 * 1024 * 1024  # bytes: any one file published from site_src/assets/ (fonts, CSS, images)
 SITE_STYLESHEET = "assets/site.css"  # relative to site_src/: the site's own CSS, linked from every page
 # What site_src/assets/ may publish: images, stylesheets and their fonts.
-PUBLISHED_ASSET_SUFFIXES = frozenset((".png", ".svg", ".jpg", ".jpeg", ".webp", ".gif", ".ico", ".css", ".woff",
-                                      ".woff2"))
+PUBLISHED_ASSET_SUFFIXES = frozenset(
+    (".png", ".svg", ".jpg", ".jpeg", ".webp", ".gif", ".ico", ".css", ".woff", ".woff2")
+)
 
 
 @dataclass(frozen=True)
@@ -81,8 +82,9 @@ class SourceMemo(Protocol):
     ``today`` come out the same.
     """
 
-    def files(self, kind: str, paths: list[Path], context: Any, validate_one: Callable[[Path], FileResult],
-              today: date | None) -> list[FileResult]: ...
+    def files(
+        self, kind: str, paths: list[Path], context: Any, validate_one: Callable[[Path], FileResult], today: date | None
+    ) -> list[FileResult]: ...
 
 
 class _NoMemo:
@@ -90,8 +92,9 @@ class _NoMemo:
         return [validate_one(path) for path in paths]
 
 
-def load_project(source: Path, *, base_url: str | None = None, today: date | None = None,
-                 memo: SourceMemo | None = None) -> Loaded:
+def load_project(
+    source: Path, *, base_url: str | None = None, today: date | None = None, memo: SourceMemo | None = None
+) -> Loaded:
     """Read and validate every source file below ``source``: the one validation path.
 
     ``memo``: a build's cache, which may hand back the results of files validated before
@@ -126,8 +129,14 @@ def load_project(source: Path, *, base_url: str | None = None, today: date | Non
     errors = [d for d in diagnostics if d.is_error]
     if errors or config is None:
         raise ValidationFailed(diagnostics)
-    project = Project(issuer=config.issuer, badges=badges, recipients=tuple(recipients), pages=tuple(pages),
-                      endorsements=endorsements, endorsing=endorsing)
+    project = Project(
+        issuer=config.issuer,
+        badges=badges,
+        recipients=tuple(recipients),
+        pages=tuple(pages),
+        endorsements=endorsements,
+        endorsing=endorsing,
+    )
     return Loaded(config=config, project=project, warnings=tuple(sorted(diagnostics, key=Diagnostic.sort_key)))
 
 
@@ -158,59 +167,109 @@ def _yaml_files(folder: Path, source: Path, diagnostics: list[Diagnostic], what:
         name, suffix = entry.name, Path(entry.name).suffix
         if entry.kind in ("link", "special"):
             what_it_is = "a symbolic link" if entry.kind == "link" else "not a regular file (a FIFO, socket or device)"
-            diagnostics.append(Diagnostic("error", "symlink" if entry.kind == "link" else "not-a-file",
-                                          f"this is {what_it_is}: badgekiln does not read it", SourceLocation(rel),
-                                          safefiles.LINK_HINT if entry.kind == "link" else "remove it"))
+            diagnostics.append(
+                Diagnostic(
+                    "error",
+                    "symlink" if entry.kind == "link" else "not-a-file",
+                    f"this is {what_it_is}: badgekiln does not read it",
+                    SourceLocation(rel),
+                    safefiles.LINK_HINT if entry.kind == "link" else "remove it",
+                )
+            )
         elif suffix not in (".yaml", ".yml") and (name.startswith(".") or name.lower().split(".")[0] == "readme"):
             continue  # .gitkeep, .DS_Store, .git/, a README: not records
         elif entry.kind == "dir":
-            diagnostics.append(Diagnostic("error", "unexpected-folder",
-                                          f"this folder is not read: {what} files are <slug>.yaml directly in "
-                                          f"{rel_folder}/", SourceLocation(rel),
-                                          f"move its .yaml files up into {rel_folder}/ (their records are not "
-                                          "published from a sub-folder), or move the folder out"))
+            diagnostics.append(
+                Diagnostic(
+                    "error",
+                    "unexpected-folder",
+                    f"this folder is not read: {what} files are <slug>.yaml directly in {rel_folder}/",
+                    SourceLocation(rel),
+                    f"move its .yaml files up into {rel_folder}/ (their records are not "
+                    "published from a sub-folder), or move the folder out",
+                )
+            )
         elif suffix == ".yaml":
             if not SLUG_RE.match(path.stem):
-                diagnostics.append(Diagnostic("error", "bad-file-name",
-                                              f"the file name {name!r} is not a valid slug",
-                                              SourceLocation(rel), "use only a-z, 0-9 and '-' in file names"))
+                diagnostics.append(
+                    Diagnostic(
+                        "error",
+                        "bad-file-name",
+                        f"the file name {name!r} is not a valid slug",
+                        SourceLocation(rel),
+                        "use only a-z, 0-9 and '-' in file names",
+                    )
+                )
             else:
                 found.append(path)
         elif suffix == ".yml":
-            diagnostics.append(Diagnostic("error", "bad-extension", f"{what} files end in .yaml, not .yml",
-                                          SourceLocation(rel), f"rename it to {path.stem}.yaml"))
+            diagnostics.append(
+                Diagnostic(
+                    "error",
+                    "bad-extension",
+                    f"{what} files end in .yaml, not .yml",
+                    SourceLocation(rel),
+                    f"rename it to {path.stem}.yaml",
+                )
+            )
         elif ".yaml" in name.lower() or ".yml" in name.lower():
-            diagnostics.append(Diagnostic("error", "unexpected-file",
-                                          f"this file is not read: {what} files are named <slug>.yaml",
-                                          SourceLocation(rel), f"rename it to {name.split('.')[0].lower()}.yaml; "
-                                          "until then its records are not published"))
+            diagnostics.append(
+                Diagnostic(
+                    "error",
+                    "unexpected-file",
+                    f"this file is not read: {what} files are named <slug>.yaml",
+                    SourceLocation(rel),
+                    f"rename it to {name.split('.')[0].lower()}.yaml; until then its records are not published",
+                )
+            )
         else:
-            diagnostics.append(Diagnostic("warning", "not-a-record",
-                                          f"this file is not a {what} record and is ignored ({what} records are "
-                                          f"<slug>.yaml files)", SourceLocation(rel),
-                                          f"move it out of {rel_folder}/ to silence this warning"))
+            diagnostics.append(
+                Diagnostic(
+                    "warning",
+                    "not-a-record",
+                    f"this file is not a {what} record and is ignored ({what} records are <slug>.yaml files)",
+                    SourceLocation(rel),
+                    f"move it out of {rel_folder}/ to silence this warning",
+                )
+            )
     return found
 
 
 def _load_config(source: Path, paths, diagnostics, base_url) -> SiteConfig | None:
     site_yaml = paths["site_yaml"]
     if safefiles.kind(source, "site_src/site.yaml") is None:
-        diagnostics.append(Diagnostic("error", "missing-file", "site_src/site.yaml is missing",
-                                      SourceLocation("site_src/site.yaml"), "run 'badgekiln init' to create a starter site"))
+        diagnostics.append(
+            Diagnostic(
+                "error",
+                "missing-file",
+                "site_src/site.yaml is missing",
+                SourceLocation("site_src/site.yaml"),
+                "run 'badgekiln init' to create a starter site",
+            )
+        )
         return None
     doc = _parse(site_yaml, source, diagnostics)
     if doc is None:
         return None
     config = read_site_config(doc.data, doc.rel, diagnostics, base_url_override=base_url)
-    if config is not None and safefiles.kind(source, "site_src/" + SITE_STYLESHEET) == "file":  # (links are not published)
+    if (
+        config is not None and safefiles.kind(source, "site_src/" + SITE_STYLESHEET) == "file"
+    ):  # (links are not published)
         config = replace(config, stylesheet=SITE_STYLESHEET)  # every page links it after badgekiln.css
     if config is not None and config.issuer.image:
         issuer = doc.data.get("issuer")
         where = getattr(issuer, "value_locations", {}).get("image", doc.location)
         if not config.issuer.image.startswith("assets/"):
-            diagnostics.append(Diagnostic("error", "bad-image", f"the issuer image {config.issuer.image!r} must be in "
-                                          "site_src/assets/ (it is published from there)", where,
-                                          "move it to site_src/assets/ and write image: assets/<name>"))
+            diagnostics.append(
+                Diagnostic(
+                    "error",
+                    "bad-image",
+                    f"the issuer image {config.issuer.image!r} must be in "
+                    "site_src/assets/ (it is published from there)",
+                    where,
+                    "move it to site_src/assets/ and write image: assets/<name>",
+                )
+            )
         else:
             _check_image(source, config.issuer.image, where, diagnostics)
     return config
@@ -234,8 +293,12 @@ def _badge_file(source: Path, path: Path) -> FileResult:
         try:
             achievement_type = normalize_achievement_type(achievement_type)
         except ValueError as exc:
-            fields.error("bad-achievement-type", str(exc), fields.where("achievement_type"),
-                         did_you_mean(achievement_type, ACHIEVEMENT_TYPES) or "or write an extension as ext:Name")
+            fields.error(
+                "bad-achievement-type",
+                str(exc),
+                fields.where("achievement_type"),
+                did_you_mean(achievement_type, ACHIEVEMENT_TYPES) or "or write an extension as ext:Name",
+            )
             achievement_type = None
     alignment = tuple(_alignment(item, loc, diagnostics) for item, loc in fields.items("alignment"))
     fields.finish()
@@ -245,9 +308,18 @@ def _badge_file(source: Path, path: Path) -> FileResult:
         reads = (((Path("site_src") / image).as_posix(), checked),)
     aligned = tuple(a for a in alignment if a is not None)
     if name and description and image and criteria and len(aligned) == len(alignment):
-        badge = BadgeClass(slug=path.stem, name=name, description=description, image=image, criteria=criteria,
-                           tags=tags, valid_for=valid_for, alignment=aligned, achievement_type=achievement_type,
-                           location=SourceLocation(doc.rel, 1, 1))
+        badge = BadgeClass(
+            slug=path.stem,
+            name=name,
+            description=description,
+            image=image,
+            criteria=criteria,
+            tags=tags,
+            valid_for=valid_for,
+            alignment=aligned,
+            achievement_type=achievement_type,
+            location=SourceLocation(doc.rel, 1, 1),
+        )
         return FileResult((badge,), tuple(diagnostics), reads)
     return FileResult((), tuple(diagnostics), reads)
 
@@ -265,8 +337,9 @@ def _alignment(data, location, diagnostics) -> Alignment | None:
     return Alignment(name=name, url=url, framework=framework, code=code, description=description)
 
 
-def _recipient_file(source: Path, badges: dict[str, BadgeClass], badge_files: set[str], today: date | None,
-                    path: Path) -> FileResult:
+def _recipient_file(
+    source: Path, badges: dict[str, BadgeClass], badge_files: set[str], today: date | None, path: Path
+) -> FileResult:
     """One ``recipients/<slug>.yaml``: the earner with their awards (if valid) and its problems."""
     diagnostics: list[Diagnostic] = []
     doc = _parse(path, source, diagnostics)
@@ -291,8 +364,14 @@ def _recipient_file(source: Path, badges: dict[str, BadgeClass], badge_files: se
     if not (name and email):
         return FileResult((), tuple(diagnostics), latest_day=latest)
     awards = ids.assign_missing(awards, email)
-    recipient = Recipient(slug=path.stem, name=name, email=email, show_name=show_name, awards=tuple(awards),
-                          location=SourceLocation(doc.rel, 1, 1))
+    recipient = Recipient(
+        slug=path.stem,
+        name=name,
+        email=email,
+        show_name=show_name,
+        awards=tuple(awards),
+        location=SourceLocation(doc.rel, 1, 1),
+    )
     return FileResult((recipient,), tuple(diagnostics), latest_day=latest)
 
 
@@ -302,8 +381,12 @@ def _award(data, location, diagnostics, badges, badge_files, recipient, today) -
     if badge is not None and badge in badge_files and badge not in badges:
         pass  # the badge file has errors of its own, reported there
     elif badge is not None and badge not in badges:
-        fields.error("unknown-badge", f"there is no badge {badge!r} (no file badges/{badge}.yaml)", fields.where("badge"),
-                     did_you_mean(badge, badges) or f"badges are: {', '.join(sorted(badges)) or 'none yet'}")
+        fields.error(
+            "unknown-badge",
+            f"there is no badge {badge!r} (no file badges/{badge}.yaml)",
+            fields.where("badge"),
+            did_you_mean(badge, badges) or f"badges are: {', '.join(sorted(badges)) or 'none yet'}",
+        )
     issued_on = fields.date("issued_on", required=True)
     award_id = fields.slug("id", pattern=AWARD_ID_RE)
     expires = fields.date("expires")
@@ -312,23 +395,45 @@ def _award(data, location, diagnostics, badges, badge_files, recipient, today) -
     revoked = _revocation(fields)
     fields.finish()
     if issued_on and expires and expires <= issued_on:
-        fields.error("bad-dates", f"'expires' ({expires}) must be after 'issued_on' ({issued_on})", fields.where("expires"))
+        fields.error(
+            "bad-dates", f"'expires' ({expires}) must be after 'issued_on' ({issued_on})", fields.where("expires")
+        )
     if issued_on and revoked and revoked.on < issued_on:
-        fields.error("bad-dates", f"the revocation date ({revoked.on}) is before 'issued_on' ({issued_on})",
-                     fields.where("revoked"))
+        fields.error(
+            "bad-dates",
+            f"the revocation date ({revoked.on}) is before 'issued_on' ({issued_on})",
+            fields.where("revoked"),
+        )
     if revoked and today and revoked.on > today:
-        fields.error("future-date", f"the revocation date ({revoked.on}) is in the future", fields.where("revoked"),
-                     "record a revocation on or after its date; until then the badge is valid")
+        fields.error(
+            "future-date",
+            f"the revocation date ({revoked.on}) is in the future",
+            fields.where("revoked"),
+            "record a revocation on or after its date; until then the badge is valid",
+        )
     if issued_on and today and issued_on > today:
-        fields.error("future-date", f"'issued_on' ({issued_on}) is in the future", fields.where("issued_on"),
-                     "verifiers reject a badge issued in the future: add the award on or after its date")
+        fields.error(
+            "future-date",
+            f"'issued_on' ({issued_on}) is in the future",
+            fields.where("issued_on"),
+            "verifiers reject a badge issued in the future: add the award on or after its date",
+        )
     if badge is None or issued_on is None or not all(evidence) or badge not in badges:
         return None
     if expires is None and badges[badge].valid_for is not None:
         expires = badges[badge].valid_for.after(issued_on)
-    return Award(id=award_id or "", badge=badge, recipient=recipient, issued_on=issued_on, expires=expires,
-                 narrative=narrative, evidence=tuple(e for e in evidence if e is not None), revoked=revoked, id_pinned=award_id is not None,
-                 location=fields.location)
+    return Award(
+        id=award_id or "",
+        badge=badge,
+        recipient=recipient,
+        issued_on=issued_on,
+        expires=expires,
+        narrative=narrative,
+        evidence=tuple(e for e in evidence if e is not None),
+        revoked=revoked,
+        id_pinned=award_id is not None,
+        location=fields.location,
+    )
 
 
 def _evidence(data, location, diagnostics) -> Evidence | None:
@@ -370,8 +475,11 @@ def _load_pages(source, paths, diagnostics) -> list[Page]:
         if path.suffix != ".md" or entry.kind == "dir":
             continue
         if not SLUG_RE.match(path.stem):
-            diagnostics.append(Diagnostic("error", "bad-file-name", f"the page name {path.name!r} is not a valid slug",
-                                          SourceLocation(rel)))
+            diagnostics.append(
+                Diagnostic(
+                    "error", "bad-file-name", f"the page name {path.name!r} is not a valid slug", SourceLocation(rel)
+                )
+            )
             continue
         try:
             doc, body = load_markdown_page(path, source)
@@ -395,15 +503,27 @@ def _check_duplicates(recipients: list[Recipient], diagnostics: list[Diagnostic]
         for award in recipient.awards:
             if award.id in seen:
                 first = seen[award.id]
-                diagnostics.append(Diagnostic("error", "duplicate-id",
-                                              f"award id {award.id!r} is also used at {first.location}",
-                                              award.location, "every award needs its own id"))
+                diagnostics.append(
+                    Diagnostic(
+                        "error",
+                        "duplicate-id",
+                        f"award id {award.id!r} is also used at {first.location}",
+                        award.location,
+                        "every award needs its own id",
+                    )
+                )
             else:
                 seen[award.id] = award
         if recipient.email in emails:
-            diagnostics.append(Diagnostic("warning", "duplicate-recipient",
-                                          f"the same email address is used by {emails[recipient.email].location}",
-                                          recipient.location, "keep one file per person"))
+            diagnostics.append(
+                Diagnostic(
+                    "warning",
+                    "duplicate-recipient",
+                    f"the same email address is used by {emails[recipient.email].location}",
+                    recipient.location,
+                    "keep one file per person",
+                )
+            )
         else:
             emails[recipient.email] = recipient
 
@@ -422,21 +542,46 @@ def _check_image(source: Path, rel: str, location: SourceLocation, diagnostics: 
     try:
         found = safefiles.lookup(source, "site_src/" + rel)
     except SourceError as exc:
-        diagnostics.append(Diagnostic("error", "bad-image", f"image {rel!r} must be a file inside site_src/: {exc}",
-                                      where, exc.diagnostic.hint))
+        diagnostics.append(
+            Diagnostic(
+                "error",
+                "bad-image",
+                f"image {rel!r} must be a file inside site_src/: {exc}",
+                where,
+                exc.diagnostic.hint,
+            )
+        )
         return None
     if found is None:
-        diagnostics.append(Diagnostic("error", "missing-image", f"image {rel!r} does not exist under site_src/", where,
-                                      "image paths are relative to site_src/, e.g. assets/badge.png"))
+        diagnostics.append(
+            Diagnostic(
+                "error",
+                "missing-image",
+                f"image {rel!r} does not exist under site_src/",
+                where,
+                "image paths are relative to site_src/, e.g. assets/badge.png",
+            )
+        )
         return None
     if found.size > MAX_IMAGE_BYTES and found.kind == "file":
-        diagnostics.append(Diagnostic("error", "bad-image", f"image {rel!r} is {found.size} bytes; the limit is {MAX_IMAGE_BYTES}", where))
+        diagnostics.append(
+            Diagnostic(
+                "error", "bad-image", f"image {rel!r} is {found.size} bytes; the limit is {MAX_IMAGE_BYTES}", where
+            )
+        )
         return None
     try:
         data = safefiles.read_bytes(source, "site_src/" + rel, limit=MAX_IMAGE_BYTES)
     except SourceError as exc:
-        diagnostics.append(Diagnostic("error", "bad-image", f"image {rel!r} must be a file inside site_src/: {exc}",
-                                      where, exc.diagnostic.hint))
+        diagnostics.append(
+            Diagnostic(
+                "error",
+                "bad-image",
+                f"image {rel!r} must be a file inside site_src/: {exc}",
+                where,
+                exc.diagnostic.hint,
+            )
+        )
         return None
     checked = hashlib.sha256(data).hexdigest()
     magic = IMAGE_TYPES[suffix]
@@ -459,19 +604,34 @@ def _check_image(source: Path, rel: str, location: SourceLocation, diagnostics: 
             baking.bake_png(data, "check")  # checks the PNG's structure and size first (pngcheck)
             stripped = baking.strip_png(data)
     except BakeError as exc:
-        diagnostics.append(Diagnostic("error", "bad-image", f"image {rel!r} cannot be published or baked: {exc}",
-                                      where, "export the image again (plain SVG without DOCTYPE, or a standard PNG "
-                                      f"of at most {pngcheck.MAX_PNG_SIDE}x{pngcheck.MAX_PNG_SIDE} pixels)"))
+        diagnostics.append(
+            Diagnostic(
+                "error",
+                "bad-image",
+                f"image {rel!r} cannot be published or baked: {exc}",
+                where,
+                "export the image again (plain SVG without DOCTYPE, or a standard PNG "
+                f"of at most {pngcheck.MAX_PNG_SIDE}x{pngcheck.MAX_PNG_SIDE} pixels)",
+            )
+        )
         return checked
     if stripped is not data:  # published as-is under assets/ too, so removing it when baking is not enough
-        diagnostics.append(Diagnostic("error", "baked-image", f"image {rel!r} carries Open Badges content (a baked "
-                                      "credential or its namespace), which would be published with your artwork",
-                                      where, "use the plain artwork, not a badge someone was awarded"))
+        diagnostics.append(
+            Diagnostic(
+                "error",
+                "baked-image",
+                f"image {rel!r} carries Open Badges content (a baked "
+                "credential or its namespace), which would be published with your artwork",
+                where,
+                "use the plain artwork, not a badge someone was awarded",
+            )
+        )
     return checked
 
 
-def _check_assets(source: Path, config: SiteConfig | None, badges: dict[str, BadgeClass],
-                  diagnostics: list[Diagnostic]) -> None:
+def _check_assets(
+    source: Path, config: SiteConfig | None, badges: dict[str, BadgeClass], diagnostics: list[Diagnostic]
+) -> None:
     """Every file under site_src/assets/ may be published: names must be URL-safe, sizes bounded and
     SVGs safe to serve. Links and special files are never published (nor read)."""
     try:
@@ -486,30 +646,52 @@ def _check_assets(source: Path, config: SiteConfig | None, badges: dict[str, Bad
         rel = f"site_src/assets/{name}"
         if entry.kind in ("link", "special"):
             if "assets/" + name not in checked:  # (a badge image or logo that is one is an error there)
-                diagnostics.append(Diagnostic(
-                    "warning", "asset-not-published",
-                    f"this is {'a symbolic link' if entry.kind == 'link' else 'not a regular file'}: it is neither "
-                    "read nor published", SourceLocation(rel),
-                    safefiles.LINK_HINT if entry.kind == "link" else "remove it"))
+                diagnostics.append(
+                    Diagnostic(
+                        "warning",
+                        "asset-not-published",
+                        f"this is {'a symbolic link' if entry.kind == 'link' else 'not a regular file'}: it is neither "
+                        "read nor published",
+                        SourceLocation(rel),
+                        safefiles.LINK_HINT if entry.kind == "link" else "remove it",
+                    )
+                )
             continue
         if entry.kind != "file":
             continue
         if not ASSET_NAME_RE.match(name):
-            diagnostics.append(Diagnostic("error", "bad-file-name", "this asset's name cannot be part of a URL",
-                                          SourceLocation(rel), "use only letters, digits, '-', '_' and '.' "
-                                          "(no spaces or brackets) in asset file and folder names"))
+            diagnostics.append(
+                Diagnostic(
+                    "error",
+                    "bad-file-name",
+                    "this asset's name cannot be part of a URL",
+                    SourceLocation(rel),
+                    "use only letters, digits, '-', '_' and '.' (no spaces or brackets) in asset file and folder names",
+                )
+            )
             continue
         if PurePosixPath(name).suffix.lower() not in PUBLISHED_ASSET_SUFFIXES:
             if not PurePosixPath(name).name.startswith("."):
-                diagnostics.append(Diagnostic(
-                    "warning", "asset-not-published",
-                    "this file is not published: site_src/assets/ publishes images, stylesheets and fonts",
-                    SourceLocation(rel), "allowed: " + ", ".join(sorted(PUBLISHED_ASSET_SUFFIXES))))
+                diagnostics.append(
+                    Diagnostic(
+                        "warning",
+                        "asset-not-published",
+                        "this file is not published: site_src/assets/ publishes images, stylesheets and fonts",
+                        SourceLocation(rel),
+                        "allowed: " + ", ".join(sorted(PUBLISHED_ASSET_SUFFIXES)),
+                    )
+                )
             continue
         if entry.size > MAX_ASSET_BYTES:
-            diagnostics.append(Diagnostic("error", "file-too-large",
-                                          f"this file is {entry.size} bytes; a published asset may have at most "
-                                          f"{MAX_ASSET_BYTES}", SourceLocation(rel), "make it smaller"))
+            diagnostics.append(
+                Diagnostic(
+                    "error",
+                    "file-too-large",
+                    f"this file is {entry.size} bytes; a published asset may have at most {MAX_ASSET_BYTES}",
+                    SourceLocation(rel),
+                    "make it smaller",
+                )
+            )
             continue
         if PurePosixPath(name).suffix.lower() == ".svg" and "assets/" + name not in checked:
             try:
@@ -522,6 +704,7 @@ def _check_assets(source: Path, config: SiteConfig | None, badges: dict[str, Bad
 
 def _check_email_not_published(data: Any, email: str, diagnostics: list[Diagnostic]) -> None:
     """The earner's address must not be pasted into a text that pages or badges publish."""
+
     def walk(node: Any) -> None:
         if isinstance(node, dict):
             locations = getattr(node, "value_locations", {})
@@ -532,9 +715,15 @@ def _check_email_not_published(data: Any, email: str, diagnostics: list[Diagnost
             return
         for value, location in pairs:
             if isinstance(value, str) and email in value.lower():
-                diagnostics.append(Diagnostic(
-                    "error", "email-published", "this text contains the earner's email address, which would be "
-                    "published", location, "badges carry only a salted hash of the address; remove it here"))
+                diagnostics.append(
+                    Diagnostic(
+                        "error",
+                        "email-published",
+                        "this text contains the earner's email address, which would be published",
+                        location,
+                        "badges carry only a salted hash of the address; remove it here",
+                    )
+                )
             else:
                 walk(value)
 

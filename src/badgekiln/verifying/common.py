@@ -54,8 +54,9 @@ def load_json(data: bytes, what: str) -> dict[str, Any]:
     """
     try:
         text = data.decode("utf-8-sig")
-        value = json.loads(text, object_pairs_hook=_unique, parse_constant=_no_constant, parse_int=_int,
-                           parse_float=_float)
+        value = json.loads(
+            text, object_pairs_hook=_unique, parse_constant=_no_constant, parse_int=_int, parse_float=_float
+        )
     except (UnicodeDecodeError, json.JSONDecodeError, ValueError) as e:
         raise VerifyError(f"{what} is not valid UTF-8 JSON: {e}") from e
     except RecursionError:
@@ -87,7 +88,7 @@ def _check_text(text: str, what: str) -> None:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as e:  # "\ud800": valid JSON, but no character
-        raise VerifyError(f"{what} contains an escaped lone surrogate ({text[e.start:e.end]!a}), not text") from None
+        raise VerifyError(f"{what} contains an escaped lone surrogate ({text[e.start : e.end]!a}), not text") from None
 
 
 def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -128,8 +129,9 @@ def parse_jws(token: Any) -> tuple[dict[str, Any], bytes, bytes, bytes]:
     if isinstance(token, str) and token.count(".") == 2:
         header_b64 = token.partition(".")[0]
         if len(header_b64) > MAX_HEADER_CHARS:
-            raise VerifyError(f"malformed JWS: the header has {len(header_b64)} characters (at most "
-                              f"{MAX_HEADER_CHARS})")
+            raise VerifyError(
+                f"malformed JWS: the header has {len(header_b64)} characters (at most {MAX_HEADER_CHARS})"
+            )
         load_json(jws.b64url_decode(header_b64), "the JWS header")
     return jws.parse_compact(token)
 
@@ -208,8 +210,9 @@ def stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-def check_window(rec: Recorder, opts: VerifyOptions, start: Any, end: Any, *, start_name: str,
-                 start_field: str, end_field: str) -> None:
+def check_window(
+    rec: Recorder, opts: VerifyOptions, start: Any, end: Any, *, start_name: str, start_field: str, end_field: str
+) -> None:
     """Record ``start_name`` (start ≤ now) and ``not expired`` (now < end, when there is an end)."""
     moment = stamp(opts.now)
     try:
@@ -218,8 +221,11 @@ def check_window(rec: Recorder, opts: VerifyOptions, start: Any, end: Any, *, st
         rec.fail(start_name, str(e))
         begins = None
     if begins is not None:
-        rec.check(start_name, begins <= opts.now, f"{start_field} {start}" + (
-            "" if begins <= opts.now else f" is after {moment}: not valid yet"))
+        rec.check(
+            start_name,
+            begins <= opts.now,
+            f"{start_field} {start}" + ("" if begins <= opts.now else f" is after {moment}: not valid yet"),
+        )
     if end is None:
         rec.ok("not expired", f"no {end_field}: it does not expire")
         return

@@ -78,8 +78,11 @@ def _guarded(rec: Recorder, work: Callable[[], None]) -> None:
     except StopVerification:
         pass
     except Exception as e:  # noqa: BLE001 - hostile input must get a verdict (the fuzz test hunts these)
-        rec.fail(INTERNAL_CHECK, f"verification stopped on an unexpected {type(e).__name__} ({short(str(e), 200)}), "
-                                 "so the badge is not accepted; please report this badge to badgekiln's issue tracker")
+        rec.fail(
+            INTERNAL_CHECK,
+            f"verification stopped on an unexpected {type(e).__name__} ({short(str(e), 200)}), "
+            "so the badge is not accepted; please report this badge to badgekiln's issue tracker",
+        )
 
 
 def _dispatch_bytes(rec: Recorder, opts: VerifyOptions, data: bytes) -> None:
@@ -156,8 +159,10 @@ def _dispatch_json(rec: Recorder, opts: VerifyOptions, document: dict[str, Any])
     rec.kind = "ob2-hosted"
     if one_of(ob2.verification_of(document).get("type"), ob2.SIGNED_TYPES):
         rec.kind = "ob2-signed"
-        rec.stop("input", "this is the payload of a signed assertion: verify its JWS (assertion.jws), which "
-                          "carries the signature")
+        rec.stop(
+            "input",
+            "this is the payload of a signed assertion: verify its JWS (assertion.jws), which carries the signature",
+        )
     if not is_web_url(document.get("id")):
         rec.stop("input", "the assertion's id is not the http(s) URL where it is hosted")
     ob2.verify_hosted(rec, opts, document["id"], document)

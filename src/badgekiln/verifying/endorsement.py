@@ -69,17 +69,23 @@ def _absolute(ref: Any, base: str) -> Any:
 def _pinned_key(document: dict[str, Any], method_id: Any, issuer_id: str):
     """The Ed25519 key of ``method_id``: in the pinned document, controlled by the issuer, an assertionMethod."""
     if not isinstance(method_id, str) or method_id.partition("#")[0] != issuer_id:
-        raise VerifyError(f"the proof's verificationMethod {short(method_id)} is not a key of the endorser "
-                          f"{issuer_id}")
-    methods = [m for m in as_list(document.get("verificationMethod")) + as_list(document.get("assertionMethod"))
-               if isinstance(m, dict) and _absolute(m.get("id"), issuer_id) == method_id]
+        raise VerifyError(f"the proof's verificationMethod {short(method_id)} is not a key of the endorser {issuer_id}")
+    methods = [
+        m
+        for m in as_list(document.get("verificationMethod")) + as_list(document.get("assertionMethod"))
+        if isinstance(m, dict) and _absolute(m.get("id"), issuer_id) == method_id
+    ]
     if not methods:
-        raise VerifyError(f"the pinned DID document of {issuer_id} has no key {method_id} (did the endorser rotate "
-                          "their keys? fetch their did.json again)")
+        raise VerifyError(
+            f"the pinned DID document of {issuer_id} has no key {method_id} (did the endorser rotate "
+            "their keys? fetch their did.json again)"
+        )
     if _absolute(methods[0].get("controller"), issuer_id) != issuer_id:
         raise VerifyError(f"{method_id} is controlled by {short(methods[0].get('controller'))}, not {issuer_id}")
-    authorized = [_absolute(m.get("id") if isinstance(m, dict) else m, issuer_id)
-                  for m in as_list(document.get("assertionMethod"))]
+    authorized = [
+        _absolute(m.get("id") if isinstance(m, dict) else m, issuer_id)
+        for m in as_list(document.get("assertionMethod"))
+    ]
     if method_id not in authorized:
         raise VerifyError(f"{issuer_id} does not list {method_id} under assertionMethod")
     return ed25519_key(methods[0])
@@ -95,8 +101,9 @@ def _day(stamp: Any, what: str) -> date:
     return when.astimezone(UTC).date()
 
 
-def verify_endorsement(credential: Any, did_documents: dict[str, dict[str, Any]], *,
-                       today: date | None) -> dict[str, Any]:
+def verify_endorsement(
+    credential: Any, did_documents: dict[str, dict[str, Any]], *, today: date | None
+) -> dict[str, Any]:
     """Verify a supplied EndorsementCredential against the pinned DID documents.
 
     Checks, in order: it is an ``EndorsementCredential`` with the VC 2.0 and OB 3.0 contexts; it
@@ -157,8 +164,7 @@ def _unexpected(method_id: Any) -> Any:
 
 def is_endorsement(document: dict[str, Any]) -> bool:
     """Whether a JSON object claims to be an OB 3.0 EndorsementCredential."""
-    return ENDORSEMENT_TYPE in as_list(document.get("type")) and "VerifiableCredential" in as_list(
-        document.get("type"))
+    return ENDORSEMENT_TYPE in as_list(document.get("type")) and "VerifiableCredential" in as_list(document.get("type"))
 
 
 def verify_endorsement_credential(rec: Recorder, opts: VerifyOptions, credential: dict[str, Any]) -> None:
@@ -180,17 +186,38 @@ def verify_endorsement_credential(rec: Recorder, opts: VerifyOptions, credential
     rec.ok("issuer", f"{issuer_id} ({name})" if isinstance(name, str) else issuer_id)
     subject = credential.get("credentialSubject")
     subject = subject if isinstance(subject, dict) else {}
-    rec.subject.update({"id": credential.get("id"), "name": credential.get("name"), "issuer": issuer_id,
-                        "issuer_name": name, "issued": credential.get("validFrom"),
-                        "expires": credential.get("validUntil"), "endorsed": subject.get("id"),
-                        "comment": subject.get("endorsementComment")})
+    rec.subject.update(
+        {
+            "id": credential.get("id"),
+            "name": credential.get("name"),
+            "issuer": issuer_id,
+            "issuer_name": name,
+            "issued": credential.get("validFrom"),
+            "expires": credential.get("validUntil"),
+            "endorsed": subject.get("id"),
+            "comment": subject.get("endorsementComment"),
+        }
+    )
     errors = schema_errors(credential)
-    rec.check("JSON Schema", not errors, "; ".join(errors[:3]) if errors else
-              "valid against the 1EdTech EndorsementCredential schema")
+    rec.check(
+        "JSON Schema",
+        not errors,
+        "; ".join(errors[:3]) if errors else "valid against the 1EdTech EndorsementCredential schema",
+    )
     endorsed = subject.get("id")
-    rec.check("endorsed", isinstance(endorsed, str) and bool(endorsed),
-              endorsed if isinstance(endorsed, str) and endorsed else "credentialSubject has no id")
+    rec.check(
+        "endorsed",
+        isinstance(endorsed, str) and bool(endorsed),
+        endorsed if isinstance(endorsed, str) and endorsed else "credentialSubject has no id",
+    )
     ob3._check_proof(rec, opts, credential, issuer_id)
     ob3._check_status(rec, opts, credential, issuer_id)
-    check_window(rec, opts, credential.get("validFrom"), credential.get("validUntil"), start_name="valid from",
-                 start_field="validFrom", end_field="validUntil")
+    check_window(
+        rec,
+        opts,
+        credential.get("validFrom"),
+        credential.get("validUntil"),
+        start_name="valid from",
+        start_field="validFrom",
+        end_field="validUntil",
+    )

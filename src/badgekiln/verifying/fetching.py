@@ -153,8 +153,16 @@ class _Watchdog:
 class _PinnedConnection(http.client.HTTPConnection):
     """An HTTP(S) connection to one checked address; ``host`` stays the name (Host header, SNI)."""
 
-    def __init__(self, host: str, port: int, endpoint: Endpoint, *, timeout: float, watchdog: _Watchdog,
-                 tls: ssl.SSLContext | None) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        endpoint: Endpoint,
+        *,
+        timeout: float,
+        watchdog: _Watchdog,
+        tls: ssl.SSLContext | None,
+    ) -> None:
         super().__init__(host, port, timeout=timeout)
         self._endpoint, self._watchdog, self._tls = endpoint, watchdog, tls
 
@@ -241,8 +249,11 @@ class WebFetcher:
         if parts.scheme not in _WEB_SCHEMES or not parts.hostname:
             self._refuse(url, "not an http(s) URL; nothing else is fetched")
         if parts.scheme == "http" and not self.policy.allow_local:
-            self._refuse(url, "plain http is not fetched: anyone on the way could change the answer; verify "
-                              "uses https (http only from this machine, with --allow-local)")
+            self._refuse(
+                url,
+                "plain http is not fetched: anyone on the way could change the answer; verify "
+                "uses https (http only from this machine, with --allow-local)",
+            )
         if parts.username is not None or parts.password is not None:
             self._refuse(url, "a URL with a user name or password is not fetched")
         if any(ord(c) < 33 or ord(c) == 127 for c in url):
@@ -258,8 +269,9 @@ class WebFetcher:
             if self._requests > self.policy.max_fetches:  # logged once: a badge may name thousands of URLs
                 raise _Refused(f"refused to fetch {url}: more than {self.policy.max_fetches} requests")
             self._requests += 1
-            self._refuse(url, f"more than {self.policy.max_fetches} requests for one verification; the "
-                              "rest are refused unlisted")
+            self._refuse(
+                url, f"more than {self.policy.max_fetches} requests for one verification; the rest are refused unlisted"
+            )
         self._requests += 1  # refused URLs count too, up to the limit
         if self._remaining() <= 0:
             self._refuse(url, f"the {self.policy.deadline:g} s deadline for the whole verification has passed")
@@ -267,8 +279,9 @@ class WebFetcher:
         try:
             if ":" not in host:  # a name: ASCII for the Host header and SNI (IDNA)
                 host = check_host_name(host) if literal_address(host) is None else host
-            endpoints = resolve(host, port, allow_local=self.policy.allow_local,
-                                timeout=min(self.policy.timeout, self._remaining()))
+            endpoints = resolve(
+                host, port, allow_local=self.policy.allow_local, timeout=min(self.policy.timeout, self._remaining())
+            )
         except AddressRefused as e:
             self._refuse(url, str(e))
         except OSError as e:
@@ -282,16 +295,22 @@ class WebFetcher:
         finally:
             watchdog.cancel()
 
-    def _exchange(self, url: str, scheme: str, host: str, port: int, path: str, endpoints: list[Endpoint],
-                  watchdog: _Watchdog) -> tuple[int, str | None, bytes]:
+    def _exchange(
+        self, url: str, scheme: str, host: str, port: int, path: str, endpoints: list[Endpoint], watchdog: _Watchdog
+    ) -> tuple[int, str | None, bytes]:
         endpoint, status = endpoints[0], None
         self._last_size = 0
         try:
             connection = None
             for endpoint in endpoints:  # the first checked address that answers
-                connection = _PinnedConnection(host, port, endpoint, watchdog=watchdog,
-                                               timeout=max(min(self.policy.timeout, self._remaining()), 0.001),
-                                               tls=self._tls if scheme == "https" else None)
+                connection = _PinnedConnection(
+                    host,
+                    port,
+                    endpoint,
+                    watchdog=watchdog,
+                    timeout=max(min(self.policy.timeout, self._remaining()), 0.001),
+                    tls=self._tls if scheme == "https" else None,
+                )
                 try:
                     connection.connect()
                     break
@@ -301,8 +320,16 @@ class WebFetcher:
                         raise
             assert connection is not None
             try:
-                connection.request("GET", path, headers={"Accept": ACCEPT, "User-Agent": USER_AGENT,
-                                                         "Accept-Encoding": "identity", "Connection": "close"})
+                connection.request(
+                    "GET",
+                    path,
+                    headers={
+                        "Accept": ACCEPT,
+                        "User-Agent": USER_AGENT,
+                        "Accept-Encoding": "identity",
+                        "Connection": "close",
+                    },
+                )
                 response = connection.getresponse()
                 status = response.status
                 if status in _REDIRECTS and response.getheader("Location"):
@@ -323,8 +350,9 @@ class WebFetcher:
         except (OSError, http.client.HTTPException, ValueError) as e:
             if watchdog.fired:
                 self._record(url, "cut", status, self._last_size, f"the {self.policy.deadline:g} s deadline passed")
-                raise FetchError(f"{url}: the {self.policy.deadline:g} s deadline for the whole verification "
-                                 "passed") from e
+                raise FetchError(
+                    f"{url}: the {self.policy.deadline:g} s deadline for the whole verification passed"
+                ) from e
             self._record(url, "error", status, self._last_size, f"{type(e).__name__}: {e}")
             raise FetchError(f"cannot fetch {url}: {e}") from e
         self._record(url, "fetched", status, len(body), f"from {endpoint.address}")
@@ -391,8 +419,9 @@ def parse_offline_root(text: str) -> tuple[str, Path]:
     return (url if url.endswith("/") else url + "/"), Path(folder)
 
 
-def offline_fetcher(roots: Mapping[str, Path], fallback: Fetch | None = fetch, *,
-                    log: list[FetchRecord] | None = None) -> Fetch:
+def offline_fetcher(
+    roots: Mapping[str, Path], fallback: Fetch | None = fetch, *, log: list[FetchRecord] | None = None
+) -> Fetch:
     """A :data:`Fetch` serving URLs under each prefix from a local folder.
 
     ``https://host/base/a/b.json`` with the root ``https://host/base/`` → ``DIR/a/b.json``
@@ -407,8 +436,9 @@ def offline_fetcher(roots: Mapping[str, Path], fallback: Fetch | None = fetch, *
     Returns:
         The fetch function.
     """
-    mounts = sorted(((prefix, Path(folder).resolve()) for prefix, folder in roots.items()),
-                    key=lambda item: -len(item[0]))
+    mounts = sorted(
+        ((prefix, Path(folder).resolve()) for prefix, folder in roots.items()), key=lambda item: -len(item[0])
+    )
 
     def _fetch(url: str) -> bytes:
         try:
@@ -423,7 +453,7 @@ def offline_fetcher(roots: Mapping[str, Path], fallback: Fetch | None = fetch, *
         for prefix, folder in mounts:
             if bare.startswith(prefix):
                 try:
-                    data, path = _read_below(folder, urllib.parse.unquote(bare[len(prefix):]), url)
+                    data, path = _read_below(folder, urllib.parse.unquote(bare[len(prefix) :]), url)
                 except FetchError as e:
                     if log is not None:
                         log.append(FetchRecord(url, "offline", e.status, 0, str(e)))

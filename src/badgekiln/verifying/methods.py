@@ -41,7 +41,7 @@ def did_web_url(did: str) -> str:
     """
     if not isinstance(did, str) or not did.startswith("did:web:"):
         raise VerifyError(f"not a did:web identifier: {short(did)}")
-    host, *segments = did[len("did:web:"):].split(":")
+    host, *segments = did[len("did:web:") :].split(":")
     if not _HOST.fullmatch(host) or not all(_SEGMENT.fullmatch(s) for s in segments):
         raise VerifyError(f"malformed did:web identifier {did!r}")
     authority = re.sub(r"%3[Aa]", ":", host).lower()
@@ -89,8 +89,10 @@ def _find_method(document: dict[str, Any], method_id: str) -> dict[str, Any]:
 
 def _authorized(document: dict[str, Any], method_id: str) -> bool:
     base = document.get("id", "")
-    return any(_absolute(item.get("id") if isinstance(item, dict) else item, base) == method_id
-               for item in as_list(document.get("assertionMethod")))
+    return any(
+        _absolute(item.get("id") if isinstance(item, dict) else item, base) == method_id
+        for item in as_list(document.get("assertionMethod"))
+    )
 
 
 def resolve_method(opts: VerifyOptions, method_id: Any, issuer_id: Any) -> tuple[dict[str, Any], str]:
@@ -111,7 +113,7 @@ def resolve_method(opts: VerifyOptions, method_id: Any, issuer_id: Any) -> tuple
         multikey.ed25519_from_did_key(method_id)
         if did != issuer_id:
             raise VerifyError(f"{did} signed it, but the issuer is {short(issuer_id)}")
-        fragment = method_id.partition("#")[2] or did[len("did:key:"):]
+        fragment = method_id.partition("#")[2] or did[len("did:key:") :]
         method = {"id": method_id, "type": "Multikey", "controller": did, "publicKeyMultibase": fragment}
         return method, "did:key (the identifier is the key)"
     controller: Any
@@ -130,8 +132,9 @@ def resolve_method(opts: VerifyOptions, method_id: Any, issuer_id: Any) -> tuple
         raise VerifyError(f"cannot resolve verification method {short(method_id)}: only did:key, did:web, https")
     method = document if document.get("id") == method_id else _find_method(document, method_id)
     if method.get("controller") != issuer_id:
-        raise VerifyError(f"{method_id} is controlled by {short(method.get('controller'))}, not the issuer "
-                          f"{short(issuer_id)}")
+        raise VerifyError(
+            f"{method_id} is controlled by {short(method.get('controller'))}, not the issuer {short(issuer_id)}"
+        )
     if controller != issuer_id:
         raise VerifyError(f"{method_id} comes from {short(controller)}, not the issuer {short(issuer_id)}")
     if document.get("id") != issuer_id:
@@ -199,8 +202,9 @@ def jwt_key(opts: VerifyOptions, header: dict[str, Any], issuer_id: Any) -> tupl
     if base is None or not kid.startswith(base):
         raise VerifyError(f"kid {kid} is not on the issuer's site ({base or short(issuer_id)})")
     url, _, fragment = kid.partition("#")
-    return multikey.rsa_from_jwk(_jwk_from(fetch_json(opts, url, "the JWT key"), kid, fragment)), \
-        f"{kid}, on the issuer's site {base}"
+    return multikey.rsa_from_jwk(
+        _jwk_from(fetch_json(opts, url, "the JWT key"), kid, fragment)
+    ), f"{kid}, on the issuer's site {base}"
 
 
 def _published_jwk(opts: VerifyOptions, key: RSAPublicKey, issuer_id: Any) -> str:
@@ -211,8 +215,11 @@ def _published_jwk(opts: VerifyOptions, key: RSAPublicKey, issuer_id: Any) -> st
     try:
         if isinstance(issuer_id, str) and issuer_id.startswith("did:web:"):
             document = _controller_document(opts, issuer_id)
-            methods = [m for m in as_list(document.get("verificationMethod"))
-                       if isinstance(m, dict) and _authorized(document, _absolute(m.get("id"), issuer_id))]
+            methods = [
+                m
+                for m in as_list(document.get("verificationMethod"))
+                if isinstance(m, dict) and _authorized(document, _absolute(m.get("id"), issuer_id))
+            ]
             places.append((did_web_url(issuer_id), [m.get("publicKeyJwk") for m in methods]))
     except FetchError:
         pass
@@ -230,8 +237,10 @@ def _published_jwk(opts: VerifyOptions, key: RSAPublicKey, issuer_id: Any) -> st
                     return f"embedded jwk, published by the issuer at {where}"
             except VerifyError:
                 continue
-    raise VerifyError(f"the embedded jwk is not published by the issuer {short(issuer_id)} (looked in "
-                      f"{', '.join(w for w, _ in places) or 'nowhere reachable'}): anyone could have signed this")
+    raise VerifyError(
+        f"the embedded jwk is not published by the issuer {short(issuer_id)} (looked in "
+        f"{', '.join(w for w, _ in places) or 'nowhere reachable'}): anyone could have signed this"
+    )
 
 
 __all__ = ["did_web_url", "ed25519_key", "jwt_key", "resolve_method", "web_base"]

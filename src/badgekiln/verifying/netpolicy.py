@@ -26,46 +26,55 @@ from dataclasses import dataclass
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
-_V4_BLOCKS = [(ipaddress.IPv4Network(net), what) for net, what in (
-    ("0.0.0.0/8", "an unspecified ('this network') address"),
-    ("10.0.0.0/8", "a private address (10.0.0.0/8)"),
-    ("100.64.0.0/10", "a shared carrier-grade NAT address (100.64.0.0/10)"),
-    ("127.0.0.0/8", "a loopback address (this machine)"),
-    ("169.254.0.0/16", "a link-local address (169.254.0.0/16, where cloud metadata services live)"),
-    ("172.16.0.0/12", "a private address (172.16.0.0/12)"),
-    ("192.0.0.0/24", "an IETF protocol address (192.0.0.0/24)"),
-    ("192.0.2.0/24", "a documentation address (192.0.2.0/24)"),
-    ("192.88.99.0/24", "a 6to4 relay address (192.88.99.0/24)"),
-    ("192.168.0.0/16", "a private address (192.168.0.0/16)"),
-    ("198.18.0.0/15", "a benchmarking address (198.18.0.0/15)"),
-    ("198.51.100.0/24", "a documentation address (198.51.100.0/24)"),
-    ("203.0.113.0/24", "a documentation address (203.0.113.0/24)"),
-    ("224.0.0.0/4", "a multicast address (224.0.0.0/4)"),
-    ("240.0.0.0/4", "a reserved address (240.0.0.0/4)"),
-)]
-_V6_BLOCKS = [(ipaddress.IPv6Network(net), what) for net, what in (
-    ("::/128", "the unspecified address"),
-    ("::1/128", "a loopback address (this machine)"),
-    ("100::/64", "a discard-only address (100::/64)"),
-    ("2001::/23", "an IETF protocol address (2001::/23, Teredo included)"),
-    ("2001:db8::/32", "a documentation address (2001:db8::/32)"),
-    ("3fff::/20", "a documentation address (3fff::/20)"),
-    ("5f00::/16", "a segment-routing address (5f00::/16)"),
-    ("fc00::/7", "a unique local (private) address (fc00::/7)"),
-    ("fe80::/10", "a link-local address (fe80::/10)"),
-    ("fec0::/10", "a site-local address (fec0::/10)"),
-    ("ff00::/8", "a multicast address (ff00::/8)"),
-)]
+_V4_BLOCKS = [
+    (ipaddress.IPv4Network(net), what)
+    for net, what in (
+        ("0.0.0.0/8", "an unspecified ('this network') address"),
+        ("10.0.0.0/8", "a private address (10.0.0.0/8)"),
+        ("100.64.0.0/10", "a shared carrier-grade NAT address (100.64.0.0/10)"),
+        ("127.0.0.0/8", "a loopback address (this machine)"),
+        ("169.254.0.0/16", "a link-local address (169.254.0.0/16, where cloud metadata services live)"),
+        ("172.16.0.0/12", "a private address (172.16.0.0/12)"),
+        ("192.0.0.0/24", "an IETF protocol address (192.0.0.0/24)"),
+        ("192.0.2.0/24", "a documentation address (192.0.2.0/24)"),
+        ("192.88.99.0/24", "a 6to4 relay address (192.88.99.0/24)"),
+        ("192.168.0.0/16", "a private address (192.168.0.0/16)"),
+        ("198.18.0.0/15", "a benchmarking address (198.18.0.0/15)"),
+        ("198.51.100.0/24", "a documentation address (198.51.100.0/24)"),
+        ("203.0.113.0/24", "a documentation address (203.0.113.0/24)"),
+        ("224.0.0.0/4", "a multicast address (224.0.0.0/4)"),
+        ("240.0.0.0/4", "a reserved address (240.0.0.0/4)"),
+    )
+]
+_V6_BLOCKS = [
+    (ipaddress.IPv6Network(net), what)
+    for net, what in (
+        ("::/128", "the unspecified address"),
+        ("::1/128", "a loopback address (this machine)"),
+        ("100::/64", "a discard-only address (100::/64)"),
+        ("2001::/23", "an IETF protocol address (2001::/23, Teredo included)"),
+        ("2001:db8::/32", "a documentation address (2001:db8::/32)"),
+        ("3fff::/20", "a documentation address (3fff::/20)"),
+        ("5f00::/16", "a segment-routing address (5f00::/16)"),
+        ("fc00::/7", "a unique local (private) address (fc00::/7)"),
+        ("fe80::/10", "a link-local address (fe80::/10)"),
+        ("fec0::/10", "a site-local address (fec0::/10)"),
+        ("ff00::/8", "a multicast address (ff00::/8)"),
+    )
+]
 # IPv6 forms that carry an IPv4 address: a filter that looks only at the IPv6 address misses
 # that ::ffff:127.0.0.1 or 64:ff9b::a9fe:a9fe reach 127.0.0.1 or 169.254.169.254.
-_V6_EMBEDDING = [(ipaddress.IPv6Network(net), what) for net, what in (
-    ("::ffff:0:0/96", "IPv4-mapped"),
-    ("::ffff:0:0:0/96", "IPv4-translated"),
-    ("::/96", "IPv4-compatible"),
-    ("64:ff9b::/96", "NAT64"),
-    ("64:ff9b:1::/48", "local-use NAT64"),
-    ("2002::/16", "6to4"),
-)]
+_V6_EMBEDDING = [
+    (ipaddress.IPv6Network(net), what)
+    for net, what in (
+        ("::ffff:0:0/96", "IPv4-mapped"),
+        ("::ffff:0:0:0/96", "IPv4-translated"),
+        ("::/96", "IPv4-compatible"),
+        ("64:ff9b::/96", "NAT64"),
+        ("64:ff9b:1::/48", "local-use NAT64"),
+        ("2002::/16", "6to4"),
+    )
+]
 _LABEL = re.compile(r"(?!-)[a-z0-9_-]{1,63}(?<!-)")
 
 
@@ -130,8 +139,10 @@ def literal_address(host: str) -> IPAddress | None:
         socket.inet_aton(host)
     except (OSError, ValueError):
         return None
-    raise AddressRefused(f"host {host!r} is an IPv4 address in an unusual spelling; write it as four decimal "
-                         "numbers (it would still have to be a public address)")
+    raise AddressRefused(
+        f"host {host!r} is an IPv4 address in an unusual spelling; write it as four decimal "
+        "numbers (it would still have to be a public address)"
+    )
 
 
 def check_host_name(host: str) -> str:

@@ -67,8 +67,13 @@ def verify_hosted(rec: Recorder, opts: VerifyOptions, url: str, given: dict[str,
     rec.ok("fetch assertion", f"fetched {url}")
     if given is not None:
         differ = sorted(k for k in set(given) | set(assertion) if given.get(k) != assertion.get(k))
-        rec.check("matches hosted copy", not differ, "the copy given is the one the issuer hosts" if not differ else
-                  f"the copy given differs from the hosted one in: {', '.join(differ)}")
+        rec.check(
+            "matches hosted copy",
+            not differ,
+            "the copy given is the one the issuer hosts"
+            if not differ
+            else f"the copy given differs from the hosted one in: {', '.join(differ)}",
+        )
     _summarize(rec, assertion)
     if assertion.get("revoked") is True:
         reason = assertion.get("revocationReason") or "no reason given"
@@ -106,19 +111,25 @@ def verify_signed(rec: Recorder, opts: VerifyOptions, token: str) -> None:
 
 def _summarize(rec: Recorder, assertion: dict[str, Any]) -> None:
     recipient = assertion.get("recipient")
-    rec.subject.update({
-        "id": assertion.get("id"),
-        "badge": node_id(assertion.get("badge")),
-        "issued": assertion.get("issuedOn"),
-        "expires": assertion.get("expires"),
-        "recipient": {k: recipient.get(k) for k in ("type", "hashed", "identity", "salt") if k in recipient}
-        if isinstance(recipient, dict) else None,
-    })
+    rec.subject.update(
+        {
+            "id": assertion.get("id"),
+            "badge": node_id(assertion.get("badge")),
+            "issued": assertion.get("issuedOn"),
+            "expires": assertion.get("expires"),
+            "recipient": {k: recipient.get(k) for k in ("type", "hashed", "identity", "salt") if k in recipient}
+            if isinstance(recipient, dict)
+            else None,
+        }
+    )
 
 
 def _check_fields(rec: Recorder, assertion: dict[str, Any], verification_types: frozenset[str]) -> None:
-    missing = [f for f in _ASSERTION_FIELDS
-               if (assertion.get(f) if f != "verification" else verification_of(assertion)) in (None, "", {}, [])]
+    missing = [
+        f
+        for f in _ASSERTION_FIELDS
+        if (assertion.get(f) if f != "verification" else verification_of(assertion)) in (None, "", {}, [])
+    ]
     problems = [f"missing {', '.join(missing)}"] if missing else []
     if "type" not in missing and not has_type(assertion, "Assertion"):
         problems.append(f"type {short(assertion.get('type'))} is not Assertion")
@@ -138,8 +149,15 @@ def _check_fields(rec: Recorder, assertion: dict[str, Any], verification_types: 
     rec.ok("assertion fields", "has every required field")
 
 
-def _node(rec: Recorder, opts: VerifyOptions, ref: Any, check: str, what: str, type_names: tuple[str, ...],
-          fields: tuple[str, ...]) -> dict[str, Any]:
+def _node(
+    rec: Recorder,
+    opts: VerifyOptions,
+    ref: Any,
+    check: str,
+    what: str,
+    type_names: tuple[str, ...],
+    fields: tuple[str, ...],
+) -> dict[str, Any]:
     """A BadgeClass or Profile: fetched when ``ref`` is its URL, else the embedded object."""
     with rec.guard(check):
         if isinstance(ref, str):
@@ -164,10 +182,17 @@ def _node(rec: Recorder, opts: VerifyOptions, ref: Any, check: str, what: str, t
 
 def _badge_and_issuer(rec: Recorder, opts: VerifyOptions, assertion: dict[str, Any]) -> dict[str, Any]:
     badge = _node(rec, opts, assertion.get("badge"), "badge class", "badge class", ("BadgeClass",), _BADGE_FIELDS)
-    issuer = _node(rec, opts, badge.get("issuer"), "issuer profile", "issuer profile", ("Issuer", "Profile"),
-                   _ISSUER_FIELDS)
-    rec.subject.update({"badge": badge.get("id"), "badge_name": badge.get("name"),
-                        "issuer": issuer.get("id"), "issuer_name": issuer.get("name")})
+    issuer = _node(
+        rec, opts, badge.get("issuer"), "issuer profile", "issuer profile", ("Issuer", "Profile"), _ISSUER_FIELDS
+    )
+    rec.subject.update(
+        {
+            "badge": badge.get("id"),
+            "badge_name": badge.get("name"),
+            "issuer": issuer.get("id"),
+            "issuer_name": issuer.get("name"),
+        }
+    )
     return issuer
 
 
@@ -184,15 +209,26 @@ def _check_policy(rec: Recorder, assertion_id: str, issuer: dict[str, Any]) -> N
             problems.append(f"does not start with {' or '.join(starts)}")
         if origins and where.netloc.lower() not in origins and (where.hostname or "") not in origins:
             problems.append(f"is not on {' or '.join(origins)}")
-        rec.check("verification policy", not problems, f"{assertion_id} " + (
-            "; ".join(problems) if problems else "is within the issuer's verification policy"))
+        rec.check(
+            "verification policy",
+            not problems,
+            f"{assertion_id} " + ("; ".join(problems) if problems else "is within the issuer's verification policy"),
+        )
         return
     issuer_id = issuer.get("id")
     issuer_host = urllib.parse.urlsplit(issuer_id).netloc.lower() if isinstance(issuer_id, str) else ""
     same = where.netloc.lower() == issuer_host
-    rec.check("verification policy", same, f"assertion host {where.netloc} " + (
-        "is the issuer's host" if same else f"differs from the issuer's {issuer_host or short(issuer_id)} "
-                                            "and the issuer states no verification policy allowing it"))
+    rec.check(
+        "verification policy",
+        same,
+        f"assertion host {where.netloc} "
+        + (
+            "is the issuer's host"
+            if same
+            else f"differs from the issuer's {issuer_host or short(issuer_id)} "
+            "and the issuer states no verification policy allowing it"
+        ),
+    )
 
 
 def _signing_key(opts: VerifyOptions, creator: Any, issuer: dict[str, Any]) -> RSAPublicKey:
@@ -216,8 +252,9 @@ def _signing_key(opts: VerifyOptions, creator: Any, issuer: dict[str, Any]) -> R
     return key
 
 
-def _check_revocation_list(rec: Recorder, opts: VerifyOptions, assertion: dict[str, Any],
-                           issuer: dict[str, Any]) -> None:
+def _check_revocation_list(
+    rec: Recorder, opts: VerifyOptions, assertion: dict[str, Any], issuer: dict[str, Any]
+) -> None:
     url = node_id(issuer.get("revocationList"))
     if url is None:
         rec.ok("not revoked", "the issuer publishes no revocation list")
@@ -240,8 +277,15 @@ def _check_revocation_list(rec: Recorder, opts: VerifyOptions, assertion: dict[s
 
 
 def _check_dates_and_recipient(rec: Recorder, opts: VerifyOptions, assertion: dict[str, Any]) -> None:
-    check_window(rec, opts, assertion.get("issuedOn"), assertion.get("expires"), start_name="issued",
-                 start_field="issuedOn", end_field="expires")
+    check_window(
+        rec,
+        opts,
+        assertion.get("issuedOn"),
+        assertion.get("expires"),
+        start_name="issued",
+        start_field="issuedOn",
+        end_field="expires",
+    )
     if opts.recipient is None:
         return
     recipient = assertion.get("recipient") or {}
@@ -250,7 +294,16 @@ def _check_dates_and_recipient(rec: Recorder, opts: VerifyOptions, assertion: di
         rec.fail("recipient", f"the badge names its recipient by {short(kind)}, not by email")
         return
     with rec.guard("recipient"):
-        match = identity_matches(opts.recipient, hashed=recipient.get("hashed"), identity=recipient.get("identity"),
-                                 salt=recipient.get("salt"))
-    rec.check("recipient", match is not None, recipient_detail(match) if match else
-              f"not awarded to {opts.recipient.strip()} (the recipient hash does not match)")
+        match = identity_matches(
+            opts.recipient,
+            hashed=recipient.get("hashed"),
+            identity=recipient.get("identity"),
+            salt=recipient.get("salt"),
+        )
+    rec.check(
+        "recipient",
+        match is not None,
+        recipient_detail(match)
+        if match
+        else f"not awarded to {opts.recipient.strip()} (the recipient hash does not match)",
+    )

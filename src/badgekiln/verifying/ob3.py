@@ -125,8 +125,9 @@ def _check_content(rec: Recorder, credential: dict[str, Any]) -> Any:
     first = contexts[0] if contexts else None
     second = contexts[1] if len(contexts) > 1 else None
     if first not in (VC2_CONTEXT, VC1_CONTEXT) or not (isinstance(second, str) and OB3_CONTEXT.fullmatch(second)):
-        rec.stop("@context", f"must start with the VC context and the OB 3.0 context; starts with "
-                             f"{short(contexts[:2])}")
+        rec.stop(
+            "@context", f"must start with the VC context and the OB 3.0 context; starts with {short(contexts[:2])}"
+        )
     rec.ok("@context", f"{first}, {second}")
     types = as_list(credential.get("type"))
     if "VerifiableCredential" not in types or not any(one_of(t, BADGE_TYPES) for t in types):
@@ -154,17 +155,19 @@ def _summarize(rec: Recorder, credential: dict[str, Any], issuer_id: str, issuer
     achievement = subject.get("achievement")
     achievement = achievement if isinstance(achievement, dict) else {}
     identifiers = [i for i in as_list(subject.get("identifier")) if isinstance(i, dict)]
-    rec.subject.update({
-        "id": credential.get("id"),
-        "name": credential.get("name"),
-        "badge": achievement.get("id"),
-        "badge_name": achievement.get("name"),
-        "issuer": issuer_id,
-        "issuer_name": issuer_name,
-        "issued": credential.get("validFrom", credential.get("issuanceDate")),
-        "expires": credential.get("validUntil", credential.get("expirationDate")),
-        "recipient": subject.get("id") or (identifiers[0] if identifiers else None),
-    })
+    rec.subject.update(
+        {
+            "id": credential.get("id"),
+            "name": credential.get("name"),
+            "badge": achievement.get("id"),
+            "badge_name": achievement.get("name"),
+            "issuer": issuer_id,
+            "issuer_name": issuer_name,
+            "issued": credential.get("validFrom", credential.get("issuanceDate")),
+            "expires": credential.get("validUntil", credential.get("expirationDate")),
+            "recipient": subject.get("id") or (identifiers[0] if identifiers else None),
+        }
+    )
 
 
 @functools.cache
@@ -213,8 +216,9 @@ def _check_proof(rec: Recorder, opts: VerifyOptions, credential: dict[str, Any],
         return
     with rec.guard("proof created"):
         when = parse_instant(created, "proof created")
-    rec.check("proof created", when <= opts.clock, f"created {created}" + (
-        "" if when <= opts.clock else " is in the future"))
+    rec.check(
+        "proof created", when <= opts.clock, f"created {created}" + ("" if when <= opts.clock else " is in the future")
+    )
 
 
 def _other(method_id: Any) -> Any:
@@ -237,8 +241,9 @@ def _check_status(rec: Recorder, opts: VerifyOptions, credential: dict[str, Any]
             index = int(index)
         try:
             if not isinstance(index, int) or not isinstance(url, str) or not isinstance(purpose, str):
-                raise VerifyError("the status entry needs a statusListCredential URL, a statusPurpose and a "
-                                  "statusListIndex number")
+                raise VerifyError(
+                    "the status entry needs a statusListCredential URL, a statusPurpose and a statusListIndex number"
+                )
             bits = _status_bits(opts, url, purpose, issuer_id)
             is_set = bit_is_set(bits, index)
         except VerifyError as e:
@@ -249,8 +254,11 @@ def _check_status(rec: Recorder, opts: VerifyOptions, credential: dict[str, Any]
             word = _REVOKING_PURPOSES[purpose]
             if is_set:
                 rec.subject["revoked"] = True
-            rec.check("not revoked", not is_set, f"{word}: bit {index} of {url} is set" if is_set else
-                      f"bit {index} of {url} is clear: not {word}")
+            rec.check(
+                "not revoked",
+                not is_set,
+                f"{word}: bit {index} of {url} is set" if is_set else f"bit {index} of {url} is clear: not {word}",
+            )
 
 
 def _status_bits(opts: VerifyOptions, url: Any, purpose: Any, issuer_id: str) -> bytes:
@@ -296,8 +304,11 @@ def _check_claims(rec: Recorder, claims: dict[str, Any], credential: dict[str, A
     subject = credential.get("credentialSubject")
     subject_id = subject.get("id") if isinstance(subject, dict) else None
     expected = {"iss": node_id(credential.get("issuer")), "jti": credential.get("id"), "sub": subject_id}
-    problems = [f"{claim} is {short(claims[claim])}, the credential says {short(value)}"
-                for claim, value in expected.items() if claim in claims and claims[claim] != value]
+    problems = [
+        f"{claim} is {short(claims[claim])}, the credential says {short(value)}"
+        for claim, value in expected.items()
+        if claim in claims and claims[claim] != value
+    ]
     required = ["iss", "jti", "nbf"] + (["sub"] if subject_id is not None else [])
     problems += [f"the required claim {claim} is missing" for claim in required if claim not in claims]
     for claim, names in (("nbf", ("validFrom", "issuanceDate")), ("exp", ("validUntil", "expirationDate"))):
@@ -315,18 +326,28 @@ def _check_claims(rec: Recorder, claims: dict[str, Any], credential: dict[str, A
         except VerifyError as e:
             problems.append(str(e))
     present = ", ".join(c for c in ("iss", "jti", "sub", "nbf", "exp") if c in claims)
-    rec.check("JWT claims", not problems, "; ".join(problems) if problems else
-              f"{present} agree with the credential" + ("" if "sub" in claims else
-                                                        " (no sub: the subject has no id)"))
+    rec.check(
+        "JWT claims",
+        not problems,
+        "; ".join(problems)
+        if problems
+        else f"{present} agree with the credential" + ("" if "sub" in claims else " (no sub: the subject has no id)"),
+    )
 
 
 def _check_state(rec: Recorder, opts: VerifyOptions, credential: dict[str, Any], issuer_id: str) -> None:
     _check_status(rec, opts, credential, issuer_id)
     start = credential.get("validFrom", credential.get("issuanceDate"))
     end = credential.get("validUntil", credential.get("expirationDate"))
-    check_window(rec, opts, start, end, start_name="valid from",
-                 start_field="validFrom" if "validFrom" in credential else "issuanceDate",
-                 end_field="validUntil" if "expirationDate" not in credential else "expirationDate")
+    check_window(
+        rec,
+        opts,
+        start,
+        end,
+        start_name="valid from",
+        start_field="validFrom" if "validFrom" in credential else "issuanceDate",
+        end_field="validUntil" if "expirationDate" not in credential else "expirationDate",
+    )
     if opts.recipient is not None:
         _check_recipient(rec, opts.recipient, credential.get("credentialSubject"))
 
@@ -335,17 +356,31 @@ def _check_recipient(rec: Recorder, email: str, subject: Any) -> None:
     subject = subject if isinstance(subject, dict) else {}
     subject_id = subject.get("id")
     if isinstance(subject_id, str) and subject_id.lower().startswith("mailto:"):
-        match = identity_matches(email, hashed=False, identity=subject_id[len("mailto:"):], salt=None)
+        match = identity_matches(email, hashed=False, identity=subject_id[len("mailto:") :], salt=None)
         if match:
             rec.ok("recipient", recipient_detail(match))
             return
-    emails = [i for i in as_list(subject.get("identifier"))
-              if isinstance(i, dict) and i.get("identityType") == "emailAddress"]
+    emails = [
+        i for i in as_list(subject.get("identifier")) if isinstance(i, dict) and i.get("identityType") == "emailAddress"
+    ]
     if not emails:
         rec.fail("recipient", "the credential names no email address (identityType emailAddress)")
         return
     with rec.guard("recipient"):
-        match = next((m for i in emails if (m := identity_matches(
-            email, hashed=i.get("hashed"), identity=i.get("identityHash"), salt=i.get("salt")))), None)
-    rec.check("recipient", match is not None, recipient_detail(match) if match else
-              f"not awarded to {email.strip()} (the identity hash does not match)")
+        match = next(
+            (
+                m
+                for i in emails
+                if (
+                    m := identity_matches(
+                        email, hashed=i.get("hashed"), identity=i.get("identityHash"), salt=i.get("salt")
+                    )
+                )
+            ),
+            None,
+        )
+    rec.check(
+        "recipient",
+        match is not None,
+        recipient_detail(match) if match else f"not awarded to {email.strip()} (the identity hash does not match)",
+    )

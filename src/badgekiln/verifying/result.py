@@ -62,8 +62,13 @@ class FetchRecord:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON data."""
-        return {"url": self.url, "outcome": self.outcome, "status": self.status, "bytes": self.size,
-                "detail": self.detail}
+        return {
+            "url": self.url,
+            "outcome": self.outcome,
+            "status": self.status,
+            "bytes": self.size,
+            "detail": self.detail,
+        }
 
 
 @dataclass(frozen=True)
