@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import struct
-import time
 import xml.etree.ElementTree as ET
 import zlib
 from pathlib import Path
@@ -342,16 +341,21 @@ def test_png_artwork_is_checked_before_baking(image: bytes, says: str) -> None:
     assert unbake_png(image) is None
 
 
-def test_png_size_cap_is_inclusive_and_nothing_is_decoded() -> None:
+def test_png_size_cap_is_inclusive_and_nothing_is_decoded(monkeypatch) -> None:
     # 4096 x 4096 with a few bytes of IDAT: accepted without inflating anything.
     big = with_ihdr(make_png(), width=MAX_PNG_SIDE, height=MAX_PNG_SIDE)
     header, _ = check_png_artwork(big)
     assert (header.width, header.height) == (MAX_PNG_SIDE, MAX_PNG_SIDE)
     assert unbake_png(bake_png(big, "x")) == "x"
-    started = time.monotonic()
+    import zlib
+
+    def no_decoding(*args, **kwargs):
+        raise AssertionError("the image data was decompressed")
+
+    monkeypatch.setattr(zlib, "decompress", no_decoding)
+    monkeypatch.setattr(zlib, "decompressobj", no_decoding)
     with pytest.raises(BakeError, match="at most"):
         bake_png(with_ihdr(make_png(), width=2**31 - 1, height=2**31 - 1), "x")
-    assert time.monotonic() - started < 0.5
 
 
 def test_png_errors_say_where() -> None:
@@ -587,12 +591,11 @@ HOSTILE_SVGS = {
 
 @pytest.mark.parametrize("svg", HOSTILE_SVGS.values(), ids=HOSTILE_SVGS.keys())
 def test_svg_hostile_input(svg: bytes) -> None:
-    started = time.monotonic()
+    # (No clock here: an entity expansion that got through would hang the run, not pass it.)
     with pytest.raises(BakeError):
         bake_svg(svg, verify=JWS)
     with pytest.raises(BakeError):
         unbake_svg(svg)
-    assert time.monotonic() - started < 1.0
 
 
 def test_svg_refuses_foreign_openbadges_prefix() -> None:

@@ -29,6 +29,7 @@ from badgekiln.outputs import BuildInputs, Unit, units
 from badgekiln.pages import context
 from badgekiln.signing.secretscan import Secret
 from badgekiln.sources import safefiles
+from badgekiln.sources.config import SourceTree
 
 # scrypt parameters of the secrets' digest (RFC 7914; n=2**14, r=8 is the interactive-login
 # setting): the digest lands in .badgekiln/cache/state.json, and must not make guessing a weak
@@ -67,15 +68,15 @@ class UnitKeys:
             "catalogue": self._catalogue,
             "assets": lambda: digest(
                 sorted(
-                    (name, _file_sha(inputs.source, f"site_src/assets/{name}"))
-                    for name, entry in safefiles.walk(inputs.source, "site_src/assets")
+                    (name, _file_sha(inputs.source, SourceTree.asset(name)))
+                    for name, entry in safefiles.walk(inputs.source, SourceTree.ASSETS)
                     if entry.kind == "file"
                 )
             ),
             "endorsements": lambda: digest(project.endorsements, project.endorsing),
         }
         self._badges = {
-            slug: digest(badge, _file_sha(inputs.source, f"site_src/{badge.image}"))
+            slug: digest(badge, _file_sha(inputs.source, SourceTree.image(badge.image)))
             for slug, badge in project.badges.items()
         }
         # Everything that shapes every unit's bytes: the code, the units themselves, and what the

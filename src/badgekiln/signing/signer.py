@@ -16,6 +16,7 @@ from badgekiln.errors import Diagnostic, KeyManagementError, SourceLocation
 from badgekiln.signing import keys as keys_mod
 from badgekiln.signing.keys import ED25519, RSA, KeyRecord, Keyring
 from badgekiln.signing.secretscan import Secret
+from badgekiln.sources.config import SourceTree
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,7 @@ def open_signer(
                     "error",
                     "no-production-key",
                     "--production needs the site's own keys",
-                    SourceLocation("site_src/keys"),
+                    SourceLocation(SourceTree.KEYS),
                     "run 'badgekiln keys generate' and set the private keys as a CI secret",
                 )
             )
@@ -123,7 +124,7 @@ def open_signer(
             "development-keys",
             f"DEVELOPMENT KEYS: {reason}, so this build is signed with development keys kept outside the "
             f"repository. Fine for a preview; never publish it.",
-            SourceLocation("site_src/keys"),
+            SourceLocation(SourceTree.KEYS),
             "run 'badgekiln keys generate' for real keys; published builds use 'python build.py --production'",
         )
     )

@@ -18,15 +18,16 @@ from badgekiln.errors import Diagnostic, SourceError, SourceLocation, VerifyErro
 from badgekiln.formats import urls
 from badgekiln.models import BadgeClass, Endorsement, Endorsing
 from badgekiln.sources import safefiles
+from badgekiln.sources.config import SourceTree
 from badgekiln.sources.fields import SLUG_RE, Fields
 from badgekiln.sources.loading import decode_utf8, load_yaml, read_source_bytes
 
 if TYPE_CHECKING:
     from badgekiln.sources.config import SiteConfig
 
-RECEIVED_FOLDER = "site_src/endorsements"
-ENDORSERS_FOLDER = "site_src/endorsers"
-GIVING_FOLDER = "site_src/endorsing"
+RECEIVED_FOLDER = SourceTree.ENDORSEMENTS
+ENDORSERS_FOLDER = f"{SourceTree.SITE_SRC}/endorsers"
+GIVING_FOLDER = f"{SourceTree.SITE_SRC}/endorsing"
 MAX_ENDORSEMENT_BYTES = 256 * 1024  # a credential with a proof is a few KB
 MAX_COMMENT = 5000
 # Where a badgekiln endorser publishes an endorsement; its OB 2.0 twin sits next to it.

@@ -37,7 +37,7 @@ from badgekiln.models import (
     Revocation,
 )
 from badgekiln.sources import safefiles
-from badgekiln.sources.config import SiteConfig, read_site_config, source_paths
+from badgekiln.sources.config import SiteConfig, SourceTree, read_site_config, source_paths
 from badgekiln.sources.endorsements import read_sources as read_endorsements
 from badgekiln.sources.fields import AWARD_ID_RE, SLUG_RE, Fields, did_you_mean
 from badgekiln.sources.loading import load_markdown_page, load_yaml
@@ -237,13 +237,13 @@ def _yaml_files(folder: Path, source: Path, diagnostics: list[Diagnostic], what:
 
 def _load_config(source: Path, paths, diagnostics, base_url) -> SiteConfig | None:
     site_yaml = paths["site_yaml"]
-    if safefiles.kind(source, "site_src/site.yaml") is None:
+    if safefiles.kind(source, SourceTree.SITE_YAML) is None:
         diagnostics.append(
             Diagnostic(
                 "error",
                 "missing-file",
                 "site_src/site.yaml is missing",
-                SourceLocation("site_src/site.yaml"),
+                SourceLocation(SourceTree.SITE_YAML),
                 "run 'badgekiln init' to create a starter site",
             )
         )
@@ -253,7 +253,7 @@ def _load_config(source: Path, paths, diagnostics, base_url) -> SiteConfig | Non
         return None
     config = read_site_config(doc.data, doc.rel, diagnostics, base_url_override=base_url)
     if (
-        config is not None and safefiles.kind(source, "site_src/" + SITE_STYLESHEET) == "file"
+        config is not None and safefiles.kind(source, SourceTree.image(SITE_STYLESHEET)) == "file"
     ):  # (links are not published)
         config = replace(config, stylesheet=SITE_STYLESHEET)  # every page links it after badgekiln.css
     if config is not None and config.issuer.image:
@@ -305,7 +305,7 @@ def _badge_file(source: Path, path: Path) -> FileResult:
     reads: tuple[tuple[str, str | None], ...] = ()
     if image:
         checked = _check_image(source, image, fields.where("image"), diagnostics)
-        reads = (((Path("site_src") / image).as_posix(), checked),)
+        reads = ((SourceTree.image(image), checked),)
     aligned = tuple(a for a in alignment if a is not None)
     if name and description and image and criteria and len(aligned) == len(alignment):
         badge = BadgeClass(
@@ -466,12 +466,12 @@ def _load_pages(source, paths, diagnostics) -> list[Page]:
     folder = paths["pages"]
     pages: list[Page] = []
     try:
-        entries = safefiles.list_dir(source, "site_src/pages")
+        entries = safefiles.list_dir(source, SourceTree.PAGES)
     except SourceError as exc:
         diagnostics.append(exc.diagnostic)
         return pages
     for entry in entries:
-        path, rel = folder / entry.name, f"site_src/pages/{entry.name}"
+        path, rel = folder / entry.name, f"{SourceTree.PAGES}/{entry.name}"
         if path.suffix != ".md" or entry.kind == "dir":
             continue
         if not SLUG_RE.match(path.stem):
@@ -540,7 +540,7 @@ def _check_image(source: Path, rel: str, location: SourceLocation, diagnostics: 
         diagnostics.append(Diagnostic("error", "bad-image", f"image {rel!r} must be a .png or .svg file", where))
         return None
     try:
-        found = safefiles.lookup(source, "site_src/" + rel)
+        found = safefiles.lookup(source, SourceTree.image(rel))
     except SourceError as exc:
         diagnostics.append(
             Diagnostic(
@@ -571,7 +571,7 @@ def _check_image(source: Path, rel: str, location: SourceLocation, diagnostics: 
         )
         return None
     try:
-        data = safefiles.read_bytes(source, "site_src/" + rel, limit=MAX_IMAGE_BYTES)
+        data = safefiles.read_bytes(source, SourceTree.image(rel), limit=MAX_IMAGE_BYTES)
     except SourceError as exc:
         diagnostics.append(
             Diagnostic(
@@ -635,7 +635,7 @@ def _check_assets(
     """Every file under site_src/assets/ may be published: names must be URL-safe, sizes bounded and
     SVGs safe to serve. Links and special files are never published (nor read)."""
     try:
-        entries = safefiles.walk(source, "site_src/assets")
+        entries = safefiles.walk(source, SourceTree.ASSETS)
     except SourceError as exc:
         diagnostics.append(exc.diagnostic)
         return
@@ -643,7 +643,7 @@ def _check_assets(
     if config is not None and config.issuer.image:
         checked.add(config.issuer.image)
     for name, entry in entries:
-        rel = f"site_src/assets/{name}"
+        rel = SourceTree.asset(name)
         if entry.kind in ("link", "special"):
             if "assets/" + name not in checked:  # (a badge image or logo that is one is an error there)
                 diagnostics.append(
