@@ -234,3 +234,73 @@ def test_badgekiln_verify_accepts_the_endorsement_through_the_endorsers_did_web(
     (tmp_path / "tampered.json").write_text(json.dumps(tampered))
     result = run("verify", str(tmp_path / "tampered.json"), "--offline-root", root, "--now", TODAY + "T12:00:00Z")
     assert result.code == 1 and "signature does not verify" in result.out
+
+
+def test_a_preview_build_at_another_base_url_keeps_its_received_endorsements(tmp_path, run, endorser):
+    """``serve`` and ``build --base-url`` preview the site elsewhere; endorsements name the published site."""
+    site = _endorsed_site(tmp_path, endorser, "welding", "northwind")
+    build(run, site, "--base-url", "http://127.0.0.1:8000/")
+    out = site / "output"
+    assert (out / "endorsements/received/welding.json").read_bytes() == endorser["files"]["welding"]
+    assert (out / "endorsements/received/northwind.json").read_bytes() == endorser["files"]["northwind"]
+    assert "Endorsed by" in (out / "badges/pipefitting-mji10/index.html").read_text()
+
+
+def test_a_preview_build_still_refuses_an_endorsement_of_the_preview_url(tmp_path, run, endorser):
+    """Only the published identity is a target: an endorsement of the preview URL is someone else's."""
+    site = _endorsed_site(tmp_path, endorser, "elsewhere")
+    result = run("build", "--source", str(site), "--today", TODAY, "--base-url", "https://badges.other.example/")
+    assert result.code == 1 and "endorsement-wrong-target" in result.err
+
+
+@pytest.mark.parametrize(
+    ("target", "comment", "words"),
+    [
+        (A_URL + "issuer.json", "Good.\x1b[2J", "control character"),
+        (A_URL + "issuer.json", "Good \u202eevil", "control character"),
+        (A_URL + "issuer.json", "   ", "must not be empty"),
+        (A_URL + "issuer.json", "x" * 5001, "the limit is 5000"),
+        (A_URL + "x" * 3000, "Good.", "the limit is 2000"),
+        ("https://", "Good.", "no host name"),
+        ("did:web:", "Good.", "not a well-formed did:web"),
+        ("did:web:a b", "Good.", "not a well-formed did:web"),
+        ("https://user:pw@example.org/badge.json", "Good.", "user name or password"),
+        (A_URL + "issuer.json\u2028x", "Good.", "--target"),
+    ],
+    ids=[
+        "escape",
+        "rtl-override",
+        "blank",
+        "long-comment",
+        "long-target",
+        "no-host",
+        "no-did",
+        "bad-did",
+        "userinfo",
+        "ls",
+    ],
+)
+def test_endorse_refuses_what_the_build_would_refuse_and_writes_nothing(
+    tmp_path, run, endorser, target, comment, words
+):
+    site = endorser["site"]
+    before = tree_bytes(site / "site_src")
+    out = tmp_path / "sent.json"
+    result = run(
+        "endorse",
+        "--source",
+        str(site),
+        "--today",
+        TODAY,
+        "--target",
+        target,
+        "--comment",
+        comment,
+        "--name",
+        "bad",
+        "--out",
+        str(out),
+    )
+    assert result.code == 1 and words in result.err, result.err
+    assert "Traceback" not in result.err
+    assert tree_bytes(site / "site_src") == before and not out.exists()

@@ -153,8 +153,9 @@ class Endorsement:
     target: str | None  # the endorsed badge class's slug, or None for the issuer
     subject_id: str  # credentialSubject.id as written
     endorser_id: str  # the endorser's did:web
-    endorser_name: str
-    endorser_url: str | None
+    endorser_name: str  # the name the endorser gives itself in the signed file: a claim, shown as one
+    endorser_url: str | None  # the profile's url, only when it is on the did:web host
+    endorser_host: str  # the did:web's host (and path): who signed, shown as the endorser
     comment: str
     issued_on: str  # the credential's validFrom
     credential_id: str

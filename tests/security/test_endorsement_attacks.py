@@ -166,3 +166,97 @@ def test_a_linked_endorsement_or_folder_is_not_read(site, run, endorser, tmp_pat
     pinned.symlink_to(tmp_path / "pins")
     result = run("build", "--source", str(site), "--today", TODAY)
     assert result.code == 1 and "site_src/endorsers" in result.err and "link" in result.err
+
+
+def _signed_as_endorser(endorser, change) -> bytes:
+    """The welding endorsement with ``change`` applied to it, signed again with the endorser's own key."""
+    credential = _credential(endorser)
+    change(credential)
+    return _resign(credential, _endorser_key(endorser), credential["proof"][0]["verificationMethod"])
+
+
+def test_the_endorser_is_shown_as_its_did_web_host_not_the_name_it_signs(site, run, endorser):
+    """A pinned endorser signing as "Health and Safety Executive" with a link to hse.gov.uk is
+    shown as its own did:web host; the name is only its claim, and the foreign link is dropped."""
+
+    def impersonate(credential):
+        credential["issuer"]["name"] = "Health and Safety Executive"
+        credential["issuer"]["url"] = "https://www.hse.gov.uk/"
+
+    write_site(site, {REL: _signed_as_endorser(endorser, impersonate)})
+    build(run, site)
+    page = (site / "output/badges/pipefitting-mji10/index.html").read_text()
+    assert "<strong>skills-council.example</strong>" in page
+    assert "(names itself “Health and Safety Executive”)" in page
+    assert "hse.gov.uk" not in page
+    assert "<strong>Health and Safety Executive" not in page
+
+
+@pytest.mark.parametrize(
+    ("url", "linked"),
+    [
+        ("https://skills-council.example/about/", True),
+        ("https://www.skills-council.example/", False),  # a subdomain is another host
+        ("https://skills-council.example.evil.example/", False),
+        ("http://skills-council.example/", False),
+        ("javascript:alert(1)//skills-council.example", False),
+    ],
+)
+def test_the_endorsers_link_is_kept_only_on_its_did_web_host(site, run, endorser, url, linked):
+    write_site(site, {REL: _signed_as_endorser(endorser, lambda c: c["issuer"].update(url=url))})
+    build(run, site)
+    page = (site / "output/badges/pipefitting-mji10/index.html").read_text()
+    assert (f'<a href="{url}" rel="noopener">skills-council.example</a>' in page) is linked
+    assert ('skills-council.example</strong> <span class="small">(names itself “Skills Council”)' in page) is not linked
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("name", "Skills Council\u202e"),
+        ("name", "Skills\nCouncil"),
+        ("endorsementComment", "Approved.\u2066 Not\u2069 really"),
+        ("endorsementComment", "Approved.\x1b[2J"),
+    ],
+)
+def test_control_characters_in_the_signed_name_or_comment_fail_the_build(site, run, endorser, key, value):
+    def change(credential):
+        (credential["issuer"] if key == "name" else credential["credentialSubject"])[key] = value
+
+    write_site(site, {REL: _signed_as_endorser(endorser, change)})
+    _fails(run, site, "control-character")
+
+
+def test_a_pinned_did_document_that_claims_this_sites_own_did_fails_the_build(site, run, endorser):
+    """Else an endorsement signed with the pin's (someone else's) key is shown as signed by this site."""
+    own = "did:web:badges.northwind.example"
+    attacker = ed25519.Ed25519PrivateKey.generate()
+    method = own + "#" + ed25519_to_multibase(attacker.public_key())
+    document = {
+        "@context": ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"],
+        "id": own,
+        "verificationMethod": [
+            {
+                "id": method,
+                "type": "Multikey",
+                "controller": own,
+                "publicKeyMultibase": ed25519_to_multibase(attacker.public_key()),
+            }
+        ],
+        "assertionMethod": [method],
+    }
+    credential = _credential(endorser)
+    credential["issuer"] = {**credential["issuer"], "id": own, "name": "Northwind Training"}
+    write_site(
+        site,
+        {
+            REL: _resign(credential, attacker, method),
+            "site_src/endorsers/northwind.json": json.dumps(document, indent=2).encode(),
+        },
+    )
+    before = tree_bytes(site / "output")
+    result = run("build", "--source", str(site), "--today", TODAY)
+    assert result.code == 1
+    lines = [line for line in result.err.splitlines() if "error[own-did-pinned]" in line]
+    assert lines and lines[0].startswith("site_src/endorsers/northwind.json:6:"), result.err
+    assert tree_bytes(site / "output") == before

@@ -15,14 +15,14 @@ from pathlib import Path
 
 import yaml
 
-from badgekiln.errors import ConfigError, Diagnostic, SourceLocation, ValidationFailed
+from badgekiln.errors import ConfigError, Diagnostic, SourceError, SourceLocation, ValidationFailed
 from badgekiln.formats import endorsements
 from badgekiln.formats.jsonout import dumps_hosted
-from badgekiln.models import Endorsing
 from badgekiln.outputs.endorsements import signed_credential
 from badgekiln.signing.signer import open_signer
-from badgekiln.sources.endorsements import GIVING_FOLDER, MAX_COMMENT
+from badgekiln.sources.endorsements import GIVING_FOLDER, check_giving
 from badgekiln.sources.fields import SLUG_RE
+from badgekiln.sources.loading import parse_yaml
 from badgekiln.sources.records import atomic_write_text
 from badgekiln.sources.validate import load_project
 
@@ -60,18 +60,36 @@ def endorse(
         raise ConfigError(
             f"{source} is not a badge site (no site_src/site.yaml): run this in your site's folder or pass --source"
         )
-    if not target.startswith(("https://", "did:web:")) or any(c.isspace() for c in target):
-        raise ConfigError(
-            f"--target {target!r} is not an https URL or a did:web (the badge class's badge.json URL, "
-            "or the issuer's profile URL or DID)"
-        )
-    comment = comment.strip()
-    if not comment or len(comment) > MAX_COMMENT:
-        raise ConfigError(f"--comment must be 1 to {MAX_COMMENT} characters")
     slug = slug or slug_for(target)
     if not SLUG_RE.match(slug):
         raise ConfigError(f"--name {slug!r} is not a valid slug (a-z, 0-9 and '-')")
     record = source / GIVING_FOLDER / f"{slug}.yaml"
+    rel = record.relative_to(source).as_posix()
+    text = (
+        "# An endorsement this site gives (badgekiln endorse); published, signed, by every build.\n"
+        + yaml.safe_dump(
+            {"target": target.strip(), "comment": comment.strip(), "issued_on": on},
+            sort_keys=False,
+            allow_unicode=True,
+            width=100,
+        )
+    )
+    # The record as the next build reads it, checked as the build checks it, before anything is signed or written.
+    problems: list[Diagnostic] = []
+    try:
+        endorsing = check_giving(slug, parse_yaml(text, rel), SourceLocation(rel), problems)
+    except SourceError as e:
+        endorsing, problems = None, [e.diagnostic]
+    if endorsing is None:
+        raise ConfigError(
+            "the endorsement is refused, as the build would refuse its record: "
+            + "; ".join(
+                d.message.replace("'target'", "--target")
+                .replace("the target ", "--target ")
+                .replace("'comment'", "--comment")
+                for d in problems
+            )
+        )
     if record.exists():
         raise ConfigError(f"{record.relative_to(source).as_posix()} exists already; choose another --name")
     loaded = load_project(source, today=today)  # the site must validate before it signs anything
@@ -79,23 +97,9 @@ def endorse(
     signer = open_signer(source, None, today=today, production=True, diagnostics=diagnostics)
     if any(d.is_error for d in diagnostics):
         raise ValidationFailed(diagnostics)
-    endorsing = Endorsing(
-        slug=slug,
-        target=target,
-        comment=comment,
-        issued_on=on,
-        location=SourceLocation(record.relative_to(source).as_posix()),
-    )
     signed = signed_credential(loaded.config, signer, endorsing)
     record.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(
-        record,
-        "# An endorsement this site gives (badgekiln endorse); published, signed, by every "
-        "build.\n"
-        + yaml.safe_dump(
-            {"target": target, "comment": comment, "issued_on": on}, sort_keys=False, allow_unicode=True, width=100
-        ),
-    )
+    atomic_write_text(record, text)
     if out is not None:
         out.write_bytes(dumps_hosted(signed))
     config = loaded.config

@@ -101,7 +101,8 @@ def page_context(config: SiteConfig, endorsements: tuple[Endorsement, ...], page
     """What the "Endorsed by" block of a page shows (links relative to ``page``)."""
     return [
         {
-            "endorser": e.endorser_name,
+            "endorser": e.endorser_host,
+            "endorser_name": e.endorser_name,
             "endorser_url": e.endorser_url,
             "endorser_id": e.endorser_id,
             "comment": e.comment,

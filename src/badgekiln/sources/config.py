@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
@@ -28,10 +28,20 @@ class SiteConfig:
     linkedin_organization_id: str | None = None
     footer: str = ""
     stylesheet: str | None = None  # "assets/site.css" when site_src/assets/site.css exists
+    # site.yaml's base_url when --base-url (serve, a preview build) overrides it: see ``published``
+    published_base_url: str | None = None
 
     def url(self, path: str = "") -> str:
         """The absolute URL of ``path`` (relative POSIX path inside the site)."""
         return self.base_url + path
+
+    @property
+    def published(self) -> SiteConfig:
+        """These settings with site.yaml's ``base_url``: the identity the site publishes (its DID and
+        URLs), which what others sign about it names, whatever URL this build previews it at."""
+        if self.published_base_url is None or self.published_base_url == self.base_url:
+            return self
+        return replace(self, base_url=self.published_base_url, published_base_url=None)
 
     @property
     def base_path(self) -> str:
@@ -70,7 +80,10 @@ def read_site_config(
     """Build a SiteConfig from the parsed ``site.yaml``; problems go to ``diagnostics``."""
     fields = Fields(data, SourceLocation(rel, 1, 1), diagnostics, "site.yaml")
     base_url = fields.text("base_url", required=base_url_override is None, single_line=True)
+    published = None
     if base_url_override is not None:
+        # site.yaml's own base_url stays the published identity (checked quietly: it is not used for URLs)
+        published = check_base_url(base_url, fields.where("base_url"), []) if base_url else None
         base_url = base_url_override
         where = SourceLocation("--base-url")
     else:
@@ -112,6 +125,7 @@ def read_site_config(
         accent_color=color.lower(),
         linkedin_organization_id=linkedin,
         footer=footer,
+        published_base_url=published,
     )
 
 

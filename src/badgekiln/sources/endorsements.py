@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import urllib.parse
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,7 +20,7 @@ from badgekiln.formats import urls
 from badgekiln.models import BadgeClass, Endorsement, Endorsing
 from badgekiln.sources import safefiles
 from badgekiln.sources.config import SourceTree
-from badgekiln.sources.fields import SLUG_RE, Fields
+from badgekiln.sources.fields import SLUG_RE, Fields, _has_control, url_problem
 from badgekiln.sources.loading import decode_utf8, load_yaml, read_source_bytes
 
 if TYPE_CHECKING:
@@ -46,8 +47,10 @@ def read_sources(
     received: list[Endorsement] = []
     paths = _files(source, RECEIVED_FOLDER, ".json", diagnostics)
     if paths and config is not None:
-        pinned = _pinned(source, diagnostics)
-        targets = _targets(config, badges)
+        # What others sign names the published site (site.yaml's base_url and DID), not a preview URL.
+        published = config.published
+        pinned = _pinned(source, published.did, diagnostics)
+        targets = _targets(published, badges)
         for path in paths:
             found = _received(source, path, pinned, targets, today, diagnostics)
             if found is not None:
@@ -119,14 +122,14 @@ def _line_of(text: str, key: str) -> int:
     return text.count("\n", 0, at) + 1 if at >= 0 else 0
 
 
-def _pinned(source: Path, diagnostics: list[Diagnostic]) -> dict[str, dict[str, Any]]:
+def _pinned(source: Path, own_did: str, diagnostics: list[Diagnostic]) -> dict[str, dict[str, Any]]:
     from badgekiln.verifying.endorsement import check_did_document
 
     pinned: dict[str, dict[str, Any]] = {}
     for path in _files(source, ENDORSERS_FOLDER, ".json", diagnostics):
         rel = path.relative_to(source).as_posix()
         try:
-            _, document = _read_json(source, path)
+            text, document = _read_json(source, path)
             did = check_did_document(document)
         except SourceError as e:
             diagnostics.append(e.diagnostic)
@@ -139,6 +142,18 @@ def _pinned(source: Path, diagnostics: list[Diagnostic]) -> dict[str, dict[str, 
                     str(e),
                     SourceLocation(rel),
                     "save the endorser's did.json here exactly as they publish it",
+                )
+            )
+            continue
+        if did == own_did:
+            diagnostics.append(
+                Diagnostic(
+                    "error",
+                    "own-did-pinned",
+                    f"this DID document claims this site's own DID {did}: an endorsement checked against it would "
+                    "be shown as signed by this site",
+                    SourceLocation(rel, _line_of(text, "id")),
+                    "pin only other sites' did.json files here; remove this one",
                 )
             )
             continue
@@ -223,13 +238,32 @@ def _received(
     issuer = document["issuer"]
     profile = issuer if isinstance(issuer, dict) else {"id": issuer}
     endorser_id = profile["id"]
+    base = web_base(endorser_id) or ""
+    # Who signed is the pinned did:web, so its host is what pages show as the endorser; the name in
+    # the file is the endorser's own claim (any organisation's), shown only as that.
+    host = urllib.parse.urlsplit(base).netloc
+    label = host + urllib.parse.urlsplit(base).path.rstrip("/")
     name = profile.get("name")
-    name = name if isinstance(name, str) else str(endorser_id)
-    url = profile.get("url") if isinstance(profile.get("url"), str) and profile["url"].startswith("https://") else None
-    given = _GIVEN_ID.match(document["id"]) if isinstance(document["id"], str) else None
-    base = web_base(endorser_id)
-    ob2_url = given.group(1) + "endorsement.json" if given and base and given.group(1).startswith(base) else None
+    name = name.strip() if isinstance(name, str) else ""
     comment = subject.get("endorsementComment")
+    comment = comment if isinstance(comment, str) else ""
+    for key, value, newlines in (("issuer", name, False), ("endorsementComment", comment, True)):
+        if _has_control(value, allow_newlines=newlines):
+            what = "the endorser's name" if key == "issuer" else "the endorsement comment"
+            diagnostics.append(
+                Diagnostic(
+                    "error",
+                    "control-character",
+                    f"{what} contains a control character (such as a right-to-left override)",
+                    SourceLocation(rel, _line_of(text, key)),
+                    "ask the endorser for an endorsement without invisible characters",
+                )
+            )
+            return None
+    url = profile.get("url")
+    url = url if isinstance(url, str) and _same_host(url, host) else None
+    given = _GIVEN_ID.match(document["id"]) if isinstance(document["id"], str) else None
+    ob2_url = given.group(1) + "endorsement.json" if given and base and given.group(1).startswith(base) else None
     return Endorsement(
         name=path.stem,
         target=targets[subject["id"]],
@@ -237,7 +271,8 @@ def _received(
         endorser_id=endorser_id,
         endorser_name=name[:200],
         endorser_url=url,
-        comment=comment[:MAX_COMMENT] if isinstance(comment, str) else "",
+        endorser_host=label,
+        comment=comment[:MAX_COMMENT],
         issued_on=document["validFrom"],
         credential_id=document["id"],
         ob2_url=ob2_url,
@@ -246,18 +281,32 @@ def _received(
     )
 
 
+def _same_host(url: str, host: str) -> bool:
+    """Whether ``url`` is an https URL on exactly ``host`` (the endorser's did:web host; no subdomain)."""
+    if url_problem(url, ("https",)) is not None:
+        return False
+    return bool(host) and urllib.parse.urlsplit(url).netloc.lower() == host.lower()
+
+
 def _giving(source: Path, path: Path, diagnostics: list[Diagnostic]) -> Endorsing | None:
     try:
         doc = load_yaml(path, source)
     except SourceError as e:
         diagnostics.append(e.diagnostic)
         return None
-    fields = Fields(doc.data, doc.location, diagnostics, f"endorsement {path.stem!r}")
+    return check_giving(path.stem, doc.data, doc.location, diagnostics)
+
+
+def check_giving(slug: str, data: Any, location: SourceLocation, diagnostics: list[Diagnostic]) -> Endorsing | None:
+    """An endorsement this site gives, from a ``site_src/endorsing/<slug>.yaml`` mapping (or what
+    ``badgekiln endorse`` is about to write there); problems go to ``diagnostics``."""
+    fields = Fields(data, location, diagnostics, f"endorsement {slug!r}")
     target = fields.text("target", required=True, single_line=True, max_len=2000)
-    if target and not target.startswith(("https://", "did:web:")):
+    problem = _target_problem(target) if target else None
+    if target and problem:
         fields.error(
             "bad-target",
-            f"the target {target!r} is not an https URL or a did:web",
+            f"the target {target!r} is not an https URL or a did:web: {problem}",
             fields.where("target"),
             "the endorsed badge class's badge.json URL, or the issuer's profile URL or DID",
         )
@@ -267,4 +316,17 @@ def _giving(source: Path, path: Path, diagnostics: list[Diagnostic]) -> Endorsin
     fields.finish()
     if not (target and comment and issued_on):
         return None
-    return Endorsing(slug=path.stem, target=target, comment=comment, issued_on=issued_on, location=doc.location)
+    return Endorsing(slug=slug, target=target, comment=comment, issued_on=issued_on, location=fields.location)
+
+
+def _target_problem(target: str) -> str | None:
+    """Why ``target`` cannot be what an endorsement names ("it …"), or None."""
+    from badgekiln.verifying.methods import did_web_url
+
+    if target.startswith("did:web:"):
+        try:
+            did_web_url(target)
+        except VerifyError:
+            return "it is not a well-formed did:web (did:web:host or did:web:host:path)"
+        return None
+    return url_problem(target, ("https",))
