@@ -14,6 +14,7 @@ from typing import Any, NoReturn
 import click
 
 from badgekiln.errors import BadgekilnError, Diagnostic
+from badgekiln.sources.fields import bad_character
 
 
 def today_from_environment(value: str | None, *, option: str = "--today") -> date:
@@ -71,7 +72,34 @@ verbose_option = click.option(
 )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _TextCommand(click.Command):
+    """A command whose text options and arguments must be text: a usage error otherwise.
+
+    Bytes that are not UTF-8 on the command line reach Python as lone surrogates, which nothing
+    can write out (YAML, pages, a workbook); the same check as every source text field
+    (:func:`~badgekiln.sources.fields.bad_character`). Paths are not text options and keep any bytes.
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
+        for param in self.params:
+            if not isinstance(param.type, click.types.StringParamType) or param.name is None:
+                continue
+            value = ctx.params.get(param.name)
+            for item in value if isinstance(value, tuple) else (value,):
+                bad = bad_character(item, allow_newlines=True) if isinstance(item, str) else None
+                if bad is not None:
+                    raise click.BadParameter(f"{item!r} contains a character that is not text ({bad})", ctx, param)
+        return super().invoke(ctx)
+
+
+class _Group(click.Group):
+    """The command groups: their commands check their text options (:class:`_TextCommand`)."""
+
+    command_class = _TextCommand
+    group_class = type  # sub-groups (keys, report) are _Group too
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="badgekiln")
 @verbose_option
 def cli() -> None:

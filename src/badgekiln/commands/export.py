@@ -1,8 +1,8 @@
 """``badgekiln export`` and ``badgekiln report stats``: every award for HR, as CSV, JSON or Excel.
 
 For the provider's records and mail merges: it includes earners' email addresses, so it is
-written for the provider, never published (an ``--output`` inside the site's output folder is
-refused).
+written for the provider, never published (an ``--output`` inside the site's output folder, or
+inside any folder a build made, is refused).
 """
 
 from __future__ import annotations
@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from badgekiln.commands.notify import NOTIFIED
+from badgekiln.engine.site import MARKER
 from badgekiln.errors import BadgekilnError
 from badgekiln.formats import urls
 from badgekiln.models import Award
+from badgekiln.sources.notified import NOTIFIED, read_dates
 from badgekiln.sources.validate import load_project
 
 # The first eleven columns are those of earlier versions, in the same order (scripts read them).
@@ -84,18 +85,6 @@ def award_status(award: Award, today: date, *, renewed: frozenset[str] = frozens
     return STATUS_NAMES.get(own, own)
 
 
-def read_notified_dates(path: Path) -> dict[str, str]:
-    """Award id → the date its earner was emailed, from ``site_src/notified.lock`` (id, tab, date)."""
-    if not path.is_file():
-        return {}
-    dates = {}
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-        if line.strip() and not line.startswith("#"):
-            award_id, _, rest = line.partition("\t")
-            dates[award_id.strip()] = rest.split("\t")[0].strip()
-    return dates
-
-
 def export_rows(source: Path, today: date, *, base_url: str | None = None, filters: Filters = Filters()) -> list[dict]:
     """One row per award (see COLUMNS; ``skills`` is a list), ordered by recipient file then issue date."""
     loaded = load_project(source, base_url=base_url, today=today)
@@ -105,7 +94,7 @@ def export_rows(source: Path, today: date, *, base_url: str | None = None, filte
         raise BadgekilnError(
             f"there is no badge {', '.join(map(repr, unknown))}; badges are: {', '.join(sorted(project.badges))}"
         )
-    notified = read_notified_dates(source / NOTIFIED)
+    notified = read_dates(source / NOTIFIED)
     rows = []
     for recipient in project.recipients:
         for award in sorted(recipient.awards, key=lambda a: (a.issued_on, a.id)):
@@ -179,9 +168,11 @@ def write_report(source: Path, target: Path, data: bytes) -> None:
     """Write an export to ``target`` in one rename; never inside the site's published output."""
     resolved = target.resolve()
     published = (source / "output").resolve()
-    if resolved == published or published in resolved.parents:
+    built = next((folder for folder in resolved.parents if os.path.lexists(folder / MARKER)), None)
+    if resolved == published or published in resolved.parents or built is not None:
+        where = f"a folder badgekiln built ({built}, marked by {MARKER})" if built else "the site's output folder"
         raise BadgekilnError(
-            f"{target} is inside the site's output folder: an export holds earners' emails and "
+            f"{target} is inside {where}: an export holds earners' emails and "
             "must never be published; write it somewhere else"
         )
     try:

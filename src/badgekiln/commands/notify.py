@@ -52,6 +52,7 @@ from badgekiln.pages import context
 from badgekiln.pages.render import Renderer
 from badgekiln.sources.config import SiteConfig, SourceTree, source_paths
 from badgekiln.sources.ledger import read_ledger
+from badgekiln.sources.notified import read_lock, read_records
 from badgekiln.sources.validate import load_project
 
 NOTIFIED = SourceTree.NOTIFIED
@@ -110,40 +111,7 @@ class NotifyResult:
 
 def read_notified(path: Path) -> set[str]:
     """Award ids already announced (a line cut short by a crash does not count)."""
-    return set(_read_records(path))
-
-
-MAX_LOCK_BYTES = 256 * 1024 * 1024  # bytes: the notified lock of a very large site
-
-
-def _read_lock(path: Path) -> str:
-    """The lock file's text ("" when there is none), never through a link or from a special file.
-
-    Raises:
-        OutputError: it is a link, not a regular file, or too large.
-    """
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except FileNotFoundError:
-        return ""
-    except OSError as exc:
-        raise OutputError(f"{NOTIFIED} cannot be read ({exc.strerror}); it must be a plain file, not a link") from None
-    with os.fdopen(fd, "rb") as handle:
-        info = os.fstat(handle.fileno())
-        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_LOCK_BYTES:
-            raise OutputError(f"{NOTIFIED} must be a plain file of at most {MAX_LOCK_BYTES} bytes")
-        return handle.read().decode("utf-8", errors="replace")
-
-
-def _read_records(path: Path) -> dict[str, str]:
-    text = _read_lock(path)
-    records: dict[str, str] = {}
-    for line in text.split("\n")[:-1]:  # the part after the last newline is unfinished
-        parts = line.split("\t")
-        if line.startswith("#") or len(parts) != 2 or not parts[0] or not parts[1].strip():
-            continue
-        records.setdefault(parts[0], parts[1])
-    return records
+    return set(read_records(path))
 
 
 class NotifiedLock:
@@ -165,7 +133,7 @@ class NotifiedLock:
             OutputError: the file cannot be read, repaired or opened for writing.
         """
         try:
-            text = _read_lock(self.path)
+            text = read_lock(self.path)
             if not text.startswith("#") or not text.endswith("\n"):
                 kept = text[: text.rfind("\n") + 1] if "\n" in text else ""
                 _replace_atomically(self.path, (kept if kept.startswith("#") else HEADER + kept))

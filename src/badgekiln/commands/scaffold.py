@@ -73,6 +73,7 @@ def init(target: Path, *, name: str, base_url: str, email: str) -> list[str]:
     files = starter_files(name, base_url, email)
     files["README.md"] = site_readme(name)
     files.update(github_files([("first-badge", "First Badge")]))
+    _refuse_links(target, files)
     clashes = [rel for rel in files if (target / rel).exists()]
     if clashes:
         raise BadgekilnError(f"refusing to overwrite existing files in {target}: {', '.join(sorted(clashes))}")
@@ -81,6 +82,24 @@ def init(target: Path, *, name: str, base_url: str, email: str) -> list[str]:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     return sorted(files)
+
+
+def _refuse_links(target: Path, files) -> None:
+    """Refuse when a file to write, or a folder between ``target`` and it, is a symbolic link.
+
+    A linked ``.github`` (or ``site_src``) folder, even a dangling one, would make ``init`` write
+    outside the site; ``target`` itself is the user's choice and may be a link.
+    """
+    for rel in sorted(files):
+        parts = Path(rel).parts
+        for depth in range(1, len(parts) + 1):
+            part = Path(*parts[:depth])
+            if (target / part).is_symlink():
+                what = "file" if depth == len(parts) else "folder"
+                raise BadgekilnError(
+                    f"{part.as_posix()} is a symbolic link; badgekiln writes {rel} only into a real "
+                    f"{what} inside the site (replace the link with a {what})"
+                )
 
 
 def init_github(target: Path, *, today: date) -> list[str]:
@@ -96,10 +115,10 @@ def init_github(target: Path, *, today: date) -> list[str]:
     project = load_project(target, today=today).project
     badges = [(slug, badge.name) for slug, badge in project.badges.items()]
     done = []
-    for rel, text in github_files(badges).items():
+    files = github_files(badges)
+    _refuse_links(target, files)
+    for rel, text in files.items():
         path = target / rel
-        if path.is_symlink():
-            raise BadgekilnError(f"{rel} is a symbolic link; replace it with a file")
         if not path.exists():
             action = "created"
         elif rel == AWARD_FORM and stale_form(target, badges):

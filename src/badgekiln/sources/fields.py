@@ -121,10 +121,11 @@ class Fields:
         if len(value) > max_len:
             self.error("too-long", f"'{key}' is {len(value)} characters; the limit is {max_len}", self.where(key))
             return None
-        if _has_control(value, allow_newlines=not single_line):
+        bad = bad_character(value, allow_newlines=not single_line)
+        if bad is not None:
             self.error(
                 "control-character",
-                f"'{key}' contains a control character",
+                f"'{key}' contains a character that is not text ({bad})",
                 self.where(key),
                 "remove invisible characters pasted from another program",
             )
@@ -313,11 +314,35 @@ def quoted(text: str) -> str:
 
 
 def _has_control(text: str, *, allow_newlines: bool) -> bool:
+    return bad_character(text, allow_newlines=allow_newlines) is not None
+
+
+def bad_character(text: str, *, allow_newlines: bool) -> str | None:
+    """The first character of ``text`` that is not text, described (``U+D800, a lone surrogate``), or None.
+
+    Refused: C0 and C1 controls and DEL (except tab, and newlines when ``allow_newlines``), lone
+    surrogates (U+D800-DFFF: YAML's ``"\\ud800"`` escape, or bytes that are not UTF-8 given on the
+    command line, which Python keeps as surrogates; no UTF-8 file, page or spreadsheet can hold
+    them), noncharacters (U+FDD0-FDEF and U+xFFFE/U+xFFFF: XML, hence xlsx, refuses them) and the
+    bidirectional embedding, override and isolate controls (they reorder what readers see).
+    """
     allowed = {"\n", "\t", "\r"} if allow_newlines else {"\t"}
-    return any(
-        (ord(c) < 32 and c not in allowed) or ord(c) == 0x7F or 0x202A <= ord(c) <= 0x202E or 0x2066 <= ord(c) <= 0x2069
-        for c in text
-    )
+    for c in text:
+        code = ord(c)
+        if c in allowed:
+            continue
+        if code < 0x20 or 0x7F <= code <= 0x9F:
+            kind = "a control character"
+        elif 0xD800 <= code <= 0xDFFF:
+            kind = "a lone surrogate: bytes that are not UTF-8, or an escape such as \\ud800"
+        elif 0xFDD0 <= code <= 0xFDEF or (code & 0xFFFE) == 0xFFFE:
+            kind = "a noncharacter"
+        elif 0x202A <= code <= 0x202E or 0x2066 <= code <= 0x2069:
+            kind = "a bidirectional control character"
+        else:
+            continue
+        return f"U+{code:04X}, {kind}"
+    return None
 
 
 def _kind(value: Any) -> str:

@@ -1,0 +1,63 @@
+"""Reading ``site_src/notified.lock``: which awards' earners ``notify`` has emailed, and when.
+
+The file is one ``award id<TAB>YYYY-MM-DD`` line per email sent, appended by ``notify`` and read
+by ``notify`` and ``export``. It comes from the repository like every source, so it is read
+without following a link, only when it is a regular file, and only up to a size cap.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from datetime import date
+from pathlib import Path
+
+from badgekiln.errors import OutputError
+from badgekiln.sources.config import SourceTree
+
+NOTIFIED = SourceTree.NOTIFIED
+MAX_LOCK_BYTES = 256 * 1024 * 1024  # bytes: the notified lock of a very large site
+
+
+def read_lock(path: Path) -> str:
+    """The lock file's text ("" when there is none), never through a link or from a special file.
+
+    Raises:
+        OutputError: it is a link, not a regular file, or too large.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except FileNotFoundError:
+        return ""
+    except OSError as exc:
+        raise OutputError(f"{NOTIFIED} cannot be read ({exc.strerror}); it must be a plain file, not a link") from None
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_LOCK_BYTES:
+            raise OutputError(f"{NOTIFIED} must be a plain file of at most {MAX_LOCK_BYTES} bytes")
+        return handle.read().decode("utf-8", errors="replace")
+
+
+def read_records(path: Path) -> dict[str, str]:
+    """Award id → the second column of its first complete line (comments and broken lines skipped)."""
+    records: dict[str, str] = {}
+    for line in read_lock(path).split("\n")[:-1]:  # the part after the last newline is unfinished
+        parts = line.split("\t")
+        if line.startswith("#") or len(parts) != 2 or not parts[0] or not parts[1].strip():
+            continue
+        records.setdefault(parts[0], parts[1])
+    return records
+
+
+def read_dates(path: Path) -> dict[str, str]:
+    """Award id → the day its earner was emailed (``YYYY-MM-DD``); values that are not such a date are left out."""
+    dates = {}
+    for award_id, value in read_records(path).items():
+        value = value.strip()
+        try:
+            day = date.fromisoformat(value)
+        except ValueError:
+            continue
+        if day.isoformat() == value:  # fromisoformat also takes 20261202 and 2026-W49-3
+            dates[award_id] = value
+    return dates
