@@ -139,8 +139,8 @@ def test_only_one_plain_address_is_accepted(address):
 
 
 def test_hostile_names_from_the_sources_through_notify(minimal_site, run, smtp):
-    """The whole command, with the separators that YAML validation lets through (U+2028, U+2029,
-    U+0085) in the issuer's, the badge's and the earner's names."""
+    """The whole command, with the separators that YAML validation lets through (U+2028, U+2029) in
+    the issuer's, the badge's and the earner's names (U+0085, a C1 control, is refused there)."""
     write_site(
         minimal_site,
         {
@@ -158,7 +158,7 @@ def test_hostile_names_from_the_sources_through_notify(minimal_site, run, smtp):
             criteria: Did the thing.
         """,
             "recipients/ann.yaml": """
-            name: "Ann\\u0085Bcc: evil3@attacker.example\\u2028Cc: evil4@attacker.example"
+            name: "Ann\\u2029Bcc: evil3@attacker.example\\u2028Cc: evil4@attacker.example"
             email: ann@example.com
             awards:
               - id: ann-first-1
