@@ -91,6 +91,16 @@ class Revocation:
 
 
 @dataclass(frozen=True)
+class Suspension:
+    """A reversible hold on an award: since when and why. ``computed`` marks a suspension the build
+    derived (a lapsed membership) rather than one written in the recipient's YAML."""
+
+    on: date
+    reason: str
+    computed: bool = False
+
+
+@dataclass(frozen=True)
 class Award:
     """One badge awarded to one recipient. ``id`` is permanent and names its URLs."""
 
@@ -102,6 +112,8 @@ class Award:
     narrative: str | None = None
     evidence: tuple[Evidence, ...] = ()
     revoked: Revocation | None = None
+    suspended: Suspension | None = None
+    renews: str | None = None  # id of the earlier award this one renews
     id_pinned: bool = True  # False when the id was assigned by this build
     location: SourceLocation | None = field(default=None, compare=False)
 
@@ -110,9 +122,11 @@ class Award:
         return self.expires is not None and self.expires <= at
 
     def status(self, at: date) -> str:
-        """``revoked``, ``expired`` or ``valid`` as of ``at``."""
+        """``revoked``, ``suspended``, ``expired`` or ``valid`` as of ``at`` (in that precedence)."""
         if self.revoked is not None:
             return "revoked"
+        if self.suspended is not None:
+            return "suspended"
         return "expired" if self.is_expired(at) else "valid"
 
 

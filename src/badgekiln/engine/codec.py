@@ -31,6 +31,7 @@ _CLASSES = {
         models.Award,
         models.Evidence,
         models.Revocation,
+        models.Suspension,
         models.BadgeClass,
         models.Alignment,
         models.Duration,

@@ -74,7 +74,7 @@ def badge_context(badge: BadgeClass) -> dict:
     }
 
 
-STATUS_TEXT = {"valid": "Valid", "expired": "Expired", "revoked": "Revoked"}
+STATUS_TEXT = {"valid": "Valid", "expired": "Expired", "revoked": "Revoked", "suspended": "Suspended"}
 
 
 def award_context(config: SiteConfig, badge: BadgeClass, recipient: Recipient, award: Award, today: date) -> dict:
