@@ -170,8 +170,7 @@
     var proof = await checkDataIntegrity(credential, context);
     if (proof.state === "fail") {
       step.fail(proofFailure(proof, "the Data Integrity proof of " + credentialFile));
-      return {kind: "invalid", text: "Not verified: the credential file " + credentialFile + " is not as " +
-        issuerName + " signed it (" + proof.text.replace(/\.$/, "") + ")."};
+      return {kind: "invalid", text: "Not verified: the credential file " + credentialFile + " " + proof.why + "."};
     } else if (proof.state === "skip") {
       unchecked.push("the Data Integrity proof (eddsa-rdfc-2022) of " + credentialFile);
       step.skip("Not checked: " + proof.text + " The Data Integrity proof (eddsa-rdfc-2022) of " + credentialFile +
@@ -267,7 +266,8 @@
         step.skip("Not checked: " + describe(error));
         continue;
       }
-      var listName = "the issuer's " + purpose.list + " (" + sitePath(status.url, root) + ", entry " + status.index + ")";
+      var listName = "the issuer's " + purpose.list + " " + sitePath(status.url, root);
+      var entry = "this credential (entry " + status.index + ")";
       if (status.proof.state === "fail") {
         problems.push(step.fail(proofFailure(status.proof, "the Data Integrity proof of the " + purpose.list + " " +
           sitePath(status.url, root)) + " Whether this credential is " + purpose.set.toLowerCase() +
@@ -281,12 +281,13 @@
       }
       if (status.set) {
         statusSet = statusSet || purpose;
-        step.fail(purpose.set + ": " + listName + " marks this credential as " + purpose.set.toLowerCase() + "." +
+        step.fail(purpose.set + ": " + listName + " marks " + entry + " as " + purpose.set.toLowerCase() + "." +
           proofNote);
       } else if (status.proof.state === "skip") {
-        step.skip("Not " + purpose.set.toLowerCase() + " according to " + listName + "." + proofNote);
+        step.skip("Not " + purpose.set.toLowerCase() + " according to " + listName + ", which does not mark " + entry +
+          "." + proofNote);
       } else {
-        step.ok("Not " + purpose.set.toLowerCase() + " (" + listName + ")." + proofNote);
+        step.ok("Not " + purpose.set.toLowerCase() + ": " + listName + " does not mark " + entry + "." + proofNote);
       }
     }
 
@@ -335,27 +336,28 @@
       if (!isObject(document)) { throw new Error("the document is not a JSON object"); }
       proof = singleProof(document);
     } catch (error) {
-      return {state: "fail", text: describe(error)};
+      return {state: "fail", text: describe(error), why: "carries no usable proof of who issued it"};
     }
     var signature;
     try {
       signature = multibase58(proof.proofValue);
     } catch (error) {
-      return {state: "fail", text: "its proofValue is not multibase base58btc."};
+      return {state: "fail", text: "its proofValue is not multibase base58btc.", why: "has a malformed proof"};
     }
     if (signature.length !== 64) {
-      return {state: "fail", text: "its proofValue holds " + signature.length + " bytes; an Ed25519 signature has 64."};
+      return {state: "fail", text: "its proofValue holds " + signature.length + " bytes; an Ed25519 signature has 64.",
+        why: "has a malformed proof"};
     }
     var method = proof.verificationMethod, found;
     var did = method.split("#")[0];
     if (did !== issuerId(document)) {
       return {state: "fail", keyProblem: true, text: "the key " + method + " is not a key of the issuer " +
-        String(issuerId(document)) + "."};
+        String(issuerId(document)) + ".", why: "is not signed with a key of its issuer"};
     }
     try {
       found = await multikeyFromDid(method, context);
     } catch (error) {
-      return {state: "fail", keyProblem: true, text: describe(error)};
+      return {state: "fail", keyProblem: true, text: describe(error), why: "is not signed with a key of its issuer"};
     }
     var publicKey = await importEd25519(found.raw, context);
     if (publicKey === null) {
@@ -363,7 +365,7 @@
     }
     if (publicKey === undefined) {
       return {state: "fail", text: "the key " + method + " in " + sitePath(found.url, context.root) +
-        " is not an Ed25519 public key."};
+        " is not an Ed25519 public key.", why: "is not signed with a valid key of its issuer"};
     }
     var jsonld, data;
     try {
@@ -374,7 +376,8 @@
     try {
       data = await hashData(jsonld, document, proof, context);
     } catch (error) {
-      return {state: "fail", text: "it could not be canonicalized (" + jsonldMessage(error) + ")."};
+      return {state: "fail", text: "it could not be canonicalized (" + jsonldMessage(error) + ").",
+        why: "holds data its proof cannot cover (" + jsonldMessage(error) + ")"};
     }
     var valid = false;
     try {
@@ -384,7 +387,7 @@
     }
     if (!valid) {
       return {state: "fail", text: "the signature does not match: the file was changed after it was signed, or " +
-        "not signed with the key " + method + "."};
+        "not signed with the key " + method + ".", why: "was changed after it was signed, or was not signed by its issuer"};
     }
     return {state: "ok", method: method, url: found.url};
   }
@@ -446,8 +449,12 @@
 
   /** What went wrong in jsonld.js, in its own words (safe mode names the dropped term or IRI). */
   function jsonldMessage(error) {
+    // jsonld.js wraps what failed (a context this site does not publish...) in details.cause.
+    for (var depth = 0; depth < 5 && error && error.details && error.details.cause; depth++) {
+      error = error.details.cause;
+    }
     var event = error && error.details && error.details.event;
-    var message = event && event.message ? event.message : describe(error).replace(/\.$/, "");
+    var message = event && event.message ? event.message : describe(error);
     var term = event && event.details && (event.details.property || event.details.term || event.details.iri);
     return message.replace(/\.$/, "") + (typeof term === "string" ? ": " + term : "");
   }
