@@ -21,8 +21,9 @@ from badgekiln.crypto import dataintegrity, jws
 from badgekiln.formats import statuslist
 
 from .conftest import new_page
-from .test_pages import DESKTOP, REVOKED, VALID, _site_private_key, step_texts, verify
+from .test_pages import DESKTOP, LAYOUT_PROBLEMS, REVOKED, VALID, _site_private_key, step_texts, verify
 
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 CREDENTIAL = f"/awards/{VALID}/credential.json"
 JWT = f"/awards/{VALID}/credential.jwt"
 REVOCATION = "/status/revocation.json"
@@ -122,6 +123,12 @@ def verify_with(page, site, files: dict[str, object], award: str = VALID) -> dic
         unserve(site, files)
 
 
+def screenshot_panel(page, name: str) -> None:
+    """The Verify panel as shown, for review (never committed)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.locator("#verify").screenshot(path=str(SCREENSHOTS / f"verify-{name}.png"))
+
+
 def foreign(requests: list[str], site) -> list[str]:
     return [url for url in requests if not url.startswith(site.base_url)]
 
@@ -151,6 +158,7 @@ def test_good_credential_is_verified_with_both_proofs_and_nothing_leaves_the_sit
     assert example.url(LIBRARY.lstrip("/")) in requests
     assert any(url.startswith(example.url("assets/contexts/")) for url in requests)
     assert foreign(requests, example) == []
+    screenshot_panel(page, "valid")
     # The technical steps are folded under the verdict when all is well.
     assert page.locator("#verify-details").is_visible()
     assert not page.locator("#verify-steps").is_visible()
@@ -270,6 +278,8 @@ def test_a_corrupted_credential_file_is_not_verified(page, requests, example, co
     assert "Verified" not in result["text"].replace("Not verified", "")
     assert foreign(requests, example) == []
     assert page.locator("#verify-steps").is_visible(), "the steps of a failed check are shown unfolded"
+    if corrupt is _other_key:
+        screenshot_panel(page, "another-key")
 
 
 # --- Status lists ---------------------------------------------------------------------------------
@@ -366,6 +376,7 @@ def test_each_status_entry_is_checked_revocation_and_suspension(page, requests, 
         "Not revoked: the issuer's revocation list status/revocation.json does not mark this credential (entry 0)" in ok
     )
     if suspended:
+        screenshot_panel(page, "suspended")
         assert result["kind"] == "suspended", result
         assert result["text"].startswith("Not verified: suspended by Northwind Training.")
         assert step_texts(result, "fail") == [
@@ -388,6 +399,8 @@ def test_without_ed25519_the_panel_says_what_it_could_not_check(browser, example
     try:
         page.add_init_script(NO_ED25519)
         result = verify(page, example.url(f"awards/{VALID}/"))
+        screenshot_panel(page, "no-ed25519")
+        layout = page.evaluate(LAYOUT_PROBLEMS)  # the unfolded steps, "not checked" ones too, lay out cleanly
         assert (
             page.evaluate(
                 "crypto.subtle.importKey('raw', new Uint8Array(32), 'Ed25519', false, ['verify'])"
@@ -398,6 +411,7 @@ def test_without_ed25519_the_panel_says_what_it_could_not_check(browser, example
     finally:
         page.context.close()
 
+    assert layout["problems"] == [], layout
     assert result["kind"] == "incomplete", result
     assert result["text"] == (
         f"Could not fully check: the Data Integrity proof (eddsa-rdfc-2022) of awards/{VALID}/credential.json and "
@@ -406,7 +420,7 @@ def test_without_ed25519_the_panel_says_what_it_could_not_check(browser, example
         "1 March 2026."
     )
     assert "Verified" not in result["text"]
-    skipped = [s["text"] for s in result["steps"] if s["state"] == "skip"]
+    skipped = [s["text"] for s in result["steps"] if s["state"] == "unchecked"]
     assert len(skipped) == 2, result["steps"]
     assert skipped[0].startswith("Not checked: this browser cannot check Ed25519 signatures.")
     assert "Its Data Integrity proof was not checked" in skipped[1]

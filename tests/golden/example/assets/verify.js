@@ -103,7 +103,7 @@
   };
   Step.prototype.ok = function (text) { this.set("ok", "✔", text); return true; };
   Step.prototype.fail = function (text) { this.set("fail", "✘", text); return false; };
-  Step.prototype.skip = function (text) { this.set("skip", "–", text); return false; };
+  Step.prototype.skip = function (text) { this.set("unchecked", "–", text); return false; };
 
   async function verify(panel, list) {
     list.textContent = "";
@@ -299,7 +299,8 @@
     }
     if (statusSet) {
       return {kind: statusSet.kind, text: "Not verified: " + statusSet.set.toLowerCase() + " by " + issuerName +
-        ". This badge, " + summary + ", is no longer valid" + (statusSet.kind === "suspended" ? " while suspended." : ".")};
+        ". This badge, " + summary + ", is " + (statusSet.kind === "suspended" ? "not valid while the suspension lasts."
+          : "no longer valid.")};
     }
     if (expired) {
       return {kind: "expired", text: "Not verified: expired on " + longDate(payload.exp) + ". This badge is genuine, " +
