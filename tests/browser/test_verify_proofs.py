@@ -11,6 +11,7 @@ the site's origin.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -18,6 +19,7 @@ import pytest
 from conftest import copy_example
 
 from badgekiln.crypto import dataintegrity, jws
+from badgekiln.crypto.canon import CONTEXT_FILES, canonize
 from badgekiln.formats import statuslist
 
 from .conftest import new_page
@@ -454,3 +456,42 @@ def test_the_published_library_is_the_vendored_one(example):
     vendored = Path(__file__).resolve().parents[2] / "src/badgekiln/pages/static/vendor/jsonld.min.js"
     assert (example.output / LIBRARY.lstrip("/")).read_bytes() == vendored.read_bytes()
     assert (example.output / "assets/vendor/jsonld.LICENSE").is_file()
+
+
+# --- The browser's RDFC-1.0 is badgekiln's --------------------------------------------------------
+
+# Canonicalizes documents with the page's jsonld.js (loaded by Verify) and the site's context copies,
+# and hashes them as verify.js does: what the page signs over must be what badgekiln signed.
+CANONIZE_IN_PAGE = """async ([documents, contexts]) => {
+  const loader = async url => {
+    if (!(url in contexts)) throw new Error("not bundled: " + url);
+    const response = await fetch("/assets/contexts/" + contexts[url]);
+    return {contextUrl: null, documentUrl: url, document: await response.json()};
+  };
+  const out = [];
+  for (const doc of documents) {
+    const nquads = await jsonld.canonize(doc, {algorithm: "RDFC-1.0", format: "application/n-quads", safe: true,
+      documentLoader: loader});
+    const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(nquads));
+    out.push([nquads, [...new Uint8Array(digest)].map(b => b.toString(16).padStart(2, "0")).join("")]);
+  }
+  return out;
+}"""
+
+
+def test_the_page_canonicalizes_the_golden_credential_as_badgekiln_does(page, example):
+    golden = Path(__file__).resolve().parents[1] / "golden/example"
+    documents = []
+    for path in (f"awards/{VALID}/credential.json", "status/revocation.json"):
+        document = json.loads((golden / path).read_text(encoding="utf-8"))
+        proof = document.pop("proof")[0]
+        options = {k: v for k, v in proof.items() if k != "proofValue"} | {"@context": document["@context"]}
+        documents += [document, options]
+    verify(page, example.url(f"awards/{VALID}/"))  # loads the library
+    results = page.evaluate(CANONIZE_IN_PAGE, [documents, dict(CONTEXT_FILES)])
+
+    for document, (nquads, digest) in zip(documents, results, strict=True):
+        expected = canonize(document)
+        assert nquads == expected
+        assert digest == hashlib.sha256(expected.encode()).hexdigest()
+        assert nquads.count("\n") > 3
