@@ -368,6 +368,10 @@ def test_verify_notices_a_hosted_credential_that_differs_from_the_signed_one(pag
     assert result["kind"] == "invalid", result
     assert any("Data Integrity proof (eddsa-rdfc-2022)" in t and "is valid" in t for t in step_texts(result, "ok"))
     assert any("differs from the signed credential at awardedDate" in t for t in step_texts(result, "fail"))
+    assert (
+        result["text"]
+        == f"Not verified: awards/{VALID}/credential.json differs from the credential signed in the VC-JWT."
+    )
 
 
 def test_verify_works_on_a_site_under_a_sub_path(page, problems, sub_path_site):

@@ -300,6 +300,10 @@ def test_a_status_list_with_a_broken_proof_is_not_trusted(page, requests, exampl
     result = verify_with(page, example, {REVOCATION: revocation})
 
     assert result["kind"] == "invalid", result
+    assert result["text"] == (
+        "Not verified: the proof of the revocation list status/revocation.json does not hold, so whether it is "
+        "revoked is unknown."
+    )
     failed = step_texts(result, "fail")
     assert failed == [
         "The Data Integrity proof of the revocation list status/revocation.json is invalid: the signature does not "

@@ -130,7 +130,8 @@
       credential = both[1];
     } catch (error) {
       step.fail("Could not read the credential: " + describe(error));
-      return {kind: "invalid", text: "Not verified: the credential could not be read (" + describe(error) + ")"};
+      return {kind: "invalid", text: "Not verified: the credential could not be read (" +
+        describe(error).replace(/\.$/, "") + ")."};
     }
     var key;
     try {
@@ -187,11 +188,13 @@
     var credentialIssuer = issuerId(credential);
     var didSite = didWebSite(payload.iss);
     if (typeof payload.iss !== "string" || payload.iss !== issuer.id || payload.iss !== credentialIssuer) {
-      problems.push(step.fail("Issuer does not match: the VC-JWT says " + String(payload.iss) +
-        ", the credential says " + String(credentialIssuer) + "."));
+      step.fail("Issuer does not match: the VC-JWT says " + String(payload.iss) +
+        ", the credential says " + String(credentialIssuer) + ".");
+      problems.push("the VC-JWT and the credential name different issuers");
     } else if (!didSite || didSite.host !== root.host || didSite.path !== root.pathname) {
-      problems.push(step.fail("The issuer " + payload.iss + " is not the owner of this site (" + root.host +
-        root.pathname + "): open the badge at its official address to check it here."));
+      step.fail("The issuer " + payload.iss + " is not the owner of this site (" + root.host +
+        root.pathname + "): open the badge at its official address to check it here.");
+      problems.push("its issuer is not the owner of this site");
     } else {
       step.ok("Issued by " + issuerName + " (" + payload.iss + ").");
     }
@@ -200,11 +203,12 @@
     step = new Step(list, "Comparing the published credential with the signed one…");
     var difference = contentDifference(payload, credential);
     if (payload.jti !== credentialUrl.href || !isObject(credential) || credential.id !== payload.jti) {
-      problems.push(step.fail("This is not this page's credential: its id is " + String(payload.jti) +
-        ", the page's is " + credentialUrl.href + "."));
+      step.fail("This is not this page's credential: its id is " + String(payload.jti) +
+        ", the page's is " + credentialUrl.href + ".");
+      problems.push("it is not this page's credential");
     } else if (difference !== null) {
-      problems.push(step.fail("The published credential.json differs from the signed credential at " +
-        difference + "."));
+      step.fail("The published credential.json differs from the signed credential at " + difference + ".");
+      problems.push(credentialFile + " differs from the credential signed in the VC-JWT");
     } else {
       step.ok("Content matches: " + credentialFile + " is exactly the signed credential of this badge.");
     }
@@ -215,7 +219,8 @@
       step = new Step(list, "Comparing this page with the credential…");
       var mismatch = pageMismatch(payload);
       if (mismatch !== null) {
-        problems.push(step.fail("This page does not show what the signed credential says: " + mismatch + "."));
+        step.fail("This page does not show what the signed credential says: " + mismatch + ".");
+        problems.push("this page does not show what the credential says");
       } else {
         earner = panel.getAttribute("data-earner") || null;
         step.ok("This page shows the badge name and dates of the signed credential." + (earner ? " The earner's " +
@@ -230,7 +235,8 @@
     var expired = false, notYet = false;
     var datesProblem = claimDatesProblem(payload);
     if (datesProblem) {
-      problems.push(step.fail(datesProblem));
+      step.fail(datesProblem);
+      problems.push("its signed dates do not agree");
     } else if (typeof payload.nbf === "number" && now < payload.nbf) {
       notYet = true;
       step.fail("Not valid yet: valid from " + longDate(payload.nbf) + ".");
@@ -269,9 +275,10 @@
       var listName = "the issuer's " + purpose.list + " " + sitePath(status.url, root);
       var entry = "this credential (entry " + status.index + ")";
       if (status.proof.state === "fail") {
-        problems.push(step.fail(proofFailure(status.proof, "the Data Integrity proof of the " + purpose.list + " " +
-          sitePath(status.url, root)) + " Whether this credential is " + purpose.set.toLowerCase() +
-          " is unknown."));
+        step.fail(proofFailure(status.proof, "the Data Integrity proof of the " + purpose.list + " " +
+          sitePath(status.url, root)) + " Whether this credential is " + purpose.set.toLowerCase() + " is unknown.");
+        problems.push("the proof of the " + purpose.list + " " + sitePath(status.url, root) + " does not hold, so " +
+          "whether it is " + purpose.set.toLowerCase() + " is unknown");
         continue;
       }
       var proofNote = status.proof.state === "skip" ? " Its Data Integrity proof was not checked: " + status.proof.text
@@ -294,8 +301,7 @@
     var issued = typeof payload.validFrom === "string" ? longDate(seconds(payload.validFrom)) : "an unknown day";
     var summary = "issued by " + issuerName + (earner ? " to " + earner : "") + " on " + issued;
     if (problems.length) {
-      return {kind: "invalid", text: "Not verified: the signature is valid, but " +
-        (problems.length === 1 ? "one check" : problems.length + " checks") + " failed (see the steps below)."};
+      return {kind: "invalid", text: "Not verified: " + problems.join("; ") + "."};
     }
     if (statusSet) {
       return {kind: statusSet.kind, text: "Not verified: " + statusSet.set.toLowerCase() + " by " + issuerName +
