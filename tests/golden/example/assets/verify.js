@@ -319,8 +319,9 @@
     var missing = unchecked.concat(statusUnknown);
     if (missing.length) {
       return {kind: "incomplete", text: "Could not fully check: " + sentence(missing) + " " +
-        (missing.length === 1 ? "was" : "were") + " not checked" + (unchecked.length && context.ed25519 === false
-          ? " (this browser cannot check Ed25519 signatures)" : "") + ". Everything else checked out: " + summary + "."};
+        (missing.length === 1 ? "was" : "were") + " not checked" +
+        (unchecked.length && context.ed25519 === false ? " (this browser cannot check Ed25519 signatures)" : "") +
+        ". Everything else checked out: " + summary + "."};
     }
     return {kind: "valid", text: "Verified: " + summary + "."};
   }
@@ -394,7 +395,8 @@
     }
     if (!valid) {
       return {state: "fail", text: "the signature does not match: the file was changed after it was signed, or " +
-        "not signed with the key " + method + ".", why: "was changed after it was signed, or was not signed by its issuer"};
+        "not signed with the key " + method + ".",
+        why: "was changed after it was signed, or was not signed by its issuer"};
     }
     return {state: "ok", method: method, url: found.url};
   }
@@ -534,7 +536,8 @@
       throw new Error("the status entry is not a Bitstring Status List entry");
     }
     if (entry.statusSize !== undefined && String(entry.statusSize) !== "1") {
-      throw new Error("the " + name + " uses " + String(entry.statusSize) + "-bit entries, which this check does not read");
+      throw new Error("the " + name + " uses " + String(entry.statusSize) +
+        "-bit entries, which this check does not read");
     }
     if (typeof entry.statusListIndex !== "string" || !/^(0|[1-9][0-9]{0,9})$/.test(entry.statusListIndex)) {
       throw new Error("the status list index " + String(entry.statusListIndex) + " is not a number");
