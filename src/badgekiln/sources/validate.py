@@ -588,7 +588,8 @@ def _check_renewals(awards: list[Award], written: list[Any], diagnostics: list[D
             )
         else:
             first_renewal[award.renews] = award
-        seen, step = {award.id}, earlier
+        seen: set[str] = {award.id}
+        step: Award | None = earlier
         while step is not None and step.renews is not None:
             if step.renews in seen:
                 error("bad-renewal", f"award {award.id!r} is part of a cycle of renewals", "remove one 'renews'")
