@@ -297,3 +297,11 @@ def test_bad_site_default_is_a_located_error(site, run):
     path.write_text(path.read_text() + "remind_before: [soon]\n")
     result = run("check", "--source", str(site), "--today", "2026-11-20")
     assert result.code == 1 and "site_src/site.yaml:6:" in result.err and "ISO 8601 duration" in result.err
+
+
+def test_a_reminder_point_as_long_as_the_validity_is_a_located_warning(site, run):
+    write_site(site, {"badges/first-badge.yaml": badge("remind_before: [P1Y, P7D]")})
+    result = run("check", "--source", str(site), "--today", "2026-11-20")
+    assert result.code == 0, result.err
+    assert "badges/first-badge.yaml:6:" in result.err and "warning[reminder-at-issue]" in result.err
+    assert "'remind_before' P1Y is not shorter than 'valid_for' (P1Y)" in result.err

@@ -305,6 +305,16 @@ def _badge_file(source: Path, path: Path) -> FileResult:
     remind_before = fields.durations("remind_before")
     renewal_url = fields.url("renewal_url", schemes=("https",))
     fields.finish()
+    if valid_for is not None and remind_before:
+        too_early = [d.text for d in remind_before if d.before(valid_for.after(date(2000, 1, 1))) <= date(2000, 1, 1)]
+        if too_early:
+            fields.warning(
+                "reminder-at-issue",
+                f"'remind_before' {', '.join(too_early)} is not shorter than 'valid_for' ({valid_for.text}): "
+                "that reminder would go out as soon as a badge is awarded",
+                fields.where("remind_before"),
+                "remind earners a little before expiry, e.g. [P60D, P7D]",
+            )
     reads: tuple[tuple[str, str | None], ...] = ()
     if image:
         checked = _check_image(source, image, fields.where("image"), diagnostics)
