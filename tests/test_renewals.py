@@ -167,6 +167,7 @@ def test_a_revoked_renewal_renews_nothing(site, run):
 def test_export_statuses_include_suspended_and_renewed():
     """Suspensions are written by another part of badgekiln (membership, ``badgekiln suspend``);
     whatever makes one, the export reads it as 'suspended', before 'renewed'."""
+    from dataclasses import replace
     from datetime import date
 
     from badgekiln.commands.export import award_status, stats
@@ -174,9 +175,9 @@ def test_export_statuses_include_suspended_and_renewed():
 
     day = date(2026, 11, 22)
     award = Award("ann-first-1", "first-badge", "ann", date(2026, 1, 15), expires=date(2027, 1, 15))
-    suspended = Award(**{**award.__dict__, "suspended": Suspension(date(2026, 4, 1), "Membership lapsed")})
-    revoked = Award(**{**award.__dict__, "revoked": Revocation(date(2026, 4, 1), "Error")})
-    expired = Award(**{**award.__dict__, "expires": date(2026, 2, 1)})
+    suspended = replace(award, suspended=Suspension(date(2026, 4, 1), "Membership lapsed"))
+    revoked = replace(award, revoked=Revocation(date(2026, 4, 1), "Error"))
+    expired = replace(award, expires=date(2026, 2, 1))
     renewed = frozenset({"ann-first-1"})
     assert award_status(award, day) == "active"
     assert award_status(award, day, renewed=renewed) == "renewed"
