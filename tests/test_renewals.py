@@ -112,7 +112,13 @@ def test_a_revoked_award_cannot_be_renewed(site, run):
         },
     )
     result = check(run, site)
-    assert result.code == 1 and "'ann-first-1' is revoked and cannot be renewed" in result.err
+    assert result.code == 1 and "'ann-first-1' was revoked on 2026-02-01 and cannot be renewed" in result.err
+    # Revoked after it was renewed: allowed (revoking an old award must not break the build).
+    path = site / "recipients/ann.yaml"
+    path.write_text(path.read_text().replace("on: 2026-02-01", "on: 2026-11-21"))
+    assert check(run, site).code == 0
+    rows = json.loads(run("export", "--format", "json", "--source", str(site), "--today", TODAY).out)
+    assert {r["award_id"]: r["status"] for r in rows}["ann-first-1"] == "revoked"  # revoked comes first
 
 
 def test_award_renew_appends_a_minimal_renewal_and_refuses_what_cannot_be_renewed(site, run):

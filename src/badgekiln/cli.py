@@ -583,7 +583,8 @@ def notify_command(
     retry_delay: float,
     timeout: float,
 ) -> None:
-    """Email each earner the link to their new badge (once; run it after deploying)."""
+    """Email each earner the link to their new badge (once; run it after deploying), and the reminders
+    before expiry that are due (remind_before)."""
     from badgekiln.commands.notify import notify, progress_display, summary_lines
     from badgekiln.delivery.mail import RetryPolicy
 

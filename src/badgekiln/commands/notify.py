@@ -58,7 +58,10 @@ from badgekiln.sources.notified import REMINDER, read_lock, read_records, read_r
 from badgekiln.sources.validate import load_project
 
 NOTIFIED = SourceTree.NOTIFIED
-HEADER = "# badgekiln: awards whose earners were emailed (award id, date). Commit it; do not edit by hand.\n"
+HEADER = (
+    "# badgekiln: awards whose earners were emailed (award id, date[, reminder point]). "
+    "Commit it; do not edit by hand.\n"
+)
 MAX_INLINE_IMAGE = 1_000_000  # bytes: a larger PNG is not put in the message (the page shows it)
 PAGE_CHECK_TIMEOUT = 10.0  # seconds per award page in the online check
 PAGE_CHECK_WORKERS = 8

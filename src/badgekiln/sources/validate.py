@@ -550,8 +550,8 @@ def _check_duplicates(recipients: list[Recipient], diagnostics: list[Diagnostic]
 def _check_renewals(awards: list[Award], written: list[Any], diagnostics: list[Diagnostic]) -> None:
     """The rules of ``renews:`` within one earner's file (a renewal is always the same earner's).
 
-    A renewal names an earlier award of the same badge class, issued on or before it, that is not
-    revoked, not itself, renewed by no other award, and not part of a cycle. An id that is not in
+    A renewal names an earlier award of the same badge class, issued on or before it, that was not
+    revoked by then, not itself, renewed by no other award, and not part of a cycle. An id that is not in
     this file is checked against the other files by :func:`_check_renewed_elsewhere`.
     """
     by_id = {a.id: a for a in awards}
@@ -584,10 +584,11 @@ def _check_renewals(awards: list[Award], written: list[Any], diagnostics: list[D
                 f"({earlier.id!r}, issued on {earlier.issued_on})",
                 "a renewal is issued on or after the award it renews",
             )
-        if earlier.revoked is not None:
+        if earlier.revoked is not None and earlier.revoked.on <= award.issued_on:
+            # (revoking an award after it was renewed is allowed: the renewal stands on its own)
             error(
                 "bad-renewal",
-                f"award {earlier.id!r} is revoked and cannot be renewed",
+                f"award {earlier.id!r} was revoked on {earlier.revoked.on} and cannot be renewed",
                 "award the badge again without 'renews'",
             )
         if award.renews in first_renewal:
