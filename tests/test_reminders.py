@@ -229,8 +229,9 @@ def test_site_default_contact_route_and_badge_opt_out(site, run, smtp):
 
 
 def test_report_expiring_remind_previews_each_point(site, run, smtp):
-    build(run, site)
     args = ("report", "expiring", "--remind", "--source", str(site), "--today", "2026-11-20")
+    assert "reminder P60D on 2026-11-16: not sent: not built yet" in run(*args).out
+    build(run, site)
     table = run(*args)
     assert "reminder P60D on 2026-11-16: due" in table.out
     assert "reminder P7D on 2027-01-08: upcoming" in table.out

@@ -107,12 +107,19 @@ def due_reminders(
 
 
 def schedule(
-    project: Project, config: SiteConfig, award: Award, sent: dict[tuple[str, str], str], today: date
+    project: Project,
+    config: SiteConfig,
+    award: Award,
+    sent: dict[tuple[str, str], str],
+    today: date,
+    *,
+    built: bool = True,
 ) -> list[ScheduledPoint]:
-    """Every reminder point of ``award`` with its day and what became or will become of it."""
+    """Every reminder point of ``award`` with its day and what became or will become of it
+    (``built``: whether the award was built, which a reminder's link needs)."""
     if award.expires is None:
         return []
-    why_not = not_reminded(project, award, today)
+    why_not = not_reminded(project, award, today) or (None if built else "not built yet")
     rows = []
     for point in points_of(config, project.badges[award.badge]):
         due_on = point.before(award.expires)

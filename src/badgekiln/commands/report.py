@@ -9,6 +9,8 @@ from pathlib import Path
 
 from badgekiln.commands.reminders import ScheduledPoint, schedule
 from badgekiln.errors import BadgekilnError
+from badgekiln.sources.config import source_paths
+from badgekiln.sources.ledger import read_ledger
 from badgekiln.sources.notified import NOTIFIED, read_reminders
 from badgekiln.sources.validate import load_project
 
@@ -47,6 +49,7 @@ def expiring(
     loaded = load_project(source, today=today)
     project = loaded.project
     sent = read_reminders(source / NOTIFIED) if remind else {}
+    built = read_ledger(source_paths(source).ledger, []).entries if remind else {}
     rows = []
     for recipient in project.recipients:
         for award in recipient.awards:
@@ -64,7 +67,9 @@ def expiring(
                     award.issued_on,
                     award.expires,
                     days_left,
-                    tuple(schedule(project, loaded.config, award, sent, today)) if remind else None,
+                    tuple(schedule(project, loaded.config, award, sent, today, built=award.id in built))
+                    if remind
+                    else None,
                 )
             )
     return sorted(rows, key=lambda r: (r.expires, r.award_id))
