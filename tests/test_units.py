@@ -18,6 +18,7 @@ from test_incremental import (
     _hide_name,
     _rename_earner,
     _revoke,
+    append,
     edit,
 )
 
@@ -109,6 +110,13 @@ def _artwork(site_dir: Path) -> None:
     art.write_bytes(art.read_bytes().replace(b"</svg>", b'<circle cx="1" cy="1" r="1"/></svg>'))
 
 
+def _renew(site_dir: Path) -> None:
+    append(
+        site_dir / "recipients/jane-doe.yaml",
+        "  - id: jane-renewal-1\n    badge: confined-space-entry\n    issued_on: 2026-10-01\n    renews: k3v8n0d2rt\n",
+    )
+
+
 EDITS = {
     "narrative": _edit_narrative,
     "revoke": _revoke,
@@ -121,6 +129,7 @@ EDITS = {
     "accent colour": _accent,
     "site title": _title,
     "artwork": _artwork,
+    "renewal": _renew,
 }
 
 
@@ -239,3 +248,22 @@ def test_a_unit_that_makes_an_undeclared_file_fails_the_build(minimal_site, run)
 def test_a_unit_must_name_inputs_the_engine_knows():
     with pytest.raises(ValueError, match="unknown inputs"):
         Unit("x", "site", (FileSpec("x.txt", "text/plain"),), reads=("clock",), produce=lambda *a: None)
+
+
+def test_a_renewal_remakes_the_renewed_awards_page_too(tmp_path, run):
+    """The earlier award's page links its renewal (it reads 'renewals'), and nothing else of it changes."""
+    site_dir = copy_example(tmp_path / "site")
+    build(run, site_dir)
+    old = json.loads((site_dir / ".badgekiln/cache/state.json").read_text())["groups"]
+    _renew(site_dir)
+    build(run, site_dir)
+    state = json.loads((site_dir / ".badgekiln/cache/state.json").read_text())["groups"]
+    remade = {group for group, (key, _) in state.items() if group not in old or old[group][0] != key}
+    assert {g for g in remade if g.startswith("award/k3v8n0d2rt/")} == {"award/k3v8n0d2rt/award-page"}
+    assert {g.rsplit("/", 1)[-1] for g in remade if g.startswith("award/jane-renewal-1/")} == {
+        "ob2-assertion",
+        "ob3-credential",
+        "award-page",
+    }
+    assert {g.split("/")[1] for g in remade if g.startswith("award/")} == {"k3v8n0d2rt", "jane-renewal-1"}
+    assert "Renewed on" in (site_dir / "output/awards/k3v8n0d2rt/index.html").read_text()
