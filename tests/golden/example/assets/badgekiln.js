@@ -585,11 +585,14 @@
   var ownership = document.querySelector(".ownership[data-salt][data-identity]");
   if (ownership && window.crypto && window.crypto.subtle && window.TextEncoder) {
     ownership.hidden = false;
-    var form = ownership.querySelector("form");
     var input = ownership.querySelector("input");
     var result = ownership.querySelector(".ownership-result");
-    form.addEventListener("submit", function (event) {
-      event.preventDefault();
+    // (No <form>: the pages have none, and the address must not be submitted anywhere.)
+    input.addEventListener("keydown", function (event) {
+      if (event.key === "Enter") { event.preventDefault(); check(); }
+    });
+    ownership.querySelector(".ownership-check").addEventListener("click", check);
+    function check() {
       // Normalised as the build normalises the earner's address: trimmed and lower-cased.
       var email = input.value.trim().toLowerCase();
       result.removeAttribute("data-match");
@@ -604,7 +607,7 @@
           ? "Yes: this badge was issued to " + email + "."
           : "No: this badge was not issued to " + email + ". Check the spelling, or try another address you use.";
       });
-    });
+    }
   }
 
   /** Open Badges identity hash: "sha256$" + hex(SHA-256(email + salt)). */
