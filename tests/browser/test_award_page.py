@@ -332,6 +332,10 @@ def test_axe_finds_no_violations(page, example, path, viewport):
 def test_award_page_screenshots(page, example):
     page.goto(example.url(f"awards/{VALID}/"))
     page.wait_for_load_state("networkidle")
+    page.click(".embed summary")  # shown open, with an answer in "Is this badge yours?"
+    page.fill("#ownership-email", JANE)
+    page.click("#is-this-yours .ownership-check")
+    page.wait_for_selector(".ownership-result[data-match]")
     snap(page, "award-desktop.png", full_page=True)
     page.set_viewport_size(PHONE)
     page.wait_for_timeout(100)
