@@ -88,13 +88,7 @@ def badge_context(badge: BadgeClass) -> dict:
 STATUS_TEXT = {"valid": "Valid", "expired": "Expired", "revoked": "Revoked", "suspended": "Suspended"}
 
 
-def award_context(
-    config: SiteConfig,
-    badge: BadgeClass,
-    recipient: Recipient,
-    award: Award,
-    today: date,
-) -> dict:
+def award_context(config: SiteConfig, badge: BadgeClass, recipient: Recipient, award: Award, today: date) -> dict:
     """An award as its permanent page shows it."""
     status = award.status(today)
     page_url = config.url(urls.award_dir(award.id))
@@ -149,13 +143,13 @@ def award_page_text(
     if status == "revoked" and award.revoked is not None:
         return (
             f"Revoked: {title}",
-            f"{issuer} revoked this badge on {long_date(award.revoked.on)}: {award.revoked.reason}. "
+            f"{issuer} revoked this badge on {long_date(award.revoked.on)}: {award.revoked.reason.rstrip('.')}. "
             "It is no longer valid.",
         )
     if status == "suspended" and award.suspended is not None:
         return (
             f"Suspended: {title}",
-            f"{issuer} suspended this badge on {long_date(award.suspended.on)}: {award.suspended.reason}. "
+            f"{issuer} suspended this badge on {long_date(award.suspended.on)}: {award.suspended.reason.rstrip('.')}. "
             "It is not valid while suspended.",
         )
     if status == "expired" and award.expires is not None:
