@@ -473,7 +473,7 @@ def test_award_prints_as_a_one_page_a4_landscape_certificate(page, example, awar
     page.emulate_media(media="print")
     page.set_viewport_size({"width": 1032, "height": 703})  # A4 landscape inside 12 mm margins, at 96 dpi
     screenshot(page, f"awards-{award}-print.png", full_page=True)
-    pdf = page.pdf(prefer_css_page_size=True, print_background=True)
+    pdf = page.pdf(format="A4", prefer_css_page_size=True, print_background=True)  # (the stylesheet asks for landscape)
     if SCREENSHOTS:
         (Path(SCREENSHOTS) / f"awards-{award}-print.pdf").write_bytes(pdf)
 
@@ -482,7 +482,17 @@ def test_award_prints_as_a_one_page_a4_landscape_certificate(page, example, awar
     assert example.url(f"awards/{award}/") in page.inner_text(".qr")
     # Scanned as a phone would, by an independent decoder (zxing-cpp) from the printed rendering.
     assert scan_qr(page.locator(".qr svg").screenshot()) == [example.url(f"awards/{award}/")]
-    for hidden in (".site-header nav", ".site-footer", ".actions", ".buttons", "#verify", "#verify-button", ".machine"):
+    for hidden in (
+        ".site-header nav",
+        ".site-footer",
+        ".actions",
+        ".actions .buttons",
+        ".share",
+        "#is-this-yours",
+        "#verify",
+        "#verify-button",
+        ".machine",
+    ):
         assert not page.locator(hidden).is_visible(), f"{hidden} is printed"
     certificate = page.locator(".certificate")
     for shown in (".kicker", ".earner", ".badge-name", ".facts"):

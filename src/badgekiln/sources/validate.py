@@ -273,6 +273,34 @@ def _load_config(source: Path, paths, diagnostics, base_url) -> SiteConfig | Non
             )
         else:
             _check_image(source, config.issuer.image, where, diagnostics)
+    if config is not None and config.signatory is not None and config.signatory.signature:
+        config = _check_signature_image(source, config, doc, diagnostics)
+    return config
+
+
+def _check_signature_image(source: Path, config: SiteConfig, doc, diagnostics: list[Diagnostic]) -> SiteConfig:
+    """The signatory's signature image, checked as the issuer's logo is (PNG or SVG in
+    site_src/assets/, a regular file reached without a link, safe SVG). A bad one is dropped."""
+    assert config.signatory is not None and config.signatory.signature
+    rel = config.signatory.signature
+    certificate = doc.data.get("certificate")
+    signatory = certificate.get("signatory") if isinstance(certificate, dict) else None
+    where = getattr(signatory, "value_locations", {}).get("signature", doc.location)
+    before = len(diagnostics)
+    if not rel.startswith("assets/"):
+        diagnostics.append(
+            Diagnostic(
+                "error",
+                "bad-image",
+                f"the signature image {rel!r} must be in site_src/assets/ (it is published from there)",
+                where,
+                "move it to site_src/assets/ and write signature: assets/<name>",
+            )
+        )
+    else:
+        _check_image(source, rel, where, diagnostics)
+    if any(d.is_error for d in diagnostics[before:]):
+        return replace(config, signatory=replace(config.signatory, signature=None))
     return config
 
 
@@ -745,6 +773,8 @@ def _check_assets(
     checked = {b.image for b in badges.values()}  # _check_image did these
     if config is not None and config.issuer.image:
         checked.add(config.issuer.image)
+    if config is not None and config.signatory is not None and config.signatory.signature:
+        checked.add(config.signatory.signature)
     for name, entry in entries:
         rel = SourceTree.asset(name)
         if entry.kind in ("link", "special"):

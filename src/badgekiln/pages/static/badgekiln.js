@@ -27,3 +27,85 @@
     }
   }
 })();
+
+/* Award pages: the share row, "Is this badge yours?" and the expiry banner. Nothing here talks to
+   a server: the share buttons only copy text or open the phone's own share sheet, and the email
+   check hashes in the browser. Everything written into the page goes in as text. */
+(function () {
+  "use strict";
+
+  // Viewed on or after the expiry date (the code above has marked the page expired): show the
+  // banner the build writes into an expired award's page, which the build left hidden here.
+  var expiredBanner = document.querySelector(".banner-expired[hidden]");
+  if (expiredBanner && document.body.classList.contains("status-expired")) {
+    expiredBanner.hidden = false;
+  }
+
+  var share = document.querySelector(".share");
+  if (share) {
+    var shareStatus = share.querySelector(".share-status");
+    var say = function (text) { if (shareStatus) { shareStatus.textContent = text; } };
+    share.querySelectorAll(".share-copy").forEach(function (button) {
+      if (!navigator.clipboard) { return; }
+      button.closest("[hidden]").hidden = false;
+      button.addEventListener("click", function () {
+        var from = button.getAttribute("data-copy-from");
+        var text = from ? document.getElementById(from).value : button.getAttribute("data-copy");
+        navigator.clipboard.writeText(text).then(function () {
+          say(from ? "Embed code copied." : "Link copied.");
+        }, function () {
+          say("Could not copy; select the text and copy it yourself.");
+        });
+      });
+    });
+    var native = share.querySelector(".share-native");
+    if (native && typeof navigator.share === "function") {  // phones and some desktop browsers
+      native.closest("[hidden]").hidden = false;
+      native.addEventListener("click", function () {
+        navigator.share({
+          title: native.getAttribute("data-title"),
+          text: native.getAttribute("data-text"),
+          url: native.getAttribute("data-url")
+        }).catch(function () {});  // (dismissed by the user)
+      });
+    }
+  }
+
+  var ownership = document.querySelector(".ownership[data-salt][data-identity]");
+  if (ownership && window.crypto && window.crypto.subtle && window.TextEncoder) {
+    ownership.hidden = false;
+    var input = ownership.querySelector("input");
+    var result = ownership.querySelector(".ownership-result");
+    // (No <form>: the pages have none, and the address must not be submitted anywhere.)
+    input.addEventListener("keydown", function (event) {
+      if (event.key === "Enter") { event.preventDefault(); check(); }
+    });
+    ownership.querySelector(".ownership-check").addEventListener("click", check);
+    function check() {
+      // Normalised as the build normalises the earner's address: trimmed and lower-cased.
+      var email = input.value.trim().toLowerCase();
+      result.removeAttribute("data-match");
+      if (!email) {
+        result.textContent = "Type an email address first.";
+        return;
+      }
+      identityHash(email, ownership.getAttribute("data-salt")).then(function (hash) {
+        var match = hash === ownership.getAttribute("data-identity");
+        result.setAttribute("data-match", match ? "yes" : "no");
+        result.textContent = match
+          ? "Yes: this badge was issued to " + email + "."
+          : "No: this badge was not issued to " + email + ". Check the spelling, or try another address you use.";
+      });
+    }
+  }
+
+  /** Open Badges identity hash: "sha256$" + hex(SHA-256(email + salt)). */
+  function identityHash(email, salt) {
+    var bytes = new TextEncoder().encode(email + salt);
+    return window.crypto.subtle.digest("SHA-256", bytes).then(function (digest) {
+      return "sha256$" + Array.from(new Uint8Array(digest)).map(function (b) {
+        return b.toString(16).padStart(2, "0");
+      }).join("");
+    });
+  }
+})();
