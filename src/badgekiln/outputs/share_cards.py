@@ -74,17 +74,20 @@ def produce_badge(plan: Plan, inputs: BuildInputs, renderer: object, badge: Badg
     """badges/<slug>/share.png."""
     config = inputs.config
     artwork = badge_image(inputs, badge.image)
-    card = sharecard.badge_card(
-        sharecard.badge_base(
-            badge_name=badge.name,
-            issuer=config.issuer.name,
-            host=_host(config),
-            accent=config.accent_color,
-            artwork=artwork,
-            is_svg=badge.image.lower().endswith(".svg"),
-            lower=badge.description,
+    try:
+        card = sharecard.badge_card(
+            sharecard.badge_base(
+                badge_name=badge.name,
+                issuer=config.issuer.name,
+                host=_host(config),
+                accent=config.accent_color,
+                artwork=artwork,
+                is_svg=badge.image.lower().endswith(".svg"),
+                lower=badge.description,
+            )
         )
-    )
+    except BakeError as e:
+        raise BakeError(f"{badge.image}: cannot draw the share card: {e}") from e
     plan.add(urls.badge_share_card(badge.slug), card)
 
 
@@ -92,15 +95,18 @@ def produce_home(plan: Plan, inputs: BuildInputs, renderer: object, item: None) 
     """share.png."""
     config = inputs.config
     logo = badge_image(inputs, config.issuer.image) if config.issuer.image else None
-    card = sharecard.home_card(
-        title=config.title,
-        issuer=config.issuer.name,
-        description=config.issuer.description or "",
-        host=_host(config),
-        accent=config.accent_color,
-        logo=logo,
-        is_svg=bool(config.issuer.image and config.issuer.image.lower().endswith(".svg")),
-    )
+    try:
+        card = sharecard.home_card(
+            title=config.title,
+            issuer=config.issuer.name,
+            description=config.issuer.description or "",
+            host=_host(config),
+            accent=config.accent_color,
+            logo=logo,
+            is_svg=bool(config.issuer.image and config.issuer.image.lower().endswith(".svg")),
+        )
+    except BakeError as e:
+        raise BakeError(f"{config.issuer.image}: cannot draw the home page's share card: {e}") from e
     plan.add(urls.home_share_card(), card)
 
 

@@ -71,6 +71,7 @@ MONTHS = ("January February March April May June July August September October N
 _FALLBACK = tuple(name for name in raster.FONT_FILES if not name.startswith("NotoSans-"))
 _ORDER = {True: ("NotoSans-Bold.ttf", *_FALLBACK), False: ("NotoSans-Regular.ttf", *_FALLBACK)}
 _ELLIPSIS = "…"
+_EMOJI = "NotoEmoji-SemiBold.ttf"
 
 
 @functools.cache
@@ -105,8 +106,8 @@ def coverage(text: str, *, bold: bool = True) -> list[tuple[str, str | None]]:
         if _ignorable(char):
             found.append((char, previous))
             continue
-        if char.isspace():  # a space keeps its run's font when that font has one
-            has = previous and ord(char) in _cmap(previous)
+        if char.isspace():  # a space keeps its run's font when it has one (not the emoji font's: a full em)
+            has = previous and previous != _EMOJI and ord(char) in _cmap(previous)
             found.append((char, previous if has else _ORDER[bold][0]))
             continue
         if previous and ord(char) in _cmap(previous) and unicodedata.category(char)[0] in "MS":
