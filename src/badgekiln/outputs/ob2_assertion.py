@@ -10,7 +10,7 @@ from badgekiln.outputs import BuildInputs, FileSpec, Plan, Unit, badge_image, ba
 
 
 def produce(plan: Plan, inputs: BuildInputs, renderer: object, item: tuple[Recipient, Award]) -> None:
-    """awards/<id>/assertion.json, assertion.jws and badge.<ext>."""
+    """awards/<id>/assertion.json, assertion.jws and badge.<ext> (and badge.png for SVG artwork)."""
     recipient, award = item
     config = inputs.config
     badge = inputs.project.badges[award.badge]

@@ -10,7 +10,7 @@ from badgekiln.outputs import BuildInputs, FileSpec, Plan, Unit, badge_image, ba
 
 
 def produce(plan: Plan, inputs: BuildInputs, renderer: object, item: tuple[Recipient, Award]) -> None:
-    """awards/<id>/credential.json, credential.jwt and credential.<ext>."""
+    """awards/<id>/credential.json, credential.jwt and credential.<ext> (and credential.png for SVG artwork)."""
     recipient, award = item
     config = inputs.config
     badge = inputs.project.badges[award.badge]
