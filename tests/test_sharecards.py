@@ -256,3 +256,35 @@ def test_a_png_written_here_decodes_as_written(base):
     raw = zlib.decompress(png[41 : 41 + length])
     assert len(raw) == 630 * (1 + 1200 * 3)
     assert Image.open(io.BytesIO(png)).convert("RGB").tobytes() == base.image.tobytes()
+
+
+def test_a_panic_in_resvg_is_a_bake_error_not_a_crash():
+    """resvg's own text engine panics on an emoji ZWJ sequence in a <tspan> after other text;
+    cards never give it text, and a panic would still arrive as BakeError."""
+    svg = (
+        '<svg xmlns="http://www.w3.org/2000/svg" width="200" height="60"><text x="5" y="40">Jo '
+        "<tspan font-family=\"'Noto Emoji'\">👩\u200d🔧</tspan> Smith</text></svg>"
+    )
+    with pytest.raises(BakeError, match="resvg failed"):
+        raster.draw(svg, width=200, height=60, fonts=("NotoSans-Bold.ttf", "NotoEmoji-SemiBold.ttf"))
+    # the same name on a card draws
+    strip = sharecard._draw(600, 80, [sharecard._Line("Jo 👩\u200d🔧 Smith", 10, 60, 50, "#000000")])
+    assert strip.getchannel("A").getbbox() is not None
+
+
+def test_markup_in_a_name_never_reaches_the_svg():
+    name = "<script>alert(1)</script> & <image href='/etc/passwd'/>"
+    svg = sharecard._svg(900, 80, [sharecard._Line(name, 10, 60, 50, "#000000")])
+    assert "<script" not in svg and "/etc/passwd" not in svg and "<image" not in svg
+    assert svg.count("<path ") >= len(name.replace(" ", "")) - 2  # drawn as glyph outlines
+
+
+def test_a_card_does_not_depend_on_which_glyphs_were_drawn_before(base):
+    """Glyph images are drawn in batches and kept: a card must not depend on the batch."""
+    args = {"earner": "Øyvind Kåre Łukasz", "issued_on": date(2026, 3, 1), "status": "valid"}
+    sharecard._TILES.clear()
+    alone = sharecard.award_card(base, **args)
+    sharecard._TILES.clear()
+    for other in ("Kim Ødegård", "Łucja Ryś", "yvind", "Zoë Kare"):
+        sharecard.award_card(base, earner=other, issued_on=date(2026, 3, 1), status="valid")
+    assert sharecard.award_card(base, **args) == alone
