@@ -172,15 +172,19 @@ def test_the_day_changes_the_keys_of_exactly_the_pages_whose_status_changes(tmp_
     keys, made = _changes(before, later)
     assert made and made <= keys
     assert keys == made, sorted(keys ^ made)
-    assert all(name.endswith("/award-page") for name in keys)
+    # the page and the share card (its status band) of each award that expired meanwhile
+    assert {name.rsplit("/", 1)[-1] for name in keys} == {"award-page", "award-share-card"}
 
 
 @pytest.mark.parametrize(
     "name, expected",
     [
-        ("narrative", {"ob2-assertion", "ob3-credential", "award-page"}),
-        ("revoke", {"ob2-assertion", "ob3-credential", "award-page", "status-list"}),
-        ("add an award", {"ob2-assertion", "ob3-credential", "award-page", "status-list", "site-pages"}),
+        ("narrative", {"ob2-assertion", "ob3-credential", "award-page", "award-share-card"}),
+        ("revoke", {"ob2-assertion", "ob3-credential", "award-page", "award-share-card", "status-list"}),
+        (
+            "add an award",
+            {"ob2-assertion", "ob3-credential", "award-page", "award-share-card", "status-list", "site-pages"},
+        ),
     ],
 )
 def test_an_edit_remakes_exactly_the_units_that_read_it(baseline, tmp_path, run, name, expected):
@@ -272,6 +276,7 @@ def test_a_renewal_remakes_the_renewed_awards_page_too(tmp_path, run):
         "ob2-assertion",
         "ob3-credential",
         "award-page",
+        "award-share-card",
     }
     assert {g.split("/")[1] for g in remade if g.startswith("award/")} == {"k3v8n0d2rt", "jane-renewal-1"}
     assert "Renewed on" in (site_dir / "output/awards/k3v8n0d2rt/index.html").read_text()

@@ -91,9 +91,9 @@ class Site:
     def json(self, rel: str) -> dict:
         return json.loads((self.output / rel).read_text(encoding="utf-8"))
 
-    def baked_ob2(self, award: str) -> Path:
-        [path] = (self.output / "awards" / award).glob("badge.*")
-        return path
+    def baked_ob2(self, award: str) -> list[Path]:
+        """The award's baked OB 2.0 images: the artwork's own format, and a PNG of SVG artwork."""
+        return sorted((self.output / "awards" / award).glob("badge.[ps][nv]g"))
 
     def baked_ob3(self, award: str) -> list[Path]:
         return sorted((self.output / "awards" / award).glob("credential.[ps][nv]g"))

@@ -339,6 +339,21 @@ def test_example_hosted_assertions_validate_except_the_expired_one(example):
     assert is_valid(example.hosted[example.revoked])  # quirk: hosted revocation not reported
 
 
+def test_example_png_of_svg_artwork_validates_from_the_file(example):
+    """SVG artwork also gets a PNG baked with the hosted assertion (README, "PNG badge images"):
+    the validator reads it from the file and accepts it."""
+    site = example.site
+    award_id = next(
+        a
+        for a in site.award_ids()
+        if a not in (example.expired, example.revoked) and (site.output / "awards" / a / "badge.svg").exists()
+    )
+    png = site.output / "awards" / award_id / "badge.png"
+    [result] = validate_batch([png])
+    assert_valid(result, f"badge.png of {award_id}")
+    assert result["report"]["validationSubject"] == site.hosted_url(award_id)
+
+
 def test_example_signed_assertions_validate_except_the_expired_and_the_revoked_one(example):
     """Every JWS of the example site verifies (signature, issuer key list, revocation list load);
     the expired one fails as expired and the revoked one as revoked."""

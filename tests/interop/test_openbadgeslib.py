@@ -94,7 +94,8 @@ def test_ob2_hosted_signed_and_baked_assertions(sites):
         for award in site.awards:
             inputs[(name, award), "hosted"] = f"{site.base}awards/{award}/assertion.json"
             inputs[(name, award), "signed"] = site.output / f"awards/{award}/assertion.jws"
-            inputs[(name, award), "baked"] = site.baked_ob2(award)
+            for path in site.baked_ob2(award):  # PNG artwork: its PNG; SVG artwork: the SVG and its PNG
+                inputs[(name, award), "baked" + path.suffix] = path
     results = _run(sites, [{"kind": "ob2", "input": str(v)} for v in inputs.values()])
     by_form: dict[str, dict] = {}
     for (key, form), result in zip(inputs, results):
@@ -103,8 +104,11 @@ def test_ob2_hosted_signed_and_baked_assertions(sites):
         _assert_site_verdicts(sites, verdicts, OB2_REVOKED, OB2_EXPIRED)
     assert {r["format"] for r in by_form["hosted"].values()} == {"hosted-url+hosted-json"}
     assert {r["format"] for r in by_form["signed"].values()} == {"text+jws"}
-    # both image kinds were read (the example bakes PNG and SVG badge images)
-    assert {r["format"].split("+")[0] for r in by_form["baked"].values()} == {"svg", "png"}
+    # both image kinds were read (the example bakes PNG and SVG badge images, and PNGs of the SVG ones)
+    assert {r["format"].split("+")[0] for r in by_form["baked.svg"].values()} == {"svg"}
+    assert {r["format"].split("+")[0] for r in by_form["baked.png"].values()} == {"png"}
+    svg_awards = {key for key in by_form["baked.svg"]}
+    assert svg_awards and svg_awards <= set(by_form["baked.png"])  # every SVG award has its PNG too
 
 
 def test_ob2_recipient_is_checked(sites):

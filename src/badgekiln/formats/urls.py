@@ -70,6 +70,31 @@ def baked_ob3(award_id: str, source_image: str) -> str:
     return f"awards/{award_id}/credential{PurePosixPath(source_image).suffix.lower()}"
 
 
+def baked_ob2_png(award_id: str) -> str:
+    """Badge image baked with the OB 2.0 hosted assertion, as PNG (SVG artwork rasterised)."""
+    return f"awards/{award_id}/badge.png"
+
+
+def baked_ob3_png(award_id: str) -> str:
+    """Badge image baked with the OB 3.0 credential, as PNG (SVG artwork rasterised)."""
+    return f"awards/{award_id}/credential.png"
+
+
+def award_share_card(award_id: str) -> str:
+    """The award's share card (the 1200x630 PNG its page names in og:image)."""
+    return f"awards/{award_id}/share.png"
+
+
+def badge_share_card(slug: str) -> str:
+    """A badge class's share card."""
+    return f"badges/{slug}/share.png"
+
+
+def home_share_card() -> str:
+    """The home page's share card."""
+    return "share.png"
+
+
 def key_json(key_id: str) -> str:
     """OB 2.0 CryptographicKey of one key."""
     return f"keys/{key_id}.json"

@@ -216,4 +216,27 @@ def badge_image(inputs: BuildInputs, image: str) -> bytes:
     return safefiles.read_bytes(inputs.source, SourceTree.image(image), limit=MAX_IMAGE_BYTES)
 
 
+#: The width of PNGs made from SVG artwork (pixels; the height follows the artwork's shape).
+RASTER_WIDTH = 512
+
+
+def badge_png(inputs: BuildInputs, image: str) -> bytes:
+    """A badge's artwork as PNG: the file itself, or SVG artwork rasterised (:mod:`badgekiln.formats.raster`)."""
+    artwork = badge_image(inputs, image)
+    if not image.lower().endswith(".svg"):
+        return artwork
+    return _rasterised(artwork, image)
+
+
+@cache
+def _rasterised(artwork: bytes, image: str) -> bytes:
+    from badgekiln.errors import BakeError
+    from badgekiln.formats import raster
+
+    try:
+        return raster.rasterise(artwork, width=RASTER_WIDTH)
+    except BakeError as e:
+        raise BakeError(f"{image}: {e}") from e
+
+
 Item = Any  # None, a BadgeClass, or a (Recipient, Award) pair

@@ -5,7 +5,7 @@ from __future__ import annotations
 from badgekiln.formats import endorsements, urls
 from badgekiln.models import Award, Recipient
 from badgekiln.outputs import BuildInputs, FileSpec, Plan, Unit, units
-from badgekiln.pages import context
+from badgekiln.pages import context, sharecard
 from badgekiln.pages.render import Renderer
 
 
@@ -28,9 +28,13 @@ def produce(plan: Plan, inputs: BuildInputs, renderer: Renderer, item: tuple[Rec
                 page,
                 title,
                 description,
-                urls.badge_image(badge.slug, badge.image),
+                urls.award_share_card(award.id),
                 links,
                 noindex=award_ctx["noindex"],
+                image_alt=sharecard.card_alt(
+                    badge.name, config.issuer.name, recipient.public_name, award.status(inputs.today)
+                ),
+                image_size=(sharecard.WIDTH, sharecard.HEIGHT),
             ),
             root=urls.relative(page, ""),
             issuer=context.issuer_context(config),

@@ -6,7 +6,7 @@ from badgekiln.formats import endorsements, ob2, ob3, urls
 from badgekiln.formats.jsonout import dumps_hosted
 from badgekiln.models import BadgeClass
 from badgekiln.outputs import BuildInputs, FileSpec, Plan, Unit, badge_image
-from badgekiln.pages import context
+from badgekiln.pages import context, sharecard
 from badgekiln.pages.render import Renderer
 
 
@@ -33,8 +33,10 @@ def produce(plan: Plan, inputs: BuildInputs, renderer: Renderer, badge: BadgeCla
                 page,
                 f"{badge.name} · {config.issuer.name}",
                 badge.description,
-                urls.badge_image(badge.slug, badge.image),
+                urls.badge_share_card(badge.slug),
                 UNIT.links(config, slug=badge.slug),
+                image_alt=sharecard.card_alt(badge.name, config.issuer.name),
+                image_size=(sharecard.WIDTH, sharecard.HEIGHT),
             ),
             root=urls.relative(page, ""),
             issuer=context.issuer_context(config),

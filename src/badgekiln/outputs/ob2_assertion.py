@@ -6,11 +6,11 @@ from __future__ import annotations
 from badgekiln.formats import baking, ob2, urls
 from badgekiln.formats.jsonout import dumps_compact, dumps_hosted
 from badgekiln.models import Award, Recipient
-from badgekiln.outputs import BuildInputs, FileSpec, Plan, Unit, badge_image
+from badgekiln.outputs import BuildInputs, FileSpec, Plan, Unit, badge_image, badge_png
 
 
 def produce(plan: Plan, inputs: BuildInputs, renderer: object, item: tuple[Recipient, Award]) -> None:
-    """awards/<id>/assertion.json, assertion.jws and badge.<ext>."""
+    """awards/<id>/assertion.json, assertion.jws and badge.<ext> (and badge.png for SVG artwork)."""
     recipient, award = item
     config = inputs.config
     badge = inputs.project.badges[award.badge]
@@ -26,6 +26,10 @@ def produce(plan: Plan, inputs: BuildInputs, renderer: object, item: tuple[Recip
     else:
         baked = baking.bake_svg(image, assertion_json=text, verify=config.url(urls.assertion_json(award.id)))
     plan.add(urls.baked_ob2(award.id, badge.image), baked)
+    if not badge.image.lower().endswith(".png"):  # a PNG of SVG artwork, for places that take no SVG
+        plan.add(
+            urls.baked_ob2_png(award.id), baking.bake_png(badge_png(inputs, badge.image), text, keyword="openbadges")
+        )
 
 
 UNIT = Unit(

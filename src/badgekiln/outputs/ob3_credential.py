@@ -6,11 +6,11 @@ from __future__ import annotations
 from badgekiln.formats import baking, ob2, ob3, urls
 from badgekiln.formats.jsonout import dumps_compact, dumps_hosted
 from badgekiln.models import Award, Recipient
-from badgekiln.outputs import BuildInputs, FileSpec, Plan, Unit, badge_image
+from badgekiln.outputs import BuildInputs, FileSpec, Plan, Unit, badge_image, badge_png
 
 
 def produce(plan: Plan, inputs: BuildInputs, renderer: object, item: tuple[Recipient, Award]) -> None:
-    """awards/<id>/credential.json, credential.jwt and credential.<ext>."""
+    """awards/<id>/credential.json, credential.jwt and credential.<ext> (and credential.png for SVG artwork)."""
     recipient, award = item
     config = inputs.config
     badge = inputs.project.badges[award.badge]
@@ -37,6 +37,11 @@ def produce(plan: Plan, inputs: BuildInputs, renderer: object, item: tuple[Recip
     else:
         baked = baking.bake_svg(image, assertion_json=text, version=3)
     plan.add(urls.baked_ob3(award.id, badge.image), baked)
+    if not badge.image.lower().endswith(".png"):  # a PNG of SVG artwork, for places that take no SVG
+        plan.add(
+            urls.baked_ob3_png(award.id),
+            baking.bake_png(badge_png(inputs, badge.image), text, keyword=baking.OB3_PNG_KEYWORD),
+        )
 
 
 UNIT = Unit(

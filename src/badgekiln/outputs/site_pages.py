@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from badgekiln.formats import urls
 from badgekiln.outputs import BuildInputs, FileSpec, Plan, Unit, unit
-from badgekiln.pages import context
+from badgekiln.pages import context, sharecard
 from badgekiln.pages.render import Renderer
 
 
@@ -30,8 +30,10 @@ def produce(plan: Plan, inputs: BuildInputs, renderer: Renderer, item: None) -> 
                 "",
                 config.title,
                 config.issuer.description or config.title,
-                site["logo"],
+                urls.home_share_card(),
                 unit("issuer").links(config),
+                image_alt=f"{config.title}: Open Badges issued by {config.issuer.name}",
+                image_size=(sharecard.WIDTH, sharecard.HEIGHT),
             ),
             issuer=context.issuer_context(config),
             badges=badges,

@@ -43,16 +43,22 @@ def meta(
     alternates: list[dict] | None = None,
     *,
     noindex: bool = False,
+    image_alt: str | None = None,
+    image_size: tuple[int, int] | None = None,
 ) -> dict:
     """Page metadata for <title>, Open Graph and Twitter cards (absolute URLs).
 
     ``noindex``: ask search engines not to index the page (``<meta name="robots">``).
+    ``image_size`` (width, height) is given for share cards: pages with one ask for a large card.
     """
     return {
         "title": title,
         "description": " ".join(description.split())[:300],
         "url": config.url(path),
         "image": config.url(image) if image else None,
+        "image_alt": " ".join((image_alt or "").split()) or None,
+        "image_width": image_size[0] if image_size else None,
+        "image_height": image_size[1] if image_size else None,
         "alternates": alternates or [],
         "noindex": noindex,
     }
@@ -127,6 +133,11 @@ def award_context(config: SiteConfig, badge: BadgeClass, recipient: Recipient, a
         "has_ob3": True,  # (every award has one; kept for templates written for earlier versions)
         "baked_ob2": urls.baked_ob2(award.id, badge.image),
         "baked_ob3": urls.baked_ob3(award.id, badge.image),
+        # PNGs (SVG artwork rasterised) for the download button; the SVGs stay linked
+        "baked_ob2_png": urls.baked_ob2_png(award.id),
+        "baked_ob3_png": urls.baked_ob3_png(award.id),
+        "svg_artwork": badge.image.lower().endswith(".svg"),
+        "download_name": f"{badge.slug}-{award.id}",
         "linkedin_url": linkedin_url(config, badge, award, page_url) if not held else None,
     }
 

@@ -24,7 +24,7 @@ from badgekiln.errors import (
     SourceLocation,
     ValidationFailed,
 )
-from badgekiln.formats import baking, ids, pngcheck, svgsafety
+from badgekiln.formats import baking, ids, pngcheck, raster, svgsafety
 from badgekiln.formats.ob3 import ACHIEVEMENT_TYPES, normalize_achievement_type
 from badgekiln.models import (
     Alignment,
@@ -726,6 +726,19 @@ def _check_image(source: Path, rel: str, location: SourceLocation, diagnostics: 
         unsafe = svgsafety.unsafe_svg_diagnostics(data, rel, where)
         diagnostics.extend(unsafe)
         if unsafe:
+            return checked
+        outside = raster.svg_references(data)
+        if outside:  # PNGs and share cards are drawn from it: resvg would read what it names
+            diagnostics.append(
+                Diagnostic(
+                    "error",
+                    "svg-reference",
+                    f"image {rel!r} refers to {outside[0]!r}: badgekiln draws a PNG of SVG artwork, "
+                    "which must then be self-contained",
+                    where,
+                    "embed images in the SVG as data: URLs and keep references to #ids inside the file",
+                )
+            )
             return checked
     try:  # every award bakes this image: find out now, with a location, if it cannot be baked
         if magic is None:

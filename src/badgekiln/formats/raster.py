@@ -1,0 +1,120 @@
+"""SVG to PNG: badge artwork for the places that take no SVG, and the share cards' drawing.
+
+The renderer is resvg (through its Python binding ``resvg-py``, wheels for Linux, macOS and
+Windows with nothing else to install): a complete SVG 1.1 renderer with its own text engine
+(HarfBuzz's Rust port for shaping, the Unicode bidirectional algorithm, per-character font
+fallback). It is given only the fonts bundled in ``badgekiln/data/fonts`` and never the
+machine's, so the same SVG gives the same PNG bytes on every machine with the same resvg.
+
+resvg reads files an SVG refers to (``<image href="…">``, relative to a folder or absolute), so
+:func:`rasterise` refuses an SVG that refers to anything but itself (``#id``) or an embedded
+``data:`` image: artwork from a pull request must not be able to copy a file of the building
+machine into a published PNG.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from importlib import resources
+from pathlib import Path
+from xml.parsers import expat
+
+import resvg_py  # type: ignore[import-untyped]
+
+from badgekiln.errors import BakeError
+
+__all__ = ["FONT_FILES", "MAX_RASTER_SIDE", "font_dir", "rasterise", "svg_references"]
+
+#: The bundled fonts, by file name (see data/fonts/README.md for where each comes from).
+FONT_FILES = (
+    "NotoSans-Regular.ttf",
+    "NotoSans-Bold.ttf",
+    "NotoSansArabic-Bold.ttf",
+    "NotoSansHebrew-Bold.ttf",
+    "NotoSansDevanagari-Bold.ttf",
+    "NotoSansCJKjp-Bold.otf",
+    "NotoEmoji-SemiBold.ttf",
+)
+MAX_RASTER_SIDE = 2048  # pixels: artwork is shown at a few hundred
+
+_LOCAL = re.compile(r"\s*(#|data:image/(png|jpeg|gif|webp)[;,])", re.IGNORECASE)
+_URL_FUNCTION = re.compile(r"url\(\s*(['\"]?)(.*?)\1\s*\)", re.IGNORECASE | re.DOTALL)
+
+
+@functools.cache
+def font_dir() -> Path:
+    """The folder of the bundled fonts."""
+    return Path(str(resources.files("badgekiln") / "data" / "fonts"))
+
+
+def svg_references(svg: bytes) -> list[str]:
+    """Every reference in ``svg`` (``href`` attributes and ``url(…)`` in attributes) to
+    something other than a fragment of itself or an embedded image: what resvg would read
+    from the disk. An SVG that does not parse is one reference (``"(unparsable)"``)."""
+    found: list[str] = []
+
+    def start(_name: str, attributes: dict[str, str]) -> None:
+        for attribute, value in attributes.items():
+            local = attribute.rsplit(" ", 1)[-1].rsplit(":", 1)[-1]
+            if local == "href" and value.strip() and not _LOCAL.match(value):
+                found.append(value)
+            for match in _URL_FUNCTION.finditer(value):
+                if not _LOCAL.match(match.group(2)):
+                    found.append(match.group(2))
+
+    def text(data: str) -> None:  # <style> sheets
+        for match in _URL_FUNCTION.finditer(data):
+            if not _LOCAL.match(match.group(2)):
+                found.append(match.group(2))
+
+    parser = expat.ParserCreate(namespace_separator=" ")
+    parser.StartElementHandler = start
+    parser.CharacterDataHandler = text
+    parser.StartDoctypeDeclHandler = lambda *_: found.append("(DOCTYPE)")
+    try:
+        parser.Parse(svg, True)
+    except expat.ExpatError:
+        return ["(unparsable)"]
+    return found
+
+
+def rasterise(svg: bytes, *, width: int, height: int | None = None) -> bytes:
+    """Draw ``svg`` as a PNG ``width`` pixels wide (and ``height`` high, or as its aspect ratio
+    says), with the bundled fonts only.
+
+    Raises:
+        BakeError: the SVG refers to another file, or resvg cannot draw it.
+    """
+    if not 1 <= width <= MAX_RASTER_SIDE or (height is not None and not 1 <= height <= MAX_RASTER_SIDE):
+        raise ValueError(f"raster size out of range: {width}x{height}")
+    outside = svg_references(svg)
+    if outside:
+        raise BakeError(
+            f"the SVG refers to {outside[0]!r}: to make a PNG of it, artwork must be self-contained "
+            "(embed images as data: URLs, keep references to #ids inside the file)"
+        )
+    return draw(svg.decode("utf-8", errors="replace"), width=width, height=height)
+
+
+def draw(svg: str, *, width: int, height: int | None = None, fonts: tuple[str, ...] = FONT_FILES) -> bytes:
+    """resvg on SVG text that badgekiln wrote itself (no reference check), with ``fonts`` (names
+    from :data:`FONT_FILES`): loading fewer fonts makes a drawing faster."""
+    try:
+        png: bytes = resvg_py.svg_to_bytes(
+            svg_string=svg,
+            width=width,
+            height=height,
+            skip_system_fonts=True,
+            font_files=[str(font_dir() / name) for name in fonts],
+            font_family="Noto Sans",
+            sans_serif_family="Noto Sans",
+            serif_family="Noto Sans",
+        )
+    except ValueError as e:
+        raise BakeError(f"cannot draw the SVG: {e}") from e
+    except BaseException as e:  # a panic in resvg arrives as pyo3's PanicException (a BaseException)
+        if not type(e).__name__ == "PanicException":
+            raise
+        raise BakeError(f"resvg failed on the SVG: {e}") from None
+    return png

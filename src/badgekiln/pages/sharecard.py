@@ -1,0 +1,628 @@
+"""Share cards: the 1200x630 PNG that a post on LinkedIn, Mastodon or a chat shows for a page.
+
+A card is drawn in two layers, so that one card per award stays cheap:
+
+* the **base** (once per badge class, or once for the home page): background, accent bar, the
+  artwork, the issuer and the badge's name, drawn by resvg from an SVG that badgekiln writes;
+  its pixels and the compressed PNG rows above :data:`SPLIT` are kept (:class:`CardBase`);
+* the **award's text** (the earner's name, the issue date) and, when the award is no longer
+  valid, a coloured band with the status word: small SVGs drawn by resvg, laid over a copy of
+  the base's lower part (Pillow), whose rows alone are compressed for each award (the zlib
+  stream of the shared upper rows is resumed from a copy of its compressor).
+
+Text goes through resvg's text engine with the fonts bundled in ``badgekiln/data/fonts`` only
+(never the machine's): Noto Sans (Latin, Greek, Cyrillic), Noto Sans Arabic, Hebrew and
+Devanagari, Noto Sans CJK (the characters of GB 2312, JIS X 0208, Big5 level 1 and KS X 1001)
+and Noto Emoji. :func:`coverage` says which font draws each character (the automated check that
+no name shows a missing-glyph box uses it); lines are wrapped at spaces (and between CJK
+characters) by measured advance widths and cut with an ellipsis, deterministically.
+
+The PNG is written here, not by a library: one ``IHDR``, one ``IDAT`` (zlib level
+:data:`ZLIB_LEVEL`, filter type 0 on every row), ``IEND``; no time, no text chunks, so the
+same inputs give the same bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import io
+import math
+import struct
+import unicodedata
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import uharfbuzz as hb  # type: ignore[import-untyped]
+from fontTools.pens.boundsPen import BoundsPen  # type: ignore[import-untyped]
+from fontTools.pens.svgPathPen import SVGPathPen  # type: ignore[import-untyped]
+from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
+from PIL import Image
+
+from badgekiln.formats import raster
+
+__all__ = [
+    "HEIGHT",
+    "WIDTH",
+    "CardBase",
+    "award_card",
+    "badge_base",
+    "badge_card",
+    "card_alt",
+    "coverage",
+    "fit_lines",
+    "home_card",
+]
+
+WIDTH, HEIGHT = 1200, 630  # the size Open Graph consumers crop least (1.91:1)
+SPLIT = 300  # rows above this are the same for every award of a badge class
+ZLIB_LEVEL = 3  # level 3 compresses these cards within 15% of level 6 in half the time
+BAND_TOP = 540  # the status band: rows BAND_TOP..HEIGHT
+TEXT_X, TEXT_WIDTH = 480, 660  # the text column
+ART_BOX = (70, 110, 360)  # x, y, side of the artwork's square
+STATUS_COLOURS = {"revoked": "#b3261e", "suspended": "#a14f00", "expired": "#5f6368"}
+STATUS_WORDS = {"revoked": "REVOKED", "suspended": "SUSPENDED", "expired": "EXPIRED"}
+ALT_SIZE = 300  # characters: og:image:alt is read out by screen readers; a sentence
+MONTHS = ("January February March April May June July August September October November December").split()
+
+# Fonts in the order a character looks for one (regular text starts with Noto Sans Regular).
+_FALLBACK = tuple(name for name in raster.FONT_FILES if not name.startswith("NotoSans-"))
+_ORDER = {True: ("NotoSans-Bold.ttf", *_FALLBACK), False: ("NotoSans-Regular.ttf", *_FALLBACK)}
+_ELLIPSIS = "…"
+_EMOJI = "NotoEmoji-SemiBold.ttf"
+
+
+@functools.cache
+def _cmap(name: str) -> frozenset[int]:
+    """The characters a bundled font has."""
+    return frozenset(TTFont(raster.font_dir() / name, lazy=True).getBestCmap())
+
+
+def _ignorable(char: str) -> bool:
+    """Characters that draw nothing by themselves: joiners, variation selectors, marks of
+    direction, tags (they travel with the character before them)."""
+    code = ord(char)
+    return (
+        code in (0x200C, 0x200D, 0x200E, 0x200F, 0x2060, 0x034F)
+        or 0xFE00 <= code <= 0xFE0F
+        or 0xE0020 <= code <= 0xE007F
+        or 0xE0100 <= code <= 0xE01EF
+        or 0x202A <= code <= 0x202E
+        or 0x2066 <= code <= 0x2069
+    )
+
+
+def coverage(text: str, *, bold: bool = True) -> list[tuple[str, str | None]]:
+    """Each character of ``text`` with the bundled font that draws it (``None``: none has it).
+
+    A character takes the font of the one before it when that font has it (a combining mark,
+    an emoji modifier), so that a cluster stays in one font; joiners and variation selectors
+    (which draw nothing) take the previous character's font."""
+    found: list[tuple[str, str | None]] = []
+    previous: str | None = None
+    for char in text:
+        if _ignorable(char):
+            found.append((char, previous))
+            continue
+        if char.isspace():  # a space keeps its run's font when it has one (not the emoji font's: a full em)
+            has = previous and previous != _EMOJI and ord(char) in _cmap(previous)
+            found.append((char, previous if has else _ORDER[bold][0]))
+            continue
+        if previous and ord(char) in _cmap(previous) and unicodedata.category(char)[0] in "MS":
+            found.append((char, previous))
+            continue
+        font = next((name for name in _ORDER[bold] if ord(char) in _cmap(name)), None)
+        found.append((char, font))
+        previous = font or previous
+    return found
+
+
+def fonts_for(text: str, *, bold: bool = True) -> tuple[str, ...]:
+    """The bundled fonts that ``text`` needs (in fallback order): resvg loads only these."""
+    used = {font for _char, font in coverage(text, bold=bold) if font}
+    return tuple(name for name in _ORDER[bold] if name in used) or (_ORDER[bold][0],)
+
+
+def measure(text: str, size: float, *, bold: bool = True) -> float:
+    """The width of ``text`` drawn at ``size`` pixels, as HarfBuzz shapes it."""
+    return sum(glyph.advance for glyph in _shaped(text, bold)) * size
+
+
+@dataclass(frozen=True)
+class _Glyph:
+    font: str
+    gid: int
+    advance: float  # in ems
+    dx: float  # offsets from the pen position, in ems
+    dy: float
+
+
+@functools.cache
+def _hb_font(name: str) -> hb.Font:
+    blob = hb.Blob.from_file_path(str(raster.font_dir() / name))
+    return hb.Font(hb.Face(blob))
+
+
+@functools.cache
+def _glyph_set(name: str) -> tuple[TTFont, Any]:
+    font = TTFont(raster.font_dir() / name, lazy=True)
+    return font, font.getGlyphSet()
+
+
+@functools.lru_cache(maxsize=65536)
+def _outline(name: str, gid: int) -> str:
+    """The SVG path of one glyph, in font units, y up."""
+    font, glyphs = _glyph_set(name)
+    pen = SVGPathPen(glyphs, ntos=lambda v: f"{v:g}" if isinstance(v, int) else f"{round(v, 1):g}")
+    glyphs[font.getGlyphName(gid)].draw(pen)
+    return str(pen.getCommands())
+
+
+def _bidi_levels(text: str) -> list[int]:
+    """The embedding level of each character (UAX #9 for a paragraph without explicit embeddings,
+    which names are: P2-P3 base level, W1-W7 in short, N1-N2, I1-I2)."""
+    base = 1 if _rtl(text) else 0
+    kinds = [unicodedata.bidirectional(c) or "L" for c in text]
+    strong: list[str] = []
+    last = "R" if base else "L"
+    for kind in kinds:  # W1-W3, W7: numbers take the direction of the strong text before them
+        if kind in ("L", "R", "AL"):
+            last = "R" if kind in ("R", "AL") else "L"
+            strong.append(last)
+        elif kind in ("EN", "AN"):
+            strong.append("N" if last == "L" and kind == "EN" else "AN" if kind == "AN" or last == "R" else "N")
+        elif kind == "NSM":
+            strong.append(strong[-1] if strong else ("R" if base else "L"))
+        else:
+            strong.append("N")
+    resolved = list(strong)
+    for index, kind in enumerate(strong):  # N1-N2: neutrals between the same direction take it
+        if kind != "N":
+            continue
+        before = next((k for k in reversed(strong[:index]) if k != "N"), "R" if base else "L")
+        after = next((k for k in strong[index + 1 :] if k != "N"), "R" if base else "L")
+        norm = {"AN": "R"}
+        b, a = norm.get(before, before), norm.get(after, after)
+        resolved[index] = b if b == a else ("R" if base else "L")
+    levels = []
+    for kind in resolved:  # I1-I2
+        if base == 0:
+            levels.append(1 if kind == "R" else 2 if kind == "AN" else 0)
+        else:
+            levels.append(2 if kind in ("L", "AN") else 1)
+    return levels
+
+
+@functools.lru_cache(maxsize=4096)
+def _shaped(text: str, bold: bool) -> tuple[_Glyph, ...]:
+    """``text`` shaped and laid out left to right: split into runs of one font and one bidi
+    level, each shaped by HarfBuzz in its direction, the runs put in visual order (UAX #9 L2)."""
+    if not text:
+        return ()
+    fonts = coverage(text, bold=bold)
+    levels = _bidi_levels(text)
+    runs: list[tuple[int, str, str]] = []  # (level, font, text)
+    for (char, font), level in zip(fonts, levels):
+        name = font or _ORDER[bold][0]
+        if runs and runs[-1][0] == level and runs[-1][1] == name:
+            runs[-1] = (level, name, runs[-1][2] + char)
+        else:
+            runs.append((level, name, char))
+    for level in range(max(levels), 0, -1):  # L2: reverse every sequence at this level or higher
+        index = 0
+        while index < len(runs):
+            if runs[index][0] >= level:
+                stop = index
+                while stop < len(runs) and runs[stop][0] >= level:
+                    stop += 1
+                runs[index:stop] = runs[index:stop][::-1]
+                index = stop
+            else:
+                index += 1
+    glyphs: list[_Glyph] = []
+    for level, name, run in runs:
+        buffer = hb.Buffer()
+        buffer.add_str(run)
+        buffer.guess_segment_properties()
+        buffer.direction = "rtl" if level % 2 else "ltr"
+        font = _hb_font(name)
+        hb.shape(font, buffer, {})
+        em = font.face.upem
+        for info, position in zip(buffer.glyph_infos, buffer.glyph_positions):
+            glyphs.append(
+                _Glyph(name, info.codepoint, position.x_advance / em, position.x_offset / em, position.y_offset / em)
+            )
+    return tuple(glyphs)
+
+
+def _paths(text: str, x: float, y: float, size: float, bold: bool) -> str:
+    """SVG paths drawing ``text`` from ``x`` on the baseline ``y``."""
+    parts = []
+    pen = 0.0
+    for glyph in _shaped(text, bold):
+        d = _outline(glyph.font, glyph.gid)
+        if d:
+            em = _hb_font(glyph.font).face.upem
+            k = size / em
+            gx, gy = x + (pen + glyph.dx) * size, y - glyph.dy * size
+            parts.append(f'<path transform="matrix({k:g} 0 0 {-k:g} {gx:.2f} {gy:.2f})" d="{d}"/>')
+        pen += glyph.advance
+    return "".join(parts)
+
+
+def _breaks(text: str) -> list[str]:
+    """``text`` cut where a line may break: after spaces, and around CJK characters."""
+    pieces: list[str] = []
+    current = ""
+    for char in text:
+        wide = unicodedata.east_asian_width(char) in ("W", "F") and not _is_emoji(char)
+        if current and (wide or (current[-1] == " " and char != " ")):
+            pieces.append(current)
+            current = ""
+        current += char
+        if wide:
+            pieces.append(current)
+            current = ""
+    if current:
+        pieces.append(current)
+    return pieces
+
+
+def _is_emoji(char: str) -> bool:
+    return 0x1F000 <= ord(char) <= 0x1FAFF or 0x2600 <= ord(char) <= 0x27BF
+
+
+def fit_lines(text: str, size: float, max_width: float, max_lines: int, *, bold: bool = True) -> list[str]:
+    """``text`` on at most ``max_lines`` lines no wider than ``max_width``, the last one cut with
+    an ellipsis when it does not all fit. Pieces too wide for a line are cut by character."""
+    text = " ".join(text.split())
+    lines: list[str] = []
+    current = ""
+    pieces = _breaks(text)
+    index = 0
+    while index < len(pieces):
+        piece = pieces[index]
+        candidate = current + piece
+        if measure(candidate.rstrip(), size, bold=bold) <= max_width:
+            current = candidate
+            index += 1
+            continue
+        if not current:  # one piece wider than a line: split it by character
+            head = _longest_prefix(piece, size, max_width, bold)
+            lines.append(head)
+            pieces[index] = piece[len(head) :]
+        else:
+            lines.append(current.rstrip())
+            current = ""
+        if len(lines) == max_lines:
+            rest = "".join(pieces[index:]).strip()
+            if rest:
+                lines[-1] = _with_ellipsis(lines[-1], size, max_width, bold)
+            return lines
+    if current.strip():
+        lines.append(current.rstrip())
+    if len(lines) > max_lines:
+        lines = lines[:max_lines]
+        lines[-1] = _with_ellipsis(lines[-1], size, max_width, bold)
+    return lines
+
+
+def _longest_prefix(text: str, size: float, max_width: float, bold: bool) -> str:
+    clusters = _clusters(text)
+    head = ""
+    for cluster in clusters:
+        if measure(head + cluster, size, bold=bold) > max_width and head:
+            break
+        head += cluster
+    return head
+
+
+def _clusters(text: str) -> list[str]:
+    """Characters with the marks, joiners and modifiers that follow them (never split)."""
+    clusters: list[str] = []
+    for char in text:
+        joins = clusters and (
+            unicodedata.category(char).startswith("M")
+            or _ignorable(char)
+            or clusters[-1].endswith("\u200d")
+            or 0x1F3FB <= ord(char) <= 0x1F3FF
+        )
+        if joins:
+            clusters[-1] += char
+        else:
+            clusters.append(char)
+    return clusters
+
+
+def _with_ellipsis(line: str, size: float, max_width: float, bold: bool) -> str:
+    clusters = _clusters(line.rstrip())
+    while clusters and measure("".join(clusters).rstrip() + _ELLIPSIS, size, bold=bold) > max_width:
+        clusters.pop()
+    return "".join(clusters).rstrip() + _ELLIPSIS
+
+
+def _rtl(text: str) -> bool:
+    """Whether the first strong character of ``text`` is right-to-left (UAX #9, P2 and P3)."""
+    for char in text:
+        kind = unicodedata.bidirectional(char)
+        if kind in ("R", "AL"):
+            return True
+        if kind == "L":
+            return False
+    return False
+
+
+@dataclass(frozen=True)
+class _Line:
+    text: str
+    x: float
+    y: float
+    size: float
+    colour: str
+    bold: bool = True
+
+
+def _svg(width: int, height: int, lines: Sequence[_Line], extra: str = "") -> str:
+    """An SVG of ``lines`` (each left-aligned at its ``x``) over ``extra``."""
+    texts = "".join(
+        f'<g fill="{line.colour}">{_paths(line.text, line.x, line.y, line.size, line.bold)}</g>' for line in lines
+    )
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"'
+        f' width="{width}" height="{height}" viewBox="0 0 {width} {height}">{extra}{texts}</svg>'
+    )
+
+
+def _draw(width: int, height: int, lines: Sequence[_Line], extra: str = "") -> Image.Image:
+    """Draw ``lines`` (as glyph outlines: resvg needs no font) over ``extra``."""
+    png = raster.draw(_svg(width, height, lines, extra), width=width, height=height, fonts=())
+    return Image.open(io.BytesIO(png)).convert("RGBA")
+
+
+def format_date(day: date) -> str:
+    """``1 March 2026`` (English month names whatever the machine's locale)."""
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+# ---------------------------------------------------------------------------------------
+# The base of a card
+# ---------------------------------------------------------------------------------------
+
+
+class CardBase:
+    """A card's pixels, with the compressed rows that every card drawn on it shares.
+
+    The PNG's zlib stream is made of three pieces of raw deflate data, each ending on a byte
+    boundary with no reference to what came before (a full flush): the rows above :data:`SPLIT`
+    (compressed once), the middle rows (each award's text, compressed for each card) and the
+    rows from :data:`BAND_TOP` down (the site's host, or a status band: compressed once per
+    status). The Adler-32 checksum is carried over the pieces.
+    """
+
+    def __init__(self, image: Image.Image):
+        self.image = image.convert("RGB")
+        top = _rows(self.image, 0, SPLIT)
+        self._top, self._top_adler = _deflate(top), zlib.adler32(top)
+        self._tails: dict[str, tuple[bytes, bytes]] = {}
+
+    def middle(self) -> Image.Image:
+        """A copy of rows :data:`SPLIT` to :data:`BAND_TOP`, to draw an award's text on."""
+        return self.image.crop((0, SPLIT, WIDTH, BAND_TOP)).convert("RGBA")
+
+    def finish(self, middle: Image.Image | None = None, status: str = "valid") -> bytes:
+        """The PNG of the card, with ``middle`` in place of the base's own middle rows and the
+        status band of ``status`` (none for a valid award) at the bottom."""
+        mid = _rows((middle or self.image.crop((0, SPLIT, WIDTH, BAND_TOP))).convert("RGB"), 0, BAND_TOP - SPLIT)
+        tail_raw, tail = self._tail(status)
+        adler = zlib.adler32(tail_raw, zlib.adler32(mid, self._top_adler))
+        stream = b"\x78\x9c" + self._top + _deflate(mid) + tail + struct.pack(">I", adler)
+        header = struct.pack(">IIBBBBB", WIDTH, HEIGHT, 8, 2, 0, 0, 0)
+        return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", stream) + _chunk(b"IEND", b"")
+
+    def _tail(self, status: str) -> tuple[bytes, bytes]:
+        key = status if status in STATUS_WORDS else "valid"
+        if key not in self._tails:
+            if key == "valid":
+                bottom = self.image.crop((0, BAND_TOP, WIDTH, HEIGHT))
+            else:
+                bottom = _band(key).convert("RGB")
+            raw = _rows(bottom, 0, HEIGHT - BAND_TOP)
+            self._tails[key] = (raw, _deflate(raw, final=True))
+        return self._tails[key]
+
+
+def _rows(image: Image.Image, start: int, stop: int) -> bytes:
+    """Rows of an RGB image as PNG scanlines (filter type 0, None)."""
+    raw, row = image.tobytes(), image.width * 3
+    return b"".join(b"\0" + raw[y * row : (y + 1) * row] for y in range(start, stop))
+
+
+def _deflate(raw: bytes, *, final: bool = False) -> bytes:
+    """Raw deflate data of ``raw`` that ends on a byte boundary (a full flush) or, ``final``,
+    ends the stream."""
+    compressor = zlib.compressobj(ZLIB_LEVEL, zlib.DEFLATED, -15, 9, zlib.Z_DEFAULT_STRATEGY)
+    return compressor.compress(raw) + compressor.flush(zlib.Z_FINISH if final else zlib.Z_FULL_FLUSH)
+
+
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def _artwork(artwork: bytes | None, is_svg: bool) -> str:
+    """The artwork as an ``<image>`` fitted in :data:`ART_BOX` (SVG artwork rasterised first)."""
+    if not artwork:
+        return ""
+    x, y, side = ART_BOX
+    png = raster.rasterise(artwork, width=side * 2) if is_svg else artwork
+    data = base64.b64encode(png).decode("ascii")
+    return (
+        f'<image x="{x}" y="{y}" width="{side}" height="{side}" preserveAspectRatio="xMidYMid meet"'
+        f' xlink:href="data:image/png;base64,{data}"/>'
+    )
+
+
+def _frame(accent: str, artwork: str) -> str:
+    return f'<rect width="{WIDTH}" height="{HEIGHT}" fill="#ffffff"/><rect width="{WIDTH}" height="14" fill="{accent}"/>{artwork}'
+
+
+def badge_base(
+    *, badge_name: str, issuer: str, host: str, accent: str, artwork: bytes | None, is_svg: bool, lower: str = ""
+) -> CardBase:
+    """The base of a badge class's cards: artwork, issuer, badge name (two lines) and the site's
+    host at the bottom; ``lower`` is more text under the name (the badge card's description)."""
+    lines = [
+        _Line(text, TEXT_X, 120, 30, "#555555", bold=False) for text in fit_lines(issuer, 30, TEXT_WIDTH, 1, bold=False)
+    ]
+    for number, text in enumerate(fit_lines(badge_name, 54, TEXT_WIDTH, 2)):
+        lines.append(_Line(text, TEXT_X, 195 + number * 66, 54, "#111111"))
+    for number, text in enumerate(fit_lines(lower, 30, TEXT_WIDTH, 4, bold=False) if lower else []):
+        lines.append(_Line(text, TEXT_X, 360 + number * 42, 30, "#333333", bold=False))
+    lines.append(_Line(host, ART_BOX[0], 600, 24, "#6b6b6b", bold=False))
+    return CardBase(_draw(WIDTH, HEIGHT, lines, _frame(accent, _artwork(artwork, is_svg))))
+
+
+@functools.lru_cache(maxsize=8)
+def _band(status: str) -> Image.Image:
+    """The status band (rows :data:`BAND_TOP` to the bottom), drawn once per status."""
+    height = HEIGHT - BAND_TOP
+    extra = f'<rect width="{WIDTH}" height="{height}" fill="{STATUS_COLOURS[status]}"/>'
+    return _draw(WIDTH, height, [_Line(STATUS_WORDS[status], ART_BOX[0], 62, 44, "#ffffff")], extra)
+
+
+def award_card(base: CardBase, *, earner: str | None, issued_on: date, status: str) -> bytes:
+    """An award's card: the badge class's base with who earned it and when, and the status band
+    when the award is revoked, suspended or expired."""
+    lower = base.middle()
+    top = 0  # rows below SPLIT
+    lower.alpha_composite(_text_image("Awarded to" if earner else "Awarded", 28, "#555555", False), (TEXT_X - 10, top))
+    name_lines = fit_lines(earner, 50, TEXT_WIDTH, 2) if earner else []
+    for number, text in enumerate(name_lines):
+        _set_glyphs(lower, text, TEXT_X, top + 49 + 58 + number * 62, 50, "#111111")
+    lower.alpha_composite(_text_image(f"Issued {format_date(issued_on)}", 28, "#333333", False), (TEXT_X - 10, 190))
+    return base.finish(lower, status)
+
+
+_PHASES = 4  # glyph images per glyph: its origin at 0, 1/4, 1/2 and 3/4 of a pixel
+
+
+def _set_glyphs(image: Image.Image, text: str, x: float, baseline: int, size: int, colour: str) -> None:
+    """Draw ``text`` on ``image`` from ``x`` on ``baseline``, glyph by glyph, from images of
+    each glyph drawn once per process (:func:`_glyph_images`): the names of thousands of awards
+    share a few hundred glyphs, so an award's card draws nothing new."""
+    placed = []
+    pen = 0.0
+    for glyph in _shaped(text, True):
+        gx = x + (pen + glyph.dx) * size
+        whole = math.floor(gx)
+        phase = min(_PHASES - 1, round((gx - whole) * _PHASES))
+        placed.append((glyph.font, glyph.gid, phase, whole, baseline - round(glyph.dy * size)))
+        pen += glyph.advance
+    tiles = _glyph_images(tuple(sorted({(f, g, p) for f, g, p, _x, _y in placed})), size, colour)
+    for font, gid, phase, gx, gy in placed:
+        tile = tiles[font, gid, phase]
+        if tile is not None:
+            left, top = tile[1] + gx, tile[2] + gy
+            _composite(image, tile[0], left, top)
+
+
+def _composite(image: Image.Image, tile: Image.Image, left: int, top: int) -> None:
+    """``tile`` over ``image`` at (left, top), clipped to the image."""
+    box = (max(left, 0), max(top, 0), min(left + tile.width, image.width), min(top + tile.height, image.height))
+    if box[0] >= box[2] or box[1] >= box[3]:
+        return
+    part = tile.crop((box[0] - left, box[1] - top, box[2] - left, box[3] - top))
+    image.alpha_composite(part, (box[0], box[1]))
+
+
+_TILES: dict[tuple[str, int, int, int, str], tuple[Image.Image, int, int] | None] = {}
+_MAX_TILES = 50_000  # about 100 MB at most; past it the cache starts again
+
+
+def _glyph_images(
+    glyphs: tuple[tuple[str, int, int], ...], size: int, colour: str
+) -> dict[tuple[str, int, int], tuple[Image.Image, int, int] | None]:
+    """Images of glyphs at ``size`` in ``colour``: (image, left, top) relative to the glyph's
+    origin on the baseline, or ``None`` for a glyph with no outline (a space). The missing ones
+    are drawn in one resvg call, in a row, and cut apart."""
+    missing = [g for g in glyphs if (*g, size, colour) not in _TILES]
+    if len(_TILES) + len(missing) > _MAX_TILES:
+        _TILES.clear()
+        missing = list(glyphs)
+    if missing:
+        cells, pad = [], 4
+        cursor = pad
+        for font, gid, phase in missing:
+            bounds = _bounds(font, gid)
+            if bounds is None:
+                _TILES[font, gid, phase, size, colour] = None
+                continue
+            scale = size / _hb_font(font).face.upem
+            left = math.floor(bounds[0] * scale) - 1
+            right = math.ceil(bounds[2] * scale) + 2
+            top = -math.ceil(bounds[3] * scale) - 1
+            bottom = -math.floor(bounds[1] * scale) + 1
+            cells.append((font, gid, phase, cursor, left, right, top, bottom))
+            cursor += right - left + pad
+        if cells:
+            ascent = max(-c[6] for c in cells) + pad  # the row's baseline
+            height = ascent + max(c[7] for c in cells) + pad
+            paths = []
+            for font, gid, phase, cell_x, left, _right, _top, _bottom in cells:
+                k = size / _hb_font(font).face.upem
+                ox = cell_x - left + phase / _PHASES
+                paths.append(f'<path transform="matrix({k:g} 0 0 {-k:g} {ox:g} {ascent})" d="{_outline(font, gid)}"/>')
+            svg = (
+                f'<svg xmlns="http://www.w3.org/2000/svg" width="{cursor}" height="{height}">'
+                f'<g fill="{colour}">{"".join(paths)}</g></svg>'
+            )
+            strip = Image.open(io.BytesIO(raster.draw(svg, width=cursor, height=height, fonts=()))).convert("RGBA")
+            for font, gid, phase, cell_x, left, right, top, bottom in cells:
+                tile = strip.crop((cell_x, ascent + top, cell_x + right - left, ascent + bottom))
+                _TILES[font, gid, phase, size, colour] = (tile, left, top)
+    return {g: _TILES[(*g, size, colour)] for g in glyphs}
+
+
+@functools.lru_cache(maxsize=65536)
+def _bounds(name: str, gid: int) -> tuple[float, float, float, float] | None:
+    """A glyph's outline bounds in font units (xMin, yMin, xMax, yMax), ``None`` if it has none."""
+    font, glyphs = _glyph_set(name)
+    pen = BoundsPen(glyphs)
+    glyphs[font.getGlyphName(gid)].draw(pen)
+    return pen.bounds  # type: ignore[no-any-return]
+
+
+@functools.lru_cache(maxsize=512)
+def _text_image(text: str, size: int, colour: str, bold: bool) -> Image.Image:
+    """One short line (a label, a date) drawn once: many awards share them. Its baseline is at
+    ``1.4 * size`` from the top, its text starts 10 pixels in."""
+    width = math.ceil(measure(text, size, bold=bold)) + 20
+    return _draw(width, round(size * 1.8), [_Line(text, 10, round(size * 1.4), size, colour, bold)])
+
+
+def badge_card(base: CardBase) -> bytes:
+    """A badge class's card: its base as it is."""
+    return base.finish()
+
+
+def home_card(
+    *, title: str, issuer: str, description: str, host: str, accent: str, logo: bytes | None, is_svg: bool
+) -> bytes:
+    """The home page's card: the site's logo, title, issuer and description."""
+    return badge_card(
+        badge_base(
+            badge_name=title, issuer=issuer, host=host, accent=accent, artwork=logo, is_svg=is_svg, lower=description
+        )
+    )
+
+
+def card_alt(badge_name: str, issuer: str, earner: str | None = None, status: str = "valid") -> str:
+    """The text alternative of a card (``og:image:alt``)."""
+    text = f"{badge_name}, an Open Badge issued by {issuer}"
+    if earner:
+        text = f"{badge_name}, an Open Badge awarded to {earner} by {issuer}"
+    if status in STATUS_WORDS:
+        text += f" ({status})"
+    return text[:ALT_SIZE]

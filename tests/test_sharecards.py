@@ -1,0 +1,293 @@
+"""Share cards and PNGs of SVG artwork (README, "Share cards").
+
+Names come in every script: each test name must map every character to a bundled font that has
+it, be shaped into real glyphs (never .notdef), draw ink, and keep its bidi order. The cards are
+also saved under test-artifacts/screenshots/ for a person to look at.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+from datetime import date
+from pathlib import Path
+
+import openbadges_bakery
+import pytest
+from conftest import build, copy_example
+from PIL import Image
+
+from badgekiln.errors import BakeError
+from badgekiln.formats import baking, raster
+from badgekiln.pages import sharecard
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
+ART = (ROOT / "site_src/assets/badges/pipefitting-mji10.svg").read_bytes()
+
+# (script, name, the bundled font that must draw its letters)
+NAMES = [
+    ("latin", "Zoë Ångström-Nuñez Øyvind Łukasz Đorđe", "NotoSans-Bold.ttf"),
+    ("greek", "Αλέξανδρος Παπαδόπουλος", "NotoSans-Bold.ttf"),
+    ("cyrillic", "Александра Иванова-Щербакова", "NotoSans-Bold.ttf"),
+    ("arabic", "محمد عبد الله", "NotoSansArabic-Bold.ttf"),
+    ("hebrew", "יעל כהן", "NotoSansHebrew-Bold.ttf"),
+    ("devanagari", "श्रीनिवास रामानुजन", "NotoSansDevanagari-Bold.ttf"),
+    ("chinese", "王小明", "NotoSansCJKjp-Bold.otf"),
+    ("japanese", "山田 太郎 やまだ", "NotoSansCJKjp-Bold.otf"),
+    ("korean", "김민준", "NotoSansCJKjp-Bold.otf"),
+    ("emoji", "Jo 🎉🎓 Smith", "NotoEmoji-SemiBold.ttf"),
+]
+
+
+def _png_size(png: bytes) -> tuple[int, int]:
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    return struct.unpack(">II", png[16:24])
+
+
+def _chunk_types(png: bytes) -> list[bytes]:
+    types, offset = [], 8
+    while offset < len(png):
+        (length,) = struct.unpack(">I", png[offset : offset + 4])
+        types.append(png[offset + 4 : offset + 8])
+        offset += 12 + length
+    return types
+
+
+@pytest.fixture(scope="module")
+def base():
+    return sharecard.badge_base(
+        badge_name="Pipefitting - MJI10 Base Competence",
+        issuer="Northwind Training",
+        host="badges.example.org",
+        accent="#1f5f8b",
+        artwork=ART,
+        is_svg=True,
+    )
+
+
+@pytest.mark.parametrize("script, name, font", NAMES, ids=[n[0] for n in NAMES])
+def test_every_character_has_a_font_and_a_real_glyph(script, name, font):
+    mapped = sharecard.coverage(name)
+    missing = [char for char, found in mapped if found is None and not char.isspace()]
+    assert missing == [], f"{script}: no bundled font has {missing}"
+    letters = [found for char, found in mapped if char.isalpha() or ord(char) > 0x1F000]
+    assert font in letters
+    glyphs = sharecard._shaped(name, True)
+    assert glyphs and all(glyph.gid != 0 for glyph in glyphs), f"{script}: a .notdef (tofu) glyph"
+
+
+@pytest.mark.parametrize("script, name, font", NAMES, ids=[n[0] for n in NAMES])
+def test_every_name_draws_ink(script, name, font):
+    strip = sharecard._draw(1300, 80, [sharecard._Line(name, 10, 60, 50, "#000000")])
+    bbox = strip.getchannel("A").getbbox()
+    assert bbox is not None, f"{script}: nothing drawn"
+    left, _top, right, _bottom = bbox
+    # the ink is about as wide as HarfBuzz says the text is
+    assert abs((right - left) - sharecard.measure(name, 50)) < 50
+
+
+def test_a_character_no_font_has_is_reported():
+    assert sharecard.coverage("a\U0001d11eb")[1] == ("\U0001d11e", None)  # musical symbol G clef
+
+
+def test_right_to_left_text_is_laid_out_right_to_left_and_shaped():
+    font = sharecard._hb_font("NotoSansHebrew-Bold.ttf")
+    alef, bet = font.get_nominal_glyph(ord("א")), font.get_nominal_glyph(ord("ב"))
+    glyphs = [g.gid for g in sharecard._shaped("Ab אב", True)]
+    assert glyphs[-2:] == [bet, alef]  # the Hebrew word's first letter is its rightmost
+    # Arabic letters join: the shaped glyphs are not the letters' isolated forms
+    arabic = sharecard._hb_font("NotoSansArabic-Bold.ttf")
+    isolated = {arabic.get_nominal_glyph(ord(c)) for c in "محمد"}
+    shaped = [g.gid for g in sharecard._shaped("محمد", True)]
+    assert len(shaped) == 4 and not set(shaped) <= isolated
+    # numbers inside right-to-left text keep their left-to-right order
+    levels = sharecard._bidi_levels("محمد 12")
+    assert levels[:4] == [1, 1, 1, 1] and levels[-2:] == [2, 2]
+
+
+def test_devanagari_is_shaped_into_conjuncts():
+    font = sharecard._hb_font("NotoSansDevanagari-Bold.ttf")
+    nominal = [font.get_nominal_glyph(ord(c)) for c in "श्री"]
+    shaped = [g.gid for g in sharecard._shaped("श्री", True)]
+    assert shaped != nominal and len(shaped) < len(nominal)
+
+
+def test_long_names_wrap_and_end_with_an_ellipsis_deterministically():
+    name = "Maria Guadalupe Fernández de la Concepción Rodríguez-Villanueva y Montenegro Hernández"
+    lines = sharecard.fit_lines(name, 50, sharecard.TEXT_WIDTH, 2)
+    assert len(lines) == 2 and lines[-1].endswith("…")
+    assert all(sharecard.measure(line, 50) <= sharecard.TEXT_WIDTH for line in lines)
+    assert lines == sharecard.fit_lines(name, 50, sharecard.TEXT_WIDTH, 2)
+    cjk = sharecard.fit_lines("王" * 60, 50, sharecard.TEXT_WIDTH, 2)  # no spaces: breaks between characters
+    assert len(cjk) == 2 and cjk[-1].endswith("…")
+    assert sharecard.fit_lines("Jane Doe", 50, sharecard.TEXT_WIDTH, 2) == ["Jane Doe"]
+
+
+def test_award_cards_are_deterministic_1200x630_pngs_with_a_status_band(base):
+    cards = {
+        status: sharecard.award_card(base, earner="Jane Doe", issued_on=date(2026, 3, 1), status=status)
+        for status in ("valid", "revoked", "suspended", "expired")
+    }
+    for status, png in cards.items():
+        assert _png_size(png) == (1200, 630)
+        assert _chunk_types(png) == [b"IHDR", b"IDAT", b"IEND"]  # no time, no text
+        assert png == sharecard.award_card(base, earner="Jane Doe", issued_on=date(2026, 3, 1), status=status)
+        image = Image.open(io.BytesIO(png)).convert("RGB")
+        band = image.getpixel((1100, 600))
+        if status == "valid":
+            assert band == (255, 255, 255)
+        else:
+            assert band == tuple(int(sharecard.STATUS_COLOURS[status][i : i + 2], 16) for i in (1, 3, 5))
+    assert len(set(cards.values())) == 4
+    hidden = sharecard.award_card(base, earner=None, issued_on=date(2026, 3, 1), status="valid")
+    assert hidden != cards["valid"]
+
+
+def test_cards_for_review(base):
+    """Cards for every script, a hidden name and each status, saved for a person to look at."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    statuses = ["valid", "revoked", "suspended", "expired"]
+    cards = []
+    for number, (script, name, _font) in enumerate(NAMES):
+        png = sharecard.award_card(base, earner=name, issued_on=date(2026, 3, 1), status=statuses[number % 4])
+        (ARTIFACTS / f"share-card-{script}.png").write_bytes(png)
+        cards.append(Image.open(io.BytesIO(png)))
+    long_name = "عبد الرحمن بن محمد بن عبد الله بن أحمد الهاشمي القرشي"
+    cards.append(
+        Image.open(io.BytesIO(sharecard.award_card(base, earner=long_name, issued_on=date(2026, 3, 1), status="valid")))
+    )
+    sheet = Image.new("RGB", (1200, 315 * ((len(cards) + 1) // 2)), "white")
+    for index, card in enumerate(cards):
+        sheet.paste(card.resize((600, 315)), ((index % 2) * 600, (index // 2) * 315))
+    sheet.save(ARTIFACTS / "share-cards.png")
+
+
+def test_per_award_cost_is_only_the_text(base):
+    """An award's card reuses its badge class's base: a card costs milliseconds, not a redraw."""
+    import time
+
+    names = [f"Earner Number {n} Example" for n in range(20)]
+    start = time.perf_counter()
+    for name in names:
+        sharecard.award_card(base, earner=name, issued_on=date(2026, 3, 1), status="valid")
+    per_card = (time.perf_counter() - start) / len(names)
+    print(f"share card: {per_card * 1000:.1f} ms per award")
+    assert per_card < 0.5  # generous: the machine is shared; the README reports the measured figure
+
+
+def test_rasterised_artwork_is_a_png_that_bakes_and_unbakes():
+    png = raster.rasterise(ART, width=512)
+    assert _png_size(png) == (512, 512)
+    assert png == raster.rasterise(ART, width=512)
+    baked = baking.bake_png(png, '{"id": "x"}', keyword="openbadges")
+    assert openbadges_bakery.unbake(io.BytesIO(baked)) == '{"id": "x"}'
+
+
+def test_rasterising_refuses_artwork_that_refers_to_a_file(tmp_path):
+    """resvg reads the files an SVG names: artwork from a pull request must not copy a file of
+    the building machine into a published PNG."""
+    secret = tmp_path / "secret.png"
+    secret.write_bytes(
+        raster.rasterise(
+            b'<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"><rect width="8" height="8" fill="red"/></svg>',
+            width=8,
+        )
+    )
+    svg = (
+        '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="8" height="8">'
+        f'<image width="8" height="8" xlink:href="{secret}"/></svg>'
+    ).encode()
+    # the threat is real: drawn without the check, the file's pixels land in the PNG
+    drawn = Image.open(io.BytesIO(raster.draw(svg.decode(), width=8, fonts=()))).convert("RGBA")
+    assert drawn.getpixel((4, 4)) == (255, 0, 0, 255)
+    with pytest.raises(BakeError, match="refers to"):
+        raster.rasterise(svg, width=8)
+    for reference in (f"file://{secret}", "../x.png", f"url({secret})"):
+        attribute = f'fill="{reference}"' if reference.startswith("url(") else f'xlink:href="{reference}"'
+        hostile = (
+            '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">'
+            f"<image {attribute}/></svg>"
+        ).encode()
+        assert raster.svg_references(hostile), reference
+    assert raster.svg_references(b'<svg xmlns="http://www.w3.org/2000/svg"><use href="#a"/></svg>') == []
+
+
+def test_a_site_whose_svg_artwork_refers_to_a_file_fails_with_the_file_named(tmp_path, run):
+    site = copy_example(tmp_path / "site")
+    art = site / "site_src/assets/badges/pipefitting-mji10.svg"
+    art.write_bytes(art.read_bytes().replace(b"</svg>", b'<image href="other.png" width="1" height="1"/></svg>'))
+    result = run("build", "--source", str(site), "--today", "2026-06-01")
+    assert result.code != 0
+    output = result.out + result.err
+    assert "badges/pipefitting-mji10.yaml:3" in output and "svg-reference" in output, output
+    assert "other.png" in output and "Traceback" not in output
+
+
+def test_a_built_site_has_cards_pngs_and_named_downloads(tmp_path, run):
+    site = copy_example(tmp_path / "site")
+    assert build(run, site).code == 0
+    out = site / "output"
+    assert _png_size((out / "share.png").read_bytes()) == (1200, 630)
+    for badge in (site / "badges").glob("*.yaml"):
+        assert _png_size((out / f"badges/{badge.stem}/share.png").read_bytes()) == (1200, 630)
+    awards = sorted(p.parent for p in out.glob("awards/*/assertion.json"))
+    assert awards
+    for folder in awards:
+        assert _png_size((folder / "share.png").read_bytes()) == (1200, 630)
+        badge_png = (folder / "badge.png").read_bytes()
+        assert baking.unbake_png(badge_png) == (folder / "assertion.json").read_text(encoding="utf-8")
+        credential = baking.unbake_png((folder / "credential.png").read_bytes(), keyword=baking.OB3_PNG_KEYWORD)
+        assert credential == (folder / "credential.json").read_text(encoding="utf-8")
+        page = (folder / "index.html").read_text(encoding="utf-8")
+        if "banner-revoked" in page or "banner-suspended" in page:  # held: nothing to download or share
+            assert "download=" not in page
+            continue
+        assert f'download="{_slug(page)}-{folder.name}.png"' in page
+        assert f'download="{_slug(page)}-{folder.name}-credential.json"' in page
+
+
+def _slug(page: str) -> str:
+    start = page.index('href="../../badges/') + len('href="../../badges/')
+    return page[start : page.index("/", start)]
+
+
+def test_a_png_written_here_decodes_as_written(base):
+    png = sharecard.badge_card(base)
+    (length,) = struct.unpack(">I", png[33:37])
+    raw = zlib.decompress(png[41 : 41 + length])
+    assert len(raw) == 630 * (1 + 1200 * 3)
+    assert Image.open(io.BytesIO(png)).convert("RGB").tobytes() == base.image.tobytes()
+
+
+def test_a_panic_in_resvg_is_a_bake_error_not_a_crash():
+    """resvg's own text engine panics on an emoji ZWJ sequence in a <tspan> after other text;
+    cards never give it text, and a panic would still arrive as BakeError."""
+    svg = (
+        '<svg xmlns="http://www.w3.org/2000/svg" width="200" height="60"><text x="5" y="40">Jo '
+        "<tspan font-family=\"'Noto Emoji'\">👩\u200d🔧</tspan> Smith</text></svg>"
+    )
+    with pytest.raises(BakeError, match="resvg failed"):
+        raster.draw(svg, width=200, height=60, fonts=("NotoSans-Bold.ttf", "NotoEmoji-SemiBold.ttf"))
+    # the same name on a card draws
+    strip = sharecard._draw(600, 80, [sharecard._Line("Jo 👩\u200d🔧 Smith", 10, 60, 50, "#000000")])
+    assert strip.getchannel("A").getbbox() is not None
+
+
+def test_markup_in_a_name_never_reaches_the_svg():
+    name = "<script>alert(1)</script> & <image href='/etc/passwd'/>"
+    svg = sharecard._svg(900, 80, [sharecard._Line(name, 10, 60, 50, "#000000")])
+    assert "<script" not in svg and "/etc/passwd" not in svg and "<image" not in svg
+    assert svg.count("<path ") >= len(name.replace(" ", "")) - 2  # drawn as glyph outlines
+
+
+def test_a_card_does_not_depend_on_which_glyphs_were_drawn_before(base):
+    """Glyph images are drawn in batches and kept: a card must not depend on the batch."""
+    args = {"earner": "Øyvind Kåre Łukasz", "issued_on": date(2026, 3, 1), "status": "valid"}
+    sharecard._TILES.clear()
+    alone = sharecard.award_card(base, **args)
+    sharecard._TILES.clear()
+    for other in ("Kim Ødegård", "Łucja Ryś", "yvind", "Zoë Kare"):
+        sharecard.award_card(base, earner=other, issued_on=date(2026, 3, 1), status="valid")
+    assert sharecard.award_card(base, **args) == alone
