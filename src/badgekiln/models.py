@@ -69,6 +69,7 @@ class BadgeClass:
     valid_for: Duration | None = None
     alignment: tuple[Alignment, ...] = ()
     achievement_type: str | None = None
+    requires_membership: bool = False  # awards are suspended while the earner's membership has lapsed
     location: SourceLocation | None = field(default=None, compare=False)
 
 
@@ -139,6 +140,7 @@ class Recipient:
     email: str  # normalised: trimmed and lower-cased
     show_name: bool = True
     awards: tuple[Award, ...] = ()
+    membership_until: date | None = None  # the recipient file's membership: {until: …}
     location: SourceLocation | None = field(default=None, compare=False)
 
     @property

@@ -91,6 +91,8 @@ def award_context(config: SiteConfig, badge: BadgeClass, recipient: Recipient, a
         "expires": award.expires,
         "revoked_on": award.revoked.on if award.revoked else None,
         "revoked_reason": award.revoked.reason if award.revoked else None,
+        "suspended_on": award.suspended.on if award.suspended else None,
+        "suspended_reason": award.suspended.reason if award.suspended else None,
         "narrative": award.narrative,
         "evidence": [
             {"url": e.url, "name": e.name, "narrative": e.narrative, "description": e.description}
@@ -111,6 +113,8 @@ def award_context(config: SiteConfig, badge: BadgeClass, recipient: Recipient, a
             "issuedOn": award.issued_on.isoformat(),
             "expires": award.expires.isoformat() if award.expires else None,
             "status": status,
+            # (the in-page Verify's verdict quotes it: the status list gives no reason)
+            **({"suspendedReason": award.suspended.reason} if status == "suspended" and award.suspended else {}),
             "assertion": config.url(urls.assertion_json(award.id)),
             "credential": config.url(urls.credential_json(award.id)),
         },

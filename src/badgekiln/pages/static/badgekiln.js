@@ -219,16 +219,37 @@
     step = new Step(list, "Checking the issuer's revocation list…");
     var revoked = false, statusUnknown = false;
     try {
-      revoked = await isRevoked(payload, root);
+      var revocation = statusEntry(payload, "revocation");
+      revoked = await statusBit(payload, root, revocation);
       if (revoked) {
         step.fail("Revoked: the issuer's revocation list marks this credential as revoked.");
       } else {
-        step.ok("Not revoked (the issuer's revocation list " + sitePath(payload.credentialStatus.statusListCredential,
-          root) + ", entry " + payload.credentialStatus.statusListIndex + ").");
+        step.ok("Not revoked (the issuer's revocation list " + sitePath(revocation.statusListCredential,
+          root) + ", entry " + revocation.statusListIndex + ").");
       }
     } catch (error) {
       statusUnknown = true;
       step.fail("Revocation not checked: " + describe(error));
+    }
+
+    // 7. Suspension (reversible): the same index in the issuer's suspension list, when the
+    // credential has a suspension entry.
+    var suspended = false;
+    var suspension = statusEntry(payload, "suspension", true);
+    if (suspension) {
+      step = new Step(list, "Checking the issuer's suspension list…");
+      try {
+        suspended = await statusBit(payload, root, suspension);
+        if (suspended) {
+          step.fail("Suspended: the issuer's suspension list marks this credential as suspended.");
+        } else {
+          step.ok("Not suspended (the issuer's suspension list " + sitePath(suspension.statusListCredential,
+            root) + ", entry " + suspension.statusListIndex + ").");
+        }
+      } catch (error) {
+        statusUnknown = true;
+        step.fail("Suspension not checked: " + describe(error));
+      }
     }
 
     if (problems.length) {
@@ -238,9 +259,14 @@
     if (revoked) {
       return {kind: "revoked", text: "Revoked: " + issuerName + " has revoked this badge. It is no longer valid."};
     }
+    if (suspended) {
+      var reason = suspensionReason();
+      return {kind: "suspended", text: "Suspended: " + issuerName + " has suspended this badge" +
+        (reason ? " (" + reason + ")" : "") + ". It is not valid while suspended; the issuer may lift the suspension."};
+    }
     if (statusUnknown) {
       return {kind: "error", text: "Not fully verified: the signature is valid, but whether the badge was " +
-        "revoked could not be checked."};
+        "revoked or suspended could not be checked."};
     }
     if (expired) {
       return {kind: "expired", text: "Expired: this badge is genuine, issued by " + issuerName +
@@ -420,12 +446,28 @@
 
   // --- Revocation: W3C Bitstring Status List -----------------------------------------------
 
-  async function isRevoked(payload, root) {
-    var entry = payload.credentialStatus;
-    if (!isObject(entry)) { throw new Error("the credential has no revocation status entry"); }
-    if (entry.type !== "BitstringStatusListEntry" || entry.statusPurpose !== "revocation") {
-      throw new Error("the credential's status entry is not a revocation entry of a Bitstring Status List");
+  /** The credential's Bitstring Status List entry of ``purpose`` (credentialStatus: one entry or several). */
+  function statusEntry(payload, purpose, optional) {
+    var entries = [].concat(payload.credentialStatus === undefined ? [] : payload.credentialStatus);
+    var found = entries.filter(function (e) { return isObject(e) && e.statusPurpose === purpose; });
+    if (found.length === 1 && found[0].type === "BitstringStatusListEntry") { return found[0]; }
+    if (optional && !found.length) { return null; }
+    throw new Error("the credential has no " + purpose + " entry of a Bitstring Status List");
+  }
+
+  /** The reason the page gives for a suspension (its summary), if any. */
+  function suspensionReason() {
+    var script = document.querySelector('script[type="application/ld+json"]');
+    try {
+      var summary = script ? JSON.parse(script.textContent) : null;
+      return isObject(summary) && typeof summary.suspendedReason === "string" ? summary.suspendedReason : "";
+    } catch (error) {
+      return "";
     }
+  }
+
+  async function statusBit(payload, root, entry) {
+    var purpose = entry.statusPurpose;
     if (typeof entry.statusListIndex !== "string" || !/^(0|[1-9][0-9]*)$/.test(entry.statusListIndex)) {
       throw new Error("the status list index " + String(entry.statusListIndex) + " is not a number");
     }
@@ -433,24 +475,24 @@
     var url;
     try { url = new URL(entry.statusListCredential); } catch (error) { throw new Error("the status list URL is not valid"); }
     if (url.origin !== location.origin || !url.pathname.startsWith(root.pathname)) {
-      throw new Error("the revocation list " + url.href + " is not on this site");
+      throw new Error("the " + purpose + " list " + url.href + " is not on this site");
     }
     var list = await fetchJson(url, true);
     var types = isObject(list) ? [].concat(list.type) : [];
     var subject = isObject(list) && isObject(list.credentialSubject) ? list.credentialSubject : null;
-    if (types.indexOf("BitstringStatusListCredential") < 0 || !subject || subject.statusPurpose !== "revocation") {
-      throw new Error(url.href + " is not a revocation Bitstring Status List");
+    if (types.indexOf("BitstringStatusListCredential") < 0 || !subject || subject.statusPurpose !== purpose) {
+      throw new Error(url.href + " is not a " + purpose + " Bitstring Status List");
     }
     var listIssuer = isObject(list.issuer) ? list.issuer.id : list.issuer;
     if (listIssuer !== payload.iss) {
-      throw new Error("the revocation list is published by " + String(listIssuer) + ", not by the issuer");
+      throw new Error("the " + purpose + " list is published by " + String(listIssuer) + ", not by the issuer");
     }
     if (typeof list.validUntil === "string" && Date.parse(list.validUntil) <= Date.now()) {
-      throw new Error("the revocation list expired on " + longDate(Date.parse(list.validUntil) / 1000));
+      throw new Error("the " + purpose + " list expired on " + longDate(Date.parse(list.validUntil) / 1000));
     }
     var bits = await decodeStatusList(subject.encodedList);
     if (index >= bits.length * 8) {
-      throw new Error("entry " + index + " is outside the revocation list of " + bits.length * 8 + " entries");
+      throw new Error("entry " + index + " is outside the " + purpose + " list of " + bits.length * 8 + " entries");
     }
     return (bits[index >> 3] & (0x80 >> (index & 7))) !== 0;
   }
