@@ -75,6 +75,16 @@ def test_suspended_credentials_are_suspended_and_lifted_ones_valid(sites, mode):
     for award, result in zip(awards, after):
         what = (mode, award, result["errors"])
         assert result["verified"] and result["suspended"] is False and result["revoked"] is False, what
+        if mode == "verifier-core":  # its schema check applies OB 3.0.3's [0..1] as written: a warning only
+            assert result["warnings"] == [SCHEMA_WARNING], result["warnings"]
+        else:
+            assert not result["warnings"], result["warnings"]
+
+
+SCHEMA_WARNING = (
+    "schema_check https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achievementcredential_schema.json:"
+    " /credentialStatus must be object"
+)
 
 
 def test_the_revoked_award_stays_revoked_not_suspended(sites):
