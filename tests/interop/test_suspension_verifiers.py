@@ -91,3 +91,24 @@ def test_the_revoked_award_stays_revoked_not_suspended(sites):
     suspended_site, _ = sites
     [result] = verify_many([suspended_site / "awards/d3f4g5h6jk/credential.json"], suspended_site, BASE, now=NOW)
     assert result["revoked"] is True and result["suspended"] is False and not result["verified"], result["errors"]
+
+
+def test_openbadgeslib_sees_a_suspended_ob2_assertion_as_revoked_and_a_lifted_one_as_valid(sites):
+    """OB 2.0 has no suspension: badgekiln publishes it as a revocation ("Suspended: …")."""
+    from oracles.openbadgeslib_oracle import verify_batch
+    from support.static_server import StaticServer
+
+    suspended_site, lifted_site = sites
+    with StaticServer(suspended_site.parent) as server:
+        for site, expect_valid in ((suspended_site, False), (lifted_site, True)):
+            jobs = [{"kind": "ob2", "input": f"{BASE}awards/{award}/assertion.json"} for award in (WRITTEN, LAPSED)] + [
+                {"kind": "ob2", "input": str(site / f"awards/{award}/assertion.jws")} for award in (WRITTEN, LAPSED)
+            ]
+            results = verify_batch(jobs, {BASE: server.url(f"{site.name}/")})
+            for job, result in zip(jobs, results):
+                what = (site.name, job["input"], result.get("reason"))
+                assert "crash" not in result and not result["refused"], what
+                if expect_valid:
+                    assert result["valid"], what
+                else:
+                    assert not result["valid"] and "has been revoked" in (result["reason"] or ""), what
