@@ -386,3 +386,24 @@ def test_incremental_builds_follow_today_and_members_csv(tmp_path, run):
     # and back to a day before it: the memo of the 2026-11-05 validation is not trusted there
     again = run("build", "--source", str(site), "--today", "2026-11-01")
     assert again.code == 1 and "error[future-date]" in again.err and "suspension date (2026-11-05)" in again.err
+
+
+def test_a_written_suspension_over_a_lapsed_membership_and_the_report_as_csv(tmp_path, run):
+    site = write_site(tmp_path / "site", MEMBER_SITE)
+    src = ["--source", str(site), "--today", "2026-11-01"]
+    result = run("suspend", "mo-chartered", "--reason", "=HYPERLINK(1)", *src)
+    assert result.code == 0, result.err
+    _build(run, site, "2026-11-01")
+    hosted = json.loads((site / "output/awards/mo-chartered/assertion.json").read_text())
+    assert hosted["revocationReason"] == "Suspended: =HYPERLINK(1)"  # the written one wins over the lapse
+    table = run("report", "suspended", "--format", "csv", *src).out.splitlines()
+    assert table[0] == "award_id,recipient,email,badge,since,reason,kind,membership_until"
+    assert (
+        table[1]
+        == "mo-chartered,Mo Member,mo@example.com,Chartered Member,2026-11-01,'=HYPERLINK(1),written,2026-10-31"
+    )
+    lifted = run("unsuspend", "mo-chartered", *src)
+    assert lifted.code == 0 and "stays suspended (membership lapsed)" in lifted.err, lifted.err
+    _build(run, site, "2026-11-01")
+    hosted = json.loads((site / "output/awards/mo-chartered/assertion.json").read_text())
+    assert hosted["revocationReason"] == "Suspended: membership lapsed"
