@@ -407,3 +407,38 @@ def test_a_written_suspension_over_a_lapsed_membership_and_the_report_as_csv(tmp
     _build(run, site, "2026-11-01")
     hosted = json.loads((site / "output/awards/mo-chartered/assertion.json").read_text())
     assert hosted["revocationReason"] == "Suspended: membership lapsed"
+
+
+# --- unit keys ----------------------------------------------------------------------------
+
+
+def test_a_suspension_and_a_lapse_change_the_keys_of_every_unit_whose_bytes_change(tmp_path):
+    """A written suspension, and the day a membership lapses (nothing in the sources changes):
+    every unit whose bytes change gets a new key (tests/test_units.py's rule)."""
+    from datetime import date
+
+    from conftest import copy_example
+    from test_units import _changes, groups
+
+    site = copy_example(tmp_path / "site")
+    before = groups(site, date.fromisoformat(TODAY))
+    jane = site / "recipients/jane-doe.yaml"
+    jane.write_text(
+        jane.read_text().replace(
+            "issued_on: 2026-03-01\n", "issued_on: 2026-03-01\n    suspended: {on: 2026-11-01, reason: x}\n", 1
+        )
+    )
+    keys, made = _changes(before, groups(site, date.fromisoformat(TODAY)))
+    assert {"status-list", "award/7q4kz2m9xw/ob2-assertion", "award/7q4kz2m9xw/award-page"} <= made <= keys, sorted(
+        made
+    )
+
+    badge = site / "badges/network-cabling.yaml"
+    badge.write_text(badge.read_text() + "requires_membership: true\n")
+    akira = site / "recipients/akira-tanaka.yaml"
+    akira.write_text(akira.read_text().replace("awards:", "membership: {until: 2026-11-21}\nawards:", 1))
+    on_last_day = groups(site, date(2026, 11, 21))
+    keys, made = _changes(on_last_day, groups(site, date(2026, 11, 22)))
+    assert {"status-list", "award/t1a2n3k4ax/ob2-assertion", "award/t1a2n3k4ax/award-page"} <= made <= keys, sorted(
+        made
+    )
