@@ -27,12 +27,11 @@ def _recipient() -> models.Recipient:
             (models.Evidence("https://e.example/1", None, "n", None), models.Evidence(None, "t", None, "d")),
             models.Revocation(date(2020, 3, 1), "why"),
             suspended=models.Suspension(date(2020, 3, 1), "membership lapsed", computed=True),
+            renews="a-0",
             id_pinned=False,
             location=SourceLocation(PATH, 5, 5),
         ),
-        models.Award(
-            "a-2", "b", "x", date(1, 1, 1), None, None, (), None, id_pinned=True, location=SourceLocation(PATH, 9, 3)
-        ),
+        models.Award("a-2", "b", "x", date(1, 1, 1), None, None, (), None, location=SourceLocation(PATH, 9, 3)),
     )
     return models.Recipient(
         "x",
@@ -66,6 +65,8 @@ def test_generic_codec_round_trips_diagnostics_and_badges():
             models.Duration(1, 0, 0, "P1Y"),
             (models.Alignment("a", "https://a.example"),),
             "Certificate",
+            remind_before=(models.Duration(0, 0, 60, "P60D"),),
+            renewal_url="https://example.org/renew",
             requires_membership=True,
             location=SourceLocation("badges/b.yaml", 1, 1),
         ),

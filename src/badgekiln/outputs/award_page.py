@@ -35,6 +35,7 @@ def produce(plan: Plan, inputs: BuildInputs, renderer: Renderer, item: tuple[Rec
             issuer=context.issuer_context(config),
             badge=context.badge_context(badge),
             award=context.award_context(config, badge, recipient, award, inputs.today),
+            renewal=context.renewal_context(inputs.project, award, page),
             endorsements=endorsements.page_context(
                 config,
                 endorsements.of_badge(inputs.project.endorsements, badge.slug)
@@ -49,6 +50,6 @@ UNIT = Unit(
     "award-page",
     "award",
     (FileSpec("awards/{id}/index.html", "text/html"),),
-    reads=("config", "templates", "site", "badge", "award", "status", "endorsements"),
+    reads=("config", "templates", "site", "badge", "award", "status", "endorsements", "renewals"),
     produce=produce,
 )

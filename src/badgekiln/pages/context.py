@@ -121,6 +121,27 @@ def award_context(config: SiteConfig, badge: BadgeClass, recipient: Recipient, a
     }
 
 
+def renewal_context(project: Project, award: Award, page: str) -> dict | None:
+    """The renewal links of an award's page: the award it renews and the award that renews it
+    (links relative to ``page``), or None when neither."""
+
+    def other(found: Award | None) -> dict | None:
+        if found is None:
+            return None
+        return {"id": found.id, "issued_on": found.issued_on, "path": urls.relative(page, urls.award_dir(found.id))}
+
+    renews = other(project.award(award.renews) if award.renews else None)
+    renewed_by = other(project.renewed_by.get(award.id))
+    return {"renews": renews, "renewed_by": renewed_by} if renews or renewed_by else None
+
+
+def renewal_part(project: Project, award: Award) -> str:
+    """What of other awards an award's page shows (for its cache key): see :func:`renewal_context`."""
+    renews = project.award(award.renews) if award.renews else None
+    renewed_by = project.renewed_by.get(award.id)
+    return repr([(a.id, a.issued_on) if a else None for a in (renews, renewed_by)])
+
+
 def linkedin_url(config: SiteConfig, badge: BadgeClass, award: Award, page_url: str) -> str:
     """LinkedIn's 'Add license or certification' link, pre-filled."""
     params = {"startTask": "CERTIFICATION_NAME", "name": badge.name}

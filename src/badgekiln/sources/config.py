@@ -8,7 +8,7 @@ from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
 from badgekiln.errors import Diagnostic, SourceLocation
-from badgekiln.models import Issuer
+from badgekiln.models import Duration, Issuer
 from badgekiln.sources.fields import Fields, url_problem
 
 COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -30,6 +30,8 @@ class SiteConfig:
     stylesheet: str | None = None  # "assets/site.css" when site_src/assets/site.css exists
     # site.yaml's base_url when --base-url (serve, a preview build) overrides it: see ``published``
     published_base_url: str | None = None
+    # reminders to earners before expiry, for badge classes that do not say (longest first)
+    remind_before: tuple[Duration, ...] = ()
 
     def url(self, path: str = "") -> str:
         """The absolute URL of ``path`` (relative POSIX path inside the site)."""
@@ -114,6 +116,7 @@ def read_site_config(
         )
         linkedin = None
     footer = fields.text("footer", max_len=2000) or ""
+    remind_before = fields.durations("remind_before") or ()
     fields.finish()
     if base_url is None or issuer is None:
         return None
@@ -126,6 +129,7 @@ def read_site_config(
         linkedin_organization_id=linkedin,
         footer=footer,
         published_base_url=published,
+        remind_before=remind_before,
     )
 
 
