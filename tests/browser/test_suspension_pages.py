@@ -57,9 +57,10 @@ def test_verify_says_suspended_with_the_reason(page, site):
     page, problems = page
     result = _verify(page, site.url("awards/ann-first-1/"))
     assert result["kind"] == "suspended", result
-    assert result["text"].startswith("Suspended: Example Issuer has suspended this badge (Under investigation).")
+    assert result["text"].startswith("Not verified: suspended by Example Issuer (Under investigation). This badge")
+    assert result["text"].endswith("is not valid while the suspension lasts.")
     failed = [s["text"] for s in result["steps"] if s["state"] == "fail"]
-    assert failed == ["Suspended: the issuer's suspension list marks this credential as suspended."], result["steps"]
+    assert len(failed) == 1 and failed[0].startswith("Suspended"), result["steps"]
     assert any(s["text"].startswith("Not revoked") for s in result["steps"] if s["state"] == "ok")
     assert page.locator(".status").inner_text() == "Suspended"
     shots = Path(os.environ.get("BADGEKILN_SCREENSHOTS") or Path(__file__).parents[2] / "test-artifacts/screenshots")
@@ -73,6 +74,5 @@ def test_verify_of_a_valid_award_checks_both_lists(page, site):
     result = _verify(page, site.url("awards/ann-first-2/"))
     assert result["kind"] == "valid", result
     ok = [s["text"] for s in result["steps"] if s["state"] == "ok"]
-    assert any(t.startswith("Not revoked (the issuer's revocation list status/revocation.json") for t in ok), ok
-    assert any(t.startswith("Not suspended (the issuer's suspension list status/suspension.json") for t in ok), ok
+    assert any(t.startswith("Not revoked") for t in ok) and any(t.startswith("Not suspended") for t in ok), ok
     assert problems.all() == []
