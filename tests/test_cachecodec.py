@@ -26,13 +26,22 @@ def _recipient() -> models.Recipient:
             "§ starts with the mark",
             (models.Evidence("https://e.example/1", None, "n", None), models.Evidence(None, "t", None, "d")),
             models.Revocation(date(2020, 3, 1), "why"),
+            suspended=models.Suspension(date(2020, 3, 1), "membership lapsed", computed=True),
             renews="a-0",
             id_pinned=False,
             location=SourceLocation(PATH, 5, 5),
         ),
         models.Award("a-2", "b", "x", date(1, 1, 1), None, None, (), None, location=SourceLocation(PATH, 9, 3)),
     )
-    return models.Recipient("x", "Name §", "e@x.example", False, awards, SourceLocation(PATH, 1, 1))
+    return models.Recipient(
+        "x",
+        "Name §",
+        "e@x.example",
+        False,
+        awards,
+        membership_until=date(2027, 6, 30),
+        location=SourceLocation(PATH, 1, 1),
+    )
 
 
 def test_recipients_round_trip_through_json_with_their_locations():
@@ -58,6 +67,7 @@ def test_generic_codec_round_trips_diagnostics_and_badges():
             "Certificate",
             remind_before=(models.Duration(0, 0, 60, "P60D"),),
             renewal_url="https://example.org/renew",
+            requires_membership=True,
             location=SourceLocation("badges/b.yaml", 1, 1),
         ),
     ]

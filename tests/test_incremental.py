@@ -185,8 +185,9 @@ def test_revoking_one_award_makes_only_that_award_and_the_lists(keyed_site, run,
     _revoke(keyed_site)
     counter = Counter(monkeypatch)
     result = build(run, keyed_site)
-    # The award's documents (JWS, proof, VC-JWT) and the status list's proof; its page, the home page.
-    assert counter.signatures == 4
+    # The award's documents (JWS, proof, VC-JWT) and the proofs of the two status lists (revocation
+    # and suspension: one unit); its page, the home page.
+    assert counter.signatures == 5
     assert counter.renders == 1
     written = int(result.out.split("(")[1].split(" written")[0])
     assert 0 < written <= 8

@@ -162,10 +162,30 @@ def resolver_from(did_doc: dict, issuer_id: str):
 # --- credentials ---------------------------------------------------------------------------
 
 
+def status_variants(credential: dict) -> list[dict]:
+    """The credential once per ``credentialStatus`` entry. VC 2.0 (4.10) lets credentialStatus be
+    "a set of one or more objects"; OB 3.0.3's schema takes one object (1EdTech
+    openbadges-specification#623): badgekiln's two entries must each be a valid CredentialStatus."""
+    statuses = credential.get("credentialStatus")
+    if not isinstance(statuses, list):
+        return [credential]
+    assert [e["statusPurpose"] for e in statuses] == ["revocation", "suspension"], statuses
+    return [{**credential, "credentialStatus": entry} for entry in statuses]
+
+
 @pytest.mark.parametrize("case", CASES)
 def test_credential_matches_the_official_schema(case, validator):
-    errors = sorted(validator.iter_errors(make(case)), key=lambda e: list(e.path))
-    assert not errors, "\n".join(f"{list(e.path)}: {e.message}" for e in errors)
+    for variant in status_variants(make(case)):
+        errors = sorted(validator.iter_errors(variant), key=lambda e: list(e.path))
+        assert not errors, "\n".join(f"{list(e.path)}: {e.message}" for e in errors)
+
+
+def test_the_status_set_is_the_only_departure_from_the_official_schema(validator):
+    """Without the set the credential passes as it is; with it, the one error is its type."""
+    credential = make("status")
+    errors = list(validator.iter_errors(credential))
+    assert [(list(e.path), e.validator) for e in errors] == [(["credentialStatus"], "type")]
+    assert not list(validator.iter_errors({**credential, "credentialStatus": credential["credentialStatus"][1]}))
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -184,7 +204,7 @@ def test_credential_proof_verifies_against_the_did_document(case, ed_key, valida
     assert verify_proof(signed, resolver_from(doc, config.did))["verificationMethod"] == vm
     # The schema wants "proof" as an array; a one-item list verifies just the same.
     listed = {**signed, "proof": [signed["proof"]]}
-    assert not list(validator.iter_errors(listed))
+    assert not [e for v in status_variants(listed) for e in validator.iter_errors(v)]
     verify_proof(listed, resolver_from(doc, config.did))
     tampered = {**signed, "name": "Other Badge"}
     with pytest.raises(VerifyError):
@@ -250,14 +270,23 @@ def test_credential_status_entry_and_subpath_did():
     cred = make("subpath")
     assert cred["id"] == "https://org.github.io/badges/awards/ann-first-1/credential.json"
     assert cred["issuer"]["id"] == "did:web:org.github.io:badges"
-    assert cred["credentialStatus"] == {
-        "id": "https://org.github.io/badges/status/revocation.json#7",
-        "type": "BitstringStatusListEntry",
-        "statusPurpose": "revocation",
-        "statusListIndex": "7",
-        "statusListCredential": "https://org.github.io/badges/status/revocation.json",
-    }
-    assert make("unicode")["credentialStatus"]["statusListIndex"] == "0"
+    assert cred["credentialStatus"] == [
+        {
+            "id": "https://org.github.io/badges/status/revocation.json#7",
+            "type": "BitstringStatusListEntry",
+            "statusPurpose": "revocation",
+            "statusListIndex": "7",
+            "statusListCredential": "https://org.github.io/badges/status/revocation.json",
+        },
+        {  # the same index in the suspension list (reversible)
+            "id": "https://org.github.io/badges/status/suspension.json#7",
+            "type": "BitstringStatusListEntry",
+            "statusPurpose": "suspension",
+            "statusListIndex": "7",
+            "statusListCredential": "https://org.github.io/badges/status/suspension.json",
+        },
+    ]
+    assert [e["statusListIndex"] for e in make("unicode")["credentialStatus"]] == ["0", "0"]
     with pytest.raises(ValueError):
         ob3.credential(site(), BADGE, RECIPIENT, AWARD, status_index=-1)
 

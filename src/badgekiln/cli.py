@@ -281,6 +281,42 @@ def revoke_command(source: Path, today: str | None, award_id: str, reason: str, 
     )
 
 
+@cli.command("suspend")
+@source_option
+@today_option
+@click.argument("award_id")
+@click.option("--reason", required=True, help="Published with the badge, e.g. 'Under investigation'.")
+@click.option("--on", "on", help="Date of the suspension (YYYY-MM-DD); default today.")
+def suspend_command(source: Path, today: str | None, award_id: str, reason: str, on: str | None) -> None:
+    """Suspend an award until 'badgekiln unsuspend': its page and lists say 'Suspended'."""
+    from badgekiln.commands.suspend import suspend
+
+    day = today_from_environment(today)
+    when = today_from_environment(on, option="--on") if on else day
+    path = suspend(source.resolve(), award_id, reason, when, day)
+    click.echo(
+        f"suspended {award_id} in {path.relative_to(source.resolve()).as_posix()}; "
+        "review the change, commit it and rebuild"
+    )
+
+
+@cli.command("unsuspend")
+@source_option
+@today_option
+@click.argument("award_id")
+def unsuspend_command(source: Path, today: str | None, award_id: str) -> None:
+    """Lift an award's suspension (written by 'badgekiln suspend')."""
+    from badgekiln.commands.suspend import unsuspend
+
+    path, still = unsuspend(source.resolve(), award_id, today_from_environment(today))
+    click.echo(
+        f"lifted the suspension of {award_id} in {path.relative_to(source.resolve()).as_posix()}; "
+        "review the change, commit it and rebuild"
+    )
+    if still:
+        click.echo(f"note: {award_id} stays suspended ({still}): the earner's membership has lapsed", err=True)
+
+
 @cli.group("report")
 def report_group() -> None:
     """Reports for the provider (they include earners' email addresses: do not publish them)."""
@@ -332,6 +368,34 @@ def report_expiring_command(
                 click.echo(f"    reminder {point.text()}")
             if remind and not row.reminders:
                 click.echo("    no reminders (set remind_before in the badge class or site.yaml)")
+
+
+@report_group.command("suspended")
+@source_option
+@today_option
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+def report_suspended_command(source: Path, today: str | None, fmt: str) -> None:
+    """Suspended awards, written and from lapsed memberships."""
+    import csv
+    import json
+
+    from badgekiln.commands.suspend import suspended
+
+    rows = suspended(source.resolve(), today_from_environment(today))
+    if fmt == "json":
+        click.echo(json.dumps([r.as_dict() for r in rows], indent=2, ensure_ascii=False))
+    elif fmt == "csv":
+        fields = ("award_id", "recipient", "email", "badge", "since", "reason", "kind", "membership_until")
+        writer = csv.DictWriter(click.get_text_stream("stdout"), fieldnames=fields, lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({key: csv_cell(value) for key, value in row.as_dict().items()})
+    else:
+        if not rows:
+            click.echo("no award is suspended")
+        for row in rows:
+            why = f"membership lapsed after {row.membership_until}" if row.kind == "membership" else row.reason
+            click.echo(f"{row.since}  {row.award_id}  {row.recipient} <{row.email}>  {row.badge}: {why}")
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

@@ -83,6 +83,7 @@ class BadgeClass:
     # Reminders to earners before expiry; None: the site's default (site.yaml), () : none.
     remind_before: tuple[Duration, ...] | None = None
     renewal_url: str | None = None  # where an earner renews this badge (https)
+    requires_membership: bool = False  # awards are suspended while the earner's membership has lapsed
     location: SourceLocation | None = field(default=None, compare=False)
 
 
@@ -153,6 +154,7 @@ class Recipient:
     email: str  # normalised: trimmed and lower-cased
     show_name: bool = True
     awards: tuple[Award, ...] = ()
+    membership_until: date | None = None  # the recipient file's membership: {until: …}
     location: SourceLocation | None = field(default=None, compare=False)
 
     @property

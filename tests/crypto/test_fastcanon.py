@@ -168,13 +168,18 @@ def credentials(draw):
         document["evidence"] = draw(st.lists(evidence(iris), max_size=3))
     if draw(st.booleans()):
         index = draw(st.one_of(st.integers(0, 10**6).map(str), texts))
-        document["credentialStatus"] = {
-            "id": draw(iris),
-            "type": "BitstringStatusListEntry",
-            "statusPurpose": draw(st.sampled_from(["revocation", "suspension"])),
-            "statusListIndex": index,
-            "statusListCredential": draw(iris),
-        }
+        entries = [
+            {
+                "id": draw(iris),
+                "type": "BitstringStatusListEntry",
+                "statusPurpose": draw(st.sampled_from(["revocation", "suspension"])),
+                "statusListIndex": index,
+                "statusListCredential": draw(iris),
+            }
+            for _ in range(draw(st.integers(1, 2)))
+        ]
+        # One entry, or (as badgekiln writes) a set: revocation and suspension at the same index.
+        document["credentialStatus"] = entries[0] if len(entries) == 1 and draw(st.booleans()) else entries
     return document
 
 

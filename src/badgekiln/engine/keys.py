@@ -63,7 +63,7 @@ class UnitKeys:
             "templates": lambda: digest(renderer.template_sources()),
             "site": lambda: digest(context.site_context(config, project)),
             "awards": lambda: _sha(
-                repr([(inputs.ledger.entries[a.id], a.issued_on, a.revoked) for a in project.awards])
+                repr([(inputs.ledger.entries[a.id], a.issued_on, a.revoked, a.suspended) for a in project.awards])
             ),
             "catalogue": self._catalogue,
             "assets": lambda: digest(

@@ -128,10 +128,29 @@ def assertion(
     evidence = evidence_list(award)
     if evidence:
         data["evidence"] = evidence
-    if award.revoked is not None and signed_by is None:
+    reason = withdrawal_reason(award)
+    if reason is not None and signed_by is None:
         data["revoked"] = True
-        data["revocationReason"] = award.revoked.reason
+        data["revocationReason"] = reason
     return data
+
+
+SUSPENDED_PREFIX = "Suspended: "
+
+
+def withdrawal_reason(award: Award) -> str | None:
+    """Why an OB 2.0 verifier must refuse ``award`` today, or None: the revocation's reason, else
+    ``Suspended: <reason>`` while it is suspended.
+
+    OB 2.0 knows only revocation (Assertion ``revoked``/``revocationReason``, RevocationList
+    ``revokedAssertions``); a suspended award is published as revoked, with the reason saying
+    it is a suspension, and the hosted assertion and the list go back when it is lifted.
+    """
+    if award.revoked is not None:
+        return award.revoked.reason
+    if award.suspended is not None:
+        return SUSPENDED_PREFIX + award.suspended.reason
+    return None
 
 
 def signed_urn(config: SiteConfig, award_id: str) -> str:

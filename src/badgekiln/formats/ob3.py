@@ -29,7 +29,7 @@ from badgekiln.crypto.multikey import ed25519_to_multibase, rsa_public_jwk
 from badgekiln.errors import SourceError
 from badgekiln.formats import ids, urls
 from badgekiln.formats.ob2 import timestamp
-from badgekiln.formats.statuslist import status_entry
+from badgekiln.formats.statuslist import STATUS_PURPOSE, SUSPENSION_PURPOSE, status_entry
 from badgekiln.models import Alignment, Award, BadgeClass, Evidence, Recipient
 
 if TYPE_CHECKING:  # (a type only: formats sit below the sources layer)
@@ -237,8 +237,8 @@ def credential(
         badge: The awarded badge class.
         recipient: The earner.
         award: The award.
-        status_index: The award's position in the revocation status list, or None for a
-            credential without ``credentialStatus``.
+        status_index: The award's position in the revocation and suspension status lists, or
+            None for a credential without ``credentialStatus``.
 
     Returns:
         The credential; ``id`` is the URL of its published ``credential.json``.
@@ -265,7 +265,12 @@ def credential(
     if award.evidence:
         data["evidence"] = [_evidence(e) for e in award.evidence]
     if status_index is not None:
-        data["credentialStatus"] = status_entry(config, status_index)
+        # Two entries at the same index (VC 2.0 §4.10: "a single object or a set of one or more
+        # objects"): revocation, for good, and suspension, reversible (Bitstring Status List §2.1).
+        data["credentialStatus"] = [
+            status_entry(config, status_index, STATUS_PURPOSE),
+            status_entry(config, status_index, SUSPENSION_PURPOSE),
+        ]
     return data
 
 

@@ -1,6 +1,8 @@
-"""W3C Bitstring Status List: the revocation list of OB 3.0 credentials, as a static file.
+"""W3C Bitstring Status List: the revocation and suspension lists of OB 3.0 credentials, as static files.
 
-Each award owns one bit at a permanent index (see :mod:`badgekiln.sources.ledger`). The list is a
+Each award owns one bit at a permanent index (see :mod:`badgekiln.sources.ledger`), the same index
+in both lists: ``status/revocation.json`` (``statusPurpose: revocation``, for good) and
+``status/suspension.json`` (``statusPurpose: suspension``, reversible). Each list is a
 ``BitstringStatusListCredential`` whose ``encodedList`` is the GZIP-compressed bitstring (at least
 131,072 bits, bit 0 = most significant bit of byte 0) in multibase base64url. The GZIP bytes are
 made here, deterministically, with a tiny run-length DEFLATE encoder: the list is signed, so its
@@ -26,16 +28,20 @@ if TYPE_CHECKING:  # (a type only: formats sit below the sources layer)
 
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 STATUS_PURPOSE = "revocation"
+SUSPENSION_PURPOSE = "suspension"
+# Where each purpose's list is published (relative to the site root).
+STATUS_LISTS = {STATUS_PURPOSE: urls.STATUS_LIST, SUSPENSION_PURPOSE: urls.SUSPENSION_LIST}
 STATUS_LIST_MIN_BITS = 131_072  # 16 KiB: the Bitstring Status List minimum, for herd privacy
 STATUS_LIST_MAX_BYTES = 16 * 1024 * 1024  # decompression limit for lists read by verifiers
 
 
-def status_entry(config: SiteConfig, index: int) -> dict[str, Any]:
-    """The ``credentialStatus`` of a credential at ``index`` in the revocation list.
+def status_entry(config: SiteConfig, index: int, purpose: str = STATUS_PURPOSE) -> dict[str, Any]:
+    """A ``credentialStatus`` entry of a credential at ``index`` in the list of ``purpose``.
 
     Args:
         config: The site settings.
         index: The credential's bit in the list.
+        purpose: ``revocation`` or ``suspension`` (see :data:`STATUS_LISTS`).
 
     Returns:
         A ``BitstringStatusListEntry``.
@@ -44,23 +50,27 @@ def status_entry(config: SiteConfig, index: int) -> dict[str, Any]:
         ValueError: ``index`` is negative or not an integer.
     """
     _check_index(index)
-    list_url = config.url(urls.STATUS_LIST)
+    list_url = config.url(STATUS_LISTS[purpose])
     return {
         "id": f"{list_url}#{index}",
         "type": "BitstringStatusListEntry",
-        "statusPurpose": STATUS_PURPOSE,
+        "statusPurpose": purpose,
         "statusListIndex": str(index),
         "statusListCredential": list_url,
     }
 
 
-def status_list_credential(config: SiteConfig, revoked_indexes: Iterable[int], *, valid_from: str) -> dict[str, Any]:
-    """The unsigned ``BitstringStatusListCredential`` published at ``status/revocation.json``.
+def status_list_credential(
+    config: SiteConfig, revoked_indexes: Iterable[int], *, valid_from: str, purpose: str = STATUS_PURPOSE
+) -> dict[str, Any]:
+    """The unsigned ``BitstringStatusListCredential`` of ``purpose`` (``status/revocation.json``
+    or ``status/suspension.json``).
 
     Args:
         config: The site settings.
-        revoked_indexes: The status list indexes of revoked credentials.
+        revoked_indexes: The status list indexes of revoked (or suspended) credentials.
         valid_from: The list's ``validFrom`` date-time (pass the build's "now" in).
+        purpose: ``revocation`` or ``suspension``.
 
     Returns:
         The status list credential, issued by the site's ``did:web``.
@@ -68,7 +78,7 @@ def status_list_credential(config: SiteConfig, revoked_indexes: Iterable[int], *
     Raises:
         ValueError: An index is negative or not an integer.
     """
-    list_url = config.url(urls.STATUS_LIST)
+    list_url = config.url(STATUS_LISTS[purpose])
     return {
         "@context": [VC_CONTEXT],
         "id": list_url,
@@ -78,7 +88,7 @@ def status_list_credential(config: SiteConfig, revoked_indexes: Iterable[int], *
         "credentialSubject": {
             "id": f"{list_url}#list",
             "type": "BitstringStatusList",
-            "statusPurpose": STATUS_PURPOSE,
+            "statusPurpose": purpose,
             "encodedList": encode_status_list(revoked_indexes),
         },
     }

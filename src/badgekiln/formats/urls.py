@@ -12,6 +12,7 @@ from pathlib import PurePosixPath
 ISSUER = "issuer.json"
 REVOCATION_LIST = "revocations.json"
 STATUS_LIST = "status/revocation.json"
+SUSPENSION_LIST = "status/suspension.json"  # the OB 3.0 suspension status list (reversible)
 JWKS = "keys/jwks.json"
 
 

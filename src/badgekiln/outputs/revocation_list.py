@@ -8,14 +8,15 @@ from badgekiln.outputs import BuildInputs, FileSpec, Plan, Unit
 
 
 def produce(plan: Plan, inputs: BuildInputs, renderer: object, item: None) -> None:
-    """Every revoked award, under both of its ids: the signed assertion's ``urn:uuid`` and the
+    """Every revoked award, and every suspended one while it is (OB 2.0 has no suspension: see
+    :func:`badgekiln.formats.ob2.withdrawal_reason`), under both of its ids: the signed assertion's ``urn:uuid`` and the
     hosted assertion's URL. (Listing both is also what makes the 1EdTech validator see a
     revocation when only one award is revoked: it skips one-entry lists.)"""
     config = inputs.config
     revoked = [
-        (assertion_id, a.revoked.reason)
+        (assertion_id, reason)
         for a in inputs.project.awards
-        if a.revoked is not None
+        if (reason := ob2.withdrawal_reason(a)) is not None  # suspended awards too, while suspended
         for assertion_id in (ob2.signed_urn(config, a.id), config.url(urls.assertion_json(a.id)))
     ]
     plan.add(urls.REVOCATION_LIST, dumps_hosted(ob2.revocation_list(config, revoked)))

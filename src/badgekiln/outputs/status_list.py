@@ -1,31 +1,44 @@
-"""The signed OB 3.0 Bitstring status list of revocations (one permanent bit per award)."""
+"""The signed OB 3.0 Bitstring status lists: revocations and suspensions (one permanent bit per
+award, at the same index in both lists)."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from badgekiln.formats import ob2, ob3, statuslist, urls
 from badgekiln.formats.jsonout import dumps_hosted
+from badgekiln.models import Award
 from badgekiln.outputs import BuildInputs, FileSpec, Plan, Unit
 
 
 def produce(plan: Plan, inputs: BuildInputs, renderer: object, item: None) -> None:
-    """status/revocation.json."""
+    """status/revocation.json and status/suspension.json."""
+    awards = inputs.project.awards
+    _status_list(plan, inputs, statuslist.STATUS_PURPOSE, [(a, a.revoked.on) for a in awards if a.revoked])
+    _status_list(plan, inputs, statuslist.SUSPENSION_PURPOSE, [(a, a.suspended.on) for a in awards if a.suspended])
+
+
+def _status_list(plan: Plan, inputs: BuildInputs, purpose: str, marked: list[tuple[Award, date]]) -> None:
     config, project = inputs.config, inputs.project
-    revoked = {inputs.ledger.entries[a.id].index for a in project.awards if a.revoked is not None}
+    indexes = {inputs.ledger.entries[a.id].index for a, _ in marked}
     # validFrom is the newest event the list reflects, so that it comes from the sources, not the clock.
-    days = [a.revoked.on for a in project.awards if a.revoked is not None] or [a.issued_on for a in project.awards]
+    days = [on for _, on in marked] or [a.issued_on for a in project.awards]
     valid_from = ob2.timestamp(max(days)) if days else "2000-01-01T00:00:00Z"
-    unsigned = statuslist.status_list_credential(config, revoked, valid_from=valid_from)
+    unsigned = statuslist.status_list_credential(config, indexes, valid_from=valid_from, purpose=purpose)
     kid = inputs.status_list_kid
     signed = inputs.signer.add_proof(
         unsigned, kid, verification_method=ob3.verification_method(config, kid), created=valid_from
     )
-    plan.add(urls.STATUS_LIST, dumps_hosted(signed))
+    plan.add(statuslist.STATUS_LISTS[purpose], dumps_hosted(signed))
 
 
 UNIT = Unit(
     "status-list",
     "site",
-    (FileSpec(urls.STATUS_LIST, "application/ld+json"),),
+    (
+        FileSpec(urls.STATUS_LIST, "application/ld+json"),
+        FileSpec(urls.SUSPENSION_LIST, "application/ld+json"),
+    ),
     reads=("documents-config", "signing", "awards"),
     produce=produce,
 )

@@ -253,6 +253,7 @@ class SourceTree:
     KEYS = "site_src/keys"
     LEDGER = "site_src/awards.lock"
     NOTIFIED = "site_src/notified.lock"
+    MEMBERS = "site_src/members.csv"  # the membership system's export (email, until): never published
     ENDORSEMENTS = "site_src/endorsements"
     BADGES = "badges"
     RECIPIENTS = "recipients"

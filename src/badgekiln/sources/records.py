@@ -17,7 +17,7 @@ import yaml
 
 from badgekiln.errors import SourceError, SourceLocation
 from badgekiln.sources import safefiles
-from badgekiln.sources.loading import LocatedList, parse_yaml
+from badgekiln.sources.loading import LocatedDict, LocatedList, parse_yaml
 
 # Candidates for a plain (unquoted) scalar: ids, slugs and ISO dates. Anything else is quoted.
 _PLAIN_CANDIDATE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\Z")
@@ -106,6 +106,20 @@ def add_revocation(
     path: Path, rel: str, location: SourceLocation, award_id: str, *, on: str, reason: str, pin_id: bool
 ) -> None:
     """Record the revocation of the award whose mapping starts at ``location``; minimal diff."""
+    _add_dated_reason(path, rel, location, award_id, "revoked", on=on, reason=reason, pin_id=pin_id)
+
+
+def add_suspension(
+    path: Path, rel: str, location: SourceLocation, award_id: str, *, on: str, reason: str, pin_id: bool
+) -> None:
+    """Record the suspension of the award whose mapping starts at ``location``; minimal diff."""
+    _add_dated_reason(path, rel, location, award_id, "suspended", on=on, reason=reason, pin_id=pin_id)
+
+
+def _add_dated_reason(
+    path: Path, rel: str, location: SourceLocation, award_id: str, key: str, *, on: str, reason: str, pin_id: bool
+) -> None:
+    """Add ``key: {on, reason}`` to the award mapping that starts at ``location``."""
     text, newline = read_text_keeping_newlines(path)
     lines = text.splitlines(keepends=True)
     if lines and not lines[-1].endswith("\n"):
@@ -113,22 +127,74 @@ def add_revocation(
     start, col = location.line - 1, location.col - 1
     quoted = json.dumps(reason, ensure_ascii=False)
     if lines[start][col : col + 1] == "{":
-        edited = insert_first_key("".join(lines), location, f"revoked: {{on: {on}, reason: {quoted}}}")
+        edited = insert_first_key("".join(lines), location, f"{key}: {{on: {on}, reason: {quoted}}}")
     else:
         end = _award_end(lines, start, col)
         pad = " " * col
-        lines[end:end] = [f"{pad}revoked:\n", f"{pad}  on: {on}\n", f"{pad}  reason: {quoted}\n"]
+        lines[end:end] = [f"{pad}{key}:\n", f"{pad}  on: {on}\n", f"{pad}  reason: {quoted}\n"]
         edited = "".join(lines)
     if pin_id:
         edited = insert_first_key(edited, location, f"id: {yaml_plain(award_id)}")
     data = parse_yaml(edited, rel)
     matches = [a for a in (data.get("awards") or []) if isinstance(a, dict) and a.get("id") == award_id]
-    if len(matches) != 1 or matches[0].get("revoked", {}).get("reason") != reason:
+    if len(matches) != 1 or (matches[0].get(key) or {}).get("reason") != reason:
+        what = "revocation" if key == "revoked" else "suspension"
         raise SourceError(
-            f"could not add the revocation of {award_id} automatically",
+            f"could not add the {what} of {award_id} automatically",
             SourceLocation(rel),
-            f"add it by hand under the award:\n    revoked:\n      on: {on}\n      reason: {quoted}",
+            f"add it by hand under the award:\n    {key}:\n      on: {on}\n      reason: {quoted}",
         )
+    atomic_write_text(path, edited, newline=newline)
+
+
+def remove_suspension(path: Path, rel: str, award_id: str) -> None:
+    """Delete the ``suspended:`` entry (its line, or its block) of award ``award_id``; minimal diff.
+
+    The file must read back as before but for that entry, or nothing is written.
+    """
+    text, newline = read_text_keeping_newlines(path)
+    data = parse_yaml(text, rel)
+    matches = [a for a in (data.get("awards") or []) if isinstance(a, LocatedDict) and a.get("id") == award_id]
+    hint = f"delete the 'suspended:' entry of award {award_id} by hand"
+    if len(matches) != 1 or "suspended" not in matches[0]:
+        raise SourceError(f"award {award_id} has no written suspension to lift", SourceLocation(rel), hint)
+    award = matches[0]
+    key_at = award.key_locations["suspended"]
+    lines = text.splitlines(keepends=True)
+    start, col = key_at.line - 1, key_at.col - 1
+    before = lines[start][:col]
+    if before.strip() not in ("", "-") or any(
+        k for k, at in award.key_locations.items() if k != "suspended" and at.line == key_at.line
+    ):
+        raise SourceError(
+            f"the award {award_id} is written as a {{flow, mapping}}: its suspension cannot be lifted automatically",
+            SourceLocation(rel, key_at.line, key_at.col),
+            hint,
+        )
+    end = start + 1
+    while end < len(lines):  # the block under 'suspended:' (more indented lines, blank lines, comments)
+        stripped = lines[end].strip()
+        if stripped and not stripped.startswith("#") and len(lines[end]) - len(lines[end].lstrip(" ")) <= col:
+            break
+        end += 1
+    while end > start + 1 and not lines[end - 1].strip():
+        end -= 1  # keep the blank lines that separate it from what follows
+    if before.strip() == "-":  # the first key of the list item: the next key takes its dash
+        rest = lines[end] if end < len(lines) else ""
+        if len(rest) - len(rest.lstrip(" ")) != col or not rest.strip() or rest.strip().startswith("#"):
+            raise SourceError(f"could not lift the suspension of {award_id} automatically", SourceLocation(rel), hint)
+        lines[end] = before + rest[col:]
+    del lines[start:end]
+    edited = "".join(lines)
+    expected = {k: v for k, v in award.items() if k != "suspended"}
+    check = parse_yaml(edited, rel)
+    found = [a for a in (check.get("awards") or []) if isinstance(a, dict) and a.get("id") == award_id]
+    others = lambda d: {k: v for k, v in d.items() if k != "awards"}  # noqa: E731
+    same_awards = [a for a in data["awards"] if a is not award] == [
+        a for a in check.get("awards") or [] if not (isinstance(a, dict) and a.get("id") == award_id)
+    ]
+    if len(found) != 1 or dict(found[0]) != expected or others(check) != others(data) or not same_awards:
+        raise SourceError(f"could not lift the suspension of {award_id} automatically", SourceLocation(rel), hint)
     atomic_write_text(path, edited, newline=newline)
 
 

@@ -12,7 +12,7 @@ import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
@@ -35,13 +35,16 @@ from badgekiln.models import (
     Project,
     Recipient,
     Revocation,
+    Suspension,
 )
 from badgekiln.sources import safefiles
 from badgekiln.sources.config import SiteConfig, SourceTree, read_site_config, source_paths
 from badgekiln.sources.endorsements import read_sources as read_endorsements
 from badgekiln.sources.fields import AWARD_ID_RE, SLUG_RE, Fields, did_you_mean
 from badgekiln.sources.loading import load_markdown_page, load_yaml
+from badgekiln.sources.members import read_members
 
+LAPSED_REASON = "membership lapsed"  # the reason of a suspension computed from a lapsed membership
 IMAGE_TYPES = {".png": b"\x89PNG\r\n\x1a\n", ".svg": None}
 ASSET_NAME_RE = re.compile(r"^(?:[A-Za-z0-9_.-]+/)*[A-Za-z0-9_.-]+\Z")
 MAX_IMAGE_BYTES = 2 * 1024 * 1024
@@ -126,6 +129,9 @@ def load_project(
     _check_assets(source, config, badges, diagnostics)
     _check_duplicates(recipients, diagnostics)
     _check_renewed_elsewhere(recipients, diagnostics)
+    # Memberships are applied to the validated files here, on every build (not memoised): a
+    # lapse follows from today's date and site_src/members.csv, which no recipient file holds.
+    recipients = apply_memberships(recipients, badges, read_members(source, diagnostics), today, diagnostics)
     endorsements, endorsing = read_endorsements(source, config, badges, today, diagnostics)
     errors = [d for d in diagnostics if d.is_error]
     if errors or config is None:
@@ -317,6 +323,7 @@ def _badge_file(source: Path, path: Path) -> FileResult:
     criteria = fields.text("criteria", required=True)
     tags = fields.text_list("tags")
     valid_for = fields.duration("valid_for")
+    requires_membership = fields.boolean("requires_membership", False)
     achievement_type = fields.text("achievement_type", single_line=True, max_len=60)
     if achievement_type is not None:
         try:
@@ -361,6 +368,7 @@ def _badge_file(source: Path, path: Path) -> FileResult:
             achievement_type=achievement_type,
             remind_before=remind_before,
             renewal_url=renewal_url,
+            requires_membership=requires_membership,
             location=SourceLocation(doc.rel, 1, 1),
         )
         return FileResult((badge,), tuple(diagnostics), reads)
@@ -392,6 +400,7 @@ def _recipient_file(
     name = fields.text("name", required=True, single_line=True, max_len=200)
     email = fields.email("email", required=True)
     show_name = fields.boolean("show_name", True)
+    membership_until = _membership(fields)
     items = fields.items("awards", required=True)
     fields.finish()
     awards, written = [], []
@@ -403,7 +412,12 @@ def _recipient_file(
     if email:
         _check_email_not_published(doc.data, email, diagnostics)
     # Only the dates validation compares with 'today' (_award): an expiry date is not one of them.
-    days = [d for a in awards for d in (a.issued_on, a.revoked.on if a.revoked else None) if d]
+    days = [
+        d
+        for a in awards
+        for d in (a.issued_on, a.revoked.on if a.revoked else None, a.suspended.on if a.suspended else None)
+        if d
+    ]
     latest = max(days) if days else None
     if not (name and email):
         return FileResult((), tuple(diagnostics), latest_day=latest)
@@ -415,6 +429,7 @@ def _recipient_file(
         email=email,
         show_name=show_name,
         awards=tuple(awards),
+        membership_until=membership_until,
         location=SourceLocation(doc.rel, 1, 1),
     )
     return FileResult((recipient,), tuple(diagnostics), latest_day=latest)
@@ -439,6 +454,7 @@ def _award(data, location, diagnostics, badges, badge_files, recipient, today) -
     evidence = tuple(_evidence(item, loc, diagnostics) for item, loc in fields.items("evidence"))
     revoked = _revocation(fields)
     renews = fields.slug("renews", pattern=AWARD_ID_RE)
+    suspended = _suspension(fields)
     fields.finish()
     if issued_on and expires and expires <= issued_on:
         fields.error(
@@ -456,6 +472,19 @@ def _award(data, location, diagnostics, badges, badge_files, recipient, today) -
             f"the revocation date ({revoked.on}) is in the future",
             fields.where("revoked"),
             "record a revocation on or after its date; until then the badge is valid",
+        )
+    if issued_on and suspended and suspended.on < issued_on:
+        fields.error(
+            "bad-dates",
+            f"the suspension date ({suspended.on}) is before 'issued_on' ({issued_on})",
+            fields.where("suspended"),
+        )
+    if suspended and today and suspended.on > today:
+        fields.error(
+            "future-date",
+            f"the suspension date ({suspended.on}) is in the future",
+            fields.where("suspended"),
+            "record a suspension on or after its date; until then the badge is valid",
         )
     if issued_on and today and issued_on > today:
         fields.error(
@@ -478,6 +507,7 @@ def _award(data, location, diagnostics, badges, badge_files, recipient, today) -
         evidence=tuple(e for e in evidence if e is not None),
         revoked=revoked,
         renews=renews,
+        suspended=suspended,
         id_pinned=award_id is not None,
         location=fields.location,
     )
@@ -507,6 +537,83 @@ def _revocation(fields: Fields) -> Revocation | None:
     reason = sub.text("reason", required=True, single_line=True, max_len=500)
     sub.finish()
     return Revocation(on=on, reason=reason) if on and reason else None
+
+
+def _suspension(fields: Fields) -> Suspension | None:
+    """``suspended: {on, reason}``: written by ``badgekiln suspend`` (the same rules as ``revoked``)."""
+    data = fields.raw("suspended")
+    if data is None:
+        return None
+    sub = Fields(data, fields.where("suspended"), fields.diagnostics, "suspended")
+    on = sub.date("on", required=True)
+    reason = sub.text("reason", required=True, single_line=True, max_len=500)
+    sub.finish()
+    return Suspension(on=on, reason=reason) if on and reason else None
+
+
+def _membership(fields: Fields) -> date | None:
+    """``membership: {until: YYYY-MM-DD}``: the last day of the earner's membership."""
+    data = fields.raw("membership")
+    if data is None:
+        return None
+    sub = Fields(data, fields.where("membership"), fields.diagnostics, "membership")
+    until = sub.date("until", required=True)
+    sub.finish()
+    return until
+
+
+def apply_memberships(
+    recipients: list[Recipient],
+    badges: dict[str, BadgeClass],
+    members: dict[str, date],
+    today: date | None,
+    diagnostics: list[Diagnostic],
+) -> list[Recipient]:
+    """Suspend the awards of badges that require membership whose earner's membership lapsed.
+
+    The membership's last day is the later of the recipient file's ``membership: {until}`` and
+    the earner's ``site_src/members.csv`` row. When ``today`` is past it, every award of a badge
+    class with ``requires_membership: true`` that carries no written suspension gets a computed
+    one (``on`` the day after ``until``, or the issue date if later; reason
+    :data:`LAPSED_REASON`). Moving ``until`` forward lifts it at the next build. An earner of
+    such a badge with no membership on record is a warning, and their awards stay valid.
+    """
+    result = []
+    for recipient in recipients:
+        needing = {a.id for a in recipient.awards if a.badge in badges and badges[a.badge].requires_membership}
+        if not needing:
+            result.append(recipient)
+            continue
+        known = [d for d in (recipient.membership_until, members.get(recipient.email)) if d is not None]
+        if not known:
+            diagnostics.append(
+                Diagnostic(
+                    "warning",
+                    "no-membership",
+                    f"{len(needing)} award(s) of badges that require membership, but this earner has no "
+                    "membership on record: the awards stay valid",
+                    recipient.location,
+                    "add 'membership: {until: YYYY-MM-DD}' to this file, or the earner's email to site_src/members.csv",
+                )
+            )
+            result.append(recipient)
+            continue
+        until = max(known)
+        if today is None or today <= until:
+            result.append(recipient)
+            continue
+        lapsed = until + timedelta(days=1)
+        awards = tuple(
+            replace(
+                award,
+                suspended=Suspension(on=max(lapsed, award.issued_on), reason=LAPSED_REASON, computed=True),
+            )
+            if award.id in needing and award.suspended is None
+            else award
+            for award in recipient.awards
+        )
+        result.append(replace(recipient, awards=awards))
+    return result
 
 
 def _load_pages(source, paths, diagnostics) -> list[Page]:

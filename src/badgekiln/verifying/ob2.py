@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 from badgekiln.crypto import jws
 from badgekiln.errors import VerifyError
+from badgekiln.formats.ob2 import SUSPENDED_PREFIX
 from badgekiln.verifying.common import (
     VerifyOptions,
     as_list,
@@ -77,6 +78,9 @@ def verify_hosted(rec: Recorder, opts: VerifyOptions, url: str, given: dict[str,
     _summarize(rec, assertion)
     if assertion.get("revoked") is True:
         reason = assertion.get("revocationReason") or "no reason given"
+        if _is_suspension(reason):
+            rec.subject["suspended"] = True
+            rec.stop("not suspended", f"the issuer marks it revoked for now: {reason}{_SUSPENSION_NOTE}")
         rec.subject["revoked"] = True
         rec.stop("not revoked", f"the issuer marks it revoked: {reason}")
     rec.ok("not revoked", "the hosted assertion is not marked revoked")
@@ -270,10 +274,23 @@ def _check_revocation_list(
         entry_id = entry.get("id", entry.get("uid")) if isinstance(entry, dict) else entry
         if isinstance(entry_id, str) and entry_id in ids:
             reason = entry.get("revocationReason") if isinstance(entry, dict) else None
+            if _is_suspension(reason):
+                rec.subject["suspended"] = True
+                rec.fail("not suspended", f"listed in the revocation list {url} for now: {reason}{_SUSPENSION_NOTE}")
+                return
             rec.subject["revoked"] = True
             rec.fail("not revoked", f"listed in the revocation list {url}: {reason or 'no reason given'}")
             return
     rec.ok("not revoked", f"not listed in {url}")
+
+
+# OB 2.0 has no suspension: badgekiln publishes a suspended award as revoked with a reason that
+# starts "Suspended: " (formats/ob2.py, withdrawal_reason), and takes it back when it is lifted.
+_SUSPENSION_NOTE = " (a suspension, published as a revocation because Open Badges 2.0 has no suspension)"
+
+
+def _is_suspension(reason: Any) -> bool:
+    return isinstance(reason, str) and reason.startswith(SUSPENDED_PREFIX) and len(reason) > len(SUSPENDED_PREFIX)
 
 
 def _check_dates_and_recipient(rec: Recorder, opts: VerifyOptions, assertion: dict[str, Any]) -> None:

@@ -187,7 +187,22 @@ def _check_schema(rec: Recorder, credential: dict[str, Any], *, vc1: bool) -> No
     for name in ("proof", "credentialSchema"):
         if isinstance(document.get(name), dict):
             document[name] = [document[name]]
-    errors = sorted(_schema_validator().iter_errors(document), key=lambda e: list(e.absolute_path))
+    # VC 2.0 (section 4.10) lets credentialStatus be "a single object or a set of one or more
+    # objects"; OB 3.0.3's schema allows one (1EdTech openbadges-specification#623 proposes a set
+    # for 3.1). A set (badgekiln's revocation and suspension entries) passes when each of its
+    # entries is a valid CredentialStatus.
+    statuses = document.get("credentialStatus")
+    variants = (
+        [{**document, "credentialStatus": entry} for entry in statuses]
+        if isinstance(statuses, list) and statuses
+        else [document]
+    )
+    found = {
+        (tuple(map(str, e.absolute_path)), e.message): e
+        for variant in variants
+        for e in _schema_validator().iter_errors(variant)
+    }
+    errors = sorted(found.values(), key=lambda e: list(map(str, e.absolute_path)))
     if not errors:
         rec.ok("JSON Schema", "valid against the 1EdTech AchievementCredential schema")
         return
@@ -253,11 +268,22 @@ def _check_status(rec: Recorder, opts: VerifyOptions, credential: dict[str, Any]
         if one_of(purpose, _REVOKING_PURPOSES):
             word = _REVOKING_PURPOSES[purpose]
             if is_set:
-                rec.subject["revoked"] = True
+                rec.subject[word] = True
+            # A suspension is reversible (Bitstring Status List: "suspension ... is reversible"),
+            # so it is a check of its own: the verdict says "suspended", not "revoked".
             rec.check(
-                "not revoked",
+                f"not {word}",
                 not is_set,
-                f"{word}: bit {index} of {url} is set" if is_set else f"bit {index} of {url} is clear: not {word}",
+                (
+                    f"{word}: bit {index} of {url} is set"
+                    + (
+                        " (a suspension: the issuer may lift it; the list gives no reason)"
+                        if word == "suspended"
+                        else ""
+                    )
+                )
+                if is_set
+                else f"bit {index} of {url} is clear: not {word}",
             )
 
 

@@ -99,12 +99,14 @@ class VerificationResult:
 
     @property
     def status(self) -> str:
-        """``valid``, ``revoked``, ``expired``, ``not yet valid`` or ``invalid``."""
+        """``valid``, ``revoked``, ``suspended``, ``expired``, ``not yet valid`` or ``invalid``."""
         if self.valid:
             return "valid"
         names = {c.name for c in self.failed}
         if "not revoked" in names:
             return "revoked"
+        if "not suspended" in names:
+            return "suspended"
         if names and names <= _EXPIRY_CHECKS:
             return "expired"
         if names and names <= _EARLY_CHECKS:

@@ -137,12 +137,27 @@ export async function verifyOneVerifierCore(file, credential, {checkStatus,
         res.errors.push('credential is revoked (status list bit set)');
       }
     }
-  } else if(rev && !checkStatus) {
+  }
+  // @digitalcredentials/vc logs one step per credentialStatus entry, named
+  // `${statusPurpose}_status` (lib/index.js addStatusInfoToLog): a suspended
+  // credential has {id: 'suspension_status', valid: false}.
+  const sus = step('suspension_status');
+  if(sus && checkStatus && !sus.error) {
+    res.suspended = sus.valid === false;
+    if(res.statusResult && res.statusResult.results) {
+      res.statusResult.results.push(
+        {verified: true, status: res.suspended, statusPurpose: 'suspension'});
+    }
+    if(res.suspended) {
+      res.errors.push('credential is suspended (status list bit set)');
+    }
+  }
+  if(rev && !checkStatus) {
     res.warnings.push('status not checked (--no-status): verifier-core ' +
       'still fetched the list but its result is ignored');
   }
   for(const s of log) {
-    if(s.error && s.id !== 'revocation_status') {
+    if(s.error && s.id !== 'revocation_status' && s.id !== 'suspension_status') {
       res.errors.push(`${s.id}: ${msg(s.error)}`);
     }
   }

@@ -304,9 +304,10 @@
       return {kind: "invalid", text: "Not verified: " + problems.join("; ") + "."};
     }
     if (statusSet) {
+      var reason = statusSet.kind === "suspended" ? suspensionReason() : "";
       return {kind: statusSet.kind, text: "Not verified: " + statusSet.set.toLowerCase() + " by " + issuerName +
-        ". This badge, " + summary + ", is " + (statusSet.kind === "suspended" ? "not valid while the suspension lasts."
-          : "no longer valid.")};
+        (reason ? " (" + reason + ")" : "") + ". This badge, " + summary + ", is " +
+        (statusSet.kind === "suspended" ? "not valid while the suspension lasts." : "no longer valid.")};
     }
     if (expired) {
       return {kind: "expired", text: "Not verified: expired on " + longDate(payload.exp) + ". This badge is genuine, " +
@@ -765,6 +766,14 @@
       return "The signed dates do not agree: exp is not the credential's validUntil.";
     }
     return null;
+  }
+
+  /** The reason this page gives for the award's suspension (the panel's data-suspended-reason):
+   *  the status list says only that the bit is set. */
+  function suspensionReason() {
+    var panel = document.getElementById("verify");
+    var reason = panel ? panel.getAttribute("data-suspended-reason") : null;
+    return typeof reason === "string" ? reason : "";
   }
 
   function seconds(stamp) {

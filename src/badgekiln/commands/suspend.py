@@ -1,0 +1,118 @@
+"""``badgekiln suspend`` / ``unsuspend``: a reversible hold written into the earner's YAML, and
+``badgekiln report suspended``: every suspended award and every lapsed membership."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from badgekiln.commands.revoke import find_award
+from badgekiln.errors import BadgekilnError
+from badgekiln.sources.records import add_suspension, remove_suspension
+from badgekiln.sources.validate import load_project
+
+
+def suspend(source: Path, award_id: str, reason: str, on: date, today: date) -> Path:
+    """Write ``suspended: {on, reason}`` into the recipient's YAML; returns the file edited."""
+    reason = " ".join(reason.split())
+    if not reason:
+        raise BadgekilnError('a suspension needs a reason (--reason "…"); it is published with the badge')
+    loaded = load_project(source, today=today)
+    recipient, award = find_award(loaded.project, award_id)
+    if award.revoked is not None:
+        raise BadgekilnError(
+            f"award {award_id} is revoked (on {award.revoked.on}: {award.revoked.reason}); "
+            "a revoked award cannot be suspended"
+        )
+    if award.suspended is not None and not award.suspended.computed:
+        raise BadgekilnError(
+            f"award {award_id} is already suspended (since {award.suspended.on}: {award.suspended.reason})"
+        )
+    if on > today:
+        raise BadgekilnError(f"the suspension date {on} is in the future; suspend on or after that day")
+    if on < award.issued_on:
+        raise BadgekilnError(f"the suspension date {on} is before the award was issued ({award.issued_on})")
+    assert recipient.location is not None and award.location is not None  # (validated records know where)
+    rel = recipient.location.path
+    add_suspension(
+        source / rel, rel, award.location, award_id, on=on.isoformat(), reason=reason, pin_id=not award.id_pinned
+    )
+    return source / rel
+
+
+def unsuspend(source: Path, award_id: str, today: date) -> tuple[Path, str | None]:
+    """Delete the award's written suspension; returns the file edited and, when the award stays
+    suspended because the earner's membership has lapsed, why."""
+    loaded = load_project(source, today=today)
+    recipient, award = find_award(loaded.project, award_id)
+    if award.suspended is None:
+        raise BadgekilnError(f"award {award_id} is not suspended")
+    if award.suspended.computed:
+        raise BadgekilnError(
+            f"award {award_id} is suspended because the earner's membership lapsed (on {award.suspended.on}); "
+            "it returns by itself at the next build once the membership's 'until' date is moved forward: "
+            f"update 'membership: {{until: …}}' in {recipient.location.path if recipient.location else 'the file'} "
+            "or the earner's row in site_src/members.csv"
+        )
+    assert recipient.location is not None
+    rel = recipient.location.path
+    remove_suspension(source / rel, rel, award_id)
+    after = load_project(source, today=today).project
+    _, now = find_award(after, award_id)
+    still = now.suspended.reason if now.suspended is not None else None
+    return source / rel, still
+
+
+@dataclass(frozen=True)
+class SuspendedRow:
+    """One suspended award (for the provider: it includes the earner's email)."""
+
+    award_id: str
+    recipient: str
+    email: str
+    badge: str
+    since: date
+    reason: str
+    kind: str  # "written" (badgekiln suspend) or "membership" (computed from a lapsed membership)
+    membership_until: date | None
+
+    def as_dict(self) -> dict:
+        """Plain JSON data."""
+        return {
+            "award_id": self.award_id,
+            "recipient": self.recipient,
+            "email": self.email,
+            "badge": self.badge,
+            "since": self.since.isoformat(),
+            "reason": self.reason,
+            "kind": self.kind,
+            "membership_until": self.membership_until.isoformat() if self.membership_until else "",
+        }
+
+
+def suspended(source: Path, today: date) -> list[SuspendedRow]:
+    """Every award suspended on ``today`` and not revoked (written and lapsed memberships), by date."""
+    from badgekiln.sources.members import read_members
+
+    project = load_project(source, today=today).project
+    members = read_members(source, [])
+    rows = []
+    for recipient in project.recipients:
+        known = [d for d in (recipient.membership_until, members.get(recipient.email)) if d is not None]
+        for award in recipient.awards:
+            if award.suspended is None or award.revoked is not None:
+                continue
+            rows.append(
+                SuspendedRow(
+                    award.id,
+                    recipient.name,
+                    recipient.email,
+                    project.badges[award.badge].name,
+                    award.suspended.on,
+                    award.suspended.reason,
+                    "membership" if award.suspended.computed else "written",
+                    max(known) if known else None,
+                )
+            )
+    return sorted(rows, key=lambda r: (r.since, r.award_id))

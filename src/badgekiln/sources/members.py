@@ -1,0 +1,133 @@
+"""``site_src/members.csv``: who is a member until when, as a membership system exports it.
+
+The file is optional. Its first row names the columns; ``email`` and ``until`` are read (in any
+case and spacing, ``Until`` or `` EMAIL ``), every other column is ignored: it is never published
+and nothing of it reaches the output. Emails are normalised as recipients' are (trimmed,
+lower-cased); ``until`` is the last day of the membership, written ``YYYY-MM-DD``. Several rows
+for one address (a renewal exported as a new row) mean the latest ``until``. Separators: comma,
+semicolon or tab (read from the header line). UTF-8, with or without a byte order mark.
+
+Every problem is a :class:`~badgekiln.errors.Diagnostic` at ``site_src/members.csv:LINE``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from pathlib import Path
+
+from badgekiln.errors import Diagnostic, SourceError, SourceLocation
+from badgekiln.sources import safefiles
+from badgekiln.sources.config import SourceTree
+from badgekiln.sources.fields import DATE_RE, EMAIL_RE, bad_character
+
+MAX_MEMBERS_BYTES = 64 * 1024 * 1024  # bytes: an export of a few hundred thousand members
+MAX_CELL = 1024  # characters of one email or date cell
+
+
+def read_members(source: Path, diagnostics: list[Diagnostic]) -> dict[str, date]:
+    """The members of ``site_src/members.csv`` (normalised email -> last day), or {} without the file.
+
+    Problems are appended to ``diagnostics``; a row with a problem is left out.
+    """
+    rel = SourceTree.MEMBERS
+    if safefiles.kind(source, rel) is None:
+        return {}
+    try:
+        data = safefiles.read_bytes(source, rel, limit=MAX_MEMBERS_BYTES)
+    except SourceError as exc:
+        diagnostics.append(exc.diagnostic)
+        return {}
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        diagnostics.append(
+            Diagnostic(
+                "error",
+                "bad-encoding",
+                f"members.csv is not UTF-8 (byte {exc.start})",
+                SourceLocation(rel, line),
+                "export it again as CSV UTF-8",
+            )
+        )
+        return {}
+    return _parse(text, rel, diagnostics)
+
+
+def _parse(text: str, rel: str, diagnostics: list[Diagnostic]) -> dict[str, date]:
+    def error(line: int, code: str, message: str, hint: str | None = None) -> None:
+        diagnostics.append(Diagnostic("error", code, message, SourceLocation(rel, line), hint))
+
+    if "\0" in text:
+        error(text[: text.index("\0")].count("\n") + 1, "bad-csv", "members.csv contains a NUL byte")
+        return {}
+    header_line = text.split("\n", 1)[0]
+    delimiter = max((",", ";", "\t"), key=header_line.count)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    members: dict[str, date] = {}
+    try:
+        header = next(reader, None)
+        if header is None:
+            error(1, "bad-csv", "members.csv is empty", "the first line names the columns: email,until")
+            return {}
+        names = ["_".join(cell.strip().lower().replace("-", " ").split()) for cell in header]
+        missing = [name for name in ("email", "until") if name not in names]
+        if missing:
+            error(
+                1,
+                "bad-csv",
+                f"members.csv has no column {' or '.join(repr(m) for m in missing)} (columns: {', '.join(names)})",
+                "the first line names the columns: email,until (other columns are ignored)",
+            )
+            return {}
+        email_at, until_at = names.index("email"), names.index("until")
+        for row in reader:
+            line = reader.line_num
+            if not any(cell.strip() for cell in row):
+                continue  # the empty rows spreadsheets leave below the data
+            if len(row) <= max(email_at, until_at):
+                error(
+                    line,
+                    "bad-csv",
+                    f"this row has {len(row)} cell(s); 'email' and 'until' are columns "
+                    f"{email_at + 1} and {until_at + 1}",
+                )
+                continue
+            email, until = row[email_at].strip(), row[until_at].strip()
+            if len(email) > MAX_CELL or len(until) > MAX_CELL:
+                error(line, "too-long", "an email or until cell is longer than 1024 characters")
+                continue
+            bad = bad_character(email, allow_newlines=False) or bad_character(until, allow_newlines=False)
+            if bad is not None:
+                error(line, "control-character", f"this row contains a character that is not text ({bad})")
+                continue
+            if not EMAIL_RE.match(email):
+                error(line, "bad-email", f"{email!r} is not a valid email address")
+                continue
+            day = _date(until)
+            if day is None:
+                error(
+                    line,
+                    "bad-date",
+                    f"'until' must be a real date written YYYY-MM-DD, not {until!r}",
+                    "the last day of the membership, e.g. 2027-06-30",
+                )
+                continue
+            key = email.lower()
+            members[key] = max(day, members.get(key, day))
+    except csv.Error as exc:
+        error(reader.line_num or 1, "bad-csv", f"members.csv cannot be read as CSV: {exc}", "export it again as CSV")
+        return {}
+    return members
+
+
+def _date(text: str) -> date | None:
+    match = DATE_RE.match(text)
+    if match is None:
+        return None
+    try:
+        return date(*(int(part) for part in match.groups()))
+    except ValueError:
+        return None

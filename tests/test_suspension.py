@@ -1,0 +1,445 @@
+"""Suspension (reversible) and membership-dependent badges, through the commands and real files.
+
+The story: a member whose badges lapse with the membership (the build's day passes
+``membership: {until}`` or the ``site_src/members.csv`` row) and return when it is renewed, and
+a provider who suspends one award by hand (``badgekiln suspend``) and lifts it (``unsuspend``).
+Every output that says what an award is follows: the OB 3.0 suspension list (its own signed
+``BitstringStatusListCredential``), the OB 2.0 hosted assertion and revocation list (OB 2.0 has
+no suspension), the page, ``badgekiln verify`` and ``report suspended``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import SVG, TODAY, build, tree_bytes, write_site
+
+from badgekiln.formats import statuslist
+
+BASE = "https://badges.example.org/"
+
+MEMBER_SITE = {
+    "site_src/site.yaml": f"""
+        base_url: {BASE}
+        issuer:
+          name: Example Institute
+          url: https://example.org
+          email: badges@example.org
+    """,
+    "site_src/assets/badge.svg": SVG,
+    "badges/chartered.yaml": """
+        name: Chartered Member
+        description: A member in good standing.
+        image: assets/badge.svg
+        criteria: Holds the institute's membership.
+        requires_membership: true
+    """,
+    "badges/course.yaml": """
+        name: Course
+        description: Passed a course.
+        image: assets/badge.svg
+        criteria: Passed.
+    """,
+    "recipients/mo.yaml": """
+        name: Mo Member
+        email: mo@example.com
+        membership: {until: 2026-10-31}
+        awards:
+          - id: mo-chartered
+            badge: chartered
+            issued_on: 2026-01-15
+          - id: mo-course
+            badge: course
+            issued_on: 2026-02-01
+    """,
+}
+
+
+def _build(run, site: Path, today: str, output: Path | None = None):
+    args = ["build", "--source", str(site), "--today", today]
+    if output is not None:
+        args += ["--output", str(output)]
+    result = run(*args)
+    assert result.code == 0, result.err
+    return result
+
+
+def _status_bit(out: Path, award: str, purpose: str) -> bool:
+    """Whether ``award``'s bit is set in the published list of ``purpose`` (read as a verifier does)."""
+    credential = json.loads((out / f"awards/{award}/credential.json").read_text())
+    [entry] = [e for e in credential["credentialStatus"] if e["statusPurpose"] == purpose]
+    rel = entry["statusListCredential"].removeprefix(BASE)
+    listing = json.loads((out / rel).read_text())
+    assert listing["credentialSubject"]["statusPurpose"] == purpose
+    bits = statuslist.decode_status_list(listing["credentialSubject"]["encodedList"])
+    return statuslist.bit_is_set(bits, int(entry["statusListIndex"]))
+
+
+def _verify(run, out: Path, target: str, now: str) -> dict:
+    result = run("verify", target, "--json", "--offline-root", f"{BASE}={out}", "--now", now)
+    return json.loads(result.out)
+
+
+def _withdrawn(out: Path) -> dict[str, str]:
+    listing = json.loads((out / "revocations.json").read_text())
+    return {e["id"]: e["revocationReason"] for e in listing["revokedAssertions"]}
+
+
+# --- badgekiln suspend / unsuspend --------------------------------------------------------
+
+
+def test_suspend_and_unsuspend_round_trip_through_yaml_and_every_output(minimal_site, run):
+    build(run, minimal_site)
+    out = minimal_site / "output"
+    before_yaml = (minimal_site / "recipients/ann.yaml").read_bytes()
+    before_site = tree_bytes(out)
+    assert not _status_bit(out, "ann-first-1", "suspension")
+
+    result = run(
+        "suspend", "ann-first-1", "--reason", "Under  investigation", "--on", "2026-05-01",
+        "--source", str(minimal_site), "--today", TODAY,
+    )  # fmt: skip
+    assert result.code == 0, result.err
+    after_yaml = (minimal_site / "recipients/ann.yaml").read_text()
+    assert (
+        after_yaml
+        == before_yaml.decode() + '    suspended:\n      on: 2026-05-01\n      reason: "Under investigation"\n'
+    )
+    build(run, minimal_site)
+
+    # OB 3.0: the suspension list has the bit, the revocation list does not.
+    assert _status_bit(out, "ann-first-1", "suspension") and not _status_bit(out, "ann-first-1", "revocation")
+    listing = json.loads((out / "status/suspension.json").read_text())
+    assert listing["validFrom"] == "2026-05-01T00:00:00Z" and listing["proof"][0]["cryptosuite"] == "eddsa-rdfc-2022"
+    # OB 2.0: published as a revocation whose reason says it is a suspension, under both ids.
+    hosted = json.loads((out / "awards/ann-first-1/assertion.json").read_text())
+    assert hosted["revoked"] is True and hosted["revocationReason"] == "Suspended: Under investigation"
+    assert set(_withdrawn(out).values()) == {"Suspended: Under investigation"} and len(_withdrawn(out)) == 2
+    page = (out / "awards/ann-first-1/index.html").read_text()
+    assert "Suspended</strong> since 1 May 2026: Under investigation." in page
+    assert 'data-suspended-reason="Under investigation"' in page  # (the in-page Verify quotes it)
+    # badgekiln verify: every form says "suspended", not "revoked".
+    for target in (
+        str(out / "awards/ann-first-1/credential.json"),
+        str(out / "awards/ann-first-1/credential.jwt"),
+        str(out / "awards/ann-first-1/assertion.jws"),
+        f"{BASE}awards/ann-first-1/assertion.json",
+    ):
+        report = _verify(run, out, target, "2026-11-22")
+        assert report["status"] == "suspended" and not report["valid"], (target, report["checks"])
+        assert report["subject"].get("suspended") is True and not report["subject"].get("revoked")
+    ob2 = _verify(run, out, f"{BASE}awards/ann-first-1/assertion.json", "2026-11-22")
+    [failed] = [c for c in ob2["checks"] if not c["ok"]]
+    assert failed["name"] == "not suspended" and "Suspended: Under investigation" in failed["detail"]
+
+    result = run("unsuspend", "ann-first-1", "--source", str(minimal_site), "--today", TODAY)
+    assert result.code == 0, result.err
+    assert (minimal_site / "recipients/ann.yaml").read_bytes() == before_yaml
+    build(run, minimal_site)
+    assert tree_bytes(out) == before_site  # every file as before the suspension, byte for byte
+    report = _verify(run, out, str(out / "awards/ann-first-1/credential.json"), "2026-11-22")
+    assert report["valid"], report["checks"]
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        # a block mapping, first key of the list item, and a flow mapping on one line
+        "    suspended:\n      on: 2026-05-01\n      reason: x  # why\n    narrative: n\n",
+        "    narrative: n\n    suspended: {on: 2026-05-01, reason: x}\n\n",
+    ],
+)
+def test_unsuspend_removes_only_the_suspension(minimal_site, run, written):
+    path = minimal_site / "recipients/ann.yaml"
+    path.write_text(path.read_text() + written)
+    result = run("unsuspend", "ann-first-1", "--source", str(minimal_site), "--today", TODAY)
+    assert result.code == 0, result.err
+    assert path.read_text() == MINIMAL_ANN + "    narrative: n\n" + ("\n" if written.endswith("\n\n") else "")
+
+
+MINIMAL_ANN = "name: Ann Example\nemail: ann@example.com\nawards:\n  - id: ann-first-1\n    badge: first-badge\n    issued_on: 2026-01-15\n"
+
+
+def test_unsuspend_of_a_first_key_gives_its_dash_to_the_next_key(minimal_site, run):
+    path = minimal_site / "recipients/ann.yaml"
+    path.write_text(
+        "name: Ann Example\nemail: ann@example.com\nawards:\n"
+        "  - suspended:\n      on: 2026-05-01\n      reason: x\n    id: ann-first-1\n    badge: first-badge\n"
+        "    issued_on: 2026-01-15\n"
+    )
+    assert run("unsuspend", "ann-first-1", "--source", str(minimal_site), "--today", TODAY).code == 0
+    assert path.read_text() == MINIMAL_ANN.replace("  - id: ann-first-1\n", "  - id: ann-first-1\n")
+
+
+def test_suspend_refuses_what_it_should(minimal_site, run):
+    src = ["--source", str(minimal_site), "--today", TODAY]
+    cases = [
+        (["suspend", "nope-1234", "--reason", "x"], "there is no award 'nope-1234'"),
+        (["suspend", "ann-first-1", "--reason", "  "], "a suspension needs a reason"),
+        (["suspend", "ann-first-1", "--reason", "x", "--on", "2026-12-01"], "is in the future"),
+        (["suspend", "ann-first-1", "--reason", "x", "--on", "2026-01-01"], "before the award was issued"),
+        (["unsuspend", "ann-first-1"], "award ann-first-1 is not suspended"),
+    ]
+    before = (minimal_site / "recipients/ann.yaml").read_bytes()
+    for args, message in cases:
+        result = run(*args, *src)
+        assert result.code == 1 and message in result.err, (args, result.err)
+        assert "Traceback" not in result.err
+    assert (minimal_site / "recipients/ann.yaml").read_bytes() == before
+    assert run("suspend", "ann-first-1", "--reason", "x", *src).code == 0
+    again = run("suspend", "ann-first-1", "--reason", "y", *src)
+    assert again.code == 1 and "already suspended (since 2026-11-22: x)" in again.err
+    assert run("revoke", "ann-first-1", "--reason", "wrong", *src).code == 0
+    run("unsuspend", "ann-first-1", *src)
+    revoked = run("suspend", "ann-first-1", "--reason", "y", *src)
+    assert revoked.code == 1 and "is revoked" in revoked.err and "cannot be suspended" in revoked.err
+
+
+@pytest.mark.parametrize(
+    ("written", "code", "where"),
+    [
+        ("    suspended: {on: 2026-05-01}\n", "missing-key", ":7:16:"),
+        ("    suspended: {on: 2026-02-30, reason: x}\n", "bad-date", ":7:"),
+        ("    suspended: {on: 2026-12-01, reason: x}\n", "future-date", ":7:16:"),
+        ("    suspended: {on: 2025-12-01, reason: x}\n", "bad-dates", ":7:16:"),
+        ("    suspended: {on: 2026-05-01, reason: x, by: me}\n", "unknown-key", ":7:"),
+        ('    suspended: {on: 2026-05-01, reason: "a\\u0085b"}\n', "control-character", ":7:"),
+        ("    suspended: yes\n", "not-a-mapping", ":7:16:"),
+    ],
+)
+def test_a_written_suspension_is_checked_like_a_revocation(minimal_site, run, written, code, where):
+    path = minimal_site / "recipients/ann.yaml"
+    path.write_text(path.read_text() + written)
+    result = run("check", "--source", str(minimal_site), "--today", TODAY)
+    assert result.code == 1 and "Traceback" not in result.err
+    assert f"recipients/ann.yaml{where}" in result.err and f"error[{code}]" in result.err, result.err
+
+
+# --- memberships --------------------------------------------------------------------------
+
+
+def test_a_member_whose_badges_lapse_with_the_membership_and_return_when_it_is_renewed(tmp_path, run):
+    site = write_site(tmp_path / "site", MEMBER_SITE)
+    out = site / "output"
+    _build(run, site, "2026-10-31")  # the last day of the membership: valid
+    valid_on_last_day = tree_bytes(out)
+    assert not _status_bit(out, "mo-chartered", "suspension")
+
+    _build(run, site, "2026-11-01")  # the day after: lapsed
+    assert _status_bit(out, "mo-chartered", "suspension")
+    assert not _status_bit(out, "mo-course", "suspension")  # a badge that does not require membership
+    hosted = json.loads((out / "awards/mo-chartered/assertion.json").read_text())
+    assert hosted["revocationReason"] == "Suspended: membership lapsed"
+    assert json.loads((out / "status/suspension.json").read_text())["validFrom"] == "2026-11-01T00:00:00Z"
+    report = _verify(run, out, str(out / "awards/mo-chartered/credential.json"), "2026-11-01")
+    assert report["status"] == "suspended"
+    assert _verify(run, out, str(out / "awards/mo-course/credential.json"), "2026-11-01")["valid"]
+    listed = run("report", "suspended", "--source", str(site), "--today", "2026-11-01", "--format", "json")
+    assert json.loads(listed.out) == [
+        {
+            "award_id": "mo-chartered",
+            "recipient": "Mo Member",
+            "email": "mo@example.com",
+            "badge": "Chartered Member",
+            "since": "2026-11-01",
+            "reason": "membership lapsed",
+            "kind": "membership",
+            "membership_until": "2026-10-31",
+        }
+    ]
+    table = run("report", "suspended", "--source", str(site), "--today", "2026-11-01")
+    assert "mo-chartered" in table.out and "membership lapsed after 2026-10-31" in table.out
+    refused = run("unsuspend", "mo-chartered", "--source", str(site), "--today", "2026-11-01")
+    assert refused.code == 1 and "membership lapsed" in refused.err and "members.csv" in refused.err
+
+    # Renewed: 'until' moves forward and the award returns, with the same bytes as before.
+    path = site / "recipients/mo.yaml"
+    path.write_text(path.read_text().replace("until: 2026-10-31", "until: 2027-10-31"))
+    _build(run, site, "2026-11-01")
+    assert not _status_bit(out, "mo-chartered", "suspension")
+    assert _verify(run, out, str(out / "awards/mo-chartered/credential.json"), "2026-11-01")["valid"]
+    assert (
+        json.loads(run("report", "suspended", "--source", str(site), "--today", "2026-11-01", "--format", "json").out)
+        == []
+    )
+    _build(run, site, "2026-10-31")
+    assert tree_bytes(out) == valid_on_last_day
+
+
+def test_members_csv_lapses_and_renews_and_is_never_published(tmp_path, run):
+    site = write_site(tmp_path / "site", MEMBER_SITE)
+    path = site / "recipients/mo.yaml"
+    path.write_text(path.read_text().replace("membership: {until: 2026-10-31}\n", ""))
+    members = site / "site_src/members.csv"
+    # As a membership system exports it: a BOM, other columns, CRLF, upper case, two rows for Mo.
+    members.write_bytes(
+        "\ufeffMember No;E-mail ;Until;Name\r\n1;MO@Example.com;2026-06-30;Mo\r\n2;mo@example.com;2026-10-31;Mo\r\n;;;\r\n".replace(
+            "E-mail ", "Email"
+        ).encode()
+    )
+    out = site / "output"
+    _build(run, site, "2026-11-01")
+    assert _status_bit(out, "mo-chartered", "suspension")
+    members.write_text("email,until\nmo@example.com,2027-10-31\n")
+    _build(run, site, "2026-11-01")
+    assert not _status_bit(out, "mo-chartered", "suspension")
+    published = b"".join(tree_bytes(out).values())
+    assert b"mo@example.com" not in published.lower() and b"members.csv" not in published
+    assert not any("members" in name for name in tree_bytes(out))
+    # The later of the recipient file's date and the CSV's counts.
+    path.write_text(path.read_text().replace("awards:", "membership: {until: 2025-01-01}\nawards:"))
+    _build(run, site, "2026-11-01")
+    assert not _status_bit(out, "mo-chartered", "suspension")
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "code"),
+    [
+        ("email,until\nmo@example.com,2026-02-30\n", "site_src/members.csv:2: error[bad-date]", "bad-date"),
+        ("email,until\nnot an email,2026-01-01\n", "site_src/members.csv:2: error[bad-email]", "bad-email"),
+        ("mail,until\nmo@example.com,2026-01-01\n", "site_src/members.csv:1: error[bad-csv]", "bad-csv"),
+        ("email,until\nmo@example.com\n", "site_src/members.csv:2: error[bad-csv]", "bad-csv"),
+        ('email,until\n"mo@example.com,2026-01-01\n', "site_src/members.csv:", "bad-csv"),
+        ("email,until\nmo@example.com,2026-01-01\x00\n", "site_src/members.csv:2: error[bad-csv]", "bad-csv"),
+        ("email,until\nmo\u202e@example.com,2026-01-01\n", "site_src/members.csv:2: error[control-character]", ""),
+        ("", "site_src/members.csv:1: error[bad-csv]", "bad-csv"),
+    ],
+)
+def test_members_csv_problems_are_located(tmp_path, run, text, where, code):
+    site = write_site(tmp_path / "site", MEMBER_SITE)
+    (site / "site_src/members.csv").write_text(text, encoding="utf-8")
+    result = run("check", "--source", str(site), "--today", "2026-11-01")
+    assert result.code == 1 and where in result.err and "Traceback" not in result.err, result.err
+
+
+def test_an_earner_of_a_membership_badge_without_membership_is_a_warning(tmp_path, run):
+    site = write_site(tmp_path / "site", MEMBER_SITE)
+    path = site / "recipients/mo.yaml"
+    path.write_text(path.read_text().replace("membership: {until: 2026-10-31}\n", ""))
+    result = _build(run, site, "2026-11-01")
+    assert "recipients/mo.yaml:1:1: warning[no-membership]" in result.err
+    assert not _status_bit(site / "output", "mo-chartered", "suspension")
+
+
+def test_membership_field_is_validated(tmp_path, run):
+    site = write_site(tmp_path / "site", MEMBER_SITE)
+    path = site / "recipients/mo.yaml"
+    for bad, code in [
+        ("{until: 2026-13-01}", "bad-date"),
+        ("{}", "missing-key"),
+        ("{until: 2027-01-01, x: 1}", "unknown-key"),
+    ]:
+        path.write_text(
+            MEMBER_SITE["recipients/mo.yaml"].replace("{until: 2026-10-31}", bad).replace("\n        ", "\n").lstrip()
+        )
+        result = run("check", "--source", str(site), "--today", "2026-11-01")
+        assert result.code == 1 and "recipients/mo.yaml:3:" in result.err and f"error[{code}]" in result.err, result.err
+    (site / "badges/chartered.yaml").write_text(
+        (site / "badges/chartered.yaml").read_text().replace("requires_membership: true", "requires_membership: yes")
+    )
+    result = run("check", "--source", str(site), "--today", "2026-11-01")
+    assert "badges/chartered.yaml:5:" in result.err and "must be true or false" in result.err, result.err
+
+
+# --- the build cache ----------------------------------------------------------------------
+
+
+def test_incremental_builds_follow_today_and_members_csv(tmp_path, run):
+    """A rebuild with the cache gives the bytes of a clean build when only --today or
+    members.csv changed (neither is in a recipient file)."""
+    site = write_site(tmp_path / "site", MEMBER_SITE)
+    path = site / "recipients/mo.yaml"
+    path.write_text(path.read_text().replace("membership: {until: 2026-10-31}\n", ""))
+    members = site / "site_src/members.csv"
+    members.write_text("email,until\nmo@example.com,2026-10-31\n")
+
+    def clean(today: str) -> dict[str, bytes]:
+        target = tmp_path / f"clean-{today}-{len(list(tmp_path.iterdir()))}"
+        copy = write_site(target, {})
+        for name in ("site_src", "badges", "recipients"):
+            import shutil
+
+            shutil.copytree(site / name, copy / name)
+        _build(run, copy, today)
+        return tree_bytes(copy / "output")
+
+    out = site / "output"
+    for today in ("2026-10-31", "2026-11-01", "2026-10-31"):
+        _build(run, site, today)
+        assert tree_bytes(out) == clean(today), today
+    members.write_text("email,until\nmo@example.com,2027-10-31\n")
+    _build(run, site, "2026-11-01")
+    assert tree_bytes(out) == clean("2026-11-01") and not _status_bit(out, "mo-chartered", "suspension")
+    members.write_text("email,until\nmo@example.com,2026-01-31\n")
+    _build(run, site, "2026-11-01")
+    assert tree_bytes(out) == clean("2026-11-01") and _status_bit(out, "mo-chartered", "suspension")
+    # A written suspension dated after a first build's day: validated again on the later day.
+    path.write_text(
+        path.read_text().replace(
+            "issued_on: 2026-02-01", "issued_on: 2026-02-01\n    suspended: {on: 2026-11-05, reason: x}"
+        )
+    )
+    assert run("build", "--source", str(site), "--today", "2026-11-01").code == 1
+    _build(run, site, "2026-11-05")
+    assert tree_bytes(out) == clean("2026-11-05") and _status_bit(out, "mo-course", "suspension")
+    # and back to a day before it: the memo of the 2026-11-05 validation is not trusted there
+    again = run("build", "--source", str(site), "--today", "2026-11-01")
+    assert again.code == 1 and "error[future-date]" in again.err and "suspension date (2026-11-05)" in again.err
+
+
+def test_a_written_suspension_over_a_lapsed_membership_and_the_report_as_csv(tmp_path, run):
+    site = write_site(tmp_path / "site", MEMBER_SITE)
+    src = ["--source", str(site), "--today", "2026-11-01"]
+    result = run("suspend", "mo-chartered", "--reason", "=HYPERLINK(1)", *src)
+    assert result.code == 0, result.err
+    _build(run, site, "2026-11-01")
+    hosted = json.loads((site / "output/awards/mo-chartered/assertion.json").read_text())
+    assert hosted["revocationReason"] == "Suspended: =HYPERLINK(1)"  # the written one wins over the lapse
+    table = run("report", "suspended", "--format", "csv", *src).out.splitlines()
+    assert table[0] == "award_id,recipient,email,badge,since,reason,kind,membership_until"
+    assert (
+        table[1]
+        == "mo-chartered,Mo Member,mo@example.com,Chartered Member,2026-11-01,'=HYPERLINK(1),written,2026-10-31"
+    )
+    lifted = run("unsuspend", "mo-chartered", *src)
+    assert lifted.code == 0 and "stays suspended (membership lapsed)" in lifted.err, lifted.err
+    _build(run, site, "2026-11-01")
+    hosted = json.loads((site / "output/awards/mo-chartered/assertion.json").read_text())
+    assert hosted["revocationReason"] == "Suspended: membership lapsed"
+
+
+# --- unit keys ----------------------------------------------------------------------------
+
+
+def test_a_suspension_and_a_lapse_change_the_keys_of_every_unit_whose_bytes_change(tmp_path):
+    """A written suspension, and the day a membership lapses (nothing in the sources changes):
+    every unit whose bytes change gets a new key (tests/test_units.py's rule)."""
+    from datetime import date
+
+    from conftest import copy_example
+    from test_units import _changes, groups
+
+    site = copy_example(tmp_path / "site")
+    before = groups(site, date.fromisoformat(TODAY))
+    jane = site / "recipients/jane-doe.yaml"
+    jane.write_text(
+        jane.read_text().replace(
+            "issued_on: 2026-03-01\n", "issued_on: 2026-03-01\n    suspended: {on: 2026-11-01, reason: x}\n", 1
+        )
+    )
+    keys, made = _changes(before, groups(site, date.fromisoformat(TODAY)))
+    assert {"status-list", "award/7q4kz2m9xw/ob2-assertion", "award/7q4kz2m9xw/award-page"} <= made <= keys, sorted(
+        made
+    )
+
+    badge = site / "badges/network-cabling.yaml"
+    badge.write_text(badge.read_text() + "requires_membership: true\n")
+    akira = site / "recipients/akira-tanaka.yaml"
+    akira.write_text(akira.read_text().replace("awards:", "membership: {until: 2026-11-21}\nawards:", 1))
+    on_last_day = groups(site, date(2026, 11, 21))
+    keys, made = _changes(on_last_day, groups(site, date(2026, 11, 22)))
+    assert {"status-list", "award/t1a2n3k4ax/ob2-assertion", "award/t1a2n3k4ax/award-page"} <= made <= keys, sorted(
+        made
+    )
