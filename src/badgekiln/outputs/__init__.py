@@ -55,6 +55,9 @@ READS = {
     "catalogue": "the extra pages, every badge class with its artwork, and the number of awards of each",
     "assets": "the bytes of every file of site_src/assets/",
     "endorsements": "the endorsements the site received (verified) and the ones it gives",
+    "pathway": "the component badge classes (with their artwork) of a stacked badge",
+    "earner": "for an award of a stacked badge: every award of its earner with its status, and their CPD log",
+    "portfolios": "every earner with a portfolio: name, handle, awards with their status; every badge class",
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from badgekiln.formats import endorsements, urls
 from badgekiln.models import Award, Recipient
 from badgekiln.outputs import BuildInputs, FileSpec, Plan, Unit, units
-from badgekiln.pages import context
+from badgekiln.pages import context, progression
 from badgekiln.pages.render import Renderer
 
 
@@ -35,6 +35,7 @@ def produce(plan: Plan, inputs: BuildInputs, renderer: Renderer, item: tuple[Rec
             issuer=context.issuer_context(config),
             badge=context.badge_context(badge),
             award=context.award_context(config, badge, recipient, award, inputs.today),
+            components=progression.component_links(inputs.project, recipient, award, inputs.today),
             endorsements=endorsements.page_context(
                 config,
                 endorsements.of_badge(inputs.project.endorsements, badge.slug)
@@ -49,6 +50,6 @@ UNIT = Unit(
     "award-page",
     "award",
     (FileSpec("awards/{id}/index.html", "text/html"),),
-    reads=("config", "templates", "site", "badge", "award", "status", "endorsements"),
+    reads=("config", "templates", "site", "badge", "award", "status", "endorsements", "earner"),
     produce=produce,
 )

@@ -6,7 +6,7 @@ from badgekiln.formats import endorsements, ob2, ob3, urls
 from badgekiln.formats.jsonout import dumps_hosted
 from badgekiln.models import BadgeClass
 from badgekiln.outputs import BuildInputs, FileSpec, Plan, Unit, badge_image
-from badgekiln.pages import context
+from badgekiln.pages import context, progression
 from badgekiln.pages.render import Renderer
 
 
@@ -39,6 +39,8 @@ def produce(plan: Plan, inputs: BuildInputs, renderer: Renderer, badge: BadgeCla
             root=urls.relative(page, ""),
             issuer=context.issuer_context(config),
             badge=context.badge_context(badge),
+            pathway=progression.pathway_context(inputs.project.badges, badge),
+            cpd=progression.cpd_context(badge),
             endorsements=endorsements.page_context(
                 config, endorsed + endorsements.of_badge(inputs.project.endorsements, None), page
             ),
@@ -57,6 +59,6 @@ UNIT = Unit(
         FileSpec("badges/{slug}/image.{ext}", "image/*"),
         FileSpec("badges/{slug}/index.html", "text/html"),
     ),
-    reads=("config", "templates", "site", "badge", "endorsements"),
+    reads=("config", "templates", "site", "badge", "endorsements", "pathway"),
     produce=produce,
 )

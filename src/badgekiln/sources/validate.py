@@ -36,7 +36,7 @@ from badgekiln.models import (
     Recipient,
     Revocation,
 )
-from badgekiln.sources import safefiles
+from badgekiln.sources import learning, safefiles
 from badgekiln.sources.config import SiteConfig, SourceTree, read_site_config, source_paths
 from badgekiln.sources.endorsements import read_sources as read_endorsements
 from badgekiln.sources.fields import AWARD_ID_RE, SLUG_RE, Fields, did_you_mean
@@ -125,6 +125,9 @@ def load_project(
     pages = _load_pages(source, paths, diagnostics)
     _check_assets(source, config, badges, diagnostics)
     _check_duplicates(recipients, diagnostics)
+    learning.check_pathways(badges, badge_files, diagnostics)  # (needs every badge: not memoized per file)
+    learning.check_handles(recipients, diagnostics)
+    recipients = learning.add_cpd_csv(source, recipients, today, diagnostics)
     endorsements, endorsing = read_endorsements(source, config, badges, today, diagnostics)
     errors = [d for d in diagnostics if d.is_error]
     if errors or config is None:
@@ -301,6 +304,8 @@ def _badge_file(source: Path, path: Path) -> FileResult:
             )
             achievement_type = None
     alignment = tuple(_alignment(item, loc, diagnostics) for item, loc in fields.items("alignment"))
+    cpd = learning.cpd_requirement(fields)
+    requires = learning.pathway(fields)
     fields.finish()
     reads: tuple[tuple[str, str | None], ...] = ()
     if image:
@@ -319,6 +324,8 @@ def _badge_file(source: Path, path: Path) -> FileResult:
             alignment=aligned,
             achievement_type=achievement_type,
             location=SourceLocation(doc.rel, 1, 1),
+            cpd=cpd,
+            requires=requires,
         )
         return FileResult((badge,), tuple(diagnostics), reads)
     return FileResult((), tuple(diagnostics), reads)
@@ -350,6 +357,8 @@ def _recipient_file(
     email = fields.email("email", required=True)
     show_name = fields.boolean("show_name", True)
     items = fields.items("awards", required=True)
+    cpd = learning.cpd_log(fields, today)
+    portfolio, handle = learning.portfolio(fields)
     fields.finish()
     awards = []
     for item, location in items:
@@ -360,6 +369,7 @@ def _recipient_file(
         _check_email_not_published(doc.data, email, diagnostics)
     # Only the dates validation compares with 'today' (_award): an expiry date is not one of them.
     days = [d for a in awards for d in (a.issued_on, a.revoked.on if a.revoked else None) if d]
+    days += [activity.on for activity in cpd]  # (a future CPD date is an error too)
     latest = max(days) if days else None
     if not (name and email):
         return FileResult((), tuple(diagnostics), latest_day=latest)
@@ -371,6 +381,9 @@ def _recipient_file(
         show_name=show_name,
         awards=tuple(awards),
         location=SourceLocation(doc.rel, 1, 1),
+        cpd=cpd,
+        portfolio=portfolio,
+        handle=handle,
     )
     return FileResult((recipient,), tuple(diagnostics), latest_day=latest)
 
