@@ -135,12 +135,13 @@ class UnitKeys:
     def award_parts(self, recipient: models.Recipient, award: models.Award) -> dict[str, str]:
         """The per-award parts (made once for all of an award's units: there are many awards)."""
         text = repr(_person(recipient)) + _award_text(award) + repr(self.inputs.ledger.entries[award.id])
+        badge = self.inputs.project.badges[award.badge]
         return {
             "award": text,
             "badge": self._badges[award.badge],
             "status": award.status(self.inputs.today),
             # (only an award of a stacked badge shows its earner's other awards: its components)
-            "earner": self._earner(recipient) if self.inputs.project.badges[award.badge].requires else "",
+            "earner": self._earner(recipient) + self._badge_part("pathway", badge) if badge.requires else "",
         }
 
     def award(self, unit: Unit, parts: dict[str, str]) -> str:

@@ -45,11 +45,18 @@ def pathway_context(badges: dict[str, BadgeClass], badge: BadgeClass) -> dict | 
 
 
 def component_links(project: Project, recipient: Recipient, award: Award, today: date) -> list[dict] | None:
-    """The component awards of a pathway award (the earner's awards that counted when it was issued), or None."""
+    """The component awards of a pathway award, or None: per component badge (in the pathway's
+    order), the earner's latest award of it issued by the day this one was, the one that counted
+    if any did; shown with its status today (a component revoked since then says so)."""
     badge = project.badges[award.badge]
     if badge.requires is None:
         return None
-    found = eligibility.component_awards(project, recipient, badge, award.issued_on)
+    counted = {a.badge: a for a in eligibility.component_awards(project, recipient, badge, award.issued_on)}
+    found = []
+    for slug in badge.requires.of:
+        earlier = [a for a in recipient.awards if a.badge == slug and a.issued_on <= award.issued_on]
+        if slug in counted or earlier:
+            found.append(counted.get(slug) or max(earlier, key=lambda a: (a.issued_on, a.id)))
     return [
         {
             "id": a.id,

@@ -341,6 +341,17 @@ def add_cpd_csv(
                 Diagnostic("error", "too-many-rows", f"more than {MAX_CPD_ROWS} rows", SourceLocation(CPD_CSV, line))
             )
             break
+        if len(cells) > len(header) and any(c.strip() for c in cells[len(header) :]):
+            diagnostics.append(
+                Diagnostic(
+                    "error",
+                    "extra-cells",
+                    f"this row has {len(cells)} cells but the header names {len(header)} columns",
+                    SourceLocation(CPD_CSV, line, 1),
+                    "a value probably contains a comma: put that value in double quotes",
+                )
+            )
+            continue
         activity = _csv_activity(dict(zip(header, cells, strict=False)), line, by_email, today, diagnostics)
         if activity is not None:
             email, entry = activity
