@@ -213,6 +213,7 @@ def test_an_earner_is_awarded_the_pathway_badge_when_the_last_component_arrives(
     assert "The pathway to Site Lead" in pathway and "All 3 of these badges" in pathway
     assert pathway.index("First Aid") < pathway.index("Rigging") < pathway.index("Permit to Work")
     assert not (out / "badges/first-aid/pathway").exists()  # only stacked badges have one
+    assert "<loc>https://badges.example.org/badges/site-lead/pathway/</loc>" in (out / "sitemap.xml").read_text()
     # OB 3.0: the Achievement names its components as "related" achievements, valid JSON-LD and schema.
     achievement = json.loads((out / "badges/site-lead/achievement.json").read_text())
     assert achievement["related"] == [
