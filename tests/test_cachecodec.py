@@ -26,12 +26,20 @@ def _recipient() -> models.Recipient:
             "§ starts with the mark",
             (models.Evidence("https://e.example/1", None, "n", None), models.Evidence(None, "t", None, "d")),
             models.Revocation(date(2020, 3, 1), "why"),
-            False,
-            SourceLocation(PATH, 5, 5),
+            id_pinned=False,
+            location=SourceLocation(PATH, 5, 5),
         ),
-        models.Award("a-2", "b", "x", date(1, 1, 1), None, None, (), None, True, SourceLocation(PATH, 9, 3)),
+        models.Award(
+            "a-2", "b", "x", date(1, 1, 1), None, None, (), None, id_pinned=True, location=SourceLocation(PATH, 9, 3)
+        ),
     )
-    return models.Recipient("x", "Name §", "e@x.example", False, awards, SourceLocation(PATH, 1, 1))
+    cpd = (
+        models.CpdActivity(date(2020, 1, 2), 7.5, "Webinar §", None, SourceLocation(PATH, 12, 5)),
+        models.CpdActivity(date(2020, 1, 3), 3.0, "Course", "https://e.example/c"),
+    )
+    return models.Recipient(
+        "x", "Name §", "e@x.example", False, awards, SourceLocation(PATH, 1, 1), cpd=cpd, portfolio=True, handle="x-1"
+    )
 
 
 def test_recipients_round_trip_through_json_with_their_locations():
@@ -59,6 +67,23 @@ def test_generic_codec_round_trips_diagnostics_and_badges():
         ),
     ]
     assert decode(json.loads(json.dumps(encode(values)))) == values
+
+
+def test_cpd_requirements_and_pathways_round_trip():
+    badge = models.BadgeClass(
+        "p",
+        "P",
+        "d",
+        "assets/p.svg",
+        "c",
+        cpd=models.CpdRequirement(20.0, models.Duration(years=1, text="P1Y"), SourceLocation(PATH, 3, 6)),
+        requires=models.Pathway(
+            ("a", "b"), 1, False, True, SourceLocation(PATH, 4, 11), (SourceLocation(PATH, 4, 20),)
+        ),
+    )
+    back = decode(json.loads(json.dumps(encode([badge]))))
+    assert back == [badge] and back[0].requires.item_locations == badge.requires.item_locations
+    assert type(back[0].cpd.points) is float
 
 
 def test_a_validated_file_round_trips_with_what_it_depended_on():
