@@ -465,3 +465,81 @@ def test_award_eligible_refuses_other_options_and_unknown_badges(site, run):
     assert run("award", "--eligible", "--email", "a@b.org", "--source", str(site)).code == 2
     result = run("report", "eligible", "--badge", "site-leed", "--source", str(site), "--today", TODAY)
     assert result.code != 0 and "did you mean 'site-lead'?" in result.err
+
+
+# -- the edit matrix (as tests/test_units.py): bytes that change always come with a changed key ---
+
+STACKED_EDITS = {
+    "component badge name": ("badges/rigging.yaml", "name: Rigging\n", "name: Rigging and Slinging\n"),
+    "component artwork": ("site_src/assets/badge.svg", 'r="40"', 'r="41"'),
+    "pathway rule": (
+        "badges/site-lead.yaml",
+        "{all: [first-aid, rigging, permit-to-work]}",
+        "{all: [rigging, first-aid]}",
+    ),
+    "cpd rule": ("badges/cpd-member.yaml", "{points: 20, within: P1Y}", "{points: 25, within: P2Y}"),
+    "revoke a component": (
+        "recipients/ann.yaml",
+        "    issued_on: 2026-03-15\n",
+        "    issued_on: 2026-03-15\n    revoked: {on: 2026-05-01, reason: x}\n",
+    ),
+    "handle": ("recipients/ann.yaml", "handle: ann-e", "handle: ann-example"),
+    "earner's name": ("recipients/ann.yaml", "name: Ann Example", "name: Ann Other"),
+    "hidden name": ("recipients/ann.yaml", "name: Ann Example\n", "name: Ann Example\nshow_name: false\n"),
+}
+
+
+def _stacked(root: Path) -> Path:
+    site = write_site(root, SITE)
+    ann = site / "recipients/ann.yaml"
+    ann.write_text(ann.read_text().replace("cpd:", "portfolio: true\nhandle: ann-e\ncpd:", 1))
+    append(ann, "  - {id: ann-permit, badge: permit-to-work, issued_on: 2026-04-01}\n")
+    append(ann, "  - {id: ann-lead, badge: site-lead, issued_on: 2026-04-02}\n")
+    append(ann, "  - {id: ann-cpd, badge: cpd-member, issued_on: 2026-06-11}\n")
+    return site
+
+
+def _built_with_groups(run, root: Path) -> tuple[Path, dict]:
+    """The stacked site, built (its awards.lock pins ids and status-list indexes), and its groups."""
+    from test_units import groups
+
+    site = _stacked(root)
+    build(run, site)
+    return site, groups(site, date.fromisoformat(TODAY))
+
+
+@pytest.mark.parametrize("name", sorted(STACKED_EDITS))
+def test_an_edit_of_a_pathway_or_portfolio_input_changes_the_keys_of_what_it_changes(run, tmp_path, name):
+    from test_units import _changes, groups
+
+    site, before = _built_with_groups(run, tmp_path / "site")
+    rel, old, new = STACKED_EDITS[name]
+    path = site / rel
+    data = path.read_bytes()
+    assert old.encode() in data
+    path.write_bytes(data.replace(old.encode(), new.encode()))
+    keys, made = _changes(before, groups(site, date.fromisoformat(TODAY)))
+    assert made, "the edit changed no file: the test would prove nothing"
+    assert made <= keys, f"bytes changed under an unchanged key: {sorted(made - keys)}"
+    if name in ("component badge name", "revoke a component", "handle"):
+        assert "portfolio" in made
+
+
+def test_only_the_pathway_awards_page_follows_its_earners_other_awards(run, tmp_path):
+    from test_units import _changes, groups
+
+    site, before = _built_with_groups(run, tmp_path / "site")
+    text = (site / "recipients/ann.yaml").read_text()
+    (site / "recipients/ann.yaml").write_text(
+        text.replace("    issued_on: 2026-03-15\n", "    issued_on: 2026-03-15\n    narrative: Rigged well.\n")
+    )
+    keys, made = _changes(before, groups(site, date.fromisoformat(TODAY)))
+    # The pathway award's page shows its components (it reads the earner's awards): remade, and
+    # its bytes are the same; the other awards' pages do not read them: their keys stay.
+    assert "award/ann-lead/award-page" in keys and "award/ann-lead/award-page" not in made
+    assert {k for k in keys if k.startswith("award/")} == {
+        "award/ann-lead/award-page",
+        "award/ann-rigging/award-page",
+        "award/ann-rigging/ob2-assertion",
+        "award/ann-rigging/ob3-credential",
+    }
