@@ -177,10 +177,11 @@ def test_an_earner_is_awarded_the_pathway_badge_when_the_last_component_arrives(
     assert [r for r in eligible(run, site) if r["badge"] == "site-lead"] == []  # 2 of 3
     report = run_ok(run, "report", "eligible", "--source", str(site), "--today", TODAY)
     assert "site-lead" not in report.out
-    run_ok(
+    last = run_ok(
         run, "award", "--source", str(site), "--today", TODAY, "--name", "Ann Example",
         "--email", "ann@example.com", "--badge", "permit-to-work", "--issued-on", "2026-11-20",
     )  # fmt: skip
+    assert "now eligible: Ann Example for site-lead" in last.out and "badgekiln award --eligible" in last.out
     rows = eligible(run, site)
     assert [(r["badge"], r["file"]) for r in rows] == [("site-lead", "recipients/ann.yaml")]
     permit = load_project(site, today=date.fromisoformat(TODAY)).project.recipient("ann").awards[-1]

@@ -462,6 +462,11 @@ def award_command(
     if result.created_files:
         click.echo(f"{len(result.created_files)} new earner(s), each with a new file in recipients/")
     click.echo(f"{len(result.added)} award(s) added, {len(result.skipped)} skipped; review, commit and rebuild")
+    if csv_path is None and result.added:  # (one award: it may have completed a pathway)
+        from badgekiln.commands.eligible import report as eligible_report
+
+        for row in eligible_report(source, day):
+            click.echo(f"now eligible: {row.recipient} for {row.badge} ({row.why}); run 'badgekiln award --eligible'")
 
 
 @cli.command("init")
