@@ -465,8 +465,8 @@ def award_command(
     if csv_path is None and result.added:  # (one award: it may have completed a pathway)
         from badgekiln.commands.eligible import report as eligible_report
 
-        for row in eligible_report(source, day):
-            click.echo(f"now eligible: {row.recipient} for {row.badge} ({row.why}); run 'badgekiln award --eligible'")
+        for now in eligible_report(source, day):
+            click.echo(f"now eligible: {now.recipient} for {now.badge} ({now.why}); run 'badgekiln award --eligible'")
 
 
 @cli.command("init")
