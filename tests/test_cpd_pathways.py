@@ -466,6 +466,8 @@ def test_award_eligible_refuses_other_options_and_unknown_badges(site, run):
     assert run("award", "--eligible", "--email", "a@b.org", "--source", str(site)).code == 2
     result = run("report", "eligible", "--badge", "site-leed", "--source", str(site), "--today", TODAY)
     assert result.code != 0 and "did you mean 'site-lead'?" in result.err
+    result = run("award", "--eligible", "--badge", "rigging", "--source", str(site), "--today", TODAY)
+    assert result.code != 0 and "has no 'cpd:' or 'requires:' rule" in result.err
 
 
 # -- the edit matrix (as tests/test_units.py): bytes that change always come with a changed key ---

@@ -16,7 +16,7 @@ from badgekiln.errors import BadgekilnError
 from badgekiln.formats import ids, urls
 from badgekiln.models import Project
 from badgekiln.sources.config import SiteConfig
-from badgekiln.sources.eligibility import Check, eligible, show_points
+from badgekiln.sources.eligibility import Check, eligible, has_rules, show_points
 from badgekiln.sources.fields import did_you_mean
 from badgekiln.sources.records import append_award, yaml_plain, yaml_scalar
 from badgekiln.sources.validate import load_project
@@ -61,6 +61,11 @@ def _checks(source: Path, today: date, badge: str | None) -> tuple[SiteConfig, P
     if badge is not None and badge not in project.badges:
         hint = did_you_mean(badge, project.badges) or f"badges are: {', '.join(sorted(project.badges))}"
         raise BadgekilnError(f"there is no badge {badge!r}; {hint}")
+    if badge is not None and not has_rules(project.badges[badge]):
+        raise BadgekilnError(
+            f"badge {badge!r} has no 'cpd:' or 'requires:' rule, so nobody becomes eligible for it; "
+            "award it with 'badgekiln award --badge'"
+        )
     return loaded.config, project, eligible(project, today, badge=badge)
 
 
