@@ -33,6 +33,10 @@ def _recipient() -> models.Recipient:
         ),
         models.Award("a-2", "b", "x", date(1, 1, 1), None, None, (), None, location=SourceLocation(PATH, 9, 3)),
     )
+    cpd = (
+        models.CpdActivity(date(2020, 1, 2), 7.5, "Webinar §", None, SourceLocation(PATH, 12, 5)),
+        models.CpdActivity(date(2020, 1, 3), 3.0, "Course", "https://e.example/c"),
+    )
     return models.Recipient(
         "x",
         "Name §",
@@ -41,6 +45,9 @@ def _recipient() -> models.Recipient:
         awards,
         membership_until=date(2027, 6, 30),
         location=SourceLocation(PATH, 1, 1),
+        cpd=cpd,
+        portfolio=True,
+        handle="x-1",
     )
 
 
@@ -72,6 +79,23 @@ def test_generic_codec_round_trips_diagnostics_and_badges():
         ),
     ]
     assert decode(json.loads(json.dumps(encode(values)))) == values
+
+
+def test_cpd_requirements_and_pathways_round_trip():
+    badge = models.BadgeClass(
+        "p",
+        "P",
+        "d",
+        "assets/p.svg",
+        "c",
+        cpd=models.CpdRequirement(20.0, models.Duration(years=1, text="P1Y"), SourceLocation(PATH, 3, 6)),
+        requires=models.Pathway(
+            ("a", "b"), 1, False, True, SourceLocation(PATH, 4, 11), (SourceLocation(PATH, 4, 20),)
+        ),
+    )
+    back = decode(json.loads(json.dumps(encode([badge]))))
+    assert back == [badge] and back[0].requires.item_locations == badge.requires.item_locations
+    assert type(back[0].cpd.points) is float
 
 
 def test_a_validated_file_round_trips_with_what_it_depended_on():

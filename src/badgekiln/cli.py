@@ -398,6 +398,35 @@ def report_suspended_command(source: Path, today: str | None, fmt: str) -> None:
             click.echo(f"{row.since}  {row.award_id}  {row.recipient} <{row.email}>  {row.badge}: {why}")
 
 
+@report_group.command("eligible")
+@source_option
+@today_option
+@click.option("--badge", metavar="SLUG", help="Only this badge.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+def report_eligible_command(source: Path, today: str | None, badge: str | None, fmt: str) -> None:
+    """Who qualifies for which badge earned by CPD points or a pathway, and why."""
+    import csv
+    import json
+
+    from badgekiln.commands.eligible import report
+
+    rows = report(source.resolve(), today_from_environment(today), badge=badge)
+    if fmt == "json":
+        click.echo(json.dumps([r.as_dict() for r in rows], indent=2, ensure_ascii=False))
+    elif fmt == "csv":
+        fieldnames = ["recipient", "email", "file", "badge", "badge_name", "cpd_points", "components", "why"]
+        writer = csv.DictWriter(click.get_text_stream("stdout"), fieldnames=fieldnames, lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            cells = {**row.as_dict(), "components": " ".join(row.components)}
+            writer.writerow({key: csv_cell(value) for key, value in cells.items()})
+    else:
+        if not rows:
+            click.echo("nobody qualifies for a badge earned by CPD points or a pathway")
+        for row in rows:
+            click.echo(f"{row.badge}  {row.recipient} <{row.email}> ({row.file}): {row.why}")
+
+
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -452,6 +481,12 @@ ExpiringFields = ("award_id", "recipient", "email", "badge", "issued_on", "expir
     help="Renew this award: a new award of the same badge to the same earner, with 'renews: AWARD_ID' "
     "(with --issued-on, default today).",
 )
+@click.option(
+    "--eligible",
+    is_flag=True,
+    help="Award every badge earned by CPD points or a pathway to whoever qualifies (see 'report eligible'); "
+    "with --badge, only that badge.",
+)
 def award_command(
     source: Path,
     today: str | None,
@@ -467,13 +502,29 @@ def award_command(
     narrative,
     evidence_url,
     renew_id: str | None,
+    eligible: bool = False,
 ) -> None:
-    """Add awards: one from the options, or many from a spreadsheet (checked in full before anything is
-    written), or the renewal of an award (--renew)."""
+    """Add awards: one from the options, many from a spreadsheet (checked in full before anything is
+    written), the renewal of an award (--renew), or every badge earned by CPD points or a pathway
+    (--eligible)."""
     from badgekiln.commands import award as award_mod
 
     day = today_from_environment(today)
     source = source.resolve()
+    if eligible:
+        if (
+            renew_id is not None
+            or csv_path is not None
+            or any((name, email, issued_on, expires, narrative, evidence_url, column_map))
+        ):
+            raise click.UsageError("--eligible takes only --badge (and --source, --today)")
+        from badgekiln.commands.eligible import award_eligible
+
+        done = award_eligible(source, day, badge=badge)
+        for award_id, slug, rel in done.added:
+            click.echo(f"added {award_id} ({slug}) to {rel}")
+        click.echo(f"{len(done.added)} award(s) added; review, commit and rebuild")
+        return
     if renew_id is not None:
         if csv_path is not None or any((name, email, badge, expires, narrative, evidence_url)):
             raise click.UsageError("--renew takes only --issued-on (the earner and badge are the renewed award's)")
@@ -510,6 +561,11 @@ def award_command(
     if result.created_files:
         click.echo(f"{len(result.created_files)} new earner(s), each with a new file in recipients/")
     click.echo(f"{len(result.added)} award(s) added, {len(result.skipped)} skipped; review, commit and rebuild")
+    if csv_path is None and result.added:  # (one award: it may have completed a pathway)
+        from badgekiln.commands.eligible import report as eligible_report
+
+        for now in eligible_report(source, day):
+            click.echo(f"now eligible: {now.recipient} for {now.badge} ({now.why}); run 'badgekiln award --eligible'")
 
 
 @cli.command("init")

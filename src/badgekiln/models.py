@@ -68,6 +68,31 @@ class Duration:
 
 
 @dataclass(frozen=True)
+class CpdRequirement:
+    """A badge class earned by CPD: ``points`` logged within ``within`` (or ever, when None)."""
+
+    points: float
+    within: Duration | None = None
+    location: SourceLocation | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Pathway:
+    """A stacked badge's components: ``needed`` of the badges ``of`` (in the order written).
+
+    ``all`` says the YAML asked for every one (``requires: {all: [...]}``); ``current`` that a
+    component counts only while its award is valid (not expired, revoked or suspended).
+    """
+
+    of: tuple[str, ...]
+    needed: int
+    all: bool = True
+    current: bool = False
+    location: SourceLocation | None = field(default=None, compare=False)
+    item_locations: tuple[SourceLocation, ...] = field(default=(), compare=False)
+
+
+@dataclass(frozen=True)
 class BadgeClass:
     """One kind of badge (``badges/<slug>.yaml``)."""
 
@@ -85,6 +110,8 @@ class BadgeClass:
     renewal_url: str | None = None  # where an earner renews this badge (https)
     requires_membership: bool = False  # awards are suspended while the earner's membership has lapsed
     location: SourceLocation | None = field(default=None, compare=False)
+    cpd: CpdRequirement | None = None  # earned by logging CPD points
+    requires: Pathway | None = None  # a stacked badge: earned by holding other badges
 
 
 @dataclass(frozen=True)
@@ -146,6 +173,17 @@ class Award:
 
 
 @dataclass(frozen=True)
+class CpdActivity:
+    """One CPD activity an earner logged (in their YAML's ``cpd:`` or in ``site_src/cpd.csv``)."""
+
+    on: date
+    points: float
+    activity: str
+    evidence: str | None = None  # an https URL
+    location: SourceLocation | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
 class Recipient:
     """A person who earned badges (``recipients/<slug>.yaml``). The email is never published."""
 
@@ -156,6 +194,9 @@ class Recipient:
     awards: tuple[Award, ...] = ()
     membership_until: date | None = None  # the recipient file's membership: {until: …}
     location: SourceLocation | None = field(default=None, compare=False)
+    cpd: tuple[CpdActivity, ...] = ()  # CPD activities logged, oldest first
+    portfolio: bool = False  # opted in to a public portfolio page at earners/<handle>/
+    handle: str | None = None  # the portfolio's URL segment, chosen by the earner
 
     @property
     def public_name(self) -> str | None:

@@ -20,7 +20,8 @@ from pathlib import Path
 from badgekiln.engine.site import MARKER
 from badgekiln.errors import BadgekilnError
 from badgekiln.formats import urls
-from badgekiln.models import Award
+from badgekiln.models import Award, Recipient
+from badgekiln.sources.eligibility import hundredths, show_points
 from badgekiln.sources.notified import NOTIFIED, read_dates
 from badgekiln.sources.validate import load_project
 
@@ -43,6 +44,8 @@ COLUMNS = (
     "skills",
     "renews",
     "renewed_by",
+    "cpd_points",
+    "cpd_points_last_year",
 )
 DATE_COLUMNS = ("issued_on", "expires", "revoked_on", "notified_on")
 FORMATS = ("csv", "json", "xlsx")
@@ -122,10 +125,32 @@ def export_rows(source: Path, today: date, *, base_url: str | None = None, filte
                 # renewal links: the page URLs of the award this one renews and of the one renewing it
                 "renews": config.url(urls.award_dir(award.renews)) if award.renews else "",
                 "renewed_by": config.url(urls.award_dir(renewed_by[award.id].id)) if award.id in renewed_by else "",
+                **cpd_totals(recipient, today),
             }
             if filters.keep(row):
                 rows.append(row)
     return rows
+
+
+def cpd_totals(recipient: Recipient, today: date) -> dict[str, str]:
+    """The earner's CPD points logged up to ``today``: in all, and in the year ending on ``today``
+    (both ends included, as for a badge's ``within: P1Y``); "" when they logged none."""
+    if not recipient.cpd:
+        return {"cpd_points": "", "cpd_points_last_year": ""}
+    start = _year_before(today)
+    logged = [a for a in recipient.cpd if a.on <= today]
+    return {
+        "cpd_points": show_points(sum(hundredths(a.points) for a in logged) / 100),
+        "cpd_points_last_year": show_points(sum(hundredths(a.points) for a in logged if a.on >= start) / 100),
+    }
+
+
+def _year_before(today: date) -> date:
+    """The first day of the year ending on ``today``: the same day a year earlier (28 February for 29)."""
+    try:
+        return today.replace(year=today.year - 1)
+    except ValueError:
+        return today.replace(year=today.year - 1, day=28)
 
 
 def spreadsheet_text(value: str) -> str:
@@ -214,10 +239,23 @@ def stats(rows: list[dict]) -> dict:
         "by_status": {
             status: statuses.get(status, 0) for status in (*STATUSES, *sorted(set(statuses) - set(STATUSES)))
         },
+        "cpd": _cpd_stats(rows),
         "emails": {
             "sent": sum(1 for row in rows if row["notified_on"]),
             "not_sent_active": sum(1 for row in rows if not row["notified_on"] and row["status"] == "active"),
         },
+    }
+
+
+def _cpd_stats(rows: list[dict]) -> dict:
+    """CPD totals of the earners in ``rows`` (each earner counted once)."""
+    earners = {row["email"]: row for row in rows if row.get("cpd_points")}
+    return {
+        "earners": len(earners),
+        "points": show_points(sum(hundredths(float(r["cpd_points"])) for r in earners.values()) / 100),
+        "points_last_year": show_points(
+            sum(hundredths(float(r["cpd_points_last_year"])) for r in earners.values()) / 100
+        ),
     }
 
 
@@ -231,6 +269,11 @@ def stats_table(summary: dict) -> str:
     lines += [f"  {month}  {count:6}" for month, count in summary["by_month"].items()]
     lines += ["", "by status:"]
     lines += [f"  {status:10} {count:6}" for status, count in summary["by_status"].items()]
+    cpd = summary["cpd"]
+    lines += [
+        "",
+        f"CPD: {cpd['points']} point(s) logged by {cpd['earners']} earner(s), {cpd['points_last_year']} in the last year",
+    ]
     emails = summary["emails"]
     lines += ["", f"emails sent: {emails['sent']}; active awards not yet emailed: {emails['not_sent_active']}"]
     return "\n".join(lines)

@@ -35,6 +35,9 @@ _CLASSES = {
         models.BadgeClass,
         models.Alignment,
         models.Duration,
+        models.CpdActivity,
+        models.CpdRequirement,
+        models.Pathway,
         Diagnostic,
         SourceLocation,
         FileResult,
@@ -50,7 +53,7 @@ _MARK = "§"
 def encode(value: Any) -> Any:
     """Model values as JSON data that :func:`decode` turns back into equal values."""
     kind = type(value)
-    if value is None or kind in (int, bool):
+    if value is None or kind in (int, bool, float):
         return value
     if kind is str:
         return _MARK + value if value.startswith(_MARK) else value

@@ -74,7 +74,11 @@ class UnitKeys:
                 )
             ),
             "endorsements": lambda: digest(project.endorsements, project.endorsing),
+            "portfolios": lambda: digest(
+                [self._earner(r) for r in project.recipients if r.portfolio], sorted(self._badges.items())
+            ),
         }
+        self._earners: dict[str, str] = {}
         self._badges = {
             slug: digest(badge, _file_sha(inputs.source, SourceTree.image(badge.image)))
             for slug, badge in project.badges.items()
@@ -106,17 +110,39 @@ class UnitKeys:
         return _sha(
             unit.name,
             self._code,
-            *[self._badges[badge.slug] if name == "badge" else self.site_part(name) for name in unit.reads],
+            *[self._badge_part(name, badge) for name in unit.reads],
         )
+
+    def _badge_part(self, name: str, badge: models.BadgeClass) -> str:
+        if name == "badge":
+            return self._badges[badge.slug]
+        if name == "pathway":  # the component badges a stacked badge's pages show
+            components = badge.requires.of if badge.requires else ()
+            return digest([(slug, self._badges.get(slug)) for slug in components])
+        return self.site_part(name)
+
+    def _earner(self, recipient: models.Recipient) -> str:
+        """Every award of an earner with its status today, their CPD log and portfolio (once per earner)."""
+        if recipient.slug not in self._earners:
+            today = self.inputs.today
+            self._earners[recipient.slug] = _sha(
+                repr(_person(recipient)),
+                repr((recipient.portfolio, recipient.handle, recipient.cpd)),
+                *[_award_text(a) + a.status(today) for a in recipient.awards],
+            )
+        return self._earners[recipient.slug]
 
     def award_parts(self, recipient: models.Recipient, award: models.Award) -> dict[str, str]:
         """The per-award parts (made once for all of an award's units: there are many awards)."""
         text = repr(_person(recipient)) + _award_text(award) + repr(self.inputs.ledger.entries[award.id])
+        badge = self.inputs.project.badges[award.badge]
         return {
             "award": text,
             "badge": self._badges[award.badge],
             "status": award.status(self.inputs.today),
             "renewals": context.renewal_part(self.inputs.project, award),
+            # (only an award of a stacked badge shows its earner's other awards: its components)
+            "earner": self._earner(recipient) + self._badge_part("pathway", badge) if badge.requires else "",
         }
 
     def award(self, unit: Unit, parts: dict[str, str]) -> str:

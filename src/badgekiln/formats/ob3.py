@@ -207,6 +207,13 @@ def achievement(config: SiteConfig, badge: BadgeClass) -> dict[str, Any]:
         data["tag"] = list(badge.tags)
     if badge.alignment:
         data["alignment"] = [_alignment(a) for a in badge.alignment]
+    if badge.requires:
+        # A stacked badge names its components. OB 3.0 has no "requires"; its Achievement has
+        # "related" (Related[]), whose schema says "Identifies a related achievement" with "id":
+        # "The related achievement". Both terms are in the OB 3.0 context (3.0.3): nothing invented.
+        data["related"] = [
+            {"id": config.url(urls.achievement_json(slug)), "type": ["Related"]} for slug in badge.requires.of
+        ]
     return data
 
 

@@ -120,3 +120,18 @@ def relative(from_dir: str, target: str) -> str:
     """A relative link from the folder ``from_dir`` (ends in '/' or is '') to ``target``."""
     depth = from_dir.count("/")
     return "../" * depth + target if target or depth else "./"
+
+
+def pathway_page(slug: str) -> str:
+    """The pathway page of a stacked badge: its component badges, in order."""
+    return f"badges/{slug}/pathway/"
+
+
+def portfolio_dir(handle: str) -> str:
+    """An earner's portfolio page (opt-in), named by the handle they chose."""
+    return f"earners/{handle}/"
+
+
+def portfolio_json(handle: str) -> str:
+    """An earner's portfolio as JSON, for machines."""
+    return f"earners/{handle}/portfolio.json"

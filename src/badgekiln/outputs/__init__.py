@@ -56,6 +56,10 @@ READS = {
     "assets": "the bytes of every file of site_src/assets/",
     "endorsements": "the endorsements the site received (verified) and the ones it gives",
     "renewals": "the award an award renews and the award that renews it (ids and issue dates)",
+    "pathway": "the component badge classes (with their artwork) of a stacked badge",
+    "earner": "for an award of a stacked badge: every award of its earner with its status, their CPD log, "
+    "and the component badge classes",
+    "portfolios": "every earner with a portfolio: name, handle, awards with their status; every badge class",
 }
 
 

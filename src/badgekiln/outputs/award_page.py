@@ -5,7 +5,7 @@ from __future__ import annotations
 from badgekiln.formats import endorsements, urls
 from badgekiln.models import Award, Recipient
 from badgekiln.outputs import BuildInputs, FileSpec, Plan, Unit, units
-from badgekiln.pages import context, sharecard
+from badgekiln.pages import context, progression, sharecard
 from badgekiln.pages.render import Renderer
 
 
@@ -42,6 +42,7 @@ def produce(plan: Plan, inputs: BuildInputs, renderer: Renderer, item: tuple[Rec
             award=award_ctx,
             renewal=context.renewal_context(inputs.project, award, page),
             dev_keys=signed_with_development_keys(inputs, award),
+            components=progression.component_links(inputs.project, recipient, award, inputs.today),
             endorsements=endorsements.page_context(
                 config,
                 endorsements.of_badge(inputs.project.endorsements, badge.slug)
@@ -64,6 +65,6 @@ UNIT = Unit(
     "award-page",
     "award",
     (FileSpec("awards/{id}/index.html", "text/html"),),
-    reads=("config", "templates", "site", "badge", "award", "status", "endorsements", "renewals", "signing"),
+    reads=("config", "templates", "site", "badge", "award", "status", "endorsements", "renewals", "signing", "earner"),
     produce=produce,
 )

@@ -6,7 +6,7 @@ from badgekiln.formats import endorsements, ob2, ob3, urls
 from badgekiln.formats.jsonout import dumps_hosted
 from badgekiln.models import BadgeClass
 from badgekiln.outputs import BuildInputs, FileSpec, Plan, Unit, badge_image
-from badgekiln.pages import context, sharecard
+from badgekiln.pages import context, progression, sharecard
 from badgekiln.pages.render import Renderer
 
 
@@ -42,6 +42,8 @@ def produce(plan: Plan, inputs: BuildInputs, renderer: Renderer, badge: BadgeCla
             issuer=context.issuer_context(config),
             badge=context.badge_context(badge),
             dev_keys=inputs.signer.development is not None,
+            pathway=progression.pathway_context(inputs.project.badges, badge),
+            cpd=progression.cpd_context(badge),
             endorsements=endorsements.page_context(
                 config, endorsed + endorsements.of_badge(inputs.project.endorsements, None), page
             ),
@@ -60,6 +62,6 @@ UNIT = Unit(
         FileSpec("badges/{slug}/image.{ext}", "image/*"),
         FileSpec("badges/{slug}/index.html", "text/html"),
     ),
-    reads=("config", "templates", "site", "badge", "endorsements", "signing"),
+    reads=("config", "templates", "site", "badge", "endorsements", "signing", "pathway"),
     produce=produce,
 )

@@ -62,6 +62,7 @@ def produce(plan: Plan, inputs: BuildInputs, renderer: Renderer, item: None) -> 
         ),
     )
     pages = [""] + [urls.badge_dir(s) for s in sorted(project.badges)]
+    pages += [urls.pathway_page(s) for s in sorted(project.badges) if project.badges[s].requires]
     pages += [urls.page(p.slug) for p in project.pages]
     # Award pages are not listed: earners choose where to share them.
     plan.add("sitemap.xml", renderer.render("sitemap.xml", urls=[config.url(p) for p in pages]))

@@ -37,7 +37,7 @@ from badgekiln.models import (
     Revocation,
     Suspension,
 )
-from badgekiln.sources import safefiles
+from badgekiln.sources import learning, safefiles
 from badgekiln.sources.config import SiteConfig, SourceTree, read_site_config, source_paths
 from badgekiln.sources.endorsements import read_sources as read_endorsements
 from badgekiln.sources.fields import AWARD_ID_RE, SLUG_RE, Fields, did_you_mean
@@ -132,6 +132,9 @@ def load_project(
     # Memberships are applied to the validated files here, on every build (not memoised): a
     # lapse follows from today's date and site_src/members.csv, which no recipient file holds.
     recipients = apply_memberships(recipients, badges, read_members(source, diagnostics), today, diagnostics)
+    learning.check_pathways(badges, badge_files, diagnostics)  # (needs every badge: not memoized per file)
+    learning.check_handles(recipients, diagnostics)
+    recipients = learning.add_cpd_csv(source, recipients, today, diagnostics)
     endorsements, endorsing = read_endorsements(source, config, badges, today, diagnostics)
     errors = [d for d in diagnostics if d.is_error]
     if errors or config is None:
@@ -339,6 +342,8 @@ def _badge_file(source: Path, path: Path) -> FileResult:
     alignment = tuple(_alignment(item, loc, diagnostics) for item, loc in fields.items("alignment"))
     remind_before = fields.durations("remind_before")
     renewal_url = fields.url("renewal_url", schemes=("https",))
+    cpd = learning.cpd_requirement(fields)
+    requires = learning.pathway(fields)
     fields.finish()
     if valid_for is not None and remind_before:
         too_early = [d.text for d in remind_before if d.before(valid_for.after(date(2000, 1, 1))) <= date(2000, 1, 1)]
@@ -370,6 +375,8 @@ def _badge_file(source: Path, path: Path) -> FileResult:
             renewal_url=renewal_url,
             requires_membership=requires_membership,
             location=SourceLocation(doc.rel, 1, 1),
+            cpd=cpd,
+            requires=requires,
         )
         return FileResult((badge,), tuple(diagnostics), reads)
     return FileResult((), tuple(diagnostics), reads)
@@ -402,6 +409,8 @@ def _recipient_file(
     show_name = fields.boolean("show_name", True)
     membership_until = _membership(fields)
     items = fields.items("awards", required=True)
+    cpd = learning.cpd_log(fields, today)
+    portfolio, handle = learning.portfolio(fields)
     fields.finish()
     awards, written = [], []
     for item, location in items:
@@ -418,6 +427,7 @@ def _recipient_file(
         for d in (a.issued_on, a.revoked.on if a.revoked else None, a.suspended.on if a.suspended else None)
         if d
     ]
+    days += [activity.on for activity in cpd]  # (a future CPD date is an error too)
     latest = max(days) if days else None
     if not (name and email):
         return FileResult((), tuple(diagnostics), latest_day=latest)
@@ -431,6 +441,9 @@ def _recipient_file(
         awards=tuple(awards),
         membership_until=membership_until,
         location=SourceLocation(doc.rel, 1, 1),
+        cpd=cpd,
+        portfolio=portfolio,
+        handle=handle,
     )
     return FileResult((recipient,), tuple(diagnostics), latest_day=latest)
 
