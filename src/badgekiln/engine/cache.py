@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from badgekiln import models
-from badgekiln.engine import outputscan
+from badgekiln.engine import outputscan, timings
 from badgekiln.engine.codec import decode, encode
 from badgekiln.engine.forking import fork_map
 from badgekiln.engine.site import MARKER, FileRef, SitePlan, update_site, write_site
@@ -270,7 +270,8 @@ class BuildCache:
         if self._intact is not None:
             return
         try:
-            found = self._scanner.result()
+            with timings.phase("output scan (wait)"):
+                found = self._scanner.result()
         except OSError:  # the folder changed under the scan (the lock keeps other builds out): list it here
             found = outputscan.Scan(None, False, None, None)
         # Intact means: as the state this build read records (the scan read it under the same lock).
@@ -374,13 +375,16 @@ class BuildCache:
 
     def store_group(self, plan: SitePlan, name: str, key: str | None, made: SitePlan) -> None:
         """Put the files of ``made`` (a group just produced) in the store and in ``plan``."""
-        made.check_no_secrets()
+        with timings.phase("units/secret scan"):
+            made.check_no_secrets()
         entries = []
-        for rel, content in made.files.items():
-            if isinstance(content, FileRef):  # (a unit's plan holds bytes it made)
-                raise TypeError(f"{rel}: a group just made refers to a cached file")
-            entries.append((rel, *self.store.put(content)))
-        self.record(plan, name, key, entries)
+        with timings.phase("units/store"):
+            for rel, content in made.files.items():
+                if isinstance(content, FileRef):  # (a unit's plan holds bytes it made)
+                    raise TypeError(f"{rel}: a group just made refers to a cached file")
+                entries.append((rel, *self.store.put(content)))
+        with timings.phase("plan/make/record"):
+            self.record(plan, name, key, entries)
 
     def record(self, plan: SitePlan, name: str, key: str | None, entries: list[Entry]) -> None:
         """Add stored files (from :meth:`store_group`, maybe in another process) to ``plan``."""
@@ -532,7 +536,8 @@ class BuildCache:
         results: list[validate.FileResult | None] = []
         fresh: list[tuple[int, str, str | None]] = []
         root = paths[0].parents[1] if paths else Path()
-        keys = _file_keys(root, paths[0].parent, paths, base) if paths else {}
+        with timings.phase(f"sources/{kind}: hash"):
+            keys = _file_keys(root, paths[0].parent, paths, base) if paths else {}
         for path in paths:
             rel = path.relative_to(root).as_posix()
             key = keys[path]
@@ -544,7 +549,10 @@ class BuildCache:
             else:
                 results.append(None)
                 fresh.append((len(results) - 1, rel, key))
-        made = fork_map(validate_one, [paths[index] for index, _, _ in fresh])
+        with timings.phase(f"sources/{kind}: validate"):
+            made = fork_map(
+                validate_one, [paths[index] for index, _, _ in fresh], phase=f"sources/{kind}: validate (workers)"
+            )
         # Keys of the files again, after validation: a file saved meanwhile was perhaps validated
         # in one version and hashed in another, so its result is not kept.
         after = _file_keys(root, paths[0].parent, [paths[index] for index, _, _ in fresh], base) if fresh else {}
