@@ -55,6 +55,7 @@ LIBRARIES = (
     "markdown-it-py",
     "nh3",
     "segno",
+    "zxing-cpp",
     "cryptography",
     "PyYAML",
     "MarkupSafe",
