@@ -45,29 +45,20 @@ def modules(text: str) -> list[bytes]:
 def svg(rows: list[bytes], *, label: str) -> str:
     """An inline SVG of ``rows`` (from :func:`modules`): a white square and one path of dark runs,
     ``SCALE`` pixels a module, ``BORDER`` modules of quiet zone, sized by a viewBox."""
-    size = (len(rows) + 2 * BORDER) * SCALE
     steps = []
-    x_end, y = 0, BORDER - 0.5  # where the pen is, after the previous run (segno starts at 0, 0)
-    first = True
+    x_end = last_row = None  # where the pen is, after the previous run
     for number, row in enumerate(rows):
-        line_y = number + BORDER + 0.5
         for run in _DARK_RUN.finditer(row):
-            start = run.start() + BORDER
-            if first:
-                steps.append(f"M{start} {_number(line_y)}")
-                first = False
-            else:
-                steps.append(f"m{start - x_end} {_number(line_y - y)}")
-            steps.append(f"h{run.end() - run.start()}")
-            x_end, y = run.end() + BORDER, line_y
-    modules_wide = len(rows) + 2 * BORDER
+            start, end = run.span()
+            if x_end is None:  # the first run: absolute, at the middle of its row
+                steps.append(f"M{start + BORDER} {number + BORDER}.5h{end - start}")
+            else:  # then relative to where the previous run ended
+                steps.append(f"m{start - x_end} {number - last_row}h{end - start}")
+            x_end, last_row = end, number
+    wide = len(rows) + 2 * BORDER
+    size = wide * SCALE
     return (
         f'<svg width="{size}" height="{size}" role="img" aria-label="{label}" viewBox="0 0 {size} {size}" '
-        f'class="segno"><g transform="scale({SCALE})"><path fill="#fff" d="M0 0h{modules_wide}v{modules_wide}'
-        f'h-{modules_wide}z"/><path class="qrline" stroke="#000" d="{"".join(steps)}"/></g></svg>'
+        f'class="segno"><g transform="scale({SCALE})"><path fill="#fff" d="M0 0h{wide}v{wide}h-{wide}z"/>'
+        f'<path class="qrline" stroke="#000" d="{"".join(steps)}"/></g></svg>'
     )
-
-
-def _number(value: float) -> str:
-    """``1`` for 1.0, ``4.5`` for 4.5: as segno writes coordinates."""
-    return str(int(value)) if value == int(value) else str(value)
