@@ -327,7 +327,19 @@ def targets(results: list[dict]) -> list[tuple[str, str, bool | None]]:
 
 
 # Phases shown in the breakdown table (see src/badgekiln/engine/timings.py); CPU seconds.
-PHASES = ("sources", "keys", "plan", "units", "write", "cache save", "summary", "total", "workers")
+PHASES = (
+    "other",
+    "cache open",
+    "sources",
+    "keys",
+    "plan",
+    "units",
+    "write",
+    "cache save",
+    "summary",
+    "total",
+    "workers",
+)
 
 
 def _phase_cpu(phases: dict, name: str) -> float | None:

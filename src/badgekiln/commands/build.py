@@ -167,7 +167,8 @@ def run_build(
         raise
     leftovers = remove_leftovers(output)
     notes: list[Diagnostic] = []  # a damaged cache, not used: said as warnings
-    cache = BuildCache.open(source, output, scanner, warnings=notes) if use_cache else None
+    with timings.phase("cache open"):
+        cache = BuildCache.open(source, output, scanner, warnings=notes) if use_cache else None
     if cache is None:  # the cache is not to be used after all: let the scan go
         _release(scanner)
     try:

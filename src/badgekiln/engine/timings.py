@@ -62,11 +62,14 @@ def merge(record: Record) -> None:
 
 
 def snapshot() -> Record:
-    """A copy of this process's record, with ``total`` (the process's CPU time since it started,
-    imports included) and ``workers`` (the CPU time of the worker processes it waited for)."""
+    """A copy of this process's record, with ``other`` (this process's CPU time outside every
+    phase: start-up, imports), ``total`` (its CPU time since it started) and ``workers`` (the CPU
+    time of the worker processes it waited for)."""
     record = {name: list(values) for name, values in _RECORD.items()}
     times = os.times()
-    record["total"] = [time.process_time(), 0.0, 1]
+    total = time.process_time()
+    record["other"] = [total - sum(values[0] for name, values in record.items() if "/" not in name), 0.0, 1]
+    record["total"] = [total, 0.0, 1]
     record["workers"] = [times.children_user + times.children_system, 0.0, 1]
     return record
 
