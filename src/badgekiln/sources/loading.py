@@ -175,9 +175,10 @@ except ImportError:  # pragma: no cover - PyYAML without libyaml: its own parser
     _CParser = None
 # Texts libyaml does not read as PyYAML does: what PyYAML's reader refuses (it says where), tabs
 # (libyaml takes one inside a plain value, PyYAML refuses it), byte order marks past the start,
-# and a '?' where a flow collection may be (libyaml takes "[a ?b]" as one value, PyYAML refuses
-# it). These go to PyYAML directly (tests/test_loading.py compares the two on mutated sources).
-_PYTHON_ONLY = re.compile(f"{yaml.reader.Reader.NON_PRINTABLE.pattern}|[\t\ufeff]")
+# and flow collections ("[a ?b]" is one value to libyaml and an error to PyYAML; an empty value in
+# "[a: , b]" starts a column apart). These go to PyYAML directly: badge classes with "tags: [...]"
+# are few, recipient files seldom have any (tests/test_loading.py compares the two on mutations).
+_PYTHON_ONLY = re.compile(f"{yaml.reader.Reader.NON_PRINTABLE.pattern}|[\t\ufeff[{{]")
 
 
 if _CParser is not None:
@@ -236,7 +237,7 @@ def parse_yaml(text: str, rel: str) -> Any:
     libyaml reads the events when it is there; a file it cannot read (or that fails a check) is
     read again by PyYAML's own parser, so that every error, and its location, is PyYAML's.
     """
-    if _CParser is not None and not _PYTHON_ONLY.search(text) and not ("?" in text and ("[" in text or "{" in text)):
+    if _CParser is not None and not _PYTHON_ONLY.search(text):
         loader = _CLoader(text)
         loader.rel_path = rel
         try:
