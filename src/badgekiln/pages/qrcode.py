@@ -37,7 +37,7 @@ def modules(text: str) -> list[bytes]:
             continue
         image = code.to_image(scale=1, add_quiet_zones=False)
         break
-    data = bytes(image)
+    data = bytes(image)  # type: ignore[call-overload]  # (a buffer, which the stubs do not say)
     width = image.shape[1]
     return [data[row : row + width] for row in range(0, len(data), width)]
 
@@ -46,11 +46,11 @@ def svg(rows: list[bytes], *, label: str) -> str:
     """An inline SVG of ``rows`` (from :func:`modules`): a white square and one path of dark runs,
     ``SCALE`` pixels a module, ``BORDER`` modules of quiet zone, sized by a viewBox."""
     steps = []
-    x_end = last_row = None  # where the pen is, after the previous run
+    x_end = last_row = -1  # where the pen is, after the previous run (-1: no run yet)
     for number, row in enumerate(rows):
         for run in _DARK_RUN.finditer(row):
             start, end = run.span()
-            if x_end is None:  # the first run: absolute, at the middle of its row
+            if last_row < 0:  # the first run: absolute, at the middle of its row
                 steps.append(f"M{start + BORDER} {number + BORDER}.5h{end - start}")
             else:  # then relative to where the previous run ended
                 steps.append(f"m{start - x_end} {number - last_row}h{end - start}")
