@@ -258,6 +258,8 @@ class BuildCache:
         self.on_made: Callable[[], None] | None = None  # called for each group made (progress on a terminal)
         self.new_sources: dict[str, list[Any]] = {}
         self._fresh = not state or bool(problem)  # no usable record: blobs of older versions may be lying around
+        # ... unless the store holds nothing yet (a first build): then every blob is this build's.
+        self._store_was_empty = self._fresh and _no_entries(self.store.root)
         self.stats = {"reused": 0, "made": 0, "badges_reused": 0, "recipients_reused": 0}
         self._unchanged: list[str] = []  # planned files that output/ already holds
         self._kept: list[str] = []  # groups reused without listing their files (output/ is intact)
@@ -496,7 +498,9 @@ class BuildCache:
         with open(tmp, "x", encoding="utf-8") as handle:  # (x: never through a link left at that name)
             handle.write(json.dumps(state, separators=(",", ":")))
         os.replace(tmp, self.root / "state.json")
-        if self._fresh:  # blobs of earlier versions, or of builds that failed, may be lying around
+        if self._store_was_empty:  # every blob was made by this build, for a group it records
+            stale = set()
+        elif self._fresh:  # blobs of earlier versions, or of builds that failed, may be lying around
             stale = {d.name + f.name for d in self.store.root.glob("??") for f in d.iterdir() if len(f.name) == 62}
         else:  # the blobs of the groups made again, or gone
             stale = {
@@ -595,6 +599,15 @@ def _reuse(old: Any, key: str | None, day: str, root: Path, kind: type | None) -
     if type(reused) is not validate.FileResult or any(type(value) is not kind for value in reused.values):
         return None
     return reused
+
+
+def _no_entries(folder: Path) -> bool:
+    """Whether ``folder`` is missing or empty (one entry read, never the whole listing)."""
+    try:
+        with os.scandir(folder) as entries:
+            return next(entries, None) is None
+    except OSError:
+        return not os.path.lexists(folder)
 
 
 def _file_sha(source: Path, rel: str) -> str | None:
