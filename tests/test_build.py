@@ -325,3 +325,15 @@ def test_a_symlinked_site_css_is_neither_published_nor_linked(minimal_site, run,
     build(run, minimal_site)
     assert not (minimal_site / "output/assets/site.css").exists()
     assert not any("site.css" in p.read_text(encoding="utf-8") for p in (minimal_site / "output").rglob("*.html"))
+
+
+def test_a_site_asset_named_like_badgekilns_own_file_is_a_clear_error(minimal_site, run):
+    build(run, minimal_site)
+    before = tree_bytes(minimal_site / "output")
+    write_site(
+        minimal_site, {"site_src/assets/verify.css": "x{}", "site_src/assets/badgekiln.css": "body{display:none}"}
+    )
+    result = run("build", "--source", str(minimal_site), "--today", TODAY)
+    assert result.code == 1
+    assert "site_src/assets/badgekiln.css has the name of a file badgekiln publishes itself" in result.err
+    assert tree_bytes(minimal_site / "output") == before

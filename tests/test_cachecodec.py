@@ -26,10 +26,11 @@ def _recipient() -> models.Recipient:
             "§ starts with the mark",
             (models.Evidence("https://e.example/1", None, "n", None), models.Evidence(None, "t", None, "d")),
             models.Revocation(date(2020, 3, 1), "why"),
-            False,
-            SourceLocation(PATH, 5, 5),
+            renews="a-0",
+            id_pinned=False,
+            location=SourceLocation(PATH, 5, 5),
         ),
-        models.Award("a-2", "b", "x", date(1, 1, 1), None, None, (), None, True, SourceLocation(PATH, 9, 3)),
+        models.Award("a-2", "b", "x", date(1, 1, 1), None, None, (), None, location=SourceLocation(PATH, 9, 3)),
     )
     return models.Recipient("x", "Name §", "e@x.example", False, awards, SourceLocation(PATH, 1, 1))
 
@@ -55,7 +56,9 @@ def test_generic_codec_round_trips_diagnostics_and_badges():
             models.Duration(1, 0, 0, "P1Y"),
             (models.Alignment("a", "https://a.example"),),
             "Certificate",
-            SourceLocation("badges/b.yaml", 1, 1),
+            remind_before=(models.Duration(0, 0, 60, "P60D"),),
+            renewal_url="https://example.org/renew",
+            location=SourceLocation("badges/b.yaml", 1, 1),
         ),
     ]
     assert decode(json.loads(json.dumps(encode(values)))) == values

@@ -88,7 +88,7 @@ def test_xlsx_export_has_typed_cells_text_never_formulas_and_is_deterministic(ex
     assert first.read_bytes() == second.read_bytes()
     assert first.stat().st_mode & 0o077 == 0  # personal data: the owner's only
     sheet = openpyxl.load_workbook(first).worksheets[0]
-    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:O13"  # header in view, filters on
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:Q13"  # header in view, filters on
     rows = [[c.value for c in row] for row in sheet.iter_rows()]
     header = rows[0]
     assert header[:3] == ["award_id", "recipient", "email"] and "skills" in header
@@ -130,13 +130,15 @@ def test_report_stats(example_site, run):
     assert result.code == 0, result.err
     summary = json.loads(result.out)
     assert summary["awards"] == 12
-    assert summary["by_status"] == {"active": 10, "expired": 1, "revoked": 1}
+    assert summary["by_status"] == {"active": 10, "expired": 1, "revoked": 1, "suspended": 0, "renewed": 0}
     assert summary["by_badge"]["pipefitting-mji10"] == {
         "name": "Pipefitting - MJI10 Base Competence",
         "awards": 3,
         "active": 2,
         "expired": 0,
         "revoked": 1,
+        "suspended": 0,
+        "renewed": 0,
     }
     assert sum(summary["by_month"].values()) == 12 and summary["by_month"]["2026-02"] == 2
     assert summary["emails"] == {"sent": 2, "not_sent_active": 9}

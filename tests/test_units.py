@@ -18,6 +18,7 @@ from test_incremental import (
     _hide_name,
     _rename_earner,
     _revoke,
+    append,
     edit,
 )
 
@@ -109,6 +110,13 @@ def _artwork(site_dir: Path) -> None:
     art.write_bytes(art.read_bytes().replace(b"</svg>", b'<circle cx="1" cy="1" r="1"/></svg>'))
 
 
+def _renew(site_dir: Path) -> None:
+    append(
+        site_dir / "recipients/jane-doe.yaml",
+        "  - id: jane-renewal-1\n    badge: confined-space-entry\n    issued_on: 2026-10-01\n    renews: k3v8n0d2rt\n",
+    )
+
+
 EDITS = {
     "narrative": _edit_narrative,
     "revoke": _revoke,
@@ -121,13 +129,20 @@ EDITS = {
     "accent colour": _accent,
     "site title": _title,
     "artwork": _artwork,
+    "renewal": _renew,
 }
 
 
 @pytest.fixture(scope="module")
 def baseline(tmp_path_factory):
-    site_dir = copy_example(tmp_path_factory.mktemp("units") / "site")
-    return site_dir, groups(site_dir, date.fromisoformat(TODAY))
+    # A module fixture runs before the autouse key isolation of conftest: isolate it the same way
+    # (the session's development keys), or every signed unit's key would differ from the tests'.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "xdg-cache"))
+        patch.setenv("BADGEKILN_KEYS_DIR", str(tmp_path_factory.mktemp("baseline-keys")))
+        patch.delenv("BADGEKILN_PRIVATE_KEYS", raising=False)
+        site_dir = copy_example(tmp_path_factory.mktemp("units") / "site")
+        return site_dir, groups(site_dir, date.fromisoformat(TODAY))
 
 
 def _changes(before, after) -> tuple[set[str], set[str]]:
@@ -145,6 +160,8 @@ def test_an_input_that_changes_a_units_bytes_changes_its_key(baseline, tmp_path,
     keys, made = _changes(before, groups(edited, date.fromisoformat(TODAY)))
     assert made, "the edit changed no file: the test would prove nothing"
     assert made <= keys, f"bytes changed under an unchanged key: {sorted(made - keys)}"
+    if name in ("narrative", "revoke", "earner's name", "hidden name"):  # one award's business
+        assert len({group.split("/")[1] for group in keys if group.startswith("award/")}) == 1, sorted(keys)
 
 
 def test_the_day_changes_the_keys_of_exactly_the_pages_whose_status_changes(tmp_path, run):
@@ -239,3 +256,22 @@ def test_a_unit_that_makes_an_undeclared_file_fails_the_build(minimal_site, run)
 def test_a_unit_must_name_inputs_the_engine_knows():
     with pytest.raises(ValueError, match="unknown inputs"):
         Unit("x", "site", (FileSpec("x.txt", "text/plain"),), reads=("clock",), produce=lambda *a: None)
+
+
+def test_a_renewal_remakes_the_renewed_awards_page_too(tmp_path, run):
+    """The earlier award's page links its renewal (it reads 'renewals'), and nothing else of it changes."""
+    site_dir = copy_example(tmp_path / "site")
+    build(run, site_dir)
+    old = json.loads((site_dir / ".badgekiln/cache/state.json").read_text())["groups"]
+    _renew(site_dir)
+    build(run, site_dir)
+    state = json.loads((site_dir / ".badgekiln/cache/state.json").read_text())["groups"]
+    remade = {group for group, (key, _) in state.items() if group not in old or old[group][0] != key}
+    assert {g for g in remade if g.startswith("award/k3v8n0d2rt/")} == {"award/k3v8n0d2rt/award-page"}
+    assert {g.rsplit("/", 1)[-1] for g in remade if g.startswith("award/jane-renewal-1/")} == {
+        "ob2-assertion",
+        "ob3-credential",
+        "award-page",
+    }
+    assert {g.split("/")[1] for g in remade if g.startswith("award/")} == {"k3v8n0d2rt", "jane-renewal-1"}
+    assert "Renewed on" in (site_dir / "output/awards/k3v8n0d2rt/index.html").read_text()

@@ -316,30 +316,47 @@ def report_group() -> None:
 @today_option
 @click.option("--within", default="90d", show_default=True, help="Window: 90d, 12w, 6m or 1y.")
 @click.option("--include-expired", is_flag=True, help="Also list awards that have already expired.")
+@click.option(
+    "--remind", is_flag=True, help="Also show the reminders to each earner: when each is due and whether it was sent."
+)
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
-def report_expiring_command(source: Path, today: str | None, within: str, include_expired: bool, fmt: str) -> None:
-    """Awards that need renewal soon."""
+def report_expiring_command(
+    source: Path, today: str | None, within: str, include_expired: bool, remind: bool, fmt: str
+) -> None:
+    """Awards that need renewal soon (renewed awards are left out)."""
     import csv
     import json
 
     from badgekiln.commands.report import expiring, parse_within
 
     rows = expiring(
-        source.resolve(), parse_within(within), today_from_environment(today), include_expired=include_expired
+        source.resolve(),
+        parse_within(within),
+        today_from_environment(today),
+        include_expired=include_expired,
+        remind=remind,
     )
     if fmt == "json":
         click.echo(json.dumps([r.as_dict() for r in rows], indent=2, ensure_ascii=False))
     elif fmt == "csv":
-        writer = csv.DictWriter(click.get_text_stream("stdout"), fieldnames=list(ExpiringFields), lineterminator="\n")
+        fields = [*ExpiringFields, "reminders"] if remind else list(ExpiringFields)
+        writer = csv.DictWriter(click.get_text_stream("stdout"), fieldnames=fields, lineterminator="\n")
         writer.writeheader()
         for row in rows:
-            writer.writerow({key: csv_cell(value) for key, value in row.as_dict().items()})
+            values = row.as_dict()
+            if remind:
+                values["reminders"] = "; ".join(point.text() for point in row.reminders or ())
+            writer.writerow({key: csv_cell(value) for key, value in values.items()})
     else:
         if not rows:
             click.echo(f"no awards expire within {within}")
         for row in rows:
             left = f"{row.days_left} days left" if row.days_left > 0 else f"expired {-row.days_left} days ago"
             click.echo(f"{row.expires}  {left:22} {row.award_id}  {row.recipient} <{row.email}>  {row.badge}")
+            for point in row.reminders or ():
+                click.echo(f"    reminder {point.text()}")
+            if remind and not row.reminders:
+                click.echo("    no reminders (set remind_before in the badge class or site.yaml)")
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -389,6 +406,13 @@ ExpiringFields = ("award_id", "recipient", "email", "badge", "issued_on", "expir
 @click.option("--expires", help="Expiry date YYYY-MM-DD (default: the badge's valid_for).")
 @click.option("--narrative", help="Text about this award.")
 @click.option("--evidence-url", help="A link to evidence.")
+@click.option(
+    "--renew",
+    "renew_id",
+    metavar="AWARD_ID",
+    help="Renew this award: a new award of the same badge to the same earner, with 'renews: AWARD_ID' "
+    "(with --issued-on, default today).",
+)
 def award_command(
     source: Path,
     today: str | None,
@@ -403,13 +427,20 @@ def award_command(
     expires,
     narrative,
     evidence_url,
+    renew_id: str | None,
 ) -> None:
-    """Add awards: one from the options, or many from a spreadsheet (checked in full before anything is written)."""
+    """Add awards: one from the options, or many from a spreadsheet (checked in full before anything is
+    written), or the renewal of an award (--renew)."""
     from badgekiln.commands import award as award_mod
 
     day = today_from_environment(today)
     source = source.resolve()
-    if csv_path is not None:
+    if renew_id is not None:
+        if csv_path is not None or any((name, email, badge, expires, narrative, evidence_url)):
+            raise click.UsageError("--renew takes only --issued-on (the earner and badge are the renewed award's)")
+        when = today_from_environment(issued_on, option="--issued-on") if issued_on else day
+        result = award_mod.renew(source, renew_id, when, day)
+    elif csv_path is not None:
         if any((name, email, badge, issued_on, expires, narrative, evidence_url)):
             raise click.UsageError("give either --csv or the options of one award, not both")
         from badgekiln.commands.progress import Progress
@@ -577,7 +608,8 @@ def notify_command(
     retry_delay: float,
     timeout: float,
 ) -> None:
-    """Email each earner the link to their new badge (once; run it after deploying)."""
+    """Email each earner the link to their new badge (once; run it after deploying), and the reminders
+    before expiry that are due (remind_before)."""
     from badgekiln.commands.notify import notify, progress_display, summary_lines
     from badgekiln.delivery.mail import RetryPolicy
 
@@ -617,7 +649,8 @@ def _export_filters(
     return Filters(badges=badges, statuses=statuses, issued_from=start, issued_to=end)
 
 
-EXPORT_STATUSES = ("active", "expired", "revoked")  # commands.export.STATUSES, without importing it at start-up
+# commands.export.STATUSES, without importing it at start-up
+EXPORT_STATUSES = ("active", "expired", "revoked", "suspended", "renewed")
 
 
 def _export_filter_options(function):

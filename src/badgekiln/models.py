@@ -55,6 +55,17 @@ class Duration:
         day = min(start.day, calendar.monthrange(year, month)[1])
         return date(year, month, day) + timedelta(days=self.days)
 
+    def before(self, end: date) -> date:
+        """The date this long before ``end`` (a reminder point before an expiry); 29 February clamps
+        to 28 February."""
+        import calendar
+        from datetime import timedelta
+
+        month_index = end.month - 1 - self.months - 12 * self.years
+        year, month = end.year + month_index // 12, month_index % 12 + 1
+        day = min(end.day, calendar.monthrange(year, month)[1])
+        return date(year, month, day) - timedelta(days=self.days)
+
 
 @dataclass(frozen=True)
 class BadgeClass:
@@ -69,6 +80,9 @@ class BadgeClass:
     valid_for: Duration | None = None
     alignment: tuple[Alignment, ...] = ()
     achievement_type: str | None = None
+    # Reminders to earners before expiry; None: the site's default (site.yaml), () : none.
+    remind_before: tuple[Duration, ...] | None = None
+    renewal_url: str | None = None  # where an earner renews this badge (https)
     location: SourceLocation | None = field(default=None, compare=False)
 
 
@@ -212,3 +226,17 @@ class Project:
     def recipient(self, slug: str) -> Recipient:
         """The recipient with this slug."""
         return self._recipients_by_slug[slug]
+
+    @cached_property
+    def _awards_by_id(self) -> dict[str, Award]:
+        return {a.id: a for a in self.awards}
+
+    def award(self, award_id: str) -> Award | None:
+        """The award with this id, or None."""
+        return self._awards_by_id.get(award_id)
+
+    @cached_property
+    def renewed_by(self) -> dict[str, Award]:
+        """Award id → the award that renews it. A revoked renewal renews nothing (validation allows
+        one renewal per award)."""
+        return {a.renews: a for a in self.awards if a.renews is not None and a.revoked is None}

@@ -20,7 +20,7 @@ import pytest
 from conftest import MINIMAL, copy_example, write_site
 from cryptography.hazmat.primitives import serialization
 
-from badgekiln.crypto import jws
+from badgekiln.crypto import dataintegrity, jws
 
 from .conftest import VIEWED_AT, new_page
 
@@ -205,8 +205,8 @@ def test_verify_valid_award_passes_every_step(page, problems, example):
     result = verify(page, example.url(f"awards/{VALID}/"))
 
     assert result["kind"] == "valid", result
-    assert result["text"].startswith("Valid:")
-    assert len(result["steps"]) >= 5
+    assert result["text"] == "Verified: issued by Northwind Training to Jane Doe on 1 March 2026."
+    assert len(result["steps"]) >= 6
     assert all(s["state"] == "ok" and s["icon"] == "✔" for s in result["steps"]), result["steps"]
     texts = "\n".join(step_texts(result, "ok"))
     did = "did:web:" + example.base_url.split("//")[1].rstrip("/").replace(":", "%3A")
@@ -214,6 +214,10 @@ def test_verify_valid_award_passes_every_step(page, problems, example):
     assert f"Signature is valid: signed by Northwind Training's key {did}#" in texts
     assert "(.well-known/did.json#" in texts and "listed in keys/jwks.json)" in texts
     assert f"Issued by Northwind Training ({did})" in texts
+    assert (
+        f"The Data Integrity proof (eddsa-rdfc-2022) of awards/{VALID}/credential.json is valid: "
+        f"signed by Northwind Training's key {did}#" in texts
+    )
     assert "Not revoked" in texts
     assert "Valid until 1 March 2029" in texts
     assert page.locator("#verify-button").is_enabled()
@@ -225,7 +229,7 @@ def test_verify_revoked_award_says_revoked(page, problems, example):
     result = verify(page, example.url(f"awards/{REVOKED}/"))
 
     assert result["kind"] == "revoked", result
-    assert result["text"].startswith("Revoked")
+    assert result["text"].startswith("Not verified: revoked by Northwind Training.")
     failed = step_texts(result, "fail")
     assert len(failed) == 1 and failed[0].startswith("Revoked"), result["steps"]
     assert any(t.startswith("Signature is valid") for t in step_texts(result, "ok"))
@@ -236,7 +240,7 @@ def test_verify_expired_award_says_expired(page, problems, example):
     result = verify(page, example.url(f"awards/{EXPIRED}/"))
 
     assert result["kind"] == "expired", result
-    assert "expired on 2 September 2025" in result["text"]
+    assert result["text"].startswith("Not verified: expired on 2 September 2025.")
     assert step_texts(result, "fail") == ["Expired on 2 September 2025."]
     assert any(t.startswith("Not revoked") for t in step_texts(result, "ok"))
     assert problems.all() == []
@@ -333,19 +337,41 @@ def test_verify_refuses_a_did_kid_this_site_does_not_authorize(page, example, wh
     assert result["steps"][0]["state"] == "fail" and expected in result["steps"][0]["text"], result["steps"]
 
 
-def test_verify_notices_a_hosted_credential_that_differs_from_the_signed_one(page, example):
+def _site_private_key(site, cache: Path, kind: str):
+    """The site's private key of ``kind`` ("rsa" or "ed25519"): its own, or the session's
+    development key in the XDG cache."""
+    for p in [*(site.source.parent / "private-keys").rglob("*.pem"), *cache.rglob("*.pem")]:
+        key = serialization.load_pem_private_key(p.read_bytes(), password=None)
+        if hasattr(key, "key_size") == (kind == "rsa"):
+            return key
+    raise AssertionError(f"no {kind} private key")
+
+
+def test_verify_notices_a_hosted_credential_that_differs_from_the_signed_one(page, example, tmp_path_factory):
+    # credential.json changed AND given a valid proof by the issuer's own Ed25519 key: its proof
+    # checks out, but it is not the credential the VC-JWT signed.
     path = f"/awards/{VALID}/credential.json"
-    text = (example.output / path.lstrip("/")).read_text(encoding="utf-8")
-    changed = text.replace('"awardedDate": "2026-03-01T00:00:00Z"', '"awardedDate": "2026-03-02T00:00:00Z"')
-    assert changed != text
-    example.server.routes[path] = (200, {"Content-Type": "application/json"}, changed.encode())
+    credential = json.loads((example.output / path.lstrip("/")).read_text(encoding="utf-8"))
+    proof = credential.pop("proof")[0]
+    credential["awardedDate"] = "2026-03-02T00:00:00Z"
+    key = _site_private_key(example, tmp_path_factory.getbasetemp() / "xdg-cache", "ed25519")
+    resigned = dataintegrity.add_proof(
+        credential, key, verification_method=proof["verificationMethod"], created=proof["created"]
+    )
+    resigned["proof"] = [resigned["proof"]]
+    example.server.routes[path] = (200, {"Content-Type": "application/json"}, json.dumps(resigned).encode())
     try:
         result = verify(page, example.url(f"awards/{VALID}/"))
     finally:
         del example.server.routes[path]
 
     assert result["kind"] == "invalid", result
+    assert any("Data Integrity proof (eddsa-rdfc-2022)" in t and "is valid" in t for t in step_texts(result, "ok"))
     assert any("differs from the signed credential at awardedDate" in t for t in step_texts(result, "fail"))
+    assert (
+        result["text"]
+        == f"Not verified: awards/{VALID}/credential.json differs from the credential signed in the VC-JWT."
+    )
 
 
 def test_verify_works_on_a_site_under_a_sub_path(page, problems, sub_path_site):
@@ -447,7 +473,7 @@ def test_award_prints_as_a_one_page_a4_landscape_certificate(page, example, awar
     page.emulate_media(media="print")
     page.set_viewport_size({"width": 1032, "height": 703})  # A4 landscape inside 12 mm margins, at 96 dpi
     screenshot(page, f"awards-{award}-print.png", full_page=True)
-    pdf = page.pdf(prefer_css_page_size=True, print_background=True)
+    pdf = page.pdf(format="A4", prefer_css_page_size=True, print_background=True)  # (the stylesheet asks for landscape)
     if SCREENSHOTS:
         (Path(SCREENSHOTS) / f"awards-{award}-print.pdf").write_bytes(pdf)
 
@@ -456,7 +482,17 @@ def test_award_prints_as_a_one_page_a4_landscape_certificate(page, example, awar
     assert example.url(f"awards/{award}/") in page.inner_text(".qr")
     # Scanned as a phone would, by an independent decoder (zxing-cpp) from the printed rendering.
     assert scan_qr(page.locator(".qr svg").screenshot()) == [example.url(f"awards/{award}/")]
-    for hidden in (".site-header nav", ".site-footer", ".actions", ".buttons", "#verify", "#verify-button", ".machine"):
+    for hidden in (
+        ".site-header nav",
+        ".site-footer",
+        ".actions",
+        ".actions .buttons",
+        ".share",
+        "#is-this-yours",
+        "#verify",
+        "#verify-button",
+        ".machine",
+    ):
         assert not page.locator(hidden).is_visible(), f"{hidden} is printed"
     certificate = page.locator(".certificate")
     for shown in (".kicker", ".earner", ".badge-name", ".facts"):
@@ -514,10 +550,12 @@ def test_markup_in_names_and_narrative_is_shown_as_text(browser, hostile):
             page.goto(hostile.url(path))
             page.wait_for_load_state("load")
             if path.startswith("awards/"):
-                page.click("#verify-button")  # the steps quote the issuer's and badge's names
+                page.click("#verify-button")  # the steps and verdict quote names
                 page.wait_for_selector("#verify-verdict:not([hidden])")
                 assert page.get_attribute("#verify-verdict", "data-verdict") == "valid"
-                assert IMG in page.inner_text("#verify-steps")
+                assert IMG in page.text_content("#verify-steps")  # folded in a <details>
+                verdict = page.inner_text("#verify-verdict")  # the issuer's and earner's names
+                assert verdict.startswith("Verified: issued by Issuer " + IMG + " to Ann " + IMG), verdict
                 assert IMG in page.inner_text(".earner") and SCRIPT in page.inner_text(".earner")
                 assert SCRIPT in page.inner_text("main")
             assert page.evaluate("typeof window.__xss") == "undefined", path

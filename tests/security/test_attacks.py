@@ -379,7 +379,7 @@ MARKDOWN_ATTACKS = textwrap.dedent("""
 
     [r]: javascript:alert(1)
 """)
-OUR_SCRIPT = re.compile(r"^(?:\.\./)*assets/badgekiln\.js$")
+OUR_SCRIPT = re.compile(r"^(?:\.\./)*assets/(?:badgekiln|verify)\.js$")
 SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
 URL_ATTRIBUTES = {"href", "src", "action", "formaction", "xlink:href", "data", "poster", "background", "srcset"}
 
@@ -533,7 +533,7 @@ def test_award_page_ld_json_escapes_markup(tmp_path, run):
     page = (site / "output/awards/ann-first-1/index.html").read_text(encoding="utf-8")
     block = re.search(r'<script type="application/ld\+json">(.*?)</script>', page, re.DOTALL).group(1)
     assert "<" not in block and "\\u003c/script\\u003e" in block
-    assert json.loads(block)["badge"] == "</script><script>alert(1)</script>"
+    assert json.loads(block)["name"] == "</script><script>alert(1)</script>"
 
 
 def test_markdown_links_are_limited_to_web_and_mail(tmp_path, run):
@@ -1017,7 +1017,9 @@ def test_every_page_has_a_meta_csp_first_and_no_inline_script_or_style(example_s
         assert "'unsafe-inline'" not in html.unescape(meta.group(1)), rel
         found = audit(page)
         assert found.problems == [], (rel, found.problems)
-        assert "<style" not in page and " style=" not in page, rel
+        # (style attributes: the audit above, on the parsed page; ' style=' may be text there, as in
+        # an award page's embed code, which carries its own inline styles for the earner's site)
+        assert "<style" not in page, rel
 
 
 # ============================================================================================

@@ -201,7 +201,9 @@ def valid_sites(draw):
     return files, emails
 
 
-ALLOWED_SCRIPT = re.compile(r'<script (?:type="application/ld\+json">|src="(?:\.\./)*assets/badgekiln\.js" defer>)')
+ALLOWED_SCRIPT = re.compile(
+    r'<script (?:type="application/ld\+json">|src="(?:\.\./)*assets/(?:badgekiln|verify)\.js" defer>)'
+)
 
 
 @settings(SLOW, max_examples=20)

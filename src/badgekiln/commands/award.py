@@ -15,7 +15,7 @@ from pathlib import Path
 
 from anyascii import anyascii
 
-from badgekiln.errors import Diagnostic, SourceError, SourceLocation, ValidationFailed
+from badgekiln.errors import BadgekilnError, Diagnostic, SourceError, SourceLocation, ValidationFailed
 from badgekiln.formats import ids
 from badgekiln.sources.config import source_paths
 from badgekiln.sources.fields import DATE_RE, Fields, did_you_mean
@@ -47,6 +47,7 @@ class NewAward:
     evidence_narrative: str | None = None
     location: SourceLocation | None = None
     id: str = ""
+    renews: str | None = None  # the id of the award this one renews
 
     def yaml_fields(self) -> list[tuple[str, str]]:
         fields = [
@@ -65,6 +66,8 @@ class NewAward:
             if self.evidence_narrative:
                 parts.append(f"narrative: {yaml_scalar(self.evidence_narrative)}")
             fields.append(("evidence", "[{" + ", ".join(parts) + "}]"))
+        if self.renews:
+            fields.append(("renews", yaml_plain(self.renews)))
         return fields
 
 
@@ -318,6 +321,42 @@ def check_single(source: Path, row: dict[str, str], today: date) -> NewAward:
     if award is None or any(d.is_error for d in diagnostics):
         raise ValidationFailed(diagnostics)
     return award
+
+
+def renew(source: Path, award_id: str, issued_on: date, today: date) -> AwardResult:
+    """Add the renewal of award ``award_id``: the same earner and badge, issued on ``issued_on``,
+    ``renews: award_id``, its expiry from the badge class's ``valid_for`` (computed at build).
+
+    Raises:
+        BadgekilnError: there is no such award, it is revoked or already renewed, or the date is
+            not after its issue date (or is in the future).
+    """
+    project = load_project(source, today=today).project
+    earlier = project.award(award_id)
+    if earlier is None:
+        hint = did_you_mean(award_id, [a.id for a in project.awards])
+        raise BadgekilnError(f"there is no award {award_id!r}" + (f"; {hint}" if hint else ""))
+    if earlier.revoked is not None:
+        raise BadgekilnError(f"award {award_id!r} is revoked and cannot be renewed: award the badge again instead")
+    renewal = next((a for a in project.awards if a.renews == award_id), None)
+    if renewal is not None:
+        raise BadgekilnError(f"award {award_id!r} is already renewed by {renewal.id!r}; renew that one instead")
+    if issued_on <= earlier.issued_on:
+        raise BadgekilnError(
+            f"--issued-on ({issued_on}) must be after the renewed award's issue date ({earlier.issued_on})"
+        )
+    if issued_on > today:
+        raise BadgekilnError(f"--issued-on ({issued_on}) is in the future")
+    recipient = project.recipient(earlier.recipient)
+    new = NewAward(
+        recipient.name,
+        recipient.email,
+        earlier.badge,
+        issued_on,
+        location=SourceLocation("<command line>"),
+        renews=award_id,
+    )
+    return add_awards(source, [new], today)
 
 
 def _check_name(award: NewAward, recipient, new_files: dict, warnings: list[Diagnostic]) -> None:

@@ -41,6 +41,8 @@ COLUMNS = (
     "revoked_on",
     "notified_on",
     "skills",
+    "renews",
+    "renewed_by",
 )
 DATE_COLUMNS = ("issued_on", "expires", "revoked_on", "notified_on")
 FORMATS = ("csv", "json", "xlsx")
@@ -49,7 +51,7 @@ FORMATS = ("csv", "json", "xlsx")
 # 'suspended' with membership lapses); this table only renames for people. An award that a later
 # award renews reads 'renewed' (see award_status), unless it was revoked or suspended.
 STATUS_NAMES = {"valid": "active"}
-STATUSES = ("active", "expired", "revoked")
+STATUSES = ("active", "expired", "revoked", "suspended", "renewed")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -95,6 +97,8 @@ def export_rows(source: Path, today: date, *, base_url: str | None = None, filte
             f"there is no badge {', '.join(map(repr, unknown))}; badges are: {', '.join(sorted(project.badges))}"
         )
     notified = read_dates(source / NOTIFIED)
+    renewed_by = project.renewed_by
+    renewed = frozenset(renewed_by)
     rows = []
     for recipient in project.recipients:
         for award in sorted(recipient.awards, key=lambda a: (a.issued_on, a.id)):
@@ -106,7 +110,7 @@ def export_rows(source: Path, today: date, *, base_url: str | None = None, filte
                 "badge": award.badge,
                 "issued_on": award.issued_on.isoformat(),
                 "expires": award.expires.isoformat() if award.expires else "",
-                "status": award_status(award, today),
+                "status": award_status(award, today, renewed=renewed),
                 "revoked_reason": award.revoked.reason if award.revoked else "",
                 "page_url": config.url(urls.award_dir(award.id)),
                 "assertion_url": config.url(urls.assertion_json(award.id)),
@@ -115,6 +119,9 @@ def export_rows(source: Path, today: date, *, base_url: str | None = None, filte
                 "revoked_on": award.revoked.on.isoformat() if award.revoked else "",
                 "notified_on": notified.get(award.id, ""),
                 "skills": list(badge.tags),
+                # renewal links: the page URLs of the award this one renews and of the one renewing it
+                "renews": config.url(urls.award_dir(award.renews)) if award.renews else "",
+                "renewed_by": config.url(urls.award_dir(renewed_by[award.id].id)) if award.id in renewed_by else "",
             }
             if filters.keep(row):
                 rows.append(row)

@@ -2,7 +2,8 @@
 
 Which awards were announced is recorded in ``site_src/notified.lock`` (commit it), so running
 notify again after the next deploy only writes to the earners of new awards. Revoked and expired
-awards, and awards never built (not in ``awards.lock``), are not announced.
+awards, and awards never built (not in ``awards.lock``), are not announced. Reminders before expiry
+(``remind_before``) go out in the same run, once per point (:mod:`badgekiln.commands.reminders`).
 
 A batch never stops at one recipient: refused addresses are reported and passed over, temporary
 failures are retried with a growing delay while the rest are sent (:func:`badgekiln.delivery.mail.deliver`),
@@ -30,6 +31,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from badgekiln.commands.reminders import Reminder, compose_reminder, due_reminders
 from badgekiln.delivery.mail import (
     ConnectFailure,
     DeliveryReport,
@@ -52,11 +54,14 @@ from badgekiln.pages import context
 from badgekiln.pages.render import Renderer
 from badgekiln.sources.config import SiteConfig, SourceTree, source_paths
 from badgekiln.sources.ledger import read_ledger
-from badgekiln.sources.notified import read_lock, read_records
+from badgekiln.sources.notified import REMINDER, read_lock, read_records, read_reminders
 from badgekiln.sources.validate import load_project
 
 NOTIFIED = SourceTree.NOTIFIED
-HEADER = "# badgekiln: awards whose earners were emailed (award id, date). Commit it; do not edit by hand.\n"
+HEADER = (
+    "# badgekiln: awards whose earners were emailed (award id, date[, reminder point]). "
+    "Commit it; do not edit by hand.\n"
+)
 MAX_INLINE_IMAGE = 1_000_000  # bytes: a larger PNG is not put in the message (the page shows it)
 PAGE_CHECK_TIMEOUT = 10.0  # seconds per award page in the online check
 PAGE_CHECK_WORKERS = 8
@@ -79,6 +84,7 @@ class Outgoing:
     message: EmailMessage
     to: str  # the envelope recipient: the earner's address, and nothing else
     award_ids: tuple[str, ...]
+    reminders: tuple[str, ...] = ()  # a reminder before expiry: the points it covers (P60D), recorded as sent
 
 
 @dataclass
@@ -97,7 +103,13 @@ class NotifyResult:
 
     @property
     def award_ids(self) -> list[str]:
-        return [award_id for item in self.outgoing for award_id in item.award_ids]
+        """The awards announced (reminders are not announcements: see ``reminded``)."""
+        return [award_id for item in self.outgoing if not item.reminders for award_id in item.award_ids]
+
+    @property
+    def reminded(self) -> list[str]:
+        """The awards whose earners are reminded that they expire."""
+        return [award_id for item in self.outgoing if item.reminders for award_id in item.award_ids]
 
     @property
     def ok(self) -> bool:
@@ -148,8 +160,18 @@ class NotifiedLock:
         Raises:
             OutputError: the record could not be written (the batch stops, so as not to send twice).
         """
+        self._write("".join(f"{award_id}\t{day.isoformat()}\n" for award_id in award_ids), award_ids)
+
+    def record_reminder(self, award_id: str, points: tuple[str, ...], day: date) -> None:
+        """Record the reminder of ``award_id`` sent on ``day`` for each of ``points``, durably.
+
+        Raises:
+            OutputError: as :meth:`record`.
+        """
+        self._write("".join(f"{award_id}\t{day.isoformat()}\t{REMINDER}{point}\n" for point in points), (award_id,))
+
+    def _write(self, lines: str, award_ids: tuple[str, ...]) -> None:
         assert self._fd is not None
-        lines = "".join(f"{award_id}\t{day.isoformat()}\n" for award_id in award_ids)
         try:
             os.write(self._fd, lines.encode("utf-8"))
             os.fsync(self._fd)
@@ -189,6 +211,7 @@ class Plan:
     today: date
     announcements: list[Announcement]
     skipped: list[tuple[str, str]]
+    reminders: list[Reminder] = field(default_factory=list)  # reminders before expiry now due
 
 
 def plan_announcements(source: Path, today: date, *, only: tuple[str, ...] = ()) -> Plan:
@@ -219,7 +242,8 @@ def plan_announcements(source: Path, today: date, *, only: tuple[str, ...] = ())
             announcements.append(
                 Announcement(recipient, project.badges[award.badge], award, config.url(urls.award_dir(award.id)))
             )
-    return Plan(config, today, announcements, skipped)
+    reminders = due_reminders(project, config, read_reminders(source / NOTIFIED), today, built=published, only=only)
+    return Plan(config, today, announcements, skipped, reminders)
 
 
 def check_pages_online(urls: list[str], *, timeout: float = PAGE_CHECK_TIMEOUT) -> dict[str, str]:
@@ -323,6 +347,15 @@ def compose(
             images=list(images.values()),
         )
         outgoing.append(Outgoing(message, to.addr_spec, tuple(item.award.id for item in group)))
+    for reminder in plan.reminders:
+        try:
+            message, to_address = compose_reminder(
+                renderer, config, reminder, plan.today, sender=from_, reply_to=reply_to, now=now
+            )
+        except MailAddressError as exc:
+            refused.append((reminder.award.id, f"reminder cannot be sent: {exc}"))
+            continue
+        outgoing.append(Outgoing(message, to_address, (reminder.award.id,), reminder.covers))
     return outgoing, refused
 
 
@@ -410,7 +443,7 @@ def notify(
     policy = policy or RetryPolicy()
     plan = plan_announcements(source, today, only=only)
     settings = None
-    if not dry_run and plan.announcements:
+    if not dry_run and (plan.announcements or plan.reminders):
         settings = SmtpSettings.from_environment(plan.config.issuer.email)  # before any network use
     sender = settings.sender if settings else sender_address(plan.config.issuer.email)
     result = NotifyResult(sender=sender, skipped=list(plan.skipped))
@@ -426,7 +459,11 @@ def notify(
             if item.page_url in offline
         ]
         plan = Plan(
-            plan.config, plan.today, [item for item in plan.announcements if item.page_url not in offline], plan.skipped
+            plan.config,
+            plan.today,
+            [item for item in plan.announcements if item.page_url not in offline],
+            plan.skipped,
+            plan.reminders,
         )
     result.outgoing, refused = compose(source, plan, sender=sender, now=now, digest=digest)
     result.skipped.extend(refused)
@@ -447,7 +484,11 @@ def notify(
             result.outgoing,
             policy=policy,
             should_stop=stop.is_set,
-            on_sent=lambda item: lock.record(item.award_ids, today),
+            on_sent=lambda item: (
+                lock.record_reminder(item.award_ids[0], item.reminders, today)
+                if item.reminders
+                else lock.record(item.award_ids, today)
+            ),
             on_event=on_event,
         )
     return result
@@ -458,7 +499,15 @@ def summary_lines(result: NotifyResult, *, dry_run: bool = False) -> list[tuple[
     for stderr, the totals last, for stdout."""
     lines = [(f"not sent for {award_id}: {reason}", True) for award_id, reason in result.skipped + result.offline]
     if dry_run:
-        return lines + [(f"{len(result.outgoing)} message(s) would be sent (dry run: nothing sent)", False)]
+        reminders = len(result.reminded)
+        return lines + [
+            (
+                f"{len(result.outgoing)} message(s) would be sent"
+                + (f", {reminders} of them reminder(s) before expiry" if reminders else "")
+                + " (dry run: nothing sent)",
+                False,
+            )
+        ]
     delivery: DeliveryReport[Outgoing] = result.delivery or DeliveryReport()
     lines += [
         (f"failed for {', '.join(item.award_ids)} ({item.to}): {reason}", True) for item, reason in delivery.failed
@@ -472,7 +521,9 @@ def summary_lines(result: NotifyResult, *, dry_run: bool = False) -> list[tuple[
     sent = delivery.sent
     lines.append(
         (
-            f"sent {len(sent)} message(s) ({sum(len(item.award_ids) for item in sent)} award(s)); "
+            f"sent {len(sent)} message(s) ({sum(len(item.award_ids) for item in sent if not item.reminders)} award(s)"
+            + (f", {sum(1 for item in sent if item.reminders)} reminder(s)" if any(i.reminders for i in sent) else "")
+            + "); "
             f"{len(delivery.failed)} failed, {len(result.skipped) + len(result.offline)} skipped, "
             f"{len(delivery.pending)} still pending, {delivery.retried} retry(ies)"
             + ("; commit site_src/notified.lock" if sent else ""),

@@ -1,4 +1,5 @@
-"""``badgekiln report expiring``: awards that need renewal soon, soonest first."""
+"""``badgekiln report expiring``: awards that need renewal soon, soonest first (renewed awards are
+left out: a later award renews them), and with ``--remind`` the reminders to their earners."""
 
 from __future__ import annotations
 
@@ -6,7 +7,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
+from badgekiln.commands.reminders import ScheduledPoint, schedule
 from badgekiln.errors import BadgekilnError
+from badgekiln.sources.config import source_paths
+from badgekiln.sources.ledger import read_ledger
+from badgekiln.sources.notified import NOTIFIED, read_reminders
 from badgekiln.sources.validate import load_project
 
 
@@ -21,8 +26,10 @@ class ExpiringRow:
     issued_on: date
     expires: date
     days_left: int
+    reminders: tuple[ScheduledPoint, ...] | None = None  # with --remind: each reminder point and its state
 
     def as_dict(self) -> dict:
+        reminders = {} if self.reminders is None else {"reminders": [r.as_dict() for r in self.reminders]}
         return {
             "award_id": self.award_id,
             "recipient": self.recipient,
@@ -31,16 +38,22 @@ class ExpiringRow:
             "issued_on": self.issued_on.isoformat(),
             "expires": self.expires.isoformat(),
             "days_left": self.days_left,
-        }
+        } | reminders
 
 
-def expiring(source: Path, within: timedelta, today: date, *, include_expired: bool = False) -> list[ExpiringRow]:
-    """Awards that are not revoked and expire within ``within`` of ``today`` (soonest first)."""
-    project = load_project(source, today=today).project
+def expiring(
+    source: Path, within: timedelta, today: date, *, include_expired: bool = False, remind: bool = False
+) -> list[ExpiringRow]:
+    """Awards that are not revoked nor renewed and expire within ``within`` of ``today`` (soonest
+    first); ``remind``: with the schedule of reminders to each earner."""
+    loaded = load_project(source, today=today)
+    project = loaded.project
+    sent = read_reminders(source / NOTIFIED) if remind else {}
+    built = read_ledger(source_paths(source).ledger, []).entries if remind else {}
     rows = []
     for recipient in project.recipients:
         for award in recipient.awards:
-            if award.revoked is not None or award.expires is None:
+            if award.revoked is not None or award.expires is None or award.id in project.renewed_by:
                 continue
             days_left = (award.expires - today).days
             if days_left > within.days or (days_left <= 0 and not include_expired):
@@ -54,6 +67,9 @@ def expiring(source: Path, within: timedelta, today: date, *, include_expired: b
                     award.issued_on,
                     award.expires,
                     days_left,
+                    tuple(schedule(project, loaded.config, award, sent, today, built=award.id in built))
+                    if remind
+                    else None,
                 )
             )
     return sorted(rows, key=lambda r: (r.expires, r.award_id))

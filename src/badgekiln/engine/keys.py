@@ -112,7 +112,12 @@ class UnitKeys:
     def award_parts(self, recipient: models.Recipient, award: models.Award) -> dict[str, str]:
         """The per-award parts (made once for all of an award's units: there are many awards)."""
         text = repr(_person(recipient)) + _award_text(award) + repr(self.inputs.ledger.entries[award.id])
-        return {"award": text, "badge": self._badges[award.badge], "status": award.status(self.inputs.today)}
+        return {
+            "award": text,
+            "badge": self._badges[award.badge],
+            "status": award.status(self.inputs.today),
+            "renewals": context.renewal_part(self.inputs.project, award),
+        }
 
     def award(self, unit: Unit, parts: dict[str, str]) -> str:
         """The key of a per-award unit, from :meth:`award_parts`."""

@@ -63,7 +63,12 @@ class SitePlan:
         if not PATH_RE.match(path) or not _DOTS.isdisjoint(path.split("/")):
             raise OutputError(f"refusing to write an unsafe path: {path!r}")
         if path in self.files:
-            raise OutputError(f"two outputs want the same path: {path}")
+            hint = (
+                f"; site_src/{path} has the name of a file badgekiln publishes itself: rename it"
+                if path.startswith("assets/")
+                else ""
+            )
+            raise OutputError(f"two outputs want the same path: {path}{hint}")
         self.files[path] = content
 
     def check_no_secrets(self) -> None:

@@ -55,6 +55,7 @@ READS = {
     "catalogue": "the extra pages, every badge class with its artwork, and the number of awards of each",
     "assets": "the bytes of every file of site_src/assets/",
     "endorsements": "the endorsements the site received (verified) and the ones it gives",
+    "renewals": "the award an award renews and the award that renews it (ids and issue dates)",
 }
 
 

@@ -15,8 +15,8 @@ def produce(plan: Plan, inputs: BuildInputs, renderer: Renderer, item: tuple[Rec
     config = inputs.config
     badge = inputs.project.badges[award.badge]
     page = urls.award_dir(award.id)
-    earner = recipient.public_name
-    title = f"{badge.name} · {earner}" if earner else badge.name
+    title, description = context.award_page_text(config, badge, recipient, award, inputs.today)
+    award_ctx = context.award_context(config, badge, recipient, award, inputs.today)
     links = [link for unit in units() if unit.scope == "award" for link in unit.links(config, id=award.id)]
     plan.add(
         page + "index.html",
@@ -27,14 +27,17 @@ def produce(plan: Plan, inputs: BuildInputs, renderer: Renderer, item: tuple[Rec
                 config,
                 page,
                 title,
-                f"{config.issuer.name} awarded this badge: {badge.description}",
+                description,
                 urls.badge_image(badge.slug, badge.image),
                 links,
+                noindex=award_ctx["noindex"],
             ),
             root=urls.relative(page, ""),
             issuer=context.issuer_context(config),
             badge=context.badge_context(badge),
-            award=context.award_context(config, badge, recipient, award, inputs.today),
+            award=award_ctx,
+            renewal=context.renewal_context(inputs.project, award, page),
+            dev_keys=signed_with_development_keys(inputs, award),
             endorsements=endorsements.page_context(
                 config,
                 endorsements.of_badge(inputs.project.endorsements, badge.slug)
@@ -45,10 +48,18 @@ def produce(plan: Plan, inputs: BuildInputs, renderer: Renderer, item: tuple[Rec
     )
 
 
+def signed_with_development_keys(inputs: BuildInputs, award: Award) -> bool:
+    """Whether a development key signs this award's credentials (its page then says so)."""
+    development = inputs.signer.development
+    if development is None:
+        return False
+    return inputs.rsa_kid(award) in development.private or inputs.ed_kid(award) in development.private
+
+
 UNIT = Unit(
     "award-page",
     "award",
     (FileSpec("awards/{id}/index.html", "text/html"),),
-    reads=("config", "templates", "site", "badge", "award", "status", "endorsements"),
+    reads=("config", "templates", "site", "badge", "award", "status", "endorsements", "renewals", "signing"),
     produce=produce,
 )

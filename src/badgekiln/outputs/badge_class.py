@@ -39,6 +39,7 @@ def produce(plan: Plan, inputs: BuildInputs, renderer: Renderer, badge: BadgeCla
             root=urls.relative(page, ""),
             issuer=context.issuer_context(config),
             badge=context.badge_context(badge),
+            dev_keys=inputs.signer.development is not None,
             endorsements=endorsements.page_context(
                 config, endorsed + endorsements.of_badge(inputs.project.endorsements, None), page
             ),
@@ -57,6 +58,6 @@ UNIT = Unit(
         FileSpec("badges/{slug}/image.{ext}", "image/*"),
         FileSpec("badges/{slug}/index.html", "text/html"),
     ),
-    reads=("config", "templates", "site", "badge", "endorsements"),
+    reads=("config", "templates", "site", "badge", "endorsements", "signing"),
     produce=produce,
 )

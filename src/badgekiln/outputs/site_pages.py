@@ -35,6 +35,7 @@ def produce(plan: Plan, inputs: BuildInputs, renderer: Renderer, item: None) -> 
             ),
             issuer=context.issuer_context(config),
             badges=badges,
+            dev_keys=inputs.signer.development is not None,
         ),
     )
     for page in project.pages:
@@ -73,6 +74,6 @@ UNIT = Unit(
         FileSpec("404.html", "text/html"),
         FileSpec("sitemap.xml", "application/xml"),
     ),
-    reads=("config", "templates", "site", "catalogue"),
+    reads=("config", "templates", "site", "catalogue", "signing"),
     produce=produce,
 )

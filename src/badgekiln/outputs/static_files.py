@@ -5,20 +5,32 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import PurePosixPath
 
+from badgekiln.crypto.canon import CONTEXT_FILES
 from badgekiln.formats import urls
 from badgekiln.outputs import BuildInputs, FileSpec, Plan, Unit
 from badgekiln.sources import safefiles
 from badgekiln.sources.config import SourceTree
 from badgekiln.sources.validate import MAX_ASSET_BYTES, PUBLISHED_ASSET_SUFFIXES
 
+# Published with their licences (pages/static/vendor/README.md says where each comes from).
+VENDORED = ("jsonld.min.js", "jsonld.LICENSE", "rdf-canonize.LICENSE")
+
 
 def produce(plan: Plan, inputs: BuildInputs, renderer: object, item: None) -> None:
-    """badgekiln.css and .js, and site_src/assets/ (with the site's own ``site.css``, which every
-    page links after badgekiln's)."""
+    """badgekiln.css and .js, verify.js with its library and contexts, and site_src/assets/ (with
+    the site's own ``site.css``, which every page links after badgekiln's)."""
     static = resources.files("badgekiln.pages") / "static"
     css = f":root {{ --accent: {inputs.config.accent_color}; }}\n".encode() + (static / "badgekiln.css").read_bytes()
     plan.add("assets/badgekiln.css", css)
     plan.add("assets/badgekiln.js", (static / "badgekiln.js").read_bytes())
+    # The Verify panel of award pages, the JSON-LD library it loads when Verify is pressed, and the
+    # JSON-LD contexts it resolves from this site instead of from their publishers.
+    plan.add("assets/verify.js", (static / "verify.js").read_bytes())
+    for name in VENDORED:
+        plan.add(f"assets/vendor/{name}", (static / "vendor" / name).read_bytes())
+    contexts = resources.files("badgekiln") / "data/contexts"
+    for name in sorted(set(CONTEXT_FILES.values())):
+        plan.add(f"assets/contexts/{name}", (contexts / name).read_bytes())
     # Links and special files are never read (validate warned about them); sizes were checked there.
     for name, entry in safefiles.walk(inputs.source, SourceTree.ASSETS):
         if entry.kind == "file" and PurePosixPath(name).suffix.lower() in PUBLISHED_ASSET_SUFFIXES:
@@ -33,6 +45,9 @@ UNIT = Unit(
     (
         FileSpec("assets/badgekiln.css", "text/css"),
         FileSpec("assets/badgekiln.js", "text/javascript"),
+        FileSpec("assets/verify.js", "text/javascript"),
+        FileSpec("assets/vendor/jsonld.min.js", "text/javascript"),
+        FileSpec("assets/contexts/{any}", "application/ld+json"),
         FileSpec("assets/{any}", "application/octet-stream"),  # images, site.css, fonts: by their suffix
     ),
     reads=("config", "assets"),

@@ -1,17 +1,21 @@
 """Template contexts: the plain values each HTML page is rendered from.
 
-Only values that are safe to show go in: the earner's email is never put in a context, and the
-earner's name only when they agreed to show it.
+Only values that are safe to show go in: the earner's email is never put in a context (only its
+salted hash, which the badge itself publishes), and the earner's name only when they agreed to
+show it.
 """
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import date
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
-from badgekiln.formats import urls
+from badgekiln.formats import ids, urls
 from badgekiln.formats.hosting import CSP
 from badgekiln.models import Award, BadgeClass, Page, Project, Recipient
+from badgekiln.pages.render import long_date
 from badgekiln.sources.config import SiteConfig
 
 
@@ -37,14 +41,20 @@ def meta(
     description: str,
     image: str | None = None,
     alternates: list[dict] | None = None,
+    *,
+    noindex: bool = False,
 ) -> dict:
-    """Page metadata for <title>, Open Graph and Twitter cards (absolute URLs)."""
+    """Page metadata for <title>, Open Graph and Twitter cards (absolute URLs).
+
+    ``noindex``: ask search engines not to index the page (``<meta name="robots">``).
+    """
     return {
         "title": title,
         "description": " ".join(description.split())[:300],
         "url": config.url(path),
         "image": config.url(image) if image else None,
         "alternates": alternates or [],
+        "noindex": noindex,
     }
 
 
@@ -66,6 +76,7 @@ def badge_context(badge: BadgeClass) -> dict:
         "json": urls.badge_json(badge.slug),
         "achievement": urls.achievement_json(badge.slug),
         "tags": list(badge.tags),
+        "achievement_type": describe_achievement_type(badge.achievement_type),
         "valid_for": describe_duration(badge.valid_for) if badge.valid_for else None,
         "alignment": [
             {"name": a.name, "url": a.url, "framework": a.framework, "code": a.code, "description": a.description}
@@ -81,6 +92,8 @@ def award_context(config: SiteConfig, badge: BadgeClass, recipient: Recipient, a
     """An award as its permanent page shows it."""
     status = award.status(today)
     page_url = config.url(urls.award_dir(award.id))
+    held = status in ("revoked", "suspended")  # not to be shared or put in a wallet
+    salt = ids.award_salt(award.id)
     return {
         "id": award.id,
         "url": page_url,
@@ -91,6 +104,17 @@ def award_context(config: SiteConfig, badge: BadgeClass, recipient: Recipient, a
         "expires": award.expires,
         "revoked_on": award.revoked.on if award.revoked else None,
         "revoked_reason": award.revoked.reason if award.revoked else None,
+        "suspended_on": award.suspended.on if award.suspended else None,
+        "suspended_reason": award.suspended.reason if award.suspended else None,
+        "held": held,
+        "url_parts": url_parts(page_url),
+        "noindex": held or not recipient.show_name,
+        "share": None if held else share_links(config, badge, page_url),
+        "embed": None if held else embed_snippet(config, badge, recipient, award),
+        "salt": salt,
+        "identity": ids.identity_hash(recipient.email, salt),
+        "signatory": signatory_context(config),
+        "jsonld": None if held else credential_jsonld(config, badge, award, page_url),
         "narrative": award.narrative,
         "evidence": [
             {"url": e.url, "name": e.name, "narrative": e.narrative, "description": e.description}
@@ -103,18 +127,171 @@ def award_context(config: SiteConfig, badge: BadgeClass, recipient: Recipient, a
         "has_ob3": True,  # (every award has one; kept for templates written for earlier versions)
         "baked_ob2": urls.baked_ob2(award.id, badge.image),
         "baked_ob3": urls.baked_ob3(award.id, badge.image),
-        "linkedin_url": linkedin_url(config, badge, award, page_url) if status != "revoked" else None,
-        "summary": {
-            "id": award.id,
-            "badge": badge.name,
-            "issuer": config.issuer.name,
-            "issuedOn": award.issued_on.isoformat(),
-            "expires": award.expires.isoformat() if award.expires else None,
-            "status": status,
-            "assertion": config.url(urls.assertion_json(award.id)),
-            "credential": config.url(urls.credential_json(award.id)),
-        },
+        "linkedin_url": linkedin_url(config, badge, award, page_url) if not held else None,
     }
+
+
+def renewal_context(project: Project, award: Award, page: str) -> dict | None:
+    """The renewal links of an award's page: the award it renews and the award that renews it
+    (links relative to ``page``), or None when neither."""
+
+    def other(found: Award | None) -> dict | None:
+        if found is None:
+            return None
+        return {"id": found.id, "issued_on": found.issued_on, "path": urls.relative(page, urls.award_dir(found.id))}
+
+    renews = other(project.award(award.renews) if award.renews else None)
+    renewed_by = other(project.renewed_by.get(award.id))
+    return {"renews": renews, "renewed_by": renewed_by} if renews or renewed_by else None
+
+
+def renewal_part(project: Project, award: Award) -> str:
+    """What of other awards an award's page shows (for its cache key): see :func:`renewal_context`."""
+    renews = project.award(award.renews) if award.renews else None
+    renewed_by = project.renewed_by.get(award.id)
+    return repr([(a.id, a.issued_on) if a else None for a in (renews, renewed_by)])
+
+
+def award_page_text(
+    config: SiteConfig, badge: BadgeClass, recipient: Recipient, award: Award, today: date
+) -> tuple[str, str]:
+    """The title and description of an award's page (``<title>``, Open Graph, Twitter), which say
+    when the award is revoked, suspended or expired: a shared link must not present it as valid."""
+    earner = recipient.public_name
+    title = f"{badge.name} · {earner}" if earner else badge.name
+    issuer = config.issuer.name
+    status = award.status(today)
+    if status == "revoked" and award.revoked is not None:
+        return (
+            f"Revoked: {title}",
+            f"{issuer} revoked this badge on {long_date(award.revoked.on)}: {award.revoked.reason.rstrip('.')}. "
+            "It is no longer valid.",
+        )
+    if status == "suspended" and award.suspended is not None:
+        return (
+            f"Suspended: {title}",
+            f"{issuer} suspended this badge on {long_date(award.suspended.on)}: {award.suspended.reason.rstrip('.')}. "
+            "It is not valid while suspended.",
+        )
+    if status == "expired" and award.expires is not None:
+        return (
+            f"Expired: {title}",
+            f"This badge expired on {long_date(award.expires)}. {issuer} awarded it: {badge.description}",
+        )
+    return title, f"{issuer} awarded this badge: {badge.description}"
+
+
+def url_parts(url: str) -> list[str]:
+    """``url`` cut after each ``/`` and ``.``: where a printed URL may wrap (never inside a word)."""
+    return [part for part in re.split(r"(?<=[/.])(?!/)", url) if part]
+
+
+def share_text(config: SiteConfig, badge: BadgeClass) -> str:
+    """What a share link suggests the earner says (one line: YAML text may hold newlines)."""
+    return " ".join(f"I earned {badge.name} from {config.issuer.name}.".split())
+
+
+def share_links(config: SiteConfig, badge: BadgeClass, page_url: str) -> dict:
+    """Plain links to the networks' own share pages (no script of theirs runs on ours).
+
+    Every value is URL-encoded here; the template escapes the links again as attributes.
+    """
+    text = share_text(config, badge)
+    subject = " ".join(f"{badge.name}, from {config.issuer.name}".split())
+    return {
+        "text": text,
+        "linkedin": "https://www.linkedin.com/sharing/share-offsite/?" + urlencode({"url": page_url}, quote_via=quote),
+        "x": "https://twitter.com/intent/tweet?" + urlencode({"text": text, "url": page_url}, quote_via=quote),
+        "facebook": "https://www.facebook.com/sharer/sharer.php?" + urlencode({"u": page_url}, quote_via=quote),
+        # mailto: %20 for spaces (a '+' would stay a '+'), %0A for the line breaks
+        "email": "mailto:?" + urlencode({"subject": subject, "body": f"{text}\n\n{page_url}"}, quote_via=quote),
+    }
+
+
+def embed_snippet(config: SiteConfig, badge: BadgeClass, recipient: Recipient, award: Award) -> str:
+    """A small HTML card linking to the award's page, for the earner's own site or blog.
+
+    Self-contained (inline styles, absolute URLs), with no script and no iframe: it shows the
+    same on any page that allows images. Every text from the sources is escaped here; the
+    template escapes the whole snippet again to show it as text.
+    """
+
+    def e(text: str) -> str:
+        return html.escape(" ".join(text.split()), quote=True)
+
+    url = config.url(urls.award_dir(award.id))
+    image = config.url(urls.badge_image(badge.slug, badge.image))
+    earner = recipient.public_name
+    line = (f"{e(earner)} · " if earner else "") + f"{e(config.issuer.name)}, {long_date(award.issued_on)}"
+    return (
+        f'<a href="{e(url)}" style="display:inline-flex;align-items:center;gap:12px;max-width:380px;'
+        "padding:12px 16px;border:1px solid #d0d7de;border-radius:12px;background:#fff;color:#1d2430;"
+        'font:15px/1.4 system-ui,sans-serif;text-decoration:none">'
+        f'<img src="{e(image)}" alt="" width="64" height="64" style="flex:none;width:64px;height:64px">'
+        f'<span><strong style="display:block">{e(badge.name)}</strong>'
+        f'<span style="display:block;color:#5a6576;font-size:13px">{line}</span>'
+        '<span style="display:block;font-size:13px;text-decoration:underline">Verify this badge</span></span></a>'
+    )
+
+
+def signatory_context(config: SiteConfig) -> dict | None:
+    """Who signs printed certificates, if site.yaml names someone."""
+    person = config.signatory
+    if person is None:
+        return None
+    return {
+        "name": person.name,
+        "title": person.title,
+        "signature": urls.asset(person.signature) if person.signature else None,
+    }
+
+
+def credential_jsonld(config: SiteConfig, badge: BadgeClass, award: Award, page_url: str) -> dict:
+    """schema.org ``EducationalOccupationalCredential`` of an award, for search engines.
+
+    The earner is not named (pages of earners who hide their name show none either).
+    """
+    issuer = {"@type": "Organization", "name": config.issuer.name, "url": config.issuer.url}
+    data: dict = {
+        "@context": "https://schema.org",
+        "@type": "EducationalOccupationalCredential",
+        "@id": page_url,
+        "url": page_url,
+        "identifier": award.id,
+        "name": badge.name,
+        "description": badge.description,
+        "image": config.url(urls.badge_image(badge.slug, badge.image)),
+        "credentialCategory": describe_achievement_type(badge.achievement_type) or "Badge",
+        "recognizedBy": issuer,
+        "creator": issuer,
+        "dateCreated": award.issued_on.isoformat(),
+    }
+    if award.expires:
+        data["expires"] = award.expires.isoformat()
+    if badge.tags:
+        data["keywords"] = ", ".join(badge.tags)
+    if badge.alignment:
+        data["competencyRequired"] = [
+            {
+                "@type": "DefinedTerm",
+                "name": a.name,
+                "url": a.url,
+                **({"termCode": a.code} if a.code else {}),
+                **({"inDefinedTermSet": a.framework} if a.framework else {}),
+            }
+            for a in badge.alignment
+        ]
+    return data
+
+
+def describe_achievement_type(term: str | None) -> str | None:
+    """``MicroCredential`` -> ``Micro credential``; ``ext:Workshop`` -> ``Workshop``."""
+    if not term:
+        return None
+    words = re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z0-9]+", term.removeprefix("ext:"))
+    words = [w if i == 0 or not re.fullmatch(r"[A-Z][a-z]+", w) else w.lower() for i, w in enumerate(words)]
+    text = " ".join(words)
+    return text[:1].upper() + text[1:] if text else None
 
 
 def linkedin_url(config: SiteConfig, badge: BadgeClass, award: Award, page_url: str) -> str:

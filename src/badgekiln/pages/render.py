@@ -40,6 +40,8 @@ USED_TEMPLATES = (
     "sitemap.xml",
     "email.txt",
     "email.html",
+    "email-reminder.txt",
+    "email-reminder.html",
 )
 MONTHS = (
     "January",

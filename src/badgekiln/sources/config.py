@@ -8,12 +8,24 @@ from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
 from badgekiln.errors import Diagnostic, SourceLocation
-from badgekiln.models import Issuer
+from badgekiln.models import Duration, Issuer
 from badgekiln.sources.fields import Fields, url_problem
 
 COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
 LANG_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
+
+
+@dataclass(frozen=True)
+class Signatory:
+    """The person who signs printed certificates (``certificate: signatory:`` in site.yaml).
+
+    ``signature`` is an image of their signature, relative to site_src/ (``assets/sig.png``).
+    """
+
+    name: str
+    title: str | None = None
+    signature: str | None = None
 
 
 @dataclass(frozen=True)
@@ -27,9 +39,12 @@ class SiteConfig:
     accent_color: str = "#1f5f8b"
     linkedin_organization_id: str | None = None
     footer: str = ""
+    signatory: Signatory | None = None  # printed on certificates
     stylesheet: str | None = None  # "assets/site.css" when site_src/assets/site.css exists
     # site.yaml's base_url when --base-url (serve, a preview build) overrides it: see ``published``
     published_base_url: str | None = None
+    # reminders to earners before expiry, for badge classes that do not say (longest first)
+    remind_before: tuple[Duration, ...] = ()
 
     def url(self, path: str = "") -> str:
         """The absolute URL of ``path`` (relative POSIX path inside the site)."""
@@ -114,6 +129,8 @@ def read_site_config(
         )
         linkedin = None
     footer = fields.text("footer", max_len=2000) or ""
+    remind_before = fields.durations("remind_before") or ()
+    signatory = _read_certificate(fields)
     fields.finish()
     if base_url is None or issuer is None:
         return None
@@ -125,7 +142,9 @@ def read_site_config(
         accent_color=color.lower(),
         linkedin_organization_id=linkedin,
         footer=footer,
+        signatory=signatory,
         published_base_url=published,
+        remind_before=remind_before,
     )
 
 
@@ -191,6 +210,29 @@ def _read_issuer(fields: Fields) -> Issuer | None:
     if not (name and url and email):
         return None
     return Issuer(name=name, url=url, email=email, description=description, image=image, telephone=telephone)
+
+
+def _read_certificate(fields: Fields) -> Signatory | None:
+    """``certificate: {signatory: {name, title, signature}}``: who signs printed certificates.
+
+    The signature image's file is checked where the issuer's logo is (sources/validate.py).
+    """
+    data = fields.raw("certificate")
+    if data is None:
+        return None
+    sub = Fields(data, fields.where("certificate"), fields.diagnostics, "certificate")
+    signatory = None
+    person = sub.raw("signatory", required=True)
+    if person is not None:
+        who = Fields(person, sub.where("signatory"), fields.diagnostics, "signatory")
+        name = who.text("name", required=True, single_line=True, max_len=200)
+        title = who.text("title", single_line=True, max_len=200)
+        signature = who.text("signature", single_line=True)
+        who.finish()
+        if name:
+            signatory = Signatory(name=name, title=title, signature=signature)
+    sub.finish()
+    return signatory
 
 
 @dataclass(frozen=True)

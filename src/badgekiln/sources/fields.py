@@ -212,19 +212,39 @@ class Fields:
         value = self.text(key, single_line=True)
         if value is None:
             return None
+        return self._duration(value, key, self.where(key))
+
+    def _duration(self, value: str, key: str, where: SourceLocation) -> Duration | None:
         match = DURATION_RE.match(value)
         if not match or value == "P":
             self.error(
                 "bad-duration",
                 f"'{key}' must be an ISO 8601 duration such as P3Y, P18M or P90D, not {value!r}",
-                self.where(key),
+                where,
             )
             return None
         years, months, weeks, days = (int(g or 0) for g in match.groups())
         if years + months + weeks + days == 0:
-            self.error("bad-duration", f"'{key}' must be longer than zero", self.where(key))
+            self.error("bad-duration", f"'{key}' must be longer than zero", where)
             return None
         return Duration(years=years, months=months, days=days + 7 * weeks, text=value)
+
+    def durations(self, key: str) -> tuple[Duration, ...] | None:
+        """A list of ISO 8601 durations (``[P60D, P7D]``), longest first, without repeats; None
+        when absent (``[]`` is an empty tuple)."""
+        if self.raw(key) is None:
+            return None
+        found: dict[str, Duration] = {}
+        for item, location in self.items(key):
+            if not isinstance(item, str):
+                self.error(
+                    "wrong-type", f"every item of '{key}' must be a duration such as P60D, not {item!r}", location
+                )
+                continue
+            duration = self._duration(item.strip(), key, location)
+            if duration is not None:
+                found.setdefault(duration.text, duration)
+        return tuple(sorted(found.values(), key=lambda d: d.years * 366 + d.months * 31 + d.days, reverse=True))
 
     def items(self, key: str, *, required: bool = False) -> list[tuple[Any, SourceLocation]]:
         """The items of a list, each with its location."""

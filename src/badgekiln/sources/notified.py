@@ -1,7 +1,9 @@
 """Reading ``site_src/notified.lock``: which awards' earners ``notify`` has emailed, and when.
 
 The file is one ``award id<TAB>YYYY-MM-DD`` line per email sent, appended by ``notify`` and read
-by ``notify`` and ``export``. It comes from the repository like every source, so it is read
+by ``notify`` and ``export``; a reminder before expiry is a line with a third column,
+``award id<TAB>YYYY-MM-DD<TAB>reminder P60D`` (which readers of the two-column lines skip).
+It comes from the repository like every source, so it is read
 without following a link, only when it is a regular file, and only up to a size cap.
 """
 
@@ -61,3 +63,23 @@ def read_dates(path: Path) -> dict[str, str]:
         if day.isoformat() == value:  # fromisoformat also takes 20261202 and 2026-W49-3
             dates[award_id] = value
     return dates
+
+
+REMINDER = "reminder "  # the third column of a reminder's line: "reminder P60D"
+
+
+def read_reminders(path: Path) -> dict[tuple[str, str], str]:
+    """(award id, reminder point as written, e.g. ``P60D``) → the day it was sent, from the
+    three-column lines (comments, broken lines and other values skipped)."""
+    sent: dict[tuple[str, str], str] = {}
+    for line in read_lock(path).split("\n")[:-1]:  # the part after the last newline is unfinished
+        parts = line.split("\t")
+        if line.startswith("#") or len(parts) != 3 or not parts[0] or not parts[2].startswith(REMINDER):
+            continue
+        point, day = parts[2][len(REMINDER) :].strip(), parts[1].strip()
+        try:
+            if point and date.fromisoformat(day).isoformat() == day:
+                sent.setdefault((parts[0], point), day)
+        except ValueError:
+            continue
+    return sent

@@ -125,6 +125,7 @@ def load_project(
     pages = _load_pages(source, paths, diagnostics)
     _check_assets(source, config, badges, diagnostics)
     _check_duplicates(recipients, diagnostics)
+    _check_renewed_elsewhere(recipients, diagnostics)
     endorsements, endorsing = read_endorsements(source, config, badges, today, diagnostics)
     errors = [d for d in diagnostics if d.is_error]
     if errors or config is None:
@@ -272,6 +273,34 @@ def _load_config(source: Path, paths, diagnostics, base_url) -> SiteConfig | Non
             )
         else:
             _check_image(source, config.issuer.image, where, diagnostics)
+    if config is not None and config.signatory is not None and config.signatory.signature:
+        config = _check_signature_image(source, config, doc, diagnostics)
+    return config
+
+
+def _check_signature_image(source: Path, config: SiteConfig, doc, diagnostics: list[Diagnostic]) -> SiteConfig:
+    """The signatory's signature image, checked as the issuer's logo is (PNG or SVG in
+    site_src/assets/, a regular file reached without a link, safe SVG). A bad one is dropped."""
+    assert config.signatory is not None and config.signatory.signature
+    rel = config.signatory.signature
+    certificate = doc.data.get("certificate")
+    signatory = certificate.get("signatory") if isinstance(certificate, dict) else None
+    where = getattr(signatory, "value_locations", {}).get("signature", doc.location)
+    before = len(diagnostics)
+    if not rel.startswith("assets/"):
+        diagnostics.append(
+            Diagnostic(
+                "error",
+                "bad-image",
+                f"the signature image {rel!r} must be in site_src/assets/ (it is published from there)",
+                where,
+                "move it to site_src/assets/ and write signature: assets/<name>",
+            )
+        )
+    else:
+        _check_image(source, rel, where, diagnostics)
+    if any(d.is_error for d in diagnostics[before:]):
+        return replace(config, signatory=replace(config.signatory, signature=None))
     return config
 
 
@@ -301,7 +330,19 @@ def _badge_file(source: Path, path: Path) -> FileResult:
             )
             achievement_type = None
     alignment = tuple(_alignment(item, loc, diagnostics) for item, loc in fields.items("alignment"))
+    remind_before = fields.durations("remind_before")
+    renewal_url = fields.url("renewal_url", schemes=("https",))
     fields.finish()
+    if valid_for is not None and remind_before:
+        too_early = [d.text for d in remind_before if d.before(valid_for.after(date(2000, 1, 1))) <= date(2000, 1, 1)]
+        if too_early:
+            fields.warning(
+                "reminder-at-issue",
+                f"'remind_before' {', '.join(too_early)} is not shorter than 'valid_for' ({valid_for.text}): "
+                "that reminder would go out as soon as a badge is awarded",
+                fields.where("remind_before"),
+                "remind earners a little before expiry, e.g. [P60D, P7D]",
+            )
     reads: tuple[tuple[str, str | None], ...] = ()
     if image:
         checked = _check_image(source, image, fields.where("image"), diagnostics)
@@ -318,6 +359,8 @@ def _badge_file(source: Path, path: Path) -> FileResult:
             valid_for=valid_for,
             alignment=aligned,
             achievement_type=achievement_type,
+            remind_before=remind_before,
+            renewal_url=renewal_url,
             location=SourceLocation(doc.rel, 1, 1),
         )
         return FileResult((badge,), tuple(diagnostics), reads)
@@ -351,11 +394,12 @@ def _recipient_file(
     show_name = fields.boolean("show_name", True)
     items = fields.items("awards", required=True)
     fields.finish()
-    awards = []
+    awards, written = [], []
     for item, location in items:
         award = _award(item, location, diagnostics, badges, badge_files, path.stem, today)
         if award is not None:
             awards.append(award)
+            written.append(item)
     if email:
         _check_email_not_published(doc.data, email, diagnostics)
     # Only the dates validation compares with 'today' (_award): an expiry date is not one of them.
@@ -364,6 +408,7 @@ def _recipient_file(
     if not (name and email):
         return FileResult((), tuple(diagnostics), latest_day=latest)
     awards = ids.assign_missing(awards, email)
+    _check_renewals(awards, written, diagnostics)
     recipient = Recipient(
         slug=path.stem,
         name=name,
@@ -393,6 +438,7 @@ def _award(data, location, diagnostics, badges, badge_files, recipient, today) -
     narrative = fields.text("narrative", max_len=5000)
     evidence = tuple(_evidence(item, loc, diagnostics) for item, loc in fields.items("evidence"))
     revoked = _revocation(fields)
+    renews = fields.slug("renews", pattern=AWARD_ID_RE)
     fields.finish()
     if issued_on and expires and expires <= issued_on:
         fields.error(
@@ -431,6 +477,7 @@ def _award(data, location, diagnostics, badges, badge_files, recipient, today) -
         narrative=narrative,
         evidence=tuple(e for e in evidence if e is not None),
         revoked=revoked,
+        renews=renews,
         id_pinned=award_id is not None,
         location=fields.location,
     )
@@ -526,6 +573,90 @@ def _check_duplicates(recipients: list[Recipient], diagnostics: list[Diagnostic]
             )
         else:
             emails[recipient.email] = recipient
+
+
+def _check_renewals(awards: list[Award], written: list[Any], diagnostics: list[Diagnostic]) -> None:
+    """The rules of ``renews:`` within one earner's file (a renewal is always the same earner's).
+
+    A renewal names an earlier award of the same badge class, issued on or before it, that was not
+    revoked by then, not itself, renewed by no other award, and not part of a cycle. An id that is not in
+    this file is checked against the other files by :func:`_check_renewed_elsewhere`.
+    """
+    by_id = {a.id: a for a in awards}
+    first_renewal: dict[str, Award] = {}
+    for award, item in zip(awards, written):
+        if award.renews is None:
+            continue
+        where = getattr(item, "value_locations", {}).get("renews", award.location)
+
+        def error(code: str, message: str, hint: str | None = None, where: SourceLocation | None = where) -> None:
+            diagnostics.append(Diagnostic("error", code, message, where, hint))
+
+        earlier = by_id.get(award.renews)
+        if award.renews == award.id:
+            error("bad-renewal", f"award {award.id!r} cannot renew itself", "name the earlier award's id")
+            continue
+        if earlier is None:
+            continue  # another earner's award, or none: _check_renewed_elsewhere says which
+        if earlier.badge != award.badge:
+            error(
+                "bad-renewal",
+                f"award {award.id!r} ({award.badge}) renews {earlier.id!r}, an award of another badge "
+                f"({earlier.badge})",
+                "a renewal is of the same badge class; award a different badge without 'renews'",
+            )
+        if award.issued_on < earlier.issued_on:
+            error(
+                "bad-renewal",
+                f"award {award.id!r} is issued on {award.issued_on}, before the award it renews "
+                f"({earlier.id!r}, issued on {earlier.issued_on})",
+                "a renewal is issued on or after the award it renews",
+            )
+        if earlier.revoked is not None and earlier.revoked.on <= award.issued_on:
+            # (revoking an award after it was renewed is allowed: the renewal stands on its own)
+            error(
+                "bad-renewal",
+                f"award {earlier.id!r} was revoked on {earlier.revoked.on} and cannot be renewed",
+                "award the badge again without 'renews'",
+            )
+        if award.renews in first_renewal:
+            error(
+                "bad-renewal",
+                f"award {award.renews!r} is already renewed by {first_renewal[award.renews].id!r}",
+                "an award is renewed once; renew the latest award instead",
+            )
+        else:
+            first_renewal[award.renews] = award
+        seen: set[str] = {award.id}
+        step: Award | None = earlier
+        while step is not None and step.renews is not None:
+            if step.renews in seen:
+                error("bad-renewal", f"award {award.id!r} is part of a cycle of renewals", "remove one 'renews'")
+                break
+            seen.add(step.id)
+            step = by_id.get(step.renews)
+
+
+def _check_renewed_elsewhere(recipients: list[Recipient], diagnostics: list[Diagnostic]) -> None:
+    """A ``renews:`` naming an id that is not in its own earner's file: another earner's, or unknown."""
+    owner = {a.id: r for r in recipients for a in r.awards}
+    for recipient in recipients:
+        own = {a.id for a in recipient.awards}
+        for award in recipient.awards:
+            if award.renews is None or award.renews in own or award.renews == award.id:
+                continue
+            other = owner.get(award.renews)
+            if other is not None:
+                message = (
+                    f"award {award.id!r} renews {award.renews!r}, an award of another earner ({other.location.path})"
+                    if other.location
+                    else f"award {award.id!r} renews another earner's award"
+                )
+                hint = "a renewal is for the same earner: add it to the file of the award it renews"
+            else:
+                message = f"'renews' names no award: there is no award {award.renews!r}"
+                hint = did_you_mean(award.renews, own) or "write the id of the earlier award (see its page's URL)"
+            diagnostics.append(Diagnostic("error", "bad-renewal", message, award.location, hint))
 
 
 def _check_image(source: Path, rel: str, location: SourceLocation, diagnostics: list[Diagnostic]) -> str | None:
@@ -642,6 +773,8 @@ def _check_assets(
     checked = {b.image for b in badges.values()}  # _check_image did these
     if config is not None and config.issuer.image:
         checked.add(config.issuer.image)
+    if config is not None and config.signatory is not None and config.signatory.signature:
+        checked.add(config.signatory.signature)
     for name, entry in entries:
         rel = SourceTree.asset(name)
         if entry.kind in ("link", "special"):

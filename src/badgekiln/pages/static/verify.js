@@ -1,0 +1,857 @@
+/* badgekiln's "Verify this badge" panel of award pages. The page works without this script (the
+   panel stays hidden and the links to the files are the way to verify). When Verify is pressed,
+   the browser checks, with no server in between and no request leaving this site:
+   - the VC-JWT's RS256 signature (WebCrypto) against the key the site publishes for the issuer;
+   - the eddsa-rdfc-2022 Data Integrity proof of credential.json, the file a wallet keeps
+     (W3C VC DI EdDSA 1.0, section 3.3: RDFC-1.0 with the JSON-LD library this site serves, loaded
+     only now, its contexts from this site's own copies; Ed25519 with WebCrypto);
+   - who issued it, that credential.json is exactly the signed credential, that this page shows it;
+   - the validity dates against this device's clock;
+   - each Bitstring Status List entry (revocation, suspension): the list's own proof and the bit.
+   A browser without Ed25519 gets "Could not fully check" naming each proof it could not check,
+   never "Verified". Everything written into the page goes in as text (textContent), never HTML. */
+(function () {
+  "use strict";
+
+  var MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
+    "October", "November", "December"];
+  var STATUS_LIST_MAX_BYTES = 16 * 1024 * 1024;
+  // Registered claims ob3.jwt_claims() adds to the credential to make the VC-JWT payload.
+  var JWT_CLAIMS = ["iss", "jti", "nbf", "exp", "sub"];
+  // The JSON-LD library (jsonld.js with rdf-canonize), served by this site, loaded on Verify only.
+  var JSONLD_LIBRARY = "assets/vendor/jsonld.min.js";
+  // The only JSON-LD contexts the check resolves: this site's copies under assets/contexts/
+  // (the same files as badgekiln's crypto/canon.py CONTEXT_FILES). Any other URL is refused.
+  var CONTEXTS = {
+    "https://www.w3.org/ns/credentials/v2": "credentials-v2.jsonld",
+    "https://www.w3.org/2018/credentials/v1": "credentials-v1.jsonld",
+    "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json": "ob-v3p0-context-3.0.3.json",
+    "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json": "ob-v3p0-extensions.json",
+    "https://w3id.org/security/data-integrity/v2": "data-integrity-v2.jsonld",
+    "https://w3id.org/security/multikey/v1": "multikey-v1.jsonld",
+    "https://w3id.org/security/jwk/v1": "jwk-v1.jsonld",
+    "https://www.w3.org/ns/did/v1": "did-v1.jsonld",
+    "https://www.w3.org/ns/credentials/status/v1": "vc-bitstring-status-list-v1.jsonld",
+    "https://w3id.org/openbadges/v2": "openbadges-v2.jsonld",
+    "https://openbadgespec.org/v2/context.json": "openbadges-v2.jsonld"
+  };
+  var PURPOSES = {revocation: {list: "revocation list", set: "Revoked", kind: "revoked"},
+    suspension: {list: "suspension list", set: "Suspended", kind: "suspended"}};
+  var BASE58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+
+  function setUpVerifier() {
+    var panel = document.getElementById("verify");
+    var button = document.getElementById("verify-button");
+    var list = document.getElementById("verify-steps");
+    if (!panel || !button || !list || !panel.getAttribute("data-jwt")) { return; }
+    var supported = window.fetch && window.crypto && window.crypto.subtle && window.TextDecoder &&
+      window.DecompressionStream && window.URL && window.Promise;
+    if (!supported) { return; }  // stays hidden: the links to the files are still there
+    panel.hidden = false;
+    var running = false;
+    button.addEventListener("click", function () {
+      if (running) { return; }
+      running = true;
+      button.disabled = true;
+      button.textContent = "Checking…";
+      panel.setAttribute("aria-busy", "true");
+      verify(panel, list).then(function (verdict) {
+        showVerdict(panel, verdict);
+      }, function (error) {
+        showVerdict(panel, {kind: "incomplete", text: "Could not fully check: the check stopped with an error (" +
+          describe(error).replace(/\.$/, "") + ")."});
+      }).then(function () {
+        running = false;
+        button.disabled = false;
+        button.textContent = "Verify again";
+        panel.removeAttribute("aria-busy");
+      });
+    });
+  }
+
+  function showVerdict(panel, verdict) {
+    var line = document.getElementById("verify-verdict");
+    line.textContent = verdict.text;
+    line.setAttribute("data-verdict", verdict.kind);
+    line.hidden = false;
+    var details = document.getElementById("verify-details");
+    if (details) {
+      details.hidden = false;
+      // What went wrong is shown at once; a clean result keeps its steps folded.
+      details.open = verdict.kind !== "valid";
+    }
+    panel.setAttribute("data-verdict", verdict.kind);
+  }
+
+  /** A step of the check: a list item that starts "in progress" and ends ✔, ✘ or – (not checked). */
+  function Step(list, text) {
+    this.item = document.createElement("li");
+    this.icon = document.createElement("span");
+    this.icon.className = "verify-icon";
+    this.icon.setAttribute("aria-hidden", "true");
+    this.text = document.createElement("span");
+    this.text.className = "verify-text";
+    this.item.append(this.icon, this.text);
+    list.append(this.item);
+    this.set("running", "…", text);
+  }
+  Step.prototype.set = function (state, icon, text) {
+    this.item.className = "verify-step " + state;
+    this.item.setAttribute("data-state", state);
+    this.icon.textContent = icon;
+    this.text.textContent = text;
+  };
+  Step.prototype.ok = function (text) { this.set("ok", "✔", text); return true; };
+  Step.prototype.fail = function (text) { this.set("fail", "✘", text); return false; };
+  Step.prototype.skip = function (text) { this.set("unchecked", "–", text); return false; };
+
+  async function verify(panel, list) {
+    list.textContent = "";
+    var verdictLine = document.getElementById("verify-verdict");
+    verdictLine.hidden = true;
+    verdictLine.textContent = "";
+    var details = document.getElementById("verify-details");
+    if (details) { details.hidden = false; details.open = true; }
+    panel.removeAttribute("data-verdict");
+
+    var root = new URL(panel.getAttribute("data-root") || "./", location.href);
+    var jwtUrl = new URL(panel.getAttribute("data-jwt"), location.href);
+    var credentialUrl = new URL(panel.getAttribute("data-credential"), location.href);
+    var jwksUrl = panel.getAttribute("data-jwks") ? new URL(panel.getAttribute("data-jwks"), location.href)
+      : new URL("keys/jwks.json", root);
+    var context = {root: root, didDocuments: {}, ed25519: null, jsonld: null};
+
+    // 1. Signature: the VC-JWT, checked with the key its header names, if this site publishes it.
+    var step = new Step(list, "Checking the signature of the credential…");
+    var jwt, credential;
+    try {
+      var both = await Promise.all([fetchText(jwtUrl), fetchJson(credentialUrl)]);
+      jwt = parseJwt(both[0]);
+      credential = both[1];
+    } catch (error) {
+      step.fail("Could not read the credential: " + describe(error));
+      return {kind: "invalid", text: "Not verified: the credential could not be read (" +
+        describe(error).replace(/\.$/, "") + ")."};
+    }
+    var key;
+    try {
+      key = await publishedKey(jwt.header, root, jwksUrl);
+    } catch (error) {
+      step.fail("Signature not checked: " + describe(error));
+      return {kind: "invalid", text: "Not verified: the key that signed this badge is not one this issuer publishes."};
+    }
+    var valid = false;
+    try {
+      valid = await crypto.subtle.verify("RSASSA-PKCS1-v1_5", key.cryptoKey, jwt.signature, jwt.signingInput);
+    } catch (error) {
+      valid = false;  // a malformed signature is an invalid one
+    }
+    if (!valid) {
+      step.fail("Signature is invalid: the credential was changed after it was signed, or was not signed " +
+        "with the issuer's key " + key.kid + ".");
+      return {kind: "invalid", text: "Not verified: the signature is invalid. Do not rely on this badge."};
+    }
+    var payload;
+    try {
+      payload = JSON.parse(utf8(jwt.payloadBytes));
+      if (!isObject(payload)) { throw new Error("the payload is not a JSON object"); }
+    } catch (error) {
+      step.fail("The signed payload is not a credential: " + describe(error));
+      return {kind: "invalid", text: "Not verified: the signed payload is not a credential."};
+    }
+    var issuer = isObject(payload.issuer) ? payload.issuer : {id: payload.issuer};
+    var issuerName = typeof issuer.name === "string" && issuer.name ? issuer.name : String(issuer.id);
+    step.ok("Signature is valid: signed by " + issuerName + "'s key " + key.kid + " (" + sitePath(key.url, root) +
+      ", listed in " + sitePath(jwksUrl.href, root) + ").");
+
+    // 2. The Data Integrity proof of credential.json, the file a wallet keeps.
+    var unchecked = [];  // proofs this browser could not check
+    step = new Step(list, "Checking the proof of the credential file…");
+    var credentialFile = sitePath(credentialUrl.href, root);
+    var proof = await checkDataIntegrity(credential, context);
+    if (proof.state === "fail") {
+      step.fail(proofFailure(proof, "the Data Integrity proof of " + credentialFile));
+      return {kind: "invalid", text: "Not verified: the credential file " + credentialFile + " " + proof.why + "."};
+    } else if (proof.state === "skip") {
+      unchecked.push("the Data Integrity proof (eddsa-rdfc-2022) of " + credentialFile);
+      step.skip("Not checked: " + proof.text + " The Data Integrity proof (eddsa-rdfc-2022) of " + credentialFile +
+        " was not checked.");
+    } else {
+      step.ok("The Data Integrity proof (eddsa-rdfc-2022) of " + credentialFile + " is valid: signed by " +
+        issuerName + "'s key " + proof.method + " (" + sitePath(proof.url, root) + ").");
+    }
+
+    var problems = [];  // checks that make the badge "not verified"
+
+    // 3. Issuer: the signed iss is the credential's issuer, and its did:web names this site.
+    step = new Step(list, "Checking who issued it…");
+    var credentialIssuer = issuerId(credential);
+    var didSite = didWebSite(payload.iss);
+    if (typeof payload.iss !== "string" || payload.iss !== issuer.id || payload.iss !== credentialIssuer) {
+      step.fail("Issuer does not match: the VC-JWT says " + String(payload.iss) +
+        ", the credential says " + String(credentialIssuer) + ".");
+      problems.push("the VC-JWT and the credential name different issuers");
+    } else if (!didSite || didSite.host !== root.host || didSite.path !== root.pathname) {
+      step.fail("The issuer " + payload.iss + " is not the owner of this site (" + root.host +
+        root.pathname + "): open the badge at its official address to check it here.");
+      problems.push("its issuer is not the owner of this site");
+    } else {
+      step.ok("Issued by " + issuerName + " (" + payload.iss + ").");
+    }
+
+    // 4. Content: this page's credential, and credential.json says exactly what was signed.
+    step = new Step(list, "Comparing the published credential with the signed one…");
+    var difference = contentDifference(payload, credential);
+    if (payload.jti !== credentialUrl.href || !isObject(credential) || credential.id !== payload.jti) {
+      step.fail("This is not this page's credential: its id is " + String(payload.jti) +
+        ", the page's is " + credentialUrl.href + ".");
+      problems.push("it is not this page's credential");
+    } else if (difference !== null) {
+      step.fail("The published credential.json differs from the signed credential at " + difference + ".");
+      problems.push(credentialFile + " differs from the credential signed in the VC-JWT");
+    } else {
+      step.ok("Content matches: " + credentialFile + " is exactly the signed credential of this badge.");
+    }
+
+    // 5. This page shows what the signed credential says.
+    var earner = null;
+    if (document.querySelector(".certificate .badge-name")) {
+      step = new Step(list, "Comparing this page with the credential…");
+      var mismatch = pageMismatch(payload);
+      if (mismatch !== null) {
+        step.fail("This page does not show what the signed credential says: " + mismatch + ".");
+        problems.push("this page does not show what the credential says");
+      } else {
+        earner = panel.getAttribute("data-earner") || null;
+        step.ok("This page shows the badge name and dates of the signed credential." + (earner ? " The earner's " +
+          "name, " + earner + ", is shown by this page on the issuer's site: the credential names the earner by a " +
+          "salted hash of their email address." : ""));
+      }
+    }
+
+    // 6. Validity dates against this device's clock.
+    step = new Step(list, "Checking the dates…");
+    var now = Date.now() / 1000;
+    var expired = false, notYet = false;
+    var datesProblem = claimDatesProblem(payload);
+    if (datesProblem) {
+      step.fail(datesProblem);
+      problems.push("its signed dates do not agree");
+    } else if (typeof payload.nbf === "number" && now < payload.nbf) {
+      notYet = true;
+      step.fail("Not valid yet: valid from " + longDate(payload.nbf) + ".");
+    } else if (typeof payload.exp === "number" && now >= payload.exp) {
+      expired = true;
+      step.fail("Expired on " + longDate(payload.exp) + ".");
+    } else if (typeof payload.exp === "number") {
+      step.ok("Valid until " + longDate(payload.exp) + ".");
+    } else {
+      step.ok("Valid since " + longDate(payload.nbf) + "; does not expire.");
+    }
+
+    // 7. Status: each Bitstring Status List entry (revocation, suspension), its list's proof and bit.
+    var statusSet = null, statusUnknown = [];
+    var entries = payload.credentialStatus === undefined ? [] : [].concat(payload.credentialStatus);
+    if (!entries.length) {
+      new Step(list, "").ok("The credential has no status list entry: the issuer cannot revoke or suspend it.");
+    }
+    for (var i = 0; i < entries.length; i++) {
+      var purpose = isObject(entries[i]) && Object.prototype.hasOwnProperty.call(PURPOSES, entries[i].statusPurpose)
+        ? PURPOSES[entries[i].statusPurpose] : null;
+      step = new Step(list, "Checking the issuer's " + (purpose ? purpose.list : "status list") + "…");
+      if (!purpose) {
+        statusUnknown.push("a status entry of an unknown purpose");
+        step.skip("Not checked: status entry " + (i + 1) + " is not a revocation or suspension entry.");
+        continue;
+      }
+      var status;
+      try {
+        status = await checkStatus(entries[i], payload.iss, context);
+      } catch (error) {
+        statusUnknown.push("the " + purpose.list);
+        step.skip("Not checked: " + describe(error));
+        continue;
+      }
+      var listName = "the issuer's " + purpose.list + " " + sitePath(status.url, root);
+      var entry = "this credential (entry " + status.index + ")";
+      if (status.proof.state === "fail") {
+        step.fail(proofFailure(status.proof, "the Data Integrity proof of the " + purpose.list + " " +
+          sitePath(status.url, root)) + " Whether this credential is " + purpose.set.toLowerCase() + " is unknown.");
+        problems.push("the proof of the " + purpose.list + " " + sitePath(status.url, root) + " does not hold, so " +
+          "whether it is " + purpose.set.toLowerCase() + " is unknown");
+        continue;
+      }
+      var proofNote = status.proof.state === "skip" ? " Its Data Integrity proof was not checked: " + status.proof.text
+        : " Its Data Integrity proof is valid.";
+      if (status.proof.state === "skip") {
+        unchecked.push("the Data Integrity proof of the " + purpose.list + " " + sitePath(status.url, root));
+      }
+      if (status.set) {
+        statusSet = statusSet || purpose;
+        step.fail(purpose.set + ": " + listName + " marks " + entry + " as " + purpose.set.toLowerCase() + "." +
+          proofNote);
+      } else if (status.proof.state === "skip") {
+        step.skip("Not " + purpose.set.toLowerCase() + " according to " + listName + ", which does not mark " + entry +
+          "." + proofNote);
+      } else {
+        step.ok("Not " + purpose.set.toLowerCase() + ": " + listName + " does not mark " + entry + "." + proofNote);
+      }
+    }
+
+    var issued = typeof payload.validFrom === "string" ? longDate(seconds(payload.validFrom)) : "an unknown day";
+    var summary = "issued by " + issuerName + (earner ? " to " + earner : "") + " on " + issued;
+    if (problems.length) {
+      return {kind: "invalid", text: "Not verified: " + problems.join("; ") + "."};
+    }
+    if (statusSet) {
+      return {kind: statusSet.kind, text: "Not verified: " + statusSet.set.toLowerCase() + " by " + issuerName +
+        ". This badge, " + summary + ", is " + (statusSet.kind === "suspended" ? "not valid while the suspension lasts."
+          : "no longer valid.")};
+    }
+    if (expired) {
+      return {kind: "expired", text: "Not verified: expired on " + longDate(payload.exp) + ". This badge is genuine, " +
+        summary + ", but it is no longer valid."};
+    }
+    if (notYet) {
+      return {kind: "invalid", text: "Not verified: not valid yet. This badge is only valid from " +
+        longDate(payload.nbf) + "."};
+    }
+    var missing = unchecked.concat(statusUnknown);
+    if (missing.length) {
+      return {kind: "incomplete", text: "Could not fully check: " + sentence(missing) + " " +
+        (missing.length === 1 ? "was" : "were") + " not checked" +
+        (unchecked.length && context.ed25519 === false ? " (this browser cannot check Ed25519 signatures)" : "") +
+        ". Everything else checked out: " + summary + "."};
+    }
+    return {kind: "valid", text: "Verified: " + summary + "."};
+  }
+
+  // --- Data Integrity: eddsa-rdfc-2022 -------------------------------------------------------
+
+  /** The step text of a failed proof check: "Not checked: …" when the proof names a key that is
+   * not the issuer's, "… is invalid: …" otherwise. */
+  function proofFailure(proof, what) {
+    return proof.keyProblem ? "Not checked: " + what + " names a key that is not this issuer's: " + proof.text
+      : what.charAt(0).toUpperCase() + what.slice(1) + " is invalid: " + proof.text;
+  }
+
+  /** {state: "ok", method, url} | {state: "fail"|"skip", text}: the document's one
+   * eddsa-rdfc-2022 proof (W3C VC DI EdDSA 1.0, 3.3.2 Verify Proof), checked against the issuer's
+   * key in this site's did.json. "skip" when this browser cannot check it (no Ed25519). */
+  async function checkDataIntegrity(document, context) {
+    var proof;
+    try {
+      if (!isObject(document)) { throw new Error("the document is not a JSON object"); }
+      proof = singleProof(document);
+    } catch (error) {
+      return {state: "fail", text: describe(error), why: "carries no usable proof of who issued it"};
+    }
+    var signature;
+    try {
+      signature = multibase58(proof.proofValue);
+    } catch (error) {
+      return {state: "fail", text: "its proofValue is not multibase base58btc.", why: "has a malformed proof"};
+    }
+    if (signature.length !== 64) {
+      return {state: "fail", text: "its proofValue holds " + signature.length + " bytes; an Ed25519 signature has 64.",
+        why: "has a malformed proof"};
+    }
+    var method = proof.verificationMethod, found;
+    var did = method.split("#")[0];
+    if (did !== issuerId(document)) {
+      return {state: "fail", keyProblem: true, text: "the key " + method + " is not a key of the issuer " +
+        String(issuerId(document)) + ".", why: "is not signed with a key of its issuer"};
+    }
+    try {
+      found = await multikeyFromDid(method, context);
+    } catch (error) {
+      return {state: "fail", keyProblem: true, text: describe(error), why: "is not signed with a key of its issuer"};
+    }
+    var publicKey = await importEd25519(found.raw, context);
+    if (publicKey === null) {
+      return {state: "skip", text: "this browser cannot check Ed25519 signatures."};
+    }
+    if (publicKey === undefined) {
+      return {state: "fail", text: "the key " + method + " in " + sitePath(found.url, context.root) +
+        " is not an Ed25519 public key.", why: "is not signed with a valid key of its issuer"};
+    }
+    var jsonld, data;
+    try {
+      jsonld = await loadJsonld(context);
+    } catch (error) {
+      return {state: "skip", text: describe(error)};
+    }
+    try {
+      data = await hashData(jsonld, document, proof, context);
+    } catch (error) {
+      return {state: "fail", text: "it could not be canonicalized (" + jsonldMessage(error) + ").",
+        why: "holds data its proof cannot cover (" + jsonldMessage(error) + ")"};
+    }
+    var valid = false;
+    try {
+      valid = await crypto.subtle.verify({name: "Ed25519"}, publicKey, signature, data);
+    } catch (error) {
+      valid = false;
+    }
+    if (!valid) {
+      return {state: "fail", text: "the signature does not match: the file was changed after it was signed, or " +
+        "not signed with the key " + method + ".",
+        why: "was changed after it was signed, or was not signed by its issuer"};
+    }
+    return {state: "ok", method: method, url: found.url};
+  }
+
+  function singleProof(document) {
+    var proof = document.proof;
+    if (Array.isArray(proof)) {
+      if (proof.length !== 1) { throw new Error("it has " + proof.length + " proofs; exactly one is expected"); }
+      proof = proof[0];
+    }
+    if (proof === undefined) { throw new Error("it has no proof"); }
+    if (!isObject(proof)) { throw new Error("its proof is not a JSON object"); }
+    var expected = {type: "DataIntegrityProof", cryptosuite: "eddsa-rdfc-2022", proofPurpose: "assertionMethod"};
+    Object.keys(expected).forEach(function (name) {
+      if (proof[name] !== expected[name]) {
+        throw new Error("its proof " + name + " is " + JSON.stringify(proof[name]) + ", not " + expected[name]);
+      }
+    });
+    if (typeof proof.verificationMethod !== "string" || !proof.verificationMethod) {
+      throw new Error("its proof names no verificationMethod");
+    }
+    if (typeof proof.proofValue !== "string") { throw new Error("its proof has no proofValue"); }
+    return proof;
+  }
+
+  /** sha256(RDFC-1.0(proof options with the document's @context)) || sha256(RDFC-1.0(document
+   * without proof)), as crypto/dataintegrity.py hash_data() computes them. */
+  async function hashData(jsonld, document, proof, context) {
+    var unsecured = {}, options = {};
+    Object.keys(document).forEach(function (k) { if (k !== "proof") { unsecured[k] = document[k]; } });
+    Object.keys(proof).forEach(function (k) { if (k !== "proofValue") { options[k] = proof[k]; } });
+    if (Object.prototype.hasOwnProperty.call(options, "@context")) {
+      // VC DI EdDSA 1.0, verify step 4: the proof's @context must be a prefix of the document's.
+      var proofContext = [].concat(options["@context"]), documentContext = [].concat(document["@context"]);
+      if (JSON.stringify(documentContext.slice(0, proofContext.length)) !== JSON.stringify(proofContext)) {
+        throw new Error("the proof's @context is not a prefix of the document's");
+      }
+      delete options["@context"];
+      unsecured["@context"] = proofContext;
+    }
+    if (unsecured["@context"] === undefined) { throw new Error("the document has no @context"); }
+    options["@context"] = unsecured["@context"];
+    var canonical = await Promise.all([canonize(jsonld, options, context), canonize(jsonld, unsecured, context)]);
+    var hashes = await Promise.all(canonical.map(function (text) {
+      return crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+    }));
+    var data = new Uint8Array(64);
+    data.set(new Uint8Array(hashes[0]), 0);
+    data.set(new Uint8Array(hashes[1]), 32);
+    return data;
+  }
+
+  /** RDFC-1.0 N-Quads of a document, in jsonld.js safe mode: a term the contexts do not define, or
+   * a relative IRI, is an error rather than silently left out of what the signature covers. */
+  function canonize(jsonld, document, context) {
+    return jsonld.canonize(document, {algorithm: "RDFC-1.0", format: "application/n-quads", safe: true,
+      documentLoader: context.documentLoader});
+  }
+
+  /** What went wrong in jsonld.js, in its own words (safe mode names the dropped term or IRI). */
+  function jsonldMessage(error) {
+    // jsonld.js wraps what failed (a context this site does not publish...) in details.cause.
+    for (var depth = 0; depth < 5 && error && error.details && error.details.cause; depth++) {
+      error = error.details.cause;
+    }
+    var event = error && error.details && error.details.event;
+    var message = event && event.message ? event.message : describe(error);
+    var term = event && event.details && (event.details.property || event.details.term || event.details.iri);
+    return message.replace(/\.$/, "") + (typeof term === "string" ? ": " + term : "");
+  }
+
+  /** jsonld.js, loaded once from this site when a proof needs it, with a document loader that
+   * serves only the known contexts, from this site's copies, and refuses every other URL. */
+  function loadJsonld(context) {
+    if (context.jsonld) { return context.jsonld; }
+    var cache = {};
+    context.documentLoader = async function (url) {
+      if (!Object.prototype.hasOwnProperty.call(CONTEXTS, url)) {
+        throw new Error("the JSON-LD context " + url + " is not one this site publishes, and this check fetches " +
+          "nothing from other sites");
+      }
+      if (!cache[url]) { cache[url] = fetchJson(new URL("assets/contexts/" + CONTEXTS[url], context.root)); }
+      var document = await cache[url];
+      return {contextUrl: null, documentUrl: url, document: JSON.parse(JSON.stringify(document))};
+    };
+    context.jsonld = window.jsonld && window.jsonld.canonize ? Promise.resolve(window.jsonld)
+      : new Promise(function (resolve, reject) {
+        var script = document.createElement("script");
+        script.src = new URL(JSONLD_LIBRARY, context.root).href;
+        script.onload = function () {
+          if (window.jsonld && typeof window.jsonld.canonize === "function") { resolve(window.jsonld); }
+          else { reject(new Error(script.src + " is not the JSON-LD library")); }
+        };
+        script.onerror = function () { reject(new Error("could not load the JSON-LD library " + script.src)); };
+        document.head.append(script);
+      });
+    return context.jsonld;
+  }
+
+  /** The CryptoKey of a 32-byte Ed25519 public key; null when this browser has no Ed25519
+   * (remembered in context.ed25519), undefined when the bytes are not a key. */
+  async function importEd25519(raw, context) {
+    if (context.ed25519 === false) { return null; }
+    try {
+      var key = await crypto.subtle.importKey("raw", raw, {name: "Ed25519"}, false, ["verify"]);
+      context.ed25519 = true;
+      return key;
+    } catch (error) {
+      if (error && error.name === "NotSupportedError") {
+        context.ed25519 = false;
+        return null;
+      }
+      return undefined;
+    }
+  }
+
+  /** {raw, url}: the Ed25519 public key of a Multikey method of this site's did:web, controlled by
+   * the DID and listed under assertionMethod in did.json (fetched from this site only). */
+  async function multikeyFromDid(method, context) {
+    var found = await didMethod(method, "Multikey", context.root, context.didDocuments);
+    var m = found.method;
+    var bytes;
+    try { bytes = multibase58(m.publicKeyMultibase); } catch (error) { bytes = new Uint8Array(0); }
+    if (bytes.length !== 34 || bytes[0] !== 0xed || bytes[1] !== 0x01) {
+      throw new Error("the key " + method + " in " + sitePath(found.url, context.root) + " is not an Ed25519 Multikey");
+    }
+    return {raw: bytes.slice(2), url: found.url};
+  }
+
+  // --- Status: W3C Bitstring Status List -------------------------------------------------------
+
+  /** {set, index, url, proof} of one status entry: its list fetched from this site, the list's own
+   * proof checked, and the entry's bit read. Throws when the entry or the list is unusable. */
+  async function checkStatus(entry, iss, context) {
+    var root = context.root, purpose = entry.statusPurpose, name = PURPOSES[purpose].list;
+    if (entry.type !== "BitstringStatusListEntry") {
+      throw new Error("the status entry is not a Bitstring Status List entry");
+    }
+    if (entry.statusSize !== undefined && String(entry.statusSize) !== "1") {
+      throw new Error("the " + name + " uses " + String(entry.statusSize) +
+        "-bit entries, which this check does not read");
+    }
+    if (typeof entry.statusListIndex !== "string" || !/^(0|[1-9][0-9]{0,9})$/.test(entry.statusListIndex)) {
+      throw new Error("the status list index " + String(entry.statusListIndex) + " is not a number");
+    }
+    var index = parseInt(entry.statusListIndex, 10);
+    var url;
+    try { url = new URL(entry.statusListCredential); } catch (error) { throw new Error("the status list URL is not valid"); }
+    if (url.origin !== location.origin || !url.pathname.startsWith(root.pathname)) {
+      throw new Error("the " + name + " " + url.href + " is not on this site");
+    }
+    var list = await fetchJson(url, true);
+    var types = isObject(list) ? [].concat(list.type) : [];
+    var subject = isObject(list) && isObject(list.credentialSubject) ? list.credentialSubject : null;
+    if (types.indexOf("BitstringStatusListCredential") < 0 || !subject ||
+        [].concat(subject.statusPurpose).indexOf(purpose) < 0) {
+      throw new Error(url.href + " is not a " + purpose + " Bitstring Status List");
+    }
+    if (issuerId(list) !== iss) {
+      throw new Error("the " + name + " is published by " + String(issuerId(list)) + ", not by the issuer");
+    }
+    if (typeof list.validUntil === "string" && Date.parse(list.validUntil) <= Date.now()) {
+      throw new Error("the " + name + " expired on " + longDate(Date.parse(list.validUntil) / 1000));
+    }
+    var proof = await checkDataIntegrity(list, context);
+    var bits = await decodeStatusList(subject.encodedList, name);
+    if (index >= bits.length * 8) {
+      throw new Error("entry " + index + " is outside the " + name + " of " + bits.length * 8 + " entries");
+    }
+    return {set: (bits[index >> 3] & (0x80 >> (index & 7))) !== 0, index: index, url: url.href, proof: proof};
+  }
+
+  /** encodedList: multibase base64url ('u') of a GZIP-compressed bitstring, bit 0 = MSB of byte 0. */
+  async function decodeStatusList(encoded, name) {
+    if (typeof encoded !== "string" || encoded.charAt(0) !== "u" || !/^[A-Za-z0-9_-]+$/.test(encoded.slice(1))) {
+      throw new Error("the " + name + " is not multibase base64url");
+    }
+    var compressed = base64url(encoded.slice(1));
+    var stream = new Blob([compressed]).stream().pipeThrough(new DecompressionStream("gzip"));
+    var reader = stream.getReader();
+    var chunks = [], total = 0;
+    try {
+      for (;;) {
+        var next = await reader.read();
+        if (next.done) { break; }
+        total += next.value.length;
+        if (total > STATUS_LIST_MAX_BYTES) { throw new Error("the " + name + " is too large"); }
+        chunks.push(next.value);
+      }
+    } catch (error) {
+      reader.cancel().catch(function () {});
+      throw error instanceof TypeError ? new Error("the " + name + " is not valid GZIP data") : error;
+    }
+    var bits = new Uint8Array(total), offset = 0;
+    chunks.forEach(function (c) { bits.set(c, offset); offset += c.length; });
+    return bits;
+  }
+
+  // --- JWT and keys ------------------------------------------------------------------------
+
+  function parseJwt(text) {
+    var parts = text.trim().split(".");
+    if (parts.length !== 3 || !parts.every(function (p) { return /^[A-Za-z0-9_-]+$/.test(p); })) {
+      throw new Error("credential.jwt is not a compact JWS");
+    }
+    var header = JSON.parse(utf8(base64url(parts[0])));
+    if (!isObject(header)) { throw new Error("the JWT header is not a JSON object"); }
+    return {
+      header: header,
+      payloadBytes: base64url(parts[1]),
+      signature: base64url(parts[2]),
+      signingInput: new TextEncoder().encode(parts[0] + "." + parts[1]),
+    };
+  }
+
+  /** The RSA key the JWT header names, if it is on this site and listed in its key set. The kid is
+   * the DID URL of a JsonWebKey method in this site's did.json (did:web:host[:path]#key), or, in
+   * badges signed before that, the https URL of the key's JWK under keys/. */
+  async function publishedKey(header, root, jwksUrl) {
+    if (header.alg !== "RS256") { throw new Error("the credential uses the algorithm " + header.alg + ", not RS256"); }
+    if (typeof header.kid !== "string") { throw new Error("the credential does not name its key"); }
+    var found = header.kid.startsWith("did:web:") ? await keyFromDid(header.kid, root)
+      : await keyFromUrl(header.kid, root);
+    var jwk = found.jwk, jwks = await fetchJson(jwksUrl);
+    if (!isObject(jwk) || jwk.kty !== "RSA" || typeof jwk.n !== "string" || typeof jwk.e !== "string") {
+      throw new Error(found.url + " is not an RSA public key");
+    }
+    var listed = isObject(jwks) && Array.isArray(jwks.keys) && jwks.keys.some(function (k) {
+      return isObject(k) && k.kid === jwk.kid && k.kty === jwk.kty && k.n === jwk.n && k.e === jwk.e;
+    });
+    if (!listed) {
+      throw new Error("the key " + header.kid + " is not listed in this site's key set " + jwksUrl.href +
+        " (a retired key, or not the issuer's)");
+    }
+    var cryptoKey = await crypto.subtle.importKey("jwk", {kty: "RSA", n: jwk.n, e: jwk.e, alg: "RS256", ext: true},
+      {name: "RSASSA-PKCS1-v1_5", hash: "SHA-256"}, false, ["verify"]);
+    return {cryptoKey: cryptoKey, kid: header.kid, url: found.url};
+  }
+
+  /** {jwk, url} of a did:web kid of this site: the publicKeyJwk of the JsonWebKey method with that
+   * id, controlled by the site's DID and listed under its assertionMethod in did.json. */
+  async function keyFromDid(kid, root) {
+    var found = await didMethod(kid, "JsonWebKey", root, {});
+    return {jwk: found.method.publicKeyJwk, url: found.url};
+  }
+
+  /** {method, url} of a verification method of this site's did:web: the one method of that type
+   * with that id in did.json, controlled by the DID and listed under assertionMethod. did.json comes from this
+   * site only: did:web:host → /.well-known/did.json, did:web:host:path → /path/did.json. */
+  async function didMethod(kid, type, root, documents) {
+    var did = kid.split("#")[0], site = didWebSite(did);
+    if (!site || !kid.slice(did.length + 1) || site.host !== root.host || site.path !== root.pathname) {
+      throw new Error("the signing key " + kid + " is not a key of this site (" + root.href + ")");
+    }
+    var url = new URL(site.path === "/" ? ".well-known/did.json" : "did.json", root);
+    if (!documents[url.href]) { documents[url.href] = fetchJson(url); }
+    var document = await documents[url.href];
+    if (!isObject(document) || document.id !== did) {
+      throw new Error(url.href + " is not the DID document of " + did);
+    }
+    var absolute = function (id) { return typeof id === "string" && id.startsWith("#") ? did + id : id; };
+    var methods = (Array.isArray(document.verificationMethod) ? document.verificationMethod : []).filter(function (m) {
+      return isObject(m) && absolute(m.id) === kid;
+    });
+    var authorized = Array.isArray(document.assertionMethod) && document.assertionMethod.some(function (m) {
+      return absolute(isObject(m) ? m.id : m) === kid;
+    });
+    if (methods.length !== 1 || !authorized || methods[0].controller !== did || methods[0].type !== type) {
+      throw new Error("the key " + kid + " is not a " + type + " listed under assertionMethod in " + url.href +
+        " (a retired key, or not the issuer's)");
+    }
+    return {method: methods[0], url: url.href + "#" + kid.slice(did.length + 1)};
+  }
+
+  /** {jwk, url} of an https kid: the JWK document under this site's keys/ (badges signed before
+   * the kid became a DID URL). */
+  async function keyFromUrl(kid, root) {
+    var url;
+    try { url = new URL(kid); } catch (error) { throw new Error("the key id " + kid + " is not a URL"); }
+    if (url.origin !== location.origin || !url.pathname.startsWith(root.pathname + "keys/")) {
+      throw new Error("the signing key " + url.href + " is not published on this site (" + root.href + ")");
+    }
+    return {jwk: await fetchJson(url), url: url.href};
+  }
+
+  /** {host, path} of the site a did:web names (did:web:host%3Aport:a:b → host:port, /a/b/). */
+  function didWebSite(did) {
+    if (typeof did !== "string" || !did.startsWith("did:web:")) { return null; }
+    try {
+      var parts = did.slice(8).split(":").map(decodeURIComponent);
+      var segments = parts.slice(1);
+      return {host: parts[0].toLowerCase(), path: "/" + segments.map(encodeURIComponent).join("/") +
+        (segments.length ? "/" : "")};
+    } catch (error) {
+      return null;
+    }
+  }
+
+  function issuerId(document) {
+    return isObject(document) ? (isObject(document.issuer) ? document.issuer.id : document.issuer) : undefined;
+  }
+
+  // --- Content -----------------------------------------------------------------------------
+
+  /** Where the VC-JWT's credential and credential.json differ, or null. The payload carries the
+   * Data Integrity proof (OB 3.0 section 8.2); a token without one is compared without it. */
+  function contentDifference(payload, credential) {
+    if (!isObject(credential)) { return "the top level"; }
+    var signed = {}, hosted = {}, withProof = Object.prototype.hasOwnProperty.call(payload, "proof");
+    Object.keys(payload).forEach(function (k) { if (JWT_CLAIMS.indexOf(k) < 0) { signed[k] = payload[k]; } });
+    Object.keys(credential).forEach(function (k) { if (k !== "proof" || withProof) { hosted[k] = credential[k]; } });
+    return difference(signed, hosted, "");
+  }
+
+  function difference(a, b, path) {
+    if (Array.isArray(a) || Array.isArray(b)) {
+      if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) { return path || "the top level"; }
+      for (var i = 0; i < a.length; i++) {
+        var d = difference(a[i], b[i], path + "[" + i + "]");
+        if (d !== null) { return d; }
+      }
+      return null;
+    }
+    if (isObject(a) || isObject(b)) {
+      if (!isObject(a) || !isObject(b)) { return path || "the top level"; }
+      var keys = Object.keys(a);
+      if (keys.length !== Object.keys(b).length) { return path || "the top level"; }
+      for (var j = 0; j < keys.length; j++) {
+        if (!Object.prototype.hasOwnProperty.call(b, keys[j])) { return (path ? path + "." : "") + keys[j]; }
+        var e = difference(a[keys[j]], b[keys[j]], (path ? path + "." : "") + keys[j]);
+        if (e !== null) { return e; }
+      }
+      return null;
+    }
+    return a === b ? null : (path || "the top level");
+  }
+
+  /** What this page shows differently from the signed credential, or null. */
+  function pageMismatch(payload) {
+    var subject = isObject(payload.credentialSubject) ? payload.credentialSubject : {};
+    var achievement = isObject(subject.achievement) ? subject.achievement : {};
+    var badgeName = document.querySelector(".certificate .badge-name");
+    if (badgeName && badgeName.textContent.trim() !== String(achievement.name).trim()) {
+      return "the badge is " + String(achievement.name);
+    }
+    var issued = document.querySelector(".certificate .facts time:not(.expiry)");
+    if (issued && issued.getAttribute("datetime") !== String(payload.validFrom).slice(0, 10)) {
+      return "it was issued on " + String(payload.validFrom).slice(0, 10);
+    }
+    var expires = document.querySelector(".certificate .expiry[data-expires]");
+    var validUntil = typeof payload.validUntil === "string" ? payload.validUntil.slice(0, 10) : null;
+    if (document.querySelector(".certificate .facts") &&
+        (expires ? expires.getAttribute("data-expires") : null) !== validUntil) {
+      return validUntil ? "it is valid until " + validUntil : "it does not expire";
+    }
+    return null;
+  }
+
+  /** nbf and exp must be the credential's validFrom and validUntil. */
+  function claimDatesProblem(payload) {
+    if (typeof payload.nbf !== "number" || seconds(payload.validFrom) !== payload.nbf) {
+      return "The signed dates do not agree: nbf is not the credential's validFrom.";
+    }
+    if ((payload.exp === undefined) !== (payload.validUntil === undefined) ||
+        (payload.exp !== undefined && (typeof payload.exp !== "number" || seconds(payload.validUntil) !== payload.exp))) {
+      return "The signed dates do not agree: exp is not the credential's validUntil.";
+    }
+    return null;
+  }
+
+  function seconds(stamp) {
+    var t = typeof stamp === "string" ? Date.parse(stamp) : NaN;
+    return isNaN(t) ? NaN : Math.floor(t / 1000);
+  }
+
+  // --- Helpers ----------------------------------------------------------------------------
+
+  async function fetchText(url, fresh) {
+    if (url.origin !== location.origin) { throw new Error(url.href + " is not on this site"); }
+    var response;
+    try {
+      response = await fetch(url.href, {cache: fresh ? "no-store" : "no-cache", credentials: "omit",
+        redirect: "follow"});
+    } catch (error) {
+      throw new Error("could not download " + url.href);
+    }
+    if (!response.ok) { throw new Error("could not download " + url.href + " (HTTP " + response.status + ")"); }
+    if (new URL(response.url || url.href).origin !== location.origin) {
+      throw new Error(url.href + " redirected to another site");
+    }
+    return response.text();
+  }
+
+  async function fetchJson(url, fresh) {
+    var text = await fetchText(url, fresh);
+    try {
+      return JSON.parse(text);
+    } catch (error) {
+      throw new Error(url.href + " is not valid JSON");
+    }
+  }
+
+  function base64url(text) {
+    var b64 = text.replace(/-/g, "+").replace(/_/g, "/");
+    b64 += "===".slice((b64.length + 3) % 4);
+    var binary = atob(b64);
+    var bytes = new Uint8Array(binary.length);
+    for (var i = 0; i < binary.length; i++) { bytes[i] = binary.charCodeAt(i); }
+    return bytes;
+  }
+
+  /** The bytes of a multibase base58btc string ('z' prefix, Bitcoin alphabet). */
+  function multibase58(text) {
+    if (typeof text !== "string" || text.charAt(0) !== "z" || text.length < 2 || text.length > 200) {
+      throw new Error("not multibase base58btc");
+    }
+    var bytes = [];
+    for (var i = 1; i < text.length; i++) {
+      var carry = BASE58.indexOf(text.charAt(i));
+      if (carry < 0) { throw new Error("not base58btc"); }
+      for (var j = 0; j < bytes.length; j++) {
+        carry += bytes[j] * 58;
+        bytes[j] = carry & 0xff;
+        carry >>= 8;
+      }
+      while (carry > 0) { bytes.push(carry & 0xff); carry >>= 8; }
+    }
+    for (var k = 1; k < text.length && text.charAt(k) === "1"; k++) { bytes.push(0); }
+    return new Uint8Array(bytes.reverse());
+  }
+
+  /** A URL on this site as a path from its root (keys/jwks.json); other URLs in full. */
+  function sitePath(url, root) {
+    var href = String(url);
+    return href.startsWith(root.href) && href.length > root.href.length ? href.slice(root.href.length) : href;
+  }
+
+  function utf8(bytes) { return new TextDecoder("utf-8", {fatal: true}).decode(bytes); }
+
+  function isObject(value) { return value !== null && typeof value === "object" && !Array.isArray(value); }
+
+  /** "a", "a and b", "a, b and c". */
+  function sentence(items) {
+    return items.length < 2 ? items.join("") : items.slice(0, -1).join(", ") + " and " + items[items.length - 1];
+  }
+
+  /** 1 March 2029, from seconds since the epoch, in UTC like the page's dates. */
+  function longDate(secondsSinceEpoch) {
+    var d = new Date(secondsSinceEpoch * 1000);
+    return d.getUTCDate() + " " + MONTHS[d.getUTCMonth()] + " " + d.getUTCFullYear();
+  }
+
+  function describe(error) {
+    var message = error && error.message ? String(error.message) : String(error);
+    return message.replace(/\.$/, "") + ".";
+  }
+  setUpVerifier();
+})();

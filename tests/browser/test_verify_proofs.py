@@ -1,0 +1,501 @@
+"""The Verify panel checks the Data Integrity proofs in the browser (issue 11, point 5).
+
+credential.json, the file a wallet keeps, carries an ``eddsa-rdfc-2022`` proof; so does each
+Bitstring Status List. verify.js checks them in Chromium with WebCrypto's Ed25519 and the JSON-LD
+library the site serves (``assets/vendor/jsonld.min.js``, loaded only when Verify is pressed, its
+contexts from ``assets/contexts/``). Each corrupted file is served in place of the real one by the
+loopback server's ``routes``; files "re-signed" here are signed with the site's real keys, so they
+pass every check but the one under test. Every request the page makes is recorded: none may leave
+the site's origin.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+from conftest import copy_example
+
+from badgekiln.crypto import dataintegrity, jws
+from badgekiln.crypto.canon import CONTEXT_FILES, canonize
+from badgekiln.formats import statuslist
+
+from .conftest import new_page
+from .test_pages import DESKTOP, LAYOUT_PROBLEMS, REVOKED, VALID, _site_private_key, step_texts, verify
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+CREDENTIAL = f"/awards/{VALID}/credential.json"
+JWT = f"/awards/{VALID}/credential.jwt"
+REVOCATION = "/status/revocation.json"
+SUSPENSION = "/status/suspension.json"
+LIBRARY = "/assets/vendor/jsonld.min.js"
+OTHER_KEY = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK#z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"
+
+# Makes WebCrypto refuse Ed25519 as a browser without it does (NotSupportedError), before any
+# page script runs.
+NO_ED25519 = """
+(() => {
+  const subtle = crypto.subtle;
+  const importKey = subtle.importKey.bind(subtle);
+  const named = a => (typeof a === "string" ? a : (a && a.name) || "").toLowerCase() === "ed25519";
+  subtle.importKey = function (format, key, algorithm, ...rest) {
+    if (named(algorithm)) {
+      return Promise.reject(new DOMException("Algorithm: Unrecognized name", "NotSupportedError"));
+    }
+    return importKey(format, key, algorithm, ...rest);
+  };
+})();
+"""
+
+
+@pytest.fixture(scope="module")
+def example(site_factory):
+    return site_factory(copy_example)
+
+
+@pytest.fixture(scope="module")
+def shared(browser):
+    page, problems = new_page(browser, viewport=DESKTOP)
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    yield page, problems, requests
+    page.context.close()
+
+
+@pytest.fixture
+def page(shared):
+    page, problems, requests = shared
+    page.goto("about:blank")
+    problems.clear()
+    requests.clear()
+    return page
+
+
+@pytest.fixture
+def requests(shared):
+    return shared[2]
+
+
+@pytest.fixture
+def keys(example, tmp_path_factory):
+    cache = tmp_path_factory.getbasetemp() / "xdg-cache"
+    return {kind: _site_private_key(example, cache, kind) for kind in ("rsa", "ed25519")}
+
+
+def load(site, path: str) -> dict:
+    return json.loads((site.output / path.lstrip("/")).read_text(encoding="utf-8"))
+
+
+def resign(document: dict, key) -> dict:
+    """``document`` with its proof replaced by a valid one of the issuer's Ed25519 key."""
+    proof = document["proof"][0]
+    unsigned = {k: v for k, v in document.items() if k != "proof"}
+    signed = dataintegrity.add_proof(
+        unsigned, key, verification_method=proof["verificationMethod"], created=proof["created"]
+    )
+    signed["proof"] = [signed["proof"]]
+    return signed
+
+
+def resigned_jwt(site, credential: dict, key) -> bytes:
+    """The VC-JWT of ``credential``: the site's token with its credential claims replaced."""
+    header, payload, _, _ = jws.parse_compact((site.output / JWT.lstrip("/")).read_text())
+    claims = {k: v for k, v in json.loads(payload).items() if k in ("iss", "jti", "nbf", "exp", "sub")}
+    return jws.sign_compact(header, json.dumps({**credential, **claims}).encode(), key).encode()
+
+
+def serve(site, files: dict[str, object]):
+    for path, body in files.items():
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        site.server.routes[path] = (200, {"Content-Type": "application/json"}, data)
+
+
+def unserve(site, files) -> None:
+    for path in files:
+        site.server.routes.pop(path, None)
+
+
+def verify_with(page, site, files: dict[str, object], award: str = VALID) -> dict:
+    serve(site, files)
+    try:
+        return verify(page, site.url(f"awards/{award}/"))
+    finally:
+        unserve(site, files)
+
+
+def screenshot_panel(page, name: str) -> None:
+    """The Verify panel as shown, for review (never committed)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.locator("#verify").screenshot(path=str(SCREENSHOTS / f"verify-{name}.png"))
+
+
+def foreign(requests: list[str], site) -> list[str]:
+    return [url for url in requests if not url.startswith(site.base_url)]
+
+
+def flip(text: str) -> str:
+    """``text`` with one base58 character in its middle changed."""
+    i = len(text) // 2
+    return text[:i] + ("2" if text[i] != "2" else "3") + text[i + 1 :]
+
+
+# --- A good credential -------------------------------------------------------------------------
+
+
+def test_good_credential_is_verified_with_both_proofs_and_nothing_leaves_the_site(page, requests, example):
+    result = verify(page, example.url(f"awards/{VALID}/"))
+
+    assert result["kind"] == "valid", result
+    assert result["text"] == "Verified: issued by Northwind Training to Jane Doe on 1 March 2026."
+    ok = "\n".join(step_texts(result, "ok"))
+    assert f"The Data Integrity proof (eddsa-rdfc-2022) of awards/{VALID}/credential.json is valid" in ok
+    assert (
+        "Not revoked: the issuer's revocation list status/revocation.json does not mark this credential (entry 0). "
+        "Its Data Integrity proof is valid." in ok
+    )
+    assert all(s["state"] == "ok" for s in result["steps"]), result["steps"]
+    # The library and the contexts came from the site; nothing else was asked for anywhere.
+    assert example.url(LIBRARY.lstrip("/")) in requests
+    assert any(url.startswith(example.url("assets/contexts/")) for url in requests)
+    assert foreign(requests, example) == []
+    screenshot_panel(page, "valid")
+    # The technical steps are folded under the verdict when all is well.
+    assert page.locator("#verify-details").is_visible()
+    assert not page.locator("#verify-steps").is_visible()
+    assert page.evaluate(
+        "document.querySelector('#verify-verdict').compareDocumentPosition("
+        "document.querySelector('#verify-details')) & Node.DOCUMENT_POSITION_FOLLOWING"
+    )
+
+
+def test_the_json_ld_library_loads_only_when_verify_is_pressed(page, requests, example):
+    page.goto(example.url(f"awards/{VALID}/"))
+    page.wait_for_load_state("networkidle")
+    assert page.locator("#verify-button").is_visible()
+    assert [u for u in requests if "/assets/vendor/" in u or "/assets/contexts/" in u] == []
+    assert page.evaluate("typeof window.jsonld") == "undefined"
+
+    page.click("#verify-button")
+    page.wait_for_selector("#verify-verdict:not([hidden])")
+    assert page.get_attribute("#verify-verdict", "data-verdict") == "valid"
+    assert requests.count(example.url(LIBRARY.lstrip("/"))) == 1
+    assert page.evaluate("typeof window.jsonld.canonize") == "function"
+
+    page.click("#verify-button")  # again: the library is not fetched twice
+    page.wait_for_selector("#verify:not([aria-busy]) #verify-verdict:not([hidden])")
+    assert page.get_attribute("#verify-verdict", "data-verdict") == "valid"
+    assert requests.count(example.url(LIBRARY.lstrip("/"))) == 1
+    assert foreign(requests, example) == []
+
+
+# --- Corrupted wallet files ----------------------------------------------------------------------
+
+
+def _changed_claim(c, site):
+    c["credentialSubject"]["narrative"] = "Assessed on site at Teesside, with distinction."
+
+
+def _added_term(c, site):
+    c["grade"] = "A+"  # a term no context defines: safe-mode canonicalization refuses it
+
+
+def _changed_proof_value(c, site):
+    c["proof"][0]["proofValue"] = flip(c["proof"][0]["proofValue"])
+
+
+def _other_key(c, site):
+    c["proof"][0]["verificationMethod"] = OTHER_KEY
+
+
+def _site_rsa_key(c, site):
+    # The JsonWebKey of the issuer's own did.json: the issuer's, but not an Ed25519 Multikey.
+    c["proof"][0]["verificationMethod"] = jws.parse_compact((site.output / JWT.lstrip("/")).read_text())[0]["kid"]
+
+
+def _removed_proof(c, site):
+    del c["proof"]
+
+
+def _foreign_context(c, site):
+    c["@context"] = [*c["@context"], "https://contexts.example/evil.jsonld"]
+
+
+@pytest.mark.parametrize(
+    ("corrupt", "expected", "verdict"),
+    [
+        (
+            _changed_claim,
+            "is invalid: the signature does not match: the file was changed after it was signed",
+            "was changed after it was signed, or was not signed by its issuer",
+        ),
+        (
+            _added_term,
+            "is invalid: it could not be canonicalized (Dropping property that did not expand into an absolute IRI",
+            "holds data its proof cannot cover (Dropping property that did not expand into an absolute IRI or "
+            "keyword: grade)",
+        ),
+        (
+            _changed_proof_value,
+            "is invalid: the signature does not match",
+            "was changed after it was signed, or was not signed by its issuer",
+        ),
+        (
+            _other_key,
+            f"names a key that is not this issuer's: the key {OTHER_KEY} is not a key of the issuer",
+            "is not signed with a key of its issuer",
+        ),
+        (_site_rsa_key, "is not a Multikey listed under assertionMethod in", "is not signed with a key of its issuer"),
+        (_removed_proof, "is invalid: it has no proof.", "carries no usable proof of who issued it"),
+        (
+            _foreign_context,
+            "could not be canonicalized (the JSON-LD context https://contexts.example/evil.jsonld is not one this site "
+            "publishes, and this check fetches nothing from other sites).",
+            "holds data its proof cannot cover (the JSON-LD context https://contexts.example/evil.jsonld is not one "
+            "this site publishes, and this check fetches nothing from other sites)",
+        ),
+    ],
+    ids=[
+        "changed claim",
+        "added undefined term",
+        "changed proofValue",
+        "another key",
+        "the site's RSA key",
+        "removed proof",
+        "context from another site",
+    ],
+)
+def test_a_corrupted_credential_file_is_not_verified(page, requests, example, corrupt, expected, verdict):
+    credential = load(example, CREDENTIAL)
+    corrupt(credential, example)
+    result = verify_with(page, example, {CREDENTIAL: credential})
+
+    assert result["kind"] == "invalid", result
+    assert result["text"] == f"Not verified: the credential file awards/{VALID}/credential.json {verdict}.", result
+
+    failed = step_texts(result, "fail")
+    assert len(failed) == 1 and expected in failed[0], result["steps"]
+    assert result["steps"][-1]["state"] == "fail", "nothing after a bad proof may look checked"
+    assert "Verified" not in result["text"].replace("Not verified", "")
+    assert foreign(requests, example) == []
+    assert page.locator("#verify-steps").is_visible(), "the steps of a failed check are shown unfolded"
+    if corrupt is _other_key:
+        screenshot_panel(page, "another-key")
+
+
+# --- Status lists ---------------------------------------------------------------------------------
+
+
+def _set_bit(status_list: dict, index: int) -> dict:
+    bits = statuslist.decode_status_list(status_list["credentialSubject"]["encodedList"])
+    indexes = [i for i in range(len(bits) * 8) if statuslist.bit_is_set(bits, i)] + [index]
+    status_list["credentialSubject"]["encodedList"] = statuslist.encode_status_list(indexes)
+    return status_list
+
+
+def test_a_status_list_with_a_broken_proof_is_not_trusted(page, requests, example):
+    revocation = load(example, REVOCATION)
+    revocation["proof"][0]["proofValue"] = flip(revocation["proof"][0]["proofValue"])
+    result = verify_with(page, example, {REVOCATION: revocation})
+
+    assert result["kind"] == "invalid", result
+    assert result["text"] == (
+        "Not verified: the proof of the revocation list status/revocation.json does not hold, so whether it is "
+        "revoked is unknown."
+    )
+    failed = step_texts(result, "fail")
+    assert failed == [
+        "The Data Integrity proof of the revocation list status/revocation.json is invalid: the signature does not "
+        "match: the file was changed after it was signed, or not signed with the key "
+        f"{revocation['proof'][0]['verificationMethod']}. Whether this credential is revoked is unknown."
+    ], result["steps"]
+    assert foreign(requests, example) == []
+
+
+def test_a_revoked_bit_set_without_the_issuers_signature_is_not_trusted(page, example):
+    # Someone sets the bit of a valid badge in the hosted list: the list's proof no longer holds.
+    result = verify_with(page, example, {REVOCATION: _set_bit(load(example, REVOCATION), 0)})
+
+    assert result["kind"] == "invalid", result
+    assert any("revocation list status/revocation.json is invalid" in t for t in step_texts(result, "fail"))
+
+
+def test_a_revoked_bit_in_a_signed_list_says_revoked(page, example, keys):
+    revocation = resign(_set_bit(load(example, REVOCATION), 0), keys["ed25519"])
+    result = verify_with(page, example, {REVOCATION: revocation})
+
+    assert result["kind"] == "revoked", result
+    assert result["text"] == (
+        "Not verified: revoked by Northwind Training. This badge, issued by Northwind Training "
+        "to Jane Doe on 1 March 2026, is no longer valid."
+    )
+    assert step_texts(result, "fail") == [
+        "Revoked: the issuer's revocation list status/revocation.json marks this credential (entry 0) as revoked. "
+        "Its Data Integrity proof is valid."
+    ]
+
+
+def test_revoked_award_of_the_example_says_revoked(page, example):
+    result = verify(page, example.url(f"awards/{REVOKED}/"))
+
+    assert result["kind"] == "revoked", result
+    assert result["text"].startswith("Not verified: revoked by Northwind Training.")
+
+
+@pytest.mark.parametrize("suspended", [True, False])
+def test_each_status_entry_is_checked_revocation_and_suspension(page, requests, example, keys, suspended):
+    # A credential with two entries (as in OB 3.0 / Bitstring Status List): both lists are fetched
+    # from the site, both proofs checked, both bits read.
+    credential = load(example, CREDENTIAL)
+    base = credential["credentialStatus"]["statusListCredential"].rsplit("/", 1)[0]
+    credential["credentialStatus"] = [
+        credential["credentialStatus"],
+        {
+            "id": f"{base}/suspension.json#5",
+            "type": "BitstringStatusListEntry",
+            "statusPurpose": "suspension",
+            "statusListIndex": "5",
+            "statusListCredential": f"{base}/suspension.json",
+        },
+    ]
+    credential = resign(credential, keys["ed25519"])
+    suspension = load(example, REVOCATION)
+    suspension["id"] = f"{base}/suspension.json"
+    suspension["credentialSubject"] = {
+        **suspension["credentialSubject"],
+        "id": f"{base}/suspension.json#list",
+        "statusPurpose": "suspension",
+        "encodedList": statuslist.encode_status_list([5] if suspended else [6]),
+    }
+    suspension = resign(suspension, keys["ed25519"])
+    result = verify_with(
+        page,
+        example,
+        {CREDENTIAL: credential, JWT: resigned_jwt(example, credential, keys["rsa"]), SUSPENSION: suspension},
+    )
+
+    assert example.url("status/suspension.json") in requests
+    assert foreign(requests, example) == []
+    ok = "\n".join(step_texts(result, "ok"))
+    assert (
+        "Not revoked: the issuer's revocation list status/revocation.json does not mark this credential (entry 0)" in ok
+    )
+    if suspended:
+        screenshot_panel(page, "suspended")
+        assert result["kind"] == "suspended", result
+        assert result["text"].startswith("Not verified: suspended by Northwind Training.")
+        assert step_texts(result, "fail") == [
+            "Suspended: the issuer's suspension list status/suspension.json marks this credential (entry 5) as "
+            "suspended. Its Data Integrity proof is valid."
+        ]
+    else:
+        assert result["kind"] == "valid", result
+        assert (
+            "Not suspended: the issuer's suspension list status/suspension.json does not mark this credential (entry 5)"
+            in ok
+        )
+
+
+# --- A browser without Ed25519 -------------------------------------------------------------------
+
+
+def test_without_ed25519_the_panel_says_what_it_could_not_check(browser, example):
+    page, problems = new_page(browser, viewport=DESKTOP)
+    try:
+        page.add_init_script(NO_ED25519)
+        result = verify(page, example.url(f"awards/{VALID}/"))
+        screenshot_panel(page, "no-ed25519")
+        layout = page.evaluate(LAYOUT_PROBLEMS)  # the unfolded steps, "not checked" ones too, lay out cleanly
+        assert (
+            page.evaluate(
+                "crypto.subtle.importKey('raw', new Uint8Array(32), 'Ed25519', false, ['verify'])"
+                ".then(() => 'imported', e => e.name)"
+            )
+            == "NotSupportedError"
+        )
+    finally:
+        page.context.close()
+
+    assert layout["problems"] == [], layout
+    assert result["kind"] == "incomplete", result
+    assert result["text"] == (
+        f"Could not fully check: the Data Integrity proof (eddsa-rdfc-2022) of awards/{VALID}/credential.json and "
+        "the Data Integrity proof of the revocation list status/revocation.json were not checked (this browser cannot "
+        "check Ed25519 signatures). Everything else checked out: issued by Northwind Training to Jane Doe on "
+        "1 March 2026."
+    )
+    assert "Verified" not in result["text"]
+    skipped = [s["text"] for s in result["steps"] if s["state"] == "unchecked"]
+    assert len(skipped) == 2, result["steps"]
+    assert skipped[0].startswith("Not checked: this browser cannot check Ed25519 signatures.")
+    assert "Its Data Integrity proof was not checked" in skipped[1]
+    assert any(t.startswith("Signature is valid") for t in step_texts(result, "ok")), (
+        "the RS256 VC-JWT is still checked"
+    )
+    assert problems.all() == []
+
+
+def test_without_ed25519_a_corrupted_credential_is_still_not_verified(browser, example):
+    # The VC-JWT (RS256) check still catches a changed credential.json: never "Could not fully check".
+    page, _ = new_page(browser, viewport=DESKTOP)
+    credential = load(example, CREDENTIAL)
+    _changed_claim(credential, example)
+    try:
+        page.add_init_script(NO_ED25519)
+        result = verify_with(page, example, {CREDENTIAL: credential})
+    finally:
+        page.context.close()
+
+    assert result["kind"] == "invalid", result
+    assert any(
+        "differs from the signed credential at credentialSubject.narrative" in t for t in step_texts(result, "fail")
+    )
+
+
+# --- The vendored library is the one on npm --------------------------------------------------------
+
+
+def test_the_published_library_is_the_vendored_one(example):
+    vendored = Path(__file__).resolve().parents[2] / "src/badgekiln/pages/static/vendor/jsonld.min.js"
+    assert (example.output / LIBRARY.lstrip("/")).read_bytes() == vendored.read_bytes()
+    assert (example.output / "assets/vendor/jsonld.LICENSE").is_file()
+
+
+# --- The browser's RDFC-1.0 is badgekiln's --------------------------------------------------------
+
+# Canonicalizes documents with the page's jsonld.js (loaded by Verify) and the site's context copies,
+# and hashes them as verify.js does: what the page signs over must be what badgekiln signed.
+CANONIZE_IN_PAGE = """async ([documents, contexts]) => {
+  const loader = async url => {
+    if (!(url in contexts)) throw new Error("not bundled: " + url);
+    const response = await fetch("/assets/contexts/" + contexts[url]);
+    return {contextUrl: null, documentUrl: url, document: await response.json()};
+  };
+  const out = [];
+  for (const doc of documents) {
+    const nquads = await jsonld.canonize(doc, {algorithm: "RDFC-1.0", format: "application/n-quads", safe: true,
+      documentLoader: loader});
+    const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(nquads));
+    out.push([nquads, [...new Uint8Array(digest)].map(b => b.toString(16).padStart(2, "0")).join("")]);
+  }
+  return out;
+}"""
+
+
+def test_the_page_canonicalizes_the_golden_credential_as_badgekiln_does(page, example):
+    golden = Path(__file__).resolve().parents[1] / "golden/example"
+    documents = []
+    for path in (f"awards/{VALID}/credential.json", "status/revocation.json"):
+        document = json.loads((golden / path).read_text(encoding="utf-8"))
+        proof = document.pop("proof")[0]
+        options = {k: v for k, v in proof.items() if k != "proofValue"} | {"@context": document["@context"]}
+        documents += [document, options]
+    verify(page, example.url(f"awards/{VALID}/"))  # loads the library
+    results = page.evaluate(CANONIZE_IN_PAGE, [documents, dict(CONTEXT_FILES)])
+
+    for document, (nquads, digest) in zip(documents, results, strict=True):
+        expected = canonize(document)
+        assert nquads == expected
+        assert digest == hashlib.sha256(expected.encode()).hexdigest()
+        assert nquads.count("\n") > 3
