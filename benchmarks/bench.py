@@ -2,7 +2,7 @@
 
     python benchmarks/bench.py                      # 1,000 awards (a few minutes on 2 cores)
     python benchmarks/bench.py --sizes 1k,10k,100k  # the sizes, in one run
-    python benchmarks/bench.py --sizes 1M --scenarios clean,noop --no-floor
+    python benchmarks/bench.py --sizes 1M --scenarios clean --no-floor
     python benchmarks/bench.py --profile 1000       # cProfile of one clean build, serial
 
 For each size it generates a site (``sitegen.py``: real keys in a temporary keys folder, a
