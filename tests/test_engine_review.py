@@ -346,3 +346,21 @@ def test_the_secrets_digest_is_scrypt_of_every_secret():
     assert secrets_digest(one) != secrets_digest([Secret("$BADGEKILN_SMTP_PASSWORD", b"hunter23")])
     assert secrets_digest(one) != secrets_digest([*one, Secret("a private key", b"\1" * 32, binary=True)])
     assert secrets_digest(one) not in (hashlib.sha256(b"hunter22").hexdigest(),)
+
+
+def test_only_texts_pay_for_scrypt(monkeypatch):
+    """Key numbers are too long to guess: SHA-256 does for them, and a build with no password
+    pays no scrypt; a password (which may be weak) always goes through scrypt."""
+    from badgekiln.engine import keys
+
+    key = Secret("a private key", b"\1" * 32, binary=True)
+    other = Secret("a private key", b"\2" * 32, binary=True)
+    password = Secret("$BADGEKILN_SMTP_PASSWORD", b"hunter22")
+    with_password = keys.secrets_digest([key, password])
+    calls = []
+    real = hashlib.scrypt
+    monkeypatch.setattr(keys.hashlib, "scrypt", lambda *a, **k: calls.append(a) or real(*a, **k))
+    assert keys.secrets_digest([key]) != keys.secrets_digest([other])
+    assert calls == []
+    assert keys.secrets_digest([key, password]) == with_password
+    assert len(calls) == 1 and b"hunter22" in calls[0][0] and b"\1" * 32 not in calls[0][0]

@@ -158,3 +158,40 @@ def test_keys_list_shows_status_and_private_availability(minimal_site, run):
     statuses = sorted(line.split()[2] for line in result.out.splitlines())
     assert statuses == ["active", "active", "superseded", "superseded"]
     assert result.out.count("private key here") == 4
+
+
+def test_a_damaged_rsa_key_fails_the_build_and_publishes_nothing(minimal_site, run, tmp_path):
+    """RSA keys are loaded without OpenSSL's consistency check; the first signature of each key is
+    checked instead (crypto/jws.py), so a key whose CRT values were damaged never signs a badge."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    run("keys", "generate", "--source", str(minimal_site), "--today", TODAY)
+    build(run, minimal_site)
+    before = {p.relative_to(minimal_site): p.read_bytes() for p in (minimal_site / "output").rglob("*") if p.is_file()}
+    pem_path = next(p for p in (tmp_path / "private-keys").glob("*.pem") if b"RSA" in p.read_bytes() or "rsa" in p.name)
+    key = serialization.load_pem_private_key(pem_path.read_bytes(), password=None)
+    assert isinstance(key, rsa.RSAPrivateKey)
+    numbers = key.private_numbers()
+    damaged = rsa.RSAPrivateNumbers(
+        p=numbers.p,
+        q=numbers.q,
+        d=numbers.d + 2,  # (OpenSSL checks a CRT result and falls back to d: damage both)
+        dmp1=numbers.dmp1 + 2,
+        dmq1=numbers.dmq1,
+        iqmp=numbers.iqmp,
+        public_numbers=numbers.public_numbers,
+    ).private_key(unsafe_skip_rsa_key_validation=True)
+    pem_path.write_bytes(
+        damaged.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    (minimal_site / "recipients/ann.yaml").write_text(
+        (minimal_site / "recipients/ann.yaml").read_text().replace("name: Ann Example", "name: Ann B Example", 1)
+    )
+    result = run("build", "--source", str(minimal_site), "--today", TODAY)
+    assert result.code != 0
+    assert "the RSA private key is damaged" in result.err
+    after = {p.relative_to(minimal_site): p.read_bytes() for p in (minimal_site / "output").rglob("*") if p.is_file()}
+    assert after == before

@@ -44,3 +44,80 @@ def test_invalid_utf8_names_the_line_and_column():
 
 def test_a_byte_order_mark_is_accepted():
     assert decode_utf8(b"\xef\xbb\xbfname: x", "r.yaml") == "name: x"
+
+
+# -- libyaml reads the events; PyYAML's own parser is the reference ----------------------------
+
+
+def _located(node):
+    """A node with every location and written text the loader recorded, for comparison."""
+    from badgekiln.sources.loading import LocatedDict, LocatedList
+
+    if isinstance(node, LocatedDict):
+        return (
+            "map",
+            node.location,
+            dict(node.key_locations),
+            dict(node.value_locations),
+            dict(node.scalar_texts),
+            {key: _located(value) for key, value in node.items()},
+        )
+    if isinstance(node, LocatedList):
+        return ("seq", node.location, list(node.item_locations), [_located(value) for value in node])
+    return (type(node).__name__, node)
+
+
+def _both(text):
+    from badgekiln.sources import loading
+
+    results = []
+    for parse in (loading.parse_yaml, loading._parse_python):
+        try:
+            results.append(("ok", _located(parse(text, "t.yaml"))))
+        except SourceError as exc:
+            results.append(("error", exc.diagnostics()))
+    return results
+
+
+def test_libyaml_reads_the_events_when_it_is_there():
+    from badgekiln.sources import loading
+
+    assert loading._CParser is not None  # (PyYAML's wheels are built with libyaml)
+    assert isinstance(loading._CLoader("a: 1\n"), loading._CParser)
+
+
+def test_the_fast_path_reads_every_example_file_as_pyyaml_does():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    files = sorted([*root.glob("recipients/*.yaml"), *root.glob("badges/*.yaml"), *root.glob("site_src/*.yaml")])
+    assert len(files) > 10
+    for path in files:
+        fast, reference = _both(path.read_text(encoding="utf-8"))
+        assert fast == reference, path
+
+
+def test_the_fast_path_agrees_with_pyyaml_on_mutated_sources():
+    """Random edits of real sources (Unicode, tabs, byte order marks, line separators, flow and
+    block syntax, anchors, tags, documents): the same data and locations, or the same error."""
+    import random
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    texts = [
+        p.read_text(encoding="utf-8") for p in sorted([*root.glob("recipients/*.yaml"), *root.glob("badges/*.yaml")])
+    ]
+    pieces = [*" \t\n\r:-#'\"{}[],&*!|>?%@`\\é中\u2028\u2029\x85\ufeffa0.", "---\n", "...\n", "%YAML 1.1\n", "? "]
+    pieces += ["\r\n", "\u2028x: 1\n", "x:\n    - 1\n   - 2\n", "  ", "\n  - ", ": ", "a: &x 1\nb: *x\n", "!!str x"]
+    rng = random.Random(2026)
+    for _ in range(1500):
+        text = list(rng.choice(texts))
+        for _ in range(rng.randint(1, 4)):
+            at = rng.randrange(len(text) + 1)
+            if rng.random() < 0.7:
+                text[at:at] = list(rng.choice(pieces))
+            elif text:
+                del text[min(at, len(text) - 1)]
+        text = "".join(text)
+        fast, reference = _both(text)
+        assert fast == reference, repr(text)

@@ -125,9 +125,21 @@ def cli() -> None:
     is_flag=True,
     help="Build the site to publish: implies --frozen, and refuses development keys and missing private keys.",
 )
+@click.option(
+    "--timings",
+    "show_timings",
+    is_flag=True,
+    help="Print where the build's time went, phase by phase (also: BADGEKILN_TIMINGS=FILE writes it as JSON).",
+)
 @verbose_option  # (also here, for 'python build.py --verbose')
 def build_command(
-    source: Path, output: Path | None, base_url: str | None, today: str | None, frozen: bool, production: bool
+    source: Path,
+    output: Path | None,
+    base_url: str | None,
+    today: str | None,
+    frozen: bool,
+    production: bool,
+    show_timings: bool,
 ) -> None:
     """Build the static site into output/."""
     from badgekiln.engine import outputscan
@@ -160,6 +172,19 @@ def build_command(
     click.echo(f"built {result.files} files into {result.output} ({result.written} written, {result.linked} unchanged)")
     if result.summary is not None:
         click.echo(result.summary.line())
+    _report_timings(show_timings)
+
+
+def _report_timings(show: bool) -> None:
+    """The build's phase timings, on stderr (``--timings``) and in ``$BADGEKILN_TIMINGS``."""
+    from badgekiln.engine import timings
+
+    record = timings.snapshot()
+    if show:
+        click.echo(timings.table(record), err=True)
+    target = os.environ.get(timings.ENV_TIMINGS)
+    if target:
+        timings.write(Path(target), record)
 
 
 @cli.command("check")

@@ -202,3 +202,16 @@ def test_damaged_private_key_never_publishes_a_bad_signature(rsa_key):
     key = damaged.private_key(unsafe_skip_rsa_key_validation=True)
     with pytest.raises(SigningError, match="damaged"):
         jws.sign_compact({"alg": "RS256"}, b"{}", key)
+
+
+def test_each_key_is_checked_once(rsa_key):
+    """The first signature of each key object is verified (a damaged key signs everything
+    wrongly); the key is then remembered, and later signatures are not verified again."""
+    fresh = rsa.RSAPrivateNumbers(
+        **{name: getattr(rsa_key.private_numbers(), name) for name in ("p", "q", "d", "dmp1", "dmq1", "iqmp")},
+        public_numbers=rsa_key.public_key().public_numbers(),
+    ).private_key(unsafe_skip_rsa_key_validation=True)
+    assert id(fresh) not in jws._CHECKED
+    token = jws.sign_compact({"alg": "RS256"}, b"{}", fresh)
+    assert jws._CHECKED.get(id(fresh)) is fresh
+    assert jws.verify_compact(token, fresh.public_key()) == ({"alg": "RS256"}, b"{}")

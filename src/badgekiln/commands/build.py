@@ -16,7 +16,7 @@ import jinja2
 
 from badgekiln.commands.buildsummary import Summary, read_state, summarize, write_state
 from badgekiln.commands.progress import Progress
-from badgekiln.engine import outputscan
+from badgekiln.engine import outputscan, timings
 from badgekiln.engine.cache import BuildCache
 from badgekiln.engine.plan import BuildInputs, build
 from badgekiln.engine.site import check_output_dir, remove_leftovers, write_site
@@ -84,12 +84,15 @@ def prepare(
     Raises:
         ValidationFailed: with every error (and warning) found.
     """
-    loaded = (cache.load_project if cache else load_project)(source, base_url=base_url, today=today)
+    with timings.phase("sources"):
+        loaded = (cache.load_project if cache else load_project)(source, base_url=base_url, today=today)
     diagnostics: list[Diagnostic] = list(loaded.warnings)
-    signer = open_signer(source, output, today=today, production=production, diagnostics=diagnostics)
+    with timings.phase("keys"):
+        signer = open_signer(source, output, today=today, production=production, diagnostics=diagnostics)
     path = source_paths(source).ledger
-    old = ledger_mod.read_ledger(path, diagnostics)
-    new = ledger_mod.reconcile(old, loaded.project.awards, diagnostics)
+    with timings.phase("ledger"):
+        old = ledger_mod.read_ledger(path, diagnostics)
+        new = ledger_mod.reconcile(old, loaded.project.awards, diagnostics)
     keyring = signer.keyring
     new, resigned = ledger_mod.assign_keys(
         new,
@@ -164,7 +167,8 @@ def run_build(
         raise
     leftovers = remove_leftovers(output)
     notes: list[Diagnostic] = []  # a damaged cache, not used: said as warnings
-    cache = BuildCache.open(source, output, scanner, warnings=notes) if use_cache else None
+    with timings.phase("cache open"):
+        cache = BuildCache.open(source, output, scanner, warnings=notes) if use_cache else None
     if cache is None:  # the cache is not to be used after all: let the scan go
         _release(scanner)
     try:
@@ -237,12 +241,14 @@ def _run_build(
         today=today,
     )
     progress.stage("signing and rendering")
-    with _located_template_errors(source), _counting_groups(cache, progress):
+    with _located_template_errors(source), _counting_groups(cache, progress), timings.phase("plan"):
         plan = build(inputs, renderer, cache)
     progress.stage(f"writing {len(plan.files)} files")
-    counts = cache.write(plan) if cache else dict(write_site(plan, output), files=len(plan.files))
+    with timings.phase("write"):
+        counts = cache.write(plan) if cache else dict(write_site(plan, output), files=len(plan.files))
     if cache:
-        cache.save()
+        with timings.phase("cache save"):
+            cache.save()
     from badgekiln.commands.github import (
         stale_form,  # (only here: the GitHub glue is not on every command's path)
     )
@@ -255,14 +261,16 @@ def _run_build(
         linked=counts["linked"],
         warnings=prepared.warnings + ((stale,) if stale else ()),
     )
-    result.summary, snapshot = summarize(loaded.project, today, read_state(source))
-    if pin and cache is not None:  # a build of the site (not a preview) with its cache in the sources
-        write_state(source, snapshot)
+    with timings.phase("summary"):
+        result.summary, snapshot = summarize(loaded.project, today, read_state(source))
+        if pin and cache is not None:  # a build of the site (not a preview) with its cache in the sources
+            write_state(source, snapshot)
     if pin and not frozen:
-        result.pinned = _pin_ids(source, loaded)
-        if new_ledger.entries != old_ledger.entries:
-            atomic_write_text(source_paths(source).ledger, new_ledger.to_text())
-            result.ledger_added = len(new_ledger.entries) - len(old_ledger.entries)
+        with timings.phase("pin ids and ledger"):
+            result.pinned = _pin_ids(source, loaded)
+            if new_ledger.entries != old_ledger.entries:
+                atomic_write_text(source_paths(source).ledger, new_ledger.to_text())
+                result.ledger_added = len(new_ledger.entries) - len(old_ledger.entries)
     return result
 
 

@@ -125,6 +125,26 @@ def add_proof(
         SigningError: The document already has a proof, has no ``@context``, cannot be
             canonicalized strictly, or the key is not an Ed25519 private key.
     """
+    signed = copy.deepcopy(document)
+    signed["proof"] = make_proof(
+        document, private_key, verification_method=verification_method, created=created, canonizer=canonizer
+    )
+    return signed
+
+
+def make_proof(
+    document: dict[str, Any],
+    private_key: Ed25519PrivateKey,
+    *,
+    verification_method: str,
+    created: str,
+    canonizer: Callable[[dict[str, Any]], str] | None = None,
+) -> dict[str, Any]:
+    """The ``eddsa-rdfc-2022`` proof that :func:`add_proof` adds to ``document`` (not modified).
+
+    Raises:
+        SigningError: as :func:`add_proof`.
+    """
     if "proof" in document:
         raise SigningError("document already has a proof; badgekiln adds exactly one")
     if not isinstance(private_key, Ed25519PrivateKey):
@@ -135,9 +155,7 @@ def add_proof(
         data = hash_data(document, options, canonizer=canonizer)
     except VerifyError as e:
         raise SigningError(f"cannot sign document: {e}") from e
-    signed = copy.deepcopy(document)
-    signed["proof"] = {**options, "proofValue": multibase_encode(private_key.sign(data))}
-    return signed
+    return {**options, "proofValue": multibase_encode(private_key.sign(data))}
 
 
 def _single_proof(document: dict[str, Any]) -> dict[str, Any]:

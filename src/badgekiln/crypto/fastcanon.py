@@ -316,9 +316,13 @@ def add_proof(
 ) -> dict[str, Any]:
     """:func:`badgekiln.crypto.dataintegrity.add_proof`, canonicalizing through :func:`canonize`.
 
+    The signed document is a new dict that shares ``document``'s values instead of copying them
+    (the build makes each credential for one signature; a deep copy cost more than signing it).
+
     Raises:
         SigningError: as ``dataintegrity.add_proof`` does, with the same messages.
     """
-    return dataintegrity.add_proof(
+    proof = dataintegrity.make_proof(
         document, private_key, verification_method=verification_method, created=created, canonizer=canonize
     )
+    return {**document, "proof": proof}

@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from badgekiln import models
-from badgekiln.engine import outputscan
+from badgekiln.engine import outputscan, timings
 from badgekiln.engine.codec import decode, encode
 from badgekiln.engine.forking import fork_map
 from badgekiln.engine.site import MARKER, FileRef, SitePlan, update_site, write_site
@@ -55,6 +55,7 @@ LIBRARIES = (
     "markdown-it-py",
     "nh3",
     "segno",
+    "zxing-cpp",
     "cryptography",
     "PyYAML",
     "MarkupSafe",
@@ -257,6 +258,8 @@ class BuildCache:
         self.on_made: Callable[[], None] | None = None  # called for each group made (progress on a terminal)
         self.new_sources: dict[str, list[Any]] = {}
         self._fresh = not state or bool(problem)  # no usable record: blobs of older versions may be lying around
+        # ... unless the store holds nothing yet (a first build): then every blob is this build's.
+        self._store_was_empty = self._fresh and _no_entries(self.store.root)
         self.stats = {"reused": 0, "made": 0, "badges_reused": 0, "recipients_reused": 0}
         self._unchanged: list[str] = []  # planned files that output/ already holds
         self._kept: list[str] = []  # groups reused without listing their files (output/ is intact)
@@ -270,7 +273,8 @@ class BuildCache:
         if self._intact is not None:
             return
         try:
-            found = self._scanner.result()
+            with timings.phase("output scan (wait)"):
+                found = self._scanner.result()
         except OSError:  # the folder changed under the scan (the lock keeps other builds out): list it here
             found = outputscan.Scan(None, False, None, None)
         # Intact means: as the state this build read records (the scan read it under the same lock).
@@ -374,13 +378,16 @@ class BuildCache:
 
     def store_group(self, plan: SitePlan, name: str, key: str | None, made: SitePlan) -> None:
         """Put the files of ``made`` (a group just produced) in the store and in ``plan``."""
-        made.check_no_secrets()
+        with timings.phase("units/secret scan"):
+            made.check_no_secrets()
         entries = []
-        for rel, content in made.files.items():
-            if isinstance(content, FileRef):  # (a unit's plan holds bytes it made)
-                raise TypeError(f"{rel}: a group just made refers to a cached file")
-            entries.append((rel, *self.store.put(content)))
-        self.record(plan, name, key, entries)
+        with timings.phase("units/store"):
+            for rel, content in made.files.items():
+                if isinstance(content, FileRef):  # (a unit's plan holds bytes it made)
+                    raise TypeError(f"{rel}: a group just made refers to a cached file")
+                entries.append((rel, *self.store.put(content)))
+        with timings.phase("plan/make/record"):
+            self.record(plan, name, key, entries)
 
     def record(self, plan: SitePlan, name: str, key: str | None, entries: list[Entry]) -> None:
         """Add stored files (from :meth:`store_group`, maybe in another process) to ``plan``."""
@@ -491,7 +498,9 @@ class BuildCache:
         with open(tmp, "x", encoding="utf-8") as handle:  # (x: never through a link left at that name)
             handle.write(json.dumps(state, separators=(",", ":")))
         os.replace(tmp, self.root / "state.json")
-        if self._fresh:  # blobs of earlier versions, or of builds that failed, may be lying around
+        if self._store_was_empty:  # every blob was made by this build, for a group it records
+            stale = set()
+        elif self._fresh:  # blobs of earlier versions, or of builds that failed, may be lying around
             stale = {d.name + f.name for d in self.store.root.glob("??") for f in d.iterdir() if len(f.name) == 62}
         else:  # the blobs of the groups made again, or gone
             stale = {
@@ -532,7 +541,8 @@ class BuildCache:
         results: list[validate.FileResult | None] = []
         fresh: list[tuple[int, str, str | None]] = []
         root = paths[0].parents[1] if paths else Path()
-        keys = _file_keys(root, paths[0].parent, paths, base) if paths else {}
+        with timings.phase(f"sources/{kind}: hash"):
+            keys = _file_keys(root, paths[0].parent, paths, base) if paths else {}
         for path in paths:
             rel = path.relative_to(root).as_posix()
             key = keys[path]
@@ -544,7 +554,10 @@ class BuildCache:
             else:
                 results.append(None)
                 fresh.append((len(results) - 1, rel, key))
-        made = fork_map(validate_one, [paths[index] for index, _, _ in fresh])
+        with timings.phase(f"sources/{kind}: validate"):
+            made = fork_map(
+                validate_one, [paths[index] for index, _, _ in fresh], phase=f"sources/{kind}: validate (workers)"
+            )
         # Keys of the files again, after validation: a file saved meanwhile was perhaps validated
         # in one version and hashed in another, so its result is not kept.
         after = _file_keys(root, paths[0].parent, [paths[index] for index, _, _ in fresh], base) if fresh else {}
@@ -586,6 +599,15 @@ def _reuse(old: Any, key: str | None, day: str, root: Path, kind: type | None) -
     if type(reused) is not validate.FileResult or any(type(value) is not kind for value in reused.values):
         return None
     return reused
+
+
+def _no_entries(folder: Path) -> bool:
+    """Whether ``folder`` is missing or empty (one entry read, never the whole listing)."""
+    try:
+        with os.scandir(folder) as entries:
+            return next(entries, None) is None
+    except OSError:
+        return not os.path.lexists(folder)
 
 
 def _file_sha(source: Path, rel: str) -> str | None:

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
+from badgekiln.engine import timings
+
 MIN_PARALLEL = 200  # tasks; below this, starting workers costs more than it saves
 ENV_JOBS = "BADGEKILN_JOBS"  # worker processes; 1 does everything in the build's own process
 
@@ -31,9 +33,12 @@ def jobs() -> int:
         return os.cpu_count() or 1
 
 
-def fork_map(function: Callable[[Any], Any], items: list[Any], *, min_items: int = MIN_PARALLEL) -> list[Any]:
+def fork_map(
+    function: Callable[[Any], Any], items: list[Any], *, min_items: int = MIN_PARALLEL, phase: str = "workers"
+) -> list[Any]:
     """``[function(item) for item in items]``, on every core when there are at least ``min_items``.
 
+    ``phase``: the name under which workers record their time (:mod:`badgekiln.engine.timings`).
     ``function`` and ``items`` reach the forked workers by inheritance; results come back pickled,
     in order. An item whose call fails in a worker is called again here (with the ones after it in
     its chunk), so its exception is raised as it is.
@@ -43,11 +48,12 @@ def fork_map(function: Callable[[Any], Any], items: list[Any], *, min_items: int
         return [function(item) for item in items]
     size = max(4, min(64, len(items) // (workers * 16)))
     chunks = [(start, min(start + size, len(items))) for start in range(0, len(items), size)]
-    _JOB.update(function=function, items=items)
+    _JOB.update(function=function, items=items, phase=phase)
     results: list[Any] = []
     try:
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            for (_, stop), (done, failed) in zip(chunks, pool.map(_map_chunk, chunks)):
+            for (_, stop), (done, failed, record) in zip(chunks, pool.map(_map_chunk, chunks)):
+                timings.merge(record)
                 results += done
                 if failed is not None:
                     results += [function(item) for item in items[failed:stop]]
@@ -56,12 +62,18 @@ def fork_map(function: Callable[[Any], Any], items: list[Any], *, min_items: int
     return results
 
 
-def _map_chunk(bounds: tuple[int, int]) -> tuple[list[Any], int | None]:
+def _map_chunk(bounds: tuple[int, int]) -> tuple[list[Any], int | None, timings.Record]:
+    """In a worker: call the function on items ``bounds``; returns the results, the index that
+    failed, and the worker's timings of this chunk."""
     function, items = _JOB["function"], _JOB["items"]
-    done = []
-    for index in range(*bounds):
-        try:
-            done.append(function(items[index]))
-        except Exception:  # noqa: BLE001 - the parent calls it again and raises the real error
-            return done, index
-    return done, None
+    done: list[Any] = []
+    failed = None
+    timings.take()  # (what the parent had recorded before the fork is the parent's)
+    with timings.phase(_JOB["phase"]):
+        for index in range(*bounds):
+            try:
+                done.append(function(items[index]))
+            except Exception:  # noqa: BLE001 - the parent calls it again and raises the real error
+                failed = index
+                break
+    return done, failed, timings.take()

@@ -196,13 +196,20 @@ def _constants(code: Any) -> list[Any]:
 
 def secrets_digest(secrets: Iterable[Secret]) -> str:
     """A digest of the build's secret material (the private keys' numbers, the keys in
-    ``BADGEKILN_PRIVATE_KEYS``, the SMTP password), by scrypt: expensive to compute for each guess,
-    since it is kept in ``.badgekiln/cache/state.json`` (as part of every key)."""
-    material = b"".join(
-        len(s.value).to_bytes(4, "big") + s.value + (b"\1" if s.binary else b"\0")
-        for s in sorted(secrets, key=lambda s: (s.value, s.binary))
+    ``BADGEKILN_PRIVATE_KEYS``, the SMTP password), kept in ``.badgekiln/cache/state.json`` (as
+    part of every key), so it must not make guessing a secret cheap.
+
+    Key numbers (``binary``) are hundreds of random bits: no guess gets near them, so SHA-256
+    does for them. A text (a password) may be weak: it goes through scrypt, which makes each guess
+    cost about 0.1 s; a build without one (the usual case) pays no scrypt at all.
+    """
+    ordered = sorted(secrets, key=lambda s: (s.binary, s.value))
+    keys = b"".join(len(s.value).to_bytes(4, "big") + s.value for s in ordered if s.binary)
+    texts = b"".join(len(s.value).to_bytes(4, "big") + s.value for s in ordered if not s.binary)
+    stretched = (
+        hashlib.scrypt(texts, salt=SCRYPT_SALT, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, dklen=32).hex() if texts else ""
     )
-    return hashlib.scrypt(material, salt=SCRYPT_SALT, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, dklen=32).hex()
+    return _sha("secrets v2", hashlib.sha256(keys).hexdigest(), stretched)
 
 
 def _person(recipient: models.Recipient) -> tuple[str, str, str, bool]:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+from badgekiln.engine import timings
 from badgekiln.engine.cache import BuildCache, Entry
 from badgekiln.engine.forking import _JOB, ENV_JOBS, MIN_PARALLEL, fork_map, jobs  # noqa: F401 - (fork_map, ENV_JOBS: re-exported)
 from badgekiln.engine.keys import UnitKeys
@@ -67,7 +68,19 @@ def run_units(plan: SitePlan, inputs: BuildInputs, renderer: Any, cache: BuildCa
     unit one per award. With a ``cache``, a group whose key is unchanged is reused; the others
     are made, on every core when there are many. Without one, everything is made here.
     """
-    keys = UnitKeys(inputs, renderer)
+    with timings.phase("plan/keys setup"):
+        keys = UnitKeys(inputs, renderer)
+    with timings.phase("plan/keys and reuse"):
+        todo = _plan_groups(plan, inputs, renderer, cache, keys)
+    if todo and cache is not None:
+        with timings.phase("plan/make"):
+            _make(plan, cache, todo)
+
+
+def _plan_groups(
+    plan: SitePlan, inputs: BuildInputs, renderer: Any, cache: BuildCache | None, keys: UnitKeys
+) -> list[Task]:
+    """Reuse (or, without a cache, make) every group of files; returns the groups left to make."""
     todo: list[Task] = []
     every = units()
     award_units = [unit for unit in every if unit.scope == "award"]
@@ -98,8 +111,7 @@ def run_units(plan: SitePlan, inputs: BuildInputs, renderer: Any, cache: BuildCa
                     partial(keys.award, unit, parts),
                     _bind(unit, inputs, renderer, (recipient, award)),
                 )
-    if todo and cache is not None:
-        _make(plan, cache, todo)
+    return todo
 
 
 def _plan_one(
@@ -124,7 +136,8 @@ def _plan_one(
 
 def _bind(unit: Unit, inputs: BuildInputs, renderer: Any, item: Any) -> Callable[[SitePlan], None]:
     def make(plan: SitePlan) -> None:
-        unit.produce(plan, inputs, renderer, item)
+        with timings.phase(f"units/{unit.name}"):
+            unit.produce(plan, inputs, renderer, item)
         undeclared = [rel for rel in plan.files if not unit.declares(rel)]
         if undeclared:
             raise OutputError(f"the {unit.name} output made files it does not declare: {', '.join(undeclared)}")
@@ -145,10 +158,12 @@ def _make(plan: SitePlan, cache: BuildCache, todo: list[Task]) -> None:
     _JOB.update(todo=todo, store=cache.store, secrets=plan.secrets)
     try:
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            for (start, stop), (made, failed) in zip(chunks, pool.map(_make_chunk, chunks)):
-                for offset, entries in enumerate(made):
-                    name, key, _ = todo[start + offset]
-                    cache.record(plan, name, key, entries)
+            for (start, stop), (made, failed, record) in zip(chunks, pool.map(_make_chunk, chunks)):
+                timings.merge(record)
+                with timings.phase("plan/make/record"):
+                    for offset, entries in enumerate(made):
+                        name, key, _ = todo[start + offset]
+                        cache.record(plan, name, key, entries)
                 if failed is not None:  # make the rest here, where an exception is raised as it is
                     _make_here(plan, cache, todo[failed:stop])
     finally:
@@ -162,16 +177,20 @@ def _make_here(plan: SitePlan, cache: BuildCache, todo: list[Task]) -> None:
         cache.store_group(plan, name, key, made)
 
 
-def _make_chunk(bounds: tuple[int, int]) -> tuple[list[list[Entry]], int | None]:
-    """In a worker: make groups ``bounds``; returns their stored files, and the index that failed."""
+def _make_chunk(bounds: tuple[int, int]) -> tuple[list[list[Entry]], int | None, timings.Record]:
+    """In a worker: make groups ``bounds``; returns their stored files, the index that failed, and
+    the worker's timings of this chunk."""
     todo, store, secrets = _JOB["todo"], _JOB["store"], _JOB["secrets"]
     results: list[list[Entry]] = []
+    timings.take()  # (what the parent had recorded before the fork is the parent's)
     for index in range(*bounds):
         try:
             made = SitePlan(secrets=secrets)
             todo[index][2](made)
-            made.check_no_secrets()
-            results.append([(rel, *store.put(content)) for rel, content in made.files.items()])
+            with timings.phase("units/secret scan"):
+                made.check_no_secrets()
+            with timings.phase("units/store"):
+                results.append([(rel, *store.put(content)) for rel, content in made.files.items()])
         except Exception:  # noqa: BLE001 - the parent makes it again and raises the real error
-            return results, index
-    return results, None
+            return results, index, timings.take()
+    return results, None, timings.take()

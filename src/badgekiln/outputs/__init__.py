@@ -18,7 +18,7 @@ import importlib
 import pkgutil
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -140,6 +140,8 @@ class BuildInputs:
     signer: Signer
     source: Path
     today: date
+    # The badge artwork read so far (see badge_image): every award of a class bakes the same bytes.
+    images: dict[str, bytes] = field(default_factory=dict, compare=False, repr=False)
 
     def rsa_kid(self, award: Award) -> str:
         """The RSA key that signs this award's VC-JWT (pinned in the ledger)."""
@@ -212,12 +214,17 @@ def unit(name: str) -> Unit:
 
 
 def badge_image(inputs: BuildInputs, image: str) -> bytes:
-    """The bytes of a badge's artwork (``image`` relative to site_src/)."""
+    """The bytes of a badge's artwork (``image`` relative to site_src/), read once per build."""
     from badgekiln.sources.validate import (
         MAX_IMAGE_BYTES,  # (validate imports the models these units read)
     )
 
-    return safefiles.read_bytes(inputs.source, SourceTree.image(image), limit=MAX_IMAGE_BYTES)
+    found = inputs.images.get(image)
+    if found is None:
+        found = inputs.images[image] = safefiles.read_bytes(
+            inputs.source, SourceTree.image(image), limit=MAX_IMAGE_BYTES
+        )
+    return found
 
 
 #: The width of PNGs made from SVG artwork (pixels; the height follows the artwork's shape).

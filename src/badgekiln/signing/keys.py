@@ -395,7 +395,7 @@ def _env_keys() -> list:
 def _load_private(pem: bytes, where: str):
     try:
         # OpenSSL's RSA consistency check (primality of p and q) takes ~170 ms a key on every build;
-        # the key must match the public key on record, and each signature is verified (crypto/jws.py).
+        # the key must match the public key on record, and its first signature is verified (crypto/jws.py).
         key = serialization.load_pem_private_key(pem, password=None, unsafe_skip_rsa_key_validation=True)
     except (ValueError, TypeError) as exc:
         raise KeyManagementError(f"{where} is not an unencrypted PEM private key ({exc})") from None

@@ -169,6 +169,38 @@ _Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
 _Loader.add_constructor("tag:yaml.org,2002:map", _Loader.construct_mapping)
 _Loader.add_constructor("tag:yaml.org,2002:seq", _Loader.construct_sequence)
 
+try:
+    from yaml.cyaml import CParser as _CParser  # libyaml's parser, when PyYAML was built with it
+except ImportError:  # pragma: no cover - PyYAML without libyaml: its own parser reads everything
+    _CParser = None
+# Texts libyaml does not read as PyYAML does: what PyYAML's reader refuses (it says where), tabs
+# (libyaml takes one inside a plain value, PyYAML refuses it), byte order marks past the start,
+# and flow collections ("[a ?b]" is one value to libyaml and an error to PyYAML; an empty value in
+# "[a: , b]" starts a column apart). These go to PyYAML directly: badge classes with "tags: [...]"
+# are few, recipient files seldom have any (tests/test_loading.py compares the two on mutations).
+_PYTHON_ONLY = re.compile(f"{yaml.reader.Reader.NON_PRINTABLE.pattern}|[\t\ufeff[{{]")
+
+
+if _CParser is not None:
+
+    class _CLoader(_CParser, _Loader):  # type: ignore[valid-type,misc]
+        """:class:`_Loader` reading its events from libyaml (about 9 times faster than PyYAML's
+        own scanner and parser); composing and constructing, with every check and location, stay
+        :class:`_Loader`'s. A file it cannot read is read again by :class:`_Loader`, whose
+        messages are the ones users see (:func:`parse_yaml`)."""
+
+        # Compose in Python, through _Loader.compose_node (libyaml's own composer would skip the
+        # checks of anchors, aliases, tags and depth).
+        get_single_node = yaml.composer.Composer.get_single_node
+        get_node = yaml.composer.Composer.get_node
+        check_node = yaml.composer.Composer.check_node
+
+        def __init__(self, stream: str):
+            _CParser.__init__(self, stream)
+            yaml.composer.Composer.__init__(self)
+            yaml.constructor.SafeConstructor.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+
 
 def decode_utf8(raw: bytes, rel: str) -> str:
     """Decode ``raw`` as UTF-8 (a leading BOM is dropped) or raise a located SourceError."""
@@ -200,7 +232,24 @@ def read_source_bytes(path: Path, rel: str, *, limit: int = MAX_FILE_BYTES, root
 
 
 def parse_yaml(text: str, rel: str) -> Any:
-    """Parse YAML ``text`` from the file ``rel`` with the safe, located loader."""
+    """Parse YAML ``text`` from the file ``rel`` with the safe, located loader.
+
+    libyaml reads the events when it is there; a file it cannot read (or that fails a check) is
+    read again by PyYAML's own parser, so that every error, and its location, is PyYAML's.
+    """
+    if _CParser is not None and not _PYTHON_ONLY.search(text):
+        loader = _CLoader(text)
+        loader.rel_path = rel
+        try:
+            return loader.get_single_data()
+        except (yaml.YAMLError, SourceError):
+            pass  # read again below, for PyYAML's message
+        finally:
+            loader.dispose()
+    return _parse_python(text, rel)
+
+
+def _parse_python(text: str, rel: str) -> Any:
     try:
         loader = _Loader(text)  # PyYAML's reader refuses control characters here, before parsing
     except yaml.reader.ReaderError as exc:
