@@ -56,7 +56,12 @@ def _did() -> dict:
 
 
 def _documents() -> list[Path]:
-    return sorted(p for p in OUT.rglob("*.json") if "@context" in json.loads(p.read_text()))
+    """Every published JSON-LD document (not the copies of the contexts themselves that the in-page
+    Verify reads from assets/contexts/)."""
+    contexts = OUT / "assets/contexts"
+    return sorted(
+        p for p in OUT.rglob("*.json") if contexts not in p.parents and "@context" in json.loads(p.read_text())
+    )
 
 
 def test_every_published_context_is_a_bundled_url_never_an_inline_object():
