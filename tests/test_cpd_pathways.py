@@ -335,10 +335,12 @@ def test_cpd_csv_rows_are_located_errors(site):
             "ann@example.com,2026-02-01,2,Mail ann@example.com\n"
             "ann@example.com,2026-02-01,2,Plain web,http://example.org/e\n"
             "ann@example.com,2026-02-01,2,Two, cells,https://e.example.org/x\n"
+            "ann@example.com,2026-02-01,2,Evidence,https://e.example.org/Ann@Example.com\n"
         },
     )
     errors = errors_of(site)
-    assert [e.split(": error")[0] for e in errors] == [f"site_src/cpd.csv:{n}:1" for n in range(3, 9)]
+    assert [e.split(": error")[0] for e in errors] == [f"site_src/cpd.csv:{n}:1" for n in range(3, 10)]
+    assert "'evidence' contains the earner's email address" in errors[6]
     assert "'evidence' must be an https URL" in errors[4] and "6 cells but the header names 5" in errors[5]
     assert "no recipient file has this email" in errors[0] and "email address, which would be published" in errors[3]
     write_site(site, {"site_src/cpd.csv": "mail,date,points,activity\n"})
@@ -418,6 +420,83 @@ def test_portfolio_lists_only_the_earners_current_awards(site, run):
     for path in (out / "earners").rglob("*"):
         if path.is_file():
             assert "@example.com" not in path.read_text(encoding="utf-8")
+
+
+def test_a_portfolio_lists_a_renewed_award_once_as_its_renewal(site, run):
+    write_site(
+        site,
+        {
+            "recipients/ann.yaml": """
+                name: Ann Example
+                email: ann@example.com
+                portfolio: true
+                handle: ann-e
+                awards:
+                  - {id: ann-first-aid, badge: first-aid, issued_on: 2026-01-15}
+                  - {id: ann-first-aid-2, badge: first-aid, issued_on: 2026-10-01, renews: ann-first-aid}
+            """,
+        },
+    )
+    build(run, site)
+    ann = json.loads((site / "output/earners/ann-e/portfolio.json").read_text())
+    assert [a["id"] for a in ann["awards"]] == ["ann-first-aid-2"]
+
+
+def test_a_pathway_thousands_of_badges_deep_is_checked_without_a_traceback(site, run):
+    depth = 1500
+    files = {
+        f"badges/chain-{i:04d}.yaml": BADGE.format(name=f"Chain {i}") + f"    requires: {{all: [chain-{i + 1:04d}]}}\n"
+        for i in range(depth)
+    }
+    files[f"badges/chain-{depth:04d}.yaml"] = BADGE.format(name="Chain end")
+    write_site(site, files)
+    result = run("report", "eligible", "--source", str(site), "--today", TODAY)
+    assert result.code == 0 and "internal error" not in result.err, result.err
+    write_site(site, {f"badges/chain-{depth:04d}.yaml": BADGE.format(name="Loop") + "    requires: {all: [chain-0000]}\n"})
+    result = run("report", "eligible", "--source", str(site), "--today", TODAY)
+    assert result.code == 1 and "pathway-cycle" in result.err and "internal error" not in result.err
+
+
+def test_award_eligible_completes_a_deep_pathway_in_one_run(site, run):
+    depth = 25
+    files = {
+        f"badges/chain-{i:02d}.yaml": BADGE.format(name=f"Chain {i}")
+        + f"    requires: {{all: [{f'chain-{i + 1:02d}' if i + 1 < depth else 'first-aid'}]}}\n"
+        for i in range(depth)
+    }
+    write_site(site, files)
+    result = run("award", "--eligible", "--source", str(site), "--today", TODAY)
+    assert result.code == 0, result.err
+    assert "25 award(s) added" in result.out
+    again = run("award", "--eligible", "--source", str(site), "--today", TODAY)
+    assert again.code == 0 and "0 award(s) added" in again.out
+
+
+def test_a_later_round_that_fails_names_the_files_already_changed(site, run):
+    # The first round awards a badge whose YAML a later round refuses (a hostile duplicate key added
+    # by hand would do; here: the second round's badge names an unknown component once the first
+    # has been written, which cannot happen by itself, so the files are broken between rounds).
+    write_site(site, {"badges/cpd-member.yaml": BADGE.format(name="CPD Member") + "    cpd: {points: 10}\n"})
+    from badgekiln.commands import eligible
+
+    original = eligible._award_round
+    calls = []
+
+    def then_break(source, today, badge, result):
+        calls.append(1)
+        if len(calls) == 2:
+            (source / "badges/first-aid.yaml").write_text("name: [unclosed\n")
+        return original(source, today, badge, result)
+
+    eligible._award_round = then_break
+    try:
+        with pytest.raises(ValidationFailed) as failed:
+            eligible.award_eligible(site, date.fromisoformat(TODAY))
+    finally:
+        eligible._award_round = original
+    assert failed.value.written == ("recipients/ann.yaml",)
+    assert "already changed before the errors were found" in failed.value.diagnostics()
+    assert "nothing was written" not in failed.value.diagnostics()
 
 
 # -- incremental builds ---------------------------------------------------------------------------

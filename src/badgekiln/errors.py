@@ -82,8 +82,9 @@ class SourceError(BadgekilnError):
 class ValidationFailed(BadgekilnError):
     """The sources have one or more errors; all of them are carried here."""
 
-    def __init__(self, diagnostics: list[Diagnostic]):
+    def __init__(self, diagnostics: list[Diagnostic], *, written: tuple[str, ...] = ()):
         self.items = sorted(dict.fromkeys(diagnostics), key=Diagnostic.sort_key)  # (one link, read twice: once)
+        self.written = written  # files a command had already changed before the sources failed
         errors = sum(1 for d in self.items if d.is_error)
         super().__init__(f"{errors} error(s) in the sources")
 
@@ -91,7 +92,13 @@ class ValidationFailed(BadgekilnError):
         lines = [d.render() for d in self.items]
         errors = sum(1 for d in self.items if d.is_error)
         warnings = len(self.items) - errors
-        lines.append(f"{errors} error(s), {warnings} warning(s); nothing was written.")
+        if self.written:
+            lines.append(
+                f"{errors} error(s), {warnings} warning(s); already changed before the errors were found "
+                f"(review them, or undo with 'git checkout -- FILE'): {', '.join(self.written)}"
+            )
+        else:
+            lines.append(f"{errors} error(s), {warnings} warning(s); nothing was written.")
         return "\n".join(lines)
 
 

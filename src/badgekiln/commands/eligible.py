@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from badgekiln.errors import BadgekilnError
+from badgekiln.errors import BadgekilnError, ValidationFailed
 from badgekiln.formats import ids, urls
 from badgekiln.models import Project
 from badgekiln.sources.config import SiteConfig
@@ -94,13 +94,18 @@ def award_eligible(source: Path, today: date, *, badge: str | None = None) -> El
     of pathways. Each round reads the files again, so what it writes is what was validated.
     """
     result = EligibleResult()
-    for _ in range(MAX_ROUNDS):
-        if not _award_round(source, today, badge, result):
-            break
-    return result
-
-
-MAX_ROUNDS = 20  # pathways of pathways of ... (the deepest a site may stack)
+    # Each round gives every earner at most one award of each badge they do not hold yet, so the
+    # rounds end (a chain of N stacked badges takes N rounds).
+    while True:
+        try:
+            if not _award_round(source, today, badge, result):
+                return result
+        except ValidationFailed as failed:
+            if not result.added:
+                raise
+            raise ValidationFailed(
+                failed.items, written=tuple(dict.fromkeys(rel for _, _, rel in result.added))
+            ) from None
 
 
 def _award_round(source: Path, today: date, badge: str | None, result: EligibleResult) -> bool:

@@ -72,9 +72,13 @@ def component_links(project: Project, recipient: Recipient, award: Award, today:
 
 def portfolio_awards(project: Project, recipient: Recipient, today: date) -> list[Award]:
     """The awards a portfolio lists: the earner's own that are valid today (never revoked,
-    suspended or expired ones), newest first."""
+    suspended, expired or renewed ones), newest first."""
     return sorted(
-        (a for a in recipient.awards if a.status(today) == "valid" and a.issued_on <= today),
+        (
+            a
+            for a in recipient.awards
+            if a.status(today) == "valid" and a.issued_on <= today and a.id not in project.renewed_by
+        ),  # (a renewed award is listed as its renewal)
         key=lambda a: (a.issued_on, a.id),
         reverse=True,
     )

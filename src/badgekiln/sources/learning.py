@@ -169,26 +169,30 @@ def check_pathways(badges: dict[str, BadgeClass], badge_files: set[str], diagnos
 
 
 def _cycle_from(start: str, badges: dict[str, BadgeClass]) -> list[str] | None:
-    """The cycle of required badges that leads back to ``start`` (depth first), or None."""
-    path: list[str] = [start]
+    """The cycle of required badges that leads back to ``start`` (depth first, without recursion:
+    a pathway may be thousands of badges deep), or None."""
     seen: set[str] = set()
-
-    def walk(slug: str) -> list[str] | None:
-        badge = badges.get(slug)
-        for component in badge.requires.of if badge and badge.requires else ():
-            if component == start:
-                return list(path)
-            if component in seen or component not in badges:
-                continue
-            seen.add(component)
-            path.append(component)
-            found = walk(component)
-            if found:
-                return found
+    path: list[str] = [start]
+    stack = [iter(_components(start, badges))]
+    while stack:
+        component = next(stack[-1], None)
+        if component is None:
+            stack.pop()
             path.pop()
-        return None
+            continue
+        if component == start:
+            return list(path)
+        if component in seen or component not in badges:
+            continue
+        seen.add(component)
+        path.append(component)
+        stack.append(iter(_components(component, badges)))
+    return None
 
-    return walk(start)
+
+def _components(slug: str, badges: dict[str, BadgeClass]) -> tuple[str, ...]:
+    badge = badges.get(slug)
+    return badge.requires.of if badge and badge.requires else ()
 
 
 # -- one recipient file -----------------------------------------------------------------------
@@ -414,6 +418,9 @@ def _csv_activity(
         error("'activity' contains the earner's email address, which would be published")
         return None
     evidence = text.get("evidence") or None
+    if evidence is not None and email in evidence.lower():
+        error("'evidence' contains the earner's email address, which would be published")
+        return None
     if evidence is not None and (problem := url_problem(evidence, ("https",))) is not None:
         error(f"'evidence' must be an https URL, not {evidence!r}: {problem}")
         return None
