@@ -54,13 +54,16 @@ LIBRARIES = (
     "Jinja2",
     "markdown-it-py",
     "nh3",
-    "segno",
     "zxing-cpp",
     "cryptography",
     "PyYAML",
     "MarkupSafe",
     "tinycss2",
-)  # (tinycss2: the SVG safety verdicts kept with validated badge classes)
+    "resvg-py",
+    "uharfbuzz",
+    "fonttools",
+    "pillow",
+)  # (tinycss2: the SVG safety verdicts kept with validated badge classes; the last four draw share cards and PNGs)
 # An in-place update touches each changed file; past this share a fresh staged site is as cheap.
 IN_PLACE_MAX_SHARE = 0.5
 ENV_RESTORED = "BADGEKILN_CACHE_RESTORED"  # "1": trust blobs whose bytes match their names, whatever their inodes
