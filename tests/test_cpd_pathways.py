@@ -452,7 +452,9 @@ def test_a_pathway_thousands_of_badges_deep_is_checked_without_a_traceback(site,
     write_site(site, files)
     result = run("report", "eligible", "--source", str(site), "--today", TODAY)
     assert result.code == 0 and "internal error" not in result.err, result.err
-    write_site(site, {f"badges/chain-{depth:04d}.yaml": BADGE.format(name="Loop") + "    requires: {all: [chain-0000]}\n"})
+    write_site(
+        site, {f"badges/chain-{depth:04d}.yaml": BADGE.format(name="Loop") + "    requires: {all: [chain-0000]}\n"}
+    )
     result = run("report", "eligible", "--source", str(site), "--today", TODAY)
     assert result.code == 1 and "pathway-cycle" in result.err and "internal error" not in result.err
 
