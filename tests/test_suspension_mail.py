@@ -292,3 +292,23 @@ def test_the_lock_reader_skips_what_it_does_not_know(tmp_path):
         ("a", "reinstated", "2026-11-01"): "2026-11-04",
     }
     assert read_records(path) == {"a": "2026-11-01"} and read_reminders(path) == {("a", "P60D"): "2026-11-02"}
+
+
+def test_an_expired_award_is_not_told_it_is_suspended_nor_valid_again(site):
+    from badgekiln.commands.suspension_mail import due_notices
+    from badgekiln.models import Suspension
+    from badgekiln.sources.validate import load_project
+
+    project = load_project(site, today=date(2026, 10, 31)).project
+    mo = project.recipients[0]
+    course = replace(mo.awards[1], expires=date(2026, 10, 15))
+    held = replace(course, suspended=Suspension(date(2026, 10, 1), "Under investigation"))
+    for award, sent in ((held, {}), (course, {("mo-course", "suspended", "2026-10-01"): "2026-10-01"})):
+        changed = replace(project, recipients=(replace(mo, awards=(mo.awards[0], award)),))
+        assert [n.award.id for n in due_notices(changed, sent, date(2026, 10, 31))] == []
+    # Before it expired, both would have been sent.
+    for award, sent in ((held, {}), (course, {("mo-course", "suspended", "2026-10-01"): "2026-10-01"})):
+        changed = replace(project, recipients=(replace(mo, awards=(mo.awards[0], award)),))
+        assert [n.kind for n in due_notices(changed, sent, date(2026, 10, 10))] == [
+            "suspended" if award is held else "reinstated"
+        ]
