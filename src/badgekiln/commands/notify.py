@@ -3,7 +3,8 @@
 Which awards were announced is recorded in ``site_src/notified.lock`` (commit it), so running
 notify again after the next deploy only writes to the earners of new awards. Revoked and expired
 awards, and awards never built (not in ``awards.lock``), are not announced. Reminders before expiry
-(``remind_before``) go out in the same run, once per point (:mod:`badgekiln.commands.reminders`).
+(``remind_before``) go out in the same run, once per point (:mod:`badgekiln.commands.reminders`), and
+so does the news that an award is suspended or valid again (:mod:`badgekiln.commands.suspension_mail`).
 
 A batch never stops at one recipient: refused addresses are reported and passed over, temporary
 failures are retried with a growing delay while the rest are sent (:func:`badgekiln.delivery.mail.deliver`),
@@ -32,6 +33,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from badgekiln.commands.reminders import Reminder, compose_reminder, due_reminders
+from badgekiln.commands.suspension_mail import SuspensionNotice, compose_notice, due_notices
 from badgekiln.delivery.mail import (
     ConnectFailure,
     DeliveryReport,
@@ -54,12 +56,20 @@ from badgekiln.pages import context
 from badgekiln.pages.render import Renderer
 from badgekiln.sources.config import SiteConfig, SourceTree, source_paths
 from badgekiln.sources.ledger import read_ledger
-from badgekiln.sources.notified import REMINDER, read_lock, read_records, read_reminders
+from badgekiln.sources.notified import (
+    REINSTATED,
+    REMINDER,
+    SUSPENDED,
+    read_lock,
+    read_records,
+    read_reminders,
+    read_suspension_notices,
+)
 from badgekiln.sources.validate import load_project
 
 NOTIFIED = SourceTree.NOTIFIED
 HEADER = (
-    "# badgekiln: awards whose earners were emailed (award id, date[, reminder point]). "
+    "# badgekiln: awards whose earners were emailed (award id, date[, reminder point or suspension news]). "
     "Commit it; do not edit by hand.\n"
 )
 MAX_INLINE_IMAGE = 1_000_000  # bytes: a larger PNG is not put in the message (the page shows it)
@@ -85,6 +95,7 @@ class Outgoing:
     to: str  # the envelope recipient: the earner's address, and nothing else
     award_ids: tuple[str, ...]
     reminders: tuple[str, ...] = ()  # a reminder before expiry: the points it covers (P60D), recorded as sent
+    notices: tuple[str, ...] = ()  # news of a suspension or its end: its lines' third columns ("suspended 2026-05-01")
 
 
 @dataclass
@@ -103,13 +114,21 @@ class NotifyResult:
 
     @property
     def award_ids(self) -> list[str]:
-        """The awards announced (reminders are not announcements: see ``reminded``)."""
-        return [award_id for item in self.outgoing if not item.reminders for award_id in item.award_ids]
+        """The awards announced (reminders and suspension news are not announcements: see ``reminded``
+        and ``suspension_news``)."""
+        return [
+            award_id for item in self.outgoing if not item.reminders and not item.notices for award_id in item.award_ids
+        ]
 
     @property
     def reminded(self) -> list[str]:
         """The awards whose earners are reminded that they expire."""
         return [award_id for item in self.outgoing if item.reminders for award_id in item.award_ids]
+
+    @property
+    def suspension_news(self) -> list[tuple[str, str]]:
+        """(award id, ``suspended`` or ``reinstated``) of each message telling an earner so."""
+        return [(item.award_ids[0], item.notices[0].split(" ")[0]) for item in self.outgoing if item.notices]
 
     @property
     def ok(self) -> bool:
@@ -170,6 +189,14 @@ class NotifiedLock:
         """
         self._write("".join(f"{award_id}\t{day.isoformat()}\t{REMINDER}{point}\n" for point in points), (award_id,))
 
+    def record_notice(self, award_id: str, notices: tuple[str, ...], day: date) -> None:
+        """Record the suspension news of ``award_id`` sent on ``day`` (``suspended 2026-05-01``), durably.
+
+        Raises:
+            OutputError: as :meth:`record`.
+        """
+        self._write("".join(f"{award_id}\t{day.isoformat()}\t{notice}\n" for notice in notices), (award_id,))
+
     def _write(self, lines: str, award_ids: tuple[str, ...]) -> None:
         assert self._fd is not None
         try:
@@ -212,6 +239,7 @@ class Plan:
     announcements: list[Announcement]
     skipped: list[tuple[str, str]]
     reminders: list[Reminder] = field(default_factory=list)  # reminders before expiry now due
+    notices: list[SuspensionNotice] = field(default_factory=list)  # suspensions and their ends to tell
 
 
 def plan_announcements(source: Path, today: date, *, only: tuple[str, ...] = ()) -> Plan:
@@ -243,7 +271,8 @@ def plan_announcements(source: Path, today: date, *, only: tuple[str, ...] = ())
                 Announcement(recipient, project.badges[award.badge], award, config.url(urls.award_dir(award.id)))
             )
     reminders = due_reminders(project, config, read_reminders(source / NOTIFIED), today, built=published, only=only)
-    return Plan(config, today, announcements, skipped, reminders)
+    notices = due_notices(project, read_suspension_notices(source / NOTIFIED), today, built=published, only=only)
+    return Plan(config, today, announcements, skipped, reminders, notices)
 
 
 def check_pages_online(urls: list[str], *, timeout: float = PAGE_CHECK_TIMEOUT) -> dict[str, str]:
@@ -356,6 +385,15 @@ def compose(
             refused.append((reminder.award.id, f"reminder cannot be sent: {exc}"))
             continue
         outgoing.append(Outgoing(message, to_address, (reminder.award.id,), reminder.covers))
+    for notice in plan.notices:
+        try:
+            message, to_address = compose_notice(
+                renderer, config, notice, plan.today, sender=from_, reply_to=reply_to, now=now
+            )
+        except MailAddressError as exc:
+            refused.append((notice.award.id, f"{notice.kind} notice cannot be sent: {exc}"))
+            continue
+        outgoing.append(Outgoing(message, to_address, (notice.award.id,), notices=notice.records))
     return outgoing, refused
 
 
@@ -443,7 +481,7 @@ def notify(
     policy = policy or RetryPolicy()
     plan = plan_announcements(source, today, only=only)
     settings = None
-    if not dry_run and (plan.announcements or plan.reminders):
+    if not dry_run and (plan.announcements or plan.reminders or plan.notices):
         settings = SmtpSettings.from_environment(plan.config.issuer.email)  # before any network use
     sender = settings.sender if settings else sender_address(plan.config.issuer.email)
     result = NotifyResult(sender=sender, skipped=list(plan.skipped))
@@ -464,6 +502,7 @@ def notify(
             [item for item in plan.announcements if item.page_url not in offline],
             plan.skipped,
             plan.reminders,
+            plan.notices,
         )
     result.outgoing, refused = compose(source, plan, sender=sender, now=now, digest=digest)
     result.skipped.extend(refused)
@@ -487,6 +526,8 @@ def notify(
             on_sent=lambda item: (
                 lock.record_reminder(item.award_ids[0], item.reminders, today)
                 if item.reminders
+                else lock.record_notice(item.award_ids[0], item.notices, today)
+                if item.notices
                 else lock.record(item.award_ids, today)
             ),
             on_event=on_event,
@@ -499,11 +540,12 @@ def summary_lines(result: NotifyResult, *, dry_run: bool = False) -> list[tuple[
     for stderr, the totals last, for stdout."""
     lines = [(f"not sent for {award_id}: {reason}", True) for award_id, reason in result.skipped + result.offline]
     if dry_run:
-        reminders = len(result.reminded)
+        reminders, news = len(result.reminded), _news_counts(result.outgoing)
         return lines + [
             (
                 f"{len(result.outgoing)} message(s) would be sent"
                 + (f", {reminders} of them reminder(s) before expiry" if reminders else "")
+                + (f", {news}" if news else "")
                 + " (dry run: nothing sent)",
                 False,
             )
@@ -521,8 +563,10 @@ def summary_lines(result: NotifyResult, *, dry_run: bool = False) -> list[tuple[
     sent = delivery.sent
     lines.append(
         (
-            f"sent {len(sent)} message(s) ({sum(len(item.award_ids) for item in sent if not item.reminders)} award(s)"
+            f"sent {len(sent)} message(s) "
+            f"({sum(len(item.award_ids) for item in sent if not item.reminders and not item.notices)} award(s)"
             + (f", {sum(1 for item in sent if item.reminders)} reminder(s)" if any(i.reminders for i in sent) else "")
+            + (f", {_news_counts(sent)}" if _news_counts(sent) else "")
             + "); "
             f"{len(delivery.failed)} failed, {len(result.skipped) + len(result.offline)} skipped, "
             f"{len(delivery.pending)} still pending, {delivery.retried} retry(ies)"
@@ -531,6 +575,12 @@ def summary_lines(result: NotifyResult, *, dry_run: bool = False) -> list[tuple[
         )
     )
     return lines
+
+
+def _news_counts(items: list[Outgoing]) -> str:
+    """``1 suspended, 2 reinstated``: the suspension news among ``items`` ("" when none)."""
+    kinds = [item.notices[0].split(" ")[0] for item in items if item.notices]
+    return ", ".join(f"{kinds.count(kind)} {kind}" for kind in (SUSPENDED, REINSTATED) if kind in kinds)
 
 
 class _Progress:

@@ -42,6 +42,10 @@ USED_TEMPLATES = (
     "email.html",
     "email-reminder.txt",
     "email-reminder.html",
+    "email-suspended.txt",
+    "email-suspended.html",
+    "email-reinstated.txt",
+    "email-reinstated.html",
 )
 MONTHS = (
     "January",

@@ -2,7 +2,10 @@
 
 The file is one ``award id<TAB>YYYY-MM-DD`` line per email sent, appended by ``notify`` and read
 by ``notify`` and ``export``; a reminder before expiry is a line with a third column,
-``award id<TAB>YYYY-MM-DD<TAB>reminder P60D`` (which readers of the two-column lines skip).
+``award id<TAB>YYYY-MM-DD<TAB>reminder P60D`` (which readers of the two-column lines skip), and
+the news that an award is suspended or valid again is ``award id<TAB>YYYY-MM-DD<TAB>suspended
+2026-05-01`` or ``…<TAB>reinstated 2026-05-01`` (the suspension's ``on``; readers of reminder
+lines skip these).
 It comes from the repository like every source, so it is read
 without following a link, only when it is a regular file, and only up to a size cap.
 """
@@ -83,3 +86,30 @@ def read_reminders(path: Path) -> dict[tuple[str, str], str]:
         except ValueError:
             continue
     return sent
+
+
+SUSPENDED = "suspended"  # the third column of a suspension notice's line: "suspended 2026-05-01"
+REINSTATED = "reinstated"  # and of the notice that it was lifted: "reinstated 2026-05-01"
+
+
+def read_suspension_notices(path: Path) -> dict[tuple[str, str, str], str]:
+    """(award id, ``suspended`` or ``reinstated``, the suspension's ``on`` day) → the day the
+    message was sent, from the three-column lines (comments, broken lines and other values skipped)."""
+    sent: dict[tuple[str, str, str], str] = {}
+    for line in read_lock(path).split("\n")[:-1]:  # the part after the last newline is unfinished
+        parts = line.split("\t")
+        if line.startswith("#") or len(parts) != 3 or not parts[0]:
+            continue
+        words = parts[2].split(" ")
+        if len(words) != 2 or words[0] not in (SUSPENDED, REINSTATED):
+            continue
+        if _is_day(parts[1]) and _is_day(words[1]):
+            sent.setdefault((parts[0], words[0], words[1]), parts[1])
+    return sent
+
+
+def _is_day(value: str) -> bool:
+    try:
+        return date.fromisoformat(value).isoformat() == value  # fromisoformat also takes 20261202
+    except ValueError:
+        return False

@@ -1,0 +1,314 @@
+"""Telling earners that an award is suspended and that the suspension was lifted (issue 12,
+point 8): ``notify`` sends each through a real SMTP server on loopback, once per suspension,
+records it in ``notified.lock`` (``suspended 2026-11-01`` / ``reinstated 2026-11-01``), lists it
+with ``--dry-run``, limits it with ``--award``, and never writes to the earner of a revoked award."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, date, datetime
+from email import message_from_bytes, policy
+
+import pytest
+from conftest import SVG, write_site
+
+from badgekiln.sources.notified import read_dates, read_records, read_reminders, read_suspension_notices
+from tests.support.smtp_server import SmtpServer
+
+FAST = ("--skip-online-check", "--retry-delay", "0.01")
+
+SITE = {
+    "site_src/site.yaml": """
+        base_url: https://badges.example.org/
+        issuer:
+          name: Example Institute
+          url: https://example.org
+          email: badges@example.org
+    """,
+    "site_src/assets/badge.svg": SVG,
+    "badges/chartered.yaml": """
+        name: Chartered Member
+        description: A member in good standing.
+        image: assets/badge.svg
+        criteria: Holds the institute's membership.
+        requires_membership: true
+    """,
+    "badges/course.yaml": """
+        name: Course
+        description: Passed a course.
+        image: assets/badge.svg
+        criteria: Passed.
+    """,
+    "recipients/mo.yaml": """
+        name: Mo Member
+        email: mo@example.com
+        membership: {until: 2026-10-31}
+        awards:
+          - id: mo-chartered
+            badge: chartered
+            issued_on: 2026-01-15
+          - id: mo-course
+            badge: course
+            issued_on: 2026-02-01
+    """,
+}
+
+
+@pytest.fixture
+def smtp(monkeypatch):
+    with SmtpServer() as server:
+        monkeypatch.setenv("BADGEKILN_SMTP_HOST", server.host)
+        monkeypatch.setenv("BADGEKILN_SMTP_PORT", str(server.port))
+        monkeypatch.setenv("BADGEKILN_SMTP_SECURITY", "none")
+        monkeypatch.delenv("BADGEKILN_SMTP_FROM", raising=False)
+        monkeypatch.delenv("BADGEKILN_SMTP_USER", raising=False)
+        yield server
+
+
+@pytest.fixture
+def site(tmp_path):
+    return write_site(tmp_path / "site", SITE)
+
+
+def build(run, site, day):
+    result = run("build", "--source", str(site), "--today", day)
+    assert result.code == 0, result.err
+
+
+def notify(run, site, day, *extra):
+    return run("notify", "--source", str(site), "--today", day, *FAST, *extra)
+
+
+def parse(raw: bytes):
+    return message_from_bytes(raw, policy=policy.default)
+
+
+def lock(site):
+    return site / "site_src/notified.lock"
+
+
+def set_membership(site, until: str) -> None:
+    path = site / "recipients/mo.yaml"
+    text = path.read_text()
+    start = text.index("until: ") + len("until: ")
+    path.write_text(text[:start] + until + text[start + 10 :])
+
+
+def add_to_award(site, award_id: str, lines: str) -> None:
+    """Append YAML ``lines`` (already indented for an award) under ``award_id``."""
+    path = site / "recipients/mo.yaml"
+    text = path.read_text()
+    anchor = f"  - id: {award_id}\n"
+    head, tail = text.split(anchor)
+    first, _, rest = tail.partition("\n")
+    second, _, rest = rest.partition("\n")
+    path.write_text(head + anchor + first + "\n" + second + "\n" + lines + rest)
+
+
+def test_story_a_member_is_told_of_the_lapse_once_and_of_the_renewal_once(site, run, smtp):
+    build(run, site, "2026-10-31")
+    assert notify(run, site, "2026-10-31").code == 0  # the two awards announced
+    assert len(smtp.delivered) == 2
+    # The membership lapses: one message, with the reason, the way back and the contact.
+    result = notify(run, site, "2026-11-01")
+    assert result.code == 0, result.err
+    assert "sent 1 message(s) (0 award(s), 1 suspended)" in result.out
+    message = parse(smtp.messages_to("mo@example.com")[-1])
+    assert message["Subject"] == "Your badge Chartered Member is suspended"
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    assert "is suspended since 1 November 2026" in text and "Reason: membership lapsed" in text
+    assert "Renewing your membership lifts the suspension" in text
+    assert "Renewing your membership lifts the suspension" in html
+    assert "badges@example.org" in text and 'href="mailto:badges@example.org"' in html
+    assert "https://badges.example.org/awards/mo-chartered/" in text
+    assert "mo-chartered\t2026-11-01\tsuspended 2026-11-01\n" in lock(site).read_text()
+    # Once: the next runs send nothing.
+    assert "sent 0 message(s)" in notify(run, site, "2026-11-02").out
+    assert "sent 0 message(s)" in notify(run, site, "2026-11-03").out and len(smtp.delivered) == 3
+    # Older readers of the lock see the announcements as before and no reminder.
+    assert read_dates(lock(site)) == {"mo-chartered": "2026-10-31", "mo-course": "2026-10-31"}
+    assert read_reminders(lock(site)) == {}
+    # Renewed: "valid again", once.
+    set_membership(site, "2027-10-31")
+    renewed = notify(run, site, "2026-11-05")
+    assert renewed.code == 0, renewed.err
+    assert "sent 1 message(s) (0 award(s), 1 reinstated)" in renewed.out
+    message = parse(smtp.messages_to("mo@example.com")[-1])
+    assert message["Subject"] == "Your badge Chartered Member is valid again"
+    assert "has been lifted: the badge is valid again" in message.get_body(("plain",)).get_content()
+    assert "mo-chartered\t2026-11-05\treinstated 2026-11-01\n" in lock(site).read_text()
+    assert "sent 0 message(s)" in notify(run, site, "2026-11-06").out and len(smtp.delivered) == 4
+    assert read_suspension_notices(lock(site)) == {
+        ("mo-chartered", "suspended", "2026-11-01"): "2026-11-01",
+        ("mo-chartered", "reinstated", "2026-11-01"): "2026-11-05",
+    }
+    # A later lapse is a new suspension (another 'on'): told again.
+    set_membership(site, "2026-11-10")
+    again = notify(run, site, "2026-11-20")
+    assert "sent 1 message(s) (0 award(s), 1 suspended)" in again.out
+    assert (
+        "is suspended since 11 November 2026"
+        in parse(smtp.messages_to("mo@example.com")[-1]).get_body(("plain",)).get_content()
+    )
+
+
+def test_a_hand_suspension_says_no_membership_and_dry_run_and_award_limit_it(site, run, smtp):
+    set_membership(site, "2027-10-31")
+    add_to_award(site, "mo-course", "    suspended: {on: 2026-11-01, reason: Under investigation}\n")
+    build(run, site, "2026-11-02")
+    lock(site).write_text("# badgekiln\nmo-chartered\t2026-10-31\nmo-course\t2026-10-31\n")
+    dry = run("notify", "--dry-run", "--source", str(site), "--today", "2026-11-02")
+    assert dry.code == 0, dry.err
+    assert "Subject: Your badge Course is suspended" in dry.out and "Reason: Under investigation" in dry.out
+    assert "Renewing your membership" not in dry.out
+    assert "1 message(s) would be sent, 1 suspended (dry run: nothing sent)" in dry.out
+    assert smtp.delivered == [] and read_suspension_notices(lock(site)) == {}
+    other = notify(run, site, "2026-11-02", "--award", "mo-chartered")  # (announced again: --award does)
+    assert "sent 1 message(s) (1 award(s))" in other.out and "suspended" not in other.out
+    assert [parse(raw)["Subject"] for raw in smtp.messages_to("mo@example.com")] == ["Your badge: Chartered Member"]
+    sent = notify(run, site, "2026-11-02", "--award", "mo-course")
+    assert "sent 1 message(s) (0 award(s), 1 suspended)" in sent.out
+    assert "sent 0 message(s)" in notify(run, site, "2026-11-03", "--award", "mo-course").out  # once
+    # unsuspend: valid again.
+    assert run("unsuspend", "mo-course", "--source", str(site), "--today", "2026-11-04").code == 0
+    lifted = notify(run, site, "2026-11-04")
+    assert "sent 1 message(s) (0 award(s), 1 reinstated)" in lifted.out
+
+
+def test_revoked_awards_get_no_suspension_news(site, run, smtp):
+    build(run, site, "2026-10-31")
+    notify(run, site, "2026-10-31")
+    # Revoked while the membership lapsed: nothing.
+    add_to_award(site, "mo-chartered", "    revoked: {on: 2026-11-01, reason: Issued in error}\n")
+    assert "sent 0 message(s)" in notify(run, site, "2026-11-02").out
+    # Suspended, told, then revoked: no "valid again".
+    add_to_award(site, "mo-course", "    suspended: {on: 2026-11-01, reason: Under investigation}\n")
+    assert "1 suspended" in notify(run, site, "2026-11-02").out
+    path = site / "recipients/mo.yaml"
+    path.write_text(
+        path.read_text().replace(
+            "suspended: {on: 2026-11-01, reason: Under investigation}", "revoked: {on: 2026-11-03, reason: Fraud}"
+        )
+    )
+    assert "sent 0 message(s)" in notify(run, site, "2026-11-04").out
+    assert len(smtp.delivered) == 3 and read_records(lock(site)).keys() == {"mo-chartered", "mo-course"}
+
+
+def test_a_hostile_reason_stays_in_the_body(site, run, smtp):
+    from tests.security.test_mail_headers import assert_clean
+
+    set_membership(site, "2027-10-31")
+    reason = "=?utf-8?q?x=0D=0ABcc:_evil@attacker.example?= \\u2028Bcc: evil2@attacker.example"
+    add_to_award(site, "mo-course", f'    suspended: {{on: 2026-11-01, reason: "{reason}"}}\n')
+    build(run, site, "2026-11-02")
+    lock(site).write_text("# badgekiln\nmo-chartered\t2026-10-31\nmo-course\t2026-10-31\n")
+    result = notify(run, site, "2026-11-02")
+    assert result.code == 0, result.err
+    lines = assert_clean(smtp, to="mo@example.com", sender="badges@example.org")
+    assert not any("attacker" in line for line in lines)
+    message = parse(smtp.messages_to("mo@example.com")[0])
+    assert message["Subject"] == "Your badge Course is suspended"
+    assert "=?utf-8?q?x=0D=0ABcc:_evil@attacker.example?=" in message.get_body(("plain",)).get_content()
+
+
+def test_a_reason_with_cr_lf_cannot_add_a_header(site, run, smtp):
+    """CR and LF cannot get past the YAML checks; the message must not rely on that."""
+    from badgekiln.commands.suspension_mail import compose_notice, due_notices
+    from badgekiln.delivery.mail import Mailer, SmtpSettings, mailbox
+    from badgekiln.models import Suspension
+    from badgekiln.pages.render import Renderer
+    from badgekiln.sources.validate import load_project
+    from tests.security.test_mail_headers import header_block
+
+    loaded = load_project(site, today=date(2026, 10, 31))
+    project = loaded.project
+    mo = project.recipients[0]
+    held = replace(mo.awards[1], suspended=Suspension(date(2026, 10, 1), "Fraud\r\nBcc: evil@attacker.example\r\n"))
+    project = replace(project, recipients=(replace(mo, awards=(mo.awards[0], held)),))
+    [notice] = due_notices(project, {}, date(2026, 10, 31))
+    issuer = mailbox("Example Institute", "badges@example.org")
+    message, to = compose_notice(
+        Renderer(None),
+        loaded.config,
+        notice,
+        date(2026, 10, 31),
+        sender=issuer,
+        reply_to=issuer,
+        now=datetime(2026, 10, 31, tzinfo=UTC),
+    )
+    with Mailer(SmtpSettings(smtp.host, smtp.port, "none", None, None, "badges@example.org"), deadline=10) as mailer:
+        mailer.send(message, to=to)
+    assert smtp.recipients() == ["mo@example.com"]
+    lines = header_block(smtp.messages_to("mo@example.com")[0])
+    assert not any(line.lower().startswith("bcc") or "attacker" in line for line in lines), lines
+
+
+def test_a_refused_notice_is_sent_on_the_next_run_and_a_deferred_one_is_retried(site, run, smtp):
+    write_site(
+        site,
+        {
+            "recipients/bo.yaml": """
+                name: Bo Member
+                email: bo@example.com
+                membership: {until: 2026-10-31}
+                awards:
+                  - id: bo-chartered
+                    badge: chartered
+                    issued_on: 2026-01-15
+            """
+        },
+    )
+    build(run, site, "2026-11-01")
+    lock(site).write_text("# badgekiln\nmo-chartered\t2026-10-31\nmo-course\t2026-10-31\nbo-chartered\t2026-10-31\n")
+    smtp.refuse("mo@example.com")
+    smtp.defer("bo@example.com", times=1)
+    result = notify(run, site, "2026-11-01")
+    assert result.code == 1 and "failed for mo-chartered (mo@example.com)" in result.err
+    assert smtp.recipients() == ["bo@example.com"] and smtp.attempts["bo@example.com"] == 2
+    assert set(read_suspension_notices(lock(site))) == {("bo-chartered", "suspended", "2026-11-01")}
+    smtp.reset()
+    again = notify(run, site, "2026-11-02")
+    assert again.code == 0 and smtp.recipients() == ["bo@example.com", "mo@example.com"]  # bo not again
+    assert "mo-chartered\t2026-11-02\tsuspended 2026-11-01\n" in lock(site).read_text()
+
+
+def test_the_lock_reader_skips_what_it_does_not_know(tmp_path):
+    path = tmp_path / "notified.lock"
+    path.write_text(
+        "# badgekiln\n"
+        "a\t2026-11-01\n"
+        "a\t2026-11-02\treminder P60D\n"
+        "a\t2026-11-03\tsuspended 2026-11-01\n"
+        "a\t2026-11-04\treinstated 2026-11-01\n"
+        "b\t2026-11-05\tsuspended 20261101\n"  # not a plain date
+        "b\t2026-11-05\tsuspended\n"
+        "b\t2026-11-05\tsuspended 2026-11-01 extra\n"
+        "b\tyesterday\tsuspended 2026-11-01\n"
+        "c\t2026-11-06\tsuspended 2026-11-01"  # cut short: no newline
+    )
+    assert read_suspension_notices(path) == {
+        ("a", "suspended", "2026-11-01"): "2026-11-03",
+        ("a", "reinstated", "2026-11-01"): "2026-11-04",
+    }
+    assert read_records(path) == {"a": "2026-11-01"} and read_reminders(path) == {("a", "P60D"): "2026-11-02"}
+
+
+def test_an_expired_award_is_not_told_it_is_suspended_nor_valid_again(site):
+    from badgekiln.commands.suspension_mail import due_notices
+    from badgekiln.models import Suspension
+    from badgekiln.sources.validate import load_project
+
+    project = load_project(site, today=date(2026, 10, 31)).project
+    mo = project.recipients[0]
+    course = replace(mo.awards[1], expires=date(2026, 10, 15))
+    held = replace(course, suspended=Suspension(date(2026, 10, 1), "Under investigation"))
+    for award, sent in ((held, {}), (course, {("mo-course", "suspended", "2026-10-01"): "2026-10-01"})):
+        changed = replace(project, recipients=(replace(mo, awards=(mo.awards[0], award)),))
+        assert [n.award.id for n in due_notices(changed, sent, date(2026, 10, 31))] == []
+    # Before it expired, both would have been sent.
+    for award, sent in ((held, {}), (course, {("mo-course", "suspended", "2026-10-01"): "2026-10-01"})):
+        changed = replace(project, recipients=(replace(mo, awards=(mo.awards[0], award)),))
+        assert [n.kind for n in due_notices(changed, sent, date(2026, 10, 10))] == [
+            "suspended" if award is held else "reinstated"
+        ]
