@@ -132,7 +132,8 @@ def test_award_cards_are_deterministic_1200x630_pngs_with_a_status_band(base):
     }
     for status, png in cards.items():
         assert _png_size(png) == (1200, 630)
-        assert _chunk_types(png) == [b"IHDR", b"IDAT", b"IEND"]  # no time, no text
+        # an indexed PNG: its palette, its pixels; no time, no text
+        assert _chunk_types(png) == [b"IHDR", b"PLTE", b"IDAT", b"IEND"]
         assert png == sharecard.award_card(base, earner="Jane Doe", issued_on=date(2026, 3, 1), status=status)
         image = Image.open(io.BytesIO(png)).convert("RGB")
         band = image.getpixel((1100, 600))
@@ -255,9 +256,12 @@ def _slug(page: str) -> str:
 
 def test_a_png_written_here_decodes_as_written(base):
     png = sharecard.badge_card(base)
-    (length,) = struct.unpack(">I", png[33:37])
-    raw = zlib.decompress(png[41 : 41 + length])
-    assert len(raw) == 630 * (1 + 1200 * 3)
+    (plte,) = struct.unpack(">I", png[33:37])
+    start = 33 + 12 + plte  # after IHDR and PLTE
+    (length,) = struct.unpack(">I", png[start : start + 4])
+    assert png[start + 4 : start + 8] == b"IDAT" and png[25] == 3  # colour type 3: indexed
+    raw = zlib.decompress(png[start + 8 : start + 8 + length])
+    assert len(raw) == 630 * (1 + 1200)
     assert Image.open(io.BytesIO(png)).convert("RGB").tobytes() == base.image.tobytes()
 
 

@@ -60,6 +60,14 @@ __all__ = [
 WIDTH, HEIGHT = 1200, 630  # the size Open Graph consumers crop least (1.91:1)
 SPLIT = 300  # rows above this are the same for every award of a badge class
 ZLIB_LEVEL = 3  # level 3 compresses these cards within 15% of level 6 in half the time
+ACCENT_ROWS = 14  # the accent bar at the top
+TEXT_LEFT = 440  # an award's text is drawn on the columns from here (right of the artwork)
+# Palette slots: greys for text (every text colour exactly, a ramp between for antialiasing),
+# the accent colour, the artwork's colours and a status band's colours.
+_GREYS = tuple(sorted({round(i * 255 / 58) for i in range(59)} | {0x11, 0x33, 0x55, 0x6B, 0xFF}))
+_GREY_LUT = [min(range(len(_GREYS)), key=lambda i, v=v: (abs(_GREYS[i] - v), i)) for v in range(256)]
+_BAND_SLOTS = 32
+_ART_SLOTS = 256 - len(_GREYS) - 1 - _BAND_SLOTS
 BAND_TOP = 540  # the status band: rows BAND_TOP..HEIGHT
 TEXT_X, TEXT_WIDTH = 480, 660  # the text column
 ART_BOX = (70, 110, 360)  # x, y, side of the artwork's square
@@ -393,7 +401,14 @@ def format_date(day: date) -> str:
 
 
 class CardBase:
-    """A card's pixels, with the compressed rows that every card drawn on it shares.
+    """A card's pixels as an indexed (palette) image, with the compressed rows that every card
+    drawn on it shares.
+
+    The palette (:func:`_palette`) has fixed slots: a ramp of greys (all text is grey on white,
+    so antialiased text is grey too), the accent colour, the artwork's colours (Pillow's median
+    cut of the artwork's square, once per base, Floyd-Steinberg dithered) and, per card, the
+    colours of its status band. An award's text is drawn on a greyscale copy of the text column
+    (:meth:`middle`) and mapped to the grey slots.
 
     The PNG's zlib stream is made of three pieces of raw deflate data, each ending on a byte
     boundary with no reference to what came before (a full flush): the rows above :data:`SPLIT`
@@ -403,41 +418,84 @@ class CardBase:
     """
 
     def __init__(self, image: Image.Image):
-        self.image = image.convert("RGB")
-        top = _rows(self.image, 0, SPLIT)
+        rgb = image.convert("RGB")
+        # outside the artwork: greys (exact for every grey, since L of a grey is itself) and the accent bar
+        indexed = rgb.convert("L").point(_GREY_LUT)
+        indexed.paste(len(_GREYS), (0, 0, WIDTH, ACCENT_ROWS))
+        # the artwork's square: its own colours (median cut), dithered; white stays white
+        x, y, side = ART_BOX
+        box = (x - 2, y - 2, x + side + 2, y + side + 2)
+        art = rgb.crop(box)
+        art_colours = (art.quantize(colors=_ART_SLOTS, method=Image.Quantize.MEDIANCUT).getpalette() or [])[
+            : 3 * _ART_SLOTS
+        ]
+        mapping = Image.new("P", (1, 1))
+        mapping.putpalette(art_colours)
+        dithered = art.quantize(palette=mapping, dither=Image.Dither.FLOYDSTEINBERG)
+        offset = len(_GREYS) + 1
+        art_indices = Image.frombytes("L", art.size, dithered.tobytes()).point(
+            [min(i + offset, 255) for i in range(256)]
+        )
+        art_indices.paste(_GREY_LUT[255], mask=art.convert("L").point([255 if v == 255 else 0 for v in range(256)]))
+        indexed.paste(art_indices, box[:2])
+        self._palette = [v for g in _GREYS for v in (g, g, g)] + list(rgb.getpixel((WIDTH - 1, 4))) + art_colours  # type: ignore[arg-type]
+        self.indices = indexed.tobytes()
+        shown = Image.frombytes("P", (WIDTH, HEIGHT), self.indices)
+        shown.putpalette(self._palette)
+        self.image = shown.convert("RGB")  # what the card shows
+        self._column = self.image.crop((TEXT_LEFT, SPLIT, WIDTH, BAND_TOP)).convert("L")
+        top = _rows(self.indices, 0, SPLIT)
         self._top, self._top_adler = _deflate(top), zlib.adler32(top)
-        self._tails: dict[str, tuple[bytes, bytes]] = {}
+        self._tails: dict[str, tuple[bytes, bytes, bytes]] = {}
 
     def middle(self) -> Image.Image:
-        """A copy of rows :data:`SPLIT` to :data:`BAND_TOP`, to draw an award's text on."""
-        return self.image.crop((0, SPLIT, WIDTH, BAND_TOP)).convert("RGBA")
+        """A greyscale copy of the text column (from :data:`TEXT_LEFT`) of rows :data:`SPLIT`
+        to :data:`BAND_TOP`, to draw an award's text on in greys."""
+        return self._column.copy()
 
     def finish(self, middle: Image.Image | None = None, status: str = "valid") -> bytes:
-        """The PNG of the card, with ``middle`` in place of the base's own middle rows and the
-        status band of ``status`` (none for a valid award) at the bottom."""
-        mid = _rows((middle or self.image.crop((0, SPLIT, WIDTH, BAND_TOP))).convert("RGB"), 0, BAND_TOP - SPLIT)
-        tail_raw, tail = self._tail(status)
+        """The PNG of the card, with ``middle`` (from :meth:`middle`) in place of the base's
+        own text column and the status band of ``status`` (none for a valid award) at the bottom."""
+        if middle is None:
+            mid = _rows(self.indices, SPLIT, BAND_TOP)
+        else:
+            column = middle.point(_GREY_LUT).tobytes()
+            cut, left, right = TEXT_LEFT, self.indices, WIDTH - TEXT_LEFT
+            mid = b"".join(
+                b"\0" + left[y * WIDTH : y * WIDTH + cut] + column[(y - SPLIT) * right : (y - SPLIT + 1) * right]
+                for y in range(SPLIT, BAND_TOP)
+            )
+        tail_raw, tail, plte = self._tail(status)
         adler = zlib.adler32(tail_raw, zlib.adler32(mid, self._top_adler))
         stream = b"\x78\x9c" + self._top + _deflate(mid) + tail + struct.pack(">I", adler)
-        header = struct.pack(">IIBBBBB", WIDTH, HEIGHT, 8, 2, 0, 0, 0)
-        return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", stream) + _chunk(b"IEND", b"")
+        header = struct.pack(">IIBBBBB", WIDTH, HEIGHT, 8, 3, 0, 0, 0)
+        return (
+            b"\x89PNG\r\n\x1a\n"
+            + _chunk(b"IHDR", header)
+            + _chunk(b"PLTE", plte)
+            + _chunk(b"IDAT", stream)
+            + _chunk(b"IEND", b"")
+        )
 
-    def _tail(self, status: str) -> tuple[bytes, bytes]:
+    def _tail(self, status: str) -> tuple[bytes, bytes, bytes]:
         key = status if status in STATUS_WORDS else "valid"
         if key not in self._tails:
+            palette = list(self._palette)
             if key == "valid":
-                bottom = self.image.crop((0, BAND_TOP, WIDTH, HEIGHT))
+                raw = _rows(self.indices, BAND_TOP, HEIGHT)
             else:
-                bottom = _band(key).convert("RGB")
-            raw = _rows(bottom, 0, HEIGHT - BAND_TOP)
-            self._tails[key] = (raw, _deflate(raw, final=True))
+                band = _band(key).convert("RGB").quantize(colors=_BAND_SLOTS, method=Image.Quantize.MEDIANCUT)
+                offset = len(palette) // 3
+                palette += (band.getpalette() or [])[: 3 * _BAND_SLOTS]
+                shifted = band.point([min(255, i + offset) for i in range(256)]).tobytes()
+                raw = b"".join(b"\0" + shifted[y * WIDTH : (y + 1) * WIDTH] for y in range(HEIGHT - BAND_TOP))
+            self._tails[key] = (raw, _deflate(raw, final=True), bytes(palette))
         return self._tails[key]
 
 
-def _rows(image: Image.Image, start: int, stop: int) -> bytes:
-    """Rows of an RGB image as PNG scanlines (filter type 0, None)."""
-    raw, row = image.tobytes(), image.width * 3
-    return b"".join(b"\0" + raw[y * row : (y + 1) * row] for y in range(start, stop))
+def _rows(indices: bytes, start: int, stop: int) -> bytes:
+    """Rows of an indexed image as PNG scanlines (filter type 0, None)."""
+    return b"".join(b"\0" + indices[y * WIDTH : (y + 1) * WIDTH] for y in range(start, stop))
 
 
 def _deflate(raw: bytes, *, final: bool = False) -> bytes:
@@ -465,7 +523,7 @@ def _artwork(artwork: bytes | None, is_svg: bool) -> str:
 
 
 def _frame(accent: str, artwork: str) -> str:
-    return f'<rect width="{WIDTH}" height="{HEIGHT}" fill="#ffffff"/><rect width="{WIDTH}" height="14" fill="{accent}"/>{artwork}'
+    return f'<rect width="{WIDTH}" height="{HEIGHT}" fill="#ffffff"/><rect width="{WIDTH}" height="{ACCENT_ROWS}" fill="{accent}"/>{artwork}'
 
 
 def badge_base(
@@ -495,59 +553,60 @@ def _band(status: str) -> Image.Image:
 def award_card(base: CardBase, *, earner: str | None, issued_on: date, status: str) -> bytes:
     """An award's card: the badge class's base with who earned it and when, and the status band
     when the award is revoked, suspended or expired."""
-    lower = base.middle()
-    top = 0  # rows below SPLIT
-    lower.alpha_composite(_text_image("Awarded to" if earner else "Awarded", 28, "#555555", False), (TEXT_X - 10, top))
+    column = base.middle()
+    _set_glyphs(column, "Awarded to" if earner else "Awarded", TEXT_X, 39, 28, 0x55, bold=False)
     name_lines = fit_lines(earner, 50, TEXT_WIDTH, 2) if earner else []
     for number, text in enumerate(name_lines):
-        _set_glyphs(lower, text, TEXT_X, top + 49 + 58 + number * 62, 50, "#111111")
-    lower.alpha_composite(_text_image(f"Issued {format_date(issued_on)}", 28, "#333333", False), (TEXT_X - 10, 190))
-    return base.finish(lower, status)
+        _set_glyphs(column, text, TEXT_X, 49 + 58 + number * 62, 50, 0x11)
+    _set_glyphs(column, f"Issued {format_date(issued_on)}", TEXT_X, 190 + 39, 28, 0x33, bold=False)
+    return base.finish(column, status)
 
 
 _PHASES = 4  # glyph images per glyph: its origin at 0, 1/4, 1/2 and 3/4 of a pixel
 
 
-def _set_glyphs(image: Image.Image, text: str, x: float, baseline: int, size: int, colour: str) -> None:
-    """Draw ``text`` on ``image`` from ``x`` on ``baseline``, glyph by glyph, from images of
-    each glyph drawn once per process (:func:`_glyph_images`): the names of thousands of awards
-    share a few hundred glyphs, so an award's card draws nothing new."""
+def _set_glyphs(
+    column: Image.Image, text: str, x: float, baseline: int, size: int, grey: int, *, bold: bool = True
+) -> None:
+    """Draw ``text`` in ``grey`` on the greyscale text column (its left edge is the card's
+    column :data:`TEXT_LEFT`) from ``x`` on ``baseline``, glyph by glyph, from coverage masks
+    of each glyph drawn once per process (:func:`_glyph_images`): the names of thousands of
+    awards share a few hundred glyphs, so an award's card draws nothing new."""
     placed = []
     pen = 0.0
-    for glyph in _shaped(text, True):
-        gx = x + (pen + glyph.dx) * size
+    for glyph in _shaped(text, bold):
+        gx = x - TEXT_LEFT + (pen + glyph.dx) * size
         whole = math.floor(gx)
         phase = min(_PHASES - 1, round((gx - whole) * _PHASES))
         placed.append((glyph.font, glyph.gid, phase, whole, baseline - round(glyph.dy * size)))
         pen += glyph.advance
-    tiles = _glyph_images(tuple(sorted({(f, g, p) for f, g, p, _x, _y in placed})), size, colour)
+    tiles = _glyph_images(tuple(sorted({(f, g, p) for f, g, p, _x, _y in placed})), size)
     for font, gid, phase, gx, gy in placed:
         tile = tiles[font, gid, phase]
         if tile is not None:
-            left, top = tile[1] + gx, tile[2] + gy
-            _composite(image, tile[0], left, top)
+            _paint(column, tile[0], tile[1] + gx, tile[2] + gy, grey)
 
 
-def _composite(image: Image.Image, tile: Image.Image, left: int, top: int) -> None:
-    """``tile`` over ``image`` at (left, top), clipped to the image."""
-    box = (max(left, 0), max(top, 0), min(left + tile.width, image.width), min(top + tile.height, image.height))
+def _paint(column: Image.Image, mask: Image.Image, left: int, top: int, grey: int) -> None:
+    """``grey`` through the coverage ``mask`` over ``column`` at (left, top), clipped."""
+    box = (max(left, 0), max(top, 0), min(left + mask.width, column.width), min(top + mask.height, column.height))
     if box[0] >= box[2] or box[1] >= box[3]:
         return
-    part = tile.crop((box[0] - left, box[1] - top, box[2] - left, box[3] - top))
-    image.alpha_composite(part, (box[0], box[1]))
+    part = mask.crop((box[0] - left, box[1] - top, box[2] - left, box[3] - top))
+    column.paste(grey, box, part)
 
 
-_TILES: dict[tuple[str, int, int, int, str], tuple[Image.Image, int, int] | None] = {}
-_MAX_TILES = 50_000  # about 100 MB at most; past it the cache starts again
+_TILES: dict[tuple[str, int, int, int], tuple[Image.Image, int, int] | None] = {}
+_MAX_TILES = 100_000  # about 50 MB at most; past it the cache starts again
 
 
 def _glyph_images(
-    glyphs: tuple[tuple[str, int, int], ...], size: int, colour: str
+    glyphs: tuple[tuple[str, int, int], ...], size: int
 ) -> dict[tuple[str, int, int], tuple[Image.Image, int, int] | None]:
-    """Images of glyphs at ``size`` in ``colour``: (image, left, top) relative to the glyph's
-    origin on the baseline, or ``None`` for a glyph with no outline (a space). The missing ones
-    are drawn in one resvg call, in a row, and cut apart."""
-    missing = [g for g in glyphs if (*g, size, colour) not in _TILES]
+    """Coverage masks of glyphs at ``size``: (mask, left, top) relative to the glyph's origin on
+    the baseline, or ``None`` for a glyph with no outline (a space). The missing ones are drawn
+    in one resvg call, in a row, and cut apart."""
+    missing = [g for g in glyphs if (*g, size) not in _TILES]
     if len(_TILES) + len(missing) > _MAX_TILES:
         _TILES.clear()
         missing = list(glyphs)
@@ -557,7 +616,7 @@ def _glyph_images(
         for font, gid, phase in missing:
             bounds = _bounds(font, gid)
             if bounds is None:
-                _TILES[font, gid, phase, size, colour] = None
+                _TILES[font, gid, phase, size] = None
                 continue
             scale = size / _hb_font(font).face.upem
             left = math.floor(bounds[0] * scale) - 1
@@ -576,13 +635,13 @@ def _glyph_images(
                 paths.append(f'<path transform="matrix({k:g} 0 0 {-k:g} {ox:g} {ascent})" d="{_outline(font, gid)}"/>')
             svg = (
                 f'<svg xmlns="http://www.w3.org/2000/svg" width="{cursor}" height="{height}">'
-                f'<g fill="{colour}">{"".join(paths)}</g></svg>'
+                f'<g fill="#000000">{"".join(paths)}</g></svg>'
             )
-            strip = Image.open(io.BytesIO(raster.draw(svg, width=cursor, height=height, fonts=()))).convert("RGBA")
+            strip = Image.open(io.BytesIO(raster.draw(svg, width=cursor, height=height, fonts=()))).getchannel("A")
             for font, gid, phase, cell_x, left, right, top, bottom in cells:
-                tile = strip.crop((cell_x, ascent + top, cell_x + right - left, ascent + bottom))
-                _TILES[font, gid, phase, size, colour] = (tile, left, top)
-    return {g: _TILES[(*g, size, colour)] for g in glyphs}
+                mask = strip.crop((cell_x, ascent + top, cell_x + right - left, ascent + bottom))
+                _TILES[font, gid, phase, size] = (mask, left, top)
+    return {g: _TILES[(*g, size)] for g in glyphs}
 
 
 @functools.lru_cache(maxsize=65536)
@@ -592,14 +651,6 @@ def _bounds(name: str, gid: int) -> tuple[float, float, float, float] | None:
     pen = BoundsPen(glyphs)
     glyphs[font.getGlyphName(gid)].draw(pen)
     return pen.bounds  # type: ignore[no-any-return]
-
-
-@functools.lru_cache(maxsize=512)
-def _text_image(text: str, size: int, colour: str, bold: bool) -> Image.Image:
-    """One short line (a label, a date) drawn once: many awards share them. Its baseline is at
-    ``1.4 * size`` from the top, its text starts 10 pixels in."""
-    width = math.ceil(measure(text, size, bold=bold)) + 20
-    return _draw(width, round(size * 1.8), [_Line(text, 10, round(size * 1.4), size, colour, bold)])
 
 
 def badge_card(base: CardBase) -> bytes:
