@@ -60,7 +60,7 @@ __all__ = [
 WIDTH, HEIGHT = 1200, 630  # the size Open Graph consumers crop least (1.91:1)
 SPLIT = 300  # rows above this are the same for every award of a badge class
 ZLIB_LEVEL = 3  # the rows compressed for each card: level 3 is within 15% of level 6 in half the time
-SHARED_LEVEL = 9  # the rows compressed once per badge class (or status): the smallest
+SHARED_LEVEL = 6  # the rows compressed once per badge class (or status)
 ACCENT_ROWS = 14  # the accent bar at the top
 TEXT_LEFT = 440  # an award's text is drawn on the columns from here (right of the artwork)
 # Palette slots: greys for text (every text colour exactly, a ramp between for antialiasing),
@@ -539,7 +539,32 @@ def badge_base(
     for number, text in enumerate(fit_lines(lower, 30, TEXT_WIDTH, 4, bold=False) if lower else []):
         lines.append(_Line(text, TEXT_X, 360 + number * 42, 30, "#333333", bold=False))
     lines.append(_Line(host, ART_BOX[0], 600, 24, "#6b6b6b", bold=False))
+    if artwork:  # drawn at the box's size and laid on by Pillow: cheaper than resvg scaling an embedded image
+        png = raster.rasterise(artwork, width=ART_BOX[2]) if is_svg else artwork
+        card = _draw(WIDTH, HEIGHT, lines, _frame(accent, ""))
+        if _lay_artwork(card, png):
+            return CardBase(card)
     return CardBase(_draw(WIDTH, HEIGHT, lines, _frame(accent, _artwork(artwork, is_svg))))
+
+
+def _lay_artwork(card: Image.Image, png: bytes) -> bool:
+    """The artwork fitted in :data:`ART_BOX` over ``card``; ``False`` (nothing drawn) for an
+    image Pillow cannot read or a very large one, which resvg draws instead."""
+    try:
+        with Image.open(io.BytesIO(png)) as opened:
+            width, height = opened.size
+            if not (0 < width <= raster.MAX_RASTER_SIDE and 0 < height <= raster.MAX_RASTER_SIDE):
+                return False
+            art = opened.convert("RGBA")
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        return False
+    x, y, side = ART_BOX
+    scale = min(side / width, side / height)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    if size != art.size:
+        art = art.resize(size, Image.Resampling.LANCZOS)
+    card.alpha_composite(art, (x + (side - size[0]) // 2, y + (side - size[1]) // 2))
+    return True
 
 
 @functools.lru_cache(maxsize=8)
