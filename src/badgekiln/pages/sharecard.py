@@ -3,12 +3,13 @@
 A card is drawn in two layers, so that one card per award stays cheap:
 
 * the **base** (once per badge class, or once for the home page): background, accent bar, the
-  artwork, the issuer and the badge's name, drawn by resvg from an SVG that badgekiln writes;
-  its pixels and the compressed PNG rows above :data:`SPLIT` are kept (:class:`CardBase`);
-* the **award's text** (the earner's name, the issue date) and, when the award is no longer
-  valid, a coloured band with the status word: small SVGs drawn by resvg, laid over a copy of
-  the base's lower part (Pillow), whose rows alone are compressed for each award (the zlib
-  stream of the shared upper rows is resumed from a copy of its compressor).
+  issuer and the badge's name, drawn by resvg from an SVG that badgekiln writes, and the artwork
+  (drawn at the size it is shown) laid on by Pillow; it is mapped once to an indexed image with
+  a fixed palette (:class:`CardBase`), whose rows above :data:`SPLIT` are compressed once;
+* the **award's text** (the earner's name, the issue date), set from coverage masks of glyphs
+  drawn once, in grey on a greyscale copy of the text column and mapped to the palette's greys,
+  and, when the award is no longer valid, a coloured band with the status word (drawn once per
+  status): only the middle rows are compressed for each award.
 
 Text goes through resvg's text engine with the fonts bundled in ``badgekiln/data/fonts`` only
 (never the machine's): Noto Sans (Latin, Greek, Cyrillic), Noto Sans Arabic, Hebrew and
@@ -17,9 +18,9 @@ and Noto Emoji. :func:`coverage` says which font draws each character (the autom
 no name shows a missing-glyph box uses it); lines are wrapped at spaces (and between CJK
 characters) by measured advance widths and cut with an ellipsis, deterministically.
 
-The PNG is written here, not by a library: one ``IHDR``, one ``IDAT`` (zlib level
-:data:`ZLIB_LEVEL`, filter type 0 on every row), ``IEND``; no time, no text chunks, so the
-same inputs give the same bytes.
+The PNG is written here, not by a library: an indexed PNG, one ``IHDR``, one ``PLTE``, one
+``IDAT`` (filter type 0 on every row), ``IEND``; no time, no text chunks, so the same inputs
+give the same bytes.
 """
 
 from __future__ import annotations
