@@ -441,16 +441,21 @@ class CardBase:
         art_indices.paste(_GREY_LUT[255], mask=art.convert("L").point([255 if v == 255 else 0 for v in range(256)]))
         indexed.paste(art_indices, box[:2])
         self._palette = [v for g in _GREYS for v in (g, g, g)] + list(rgb.getpixel((WIDTH - 1, 4))) + art_colours  # type: ignore[arg-type]
-        self.indices = indexed.tobytes()
-        shown = Image.frombytes("P", (WIDTH, HEIGHT), self.indices)
-        shown.putpalette(self._palette)
-        self.image = shown.convert("RGB")  # what the card shows
-        self._column = self.image.crop((TEXT_LEFT, SPLIT, WIDTH, BAND_TOP)).convert("L")
+        indices = indexed.tobytes()
+        # greys are their own value in L: the column's palette greys as a greyscale image
+        column = indexed.crop((TEXT_LEFT, SPLIT, WIDTH, BAND_TOP))
+        self._column = column.point([_GREYS[i] if i < len(_GREYS) else 255 for i in range(256)])
         # the middle rows as PNG scanlines (a filter byte, then the row) in an image, to paste an award's column on
-        self._middle = Image.frombytes("L", (WIDTH + 1, BAND_TOP - SPLIT), _rows(self.indices, SPLIT, BAND_TOP))
-        top = _rows(self.indices, 0, SPLIT)
+        self._middle = Image.frombytes("L", (WIDTH + 1, BAND_TOP - SPLIT), _rows(indices, SPLIT, BAND_TOP))
+        top = _rows(indices, 0, SPLIT)
         self._top, self._top_adler = _deflate(top, level=SHARED_LEVEL), zlib.adler32(top)
         self._tails: dict[str, tuple[bytes, bytes, bytes]] = {}
+        self._bottom = _rows(indices, BAND_TOP, HEIGHT)  # only these rows are kept with the pieces above (0.6 MB)
+
+    @property
+    def image(self) -> Image.Image:
+        """The card's pixels as it shows them (RGB)."""
+        return Image.open(io.BytesIO(self.finish())).convert("RGB")
 
     def middle(self) -> Image.Image:
         """A greyscale copy of the text column (from :data:`TEXT_LEFT`) of rows :data:`SPLIT`
@@ -483,7 +488,7 @@ class CardBase:
         if key not in self._tails:
             palette = list(self._palette)
             if key == "valid":
-                raw = _rows(self.indices, BAND_TOP, HEIGHT)
+                raw = self._bottom
             else:
                 band = _band(key).convert("RGB").quantize(colors=_BAND_SLOTS, method=Image.Quantize.MEDIANCUT)
                 offset = len(palette) // 3
