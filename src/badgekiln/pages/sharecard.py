@@ -67,7 +67,14 @@ TEXT_LEFT = 440  # an award's text is drawn on the columns from here (right of t
 # Palette slots: greys for text (every text colour exactly, a ramp between for antialiasing),
 # the accent colour, the artwork's colours and a status band's colours.
 _GREYS = tuple(sorted({round(i * 255 / 58) for i in range(59)} | {0x11, 0x33, 0x55, 0x6B, 0xFF}))
-_GREY_LUT = [min(range(len(_GREYS)), key=lambda i, v=v: (abs(_GREYS[i] - v), i)) for v in range(256)]
+
+
+def _nearest_grey(value: int) -> int:
+    """The slot of the grey nearest ``value`` (the lower one on a tie)."""
+    return min(range(len(_GREYS)), key=lambda i: (abs(_GREYS[i] - value), i))
+
+
+_GREY_LUT = [_nearest_grey(v) for v in range(256)]
 _BAND_SLOTS = 32
 _ART_SLOTS = 256 - len(_GREYS) - 1 - _BAND_SLOTS
 BAND_TOP = 540  # the status band: rows BAND_TOP..HEIGHT
