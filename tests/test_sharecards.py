@@ -132,7 +132,8 @@ def test_award_cards_are_deterministic_1200x630_pngs_with_a_status_band(base):
     }
     for status, png in cards.items():
         assert _png_size(png) == (1200, 630)
-        assert _chunk_types(png) == [b"IHDR", b"IDAT", b"IEND"]  # no time, no text
+        # an indexed PNG: its palette, its pixels; no time, no text
+        assert _chunk_types(png) == [b"IHDR", b"PLTE", b"IDAT", b"IEND"]
         assert png == sharecard.award_card(base, earner="Jane Doe", issued_on=date(2026, 3, 1), status=status)
         image = Image.open(io.BytesIO(png)).convert("RGB")
         band = image.getpixel((1100, 600))
@@ -255,9 +256,12 @@ def _slug(page: str) -> str:
 
 def test_a_png_written_here_decodes_as_written(base):
     png = sharecard.badge_card(base)
-    (length,) = struct.unpack(">I", png[33:37])
-    raw = zlib.decompress(png[41 : 41 + length])
-    assert len(raw) == 630 * (1 + 1200 * 3)
+    (plte,) = struct.unpack(">I", png[33:37])
+    start = 33 + 12 + plte  # after IHDR and PLTE
+    (length,) = struct.unpack(">I", png[start : start + 4])
+    assert png[start + 4 : start + 8] == b"IDAT" and png[25] == 3  # colour type 3: indexed
+    raw = zlib.decompress(png[start + 8 : start + 8 + length])
+    assert len(raw) == 630 * (1 + 1200)
     assert Image.open(io.BytesIO(png)).convert("RGB").tobytes() == base.image.tobytes()
 
 
@@ -291,3 +295,33 @@ def test_a_card_does_not_depend_on_which_glyphs_were_drawn_before(base):
     for other in ("Kim Ødegård", "Łucja Ryś", "yvind", "Zoë Kare"):
         sharecard.award_card(base, earner=other, issued_on=date(2026, 3, 1), status="valid")
     assert sharecard.award_card(base, **args) == alone
+
+
+def test_an_indexed_card_shows_what_was_drawn_in_full_colour():
+    """The palette (greys for text, the accent, the artwork's colours) changes no pixel by more
+    than a dithered step: the card shows what resvg drew."""
+    from PIL import ImageChops, ImageStat
+
+    lines = [sharecard._Line("Pipefitting Ωμέγα 王小明", 480, 195, 54, "#111111")]
+    drawn = sharecard._draw(
+        1200, 630, lines, sharecard._frame("#1f5f8b", sharecard._artwork(raster.rasterise(ART, width=720), False))
+    ).convert("RGB")
+    shown = sharecard.CardBase(drawn).image
+    difference = ImageChops.difference(drawn, shown)
+    assert max(ImageStat.Stat(difference).mean) < 1.0
+    text = (480, 130, 1200, 290)  # greys: at most half a step of the grey ramp
+    assert max(high for _low, high in difference.crop(text).getextrema()) <= 3
+    assert shown.getpixel((600, 5)) == (0x1F, 0x5F, 0x8B) and shown.getpixel((1100, 620)) == (255, 255, 255)
+
+
+def test_png_artwork_is_fitted_and_centred_in_its_box_and_unreadable_artwork_is_not_drawn():
+    wide = io.BytesIO()
+    Image.new("RGB", (200, 100), (200, 0, 0)).save(wide, "PNG")
+    common = {"badge_name": "Wide", "issuer": "Org", "host": "h.example", "accent": "#000000", "is_svg": False}
+    card = sharecard.badge_base(artwork=wide.getvalue(), **common).image
+    x, y, side = sharecard.ART_BOX
+    assert card.getpixel((x + side // 2, y + side // 2)) == (200, 0, 0)
+    assert card.getpixel((x + 2, y + side // 2)) == (200, 0, 0)  # as wide as the box
+    assert card.getpixel((x + side // 2, y + 40)) == (255, 255, 255)  # half as high, centred
+    broken = sharecard.badge_base(artwork=b"\x89PNG\r\n\x1a\nnot a png", **common).image
+    assert broken.crop((x, y, x + side, y + side)).getextrema() == ((255, 255), (255, 255), (255, 255))

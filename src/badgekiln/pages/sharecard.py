@@ -3,12 +3,13 @@
 A card is drawn in two layers, so that one card per award stays cheap:
 
 * the **base** (once per badge class, or once for the home page): background, accent bar, the
-  artwork, the issuer and the badge's name, drawn by resvg from an SVG that badgekiln writes;
-  its pixels and the compressed PNG rows above :data:`SPLIT` are kept (:class:`CardBase`);
-* the **award's text** (the earner's name, the issue date) and, when the award is no longer
-  valid, a coloured band with the status word: small SVGs drawn by resvg, laid over a copy of
-  the base's lower part (Pillow), whose rows alone are compressed for each award (the zlib
-  stream of the shared upper rows is resumed from a copy of its compressor).
+  issuer and the badge's name, drawn by resvg from an SVG that badgekiln writes, and the artwork
+  (drawn at the size it is shown) laid on by Pillow; it is mapped once to an indexed image with
+  a fixed palette (:class:`CardBase`), whose rows above :data:`SPLIT` are compressed once;
+* the **award's text** (the earner's name, the issue date), set from coverage masks of glyphs
+  drawn once, in grey on a greyscale copy of the text column and mapped to the palette's greys,
+  and, when the award is no longer valid, a coloured band with the status word (drawn once per
+  status): only the middle rows are compressed for each award.
 
 Text goes through resvg's text engine with the fonts bundled in ``badgekiln/data/fonts`` only
 (never the machine's): Noto Sans (Latin, Greek, Cyrillic), Noto Sans Arabic, Hebrew and
@@ -17,9 +18,9 @@ and Noto Emoji. :func:`coverage` says which font draws each character (the autom
 no name shows a missing-glyph box uses it); lines are wrapped at spaces (and between CJK
 characters) by measured advance widths and cut with an ellipsis, deterministically.
 
-The PNG is written here, not by a library: one ``IHDR``, one ``IDAT`` (zlib level
-:data:`ZLIB_LEVEL`, filter type 0 on every row), ``IEND``; no time, no text chunks, so the
-same inputs give the same bytes.
+The PNG is written here, not by a library: an indexed PNG, one ``IHDR``, one ``PLTE``, one
+``IDAT`` (filter type 0 on every row), ``IEND``; no time, no text chunks, so the same inputs
+give the same bytes.
 """
 
 from __future__ import annotations
@@ -59,7 +60,23 @@ __all__ = [
 
 WIDTH, HEIGHT = 1200, 630  # the size Open Graph consumers crop least (1.91:1)
 SPLIT = 300  # rows above this are the same for every award of a badge class
-ZLIB_LEVEL = 3  # level 3 compresses these cards within 15% of level 6 in half the time
+ZLIB_LEVEL = 3  # the rows compressed for each card: level 3 is within 15% of level 6 in half the time
+SHARED_LEVEL = 6  # the rows compressed once per badge class (or status)
+ACCENT_ROWS = 14  # the accent bar at the top
+TEXT_LEFT = 440  # an award's text is drawn on the columns from here (right of the artwork)
+# Palette slots: greys for text (every text colour exactly, a ramp between for antialiasing),
+# the accent colour, the artwork's colours and a status band's colours.
+_GREYS = tuple(sorted({round(i * 255 / 58) for i in range(59)} | {0x11, 0x33, 0x55, 0x6B, 0xFF}))
+
+
+def _nearest_grey(value: int) -> int:
+    """The slot of the grey nearest ``value`` (the lower one on a tie)."""
+    return min(range(len(_GREYS)), key=lambda i: (abs(_GREYS[i] - value), i))
+
+
+_GREY_LUT = [_nearest_grey(v) for v in range(256)]
+_BAND_SLOTS = 32
+_ART_SLOTS = 256 - len(_GREYS) - 1 - _BAND_SLOTS
 BAND_TOP = 540  # the status band: rows BAND_TOP..HEIGHT
 TEXT_X, TEXT_WIDTH = 480, 660  # the text column
 ART_BOX = (70, 110, 360)  # x, y, side of the artwork's square
@@ -393,7 +410,14 @@ def format_date(day: date) -> str:
 
 
 class CardBase:
-    """A card's pixels, with the compressed rows that every card drawn on it shares.
+    """A card's pixels as an indexed (palette) image, with the compressed rows that every card
+    drawn on it shares.
+
+    The palette (:func:`_palette`) has fixed slots: a ramp of greys (all text is grey on white,
+    so antialiased text is grey too), the accent colour, the artwork's colours (Pillow's median
+    cut of the artwork's square, once per base, Floyd-Steinberg dithered) and, per card, the
+    colours of its status band. An award's text is drawn on a greyscale copy of the text column
+    (:meth:`middle`) and mapped to the grey slots.
 
     The PNG's zlib stream is made of three pieces of raw deflate data, each ending on a byte
     boundary with no reference to what came before (a full flush): the rows above :data:`SPLIT`
@@ -403,47 +427,94 @@ class CardBase:
     """
 
     def __init__(self, image: Image.Image):
-        self.image = image.convert("RGB")
-        top = _rows(self.image, 0, SPLIT)
-        self._top, self._top_adler = _deflate(top), zlib.adler32(top)
-        self._tails: dict[str, tuple[bytes, bytes]] = {}
+        rgb = image.convert("RGB")
+        # outside the artwork: greys (exact for every grey, since L of a grey is itself) and the accent bar
+        indexed = rgb.convert("L").point(_GREY_LUT)
+        indexed.paste(len(_GREYS), (0, 0, WIDTH, ACCENT_ROWS))
+        # the artwork's square: its own colours (median cut), dithered; white stays white
+        x, y, side = ART_BOX
+        box = (x - 2, y - 2, x + side + 2, y + side + 2)
+        art = rgb.crop(box)
+        art_colours = (art.quantize(colors=_ART_SLOTS, method=Image.Quantize.MEDIANCUT).getpalette() or [])[
+            : 3 * _ART_SLOTS
+        ]
+        mapping = Image.new("P", (1, 1))
+        mapping.putpalette(art_colours)
+        dithered = art.quantize(palette=mapping, dither=Image.Dither.FLOYDSTEINBERG)
+        offset = len(_GREYS) + 1
+        art_indices = Image.frombytes("L", art.size, dithered.tobytes()).point(
+            [min(i + offset, 255) for i in range(256)]
+        )
+        art_indices.paste(_GREY_LUT[255], mask=art.convert("L").point([255 if v == 255 else 0 for v in range(256)]))
+        indexed.paste(art_indices, box[:2])
+        self._palette = [v for g in _GREYS for v in (g, g, g)] + list(rgb.getpixel((WIDTH - 1, 4))) + art_colours  # type: ignore[arg-type]
+        indices = indexed.tobytes()
+        # greys are their own value in L: the column's palette greys as a greyscale image
+        column = indexed.crop((TEXT_LEFT, SPLIT, WIDTH, BAND_TOP))
+        self._column = column.point([_GREYS[i] if i < len(_GREYS) else 255 for i in range(256)])
+        # the middle rows as PNG scanlines (a filter byte, then the row) in an image, to paste an award's column on
+        self._middle = Image.frombytes("L", (WIDTH + 1, BAND_TOP - SPLIT), _rows(indices, SPLIT, BAND_TOP))
+        top = _rows(indices, 0, SPLIT)
+        self._top, self._top_adler = _deflate(top, level=SHARED_LEVEL), zlib.adler32(top)
+        self._tails: dict[str, tuple[bytes, bytes, bytes]] = {}
+        self._bottom = _rows(indices, BAND_TOP, HEIGHT)  # only these rows are kept with the pieces above (0.6 MB)
+
+    @property
+    def image(self) -> Image.Image:
+        """The card's pixels as it shows them (RGB)."""
+        return Image.open(io.BytesIO(self.finish())).convert("RGB")
 
     def middle(self) -> Image.Image:
-        """A copy of rows :data:`SPLIT` to :data:`BAND_TOP`, to draw an award's text on."""
-        return self.image.crop((0, SPLIT, WIDTH, BAND_TOP)).convert("RGBA")
+        """A greyscale copy of the text column (from :data:`TEXT_LEFT`) of rows :data:`SPLIT`
+        to :data:`BAND_TOP`, to draw an award's text on in greys."""
+        return self._column.copy()
 
     def finish(self, middle: Image.Image | None = None, status: str = "valid") -> bytes:
-        """The PNG of the card, with ``middle`` in place of the base's own middle rows and the
-        status band of ``status`` (none for a valid award) at the bottom."""
-        mid = _rows((middle or self.image.crop((0, SPLIT, WIDTH, BAND_TOP))).convert("RGB"), 0, BAND_TOP - SPLIT)
-        tail_raw, tail = self._tail(status)
+        """The PNG of the card, with ``middle`` (from :meth:`middle`) in place of the base's
+        own text column and the status band of ``status`` (none for a valid award) at the bottom."""
+        if middle is None:
+            mid = self._middle.tobytes()
+        else:
+            rows = self._middle.copy()
+            rows.paste(middle.point(_GREY_LUT), (1 + TEXT_LEFT, 0))
+            mid = rows.tobytes()
+        tail_raw, tail, plte = self._tail(status)
         adler = zlib.adler32(tail_raw, zlib.adler32(mid, self._top_adler))
         stream = b"\x78\x9c" + self._top + _deflate(mid) + tail + struct.pack(">I", adler)
-        header = struct.pack(">IIBBBBB", WIDTH, HEIGHT, 8, 2, 0, 0, 0)
-        return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", stream) + _chunk(b"IEND", b"")
+        header = struct.pack(">IIBBBBB", WIDTH, HEIGHT, 8, 3, 0, 0, 0)
+        return (
+            b"\x89PNG\r\n\x1a\n"
+            + _chunk(b"IHDR", header)
+            + _chunk(b"PLTE", plte)
+            + _chunk(b"IDAT", stream)
+            + _chunk(b"IEND", b"")
+        )
 
-    def _tail(self, status: str) -> tuple[bytes, bytes]:
+    def _tail(self, status: str) -> tuple[bytes, bytes, bytes]:
         key = status if status in STATUS_WORDS else "valid"
         if key not in self._tails:
+            palette = list(self._palette)
             if key == "valid":
-                bottom = self.image.crop((0, BAND_TOP, WIDTH, HEIGHT))
+                raw = self._bottom
             else:
-                bottom = _band(key).convert("RGB")
-            raw = _rows(bottom, 0, HEIGHT - BAND_TOP)
-            self._tails[key] = (raw, _deflate(raw, final=True))
+                band = _band(key).convert("RGB").quantize(colors=_BAND_SLOTS, method=Image.Quantize.MEDIANCUT)
+                offset = len(palette) // 3
+                palette += (band.getpalette() or [])[: 3 * _BAND_SLOTS]
+                shifted = band.point([min(255, i + offset) for i in range(256)]).tobytes()
+                raw = b"".join(b"\0" + shifted[y * WIDTH : (y + 1) * WIDTH] for y in range(HEIGHT - BAND_TOP))
+            self._tails[key] = (raw, _deflate(raw, final=True, level=SHARED_LEVEL), bytes(palette))
         return self._tails[key]
 
 
-def _rows(image: Image.Image, start: int, stop: int) -> bytes:
-    """Rows of an RGB image as PNG scanlines (filter type 0, None)."""
-    raw, row = image.tobytes(), image.width * 3
-    return b"".join(b"\0" + raw[y * row : (y + 1) * row] for y in range(start, stop))
+def _rows(indices: bytes, start: int, stop: int) -> bytes:
+    """Rows of an indexed image as PNG scanlines (filter type 0, None)."""
+    return b"".join(b"\0" + indices[y * WIDTH : (y + 1) * WIDTH] for y in range(start, stop))
 
 
-def _deflate(raw: bytes, *, final: bool = False) -> bytes:
+def _deflate(raw: bytes, *, final: bool = False, level: int = ZLIB_LEVEL) -> bytes:
     """Raw deflate data of ``raw`` that ends on a byte boundary (a full flush) or, ``final``,
     ends the stream."""
-    compressor = zlib.compressobj(ZLIB_LEVEL, zlib.DEFLATED, -15, 9, zlib.Z_DEFAULT_STRATEGY)
+    compressor = zlib.compressobj(level, zlib.DEFLATED, -15, 9, zlib.Z_DEFAULT_STRATEGY)
     return compressor.compress(raw) + compressor.flush(zlib.Z_FINISH if final else zlib.Z_FULL_FLUSH)
 
 
@@ -465,7 +536,7 @@ def _artwork(artwork: bytes | None, is_svg: bool) -> str:
 
 
 def _frame(accent: str, artwork: str) -> str:
-    return f'<rect width="{WIDTH}" height="{HEIGHT}" fill="#ffffff"/><rect width="{WIDTH}" height="14" fill="{accent}"/>{artwork}'
+    return f'<rect width="{WIDTH}" height="{HEIGHT}" fill="#ffffff"/><rect width="{WIDTH}" height="{ACCENT_ROWS}" fill="{accent}"/>{artwork}'
 
 
 def badge_base(
@@ -481,7 +552,32 @@ def badge_base(
     for number, text in enumerate(fit_lines(lower, 30, TEXT_WIDTH, 4, bold=False) if lower else []):
         lines.append(_Line(text, TEXT_X, 360 + number * 42, 30, "#333333", bold=False))
     lines.append(_Line(host, ART_BOX[0], 600, 24, "#6b6b6b", bold=False))
+    if artwork:  # drawn at the box's size and laid on by Pillow: cheaper than resvg scaling an embedded image
+        png = raster.rasterise(artwork, width=ART_BOX[2]) if is_svg else artwork
+        card = _draw(WIDTH, HEIGHT, lines, _frame(accent, ""))
+        if _lay_artwork(card, png):
+            return CardBase(card)
     return CardBase(_draw(WIDTH, HEIGHT, lines, _frame(accent, _artwork(artwork, is_svg))))
+
+
+def _lay_artwork(card: Image.Image, png: bytes) -> bool:
+    """The artwork fitted in :data:`ART_BOX` over ``card``; ``False`` (nothing drawn) for an
+    image Pillow cannot read or a very large one, which resvg draws instead."""
+    try:
+        with Image.open(io.BytesIO(png)) as opened:
+            width, height = opened.size
+            if not (0 < width <= raster.MAX_RASTER_SIDE and 0 < height <= raster.MAX_RASTER_SIDE):
+                return False
+            art = opened.convert("RGBA")
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        return False
+    x, y, side = ART_BOX
+    scale = min(side / width, side / height)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    if size != art.size:
+        art = art.resize(size, Image.Resampling.LANCZOS)
+    card.alpha_composite(art, (x + (side - size[0]) // 2, y + (side - size[1]) // 2))
+    return True
 
 
 @functools.lru_cache(maxsize=8)
@@ -495,59 +591,63 @@ def _band(status: str) -> Image.Image:
 def award_card(base: CardBase, *, earner: str | None, issued_on: date, status: str) -> bytes:
     """An award's card: the badge class's base with who earned it and when, and the status band
     when the award is revoked, suspended or expired."""
-    lower = base.middle()
-    top = 0  # rows below SPLIT
-    lower.alpha_composite(_text_image("Awarded to" if earner else "Awarded", 28, "#555555", False), (TEXT_X - 10, top))
+    column = base.middle()
+    _set_glyphs(column, "Awarded to" if earner else "Awarded", TEXT_X, 39, 28, 0x55, bold=False)
     name_lines = fit_lines(earner, 50, TEXT_WIDTH, 2) if earner else []
     for number, text in enumerate(name_lines):
-        _set_glyphs(lower, text, TEXT_X, top + 49 + 58 + number * 62, 50, "#111111")
-    lower.alpha_composite(_text_image(f"Issued {format_date(issued_on)}", 28, "#333333", False), (TEXT_X - 10, 190))
-    return base.finish(lower, status)
+        _set_glyphs(column, text, TEXT_X, 49 + 58 + number * 62, 50, 0x11)
+    _set_glyphs(column, f"Issued {format_date(issued_on)}", TEXT_X, 190 + 39, 28, 0x33, bold=False)
+    return base.finish(column, status)
 
 
 _PHASES = 4  # glyph images per glyph: its origin at 0, 1/4, 1/2 and 3/4 of a pixel
 
 
-def _set_glyphs(image: Image.Image, text: str, x: float, baseline: int, size: int, colour: str) -> None:
-    """Draw ``text`` on ``image`` from ``x`` on ``baseline``, glyph by glyph, from images of
-    each glyph drawn once per process (:func:`_glyph_images`): the names of thousands of awards
-    share a few hundred glyphs, so an award's card draws nothing new."""
+def _set_glyphs(
+    column: Image.Image, text: str, x: float, baseline: int, size: int, grey: int, *, bold: bool = True
+) -> None:
+    """Draw ``text`` in ``grey`` on the greyscale text column (its left edge is the card's
+    column :data:`TEXT_LEFT`) from ``x`` on ``baseline``, glyph by glyph, from coverage masks
+    of each glyph drawn once per process (:func:`_glyph_images`): the names of thousands of
+    awards share a few hundred glyphs, so an award's card draws nothing new."""
     placed = []
     pen = 0.0
-    for glyph in _shaped(text, True):
-        gx = x + (pen + glyph.dx) * size
+    for glyph in _shaped(text, bold):
+        gx = x - TEXT_LEFT + (pen + glyph.dx) * size
         whole = math.floor(gx)
         phase = min(_PHASES - 1, round((gx - whole) * _PHASES))
         placed.append((glyph.font, glyph.gid, phase, whole, baseline - round(glyph.dy * size)))
         pen += glyph.advance
-    tiles = _glyph_images(tuple(sorted({(f, g, p) for f, g, p, _x, _y in placed})), size, colour)
+    tiles = _glyph_images(tuple(sorted({(f, g, p) for f, g, p, _x, _y in placed})), size)
     for font, gid, phase, gx, gy in placed:
         tile = tiles[font, gid, phase]
         if tile is not None:
-            left, top = tile[1] + gx, tile[2] + gy
-            _composite(image, tile[0], left, top)
+            _paint(column, tile[0], tile[1] + gx, tile[2] + gy, grey)
 
 
-def _composite(image: Image.Image, tile: Image.Image, left: int, top: int) -> None:
-    """``tile`` over ``image`` at (left, top), clipped to the image."""
-    box = (max(left, 0), max(top, 0), min(left + tile.width, image.width), min(top + tile.height, image.height))
+def _paint(column: Image.Image, mask: Image.Image, left: int, top: int, grey: int) -> None:
+    """``grey`` through the coverage ``mask`` over ``column`` at (left, top), clipped."""
+    box = (max(left, 0), max(top, 0), min(left + mask.width, column.width), min(top + mask.height, column.height))
+    if box == (left, top, left + mask.width, top + mask.height):  # inside: no clipping
+        column.paste(grey, box, mask)
+        return
     if box[0] >= box[2] or box[1] >= box[3]:
         return
-    part = tile.crop((box[0] - left, box[1] - top, box[2] - left, box[3] - top))
-    image.alpha_composite(part, (box[0], box[1]))
+    part = mask.crop((box[0] - left, box[1] - top, box[2] - left, box[3] - top))
+    column.paste(grey, box, part)
 
 
-_TILES: dict[tuple[str, int, int, int, str], tuple[Image.Image, int, int] | None] = {}
-_MAX_TILES = 50_000  # about 100 MB at most; past it the cache starts again
+_TILES: dict[tuple[str, int, int, int], tuple[Image.Image, int, int] | None] = {}
+_MAX_TILES = 100_000  # about 50 MB at most; past it the cache starts again
 
 
 def _glyph_images(
-    glyphs: tuple[tuple[str, int, int], ...], size: int, colour: str
+    glyphs: tuple[tuple[str, int, int], ...], size: int
 ) -> dict[tuple[str, int, int], tuple[Image.Image, int, int] | None]:
-    """Images of glyphs at ``size`` in ``colour``: (image, left, top) relative to the glyph's
-    origin on the baseline, or ``None`` for a glyph with no outline (a space). The missing ones
-    are drawn in one resvg call, in a row, and cut apart."""
-    missing = [g for g in glyphs if (*g, size, colour) not in _TILES]
+    """Coverage masks of glyphs at ``size``: (mask, left, top) relative to the glyph's origin on
+    the baseline, or ``None`` for a glyph with no outline (a space). The missing ones are drawn
+    in one resvg call, in a row, and cut apart."""
+    missing = [g for g in glyphs if (*g, size) not in _TILES]
     if len(_TILES) + len(missing) > _MAX_TILES:
         _TILES.clear()
         missing = list(glyphs)
@@ -557,7 +657,7 @@ def _glyph_images(
         for font, gid, phase in missing:
             bounds = _bounds(font, gid)
             if bounds is None:
-                _TILES[font, gid, phase, size, colour] = None
+                _TILES[font, gid, phase, size] = None
                 continue
             scale = size / _hb_font(font).face.upem
             left = math.floor(bounds[0] * scale) - 1
@@ -576,13 +676,13 @@ def _glyph_images(
                 paths.append(f'<path transform="matrix({k:g} 0 0 {-k:g} {ox:g} {ascent})" d="{_outline(font, gid)}"/>')
             svg = (
                 f'<svg xmlns="http://www.w3.org/2000/svg" width="{cursor}" height="{height}">'
-                f'<g fill="{colour}">{"".join(paths)}</g></svg>'
+                f'<g fill="#000000">{"".join(paths)}</g></svg>'
             )
-            strip = Image.open(io.BytesIO(raster.draw(svg, width=cursor, height=height, fonts=()))).convert("RGBA")
+            strip = Image.open(io.BytesIO(raster.draw(svg, width=cursor, height=height, fonts=()))).getchannel("A")
             for font, gid, phase, cell_x, left, right, top, bottom in cells:
-                tile = strip.crop((cell_x, ascent + top, cell_x + right - left, ascent + bottom))
-                _TILES[font, gid, phase, size, colour] = (tile, left, top)
-    return {g: _TILES[(*g, size, colour)] for g in glyphs}
+                mask = strip.crop((cell_x, ascent + top, cell_x + right - left, ascent + bottom))
+                _TILES[font, gid, phase, size] = (mask, left, top)
+    return {g: _TILES[(*g, size)] for g in glyphs}
 
 
 @functools.lru_cache(maxsize=65536)
@@ -592,14 +692,6 @@ def _bounds(name: str, gid: int) -> tuple[float, float, float, float] | None:
     pen = BoundsPen(glyphs)
     glyphs[font.getGlyphName(gid)].draw(pen)
     return pen.bounds  # type: ignore[no-any-return]
-
-
-@functools.lru_cache(maxsize=512)
-def _text_image(text: str, size: int, colour: str, bold: bool) -> Image.Image:
-    """One short line (a label, a date) drawn once: many awards share them. Its baseline is at
-    ``1.4 * size`` from the top, its text starts 10 pixels in."""
-    width = math.ceil(measure(text, size, bold=bold)) + 20
-    return _draw(width, round(size * 1.8), [_Line(text, 10, round(size * 1.4), size, colour, bold)])
 
 
 def badge_card(base: CardBase) -> bytes:
