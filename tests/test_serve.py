@@ -116,6 +116,7 @@ def test_watch_rebuilds_reloads_and_keeps_the_last_good_preview(minimal_site):
     server, _, folder = start(minimal_site, port=0, today=DAY, watch=True, report=reports.append)
     base = f"http://127.0.0.1:{server.server_address[1]}"
     try:
+        assert server.preview.watching.is_set()  # (an edit right after start() is never missed)
         status, page = _get(base + "/badges/first-badge/")
         assert status == 200 and f'<script src="{RELOAD_JS}"></script></body>'.encode() in page
         assert b"__badgekiln__" not in (folder / "badges/first-badge/index.html").read_bytes()  # only served

@@ -10,6 +10,7 @@ last good preview stays up.
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import mimetypes
 import os
@@ -181,6 +182,7 @@ class Preview:
     report: Callable[[str], None] = lambda message: None
     version: int = 0
     stopping: threading.Event = field(default_factory=threading.Event)
+    watching: threading.Event = field(default_factory=threading.Event)  # set once the watcher is in place
     watcher: threading.Thread | None = None
 
     def inject(self, html: bytes) -> bytes:
@@ -249,10 +251,18 @@ class Preview:
 
         paths = [self.source / name for name in WATCHED if (self.source / name).is_dir()]
         for changes in watchfiles.watch(
-            *paths, stop_event=self.stopping, debounce=300, step=50, rust_timeout=500, raise_interrupt=False
+            *paths,
+            stop_event=self.stopping,
+            debounce=300,
+            step=50,
+            rust_timeout=200,
+            yield_on_timeout=True,  # (the first yield says the watcher is in place: see start())
+            raise_interrupt=False,
         ):
-            changed = sorted({Path(p).relative_to(self.source).as_posix() for _, p in changes})
-            self.rebuild(changed)
+            self.watching.set()
+            if changes:
+                changed = sorted({Path(p).relative_to(self.source).as_posix() for _, p in changes})
+                self.rebuild(changed)
 
 
 class _Server(http.server.ThreadingHTTPServer):
@@ -275,6 +285,7 @@ def start(
     folder = Path(tempfile.mkdtemp(prefix="badgekiln-serve-")) / "site"
     base_url = f"http://127.0.0.1:{server.server_address[1]}/"
     preview = Preview(source, folder, base_url, today, watch=watch, report=report)
+    stamp = _sources_stamp(source) if watch else ()
     try:
         result = preview.build()
     except BaseException:
@@ -286,7 +297,23 @@ def start(
     if watch:
         preview.watcher = threading.Thread(target=preview.watch_sources, daemon=True)
         preview.watcher.start()
+        # An edit made before the watcher is in place would be missed: wait for it (a fraction of
+        # a second), then rebuild once if the sources changed since the first build.
+        preview.watching.wait(timeout=10)
+        if _sources_stamp(source) != stamp:
+            preview.rebuild(["the sources"])
     return server, result, folder
+
+
+def _sources_stamp(source: Path) -> tuple[tuple[str, int, int], ...]:
+    """Path, size and modification time of every file the watcher watches."""
+    found = []
+    for name in WATCHED:
+        for path in sorted((source / name).rglob("*")) if (source / name).is_dir() else ():
+            with contextlib.suppress(OSError):
+                info = path.stat()
+                found.append((path.as_posix(), info.st_size, info.st_mtime_ns))
+    return tuple(found)
 
 
 def stop(server: _Server, folder: Path) -> None:
