@@ -542,26 +542,26 @@ def _evidence(data, location, diagnostics) -> Evidence | None:
 
 
 def _revocation(fields: Fields) -> Revocation | None:
-    data = fields.raw("revoked")
-    if data is None:
-        return None
-    sub = Fields(data, fields.where("revoked"), fields.diagnostics, "revoked")
-    on = sub.date("on", required=True)
-    reason = sub.text("reason", required=True, single_line=True, max_len=500)
-    sub.finish()
-    return Revocation(on=on, reason=reason) if on and reason else None
+    found = _dated_reason(fields, "revoked")
+    return Revocation(on=found[0], reason=found[1]) if found else None
 
 
 def _suspension(fields: Fields) -> Suspension | None:
     """``suspended: {on, reason}``: written by ``badgekiln suspend`` (the same rules as ``revoked``)."""
-    data = fields.raw("suspended")
+    found = _dated_reason(fields, "suspended")
+    return Suspension(on=found[0], reason=found[1]) if found else None
+
+
+def _dated_reason(fields: Fields, key: str) -> tuple[date, str] | None:
+    """``<key>: {on, reason}`` (a date and a one-line reason, both required), or None when absent."""
+    data = fields.raw(key)
     if data is None:
         return None
-    sub = Fields(data, fields.where("suspended"), fields.diagnostics, "suspended")
+    sub = Fields(data, fields.where(key), fields.diagnostics, key)
     on = sub.date("on", required=True)
     reason = sub.text("reason", required=True, single_line=True, max_len=500)
     sub.finish()
-    return Suspension(on=on, reason=reason) if on and reason else None
+    return (on, reason) if on and reason else None
 
 
 def _membership(fields: Fields) -> date | None:
