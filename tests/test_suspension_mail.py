@@ -312,3 +312,45 @@ def test_an_expired_award_is_not_told_it_is_suspended_nor_valid_again(site):
         assert [n.kind for n in due_notices(changed, sent, date(2026, 10, 10))] == [
             "suspended" if award is held else "reinstated"
         ]
+
+
+def test_the_lock_is_read_through_crlf_and_stray_spaces_and_a_hold_that_comes_back_is_told_again(tmp_path):
+
+    path = tmp_path / "notified.lock"
+    path.write_bytes(b"a\t2026-11-03\tsuspended 2026-11-01\r\nb\t2026-11-03 \tsuspended  2026-11-01 \n")
+    assert read_suspension_notices(path) == {
+        ("a", "suspended", "2026-11-01"): "2026-11-03",
+        ("b", "suspended", "2026-11-01"): "2026-11-03",
+    }
+    # suspended X, reinstated X, then suspended X again (an unsuspend reverted): the last line counts.
+    path.write_text(
+        "a\t2026-11-03\tsuspended 2026-11-01\na\t2026-11-04\treinstated 2026-11-01\n"
+        "a\t2026-11-04\tsuspended 2026-11-01\n"
+    )
+    assert list(read_suspension_notices(path))[-1] == ("a", "suspended", "2026-11-01")
+
+
+def test_a_forged_or_reopened_lock_line_gives_no_false_news_and_a_hold_that_comes_back_is_told(site):
+    from badgekiln.commands.suspension_mail import due_notices
+    from badgekiln.models import Suspension
+    from badgekiln.sources.validate import load_project
+
+    today = date(2026, 11, 10)
+    project = load_project(site, today=today).project
+    mo = project.recipients[0]
+    course = mo.awards[1]
+    # A hand-made line about a suspension that never began before it was "sent", or sent in the
+    # future: no "valid again" for an award that was never suspended.
+    for forged in (
+        {(course.id, "suspended", "2026-12-01"): "2026-11-02"},
+        {(course.id, "suspended", "2026-11-01"): "2099-01-01"},
+    ):
+        assert [n.kind for n in due_notices(project, forged, today) if n.award.id == course.id] == []
+    # Suspended again from the same day after the lift was announced: told again.
+    held = replace(course, suspended=Suspension(date(2026, 11, 1), "Under investigation"))
+    changed = replace(project, recipients=(replace(mo, awards=(mo.awards[0], held)),))
+    sent = {(course.id, "suspended", "2026-11-01"): "2026-11-02", (course.id, "reinstated", "2026-11-01"): "2026-11-05"}
+    assert [n.kind for n in due_notices(changed, sent, today) if n.award.id == course.id] == ["suspended"]
+    # ... and not again once that is recorded (the suspended line is now the last).
+    sent = {(course.id, "reinstated", "2026-11-01"): "2026-11-05", (course.id, "suspended", "2026-11-01"): "2026-11-06"}
+    assert [n.kind for n in due_notices(changed, sent, today) if n.award.id == course.id] == []

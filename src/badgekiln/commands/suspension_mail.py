@@ -59,10 +59,22 @@ def due_notices(
         built: the ids of awards that were built (their pages exist); None: all.
         only: only these awards (empty: all).
     """
-    announced: dict[str, set[str]] = {}
-    lifted: dict[str, set[str]] = {}
-    for award_id, kind, on in sent:
-        (announced if kind == SUSPENDED else lifted).setdefault(award_id, set()).add(on)
+    # Only lines that can be true: sent by today, about a suspension that had begun when sent (a
+    # hand-made line must not tell an earner that a suspension they never had was lifted). The
+    # later line of "suspended X" and "reinstated X" (``sent`` is in file order) gives X's state.
+    state: dict[tuple[str, str], str] = {}
+    for (award_id, kind, on), day in sent.items():
+        if on <= day <= today.isoformat():
+            state[(award_id, on)] = kind
+
+    def still_open(award_id: str, on: str) -> bool:
+        """A suspension from ``on`` was announced and not announced lifted since."""
+        return state.get((award_id, on)) == SUSPENDED
+
+    announced: dict[str, list[str]] = {}
+    for award_id, on in state:
+        announced.setdefault(award_id, []).append(on)
+
     notices = []
     for award in project.awards:
         if award.revoked is not None or (only and award.id not in only):
@@ -72,10 +84,10 @@ def due_notices(
         recipient, badge = project.recipient(award.recipient), project.badges[award.badge]
         if award.suspended is not None:
             on = award.suspended.on.isoformat()
-            if on not in announced.get(award.id, set()) and not award.is_expired(today):
+            if not still_open(award.id, on) and not award.is_expired(today):
                 notices.append(SuspensionNotice(recipient, badge, award, SUSPENDED, (on,)))
             continue
-        open_ = sorted(announced.get(award.id, set()) - lifted.get(award.id, set()))
+        open_ = sorted(on for on in announced.get(award.id, []) if still_open(award.id, on))
         if open_ and award.status(today) == "valid":
             notices.append(SuspensionNotice(recipient, badge, award, REINSTATED, tuple(open_)))
     return notices

@@ -93,18 +93,22 @@ REINSTATED = "reinstated"  # and of the notice that it was lifted: "reinstated 2
 
 
 def read_suspension_notices(path: Path) -> dict[tuple[str, str, str], str]:
-    """(award id, ``suspended`` or ``reinstated``, the suspension's ``on`` day) → the day the
-    message was sent, from the three-column lines (comments, broken lines and other values skipped)."""
+    """(award id, ``suspended`` or ``reinstated``, the suspension's ``on`` day) → the last day such a
+    message was sent, from the three-column lines (comments, broken lines and other values skipped),
+    ordered by the last line of each: the file is appended to, so the later of ``suspended X`` and
+    ``reinstated X`` says whether that suspension is still announced as open."""
     sent: dict[tuple[str, str, str], str] = {}
     for line in read_lock(path).split("\n")[:-1]:  # the part after the last newline is unfinished
-        parts = line.split("\t")
+        parts = [part.strip() for part in line.split("\t")]  # (a checkout may add CR, an editor spaces)
         if line.startswith("#") or len(parts) != 3 or not parts[0]:
             continue
-        words = parts[2].split(" ")
+        words = parts[2].split()
         if len(words) != 2 or words[0] not in (SUSPENDED, REINSTATED):
             continue
         if _is_day(parts[1]) and _is_day(words[1]):
-            sent.setdefault((parts[0], words[0], words[1]), parts[1])
+            key = (parts[0], words[0], words[1])
+            sent.pop(key, None)  # (the dict's order is that of each key's last line: a hold may come back)
+            sent[key] = parts[1]
     return sent
 
 
