@@ -180,3 +180,22 @@ def test_serve_removes_its_preview_when_stopped_by_a_signal(minimal_site, tmp_pa
     assert process.returncode == 128 + signum or (signum == signal.SIGINT and process.returncode == 130)
     assert list(tmp.iterdir()) == []
     assert "Traceback" not in process.stderr.read()
+
+
+def test_watch_over_a_deep_tree_and_a_link_to_the_root_serves_without_a_traceback(minimal_site):
+    deep = minimal_site / "site_src/assets"
+    for _ in range(1100):  # deeper than Python's recursion limit
+        deep = deep / "d"
+        deep.mkdir()
+    (minimal_site / "site_src/root").symlink_to("/")  # the watcher may not read all of it
+    reports: list[str] = []
+    server, _, folder = start(minimal_site, port=0, today=DAY, watch=True, report=reports.append)
+    try:
+        assert _get(f"http://127.0.0.1:{server.server_address[1]}/badges/first-badge/")[0] == 200
+        assert server.preview.watching.is_set() or any("not watching" in r for r in reports), reports
+    finally:
+        stop(server, folder)
+        while deep != minimal_site / "site_src/assets":  # (rmtree recurses: pytest's clean-up would fail)
+            deep.rmdir()
+            deep = deep.parent
+    assert not folder.parent.exists()

@@ -250,6 +250,12 @@ class Preview:
         import watchfiles
 
         paths = [self.source / name for name in WATCHED if (self.source / name).is_dir()]
+        try:
+            self._watch(watchfiles, paths)
+        except Exception as exc:  # noqa: BLE001 - e.g. a link under the sources to a folder it may not read
+            self.report(f"stopped watching the sources ({type(exc).__name__}: {exc}); the preview stays as it is")
+
+    def _watch(self, watchfiles, paths: list[Path]) -> None:
         for changes in watchfiles.watch(
             *paths,
             stop_event=self.stopping,
@@ -285,8 +291,8 @@ def start(
     folder = Path(tempfile.mkdtemp(prefix="badgekiln-serve-")) / "site"
     base_url = f"http://127.0.0.1:{server.server_address[1]}/"
     preview = Preview(source, folder, base_url, today, watch=watch, report=report)
-    stamp = _sources_stamp(source) if watch else ()
     try:
+        stamp = _sources_stamp(source) if watch else ()
         result = preview.build()
     except BaseException:
         server.server_close()
@@ -299,20 +305,35 @@ def start(
         preview.watcher.start()
         # An edit made before the watcher is in place would be missed: wait for it (a fraction of
         # a second), then rebuild once if the sources changed since the first build.
-        preview.watching.wait(timeout=10)
-        if _sources_stamp(source) != stamp:
+        for _ in range(100):  # at most 10 s; not past the watcher's end (it reports why it stopped)
+            if preview.watching.wait(timeout=0.1) or not preview.watcher.is_alive():
+                break
+        if not preview.watching.is_set():
+            report("not watching the sources: edits are not rebuilt until serve is started again")
+        elif _sources_stamp(source) != stamp:
             preview.rebuild(["the sources"])
     return server, result, folder
 
 
 def _sources_stamp(source: Path) -> tuple[tuple[str, int, int], ...]:
-    """Path, size and modification time of every file the watcher watches."""
+    """Path, size and modification time of every file the watcher watches (walked without
+    recursion and without following links: a site may hold deep trees or links anywhere)."""
     found = []
-    for name in WATCHED:
-        for path in sorted((source / name).rglob("*")) if (source / name).is_dir() else ():
+    stack = [str(source / name) for name in reversed(WATCHED)]
+    while stack:  # (os.walk recurses before Python 3.12)
+        top = stack.pop()
+        try:
+            with os.scandir(top) as listing:
+                entries = sorted(listing, key=lambda entry: entry.name)
+        except OSError:
+            continue
+        for entry in entries:
             with contextlib.suppress(OSError):
-                info = path.stat()
-                found.append((path.as_posix(), info.st_size, info.st_mtime_ns))
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(entry.path)
+                else:
+                    info = entry.stat(follow_symlinks=False)
+                    found.append((entry.path, info.st_size, info.st_mtime_ns))
     return tuple(found)
 
 
