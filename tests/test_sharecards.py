@@ -325,3 +325,19 @@ def test_png_artwork_is_fitted_and_centred_in_its_box_and_unreadable_artwork_is_
     assert card.getpixel((x + side // 2, y + 40)) == (255, 255, 255)  # half as high, centred
     broken = sharecard.badge_base(artwork=b"\x89PNG\r\n\x1a\nnot a png", **common).image
     assert broken.crop((x, y, x + side, y + side)).getextrema() == ((255, 255), (255, 255), (255, 255))
+
+
+def test_16_bit_grey_artwork_keeps_its_greys():
+    import io
+
+    from PIL import Image
+
+    from badgekiln.pages import sharecard
+
+    grey = Image.new("I;16", (64, 64), 32768)  # mid grey in 16 bits
+    buffer = io.BytesIO()
+    grey.save(buffer, "PNG")
+    card = Image.new("RGBA", (sharecard.WIDTH, sharecard.HEIGHT), "white")
+    assert sharecard._lay_artwork(card, buffer.getvalue())
+    x, y, side = sharecard.ART_BOX
+    assert abs(card.getpixel((x + side // 2, y + side // 2))[0] - 128) <= 2

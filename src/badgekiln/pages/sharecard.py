@@ -568,7 +568,10 @@ def _lay_artwork(card: Image.Image, png: bytes) -> bool:
             width, height = opened.size
             if not (0 < width <= raster.MAX_RASTER_SIDE and 0 < height <= raster.MAX_RASTER_SIDE):
                 return False
-            art = opened.convert("RGBA")
+            if opened.mode.startswith("I"):  # 16-bit greys: RGBA would clip them all to white
+                art = opened.convert("I").point(lambda v: v * (1 / 256)).convert("L").convert("RGBA")
+            else:
+                art = opened.convert("RGBA")
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
         return False
     x, y, side = ART_BOX
