@@ -142,11 +142,23 @@ def build_command(
     show_timings: bool,
 ) -> None:
     """Build the static site into output/."""
-    from badgekiln.engine import outputscan
+    from badgekiln.engine import outputscan, stamp, timings
     from badgekiln.engine.site import check_output_dir
 
     output = output or source / "output"
     check_output_dir(output, source)  # at once: before anything (the scan below) looks inside it
+    day = today_from_environment(today)
+    options = {"base_url": base_url, "today": day.isoformat(), "frozen": frozen, "production": production}
+    with timings.phase("stamp"):  # nothing changed since the last build: say what it said (engine/stamp.py)
+        replayed, before = stamp.replay(source, output, options)
+    if replayed is not None:
+        for line in replayed.warnings:
+            click.echo(line, err=True)
+        for line in replayed.lines:
+            click.echo(line)
+        _report_timings(show_timings)
+        return
+    stamp.forget(source)
     scanner = outputscan.start(source, output)  # before the slow imports: see outputscan.py
     from badgekiln.commands.build import run_build
     from badgekiln.commands.progress import Progress
@@ -156,7 +168,7 @@ def build_command(
             source,
             output,
             base_url=base_url,
-            today=today_from_environment(today),
+            today=day,
             frozen=frozen,
             production=production,
             scanner=scanner,
@@ -169,10 +181,27 @@ def build_command(
         click.echo(f"pinned {len(ids)} new award id(s) in {rel}: {', '.join(ids)}", err=True)
     if result.pinned or result.ledger_added:
         click.echo("commit recipients/ and site_src/awards.lock so that these URLs stay the same.", err=True)
-    click.echo(f"built {result.files} files into {result.output} ({result.written} written, {result.linked} unchanged)")
+    click.echo(_built_line(result.files, result.output, result.written, result.linked))
     if result.summary is not None:
         click.echo(result.summary.line())
+    once = (
+        result.pinned
+        or result.ledger_written
+        or result.leftovers
+        or any(w.code == "cache-damaged" for w in result.warnings)
+    )
+    if result.cached and not once:  # (what this build did or said once is not what the next would)
+        # What a rebuild with nothing changed prints: this build's warnings, nothing written.
+        lines = [_built_line(result.files, result.output, 0, result.files)]
+        if result.summary is not None:
+            lines.append(result.summary.unchanged().line())
+        with timings.phase("stamp"):
+            stamp.record(source, output, before, stamp.Report(tuple(w.render() for w in result.warnings), tuple(lines)))
     _report_timings(show_timings)
+
+
+def _built_line(files: int, output: Path, written: int, linked: int) -> str:
+    return f"built {files} files into {output} ({written} written, {linked} unchanged)"
 
 
 def _report_timings(show: bool) -> None:

@@ -54,6 +54,8 @@ class BuildResult:
     ledger_added: int = 0
     summary: Summary | None = None  # what changed since the previous build
     leftovers: tuple[Path, ...] = ()  # staging folders of killed builds, removed
+    cached: bool = False  # built with the cache in the sources (then a stamp may be kept: engine/stamp.py)
+    ledger_written: bool = False  # site_src/awards.lock was written (new awards, keys pinned)
 
 
 @dataclass(frozen=True)
@@ -202,6 +204,7 @@ def run_build(
         if cache is not None:
             cache.close()
     result.leftovers = tuple(leftovers)
+    result.cached = cache is not None
     return result
 
 
@@ -271,6 +274,7 @@ def _run_build(
             if new_ledger.entries != old_ledger.entries:
                 atomic_write_text(source_paths(source).ledger, new_ledger.to_text())
                 result.ledger_added = len(new_ledger.entries) - len(old_ledger.entries)
+                result.ledger_written = True
     return result
 
 

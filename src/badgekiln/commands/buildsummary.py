@@ -32,6 +32,10 @@ class Summary:
     total: int
     first: bool  # no previous build was recorded: every award counts as added
 
+    def unchanged(self) -> Summary:
+        """The summary of a build right after this one, with nothing changed in between."""
+        return Summary((), (), (), self.expiring, self.total, first=False)
+
     def line(self) -> str:
         """One line for the terminal, e.g. ``awards: 12 (3 added, 1 changed, 0 revoked; 2 expire within 30 days)``."""
         since = "first build" if self.first else "since the last build"

@@ -1,0 +1,243 @@
+"""A rebuild with nothing changed is a replay of the last build's report (engine/stamp.py): any
+change to what a build reads, or to the folders of output/, must make it a full build again."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from badgekiln.commands import build as build_mod
+from badgekiln.engine import stamp
+from tests.conftest import TODAY, build, tree_bytes
+
+STAMP = Path(".badgekiln/cache/stamp.json")
+
+
+@pytest.fixture
+def settled(keyed_site, run):
+    """The example site, built until its stamp is kept (a build right after the sources were
+    written may see them in the same clock tick, and then keeps none)."""
+    for _ in range(3):
+        if (keyed_site / STAMP).is_file():
+            return keyed_site
+        time.sleep(0.02)
+        build(run, keyed_site)
+    raise AssertionError("no stamp was kept")
+
+
+@pytest.fixture
+def keyed_site(example_site, run):
+    assert run("keys", "generate", "--source", str(example_site), "--today", TODAY).code == 0
+    build(run, example_site)
+    return example_site
+
+
+@pytest.fixture
+def full_builds(monkeypatch):
+    """How many times the build really ran (the replay does not call run_build)."""
+    calls = []
+    real = build_mod.run_build
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(build_mod, "run_build", counting)
+    return calls
+
+
+def test_a_rebuild_with_nothing_changed_replays_the_report(settled, run, full_builds):
+    state = (settled / ".badgekiln/cache/state.json").stat().st_mtime_ns
+    before = tree_bytes(settled / "output")
+    recorded = json.loads((settled / STAMP).read_text())
+    result = build(run, settled)
+    assert full_builds == []
+    assert "(0 written," in result.out and "since the last build: 0 added, 0 changed, 0 revoked" in result.out
+    assert result.out.splitlines() == recorded["lines"]
+    assert tree_bytes(settled / "output") == before
+    assert (settled / ".badgekiln/cache/state.json").stat().st_mtime_ns == state
+
+
+def test_the_replay_says_the_same_warnings(example_site, run, full_builds):
+    """Development keys: every build warns; the replay too."""
+    first = build(run, example_site)
+    time.sleep(0.02)
+    second = build(run, example_site)
+    third = build(run, example_site)
+    assert len(full_builds) == 2
+    assert "development keys" in third.err
+    assert third.err == second.err and third.out == second.out
+    assert first.err  # (the first build said it as well)
+
+
+def _edit_recipient(site: Path) -> None:
+    path = site / "recipients/jane-doe.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("Jane", "Jana", 1), encoding="utf-8")  # the same size
+
+
+def _touch(site: Path) -> None:
+    os.utime(site / "badges/pipefitting-mji10.yaml")
+
+
+def _new_page(site: Path) -> None:
+    (site / "site_src/pages").mkdir(exist_ok=True)
+    (site / "site_src/pages/about.md").write_text("---\ntitle: About\n---\nHello.\n", encoding="utf-8")
+
+
+def _template(site: Path) -> None:
+    (site / "templates").mkdir(exist_ok=True)
+    (site / "templates/extra.txt").write_text("x", encoding="utf-8")
+
+
+def _key_file(site: Path) -> None:
+    folder = Path(os.environ["BADGEKILN_KEYS_DIR"])
+    (folder / "unused.pem").write_text("not a key", encoding="utf-8")
+
+
+def _remove_output_file(site: Path) -> None:
+    (site / "output/awards/7q4kz2m9xw/assertion.json").unlink()
+
+
+def _stray_output_file(site: Path) -> None:
+    (site / "output/awards/7q4kz2m9xw/stray.txt").write_text("x", encoding="utf-8")
+
+
+def _replace_output_file(site: Path) -> None:
+    page = site / "output/awards/7q4kz2m9xw/index.html"
+    data = page.read_bytes()
+    page.unlink()
+    page.write_bytes(data)
+
+
+def _remove_output_folder(site: Path) -> None:
+    shutil.rmtree(site / "output/awards/7q4kz2m9xw")
+
+
+def _garbage_stamp(site: Path) -> None:
+    (site / STAMP).write_text("{not json", encoding="utf-8")
+
+
+def _folder_stamp(site: Path) -> None:
+    (site / STAMP).unlink()
+    (site / STAMP).mkdir()
+
+
+def _linked_stamp(site: Path) -> None:
+    real = site.parent / "elsewhere.json"
+    real.write_bytes((site / STAMP).read_bytes())
+    (site / STAMP).unlink()
+    (site / STAMP).symlink_to(real)
+
+
+def _dotted_stamp(site: Path) -> None:
+    data = json.loads((site / STAMP).read_text())
+    data["folders"].append("../..")
+    (site / STAMP).write_text(json.dumps(data), encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        _edit_recipient,
+        _touch,
+        _new_page,
+        _template,
+        _key_file,
+        _remove_output_file,
+        _stray_output_file,
+        _replace_output_file,
+        _remove_output_folder,
+        _garbage_stamp,
+        _folder_stamp,
+        _linked_stamp,
+        _dotted_stamp,
+    ],
+)
+def test_any_change_makes_a_full_build(settled, run, full_builds, change, tmp_path):
+    change(settled)
+    result = run("build", "--source", str(settled), "--today", TODAY)
+    assert result.code == 0, result.err
+    assert "Traceback" not in result.err
+    assert len(full_builds) == 1
+    if change in (_remove_output_file, _stray_output_file, _remove_output_folder):
+        assert not (settled / "output/awards/7q4kz2m9xw/stray.txt").exists()
+        assert (settled / "output/awards/7q4kz2m9xw/assertion.json").is_file()
+
+
+@pytest.mark.parametrize(
+    "options",
+    [("--today", "2026-11-23"), ("--base-url", "https://preview.example.org/"), ("--frozen",)],
+)
+def test_other_options_make_a_full_build(settled, run, full_builds, options):
+    args = ["build", "--source", str(settled), "--today", TODAY, *options]
+    if options[0] == "--today":
+        args = ["build", "--source", str(settled), *options]
+    assert run(*args).code == 0
+    assert len(full_builds) == 1
+
+
+def test_the_environment_the_build_reads_makes_a_full_build(settled, run, full_builds, monkeypatch):
+    monkeypatch.setenv("BADGEKILN_SMTP_PASSWORD", "hunter2")
+    build(run, settled)
+    assert len(full_builds) == 1
+    assert "hunter2" not in (settled / STAMP).read_text()  # (digested through scrypt)
+    build(run, settled)
+    assert len(full_builds) == 1  # (the same password: a replay)
+    monkeypatch.setenv("BADGEKILN_SMTP_PASSWORD", "hunter3")
+    build(run, settled)
+    assert len(full_builds) == 2
+
+
+def test_a_build_that_pins_ids_keeps_no_stamp(settled, run, full_builds):
+    path = settled / "recipients/jane-doe.yaml"
+    path.write_text(
+        path.read_text(encoding="utf-8").rstrip("\n") + "\n  - badge: first-aid-at-work\n    issued_on: 2026-09-01\n",
+        encoding="utf-8",
+    )
+    result = build(run, settled)
+    assert "pinned 1 new award id" in result.err
+    assert not (settled / STAMP).exists()  # the build changed its own sources: the next one runs in full
+    build(run, settled)
+    assert len(full_builds) == 2
+
+
+def test_a_source_changed_while_the_build_ran_is_seen_by_the_next(settled, run, full_builds, monkeypatch):
+    """The inputs are stat-ed before the build reads them: an edit made during the build is a
+    change for the next one, never part of a stamp."""
+    real = full_builds  # (counting wrapper already in place)
+    inner = build_mod.run_build
+
+    def editing(*args, **kwargs):
+        result = inner(*args, **kwargs)
+        _edit_recipient(settled)
+        return result
+
+    monkeypatch.setattr(build_mod, "run_build", editing)
+    _touch(settled)
+    build(run, settled)
+    monkeypatch.setattr(build_mod, "run_build", inner)
+    build(run, settled)
+    assert len(real) == 2
+    assert any("Jana Doe" in p.read_text(encoding="utf-8") for p in (settled / "output/awards").glob("*/index.html"))
+
+
+def test_a_racy_stamp_is_not_kept(settled):
+    racy = stamp.Inputs("x", racy=True)
+    (settled / STAMP).unlink()
+    assert stamp.record(settled, settled / "output", racy, stamp.Report((), ())) is False
+    assert not (settled / STAMP).exists()
+
+
+def test_a_warning_about_a_damaged_cache_is_not_replayed(settled, run, full_builds):
+    (settled / ".badgekiln/cache/state.json").write_text("{cut short", encoding="utf-8")
+    _touch(settled)
+    assert "cache-damaged" in build(run, settled).err
+    assert not (settled / STAMP).exists()
+    assert "cache-damaged" not in build(run, settled).err
+    assert len(full_builds) == 2
