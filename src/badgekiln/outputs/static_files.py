@@ -5,7 +5,7 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import PurePosixPath
 
-from badgekiln.crypto.canon import CONTEXT_FILES
+from badgekiln.crypto.contexts import CONTEXT_FILES
 from badgekiln.formats import urls
 from badgekiln.outputs import BuildInputs, FileSpec, Plan, Unit
 from badgekiln.sources import safefiles
