@@ -3,8 +3,9 @@
 Per award that is two RSA signatures (the OB 2.0 JWS and the VC-JWT, with the site's real
 RSA-3072 key), one Ed25519 signature (the Data Integrity proof), RDFC-1.0 canonicalization of the
 credential and of its proof options *from already-expanded quads* (pyld's URDNA2015 on an RDF
-dataset; JSON-LD expansion is not part of the floor) and writing the award's seven files (one new
-folder, the sizes of a real build's files). Nothing else: no YAML, no templates, no JSON, no
+dataset; JSON-LD expansion is not part of the floor) and writing every file of the award's folder
+(one new folder; the names and average sizes of a real build's files: the hosted and signed
+assertions, the credential and its VC-JWT, the baked images, the page and its share card). Nothing else: no YAML, no templates, no JSON, no
 QR codes, no baking.
 
 ``measure_floor(site, awards)`` runs that over ``awards`` awards in one worker process per core
@@ -31,16 +32,6 @@ from pyld.context_resolver import ContextResolver
 
 from badgekiln.crypto import canon
 
-AWARD_FILES = (
-    "assertion.json",
-    "assertion.jws",
-    "credential.json",
-    "credential.jwt",
-    "badge",
-    "credential",
-    "index.html",
-)
-
 _STATE: dict = {}  # what the forked workers inherit
 
 
@@ -61,7 +52,7 @@ def _copy(dataset: dict) -> dict:
 
 def _samples(output: Path, count: int = 32) -> tuple[list[tuple[dict, dict]], list[int]]:
     """Expanded (credential, proof options) datasets and the file sizes of real awards."""
-    datasets, sizes = [], [0] * len(AWARD_FILES)
+    datasets, sizes = [], {}
     folders = sorted(p for p in (output / "awards").iterdir() if p.is_dir())[:count]
     for folder in folders:
         credential = json.loads((folder / "credential.json").read_text(encoding="utf-8"))
@@ -69,12 +60,10 @@ def _samples(output: Path, count: int = 32) -> tuple[list[tuple[dict, dict]], li
         options = {k: v for k, v in proof.items() if k != "proofValue"}
         options["@context"] = credential["@context"]
         datasets.append((_dataset(credential), _dataset(options)))
-        for i, name in enumerate(AWARD_FILES):
-            matches = [
-                p for p in folder.iterdir() if p.name == name or (p.stem == name and p.suffix in (".png", ".svg"))
-            ]
-            sizes[i] += matches[0].stat().st_size if matches else 0
-    return datasets, [s // max(1, len(folders)) for s in sizes]
+        for path in folder.iterdir():  # every file an award publishes (PNG or SVG artwork: by extension)
+            if path.is_file():
+                sizes[path.name] = sizes.get(path.name, 0) + path.stat().st_size
+    return datasets, {name: size // max(1, len(folders)) for name, size in sorted(sizes.items())}
 
 
 def _keys(keys_dir: Path):
@@ -99,7 +88,7 @@ def _award(number: int, out: Path) -> None:
     ed_key.sign(bytes(64))
     folder = out / f"{number:08d}"
     folder.mkdir()
-    for name, blob in zip(AWARD_FILES, blobs):
+    for name, blob in blobs.items():
         with open(folder / name, "wb") as handle:
             handle.write(blob)
 
@@ -118,7 +107,8 @@ def _single_core_costs(repeat: int = 200) -> dict[str, float]:
     fmt = {"format": "application/n-quads"}
     parts = {
         "rsa_sign_x2": lambda i: [
-            rsa_key.sign(b, padding.PKCS1v15(), hashes.SHA256()) for b in (blobs[1][:1500], blobs[3][:3000])
+            rsa_key.sign(b, padding.PKCS1v15(), hashes.SHA256())
+            for b in (blobs["assertion.jws"][:1500], blobs["credential.jwt"][:3000])
         ],
         "ed25519_sign": lambda i: ed_key.sign(bytes(64)),
         "canonicalize_x2_from_quads": lambda i: [URDNA2015().main(_copy(d), fmt) for d in datasets[i % len(datasets)]],
@@ -135,10 +125,10 @@ def _single_core_costs(repeat: int = 200) -> dict[str, float]:
     for i in range(repeat):
         folder = out / str(i)
         folder.mkdir()
-        for name, blob in zip(AWARD_FILES, blobs):
+        for name, blob in blobs.items():
             with open(folder / name, "wb") as handle:
                 handle.write(blob)
-    costs["write_7_files"] = (time.perf_counter() - start) / repeat * 1000
+    costs["write_award_files"] = (time.perf_counter() - start) / repeat * 1000
     return costs
 
 
@@ -149,7 +139,11 @@ def measure_floor(site: Path, keys_dir: Path, awards: int, *, workers: int | Non
     rsa_key, ed_key = _keys(keys_dir)
     scratch = Path(tempfile.mkdtemp(prefix="floor-", dir=site.parent))
     _STATE.update(
-        rsa=rsa_key, ed=ed_key, datasets=datasets, out=str(scratch), blobs=[os.urandom(max(size, 1)) for size in sizes]
+        rsa=rsa_key,
+        ed=ed_key,
+        datasets=datasets,
+        out=str(scratch),
+        blobs={name: os.urandom(max(size, 1)) for name, size in sizes.items()},
     )
     try:
         single = _single_core_costs()
@@ -173,5 +167,5 @@ def measure_floor(site: Path, keys_dir: Path, awards: int, *, workers: int | Non
         "cpu_s": cpu,
         "busy_cpu_s": busy,
         "per_award_ms_single_core": single,
-        "file_sizes": dict(zip(AWARD_FILES, sizes)),
+        "file_sizes": sizes,
     }
