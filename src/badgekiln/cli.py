@@ -154,11 +154,11 @@ def build_command(
     if replayed is not None:
         for line in replayed.warnings:
             click.echo(line, err=True)
-        for line in replayed.lines:
+        click.echo(built_line(replayed.files, output, 0, replayed.files))
+        for line in replayed.summary:
             click.echo(line)
         _report_timings(show_timings)
         return
-    stamp.forget(source)
     scanner = outputscan.start(source, output)  # before the slow imports: see outputscan.py
     from badgekiln.commands.build import run_build
     from badgekiln.commands.progress import Progress
@@ -173,6 +173,7 @@ def build_command(
             production=production,
             scanner=scanner,
             progress=progress,
+            stamp_inputs=before,
         )
     _print_warnings(result.warnings)
     for folder in result.leftovers:
@@ -181,26 +182,14 @@ def build_command(
         click.echo(f"pinned {len(ids)} new award id(s) in {rel}: {', '.join(ids)}", err=True)
     if result.pinned or result.ledger_added:
         click.echo("commit recipients/ and site_src/awards.lock so that these URLs stay the same.", err=True)
-    click.echo(_built_line(result.files, result.output, result.written, result.linked))
+    click.echo(built_line(result.files, result.output, result.written, result.linked))
     if result.summary is not None:
         click.echo(result.summary.line())
-    once = (
-        result.pinned
-        or result.ledger_written
-        or result.leftovers
-        or any(w.code == "cache-damaged" for w in result.warnings)
-    )
-    if result.cached and not once:  # (what this build did or said once is not what the next would)
-        # What a rebuild with nothing changed prints: this build's warnings, nothing written.
-        lines = [_built_line(result.files, result.output, 0, result.files)]
-        if result.summary is not None:
-            lines.append(result.summary.unchanged().line())
-        with timings.phase("stamp"):
-            stamp.record(source, output, before, stamp.Report(tuple(w.render() for w in result.warnings), tuple(lines)))
     _report_timings(show_timings)
 
 
-def _built_line(files: int, output: Path, written: int, linked: int) -> str:
+def built_line(files: int, output: Path, written: int, linked: int) -> str:
+    """The line a build ends with."""
     return f"built {files} files into {output} ({written} written, {linked} unchanged)"
 
 

@@ -16,7 +16,7 @@ import jinja2
 
 from badgekiln.commands.buildsummary import Summary, read_state, summarize, write_state
 from badgekiln.commands.progress import Progress
-from badgekiln.engine import outputscan, timings
+from badgekiln.engine import outputscan, stamp, timings
 from badgekiln.engine.cache import BuildCache
 from badgekiln.engine.plan import BuildInputs, build
 from badgekiln.engine.site import check_output_dir, remove_leftovers, write_site
@@ -152,11 +152,14 @@ def run_build(
     use_cache: bool = True,
     scanner: outputscan.Scanner | None = None,
     progress: Progress | None = None,
+    stamp_inputs: stamp.Inputs | None = None,
 ) -> BuildResult:
     """Build the site from ``source`` into ``output``. ``production`` implies ``frozen``.
 
     ``scanner``: a scan of ``output`` begun earlier (see :mod:`badgekiln.engine.outputscan`).
     ``progress``: where to report the stages (and groups of files made) as they happen.
+    ``stamp_inputs``: the inputs as stat-ed before the build (:func:`badgekiln.engine.stamp.inputs`):
+    a build that changes nothing it read then keeps its stamp, for the next one to replay.
 
     With ``pin`` (the default, outside ``frozen``) new award ids are written into the recipient
     files and the ledger is saved; a preview (``serve``) leaves the sources alone.
@@ -173,6 +176,7 @@ def run_build(
         cache = BuildCache.open(source, output, scanner, warnings=notes) if use_cache else None
     if cache is None:  # the cache is not to be used after all: let the scan go
         _release(scanner)
+    stamp.forget(source)  # (under the cache's lock: this build changes what the stamp describes)
     try:
         result = _run_build(
             source,
@@ -188,6 +192,9 @@ def run_build(
         notes.extend(cache.warnings if cache else ())
         if notes:
             result.warnings = tuple(sorted((*result.warnings, *notes), key=Diagnostic.sort_key))
+        result.leftovers, result.cached = tuple(leftovers), cache is not None
+        if stamp_inputs is not None and cache is not None:
+            _keep_stamp(source, output, stamp_inputs, result)
     except OSError as exc:
         if exc.errno not in WRITE_ERRNOS:
             raise
@@ -203,9 +210,21 @@ def run_build(
     finally:
         if cache is not None:
             cache.close()
-    result.leftovers = tuple(leftovers)
-    result.cached = cache is not None
     return result
+
+
+def _keep_stamp(source: Path, output: Path, before: stamp.Inputs, result: BuildResult) -> None:
+    """Keep the stamp of this build (under the cache's lock), unless what it did or said happens
+    once: it changed its own sources, removed leftovers, or found the cache damaged."""
+    if result.pinned or result.ledger_written or result.leftovers:
+        return
+    if any(w.code == "cache-damaged" for w in result.warnings):
+        return
+    summary = (result.summary.unchanged().line(),) if result.summary is not None else ()
+    with timings.phase("stamp"):
+        stamp.record(
+            source, output, before, stamp.Report(tuple(w.render() for w in result.warnings), result.files, summary)
+        )
 
 
 def _release(scanner: outputscan.Scanner | None) -> None:

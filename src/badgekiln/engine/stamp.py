@@ -7,26 +7,30 @@ prints what that build printed and stops, without reading a source file (issue 1
 rebuild of 100,000 awards in under 3 seconds).
 
 After a build that succeeded and changed nothing it read (no award id pinned, no ``awards.lock``
-written), :func:`record` writes ``.badgekiln/cache/stamp.json``:
+written), :func:`record` writes ``.badgekiln/cache/stamp.json``, under the cache's lock:
 
 * the **inputs**, stat-ed *before* the build read anything (:func:`inputs`): the command's
-  options (source, output, base URL, the day, ``--frozen``/``--production``), ``(kind, size,
-  mtime, ctime, inode)`` of every file and folder of the source tree (but ``output/``,
-  ``.badgekiln/`` and ``.git/``), of the key folders and of badgekiln's own files, the folders
-  Python imports libraries from (installing or upgrading one changes them), the Python version,
-  and digests of the environment variables a build reads (the SMTP password through scrypt, as
-  in the cache's keys: the stamp must not make guessing it cheap);
-* the **output**: ``(inode, mtime, ctime)`` of every folder of ``output/``, taken after the file
-  system's clock moved past the build's last write. A file added, removed, renamed or replaced
-  anywhere in ``output/`` changes its folder's times (a file edited in place does not: see
-  README, "Incremental builds");
-* what the command printed: the warnings, and the report of a build that changes nothing.
+  options (source, output, base URL, the day, ``--frozen``/``--production``); ``(kind, size,
+  mtime, ctime, inode)`` of every file and folder of the folders a build reads (``site_src/``,
+  ``badges/``, ``recipients/``, ``templates/``, ``.github/``), of the entries at the top of the
+  source tree, of git's index (``git add`` changes whether the cache may be used), of the key
+  files and of badgekiln's own files; the folders Python imports libraries from (installing or
+  upgrading one changes them); the Python version; and digests of the environment variables a
+  build reads (the SMTP password through scrypt, as in the cache's keys: the stamp must not make
+  guessing it cheap);
+* the **output**: ``(inode, mtime, ctime)`` of every folder of ``output/`` and the stat of the
+  files the build keeps beside it (the cache's state, the summary of the last build), taken after
+  the file systems' clocks moved past the build's last write. A file added, removed, renamed or
+  replaced anywhere in ``output/`` changes its folder's times (a file edited in place does not:
+  see README, "Nothing changed, nothing done");
+* what the command printed: the warnings, the number of files and the summary line.
 
 :func:`replay` compares, under the cache's lock, and answers that report, or None: build.
 
-A file changed within the same tick of the file system's clock as the stat that recorded it
-could keep its times, so a stamp is not written when any input's ctime is at or after the moment
-the inputs were stat-ed (git's "racily clean" rule); the next build then runs in full.
+A file changed within the same tick of its file system's clock as the stat that recorded it
+could keep its times, so a stamp is not written when an input's ctime is at or after the moment
+the inputs were stat-ed (git's "racily clean" rule: on the source tree's file system by its own
+clock, elsewhere within :data:`SLACK_NS` of the wall clock).
 
 Only the standard library is imported here: the stamp is checked before anything slow is loaded.
 """
@@ -45,9 +49,11 @@ from pathlib import Path
 
 from badgekiln.engine import outputscan
 
-FORMAT = 1
+FORMAT = 2
 NAME = "stamp.json"
-SKIPPED = frozenset((".badgekiln", ".git"))  # folders of the source tree a build never reads
+READ = ("site_src", "badges", "recipients", "templates", ".github")  # folders of the source tree a build reads
+KEPT = (".badgekiln/last-build.json", ".badgekiln/cache/state.json")  # what a build keeps beside output/
+GIT_INDEX = ".git/index"
 # Environment variables a build reads (keys, their folders, the day); their values are digested.
 ENVIRONMENT = (
     "BADGEKILN_KEYS_DIR",
@@ -60,6 +66,8 @@ ENVIRONMENT = (
 )
 PASSWORD = "BADGEKILN_SMTP_PASSWORD"  # a text that may be weak: through scrypt (see engine/keys.py)
 MAX_STAMP_BYTES = 256 * 1024 * 1024
+SLACK_NS = 2_500_000_000  # the coarsest file times kept (FAT: 2 s), and some
+WAIT_S = 3.0  # at most, for a file system's clock to move past the build's last write
 
 
 @dataclass(frozen=True)
@@ -67,15 +75,16 @@ class Inputs:
     """The stat of everything a build reads, taken before it reads it."""
 
     digest: str
-    racy: bool  # something changed in the clock tick of the stat: do not trust the stamp
+    racy: bool  # something changed in the clock tick of the stat (or cannot be told): keep no stamp
 
 
 @dataclass(frozen=True)
 class Report:
-    """What a build printed: warnings (stderr) and the lines of a build that changes nothing."""
+    """What a build printed: its warnings (stderr), its number of files and its summary line(s)."""
 
     warnings: tuple[str, ...]
-    lines: tuple[str, ...]
+    files: int
+    summary: tuple[str, ...]
 
 
 def cache_dir(source: Path) -> Path:
@@ -85,16 +94,17 @@ def cache_dir(source: Path) -> Path:
 def inputs(source: Path, output: Path, options: dict[str, str | bool | None]) -> Inputs:
     """The stat of every input of a build of ``source`` into ``output`` with ``options``."""
     source, output = Path(os.path.abspath(source)), Path(os.path.abspath(output))
-    now = _clock(cache_dir(source)) if _cache_dir_ready(source, make=True) else None
+    if not (source / "site_src" / "site.yaml").is_file() or _units_from_outside():
+        return Inputs("", racy=True)  # not a site (nothing to walk), or units this stamp cannot see
+    clock = _clock(cache_dir(source)) if _cache_dir_ready(source, make=True) else None
+    wall = time.time_ns()
     hasher = hashlib.sha256(
         json.dumps([FORMAT, sys.version, str(source), str(output), options], sort_keys=True).encode()
     )
-    latest = 0
     for name in ENVIRONMENT:
         value = os.environ.get(name)
-        hasher.update(
-            f"{name}={hashlib.sha256(value.encode('utf-8', 'surrogatepass')).hexdigest() if value is not None else '-'}\0".encode()
-        )
+        shown = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest() if value is not None else "-"
+        hasher.update(f"{name}={shown}\0".encode())
     password = os.environ.get(PASSWORD, "")
     if password:
         from badgekiln.engine.keys import SCRYPT_N, SCRYPT_P, SCRYPT_R, SCRYPT_SALT  # noqa: PLC0415 - only then
@@ -103,15 +113,31 @@ def inputs(source: Path, output: Path, options: dict[str, str | bool | None]) ->
             password.encode("utf-8", "surrogatepass"), salt=SCRYPT_SALT, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, dklen=32
         )
         hasher.update(b"password=" + stretched.hex().encode())
-    roots = [(source, {str(output)})]
-    roots += [(Path(p), set()) for p in _key_folders()]
-    roots += [(Path(__file__).parents[1], set())]  # badgekiln's own files (an edit changes the build)
-    for root, skip in roots:
-        latest = max(latest, _tree(hasher, root, skip))
-    for entry in sys.path:  # where libraries come from: installing one changes its folder
-        if entry and not Path(os.path.abspath(entry)).is_relative_to(source):
-            _one(hasher, entry)
-    return Inputs(hasher.hexdigest(), racy=now is None or latest >= now)
+    latest: dict[int, int] = {}  # device -> the latest ctime of a file on it
+    _tree(hasher, source, latest, depth=1)  # (the top of the tree: its entries, not what is in them)
+    for name in READ:
+        _tree(hasher, source / name, latest)
+    _one(hasher, str(source / GIT_INDEX), latest)
+    for folder in _key_folders():  # (keys are read from the top of their folders)
+        _tree(hasher, Path(folder), latest, depth=1)
+    _tree(hasher, Path(__file__).parents[1], latest, skip="__pycache__")  # badgekiln's own files
+    cwd = os.getcwd()
+    for number, entry in enumerate(sys.path):  # where libraries come from: installing one changes its folder
+        where = os.path.abspath(entry or cwd)
+        if not Path(where).is_relative_to(source) and not (number == 0 and where == cwd):
+            _one(hasher, where, {})
+    home = _device(cache_dir(source))
+    racy = clock is None or any(
+        ctime >= (clock if device == home else wall - SLACK_NS) for device, ctime in latest.items()
+    )
+    return Inputs(hasher.hexdigest(), racy=racy)
+
+
+def _units_from_outside() -> bool:
+    """Whether output units were registered from outside badgekiln in this process (a plugin, a
+    test): their code is not in the stamp."""
+    units = sys.modules.get("badgekiln.outputs")
+    return units is not None and (bool(getattr(units, "_EXTRA", ())) or len(getattr(units, "__path__", ())) != 1)
 
 
 def _key_folders() -> list[str]:
@@ -126,39 +152,47 @@ def _key_folders() -> list[str]:
     ]
 
 
-def _one(hasher: hashlib._Hash, path: str) -> int:
-    """Add ``path``'s stat (not following a link) to ``hasher``; returns its ctime."""
+def _device(path: Path) -> int | None:
+    try:
+        return os.lstat(path).st_dev
+    except OSError:
+        return None
+
+
+def _one(hasher: hashlib._Hash, path: str, latest: dict[int, int]) -> None:
+    """Add ``path``'s stat (not following a link) to ``hasher``."""
     try:
         found = os.lstat(path)
     except OSError:
         hasher.update(f"{path}\0-\n".encode("utf-8", "surrogateescape"))
-        return 0
-    hasher.update(
-        f"{path}\0{found.st_mode} {found.st_mtime_ns} {found.st_ctime_ns} {found.st_ino}\n".encode(
-            "utf-8", "surrogateescape"
-        )
-    )
-    return found.st_ctime_ns
+        return
+    fields = f"{found.st_mode} {found.st_size} {found.st_mtime_ns} {found.st_ctime_ns} {found.st_ino}"
+    hasher.update(f"{path}\0{fields}\n".encode("utf-8", "surrogateescape"))
+    _later(latest, found)
+
+
+def _later(latest: dict[int, int], found: os.stat_result) -> None:
+    if not stat.S_ISDIR(found.st_mode):  # (a folder's entries are listed one by one: its own times add nothing)
+        latest[found.st_dev] = max(latest.get(found.st_dev, 0), found.st_ctime_ns)
 
 
 def _fields(found: os.stat_result) -> str:
-    if stat.S_ISDIR(found.st_mode):  # (its entries are listed one by one: its own times add nothing)
+    if stat.S_ISDIR(found.st_mode):
         return f"{found.st_mode} {found.st_ino} {found.st_dev}"
     return f"{found.st_mode} {found.st_size} {found.st_mtime_ns} {found.st_ctime_ns} {found.st_ino} {found.st_dev}"
 
 
-def _tree(hasher: hashlib._Hash, root: Path, skip: set[str]) -> int:
-    """Add the stat of ``root`` and of everything below it (links not followed; ``skip``: absolute
-    paths left out, with :data:`SKIPPED` names) to ``hasher``, in a fixed order; returns the latest ctime."""
+def _tree(hasher: hashlib._Hash, root: Path, latest: dict[int, int], *, depth: int = 1 << 30, skip: str = "") -> None:
+    """Add the stat of ``root`` and of everything below it, ``depth`` levels down (links not
+    followed; entries named ``skip`` left out), to ``hasher``, in a fixed order."""
     try:
         hasher.update(f"{root}\0{_fields(os.lstat(root))}\n".encode("utf-8", "surrogateescape"))
     except OSError:
         hasher.update(f"{root}\0-\n".encode("utf-8", "surrogateescape"))
-        return 0
-    latest = 0
-    stack = [str(root)]
+        return
+    stack = [(str(root), depth)]
     while stack:
-        folder = stack.pop()
+        folder, left = stack.pop()
         try:
             with os.scandir(folder) as listed:
                 entries = sorted(listed, key=lambda e: e.name)
@@ -166,18 +200,17 @@ def _tree(hasher: hashlib._Hash, root: Path, skip: set[str]) -> int:
             hasher.update(f"{folder}\0unreadable\n".encode("utf-8", "surrogateescape"))
             continue
         for entry in entries:
-            if entry.name in SKIPPED or entry.path in skip or entry.name == "__pycache__":
+            if entry.name == skip:
                 continue
             try:
                 found = entry.stat(follow_symlinks=False)
             except OSError:
+                hasher.update(f"{entry.path}\0gone\n".encode("utf-8", "surrogateescape"))
                 continue
             hasher.update(f"{entry.path}\0{_fields(found)}\n".encode("utf-8", "surrogateescape"))
-            if stat.S_ISDIR(found.st_mode):
-                stack.append(entry.path)
-            else:
-                latest = max(latest, found.st_ctime_ns)
-    return latest
+            _later(latest, found)
+            if stat.S_ISDIR(found.st_mode) and left > 1:
+                stack.append((entry.path, left - 1))
 
 
 def _cache_dir_ready(source: Path, *, make: bool = False) -> bool:
@@ -199,25 +232,36 @@ def _cache_dir_ready(source: Path, *, make: bool = False) -> bool:
 
 
 def _clock(folder: Path) -> int | None:
-    """The file system's clock now (the ctime a change made now would get), from a probe file in
-    the cache's folder; None when it cannot be read (then no stamp is trusted)."""
+    """The clock of ``folder``'s file system now (the ctime a change made now would get), from a
+    probe file made and removed there; None when it cannot be read (then no stamp is trusted)."""
+    probe = folder / f".badgekiln-clock.{os.getpid()}"
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
     try:
-        fd = os.open(
-            folder / "clock",
-            os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0),
-            0o600,
-        )
+        fd = os.open(probe, flags, 0o600)
     except OSError:
         return None
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return None
-        os.utime(fd)
         return os.fstat(fd).st_ctime_ns
     except OSError:
         return None
     finally:
         os.close(fd)
+        with contextlib.suppress(OSError):
+            os.unlink(probe)
+
+
+def _past(folder: Path, ctime: int) -> bool:
+    """Wait (at most :data:`WAIT_S`) until the clock of ``folder``'s file system is past ``ctime``."""
+    deadline = time.monotonic() + WAIT_S
+    while True:
+        now = _clock(folder)
+        if now is None:
+            return False
+        if now > ctime:
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.001)
 
 
 def _folders(output: Path) -> list[str]:
@@ -236,19 +280,28 @@ def _folders(output: Path) -> list[str]:
     return found
 
 
-def _output_digest(output: Path, folders: list[str]) -> str | None:
-    """A digest of (inode, mtime, ctime) of each of ``folders``; None if one is gone or not a folder."""
+def _stats(output: Path, folders: list[str], source: Path) -> tuple[str, int, int] | None:
+    """A digest of (inode, mtime, ctime) of each of ``folders`` and of the files of :data:`KEPT`,
+    with the latest ctime among the folders and among the files; None if a folder is gone or
+    is not one."""
     hasher = hashlib.sha256()
     base = str(output)
-    for rel in folders:
-        try:
+    latest = kept_latest = 0
+    try:
+        for rel in folders:
             found = os.lstat(f"{base}/{rel}" if rel else base)
-        except OSError:
-            return None
-        if not stat.S_ISDIR(found.st_mode):
-            return None
-        hasher.update(f"{rel}\0{found.st_ino} {found.st_mtime_ns} {found.st_ctime_ns}\n".encode())
-    return hasher.hexdigest()
+            if not stat.S_ISDIR(found.st_mode):
+                return None
+            hasher.update(f"{rel}\0{found.st_ino} {found.st_mtime_ns} {found.st_ctime_ns}\n".encode())
+            latest = max(latest, found.st_ctime_ns)
+        for rel in KEPT:
+            with contextlib.suppress(FileNotFoundError):
+                found = os.lstat(source / rel)
+                hasher.update(f"{rel}\0{_fields(found)}\n".encode())
+                kept_latest = max(kept_latest, found.st_ctime_ns)
+    except (OSError, ValueError):  # (ValueError: a NUL in a path)
+        return None
+    return hasher.hexdigest(), latest, kept_latest
 
 
 def forget(source: Path) -> None:
@@ -259,36 +312,36 @@ def forget(source: Path) -> None:
 
 
 def record(source: Path, output: Path, before: Inputs, report: Report) -> bool:
-    """Keep the stamp of a build that just succeeded (``before``: its inputs, stat-ed before it
-    read them); False when it was not kept (an input changed while it was stat-ed, or the cache's
-    folder cannot be written)."""
-    folder = cache_dir(source)
+    """Keep the stamp of a build that just succeeded, under the cache's lock (``before``: its
+    inputs, stat-ed before it read them); False when it was not kept (an input changed while it
+    was stat-ed, a clock could not be read or did not move on, the cache's folder is not usable)."""
+    source, output = Path(os.path.abspath(source)), Path(os.path.abspath(output))
     if before.racy or not _cache_dir_ready(source):
         return False
-    output = Path(os.path.abspath(output))
-    start = _clock(folder)
-    if start is None:
-        return False
-    deadline = time.monotonic() + 1.0
-    while (_clock(folder) or 0) <= start:  # the build's last write is in an earlier tick than what is stat-ed next
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.001)
     try:
         folders = _folders(output)
     except OSError:
         return False
-    digest = _output_digest(output, folders)
-    if digest is None:
+    first = _stats(output, folders, source)
+    if first is None or _device(output.parent) != _device(output):
+        return False  # (an output folder that is a mount point: no clock of its own file system to read)
+    # The build's last writes must be in an earlier tick than the stat kept: a change after it
+    # then gets a later time, on the output's file system and on the source tree's.
+    if not (_past(output.parent, first[1]) and _past(cache_dir(source), first[2])):
+        return False
+    kept = _stats(output, folders, source)
+    if kept is None:
         return False
     data = {
         "format": FORMAT,
         "inputs": before.digest,
-        "output": digest,
+        "output": kept[0],
         "folders": folders,
         "warnings": list(report.warnings),
-        "lines": list(report.lines),
+        "files": report.files,
+        "summary": list(report.summary),
     }
+    folder = cache_dir(source)
     tmp = folder / f".{NAME}.{os.getpid()}.tmp"
     try:
         with contextlib.suppress(FileNotFoundError):
@@ -306,12 +359,12 @@ def replay(source: Path, output: Path, options: dict[str, str | bool | None]) ->
     inputs as they are now (for :func:`record` after the build that follows)."""
     from badgekiln.sources import safefiles
 
-    folder = cache_dir(source)
+    source = Path(os.path.abspath(source))
     rel = f"{outputscan.STATE.parent.as_posix()}/{NAME}"
     if not _cache_dir_ready(source) or safefiles.kind(source, rel) != "file":
         return None, inputs(source, output, options)
     try:
-        lock = outputscan.CacheLock(folder / "lock")
+        lock = outputscan.CacheLock(cache_dir(source) / "lock")
     except OSError:
         return None, inputs(source, output, options)
     try:  # (under the lock: a build under way is not half seen)
@@ -322,9 +375,10 @@ def replay(source: Path, output: Path, options: dict[str, str | bool | None]) ->
             return None, now
         if not _well_formed(data) or now.racy or now.digest != data["inputs"]:
             return None, now
-        if _output_digest(Path(os.path.abspath(output)), data["folders"]) != data["output"]:
+        found = _stats(Path(os.path.abspath(output)), data["folders"], source)
+        if found is None or found[0] != data["output"]:
             return None, now
-        return Report(tuple(data["warnings"]), tuple(data["lines"])), now
+        return Report(tuple(data["warnings"]), data["files"], tuple(data["summary"])), now
     finally:
         lock.close()
 
@@ -335,11 +389,12 @@ def _well_formed(data: object) -> bool:
         and data.get("format") == FORMAT
         and isinstance(data.get("inputs"), str)
         and isinstance(data.get("output"), str)
+        and type(data.get("files")) is int
         and all(
             isinstance(data.get(k), list) and all(isinstance(v, str) for v in data[k])
-            for k in ("folders", "warnings", "lines")
+            for k in ("folders", "warnings", "summary")
         )
-        and all(rel == "" or _DOTS.isdisjoint(rel.split("/")) for rel in data["folders"])
+        and all(rel == "" or (_DOTS.isdisjoint(rel.split("/")) and "\0" not in rel) for rel in data["folders"])
     )
 
 
