@@ -1,8 +1,8 @@
 """Share cards: the 1200x630 PNG each award, badge class and the home page names in ``og:image``.
 
 Drawing is in :mod:`badgekiln.pages.sharecard`. A badge class's base (artwork, issuer, badge
-name) is drawn once per worker process and reused for every award of the class, so an award's
-card costs only its text. The units read exactly what a card shows: the site's settings (issuer,
+name) is drawn once per worker process and reused for the class's own card and every award of
+the class, so an award's card costs only its text. The units read exactly what a card shows: the site's settings (issuer,
 host, accent colour), the badge class with its artwork, the award with its earner, and the
 award's status on the build's day (the band).
 """
@@ -71,24 +71,8 @@ def produce_award(plan: Plan, inputs: BuildInputs, renderer: object, item: tuple
 
 
 def produce_badge(plan: Plan, inputs: BuildInputs, renderer: object, badge: BadgeClass) -> None:
-    """badges/<slug>/share.png."""
-    config = inputs.config
-    artwork = badge_image(inputs, badge.image)
-    try:
-        card = sharecard.badge_card(
-            sharecard.badge_base(
-                badge_name=badge.name,
-                issuer=config.issuer.name,
-                host=_host(config),
-                accent=config.accent_color,
-                artwork=artwork,
-                is_svg=badge.image.lower().endswith(".svg"),
-                lower=badge.description,
-            )
-        )
-    except BakeError as e:
-        raise BakeError(f"{badge.image}: cannot draw the share card: {e}") from e
-    plan.add(urls.badge_share_card(badge.slug), card)
+    """badges/<slug>/share.png: the base of the class's award cards, with its description."""
+    plan.add(urls.badge_share_card(badge.slug), sharecard.badge_card(base_for(inputs, badge), badge.description))
 
 
 def produce_home(plan: Plan, inputs: BuildInputs, renderer: object, item: None) -> None:
