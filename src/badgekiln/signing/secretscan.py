@@ -27,7 +27,7 @@ import zlib
 from collections.abc import Iterable
 from functools import lru_cache
 from typing import NamedTuple
-from urllib.parse import unquote
+from urllib.parse import unquote_to_bytes
 
 WINDOW = 16  # characters of a normalised form that identify it (about 80 bits at the least)
 STRIDE = 21  # a text is sampled every STRIDE characters: runs of WINDOW + STRIDE - 1 (36) are found,
@@ -70,10 +70,17 @@ def unescape(text: str) -> str:
         if "&" in text:
             text = html.unescape(text)
         if "%" in text and _PERCENT_ESCAPE.search(text):
-            text = unquote(text)
+            text = _url_unescape(text)
         if text == before:
             break
     return text
+
+
+def _url_unescape(text: str) -> str:
+    """``text`` with its %XX escapes undone as ``urllib.parse.unquote`` does (UTF-8, what does
+    not decode replaced), but in one pass over its bytes: ``unquote`` cuts a text at every
+    character outside ASCII and decodes each piece alone, several times slower on a page."""
+    return unquote_to_bytes(text.encode("utf-8", "surrogatepass")).decode("utf-8", "replace")
 
 
 def _json_char(match: re.Match) -> str:
