@@ -500,9 +500,9 @@ class CardBase:
             if key == "valid":
                 raw = self._bottom
             else:
-                band = _band(key).convert("RGB").quantize(colors=_BAND_SLOTS, method=Image.Quantize.MEDIANCUT)
+                band, band_palette = _band_indexed(key)
                 offset = len(palette) // 3
-                palette += (band.getpalette() or [])[: 3 * _BAND_SLOTS]
+                palette += band_palette
                 shifted = band.point([min(255, i + offset) for i in range(256)]).tobytes()
                 raw = b"".join(b"\0" + shifted[y * WIDTH : (y + 1) * WIDTH] for y in range(HEIGHT - BAND_TOP))
             compressed = _deflate(raw, final=True, shared=True)
@@ -609,6 +609,14 @@ def _band(status: str) -> Image.Image:
     height = HEIGHT - BAND_TOP
     extra = f'<rect width="{WIDTH}" height="{height}" fill="{STATUS_COLOURS[status]}"/>'
     return _draw(WIDTH, height, [_Line(STATUS_WORDS[status], ART_BOX[0], 62, 44, "#ffffff")], extra)
+
+
+@functools.lru_cache(maxsize=8)
+def _band_indexed(status: str) -> tuple[Image.Image, list[int]]:
+    """The status band mapped to its own colours (median cut) and those colours: the same for
+    every base, which puts them after its own (once per status, not per base and status)."""
+    band = _band(status).convert("RGB").quantize(colors=_BAND_SLOTS, method=Image.Quantize.MEDIANCUT)
+    return band, (band.getpalette() or [])[: 3 * _BAND_SLOTS]
 
 
 def award_card(base: CardBase, *, earner: str | None, issued_on: date, status: str) -> bytes:
