@@ -165,6 +165,46 @@ def test_cards_for_review(base):
     sheet.save(ARTIFACTS / "share-cards.png")
 
 
+def test_only_the_rows_with_text_are_compressed_again_and_the_pixels_are_those_of_the_whole_card(base, monkeypatch):
+    """A card compresses only the runs of rows its text is on and reuses the base's others: the
+    pixels (and the zlib stream's checksum) must be those of a card compressed whole."""
+    whole = sharecard.CardBase.finish
+
+    def finish_whole(self, middle=None, status="valid", drawn=None):
+        return whole(self, middle, status, None)  # every middle row compressed for this card
+
+    names = [name for _script, name, _font in NAMES] + [None, "Bartholomew Featherstonehaugh-Cholmondeley of Yore"]
+    for number, name in enumerate(names):
+        args = {"earner": name, "issued_on": date(2026, 3, 1 + number), "status": ("valid", "revoked")[number % 2]}
+        runs = sharecard.award_card(base, **args)
+        with monkeypatch.context() as patch:
+            patch.setattr(sharecard.CardBase, "finish", finish_whole)
+            reference = sharecard.award_card(base, **args)
+        assert runs != reference  # (the runs were used)
+        idat = b"".join(
+            runs[8 + 8 + at : 8 + 8 + at + size]
+            for at, size in _chunk_spans(runs)
+            if runs[8 + 4 + at : 8 + 8 + at] == b"IDAT"
+        )
+        zlib.decompress(idat)  # checks the Adler-32 carried over the pieces
+        assert Image.open(io.BytesIO(runs)).tobytes() == Image.open(io.BytesIO(reference)).tobytes(), name
+    badge = sharecard.badge_card(base, "A description " * 20)
+    with monkeypatch.context() as patch:
+        patch.setattr(sharecard.CardBase, "finish", finish_whole)
+        reference = sharecard.badge_card(base, "A description " * 20)
+    assert Image.open(io.BytesIO(badge)).tobytes() == Image.open(io.BytesIO(reference)).tobytes()
+
+
+def _chunk_spans(png: bytes) -> list[tuple[int, int]]:
+    """(offset after the signature, data size) of each chunk."""
+    spans, offset = [], 0
+    while 8 + offset < len(png):
+        (length,) = struct.unpack(">I", png[8 + offset : 8 + offset + 4])
+        spans.append((offset, length))
+        offset += 12 + length
+    return spans
+
+
 def test_per_award_cost_is_only_the_text(base):
     """An award's card reuses its badge class's base: a card costs milliseconds, not a redraw."""
     import time
