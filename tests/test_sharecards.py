@@ -195,6 +195,22 @@ def test_only_the_rows_with_text_are_compressed_again_and_the_pixels_are_those_o
     assert Image.open(io.BytesIO(badge)).tobytes() == Image.open(io.BytesIO(reference)).tobytes()
 
 
+def test_a_base_drawn_in_strips_is_the_base_drawn_whole():
+    """resvg draws only the strips the base's text is on: every glyph (accents, marks, emoji,
+    descenders, a line that wraps) is inside one, so at most a few edge pixels differ by rounding."""
+    from PIL import ImageChops
+
+    for _script, name, _font in [*NAMES, ("zalgo", "Z̸̢̛̗͓̫̈́͊a̷̧̛͖̝l̶̨̛g̸̢̛o̵̧̝", ""), ("long", "Jgqy " * 30, "")]:
+        lines = [sharecard._Line(name[:12] + " Training", sharecard.TEXT_X, 120, 30, "#555555", bold=False)]
+        for number, text in enumerate(sharecard.fit_lines(name, 54, sharecard.TEXT_WIDTH, 2)):
+            lines.append(sharecard._Line(text, sharecard.TEXT_X, 195 + number * 66, 54, "#111111"))
+        lines.append(sharecard._Line(name, 70, 600, 24, "#6b6b6b", bold=False))
+        whole = sharecard._draw(1200, 630, lines, sharecard._frame("#b03a2e", ""))
+        strips = sharecard._draw_frame(lines, "#b03a2e")
+        differ = [v for v in ImageChops.difference(whole, strips).convert("L").tobytes() if v]
+        assert len(differ) <= 8 and max(differ, default=0) <= 64, (name, len(differ), max(differ, default=0))
+
+
 def _chunk_spans(png: bytes) -> list[tuple[int, int]]:
     """(offset after the signature, data size) of each chunk."""
     spans, offset = [], 0
