@@ -165,6 +165,62 @@ def test_cards_for_review(base):
     sheet.save(ARTIFACTS / "share-cards.png")
 
 
+def test_only_the_rows_with_text_are_compressed_again_and_the_pixels_are_those_of_the_whole_card(base, monkeypatch):
+    """A card compresses only the runs of rows its text is on and reuses the base's others: the
+    pixels (and the zlib stream's checksum) must be those of a card compressed whole."""
+    whole = sharecard.CardBase.finish
+
+    def finish_whole(self, middle=None, status="valid", drawn=None):
+        return whole(self, middle, status, None)  # every middle row compressed for this card
+
+    names = [name for _script, name, _font in NAMES] + [None, "Bartholomew Featherstonehaugh-Cholmondeley of Yore"]
+    for number, name in enumerate(names):
+        args = {"earner": name, "issued_on": date(2026, 3, 1 + number), "status": ("valid", "revoked")[number % 2]}
+        runs = sharecard.award_card(base, **args)
+        with monkeypatch.context() as patch:
+            patch.setattr(sharecard.CardBase, "finish", finish_whole)
+            reference = sharecard.award_card(base, **args)
+        assert runs != reference  # (the runs were used)
+        idat = b"".join(
+            runs[8 + 8 + at : 8 + 8 + at + size]
+            for at, size in _chunk_spans(runs)
+            if runs[8 + 4 + at : 8 + 8 + at] == b"IDAT"
+        )
+        zlib.decompress(idat)  # checks the Adler-32 carried over the pieces
+        assert Image.open(io.BytesIO(runs)).tobytes() == Image.open(io.BytesIO(reference)).tobytes(), name
+    badge = sharecard.badge_card(base, "A description " * 20)
+    with monkeypatch.context() as patch:
+        patch.setattr(sharecard.CardBase, "finish", finish_whole)
+        reference = sharecard.badge_card(base, "A description " * 20)
+    assert Image.open(io.BytesIO(badge)).tobytes() == Image.open(io.BytesIO(reference)).tobytes()
+
+
+def test_a_base_drawn_in_strips_is_the_base_drawn_whole():
+    """resvg draws only the strips the base's text is on: every glyph (accents, marks, emoji,
+    descenders, a line that wraps) is inside one, so at most a few edge pixels differ by rounding."""
+    from PIL import ImageChops
+
+    for _script, name, _font in [*NAMES, ("zalgo", "Z̸̢̛̗͓̫̈́͊a̷̧̛͖̝l̶̨̛g̸̢̛o̵̧̝", ""), ("long", "Jgqy " * 30, "")]:
+        lines = [sharecard._Line(name[:12] + " Training", sharecard.TEXT_X, 120, 30, "#555555", bold=False)]
+        for number, text in enumerate(sharecard.fit_lines(name, 54, sharecard.TEXT_WIDTH, 2)):
+            lines.append(sharecard._Line(text, sharecard.TEXT_X, 195 + number * 66, 54, "#111111"))
+        lines.append(sharecard._Line(name, 70, 600, 24, "#6b6b6b", bold=False))
+        whole = sharecard._draw(1200, 630, lines, sharecard._frame("#b03a2e", ""))
+        strips = sharecard._draw_frame(lines, "#b03a2e")
+        differ = [v for v in ImageChops.difference(whole, strips).convert("L").tobytes() if v]
+        assert len(differ) <= 8 and max(differ, default=0) <= 64, (name, len(differ), max(differ, default=0))
+
+
+def _chunk_spans(png: bytes) -> list[tuple[int, int]]:
+    """(offset after the signature, data size) of each chunk."""
+    spans, offset = [], 0
+    while 8 + offset < len(png):
+        (length,) = struct.unpack(">I", png[8 + offset : 8 + offset + 4])
+        spans.append((offset, length))
+        offset += 12 + length
+    return spans
+
+
 def test_per_award_cost_is_only_the_text(base):
     """An award's card reuses its badge class's base: a card costs milliseconds, not a redraw."""
     import time

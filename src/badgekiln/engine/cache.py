@@ -149,6 +149,17 @@ def _holds_bytes(path: str, content: bytes) -> bool:
         return False
 
 
+# A new blob: created, never opened through a link or over a file already at its name.
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+
+
+def _write_all(fd: int, content: bytes) -> None:
+    """Write all of ``content`` to ``fd`` (os.write may write less than it is given)."""
+    view = memoryview(content)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
 class BlobStore:
     """Files named by the SHA-256 of their bytes. A blob is written once and never modified."""
 
@@ -166,19 +177,24 @@ class BlobStore:
         """Store ``content``; returns its (sha256, size, inode)."""
         sha = hashlib.sha256(content).hexdigest()
         path = self.path(sha)
-        ino = self.inode(sha, len(content))
-        if ino is not None and _holds_bytes(path, content):  # (compared: the store may have been tampered with)
-            return sha, len(content), ino
         if sha[:2] not in self._folders:
             os.makedirs(self._prefix + sha[:2], exist_ok=True)
             self._folders.add(sha[:2])
-        try:
-            # A blob cut short (the build was killed) has the wrong size: inode() then ignores it.
-            with open(path, "xb") as handle:
-                handle.write(content)
-                return sha, len(content), os.fstat(handle.fileno()).st_ino
+        try:  # most blobs are new: create it (O_EXCL: never through a link or over what is at that name)
+            fd = os.open(path, _CREATE, 0o666)
         except FileExistsError:
-            pass
+            return self._put_again(sha, path, content)
+        try:  # (a blob cut short, the build killed here, has the wrong size: inode() then ignores it)
+            _write_all(fd, content)
+            return sha, len(content), os.fstat(fd).st_ino
+        finally:
+            os.close(fd)
+
+    def _put_again(self, sha: str, path: str, content: bytes) -> tuple[str, int, int]:
+        """Store ``content`` whose name is taken: kept if the blob there holds those bytes, else replaced."""
+        ino = self.inode(sha, len(content))
+        if ino is not None and _holds_bytes(path, content):  # (compared: the store may have been tampered with)
+            return sha, len(content), ino
         tmp = f"{path}.{os.getpid()}.tmp"  # a damaged blob: replace it whole
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)

@@ -29,7 +29,7 @@ from typing import Any, NamedTuple
 
 from badgekiln.engine.forking import fork_map
 from badgekiln.errors import OutputError
-from badgekiln.signing.secretscan import Secret, scanner
+from badgekiln.signing.secretscan import Secret, readable_parts, scanner
 
 try:
     import fcntl
@@ -78,17 +78,22 @@ class SitePlan:
         for path, content in self.files.items():
             if isinstance(content, FileRef):
                 continue  # scanned by the build that made it, which had the same keys (see cache.py)
-            for marker in PRIVATE_MARKERS:
-                if marker in content and (marker.startswith(b"PRIVATE") or path.endswith((".json", ".jwks"))):
-                    raise OutputError(
-                        f"refusing to publish {path}: it looks like it contains a private key" + _made_by(content)
-                    )
-            label = found_in.find(content, page=path.endswith(PAGE_SUFFIXES)) if found_in else None
-            if label is not None:
-                raise OutputError(
-                    f"refusing to publish {path}: it contains the {label} (or a transformed form "
-                    f"of it){_made_by(content)}; nothing was written"
+            for part in readable_parts(content):  # (a PNG's pixels hold no text: see the function)
+                for marker in PRIVATE_MARKERS:
+                    if marker in part and (marker.startswith(b"PRIVATE") or path.endswith((".json", ".jwks"))):
+                        raise OutputError(
+                            f"refusing to publish {path}: it looks like it contains a private key" + _made_by(content)
+                        )
+                label = (
+                    found_in.find(part, page=path.endswith(PAGE_SUFFIXES), raw=part is not content)
+                    if found_in
+                    else None
                 )
+                if label is not None:
+                    raise OutputError(
+                        f"refusing to publish {path}: it contains the {label} (or a transformed form "
+                        f"of it){_made_by(content)}; nothing was written"
+                    )
 
 
 def _made_by(content: bytes) -> str:

@@ -7,6 +7,9 @@ make are made here, in worker processes when there are more than :data:`MIN_PARA
 
 Workers are forked (Linux), so they inherit the build's inputs, renderer and signer (each has
 its own copy of the keys); a task is only a range of indexes into the list of groups to make.
+What many groups are made from (a badge class's share-card base, see
+:class:`badgekiln.outputs.Shared`) is made once, on every core, just before they fork, so they
+inherit it too instead of each making its own.
 Each worker puts the files it makes in the cache's blob store and returns their names (small
 tuples), so the parent never holds the site's bytes. Results are taken in task order, so the
 plan, and the output, do not depend on scheduling. A task that fails in a worker is made again
@@ -16,7 +19,7 @@ in the parent, which raises the real exception (template errors keep their line 
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import partial
@@ -28,7 +31,7 @@ from badgekiln.engine.forking import _JOB, ENV_JOBS, MIN_PARALLEL, fork_map, job
 from badgekiln.engine.keys import UnitKeys
 from badgekiln.engine.site import SitePlan
 from badgekiln.errors import OutputError
-from badgekiln.outputs import BuildInputs, Unit, units
+from badgekiln.outputs import BuildInputs, Shared, Unit, units
 from badgekiln.signing.signer import Signer
 
 
@@ -57,8 +60,8 @@ class FastSigner(Signer):
         return cls(keyring=signer.keyring, development=signer.development)
 
 
-# One group to make: (name, key, producer). The producer adds the group's files to a plan.
-Task = tuple[str, str, Callable[[SitePlan], None]]
+# One group to make: (name, key, producer, unit, item). The producer adds the group's files to a plan.
+Task = tuple[str, str, Callable[[SitePlan], None], Unit, Any]
 
 
 def run_units(plan: SitePlan, inputs: BuildInputs, renderer: Any, cache: BuildCache | None) -> None:
@@ -74,7 +77,7 @@ def run_units(plan: SitePlan, inputs: BuildInputs, renderer: Any, cache: BuildCa
         todo = _plan_groups(plan, inputs, renderer, cache, keys)
     if todo and cache is not None:
         with timings.phase("plan/make"):
-            _make(plan, cache, todo)
+            _make(plan, inputs, cache, todo)
 
 
 def _plan_groups(
@@ -86,7 +89,7 @@ def _plan_groups(
     award_units = [unit for unit in every if unit.scope == "award"]
     for unit in every:
         if unit.scope == "site":
-            _plan_one(plan, cache, todo, unit, unit.name, partial(keys.site, unit), _bind(unit, inputs, renderer, None))
+            _plan_one(plan, cache, todo, unit, None, unit.name, partial(keys.site, unit), inputs, renderer)
         elif unit.scope == "badge":
             for badge in inputs.project.badges.values():
                 _plan_one(
@@ -94,9 +97,11 @@ def _plan_groups(
                     cache,
                     todo,
                     unit,
+                    badge,
                     f"{unit.name}/{badge.slug}",
                     partial(keys.badge, unit, badge),
-                    _bind(unit, inputs, renderer, badge),
+                    inputs,
+                    renderer,
                 )
     for recipient in inputs.project.recipients:
         for award in recipient.awards:
@@ -107,9 +112,11 @@ def _plan_groups(
                     cache,
                     todo,
                     unit,
+                    (recipient, award),
                     f"award/{award.id}/{unit.name}",
                     partial(keys.award, unit, parts),
-                    _bind(unit, inputs, renderer, (recipient, award)),
+                    inputs,
+                    renderer,
                 )
     return todo
 
@@ -119,10 +126,13 @@ def _plan_one(
     cache: BuildCache | None,
     todo: list[Task],
     unit: Unit,
+    item: Any,
     name: str,
     key: Callable[[], str],
-    make: Callable[[SitePlan], None],
+    inputs: BuildInputs,
+    renderer: Any,
 ) -> None:
+    make = _bind(unit, inputs, renderer, item)
     if cache is None or not unit.cached:
         made = SitePlan(secrets=plan.secrets)
         make(made)
@@ -131,7 +141,7 @@ def _plan_one(
         return
     group_key = key()
     if not cache.reuse(plan, name, group_key):
-        todo.append((name, group_key, make))
+        todo.append((name, group_key, make, unit, item))
 
 
 def _bind(unit: Unit, inputs: BuildInputs, renderer: Any, item: Any) -> Callable[[SitePlan], None]:
@@ -145,7 +155,7 @@ def _bind(unit: Unit, inputs: BuildInputs, renderer: Any, item: Any) -> Callable
     return make
 
 
-def _make(plan: SitePlan, cache: BuildCache, todo: list[Task]) -> None:
+def _make(plan: SitePlan, inputs: BuildInputs, cache: BuildCache, todo: list[Task]) -> None:
     """Make every group of ``todo`` and add its files to ``plan``, in order."""
     workers = min(jobs(), len(todo) // 2 or 1)
     if len(todo) < MIN_PARALLEL or workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
@@ -155,6 +165,7 @@ def _make(plan: SitePlan, cache: BuildCache, todo: list[Task]) -> None:
     chunks = [(start, min(start + size, len(todo))) for start in range(0, len(todo), size)]
     from badgekiln.crypto import fastcanon  # noqa: F401 - imported once here, inherited by every worker
 
+    _make_shared(inputs, todo)
     _JOB.update(todo=todo, store=cache.store, secrets=plan.secrets)
     try:
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
@@ -162,7 +173,7 @@ def _make(plan: SitePlan, cache: BuildCache, todo: list[Task]) -> None:
                 timings.merge(record)
                 with timings.phase("plan/make/record"):
                     for offset, entries in enumerate(made):
-                        name, key, _ = todo[start + offset]
+                        name, key = todo[start + offset][:2]
                         cache.record(plan, name, key, entries)
                 if failed is not None:  # make the rest here, where an exception is raised as it is
                     _make_here(plan, cache, todo[failed:stop])
@@ -170,8 +181,41 @@ def _make(plan: SitePlan, cache: BuildCache, todo: list[Task]) -> None:
         _JOB.clear()
 
 
+def _make_shared(inputs: BuildInputs, todo: list[Task]) -> None:
+    """Make what the groups of ``todo`` share (:class:`badgekiln.outputs.Shared`) once, on every
+    core, and keep it here, before the workers that make the groups fork and inherit it."""
+    wanted: dict[tuple[int, Hashable], Shared] = {}
+    counts: dict[int, int] = {}
+    for _name, _key, _make, unit, item in todo:
+        shared = unit.shared
+        if shared is None:
+            continue
+        need = (id(shared), shared.need(inputs, item))
+        if need not in wanted and counts.get(id(shared), 0) < shared.limit:
+            wanted[need] = shared
+            counts[id(shared)] = counts.get(id(shared), 0) + 1
+    if not wanted:
+        return
+    pieces = [(shared, key) for (_, key), shared in wanted.items()]
+    made = fork_map(partial(_make_one_shared, inputs), pieces, min_items=2, phase="plan/make/shared")
+    for (shared, key), (ok, value) in zip(pieces, made):
+        if ok:
+            shared.keep(inputs, key, value)
+
+
+def _make_one_shared(inputs: BuildInputs, job: tuple[Shared, Hashable]) -> tuple[bool, Any]:
+    """(True, what ``job`` makes), or (False, None) if it raises: the groups that need it then
+    make it themselves, and raise where a unit's error is expected."""
+    shared, key = job
+    try:
+        with timings.phase(f"units/{shared.name}"):
+            return True, shared.make(inputs, key)
+    except Exception:  # noqa: BLE001 - see the docstring
+        return False, None
+
+
 def _make_here(plan: SitePlan, cache: BuildCache, todo: list[Task]) -> None:
-    for name, key, make in todo:
+    for name, key, make, *_ in todo:
         made = SitePlan(secrets=plan.secrets)
         make(made)
         cache.store_group(plan, name, key, made)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
@@ -97,6 +97,28 @@ def _pattern(path: str) -> re.Pattern[str]:
 
 
 @dataclass(frozen=True)
+class Shared:
+    """Something many groups of files are made from, made once per build instead of once in each
+    worker process: a badge class's share-card base, which its card and every award's card are
+    drawn on.
+
+    Before the engine forks the workers that make groups, it asks ``need(inputs, item)`` for the
+    item of each group it is about to make (a cheap key, such as the badge's slug), calls
+    ``make(inputs, key)`` once for each distinct key (on every core: what it returns must pickle;
+    one that raises is left to the group, which then makes it itself and raises there), and
+    gives the result to ``keep(inputs, key, made)`` in the build's own process: the workers inherit
+    it. ``produce`` must not depend on it having been made (a build on one core never makes it
+    ahead): it is a cache, and what ``produce`` reads is still only what its unit ``reads``.
+    """
+
+    name: str  # how the build's timings name the work
+    need: Callable[[BuildInputs, Any], Hashable]
+    make: Callable[[BuildInputs, Hashable], Any]
+    keep: Callable[[BuildInputs, Hashable, Any], None]
+    limit: int = 128  # distinct keys made ahead, at most (each is kept in memory)
+
+
+@dataclass(frozen=True)
 class Unit:
     """A family of outputs: its files, what they are made from and how."""
 
@@ -106,6 +128,7 @@ class Unit:
     reads: tuple[str, ...]
     produce: Callable[..., None]
     cached: bool = True  # False: small files made on every build (not worth a key)
+    shared: Shared | None = None  # made once per build before the workers fork (see Shared)
 
     def __post_init__(self) -> None:
         unknown = set(self.reads) - READS.keys()

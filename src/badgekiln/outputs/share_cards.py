@@ -1,24 +1,33 @@
 """Share cards: the 1200x630 PNG each award, badge class and the home page names in ``og:image``.
 
 Drawing is in :mod:`badgekiln.pages.sharecard`. A badge class's base (artwork, issuer, badge
-name) is drawn once per worker process and reused for every award of the class, so an award's
-card costs only its text. The units read exactly what a card shows: the site's settings (issuer,
-host, accent colour), the badge class with its artwork, the award with its earner, and the
-award's status on the build's day (the band).
+name) is drawn once and reused for its own card and every award's card of the class, so an
+award's card costs only its text. When groups are made on several cores, the engine draws the
+bases the groups need once, before its workers fork (:class:`badgekiln.outputs.Shared`), and the
+workers inherit them; otherwise each process draws a base the first time it needs it. The units
+read exactly what a card shows: the site's settings (issuer, host, accent colour), the badge
+class with its artwork, the award with its earner, and the award's status on the build's day
+(the band).
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
+from collections.abc import Hashable
+from typing import Any
 from urllib.parse import urlsplit
 
 from badgekiln.errors import BakeError
 from badgekiln.formats import urls
 from badgekiln.models import Award, BadgeClass, Recipient
-from badgekiln.outputs import BuildInputs, FileSpec, Plan, Unit, badge_image
+from badgekiln.outputs import BuildInputs, FileSpec, Plan, Shared, Unit, badge_image
 from badgekiln.pages import sharecard
 from badgekiln.sources.config import SiteConfig
+
+MAX_BASES = 128  # bases kept in a process: about 0.6 MB each (middle and bottom rows, compressed rows)
+# Drawn bases, by everything that shapes their pixels (the artwork by its digest) and the
+# artwork's file name (named by an error): exact, so a base is never used for another badge class.
+_BASES: dict[tuple[str, ...], sharecard.CardBase] = {}
 
 
 def _host(config: SiteConfig) -> str:
@@ -26,33 +35,66 @@ def _host(config: SiteConfig) -> str:
     return (parts.hostname or "") + parts.path.rstrip("/")
 
 
-@functools.lru_cache(maxsize=128)  # a base holds about 0.6 MB (its middle rows, its compressed rows)
-def _base(
-    digest: str, artwork: bytes, is_svg: bool, badge_name: str, issuer: str, host: str, accent: str, image: str
-) -> sharecard.CardBase:
-    """A badge class's card base, drawn once per process (``digest`` keys the artwork's bytes)."""
-    try:
-        return sharecard.badge_base(
-            badge_name=badge_name, issuer=issuer, host=host, accent=accent, artwork=artwork, is_svg=is_svg
-        )
-    except BakeError as e:
-        raise BakeError(f"{image}: cannot draw the share card: {e}") from e
-
-
-def base_for(inputs: BuildInputs, badge: BadgeClass) -> sharecard.CardBase:
-    """The card base of ``badge`` (cached)."""
+def _base_key(inputs: BuildInputs, badge: BadgeClass) -> tuple[str, ...]:
     config = inputs.config
     artwork = badge_image(inputs, badge.image)
-    return _base(
+    return (
         hashlib.sha256(artwork).hexdigest(),
-        artwork,
-        badge.image.lower().endswith(".svg"),
+        str(badge.image.lower().endswith(".svg")),
         badge.name,
         config.issuer.name,
         _host(config),
         config.accent_color,
         badge.image,
     )
+
+
+def _draw_base(inputs: BuildInputs, badge: BadgeClass) -> sharecard.CardBase:
+    config = inputs.config
+    try:
+        return sharecard.badge_base(
+            badge_name=badge.name,
+            issuer=config.issuer.name,
+            host=_host(config),
+            accent=config.accent_color,
+            artwork=badge_image(inputs, badge.image),
+            is_svg=badge.image.lower().endswith(".svg"),
+        )
+    except BakeError as e:
+        raise BakeError(f"{badge.image}: cannot draw the share card: {e}") from e
+
+
+def _keep(key: tuple[str, ...], base: sharecard.CardBase) -> None:
+    if len(_BASES) >= MAX_BASES:
+        del _BASES[next(iter(_BASES))]  # the oldest
+    _BASES[key] = base
+
+
+def base_for(inputs: BuildInputs, badge: BadgeClass) -> sharecard.CardBase:
+    """The card base of ``badge``: drawn once per process, or inherited (see :data:`SHARED`)."""
+    key = _base_key(inputs, badge)
+    base = _BASES.get(key)
+    if base is None:
+        base = _draw_base(inputs, badge)
+        _keep(key, base)
+    return base
+
+
+def _badge_of(inputs: BuildInputs, item: Any) -> Hashable:
+    """The slug of the badge class whose base the card of ``item`` (a badge class, or a
+    recipient and an award) is drawn on."""
+    return item.slug if isinstance(item, BadgeClass) else inputs.project.badges[item[1].badge].slug
+
+
+def _make_base(inputs: BuildInputs, slug: Hashable) -> sharecard.CardBase:
+    return _draw_base(inputs, inputs.project.badges[str(slug)])
+
+
+def _keep_base(inputs: BuildInputs, slug: Hashable, base: sharecard.CardBase) -> None:
+    _keep(_base_key(inputs, inputs.project.badges[str(slug)]), base)
+
+
+SHARED = Shared("share-card bases", _badge_of, _make_base, _keep_base, limit=MAX_BASES)
 
 
 def produce_award(plan: Plan, inputs: BuildInputs, renderer: object, item: tuple[Recipient, Award]) -> None:
@@ -71,24 +113,8 @@ def produce_award(plan: Plan, inputs: BuildInputs, renderer: object, item: tuple
 
 
 def produce_badge(plan: Plan, inputs: BuildInputs, renderer: object, badge: BadgeClass) -> None:
-    """badges/<slug>/share.png."""
-    config = inputs.config
-    artwork = badge_image(inputs, badge.image)
-    try:
-        card = sharecard.badge_card(
-            sharecard.badge_base(
-                badge_name=badge.name,
-                issuer=config.issuer.name,
-                host=_host(config),
-                accent=config.accent_color,
-                artwork=artwork,
-                is_svg=badge.image.lower().endswith(".svg"),
-                lower=badge.description,
-            )
-        )
-    except BakeError as e:
-        raise BakeError(f"{badge.image}: cannot draw the share card: {e}") from e
-    plan.add(urls.badge_share_card(badge.slug), card)
+    """badges/<slug>/share.png: the base of the class's award cards, with its description."""
+    plan.add(urls.badge_share_card(badge.slug), sharecard.badge_card(base_for(inputs, badge), badge.description))
 
 
 def produce_home(plan: Plan, inputs: BuildInputs, renderer: object, item: None) -> None:
@@ -117,6 +143,7 @@ UNITS = (
         (FileSpec("awards/{id}/share.png", "image/png"),),
         reads=("config", "badge", "award", "status"),
         produce=produce_award,
+        shared=SHARED,
     ),
     Unit(
         "badge-share-card",
@@ -124,6 +151,7 @@ UNITS = (
         (FileSpec("badges/{slug}/share.png", "image/png"),),
         reads=("config", "badge"),
         produce=produce_badge,
+        shared=SHARED,
     ),
     Unit(
         "home-share-card",

@@ -9,7 +9,8 @@ A card is drawn in two layers, so that one card per award stays cheap:
 * the **award's text** (the earner's name, the issue date), set from coverage masks of glyphs
   drawn once, in grey on a greyscale copy of the text column and mapped to the palette's greys,
   and, when the award is no longer valid, a coloured band with the status word (drawn once per
-  status): only the middle rows are compressed for each award.
+  status): only the runs of middle rows the text is on are compressed for each award
+  (:data:`RUN_ROWS`), the other runs are the base's, compressed once.
 
 Text goes through resvg's text engine with the fonts bundled in ``badgekiln/data/fonts`` only
 (never the machine's): Noto Sans (Latin, Greek, Cyrillic), Noto Sans Arabic, Hebrew and
@@ -60,7 +61,10 @@ __all__ = [
 
 WIDTH, HEIGHT = 1200, 630  # the size Open Graph consumers crop least (1.91:1)
 SPLIT = 300  # rows above this are the same for every award of a badge class
-ZLIB_LEVEL = 3  # the rows compressed for each card: level 3 is within 15% of level 6 in half the time
+# The rows compressed for each card: runs only (zlib's Z_RLE: matches at distance 1, no hash
+# chains), about 0.5 ms less than level 3 over the middle rows for 1-2 KB more (issue 15; the
+# rows without text are now the base's, at level 6, which more than makes up for it).
+ZLIB_STRATEGY = zlib.Z_RLE
 SHARED_LEVEL = 6  # the rows compressed once per badge class (or status)
 ACCENT_ROWS = 14  # the accent bar at the top
 TEXT_LEFT = 440  # an award's text is drawn on the columns from here (right of the artwork)
@@ -78,6 +82,9 @@ _GREY_LUT = [_nearest_grey(v) for v in range(256)]
 _BAND_SLOTS = 32
 _ART_SLOTS = 256 - len(_GREYS) - 1 - _BAND_SLOTS
 BAND_TOP = 540  # the status band: rows BAND_TOP..HEIGHT
+MIDDLE_ROWS = BAND_TOP - SPLIT  # the rows an award's text is on
+RUN_ROWS = 8  # the middle rows are compressed in runs: only those an award's text is on, for each card
+MAX_CLEAN_RUNS = 64  # runs of a base's own middle rows kept compressed (a few KB each)
 TEXT_X, TEXT_WIDTH = 480, 660  # the text column
 ART_BOX = (70, 110, 360)  # x, y, side of the artwork's square
 STATUS_COLOURS = {"revoked": "#b3261e", "suspended": "#a14f00", "expired": "#5f6368"}
@@ -419,11 +426,12 @@ class CardBase:
     colours of its status band. An award's text is drawn on a greyscale copy of the text column
     (:meth:`middle`) and mapped to the grey slots.
 
-    The PNG's zlib stream is made of three pieces of raw deflate data, each ending on a byte
+    The PNG's zlib stream is made of pieces of raw deflate data, each ending on a byte
     boundary with no reference to what came before (a full flush): the rows above :data:`SPLIT`
-    (compressed once), the middle rows (each award's text, compressed for each card) and the
-    rows from :data:`BAND_TOP` down (the site's host, or a status band: compressed once per
-    status). The Adler-32 checksum is carried over the pieces.
+    (compressed once), the middle rows in runs of :data:`RUN_ROWS` (those an award's text is on
+    compressed for each card, the others once) and the rows from :data:`BAND_TOP` down (the
+    site's host, or a status band: compressed once per status). The Adler-32 checksum is
+    carried over the pieces (combined, so no piece is read twice).
     """
 
     def __init__(self, image: Image.Image):
@@ -455,8 +463,9 @@ class CardBase:
         # the middle rows as PNG scanlines (a filter byte, then the row) in an image, to paste an award's column on
         self._middle = Image.frombytes("L", (WIDTH + 1, BAND_TOP - SPLIT), _rows(indices, SPLIT, BAND_TOP))
         top = _rows(indices, 0, SPLIT)
-        self._top, self._top_adler = _deflate(top, level=SHARED_LEVEL), zlib.adler32(top)
-        self._tails: dict[str, tuple[bytes, bytes, bytes]] = {}
+        self._top, self._top_adler = _deflate(top, shared=True), zlib.adler32(top)
+        self._tails: dict[str, tuple[int, int, bytes, bytes]] = {}
+        self._clean_runs: dict[tuple[int, int], tuple[bytes, int, int]] = {}
         self._bottom = _rows(indices, BAND_TOP, HEIGHT)  # only these rows are kept with the pieces above (0.6 MB)
 
     @property
@@ -469,40 +478,75 @@ class CardBase:
         to :data:`BAND_TOP`, to draw an award's text on in greys."""
         return self._column.copy()
 
-    def finish(self, middle: Image.Image | None = None, status: str = "valid") -> bytes:
+    def finish(
+        self, middle: Image.Image | None = None, status: str = "valid", drawn: Sequence[tuple[int, int]] | None = None
+    ) -> bytes:
         """The PNG of the card, with ``middle`` (from :meth:`middle`) in place of the base's
-        own text column and the status band of ``status`` (none for a valid award) at the bottom."""
-        if middle is None:
-            mid = self._middle.tobytes()
-        else:
-            rows = self._middle.copy()
-            rows.paste(middle.point(_GREY_LUT), (1 + TEXT_LEFT, 0))
-            mid = rows.tobytes()
-        tail_raw, tail, plte = self._tail(status)
-        adler = zlib.adler32(tail_raw, zlib.adler32(mid, self._top_adler))
-        stream = b"\x78\x9c" + self._top + _deflate(mid) + tail + struct.pack(">I", adler)
+        own text column and the status band of ``status`` (none for a valid award) at the bottom.
+
+        ``drawn``: the rows of ``middle`` (top, bottom) that may differ from the base's (what
+        :func:`_set_glyphs` returns); None: any row may. Only runs of :data:`RUN_ROWS` rows that
+        hold them are compressed for this card; the others are the base's, compressed once.
+        """
+        runs = MIDDLE_ROWS // RUN_ROWS
+        dirty = [middle is not None and drawn is None] * runs
+        for top, bottom in drawn or ():
+            for run in range(max(0, top // RUN_ROWS), min(runs, -(-bottom // RUN_ROWS))):
+                dirty[run] = True
+        adler, pieces = self._top_adler, [b"\x78\x9c", self._top]
+        start = 0
+        while start < runs:
+            stop = start + 1
+            while stop < runs and dirty[stop] == dirty[start]:
+                stop += 1
+            a, b = start * RUN_ROWS, stop * RUN_ROWS
+            if dirty[start] and middle is not None:
+                rows = self._middle.crop((0, a, WIDTH + 1, b))
+                rows.paste(middle.crop((0, a, middle.width, b)).point(_GREY_LUT), (1 + TEXT_LEFT, 0))
+                raw = rows.tobytes()
+                compressed, run_adler, size = _deflate(raw), zlib.adler32(raw), len(raw)
+            else:
+                compressed, run_adler, size = self._clean(a, b)
+            adler = _adler32_combine(adler, run_adler, size)
+            pieces.append(compressed)
+            start = stop
+        tail_adler, tail_size, tail, plte = self._tail(status)
+        pieces += [tail, struct.pack(">I", _adler32_combine(adler, tail_adler, tail_size))]
         header = struct.pack(">IIBBBBB", WIDTH, HEIGHT, 8, 3, 0, 0, 0)
         return (
             b"\x89PNG\r\n\x1a\n"
             + _chunk(b"IHDR", header)
             + _chunk(b"PLTE", plte)
-            + _chunk(b"IDAT", stream)
+            + _chunk(b"IDAT", b"".join(pieces))
             + _chunk(b"IEND", b"")
         )
 
-    def _tail(self, status: str) -> tuple[bytes, bytes, bytes]:
+    def _clean(self, start: int, stop: int) -> tuple[bytes, int, int]:
+        """The base's middle rows ``start`` to ``stop`` compressed (a full flush at the end),
+        their Adler-32 and size raw (kept: cards of a class leave the same runs clean)."""
+        found = self._clean_runs.get((start, stop))
+        if found is None:
+            raw = self._middle.crop((0, start, WIDTH + 1, stop)).tobytes()
+            found = (_deflate(raw, shared=True), zlib.adler32(raw), len(raw))
+            if len(self._clean_runs) < MAX_CLEAN_RUNS:
+                self._clean_runs[start, stop] = found
+        return found
+
+    def _tail(self, status: str) -> tuple[int, int, bytes, bytes]:
+        """The bottom rows of ``status``: their Adler-32 and size raw, compressed, and the palette."""
         key = status if status in STATUS_WORDS else "valid"
         if key not in self._tails:
             palette = list(self._palette)
             if key == "valid":
                 raw = self._bottom
             else:
-                band = _band(key).convert("RGB").quantize(colors=_BAND_SLOTS, method=Image.Quantize.MEDIANCUT)
+                band, band_palette = _band_indexed(key)
                 offset = len(palette) // 3
-                palette += (band.getpalette() or [])[: 3 * _BAND_SLOTS]
+                palette += band_palette
                 shifted = band.point([min(255, i + offset) for i in range(256)]).tobytes()
                 raw = b"".join(b"\0" + shifted[y * WIDTH : (y + 1) * WIDTH] for y in range(HEIGHT - BAND_TOP))
-            self._tails[key] = (raw, _deflate(raw, final=True, level=SHARED_LEVEL), bytes(palette))
+            compressed = _deflate(raw, final=True, shared=True)
+            self._tails[key] = (zlib.adler32(raw), len(raw), compressed, bytes(palette))
         return self._tails[key]
 
 
@@ -511,15 +555,33 @@ def _rows(indices: bytes, start: int, stop: int) -> bytes:
     return b"".join(b"\0" + indices[y * WIDTH : (y + 1) * WIDTH] for y in range(start, stop))
 
 
-def _deflate(raw: bytes, *, final: bool = False, level: int = ZLIB_LEVEL) -> bytes:
+def _deflate(raw: bytes, *, final: bool = False, shared: bool = False) -> bytes:
     """Raw deflate data of ``raw`` that ends on a byte boundary (a full flush) or, ``final``,
-    ends the stream."""
-    compressor = zlib.compressobj(level, zlib.DEFLATED, -15, 9, zlib.Z_DEFAULT_STRATEGY)
+    ends the stream; ``shared``: rows compressed once for many cards (level 6), else
+    :data:`ZLIB_STRATEGY` (with zlib's default memory level: a larger one costs a card more to
+    set up than it saves)."""
+    if shared:
+        compressor = zlib.compressobj(SHARED_LEVEL, zlib.DEFLATED, -15, 9, zlib.Z_DEFAULT_STRATEGY)
+    else:
+        compressor = zlib.compressobj(1, zlib.DEFLATED, -15, 8, ZLIB_STRATEGY)
     return compressor.compress(raw) + compressor.flush(zlib.Z_FINISH if final else zlib.Z_FULL_FLUSH)
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(data, zlib.crc32(kind)))
+
+
+_ADLER_MOD = 65521
+
+
+def _adler32_combine(first: int, second: int, second_size: int) -> int:
+    """The Adler-32 of two pieces of data one after the other, from each one's Adler-32 and the
+    second's size (zlib's ``adler32_combine``, which Python does not offer): the bottom rows'
+    checksum is computed once per status, not for every card."""
+    rem = second_size % _ADLER_MOD
+    low = ((first & 0xFFFF) + (second & 0xFFFF) + _ADLER_MOD - 1) % _ADLER_MOD
+    high = (rem * (first & 0xFFFF) + (first >> 16) + (second >> 16) + _ADLER_MOD - rem) % _ADLER_MOD
+    return low | high << 16
 
 
 def _artwork(artwork: bytes | None, is_svg: bool) -> str:
@@ -540,24 +602,73 @@ def _frame(accent: str, artwork: str) -> str:
 
 
 def badge_base(
-    *, badge_name: str, issuer: str, host: str, accent: str, artwork: bytes | None, is_svg: bool, lower: str = ""
+    *, badge_name: str, issuer: str, host: str, accent: str, artwork: bytes | None, is_svg: bool
 ) -> CardBase:
     """The base of a badge class's cards: artwork, issuer, badge name (two lines) and the site's
-    host at the bottom; ``lower`` is more text under the name (the badge card's description)."""
+    host at the bottom."""
     lines = [
         _Line(text, TEXT_X, 120, 30, "#555555", bold=False) for text in fit_lines(issuer, 30, TEXT_WIDTH, 1, bold=False)
     ]
     for number, text in enumerate(fit_lines(badge_name, 54, TEXT_WIDTH, 2)):
         lines.append(_Line(text, TEXT_X, 195 + number * 66, 54, "#111111"))
-    for number, text in enumerate(fit_lines(lower, 30, TEXT_WIDTH, 4, bold=False) if lower else []):
-        lines.append(_Line(text, TEXT_X, 360 + number * 42, 30, "#333333", bold=False))
     lines.append(_Line(host, ART_BOX[0], 600, 24, "#6b6b6b", bold=False))
     if artwork:  # drawn at the box's size and laid on by Pillow: cheaper than resvg scaling an embedded image
         png = raster.rasterise(artwork, width=ART_BOX[2]) if is_svg else artwork
-        card = _draw(WIDTH, HEIGHT, lines, _frame(accent, ""))
+        card = _draw_frame(lines, accent)
         if _lay_artwork(card, png):
             return CardBase(card)
     return CardBase(_draw(WIDTH, HEIGHT, lines, _frame(accent, _artwork(artwork, is_svg))))
+
+
+def _draw_frame(lines: Sequence[_Line], accent: str) -> Image.Image:
+    """The card without its artwork: the background and accent bar filled by Pillow, and only
+    the strips of the card that ``lines`` are on drawn by resvg (where their outlines are, and
+    two pixels more): the pixels of :func:`_draw` of the whole card but for the rounding of a
+    few edge pixels (2 of the example site's 7 bases differ, in 2 pixels each, by a few grey
+    levels), in half the time (most of it went to encoding and decoding the whole card as a PNG)."""
+    card = Image.new("RGBA", (WIDTH, HEIGHT), (255, 255, 255, 255))
+    card.paste(accent, (0, 0, WIDTH, ACCENT_ROWS))
+    strips: list[list[Any]] = []  # [left, top, bottom, lines]
+    for line in sorted(lines, key=lambda line: line.y):
+        ink = _ink(line)
+        if ink is None:
+            continue
+        left, top = max(0, math.floor(ink[0]) - 2), max(0, math.floor(ink[1]) - 2)
+        bottom = min(HEIGHT, math.ceil(ink[3]) + 2)
+        if top >= bottom or left >= WIDTH:
+            continue
+        if strips and top <= strips[-1][2]:
+            strips[-1][0], strips[-1][2] = min(strips[-1][0], left), max(strips[-1][2], bottom)
+            strips[-1][3].append(line)
+        else:
+            strips.append([left, top, bottom, [line]])
+    for left, top, bottom, group in strips:
+        width, height = WIDTH - left, bottom - top
+        svg = _svg(width, height, group, _frame(accent, "")).replace(
+            f'viewBox="0 0 {width} {height}"', f'viewBox="{left} {top} {width} {height}"', 1
+        )
+        png = raster.draw(svg, width=width, height=height, fonts=())
+        card.paste(Image.open(io.BytesIO(png)).convert("RGBA"), (left, top))
+    return card
+
+
+def _ink(line: _Line) -> tuple[float, float, float, float] | None:
+    """Where ``line``'s glyph outlines are (left, top, right, bottom, in pixels), or ``None``."""
+    box = None
+    pen = 0.0
+    for glyph in _shaped(line.text, line.bold):
+        bounds = _bounds(glyph.font, glyph.gid)
+        if bounds is not None:
+            k = line.size / _hb_font(glyph.font).face.upem
+            gx, gy = line.x + (pen + glyph.dx) * line.size, line.y - glyph.dy * line.size
+            ink = (gx + bounds[0] * k, gy - bounds[3] * k, gx + bounds[2] * k, gy - bounds[1] * k)
+            box = (
+                ink
+                if box is None
+                else (min(box[0], ink[0]), min(box[1], ink[1]), max(box[2], ink[2]), max(box[3], ink[3]))
+            )
+        pen += glyph.advance
+    return box
 
 
 def _lay_artwork(card: Image.Image, png: bytes) -> bool:
@@ -591,16 +702,24 @@ def _band(status: str) -> Image.Image:
     return _draw(WIDTH, height, [_Line(STATUS_WORDS[status], ART_BOX[0], 62, 44, "#ffffff")], extra)
 
 
+@functools.lru_cache(maxsize=8)
+def _band_indexed(status: str) -> tuple[Image.Image, list[int]]:
+    """The status band mapped to its own colours (median cut) and those colours: the same for
+    every base, which puts them after its own (once per status, not per base and status)."""
+    band = _band(status).convert("RGB").quantize(colors=_BAND_SLOTS, method=Image.Quantize.MEDIANCUT)
+    return band, (band.getpalette() or [])[: 3 * _BAND_SLOTS]
+
+
 def award_card(base: CardBase, *, earner: str | None, issued_on: date, status: str) -> bytes:
     """An award's card: the badge class's base with who earned it and when, and the status band
     when the award is revoked, suspended or expired."""
     column = base.middle()
-    _set_glyphs(column, "Awarded to" if earner else "Awarded", TEXT_X, 39, 28, 0x55, bold=False)
+    drawn = [_set_glyphs(column, "Awarded to" if earner else "Awarded", TEXT_X, 39, 28, 0x55, bold=False)]
     name_lines = fit_lines(earner, 50, TEXT_WIDTH, 2) if earner else []
     for number, text in enumerate(name_lines):
-        _set_glyphs(column, text, TEXT_X, 49 + 58 + number * 62, 50, 0x11)
-    _set_glyphs(column, f"Issued {format_date(issued_on)}", TEXT_X, 190 + 39, 28, 0x33, bold=False)
-    return base.finish(column, status)
+        drawn.append(_set_glyphs(column, text, TEXT_X, 49 + 58 + number * 62, 50, 0x11))
+    drawn.append(_set_glyphs(column, f"Issued {format_date(issued_on)}", TEXT_X, 190 + 39, 28, 0x33, bold=False))
+    return base.finish(column, status, drawn)
 
 
 _PHASES = 4  # glyph images per glyph: its origin at 0, 1/4, 1/2 and 3/4 of a pixel
@@ -608,11 +727,26 @@ _PHASES = 4  # glyph images per glyph: its origin at 0, 1/4, 1/2 and 3/4 of a pi
 
 def _set_glyphs(
     column: Image.Image, text: str, x: float, baseline: int, size: int, grey: int, *, bold: bool = True
-) -> None:
+) -> tuple[int, int]:
     """Draw ``text`` in ``grey`` on the greyscale text column (its left edge is the card's
-    column :data:`TEXT_LEFT`) from ``x`` on ``baseline``, glyph by glyph, from coverage masks
-    of each glyph drawn once per process (:func:`_glyph_images`): the names of thousands of
-    awards share a few hundred glyphs, so an award's card draws nothing new."""
+    column :data:`TEXT_LEFT`) from ``x`` on ``baseline``, through the coverage mask of the line
+    (:func:`_line_mask`); returns the rows (top, bottom) it may have changed."""
+    line = _line_mask(text, x, baseline, size, bold)
+    if line is None:
+        return (0, 0)
+    _paint(column, line[0], line[1], line[2], grey)
+    return (line[2], line[2] + line[0].height)
+
+
+@functools.lru_cache(maxsize=512)  # at most about 25 MB (a name's line is about 50 KB, a date's 10 KB)
+def _line_mask(text: str, x: float, baseline: int, size: int, bold: bool) -> tuple[Image.Image, int, int] | None:
+    """The coverage mask of ``text`` set from ``x`` on ``baseline`` (in the text column's
+    coordinates, see :func:`_set_glyphs`) and its (left, top), or ``None`` if it draws nothing.
+
+    It is made of coverage masks of each glyph drawn once per process (:func:`_glyph_images`):
+    the names of thousands of awards share a few hundred glyphs, so an award's card draws
+    nothing new. Lines are kept too: "Awarded to" and a date are on many cards, and the awards
+    of one earner, made one after the other, share a name."""
     placed = []
     pen = 0.0
     for glyph in _shaped(text, bold):
@@ -622,10 +756,23 @@ def _set_glyphs(
         placed.append((glyph.font, glyph.gid, phase, whole, baseline - round(glyph.dy * size)))
         pen += glyph.advance
     tiles = _glyph_images(tuple(sorted({(f, g, p) for f, g, p, _x, _y in placed})), size)
+    inked = []
     for font, gid, phase, gx, gy in placed:
         tile = tiles[font, gid, phase]
         if tile is not None:
-            _paint(column, tile[0], tile[1] + gx, tile[2] + gy, grey)
+            inked.append((tile[0], tile[1] + gx, tile[2] + gy))
+    if not inked:
+        return None
+    left = min(mask_left for _mask, mask_left, _top in inked)
+    top = min(mask_top for _mask, _left, mask_top in inked)
+    right = max(mask_left + mask.width for mask, mask_left, _top in inked)
+    bottom = max(mask_top + mask.height for mask, _left, mask_top in inked)
+    line = Image.new("L", (right - left, bottom - top), 0)
+    for mask, mask_left, mask_top in inked:  # (where glyphs overlap, coverage adds up as it did painted one by one)
+        line.paste(
+            255, (mask_left - left, mask_top - top, mask_left - left + mask.width, mask_top - top + mask.height), mask
+        )
+    return line, left, top
 
 
 def _paint(column: Image.Image, mask: Image.Image, left: int, top: int, grey: int) -> None:
@@ -697,9 +844,17 @@ def _bounds(name: str, gid: int) -> tuple[float, float, float, float] | None:
     return pen.bounds  # type: ignore[no-any-return]
 
 
-def badge_card(base: CardBase) -> bytes:
-    """A badge class's card: its base as it is."""
-    return base.finish()
+def badge_card(base: CardBase, description: str = "") -> bytes:
+    """A badge class's card: its base (the one its awards' cards are drawn on) with the start of
+    ``description`` under the name (up to four lines), set like an award's text."""
+    if not description.strip():
+        return base.finish()
+    column = base.middle()
+    drawn = [
+        _set_glyphs(column, text, TEXT_X, 360 - SPLIT + number * 42, 30, 0x33, bold=False)
+        for number, text in enumerate(fit_lines(description, 30, TEXT_WIDTH, 4, bold=False))
+    ]
+    return base.finish(column, drawn=drawn)
 
 
 def home_card(
@@ -707,9 +862,7 @@ def home_card(
 ) -> bytes:
     """The home page's card: the site's logo, title, issuer and description."""
     return badge_card(
-        badge_base(
-            badge_name=title, issuer=issuer, host=host, accent=accent, artwork=logo, is_svg=is_svg, lower=description
-        )
+        badge_base(badge_name=title, issuer=issuer, host=host, accent=accent, artwork=logo, is_svg=is_svg), description
     )
 
 
