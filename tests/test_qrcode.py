@@ -79,3 +79,30 @@ def test_the_svg_draws_exactly_the_modules():
 def test_codes_are_deterministic():
     url = "https://badges.example.org/awards/7q4kz2m9xw/"
     assert len({str(qr_svg(url)) for _ in range(5)}) == 1
+
+
+def _path_run_by_run(rows: list[bytes]) -> str:
+    """segno's path, written one dark run at a time (the way svg() made it before it was made faster)."""
+    steps, x_end, last_row = [], -1, -1
+    for number, row in enumerate(rows):
+        for run in re.finditer(rb"\x00+", row):
+            start, end = run.span()
+            if last_row < 0:
+                steps.append(f"M{start + 4} {number + 4}.5h{end - start}")
+            else:
+                steps.append(f"m{start - x_end} {number - last_row}h{end - start}")
+            x_end, last_row = end, number
+    return "".join(steps)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_the_path_is_the_run_by_run_one_for_any_modules(seed):
+    """Rows with no dark module, runs touching both edges, rows of all dark: steps over several rows."""
+    rng = random.Random(seed)
+    width = rng.choice([1, 2, 21, 25, 57])
+    density = rng.choice([0.0, 0.05, 0.5, 0.95, 1.0])
+    rows = [bytes(0 if rng.random() < density else 255 for _ in range(width)) for _ in range(width)]
+    if seed % 3 == 0:
+        rows[rng.randrange(width)] = bytes([255]) * width
+    path = re.search(r'class="qrline" stroke="#000" d="([^"]*)"', qrcode.svg(rows, label="x"))[1]
+    assert path == _path_run_by_run(rows)
