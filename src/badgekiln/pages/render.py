@@ -129,6 +129,9 @@ def make_environment(templates_dir: Path | None) -> LimitedSandbox:
         # HTML and XML are always escaped; plain-text templates (email.txt) are not HTML.
         autoescape=jinja2.select_autoescape(["html", "htm", "xml", "svg"], default_for_string=True, default=False),
         undefined=jinja2.StrictUndefined,
+        # One environment per build (Renderer): templates do not change while it lives, so the
+        # files of the templates an extends or include loads need not be looked at on every page.
+        auto_reload=False,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
@@ -179,6 +182,7 @@ class Renderer:
         self.templates_dir = templates_dir.absolute() if templates_dir is not None else None
         self.env = make_environment(templates_dir)
         self._cache: dict[str, jinja2.Template] = {}
+        self._shown: dict[str, str] = {}  # template name -> _shown_name()
 
     def render(self, name: str, **context) -> Rendered:
         """Render template ``name`` to UTF-8 bytes (which remember the template, for error messages).
@@ -212,7 +216,7 @@ class Renderer:
                 exc.__traceback__
             ) from None
         page = Rendered(text.encode("utf-8"))
-        page.template = self._shown_name(template)
+        page.template = self._shown.get(name) or self._shown.setdefault(name, self._shown_name(template))
         return page
 
     def _shown_name(self, template: jinja2.Template) -> str:
