@@ -154,23 +154,28 @@ class Rendered(bytes):
 PLAIN_TYPES = (str, int, float, bool, type(None), date)
 
 
+_EXACTLY_PLAIN = frozenset(PLAIN_TYPES)  # (the same types, looked up before isinstance() is asked)
+
+
 def check_plain(value, where: str) -> None:
     """Refuse a template context value that is not plain data (strings, numbers, dates, lists, dicts).
 
     Raises:
         TypeError: naming where the value is; a mistake in badgekiln, never in the sources.
     """
-    if isinstance(value, PLAIN_TYPES):
+    if type(value) in _EXACTLY_PLAIN or isinstance(value, PLAIN_TYPES):
         return
     if isinstance(value, (list, tuple)):
         for number, item in enumerate(value):
-            check_plain(item, f"{where}[{number}]")
+            if type(item) not in _EXACTLY_PLAIN:
+                check_plain(item, f"{where}[{number}]")
         return
     if type(value) is dict:
         for key, item in value.items():
             if not isinstance(key, str):
                 raise TypeError(f"template context {where} has a key that is not text: {key!r}")
-            check_plain(item, f"{where}.{key}")
+            if type(item) not in _EXACTLY_PLAIN:
+                check_plain(item, f"{where}.{key}")
         return
     raise TypeError(f"template context {where} is a {type(value).__name__}: only plain values may reach templates")
 
