@@ -205,7 +205,7 @@ class Renderer:
             template = self._cache[name] = self.env.get_template(name)
         self.env.start_rendering()
         try:
-            text = "".join(template.generate(**context))
+            text = template.render(**context)  # (generate() too, with one more generator to pass through)
         except (jinja2.TemplateError, BadgekilnError):
             raise
         except RecursionError as exc:
