@@ -106,3 +106,30 @@ def test_the_path_is_the_run_by_run_one_for_any_modules(seed):
         rows[rng.randrange(width)] = bytes([255]) * width
     path = re.search(r'class="qrline" stroke="#000" d="([^"]*)"', qrcode.svg(rows, label="x"))[1]
     assert path == _path_run_by_run(rows)
+
+
+def _modules_trying_h_first(text: str) -> list[bytes]:
+    """The version M needs, then H if it fits there, else Q if it fits, else M (segno's boost_error)."""
+    code = zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.QRCode, ec_level="M", data_mask=0)
+    version = (code.to_image(scale=1, add_quiet_zones=False).shape[0] - 17) // 4
+    for level in ("H", "Q"):
+        try:
+            code = zxingcpp.create_barcode(
+                text, zxingcpp.BarcodeFormat.QRCode, ec_level=level, data_mask=0, version=version
+            )
+        except ValueError:
+            continue
+        break
+    image = code.to_image(scale=1, add_quiet_zones=False)
+    data = bytes(image)
+    return [data[row : row + image.shape[1]] for row in range(0, len(data), image.shape[1])]
+
+
+def test_the_level_is_the_best_that_fits_at_every_length():
+    """Q is tried before H (H holds less): the codes are those of trying H first, across the
+    lengths where the version and the levels that fit change."""
+    rng = random.Random(5)
+    for length in range(1, 160):
+        for alphabet in (ALPHABET, "0123456789", "HTTPS://X.IO/ABC", "é田/"):
+            text = "".join(rng.choice(alphabet) for _ in range(length))
+            assert qrcode.modules(text) == _modules_trying_h_first(text), text

@@ -20,7 +20,7 @@ import zxingcpp
 
 SCALE = 4  # pixels per module
 BORDER = 4  # modules of quiet zone, the standard's minimum: scanners look for it
-LEVELS = ("H", "Q")  # tried, in this order, at the version level M needs
+LEVELS = ("H", "Q")  # the levels above M, best first: the best that fits in the version M needs
 _QR = zxingcpp.BarcodeFormat.QRCode
 _ROW_END = b"\n"  # between rows when they are joined (neither dark nor light: never part of a code)
 # Light modules (and row ends), then a run of dark ones (zxing-cpp's image: 0 is a dark module).
@@ -64,13 +64,15 @@ def modules(text: str) -> list[bytes]:
     code = zxingcpp.create_barcode(text, _QR, ec_level="M", data_mask=0)
     image = code.to_image(scale=1, add_quiet_zones=False)
     version = (image.shape[0] - 17) // 4
-    for level in LEVELS:
+    # The highest of LEVELS that fits in this version. A level holds less than the one below it in
+    # every version (H < Q < M), so they are tried from the bottom: where Q does not fit (most
+    # award URLs), H is not tried, and a failed try costs about what a code does.
+    for level in reversed(LEVELS):
         try:
             code = zxingcpp.create_barcode(text, _QR, ec_level=level, data_mask=0, version=version)
-        except ValueError:  # does not fit at this level in this version
-            continue
+        except ValueError:  # does not fit at this level in this version (nor at a higher one)
+            break
         image = code.to_image(scale=1, add_quiet_zones=False)
-        break
     data = bytes(image)  # type: ignore[call-overload]  # (a buffer, which the stubs do not say)
     width = image.shape[1]
     return [data[row : row + width] for row in range(0, len(data), width)]
