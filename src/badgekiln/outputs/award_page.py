@@ -24,7 +24,7 @@ def produce(plan: Plan, inputs: BuildInputs, renderer: Renderer, item: tuple[Rec
         page + "index.html",
         renderer.render(
             "award.html",
-            site=_once(context.site_context, config, inputs.project),
+            site=_once(inputs, context.site_context, config, inputs.project),
             meta=context.meta(
                 config,
                 page,
@@ -40,7 +40,7 @@ def produce(plan: Plan, inputs: BuildInputs, renderer: Renderer, item: tuple[Rec
             ),
             root=urls.relative(page, ""),
             issuer=context.issuer_context(config),
-            badge=_once(context.badge_context, badge),
+            badge=_once(inputs, context.badge_context, badge),
             award=award_ctx,
             renewal=context.renewal_context(inputs.project, award, page),
             dev_keys=signed_with_development_keys(inputs, award),
@@ -55,20 +55,22 @@ def produce(plan: Plan, inputs: BuildInputs, renderer: Renderer, item: tuple[Rec
     )
 
 
-# What every award page of a build (or of a badge class) shows alike, made once: function and
-# argument ids -> (the arguments, held so that their ids stay theirs, and the value).
+# What every award page of a build (or of a badge class) shows alike, made once per build:
+# function and argument ids -> (the arguments, held so that their ids stay theirs, and the value).
+# Only the latest build's values are kept (a serve --watch process builds again and again).
 _MADE: dict[tuple[int, ...], tuple[tuple[object, ...], dict]] = {}
-_MAX_MADE = 4096
+_MADE_FOR: list[BuildInputs] = []
 
 
-def _once(make: Callable[..., dict], *args: object) -> dict:
-    """``make(*args)``, made once for the same argument objects (frozen: the same values). The
-    value is shared by the pages: templates cannot change it (the sandbox is immutable)."""
+def _once(inputs: BuildInputs, make: Callable[..., dict], *args: object) -> dict:
+    """``make(*args)``, made once per build for the same argument objects (frozen: the same
+    values). The value is shared by the pages: templates cannot change it (the sandbox is immutable)."""
+    if not _MADE_FOR or _MADE_FOR[0] is not inputs:
+        _MADE.clear()
+        _MADE_FOR[:] = [inputs]
     key = (id(make), *map(id, args))
     found = _MADE.get(key)
     if found is None:
-        if len(_MADE) >= _MAX_MADE:
-            _MADE.clear()
         found = _MADE[key] = (args, make(*args))
     return found[1]
 

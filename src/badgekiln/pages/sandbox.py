@@ -245,7 +245,7 @@ class LimitedSandbox(ImmutableSandboxedEnvironment):
     def getattr(self, obj, attribute):  # noqa: D102 - Jinja hook
         # ``award.status`` on a context dict: Jinja first tries the attribute, which a plain dict
         # does not have unless ``dir(dict)`` names it, and the exception costs more than the item.
-        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES and attribute in obj:
+        if type(obj) is dict and type(attribute) is str and attribute not in _DICT_ATTRIBUTES and attribute in obj:
             return obj[attribute]
         return super().getattr(obj, attribute)
 
