@@ -252,6 +252,37 @@ def test_share_links_encode_every_character_of_the_text():
     assert "\n" not in links["text"]
 
 
+@pytest.mark.parametrize("organization", [None, "12345"])
+@pytest.mark.parametrize("expires", [None, date(2029, 1, 15)])
+def test_share_and_linkedin_links_are_what_urlencode_makes(organization, expires):
+    """The links are made from parts quoted once per badge class: the same bytes as urlencode's."""
+    from dataclasses import replace
+    from urllib.parse import quote, urlencode
+
+    site = replace(config(), linkedin_organization_id=organization)
+    badge = BadgeClass("b", f"Bädge + {EVIL} 😀 100%", "d", "assets/b.svg", "c")
+    award = replace(AWARD, id="a b+c/é", expires=expires)
+    page_url = "https://x.test/awards/a b+c/é/?q=1&r=2#f"
+    text = " ".join(f"I earned {badge.name} from {site.issuer.name}.".split())
+    subject = " ".join(f"{badge.name}, from {site.issuer.name}".split())
+    assert context.share_links(site, badge, page_url) == {
+        "text": text,
+        "linkedin": "https://www.linkedin.com/sharing/share-offsite/?" + urlencode({"url": page_url}, quote_via=quote),
+        "x": "https://twitter.com/intent/tweet?" + urlencode({"text": text, "url": page_url}, quote_via=quote),
+        "facebook": "https://www.facebook.com/sharer/sharer.php?" + urlencode({"u": page_url}, quote_via=quote),
+        "email": "mailto:?" + urlencode({"subject": subject, "body": f"{text}\n\n{page_url}"}, quote_via=quote),
+    }
+    params = {"startTask": "CERTIFICATION_NAME", "name": badge.name}
+    params.update({"organizationId": organization} if organization else {"organizationName": site.issuer.name})
+    params.update({"issueYear": "2026", "issueMonth": "1"})
+    if expires:
+        params.update({"expirationYear": "2029", "expirationMonth": "1"})
+    params.update({"certUrl": page_url, "certId": award.id})
+    assert context.linkedin_url(site, badge, award, page_url) == "https://www.linkedin.com/profile/add?" + urlencode(
+        params
+    )
+
+
 def test_embed_snippet_escapes_names_and_has_no_script():
     snippet = context.embed_snippet(
         config(),

@@ -79,3 +79,57 @@ def test_the_svg_draws_exactly_the_modules():
 def test_codes_are_deterministic():
     url = "https://badges.example.org/awards/7q4kz2m9xw/"
     assert len({str(qr_svg(url)) for _ in range(5)}) == 1
+
+
+def _path_run_by_run(rows: list[bytes]) -> str:
+    """segno's path, written one dark run at a time (the way svg() made it before it was made faster)."""
+    steps, x_end, last_row = [], -1, -1
+    for number, row in enumerate(rows):
+        for run in re.finditer(rb"\x00+", row):
+            start, end = run.span()
+            if last_row < 0:
+                steps.append(f"M{start + 4} {number + 4}.5h{end - start}")
+            else:
+                steps.append(f"m{start - x_end} {number - last_row}h{end - start}")
+            x_end, last_row = end, number
+    return "".join(steps)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_the_path_is_the_run_by_run_one_for_any_modules(seed):
+    """Rows with no dark module, runs touching both edges, rows of all dark: steps over several rows."""
+    rng = random.Random(seed)
+    width = rng.choice([1, 2, 21, 25, 57])
+    density = rng.choice([0.0, 0.05, 0.5, 0.95, 1.0])
+    rows = [bytes(0 if rng.random() < density else 255 for _ in range(width)) for _ in range(width)]
+    if seed % 3 == 0:
+        rows[rng.randrange(width)] = bytes([255]) * width
+    path = re.search(r'class="qrline" stroke="#000" d="([^"]*)"', qrcode.svg(rows, label="x"))[1]
+    assert path == _path_run_by_run(rows)
+
+
+def _modules_trying_h_first(text: str) -> list[bytes]:
+    """The version M needs, then H if it fits there, else Q if it fits, else M (segno's boost_error)."""
+    code = zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.QRCode, ec_level="M", data_mask=0)
+    version = (code.to_image(scale=1, add_quiet_zones=False).shape[0] - 17) // 4
+    for level in ("H", "Q"):
+        try:
+            code = zxingcpp.create_barcode(
+                text, zxingcpp.BarcodeFormat.QRCode, ec_level=level, data_mask=0, version=version
+            )
+        except ValueError:
+            continue
+        break
+    image = code.to_image(scale=1, add_quiet_zones=False)
+    data = bytes(image)
+    return [data[row : row + image.shape[1]] for row in range(0, len(data), image.shape[1])]
+
+
+def test_the_level_is_the_best_that_fits_at_every_length():
+    """Q is tried before H (H holds less): the codes are those of trying H first, across the
+    lengths where the version and the levels that fit change."""
+    rng = random.Random(5)
+    for length in range(1, 160):
+        for alphabet in (ALPHABET, "0123456789", "HTTPS://X.IO/ABC", "é田/"):
+            text = "".join(rng.choice(alphabet) for _ in range(length))
+            assert qrcode.modules(text) == _modules_trying_h_first(text), text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import copy
 import json
 import shutil
@@ -274,8 +275,22 @@ def test_blank_nodes_alike_go_to_the_general_algorithm(example_credentials):
         lambda d: d["credentialSubject"]["achievement"].update(id="_:b0"),
         lambda d: d.update(name=1.5),
         lambda d: d.update({"@context": ["https://unknown.example/context"]}),
+        # a term of an inline context used as an IRI's scheme: pyld expands it (the IRI is not kept)
+        lambda d: d.update({"@context": [*d["@context"], {"ex": "https://ex.example/"}], "id": "ex:x"}),
+        lambda d: d.update({"@context": [*d["@context"], {"ex": "https://ex.example/"}]}),
+        lambda d: d.update(issuer=collections.OrderedDict(d["issuer"])),
     ],
-    ids=["tuple", "undefined-term", "relative-id", "blank-node-id", "number", "unknown-context"],
+    ids=[
+        "tuple",
+        "undefined-term",
+        "relative-id",
+        "blank-node-id",
+        "number",
+        "unknown-context",
+        "inline-term-iri",
+        "inline-context",
+        "dict-subclass",
+    ],
 )
 def test_other_documents_are_left_to_the_general_processor(example_credentials, change):
     document = copy.deepcopy(example_credentials[0])

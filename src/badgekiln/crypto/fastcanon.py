@@ -34,6 +34,7 @@ import hashlib
 import re
 import secrets
 from collections.abc import Callable
+from operator import itemgetter
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -62,19 +63,35 @@ class _Template:
         # A term is a serialized constant, or (leaf index, True for an IRI / the literal's suffix).
         self.quads = [tuple(_compile(term) for term in quad) for quad in quads]
         self.iri_leaves = iri_leaves  # leaves whose strings must be IRIs pyld keeps as they are
+        # For fill(): every distinct term gets a place in one list, the constants first and then
+        # one place per (leaf, how it is written); a quad is then three places of that list.
+        constants: dict[str, int] = {}
+        slots: dict[tuple[int, bool | str], int] = {}
+        places = []
+        for quad in self.quads:
+            for term in quad:
+                if isinstance(term, str):
+                    constants.setdefault(term, len(constants))
+                else:
+                    slots.setdefault(term, len(slots))
+        for quad in self.quads:
+            places.append(tuple(constants[t] if isinstance(t, str) else len(constants) + slots[t] for t in quad))
+        self._constants = list(constants)
+        self._iri_slots = [(i, place) for (i, kind), place in slots.items() if kind is True]
+        self._literal_slots = [(i, kind, place) for (i, kind), place in slots.items() if kind is not True]
+        self._slot_count = len(slots)
+        self._getters = [itemgetter(*quad) for quad in places]
 
     def fill(self, leaves: list[str]) -> list[tuple[str, ...]]:
         """The document's quads: (subject, predicate, object) N-Quads terms, without duplicates."""
-        quads: dict[tuple[str, ...], None] = {}
-        for quad in self.quads:
-            terms = tuple(
-                term
-                if isinstance(term, str)
-                else ("<" + leaves[term[0]] + ">" if term[1] is True else '"' + escape(leaves[term[0]]) + '"' + term[1])
-                for term in quad
-            )
-            quads[terms] = None  # pyld's node map merges equal values (and nodes named alike)
-        return list(quads)
+        slots: list[str] = [""] * self._slot_count
+        for i, place in self._iri_slots:
+            slots[place] = "<" + leaves[i] + ">"
+        for i, suffix, place in self._literal_slots:
+            slots[place] = '"' + escape(leaves[i]) + '"' + suffix
+        terms = self._constants + slots
+        # pyld's node map merges equal values (and nodes named alike): equal quads are one
+        return list(dict.fromkeys([get(terms) for get in self._getters]))
 
 
 def _compile(term: dict[str, Any] | tuple[int, dict[str, Any]]) -> str | tuple[int, bool | str]:
@@ -147,8 +164,9 @@ class FastCanonicalizer:
         if not isinstance(document, dict):
             raise _Unsupported
         leaves: list[str] = []
-        terms: set[str] = set(self._terms)
-        shape = _shape(document, leaves, terms, bake=False)
+        inline: set[str] = set()  # terms the document's own (inline) contexts define
+        shape = _shape(document, leaves, inline, bake=False)
+        terms = self._terms | inline if inline else self._terms
         baked: dict[int, str] = {}
         for _ in range(4):  # the first passes may find strings to put back into the shape
             key = (shape, tuple(sorted(baked.items())))
@@ -173,8 +191,28 @@ class FastCanonicalizer:
 
 
 def _shape(value: Any, leaves: list[str], terms: set[str], *, bake: bool) -> Any:
-    """The shape of ``value``; appends the strings left out of it to ``leaves``."""
-    if isinstance(value, str):
+    """The shape of ``value``; appends the strings left out of it to ``leaves`` (and the terms
+    that inline contexts define to ``terms``)."""
+    kind = type(value)
+    if kind is dict:  # (the common cases first, by exact type; the rest as before)
+        items: list[tuple[str, Any]] = []
+        for key in sorted(value) if set(map(type, value)) <= _TEXT else _keys(value):
+            item = value[key]
+            if key == "@context":
+                _collect_terms(item, terms)
+            baked = bake or _bakes(key)
+            if type(item) is str:
+                if baked:
+                    items.append((key, ("s", item)))
+                else:
+                    leaves.append(item)
+                    items.append((key, "*"))
+            else:
+                items.append((key, _shape(item, leaves, terms, bake=baked)))
+        return ("d", tuple(items))
+    if kind is list and bake and set(map(type, value)) <= _TEXT:  # a list of types
+        return ("l", tuple([("s", item) for item in value]))
+    if kind is str or isinstance(value, str):
         if bake:
             return ("s", value)
         leaves.append(value)
@@ -186,15 +224,31 @@ def _shape(value: Any, leaves: list[str], terms: set[str], *, bake: bool) -> Any
     if isinstance(value, list):
         return ("l", tuple(_shape(v, leaves, terms, bake=bake) for v in value))
     if isinstance(value, dict):
-        if not all(isinstance(k, str) for k in value):
-            raise _Unsupported
-        items = []
-        for key in sorted(value):
-            if key == "@context":
-                _collect_terms(value[key], terms)
-            items.append((key, _shape(value[key], leaves, terms, bake=bake or key.startswith("@") or key == "type")))
-        return ("d", tuple(items))
+        return _shape(dict(value), leaves, terms, bake=bake)
     raise _Unsupported
+
+
+_TEXT = frozenset({str})
+
+
+def _keys(value: dict[Any, Any]) -> list[str]:
+    """The keys of a dict whose keys are not all exactly ``str``, sorted; refused unless all are text."""
+    if not all(isinstance(k, str) for k in value):
+        raise _Unsupported
+    return sorted(value)
+
+
+_BAKED_KEYS: dict[str, bool] = {}
+
+
+def _bakes(key: str) -> bool:
+    """Whether the strings under ``key`` steer JSON-LD processing (and so belong to the shape)."""
+    found = _BAKED_KEYS.get(key)
+    if found is None:
+        found = key.startswith("@") or key == "type"
+        if len(_BAKED_KEYS) < 4096:
+            _BAKED_KEYS[key] = found
+    return found
 
 
 def _skeleton(value: Any, replace: Callable[[], str], *, bake: bool = False) -> Any:
@@ -273,7 +327,7 @@ def _to_rdf(document: dict[str, Any]) -> dict[str, Any]:
     return dataset
 
 
-def _keeps_iri(value: str, terms: set[str]) -> bool:
+def _keeps_iri(value: str, terms: frozenset[str]) -> bool:
     """Whether pyld expands ``value`` to itself wherever an IRI is expected, and strictness accepts it."""
     if not _ABSOLUTE_IRI.fullmatch(value) or value.startswith(canon.RELATIVE_BASE) or value in terms:
         return False

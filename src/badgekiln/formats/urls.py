@@ -7,6 +7,7 @@ redirect plan.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import PurePosixPath
 
 ISSUER = "issuer.json"
@@ -33,7 +34,13 @@ def achievement_json(slug: str) -> str:
 
 def badge_image(slug: str, source_image: str) -> str:
     """The badge class image, unbaked, with the source file's extension."""
-    return f"badges/{slug}/image{PurePosixPath(source_image).suffix.lower()}"
+    return f"badges/{slug}/image{_suffix(source_image)}"
+
+
+@lru_cache(maxsize=1024)
+def _suffix(source_image: str) -> str:
+    """The artwork's extension, lower-cased (``.png``, ``.svg``): a few files, asked about for every award."""
+    return PurePosixPath(source_image).suffix.lower()
 
 
 def award_dir(award_id: str) -> str:
@@ -63,12 +70,12 @@ def credential_jwt(award_id: str) -> str:
 
 def baked_ob2(award_id: str, source_image: str) -> str:
     """Badge image baked with the OB 2.0 hosted assertion."""
-    return f"awards/{award_id}/badge{PurePosixPath(source_image).suffix.lower()}"
+    return f"awards/{award_id}/badge{_suffix(source_image)}"
 
 
 def baked_ob3(award_id: str, source_image: str) -> str:
     """Badge image baked with the OB 3.0 credential."""
-    return f"awards/{award_id}/credential{PurePosixPath(source_image).suffix.lower()}"
+    return f"awards/{award_id}/credential{_suffix(source_image)}"
 
 
 def baked_ob2_png(award_id: str) -> str:

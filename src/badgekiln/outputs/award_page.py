@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from badgekiln.formats import endorsements, urls
 from badgekiln.models import Award, Recipient
 from badgekiln.outputs import BuildInputs, FileSpec, Plan, Unit, units
@@ -22,7 +24,7 @@ def produce(plan: Plan, inputs: BuildInputs, renderer: Renderer, item: tuple[Rec
         page + "index.html",
         renderer.render(
             "award.html",
-            site=context.site_context(config, inputs.project),
+            site=_once(inputs, context.site_context, config, inputs.project),
             meta=context.meta(
                 config,
                 page,
@@ -38,7 +40,7 @@ def produce(plan: Plan, inputs: BuildInputs, renderer: Renderer, item: tuple[Rec
             ),
             root=urls.relative(page, ""),
             issuer=context.issuer_context(config),
-            badge=context.badge_context(badge),
+            badge=_once(inputs, context.badge_context, badge),
             award=award_ctx,
             renewal=context.renewal_context(inputs.project, award, page),
             dev_keys=signed_with_development_keys(inputs, award),
@@ -51,6 +53,26 @@ def produce(plan: Plan, inputs: BuildInputs, renderer: Renderer, item: tuple[Rec
             ),
         ),
     )
+
+
+# What every award page of a build (or of a badge class) shows alike, made once per build:
+# function and argument ids -> (the arguments, held so that their ids stay theirs, and the value).
+# Only the latest build's values are kept (a serve --watch process builds again and again).
+_MADE: dict[tuple[int, ...], tuple[tuple[object, ...], dict]] = {}
+_MADE_FOR: list[BuildInputs] = []
+
+
+def _once(inputs: BuildInputs, make: Callable[..., dict], *args: object) -> dict:
+    """``make(*args)``, made once per build for the same argument objects (frozen: the same
+    values). The value is shared by the pages: templates cannot change it (the sandbox is immutable)."""
+    if not _MADE_FOR or _MADE_FOR[0] is not inputs:
+        _MADE.clear()
+        _MADE_FOR[:] = [inputs]
+    key = (id(make), *map(id, args))
+    found = _MADE.get(key)
+    if found is None:
+        found = _MADE[key] = (args, make(*args))
+    return found[1]
 
 
 def signed_with_development_keys(inputs: BuildInputs, award: Award) -> bool:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import html
 import re
 from datetime import date
-from urllib.parse import quote, urlencode
+from functools import lru_cache
+from urllib.parse import quote, quote_plus, urlencode
 
 from badgekiln.formats import ids, urls
 from badgekiln.formats.hosting import CSP
@@ -207,16 +208,26 @@ def share_links(config: SiteConfig, badge: BadgeClass, page_url: str) -> dict:
 
     Every value is URL-encoded here; the template escapes the links again as attributes.
     """
-    text = share_text(config, badge)
-    subject = " ".join(f"{badge.name}, from {config.issuer.name}".split())
+    text, quoted_text, quoted_subject = _share_parts(badge.name, config.issuer.name)
+    # What urlencode(..., quote_via=quote) makes, with each text quoted once: quote() works byte by
+    # byte, so the quoted parts of a text are the parts of the quoted text.
+    url = quote(page_url, safe="")
     return {
         "text": text,
-        "linkedin": "https://www.linkedin.com/sharing/share-offsite/?" + urlencode({"url": page_url}, quote_via=quote),
-        "x": "https://twitter.com/intent/tweet?" + urlencode({"text": text, "url": page_url}, quote_via=quote),
-        "facebook": "https://www.facebook.com/sharer/sharer.php?" + urlencode({"u": page_url}, quote_via=quote),
+        "linkedin": "https://www.linkedin.com/sharing/share-offsite/?url=" + url,
+        "x": "https://twitter.com/intent/tweet?text=" + quoted_text + "&url=" + url,
+        "facebook": "https://www.facebook.com/sharer/sharer.php?u=" + url,
         # mailto: %20 for spaces (a '+' would stay a '+'), %0A for the line breaks
-        "email": "mailto:?" + urlencode({"subject": subject, "body": f"{text}\n\n{page_url}"}, quote_via=quote),
+        "email": "mailto:?subject=" + quoted_subject + "&body=" + quoted_text + "%0A%0A" + url,
     }
+
+
+@lru_cache(maxsize=1024)
+def _share_parts(badge_name: str, issuer_name: str) -> tuple[str, str, str]:
+    """The share text, and it and the email subject URL-encoded: the same for every award of a badge."""
+    text = " ".join(f"I earned {badge_name} from {issuer_name}.".split())
+    subject = " ".join(f"{badge_name}, from {issuer_name}".split())
+    return text, quote(text, safe=""), quote(subject, safe="")
 
 
 def embed_snippet(config: SiteConfig, badge: BadgeClass, recipient: Recipient, award: Award) -> str:
@@ -307,15 +318,24 @@ def describe_achievement_type(term: str | None) -> str | None:
 
 def linkedin_url(config: SiteConfig, badge: BadgeClass, award: Award, page_url: str) -> str:
     """LinkedIn's 'Add license or certification' link, pre-filled."""
-    params = {"startTask": "CERTIFICATION_NAME", "name": badge.name}
-    if config.linkedin_organization_id:
-        params["organizationId"] = config.linkedin_organization_id
+    # What urlencode() makes of the rest (quote_plus; the numbers need no quoting), made directly.
+    issued, expires = award.issued_on, award.expires
+    expiry = f"&expirationYear={expires.year}&expirationMonth={expires.month}" if expires else ""
+    return (
+        f"{_linkedin_start(badge.name, config.linkedin_organization_id, config.issuer.name)}"
+        f"&issueYear={issued.year}&issueMonth={issued.month}{expiry}"
+        f"&certUrl={quote_plus(page_url)}&certId={quote_plus(award.id)}"
+    )
+
+
+@lru_cache(maxsize=1024)
+def _linkedin_start(badge_name: str, organization_id: str | None, issuer_name: str) -> str:
+    """The LinkedIn link up to its award's own parameters (urlencode joins its pairs with '&')."""
+    params = {"startTask": "CERTIFICATION_NAME", "name": badge_name}
+    if organization_id:
+        params["organizationId"] = organization_id
     else:
-        params["organizationName"] = config.issuer.name
-    params.update({"issueYear": str(award.issued_on.year), "issueMonth": str(award.issued_on.month)})
-    if award.expires:
-        params.update({"expirationYear": str(award.expires.year), "expirationMonth": str(award.expires.month)})
-    params.update({"certUrl": page_url, "certId": award.id})
+        params["organizationName"] = issuer_name
     return "https://www.linkedin.com/profile/add?" + urlencode(params)
 
 

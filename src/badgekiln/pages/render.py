@@ -129,6 +129,9 @@ def make_environment(templates_dir: Path | None) -> LimitedSandbox:
         # HTML and XML are always escaped; plain-text templates (email.txt) are not HTML.
         autoescape=jinja2.select_autoescape(["html", "htm", "xml", "svg"], default_for_string=True, default=False),
         undefined=jinja2.StrictUndefined,
+        # One environment per build (Renderer): templates do not change while it lives, so the
+        # files of the templates an extends or include loads need not be looked at on every page.
+        auto_reload=False,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
@@ -151,23 +154,28 @@ class Rendered(bytes):
 PLAIN_TYPES = (str, int, float, bool, type(None), date)
 
 
+_EXACTLY_PLAIN = frozenset(PLAIN_TYPES)  # (the same types, looked up before isinstance() is asked)
+
+
 def check_plain(value, where: str) -> None:
     """Refuse a template context value that is not plain data (strings, numbers, dates, lists, dicts).
 
     Raises:
         TypeError: naming where the value is; a mistake in badgekiln, never in the sources.
     """
-    if isinstance(value, PLAIN_TYPES):
+    if type(value) in _EXACTLY_PLAIN or isinstance(value, PLAIN_TYPES):
         return
     if isinstance(value, (list, tuple)):
         for number, item in enumerate(value):
-            check_plain(item, f"{where}[{number}]")
+            if type(item) not in _EXACTLY_PLAIN:
+                check_plain(item, f"{where}[{number}]")
         return
     if type(value) is dict:
         for key, item in value.items():
             if not isinstance(key, str):
                 raise TypeError(f"template context {where} has a key that is not text: {key!r}")
-            check_plain(item, f"{where}.{key}")
+            if type(item) not in _EXACTLY_PLAIN:
+                check_plain(item, f"{where}.{key}")
         return
     raise TypeError(f"template context {where} is a {type(value).__name__}: only plain values may reach templates")
 
@@ -179,6 +187,7 @@ class Renderer:
         self.templates_dir = templates_dir.absolute() if templates_dir is not None else None
         self.env = make_environment(templates_dir)
         self._cache: dict[str, jinja2.Template] = {}
+        self._shown: dict[str, str] = {}  # template name -> _shown_name()
 
     def render(self, name: str, **context) -> Rendered:
         """Render template ``name`` to UTF-8 bytes (which remember the template, for error messages).
@@ -196,7 +205,7 @@ class Renderer:
             template = self._cache[name] = self.env.get_template(name)
         self.env.start_rendering()
         try:
-            text = "".join(template.generate(**context))
+            text = template.render(**context)  # (generate() too, with one more generator to pass through)
         except (jinja2.TemplateError, BadgekilnError):
             raise
         except RecursionError as exc:
@@ -212,7 +221,7 @@ class Renderer:
                 exc.__traceback__
             ) from None
         page = Rendered(text.encode("utf-8"))
-        page.template = self._shown_name(template)
+        page.template = self._shown.get(name) or self._shown.setdefault(name, self._shown_name(template))
         return page
 
     def _shown_name(self, template: jinja2.Template) -> str:

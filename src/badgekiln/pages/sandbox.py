@@ -38,6 +38,7 @@ MAX_RANGE = 100_000  # items of one range()
 MAX_INT_BITS = 10_000  # bits of an integer made with * or ** (about 3,000 digits)
 MAX_METERED = 300_000  # characters given to a slow filter (|markdown) in one rendering: seconds, not hours
 
+_DICT_ATTRIBUTES = frozenset(dir(dict))  # what getattr() finds on a plain dict (items, keys, __class__, ...)
 _PERCENT_SPEC = re.compile(r"%(?:\([^)]*\))?[#0\- +]*(\*|\d+)?(?:\.(\*|\d+))?")
 
 
@@ -240,6 +241,13 @@ class LimitedSandbox(ImmutableSandboxedEnvironment):
         return result
 
     # -- sandbox hooks -------------------------------------------------------------------------------
+
+    def getattr(self, obj, attribute):  # noqa: D102 - Jinja hook
+        # ``award.status`` on a context dict: Jinja first tries the attribute, which a plain dict
+        # does not have unless ``dir(dict)`` names it, and the exception costs more than the item.
+        if type(obj) is dict and type(attribute) is str and attribute not in _DICT_ATTRIBUTES and attribute in obj:
+            return obj[attribute]
+        return super().getattr(obj, attribute)
 
     def _parse(self, source, name, filename):  # noqa: D102 - Jinja hook
         tree = super()._parse(source, name, filename)
