@@ -63,7 +63,9 @@ LIBRARIES = (
     "uharfbuzz",
     "fonttools",
     "pillow",
-)  # (tinycss2: the SVG safety verdicts kept with validated badge classes; the last four draw share cards and PNGs)
+    "orjson",
+)  # (tinycss2: the SVG safety verdicts kept with validated badge classes; resvg-py to pillow draw share cards
+# and PNGs; orjson writes published JSON)
 # An in-place update touches each changed file; past this share a fresh staged site is as cheap.
 IN_PLACE_MAX_SHARE = 0.5
 ENV_RESTORED = "BADGEKILN_CACHE_RESTORED"  # "1": trust blobs whose bytes match their names, whatever their inodes
