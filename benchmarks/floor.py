@@ -79,7 +79,7 @@ def _keys(keys_dir: Path):
 
 def _award(number: int, out: Path) -> None:
     rsa_key, ed_key, datasets, blobs = _STATE["rsa"], _STATE["ed"], _STATE["datasets"], _STATE["blobs"]
-    for payload in (blobs[1][:1500], blobs[3][:3000]):
+    for payload in (blobs["assertion.jws"][:1500], blobs["credential.jwt"][:3000]):
         rsa_key.sign(payload, padding.PKCS1v15(), hashes.SHA256())
     document, options = datasets[number % len(datasets)]
     fmt = {"format": "application/n-quads"}
