@@ -323,3 +323,13 @@ def test_the_stamp_is_kept_under_the_cache_lock(settled, run, monkeypatch):
     _touch(settled)
     build(run, settled)
     assert seen == ["held"]
+
+
+def test_the_build_after_a_clean_one_is_a_replay(keyed_site, run, full_builds):
+    """A clean build makes output/ and .badgekiln/ at the top of the tree: they are not inputs."""
+    shutil.rmtree(keyed_site / "output")
+    shutil.rmtree(keyed_site / ".badgekiln")
+    time.sleep(0.05)  # (the sources were written more than a clock tick before the build)
+    build(run, keyed_site)
+    build(run, keyed_site)
+    assert len(full_builds) == 1

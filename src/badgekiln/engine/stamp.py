@@ -114,13 +114,15 @@ def inputs(source: Path, output: Path, options: dict[str, str | bool | None]) ->
         )
         hasher.update(b"password=" + stretched.hex().encode())
     latest: dict[int, int] = {}  # device -> the latest ctime of a file on it
-    _tree(hasher, source, latest, depth=1)  # (the top of the tree: its entries, not what is in them)
+    # The top of the tree: its entries, not what is in them; not what the build itself makes there.
+    own = {str(output), str(source / ".badgekiln"), str(source / ".git")}
+    _tree(hasher, source, latest, depth=1, skip=own)
     for name in READ:
         _tree(hasher, source / name, latest)
     _one(hasher, str(source / GIT_INDEX), latest)
     for folder in _key_folders():  # (keys are read from the top of their folders)
         _tree(hasher, Path(folder), latest, depth=1)
-    _tree(hasher, Path(__file__).parents[1], latest, skip="__pycache__")  # badgekiln's own files
+    _tree(hasher, Path(__file__).parents[1], latest, skip_name="__pycache__")  # badgekiln's own files
     cwd = os.getcwd()
     for number, entry in enumerate(sys.path):  # where libraries come from: installing one changes its folder
         where = os.path.abspath(entry or cwd)
@@ -182,9 +184,18 @@ def _fields(found: os.stat_result) -> str:
     return f"{found.st_mode} {found.st_size} {found.st_mtime_ns} {found.st_ctime_ns} {found.st_ino} {found.st_dev}"
 
 
-def _tree(hasher: hashlib._Hash, root: Path, latest: dict[int, int], *, depth: int = 1 << 30, skip: str = "") -> None:
+def _tree(
+    hasher: hashlib._Hash,
+    root: Path,
+    latest: dict[int, int],
+    *,
+    depth: int = 1 << 30,
+    skip: frozenset[str] | set[str] = frozenset(),
+    skip_name: str = "",
+) -> None:
     """Add the stat of ``root`` and of everything below it, ``depth`` levels down (links not
-    followed; entries named ``skip`` left out), to ``hasher``, in a fixed order."""
+    followed; the paths in ``skip`` and entries named ``skip_name`` left out), to ``hasher``, in
+    a fixed order."""
     try:
         hasher.update(f"{root}\0{_fields(os.lstat(root))}\n".encode("utf-8", "surrogateescape"))
     except OSError:
@@ -200,7 +211,7 @@ def _tree(hasher: hashlib._Hash, root: Path, latest: dict[int, int], *, depth: i
             hasher.update(f"{folder}\0unreadable\n".encode("utf-8", "surrogateescape"))
             continue
         for entry in entries:
-            if entry.name == skip:
+            if entry.name == skip_name or entry.path in skip:
                 continue
             try:
                 found = entry.stat(follow_symlinks=False)
