@@ -79,15 +79,26 @@ def _environment(work: Path) -> dict[str, str]:
 
 
 class TreeMemory(threading.Thread):
-    """Samples the proportional set size (PSS) of a process and its descendants."""
+    """Samples the proportional set size (PSS) of a process and its descendants.
+
+    A sample reads /proc (every process's parent, each of the tree's smaps_rollup): several
+    milliseconds of CPU once the build's processes are large. Sampling every 20 ms took a third of
+    a core from a clean build of 10,000 awards on 2 cores (a quarter more wall time than without
+    it), so the pause after a sample is 50 times what the sample cost, never under 20 ms: the
+    sampler keeps to about 2% of a core (its CPU time is reported as ``sampler_cpu_s``)."""
 
     def __init__(self, pid: int):
         super().__init__(daemon=True)
-        self.pid, self.peak_kib, self.done = pid, 0, threading.Event()
+        self.pid, self.peak_kib, self.done, self.cpu_s = pid, 0, threading.Event(), 0.0
 
     def run(self) -> None:
-        while not self.done.wait(0.02):
+        pause = 0.02
+        while not self.done.wait(pause):
+            start = time.thread_time()
             self.peak_kib = max(self.peak_kib, sum(_pss(p) for p in _tree(self.pid)))
+            cost = time.thread_time() - start
+            self.cpu_s += cost
+            pause = max(0.02, 50 * cost)
 
     def stop(self) -> int:
         self.done.set()
@@ -163,6 +174,7 @@ def run_build(site: Path, env: dict[str, str], *, profile: Path | None = None) -
         "phases": phases,
         "peak_rss_mib": usage.ru_maxrss / 1024,
         "peak_tree_pss_mib": peak_pss / 1024,
+        "sampler_cpu_s": sampler.cpu_s,
         "files": files,
         "bytes": size,
         "written": int(match[2]) if match else None,
