@@ -386,12 +386,24 @@ def replay(source: Path, output: Path, options: dict[str, str | bool | None]) ->
             return None, now
         if not _well_formed(data) or now.racy or now.digest != data["inputs"]:
             return None, now
-        found = _stats(Path(os.path.abspath(output)), data["folders"], source)
-        if found is None or found[0] != data["output"]:
+        output = Path(os.path.abspath(output))
+        found = _stats(output, data["folders"], source)
+        if found is None or found[0] != data["output"] or _leftovers(output):
             return None, now
         return Report(tuple(data["warnings"]), data["files"], tuple(data["summary"])), now
     finally:
         lock.close()
+
+
+def _leftovers(output: Path) -> bool:
+    """Whether a build's staging (or retired) folder is next to ``output``: a full build removes
+    those a killed build left (engine/site.py, remove_leftovers), a replay would not."""
+    prefixes = (f".{output.name}.staging-", f".{output.name}.old-")
+    try:
+        with os.scandir(output.parent) as entries:
+            return any(entry.name.startswith(prefixes) for entry in entries)
+    except OSError:
+        return True
 
 
 def _well_formed(data: object) -> bool:
