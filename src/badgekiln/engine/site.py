@@ -186,6 +186,11 @@ def _is_empty(folder: Path) -> bool:
         return False
 
 
+def leftover_prefixes(output: Path) -> tuple[str, str]:
+    """How the staging and retired folders of builds into ``output`` begin (next to it)."""
+    return f".{output.name}.staging-", f".{output.name}.old-"
+
+
 def remove_leftovers(output: Path) -> list[Path]:
     """Delete the staging folders that killed builds left next to ``output``; returns them.
 
@@ -195,7 +200,7 @@ def remove_leftovers(output: Path) -> list[Path]:
     An empty staging folder (a build killed before it wrote its marker) goes once it is a minute old.
     """
     output = Path(os.path.abspath(output))
-    prefixes = (f".{output.name}.staging-", f".{output.name}.old-")
+    prefixes = leftover_prefixes(output)
     removed: list[Path] = []
     try:
         with os.scandir(output.parent) as entries:
@@ -262,7 +267,7 @@ def _make_staging(output: Path) -> tuple[Path, Any]:
 
     Returns ``(folder, lock)``; close ``lock`` when the folder is no longer in use.
     """
-    staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.staging-", dir=output.parent))
+    staging = Path(tempfile.mkdtemp(prefix=leftover_prefixes(output)[0], dir=output.parent))
     try:
         handle = open(staging / MARKER, "w+b")  # noqa: SIM115 - the lock lives as long as the staging folder
         handle.write(MARKER_TEXT)
@@ -443,7 +448,7 @@ def _swap_in(staging: Path, output: Path) -> None:
     if _exchange(staging, output):
         shutil.rmtree(staging, ignore_errors=True)
         return
-    retired = output.with_name(f".{output.name}.old-{os.getpid()}")
+    retired = output.with_name(f"{leftover_prefixes(output)[1]}{os.getpid()}")
     os.rename(output, retired)
     try:
         os.rename(staging, output)

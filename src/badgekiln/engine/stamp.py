@@ -48,6 +48,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from badgekiln.engine import outputscan
+from badgekiln.engine.site import leftover_prefixes
+from badgekiln.signing import keypaths
 
 FORMAT = 2
 NAME = "stamp.json"
@@ -56,15 +58,14 @@ KEPT = (".badgekiln/last-build.json", ".badgekiln/cache/state.json")  # what a b
 GIT_INDEX = ".git/index"
 # Environment variables a build reads (keys, their folders, the day); their values are digested.
 ENVIRONMENT = (
-    "BADGEKILN_KEYS_DIR",
-    "BADGEKILN_PRIVATE_KEYS",  # (private keys: hundreds of random bits, SHA-256 does)
+    keypaths.ENV_KEYS_DIR,
+    keypaths.ENV_KEYS,  # (private keys: hundreds of random bits, SHA-256 does)
     "XDG_CONFIG_HOME",
     "XDG_CACHE_HOME",
     "HOME",
     "SOURCE_DATE_EPOCH",
     "BADGEKILN_CACHE_RESTORED",
 )
-PASSWORD = "BADGEKILN_SMTP_PASSWORD"  # a text that may be weak: through scrypt (see engine/keys.py)
 MAX_STAMP_BYTES = 256 * 1024 * 1024
 SLACK_NS = 2_500_000_000  # the coarsest file times kept (FAT: 2 s), and some
 WAIT_S = 3.0  # at most, for a file system's clock to move past the build's last write
@@ -105,14 +106,12 @@ def inputs(source: Path, output: Path, options: dict[str, str | bool | None]) ->
         value = os.environ.get(name)
         shown = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest() if value is not None else "-"
         hasher.update(f"{name}={shown}\0".encode())
-    password = os.environ.get(PASSWORD, "")
-    if password:
-        from badgekiln.engine.keys import SCRYPT_N, SCRYPT_P, SCRYPT_R, SCRYPT_SALT  # noqa: PLC0415 - only then
+    password = os.environ.get(keypaths.ENV_SMTP_PASSWORD, "")
+    if password:  # a text that may be weak: through the cache keys' scrypt (only then: engine.keys is slow to load)
+        from badgekiln.engine.keys import secrets_digest
+        from badgekiln.signing.secretscan import Secret
 
-        stretched = hashlib.scrypt(
-            password.encode("utf-8", "surrogatepass"), salt=SCRYPT_SALT, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, dklen=32
-        )
-        hasher.update(b"password=" + stretched.hex().encode())
+        hasher.update(b"password=" + secrets_digest([Secret("", password.encode("utf-8", "surrogatepass"))]).encode())
     latest: dict[int, int] = {}  # device -> the latest ctime of a file on it
     # The top of the tree: its entries, not what is in them; not what the build itself makes there.
     own = {str(output), str(source / ".badgekiln"), str(source / ".git")}
@@ -121,7 +120,7 @@ def inputs(source: Path, output: Path, options: dict[str, str | bool | None]) ->
         _tree(hasher, source / name, latest)
     _one(hasher, str(source / GIT_INDEX), latest)
     for folder in _key_folders():  # (keys are read from the top of their folders)
-        _tree(hasher, Path(folder), latest, depth=1)
+        _tree(hasher, folder, latest, depth=1)
     _tree(hasher, Path(__file__).parents[1], latest, skip_name="__pycache__")  # badgekiln's own files
     cwd = os.getcwd()
     for number, entry in enumerate(sys.path):  # where libraries come from: installing one changes its folder
@@ -142,16 +141,9 @@ def _units_from_outside() -> bool:
     return units is not None and (bool(getattr(units, "_EXTRA", ())) or len(getattr(units, "__path__", ())) != 1)
 
 
-def _key_folders() -> list[str]:
-    """The folders the private keys and the development keys are read from (signing/keys.py)."""
-    home = os.environ.get("HOME") or os.path.expanduser("~")
-    keys = os.environ.get("BADGEKILN_KEYS_DIR")
-    config = os.environ.get("XDG_CONFIG_HOME") or os.path.join(home, ".config")
-    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(home, ".cache")
-    return [
-        os.path.expanduser(keys) if keys else os.path.join(config, "badgekiln", "keys"),
-        os.path.join(cache, "badgekiln", "dev-keys"),
-    ]
+def _key_folders() -> list[Path]:
+    """The folders the private keys and the development keys are read from."""
+    return [keypaths.keys_dir(), keypaths.development_keys_dir()]
 
 
 def _device(path: Path) -> int | None:
@@ -398,7 +390,7 @@ def replay(source: Path, output: Path, options: dict[str, str | bool | None]) ->
 def _leftovers(output: Path) -> bool:
     """Whether a build's staging (or retired) folder is next to ``output``: a full build removes
     those a killed build left (engine/site.py, remove_leftovers), a replay would not."""
-    prefixes = (f".{output.name}.staging-", f".{output.name}.old-")
+    prefixes = leftover_prefixes(output)
     try:
         with os.scandir(output.parent) as entries:
             return any(entry.name.startswith(prefixes) for entry in entries)

@@ -29,6 +29,13 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
 from badgekiln.errors import Diagnostic, KeyManagementError, SourceError, SourceLocation
+from badgekiln.signing.keypaths import (  # noqa: F401 - (ENV_KEYS_DIR, keys_dir: re-exported)
+    ENV_KEYS,
+    ENV_KEYS_DIR,
+    ENV_SMTP_PASSWORD,
+    development_keys_dir,
+    keys_dir,
+)
 from badgekiln.signing.secretscan import Secret
 from badgekiln.sources import safefiles
 from badgekiln.sources.config import SourceTree, source_paths
@@ -40,9 +47,6 @@ RSA = "RS256"
 ED25519 = "Ed25519"
 ALGORITHMS = (RSA, ED25519)
 STATUSES = ("active", "superseded", "retired")
-ENV_KEYS = "BADGEKILN_PRIVATE_KEYS"
-ENV_KEYS_DIR = "BADGEKILN_KEYS_DIR"
-ENV_SMTP_PASSWORD = "BADGEKILN_SMTP_PASSWORD"  # (read by mail.py; here for the output scan)
 RSA_BITS = 3072  # bits; 2048 is the floor verifiers accept, 3072 lasts longer
 MAX_PRIVATE_KEY_BYTES = 64 * 1024  # bytes: a PEM private key is a few KiB
 
@@ -203,15 +207,6 @@ def record_text(record: KeyRecord) -> str:
     lines.append("public_key: |")
     lines.extend("  " + line for line in record.public_pem.strip().splitlines())
     return "\n".join(lines) + "\n"
-
-
-def keys_dir() -> Path:
-    """Where private key files are kept."""
-    configured = os.environ.get(ENV_KEYS_DIR)
-    if configured:
-        return Path(configured).expanduser()
-    base = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
-    return base / "badgekiln" / "keys"
 
 
 def check_private_location(path: Path, source: Path, output: Path | None) -> None:
@@ -412,8 +407,7 @@ def development_keyring(source: Path, today: date) -> Keyring:
 
     One pair serves every site on the machine: development builds are previews, never published.
     """
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    folder = base / "badgekiln" / "dev-keys"
+    folder = development_keys_dir()
     check_private_location(folder, source, None)
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     records, private = [], {}
