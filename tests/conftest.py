@@ -62,10 +62,56 @@ MINIMAL = {
 }
 
 
+# A professional body: a badge that lapses with the membership, and one that does not.
+MEMBER_SITE = {
+    "site_src/site.yaml": """
+        base_url: https://badges.example.org/
+        issuer:
+          name: Example Institute
+          url: https://example.org
+          email: badges@example.org
+    """,
+    "site_src/assets/badge.svg": SVG,
+    "badges/chartered.yaml": """
+        name: Chartered Member
+        description: A member in good standing.
+        image: assets/badge.svg
+        criteria: Holds the institute's membership.
+        requires_membership: true
+    """,
+    "badges/course.yaml": """
+        name: Course
+        description: Passed a course.
+        image: assets/badge.svg
+        criteria: Passed.
+    """,
+    "recipients/mo.yaml": """
+        name: Mo Member
+        email: mo@example.com
+        membership: {until: 2026-10-31}
+        awards:
+          - id: mo-chartered
+            badge: chartered
+            issued_on: 2026-01-15
+          - id: mo-course
+            badge: course
+            issued_on: 2026-02-01
+    """,
+}
+
+
 @pytest.fixture
 def example_site(tmp_path: Path) -> Path:
     """A fresh copy of the example site."""
     return copy_example(tmp_path / "site")
+
+
+@pytest.fixture
+def keyed_site(example_site, run):
+    """The example site with real keys, built once (ids and the ledger pinned)."""
+    assert run("keys", "generate", "--source", str(example_site), "--today", TODAY).code == 0
+    build(run, example_site)
+    return example_site
 
 
 @pytest.fixture

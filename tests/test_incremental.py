@@ -124,14 +124,6 @@ EDITS = [
 ]
 
 
-@pytest.fixture
-def keyed_site(example_site, run):
-    """The example site with real keys, built once (ids and the ledger pinned)."""
-    assert run("keys", "generate", "--source", str(example_site), "--today", TODAY).code == 0
-    build(run, example_site)
-    return example_site
-
-
 def test_each_edit_rebuilds_to_the_bytes_of_a_clean_build(keyed_site, run, tmp_path):
     for label, change in EDITS:
         if change is _rotate_keys:

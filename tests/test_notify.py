@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import time
-from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
@@ -18,10 +17,9 @@ from PIL import Image
 
 import badgekiln
 from badgekiln.commands.notify import progress_wanted, read_notified
+from tests.support.notifying import FAST, parse
 from tests.support.smtp_server import SmtpServer
 from tests.support.static_server import StaticServer
-
-FAST = ("--skip-online-check", "--retry-delay", "0.01")
 
 
 @pytest.fixture
@@ -33,10 +31,6 @@ def smtp(monkeypatch):
         monkeypatch.delenv("BADGEKILN_SMTP_FROM", raising=False)
         monkeypatch.delenv("BADGEKILN_SMTP_USER", raising=False)
         yield server
-
-
-def parse(raw: bytes):
-    return message_from_bytes(raw, policy=policy.default)
 
 
 def _site_with_two_earners(site):

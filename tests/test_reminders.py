@@ -6,15 +6,14 @@ from __future__ import annotations
 
 import json
 import re
-from email import message_from_bytes, policy
 
 import pytest
 from conftest import build, write_site
 
 from badgekiln.sources.notified import read_dates, read_reminders
+from tests.support.notifying import lock, notify, parse
 from tests.support.smtp_server import SmtpServer
 
-FAST = ("--skip-online-check", "--retry-delay", "0.01")
 ISSUED = "2026-01-15"  # valid_for P1Y: expires 2027-01-15; P60D before is 2026-11-16, P7D 2027-01-08
 
 
@@ -53,18 +52,6 @@ def site(minimal_site):
         },
     )
     return minimal_site
-
-
-def notify(run, site, day, *extra):
-    return run("notify", "--source", str(site), "--today", day, *FAST, *extra)
-
-
-def parse(raw: bytes):
-    return message_from_bytes(raw, policy=policy.default)
-
-
-def lock(site):
-    return site / "site_src/notified.lock"
 
 
 def test_story_a_worker_reminded_60_days_before_expiry_and_renewed(site, run, smtp):

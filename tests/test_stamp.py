@@ -10,10 +10,10 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import TODAY, build, tree_bytes
 
 from badgekiln.commands import build as build_mod
 from badgekiln.engine import stamp
-from tests.conftest import TODAY, build, tree_bytes
 
 STAMP = Path(".badgekiln/cache/stamp.json")
 
@@ -33,13 +33,6 @@ def _settle(site: Path, run) -> Path:
 def settled(keyed_site, run):
     """The example site, built until its stamp is kept."""
     return _settle(keyed_site, run)
-
-
-@pytest.fixture
-def keyed_site(example_site, run):
-    assert run("keys", "generate", "--source", str(example_site), "--today", TODAY).code == 0
-    build(run, example_site)
-    return example_site
 
 
 @pytest.fixture

@@ -14,47 +14,11 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import SVG, TODAY, build, tree_bytes, write_site
+from conftest import MEMBER_SITE, TODAY, build, tree_bytes, write_site
 
 from badgekiln.formats import statuslist
 
 BASE = "https://badges.example.org/"
-
-MEMBER_SITE = {
-    "site_src/site.yaml": f"""
-        base_url: {BASE}
-        issuer:
-          name: Example Institute
-          url: https://example.org
-          email: badges@example.org
-    """,
-    "site_src/assets/badge.svg": SVG,
-    "badges/chartered.yaml": """
-        name: Chartered Member
-        description: A member in good standing.
-        image: assets/badge.svg
-        criteria: Holds the institute's membership.
-        requires_membership: true
-    """,
-    "badges/course.yaml": """
-        name: Course
-        description: Passed a course.
-        image: assets/badge.svg
-        criteria: Passed.
-    """,
-    "recipients/mo.yaml": """
-        name: Mo Member
-        email: mo@example.com
-        membership: {until: 2026-10-31}
-        awards:
-          - id: mo-chartered
-            badge: chartered
-            issued_on: 2026-01-15
-          - id: mo-course
-            badge: course
-            issued_on: 2026-02-01
-    """,
-}
 
 
 def _build(run, site: Path, today: str, output: Path | None = None):

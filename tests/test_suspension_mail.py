@@ -7,51 +7,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, date, datetime
-from email import message_from_bytes, policy
 
 import pytest
-from conftest import SVG, write_site
+from conftest import MEMBER_SITE, write_site
 
 from badgekiln.sources.notified import read_dates, read_records, read_reminders, read_suspension_notices
+from tests.support.notifying import lock, notify, parse
 from tests.support.smtp_server import SmtpServer
-
-FAST = ("--skip-online-check", "--retry-delay", "0.01")
-
-SITE = {
-    "site_src/site.yaml": """
-        base_url: https://badges.example.org/
-        issuer:
-          name: Example Institute
-          url: https://example.org
-          email: badges@example.org
-    """,
-    "site_src/assets/badge.svg": SVG,
-    "badges/chartered.yaml": """
-        name: Chartered Member
-        description: A member in good standing.
-        image: assets/badge.svg
-        criteria: Holds the institute's membership.
-        requires_membership: true
-    """,
-    "badges/course.yaml": """
-        name: Course
-        description: Passed a course.
-        image: assets/badge.svg
-        criteria: Passed.
-    """,
-    "recipients/mo.yaml": """
-        name: Mo Member
-        email: mo@example.com
-        membership: {until: 2026-10-31}
-        awards:
-          - id: mo-chartered
-            badge: chartered
-            issued_on: 2026-01-15
-          - id: mo-course
-            badge: course
-            issued_on: 2026-02-01
-    """,
-}
 
 
 @pytest.fixture
@@ -67,24 +29,12 @@ def smtp(monkeypatch):
 
 @pytest.fixture
 def site(tmp_path):
-    return write_site(tmp_path / "site", SITE)
+    return write_site(tmp_path / "site", MEMBER_SITE)
 
 
 def build(run, site, day):
     result = run("build", "--source", str(site), "--today", day)
     assert result.code == 0, result.err
-
-
-def notify(run, site, day, *extra):
-    return run("notify", "--source", str(site), "--today", day, *FAST, *extra)
-
-
-def parse(raw: bytes):
-    return message_from_bytes(raw, policy=policy.default)
-
-
-def lock(site):
-    return site / "site_src/notified.lock"
 
 
 def set_membership(site, until: str) -> None:
