@@ -327,3 +327,24 @@ def test_the_build_after_a_clean_one_is_a_replay(keyed_site, run, full_builds):
     build(run, keyed_site)
     build(run, keyed_site)
     assert len(full_builds) == 1
+
+
+def test_a_stamp_from_elsewhere_is_never_parsed(settled, run, full_builds, monkeypatch):
+    """A committed .badgekiln/cache/stamp.json (anyone's bytes, up to the size limit) does not
+    start with this tree's inputs: it is compared by its first bytes and never given to the JSON
+    parser (a large one would cost memory many times its size)."""
+    (settled / STAMP).write_text(
+        '{"inputs":"' + "0" * 64 + '","folders":[' + "{}," * 100_000 + "{}]}", encoding="utf-8"
+    )
+    parsed = []
+    real = json.loads
+    monkeypatch.setattr(
+        stamp.json,
+        "loads",
+        lambda data, *a, **k: (
+            parsed.append(data[:12] if isinstance(data, bytes) else data[:12].encode()) or real(data, *a, **k)
+        ),
+    )
+    build(run, settled)
+    assert len(full_builds) == 1
+    assert b'{"inputs":"0' not in parsed

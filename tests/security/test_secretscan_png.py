@@ -124,3 +124,37 @@ def test_a_png_that_is_not_whole_chunks_is_read_whole(card, damage):
     }[damage]
     assert readable_parts(damaged) == [damaged]
     assert "private key rsa" in _refused("awards/x/share.png", damaged)
+
+
+def _replace_chunk(png: bytes, kind: bytes, data: bytes) -> bytes:
+    """``png`` with its (first) chunk of type ``kind`` holding ``data`` instead."""
+    at = png.index(kind) - 4
+    (length,) = struct.unpack_from(">I", png, at)
+    return png[:at] + _chunk(kind, data) + png[at + 12 + length :]
+
+
+@pytest.mark.parametrize(
+    "kind, make",
+    [
+        ("IEND", lambda card, text: _replace_chunk(card, b"IEND", text)),  # IEND holds nothing
+        ("IHDR", lambda card, text: _replace_chunk(card, b"IHDR", card[16:29] + text)),  # 13 bytes, not more
+        ("PLTE", lambda card, text: _replace_chunk(card, b"PLTE", text + b"x" * (3 - len(text) % 3 + 1))),
+        ("tRNS", lambda card, text: _with_chunk(card, _chunk(b"tRNS", text * 20))),  # at most 256
+    ],
+)
+def test_a_pixel_chunk_of_a_length_its_kind_cannot_have_is_read(card, kind, make):
+    assert "SMTP" in _refused("awards/x/share.png", make(card, PASSWORD.encode()))
+
+
+def test_compressed_text_is_inflated_within_one_budget_per_file(card):
+    """Many small chunks that inflate to 64 MB each (a "zip bomb" from a pull request's artwork)
+    cost at most MAX_INFLATED bytes of text in all; a secret in the first ones is still found."""
+    from badgekiln.signing import secretscan
+
+    bomb = zlib.compress(b"\0" * (64 * 1024 * 1024), 9)
+    chunks = b"".join(_chunk(b"zTXt", b"k\0\0" + bomb) for _ in range(12))
+    parts = readable_parts(_with_chunk(card, chunks))
+    inflated = sum(len(p) for p in parts) - 12 * (3 + len(bomb))
+    assert 0 < inflated <= secretscan.MAX_INFLATED
+    hidden = _chunk(b"zTXt", b"k\0\0" + zlib.compress(PASSWORD.encode() * 3))
+    assert "SMTP" in _refused("awards/x/share.png", _with_chunk(card, hidden + chunks))

@@ -51,7 +51,7 @@ from badgekiln.engine import outputscan
 from badgekiln.engine.site import leftover_prefixes
 from badgekiln.signing import keypaths
 
-FORMAT = 2
+FORMAT = 3
 NAME = "stamp.json"
 READ = ("site_src", "badges", "recipients", "templates", ".github")  # folders of the source tree a build reads
 KEPT = (".badgekiln/last-build.json", ".badgekiln/cache/state.json")  # what a build keeps beside output/
@@ -66,7 +66,7 @@ ENVIRONMENT = (
     "SOURCE_DATE_EPOCH",
     "BADGEKILN_CACHE_RESTORED",
 )
-MAX_STAMP_BYTES = 256 * 1024 * 1024
+MAX_STAMP_BYTES = 64 * 1024 * 1024  # bytes (a stamp lists output/'s folders: about 20 bytes an award)
 SLACK_NS = 2_500_000_000  # the coarsest file times kept (FAT: 2 s), and some
 WAIT_S = 3.0  # at most, for a file system's clock to move past the build's last write
 
@@ -335,9 +335,9 @@ def record(source: Path, output: Path, before: Inputs, report: Report) -> bool:
     kept = _stats(output, folders, source)
     if kept is None:
         return False
-    data = {
-        "format": FORMAT,
+    data = {  # ("inputs" first: a replay compares the start of the file before it parses the rest)
         "inputs": before.digest,
+        "format": FORMAT,
         "output": kept[0],
         "folders": folders,
         "warnings": list(report.warnings),
@@ -373,7 +373,12 @@ def replay(source: Path, output: Path, options: dict[str, str | bool | None]) ->
     try:  # (under the lock: a build under way is not half seen)
         now = inputs(source, output, options)
         try:
-            data = json.loads(safefiles.read_bytes(source, rel, limit=MAX_STAMP_BYTES))
+            raw = safefiles.read_bytes(source, rel, limit=MAX_STAMP_BYTES)
+            # Parsed only when it starts with these inputs: a stamp from elsewhere (a committed
+            # .badgekiln/) never matches them, and is never parsed.
+            if now.racy or not raw.startswith(b'{"inputs":"' + now.digest.encode() + b'"'):
+                return None, now
+            data = json.loads(raw)
         except Exception:  # noqa: BLE001 - a damaged stamp only means a full build
             return None, now
         if not _well_formed(data) or now.racy or now.digest != data["inputs"]:

@@ -43,9 +43,19 @@ _JSON_SIMPLE = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f"}
 _TAG = re.compile(rb"<[^<>]*>")
 _PERCENT_ESCAPE = re.compile(r"%[0-9a-fA-F]{2}")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-# Chunks that hold only an image's pixels and how to show them: numbers, never text.
+# Chunks that hold only an image's pixels and how to show them: numbers, never text. Each is
+# skipped only at a length its kind can have (PNG 1.2 §4.1): any other length, and its bytes are read.
 PIXEL_CHUNKS = frozenset((b"IHDR", b"PLTE", b"IDAT", b"tRNS", b"IEND"))
-MAX_INFLATED = 64 * 1024 * 1024  # bytes: a compressed text chunk is read this far
+_PIXEL_LENGTH = {
+    b"IHDR": lambda n: n == 13,
+    b"IEND": lambda n: n == 0,
+    b"PLTE": lambda n: n % 3 == 0 and n <= 3 * 256,
+    b"tRNS": lambda n: n <= 256,
+    b"IDAT": lambda n: True,  # (compressed pixels)
+}
+# Bytes of compressed text inflated in one file, at most (a "zip bomb" of many small chunks must
+# not cost gigabytes): past it, a compressed chunk is searched as it is, as it was before inflating.
+MAX_INFLATED = 4 * 1024 * 1024
 
 
 class Secret(NamedTuple):
@@ -132,24 +142,30 @@ def readable_parts(content: bytes) -> list[bytes]:
     parts: list[bytes] = []
     offset, end = len(PNG_SIGNATURE), len(content)
     kind = b""
+    budget = MAX_INFLATED
     while offset + 12 <= end and kind != b"IEND":
         length, kind = struct.unpack_from(">I4s", content, offset)
         start = offset + 8
         offset = start + length + 4  # (the data, then its CRC)
         if offset > end or (kind == b"IHDR") != (start == len(PNG_SIGNATURE) + 8):
             return [content]  # cut short, or IHDR not first (or twice): searched whole
-        if kind not in PIXEL_CHUNKS:
+        if kind not in PIXEL_CHUNKS or not _PIXEL_LENGTH[kind](length):
             data = content[start : offset - 4]
             parts.append(data)
-            parts.extend(_inflated_text(kind, data))
+            inflated = _inflated_text(kind, data, budget)
+            budget -= sum(len(text) for text in inflated)
+            parts.extend(inflated)
     if kind != b"IEND" or offset != end:  # no IEND, or bytes after it
         return [content]
     return parts
 
 
-def _inflated_text(kind: bytes, data: bytes) -> list[bytes]:
+def _inflated_text(kind: bytes, data: bytes, budget: int) -> list[bytes]:
     """The text of a compressed text chunk (``zTXt``, or ``iTXt`` with its compression flag
-    set), inflated; nothing for any other chunk or data that does not inflate."""
+    set), inflated, at most ``budget`` bytes of it; nothing for any other chunk or data that does
+    not inflate."""
+    if budget <= 0:
+        return []
     keyword_end = data.find(b"\0")
     if keyword_end < 0:
         return []
@@ -164,7 +180,7 @@ def _inflated_text(kind: bytes, data: bytes) -> list[bytes]:
     else:
         return []
     try:
-        return [zlib.decompressobj().decompress(compressed, MAX_INFLATED)]
+        return [zlib.decompressobj().decompress(compressed, budget)]
     except zlib.error:
         return []
 
