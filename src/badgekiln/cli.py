@@ -686,23 +686,28 @@ def serve_command(source: Path, today: str | None, port: int, watch: bool) -> No
         raise SystemExit(128 + signum)
 
     signal.signal(signal.SIGTERM, terminate)
-    server, result, folder = start(
-        source.resolve(),
-        port=port,
-        today=today_from_environment(today),
-        watch=watch,
-        report=lambda message: click.echo(message, err=True),
-    )
-    _print_warnings(result.warnings)
-    watching = "; rebuilding when sources change" if watch else ""
-    click.echo(
-        f"serving {result.files} files at http://127.0.0.1:{server.server_address[1]}/{watching} (Ctrl-C to stop)"
-    )
+    started = None
     try:
+        # (start() removes its folder itself if stopped; from its return on, the finally below
+        # does: a signal arriving while the first lines are printed must not leave it behind)
+        started = start(
+            source.resolve(),
+            port=port,
+            today=today_from_environment(today),
+            watch=watch,
+            report=lambda message: click.echo(message, err=True),
+        )
+        server, result, _ = started
+        _print_warnings(result.warnings)
+        watching = "; rebuilding when sources change" if watch else ""
+        click.echo(
+            f"serving {result.files} files at http://127.0.0.1:{server.server_address[1]}/{watching} (Ctrl-C to stop)"
+        )
         while True:
             time.sleep(3600)
     finally:
-        stop(server, folder)
+        if started is not None:
+            stop(started[0], started[2])
 
 
 @cli.command("notify")

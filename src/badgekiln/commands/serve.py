@@ -291,27 +291,27 @@ def start(
     folder = Path(tempfile.mkdtemp(prefix="badgekiln-serve-")) / "site"
     base_url = f"http://127.0.0.1:{server.server_address[1]}/"
     preview = Preview(source, folder, base_url, today, watch=watch, report=report)
+    server.preview = preview
+    serving = threading.Thread(target=server.serve_forever, daemon=True)
     try:
         stamp = _sources_stamp(source) if watch else ()
         result = preview.build()
-    except BaseException:
-        server.server_close()
-        shutil.rmtree(folder.parent, ignore_errors=True)
+        serving.start()
+        if watch:
+            preview.watcher = threading.Thread(target=preview.watch_sources, daemon=True)
+            preview.watcher.start()
+            # An edit made before the watcher is in place would be missed: wait for it (a fraction
+            # of a second), then rebuild once if the sources changed since the first build.
+            for _ in range(100):  # at most 10 s; not past the watcher's end (it reports why it stopped)
+                if preview.watching.wait(timeout=0.1) or not preview.watcher.is_alive():
+                    break
+            if not preview.watching.is_set():
+                report("not watching the sources: edits are not rebuilt until serve is started again")
+            elif _sources_stamp(source) != stamp:
+                preview.rebuild(["the sources"])
+    except BaseException:  # (Ctrl-C or SIGTERM included: the folder never outlives the command)
+        stop(server, folder, serving=serving.ident is not None)
         raise
-    server.preview = preview
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    if watch:
-        preview.watcher = threading.Thread(target=preview.watch_sources, daemon=True)
-        preview.watcher.start()
-        # An edit made before the watcher is in place would be missed: wait for it (a fraction of
-        # a second), then rebuild once if the sources changed since the first build.
-        for _ in range(100):  # at most 10 s; not past the watcher's end (it reports why it stopped)
-            if preview.watching.wait(timeout=0.1) or not preview.watcher.is_alive():
-                break
-        if not preview.watching.is_set():
-            report("not watching the sources: edits are not rebuilt until serve is started again")
-        elif _sources_stamp(source) != stamp:
-            preview.rebuild(["the sources"])
     return server, result, folder
 
 
@@ -337,12 +337,14 @@ def _sources_stamp(source: Path) -> tuple[tuple[str, int, int], ...]:
     return tuple(found)
 
 
-def stop(server: _Server, folder: Path) -> None:
-    """Stop watching and serving, and remove the temporary build."""
+def stop(server: _Server, folder: Path, *, serving: bool = True) -> None:
+    """Stop watching and serving, and remove the temporary build (``serving``: whether
+    :func:`start` got as far as serving; shutting down a server that never served would hang)."""
     preview = server.preview
     preview.stopping.set()
     if preview.watcher is not None:
         preview.watcher.join(timeout=30)  # let a rebuild under way finish before its folder goes
-    server.shutdown()
+    if serving:
+        server.shutdown()
     server.server_close()
     shutil.rmtree(folder.parent, ignore_errors=True)
