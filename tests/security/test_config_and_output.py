@@ -292,6 +292,34 @@ def test_a_symlinked_output_folder_is_refused(minimal_site, run, tmp_path):
     assert list(elsewhere.iterdir()) == [] and (minimal_site / "output").is_symlink()
 
 
+@pytest.mark.parametrize("depth", [1, 2])
+def test_an_output_folder_under_a_symlinked_folder_of_the_sources_is_refused(minimal_site, run, tmp_path, depth):
+    # e.g. a pull request commits public -> ../../somewhere while CI builds with --output public/site
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    if depth == 1:
+        (minimal_site / "public").symlink_to(elsewhere)
+        given = minimal_site / "public" / "site"
+    else:
+        (minimal_site / "public").mkdir()
+        (minimal_site / "public" / "deploy").symlink_to(elsewhere)
+        given = minimal_site / "public" / "deploy" / "site"
+    result = run("build", "--source", str(minimal_site), "--today", TODAY, "--output", str(given))
+    _no_traceback(result)
+    assert result.code == 1 and "a symbolic link in the sources" in result.err, result.err
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_an_output_folder_reached_through_a_link_outside_the_sources_is_built(minimal_site, run, tmp_path):
+    # (the operator's own links, outside the sources, are theirs to use: e.g. /var/www -> /srv/www)
+    real = tmp_path / "real"
+    real.mkdir()
+    (tmp_path / "www").symlink_to(real)
+    result = run("build", "--source", str(minimal_site), "--today", TODAY, "--output", str(tmp_path / "www" / "site"))
+    assert result.code == 0, result.err
+    assert (real / "site" / site_mod.MARKER).is_file()
+
+
 @pytest.mark.parametrize("fake", ["link", "other text", "folder", "fifo"])
 def test_a_look_alike_marker_does_not_make_a_folder_ours(minimal_site, run, tmp_path, fake):
     foreign = tmp_path / "my-documents"

@@ -128,6 +128,7 @@ def check_output_dir(output: Path, source: Path) -> None:
             f"the output folder {given} is a symbolic link (to {os.readlink(output)}); "
             "give the real folder with --output"
         )
+    _check_no_link_between(output, source, given)
     out, src = output.resolve(), source.resolve()
     if out.parent == out:
         raise OutputError(f"the output folder {given} is the root of the file system; choose another --output")
@@ -156,6 +157,26 @@ def check_output_dir(output: Path, source: Path) -> None:
         raise OutputError(
             f"the folder {given} is not empty and was not made by badgekiln; refusing to replace it",
         )
+
+
+def _check_no_link_between(output: Path, source: Path, given: Path) -> None:
+    """Refuse an output folder under a symbolic link inside the sources (``--output public/site``
+    with ``public`` committed as a link to another folder would write there, staging and all).
+
+    Only the folders between the sources and the output are looked at: the sources themselves,
+    or an output folder outside them, may well be reached through links the operator made.
+    """
+    src = Path(os.path.abspath(source))
+    if not output.is_relative_to(src):
+        return
+    here = src
+    for part in output.relative_to(src).parts[:-1]:
+        here = here / part
+        if here.is_symlink():
+            raise OutputError(
+                f"the output folder {given} is under {here.relative_to(src).as_posix()}/, a symbolic link "
+                f"in the sources (to {os.readlink(here)}); give the real folder with --output"
+            )
 
 
 def _home() -> Path | None:
