@@ -374,6 +374,21 @@ def test_a_written_suspension_over_a_lapsed_membership_and_the_report_as_csv(tmp
     assert hosted["revocationReason"] == "Suspended: membership lapsed"
 
 
+def test_export_gives_each_suspension_its_date_and_reason(tmp_path, run):
+    site = write_site(tmp_path / "site", MEMBER_SITE)
+    src = ["--source", str(site), "--today", "2026-11-01"]
+    rows = {row["award_id"]: row for row in json.loads(run("export", "--format", "json", *src).out)}
+    lapsed = rows["mo-chartered"]  # (the build's suspension: the membership ran until 2026-10-31)
+    assert lapsed["status"] == "suspended" and lapsed["suspended_reason"] == "membership lapsed"
+    assert lapsed["suspended_on"] == "2026-11-01"  # (the day after the membership ran out)
+    assert all(row["suspended_on"] == row["suspended_reason"] == "" for row in rows.values() if row is not lapsed)
+    assert run("suspend", "mo-chartered", "--reason", "=HYPERLINK(1)", "--on", "2026-10-15", *src).code == 0
+    table = run("export", *src).out.splitlines()
+    assert table[0].endswith(",suspended_on,suspended_reason")
+    [written] = [line for line in table if line.startswith("mo-chartered,")]
+    assert written.endswith(",2026-10-15,'=HYPERLINK(1)")  # (a formula is defused, as in every column)
+
+
 # --- unit keys ----------------------------------------------------------------------------
 
 

@@ -46,8 +46,10 @@ COLUMNS = (
     "renewed_by",
     "cpd_points",
     "cpd_points_last_year",
+    "suspended_on",
+    "suspended_reason",
 )
-DATE_COLUMNS = ("issued_on", "expires", "revoked_on", "notified_on")
+DATE_COLUMNS = ("issued_on", "expires", "revoked_on", "notified_on", "suspended_on")
 FORMATS = ("csv", "json", "xlsx")
 
 # What HR reads in the status column. Award.status() says what the award itself is (and gains
@@ -126,6 +128,9 @@ def export_rows(source: Path, today: date, *, base_url: str | None = None, filte
                 "renews": config.url(urls.award_dir(award.renews)) if award.renews else "",
                 "renewed_by": config.url(urls.award_dir(renewed_by[award.id].id)) if award.id in renewed_by else "",
                 **cpd_totals(recipient, today),
+                # (a suspension written in the YAML, or the build's for a lapsed membership)
+                "suspended_on": award.suspended.on.isoformat() if award.suspended else "",
+                "suspended_reason": award.suspended.reason if award.suspended else "",
             }
             if filters.keep(row):
                 rows.append(row)
