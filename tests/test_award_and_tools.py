@@ -122,10 +122,10 @@ def test_serve_previews_the_site_without_touching_the_sources(minimal_site):
 def test_export_lists_every_award_with_status_and_urls(example_site, run):
     result = run("export", "--source", str(example_site), "--today", TODAY)
     rows = list(csv.DictReader(io.StringIO(result.out)))
-    assert len(rows) == 12
+    assert len(rows) == 14
     by_id = {r["award_id"]: r for r in rows}
     assert by_id["d3f4g5h6jk"]["status"] == "revoked" and by_id["d3f4g5h6jk"]["revoked_reason"]
-    assert by_id["r9t4y1u6ep"]["status"] == "expired"
+    assert by_id["r9t4y1u6ep"]["status"] == "renewed"  # (expired, then renewed by z3k7q2w9hd)
     assert by_id["7q4kz2m9xw"]["page_url"] == "https://badges.northwind.example/awards/7q4kz2m9xw/"
     as_json = json.loads(run("export", "--format", "json", "--source", str(example_site), "--today", TODAY).out)
     assert [{**r, "skills": "; ".join(r["skills"])} for r in as_json] == rows  # skills: a list in JSON

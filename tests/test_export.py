@@ -34,8 +34,10 @@ def test_every_column_hr_asks_for(example_site, run):
     revoked = rows["d3f4g5h6jk"]
     assert revoked["status"] == "revoked" and revoked["revoked_on"] == "2026-05-01"
     assert revoked["revoked_reason"].startswith("Issued in error")
-    assert rows["r9t4y1u6ep"]["status"] == "expired" and rows["r9t4y1u6ep"]["notified_on"] == ""
-    assert {r["status"] for r in rows.values()} == {"active", "expired", "revoked"}
+    # (expired, and renewed since by z3k7q2w9hd: HR reads 'renewed', with the renewing award's page)
+    assert rows["r9t4y1u6ep"]["status"] == "renewed" and rows["r9t4y1u6ep"]["notified_on"] == ""
+    assert rows["r9t4y1u6ep"]["renewed_by"] == "https://badges.northwind.example/awards/z3k7q2w9hd/"
+    assert {r["status"] for r in rows.values()} == {"active", "renewed", "revoked"}
 
 
 def test_filters_by_badge_status_and_dates(example_site, run):
@@ -43,14 +45,15 @@ def test_filters_by_badge_status_and_dates(example_site, run):
         return sorted(r["award_id"] for r in json.loads(export(run, example_site, "--format", "json", *options).out))
 
     everything = ids()
-    assert len(everything) == 12
+    assert len(everything) == 14
     pipefitting = ids("--badge", "pipefitting-mji10")
     assert len(pipefitting) == 3 and "d3f4g5h6jk" in pipefitting
     assert ids("--badge", "pipefitting-mji10", "--status", "active") == sorted(set(pipefitting) - {"d3f4g5h6jk"})
-    assert ids("--status", "revoked", "--status", "expired") == ["d3f4g5h6jk", "r9t4y1u6ep"]
+    assert ids("--status", "revoked", "--status", "renewed") == ["d3f4g5h6jk", "r9t4y1u6ep"]
+    assert ids("--status", "expired") == []
     spring = json.loads(export(run, example_site, "--format", "json", "--from", "2026-02-01", "--to", "2026-03-31").out)
     assert spring and all("2026-02-01" <= r["issued_on"] <= "2026-03-31" for r in spring)
-    assert len(spring) == 3
+    assert len(spring) == 4  # (2 in February, 7q4kz2m9xw and c8x2v5n7fa in March)
     bad = run("export", "--source", str(example_site), "--today", TODAY, "--badge", "pipefiting-mji10")
     assert bad.code == 1 and "there is no badge 'pipefiting-mji10'" in bad.err
     backwards = run(
@@ -88,12 +91,12 @@ def test_xlsx_export_has_typed_cells_text_never_formulas_and_is_deterministic(ex
     assert first.read_bytes() == second.read_bytes()
     assert first.stat().st_mode & 0o077 == 0  # personal data: the owner's only
     sheet = openpyxl.load_workbook(first).worksheets[0]
-    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:U13"  # header in view, filters on
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:U15"  # header in view, filters on
     rows = [[c.value for c in row] for row in sheet.iter_rows()]
     header = rows[0]
     assert header[:3] == ["award_id", "recipient", "email"] and "skills" in header
     by_id = {row[0]: dict(zip(header, row, strict=True)) for row in rows[1:]}
-    assert len(by_id) == 12
+    assert len(by_id) == 14
     assert by_id["7q4kz2m9xw"]["issued_on"] == datetime(2026, 3, 1)  # a date cell, sortable in Excel
     formula_cells = [c for row in sheet.iter_rows() for c in row if c.data_type == "f"]
     assert formula_cells == []
@@ -129,8 +132,8 @@ def test_report_stats(example_site, run):
     result = run("report", "stats", "--format", "json", "--source", str(example_site), "--today", TODAY)
     assert result.code == 0, result.err
     summary = json.loads(result.out)
-    assert summary["awards"] == 12
-    assert summary["by_status"] == {"active": 10, "expired": 1, "revoked": 1, "suspended": 0, "renewed": 0}
+    assert summary["awards"] == 14
+    assert summary["by_status"] == {"active": 12, "expired": 0, "revoked": 1, "suspended": 0, "renewed": 1}
     assert summary["by_badge"]["pipefitting-mji10"] == {
         "name": "Pipefitting - MJI10 Base Competence",
         "awards": 3,
@@ -140,8 +143,8 @@ def test_report_stats(example_site, run):
         "suspended": 0,
         "renewed": 0,
     }
-    assert sum(summary["by_month"].values()) == 12 and summary["by_month"]["2026-02"] == 2
-    assert summary["emails"] == {"sent": 2, "not_sent_active": 9}
+    assert sum(summary["by_month"].values()) == 14 and summary["by_month"]["2026-02"] == 2
+    assert summary["emails"] == {"sent": 2, "not_sent_active": 11}
     table = run("report", "stats", "--source", str(example_site), "--today", TODAY, "--badge", "first-aid-at-work")
     assert "2 award(s)" in table.out and "emails sent: 0" in table.out
 

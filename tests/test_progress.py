@@ -101,7 +101,7 @@ def test_progress_shows_on_a_terminal_only(example_site):
     code, out, err = _build_on(example_site, terminal=True, ci=False)
     assert code == 0, err
     assert b"signing and rendering" in err and b"reading the sources" in err
-    assert b"awards: 12 (first build: 12 added" in out  # the summary is on stdout, not in the live line
+    assert b"awards: 14 (first build: 14 added" in out  # the summary is on stdout, not in the live line
     for terminal, ci in ((True, True), (False, False)):
         code, out, err = _build_on(example_site, terminal=terminal, ci=ci)
         assert code == 0 and b"signing and rendering" not in err and b"\x1b[" not in err

@@ -172,8 +172,9 @@ def test_the_day_changes_the_keys_of_exactly_the_pages_whose_status_changes(tmp_
     keys, made = _changes(before, later)
     assert made and made <= keys
     assert keys == made, sorted(keys ^ made)
-    # the page and the share card (its status band) of each award that expired meanwhile
-    assert {name.rsplit("/", 1)[-1] for name in keys} == {"award-page", "award-share-card"}
+    # the page and the share card (its status band) of each award that expired meanwhile, and the
+    # portfolio that lists its earner's valid awards
+    assert {name.rsplit("/", 1)[-1] for name in keys} == {"award-page", "award-share-card", "portfolio"}
 
 
 @pytest.mark.parametrize(

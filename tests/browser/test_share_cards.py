@@ -56,7 +56,7 @@ def _pages(example) -> list[str]:
 def test_every_page_names_a_1200x630_png_share_card(page, example):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     pages = _pages(example)
-    assert len(pages) == 1 + 5 + 12
+    assert len(pages) == 1 + 6 + 14
     for path in pages:
         page.goto(example.url(path))
         meta = page.evaluate(META)

@@ -1,6 +1,6 @@
 """The two sites every independent verifier of tests/interop/ is run on (built with the real CLI).
 
-* the example site (``BASE``): 12 awards, one revoked, one expired (README's premise);
+* the example site (``BASE``): 14 awards, one revoked, one expired (README's premise);
 * an unusual site published under a sub-path (``SUB_BASE``, did:web:org.github.io:badges) that we
   did not design for: unicode names, a Markdown table, an upper-case email, a rotated key (both
   keys stay in did.json), one revoked, one expired and one valid award.

@@ -310,7 +310,7 @@ def example(server, tmp_path_factory, key_env) -> ExampleRun:
     expired = [a for a, doc in hosted.items() if "expires" in doc and parse_ts(doc["expires"]) < now]
     revoked = [a for a, doc in hosted.items() if doc.get("revoked") is True]
     # The premise of this scenario (README: "one revoked and one expired award").
-    assert len(ids) == 12 and len(expired) == 1 and len(revoked) == 1, (ids, expired, revoked)
+    assert len(ids) == 14 and len(expired) == 1 and len(revoked) == 1, (ids, expired, revoked)
     results = validate_batch([site.hosted_url(a) for a in ids] + [site.jws(a) for a in ids])
     return ExampleRun(
         site,

@@ -7,7 +7,7 @@ sites are built with the real CLI for their published https addresses and served
 static server; the driver's ``download`` maps those addresses onto it and refuses everything
 else, and JSON-LD contexts come from the library's own pinned copies (it never fetches one).
 
-Two sites: the example (12 awards, one revoked, one expired) and an unusual one published under a
+Two sites: the example (14 awards, one revoked, one expired) and an unusual one published under a
 sub-path (did:web:org.github.io:badges), with unicode, a rotated key, a revoked and an expired
 award. The library uses the real clock: the expired awards expired in 2025 and 2024.
 
@@ -45,7 +45,7 @@ def sites(tmp_path_factory):
 
 def test_site_premises(sites):
     example, unusual = sites["example"], sites["unusual"]
-    assert len(example.awards) == 12 and len(example.revoked) == 1 and len(example.expired) == 1
+    assert len(example.awards) == 14 and len(example.revoked) == 1 and len(example.expired) == 1
     assert len(unusual.awards) == 3 and len(unusual.revoked) == 1 and len(unusual.expired) == 1
     assert unusual.json("did.json")["id"] == "did:web:org.github.io:badges"
     # rotated: both generations published, each an Ed25519 Multikey and an RSA JsonWebKey (VC-JWT)

@@ -8,7 +8,7 @@ left to the other verifiers (README, "Independent verifiers"). The baked and tam
 also go through the Digital Bazaar verifier (real clock here; test_ob3_verifiers.py covers the
 credential.json files with a fixed date).
 
-Sites (tests/interop/interop_sites.py): the example (12 awards, one revoked, one expired) and an
+Sites (tests/interop/interop_sites.py): the example (14 awards, one revoked, one expired) and an
 unusual one under a sub-path did:web with a rotated key (one valid, one revoked, one expired).
 Every credential.json, every baked credential.png/.svg (read back with the standard library) and
 tampered copies of each kind.
@@ -64,7 +64,7 @@ def test_every_credential(sites, name):
     results = _verify(site, [site.output / f"awards/{a}/credential.json" for a in awards])
     for award, result in zip(awards, results):
         _assert_verdict(site, award, result)
-    assert len(awards) == (12 if name == "example" else 3)
+    assert len(awards) == (14 if name == "example" else 3)
     assert site.revoked and site.expired and site.valid
 
 
