@@ -320,7 +320,8 @@ def write_site(plan: SitePlan, output: Path) -> dict[str, int]:
         raise _write_failed(exc, output) from None
     umask = os.umask(0)
     os.umask(umask)
-    counts = {"written": 1, "linked": 0}  # the marker, written with the staging folder
+    # (the marker, written with the staging folder, is not counted: it is not a file of the plan)
+    counts = {"written": 0, "linked": 0}
     try:
         os.chmod(staging, 0o777 & ~umask)  # it becomes output/: readable by a web server, as mkdir would make it
         files = dict(plan.files)
