@@ -132,16 +132,15 @@ def _plan_one(
     inputs: BuildInputs,
     renderer: Any,
 ) -> None:
-    make = _bind(unit, inputs, renderer, item)
     if cache is None or not unit.cached:
         made = SitePlan(secrets=plan.secrets)
-        make(made)
+        _bind(unit, inputs, renderer, item)(made)
         for rel, content in made.files.items():
             plan.add(rel, content)
         return
     group_key = key()
     if not cache.reuse(plan, name, group_key):
-        todo.append((name, group_key, make, unit, item))
+        todo.append((name, group_key, _bind(unit, inputs, renderer, item), unit, item))
 
 
 def _bind(unit: Unit, inputs: BuildInputs, renderer: Any, item: Any) -> Callable[[SitePlan], None]:
