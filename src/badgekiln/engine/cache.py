@@ -690,9 +690,9 @@ def _read_state(path: Path) -> tuple[dict[str, Any], str | None, str | None]:
 
 def _state_bytes(groups: dict[str, list[Any]], sources: dict[str, list[Any]]) -> bytes:
     """The text of ``state.json``. The groups (texts only, most of the file) go through orjson,
-    which writes what :func:`json.loads` reads back the same, twenty times as fast; the
-    validated sources through :func:`json.dumps` (a float such as NaN, a number past 64 bits: orjson
-    would write null, or refuse)."""
+    which writes what :func:`json.loads` reads back the same, several times as fast (the whole
+    state of 10,000 awards: 0.10 -> 0.03 s); the validated sources through :func:`json.dumps` (a
+    float such as NaN, a number past 64 bits: orjson would write null, or refuse)."""
     head = json.dumps({"format": FORMAT, "fingerprint": code_fingerprint()}, separators=(",", ":"))
     try:
         packed = orjson.dumps(groups)
