@@ -337,3 +337,28 @@ def test_a_site_asset_named_like_badgekilns_own_file_is_a_clear_error(minimal_si
     assert result.code == 1
     assert "site_src/assets/badgekiln.css has the name of a file badgekiln publishes itself" in result.err
     assert tree_bytes(minimal_site / "output") == before
+
+
+def test_the_sources_are_kept_out_of_the_garbage_collector_while_the_build_runs(minimal_site, run, monkeypatch):
+    """(commands/build.py, _long_lived_heap) frozen while the site is planned, given back after,
+    and a freeze made by someone else is left alone."""
+    import gc
+
+    from badgekiln.commands import build as build_mod
+
+    seen = []
+    real = build_mod.build
+
+    def planning(*args, **kwargs):
+        seen.append(gc.get_freeze_count())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(build_mod, "build", planning)
+    build(run, minimal_site)
+    assert seen[-1] > 0 and gc.get_freeze_count() == 0
+    gc.freeze()
+    try:
+        build(run, minimal_site, "--output", str(minimal_site / "output-2"))
+        assert gc.get_freeze_count() > 0  # (not unfrozen by the build)
+    finally:
+        gc.unfreeze()

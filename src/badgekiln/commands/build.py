@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import gc
 import os
 import stat
 import traceback
@@ -252,49 +253,50 @@ def _run_build(
     prepared = prepare(
         source, base_url=base_url, today=today, frozen=frozen, production=production, output=output, cache=cache
     )
-    loaded, old_ledger, new_ledger = prepared.loaded, prepared.old_ledger, prepared.ledger
-    renderer = Renderer(source_paths(source).templates)
-    inputs = BuildInputs(
-        config=loaded.config,
-        project=loaded.project,
-        ledger=new_ledger,
-        signer=FastSigner.of(prepared.signer),
-        source=source,
-        today=today,
-    )
-    progress.stage("signing and rendering")
-    with _located_template_errors(source), _counting_groups(cache, progress), timings.phase("plan"):
-        plan = build(inputs, renderer, cache)
-    progress.stage(f"writing {len(plan.files)} files")
-    with timings.phase("write"):
-        counts = cache.write(plan) if cache else dict(write_site(plan, output), files=len(plan.files))
-    if cache:
-        with timings.phase("cache save"):
-            cache.save()
-    from badgekiln.commands.github import (
-        stale_form,  # (only here: the GitHub glue is not on every command's path)
-    )
+    with _long_lived_heap():  # (the sources and the cache's state, read: they live as long as the build)
+        loaded, old_ledger, new_ledger = prepared.loaded, prepared.old_ledger, prepared.ledger
+        renderer = Renderer(source_paths(source).templates)
+        inputs = BuildInputs(
+            config=loaded.config,
+            project=loaded.project,
+            ledger=new_ledger,
+            signer=FastSigner.of(prepared.signer),
+            source=source,
+            today=today,
+        )
+        progress.stage("signing and rendering")
+        with _located_template_errors(source), _counting_groups(cache, progress), timings.phase("plan"):
+            plan = build(inputs, renderer, cache)
+        progress.stage(f"writing {len(plan.files)} files")
+        with timings.phase("write"):
+            counts = cache.write(plan) if cache else dict(write_site(plan, output), files=len(plan.files))
+        if cache:
+            with timings.phase("cache save"):
+                cache.save()
+        from badgekiln.commands.github import (
+            stale_form,  # (only here: the GitHub glue is not on every command's path)
+        )
 
-    stale = stale_form(source, [(slug, badge.name) for slug, badge in loaded.project.badges.items()])
-    result = BuildResult(
-        output=output,
-        files=counts["files"],
-        written=counts["written"],
-        linked=counts["linked"],
-        warnings=prepared.warnings + ((stale,) if stale else ()),
-    )
-    with timings.phase("summary"):
-        result.summary, snapshot = summarize(loaded.project, today, read_state(source))
-        if pin and cache is not None:  # a build of the site (not a preview) with its cache in the sources
-            write_state(source, snapshot)
-    if pin and not frozen:
-        with timings.phase("pin ids and ledger"):
-            result.pinned = _pin_ids(source, loaded)
-            if new_ledger.entries != old_ledger.entries:
-                atomic_write_text(source_paths(source).ledger, new_ledger.to_text())
-                result.ledger_added = len(new_ledger.entries) - len(old_ledger.entries)
-                result.ledger_written = True
-    return result
+        stale = stale_form(source, [(slug, badge.name) for slug, badge in loaded.project.badges.items()])
+        result = BuildResult(
+            output=output,
+            files=counts["files"],
+            written=counts["written"],
+            linked=counts["linked"],
+            warnings=prepared.warnings + ((stale,) if stale else ()),
+        )
+        with timings.phase("summary"):
+            result.summary, snapshot = summarize(loaded.project, today, read_state(source))
+            if pin and cache is not None:  # a build of the site (not a preview) with its cache in the sources
+                write_state(source, snapshot)
+        if pin and not frozen:
+            with timings.phase("pin ids and ledger"):
+                result.pinned = _pin_ids(source, loaded)
+                if new_ledger.entries != old_ledger.entries:
+                    atomic_write_text(source_paths(source).ledger, new_ledger.to_text())
+                    result.ledger_added = len(new_ledger.entries) - len(old_ledger.entries)
+                    result.ledger_written = True
+        return result
 
 
 def run_check(source: Path, *, base_url: str | None, today: date, frozen: bool) -> Prepared:
@@ -311,6 +313,26 @@ def run_check(source: Path, *, base_url: str | None, today: date, frozen: bool) 
         renderer.compile_used()
         renderer.template_sources()  # every file of templates/ is read by a build (its cache keys): as it would be
     return prepared
+
+
+@contextmanager
+def _long_lived_heap() -> Iterator[None]:
+    """Keep what exists now out of the cyclic garbage collector's passes for the block (``gc.freeze``).
+
+    At this point a rebuild holds the cache's state and every validated source (millions of
+    objects at 100,000 awards), which live until the build ends; each full collection walked them
+    all again: 0.17 s of a 1.5 s rebuild at 10,000 awards, 0.10 s with them left out. They go back
+    to the collector when the block ends (``serve`` builds again and again in one process).
+    Nothing is done when something else froze objects already (it would be undone here).
+    """
+    if gc.get_freeze_count():
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 @contextmanager

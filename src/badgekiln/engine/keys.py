@@ -11,8 +11,10 @@ part: whatever might matter to it is in it (a change only costs a rebuild).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import inspect
+import operator
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -79,6 +81,7 @@ class UnitKeys:
             ),
         }
         self._earners: dict[str, str] = {}
+        self._award_site: dict[str, str] = {}  # the site-wide parts award units read (in every award's parts)
         self._badges = {
             slug: digest(badge, _file_sha(inputs.source, SourceTree.image(badge.image)))
             for slug, badge in project.badges.items()
@@ -133,23 +136,29 @@ class UnitKeys:
         return self._earners[recipient.slug]
 
     def award_parts(self, recipient: models.Recipient, award: models.Award) -> dict[str, str]:
-        """The per-award parts (made once for all of an award's units: there are many awards)."""
-        text = repr(_person(recipient)) + _award_text(award) + repr(self.inputs.ledger.entries[award.id])
+        """The per-award parts (made once for all of an award's units: there are many awards),
+        with the site-wide parts that award units read (see :meth:`award`)."""
+        text = repr(_person(recipient)) + _award_text(award) + _fields_text(self.inputs.ledger.entries[award.id])
         badge = self.inputs.project.badges[award.badge]
-        return {
-            "award": text,
-            "badge": self._badges[award.badge],
-            "status": award.status(self.inputs.today),
-            "renewals": context.renewal_part(self.inputs.project, award),
-            # (only an award of a stacked badge shows its earner's other awards: its components)
-            "earner": self._earner(recipient) + self._badge_part("pathway", badge) if badge.requires else "",
-        }
+        parts = dict(self._award_site)
+        parts["award"] = text
+        parts["badge"] = self._badges[award.badge]
+        parts["status"] = award.status(self.inputs.today)
+        parts["renewals"] = context.renewal_part(self.inputs.project, award)
+        # (only an award of a stacked badge shows its earner's other awards: its components)
+        parts["earner"] = self._earner(recipient) + self._badge_part("pathway", badge) if badge.requires else ""
+        return parts
 
     def award(self, unit: Unit, parts: dict[str, str]) -> str:
         """The key of a per-award unit, from :meth:`award_parts`."""
-        return _sha(
-            unit.name, self._code, *[parts[name] if name in parts else self.site_part(name) for name in unit.reads]
-        )
+        try:
+            texts = [parts[name] for name in unit.reads]
+        except KeyError:  # a site-wide part no award unit read before: kept for the next awards' parts
+            for name in unit.reads:
+                if name not in parts:
+                    parts[name] = self._award_site[name] = self.site_part(name)
+            texts = [parts[name] for name in unit.reads]
+        return _sha(unit.name, self._code, *texts)
 
 
 def registry_digest(registered: Iterable[Unit]) -> str:
@@ -222,4 +231,19 @@ def _award_text(award: models.Award) -> str:
     (Dataclass, ``date``, ``str`` and tuple reprs are stable; the Python version is in the code
     fingerprint all the same. Keys of model values made once per build use :func:`digest`.)
     """
-    return repr(tuple(getattr(award, name) for name in _key_fields(models.Award) or ()))
+    return _fields_text(award)
+
+
+def _fields_text(value: Any) -> str:
+    """The ``repr`` of a dataclass value's fields (those :func:`_key_fields` names) as a tuple:
+    exact, and cheaper than the dataclass's own ``repr`` (once per award)."""
+    kind: Any = type(value)  # (a class is hashable: mypy cannot tell for type[Any])
+    return repr(_fields_of(kind)(value))
+
+
+@functools.cache
+def _fields_of(kind: type) -> Callable[[Any], tuple[Any, ...]]:
+    names = _key_fields(kind) or ()
+    if len(names) < 2:  # (attrgetter of one name gives the value, not a tuple; of none, it raises)
+        return lambda value: tuple(getattr(value, name) for name in names)
+    return operator.attrgetter(*names)

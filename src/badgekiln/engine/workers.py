@@ -103,21 +103,18 @@ def _plan_groups(
                     inputs,
                     renderer,
                 )
+    # (the loop that runs for every award of the site: written out, no callable made per group)
     for recipient in inputs.project.recipients:
         for award in recipient.awards:
+            item = (recipient, award)
             parts = keys.award_parts(recipient, award) if cache is not None else {}
             for unit in award_units:
-                _plan_one(
-                    plan,
-                    cache,
-                    todo,
-                    unit,
-                    (recipient, award),
-                    f"award/{award.id}/{unit.name}",
-                    partial(keys.award, unit, parts),
-                    inputs,
-                    renderer,
-                )
+                if cache is None or not unit.cached:
+                    _make_now(plan, unit, item, inputs, renderer)
+                    continue
+                name, key = f"award/{award.id}/{unit.name}", keys.award(unit, parts)
+                if not cache.reuse(plan, name, key):
+                    todo.append((name, key, _bind(unit, inputs, renderer, item), unit, item))
     return todo
 
 
@@ -132,16 +129,20 @@ def _plan_one(
     inputs: BuildInputs,
     renderer: Any,
 ) -> None:
-    make = _bind(unit, inputs, renderer, item)
     if cache is None or not unit.cached:
-        made = SitePlan(secrets=plan.secrets)
-        make(made)
-        for rel, content in made.files.items():
-            plan.add(rel, content)
+        _make_now(plan, unit, item, inputs, renderer)
         return
     group_key = key()
     if not cache.reuse(plan, name, group_key):
-        todo.append((name, group_key, make, unit, item))
+        todo.append((name, group_key, _bind(unit, inputs, renderer, item), unit, item))
+
+
+def _make_now(plan: SitePlan, unit: Unit, item: Any, inputs: BuildInputs, renderer: Any) -> None:
+    """Make a group here and add its files to ``plan`` (no cache, or a unit that is never cached)."""
+    made = SitePlan(secrets=plan.secrets)
+    _bind(unit, inputs, renderer, item)(made)
+    for rel, content in made.files.items():
+        plan.add(rel, content)
 
 
 def _bind(unit: Unit, inputs: BuildInputs, renderer: Any, item: Any) -> Callable[[SitePlan], None]:

@@ -1,0 +1,76 @@
+"""The cache's state file as the rebuild path writes and reads it: the same data back whichever
+JSON library wrote a part of it, and a blob store that holds exactly what the state names."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+from conftest import build
+
+from badgekiln.engine import cache as cache_mod
+from badgekiln.engine import outputscan
+
+SHA = "ab" * 32
+
+
+def test_the_state_reads_back_as_it_was_written():
+    groups = {"award/a/page": ["k" * 64, f"awards/a/index.html {SHA} 10 7"], "loose-files": [None, ""]}
+    sources = {"recipients/é.yaml": ["key", ["§Recipient", "Zoë", 1.5, 10**30, None], "2026-01-01", None, []]}
+    state = json.loads(cache_mod._state_bytes(groups, sources))
+    assert state == {
+        "format": cache_mod.FORMAT,
+        "fingerprint": cache_mod.code_fingerprint(),
+        "groups": groups,
+        "sources": sources,
+    }
+    assert type(state["sources"]["recipients/é.yaml"][1][3]) is int  # (not a float: json wrote it)
+
+
+def test_what_orjson_cannot_write_goes_through_json():
+    groups = {"award/\ud800/page": [None, ""]}  # a lone surrogate: orjson refuses it
+    sources = {"recipients/a.yaml": ["key", [float("nan"), float("inf")], "", None, []]}  # orjson: null
+    state = json.loads(cache_mod._state_bytes(groups, sources))
+    assert state["groups"] == groups
+    nan, inf = state["sources"]["recipients/a.yaml"][1]
+    assert math.isnan(nan) and inf == float("inf")
+
+
+def test_the_output_scan_reads_what_orjson_refuses():
+    data = cache_mod._state_bytes({"g": [None, ""]}, {"r": [float("nan")]})
+    assert outputscan._loads(data)["groups"] == {"g": [None, ""]}
+
+
+def _blob_names(site: Path) -> set[str]:
+    return {p.parent.name + p.name for p in (site / ".badgekiln/cache/blobs").rglob("*") if p.is_file()}
+
+
+def _recorded(site: Path) -> set[str]:
+    state = json.loads((site / ".badgekiln/cache/state.json").read_text(encoding="utf-8"))
+    return {entry[1] for _, packed in state["groups"].values() for entry in cache_mod._unpack(packed)}
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_the_store_holds_exactly_the_blobs_the_state_names(keyed_site, run, monkeypatch):
+    """A rebuild deletes the blobs of the files it replaced, and only those, whether it searches
+    the state's text for each (a few) or splits it into a set (many)."""
+    assert _blob_names(keyed_site) == _recorded(keyed_site)
+    recipient = keyed_site / "recipients/jane-doe.yaml"
+    badge = keyed_site / "badges/pipefitting-mji10.yaml"
+    for path, old, new in [
+        (recipient, "issued_on: 2026-04-14\n", "issued_on: 2026-04-14\n    narrative: New.\n"),  # one award
+        (badge, "small-bore", "small-bore steel"),  # every award of a badge
+        (recipient, "    narrative: New.\n", ""),
+        (badge, "small-bore steel", "small-bore"),
+    ]:
+        _edit(path, old, new)
+        before = _blob_names(keyed_site)
+        build(run, keyed_site)
+        assert _blob_names(keyed_site) == _recorded(keyed_site)
+        assert before - _blob_names(keyed_site)  # (blobs were deleted: the edit changed files)

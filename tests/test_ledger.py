@@ -1,0 +1,60 @@
+"""Reading site_src/awards.lock: every line to_text writes reads back; any other line is an error
+at its line (never a crash, never an entry)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from badgekiln.sources.ledger import HEADER, REL, Entry, Ledger, read_ledger
+
+GOOD = "abcd-1\t0\tfirst-badge\trsa-1\ted-1\n"
+
+
+def _read(tmp_path: Path, text: str) -> tuple[dict[str, Entry], list[tuple[str, int | None]]]:
+    path = tmp_path / REL
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    diagnostics: list = []
+    entries = read_ledger(path, diagnostics).entries
+    return entries, [(d.code, d.location.line) for d in diagnostics]
+
+
+def test_what_to_text_writes_reads_back(tmp_path):
+    ledger = Ledger(
+        {
+            "abcd-1": Entry("abcd-1", 0, "first-badge", "rsa-1", "ed-1"),
+            "efgh": Entry("efgh", 1, "b", None, "ed-1"),
+            "ijkl-2": Entry("ijkl-2", 12, "first-badge"),
+        }
+    )
+    assert _read(tmp_path, ledger.to_text()) == (ledger.entries, [])
+
+
+def test_a_line_of_three_fields_has_no_keys_pinned(tmp_path):
+    assert _read(tmp_path, HEADER + "abcd-1\t0\tfirst-badge\n") == ({"abcd-1": Entry("abcd-1", 0, "first-badge")}, [])
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "abc\t1\tb\t-\t-",  # an id too short
+        "Abcd\t1\tb\t-\t-",  # upper case
+        "abcd\t-1\tb\t-\t-",
+        "abcd\t1²\tb\t-\t-",  # (a digit str.isdigit accepts and int refuses)
+        "abcd\t\tb\t-\t-",
+        "abcd\t1\t-b\t-\t-",
+        "abcd\t1\tb\t-",
+        "abcd\t1\tb\t-\t-\t-",
+        "abcd\t1\tb\tKID\t-",
+        "abcd 1 b - -",
+        "abcd\t1\tb\t-\t-x" + "y" * 70,
+        "abcd-1\t5\tb\t-\t-",  # the id of the line before
+        "wxyz\t0\tb\t-\t-",  # the index of the line before
+    ],
+)
+def test_any_other_line_is_an_error_at_its_line(tmp_path, line):
+    entries, problems = _read(tmp_path, HEADER + GOOD + line + "\n")
+    assert list(entries) == ["abcd-1"]
+    assert problems == [("bad-ledger", 4)]
