@@ -20,14 +20,13 @@ from __future__ import annotations
 
 import multiprocessing
 from collections.abc import Callable, Hashable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
 from badgekiln.engine import timings
 from badgekiln.engine.cache import BuildCache, Entry
-from badgekiln.engine.forking import _JOB, ENV_JOBS, MIN_PARALLEL, fork_map, jobs  # noqa: F401 - (fork_map, ENV_JOBS: re-exported)
+from badgekiln.engine.forking import _JOB, ENV_JOBS, MIN_PARALLEL, fork_map, jobs, pool  # noqa: F401 - (fork_map, ENV_JOBS: re-exported)
 from badgekiln.engine.keys import UnitKeys
 from badgekiln.engine.site import SitePlan
 from badgekiln.errors import OutputError
@@ -168,8 +167,8 @@ def _make(plan: SitePlan, inputs: BuildInputs, cache: BuildCache, todo: list[Tas
     _make_shared(inputs, todo)
     _JOB.update(todo=todo, store=cache.store, secrets=plan.secrets)
     try:
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            for (start, stop), (made, failed, record) in zip(chunks, pool.map(_make_chunk, chunks)):
+        with pool(workers) as forked:
+            for (start, stop), (made, failed, record) in zip(chunks, forked.map(_make_chunk, chunks)):
                 timings.merge(record)
                 with timings.phase("plan/make/record"):
                     for offset, entries in enumerate(made):
