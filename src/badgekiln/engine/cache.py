@@ -25,6 +25,7 @@ import contextlib
 import dataclasses
 import functools
 import hashlib
+import itertools
 import json
 import os
 import re
@@ -36,7 +37,9 @@ from collections.abc import Callable, Container, Iterable
 from datetime import date
 from importlib import metadata, resources
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
+
+import orjson
 
 from badgekiln import models
 from badgekiln.engine import outputscan, timings
@@ -508,16 +511,10 @@ class BuildCache:
             )
         if not self._fresh and self.new_groups == self._groups and self.new_sources == self._sources:
             return  # nothing new to remember, nothing to delete
-        state = {
-            "format": FORMAT,
-            "fingerprint": code_fingerprint(),
-            "groups": self.new_groups,
-            "sources": self.new_sources,
-        }
         tmp = self.root / f".state.{os.getpid()}.tmp"
         tmp.unlink(missing_ok=True)
-        with open(tmp, "x", encoding="utf-8") as handle:  # (x: never through a link left at that name)
-            handle.write(json.dumps(state, separators=(",", ":")))
+        with open(tmp, "xb") as handle:  # (x: never through a link left at that name)
+            _write_state(handle, self.new_groups, self.new_sources)
         os.replace(tmp, self.root / "state.json")
         if self._store_was_empty:  # every blob was made by this build, for a group it records
             stale = set()
@@ -620,6 +617,37 @@ def _reuse(old: Any, key: str | None, day: str, root: Path, kind: type | None) -
     if type(reused) is not validate.FileResult or any(type(value) is not kind for value in reused.values):
         return None
     return reused
+
+
+STATE_PIECE = 4096  # records per piece of state.json written at once
+
+
+def _write_state(handle: BinaryIO, groups: dict[str, Any], sources: dict[str, Any]) -> None:
+    """Write the state (the JSON object ``_read_state`` reads) a few thousand records at a time.
+
+    The state of a 100,000-award site is about 200 MB: made as one text, and encoded once more
+    to be written, it was the largest thing a build held at its end.
+    """
+    head = {"format": FORMAT, "fingerprint": code_fingerprint()}
+    handle.write(orjson.dumps(head)[:-1])
+    for name, records in (("groups", groups), ("sources", sources)):
+        handle.write(b',"' + name.encode() + b'":{')
+        items = iter(records.items())
+        separator = b""
+        while piece := dict(itertools.islice(items, STATE_PIECE)):
+            handle.write(separator + _dumps(piece)[1:-1])
+            separator = b","
+        handle.write(b"}")
+    handle.write(b"}")
+
+
+def _dumps(data: dict[str, Any]) -> bytes:
+    """``data`` as compact JSON; by the json module when orjson refuses it (a file name that is
+    not UTF-8 holds surrogates, which JSON can only escape)."""
+    try:
+        return orjson.dumps(data)
+    except TypeError:
+        return json.dumps(data, separators=(",", ":")).encode()
 
 
 def _no_entries(folder: Path) -> bool:
