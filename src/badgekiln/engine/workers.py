@@ -59,8 +59,9 @@ class FastSigner(Signer):
         return cls(keyring=signer.keyring, development=signer.development)
 
 
-# One group to make: (name, key, producer, unit, item). The producer adds the group's files to a plan.
-Task = tuple[str, str, Callable[[SitePlan], None], Unit, Any]
+# One group to make: (name, key, unit, item). (No function of its own: a closure per group was a
+# few hundred bytes, half a million times over at 100,000 awards, and each worker inherits them.)
+Task = tuple[str, str, Unit, Any]
 
 
 def run_units(plan: SitePlan, inputs: BuildInputs, renderer: Any, cache: BuildCache | None) -> None:
@@ -76,7 +77,7 @@ def run_units(plan: SitePlan, inputs: BuildInputs, renderer: Any, cache: BuildCa
         todo = _plan_groups(plan, inputs, renderer, cache, keys)
     if todo and cache is not None:
         with timings.phase("plan/make"):
-            _make(plan, inputs, cache, todo)
+            _make(plan, inputs, renderer, cache, todo)
 
 
 def _plan_groups(
@@ -105,13 +106,14 @@ def _plan_groups(
     for recipient in inputs.project.recipients:
         for award in recipient.awards:
             parts = keys.award_parts(recipient, award) if cache is not None else {}
+            item = (recipient, award)  # (one tuple for the award's groups)
             for unit in award_units:
                 _plan_one(
                     plan,
                     cache,
                     todo,
                     unit,
-                    (recipient, award),
+                    item,
                     f"award/{award.id}/{unit.name}",
                     partial(keys.award, unit, parts),
                     inputs,
@@ -131,41 +133,43 @@ def _plan_one(
     inputs: BuildInputs,
     renderer: Any,
 ) -> None:
-    make = _bind(unit, inputs, renderer, item)
     if cache is None or not unit.cached:
         made = SitePlan(secrets=plan.secrets)
-        make(made)
+        _produce(made, unit, inputs, renderer, item)
         for rel, content in made.files.items():
             plan.add(rel, content)
         return
     group_key = key()
     if not cache.reuse(plan, name, group_key):
-        todo.append((name, group_key, make, unit, item))
+        todo.append((name, group_key, unit, item))
 
 
 def _bind(unit: Unit, inputs: BuildInputs, renderer: Any, item: Any) -> Callable[[SitePlan], None]:
-    def make(plan: SitePlan) -> None:
-        with timings.phase(f"units/{unit.name}"):
-            unit.produce(plan, inputs, renderer, item)
-        undeclared = [rel for rel in plan.files if not unit.declares(rel)]
-        if undeclared:
-            raise OutputError(f"the {unit.name} output made files it does not declare: {', '.join(undeclared)}")
-
-    return make
+    """A function that makes the files of ``unit`` for ``item`` into the plan it is given."""
+    return partial(_produce, unit=unit, inputs=inputs, renderer=renderer, item=item)
 
 
-def _make(plan: SitePlan, inputs: BuildInputs, cache: BuildCache, todo: list[Task]) -> None:
+def _produce(plan: SitePlan, unit: Unit, inputs: BuildInputs, renderer: Any, item: Any) -> None:
+    """Make the files of ``unit`` for ``item`` into ``plan``; only the files the unit declares."""
+    with timings.phase(f"units/{unit.name}"):
+        unit.produce(plan, inputs, renderer, item)
+    undeclared = [rel for rel in plan.files if not unit.declares(rel)]
+    if undeclared:
+        raise OutputError(f"the {unit.name} output made files it does not declare: {', '.join(undeclared)}")
+
+
+def _make(plan: SitePlan, inputs: BuildInputs, renderer: Any, cache: BuildCache, todo: list[Task]) -> None:
     """Make every group of ``todo`` and add its files to ``plan``, in order."""
     workers = min(jobs(), len(todo) // 2 or 1)
     if len(todo) < MIN_PARALLEL or workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        _make_here(plan, cache, todo)
+        _make_here(plan, inputs, renderer, cache, todo)
         return
     size = max(4, min(64, len(todo) // (workers * 16)))
     chunks = [(start, min(start + size, len(todo))) for start in range(0, len(todo), size)]
     from badgekiln.crypto import fastcanon  # noqa: F401 - imported once here, inherited by every worker
 
     _make_shared(inputs, todo)
-    _JOB.update(todo=todo, store=cache.store, secrets=plan.secrets)
+    _JOB.update(todo=todo, inputs=inputs, renderer=renderer, store=cache.store, secrets=plan.secrets)
     try:
         with pool(workers) as forked:
             for (start, stop), (made, failed, record) in zip(chunks, forked.map(_make_chunk, chunks)):
@@ -175,7 +179,7 @@ def _make(plan: SitePlan, inputs: BuildInputs, cache: BuildCache, todo: list[Tas
                         name, key = todo[start + offset][:2]
                         cache.record(plan, name, key, entries)
                 if failed is not None:  # make the rest here, where an exception is raised as it is
-                    _make_here(plan, cache, todo[failed:stop])
+                    _make_here(plan, inputs, renderer, cache, todo[failed:stop])
     finally:
         _JOB.clear()
 
@@ -185,7 +189,7 @@ def _make_shared(inputs: BuildInputs, todo: list[Task]) -> None:
     core, and keep it here, before the workers that make the groups fork and inherit it."""
     wanted: dict[tuple[int, Hashable], Shared] = {}
     counts: dict[int, int] = {}
-    for _name, _key, _make, unit, item in todo:
+    for _name, _key, unit, item in todo:
         shared = unit.shared
         if shared is None:
             continue
@@ -213,23 +217,25 @@ def _make_one_shared(inputs: BuildInputs, job: tuple[Shared, Hashable]) -> tuple
         return False, None
 
 
-def _make_here(plan: SitePlan, cache: BuildCache, todo: list[Task]) -> None:
-    for name, key, make, *_ in todo:
+def _make_here(plan: SitePlan, inputs: BuildInputs, renderer: Any, cache: BuildCache, todo: list[Task]) -> None:
+    for name, key, unit, item in todo:
         made = SitePlan(secrets=plan.secrets)
-        make(made)
+        _produce(made, unit, inputs, renderer, item)
         cache.store_group(plan, name, key, made)
 
 
 def _make_chunk(bounds: tuple[int, int]) -> tuple[list[list[Entry]], int | None, timings.Record]:
     """In a worker: make groups ``bounds``; returns their stored files, the index that failed, and
     the worker's timings of this chunk."""
-    todo, store, secrets = _JOB["todo"], _JOB["store"], _JOB["secrets"]
+    todo, inputs, renderer = _JOB["todo"], _JOB["inputs"], _JOB["renderer"]
+    store, secrets = _JOB["store"], _JOB["secrets"]
     results: list[list[Entry]] = []
     timings.take()  # (what the parent had recorded before the fork is the parent's)
     for index in range(*bounds):
         try:
             made = SitePlan(secrets=secrets)
-            todo[index][2](made)
+            _name, _key, unit, item = todo[index]
+            _produce(made, unit, inputs, renderer, item)
             with timings.phase("units/secret scan"):
                 made.check_no_secrets()
             with timings.phase("units/store"):
