@@ -63,3 +63,15 @@ def test_the_state_a_build_saves_is_read_by_the_next(minimal_site, run):
     (minimal_site / ".badgekiln/cache/stamp.json").unlink(missing_ok=True)
     again = build(run, minimal_site)
     assert "(0 written," in again.out
+
+
+def test_the_plans_refs_to_blobs_share_their_folders(tmp_path):
+    """A plan names a million blobs at 100,000 awards: a ref holds its name, and a folder string
+    shared by every ref into that folder (not a whole path of its own)."""
+    store = cache_mod.BlobStore(tmp_path / "blobs")
+    first, second, other = "ab" + "0" * 62, "ab" + "1" * 62, "cd" + "0" * 62
+    assert store.ref(first).folder is store.ref(second).folder
+    assert store.ref(first).folder != store.ref(other).folder
+    assert [store.ref(sha).path for sha in (first, second, other)] == [
+        store.path(sha) for sha in (first, second, other)
+    ]

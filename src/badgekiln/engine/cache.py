@@ -172,11 +172,19 @@ class BlobStore:
         self.root = root
         self._prefix = str(root) + os.sep
         self._folders: set[str] = set()
+        self._refs: dict[str, str] = {}  # "ab" -> its folder, the one string every FileRef of it shares
         self.damaged: set[str] = set()  # blobs found replaced by something that is not a regular file
 
     def path(self, sha: str) -> str:
         """Where the blob ``sha`` is kept (a string: there are many)."""
         return f"{self._prefix}{sha[:2]}{os.sep}{sha[2:]}"
+
+    def ref(self, sha: str) -> FileRef:
+        """The blob ``sha``, as a plan names it."""
+        folder = self._refs.get(sha[:2])
+        if folder is None:
+            folder = self._refs[sha[:2]] = f"{self._prefix}{sha[:2]}{os.sep}"
+        return FileRef(folder, sha[2:])
 
     def put(self, content: bytes) -> tuple[str, int, int]:
         """Store ``content``; returns its (sha256, size, inode)."""
@@ -393,8 +401,8 @@ class BuildCache:
                 files[number], moved = (rel, sha, size, blob), True
                 if present.get(rel) == (blob, size):  # restored with its hard link to the blob
                     in_output.append(rel)
-        for rel, sha, size, _ in files:
-            plan.add(rel, FileRef(self.store.path(sha), size))
+        for rel, sha, _, _ in files:
+            plan.add(rel, self.store.ref(sha))
         self._unchanged.extend(in_output)
         self.new_groups[name] = [key, _pack(files)] if moved else old
         self.stats["reused"] += 1
@@ -415,8 +423,8 @@ class BuildCache:
 
     def record(self, plan: SitePlan, name: str, key: str | None, entries: list[Entry]) -> None:
         """Add stored files (from :meth:`store_group`, maybe in another process) to ``plan``."""
-        for rel, sha, size, _ in entries:
-            plan.add(rel, FileRef(self.store.path(sha), size))
+        for rel, sha, _, _ in entries:
+            plan.add(rel, self.store.ref(sha))
         old = self._groups.get(name)
         self.new_groups[name] = [key, _pack(entries)]
         if self.intact:  # output/ holds the files of the group's last version
@@ -451,8 +459,8 @@ class BuildCache:
             if counts is not None:
                 return counts
             for name in self._kept:  # too much changed to update in place: list every file after all
-                for rel, sha, size, _ in _unpack(self._groups[name][1]):
-                    plan.add(rel, FileRef(self.store.path(sha), size))
+                for rel, sha, _, _ in _unpack(self._groups[name][1]):
+                    plan.add(rel, self.store.ref(sha))
                     self._unchanged.append(rel)
             self._kept.clear()
         present = self.present

@@ -45,10 +45,19 @@ PAGE_SUFFIXES = (".html", ".htm", ".xml", ".txt")  # what templates make (see se
 
 
 class FileRef(NamedTuple):
-    """Content kept in a file elsewhere (a cache blob), checked for secrets when it was made."""
+    """Content kept in a file elsewhere (a cache blob), checked for secrets when it was made.
 
-    path: str | Path
-    size: int  # bytes
+    The file is ``folder + name``: a plan refers to a million blobs at 100,000 awards, and they
+    share 256 folders, so each ref holds only its own name (a whole path each was 60 MB more).
+    """
+
+    folder: str  # ends with the separator; one string shared by the refs of a folder
+    name: str
+
+    @property
+    def path(self) -> str:
+        """The file."""
+        return self.folder + self.name
 
 
 @dataclass
