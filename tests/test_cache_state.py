@@ -3,6 +3,7 @@ JSON library wrote a part of it, and a blob store that holds exactly what the st
 
 from __future__ import annotations
 
+import io
 import json
 import math
 from pathlib import Path
@@ -15,10 +16,17 @@ from badgekiln.engine import outputscan
 SHA = "ab" * 32
 
 
+def _state_bytes(groups, sources) -> bytes:
+    """What the cache writes as ``state.json`` for ``groups`` and ``sources``."""
+    written = io.BytesIO()
+    cache_mod._write_state(written, groups, sources)
+    return written.getvalue()
+
+
 def test_the_state_reads_back_as_it_was_written():
     groups = {"award/a/page": ["k" * 64, f"awards/a/index.html {SHA} 10 7"], "loose-files": [None, ""]}
     sources = {"recipients/é.yaml": ["key", ["§Recipient", "Zoë", 1.5, 10**30, None], "2026-01-01", None, []]}
-    state = json.loads(cache_mod._state_bytes(groups, sources))
+    state = json.loads(_state_bytes(groups, sources))
     assert state == {
         "format": cache_mod.FORMAT,
         "fingerprint": cache_mod.code_fingerprint(),
@@ -31,14 +39,14 @@ def test_the_state_reads_back_as_it_was_written():
 def test_what_orjson_cannot_write_goes_through_json():
     groups = {"award/\ud800/page": [None, ""]}  # a lone surrogate: orjson refuses it
     sources = {"recipients/a.yaml": ["key", [float("nan"), float("inf")], "", None, []]}  # orjson: null
-    state = json.loads(cache_mod._state_bytes(groups, sources))
+    state = json.loads(_state_bytes(groups, sources))
     assert state["groups"] == groups
     nan, inf = state["sources"]["recipients/a.yaml"][1]
     assert math.isnan(nan) and inf == float("inf")
 
 
 def test_the_output_scan_reads_what_orjson_refuses():
-    data = cache_mod._state_bytes({"g": [None, ""]}, {"r": [float("nan")]})
+    data = _state_bytes({"g": [None, ""]}, {"r": [float("nan")]})
     assert outputscan._loads(data)["groups"] == {"g": [None, ""]}
 
 

@@ -39,7 +39,7 @@ OTHER = Unit("test-other", "award", (FileSpec("y/{id}.txt", "text/plain"),), ("a
 
 
 def _todo(badges: list[str]) -> list[workers.Task]:
-    return [(f"g{n}", "k", lambda plan: None, UNIT if n % 3 else OTHER, {"badge": b}) for n, b in enumerate(badges)]
+    return [(f"g{n}", "k", UNIT if n % 3 else OTHER, {"badge": b}) for n, b in enumerate(badges)]
 
 
 def test_each_shared_piece_is_made_once_in_a_worker_and_kept_here(monkeypatch):
@@ -50,7 +50,7 @@ def test_each_shared_piece_is_made_once_in_a_worker_and_kept_here(monkeypatch):
     kept = {key: made for key, made, _pid in KEPT}
     # once per distinct key of the groups whose unit shares it, at most `limit`, in order;
     # what raises is left to the groups (not kept, nothing raised here)
-    needed = [item["badge"] for _n, _k, _m, unit, item in todo if unit is UNIT]
+    needed = [item["badge"] for _n, _k, unit, item in todo if unit is UNIT]
     first = list(dict.fromkeys(needed))[: SHARED.limit]
     assert "broken" in first and len(KEPT) == len(kept) == len(first) - 1
     assert all(kept[key][0] == key.upper() for key in kept)

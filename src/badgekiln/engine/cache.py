@@ -25,6 +25,7 @@ import contextlib
 import dataclasses
 import functools
 import hashlib
+import itertools
 import json
 import os
 import re
@@ -36,7 +37,7 @@ from collections.abc import Callable, Container, Iterable
 from datetime import date
 from importlib import metadata, resources
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import orjson
 
@@ -171,11 +172,19 @@ class BlobStore:
         self.root = root
         self._prefix = str(root) + os.sep
         self._folders: set[str] = set()
+        self._refs: dict[str, str] = {}  # "ab" -> its folder, the one string every FileRef of it shares
         self.damaged: set[str] = set()  # blobs found replaced by something that is not a regular file
 
     def path(self, sha: str) -> str:
         """Where the blob ``sha`` is kept (a string: there are many)."""
         return f"{self._prefix}{sha[:2]}{os.sep}{sha[2:]}"
+
+    def ref(self, sha: str) -> FileRef:
+        """The blob ``sha``, as a plan names it."""
+        folder = self._refs.get(sha[:2])
+        if folder is None:
+            folder = self._refs[sha[:2]] = f"{self._prefix}{sha[:2]}{os.sep}"
+        return FileRef(folder, sha[2:])
 
     def put(self, content: bytes) -> tuple[str, int, int]:
         """Store ``content``; returns its (sha256, size, inode)."""
@@ -392,8 +401,8 @@ class BuildCache:
                 files[number], moved = (rel, sha, size, blob), True
                 if present.get(rel) == (blob, size):  # restored with its hard link to the blob
                     in_output.append(rel)
-        for rel, sha, size, _ in files:
-            plan.add(rel, FileRef(self.store.path(sha), size))
+        for rel, sha, _, _ in files:
+            plan.add(rel, self.store.ref(sha))
         self._unchanged.extend(in_output)
         self.new_groups[name] = [key, _pack(files)] if moved else old
         self.stats["reused"] += 1
@@ -414,8 +423,8 @@ class BuildCache:
 
     def record(self, plan: SitePlan, name: str, key: str | None, entries: list[Entry]) -> None:
         """Add stored files (from :meth:`store_group`, maybe in another process) to ``plan``."""
-        for rel, sha, size, _ in entries:
-            plan.add(rel, FileRef(self.store.path(sha), size))
+        for rel, sha, _, _ in entries:
+            plan.add(rel, self.store.ref(sha))
         old = self._groups.get(name)
         self.new_groups[name] = [key, _pack(entries)]
         if self.intact:  # output/ holds the files of the group's last version
@@ -450,8 +459,8 @@ class BuildCache:
             if counts is not None:
                 return counts
             for name in self._kept:  # too much changed to update in place: list every file after all
-                for rel, sha, size, _ in _unpack(self._groups[name][1]):
-                    plan.add(rel, FileRef(self.store.path(sha), size))
+                for rel, sha, _, _ in _unpack(self._groups[name][1]):
+                    plan.add(rel, self.store.ref(sha))
                     self._unchanged.append(rel)
             self._kept.clear()
         present = self.present
@@ -513,7 +522,7 @@ class BuildCache:
         tmp = self.root / f".state.{os.getpid()}.tmp"
         tmp.unlink(missing_ok=True)
         with open(tmp, "xb") as handle:  # (x: never through a link left at that name)
-            handle.write(_state_bytes(self.new_groups, self.new_sources))
+            _write_state(handle, self.new_groups, self.new_sources)
         os.replace(tmp, self.root / "state.json")
         if self._store_was_empty:  # every blob was made by this build, for a group it records
             stale = set()
@@ -618,6 +627,44 @@ def _reuse(old: Any, key: str | None, day: str, root: Path, kind: type | None) -
     return reused
 
 
+STATE_PIECE = 4096  # records per piece of state.json written at once
+
+
+def _write_state(handle: BinaryIO, groups: dict[str, Any], sources: dict[str, Any]) -> None:
+    """Write the state (the JSON object ``_read_state`` reads) a few thousand records at a time.
+
+    The state of a 100,000-award site is about 200 MB: made as one text, and encoded once more
+    to be written, it was the largest thing a build held at its end. The groups (texts only, most
+    of the file) go through orjson, which writes what :func:`json.loads` reads back the same,
+    several times as fast; the validated sources through :func:`json.dumps` (a float such as
+    NaN, a number past 64 bits: orjson would write null, or refuse).
+    """
+    head = {"format": FORMAT, "fingerprint": code_fingerprint()}
+    handle.write(orjson.dumps(head)[:-1])
+    for name, records, dumps in (("groups", groups, _dumps), ("sources", sources, _json_dumps)):
+        handle.write(b',"' + name.encode() + b'":{')
+        items = iter(records.items())
+        separator = b""
+        while piece := dict(itertools.islice(items, STATE_PIECE)):
+            handle.write(separator + dumps(piece)[1:-1])
+            separator = b","
+        handle.write(b"}")
+    handle.write(b"}")
+
+
+def _dumps(data: dict[str, Any]) -> bytes:
+    """``data`` (texts only) as compact JSON; by the json module when orjson refuses it (a file
+    name that is not UTF-8 holds surrogates, which JSON can only escape)."""
+    try:
+        return orjson.dumps(data)
+    except TypeError:  # (orjson.JSONEncodeError is one)
+        return _json_dumps(data)
+
+
+def _json_dumps(data: dict[str, Any]) -> bytes:
+    return json.dumps(data, separators=(",", ":")).encode()
+
+
 def _no_entries(folder: Path) -> bool:
     """Whether ``folder`` is missing or empty (one entry read, never the whole listing)."""
     try:
@@ -686,20 +733,6 @@ def _read_state(path: Path) -> tuple[dict[str, Any], str | None, str | None]:
     if problem:
         return {}, None, problem
     return state, outputscan.state_sha(data), None
-
-
-def _state_bytes(groups: dict[str, list[Any]], sources: dict[str, list[Any]]) -> bytes:
-    """The text of ``state.json``. The groups (texts only, most of the file) go through orjson,
-    which writes what :func:`json.loads` reads back the same, several times as fast (the whole
-    state of 10,000 awards: 0.10 -> 0.03 s); the validated sources through :func:`json.dumps` (a
-    float such as NaN, a number past 64 bits: orjson would write null, or refuse)."""
-    head = json.dumps({"format": FORMAT, "fingerprint": code_fingerprint()}, separators=(",", ":"))
-    try:
-        packed = orjson.dumps(groups)
-    except orjson.JSONEncodeError:  # (text that is not Unicode: a lone surrogate)
-        packed = json.dumps(groups, separators=(",", ":")).encode()
-    sources_text = json.dumps(sources, separators=(",", ":"))
-    return b"".join((head[:-1].encode(), b',"groups":', packed, b',"sources":', sources_text.encode(), b"}"))
 
 
 def _state_problem(state: dict[str, Any]) -> str | None:

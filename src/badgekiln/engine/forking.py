@@ -4,14 +4,22 @@ Workers are forked (Linux), so they inherit the caller's data (the build's input
 keys); a task is only a range of indexes into a list. Results come back pickled, in order, so
 nothing depends on scheduling. A task that fails in a worker is done again in the parent, which
 raises the real exception.
+
+A forked worker shares the parent's memory until it writes to it, and CPython's cyclic garbage
+collector writes to every object it looks at: a worker's first full collection would copy most of
+the parent (the project, the plan, the cache's records), once per worker. :func:`pool` therefore
+moves everything that exists at the fork out of the collector's sight (``gc.freeze``) while the
+workers run.
 """
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from typing import Any
 
 from badgekiln.engine import timings
@@ -20,6 +28,8 @@ MIN_PARALLEL = 200  # tasks; below this, starting workers costs more than it sav
 ENV_JOBS = "BADGEKILN_JOBS"  # worker processes; 1 does everything in the build's own process
 
 _JOB: dict[str, Any] = {}  # what the forked workers work on, inherited
+_FROZEN = [0]  # pools open now (a pool may be opened while another is: the objects stay frozen until the last ends)
+_UNFREEZE = [True]  # whether the outermost pool unfreezes at its end (not when objects were frozen before it)
 
 
 def jobs() -> int:
@@ -31,6 +41,25 @@ def jobs() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
         return os.cpu_count() or 1
+
+
+@contextmanager
+def pool(workers: int) -> Iterator[ProcessPoolExecutor]:
+    """``workers`` forked processes, forked with every object of this process frozen out of the
+    garbage collector's sight (see the module docstring); unfrozen when the pool has ended, unless
+    objects were frozen before (the build keeps its long-lived ones frozen until it ends: what this
+    froze besides then stays frozen with them, and goes back to the collector when they do)."""
+    if _FROZEN[0] == 0:
+        _UNFREEZE[0] = gc.get_freeze_count() == 0
+        gc.freeze()
+    _FROZEN[0] += 1
+    try:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as forked:
+            yield forked
+    finally:
+        _FROZEN[0] -= 1
+        if _FROZEN[0] == 0 and _UNFREEZE[0]:
+            gc.unfreeze()
 
 
 def fork_map(
@@ -51,8 +80,8 @@ def fork_map(
     _JOB.update(function=function, items=items, phase=phase)
     results: list[Any] = []
     try:
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            for (_, stop), (done, failed, record) in zip(chunks, pool.map(_map_chunk, chunks)):
+        with pool(workers) as forked:
+            for (_, stop), (done, failed, record) in zip(chunks, forked.map(_map_chunk, chunks)):
                 timings.merge(record)
                 results += done
                 if failed is not None:

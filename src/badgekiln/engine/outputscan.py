@@ -127,17 +127,22 @@ def state_sha(data: bytes) -> str:
 
 def scan(state_path: Path, output: Path) -> Scan:
     """List ``output`` and compare it with the files recorded in ``state_path``."""
-    try:
-        data = safefiles.read_bytes(state_path.parent, state_path.name, limit=MAX_STATE_BYTES)
-        groups = _loads(data).get("groups") or {}
-        sha = state_sha(data)
-    except (OSError, ValueError, AttributeError, RecursionError, SourceError):
-        groups, sha = {}, None
+    groups, sha = _recorded(state_path)
     listing = list_files(output)
     marker = listing.get(MARKER)
     if sha is not None and marker is not None and _matches(listing, groups):
         return Scan(sha, True, None, marker)
     return Scan(sha, False, listing, marker)
+
+
+def _recorded(state_path: Path) -> tuple[dict[str, Any], str | None]:
+    """The groups of files the state at ``state_path`` records, and the state's SHA-256 (its bytes,
+    and its record of validated sources, are let go before the listing is made)."""
+    try:
+        data = safefiles.read_bytes(state_path.parent, state_path.name, limit=MAX_STATE_BYTES)
+        return _loads(data).get("groups") or {}, state_sha(data)
+    except (OSError, ValueError, AttributeError, RecursionError, SourceError):
+        return {}, None
 
 
 def _loads(data: bytes) -> Any:

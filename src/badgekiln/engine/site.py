@@ -45,10 +45,19 @@ PAGE_SUFFIXES = (".html", ".htm", ".xml", ".txt")  # what templates make (see se
 
 
 class FileRef(NamedTuple):
-    """Content kept in a file elsewhere (a cache blob), checked for secrets when it was made."""
+    """Content kept in a file elsewhere (a cache blob), checked for secrets when it was made.
 
-    path: str | Path
-    size: int  # bytes
+    The file is ``folder + name``: a plan refers to a million blobs at 100,000 awards, and they
+    share 256 folders, so each ref holds only its own name (a whole path each was 60 MB more).
+    """
+
+    folder: str  # ends with the separator; one string shared by the refs of a folder
+    name: str
+
+    @property
+    def path(self) -> str:
+        """The file."""
+        return self.folder + self.name
 
 
 @dataclass
@@ -324,11 +333,11 @@ def write_site(plan: SitePlan, output: Path) -> dict[str, int]:
     counts = {"written": 0, "linked": 0}
     try:
         os.chmod(staging, 0o777 & ~umask)  # it becomes output/: readable by a web server, as mkdir would make it
-        files = dict(plan.files)
-        files.pop(MARKER, None)
+        files = plan.files  # (not a copy: at 100,000 awards it has a million entries)
         folders: dict[str, list[str]] = {}
         for rel in sorted(files):
-            folders.setdefault(rel.rpartition("/")[0], []).append(rel)
+            if rel != MARKER:  # (written with the staging folder)
+                folders.setdefault(rel.rpartition("/")[0], []).append(rel)
         # Each folder's files are placed by one process, the folders spread over every core (a
         # site of 100,000 awards has 100,000 folders and 700,000 files to link).
         place = partial(_place_folder, files, staging, output)

@@ -20,14 +20,13 @@ from __future__ import annotations
 
 import multiprocessing
 from collections.abc import Callable, Hashable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
 from badgekiln.engine import timings
 from badgekiln.engine.cache import BuildCache, Entry
-from badgekiln.engine.forking import _JOB, ENV_JOBS, MIN_PARALLEL, fork_map, jobs  # noqa: F401 - (fork_map, ENV_JOBS: re-exported)
+from badgekiln.engine.forking import _JOB, ENV_JOBS, MIN_PARALLEL, fork_map, jobs, pool  # noqa: F401 - (fork_map, ENV_JOBS: re-exported)
 from badgekiln.engine.keys import UnitKeys
 from badgekiln.engine.site import SitePlan
 from badgekiln.errors import OutputError
@@ -60,8 +59,9 @@ class FastSigner(Signer):
         return cls(keyring=signer.keyring, development=signer.development)
 
 
-# One group to make: (name, key, producer, unit, item). The producer adds the group's files to a plan.
-Task = tuple[str, str, Callable[[SitePlan], None], Unit, Any]
+# One group to make: (name, key, unit, item). (No function of its own: a closure per group was a
+# few hundred bytes, half a million times over at 100,000 awards, and each worker inherits them.)
+Task = tuple[str, str, Unit, Any]
 
 
 def run_units(plan: SitePlan, inputs: BuildInputs, renderer: Any, cache: BuildCache | None) -> None:
@@ -77,7 +77,7 @@ def run_units(plan: SitePlan, inputs: BuildInputs, renderer: Any, cache: BuildCa
         todo = _plan_groups(plan, inputs, renderer, cache, keys)
     if todo and cache is not None:
         with timings.phase("plan/make"):
-            _make(plan, inputs, cache, todo)
+            _make(plan, inputs, renderer, cache, todo)
 
 
 def _plan_groups(
@@ -106,7 +106,7 @@ def _plan_groups(
     # (the loop that runs for every award of the site: written out, no callable made per group)
     for recipient in inputs.project.recipients:
         for award in recipient.awards:
-            item = (recipient, award)
+            item = (recipient, award)  # (one tuple for the award's groups)
             parts = keys.award_parts(recipient, award) if cache is not None else {}
             for unit in award_units:
                 if cache is None or not unit.cached:
@@ -114,7 +114,7 @@ def _plan_groups(
                     continue
                 name, key = f"award/{award.id}/{unit.name}", keys.award(unit, parts)
                 if not cache.reuse(plan, name, key):
-                    todo.append((name, key, _bind(unit, inputs, renderer, item), unit, item))
+                    todo.append((name, key, unit, item))
     return todo
 
 
@@ -134,50 +134,53 @@ def _plan_one(
         return
     group_key = key()
     if not cache.reuse(plan, name, group_key):
-        todo.append((name, group_key, _bind(unit, inputs, renderer, item), unit, item))
+        todo.append((name, group_key, unit, item))
 
 
 def _make_now(plan: SitePlan, unit: Unit, item: Any, inputs: BuildInputs, renderer: Any) -> None:
     """Make a group here and add its files to ``plan`` (no cache, or a unit that is never cached)."""
     made = SitePlan(secrets=plan.secrets)
-    _bind(unit, inputs, renderer, item)(made)
+    _produce(made, unit, inputs, renderer, item)
     for rel, content in made.files.items():
         plan.add(rel, content)
 
 
 def _bind(unit: Unit, inputs: BuildInputs, renderer: Any, item: Any) -> Callable[[SitePlan], None]:
-    def make(plan: SitePlan) -> None:
-        with timings.phase(f"units/{unit.name}"):
-            unit.produce(plan, inputs, renderer, item)
-        undeclared = [rel for rel in plan.files if not unit.declares(rel)]
-        if undeclared:
-            raise OutputError(f"the {unit.name} output made files it does not declare: {', '.join(undeclared)}")
-
-    return make
+    """A function that makes the files of ``unit`` for ``item`` into the plan it is given."""
+    return partial(_produce, unit=unit, inputs=inputs, renderer=renderer, item=item)
 
 
-def _make(plan: SitePlan, inputs: BuildInputs, cache: BuildCache, todo: list[Task]) -> None:
+def _produce(plan: SitePlan, unit: Unit, inputs: BuildInputs, renderer: Any, item: Any) -> None:
+    """Make the files of ``unit`` for ``item`` into ``plan``; only the files the unit declares."""
+    with timings.phase(f"units/{unit.name}"):
+        unit.produce(plan, inputs, renderer, item)
+    undeclared = [rel for rel in plan.files if not unit.declares(rel)]
+    if undeclared:
+        raise OutputError(f"the {unit.name} output made files it does not declare: {', '.join(undeclared)}")
+
+
+def _make(plan: SitePlan, inputs: BuildInputs, renderer: Any, cache: BuildCache, todo: list[Task]) -> None:
     """Make every group of ``todo`` and add its files to ``plan``, in order."""
     workers = min(jobs(), len(todo) // 2 or 1)
     if len(todo) < MIN_PARALLEL or workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        _make_here(plan, cache, todo)
+        _make_here(plan, inputs, renderer, cache, todo)
         return
     size = max(4, min(64, len(todo) // (workers * 16)))
     chunks = [(start, min(start + size, len(todo))) for start in range(0, len(todo), size)]
     from badgekiln.crypto import fastcanon  # noqa: F401 - imported once here, inherited by every worker
 
     _make_shared(inputs, todo)
-    _JOB.update(todo=todo, store=cache.store, secrets=plan.secrets)
+    _JOB.update(todo=todo, inputs=inputs, renderer=renderer, store=cache.store, secrets=plan.secrets)
     try:
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            for (start, stop), (made, failed, record) in zip(chunks, pool.map(_make_chunk, chunks)):
+        with pool(workers) as forked:
+            for (start, stop), (made, failed, record) in zip(chunks, forked.map(_make_chunk, chunks)):
                 timings.merge(record)
                 with timings.phase("plan/make/record"):
                     for offset, entries in enumerate(made):
                         name, key = todo[start + offset][:2]
                         cache.record(plan, name, key, entries)
                 if failed is not None:  # make the rest here, where an exception is raised as it is
-                    _make_here(plan, cache, todo[failed:stop])
+                    _make_here(plan, inputs, renderer, cache, todo[failed:stop])
     finally:
         _JOB.clear()
 
@@ -187,7 +190,7 @@ def _make_shared(inputs: BuildInputs, todo: list[Task]) -> None:
     core, and keep it here, before the workers that make the groups fork and inherit it."""
     wanted: dict[tuple[int, Hashable], Shared] = {}
     counts: dict[int, int] = {}
-    for _name, _key, _make, unit, item in todo:
+    for _name, _key, unit, item in todo:
         shared = unit.shared
         if shared is None:
             continue
@@ -215,23 +218,25 @@ def _make_one_shared(inputs: BuildInputs, job: tuple[Shared, Hashable]) -> tuple
         return False, None
 
 
-def _make_here(plan: SitePlan, cache: BuildCache, todo: list[Task]) -> None:
-    for name, key, make, *_ in todo:
+def _make_here(plan: SitePlan, inputs: BuildInputs, renderer: Any, cache: BuildCache, todo: list[Task]) -> None:
+    for name, key, unit, item in todo:
         made = SitePlan(secrets=plan.secrets)
-        make(made)
+        _produce(made, unit, inputs, renderer, item)
         cache.store_group(plan, name, key, made)
 
 
 def _make_chunk(bounds: tuple[int, int]) -> tuple[list[list[Entry]], int | None, timings.Record]:
     """In a worker: make groups ``bounds``; returns their stored files, the index that failed, and
     the worker's timings of this chunk."""
-    todo, store, secrets = _JOB["todo"], _JOB["store"], _JOB["secrets"]
+    todo, inputs, renderer = _JOB["todo"], _JOB["inputs"], _JOB["renderer"]
+    store, secrets = _JOB["store"], _JOB["secrets"]
     results: list[list[Entry]] = []
     timings.take()  # (what the parent had recorded before the fork is the parent's)
     for index in range(*bounds):
         try:
             made = SitePlan(secrets=secrets)
-            todo[index][2](made)
+            _name, _key, unit, item = todo[index]
+            _produce(made, unit, inputs, renderer, item)
             with timings.phase("units/secret scan"):
                 made.check_no_secrets()
             with timings.phase("units/store"):
