@@ -32,6 +32,10 @@ def test_what_to_text_writes_reads_back(tmp_path):
     assert _read(tmp_path, ledger.to_text()) == (ledger.entries, [])
 
 
+def test_the_largest_index_reads(tmp_path):
+    assert _read(tmp_path, HEADER + "abcd\t99999999\tb\t-\t-\n")[0]["abcd"].index == 99_999_999
+
+
 def test_a_line_of_three_fields_has_no_keys_pinned(tmp_path):
     assert _read(tmp_path, HEADER + "abcd-1\t0\tfirst-badge\n") == ({"abcd-1": Entry("abcd-1", 0, "first-badge")}, [])
 
@@ -52,6 +56,9 @@ def test_a_line_of_three_fields_has_no_keys_pinned(tmp_path):
         "abcd\t1\tb\t-\t-x" + "y" * 70,
         "abcd-1\t5\tb\t-\t-",  # the id of the line before
         "wxyz\t0\tb\t-\t-",  # the index of the line before
+        "abcd\t" + "9" * 4301 + "\tb\t-\t-",  # (past int()'s digits: a crash before)
+        "abcd\t123456789\tb\t-\t-",  # (a status list of a gigabit would be allocated)
+        "abcd\t123456789\tb",
     ],
 )
 def test_any_other_line_is_an_error_at_its_line(tmp_path, line):

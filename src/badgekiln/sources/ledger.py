@@ -37,7 +37,11 @@ KID_RE = re.compile(r"^(?:-|[a-z0-9][a-z0-9-]{0,63})$")
 # A line of five fields as to_text writes them: what the checks below accept, as one match (a
 # ledger has a line per award ever published, read on every build).
 _KID = r"(-|[a-z0-9][a-z0-9-]{0,63})"
-_LINE_RE = re.compile(rf"([a-z0-9][a-z0-9-]{{3,63}})\t([0-9]+)\t([a-z0-9][a-z0-9-]{{0,63}})\t{_KID}\t{_KID}")
+# An index has at most 8 digits: a status list of 100 million entries is 12.5 MB (verifiers read up
+# to 16 MB), and a hostile index of thousands of digits would reach int()'s limit or make the build
+# allocate a list of gigabytes.
+MAX_INDEX_DIGITS = 8
+_LINE_RE = re.compile(rf"([a-z0-9][a-z0-9-]{{3,63}})\t([0-9]{{1,{MAX_INDEX_DIGITS}}})\t([a-z0-9][a-z0-9-]{{0,63}})\t{_KID}\t{_KID}")
 
 
 def _kid(text: str) -> str | None:
@@ -101,6 +105,7 @@ def read_ledger(path: Path, diagnostics: list[Diagnostic]) -> Ledger:
             len(parts) == 5
             and AWARD_ID_RE.match(parts[0])
             and parts[1].isdecimal()  # (what int() reads: a "²" is a digit, and int() refuses it)
+            and len(parts[1]) <= MAX_INDEX_DIGITS
             and SLUG_RE.match(parts[2])
             and all(KID_RE.match(p) for p in parts[3:])
         )
