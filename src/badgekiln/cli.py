@@ -145,8 +145,10 @@ def build_command(
     from badgekiln.engine import outputscan, stamp, timings
     from badgekiln.engine.site import check_output_dir
 
-    output = output or source / "output"
-    check_output_dir(output, source)  # at once: before anything (the scan below) looks inside it
+    shown = output or source / "output"
+    # (at once: before anything, the scan below, looks inside it; the folder as the file system
+    # reaches it, where the build then writes)
+    output = check_output_dir(shown, source)
     day = today_from_environment(today)
     options = {"base_url": base_url, "today": day.isoformat(), "frozen": frozen, "production": production}
     with timings.phase("stamp"):  # nothing changed since the last build: say what it said (engine/stamp.py)
@@ -154,7 +156,7 @@ def build_command(
     if replayed is not None:
         for line in replayed.warnings:
             click.echo(line, err=True)
-        click.echo(built_line(replayed.files, output, 0, replayed.files))
+        click.echo(built_line(replayed.files, shown, 0, replayed.files))
         for line in replayed.summary:
             click.echo(line)
         _report_timings(show_timings)
@@ -182,7 +184,7 @@ def build_command(
         click.echo(f"pinned {len(ids)} new award id(s) in {rel}: {', '.join(ids)}", err=True)
     if result.pinned or result.ledger_added:
         click.echo("commit recipients/ and site_src/awards.lock so that these URLs stay the same.", err=True)
-    click.echo(built_line(result.files, result.output, result.written, result.linked))
+    click.echo(built_line(result.files, shown, result.written, result.linked))
     if result.summary is not None:
         click.echo(result.summary.line())
     _report_timings(show_timings)

@@ -310,6 +310,48 @@ def test_an_output_folder_under_a_symlinked_folder_of_the_sources_is_refused(min
     assert list(elsewhere.iterdir()) == []
 
 
+def test_dot_dot_after_a_link_in_the_sources_is_refused_and_nothing_is_replaced(minimal_site, run, tmp_path):
+    # public -> ../elsewhere/x: 'public/../victim' is elsewhere/victim to the file system, not
+    # <site>/victim as its text reads (review: someone's folder there was replaced)
+    (tmp_path / "elsewhere" / "x").mkdir(parents=True)
+    victim = tmp_path / "elsewhere" / "victim"
+    write_site(victim, {"data.txt": "keep me\n"})
+    (minimal_site / "public").symlink_to(tmp_path / "elsewhere" / "x")
+    given = f"{minimal_site}/public/../victim"
+    result = run("build", "--source", str(minimal_site), "--today", TODAY, "--output", given)
+    _no_traceback(result)
+    assert result.code == 1 and "a symbolic link in the sources" in result.err, result.err
+    assert (victim / "data.txt").read_text() == "keep me\n" and list(victim.iterdir()) == [victim / "data.txt"]
+
+
+def test_dot_dot_is_taken_as_the_file_system_takes_it(minimal_site, run, tmp_path):
+    # a link outside the sources, then '..': the folder checked (and refused: not badgekiln's) is
+    # the one the build would replace, next to the link's target
+    (tmp_path / "far" / "deep").mkdir(parents=True)
+    victim = tmp_path / "far" / "victim"
+    write_site(victim, {"data.txt": "keep me\n"})
+    (tmp_path / "near").symlink_to(tmp_path / "far" / "deep")
+    (tmp_path / "victim").mkdir()  # what the text 'near/../victim' names: empty, would be accepted
+    result = run("build", "--source", str(minimal_site), "--today", TODAY, "--output", f"{tmp_path}/near/../victim")
+    _no_traceback(result)
+    assert result.code == 1 and "not empty and was not made by badgekiln" in result.err, result.err
+    assert (victim / "data.txt").read_text() == "keep me\n"
+    assert list((tmp_path / "victim").iterdir()) == []
+
+
+def test_a_link_in_the_sources_is_found_when_the_sources_are_named_through_another_link(minimal_site, run, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (minimal_site / "public").symlink_to(elsewhere)
+    alias = tmp_path / "alias"
+    alias.symlink_to(minimal_site)  # the same sources, spelled another way
+    for source, given in ((minimal_site, alias / "public" / "site"), (alias, minimal_site / "public" / "site")):
+        result = run("build", "--source", str(source), "--today", TODAY, "--output", str(given))
+        _no_traceback(result)
+        assert result.code == 1 and "a symbolic link in the sources" in result.err, result.err
+    assert list(elsewhere.iterdir()) == []
+
+
 def test_an_output_folder_reached_through_a_link_outside_the_sources_is_built(minimal_site, run, tmp_path):
     # (the operator's own links, outside the sources, are theirs to use: e.g. /var/www -> /srv/www)
     real = tmp_path / "real"

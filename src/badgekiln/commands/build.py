@@ -167,7 +167,7 @@ def run_build(
     """
     source = source.resolve()
     try:
-        check_output_dir(output, source)  # before anything looks inside it
+        output = check_output_dir(output, source)  # before anything looks inside it (and where it was checked)
     except OutputError:
         _release(scanner)
         raise

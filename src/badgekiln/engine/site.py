@@ -116,7 +116,7 @@ SOURCE_NAMES = frozenset(("site_src", "badges", "recipients", "templates", "buil
 LEFTOVER_MIN_AGE = 60.0  # seconds: an empty staging folder younger than this may be a build's that just began
 
 
-def check_output_dir(output: Path, source: Path) -> None:
+def check_output_dir(output: Path, source: Path) -> Path:
     """Refuse an output folder that a build must not replace, before anything looks inside it.
 
     A build replaces the whole output folder, so it must be one that only badgekiln writes: not
@@ -127,17 +127,19 @@ def check_output_dir(output: Path, source: Path) -> None:
     build writes. Only the folder's name and its marker are looked at: a huge folder, or one
     with unreadable sub-folders, is refused as fast as an empty one.
 
+    Returns the folder as the file system reaches it (``..`` taken after the links before it, as
+    the build's writes will take it): the build must write there, where it was checked.
+
     Raises:
         OutputError: naming the folder and why.
     """
     given = output
-    output = Path(os.path.abspath(output))
+    output = _physical_output(output, source, given)
     if output.is_symlink():
         raise OutputError(
             f"the output folder {given} is a symbolic link (to {os.readlink(output)}); "
             "give the real folder with --output"
         )
-    _check_no_link_between(output, source, given)
     out, src = output.resolve(), source.resolve()
     if out.parent == out:
         raise OutputError(f"the output folder {given} is the root of the file system; choose another --output")
@@ -154,7 +156,7 @@ def check_output_dir(output: Path, source: Path) -> None:
                 "use the default output/ or a folder of its own"
             )
     if not out.exists():
-        return
+        return output
     if not out.is_dir():
         raise OutputError(f"the output path {given} exists and is not a folder")
     for name in ("site_src", "recipients", ".git"):
@@ -166,26 +168,47 @@ def check_output_dir(output: Path, source: Path) -> None:
         raise OutputError(
             f"the folder {given} is not empty and was not made by badgekiln; refusing to replace it",
         )
+    return output
 
 
-def _check_no_link_between(output: Path, source: Path, given: Path) -> None:
-    """Refuse an output folder under a symbolic link inside the sources (``--output public/site``
-    with ``public`` committed as a link to another folder would write there, staging and all).
+def _physical_output(output: Path, source: Path, given: Path) -> Path:
+    """``output`` as an absolute path the way the file system walks it: each ``..`` leaves the
+    folder a link before it led to, not the one its text names (``public/../site`` with
+    ``public`` a link is a folder next to the link's target). The last name is kept as it is (a
+    link there is refused by the caller).
 
-    Only the folders between the sources and the output are looked at: the sources themselves,
-    or an output folder outside them, may well be reached through links the operator made.
+    A folder on the way that is a symbolic link inside the sources (``--output public/site`` with
+    ``public`` committed as a link to another folder) is refused, however the path is spelled: the
+    sources are compared by their real path. The sources themselves, or a folder outside them,
+    may well be reached through links the operator made.
+
+    Raises:
+        OutputError: naming the link.
     """
-    src = Path(os.path.abspath(source))
-    if not output.is_relative_to(src):
-        return
-    here = src
-    for part in output.relative_to(src).parts[:-1]:
-        here = here / part
-        if here.is_symlink():
+    real_source = Path(os.path.realpath(source))
+    parts = (Path.cwd() / output).parts  # (os.getcwd() is the real path already)
+    here = Path(parts[0])
+    for part in parts[1:-1]:
+        if part in ("", "."):
+            continue
+        if part == "..":
+            here = here.parent
+            continue
+        step = here / part
+        if not step.is_symlink():
+            here = step
+            continue
+        if here == real_source or real_source in here.parents:
+            shown = step.relative_to(real_source).as_posix()
             raise OutputError(
-                f"the output folder {given} is under {here.relative_to(src).as_posix()}/, a symbolic link "
-                f"in the sources (to {os.readlink(here)}); give the real folder with --output"
+                f"the output folder {given} is under {shown}/, a symbolic link in the sources "
+                f"(to {os.readlink(step)}); give the real folder with --output"
             )
+        here = Path(os.path.realpath(step))
+    last = parts[-1]
+    if last == "..":
+        return here.parent
+    return here if last in ("", ".") else here / last
 
 
 def _home() -> Path | None:

@@ -41,7 +41,9 @@ _KID = r"(-|[a-z0-9][a-z0-9-]{0,63})"
 # to 16 MB), and a hostile index of thousands of digits would reach int()'s limit or make the build
 # allocate a list of gigabytes.
 MAX_INDEX_DIGITS = 8
-_LINE_RE = re.compile(rf"([a-z0-9][a-z0-9-]{{3,63}})\t([0-9]{{1,{MAX_INDEX_DIGITS}}})\t([a-z0-9][a-z0-9-]{{0,63}})\t{_KID}\t{_KID}")
+_LINE_RE = re.compile(
+    rf"([a-z0-9][a-z0-9-]{{3,63}})\t([0-9]{{1,{MAX_INDEX_DIGITS}}})\t([a-z0-9][a-z0-9-]{{0,63}})\t{_KID}\t{_KID}"
+)
 
 
 def _kid(text: str) -> str | None:
