@@ -684,10 +684,19 @@ def serve_command(source: Path, today: str | None, port: int, watch: bool) -> No
 
     from badgekiln.commands.serve import start, stop
 
-    def terminate(signum, frame):  # SIGTERM: leave as Ctrl-C does, through the clean-up below
+    stops = [signal.SIGINT, signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
+
+    def terminate(signum, frame):
+        # Leave through the clean-up below, whichever signal (Ctrl-C, SIGTERM, a closed terminal);
+        # a second one while it runs (Ctrl-C pressed again) must not cut it short.
+        for other in stops:
+            signal.signal(other, signal.SIG_IGN)
+        if signum == signal.SIGINT:
+            raise KeyboardInterrupt
         raise SystemExit(128 + signum)
 
-    signal.signal(signal.SIGTERM, terminate)
+    for stop_signal in stops:
+        signal.signal(stop_signal, terminate)
     started = None
     try:
         # (start() removes its folder itself if stopped; from its return on, the finally below
