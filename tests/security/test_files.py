@@ -353,6 +353,28 @@ def test_a_damaged_cache_is_ignored_with_a_warning(example_site, run, tmp_path, 
     assert tree_bytes(example_site / "output") == tree_bytes(clean / "output")
 
 
+def test_a_blob_a_worker_finds_damaged_is_reported(example_site, run, monkeypatch):
+    # Without a state every group is made again, in worker processes; each worker's store finds
+    # the folders put where its blobs go, replaces them, and the parent must say so.
+    from badgekiln.engine import workers
+
+    monkeypatch.setattr(workers, "MIN_PARALLEL", 2)
+    monkeypatch.setenv(workers.ENV_JOBS, "2")
+    clean = build(run, example_site)
+    assert "cache-damaged" not in clean.err
+    before = tree_bytes(example_site / "output")
+    blobs = _blobs(example_site)  # (every one of them is made again below: the same bytes)
+    for blob in blobs:
+        _into_folder(blob)
+    _state(example_site).unlink()
+    shutil.rmtree(example_site / "output")
+    result = run("build", "--source", str(example_site), "--today", TODAY)
+    assert result.code == 0 and "Traceback" not in result.err, result.err
+    # (all of them: most were found by the workers, a few by the build's own process)
+    assert f"{len(blobs)} cached file(s) were replaced by a link, folder" in result.err, result.err
+    assert tree_bytes(example_site / "output") == before
+
+
 @pytest.mark.parametrize("where", [".badgekiln", ".badgekiln/cache", ".badgekiln/cache/blobs", "blob-folder"])
 def test_a_linked_cache_folder_is_not_written_through(minimal_site, run, tmp_path, where):
     build(run, minimal_site)

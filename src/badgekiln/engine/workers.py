@@ -25,7 +25,7 @@ from functools import partial
 from typing import Any
 
 from badgekiln.engine import timings
-from badgekiln.engine.cache import BuildCache, Entry
+from badgekiln.engine.cache import BlobStore, BuildCache, Entry
 from badgekiln.engine.forking import _JOB, ENV_JOBS, MIN_PARALLEL, fork_map, jobs, pool  # noqa: F401 - (fork_map, ENV_JOBS: re-exported)
 from badgekiln.engine.keys import UnitKeys
 from badgekiln.engine.site import SitePlan
@@ -173,8 +173,9 @@ def _make(plan: SitePlan, inputs: BuildInputs, renderer: Any, cache: BuildCache,
     _JOB.update(todo=todo, inputs=inputs, renderer=renderer, store=cache.store, secrets=plan.secrets)
     try:
         with pool(workers) as forked:
-            for (start, stop), (made, failed, record) in zip(chunks, forked.map(_make_chunk, chunks)):
+            for (start, stop), (made, failed, record, damaged) in zip(chunks, forked.map(_make_chunk, chunks)):
                 timings.merge(record)
+                cache.store.damaged.update(damaged)  # (blobs a worker found damaged: the build says so)
                 with timings.phase("plan/make/record"):
                     for offset, entries in enumerate(made):
                         name, key = todo[start + offset][:2]
@@ -225,9 +226,9 @@ def _make_here(plan: SitePlan, inputs: BuildInputs, renderer: Any, cache: BuildC
         cache.store_group(plan, name, key, made)
 
 
-def _make_chunk(bounds: tuple[int, int]) -> tuple[list[list[Entry]], int | None, timings.Record]:
-    """In a worker: make groups ``bounds``; returns their stored files, the index that failed, and
-    the worker's timings of this chunk."""
+def _make_chunk(bounds: tuple[int, int]) -> tuple[list[list[Entry]], int | None, timings.Record, list[str]]:
+    """In a worker: make groups ``bounds``; returns their stored files, the index that failed, the
+    worker's timings of this chunk and the blobs it found damaged (the parent reports them)."""
     todo, inputs, renderer = _JOB["todo"], _JOB["inputs"], _JOB["renderer"]
     store, secrets = _JOB["store"], _JOB["secrets"]
     results: list[list[Entry]] = []
@@ -242,5 +243,12 @@ def _make_chunk(bounds: tuple[int, int]) -> tuple[list[list[Entry]], int | None,
             with timings.phase("units/store"):
                 results.append([(rel, *store.put(content)) for rel, content in made.files.items()])
         except Exception:  # noqa: BLE001 - the parent makes it again and raises the real error
-            return results, index, timings.take()
-    return results, None, timings.take()
+            return results, index, timings.take(), _damaged_here(store)
+    return results, None, timings.take(), _damaged_here(store)
+
+
+def _damaged_here(store: BlobStore) -> list[str]:
+    """The blobs this worker found damaged since it last said (each said once)."""
+    found = sorted(store.damaged)
+    store.damaged.clear()
+    return found
