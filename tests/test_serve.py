@@ -182,11 +182,14 @@ def test_serve_removes_its_preview_when_stopped_by_a_signal(minimal_site, tmp_pa
         process.send_signal(signum)
         if at_once == "twice":  # (Ctrl-C pressed again, or a SIGTERM after it, while serve cleans up)
             time.sleep(0.05)
-            process.send_signal(signal.SIGTERM if signum == signal.SIGINT else signal.SIGINT)
+            again = signal.SIGTERM if signum == signal.SIGINT else signal.SIGINT
+            process.send_signal(again)
         process.wait(timeout=30)
     finally:
         process.kill()
-    assert process.returncode == 128 + signum or (signum == signal.SIGINT and process.returncode == 130)
+    # (twice: on a busy machine both may be pending when Python runs its handlers, lowest number first)
+    sent = [signum, again] if at_once == "twice" else [signum]
+    assert process.returncode in {128 + s for s in sent} | ({130} if signal.SIGINT in sent else set())
     assert list(tmp.iterdir()) == []
     assert "Traceback" not in process.stderr.read()
 
