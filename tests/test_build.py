@@ -340,7 +340,7 @@ def test_a_site_asset_named_like_badgekilns_own_file_is_a_clear_error(minimal_si
 
 
 def test_the_sources_are_kept_out_of_the_garbage_collector_while_the_build_runs(minimal_site, run, monkeypatch):
-    """(commands/build.py, _long_lived_heap) frozen while the site is planned, given back after,
+    """(commands/build.py, engine/forking.frozen) frozen while the site is planned, given back after,
     and a freeze made by someone else is left alone."""
     import gc
 

@@ -28,8 +28,7 @@ MIN_PARALLEL = 200  # tasks; below this, starting workers costs more than it sav
 ENV_JOBS = "BADGEKILN_JOBS"  # worker processes; 1 does everything in the build's own process
 
 _JOB: dict[str, Any] = {}  # what the forked workers work on, inherited
-_FROZEN = [0]  # pools open now (a pool may be opened while another is: the objects stay frozen until the last ends)
-_UNFREEZE = [True]  # whether the outermost pool unfreezes at its end (not when objects were frozen before it)
+_FROZEN = [0, False]  # freezes open now (they nest), and whether the outermost gives its objects back
 
 
 def jobs() -> int:
@@ -44,22 +43,32 @@ def jobs() -> int:
 
 
 @contextmanager
-def pool(workers: int) -> Iterator[ProcessPoolExecutor]:
-    """``workers`` forked processes, forked with every object of this process frozen out of the
-    garbage collector's sight (see the module docstring); unfrozen when the pool has ended, unless
-    objects were frozen before (the build keeps its long-lived ones frozen until it ends: what this
-    froze besides then stays frozen with them, and goes back to the collector when they do)."""
+def frozen() -> Iterator[None]:
+    """Keep every object that exists now out of the cyclic garbage collector's sight for the
+    block (``gc.freeze``): what a build holds for its whole length (a full collection walked it
+    again and again), what forked workers inherit (see the module docstring).
+
+    Blocks nest (the build's, then each pool's): each freezes what was made since, and the
+    outermost gives everything back when it ends (``serve`` builds again and again in one
+    process), unless objects were frozen before it by someone else (that would be undone).
+    """
     if _FROZEN[0] == 0:
-        _UNFREEZE[0] = gc.get_freeze_count() == 0
-        gc.freeze()
+        _FROZEN[1] = gc.get_freeze_count() == 0
+    gc.freeze()
     _FROZEN[0] += 1
     try:
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as forked:
-            yield forked
+        yield
     finally:
         _FROZEN[0] -= 1
-        if _FROZEN[0] == 0 and _UNFREEZE[0]:
+        if _FROZEN[0] == 0 and _FROZEN[1]:
             gc.unfreeze()
+
+
+@contextmanager
+def pool(workers: int) -> Iterator[ProcessPoolExecutor]:
+    """``workers`` forked processes, forked with every object of this process frozen (:func:`frozen`)."""
+    with frozen(), ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as forked:
+        yield forked
 
 
 def fork_map(
