@@ -50,7 +50,7 @@ def groups(site_dir: Path, today: date) -> dict[str, tuple[str, dict[str, bytes]
 
     def make(unit: Unit, name: str, key: str, item) -> None:
         plan = SitePlan()
-        parallel._bind(unit, inputs, renderer, item)(plan)
+        parallel._produce(plan, unit, inputs, renderer, item)
         found[name] = key, dict(plan.files)
 
     for unit in outputs.units():

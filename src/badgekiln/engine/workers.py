@@ -145,11 +145,6 @@ def _make_now(plan: SitePlan, unit: Unit, item: Any, inputs: BuildInputs, render
         plan.add(rel, content)
 
 
-def _bind(unit: Unit, inputs: BuildInputs, renderer: Any, item: Any) -> Callable[[SitePlan], None]:
-    """A function that makes the files of ``unit`` for ``item`` into the plan it is given."""
-    return partial(_produce, unit=unit, inputs=inputs, renderer=renderer, item=item)
-
-
 def _produce(plan: SitePlan, unit: Unit, inputs: BuildInputs, renderer: Any, item: Any) -> None:
     """Make the files of ``unit`` for ``item`` into ``plan``; only the files the unit declares."""
     with timings.phase(f"units/{unit.name}"):
