@@ -34,16 +34,10 @@ HEADER = (
 REL = SourceTree.LEDGER
 MAX_LEDGER_BYTES = 256 * 1024 * 1024  # bytes: about 4 million awards
 KID_RE = re.compile(r"^(?:-|[a-z0-9][a-z0-9-]{0,63})$")
-# A line of five fields as to_text writes them: what the checks below accept, as one match (a
-# ledger has a line per award ever published, read on every build).
-_KID = r"(-|[a-z0-9][a-z0-9-]{0,63})"
 # An index has at most 8 digits: a status list of 100 million entries is 12.5 MB (verifiers read up
 # to 16 MB), and a hostile index of thousands of digits would reach int()'s limit or make the build
 # allocate a list of gigabytes.
 MAX_INDEX_DIGITS = 8
-_LINE_RE = re.compile(
-    rf"([a-z0-9][a-z0-9-]{{3,63}})\t([0-9]{{1,{MAX_INDEX_DIGITS}}})\t([a-z0-9][a-z0-9-]{{0,63}})\t{_KID}\t{_KID}"
-)
 
 
 def _kid(text: str) -> str | None:
@@ -93,11 +87,6 @@ def read_ledger(path: Path, diagnostics: list[Diagnostic]) -> Ledger:
         return Ledger(entries)
     indexes: set[int] = set()
     for number, line in enumerate(text.splitlines(), start=1):
-        found = _LINE_RE.fullmatch(line)  # (the usual line, in one match; anything else is looked at below)
-        if found is not None and found[1] not in entries and int(found[2]) not in indexes:
-            entries[found[1]] = Entry(found[1], int(found[2]), found[3], _kid(found[4]), _kid(found[5]))
-            indexes.add(int(found[2]))
-            continue
         if not line.strip() or line.startswith("#"):
             continue
         parts = line.split("\t")
