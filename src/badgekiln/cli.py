@@ -686,14 +686,14 @@ def serve_command(source: Path, today: str | None, port: int, watch: bool) -> No
 
     stops = [signal.SIGINT, signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
 
-    def terminate(signum, frame):
-        # Leave through the clean-up below, whichever signal (Ctrl-C, SIGTERM, a closed terminal);
-        # a second one while it runs (Ctrl-C pressed again) must not cut it short.
-        for other in stops:
-            signal.signal(other, signal.SIG_IGN)
+    def terminate(signum, frame):  # leave through the clean-up below, whichever signal it is
         if signum == signal.SIGINT:
             raise KeyboardInterrupt
         raise SystemExit(128 + signum)
+
+    def ignore_stops() -> None:  # a second signal (Ctrl-C pressed again) must not cut the clean-up short
+        for other in stops:
+            signal.signal(other, signal.SIG_IGN)
 
     for stop_signal in stops:
         signal.signal(stop_signal, terminate)
@@ -717,6 +717,7 @@ def serve_command(source: Path, today: str | None, port: int, watch: bool) -> No
         while True:
             time.sleep(3600)
     finally:
+        ignore_stops()  # (only now: a signal the build swallowed must still be able to stop serve)
         if started is not None:
             stop(started[0], started[2])
 
