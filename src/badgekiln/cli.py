@@ -17,6 +17,25 @@ from badgekiln.errors import BadgekilnError, Diagnostic
 from badgekiln.sources.fields import bad_character
 
 
+class ReachablePath(click.Path):
+    """A path option or argument that the file system can follow: a symbolic link on its way that
+    leads to itself (a loop) is a usage error naming the path, not an internal error later."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        path = super().convert(value, param, ctx)
+        try:
+            Path(path).resolve()
+        except (RuntimeError, OSError) as exc:  # (Python 3.11: RuntimeError "Symlink loop from ...")
+            self.fail(f"{os.fsdecode(path)!r} cannot be reached: {_loop_text(exc)}", param, ctx)
+        return path
+
+
+def _loop_text(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.errno != errno.ELOOP:
+        return exc.strerror or str(exc)
+    return "a symbolic link on its way leads back to itself (a loop)"
+
+
 def today_from_environment(value: str | None, *, option: str = "--today") -> date:
     """``--today``, else ``SOURCE_DATE_EPOCH`` (reproducible builds), else today's date in UTC."""
     if value:
@@ -41,7 +60,7 @@ def _print_warnings(warnings: tuple[Diagnostic, ...]) -> None:
 source_option = click.option(
     "--source",
     "source",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=ReachablePath(file_okay=False, path_type=Path),
     default=".",
     show_default=True,
     help="The site's source folder.",
@@ -110,7 +129,7 @@ def cli() -> None:
 @source_option
 @click.option(
     "--output",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=ReachablePath(file_okay=False, path_type=Path),
     help="Where to write the site (default: <source>/output).",
 )
 @base_url_option
@@ -489,7 +508,7 @@ ExpiringFields = ("award_id", "recipient", "email", "badge", "issued_on", "expir
 @click.option(
     "--csv",
     "csv_path",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    type=ReachablePath(dir_okay=False, exists=True, path_type=Path),
     metavar="FILE.csv|FILE.xlsx",
     help="Import awards from a spreadsheet (CSV separated by commas, semicolons or tabs, or .xlsx) with "
     "columns name, email, badge, issued_on [, expires, narrative, evidence_url, evidence_narrative].",
@@ -614,7 +633,7 @@ def award_command(
 
 
 @cli.command("init")
-@click.argument("target", type=click.Path(file_okay=False, path_type=Path), default=".")
+@click.argument("target", type=ReachablePath(file_okay=False, path_type=Path), default=".")
 @click.option("--name", default="My Training Provider", show_default=True, help="The issuer's name.")
 @click.option("--base-url", default="https://badges.example.org/", show_default=True)
 @click.option("--email", default="badges@example.org", show_default=True, help="The issuer's public address.")
@@ -650,7 +669,7 @@ def init_command(target: Path, name: str, base_url: str, email: str, github_only
 @cli.command("github-issue")
 @source_option
 @today_option
-@click.argument("event", type=click.Path(dir_okay=False, path_type=Path), envvar="GITHUB_EVENT_PATH")
+@click.argument("event", type=ReachablePath(dir_okay=False, path_type=Path), envvar="GITHUB_EVENT_PATH")
 @click.option(
     "--sender-permission",
     help="The repository permission of whoever added the label "
@@ -840,7 +859,7 @@ def _export_filter_options(function):
 @click.option(
     "--output",
     "-o",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=ReachablePath(dir_okay=False, path_type=Path),
     help="Write to this file (needed for xlsx on a terminal); default: standard output.",
 )
 def export_command(
@@ -904,7 +923,7 @@ def report_stats_command(source: Path, today: str | None, badges, statuses, issu
 @click.option("--on", "on", help="Date of the endorsement (YYYY-MM-DD); default today.")
 @click.option(
     "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=ReachablePath(dir_okay=False, path_type=Path),
     help="Also write the signed EndorsementCredential here, to send to the endorsed site.",
 )
 def endorse_command(

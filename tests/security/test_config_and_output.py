@@ -24,6 +24,7 @@ from conftest import MINIMAL, TODAY, build, tree_bytes, write_site
 
 import badgekiln
 from badgekiln.engine import site as site_mod
+from badgekiln.errors import OutputError
 from badgekiln.pages.markdown import (
     MAX_MARKDOWN_CHARS,
     MAX_TABLE_ROWS,
@@ -322,6 +323,34 @@ def test_dot_dot_after_a_link_in_the_sources_is_refused_and_nothing_is_replaced(
     _no_traceback(result)
     assert result.code == 1 and "a symbolic link in the sources" in result.err, result.err
     assert (victim / "data.txt").read_text() == "keep me\n" and list(victim.iterdir()) == [victim / "data.txt"]
+
+
+@pytest.mark.parametrize("where", ["output-under-loop", "output-dot-dot-after-loop", "source-is-loop"])
+def test_a_symbolic_link_loop_on_the_way_is_a_clear_error(minimal_site, run, tmp_path, where):
+    # review: a loop outside the sources ended in "internal error: RuntimeError: Symlink loop"
+    (tmp_path / "loop1").symlink_to(tmp_path / "loop2")
+    (tmp_path / "loop2").symlink_to(tmp_path / "loop1")
+    if where == "source-is-loop":
+        args = ["--source", str(tmp_path / "loop1")]
+    else:
+        given = tmp_path / "loop1" / "out" if where == "output-under-loop" else f"{tmp_path}/loop1/../x"
+        args = ["--source", str(minimal_site), "--output", str(given)]
+    result = run("build", *args, "--today", TODAY)
+    _no_traceback(result)
+    assert "internal error" not in result.err
+    assert result.code in (1, 2) and "loop" in result.err, result.err
+    assert not (tmp_path / "x").exists()
+
+
+def test_the_engine_refuses_an_output_under_a_loop_itself(minimal_site, tmp_path):
+    # (the command line checks its paths first; the engine does not rely on it)
+    (tmp_path / "loop1").symlink_to(tmp_path / "loop2")
+    (tmp_path / "loop2").symlink_to(tmp_path / "loop1")
+    with pytest.raises(OutputError, match="leads back to itself"):
+        site_mod.check_output_dir(tmp_path / "loop1" / "out", minimal_site)
+    (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
+    with pytest.raises(OutputError, match="leads nowhere"):
+        site_mod.check_output_dir(tmp_path / "dangling" / "out", minimal_site)
 
 
 def test_dot_dot_is_taken_as_the_file_system_takes_it(minimal_site, run, tmp_path):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import errno
 import os
 import re
 import shutil
@@ -204,7 +205,11 @@ def _physical_output(output: Path, source: Path, given: Path) -> Path:
                 f"the output folder {given} is under {shown}/, a symbolic link in the sources "
                 f"(to {os.readlink(step)}); give the real folder with --output"
             )
-        here = Path(os.path.realpath(step))
+        try:
+            here = Path(os.path.realpath(step, strict=True))
+        except OSError as exc:  # a loop, or a link to nothing: the file system could not walk it either
+            why = "leads back to itself (a loop)" if exc.errno == errno.ELOOP else "leads nowhere"
+            raise OutputError(f"the output folder {given} is under {step}, a symbolic link that {why}") from None
     last = parts[-1]
     if last == "..":
         return here.parent
