@@ -14,9 +14,11 @@ workers run.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import multiprocessing
 import os
+import signal
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -66,9 +68,46 @@ def frozen() -> Iterator[None]:
 
 @contextmanager
 def pool(workers: int) -> Iterator[ProcessPoolExecutor]:
-    """``workers`` forked processes, forked with every object of this process frozen (:func:`frozen`)."""
-    with frozen(), ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as forked:
-        yield forked
+    """``workers`` forked processes, forked with every object of this process frozen (:func:`frozen`).
+
+    Workers do not run the handlers of stop signals the build's process installed: inherited, a
+    handler that raises would be caught as one task's failure and the worker would go on with
+    the next. A worker dies of SIGTERM or SIGHUP as a plain process does, and ignores SIGINT
+    (Ctrl-C reaches the whole process group: the build's process hears it and stops them, so the
+    command says "interrupted" rather than that its workers died). When the block ends with an
+    exception (Ctrl-C, a signal, an error), the workers are killed and reaped before it goes on:
+    nothing of theirs runs, or writes, once the caller cleans up (``serve`` removes its folder).
+    """
+    with frozen():
+        context = multiprocessing.get_context("fork")
+        forked = ProcessPoolExecutor(workers, mp_context=context, initializer=_default_stop_signals)
+        try:
+            yield forked
+            forked.shutdown(wait=True)
+        except BaseException:
+            _stop_workers(forked)
+            raise
+
+
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
+def _default_stop_signals() -> None:
+    """In a worker: SIGTERM and SIGHUP end it, SIGINT is left to the build's process (see :func:`pool`)."""
+    for number in STOP_SIGNALS:
+        signal.signal(number, signal.SIG_IGN if number == signal.SIGINT else signal.SIG_DFL)
+
+
+def _stop_workers(forked: ProcessPoolExecutor) -> None:
+    """End the pool's workers now (what is queued is dropped) and wait until they are gone."""
+    processes = list((getattr(forked, "_processes", None) or {}).values())
+    forked.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        with contextlib.suppress(OSError, ValueError):
+            process.kill()
+    for process in processes:
+        with contextlib.suppress(OSError, ValueError, AssertionError):
+            process.join(timeout=10)
 
 
 def fork_map(

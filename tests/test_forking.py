@@ -1,0 +1,90 @@
+"""The worker pool stops with the build: no worker runs, or writes, once the build's process
+has been stopped (``serve`` removes its preview folder right after: review F2)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+SCRIPT = r"""
+import multiprocessing, os, signal, sys, threading, time
+from pathlib import Path
+from badgekiln.engine import forking
+
+out = Path(sys.argv[1])
+
+def stop(signum, frame):  # as 'serve' does: leave through the clean-up
+    raise SystemExit(128 + signum)
+
+signal.signal(signal.SIGTERM, stop)
+
+def work(i):
+    time.sleep(0.02)
+    (out / str(i)).write_text("x")
+    return i
+
+if sys.argv[2] == "self":  # stopped, then stopped again while the pool is ending (Ctrl-C twice)
+    threading.Timer(1.5, os.kill, (os.getpid(), signal.SIGTERM)).start()
+    threading.Timer(1.8, os.kill, (os.getpid(), signal.SIGTERM)).start()
+else:
+    print("ready", flush=True)
+try:
+    forking.fork_map(work, list(range(2000)), min_items=1)
+    print("finished", flush=True)
+except SystemExit:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # (as serve's clean-up does)
+    time.sleep(0.5)
+    done = len(os.listdir(out))
+    time.sleep(1.0)
+    print(done, len(os.listdir(out)), len(multiprocessing.active_children()), flush=True)
+"""
+
+
+def _start(tmp_path: Path, how: str) -> subprocess.Popen[str]:
+    out = tmp_path / "out"
+    out.mkdir()
+    env = dict(os.environ, BADGEKILN_JOBS="2")
+    return subprocess.Popen(
+        [sys.executable, "-c", SCRIPT, str(out), how],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+        start_new_session=True,
+    )
+
+
+def test_a_signal_to_the_build_stops_its_workers_before_the_clean_up(tmp_path):
+    proc = _start(tmp_path, "self")
+    try:
+        out, _ = proc.communicate(timeout=60)  # (unfixed, the second signal left it hanging)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    done, later, alive = (int(n) for n in out.split())
+    assert 0 < done < 2000  # stopped part way (unstopped, the pool finished all 40 s of work first)
+    assert later == done  # nothing written after the exception left the pool
+    assert alive == 0
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_to_the_whole_group_stops_the_workers(tmp_path, stop_signal):
+    proc = _start(tmp_path, "group")
+    try:
+        assert proc.stdout.readline() == "ready\n"
+        time.sleep(1.5)
+        os.killpg(proc.pid, stop_signal)
+        proc.wait(timeout=60)
+        time.sleep(0.2)
+        done = len(os.listdir(tmp_path / "out"))
+        time.sleep(1.0)
+        assert len(os.listdir(tmp_path / "out")) == done  # no worker goes on (an inherited handler kept them going)
+        assert done < 2000
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
