@@ -45,6 +45,17 @@ def test_build_ends_with_what_changed_since_the_last_build(minimal_site, run):
     assert (
         "(since the last build: 0 added, 1 changed, 1 revoked; 1 expire within 30 days)" in build(run, minimal_site).out
     )
+    suspend = ["--source", str(minimal_site), "--today", TODAY]
+    assert run("suspend", "bo-first-1", "--reason", "Under investigation", *suspend).code == 0
+    assert (
+        "(since the last build: 0 added, 0 changed, 0 revoked, 1 suspended; 0 expire within 30 days)"
+        in build(run, minimal_site).out
+    )
+    assert run("unsuspend", "bo-first-1", *suspend).code == 0
+    assert (
+        "(since the last build: 0 added, 0 changed, 0 revoked, 1 reinstated; 1 expire within 30 days)"
+        in build(run, minimal_site).out
+    )
     (minimal_site / ".badgekiln/last-build.json").write_text("[not a snapshot")
     assert "awards: 2 (first build: 2 added" in build(run, minimal_site).out  # damaged: counts afresh
 

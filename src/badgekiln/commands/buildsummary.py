@@ -1,4 +1,5 @@
-"""What a build changed since the previous one: awards added, changed, revoked, expiring soon.
+"""What a build changed since the previous one: awards added, changed, revoked, suspended or
+reinstated, expiring soon.
 
 The previous build's view is a small file beside the build cache (``.badgekiln/last-build.json``:
 award id → a hash of what is published about it, and its status). It is written only by builds
@@ -31,17 +32,23 @@ class Summary:
     expiring: tuple[str, ...]  # valid today, expiring within EXPIRING_WITHIN
     total: int
     first: bool  # no previous build was recorded: every award counts as added
+    suspended: tuple[str, ...] = ()  # suspended now (by hand or by a lapsed membership), not at the last build
+    reinstated: tuple[str, ...] = ()  # suspended at the last build, no longer (and not revoked)
 
     def unchanged(self) -> Summary:
         """The summary of a build right after this one, with nothing changed in between."""
         return Summary((), (), (), self.expiring, self.total, first=False)
 
     def line(self) -> str:
-        """One line for the terminal, e.g. ``awards: 12 (3 added, 1 changed, 0 revoked; 2 expire within 30 days)``."""
+        """One line for the terminal, e.g. ``awards: 12 (3 added, 1 changed, 0 revoked; 2 expire within
+        30 days)``; suspensions and reinstatements are named when there are some."""
         since = "first build" if self.first else "since the last build"
+        more = "".join(
+            f", {len(ids)} {word}" for ids, word in ((self.suspended, "suspended"), (self.reinstated, "reinstated")) if ids
+        )
         return (
             f"awards: {self.total} ({since}: {len(self.added)} added, {len(self.changed)} changed, "
-            f"{len(self.revoked)} revoked; {len(self.expiring)} expire within {EXPIRING_WITHIN.days} days)"
+            f"{len(self.revoked)} revoked{more}; {len(self.expiring)} expire within {EXPIRING_WITHIN.days} days)"
         )
 
 
@@ -66,11 +73,17 @@ def summarize(project: Project, today: date, previous: dict | None) -> tuple[Sum
         for i in now
         if now[i][1] == "revoked" and (i not in before or before[i][1] != "revoked") and previous is not None
     )
+    suspended = reinstated = ()
+    if previous is not None:
+        suspended = tuple(i for i in now if now[i][1] == "suspended" and i in before and before[i][1] != "suspended")
+        reinstated = tuple(
+            i for i in now if i in before and before[i][1] == "suspended" and now[i][1] in ("valid", "expired")
+        )
     soon = today + EXPIRING_WITHIN
     expiring = tuple(
         a.id for a in project.awards if a.status(today) == "valid" and a.expires is not None and a.expires <= soon
     )
-    return Summary(added, changed, revoked, expiring, len(now), previous is None), now
+    return Summary(added, changed, revoked, expiring, len(now), previous is None, suspended, reinstated), now
 
 
 def read_state(source: Path) -> dict | None:
