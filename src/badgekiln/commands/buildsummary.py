@@ -44,7 +44,9 @@ class Summary:
         30 days)``; suspensions and reinstatements are named when there are some."""
         since = "first build" if self.first else "since the last build"
         more = "".join(
-            f", {len(ids)} {word}" for ids, word in ((self.suspended, "suspended"), (self.reinstated, "reinstated")) if ids
+            f", {len(ids)} {word}"
+            for ids, word in ((self.suspended, "suspended"), (self.reinstated, "reinstated"))
+            if ids
         )
         return (
             f"awards: {self.total} ({since}: {len(self.added)} added, {len(self.changed)} changed, "
