@@ -146,6 +146,46 @@ def test_award_cards_are_deterministic_1200x630_pngs_with_a_status_band(base):
     assert hidden != cards["valid"]
 
 
+def _ink_rows(png: bytes) -> list[int]:
+    """The rows of the card's text column (right of the artwork, above the footer) with any ink."""
+    image = Image.open(io.BytesIO(png)).convert("L")
+    return [y for y in range(560) if min(image.crop((470, y, 1180, y + 1)).getdata()) < 200]
+
+
+def _runs(rows: list[int]) -> list[tuple[int, int]]:
+    """Rows as runs (first, last) of consecutive rows: the lines of text."""
+    runs: list[tuple[int, int]] = []
+    for y in rows:
+        if runs and y - runs[-1][1] <= 3:
+            runs[-1] = (runs[-1][0], y)
+        else:
+            runs.append((y, y))
+    return runs
+
+
+def test_a_hidden_name_reads_as_the_page_says_it_with_no_gap(base):
+    # (review: "Awarded" alone, and a blank where the name would be)
+    day = date(2026, 3, 1)
+    hidden = sharecard.award_card(base, earner=None, issued_on=day, status="valid")
+    spelled = sharecard.award_card(base, earner=sharecard.HIDDEN_EARNER, issued_on=day, status="valid")
+    lines, spelled_lines = _runs(_ink_rows(hidden)), _runs(_ink_rows(spelled))
+    # the top bar, the issuer, the badge's name (two lines), "Awarded to", "A verified earner", the date
+    assert len(lines) == len(spelled_lines) == 7
+    assert all(abs(a - b) <= 2 for run, other in zip(lines, spelled_lines) for a, b in zip(run, other))
+    assert hidden != spelled  # (in a softer grey than a name)
+
+
+def test_the_issue_date_follows_the_last_line_of_the_name(base):
+    day = date(2026, 3, 1)
+    one = _ink_rows(sharecard.award_card(base, earner="Jane Doe", issued_on=day, status="valid"))
+    two = _ink_rows(
+        sharecard.award_card(
+            base, earner="Maximiliana Alexandra Konstantinopoulou-Papadimitriou", issued_on=day, status="valid"
+        )
+    )
+    assert max(two) - max(one) == 62  # one line of a name lower
+
+
 def test_cards_for_review(base):
     """Cards for every script, a hidden name and each status, saved for a person to look at."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

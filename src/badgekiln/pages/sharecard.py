@@ -89,6 +89,7 @@ TEXT_X, TEXT_WIDTH = 480, 660  # the text column
 ART_BOX = (70, 110, 360)  # x, y, side of the artwork's square
 STATUS_COLOURS = {"revoked": "#b3261e", "suspended": "#a14f00", "expired": "#5f6368"}
 STATUS_WORDS = {"revoked": "REVOKED", "suspended": "SUSPENDED", "expired": "EXPIRED"}
+HIDDEN_EARNER = "A verified earner"  # what pages say of an earner with show_name: false
 ALT_SIZE = 300  # characters: og:image:alt is read out by screen readers; a sentence
 MONTHS = ("January February March April May June July August September October November December").split()
 
@@ -714,11 +715,13 @@ def award_card(base: CardBase, *, earner: str | None, issued_on: date, status: s
     """An award's card: the badge class's base with who earned it and when, and the status band
     when the award is revoked, suspended or expired."""
     column = base.middle()
-    drawn = [_set_glyphs(column, "Awarded to" if earner else "Awarded", TEXT_X, 39, 28, 0x55, bold=False)]
-    name_lines = fit_lines(earner, 50, TEXT_WIDTH, 2) if earner else []
+    drawn = [_set_glyphs(column, "Awarded to", TEXT_X, 39, 28, 0x55, bold=False)]
+    # (a hidden name reads as the award page says it, in a softer grey: no gap where a name would be)
+    name_lines = fit_lines(earner, 50, TEXT_WIDTH, 2) if earner else [HIDDEN_EARNER]
     for number, text in enumerate(name_lines):
-        drawn.append(_set_glyphs(column, text, TEXT_X, 49 + 58 + number * 62, 50, 0x11))
-    drawn.append(_set_glyphs(column, f"Issued {format_date(issued_on)}", TEXT_X, 190 + 39, 28, 0x33, bold=False))
+        drawn.append(_set_glyphs(column, text, TEXT_X, 107 + number * 62, 50, 0x11 if earner else 0x44))
+    issued = 107 + (len(name_lines) - 1) * 62 + 60  # under the last line of the name
+    drawn.append(_set_glyphs(column, f"Issued {format_date(issued_on)}", TEXT_X, issued, 28, 0x33, bold=False))
     return base.finish(column, status, drawn)
 
 
