@@ -400,10 +400,23 @@ def test_portfolio_lists_only_the_earners_current_awards(site, run):
                 awards:
                   - {id: cat-rigging, badge: rigging, issued_on: 2026-05-01}
             """,
+            "recipients/dan.yaml": """
+                name: Dan Example
+                email: dan@example.com
+                portfolio: true
+                handle: dan-e
+                awards:
+                  - {id: dan-rigging, badge: rigging, issued_on: 2026-03-15, revoked: {on: 2026-04-01, reason: Error}}
+            """,
         },
     )
     build(run, site)
     out = site / "output"
+    # previews: the first current award's card; with none current, the site's card (never a revoked award's)
+    ann_meta = (out / "earners/ann-e/index.html").read_text(encoding="utf-8")
+    assert 'og:image" content="https://badges.example.org/awards/ann-first-aid/share.png"' in ann_meta
+    dan_meta = (out / "earners/dan-e/index.html").read_text(encoding="utf-8")
+    assert 'og:image" content="https://badges.example.org/share.png"' in dan_meta and "dan-rigging" not in dan_meta
     ann = json.loads((out / "earners/ann-e/portfolio.json").read_text())
     assert [a["id"] for a in ann["awards"]] == ["ann-first-aid"]  # not revoked, not expired
     assert ann["name"] == "Ann Example" and ann["url"] == "https://badges.example.org/earners/ann-e/"
@@ -416,7 +429,7 @@ def test_portfolio_lists_only_the_earners_current_awards(site, run):
     bob = json.loads((out / "earners/bob-the-fitter/portfolio.json").read_text())
     assert "name" not in bob and [a["id"] for a in bob["awards"]] == ["bob-rigging"]
     assert "Bob Example" not in (out / "earners/bob-the-fitter/index.html").read_text(encoding="utf-8")
-    assert sorted(p.name for p in (out / "earners").iterdir()) == ["ann-e", "bob-the-fitter"]  # Cat did not opt in
+    assert sorted(p.name for p in (out / "earners").iterdir()) == ["ann-e", "bob-the-fitter", "dan-e"]  # not Cat
     for path in (out / "earners").rglob("*"):
         if path.is_file():
             assert "@example.com" not in path.read_text(encoding="utf-8")

@@ -345,6 +345,22 @@ def test_a_built_site_has_cards_pngs_and_named_downloads(tmp_path, run):
         assert f'download="{_slug(page)}-{folder.name}-credential.json"' in page
 
 
+def test_every_page_of_the_site_previews_with_a_card(tmp_path, run):
+    # (review: extra pages and 404 had no og:image, so a shared link to them previewed bare)
+    site = copy_example(tmp_path / "site")
+    assert build(run, site).code == 0
+    out = site / "output"
+    pages = [p for p in out.rglob("*.html")]
+    assert len(pages) > 20 and out / "404.html" in pages and any("pages" in p.parts for p in pages)
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        image = text.split('<meta property="og:image" content="', 1)[1].split('"', 1)[0]
+        assert image.startswith("https://badges.northwind.example/") and image.endswith(".png"), page
+        rel = image.removeprefix("https://badges.northwind.example/")
+        assert _png_size((out / rel).read_bytes()) == (1200, 630), page
+        assert 'name="twitter:card" content="summary_large_image"' in text, page
+
+
 def _slug(page: str) -> str:
     start = page.index('href="../../badges/') + len('href="../../badges/')
     return page[start : page.index("/", start)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from badgekiln.formats import urls
 from badgekiln.models import BadgeClass
 from badgekiln.outputs import BuildInputs, FileSpec, Plan, Unit
-from badgekiln.pages import context, progression
+from badgekiln.pages import context, progression, sharecard
 from badgekiln.pages.render import Renderer
 
 
@@ -26,7 +26,9 @@ def produce(plan: Plan, inputs: BuildInputs, renderer: Renderer, badge: BadgeCla
                 page,
                 f"The pathway to {badge.name} · {config.issuer.name}",
                 f"{pathway['rule']} earn {badge.name}.",
-                urls.badge_image(badge.slug, badge.image),
+                urls.badge_share_card(badge.slug),  # (the artwork may be an SVG: no site previews one)
+                image_alt=sharecard.card_alt(badge.name, config.issuer.name),
+                image_size=(sharecard.WIDTH, sharecard.HEIGHT),
             ),
             root=urls.relative(page, ""),
             issuer=context.issuer_context(config),

@@ -10,7 +10,7 @@ from __future__ import annotations
 from badgekiln.formats import urls
 from badgekiln.formats.jsonout import dumps_hosted
 from badgekiln.outputs import BuildInputs, FileSpec, Plan, Unit
-from badgekiln.pages import context, progression
+from badgekiln.pages import context, progression, sharecard
 from badgekiln.pages.render import Renderer
 
 
@@ -24,6 +24,7 @@ def produce(plan: Plan, inputs: BuildInputs, renderer: Renderer, item: None) -> 
         portfolio = progression.portfolio_context(config, project, recipient, inputs.today)
         page = urls.portfolio_dir(recipient.handle)
         title = f"{portfolio['name'] or recipient.handle}: badges · {config.issuer.name}"
+        first = portfolio["awards"][0] if portfolio["awards"] else None  # (its card previews the page)
         plan.add(
             page + "index.html",
             renderer.render(
@@ -34,7 +35,13 @@ def produce(plan: Plan, inputs: BuildInputs, renderer: Renderer, item: None) -> 
                     page,
                     title,
                     f"Badges from {config.issuer.name}, each verifiable.",
-                    portfolio["awards"][0]["share_card"] if portfolio["awards"] else None,
+                    first["share_card"] if first else urls.home_share_card(),
+                    image_alt=(
+                        sharecard.card_alt(first["badge"], config.issuer.name, portfolio["name"])
+                        if first
+                        else f"{config.title}: Open Badges issued by {config.issuer.name}"
+                    ),
+                    image_size=(sharecard.WIDTH, sharecard.HEIGHT),
                 ),
                 root=urls.relative(page, ""),
                 issuer=context.issuer_context(config),

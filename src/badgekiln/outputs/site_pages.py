@@ -19,6 +19,12 @@ def produce(plan: Plan, inputs: BuildInputs, renderer: Renderer, item: None) -> 
         dict(context.badge_context(b), count=counts.get(b.slug, 0))
         for b in sorted(project.badges.values(), key=lambda b: b.name.casefold())
     ]
+    # (every page of the site's own previews with the home page's card: a shared link to an extra
+    # page, or a mistyped one, shows the site's picture rather than none)
+    card = {
+        "image_alt": f"{config.title}: Open Badges issued by {config.issuer.name}",
+        "image_size": (sharecard.WIDTH, sharecard.HEIGHT),
+    }
     plan.add(
         "index.html",
         renderer.render(
@@ -32,8 +38,7 @@ def produce(plan: Plan, inputs: BuildInputs, renderer: Renderer, item: None) -> 
                 config.issuer.description or config.title,
                 urls.home_share_card(),
                 unit("issuer").links(config),
-                image_alt=f"{config.title}: Open Badges issued by {config.issuer.name}",
-                image_size=(sharecard.WIDTH, sharecard.HEIGHT),
+                **card,
             ),
             issuer=context.issuer_context(config),
             badges=badges,
@@ -48,7 +53,14 @@ def produce(plan: Plan, inputs: BuildInputs, renderer: Renderer, item: None) -> 
                 "page.html",
                 site=site,
                 root=urls.relative(path, ""),
-                meta=context.meta(config, path, f"{page.title} · {config.issuer.name}", page.description or page.title),
+                meta=context.meta(
+                    config,
+                    path,
+                    f"{page.title} · {config.issuer.name}",
+                    page.description or page.title,
+                    urls.home_share_card(),
+                    **card,
+                ),
                 page=context.page_context(page),
             ),
         )
@@ -58,7 +70,14 @@ def produce(plan: Plan, inputs: BuildInputs, renderer: Renderer, item: None) -> 
             "404.html",
             site=site,
             root=config.base_path,
-            meta=context.meta(config, "404.html", "Page not found", "There is no page at this address."),
+            meta=context.meta(
+                config,
+                "404.html",
+                "Page not found",
+                "There is no page at this address.",
+                urls.home_share_card(),
+                **card,
+            ),
         ),
     )
     pages = [""] + [urls.badge_dir(s) for s in sorted(project.badges)]
