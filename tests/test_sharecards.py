@@ -149,7 +149,7 @@ def test_award_cards_are_deterministic_1200x630_pngs_with_a_status_band(base):
 def _ink_rows(png: bytes) -> list[int]:
     """The rows of the card's text column (right of the artwork, above the footer) with any ink."""
     image = Image.open(io.BytesIO(png)).convert("L")
-    return [y for y in range(560) if min(image.crop((470, y, 1180, y + 1)).getdata()) < 200]
+    return [y for y in range(560) if image.crop((470, y, 1180, y + 1)).getextrema()[0] < 200]
 
 
 def _runs(rows: list[int]) -> list[tuple[int, int]]:

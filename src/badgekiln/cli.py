@@ -24,7 +24,7 @@ class ReachablePath(click.Path):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         path = super().convert(value, param, ctx)
         try:
-            Path(path).resolve()
+            Path(os.fsdecode(path)).resolve()
         except (RuntimeError, OSError) as exc:  # (Python 3.11: RuntimeError "Symlink loop from ...")
             self.fail(f"{os.fsdecode(path)!r} cannot be reached: {_loop_text(exc)}", param, ctx)
         return path

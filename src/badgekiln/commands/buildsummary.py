@@ -75,7 +75,8 @@ def summarize(project: Project, today: date, previous: dict | None) -> tuple[Sum
         for i in now
         if now[i][1] == "revoked" and (i not in before or before[i][1] != "revoked") and previous is not None
     )
-    suspended = reinstated = ()
+    suspended: tuple[str, ...] = ()
+    reinstated: tuple[str, ...] = ()
     if previous is not None:
         suspended = tuple(i for i in now if now[i][1] == "suspended" and i in before and before[i][1] != "suspended")
         reinstated = tuple(

@@ -21,10 +21,7 @@ def produce(plan: Plan, inputs: BuildInputs, renderer: Renderer, item: None) -> 
     ]
     # (every page of the site's own previews with the home page's card: a shared link to an extra
     # page, or a mistyped one, shows the site's picture rather than none)
-    card = {
-        "image_alt": f"{config.title}: Open Badges issued by {config.issuer.name}",
-        "image_size": (sharecard.WIDTH, sharecard.HEIGHT),
-    }
+    alt, size = f"{config.title}: Open Badges issued by {config.issuer.name}", (sharecard.WIDTH, sharecard.HEIGHT)
     plan.add(
         "index.html",
         renderer.render(
@@ -38,7 +35,8 @@ def produce(plan: Plan, inputs: BuildInputs, renderer: Renderer, item: None) -> 
                 config.issuer.description or config.title,
                 urls.home_share_card(),
                 unit("issuer").links(config),
-                **card,
+                image_alt=alt,
+                image_size=size,
             ),
             issuer=context.issuer_context(config),
             badges=badges,
@@ -59,7 +57,8 @@ def produce(plan: Plan, inputs: BuildInputs, renderer: Renderer, item: None) -> 
                     f"{page.title} · {config.issuer.name}",
                     page.description or page.title,
                     urls.home_share_card(),
-                    **card,
+                    image_alt=alt,
+                    image_size=size,
                 ),
                 page=context.page_context(page),
             ),
@@ -76,7 +75,8 @@ def produce(plan: Plan, inputs: BuildInputs, renderer: Renderer, item: None) -> 
                 "Page not found",
                 "There is no page at this address.",
                 urls.home_share_card(),
-                **card,
+                image_alt=alt,
+                image_size=size,
             ),
         ),
     )
