@@ -47,6 +47,7 @@ def test_a_line_of_three_fields_has_no_keys_pinned(tmp_path):
         "Abcd\t1\tb\t-\t-",  # upper case
         "abcd\t-1\tb\t-\t-",
         "abcd\t1²\tb\t-\t-",  # (a digit str.isdigit accepts and int refuses)
+        "abcd\t١٢\tb\t-\t-",  # Arabic-Indic digits: int() reads 12, but the ledger is written in ASCII
         "abcd\t\tb\t-\t-",
         "abcd\t1\t-b\t-\t-",
         "abcd\t1\tb\t-",

@@ -95,6 +95,7 @@ def read_ledger(path: Path, diagnostics: list[Diagnostic]) -> Ledger:
         ok = (
             len(parts) == 5
             and AWARD_ID_RE.match(parts[0])
+            and parts[1].isascii()  # (to_text writes ASCII digits; int() would read "١٢" as 12 too)
             and parts[1].isdecimal()  # (what int() reads: a "²" is a digit, and int() refuses it)
             and len(parts[1]) <= MAX_INDEX_DIGITS
             and SLUG_RE.match(parts[2])
