@@ -23,6 +23,7 @@ def stop(signum, frame):  # as 'serve' does: leave through the clean-up
     raise SystemExit(128 + signum)
 
 signal.signal(signal.SIGTERM, stop)
+signal.signal(signal.SIGINT, signal.default_int_handler)  # (as a terminal starts it: a job started with & ignores SIGINT)
 
 def work(i):
     time.sleep(0.02)
