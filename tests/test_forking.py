@@ -89,3 +89,45 @@ def test_a_signal_to_the_whole_group_stops_the_workers(tmp_path, stop_signal):
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
+
+
+def _slow(index: int) -> int:
+    time.sleep(0.05)
+    return index
+
+
+def test_stop_all_ends_a_pool_running_in_another_thread_and_refuses_new_ones(monkeypatch):
+    # serve stopping while its watcher thread rebuilds (the watcher's rebuild must not go on)
+    import multiprocessing
+    import threading
+
+    from badgekiln.engine import forking
+
+    monkeypatch.setenv(forking.ENV_JOBS, "2")
+    outcome: list[BaseException | None] = []
+
+    def rebuild() -> None:
+        try:
+            forking.fork_map(_slow, list(range(2000)), min_items=1)  # (about 50 s of work on 2 workers)
+            outcome.append(None)
+        except BaseException as exc:  # noqa: BLE001 - what the test looks at
+            outcome.append(exc)
+
+    thread = threading.Thread(target=rebuild)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while len(multiprocessing.active_children()) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)
+    started = time.monotonic()
+    try:
+        forking.stop_all()
+        thread.join(timeout=30)
+        assert not thread.is_alive() and time.monotonic() - started < 10
+        assert outcome and outcome[0] is not None  # the rebuild failed (its workers were killed)
+        assert multiprocessing.active_children() == []
+        with pytest.raises(forking.Stopped):
+            forking.fork_map(_slow, list(range(8)), min_items=1)
+    finally:
+        forking.reopen()
+    assert forking.fork_map(_slow, list(range(8)), min_items=1) == list(range(8))

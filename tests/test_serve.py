@@ -144,6 +144,49 @@ def test_watch_rebuilds_reloads_and_keeps_the_last_good_preview(minimal_site):
     assert not (minimal_site / ".badgekiln").exists()
 
 
+def _place_slowly(target: str) -> None:
+    """(A long rebuild's worker: places a file into the preview's folder.)"""
+    time.sleep(0.05)
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    with open(target, "w") as handle:
+        handle.write("x")
+
+
+def test_stopping_during_a_long_rebuild_ends_its_workers_before_the_folder_goes(minimal_site, monkeypatch):
+    # A --watch rebuild with many files (workers placing them) when serve is stopped: the workers
+    # must end before the folder is removed (they recreated it after serve exited), and at once.
+    import multiprocessing
+
+    from badgekiln.engine import forking
+
+    monkeypatch.setenv(forking.ENV_JOBS, "2")
+    reports: list[str] = []
+    server, _, folder = start(minimal_site, port=0, today=DAY, watch=True, report=reports.append)
+    preview = server.preview
+
+    def long_build():  # (as a build of thousands of awards: the workers write into the folder)
+        targets = [str(folder / "slow" / f"{n // 50}" / f"{n}.txt") for n in range(2000)]
+        forking.fork_map(_place_slowly, targets, min_items=1)
+        raise AssertionError("the rebuild was not stopped")
+
+    try:
+        monkeypatch.setattr(preview, "build", long_build)
+        badge = minimal_site / "badges/first-badge.yaml"
+        badge.write_text(badge.read_text().replace("name: First Badge", "name: Renamed Badge"))
+        assert _wait_for(
+            lambda: len(list((folder / "slow").rglob("*.txt"))) > 20 if (folder / "slow").exists() else False
+        )
+    finally:
+        started = time.monotonic()
+        stop(server, folder)
+        took = time.monotonic() - started
+    time.sleep(1.0)  # (a worker still running would place files, and make the folder again)
+    assert not folder.parent.exists()
+    assert took < 10  # (unstopped, the rebuild had about 50 s of work left)
+    assert multiprocessing.active_children() == []
+    assert not any("failed" in r for r in reports), reports  # stopped, not failed
+
+
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
 @pytest.mark.parametrize(
     "at_once", [False, True, "twice"], ids=["after-a-page", "as-the-line-is-printed", "and-again-while-stopping"]

@@ -25,6 +25,7 @@ from datetime import date
 from pathlib import Path
 
 from badgekiln.commands.build import BuildResult, run_build
+from badgekiln.engine import forking
 from badgekiln.errors import BadgekilnError, ConfigError
 from badgekiln.formats.hosting import CONTENT_TYPES
 
@@ -232,13 +233,17 @@ class Preview:
         try:
             result = self.build()
         except BadgekilnError as exc:
-            self.report(f"{shown} changed; the build failed, still serving the last good preview:\n{exc.diagnostics()}")
+            if not self.stopping.is_set():  # (stopped under way, stop() ended its workers: nothing to say)
+                self.report(
+                    f"{shown} changed; the build failed, still serving the last good preview:\n{exc.diagnostics()}"
+                )
             return
         except Exception as exc:  # noqa: BLE001 - the preview must stay up whatever the sources do
-            self.report(
-                f"{shown} changed; the build failed unexpectedly ({type(exc).__name__}: {exc}); "
-                "still serving the last good preview. Please report this."
-            )
+            if not self.stopping.is_set():
+                self.report(
+                    f"{shown} changed; the build failed unexpectedly ({type(exc).__name__}: {exc}); "
+                    "still serving the last good preview. Please report this."
+                )
             return
         self.version += 1
         for warning in result.warnings:
@@ -343,7 +348,10 @@ def stop(server: _Server, folder: Path, *, serving: bool = True) -> None:
     preview = server.preview
     preview.stopping.set()
     if preview.watcher is not None:
-        preview.watcher.join(timeout=30)  # let a rebuild under way finish before its folder goes
+        forking.stop_all()  # a rebuild under way: its workers end now, and it fails at once
+        preview.watcher.join(timeout=30)  # (what it does in this process ends before its folder goes)
+        if not preview.watcher.is_alive():
+            forking.reopen()
     if serving:
         server.shutdown()
     server.server_close()

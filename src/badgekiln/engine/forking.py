@@ -19,6 +19,7 @@ import gc
 import multiprocessing
 import os
 import signal
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -80,13 +81,46 @@ def pool(workers: int) -> Iterator[ProcessPoolExecutor]:
     """
     with frozen():
         context = multiprocessing.get_context("fork")
-        forked = ProcessPoolExecutor(workers, mp_context=context, initializer=_default_stop_signals)
+        with _LIVE_LOCK:
+            if _CLOSED[0]:
+                raise Stopped("the process is stopping: no new worker processes")
+            forked = ProcessPoolExecutor(workers, mp_context=context, initializer=_default_stop_signals)
+            _LIVE.add(forked)
         try:
             yield forked
             forked.shutdown(wait=True)
         except BaseException:
             _stop_workers(forked)
             raise
+        finally:
+            with _LIVE_LOCK:
+                _LIVE.discard(forked)
+
+
+class Stopped(RuntimeError):
+    """A pool was asked for after :func:`stop_all` (the process is stopping)."""
+
+
+_LIVE: set[ProcessPoolExecutor] = set()  # pools open now, in any thread
+_LIVE_LOCK = threading.Lock()
+_CLOSED = [False]
+
+
+def stop_all() -> None:
+    """Kill the workers of every pool open now, in whichever thread it runs, and refuse new pools
+    until :func:`reopen` (``serve`` stopping while its watcher rebuilds: the rebuild then fails
+    at once, instead of placing files in a folder about to be removed)."""
+    with _LIVE_LOCK:
+        _CLOSED[0] = True
+        live = list(_LIVE)
+    for forked in live:
+        _stop_workers(forked)
+
+
+def reopen() -> None:
+    """Allow pools again after :func:`stop_all`."""
+    with _LIVE_LOCK:
+        _CLOSED[0] = False
 
 
 STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
