@@ -240,11 +240,21 @@ class BlobStore:
         except OSError:
             return False
 
-    def adopt(self, sha: str, existing: Path) -> None:
-        """Make ``existing`` (an output file known to hold these bytes) the blob ``sha`` again."""
+    def adopt(self, sha: str, existing: Path, size: int) -> None:
+        """Make ``existing`` (an output file known to hold these bytes, ``size`` of them) the blob
+        ``sha`` again, in place of whatever is at its name (a blob cut short, the build that
+        wrote it killed, must not be linked into the site)."""
         os.makedirs(self._prefix + sha[:2], exist_ok=True)
-        with contextlib.suppress(FileExistsError):
-            os.link(existing, self.path(sha))
+        path = self.path(sha)
+        tmp = f"{path}.{os.getpid()}.adopt"
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        os.link(existing, tmp)
+        with contextlib.suppress(FileNotFoundError):
+            if stat_mod.S_ISDIR(os.lstat(path).st_mode):  # a folder where the blob should be
+                self.damaged.add(sha)
+                shutil.rmtree(path)
+        os.replace(tmp, path)
 
     def remove(self, shas: Iterable[str]) -> None:
         """Delete blobs no longer used (a file of output/ linked to one keeps its bytes)."""
@@ -478,10 +488,13 @@ class BuildCache:
         if in_place:
             update_site(plan, self.output, unchanged=unchanged, stale=stale)
         else:
-            entries = {e[0]: e for group in self.new_groups.values() for e in _unpack(group[1])}
-            for rel in unchanged:  # linked from the blobs: a blob deleted by hand comes back from output/
-                if self.store.inode(entries[rel][1], entries[rel][2]) is None:
-                    self.store.adopt(entries[rel][1], self.output / rel)
+            if unchanged:  # linked from the blobs: a blob deleted by hand comes back from output/
+                # (each group unpacked in turn, only the unchanged files kept: all of them at once
+                # were the largest thing a clean build held, a third of a GB at 100,000 awards)
+                for group in self.new_groups.values():
+                    for rel, sha, size, _ in _unpack(group[1]):
+                        if rel in unchanged and self.store.inode(sha, size) is None:
+                            self.store.adopt(sha, self.output / rel, size)
             write_site(plan, self.output)
         return {"files": total, "written": total - len(unchanged), "linked": len(unchanged)}
 
