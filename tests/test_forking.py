@@ -131,3 +131,42 @@ def test_stop_all_ends_a_pool_running_in_another_thread_and_refuses_new_ones(mon
     finally:
         forking.reopen()
     assert forking.fork_map(_slow, list(range(8)), min_items=1) == list(range(8))
+
+
+BIG_RESULTS = r"""
+import os, signal, sys, threading
+from badgekiln.engine import forking
+
+signal.signal(signal.SIGINT, signal.default_int_handler)
+
+def big(i):
+    return b"x" * 200_000  # (a chunk's results are megabytes: written to the pipe in many pieces)
+
+threading.Timer(float(sys.argv[1]), os.kill, (os.getpid(), signal.SIGINT)).start()
+try:
+    forking.fork_map(big, list(range(20000)), min_items=1)
+    print("finished", flush=True)
+except KeyboardInterrupt:
+    print("interrupted", flush=True)
+"""
+
+
+@pytest.mark.parametrize("delay", [0.5, 0.9])
+def test_ctrl_c_while_workers_send_results_ends_the_process(tmp_path, delay):
+    # (review: workers killed in the middle of sending a result left half a message in the pipe,
+    # and the pool's thread waited for the rest forever: the command hung after "interrupted")
+    proc = subprocess.Popen(
+        [sys.executable, "-c", BIG_RESULTS, str(delay)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ, BADGEKILN_JOBS="2"),
+        start_new_session=True,
+    )
+    try:
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert out == "interrupted\n" and proc.returncode == 0, err
+    assert "Traceback" not in err, err

@@ -20,6 +20,7 @@ import multiprocessing
 import os
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -75,73 +76,104 @@ def pool(workers: int) -> Iterator[ProcessPoolExecutor]:
     handler that raises would be caught as one task's failure and the worker would go on with
     the next. A worker dies of SIGTERM or SIGHUP as a plain process does, and ignores SIGINT
     (Ctrl-C reaches the whole process group: the build's process hears it and stops them, so the
-    command says "interrupted" rather than that its workers died). When the block ends with an
-    exception (Ctrl-C, a signal, an error), the workers are killed and reaped before it goes on:
-    nothing of theirs runs, or writes, once the caller cleans up (``serve`` removes its folder).
+    command says "interrupted" rather than that its workers died).
+
+    When the block ends with an exception (Ctrl-C, a signal, an error), the workers are stopped
+    and reaped before it goes on: nothing of theirs runs, or writes, once the caller cleans up
+    (``serve`` removes its folder). They are asked (:func:`check_stop`, between items) rather than
+    killed: a worker killed while it sends a result leaves half a message in the pipe, which the
+    pool's own thread then waits for forever (the command hung after "interrupted"). Only one
+    that does not stop within :data:`STOP_WAIT` seconds is killed.
     """
     with frozen():
         context = multiprocessing.get_context("fork")
+        stop = context.Event()
         with _LIVE_LOCK:
             if _CLOSED[0]:
                 raise Stopped("the process is stopping: no new worker processes")
-            forked = ProcessPoolExecutor(workers, mp_context=context, initializer=_default_stop_signals)
-            _LIVE.add(forked)
+            forked = ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_start, initargs=(stop,))
+            _LIVE[forked] = stop
         try:
             yield forked
             forked.shutdown(wait=True)
         except BaseException:
-            _stop_workers(forked)
+            _stop_workers(forked, stop)
             raise
         finally:
             with _LIVE_LOCK:
-                _LIVE.discard(forked)
+                _LIVE.pop(forked, None)
 
 
 class Stopped(RuntimeError):
-    """A pool was asked for after :func:`stop_all` (the process is stopping)."""
+    """The pool is being stopped (in a worker, between items), or a pool was asked for after
+    :func:`stop_all` (the process is stopping)."""
 
 
-_LIVE: set[ProcessPoolExecutor] = set()  # pools open now, in any thread
+STOP_WAIT = 10.0  # seconds for the workers to finish the item they are making, once asked to stop
+_LIVE: dict[ProcessPoolExecutor, Any] = {}  # pools open now, in any thread, with their stop events
 _LIVE_LOCK = threading.Lock()
 _CLOSED = [False]
+_WORKER_STOP: list[Any] = [None]  # in a worker: its pool's stop event
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
+def _worker_start(stop: Any) -> None:
+    """In a worker, first: SIGTERM and SIGHUP end it, SIGINT is left to the build's process (see
+    :func:`pool`); ``stop`` is the event that asks it to stop."""
+    for number in STOP_SIGNALS:
+        signal.signal(number, signal.SIG_IGN if number == signal.SIGINT else signal.SIG_DFL)
+    _WORKER_STOP[0] = stop
+
+
+def check_stop() -> None:
+    """In a worker, between items: raise :class:`Stopped` when its pool is being stopped."""
+    event = _WORKER_STOP[0]
+    if event is not None and event.is_set():
+        raise Stopped("the build is stopping")
+
+
+def _stop_workers(forked: ProcessPoolExecutor, stop: Any) -> None:
+    """Ask the pool's workers to stop, drop what is queued, and wait until they are gone (killing
+    only those that do not stop in time)."""
+    stop.set()
+    processes = list((getattr(forked, "_processes", None) or {}).values())
+    forked.shutdown(wait=False, cancel_futures=True)
+    deadline = time.monotonic() + STOP_WAIT
+    for process in processes:
+        with contextlib.suppress(OSError, ValueError, AssertionError):
+            process.join(timeout=max(0.0, deadline - time.monotonic()))
+    late = [process for process in processes if process.exitcode is None]
+    for process in late:
+        with contextlib.suppress(OSError, ValueError):
+            process.kill()
+    for process in late:
+        with contextlib.suppress(OSError, ValueError, AssertionError):
+            process.join(timeout=5)
+    if any(process.exitcode is None or process.exitcode < 0 for process in processes):
+        # A worker ended by a signal (ours, or one sent to the group) may have been cut off in the
+        # middle of sending a result: with this process's own end of the pipe closed too, the
+        # pool's thread reads the end of it instead of waiting for the rest forever.
+        writer = getattr(getattr(forked, "_result_queue", None), "_writer", None)
+        if writer is not None:
+            with contextlib.suppress(OSError):
+                writer.close()
 
 
 def stop_all() -> None:
-    """Kill the workers of every pool open now, in whichever thread it runs, and refuse new pools
+    """Stop the workers of every pool open now, in whichever thread it runs, and refuse new pools
     until :func:`reopen` (``serve`` stopping while its watcher rebuilds: the rebuild then fails
     at once, instead of placing files in a folder about to be removed)."""
     with _LIVE_LOCK:
         _CLOSED[0] = True
-        live = list(_LIVE)
-    for forked in live:
-        _stop_workers(forked)
+        events = list(_LIVE.values())
+    for stop in events:
+        stop.set()
 
 
 def reopen() -> None:
     """Allow pools again after :func:`stop_all`."""
     with _LIVE_LOCK:
         _CLOSED[0] = False
-
-
-STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
-
-
-def _default_stop_signals() -> None:
-    """In a worker: SIGTERM and SIGHUP end it, SIGINT is left to the build's process (see :func:`pool`)."""
-    for number in STOP_SIGNALS:
-        signal.signal(number, signal.SIG_IGN if number == signal.SIGINT else signal.SIG_DFL)
-
-
-def _stop_workers(forked: ProcessPoolExecutor) -> None:
-    """End the pool's workers now (what is queued is dropped) and wait until they are gone."""
-    processes = list((getattr(forked, "_processes", None) or {}).values())
-    forked.shutdown(wait=False, cancel_futures=True)
-    for process in processes:
-        with contextlib.suppress(OSError, ValueError):
-            process.kill()
-    for process in processes:
-        with contextlib.suppress(OSError, ValueError, AssertionError):
-            process.join(timeout=10)
 
 
 def fork_map(
@@ -182,6 +214,7 @@ def _map_chunk(bounds: tuple[int, int]) -> tuple[list[Any], int | None, timings.
     timings.take()  # (what the parent had recorded before the fork is the parent's)
     with timings.phase(_JOB["phase"]):
         for index in range(*bounds):
+            check_stop()
             try:
                 done.append(function(items[index]))
             except Exception:  # noqa: BLE001 - the parent calls it again and raises the real error

@@ -17,6 +17,7 @@ import hashlib
 import json
 import multiprocessing
 import os
+import signal
 import stat
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -80,7 +81,9 @@ class Scanner:
         self._future = None
         self._result: Scan | None = None
         if "fork" in multiprocessing.get_all_start_methods():
-            self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
+            self._pool = ProcessPoolExecutor(
+                1, mp_context=multiprocessing.get_context("fork"), initializer=_ignore_interrupts
+            )
             self._future = self._pool.submit(scan, *self._args)
 
     def result(self) -> Scan:
@@ -102,6 +105,13 @@ class Scanner:
             self.result()
         except Exception:  # noqa: BLE001 - whoever needs the listing makes it again
             pass
+
+
+def _ignore_interrupts() -> None:
+    """In the scanning process: Ctrl-C is the command's to handle (it reached the whole process
+    group; a KeyboardInterrupt here printed a trace above "interrupted"), SIGTERM ends it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def start(source: Path, output: Path) -> Scanner | None:

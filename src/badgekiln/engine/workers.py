@@ -26,7 +26,7 @@ from typing import Any
 
 from badgekiln.engine import timings
 from badgekiln.engine.cache import BlobStore, BuildCache, Entry
-from badgekiln.engine.forking import _JOB, ENV_JOBS, MIN_PARALLEL, fork_map, jobs, pool  # noqa: F401 - (fork_map, ENV_JOBS: re-exported)
+from badgekiln.engine.forking import _JOB, ENV_JOBS, MIN_PARALLEL, check_stop, fork_map, jobs, pool  # noqa: F401 - (fork_map, ENV_JOBS: re-exported)
 from badgekiln.engine.keys import UnitKeys
 from badgekiln.engine.site import SitePlan
 from badgekiln.errors import OutputError
@@ -229,6 +229,7 @@ def _make_chunk(bounds: tuple[int, int]) -> tuple[list[list[Entry]], int | None,
     results: list[list[Entry]] = []
     timings.take()  # (what the parent had recorded before the fork is the parent's)
     for index in range(*bounds):
+        check_stop()  # (the build is stopping: this chunk's results would never be read)
         try:
             made = SitePlan(secrets=secrets)
             _name, _key, unit, item = todo[index]
