@@ -349,7 +349,7 @@ def test_the_engine_refuses_an_output_under_a_loop_itself(minimal_site, tmp_path
     with pytest.raises(OutputError, match="leads back to itself"):
         site_mod.check_output_dir(tmp_path / "loop1" / "out", minimal_site)
     (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
-    with pytest.raises(OutputError, match="leads nowhere"):
+    with pytest.raises(OutputError, match="leads to a folder that does not exist"):
         site_mod.check_output_dir(tmp_path / "dangling" / "out", minimal_site)
 
 

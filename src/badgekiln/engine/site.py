@@ -208,7 +208,10 @@ def _physical_output(output: Path, source: Path, given: Path) -> Path:
         try:
             here = Path(os.path.realpath(step, strict=True))
         except OSError as exc:  # a loop, or a link to nothing: the file system could not walk it either
-            why = "leads back to itself (a loop)" if exc.errno == errno.ELOOP else "leads nowhere"
+            why = {
+                errno.ELOOP: "leads back to itself (a loop)",
+                errno.ENOENT: "leads to a folder that does not exist",
+            }.get(exc.errno or 0, f"cannot be followed ({exc.strerror or exc})")
             raise OutputError(f"the output folder {given} is under {step}, a symbolic link that {why}") from None
     last = parts[-1]
     if last == "..":
