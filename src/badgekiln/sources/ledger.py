@@ -132,6 +132,22 @@ def reconcile(ledger: Ledger, awards: tuple[Award, ...], diagnostics: list[Diagn
                     f"if you edited it, keep 'id: {yaml_plain(entry.id)}' on the award",
                 )
             )
+    for award in awards:
+        entry = ledger.entries.get(award.id)
+        if entry is not None and entry.badge != award.badge:
+            # (its credential, its pages and the badge class URL it names were published: another
+            # badge under the same id would change what earners already hold, and remove files)
+            diagnostics.append(
+                Diagnostic(
+                    "error",
+                    "badge-changed",
+                    f"award {award.id} was published as a {entry.badge!r} badge ({REL}); "
+                    f"an award cannot become another badge ({award.badge!r})",
+                    award.location or SourceLocation(REL),
+                    f"put back 'badge: {yaml_plain(entry.badge)}'; to give the other badge, revoke this award "
+                    f"('badgekiln revoke {award.id} --reason …') and add a new award without an id",
+                )
+            )
     entries = dict(ledger.entries)
     index = ledger.next_index
     for award in sorted(awards, key=lambda a: a.id):
