@@ -453,3 +453,14 @@ def test_16_bit_grey_artwork_keeps_its_greys():
     assert sharecard._lay_artwork(card, buffer.getvalue())
     x, y, side = sharecard.ART_BOX
     assert abs(card.getpixel((x + side // 2, y + side // 2))[0] - 128) <= 2
+
+
+def test_a_long_badge_name_is_set_smaller_rather_than_cut():
+    # (UX review: "Instrumentation - / Calibration of Pressur…" on every share of that badge)
+    name = "Instrumentation - Calibration of Pressure Transmitters"
+    size, lines = sharecard.name_lines(name)
+    assert size == 44 and " ".join(lines) == name
+    assert sharecard.name_lines("First Aid at Work") == (54, ["First Aid at Work"])
+    very_long = "Certified Industrial Refrigeration Technician - Ammonia Systems Advanced Maintenance and Safety"
+    size, lines = sharecard.name_lines(very_long)
+    assert size == 44 and len(lines) == 3 and lines[-1].endswith("…")  # (past three lines, it is cut)

@@ -605,13 +605,15 @@ def _frame(accent: str, artwork: str) -> str:
 def badge_base(
     *, badge_name: str, issuer: str, host: str, accent: str, artwork: bytes | None, is_svg: bool
 ) -> CardBase:
-    """The base of a badge class's cards: artwork, issuer, badge name (two lines) and the site's
-    host at the bottom."""
+    """The base of a badge class's cards: artwork, issuer, badge name (two lines, or three smaller
+    for a long one) and the site's host at the bottom."""
     lines = [
         _Line(text, TEXT_X, 120, 30, "#555555", bold=False) for text in fit_lines(issuer, 30, TEXT_WIDTH, 1, bold=False)
     ]
-    for number, text in enumerate(fit_lines(badge_name, 54, TEXT_WIDTH, 2)):
-        lines.append(_Line(text, TEXT_X, 195 + number * 66, 54, "#111111"))
+    size, names = name_lines(badge_name)
+    first, step = (195, 66) if size == 54 else (178, 53)
+    for number, text in enumerate(names):
+        lines.append(_Line(text, TEXT_X, first + number * step, size, "#111111"))
     lines.append(_Line(host, ART_BOX[0], 600, 24, "#6b6b6b", bold=False))
     if artwork:  # drawn at the box's size and laid on by Pillow: cheaper than resvg scaling an embedded image
         png = raster.rasterise(artwork, width=ART_BOX[2]) if is_svg else artwork
@@ -619,6 +621,15 @@ def badge_base(
         if _lay_artwork(card, png):
             return CardBase(card)
     return CardBase(_draw(WIDTH, HEIGHT, lines, _frame(accent, _artwork(artwork, is_svg))))
+
+
+def name_lines(badge_name: str) -> tuple[int, list[str]]:
+    """The size and lines of a badge's name on its cards: two lines at 54 px, or, for a name they
+    cannot hold, up to three at 44 px rather than losing its end (the name is what a preview is
+    read for), still above the rows of the award's text (:data:`SPLIT`)."""
+    if len(fit_lines(badge_name, 54, TEXT_WIDTH, 3)) <= 2:
+        return 54, fit_lines(badge_name, 54, TEXT_WIDTH, 2)
+    return 44, fit_lines(badge_name, 44, TEXT_WIDTH, 3)
 
 
 def _draw_frame(lines: Sequence[_Line], accent: str) -> Image.Image:
