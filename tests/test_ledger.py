@@ -66,3 +66,19 @@ def test_any_other_line_is_an_error_at_its_line(tmp_path, line):
     entries, problems = _read(tmp_path, HEADER + GOOD + line + "\n")
     assert list(entries) == ["abcd-1"]
     assert problems == [("bad-ledger", 4)]
+
+
+def test_merge_conflict_markers_are_one_error_that_says_how_to_resolve(tmp_path):
+    # (UX review: three "malformed" errors, each advising to restore the file, which loses a branch's awards)
+    text = (
+        HEADER
+        + GOOD
+        + "<<<<<<< HEAD\nefgh-2\t1\tfirst-badge\t-\t-\n=======\nijkl-3\t1\tfirst-badge\t-\t-\n>>>>>>> feature\n"
+    )
+    path = tmp_path / REL
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    diagnostics: list = []
+    read_ledger(path, diagnostics)
+    assert [(d.code, d.location.line) for d in diagnostics] == [("ledger-conflict", 4)]
+    assert "git checkout --ours" in diagnostics[0].hint and "python build.py" in diagnostics[0].hint

@@ -121,3 +121,23 @@ def test_the_fast_path_agrees_with_pyyaml_on_mutated_sources():
         text = "".join(text)
         fast, reference = _both(text)
         assert fast == reference, repr(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "name: Ann\nawards:\n  - id: a1\n\tbadge: x\n",  # a tab where the indentation is
+        "name: Ann\nawards:\n\t- id: a1\n",
+    ],
+)
+def test_a_tab_in_the_indentation_is_named_as_the_cause(text):
+    # (UX review: "found character '\t' that cannot start any token" with advice about quoting)
+    with pytest.raises(SourceError) as caught:
+        parse_yaml(text, "r.yaml")
+    assert "YAML indents with spaces, not tabs" in caught.value.diagnostics()
+
+
+def test_other_syntax_errors_keep_the_general_hint():
+    with pytest.raises(SourceError) as caught:
+        parse_yaml("a: [1, 2\n", "r.yaml")
+    assert "not tabs" not in caught.value.diagnostics() and "check the indentation" in caught.value.diagnostics()

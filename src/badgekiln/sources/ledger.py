@@ -74,6 +74,9 @@ class Ledger:
         return HEADER + "".join(lines)
 
 
+CONFLICT_MARKERS = ("<<<<<<< ", "=======", ">>>>>>> ", "|||||||")  # what git writes into a file it could not merge
+
+
 def read_ledger(path: Path, diagnostics: list[Diagnostic]) -> Ledger:
     """Read the ledger; a missing file is an empty ledger."""
     entries: dict[str, Entry] = {}
@@ -86,6 +89,19 @@ def read_ledger(path: Path, diagnostics: list[Diagnostic]) -> Ledger:
         diagnostics.append(exc.diagnostic)
         return Ledger(entries)
     indexes: set[int] = set()
+    conflict = next((n for n, line in enumerate(text.splitlines(), start=1) if line.startswith(CONFLICT_MARKERS)), None)
+    if conflict is not None:  # (each marker line would be "malformed", with advice that loses awards)
+        diagnostics.append(
+            Diagnostic(
+                "error",
+                "ledger-conflict",
+                f"{REL} has git merge conflict markers (two branches both added awards)",
+                SourceLocation(REL, conflict, 1),
+                f"keep the side that is published ('git checkout --ours {REL}' when merging into the published "
+                "branch), then run 'python build.py': it adds the other branch's awards after the published ones",
+            )
+        )
+        return Ledger(entries)
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip() or line.startswith("#"):
             continue
@@ -133,18 +149,18 @@ def reconcile(ledger: Ledger, awards: tuple[Award, ...], diagnostics: list[Diagn
                 )
             )
     for award in awards:
-        entry = ledger.entries.get(award.id)
-        if entry is not None and entry.badge != award.badge:
+        published = ledger.entries.get(award.id)
+        if published is not None and published.badge != award.badge:
             # (its credential, its pages and the badge class URL it names were published: another
             # badge under the same id would change what earners already hold, and remove files)
             diagnostics.append(
                 Diagnostic(
                     "error",
                     "badge-changed",
-                    f"award {award.id} was published as a {entry.badge!r} badge ({REL}); "
+                    f"award {award.id} was published as a {published.badge!r} badge ({REL}); "
                     f"an award cannot become another badge ({award.badge!r})",
                     award.location or SourceLocation(REL),
-                    f"put back 'badge: {yaml_plain(entry.badge)}'; to give the other badge, revoke this award "
+                    f"put back 'badge: {yaml_plain(published.badge)}'; to give the other badge, revoke this award "
                     f"('badgekiln revoke {award.id} --reason …') and add a new award without an id",
                 )
             )

@@ -269,15 +269,23 @@ def _parse_python(text: str, rel: str) -> Any:
         mark = exc.problem_mark or exc.context_mark
         location = SourceLocation(rel, mark.line + 1, mark.column + 1) if mark else SourceLocation(rel)
         problem = exc.problem or exc.context or "malformed YAML"
-        raise SourceError(
-            f"YAML syntax error: {problem}",
-            location,
-            "check the indentation and quote values that contain ': ' or start with a symbol",
-        ) from None
+        raise SourceError(f"YAML syntax error: {problem}", location, _syntax_hint(text, mark)) from None
     except yaml.YAMLError as exc:
         raise SourceError(f"YAML error: {exc}", SourceLocation(rel)) from None
     finally:
         loader.dispose()
+
+
+def _syntax_hint(text: str, mark: Any) -> str:
+    """What to do about a YAML syntax error at ``mark``: a tab in the indentation of its line is
+    the usual cause (editors insert them; YAML indents with spaces only)."""
+    if mark is not None:
+        lines = text.split("\n")
+        if 0 <= mark.line < len(lines):
+            line = lines[mark.line]
+            if "\t" in line[: len(line) - len(line.lstrip(" \t"))] or line[mark.column : mark.column + 1] == "\t":
+                return "YAML indents with spaces, not tabs: replace the tab on this line with spaces"
+    return "check the indentation and quote values that contain ': ' or start with a symbol"
 
 
 def load_yaml(path: Path, root: Path) -> SourceDoc:
