@@ -245,12 +245,16 @@ def test_page_viewed_after_expiry_shows_the_built_expired_banner(page, example):
     shown = banner.evaluate("b => b.outerHTML")
     assert shown == built.replace("2 September 2025", "1 March 2029")
     assert banner.inner_text() == "Expired on 1 March 2029. This badge is no longer current."
+    assert page.title().startswith("Expired: ")  # (as a page built after the expiry is titled: UX review)
+    page.reload()
+    assert page.title().startswith("Expired: ") and not page.title().startswith("Expired: Expired")
 
 
 def test_banner_stays_hidden_before_expiry(page, example):
     page.goto(example.url(f"awards/{VALID}/"))
     assert page.locator(".banner-expired").is_hidden()
     assert page.inner_text(".facts .status") == "Valid"
+    assert not page.title().startswith("Expired")
 
 
 def test_revoked_page_hides_sharing_and_wallet_download(page, example):

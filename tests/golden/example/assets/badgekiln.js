@@ -24,6 +24,8 @@
       document.body.classList.add("status-expired");
       var label = expiry.closest("div").querySelector("dt");
       if (label) { label.textContent = "Expired on"; }
+      // (as the title of a page built after the expiry reads: a tab or bookmark must not say valid)
+      if (document.title.indexOf("Expired: ") !== 0) { document.title = "Expired: " + document.title; }
     }
   }
 })();
