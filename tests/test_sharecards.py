@@ -464,3 +464,12 @@ def test_a_long_badge_name_is_set_smaller_rather_than_cut():
     very_long = "Certified Industrial Refrigeration Technician - Ammonia Systems Advanced Maintenance and Safety"
     size, lines = sharecard.name_lines(very_long)
     assert size == 44 and len(lines) == 3 and lines[-1].endswith("…")  # (past three lines, it is cut)
+
+
+@pytest.mark.parametrize("earner", ["a" + "\u0323" * 10 + " Ann", "\u0323" * 20, "ب" + "\u0650\u0655\u064d" * 5])
+def test_piled_marks_do_not_reach_the_date(base, earner):
+    # (review: a name of stacked combining marks drew over the issue date)
+    assert sharecard.fit_lines("a" + "\u0323" * 10, 50, 660, 2) == ["a" + "\u0323" * 4]
+    assert sharecard.fit_lines("Tiếng Việt", 50, 660, 2) == ["Tiếng Việt"]  # (real writing is kept)
+    lines = _runs(_ink_rows(sharecard.award_card(base, earner=earner, issued_on=date(2026, 3, 1), status="valid")))
+    assert lines[-1][0] - lines[-2][1] >= 4  # the date is a line of its own, below the name's ink

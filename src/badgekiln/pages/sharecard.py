@@ -303,7 +303,7 @@ def _is_emoji(char: str) -> bool:
 def fit_lines(text: str, size: float, max_width: float, max_lines: int, *, bold: bool = True) -> list[str]:
     """``text`` on at most ``max_lines`` lines no wider than ``max_width``, the last one cut with
     an ellipsis when it does not all fit. Pieces too wide for a line are cut by character."""
-    text = " ".join(text.split())
+    text = _few_marks(" ".join(text.split()))
     lines: list[str] = []
     current = ""
     pieces = _breaks(text)
@@ -333,6 +333,24 @@ def fit_lines(text: str, size: float, max_width: float, max_lines: int, *, bold:
         lines = lines[:max_lines]
         lines[-1] = _with_ellipsis(lines[-1], size, max_width, bold)
     return lines
+
+
+MAX_MARKS = 4  # combining marks drawn on one character (writing needs up to three or so)
+
+
+def _few_marks(text: str) -> str:
+    """``text`` with at most :data:`MAX_MARKS` combining marks on each character: more are not
+    writing but a pile (a "Zalgo" name) that would reach into the lines above and below."""
+    kept, run = [], 0
+    for char in text:
+        if unicodedata.category(char).startswith("M"):
+            run += 1
+            if run > MAX_MARKS:
+                continue
+        else:
+            run = 0
+        kept.append(char)
+    return "".join(kept)
 
 
 def _longest_prefix(text: str, size: float, max_width: float, bold: bool) -> str:
@@ -731,7 +749,10 @@ def award_card(base: CardBase, *, earner: str | None, issued_on: date, status: s
     name_lines = fit_lines(earner, 50, TEXT_WIDTH, 2) if earner else [HIDDEN_EARNER]
     for number, text in enumerate(name_lines):
         drawn.append(_set_glyphs(column, text, TEXT_X, 107 + number * 62, 50, 0x11 if earner else 0x44))
-    issued = 107 + (len(name_lines) - 1) * 62 + 60  # under the last line of the name
+    # Under the last line of the name, and below its ink (marks stacked under a letter reach far
+    # down: review), within the column (MIDDLE_ROWS; a date cut there is still read).
+    ink_bottom = max(bottom for _, bottom in drawn[1:])
+    issued = min(max(107 + (len(name_lines) - 1) * 62 + 60, ink_bottom + 30), MIDDLE_ROWS - 8)
     drawn.append(_set_glyphs(column, f"Issued {format_date(issued_on)}", TEXT_X, issued, 28, 0x33, bold=False))
     return base.finish(column, status, drawn)
 
