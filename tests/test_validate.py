@@ -58,6 +58,30 @@ def test_duplicate_award_ids_name_both_places(minimal_site, run):
     result = run("check", "--source", str(minimal_site))
     assert result.code == 1
     assert "error[duplicate-id]: award id 'ann-first-1' is also used at recipients/ann.yaml:4:5" in result.err
+    assert "delete its 'id:' line and the build gives it a new one" in result.err
+
+
+def test_an_empty_recipient_file_is_one_error_in_plain_words(minimal_site, run):
+    # (UX review: four errors, the cause last; and Python's type names in messages)
+    (minimal_site / "recipients/empty.yaml").write_text("")
+    write_site(
+        minimal_site,
+        {
+            "recipients/bob.yaml": """
+        name: Bob
+        email: bob@example.com
+        awards:
+          - badge: first-badge
+            issued_on: 2026-01-15
+            evidence: https://example.org/work
+    """
+        },
+    )
+    result = run("check", "--source", str(minimal_site))
+    assert result.code == 1
+    empty = [line for line in result.err.splitlines() if line.startswith("recipients/empty.yaml")]
+    assert len(empty) == 1 and "must be a mapping of 'key: value' lines, not nothing" in empty[0]
+    assert "not the text 'https://example.org/work'" in result.err and " str " not in result.err
 
 
 def test_bad_base_url_and_missing_issuer_fields(minimal_site, run):

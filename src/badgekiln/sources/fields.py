@@ -94,7 +94,7 @@ class Fields:
         """The value of ``key`` as it is; reports a missing required key."""
         self.seen.add(key)
         if key not in self.data or self.data[key] is None:
-            if required:
+            if required and self.ok:  # (not a mapping at all: that one error says it, not one per key)
                 self.error("missing-key", f"{self.what} needs '{key}'", self.location, f"add a line '{key}: …'")
             return None
         return self.data[key]
@@ -376,4 +376,6 @@ def _kind(value: Any) -> str:
         return f"the boolean {value!r}"
     if isinstance(value, (int, float)):
         return f"the number {value!r}"
+    if isinstance(value, str):
+        return f"the text {value!r}"
     return f"{type(value).__name__} {value!r}"

@@ -676,7 +676,8 @@ def _check_duplicates(recipients: list[Recipient], diagnostics: list[Diagnostic]
                         "duplicate-id",
                         f"award id {award.id!r} is also used at {first.location}",
                         award.location,
-                        "every award needs its own id",
+                        "every award needs its own id: if this one was copied from another, delete its 'id:' "
+                        "line and the build gives it a new one",
                     )
                 )
             else:
