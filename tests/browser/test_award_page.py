@@ -136,7 +136,8 @@ def test_copy_link_and_web_share(browser, example):
         assert page.evaluate("navigator.clipboard.readText()") == url
         page.click(".embed summary")
         page.click("button[data-copy-from]")
-        page.wait_for_selector(".share-status:has-text('Embed code copied.')")
+        page.wait_for_selector(".embed .embed-status:has-text('Embed code copied.')")  # (under its button)
+        assert page.inner_text(".share-status") == "Link copied."
         assert page.evaluate("navigator.clipboard.readText()") == page.input_value("#embed-code")
         assert problems.all() == []
     finally:

@@ -45,11 +45,12 @@
 
   var share = document.querySelector(".share");
   if (share) {
-    var shareStatus = share.querySelector(".share-status");
-    var say = function (text) { if (shareStatus) { shareStatus.textContent = text; } };
     share.querySelectorAll(".share-copy").forEach(function (button) {
       if (!navigator.clipboard) { return; }
       button.closest("[hidden]").hidden = false;
+      // (said next to the button pressed: the embed code's own line is under its button)
+      var statusLine = share.querySelector(button.closest(".embed") ? ".embed-status" : ".share-status");
+      var say = function (text) { if (statusLine) { statusLine.textContent = text; } };
       button.addEventListener("click", function () {
         var from = button.getAttribute("data-copy-from");
         var text = from ? document.getElementById(from).value : button.getAttribute("data-copy");
