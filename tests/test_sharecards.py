@@ -179,11 +179,13 @@ def test_the_issue_date_follows_the_last_line_of_the_name(base):
     day = date(2026, 3, 1)
     one = _ink_rows(sharecard.award_card(base, earner="Jane Doe", issued_on=day, status="valid"))
     two = _ink_rows(
-        sharecard.award_card(
-            base, earner="Maximiliana Alexandra Konstantinopoulou-Papadimitriou", issued_on=day, status="valid"
-        )
+        sharecard.award_card(base, earner="Maximiliana Alexandra Konstantinopoulou", issued_on=day, status="valid")
     )
     assert max(two) - max(one) == 62  # one line of a name lower
+    # a name two lines at 50 px cannot hold is set at 42 px, on lines 52 px apart, before it is cut
+    long_name = "Maximiliana Alexandra Konstantinopoulou Papadimitriou Karamanlis"
+    three = _ink_rows(sharecard.award_card(base, earner=long_name, issued_on=day, status="valid"))
+    assert max(three) - max(one) == 52
 
 
 def test_cards_for_review(base):

@@ -746,13 +746,15 @@ def award_card(base: CardBase, *, earner: str | None, issued_on: date, status: s
     column = base.middle()
     drawn = [_set_glyphs(column, "Awarded to", TEXT_X, 39, 28, 0x55, bold=False)]
     # (a hidden name reads as the award page says it, in a softer grey: no gap where a name would be)
-    name_lines = fit_lines(earner, 50, TEXT_WIDTH, 2) if earner else [HIDDEN_EARNER]
+    # (two lines at 50 px; a name they cannot hold at 42 px before it is cut, as badge names)
+    size, step = (50, 62) if not earner or len(fit_lines(earner, 50, TEXT_WIDTH, 3)) <= 2 else (42, 52)
+    name_lines = fit_lines(earner, size, TEXT_WIDTH, 2) if earner else [HIDDEN_EARNER]
     for number, text in enumerate(name_lines):
-        drawn.append(_set_glyphs(column, text, TEXT_X, 107 + number * 62, 50, 0x11 if earner else 0x44))
+        drawn.append(_set_glyphs(column, text, TEXT_X, 107 + number * step, size, 0x11 if earner else 0x44))
     # Under the last line of the name, and below its ink (marks stacked under a letter reach far
     # down: review), within the column (MIDDLE_ROWS; a date cut there is still read).
     ink_bottom = max(bottom for _, bottom in drawn[1:])
-    issued = min(max(107 + (len(name_lines) - 1) * 62 + 60, ink_bottom + 30), MIDDLE_ROWS - 8)
+    issued = min(max(107 + (len(name_lines) - 1) * step + 60, ink_bottom + 30), MIDDLE_ROWS - 8)
     drawn.append(_set_glyphs(column, f"Issued {format_date(issued_on)}", TEXT_X, issued, 28, 0x33, bold=False))
     return base.finish(column, status, drawn)
 
