@@ -7,6 +7,8 @@ contexts from ``assets/contexts/``). Each corrupted file is served in place of t
 loopback server's ``routes``; files "re-signed" here are signed with the site's real keys, so they
 pass every check but the one under test. Every request the page makes is recorded: none may leave
 the site's origin.
+
+The example site has keys of its own (``badgekiln keys generate``), as a published site has.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from badgekiln.crypto.canon import CONTEXT_FILES, canonize
 from badgekiln.formats import statuslist
 
 from .conftest import new_page
-from .test_pages import DESKTOP, LAYOUT_PROBLEMS, REVOKED, VALID, _site_private_key, step_texts, verify
+from .test_pages import DESKTOP, LAYOUT_PROBLEMS, REVOKED, VALID, site_private_key, step_texts, verify
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 CREDENTIAL = f"/awards/{VALID}/credential.json"
@@ -52,7 +54,8 @@ NO_ED25519 = """
 
 @pytest.fixture(scope="module")
 def example(site_factory):
-    return site_factory(copy_example)
+    """The example site with keys of its own (``badgekiln keys generate``)."""
+    return site_factory(copy_example, own_keys=True)
 
 
 @pytest.fixture(scope="module")
@@ -79,9 +82,9 @@ def requests(shared):
 
 
 @pytest.fixture
-def keys(example, tmp_path_factory):
-    cache = tmp_path_factory.getbasetemp() / "xdg-cache"
-    return {kind: _site_private_key(example, cache, kind) for kind in ("rsa", "ed25519")}
+def keys(example):
+    """The example site's own private keys: what they re-sign passes every check but the one under test."""
+    return {kind: site_private_key(example, kind) for kind in ("rsa", "ed25519")}
 
 
 def load(site, path: str) -> dict:
