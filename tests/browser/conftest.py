@@ -101,7 +101,7 @@ def served_site(
 
     With ``own_keys``, ``badgekiln keys generate`` first gives the site keys of its own (private
     keys in ``keys_dir``), as a published site has; otherwise the build signs with the session's
-    development keys, as a preview does.
+    development keys, as a preview does, and the in-page Verify says "Not verified".
     """
     www = source.parent / "www"
     www.mkdir()
