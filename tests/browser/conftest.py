@@ -79,21 +79,30 @@ def run_cli(*args: str) -> _CliResult:
 
 @dataclass
 class ServedSite:
-    """A built site and the loopback server that serves it at its ``base_url``."""
+    """A built site and the loopback server that serves it at its ``base_url``; ``keys_dir``
+    holds its private keys when it has keys of its own."""
 
     source: Path
     output: Path
     server: StaticServer
     base_url: str
+    keys_dir: Path
 
     def url(self, path: str = "") -> str:
         return self.base_url + path.lstrip("/")
 
 
 @contextlib.contextmanager
-def served_site(source: Path, keys_dir: Path, cache_dir: Path, sub_path: str = "") -> Iterator[ServedSite]:
+def served_site(
+    source: Path, keys_dir: Path, cache_dir: Path, sub_path: str = "", *, own_keys: bool = False
+) -> Iterator[ServedSite]:
     """Serve an empty folder, build ``source`` into it (or into ``sub_path`` below it) with the
-    server's URL as base URL, and yield it."""
+    server's URL as base URL, and yield it.
+
+    With ``own_keys``, ``badgekiln keys generate`` first gives the site keys of its own (private
+    keys in ``keys_dir``), as a published site has; otherwise the build signs with the session's
+    development keys, as a preview does, and the in-page Verify says "Not verified".
+    """
     www = source.parent / "www"
     www.mkdir()
     output = www / sub_path if sub_path else www
@@ -104,21 +113,24 @@ def served_site(source: Path, keys_dir: Path, cache_dir: Path, sub_path: str = "
         mp.setenv("BADGEKILN_KEYS_DIR", str(keys_dir))
         mp.delenv("BADGEKILN_PRIVATE_KEYS", raising=False)
         base_url = server.base_url + (sub_path.strip("/") + "/" if sub_path else "")
+        if own_keys:
+            generated = run_cli("keys", "generate", "--source", str(source), "--today", TODAY)
+            assert generated.code == 0, generated.err
         build(run_cli, source, "--output", str(output), "--base-url", base_url)
-        yield ServedSite(source, output, server, base_url)
+        yield ServedSite(source, output, server, base_url, keys_dir)
 
 
 @pytest.fixture(scope="module")
 def site_factory(tmp_path_factory):
-    """Build and serve sites for this module; servers stop when the module ends."""
+    """Build and serve sites for this module; servers stop when the module ends. ``own_keys``:
+    see ``served_site`` (a site's private keys are in ``<root>/private-keys``)."""
     with contextlib.ExitStack() as stack:
 
-        def make(prepare, sub_path: str = "") -> ServedSite:
+        def make(prepare, sub_path: str = "", *, own_keys: bool = False) -> ServedSite:
             root = tmp_path_factory.mktemp("browser-site")
             source = prepare(root / "site")
-            return stack.enter_context(
-                served_site(source, root / "private-keys", tmp_path_factory.getbasetemp() / "xdg-cache", sub_path)
-            )
+            cache = tmp_path_factory.getbasetemp() / "xdg-cache"
+            return stack.enter_context(served_site(source, root / "private-keys", cache, sub_path, own_keys=own_keys))
 
         yield make
 

@@ -41,8 +41,9 @@ SCRIPT = "<script>window.__xss=1</script>"
 
 @pytest.fixture(scope="module")
 def example(site_factory):
-    """The repository's example site, built for and served by a loopback server."""
-    return site_factory(copy_example)
+    """The repository's example site with keys of its own (as published: a build with
+    development keys is "Not verified"), built for and served by a loopback server."""
+    return site_factory(copy_example, own_keys=True)
 
 
 @pytest.fixture(scope="module")
@@ -78,13 +79,13 @@ def hostile(site_factory):
                 url: https://example.org/evidence
                 narrative: "{SCRIPT}"
     """
-    return site_factory(lambda root: write_site(root, files))
+    return site_factory(lambda root: write_site(root, files), own_keys=True)
 
 
 @pytest.fixture(scope="module")
 def sub_path_site(site_factory):
     """A one-award site published under a sub-path, as on GitHub Pages: http://127.0.0.1:<port>/org/badges/."""
-    return site_factory(lambda root: write_site(root, MINIMAL), sub_path="org/badges")
+    return site_factory(lambda root: write_site(root, MINIMAL), sub_path="org/badges", own_keys=True)
 
 
 @pytest.fixture(scope="module")
@@ -210,14 +211,16 @@ def test_verify_valid_award_passes_every_step(page, problems, example):
     assert all(s["state"] == "ok" and s["icon"] == "✔" for s in result["steps"]), result["steps"]
     texts = "\n".join(step_texts(result, "ok"))
     did = "did:web:" + example.base_url.split("//")[1].rstrip("/").replace(":", "%3A")
+    kids = own_kids(example)  # verified because the site's own keys signed it, not development keys
     # the kid is the DID URL of the key's JsonWebKey method, found in the site's did.json
-    assert f"Signature is valid: signed by Northwind Training's key {did}#" in texts
-    assert "(.well-known/did.json#" in texts and "listed in keys/jwks.json)" in texts
+    assert f"Signature is valid: signed by Northwind Training's key {did}#{kids['rsa']} " in texts
+    assert f"(.well-known/did.json#{kids['rsa']}, listed in keys/jwks.json)" in texts
     assert f"Issued by Northwind Training ({did})" in texts
     assert (
         f"The Data Integrity proof (eddsa-rdfc-2022) of awards/{VALID}/credential.json is valid: "
-        f"signed by Northwind Training's key {did}#" in texts
+        f"signed by Northwind Training's key {did}#{kids['ed25519']} " in texts
     )
+    assert "dev-" not in texts and "development" not in texts
     assert "Not revoked" in texts
     assert "Valid until 1 March 2029" in texts
     assert page.locator("#verify-button").is_enabled()
@@ -275,33 +278,25 @@ def test_verify_refuses_a_key_the_site_does_not_list(page, example):
     assert "is not listed in this site's key set" in result["steps"][0]["text"]
 
 
-def _resigned_jwt(site, kid: str, cache: Path) -> bytes:
-    """The valid award's VC-JWT signed again with the site's RSA key, its header naming ``kid``
-    (the site's private keys, or the session's development keys in the XDG cache)."""
-    private = next(
-        k
-        for p in [*(site.source.parent / "private-keys").rglob("*.pem"), *cache.rglob("*.pem")]
-        if hasattr(k := serialization.load_pem_private_key(p.read_bytes(), password=None), "key_size")
-    )
+def _resigned_jwt(site, kid: str) -> bytes:
+    """The valid award's VC-JWT signed again with the site's own RSA key, its header naming ``kid``."""
     _, payload, _, _ = jws.parse_compact((site.output / f"awards/{VALID}/credential.jwt").read_text())
-    return jws.sign_compact({"alg": "RS256", "kid": kid, "typ": "JWT"}, payload, private).encode()
+    return jws.sign_compact({"alg": "RS256", "kid": kid, "typ": "JWT"}, payload, site_private_key(site, "rsa")).encode()
 
 
 def _jwt_kid(site) -> str:
     return jws.parse_compact((site.output / f"awards/{VALID}/credential.jwt").read_text())[0]["kid"]
 
 
-def test_verify_accepts_an_older_badge_whose_kid_is_the_jwk_url(page, problems, example, tmp_path_factory):
+def test_verify_accepts_an_older_badge_whose_kid_is_the_jwk_url(page, problems, example):
     # Badges signed before the kid became a DID URL name https://site/keys/<id>.jwk.json.
     kid = _jwt_kid(example)
-    assert kid.startswith("did:web:")
+    assert kid.startswith("did:web:") and kid.endswith("#" + own_kids(example)["rsa"])
     path = f"/awards/{VALID}/credential.jwt"
     example.server.routes[path] = (
         200,
         {"Content-Type": "text/plain"},
-        _resigned_jwt(
-            example, example.url(f"keys/{kid.partition('#')[2]}.jwk.json"), tmp_path_factory.getbasetemp() / "xdg-cache"
-        ),
+        _resigned_jwt(example, example.url(f"keys/{kid.partition('#')[2]}.jwk.json")),
     )
     try:
         result = verify(page, example.url(f"awards/{VALID}/"))
@@ -314,7 +309,7 @@ def test_verify_accepts_an_older_badge_whose_kid_is_the_jwk_url(page, problems, 
 
 
 @pytest.mark.parametrize("where", ["did.json", "another site"])
-def test_verify_refuses_a_did_kid_this_site_does_not_authorize(page, example, where, tmp_path_factory):
+def test_verify_refuses_a_did_kid_this_site_does_not_authorize(page, example, where):
     kid = _jwt_kid(example)
     if where == "did.json":  # a retired key leaves did.json: the kid no longer resolves
         document = json.loads((example.output / ".well-known/did.json").read_text())
@@ -324,7 +319,7 @@ def test_verify_refuses_a_did_kid_this_site_does_not_authorize(page, example, wh
     else:  # a key of another did:web, even one that signed this very token
         route, body = (
             f"/awards/{VALID}/credential.jwt",
-            _resigned_jwt(example, "did:web:elsewhere.example#k", tmp_path_factory.getbasetemp() / "xdg-cache"),
+            _resigned_jwt(example, "did:web:elsewhere.example#k"),
         )
         expected = "the signing key did:web:elsewhere.example#k is not a key of this site"
     example.server.routes[route] = (200, {"Content-Type": "application/json"}, body)
@@ -337,24 +332,32 @@ def test_verify_refuses_a_did_kid_this_site_does_not_authorize(page, example, wh
     assert result["steps"][0]["state"] == "fail" and expected in result["steps"][0]["text"], result["steps"]
 
 
-def _site_private_key(site, cache: Path, kind: str):
-    """The site's private key of ``kind`` ("rsa" or "ed25519"): its own, or the session's
-    development key in the XDG cache."""
-    for p in [*(site.source.parent / "private-keys").rglob("*.pem"), *cache.rglob("*.pem")]:
-        key = serialization.load_pem_private_key(p.read_bytes(), password=None)
-        if hasattr(key, "key_size") == (kind == "rsa"):
-            return key
-    raise AssertionError(f"no {kind} private key")
+def site_private_key(site, kind: str):
+    """The private key of ``kind`` ("rsa" or "ed25519") of a site with keys of its own (never a
+    development key: what it signs must verify for the site's own key)."""
+    found = [
+        key
+        for p in sorted(site.keys_dir.glob("*.pem"))
+        if hasattr(key := serialization.load_pem_private_key(p.read_bytes(), password=None), "key_size")
+        == (kind == "rsa")
+    ]
+    assert len(found) == 1, f"{site.source} has {len(found)} {kind} private keys in {site.keys_dir}, not one"
+    return found[0]
 
 
-def test_verify_notices_a_hosted_credential_that_differs_from_the_signed_one(page, example, tmp_path_factory):
+def own_kids(site) -> dict[str, str]:
+    """The ids of a site's own active keys, by kind ("rsa", "ed25519"), from site_src/keys/."""
+    return {kid.split("-")[3]: kid for kid in (p.stem for p in (site.source / "site_src/keys").glob("*.yaml"))}
+
+
+def test_verify_notices_a_hosted_credential_that_differs_from_the_signed_one(page, example):
     # credential.json changed AND given a valid proof by the issuer's own Ed25519 key: its proof
     # checks out, but it is not the credential the VC-JWT signed.
     path = f"/awards/{VALID}/credential.json"
     credential = json.loads((example.output / path.lstrip("/")).read_text(encoding="utf-8"))
     proof = credential.pop("proof")[0]
     credential["awardedDate"] = "2026-03-02T00:00:00Z"
-    key = _site_private_key(example, tmp_path_factory.getbasetemp() / "xdg-cache", "ed25519")
+    key = site_private_key(example, "ed25519")
     resigned = dataintegrity.add_proof(
         credential, key, verification_method=proof["verificationMethod"], created=proof["created"]
     )

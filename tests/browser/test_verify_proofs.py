@@ -7,6 +7,10 @@ contexts from ``assets/contexts/``). Each corrupted file is served in place of t
 loopback server's ``routes``; files "re-signed" here are signed with the site's real keys, so they
 pass every check but the one under test. Every request the page makes is recorded: none may leave
 the site's origin.
+
+The example site has keys of its own (``badgekiln keys generate``), as a published site has. The
+same example built with development keys (a preview) is "Not verified", although every signature
+in it holds: no verifier trusts those keys.
 """
 
 from __future__ import annotations
@@ -17,13 +21,14 @@ from pathlib import Path
 
 import pytest
 from conftest import copy_example
+from cryptography.hazmat.primitives import serialization
 
 from badgekiln.crypto import dataintegrity, jws
 from badgekiln.crypto.canon import CONTEXT_FILES, canonize
 from badgekiln.formats import statuslist
 
 from .conftest import new_page
-from .test_pages import DESKTOP, LAYOUT_PROBLEMS, REVOKED, VALID, _site_private_key, step_texts, verify
+from .test_pages import DESKTOP, LAYOUT_PROBLEMS, REVOKED, VALID, own_kids, site_private_key, step_texts, verify
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 CREDENTIAL = f"/awards/{VALID}/credential.json"
@@ -52,6 +57,14 @@ NO_ED25519 = """
 
 @pytest.fixture(scope="module")
 def example(site_factory):
+    """The example site with keys of its own (``badgekiln keys generate``)."""
+    return site_factory(copy_example, own_keys=True)
+
+
+@pytest.fixture(scope="module")
+def preview(site_factory):
+    """The example site as it builds out of the box: no keys of its own, so signed with the
+    session's development keys (a preview build)."""
     return site_factory(copy_example)
 
 
@@ -79,9 +92,9 @@ def requests(shared):
 
 
 @pytest.fixture
-def keys(example, tmp_path_factory):
-    cache = tmp_path_factory.getbasetemp() / "xdg-cache"
-    return {kind: _site_private_key(example, cache, kind) for kind in ("rsa", "ed25519")}
+def keys(example):
+    """The example site's own private keys: what they re-sign passes every check but the one under test."""
+    return {kind: site_private_key(example, kind) for kind in ("rsa", "ed25519")}
 
 
 def load(site, path: str) -> dict:
@@ -188,6 +201,78 @@ def test_the_json_ld_library_loads_only_when_verify_is_pressed(page, requests, e
     assert page.get_attribute("#verify-verdict", "data-verdict") == "valid"
     assert requests.count(example.url(LIBRARY.lstrip("/"))) == 1
     assert foreign(requests, example) == []
+
+
+# --- Development keys: a preview build -----------------------------------------------------------
+
+
+def _did(site) -> str:
+    return "did:web:" + site.base_url.split("//")[1].rstrip("/").replace(":", "%3A")
+
+
+def test_a_build_with_the_sites_own_keys_is_verified(page, example):
+    result = verify(page, example.url(f"awards/{VALID}/"))
+
+    kids = own_kids(example)
+    assert result["kind"] == "valid", result
+    assert result["text"] == "Verified: issued by Northwind Training to Jane Doe on 1 March 2026."
+    ok = "\n".join(step_texts(result, "ok"))
+    assert f"Signature is valid: signed by Northwind Training's key {_did(example)}#{kids['rsa']} " in ok
+    assert f"is valid: signed by Northwind Training's key {_did(example)}#{kids['ed25519']} " in ok
+    assert "development key" not in ok
+    assert page.locator(".banner-dev").count() == 0
+
+
+@pytest.mark.parametrize("award", [VALID, REVOKED])
+def test_a_preview_built_with_development_keys_is_not_verified(page, requests, preview, award):
+    # Every signature holds (the development keys are published by the preview itself), but no
+    # verifier trusts them: the verdict must not be "Verified", nor "revoked" as if it were real.
+    result = verify(page, preview.url(f"awards/{award}/"))
+
+    did = _did(preview)
+    assert result["kind"] == "invalid", result
+    assert result["text"] == (
+        "Not verified: it is signed with a development key (a preview build), not the issuer's own key."
+    )
+    failed = step_texts(result, "fail")
+    assert failed[0] == (
+        f"Signed with development keys ({did}#dev-rsa and {did}#dev-ed25519): this is a preview build, not signed "
+        "with Northwind Training's own key, so no verifier will trust it."
+    ), result["steps"]
+    # The other checks still run and are shown.
+    ok = step_texts(result, "ok")
+    assert ok[0].startswith(f"Signature is valid: signed by Northwind Training's key {did}#dev-rsa "), ok
+    assert any(t.startswith("Issued by Northwind Training") for t in ok), ok
+    if award == VALID:
+        assert len(failed) == 1, result["steps"]
+        assert any(t.startswith("Not revoked") for t in ok), ok
+        assert page.locator("#verify-steps").is_visible(), "the steps of a failed check are shown unfolded"
+        assert page.get_attribute("#verify", "data-verdict") == "invalid"
+        assert page.locator(".banner-dev").is_visible()
+        screenshot_panel(page, "development-keys")
+    else:
+        assert failed[1:] == [
+            "Revoked: the issuer's revocation list status/revocation.json marks this credential (entry 2) as revoked. "
+            "Its Data Integrity proof is valid."
+        ], result["steps"]
+    assert foreign(requests, preview) == []
+
+
+def test_a_development_key_named_by_its_https_url_is_not_trusted_either(page, preview, tmp_path_factory):
+    # Badges signed before the kid became a DID URL name https://site/keys/<id>.jwk.json.
+    pem = tmp_path_factory.getbasetemp() / "xdg-cache/badgekiln/dev-keys/rsa.pem"
+    rsa = serialization.load_pem_private_key(pem.read_bytes(), password=None)
+    _, payload, _, _ = jws.parse_compact((preview.output / JWT.lstrip("/")).read_text())
+    kid = preview.url("keys/dev-rsa.jwk.json")
+    token = jws.sign_compact({"alg": "RS256", "kid": kid, "typ": "JWT"}, payload, rsa).encode()
+    result = verify_with(page, preview, {JWT: token})
+
+    assert result["kind"] == "invalid", result
+    assert result["text"] == (
+        "Not verified: it is signed with a development key (a preview build), not the issuer's own key."
+    )
+    assert step_texts(result, "ok")[0].startswith(f"Signature is valid: signed by Northwind Training's key {kid} ")
+    assert step_texts(result, "fail")[0].startswith(f"Signed with development keys ({kid} and {_did(preview)}#dev-")
 
 
 # --- Corrupted wallet files ----------------------------------------------------------------------

@@ -5,6 +5,7 @@
    - the eddsa-rdfc-2022 Data Integrity proof of credential.json, the file a wallet keeps
      (W3C VC DI EdDSA 1.0, section 3.3: RDFC-1.0 with the JSON-LD library this site serves, loaded
      only now, its contexts from this site's own copies; Ed25519 with WebCrypto);
+   - that neither was signed with a development key (a preview build's, "dev-" key ids);
    - who issued it, that credential.json is exactly the signed credential, that this page shows it;
    - the validity dates against this device's clock;
    - each Bitstring Status List entry (revocation, suspension): the list's own proof and the bit.
@@ -183,7 +184,18 @@
 
     var problems = [];  // checks that make the badge "not verified"
 
-    // 3. Issuer: the signed iss is the credential's issuer, and its did:web names this site.
+    // 3. Development keys: a preview build signs with throwaway ones (their ids start "dev-"). Its
+    // signatures hold, so without this step the page would say "Verified" over keys no verifier
+    // trusts; the build's own banner says so too.
+    var developmentKids = [key.kid].concat(proof.state === "ok" ? [proof.method] : []).filter(isDevelopmentKey);
+    if (developmentKids.length) {
+      new Step(list, "").fail("Signed with " + (developmentKids.length === 1 ? "a development key" :
+        "development keys") + " (" + sentence(developmentKids) + "): this is a preview build, not signed with " +
+        issuerName + "'s own key, so no verifier will trust it.");
+      problems.push("it is signed with a development key (a preview build), not the issuer's own key");
+    }
+
+    // 4. Issuer: the signed iss is the credential's issuer, and its did:web names this site.
     step = new Step(list, "Checking who issued it…");
     var credentialIssuer = issuerId(credential);
     var didSite = didWebSite(payload.iss);
@@ -199,7 +211,7 @@
       step.ok("Issued by " + issuerName + " (" + payload.iss + ").");
     }
 
-    // 4. Content: this page's credential, and credential.json says exactly what was signed.
+    // 5. Content: this page's credential, and credential.json says exactly what was signed.
     step = new Step(list, "Comparing the published credential with the signed one…");
     var difference = contentDifference(payload, credential);
     if (payload.jti !== credentialUrl.href || !isObject(credential) || credential.id !== payload.jti) {
@@ -213,7 +225,7 @@
       step.ok("Content matches: " + credentialFile + " is exactly the signed credential of this badge.");
     }
 
-    // 5. This page shows what the signed credential says.
+    // 6. This page shows what the signed credential says.
     var earner = null;
     if (document.querySelector(".certificate .badge-name")) {
       step = new Step(list, "Comparing this page with the credential…");
@@ -229,7 +241,7 @@
       }
     }
 
-    // 6. Validity dates against this device's clock.
+    // 7. Validity dates against this device's clock.
     step = new Step(list, "Checking the dates…");
     var now = Date.now() / 1000;
     var expired = false, notYet = false;
@@ -249,7 +261,7 @@
       step.ok("Valid since " + longDate(payload.nbf) + "; does not expire.");
     }
 
-    // 7. Status: each Bitstring Status List entry (revocation, suspension), its list's proof and bit.
+    // 8. Status: each Bitstring Status List entry (revocation, suspension), its list's proof and bit.
     var statusSet = null, statusUnknown = [];
     var entries = payload.credentialStatus === undefined ? [] : [].concat(payload.credentialStatus);
     if (!entries.length) {
@@ -635,6 +647,18 @@
     var cryptoKey = await crypto.subtle.importKey("jwk", {kty: "RSA", n: jwk.n, e: jwk.e, alg: "RS256", ext: true},
       {name: "RSASSA-PKCS1-v1_5", hash: "SHA-256"}, false, ["verify"]);
     return {cryptoKey: cryptoKey, kid: header.kid, url: found.url};
+  }
+
+  /** Whether a key id names one of badgekiln's development keys: the fragment of a DID URL
+   * (did:web:host#dev-rsa), or the file name of an https kid (keys/dev-rsa.jwk.json), starts
+   * with "dev-". A site's own key ids start with their date (2026-11-22-rsa-b44f2e). */
+  function isDevelopmentKey(kid) {
+    if (typeof kid !== "string") { return false; }
+    if (kid.startsWith("did:")) {
+      var hash = kid.indexOf("#");
+      return hash >= 0 && kid.slice(hash + 1).startsWith("dev-");
+    }
+    try { return new URL(kid).pathname.split("/").pop().startsWith("dev-"); } catch (error) { return false; }
   }
 
   /** {jwk, url} of a did:web kid of this site: the publicKeyJwk of the JsonWebKey method with that
