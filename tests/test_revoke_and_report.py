@@ -152,3 +152,33 @@ def test_a_revocation_cannot_be_dated_in_the_future(minimal_site, run):
     )
     result = run("check", "--source", str(minimal_site), "--today", TODAY)
     assert result.code == 1 and "error[future-date]: the revocation date (2026-12-25) is in the future" in result.err
+
+
+def test_an_award_may_be_named_by_its_page_url_in_any_case(minimal_site, run):
+    # (provider UX review: the id pasted from the badge page's address, or with a space, was "no award")
+    result = run(
+        "revoke",
+        " https://badges.example.org/awards/ANN-FIRST-1/ ",
+        "--reason",
+        "Issued in error",
+        "--source",
+        str(minimal_site),
+        "--today",
+        TODAY,
+    )
+    assert result.code == 0, result.err
+    assert result.out.startswith("revoked ann-first-1 in recipients/ann.yaml")
+
+
+def test_an_email_address_in_a_published_text_is_refused(minimal_site, run):
+    # (provider UX review: a reason naming a complainant's address was published on the page)
+    reason = "Complaint by supervisor bob.smith@acme-corp.com"
+    for command in ("revoke", "suspend"):
+        result = run(command, "ann-first-1", "--reason", reason, "--source", str(minimal_site), "--today", TODAY)
+        assert result.code == 1 and "holds an email address (bob.smith@acme-corp.com)" in result.err
+    assert "acme-corp" not in (minimal_site / "recipients/ann.yaml").read_text()
+    ann = minimal_site / "recipients/ann.yaml"
+    ann.write_text(ann.read_text() + "    narrative: Assessed by j.bloggs@assessors.example, on site.\n")
+    result = run("build", "--source", str(minimal_site), "--today", TODAY)
+    assert result.code == 1
+    assert "error[email-published]: this text contains an email address (j.bloggs@assessors.example)" in result.err

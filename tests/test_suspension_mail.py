@@ -149,7 +149,7 @@ def test_a_hostile_reason_stays_in_the_body(site, run, smtp):
     from tests.security.test_mail_headers import assert_clean
 
     set_membership(site, "2027-10-31")
-    reason = "=?utf-8?q?x=0D=0ABcc:_evil@attacker.example?= \\u2028Bcc: evil2@attacker.example"
+    reason = "=?utf-8?q?x=0D=0ABcc:_evil@attacker?= \\u2028Bcc: evil2@attacker"
     add_to_award(site, "mo-course", f'    suspended: {{on: 2026-11-01, reason: "{reason}"}}\n')
     build(run, site, "2026-11-02")
     lock(site).write_text("# badgekiln\nmo-chartered\t2026-10-31\nmo-course\t2026-10-31\n")
@@ -159,7 +159,7 @@ def test_a_hostile_reason_stays_in_the_body(site, run, smtp):
     assert not any("attacker" in line for line in lines)
     message = parse(smtp.messages_to("mo@example.com")[0])
     assert message["Subject"] == "Your badge Course is suspended"
-    assert "=?utf-8?q?x=0D=0ABcc:_evil@attacker.example?=" in message.get_body(("plain",)).get_content()
+    assert "=?utf-8?q?x=0D=0ABcc:_evil@attacker?=" in message.get_body(("plain",)).get_content()
 
 
 def test_a_reason_with_cr_lf_cannot_add_a_header(site, run, smtp):
@@ -174,7 +174,7 @@ def test_a_reason_with_cr_lf_cannot_add_a_header(site, run, smtp):
     loaded = load_project(site, today=date(2026, 10, 31))
     project = loaded.project
     mo = project.recipients[0]
-    held = replace(mo.awards[1], suspended=Suspension(date(2026, 10, 1), "Fraud\r\nBcc: evil@attacker.example\r\n"))
+    held = replace(mo.awards[1], suspended=Suspension(date(2026, 10, 1), "Fraud\r\nBcc: evil@attacker\r\n"))
     project = replace(project, recipients=(replace(mo, awards=(mo.awards[0], held)),))
     [notice] = due_notices(project, {}, date(2026, 10, 31))
     issuer = mailbox("Example Institute", "badges@example.org")

@@ -334,8 +334,9 @@ def keys_list_command(source: Path) -> None:
 @click.option("--on", "on", help="Date of the revocation (YYYY-MM-DD); default today.")
 def revoke_command(source: Path, today: str | None, award_id: str, reason: str, on: str | None) -> None:
     """Revoke an award: its URL stays and says 'Revoked', and revocation lists include it."""
-    from badgekiln.commands.revoke import revoke
+    from badgekiln.commands.revoke import award_id_from, revoke
 
+    award_id = award_id_from(award_id)  # (pasted with spaces, in capitals, or as the page's URL)
     day = today_from_environment(today)
     when = today_from_environment(on, option="--on") if on else day
     path = revoke(source.resolve(), award_id, reason, when, day)
@@ -353,8 +354,10 @@ def revoke_command(source: Path, today: str | None, award_id: str, reason: str, 
 @click.option("--on", "on", help="Date of the suspension (YYYY-MM-DD); default today.")
 def suspend_command(source: Path, today: str | None, award_id: str, reason: str, on: str | None) -> None:
     """Suspend an award until 'badgekiln unsuspend': its page and lists say 'Suspended'."""
+    from badgekiln.commands.revoke import award_id_from
     from badgekiln.commands.suspend import suspend
 
+    award_id = award_id_from(award_id)  # (pasted with spaces, in capitals, or as the page's URL)
     day = today_from_environment(today)
     when = today_from_environment(on, option="--on") if on else day
     path = suspend(source.resolve(), award_id, reason, when, day)
@@ -370,8 +373,10 @@ def suspend_command(source: Path, today: str | None, award_id: str, reason: str,
 @click.argument("award_id")
 def unsuspend_command(source: Path, today: str | None, award_id: str) -> None:
     """Lift an award's suspension (written by 'badgekiln suspend')."""
+    from badgekiln.commands.revoke import award_id_from
     from badgekiln.commands.suspend import unsuspend
 
+    award_id = award_id_from(award_id)  # (pasted with spaces, in capitals, or as the page's URL)
     path, still = unsuspend(source.resolve(), award_id, today_from_environment(today))
     click.echo(
         f"lifted the suspension of {award_id} in {path.relative_to(source.resolve()).as_posix()}; "

@@ -30,6 +30,7 @@ from hypothesis import strategies as st
 from badgekiln.cli import main
 from badgekiln.errors import SourceError
 from badgekiln.formats.ids import identity_hash
+from badgekiln.sources.fields import EMAIL_IN_TEXT_RE
 from badgekiln.sources.loading import decode_utf8, parse_yaml
 
 SLOW = settings(
@@ -132,6 +133,11 @@ EMAIL = st.builds(
 DAY = st.dates(min_value=date(2000, 1, 1), max_value=date.fromisoformat(TODAY))  # issuing in the future is an error
 
 
+# Texts of recipient files hold no email address (the build refuses one: every text there is public).
+PUBLIC_LINE = LINE.filter(lambda text: not EMAIL_IN_TEXT_RE.search(text))
+PUBLIC_MARKDOWN = MARKDOWN.filter(lambda text: not EMAIL_IN_TEXT_RE.search(text))
+
+
 @st.composite
 def valid_sites(draw):
     """A random valid site: (files, {award id: normalised email})."""
@@ -178,18 +184,22 @@ def valid_sites(draw):
             if draw(st.booleans()):
                 award["expires"] = (issued + timedelta(days=draw(st.integers(1, 4000)))).isoformat()
             if draw(st.booleans()):
-                award["narrative"] = draw(MARKDOWN)
+                award["narrative"] = draw(PUBLIC_MARKDOWN)
             if draw(st.booleans()):
                 award["evidence"] = [
-                    {"url": "https://example.org/evidence/1", "name": draw(LINE), "narrative": draw(MARKDOWN)}
+                    {
+                        "url": "https://example.org/evidence/1",
+                        "name": draw(PUBLIC_LINE),
+                        "narrative": draw(PUBLIC_MARKDOWN),
+                    }
                 ]
             if draw(st.integers(0, 4)) == 0:
                 revoked_on = min(issued + timedelta(days=draw(st.integers(0, 400))), date.fromisoformat(TODAY))
-                award["revoked"] = {"on": revoked_on.isoformat(), "reason": draw(LINE)}
+                award["revoked"] = {"on": revoked_on.isoformat(), "reason": draw(PUBLIC_LINE)}
             emails[award["id"]] = email.strip().lower()
             awards.append(award)
         files[f"recipients/{slug}.yaml"] = {
-            "name": draw(LINE),
+            "name": draw(PUBLIC_LINE),
             "email": email,
             "show_name": draw(st.booleans()),
             "awards": awards,

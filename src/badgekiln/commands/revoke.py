@@ -7,12 +7,38 @@ from pathlib import Path
 
 from badgekiln.errors import BadgekilnError
 from badgekiln.models import Award, Project, Recipient
+from badgekiln.sources.fields import EMAIL_IN_TEXT_RE
 from badgekiln.sources.records import add_revocation
 from badgekiln.sources.validate import load_project
 
 
+def published_reason(reason: str, what: str) -> str:
+    """``reason`` on one line, refused when empty or when it holds an email address (it is
+    published with the badge: the build would refuse it, after the file was edited)."""
+    reason = " ".join(reason.split())
+    if not reason:
+        raise BadgekilnError(f'a {what} needs a reason (--reason "…"); it is published with the badge')
+    found = EMAIL_IN_TEXT_RE.search(reason)
+    if found:
+        raise BadgekilnError(
+            f"the reason is published with the badge, and holds an email address ({found.group()}): "
+            "name the person or their role instead"
+        )
+    return reason
+
+
+def award_id_from(text: str) -> str:
+    """An award id as given on the command line: pasted with spaces, in capitals, or as the
+    badge page's URL (``https://…/awards/<id>/``)."""
+    text = text.strip()
+    if "/awards/" in text:
+        text = text.split("/awards/", 1)[1].split("/", 1)[0]
+    return text.lower()
+
+
 def find_award(project: Project, award_id: str) -> tuple[Recipient, Award]:
-    """The award with ``award_id`` and its recipient."""
+    """The award with ``award_id`` (as :func:`award_id_from` reads it) and its recipient."""
+    award_id = award_id_from(award_id)
     for recipient in project.recipients:
         for award in recipient.awards:
             if award.id == award_id:
@@ -24,11 +50,10 @@ def find_award(project: Project, award_id: str) -> tuple[Recipient, Award]:
 
 def revoke(source: Path, award_id: str, reason: str, on: date, today: date) -> Path:
     """Write the revocation into the recipient's YAML; returns the file edited."""
-    reason = " ".join(reason.split())
-    if not reason:
-        raise BadgekilnError('a revocation needs a reason (--reason "…"); it is published with the badge')
+    reason = published_reason(reason, "revocation")
     loaded = load_project(source, today=today)
     recipient, award = find_award(loaded.project, award_id)
+    award_id = award.id
     if award.revoked is not None:
         raise BadgekilnError(f"award {award_id} is already revoked (on {award.revoked.on}: {award.revoked.reason})")
     if on > today:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from badgekiln.commands.revoke import find_award
+from badgekiln.commands.revoke import find_award, published_reason
 from badgekiln.errors import BadgekilnError
 from badgekiln.sources.records import add_suspension, remove_suspension
 from badgekiln.sources.validate import load_project
@@ -15,11 +15,10 @@ from badgekiln.sources.validate import load_project
 
 def suspend(source: Path, award_id: str, reason: str, on: date, today: date) -> Path:
     """Write ``suspended: {on, reason}`` into the recipient's YAML; returns the file edited."""
-    reason = " ".join(reason.split())
-    if not reason:
-        raise BadgekilnError('a suspension needs a reason (--reason "…"); it is published with the badge')
+    reason = published_reason(reason, "suspension")
     loaded = load_project(source, today=today)
     recipient, award = find_award(loaded.project, award_id)
+    award_id = award.id
     if award.revoked is not None:
         raise BadgekilnError(
             f"award {award_id} is revoked (on {award.revoked.on}: {award.revoked.reason}); "
@@ -46,6 +45,7 @@ def unsuspend(source: Path, award_id: str, today: date) -> tuple[Path, str | Non
     suspended because the earner's membership has lapsed, why."""
     loaded = load_project(source, today=today)
     recipient, award = find_award(loaded.project, award_id)
+    award_id = award.id
     if award.suspended is None:
         raise BadgekilnError(f"award {award_id} is not suspended")
     if award.suspended.computed:

@@ -26,6 +26,8 @@ DURATION_RE = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$")
 EMAIL_RE = re.compile(
     r"^[^@\s<>()\[\],;:\"]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
 )
+# An email address inside a text (published texts must hold none: the earner's, or anyone's).
+EMAIL_IN_TEXT_RE = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 MAX_TEXT = 20_000  # characters in one text field
 # A host name (letters of any script, digits, '-', '_', '.') or an IP literal in brackets.
 HOST_RE = re.compile(r"^[\w.-]+\Z|^\[[0-9A-Fa-f:.]+\]\Z|^\[v[0-9A-Fa-f]+\.[\w.:~!$&'()*+,;=-]+\]\Z")
