@@ -226,6 +226,38 @@ def test_xlsx_rows_are_located_by_row_number(minimal_site, run, tmp_path):
     assert "awards.xlsx:3:1: error[bad-email]" in result.err
 
 
+def test_hidden_or_filtered_out_rows_are_refused_not_awarded(minimal_site, run, tmp_path):
+    # (provider UX review: a sheet filtered to "Passed" awarded those filtered out too, silently)
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for row in (
+        ["name", "email", "badge", "issued_on"],
+        ["Zoe", "zoe@example.org", "first-badge", datetime(2026, 3, 1)],
+        ["Bo Li", "bo@example.org", "first-badge", datetime(2026, 3, 1)],
+        ["Cy", "cy@example.org", "first-badge", datetime(2026, 3, 1)],
+    ):
+        sheet.append(row)
+    sheet.row_dimensions[3].hidden = True
+    book.save(tmp_path / "passed.xlsx")
+    result = award_sheet(run, minimal_site, tmp_path / "passed.xlsx")
+    assert result.code == 1
+    assert "passed.xlsx:3:1: error[hidden-rows]: row 3 of the sheet 'Sheet' is hidden (filtered out?)" in result.err
+    assert not (minimal_site / "recipients/bo-li.yaml").exists() and not (minimal_site / "recipients/zoe.yaml").exists()
+
+
+def test_a_workbook_whose_first_sheet_is_not_the_awards_names_its_other_sheets(minimal_site, run, tmp_path):
+    book = openpyxl.Workbook()
+    book.active.title = "Instructions"
+    book.active.append(["Fill in the Awards sheet"])
+    awards = book.create_sheet("Awards")
+    awards.append(["name", "email", "badge", "issued_on"])
+    book.save(tmp_path / "two.xlsx")
+    result = award_sheet(run, minimal_site, tmp_path / "two.xlsx")
+    assert result.code == 1
+    assert "only the first sheet, 'Instructions', is read; the workbook also has 'Awards'" in result.err
+    assert "move the sheet with the awards first" in result.err
+
+
 def test_5000_rows_from_excel_in_seconds(minimal_site, run, tmp_path):
     rows = [["Name", "Email", "Badge", "Issued On"]]
     rows += [

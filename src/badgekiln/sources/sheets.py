@@ -85,14 +85,27 @@ def read_table(
             SourceLocation(rel),
             "open it in Excel or LibreOffice and save it as .xlsx or as 'CSV UTF-8'",
         )
+    note = None
     if raw.startswith(_ZIP_MAGIC):
-        header_line, header, rows = _xlsx_rows(raw, rel)
+        header_line, header, rows, note = _xlsx_rows(raw, rel)
     else:
         header_line, header, rows = _csv_rows(_decode(raw, rel, encoding), rel)
     table = Table(rel, [])
-    table.columns = _columns(
-        header, SourceLocation(rel, header_line, 1), known, required, mapping or {}, table.warnings
-    )
+    try:
+        table.columns = _columns(
+            header, SourceLocation(rel, header_line, 1), known, required, mapping or {}, table.warnings
+        )
+    except ValidationFailed as exc:
+        if note is None:
+            raise
+        other = Diagnostic(
+            "warning",
+            "other-sheets",
+            note,
+            SourceLocation(rel),
+            "move the sheet with the awards first (drag its tab to the left) and save, or save that sheet as 'CSV UTF-8'",
+        )
+        raise ValidationFailed([*exc.items, other]) from None
     too_wide = []
     for line, cells in rows:
         if len(cells) > len(header) and any(not _blank(c) for c in cells[len(header) :]):
@@ -266,7 +279,7 @@ def _csv_rows(text: str, rel: str) -> tuple[int, list, list[tuple[int, list]]]:
 # -- xlsx -------------------------------------------------------------------------------------
 
 
-def _xlsx_rows(raw: bytes, rel: str) -> tuple[int, list, list[tuple[int, list]]]:
+def _xlsx_rows(raw: bytes, rel: str) -> tuple[int, list, list[tuple[int, list]], str | None]:
     import openpyxl  # imported here: only imports and exports need it
 
     try:
@@ -287,6 +300,8 @@ def _xlsx_rows(raw: bytes, rel: str) -> tuple[int, list, list[tuple[int, list]]]
         ) from None
     try:
         sheet = book.worksheets[0]
+        names = [other.title for other in book.worksheets]
+        hidden = _hidden_rows(raw, getattr(sheet, "_worksheet_path", None))
         header = None
         header_line = 1
         rows: list[tuple[int, list]] = []
@@ -310,7 +325,44 @@ def _xlsx_rows(raw: bytes, rel: str) -> tuple[int, list, list[tuple[int, list]]]
         book.close()
     while header and _blank(header[-1]):
         header.pop()  # read-only sheets often report empty columns to the right
-    return header_line, header or [], rows
+    numbers = sorted(number for number, cells in rows if number in hidden and not all(_blank(c) for c in cells))
+    if numbers:  # (a sheet filtered to "Passed" must not award those filtered out: UX review)
+        raise sheet_error(
+            "hidden-rows",
+            f"row{'s' if len(numbers) > 1 else ''} {', '.join(map(str, numbers[:10]))}"
+            f"{' and more' if len(numbers) > 10 else ''} of the sheet {names[0]!r} "
+            f"{'are' if len(numbers) > 1 else 'is'} hidden (filtered out?), and would be awarded too",
+            SourceLocation(rel, numbers[0], 1),
+            "badgekiln reads every row: delete the rows you do not want to award, or show them all "
+            "(clear the filter) and check them, then import again",
+        )
+    others = ", ".join(repr(name) for name in names[1:])
+    note = f"only the first sheet, {names[0]!r}, is read; the workbook also has {others}" if others else None
+    return header_line, header or [], rows, note
+
+
+_ROW_TAG = re.compile(rb"<(?:\w+:)?row\b[^>]*>")
+_ROW_NUMBER = re.compile(rb'\br="(\d+)"')
+_HIDDEN = re.compile(rb'\bhidden="(?:1|true)"')
+
+
+def _hidden_rows(raw: bytes, worksheet: str | None) -> set[int]:
+    """The numbers of the rows the sheet at ``worksheet`` (its part in the zip) hides: by hand, or
+    filtered out (Excel marks both ``hidden``). Unknown (no such part): none."""
+    if not worksheet:
+        return set()
+    with zipfile.ZipFile(io.BytesIO(raw)) as archive:  # (its size was checked before openpyxl read it)
+        try:
+            xml = archive.read(worksheet.lstrip("/"))
+        except KeyError:
+            return set()
+    found = set()
+    for tag in _ROW_TAG.finditer(xml):
+        if _HIDDEN.search(tag.group()):
+            number = _ROW_NUMBER.search(tag.group())
+            if number:
+                found.add(int(number.group(1)))
+    return found
 
 
 def _xlsx_cell(value) -> str | date | None:
