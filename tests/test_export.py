@@ -154,3 +154,16 @@ def test_the_command_line_offers_every_status_the_export_knows():
     from badgekiln.commands.export import STATUSES
 
     assert EXPORT_STATUSES == STATUSES
+
+
+def test_the_format_follows_the_file_name_and_a_mismatch_is_refused(example_site, run, tmp_path):
+    # (provider UX review: --output report.xlsx without --format wrote CSV text that Excel refused)
+    source = ["--source", str(example_site), "--today", "2026-12-03"]
+    assert run("export", *source, "--output", str(tmp_path / "report.xlsx")).code == 0
+    assert (tmp_path / "report.xlsx").read_bytes().startswith(b"PK")  # a workbook (a zip), not CSV text
+    (tmp_path / "mine.xlsx").write_bytes(b"PK keep me")
+    result = run("export", *source, "--format", "csv", "--output", str(tmp_path / "mine.xlsx"))
+    assert result.code == 2 and "does not match the file name mine.xlsx" in result.err
+    assert (tmp_path / "mine.xlsx").read_bytes() == b"PK keep me"
+    assert run("export", *source, "--output", str(tmp_path / "r.csv")).code == 0
+    assert (tmp_path / "r.csv").read_text(encoding="utf-8").startswith("award_id,")

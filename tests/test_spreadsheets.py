@@ -279,6 +279,17 @@ def test_5000_rows_from_excel_in_seconds(minimal_site, run, tmp_path):
 # -- hostile and broken files (issue 9.7): a located error, never a traceback -------------------------
 
 
+def _ods() -> bytes:
+    """A LibreOffice .ods file's start: a zip whose first member names its type."""
+    import io
+
+    data = io.BytesIO()
+    with zipfile.ZipFile(data, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("content.xml", "<office:document-content/>")
+    return data.getvalue()
+
+
 def broken(kind: str, tmp_path):
     header = b"name,email,badge,issued_on\n"
     good = b"Ann,ann@example.com,first-badge,2026-06-01\n"
@@ -295,6 +306,7 @@ def broken(kind: str, tmp_path):
         "old-xls": ("awards.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600),
         "not-a-workbook": ("awards.xlsx", b"PK\x03\x04" + b"\x00" * 100),
         "unclosed-quote": ("awards.csv", header + b'"Ann,ann@example.com,first-badge,2026-06-01\n' * 2),
+        "ods": ("awards.ods", _ods()),
     }
     name, content = files[kind]
     path = tmp_path / name
@@ -314,6 +326,7 @@ def broken(kind: str, tmp_path):
         ("old-xls", "awards.xls: error[old-xls]: this is an old-style Excel .xls file"),
         ("not-a-workbook", "awards.xlsx: error[bad-xlsx]: cannot read this Excel workbook"),
         ("unclosed-quote", "awards.csv:2:1: error[bad-csv]: the CSV cannot be read here: ',' expected after '\"'"),
+        ("ods", "awards.ods: error[bad-xlsx]: this is an OpenDocument file (.ods, LibreOffice's own format)"),
     ],
 )
 def test_broken_files_get_a_located_error(minimal_site, run, tmp_path, kind, expected):

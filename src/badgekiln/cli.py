@@ -858,7 +858,12 @@ def _export_filter_options(function):
 @cli.command("export")
 @source_option
 @today_option
-@click.option("--format", "fmt", type=click.Choice(["csv", "json", "xlsx"]), default="csv", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "json", "xlsx"]),
+    help="Default: from the --output file's extension (.csv, .json, .xlsx), else csv.",
+)
 @click.option("--excel", is_flag=True, help="CSV for Excel: a UTF-8 byte order mark and CRLF line ends.")
 @_export_filter_options
 @click.option(
@@ -870,7 +875,7 @@ def _export_filter_options(function):
 def export_command(
     source: Path,
     today: str | None,
-    fmt: str,
+    fmt: str | None,
     excel: bool,
     badges,
     statuses,
@@ -881,6 +886,11 @@ def export_command(
     """Every award with its status, dates and URLs, for HR (includes earners' emails: never publish it)."""
     from badgekiln.commands.export import export_rows, render, write_report
 
+    suffix = output.suffix.lower().lstrip(".") if output is not None else ""
+    if fmt is None:
+        fmt = suffix if suffix in ("csv", "json", "xlsx") else "csv"
+    elif output is not None and suffix in ("csv", "json", "xlsx") and suffix != fmt:  # (CSV in an .xlsx: unopenable)
+        raise click.UsageError(f"--format {fmt} does not match the file name {output.name}: use a .{fmt} name")
     if excel and fmt != "csv":
         raise click.UsageError("--excel is for --format csv (an .xlsx file needs no such help)")
     day = today_from_environment(today)

@@ -288,6 +288,13 @@ def _xlsx_rows(raw: bytes, rel: str) -> tuple[int, list, list[tuple[int, list]],
                 raise sheet_error(
                     "bad-xlsx", f"the workbook unpacks to more than {MAX_UNPACKED_BYTES} bytes", SourceLocation(rel)
                 )
+            if "mimetype" in archive.namelist() and b"opendocument" in archive.read("mimetype")[:200]:
+                raise sheet_error(
+                    "bad-xlsx",
+                    "this is an OpenDocument file (.ods, LibreOffice's own format), not an Excel workbook",
+                    SourceLocation(rel),
+                    "in LibreOffice, save it as 'Excel 2007-365 (.xlsx)' or as CSV (UTF-8)",
+                )
         book = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
     except ValidationFailed:
         raise
