@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import sys
 import traceback
 from dataclasses import dataclass
@@ -42,7 +43,9 @@ def today_from_environment(value: str | None, *, option: str = "--today") -> dat
         try:
             return date.fromisoformat(value)
         except ValueError:
-            raise click.BadParameter(f"{value!r} is not a date written YYYY-MM-DD", param_hint=option) from None
+            shape = re.fullmatch(r"\d{4}-\d{2}-\d{2}", value) is not None
+            problem = "is not a day of the calendar" if shape else "is not a date written YYYY-MM-DD"
+            raise click.BadParameter(f"{value!r} {problem}", param_hint=option) from None
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch:
         try:
@@ -612,6 +615,10 @@ def award_command(
     else:
         if column_map or date_format:
             raise click.UsageError("--map and --date-format are for --csv imports")
+        from badgekiln.commands.eligible import report as eligible_report
+
+        # (who was eligible before: only those this award makes eligible are said after it)
+        already = {(row.file, row.badge) for row in eligible_report(source, day)}
         row = {
             "name": name or "",
             "email": email or "",
@@ -630,11 +637,12 @@ def award_command(
     if result.created_files:
         click.echo(f"{len(result.created_files)} new earner(s), each with a new file in recipients/")
     click.echo(f"{len(result.added)} award(s) added, {len(result.skipped)} skipped; review, commit and rebuild")
-    if csv_path is None and result.added:  # (one award: it may have completed a pathway)
-        from badgekiln.commands.eligible import report as eligible_report
-
+    if csv_path is None and renew_id is None and result.added:  # (one award: it may have completed a pathway)
         for now in eligible_report(source, day):
-            click.echo(f"now eligible: {now.recipient} for {now.badge} ({now.why}); run 'badgekiln award --eligible'")
+            if (now.file, now.badge) not in already:
+                click.echo(
+                    f"now eligible: {now.recipient} for {now.badge} ({now.why}); run 'badgekiln award --eligible'"
+                )
 
 
 @cli.command("init")

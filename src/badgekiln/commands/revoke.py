@@ -57,7 +57,9 @@ def revoke(source: Path, award_id: str, reason: str, on: date, today: date) -> P
     if award.revoked is not None:
         raise BadgekilnError(f"award {award_id} is already revoked (on {award.revoked.on}: {award.revoked.reason})")
     if on > today:
-        raise BadgekilnError(f"the revocation date {on} is in the future; revoke on or after that day")
+        raise BadgekilnError(
+            f"the revocation date {on} is in the future; give today's date or an earlier one with --on, or revoke on that day"
+        )
     if on < award.issued_on:
         raise BadgekilnError(f"the revocation date {on} is before the award was issued ({award.issued_on})")
     assert (

@@ -29,7 +29,9 @@ def suspend(source: Path, award_id: str, reason: str, on: date, today: date) -> 
             f"award {award_id} is already suspended (since {award.suspended.on}: {award.suspended.reason})"
         )
     if on > today:
-        raise BadgekilnError(f"the suspension date {on} is in the future; suspend on or after that day")
+        raise BadgekilnError(
+            f"the suspension date {on} is in the future; give today's date or an earlier one with --on, or suspend on that day"
+        )
     if on < award.issued_on:
         raise BadgekilnError(f"the suspension date {on} is before the award was issued ({award.issued_on})")
     assert recipient.location is not None and award.location is not None  # (validated records know where)

@@ -116,7 +116,7 @@ def check(project: Project, recipient: Recipient, badge: BadgeClass, today: date
         have = {a.badge for a in components}
         enough = len(components) >= badge.requires.needed
         met = met and enough
-        rule = "all" if badge.requires.all else f"{badge.requires.needed} of"
+        rule = "all" if badge.requires.all else f"{badge.requires.needed} of {len(badge.requires.of)}"
         missing = [slug for slug in badge.requires.of if slug not in have]
         reasons.append(
             f"holds {len(components)} of the {len(badge.requires.of)} component badges ({rule} needed"

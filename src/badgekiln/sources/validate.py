@@ -254,7 +254,8 @@ def _load_config(source: Path, paths, diagnostics, base_url) -> SiteConfig | Non
                 "missing-file",
                 "site_src/site.yaml is missing",
                 SourceLocation(SourceTree.SITE_YAML),
-                "run 'badgekiln init' to create a starter site",
+                f"run the command in the site's folder (the one holding site_src/), or name it with --source; "
+                f"'badgekiln init' creates a new site (looked in {source})",
             )
         )
         return None
