@@ -357,3 +357,25 @@ def test_utf16_tab_separated_unicode_text_is_read(minimal_site, run, tmp_path):
     result = award_sheet(run, minimal_site, sheet)
     assert result.code == 0, result.err
     assert (minimal_site / "recipients/zoe.yaml").exists()
+
+
+def test_a_badge_may_be_written_as_its_name_or_slug_in_any_case_and_an_unknown_one_lists_them(
+    minimal_site, run, tmp_path
+):
+    # (provider UX review: "FIRST-AID-AT-WORK" or "first badge" got a slug syntax error, no list)
+    sheet = tmp_path / "awards.csv"
+    sheet.write_text(
+        "name,email,badge,issued_on\n"
+        "Bo,bo@example.org,FIRST-BADGE,2026-03-01\n"
+        "Cy,cy@example.org,first  badge,2026-03-01\n"
+        "Di,di@example.org, First Badge ,2026-03-01\n"
+    )
+    result = award_sheet(run, minimal_site, sheet)
+    assert result.code == 0, result.err
+    for who in ("bo", "cy", "di"):
+        assert awards_of(minimal_site, f"recipients/{who}.yaml")[0]["badge"] == "first-badge"
+    sheet.write_text("name,email,badge,issued_on\nEd,ed@example.org,Forklift basics,2026-03-01\n")
+    result = award_sheet(run, minimal_site, sheet)
+    assert result.code == 1
+    assert "error[unknown-badge]: there is no badge 'Forklift basics'" in result.err
+    assert "badges are: first-badge (First Badge)" in result.err

@@ -111,20 +111,25 @@ def check_row(
     fields = Fields(_Located({k: v for k, v in data.items() if v}, location), location, diagnostics, "row")
     name = fields.text("name", required=True, single_line=True, max_len=200)
     email = fields.email("email", required=True)
-    badge = fields.slug("badge", required=True)
+    given = data.get("badge", "")
+    if given and given not in badges:  # (a badge's name, or a mistyped slug: the list says which exist)
+        fields.raw("badge")
+        fields.error(
+            "unknown-badge",
+            f"there is no badge {given!r}",
+            location,
+            did_you_mean(given.lower(), badges) or "badges are: " + _badge_list(badges),
+        )
+        badge = None
+    else:
+        badge = fields.slug("badge", required=True)
     issued_on = fields.date("issued_on", required=True)
     expires = fields.date("expires")
     narrative = fields.text("narrative", max_len=5000)
     evidence_url = fields.url("evidence_url")
     evidence_narrative = fields.text("evidence_narrative", max_len=5000)
     fields.finish()
-    if badge and badge not in badges:
-        fields.error(
-            "unknown-badge",
-            f"there is no badge {badge!r}",
-            location,
-            did_you_mean(badge, badges) or f"badges are: {', '.join(sorted(badges))}",
-        )
+    if given and badge is None:
         return None
     if issued_on and issued_on > today:
         fields.error("future-date", f"'issued_on' ({issued_on}) is in the future", location)
@@ -228,6 +233,24 @@ def _sheet_dates(
     return ok
 
 
+def _badge_list(badges) -> str:
+    """``first-aid (First Aid at Work), …``: the slugs a sheet may use, with the names it may use too."""
+    return ", ".join(f"{slug} ({badge.name})" for slug, badge in sorted(badges.items()))
+
+
+def badge_slug(text: str, badges, by_name: dict[str, str]) -> str:
+    """The badge a cell means: its slug in any case, or its name in any case and spacing
+    ("Network cabling", "FIRST-AID-AT-WORK", "network cabling"); else the text as it is (then
+    an unknown badge, listed with the site's badges)."""
+    spaced = " ".join(text.split())
+    if not spaced or spaced in badges:
+        return spaced or text
+    for candidate in (spaced.lower(), spaced.lower().replace(" ", "-")):
+        if candidate in badges:
+            return candidate
+    return by_name.get(spaced.casefold(), spaced)
+
+
 def awards_from_table(
     table: Table, badges, today: date, *, date_format: str | None = None
 ) -> tuple[list[NewAward], list[Diagnostic]]:
@@ -241,9 +264,7 @@ def awards_from_table(
         if not _sheet_dates(row, location, date_format, diagnostics, hinted):
             continue
         cells = {k: v if isinstance(v, str) else str(v) for k, v in row.items()}
-        badge = cells.get("badge", "")
-        if badge and badge not in badges and badge.casefold() in by_name:
-            cells["badge"] = by_name[badge.casefold()]  # the badge's name instead of its slug
+        cells["badge"] = badge_slug(cells.get("badge", ""), badges, by_name)
         award = check_row(cells, location, badges, diagnostics, today)
         if award is not None:
             awards.append(award)
@@ -317,6 +338,8 @@ def check_single(source: Path, row: dict[str, str], today: date) -> NewAward:
     """Check an award given on the command line."""
     project = load_project(source, today=today).project
     diagnostics: list[Diagnostic] = []
+    by_name = {badge.name.casefold(): slug for slug, badge in project.badges.items()}
+    row = dict(row, badge=badge_slug(row.get("badge", ""), project.badges, by_name))
     award = check_row(row, SourceLocation("<command line>"), project.badges, diagnostics, today)
     if award is None or any(d.is_error for d in diagnostics):
         raise ValidationFailed(diagnostics)
