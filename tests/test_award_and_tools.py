@@ -75,7 +75,10 @@ def test_csv_with_a_bad_row_writes_nothing_and_names_the_line(minimal_site, run,
     assert "awards.csv:4:1: error[unknown-badge]: there is no badge 'frist-badge'" in result.err
     assert "did you mean 'first-badge'?" in result.err
     assert "awards.csv:5:1: error[missing-key]: row needs 'email'" in result.err
+    assert "hint: fill in its 'email' cell" in result.err  # (a sheet, not a YAML file: no "add a line")
     assert sorted(p.name for p in (minimal_site / "recipients").iterdir()) == before
+    by_hand = run("award", "--email", "new@example.com", "--badge", "first-badge", "--source", str(minimal_site))
+    assert by_hand.code == 1 and "the award needs 'name'" in by_hand.err and "add --name" in by_hand.err
 
 
 def test_init_makes_a_site_that_builds_and_never_overwrites(tmp_path, run):

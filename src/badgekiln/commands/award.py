@@ -108,7 +108,16 @@ def check_row(
 ) -> NewAward | None:
     """Check one CSV row (or command-line award); problems go to ``diagnostics``."""
     data = {k: (v or "").strip() for k, v in row.items() if k is not None}
-    fields = Fields(_Located({k: v for k, v in data.items() if v}, location), location, diagnostics, "row")
+    by_hand = location.path == "<command line>"
+    fields = Fields(
+        _Located({k: v for k, v in data.items() if v}, location),
+        location,
+        diagnostics,
+        "the award" if by_hand else "row",
+        missing_hint=(lambda key: f"add --{key.replace('_', '-')} …")
+        if by_hand
+        else (lambda key: f"fill in its '{key}' cell"),
+    )
     name = fields.text("name", required=True, single_line=True, max_len=200)
     email = fields.email("email", required=True)
     given = data.get("badge", "")

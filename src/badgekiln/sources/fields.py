@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
@@ -43,9 +44,19 @@ def did_you_mean(word: str, choices) -> str | None:
 class Fields:
     """Typed, located access to one YAML mapping; problems go to ``diagnostics``."""
 
-    def __init__(self, data: Any, location: SourceLocation, diagnostics: list[Diagnostic], what: str):
+    def __init__(
+        self,
+        data: Any,
+        location: SourceLocation,
+        diagnostics: list[Diagnostic],
+        what: str,
+        *,
+        missing_hint: Callable[[str], str] | None = None,
+    ):
         self.diagnostics = diagnostics
         self.what = what
+        # how to give a missing key: a YAML line, unless the values come from a sheet's cells or options
+        self._missing_hint = missing_hint or (lambda key: f"add a line '{key}: …'")
         self.location = getattr(data, "location", location)
         self.ok = isinstance(data, dict)
         if not self.ok:
@@ -97,7 +108,7 @@ class Fields:
         self.seen.add(key)
         if key not in self.data or self.data[key] is None:
             if required and self.ok:  # (not a mapping at all: that one error says it, not one per key)
-                self.error("missing-key", f"{self.what} needs '{key}'", self.location, f"add a line '{key}: …'")
+                self.error("missing-key", f"{self.what} needs '{key}'", self.location, self._missing_hint(key))
             return None
         return self.data[key]
 
