@@ -100,6 +100,18 @@ def test_notify_sends_one_message_per_new_award_then_none(minimal_site, run, smt
     assert "sent 0 message(s)" in again.out and len(smtp.delivered) == 2
 
 
+def test_an_award_renewed_before_it_was_announced_is_not_announced_its_renewal_is(minimal_site, run, smtp):
+    # (provider UX review: two "Your badge: First Badge" messages, for an award and its renewal)
+    assert run("award", "--renew", "ann-first-1", "--source", str(minimal_site), "--today", TODAY).code == 0
+    build(run, minimal_site)
+    result = run("notify", "--source", str(minimal_site), "--today", TODAY, "--skip-online-check")
+    assert result.code == 0, result.err
+    assert "sent 1 message(s)" in result.out and "not sent for ann-first-1: renewed by " in result.err
+    (message,) = [parse(raw) for raw in smtp.messages_to("ann@example.com")]
+    assert message["Subject"] == "Your badge: First Badge"
+    assert "ann-first-1" not in message.get_body(("plain",)).get_content()
+
+
 def test_headers_date_message_id_reply_to_and_auto_submitted(minimal_site, run, smtp, monkeypatch):
     build(run, minimal_site)
     monkeypatch.setenv("BADGEKILN_SMTP_FROM", "noreply@mail.example.net")

@@ -304,3 +304,21 @@ def test_a_forged_or_reopened_lock_line_gives_no_false_news_and_a_hold_that_come
     # ... and not again once that is recorded (the suspended line is now the last).
     sent = {(course.id, "reinstated", "2026-11-01"): "2026-11-05", (course.id, "suspended", "2026-11-01"): "2026-11-06"}
     assert [n.kind for n in due_notices(changed, sent, today) if n.award.id == course.id] == []
+
+
+def test_an_award_first_announced_after_its_suspension_ended_gets_one_message(site, run, smtp):
+    # (provider UX review: "Your badge: Course" and "Course is valid again" in one run, for an
+    # award the earner had never been told of)
+    set_membership(site, "2027-10-31")
+    add_to_award(site, "mo-course", "    suspended: {on: 2026-11-01, reason: Under investigation}\n")
+    build(run, site, "2026-11-02")
+    lock(site).write_text("# badgekiln\nmo-chartered\t2026-10-31\nmo-course-x\t2026-10-31\n")
+    held = notify(run, site, "2026-11-02")  # (not announced while suspended; told it is suspended)
+    assert held.code == 0, held.err
+    assert run("unsuspend", "mo-course", "--source", str(site), "--today", "2026-11-04").code == 0
+    build(run, site, "2026-11-04")
+    before = len(smtp.messages_to("mo@example.com"))
+    lifted = notify(run, site, "2026-11-04")
+    subjects = [parse(raw)["Subject"] for raw in smtp.messages_to("mo@example.com")[before:]]
+    assert subjects == ["Your badge: Course"], (lifted.out, subjects)
+    assert "sent 0 message(s)" in notify(run, site, "2026-11-05").out  # (the notice was recorded with it)

@@ -240,6 +240,7 @@ class Plan:
     skipped: list[tuple[str, str]]
     reminders: list[Reminder] = field(default_factory=list)  # reminders before expiry now due
     notices: list[SuspensionNotice] = field(default_factory=list)  # suspensions and their ends to tell
+    covered: dict[str, tuple[str, ...]] = field(default_factory=dict)  # award id -> notices its announcement makes
 
 
 def plan_announcements(source: Path, today: date, *, only: tuple[str, ...] = ()) -> Plan:
@@ -253,6 +254,7 @@ def plan_announcements(source: Path, today: date, *, only: tuple[str, ...] = ())
     if unknown:
         raise BadgekilnError(f"there is no award {', '.join(unknown)}")
     announcements, skipped = [], []
+    renewed = {a.renews: a.id for a in project.awards if a.renews}
     for recipient in project.recipients:
         for award in recipient.awards:
             if only and award.id not in only:
@@ -264,6 +266,8 @@ def plan_announcements(source: Path, today: date, *, only: tuple[str, ...] = ())
                 reason = "not built yet: run 'python build.py', deploy, then notify"
             elif award.status(today) != "valid":
                 reason = f"{award.status(today)}"
+            elif award.id in renewed and not only:  # (its renewal is the news: one message, not two)
+                reason = f"renewed by {renewed[award.id]}"
             if reason:
                 skipped.append((award.id, reason))
                 continue
@@ -272,7 +276,12 @@ def plan_announcements(source: Path, today: date, *, only: tuple[str, ...] = ())
             )
     reminders = due_reminders(project, config, read_reminders(source / NOTIFIED), today, built=published, only=only)
     notices = due_notices(project, read_suspension_notices(source / NOTIFIED), today, built=published, only=only)
-    return Plan(config, today, announcements, skipped, reminders, notices)
+    # An award announced now is told as valid: "valid again" would repeat it. That notice is
+    # recorded with the announcement instead (when it is sent), so it does not come up again.
+    announced = {a.award.id for a in announcements}
+    covered = {n.award.id: n.records for n in notices if n.kind == "reinstated" and n.award.id in announced}
+    notices = [n for n in notices if n.award.id not in covered or n.kind != "reinstated"]
+    return Plan(config, today, announcements, skipped, reminders, notices, covered)
 
 
 def check_pages_online(urls: list[str], *, timeout: float = PAGE_CHECK_TIMEOUT) -> dict[str, str]:
@@ -503,6 +512,7 @@ def notify(
             plan.skipped,
             plan.reminders,
             plan.notices,
+            plan.covered,
         )
     result.outgoing, refused = compose(source, plan, sender=sender, now=now, digest=digest)
     result.skipped.extend(refused)
@@ -528,11 +538,19 @@ def notify(
                 if item.reminders
                 else lock.record_notice(item.award_ids[0], item.notices, today)
                 if item.notices
-                else lock.record(item.award_ids, today)
+                else _record_announced(lock, item.award_ids, plan.covered, today)
             ),
             on_event=on_event,
         )
     return result
+
+
+def _record_announced(lock: NotifiedLock, award_ids: tuple[str, ...], covered: dict, day: date) -> None:
+    """Record awards announced on ``day``, with the "valid again" notices their announcement made."""
+    lock.record(award_ids, day)
+    for award_id in award_ids:
+        if award_id in covered:
+            lock.record_notice(award_id, covered[award_id], day)
 
 
 def summary_lines(result: NotifyResult, *, dry_run: bool = False) -> list[tuple[str, bool]]:
