@@ -45,6 +45,8 @@ def test_semicolons_bom_crlf_loose_headers_and_local_dates(minimal_site, run, tm
         ("13/03/2026", '--date-format "%d/%m/%Y"'),
         ("03/13/2026", '--date-format "%m/%d/%Y"'),
         ("01.03.2026", '--date-format "%d.%m.%Y" (day first'),
+        ("3 Dec 2025", '--date-format "%d %b %Y"'),  # (named months had no hint: provider UX review)
+        ("December 3, 2025", '--date-format "%B %d, %Y"'),
     ],
 )
 def test_a_local_date_without_date_format_gets_a_hint(minimal_site, run, tmp_path, value, suggested):
@@ -379,3 +381,10 @@ def test_a_badge_may_be_written_as_its_name_or_slug_in_any_case_and_an_unknown_o
     assert result.code == 1
     assert "error[unknown-badge]: there is no badge 'Forklift basics'" in result.err
     assert "badges are: first-badge (First Badge)" in result.err
+
+
+def test_an_excel_serial_number_keeps_its_hint_with_a_date_format(minimal_site, run, tmp_path):
+    sheet = tmp_path / "awards.csv"
+    sheet.write_text("name,email,badge,issued_on\nZoe,zoe@example.org,first-badge,46357\n")
+    result = award_sheet(run, minimal_site, sheet, "--date-format", "%d/%m/%Y")
+    assert result.code == 1 and "looks like an Excel date shown as a number" in result.err

@@ -207,7 +207,8 @@ def _sheet_dates(
         if isinstance(value, date):
             row[key] = value.isoformat()
         elif isinstance(value, str) and not DATE_RE.match(value):
-            if date_format:
+            serial = value.isdigit() and 20000 < int(value) < 80000  # (an Excel date shown as a number)
+            if date_format and not serial:
                 try:
                     row[key] = datetime.strptime(value, date_format).date().isoformat()
                     continue
@@ -215,7 +216,7 @@ def _sheet_dates(
                     message = f"'{key}' is not a date written {date_format} (nor YYYY-MM-DD): {value!r}"
                     diagnostics.append(Diagnostic("error", "bad-date", message, location))
                     ok = False
-            elif value.isdigit() and 20000 < int(value) < 80000:
+            elif serial:
                 diagnostics.append(
                     Diagnostic(
                         "error",
@@ -226,8 +227,9 @@ def _sheet_dates(
                     )
                 )
                 ok = False
-            elif LOCAL_DATE_RE.match(value):
-                hint = None if hinted[0] else local_date_hint(value)
+            elif LOCAL_DATE_RE.match(value) or _named_month_format(value):
+                named = _named_month_format(value)
+                hint = None if hinted[0] else (f'add --date-format "{named}"' if named else local_date_hint(value))
                 hinted[0] = True
                 diagnostics.append(
                     Diagnostic(
@@ -240,6 +242,21 @@ def _sheet_dates(
                 )
                 ok = False
     return ok
+
+
+NAMED_MONTH_FORMATS = ("%d %b %Y", "%d %B %Y", "%b %d %Y", "%B %d %Y", "%b %d, %Y", "%B %d, %Y", "%d-%b-%Y", "%d-%b-%y")
+
+
+def _named_month_format(value: str) -> str | None:
+    """The ``--date-format`` that reads a date written with its month's name (``3 Dec 2026``,
+    ``December 3, 2026``, ``03-Dec-2026``), or None."""
+    for pattern in NAMED_MONTH_FORMATS:
+        try:
+            datetime.strptime(" ".join(value.split()), pattern)
+        except ValueError:
+            continue
+        return pattern
+    return None
 
 
 def _badge_list(badges) -> str:
