@@ -46,7 +46,7 @@ def test_semicolons_bom_crlf_loose_headers_and_local_dates(minimal_site, run, tm
         ("03/13/2026", '--date-format "%m/%d/%Y"'),
         ("01.03.2026", '--date-format "%d.%m.%Y" (day first'),
         ("3 Dec 2025", '--date-format "%d %b %Y"'),  # (named months had no hint: provider UX review)
-        ("December 3, 2025", '--date-format "%B %d, %Y"'),
+        ("December 3 2025", '--date-format "%B %d %Y"'),
     ],
 )
 def test_a_local_date_without_date_format_gets_a_hint(minimal_site, run, tmp_path, value, suggested):
