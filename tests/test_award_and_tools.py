@@ -56,7 +56,9 @@ def test_csv_import_creates_recipients_and_is_idempotent(minimal_site, run, tmp_
     assert 'evidence: [{url: "https://example.org/e/1"}]' in zoe
     assert run("check", "--source", str(minimal_site), "--today", TODAY).code == 0
     again = run("award", "--csv", str(sheet), "--source", str(minimal_site), "--today", TODAY)
-    assert "0 award(s) added, 3 skipped" in again.out
+    assert "0 award(s) added, 3 skipped; nothing changed" in again.out
+    # each skipped row says which row it is and which award it repeats (provider UX review)
+    assert "skipped: awards.csv:2:1: zoe@example.org already has first-badge issued on 2026-03-01 (award " in again.out
 
 
 def test_csv_with_a_bad_row_writes_nothing_and_names_the_line(minimal_site, run, tmp_path):

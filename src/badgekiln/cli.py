@@ -632,11 +632,12 @@ def award_command(
     _print_warnings(tuple(result.warnings))
     for award_id, rel in result.added:
         click.echo(f"added {award_id} to {rel}")
-    for award_id, reason in result.skipped:
-        click.echo(f"skipped: {reason} ({award_id})")
+    for _award_id, reason in result.skipped:
+        click.echo(f"skipped: {reason}")
     if result.created_files:
         click.echo(f"{len(result.created_files)} new earner(s), each with a new file in recipients/")
-    click.echo(f"{len(result.added)} award(s) added, {len(result.skipped)} skipped; review, commit and rebuild")
+    then = "review, commit and rebuild" if result.added else "nothing changed"
+    click.echo(f"{len(result.added)} award(s) added, {len(result.skipped)} skipped; {then}")
     if csv_path is None and renew_id is None and result.added:  # (one award: it may have completed a pathway)
         for now in eligible_report(source, day):
             if (now.file, now.badge) not in already:

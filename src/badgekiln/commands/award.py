@@ -312,7 +312,7 @@ def add_awards(source: Path, awards: list[NewAward], today: date) -> AwardResult
     result = AwardResult()
     new_files: dict[str, tuple[str, str, list[NewAward]]] = {}
     existing: dict[str, list[NewAward]] = {}
-    seen: set[tuple[str, str, date]] = set()
+    seen: dict[tuple[str, str, date], int] = {}  # award -> the row of the sheet it came from
     recipients_dir = source_paths(source).recipients
     for award in awards:
         key = (award.email, award.badge, award.issued_on)
@@ -320,14 +320,16 @@ def add_awards(source: Path, awards: list[NewAward], today: date) -> AwardResult
         _check_name(award, recipient, new_files, result.warnings)
         duplicate = recipient and next((a for a in recipient.awards if (a.badge, a.issued_on) == key[1:]), None)
         if duplicate or key in seen:
+            where = f"{award.location}: " if award.location and award.location.line else ""
             result.skipped.append(
                 (
                     duplicate.id if duplicate else "-",
-                    f"{award.email} already has {award.badge} issued on {award.issued_on}",
+                    f"{where}{award.email} already has {award.badge} issued on {award.issued_on}"
+                    + (f" (award {duplicate.id})" if duplicate else f" (row {seen[key]} of this sheet)"),
                 )
             )
             continue
-        seen.add(key)
+        seen[key] = award.location.line if award.location and award.location.line else 0
         rank = 0
         while True:
             award.id = ids.derive_award_id(award.email, award.badge, award.issued_on.isoformat(), rank)
