@@ -148,7 +148,18 @@ def test_keys_folder_inside_the_repository_is_refused(minimal_site, run, monkeyp
     result = run("keys", "generate", "--source", str(minimal_site), "--today", TODAY)
     assert result.code == 1
     assert "refusing to use private keys at" in result.err
+    assert "set BADGEKILN_KEYS_DIR to a folder elsewhere" in result.err
     assert not (minimal_site / "secret-keys").exists() or not any((minimal_site / "secret-keys").iterdir())
+
+
+def test_a_home_inside_the_site_gets_advice_that_works(minimal_site, run, monkeypatch):
+    # (provider UX review: refused ~/.config/badgekiln/keys, then suggested that same folder)
+    monkeypatch.delenv("BADGEKILN_KEYS_DIR", raising=False)
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    monkeypatch.setenv("HOME", str(minimal_site / "home"))
+    result = run("keys", "generate", "--source", str(minimal_site), "--today", TODAY)
+    assert result.code == 1 and "set BADGEKILN_KEYS_DIR to a folder elsewhere" in result.err
+    assert "the default" not in result.err
 
 
 def test_keys_list_shows_status_and_private_availability(minimal_site, run):

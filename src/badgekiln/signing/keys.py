@@ -216,7 +216,12 @@ def check_private_location(path: Path, source: Path, output: Path | None) -> Non
         if forbidden is not None and resolved.is_relative_to(forbidden):
             raise KeyManagementError(
                 f"refusing to use private keys at {path}: it is inside {forbidden}, where git or the published site "
-                f"could pick them up; keep them outside the repository (e.g. {Path.home() / '.config/badgekiln/keys'})"
+                f"could pick them up; keep them outside it: set {ENV_KEYS_DIR} to a folder elsewhere"
+                + (
+                    ""
+                    if (Path.home() / ".config/badgekiln/keys").resolve().is_relative_to(forbidden)
+                    else f" (e.g. {Path.home() / '.config/badgekiln/keys'}, the default)"
+                )
             )
 
 
