@@ -155,8 +155,9 @@ def test_export_skips_notified_values_that_are_not_dates(run, tmp_path: Path, fm
     assert result.code == 0, result.err
     assert b"HYPERLINK" not in target.read_bytes() and b"not a date" not in target.read_bytes()
     (site / "site_src" / "notified.lock").write_text("ann-first-1\t2026-02-01\n", encoding="utf-8")
-    run("export", "--source", str(site), "--today", TODAY, "--format", "json", "--output", str(target))
-    assert b'"notified_on": "2026-02-01"' in target.read_bytes()
+    as_json = tmp_path / "export.json"  # (a --format must match the file's extension)
+    run("export", "--source", str(site), "--today", TODAY, "--format", "json", "--output", str(as_json))
+    assert b'"notified_on": "2026-02-01"' in as_json.read_bytes()
 
 
 def test_export_output_inside_any_built_folder_is_refused(run, tmp_path: Path) -> None:
