@@ -170,3 +170,48 @@ def test_ctrl_c_while_workers_send_results_ends_the_process(tmp_path, delay):
             os.killpg(proc.pid, signal.SIGKILL)
     assert out == "interrupted\n" and proc.returncode == 0, err
     assert "Traceback" not in err, err
+
+
+HALF_A_MESSAGE = r"""
+import os, signal, struct, sys, threading, time
+from badgekiln.engine import forking
+
+signal.signal(signal.SIGINT, signal.default_int_handler)
+
+def work(i):
+    if i == 7:  # half a result in the pipe, then death by a signal (a SIGTERM to the group mid-send)
+        frame = sys._getframe()
+        while frame and "result_queue" not in frame.f_locals:
+            frame = frame.f_back
+        writer = frame.f_locals["result_queue"]._writer
+        os.write(writer.fileno(), struct.pack("!i", 100000) + b"x" * 100)
+        os.kill(os.getpid(), signal.SIGKILL)
+    time.sleep(0.01)
+    return i
+
+threading.Timer(2, os.kill, (os.getpid(), signal.SIGINT)).start()
+try:
+    forking.fork_map(work, list(range(400)), min_items=1)
+    print("finished", flush=True)
+except KeyboardInterrupt:
+    print("interrupted", flush=True)
+"""
+
+
+def test_a_worker_dead_in_the_middle_of_a_result_does_not_hang_the_stop(tmp_path):
+    # (review: the pipe's writer was looked up after shutdown() had let go of it, so it was never
+    # closed, and the pool's thread waited for the rest of the message forever)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HALF_A_MESSAGE],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ, BADGEKILN_JOBS="2"),
+        start_new_session=True,
+    )
+    try:
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert out == "interrupted\n", (out, err)

@@ -137,8 +137,12 @@ def _stop_workers(forked: ProcessPoolExecutor, stop: Any) -> None:
     only those that do not stop in time)."""
     stop.set()
     processes = list((getattr(forked, "_processes", None) or {}).values())
+    # (taken now: shutdown() lets go of the result queue, even without waiting)
+    writer = getattr(getattr(forked, "_result_queue", None), "_writer", None)
     forked.shutdown(wait=False, cancel_futures=True)
-    deadline = time.monotonic() + STOP_WAIT
+    # A worker already ended by a signal leaves a pool that cannot end by itself (its thread may
+    # wait for the rest of a message, and the others for work that never comes): end it now.
+    deadline = time.monotonic() + (0 if _killed(processes) else STOP_WAIT)
     for process in processes:
         with contextlib.suppress(OSError, ValueError, AssertionError):
             process.join(timeout=max(0.0, deadline - time.monotonic()))
@@ -149,14 +153,22 @@ def _stop_workers(forked: ProcessPoolExecutor, stop: Any) -> None:
     for process in late:
         with contextlib.suppress(OSError, ValueError, AssertionError):
             process.join(timeout=5)
-    if any(process.exitcode is None or process.exitcode < 0 for process in processes):
-        # A worker ended by a signal (ours, or one sent to the group) may have been cut off in the
-        # middle of sending a result: with this process's own end of the pipe closed too, the
-        # pool's thread reads the end of it instead of waiting for the rest forever.
-        writer = getattr(getattr(forked, "_result_queue", None), "_writer", None)
-        if writer is not None:
-            with contextlib.suppress(OSError):
-                writer.close()
+    if _killed(processes):
+        _close(writer)
+
+
+def _killed(processes: list[Any]) -> bool:
+    """Whether a worker ended by a signal (ours, or one sent to the group): it may have been cut
+    off in the middle of sending a result, which the pool's thread would wait for forever."""
+    return any(process.exitcode is not None and process.exitcode < 0 for process in processes)
+
+
+def _close(writer: Any) -> None:
+    """Close this process's end of the results pipe: with the workers' ends gone, the pool's
+    thread then reads the end of the pipe instead of waiting for the rest of a message."""
+    if writer is not None:
+        with contextlib.suppress(OSError):
+            writer.close()
 
 
 def stop_all() -> None:
