@@ -5,7 +5,10 @@ import csv
 import io
 import json
 
+import pytest
 from conftest import TODAY, build, write_site
+
+from badgekiln.sources.fields import email_in_text
 
 
 def test_revoke_writes_a_small_diff_and_the_build_publishes_it(minimal_site, run):
@@ -182,3 +185,39 @@ def test_an_email_address_in_a_published_text_is_refused(minimal_site, run):
     result = run("build", "--source", str(minimal_site), "--today", TODAY)
     assert result.code == 1
     assert "error[email-published]: this text contains an email address (j.bloggs@assessors.example)" in result.err
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ansible@2.9.6",
+        "react@18.2.0 and lodash@4.17.21",
+        "Follow on Mastodon @akira@mastodon.social",
+        "git@github.com:org/repo.git",
+        "https://medium.com/@user/post",
+        "https://www.mail-archive.com/list@lists.org/msg1.html",
+        "Poster@ICML2024.pdf",
+        "doi:10.1000/182",
+    ],
+)
+def test_texts_that_only_look_like_email_addresses_are_published(text):
+    # (review: versions, handles, git remotes and file names were refused as addresses)
+    assert email_in_text(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("Complaint by bob.smith@acme-corp.com", "bob.smith@acme-corp.com"),
+        ("JANE.DOE+x@Example.COM", "JANE.DOE+x@Example.COM"),
+        ("jörg@bücher.de", "jörg@bücher.de"),
+        ("https://example.org/e?contact=other.person%40example.com", "other.person@example.com"),
+        ("[write](mailto:jane%40example.com)", "jane@example.com"),
+        ("jane&#64;example.com", "jane@example.com"),
+        ("jane＠example.com", "jane@example.com"),
+        ("write to x@y.com: soon", "x@y.com"),
+    ],
+)
+def test_email_addresses_are_found_in_their_usual_disguises(text, found):
+    # (review: IDN, percent-encoded, HTML entity and full-width forms were published)
+    assert email_in_text(text) == found

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from badgekiln.errors import BadgekilnError
 from badgekiln.models import Award, Project, Recipient
-from badgekiln.sources.fields import EMAIL_IN_TEXT_RE
+from badgekiln.sources.fields import email_in_text
 from badgekiln.sources.records import add_revocation
 from badgekiln.sources.validate import load_project
 
@@ -18,10 +18,10 @@ def published_reason(reason: str, what: str) -> str:
     reason = " ".join(reason.split())
     if not reason:
         raise BadgekilnError(f'a {what} needs a reason (--reason "…"); it is published with the badge')
-    found = EMAIL_IN_TEXT_RE.search(reason)
+    found = email_in_text(reason)
     if found:
         raise BadgekilnError(
-            f"the reason is published with the badge, and holds an email address ({found.group()}): "
+            f"the reason is published with the badge, and holds an email address ({found}): "
             "name the person or their role instead"
         )
     return reason

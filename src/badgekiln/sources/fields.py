@@ -27,8 +27,34 @@ DURATION_RE = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$")
 EMAIL_RE = re.compile(
     r"^[^@\s<>()\[\],;:\"]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
 )
-# An email address inside a text (published texts must hold none: the earner's, or anyone's).
-EMAIL_IN_TEXT_RE = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+# An email address inside a text (published texts must hold none: the earner's, or anyone's):
+# letters of any script; not a part of a URL (after "/", ":" or "@": https://host/@user, a
+# fediverse handle @user@host), not a package version (react@18.2.0: the last label is letters),
+# not git's user@host:path, not a file name (poster@ICML2024.pdf).
+EMAIL_IN_TEXT_RE = re.compile(
+    r"(?<![\w.%+'@/:-])[\w.%+'-]+@(?:[^\W_](?:[\w-]*[^\W_])?\.)+"
+    r"(?!(?:pdf|png|jpe?g|gif|svg|webp|html?|txt|md|docx?|xlsx?|pptx?|zip|json|csv)\b)[^\W\d_]{2,}"
+    r"(?![\w@-]|\.[\w-]|:\S)"
+)
+
+
+_MAILTO = re.compile(r"mailto:", re.IGNORECASE)
+
+
+def email_in_text(text: str) -> str | None:
+    """The first email address in ``text``, also where it is percent-encoded (``%40``), an HTML
+    entity (``&#64;``) or in full-width or other compatibility forms (``＠``), or None."""
+    import html
+    import unicodedata
+    from urllib.parse import unquote
+
+    for form in (text, unquote(text), html.unescape(text), unicodedata.normalize("NFKC", text)):
+        found = EMAIL_IN_TEXT_RE.search(_MAILTO.sub("mailto ", form))  # (a mailto: link's address is one)
+        if found:
+            return found.group()
+    return None
+
+
 MAX_TEXT = 20_000  # characters in one text field
 # A host name (letters of any script, digits, '-', '_', '.') or an IP literal in brackets.
 HOST_RE = re.compile(r"^[\w.-]+\Z|^\[[0-9A-Fa-f:.]+\]\Z|^\[v[0-9A-Fa-f]+\.[\w.:~!$&'()*+,;=-]+\]\Z")

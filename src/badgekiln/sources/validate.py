@@ -40,7 +40,7 @@ from badgekiln.models import (
 from badgekiln.sources import learning, safefiles
 from badgekiln.sources.config import SiteConfig, SourceTree, read_site_config, source_paths
 from badgekiln.sources.endorsements import read_sources as read_endorsements
-from badgekiln.sources.fields import AWARD_ID_RE, EMAIL_IN_TEXT_RE, SLUG_RE, Fields, did_you_mean
+from badgekiln.sources.fields import AWARD_ID_RE, SLUG_RE, Fields, did_you_mean, email_in_text
 from badgekiln.sources.loading import load_markdown_page, load_yaml
 from badgekiln.sources.members import read_members
 
@@ -993,12 +993,12 @@ def _check_email_not_published(data: Any, email: str, diagnostics: list[Diagnost
                         "badges carry only a salted hash of the address; remove it here",
                     )
                 )
-            elif isinstance(value, str) and (found := EMAIL_IN_TEXT_RE.search(value)):
+            elif isinstance(value, str) and (found := email_in_text(value)):
                 diagnostics.append(
                     Diagnostic(
                         "error",
                         "email-published",
-                        f"this text contains an email address ({found.group()}), which would be published "
+                        f"this text contains an email address ({found}), which would be published "
                         "on the badge's page and in its credentials",
                         location,
                         "name the person or their role instead (a reason, a narrative: every text here is public)",
