@@ -98,7 +98,8 @@ def read_ledger(path: Path, diagnostics: list[Diagnostic]) -> Ledger:
                 f"{REL} has git merge conflict markers (two branches both added awards)",
                 SourceLocation(REL, conflict, 1),
                 f"keep the side that is published ('git checkout --ours {REL}' when merging into the published "
-                "branch), then run 'python build.py': it adds the other branch's awards after the published ones",
+                "branch; '--theirs' during a rebase onto it), then run 'python build.py': it adds the other "
+                "branch's awards after the published ones",
             )
         )
         return Ledger(entries)
@@ -148,23 +149,30 @@ def reconcile(ledger: Ledger, awards: tuple[Award, ...], diagnostics: list[Diagn
                     f"if you edited it, keep 'id: {yaml_plain(entry.id)}' on the award",
                 )
             )
+    rebadged = {}
     for award in awards:
         published = ledger.entries.get(award.id)
         if published is not None and published.badge != award.badge:
-            # (its credential, its pages and the badge class URL it names were published: another
-            # badge under the same id would change what earners already hold, and remove files)
+            # Its credential, its pages and the badge class URL it names were published for the
+            # other badge, and earners may hold copies: said loudly, at the build that makes the
+            # change (the ledger then records the new badge, and a frozen CI build stops until the
+            # ledger is committed). Not refused: a renamed badge file, or a site upgraded from a
+            # version that did not say it, must still build.
             diagnostics.append(
                 Diagnostic(
-                    "error",
+                    "warning",
                     "badge-changed",
-                    f"award {award.id} was published as a {published.badge!r} badge ({REL}); "
-                    f"an award cannot become another badge ({award.badge!r})",
+                    f"award {award.id} was published as a {published.badge!r} badge ({REL}) and is now a "
+                    f"{award.badge!r} badge: its pages and files for {published.badge!r} change or go, "
+                    "and copies earners already hold still name the first badge",
                     award.location or SourceLocation(REL),
-                    f"put back 'badge: {yaml_plain(published.badge)}'; to give the other badge, revoke this award "
-                    f"('badgekiln revoke {award.id} --reason …') and add a new award without an id",
+                    f"if that is a mistake, put back 'badge: {yaml_plain(published.badge)}'; to give the other "
+                    f"badge as well, revoke this award ('badgekiln revoke {award.id} --reason …') and add a "
+                    "new award without an id",
                 )
             )
-    entries = dict(ledger.entries)
+            rebadged[award.id] = replace(published, badge=award.badge)
+    entries = dict(ledger.entries) | rebadged
     index = ledger.next_index
     for award in sorted(awards, key=lambda a: a.id):
         if award.id not in entries:
