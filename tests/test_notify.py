@@ -112,6 +112,23 @@ def test_an_award_renewed_before_it_was_announced_is_not_announced_its_renewal_i
     assert "ann-first-1" not in message.get_body(("plain",)).get_content()
 
 
+def test_an_award_whose_renewal_was_revoked_is_still_announced(minimal_site, run, smtp):
+    # (review: a renewal made by mistake, then revoked, left the award it renewed never announced)
+    assert run("award", "--renew", "ann-first-1", "--source", str(minimal_site), "--today", TODAY).code == 0
+    renewal = next(
+        line.split(":", 1)[1].strip()
+        for line in (minimal_site / "recipients/ann.yaml").read_text().splitlines()[::-1]
+        if line.strip().startswith("- id:")
+    )
+    revoked = run("revoke", renewal, "--reason", "Made by mistake", "--source", str(minimal_site), "--today", TODAY)
+    assert revoked.code == 0, revoked.err
+    build(run, minimal_site)
+    result = run("notify", "--source", str(minimal_site), "--today", TODAY, "--skip-online-check")
+    assert result.code == 0, result.err
+    assert "sent 1 message(s)" in result.out and "renewed by" not in result.err
+    assert "ann-first-1" in parse(smtp.messages_to("ann@example.com")[0]).get_body(("plain",)).get_content()
+
+
 def test_headers_date_message_id_reply_to_and_auto_submitted(minimal_site, run, smtp, monkeypatch):
     build(run, minimal_site)
     monkeypatch.setenv("BADGEKILN_SMTP_FROM", "noreply@mail.example.net")

@@ -388,3 +388,20 @@ def test_an_excel_serial_number_keeps_its_hint_with_a_date_format(minimal_site, 
     sheet.write_text("name,email,badge,issued_on\nZoe,zoe@example.org,first-badge,46357\n")
     result = award_sheet(run, minimal_site, sheet, "--date-format", "%d/%m/%Y")
     assert result.code == 1 and "looks like an Excel date shown as a number" in result.err
+
+
+def test_a_badge_cell_that_names_one_badge_and_spells_another_is_not_guessed():
+    # (review: "First Aid" resolved to the slug first-aid although that is the badge named
+    # "Emergency First Aid", and first-aid-basic is the one named "First Aid")
+    from types import SimpleNamespace
+
+    from badgekiln.commands.award import badge_names, badge_slug
+
+    badges = {
+        "first-aid": SimpleNamespace(name="Emergency First Aid"),
+        "first-aid-basic": SimpleNamespace(name="First  Aid"),
+    }
+    names = badge_names(badges)
+    assert badge_slug("First Aid", badges, names) == "First Aid"  # (then: "there is no badge", with the list)
+    assert badge_slug("emergency first aid", badges, names) == "first-aid"
+    assert badge_slug("FIRST-AID-BASIC", badges, names) == "first-aid-basic"

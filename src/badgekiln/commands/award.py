@@ -265,16 +265,23 @@ def _badge_list(badges) -> str:
 
 
 def badge_slug(text: str, badges, by_name: dict[str, str]) -> str:
-    """The badge a cell means: its slug in any case, or its name in any case and spacing
-    ("Network cabling", "FIRST-AID-AT-WORK", "network cabling"); else the text as it is (then
-    an unknown badge, listed with the site's badges)."""
+    """The badge a cell means: its slug, its name in any case and spacing ("network cabling"), or
+    its slug in any case or with spaces for hyphens ("FIRST-AID-AT-WORK"); else the text as it is
+    (then an unknown badge, listed with the site's badges). A text that would name one badge by
+    name and another by slug is left as it is, to be reported: a badge is never guessed."""
     spaced = " ".join(text.split())
     if not spaced or spaced in badges:
         return spaced or text
-    for candidate in (spaced.lower(), spaced.lower().replace(" ", "-")):
-        if candidate in badges:
-            return candidate
-    return by_name.get(spaced.casefold(), spaced)
+    named = by_name.get(spaced.casefold())
+    slugged = next((c for c in (spaced.lower(), spaced.lower().replace(" ", "-")) if c in badges), None)
+    if named and slugged and named != slugged:
+        return spaced
+    return named or slugged or spaced
+
+
+def badge_names(badges) -> dict[str, str]:
+    """A badge's name (case and spacing aside) -> its slug."""
+    return {" ".join(badge.name.split()).casefold(): slug for slug, badge in badges.items()}
 
 
 def awards_from_table(
@@ -282,7 +289,7 @@ def awards_from_table(
 ) -> tuple[list[NewAward], list[Diagnostic]]:
     """Every row of a sheet as a checked award, and the warnings; raises ValidationFailed listing every bad row."""
     diagnostics: list[Diagnostic] = list(table.warnings)
-    by_name = {badge.name.casefold(): slug for slug, badge in badges.items()}
+    by_name = badge_names(badges)
     awards = []
     hinted = [False]
     for line, row in table.rows:
@@ -366,8 +373,7 @@ def check_single(source: Path, row: dict[str, str], today: date) -> NewAward:
     """Check an award given on the command line."""
     project = load_project(source, today=today).project
     diagnostics: list[Diagnostic] = []
-    by_name = {badge.name.casefold(): slug for slug, badge in project.badges.items()}
-    row = dict(row, badge=badge_slug(row.get("badge", ""), project.badges, by_name))
+    row = dict(row, badge=badge_slug(row.get("badge", ""), project.badges, badge_names(project.badges)))
     award = check_row(row, SourceLocation("<command line>"), project.badges, diagnostics, today)
     if award is None or any(d.is_error for d in diagnostics):
         raise ValidationFailed(diagnostics)

@@ -254,7 +254,9 @@ def plan_announcements(source: Path, today: date, *, only: tuple[str, ...] = ())
     if unknown:
         raise BadgekilnError(f"there is no award {', '.join(unknown)}")
     announcements, skipped = [], []
-    renewed = {a.renews: a.id for a in project.awards if a.renews}
+    # (a renewal counts once it is published and valid: a renewal revoked as a mistake, or not
+    # built yet, leaves the award it renews to be announced)
+    renewed = {a.renews: a.id for a in project.awards if a.renews and a.id in published and a.status(today) == "valid"}
     for recipient in project.recipients:
         for award in recipient.awards:
             if only and award.id not in only:

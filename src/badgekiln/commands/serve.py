@@ -349,9 +349,10 @@ def stop(server: _Server, folder: Path, *, serving: bool = True) -> None:
     preview.stopping.set()
     if preview.watcher is not None:
         forking.stop_all()  # a rebuild under way: its workers end now, and it fails at once
-        preview.watcher.join(timeout=30)  # (what it does in this process ends before its folder goes)
-        if not preview.watcher.is_alive():
-            forking.reopen()
+        try:
+            preview.watcher.join(timeout=30)  # (what it does in this process ends before its folder goes)
+        finally:
+            forking.reopen()  # (this process may build again: a test, a program that embeds serve)
     if serving:
         server.shutdown()
     server.server_close()
