@@ -206,3 +206,13 @@ def test_a_damaged_rsa_key_fails_the_build_and_publishes_nothing(minimal_site, r
     assert "the RSA private key is damaged" in result.err
     after = {p.relative_to(minimal_site): p.read_bytes() for p in (minimal_site / "output").rglob("*") if p.is_file()}
     assert after == before
+
+
+def test_a_site_key_may_not_take_a_development_key_id(minimal_site, run):
+    # (review: a key file named dev-….yaml made a real site's pages say "development key")
+    assert run("keys", "generate", "--source", str(minimal_site), "--today", TODAY).code == 0
+    record = next((minimal_site / "site_src/keys").glob("*rsa*.yaml"))
+    record.rename(record.with_name("dev-mine.yaml"))
+    result = run("build", "--source", str(minimal_site), "--today", TODAY)
+    assert result.code == 1
+    assert "site_src/keys/dev-mine.yaml: error[reserved-key-id]: key ids starting with 'dev-'" in result.err

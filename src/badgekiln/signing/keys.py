@@ -240,6 +240,9 @@ def save_private_key(key, kid: str, source: Path) -> Path:
 # -- loading --------------------------------------------------------------------------------------
 
 
+DEVELOPMENT_PREFIX = "dev-"  # of development keys' ids, and of theirs only (the page's Verify says so)
+
+
 def read_records(source: Path, diagnostics: list[Diagnostic]) -> tuple[KeyRecord, ...]:
     """Every public record under ``site_src/keys/``; private material there is an error."""
     folder = source_paths(source).keys
@@ -288,6 +291,17 @@ def read_records(source: Path, diagnostics: list[Diagnostic]) -> tuple[KeyRecord
             doc = load_yaml(path, source)
         except SourceError as exc:
             diagnostics.append(exc.diagnostic)
+            continue
+        if path.stem.startswith(DEVELOPMENT_PREFIX):  # (pages and verifiers read "dev-" as "not the issuer's")
+            diagnostics.append(
+                Diagnostic(
+                    "error",
+                    "reserved-key-id",
+                    f"key ids starting with {DEVELOPMENT_PREFIX!r} are for development keys",
+                    SourceLocation(path.relative_to(source).as_posix()),
+                    "rename the file (its key id) or make keys with 'badgekiln keys generate'",
+                )
+            )
             continue
         record = _record(path.stem, doc, diagnostics)
         if record is not None:
@@ -422,7 +436,7 @@ def development_keyring(source: Path, today: date) -> Keyring:
         if safefiles.kind(folder, path.name) is None:
             _write_new_file(path, private_pem(generate(algorithm)))
         key = _load_private(_read_private(folder, path.name), str(path))
-        kid = f"dev-{short}"
+        kid = f"{DEVELOPMENT_PREFIX}{short}"
         private[kid] = key
         records.append(
             KeyRecord(kid=kid, algorithm=algorithm, created=today, public_pem=public_pem(key), development=True)
