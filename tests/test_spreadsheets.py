@@ -405,3 +405,38 @@ def test_a_badge_cell_that_names_one_badge_and_spells_another_is_not_guessed():
     assert badge_slug("First Aid", badges, names) == "First Aid"  # (then: "there is no badge", with the list)
     assert badge_slug("emergency first aid", badges, names) == "first-aid"
     assert badge_slug("FIRST-AID-BASIC", badges, names) == "first-aid-basic"
+
+
+@pytest.mark.parametrize(
+    "rewrite",
+    [
+        lambda xml: xml.replace(b'hidden="1"', b"hidden='1'"),
+        lambda xml: xml.replace(b'hidden="1"', b'hidden = "true"'),
+        lambda xml: xml.replace(b'<row r="3" hidden="1"', b'<row hidden="1"'),
+        lambda xml: xml.replace(b'<row r="3"', b'<row ht="15" note="a>b" r="3"'),
+    ],
+    ids=["single-quotes", "spaces", "no-r", "gt-in-a-value"],
+)
+def test_hidden_rows_are_found_however_the_xml_spells_them(minimal_site, run, tmp_path, rewrite):
+    # (review: a hand-made or third-party file could hide a row from a check that read only one spelling)
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for row in (
+        ["name", "email", "badge", "issued_on"],
+        ["Zoe", "zoe@example.org", "first-badge", "2026-03-01"],
+        ["Bo", "bo@example.org", "first-badge", "2026-03-01"],
+    ):
+        sheet.append(row)
+    sheet.row_dimensions[3].hidden = True
+    plain = tmp_path / "plain.xlsx"
+    book.save(plain)
+    crafted = tmp_path / "crafted.xlsx"
+    with zipfile.ZipFile(plain) as source, zipfile.ZipFile(crafted, "w") as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                assert b'<row r="3" hidden="1"' in data or b'hidden="1"' in data
+                data = rewrite(data)
+            target.writestr(info, data)
+    result = award_sheet(run, minimal_site, crafted)
+    assert result.code == 1 and "error[hidden-rows]: row 3 of the sheet" in result.err, result.err

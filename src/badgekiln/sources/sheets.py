@@ -288,7 +288,7 @@ def _xlsx_rows(raw: bytes, rel: str) -> tuple[int, list, list[tuple[int, list]],
                 raise sheet_error(
                     "bad-xlsx", f"the workbook unpacks to more than {MAX_UNPACKED_BYTES} bytes", SourceLocation(rel)
                 )
-            if "mimetype" in archive.namelist() and b"opendocument" in archive.read("mimetype")[:200]:
+            if "mimetype" in archive.namelist() and b"opendocument" in archive.open("mimetype").read(200):
                 raise sheet_error(
                     "bad-xlsx",
                     "this is an OpenDocument file (.ods, LibreOffice's own format), not an Excel workbook",
@@ -348,27 +348,42 @@ def _xlsx_rows(raw: bytes, rel: str) -> tuple[int, list, list[tuple[int, list]],
     return header_line, header or [], rows, note
 
 
-_ROW_TAG = re.compile(rb"<(?:\w+:)?row\b[^>]*>")
-_ROW_NUMBER = re.compile(rb'\br="(\d+)"')
-_HIDDEN = re.compile(rb'\bhidden="(?:1|true)"')
+# A row's start tag (any namespace prefix; '>' may sit in a quoted value, '<' cannot) and its attributes.
+_ROW_TAG = re.compile(rb"<(?:[\w.-]+:)?row(?=[\s/>])((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>")
+_ATTRIBUTE = re.compile(rb"([\w.:-]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
+_PIECE = 1 << 20  # bytes of the worksheet read at a time
 
 
 def _hidden_rows(raw: bytes, worksheet: str | None) -> set[int]:
     """The numbers of the rows the sheet at ``worksheet`` (its part in the zip) hides: by hand, or
-    filtered out (Excel marks both ``hidden``). Unknown (no such part): none."""
+    filtered out (Excel marks both ``hidden``). Read a piece at a time; a row without ``r`` is
+    the one after the last (as readers number it). Unknown (no such part): none."""
     if not worksheet:
         return set()
+    found: set[int] = set()
+    number = 0
     with zipfile.ZipFile(io.BytesIO(raw)) as archive:  # (its size was checked before openpyxl read it)
         try:
-            xml = archive.read(worksheet.lstrip("/"))
+            stream = archive.open(worksheet.lstrip("/"))
         except KeyError:
             return set()
-    found = set()
-    for tag in _ROW_TAG.finditer(xml):
-        if _HIDDEN.search(tag.group()):
-            number = _ROW_NUMBER.search(tag.group())
-            if number:
-                found.add(int(number.group(1)))
+        with stream:
+            buffer = b""
+            while piece := stream.read(_PIECE):
+                buffer += piece
+                done = 0
+                for tag in _ROW_TAG.finditer(buffer):
+                    attributes = {
+                        m.group(1).split(b":")[-1]: m.group(2) or m.group(3) or b""
+                        for m in _ATTRIBUTE.finditer(tag.group(1))
+                    }
+                    given = attributes.get(b"r", b"")
+                    number = int(given) if given.isdigit() else number + 1
+                    if attributes.get(b"hidden", b"").strip().lower() in (b"1", b"true"):
+                        found.add(number)
+                    done = tag.end()
+                cut = buffer.rfind(b"<", done)  # (a tag cut by the end of the piece: read on)
+                buffer = buffer[cut:] if cut >= 0 else b""
     return found
 
 
