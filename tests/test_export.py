@@ -167,3 +167,11 @@ def test_the_format_follows_the_file_name_and_a_mismatch_is_refused(example_site
     assert (tmp_path / "mine.xlsx").read_bytes() == b"PK keep me"
     assert run("export", *source, "--output", str(tmp_path / "r.csv")).code == 0
     assert (tmp_path / "r.csv").read_text(encoding="utf-8").startswith("award_id,")
+
+
+def test_a_badge_filter_takes_the_badges_name_too(example_site, run):
+    # (provider UX review: import takes "First Aid at Work", export refused it)
+    source = ["--source", str(example_site), "--today", "2026-12-03", "--format", "json"]
+    by_name = run("export", *source, "--badge", "first aid at work")
+    by_slug = run("export", *source, "--badge", "first-aid-at-work")
+    assert by_name.code == 0 and by_name.out == by_slug.out and '"badge": "first-aid-at-work"' in by_name.out

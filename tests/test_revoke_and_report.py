@@ -221,3 +221,16 @@ def test_texts_that_only_look_like_email_addresses_are_published(text):
 def test_email_addresses_are_found_in_their_usual_disguises(text, found):
     # (review: IDN, percent-encoded, HTML entity and full-width forms were published)
     assert email_in_text(text) == found
+
+
+def test_within_takes_the_yaml_files_durations_too():
+    # (provider UX review: P90D, as valid_for is written, was refused, and echoed lowercased)
+    from datetime import timedelta
+
+    from badgekiln.commands.report import parse_within
+    from badgekiln.errors import BadgekilnError
+
+    assert parse_within("P90D") == parse_within("90d") == timedelta(days=90)
+    assert parse_within("p6m") == timedelta(days=180)
+    with pytest.raises(BadgekilnError, match="not 'P90X'"):
+        parse_within("P90X")

@@ -13,10 +13,11 @@ import json
 import os
 import tempfile
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
+from badgekiln.commands.award import badge_names, badge_slug
 from badgekiln.engine.site import MARKER
 from badgekiln.errors import BadgekilnError
 from badgekiln.formats import urls
@@ -96,6 +97,8 @@ def export_rows(source: Path, today: date, *, base_url: str | None = None, filte
     """One row per award (see COLUMNS; ``skills`` is a list), ordered by recipient file then issue date."""
     loaded = load_project(source, base_url=base_url, today=today)
     config, project = loaded.config, loaded.project
+    names = badge_names(project.badges)  # (a badge by its name too, in any case, as imports take it)
+    filters = replace(filters, badges=tuple(badge_slug(text, project.badges, names) for text in filters.badges))
     unknown = [slug for slug in filters.badges if slug not in project.badges]
     if unknown:
         raise BadgekilnError(

@@ -76,9 +76,13 @@ def expiring(
 
 
 def parse_within(text: str) -> timedelta:
-    """``90d``, ``12w``, ``6m`` (30-day months) or ``1y`` (365 days)."""
+    """``90d``, ``12w``, ``6m`` (30-day months) or ``1y`` (365 days), or written as in the YAML
+    files (``P90D``, ``P6M``)."""
     units = {"d": 1, "w": 7, "m": 30, "y": 365}
+    given = text
     text = text.strip().lower()
+    if text.startswith("p") and text[1:2].isdigit():  # (ISO 8601, as valid_for and remind_before are written)
+        text = text[1:]
     if len(text) < 2 or text[-1] not in units or not text[:-1].isdigit():
-        raise BadgekilnError(f"--within takes a number and a unit such as 90d, 12w, 6m or 1y, not {text!r}")
+        raise BadgekilnError(f"--within takes a number and a unit such as 90d, 12w, 6m or 1y (or P90D), not {given!r}")
     return timedelta(days=int(text[:-1]) * units[text[-1]])
