@@ -91,6 +91,10 @@ def test_init_makes_a_site_that_builds_and_never_overwrites(tmp_path, run):
     assert run("init", str(target)).code == 1
     build(run, target)
     assert (target / "output/badges/first-badge/index.html").is_file()
+    # (provider UX review: an invalid --email made a site that then failed 'check')
+    refused = run("init", str(tmp_path / "other"), "--email", "not an email")
+    assert refused.code == 2 and "'not an email' is not an email address" in refused.err
+    assert not (tmp_path / "other").exists()
 
 
 def test_serve_previews_the_site_without_touching_the_sources(minimal_site):

@@ -664,10 +664,13 @@ def init_command(target: Path, name: str, base_url: str, email: str, github_only
     from badgekiln.commands.scaffold import init, init_github
     from badgekiln.errors import SourceLocation, ValidationFailed
     from badgekiln.sources.config import check_base_url
+    from badgekiln.sources.fields import EMAIL_RE
 
     problems: list[Diagnostic] = []
     if not github_only and check_base_url(base_url, SourceLocation("--base-url"), problems) is None:
         raise ValidationFailed(problems)
+    if not github_only and not EMAIL_RE.match(email.strip()):  # (as site.yaml's check would say, later)
+        raise click.BadParameter(f"{email!r} is not an email address", param_hint="--email")
 
     if github_only:
         done = init_github(target.resolve(), today=today_from_environment(today))
