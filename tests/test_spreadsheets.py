@@ -257,7 +257,14 @@ def test_a_workbook_whose_first_sheet_is_not_the_awards_names_its_other_sheets(m
     result = award_sheet(run, minimal_site, tmp_path / "two.xlsx")
     assert result.code == 1
     assert "only the first sheet, 'Instructions', is read; the workbook also has 'Awards'" in result.err
-    assert "move the sheet with the awards first" in result.err
+    assert "--sheet 'NAME'" in result.err
+    awards.append(["Zoe", "zoe@example.org", "first-badge", "2026-03-01"])
+    book.save(tmp_path / "two.xlsx")
+    chosen = award_sheet(run, minimal_site, tmp_path / "two.xlsx", "--sheet", "Awards")
+    assert chosen.code == 0, chosen.err
+    assert awards_of(minimal_site, "recipients/zoe.yaml")[0]["badge"] == "first-badge"
+    missing = award_sheet(run, minimal_site, tmp_path / "two.xlsx", "--sheet", "Awardz")
+    assert missing.code == 1 and "no sheet 'Awardz'" in missing.err and "'Instructions', 'Awards'" in missing.err
 
 
 def test_5000_rows_from_excel_in_seconds(minimal_site, run, tmp_path):

@@ -539,6 +539,7 @@ ExpiringFields = ("award_id", "recipient", "email", "badge", "issued_on", "expir
     type=click.Choice(["utf-8", "cp1252", "latin-1"]),
     help="The encoding of a CSV that is not UTF-8 (a BOM and UTF-16 are detected).",
 )
+@click.option("--sheet", help="The sheet of an .xlsx workbook to read, by its tab's name (default: the first).")
 @click.option("--name", help="The earner's name (for one award).")
 @click.option("--email", help="The earner's email (matches an existing recipient file).")
 @click.option("--badge", help="The badge slug.")
@@ -566,6 +567,7 @@ def award_command(
     column_map: str | None,
     date_format: str | None,
     encoding: str,
+    sheet: str | None,
     name,
     email,
     badge,
@@ -610,11 +612,11 @@ def award_command(
         with Progress() as progress:
             progress.stage(f"checking and importing {csv_path.name}")
             result = award_mod.import_sheet(
-                source, csv_path, day, column_map=column_map, date_format=date_format, encoding=encoding
+                source, csv_path, day, column_map=column_map, date_format=date_format, encoding=encoding, sheet=sheet
             )
     else:
-        if column_map or date_format:
-            raise click.UsageError("--map and --date-format are for --csv imports")
+        if column_map or date_format or sheet:
+            raise click.UsageError("--map, --date-format and --sheet are for --csv imports")
         from badgekiln.commands.eligible import report as eligible_report
 
         # (who was eligible before: only those this award makes eligible are said after it)

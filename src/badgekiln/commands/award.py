@@ -446,6 +446,7 @@ def import_sheet(
     column_map: str | None = None,
     date_format: str | None = None,
     encoding: str = "utf-8",
+    sheet: str | None = None,
 ) -> AwardResult:
     """Import awards from a CSV or .xlsx file (columns: CSV_COLUMNS, matched in any case and spacing).
 
@@ -459,7 +460,12 @@ def import_sheet(
         check_date_format(date_format)
     project = load_project(source, today=today).project
     table = read_table(
-        path, known=CSV_COLUMNS, required=REQUIRED, mapping=parse_map(column_map, CSV_COLUMNS), encoding=encoding
+        path,
+        known=CSV_COLUMNS,
+        required=REQUIRED,
+        mapping=parse_map(column_map, CSV_COLUMNS),
+        encoding=encoding,
+        sheet=sheet,
     )
     awards, warnings = awards_from_table(table, project.badges, today, date_format=date_format)
     result = add_awards(source, awards, today)

@@ -74,6 +74,7 @@ def read_table(
     required: tuple[str, ...],
     mapping: dict[str, str] | None = None,
     encoding: str = "utf-8",
+    sheet: str | None = None,
 ) -> Table:
     """Read a CSV or .xlsx file of ``known`` columns; raises ValidationFailed with located problems."""
     rel = path.name
@@ -87,7 +88,9 @@ def read_table(
         )
     note = None
     if raw.startswith(_ZIP_MAGIC):
-        header_line, header, rows, note = _xlsx_rows(raw, rel)
+        header_line, header, rows, note = _xlsx_rows(raw, rel, sheet)
+    elif sheet is not None:
+        raise sheet_error("no-sheets", "--sheet is for .xlsx workbooks; this file is a CSV", SourceLocation(rel))
     else:
         header_line, header, rows = _csv_rows(_decode(raw, rel, encoding), rel)
     table = Table(rel, [])
@@ -103,7 +106,7 @@ def read_table(
             "other-sheets",
             note,
             SourceLocation(rel),
-            "move the sheet with the awards first (drag its tab to the left) and save, or save that sheet as 'CSV UTF-8'",
+            "name the sheet with the awards: --sheet 'NAME' (or move its tab first and save)",
         )
         raise ValidationFailed([*exc.items, other]) from None
     too_wide = []
@@ -279,7 +282,7 @@ def _csv_rows(text: str, rel: str) -> tuple[int, list, list[tuple[int, list]]]:
 # -- xlsx -------------------------------------------------------------------------------------
 
 
-def _xlsx_rows(raw: bytes, rel: str) -> tuple[int, list, list[tuple[int, list]], str | None]:
+def _xlsx_rows(raw: bytes, rel: str, wanted: str | None = None) -> tuple[int, list, list[tuple[int, list]], str | None]:
     import openpyxl  # imported here: only imports and exports need it
 
     try:
@@ -305,9 +308,17 @@ def _xlsx_rows(raw: bytes, rel: str) -> tuple[int, list, list[tuple[int, list]],
             SourceLocation(rel),
             "open it in Excel or LibreOffice and save it again as .xlsx, or save it as 'CSV UTF-8'",
         ) from None
+    names = [other.title for other in book.worksheets]
+    if wanted is not None and wanted not in names:
+        book.close()
+        raise sheet_error(
+            "no-such-sheet",
+            f"the workbook has no sheet {wanted!r}",
+            SourceLocation(rel),
+            "its sheets are: " + ", ".join(repr(name) for name in names),
+        )
     try:
-        sheet = book.worksheets[0]
-        names = [other.title for other in book.worksheets]
+        sheet = book.worksheets[names.index(wanted) if wanted is not None else 0]
         hidden = _hidden_rows(raw, getattr(sheet, "_worksheet_path", None))
         header = None
         header_line = 1
@@ -337,14 +348,18 @@ def _xlsx_rows(raw: bytes, rel: str) -> tuple[int, list, list[tuple[int, list]],
         raise sheet_error(
             "hidden-rows",
             f"row{'s' if len(numbers) > 1 else ''} {', '.join(map(str, numbers[:10]))}"
-            f"{' and more' if len(numbers) > 10 else ''} of the sheet {names[0]!r} "
+            f"{' and more' if len(numbers) > 10 else ''} of the sheet {sheet.title!r} "
             f"{'are' if len(numbers) > 1 else 'is'} hidden (filtered out?), and would be awarded too",
             SourceLocation(rel, numbers[0], 1),
             "badgekiln reads every row: delete the rows you do not want to award, or show them all "
             "(clear the filter) and check them, then import again",
         )
     others = ", ".join(repr(name) for name in names[1:])
-    note = f"only the first sheet, {names[0]!r}, is read; the workbook also has {others}" if others else None
+    note = (
+        f"only the first sheet, {names[0]!r}, is read; the workbook also has {others}"
+        if others and wanted is None
+        else None
+    )
     return header_line, header or [], rows, note
 
 
