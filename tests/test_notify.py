@@ -3,6 +3,8 @@
 The server (tests/support/smtp_server.py) refuses, defers, drops, stalls and trickles on demand.
 """
 
+import email
+import email.policy
 import io
 import os
 import signal
@@ -155,6 +157,25 @@ def test_dry_run_sends_nothing_and_records_nothing(minimal_site, run, smtp):
     assert "To: Ann Example <ann@example.com>" in result.out and "1 message(s) would be sent" in result.out
     assert smtp.delivered == [] and smtp.attempts == {}
     assert not (minimal_site / "site_src/notified.lock").exists()
+
+
+def test_a_dry_run_can_save_the_messages_to_open_in_a_mail_program(minimal_site, run, smtp, tmp_path):
+    # (provider UX review: a dry run printed only the plain text; the HTML could not be looked at)
+    build(run, minimal_site)
+    saved = tmp_path / "preview"
+    result = run("notify", "--dry-run", "--save", str(saved), "--source", str(minimal_site), "--today", TODAY)
+    assert result.code == 0, result.err
+    assert "From: " in result.out and "Reply-To: " in result.out
+    (eml,) = sorted(saved.glob("*.eml"))
+    message = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+    assert message["To"] == "Ann Example <ann@example.com>"
+    assert "https://badges.example.org/awards/ann-first-1/" in message.get_body(("html",)).get_content()
+    assert eml.stat().st_mode & 0o077 == 0  # (an earner's address: the owner's only)
+    assert smtp.delivered == [] and not (minimal_site / "site_src/notified.lock").exists()
+    inside = run("notify", "--dry-run", "--save", str(minimal_site / "output/mail"), "--source", str(minimal_site))
+    assert inside.code == 1 and "must never be published" in inside.err and not (minimal_site / "output/mail").exists()
+    sending = run("notify", "--save", str(saved), "--source", str(minimal_site), "--today", TODAY)
+    assert sending.code == 2 and "--save is for --dry-run" in sending.err
 
 
 def test_unreachable_mail_server_is_a_clear_error(minimal_site, run, monkeypatch):

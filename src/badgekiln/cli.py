@@ -767,6 +767,12 @@ def serve_command(source: Path, today: str | None, port: int, watch: bool) -> No
 @click.option("--dry-run", is_flag=True, help="Print the messages instead of sending them (no network at all).")
 @click.option("--digest", is_flag=True, help="One message per earner listing all their new awards.")
 @click.option(
+    "--save",
+    "save_to",
+    type=ReachablePath(file_okay=False, path_type=Path),
+    help="With --dry-run: also save each message as an .eml file in this folder, to open in a mail program.",
+)
+@click.option(
     "--skip-online-check", is_flag=True, help="Do not check first that each award page answers 200 at its URL."
 )
 @click.option(
@@ -796,6 +802,7 @@ def notify_command(
     only: tuple[str, ...],
     dry_run: bool,
     digest: bool,
+    save_to: Path | None,
     skip_online_check: bool,
     retries: int,
     retry_delay: float,
@@ -808,6 +815,12 @@ def notify_command(
 
     day = today_from_environment(today)
     policy = RetryPolicy(retries=retries, delay=retry_delay, deadline=timeout)
+    if save_to is not None:
+        from badgekiln.commands.export import check_private_target
+
+        if not dry_run:
+            raise click.UsageError("--save is for --dry-run (messages to look at, not send)")
+        check_private_target(source.resolve(), save_to / "message.eml", "a saved message")
     with progress_display() as progress:
         result = notify(
             source.resolve(),
@@ -823,7 +836,17 @@ def notify_command(
         )
     if dry_run:
         for message in result.messages:
-            click.echo(f"To: {message['To']}\nSubject: {message['Subject']}\n\n{_plain_body(message)}\n{'-' * 60}")
+            click.echo(
+                f"From: {message['From']}\nReply-To: {message['Reply-To']}\nTo: {message['To']}\n"
+                f"Subject: {message['Subject']}\n\n{_plain_body(message)}\n{'-' * 60}"
+            )
+    if save_to is not None:
+        from badgekiln.commands.export import write_report
+
+        save_to.mkdir(parents=True, exist_ok=True)
+        for number, message in enumerate(result.messages, 1):
+            write_report(source.resolve(), save_to / f"{number:03d}.eml", message.as_bytes())
+        click.echo(f"saved {len(result.messages)} message(s) as .eml files in {save_to} (open them in a mail program)")
     for line, for_stderr in summary_lines(result, dry_run=dry_run):
         click.echo(line, err=for_stderr)
     if not result.ok:

@@ -204,17 +204,24 @@ def render(rows: list[dict], fmt: str, today: date, *, excel: bool = False) -> b
     return (to_json(rows) if fmt == "json" else to_csv(rows, excel=excel)).encode("utf-8")
 
 
-def write_report(source: Path, target: Path, data: bytes) -> None:
-    """Write an export to ``target`` in one rename; never inside the site's published output."""
+def check_private_target(source: Path, target: Path, what: str = "an export") -> None:
+    """Refuse ``target`` inside the site's output or any folder badgekiln built: ``what`` holds
+    earners' emails and must never be published."""
     resolved = target.resolve()
     published = (source / "output").resolve()
     built = next((folder for folder in resolved.parents if os.path.lexists(folder / MARKER)), None)
     if resolved == published or published in resolved.parents or built is not None:
         where = f"a folder badgekiln built ({built}, marked by {MARKER})" if built else "the site's output folder"
         raise BadgekilnError(
-            f"{target} is inside {where}: an export holds earners' emails and "
-            "must never be published; write it somewhere else"
+            f"{target} is inside {where}: {what} holds earners' emails and must never be published; "
+            "write it somewhere else"
         )
+
+
+def write_report(source: Path, target: Path, data: bytes) -> None:
+    """Write an export to ``target`` in one rename; never inside the site's published output."""
+    check_private_target(source, target)
+    resolved = target.resolve()
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{resolved.name}.", dir=resolved.parent)
     except OSError as exc:
