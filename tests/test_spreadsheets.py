@@ -447,3 +447,17 @@ def test_hidden_rows_are_found_however_the_xml_spells_them(minimal_site, run, tm
             target.writestr(info, data)
     result = award_sheet(run, minimal_site, crafted)
     assert result.code == 1 and "error[hidden-rows]: row 3 of the sheet" in result.err, result.err
+
+
+def test_an_invisible_character_in_a_name_is_said(minimal_site, run, tmp_path):
+    # (provider UX review: "Li\u200bsa Ray", pasted from a web page, was signed into a badge unseen)
+    sheet = tmp_path / "awards.csv"
+    sheet.write_text("name,email,badge,issued_on\nLi\u200bsa Ray,lisa@example.org,first-badge,2026-03-01\n")
+    result = award_sheet(run, minimal_site, sheet)
+    assert result.code == 0, result.err
+    assert "warning[invisible-character]: the name holds an invisible character (U+200B ZERO WIDTH SPACE)" in result.err
+    check = run("check", "--source", str(minimal_site), "--today", TODAY)
+    assert "recipients/lisa-ray.yaml:1:7: warning[invisible-character]" in check.err
+    from badgekiln.sources.fields import invisible_character
+
+    assert invisible_character("क्‍ष and 👩‍💻") is None  # (joiners are writing: kept)

@@ -18,7 +18,7 @@ from anyascii import anyascii
 from badgekiln.errors import BadgekilnError, Diagnostic, SourceError, SourceLocation, ValidationFailed
 from badgekiln.formats import ids
 from badgekiln.sources.config import source_paths
-from badgekiln.sources.fields import DATE_RE, Fields, did_you_mean
+from badgekiln.sources.fields import DATE_RE, Fields, did_you_mean, invisible_character
 from badgekiln.sources.records import (
     append_award,
     atomic_write_text,
@@ -119,6 +119,13 @@ def check_row(
         else (lambda key: f"fill in its '{key}' cell"),
     )
     name = fields.text("name", required=True, single_line=True, max_len=200)
+    if name and (invisible := invisible_character(name)):
+        fields.warning(
+            "invisible-character",
+            f"the name holds an invisible character ({invisible}), which would be signed into its badges",
+            location,
+            "delete it from the sheet if it came with the name when it was pasted",
+        )
     email = fields.email("email", required=True)
     given = data.get("badge", "")
     if given and given not in badges:  # (a badge's name, or a mistyped slug: the list says which exist)

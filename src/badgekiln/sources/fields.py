@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
+import unicodedata
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -374,6 +375,18 @@ def quoted(text: str) -> str:
 
 def _has_control(text: str, *, allow_newlines: bool) -> bool:
     return bad_character(text, allow_newlines=allow_newlines) is not None
+
+
+def invisible_character(text: str) -> str | None:
+    """The first invisible formatting character of a name (``U+200B ZERO WIDTH SPACE``), or None.
+
+    Such characters come with text pasted from web pages and mail programs and would be signed into
+    badges unseen. The joiners (U+200C, U+200D) are left alone: scripts and emoji need them.
+    """
+    for c in text:
+        if unicodedata.category(c) == "Cf" and c not in "\u200c\u200d":
+            return f"U+{ord(c):04X} {unicodedata.name(c, 'FORMAT CHARACTER')}"
+    return None
 
 
 def bad_character(text: str, *, allow_newlines: bool) -> str | None:

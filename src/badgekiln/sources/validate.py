@@ -40,7 +40,7 @@ from badgekiln.models import (
 from badgekiln.sources import learning, safefiles
 from badgekiln.sources.config import SiteConfig, SourceTree, read_site_config, source_paths
 from badgekiln.sources.endorsements import read_sources as read_endorsements
-from badgekiln.sources.fields import AWARD_ID_RE, SLUG_RE, Fields, did_you_mean, email_in_text
+from badgekiln.sources.fields import AWARD_ID_RE, SLUG_RE, Fields, did_you_mean, email_in_text, invisible_character
 from badgekiln.sources.loading import load_markdown_page, load_yaml
 from badgekiln.sources.members import read_members
 
@@ -406,6 +406,13 @@ def _recipient_file(
         return FileResult((), tuple(diagnostics))
     fields = Fields(doc.data, doc.location, diagnostics, f"recipient {path.stem!r}")
     name = fields.text("name", required=True, single_line=True, max_len=200)
+    if name and (invisible := invisible_character(name)):
+        fields.warning(
+            "invisible-character",
+            f"the name holds an invisible character ({invisible}), which would be signed into its badges",
+            fields.where("name"),
+            "delete it if it came with the name when it was pasted",
+        )
     email = fields.email("email", required=True)
     show_name = fields.boolean("show_name", True)
     membership_until = _membership(fields)
