@@ -111,6 +111,7 @@ def test_report_expiring_in_three_formats(minimal_site, run):
     result = run("report", "expiring", "--within", "90d", "--source", str(minimal_site), "--today", TODAY)
     assert result.code == 0, result.err
     assert "2026-12-31  39 days left" in result.out and "soon-0001" in result.out
+    assert result.out.splitlines()[0].split() == ["expires", "award", "earner", "<email>", "badge"]  # (a header row)
     assert "later-0001" not in result.out and "gone-0001" not in result.out
     result = run(
         "report",

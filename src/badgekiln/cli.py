@@ -433,6 +433,8 @@ def report_expiring_command(
     else:
         if not rows:
             click.echo(f"no awards expire within {within}")
+        else:
+            click.echo(f"{'expires':10}  {'':22} {'award':10}  earner <email>  badge")
         for row in rows:
             left = f"{row.days_left} days left" if row.days_left > 0 else f"expired {-row.days_left} days ago"
             click.echo(f"{row.expires}  {left:22} {row.award_id}  {row.recipient} <{row.email}>  {row.badge}")
@@ -465,6 +467,8 @@ def report_suspended_command(source: Path, today: str | None, fmt: str) -> None:
     else:
         if not rows:
             click.echo("no award is suspended")
+        else:
+            click.echo(f"{'since':10}  {'award':10}  earner <email>  badge: why")
         for row in rows:
             why = f"membership lapsed after {row.membership_until}" if row.kind == "membership" else row.reason
             click.echo(f"{row.since}  {row.award_id}  {row.recipient} <{row.email}>  {row.badge}: {why}")
