@@ -152,12 +152,11 @@ except KeyboardInterrupt:
 """
 
 
-@pytest.mark.parametrize("delay", [0.5, 0.9])
-def test_ctrl_c_while_workers_send_results_ends_the_process(tmp_path, delay):
-    # (review: workers killed in the middle of sending a result left half a message in the pipe,
-    # and the pool's thread waited for the rest forever: the command hung after "interrupted")
+def _run(script: str, *args: str) -> tuple[subprocess.Popen[str], str, str]:
+    """Run ``script`` on two workers in a session of its own; (process, stdout, stderr), killed
+    with its workers if it has not ended in 60 s (a hang is the failure these tests look for)."""
     proc = subprocess.Popen(
-        [sys.executable, "-c", BIG_RESULTS, str(delay)],
+        [sys.executable, "-c", script, *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -169,6 +168,14 @@ def test_ctrl_c_while_workers_send_results_ends_the_process(tmp_path, delay):
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
+    return proc, out, err
+
+
+@pytest.mark.parametrize("delay", [0.5, 0.9])
+def test_ctrl_c_while_workers_send_results_ends_the_process(tmp_path, delay):
+    # (review: workers killed in the middle of sending a result left half a message in the pipe,
+    # and the pool's thread waited for the rest forever: the command hung after "interrupted")
+    proc, out, err = _run(BIG_RESULTS, str(delay))
     assert out == "interrupted\n" and proc.returncode == 0, err
     assert "Traceback" not in err, err
 
@@ -202,17 +209,5 @@ except KeyboardInterrupt:
 def test_a_worker_dead_in_the_middle_of_a_result_does_not_hang_the_stop(tmp_path):
     # (review: the pipe's writer was looked up after shutdown() had let go of it, so it was never
     # closed, and the pool's thread waited for the rest of the message forever)
-    proc = subprocess.Popen(
-        [sys.executable, "-c", HALF_A_MESSAGE],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=dict(os.environ, BADGEKILN_JOBS="2"),
-        start_new_session=True,
-    )
-    try:
-        out, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
+    _, out, err = _run(HALF_A_MESSAGE)
     assert out == "interrupted\n", (out, err)

@@ -39,7 +39,7 @@ def produce(plan: Plan, inputs: BuildInputs, renderer: Renderer, item: None) -> 
                     image_alt=(
                         sharecard.card_alt(first["badge"], config.issuer.name, portfolio["name"])
                         if first
-                        else f"{config.title}: Open Badges issued by {config.issuer.name}"
+                        else sharecard.home_card_alt(config.title, config.issuer.name)
                     ),
                     image_size=(sharecard.WIDTH, sharecard.HEIGHT),
                 ),

@@ -21,7 +21,7 @@ def produce(plan: Plan, inputs: BuildInputs, renderer: Renderer, item: None) -> 
     ]
     # (every page of the site's own previews with the home page's card: a shared link to an extra
     # page, or a mistyped one, shows the site's picture rather than none)
-    alt, size = f"{config.title}: Open Badges issued by {config.issuer.name}", (sharecard.WIDTH, sharecard.HEIGHT)
+    alt, size = sharecard.home_card_alt(config.title, config.issuer.name), (sharecard.WIDTH, sharecard.HEIGHT)
     plan.add(
         "index.html",
         renderer.render(

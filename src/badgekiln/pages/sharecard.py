@@ -54,6 +54,7 @@ __all__ = [
     "badge_base",
     "badge_card",
     "card_alt",
+    "home_card_alt",
     "coverage",
     "fit_lines",
     "home_card",
@@ -901,6 +902,11 @@ def home_card(
     return badge_card(
         badge_base(badge_name=title, issuer=issuer, host=host, accent=accent, artwork=logo, is_svg=is_svg), description
     )
+
+
+def home_card_alt(title: str, issuer: str) -> str:
+    """The text alternative of the site's own card (the home page's, and pages without a card of their own)."""
+    return f"{title}: Open Badges issued by {issuer}"[:ALT_SIZE]
 
 
 def card_alt(badge_name: str, issuer: str, earner: str | None = None, status: str = "valid") -> str:
