@@ -176,6 +176,27 @@ def test_a_dry_run_can_save_the_messages_to_open_in_a_mail_program(minimal_site,
     assert inside.code == 1 and "must never be published" in inside.err and not (minimal_site / "output/mail").exists()
     sending = run("notify", "--save", str(saved), "--source", str(minimal_site), "--today", TODAY)
     assert sending.code == 2 and "--save is for --dry-run" in sending.err
+    again = run("notify", "--dry-run", "--save", str(saved), "--source", str(minimal_site), "--today", TODAY)
+    assert again.code == 1 and "already there" in again.err  # (never over a file)
+
+
+def test_saved_messages_never_go_through_a_link_or_into_the_sources(minimal_site, run, tmp_path):
+    # (attack review: a pull request's previews/001.eml -> site_src/assets/site.css had the
+    # messages, earners' addresses and all, written into a published file)
+    build(run, minimal_site)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    outside = tmp_path / "previews"
+    outside.mkdir()
+    (outside / "001.eml").symlink_to(victim)
+    linked = run("notify", "--dry-run", "--save", str(outside), "--source", str(minimal_site), "--today", TODAY)
+    assert linked.code == 1 and victim.read_text() == "keep me"
+    (tmp_path / "link-folder").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    folder = run("notify", "--dry-run", "--save", str(tmp_path / "link-folder"), "--source", str(minimal_site))
+    assert folder.code == 1 and "symbolic link" in folder.err and not (tmp_path / "elsewhere").exists()
+    inside = run("notify", "--dry-run", "--save", str(minimal_site / "previews"), "--source", str(minimal_site))
+    assert inside.code == 2 and "outside the site's sources" in inside.err
+    assert not (minimal_site / "previews").exists()
 
 
 def test_unreachable_mail_server_is_a_clear_error(minimal_site, run, monkeypatch):

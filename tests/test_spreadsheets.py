@@ -461,3 +461,21 @@ def test_an_invisible_character_in_a_name_is_said(minimal_site, run, tmp_path):
     from badgekiln.sources.fields import invisible_character
 
     assert invisible_character("क्‍ष and 👩‍💻") is None  # (joiners are writing: kept)
+
+
+def test_a_row_tag_that_never_closes_costs_what_it_spans():
+    # (attack review: "<row " repeated in a comment, never closed, made the scan quadratic: a
+    # 5 KB workbook took seconds, a larger one hours)
+    import io
+    import subprocess
+    import sys
+
+    data = io.BytesIO()
+    with zipfile.ZipFile(data, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("sheet.xml", b"<worksheet><!--" + b"<row " * 40000 + b"'--></worksheet>")
+    code = (
+        "import sys; from badgekiln.sources.sheets import _hidden_rows; "
+        "print(len(_hidden_rows(sys.stdin.buffer.read(), 'sheet.xml')))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], input=data.getvalue(), capture_output=True, timeout=30)
+    assert done.returncode == 0 and done.stdout == b"0\n", done.stderr

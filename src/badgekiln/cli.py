@@ -825,6 +825,8 @@ def notify_command(
         if not dry_run:
             raise click.UsageError("--save is for --dry-run (messages to look at, not send)")
         check_private_target(source.resolve(), save_to / "message.eml", "a saved message")
+        if save_to.resolve().is_relative_to(source.resolve()):  # (a link committed there could lead anywhere)
+            raise click.UsageError("--save writes earners' addresses: give a folder outside the site's sources")
     with progress_display() as progress:
         result = notify(
             source.resolve(),
@@ -845,11 +847,9 @@ def notify_command(
                 f"Subject: {message['Subject']}\n\n{_plain_body(message)}\n{'-' * 60}"
             )
     if save_to is not None:
-        from badgekiln.commands.export import write_report
+        from badgekiln.commands.notify import save_messages
 
-        save_to.mkdir(parents=True, exist_ok=True)
-        for number, message in enumerate(result.messages, 1):
-            write_report(source.resolve(), save_to / f"{number:03d}.eml", message.as_bytes())
+        save_messages(save_to, result.messages)
         click.echo(f"saved {len(result.messages)} message(s) as .eml files in {save_to} (open them in a mail program)")
     for line, for_stderr in summary_lines(result, dry_run=dry_run):
         click.echo(line, err=for_stderr)

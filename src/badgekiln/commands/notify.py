@@ -678,3 +678,24 @@ def _stop_on_signal() -> Iterator[threading.Event]:
     finally:
         for number, action in previous.items():
             signal.signal(number, action if action is not None else signal.SIG_DFL)
+
+
+def save_messages(folder: Path, messages: list[EmailMessage]) -> None:
+    """Write ``messages`` as ``001.eml``… into ``folder`` (made private if new): each file new,
+    never through a link or over a file already there (they hold earners' addresses).
+
+    Raises:
+        BadgekilnError: the folder is a link or not a folder, or a file is in the way.
+    """
+    if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+        raise BadgekilnError(f"{folder} is a symbolic link or not a folder: give a folder of its own to --save")
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    for number, message in enumerate(messages, 1):
+        target = folder / f"{number:03d}.eml"
+        try:
+            fd = os.open(target, flags, 0o600)
+        except FileExistsError:
+            raise BadgekilnError(f"{target} is already there: give --save an empty folder") from None
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(message.as_bytes())

@@ -364,7 +364,8 @@ def _xlsx_rows(raw: bytes, rel: str, wanted: str | None = None) -> tuple[int, li
 
 
 # A row's start tag (any namespace prefix; '>' may sit in a quoted value, '<' cannot) and its attributes.
-_ROW_TAG = re.compile(rb"<(?:[\w.-]+:)?row(?=[\s/>])((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>")
+# ('<' ends every attempt: a row tag that never closes costs what it spans, not the rest of the piece)
+_ROW_TAG = re.compile(rb"<(?:[\w.-]+:)?row(?=[\s/>])((?:[^<>\"']|\"[^<\"]*\"|'[^<']*')*)>")
 _ATTRIBUTE = re.compile(rb"([\w.:-]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
 _PIECE = 1 << 20  # bytes of the worksheet read at a time
 
