@@ -113,12 +113,17 @@ def test_stop_all_ends_a_pool_running_in_another_thread_and_refuses_new_ones(mon
         except BaseException as exc:  # noqa: BLE001 - what the test looks at
             outcome.append(exc)
 
-    before = set(multiprocessing.active_children())  # (other tests' processes: not this pool's)
+    pools_before = set(forking._LIVE)  # (a pool another thread opened is not this one)
     thread = threading.Thread(target=rebuild)
     thread.start()
     deadline = time.monotonic() + 60
-    while len(set(multiprocessing.active_children()) - before) < 2 and time.monotonic() < deadline:
+    workers: list[multiprocessing.process.BaseProcess] = []
+    while len(workers) < 2 and time.monotonic() < deadline:
         time.sleep(0.05)
+        with forking._LIVE_LOCK:
+            ours = [forked for forked in forking._LIVE if forked not in pools_before]
+        workers = list((getattr(ours[0], "_processes", None) or {}).values()) if ours else []
+    assert len(workers) == 2
     time.sleep(0.3)
     started = time.monotonic()
     try:
@@ -126,7 +131,7 @@ def test_stop_all_ends_a_pool_running_in_another_thread_and_refuses_new_ones(mon
         thread.join(timeout=30)
         assert not thread.is_alive() and time.monotonic() - started < 10
         assert outcome and outcome[0] is not None  # the rebuild failed (its workers were killed)
-        assert set(multiprocessing.active_children()) - before == set()
+        assert [worker.exitcode is None for worker in workers] == [False, False]  # both ended, and reaped
         with pytest.raises(forking.Stopped):
             forking.fork_map(_slow, list(range(8)), min_items=1)
     finally:

@@ -139,6 +139,7 @@ def _stop_workers(forked: ProcessPoolExecutor, stop: Any) -> None:
     processes = list((getattr(forked, "_processes", None) or {}).values())
     # (taken now: shutdown() lets go of the result queue, even without waiting)
     writer = getattr(getattr(forked, "_result_queue", None), "_writer", None)
+    manager = getattr(forked, "_executor_manager_thread", None)
     forked.shutdown(wait=False, cancel_futures=True)
     # A worker already ended by a signal leaves a pool that cannot end by itself (its thread may
     # wait for the rest of a message, and the others for work that never comes): end it now.
@@ -155,6 +156,10 @@ def _stop_workers(forked: ProcessPoolExecutor, stop: Any) -> None:
             process.join(timeout=5)
     if _killed(processes):
         _close(writer)
+    # The pool's own thread reaps the workers too: until it has noted what it reaped, a worker
+    # it took from under our join still reads as running (and would be counted as alive).
+    if manager is not None:
+        manager.join(timeout=5)
 
 
 def _killed(processes: list[Any]) -> bool:
