@@ -188,6 +188,15 @@ def test_an_email_address_in_a_published_text_is_refused(minimal_site, run):
     assert "error[email-published]: this text contains an email address (j.bloggs@assessors.example)" in result.err
 
 
+def test_the_earners_own_address_is_found_when_hidden_by_invisible_characters(minimal_site, run):
+    # (review: a word joiner inside the earner's own address beat the check; it shows as the address)
+    ann = minimal_site / "recipients/ann.yaml"
+    ann.write_text(ann.read_text() + "    narrative: Reach me at ANN\u2060@example\u3002com\n")
+    result = run("build", "--source", str(minimal_site), "--today", TODAY)
+    assert result.code == 1
+    assert "error[email-published]: this text contains the earner's email address" in result.err
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -217,6 +226,11 @@ def test_texts_that_only_look_like_email_addresses_are_published(text):
         ("jane&#64;example.com", "jane@example.com"),
         ("jane＠example.com", "jane@example.com"),
         ("write to x@y.com: soon", "x@y.com"),
+        ("jane\u2060@example.com", "jane@example.com"),
+        ("jane@exam\u200bple.com", "jane@example.com"),
+        ("jane@example\u3002com", "jane@example.com"),
+        ("Email:jane@x.com", "jane@x.com"),
+        ("jane@x.com:she", "jane@x.com"),
     ],
 )
 def test_email_addresses_are_found_in_their_usual_disguises(text, found):

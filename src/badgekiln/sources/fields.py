@@ -33,9 +33,9 @@ EMAIL_RE = re.compile(
 # fediverse handle @user@host), not a package version (react@18.2.0: the last label is letters),
 # not git's user@host:path, not a file name (poster@ICML2024.pdf).
 EMAIL_IN_TEXT_RE = re.compile(
-    r"(?<![\w.%+'@/:-])[\w.%+'-]+@(?:[^\W_](?:[\w-]*[^\W_])?\.)+"
+    r"(?<![\w.%+'@/-])[\w.%+'-]+@(?:[^\W_](?:[\w-]*[^\W_])?\.)+"
     r"(?!(?:pdf|png|jpe?g|gif|svg|webp|html?|txt|md|docx?|xlsx?|pptx?|zip|json|csv)\b)[^\W\d_]{2,}"
-    r"(?![\w@-]|\.[\w-]|:\S)"
+    r"(?![\w@-]|\.[\w-]|:[\w.~-]*/)"
 )
 
 
@@ -49,11 +49,27 @@ def email_in_text(text: str) -> str | None:
     import unicodedata
     from urllib.parse import unquote
 
-    for form in (text, unquote(text), html.unescape(text), unicodedata.normalize("NFKC", text)):
+    for form in (text, unquote(text), html.unescape(text), unicodedata.normalize("NFKC", text), plain_text(text)):
         found = EMAIL_IN_TEXT_RE.search(_MAILTO.sub("mailto ", form))  # (a mailto: link's address is one)
         if found:
             return found.group()
     return None
+
+
+def plain_text(text: str) -> str:
+    """``text`` as it reads: invisible format characters (zero-width spaces, word joiners, soft
+    hyphens) removed, compatibility forms (full-width letters) and ideographic full stops made
+    plain, entities and percent-escapes decoded, case folded. What an address hidden in a text
+    is looked for in: ``jane\u2060@example.com`` shows as jane@example.com."""
+    import html
+    import unicodedata
+    from urllib.parse import unquote
+
+    visible = "".join(char for char in html.unescape(unquote(text)) if unicodedata.category(char) != "Cf")
+    return unicodedata.normalize("NFKC", visible).translate(_FULL_STOPS).casefold()
+
+
+_FULL_STOPS = str.maketrans({"\u3002": ".", "\uff61": ".", "\uff0e": "."})
 
 
 MAX_TEXT = 20_000  # characters in one text field

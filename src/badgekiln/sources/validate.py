@@ -40,7 +40,15 @@ from badgekiln.models import (
 from badgekiln.sources import learning, safefiles
 from badgekiln.sources.config import SiteConfig, SourceTree, read_site_config, source_paths
 from badgekiln.sources.endorsements import read_sources as read_endorsements
-from badgekiln.sources.fields import AWARD_ID_RE, SLUG_RE, Fields, did_you_mean, email_in_text, invisible_character
+from badgekiln.sources.fields import (
+    AWARD_ID_RE,
+    SLUG_RE,
+    Fields,
+    did_you_mean,
+    email_in_text,
+    invisible_character,
+    plain_text,
+)
 from badgekiln.sources.loading import load_markdown_page, load_yaml
 from badgekiln.sources.members import read_members
 
@@ -980,6 +988,7 @@ def _check_assets(
 def _check_email_not_published(data: Any, email: str, diagnostics: list[Diagnostic]) -> None:
     """No email address, the earner's or anyone else's, may be pasted into a text that pages or
     badges publish (a revocation reason naming the complainant's address: UX review)."""
+    plain_email = plain_text(email)
 
     def walk(node: Any) -> None:
         if isinstance(node, dict):
@@ -990,7 +999,7 @@ def _check_email_not_published(data: Any, email: str, diagnostics: list[Diagnost
         else:
             return
         for value, location in pairs:
-            if isinstance(value, str) and email in value.lower():
+            if isinstance(value, str) and plain_email in plain_text(value):
                 diagnostics.append(
                     Diagnostic(
                         "error",
