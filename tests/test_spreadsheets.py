@@ -421,8 +421,11 @@ def test_a_badge_cell_that_names_one_badge_and_spells_another_is_not_guessed():
         lambda xml: xml.replace(b'hidden="1"', b'hidden = "true"'),
         lambda xml: xml.replace(b'<row r="3" hidden="1"', b'<row hidden="1"'),
         lambda xml: xml.replace(b'<row r="3"', b'<row ht="15" note="a>b" r="3"'),
+        lambda xml: xml.replace(b'hidden="1"', b'hidden="&#49;"'),
+        lambda xml: xml.replace(b'hidden="1"', b'ht="0" customHeight="1"'),
+        lambda xml: xml.replace(b'hidden="1"', b'hidden="\n  true "'),
     ],
-    ids=["single-quotes", "spaces", "no-r", "gt-in-a-value"],
+    ids=["single-quotes", "spaces", "no-r", "gt-in-a-value", "character-reference", "zero-high", "whitespace"],
 )
 def test_hidden_rows_are_found_however_the_xml_spells_them(minimal_site, run, tmp_path, rewrite):
     # (review: a hand-made or third-party file could hide a row from a check that read only one spelling)
@@ -479,3 +482,25 @@ def test_a_row_tag_that_never_closes_costs_what_it_spans():
     )
     done = subprocess.run([sys.executable, "-c", code], input=data.getvalue(), capture_output=True, timeout=30)
     assert done.returncode == 0 and done.stdout == b"0\n", done.stderr
+
+
+def test_a_worksheet_declaring_entities_is_refused(minimal_site, run, tmp_path):
+    # (review: a document type could define what an attribute reads as; Excel never writes one)
+    book = openpyxl.Workbook()
+    book.active.append(["name", "email", "badge", "issued_on"])
+    book.active.append(["Zoe", "zoe@example.org", "first-badge", "2026-03-01"])
+    plain = tmp_path / "plain.xlsx"
+    book.save(plain)
+    crafted = tmp_path / "crafted.xlsx"
+    with zipfile.ZipFile(plain) as source, zipfile.ZipFile(crafted, "w") as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"<worksheet", b'<!DOCTYPE worksheet [<!ENTITY h "1">]><worksheet', 1)
+            target.writestr(info, data)
+    result = award_sheet(run, minimal_site, crafted)  # (openpyxl refuses it first)
+    assert result.code == 1 and "error[bad-xlsx]" in result.err and "Traceback" not in result.err, result.err
+    from badgekiln.sources.sheets import _hidden_rows
+
+    with pytest.raises(ValueError, match="declares a document type"):  # (and so does the scan, on its own)
+        _hidden_rows(crafted.read_bytes(), "xl/worksheets/sheet1.xml")

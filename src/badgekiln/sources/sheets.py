@@ -363,44 +363,57 @@ def _xlsx_rows(raw: bytes, rel: str, wanted: str | None = None) -> tuple[int, li
     return header_line, header or [], rows, note
 
 
-# A row's start tag (any namespace prefix; '>' may sit in a quoted value, '<' cannot) and its attributes.
-# ('<' ends every attempt: a row tag that never closes costs what it spans, not the rest of the piece)
-_ROW_TAG = re.compile(rb"<(?:[\w.-]+:)?row(?=[\s/>])((?:[^<>\"']|\"[^<\"]*\"|'[^<']*')*)>")
-_ATTRIBUTE = re.compile(rb"([\w.:-]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
 _PIECE = 1 << 20  # bytes of the worksheet read at a time
 
 
 def _hidden_rows(raw: bytes, worksheet: str | None) -> set[int]:
     """The numbers of the rows the sheet at ``worksheet`` (its part in the zip) hides: by hand, or
-    filtered out (Excel marks both ``hidden``). Read a piece at a time; a row without ``r`` is
-    the one after the last (as readers number it). Unknown (no such part): none."""
+    filtered out (Excel marks both ``hidden``), or made zero-high (``ht`` under one point). Read
+    by an XML parser, a piece at a time, so every spelling of the XML counts as Excel reads it
+    (quotes, spaces, character references, namespace prefixes); a row without ``r`` is the one
+    after the last (as readers number it). A worksheet with a document type declaration (where
+    entities are declared) is refused. Unknown (no such part): none."""
+    from xml.parsers import expat
+
     if not worksheet:
         return set()
     found: set[int] = set()
-    number = 0
+    number = [0]
+
+    def start(name: str, attributes: dict[str, str]) -> None:
+        if name.rpartition(" ")[2] != "row":
+            return
+        given = attributes.get("r", "").strip()
+        number[0] = int(given) if given.isdigit() else number[0] + 1
+        if attributes.get("hidden", "").strip().lower() in ("1", "true") or _zero_high(attributes.get("ht", "")):
+            found.add(number[0])
+
+    def refuse_dtd(*_: object) -> None:
+        raise ValueError("the worksheet declares a document type (entities), which Excel never writes")
+
+    parser = expat.ParserCreate(namespace_separator=" ")
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    parser.StartDoctypeDeclHandler = refuse_dtd
+    parser.EntityDeclHandler = refuse_dtd
+    parser.StartElementHandler = start
     with zipfile.ZipFile(io.BytesIO(raw)) as archive:  # (its size was checked before openpyxl read it)
         try:
             stream = archive.open(worksheet.lstrip("/"))
         except KeyError:
             return set()
         with stream:
-            buffer = b""
             while piece := stream.read(_PIECE):
-                buffer += piece
-                done = 0
-                for tag in _ROW_TAG.finditer(buffer):
-                    attributes = {
-                        m.group(1).split(b":")[-1]: m.group(2) or m.group(3) or b""
-                        for m in _ATTRIBUTE.finditer(tag.group(1))
-                    }
-                    given = attributes.get(b"r", b"")
-                    number = int(given) if given.isdigit() else number + 1
-                    if attributes.get(b"hidden", b"").strip().lower() in (b"1", b"true"):
-                        found.add(number)
-                    done = tag.end()
-                cut = buffer.rfind(b"<", done)  # (a tag cut by the end of the piece: read on)
-                buffer = buffer[cut:] if cut >= 0 else b""
+                parser.Parse(piece, False)
+            parser.Parse(b"", True)
     return found
+
+
+def _zero_high(height: str) -> bool:
+    """Whether a row's ``ht`` (its height in points) shows nothing: under one point."""
+    try:
+        return float(height) < 1
+    except ValueError:
+        return False
 
 
 def _xlsx_cell(value) -> str | date | None:
