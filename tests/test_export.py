@@ -175,3 +175,12 @@ def test_a_badge_filter_takes_the_badges_name_too(example_site, run):
     by_name = run("export", *source, "--badge", "first aid at work")
     by_slug = run("export", *source, "--badge", "first-aid-at-work")
     assert by_name.code == 0 and by_name.out == by_slug.out and '"badge": "first-aid-at-work"' in by_name.out
+
+
+def test_a_badge_filter_naming_two_badges_is_refused(example_site, run):
+    # (review: a name two badges share picked neither, and said there was no such badge)
+    first = (example_site / "badges/first-aid-at-work.yaml").read_text()
+    (example_site / "badges/first-aid-at-work-2.yaml").write_text(first)
+    result = run("export", "--source", str(example_site), "--today", "2026-12-03", "--badge", "First Aid at Work")
+    assert result.code != 0 and "is the name of several badges: give --badge the slug" in result.err, result.err
+    assert "Traceback" not in result.err

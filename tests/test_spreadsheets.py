@@ -504,3 +504,18 @@ def test_a_worksheet_declaring_entities_is_refused(minimal_site, run, tmp_path):
 
     with pytest.raises(ValueError, match="declares a document type"):  # (and so does the scan, on its own)
         _hidden_rows(crafted.read_bytes(), "xl/worksheets/sheet1.xml")
+
+
+def test_a_name_two_badges_share_is_not_guessed(minimal_site, run, tmp_path):
+    # (review: two badges named alike, and the import picked one of them silently)
+    first = (minimal_site / "badges/first-badge.yaml").read_text()
+    (minimal_site / "badges/first-badge-renamed.yaml").write_text(first)  # (the same name, another slug)
+    name = next(line.split(":", 1)[1].strip() for line in first.splitlines() if line.startswith("name:"))
+    sheet = tmp_path / "awards.csv"
+    sheet.write_text(f"name,email,badge,issued_on\nZoe,zoe@example.org,{name.upper()},2026-03-01\n")
+    result = award_sheet(run, minimal_site, sheet)
+    assert result.code == 1
+    assert f"error[ambiguous-badge]: '{name.upper()}' is the name of 2 badges (first-badge, first-badge-renamed)" in result.err
+    assert "write the badge you mean by its slug" in result.err
+    sheet.write_text("name,email,badge,issued_on\nZoe,zoe@example.org,First-Badge-Renamed,2026-03-01\n")
+    assert award_sheet(run, minimal_site, sheet).code == 0  # (its slug, in any case, is not ambiguous)

@@ -128,7 +128,17 @@ def check_row(
         )
     email = fields.email("email", required=True)
     given = data.get("badge", "")
-    if given and given not in badges:  # (a badge's name, or a mistyped slug: the list says which exist)
+    sharing = [slug for slug, badge in sorted(badges.items()) if _plain_name(badge.name) == _plain_name(given)]
+    if given and given not in badges and len(sharing) > 1:  # (a name two badges have: never guessed)
+        fields.raw("badge")
+        fields.error(
+            "ambiguous-badge",
+            f"{given!r} is the name of {len(sharing)} badges ({', '.join(sharing)})",
+            location,
+            "write the badge you mean by its slug",
+        )
+        badge = None
+    elif given and given not in badges:  # (a badge's name, or a mistyped slug: the list says which exist)
         fields.raw("badge")
         fields.error(
             "unknown-badge",
@@ -281,14 +291,23 @@ def badge_slug(text: str, badges, by_name: dict[str, str]) -> str:
         return spaced or text
     named = by_name.get(spaced.casefold())
     slugged = next((c for c in (spaced.lower(), spaced.lower().replace(" ", "-")) if c in badges), None)
-    if named and slugged and named != slugged:
+    if named is not None and slugged and named != slugged:
         return spaced
     return named or slugged or spaced
 
 
 def badge_names(badges) -> dict[str, str]:
-    """A badge's name (case and spacing aside) -> its slug."""
-    return {" ".join(badge.name.split()).casefold(): slug for slug, badge in badges.items()}
+    """A badge's name (case and spacing aside) -> its slug; "" for a name several badges have."""
+    names: dict[str, str] = {}
+    for slug, badge in sorted(badges.items()):
+        name = _plain_name(badge.name)
+        names[name] = "" if name in names else slug
+    return names
+
+
+def _plain_name(name: str) -> str:
+    """A badge's name with case and spacing aside (as sheets may write it)."""
+    return " ".join(name.split()).casefold()
 
 
 def awards_from_table(

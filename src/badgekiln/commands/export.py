@@ -100,6 +100,9 @@ def export_rows(source: Path, today: date, *, base_url: str | None = None, filte
     names = badge_names(project.badges)  # (a badge by its name too, in any case, as imports take it)
     filters = replace(filters, badges=tuple(badge_slug(text, project.badges, names) for text in filters.badges))
     unknown = [slug for slug in filters.badges if slug not in project.badges]
+    shared = [text for text in unknown if names.get(" ".join(text.split()).casefold()) == ""]
+    if shared:  # (a name several badges have: never guessed)
+        raise BadgekilnError(f"{shared[0]!r} is the name of several badges: give --badge the slug of the one you mean")
     if unknown:
         raise BadgekilnError(
             f"there is no badge {', '.join(map(repr, unknown))}; badges are: {', '.join(sorted(project.badges))}"
