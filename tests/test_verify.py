@@ -815,3 +815,19 @@ def test_no_network_is_needed_for_contexts(site, verify, monkeypatch):
     code, report = verify(site.form("g5m2n8b3va", "credential"))
     assert (code, failed(report)) == (0, []), report
     assert os.environ.get("BADGEKILN_KEYS_DIR")  # conftest's isolation is in place
+
+
+def test_a_badge_signed_with_a_development_key_is_not_valid(tmp_path, run):
+    # (review: the page's Verify said "a preview build", `badgekiln verify` said VALID)
+    source = copy_example(tmp_path / "preview")
+    built = run("build", "--source", str(source), "--today", TODAY)  # (no keys: development keys)
+    assert built.code == 0 and "development key" in built.err, built.err
+    folder = source / "output/awards/7q4kz2m9xw"
+    for form in ("assertion.jws", "credential.json", "credential.jwt"):
+        result = run("verify", str(folder / form), "--json", "--offline-root", f"{BASE}={source / 'output'}", "--now", NOW)
+        report = json.loads(result.out)
+        assert (result.code, failed(report)) == (1, ["issuer's own key"]), (form, report)
+        assert "signed with a development key" in check(report, "issuer's own key")["detail"]
+    text = run("verify", str(folder / "credential.json"), "--offline-root", f"{BASE}={source / 'output'}", "--now", NOW)
+    assert "✘ issuer's own key: signed with a development key ('did:web:badges.northwind.example#dev-" in text.out
+    assert text.out.rstrip().endswith("✘ NOT VALID (invalid): failed issuer's own key")

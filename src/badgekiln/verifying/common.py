@@ -295,3 +295,29 @@ def identity_matches(email: str, *, hashed: Any, identity: Any, salt: Any) -> tu
         elif isinstance(identity, str) and identity.strip().lower() == candidate.strip().lower():
             return candidate, form
     return None
+
+
+def check_own_key(rec: Recorder, key_id: Any) -> None:
+    """Fail the verification when ``key_id`` names a development key: badgekiln's preview builds
+    sign with throwaway keys whose ids start ``dev-`` (a site's own key ids start with their date,
+    and ``dev-`` is refused for them), so such a badge is a preview, not the issuer's. Only a
+    failure is recorded: the page's "Verify" panel says the same (verify.js)."""
+    if is_development_key(key_id) and not any(check.name == "issuer's own key" for check in rec.checks):
+        rec.fail(
+            "issuer's own key",
+            f"signed with a development key ({short(key_id)}): this is a preview build, not signed with the issuer's own key",
+        )
+
+
+def is_development_key(key_id: Any) -> bool:
+    """Whether a key id names a development key: the fragment of a DID URL (``did:web:host#dev-rsa``),
+    or the last part of an https key URL's path (``…/keys/dev-rsa.jwk.json``), starts with ``dev-``."""
+    if not isinstance(key_id, str):
+        return False
+    if "#" in key_id:
+        return key_id.rpartition("#")[2].startswith("dev-")
+    try:
+        path = urllib.parse.urlsplit(key_id).path
+    except ValueError:
+        return False
+    return path.rpartition("/")[2].startswith("dev-")

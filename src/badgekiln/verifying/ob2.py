@@ -19,6 +19,7 @@ from badgekiln.formats.ob2 import SUSPENDED_PREFIX
 from badgekiln.verifying.common import (
     VerifyOptions,
     as_list,
+    check_own_key,
     check_window,
     fetch_json,
     identity_matches,
@@ -109,6 +110,7 @@ def verify_signed(rec: Recorder, opts: VerifyOptions, token: str) -> None:
     with rec.guard("signature"):
         jws.verify_compact(token, key)
     rec.ok("signature", f"verifies with {creator}")
+    check_own_key(rec, creator)
     _check_revocation_list(rec, opts, assertion, issuer)
     _check_dates_and_recipient(rec, opts, assertion)
 

@@ -23,6 +23,7 @@ from badgekiln.formats.statuslist import bit_is_set, decode_status_list
 from badgekiln.verifying.common import (
     VerifyOptions,
     as_list,
+    check_own_key,
     check_window,
     fetch_json,
     identity_matches,
@@ -78,6 +79,7 @@ def verify_vc_jwt(rec: Recorder, opts: VerifyOptions, token: str) -> None:
     with rec.guard("signature"):
         jws.verify_compact(token, key)
     rec.ok("signature", "the RS256 signature verifies")
+    check_own_key(rec, header.get("kid"))
     _check_claims(rec, claims, credential)
     if "proof" in credential:  # an embedded proof made before the JWT claims were added
         _check_proof(rec, opts, {k: v for k, v in credential.items() if k not in JWT_CLAIMS}, issuer_id)
@@ -225,6 +227,7 @@ def _check_proof(rec: Recorder, opts: VerifyOptions, credential: dict[str, Any],
     with rec.guard("proof"):
         proof = dataintegrity.verify_proof(credential, lambda vm: key if vm == method_id else _other(vm))
     rec.ok("proof", "the eddsa-rdfc-2022 proof verifies")
+    check_own_key(rec, method_id)
     created = proof.get("created")
     if created is None:
         rec.ok("proof created", "the proof has no created date")
