@@ -515,7 +515,10 @@ def test_a_name_two_badges_share_is_not_guessed(minimal_site, run, tmp_path):
     sheet.write_text(f"name,email,badge,issued_on\nZoe,zoe@example.org,{name.upper()},2026-03-01\n")
     result = award_sheet(run, minimal_site, sheet)
     assert result.code == 1
-    assert f"error[ambiguous-badge]: '{name.upper()}' is the name of 2 badges (first-badge, first-badge-renamed)" in result.err
+    assert (
+        f"error[ambiguous-badge]: '{name.upper()}' is the name of 2 badges (first-badge, first-badge-renamed)"
+        in result.err
+    )
     assert "write the badge you mean by its slug" in result.err
     sheet.write_text("name,email,badge,issued_on\nZoe,zoe@example.org,First-Badge-Renamed,2026-03-01\n")
     assert award_sheet(run, minimal_site, sheet).code == 0  # (its slug, in any case, is not ambiguous)

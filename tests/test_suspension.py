@@ -54,7 +54,13 @@ def _withdrawn(out: Path) -> dict[str, str]:
 # --- badgekiln suspend / unsuspend --------------------------------------------------------
 
 
+def _own_keys(run, site: Path) -> None:
+    """The site's own keys (``badgekiln verify`` says a development key's badge is a preview)."""
+    assert run("keys", "generate", "--source", str(site), "--today", TODAY).code == 0
+
+
 def test_suspend_and_unsuspend_round_trip_through_yaml_and_every_output(minimal_site, run):
+    _own_keys(run, minimal_site)
     build(run, minimal_site)
     out = minimal_site / "output"
     before_yaml = (minimal_site / "recipients/ann.yaml").read_bytes()
@@ -186,6 +192,7 @@ def test_a_written_suspension_is_checked_like_a_revocation(minimal_site, run, wr
 
 def test_a_member_whose_badges_lapse_with_the_membership_and_return_when_it_is_renewed(tmp_path, run):
     site = write_site(tmp_path / "site", MEMBER_SITE)
+    _own_keys(run, site)
     out = site / "output"
     _build(run, site, "2026-10-31")  # the last day of the membership: valid
     valid_on_last_day = tree_bytes(out)
@@ -206,7 +213,8 @@ def test_a_member_whose_badges_lapse_with_the_membership_and_return_when_it_is_r
             "award_id": "mo-chartered",
             "recipient": "Mo Member",
             "email": "mo@example.com",
-            "badge": "Chartered Member",
+            "badge": "chartered",
+            "badge_name": "Chartered Member",
             "since": "2026-11-01",
             "reason": "membership lapsed",
             "kind": "membership",
@@ -362,10 +370,9 @@ def test_a_written_suspension_over_a_lapsed_membership_and_the_report_as_csv(tmp
     hosted = json.loads((site / "output/awards/mo-chartered/assertion.json").read_text())
     assert hosted["revocationReason"] == "Suspended: =HYPERLINK(1)"  # the written one wins over the lapse
     table = run("report", "suspended", "--format", "csv", *src).out.splitlines()
-    assert table[0] == "award_id,recipient,email,badge,since,reason,kind,membership_until"
-    assert (
-        table[1]
-        == "mo-chartered,Mo Member,mo@example.com,Chartered Member,2026-11-01,'=HYPERLINK(1),written,2026-10-31"
+    assert table[0] == "award_id,recipient,email,badge,badge_name,since,reason,kind,membership_until"
+    assert table[1] == (
+        "mo-chartered,Mo Member,mo@example.com,chartered,Chartered Member,2026-11-01,'=HYPERLINK(1),written,2026-10-31"
     )
     lifted = run("unsuspend", "mo-chartered", *src)
     assert lifted.code == 0 and "stays suspended (membership lapsed)" in lifted.err, lifted.err

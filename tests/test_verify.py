@@ -824,7 +824,9 @@ def test_a_badge_signed_with_a_development_key_is_not_valid(tmp_path, run):
     assert built.code == 0 and "development key" in built.err, built.err
     folder = source / "output/awards/7q4kz2m9xw"
     for form in ("assertion.jws", "credential.json", "credential.jwt"):
-        result = run("verify", str(folder / form), "--json", "--offline-root", f"{BASE}={source / 'output'}", "--now", NOW)
+        result = run(
+            "verify", str(folder / form), "--json", "--offline-root", f"{BASE}={source / 'output'}", "--now", NOW
+        )
         report = json.loads(result.out)
         assert (result.code, failed(report)) == (1, ["issuer's own key"]), (form, report)
         assert "signed with a development key" in check(report, "issuer's own key")["detail"]

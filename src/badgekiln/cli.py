@@ -437,7 +437,7 @@ def report_expiring_command(
             click.echo(f"{'expires':10}  {'':22} {'award':10}  earner <email>  badge")
         for row in rows:
             left = f"{row.days_left} days left" if row.days_left > 0 else f"expired {-row.days_left} days ago"
-            click.echo(f"{row.expires}  {left:22} {row.award_id}  {row.recipient} <{row.email}>  {row.badge}")
+            click.echo(f"{row.expires}  {left:22} {row.award_id}  {row.recipient} <{row.email}>  {row.badge_name}")
             for point in row.reminders or ():
                 click.echo(f"    reminder {point.text()}")
             if remind and not row.reminders:
@@ -459,7 +459,17 @@ def report_suspended_command(source: Path, today: str | None, fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps([r.as_dict() for r in rows], indent=2, ensure_ascii=False))
     elif fmt == "csv":
-        fields = ("award_id", "recipient", "email", "badge", "since", "reason", "kind", "membership_until")
+        fields = (
+            "award_id",
+            "recipient",
+            "email",
+            "badge",
+            "badge_name",
+            "since",
+            "reason",
+            "kind",
+            "membership_until",
+        )
         writer = csv.DictWriter(click.get_text_stream("stdout"), fieldnames=fields, lineterminator="\n")
         writer.writeheader()
         for row in rows:
@@ -471,7 +481,7 @@ def report_suspended_command(source: Path, today: str | None, fmt: str) -> None:
             click.echo(f"{'since':10}  {'award':10}  earner <email>  badge: why")
         for row in rows:
             why = f"membership lapsed after {row.membership_until}" if row.kind == "membership" else row.reason
-            click.echo(f"{row.since}  {row.award_id}  {row.recipient} <{row.email}>  {row.badge}: {why}")
+            click.echo(f"{row.since}  {row.award_id}  {row.recipient} <{row.email}>  {row.badge_name}: {why}")
 
 
 @report_group.command("eligible")
@@ -511,7 +521,7 @@ def csv_cell(value):
     return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
 
 
-ExpiringFields = ("award_id", "recipient", "email", "badge", "issued_on", "expires", "days_left")
+ExpiringFields = ("award_id", "recipient", "email", "badge", "badge_name", "issued_on", "expires", "days_left")
 
 
 @cli.command("award")

@@ -22,7 +22,8 @@ class ExpiringRow:
     award_id: str
     recipient: str
     email: str
-    badge: str
+    badge: str  # its slug
+    badge_name: str
     issued_on: date
     expires: date
     days_left: int
@@ -35,6 +36,7 @@ class ExpiringRow:
             "recipient": self.recipient,
             "email": self.email,
             "badge": self.badge,
+            "badge_name": self.badge_name,
             "issued_on": self.issued_on.isoformat(),
             "expires": self.expires.isoformat(),
             "days_left": self.days_left,
@@ -63,6 +65,7 @@ def expiring(
                     award.id,
                     recipient.name,
                     recipient.email,
+                    award.badge,
                     project.badges[award.badge].name,
                     award.issued_on,
                     award.expires,

@@ -73,7 +73,8 @@ class SuspendedRow:
     award_id: str
     recipient: str
     email: str
-    badge: str
+    badge: str  # its slug
+    badge_name: str
     since: date
     reason: str
     kind: str  # "written" (badgekiln suspend) or "membership" (computed from a lapsed membership)
@@ -86,6 +87,7 @@ class SuspendedRow:
             "recipient": self.recipient,
             "email": self.email,
             "badge": self.badge,
+            "badge_name": self.badge_name,
             "since": self.since.isoformat(),
             "reason": self.reason,
             "kind": self.kind,
@@ -110,6 +112,7 @@ def suspended(source: Path, today: date) -> list[SuspendedRow]:
                     award.id,
                     recipient.name,
                     recipient.email,
+                    award.badge,
                     project.badges[award.badge].name,
                     award.suspended.on,
                     award.suspended.reason,
