@@ -429,3 +429,36 @@ def test_a_suspension_and_a_lapse_change_the_keys_of_every_unit_whose_bytes_chan
     assert {"status-list", "award/t1a2n3k4ax/ob2-assertion", "award/t1a2n3k4ax/award-page"} <= made <= keys, sorted(
         made
     )
+
+
+def test_an_award_expired_before_the_membership_lapsed_stays_expired(tmp_path, run):
+    # (UX review: an award that expired in 2025 read "Suspended since 2027: membership lapsed",
+    # as if renewing the membership would bring it back; report suspended listed it too)
+    site = write_site(tmp_path / "site", MEMBER_SITE)
+    mo = site / "recipients/mo.yaml"
+    mo.write_text(
+        mo.read_text().replace("issued_on: 2026-01-15", "issued_on: 2026-01-15\n    expires: 2026-10-01")
+        + "  - id: mo-chartered-2\n    badge: chartered\n    issued_on: 2026-09-20\n    renews: mo-chartered\n"
+    )
+    _build(run, site, "2026-11-01")
+    out = site / "output"
+    assert not _status_bit(out, "mo-chartered", "suspension")  # (expired before the lapse: expired)
+    assert _status_bit(out, "mo-chartered-2", "suspension")  # (valid when it lapsed: suspended)
+    listed = json.loads(run("report", "suspended", "--source", str(site), "--today", "2026-11-01", "--format", "json").out)
+    assert [row["award_id"] for row in listed] == ["mo-chartered-2"]
+    page = (out / "awards/mo-chartered/index.html").read_text()
+    assert "membership lapsed" not in page and "Expired" in page
+
+
+def test_suspending_an_expired_award_warns(minimal_site, run):
+    # (UX review: suspending an award that had expired years ago was accepted without a word)
+    ann = minimal_site / "recipients/ann.yaml"
+    ann.write_text(ann.read_text().replace("issued_on: 2026-01-15", "issued_on: 2026-01-15\n    expires: 2026-02-01"))
+    result = run("suspend", "ann-first-1", "--reason", "Audit", "--source", str(minimal_site), "--today", TODAY)
+    assert result.code == 0, result.err
+    assert "warning: award ann-first-1 had expired on 2026-02-01: it was not valid anyway" in result.err
+    quiet = run("unsuspend", "ann-first-1", "--source", str(minimal_site), "--today", TODAY)
+    assert quiet.code == 0
+    ann.write_text(ann.read_text().replace("\n    expires: 2026-02-01", ""))
+    fresh = run("suspend", "ann-first-1", "--reason", "Audit", "--source", str(minimal_site), "--today", TODAY)
+    assert fresh.code == 0 and "warning" not in fresh.err

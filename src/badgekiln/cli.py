@@ -363,11 +363,13 @@ def suspend_command(source: Path, today: str | None, award_id: str, reason: str,
     award_id = award_id_from(award_id)  # (pasted with spaces, in capitals, or as the page's URL)
     day = today_from_environment(today)
     when = today_from_environment(on, option="--on") if on else day
-    path = suspend(source.resolve(), award_id, reason, when, day)
+    path, warning = suspend(source.resolve(), award_id, reason, when, day)
     click.echo(
         f"suspended {award_id} in {path.relative_to(source.resolve()).as_posix()}; "
         "review the change, commit it and rebuild"
     )
+    if warning:
+        click.echo(f"warning: {warning}", err=True)
 
 
 @cli.command("unsuspend")

@@ -13,8 +13,9 @@ from badgekiln.sources.records import add_suspension, remove_suspension
 from badgekiln.sources.validate import load_project
 
 
-def suspend(source: Path, award_id: str, reason: str, on: date, today: date) -> Path:
-    """Write ``suspended: {on, reason}`` into the recipient's YAML; returns the file edited."""
+def suspend(source: Path, award_id: str, reason: str, on: date, today: date) -> tuple[Path, str | None]:
+    """Write ``suspended: {on, reason}`` into the recipient's YAML; returns the file edited and a
+    warning for the provider, or None."""
     reason = published_reason(reason, "suspension")
     loaded = load_project(source, today=today)
     recipient, award = find_award(loaded.project, award_id)
@@ -39,7 +40,15 @@ def suspend(source: Path, award_id: str, reason: str, on: date, today: date) -> 
     add_suspension(
         source / rel, rel, award.location, award_id, on=on.isoformat(), reason=reason, pin_id=not award.id_pinned
     )
-    return source / rel
+    warning = None
+    if award.is_expired(on):  # (UX review: accepted without a word)
+        renewal = loaded.project.renewed_by.get(award_id)
+        warning = (
+            f"award {award_id} had expired on {award.expires}: it was not valid anyway, and its page now says "
+            "'Suspended' instead of 'Expired'"
+            + (f"; its renewal is {renewal.id}, which this does not suspend" if renewal else "")
+        )
+    return source / rel, warning
 
 
 def unsuspend(source: Path, award_id: str, today: date) -> tuple[Path, str | None]:

@@ -604,7 +604,8 @@ def apply_memberships(
     the earner's ``site_src/members.csv`` row. When ``today`` is past it, every award of a badge
     class with ``requires_membership: true`` that carries no written suspension gets a computed
     one (``on`` the day after ``until``, or the issue date if later; reason
-    :data:`LAPSED_REASON`). Moving ``until`` forward lifts it at the next build. An earner of
+    :data:`LAPSED_REASON`). An award that had expired by then is left expired (it was not valid when
+    the membership lapsed: UX review). Moving ``until`` forward lifts it at the next build. An earner of
     such a badge with no membership on record is a warning, and their awards stay valid.
     """
     result = []
@@ -637,7 +638,7 @@ def apply_memberships(
                 award,
                 suspended=Suspension(on=max(lapsed, award.issued_on), reason=LAPSED_REASON, computed=True),
             )
-            if award.id in needing and award.suspended is None
+            if award.id in needing and award.suspended is None and not award.is_expired(lapsed)
             else award
             for award in recipient.awards
         )
