@@ -56,8 +56,11 @@ def test_build_ends_with_what_changed_since_the_last_build(minimal_site, run):
         "(since the last build: 0 added, 0 changed, 0 revoked, 1 reinstated; 1 expire within 30 days)"
         in build(run, minimal_site).out
     )
+    bo = minimal_site / "recipients/bo.yaml"  # renewed: no longer one to renew (as report expiring says)
+    bo.write_text(bo.read_text() + "  - badge: first-badge\n    issued_on: 2026-11-20\n    renews: bo-first-1\n")
+    assert "1 added, 0 changed, 0 revoked; 0 expire within 30 days)" in build(run, minimal_site).out
     (minimal_site / ".badgekiln/last-build.json").write_text("[not a snapshot")
-    assert "awards: 2 (first build: 2 added" in build(run, minimal_site).out  # damaged: counts afresh
+    assert "awards: 3 (first build: 3 added" in build(run, minimal_site).out  # damaged: counts afresh
 
 
 def test_award_csv_ends_with_a_summary(minimal_site, run, tmp_path):

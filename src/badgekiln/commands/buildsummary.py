@@ -83,8 +83,11 @@ def summarize(project: Project, today: date, previous: dict | None) -> tuple[Sum
             i for i in now if i in before and before[i][1] == "suspended" and now[i][1] in ("valid", "expired")
         )
     soon = today + EXPIRING_WITHIN
+    renewed = project.renewed_by  # (a renewed award is not one to renew: report expiring leaves it out too)
     expiring = tuple(
-        a.id for a in project.awards if a.status(today) == "valid" and a.expires is not None and a.expires <= soon
+        a.id
+        for a in project.awards
+        if a.status(today) == "valid" and a.expires is not None and a.expires <= soon and a.id not in renewed
     )
     return Summary(added, changed, revoked, expiring, len(now), previous is None, suspended, reinstated), now
 
