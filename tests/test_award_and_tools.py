@@ -209,3 +209,12 @@ def test_check_frozen_catches_unpinned_ids(minimal_site, run):
     assert run("check", "--source", str(minimal_site), "--today", TODAY).code == 0
     result = run("check", "--frozen", "--source", str(minimal_site), "--today", TODAY)
     assert result.code == 1 and "error[unpinned-id]" in result.err
+
+
+def test_python_dash_m_badgekiln_is_the_command_line():
+    # (UX review: "python3 -m badgekiln" said it cannot be executed)
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "badgekiln", "--help"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and "Usage: badgekiln" in done.stdout, done.stderr

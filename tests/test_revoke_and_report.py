@@ -249,3 +249,9 @@ def test_within_takes_the_yaml_files_durations_too():
     assert parse_within("p6m") == timedelta(days=180)
     with pytest.raises(BadgekilnError, match="not 'P90X'"):
         parse_within("P90X")
+
+
+def test_a_mistyped_award_id_gets_a_suggestion(minimal_site, run):
+    # (UX review: a mistyped badge slug got "did you mean", a mistyped award id did not)
+    result = run("suspend", "ann-frist-1", "--reason", "Audit", "--source", str(minimal_site), "--today", TODAY)
+    assert result.code == 1 and "there is no award 'ann-frist-1'; did you mean 'ann-first-1'?" in result.err

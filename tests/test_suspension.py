@@ -444,7 +444,9 @@ def test_an_award_expired_before_the_membership_lapsed_stays_expired(tmp_path, r
     out = site / "output"
     assert not _status_bit(out, "mo-chartered", "suspension")  # (expired before the lapse: expired)
     assert _status_bit(out, "mo-chartered-2", "suspension")  # (valid when it lapsed: suspended)
-    listed = json.loads(run("report", "suspended", "--source", str(site), "--today", "2026-11-01", "--format", "json").out)
+    listed = json.loads(
+        run("report", "suspended", "--source", str(site), "--today", "2026-11-01", "--format", "json").out
+    )
     assert [row["award_id"] for row in listed] == ["mo-chartered-2"]
     page = (out / "awards/mo-chartered/index.html").read_text()
     assert "membership lapsed" not in page and "Expired" in page

@@ -598,6 +598,7 @@ def award_command(
     written), the renewal of an award (--renew), or every badge earned by CPD points or a pathway
     (--eligible)."""
     from badgekiln.commands import award as award_mod
+    from badgekiln.commands.revoke import award_id_from
 
     day = today_from_environment(today)
     source = source.resolve()
@@ -619,7 +620,7 @@ def award_command(
         if csv_path is not None or any((name, email, badge, expires, narrative, evidence_url)):
             raise click.UsageError("--renew takes only --issued-on (the earner and badge are the renewed award's)")
         when = today_from_environment(issued_on, option="--issued-on") if issued_on else day
-        result = award_mod.renew(source, renew_id, when, day)
+        result = award_mod.renew(source, award_id_from(renew_id), when, day)  # (any case, or the page's URL)
     elif csv_path is not None:
         if any((name, email, badge, issued_on, expires, narrative, evidence_url)):
             raise click.UsageError("give either --csv or the options of one award, not both")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from badgekiln.errors import BadgekilnError
 from badgekiln.models import Award, Project, Recipient
-from badgekiln.sources.fields import email_in_text
+from badgekiln.sources.fields import did_you_mean, email_in_text
 from badgekiln.sources.records import add_revocation
 from badgekiln.sources.validate import load_project
 
@@ -43,8 +43,10 @@ def find_award(project: Project, award_id: str) -> tuple[Recipient, Award]:
         for award in recipient.awards:
             if award.id == award_id:
                 return recipient, award
+    hint = did_you_mean(award_id, [award.id for award in project.awards])
     raise BadgekilnError(
-        f"there is no award {award_id!r}; award ids are the last part of badge page URLs (…/awards/<id>/)"
+        f"there is no award {award_id!r}; "
+        + (hint or "award ids are the last part of badge page URLs (…/awards/<id>/)")
     )
 
 
