@@ -184,3 +184,11 @@ def test_a_badge_filter_naming_two_badges_is_refused(example_site, run):
     result = run("export", "--source", str(example_site), "--today", "2026-12-03", "--badge", "First Aid at Work")
     assert result.code != 0 and "is the name of several badges: give --badge the slug" in result.err, result.err
     assert "Traceback" not in result.err
+
+
+def test_status_valid_as_pages_say_it_means_active(example_site, run):
+    # (UX review: --status valid was refused; pages and verify say "Valid", the export says "active")
+    source = ["--source", str(example_site), "--today", "2026-12-03", "--format", "json"]
+    valid = run("export", *source, "--status", "valid")
+    assert valid.code == 0 and valid.out == run("export", *source, "--status", "active").out
+    assert '"status": "active"' in valid.out and '"status": "revoked"' not in valid.out

@@ -255,3 +255,14 @@ def test_a_mistyped_award_id_gets_a_suggestion(minimal_site, run):
     # (UX review: a mistyped badge slug got "did you mean", a mistyped award id did not)
     result = run("suspend", "ann-frist-1", "--reason", "Audit", "--source", str(minimal_site), "--today", TODAY)
     assert result.code == 1 and "there is no award 'ann-frist-1'; did you mean 'ann-first-1'?" in result.err
+
+
+def test_report_tables_line_up_under_their_headers(example_site, run):
+    # (UX review: the "badge" header stood over the middle of the earners' emails)
+    lines = run(
+        "report", "expiring", "--within", "2000d", "--source", str(example_site), "--today", TODAY
+    ).out.splitlines()
+    header, rows = lines[0], lines[1:]
+    column = header.index("badge")
+    assert len(rows) >= 3 and all(row[column - 2 : column] == "  " and row[column] != " " for row in rows), lines
+    assert all(row.index("<") >= header.index("earner") for row in rows)

@@ -435,11 +435,23 @@ def report_expiring_command(
     else:
         if not rows:
             click.echo(f"no awards expire within {within}")
-        else:
-            click.echo(f"{'expires':10}  {'':22} {'award':10}  earner <email>  badge")
-        for row in rows:
-            left = f"{row.days_left} days left" if row.days_left > 0 else f"expired {-row.days_left} days ago"
-            click.echo(f"{row.expires}  {left:22} {row.award_id}  {row.recipient} <{row.email}>  {row.badge_name}")
+        lines = _aligned(
+            [["expires", "", "award", "earner <email>", "badge"]]
+            + [
+                [
+                    str(row.expires),
+                    f"{row.days_left} days left" if row.days_left > 0 else f"expired {-row.days_left} days ago",
+                    row.award_id,
+                    f"{row.recipient} <{row.email}>",
+                    row.badge_name,
+                ]
+                for row in rows
+            ]
+        )
+        if rows:
+            click.echo(lines[0])
+        for row, line in zip(rows, lines[1:]):
+            click.echo(line)
             for point in row.reminders or ():
                 click.echo(f"    reminder {point.text()}")
             if remind and not row.reminders:
@@ -479,11 +491,25 @@ def report_suspended_command(source: Path, today: str | None, fmt: str) -> None:
     else:
         if not rows:
             click.echo("no award is suspended")
-        else:
-            click.echo(f"{'since':10}  {'award':10}  earner <email>  badge: why")
-        for row in rows:
-            why = f"membership lapsed after {row.membership_until}" if row.kind == "membership" else row.reason
-            click.echo(f"{row.since}  {row.award_id}  {row.recipient} <{row.email}>  {row.badge_name}: {why}")
+            return
+        table = [["since", "award", "earner <email>", "badge", "why"]] + [
+            [
+                str(row.since),
+                row.award_id,
+                f"{row.recipient} <{row.email}>",
+                row.badge_name,
+                f"membership lapsed after {row.membership_until}" if row.kind == "membership" else row.reason,
+            ]
+            for row in rows
+        ]
+        for line in _aligned(table):
+            click.echo(line)
+
+
+def _aligned(table: list[list[str]]) -> list[str]:
+    """The rows of ``table`` as lines whose columns line up (two spaces between columns)."""
+    widths = [max(len(row[column]) for row in table) for column in range(len(table[0]))]
+    return ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in table]
 
 
 @report_group.command("eligible")
@@ -896,8 +922,9 @@ def _export_filter_options(function):
                 "--status",
                 "statuses",
                 multiple=True,
-                type=click.Choice(EXPORT_STATUSES),
-                help="Only awards with this status (repeatable).",
+                type=click.Choice((*EXPORT_STATUSES, "valid")),
+                callback=lambda _context, _option, values: tuple("active" if v == "valid" else v for v in values),
+                help="Only awards with this status (repeatable; 'valid', as pages say, is 'active').",
             ),
             click.option(
                 "--from", "issued_from", metavar="YYYY-MM-DD", help="Only awards issued on or after this date."
