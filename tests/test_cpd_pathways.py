@@ -130,6 +130,10 @@ def test_a_member_is_awarded_the_cpd_badge_at_20_points(site, run):
     assert after.startswith(before)  # a minimal diff: lines added at the end of the awards, nothing else touched
     added = after[len(before) :]
     assert "ann@example.com" not in added.lower()  # the evidence is published: never the email
+    assert max(map(len, added.splitlines())) < 120  # (a list a person reads and edits: one line an item field)
+    assert '    evidence:\n      - name: "Pressure systems webinar"\n        narrative: "CPD activity on' in added, (
+        added
+    )
     award = load_project(site, today=date.fromisoformat(TODAY)).project.recipient("ann").awards[-1]
     assert award.badge == "cpd-member" and award.id_pinned and f"id: {award.id}" in added
     assert award.issued_on == date(2026, 11, 22)

@@ -18,7 +18,7 @@ from badgekiln.models import Project
 from badgekiln.sources.config import SiteConfig
 from badgekiln.sources.eligibility import Check, eligible, has_rules, show_points
 from badgekiln.sources.fields import did_you_mean
-from badgekiln.sources.records import append_award, yaml_plain, yaml_scalar
+from badgekiln.sources.records import Field, append_award, yaml_plain, yaml_scalar
 from badgekiln.sources.validate import load_project
 
 
@@ -130,9 +130,7 @@ def _award_round(source: Path, today: date, badge: str | None, result: EligibleR
     return True
 
 
-def award_fields(
-    config: SiteConfig, check: Check, award_id: str, today: date, *, names: dict[str, str]
-) -> list[tuple[str, str]]:
+def award_fields(config: SiteConfig, check: Check, award_id: str, today: date, *, names: dict[str, str]) -> list[Field]:
     """The YAML of the award that ``check`` earned: id, badge, date, a narrative and the evidence."""
     evidence = []
     narrative = []
@@ -170,15 +168,12 @@ def award_fields(
                     "narrative": f"Component of the pathway, issued on {component.issued_on}",
                 }
             )
-    fields = [
+    fields: list[Field] = [
         ("id", yaml_plain(award_id)),
         ("badge", yaml_plain(check.badge.slug)),
         ("issued_on", today.isoformat()),
         ("narrative", yaml_scalar(" ".join(narrative))),
     ]
     if evidence:
-        items = ", ".join(
-            "{" + ", ".join(f"{key}: {yaml_scalar(value)}" for key, value in item.items()) + "}" for item in evidence
-        )
-        fields.append(("evidence", f"[{items}]"))
+        fields.append(("evidence", [[(key, yaml_scalar(value)) for key, value in item.items()] for item in evidence]))
     return fields

@@ -11,6 +11,7 @@ import json
 import os
 import re
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 import yaml
@@ -236,15 +237,27 @@ def yaml_scalar(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def award_lines(fields: list[tuple[str, str]], pad: str) -> list[str]:
-    """Lines of one award list item: ``- key: value`` then ``  key: value``, values already YAML."""
+# One field of an award to write: its key and its YAML value, or a list of items (the evidence).
+Field = tuple[str, str | list[list[tuple[str, str]]]]
+
+
+def award_lines(fields: Sequence[Field], pad: str) -> list[str]:
+    """Lines of one award list item: ``- key: value`` then ``  key: value``, values already YAML;
+    a value that is a list of items (each a list of ``(key, value)``) is written as a block list,
+    an item's keys one under another (as a person would write the evidence)."""
     lines = []
     for number, (key, value) in enumerate(fields):
-        lines.append(f"{pad}{'- ' if number == 0 else '  '}{key}: {value}\n")
+        lead = f"{pad}{'- ' if number == 0 else '  '}{key}:"
+        if isinstance(value, str):
+            lines.append(f"{lead} {value}\n")
+            continue
+        lines.append(lead + "\n")
+        for item in value:
+            lines += [f"{pad}    {'- ' if at == 0 else '  '}{k}: {v}\n" for at, (k, v) in enumerate(item)]
     return lines
 
 
-def append_award(path: Path, rel: str, fields: list[tuple[str, str]], award_id: str) -> None:
+def append_award(path: Path, rel: str, fields: Sequence[Field], award_id: str) -> None:
     """Append one award to the ``awards:`` list of a recipient file; minimal diff."""
     text, newline = read_text_keeping_newlines(path)
     data = parse_yaml(text, rel)
@@ -272,7 +285,7 @@ def append_award(path: Path, rel: str, fields: list[tuple[str, str]], award_id: 
     atomic_write_text(path, edited, newline=newline)
 
 
-def new_recipient_text(name: str, email: str, awards: list[list[tuple[str, str]]]) -> str:
+def new_recipient_text(name: str, email: str, awards: Sequence[Sequence[Field]]) -> str:
     """The text of a new recipient file."""
     lines = [f"name: {yaml_scalar(name)}\n", f"email: {yaml_scalar(email)}\n", "awards:\n"]
     for fields in awards:
