@@ -238,3 +238,37 @@ def test_issue_forms_are_valid_and_their_labels_are_what_is_parsed(tmp_path, run
         if element["type"] == "dropdown":
             options = element["attributes"]["options"]
             assert options and len(options) == len(set(options))
+
+
+def test_a_merged_issue_form_award_publishes_without_a_build_on_a_computer(minimal_site, run, tmp_path):
+    # (first-time provider review: the pull request of an issue form's award failed the publish
+    # workflow, 'ledger-stale', until someone built the site locally and committed awards.lock)
+    assert run("keys", "generate", "--source", str(minimal_site), "--today", TODAY).code == 0
+    build(run, minimal_site)  # (the site as committed: ids and ledger pinned)
+    result = _issue(run, minimal_site, _event(tmp_path, "award-labeled.json"))
+    assert result.code == 0, result.err
+    ledger = (minimal_site / "site_src/awards.lock").read_text()
+    award = yaml.safe_load((minimal_site / "recipients/zoe-angstrom.yaml").read_text())["awards"][0]
+    assert re.search(
+        rf"^{award['id']}\t1\tfirst-badge\t\d{{4}}-\d\d-\d\d-rsa-\w+\t\d{{4}}-\d\d-\d\d-ed25519-\w+$", ledger, re.M
+    )
+    produced = run("build", "--source", str(minimal_site), "--today", TODAY, "--production")  # (what publish.yml runs)
+    assert produced.code == 0, produced.err
+    assert (minimal_site / f"output/awards/{award['id']}/credential.json").is_file()
+    build(run, minimal_site)  # (a local build finds nothing more to record: the same ledger)
+    assert (minimal_site / "site_src/awards.lock").read_text() == ledger
+
+
+def test_award_from_a_sheet_records_its_awards_in_the_ledger(minimal_site, run, tmp_path):
+    # (the site README says: import, commit recipients/, push; the publish workflow then refused it)
+    build(run, minimal_site)
+    sheet = tmp_path / "awards.csv"
+    sheet.write_text(
+        "name,email,badge,issued_on\nZoe,zoe@example.org,first-badge,2026-03-01\nBo,bo@example.org,first-badge,2026-03-01\n"
+    )
+    result = run("award", "--csv", str(sheet), "--source", str(minimal_site), "--today", TODAY)
+    assert result.code == 0 and "site_src/awards.lock records 2 new award(s): commit it with recipients/" in result.out
+    ledger = (minimal_site / "site_src/awards.lock").read_text()
+    assert run("check", "--source", str(minimal_site), "--today", TODAY).code == 0
+    build(run, minimal_site)
+    assert (minimal_site / "site_src/awards.lock").read_text() == ledger and ledger.count("\tfirst-badge\t") == 3

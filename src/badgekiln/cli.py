@@ -640,6 +640,8 @@ def award_command(
         done = award_eligible(source, day, badge=badge)
         for award_id, slug, rel in done.added:
             click.echo(f"added {award_id} ({slug}) to {rel}")
+        if done.recorded:
+            click.echo(f"site_src/awards.lock records {done.recorded} new award(s): commit it with recipients/")
         click.echo(f"{len(done.added)} award(s) added; review, commit and rebuild")
         return
     if renew_id is not None:
@@ -681,6 +683,8 @@ def award_command(
         click.echo(f"skipped: {reason}")
     if result.created_files:
         click.echo(f"{len(result.created_files)} new earner(s), each with a new file in recipients/")
+    if result.recorded:
+        click.echo(f"site_src/awards.lock records {result.recorded} new award(s): commit it with recipients/")
     then = "review, commit and rebuild" if result.added else "nothing changed"
     click.echo(f"{len(result.added)} award(s) added, {len(result.skipped)} skipped; {then}")
     if csv_path is None and renew_id is None and result.added:  # (one award: it may have completed a pathway)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from anyascii import anyascii
 
+from badgekiln.commands.awardledger import record_new_awards
 from badgekiln.errors import BadgekilnError, Diagnostic, SourceError, SourceLocation, ValidationFailed
 from badgekiln.formats import ids
 from badgekiln.sources.config import source_paths
@@ -79,6 +80,7 @@ class AwardResult:
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (existing award id, reason)
     created_files: list[str] = field(default_factory=list)
     warnings: list[Diagnostic] = field(default_factory=list)
+    recorded: int = 0  # awards added to site_src/awards.lock
 
 
 def slugify(name: str) -> str:
@@ -392,6 +394,8 @@ def add_awards(source: Path, awards: list[NewAward], today: date) -> AwardResult
         atomic_write_text(source / rel, new_recipient_text(name, email, [a.yaml_fields() for a in added]))
         result.created_files.append(rel)
         result.added.extend((a.id, rel) for a in added)
+    if result.added:
+        result.recorded = record_new_awards(source, today)
     return result
 
 

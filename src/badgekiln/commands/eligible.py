@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from badgekiln.commands.awardledger import record_new_awards
 from badgekiln.errors import BadgekilnError, ValidationFailed
 from badgekiln.formats import ids, urls
 from badgekiln.models import Project
@@ -53,6 +54,7 @@ class EligibleResult:
     """What ``award --eligible`` did."""
 
     added: list[tuple[str, str, str]] = field(default_factory=list)  # (award id, badge, recipient file)
+    recorded: int = 0  # awards added to site_src/awards.lock
 
 
 def _checks(source: Path, today: date, badge: str | None) -> tuple[SiteConfig, Project, list[Check]]:
@@ -99,6 +101,8 @@ def award_eligible(source: Path, today: date, *, badge: str | None = None) -> El
     while True:
         try:
             if not _award_round(source, today, badge, result):
+                if result.added:
+                    result.recorded = record_new_awards(source, today)
                 return result
         except ValidationFailed as failed:
             if not result.added:

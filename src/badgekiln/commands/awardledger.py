@@ -1,0 +1,54 @@
+"""New awards recorded in ``site_src/awards.lock`` by the command that adds them.
+
+A production build (``--production``, as the publish workflow runs) never writes the ledger: it
+refuses sources whose awards it does not record yet (``ledger-stale``), so that every published
+award keeps its status-list slot and its signing keys whoever builds next. The commands that add
+awards (``award``, from options, a sheet, a renewal or ``--eligible``, and ``github-issue`` for
+the issue form) therefore record them as they write them, exactly as the next build would: the
+change they make is then whole, and a pull request of it publishes when merged (a first-time
+provider's badge from the issue form failed to publish until someone built it on a computer).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from badgekiln.errors import Diagnostic, ValidationFailed
+from badgekiln.signing import keys as keys_mod
+from badgekiln.signing.keys import ED25519, RSA
+from badgekiln.sources import ledger as ledger_mod
+from badgekiln.sources.config import source_paths
+from badgekiln.sources.records import atomic_write_text
+from badgekiln.sources.validate import load_project
+
+
+def record_new_awards(source: Path, today: date) -> int:
+    """Add the awards of the sources that the ledger lacks, with their status-list indices and the
+    site's active keys (as ``build`` does: :func:`ledger_mod.reconcile`, :func:`ledger_mod.assign_keys`);
+    returns how many. Nothing is written while the sources or the ledger have an error (the build
+    says what it is) or when nothing is new."""
+    diagnostics: list[Diagnostic] = []
+    try:
+        awards = load_project(source, today=today).project.awards
+    except ValidationFailed:
+        return 0
+    path = source_paths(source).ledger
+    old = ledger_mod.read_ledger(path, diagnostics)
+    new = ledger_mod.reconcile(old, awards, diagnostics)
+    records = keys_mod.read_records(source, diagnostics)
+    new, _ = ledger_mod.assign_keys(
+        new,
+        rsa_kid=_active(records, RSA),
+        ed_kid=_active(records, ED25519),
+        published={record.kid for record in records if record.published},
+    )
+    if any(d.is_error for d in diagnostics) or new.entries == old.entries:
+        return 0
+    atomic_write_text(path, new.to_text())
+    return len(new.entries) - len(old.entries)
+
+
+def _active(records, algorithm: str) -> str | None:
+    record = keys_mod.active_key(records, algorithm)
+    return record.kid if record is not None else None
