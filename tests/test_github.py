@@ -115,7 +115,7 @@ def test_award_from_a_labelled_issue_form(minimal_site, run, tmp_path, monkeypat
     assert set(blocks) == {"branch", "title", "body"}
     assert "branch<<" in text and "\nbadgekiln/issue-12\n" in text
     assert "Closes #12." in text and award["id"] in text
-    assert "Award first-badge to Zoë Ångström 🎉" in result.out
+    assert "Award First Badge to Zoë Ångström 🎉" in result.out  # (the badge's name, as the form shows it)
     build(run, minimal_site)
 
 
@@ -158,9 +158,35 @@ def test_a_second_answer_smuggled_into_the_narrative_is_refused(minimal_site, ru
 
 
 def test_bad_answers_are_reported_together(minimal_site, run, tmp_path):
-    result = _issue(run, minimal_site, _event(tmp_path, "award-bad-answers.json"))
+    reply = tmp_path / "reply.md"
+    result = _issue(run, minimal_site, _event(tmp_path, "award-bad-answers.json"), "--reply", str(reply))
     assert result.code == 1 and "Traceback" not in result.err
     assert "issue #17" in result.err and "email" in result.err
+    # (first-time provider review: the issue said only "the reason is in <the run's log>", where
+    # the answers were named 'issued_on' and 'email', not as the form labels them)
+    comment = reply.read_text()
+    assert comment.startswith("badgekiln could not make a pull request from this issue:\n\n```text\n")
+    assert '"Earner\'s email" is not a valid email address' in comment
+    assert '"Date issued" must be a date written YYYY-MM-DD' in comment
+    assert "there is no badge 'no-such'" in comment and "remove the label and add it again" in comment
+
+
+def test_a_reply_quotes_the_answers_without_letting_them_out_of_its_code_block(minimal_site, run, tmp_path):
+    # (the answers are anyone's text: no link, image or @mention of theirs may render on the issue)
+    event = json.loads((EVENTS / "award-bad-answers.json").read_text())
+    event["issue"]["body"] = event["issue"]["body"].replace(
+        "not-an-email", "x ```` @everyone ![i](https://e.vil/x.png)"
+    )
+    path = tmp_path / "event.json"
+    path.write_text(json.dumps(event))
+    reply = tmp_path / "reply.md"
+    assert _issue(run, minimal_site, path, "--reply", str(reply)).code == 1
+    comment = reply.read_text()
+    fence = comment.split("\n")[2].removesuffix("text")
+    assert set(fence) == {"`"} and len(fence) >= 5 and "@everyone" in comment
+    body = comment.split(fence + "text\n", 1)[1]
+    assert "@everyone" in body.split("\n" + fence + "\n", 1)[0]  # (inside the block)
+    assert "@everyone" not in body.split("\n" + fence + "\n", 1)[1]
 
 
 @pytest.mark.parametrize(

@@ -741,17 +741,29 @@ def init_command(target: Path, name: str, base_url: str, email: str, github_only
     help="The repository permission of whoever added the label "
     "(admin, maintain, write, ...), as the GitHub API reports it.",
 )
-def github_issue_command(source: Path, today: str | None, event: Path, sender_permission: str | None) -> None:
+@click.option(
+    "--reply",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="When the issue cannot be acted on, write why to this file, as a comment to post on the issue.",
+)
+def github_issue_command(
+    source: Path, today: str | None, event: Path, sender_permission: str | None, reply: Path | None
+) -> None:
     """Add (or revoke) the award an issue form asks for; for the workflow that makes the pull request.
 
     EVENT is the 'issues' event file GitHub Actions saves (default: $GITHUB_EVENT_PATH). The
     branch, title and body of the pull request go to $GITHUB_OUTPUT when it is set.
     """
-    from badgekiln.commands.github import handle_event, write_outputs
+    from badgekiln.commands.github import handle_event, reply_text, write_outputs
 
-    change = handle_event(
-        source.resolve(), event, sender_permission=sender_permission, today=today_from_environment(today)
-    )
+    try:
+        change = handle_event(
+            source.resolve(), event, sender_permission=sender_permission, today=today_from_environment(today)
+        )
+    except BadgekilnError as exc:
+        if reply is not None:
+            reply.write_text(reply_text(exc), encoding="utf-8")
+        raise
     if os.environ.get("GITHUB_OUTPUT"):
         write_outputs(Path(os.environ["GITHUB_OUTPUT"]), change)
     click.echo(f"branch: {change.branch}\ntitle: {change.title}\n\n{change.body}")

@@ -242,7 +242,7 @@ def _award(source: Path, number: int, answers: dict[str, str], today: date) -> I
     if not result.added:
         raise IssueError(f"issue #{number}: nothing to add: {result.skipped[0][1]} (award {result.skipped[0][0]})")
     award_id, rel = result.added[0]
-    title = f"Award {award.badge} to {award.name}"
+    title = f"Award {badges[award.badge].name} to {award.name}"
     body = (
         f"Closes #{number}.\n\nAdds award `{award_id}` ({award.badge}, issued {award.issued_on}) "
         f"to `{rel}`. Review the change; when it is merged the site publishes the badge.\n"
@@ -278,3 +278,37 @@ def write_outputs(path: Path, change: IssueChange) -> None:
             value = getattr(change, name)
             delimiter = f"badgekiln_{secrets.token_hex(16)}"  # cannot occur in the value: it is new
             out.write(f"{name}<<{delimiter}\n{value}\n{delimiter}\n")
+
+
+def reply_text(error: BadgekilnError) -> str:
+    """The comment the workflow posts on an issue it could not act on: every problem, with the
+    form's labels for badgekiln's field names ("Date issued", not 'issued_on'), in a code block.
+
+    The problems quote the issue's answers, which anyone may have written: in a fenced block
+    (its fence longer than any run of backticks in them) nothing of them is rendered, so no link,
+    image or @mention reaches the page. At most :data:`REPLY_LINES` lines of
+    :data:`REPLY_WIDTH` characters."""
+    if isinstance(error, ValidationFailed):
+        lines = [f"{d.message}" + (f" ({d.hint})" if d.hint else "") for d in error.items if d.is_error]
+    else:
+        lines = [str(error)]
+    lines = [_form_labels(line)[:REPLY_WIDTH] for line in lines[:REPLY_LINES]]
+    text = "\n".join(lines)
+    fence = "`" * max(3, 1 + max((len(run) for run in re.findall(r"`+", text)), default=0))
+    return (
+        "badgekiln could not make a pull request from this issue:\n\n"
+        f"{fence}text\n{text}\n{fence}\n\n"
+        "Edit the issue to correct its answers, then remove the label and add it again.\n"
+    )
+
+
+REPLY_LINES = 20
+REPLY_WIDTH = 400
+_FIELD_LABELS = {field: label for label, field in (AWARD_FIELDS | REVOKE_FIELDS).items()}
+
+
+def _form_labels(line: str) -> str:
+    """``line`` with badgekiln's quoted field names given as the form's labels."""
+    return re.sub(
+        r"'(\w+)'", lambda m: f'"{_FIELD_LABELS[m.group(1)]}"' if m.group(1) in _FIELD_LABELS else m.group(0), line
+    )
