@@ -241,7 +241,7 @@ def test_the_lock_reader_skips_what_it_does_not_know(tmp_path):
         ("a", "suspended", "2026-11-01"): "2026-11-03",
         ("a", "reinstated", "2026-11-01"): "2026-11-04",
     }
-    assert read_records(path) == {"a": "2026-11-01"} and read_reminders(path) == {("a", "P60D"): "2026-11-02"}
+    assert read_records(path) == {"a": "2026-11-01"} and read_reminders(path) == {("a", "P60D", ""): "2026-11-02"}
 
 
 def test_an_expired_award_is_not_told_it_is_suspended_nor_valid_again(site):

@@ -58,7 +58,6 @@ from badgekiln.sources.config import SiteConfig, SourceTree, source_paths
 from badgekiln.sources.ledger import read_ledger
 from badgekiln.sources.notified import (
     REINSTATED,
-    REMINDER,
     SUSPENDED,
     read_lock,
     read_records,
@@ -94,7 +93,7 @@ class Outgoing:
     message: EmailMessage
     to: str  # the envelope recipient: the earner's address, and nothing else
     award_ids: tuple[str, ...]
-    reminders: tuple[str, ...] = ()  # a reminder before expiry: the points it covers (P60D), recorded as sent
+    reminders: tuple[str, ...] = ()  # a reminder before expiry: its lines' third columns ("reminder P60D 2027-01-15")
     notices: tuple[str, ...] = ()  # news of a suspension or its end: its lines' third columns ("suspended 2026-05-01")
 
 
@@ -181,21 +180,14 @@ class NotifiedLock:
         """
         self._write("".join(f"{award_id}\t{day.isoformat()}\n" for award_id in award_ids), award_ids)
 
-    def record_reminder(self, award_id: str, points: tuple[str, ...], day: date) -> None:
-        """Record the reminder of ``award_id`` sent on ``day`` for each of ``points``, durably.
+    def record_news(self, award_id: str, records: tuple[str, ...], day: date) -> None:
+        """Record a reminder or suspension news of ``award_id`` sent on ``day``, durably: one line per
+        third column in ``records`` (``reminder P60D 2027-01-15``, ``suspended 2026-05-01``).
 
         Raises:
             OutputError: as :meth:`record`.
         """
-        self._write("".join(f"{award_id}\t{day.isoformat()}\t{REMINDER}{point}\n" for point in points), (award_id,))
-
-    def record_notice(self, award_id: str, notices: tuple[str, ...], day: date) -> None:
-        """Record the suspension news of ``award_id`` sent on ``day`` (``suspended 2026-05-01``), durably.
-
-        Raises:
-            OutputError: as :meth:`record`.
-        """
-        self._write("".join(f"{award_id}\t{day.isoformat()}\t{notice}\n" for notice in notices), (award_id,))
+        self._write("".join(f"{award_id}\t{day.isoformat()}\t{record}\n" for record in records), (award_id,))
 
     def _write(self, lines: str, award_ids: tuple[str, ...]) -> None:
         assert self._fd is not None
@@ -395,7 +387,7 @@ def compose(
         except MailAddressError as exc:
             refused.append((reminder.award.id, f"reminder cannot be sent: {exc}"))
             continue
-        outgoing.append(Outgoing(message, to_address, (reminder.award.id,), reminder.covers))
+        outgoing.append(Outgoing(message, to_address, (reminder.award.id,), reminder.records))
     for notice in plan.notices:
         try:
             message, to_address = compose_notice(
@@ -536,10 +528,8 @@ def notify(
             policy=policy,
             should_stop=stop.is_set,
             on_sent=lambda item: (
-                lock.record_reminder(item.award_ids[0], item.reminders, today)
-                if item.reminders
-                else lock.record_notice(item.award_ids[0], item.notices, today)
-                if item.notices
+                lock.record_news(item.award_ids[0], item.reminders or item.notices, today)
+                if item.reminders or item.notices
                 else _record_announced(lock, item.award_ids, plan.covered, today)
             ),
             on_event=on_event,
@@ -552,7 +542,7 @@ def _record_announced(lock: NotifiedLock, award_ids: tuple[str, ...], covered: d
     lock.record(award_ids, day)
     for award_id in award_ids:
         if award_id in covered:
-            lock.record_notice(award_id, covered[award_id], day)
+            lock.record_news(award_id, covered[award_id], day)
 
 
 def summary_lines(result: NotifyResult, *, dry_run: bool = False) -> list[tuple[str, bool]]:

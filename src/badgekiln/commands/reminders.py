@@ -3,7 +3,9 @@
 A badge class's ``remind_before`` (else ``site.yaml``'s) lists the points before expiry, such as
 ``[P60D, P7D]``. On or after each point, ``badgekiln notify`` sends the earner one reminder with
 the way to renew (the badge class's ``renewal_url``, else the issuer's contact), and records it in
-``site_src/notified.lock`` as ``award id<TAB>date<TAB>reminder P60D``. An award is reminded only
+``site_src/notified.lock`` as ``award id<TAB>date<TAB>reminder P60D 2027-01-15``, with the expiry
+date it was sent for: when the expiry moves (a longer ``expires``), the points of the new date are
+sent again. An award is reminded only
 while it is valid: never once it is revoked, suspended, expired or renewed (a later award
 ``renews`` it). When several points are due at once (notify was not run for a while), one message
 goes out, for the nearest point, and every due point is recorded.
@@ -22,6 +24,7 @@ from badgekiln.models import Award, BadgeClass, Duration, Project, Recipient
 from badgekiln.pages import context
 from badgekiln.pages.render import Renderer
 from badgekiln.sources.config import SiteConfig
+from badgekiln.sources.notified import REMINDER
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,12 @@ class Reminder:
     point: Duration  # the nearest point due: what the message says
     due_on: date  # the day that point was reached
     covers: tuple[str, ...]  # the points (as written, P60D) this message records as sent
+
+    @property
+    def records(self) -> tuple[str, ...]:
+        """The third columns of its lines in the lock file: ``reminder P60D 2027-01-15``."""
+        assert self.award.expires is not None  # (only awards that expire are reminded)
+        return tuple(f"{REMINDER}{point} {self.award.expires.isoformat()}" for point in self.covers)
 
 
 @dataclass(frozen=True)
@@ -56,6 +65,22 @@ def points_of(config: SiteConfig, badge: BadgeClass) -> tuple[Duration, ...]:
     return badge.remind_before if badge.remind_before is not None else config.remind_before
 
 
+def sent_on(sent: dict[tuple[str, str, str], str], award: Award, point: Duration) -> str | None:
+    """The day the reminder at ``point`` went out for ``award``'s current expiry date, or None.
+
+    A line of an earlier badgekiln version names no expiry date. It counts for the current one
+    when it was sent on or after that date's point: a reminder is never sent before its point, so
+    a line sent earlier than that was for an earlier expiry (the award was extended since).
+    """
+    assert award.expires is not None
+    day = sent.get((award.id, point.text, award.expires.isoformat()))
+    if day is None:
+        old = sent.get((award.id, point.text, ""))
+        if old is not None and old >= point.before(award.expires).isoformat():
+            day = old
+    return day
+
+
 def not_reminded(project: Project, award: Award, today: date) -> str | None:
     """Why ``award`` gets no reminder on ``today`` (revoked, suspended, expired, renewed), or None."""
     status = award.status(today)
@@ -69,7 +94,7 @@ def not_reminded(project: Project, award: Award, today: date) -> str | None:
 def due_reminders(
     project: Project,
     config: SiteConfig,
-    sent: dict[tuple[str, str], str],
+    sent: dict[tuple[str, str, str], str],
     today: date,
     *,
     built: set[str] | dict | None = None,
@@ -78,7 +103,8 @@ def due_reminders(
     """The reminders to send on ``today`` (one per award at most), ordered by award id.
 
     Args:
-        sent: (award id, point) → the day its reminder went out (:func:`~badgekiln.sources.notified.read_reminders`).
+        sent: (award id, point, expiry date) → the day its reminder went out
+            (:func:`~badgekiln.sources.notified.read_reminders`).
         built: the ids of awards that were built (their pages exist); None: all.
         only: only these awards (empty: all).
     """
@@ -88,7 +114,7 @@ def due_reminders(
             continue
         badge = project.badges[award.badge]
         due = [
-            p for p in points_of(config, badge) if p.before(award.expires) <= today and (award.id, p.text) not in sent
+            p for p in points_of(config, badge) if p.before(award.expires) <= today and sent_on(sent, award, p) is None
         ]
         if not due or not_reminded(project, award, today) is not None:
             continue
@@ -110,7 +136,7 @@ def schedule(
     project: Project,
     config: SiteConfig,
     award: Award,
-    sent: dict[tuple[str, str], str],
+    sent: dict[tuple[str, str, str], str],
     today: date,
     *,
     built: bool = True,
@@ -123,8 +149,9 @@ def schedule(
     rows = []
     for point in points_of(config, project.badges[award.badge]):
         due_on = point.before(award.expires)
-        if (award.id, point.text) in sent:
-            state = f"sent {sent[award.id, point.text]}"
+        day = sent_on(sent, award, point)
+        if day is not None:
+            state = f"sent {day}"
         elif why_not is not None:
             state = f"not sent: {why_not}"
         else:

@@ -2,7 +2,9 @@
 
 The file is one ``award id<TAB>YYYY-MM-DD`` line per email sent, appended by ``notify`` and read
 by ``notify`` and ``export``; a reminder before expiry is a line with a third column,
-``award id<TAB>YYYY-MM-DD<TAB>reminder P60D`` (which readers of the two-column lines skip), and
+``award id<TAB>YYYY-MM-DD<TAB>reminder P60D 2027-01-15`` (the point, and the expiry date the
+reminder was for; earlier versions wrote no expiry date), which readers of the two-column lines
+skip, and
 the news that an award is suspended or valid again is ``award id<TAB>YYYY-MM-DD<TAB>suspended
 2026-05-01`` or ``…<TAB>reinstated 2026-05-01`` (the suspension's ``on``; readers of reminder
 lines skip these).
@@ -68,23 +70,25 @@ def read_dates(path: Path) -> dict[str, str]:
     return dates
 
 
-REMINDER = "reminder "  # the third column of a reminder's line: "reminder P60D"
+REMINDER = "reminder "  # the third column of a reminder's line: "reminder P60D 2027-01-15"
 
 
-def read_reminders(path: Path) -> dict[tuple[str, str], str]:
-    """(award id, reminder point as written, e.g. ``P60D``) → the day it was sent, from the
-    three-column lines (comments, broken lines and other values skipped)."""
-    sent: dict[tuple[str, str], str] = {}
+def read_reminders(path: Path) -> dict[tuple[str, str, str], str]:
+    """(award id, reminder point as written, e.g. ``P60D``, the expiry date it was sent for) → the
+    day it was sent, from the three-column lines (comments, broken lines and other values skipped).
+
+    The expiry date is "" on the lines of earlier badgekiln versions (``reminder P60D``), which did
+    not write it: :func:`badgekiln.commands.reminders.sent_on` decides which expiry those count for.
+    """
+    sent: dict[tuple[str, str, str], str] = {}
     for line in read_lock(path).split("\n")[:-1]:  # the part after the last newline is unfinished
-        parts = line.split("\t")
+        parts = [part.strip() for part in line.split("\t")]  # (a checkout may add CR, an editor spaces)
         if line.startswith("#") or len(parts) != 3 or not parts[0] or not parts[2].startswith(REMINDER):
             continue
-        point, day = parts[2][len(REMINDER) :].strip(), parts[1].strip()
-        try:
-            if point and date.fromisoformat(day).isoformat() == day:
-                sent.setdefault((parts[0], point), day)
-        except ValueError:
+        words, day = parts[2].split()[1:], parts[1]
+        if not 1 <= len(words) <= 2 or not _is_day(day) or (len(words) == 2 and not _is_day(words[1])):
             continue
+        sent.setdefault((parts[0], words[0], words[1] if len(words) == 2 else ""), day)
     return sent
 
 
