@@ -313,7 +313,7 @@ def test_an_award_first_announced_after_its_suspension_ended_gets_one_message(si
     add_to_award(site, "mo-course", "    suspended: {on: 2026-11-01, reason: Under investigation}\n")
     build(run, site, "2026-11-02")
     lock(site).write_text("# badgekiln\nmo-chartered\t2026-10-31\nmo-course-x\t2026-10-31\n")
-    held = notify(run, site, "2026-11-02")  # (not announced while suspended; told it is suspended)
+    held = notify(run, site, "2026-11-02")  # (not announced while suspended, nor told it is)
     assert held.code == 0, held.err
     assert run("unsuspend", "mo-course", "--source", str(site), "--today", "2026-11-04").code == 0
     build(run, site, "2026-11-04")
@@ -322,3 +322,36 @@ def test_an_award_first_announced_after_its_suspension_ended_gets_one_message(si
     subjects = [parse(raw)["Subject"] for raw in smtp.messages_to("mo@example.com")[before:]]
     assert subjects == ["Your badge: Course"], (lifted.out, subjects)
     assert "sent 0 message(s)" in notify(run, site, "2026-11-05").out  # (the notice was recorded with it)
+
+
+def test_an_award_never_announced_is_not_told_it_is_suspended_and_is_announced_once_valid(site, run, smtp):
+    # (user walkthrough: an earner's first email about a badge said it was suspended)
+    build(run, site, "2026-11-01")  # the membership lapsed on 2026-10-31, before any notify
+    first = notify(run, site, "2026-11-01")
+    assert first.code == 0, first.err
+    assert "sent 1 message(s) (1 award(s))" in first.out  # the course; the chartered award waits
+    assert [parse(raw)["Subject"] for raw in smtp.messages_to("mo@example.com")] == ["Your badge: Course"]
+    assert read_suspension_notices(lock(site)) == {}
+    set_membership(site, "2027-10-31")
+    build(run, site, "2026-11-05")
+    renewed = notify(run, site, "2026-11-05")
+    assert "sent 1 message(s) (1 award(s))" in renewed.out and "reinstated" not in renewed.out
+    assert parse(smtp.messages_to("mo@example.com")[-1])["Subject"] == "Your badge: Chartered Member"
+
+
+def test_valid_again_goes_before_a_reminder_about_the_same_award(site, run, smtp):
+    config = site / "site_src/site.yaml"
+    config.write_text(config.read_text() + "remind_before: [P60D]\n")
+    set_membership(site, "2027-10-31")
+    add_to_award(
+        site, "mo-course", "    expires: 2026-12-31\n    suspended: {on: 2026-11-01, reason: Under investigation}\n"
+    )
+    build(run, site, "2026-11-02")
+    lock(site).write_text("# badgekiln\nmo-chartered\t2026-10-31\nmo-course\t2026-10-31\n")
+    assert "1 suspended" in notify(run, site, "2026-11-02").out  # (no reminder while suspended)
+    assert run("unsuspend", "mo-course", "--source", str(site), "--today", "2026-11-04").code == 0
+    build(run, site, "2026-11-04")
+    lifted = notify(run, site, "2026-11-04")
+    assert "sent 2 message(s) (0 award(s), 1 reminder(s), 1 reinstated)" in lifted.out, lifted.err
+    subjects = [parse(raw)["Subject"] for raw in smtp.messages_to("mo@example.com")[1:]]
+    assert len(subjects) == 2 and "is valid again" in subjects[0] and "expires on" in subjects[1], subjects

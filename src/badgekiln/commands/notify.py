@@ -269,7 +269,9 @@ def plan_announcements(source: Path, today: date, *, only: tuple[str, ...] = ())
                 Announcement(recipient, project.badges[award.badge], award, config.url(urls.award_dir(award.id)))
             )
     reminders = due_reminders(project, config, read_reminders(source / NOTIFIED), today, built=published, only=only)
-    notices = due_notices(project, read_suspension_notices(source / NOTIFIED), today, built=published, only=only)
+    notices = due_notices(
+        project, read_suspension_notices(source / NOTIFIED), today, built=published, announced=done, only=only
+    )
     # An award announced now is told as valid: "valid again" would repeat it. That notice is
     # recorded with the announcement instead (when it is sent), so it does not come up again.
     announced = {a.award.id for a in announcements}
@@ -379,15 +381,7 @@ def compose(
             images=list(images.values()),
         )
         outgoing.append(Outgoing(message, to.addr_spec, tuple(item.award.id for item in group)))
-    for reminder in plan.reminders:
-        try:
-            message, to_address = compose_reminder(
-                renderer, config, reminder, plan.today, sender=from_, reply_to=reply_to, now=now
-            )
-        except MailAddressError as exc:
-            refused.append((reminder.award.id, f"reminder cannot be sent: {exc}"))
-            continue
-        outgoing.append(Outgoing(message, to_address, (reminder.award.id,), reminder.records))
+    # News of a suspension goes before a reminder: "valid again", then "expires on".
     for notice in plan.notices:
         try:
             message, to_address = compose_notice(
@@ -397,6 +391,15 @@ def compose(
             refused.append((notice.award.id, f"{notice.kind} notice cannot be sent: {exc}"))
             continue
         outgoing.append(Outgoing(message, to_address, (notice.award.id,), notices=notice.records))
+    for reminder in plan.reminders:
+        try:
+            message, to_address = compose_reminder(
+                renderer, config, reminder, plan.today, sender=from_, reply_to=reply_to, now=now
+            )
+        except MailAddressError as exc:
+            refused.append((reminder.award.id, f"reminder cannot be sent: {exc}"))
+            continue
+        outgoing.append(Outgoing(message, to_address, (reminder.award.id,), reminder.records))
     return outgoing, refused
 
 
