@@ -66,12 +66,15 @@ def test_story_a_worker_reminded_60_days_before_expiry_and_renewed(site, run, sm
     assert result.code == 0, result.err
     assert "sent 1 message(s) (0 award(s), 1 reminder(s))" in result.out
     message = parse(smtp.messages_to("ann@example.com")[-1])
-    assert message["Subject"] == "Your badge First Badge expires on 2027-01-15"
+    assert message["Subject"] == 'Your badge "First Badge" expires on 15 January 2027'
     text = message.get_body(("plain",)).get_content()
     html = message.get_body(("html",)).get_content()
     assert "expires on 15 January 2027, in 60 days" in text
     assert "https://example.org/renew/first" in text and 'href="https://example.org/renew/first"' in html
     assert "https://badges.example.org/awards/ann-first-1/" in text
+    assert "Your badge stays valid until then.\n\nYour badge page:\n" in text.replace("\r\n", "\n")
+    assert "member" not in text
+    assert "<p>Your badge stays valid until then.</p>" in html
     assert read_reminders(lock(site)) == {("ann-first-1", "P60D", "2027-01-15"): "2026-11-16"}
     assert read_dates(lock(site)) == {"ann-first-1": ISSUED}  # announcements are read as before
     # Once: the next day sends nothing.
@@ -110,7 +113,7 @@ def test_dry_run_shows_the_reminders_and_sends_and_records_nothing(site, run, sm
     build(run, site)
     result = run("notify", "--dry-run", "--source", str(site), "--today", "2026-11-20")
     assert result.code == 0, result.err
-    assert "Subject: Your badge First Badge expires on 2027-01-15" in result.out
+    assert 'Subject: Your badge "First Badge" expires on 15 January 2027' in result.out
     assert "https://example.org/renew/first" in result.out
     assert "2 message(s) would be sent, 1 of them reminder(s) before expiry" in result.out
     assert smtp.delivered == [] and not lock(site).exists()
@@ -185,7 +188,7 @@ def test_a_hostile_badge_name_cannot_add_a_header_to_a_reminder(site, run, smtp)
     assert result.code == 0, result.err
     lines = assert_clean(smtp, to="ann@example.com", sender="badges@example.org")
     subject = next(line for line in lines if line.lower().startswith("subject:"))
-    assert "expires on 2027-01-15" in parse(smtp.messages_to("ann@example.com")[0])["Subject"]
+    assert "expires on 15 January 2027" in parse(smtp.messages_to("ann@example.com")[0])["Subject"]
     assert "\u2029" not in subject
 
 

@@ -56,6 +56,7 @@ from badgekiln.pages import context
 from badgekiln.pages.render import Renderer
 from badgekiln.sources.config import SiteConfig, SourceTree, source_paths
 from badgekiln.sources.ledger import read_ledger
+from badgekiln.sources.members import last_days, read_members
 from badgekiln.sources.notified import (
     REINSTATED,
     SUSPENDED,
@@ -233,6 +234,7 @@ class Plan:
     reminders: list[Reminder] = field(default_factory=list)  # reminders before expiry now due
     notices: list[SuspensionNotice] = field(default_factory=list)  # suspensions and their ends to tell
     covered: dict[str, tuple[str, ...]] = field(default_factory=dict)  # award id -> notices its announcement makes
+    memberships: dict[str, date] = field(default_factory=dict)  # recipient slug -> last day of their membership
 
 
 def plan_announcements(source: Path, today: date, *, only: tuple[str, ...] = ()) -> Plan:
@@ -277,7 +279,8 @@ def plan_announcements(source: Path, today: date, *, only: tuple[str, ...] = ())
     announced = {a.award.id for a in announcements}
     covered = {n.award.id: n.records for n in notices if n.kind == "reinstated" and n.award.id in announced}
     notices = [n for n in notices if n.award.id not in covered or n.kind != "reinstated"]
-    return Plan(config, today, announcements, skipped, reminders, notices, covered)
+    memberships = last_days(project.recipients, read_members(source, []))
+    return Plan(config, today, announcements, skipped, reminders, notices, covered, memberships)
 
 
 def check_pages_online(urls: list[str], *, timeout: float = PAGE_CHECK_TIMEOUT) -> dict[str, str]:
@@ -385,7 +388,14 @@ def compose(
     for notice in plan.notices:
         try:
             message, to_address = compose_notice(
-                renderer, config, notice, plan.today, sender=from_, reply_to=reply_to, now=now
+                renderer,
+                config,
+                notice,
+                plan.today,
+                sender=from_,
+                reply_to=reply_to,
+                now=now,
+                membership_until=plan.memberships.get(notice.recipient.slug),
             )
         except MailAddressError as exc:
             refused.append((notice.award.id, f"{notice.kind} notice cannot be sent: {exc}"))
@@ -394,7 +404,14 @@ def compose(
     for reminder in plan.reminders:
         try:
             message, to_address = compose_reminder(
-                renderer, config, reminder, plan.today, sender=from_, reply_to=reply_to, now=now
+                renderer,
+                config,
+                reminder,
+                plan.today,
+                sender=from_,
+                reply_to=reply_to,
+                now=now,
+                membership_until=plan.memberships.get(reminder.recipient.slug),
             )
         except MailAddressError as exc:
             refused.append((reminder.award.id, f"reminder cannot be sent: {exc}"))
@@ -510,6 +527,7 @@ def notify(
             plan.reminders,
             plan.notices,
             plan.covered,
+            plan.memberships,
         )
     result.outgoing, refused = compose(source, plan, sender=sender, now=now, digest=digest)
     result.skipped.extend(refused)

@@ -22,7 +22,7 @@ from badgekiln.delivery.mail import build_message, mailbox
 from badgekiln.formats import urls
 from badgekiln.models import Award, BadgeClass, Duration, Project, Recipient
 from badgekiln.pages import context
-from badgekiln.pages.render import Renderer
+from badgekiln.pages.render import Renderer, long_date
 from badgekiln.sources.config import SiteConfig
 from badgekiln.sources.notified import REMINDER
 
@@ -174,10 +174,12 @@ def compose_reminder(
     sender: Address,
     reply_to: Address,
     now: datetime,
+    membership_until: date | None = None,
 ) -> tuple[EmailMessage, str]:
     """The message of ``reminder`` and its envelope recipient. Every header is built by the mail
     library from values (never from template text); the bodies come from ``email-reminder.txt``
-    and ``email-reminder.html``.
+    and ``email-reminder.html``. ``membership_until``: the last day of the earner's membership,
+    which a badge that requires membership is valid only as long as.
 
     Raises:
         MailAddressError: the earner's address is not one plain mailbox.
@@ -194,11 +196,12 @@ def compose_reminder(
         days_left=(award.expires - today).days,
         renewal=renewal_route(config, badge),
         page_url=config.url(urls.award_dir(award.id)),
+        membership={"until": membership_until} if badge.requires_membership else None,
         language=config.language,
         accent=config.accent_color,
     )
     text = renderer.render("email-reminder.txt", **values).decode("utf-8")
     html = renderer.render("email-reminder.html", **values).decode("utf-8")
-    subject = f"Your badge {badge.name} expires on {award.expires.isoformat()}"
+    subject = f'Your badge "{badge.name}" expires on {long_date(award.expires)}'
     message = build_message(sender=sender, to=to, reply_to=reply_to, subject=subject, text=text, html=html, now=now)
     return message, to.addr_spec

@@ -107,10 +107,12 @@ def compose_notice(
     sender: Address,
     reply_to: Address,
     now: datetime,
+    membership_until: date | None = None,
 ) -> tuple[EmailMessage, str]:
     """The message of ``notice`` and its envelope recipient. Every header is built by the mail
     library from values (the reason is only ever in the bodies, ``email-suspended.*`` and
-    ``email-reinstated.*``).
+    ``email-reinstated.*``). ``membership_until``: the last day of the earner's membership, which
+    the message about a lapsed membership gives.
 
     Raises:
         MailAddressError: the earner's address is not one plain mailbox.
@@ -129,6 +131,7 @@ def compose_notice(
             "on": suspension.on,
             "reason": suspension.reason,
             "membership": suspension.computed and suspension.reason == LAPSED_REASON,
+            "membership_until": membership_until,
         },
         page_url=config.url(urls.award_dir(award.id)),
         language=config.language,
@@ -138,8 +141,8 @@ def compose_notice(
     text = renderer.render(f"{name}.txt", **values).decode("utf-8")
     html = renderer.render(f"{name}.html", **values).decode("utf-8")
     if notice.kind == SUSPENDED:
-        subject = f"Your badge {badge.name} is suspended"
+        subject = f'Your badge "{badge.name}" is suspended'
     else:
-        subject = f"Your badge {badge.name} is valid again"
+        subject = f'Your badge "{badge.name}" is valid again'
     message = build_message(sender=sender, to=to, reply_to=reply_to, subject=subject, text=text, html=html, now=now)
     return message, to.addr_spec
