@@ -96,6 +96,7 @@ class Outgoing:
     award_ids: tuple[str, ...]
     reminders: tuple[str, ...] = ()  # a reminder before expiry: its lines' third columns ("reminder P60D 2027-01-15")
     notices: tuple[str, ...] = ()  # news of a suspension or its end: its lines' third columns ("suspended 2026-05-01")
+    recipient_file: str = ""  # where the earner's address is written: recipients/<slug>.yaml
 
 
 @dataclass
@@ -258,6 +259,8 @@ def plan_announcements(source: Path, today: date, *, only: tuple[str, ...] = ())
             if award.id in done and not only:
                 continue
             reason = None
+            if award.revoked is not None and not only:
+                continue  # (never to be sent: not reported on every run; --award ID says why)
             if award.id not in published:
                 reason = "not built yet: run 'python build.py', deploy, then notify"
             elif award.status(today) != "valid":
@@ -383,7 +386,9 @@ def compose(
             now=now,
             images=list(images.values()),
         )
-        outgoing.append(Outgoing(message, to.addr_spec, tuple(item.award.id for item in group)))
+        outgoing.append(
+            Outgoing(message, to.addr_spec, tuple(item.award.id for item in group), recipient_file=_file_of(recipient))
+        )
     # News of a suspension goes before a reminder: "valid again", then "expires on".
     for notice in plan.notices:
         try:
@@ -400,7 +405,15 @@ def compose(
         except MailAddressError as exc:
             refused.append((notice.award.id, f"{notice.kind} notice cannot be sent: {exc}"))
             continue
-        outgoing.append(Outgoing(message, to_address, (notice.award.id,), notices=notice.records))
+        outgoing.append(
+            Outgoing(
+                message,
+                to_address,
+                (notice.award.id,),
+                notices=notice.records,
+                recipient_file=_file_of(notice.recipient),
+            )
+        )
     for reminder in plan.reminders:
         try:
             message, to_address = compose_reminder(
@@ -416,8 +429,17 @@ def compose(
         except MailAddressError as exc:
             refused.append((reminder.award.id, f"reminder cannot be sent: {exc}"))
             continue
-        outgoing.append(Outgoing(message, to_address, (reminder.award.id,), reminder.records))
+        outgoing.append(
+            Outgoing(
+                message, to_address, (reminder.award.id,), reminder.records, recipient_file=_file_of(reminder.recipient)
+            )
+        )
     return outgoing, refused
+
+
+def _file_of(recipient: Recipient) -> str:
+    """The source file that holds ``recipient``'s address."""
+    return recipient.location.path if recipient.location else f"{SourceTree.RECIPIENTS}/{recipient.slug}.yaml"
 
 
 def _template_values(
@@ -583,7 +605,12 @@ def summary_lines(result: NotifyResult, *, dry_run: bool = False) -> list[tuple[
         ]
     delivery: DeliveryReport[Outgoing] = result.delivery or DeliveryReport()
     lines += [
-        (f"failed for {', '.join(item.award_ids)} ({item.to}): {reason}", True) for item, reason in delivery.failed
+        (
+            f"failed for {', '.join(item.award_ids)} ({item.to}): {reason}"
+            + (_REFUSED_HINT.format(file=item.recipient_file) if item.to in delivery.refused_addresses else ""),
+            True,
+        )
+        for item, reason in delivery.failed
     ]
     lines += [
         (f"still pending for {', '.join(item.award_ids)} ({item.to}): {reason}", True)
@@ -606,6 +633,12 @@ def summary_lines(result: NotifyResult, *, dry_run: bool = False) -> list[tuple[
         )
     )
     return lines
+
+
+_REFUSED_HINT = (
+    "; the server refused this address permanently: check the earner's email in {file} "
+    "(notify tries it again on each run, in case the address is fixed on the server's side)"
+)
 
 
 def _news_counts(items: list[Outgoing]) -> str:
