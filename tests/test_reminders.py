@@ -341,3 +341,15 @@ def test_a_reminder_line_without_expiry_date_counts_for_the_expiry_it_was_due_be
     path.write_text(path.read_text().replace("expires: 2028-01-15", "expires: 2027-01-25"))
     build(run, site)
     assert "reminder P60D on 2026-11-26: due" in run(*args[:-1], "2026-11-26").out
+
+
+def test_report_says_the_reminders_of_a_suspended_award_are_held(site, run):
+    # (user walkthrough: "not sent: suspended" for points that go out if the suspension is lifted)
+    path = site / "recipients/ann.yaml"
+    path.write_text(path.read_text() + "    suspended: {on: 2026-11-01, reason: Checks}\n")
+    build(run, site)
+    args = ("report", "expiring", "--remind", "--format", "json", "--source", str(site), "--today", "2026-11-22")
+    assert json.loads(run(*args).out)[0]["reminders"] == [
+        {"point": "P60D", "due_on": "2026-11-16", "state": "held while suspended"},
+        {"point": "P7D", "due_on": "2027-01-08", "state": "held while suspended"},
+    ]

@@ -51,7 +51,7 @@ class ScheduledPoint:
 
     point: str
     due_on: date
-    state: str  # "sent YYYY-MM-DD", "due" (next notify sends it), "upcoming", or "not sent: <why>"
+    state: str  # "sent YYYY-MM-DD", "due" (next notify sends it), "upcoming", "held while suspended", "not sent: <why>"
 
     def as_dict(self) -> dict:
         return {"point": self.point, "due_on": self.due_on.isoformat(), "state": self.state}
@@ -152,6 +152,8 @@ def schedule(
         day = sent_on(sent, award, point)
         if day is not None:
             state = f"sent {day}"
+        elif why_not == "suspended":  # (sent if the suspension ends before the award expires)
+            state = "held while suspended"
         elif why_not is not None:
             state = f"not sent: {why_not}"
         else:
