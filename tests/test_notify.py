@@ -509,7 +509,7 @@ def test_killed_or_interrupted_mid_batch_never_sends_twice(minimal_site, run, sm
 def test_a_lock_line_cut_short_by_a_crash_does_not_count_and_is_repaired(tmp_path):
     from datetime import date
 
-    from badgekiln.commands.notify import HEADER, NotifiedLock
+    from badgekiln.sources.notified import HEADER, NotifiedLock
 
     path = tmp_path / "notified.lock"
     path.write_text(HEADER + "ann-first-1\t2026-11-01\nbo-fi", encoding="utf-8")  # power cut mid-line

@@ -14,7 +14,6 @@ crash nor Ctrl-C ever sends an award's message twice.
 
 from __future__ import annotations
 
-import contextlib
 import http.client
 import os
 import signal
@@ -49,7 +48,7 @@ from badgekiln.delivery.mail import (
     mailbox,
     sender_address,
 )
-from badgekiln.errors import BadgekilnError, ConfigError, OutputError
+from badgekiln.errors import BadgekilnError, ConfigError
 from badgekiln.formats import urls
 from badgekiln.models import Award, BadgeClass, Recipient
 from badgekiln.pages import context
@@ -60,7 +59,7 @@ from badgekiln.sources.members import last_days, read_members
 from badgekiln.sources.notified import (
     REINSTATED,
     SUSPENDED,
-    read_lock,
+    NotifiedLock,
     read_records,
     read_reminders,
     read_suspension_notices,
@@ -68,10 +67,6 @@ from badgekiln.sources.notified import (
 from badgekiln.sources.validate import load_project
 
 NOTIFIED = SourceTree.NOTIFIED
-HEADER = (
-    "# badgekiln: awards whose earners were emailed (award id, date[, reminder point or suspension news]). "
-    "Commit it; do not edit by hand.\n"
-)
 MAX_INLINE_IMAGE = 1_000_000  # bytes: a larger PNG is not put in the message (the page shows it)
 PAGE_CHECK_TIMEOUT = 10.0  # seconds per award page in the online check
 PAGE_CHECK_WORKERS = 8
@@ -144,81 +139,6 @@ class NotifyResult:
 def read_notified(path: Path) -> set[str]:
     """Award ids already announced (a line cut short by a crash does not count)."""
     return set(read_records(path))
-
-
-class NotifiedLock:
-    """``site_src/notified.lock``, appended one complete line per announced award.
-
-    Each record is one ``write()`` of whole lines followed by ``fsync``, before the next message is
-    sent. A line that a power cut left unfinished is ignored by :func:`read_notified`, and the file
-    is repaired (rewritten to a temporary file, then renamed over it) when it is next opened.
-    """
-
-    def __init__(self, path: Path):
-        self.path = path
-        self._fd: int | None = None
-
-    def __enter__(self) -> NotifiedLock:
-        """Open for appending (nothing is sent when this fails).
-
-        Raises:
-            OutputError: the file cannot be read, repaired or opened for writing.
-        """
-        try:
-            text = read_lock(self.path)
-            if not text.startswith("#") or not text.endswith("\n"):
-                kept = text[: text.rfind("\n") + 1] if "\n" in text else ""
-                _replace_atomically(self.path, (kept if kept.startswith("#") else HEADER + kept))
-            self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW)
-        except OSError as exc:
-            raise OutputError(f"{NOTIFIED}: cannot write it ({exc.strerror or exc}); nothing was sent") from None
-        return self
-
-    def record(self, award_ids: tuple[str, ...], day: date) -> None:
-        """Record ``award_ids`` as announced on ``day``, durably.
-
-        Raises:
-            OutputError: the record could not be written (the batch stops, so as not to send twice).
-        """
-        self._write("".join(f"{award_id}\t{day.isoformat()}\n" for award_id in award_ids), award_ids)
-
-    def record_news(self, award_id: str, records: tuple[str, ...], day: date) -> None:
-        """Record a reminder or suspension news of ``award_id`` sent on ``day``, durably: one line per
-        third column in ``records`` (``reminder P60D 2027-01-15``, ``suspended 2026-05-01``).
-
-        Raises:
-            OutputError: as :meth:`record`.
-        """
-        self._write("".join(f"{award_id}\t{day.isoformat()}\t{record}\n" for record in records), (award_id,))
-
-    def _write(self, lines: str, award_ids: tuple[str, ...]) -> None:
-        assert self._fd is not None
-        try:
-            os.write(self._fd, lines.encode("utf-8"))
-            os.fsync(self._fd)
-        except OSError as exc:
-            raise OutputError(
-                f"{NOTIFIED}: cannot record the message just sent for {', '.join(award_ids)} "
-                f"({exc.strerror or exc}); notify stopped so that nothing is sent twice: add these "
-                f"lines to the file by hand before running it again:\n{lines.rstrip()}"
-            ) from None
-
-    def __exit__(self, *exc) -> None:
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
-
-
-def _replace_atomically(path: Path, text: str) -> None:
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(temporary)  # (a leftover, or a link planted there: never written through)
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
-    with open(fd, "w", encoding="utf-8", newline="") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
 
 
 # -- what to announce -----------------------------------------------------------------------------

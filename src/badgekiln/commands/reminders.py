@@ -5,10 +5,9 @@ A badge class's ``remind_before`` (else ``site.yaml``'s) lists the points before
 the way to renew (the badge class's ``renewal_url``, else the issuer's contact), and records it in
 ``site_src/notified.lock`` as ``award id<TAB>date<TAB>reminder P60D 2027-01-15``, with the expiry
 date it was sent for: when the expiry moves (a longer ``expires``), the points of the new date are
-sent again. An award is reminded only
-while it is valid: never once it is revoked, suspended, expired or renewed (a later award
-``renews`` it). When several points are due at once (notify was not run for a while), one message
-goes out, for the nearest point, and every due point is recorded.
+sent again. An award is reminded only while it is valid: never once it is revoked, suspended,
+expired or renewed (a later award ``renews`` it). When several points are due at once (notify was
+not run for a while), one message goes out, for the nearest point, and every due point is recorded.
 """
 
 from __future__ import annotations
