@@ -82,7 +82,8 @@ def test_notify_sends_one_message_per_new_award_then_none(minimal_site, run, smt
     result = run("notify", "--source", str(minimal_site), "--today", TODAY, "--skip-online-check")
     assert result.code == 0, result.err
     assert "sent 2 message(s)" in result.out
-    assert "not sent for bo-revoked-1: revoked" in result.err
+    # A revoked award is never to be announced: not reported (nor counted) on every run.
+    assert "bo-revoked-1" not in result.err and "0 skipped" in result.out
     assert sorted(smtp.recipients()) == ["ann@example.com", "bo@example.com"]
     assert smtp.mail_from == ["badges@example.org", "badges@example.org"]
     message = parse(smtp.messages_to("bo@example.com")[0])
@@ -100,6 +101,12 @@ def test_notify_sends_one_message_per_new_award_then_none(minimal_site, run, smt
     assert "ann-first-1\t2026-11-22" in lock and "bo-first-1\t2026-11-22" in lock
     again = run("notify", "--source", str(minimal_site), "--today", TODAY, "--skip-online-check")
     assert "sent 0 message(s)" in again.out and len(smtp.delivered) == 2
+    assert "0 skipped" in again.out and again.err == ""
+    # Asked for by name, it says why it is not sent.
+    named = run(
+        "notify", "--source", str(minimal_site), "--today", TODAY, "--skip-online-check", "--award", "bo-revoked-1"
+    )
+    assert "not sent for bo-revoked-1: revoked" in named.err and "1 skipped" in named.out
 
 
 def test_an_award_renewed_before_it_was_announced_is_not_announced_its_renewal_is(minimal_site, run, smtp):
@@ -219,6 +226,10 @@ def test_a_refused_recipient_does_not_stop_the_batch(minimal_site, run, smtp):
     assert sorted(smtp.recipients()) == ["ann@example.com", "cat@example.com", "eve@example.com"]
     assert smtp.attempts["dan@example.com"] == 1  # a 5xx is final: not retried
     assert "failed for dan-1 (dan@example.com): the server refused dan@example.com: 550" in result.err
+    assert (
+        "the server refused this address permanently: check the earner's email in recipients/dan.yaml "
+        "(notify tries it again on each run" in result.err
+    )
     assert "sent 3 message(s)" in result.out and "1 failed" in result.out
     assert read_notified(minimal_site / "site_src/notified.lock") == {"ann-first-1", "cat-1", "eve-1"}
     # Next run (the address was fixed on the server's side): only dan is written to.
@@ -250,7 +261,7 @@ def test_retries_are_bounded(minimal_site, run, smtp):
     assert result.code == 1
     assert smtp.attempts["ann@example.com"] == 3
     assert "failed for ann-first-1 (ann@example.com): the server refused ann@example.com: 451" in result.err
-    assert "(gave up after 3 attempts)" in result.err
+    assert "(gave up after 3 attempts)" in result.err and "permanently" not in result.err  # (a 4xx)
     assert smtp.recipients() == ["cat@example.com"]
     assert "ann-first-1" not in read_notified(minimal_site / "site_src/notified.lock")
 
@@ -498,7 +509,7 @@ def test_killed_or_interrupted_mid_batch_never_sends_twice(minimal_site, run, sm
 def test_a_lock_line_cut_short_by_a_crash_does_not_count_and_is_repaired(tmp_path):
     from datetime import date
 
-    from badgekiln.commands.notify import HEADER, NotifiedLock
+    from badgekiln.sources.notified import HEADER, NotifiedLock
 
     path = tmp_path / "notified.lock"
     path.write_text(HEADER + "ann-first-1\t2026-11-01\nbo-fi", encoding="utf-8")  # power cut mid-line

@@ -66,13 +66,16 @@ def test_story_a_worker_reminded_60_days_before_expiry_and_renewed(site, run, sm
     assert result.code == 0, result.err
     assert "sent 1 message(s) (0 award(s), 1 reminder(s))" in result.out
     message = parse(smtp.messages_to("ann@example.com")[-1])
-    assert message["Subject"] == "Your badge First Badge expires on 2027-01-15"
+    assert message["Subject"] == 'Your badge "First Badge" expires on 15 January 2027'
     text = message.get_body(("plain",)).get_content()
     html = message.get_body(("html",)).get_content()
     assert "expires on 15 January 2027, in 60 days" in text
     assert "https://example.org/renew/first" in text and 'href="https://example.org/renew/first"' in html
     assert "https://badges.example.org/awards/ann-first-1/" in text
-    assert read_reminders(lock(site)) == {("ann-first-1", "P60D"): "2026-11-16"}
+    assert "Your badge stays valid until then.\n\nYour badge page:\n" in text.replace("\r\n", "\n")
+    assert "member" not in text
+    assert "<p>Your badge stays valid until then.</p>" in html
+    assert read_reminders(lock(site)) == {("ann-first-1", "P60D", "2027-01-15"): "2026-11-16"}
     assert read_dates(lock(site)) == {"ann-first-1": ISSUED}  # announcements are read as before
     # Once: the next day sends nothing.
     assert "sent 0 message(s)" in notify(run, site, "2026-11-17").out and len(smtp.delivered) == 2
@@ -86,7 +89,7 @@ def test_story_a_worker_reminded_60_days_before_expiry_and_renewed(site, run, sm
     assert "Renewed on" in (site / "output/awards/ann-first-1/index.html").read_text()
     late = notify(run, site, "2027-01-10")
     assert "sent 0 message(s)" in late.out and len(smtp.delivered) == 3
-    assert ("ann-first-1", "P7D") not in read_reminders(lock(site))
+    assert ("ann-first-1", "P7D", "2027-01-15") not in read_reminders(lock(site))
     expiring = run("report", "expiring", "--format", "json", "--source", str(site), "--today", "2027-01-10")
     assert json.loads(expiring.out) == []  # the renewed award needs no renewal
     rows = json.loads(run("export", "--format", "json", "--source", str(site), "--today", "2027-01-10").out)
@@ -99,15 +102,18 @@ def test_points_missed_together_send_one_reminder_for_the_nearest_and_record_bot
     assert result.code == 0, result.err
     reminders = [parse(m) for m in smtp.messages_to("ann@example.com") if b"expires on" in m]
     assert len(reminders) == 1 and "in 5 days" in reminders[0].get_body(("plain",)).get_content()
-    assert read_reminders(lock(site)) == {("ann-first-1", "P60D"): "2027-01-10", ("ann-first-1", "P7D"): "2027-01-10"}
-    assert "ann-first-1\t2027-01-10\treminder P7D\n" in lock(site).read_text()
+    assert read_reminders(lock(site)) == {
+        ("ann-first-1", "P60D", "2027-01-15"): "2027-01-10",
+        ("ann-first-1", "P7D", "2027-01-15"): "2027-01-10",
+    }
+    assert "ann-first-1\t2027-01-10\treminder P7D 2027-01-15\n" in lock(site).read_text()
 
 
 def test_dry_run_shows_the_reminders_and_sends_and_records_nothing(site, run, smtp):
     build(run, site)
     result = run("notify", "--dry-run", "--source", str(site), "--today", "2026-11-20")
     assert result.code == 0, result.err
-    assert "Subject: Your badge First Badge expires on 2027-01-15" in result.out
+    assert 'Subject: Your badge "First Badge" expires on 15 January 2027' in result.out
     assert "https://example.org/renew/first" in result.out
     assert "2 message(s) would be sent, 1 of them reminder(s) before expiry" in result.out
     assert smtp.delivered == [] and not lock(site).exists()
@@ -182,7 +188,7 @@ def test_a_hostile_badge_name_cannot_add_a_header_to_a_reminder(site, run, smtp)
     assert result.code == 0, result.err
     lines = assert_clean(smtp, to="ann@example.com", sender="badges@example.org")
     subject = next(line for line in lines if line.lower().startswith("subject:"))
-    assert "expires on 2027-01-15" in parse(smtp.messages_to("ann@example.com")[0])["Subject"]
+    assert "expires on 15 January 2027" in parse(smtp.messages_to("ann@example.com")[0])["Subject"]
     assert "\u2029" not in subject
 
 
@@ -212,7 +218,7 @@ def test_site_default_contact_route_and_badge_opt_out(site, run, smtp):
     assert smtp.recipients() == ["ann@example.com"]
     text = parse(smtp.messages_to("ann@example.com")[0]).get_body(("plain",)).get_content()
     assert "To renew it, contact Example Issuer at badges@example.org (https://example.org)" in text
-    assert read_reminders(lock(site)) == {("ann-first-1", "P30D"): "2026-12-16"}
+    assert read_reminders(lock(site)) == {("ann-first-1", "P30D", "2027-01-15"): "2026-12-16"}
 
 
 def test_report_expiring_remind_previews_each_point(site, run, smtp):
@@ -256,7 +262,7 @@ def test_a_refused_reminder_is_retried_on_the_next_run_and_a_deferred_one_is_ret
     result = notify(run, site, "2026-11-20")
     assert result.code == 1 and "failed for ann-first-1 (ann@example.com)" in result.err
     assert smtp.recipients() == ["bo@example.com"] and smtp.attempts["bo@example.com"] == 2
-    assert set(read_reminders(lock(site))) == {("bo-first-1", "P60D")}
+    assert set(read_reminders(lock(site))) == {("bo-first-1", "P60D", "2027-01-15")}
     smtp.reset()
     again = notify(run, site, "2026-11-21")
     assert again.code == 0 and smtp.recipients() == ["bo@example.com", "ann@example.com"]  # bo not again
@@ -293,3 +299,57 @@ def test_a_reminder_point_as_long_as_the_validity_is_a_located_warning(site, run
     assert result.code == 0, result.err
     assert "badges/first-badge.yaml:6:" in result.err and "warning[reminder-at-issue]" in result.err
     assert "'remind_before' P1Y is not shorter than 'valid_for' (P1Y)" in result.err
+
+
+def test_a_reminder_counts_only_for_the_expiry_date_it_was_sent_for(site, run, smtp):
+    # (user walkthrough: after an award's expiry was extended, its reminders were never sent again)
+    build(run, site)
+    lock(site).write_text("# badgekiln\nann-first-1\t2026-01-15\n")  # announced already
+    assert "1 reminder(s)" in notify(run, site, "2026-11-20").out
+    assert "ann-first-1\t2026-11-20\treminder P60D 2027-01-15\n" in lock(site).read_text()
+    path = site / "recipients/ann.yaml"
+    path.write_text(path.read_text() + "    expires: 2028-01-15\n")  # extended by a year
+    build(run, site)
+    args = ("report", "expiring", "--remind", "--source", str(site), "--today", "2027-11-20")
+    assert "reminder P60D on 2027-11-16: due" in run(*args).out
+    result = notify(run, site, "2027-11-20")
+    assert "sent 1 message(s) (0 award(s), 1 reminder(s))" in result.out, result.err
+    text = parse(smtp.messages_to("ann@example.com")[-1]).get_body(("plain",)).get_content()
+    assert "expires on 15 January 2028" in text
+    assert read_reminders(lock(site)) == {
+        ("ann-first-1", "P60D", "2027-01-15"): "2026-11-20",
+        ("ann-first-1", "P60D", "2028-01-15"): "2027-11-20",
+    }
+    assert "reminder P60D on 2027-11-16: sent 2027-11-20" in run(*args).out
+    assert "sent 0 message(s)" in notify(run, site, "2027-11-21").out
+
+
+def test_a_reminder_line_without_expiry_date_counts_for_the_expiry_it_was_due_before(site, run):
+    # Lines of earlier versions: "reminder P60D" with no date. Sent on or after the point of the
+    # current expiry date: it was for that date. Sent before it: for an earlier date.
+    build(run, site)
+    lock(site).write_text("# badgekiln\nann-first-1\t2026-01-15\nann-first-1\t2026-11-20\treminder P60D\n")
+    args = ("report", "expiring", "--remind", "--source", str(site), "--today", "2026-11-22")
+    assert "reminder P60D on 2026-11-16: sent 2026-11-20" in run(*args).out
+    path = site / "recipients/ann.yaml"
+    path.write_text(path.read_text() + "    expires: 2028-01-15\n")
+    build(run, site)
+    later = ("report", "expiring", "--remind", "--source", str(site), "--today", "2027-11-20")
+    assert "reminder P60D on 2027-11-16: due" in run(*later).out
+    # An expiry moved a few days forward: the old line was sent before the new point, so a reminder
+    # with the new date is due.
+    path.write_text(path.read_text().replace("expires: 2028-01-15", "expires: 2027-01-25"))
+    build(run, site)
+    assert "reminder P60D on 2026-11-26: due" in run(*args[:-1], "2026-11-26").out
+
+
+def test_report_says_the_reminders_of_a_suspended_award_are_held(site, run):
+    # (user walkthrough: "not sent: suspended" for points that go out if the suspension is lifted)
+    path = site / "recipients/ann.yaml"
+    path.write_text(path.read_text() + "    suspended: {on: 2026-11-01, reason: Checks}\n")
+    build(run, site)
+    args = ("report", "expiring", "--remind", "--format", "json", "--source", str(site), "--today", "2026-11-22")
+    assert json.loads(run(*args).out)[0]["reminders"] == [
+        {"point": "P60D", "due_on": "2026-11-16", "state": "held while suspended"},
+        {"point": "P7D", "due_on": "2027-01-08", "state": "held while suspended"},
+    ]

@@ -64,12 +64,14 @@ def test_story_a_member_is_told_of_the_lapse_once_and_of_the_renewal_once(site, 
     assert result.code == 0, result.err
     assert "sent 1 message(s) (0 award(s), 1 suspended)" in result.out
     message = parse(smtp.messages_to("mo@example.com")[-1])
-    assert message["Subject"] == "Your badge Chartered Member is suspended"
+    assert message["Subject"] == 'Your badge "Chartered Member" is suspended'
     text = message.get_body(("plain",)).get_content()
     html = message.get_body(("html",)).get_content()
-    assert "is suspended since 1 November 2026" in text and "Reason: membership lapsed" in text
-    assert "Renewing your membership lifts the suspension" in text
-    assert "Renewing your membership lifts the suspension" in html
+    assert "has been suspended since 1 November 2026" in text and "Reason: membership lapsed" in text
+    assert "because your membership ended on 31 October 2026. Renewing your membership lifts" in text
+    assert "because your membership ended on 31 October 2026. Renewing your membership lifts" in html
+    assert "see that it is suspended.\n\nIt is suspended because" in text.replace("\r\n", "\n")
+    assert "the badge becomes valid again.\n\nYour badge page:\n" in text.replace("\r\n", "\n")
     assert "badges@example.org" in text and 'href="mailto:badges@example.org"' in html
     assert "https://badges.example.org/awards/mo-chartered/" in text
     assert "mo-chartered\t2026-11-01\tsuspended 2026-11-01\n" in lock(site).read_text()
@@ -85,7 +87,7 @@ def test_story_a_member_is_told_of_the_lapse_once_and_of_the_renewal_once(site, 
     assert renewed.code == 0, renewed.err
     assert "sent 1 message(s) (0 award(s), 1 reinstated)" in renewed.out
     message = parse(smtp.messages_to("mo@example.com")[-1])
-    assert message["Subject"] == "Your badge Chartered Member is valid again"
+    assert message["Subject"] == 'Your badge "Chartered Member" is valid again'
     assert "has been lifted: the badge is valid again" in message.get_body(("plain",)).get_content()
     assert "mo-chartered\t2026-11-05\treinstated 2026-11-01\n" in lock(site).read_text()
     assert "sent 0 message(s)" in notify(run, site, "2026-11-06").out and len(smtp.delivered) == 4
@@ -98,7 +100,7 @@ def test_story_a_member_is_told_of_the_lapse_once_and_of_the_renewal_once(site, 
     again = notify(run, site, "2026-11-20")
     assert "sent 1 message(s) (0 award(s), 1 suspended)" in again.out
     assert (
-        "is suspended since 11 November 2026"
+        "has been suspended since 11 November 2026"
         in parse(smtp.messages_to("mo@example.com")[-1]).get_body(("plain",)).get_content()
     )
 
@@ -110,7 +112,8 @@ def test_a_hand_suspension_says_no_membership_and_dry_run_and_award_limit_it(sit
     lock(site).write_text("# badgekiln\nmo-chartered\t2026-10-31\nmo-course\t2026-10-31\n")
     dry = run("notify", "--dry-run", "--source", str(site), "--today", "2026-11-02")
     assert dry.code == 0, dry.err
-    assert "Subject: Your badge Course is suspended" in dry.out and "Reason: Under investigation" in dry.out
+    assert 'Subject: Your badge "Course" is suspended' in dry.out and "Reason: Under investigation" in dry.out
+    assert "see that it is suspended.\n\nYour badge page:\n" in dry.out  # (a blank line before the link)
     assert "Renewing your membership" not in dry.out
     assert "1 message(s) would be sent, 1 suspended (dry run: nothing sent)" in dry.out
     assert smtp.delivered == [] and read_suspension_notices(lock(site)) == {}
@@ -158,7 +161,7 @@ def test_a_hostile_reason_stays_in_the_body(site, run, smtp):
     lines = assert_clean(smtp, to="mo@example.com", sender="badges@example.org")
     assert not any("attacker" in line for line in lines)
     message = parse(smtp.messages_to("mo@example.com")[0])
-    assert message["Subject"] == "Your badge Course is suspended"
+    assert message["Subject"] == 'Your badge "Course" is suspended'
     assert "=?utf-8?q?x=0D=0ABcc:_evil@attacker?=" in message.get_body(("plain",)).get_content()
 
 
@@ -241,7 +244,7 @@ def test_the_lock_reader_skips_what_it_does_not_know(tmp_path):
         ("a", "suspended", "2026-11-01"): "2026-11-03",
         ("a", "reinstated", "2026-11-01"): "2026-11-04",
     }
-    assert read_records(path) == {"a": "2026-11-01"} and read_reminders(path) == {("a", "P60D"): "2026-11-02"}
+    assert read_records(path) == {"a": "2026-11-01"} and read_reminders(path) == {("a", "P60D", ""): "2026-11-02"}
 
 
 def test_an_expired_award_is_not_told_it_is_suspended_nor_valid_again(site):
@@ -313,7 +316,7 @@ def test_an_award_first_announced_after_its_suspension_ended_gets_one_message(si
     add_to_award(site, "mo-course", "    suspended: {on: 2026-11-01, reason: Under investigation}\n")
     build(run, site, "2026-11-02")
     lock(site).write_text("# badgekiln\nmo-chartered\t2026-10-31\nmo-course-x\t2026-10-31\n")
-    held = notify(run, site, "2026-11-02")  # (not announced while suspended; told it is suspended)
+    held = notify(run, site, "2026-11-02")  # (not announced while suspended, nor told it is)
     assert held.code == 0, held.err
     assert run("unsuspend", "mo-course", "--source", str(site), "--today", "2026-11-04").code == 0
     build(run, site, "2026-11-04")
@@ -322,3 +325,61 @@ def test_an_award_first_announced_after_its_suspension_ended_gets_one_message(si
     subjects = [parse(raw)["Subject"] for raw in smtp.messages_to("mo@example.com")[before:]]
     assert subjects == ["Your badge: Course"], (lifted.out, subjects)
     assert "sent 0 message(s)" in notify(run, site, "2026-11-05").out  # (the notice was recorded with it)
+
+
+def test_an_award_never_announced_is_not_told_it_is_suspended_and_is_announced_once_valid(site, run, smtp):
+    # (user walkthrough: an earner's first email about a badge said it was suspended)
+    build(run, site, "2026-11-01")  # the membership lapsed on 2026-10-31, before any notify
+    first = notify(run, site, "2026-11-01")
+    assert first.code == 0, first.err
+    assert "sent 1 message(s) (1 award(s))" in first.out  # the course; the chartered award waits
+    assert [parse(raw)["Subject"] for raw in smtp.messages_to("mo@example.com")] == ["Your badge: Course"]
+    assert read_suspension_notices(lock(site)) == {}
+    set_membership(site, "2027-10-31")
+    build(run, site, "2026-11-05")
+    renewed = notify(run, site, "2026-11-05")
+    assert "sent 1 message(s) (1 award(s))" in renewed.out and "reinstated" not in renewed.out
+    assert parse(smtp.messages_to("mo@example.com")[-1])["Subject"] == "Your badge: Chartered Member"
+
+
+def test_valid_again_goes_before_a_reminder_about_the_same_award(site, run, smtp):
+    config = site / "site_src/site.yaml"
+    config.write_text(config.read_text() + "remind_before: [P60D]\n")
+    set_membership(site, "2027-10-31")
+    add_to_award(
+        site, "mo-course", "    expires: 2026-12-31\n    suspended: {on: 2026-11-01, reason: Under investigation}\n"
+    )
+    build(run, site, "2026-11-02")
+    lock(site).write_text("# badgekiln\nmo-chartered\t2026-10-31\nmo-course\t2026-10-31\n")
+    assert "1 suspended" in notify(run, site, "2026-11-02").out  # (no reminder while suspended)
+    assert run("unsuspend", "mo-course", "--source", str(site), "--today", "2026-11-04").code == 0
+    build(run, site, "2026-11-04")
+    lifted = notify(run, site, "2026-11-04")
+    assert "sent 2 message(s) (0 award(s), 1 reminder(s), 1 reinstated)" in lifted.out, lifted.err
+    subjects = [parse(raw)["Subject"] for raw in smtp.messages_to("mo@example.com")[1:]]
+    assert len(subjects) == 2 and "is valid again" in subjects[0] and "expires on" in subjects[1], subjects
+
+
+def test_valid_again_restates_the_expiry_and_a_reminder_of_a_membership_badge_says_it_needs_membership(site, run, smtp):
+    # (user walkthrough: "Your badge page stays valid until then" was not true of a badge that
+    # requires membership, and "valid again" did not say until when)
+    chartered = site / "badges/chartered.yaml"
+    chartered.write_text(chartered.read_text() + "valid_for: P1Y\nremind_before: [P90D]\n")
+    add_to_award(site, "mo-course", "    expires: 2027-06-30\n    suspended: {on: 2026-11-01, reason: Checks}\n")
+    set_membership(site, "2027-10-31")
+    build(run, site, "2026-11-02")
+    lock(site).write_text(
+        "# badgekiln\nmo-chartered\t2026-10-31\nmo-course\t2026-10-31\nmo-course\t2026-11-02\tsuspended 2026-11-01\n"
+    )
+    assert run("unsuspend", "mo-course", "--source", str(site), "--today", "2026-11-04").code == 0
+    build(run, site, "2026-11-04")
+    result = notify(run, site, "2026-11-04")
+    assert "sent 2 message(s) (0 award(s), 1 reminder(s), 1 reinstated)" in result.out, result.err
+    lifted, reminder = (parse(raw) for raw in smtp.messages_to("mo@example.com"))
+    text = lifted.get_body(("plain",)).get_content().replace("\r\n", "\n")
+    assert "the badge is valid again. It expires on 30 June 2027.\n" in text
+    assert "It expires on 30 June 2027." in lifted.get_body(("html",)).get_content()
+    assert reminder["Subject"] == 'Your badge "Chartered Member" expires on 15 January 2027'
+    stays = "Your badge stays valid until then as long as you are a member: your membership runs until 31 October 2027."
+    assert stays in reminder.get_body(("plain",)).get_content()
+    assert stays in reminder.get_body(("html",)).get_content()

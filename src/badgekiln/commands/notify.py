@@ -14,7 +14,6 @@ crash nor Ctrl-C ever sends an award's message twice.
 
 from __future__ import annotations
 
-import contextlib
 import http.client
 import os
 import signal
@@ -49,18 +48,18 @@ from badgekiln.delivery.mail import (
     mailbox,
     sender_address,
 )
-from badgekiln.errors import BadgekilnError, ConfigError, OutputError
+from badgekiln.errors import BadgekilnError, ConfigError
 from badgekiln.formats import urls
 from badgekiln.models import Award, BadgeClass, Recipient
 from badgekiln.pages import context
 from badgekiln.pages.render import Renderer
 from badgekiln.sources.config import SiteConfig, SourceTree, source_paths
 from badgekiln.sources.ledger import read_ledger
+from badgekiln.sources.members import last_days, read_members
 from badgekiln.sources.notified import (
     REINSTATED,
-    REMINDER,
     SUSPENDED,
-    read_lock,
+    NotifiedLock,
     read_records,
     read_reminders,
     read_suspension_notices,
@@ -68,10 +67,6 @@ from badgekiln.sources.notified import (
 from badgekiln.sources.validate import load_project
 
 NOTIFIED = SourceTree.NOTIFIED
-HEADER = (
-    "# badgekiln: awards whose earners were emailed (award id, date[, reminder point or suspension news]). "
-    "Commit it; do not edit by hand.\n"
-)
 MAX_INLINE_IMAGE = 1_000_000  # bytes: a larger PNG is not put in the message (the page shows it)
 PAGE_CHECK_TIMEOUT = 10.0  # seconds per award page in the online check
 PAGE_CHECK_WORKERS = 8
@@ -94,8 +89,9 @@ class Outgoing:
     message: EmailMessage
     to: str  # the envelope recipient: the earner's address, and nothing else
     award_ids: tuple[str, ...]
-    reminders: tuple[str, ...] = ()  # a reminder before expiry: the points it covers (P60D), recorded as sent
+    reminders: tuple[str, ...] = ()  # a reminder before expiry: its lines' third columns ("reminder P60D 2027-01-15")
     notices: tuple[str, ...] = ()  # news of a suspension or its end: its lines' third columns ("suspended 2026-05-01")
+    recipient_file: str = ""  # where the earner's address is written: recipients/<slug>.yaml
 
 
 @dataclass
@@ -145,88 +141,6 @@ def read_notified(path: Path) -> set[str]:
     return set(read_records(path))
 
 
-class NotifiedLock:
-    """``site_src/notified.lock``, appended one complete line per announced award.
-
-    Each record is one ``write()`` of whole lines followed by ``fsync``, before the next message is
-    sent. A line that a power cut left unfinished is ignored by :func:`read_notified`, and the file
-    is repaired (rewritten to a temporary file, then renamed over it) when it is next opened.
-    """
-
-    def __init__(self, path: Path):
-        self.path = path
-        self._fd: int | None = None
-
-    def __enter__(self) -> NotifiedLock:
-        """Open for appending (nothing is sent when this fails).
-
-        Raises:
-            OutputError: the file cannot be read, repaired or opened for writing.
-        """
-        try:
-            text = read_lock(self.path)
-            if not text.startswith("#") or not text.endswith("\n"):
-                kept = text[: text.rfind("\n") + 1] if "\n" in text else ""
-                _replace_atomically(self.path, (kept if kept.startswith("#") else HEADER + kept))
-            self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW)
-        except OSError as exc:
-            raise OutputError(f"{NOTIFIED}: cannot write it ({exc.strerror or exc}); nothing was sent") from None
-        return self
-
-    def record(self, award_ids: tuple[str, ...], day: date) -> None:
-        """Record ``award_ids`` as announced on ``day``, durably.
-
-        Raises:
-            OutputError: the record could not be written (the batch stops, so as not to send twice).
-        """
-        self._write("".join(f"{award_id}\t{day.isoformat()}\n" for award_id in award_ids), award_ids)
-
-    def record_reminder(self, award_id: str, points: tuple[str, ...], day: date) -> None:
-        """Record the reminder of ``award_id`` sent on ``day`` for each of ``points``, durably.
-
-        Raises:
-            OutputError: as :meth:`record`.
-        """
-        self._write("".join(f"{award_id}\t{day.isoformat()}\t{REMINDER}{point}\n" for point in points), (award_id,))
-
-    def record_notice(self, award_id: str, notices: tuple[str, ...], day: date) -> None:
-        """Record the suspension news of ``award_id`` sent on ``day`` (``suspended 2026-05-01``), durably.
-
-        Raises:
-            OutputError: as :meth:`record`.
-        """
-        self._write("".join(f"{award_id}\t{day.isoformat()}\t{notice}\n" for notice in notices), (award_id,))
-
-    def _write(self, lines: str, award_ids: tuple[str, ...]) -> None:
-        assert self._fd is not None
-        try:
-            os.write(self._fd, lines.encode("utf-8"))
-            os.fsync(self._fd)
-        except OSError as exc:
-            raise OutputError(
-                f"{NOTIFIED}: cannot record the message just sent for {', '.join(award_ids)} "
-                f"({exc.strerror or exc}); notify stopped so that nothing is sent twice: add these "
-                f"lines to the file by hand before running it again:\n{lines.rstrip()}"
-            ) from None
-
-    def __exit__(self, *exc) -> None:
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
-
-
-def _replace_atomically(path: Path, text: str) -> None:
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(temporary)  # (a leftover, or a link planted there: never written through)
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
-    with open(fd, "w", encoding="utf-8", newline="") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
-
-
 # -- what to announce -----------------------------------------------------------------------------
 
 
@@ -241,6 +155,7 @@ class Plan:
     reminders: list[Reminder] = field(default_factory=list)  # reminders before expiry now due
     notices: list[SuspensionNotice] = field(default_factory=list)  # suspensions and their ends to tell
     covered: dict[str, tuple[str, ...]] = field(default_factory=dict)  # award id -> notices its announcement makes
+    memberships: dict[str, date] = field(default_factory=dict)  # recipient slug -> last day of their membership
 
 
 def plan_announcements(source: Path, today: date, *, only: tuple[str, ...] = ()) -> Plan:
@@ -264,6 +179,8 @@ def plan_announcements(source: Path, today: date, *, only: tuple[str, ...] = ())
             if award.id in done and not only:
                 continue
             reason = None
+            if award.revoked is not None and not only:
+                continue  # (never to be sent: not reported on every run; --award ID says why)
             if award.id not in published:
                 reason = "not built yet: run 'python build.py', deploy, then notify"
             elif award.status(today) != "valid":
@@ -277,13 +194,16 @@ def plan_announcements(source: Path, today: date, *, only: tuple[str, ...] = ())
                 Announcement(recipient, project.badges[award.badge], award, config.url(urls.award_dir(award.id)))
             )
     reminders = due_reminders(project, config, read_reminders(source / NOTIFIED), today, built=published, only=only)
-    notices = due_notices(project, read_suspension_notices(source / NOTIFIED), today, built=published, only=only)
+    notices = due_notices(
+        project, read_suspension_notices(source / NOTIFIED), today, built=published, announced=done, only=only
+    )
     # An award announced now is told as valid: "valid again" would repeat it. That notice is
     # recorded with the announcement instead (when it is sent), so it does not come up again.
     announced = {a.award.id for a in announcements}
     covered = {n.award.id: n.records for n in notices if n.kind == "reinstated" and n.award.id in announced}
     notices = [n for n in notices if n.award.id not in covered or n.kind != "reinstated"]
-    return Plan(config, today, announcements, skipped, reminders, notices, covered)
+    memberships = last_days(project.recipients, read_members(source, []))
+    return Plan(config, today, announcements, skipped, reminders, notices, covered, memberships)
 
 
 def check_pages_online(urls: list[str], *, timeout: float = PAGE_CHECK_TIMEOUT) -> dict[str, str]:
@@ -386,26 +306,60 @@ def compose(
             now=now,
             images=list(images.values()),
         )
-        outgoing.append(Outgoing(message, to.addr_spec, tuple(item.award.id for item in group)))
-    for reminder in plan.reminders:
-        try:
-            message, to_address = compose_reminder(
-                renderer, config, reminder, plan.today, sender=from_, reply_to=reply_to, now=now
-            )
-        except MailAddressError as exc:
-            refused.append((reminder.award.id, f"reminder cannot be sent: {exc}"))
-            continue
-        outgoing.append(Outgoing(message, to_address, (reminder.award.id,), reminder.covers))
+        outgoing.append(
+            Outgoing(message, to.addr_spec, tuple(item.award.id for item in group), recipient_file=_file_of(recipient))
+        )
+    # News of a suspension goes before a reminder: "valid again", then "expires on".
     for notice in plan.notices:
         try:
             message, to_address = compose_notice(
-                renderer, config, notice, plan.today, sender=from_, reply_to=reply_to, now=now
+                renderer,
+                config,
+                notice,
+                plan.today,
+                sender=from_,
+                reply_to=reply_to,
+                now=now,
+                membership_until=plan.memberships.get(notice.recipient.slug),
             )
         except MailAddressError as exc:
             refused.append((notice.award.id, f"{notice.kind} notice cannot be sent: {exc}"))
             continue
-        outgoing.append(Outgoing(message, to_address, (notice.award.id,), notices=notice.records))
+        outgoing.append(
+            Outgoing(
+                message,
+                to_address,
+                (notice.award.id,),
+                notices=notice.records,
+                recipient_file=_file_of(notice.recipient),
+            )
+        )
+    for reminder in plan.reminders:
+        try:
+            message, to_address = compose_reminder(
+                renderer,
+                config,
+                reminder,
+                plan.today,
+                sender=from_,
+                reply_to=reply_to,
+                now=now,
+                membership_until=plan.memberships.get(reminder.recipient.slug),
+            )
+        except MailAddressError as exc:
+            refused.append((reminder.award.id, f"reminder cannot be sent: {exc}"))
+            continue
+        outgoing.append(
+            Outgoing(
+                message, to_address, (reminder.award.id,), reminder.records, recipient_file=_file_of(reminder.recipient)
+            )
+        )
     return outgoing, refused
+
+
+def _file_of(recipient: Recipient) -> str:
+    """The source file that holds ``recipient``'s address."""
+    return recipient.location.path if recipient.location else f"{SourceTree.RECIPIENTS}/{recipient.slug}.yaml"
 
 
 def _template_values(
@@ -515,6 +469,7 @@ def notify(
             plan.reminders,
             plan.notices,
             plan.covered,
+            plan.memberships,
         )
     result.outgoing, refused = compose(source, plan, sender=sender, now=now, digest=digest)
     result.skipped.extend(refused)
@@ -536,10 +491,8 @@ def notify(
             policy=policy,
             should_stop=stop.is_set,
             on_sent=lambda item: (
-                lock.record_reminder(item.award_ids[0], item.reminders, today)
-                if item.reminders
-                else lock.record_notice(item.award_ids[0], item.notices, today)
-                if item.notices
+                lock.record_news(item.award_ids[0], item.reminders or item.notices, today)
+                if item.reminders or item.notices
                 else _record_announced(lock, item.award_ids, plan.covered, today)
             ),
             on_event=on_event,
@@ -552,7 +505,7 @@ def _record_announced(lock: NotifiedLock, award_ids: tuple[str, ...], covered: d
     lock.record(award_ids, day)
     for award_id in award_ids:
         if award_id in covered:
-            lock.record_notice(award_id, covered[award_id], day)
+            lock.record_news(award_id, covered[award_id], day)
 
 
 def summary_lines(result: NotifyResult, *, dry_run: bool = False) -> list[tuple[str, bool]]:
@@ -572,7 +525,12 @@ def summary_lines(result: NotifyResult, *, dry_run: bool = False) -> list[tuple[
         ]
     delivery: DeliveryReport[Outgoing] = result.delivery or DeliveryReport()
     lines += [
-        (f"failed for {', '.join(item.award_ids)} ({item.to}): {reason}", True) for item, reason in delivery.failed
+        (
+            f"failed for {', '.join(item.award_ids)} ({item.to}): {reason}"
+            + (_REFUSED_HINT.format(file=item.recipient_file) if item.to in delivery.refused_addresses else ""),
+            True,
+        )
+        for item, reason in delivery.failed
     ]
     lines += [
         (f"still pending for {', '.join(item.award_ids)} ({item.to}): {reason}", True)
@@ -595,6 +553,12 @@ def summary_lines(result: NotifyResult, *, dry_run: bool = False) -> list[tuple[
         )
     )
     return lines
+
+
+_REFUSED_HINT = (
+    "; the server refused this address permanently: check the earner's email in {file} "
+    "(notify tries it again on each run, in case the address is fixed on the server's side)"
+)
 
 
 def _news_counts(items: list[Outgoing]) -> str:

@@ -7,7 +7,9 @@ as ``award id<TAB>date sent<TAB>suspended 2026-05-01`` or ``…<TAB>reinstated 2
 the last date is the suspension's ``on``: a later suspension of the same award (another ``on``) is
 announced again, and only an announced suspension is ever said to be lifted. Revoked awards get
 neither, nor do awards never built; an award already expired is not told it is suspended, and an
-award whose suspension ended is told only while it is valid.
+award whose suspension ended is told only while it is valid. An award never announced is not told
+it is suspended either: the earner's first message about it would be bad news about a badge they
+never heard of; it is announced when it is valid again (:mod:`badgekiln.commands.notify`).
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ def due_notices(
     today: date,
     *,
     built: set[str] | dict | None = None,
+    announced: set[str] | dict | None = None,
     only: tuple[str, ...] = (),
 ) -> list[SuspensionNotice]:
     """The suspension and reinstatement messages to send on ``today``, in award order.
@@ -57,6 +60,7 @@ def due_notices(
         sent: (award id, kind, suspension's on) → the day it was sent
             (:func:`~badgekiln.sources.notified.read_suspension_notices`).
         built: the ids of awards that were built (their pages exist); None: all.
+        announced: the ids of awards whose earners were told of them; None: all.
         only: only these awards (empty: all).
     """
     # Only lines that can be true: sent by today, about a suspension that had begun when sent (a
@@ -71,9 +75,9 @@ def due_notices(
         """A suspension from ``on`` was announced and not announced lifted since."""
         return state.get((award_id, on)) == SUSPENDED
 
-    announced: dict[str, list[str]] = {}
+    told: dict[str, list[str]] = {}
     for award_id, on in state:
-        announced.setdefault(award_id, []).append(on)
+        told.setdefault(award_id, []).append(on)
 
     notices = []
     for award in project.awards:
@@ -84,10 +88,11 @@ def due_notices(
         recipient, badge = project.recipient(award.recipient), project.badges[award.badge]
         if award.suspended is not None:
             on = award.suspended.on.isoformat()
-            if not still_open(award.id, on) and not award.is_expired(today):
+            never_announced = announced is not None and award.id not in announced
+            if not still_open(award.id, on) and not award.is_expired(today) and not never_announced:
                 notices.append(SuspensionNotice(recipient, badge, award, SUSPENDED, (on,)))
             continue
-        open_ = sorted(on for on in announced.get(award.id, []) if still_open(award.id, on))
+        open_ = sorted(on for on in told.get(award.id, []) if still_open(award.id, on))
         if open_ and award.status(today) == "valid":
             notices.append(SuspensionNotice(recipient, badge, award, REINSTATED, tuple(open_)))
     return notices
@@ -102,10 +107,12 @@ def compose_notice(
     sender: Address,
     reply_to: Address,
     now: datetime,
+    membership_until: date | None = None,
 ) -> tuple[EmailMessage, str]:
     """The message of ``notice`` and its envelope recipient. Every header is built by the mail
     library from values (the reason is only ever in the bodies, ``email-suspended.*`` and
-    ``email-reinstated.*``).
+    ``email-reinstated.*``). ``membership_until``: the last day of the earner's membership, which
+    the message about a lapsed membership gives.
 
     Raises:
         MailAddressError: the earner's address is not one plain mailbox.
@@ -124,6 +131,7 @@ def compose_notice(
             "on": suspension.on,
             "reason": suspension.reason,
             "membership": suspension.computed and suspension.reason == LAPSED_REASON,
+            "membership_until": membership_until,
         },
         page_url=config.url(urls.award_dir(award.id)),
         language=config.language,
@@ -133,8 +141,8 @@ def compose_notice(
     text = renderer.render(f"{name}.txt", **values).decode("utf-8")
     html = renderer.render(f"{name}.html", **values).decode("utf-8")
     if notice.kind == SUSPENDED:
-        subject = f"Your badge {badge.name} is suspended"
+        subject = f'Your badge "{badge.name}" is suspended'
     else:
-        subject = f"Your badge {badge.name} is valid again"
+        subject = f'Your badge "{badge.name}" is valid again'
     message = build_message(sender=sender, to=to, reply_to=reply_to, subject=subject, text=text, html=html, now=now)
     return message, to.addr_spec

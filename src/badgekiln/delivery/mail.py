@@ -221,12 +221,15 @@ def sender_address(default: str) -> str:
 
 
 class DeliveryFailure(Exception):
-    """A message was not delivered; ``temporary`` says whether trying again later may work."""
+    """A message was not delivered; ``temporary`` says whether trying again later may work, and
+    ``address_refused`` whether the server refused the recipient's address for good (a 5xx
+    answer to it: an address that does not exist there, or that it will not take)."""
 
-    def __init__(self, reason: str, *, temporary: bool):
+    def __init__(self, reason: str, *, temporary: bool, address_refused: bool = False):
         super().__init__(reason)
         self.reason = reason
         self.temporary = temporary
+        self.address_refused = address_refused
 
 
 class ConnectFailure(DeliveryFailure):
@@ -301,7 +304,9 @@ class Mailer:
                 return
             except smtplib.SMTPRecipientsRefused as exc:
                 code, text = exc.recipients.get(to, (550, b"refused"))
-                failure = DeliveryFailure(f"the server refused {to}: {_answer(code, text)}", temporary=code < 500)
+                failure = DeliveryFailure(
+                    f"the server refused {to}: {_answer(code, text)}", temporary=code < 500, address_refused=code >= 500
+                )
                 self._reset()
             except smtplib.SMTPSenderRefused as exc:
                 failure = DeliveryFailure(
@@ -450,6 +455,7 @@ class DeliveryReport(Generic[S]):
     pending: list[tuple[S, str]] = field(default_factory=list)  # (item, reason)
     retried: int = 0
     stopped: str | None = None  # why the batch stopped early
+    refused_addresses: set[str] = field(default_factory=set)  # envelope recipients the server refused for good
 
 
 def deliver(
@@ -504,6 +510,8 @@ def deliver(
             else:
                 reason = failure.reason
             report.failed.append((item, reason))
+            if failure.address_refused:
+                report.refused_addresses.add(item.to)
             on_event("failed", item, reason)
             continue
         connect_failures = 0

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 
 from badgekiln.errors import Diagnostic, SourceError, SourceLocation
+from badgekiln.models import Recipient
 from badgekiln.sources import safefiles
 from badgekiln.sources.config import SourceTree
 from badgekiln.sources.fields import DATE_RE, EMAIL_RE, bad_character
@@ -131,3 +133,15 @@ def _date(text: str) -> date | None:
         return date(*(int(part) for part in match.groups()))
     except ValueError:
         return None
+
+
+def last_days(recipients: Iterable[Recipient], members: dict[str, date]) -> dict[str, date]:
+    """Recipient slug → the last day of their membership, for each earner with one on record: the
+    later of their file's ``membership: {until}`` and their ``members.csv`` row (as the build
+    decides whether a membership lapsed)."""
+    days = {}
+    for recipient in recipients:
+        known = [d for d in (recipient.membership_until, members.get(recipient.email)) if d is not None]
+        if known:
+            days[recipient.slug] = max(known)
+    return days

@@ -1,17 +1,19 @@
-"""Reading ``site_src/notified.lock``: which awards' earners ``notify`` has emailed, and when.
+"""``site_src/notified.lock``: which awards' earners ``notify`` has emailed, and when (read here,
+and appended by :class:`NotifiedLock`).
 
 The file is one ``award id<TAB>YYYY-MM-DD`` line per email sent, appended by ``notify`` and read
 by ``notify`` and ``export``; a reminder before expiry is a line with a third column,
-``award id<TAB>YYYY-MM-DD<TAB>reminder P60D`` (which readers of the two-column lines skip), and
-the news that an award is suspended or valid again is ``award id<TAB>YYYY-MM-DD<TAB>suspended
-2026-05-01`` or ``…<TAB>reinstated 2026-05-01`` (the suspension's ``on``; readers of reminder
-lines skip these).
-It comes from the repository like every source, so it is read
-without following a link, only when it is a regular file, and only up to a size cap.
+``award id<TAB>YYYY-MM-DD<TAB>reminder P60D 2027-01-15`` (the point, and the expiry date the
+reminder was for; earlier versions wrote no expiry date), which readers of the two-column lines
+skip, and the news that an award is suspended or valid again is ``award id<TAB>YYYY-MM-DD<TAB>
+suspended 2026-05-01`` or ``…<TAB>reinstated 2026-05-01`` (the suspension's ``on``; readers of
+reminder lines skip these). It comes from the repository like every source, so it is read without
+following a link, only when it is a regular file, and only up to a size cap.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 from datetime import date
@@ -22,6 +24,10 @@ from badgekiln.sources.config import SourceTree
 
 NOTIFIED = SourceTree.NOTIFIED
 MAX_LOCK_BYTES = 256 * 1024 * 1024  # bytes: the notified lock of a very large site
+HEADER = (
+    "# badgekiln: awards whose earners were emailed (award id, date[, reminder point or suspension news]). "
+    "Commit it; do not edit by hand.\n"
+)
 
 
 def read_lock(path: Path) -> str:
@@ -68,23 +74,25 @@ def read_dates(path: Path) -> dict[str, str]:
     return dates
 
 
-REMINDER = "reminder "  # the third column of a reminder's line: "reminder P60D"
+REMINDER = "reminder "  # the third column of a reminder's line: "reminder P60D 2027-01-15"
 
 
-def read_reminders(path: Path) -> dict[tuple[str, str], str]:
-    """(award id, reminder point as written, e.g. ``P60D``) → the day it was sent, from the
-    three-column lines (comments, broken lines and other values skipped)."""
-    sent: dict[tuple[str, str], str] = {}
+def read_reminders(path: Path) -> dict[tuple[str, str, str], str]:
+    """(award id, reminder point as written, e.g. ``P60D``, the expiry date it was sent for) → the
+    day it was sent, from the three-column lines (comments, broken lines and other values skipped).
+
+    The expiry date is "" on the lines of earlier badgekiln versions (``reminder P60D``), which did
+    not write it: :func:`badgekiln.commands.reminders.sent_on` decides which expiry those count for.
+    """
+    sent: dict[tuple[str, str, str], str] = {}
     for line in read_lock(path).split("\n")[:-1]:  # the part after the last newline is unfinished
-        parts = line.split("\t")
+        parts = [part.strip() for part in line.split("\t")]  # (a checkout may add CR, an editor spaces)
         if line.startswith("#") or len(parts) != 3 or not parts[0] or not parts[2].startswith(REMINDER):
             continue
-        point, day = parts[2][len(REMINDER) :].strip(), parts[1].strip()
-        try:
-            if point and date.fromisoformat(day).isoformat() == day:
-                sent.setdefault((parts[0], point), day)
-        except ValueError:
+        words, day = parts[2].split()[1:], parts[1]
+        if not 1 <= len(words) <= 2 or not _is_day(day) or (len(words) == 2 and not _is_day(words[1])):
             continue
+        sent.setdefault((parts[0], words[0], words[1] if len(words) == 2 else ""), day)
     return sent
 
 
@@ -117,3 +125,79 @@ def _is_day(value: str) -> bool:
         return date.fromisoformat(value).isoformat() == value  # fromisoformat also takes 20261202
     except ValueError:
         return False
+
+
+class NotifiedLock:
+    """``site_src/notified.lock``, appended one complete line per announced award (and per reminder
+    point or suspension news).
+
+    Each record is one ``write()`` of whole lines followed by ``fsync``, before the next message is
+    sent. A line that a power cut left unfinished is ignored by the readers above, and the file
+    is repaired (rewritten to a temporary file, then renamed over it) when it is next opened.
+    """
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._fd: int | None = None
+
+    def __enter__(self) -> NotifiedLock:
+        """Open for appending (nothing is sent when this fails).
+
+        Raises:
+            OutputError: the file cannot be read, repaired or opened for writing.
+        """
+        try:
+            text = read_lock(self.path)
+            if not text.startswith("#") or not text.endswith("\n"):
+                kept = text[: text.rfind("\n") + 1] if "\n" in text else ""
+                _replace_atomically(self.path, (kept if kept.startswith("#") else HEADER + kept))
+            self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW)
+        except OSError as exc:
+            raise OutputError(f"{NOTIFIED}: cannot write it ({exc.strerror or exc}); nothing was sent") from None
+        return self
+
+    def record(self, award_ids: tuple[str, ...], day: date) -> None:
+        """Record ``award_ids`` as announced on ``day``, durably.
+
+        Raises:
+            OutputError: the record could not be written (the batch stops, so as not to send twice).
+        """
+        self._write("".join(f"{award_id}\t{day.isoformat()}\n" for award_id in award_ids), award_ids)
+
+    def record_news(self, award_id: str, records: tuple[str, ...], day: date) -> None:
+        """Record a reminder or suspension news of ``award_id`` sent on ``day``, durably: one line per
+        third column in ``records`` (``reminder P60D 2027-01-15``, ``suspended 2026-05-01``).
+
+        Raises:
+            OutputError: as :meth:`record`.
+        """
+        self._write("".join(f"{award_id}\t{day.isoformat()}\t{record}\n" for record in records), (award_id,))
+
+    def _write(self, lines: str, award_ids: tuple[str, ...]) -> None:
+        assert self._fd is not None
+        try:
+            os.write(self._fd, lines.encode("utf-8"))
+            os.fsync(self._fd)
+        except OSError as exc:
+            raise OutputError(
+                f"{NOTIFIED}: cannot record the message just sent for {', '.join(award_ids)} "
+                f"({exc.strerror or exc}); notify stopped so that nothing is sent twice: add these "
+                f"lines to the file by hand before running it again:\n{lines.rstrip()}"
+            ) from None
+
+    def __exit__(self, *exc) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+def _replace_atomically(path: Path, text: str) -> None:
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(temporary)  # (a leftover, or a link planted there: never written through)
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+    with open(fd, "w", encoding="utf-8", newline="") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
