@@ -65,8 +65,10 @@ def test_story_a_worker_reminded_60_days_before_expiry_and_renewed(site, run, sm
     result = notify(run, site, "2026-11-16")
     assert result.code == 0, result.err
     assert "sent 1 message(s) (0 award(s), 1 reminder(s))" in result.out
-    message = parse(smtp.messages_to("ann@example.com")[-1])
-    assert message["Subject"] == 'Your badge "First Badge" expires on 15 January 2027'
+    raw = smtp.messages_to("ann@example.com")[-1]
+    message = parse(raw)
+    assert message["Subject"] == "First Badge: your badge expires on 15 January 2027"
+    assert b"\nSubject: First Badge: your badge expires on 15 January 2027\r\n" in raw  # (on one line, not folded)
     text = message.get_body(("plain",)).get_content()
     html = message.get_body(("html",)).get_content()
     assert "expires on 15 January 2027, in 60 days" in text
@@ -113,7 +115,7 @@ def test_dry_run_shows_the_reminders_and_sends_and_records_nothing(site, run, sm
     build(run, site)
     result = run("notify", "--dry-run", "--source", str(site), "--today", "2026-11-20")
     assert result.code == 0, result.err
-    assert 'Subject: Your badge "First Badge" expires on 15 January 2027' in result.out
+    assert "Subject: First Badge: your badge expires on 15 January 2027" in result.out
     assert "https://example.org/renew/first" in result.out
     assert "2 message(s) would be sent, 1 of them reminder(s) before expiry" in result.out
     assert smtp.delivered == [] and not lock(site).exists()

@@ -203,6 +203,6 @@ def compose_reminder(
     )
     text = renderer.render("email-reminder.txt", **values).decode("utf-8")
     html = renderer.render("email-reminder.html", **values).decode("utf-8")
-    subject = f'Your badge "{badge.name}" expires on {long_date(award.expires)}'
+    subject = f"{badge.name}: your badge expires on {long_date(award.expires)}"  # (no quotes: see suspension_mail)
     message = build_message(sender=sender, to=to, reply_to=reply_to, subject=subject, text=text, html=html, now=now)
     return message, to.addr_spec

@@ -140,9 +140,11 @@ def compose_notice(
     name = f"email-{notice.kind}"
     text = renderer.render(f"{name}.txt", **values).decode("utf-8")
     html = renderer.render(f"{name}.html", **values).decode("utf-8")
+    # The badge's name first, then what happened; no quotation marks around it: the email
+    # package treats a quoted name as one word and folds the whole subject onto a second line.
     if notice.kind == SUSPENDED:
-        subject = f'Your badge "{badge.name}" is suspended'
+        subject = f"{badge.name}: your badge is suspended"
     else:
-        subject = f'Your badge "{badge.name}" is valid again'
+        subject = f"{badge.name}: your badge is valid again"
     message = build_message(sender=sender, to=to, reply_to=reply_to, subject=subject, text=text, html=html, now=now)
     return message, to.addr_spec
