@@ -15,7 +15,7 @@ import yaml
 from conftest import TODAY, build, write_site
 
 EVENTS = Path(__file__).parent / "github_events"
-WORKFLOWS = (".github/workflows/publish.yml", ".github/workflows/issue-to-pr.yml")
+WORKFLOWS = (".github/workflows/publish.yml", ".github/workflows/issue-to-pr.yml", ".github/workflows/daily.yml")
 
 
 def _actionlint() -> str:
@@ -45,6 +45,8 @@ def test_init_writes_workflows_that_actionlint_and_shellcheck_accept(tmp_path, r
     target = tmp_path / "new"
     assert run("init", str(target), "--name", "Acme Training").code == 0
     files = [target / rel for rel in WORKFLOWS]
+    subprocess.run(["git", "init", "-q", str(target)], check=True)  # (in a repository actionlint reads the
+    # workflow that daily.yml runs, and checks that it may be run so)
     lint = subprocess.run(
         [linter, "-no-color", "-shellcheck", shutil.which("shellcheck") or "", *map(str, files)],
         capture_output=True,
@@ -64,7 +66,7 @@ def test_init_writes_workflows_that_actionlint_and_shellcheck_accept(tmp_path, r
     # The hostile issue text never reaches a shell line through an expression.
     for path in files:
         for job in yaml.safe_load(path.read_text())["jobs"].values():
-            for step in job["steps"]:
+            for step in job.get("steps", []):  # (daily.yml's one job runs publish.yml)
                 assert "github.event.issue" not in step.get("run", "")
                 assert "github.event.issue.body" not in json.dumps(step)
     readme = (target / "README.md").read_text()
@@ -298,3 +300,20 @@ def test_award_from_a_sheet_records_its_awards_in_the_ledger(minimal_site, run, 
     assert run("check", "--source", str(minimal_site), "--today", TODAY).code == 0
     build(run, minimal_site)
     assert (minimal_site / "site_src/awards.lock").read_text() == ledger and ledger.count("\tfirst-badge\t") == 3
+
+
+def test_the_daily_run_is_a_workflow_of_its_own_that_runs_publish(tmp_path, run):
+    # (hostile review: a schedule in publish.yml would have GitHub turn the whole Publish workflow
+    # off after 60 quiet days, publishing on push included)
+    site = tmp_path / "site"
+    assert run("init", str(site), "--name", "Harbour Safety Training").code == 0
+    daily = yaml.safe_load((site / ".github/workflows/daily.yml").read_text())
+    publish = yaml.safe_load((site / ".github/workflows/publish.yml").read_text())
+    assert daily[True]["schedule"] == [{"cron": "17 4 * * *"}]  # (YAML 1.1 reads the key 'on' as True)
+    assert daily["jobs"]["publish"] == {"uses": "./.github/workflows/publish.yml", "secrets": "inherit"}
+    assert "schedule" not in publish[True] and "workflow_call" in publish[True] and "push" in publish[True]
+    assert run("build", "--source", str(site)).code == 0
+    old = (site / ".github/workflows/publish.yml").read_text().replace("  workflow_call:\n", "")
+    (site / ".github/workflows/publish.yml").write_text(old)  # (as an earlier init wrote it)
+    result = run("build", "--source", str(site))
+    assert result.code == 0 and "warning[stale-workflow]" in result.err and "workflow_call:" in result.err

@@ -274,17 +274,21 @@ def _run_build(
         if cache:
             with timings.phase("cache save"):
                 cache.save()
-        from badgekiln.commands.github import (
-            stale_form,  # (only here: the GitHub glue is not on every command's path)
+        from badgekiln.commands.github import (  # (only here: the GitHub glue is not on every command's path)
+            stale_form,
+            stale_workflow,
         )
 
-        stale = stale_form(source, [(slug, badge.name) for slug, badge in loaded.project.badges.items()])
+        stale = (
+            stale_form(source, [(slug, badge.name) for slug, badge in loaded.project.badges.items()]),
+            stale_workflow(source),
+        )
         result = BuildResult(
             output=output,
             files=counts["files"],
             written=counts["written"],
             linked=counts["linked"],
-            warnings=prepared.warnings + ((stale,) if stale else ()),
+            warnings=prepared.warnings + tuple(warning for warning in stale if warning is not None),
         )
         with timings.phase("summary"):
             result.summary, snapshot = summarize(loaded.project, today, read_state(source))

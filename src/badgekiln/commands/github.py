@@ -25,6 +25,8 @@ from badgekiln.errors import (
 )
 
 WORKFLOWS = ".github/workflows"
+PUBLISH = f"{WORKFLOWS}/publish.yml"
+DAILY = f"{WORKFLOWS}/daily.yml"
 AWARD_FORM = ".github/ISSUE_TEMPLATE/award.yml"
 REVOKE_FORM = ".github/ISSUE_TEMPLATE/revoke.yml"
 AWARD_LABEL, REVOKE_LABEL = "award", "revoke"
@@ -84,8 +86,9 @@ def github_files(badges: list[tuple[str, str]]) -> dict[str, str]:
     """Relative path → text of the GitHub workflows and issue forms for a site with ``badges``."""
     pinned = _version()
     return {
-        f"{WORKFLOWS}/publish.yml": _data("publish.yml").replace("@VERSION@", pinned),
+        PUBLISH: _data("publish.yml").replace("@VERSION@", pinned),
         f"{WORKFLOWS}/issue-to-pr.yml": _data("issue-to-pr.yml").replace("@VERSION@", pinned),
+        DAILY: _data("daily.yml"),
         AWARD_FORM: award_form(badges),
         REVOKE_FORM: _data("revoke.yml"),
     }
@@ -123,6 +126,26 @@ def stale_form(source: Path, badges: list[tuple[str, str]]) -> Diagnostic | None
         "the badge list of the award form is not the site's badges",
         SourceLocation(AWARD_FORM),
         "run 'badgekiln init --github' to renew it, and commit it",
+    )
+
+
+def stale_workflow(source: Path) -> Diagnostic | None:
+    """A warning when the Daily workflow runs a Publish workflow that cannot be run by another (a
+    site made by an earlier ``init`` whose ``init --github`` added daily.yml), or None."""
+    daily, publish = source / DAILY, source / PUBLISH
+    if not daily.is_file() or not publish.is_file() or publish.is_symlink():
+        return None
+    try:
+        if publish.stat().st_size > MAX_EVENT_BYTES or "workflow_call" in publish.read_text(encoding="utf-8"):
+            return None
+    except (OSError, UnicodeDecodeError):
+        return None
+    return Diagnostic(
+        "warning",
+        "stale-workflow",
+        f"{DAILY} runs {PUBLISH}, which does not allow it (its 'on:' has no 'workflow_call:'): the daily run fails",
+        SourceLocation(PUBLISH),
+        "add the line '  workflow_call:' under 'on:' in it (or delete it, run 'badgekiln init --github' and commit)",
     )
 
 
