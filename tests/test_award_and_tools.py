@@ -218,3 +218,14 @@ def test_python_dash_m_badgekiln_is_the_command_line():
 
     done = subprocess.run([sys.executable, "-m", "badgekiln", "--help"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and "Usage: badgekiln" in done.stdout, done.stderr
+
+
+def test_an_email_address_in_a_narrative_is_refused_before_anything_is_written(minimal_site, run):
+    # (hostile review: "added … to recipients/bob.yaml", then error[email-published] and "nothing
+    # was written", while the file had been created)
+    result = run(
+        "award", "--name", "Bob", "--email", "bob@example.com", "--badge", "first-badge",
+        "--narrative", "Ask bob@example.org", "--source", str(minimal_site), "--today", TODAY,
+    )  # fmt: skip
+    assert result.code == 1 and "the narrative holds an email address (bob@example.org)" in result.err
+    assert "added" not in result.out and not (minimal_site / "recipients/bob.yaml").exists()

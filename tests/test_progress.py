@@ -120,3 +120,15 @@ def test_progress_shows_on_a_terminal_only(example_site):
         code, out, err = _build_on(example_site, terminal=terminal, ci=ci)
         assert code == 0 and b"signing and rendering" not in err and b"\x1b[" not in err
         assert b"(since the last build: 0 added, 0 changed, 0 revoked" in out
+
+
+def test_an_expired_award_whose_suspension_ends_is_not_reinstated(minimal_site, run):
+    # (hostile review: the summary said "1 reinstated" for an award that went from suspended to expired)
+    ann = minimal_site / "recipients/ann.yaml"
+    ann.write_text(ann.read_text().replace("issued_on: 2026-01-15", "issued_on: 2026-01-15\n    expires: 2026-06-01"))
+    source = ["--source", str(minimal_site), "--today", TODAY]
+    build(run, minimal_site)
+    assert run("suspend", "ann-first-1", "--reason", "Audit", *source).code == 0
+    assert "1 suspended" in build(run, minimal_site).out
+    assert run("unsuspend", "ann-first-1", *source).code == 0
+    assert "reinstated" not in build(run, minimal_site).out

@@ -208,6 +208,13 @@ def test_the_earners_own_address_is_found_when_hidden_by_invisible_characters(mi
         "https://www.mail-archive.com/list@lists.org/msg1.html",
         "Poster@ICML2024.pdf",
         "doi:10.1000/182",
+        "sales@2x.PNG",
+        "https://user:token@github.com/org/repo",
+        "ssh deploy@build.example.com:22",
+        "scp notes.txt backup@nas.example.org:~",
+        "rsync -a site/ user@host.example.org:.",
+        "git@github.com:org/repo",
+        "C@rl and R&D@Home",
     ],
 )
 def test_texts_that_only_look_like_email_addresses_are_published(text):
@@ -231,6 +238,13 @@ def test_texts_that_only_look_like_email_addresses_are_published(text):
         ("jane@example\u3002com", "jane@example.com"),
         ("Email:jane@x.com", "jane@x.com"),
         ("jane@x.com:she", "jane@x.com"),
+        ("carol@example.org:she/her", "carol@example.org"),
+        ("HR/hr@example.com", "hr@example.com"),
+        ("Ask bob@example\ua4f8org", "bob@example.org"),
+        ("jane\u034f@example.com", "jane@example.com"),
+        ("jane\ufe0f@exam\U000e0041ple.com", "jane@example.com"),
+        ("x@y\u0660com", "x@y.com"),
+        ("jane\ufe6bexample.com", "jane@example.com"),
     ],
 )
 def test_email_addresses_are_found_in_their_usual_disguises(text, found):
@@ -266,3 +280,24 @@ def test_report_tables_line_up_under_their_headers(example_site, run):
     column = header.index("badge")
     assert len(rows) >= 3 and all(row[column - 2 : column] == "  " and row[column] != " " for row in rows), lines
     assert all(row.index("<") >= header.index("earner") for row in rows)
+
+
+def test_report_tables_line_up_with_wide_characters(minimal_site, run):
+    # (hostile review: a name in Chinese characters shifted the badge column by their extra width)
+    import unicodedata
+
+    ann = minimal_site / "recipients/ann.yaml"
+    ann.write_text(
+        ann.read_text()
+        .replace("name: Ann Example", "name: 李小龍")
+        .replace("issued_on: 2026-01-15", "issued_on: 2026-01-15\n    expires: 2027-01-15")
+    )
+    lines = run(
+        "report", "expiring", "--within", "2000d", "--source", str(minimal_site), "--today", TODAY
+    ).out.splitlines()
+
+    def columns(text: str) -> int:
+        return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+    header, row = lines[0], lines[1]
+    assert "李小龍" in row and columns(row[: row.index("First Badge")]) == columns(header[: header.index("badge")])

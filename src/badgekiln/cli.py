@@ -507,9 +507,27 @@ def report_suspended_command(source: Path, today: str | None, fmt: str) -> None:
 
 
 def _aligned(table: list[list[str]]) -> list[str]:
-    """The rows of ``table`` as lines whose columns line up (two spaces between columns)."""
-    widths = [max(len(row[column]) for row in table) for column in range(len(table[0]))]
-    return ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in table]
+    """The rows of ``table`` as lines whose columns line up (two spaces between columns), by the
+    width a terminal gives each character (李 takes two columns, a combining accent none)."""
+    widths = [max(_width(row[column]) for row in table) for column in range(len(table[0]))]
+    return [
+        "  ".join(cell + " " * (width - _width(cell)) for cell, width in zip(row, widths)).rstrip() for row in table
+    ]
+
+
+def _width(text: str) -> int:
+    import unicodedata
+
+    if text.isascii():
+        return len(text)
+    return sum(
+        0
+        if unicodedata.combining(c) or unicodedata.category(c) == "Cf"
+        else 2
+        if unicodedata.east_asian_width(c) in "WF"
+        else 1
+        for c in text
+    )
 
 
 @report_group.command("eligible")

@@ -19,7 +19,7 @@ from badgekiln.commands.awardledger import record_new_awards
 from badgekiln.errors import BadgekilnError, Diagnostic, SourceError, SourceLocation, ValidationFailed
 from badgekiln.formats import ids
 from badgekiln.sources.config import source_paths
-from badgekiln.sources.fields import DATE_RE, Fields, did_you_mean, invisible_character
+from badgekiln.sources.fields import DATE_RE, Fields, did_you_mean, email_in_text, invisible_character
 from badgekiln.sources.records import (
     append_award,
     atomic_write_text,
@@ -157,6 +157,16 @@ def check_row(
     evidence_url = fields.url("evidence_url")
     evidence_narrative = fields.text("evidence_narrative", max_len=5000)
     fields.finish()
+    for key, text in (("name", name), ("narrative", narrative), ("evidence_narrative", evidence_narrative)):
+        found = email_in_text(text or "")
+        if found:  # (refused before anything is written: the build would refuse it after)
+            fields.error(
+                "email-published",
+                f"the {key} holds an email address ({found}), which would be published on the badge's page",
+                location,
+                "name the person or their role instead",
+            )
+            return None
     if given and badge is None:
         return None
     if issued_on and issued_on > today:

@@ -29,13 +29,19 @@ EMAIL_RE = re.compile(
     r"^[^@\s<>()\[\],;:\"]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
 )
 # An email address inside a text (published texts must hold none: the earner's, or anyone's):
-# letters of any script; not a part of a URL (after "/", ":" or "@": https://host/@user, a
-# fediverse handle @user@host), not a package version (react@18.2.0: the last label is letters),
-# not git's user@host:path, not a file name (poster@ICML2024.pdf).
+# letters of any script; not a fediverse handle (@user@host: after "@"), not a package version
+# (react@18.2.0: the last label is letters), not a file name (poster@ICML2024.pdf, in any case).
+# What comes around it is judged by _around_an_address: URLs, ssh, scp and git's user@host:path.
 EMAIL_IN_TEXT_RE = re.compile(
-    r"(?<![\w.%+'@/-])[\w.%+'-]+@(?:[^\W_](?:[\w-]*[^\W_])?\.)+"
-    r"(?!(?:pdf|png|jpe?g|gif|svg|webp|html?|txt|md|docx?|xlsx?|pptx?|zip|json|csv)\b)[^\W\d_]{2,}"
-    r"(?![\w@-]|\.[\w-]|:[\w.~-]*/)"
+    r"(?<![\w.%+'@-])[\w.%+'-]+@(?:[^\W_](?:[\w-]*[^\W_])?\.)+"
+    r"(?!(?i:pdf|png|jpe?g|gif|svg|webp|html?|txt|md|docx?|xlsx?|pptx?|zip|json|csv)\b)[^\W\d_]{2,}"
+    r"(?![\w@-]|\.[\w-])"
+)
+# After an address: a port (ssh user@host:22), a path as scp and rsync write it (:~, :., :/), or
+# git's user@host:owner/repo; but "jane@example.com:she/her" is an address and its pronouns.
+_NOT_AFTER_AN_ADDRESS = re.compile(r":(?:\d|[~./]|(?P<word>[\w.~-]+)/)")
+_PRONOUNS = frozenset(
+    "she he they her him them hers his theirs ze zie hir xe xem it its any e ey em fae per ve".split()
 )
 
 
@@ -44,32 +50,80 @@ _MAILTO = re.compile(r"mailto:", re.IGNORECASE)
 
 def email_in_text(text: str) -> str | None:
     """The first email address in ``text``, also where it is percent-encoded (``%40``), an HTML
-    entity (``&#64;``) or in full-width or other compatibility forms (``＠``), or None."""
+    entity (``&#64;``), in full-width or other compatibility forms (``＠``), or split by invisible
+    characters (:func:`plain_text`), or None."""
     import html
     import unicodedata
     from urllib.parse import unquote
 
+    if text.isascii() and "@" not in text and "%40" not in text and "&" not in text:
+        return None  # (most texts: nothing to decode, and no '@')
     for form in (text, unquote(text), html.unescape(text), unicodedata.normalize("NFKC", text), plain_text(text)):
-        found = EMAIL_IN_TEXT_RE.search(_MAILTO.sub("mailto ", form))  # (a mailto: link's address is one)
-        if found:
-            return found.group()
+        form = _MAILTO.sub("mailto ", form)  # (a mailto: link's address is one)
+        for found in EMAIL_IN_TEXT_RE.finditer(form):
+            if _around_an_address(form, found.start(), found.end()):
+                return found.group()
     return None
 
 
+def _around_an_address(text: str, start: int, end: int) -> bool:
+    """Whether what surrounds ``text[start:end]`` leaves it an address: not a URL's user and host
+    (https://user:token@host/) or one of its path's segments (https://host/list@lists.org/…, also
+    without the scheme: mail-archive.com/list@lists.org; but "HR/hr@example.com" is an address, and
+    so is one in a URL's query, ?contact=jane@example.com), and not followed by what
+    :data:`_NOT_AFTER_AN_ADDRESS` matches."""
+    word = text[:start].rsplit(None, 1)[-1] if text[:start].strip() else ""
+    rest = word.partition("://")[2]
+    if rest or word.endswith("://"):
+        if "/" not in rest or word.endswith("/"):
+            return False
+    elif word.endswith("/") and "." in word:
+        return False
+    after = _NOT_AFTER_AN_ADDRESS.match(text, end)
+    return after is None or (after.group("word") or "").lower() in _PRONOUNS
+
+
 def plain_text(text: str) -> str:
-    """``text`` as it reads: invisible format characters (zero-width spaces, word joiners, soft
-    hyphens) removed, compatibility forms (full-width letters) and ideographic full stops made
-    plain, entities and percent-escapes decoded, case folded. What an address hidden in a text
-    is looked for in: ``jane\u2060@example.com`` shows as jane@example.com."""
+    """``text`` as it reads: characters that show nothing removed (Unicode's default-ignorable code
+    points: zero-width spaces, joiners, soft hyphens, variation selectors, fillers), compatibility
+    forms (full-width letters, the small commercial at) and dots that look like a full stop made
+    plain, entities and percent-escapes decoded, case folded. What an address hidden in a text is
+    looked for in: ``jane\u2060@example\ua4f8com`` shows as jane@example.com."""
     import html
     import unicodedata
     from urllib.parse import unquote
 
-    visible = "".join(char for char in html.unescape(unquote(text)) if unicodedata.category(char) != "Cf")
-    return unicodedata.normalize("NFKC", visible).translate(_FULL_STOPS).casefold()
+    decoded = html.unescape(unquote(text))
+    if not decoded.isascii():
+        decoded = "".join(c for c in decoded.translate(_IGNORABLE) if unicodedata.category(c) != "Cf")
+    return unicodedata.normalize("NFKC", decoded).translate(_FULL_STOPS).casefold()
 
 
-_FULL_STOPS = str.maketrans({"\u3002": ".", "\uff61": ".", "\uff0e": "."})
+# Unicode's Default_Ignorable_Code_Point ranges (DerivedCoreProperties.txt), besides category Cf:
+# removed by str.translate.
+_IGNORABLE = dict.fromkeys(
+    (
+        code
+        for low, high in (
+            (0x00AD, 0x00AD), (0x034F, 0x034F), (0x061C, 0x061C), (0x115F, 0x1160), (0x17B4, 0x17B5),
+            (0x180B, 0x180F), (0x200B, 0x200F), (0x202A, 0x202E), (0x2060, 0x206F), (0x3164, 0x3164),
+            (0xFE00, 0xFE0F), (0xFEFF, 0xFEFF), (0xFFA0, 0xFFA0), (0xFFF0, 0xFFF8), (0x1BCA0, 0x1BCA3),
+            (0x1D173, 0x1D17A), (0xE0000, 0xE0FFF),
+        )
+        for code in range(low, high + 1)
+    ),
+    None,
+)  # fmt: skip
+
+
+# Characters drawn as a dot on the line: read as "." (Unicode's confusables of FULL STOP, and the
+# ideographic full stops).
+_FULL_STOPS = str.maketrans(
+    dict.fromkeys(
+        "\u3002\uff61\uff0e\u2024\ufe52\ua4f8\u0660\u06f0\u0701\u0702\ua60e\U00010a50\u00b7\u2027\u2219\u22c5\u30fb\uff65",
+        ".",
+    )
+)
 
 
 MAX_TEXT = 20_000  # characters in one text field
