@@ -452,6 +452,69 @@ def test_hidden_rows_are_found_however_the_xml_spells_them(minimal_site, run, tm
     assert result.code == 1 and "error[hidden-rows]: row 3 of the sheet" in result.err, result.err
 
 
+def crafted_workbook(tmp_path, rewrite, *, hide_row: int | None = None):
+    """Zoe (row 2) and Bo (row 3) as openpyxl saves them, then its worksheet XML rewritten."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for row in (
+        ["name", "email", "badge", "issued_on"],
+        ["Zoe", "zoe@example.org", "first-badge", "2026-03-01"],
+        ["Bo", "bo@example.org", "first-badge", "2026-03-01"],
+    ):
+        sheet.append(row)
+    if hide_row:
+        sheet.row_dimensions[hide_row].hidden = True
+    plain = tmp_path / "plain.xlsx"
+    book.save(plain)
+    crafted = tmp_path / "crafted.xlsx"
+    with zipfile.ZipFile(plain) as source, zipfile.ZipFile(crafted, "w") as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                rewritten = rewrite(data)
+                assert rewritten != data
+                data = rewritten
+            target.writestr(info, data)
+    return crafted
+
+
+def _unnumbered(xml: bytes) -> bytes:
+    """The rows without ``r`` and the sheet without its dimension (openpyxl then reads every row)."""
+    return re.sub(rb"<dimension [^>]*/>", b"", re.sub(rb'<row r="\d+"', b"<row", xml))
+
+
+@pytest.mark.parametrize(
+    ("rewrite", "row"),
+    [
+        (lambda xml: _unnumbered(xml).replace(b"<sheetData>", b'<sheetData><x:row xmlns:x="urn:x" r="50"/>'), 3),
+        (lambda xml: _unnumbered(xml).replace(b"<sheetData>", b'<sheetData><row xmlns="urn:x" r="50"/>'), 3),
+        (lambda xml: _unnumbered(xml).replace(b"</is></c></row>", b"</is><row/></c></row>", 1), 4),
+        (lambda xml: _unnumbered(xml).replace(b"<sheetData>", b'<extLst><row r="6"/></extLst><sheetData>'), 9),
+        (lambda xml: _unnumbered(xml).replace(b"<t>Bo</t></is>", b"<t>Bo</t></is><row/>"), 4),
+        (lambda xml: re.sub(rb"<dimension [^>]*/>", b"", xml).replace(b'<row r="3"', b'<row r="+5"'), 5),
+        (lambda xml: re.sub(rb"<dimension [^>]*/>", b"", xml).replace(b'<row r="3"', b'<row r=" 5.0 "'), 5),
+    ],
+    ids=[
+        "prefixed-other-namespace",
+        "default-other-namespace",
+        "row-in-a-cell",
+        "row-outside-sheetdata",
+        "row-in-the-hidden-row",  # (it ends first, so openpyxl numbers it first)
+        "plus",
+        "float",
+    ],
+)
+def test_hidden_rows_are_numbered_as_openpyxl_numbers_them(minimal_site, run, tmp_path, rewrite, row):
+    # (hostile review: the scan counted a <row> of any namespace, and read r="+5" as no number,
+    # so it numbered Bo's hidden row otherwise than openpyxl, which read the cells; Bo was awarded)
+    crafted = crafted_workbook(tmp_path, rewrite, hide_row=3)
+    rows = list(openpyxl.load_workbook(crafted, read_only=True).worksheets[0].iter_rows(values_only=True))
+    assert rows[row - 1][0] == "Bo"  # (where openpyxl reads Bo's row: the scan must say the same)
+    result = award_sheet(run, minimal_site, crafted)
+    assert result.code == 1 and f"error[hidden-rows]: row {row} of the sheet" in result.err, result.err
+    assert not (minimal_site / "recipients/bo.yaml").exists()
+
+
 def test_an_invisible_character_in_a_name_is_said(minimal_site, run, tmp_path):
     # (provider UX review: "Li\u200bsa Ray", pasted from a web page, was signed into a badge unseen)
     sheet = tmp_path / "awards.csv"

@@ -330,7 +330,7 @@ def _xlsx_rows(raw: bytes, rel: str, wanted: str | None = None) -> tuple[int, li
                     header, header_line = cells, number
             else:
                 rows.append((number, cells))
-            if number > MAX_ROWS + 1000:
+            if number >= _LAST_READ_ROW:
                 break
     except Exception as exc:  # noqa: BLE001 - as above, while streaming the sheet
         raise sheet_error(
@@ -364,29 +364,23 @@ def _xlsx_rows(raw: bytes, rel: str, wanted: str | None = None) -> tuple[int, li
 
 
 _PIECE = 1 << 20  # bytes of the worksheet read at a time
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"  # (expat names: "NAMESPACE local")
+_LAST_READ_ROW = MAX_ROWS + 1001  # _xlsx_rows stops after this row: a higher one is never imported
 
 
 def _hidden_rows(raw: bytes, worksheet: str | None) -> set[int]:
     """The numbers of the rows the sheet at ``worksheet`` (its part in the zip) hides: by hand, or
     filtered out (Excel marks both ``hidden``), or made zero-high (``ht`` under one point). Read
     by an XML parser, a piece at a time, so every spelling of the XML counts as Excel reads it
-    (quotes, spaces, character references, namespace prefixes); a row without ``r`` is the one
-    after the last (as readers number it). A worksheet with a document type declaration (where
-    entities are declared) is refused. Unknown (no such part): none."""
+    (quotes, spaces, character references, namespace prefixes). Rows are counted and numbered
+    exactly as openpyxl (which reads the cells) numbers them: see :class:`_RowScan`. A worksheet
+    with a document type declaration (where entities are declared) is refused. Unknown (no such
+    part): none."""
     from xml.parsers import expat
 
     if not worksheet:
         return set()
-    found: set[int] = set()
-    number = [0]
-
-    def start(name: str, attributes: dict[str, str]) -> None:
-        if name.rpartition(" ")[2] != "row":
-            return
-        given = attributes.get("r", "").strip()
-        number[0] = int(given) if given.isdigit() else number[0] + 1
-        if attributes.get("hidden", "").strip().lower() in ("1", "true") or _zero_high(attributes.get("ht", "")):
-            found.add(number[0])
+    scan = _RowScan()
 
     def refuse_dtd(*_: object) -> None:
         raise ValueError("the worksheet declares a document type (entities), which Excel never writes")
@@ -395,7 +389,8 @@ def _hidden_rows(raw: bytes, worksheet: str | None) -> set[int]:
     parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
     parser.StartDoctypeDeclHandler = refuse_dtd
     parser.EntityDeclHandler = refuse_dtd
-    parser.StartElementHandler = start
+    parser.StartElementHandler = scan.start
+    parser.EndElementHandler = scan.end
     with zipfile.ZipFile(io.BytesIO(raw)) as archive:  # (its size was checked before openpyxl read it)
         try:
             stream = archive.open(worksheet.lstrip("/"))
@@ -405,13 +400,65 @@ def _hidden_rows(raw: bytes, worksheet: str | None) -> set[int]:
             while piece := stream.read(_PIECE):
                 parser.Parse(piece, False)
             parser.Parse(b"", True)
-    return found
+    return scan.hidden()
 
 
-def _zero_high(height: str) -> bool:
+class _RowScan:
+    """Expat handlers that number rows as openpyxl's ``WorkSheetParser`` does, and sort them.
+
+    openpyxl (``worksheet/_reader.py``) iterates the end of every element named ``row`` in the
+    spreadsheetml namespace, wherever it is, and numbers it by its ``r`` (``int``, else an integral
+    ``float``, else an error) or, without ``r``, as the one after the last. A row of another
+    namespace is not counted, and a ``row`` nested in another one ends, so counts, first: this
+    does the same, keeping the attributes of the rows not yet ended on a stack.
+    """
+
+    def __init__(self) -> None:
+        self.number = 0
+        self.open: list[tuple[str | None, ...]] = []
+        self.found: set[int] = set()
+
+    def start(self, name: str, attributes: dict[str, str]) -> None:
+        if name == f"{_MAIN} row":
+            self.open.append(tuple(attributes.get(key) for key in ("r", "hidden", "ht")))
+
+    def end(self, name: str) -> None:
+        if name != f"{_MAIN} row":
+            return
+        given, hidden, ht = self.open.pop()
+        self.number = _row_number(given, self.number)
+        if self.number > _LAST_READ_ROW:
+            return  # (so the sets stay small however many rows the file holds)
+        if _true(hidden) or _zero_high(ht):
+            self.found.add(self.number)
+
+    def hidden(self) -> set[int]:
+        """The hidden rows, once the whole worksheet has been read."""
+        return self.found
+
+
+def _row_number(given: str | None, previous: int) -> int:
+    """A row's number as openpyxl reads ``r`` (``'+7'``, ``' 7.0 '`` and ``'7'`` are all 7)."""
+    if given is None:
+        return previous + 1
+    try:
+        return int(given)
+    except ValueError:
+        value = float(given)  # (a ValueError: openpyxl refuses the file too)
+        if not value.is_integer():
+            raise ValueError(f"{given} is not a valid row number") from None
+        return int(value)
+
+
+def _true(value: str | None) -> bool:
+    """An XML Schema boolean attribute (``1``, ``true``, with spaces) as Excel reads it."""
+    return value is not None and value.strip().lower() in ("1", "true")
+
+
+def _zero_high(height: str | None) -> bool:
     """Whether a row's ``ht`` (its height in points) shows nothing: under one point."""
     try:
-        return float(height) < 1
+        return height is not None and float(height) < 1
     except ValueError:
         return False
 
