@@ -515,6 +515,66 @@ def test_hidden_rows_are_numbered_as_openpyxl_numbers_them(minimal_site, run, tm
     assert not (minimal_site / "recipients/bo.yaml").exists()
 
 
+def _rows_hidden_by_default(xml: bytes) -> bytes:
+    return xml.replace(b"<sheetFormatPr ", b'<sheetFormatPr zeroHeight="1" ')
+
+
+def _shown(*numbers: int):
+    def rewrite(xml: bytes) -> bytes:
+        for number in numbers:
+            xml = xml.replace(f'<row r="{number}"'.encode(), f'<row r="{number}" ht="15" customHeight="1"'.encode())
+        return xml
+
+    return rewrite
+
+
+@pytest.mark.parametrize(
+    ("rewrite", "refused"),
+    [
+        (_rows_hidden_by_default, "rows 2, 3 of the sheet"),
+        (lambda xml: _shown(1, 2)(_rows_hidden_by_default(xml)), "row 3 of the sheet"),
+        (
+            lambda xml: _shown(1, 2, 3)(_rows_hidden_by_default(xml)).replace(b'r="3" ht="15"', b'r="3" ht="2.9"'),
+            "row 3",
+        ),
+        (lambda xml: _shown(1, 2, 3)(_rows_hidden_by_default(xml)).replace(b'r="3" ht="15" c', b'r="3" c'), "row 3"),
+        (lambda xml: _shown(1, 2)(_rows_hidden_by_default(xml)).replace(b'<row r="3"', b'<row r="3" ht="15"'), "row 3"),
+        (lambda xml: xml.replace(b'<row r="3"', b'<row r="3" ht="2.5" customHeight="1"'), "row 3 of the sheet"),
+        (lambda xml: xml.replace(b'<row r="3"', b'<row r="3" ht="NaN"'), "row 3 of the sheet"),
+        (
+            lambda xml: _shown(1, 2)(xml).replace(b"</worksheet>", b'<sheetFormatPr zeroHeight="true"/></worksheet>'),
+            "row 3",
+        ),
+        (_shown(1, 2, 3), None),
+        (lambda xml: _shown(1, 2, 3)(_rows_hidden_by_default(xml)), None),
+        (lambda xml: xml.replace(b'<row r="3"', b'<row r="3" ht="3" customHeight="1"'), None),
+    ],
+    ids=[
+        "hidden-by-default",
+        "one-not-shown",
+        "shown-too-thin",
+        "custom-height-without-a-height",
+        "a-height-not-set-by-hand",
+        "too-thin-to-read",
+        "not-a-number",
+        "format-after-the-rows",
+        "control-heights",
+        "control-shown-under-zero-height",
+        "control-three-points",
+    ],
+)
+def test_rows_hidden_by_default_or_too_thin_to_read_are_refused(minimal_site, run, tmp_path, rewrite, refused):
+    # (hostile review: <sheetFormatPr zeroHeight="1"/> hides every row not shown by a height of its
+    # own, and a row of 2 points shows nothing legible; both were awarded)
+    result = award_sheet(run, minimal_site, crafted_workbook(tmp_path, rewrite))
+    if refused is None:
+        assert result.code == 0, result.err
+        assert (minimal_site / "recipients/bo.yaml").exists()
+    else:
+        assert result.code == 1 and "error[hidden-rows]: " + refused in result.err, result.err
+        assert not (minimal_site / "recipients/bo.yaml").exists()
+
+
 def test_an_invisible_character_in_a_name_is_said(minimal_site, run, tmp_path):
     # (provider UX review: "Li\u200bsa Ray", pasted from a web page, was signed into a badge unseen)
     sheet = tmp_path / "awards.csv"

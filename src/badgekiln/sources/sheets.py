@@ -366,16 +366,21 @@ def _xlsx_rows(raw: bytes, rel: str, wanted: str | None = None) -> tuple[int, li
 _PIECE = 1 << 20  # bytes of the worksheet read at a time
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"  # (expat names: "NAMESPACE local")
 _LAST_READ_ROW = MAX_ROWS + 1001  # _xlsx_rows stops after this row: a higher one is never imported
+# A row under 3 points high (4 pixels at 100% zoom) shows no line of text: the smallest font people
+# read on screen, 8 points, needs a row of about 11, and Excel's default row is 15. Between 3 points
+# and that, clipped glyphs still show that the row holds something; under 3 it looks like a border.
+# A row of data is made that thin only to put it out of sight: refusing it costs a real sheet nothing.
+_LEGIBLE_POINTS = 3.0
 
 
 def _hidden_rows(raw: bytes, worksheet: str | None) -> set[int]:
     """The numbers of the rows the sheet at ``worksheet`` (its part in the zip) hides: by hand, or
-    filtered out (Excel marks both ``hidden``), or made zero-high (``ht`` under one point). Read
-    by an XML parser, a piece at a time, so every spelling of the XML counts as Excel reads it
-    (quotes, spaces, character references, namespace prefixes). Rows are counted and numbered
-    exactly as openpyxl (which reads the cells) numbers them: see :class:`_RowScan`. A worksheet
-    with a document type declaration (where entities are declared) is refused. Unknown (no such
-    part): none."""
+    filtered out (Excel marks both ``hidden``), or too thin to read (``ht`` under
+    ``_LEGIBLE_POINTS``), or hidden by default (``zeroHeight``). Read by an XML parser, a piece at
+    a time, so every spelling of the XML counts as Excel reads it (quotes, spaces, character
+    references, namespace prefixes). Rows are counted and numbered exactly as openpyxl (which
+    reads the cells) numbers them: see :class:`_RowScan`. A worksheet with a document type declaration
+    (where entities are declared) is refused. Unknown (no such part): none."""
     from xml.parsers import expat
 
     if not worksheet:
@@ -416,25 +421,36 @@ class _RowScan:
     def __init__(self) -> None:
         self.number = 0
         self.open: list[tuple[str | None, ...]] = []
-        self.found: set[int] = set()
+        self.always: set[int] = set()  # hidden whatever the sheet's default
+        self.unshown: set[int] = set()  # not shown by a height of their own: hidden under zeroHeight
+        self.zero_height = False
 
     def start(self, name: str, attributes: dict[str, str]) -> None:
         if name == f"{_MAIN} row":
-            self.open.append(tuple(attributes.get(key) for key in ("r", "hidden", "ht")))
+            self.open.append(tuple(attributes.get(key) for key in ("r", "hidden", "ht", "customHeight")))
+        elif name == f"{_MAIN} sheetFormatPr" and _true(attributes.get("zeroHeight")):
+            # ECMA-376 18.3.1.81: "rows are hidden by default", "only not hidden if specified".
+            # (Read wherever it stands: a sheetFormatPr after the rows still applies to them.)
+            self.zero_height = True
 
     def end(self, name: str) -> None:
         if name != f"{_MAIN} row":
             return
-        given, hidden, ht = self.open.pop()
+        given, hidden, ht, custom = self.open.pop()
         self.number = _row_number(given, self.number)
         if self.number > _LAST_READ_ROW:
             return  # (so the sets stay small however many rows the file holds)
-        if _true(hidden) or _zero_high(ht):
-            self.found.add(self.number)
+        height = _points(ht)
+        if _true(hidden) or (height is not None and not height >= _LEGIBLE_POINTS):  # (NaN: hidden)
+            self.always.add(self.number)
+        elif height is None or not _true(custom):
+            # Under zeroHeight a row is shown when "specified": a height of its own, set by hand
+            # (customHeight), as Excel writes the rows it shows. Anything less stays hidden.
+            self.unshown.add(self.number)
 
     def hidden(self) -> set[int]:
-        """The hidden rows, once the whole worksheet has been read."""
-        return self.found
+        """The hidden rows, once the whole worksheet (and so its sheetFormatPr) has been read."""
+        return self.always | self.unshown if self.zero_height else self.always
 
 
 def _row_number(given: str | None, previous: int) -> int:
@@ -455,12 +471,12 @@ def _true(value: str | None) -> bool:
     return value is not None and value.strip().lower() in ("1", "true")
 
 
-def _zero_high(height: str | None) -> bool:
-    """Whether a row's ``ht`` (its height in points) shows nothing: under one point."""
+def _points(height: str | None) -> float | None:
+    """A row's ``ht`` in points; None when it has none (or none a reader could use)."""
     try:
-        return height is not None and float(height) < 1
+        return float(height) if height is not None else None
     except ValueError:
-        return False
+        return None
 
 
 def _xlsx_cell(value) -> str | date | None:
