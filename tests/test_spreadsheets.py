@@ -575,6 +575,38 @@ def test_rows_hidden_by_default_or_too_thin_to_read_are_refused(minimal_site, ru
         assert not (minimal_site / "recipients/bo.yaml").exists()
 
 
+@pytest.mark.parametrize("state", ["hidden", "veryHidden"])
+def test_a_hidden_sheet_is_refused_first_or_named(minimal_site, run, tmp_path, state):
+    # (hostile review: a workbook whose first sheet was hidden was imported whole, unseen)
+    book = openpyxl.Workbook()
+    secret = book.active
+    secret.title = "Old list"
+    secret.append(["name", "email", "badge", "issued_on"])
+    secret.append(["Bo", "bo@example.org", "first-badge", "2026-03-01"])
+    secret.sheet_state = state
+    awards = book.create_sheet("Awards")
+    awards.append(["name", "email", "badge", "issued_on"])
+    awards.append(["Zoe", "zoe@example.org", "first-badge", "2026-03-01"])
+    book.create_sheet("Notes")
+    book.active = 1
+    book.save(tmp_path / "book.xlsx")
+    first = award_sheet(run, minimal_site, tmp_path / "book.xlsx")
+    assert first.code == 1 and "Traceback" not in first.err
+    assert (
+        "book.xlsx: error[hidden-sheet]: the first sheet, 'Old list', is hidden, and would be awarded unseen; "
+        "the visible sheets are 'Awards', 'Notes'" in first.err
+    ), first.err
+    assert "--sheet 'NAME'" in first.err and "Unhide" in first.err
+    named = award_sheet(run, minimal_site, tmp_path / "book.xlsx", "--sheet", "Old list")
+    assert named.code == 1 and "error[hidden-sheet]: the sheet named by --sheet, 'Old list', is hidden" in named.err
+    assert not (minimal_site / "recipients/bo.yaml").exists() and not (minimal_site / "recipients/zoe.yaml").exists()
+    missing = award_sheet(run, minimal_site, tmp_path / "book.xlsx", "--sheet", "Award")
+    assert "its sheets are: 'Old list' (hidden), 'Awards', 'Notes'" in missing.err, missing.err
+    chosen = award_sheet(run, minimal_site, tmp_path / "book.xlsx", "--sheet", "Awards")
+    assert chosen.code == 0, chosen.err
+    assert (minimal_site / "recipients/zoe.yaml").exists() and not (minimal_site / "recipients/bo.yaml").exists()
+
+
 def test_an_invisible_character_in_a_name_is_said(minimal_site, run, tmp_path):
     # (provider UX review: "Li\u200bsa Ray", pasted from a web page, was signed into a badge unseen)
     sheet = tmp_path / "awards.csv"

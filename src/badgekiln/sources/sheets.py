@@ -308,17 +308,13 @@ def _xlsx_rows(raw: bytes, rel: str, wanted: str | None = None) -> tuple[int, li
             SourceLocation(rel),
             "open it in Excel or LibreOffice and save it again as .xlsx, or save it as 'CSV UTF-8'",
         ) from None
-    names = [other.title for other in book.worksheets]
-    if wanted is not None and wanted not in names:
-        book.close()
-        raise sheet_error(
-            "no-such-sheet",
-            f"the workbook has no sheet {wanted!r}",
-            SourceLocation(rel),
-            "its sheets are: " + ", ".join(repr(name) for name in names),
-        )
     try:
-        sheet = book.worksheets[names.index(wanted) if wanted is not None else 0]
+        sheet = _chosen_sheet(book.worksheets, rel, wanted)
+    except ValidationFailed:
+        book.close()
+        raise
+    names = [other.title for other in book.worksheets]
+    try:
         hidden = _hidden_rows(raw, getattr(sheet, "_worksheet_path", None))
         header = None
         header_line = 1
@@ -354,13 +350,58 @@ def _xlsx_rows(raw: bytes, rel: str, wanted: str | None = None) -> tuple[int, li
             "badgekiln reads every row: delete the rows you do not want to award, or show them all "
             "(clear the filter) and check them, then import again",
         )
-    others = ", ".join(repr(name) for name in names[1:])
+    others = _sheet_names(book.worksheets[1:])
     note = (
         f"only the first sheet, {names[0]!r}, is read; the workbook also has {others}"
         if others and wanted is None
         else None
     )
     return header_line, header or [], rows, note
+
+
+def _chosen_sheet(sheets: list, rel: str, wanted: str | None):
+    """The sheet to read: ``wanted``, or the first; a missing or hidden one is refused.
+
+    A hidden sheet (``hidden``, or ``veryHidden``, which Excel's Unhide does not even list) is
+    refused even when --sheet names it: like a hidden row, it is what the person who checks the
+    workbook before the import cannot see, and it is usually scratch or old data. Whoever means it
+    can unhide it, look at it and import it then.
+    """
+    names = [sheet.title for sheet in sheets]
+    if wanted is not None and wanted not in names:
+        raise sheet_error(
+            "no-such-sheet",
+            f"the workbook has no sheet {wanted!r}",
+            SourceLocation(rel),
+            f"its sheets are: {_sheet_names(sheets)}",
+        )
+    sheet = sheets[names.index(wanted) if wanted is not None else 0]
+    state = getattr(sheet, "sheet_state", "visible")
+    if state == "visible":
+        return sheet
+    visible = [other for other in sheets if getattr(other, "sheet_state", "visible") == "visible"]
+    how = "in Excel: right-click a sheet tab > Unhide"
+    if state == "veryHidden":
+        how = (
+            "it is 'very hidden', so Excel's Unhide does not list it: Developer > Visual Basic, select it, set Visible"
+        )
+    which = "the sheet named by --sheet" if wanted is not None else "the first sheet"
+    raise sheet_error(
+        "hidden-sheet",
+        f"{which}, {sheet.title!r}, is hidden, and would be awarded unseen; "
+        + (f"the visible sheets are {_sheet_names(visible)}" if visible else "no sheet is visible"),
+        SourceLocation(rel),
+        ("name the sheet with the awards: --sheet 'NAME'; or, if " if visible else "if ")
+        + f"{sheet.title!r} holds them, unhide it ({how}), check it and import again",
+    )
+
+
+def _sheet_names(sheets: list) -> str:
+    """``'Awards', 'Old' (hidden)``: the titles, each hidden sheet said."""
+    return ", ".join(
+        repr(sheet.title) + ("" if getattr(sheet, "sheet_state", "visible") == "visible" else " (hidden)")
+        for sheet in sheets
+    )
 
 
 _PIECE = 1 << 20  # bytes of the worksheet read at a time
