@@ -452,6 +452,161 @@ def test_hidden_rows_are_found_however_the_xml_spells_them(minimal_site, run, tm
     assert result.code == 1 and "error[hidden-rows]: row 3 of the sheet" in result.err, result.err
 
 
+def crafted_workbook(tmp_path, rewrite, *, hide_row: int | None = None):
+    """Zoe (row 2) and Bo (row 3) as openpyxl saves them, then its worksheet XML rewritten."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for row in (
+        ["name", "email", "badge", "issued_on"],
+        ["Zoe", "zoe@example.org", "first-badge", "2026-03-01"],
+        ["Bo", "bo@example.org", "first-badge", "2026-03-01"],
+    ):
+        sheet.append(row)
+    if hide_row:
+        sheet.row_dimensions[hide_row].hidden = True
+    plain = tmp_path / "plain.xlsx"
+    book.save(plain)
+    crafted = tmp_path / "crafted.xlsx"
+    with zipfile.ZipFile(plain) as source, zipfile.ZipFile(crafted, "w") as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                rewritten = rewrite(data)
+                assert rewritten != data
+                data = rewritten
+            target.writestr(info, data)
+    return crafted
+
+
+def _unnumbered(xml: bytes) -> bytes:
+    """The rows without ``r`` and the sheet without its dimension (openpyxl then reads every row)."""
+    return re.sub(rb"<dimension [^>]*/>", b"", re.sub(rb'<row r="\d+"', b"<row", xml))
+
+
+@pytest.mark.parametrize(
+    ("rewrite", "row"),
+    [
+        (lambda xml: _unnumbered(xml).replace(b"<sheetData>", b'<sheetData><x:row xmlns:x="urn:x" r="50"/>'), 3),
+        (lambda xml: _unnumbered(xml).replace(b"<sheetData>", b'<sheetData><row xmlns="urn:x" r="50"/>'), 3),
+        (lambda xml: _unnumbered(xml).replace(b"</is></c></row>", b"</is><row/></c></row>", 1), 4),
+        (lambda xml: _unnumbered(xml).replace(b"<sheetData>", b'<extLst><row r="6"/></extLst><sheetData>'), 9),
+        (lambda xml: _unnumbered(xml).replace(b"<t>Bo</t></is>", b"<t>Bo</t></is><row/>"), 4),
+        (lambda xml: re.sub(rb"<dimension [^>]*/>", b"", xml).replace(b'<row r="3"', b'<row r="+5"'), 5),
+        (lambda xml: re.sub(rb"<dimension [^>]*/>", b"", xml).replace(b'<row r="3"', b'<row r=" 5.0 "'), 5),
+    ],
+    ids=[
+        "prefixed-other-namespace",
+        "default-other-namespace",
+        "row-in-a-cell",
+        "row-outside-sheetdata",
+        "row-in-the-hidden-row",  # (it ends first, so openpyxl numbers it first)
+        "plus",
+        "float",
+    ],
+)
+def test_hidden_rows_are_numbered_as_openpyxl_numbers_them(minimal_site, run, tmp_path, rewrite, row):
+    # (hostile review: the scan counted a <row> of any namespace, and read r="+5" as no number,
+    # so it numbered Bo's hidden row otherwise than openpyxl, which read the cells; Bo was awarded)
+    crafted = crafted_workbook(tmp_path, rewrite, hide_row=3)
+    rows = list(openpyxl.load_workbook(crafted, read_only=True).worksheets[0].iter_rows(values_only=True))
+    assert rows[row - 1][0] == "Bo"  # (where openpyxl reads Bo's row: the scan must say the same)
+    result = award_sheet(run, minimal_site, crafted)
+    assert result.code == 1 and f"error[hidden-rows]: row {row} of the sheet" in result.err, result.err
+    assert not (minimal_site / "recipients/bo.yaml").exists()
+
+
+def _rows_hidden_by_default(xml: bytes) -> bytes:
+    return xml.replace(b"<sheetFormatPr ", b'<sheetFormatPr zeroHeight="1" ')
+
+
+def _shown(*numbers: int):
+    def rewrite(xml: bytes) -> bytes:
+        for number in numbers:
+            xml = xml.replace(f'<row r="{number}"'.encode(), f'<row r="{number}" ht="15" customHeight="1"'.encode())
+        return xml
+
+    return rewrite
+
+
+@pytest.mark.parametrize(
+    ("rewrite", "refused"),
+    [
+        (_rows_hidden_by_default, "rows 2, 3 of the sheet"),
+        (lambda xml: _shown(1, 2)(_rows_hidden_by_default(xml)), "row 3 of the sheet"),
+        (
+            lambda xml: _shown(1, 2, 3)(_rows_hidden_by_default(xml)).replace(b'r="3" ht="15"', b'r="3" ht="2.9"'),
+            "row 3",
+        ),
+        (lambda xml: _shown(1, 2, 3)(_rows_hidden_by_default(xml)).replace(b'r="3" ht="15" c', b'r="3" c'), "row 3"),
+        (lambda xml: _shown(1, 2)(_rows_hidden_by_default(xml)).replace(b'<row r="3"', b'<row r="3" ht="15"'), "row 3"),
+        (lambda xml: xml.replace(b'<row r="3"', b'<row r="3" ht="2.5" customHeight="1"'), "row 3 of the sheet"),
+        (lambda xml: xml.replace(b'<row r="3"', b'<row r="3" ht="NaN"'), "row 3 of the sheet"),
+        (
+            lambda xml: _shown(1, 2)(xml).replace(b"</worksheet>", b'<sheetFormatPr zeroHeight="true"/></worksheet>'),
+            "row 3",
+        ),
+        (_shown(1, 2, 3), None),
+        (lambda xml: _shown(1, 2, 3)(_rows_hidden_by_default(xml)), None),
+        (lambda xml: xml.replace(b'<row r="3"', b'<row r="3" ht="3" customHeight="1"'), None),
+    ],
+    ids=[
+        "hidden-by-default",
+        "one-not-shown",
+        "shown-too-thin",
+        "custom-height-without-a-height",
+        "a-height-not-set-by-hand",
+        "too-thin-to-read",
+        "not-a-number",
+        "format-after-the-rows",
+        "control-heights",
+        "control-shown-under-zero-height",
+        "control-three-points",
+    ],
+)
+def test_rows_hidden_by_default_or_too_thin_to_read_are_refused(minimal_site, run, tmp_path, rewrite, refused):
+    # (hostile review: <sheetFormatPr zeroHeight="1"/> hides every row not shown by a height of its
+    # own, and a row of 2 points shows nothing legible; both were awarded)
+    result = award_sheet(run, minimal_site, crafted_workbook(tmp_path, rewrite))
+    if refused is None:
+        assert result.code == 0, result.err
+        assert (minimal_site / "recipients/bo.yaml").exists()
+    else:
+        assert result.code == 1 and "error[hidden-rows]: " + refused in result.err, result.err
+        assert not (minimal_site / "recipients/bo.yaml").exists()
+
+
+@pytest.mark.parametrize("state", ["hidden", "veryHidden"])
+def test_a_hidden_sheet_is_refused_first_or_named(minimal_site, run, tmp_path, state):
+    # (hostile review: a workbook whose first sheet was hidden was imported whole, unseen)
+    book = openpyxl.Workbook()
+    secret = book.active
+    secret.title = "Old list"
+    secret.append(["name", "email", "badge", "issued_on"])
+    secret.append(["Bo", "bo@example.org", "first-badge", "2026-03-01"])
+    secret.sheet_state = state
+    awards = book.create_sheet("Awards")
+    awards.append(["name", "email", "badge", "issued_on"])
+    awards.append(["Zoe", "zoe@example.org", "first-badge", "2026-03-01"])
+    book.create_sheet("Notes")
+    book.active = 1
+    book.save(tmp_path / "book.xlsx")
+    first = award_sheet(run, minimal_site, tmp_path / "book.xlsx")
+    assert first.code == 1 and "Traceback" not in first.err
+    assert (
+        "book.xlsx: error[hidden-sheet]: the first sheet, 'Old list', is hidden, and would be awarded unseen; "
+        "the visible sheets are 'Awards', 'Notes'" in first.err
+    ), first.err
+    assert "--sheet 'NAME'" in first.err and "Unhide" in first.err
+    named = award_sheet(run, minimal_site, tmp_path / "book.xlsx", "--sheet", "Old list")
+    assert named.code == 1 and "error[hidden-sheet]: the sheet named by --sheet, 'Old list', is hidden" in named.err
+    assert not (minimal_site / "recipients/bo.yaml").exists() and not (minimal_site / "recipients/zoe.yaml").exists()
+    missing = award_sheet(run, minimal_site, tmp_path / "book.xlsx", "--sheet", "Award")
+    assert "its sheets are: 'Old list' (hidden), 'Awards', 'Notes'" in missing.err, missing.err
+    chosen = award_sheet(run, minimal_site, tmp_path / "book.xlsx", "--sheet", "Awards")
+    assert chosen.code == 0, chosen.err
+    assert (minimal_site / "recipients/zoe.yaml").exists() and not (minimal_site / "recipients/bo.yaml").exists()
+
+
 def test_an_invisible_character_in_a_name_is_said(minimal_site, run, tmp_path):
     # (provider UX review: "Li\u200bsa Ray", pasted from a web page, was signed into a badge unseen)
     sheet = tmp_path / "awards.csv"

@@ -308,17 +308,13 @@ def _xlsx_rows(raw: bytes, rel: str, wanted: str | None = None) -> tuple[int, li
             SourceLocation(rel),
             "open it in Excel or LibreOffice and save it again as .xlsx, or save it as 'CSV UTF-8'",
         ) from None
-    names = [other.title for other in book.worksheets]
-    if wanted is not None and wanted not in names:
-        book.close()
-        raise sheet_error(
-            "no-such-sheet",
-            f"the workbook has no sheet {wanted!r}",
-            SourceLocation(rel),
-            "its sheets are: " + ", ".join(repr(name) for name in names),
-        )
     try:
-        sheet = book.worksheets[names.index(wanted) if wanted is not None else 0]
+        sheet = _chosen_sheet(book.worksheets, rel, wanted)
+    except ValidationFailed:
+        book.close()
+        raise
+    names = [other.title for other in book.worksheets]
+    try:
         hidden = _hidden_rows(raw, getattr(sheet, "_worksheet_path", None))
         header = None
         header_line = 1
@@ -330,7 +326,7 @@ def _xlsx_rows(raw: bytes, rel: str, wanted: str | None = None) -> tuple[int, li
                     header, header_line = cells, number
             else:
                 rows.append((number, cells))
-            if number > MAX_ROWS + 1000:
+            if number >= _LAST_READ_ROW:
                 break
     except Exception as exc:  # noqa: BLE001 - as above, while streaming the sheet
         raise sheet_error(
@@ -354,7 +350,7 @@ def _xlsx_rows(raw: bytes, rel: str, wanted: str | None = None) -> tuple[int, li
             "badgekiln reads every row: delete the rows you do not want to award, or show them all "
             "(clear the filter) and check them, then import again",
         )
-    others = ", ".join(repr(name) for name in names[1:])
+    others = _sheet_names(book.worksheets[1:])
     note = (
         f"only the first sheet, {names[0]!r}, is read; the workbook also has {others}"
         if others and wanted is None
@@ -363,30 +359,74 @@ def _xlsx_rows(raw: bytes, rel: str, wanted: str | None = None) -> tuple[int, li
     return header_line, header or [], rows, note
 
 
+def _chosen_sheet(sheets: list, rel: str, wanted: str | None):
+    """The sheet to read: ``wanted``, or the first; a missing or hidden one is refused.
+
+    A hidden sheet (``hidden``, or ``veryHidden``, which Excel's Unhide does not even list) is
+    refused even when --sheet names it: like a hidden row, it is what the person who checks the
+    workbook before the import cannot see, and it is usually scratch or old data. Whoever means it
+    can unhide it, look at it and import it then.
+    """
+    names = [sheet.title for sheet in sheets]
+    if wanted is not None and wanted not in names:
+        raise sheet_error(
+            "no-such-sheet",
+            f"the workbook has no sheet {wanted!r}",
+            SourceLocation(rel),
+            f"its sheets are: {_sheet_names(sheets)}",
+        )
+    sheet = sheets[names.index(wanted) if wanted is not None else 0]
+    state = getattr(sheet, "sheet_state", "visible")
+    if state == "visible":
+        return sheet
+    visible = [other for other in sheets if getattr(other, "sheet_state", "visible") == "visible"]
+    how = "in Excel: right-click a sheet tab > Unhide"
+    if state == "veryHidden":
+        how = (
+            "it is 'very hidden', so Excel's Unhide does not list it: Developer > Visual Basic, select it, set Visible"
+        )
+    which = "the sheet named by --sheet" if wanted is not None else "the first sheet"
+    raise sheet_error(
+        "hidden-sheet",
+        f"{which}, {sheet.title!r}, is hidden, and would be awarded unseen; "
+        + (f"the visible sheets are {_sheet_names(visible)}" if visible else "no sheet is visible"),
+        SourceLocation(rel),
+        ("name the sheet with the awards: --sheet 'NAME'; or, if " if visible else "if ")
+        + f"{sheet.title!r} holds them, unhide it ({how}), check it and import again",
+    )
+
+
+def _sheet_names(sheets: list) -> str:
+    """``'Awards', 'Old' (hidden)``: the titles, each hidden sheet said."""
+    return ", ".join(
+        repr(sheet.title) + ("" if getattr(sheet, "sheet_state", "visible") == "visible" else " (hidden)")
+        for sheet in sheets
+    )
+
+
 _PIECE = 1 << 20  # bytes of the worksheet read at a time
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"  # (expat names: "NAMESPACE local")
+_LAST_READ_ROW = MAX_ROWS + 1001  # _xlsx_rows stops after this row: a higher one is never imported
+# A row under 3 points high (4 pixels at 100% zoom) shows no line of text: the smallest font people
+# read on screen, 8 points, needs a row of about 11, and Excel's default row is 15. Between 3 points
+# and that, clipped glyphs still show that the row holds something; under 3 it looks like a border.
+# A row of data is made that thin only to put it out of sight: refusing it costs a real sheet nothing.
+_LEGIBLE_POINTS = 3.0
 
 
 def _hidden_rows(raw: bytes, worksheet: str | None) -> set[int]:
     """The numbers of the rows the sheet at ``worksheet`` (its part in the zip) hides: by hand, or
-    filtered out (Excel marks both ``hidden``), or made zero-high (``ht`` under one point). Read
-    by an XML parser, a piece at a time, so every spelling of the XML counts as Excel reads it
-    (quotes, spaces, character references, namespace prefixes); a row without ``r`` is the one
-    after the last (as readers number it). A worksheet with a document type declaration (where
-    entities are declared) is refused. Unknown (no such part): none."""
+    filtered out (Excel marks both ``hidden``), or too thin to read (``ht`` under
+    ``_LEGIBLE_POINTS``), or hidden by default (``zeroHeight``). Read by an XML parser, a piece at
+    a time, so every spelling of the XML counts as Excel reads it (quotes, spaces, character
+    references, namespace prefixes). Rows are counted and numbered exactly as openpyxl (which
+    reads the cells) numbers them: see :class:`_RowScan`. A worksheet with a document type declaration
+    (where entities are declared) is refused. Unknown (no such part): none."""
     from xml.parsers import expat
 
     if not worksheet:
         return set()
-    found: set[int] = set()
-    number = [0]
-
-    def start(name: str, attributes: dict[str, str]) -> None:
-        if name.rpartition(" ")[2] != "row":
-            return
-        given = attributes.get("r", "").strip()
-        number[0] = int(given) if given.isdigit() else number[0] + 1
-        if attributes.get("hidden", "").strip().lower() in ("1", "true") or _zero_high(attributes.get("ht", "")):
-            found.add(number[0])
+    scan = _RowScan()
 
     def refuse_dtd(*_: object) -> None:
         raise ValueError("the worksheet declares a document type (entities), which Excel never writes")
@@ -395,7 +435,8 @@ def _hidden_rows(raw: bytes, worksheet: str | None) -> set[int]:
     parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
     parser.StartDoctypeDeclHandler = refuse_dtd
     parser.EntityDeclHandler = refuse_dtd
-    parser.StartElementHandler = start
+    parser.StartElementHandler = scan.start
+    parser.EndElementHandler = scan.end
     with zipfile.ZipFile(io.BytesIO(raw)) as archive:  # (its size was checked before openpyxl read it)
         try:
             stream = archive.open(worksheet.lstrip("/"))
@@ -405,15 +446,78 @@ def _hidden_rows(raw: bytes, worksheet: str | None) -> set[int]:
             while piece := stream.read(_PIECE):
                 parser.Parse(piece, False)
             parser.Parse(b"", True)
-    return found
+    return scan.hidden()
 
 
-def _zero_high(height: str) -> bool:
-    """Whether a row's ``ht`` (its height in points) shows nothing: under one point."""
+class _RowScan:
+    """Expat handlers that number rows as openpyxl's ``WorkSheetParser`` does, and sort them.
+
+    openpyxl (``worksheet/_reader.py``) iterates the end of every element named ``row`` in the
+    spreadsheetml namespace, wherever it is, and numbers it by its ``r`` (``int``, else an integral
+    ``float``, else an error) or, without ``r``, as the one after the last. A row of another
+    namespace is not counted, and a ``row`` nested in another one ends, so counts, first: this
+    does the same, keeping the attributes of the rows not yet ended on a stack.
+    """
+
+    def __init__(self) -> None:
+        self.number = 0
+        self.open: list[tuple[str | None, ...]] = []
+        self.always: set[int] = set()  # hidden whatever the sheet's default
+        self.unshown: set[int] = set()  # not shown by a height of their own: hidden under zeroHeight
+        self.zero_height = False
+
+    def start(self, name: str, attributes: dict[str, str]) -> None:
+        if name == f"{_MAIN} row":
+            self.open.append(tuple(attributes.get(key) for key in ("r", "hidden", "ht", "customHeight")))
+        elif name == f"{_MAIN} sheetFormatPr" and _true(attributes.get("zeroHeight")):
+            # ECMA-376 18.3.1.81: "rows are hidden by default", "only not hidden if specified".
+            # (Read wherever it stands: a sheetFormatPr after the rows still applies to them.)
+            self.zero_height = True
+
+    def end(self, name: str) -> None:
+        if name != f"{_MAIN} row":
+            return
+        given, hidden, ht, custom = self.open.pop()
+        self.number = _row_number(given, self.number)
+        if self.number > _LAST_READ_ROW:
+            return  # (so the sets stay small however many rows the file holds)
+        height = _points(ht)
+        if _true(hidden) or (height is not None and not height >= _LEGIBLE_POINTS):  # (NaN: hidden)
+            self.always.add(self.number)
+        elif height is None or not _true(custom):
+            # Under zeroHeight a row is shown when "specified": a height of its own, set by hand
+            # (customHeight), as Excel writes the rows it shows. Anything less stays hidden.
+            self.unshown.add(self.number)
+
+    def hidden(self) -> set[int]:
+        """The hidden rows, once the whole worksheet (and so its sheetFormatPr) has been read."""
+        return self.always | self.unshown if self.zero_height else self.always
+
+
+def _row_number(given: str | None, previous: int) -> int:
+    """A row's number as openpyxl reads ``r`` (``'+7'``, ``' 7.0 '`` and ``'7'`` are all 7)."""
+    if given is None:
+        return previous + 1
     try:
-        return float(height) < 1
+        return int(given)
     except ValueError:
-        return False
+        value = float(given)  # (a ValueError: openpyxl refuses the file too)
+        if not value.is_integer():
+            raise ValueError(f"{given} is not a valid row number") from None
+        return int(value)
+
+
+def _true(value: str | None) -> bool:
+    """An XML Schema boolean attribute (``1``, ``true``, with spaces) as Excel reads it."""
+    return value is not None and value.strip().lower() in ("1", "true")
+
+
+def _points(height: str | None) -> float | None:
+    """A row's ``ht`` in points; None when it has none (or none a reader could use)."""
+    try:
+        return float(height) if height is not None else None
+    except ValueError:
+        return None
 
 
 def _xlsx_cell(value) -> str | date | None:
