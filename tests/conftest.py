@@ -149,6 +149,16 @@ def build(run, site: Path, *extra: str) -> CliResult:
     return result
 
 
+def publishable(site: Path, base_url: str = "https://badges.acme-training.co.uk/") -> Path:
+    """``site`` with a ``base_url`` a production build accepts (example.org is for examples only)."""
+    config = site / "site_src/site.yaml"
+    text = config.read_text(encoding="utf-8")
+    start = text.index("base_url:")
+    end = text.index("\n", start)
+    config.write_text(text[:start] + f"base_url: {base_url}" + text[end:], encoding="utf-8")
+    return site
+
+
 def tree_bytes(root: Path) -> dict[str, bytes]:
     """Every file below ``root`` with its bytes."""
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import TODAY, build, write_site
+from conftest import TODAY, build, publishable, write_site
 
 EVENTS = Path(__file__).parent / "github_events"
 WORKFLOWS = (".github/workflows/publish.yml", ".github/workflows/issue-to-pr.yml", ".github/workflows/daily.yml")
@@ -271,6 +271,7 @@ def test_issue_forms_are_valid_and_their_labels_are_what_is_parsed(tmp_path, run
 def test_a_merged_issue_form_award_publishes_without_a_build_on_a_computer(minimal_site, run, tmp_path):
     # (first-time provider review: the pull request of an issue form's award failed the publish
     # workflow, 'ledger-stale', until someone built the site locally and committed awards.lock)
+    publishable(minimal_site)
     assert run("keys", "generate", "--source", str(minimal_site), "--today", TODAY).code == 0
     build(run, minimal_site)  # (the site as committed: ids and ledger pinned)
     result = _issue(run, minimal_site, _event(tmp_path, "award-labeled.json"))

@@ -2,7 +2,7 @@
 
 import json
 
-from conftest import TODAY, build, write_site
+from conftest import TODAY, build, publishable, write_site
 
 from badgekiln.crypto import jws
 from badgekiln.crypto.jws import parse_compact
@@ -31,6 +31,7 @@ def test_production_refuses_development_keys(minimal_site, run):
 
 
 def test_generate_writes_public_records_and_keeps_private_keys_outside(minimal_site, run, tmp_path):
+    publishable(minimal_site)
     result = run("keys", "generate", "--source", str(minimal_site), "--today", TODAY)
     assert result.code == 0, result.err
     records = sorted((minimal_site / "site_src/keys").glob("*.yaml"))
@@ -52,6 +53,7 @@ def test_generate_writes_public_records_and_keeps_private_keys_outside(minimal_s
 
 
 def test_private_keys_from_the_environment(minimal_site, run, tmp_path, monkeypatch):
+    publishable(minimal_site)
     run("keys", "generate", "--source", str(minimal_site), "--today", TODAY)
     pems = "".join(p.read_text() for p in sorted((tmp_path / "private-keys").glob("*.pem")))
     monkeypatch.setenv("BADGEKILN_KEYS_DIR", str(tmp_path / "empty"))
@@ -216,3 +218,24 @@ def test_a_site_key_may_not_take_a_development_key_id(minimal_site, run):
     result = run("build", "--source", str(minimal_site), "--today", TODAY)
     assert result.code == 1
     assert "site_src/keys/dev-mine.yaml: error[reserved-key-id]: key ids starting with 'dev-'" in result.err
+
+
+def test_production_refuses_an_example_base_url(minimal_site, run):
+    # (first-time provider review: a starter site published as it was, badges.example.org in every
+    # badge, QR code and signature, without a word)
+    run("keys", "generate", "--source", str(minimal_site), "--today", TODAY)
+    build(run, minimal_site)  # (a local build: no complaint, it is a preview)
+    result = run("build", "--source", str(minimal_site), "--today", TODAY, "--production")
+    assert result.code == 1
+    assert (
+        "site_src/site.yaml: error[placeholder-address]: 'base_url' 'https://badges.example.org/' is an example"
+        in result.err
+    )
+    assert "warning[placeholder-address]: 'issuer.email' 'badges@example.org' is an example address" in result.err
+    publishable(minimal_site)
+    build(run, minimal_site)
+    fixed = build(run, minimal_site, "--production")
+    assert (
+        "error[placeholder-address]" not in fixed.err
+        and "'issuer.url' 'https://example.org' is an example" in fixed.err
+    )

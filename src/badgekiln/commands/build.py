@@ -134,6 +134,8 @@ def prepare(
                 )
             )
     diagnostics.extend(_markdown_limits(source, loaded))
+    if production:
+        diagnostics.extend(placeholder_addresses(loaded.config))
     if any(d.is_error for d in diagnostics):
         raise ValidationFailed(diagnostics)
     warnings = tuple(sorted((d for d in diagnostics if not d.is_error), key=Diagnostic.sort_key))
@@ -415,3 +417,50 @@ def _template_frame(exc: BaseException, source: Path) -> str:
     path = Path(frames[-1].filename)
     shown = path.relative_to(source).as_posix() if path.is_relative_to(source) else f"(built-in) {path.name}"
     return f"{shown}:{frames[-1].lineno}: "
+
+
+# Names that exist only for examples and tests (RFC 2606, RFC 6761): no site is published there.
+RESERVED_DOMAINS = ("example.com", "example.net", "example.org", "example", "test", "invalid", "localhost")
+
+
+def placeholder_addresses(config) -> list[Diagnostic]:
+    """For a production build: a ``base_url`` on a domain reserved for examples is an error (every
+    badge, QR code and signature would name it for ever: a starter site's ``badges.example.org``
+    published as it was), and an issuer ``url`` or ``email`` there is a warning."""
+
+    def reserved(host: str | None) -> bool:
+        host = (host or "").lower().rstrip(".")
+        return any(host == domain or host.endswith("." + domain) for domain in RESERVED_DOMAINS)
+
+    from urllib.parse import urlsplit
+
+    where = SourceLocation("site_src/site.yaml")
+    found = []
+    base_url = config.published.base_url
+    if reserved(urlsplit(base_url).hostname):
+        found.append(
+            Diagnostic(
+                "error",
+                "placeholder-address",
+                f"'base_url' {base_url!r} is an example address: every badge, QR code and signature of "
+                "this build would point there for ever",
+                where,
+                "set 'base_url' in site_src/site.yaml to the address the site is published at "
+                "(on GitHub Pages: https://<user>.github.io/<repository>/)",
+            )
+        )
+    for key, value, host in (
+        ("issuer.url", config.issuer.url, urlsplit(config.issuer.url).hostname),
+        ("issuer.email", config.issuer.email, config.issuer.email.rpartition("@")[2]),
+    ):
+        if reserved(host):
+            found.append(
+                Diagnostic(
+                    "warning",
+                    "placeholder-address",
+                    f"'{key}' {value!r} is an example address, published in the issuer profile and on every page",
+                    where,
+                    f"set '{key}' in site_src/site.yaml to your own",
+                )
+            )
+    return found

@@ -79,9 +79,7 @@ def summarize(project: Project, today: date, previous: dict | None) -> tuple[Sum
     reinstated: tuple[str, ...] = ()
     if previous is not None:
         suspended = tuple(i for i in now if now[i][1] == "suspended" and i in before and before[i][1] != "suspended")
-        reinstated = tuple(
-            i for i in now if i in before and before[i][1] == "suspended" and now[i][1] == "valid"
-        )
+        reinstated = tuple(i for i in now if i in before and before[i][1] == "suspended" and now[i][1] == "valid")
     soon = today + EXPIRING_WITHIN
     renewed = project.renewed_by  # (a renewed award is not one to renew: report expiring leaves it out too)
     expiring = tuple(
