@@ -649,16 +649,26 @@
     return {cryptoKey: cryptoKey, kid: header.kid, url: found.url};
   }
 
-  /** Whether a key id names one of badgekiln's development keys: the fragment of a DID URL
-   * (did:web:host#dev-rsa), or the file name of an https kid (keys/dev-rsa.jwk.json), starts
-   * with "dev-". A site's own key ids start with their date (2026-11-22-rsa-b44f2e). */
+  /** Whether a key id names one of badgekiln's development keys (dev-rsa, dev-ed25519: the ids
+   * formats/urls.py DEVELOPMENT_KEY_IDS gives them), in a shape a build publishes a key under: a
+   * DID URL whose fragment is the id (did:web:host#dev-rsa), or an http(s) URL whose last path
+   * segment is its key file (keys/dev-rsa.json, keys/dev-rsa.jwk.json), whatever query or
+   * fragment follows. A site's own key ids start with their date (2026-11-22-rsa-b44f2e); a
+   * foreign "#dev-team" is not one. badgekiln verify (verifying/common.py is_development_key)
+   * applies the same rule with the same string operations. */
   function isDevelopmentKey(kid) {
+    var ids = ["dev-rsa", "dev-ed25519"];
     if (typeof kid !== "string") { return false; }
     if (kid.startsWith("did:")) {
       var hash = kid.indexOf("#");
-      return hash >= 0 && kid.slice(hash + 1).startsWith("dev-");
+      return hash >= 0 && ids.indexOf(kid.slice(hash + 1)) >= 0;
     }
-    try { return new URL(kid).pathname.split("/").pop().startsWith("dev-"); } catch (error) { return false; }
+    if (!kid.startsWith("https://") && !kid.startsWith("http://")) { return false; }
+    var address = kid.split("#")[0].split("?")[0];
+    address = address.slice(address.indexOf("://") + 3);
+    var slash = address.indexOf("/");
+    var name = address.slice(address.lastIndexOf("/") + 1);
+    return slash >= 0 && ids.some(function (id) { return name === id + ".json" || name === id + ".jwk.json"; });
   }
 
   /** {jwk, url} of a did:web kid of this site: the publicKeyJwk of the JsonWebKey method with that
