@@ -860,3 +860,27 @@ def test_a_preview_builds_hosted_assertion_is_not_valid(preview, verify, form):
         f"the issuer profile lists only development keys ('{BASE}keys/dev-rsa.json'): this is a preview "
         "build's badge, not one the issuer published with its own keys"
     )
+
+
+@pytest.mark.parametrize("header", ["embedded jwk", "JWKS kid", "JWKS kid with fragment", "JWK file kid"])
+def test_a_vc_jwt_signed_with_a_development_key_is_not_valid_however_its_header_names_the_key(
+    preview, verify, tmp_path, header
+):
+    # (review: the check read the header's kid, so the development key named by a JWKS URL or
+    # embedded as a jwk passed; the key that verified is what is judged)
+    key = _private_rsa(preview)
+    did = "did:web:badges.northwind.example"
+    headers = {
+        "embedded jwk": {"jwk": rsa_public_jwk(key.public_key(), "k1")},
+        "JWKS kid": {"kid": f"{BASE}keys/jwks.json"},
+        "JWKS kid with fragment": {"kid": f"{BASE}keys/jwks.json#{did}#dev-rsa"},
+        "JWK file kid": {"kid": f"{BASE}keys/dev-rsa.jwk.json"},
+    }
+    # without the embedded proof, whose (development) key would fail the check on its own
+    claims = {k: v for k, v in json.loads(_jwt_payload(preview)).items() if k != "proof"}
+    token = jws.sign_compact({"alg": "RS256", **headers[header]}, json.dumps(claims).encode(), key)
+    (tmp_path / "c.jwt").write_text(token)
+    code, report = verify(tmp_path / "c.jwt", root=preview.root)
+    assert (code, failed(report)) == (1, ["issuer's own key"]), report
+    detail = check(report, "issuer's own key")["detail"]
+    assert detail.startswith("signed with a development key (") and f"'{did}#dev-rsa'" in detail, detail
