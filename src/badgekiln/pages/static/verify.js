@@ -5,7 +5,7 @@
    - the eddsa-rdfc-2022 Data Integrity proof of credential.json, the file a wallet keeps
      (W3C VC DI EdDSA 1.0, section 3.3: RDFC-1.0 with the JSON-LD library this site serves, loaded
      only now, its contexts from this site's own copies; Ed25519 with WebCrypto);
-   - that neither was signed with a development key (a preview build's, "dev-" key ids);
+   - that neither was signed with a development key (a preview build's dev-rsa and dev-ed25519);
    - who issued it, that credential.json is exactly the signed credential, that this page shows it;
    - the validity dates against this device's clock;
    - each Bitstring Status List entry (revocation, suspension): the list's own proof and the bit.
@@ -184,7 +184,7 @@
 
     var problems = [];  // checks that make the badge "not verified"
 
-    // 3. Development keys: a preview build signs with throwaway ones (their ids start "dev-"). Its
+    // 3. Development keys: a preview build signs with throwaway ones (isDevelopmentKey). Its
     // signatures hold, so without this step the page would say "Verified" over keys no verifier
     // trusts; the build's own banner says so too.
     var developmentKids = [key.kid].concat(proof.state === "ok" ? [proof.method] : []).filter(isDevelopmentKey);
