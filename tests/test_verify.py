@@ -833,3 +833,54 @@ def test_a_badge_signed_with_a_development_key_is_not_valid(tmp_path, run):
     text = run("verify", str(folder / "credential.json"), "--offline-root", f"{BASE}={source / 'output'}", "--now", NOW)
     assert "✘ issuer's own key: signed with a development key ('did:web:badges.northwind.example#dev-" in text.out
     assert text.out.rstrip().endswith("✘ NOT VALID (invalid): failed issuer's own key")
+
+
+@pytest.fixture(scope="module")
+def preview(tmp_path_factory) -> Built:
+    """The example site as it builds out of the box: no keys of its own, so signed with the
+    session's development keys (a preview build); ``keys_dir`` holds their private keys."""
+    source = copy_example(tmp_path_factory.mktemp("verify-preview"))
+    cache = tmp_path_factory.getbasetemp() / "xdg-cache"  # (conftest's, shared by the session)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("XDG_CACHE_HOME", str(cache))
+        mp.setenv("BADGEKILN_KEYS_DIR", str(tmp_path_factory.mktemp("verify-preview-no-keys")))
+        mp.delenv("BADGEKILN_PRIVATE_KEYS", raising=False)
+        assert _cli("build", "--source", str(source), "--today", TODAY) == 0
+    return Built(source, source / "output", cache / "badgekiln/dev-keys")
+
+
+@pytest.mark.parametrize("form", ["assertion.json", "badge"])
+def test_a_preview_builds_hosted_assertion_is_not_valid(preview, verify, form):
+    # (review: a hosted assertion has no signature, so a preview's assertion.json and its baked
+    # badge, which verifies as hosted, said VALID; its issuer profile lists only development keys)
+    code, report = verify(preview.form("7q4kz2m9xw", form), root=preview.root)
+    assert report["kind"] == "ob2-hosted"
+    assert (code, failed(report)) == (1, ["issuer's own key"]), report
+    assert check(report, "issuer's own key")["detail"] == (
+        f"the issuer profile lists only development keys ('{BASE}keys/dev-rsa.json'): this is a preview "
+        "build's badge, not one the issuer published with its own keys"
+    )
+
+
+@pytest.mark.parametrize("header", ["embedded jwk", "JWKS kid", "JWKS kid with fragment", "JWK file kid"])
+def test_a_vc_jwt_signed_with_a_development_key_is_not_valid_however_its_header_names_the_key(
+    preview, verify, tmp_path, header
+):
+    # (review: the check read the header's kid, so the development key named by a JWKS URL or
+    # embedded as a jwk passed; the key that verified is what is judged)
+    key = _private_rsa(preview)
+    did = "did:web:badges.northwind.example"
+    headers = {
+        "embedded jwk": {"jwk": rsa_public_jwk(key.public_key(), "k1")},
+        "JWKS kid": {"kid": f"{BASE}keys/jwks.json"},
+        "JWKS kid with fragment": {"kid": f"{BASE}keys/jwks.json#{did}#dev-rsa"},
+        "JWK file kid": {"kid": f"{BASE}keys/dev-rsa.jwk.json"},
+    }
+    # without the embedded proof, whose (development) key would fail the check on its own
+    claims = {k: v for k, v in json.loads(_jwt_payload(preview)).items() if k != "proof"}
+    token = jws.sign_compact({"alg": "RS256", **headers[header]}, json.dumps(claims).encode(), key)
+    (tmp_path / "c.jwt").write_text(token)
+    code, report = verify(tmp_path / "c.jwt", root=preview.root)
+    assert (code, failed(report)) == (1, ["issuer's own key"]), report
+    detail = check(report, "issuer's own key")["detail"]
+    assert detail.startswith("signed with a development key (") and f"'{did}#dev-rsa'" in detail, detail

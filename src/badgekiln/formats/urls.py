@@ -16,6 +16,15 @@ STATUS_LIST = "status/revocation.json"
 SUSPENSION_LIST = "status/suspension.json"  # the OB 3.0 suspension status list (reversible)
 JWKS = "keys/jwks.json"
 
+# A preview build signs with development keys (signing/keys.py development_keyring), one per
+# algorithm, with exactly these ids; "dev-" starts no site key's id (keys.py refuses it). Their
+# keys are published as any key is: a DID URL fragment (did:web:host#dev-rsa) and the key files
+# keys/dev-rsa.json and keys/dev-rsa.jwk.json (key_json, key_jwk). Verifiers recognise exactly
+# these ids in those shapes: verifying/common.py is_development_key and verify.js
+# isDevelopmentKey (tests/test_development_keys.py runs both on one table).
+DEVELOPMENT_PREFIX = "dev-"
+DEVELOPMENT_KEY_IDS = {"RS256": "dev-rsa", "Ed25519": "dev-ed25519"}
+
 
 def badge_dir(slug: str) -> str:
     """Folder of a badge class."""

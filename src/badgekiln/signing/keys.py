@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
 from badgekiln.errors import Diagnostic, KeyManagementError, SourceError, SourceLocation
+from badgekiln.formats.urls import DEVELOPMENT_KEY_IDS, DEVELOPMENT_PREFIX
 from badgekiln.signing.keypaths import (  # noqa: F401 - (ENV_KEYS_DIR, keys_dir: re-exported)
     ENV_KEYS,
     ENV_KEYS_DIR,
@@ -240,9 +241,6 @@ def save_private_key(key, kid: str, source: Path) -> Path:
 # -- loading --------------------------------------------------------------------------------------
 
 
-DEVELOPMENT_PREFIX = "dev-"  # of development keys' ids, and of theirs only (the page's Verify says so)
-
-
 def read_records(source: Path, diagnostics: list[Diagnostic]) -> tuple[KeyRecord, ...]:
     """Every public record under ``site_src/keys/``; private material there is an error."""
     folder = source_paths(source).keys
@@ -292,7 +290,7 @@ def read_records(source: Path, diagnostics: list[Diagnostic]) -> tuple[KeyRecord
         except SourceError as exc:
             diagnostics.append(exc.diagnostic)
             continue
-        if path.stem.startswith(DEVELOPMENT_PREFIX):  # (pages and verifiers read "dev-" as "not the issuer's")
+        if path.stem.startswith(DEVELOPMENT_PREFIX):  # (reserved: verifiers read dev-rsa as "not the issuer's")
             diagnostics.append(
                 Diagnostic(
                     "error",
@@ -431,12 +429,11 @@ def development_keyring(source: Path, today: date) -> Keyring:
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     records, private = [], {}
     for algorithm in ALGORITHMS:
-        short = "rsa" if algorithm == RSA else "ed25519"
-        path = folder / f"{short}.pem"
+        kid = DEVELOPMENT_KEY_IDS[algorithm]  # (the only ids verifiers read as development keys)
+        path = folder / f"{kid.removeprefix(DEVELOPMENT_PREFIX)}.pem"
         if safefiles.kind(folder, path.name) is None:
             _write_new_file(path, private_pem(generate(algorithm)))
         key = _load_private(_read_private(folder, path.name), str(path))
-        kid = f"{DEVELOPMENT_PREFIX}{short}"
         private[kid] = key
         records.append(
             KeyRecord(kid=kid, algorithm=algorithm, created=today, public_pem=public_pem(key), development=True)

@@ -13,6 +13,7 @@ from typing import Any
 
 from badgekiln.crypto import jws
 from badgekiln.errors import VerifyError
+from badgekiln.formats.urls import DEVELOPMENT_KEY_IDS
 from badgekiln.verifying.fetching import Fetch, memoized
 from badgekiln.verifying.result import Recorder
 
@@ -297,27 +298,37 @@ def identity_matches(email: str, *, hashed: Any, identity: Any, salt: Any) -> tu
     return None
 
 
-def check_own_key(rec: Recorder, key_id: Any) -> None:
-    """Fail the verification when ``key_id`` names a development key: badgekiln's preview builds
-    sign with throwaway keys whose ids start ``dev-`` (a site's own key ids start with their date,
-    and ``dev-`` is refused for them), so such a badge is a preview, not the issuer's. Only a
-    failure is recorded: the page's "Verify" panel says the same (verify.js)."""
-    if is_development_key(key_id) and not any(check.name == "issuer's own key" for check in rec.checks):
+def check_own_key(rec: Recorder, *key_ids: Any) -> None:
+    """Fail the verification when any of ``key_ids`` (the names of the key that signed) names a
+    development key (:func:`is_development_key`): badgekiln's preview builds sign with throwaway
+    keys, so such a badge is a preview, not the issuer's. Only a failure is recorded: the page's
+    "Verify" panel says the same (verify.js)."""
+    development = list(dict.fromkeys(k for k in key_ids if is_development_key(k)))
+    if development and not any(check.name == "issuer's own key" for check in rec.checks):
         rec.fail(
             "issuer's own key",
-            f"signed with a development key ({short(key_id)}): this is a preview build, not signed with the issuer's own key",
+            f"signed with a development key ({', '.join(map(short, development))}): "
+            "this is a preview build, not signed with the issuer's own key",
         )
 
 
 def is_development_key(key_id: Any) -> bool:
-    """Whether a key id names a development key: the fragment of a DID URL (``did:web:host#dev-rsa``),
-    or the last part of an https key URL's path (``…/keys/dev-rsa.jwk.json``), starts with ``dev-``."""
+    """Whether ``key_id`` names one of badgekiln's development keys (``DEVELOPMENT_KEY_IDS``), in
+    one of the shapes a build publishes a key under, and in no other:
+
+    * a DID URL whose fragment is the id: ``did:web:host#dev-rsa``;
+    * an http(s) URL whose last path segment is the id's key file, whatever query or fragment
+      follows: ``https://host/keys/dev-rsa.json`` (OB 2.0) or ``…/keys/dev-rsa.jwk.json``.
+
+    A foreign issuer's ``#dev-team-2024`` or ``dev-relations.json`` is not one. verify.js
+    ``isDevelopmentKey`` is the same rule, written with the same string operations."""
     if not isinstance(key_id, str):
         return False
-    if "#" in key_id:
-        return key_id.rpartition("#")[2].startswith("dev-")
-    try:
-        path = urllib.parse.urlsplit(key_id).path
-    except ValueError:
+    if key_id.startswith("did:"):
+        return key_id.partition("#")[2] in DEVELOPMENT_KEY_IDS.values()
+    if not key_id.startswith(("https://", "http://")):
         return False
-    return path.rpartition("/")[2].startswith("dev-")
+    address = key_id.partition("#")[0].partition("?")[0].partition("://")[2]
+    _, slash, path = address.partition("/")
+    name = path.rpartition("/")[2]
+    return bool(slash) and any(name in (f"{kid}.json", f"{kid}.jwk.json") for kid in DEVELOPMENT_KEY_IDS.values())

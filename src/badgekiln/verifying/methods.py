@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import urllib.parse
+from dataclasses import dataclass
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -170,11 +171,30 @@ def _jwk_from(document: dict[str, Any], kid: str, fragment: str) -> dict[str, An
     return document
 
 
-def jwt_key(opts: VerifyOptions, header: dict[str, Any], issuer_id: Any) -> tuple[RSAPublicKey, str]:
-    """The RSA key of a VC-JWT, from ``kid`` or ``jwk``, checked to belong to the issuer.
+@dataclass(frozen=True)
+class JwtKey:
+    """The RSA key that verifies a VC-JWT, as :func:`jwt_key` found it.
 
-    Returns:
-        ``(key, how it was found)``.
+    Attributes:
+        key: The public key.
+        how: Where it was found, for the report.
+        names: The ids the issuer publishes that key under: the verification method's id or the
+            URL the ``kid`` names, and the JWK's own ``kid``. What the key *is* (a development
+            key, say) is read from these, not from the token's header, which may name it
+            indirectly (a JWKS URL) or not at all (an embedded ``jwk``).
+    """
+
+    key: RSAPublicKey
+    how: str
+    names: tuple[str, ...]
+
+
+def _names(*ids: Any) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(i for i in ids if isinstance(i, str) and i))
+
+
+def jwt_key(opts: VerifyOptions, header: dict[str, Any], issuer_id: Any) -> JwtKey:
+    """The RSA key of a VC-JWT, from ``kid`` or ``jwk``, checked to belong to the issuer.
 
     Raises:
         VerifyError: Both or neither of kid/jwk, an unusable key, or a key the issuer does not publish.
@@ -186,55 +206,59 @@ def jwt_key(opts: VerifyOptions, header: dict[str, Any], issuer_id: Any) -> tupl
         key = multikey.rsa_from_jwk(jwk) if isinstance(jwk, dict) else None
         if key is None:
             raise VerifyError("the JWT header's jwk is not a JSON object")
-        return key, _published_jwk(opts, key, issuer_id)
+        how, names = _published_jwk(opts, key, issuer_id)
+        return JwtKey(key, how, names)
     if not isinstance(kid, str):
         raise VerifyError(f"kid {short(kid)} is not a string")
     if kid.startswith("did:web:"):  # a JsonWebKey method of the issuer's DID (what badgekiln signs with)
         if kid.partition("#")[0] != issuer_id:  # checked before fetching anything the kid names
             raise VerifyError(f"kid {short(kid)} is not a key of the issuer {short(issuer_id)}")
         method, how = resolve_method(opts, kid, issuer_id)
-        if not isinstance(method.get("publicKeyJwk"), dict):
+        found = method.get("publicKeyJwk")
+        if not isinstance(found, dict):
             raise VerifyError(f"{kid} has no publicKeyJwk")
-        return multikey.rsa_from_jwk(method["publicKeyJwk"]), how
+        return JwtKey(multikey.rsa_from_jwk(found), how, _names(kid, found.get("kid")))
     base = web_base(issuer_id)
     if not kid.startswith(("https://", "http://")):
         raise VerifyError(f"kid {short(kid)} is neither an http(s) URL nor a did:web URL")
     if base is None or not kid.startswith(base):
         raise VerifyError(f"kid {kid} is not on the issuer's site ({base or short(issuer_id)})")
     url, _, fragment = kid.partition("#")
-    return multikey.rsa_from_jwk(
-        _jwk_from(fetch_json(opts, url, "the JWT key"), kid, fragment)
-    ), f"{kid}, on the issuer's site {base}"
+    found = _jwk_from(fetch_json(opts, url, "the JWT key"), kid, fragment)
+    return JwtKey(multikey.rsa_from_jwk(found), f"{kid}, on the issuer's site {base}", _names(kid, found.get("kid")))
 
 
-def _published_jwk(opts: VerifyOptions, key: RSAPublicKey, issuer_id: Any) -> str:
-    """Where the issuer publishes an embedded ``jwk``: its DID document or /.well-known/jwks.json."""
+def _published_jwk(opts: VerifyOptions, key: RSAPublicKey, issuer_id: Any) -> tuple[str, tuple[str, ...]]:
+    """Where the issuer publishes an embedded ``jwk`` (its DID document or /.well-known/jwks.json),
+    and the names it publishes it under (:attr:`JwtKey.names`)."""
     wanted = key.public_numbers()
-    places: list[tuple[str, list[Any]]] = []
+    # (where, [(the id of the entry, its JWK)]) for each place the issuer publishes keys
+    places: list[tuple[str, list[tuple[Any, Any]]]] = []
     base = web_base(issuer_id)
     try:
         if isinstance(issuer_id, str) and issuer_id.startswith("did:web:"):
             document = _controller_document(opts, issuer_id)
             methods = [
-                m
+                (method_id, m.get("publicKeyJwk"))
                 for m in as_list(document.get("verificationMethod"))
-                if isinstance(m, dict) and _authorized(document, _absolute(m.get("id"), issuer_id))
+                if isinstance(m, dict) and _authorized(document, method_id := _absolute(m.get("id"), issuer_id))
             ]
-            places.append((did_web_url(issuer_id), [m.get("publicKeyJwk") for m in methods]))
+            places.append((did_web_url(issuer_id), methods))
     except FetchError:
         pass
     if base is not None:
         root = urllib.parse.urlsplit(base)
         url = f"{root.scheme}://{root.netloc}/.well-known/jwks.json"
         try:
-            places.append((url, as_list(fetch_json(opts, url, "the issuer's JWKS").get("keys"))))
+            keys = as_list(fetch_json(opts, url, "the issuer's JWKS").get("keys"))
+            places.append((url, [(k.get("kid") if isinstance(k, dict) else None, k) for k in keys]))
         except FetchError:
             pass
     for where, candidates in places:
-        for candidate in candidates:
+        for entry_id, candidate in candidates:
             try:
                 if isinstance(candidate, dict) and multikey.rsa_from_jwk(candidate).public_numbers() == wanted:
-                    return f"embedded jwk, published by the issuer at {where}"
+                    return f"embedded jwk, published by the issuer at {where}", _names(entry_id, candidate.get("kid"))
             except VerifyError:
                 continue
     raise VerifyError(
@@ -243,4 +267,4 @@ def _published_jwk(opts: VerifyOptions, key: RSAPublicKey, issuer_id: Any) -> st
     )
 
 
-__all__ = ["did_web_url", "ed25519_key", "jwt_key", "resolve_method", "web_base"]
+__all__ = ["JwtKey", "did_web_url", "ed25519_key", "jwt_key", "resolve_method", "web_base"]

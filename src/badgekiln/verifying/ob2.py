@@ -23,6 +23,7 @@ from badgekiln.verifying.common import (
     check_window,
     fetch_json,
     identity_matches,
+    is_development_key,
     is_web_url,
     load_json,
     node_id,
@@ -88,6 +89,7 @@ def verify_hosted(rec: Recorder, opts: VerifyOptions, url: str, given: dict[str,
     _check_fields(rec, assertion, HOSTED_TYPES)
     issuer = _badge_and_issuer(rec, opts, assertion)
     _check_policy(rec, url, issuer)
+    _check_issuer_keys(rec, issuer)
     _check_dates_and_recipient(rec, opts, assertion)
 
 
@@ -235,6 +237,19 @@ def _check_policy(rec: Recorder, assertion_id: str, issuer: dict[str, Any]) -> N
             "and the issuer states no verification policy allowing it"
         ),
     )
+
+
+def _check_issuer_keys(rec: Recorder, issuer: dict[str, Any]) -> None:
+    """A hosted assertion is not signed, but a preview build's issuer profile shows what it is: every
+    key it lists is a development key. Fail then, as a signed badge of the same build fails; an
+    issuer that lists no keys, or any key of its own, is not judged. Only a failure is recorded."""
+    listed = [node_id(k) for k in as_list(issuer.get("publicKey"))]
+    if listed and all(is_development_key(k) for k in listed):
+        rec.fail(
+            "issuer's own key",
+            f"the issuer profile lists only development keys ({', '.join(map(short, listed))}): "
+            "this is a preview build's badge, not one the issuer published with its own keys",
+        )
 
 
 def _signing_key(opts: VerifyOptions, creator: Any, issuer: dict[str, Any]) -> RSAPublicKey:

@@ -74,12 +74,12 @@ def verify_vc_jwt(rec: Recorder, opts: VerifyOptions, token: str) -> None:
     credential = credential_of(claims)
     issuer_id = _check_content(rec, credential)
     with rec.guard("JWT key"):
-        key, how = jwt_key(opts, header, issuer_id)
-    rec.ok("JWT key", how)
+        found = jwt_key(opts, header, issuer_id)
+    rec.ok("JWT key", found.how)
     with rec.guard("signature"):
-        jws.verify_compact(token, key)
+        jws.verify_compact(token, found.key)
     rec.ok("signature", "the RS256 signature verifies")
-    check_own_key(rec, header.get("kid"))
+    check_own_key(rec, *found.names)  # the key that verified, however the header named it
     _check_claims(rec, claims, credential)
     if "proof" in credential:  # an embedded proof made before the JWT claims were added
         _check_proof(rec, opts, {k: v for k, v in credential.items() if k not in JWT_CLAIMS}, issuer_id)

@@ -5,7 +5,7 @@
    - the eddsa-rdfc-2022 Data Integrity proof of credential.json, the file a wallet keeps
      (W3C VC DI EdDSA 1.0, section 3.3: RDFC-1.0 with the JSON-LD library this site serves, loaded
      only now, its contexts from this site's own copies; Ed25519 with WebCrypto);
-   - that neither was signed with a development key (a preview build's, "dev-" key ids);
+   - that neither was signed with a development key (a preview build's dev-rsa and dev-ed25519);
    - who issued it, that credential.json is exactly the signed credential, that this page shows it;
    - the validity dates against this device's clock;
    - each Bitstring Status List entry (revocation, suspension): the list's own proof and the bit.
@@ -184,7 +184,7 @@
 
     var problems = [];  // checks that make the badge "not verified"
 
-    // 3. Development keys: a preview build signs with throwaway ones (their ids start "dev-"). Its
+    // 3. Development keys: a preview build signs with throwaway ones (isDevelopmentKey). Its
     // signatures hold, so without this step the page would say "Verified" over keys no verifier
     // trusts; the build's own banner says so too.
     var developmentKids = [key.kid].concat(proof.state === "ok" ? [proof.method] : []).filter(isDevelopmentKey);
@@ -649,16 +649,26 @@
     return {cryptoKey: cryptoKey, kid: header.kid, url: found.url};
   }
 
-  /** Whether a key id names one of badgekiln's development keys: the fragment of a DID URL
-   * (did:web:host#dev-rsa), or the file name of an https kid (keys/dev-rsa.jwk.json), starts
-   * with "dev-". A site's own key ids start with their date (2026-11-22-rsa-b44f2e). */
+  /** Whether a key id names one of badgekiln's development keys (dev-rsa, dev-ed25519: the ids
+   * formats/urls.py DEVELOPMENT_KEY_IDS gives them), in a shape a build publishes a key under: a
+   * DID URL whose fragment is the id (did:web:host#dev-rsa), or an http(s) URL whose last path
+   * segment is its key file (keys/dev-rsa.json, keys/dev-rsa.jwk.json), whatever query or
+   * fragment follows. A site's own key ids start with their date (2026-11-22-rsa-b44f2e); a
+   * foreign "#dev-team" is not one. badgekiln verify (verifying/common.py is_development_key)
+   * applies the same rule with the same string operations. */
   function isDevelopmentKey(kid) {
+    var ids = ["dev-rsa", "dev-ed25519"];
     if (typeof kid !== "string") { return false; }
     if (kid.startsWith("did:")) {
       var hash = kid.indexOf("#");
-      return hash >= 0 && kid.slice(hash + 1).startsWith("dev-");
+      return hash >= 0 && ids.indexOf(kid.slice(hash + 1)) >= 0;
     }
-    try { return new URL(kid).pathname.split("/").pop().startsWith("dev-"); } catch (error) { return false; }
+    if (!kid.startsWith("https://") && !kid.startsWith("http://")) { return false; }
+    var address = kid.split("#")[0].split("?")[0];
+    address = address.slice(address.indexOf("://") + 3);
+    var slash = address.indexOf("/");
+    var name = address.slice(address.lastIndexOf("/") + 1);
+    return slash >= 0 && ids.some(function (id) { return name === id + ".json" || name === id + ".jwk.json"; });
   }
 
   /** {jwk, url} of a did:web kid of this site: the publicKeyJwk of the JsonWebKey method with that
