@@ -419,8 +419,10 @@ def _template_frame(exc: BaseException, source: Path) -> str:
     return f"{shown}:{frames[-1].lineno}: "
 
 
-# Names that exist only for examples and tests (RFC 2606, RFC 6761): no site is published there.
-RESERVED_DOMAINS = ("example.com", "example.net", "example.org", "example", "test", "invalid", "localhost")
+# The domains reserved for examples in documentation (RFC 2606 section 3), which starter files
+# and copied examples use: no site is published there. (The top-level names .example and .test
+# are left alone: nobody types them by mistake, and the bundled example site is .example.)
+RESERVED_DOMAINS = ("example.com", "example.net", "example.org")
 
 
 def placeholder_addresses(config) -> list[Diagnostic]:
