@@ -160,3 +160,15 @@ def test_an_award_issued_in_the_future_is_an_error(minimal_site, run):
     result = run("check", "--source", str(minimal_site), "--today", "2026-11-22")
     assert result.code == 1 and "recipients/ann.yaml:6:16: error[future-date]" in result.err
     assert run("check", "--source", str(minimal_site), "--today", "2026-12-01").code == 0
+
+
+def test_a_key_written_for_another_gets_the_right_hint(minimal_site, run):
+    # (first-time provider review: 'expires' in a badge class got "did you mean 'requires'?", and
+    # following that hint gave another error)
+    badge = minimal_site / "badges/first-badge.yaml"
+    badge.write_text(badge.read_text() + "expires: 31/12/2026\n")
+    ann = minimal_site / "recipients/ann.yaml"
+    ann.write_text(ann.read_text() + "    date: 2026-02-01\n")
+    err = run("check", "--source", str(minimal_site)).err
+    assert "unknown key 'expires' in badge 'first-badge'\n  hint: how long awards of this badge last is 'valid_for: P3Y'" in err
+    assert "unknown key 'date'" in err and "hint: the day of an award is 'issued_on: YYYY-MM-DD'" in err

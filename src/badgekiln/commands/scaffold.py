@@ -24,7 +24,8 @@ def starter_files(name: str, base_url: str, email: str) -> dict[str, str]:
 
     return {
         "site_src/site.yaml": (
-            "# Site and issuer settings: see the badgekiln README, 'The source format'.\n"
+            "# Site and issuer settings: see README.md here, and 'The source format' in badgekiln's own\n"
+            "# README (https://pypi.org/project/badgekiln/).\n"
             f"base_url: {yaml_scalar(base_url)}\n"
             "issuer:\n"
             f"  name: {yaml_scalar(name)}\n"

@@ -132,6 +132,24 @@ HOST_RE = re.compile(r"^[\w.-]+\Z|^\[[0-9A-Fa-f:.]+\]\Z|^\[v[0-9A-Fa-f]+\.[\w.:~
 URL_HINT = 'for example https://example.org/page; write spaces and <>"{}|\\^` percent-encoded (%20 for a space)'
 
 
+# Keys people write for another one, where spelling alone would suggest the wrong key (a badge
+# class's 'expires' is closest to 'requires'): the key meant, and how it is written.
+_MEANT = {
+    "expires": ("valid_for", "how long awards of this badge last is 'valid_for: P3Y' (3 years; P18M: 18 months)"),
+    "expiry": ("valid_for", "how long awards of this badge last is 'valid_for: P3Y' (3 years; P18M: 18 months)"),
+    "validity": ("valid_for", "how long awards of this badge last is 'valid_for: P3Y' (3 years; P18M: 18 months)"),
+    "valid_until": ("expires", "an award's last day is 'expires: YYYY-MM-DD'"),
+    "date": ("issued_on", "the day of an award is 'issued_on: YYYY-MM-DD'"),
+    "issued": ("issued_on", "the day of an award is 'issued_on: YYYY-MM-DD'"),
+}
+
+
+def _meant(key: str, known) -> str | None:
+    """The hint for a key written for another that this mapping knows, or None."""
+    meant = _MEANT.get(key.lower())
+    return meant[1] if meant and meant[0] in known else None
+
+
 def did_you_mean(word: str, choices) -> str | None:
     """A 'did you mean …?' hint for ``word`` among ``choices``, or None."""
     close = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
@@ -190,7 +208,9 @@ class Fields:
                     "unknown-key",
                     f"unknown key {key!r} in {self.what}",
                     key_locations.get(key, self.location),
-                    did_you_mean(key, self.seen) or f"known keys: {', '.join(sorted(self.seen))}",
+                    _meant(key, self.seen)
+                    or did_you_mean(key, self.seen)
+                    or f"known keys: {', '.join(sorted(self.seen))}",
                 )
 
     def written(self, key: str) -> str:
