@@ -677,3 +677,31 @@ def test_a_name_two_badges_share_is_not_guessed(minimal_site, run, tmp_path):
     assert "write the badge you mean by its slug" in result.err
     sheet.write_text("name,email,badge,issued_on\nZoe,zoe@example.org,First-Badge-Renamed,2026-03-01\n")
     assert award_sheet(run, minimal_site, sheet).code == 0  # (its slug, in any case, is not ambiguous)
+
+
+def test_an_office_sheet_with_a_title_row_and_a_totals_row(minimal_site, run, tmp_path):
+    # (first-time provider review: a title above the header was "the first row must name the
+    # columns … --map"; a "Total" row below the data got three "fill in its cell" errors)
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Harbour Safety Training – Course results November 2026"])
+    sheet.merge_cells("A1:D1")
+    sheet.append([])
+    for row in (
+        ["Name", "Email", "Badge", "Issued on"],
+        ["Zoe", "zoe@example.org", "first-badge", "2026-03-01"],
+        ["Bo", "bo@example.org", "first-badge", "2026-03-01"],
+    ):
+        sheet.append(row)
+    path = tmp_path / "results.xlsx"
+    book.save(path)
+    result = award_sheet(run, minimal_site, path)
+    assert result.code == 0, result.err
+    assert "results.xlsx:3:1: warning[header-below]: the columns are named in row 3: the rows above it " in result.err
+    assert "'Harbour Safety Training – Course results November 2026'" in result.err
+    assert "2 award(s) added" in result.out
+    sheet.append(["Total", "", "", "", 2])
+    book.save(path)
+    result = award_sheet(run, minimal_site, path)
+    assert result.code == 1 and result.err.count("error[") == 1, result.err
+    assert "results.xlsx:6:1: error[totals-row]: this row looks like a totals row ('Total'), not an award" in result.err

@@ -322,6 +322,9 @@ def _plain_name(name: str) -> str:
     return " ".join(name.split()).casefold()
 
 
+TOTALS_ROW = re.compile(r"(?:grand\s+|sub)?(?:totals?|sum|count)\b", re.IGNORECASE)
+
+
 def awards_from_table(
     table: Table, badges, today: date, *, date_format: str | None = None
 ) -> tuple[list[NewAward], list[Diagnostic]]:
@@ -332,6 +335,18 @@ def awards_from_table(
     hinted = [False]
     for line, row in table.rows:
         location = SourceLocation(table.rel, line, 1)
+        first = next((str(value).strip() for value in row.values() if str(value).strip()), "")
+        if TOTALS_ROW.match(first) and not row.get("email"):  # (one error, not one per empty cell: UX review)
+            diagnostics.append(
+                Diagnostic(
+                    "error",
+                    "totals-row",
+                    f"this row looks like a totals row ({first[:40]!r}), not an award",
+                    location,
+                    "delete it from the sheet, or save the awards' rows alone",
+                )
+            )
+            continue
         if not _sheet_dates(row, location, date_format, diagnostics, hinted):
             continue
         cells = {k: v if isinstance(v, str) else str(v) for k, v in row.items()}

@@ -99,16 +99,35 @@ def read_table(
             header, SourceLocation(rel, header_line, 1), known, required, mapping or {}, table.warnings
         )
     except ValidationFailed as exc:
-        if note is None:
+        below = _header_below(rows, known, required, mapping or {})
+        if below is not None:  # (a title row above the header, as office sheets have: UX review)
+            line, cells = below
+            above = [*header, *(cell for number, row in rows if number < line for cell in row)]
+            title = next((str(cell).strip() for cell in above if not _blank(cell)), "")
+            table.warnings.append(
+                Diagnostic(
+                    "warning",
+                    "header-below",
+                    f"the columns are named in row {line}: the rows above it ({title[:60]!r}) are not read",
+                    SourceLocation(rel, line, 1),
+                    "if a row above it is an award, move it below the header",
+                )
+            )
+            header, header_line, rows = cells, line, [(n, r) for n, r in rows if n > line]
+            table.columns = _columns(
+                header, SourceLocation(rel, header_line, 1), known, required, mapping or {}, table.warnings
+            )
+        elif note is None:
             raise
-        other = Diagnostic(
-            "warning",
-            "other-sheets",
-            note,
-            SourceLocation(rel),
-            "name the sheet with the awards: --sheet 'NAME' (or move its tab first and save)",
-        )
-        raise ValidationFailed([*exc.items, other]) from None
+        else:
+            other = Diagnostic(
+                "warning",
+                "other-sheets",
+                note,
+                SourceLocation(rel),
+                "name the sheet with the awards: --sheet 'NAME' (or move its tab first and save)",
+            )
+            raise ValidationFailed([*exc.items, other]) from None
     too_wide = []
     for line, cells in rows:
         if len(cells) > len(header) and any(not _blank(c) for c in cells[len(header) :]):
@@ -147,6 +166,20 @@ def read_table(
             ]
         )
     return table
+
+
+HEADER_SEARCH = 10  # rows below the first where the header may be (under a title, a date, a blank row)
+
+
+def _header_below(rows, known, required, mapping: dict[str, str]) -> tuple[int, list] | None:
+    """The first of the next :data:`HEADER_SEARCH` rows that names every required column, or None."""
+    for line, cells in rows[:HEADER_SEARCH]:
+        try:
+            _columns(cells, SourceLocation(""), known, required, mapping, [])
+        except ValidationFailed:
+            continue
+        return line, cells
+    return None
 
 
 def sheet_error(code: str, message: str, location: SourceLocation, hint: str | None = None) -> ValidationFailed:
