@@ -170,5 +170,8 @@ def test_a_key_written_for_another_gets_the_right_hint(minimal_site, run):
     ann = minimal_site / "recipients/ann.yaml"
     ann.write_text(ann.read_text() + "    date: 2026-02-01\n")
     err = run("check", "--source", str(minimal_site)).err
-    assert "unknown key 'expires' in badge 'first-badge'\n  hint: how long awards of this badge last is 'valid_for: P3Y'" in err
+    assert (
+        "unknown key 'expires' in badge 'first-badge'\n  hint: how long awards of this badge last is 'valid_for: P3Y'"
+        in err
+    )
     assert "unknown key 'date'" in err and "hint: the day of an award is 'issued_on: YYYY-MM-DD'" in err

@@ -28,7 +28,7 @@ from pathlib import Path
 from urllib.parse import quote, quote_plus
 
 import pytest
-from conftest import MINIMAL, TODAY, build, copy_example, tree_bytes, write_site
+from conftest import MINIMAL, TODAY, build, copy_example, publishable, tree_bytes, write_site
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
@@ -854,6 +854,7 @@ def _secret_forms(key) -> list[bytes]:
 
 
 def test_real_private_keys_never_reach_output(minimal_site, run, monkeypatch, tmp_path):
+    publishable(minimal_site)  # (a production build refuses the example base_url)
     generated = run("keys", "generate", "--source", str(minimal_site), "--today", TODAY)
     assert generated.code == 0, generated.err
     pem_files = sorted((tmp_path / "private-keys").glob("*.pem"))
@@ -1027,7 +1028,7 @@ def test_every_page_has_a_meta_csp_first_and_no_inline_script_or_style(example_s
 # ============================================================================================
 
 CSV_NASTY_NAMES = [
-    'Mallory", show_name: false, email: "mallory@evil.example',
+    'Mallory", show_name: false, email: "mallory-at-evil.example',
     "&a *a !!python/object/apply:os.system ['id'] {x: y} # not a comment",
     "Ann: Example - [1] | > ? % @ ` '",
     'O\'Neil "Junior" \\ backslash',
@@ -1053,12 +1054,20 @@ def test_csv_import_cannot_inject_yaml(minimal_site, run, tmp_path):
         data = found[f"person{n}@example.com"]
         assert data["name"] == name and set(data) == {"name", "email", "awards"}
         assert data["awards"][0]["narrative"] == name
-    assert "mallory@evil.example" not in found
-    # The files are valid YAML with the texts as given; the one whose name holds an email address
-    # may not be published as it is (every text of a recipient file is public).
-    checked = run("check", "--source", str(minimal_site), "--today", TODAY)
-    errors = [line for line in checked.err.splitlines() if "error[" in line]
-    assert errors and all("error[email-published]" in line and "(mallory@evil.example)" in line for line in errors)
+    assert "mallory-at-evil.example" not in found
+    assert run("check", "--source", str(minimal_site), "--today", TODAY).code == 0  # (valid YAML, texts as given)
+    # A name holding an email address would be published (every text of a recipient file is
+    # public): refused at the import, before anything is written.
+    before = sorted(p.name for p in (minimal_site / "recipients").iterdir())
+    rows.write_text(
+        'name,email,badge,issued_on\n"Mallory"", email: ""mallory@evil.example",p9@example.com,first-badge,2026-03-09\n'
+    )
+    refused = run("award", "--source", str(minimal_site), "--today", TODAY, "--csv", str(rows))
+    assert (
+        refused.code == 1
+        and "error[email-published]: the name holds an email address (mallory@evil.example)" in refused.err
+    )
+    assert sorted(p.name for p in (minimal_site / "recipients").iterdir()) == before
 
 
 FORMULAS = [
