@@ -141,3 +141,28 @@ def test_other_syntax_errors_keep_the_general_hint():
     with pytest.raises(SourceError) as caught:
         parse_yaml("a: [1, 2\n", "r.yaml")
     assert "not tabs" not in caught.value.diagnostics() and "check the indentation" in caught.value.diagnostics()
+
+
+@pytest.mark.parametrize(
+    "text, message, hint",
+    [
+        (
+            "name: Liam\nawards:\n  - badge: first\n   issued_on: 2026-01-01\n",
+            "t.yaml:4:4: error[source]: YAML syntax error: line 4 does not line up with the lines above it "
+            "(it belongs to the list or mapping that starts at line 3, column 3)",
+            "the lines of one list or mapping start in the same column",
+        ),
+        (
+            "name: X\ncriteria: |\n  Passed:\n- one\n",
+            "line 4 does not line up with the lines above it",
+            "the lines of a text after '|' or '>' are indented further than its key",
+        ),
+        ("name: Liam: the best\n", "line 1 has a ': ' where a value was expected", 'name: "Liam: the best"'),
+    ],
+)
+def test_yaml_syntax_errors_are_said_in_plain_words(text, message, hint):
+    # (first-time provider review: "expected <block end>, but found '?'", with no '?' in the file)
+    with pytest.raises(SourceError) as caught:
+        parse_yaml(text, "t.yaml")
+    rendered = caught.value.diagnostics()
+    assert message in rendered and hint in rendered and "<block" not in rendered, rendered

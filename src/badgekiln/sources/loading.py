@@ -269,11 +269,41 @@ def _parse_python(text: str, rel: str) -> Any:
         mark = exc.problem_mark or exc.context_mark
         location = SourceLocation(rel, mark.line + 1, mark.column + 1) if mark else SourceLocation(rel)
         problem = exc.problem or exc.context or "malformed YAML"
+        said = _plain_syntax_error(problem, exc.problem_mark, exc.context_mark)
+        if said is not None and "tab" not in _syntax_hint(text, mark):
+            raise SourceError(said[0], location, said[1]) from None
         raise SourceError(f"YAML syntax error: {problem}", location, _syntax_hint(text, mark)) from None
     except yaml.YAMLError as exc:
         raise SourceError(f"YAML error: {exc}", SourceLocation(rel)) from None
     finally:
         loader.dispose()
+
+
+def _plain_syntax_error(problem: str, at: Any, block: Any) -> tuple[str, str] | None:
+    """PyYAML's commonest complaints in words a person who never wrote YAML can act on (its own
+    mention tokens such as '<block mapping start>' and '?'), with a hint; None for the others."""
+    if at is None:
+        return None
+    line = at.line + 1
+    if problem.startswith("expected <block end>"):
+        where = f" (it belongs to the list or mapping that starts at line {block.line + 1}, column {block.column + 1})"
+        return (
+            f"YAML syntax error: line {line} does not line up with the lines above it" + (where if block else ""),
+            "the lines of one list or mapping start in the same column, with spaces; the lines of a text "
+            "after '|' or '>' are indented further than its key",
+        )
+    if problem.startswith("mapping values are not allowed"):
+        return (
+            f"YAML syntax error: line {line} has a ': ' where a value was expected",
+            "put a value holding ': ' in quotes (name: \"Liam: the best\"); a key of its own starts in the "
+            "same column as the keys above it",
+        )
+    if problem.startswith("could not find expected ':'"):
+        return (
+            f"YAML syntax error: line {line} has no ': ' after its key",
+            "write 'key: value'; a text that runs onto the next line goes in quotes, or after 'key: |'",
+        )
+    return None
 
 
 def _syntax_hint(text: str, mark: Any) -> str:
