@@ -175,3 +175,22 @@ def test_a_key_written_for_another_gets_the_right_hint(minimal_site, run):
         in err
     )
     assert "unknown key 'date'" in err and "hint: the day of an award is 'issued_on: YYYY-MM-DD'" in err
+
+
+def test_a_badge_written_by_its_name_in_a_recipient_file_gets_its_slug(minimal_site, run):
+    # (first-time provider review: 'badge: Sea Survival' was "must use only a-z, 0-9 and '-'",
+    # while award --badge and sheets take names)
+    ann = minimal_site / "recipients/ann.yaml"
+    ann.write_text(ann.read_text().replace("badge: first-badge", "badge: First Badge"))
+    err = run("check", "--source", str(minimal_site)).err
+    assert "error[bad-identifier]: 'badge' names a badge by its file name, not its name (got 'First Badge')" in err
+    assert "hint: write 'badge: first-badge'" in err
+
+
+def test_a_date_written_the_local_way_gets_it_year_month_day(minimal_site, run):
+    # (first-time provider review: 31/12/2026 in a YAML file got no hint)
+    ann = minimal_site / "recipients/ann.yaml"
+    ann.write_text(ann.read_text().replace("issued_on: 2026-01-15", "issued_on: 15/01/2026\n    expires: 03/04/2027"))
+    err = run("check", "--source", str(minimal_site)).err
+    assert "hint: write it year-month-day: issued_on: 2026-01-15" in err
+    assert "hint: write it year-month-day: expires: 2027-04-03 (day first) or 2027-03-04 (month first)" in err

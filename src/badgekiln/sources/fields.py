@@ -404,7 +404,12 @@ def parse_date(value: Any, fields: Fields, key: str) -> date | None:
     """Parse ``YYYY-MM-DD`` strictly, reporting impossible dates."""
     match = DATE_RE.match(value.strip()) if isinstance(value, str) else None
     if match is None:
-        fields.error("bad-date", f"'{key}' must be a date written YYYY-MM-DD, not {value!r}", fields.where(key))
+        fields.error(
+            "bad-date",
+            f"'{key}' must be a date written YYYY-MM-DD, not {value!r}",
+            fields.where(key),
+            _iso_hint(value, key),
+        )
         return None
     year, month, day = (int(p) for p in match.groups())
     try:
@@ -412,6 +417,30 @@ def parse_date(value: Any, fields: Fields, key: str) -> date | None:
     except ValueError as exc:
         fields.error("bad-date", f"'{key}' is not a real date: {value} ({exc})", fields.where(key))
         return None
+
+
+_LOCAL_DATE = re.compile(r"^\s*(\d{1,2})[./-](\d{1,2})[./-](\d{4})\s*$")
+
+
+def _iso_hint(value: Any, key: str) -> str | None:
+    """For a date written the local way (31/12/2026, 12.03.2026), how to write it: year, month,
+    day; both readings when day and month could be either."""
+    match = _LOCAL_DATE.match(value) if isinstance(value, str) else None
+    if match is None:
+        return None
+    first, second, year = (int(part) for part in match.groups())
+    readings = []
+    for day, month in ((first, second), (second, first)):
+        try:
+            readings.append(date(year, month, day).isoformat())
+        except ValueError:
+            continue
+    readings = list(dict.fromkeys(readings))
+    if not readings:
+        return None
+    if len(readings) == 1:
+        return f"write it year-month-day: {key}: {readings[0]}"
+    return f"write it year-month-day: {key}: {readings[0]} (day first) or {readings[1]} (month first)"
 
 
 def is_web_url(value: str, schemes=("https", "http")) -> bool:

@@ -464,9 +464,32 @@ def _recipient_file(
     return FileResult((recipient,), tuple(diagnostics), latest_day=latest)
 
 
+def _badge_by_name(given: Any, badges) -> str | None:
+    """The slug of the one badge ``given`` (not a slug) names by its name or its slug in another
+    case or spacing ("Sea Survival", "Sea-Survival"), or None."""
+    if not isinstance(given, str) or SLUG_RE.match(given):
+        return None
+    plain = " ".join(given.split()).casefold()
+    found = {slug for slug, badge in badges.items() if " ".join(badge.name.split()).casefold() == plain} | (
+        {plain.replace(" ", "-")} & set(badges)
+    )
+    return next(iter(found)) if len(found) == 1 else None
+
+
 def _award(data, location, diagnostics, badges, badge_files, recipient, today) -> Award | None:
     fields = Fields(data, location, diagnostics, "award")
-    badge = fields.slug("badge", required=True)
+    meant = _badge_by_name(data.get("badge") if isinstance(data, dict) else None, badges)
+    if meant is not None:  # (a badge written by its name, as sheets and 'award --badge' take it: UX review)
+        fields.raw("badge")
+        fields.error(
+            "bad-identifier",
+            f"'badge' names a badge by its file name, not its name (got {data['badge']!r})",
+            fields.where("badge"),
+            f"write 'badge: {meant}'",
+        )
+        badge = None
+    else:
+        badge = fields.slug("badge", required=True)
     if badge is not None and badge in badge_files and badge not in badges:
         pass  # the badge file has errors of its own, reported there
     elif badge is not None and badge not in badges:
