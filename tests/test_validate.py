@@ -194,3 +194,11 @@ def test_a_date_written_the_local_way_gets_it_year_month_day(minimal_site, run):
     err = run("check", "--source", str(minimal_site)).err
     assert "hint: write it year-month-day: issued_on: 2026-01-15" in err
     assert "hint: write it year-month-day: expires: 2027-04-03 (day first) or 2027-03-04 (month first)" in err
+
+
+def test_a_file_name_with_spaces_gets_a_name_to_use(minimal_site, run):
+    # (first-time provider review: "Tom Walsh.yaml … is not a valid slug" was jargon, with no name to use)
+    (minimal_site / "recipients/ann.yaml").rename(minimal_site / "recipients/Ann Éxample.yaml")
+    err = run("check", "--source", str(minimal_site)).err
+    assert "the file name 'Ann Éxample.yaml' is not a valid slug" in err
+    assert "hint: rename it to ann-example.yaml (file names use only a-z, 0-9 and '-')" in err

@@ -13,13 +13,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from anyascii import anyascii
-
 from badgekiln.commands.awardledger import record_new_awards
 from badgekiln.errors import BadgekilnError, Diagnostic, SourceError, SourceLocation, ValidationFailed
 from badgekiln.formats import ids
 from badgekiln.sources.config import source_paths
-from badgekiln.sources.fields import DATE_RE, Fields, did_you_mean, email_in_text, invisible_character
+from badgekiln.sources.fields import DATE_RE, Fields, did_you_mean, email_in_text, invisible_character, slugify
 from badgekiln.sources.records import (
     append_award,
     atomic_write_text,
@@ -81,19 +79,6 @@ class AwardResult:
     created_files: list[str] = field(default_factory=list)
     warnings: list[Diagnostic] = field(default_factory=list)
     recorded: int = 0  # awards added to site_src/awards.lock
-
-
-def slugify(name: str) -> str:
-    """An ASCII file slug for a person's name: ``Zoë O'Neil`` → ``zoe-oneil``, ``Дмитрий Орлов`` → ``dmitriy-orlov``.
-
-    Non-Latin scripts are transliterated by anyascii (``王小明`` → ``wangxiaoming``).
-    """
-    # Letters, marks, digits and separators only: emoji and symbols are not part of a name's file
-    # (anyascii would spell them out: "🎉" → ":tada:").
-    kept = "".join(c for c in unicodedata.normalize("NFC", name) if unicodedata.category(c)[0] in "LMNZ" or c in "-'")
-    ascii_name = anyascii(kept)
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower().replace("'", "")).strip("-")
-    return slug[:48].rstrip("-") or "recipient"
 
 
 def same_name(a: str, b: str) -> bool:

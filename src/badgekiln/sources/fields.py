@@ -17,6 +17,8 @@ from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
 
+from anyascii import anyascii
+
 from badgekiln.errors import Diagnostic, SourceLocation
 from badgekiln.models import Duration
 
@@ -148,6 +150,19 @@ def _meant(key: str, known) -> str | None:
     """The hint for a key written for another that this mapping knows, or None."""
     meant = _MEANT.get(key.lower())
     return meant[1] if meant and meant[0] in known else None
+
+
+def slugify(name: str) -> str:
+    """An ASCII file slug for a person's name: ``Zoë O'Neil`` → ``zoe-oneil``, ``Дмитрий Орлов`` → ``dmitriy-orlov``.
+
+    Non-Latin scripts are transliterated by anyascii (``王小明`` → ``wangxiaoming``).
+    """
+    # Letters, marks, digits and separators only: emoji and symbols are not part of a name's file
+    # (anyascii would spell them out: "🎉" → ":tada:").
+    kept = "".join(c for c in unicodedata.normalize("NFC", name) if unicodedata.category(c)[0] in "LMNZ" or c in "-'")
+    ascii_name = anyascii(kept)
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower().replace("'", "")).strip("-")
+    return slug[:48].rstrip("-") or "recipient"
 
 
 def did_you_mean(word: str, choices) -> str | None:

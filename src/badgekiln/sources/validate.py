@@ -48,6 +48,7 @@ from badgekiln.sources.fields import (
     email_in_text,
     invisible_character,
     plain_text,
+    slugify,
 )
 from badgekiln.sources.loading import load_markdown_page, load_yaml
 from badgekiln.sources.members import read_members
@@ -215,7 +216,7 @@ def _yaml_files(folder: Path, source: Path, diagnostics: list[Diagnostic], what:
                         "bad-file-name",
                         f"the file name {name!r} is not a valid slug",
                         SourceLocation(rel),
-                        "use only a-z, 0-9 and '-' in file names",
+                        f"rename it to {slugify(path.stem)}.yaml (file names use only a-z, 0-9 and '-')",
                     )
                 )
             else:
