@@ -202,3 +202,19 @@ def test_a_file_name_with_spaces_gets_a_name_to_use(minimal_site, run):
     err = run("check", "--source", str(minimal_site)).err
     assert "the file name 'Ann Éxample.yaml' is not a valid slug" in err
     assert "hint: rename it to ann-example.yaml (file names use only a-z, 0-9 and '-')" in err
+
+
+def test_a_windows_path_and_a_jpeg_get_what_to_write(minimal_site, run):
+    # (first-time provider review: 'assets\\logo.png' was "must be in site_src/assets/ … move it
+    # to site_src/assets/", where it already was; a .jpg got no way forward)
+    site = minimal_site / "site_src/site.yaml"
+    site.write_text(
+        site.read_text().replace(
+            "  email: badges@example.org", "  email: badges@example.org\n  image: assets\\logo.png"
+        )
+    )
+    badge = minimal_site / "badges/first-badge.yaml"
+    badge.write_text(badge.read_text().replace("image: assets/badge.svg", "image: assets/badge.jpg"))
+    err = run("check", "--source", str(minimal_site)).err
+    assert "hint: write image: assets/logo.png, with '/' between folder and file" in err
+    assert "image 'assets/badge.jpg' must be a .png or .svg file\n  hint: save it as PNG" in err

@@ -287,7 +287,9 @@ def _load_config(source: Path, paths, diagnostics, base_url) -> SiteConfig | Non
                     f"the issuer image {config.issuer.image!r} must be in "
                     "site_src/assets/ (it is published from there)",
                     where,
-                    "move it to site_src/assets/ and write image: assets/<name>",
+                    f"write image: {config.issuer.image.replace(chr(92), '/')}, with '/' between folder and file"
+                    if "\\" in config.issuer.image and config.issuer.image.replace("\\", "/").startswith("assets/")
+                    else "move it to site_src/assets/ and write image: assets/<name>",
                 )
             )
         else:
@@ -830,7 +832,15 @@ def _check_image(source: Path, rel: str, location: SourceLocation, diagnostics: 
     where = location
     suffix = PurePosixPath(rel).suffix.lower()
     if suffix not in IMAGE_TYPES:
-        diagnostics.append(Diagnostic("error", "bad-image", f"image {rel!r} must be a .png or .svg file", where))
+        diagnostics.append(
+            Diagnostic(
+                "error",
+                "bad-image",
+                f"image {rel!r} must be a .png or .svg file",
+                where,
+                "save it as PNG (any image program can: File > Save As or Export; a square of 400 pixels or more)",
+            )
+        )
         return None
     try:
         found = safefiles.lookup(source, SourceTree.image(rel))
