@@ -347,3 +347,26 @@ def test_the_templates_can_be_overridden(site, run, smtp):
     dry = run("notify", "--dry-run", "--source", str(site), "--today", "2026-11-03")
     assert dry.code == 0, dry.err
     assert "Dear Mo Member, Course is gone (Issued in error)." in dry.out
+
+
+def test_an_expired_award_is_told_and_only_a_still_valid_earlier_award_is_mentioned(site):
+    from badgekiln.commands.revocation_mail import due_revocations
+    from badgekiln.models import Revocation
+    from badgekiln.sources.validate import load_project
+
+    today = date(2027, 3, 1)
+    project = load_project(site, today=date(2026, 10, 31)).project
+    mo = project.recipients[0]
+    revoked = Revocation(date(2027, 2, 1), "Issued in error")
+    # An expired award that is revoked is told: its page goes from Expired to Revoked.
+    old = replace(mo.awards[1], expires=date(2027, 1, 1), revoked=revoked)
+    changed = replace(project, recipients=(replace(mo, awards=(mo.awards[0], old)),))
+    [notice] = due_revocations(changed, {}, today)
+    assert notice.award.id == "mo-course" and notice.earlier is None
+    # A revoked renewal names the award it renews only while that one is valid.
+    renewal = replace(mo.awards[1], id="mo-course-2", issued_on=date(2026, 12, 1), renews="mo-course", revoked=revoked)
+    for expires, named in ((date(2027, 6, 1), "mo-course"), (date(2027, 2, 1), None)):
+        earlier = replace(mo.awards[1], expires=expires)
+        changed = replace(project, recipients=(replace(mo, awards=(mo.awards[0], earlier, renewal)),))
+        [notice] = due_revocations(changed, {}, today)
+        assert (notice.earlier.id if notice.earlier else None) == named
