@@ -132,10 +132,10 @@ def test_a_hand_suspension_says_no_membership_and_dry_run_and_award_limit_it(sit
 def test_revoked_awards_get_no_suspension_news(site, run, smtp):
     build(run, site, "2026-10-31")
     notify(run, site, "2026-10-31")
-    # Revoked while the membership lapsed: nothing.
+    # Revoked while the membership lapsed: not "suspended", only the revocation (test_revocation_mail.py).
     add_to_award(site, "mo-chartered", "    revoked: {on: 2026-11-01, reason: Issued in error}\n")
-    assert "sent 0 message(s)" in notify(run, site, "2026-11-02").out
-    # Suspended, told, then revoked: no "valid again".
+    assert "sent 1 message(s) (0 award(s), 1 revoked)" in notify(run, site, "2026-11-02").out
+    # Suspended, told, then revoked: no "valid again", only the revocation.
     add_to_award(site, "mo-course", "    suspended: {on: 2026-11-01, reason: Under investigation}\n")
     assert "1 suspended" in notify(run, site, "2026-11-02").out
     path = site / "recipients/mo.yaml"
@@ -144,8 +144,10 @@ def test_revoked_awards_get_no_suspension_news(site, run, smtp):
             "suspended: {on: 2026-11-01, reason: Under investigation}", "revoked: {on: 2026-11-03, reason: Fraud}"
         )
     )
-    assert "sent 0 message(s)" in notify(run, site, "2026-11-04").out
-    assert len(smtp.delivered) == 3 and read_records(lock(site)).keys() == {"mo-chartered", "mo-course"}
+    assert "sent 1 message(s) (0 award(s), 1 revoked)" in notify(run, site, "2026-11-04").out
+    assert "sent 0 message(s)" in notify(run, site, "2026-11-05").out
+    assert len(smtp.delivered) == 5 and read_records(lock(site)).keys() == {"mo-chartered", "mo-course"}
+    assert read_suspension_notices(lock(site)) == {("mo-course", "suspended", "2026-11-01"): "2026-11-02"}
 
 
 def test_a_hostile_reason_stays_in_the_body(site, run, smtp):

@@ -885,8 +885,9 @@ def notify_command(
     retry_delay: float,
     timeout: float,
 ) -> None:
-    """Email each earner the link to their new badge (once; run it after deploying), and the reminders
-    before expiry that are due (remind_before)."""
+    """Email each earner the link to their new badge (once; run it after deploying), the reminders
+    before expiry that are due (remind_before), and the news that an award was suspended, is valid
+    again or was revoked."""
     from badgekiln.commands.notify import notify, progress_display, summary_lines
     from badgekiln.delivery.mail import RetryPolicy
 

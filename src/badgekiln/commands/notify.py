@@ -4,7 +4,8 @@ Which awards were announced is recorded in ``site_src/notified.lock`` (commit it
 notify again after the next deploy only writes to the earners of new awards. Revoked and expired
 awards, and awards never built (not in ``awards.lock``), are not announced. Reminders before expiry
 (``remind_before``) go out in the same run, once per point (:mod:`badgekiln.commands.reminders`), and
-so does the news that an award is suspended or valid again (:mod:`badgekiln.commands.suspension_mail`).
+so does the news that an award is suspended or valid again (:mod:`badgekiln.commands.suspension_mail`)
+or was revoked (:mod:`badgekiln.commands.revocation_mail`).
 
 A batch never stops at one recipient: refused addresses are reported and passed over, temporary
 failures are retried with a growing delay while the rest are sent (:func:`badgekiln.delivery.mail.deliver`),
@@ -25,13 +26,14 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from email.message import EmailMessage
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from badgekiln.commands.reminders import Reminder, compose_reminder, due_reminders
+from badgekiln.commands.revocation_mail import RevocationNotice, compose_revocation, due_revocations
 from badgekiln.commands.suspension_mail import SuspensionNotice, compose_notice, due_notices
 from badgekiln.delivery.mail import (
     ConnectFailure,
@@ -58,10 +60,12 @@ from badgekiln.sources.ledger import read_ledger
 from badgekiln.sources.members import last_days, read_members
 from badgekiln.sources.notified import (
     REINSTATED,
+    REVOKED,
     SUSPENDED,
     NotifiedLock,
     read_records,
     read_reminders,
+    read_revocation_notices,
     read_suspension_notices,
 )
 from badgekiln.sources.validate import load_project
@@ -90,7 +94,8 @@ class Outgoing:
     to: str  # the envelope recipient: the earner's address, and nothing else
     award_ids: tuple[str, ...]
     reminders: tuple[str, ...] = ()  # a reminder before expiry: its lines' third columns ("reminder P60D 2027-01-15")
-    notices: tuple[str, ...] = ()  # news of a suspension or its end: its lines' third columns ("suspended 2026-05-01")
+    # news of a suspension, its end or a revocation: its lines' third columns ("suspended 2026-05-01", "revoked …")
+    notices: tuple[str, ...] = ()
     recipient_file: str = ""  # where the earner's address is written: recipients/<slug>.yaml
 
 
@@ -110,8 +115,8 @@ class NotifyResult:
 
     @property
     def award_ids(self) -> list[str]:
-        """The awards announced (reminders and suspension news are not announcements: see ``reminded``
-        and ``suspension_news``)."""
+        """The awards announced (reminders and suspension or revocation news are not announcements:
+        see ``reminded`` and ``suspension_news``)."""
         return [
             award_id for item in self.outgoing if not item.reminders and not item.notices for award_id in item.award_ids
         ]
@@ -123,7 +128,7 @@ class NotifyResult:
 
     @property
     def suspension_news(self) -> list[tuple[str, str]]:
-        """(award id, ``suspended`` or ``reinstated``) of each message telling an earner so."""
+        """(award id, ``suspended``, ``reinstated`` or ``revoked``) of each message telling an earner so."""
         return [(item.award_ids[0], item.notices[0].split(" ")[0]) for item in self.outgoing if item.notices]
 
     @property
@@ -156,6 +161,7 @@ class Plan:
     notices: list[SuspensionNotice] = field(default_factory=list)  # suspensions and their ends to tell
     covered: dict[str, tuple[str, ...]] = field(default_factory=dict)  # award id -> notices its announcement makes
     memberships: dict[str, date] = field(default_factory=dict)  # recipient slug -> last day of their membership
+    revocations: list[RevocationNotice] = field(default_factory=list)  # revocations to tell
 
 
 def plan_announcements(source: Path, today: date, *, only: tuple[str, ...] = ()) -> Plan:
@@ -169,6 +175,12 @@ def plan_announcements(source: Path, today: date, *, only: tuple[str, ...] = ())
     if unknown:
         raise BadgekilnError(f"there is no award {', '.join(unknown)}")
     announcements, skipped = [], []
+    revocations = []
+    if config.notify_revocations:
+        revocations = due_revocations(
+            project, read_revocation_notices(source / NOTIFIED), today, built=published, announced=done, only=only
+        )
+    telling = {n.award.id for n in revocations}
     # (a renewal counts once it is published and valid: a renewal revoked as a mistake, or not
     # built yet, leaves the award it renews to be announced)
     renewed = {a.renews: a.id for a in project.awards if a.renews and a.id in published and a.status(today) == "valid"}
@@ -181,6 +193,8 @@ def plan_announcements(source: Path, today: date, *, only: tuple[str, ...] = ())
             reason = None
             if award.revoked is not None and not only:
                 continue  # (never to be sent: not reported on every run; --award ID says why)
+            if award.id in telling:
+                continue  # (--award ID of a revoked award: its revocation notice is what is sent)
             if award.id not in published:
                 reason = "not built yet: run 'python build.py', deploy, then notify"
             elif award.status(today) != "valid":
@@ -203,7 +217,7 @@ def plan_announcements(source: Path, today: date, *, only: tuple[str, ...] = ())
     covered = {n.award.id: n.records for n in notices if n.kind == "reinstated" and n.award.id in announced}
     notices = [n for n in notices if n.award.id not in covered or n.kind != "reinstated"]
     memberships = last_days(project.recipients, read_members(source, []))
-    return Plan(config, today, announcements, skipped, reminders, notices, covered, memberships)
+    return Plan(config, today, announcements, skipped, reminders, notices, covered, memberships, revocations)
 
 
 def check_pages_online(urls: list[str], *, timeout: float = PAGE_CHECK_TIMEOUT) -> dict[str, str]:
@@ -308,6 +322,25 @@ def compose(
         )
         outgoing.append(
             Outgoing(message, to.addr_spec, tuple(item.award.id for item in group), recipient_file=_file_of(recipient))
+        )
+    # A revocation goes before a reminder: the reminder of an award whose renewal was revoked
+    # follows the message that explains it.
+    for revocation in plan.revocations:
+        try:
+            message, to_address = compose_revocation(
+                renderer, config, revocation, plan.today, sender=from_, reply_to=reply_to, now=now
+            )
+        except MailAddressError as exc:
+            refused.append((revocation.award.id, f"revocation notice cannot be sent: {exc}"))
+            continue
+        outgoing.append(
+            Outgoing(
+                message,
+                to_address,
+                (revocation.award.id,),
+                notices=revocation.records,
+                recipient_file=_file_of(revocation.recipient),
+            )
         )
     # News of a suspension goes before a reminder: "valid again", then "expires on".
     for notice in plan.notices:
@@ -446,7 +479,7 @@ def notify(
     policy = policy or RetryPolicy()
     plan = plan_announcements(source, today, only=only)
     settings = None
-    if not dry_run and (plan.announcements or plan.reminders or plan.notices):
+    if not dry_run and (plan.announcements or plan.reminders or plan.notices or plan.revocations):
         settings = SmtpSettings.from_environment(plan.config.issuer.email)  # before any network use
     sender = settings.sender if settings else sender_address(plan.config.issuer.email)
     result = NotifyResult(sender=sender, skipped=list(plan.skipped))
@@ -461,16 +494,7 @@ def notify(
             for item in plan.announcements
             if item.page_url in offline
         ]
-        plan = Plan(
-            plan.config,
-            plan.today,
-            [item for item in plan.announcements if item.page_url not in offline],
-            plan.skipped,
-            plan.reminders,
-            plan.notices,
-            plan.covered,
-            plan.memberships,
-        )
+        plan = replace(plan, announcements=[item for item in plan.announcements if item.page_url not in offline])
     result.outgoing, refused = compose(source, plan, sender=sender, now=now, digest=digest)
     result.skipped.extend(refused)
     if settings is None or not result.outgoing:
@@ -562,9 +586,10 @@ _REFUSED_HINT = (
 
 
 def _news_counts(items: list[Outgoing]) -> str:
-    """``1 suspended, 2 reinstated``: the suspension news among ``items`` ("" when none)."""
+    """``1 suspended, 2 reinstated, 1 revoked``: the suspension and revocation news among ``items``
+    ("" when none)."""
     kinds = [item.notices[0].split(" ")[0] for item in items if item.notices]
-    return ", ".join(f"{kinds.count(kind)} {kind}" for kind in (SUSPENDED, REINSTATED) if kind in kinds)
+    return ", ".join(f"{kinds.count(kind)} {kind}" for kind in (SUSPENDED, REINSTATED, REVOKED) if kind in kinds)
 
 
 class _Progress:

@@ -46,6 +46,8 @@ USED_TEMPLATES = (
     "email-suspended.html",
     "email-reinstated.txt",
     "email-reinstated.html",
+    "email-revoked.txt",
+    "email-revoked.html",
 )
 MONTHS = (
     "January",

@@ -45,6 +45,8 @@ class SiteConfig:
     published_base_url: str | None = None
     # reminders to earners before expiry, for badge classes that do not say (longest first)
     remind_before: tuple[Duration, ...] = ()
+    # whether notify tells earners that an award of theirs was revoked (a provider may rather do so in person)
+    notify_revocations: bool = True
 
     def url(self, path: str = "") -> str:
         """The absolute URL of ``path`` (relative POSIX path inside the site)."""
@@ -130,6 +132,7 @@ def read_site_config(
         linkedin = None
     footer = fields.text("footer", max_len=2000) or ""
     remind_before = fields.durations("remind_before") or ()
+    notify_revocations = fields.boolean("notify_revocations", True)
     signatory = _read_certificate(fields)
     fields.finish()
     if base_url is None or issuer is None:
@@ -145,6 +148,7 @@ def read_site_config(
         signatory=signatory,
         published_base_url=published,
         remind_before=remind_before,
+        notify_revocations=notify_revocations,
     )
 
 

@@ -7,7 +7,8 @@ by ``notify`` and ``export``; a reminder before expiry is a line with a third co
 reminder was for; earlier versions wrote no expiry date), which readers of the two-column lines
 skip, and the news that an award is suspended or valid again is ``award id<TAB>YYYY-MM-DD<TAB>
 suspended 2026-05-01`` or ``…<TAB>reinstated 2026-05-01`` (the suspension's ``on``; readers of
-reminder lines skip these). It comes from the repository like every source, so it is read without
+reminder lines skip these), and the news that it was revoked ``…<TAB>revoked 2026-05-01`` (the
+revocation's ``on``; readers of the other lines skip it). It comes from the repository like every source, so it is read without
 following a link, only when it is a regular file, and only up to a size cap.
 """
 
@@ -117,6 +118,24 @@ def read_suspension_notices(path: Path) -> dict[tuple[str, str, str], str]:
             key = (parts[0], words[0], words[1])
             sent.pop(key, None)  # (the dict's order is that of each key's last line: a hold may come back)
             sent[key] = parts[1]
+    return sent
+
+
+REVOKED = "revoked"  # the third column of a revocation notice's line: "revoked 2026-05-01"
+
+
+def read_revocation_notices(path: Path) -> dict[str, str]:
+    """Award id → the first day its earner was told it was revoked, from the three-column lines
+    (comments, broken lines and other values skipped). A revocation is for good, so one line
+    settles it, whatever revocation date it names (a date corrected later is not news)."""
+    sent: dict[str, str] = {}
+    for line in read_lock(path).split("\n")[:-1]:  # the part after the last newline is unfinished
+        parts = [part.strip() for part in line.split("\t")]  # (a checkout may add CR, an editor spaces)
+        if line.startswith("#") or len(parts) != 3 or not parts[0]:
+            continue
+        words = parts[2].split()
+        if len(words) == 2 and words[0] == REVOKED and _is_day(parts[1]) and _is_day(words[1]):
+            sent.setdefault(parts[0], parts[1])
     return sent
 
 
