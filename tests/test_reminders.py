@@ -134,9 +134,9 @@ def test_revoked_and_expired_awards_get_no_reminder(site, run, smtp, change, why
     build(run, site)
     lock(site).write_text("# badgekiln\nann-first-1\t2026-01-15\n")  # announced already
     result = notify(run, site, "2026-12-01")
-    # (a revoked award's earner is told of the revocation instead: test_revocation_mail.py)
-    told = ["First Badge: your badge has been revoked"] if why == "revoked" else []
-    assert result.code == 0 and [parse(raw)["Subject"] for _, raw in smtp.delivered] == told
+    # (a revoked award's earner is told of a recent revocation instead, test_revocation_mail.py;
+    # this one is nine months old)
+    assert result.code == 0 and smtp.delivered == []
     assert read_reminders(lock(site)) == {}
     report = run(
         "report",

@@ -370,3 +370,16 @@ def test_an_expired_award_is_told_and_only_a_still_valid_earlier_award_is_mentio
         changed = replace(project, recipients=(replace(mo, awards=(mo.awards[0], earlier, renewal)),))
         [notice] = due_revocations(changed, {}, today)
         assert (notice.earlier.id if notice.earlier else None) == named
+
+
+def test_an_old_revocation_is_told_only_when_asked(site, run, smtp):
+    # (a site upgraded to a badgekiln that sends revocation notices would have emailed every earner
+    # of an award revoked years ago, on its first notify)
+    build(run, site, "2026-10-31")
+    assert "sent 2 message(s)" in notify(run, site, "2026-10-31").out
+    revoke(run, site, "mo-course", "2026-11-03")
+    build(run, site, "2026-12-10")
+    quiet = notify(run, site, "2026-12-10")  # (37 days later: not news any more)
+    assert "sent 0 message(s)" in quiet.out and len(smtp.delivered) == 2
+    asked = notify(run, site, "2026-12-10", "--award", "mo-course")
+    assert "sent 1 message(s) (0 award(s), 1 revoked)" in asked.out

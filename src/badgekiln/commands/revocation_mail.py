@@ -16,7 +16,7 @@ should know why (:mod:`badgekiln.commands.reminders`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
 
@@ -49,6 +49,12 @@ class RevocationNotice:
         return (f"{REVOKED} {self.revocation.on.isoformat()}",)
 
 
+# How old a revocation may be and still be told by a plain ``notify`` (``--award ID`` tells an
+# older one): notify runs at least daily where it is scheduled, so a new one is told within a
+# day, and upgrading a site with revocations of years ago does not email every one of them.
+RECENT = timedelta(days=30)
+
+
 def due_revocations(
     project: Project,
     sent: dict[str, str] | set[str],
@@ -72,6 +78,8 @@ def due_revocations(
     for award in project.awards:
         if award.revoked is None or award.id in sent or (only and award.id not in only):
             continue
+        if not only and award.revoked.on < today - RECENT:
+            continue  # (an old revocation: a site upgraded to this would have emailed them all at once)
         if (built is not None and award.id not in built) or (announced is not None and award.id not in announced):
             continue
         earlier = awards.get(award.renews) if award.renews else None
