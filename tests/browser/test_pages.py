@@ -206,7 +206,8 @@ def test_verify_valid_award_passes_every_step(page, problems, example):
     result = verify(page, example.url(f"awards/{VALID}/"))
 
     assert result["kind"] == "valid", result
-    assert result["text"] == "Verified: issued by Northwind Training to Jane Doe on 1 March 2026."
+    assert result["text"].startswith("Verified: issued by Northwind Training to Jane Doe on 1 March 2026. This page is at ")
+    assert result["text"].endswith(", the site that signed it: make sure that is Northwind Training's own address.")
     assert len(result["steps"]) >= 6
     assert all(s["state"] == "ok" and s["icon"] == "✔" for s in result["steps"]), result["steps"]
     texts = "\n".join(step_texts(result, "ok"))
@@ -222,7 +223,7 @@ def test_verify_valid_award_passes_every_step(page, problems, example):
     )
     assert "dev-" not in texts and "development" not in texts
     assert "Not revoked" in texts
-    assert "Valid until 1 March 2029" in texts
+    assert "Not expired: its expiry date is 1 March 2029." in texts
     assert page.locator("#verify-button").is_enabled()
     assert problems.all() == []
     assert page.evaluate("window.__cspViolations") == []
@@ -232,7 +233,10 @@ def test_verify_revoked_award_says_revoked(page, problems, example):
     result = verify(page, example.url(f"awards/{REVOKED}/"))
 
     assert result["kind"] == "revoked", result
-    assert result["text"].startswith("Not verified: revoked by Northwind Training.")
+    assert result["text"].startswith(  # (with the reason the page gives: verifier review)
+        "Not verified: revoked by Northwind Training (Issued in error - the assessment was for MJI12, not MJI10)."
+    )
+    assert not any("Valid until" in t for t in step_texts(result, "ok"))  # (a revoked badge is not "valid until")
     failed = step_texts(result, "fail")
     assert len(failed) == 1 and failed[0].startswith("Revoked"), result["steps"]
     assert any(t.startswith("Signature is valid") for t in step_texts(result, "ok"))
@@ -386,7 +390,7 @@ def test_verify_works_on_a_site_under_a_sub_path(page, problems, sub_path_site):
         t.startswith("Issued by Example Issuer (did:web:127.0.0.1%3A") and t.endswith(":org:badges).")
         for t in step_texts(result, "ok")
     ), result["steps"]
-    assert any("Valid since 15 January 2026; does not expire" in t for t in step_texts(result, "ok"))
+    assert any("Issued on 15 January 2026; does not expire" in t for t in step_texts(result, "ok"))
     assert problems.all() == []
 
 

@@ -255,10 +255,10 @@
     } else if (typeof payload.exp === "number" && now >= payload.exp) {
       expired = true;
       step.fail("Expired on " + longDate(payload.exp) + ".");
-    } else if (typeof payload.exp === "number") {
-      step.ok("Valid until " + longDate(payload.exp) + ".");
+    } else if (typeof payload.exp === "number") {  // (dates only: a revoked badge is not "valid until")
+      step.ok("Not expired: its expiry date is " + longDate(payload.exp) + ".");
     } else {
-      step.ok("Valid since " + longDate(payload.nbf) + "; does not expire.");
+      step.ok("Issued on " + longDate(payload.nbf) + "; does not expire.");
     }
 
     // 8. Status: each Bitstring Status List entry (revocation, suspension), its list's proof and bit.
@@ -316,7 +316,7 @@
       return {kind: "invalid", text: "Not verified: " + problems.join("; ") + "."};
     }
     if (statusSet) {
-      var reason = statusSet.kind === "suspended" ? suspensionReason() : "";
+      var reason = statusReason(statusSet.kind);
       return {kind: statusSet.kind, text: "Not verified: " + statusSet.set.toLowerCase() + " by " + issuerName +
         (reason ? " (" + reason + ")" : "") + ". This badge, " + summary + ", is " +
         (statusSet.kind === "suspended" ? "not valid while the suspension lasts." : "no longer valid.")};
@@ -336,7 +336,12 @@
         (unchecked.length && context.ed25519 === false ? " (this browser cannot check Ed25519 signatures)" : "") +
         ". Everything else checked out: " + summary + "."};
     }
-    return {kind: "valid", text: "Verified: " + summary + "."};
+    // The page's own address is what tells a look-alike site (its own name, its own keys) from the
+    // issuer's: a copy of this page anywhere else fails step 4. (Verifier review: the verdicts of
+    // the real site and of a copycat were word for word the same.)
+    var site = root.host + root.pathname.replace(/\/$/, "");
+    return {kind: "valid", text: "Verified: " + summary + ". This page is at " + site + ", the site that " +
+      "signed it: make sure that is " + issuerName + "'s own address."};
   }
 
   // --- Data Integrity: eddsa-rdfc-2022 -------------------------------------------------------
@@ -802,11 +807,11 @@
     return null;
   }
 
-  /** The reason this page gives for the award's suspension (the panel's data-suspended-reason):
-   *  the status list says only that the bit is set. */
-  function suspensionReason() {
+  /** The reason this page gives for the award's suspension or revocation (the panel's
+   *  data-suspended-reason, data-revoked-reason): the status list says only that the bit is set. */
+  function statusReason(kind) {
     var panel = document.getElementById("verify");
-    var reason = panel ? panel.getAttribute("data-suspended-reason") : null;
+    var reason = panel ? panel.getAttribute(kind === "suspended" ? "data-suspended-reason" : "data-revoked-reason") : null;
     return typeof reason === "string" ? reason : "";
   }
 
