@@ -290,8 +290,26 @@ def _edit_json(path: Path, change) -> None:
 def test_a_broken_published_site_fails_the_right_check(site, site_copy, verify, edit, form, failing, needle):
     edit(site_copy)
     code, report = verify(site.form("7q4kz2m9xw", form), root=f"{BASE}={site_copy}")
-    assert code == 1 and failing in failed(report), report
+    missing = failing == "fetch assertion"  # (a 404: could not be checked, not proven wrong)
+    assert (code, report["status"]) == ((3, "unchecked") if missing else (1, "invalid")), report
+    assert failing in failed(report) and check(report, failing)["unchecked"] is missing
     assert needle in check(report, failing)["detail"]
+
+
+def test_a_status_list_that_cannot_be_fetched_is_not_checked_rather_than_invalid(site, site_copy, verify, run):
+    # (verifier review: a missing status list made a genuine badge "NOT VALID (invalid)", exit 1,
+    # as a forged one; the page's own check said "Could not fully check")
+    (site_copy / "status/suspension.json").unlink()
+    code, report = verify(site.form("7q4kz2m9xw", "credential.json"), root=f"{BASE}={site_copy}")
+    assert (code, report["status"], failed(report)) == (3, "unchecked", ["status list"]), report
+    assert [c["unchecked"] for c in report["checks"] if c["name"] == "status list"] == [False, True]
+    text = run(
+        "verify", str(site.form("7q4kz2m9xw", "credential.json")), "--offline-root", f"{BASE}={site_copy}", "--now", NOW
+    )
+    assert text.code == 3 and "  ? status list: " in text.out
+    assert text.out.rstrip().endswith(
+        "? NOT CHECKED: a document it needs could not be fetched (status list); nothing checked is wrong"
+    )
 
 
 # -------------------------------------------------------------------------------- VC-JWT keys
@@ -474,9 +492,9 @@ def test_inline_jws_text_and_input_errors(site, verify, run, tmp_path):
     code, report = verify(tmp_path / "signed.json")
     assert code == 1 and "verify its JWS" in check(report, "input")["detail"]
     missing = run("verify", str(tmp_path / "missing.json"))
-    assert missing.code == 1 and "is not an http(s) URL, a file or a JWS" in missing.err
+    assert missing.code == 2 and "is not an http(s) URL, a file or a JWS" in missing.err
     bad_now = run("verify", token, "--now", "yesterday")
-    assert bad_now.code == 1 and "--now 'yesterday' is not an ISO 8601 date" in bad_now.err
+    assert bad_now.code == 2 and "--now 'yesterday' is not an ISO 8601 date" in bad_now.err
 
 
 def _jws_payload(token: str) -> bytes:
@@ -884,3 +902,10 @@ def test_a_vc_jwt_signed_with_a_development_key_is_not_valid_however_its_header_
     assert (code, failed(report)) == (1, ["issuer's own key"]), report
     detail = check(report, "issuer's own key")["detail"]
     assert detail.startswith("signed with a development key (") and f"'{did}#dev-rsa'" in detail, detail
+
+
+def test_a_command_given_wrongly_exits_2_not_as_an_invalid_badge(run, tmp_path):
+    # (verifier review: "no such file" and a bad --now exited 1, as a revoked badge does)
+    for args in (["nonexist.json"], [str(tmp_path), "--now", "yesterday"], ["x.json", "--offline-root", "nope"]):
+        result = run("verify", *args)
+        assert result.code == 2 and "Error:" in result.err and "Traceback" not in result.err, (args, result.err)

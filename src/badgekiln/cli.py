@@ -1084,6 +1084,9 @@ def endorse_command(
         )
 
 
+UNCHECKED_EXIT = 3  # verify: nothing checked was wrong, but a check could not be made (1: not valid)
+
+
 @cli.command("verify")
 @click.argument("target", metavar="PATH_OR_URL")
 @click.option("--now", help="When to check validity (ISO date or date-time, e.g. 2026-01-31). Default: now.")
@@ -1110,13 +1113,21 @@ def verify_command(
     offline_roots: tuple[str, ...],
     allow_local: bool,
 ) -> None:
-    """Verify an Open Badges 2.0/3.0 badge: hosted URL, JSON, JWS/VC-JWT or baked PNG/SVG. Exit 0 only if valid."""
+    """Verify an Open Badges 2.0/3.0 badge: hosted URL, JSON, JWS/VC-JWT or baked PNG/SVG.
+
+    Exit status: 0 valid; 1 not valid (invalid, revoked, suspended, expired, not yet valid); 2 the
+    command was given wrongly (no such file, a bad option); 3 not checked: a document it needs
+    could not be fetched, and nothing that was checked is wrong.
+    """
     from badgekiln.commands.verify import render_json, render_text, run_verify
 
-    result = run_verify(target, now=now, recipient=recipient, offline_roots=offline_roots, allow_local=allow_local)
+    try:
+        result = run_verify(target, now=now, recipient=recipient, offline_roots=offline_roots, allow_local=allow_local)
+    except BadgekilnError as exc:  # (a target or option given wrongly: not a verdict on a badge)
+        raise click.UsageError(str(exc)) from None
     click.echo(render_json(result) if as_json else render_text(result))
     if not result.valid:
-        sys.exit(1)
+        sys.exit(UNCHECKED_EXIT if result.status == "unchecked" else 1)
 
 
 # OSError numbers that say something about the machine (a full disk, a read-only folder, missing

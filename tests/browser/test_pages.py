@@ -206,7 +206,9 @@ def test_verify_valid_award_passes_every_step(page, problems, example):
     result = verify(page, example.url(f"awards/{VALID}/"))
 
     assert result["kind"] == "valid", result
-    assert result["text"].startswith("Verified: issued by Northwind Training to Jane Doe on 1 March 2026. This page is at ")
+    assert result["text"].startswith(
+        "Verified: issued by Northwind Training to Jane Doe on 1 March 2026. This page is at "
+    )
     assert result["text"].endswith(", the site that signed it: make sure that is Northwind Training's own address.")
     assert len(result["steps"]) >= 6
     assert all(s["state"] == "ok" and s["icon"] == "✔" for s in result["steps"]), result["steps"]

@@ -161,7 +161,9 @@ def test_good_credential_is_verified_with_both_proofs_and_nothing_leaves_the_sit
     result = verify(page, example.url(f"awards/{VALID}/"))
 
     assert result["kind"] == "valid", result
-    assert result["text"].startswith("Verified: issued by Northwind Training to Jane Doe on 1 March 2026. This page is at ")
+    assert result["text"].startswith(
+        "Verified: issued by Northwind Training to Jane Doe on 1 March 2026. This page is at "
+    )
     assert result["text"].endswith(", the site that signed it: make sure that is Northwind Training's own address.")
     ok = "\n".join(step_texts(result, "ok"))
     assert f"The Data Integrity proof (eddsa-rdfc-2022) of awards/{VALID}/credential.json is valid" in ok
@@ -216,7 +218,9 @@ def test_a_build_with_the_sites_own_keys_is_verified(page, example):
 
     kids = own_kids(example)
     assert result["kind"] == "valid", result
-    assert result["text"].startswith("Verified: issued by Northwind Training to Jane Doe on 1 March 2026. This page is at ")
+    assert result["text"].startswith(
+        "Verified: issued by Northwind Training to Jane Doe on 1 March 2026. This page is at "
+    )
     assert result["text"].endswith(", the site that signed it: make sure that is Northwind Training's own address.")
     ok = "\n".join(step_texts(result, "ok"))
     assert f"Signature is valid: signed by Northwind Training's key {_did(example)}#{kids['rsa']} " in ok

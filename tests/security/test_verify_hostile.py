@@ -386,4 +386,4 @@ def test_targets_that_are_not_files_urls_or_jws_are_errors_not_tracebacks(run, t
         if any(ord(c) < 32 and c not in "\t\n\r" for c in target):  # refused by the command line: a usage error
             assert result.code == 2 and "is not text" in result.err, (target, result.err)
         else:
-            assert result.code == 1 and "is not an http(s) URL, a file or a JWS" in result.err, (target, result.err)
+            assert result.code == 2 and "is not an http(s) URL, a file or a JWS" in result.err, (target, result.err)

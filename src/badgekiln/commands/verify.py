@@ -134,8 +134,7 @@ def render_text(result: VerificationResult) -> str:
     """The human report: one ✔/✘ line per check, a summary, what was fetched, and the verdict."""
     lines = [result.title]
     lines += [
-        f"  {'✔' if c.ok else '✘'} {c.name}: {_safe(c.detail)}" if c.detail else f"  {'✔' if c.ok else '✘'} {c.name}"
-        for c in result.checks
+        f"  {_mark(c)} {c.name}: {_safe(c.detail)}" if c.detail else f"  {_mark(c)} {c.name}" for c in result.checks
     ]
     subject = result.subject
     facts = [
@@ -154,10 +153,18 @@ def render_text(result: VerificationResult) -> str:
         lines.append("  network: nothing fetched")
     if result.valid:
         lines.append("✔ VALID")
+    elif result.status == "unchecked":
+        missed = ", ".join(c.name for c in result.failed if c.unchecked)
+        lines.append(f"? NOT CHECKED: a document it needs could not be fetched ({missed}); nothing checked is wrong")
     else:
         failed = ", ".join(c.name for c in result.failed) or "nothing could be checked"
         lines.append(f"✘ NOT VALID ({result.status}): failed {failed}")
     return "\n".join(lines)
+
+
+def _mark(check) -> str:
+    """✔ passed, ✘ failed, ? could not be checked."""
+    return "✔" if check.ok else "?" if check.unchecked else "✘"
 
 
 def render_json(result: VerificationResult) -> str:

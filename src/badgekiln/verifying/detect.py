@@ -64,7 +64,7 @@ def verify_url(url: str, options: VerifyOptions) -> VerificationResult:
         except FetchError as e:
             if e.status == 410:  # Open Badges 2.0: "Gone" at a badge's URL means revoked
                 rec.stop("not revoked", f"{url} answers 410 Gone: the issuer has withdrawn it")
-            rec.stop("fetch", str(e))
+            rec.stop("fetch", str(e), unchecked=True)
         _dispatch_bytes(rec, opts, data)
 
     _guarded(rec, work)

@@ -68,6 +68,8 @@ _PATH_SAFE = "/%:@!$&'()*+,;=-._~"
 class FetchError(VerifyError):
     """A document could not be fetched; ``status`` is the HTTP status when there was one."""
 
+    unfetched = True  # (result.unfetched: the check it was for could not be made)
+
     def __init__(self, message: str, *, status: int | None = None) -> None:
         super().__init__(message)
         self.status = status

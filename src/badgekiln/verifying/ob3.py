@@ -38,7 +38,7 @@ from badgekiln.verifying.common import (
     stamp,
 )
 from badgekiln.verifying.methods import ed25519_key, jwt_key, resolve_method
-from badgekiln.verifying.result import Recorder
+from badgekiln.verifying.result import Recorder, unfetched
 
 VC2_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 VC1_CONTEXT = "https://www.w3.org/2018/credentials/v1"
@@ -265,7 +265,7 @@ def _check_status(rec: Recorder, opts: VerifyOptions, credential: dict[str, Any]
             bits = _status_bits(opts, url, purpose, issuer_id)
             is_set = bit_is_set(bits, index)
         except VerifyError as e:
-            rec.fail("status list", str(e))
+            rec.fail("status list", str(e), unchecked=unfetched(e))
             continue
         rec.ok("status list", f"{url}: signed by the issuer, {purpose} list")
         if one_of(purpose, _REVOKING_PURPOSES):

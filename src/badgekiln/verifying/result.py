@@ -37,6 +37,7 @@ class Check:
     name: str
     ok: bool
     detail: str = ""
+    unchecked: bool = False  # failed because it could not be checked (a document could not be fetched)
 
 
 @dataclass(frozen=True)
@@ -99,17 +100,21 @@ class VerificationResult:
 
     @property
     def status(self) -> str:
-        """``valid``, ``revoked``, ``suspended``, ``expired``, ``not yet valid`` or ``invalid``."""
+        """``valid``, ``revoked``, ``suspended``, ``expired``, ``not yet valid``, ``invalid``, or
+        ``unchecked``: nothing checked was wrong, but a check could not be made (a document it
+        needs could not be fetched): not a verdict on the badge, and not "valid" either."""
         if self.valid:
             return "valid"
-        names = {c.name for c in self.failed}
+        names = {c.name for c in self.failed if not c.unchecked}
         if "not revoked" in names:
             return "revoked"
         if "not suspended" in names:
             return "suspended"
-        if names and names <= _EXPIRY_CHECKS:
+        if not names:
+            return "unchecked"
+        if names <= _EXPIRY_CHECKS:
             return "expired"
-        if names and names <= _EARLY_CHECKS:
+        if names <= _EARLY_CHECKS:
             return "not yet valid"
         return "invalid"
 
@@ -124,7 +129,7 @@ class VerificationResult:
             "kind": self.kind,
             "valid": self.valid,
             "status": self.status,
-            "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in self.checks],
+            "checks": [{"name": c.name, "ok": c.ok, "unchecked": c.unchecked, "detail": c.detail} for c in self.checks],
             "subject": self.subject,
             "fetches": [f.to_dict() for f in self.fetches],
         }
@@ -146,29 +151,36 @@ class Recorder:
         """Record a passed check."""
         self.checks.append(Check(name, True, detail))
 
-    def fail(self, name: str, detail: str) -> None:
-        """Record a failed check and carry on."""
-        self.checks.append(Check(name, False, detail))
+    def fail(self, name: str, detail: str, *, unchecked: bool = False) -> None:
+        """Record a failed check and carry on; ``unchecked``: it could not be made."""
+        self.checks.append(Check(name, False, detail, unchecked))
 
     def check(self, name: str, ok: bool, detail: str) -> bool:
         """Record a check that passed when ``ok``; returns ``ok``."""
         self.checks.append(Check(name, ok, detail))
         return ok
 
-    def stop(self, name: str, detail: str) -> NoReturn:
+    def stop(self, name: str, detail: str, *, unchecked: bool = False) -> NoReturn:
         """Record a failed check and end the verification."""
-        self.fail(name, detail)
+        self.fail(name, detail, unchecked=unchecked)
         raise StopVerification(name)
 
     @contextlib.contextmanager
     def guard(self, name: str) -> Iterator[None]:
-        """Turn a :class:`VerifyError` or :class:`BakeError` inside the block into :meth:`stop`."""
+        """Turn a :class:`VerifyError` or :class:`BakeError` inside the block into :meth:`stop`
+        (a document that could not be fetched: the check is one that could not be made)."""
         try:
             yield
         except (VerifyError, BakeError) as e:
-            self.stop(name, str(e))
+            self.stop(name, str(e), unchecked=unfetched(e))
 
     def result(self) -> VerificationResult:
         """The verdict: valid when something was checked and nothing failed."""
         valid = bool(self.checks) and all(c.ok for c in self.checks)
         return VerificationResult(self.kind, valid, list(self.checks), dict(self.subject))
+
+
+def unfetched(error: BaseException) -> bool:
+    """Whether ``error`` says a document could not be fetched (:class:`~.fetching.FetchError`), as
+    opposed to a document that was fetched and is wrong."""
+    return bool(getattr(error, "unfetched", False))
