@@ -18,7 +18,7 @@ from badgekiln.verifying.common import (
     short,
 )
 from badgekiln.verifying.fetching import FetchError
-from badgekiln.verifying.result import Recorder, StopVerification, VerificationResult
+from badgekiln.verifying.result import Recorder, StopVerification, VerificationResult, unfetched
 
 INTERNAL_CHECK = "verifier error"  # a check that only a bug in badgekiln can fail
 _JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
@@ -64,7 +64,7 @@ def verify_url(url: str, options: VerifyOptions) -> VerificationResult:
         except FetchError as e:
             if e.status == 410:  # Open Badges 2.0: "Gone" at a badge's URL means revoked
                 rec.stop("not revoked", f"{url} answers 410 Gone: the issuer has withdrawn it")
-            rec.stop("fetch", str(e), unchecked=True)
+            rec.stop("fetch", str(e), unchecked=unfetched(e))
         _dispatch_bytes(rec, opts, data)
 
     _guarded(rec, work)

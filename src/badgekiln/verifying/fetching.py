@@ -116,7 +116,13 @@ class FetchPolicy:
 
 
 class _Refused(FetchError):
-    """Refused by policy before a connection (logged as ``refused``)."""
+    """Refused by policy before a connection (logged as ``refused``): the check it was for fails,
+    it is not "could not be checked" (a badge that needs a private address, plain http or too many
+    requests is never verified), except when the verification's deadline passed (``transient``)."""
+
+    def __init__(self, message: str, *, transient: bool = False) -> None:
+        super().__init__(message)
+        self.unfetched = transient
 
 
 class _Watchdog:
@@ -237,9 +243,9 @@ class WebFetcher:
     def _record(self, url: str, outcome: str, status: int | None = None, size: int = 0, detail: str = "") -> None:
         self.log.append(FetchRecord(url, outcome, status, size, detail))
 
-    def _refuse(self, url: str, why: str) -> None:
+    def _refuse(self, url: str, why: str, *, transient: bool = False) -> None:
         self._record(url, "refused", detail=why)
-        raise _Refused(f"refused to fetch {url}: {why}")
+        raise _Refused(f"refused to fetch {url}: {why}", transient=transient)
 
     def _target(self, url: str) -> tuple[str, str, int, str]:
         """(scheme, host, port, request target) of ``url``, or a refusal."""
@@ -276,7 +282,9 @@ class WebFetcher:
             )
         self._requests += 1  # refused URLs count too, up to the limit
         if self._remaining() <= 0:
-            self._refuse(url, f"the {self.policy.deadline:g} s deadline for the whole verification has passed")
+            self._refuse(
+                url, f"the {self.policy.deadline:g} s deadline for the whole verification has passed", transient=True
+            )
         scheme, host, port, path = self._target(url)
         try:
             if ":" not in host:  # a name: ASCII for the Host header and SNI (IDNA)
@@ -504,7 +512,9 @@ def memoized(fetch_: Fetch) -> Fetch:
                 cache[key] = e
         found = cache[key]
         if isinstance(found, FetchError):
-            raise FetchError(str(found), status=found.status)
+            again = FetchError(str(found), status=found.status)
+            again.unfetched = found.unfetched  # (a refusal stays one: see _Refused)
+            raise again
         return found
 
     return _fetch

@@ -33,7 +33,7 @@ from badgekiln.verifying.common import (
     short,
 )
 from badgekiln.verifying.fetching import FetchError
-from badgekiln.verifying.result import Recorder
+from badgekiln.verifying.result import Recorder, unfetched
 
 OB2_PREFIX = "https://w3id.org/openbadges#"
 HOSTED_TYPES = frozenset({"HostedBadge", "hosted"})
@@ -62,7 +62,7 @@ def verify_hosted(rec: Recorder, opts: VerifyOptions, url: str, given: dict[str,
     except FetchError as e:
         if e.status == 410:
             rec.stop("not revoked", f"{url} answers 410 Gone: the issuer has withdrawn it")
-        rec.stop("fetch assertion", str(e), unchecked=True)
+        rec.stop("fetch assertion", str(e), unchecked=unfetched(e))
     with rec.guard("fetch assertion"):
         assertion = load_json(data, f"the assertion at {url}")
     if assertion.get("id") != url:
