@@ -909,3 +909,24 @@ def test_a_command_given_wrongly_exits_2_not_as_an_invalid_badge(run, tmp_path):
     for args in (["nonexist.json"], [str(tmp_path), "--now", "yesterday"], ["x.json", "--offline-root", "nope"]):
         result = run("verify", *args)
         assert result.code == 2 and "Error:" in result.err and "Traceback" not in result.err, (args, result.err)
+
+
+def test_an_http_offline_root_answers_its_https_twin_and_a_failed_badge_facts_are_not_facts(site, run, tmp_path):
+    # (verifier review: a site built for http://127.0.0.1:PORT/ needed both --offline-root forms,
+    # its did:web being read over https; a forged badge's name and dates were printed as facts)
+    plain = "http://badges.northwind.example/"  # (the site is https: its twin answers every URL)
+    text = run(
+        "verify",
+        str(site.form("7q4kz2m9xw", "credential.json")),
+        "--offline-root",
+        f"{plain}={site.output}",
+        "--now",
+        NOW,
+    )
+    assert text.code == 0 and "    offline https://badges.northwind.example/.well-known/did.json" in text.out, text.out
+    forged = tmp_path / "forged.json"
+    data = json.loads(site.form("7q4kz2m9xw", "credential.json").read_text())
+    data["credentialSubject"]["achievement"]["name"] = "Pipefitting - MJI12 Advanced Competence"
+    forged.write_text(json.dumps(data))
+    result = run("verify", str(forged), "--offline-root", site.root, "--now", NOW)
+    assert result.code == 1 and "  as the badge says (not verified): badge: Pipefitting - MJI12 Advanced" in result.out

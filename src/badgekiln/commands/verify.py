@@ -69,6 +69,11 @@ def run_verify(
         if not folder.is_dir():
             raise BadgekilnError(f"--offline-root {text!r}: {folder} is not a folder")
         roots[prefix] = folder
+    for prefix, folder in list(roots.items()):  # (a site built for http://127.0.0.1:8000/ names its
+        # did:web, which is always read over https, with the same host: the same files answer both)
+        scheme, _, rest = prefix.partition("://")
+        twin = ("https" if scheme == "http" else "http") + "://" + rest
+        roots.setdefault(twin, folder)
     log: list[FetchRecord] = []
     policy = dataclasses.replace(policy or FetchPolicy(), allow_local=allow_local)
     web = WebFetcher(policy, log=log)  # its deadline starts now, for the whole verification
@@ -144,8 +149,8 @@ def render_text(result: VerificationResult) -> str:
         ("expires", subject.get("expires")),
     ]
     shown = [f"{k}: {_safe(v)}" for k, v in facts if v]
-    if shown:
-        lines.append("  " + "; ".join(shown))
+    if shown:  # (what a forged badge says is not a fact: verifier review)
+        lines.append(("  " if result.valid else "  as the badge says (not verified): ") + "; ".join(shown))
     if result.fetches:
         lines.append("  network:")
         lines += [_fetch_line(record) for record in result.fetches]
