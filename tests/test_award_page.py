@@ -431,3 +431,14 @@ def test_a_signatory_without_a_signature_image_is_printed_by_name(tmp_path, run)
     text = (site / "output" / "awards" / "ann-first-1" / "index.html").read_text(encoding="utf-8")
     assert '<p class="signatory-name">Jo Bloggs</p>' in text
     assert 'class="signature"' not in text
+
+
+def test_the_check_is_reachable_from_the_certificate_and_the_issuer_can_be_contacted(example_output):
+    # (verifier review: the Verify button was 3.7 screens down on a phone, under a "Status: Valid" a
+    # copy of the page shows just as well; the page named no one to contact when something is wrong)
+    page = (example_output / "awards/7q4kz2m9xw/index.html").read_text()
+    facts_end = page.index("</dl>", page.index('<dl class="facts">'))
+    link = '<p class="check-link no-print"><a href="#for-verifiers">Check that this badge is genuine</a></p>'
+    assert page.index(link) == facts_end + len("</dl>\n  ")
+    assert '<section class="machine" id="for-verifiers">' in page
+    assert 'Contact Northwind Training at\n  <a href="mailto:badges@northwind.example">badges@northwind.example</a>.' in page

@@ -68,7 +68,7 @@ def meta(
 def issuer_context(config: SiteConfig) -> dict:
     """The issuer as pages show it."""
     issuer = config.issuer
-    return {"name": issuer.name, "url": issuer.url, "description": issuer.description}
+    return {"name": issuer.name, "url": issuer.url, "email": issuer.email, "description": issuer.description}
 
 
 def badge_context(badge: BadgeClass) -> dict:
