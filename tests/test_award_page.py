@@ -441,4 +441,7 @@ def test_the_check_is_reachable_from_the_certificate_and_the_issuer_can_be_conta
     link = '<p class="check-link no-print"><a href="#for-verifiers">Check that this badge is genuine</a></p>'
     assert page.index(link) == facts_end + len("</dl>\n  ")
     assert '<section class="machine" id="for-verifiers">' in page
-    assert 'Contact Northwind Training at\n  <a href="mailto:badges@northwind.example">badges@northwind.example</a>.' in page
+    assert (
+        'Contact Northwind Training at\n  <a href="mailto:badges@northwind.example">badges@northwind.example</a>.'
+        in page
+    )
