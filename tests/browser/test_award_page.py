@@ -221,6 +221,15 @@ def test_is_this_yours_checks_in_the_browser_without_a_request(page, example, ty
     assert page.problems.all() == []
 
 
+def test_is_this_yours_says_a_name_is_not_an_address(page, example):
+    # (verifier review: "Jane Doe" was hashed and answered "No: this badge was not issued to jane doe")
+    page.goto(example.url(f"awards/{VALID}/"))
+    page.fill("#ownership-email", "Jane Doe")
+    page.click("#is-this-yours .ownership-check")
+    assert page.inner_text(".ownership-result").startswith("That is not an email address")
+    assert page.get_attribute(".ownership-result", "data-match") is None
+
+
 def test_is_this_yours_is_hidden_without_javascript(browser, example):
     page, _ = new_page(browser, java_script_enabled=False, viewport=DESKTOP)
     try:

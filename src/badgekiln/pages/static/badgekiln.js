@@ -92,6 +92,10 @@
         result.textContent = "Type an email address first.";
         return;
       }
+      if (email.indexOf("@") < 1 || email.indexOf("@") === email.length - 1) {  // (a name is not an address)
+        result.textContent = "That is not an email address: type the address the badge would have been issued to.";
+        return;
+      }
       identityHash(email, ownership.getAttribute("data-salt")).then(function (hash) {
         var match = hash === ownership.getAttribute("data-identity");
         result.setAttribute("data-match", match ? "yes" : "no");
