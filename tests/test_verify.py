@@ -308,7 +308,7 @@ def test_a_status_list_that_cannot_be_fetched_is_not_checked_rather_than_invalid
     )
     assert text.code == 3 and "  ? status list: " in text.out
     assert text.out.rstrip().endswith(
-        "? NOT CHECKED: a document it needs could not be fetched (status list); nothing checked is wrong"
+        "? NOT CHECKED: could not fetch what it needs (status list), so it is not known to be valid"
     )
 
 
@@ -930,3 +930,26 @@ def test_an_http_offline_root_answers_its_https_twin_and_a_failed_badge_facts_ar
     forged.write_text(json.dumps(data))
     result = run("verify", str(forged), "--offline-root", site.root, "--now", NOW)
     assert result.code == 1 and "  as the badge says (not verified): badge: Pipefitting - MJI12 Advanced" in result.out
+
+
+def test_a_forged_badge_cannot_turn_not_valid_into_not_checked(site, verify, tmp_path):
+    # (hostile review: a forged credential whose verification method 404s on the issuer's own site,
+    # or names a host that does not exist, was "NOT CHECKED … nothing checked is wrong", exit 3)
+    for method in ("did:web:badges.northwind.example:nokey#k", "https://nonexistent-host.invalid/key"):
+        data = json.loads(site.form("7q4kz2m9xw", "credential.json").read_text())
+        data["credentialSubject"]["achievement"]["name"] = "Chief Surgeon Licence"
+        (data["proof"][0] if isinstance(data["proof"], list) else data["proof"])["verificationMethod"] = method
+        forged = tmp_path / "forged.json"
+        forged.write_text(json.dumps(data))
+        code, report = verify(forged)
+        assert (code, report["status"]) == (1, "invalid"), (method, report)
+
+
+def test_an_unreachable_revocation_list_does_not_hide_a_wrong_recipient(site, site_copy, verify):
+    # (hostile review: OB 2.0's revocation list 404 stopped the check before the recipient)
+    (site_copy / "revocations.json").unlink()
+    code, report = verify(
+        site.form("7q4kz2m9xw", "assertion.jws"), "--recipient", "mallory@evil.test", root=f"{BASE}={site_copy}"
+    )
+    assert (code, report["status"]) == (1, "invalid") and "recipient" in failed(report), report
+    assert next(c for c in report["checks"] if c["name"] == "not revoked")["unchecked"] is True

@@ -160,7 +160,7 @@ def render_text(result: VerificationResult) -> str:
         lines.append("✔ VALID")
     elif result.status == "unchecked":
         missed = ", ".join(c.name for c in result.failed if c.unchecked)
-        lines.append(f"? NOT CHECKED: a document it needs could not be fetched ({missed}); nothing checked is wrong")
+        lines.append(f"? NOT CHECKED: could not fetch what it needs ({missed}), so it is not known to be valid")
     else:
         failed = ", ".join(c.name for c in result.failed) or "nothing could be checked"
         lines.append(f"✘ NOT VALID ({result.status}): failed {failed}")

@@ -280,12 +280,15 @@ def _check_revocation_list(
     if url is None:
         rec.ok("not revoked", "the issuer publishes no revocation list")
         return
-    with rec.guard("not revoked"):
+    try:  # (a failure here is recorded and the dates and recipient are still checked: hostile review)
         if not is_web_url(url):
             raise VerifyError(f"the issuer's revocationList {short(url)} is not an http(s) URL")
         listing = fetch_json(opts, url, "the revocation list")
         if not has_type(listing, "RevocationList"):
             raise VerifyError(f"{url} is not a RevocationList")
+    except VerifyError as e:
+        rec.fail("not revoked", str(e), unchecked=unfetched(e))
+        return
     ids = {assertion.get("id"), assertion.get("uid")} - {None}
     for entry in as_list(listing.get("revokedAssertions")):
         entry_id = entry.get("id", entry.get("uid")) if isinstance(entry, dict) else entry

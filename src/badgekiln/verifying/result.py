@@ -167,12 +167,18 @@ class Recorder:
 
     @contextlib.contextmanager
     def guard(self, name: str) -> Iterator[None]:
-        """Turn a :class:`VerifyError` or :class:`BakeError` inside the block into :meth:`stop`
-        (a document that could not be fetched: the check is one that could not be made)."""
+        """Turn a :class:`VerifyError` or :class:`BakeError` inside the block into :meth:`stop`.
+
+        Even a document that could not be fetched fails the check here: the URLs fetched before
+        the signature is verified (keys, badge class, issuer) are the badge's own choice, so a
+        forger could make one fail on purpose and turn "not valid" into "could not check"
+        (hostile review). Only the few checks made once the signature holds (status and
+        revocation lists), or the fetch of the URL the user gave, say "unchecked", themselves.
+        """
         try:
             yield
         except (VerifyError, BakeError) as e:
-            self.stop(name, str(e), unchecked=unfetched(e))
+            self.stop(name, str(e))
 
     def result(self) -> VerificationResult:
         """The verdict: valid when something was checked and nothing failed."""
