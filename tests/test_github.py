@@ -318,3 +318,33 @@ def test_the_daily_run_is_a_workflow_of_its_own_that_runs_publish(tmp_path, run)
     (site / ".github/workflows/publish.yml").write_text(old)  # (as an earlier init wrote it)
     result = run("build", "--source", str(site))
     assert result.code == 0 and "warning[stale-workflow]" in result.err and "workflow_call:" in result.err
+
+
+def test_award_records_only_new_pinned_awards_and_leaves_the_rest_to_the_build(minimal_site, run, tmp_path):
+    # (hostile review: an unpinned hand-written award went into the ledger without its id, and a
+    # published award's badge change was absorbed silently, so no build ever said badge-changed)
+    build(run, minimal_site)
+    ledger = (minimal_site / "site_src/awards.lock").read_text()
+    ann = minimal_site / "recipients/ann.yaml"
+    ann.write_text(ann.read_text() + "  - badge: first-badge\n    issued_on: 2026-03-01\n")  # (no id yet)
+    sheet = tmp_path / "awards.csv"
+    sheet.write_text("name,email,badge,issued_on\nZoe,zoe@example.org,first-badge,2026-03-01\n")
+    result = run("award", "--csv", str(sheet), "--source", str(minimal_site), "--today", TODAY)
+    assert result.code == 0 and "awards.lock records" not in result.out
+    assert (minimal_site / "site_src/awards.lock").read_text() == ledger
+    built = build(run, minimal_site)  # (the build pins the id and records both)
+    assert "award-removed" not in built.err
+
+
+def test_award_leaves_a_published_awards_badge_change_to_the_build(minimal_site, run, tmp_path):
+    build(run, minimal_site)
+    ledger = (minimal_site / "site_src/awards.lock").read_text()
+    first = (minimal_site / "badges/first-badge.yaml").read_text()
+    (minimal_site / "badges/second-badge.yaml").write_text(first.replace("First Badge", "Second Badge"))
+    ann = minimal_site / "recipients/ann.yaml"
+    ann.write_text(ann.read_text().replace("badge: first-badge", "badge: second-badge"))
+    sheet = tmp_path / "awards.csv"
+    sheet.write_text("name,email,badge,issued_on\nZoe,zoe@example.org,first-badge,2026-03-01\n")
+    assert run("award", "--csv", str(sheet), "--source", str(minimal_site), "--today", TODAY).code == 0
+    assert (minimal_site / "site_src/awards.lock").read_text() == ledger
+    assert "warning[badge-changed]" in build(run, minimal_site).err

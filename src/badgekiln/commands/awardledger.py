@@ -27,12 +27,16 @@ def record_new_awards(source: Path, today: date) -> int:
     """Add the awards of the sources that the ledger lacks, with their status-list indices and the
     site's active keys (as ``build`` does: :func:`ledger_mod.reconcile`, :func:`ledger_mod.assign_keys`);
     returns how many. Nothing is written while the sources or the ledger have an error (the build
-    says what it is) or when nothing is new."""
+    says what it is), when an award of the sources has no ``id`` yet, or when an entry already
+    there would change (a published award's badge, its keys): the build says those, and writes
+    them; or when nothing is new."""
     diagnostics: list[Diagnostic] = []
     try:
         awards = load_project(source, today=today).project.awards
     except ValidationFailed:
         return 0
+    if not all(award.id_pinned for award in awards):
+        return 0  # (an award without its 'id' line: the build pins it first, then records it)
     path = source_paths(source).ledger
     old = ledger_mod.read_ledger(path, diagnostics)
     new = ledger_mod.reconcile(old, awards, diagnostics)
@@ -45,6 +49,10 @@ def record_new_awards(source: Path, today: date) -> int:
     )
     if any(d.is_error for d in diagnostics) or new.entries == old.entries:
         return 0
+    if any(new.entries.get(entry_id) != entry for entry_id, entry in old.entries.items()):
+        return (
+            0  # (only new entries are appended here: a changed one is the build's to say, badge-changed or re-signed)
+        )
     atomic_write_text(path, new.to_text())
     return len(new.entries) - len(old.entries)
 
