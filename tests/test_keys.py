@@ -239,3 +239,11 @@ def test_production_refuses_an_example_base_url(minimal_site, run):
         "error[placeholder-address]" not in fixed.err
         and "'issuer.url' 'https://example.org' is an example" in fixed.err
     )
+
+
+def test_a_full_width_example_address_is_an_example_address(minimal_site, run):
+    # (hostile review: badges.ｅｘａｍｐｌｅ.org, which browsers read as badges.example.org, passed)
+    publishable(minimal_site, "https://badges.\uff45\uff58\uff41\uff4d\uff50\uff4c\uff45.org/")
+    run("keys", "generate", "--source", str(minimal_site), "--today", TODAY)
+    result = run("build", "--source", str(minimal_site), "--today", TODAY, "--production")
+    assert result.code == 1 and "error[placeholder-address]" in result.err, result.err

@@ -705,3 +705,21 @@ def test_an_office_sheet_with_a_title_row_and_a_totals_row(minimal_site, run, tm
     result = award_sheet(run, minimal_site, path)
     assert result.code == 1 and result.err.count("error[") == 1, result.err
     assert "results.xlsx:6:1: error[totals-row]: this row looks like a totals row ('Total'), not an award" in result.err
+
+
+def test_an_award_above_the_header_is_refused_not_dropped(minimal_site, run, tmp_path):
+    # (hostile review: a row with an earner above the header row was dropped with a warning that
+    # quoted only the title)
+    book = openpyxl.Workbook()
+    for row in (
+        ["Course awards March 2026"],
+        ["Cy Three", "cy@example.com", "first-badge", "2026-03-01"],
+        ["name", "email", "badge", "issued_on"],
+        ["Bo", "bo@example.org", "first-badge", "2026-03-01"],
+    ):
+        book.active.append(row)
+    path = tmp_path / "above.xlsx"
+    book.save(path)
+    result = award_sheet(run, minimal_site, path)
+    assert result.code == 1 and "above.xlsx:2:1: error[row-above-header]: row 2 holds an email address" in result.err
+    assert not (minimal_site / "recipients/bo.yaml").exists()

@@ -431,7 +431,9 @@ def placeholder_addresses(config) -> list[Diagnostic]:
     published as it was), and an issuer ``url`` or ``email`` there is a warning."""
 
     def reserved(host: str | None) -> bool:
-        host = (host or "").lower().rstrip(".")
+        import unicodedata
+
+        host = unicodedata.normalize("NFKC", host or "").lower().rstrip(".").replace("\u3002", ".")  # (ｅｘａｍｐｌｅ)
         return any(host == domain or host.endswith("." + domain) for domain in RESERVED_DOMAINS)
 
     from urllib.parse import urlsplit
