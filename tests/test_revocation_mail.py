@@ -378,8 +378,8 @@ def test_an_old_revocation_is_told_only_when_asked(site, run, smtp):
     build(run, site, "2026-10-31")
     assert "sent 2 message(s)" in notify(run, site, "2026-10-31").out
     revoke(run, site, "mo-course", "2026-11-03")
-    build(run, site, "2026-12-10")
-    quiet = notify(run, site, "2026-12-10")  # (37 days later: not news any more)
+    build(run, site, "2027-02-10")
+    quiet = notify(run, site, "2027-02-10")  # (99 days later: not news any more)
     assert "sent 0 message(s)" in quiet.out and len(smtp.delivered) == 2
-    asked = notify(run, site, "2026-12-10", "--award", "mo-course")
+    asked = notify(run, site, "2027-02-10", "--award", "mo-course")
     assert "sent 1 message(s) (0 award(s), 1 revoked)" in asked.out

@@ -49,10 +49,11 @@ class RevocationNotice:
         return (f"{REVOKED} {self.revocation.on.isoformat()}",)
 
 
-# How old a revocation may be and still be told by a plain ``notify`` (``--award ID`` tells an
-# older one): notify runs at least daily where it is scheduled, so a new one is told within a
-# day, and upgrading a site with revocations of years ago does not email every one of them.
-RECENT = timedelta(days=30)
+# How old a revocation may be (by its date, which ``revoke --on`` may set in the past) and still
+# be told by a plain ``notify`` (``--award ID`` tells an older one): notify runs at least daily
+# where it is scheduled, so a new one is told within a day; a revocation dated back a month or two
+# is still told; and upgrading a site with revocations of years ago does not email them all.
+RECENT = timedelta(days=90)
 
 
 def due_revocations(
