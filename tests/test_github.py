@@ -348,3 +348,16 @@ def test_award_leaves_a_published_awards_badge_change_to_the_build(minimal_site,
     assert run("award", "--csv", str(sheet), "--source", str(minimal_site), "--today", TODAY).code == 0
     assert (minimal_site / "site_src/awards.lock").read_text() == ledger
     assert "warning[badge-changed]" in build(run, minimal_site).err
+
+
+def test_a_reply_never_quotes_the_sites_own_files(minimal_site, run, tmp_path):
+    # (hostile review: an error in another earner's file, quoting their address, was posted on the
+    # issue, which anyone may read)
+    (minimal_site / "recipients/kim.yaml").write_text(
+        "name: Kim\nemail: kim.private@@example.com\nawards:\n  - badge: first-badge\n    issued_on: 2026-01-01\n"
+    )
+    reply = tmp_path / "reply.md"
+    result = _issue(run, minimal_site, _event(tmp_path, "award-labeled.json"), "--reply", str(reply))
+    assert result.code == 1 and "kim.private" in result.err  # (the log, for the maintainer, has it)
+    comment = reply.read_text()
+    assert "kim.private" not in comment and "the site's own files have 1 error(s)" in comment, comment

@@ -312,7 +312,16 @@ def reply_text(error: BadgekilnError) -> str:
     image or @mention reaches the page. At most :data:`REPLY_LINES` lines of
     :data:`REPLY_WIDTH` characters."""
     if isinstance(error, ValidationFailed):
-        lines = [f"{d.message}" + (f" ({d.hint})" if d.hint else "") for d in error.items if d.is_error]
+        errors = [d for d in error.items if d.is_error]
+        # Only the issue's own answers are quoted on the issue: an error in the site's files
+        # (another earner's record: their address) must not reach a comment anyone may read.
+        own = [d for d in errors if d.location is not None and d.location.path.startswith("issue #")]
+        lines = [f"{d.message}" + (f" ({d.hint})" if d.hint else "") for d in own]
+        if len(own) < len(errors):
+            lines.append(
+                f"the site's own files have {len(errors) - len(own)} error(s): a maintainer finds them in the "
+                "workflow's log (or with 'badgekiln check')"
+            )
     else:
         lines = [str(error)]
     lines = [_form_labels(line)[:REPLY_WIDTH] for line in lines[:REPLY_LINES]]

@@ -102,14 +102,14 @@ def read_table(
         below = _header_below(rows, known, required, mapping or {})
         if below is not None:  # (a title row above the header, as office sheets have: UX review)
             line, cells = below
-            for number, row in [(header_line, header), *((n, r) for n, r in rows if n < line)]:
-                if any(isinstance(cell, str) and "@" in cell for cell in row):  # (an award above its header)
+            for upper, cells_above in [(header_line, header), *((n, r) for n, r in rows if n < line)]:
+                if any(isinstance(cell, str) and "@" in cell for cell in cells_above):  # (an award above its header)
                     raise sheet_error(
                         "row-above-header",
-                        f"row {number} holds an email address, but the columns are named in row {line}, below it",
-                        SourceLocation(rel, number, 1),
+                        f"row {upper} holds an email address, but the columns are named in row {line}, below it",
+                        SourceLocation(rel, upper, 1),
                         "move the header to the top of the sheet, or that row below the header",
-                    )
+                    ) from None
             above = [*header, *(cell for number, row in rows if number < line for cell in row)]
             title = next((str(cell).strip() for cell in above if not _blank(cell)), "")
             table.warnings.append(
