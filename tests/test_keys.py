@@ -247,3 +247,36 @@ def test_a_full_width_example_address_is_an_example_address(minimal_site, run):
     run("keys", "generate", "--source", str(minimal_site), "--today", TODAY)
     result = run("build", "--source", str(minimal_site), "--today", TODAY, "--production")
     assert result.code == 1 and "error[placeholder-address]" in result.err, result.err
+
+
+def test_a_production_build_refuses_a_ledger_whose_indices_moved(minimal_site, run):
+    # (hostile review: a pull request swapping two status-list indices in awards.lock was accepted
+    # by the production build; earners' copies of the revoked badge then read the other's bit)
+    publishable(minimal_site)
+    write_site(
+        minimal_site,
+        {
+            "recipients/bo.yaml": "name: Bo\nemail: bo@example.com\nawards:\n  - badge: first-badge\n    issued_on: 2026-02-01\n"
+        },
+    )
+    run("keys", "generate", "--source", str(minimal_site), "--today", TODAY)
+    build(run, minimal_site)
+    build(run, minimal_site, "--production")  # (as published: its ledger is kept with the cache)
+    lock = minimal_site / "site_src/awards.lock"
+    published = lock.read_text()
+    lines = published.splitlines(keepends=True)
+    first, second = (i for i, line in enumerate(lines) if not line.startswith("#"))
+    a, b = lines[first].split("\t"), lines[second].split("\t")
+    a[1], b[1] = b[1], a[1]
+    lines[first], lines[second] = "\t".join(b), "\t".join(a)
+    lock.write_text("".join(lines))
+    result = run("build", "--source", str(minimal_site), "--today", TODAY, "--production")
+    assert result.code == 1 and "error[ledger-index-changed]: award " in result.err, result.err
+    assert "had status-list index 0 in the last build, and site_src/awards.lock now gives it 1" in result.err
+    # As published, and with a new award appended (what award and the build do): not a move.
+    lock.write_text(published)
+    assert "ledger-index-changed" not in build(run, minimal_site, "--production").err
+    sheet = minimal_site.parent / "new.csv"
+    sheet.write_text("name,email,badge,issued_on\nZoe,zoe@example.org,first-badge,2026-03-01\n")
+    assert run("award", "--csv", str(sheet), "--source", str(minimal_site), "--today", TODAY).code == 0
+    assert "ledger-index-changed" not in build(run, minimal_site, "--production").err

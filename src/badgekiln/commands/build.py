@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import stat
@@ -112,6 +113,8 @@ def prepare(
             )
         )
     if frozen:
+        if cache is not None:  # (a cache the build trusts: not one committed to the repository)
+            diagnostics.extend(moved_indices(source, new))
         for award in loaded.project.awards:
             if not award.id_pinned:
                 diagnostics.append(
@@ -296,6 +299,7 @@ def _run_build(
             result.summary, snapshot = summarize(loaded.project, today, read_state(source))
             if pin and cache is not None:  # a build of the site (not a preview) with its cache in the sources
                 write_state(source, snapshot)
+                _save_ledger(source, new_ledger)
         if pin and not frozen:
             with timings.phase("pin ids and ledger"):
                 result.pinned = _pin_ids(source, loaded)
@@ -468,3 +472,50 @@ def placeholder_addresses(config) -> list[Diagnostic]:
                 )
             )
     return found
+
+
+# The ledger of the last build that completed here, kept with the cache. In CI the cache comes
+# from the last publishing run, so it is the published site's ledger: see moved_indices.
+BUILT_LEDGER = Path(".badgekiln/built-awards.lock")
+
+
+def moved_indices(source: Path, ledger: ledger_mod.Ledger) -> list[Diagnostic]:
+    """For a frozen (CI) build: an error for each award whose status-list index differs from the
+    one the last build here gave it. Earners hold copies of credentials naming that index: a
+    ledger reordered in a pull request would make the revoked badge of one read as another's,
+    valid one (hostile review), and the frozen build only checked that the ledger agrees with
+    the sources. Nothing is said without a saved ledger (a first build, no cache restored)."""
+    path = source / BUILT_LEDGER
+    try:
+        saved = path.read_text(encoding="utf-8") if path.is_file() and not path.is_symlink() else None
+    except (OSError, UnicodeDecodeError):
+        saved = None
+    if not saved or ledger.to_text().startswith(saved):  # (the usual case: new lines appended)
+        return []
+    ignored: list[Diagnostic] = []
+    before = ledger_mod.parse_ledger(saved, ignored)
+    moved = sorted(
+        (entry.index, entry.id, ledger.entries[entry.id].index)
+        for entry in before.entries.values()
+        if entry.id in ledger.entries and ledger.entries[entry.id].index != entry.index
+    )
+    return [
+        Diagnostic(
+            "error",
+            "ledger-index-changed",
+            f"award {award_id} had status-list index {was} in the last build, and site_src/awards.lock now "
+            f"gives it {now}: copies of its credential that earners hold would read another award's status",
+            SourceLocation(ledger_mod.REL),
+            "put back the lines of site_src/awards.lock as they were published (git checkout <published "
+            "commit> -- site_src/awards.lock) and keep new awards below them",
+        )
+        for was, award_id, now in moved[:20]
+    ]
+
+
+def _save_ledger(source: Path, ledger: ledger_mod.Ledger) -> None:
+    """Keep this build's ledger with the cache (a failure to write only loses the check above)."""
+    path = source / BUILT_LEDGER
+    with contextlib.suppress(OSError):
+        if not path.is_symlink():
+            atomic_write_text(path, ledger.to_text())

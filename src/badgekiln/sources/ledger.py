@@ -88,6 +88,12 @@ def read_ledger(path: Path, diagnostics: list[Diagnostic]) -> Ledger:
     except SourceError as exc:
         diagnostics.append(exc.diagnostic)
         return Ledger(entries)
+    return parse_ledger(text, diagnostics)
+
+
+def parse_ledger(text: str, diagnostics: list[Diagnostic]) -> Ledger:
+    """The ledger a text holds (as :func:`read_ledger` reads the file); problems go to ``diagnostics``."""
+    entries: dict[str, Entry] = {}
     indexes: set[int] = set()
     conflict = next((n for n, line in enumerate(text.splitlines(), start=1) if line.startswith(CONFLICT_MARKERS)), None)
     if conflict is not None:  # (each marker line would be "malformed", with advice that loses awards)
