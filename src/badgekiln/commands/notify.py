@@ -29,7 +29,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from email.message import EmailMessage
+from functools import partial
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from badgekiln.commands.reminders import Reminder, compose_reminder, due_reminders
@@ -323,69 +325,77 @@ def compose(
         outgoing.append(
             Outgoing(message, to.addr_spec, tuple(item.award.id for item in group), recipient_file=_file_of(recipient))
         )
-    # A revocation goes before a reminder: the reminder of an award whose renewal was revoked
-    # follows the message that explains it.
+    # A revocation goes before a reminder (the reminder of an award whose renewal was revoked
+    # follows the message that explains it), and news of a suspension too ("valid again", then
+    # "expires on").
+    news: list[tuple[Any, str, Callable[[], tuple[EmailMessage, str]], bool]] = []
     for revocation in plan.revocations:
-        try:
-            message, to_address = compose_revocation(
-                renderer, config, revocation, plan.today, sender=from_, reply_to=reply_to, now=now
-            )
-        except MailAddressError as exc:
-            refused.append((revocation.award.id, f"revocation notice cannot be sent: {exc}"))
-            continue
-        outgoing.append(
-            Outgoing(
-                message,
-                to_address,
-                (revocation.award.id,),
-                notices=revocation.records,
-                recipient_file=_file_of(revocation.recipient),
+        news.append(
+            (
+                revocation,
+                "revocation notice",
+                partial(
+                    compose_revocation,
+                    renderer,
+                    config,
+                    revocation,
+                    plan.today,
+                    sender=from_,
+                    reply_to=reply_to,
+                    now=now,
+                ),
+                False,
             )
         )
-    # News of a suspension goes before a reminder: "valid again", then "expires on".
     for notice in plan.notices:
-        try:
-            message, to_address = compose_notice(
-                renderer,
-                config,
+        until = plan.memberships.get(notice.recipient.slug)
+        news.append(
+            (
                 notice,
-                plan.today,
-                sender=from_,
-                reply_to=reply_to,
-                now=now,
-                membership_until=plan.memberships.get(notice.recipient.slug),
-            )
-        except MailAddressError as exc:
-            refused.append((notice.award.id, f"{notice.kind} notice cannot be sent: {exc}"))
-            continue
-        outgoing.append(
-            Outgoing(
-                message,
-                to_address,
-                (notice.award.id,),
-                notices=notice.records,
-                recipient_file=_file_of(notice.recipient),
+                f"{notice.kind} notice",
+                partial(
+                    compose_notice,
+                    renderer,
+                    config,
+                    notice,
+                    plan.today,
+                    sender=from_,
+                    reply_to=reply_to,
+                    now=now,
+                    membership_until=until,
+                ),
+                False,
             )
         )
     for reminder in plan.reminders:
-        try:
-            message, to_address = compose_reminder(
-                renderer,
-                config,
+        until = plan.memberships.get(reminder.recipient.slug)
+        news.append(
+            (
                 reminder,
-                plan.today,
-                sender=from_,
-                reply_to=reply_to,
-                now=now,
-                membership_until=plan.memberships.get(reminder.recipient.slug),
+                "reminder",
+                partial(
+                    compose_reminder,
+                    renderer,
+                    config,
+                    reminder,
+                    plan.today,
+                    sender=from_,
+                    reply_to=reply_to,
+                    now=now,
+                    membership_until=until,
+                ),
+                True,
             )
+        )
+    for item, what, compose, is_reminder in news:
+        try:
+            message, to_address = compose()
         except MailAddressError as exc:
-            refused.append((reminder.award.id, f"reminder cannot be sent: {exc}"))
+            refused.append((item.award.id, f"{what} cannot be sent: {exc}"))
             continue
+        records = dict(reminders=item.records) if is_reminder else dict(notices=item.records)
         outgoing.append(
-            Outgoing(
-                message, to_address, (reminder.award.id,), reminder.records, recipient_file=_file_of(reminder.recipient)
-            )
+            Outgoing(message, to_address, (item.award.id,), **records, recipient_file=_file_of(item.recipient))
         )
     return outgoing, refused
 
