@@ -187,3 +187,18 @@ def pytest_sessionfinish(session, exitstatus):
             red=True,
         )
         session.exitstatus = 1
+
+
+@pytest.fixture
+def smtp(monkeypatch):
+    """A real local SMTP server (tests/support/smtp_server.py), and badgekiln's SMTP settings
+    pointing at it (plain, no login, the issuer's address as sender)."""
+    from tests.support.smtp_server import SmtpServer
+
+    with SmtpServer() as server:
+        monkeypatch.setenv("BADGEKILN_SMTP_HOST", server.host)
+        monkeypatch.setenv("BADGEKILN_SMTP_PORT", str(server.port))
+        monkeypatch.setenv("BADGEKILN_SMTP_SECURITY", "none")
+        monkeypatch.delenv("BADGEKILN_SMTP_FROM", raising=False)
+        monkeypatch.delenv("BADGEKILN_SMTP_USER", raising=False)
+        yield server

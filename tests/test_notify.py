@@ -24,17 +24,6 @@ from tests.support.smtp_server import SmtpServer
 from tests.support.static_server import StaticServer
 
 
-@pytest.fixture
-def smtp(monkeypatch):
-    with SmtpServer() as server:
-        monkeypatch.setenv("BADGEKILN_SMTP_HOST", server.host)
-        monkeypatch.setenv("BADGEKILN_SMTP_PORT", str(server.port))
-        monkeypatch.setenv("BADGEKILN_SMTP_SECURITY", "none")
-        monkeypatch.delenv("BADGEKILN_SMTP_FROM", raising=False)
-        monkeypatch.delenv("BADGEKILN_SMTP_USER", raising=False)
-        yield server
-
-
 def _site_with_two_earners(site):
     write_site(
         site,

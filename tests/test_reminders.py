@@ -12,20 +12,8 @@ from conftest import build, write_site
 
 from badgekiln.sources.notified import read_dates, read_reminders
 from tests.support.notifying import lock, notify, parse
-from tests.support.smtp_server import SmtpServer
 
 ISSUED = "2026-01-15"  # valid_for P1Y: expires 2027-01-15; P60D before is 2026-11-16, P7D 2027-01-08
-
-
-@pytest.fixture
-def smtp(monkeypatch):
-    with SmtpServer() as server:
-        monkeypatch.setenv("BADGEKILN_SMTP_HOST", server.host)
-        monkeypatch.setenv("BADGEKILN_SMTP_PORT", str(server.port))
-        monkeypatch.setenv("BADGEKILN_SMTP_SECURITY", "none")
-        monkeypatch.delenv("BADGEKILN_SMTP_FROM", raising=False)
-        monkeypatch.delenv("BADGEKILN_SMTP_USER", raising=False)
-        yield server
 
 
 def badge(extra: str = "remind_before: [P60D, P7D]\nrenewal_url: https://example.org/renew/first", name="First Badge"):

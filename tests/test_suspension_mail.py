@@ -13,18 +13,6 @@ from conftest import MEMBER_SITE, write_site
 
 from badgekiln.sources.notified import read_dates, read_records, read_reminders, read_suspension_notices
 from tests.support.notifying import lock, notify, parse
-from tests.support.smtp_server import SmtpServer
-
-
-@pytest.fixture
-def smtp(monkeypatch):
-    with SmtpServer() as server:
-        monkeypatch.setenv("BADGEKILN_SMTP_HOST", server.host)
-        monkeypatch.setenv("BADGEKILN_SMTP_PORT", str(server.port))
-        monkeypatch.setenv("BADGEKILN_SMTP_SECURITY", "none")
-        monkeypatch.delenv("BADGEKILN_SMTP_FROM", raising=False)
-        monkeypatch.delenv("BADGEKILN_SMTP_USER", raising=False)
-        yield server
 
 
 @pytest.fixture

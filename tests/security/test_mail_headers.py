@@ -51,16 +51,6 @@ ATTACKS = {
 }
 
 
-@pytest.fixture
-def smtp(monkeypatch):
-    with SmtpServer() as server:
-        monkeypatch.setenv("BADGEKILN_SMTP_HOST", server.host)
-        monkeypatch.setenv("BADGEKILN_SMTP_PORT", str(server.port))
-        monkeypatch.setenv("BADGEKILN_SMTP_SECURITY", "none")
-        monkeypatch.delenv("BADGEKILN_SMTP_FROM", raising=False)
-        yield server
-
-
 def header_block(raw: bytes) -> list[str]:
     """The raw header lines, unfolded (continuation lines joined to their header)."""
     head = raw.replace(b"\r\n", b"\n").split(b"\n\n", 1)[0].decode("ascii")  # headers are 7-bit
