@@ -429,25 +429,7 @@ def test_a_badge_cell_that_names_one_badge_and_spells_another_is_not_guessed():
 )
 def test_hidden_rows_are_found_however_the_xml_spells_them(minimal_site, run, tmp_path, rewrite):
     # (review: a hand-made or third-party file could hide a row from a check that read only one spelling)
-    book = openpyxl.Workbook()
-    sheet = book.active
-    for row in (
-        ["name", "email", "badge", "issued_on"],
-        ["Zoe", "zoe@example.org", "first-badge", "2026-03-01"],
-        ["Bo", "bo@example.org", "first-badge", "2026-03-01"],
-    ):
-        sheet.append(row)
-    sheet.row_dimensions[3].hidden = True
-    plain = tmp_path / "plain.xlsx"
-    book.save(plain)
-    crafted = tmp_path / "crafted.xlsx"
-    with zipfile.ZipFile(plain) as source, zipfile.ZipFile(crafted, "w") as target:
-        for info in source.infolist():
-            data = source.read(info)
-            if info.filename == "xl/worksheets/sheet1.xml":
-                assert b'<row r="3" hidden="1"' in data or b'hidden="1"' in data
-                data = rewrite(data)
-            target.writestr(info, data)
+    crafted = crafted_workbook(tmp_path, rewrite, hide_row=3)
     result = award_sheet(run, minimal_site, crafted)
     assert result.code == 1 and "error[hidden-rows]: row 3 of the sheet" in result.err, result.err
 
@@ -641,18 +623,9 @@ def test_a_row_tag_that_never_closes_costs_what_it_spans():
 
 def test_a_worksheet_declaring_entities_is_refused(minimal_site, run, tmp_path):
     # (review: a document type could define what an attribute reads as; Excel never writes one)
-    book = openpyxl.Workbook()
-    book.active.append(["name", "email", "badge", "issued_on"])
-    book.active.append(["Zoe", "zoe@example.org", "first-badge", "2026-03-01"])
-    plain = tmp_path / "plain.xlsx"
-    book.save(plain)
-    crafted = tmp_path / "crafted.xlsx"
-    with zipfile.ZipFile(plain) as source, zipfile.ZipFile(crafted, "w") as target:
-        for info in source.infolist():
-            data = source.read(info)
-            if info.filename == "xl/worksheets/sheet1.xml":
-                data = data.replace(b"<worksheet", b'<!DOCTYPE worksheet [<!ENTITY h "1">]><worksheet', 1)
-            target.writestr(info, data)
+    crafted = crafted_workbook(
+        tmp_path, lambda xml: xml.replace(b"<worksheet", b'<!DOCTYPE worksheet [<!ENTITY h "1">]><worksheet', 1)
+    )
     result = award_sheet(run, minimal_site, crafted)  # (openpyxl refuses it first)
     assert result.code == 1 and "error[bad-xlsx]" in result.err and "Traceback" not in result.err, result.err
     from badgekiln.sources.sheets import _hidden_rows
