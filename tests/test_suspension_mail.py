@@ -158,11 +158,11 @@ def test_a_hostile_reason_stays_in_the_body(site, run, smtp):
 def test_a_reason_with_cr_lf_cannot_add_a_header(site, run, smtp):
     """CR and LF cannot get past the YAML checks; the message must not rely on that."""
     from badgekiln.commands.suspension_mail import compose_notice, due_notices
-    from badgekiln.delivery.mail import Mailer, SmtpSettings, mailbox
+    from badgekiln.delivery.mail import mailbox
     from badgekiln.models import Suspension
     from badgekiln.pages.render import Renderer
     from badgekiln.sources.validate import load_project
-    from tests.security.test_mail_headers import header_block
+    from tests.security.test_mail_headers import send_and_check
 
     loaded = load_project(site, today=date(2026, 10, 31))
     project = loaded.project
@@ -180,10 +180,7 @@ def test_a_reason_with_cr_lf_cannot_add_a_header(site, run, smtp):
         reply_to=issuer,
         now=datetime(2026, 10, 31, tzinfo=UTC),
     )
-    with Mailer(SmtpSettings(smtp.host, smtp.port, "none", None, None, "badges@example.org"), deadline=10) as mailer:
-        mailer.send(message, to=to)
-    assert smtp.recipients() == ["mo@example.com"]
-    lines = header_block(smtp.messages_to("mo@example.com")[0])
+    lines = send_and_check(smtp, message, to=to)
     assert not any(line.lower().startswith("bcc") or "attacker" in line for line in lines), lines
 
 

@@ -75,6 +75,15 @@ def assert_clean(server: SmtpServer, *, to: str, sender: str) -> list[str]:
     return lines
 
 
+def send_and_check(server: SmtpServer, message, *, to: str) -> list[str]:
+    """Send ``message`` to ``to`` through ``server`` as badgekiln's mailer does (issuer's address as
+    sender) and return its header lines, checked by :func:`assert_clean`."""
+    settings = SmtpSettings(server.host, server.port, "none", None, None, "badges@example.org")
+    with Mailer(settings, deadline=10) as mailer:
+        mailer.send(message, to=to)
+    return assert_clean(server, to=to, sender="badges@example.org")
+
+
 @pytest.mark.parametrize("text", ATTACKS.values(), ids=ATTACKS.keys())
 @pytest.mark.parametrize("where", ["earner", "issuer", "subject"])
 def test_hostile_text_cannot_add_a_header_or_a_recipient(smtp, text, where):
