@@ -328,65 +328,30 @@ def compose(
     # A revocation goes before a reminder (the reminder of an award whose renewal was revoked
     # follows the message that explains it), and news of a suspension too ("valid again", then
     # "expires on").
-    news: list[tuple[Any, str, Callable[[], tuple[EmailMessage, str]], bool]] = []
-    for revocation in plan.revocations:
-        news.append(
+    common: dict[str, Any] = {"sender": from_, "reply_to": reply_to, "now": now}
+
+    def member(item: Any) -> dict[str, Any]:
+        return {"membership_until": plan.memberships.get(item.recipient.slug)}
+
+    news: list[tuple[Any, str, Callable[[], tuple[EmailMessage, str]], bool]] = [
+        *(
+            (r, "revocation notice", partial(compose_revocation, renderer, config, r, plan.today, **common), False)
+            for r in plan.revocations
+        ),
+        *(
             (
-                revocation,
-                "revocation notice",
-                partial(
-                    compose_revocation,
-                    renderer,
-                    config,
-                    revocation,
-                    plan.today,
-                    sender=from_,
-                    reply_to=reply_to,
-                    now=now,
-                ),
+                n,
+                f"{n.kind} notice",
+                partial(compose_notice, renderer, config, n, plan.today, **common, **member(n)),
                 False,
             )
-        )
-    for notice in plan.notices:
-        until = plan.memberships.get(notice.recipient.slug)
-        news.append(
-            (
-                notice,
-                f"{notice.kind} notice",
-                partial(
-                    compose_notice,
-                    renderer,
-                    config,
-                    notice,
-                    plan.today,
-                    sender=from_,
-                    reply_to=reply_to,
-                    now=now,
-                    membership_until=until,
-                ),
-                False,
-            )
-        )
-    for reminder in plan.reminders:
-        until = plan.memberships.get(reminder.recipient.slug)
-        news.append(
-            (
-                reminder,
-                "reminder",
-                partial(
-                    compose_reminder,
-                    renderer,
-                    config,
-                    reminder,
-                    plan.today,
-                    sender=from_,
-                    reply_to=reply_to,
-                    now=now,
-                    membership_until=until,
-                ),
-                True,
-            )
-        )
+            for n in plan.notices
+        ),
+        *(
+            (r, "reminder", partial(compose_reminder, renderer, config, r, plan.today, **common, **member(r)), True)
+            for r in plan.reminders
+        ),
+    ]
     for item, what, compose, is_reminder in news:
         try:
             message, to_address = compose()
