@@ -376,6 +376,17 @@ def test_fuzz_mutated_real_documents_always_get_a_verdict(site, seeds):
     run()
 
 
+def test_an_unclosed_ipv6_bracket_in_an_id_gets_a_verdict(site):
+    # (found by the fuzz test above: "https://[host/…" made urlsplit raise inside is_web_url)
+    data = (
+        (site / "awards" / AWARD / "assertion.json").read_bytes().replace(b'"https://badges.', b'"https://[badges.', 1)
+    )
+    assert b"https://[badges." in data
+    result = _verify(data, site)
+    _assert_verdict(result)
+    assert not result.valid
+
+
 def test_targets_that_are_not_files_urls_or_jws_are_errors_not_tracebacks(run, tmp_path):
     import os
 

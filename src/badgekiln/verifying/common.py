@@ -166,7 +166,10 @@ def is_web_url(value: Any) -> bool:
     """An absolute http(s) URL with a host."""
     if not isinstance(value, str):
         return False
-    parts = urllib.parse.urlsplit(value)
+    try:
+        parts = urllib.parse.urlsplit(value)
+    except ValueError:  # ("https://[host/…": an unclosed IPv6 bracket, found by the fuzz test)
+        return False
     return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
