@@ -379,7 +379,9 @@ def test_fuzz_mutated_real_documents_always_get_a_verdict(site, seeds):
 def test_an_unclosed_ipv6_bracket_in_an_id_gets_a_verdict(site):
     # (found by the fuzz test above: "https://[host/…" made urlsplit raise inside is_web_url)
     data = (
-        (site / "awards" / AWARD / "assertion.json").read_bytes().replace(b'"https://badges.', b'"https://[badges.', 1)
+        (site / "awards" / AWARD / "assertion.json")
+        .read_bytes()
+        .replace(b'"id": "https://badges.', b'"id": "https://[badges.', 1)
     )
     assert b"https://[badges." in data
     result = _verify(data, site)
