@@ -280,3 +280,38 @@ def test_a_production_build_refuses_a_ledger_whose_indices_moved(minimal_site, r
     sheet.write_text("name,email,badge,issued_on\nZoe,zoe@example.org,first-badge,2026-03-01\n")
     assert run("award", "--csv", str(sheet), "--source", str(minimal_site), "--today", TODAY).code == 0
     assert "ledger-index-changed" not in build(run, minimal_site, "--production").err
+
+
+def test_a_published_award_removed_with_its_ledger_line_is_refused(minimal_site, run):
+    # (stranger-PR review: removing the last published award and its ledger line gave its index
+    # to the next new award, unnoticed)
+    publishable(minimal_site)
+    run("keys", "generate", "--source", str(minimal_site), "--today", TODAY)
+    build(run, minimal_site)
+    build(run, minimal_site, "--production")
+    (minimal_site / "recipients/ann.yaml").write_text(
+        "name: Ann Example\nemail: ann@example.com\nawards:\n  - badge: first-badge\n    issued_on: 2026-02-01\n"
+    )
+    lock = minimal_site / "site_src/awards.lock"
+    lock.write_text("".join(line for line in lock.read_text().splitlines(keepends=True) if "ann-first-1" not in line))
+    published = (minimal_site / ".badgekiln/built-awards.lock").read_text()
+    build(run, minimal_site)  # (the pull request's author builds: the new award gets the freed index 0)
+    assert "\t0\tfirst-badge" in lock.read_text() and "ann-first-1" not in lock.read_text()
+    (minimal_site / ".badgekiln/built-awards.lock").write_text(published)  # (CI: the publishing run's cache)
+    result = run("build", "--source", str(minimal_site), "--today", TODAY, "--production")
+    assert result.code == 1
+    assert "error[ledger-index-changed]: award ann-first-1 had status-list index 0 in the last build" in result.err
+
+
+def test_a_committed_cache_folder_is_refused_by_a_frozen_build(minimal_site, run):
+    # (stranger-PR review: committing any file under .badgekiln/ made the build ignore the cache,
+    # and with it the check of the ledger's indices, silently)
+    import subprocess
+
+    build(run, minimal_site)
+    (minimal_site / ".badgekiln/README").write_text("hi\n")
+    subprocess.run(["git", "init", "-q", str(minimal_site)], check=True)
+    subprocess.run(["git", "-C", str(minimal_site), "add", "-f", ".badgekiln/README"], check=True)
+    result = run("build", "--source", str(minimal_site), "--today", TODAY, "--frozen")
+    assert result.code == 1 and "error[cache-committed]: git tracks files in .badgekiln/" in result.err, result.err
+    assert build(run, minimal_site).code == 0  # (a local build still works, without the cache)

@@ -19,6 +19,7 @@ from badgekiln.commands.buildsummary import Summary, read_state, summarize, writ
 from badgekiln.commands.progress import Progress
 from badgekiln.engine import forking, outputscan, stamp, timings
 from badgekiln.engine.cache import BuildCache
+from badgekiln.engine.cache import committed as cache_committed
 from badgekiln.engine.plan import BuildInputs, build
 from badgekiln.engine.site import check_output_dir, remove_leftovers, write_site
 from badgekiln.engine.workers import FastSigner
@@ -115,6 +116,17 @@ def prepare(
     if frozen:
         if cache is not None:  # (a cache the build trusts: not one committed to the repository)
             diagnostics.extend(moved_indices(source, new))
+        elif cache_committed(source):  # (committing any file there would switch the check off: review)
+            diagnostics.append(
+                Diagnostic(
+                    "error",
+                    "cache-committed",
+                    "git tracks files in .badgekiln/, the build's cache: a frozen build does not trust it, and "
+                    "cannot check that the status-list indices of published awards stayed where they were",
+                    SourceLocation(".badgekiln"),
+                    "remove it from git ('git rm -r --cached .badgekiln') and commit; .gitignore lists it",
+                )
+            )
         for award in loaded.project.awards:
             if not award.id_pinned:
                 diagnostics.append(
@@ -495,19 +507,20 @@ def moved_indices(source: Path, ledger: ledger_mod.Ledger) -> list[Diagnostic]:
     ignored: list[Diagnostic] = []
     before = ledger_mod.parse_ledger(saved, ignored)
     moved = sorted(
-        (entry.index, entry.id, ledger.entries[entry.id].index)
+        (entry.index, entry.id, ledger.entries[entry.id].index if entry.id in ledger.entries else None)
         for entry in before.entries.values()
-        if entry.id in ledger.entries and ledger.entries[entry.id].index != entry.index
+        if entry.id not in ledger.entries or ledger.entries[entry.id].index != entry.index
     )
     return [
         Diagnostic(
             "error",
             "ledger-index-changed",
             f"award {award_id} had status-list index {was} in the last build, and site_src/awards.lock now "
-            f"gives it {now}: copies of its credential that earners hold would read another award's status",
+            + (f"gives it {now}" if now is not None else "has no line for it (its index may go to a new award)")
+            + ": copies of its credential that earners hold would read another award's status",
             SourceLocation(ledger_mod.REL),
             "put back the lines of site_src/awards.lock as they were published (git checkout <published "
-            "commit> -- site_src/awards.lock) and keep new awards below them",
+            "commit> -- site_src/awards.lock) and keep new awards below them; revoke an award, never remove it",
         )
         for was, award_id, now in moved[:20]
     ]

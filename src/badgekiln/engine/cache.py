@@ -850,6 +850,11 @@ def _folders(paths: Iterable[str]) -> set[str]:
     return folders
 
 
+def committed(source: Path) -> bool:
+    """Whether git tracks files of the cache folder (``.badgekiln``): then it is not used."""
+    return _tracked_by_git(source, CACHE_DIR.parts[0])
+
+
 def _tracked_by_git(source: Path, name: str) -> bool:
     """Whether git tracks files under ``name``: a committed cache could hold anyone's bytes."""
     if not (source / name).exists():
