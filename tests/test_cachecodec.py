@@ -125,6 +125,34 @@ def test_a_field_added_to_the_model_needs_no_change_to_the_codec():
         del cachecodec._CLASSES["Grown"]
 
 
+def test_decoded_values_are_whole_dataclasses_and_a_class_that_needs_its_init_is_refused():
+    """The decoder makes values without calling ``__init__`` (it was half of reading a site back):
+    they compare, hash and print as made ones, and a class whose ``__init__`` does more is refused."""
+    import dataclasses
+
+    from badgekiln.engine import codec as cachecodec
+
+    made = _recipient()
+    back = decode(json.loads(json.dumps(encode(made))))
+    assert back == made and hash(back.awards) == hash(made.awards) and repr(back) == repr(made)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        back.name = "changed"  # type: ignore[misc]
+
+    @dataclasses.dataclass(frozen=True)
+    class Checked:
+        name: str
+
+        def __post_init__(self) -> None:
+            raise ValueError("never skipped")
+
+    cachecodec._CLASSES["Checked"] = Checked
+    try:
+        with pytest.raises(TypeError, match="without __init__"):
+            decode(["§Checked", "x"])
+    finally:
+        del cachecodec._CLASSES["Checked"]
+
+
 _GOOD = encode(_recipient())
 
 

@@ -95,7 +95,13 @@ def _decoder(name: str) -> Callable[[list[Any]], Any]:
     dataclass's fields (and compiled) once: every build reads thousands of records back."""
     cls = _CLASSES[name]
     allowed = _field_types(cls)
-    namespace: dict[str, Any] = {"cls": cls, "decode": decode, "mark": _MARK}
+    namespace: dict[str, Any] = {
+        "cls": cls,
+        "decode": decode,
+        "mark": _MARK,
+        "new": object.__new__,
+        "put": object.__setattr__,
+    }
     lines = [
         "def make(data):",
         f"    if len(data) != {len(allowed) + 1}:",
@@ -126,10 +132,27 @@ def _decoder(name: str) -> Callable[[list[Any]], Any]:
                 ]
             else:
                 lines += [f"        check{number}(v{number})"]
-    lines.append(f"    return cls({', '.join(f'v{n}' for n in range(1, len(allowed) + 1))})")
+    # Made as its __init__ would make it, without the call: a frozen dataclass's __init__ sets each
+    # field through object.__setattr__, which was half of reading a site's sources back. (The
+    # model classes have no __post_init__, no __slots__ and no InitVar: _check_plain_init says.)
+    _check_plain_init(cls)
+    names = [f.name for f in dataclasses.fields(cls)]
+    fields = ", ".join(f"{name!r}: v{n}" for n, name in enumerate(names, 1))
+    lines += ["    made = new(cls)", f"    put(made, '__dict__', {{{fields}}})", "    return made"]
     exec("\n".join(lines), namespace)  # noqa: S102 - code written here from the dataclass's own fields
     make: Callable[[list[Any]], Any] = namespace["make"]
     return make
+
+
+def _check_plain_init(cls: type) -> None:
+    """Refuse a class whose ``__init__`` does more than set its fields (the decoder skips it)."""
+    if (
+        hasattr(cls, "__post_init__")
+        or hasattr(cls, "__slots__")
+        or not hasattr(cls, "__dataclass_fields__")
+        or any(f._field_type is not dataclasses._FIELD for f in cls.__dataclass_fields__.values())  # type: ignore[attr-defined]
+    ):
+        raise TypeError(f"{cls.__name__}: the codec makes it without __init__, which it must not need")
 
 
 # What a value of a field may be: each exact type its annotation admits, with the check of the
