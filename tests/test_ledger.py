@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from badgekiln.sources.ledger import HEADER, REL, Entry, Ledger, read_ledger
 
@@ -82,3 +84,28 @@ def test_merge_conflict_markers_are_one_error_that_says_how_to_resolve(tmp_path)
     read_ledger(path, diagnostics)
     assert [(d.code, d.location.line) for d in diagnostics] == [("ledger-conflict", 4)]
     assert "git checkout --ours" in diagnostics[0].hint and "python build.py" in diagnostics[0].hint
+
+
+# Pieces of ledger lines, well formed and not: the fast path (one regular expression over the
+# whole text) must read exactly what the line-by-line checks read, or leave the text to them.
+_PIECES = st.sampled_from(
+    ["abcd-1", "efgh", "0", "12", "123456789", "b", "first-badge", "rsa-1", "-", "", " ", "A", "é", "١٢", "x\r", "#"]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(_PIECES, min_size=1, max_size=6).map("\t".join), max_size=6))
+def test_the_fast_path_reads_what_the_line_checks_read(lines):
+    from badgekiln.sources import ledger as ledger_mod
+
+    text = HEADER + "\n".join(lines) + "\n"
+    fast: list = []
+    read = ledger_mod.parse_ledger(text, fast)
+    slow: list = []
+    original = ledger_mod._well_formed
+    try:
+        ledger_mod._well_formed = lambda lines: None
+        assert ledger_mod.parse_ledger(text, slow) == read
+    finally:
+        ledger_mod._well_formed = original
+    assert fast == slow
