@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
+import orjson
+
 from badgekiln.models import Project
 
 STATE = Path(".badgekiln/last-build.json")
@@ -68,26 +70,45 @@ def summarize(project: Project, today: date, previous: dict | None) -> tuple[Sum
     """The summary against ``previous`` (a :func:`snapshot`, or None) and this build's snapshot."""
     now = snapshot(project, today)
     before = previous or {}
-    added = tuple(i for i in now if i not in before)
-    changed = tuple(i for i in now if i in before and before[i][0] != now[i][0])
-    revoked = tuple(
-        i
-        for i in now
-        if now[i][1] == "revoked" and (i not in before or before[i][1] != "revoked") and previous is not None
-    )
-    suspended: tuple[str, ...] = ()
-    reinstated: tuple[str, ...] = ()
-    if previous is not None:
-        suspended = tuple(i for i in now if now[i][1] == "suspended" and i in before and before[i][1] != "suspended")
-        reinstated = tuple(i for i in now if i in before and before[i][1] == "suspended" and now[i][1] == "valid")
+    added: list[str] = []
+    changed: list[str] = []
+    revoked: list[str] = []
+    suspended: list[str] = []
+    reinstated: list[str] = []
+    for i, (digest, status) in now.items():  # (one pass: a site may have 100,000 awards)
+        then = before.get(i)
+        if then is None:
+            added.append(i)
+            if status == "revoked" and previous is not None:
+                revoked.append(i)
+            continue
+        if then[0] != digest:
+            changed.append(i)
+        if status != then[1]:
+            if status == "revoked":
+                revoked.append(i)
+            elif status == "suspended":
+                suspended.append(i)
+            elif status == "valid" and then[1] == "suspended":
+                reinstated.append(i)
     soon = today + EXPIRING_WITHIN
     renewed = project.renewed_by  # (a renewed award is not one to renew: report expiring leaves it out too)
     expiring = tuple(
         a.id
         for a in project.awards
-        if a.status(today) == "valid" and a.expires is not None and a.expires <= soon and a.id not in renewed
+        if a.expires is not None and a.expires <= soon and a.id not in renewed and now[a.id][1] == "valid"
     )
-    return Summary(added, changed, revoked, expiring, len(now), previous is None, suspended, reinstated), now
+    summary = Summary(
+        tuple(added),
+        tuple(changed),
+        tuple(revoked),
+        expiring,
+        len(now),
+        previous is None,
+        tuple(suspended),
+        tuple(reinstated),
+    )
+    return summary, now
 
 
 def read_state(source: Path) -> dict | None:
@@ -109,7 +130,7 @@ def write_state(source: Path, state: dict[str, list[str]]) -> None:
     path = source / STATE
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     try:
-        tmp.write_text(json.dumps(state, separators=(",", ":"), sort_keys=True), encoding="utf-8")
+        tmp.write_bytes(orjson.dumps(state, option=orjson.OPT_SORT_KEYS))
         os.replace(tmp, path)
     except OSError:
         tmp.unlink(missing_ok=True)
