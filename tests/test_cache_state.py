@@ -16,23 +16,28 @@ from badgekiln.engine import outputscan
 SHA = "ab" * 32
 
 
-def _state_bytes(groups, sources) -> bytes:
-    """What the cache writes as ``state.json`` for ``groups`` and ``sources``."""
+def _state_bytes(groups, sources, bundles=None) -> bytes:
+    """What the cache writes as ``state.json`` for ``groups``, ``bundles`` and ``sources``."""
     written = io.BytesIO()
-    cache_mod._write_state(written, groups, sources)
+    cache_mod._write_state(written, groups, bundles or {}, sources)
     return written.getvalue()
 
 
 def test_the_state_reads_back_as_it_was_written():
     groups = {"award/a/page": ["k" * 64, f"awards/a/index.html {SHA} 10 7"], "loose-files": [None, ""]}
     sources = {"recipients/é.yaml": ["key", ["§Recipient", "Zoë", 1.5, 10**30, None], "2026-01-01", None, []]}
-    state = json.loads(_state_bytes(groups, sources))
+    bundles = {"recipients/a.yaml": ["b" * 64, cache_mod.bundle_text(groups.items())]}
+    state = json.loads(_state_bytes(groups, sources, bundles))
     assert state == {
         "format": cache_mod.FORMAT,
         "fingerprint": cache_mod.code_fingerprint(),
         "groups": groups,
+        "bundles": bundles,
         "sources": sources,
     }
+    assert cache_mod.bundle_groups(state["bundles"]["recipients/a.yaml"][1]) is None  # (not all award groups)
+    award = {"award/a/page": ["c" * 64, groups["award/a/page"][1]], "award/b/page": [None, ""]}
+    assert cache_mod.bundle_groups(cache_mod.bundle_text(award.items())) == award
     assert type(state["sources"]["recipients/é.yaml"][1][3]) is int  # (not a float: json wrote it)
 
 
@@ -56,7 +61,8 @@ def _blob_names(site: Path) -> set[str]:
 
 def _recorded(site: Path) -> set[str]:
     state = json.loads((site / ".badgekiln/cache/state.json").read_text(encoding="utf-8"))
-    return {entry[1] for _, packed in state["groups"].values() for entry in cache_mod._unpack(packed)}
+    groups = cache_mod.recorded_groups(state)
+    return {entry[1] for _, packed in groups.values() for entry in cache_mod._unpack(packed)}
 
 
 def _edit(path: Path, old: str, new: str) -> None:

@@ -186,6 +186,28 @@ def test_revoking_one_award_makes_only_that_award_and_the_lists(keyed_site, run,
     assert 0 < written <= 8
 
 
+def test_a_rebuild_keys_only_the_awards_of_the_recipient_files_that_changed(keyed_site, run, monkeypatch, tmp_path):
+    """The other files' groups are kept whole by their bundle key: no award of theirs is keyed."""
+    from badgekiln.engine.keys import UnitKeys
+
+    keyed: list[str] = []
+    award_parts = UnitKeys.award_parts
+
+    def counting(keys, recipient, award):
+        keyed.append(recipient.location.path)
+        return award_parts(keys, recipient, award)
+
+    monkeypatch.setattr(UnitKeys, "award_parts", counting)
+    _revoke(keyed_site)
+    build(run, keyed_site)
+    assert set(keyed) == {"recipients/jane-doe.yaml"} and len(keyed) == 2  # (her two awards)
+    assert tree_bytes(keyed_site / "output") == clean_build(run, keyed_site, tmp_path)
+    keyed.clear()
+    shutil.rmtree(keyed_site / "output")  # not as the last build left it: every group is looked at
+    build(run, keyed_site)
+    assert len(set(keyed)) == len(list((keyed_site / "recipients").glob("*.yaml"))) > 1
+
+
 def test_a_damaged_or_changed_output_is_repaired(keyed_site, run, tmp_path):
     out = keyed_site / "output"
     page = out / "awards/7q4kz2m9xw/index.html"
@@ -349,11 +371,18 @@ def test_a_badge_image_that_changes_is_validated_again(keyed_site):
     assert cached_error.value.diagnostics() == fresh_error.value.diagnostics()
 
 
+@pytest.mark.parametrize("by_times", [True, False], ids=["folder times", "listing"])
 @pytest.mark.parametrize("damage", ["none", "append", "delete", "stray", "replace"])
-def test_output_is_intact_only_when_it_holds_exactly_what_the_last_build_recorded(keyed_site, run, damage):
+def test_output_is_intact_only_when_it_holds_exactly_what_the_last_build_recorded(keyed_site, run, damage, by_times):
     """An intact output/ lets unchanged groups be reused without listing their files; any change
-    to it (a file edited in place, removed, added or replaced) must turn that shortcut off."""
+    to it (a file removed, added or replaced; edited in place, when its files are listed) must
+    turn that shortcut off. Told by its folders' times (the record the last build kept: see
+    engine/outputstamp.py), a file edited in place is not noticed, as README says."""
     out = keyed_site / "output"
+    stamp = keyed_site / ".badgekiln/cache/output-stamp.json"
+    assert stamp.is_file()
+    if not by_times:
+        stamp.unlink()
     page = out / "awards/7q4kz2m9xw/index.html"
     if damage == "append":
         with open(page, "ab") as handle:
@@ -368,7 +397,7 @@ def test_output_is_intact_only_when_it_holds_exactly_what_the_last_build_recorde
         page.write_bytes(data)
     opened = cache_mod.BuildCache.open(keyed_site, out)
     try:
-        assert opened.intact is (damage == "none")
+        assert opened.intact is (damage == "none" or (damage == "append" and by_times))
     finally:
         opened.close()
 
@@ -382,6 +411,34 @@ def _lock_is_free(site_dir: Path) -> bool:
         except BlockingIOError:
             return False
         return True
+
+
+def test_each_build_records_the_folders_of_output_and_the_next_scan_trusts_them(keyed_site, run, tmp_path):
+    """After an in-place update that makes folders (a new award) and removes some (a page gone),
+    the folders the build recorded are exactly those of output/, and the next scan finds the
+    output intact by their times alone, without a listing of its files."""
+    import json
+
+    from badgekiln.engine import outputscan, outputstamp
+
+    out, cache = keyed_site / "output", keyed_site / ".badgekiln/cache"
+
+    def recorded() -> list[str]:
+        return json.loads((cache / outputstamp.NAME).read_text())["folders"]
+
+    assert recorded() == outputstamp.folders(out)
+    _add_award(keyed_site)
+    build(run, keyed_site)
+    (keyed_site / "site_src/pages/about.md").unlink()
+    result = build(run, keyed_site)
+    assert "written" in result.out and not (out / "pages/about").exists()
+    assert recorded() == outputstamp.folders(out)
+    found = outputscan.scan(cache / "state.json", out)
+    assert found.intact and found.listing is None and found.folders == recorded()
+    assert tree_bytes(out) == clean_build(run, keyed_site, tmp_path)
+    (out / "awards/stray").mkdir()  # (a folder added changes its parent's times: the files are listed)
+    found = outputscan.scan(cache / "state.json", out)
+    assert found.folders is None  # (listed instead: an empty folder holds no file of the site)
 
 
 def test_the_early_scan_holds_the_cache_lock_until_the_build_ends(keyed_site):

@@ -61,11 +61,13 @@ def test_the_state_is_written_in_pieces_that_read_back_whole(monkeypatch):
     }
     for state_groups, state_sources in ((groups, sources), ({}, {}), (groups, {})):
         handle = io.BytesIO()
-        cache_mod._write_state(handle, state_groups, state_sources)
+        bundles = {f"recipients/{n}.yaml": ["b" * 64, f"award/a{n}/page\t\t"] for n in range(len(state_groups))}
+        cache_mod._write_state(handle, state_groups, bundles, state_sources)
         assert json.loads(handle.getvalue()) == {
             "format": cache_mod.FORMAT,
             "fingerprint": cache_mod.code_fingerprint(),
             "groups": state_groups,
+            "bundles": bundles,
             "sources": state_sources,
         }
 
@@ -90,3 +92,24 @@ def test_the_plans_refs_to_blobs_share_their_folders(tmp_path):
     assert [store.ref(sha).path for sha in (first, second, other)] == [
         store.path(sha) for sha in (first, second, other)
     ]
+
+
+def test_the_collector_is_paused_for_the_block_and_then_as_it_was():
+    import gc
+
+    from badgekiln.engine.forking import collector_paused
+
+    assert gc.isenabled()
+    with collector_paused():
+        assert not gc.isenabled()
+        with collector_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # (the inner block leaves it as the outer one made it)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()  # (someone else's choice is kept)
+    finally:
+        gc.enable()

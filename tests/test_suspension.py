@@ -347,6 +347,11 @@ def test_incremental_builds_follow_today_and_members_csv(tmp_path, run):
     members.write_text("email,until\nmo@example.com,2026-01-31\n")
     _build(run, site, "2026-11-01")
     assert tree_bytes(out) == clean("2026-11-01") and _status_bit(out, "mo-chartered", "suspension")
+    # Still lapsed, from another day: the status is the same, the suspension's date is not (the
+    # recipient file did not change, so a rebuild that kept its awards' files whole would be stale).
+    members.write_text("email,until\nmo@example.com,2026-03-31\n")
+    _build(run, site, "2026-11-01")
+    assert tree_bytes(out) == clean("2026-11-01") and _status_bit(out, "mo-chartered", "suspension")
     # A written suspension dated after a first build's day: validated again on the later day.
     path.write_text(
         path.read_text().replace(

@@ -4,6 +4,7 @@ new module."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import date
 from pathlib import Path
@@ -25,6 +26,7 @@ from test_incremental import (
 import badgekiln.outputs as outputs
 from badgekiln.commands.build import prepare
 from badgekiln.engine import workers as parallel
+from badgekiln.engine.cache import recorded_groups
 from badgekiln.engine.keys import UnitKeys
 from badgekiln.engine.site import SitePlan
 from badgekiln.formats import hosting
@@ -68,6 +70,19 @@ def groups(site_dir: Path, today: date) -> dict[str, tuple[str, dict[str, bytes]
                         keys.award(unit, keys.award_parts(recipient, award)),
                         (recipient, award),
                     )
+    # Each recipient file's bundle (the groups of its awards, kept whole by a rebuild when its key
+    # is unchanged): its "files" are all of theirs, so the checks below hold it to the same rule.
+    # (Its record stands for the file's bytes alone: a real record also changes with the day it
+    # was validated on, which makes its key change more often, never less.)
+    for recipient in inputs.project.recipients:
+        record = hashlib.sha256((site_dir / recipient.location.path).read_bytes()).hexdigest()
+        files = {
+            f"{name}:{rel}": data
+            for name, (_, made) in found.items()
+            if name.startswith("award/") and name.split("/")[1] in {a.id for a in recipient.awards}
+            for rel, data in made.items()
+        }
+        found[f"bundle/{recipient.location.path}"] = keys.bundle(recipient, record), files
     return found
 
 
@@ -174,7 +189,11 @@ def test_the_day_changes_the_keys_of_exactly_the_pages_whose_status_changes(tmp_
     assert keys == made, sorted(keys ^ made)
     # the page and the share card (its status band) of each award that expired meanwhile, and the
     # portfolio that lists its earner's valid awards
-    assert {name.rsplit("/", 1)[-1] for name in keys} == {"award-page", "award-share-card", "portfolio"}
+    assert {name.rsplit("/", 1)[-1] for name in keys if not name.startswith("bundle/")} == {
+        "award-page",
+        "award-share-card",
+        "portfolio",
+    }
 
 
 @pytest.mark.parametrize(
@@ -196,8 +215,8 @@ def test_an_edit_remakes_exactly_the_units_that_read_it(baseline, tmp_path, run,
     state = json.loads((site_dir / ".badgekiln/cache/state.json").read_text())
     first = copy_example(tmp_path / "first")
     build(run, first)
-    old = json.loads((first / ".badgekiln/cache/state.json").read_text())["groups"]
-    remade = {group for group, (key, _) in state["groups"].items() if group not in old or old[group][0] != key}
+    old = recorded_groups(json.loads((first / ".badgekiln/cache/state.json").read_text()))
+    remade = {group for group, (key, _) in recorded_groups(state).items() if group not in old or old[group][0] != key}
     assert {group.rsplit("/", 1)[-1] for group in remade} == expected
     awards = {group.split("/")[1] for group in remade if group.startswith("award/")}
     assert len(awards) == 1  # one award's units, not its neighbours'
@@ -237,7 +256,7 @@ def test_a_new_per_award_output_is_one_new_module_and_its_template(tmp_path, run
         assert "issued 20" in summaries[0].read_text()
         assert "(0 written" in build(run, site_dir).out  # a rebuild reuses it: nothing is made again
         state = json.loads((site_dir / ".badgekiln/cache/state.json").read_text())
-        assert sum(name.endswith("/summary") for name in state["groups"]) == len(summaries)
+        assert sum(name.endswith("/summary") for name in recorded_groups(state)) == len(summaries)
     finally:
         monkeypatch.undo()
         outputs.rediscover()
@@ -258,6 +277,11 @@ def test_a_unit_that_makes_an_undeclared_file_fails_the_build(minimal_site, run)
         outputs.unregister(unit)
 
 
+def test_a_unit_name_is_a_slug():
+    with pytest.raises(ValueError, match="lower-case letters"):
+        Unit("page\tx", "award", (FileSpec("x.txt", "text/plain"),), reads=(), produce=lambda *a: None)
+
+
 def test_a_unit_must_name_inputs_the_engine_knows():
     with pytest.raises(ValueError, match="unknown inputs"):
         Unit("x", "site", (FileSpec("x.txt", "text/plain"),), reads=("clock",), produce=lambda *a: None)
@@ -267,10 +291,10 @@ def test_a_renewal_remakes_the_renewed_awards_page_too(tmp_path, run):
     """The earlier award's page links its renewal (it reads 'renewals'), and nothing else of it changes."""
     site_dir = copy_example(tmp_path / "site")
     build(run, site_dir)
-    old = json.loads((site_dir / ".badgekiln/cache/state.json").read_text())["groups"]
+    old = recorded_groups(json.loads((site_dir / ".badgekiln/cache/state.json").read_text()))
     _renew(site_dir)
     build(run, site_dir)
-    state = json.loads((site_dir / ".badgekiln/cache/state.json").read_text())["groups"]
+    state = recorded_groups(json.loads((site_dir / ".badgekiln/cache/state.json").read_text()))
     remade = {group for group, (key, _) in state.items() if group not in old or old[group][0] != key}
     assert {g for g in remade if g.startswith("award/k3v8n0d2rt/")} == {"award/k3v8n0d2rt/award-page"}
     assert {g.rsplit("/", 1)[-1] for g in remade if g.startswith("award/jane-renewal-1/")} == {

@@ -317,6 +317,19 @@ CACHE_DAMAGE = {
     "group-bad-entry": lambda site, tmp: _edit_state(
         site, lambda d: d["groups"].update({k: [v[0], "../../x " + "0" * 64 + " 1 2"] for k, v in d["groups"].items()})
     ),
+    "bundle-not-a-pair": lambda site, tmp: _edit_state(
+        site, lambda d: d["bundles"].update({k: [1, 2] for k in d["bundles"]})
+    ),
+    # (a bundle's text is read when a rebuild plans its groups one by one: the output was removed)
+    "bundle-bad-entry": lambda site, tmp: _edit_state(
+        site,
+        lambda d: d["bundles"].update(
+            {k: [v[0], v[1].replace("awards/", "../../awards/")] for k, v in d["bundles"].items()}
+        ),
+    ),
+    "bundle-not-lines": lambda site, tmp: _edit_state(
+        site, lambda d: d["bundles"].update({k: [v[0], "award/x/page\tzz"] for k, v in d["bundles"].items()})
+    ),
     "source-record-wrong": lambda site, tmp: _edit_state(
         site, lambda d: d["sources"].update({k: ["x", 1, 2, 3] for k in d["sources"]})
     ),

@@ -17,6 +17,11 @@ Recipient files are the bulk of the sources, and parsing YAML is slow, so each o
 result is kept too, keyed on its bytes, the badge classes it can refer to and badgekiln's code
 (:meth:`BuildCache.load_project`). ``rm -rf .badgekiln`` forgets everything: the next build is a
 clean one, with the same bytes.
+
+The groups of one recipient file's awards are kept together, as one *bundle* with one key (see
+:meth:`BuildCache.keep_bundle`): a rebuild that finds a file's bundle key unchanged keeps every
+group of it without computing, or even reading, the groups' own keys. At 100,000 awards that is
+most of a rebuild's work when one award changes (issue 15).
 """
 
 from __future__ import annotations
@@ -42,14 +47,14 @@ from typing import Any, BinaryIO
 import orjson
 
 from badgekiln import models
-from badgekiln.engine import outputscan, timings
+from badgekiln.engine import outputscan, outputstamp, timings
 from badgekiln.engine.codec import decode, encode
 from badgekiln.engine.forking import fork_map
 from badgekiln.engine.site import MARKER, FileRef, SitePlan, update_site, write_site
-from badgekiln.errors import Diagnostic, SourceError, SourceLocation
+from badgekiln.errors import Diagnostic, OutputError, SourceError, SourceLocation
 from badgekiln.sources import safefiles, validate
 
-FORMAT = 3
+FORMAT = 4
 CACHE_DIR = outputscan.STATE.parent  # .badgekiln/cache
 # Libraries whose versions shape the output bytes (or, for PyYAML, the validated sources).
 LIBRARIES = (
@@ -265,6 +270,49 @@ class BlobStore:
 
 # One file of a group: (path in the site, sha256, size, inode of its blob).
 Entry = tuple[str, str, int, int]
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+
+
+def bundle_text(groups: Iterable[tuple[str, list[Any]]]) -> str:
+    """Groups (name, [key, packed]) as a bundle's text: a line each, "name TAB key TAB packed"."""
+    return "\n".join(f"{name}\t{group[0] or ''}\t{group[1]}" for name, group in groups)
+
+
+def bundle_groups(text: str) -> dict[str, list[Any]] | None:
+    """The groups of a bundle's text, each checked as the state's groups are; None if any is damaged."""
+    groups: dict[str, list[Any]] = {}
+    if not text:
+        return groups
+    for line in text.split("\n"):
+        parts = line.split("\t")
+        if len(parts) != 3:
+            return None
+        name, key, packed = parts
+        if (
+            not name.startswith("award/")
+            or not (key == "" or _HEX64.fullmatch(key))
+            or not _PACKED_RE.fullmatch(packed)
+        ):
+            return None
+        groups[name] = [key or None, packed]
+    return groups
+
+
+def recorded_groups(state: dict[str, Any]) -> dict[str, list[Any]]:
+    """Every group a state records (name -> [key, packed]), those kept in bundles included."""
+    groups = dict(state.get("groups", {}))
+    for _, text in state.get("bundles", {}).values():
+        groups.update(bundle_groups(text) or {})
+    return groups
+
+
+def bundle_files(text: str) -> int:
+    """How many files a bundle's text records (counted, not parsed)."""
+    if not text:
+        return 0
+    lines = text.count("\n") + 1
+    empty = text.count("\t\n") + text.endswith("\t")  # (a group that made no file)
+    return text.count(";") + lines - empty
 
 
 def _pack(entries: Iterable[Entry]) -> str:
@@ -295,8 +343,16 @@ class BuildCache:
         if problem:
             self.warnings.append(_damaged(f"{CACHE_DIR.as_posix()}/state.json", problem))
         self._groups: dict[str, list[Any]] = state.get("groups", {})
+        self._plain = dict(self._groups)  # the groups the state keeps outside bundles
+        # recipient file -> [bundle key, text]: its awards' groups (see keep_bundle)
+        self._bundles: dict[str, list[Any]] = state.get("bundles", {})
         self._sources: dict[str, list[Any]] = state.get("sources", {})
         self.new_groups: dict[str, list[Any]] = {}
+        self.new_bundles: dict[str, list[Any]] = {}  # bundles kept whole
+        self._bundle_keys: dict[str, str | None] = {}  # bundles made again (some groups reused): their new keys
+        self._in_bundle: dict[str, str] = {}  # group -> the bundle it is kept in
+        self._opened: set[str] = set()  # bundles whose groups were read into _groups
+        self._identity: dict[str, tuple[str, tuple[Any, ...]]] = {}  # recipient file -> (record, values)
         self.on_made: Callable[[], None] | None = None  # called for each group made (progress on a terminal)
         self.new_sources: dict[str, list[Any]] = {}
         self._fresh = not state or bool(problem)  # no usable record: blobs of older versions may be lying around
@@ -305,11 +361,14 @@ class BuildCache:
         self.stats = {"reused": 0, "made": 0, "badges_reused": 0, "recipients_reused": 0}
         self._unchanged: list[str] = []  # planned files that output/ already holds
         self._kept: list[str] = []  # groups reused without listing their files (output/ is intact)
+        self._kept_bundles: list[str] = []  # bundles kept the same way
         # Scanning output/ waits on the file system: another process does it while the sources are
         # validated here, and compares it with what the last build left there (outputscan.py).
         self._present: dict[str, tuple[int, int] | None] | None = None
         self._intact: bool | None = None
         self._scanner = scanner or outputscan.Scanner(root / "state.json", output)
+        self._folders: set[str] | None = None  # the folders of output/, when the scan knew them
+        self._saved_sha: str | None = None  # the SHA-256 of the state this build saved (see stamp_output)
 
     def _scanned(self) -> None:
         if self._intact is not None:
@@ -322,6 +381,7 @@ class BuildCache:
         # Intact means: as the state this build read records (the scan read it under the same lock).
         self._intact = found.intact and bool(self._groups) and found.state_sha == self._state_sha
         self._present, self._marker = found.listing, found.marker
+        self._folders = set(found.folders) if self._intact and found.folders is not None else None
         if self._present is None and not self._intact:
             self._present = outputscan.list_files(self.output)
 
@@ -344,6 +404,9 @@ class BuildCache:
             self._present = {
                 rel: (ino, size) for group in self._groups.values() for rel, _, size, ino in _unpack(group[1])
             }
+            for _, text in self._bundles.values():
+                for group in (bundle_groups(text) or {}).values():
+                    self._present.update((rel, (ino, size)) for rel, _, size, ino in _unpack(group[1]))
             self._present[MARKER] = self._marker
         return self._present
 
@@ -383,10 +446,64 @@ class BuildCache:
         self._scanner.close()  # ends the scanning process
         self._lock.close()
 
+    # -- bundles: the groups of one recipient file -------------------------------------------------
+
+    def source_identity(self, rel: str, value: Any) -> str | None:
+        """What names the validated record of source file ``rel`` that this build used, if ``value``
+        is the very model this cache handed back or kept for it (a model changed afterwards, by
+        ``site_src/members.csv`` or a CPD log, is not): the same record means an equal model."""
+        found = self._identity.get(rel)
+        if found is None or not any(v is value for v in found[1]):
+            return None
+        return found[0]
+
+    def keep_bundle(self, bundle: str, key: str | None) -> bool:
+        """Keep every group of ``bundle`` (a recipient file's awards) as the last build left them,
+        when its key is the same and ``output/`` is intact; False: plan its groups one by one.
+
+        The key (:meth:`badgekiln.engine.keys.UnitKeys.bundle`) covers everything the groups' own
+        keys cover, so an unchanged bundle key means unchanged group keys. The groups' text is not
+        even read: it goes back into the state as it was.
+        """
+        old = self._bundles.get(bundle)
+        if key is None or old is None or old[0] != key or bundle in self._opened or not self.intact:
+            return False
+        self.new_bundles[bundle] = old
+        self._kept_bundles.append(bundle)
+        self.stats["reused"] += old[1].count("\n") + 1 if old[1] else 0
+        return True
+
+    def open_bundle(self, bundle: str, key: str | None) -> None:
+        """Plan ``bundle``'s groups one by one (:meth:`reuse`, :meth:`record` with ``bundle``); it is
+        kept under ``key`` with the groups this build gives it."""
+        self._bundle_keys[bundle] = key
+        self._groups.update(self._open(bundle))
+
+    def _open(self, bundle: str) -> dict[str, list[Any]]:
+        """The groups of the last build's ``bundle`` (each read once); none if it is damaged (said)."""
+        old = self._bundles.get(bundle)
+        if old is None or bundle in self._opened:
+            return {}
+        self._opened.add(bundle)
+        groups = bundle_groups(old[1])
+        if groups is None:
+            # (its groups are made again; a file of it that no group makes stays in output/ until the
+            # next build, whose scan of output/ then finds a file no record names, and removes it)
+            self.warnings.append(
+                _damaged(f"{CACHE_DIR.as_posix()}/state.json", f"the record of {bundle[:80]!r} is damaged")
+            )
+            return {}
+        return groups
+
     # -- groups ----------------------------------------------------------------------------------
 
-    def reuse(self, plan: SitePlan, name: str, key: str) -> bool:
-        """Add the files group ``name`` made under ``key`` to ``plan``; False when they must be made."""
+    def reuse(self, plan: SitePlan, name: str, key: str, bundle: str | None = None) -> bool:
+        """Add the files group ``name`` made under ``key`` to ``plan``; False when they must be made.
+
+        ``bundle``: the bundle the group is kept in (opened with :meth:`open_bundle`), made or not.
+        """
+        if bundle is not None:
+            self._in_bundle[name] = bundle
         old = self._groups.get(name)
         if old is None or old[0] != key:
             return False
@@ -464,10 +581,14 @@ class BuildCache:
                 loose.files[rel] = content
                 del plan.files[rel]
         self.store_group(plan, LOOSE, None, loose)
-        if self._kept:
+        self._scanned()  # (the scan has read the folders' record: it goes before output/ changes)
+        outputstamp.forget(self.root)
+        self._open_dropped()
+        if self._kept or self._kept_bundles:
             counts = self._write_around_kept(plan)
             if counts is not None:
                 return counts
+            self._unkeep_bundles()
             for name in self._kept:  # too much changed to update in place: list every file after all
                 for rel, sha, _, _ in _unpack(self._groups[name][1]):
                     plan.add(rel, self.store.ref(sha))
@@ -486,8 +607,9 @@ class BuildCache:
             and not _folders(present) & plan.files.keys()
         )  # a file where a folder is: start afresh
         if in_place:
-            update_site(plan, self.output, unchanged=unchanged, stale=stale)
+            update_site(plan, self.output, unchanged=unchanged, stale=stale, folders=self._folders)
         else:
+            self._folders = None  # (restaged: listed when the record is made)
             if unchanged:  # linked from the blobs: a blob deleted by hand comes back from output/
                 # (each group unpacked in turn, only the unchanged files kept: all of them at once
                 # were the largest thing a clean build held, a third of a GB at 100,000 awards)
@@ -498,10 +620,37 @@ class BuildCache:
             write_site(plan, self.output)
         return {"files": total, "written": total - len(unchanged), "linked": len(unchanged)}
 
+    def _open_dropped(self) -> None:
+        """Read the groups of the last build's bundles that this build neither kept nor opened (their
+        recipient file is gone): their files are stale. (Under names of their own: a group of the
+        same name in another bundle, an award moved between files, is another record.)"""
+        for bundle in self._bundles.keys() - self.new_bundles.keys() - self._opened:
+            for name, group in self._open(bundle).items():
+                self._groups[f"{bundle}\0{name}"] = group
+
+    def _unkeep_bundles(self) -> None:
+        """Turn the kept bundles into bundles planned group by group, each group kept as it was."""
+        for bundle in self._kept_bundles:
+            key = self._bundles[bundle][0]
+            groups = bundle_groups(self._bundles[bundle][1])
+            if groups is None:  # (kept means the scan of output/ read it whole: not seen happen)
+                raise OutputError(
+                    f"the build cache's record of {bundle} is damaged: delete .badgekiln/ and build again"
+                )
+            del self.new_bundles[bundle]
+            self._opened.add(bundle)
+            self._bundle_keys[bundle] = key
+            for name, group in groups.items():
+                self._groups[name] = self.new_groups[name] = group
+                self._in_bundle[name] = bundle
+                self._kept.append(name)
+        self._kept_bundles.clear()
+
     def _write_around_kept(self, plan: SitePlan) -> dict[str, int] | None:
         """Update an intact ``output/`` in place, knowing the kept groups' files by count only;
         None when that is not the way (too much changed, or a file goes where a folder is)."""
         kept = sum(self._groups[name][1].count(";") + 1 for name in self._kept if self._groups[name][1])
+        kept += sum(bundle_files(self._bundles[bundle][1]) for bundle in self._kept_bundles)
         unchanged = set(self._unchanged)
         made = plan.files.keys()
         changed = made - unchanged
@@ -517,7 +666,7 @@ class BuildCache:
             return {"files": total, "written": 0, "linked": total}  # output/ is the site already
         if len(changed) > IN_PLACE_MAX_SHARE * total or any(os.path.isdir(self.output / rel) for rel in changed):
             return None
-        update_site(plan, self.output, unchanged=unchanged, stale=stale)
+        update_site(plan, self.output, unchanged=unchanged, stale=stale, folders=self._folders)
         return {"files": total, "written": len(changed), "linked": total - len(changed)}
 
     def save(self) -> None:
@@ -530,13 +679,28 @@ class BuildCache:
                     "were replaced by a link, folder or special file; they were made again",
                 )
             )
-        if not self._fresh and self.new_groups == self._groups and self.new_sources == self._sources:
+        self._open_dropped()
+        plain: dict[str, list[Any]] = {}
+        lines: dict[str, list[tuple[str, list[Any]]]] = {}
+        for name, group in self.new_groups.items():
+            bundle = self._in_bundle.get(name)
+            if bundle is None:
+                plain[name] = group
+            else:
+                lines.setdefault(bundle, []).append((name, group))
+        bundles = dict(self.new_bundles)
+        for bundle, key in self._bundle_keys.items():
+            bundles[bundle] = [key, bundle_text(lines.get(bundle, ()))]
+        if not self._fresh and plain == self._plain and bundles == self._bundles and self.new_sources == self._sources:
+            self._saved_sha = self._state_sha
             return  # nothing new to remember, nothing to delete
         tmp = self.root / f".state.{os.getpid()}.tmp"
         tmp.unlink(missing_ok=True)
         with open(tmp, "xb") as handle:  # (x: never through a link left at that name)
-            _write_state(handle, self.new_groups, self.new_sources)
+            hashing = _Hashing(handle)
+            _write_state(hashing, plain, bundles, self.new_sources)
         os.replace(tmp, self.root / "state.json")
+        self._saved_sha = hashing.hasher.hexdigest()
         if self._store_was_empty:  # every blob was made by this build, for a group it records
             stale = set()
         elif self._fresh:  # blobs of earlier versions, or of builds that failed, may be lying around
@@ -546,6 +710,10 @@ class BuildCache:
             stale = {e[1] for name in changed for e in _unpack(self._groups[name][1])}
             stale -= {e[1] for name in changed if name in self.new_groups for e in _unpack(self.new_groups[name][1])}
         if stale:
+            # (the kept bundles' texts are not searched: reading them is what keeping them saves. A
+            # blob of a changed group is another's only when the two files have the same bytes, and
+            # a build that needs a blob deleted while output/ holds its file adopts it back, as it
+            # does a blob deleted by hand; see write)
             text = "\n".join(group[1] for group in self.new_groups.values())
             used: Container[str] = text
             if len(stale) > 16:  # (each search reads all the text: past a few, split it once into a set)
@@ -553,6 +721,13 @@ class BuildCache:
                 # used is never deleted (a path that happened to read as a sha would only keep one).
                 used = set(text.split(" "))
             self.store.remove(sha for sha in stale if sha not in used)
+
+    def stamp_output(self) -> None:
+        """Record the folders of ``output/`` with the state just saved, for the next build's scan
+        (:mod:`badgekiln.engine.outputstamp`); after :meth:`save`."""
+        if self._saved_sha is not None:
+            names = sorted(self._folders | {""}) if self._folders is not None else None
+            outputstamp.record(self.root, self.output, self._saved_sha, names)
 
     # -- sources ---------------------------------------------------------------------------------
 
@@ -589,6 +764,8 @@ class BuildCache:
             if reused is not None:
                 results.append(reused)
                 self.new_sources[rel] = self._sources[rel]
+                if kind == "recipients":
+                    self._identity[rel] = (_record_identity(self._sources[rel]), reused.values)
                 self.stats[f"{kind}_reused"] = self.stats.get(f"{kind}_reused", 0) + 1
             else:
                 results.append(None)
@@ -611,7 +788,15 @@ class BuildCache:
                     result.latest_day.isoformat() if result.latest_day else None,
                     [[read, sha] for read, sha in result.reads],
                 ]
+                if kind == "recipients":
+                    self._identity[rel] = (_record_identity(self.new_sources[rel]), result.values)
         return [result for result in results if result is not None]
+
+
+def _record_identity(record: list[Any]) -> str:
+    """What makes a validated record the one it is, but its encoded values (which follow from it):
+    the file's key, the day it was validated on, its latest date, the files it read."""
+    return _sha(record[0], record[2], str(record[3]), repr(record[4]))
 
 
 _KINDS = {"badges": models.BadgeClass, "recipients": models.Recipient}  # what each kind of file's values are
@@ -640,10 +825,23 @@ def _reuse(old: Any, key: str | None, day: str, root: Path, kind: type | None) -
     return reused
 
 
+class _Hashing:
+    """A file being written, and the SHA-256 of what was written to it."""
+
+    def __init__(self, handle: BinaryIO):
+        self.handle, self.hasher = handle, hashlib.sha256()
+
+    def write(self, data: bytes) -> int:
+        self.hasher.update(data)
+        return self.handle.write(data)
+
+
 STATE_PIECE = 4096  # records per piece of state.json written at once
 
 
-def _write_state(handle: BinaryIO, groups: dict[str, Any], sources: dict[str, Any]) -> None:
+def _write_state(
+    handle: BinaryIO | _Hashing, groups: dict[str, Any], bundles: dict[str, Any], sources: dict[str, Any]
+) -> None:
     """Write the state (the JSON object ``_read_state`` reads) a few thousand records at a time.
 
     The state of a 100,000-award site is about 200 MB: made as one text, and encoded once more
@@ -654,7 +852,11 @@ def _write_state(handle: BinaryIO, groups: dict[str, Any], sources: dict[str, An
     """
     head = {"format": FORMAT, "fingerprint": code_fingerprint()}
     handle.write(orjson.dumps(head)[:-1])
-    for name, records, dumps in (("groups", groups, _dumps), ("sources", sources, _json_dumps)):
+    for name, records, dumps in (
+        ("groups", groups, _dumps),
+        ("bundles", bundles, _dumps),
+        ("sources", sources, _json_dumps),
+    ):
         handle.write(b',"' + name.encode() + b'":{')
         items = iter(records.items())
         separator = b""
@@ -750,9 +952,17 @@ def _read_state(path: Path) -> tuple[dict[str, Any], str | None, str | None]:
 
 def _state_problem(state: dict[str, Any]) -> str | None:
     """What is wrong with the shape of a state this version wrote, or None."""
-    groups, sources = state.get("groups"), state.get("sources")
-    if not isinstance(groups, dict) or not isinstance(sources, dict):
-        return "'groups' and 'sources' must be objects"
+    groups, bundles, sources = state.get("groups"), state.get("bundles"), state.get("sources")
+    if not isinstance(groups, dict) or not isinstance(bundles, dict) or not isinstance(sources, dict):
+        return "'groups', 'bundles' and 'sources' must be objects"
+    for name, bundle in bundles.items():  # (their texts are checked when read: see bundle_groups)
+        if not (
+            isinstance(bundle, list)
+            and len(bundle) == 2
+            and (bundle[0] is None or isinstance(bundle[0], str))
+            and isinstance(bundle[1], str)
+        ):
+            return f"the record of {name[:80]!r} is damaged"
     for name, group in groups.items():
         if not (
             isinstance(group, list)

@@ -69,6 +69,21 @@ def frozen() -> Iterator[None]:
 
 
 @contextmanager
+def collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection in the block (as it was, after): for reading the sources and
+    the cache's state, which make millions of objects that live as long as the build and form no
+    cycles. The collector ran again and again over the growing heap meanwhile: at 100,000 awards,
+    more than half of decoding the cached sources (0.8 s of 1.3) and of parsing the state."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+@contextmanager
 def pool(workers: int) -> Iterator[ProcessPoolExecutor]:
     """``workers`` forked processes, forked with every object of this process frozen (:func:`frozen`).
 

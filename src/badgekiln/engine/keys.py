@@ -82,6 +82,7 @@ class UnitKeys:
         }
         self._earners: dict[str, str] = {}
         self._award_site: dict[str, str] = {}  # the site-wide parts award units read (in every award's parts)
+        self._bundle_site: str | None = None  # what every bundle key holds (see bundle)
         self._badges = {
             slug: digest(badge, _file_sha(inputs.source, SourceTree.image(badge.image)))
             for slug, badge in project.badges.items()
@@ -148,6 +149,33 @@ class UnitKeys:
         # (only an award of a stacked badge shows its earner's other awards: its components)
         parts["earner"] = self._earner(recipient) + self._badge_part("pathway", badge) if badge.requires else ""
         return parts
+
+    # The parts of an award's units that come from its own recipient file (or its status and ledger
+    # entry, which the bundle key holds): every other part they read is the same for every award.
+    AWARD_OWN = frozenset(("award", "badge", "status", "renewals", "earner"))
+
+    def bundle(self, recipient: models.Recipient, record: str) -> str:
+        """The key of the groups of ``recipient``'s awards, kept together (see
+        :meth:`badgekiln.engine.cache.BuildCache.keep_bundle`), from ``record``: the identity of the
+        validated record of the recipient's file, which the recipient model is made from.
+
+        It covers what each of those groups' keys covers (:meth:`award_parts`): the recipient and
+        its awards (the record: every award of an earner, its renewals and CPD log come from its
+        file), each award's status today and ledger entry, every badge class (and so every
+        pathway), and the site-wide parts that award units read, with the code and the units.
+        Computed without a model's text: per award, only its status and ledger entry.
+        """
+        if self._bundle_site is None:
+            names = sorted({name for unit in units() if unit.scope == "award" for name in unit.reads} - self.AWARD_OWN)
+            self._bundle_site = _sha(
+                "bundle v1", self._code, *[self.site_part(n) for n in names], digest(sorted(self._badges.items()))
+            )
+        today, entries = self.inputs.today, self.inputs.ledger.entries
+        return _sha(
+            self._bundle_site,
+            record,
+            *[a.status(today) + _fields_text(entries[a.id]) for a in recipient.awards],
+        )
 
     def award(self, unit: Unit, parts: dict[str, str]) -> str:
         """The key of a per-award unit, from :meth:`award_parts`."""

@@ -26,6 +26,7 @@ from typing import Any
 
 import orjson
 
+from badgekiln.engine import outputstamp
 from badgekiln.errors import SourceError
 from badgekiln.sources import safefiles
 
@@ -45,6 +46,7 @@ class Scan:
     intact: bool  # output/ holds exactly the files that state recorded, by inode and size
     listing: Listing | None  # every file, unless intact
     marker: tuple[int, int] | None  # the marker file's (inode, size)
+    folders: list[str] | None = None  # every folder, when intact by their times (outputstamp.py)
 
 
 class CacheLock:
@@ -136,23 +138,50 @@ def state_sha(data: bytes) -> str:
 
 
 def scan(state_path: Path, output: Path) -> Scan:
-    """List ``output`` and compare it with the files recorded in ``state_path``."""
-    groups, sha = _recorded(state_path)
-    listing = list_files(output)
-    marker = listing.get(MARKER)
-    if sha is not None and marker is not None and _matches(listing, groups):
-        return Scan(sha, True, None, marker)
-    return Scan(sha, False, listing, marker)
-
-
-def _recorded(state_path: Path) -> tuple[dict[str, Any], str | None]:
-    """The groups of files the state at ``state_path`` records, and the state's SHA-256 (its bytes,
-    and its record of validated sources, are let go before the listing is made)."""
+    """Compare ``output`` with the files recorded in ``state_path``: by its folders' times when the
+    last build recorded them (:mod:`badgekiln.engine.outputstamp`), else file by file."""
     try:
         data = safefiles.read_bytes(state_path.parent, state_path.name, limit=MAX_STATE_BYTES)
-        return _loads(data).get("groups") or {}, state_sha(data)
-    except (OSError, ValueError, AttributeError, RecursionError, SourceError):
-        return {}, None
+    except (OSError, SourceError):
+        data = None
+    if data is not None:
+        sha = state_sha(data)
+        folders = outputstamp.matches(state_path.parent, output, sha)
+        if folders is not None:
+            marker = _plain_file(output / MARKER)
+            if marker is not None:
+                return Scan(sha, True, None, marker, folders)
+    groups, recorded_sha = _recorded(data)
+    data = None  # (let go before the listing is made: 200 MB at 100,000 awards)
+    listing = list_files(output)
+    marker = listing.get(MARKER)
+    if recorded_sha is not None and marker is not None and _matches(listing, groups):
+        return Scan(recorded_sha, True, None, marker)
+    return Scan(recorded_sha, False, listing, marker)
+
+
+def _plain_file(path: Path) -> tuple[int, int] | None:
+    """(inode, size) of ``path`` if it is a plain file (not followed if a link)."""
+    try:
+        found = os.lstat(path)
+    except OSError:
+        return None
+    return (found.st_ino, found.st_size) if stat.S_ISREG(found.st_mode) else None
+
+
+def _recorded(data: bytes | None) -> tuple[list[str], str | None]:
+    """The packed files of every group the state ``data`` records ("path sha size inode;..."),
+    and the state's SHA-256 (its record of validated sources is let go before the listing is made)."""
+    if data is None:
+        return [], None
+    try:
+        state = _loads(data)
+        packed = [group[1] for group in (state.get("groups") or {}).values()]
+        for _, text in (state.get("bundles") or {}).values():  # lines of "name TAB key TAB packed"
+            packed.extend(line.rpartition("\t")[2] for line in text.split("\n"))
+        return packed, state_sha(data)
+    except (ValueError, AttributeError, RecursionError, TypeError, IndexError):
+        return [], None
 
 
 def _loads(data: bytes) -> Any:
@@ -166,11 +195,11 @@ def _loads(data: bytes) -> Any:
         return json.loads(data)
 
 
-def _matches(listing: Listing, groups: dict[str, Any]) -> bool:
+def _matches(listing: Listing, groups: list[str]) -> bool:
     """Whether ``listing`` is the marker plus exactly the files of ``groups`` ("path sha size inode;...")."""
     count = 1  # the marker
     try:
-        for _, packed in groups.values():
+        for packed in groups:
             if not packed:
                 continue
             for part in packed.split(";"):

@@ -411,7 +411,14 @@ def _place_folder(files: dict[str, bytes | FileRef], staging: Path, output: Path
     return written, linked
 
 
-def update_site(plan: SitePlan, output: Path, *, unchanged: Collection[str], stale: Collection[str]) -> dict[str, int]:
+def update_site(
+    plan: SitePlan,
+    output: Path,
+    *,
+    unchanged: Collection[str],
+    stale: Collection[str],
+    folders: set[str] | None = None,
+) -> dict[str, int]:
     """Bring an ``output`` written by an earlier build up to date in place, writing only what changed.
 
     ``unchanged`` are planned paths that ``output`` is known to hold with exactly the planned bytes
@@ -420,6 +427,9 @@ def update_site(plan: SitePlan, output: Path, *, unchanged: Collection[str], sta
     place; if anything fails, the renames already done are undone, so a failed update leaves
     ``output`` as it was. A reader of the site may see old and new files side by side for the
     moment the renames take.
+
+    ``folders``: the folders of ``output`` (relative, "" itself), brought up to date with those
+    the update makes and removes.
     """
     plan.check_no_secrets()
     output = output.absolute()
@@ -470,7 +480,15 @@ def update_site(plan: SitePlan, output: Path, *, unchanged: Collection[str], sta
     finally:
         shutil.rmtree(staging, ignore_errors=True)
         lock.close()
-    _remove_empty_folders(output, stale)
+    removed = _remove_empty_folders(output, stale)
+    if folders is not None:
+        for rel in changed:  # (each folder that holds a new file)
+            while "/" in rel:
+                rel = rel.rsplit("/", 1)[0]
+                if rel in folders:
+                    break
+                folders.add(rel)
+        folders.difference_update(removed)
     return {"written": len(changed), "linked": len(unchanged)}
 
 
@@ -482,7 +500,9 @@ def _place(ref: FileRef, target: Path) -> None:
         shutil.copyfile(ref.path, target)
 
 
-def _remove_empty_folders(output: Path, removed: Collection[str]) -> None:
+def _remove_empty_folders(output: Path, removed: Collection[str]) -> set[str]:
+    """Remove the folders that the files ``removed`` leave empty; returns them (relative)."""
+    gone: set[str] = set()
     for rel in sorted(removed, reverse=True):
         folder = (output / rel).parent
         while folder != output:
@@ -490,7 +510,9 @@ def _remove_empty_folders(output: Path, removed: Collection[str]) -> None:
                 folder.rmdir()
             except OSError:
                 break
+            gone.add(folder.relative_to(output).as_posix())
             folder = folder.parent
+    return gone
 
 
 def _same_bytes(path: Path, content: bytes) -> bool:

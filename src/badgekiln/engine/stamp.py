@@ -48,6 +48,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from badgekiln.engine import outputscan
+from badgekiln.engine.outputstamp import clock as _clock
+from badgekiln.engine.outputstamp import folders as _folders
+from badgekiln.engine.outputstamp import past as _past
 from badgekiln.engine.site import leftover_prefixes
 from badgekiln.signing import keypaths
 
@@ -68,7 +71,6 @@ ENVIRONMENT = (
 )
 MAX_STAMP_BYTES = 64 * 1024 * 1024  # bytes (a stamp lists output/'s folders: about 20 bytes an award)
 SLACK_NS = 2_500_000_000  # the coarsest file times kept (FAT: 2 s), and some
-WAIT_S = 3.0  # at most, for a file system's clock to move past the build's last write
 
 
 @dataclass(frozen=True)
@@ -232,55 +234,6 @@ def _cache_dir_ready(source: Path, *, make: bool = False) -> bool:
         if found != "dir":
             return False
     return True
-
-
-def _clock(folder: Path) -> int | None:
-    """The clock of ``folder``'s file system now (the ctime a change made now would get), from a
-    probe file made and removed there; None when it cannot be read (then no stamp is trusted)."""
-    probe = folder / f".badgekiln-clock.{os.getpid()}"
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-    try:
-        fd = os.open(probe, flags, 0o600)
-    except OSError:
-        return None
-    try:
-        return os.fstat(fd).st_ctime_ns
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-        with contextlib.suppress(OSError):
-            os.unlink(probe)
-
-
-def _past(folder: Path, ctime: int) -> bool:
-    """Wait (at most :data:`WAIT_S`) until the clock of ``folder``'s file system is past ``ctime``."""
-    deadline = time.monotonic() + WAIT_S
-    while True:
-        now = _clock(folder)
-        if now is None:
-            return False
-        if now > ctime:
-            return True
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.001)
-
-
-def _folders(output: Path) -> list[str]:
-    """Every folder of ``output`` (relative; "" is ``output`` itself), links not followed."""
-    found = [""]
-    stack = [("", str(output))]
-    while stack:
-        prefix, folder = stack.pop()
-        with os.scandir(folder) as listed:
-            for entry in listed:
-                if entry.is_dir(follow_symlinks=False):
-                    rel = prefix + entry.name
-                    found.append(rel)
-                    stack.append((rel + "/", entry.path))
-    found.sort()
-    return found
 
 
 def _stats(output: Path, folders: list[str], source: Path) -> tuple[str, int, int] | None:

@@ -104,7 +104,21 @@ def _plan_groups(
                     renderer,
                 )
     # (the loop that runs for every award of the site: written out, no callable made per group)
+    uncached = [unit for unit in award_units if not unit.cached]
     for recipient in inputs.project.recipients:
+        bundle = None
+        if cache is not None and recipient.location is not None:
+            # A recipient file's groups are kept whole when its bundle key is unchanged (most of a
+            # rebuild's files: see BuildCache.keep_bundle); else planned one by one, as below.
+            bundle = recipient.location.path
+            record = cache.source_identity(bundle, recipient)
+            bundle_key = keys.bundle(recipient, record) if record is not None else None
+            if cache.keep_bundle(bundle, bundle_key):
+                for award in recipient.awards:
+                    for unit in uncached:
+                        _make_now(plan, unit, (recipient, award), inputs, renderer)
+                continue
+            cache.open_bundle(bundle, bundle_key)
         for award in recipient.awards:
             item = (recipient, award)  # (one tuple for the award's groups)
             parts = keys.award_parts(recipient, award) if cache is not None else {}
@@ -113,7 +127,7 @@ def _plan_groups(
                     _make_now(plan, unit, item, inputs, renderer)
                     continue
                 name, key = f"award/{award.id}/{unit.name}", keys.award(unit, parts)
-                if not cache.reuse(plan, name, key):
+                if not cache.reuse(plan, name, key, bundle):
                     todo.append((name, key, unit, item))
     return todo
 

@@ -131,6 +131,8 @@ class Unit:
     shared: Shared | None = None  # made once per build before the workers fork (see Shared)
 
     def __post_init__(self) -> None:
+        if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", self.name):  # (a group's name holds it: see engine/cache.py)
+            raise ValueError(f"unit {self.name!r}: a name is lower-case letters, digits and hyphens")
         unknown = set(self.reads) - READS.keys()
         if unknown:
             raise ValueError(f"unit {self.name}: unknown inputs {sorted(unknown)}; known: {sorted(READS)}")

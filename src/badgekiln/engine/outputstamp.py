@@ -1,0 +1,161 @@
+"""``output/`` as the last build left it, told by its folders' times instead of a listing of its files.
+
+A rebuild reuses the files of ``output/`` only if the folder holds exactly what the last build
+recorded (see :mod:`badgekiln.engine.outputscan`). Listing and stat-ing every file of a
+100,000-award site (nearly a million) takes seconds; its 100,000 folders are stat-ed in a fraction
+of that. A file added, removed, renamed or replaced anywhere in ``output/`` changes the times
+(mtime, ctime) of the folder that holds it, so after each build :func:`record` keeps, in
+``.badgekiln/cache/output-stamp.json``, ``(inode, mtime, ctime)`` of every folder of ``output/``,
+with the SHA-256 of the cache state that build saved. The next build's scan asks
+:func:`matches`: when every folder is as recorded, the output is intact without a listing.
+
+What a folder's times do not tell: a file edited in place (the same inode written again), as
+with the no-op stamp (:mod:`badgekiln.engine.stamp`; README, "Nothing changed, nothing done").
+The times are kept only once the file system's clock has moved past the build's last change, so
+a change after it always gets a later time (git's "racily clean" rule).
+
+Only the standard library is imported here: the scanning process forks before anything slow loads.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import stat
+import time
+from pathlib import Path
+
+from badgekiln.sources import safefiles  # (the standard library only, itself)
+
+NAME = "output-stamp.json"
+FORMAT = 1
+MAX_BYTES = 256 * 1024 * 1024  # bytes: about 30 bytes a folder
+WAIT_S = 3.0  # at most, for a file system's clock to move past the build's last write
+
+
+def folders(output: Path) -> list[str]:
+    """Every folder of ``output`` (relative; "" is ``output`` itself), links not followed."""
+    found = [""]
+    stack = [("", str(output))]
+    while stack:
+        prefix, folder = stack.pop()
+        with os.scandir(folder) as listed:
+            for entry in listed:
+                if entry.is_dir(follow_symlinks=False):
+                    rel = prefix + entry.name
+                    found.append(rel)
+                    stack.append((rel + "/", entry.path))
+    found.sort()
+    return found
+
+
+def digest(output: Path, names: list[str]) -> tuple[str, int] | None:
+    """A digest of ``(inode, mtime, ctime)`` of each folder of ``names`` below ``output``, and the
+    latest ctime among them; None if one is gone or is not a folder."""
+    hasher = hashlib.sha256()
+    base = str(output)
+    latest = 0
+    try:
+        for rel in names:
+            found = os.lstat(f"{base}/{rel}" if rel else base)
+            if not stat.S_ISDIR(found.st_mode):
+                return None
+            hasher.update(f"{rel}\0{found.st_ino} {found.st_mtime_ns} {found.st_ctime_ns}\n".encode())
+            latest = max(latest, found.st_ctime_ns)
+    except (OSError, ValueError):  # (ValueError: a NUL in a path)
+        return None
+    return hasher.hexdigest(), latest
+
+
+def clock(folder: Path) -> int | None:
+    """The clock of ``folder``'s file system now (the ctime a change made now would get), from a
+    probe file made and removed there; None when it cannot be read."""
+    probe = folder / f".badgekiln-clock.{os.getpid()}"
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(probe, flags, 0o600)
+    except OSError:
+        return None
+    try:
+        return os.fstat(fd).st_ctime_ns
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+        with contextlib.suppress(OSError):
+            os.unlink(probe)
+
+
+def past(folder: Path, ctime: int) -> bool:
+    """Wait (at most :data:`WAIT_S`) until the clock of ``folder``'s file system is past ``ctime``."""
+    deadline = time.monotonic() + WAIT_S
+    while True:
+        now = clock(folder)
+        if now is None:
+            return False
+        if now > ctime:
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.001)
+
+
+def forget(cache: Path) -> None:
+    """Remove the record (a build is about to change ``output/``)."""
+    with contextlib.suppress(OSError):
+        os.unlink(cache / NAME)
+
+
+def record(cache: Path, output: Path, state_sha: str, names: list[str] | None = None) -> bool:
+    """Keep the folders of ``output`` (``names``, when the build knows them; else they are listed)
+    with the state the build saved; False when not kept (a clock that cannot be read or does not
+    move on, an output folder on a file system of its own)."""
+    output = Path(os.path.abspath(output))
+    try:
+        names = sorted(names) if names is not None else folders(output)
+        if os.lstat(output.parent).st_dev != os.lstat(output).st_dev:
+            return False  # (a mount point: no clock of its own file system to read)
+    except OSError:
+        return False
+    first = digest(output, names)
+    if first is None or not past(output.parent, first[1]):
+        return False
+    kept = digest(output, names)
+    if kept is None:
+        return False
+    data = {"format": FORMAT, "output": str(output), "state": state_sha, "digest": kept[0], "folders": names}
+    tmp = cache / f".{NAME}.{os.getpid()}.tmp"
+    try:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        with open(tmp, "x", encoding="utf-8") as handle:  # (x: never through a link left at that name)
+            handle.write(json.dumps(data, separators=(",", ":")))
+        os.replace(tmp, cache / NAME)
+    except (OSError, UnicodeEncodeError):
+        forget(cache)
+        return False
+    return True
+
+
+def matches(cache: Path, output: Path, state_sha: str) -> list[str] | None:
+    """The folders of ``output`` if it is as the build that saved the state ``state_sha`` left it
+    (every folder's inode and times as recorded); else None."""
+    output = Path(os.path.abspath(output))
+    try:
+        data = json.loads(safefiles.read_bytes(cache, NAME, limit=MAX_BYTES))
+    except Exception:  # noqa: BLE001 - missing or damaged: the output is listed instead
+        return None
+    if not (
+        isinstance(data, dict)
+        and data.get("format") == FORMAT
+        and data.get("output") == str(output)
+        and data.get("state") == state_sha
+        and isinstance(data.get("digest"), str)
+        and isinstance(data.get("folders"), list)
+        and all(isinstance(name, str) for name in data["folders"])
+    ):
+        return None
+    found = digest(output, data["folders"])
+    return data["folders"] if found is not None and found[0] == data["digest"] else None
