@@ -2,6 +2,6 @@
 
 import sys
 
-from badgekiln.cli import main
+from badgekiln.cli import run
 
-main(["build", *sys.argv[1:]])
+run(["build", *sys.argv[1:]])

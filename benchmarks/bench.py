@@ -49,7 +49,7 @@ import sitegen  # noqa: E402
 
 SCENARIOS = ("clean", "noop", "add", "revoke", "suspend", "edit-badge")
 TODAY = sitegen.TODAY.isoformat()
-BUILD = "import sys; from badgekiln.cli import main; main(sys.argv[1:])"
+BUILD = "import sys; from badgekiln.cli import run; run(sys.argv[1:])"
 PROFILE = (
     "import cProfile, sys; from badgekiln.cli import main\n"
     "try:\n    cProfile.run('main(sys.argv[2:])', sys.argv[1])\nexcept SystemExit:\n    pass\n"

@@ -3,7 +3,9 @@
 import csv
 import io
 import json
+import os
 import urllib.request
+from pathlib import Path
 
 from conftest import TODAY, build, write_site
 
@@ -218,6 +220,38 @@ def test_python_dash_m_badgekiln_is_the_command_line():
 
     done = subprocess.run([sys.executable, "-m", "badgekiln", "--help"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and "Usage: badgekiln" in done.stdout, done.stderr
+
+
+def test_the_program_exits_with_its_status_after_saying_everything(minimal_site, tmp_path):
+    """The entry point (cli.run) ends the process without freeing every object first: what was
+    printed arrives whole, through a pipe, with the command's exit status, and a build's forked
+    processes and temporary files are gone."""
+    import shutil
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "badgekiln"]
+    env = {**os.environ, "TMPDIR": str(tmp_path / "tmp")}
+    (tmp_path / "tmp").mkdir()
+    built = subprocess.run(
+        [*command, "build", "--source", str(minimal_site), "--today", TODAY],
+        capture_output=True, text=True, timeout=120, env=env,
+    )  # fmt: skip
+    assert built.returncode == 0 and "awards: 1 (first build" in built.stdout, built.stderr
+    assert (minimal_site / "output/index.html").is_file() and not list((tmp_path / "tmp").iterdir())
+    failed = subprocess.run([*command, "build", "--source", str(tmp_path / "nowhere")], capture_output=True, text=True)
+    assert failed.returncode == 1 and failed.stderr.strip()
+    assert subprocess.run([*command, "no-such-command"], capture_output=True, text=True).returncode == 2
+    exported = subprocess.run(
+        [*command, "export", "--source", str(minimal_site), "--today", TODAY], capture_output=True, text=True
+    )
+    assert exported.returncode == 0 and exported.stdout.count("\n") >= 2, exported.stderr
+    script = minimal_site / "build.py"
+    shutil.copy(Path(__file__).parents[1] / "build.py", script)
+    again = subprocess.run(
+        [sys.executable, str(script), "--source", str(minimal_site), "--today", TODAY], capture_output=True, text=True
+    )
+    assert again.returncode == 0 and "0 written" in again.stdout, again.stderr
 
 
 def test_an_email_address_in_a_narrative_is_refused_before_anything_is_written(minimal_site, run):

@@ -26,7 +26,7 @@ def _state_bytes(groups, sources, bundles=None) -> bytes:
 def test_the_state_reads_back_as_it_was_written():
     groups = {"award/a/page": ["k" * 64, f"awards/a/index.html {SHA} 10 7"], "loose-files": [None, ""]}
     sources = {"recipients/é.yaml": ["key", ["§Recipient", "Zoë", 1.5, 10**30, None], "2026-01-01", None, []]}
-    bundles = {"recipients/a.yaml": ["b" * 64, cache_mod.bundle_text(groups.items())]}
+    bundles = {"recipients/a.yaml": ["b" * 64, cache_mod.bundle_text(groups.items()), 1]}
     state = json.loads(_state_bytes(groups, sources, bundles))
     assert state == {
         "format": cache_mod.FORMAT,

@@ -6,6 +6,7 @@ import gc
 import io
 import json
 
+import pytest
 from conftest import build
 
 from badgekiln.engine import cache as cache_mod
@@ -61,7 +62,7 @@ def test_the_state_is_written_in_pieces_that_read_back_whole(monkeypatch):
     }
     for state_groups, state_sources in ((groups, sources), ({}, {}), (groups, {})):
         handle = io.BytesIO()
-        bundles = {f"recipients/{n}.yaml": ["b" * 64, f"award/a{n}/page\t\t"] for n in range(len(state_groups))}
+        bundles = {f"recipients/{n}.yaml": ["b" * 64, f"award/a{n}/page\t\t", 0] for n in range(len(state_groups))}
         cache_mod._write_state(handle, state_groups, bundles, state_sources)
         assert json.loads(handle.getvalue()) == {
             "format": cache_mod.FORMAT,
@@ -94,22 +95,25 @@ def test_the_plans_refs_to_blobs_share_their_folders(tmp_path):
     ]
 
 
-def test_the_collector_is_paused_for_the_block_and_then_as_it_was():
+def test_the_collector_is_paused_for_the_block_and_what_it_made_is_frozen_until_the_build_ends():
     import gc
 
-    from badgekiln.engine.forking import collector_paused
+    from badgekiln.engine.forking import collector_paused, frozen
 
-    assert gc.isenabled()
-    with collector_paused():
-        assert not gc.isenabled()
-        with collector_paused():
-            assert not gc.isenabled()
-        assert not gc.isenabled()  # (the inner block leaves it as the outer one made it)
-    assert gc.isenabled()
-    gc.disable()
-    try:
+    with pytest.raises(RuntimeError):  # (outside frozen(), nothing would give the objects back)
         with collector_paused():
             pass
-        assert not gc.isenabled()  # (someone else's choice is kept)
-    finally:
-        gc.enable()
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    with frozen():
+        with collector_paused():
+            assert not gc.isenabled()
+            made = [[n] for n in range(1000)]
+        assert gc.isenabled() and gc.is_tracked(made[0]) and gc.get_freeze_count() >= 1000
+        gc.disable()
+        try:
+            with collector_paused():
+                pass
+            assert not gc.isenabled()  # (someone else's choice is kept)
+        finally:
+            gc.enable()
+    assert gc.get_freeze_count() == 0  # (given back)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import errno
 import os
 import re
 import sys
+import threading
 import traceback
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -1187,6 +1189,42 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:  # noqa: BLE001 - the safety net: a bug must not end in a bare traceback
         _internal_error(exc, options.verbose)
     sys.exit(0)
+
+
+def run(argv: list[str] | None = None) -> NoReturn:
+    """The program's entry point (the ``badgekiln`` script, ``python -m badgekiln``, ``build.py``):
+    :func:`main`, then the interpreter's exit handlers, then an exit that does not free every
+    object one by one first. A build of 100,000 awards holds millions of them, and freeing them
+    took 1.3 s of a 9 s rebuild; nothing is left to write by then (files are written and closed
+    as the commands go, and the exit handlers end worker processes and remove temporary files).
+    """
+    try:
+        main(argv)
+        code = 0
+    except SystemExit as exc:
+        code = _exit_status(exc.code)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # (a reader gone away, or a stream closed: nothing more to say)
+            pass
+    # (in the order the interpreter's own exit takes them: threads that are not daemons joined,
+    # then the exit handlers)
+    threading_shutdown = getattr(threading, "_shutdown", None)
+    if threading_shutdown is not None:
+        threading_shutdown()
+    atexit._run_exitfuncs()
+    os._exit(code)
+
+
+def _exit_status(code: object) -> int:
+    """The status ``sys.exit(code)`` ends a program with (a text is printed, and is 1)."""
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code & 0xFF
+    print(code, file=sys.stderr)
+    return 1
 
 
 def _internal_error(exc: BaseException, verbose: bool) -> NoReturn:

@@ -324,11 +324,11 @@ CACHE_DAMAGE = {
     "bundle-bad-entry": lambda site, tmp: _edit_state(
         site,
         lambda d: d["bundles"].update(
-            {k: [v[0], v[1].replace("awards/", "../../awards/")] for k, v in d["bundles"].items()}
+            {k: [v[0], v[1].replace("awards/", "../../awards/"), v[2]] for k, v in d["bundles"].items()}
         ),
     ),
     "bundle-not-lines": lambda site, tmp: _edit_state(
-        site, lambda d: d["bundles"].update({k: [v[0], "award/x/page\tzz"] for k, v in d["bundles"].items()})
+        site, lambda d: d["bundles"].update({k: [v[0], "award/x/page\tzz", 1] for k, v in d["bundles"].items()})
     ),
     "source-record-wrong": lambda site, tmp: _edit_state(
         site, lambda d: d["sources"].update({k: ["x", 1, 2, 3] for k in d["sources"]})

@@ -189,45 +189,48 @@ def run_build(
         raise
     leftovers = remove_leftovers(output)
     notes: list[Diagnostic] = []  # a damaged cache, not used: said as warnings
-    with timings.phase("cache open"), forking.collector_paused():
-        cache = BuildCache.open(source, output, scanner, warnings=notes) if use_cache else None
-    if cache is None:  # the cache is not to be used after all: let the scan go
-        _release(scanner)
-    stamp.forget(source)  # (under the cache's lock: this build changes what the stamp describes)
-    try:
-        result = _run_build(
-            source,
-            output,
-            base_url=base_url,
-            today=today,
-            frozen=frozen or production,
-            production=production,
-            pin=pin,
-            cache=cache,
-            progress=progress,
-        )
-        notes.extend(cache.warnings if cache else ())
-        if notes:
-            result.warnings = tuple(sorted((*result.warnings, *notes), key=Diagnostic.sort_key))
-        result.leftovers, result.cached = tuple(leftovers), cache is not None
-        if stamp_inputs is not None and cache is not None:
-            _keep_stamp(source, output, stamp_inputs, result)
-    except OSError as exc:
-        if exc.errno not in WRITE_ERRNOS:
-            raise
-        # the cache's folder (output/ has its own message) is full, read-only or over a size limit
-        what = (
-            exc.filename2
-            or exc.filename
-            or (f"into {output} or its build cache {cache.root}" if cache else f"into {output}")
-        )
-        raise OutputError(
-            f"the build could not write {what}: {exc.strerror or exc}; the previous output is unchanged"
-        ) from None
-    finally:
-        if cache is not None:
-            cache.close()
-    return result
+    # (the cache state and the sources a build reads live as long as it: frozen out of the
+    # collector's sight, see engine/forking.py)
+    with forking.frozen():
+        with timings.phase("cache open"), forking.collector_paused():
+            cache = BuildCache.open(source, output, scanner, warnings=notes) if use_cache else None
+        if cache is None:  # the cache is not to be used after all: let the scan go
+            _release(scanner)
+        stamp.forget(source)  # (under the cache's lock: this build changes what the stamp describes)
+        try:
+            result = _run_build(
+                source,
+                output,
+                base_url=base_url,
+                today=today,
+                frozen=frozen or production,
+                production=production,
+                pin=pin,
+                cache=cache,
+                progress=progress,
+            )
+            notes.extend(cache.warnings if cache else ())
+            if notes:
+                result.warnings = tuple(sorted((*result.warnings, *notes), key=Diagnostic.sort_key))
+            result.leftovers, result.cached = tuple(leftovers), cache is not None
+            if stamp_inputs is not None and cache is not None:
+                _keep_stamp(source, output, stamp_inputs, result)
+        except OSError as exc:
+            if exc.errno not in WRITE_ERRNOS:
+                raise
+            # the cache's folder (output/ has its own message) is full, read-only or over a size limit
+            what = (
+                exc.filename2
+                or exc.filename
+                or (f"into {output} or its build cache {cache.root}" if cache else f"into {output}")
+            )
+            raise OutputError(
+                f"the build could not write {what}: {exc.strerror or exc}; the previous output is unchanged"
+            ) from None
+        finally:
+            if cache is not None:
+                cache.close()
+        return result
 
 
 def _keep_stamp(source: Path, output: Path, before: stamp.Inputs, result: BuildResult) -> None:
@@ -266,7 +269,8 @@ def _run_build(
 ) -> BuildResult:
     progress = progress or Progress(enabled=False)
     progress.stage("reading the sources")
-    with forking.collector_paused():  # (millions of objects that live as long as the build)
+    # (millions of objects that live as long as the build: see engine/forking.py)
+    with forking.frozen(), forking.collector_paused():
         prepared = prepare(
             source, base_url=base_url, today=today, frozen=frozen, production=production, output=output, cache=cache
         )

@@ -50,7 +50,7 @@ def starter_files(name: str, base_url: str, email: str) -> dict[str, str]:
         "recipients/.gitkeep": "",
         "build.py": (
             '"""Build this badge site: ``python build.py`` == ``badgekiln build``."""\n'
-            'import sys\n\nfrom badgekiln.cli import main\n\nmain(["build", *sys.argv[1:]])\n'
+            'import sys\n\nfrom badgekiln.cli import run\n\nrun(["build", *sys.argv[1:]])\n'
         ),
         ".gitignore": "/output/\n/.badgekiln/\n*.pem\n",
     }

@@ -301,8 +301,8 @@ def bundle_groups(text: str) -> dict[str, list[Any]] | None:
 def recorded_groups(state: dict[str, Any]) -> dict[str, list[Any]]:
     """Every group a state records (name -> [key, packed]), those kept in bundles included."""
     groups = dict(state.get("groups", {}))
-    for _, text in state.get("bundles", {}).values():
-        groups.update(bundle_groups(text) or {})
+    for bundle in state.get("bundles", {}).values():
+        groups.update(bundle_groups(bundle[1]) or {})
     return groups
 
 
@@ -344,7 +344,7 @@ class BuildCache:
             self.warnings.append(_damaged(f"{CACHE_DIR.as_posix()}/state.json", problem))
         self._groups: dict[str, list[Any]] = state.get("groups", {})
         self._plain = dict(self._groups)  # the groups the state keeps outside bundles
-        # recipient file -> [bundle key, text]: its awards' groups (see keep_bundle)
+        # recipient file -> [bundle key, text, files]: its awards' groups and how many files they made (see keep_bundle)
         self._bundles: dict[str, list[Any]] = state.get("bundles", {})
         self._sources: dict[str, list[Any]] = state.get("sources", {})
         self.new_groups: dict[str, list[Any]] = {}
@@ -404,8 +404,8 @@ class BuildCache:
             self._present = {
                 rel: (ino, size) for group in self._groups.values() for rel, _, size, ino in _unpack(group[1])
             }
-            for _, text in self._bundles.values():
-                for group in (bundle_groups(text) or {}).values():
+            for bundle in self._bundles.values():
+                for group in (bundle_groups(bundle[1]) or {}).values():
                     self._present.update((rel, (ino, size)) for rel, _, size, ino in _unpack(group[1]))
             self._present[MARKER] = self._marker
         return self._present
@@ -470,7 +470,7 @@ class BuildCache:
             return False
         self.new_bundles[bundle] = old
         self._kept_bundles.append(bundle)
-        self.stats["reused"] += old[1].count("\n") + 1 if old[1] else 0
+        self.stats["bundles_kept"] = self.stats.get("bundles_kept", 0) + 1
         return True
 
     def open_bundle(self, bundle: str, key: str | None) -> None:
@@ -650,7 +650,7 @@ class BuildCache:
         """Update an intact ``output/`` in place, knowing the kept groups' files by count only;
         None when that is not the way (too much changed, or a file goes where a folder is)."""
         kept = sum(self._groups[name][1].count(";") + 1 for name in self._kept if self._groups[name][1])
-        kept += sum(bundle_files(self._bundles[bundle][1]) for bundle in self._kept_bundles)
+        kept += sum(self._bundles[bundle][2] for bundle in self._kept_bundles)
         unchanged = set(self._unchanged)
         made = plan.files.keys()
         changed = made - unchanged
@@ -690,7 +690,8 @@ class BuildCache:
                 lines.setdefault(bundle, []).append((name, group))
         bundles = dict(self.new_bundles)
         for bundle, key in self._bundle_keys.items():
-            bundles[bundle] = [key, bundle_text(lines.get(bundle, ()))]
+            text = bundle_text(lines.get(bundle, ()))
+            bundles[bundle] = [key, text, bundle_files(text)]
         if not self._fresh and plain == self._plain and bundles == self._bundles and self.new_sources == self._sources:
             self._saved_sha = self._state_sha
             return  # nothing new to remember, nothing to delete
@@ -755,10 +756,11 @@ class BuildCache:
         results: list[validate.FileResult | None] = []
         fresh: list[tuple[int, str, str | None]] = []
         root = paths[0].parents[1] if paths else Path()
+        prefix = paths[0].parent.relative_to(root).as_posix() + "/" if paths else ""  # (one folder: see _file_keys)
         with timings.phase(f"sources/{kind}: hash"):
             keys = _file_keys(root, paths[0].parent, paths, base) if paths else {}
         for path in paths:
-            rel = path.relative_to(root).as_posix()
+            rel = prefix + path.name
             key = keys[path]
             reused = _reuse(self._sources.get(rel), key, day, root, _KINDS.get(kind))
             if reused is not None:
@@ -958,9 +960,11 @@ def _state_problem(state: dict[str, Any]) -> str | None:
     for name, bundle in bundles.items():  # (their texts are checked when read: see bundle_groups)
         if not (
             isinstance(bundle, list)
-            and len(bundle) == 2
+            and len(bundle) == 3
             and (bundle[0] is None or isinstance(bundle[0], str))
             and isinstance(bundle[1], str)
+            and type(bundle[2]) is int
+            and bundle[2] >= 0
         ):
             return f"the record of {name[:80]!r} is damaged"
     for name, group in groups.items():

@@ -70,15 +70,20 @@ def frozen() -> Iterator[None]:
 
 @contextmanager
 def collector_paused() -> Iterator[None]:
-    """No cyclic garbage collection in the block (as it was, after): for reading the sources and
-    the cache's state, which make millions of objects that live as long as the build and form no
-    cycles. The collector ran again and again over the growing heap meanwhile: at 100,000 awards,
-    more than half of decoding the cached sources (0.8 s of 1.3) and of parsing the state."""
+    """No cyclic garbage collection in the block (as it was, after), and what the block made
+    frozen (:func:`frozen`, which the block must be inside): for reading the sources and the
+    cache's state, which make millions of objects that live as long as the build and form no
+    cycles. The collector ran again and again over the growing heap meanwhile (at 100,000
+    awards, more than half of decoding the cached sources, 0.8 s of 1.3, and of parsing the
+    state), and once more over all of it, young, just after the block, had it not been frozen."""
+    if _FROZEN[0] == 0:
+        raise RuntimeError("collector_paused() is used inside frozen(), which gives the objects back")
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        gc.freeze()
         if enabled:
             gc.enable()
 

@@ -65,7 +65,12 @@ class UnitKeys:
             "templates": lambda: digest(renderer.template_sources()),
             "site": lambda: digest(context.site_context(config, project)),
             "awards": lambda: _sha(
-                repr([(inputs.ledger.entries[a.id], a.issued_on, a.revoked, a.suspended) for a in project.awards])
+                repr(
+                    [
+                        (_ledger_text(inputs.ledger.entries[a.id]), a.issued_on, a.revoked, a.suspended)
+                        for a in project.awards
+                    ]
+                )
             ),
             "catalogue": self._catalogue,
             "assets": lambda: digest(
@@ -174,7 +179,7 @@ class UnitKeys:
         return _sha(
             self._bundle_site,
             record,
-            *[a.status(today) + _fields_text(entries[a.id]) for a in recipient.awards],
+            *[a.status(today) + _ledger_text(entries[a.id]) for a in recipient.awards],
         )
 
     def award(self, unit: Unit, parts: dict[str, str]) -> str:
@@ -260,6 +265,12 @@ def _award_text(award: models.Award) -> str:
     fingerprint all the same. Keys of model values made once per build use :func:`digest`.)
     """
     return _fields_text(award)
+
+
+def _ledger_text(entry: Any) -> str:
+    """A ledger entry (``sources.ledger.Entry``) as exact text, cheaper than its ``repr``: its fields
+    are an id, a number, a slug and key ids (lower-case letters, digits, hyphens) or None."""
+    return f"{entry.id} {entry.index} {entry.badge} {entry.rsa_kid} {entry.ed_kid}"
 
 
 def _fields_text(value: Any) -> str:

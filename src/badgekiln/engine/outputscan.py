@@ -177,8 +177,8 @@ def _recorded(data: bytes | None) -> tuple[list[str], str | None]:
     try:
         state = _loads(data)
         packed = [group[1] for group in (state.get("groups") or {}).values()]
-        for _, text in (state.get("bundles") or {}).values():  # lines of "name TAB key TAB packed"
-            packed.extend(line.rpartition("\t")[2] for line in text.split("\n"))
+        for bundle in (state.get("bundles") or {}).values():  # [key, lines of "name TAB key TAB packed", files]
+            packed.extend(line.rpartition("\t")[2] for line in bundle[1].split("\n"))
         return packed, state_sha(data)
     except (ValueError, AttributeError, RecursionError, TypeError, IndexError):
         return [], None

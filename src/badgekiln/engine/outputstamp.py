@@ -119,8 +119,10 @@ def record(cache: Path, output: Path, state_sha: str, names: list[str] | None = 
             return False  # (a mount point: no clock of its own file system to read)
     except OSError:
         return False
-    first = digest(output, names)
-    if first is None or not past(output.parent, first[1]):
+    # The clock first moves past the build's last change (made before this call), then the
+    # folders are stat-ed once: a later change gets a later time than any recorded.
+    now = clock(output.parent)
+    if now is None or not past(output.parent, now):
         return False
     kept = digest(output, names)
     if kept is None:
