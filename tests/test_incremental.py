@@ -441,6 +441,67 @@ def test_each_build_records_the_folders_of_output_and_the_next_scan_trusts_them(
     assert found.folders is None  # (listed instead: an empty folder holds no file of the site)
 
 
+def _damage_bundle(site_dir: Path, recipient: str) -> None:
+    """Garble the group names in a recipient file's bundle (what the output scan does not read)."""
+    import json
+
+    path = site_dir / ".badgekiln/cache/state.json"
+    state = json.loads(path.read_text())
+    bundle = state["bundles"][recipient]
+    bundle[1] = bundle[1].replace("award/", "awarX/")
+    path.write_text(json.dumps(state))
+
+
+def test_a_damaged_bundle_of_a_changed_file_leaves_no_stale_file(keyed_site, run, tmp_path):
+    # (review: its old files were never found stale, and the folder times kept them for good)
+    _damage_bundle(keyed_site, "recipients/akira-tanaka.yaml")
+    edit(keyed_site / "recipients/akira-tanaka.yaml", "badge: network-cabling", "badge: first-aid-at-work")
+    first = run("build", "--source", str(keyed_site), "--today", "2026-11-23")
+    assert first.code == 0 and "warning[cache-damaged]" in first.err, first.err
+    second = run("build", "--source", str(keyed_site), "--today", "2026-11-23")
+    assert second.code == 0 and "cache-damaged" not in second.err
+    assert tree_bytes(keyed_site / "output") == clean_build(run, keyed_site, tmp_path, "--today", "2026-11-23")
+
+
+def test_a_damaged_bundle_kept_unread_starts_the_build_afresh_when_its_files_are_needed(keyed_site, run, tmp_path):
+    # (review: when too much changed to update output/ in place, the kept bundles' files are
+    # listed; a damaged one failed every build until .badgekiln/ was deleted)
+    _damage_bundle(keyed_site, "recipients/akira-tanaka.yaml")
+    for number in range(300):  # (more new files than half the site: output/ is restaged)
+        (keyed_site / f"site_src/assets/x{number}.css").write_text(f"/* {number} */\n")
+    result = run("build", "--source", str(keyed_site), "--today", TODAY)
+    assert result.code == 0 and "warning[cache-damaged]" in result.err, result.err
+    assert tree_bytes(keyed_site / "output") == clean_build(run, keyed_site, tmp_path)
+    assert "cache-damaged" not in build(run, keyed_site).err
+
+
+@pytest.mark.parametrize("forgery", ["no folders", "a folder outside", "restored cache"])
+def test_a_forged_folder_record_does_not_vouch_for_output(keyed_site, run, tmp_path, forgery, monkeypatch):
+    # (review: a record listing no folder digests to the hash of nothing, and vouched for any output/)
+    import hashlib
+    import json
+
+    from badgekiln.engine import outputscan, outputstamp
+
+    cache, out = keyed_site / ".badgekiln/cache", keyed_site / "output"
+    page = out / "awards/t1a2n3k4ax/index.html"
+    page.unlink()
+    page.write_text("<h1>forged</h1>")  # (a new file: the folder's times change, the record is forged to match)
+    record = json.loads((cache / outputstamp.NAME).read_text())
+    if forgery == "no folders":
+        record.update(folders=[], digest=hashlib.sha256().hexdigest())
+    elif forgery == "a folder outside":
+        record.update(folders=["", ".."], digest=outputstamp.digest(out, ["", ".."])[0])
+    else:
+        monkeypatch.setenv("BADGEKILN_CACHE_RESTORED", "1")
+        record.update(digest=outputstamp.digest(out, record["folders"])[0])
+    (cache / outputstamp.NAME).write_text(json.dumps(record))
+    state_sha = outputscan.state_sha((cache / "state.json").read_bytes())
+    assert outputstamp.matches(cache, out, state_sha) is None
+    build(run, keyed_site)
+    assert tree_bytes(out) == clean_build(run, keyed_site, tmp_path)
+
+
 def test_the_early_scan_holds_the_cache_lock_until_the_build_ends(keyed_site):
     """`badgekiln build` scans output/ before anything else; it takes the cache's lock first, so no
     other build can change output/ or the cache between that scan and this build's use of it."""

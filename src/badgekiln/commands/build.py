@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 import jinja2
@@ -18,7 +19,7 @@ import jinja2
 from badgekiln.commands.buildsummary import Summary, read_state, summarize, write_state
 from badgekiln.commands.progress import Progress
 from badgekiln.engine import forking, outputscan, stamp, timings
-from badgekiln.engine.cache import BuildCache
+from badgekiln.engine.cache import BuildCache, CacheRecordDamaged
 from badgekiln.engine.cache import committed as cache_committed
 from badgekiln.engine.plan import BuildInputs, build
 from badgekiln.engine.site import check_output_dir, remove_leftovers, write_site
@@ -198,7 +199,8 @@ def run_build(
             _release(scanner)
         stamp.forget(source)  # (under the cache's lock: this build changes what the stamp describes)
         try:
-            result = _run_build(
+            build_once = partial(
+                _run_build,
                 source,
                 output,
                 base_url=base_url,
@@ -206,9 +208,26 @@ def run_build(
                 frozen=frozen or production,
                 production=production,
                 pin=pin,
-                cache=cache,
                 progress=progress,
             )
+            try:
+                result = build_once(cache=cache)
+            except CacheRecordDamaged as damaged:  # (found before output/ changed: start afresh)
+                assert cache is not None
+                cache.close()
+                with contextlib.suppress(OSError):
+                    (cache.root / "state.json").unlink()
+                cache = BuildCache.open(source, output, None, warnings=notes)
+                notes.append(
+                    Diagnostic(
+                        "warning",
+                        "cache-damaged",
+                        f"the build cache is damaged and is not used: the record of {damaged.bundle[:80]!r} is damaged",
+                        SourceLocation(".badgekiln/cache/state.json"),
+                        "this build started afresh",
+                    )
+                )
+                result = build_once(cache=cache)
             notes.extend(cache.warnings if cache else ())
             if notes:
                 result.warnings = tuple(sorted((*result.warnings, *notes), key=Diagnostic.sort_key))

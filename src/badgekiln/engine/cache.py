@@ -51,7 +51,7 @@ from badgekiln.engine import outputscan, outputstamp, timings
 from badgekiln.engine.codec import decode, encode
 from badgekiln.engine.forking import fork_map
 from badgekiln.engine.site import MARKER, FileRef, SitePlan, update_site, write_site
-from badgekiln.errors import Diagnostic, OutputError, SourceError, SourceLocation
+from badgekiln.errors import Diagnostic, SourceError, SourceLocation
 from badgekiln.sources import safefiles, validate
 
 FORMAT = 4
@@ -326,6 +326,15 @@ def _unpack(text: str) -> list[Entry]:
     return [(rel, sha, int(size), int(ino)) for rel, sha, size, ino in (part.split(" ") for part in text.split(";"))]
 
 
+class CacheRecordDamaged(Exception):
+    """A bundle kept without reading it turned out damaged when its files were needed: the build
+    starts again without the cache's state (see ``commands/build.py``)."""
+
+    def __init__(self, bundle: str):
+        super().__init__(bundle)
+        self.bundle = bundle
+
+
 class BuildCache:
     """The cache of one source tree, opened (and locked) for one build into one output folder."""
 
@@ -369,6 +378,7 @@ class BuildCache:
         self._scanner = scanner or outputscan.Scanner(root / "state.json", output)
         self._folders: set[str] | None = None  # the folders of output/, when the scan knew them
         self._saved_sha: str | None = None  # the SHA-256 of the state this build saved (see stamp_output)
+        self._damaged_bundle = False  # a bundle's text was found damaged (see _open)
 
     def _scanned(self) -> None:
         if self._intact is not None:
@@ -487,10 +497,19 @@ class BuildCache:
         self._opened.add(bundle)
         groups = bundle_groups(old[1])
         if groups is None:
-            # (its groups are made again; a file of it that no group makes stays in output/ until the
-            # next build, whose scan of output/ then finds a file no record names, and removes it)
+            # Its groups are made again. A file of it that no group makes stays in output/ until the
+            # next build, which lists output/ (this one records no folder times: see stamp_output)
+            # and removes every file no record names.
+            self._damaged_bundle = True
             self.warnings.append(
-                _damaged(f"{CACHE_DIR.as_posix()}/state.json", f"the record of {bundle[:80]!r} is damaged")
+                Diagnostic(
+                    "warning",
+                    "cache-damaged",
+                    f"the build cache's record of {bundle[:80]!r} is damaged: its files are made again",
+                    SourceLocation(f"{CACHE_DIR.as_posix()}/state.json"),
+                    "the next build also looks at every file of the output folder; "
+                    "delete .badgekiln/ if this warning comes back",
+                )
             )
             return {}
         return groups
@@ -633,10 +652,8 @@ class BuildCache:
         for bundle in self._kept_bundles:
             key = self._bundles[bundle][0]
             groups = bundle_groups(self._bundles[bundle][1])
-            if groups is None:  # (kept means the scan of output/ read it whole: not seen happen)
-                raise OutputError(
-                    f"the build cache's record of {bundle} is damaged: delete .badgekiln/ and build again"
-                )
+            if groups is None:  # (kept unread: its files cannot be told now; the build starts afresh)
+                raise CacheRecordDamaged(bundle)
             del self.new_bundles[bundle]
             self._opened.add(bundle)
             self._bundle_keys[bundle] = key
@@ -725,7 +742,11 @@ class BuildCache:
 
     def stamp_output(self) -> None:
         """Record the folders of ``output/`` with the state just saved, for the next build's scan
-        (:mod:`badgekiln.engine.outputstamp`); after :meth:`save`."""
+        (:mod:`badgekiln.engine.outputstamp`); after :meth:`save`. Not after a build that found a
+        record damaged: the next one lists output/ and removes what no record names."""
+        if self._damaged_bundle:
+            outputstamp.forget(self.root)
+            return
         if self._saved_sha is not None:
             names = sorted(self._folders | {""}) if self._folders is not None else None
             outputstamp.record(self.root, self.output, self._saved_sha, names)

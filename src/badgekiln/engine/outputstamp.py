@@ -30,6 +30,7 @@ from pathlib import Path
 from badgekiln.sources import safefiles  # (the standard library only, itself)
 
 NAME = "output-stamp.json"
+ENV_RESTORED = "BADGEKILN_CACHE_RESTORED"  # (engine/cache.py: "1" for a cache restored from an archive)
 FORMAT = 1
 MAX_BYTES = 256 * 1024 * 1024  # bytes: about 30 bytes a folder
 WAIT_S = 3.0  # at most, for a file system's clock to move past the build's last write
@@ -102,6 +103,11 @@ def past(folder: Path, ctime: int) -> bool:
         time.sleep(0.001)
 
 
+def _relative(name: str) -> bool:
+    """Whether ``name`` is a folder below output/ as :func:`folders` writes it ("" is output/)."""
+    return name == "" or not ({"", ".", ".."} & set(name.split("/")) or "\0" in name)
+
+
 def forget(cache: Path) -> None:
     """Remove the record (a build is about to change ``output/``)."""
     with contextlib.suppress(OSError):
@@ -145,6 +151,8 @@ def matches(cache: Path, output: Path, state_sha: str) -> list[str] | None:
     """The folders of ``output`` if it is as the build that saved the state ``state_sha`` left it
     (every folder's inode and times as recorded); else None."""
     output = Path(os.path.abspath(output))
+    if os.environ.get(ENV_RESTORED, "") == "1":
+        return None  # (a cache restored from an archive: its files are checked one by one, as promised)
     try:
         data = json.loads(safefiles.read_bytes(cache, NAME, limit=MAX_BYTES))
     except Exception:  # noqa: BLE001 - missing or damaged: the output is listed instead
@@ -156,7 +164,8 @@ def matches(cache: Path, output: Path, state_sha: str) -> list[str] | None:
         and data.get("state") == state_sha
         and isinstance(data.get("digest"), str)
         and isinstance(data.get("folders"), list)
-        and all(isinstance(name, str) for name in data["folders"])
+        and all(isinstance(name, str) and _relative(name) for name in data["folders"])
+        and "" in data["folders"]  # (output/ itself: a list without it would vouch for nothing)
     ):
         return None
     found = digest(output, data["folders"])
