@@ -433,6 +433,8 @@ def test_each_build_records_the_folders_of_output_and_the_next_scan_trusts_them(
     result = build(run, keyed_site)
     assert "written" in result.out and not (out / "pages/about").exists()
     assert recorded() == outputstamp.folders(out)
+    # (the no-op stamp of that build holds the same list: it is given the build's own)
+    assert json.loads((cache / "stamp.json").read_text())["folders"] == recorded()
     found = outputscan.scan(cache / "state.json", out)
     assert found.intact and found.listing is None and found.folders == recorded()
     assert tree_bytes(out) == clean_build(run, keyed_site, tmp_path)

@@ -233,7 +233,7 @@ def run_build(
                 result.warnings = tuple(sorted((*result.warnings, *notes), key=Diagnostic.sort_key))
             result.leftovers, result.cached = tuple(leftovers), cache is not None
             if stamp_inputs is not None and cache is not None:
-                _keep_stamp(source, output, stamp_inputs, result)
+                _keep_stamp(source, output, stamp_inputs, result, cache.output_folders())
         except OSError as exc:
             if exc.errno not in WRITE_ERRNOS:
                 raise
@@ -252,9 +252,12 @@ def run_build(
         return result
 
 
-def _keep_stamp(source: Path, output: Path, before: stamp.Inputs, result: BuildResult) -> None:
+def _keep_stamp(
+    source: Path, output: Path, before: stamp.Inputs, result: BuildResult, folders: list[str] | None = None
+) -> None:
     """Keep the stamp of this build (under the cache's lock), unless what it did or said happens
-    once: it changed its own sources, removed leftovers, or found the cache damaged."""
+    once: it changed its own sources, removed leftovers, or found the cache damaged. ``folders``:
+    the folders of ``output/``, when the build knows them (else they are listed)."""
     if result.pinned or result.ledger_written or result.leftovers:
         return
     if any(w.code == "cache-damaged" for w in result.warnings):
@@ -262,7 +265,11 @@ def _keep_stamp(source: Path, output: Path, before: stamp.Inputs, result: BuildR
     summary = (result.summary.unchanged().line(),) if result.summary is not None else ()
     with timings.phase("stamp"):
         stamp.record(
-            source, output, before, stamp.Report(tuple(w.render() for w in result.warnings), result.files, summary)
+            source,
+            output,
+            before,
+            stamp.Report(tuple(w.render() for w in result.warnings), result.files, summary),
+            folders=folders,
         )
 
 

@@ -740,6 +740,13 @@ class BuildCache:
                 used = set(text.split(" "))
             self.store.remove(sha for sha in stale if sha not in used)
 
+    def output_folders(self) -> list[str] | None:
+        """The folders of ``output/`` as this build left them (relative, "" itself), when it knows
+        them (an in-place update of an output whose folders were recorded); else None."""
+        if self._folders is None or self._damaged_bundle:
+            return None
+        return sorted(self._folders | {""})
+
     def stamp_output(self) -> None:
         """Record the folders of ``output/`` with the state just saved, for the next build's scan
         (:mod:`badgekiln.engine.outputstamp`); after :meth:`save`. Not after a build that found a
@@ -748,8 +755,7 @@ class BuildCache:
             outputstamp.forget(self.root)
             return
         if self._saved_sha is not None:
-            names = sorted(self._folders | {""}) if self._folders is not None else None
-            outputstamp.record(self.root, self.output, self._saved_sha, names)
+            outputstamp.record(self.root, self.output, self._saved_sha, self.output_folders())
 
     # -- sources ---------------------------------------------------------------------------------
 

@@ -267,15 +267,15 @@ def forget(source: Path) -> None:
             os.unlink(cache_dir(source) / NAME)
 
 
-def record(source: Path, output: Path, before: Inputs, report: Report) -> bool:
+def record(source: Path, output: Path, before: Inputs, report: Report, *, folders: list[str] | None = None) -> bool:
     """Keep the stamp of a build that just succeeded, under the cache's lock (``before``: its
     inputs, stat-ed before it read them); False when it was not kept (an input changed while it
     was stat-ed, a clock could not be read or did not move on, the cache's folder is not usable)."""
     source, output = Path(os.path.abspath(source)), Path(os.path.abspath(output))
     if before.racy or not _cache_dir_ready(source):
         return False
-    try:
-        folders = _folders(output)
+    try:  # (the build's own list, when it has one: walking 100,000 folders took 1.2 s)
+        folders = sorted(folders) if folders is not None else _folders(output)
     except OSError:
         return False
     first = _stats(output, folders, source)
