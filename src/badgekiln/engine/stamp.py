@@ -47,7 +47,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from badgekiln.engine import outputscan
+from badgekiln.engine import outputscan, outputstamp
 from badgekiln.engine.outputstamp import clock as _clock
 from badgekiln.engine.outputstamp import folders as _folders
 from badgekiln.engine.outputstamp import past as _past
@@ -237,19 +237,15 @@ def _cache_dir_ready(source: Path, *, make: bool = False) -> bool:
 
 
 def _stats(output: Path, folders: list[str], source: Path) -> tuple[str, int, int] | None:
-    """A digest of (inode, mtime, ctime) of each of ``folders`` and of the files of :data:`KEPT`,
-    with the latest ctime among the folders and among the files; None if a folder is gone or
-    is not one."""
-    hasher = hashlib.sha256()
-    base = str(output)
-    latest = kept_latest = 0
+    """A digest of (inode, mtime, ctime) of each of ``folders`` (:func:`outputstamp.digest`) and of
+    the files of :data:`KEPT`, with the latest ctime among the folders and among the files; None if
+    a folder is gone or is not one."""
+    found_folders = outputstamp.digest(output, folders)
+    if found_folders is None:
+        return None
+    hasher = hashlib.sha256(found_folders[0].encode())
+    kept_latest = 0
     try:
-        for rel in folders:
-            found = os.lstat(f"{base}/{rel}" if rel else base)
-            if not stat.S_ISDIR(found.st_mode):
-                return None
-            hasher.update(f"{rel}\0{found.st_ino} {found.st_mtime_ns} {found.st_ctime_ns}\n".encode())
-            latest = max(latest, found.st_ctime_ns)
         for rel in KEPT:
             with contextlib.suppress(FileNotFoundError):
                 found = os.lstat(source / rel)
@@ -257,7 +253,7 @@ def _stats(output: Path, folders: list[str], source: Path) -> tuple[str, int, in
                 kept_latest = max(kept_latest, found.st_ctime_ns)
     except (OSError, ValueError):  # (ValueError: a NUL in a path)
         return None
-    return hasher.hexdigest(), latest, kept_latest
+    return hasher.hexdigest(), found_folders[1], kept_latest
 
 
 def forget(source: Path) -> None:
