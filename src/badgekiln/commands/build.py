@@ -214,9 +214,9 @@ def run_build(
                 result = build_once(cache=cache)
             except CacheRecordDamaged as damaged:  # (found before output/ changed: start afresh)
                 assert cache is not None
-                cache.close()
-                with contextlib.suppress(OSError):
+                with contextlib.suppress(OSError):  # (under the lock, which close() lets go)
                     (cache.root / "state.json").unlink()
+                cache.close()
                 cache = BuildCache.open(source, output, None, warnings=notes)
                 notes.append(
                     Diagnostic(

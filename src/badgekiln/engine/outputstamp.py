@@ -168,5 +168,31 @@ def matches(cache: Path, output: Path, state_sha: str) -> list[str] | None:
         and "" in data["folders"]  # (output/ itself: a list without it would vouch for nothing)
     ):
         return None
+    if not _closed(output, data["folders"]):
+        return None
     found = digest(output, data["folders"])
     return data["folders"] if found is not None and found[0] == data["digest"] else None
+
+
+def _closed(output: Path, names: list[str]) -> bool:
+    """Whether ``names`` are all the folders of ``output``: each one's parent is listed, and each
+    has as many sub-folders listed as its link count says (2 + its sub-folders, on the file
+    systems that keep it; where a folder's count is not kept, as on btrfs, the list is not trusted).
+    A record listing some folders only would vouch for what is below the others."""
+    listed = set(names)
+    children = dict.fromkeys(listed, 0)
+    for name in listed:
+        if name:
+            parent = name.rpartition("/")[0]
+            if parent not in children:
+                return False
+            children[parent] += 1
+    base = str(output)
+    try:
+        for name, count in children.items():
+            found = os.lstat(f"{base}/{name}" if name else base)
+            if not stat.S_ISDIR(found.st_mode) or found.st_nlink != 2 + count:
+                return False
+    except (OSError, ValueError):
+        return False
+    return True
