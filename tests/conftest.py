@@ -159,6 +159,28 @@ def publishable(site: Path, base_url: str = "https://badges.acme-training.co.uk/
     return site
 
 
+def edit_bundle_texts(site: Path, change) -> None:
+    """``change(texts)`` the texts of the bundles the cache of ``site`` keeps (a dict, recipient
+    file -> text, edited in place), written back as the cache writes them: each shard file under
+    the SHA-256 of its new bytes, and the state naming it (a record damaged or forged past the
+    checks of its names)."""
+    import json
+
+    from badgekiln.engine import bundletexts
+
+    root = site / ".badgekiln/cache"
+    state = json.loads((root / "state.json").read_text(encoding="utf-8"))
+    texts: dict[str, str] = {}
+    for sha in state["shards"].values():
+        texts.update(bundletexts.read_shard(root, sha))
+    change(texts)
+    shards: dict[str, dict[str, str]] = {}
+    for bundle, text in texts.items():
+        shards.setdefault(bundletexts.shard_of(bundle), {})[bundle] = text
+    state["shards"] = {shard: bundletexts.write_shard(root, part) for shard, part in shards.items()}
+    (root / "state.json").write_text(json.dumps(state), encoding="utf-8")
+
+
 def tree_bytes(root: Path) -> dict[str, bytes]:
     """Every file below ``root`` with its bytes."""
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}

@@ -3,6 +3,7 @@ JSON library wrote a part of it, and a blob store that holds exactly what the st
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import math
@@ -10,35 +11,51 @@ from pathlib import Path
 
 from conftest import build
 
+from badgekiln.engine import bundletexts, outputscan
 from badgekiln.engine import cache as cache_mod
-from badgekiln.engine import outputscan
 
 SHA = "ab" * 32
 
 
-def _state_bytes(groups, sources, bundles=None) -> bytes:
-    """What the cache writes as ``state.json`` for ``groups``, ``bundles`` and ``sources``."""
+def _state_bytes(groups, sources, bundles=None, shards=None) -> bytes:
+    """What the cache writes as ``state.json`` for ``groups``, ``bundles``, ``sources`` and ``shards``."""
     written = io.BytesIO()
-    cache_mod._write_state(written, groups, bundles or {}, sources)
+    cache_mod._write_state(written, groups, bundles or {}, sources, shards)
     return written.getvalue()
 
 
 def test_the_state_reads_back_as_it_was_written():
     groups = {"award/a/page": ["k" * 64, f"awards/a/index.html {SHA} 10 7"], "loose-files": [None, ""]}
     sources = {"recipients/é.yaml": ["key", ["§Recipient", "Zoë", 1.5, 10**30, None], "2026-01-01", None, []]}
-    bundles = {"recipients/a.yaml": ["b" * 64, cache_mod.bundle_text(groups.items()), 1]}
-    state = json.loads(_state_bytes(groups, sources, bundles))
+    bundles = {"recipients/a.yaml": ["b" * 64, 1]}
+    shards = {bundletexts.shard_of("recipients/a.yaml"): "c" * 64}
+    state = json.loads(_state_bytes(groups, sources, bundles, shards))
     assert state == {
         "format": cache_mod.FORMAT,
         "fingerprint": cache_mod.code_fingerprint(),
+        "shards": shards,
         "groups": groups,
         "bundles": bundles,
         "sources": sources,
     }
-    assert cache_mod.bundle_groups(state["bundles"]["recipients/a.yaml"][1]) is None  # (not all award groups)
+    assert cache_mod._state_problem(state) is None
+    assert cache_mod.bundle_groups(cache_mod.bundle_text(groups.items())) is None  # (not all award groups)
     award = {"award/a/page": ["c" * 64, groups["award/a/page"][1]], "award/b/page": [None, ""]}
     assert cache_mod.bundle_groups(cache_mod.bundle_text(award.items())) == award
     assert type(state["sources"]["recipients/é.yaml"][1][3]) is int  # (not a float: json wrote it)
+
+
+def test_a_shard_reads_back_as_it_was_written_and_is_named_by_its_bytes(tmp_path):
+    texts = {"recipients/b.yaml": "award/b/page\t\t", "recipients/a.yaml": "", "recipients/\udcff.yaml": "x"}
+    sha = bundletexts.write_shard(tmp_path, texts)
+    assert sha == hashlib.sha256((tmp_path / "bundles" / f"{sha}.json").read_bytes()).hexdigest()
+    assert bundletexts.read_shard(tmp_path, sha) == texts
+    assert bundletexts.write_shard(tmp_path, dict(reversed(texts.items()))) == sha  # (the same texts, the same bytes)
+    assert bundletexts.read_shard(tmp_path, "0" * 64) is None  # (missing)
+    (tmp_path / "bundles" / f"{sha}.json").write_bytes(b"{}")
+    assert bundletexts.read_shard(tmp_path, sha) is None  # (not its name's bytes)
+    bundletexts.remove_unused(tmp_path, [])
+    assert list((tmp_path / "bundles").iterdir()) == []
 
 
 def test_what_orjson_cannot_write_goes_through_json():
@@ -60,8 +77,7 @@ def _blob_names(site: Path) -> set[str]:
 
 
 def _recorded(site: Path) -> set[str]:
-    state = json.loads((site / ".badgekiln/cache/state.json").read_text(encoding="utf-8"))
-    groups = cache_mod.recorded_groups(state)
+    groups = cache_mod.recorded_groups(site / ".badgekiln/cache")
     return {entry[1] for _, packed in groups.values() for entry in cache_mod._unpack(packed)}
 
 

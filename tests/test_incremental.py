@@ -3,6 +3,7 @@ of unchanged sources signs and renders nothing."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -11,7 +12,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import TODAY, build, copy_example, tree_bytes, write_site
+from conftest import TODAY, build, copy_example, edit_bundle_texts, tree_bytes, write_site
 
 from badgekiln.engine import cache as cache_mod
 from badgekiln.engine import site
@@ -447,13 +448,7 @@ def test_each_build_records_the_folders_of_output_and_the_next_scan_trusts_them(
 
 def _damage_bundle(site_dir: Path, recipient: str) -> None:
     """Garble the group names in a recipient file's bundle (what the output scan does not read)."""
-    import json
-
-    path = site_dir / ".badgekiln/cache/state.json"
-    state = json.loads(path.read_text())
-    bundle = state["bundles"][recipient]
-    bundle[1] = bundle[1].replace("award/", "awarX/")
-    path.write_text(json.dumps(state))
+    edit_bundle_texts(site_dir, lambda texts: texts.update({recipient: texts[recipient].replace("award/", "awarX/")}))
 
 
 def test_a_damaged_bundle_of_a_changed_file_leaves_no_stale_file(keyed_site, run, tmp_path):
@@ -477,6 +472,32 @@ def test_a_damaged_bundle_kept_unread_starts_the_build_afresh_when_its_files_are
     assert result.code == 0 and "warning[cache-damaged]" in result.err, result.err
     assert tree_bytes(keyed_site / "output") == clean_build(run, keyed_site, tmp_path)
     assert "cache-damaged" not in build(run, keyed_site).err
+
+
+def test_a_damaged_shard_found_when_it_is_written_again_forgets_its_kept_bundles(keyed_site, run, tmp_path):
+    """A bundle kept whole whose shard file is damaged (found only when a new recipient file of the
+    same shard is saved) is forgotten, said, and made again by the next build."""
+    from badgekiln.engine import bundletexts
+
+    kept = "recipients/akira-tanaka.yaml"
+    shard = bundletexts.shard_of(kept)
+    name = next(
+        f"recipients/new-{n}.yaml" for n in range(10_000) if bundletexts.shard_of(f"recipients/new-{n}.yaml") == shard
+    )
+    state = json.loads((keyed_site / ".badgekiln/cache/state.json").read_text())
+    path = keyed_site / ".badgekiln/cache/bundles" / f"{state['shards'][shard]}.json"
+    path.write_bytes(path.read_bytes().replace(b"award/", b"awarX/"))  # (in place: the folder record still holds)
+    (keyed_site / name).write_text(
+        "name: Nia New\nemail: nia@example.org\nawards:\n  - badge: first-aid-at-work\n    issued_on: 2026-09-01\n",
+        encoding="utf-8",
+    )
+    first = run("build", "--source", str(keyed_site), "--today", TODAY)
+    assert first.code == 0 and f"warning[cache-damaged]: the build cache's record of '{kept}'" in first.err, first.err
+    assert kept not in json.loads((keyed_site / ".badgekiln/cache/state.json").read_text())["bundles"]
+    second = run("build", "--source", str(keyed_site), "--today", TODAY)
+    assert second.code == 0 and "cache-damaged" not in second.err, second.err
+    assert kept in json.loads((keyed_site / ".badgekiln/cache/state.json").read_text())["bundles"]
+    assert tree_bytes(keyed_site / "output") == clean_build(run, keyed_site, tmp_path)
 
 
 @pytest.mark.parametrize("forgery", ["no folders", "a folder outside", "restored cache", "some folders only"])

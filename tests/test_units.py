@@ -5,7 +5,6 @@ new module."""
 from __future__ import annotations
 
 import hashlib
-import json
 from datetime import date
 from pathlib import Path
 
@@ -212,11 +211,11 @@ def test_an_edit_remakes_exactly_the_units_that_read_it(baseline, tmp_path, run,
     build(run, site_dir)
     EDITS[name](site_dir)
     build(run, site_dir)
-    state = json.loads((site_dir / ".badgekiln/cache/state.json").read_text())
+    state = recorded_groups(site_dir / ".badgekiln/cache")
     first = copy_example(tmp_path / "first")
     build(run, first)
-    old = recorded_groups(json.loads((first / ".badgekiln/cache/state.json").read_text()))
-    remade = {group for group, (key, _) in recorded_groups(state).items() if group not in old or old[group][0] != key}
+    old = recorded_groups(first / ".badgekiln/cache")
+    remade = {group for group, (key, _) in state.items() if group not in old or old[group][0] != key}
     assert {group.rsplit("/", 1)[-1] for group in remade} == expected
     awards = {group.split("/")[1] for group in remade if group.startswith("award/")}
     assert len(awards) == 1  # one award's units, not its neighbours'
@@ -255,8 +254,8 @@ def test_a_new_per_award_output_is_one_new_module_and_its_template(tmp_path, run
         assert len(summaries) == len(list((site_dir / "output/awards").glob("*/index.html"))) > 0
         assert "issued 20" in summaries[0].read_text()
         assert "(0 written" in build(run, site_dir).out  # a rebuild reuses it: nothing is made again
-        state = json.loads((site_dir / ".badgekiln/cache/state.json").read_text())
-        assert sum(name.endswith("/summary") for name in recorded_groups(state)) == len(summaries)
+        state = recorded_groups(site_dir / ".badgekiln/cache")
+        assert sum(name.endswith("/summary") for name in state) == len(summaries)
     finally:
         monkeypatch.undo()
         outputs.rediscover()
@@ -291,10 +290,10 @@ def test_a_renewal_remakes_the_renewed_awards_page_too(tmp_path, run):
     """The earlier award's page links its renewal (it reads 'renewals'), and nothing else of it changes."""
     site_dir = copy_example(tmp_path / "site")
     build(run, site_dir)
-    old = recorded_groups(json.loads((site_dir / ".badgekiln/cache/state.json").read_text()))
+    old = recorded_groups(site_dir / ".badgekiln/cache")
     _renew(site_dir)
     build(run, site_dir)
-    state = recorded_groups(json.loads((site_dir / ".badgekiln/cache/state.json").read_text()))
+    state = recorded_groups(site_dir / ".badgekiln/cache")
     remade = {group for group, (key, _) in state.items() if group not in old or old[group][0] != key}
     assert {g for g in remade if g.startswith("award/k3v8n0d2rt/")} == {"award/k3v8n0d2rt/award-page"}
     assert {g.rsplit("/", 1)[-1] for g in remade if g.startswith("award/jane-renewal-1/")} == {

@@ -10,6 +10,7 @@ the blob store's checks).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -18,7 +19,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import MINIMAL, REPO, TODAY, build, tree_bytes, write_site
+from conftest import MINIMAL, REPO, TODAY, build, edit_bundle_texts, tree_bytes, write_site
 from test_attacks import assert_refused, build_then_break, located_errors
 
 SECRET = b"HOST-SECRET-7d1f"  # what an attacker's link would publish
@@ -291,6 +292,19 @@ def _edit_state(site: Path, change) -> None:
     _state(site).write_text(json.dumps(data), encoding="utf-8")
 
 
+def _shards(site: Path) -> list[Path]:
+    return sorted((site / ".badgekiln/cache/bundles").glob("*.json"))
+
+
+def _rename_to_sha(site: Path, data: bytes) -> None:
+    """Put ``data`` in place of every shard file, each named (and recorded) as the SHA-256 of ``data``."""
+    sha = hashlib.sha256(data).hexdigest()
+    for path in _shards(site):
+        path.unlink()
+    (site / ".badgekiln/cache/bundles" / f"{sha}.json").write_bytes(data)
+    _edit_state(site, lambda d: d["shards"].update(dict.fromkeys(d["shards"], sha)))
+
+
 def _blobs(site: Path) -> list[Path]:
     return sorted(p for p in (site / ".badgekiln/cache/blobs").rglob("*") if p.is_file())
 
@@ -321,15 +335,19 @@ CACHE_DAMAGE = {
         site, lambda d: d["bundles"].update({k: [1, 2] for k in d["bundles"]})
     ),
     # (a bundle's text is read when a rebuild plans its groups one by one: the output was removed)
-    "bundle-bad-entry": lambda site, tmp: _edit_state(
-        site,
-        lambda d: d["bundles"].update(
-            {k: [v[0], v[1].replace("awards/", "../../awards/"), v[2]] for k, v in d["bundles"].items()}
-        ),
+    "bundle-bad-entry": lambda site, tmp: edit_bundle_texts(
+        site, lambda texts: texts.update({k: v.replace("awards/", "../../awards/") for k, v in texts.items()})
     ),
-    "bundle-not-lines": lambda site, tmp: _edit_state(
-        site, lambda d: d["bundles"].update({k: [v[0], "award/x/page\tzz", 1] for k, v in d["bundles"].items()})
+    "bundle-not-lines": lambda site, tmp: edit_bundle_texts(
+        site, lambda texts: texts.update(dict.fromkeys(texts, "award/x/page\tzz"))
     ),
+    "shard-not-its-sha": lambda site, tmp: [p.write_text("{}") for p in _shards(site)],
+    "shard-not-json": lambda site, tmp: _rename_to_sha(site, b"[" * 100000),
+    "shard-not-texts": lambda site, tmp: _rename_to_sha(site, b'{"recipients/jane-doe.yaml": [1]}'),
+    "shard-a-link": lambda site, tmp: [(p.rename(tmp / p.name), p.symlink_to(tmp / p.name)) for p in _shards(site)],
+    "shard-missing": lambda site, tmp: [p.unlink() for p in _shards(site)],
+    "shard-bad-name": lambda site, tmp: _edit_state(site, lambda d: d["shards"].update({"../x": "0" * 64})),
+    "shards-a-list": lambda site, tmp: _edit_state(site, lambda d: d.update(shards=[])),
     "source-record-wrong": lambda site, tmp: _edit_state(
         site, lambda d: d["sources"].update({k: ["x", 1, 2, 3] for k in d["sources"]})
     ),
@@ -388,7 +406,9 @@ def test_a_blob_a_worker_finds_damaged_is_reported(example_site, run, monkeypatc
     assert tree_bytes(example_site / "output") == before
 
 
-@pytest.mark.parametrize("where", [".badgekiln", ".badgekiln/cache", ".badgekiln/cache/blobs", "blob-folder"])
+@pytest.mark.parametrize(
+    "where", [".badgekiln", ".badgekiln/cache", ".badgekiln/cache/blobs", ".badgekiln/cache/bundles", "blob-folder"]
+)
 def test_a_linked_cache_folder_is_not_written_through(minimal_site, run, tmp_path, where):
     build(run, minimal_site)
     outside = tmp_path / "outside"

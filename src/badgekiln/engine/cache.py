@@ -47,14 +47,14 @@ from typing import Any, BinaryIO
 import orjson
 
 from badgekiln import models
-from badgekiln.engine import outputscan, outputstamp, timings
+from badgekiln.engine import bundletexts, outputscan, outputstamp, timings
 from badgekiln.engine.codec import decode, encode
 from badgekiln.engine.forking import fork_map
 from badgekiln.engine.site import MARKER, FileRef, SitePlan, update_site, write_site
 from badgekiln.errors import Diagnostic, SourceError, SourceLocation
 from badgekiln.sources import safefiles, validate
 
-FORMAT = 4
+FORMAT = 5
 CACHE_DIR = outputscan.STATE.parent  # .badgekiln/cache
 # Libraries whose versions shape the output bytes (or, for PyYAML, the validated sources).
 LIBRARIES = (
@@ -278,8 +278,11 @@ def bundle_text(groups: Iterable[tuple[str, list[Any]]]) -> str:
     return "\n".join(f"{name}\t{group[0] or ''}\t{group[1]}" for name, group in groups)
 
 
-def bundle_groups(text: str) -> dict[str, list[Any]] | None:
-    """The groups of a bundle's text, each checked as the state's groups are; None if any is damaged."""
+def bundle_groups(text: str | None) -> dict[str, list[Any]] | None:
+    """The groups of a bundle's text, each checked as the state's groups are; None if any is
+    damaged, or the text could not be read (None)."""
+    if text is None:
+        return None
     groups: dict[str, list[Any]] = {}
     if not text:
         return groups
@@ -298,11 +301,14 @@ def bundle_groups(text: str) -> dict[str, list[Any]] | None:
     return groups
 
 
-def recorded_groups(state: dict[str, Any]) -> dict[str, list[Any]]:
-    """Every group a state records (name -> [key, packed]), those kept in bundles included."""
+def recorded_groups(root: Path) -> dict[str, list[Any]]:
+    """Every group the state in the cache folder ``root`` records (name -> [key, packed]), those
+    kept in bundles included (a bundle whose text is damaged records none)."""
+    state = json.loads((root / "state.json").read_bytes())
     groups = dict(state.get("groups", {}))
-    for bundle in state.get("bundles", {}).values():
-        groups.update(bundle_groups(bundle[1]) or {})
+    texts = bundletexts.Texts(root, state.get("shards", {}))
+    for bundle in state.get("bundles", {}):
+        groups.update(bundle_groups(texts.text(bundle)) or {})
     return groups
 
 
@@ -353,8 +359,11 @@ class BuildCache:
             self.warnings.append(_damaged(f"{CACHE_DIR.as_posix()}/state.json", problem))
         self._groups: dict[str, list[Any]] = state.get("groups", {})
         self._plain = dict(self._groups)  # the groups the state keeps outside bundles
-        # recipient file -> [bundle key, text, files]: its awards' groups and how many files they made (see keep_bundle)
+        # recipient file -> [bundle key, files]: its awards' groups' key and how many files they made
+        # (see keep_bundle); the groups themselves are kept in shard files (engine/bundletexts.py)
         self._bundles: dict[str, list[Any]] = state.get("bundles", {})
+        self._shards: dict[str, str] = state.get("shards", {})
+        self._texts = bundletexts.Texts(root, self._shards)
         self._sources: dict[str, list[Any]] = state.get("sources", {})
         self.new_groups: dict[str, list[Any]] = {}
         self.new_bundles: dict[str, list[Any]] = {}  # bundles kept whole
@@ -414,8 +423,8 @@ class BuildCache:
             self._present = {
                 rel: (ino, size) for group in self._groups.values() for rel, _, size, ino in _unpack(group[1])
             }
-            for bundle in self._bundles.values():
-                for group in (bundle_groups(bundle[1]) or {}).values():
+            for bundle in self._bundles:
+                for group in (bundle_groups(self._texts.text(bundle)) or {}).values():
                     self._present.update((rel, (ino, size)) for rel, _, size, ino in _unpack(group[1]))
             self._present[MARKER] = self._marker
         return self._present
@@ -495,24 +504,27 @@ class BuildCache:
         if old is None or bundle in self._opened:
             return {}
         self._opened.add(bundle)
-        groups = bundle_groups(old[1])
+        groups = bundle_groups(self._texts.text(bundle))
         if groups is None:
-            # Its groups are made again. A file of it that no group makes stays in output/ until the
-            # next build, which lists output/ (this one records no folder times: see stamp_output)
-            # and removes every file no record names.
-            self._damaged_bundle = True
-            self.warnings.append(
-                Diagnostic(
-                    "warning",
-                    "cache-damaged",
-                    f"the build cache's record of {bundle[:80]!r} is damaged: its files are made again",
-                    SourceLocation(f"{CACHE_DIR.as_posix()}/state.json"),
-                    "the next build also looks at every file of the output folder; "
-                    "delete .badgekiln/ if this warning comes back",
-                )
-            )
+            self._say_damaged(bundle)
             return {}
         return groups
+
+    def _say_damaged(self, bundle: str) -> None:
+        """``bundle``'s record is damaged: its groups are made again. A file of it that no group
+        makes stays in output/ until the next build, which lists output/ (this one records no
+        folder times: see stamp_output) and removes every file no record names."""
+        self._damaged_bundle = True
+        self.warnings.append(
+            Diagnostic(
+                "warning",
+                "cache-damaged",
+                f"the build cache's record of {bundle[:80]!r} is damaged: its files are made again",
+                SourceLocation(f"{CACHE_DIR.as_posix()}/{bundletexts.FOLDER}"),
+                "the next build also looks at every file of the output folder; "
+                "delete .badgekiln/ if this warning comes back",
+            )
+        )
 
     # -- groups ----------------------------------------------------------------------------------
 
@@ -651,7 +663,7 @@ class BuildCache:
         """Turn the kept bundles into bundles planned group by group, each group kept as it was."""
         for bundle in self._kept_bundles:
             key = self._bundles[bundle][0]
-            groups = bundle_groups(self._bundles[bundle][1])
+            groups = bundle_groups(self._texts.text(bundle))
             if groups is None:  # (kept unread: its files cannot be told now; the build starts afresh)
                 raise CacheRecordDamaged(bundle)
             del self.new_bundles[bundle]
@@ -667,7 +679,7 @@ class BuildCache:
         """Update an intact ``output/`` in place, knowing the kept groups' files by count only;
         None when that is not the way (too much changed, or a file goes where a folder is)."""
         kept = sum(self._groups[name][1].count(";") + 1 for name in self._kept if self._groups[name][1])
-        kept += sum(self._bundles[bundle][2] for bundle in self._kept_bundles)
+        kept += sum(self._bundles[bundle][1] for bundle in self._kept_bundles)
         unchanged = set(self._unchanged)
         made = plan.files.keys()
         changed = made - unchanged
@@ -706,19 +718,24 @@ class BuildCache:
             else:
                 lines.setdefault(bundle, []).append((name, group))
         bundles = dict(self.new_bundles)
-        for bundle, key in self._bundle_keys.items():
-            text = bundle_text(lines.get(bundle, ()))
-            bundles[bundle] = [key, text, bundle_files(text)]
-        if not self._fresh and plain == self._plain and bundles == self._bundles and self.new_sources == self._sources:
+        shards = self._save_shards(bundles, lines)
+        if (
+            not self._fresh
+            and plain == self._plain
+            and bundles == self._bundles
+            and shards == self._shards
+            and self.new_sources == self._sources
+        ):
             self._saved_sha = self._state_sha
             return  # nothing new to remember, nothing to delete
         tmp = self.root / f".state.{os.getpid()}.tmp"
         tmp.unlink(missing_ok=True)
         with open(tmp, "xb") as handle:  # (x: never through a link left at that name)
             hashing = _Hashing(handle)
-            _write_state(hashing, plain, bundles, self.new_sources)
+            _write_state(hashing, plain, bundles, self.new_sources, shards)
         os.replace(tmp, self.root / "state.json")
         self._saved_sha = hashing.hasher.hexdigest()
+        bundletexts.remove_unused(self.root, shards.values())
         if self._store_was_empty:  # every blob was made by this build, for a group it records
             stale = set()
         elif self._fresh:  # blobs of earlier versions, or of builds that failed, may be lying around
@@ -739,6 +756,40 @@ class BuildCache:
                 # used is never deleted (a path that happened to read as a sha would only keep one).
                 used = set(text.split(" "))
             self.store.remove(sha for sha in stale if sha not in used)
+
+    def _save_shards(
+        self, bundles: dict[str, list[Any]], lines: dict[str, list[tuple[str, list[Any]]]]
+    ) -> dict[str, str]:
+        """Write the shard files that change: those of the bundles made again (their groups in
+        ``lines``), added or gone; returns every shard of the state to save (shard -> SHA-256).
+        ``bundles`` (the records kept whole) gains the records of the bundles made again."""
+        shard_of = bundletexts.shard_of
+        gone = self._bundles.keys() - self.new_bundles.keys() - self._bundle_keys.keys()
+        members: dict[str, list[str]] = {shard_of(bundle): [] for bundle in (*self._bundle_keys, *gone)}
+        shards = {shard: sha for shard, sha in self._shards.items() if shard not in members}
+        if members:
+            for bundle in (*self.new_bundles, *self._bundle_keys):
+                shard = shard_of(bundle)
+                if shard in members:
+                    members[shard].append(bundle)
+        for shard, names in sorted(members.items()):
+            # (a shard's texts are made and written in turn: all of them at once were 150 MB at 100,000 awards)
+            texts: dict[str, str] = {}
+            for bundle in names:
+                text: str | None
+                if bundle in self._bundle_keys:
+                    text = bundle_text(lines.get(bundle, ()))
+                    bundles[bundle] = [self._bundle_keys[bundle], bundle_files(text)]
+                else:  # kept whole: its text as the last build saved it
+                    text = self._texts.text(bundle)
+                    if text is None:  # (its shard is damaged: forget the bundle, its files are made again)
+                        del bundles[bundle]
+                        self._say_damaged(bundle)
+                        continue
+                texts[bundle] = text
+            if texts:
+                shards[shard] = bundletexts.write_shard(self.root, texts)
+        return shards
 
     def output_folders(self) -> list[str] | None:
         """The folders of ``output/`` as this build left them (relative, "" itself), when it knows
@@ -869,17 +920,22 @@ STATE_PIECE = 4096  # records per piece of state.json written at once
 
 
 def _write_state(
-    handle: BinaryIO | _Hashing, groups: dict[str, Any], bundles: dict[str, Any], sources: dict[str, Any]
+    handle: BinaryIO | _Hashing,
+    groups: dict[str, Any],
+    bundles: dict[str, Any],
+    sources: dict[str, Any],
+    shards: dict[str, str] | None = None,
 ) -> None:
     """Write the state (the JSON object ``_read_state`` reads) a few thousand records at a time.
 
-    The state of a 100,000-award site is about 200 MB: made as one text, and encoded once more
-    to be written, it was the largest thing a build held at its end. The groups (texts only, most
+    The state of a 100,000-award site is about 50 MB (its bundles' texts are in shard files, see
+    engine/bundletexts.py): made as one text, and encoded once more to be written, it was the
+    largest thing a build held at its end. The groups (texts only, most
     of the file) go through orjson, which writes what :func:`json.loads` reads back the same,
     several times as fast; the validated sources through :func:`json.dumps` (a float such as
     NaN, a number past 64 bits: orjson would write null, or refuse).
     """
-    head = {"format": FORMAT, "fingerprint": code_fingerprint()}
+    head = {"format": FORMAT, "fingerprint": code_fingerprint(), "shards": dict(sorted((shards or {}).items()))}
     handle.write(orjson.dumps(head)[:-1])
     for name, records, dumps in (
         ("groups", groups, _dumps),
@@ -982,16 +1038,24 @@ def _read_state(path: Path) -> tuple[dict[str, Any], str | None, str | None]:
 def _state_problem(state: dict[str, Any]) -> str | None:
     """What is wrong with the shape of a state this version wrote, or None."""
     groups, bundles, sources = state.get("groups"), state.get("bundles"), state.get("sources")
-    if not isinstance(groups, dict) or not isinstance(bundles, dict) or not isinstance(sources, dict):
-        return "'groups', 'bundles' and 'sources' must be objects"
+    shards = state.get("shards")
+    if not (
+        isinstance(groups, dict)
+        and isinstance(bundles, dict)
+        and isinstance(sources, dict)
+        and isinstance(shards, dict)
+    ):
+        return "'groups', 'bundles', 'sources' and 'shards' must be objects"
+    for shard, sha in shards.items():  # (the shard files are checked when read: see engine/bundletexts.py)
+        if not (bundletexts.SHARD_RE.fullmatch(shard) and isinstance(sha, str) and bundletexts.SHA_RE.fullmatch(sha)):
+            return f"the record of shard {shard[:80]!r} is damaged"
     for name, bundle in bundles.items():  # (their texts are checked when read: see bundle_groups)
         if not (
             isinstance(bundle, list)
-            and len(bundle) == 3
+            and len(bundle) == 2
             and (bundle[0] is None or isinstance(bundle[0], str))
-            and isinstance(bundle[1], str)
-            and type(bundle[2]) is int
-            and bundle[2] >= 0
+            and type(bundle[1]) is int
+            and bundle[1] >= 0
         ):
             return f"the record of {name[:80]!r} is damaged"
     for name, group in groups.items():
@@ -1040,13 +1104,20 @@ def _folder_problem(source: Path) -> tuple[str, str] | None:
     """Why the cache's folders cannot be written safely (a link or a file where a folder must be,
     in ``blobs/`` too), as (where, what); None when they are fine or not there yet."""
     where = ""
-    for part in (*CACHE_DIR.parts, "blobs"):
+    for part in CACHE_DIR.parts:
         where = f"{where}/{part}".lstrip("/")
         found = safefiles.kind(source, where)
         if found is None:
             return None
         if found != "dir":
             return where, f"'{where}' is {'a symbolic link' if found == 'link' else 'not a folder'}"
+    for part in (bundletexts.FOLDER, "blobs"):  # (each made when first written)
+        found = safefiles.kind(source, f"{where}/{part}")
+        if found not in (None, "dir"):
+            return f"{where}/{part}", f"'{where}/{part}' is {'a symbolic link' if found == 'link' else 'not a folder'}"
+    where = f"{where}/blobs"
+    if found is None:  # (found: what blobs/ is)
+        return None
     try:
         entries = safefiles.list_dir(source, where)
     except (SourceError, OSError) as exc:

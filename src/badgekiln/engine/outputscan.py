@@ -26,7 +26,7 @@ from typing import Any
 
 import orjson
 
-from badgekiln.engine import outputstamp
+from badgekiln.engine import bundletexts, outputstamp
 from badgekiln.errors import SourceError
 from badgekiln.sources import safefiles
 
@@ -151,7 +151,7 @@ def scan(state_path: Path, output: Path) -> Scan:
             marker = _plain_file(output / MARKER)
             if marker is not None:
                 return Scan(sha, True, None, marker, folders)
-    groups, recorded_sha = _recorded(data)
+    groups, recorded_sha = _recorded(data, state_path.parent)
     data = None  # (let go before the listing is made: 200 MB at 100,000 awards)
     listing = list_files(output)
     marker = listing.get(MARKER)
@@ -169,18 +169,26 @@ def _plain_file(path: Path) -> tuple[int, int] | None:
     return (found.st_ino, found.st_size) if stat.S_ISREG(found.st_mode) else None
 
 
-def _recorded(data: bytes | None) -> tuple[list[str], str | None]:
+def _recorded(data: bytes | None, root: Path) -> tuple[list[str], str | None]:
     """The packed files of every group the state ``data`` records ("path sha size inode;..."),
-    and the state's SHA-256 (its record of validated sources is let go before the listing is made)."""
+    its bundles' in the shard files of the cache folder ``root`` included, and the state's
+    SHA-256 (its record of validated sources is let go before the listing is made); nothing
+    when a shard is damaged (then output/ is not as the state records)."""
     if data is None:
         return [], None
     try:
         state = _loads(data)
         packed = [group[1] for group in (state.get("groups") or {}).values()]
-        for bundle in (state.get("bundles") or {}).values():  # [key, lines of "name TAB key TAB packed", files]
-            packed.extend(line.rpartition("\t")[2] for line in bundle[1].split("\n"))
+        texts: dict[str, str] = {}
+        for sha in (state.get("shards") or {}).values():
+            shard = bundletexts.read_shard(root, sha)
+            if shard is None:
+                return [], None
+            texts.update(shard)
+        for bundle in state.get("bundles") or {}:  # its text: lines of "name TAB key TAB packed"
+            packed.extend(line.rpartition("\t")[2] for line in texts[bundle].split("\n"))
         return packed, state_sha(data)
-    except (ValueError, AttributeError, RecursionError, TypeError, IndexError):
+    except (ValueError, AttributeError, RecursionError, TypeError, IndexError, KeyError):
         return [], None
 
 
