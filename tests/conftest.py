@@ -171,8 +171,8 @@ def edit_bundle_texts(site: Path, change) -> None:
     root = site / ".badgekiln/cache"
     state = json.loads((root / "state.json").read_text(encoding="utf-8"))
     texts: dict[str, str] = {}
-    for sha in state["shards"].values():
-        texts.update(bundletexts.read_shard(root, sha))
+    for shard, sha in state["shards"].items():
+        texts.update(bundletexts.read_shard(root, sha, shard))
     change(texts)
     shards: dict[str, dict[str, str]] = {}
     for bundle, text in texts.items():

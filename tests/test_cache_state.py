@@ -26,7 +26,16 @@ def _state_bytes(groups, sources, bundles=None, shards=None) -> bytes:
 
 def test_the_state_reads_back_as_it_was_written():
     groups = {"award/a/page": ["k" * 64, f"awards/a/index.html {SHA} 10 7"], "loose-files": [None, ""]}
-    sources = {"recipients/é.yaml": ["key", ["§Recipient", "Zoë", 1.5, 10**30, None], "2026-01-01", None, []]}
+    sources = {
+        "recipients/é.yaml": [
+            "key",
+            ["§Recipient", "Zoë", 1.5, 10**30, None],
+            "2026-01-01",
+            None,
+            [],
+            [1, 2, 3, 4, 5, SHA],
+        ]
+    }
     bundles = {"recipients/a.yaml": ["b" * 64, 1]}
     shards = {bundletexts.shard_of("recipients/a.yaml"): "c" * 64}
     state = json.loads(_state_bytes(groups, sources, bundles, shards))
@@ -46,14 +55,24 @@ def test_the_state_reads_back_as_it_was_written():
 
 
 def test_a_shard_reads_back_as_it_was_written_and_is_named_by_its_bytes(tmp_path):
-    texts = {"recipients/b.yaml": "award/b/page\t\t", "recipients/a.yaml": "", "recipients/\udcff.yaml": "x"}
+    shard = bundletexts.shard_of("recipients/a.yaml")
+    names = [n for n in (f"recipients/{i}\udcff.yaml" for i in range(5000)) if bundletexts.shard_of(n) == shard]
+    texts = {"recipients/a.yaml": "award/a/page\t\t", names[0]: "", names[1]: "x"}
     sha = bundletexts.write_shard(tmp_path, texts)
     assert sha == hashlib.sha256((tmp_path / "bundles" / f"{sha}.json").read_bytes()).hexdigest()
-    assert bundletexts.read_shard(tmp_path, sha) == texts
+    assert bundletexts.read_shard(tmp_path, sha, shard) == texts
     assert bundletexts.write_shard(tmp_path, dict(reversed(texts.items()))) == sha  # (the same texts, the same bytes)
-    assert bundletexts.read_shard(tmp_path, "0" * 64) is None  # (missing)
+    assert bundletexts.read_shard(tmp_path, "0" * 64, shard) is None  # (missing)
+    other = next(f"{n:02x}" for n in range(256) if f"{n:02x}" != shard)
+    assert bundletexts.read_shard(tmp_path, sha, other) is None  # (its bundles are another shard's)
     (tmp_path / "bundles" / f"{sha}.json").write_bytes(b"{}")
-    assert bundletexts.read_shard(tmp_path, sha) is None  # (not its name's bytes)
+    assert bundletexts.read_shard(tmp_path, sha, shard) is None  # (not its name's bytes)
+    (tmp_path / "bundles" / f"{sha}.json").unlink()
+    (tmp_path / "bundles" / f"{sha}.json").mkdir()  # (a folder at a shard file's name is replaced)
+    (tmp_path / "bundles" / f"{sha}.json" / "x").write_text("x")
+    assert bundletexts.write_shard(tmp_path, texts) == sha
+    assert bundletexts.read_shard(tmp_path, sha, shard) == texts
+    (tmp_path / "bundles" / "stray").mkdir()
     bundletexts.remove_unused(tmp_path, [])
     assert list((tmp_path / "bundles").iterdir()) == []
 

@@ -500,6 +500,43 @@ def test_a_damaged_shard_found_when_it_is_written_again_forgets_its_kept_bundles
     assert tree_bytes(keyed_site / "output") == clean_build(run, keyed_site, tmp_path)
 
 
+def test_a_shard_deleted_under_an_intact_output_leaves_no_stale_file_in_that_build(keyed_site, run, tmp_path):
+    # (stranger review: the folder record still vouched for output/, and the changed bundle's old
+    # files were found stale only by the next build)
+    from badgekiln.engine import bundletexts
+
+    root, bundle = keyed_site / ".badgekiln/cache", "recipients/akira-tanaka.yaml"
+    state = json.loads((root / "state.json").read_text())
+    (root / "bundles" / f"{state['shards'][bundletexts.shard_of(bundle)]}.json").unlink()
+    edit(keyed_site / bundle, "badge: network-cabling", "badge: first-aid-at-work")
+    first = run("build", "--source", str(keyed_site), "--today", "2026-11-23")
+    assert first.code == 0 and "warning[cache-damaged]" in first.err, first.err
+    assert tree_bytes(keyed_site / "output") == clean_build(run, keyed_site, tmp_path, "--today", "2026-11-23")
+
+
+def test_a_bundle_text_in_another_shard_file_is_not_believed(keyed_site, run, tmp_path):
+    # (stranger review: the output scan merged every shard file's texts, the cache read only the
+    # bundle's own: a forged cache showed the scan the true text and the cache an empty one)
+    from badgekiln.engine import bundletexts
+
+    root, bundle = keyed_site / ".badgekiln/cache", "recipients/akira-tanaka.yaml"
+    state = json.loads((root / "state.json").read_text())
+    own = bundletexts.shard_of(bundle)
+    texts = bundletexts.read_shard(root, state["shards"][own], own)
+    true, texts[bundle] = texts[bundle], ""
+    state["shards"][own] = bundletexts.write_shard(root, texts)
+    other = next(shard for shard in sorted(state["shards"]) if shard != own)
+    elsewhere = bundletexts.read_shard(root, state["shards"][other], other)
+    elsewhere[bundle] = true
+    state["shards"][other] = bundletexts.write_shard(root, elsewhere)
+    (root / "state.json").write_text(json.dumps(state))
+    edit(keyed_site / bundle, "badge: network-cabling", "badge: first-aid-at-work")
+    for _ in range(2):
+        result = run("build", "--source", str(keyed_site), "--today", "2026-11-23")
+        assert result.code == 0, result.err
+        assert tree_bytes(keyed_site / "output") == clean_build(run, keyed_site, tmp_path, "--today", "2026-11-23")
+
+
 @pytest.mark.parametrize("forgery", ["no folders", "a folder outside", "restored cache", "some folders only"])
 def test_a_forged_folder_record_does_not_vouch_for_output(keyed_site, run, tmp_path, forgery, monkeypatch):
     # (review: a record listing no folder digests to the hash of nothing, and vouched for any output/)
@@ -668,3 +705,75 @@ def test_restyling_the_site_renders_pages_and_signs_nothing(keyed_site, run, mon
     build(run, keyed_site)
     assert counter.signatures == 0 and counter.renders > 0
     assert tree_bytes(keyed_site / "output") == clean_build(run, keyed_site, tmp_path)
+
+
+def _recipients_read(monkeypatch) -> list[str]:
+    """The recipient files the cache reads (to hash them) from now on."""
+    from badgekiln.sources import safefiles
+
+    read: list[str] = []
+    original = safefiles.Folder.read_bytes
+
+    def counting(self, name, **kwargs):
+        if self.rel == "recipients":
+            read.append(name)
+        return original(self, name, **kwargs)
+
+    monkeypatch.setattr(safefiles.Folder, "read_bytes", counting)
+    return read
+
+
+def test_a_rebuild_reads_only_the_recipient_files_whose_stat_changed(keyed_site, run, monkeypatch, tmp_path):
+    time.sleep(0.05)  # (past the tick of the files' last change, so that their stats are kept)
+    (keyed_site / ".badgekiln/cache/stamp.json").unlink(missing_ok=True)
+    build(run, keyed_site)
+    read = _recipients_read(monkeypatch)
+    edit(keyed_site / "recipients/jane-doe.yaml", "issued_on: 2026-03-01", "issued_on: 2026-03-02")
+    build(run, keyed_site)
+    assert read == ["jane-doe.yaml", "jane-doe.yaml"]  # (hashed, and hashed again after it was validated)
+    assert tree_bytes(keyed_site / "output") == clean_build(run, keyed_site, tmp_path)
+
+
+def test_a_file_changed_with_the_same_size_and_mtime_is_noticed_by_its_ctime(keyed_site, run, tmp_path):
+    time.sleep(0.05)
+    path = keyed_site / "recipients/jane-doe.yaml"
+    (keyed_site / ".badgekiln/cache/stamp.json").unlink(missing_ok=True)
+    build(run, keyed_site)
+    before = path.stat()
+    text = path.read_text(encoding="utf-8")
+    assert "Jane" in text
+    path.write_text(text.replace("Jane", "Joan", 1), encoding="utf-8")  # (the same size)
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert path.stat().st_size == before.st_size and path.stat().st_mtime_ns == before.st_mtime_ns
+    build(run, keyed_site)
+    output = tree_bytes(keyed_site / "output")
+    assert output == clean_build(run, keyed_site, tmp_path)
+    assert any(b"Joan Doe" in data for data in output.values())
+
+
+def test_a_file_changed_in_the_tick_of_its_stat_keeps_no_stat(tmp_path):
+    from badgekiln.engine import cache as cache_mod
+
+    (tmp_path / "recipients").mkdir()
+    path = tmp_path / "recipients/a.yaml"
+    path.write_text("name: A\n", encoding="utf-8")
+    found = path.stat()
+    stats: dict = {}
+    for clock, kept in ((found.st_ctime_ns, False), (found.st_ctime_ns + 1, True)):
+        stats.clear()
+        cache_mod._file_keys(tmp_path, path.parent, [path], "c", known={}, stats=stats, clock=(clock, found.st_dev))
+        assert (stats[path] is not None) == kept
+    stats.clear()  # (another file system than the clock's: its times are not compared with it)
+    cache_mod._file_keys(tmp_path, path.parent, [path], "c", known={}, stats=stats, clock=(found.st_ctime_ns + 1, -1))
+    assert stats[path] is None
+
+
+def test_a_restored_cache_does_not_trust_the_files_stats(keyed_site, run, monkeypatch):
+    time.sleep(0.05)
+    (keyed_site / ".badgekiln/cache/stamp.json").unlink(missing_ok=True)
+    build(run, keyed_site)
+    read = _recipients_read(monkeypatch)
+    monkeypatch.setenv("BADGEKILN_CACHE_RESTORED", "1")
+    edit(keyed_site / "recipients/jane-doe.yaml", "issued_on: 2026-03-01", "issued_on: 2026-03-02")
+    build(run, keyed_site)
+    assert set(read) == {p.name for p in (keyed_site / "recipients").glob("*.yaml")}

@@ -346,6 +346,7 @@ CACHE_DAMAGE = {
     "shard-not-texts": lambda site, tmp: _rename_to_sha(site, b'{"recipients/jane-doe.yaml": [1]}'),
     "shard-a-link": lambda site, tmp: [(p.rename(tmp / p.name), p.symlink_to(tmp / p.name)) for p in _shards(site)],
     "shard-missing": lambda site, tmp: [p.unlink() for p in _shards(site)],
+    "shard-a-folder": lambda site, tmp: [(p.unlink(), p.mkdir()) for p in _shards(site)],
     "shard-bad-name": lambda site, tmp: _edit_state(site, lambda d: d["shards"].update({"../x": "0" * 64})),
     "shards-a-list": lambda site, tmp: _edit_state(site, lambda d: d.update(shards=[])),
     "source-record-wrong": lambda site, tmp: _edit_state(

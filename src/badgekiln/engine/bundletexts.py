@@ -21,6 +21,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 from collections.abc import Collection
 from pathlib import Path
 
@@ -41,10 +42,10 @@ def shard_of(bundle: str) -> str:
     return hashlib.sha256(bundle.encode("utf-8", "surrogatepass")).hexdigest()[:2]
 
 
-def read_shard(root: Path, sha: str) -> dict[str, str] | None:
-    """The texts of the shard file ``sha`` in the cache folder ``root``; None if it is missing,
-    damaged (its bytes do not hash to its name, it is not a JSON object of texts) or not a regular
-    file (never read through a link)."""
+def read_shard(root: Path, sha: str, shard: str) -> dict[str, str] | None:
+    """The texts of the shard file ``sha`` in the cache folder ``root``, the file of ``shard``; None
+    if it is missing, damaged (its bytes do not hash to its name, it is not a JSON object of texts,
+    it holds a bundle of another shard) or not a regular file (never read through a link)."""
     if not SHA_RE.fullmatch(sha):
         return None
     try:
@@ -62,6 +63,8 @@ def read_shard(root: Path, sha: str) -> dict[str, str] | None:
             return None
     if type(texts) is not dict or not all(type(text) is str for text in texts.values()):
         return None
+    if any(shard_of(bundle) != shard for bundle in texts):  # (each bundle has one place: see outputscan)
+        return None
     return texts
 
 
@@ -75,7 +78,10 @@ def write_shard(root: Path, texts: dict[str, str]) -> str:
     tmp.unlink(missing_ok=True)
     with open(tmp, "xb") as handle:  # (x: never through a link left at that name)
         handle.write(data)
-    os.replace(tmp, folder / f"{sha}.json")  # (replaces whatever is at that name, a link itself included)
+    target = folder / f"{sha}.json"
+    if target.is_dir() and not target.is_symlink():  # (os.replace cannot replace a folder: remove it, and
+        shutil.rmtree(target)  # nothing in it is followed)
+    os.replace(tmp, target)  # (replaces whatever else is at that name, a link itself included)
     return sha
 
 
@@ -88,9 +94,12 @@ def remove_unused(root: Path, used: Collection[str]) -> None:
     except OSError:
         return
     for entry in entries:
-        if entry.name not in keep and not entry.is_dir(follow_symlinks=False):
+        if entry.name not in keep:
             with contextlib.suppress(OSError):
-                os.unlink(entry.path)
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path)
+                else:
+                    os.unlink(entry.path)
 
 
 class Texts:
@@ -105,7 +114,7 @@ class Texts:
         shard = shard_of(bundle)
         if shard not in self._read:
             sha = self.shards.get(shard)
-            self._read[shard] = read_shard(self.root, sha) if sha is not None else None
+            self._read[shard] = read_shard(self.root, sha, shard) if sha is not None else None
         texts = self._read[shard]
         return None if texts is None else texts.get(bundle)
 

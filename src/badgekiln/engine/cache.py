@@ -615,8 +615,13 @@ class BuildCache:
         self._scanned()  # (the scan has read the folders' record: it goes before output/ changes)
         outputstamp.forget(self.root)
         self._open_dropped()
+        # A record found damaged: which files of output/ it named is not known, so output/ is
+        # listed, and every file no group of this build makes is removed (as after a failed scan).
+        damaged = self._damaged_bundle and self._present is None
+        if damaged:
+            self._present = outputscan.list_files(self.output)
         if self._kept or self._kept_bundles:
-            counts = self._write_around_kept(plan)
+            counts = None if damaged else self._write_around_kept(plan)
             if counts is not None:
                 return counts
             self._unkeep_bundles()
@@ -727,7 +732,8 @@ class BuildCache:
             and self.new_sources == self._sources
         ):
             self._saved_sha = self._state_sha
-            return  # nothing new to remember, nothing to delete
+            bundletexts.remove_unused(self.root, shards.values())  # (what a build killed after its save left)
+            return  # nothing new to remember, no blob to delete
         tmp = self.root / f".state.{os.getpid()}.tmp"
         tmp.unlink(missing_ok=True)
         with open(tmp, "xb") as handle:  # (x: never through a link left at that name)
@@ -835,15 +841,22 @@ class BuildCache:
         fresh: list[tuple[int, str, str | None]] = []
         root = paths[0].parents[1] if paths else Path()
         prefix = paths[0].parent.relative_to(root).as_posix() + "/" if paths else ""  # (one folder: see _file_keys)
+        stats: dict[Path, list[Any] | None] = {}
         with timings.phase(f"sources/{kind}: hash"):
-            keys = _file_keys(root, paths[0].parent, paths, base) if paths else {}
+            if paths:
+                known = None if self.restored else {path: self._sources.get(prefix + path.name) for path in paths}
+                keys = _file_keys(root, paths[0].parent, paths, base, known=known, stats=stats, clock=self._clock())
+            else:
+                keys = {}
         for path in paths:
             rel = prefix + path.name
             key = keys[path]
             reused = _reuse(self._sources.get(rel), key, day, root, _KINDS.get(kind))
             if reused is not None:
                 results.append(reused)
-                self.new_sources[rel] = self._sources[rel]
+                old = self._sources[rel]
+                # (the record as it was; with the file's stat of this build when that changed, its bytes not)
+                self.new_sources[rel] = old if _stat_of(old) == stats.get(path) else [*old[:5], stats.get(path)]
                 if kind == "recipients":
                     self._identity[rel] = (_record_identity(self._sources[rel]), reused.values)
                 self.stats[f"{kind}_reused"] = self.stats.get(f"{kind}_reused", 0) + 1
@@ -867,10 +880,27 @@ class BuildCache:
                     day,
                     result.latest_day.isoformat() if result.latest_day else None,
                     [[read, sha] for read, sha in result.reads],
+                    stats.get(paths[index]),
                 ]
                 if kind == "recipients":
                     self._identity[rel] = (_record_identity(self.new_sources[rel]), result.values)
         return [result for result in results if result is not None]
+
+    def _clock(self) -> tuple[int, int] | None:
+        """The clock of the cache folder's file system and its device, read once per build (see
+        :func:`_file_keys`); None if it cannot be read."""
+        if not hasattr(self, "_clock_read"):
+            now = outputstamp.clock(self.root)
+            try:
+                self._clock_read = (now, os.lstat(self.root).st_dev) if now is not None else None
+            except OSError:
+                self._clock_read = None
+        return self._clock_read
+
+
+def _stat_of(record: Any) -> list[Any] | None:
+    """The file's stat and bytes' SHA-256 a record of the state keeps (see :func:`_file_keys`), or None."""
+    return record[5] if type(record) is list and len(record) == 6 else None
 
 
 def _record_identity(record: list[Any]) -> str:
@@ -982,9 +1012,27 @@ def _file_sha(source: Path, rel: str) -> str | None:
         return None
 
 
-def _file_keys(source: Path, folder: Path, files: list[Path], context: str) -> dict[Path, str | None]:
+def _file_keys(
+    source: Path,
+    folder: Path,
+    files: list[Path],
+    context: str,
+    *,
+    known: dict[Path, Any] | None = None,
+    stats: dict[Path, list[Any] | None] | None = None,
+    clock: tuple[int, int] | None = None,
+) -> dict[Path, str | None]:
     """Each file's key: ``context`` and the SHA-256 of its bytes (read safely, the folder opened
-    once); None for a file that cannot be read (validation reports it)."""
+    once); None for a file that cannot be read (validation reports it).
+
+    ``known``: each file's record in the last build's state. A file whose stat (size, mtime,
+    ctime, inode, device) is the one its record keeps is not read: the SHA-256 kept with it is
+    its bytes' (git's index does the same). ``stats`` gets, for each file, its stat (taken before
+    it was read) and SHA-256 for the next build, or None when its ctime is not before ``clock``
+    (the file system's clock when this build began, and its device: a change within the same tick
+    could keep every time the same, git's "racily clean" rule), or it is not a regular file on the
+    clock's file system, or ``clock`` is None.
+    """
     keys: dict[Path, str | None] = dict.fromkeys(files)
     if not files:
         return keys
@@ -994,10 +1042,35 @@ def _file_keys(source: Path, folder: Path, files: list[Path], context: str) -> d
         return keys
     with opened:
         for path in files:
+            found = opened.stat(path.name) if stats is not None else None
+            now = _stat_fields(found) if found is not None else None
+            if now is not None and known is not None:
+                kept = _stat_of(known.get(path))
+                if kept is not None and kept[:5] == now and type(kept[5]) is str and _HEX64.fullmatch(kept[5]):
+                    keys[path] = _sha(context, kept[5])
+                    assert stats is not None
+                    stats[path] = kept
+                    continue
             with contextlib.suppress(SourceError, OSError):
                 data = opened.read_bytes(path.name, limit=validate.MAX_ASSET_BYTES)
-                keys[path] = _sha(context, hashlib.sha256(data).hexdigest())
+                sha = hashlib.sha256(data).hexdigest()
+                keys[path] = _sha(context, sha)
+                if stats is not None:
+                    trusted = (
+                        found is not None
+                        and clock is not None
+                        and found.st_dev == clock[1]
+                        and found.st_ctime_ns < clock[0]
+                    )
+                    stats[path] = [*now, sha] if trusted and now is not None else None
     return keys
+
+
+def _stat_fields(found: os.stat_result) -> list[int] | None:
+    """What a record keeps of a file's stat; None when it is not a regular file."""
+    if not stat_mod.S_ISREG(found.st_mode):
+        return None
+    return [found.st_size, found.st_mtime_ns, found.st_ctime_ns, found.st_ino, found.st_dev]
 
 
 def _same_dates(then: str, latest: str | None, today: str) -> bool:
@@ -1070,9 +1143,20 @@ def _state_problem(state: dict[str, Any]) -> str | None:
     for rel, record in sources.items():
         if not (isinstance(record, list) and record and isinstance(record[0], str)):
             return f"the record of {rel[:80]!r} is damaged"
-        # [key, the encoded FileResult, the day it was validated, its latest date, [[file read, sha], ...]]
+        # [key, the encoded FileResult, the day it was validated, its latest date, [[file read, sha], ...],
+        #  the file's [size, mtime, ctime, inode, device, sha256] or None]
         if not (
-            len(record) == 5
+            len(record) == 6
+            and (
+                record[5] is None
+                or (
+                    type(record[5]) is list
+                    and len(record[5]) == 6
+                    and all(type(n) is int for n in record[5][:5])
+                    and type(record[5][5]) is str
+                    and _HEX64.fullmatch(record[5][5])
+                )
+            )
             and isinstance(record[2], str)
             and (record[3] is None or isinstance(record[3], str))
             and isinstance(record[4], list)

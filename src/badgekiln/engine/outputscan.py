@@ -179,14 +179,14 @@ def _recorded(data: bytes | None, root: Path) -> tuple[list[str], str | None]:
     try:
         state = _loads(data)
         packed = [group[1] for group in (state.get("groups") or {}).values()]
-        texts: dict[str, str] = {}
-        for sha in (state.get("shards") or {}).values():
-            shard = bundletexts.read_shard(root, sha)
-            if shard is None:
-                return [], None
-            texts.update(shard)
+        # (each shard file holds only its own bundles: the cache reads a bundle's text from its
+        # shard alone, and so must this, or the two could be shown different texts)
+        texts = bundletexts.Texts(root, state.get("shards") or {})
         for bundle in state.get("bundles") or {}:  # its text: lines of "name TAB key TAB packed"
-            packed.extend(line.rpartition("\t")[2] for line in texts[bundle].split("\n"))
+            text = texts.text(bundle)
+            if text is None:
+                return [], None
+            packed.extend(line.rpartition("\t")[2] for line in text.split("\n"))
         return packed, state_sha(data)
     except (ValueError, AttributeError, RecursionError, TypeError, IndexError, KeyError):
         return [], None

@@ -324,6 +324,15 @@ class Folder:
         with _open_in(self._fd, name, shown, limit) as opened:
             return _read_all(opened, limit, shown)
 
+    def stat(self, name: str) -> os.stat_result | None:
+        """The stat of ``name`` directly in this folder, not followed if a link; None if it cannot be had."""
+        try:
+            if self._fd is None or "/" in name or name in (".", "..", ""):
+                return os.lstat(self.root / self.rel / name)
+            return os.stat(name, dir_fd=self._fd, follow_symlinks=False)
+        except (OSError, ValueError):
+            return None
+
     def close(self) -> None:
         if self._fd is not None:
             os.close(self._fd)
