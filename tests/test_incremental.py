@@ -777,3 +777,26 @@ def test_a_restored_cache_does_not_trust_the_files_stats(keyed_site, run, monkey
     edit(keyed_site / "recipients/jane-doe.yaml", "issued_on: 2026-03-01", "issued_on: 2026-03-02")
     build(run, keyed_site)
     assert set(read) == {p.name for p in (keyed_site / "recipients").glob("*.yaml")}
+
+
+def test_a_folder_record_holds_past_the_link_counts_ext4_keeps(tmp_path):
+    """ext4 stops counting a folder's sub-folders at 65,000 (its link count reads 1): the awards/
+    folder of a 100,000-award site. Its sub-folders are counted in its listing instead (the record
+    was never trusted there, and every rebuild listed all 960,000 files)."""
+    from badgekiln.engine import outputstamp
+
+    out, cache = tmp_path / "output", tmp_path / "cache"
+    cache.mkdir()
+    awards = out / "awards"
+    awards.mkdir(parents=True)
+    for number in range(65_001):
+        os.mkdir(awards / str(number))
+    (awards / "0" / "x").mkdir()
+    if os.lstat(awards).st_nlink != 1:
+        pytest.skip("this file system counts every sub-folder")  # (not ext4: the listing is not needed)
+    names = ["", "awards", "awards/0/x", *(f"awards/{number}" for number in range(65_001))]
+    assert outputstamp.record(cache, out, "s" * 64, names)
+    assert outputstamp.matches(cache, out, "s" * 64) == sorted(names)
+    short = [name for name in names if name != "awards/7"]  # (a record that leaves a sub-folder out)
+    assert outputstamp.record(cache, out, "s" * 64, short)
+    assert outputstamp.matches(cache, out, "s" * 64) is None

@@ -176,9 +176,11 @@ def matches(cache: Path, output: Path, state_sha: str) -> list[str] | None:
 
 def _closed(output: Path, names: list[str]) -> bool:
     """Whether ``names`` are all the folders of ``output``: each one's parent is listed, and each
-    has as many sub-folders listed as its link count says (2 + its sub-folders, on the file
-    systems that keep it; where a folder's count is not kept, as on btrfs, the list is not trusted).
-    A record listing some folders only would vouch for what is below the others."""
+    has as many sub-folders listed as it holds. The link count of a folder says how many (2 + its
+    sub-folders); where the file system does not keep that count it reads 1 (ext4 past 65,000
+    sub-folders: the ``awards/`` folder of a 100,000-award site; btrfs, always), and the folder's
+    sub-folders are counted in its listing instead. A record listing some folders only would vouch
+    for what is below the others."""
     listed = set(names)
     children = dict.fromkeys(listed, 0)
     for name in listed:
@@ -190,8 +192,15 @@ def _closed(output: Path, names: list[str]) -> bool:
     base = str(output)
     try:
         for name, count in children.items():
-            found = os.lstat(f"{base}/{name}" if name else base)
-            if not stat.S_ISDIR(found.st_mode) or found.st_nlink != 2 + count:
+            path = f"{base}/{name}" if name else base
+            found = os.lstat(path)
+            if not stat.S_ISDIR(found.st_mode):
+                return False
+            if found.st_nlink == 1:  # (not kept: count them)
+                with os.scandir(path) as entries:
+                    if sum(entry.is_dir(follow_symlinks=False) for entry in entries) != count:
+                        return False
+            elif found.st_nlink != 2 + count:
                 return False
     except (OSError, ValueError):
         return False
