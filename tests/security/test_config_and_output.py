@@ -539,6 +539,37 @@ def test_a_file_size_limit_keeps_the_previous_output_and_leaves_no_staging(minim
     assert _staging_left(minimal_site) == []
 
 
+def test_a_full_disk_after_the_output_was_updated_says_so_and_the_next_build_mends_it(
+    minimal_site, run, tmp_path, monkeypatch
+):
+    # (stranger review: a cache that could not be saved after output/ was updated was reported as
+    # "the previous output is unchanged")
+    import errno
+
+    from badgekiln.engine import cache as cache_mod
+
+    build(run, minimal_site)
+    write_site(minimal_site, {"recipients/bob.yaml": MINIMAL["recipients/ann.yaml"].replace("ann", "bob")})
+
+    def full(self):
+        raise OSError(errno.ENOSPC, "No space left on device", str(self.root / "state.json"))
+
+    monkeypatch.setattr(cache_mod.BuildCache, "save", full)
+    result = run("build", "--source", str(minimal_site), "--today", TODAY)
+    _no_traceback(result)
+    assert result.code == 1
+    assert f"the build updated {minimal_site / 'output'} but could not write" in result.err, result.err
+    assert "No space left on device" in result.err and "previous output is unchanged" not in result.err
+    assert (minimal_site / "output/awards/bob-first-1").is_dir()
+    monkeypatch.undo()
+    again = build(run, minimal_site)
+    assert "cache-damaged" not in again.err
+    clean = tmp_path / "clean"
+    shutil.copytree(minimal_site, clean, ignore=shutil.ignore_patterns("output", ".badgekiln"))
+    build(run, clean)
+    assert tree_bytes(minimal_site / "output") == tree_bytes(clean / "output")
+
+
 # ============================================================================================
 # 8. Staging folders left by a killed build
 # ============================================================================================

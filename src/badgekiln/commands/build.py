@@ -243,6 +243,11 @@ def run_build(
                 or exc.filename
                 or (f"into {output} or its build cache {cache.root}" if cache else f"into {output}")
             )
+            if cache is not None and cache.output_written:  # (the cache's record, after output/ was updated)
+                raise OutputError(
+                    f"the build updated {output} but could not write {what}: {exc.strerror or exc}; "
+                    "the next build checks every file of the output folder"
+                ) from None
             raise OutputError(
                 f"the build could not write {what}: {exc.strerror or exc}; the previous output is unchanged"
             ) from None

@@ -388,6 +388,7 @@ class BuildCache:
         self._folders: set[str] | None = None  # the folders of output/, when the scan knew them
         self._saved_sha: str | None = None  # the SHA-256 of the state this build saved (see stamp_output)
         self._damaged_bundle = False  # a bundle's text was found damaged (see _open)
+        self.output_written = False  # write() has updated output/
 
     def _scanned(self) -> None:
         if self._intact is not None:
@@ -606,6 +607,11 @@ class BuildCache:
 
     def write(self, plan: SitePlan) -> dict[str, int]:
         """Write ``plan`` to the output folder, touching only the files whose bytes change."""
+        counts = self._write(plan)
+        self.output_written = True  # (from here on a failure to save leaves output/ new, its record old)
+        return counts
+
+    def _write(self, plan: SitePlan) -> dict[str, int]:
         loose = SitePlan(secrets=plan.secrets)
         for rel, content in list(plan.files.items()):
             if not isinstance(content, FileRef):
