@@ -246,7 +246,7 @@ def run_build(
             if cache is not None and cache.output_written:  # (the cache's record, after output/ was updated)
                 raise OutputError(
                     f"the build updated {output} but could not write {what}: {exc.strerror or exc}; "
-                    "the next build checks every file of the output folder"
+                    "make room and build again"
                 ) from None
             raise OutputError(
                 f"the build could not write {what}: {exc.strerror or exc}; the previous output is unchanged"

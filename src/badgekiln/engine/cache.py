@@ -77,6 +77,11 @@ LIBRARIES = (
 # An in-place update touches each changed file; past this share a fresh staged site is as cheap.
 IN_PLACE_MAX_SHARE = 0.5
 ENV_RESTORED = "BADGEKILN_CACHE_RESTORED"  # "1": trust blobs whose bytes match their names, whatever their inodes
+# A source file's stat is kept (to skip reading it next time) only when its last change is this
+# long before the build: a file written through a shared mmap changes its bytes without new times
+# while its page stays dirty (until written back, 30 s by Linux's default), and a write() sets the
+# times before it copies the bytes.
+SETTLED_NS = 120 * 1_000_000_000
 MAX_BLOB_BYTES = 512 * 1024 * 1024  # bytes: no file of a site comes near; a larger "blob" is not hashed
 LOOSE = "loose-files"  # a pseudo group: the few small files made on every build
 
@@ -1034,10 +1039,11 @@ def _file_keys(
     ``known``: each file's record in the last build's state. A file whose stat (size, mtime,
     ctime, inode, device) is the one its record keeps is not read: the SHA-256 kept with it is
     its bytes' (git's index does the same). ``stats`` gets, for each file, its stat (taken before
-    it was read) and SHA-256 for the next build, or None when its ctime is not before ``clock``
-    (the file system's clock when this build began, and its device: a change within the same tick
-    could keep every time the same, git's "racily clean" rule), or it is not a regular file on the
-    clock's file system, or ``clock`` is None.
+    it was read) and SHA-256 for the next build, or None when its ctime is not :data:`SETTLED_NS`
+    before ``clock`` (the file system's clock when this build began, and its device: a change
+    within the same tick could keep every time the same, git's "racily clean" rule, and a change
+    through a shared mmap can keep them for as long as its page stays dirty), or it is not a
+    regular file on the clock's file system, or ``clock`` is None.
     """
     keys: dict[Path, str | None] = dict.fromkeys(files)
     if not files:
@@ -1066,7 +1072,7 @@ def _file_keys(
                         found is not None
                         and clock is not None
                         and found.st_dev == clock[1]
-                        and found.st_ctime_ns < clock[0]
+                        and found.st_ctime_ns < clock[0] - SETTLED_NS
                     )
                     stats[path] = [*now, sha] if trusted and now is not None else None
     return keys
