@@ -100,3 +100,21 @@ def test_listing_does_not_follow_links(tree):
     assert safefiles.list_dir(tree, "nothing") == []
     with pytest.raises(SourceError, match="symbolic link"):
         safefiles.list_dir(tree, "a/dir-link")
+
+
+def test_replace_file_never_writes_through_a_link(tmp_path):
+    outside = tmp_path / "outside"
+    outside.write_bytes(b"theirs")
+    folder = tmp_path / "cache"
+    folder.mkdir()
+    (folder / "state.json").symlink_to(outside)  # (a link at the name: replaced, not followed)
+    (folder / f".state.json.{os.getpid()}.tmp").symlink_to(outside)  # (a link at the temporary name)
+    safefiles.replace_file(folder, "state.json", b"ours")
+    assert outside.read_bytes() == b"theirs"
+    assert not (folder / "state.json").is_symlink() and (folder / "state.json").read_bytes() == b"ours"
+    (folder / "state.json").unlink()
+    (folder / "state.json").mkdir()  # (a folder at the name: removed, nothing in it followed)
+    (folder / "state.json" / "link").symlink_to(outside)
+    safefiles.replace_file(folder, "state.json", b"ours again")
+    assert (folder / "state.json").read_bytes() == b"ours again" and outside.read_bytes() == b"theirs"
+    assert sorted(p.name for p in folder.iterdir()) == ["state.json"]

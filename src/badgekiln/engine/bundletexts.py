@@ -72,16 +72,8 @@ def write_shard(root: Path, texts: dict[str, str]) -> str:
     """Write the shard file of ``texts`` (bundle -> text) into the cache folder ``root``; its SHA-256."""
     data = _dumps(texts)
     sha = hashlib.sha256(data).hexdigest()
-    folder = root / FOLDER
-    folder.mkdir(exist_ok=True)
-    tmp = folder / f".{sha}.{os.getpid()}.tmp"
-    tmp.unlink(missing_ok=True)
-    with open(tmp, "xb") as handle:  # (x: never through a link left at that name)
-        handle.write(data)
-    target = folder / f"{sha}.json"
-    if target.is_dir() and not target.is_symlink():  # (os.replace cannot replace a folder: remove it, and
-        shutil.rmtree(target)  # nothing in it is followed)
-    os.replace(tmp, target)  # (replaces whatever else is at that name, a link itself included)
+    (root / FOLDER).mkdir(exist_ok=True)
+    safefiles.replace_file(root / FOLDER, f"{sha}.json", data)
     return sha
 
 

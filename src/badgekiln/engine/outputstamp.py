@@ -134,13 +134,8 @@ def record(cache: Path, output: Path, state_sha: str, names: list[str] | None = 
     if kept is None:
         return False
     data = {"format": FORMAT, "output": str(output), "state": state_sha, "digest": kept[0], "folders": names}
-    tmp = cache / f".{NAME}.{os.getpid()}.tmp"
     try:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        with open(tmp, "x", encoding="utf-8") as handle:  # (x: never through a link left at that name)
-            handle.write(json.dumps(data, separators=(",", ":")))
-        os.replace(tmp, cache / NAME)
+        safefiles.replace_file(cache, NAME, json.dumps(data, separators=(",", ":")).encode("utf-8"))
     except (OSError, UnicodeEncodeError):
         forget(cache)
         return False

@@ -53,6 +53,7 @@ from badgekiln.engine.outputstamp import folders as _folders
 from badgekiln.engine.outputstamp import past as _past
 from badgekiln.engine.site import leftover_prefixes
 from badgekiln.signing import keypaths
+from badgekiln.sources import safefiles  # (the standard library only, itself)
 
 FORMAT = 3
 NAME = "stamp.json"
@@ -293,15 +294,9 @@ def record(source: Path, output: Path, before: Inputs, report: Report, *, folder
         "files": report.files,
         "summary": list(report.summary),
     }
-    folder = cache_dir(source)
-    tmp = folder / f".{NAME}.{os.getpid()}.tmp"
     try:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        with open(tmp, "x", encoding="utf-8") as handle:  # (x: never through a link left at that name)
-            handle.write(json.dumps(data, separators=(",", ":")))
-        os.replace(tmp, folder / NAME)
-    except OSError:
+        safefiles.replace_file(cache_dir(source), NAME, json.dumps(data, separators=(",", ":")).encode("utf-8"))
+    except (OSError, UnicodeEncodeError):
         return False
     return True
 

@@ -23,6 +23,7 @@ import contextlib
 import errno
 import hashlib
 import os
+import shutil
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -291,6 +292,21 @@ def _read_all(opened: tuple[int, int], limit: int, shown: str) -> bytes:
             code="file-too-large",
         )
     return b"".join(chunks)
+
+
+def replace_file(folder: Path, name: str, data: bytes) -> None:
+    """Put ``data`` at ``folder/name`` in one rename: written first to a temporary file created
+    anew (never through a link left at its name), then renamed over ``name`` (a link there is
+    replaced, not followed; so is a folder, removed without following anything in it)."""
+    tmp = folder / f".{name}.{os.getpid()}.tmp"
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(tmp)
+    with open(tmp, "xb") as handle:  # (x: never through a link left at that name)
+        handle.write(data)
+    target = folder / name
+    if target.is_dir() and not target.is_symlink():  # (a rename cannot replace a folder)
+        shutil.rmtree(target)
+    os.replace(tmp, target)
 
 
 def read_bytes(
