@@ -856,7 +856,7 @@ class BuildCache:
         with timings.phase(f"sources/{kind}: hash"):
             if paths:
                 known = None if self.restored else {path: self._sources.get(prefix + path.name) for path in paths}
-                keys = _file_keys(root, paths[0].parent, paths, base, known=known, stats=stats, clock=self._clock())
+                keys = _file_keys(root, paths[0].parent, paths, base, known=known, stats=stats, clock=self._clock)
             else:
                 keys = {}
         for path in paths:
@@ -897,16 +897,15 @@ class BuildCache:
                     self._identity[rel] = (_record_identity(self.new_sources[rel]), result.values)
         return [result for result in results if result is not None]
 
+    @functools.cached_property
     def _clock(self) -> tuple[int, int] | None:
-        """The clock of the cache folder's file system and its device, read once per build (see
-        :func:`_file_keys`); None if it cannot be read."""
-        if not hasattr(self, "_clock_read"):
-            now = outputstamp.clock(self.root)
-            try:
-                self._clock_read = (now, os.lstat(self.root).st_dev) if now is not None else None
-            except OSError:
-                self._clock_read = None
-        return self._clock_read
+        """The clock of the cache folder's file system and its device, read once per build, before
+        the first source file is stat-ed (see :func:`_file_keys`); None if it cannot be read."""
+        now = outputstamp.clock(self.root)
+        try:
+            return (now, os.lstat(self.root).st_dev) if now is not None else None
+        except OSError:
+            return None
 
 
 def _stat_of(record: Any) -> list[Any] | None:
@@ -1056,13 +1055,11 @@ def _file_keys(
         for path in files:
             found = opened.stat(path.name) if stats is not None else None
             now = _stat_fields(found) if found is not None else None
-            if now is not None and known is not None:
-                kept = _stat_of(known.get(path))
-                if kept is not None and kept[:5] == now and type(kept[5]) is str and _HEX64.fullmatch(kept[5]):
-                    keys[path] = _sha(context, kept[5])
-                    assert stats is not None
-                    stats[path] = kept
-                    continue
+            kept = _stat_of(known.get(path)) if known is not None and now is not None else None
+            if stats is not None and kept is not None and kept[:5] == now and _HEX64.fullmatch(kept[5]):
+                keys[path] = _sha(context, kept[5])  # (its bytes as recorded: not read)
+                stats[path] = kept
+                continue
             with contextlib.suppress(SourceError, OSError):
                 data = opened.read_bytes(path.name, limit=validate.MAX_ASSET_BYTES)
                 sha = hashlib.sha256(data).hexdigest()
