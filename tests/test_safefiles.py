@@ -108,7 +108,7 @@ def test_replace_file_never_writes_through_a_link(tmp_path):
     folder = tmp_path / "cache"
     folder.mkdir()
     (folder / "state.json").symlink_to(outside)  # (a link at the name: replaced, not followed)
-    (folder / f".state.json.{os.getpid()}.tmp").symlink_to(outside)  # (a link at the temporary name)
+    (folder / f".state.json.{os.getpid()}.tmp").mkdir()  # (a folder at a name a temporary file once had)
     safefiles.replace_file(folder, "state.json", b"ours")
     assert outside.read_bytes() == b"theirs"
     assert not (folder / "state.json").is_symlink() and (folder / "state.json").read_bytes() == b"ours"
@@ -117,4 +117,14 @@ def test_replace_file_never_writes_through_a_link(tmp_path):
     (folder / "state.json" / "link").symlink_to(outside)
     safefiles.replace_file(folder, "state.json", b"ours again")
     assert (folder / "state.json").read_bytes() == b"ours again" and outside.read_bytes() == b"theirs"
-    assert sorted(p.name for p in folder.iterdir()) == ["state.json"]
+    assert sorted(p.name for p in folder.iterdir()) == [f".state.json.{os.getpid()}.tmp", "state.json"]
+
+
+def test_replace_file_leaves_no_temporary_file_when_it_fails(tmp_path, monkeypatch):
+    def refused(*args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(safefiles.os, "replace", refused)
+    with pytest.raises(OSError):
+        safefiles.replace_file(tmp_path, "state.json", b"ours")
+    assert list(tmp_path.iterdir()) == []

@@ -1056,7 +1056,13 @@ def _file_keys(
             found = opened.stat(path.name) if stats is not None else None
             now = _stat_fields(found) if found is not None else None
             kept = _stat_of(known.get(path)) if known is not None and now is not None else None
-            if stats is not None and kept is not None and kept[:5] == now and _HEX64.fullmatch(kept[5]):
+            if (
+                stats is not None
+                and kept is not None
+                and kept[:5] == now
+                and type(kept[5]) is str
+                and _HEX64.fullmatch(kept[5])
+            ):
                 keys[path] = _sha(context, kept[5])  # (its bytes as recorded: not read)
                 stats[path] = kept
                 continue

@@ -296,7 +296,7 @@ def record(source: Path, output: Path, before: Inputs, report: Report, *, folder
     }
     try:
         safefiles.replace_file(cache_dir(source), NAME, json.dumps(data, separators=(",", ":")).encode("utf-8"))
-    except (OSError, UnicodeEncodeError):
+    except OSError:
         return False
     return True
 

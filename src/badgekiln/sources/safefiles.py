@@ -25,6 +25,7 @@ import hashlib
 import os
 import shutil
 import stat
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -296,17 +297,21 @@ def _read_all(opened: tuple[int, int], limit: int, shown: str) -> bytes:
 
 def replace_file(folder: Path, name: str, data: bytes) -> None:
     """Put ``data`` at ``folder/name`` in one rename: written first to a temporary file created
-    anew (never through a link left at its name), then renamed over ``name`` (a link there is
-    replaced, not followed; so is a folder, removed without following anything in it)."""
-    tmp = folder / f".{name}.{os.getpid()}.tmp"
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(tmp)
-    with open(tmp, "xb") as handle:  # (x: never through a link left at that name)
-        handle.write(data)
-    target = folder / name
-    if target.is_dir() and not target.is_symlink():  # (a rename cannot replace a folder)
-        shutil.rmtree(target)
-    os.replace(tmp, target)
+    anew under a name no one can have planted (``mkstemp``: never through a link, never onto a
+    folder), then renamed over ``name`` (a link there is replaced, not followed; so is a folder,
+    removed without following anything in it). The temporary file does not outlive a failure."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        target = folder / name
+        if target.is_dir() and not target.is_symlink():  # (a rename cannot replace a folder)
+            shutil.rmtree(target)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def read_bytes(
