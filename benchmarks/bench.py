@@ -447,6 +447,8 @@ def main(argv: list[str] | None = None) -> None:
     if unknown:
         parser.error(f"unknown scenario(s) {', '.join(sorted(unknown))}; known: {', '.join(SCENARIOS)}")
     load_at_start = os.getloadavg()
+    if args.workdir is not None:
+        args.workdir.mkdir(parents=True, exist_ok=True)  # (a folder to be made, as --help says "where to put")
     work = Path(tempfile.mkdtemp(prefix="badgekiln-bench-", dir=args.workdir))
     snapshot_code(work)
     try:
