@@ -6,9 +6,15 @@ import os
 import pty
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
+import orjson
 from conftest import REPO, TODAY, build, write_site
+
+from badgekiln.commands.buildsummary import snapshot
+from badgekiln.engine import stamp
+from badgekiln.sources.validate import load_project
 
 
 def test_build_ends_with_what_changed_since_the_last_build(minimal_site, run):
@@ -61,6 +67,56 @@ def test_build_ends_with_what_changed_since_the_last_build(minimal_site, run):
     assert "1 added, 0 changed, 0 revoked; 0 expire within 30 days)" in build(run, minimal_site).out
     (minimal_site / ".badgekiln/last-build.json").write_text("[not a snapshot")
     assert "awards: 3 (first build: 3 added" in build(run, minimal_site).out  # damaged: counts afresh
+
+
+def _fresh_hashes(site: Path) -> dict[str, list[str]]:
+    """Every award's [hash, status] as a build's summary computes them without any memo."""
+    loaded = load_project(site, base_url=None, today=date.fromisoformat(TODAY))
+    return snapshot(loaded.project, date.fromisoformat(TODAY)).awards
+
+
+def test_summary_hashes_taken_from_the_last_build_equal_hashes_made_afresh(example_site, run):
+    """The hashes of an unchanged recipient file come from last-build.json (its cached record is
+    the one hashed then); they must be the ones a build without the memo makes, edit after edit."""
+    state = example_site / ".badgekiln/last-build.json"
+    build(run, example_site)
+    recorded = orjson.loads(state.read_bytes())
+    assert recorded["format"] == 2 and recorded["files"]  # (the cached records were named)
+    assert recorded["awards"] == _fresh_hashes(example_site)
+    first = sorted((example_site / "recipients").glob("*.yaml"))[0]
+    first.write_text(first.read_text().replace("awards:", "awards:", 1) + "    narrative: Edited.\n")
+    out = build(run, example_site).out
+    assert "0 added, 1 changed" in out
+    assert orjson.loads(state.read_bytes())["awards"] == _fresh_hashes(example_site)
+    # A memo that lies about an unchanged file is taken as it is: proof that it was used (the
+    # hash of an award whose file did not change is not computed again) ...
+    lied = orjson.loads(state.read_bytes())
+    other = sorted((example_site / "recipients").glob("*.yaml"))[1]
+    award = next(a for a in lied["awards"] if a in other.read_text())
+    lied["awards"][award][0] = "0" * 16
+    state.write_bytes(orjson.dumps(lied))
+    stamp.forget(example_site)  # (else the build replays the last one's report)
+    assert "0 added, 0 changed" in build(run, example_site).out
+    assert orjson.loads(state.read_bytes())["awards"][award][0] == "0" * 16
+    # ... and a file that changed since is hashed again, whatever the memo says.
+    lied = orjson.loads(state.read_bytes())
+    lied["awards"] = {i: ["0" * 16, h[1]] for i, h in lied["awards"].items()}
+    state.write_bytes(orjson.dumps(lied))
+    other.write_text(other.read_text() + "\n")
+    ids = [a for a in lied["awards"] if a in other.read_text()]
+    assert f"0 added, {len(ids)} changed" in build(run, example_site).out
+    after, fresh = orjson.loads(state.read_bytes())["awards"], _fresh_hashes(example_site)
+    assert ids and all(after[a] == fresh[a] for a in ids)
+
+
+def test_summary_reads_the_last_build_file_of_the_first_format(minimal_site, run):
+    """last-build.json as builds before format 2 wrote it (the awards alone) still gives a summary."""
+    build(run, minimal_site)
+    state = minimal_site / ".badgekiln/last-build.json"
+    state.write_bytes(orjson.dumps(orjson.loads(state.read_bytes())["awards"]))
+    assert "(since the last build: 0 added, 0 changed, 0 revoked" in build(run, minimal_site).out
+    state.write_bytes(orjson.dumps({"format": 2, "awards": {}, "files": {"recipients/ann.yaml": 7}}))
+    assert "awards: 1 (first build: 1 added" in build(run, minimal_site).out  # damaged: counts afresh
 
 
 def test_award_csv_ends_with_a_summary(minimal_site, run, tmp_path):

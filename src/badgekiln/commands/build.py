@@ -31,6 +31,7 @@ from badgekiln.errors import (
     SourceLocation,
     ValidationFailed,
 )
+from badgekiln.models import Recipient
 from badgekiln.pages.markdown import MarkdownLimitError, markdown_problem
 from badgekiln.pages.render import Renderer
 from badgekiln.signing.keys import ED25519, RSA
@@ -346,10 +347,17 @@ def _run_build(
             warnings=prepared.warnings + tuple(warning for warning in stale if warning is not None),
         )
         with timings.phase("summary"):
-            result.summary, snapshot = summarize(loaded.project, today, read_state(source))
+            with timings.phase("summary/read"):
+                previous = read_state(source)
+            with timings.phase("summary/compare"):
+                result.summary, snapshot = summarize(
+                    loaded.project, today, previous, partial(_record_of, cache) if cache else None
+                )
             if pin and cache is not None:  # a build of the site (not a preview) with its cache in the sources
-                write_state(source, snapshot)
-                _save_ledger(source, new_ledger)
+                with timings.phase("summary/write"):
+                    write_state(source, snapshot)
+                with timings.phase("summary/ledger"):
+                    _save_ledger(source, new_ledger)
         if pin and not frozen:
             with timings.phase("pin ids and ledger"):
                 result.pinned = _pin_ids(source, loaded)
@@ -562,6 +570,14 @@ def moved_indices(source: Path, ledger: ledger_mod.Ledger) -> list[Diagnostic]:
         )
         for was, award_id, now in moved[:20]
     ]
+
+
+def _record_of(cache: BuildCache, recipient: Recipient) -> tuple[str, str] | None:
+    """A recipient's file and the identity of the cached record its model is, if it is one."""
+    if recipient.location is None:
+        return None
+    found = cache.source_identity(recipient.location.path, recipient)
+    return (recipient.location.path, found) if found is not None else None
 
 
 def _save_ledger(source: Path, ledger: ledger_mod.Ledger) -> None:

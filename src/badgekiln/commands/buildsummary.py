@@ -2,23 +2,28 @@
 reinstated, expiring soon.
 
 The previous build's view is a small file beside the build cache (``.badgekiln/last-build.json``:
-award id → a hash of what is published about it, and its status). It is written only by builds
-that keep a cache in the sources (never by ``serve``), and a missing or damaged file only means
-the next summary counts every award as new.
+award id → a hash of what is published about it, and its status; and, for each recipient file
+whose model was the build cache's, the identity of the cached record it was made from). It is
+written only by builds that keep a cache in the sources (never by ``serve``), and a missing or
+damaged file only means the next summary counts every award as new.
+
+The hashes of a file whose cached record is the one the previous build hashed are taken from the
+previous view, not computed again: at 100,000 awards that was most of the summary's time, on
+every rebuild. (An equal record is an equal model, and the hash follows from the model alone.)
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
 import orjson
 
-from badgekiln.models import Project
+from badgekiln.models import Project, Recipient
 
 STATE = Path(".badgekiln/last-build.json")
 EXPIRING_WITHIN = timedelta(days=30)
@@ -56,20 +61,49 @@ class Summary:
         )
 
 
-def snapshot(project: Project, today: date) -> dict[str, list[str]]:
-    """Award id → [hash of its published content, status] for every award."""
-    state = {}
+@dataclass(frozen=True)
+class Snapshot:
+    """A build's view of its awards (see the module's docstring)."""
+
+    awards: dict[str, list[str]]  # award id → [hash of its published content, status]
+    files: dict[str, str]  # recipient file → identity of the cached record its model was
+
+
+Identity = Callable[[Recipient], "tuple[str, str] | None"]  # a recipient → (its file, its record's identity)
+
+
+def snapshot(
+    project: Project, today: date, identity: Identity | None = None, previous: Snapshot | None = None
+) -> Snapshot:
+    """This build's view of every award; the hashes of a recipient whose cached record (by
+    ``identity``) is the one ``previous`` recorded are taken from ``previous``."""
+    awards: dict[str, list[str]] = {}
+    files: dict[str, str] = {}
+    before = previous.awards if previous is not None else {}
     for recipient in project.recipients:
+        known = identity(recipient) if identity is not None else None
+        if known is not None:
+            files[known[0]] = known[1]
+            if previous is not None and previous.files.get(known[0]) == known[1]:
+                hashes = [before.get(a.id) for a in recipient.awards]
+                if all(type(h) is list and type(h[0]) is str for h in hashes):
+                    for a, h in zip(recipient.awards, hashes):
+                        awards[a.id] = [h[0], a.status(today)]  # type: ignore[index]
+                    continue
         for a in recipient.awards:
             seen = (a.badge, a.issued_on, a.expires, a.narrative, a.evidence, a.revoked, recipient.public_name)
-            state[a.id] = [hashlib.sha256(repr(seen).encode()).hexdigest()[:16], a.status(today)]
-    return state
+            awards[a.id] = [hashlib.sha256(repr(seen).encode()).hexdigest()[:16], a.status(today)]
+    return Snapshot(awards, files)
 
 
-def summarize(project: Project, today: date, previous: dict | None) -> tuple[Summary, dict[str, list[str]]]:
-    """The summary against ``previous`` (a :func:`snapshot`, or None) and this build's snapshot."""
-    now = snapshot(project, today)
-    before = previous or {}
+def summarize(
+    project: Project, today: date, previous: Snapshot | None, identity: Identity | None = None
+) -> tuple[Summary, Snapshot]:
+    """The summary against ``previous`` (the last build's :func:`snapshot`, or None) and this
+    build's snapshot. ``identity``: the cached record a recipient's model is, if it is one."""
+    made = snapshot(project, today, identity, previous)
+    now = made.awards
+    before = previous.awards if previous is not None else {}
     added: list[str] = []
     changed: list[str] = []
     revoked: list[str] = []
@@ -108,29 +142,41 @@ def summarize(project: Project, today: date, previous: dict | None) -> tuple[Sum
         tuple(suspended),
         tuple(reinstated),
     )
-    return summary, now
+    return summary, made
 
 
-def read_state(source: Path) -> dict | None:
+FORMAT = 2  # of last-build.json; format 1 (before 2026-12-03) was the awards' object alone
+
+
+def read_state(source: Path) -> Snapshot | None:
     """The previous build's snapshot, or None when there is none (or it is damaged)."""
     path = source / STATE
     try:
         if path.is_symlink() or path.stat().st_size > 64 * 1024 * 1024:
             return None
-        data = json.loads(path.read_bytes())
+        data = orjson.loads(path.read_bytes())
     except (OSError, ValueError, RecursionError):
         return None
-    if not isinstance(data, dict) or not all(isinstance(v, list) and len(v) == 2 for v in data.values()):
+    if not isinstance(data, dict):
         return None
-    return data
+    if data.get("format") == FORMAT:
+        awards, files = data.get("awards"), data.get("files")
+    else:  # format 1: the awards alone (its hashes are this format's: only the files are not known)
+        awards, files = data, {}
+    if not isinstance(awards, dict) or not all(isinstance(v, list) and len(v) == 2 for v in awards.values()):
+        return None
+    if not isinstance(files, dict) or not all(type(v) is str for v in files.values()):
+        return None
+    return Snapshot(awards, files)
 
 
-def write_state(source: Path, state: dict[str, list[str]]) -> None:
+def write_state(source: Path, state: Snapshot) -> None:
     """Record this build's snapshot (atomically; a failure to write only loses the next summary)."""
     path = source / STATE
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    data = {"format": FORMAT, "awards": state.awards, "files": state.files}
     try:
-        tmp.write_bytes(orjson.dumps(state, option=orjson.OPT_SORT_KEYS))
+        tmp.write_bytes(orjson.dumps(data, option=orjson.OPT_SORT_KEYS))
         os.replace(tmp, path)
     except OSError:
         tmp.unlink(missing_ok=True)
