@@ -10,6 +10,7 @@ part: whatever might matter to it is in it (a change only costs a rebuild).
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import functools
 import hashlib
@@ -64,14 +65,7 @@ class UnitKeys:
             ),
             "templates": lambda: digest(renderer.template_sources()),
             "site": lambda: digest(context.site_context(config, project)),
-            "awards": lambda: _sha(
-                repr(
-                    [
-                        (_ledger_text(inputs.ledger.entries[a.id]), a.issued_on, a.revoked, a.suspended)
-                        for a in project.awards
-                    ]
-                )
-            ),
+            "awards": self._awards,
             "catalogue": self._catalogue,
             "assets": lambda: digest(
                 sorted(
@@ -103,11 +97,27 @@ class UnitKeys:
         part: str = self._site[name]
         return part
 
+    @functools.cached_property
+    def _ledger_texts(self) -> dict[str, str]:
+        """Every award's ledger entry as text (:func:`_ledger_text`), made once: the "awards" part
+        and every bundle key hold them."""
+        return {award: _ledger_text(entry) for award, entry in self.inputs.ledger.entries.items()}
+
+    def _awards(self) -> str:
+        """Every award's ledger entry, issue date, revocation and suspension. One line per award:
+        the ledger text has no space inside a field, the date is ISO, and the ``repr`` of the
+        revocation and the suspension (or None) quotes their texts, so the text is exact."""
+        texts = self._ledger_texts
+        return _sha(
+            "\n".join(
+                f"{texts[a.id]} {a.issued_on.isoformat()} {a.revoked!r} {a.suspended!r}"
+                for a in self.inputs.project.awards
+            )
+        )
+
     def _catalogue(self) -> str:
         project = self.inputs.project
-        counts: dict[str, int] = {}
-        for award in project.awards:
-            counts[award.badge] = counts.get(award.badge, 0) + 1
+        counts = collections.Counter(award.badge for award in project.awards)
         return digest(project.pages, sorted(self._badges.items()), sorted(counts.items()))
 
     def site(self, unit: Unit) -> str:
@@ -175,12 +185,8 @@ class UnitKeys:
             self._bundle_site = _sha(
                 "bundle v1", self._code, *[self.site_part(n) for n in names], digest(sorted(self._badges.items()))
             )
-        today, entries = self.inputs.today, self.inputs.ledger.entries
-        return _sha(
-            self._bundle_site,
-            record,
-            *[a.status(today) + _ledger_text(entries[a.id]) for a in recipient.awards],
-        )
+        today, texts = self.inputs.today, self._ledger_texts
+        return _sha(self._bundle_site, record, *[a.status(today) + texts[a.id] for a in recipient.awards])
 
     def award(self, unit: Unit, parts: dict[str, str]) -> str:
         """The key of a per-award unit, from :meth:`award_parts`."""
