@@ -72,51 +72,73 @@ def test_build_ends_with_what_changed_since_the_last_build(minimal_site, run):
 def _fresh_hashes(site: Path) -> dict[str, list[str]]:
     """Every award's [hash, status] as a build's summary computes them without any memo."""
     loaded = load_project(site, base_url=None, today=date.fromisoformat(TODAY))
-    return snapshot(loaded.project, date.fromisoformat(TODAY)).awards
+    return snapshot(loaded.project, date.fromisoformat(TODAY))
 
 
-def test_summary_hashes_taken_from_the_last_build_equal_hashes_made_afresh(example_site, run):
-    """The hashes of an unchanged recipient file come from last-build.json (its cached record is
-    the one hashed then); they must be the ones a build without the memo makes, edit after edit."""
+def _recorded(state: Path) -> tuple[dict, dict[str, list[str]]]:
+    """last-build.json, and every award's [hash, status] in it."""
+    data = orjson.loads(state.read_bytes())
+    every = dict(data["loose"])
+    for view in data["files"].values():
+        every.update(view[1])
+    return data, every
+
+
+def test_summary_views_taken_from_the_last_build_equal_views_made_afresh(example_site, run):
+    """The view of an unchanged recipient file (its awards' hashes and status) comes from
+    last-build.json, when its cached record is the one recorded there; it must be what a build
+    without the memo makes, edit after edit."""
     state = example_site / ".badgekiln/last-build.json"
     build(run, example_site)
-    recorded = orjson.loads(state.read_bytes())
-    assert recorded["format"] == 2 and recorded["files"]  # (the cached records were named)
-    assert recorded["awards"] == _fresh_hashes(example_site)
-    first = sorted((example_site / "recipients").glob("*.yaml"))[0]
-    first.write_text(first.read_text().replace("awards:", "awards:", 1) + "    narrative: Edited.\n")
-    out = build(run, example_site).out
-    assert "0 added, 1 changed" in out
-    assert orjson.loads(state.read_bytes())["awards"] == _fresh_hashes(example_site)
-    # A memo that lies about an unchanged file is taken as it is: proof that it was used (the
-    # hash of an award whose file did not change is not computed again) ...
-    lied = orjson.loads(state.read_bytes())
-    other = sorted((example_site / "recipients").glob("*.yaml"))[1]
-    award = next(a for a in lied["awards"] if a in other.read_text())
-    lied["awards"][award][0] = "0" * 16
-    state.write_bytes(orjson.dumps(lied))
+    recorded, every = _recorded(state)
+    assert recorded["format"] == 2 and recorded["today"] == TODAY and recorded["files"]
+    assert every == _fresh_hashes(example_site)
+    first, other = sorted((example_site / "recipients").glob("*.yaml"))[:2]
+    first.write_text(first.read_text() + "    narrative: Edited.\n")
+    assert "0 added, 1 changed" in build(run, example_site).out
+    assert _recorded(state)[1] == _fresh_hashes(example_site)
+    # A view that lies about an unchanged file is taken as it is (proof that it was used: no
+    # award of it was looked at) on the same day ...
+    recorded, every = _recorded(state)
+    rel = f"recipients/{other.name}"
+    award = next(iter(recorded["files"][rel][1]))
+    assert every[award][1] == "valid"
+    recorded["files"][rel][1][award] = ["0" * 16, "suspended"]
+    state.write_bytes(orjson.dumps(recorded))
     stamp.forget(example_site)  # (else the build replays the last one's report)
-    assert "0 added, 0 changed" in build(run, example_site).out
-    assert orjson.loads(state.read_bytes())["awards"][award][0] == "0" * 16
-    # ... and a file that changed since is hashed again, whatever the memo says.
-    lied = orjson.loads(state.read_bytes())
-    lied["awards"] = {i: ["0" * 16, h[1]] for i, h in lied["awards"].items()}
-    state.write_bytes(orjson.dumps(lied))
+    out = build(run, example_site).out
+    assert "0 added, 0 changed, 0 revoked;" in out  # (no "reinstated": the status was not made again)
+    assert _recorded(state)[1][award] == ["0" * 16, "suspended"]
+    # ... on another day only its hashes are: each status is made again.
+    recorded = orjson.loads(state.read_bytes())
+    recorded["today"] = "2020-01-01"
+    state.write_bytes(orjson.dumps(recorded))
+    stamp.forget(example_site)
+    assert "0 added, 0 changed, 0 revoked, 1 reinstated;" in build(run, example_site).out
+    assert _recorded(state)[1][award] == ["0" * 16, "valid"]
+    # A file that changed since is seen afresh, whatever the view says.
     other.write_text(other.read_text() + "\n")
-    ids = [a for a in lied["awards"] if a in other.read_text()]
-    assert f"0 added, {len(ids)} changed" in build(run, example_site).out
-    after, fresh = orjson.loads(state.read_bytes())["awards"], _fresh_hashes(example_site)
-    assert ids and all(after[a] == fresh[a] for a in ids)
+    assert "0 added, 1 changed" in build(run, example_site).out
+    assert _recorded(state)[1] == _fresh_hashes(example_site)
 
 
 def test_summary_reads_the_last_build_file_of_the_first_format(minimal_site, run):
     """last-build.json as builds before format 2 wrote it (the awards alone) still gives a summary."""
     build(run, minimal_site)
     state = minimal_site / ".badgekiln/last-build.json"
-    state.write_bytes(orjson.dumps(orjson.loads(state.read_bytes())["awards"]))
+    state.write_bytes(orjson.dumps(_recorded(state)[1]))
+    stamp.forget(minimal_site)
     assert "(since the last build: 0 added, 0 changed, 0 revoked" in build(run, minimal_site).out
-    state.write_bytes(orjson.dumps({"format": 2, "awards": {}, "files": {"recipients/ann.yaml": 7}}))
-    assert "awards: 1 (first build: 1 added" in build(run, minimal_site).out  # damaged: counts afresh
+    assert orjson.loads(state.read_bytes())["format"] == 2
+    for damaged in (
+        {"format": 2, "today": TODAY, "loose": {}, "files": {"recipients/ann.yaml": ["x", {"a": [1, 2]}, []]}},
+        {"format": 2, "today": TODAY, "loose": {}, "files": {"recipients/ann.yaml": ["x", {}, [5]]}},
+        {"format": 2, "today": None, "loose": {}, "files": {}},
+        {"format": 2, "today": TODAY, "loose": {"a": ["x"]}, "files": {}},
+    ):
+        state.write_bytes(orjson.dumps(damaged))
+        stamp.forget(minimal_site)
+        assert "awards: 1 (first build: 1 added" in build(run, minimal_site).out  # damaged: counts afresh
 
 
 def test_award_csv_ends_with_a_summary(minimal_site, run, tmp_path):

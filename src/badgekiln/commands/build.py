@@ -346,7 +346,7 @@ def _run_build(
             linked=counts["linked"],
             warnings=prepared.warnings + tuple(warning for warning in stale if warning is not None),
         )
-        with timings.phase("summary"):
+        with timings.phase("summary"), forking.collector_paused():
             with timings.phase("summary/read"):
                 previous = read_state(source)
             with timings.phase("summary/compare"):

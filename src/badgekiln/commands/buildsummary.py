@@ -1,25 +1,29 @@
 """What a build changed since the previous one: awards added, changed, revoked, suspended or
 reinstated, expiring soon.
 
-The previous build's view is a small file beside the build cache (``.badgekiln/last-build.json``:
-award id → a hash of what is published about it, and its status; and, for each recipient file
-whose model was the build cache's, the identity of the cached record it was made from). It is
-written only by builds that keep a cache in the sources (never by ``serve``), and a missing or
-damaged file only means the next summary counts every award as new.
+The previous build's view is a small file beside the build cache (``.badgekiln/last-build.json``):
+for each award, a hash of what is published about it and its status, by recipient file when the
+file's model was the build cache's (with the identity of the cached record it was made from,
+and the awards valid and expiring soon), and the day it was made on. It is written only by
+builds that keep a cache in the sources (never by ``serve``), and a missing or damaged file only
+means the next summary counts every award as new.
 
-The hashes of a file whose cached record is the one the previous build hashed are taken from the
-previous view, not computed again: at 100,000 awards that was most of the summary's time, on
-every rebuild. (An equal record is an equal model, and the hash follows from the model alone.)
+A file whose cached record is the one the previous view recorded keeps its view: whole on the
+same day, its hashes on another (a status follows from the day). At 100,000 awards a pass over
+every award, on every rebuild, was most of the summary's time. (An equal record is an equal
+model, and the view follows from the model and the day alone.)
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -65,51 +69,66 @@ class Summary:
 class Snapshot:
     """A build's view of its awards (see the module's docstring)."""
 
-    awards: dict[str, list[str]]  # award id → [hash of its published content, status]
-    files: dict[str, str]  # recipient file → identity of the cached record its model was
+    today: str  # the day it was made on (ISO)
+    loose: dict[str, list[str]]  # award id → [hash of its published content, status], for the awards of
+    # recipient files whose model was not the cache's (a membership or CPD log changed it)
+    files: dict[str, list[Any]]  # recipient file → [identity of its cached record, {award id → [hash,
+    # status]}, [ids of its awards valid and expiring within EXPIRING_WITHIN]]
+
+    @functools.cached_property
+    def awards(self) -> dict[str, list[str]]:
+        """Award id → [hash, status], for every award."""
+        every = dict(self.loose)
+        for view in self.files.values():
+            every.update(view[1])
+        return every
 
 
 Identity = Callable[[Recipient], "tuple[str, str] | None"]  # a recipient → (its file, its record's identity)
 
 
-def snapshot(
-    project: Project, today: date, identity: Identity | None = None, previous: Snapshot | None = None
-) -> Snapshot:
-    """This build's view of every award; the hashes of a recipient whose cached record (by
-    ``identity``) is the one ``previous`` recorded are taken from ``previous``."""
-    awards: dict[str, list[str]] = {}
-    files: dict[str, str] = {}
-    before = previous.awards if previous is not None else {}
-    for recipient in project.recipients:
-        known = identity(recipient) if identity is not None else None
-        if known is not None:
-            files[known[0]] = known[1]
-            if previous is not None and previous.files.get(known[0]) == known[1]:
-                hashes = [before.get(a.id) for a in recipient.awards]
-                if all(type(h) is list and type(h[0]) is str for h in hashes):
-                    for a, h in zip(recipient.awards, hashes):
-                        awards[a.id] = [h[0], a.status(today)]  # type: ignore[index]
-                    continue
-        for a in recipient.awards:
-            seen = (a.badge, a.issued_on, a.expires, a.narrative, a.evidence, a.revoked, recipient.public_name)
-            awards[a.id] = [hashlib.sha256(repr(seen).encode()).hexdigest()[:16], a.status(today)]
-    return Snapshot(awards, files)
-
-
 def summarize(
     project: Project, today: date, previous: Snapshot | None, identity: Identity | None = None
 ) -> tuple[Summary, Snapshot]:
-    """The summary against ``previous`` (the last build's :func:`snapshot`, or None) and this
-    build's snapshot. ``identity``: the cached record a recipient's model is, if it is one."""
-    made = snapshot(project, today, identity, previous)
-    now = made.awards
-    before = previous.awards if previous is not None else {}
+    """The summary against ``previous`` (the last build's snapshot, or None) and this build's
+    snapshot. ``identity``: the cached record a recipient's model is, if it is one.
+
+    A recipient file whose cached record is the one ``previous`` recorded for it, on the same day,
+    has the same view (its awards' hashes, their status, those expiring soon): it is taken whole,
+    and none of its awards is looked at. Of a file whose record is the same on another day, only
+    the hashes are taken (a status follows from the day).
+    """
+    day, soon = today.isoformat(), today + EXPIRING_WITHIN
+    earlier = previous.files if previous is not None else {}
+    same_day = earlier if previous is not None and previous.today == day else {}
+    loose: dict[str, list[str]] = {}
+    files: dict[str, list[Any]] = {}
+    fresh: dict[str, list[str]] = {}  # the awards of the views made in this build, compared one by one
+    candidates: list[str] = []  # valid and expiring soon (renewed or not)
+    total = 0
+    for recipient in project.recipients:
+        known = identity(recipient) if identity is not None else None
+        if known is not None and (kept := same_day.get(known[0])) is not None and kept[0] == known[1]:
+            files[known[0]] = kept
+            total += len(kept[1])
+            candidates.extend(kept[2])
+            continue
+        old = earlier.get(known[0]) if known is not None else None
+        awards, expiring = _view(recipient, today, soon, old[1] if old is not None and old[0] == known[1] else None)  # type: ignore[index]
+        if known is not None:
+            files[known[0]] = [known[1], awards, expiring]
+        else:
+            loose.update(awards)
+        fresh.update(awards)
+        total += len(awards)
+        candidates.extend(expiring)
+    before = previous.awards if previous is not None and fresh else {}
     added: list[str] = []
     changed: list[str] = []
     revoked: list[str] = []
     suspended: list[str] = []
     reinstated: list[str] = []
-    for i, (digest, status) in now.items():  # (one pass: a site may have 100,000 awards)
+    for i, (digest, status) in fresh.items():
         then = before.get(i)
         if then is None:
             added.append(i)
@@ -125,24 +144,45 @@ def summarize(
                 suspended.append(i)
             elif status == "valid" and then[1] == "suspended":
                 reinstated.append(i)
-    soon = today + EXPIRING_WITHIN
-    renewed = project.renewed_by  # (a renewed award is not one to renew: report expiring leaves it out too)
-    expiring = tuple(
-        a.id
-        for a in project.awards
-        if a.expires is not None and a.expires <= soon and a.id not in renewed and now[a.id][1] == "valid"
-    )
+    renewed = project.renewed_by if candidates else {}  # (a renewed award is not one to renew: report
+    # expiring leaves it out too)
     summary = Summary(
         tuple(added),
         tuple(changed),
         tuple(revoked),
-        expiring,
-        len(now),
+        tuple(i for i in candidates if i not in renewed),
+        total,
         previous is None,
         tuple(suspended),
         tuple(reinstated),
     )
-    return summary, made
+    return summary, Snapshot(day, loose, files)
+
+
+def _view(
+    recipient: Recipient, today: date, soon: date, hashes: dict[str, list[str]] | None
+) -> tuple[dict[str, list[str]], list[str]]:
+    """Each award of ``recipient`` → [hash, status] (the hash taken from ``hashes`` when it holds
+    one), and the ids of those valid and expiring by ``soon``."""
+    awards: dict[str, list[str]] = {}
+    expiring: list[str] = []
+    for a in recipient.awards:
+        known = hashes.get(a.id) if hashes is not None else None
+        if known is not None:
+            digest = known[0]
+        else:
+            seen = (a.badge, a.issued_on, a.expires, a.narrative, a.evidence, a.revoked, recipient.public_name)
+            digest = hashlib.sha256(repr(seen).encode()).hexdigest()[:16]
+        status = a.status(today)
+        awards[a.id] = [digest, status]
+        if status == "valid" and a.expires is not None and a.expires <= soon:
+            expiring.append(a.id)
+    return awards, expiring
+
+
+def snapshot(project: Project, today: date) -> dict[str, list[str]]:
+    """Award id → [hash of its published content, status] for every award, made afresh."""
+    return summarize(project, today, None)[1].awards
 
 
 FORMAT = 2  # of last-build.json; format 1 (before 2026-12-03) was the awards' object alone
@@ -159,22 +199,36 @@ def read_state(source: Path) -> Snapshot | None:
         return None
     if not isinstance(data, dict):
         return None
-    if data.get("format") == FORMAT:
-        awards, files = data.get("awards"), data.get("files")
-    else:  # format 1: the awards alone (its hashes are this format's: only the files are not known)
-        awards, files = data, {}
-    if not isinstance(awards, dict) or not all(isinstance(v, list) and len(v) == 2 for v in awards.values()):
+    if data.get("format") != FORMAT:  # format 1: the awards alone (hashed as this format does)
+        return Snapshot("", data, {}) if _hashes(data) else None
+    today, loose, files = data.get("today"), data.get("loose"), data.get("files")
+    if not (type(today) is str and isinstance(loose, dict) and _hashes(loose) and isinstance(files, dict)):
         return None
-    if not isinstance(files, dict) or not all(type(v) is str for v in files.values()):
-        return None
-    return Snapshot(awards, files)
+    for view in files.values():
+        if not (
+            type(view) is list
+            and len(view) == 3
+            and type(view[0]) is str
+            and _hashes(view[1])
+            and type(view[2]) is list
+            and all(type(i) is str for i in view[2])
+        ):
+            return None
+    return Snapshot(today, loose, files)
+
+
+def _hashes(data: Any) -> bool:
+    """Whether ``data`` is award id → [hash, status], as a snapshot keeps them."""
+    return type(data) is dict and all(
+        type(v) is list and len(v) == 2 and type(v[0]) is str and type(v[1]) is str for v in data.values()
+    )
 
 
 def write_state(source: Path, state: Snapshot) -> None:
     """Record this build's snapshot (atomically; a failure to write only loses the next summary)."""
     path = source / STATE
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    data = {"format": FORMAT, "awards": state.awards, "files": state.files}
+    data = {"format": FORMAT, "today": state.today, "loose": state.loose, "files": state.files}
     try:
         tmp.write_bytes(orjson.dumps(data, option=orjson.OPT_SORT_KEYS))
         os.replace(tmp, path)
