@@ -446,6 +446,31 @@ def test_each_build_records_the_folders_of_output_and_the_next_scan_trusts_them(
     assert found.folders is None  # (listed instead: an empty folder holds no file of the site)
 
 
+def test_the_folder_record_takes_the_scans_times_of_the_folders_a_build_did_not_write_in(keyed_site, run, monkeypatch):
+    """Only the folders an in-place update wrote in are stat-ed again for the record (at 100,000
+    awards, 100,000 folders were, 0.3 s of a rebuild); the rest come from the scan, which found
+    them as the last record had them. The next scan must still find output/ intact by them."""
+    from badgekiln.engine import outputscan, outputstamp
+
+    out, cache = keyed_site / "output", keyed_site / ".badgekiln/cache"
+    given: list[dict[str, str] | None] = []
+    real = outputstamp.lines
+
+    def watched(output, names, known=None):
+        given.append(known)
+        return real(output, names, known)
+
+    monkeypatch.setattr(outputstamp, "lines", watched)
+    _add_award(keyed_site)
+    build(run, keyed_site)
+    known, folders = given[-1], outputstamp.folders(out)
+    assert known is not None and 0 < len(folders) - len(known) <= 6  # (the new award's, those above it, and "")
+    assert "" not in known and "awards" not in known
+    monkeypatch.setattr(outputstamp, "lines", real)
+    found = outputscan.scan(cache / "state.json", out)
+    assert found.intact and found.listing is None and found.folders == folders
+
+
 def _damage_bundle(site_dir: Path, recipient: str) -> None:
     """Garble the group names in a recipient file's bundle (what the output scan does not read)."""
     edit_bundle_texts(site_dir, lambda texts: texts.update({recipient: texts[recipient].replace("award/", "awarX/")}))
@@ -811,7 +836,8 @@ def test_a_folder_record_holds_past_the_link_counts_ext4_keeps(tmp_path):
         pytest.skip("this file system counts every sub-folder")  # (not ext4: the listing is not needed)
     names = ["", "awards", "awards/0/x", *(f"awards/{number}" for number in range(65_001))]
     assert outputstamp.record(cache, out, "s" * 64, names)
-    assert outputstamp.matches(cache, out, "s" * 64) == sorted(names)
+    matched = outputstamp.matches(cache, out, "s" * 64)
+    assert matched is not None and matched[0] == sorted(names)
     short = [name for name in names if name != "awards/7"]  # (a record that leaves a sub-folder out)
     assert outputstamp.record(cache, out, "s" * 64, short)
     assert outputstamp.matches(cache, out, "s" * 64) is None

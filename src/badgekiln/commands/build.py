@@ -234,7 +234,7 @@ def run_build(
                 result.warnings = tuple(sorted((*result.warnings, *notes), key=Diagnostic.sort_key))
             result.leftovers, result.cached = tuple(leftovers), cache is not None
             if stamp_inputs is not None and cache is not None:
-                _keep_stamp(source, output, stamp_inputs, result, cache.output_folders())
+                _keep_stamp(source, output, stamp_inputs, result, cache.output_folders(), cache.untouched_folders())
         except OSError as exc:
             if exc.errno not in WRITE_ERRNOS:
                 raise
@@ -259,11 +259,17 @@ def run_build(
 
 
 def _keep_stamp(
-    source: Path, output: Path, before: stamp.Inputs, result: BuildResult, folders: list[str] | None = None
+    source: Path,
+    output: Path,
+    before: stamp.Inputs,
+    result: BuildResult,
+    folders: list[str] | None = None,
+    known: dict[str, str] | None = None,
 ) -> None:
     """Keep the stamp of this build (under the cache's lock), unless what it did or said happens
     once: it changed its own sources, removed leftovers, or found the cache damaged. ``folders``:
-    the folders of ``output/``, when the build knows them (else they are listed)."""
+    the folders of ``output/``, when the build knows them (else they are listed); ``known``: the
+    times of those it did not write in (:meth:`BuildCache.untouched_folders`)."""
     if result.pinned or result.ledger_written or result.leftovers:
         return
     if any(w.code == "cache-damaged" for w in result.warnings):
@@ -276,6 +282,7 @@ def _keep_stamp(
             before,
             stamp.Report(tuple(w.render() for w in result.warnings), result.files, summary),
             folders=folders,
+            known=known,
         )
 
 

@@ -391,6 +391,8 @@ class BuildCache:
         self._intact: bool | None = None
         self._scanner = scanner or outputscan.Scanner(root / "state.json", output)
         self._folders: set[str] | None = None  # the folders of output/, when the scan knew them
+        self._folder_lines: dict[str, str] = {}  # and their outputstamp.lines, as the scan found them
+        self._touched: set[str] = set()  # folders of output/ this build wrote in (see stamp_output)
         self._saved_sha: str | None = None  # the SHA-256 of the state this build saved (see stamp_output)
         self._damaged_bundle = False  # a bundle's text was found damaged (see _open)
         self.output_written = False  # write() has updated output/
@@ -407,6 +409,8 @@ class BuildCache:
         self._intact = found.intact and bool(self._groups) and found.state_sha == self._state_sha
         self._present, self._marker = found.listing, found.marker
         self._folders = set(found.folders) if self._intact and found.folders is not None else None
+        if self._folders is not None and found.lines is not None and len(found.lines) == len(found.folders or ()):
+            self._folder_lines = dict(zip(found.folders or (), found.lines))
         if self._present is None and not self._intact:
             self._present = outputscan.list_files(self.output)
 
@@ -654,7 +658,9 @@ class BuildCache:
             and not _folders(present) & plan.files.keys()
         )  # a file where a folder is: start afresh
         if in_place:
-            update_site(plan, self.output, unchanged=unchanged, stale=stale, folders=self._folders)
+            update_site(
+                plan, self.output, unchanged=unchanged, stale=stale, folders=self._folders, touched=self._touched
+            )
         else:
             self._folders = None  # (restaged: listed when the record is made)
             if unchanged:  # linked from the blobs: a blob deleted by hand comes back from output/
@@ -711,7 +717,7 @@ class BuildCache:
             return {"files": total, "written": 0, "linked": total}  # output/ is the site already
         if len(changed) > IN_PLACE_MAX_SHARE * total or any(os.path.isdir(self.output / rel) for rel in changed):
             return None
-        update_site(plan, self.output, unchanged=unchanged, stale=stale, folders=self._folders)
+        update_site(plan, self.output, unchanged=unchanged, stale=stale, folders=self._folders, touched=self._touched)
         return {"files": total, "written": len(changed), "linked": total - len(changed)}
 
     def save(self) -> None:
@@ -823,7 +829,15 @@ class BuildCache:
             outputstamp.forget(self.root)
             return
         if self._saved_sha is not None:
-            outputstamp.record(self.root, self.output, self._saved_sha, self.output_folders())
+            names = self.output_folders()
+            outputstamp.record(self.root, self.output, self._saved_sha, names, self.untouched_folders())
+
+    def untouched_folders(self) -> dict[str, str] | None:
+        """The :func:`outputstamp.lines` of the folders of ``output/`` this build did not write in,
+        as the scan at its start found them (when they were as the last record had them)."""
+        if self.output_folders() is None or not self._folder_lines:
+            return None
+        return {name: line for name, line in self._folder_lines.items() if name not in self._touched}
 
     # -- sources ---------------------------------------------------------------------------------
 

@@ -47,6 +47,7 @@ class Scan:
     listing: Listing | None  # every file, unless intact
     marker: tuple[int, int] | None  # the marker file's (inode, size)
     folders: list[str] | None = None  # every folder, when intact by their times (outputstamp.py)
+    lines: list[str] | None = None  # and their outputstamp.lines, as found
 
 
 class CacheLock:
@@ -146,11 +147,11 @@ def scan(state_path: Path, output: Path) -> Scan:
         data = None
     if data is not None:
         sha = state_sha(data)
-        folders = outputstamp.matches(state_path.parent, output, sha)
-        if folders is not None:
+        matched = outputstamp.matches(state_path.parent, output, sha)
+        if matched is not None:
             marker = _plain_file(output / MARKER)
             if marker is not None:
-                return Scan(sha, True, None, marker, folders)
+                return Scan(sha, True, None, marker, *matched)
     groups, recorded_sha = _recorded(data, state_path.parent)
     data = None  # (let go before the listing is made: 41 MB at 100,000 awards)
     listing = list_files(output)

@@ -52,22 +52,47 @@ def folders(output: Path) -> list[str]:
     return found
 
 
-def digest(output: Path, names: list[str]) -> tuple[str, int] | None:
-    """A digest of ``(inode, mtime, ctime)`` of each folder of ``names`` below ``output``, and the
-    latest ctime among them; None if one is gone or is not a folder."""
-    hasher = hashlib.sha256()
+def lines(output: Path, names: list[str], known: dict[str, str] | None = None) -> list[str] | None:
+    """``(inode, mtime, ctime)`` of each folder of ``names`` below ``output``, a line each (what
+    a record's digest is of); None if one is gone or is not a folder. ``known``: lines already had
+    for some of them (a folder this build did not touch, stat-ed by the scan, see :func:`record`)."""
+    found_lines = []
     base = str(output)
-    latest = 0
+    known = known or {}
     try:
         for rel in names:
-            found = os.lstat(f"{base}/{rel}" if rel else base)
-            if not stat.S_ISDIR(found.st_mode):
-                return None
-            hasher.update(f"{rel}\0{found.st_ino} {found.st_mtime_ns} {found.st_ctime_ns}\n".encode())
-            latest = max(latest, found.st_ctime_ns)
+            line = known.get(rel)
+            if line is None:
+                found = os.lstat(f"{base}/{rel}" if rel else base)
+                if not stat.S_ISDIR(found.st_mode):
+                    return None
+                line = f"{rel}\0{found.st_ino} {found.st_mtime_ns} {found.st_ctime_ns}\n"
+            found_lines.append(line)
     except (OSError, ValueError):  # (ValueError: a NUL in a path)
         return None
-    return hasher.hexdigest(), latest
+    return found_lines
+
+
+def digest(output: Path, names: list[str], known: dict[str, str] | None = None) -> tuple[str, int] | None:
+    """A digest of ``(inode, mtime, ctime)`` of each folder of ``names`` below ``output``, and the
+    latest ctime among them; None if one is gone or is not a folder. ``known``: as for :func:`lines`."""
+    found = lines(output, names, known)
+    hexdigest = _digest(found) if found is not None else None
+    if found is None or hexdigest is None:
+        return None
+    return hexdigest, max((int(line.rpartition(" ")[2]) for line in found), default=0)
+
+
+def _digest(found_lines: list[str]) -> str | None:
+    """The digest of folders' :func:`lines`; None for a name that is not UTF-8 (as the file
+    system gave it: a record of it could not be written)."""
+    hasher = hashlib.sha256()
+    try:
+        for line in found_lines:
+            hasher.update(line.encode())
+    except UnicodeEncodeError:
+        return None
+    return hasher.hexdigest()
 
 
 def clock(folder: Path) -> int | None:
@@ -114,10 +139,18 @@ def forget(cache: Path) -> None:
         os.unlink(cache / NAME)
 
 
-def record(cache: Path, output: Path, state_sha: str, names: list[str] | None = None) -> bool:
+def record(
+    cache: Path, output: Path, state_sha: str, names: list[str] | None = None, known: dict[str, str] | None = None
+) -> bool:
     """Keep the folders of ``output`` (``names``, when the build knows them; else they are listed)
     with the state the build saved; False when not kept (a clock that cannot be read or does not
-    move on, an output folder on a file system of its own)."""
+    move on, an output folder on a file system of its own).
+
+    ``known``: the :func:`lines` of folders this build did not touch, as the scan at its start
+    found them when they matched the last record (then every one of them was settled: a change
+    since gives a later time, and the next scan sees it). A folder wrongly said untouched costs
+    only speed: its line is then not its own, and the next scan lists ``output/``.
+    """
     output = Path(os.path.abspath(output))
     try:
         names = sorted(names) if names is not None else folders(output)
@@ -130,10 +163,11 @@ def record(cache: Path, output: Path, state_sha: str, names: list[str] | None = 
     now = clock(output.parent)
     if now is None or not past(output.parent, now):
         return False
-    kept = digest(output, names)
+    found = lines(output, names, known)
+    kept = _digest(found) if found is not None else None
     if kept is None:
         return False
-    data = {"format": FORMAT, "output": str(output), "state": state_sha, "digest": kept[0], "folders": names}
+    data = {"format": FORMAT, "output": str(output), "state": state_sha, "digest": kept, "folders": names}
     try:
         safefiles.replace_file(cache, NAME, json.dumps(data, separators=(",", ":")).encode("utf-8"))
     except (OSError, UnicodeEncodeError):
@@ -142,9 +176,9 @@ def record(cache: Path, output: Path, state_sha: str, names: list[str] | None = 
     return True
 
 
-def matches(cache: Path, output: Path, state_sha: str) -> list[str] | None:
-    """The folders of ``output`` if it is as the build that saved the state ``state_sha`` left it
-    (every folder's inode and times as recorded); else None."""
+def matches(cache: Path, output: Path, state_sha: str) -> tuple[list[str], list[str]] | None:
+    """The folders of ``output`` and their :func:`lines` if it is as the build that saved the state
+    ``state_sha`` left it (every folder's inode and times as recorded); else None."""
     output = Path(os.path.abspath(output))
     if os.environ.get(ENV_RESTORED, "") == "1":
         return None  # (a cache restored from an archive: its files are checked one by one, as promised)
@@ -165,8 +199,8 @@ def matches(cache: Path, output: Path, state_sha: str) -> list[str] | None:
         return None
     if not _closed(output, data["folders"]):
         return None
-    found = digest(output, data["folders"])
-    return data["folders"] if found is not None and found[0] == data["digest"] else None
+    found = lines(output, data["folders"])
+    return (data["folders"], found) if found is not None and _digest(found) == data["digest"] else None
 
 
 def _closed(output: Path, names: list[str]) -> bool:

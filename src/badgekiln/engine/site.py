@@ -418,6 +418,7 @@ def update_site(
     unchanged: Collection[str],
     stale: Collection[str],
     folders: set[str] | None = None,
+    touched: set[str] | None = None,
 ) -> dict[str, int]:
     """Bring an ``output`` written by an earlier build up to date in place, writing only what changed.
 
@@ -429,7 +430,8 @@ def update_site(
     moment the renames take.
 
     ``folders``: the folders of ``output`` (relative, "" itself), brought up to date with those
-    the update makes and removes.
+    the update makes and removes. ``touched``: gets every folder whose entries the update may
+    change (each folder above a file written or removed, "" included).
     """
     plan.check_no_secrets()
     output = output.absolute()
@@ -437,6 +439,11 @@ def update_site(
     files[MARKER] = MARKER_TEXT
     unchanged = set(unchanged) | ({MARKER} if _same_bytes(output / MARKER, MARKER_TEXT) else set())
     changed = sorted(set(files) - unchanged)
+    if touched is not None:
+        for rel in (*changed, *stale):
+            while rel:
+                rel = rel.rpartition("/")[0]
+                touched.add(rel)
     try:
         staging, lock = _make_staging(output)
     except OSError as exc:

@@ -237,11 +237,13 @@ def _cache_dir_ready(source: Path, *, make: bool = False) -> bool:
     return True
 
 
-def _stats(output: Path, folders: list[str], source: Path) -> tuple[str, int, int] | None:
+def _stats(
+    output: Path, folders: list[str], source: Path, known: dict[str, str] | None = None
+) -> tuple[str, int, int] | None:
     """A digest of (inode, mtime, ctime) of each of ``folders`` (:func:`outputstamp.digest`) and of
     the files of :data:`KEPT`, with the latest ctime among the folders and among the files; None if
     a folder is gone or is not one."""
-    found_folders = outputstamp.digest(output, folders)
+    found_folders = outputstamp.digest(output, folders, known)
     if found_folders is None:
         return None
     hasher = hashlib.sha256(found_folders[0].encode())
@@ -264,10 +266,19 @@ def forget(source: Path) -> None:
             os.unlink(cache_dir(source) / NAME)
 
 
-def record(source: Path, output: Path, before: Inputs, report: Report, *, folders: list[str] | None = None) -> bool:
+def record(
+    source: Path,
+    output: Path,
+    before: Inputs,
+    report: Report,
+    *,
+    folders: list[str] | None = None,
+    known: dict[str, str] | None = None,
+) -> bool:
     """Keep the stamp of a build that just succeeded, under the cache's lock (``before``: its
     inputs, stat-ed before it read them); False when it was not kept (an input changed while it
-    was stat-ed, a clock could not be read or did not move on, the cache's folder is not usable)."""
+    was stat-ed, a clock could not be read or did not move on, the cache's folder is not usable).
+    ``known``: the times of folders the build did not write in (:func:`outputstamp.record`)."""
     source, output = Path(os.path.abspath(source)), Path(os.path.abspath(output))
     if before.racy or not _cache_dir_ready(source):
         return False
@@ -275,14 +286,14 @@ def record(source: Path, output: Path, before: Inputs, report: Report, *, folder
         folders = sorted(folders) if folders is not None else _folders(output)
     except OSError:
         return False
-    first = _stats(output, folders, source)
+    first = _stats(output, folders, source, known)
     if first is None or _device(output.parent) != _device(output):
         return False  # (an output folder that is a mount point: no clock of its own file system to read)
     # The build's last writes must be in an earlier tick than the stat kept: a change after it
     # then gets a later time, on the output's file system and on the source tree's.
     if not (_past(output.parent, first[1]) and _past(cache_dir(source), first[2])):
         return False
-    kept = _stats(output, folders, source)
+    kept = _stats(output, folders, source, known)
     if kept is None:
         return False
     data = {  # ("inputs" first: a replay compares the start of the file before it parses the rest)
