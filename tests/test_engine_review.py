@@ -96,8 +96,14 @@ REC = "recipients/zofia-wisniewska.yaml"
 
 
 def _damage(state: dict, damage: str) -> None:
+    if damage == "sources-is-list":
+        state["sources"] = []
+        return
+    if damage == "cut-envelope":
+        state["sources"][REC] = state["sources"][REC][:1]
+        return
     record = state["sources"][REC]
-    result = record[1]  # ["§FileResult", values, diagnostics, reads, latest_day]
+    result = json.loads(record[1])  # ["§FileResult", values, diagnostics, reads, latest_day], as a text of its own
     recipient = result[1][1]  # ["§Recipient", slug, name, email, show_name, awards, location]
     if damage == "award-is-evidence":
         recipient[5][1] = ["§Evidence", None, "n", None, None]
@@ -108,17 +114,17 @@ def _damage(state: dict, damage: str) -> None:
     elif damage == "value-is-evidence":
         result[1][1] = ["§Evidence", None, "n", None, None]
     elif damage == "value-is-badge-class":  # a badge class where a recipient belongs
-        state["sources"][REC][1][1][1] = state["sources"]["badges/pipefitting-mji10.yaml"][1][1][1]
+        result[1][1] = json.loads(state["sources"]["badges/pipefitting-mji10.yaml"][1])[1][1]
     elif damage == "diagnostic-is-text":
         result[2] = ["§t", "a diagnostic"]
     elif damage == "reads-cut-short":
         result[3] = ["§t", ["§t", "site_src/x"]]
-    elif damage == "deep-item":  # loads as JSON, too deep to decode (written as text below)
+    elif damage == "deep-item":  # loads as JSON, too deep to decode
         recipient[5] = "DEEP"
-    elif damage == "sources-is-list":
-        state["sources"] = []
-    elif damage == "cut-envelope":
-        state["sources"][REC] = state["sources"][REC][:1]
+    elif damage == "result-not-json":
+        record[1] = "[" * 100000 + "]" * 100000
+        return
+    record[1] = json.dumps(result).replace('"DEEP"', '["\\u00a7t",' * 900 + '"x"' + "]" * 900)
 
 
 @pytest.mark.parametrize(
@@ -132,6 +138,7 @@ def _damage(state: dict, damage: str) -> None:
         "diagnostic-is-text",
         "reads-cut-short",
         "deep-item",
+        "result-not-json",
         "sources-is-list",
         "cut-envelope",
         "deep-nesting",
@@ -146,7 +153,7 @@ def test_a_damaged_state_is_validated_again(example_site, run, damage):
     else:
         state = json.loads(path.read_text())
         _damage(state, damage)
-        path.write_text(json.dumps(state).replace('"DEEP"', '["\\u00a7t",' * 900 + '"x"' + "]" * 900))
+        path.write_text(json.dumps(state))
     result = run("build", "--source", str(example_site), "--today", TODAY)
     assert result.code == 0, result.err  # no AttributeError or TypeError traceback
     assert tree_bytes(example_site / "output") == clean

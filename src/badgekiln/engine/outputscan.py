@@ -178,7 +178,7 @@ def _recorded(data: bytes | None, root: Path) -> tuple[list[str], str | None]:
     if data is None:
         return [], None
     try:
-        state = _loads(data)
+        state = loads(data)
         packed = [group[1] for group in (state.get("groups") or {}).values()]
         # (each shard file holds only its own bundles: the cache reads a bundle's text from its
         # shard alone, and so must this, or the two could be shown different texts)
@@ -193,11 +193,11 @@ def _recorded(data: bytes | None, root: Path) -> tuple[list[str], str | None]:
         return [], None
 
 
-def _loads(data: bytes) -> Any:
-    """The state's JSON: orjson (a third faster than json on a 10,000-award state); what
-    it refuses (a NaN that json.dumps wrote in a validated source, a lone surrogate) through
-    :func:`json.loads`. (Only the groups' texts are used here: numbers past 64 bits, which orjson
-    reads as floats, do not matter.)"""
+def loads(data: bytes) -> Any:
+    """The state's JSON (this process's and the build's reading of it): orjson, several times as
+    fast as json; what it refuses (a lone surrogate that json.dumps escaped in a file name) through
+    :func:`json.loads`. (The state holds no float, and no integer past 64 bits, that orjson would
+    read otherwise: each validated source's values are a JSON text of their own, read by json.)"""
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError:
