@@ -454,21 +454,46 @@ def test_the_folder_record_takes_the_scans_times_of_the_folders_a_build_did_not_
 
     out, cache = keyed_site / "output", keyed_site / ".badgekiln/cache"
     given: list[dict[str, str] | None] = []
-    real = outputstamp.lines
+    real = outputstamp.record
 
-    def watched(output, names, known=None):
+    def watched(cache, output, state_sha, names=None, known=None):
         given.append(known)
-        return real(output, names, known)
+        return real(cache, output, state_sha, names, known)
 
-    monkeypatch.setattr(outputstamp, "lines", watched)
+    monkeypatch.setattr(outputstamp, "record", watched)
     _add_award(keyed_site)
     build(run, keyed_site)
-    known, folders = given[-1], outputstamp.folders(out)
+    (known,), folders = given, outputstamp.folders(out)
     assert known is not None and 0 < len(folders) - len(known) <= 6  # (the new award's, those above it, and "")
     assert "" not in known and "awards" not in known
-    monkeypatch.setattr(outputstamp, "lines", real)
     found = outputscan.scan(cache / "state.json", out)
     assert found.intact and found.listing is None and found.folders == folders
+
+
+def test_a_file_put_in_an_untouched_folder_during_an_update_is_found_by_the_next_build(keyed_site, run, monkeypatch):
+    """A folder the update did not write in keeps the times the scan found; a file someone else
+    put there meanwhile makes them stale, so the next scan lists output/ (and the build removes
+    the file) instead of trusting the record (stranger review: before, a fresh stat hid it)."""
+    from badgekiln.engine import outputscan
+
+    out, cache = keyed_site / "output", keyed_site / ".badgekiln/cache"
+    other = sorted((out / "awards").iterdir())[0]
+    real = cache_mod.update_site
+
+    def update_then_meddle(plan, output, **options):
+        counts = real(plan, output, **options)
+        assert other.name not in options["touched"]  # (a folder of an award this build does not change)
+        (other / "stray.html").write_text("not made by this build")
+        return counts
+
+    monkeypatch.setattr(cache_mod, "update_site", update_then_meddle)
+    _add_award(keyed_site)
+    build(run, keyed_site)
+    monkeypatch.setattr(cache_mod, "update_site", real)
+    found = outputscan.scan(cache / "state.json", out)
+    assert not found.intact and found.listing is not None  # (listed: the record did not vouch for it)
+    build(run, keyed_site)
+    assert not (other / "stray.html").exists()
 
 
 def _damage_bundle(site_dir: Path, recipient: str) -> None:

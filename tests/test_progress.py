@@ -141,6 +141,31 @@ def test_summary_reads_the_last_build_file_of_the_first_format(minimal_site, run
         assert "awards: 1 (first build: 1 added" in build(run, minimal_site).out  # damaged: counts afresh
 
 
+def test_a_fifo_or_a_link_at_the_last_build_file_is_not_read(minimal_site, run, tmp_path):
+    """A FIFO there blocked every build (stranger review); a link may lead anywhere."""
+    build(run, minimal_site)
+    state = minimal_site / ".badgekiln/last-build.json"
+    state.unlink()
+    os.mkfifo(state)
+    stamp.forget(minimal_site)
+    done = subprocess.run(  # (in a process of its own: a build that blocks is ended, not waited on for ever)
+        [sys.executable, "-c", "import sys; from badgekiln.cli import run; run(sys.argv[1:])", "build"]
+        + ["--source", str(minimal_site), "--today", TODAY],
+        env=dict(os.environ, PYTHONPATH=str(REPO / "src")),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "awards: 1 (first build: 1 added" in done.stdout  # (not read: counted afresh)
+    assert state.is_file() and not state.is_symlink()  # (the build wrote its own in place of the FIFO)
+    (tmp_path / "elsewhere.json").write_bytes(state.read_bytes())  # (a good record, behind a link)
+    state.unlink()
+    state.symlink_to(tmp_path / "elsewhere.json")
+    stamp.forget(minimal_site)
+    assert "awards: 1 (first build: 1 added" in build(run, minimal_site).out
+
+
 def test_award_csv_ends_with_a_summary(minimal_site, run, tmp_path):
     sheet = tmp_path / "awards.csv"
     sheet.write_text(

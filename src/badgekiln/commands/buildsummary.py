@@ -27,9 +27,12 @@ from typing import Any
 
 import orjson
 
+from badgekiln.errors import SourceError
 from badgekiln.models import Project, Recipient
+from badgekiln.sources import safefiles
 
 STATE = Path(".badgekiln/last-build.json")
+MAX_STATE_BYTES = 64 * 1024 * 1024  # about 600,000 awards
 EXPIRING_WITHIN = timedelta(days=30)
 
 
@@ -190,12 +193,9 @@ FORMAT = 2  # of last-build.json; format 1 (before 2026-12-03) was the awards' o
 
 def read_state(source: Path) -> Snapshot | None:
     """The previous build's snapshot, or None when there is none (or it is damaged)."""
-    path = source / STATE
-    try:
-        if path.is_symlink() or path.stat().st_size > 64 * 1024 * 1024:
-            return None
-        data = orjson.loads(path.read_bytes())
-    except (OSError, ValueError, RecursionError):
+    try:  # (a regular file reached without a link, of a bounded size: a FIFO put there would block)
+        data = orjson.loads(safefiles.read_bytes(source, STATE.as_posix(), limit=MAX_STATE_BYTES))
+    except (OSError, SourceError, ValueError, RecursionError):
         return None
     if not isinstance(data, dict):
         return None
