@@ -12,7 +12,7 @@ from pathlib import Path
 import orjson
 from conftest import REPO, TODAY, build, write_site
 
-from badgekiln.commands.buildsummary import snapshot
+from badgekiln.commands.buildsummary import summarize
 from badgekiln.engine import stamp
 from badgekiln.sources.validate import load_project
 
@@ -72,7 +72,7 @@ def test_build_ends_with_what_changed_since_the_last_build(minimal_site, run):
 def _fresh_hashes(site: Path) -> dict[str, list[str]]:
     """Every award's [hash, status] as a build's summary computes them without any memo."""
     loaded = load_project(site, base_url=None, today=date.fromisoformat(TODAY))
-    return snapshot(loaded.project, date.fromisoformat(TODAY))
+    return summarize(loaded.project, date.fromisoformat(TODAY), None)[1].awards
 
 
 def _recorded(state: Path) -> tuple[dict, dict[str, list[str]]]:

@@ -116,12 +116,13 @@ def summarize(
             total += len(kept[1])
             candidates.extend(kept[2])
             continue
-        old = earlier.get(known[0]) if known is not None else None
-        awards, expiring = _view(recipient, today, soon, old[1] if old is not None and old[0] == known[1] else None)  # type: ignore[index]
-        if known is not None:
-            files[known[0]] = [known[1], awards, expiring]
-        else:
+        if known is None:
+            awards, expiring = _view(recipient, today, soon, None)
             loose.update(awards)
+        else:
+            old = earlier.get(known[0])
+            awards, expiring = _view(recipient, today, soon, old[1] if old is not None and old[0] == known[1] else None)
+            files[known[0]] = [known[1], awards, expiring]
         fresh.update(awards)
         total += len(awards)
         candidates.extend(expiring)
@@ -181,11 +182,6 @@ def _view(
         if status == "valid" and a.expires is not None and a.expires <= soon:
             expiring.append(a.id)
     return awards, expiring
-
-
-def snapshot(project: Project, today: date) -> dict[str, list[str]]:
-    """Award id → [hash of its published content, status] for every award, made afresh."""
-    return summarize(project, today, None)[1].awards
 
 
 FORMAT = 2  # of last-build.json; format 1 (before 2026-12-03) was the awards' object alone

@@ -829,13 +829,12 @@ class BuildCache:
             outputstamp.forget(self.root)
             return
         if self._saved_sha is not None:
-            names = self.output_folders()
-            outputstamp.record(self.root, self.output, self._saved_sha, names, self.untouched_folders())
+            outputstamp.record(self.root, self.output, self._saved_sha, self.output_folders(), self.untouched_folders())
 
     def untouched_folders(self) -> dict[str, str] | None:
         """The :func:`outputstamp.lines` of the folders of ``output/`` this build did not write in,
         as the scan at its start found them (when they were as the last record had them)."""
-        if self.output_folders() is None or not self._folder_lines:
+        if self._folders is None or self._damaged_bundle or not self._folder_lines:  # (as output_folders)
             return None
         return {name: line for name, line in self._folder_lines.items() if name not in self._touched}
 
