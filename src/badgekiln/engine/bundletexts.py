@@ -54,13 +54,10 @@ def read_shard(root: Path, sha: str, shard: str) -> dict[str, str] | None:
         return None
     if hashlib.sha256(data).hexdigest() != sha:
         return None
-    try:
-        texts = orjson.loads(data)
-    except orjson.JSONDecodeError:  # (a name with a lone surrogate, written by json: see _dumps)
-        try:
-            texts = json.loads(data)
-        except (ValueError, RecursionError):
-            return None
+    try:  # (json, not orjson: deep nesting must raise, not overflow the C stack; see outputscan.loads)
+        texts = json.loads(data)
+    except (ValueError, RecursionError):
+        return None
     if type(texts) is not dict or not all(type(text) is str for text in texts.values()):
         return None
     if any(shard_of(bundle) != shard for bundle in texts):  # (each bundle has one place: see outputscan)

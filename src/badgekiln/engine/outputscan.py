@@ -7,7 +7,7 @@ build has even imported its modules. That process reads the cache's ``state.json
 compares the folder with the files the last build recorded there: when they agree (*intact*),
 it answers with one word instead of sending the listing back.
 
-Only the standard library and orjson (a small compiled module) are imported here, so that the
+Only the standard library (and bundletexts, outputstamp: the standard library and orjson) is imported here, so that the
 fork happens early.
 """
 
@@ -23,8 +23,6 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import orjson
 
 from badgekiln.engine import bundletexts, outputstamp
 from badgekiln.errors import SourceError
@@ -194,14 +192,12 @@ def _recorded(data: bytes | None, root: Path) -> tuple[list[str], str | None]:
 
 
 def loads(data: bytes) -> Any:
-    """The state's JSON (this process's and the build's reading of it): orjson, several times as
-    fast as json; what it refuses (a lone surrogate that json.dumps escaped in a file name) through
-    :func:`json.loads`. (The state holds no float, and no integer past 64 bits, that orjson would
-    read otherwise: each validated source's values are a JSON text of their own, read by json.)"""
-    try:
-        return orjson.loads(data)
-    except orjson.JSONDecodeError:
-        return json.loads(data)
+    """JSON that the build wrote but anyone may have replaced (the state, a shard file, the last
+    build's summary): by :func:`json.loads`, which raises RecursionError on deep nesting. Not
+    orjson: it has no limit on nesting, and making the objects of a 600 KB file of 300,000 nested
+    arrays overflows the C stack, a segfault on every build (stranger review). (The state keeps
+    each validated source as a text of its own, so json reads it nearly as fast.)"""
+    return json.loads(data)
 
 
 def _matches(listing: Listing, groups: list[str]) -> bool:
