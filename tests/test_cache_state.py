@@ -9,9 +9,11 @@ import json
 import math
 from pathlib import Path
 
+import orjson
+import pytest
 from conftest import build
 
-from badgekiln.engine import bundletexts, outputscan
+from badgekiln.engine import bundletexts, jsonread
 from badgekiln.engine import cache as cache_mod
 
 SHA = "ab" * 32
@@ -29,11 +31,12 @@ def test_the_state_reads_back_as_it_was_written():
     sources = {
         "recipients/é.yaml": [
             "key",
-            json.dumps(["§Recipient", "Zoë", 1.5, 10**30, float("nan"), None]),  # (as _record_text writes it)
+            " " + json.dumps(["§Recipient", "Zoë", 1.5, 10**30, float("nan"), None]),  # (as _record_text writes it)
             "2026-01-01",
             None,
             [],
             [1, 2, 3, 4, 5, SHA],
+            SHA,
         ]
     }
     bundles = {"recipients/a.yaml": ["b" * 64, 1]}
@@ -53,7 +56,7 @@ def test_the_state_reads_back_as_it_was_written():
     assert cache_mod.bundle_groups(cache_mod.bundle_text(award.items())) == award
     values = json.loads(state["sources"]["recipients/é.yaml"][1])
     assert type(values[3]) is int and math.isnan(values[4])  # (the text of its own: json wrote and reads it)
-    assert outputscan.loads(_state_bytes(groups, sources, bundles, shards)) == state  # (as the build reads it)
+    assert jsonread.loads(_state_bytes(groups, sources, bundles, shards)) == state  # (as the build reads it)
 
 
 def test_a_shard_reads_back_as_it_was_written_and_is_named_by_its_bytes(tmp_path):
@@ -90,7 +93,39 @@ def test_what_orjson_cannot_write_goes_through_json():
 
 def test_the_output_scan_reads_what_orjson_refuses():
     data = _state_bytes({"g": [None, ""]}, {"r": [float("nan")]})
-    assert outputscan.loads(data)["groups"] == {"g": [None, ""]}
+    assert jsonread.loads(data)["groups"] == {"g": [None, ""]}
+    assert jsonread.loads(_state_bytes({"award/\ud800/page": [None, ""]}, {}))["groups"] == {
+        "award/\ud800/page": [None, ""]
+    }
+
+
+@pytest.mark.parametrize("depth", [1025, 300_000])
+def test_deep_nesting_raises_and_never_overflows_the_stack(depth):
+    # (orjson before 3.10 made the objects of 300,000 nested arrays on the C stack: a segfault)
+    assert jsonread._deep_refused()  # (pyproject.toml asks for orjson 3.10 or later)
+    with pytest.raises((ValueError, RecursionError)):
+        jsonread.loads(b"[" * depth + b"]" * depth)
+    assert jsonread.loads(b"[" * 1000 + b"]" * 1000) is not None  # (the limit is orjson's 1,024, json's deeper)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["§Recipient", "Zoë", 1.5, -0.0, 2**63 - 1, -(2**63), None, True, ["§t"]],  # orjson's, exactly
+        ["§Recipient", 10**30],  # past 64 bits: orjson refuses to write it (and would read it as a float)
+        ["§Recipient", float("nan"), float("inf")],  # orjson writes them as null
+        ["§Recipient", "\ud800"],  # a lone surrogate: orjson refuses it
+    ],
+)
+def test_a_record_text_reads_back_the_very_value(monkeypatch, values):
+    monkeypatch.setattr(cache_mod, "encode", lambda result: result)
+    text = cache_mod._record_text(values)
+    back = cache_mod._record_value(text)
+    assert repr(back) == repr(values) and [type(v) for v in back] == [type(v) for v in values]
+    by_json = text.startswith(cache_mod.JSON_MODULE)
+    assert by_json == (values[1] != "Zoë")  # (only what orjson cannot give back goes through json)
+    if not by_json:
+        assert text == orjson.dumps(values).decode()
 
 
 def _blob_names(site: Path) -> set[str]:

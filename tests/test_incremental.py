@@ -62,6 +62,24 @@ def _revoke(site_dir: Path) -> None:
     )
 
 
+def _suspend(site_dir: Path) -> None:
+    edit(
+        site_dir / "recipients/jane-doe.yaml",
+        "    narrative: Assessed on site at Teesside.\n",
+        "    narrative: Assessed on site at Teesside.\n    suspended:\n      on: 2026-10-01\n      reason: Under review\n",
+    )
+
+
+def _lift(site_dir: Path) -> None:
+    edit(
+        site_dir / "recipients/jane-doe.yaml", "    suspended:\n      on: 2026-10-01\n      reason: Under review\n", ""
+    )
+
+
+def _redate(site_dir: Path) -> None:
+    edit(site_dir / "recipients/jane-doe.yaml", "    issued_on: 2026-03-01\n", "    issued_on: 2026-03-02\n")
+
+
 def _edit_badge(site_dir: Path) -> None:
     edit(site_dir / "badges/pipefitting-mji10.yaml", "small-bore pipework", "small-bore stainless pipework")
 
@@ -116,6 +134,9 @@ def _edit_site(site_dir: Path) -> None:
 EDITS = [
     ("add an award", _add_award),
     ("revoke an award", _revoke),
+    ("suspend an award", _suspend),  # (the status lists read each award's suspension: engine/keys.py)
+    ("lift the suspension", _lift),
+    ("change an issue date", _redate),
     ("edit a badge class", _edit_badge),
     ("edit a template", _edit_template),
     ("rotate keys", _rotate_keys),

@@ -27,7 +27,7 @@ from typing import Any
 
 import orjson
 
-from badgekiln.engine import outputscan
+from badgekiln.engine import jsonread
 from badgekiln.errors import SourceError
 from badgekiln.models import Project, Recipient
 from badgekiln.sources import safefiles
@@ -191,7 +191,7 @@ FORMAT = 2  # of last-build.json; format 1 (before 2026-12-03) was the awards' o
 def read_state(source: Path) -> Snapshot | None:
     """The previous build's snapshot, or None when there is none (or it is damaged)."""
     try:  # (a regular file reached without a link, of a bounded size: a FIFO put there would block)
-        data = outputscan.loads(safefiles.read_bytes(source, STATE.as_posix(), limit=MAX_STATE_BYTES))
+        data = jsonread.loads(safefiles.read_bytes(source, STATE.as_posix(), limit=MAX_STATE_BYTES))
     except (OSError, SourceError, ValueError, RecursionError):
         return None
     if not isinstance(data, dict):

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import orjson
 
+from badgekiln.engine import jsonread
 from badgekiln.errors import SourceError
 from badgekiln.sources import safefiles
 
@@ -54,8 +55,8 @@ def read_shard(root: Path, sha: str, shard: str) -> dict[str, str] | None:
         return None
     if hashlib.sha256(data).hexdigest() != sha:
         return None
-    try:  # (json, not orjson: deep nesting must raise, not overflow the C stack; see outputscan.loads)
-        texts = json.loads(data)
+    try:
+        texts = jsonread.loads(data)
     except (ValueError, RecursionError):
         return None
     if type(texts) is not dict or not all(type(text) is str for text in texts.values()):

@@ -47,14 +47,14 @@ from typing import Any, BinaryIO
 import orjson
 
 from badgekiln import models
-from badgekiln.engine import bundletexts, outputscan, outputstamp, timings
+from badgekiln.engine import bundletexts, jsonread, outputscan, outputstamp, timings
 from badgekiln.engine.codec import decode, encode
 from badgekiln.engine.forking import fork_map
 from badgekiln.engine.site import MARKER, FileRef, SitePlan, update_site, write_site
 from badgekiln.errors import Diagnostic, SourceError, SourceLocation
 from badgekiln.sources import safefiles, validate
 
-FORMAT = 6
+FORMAT = 7  # 7: a record's text says which JSON reader reads it back exactly (_record_text)
 CACHE_DIR = outputscan.STATE.parent  # .badgekiln/cache
 # Libraries whose versions shape the output bytes (or, for PyYAML, the validated sources).
 LIBRARIES = (
@@ -309,7 +309,7 @@ def bundle_groups(text: str | None) -> dict[str, list[Any]] | None:
 def recorded_groups(root: Path) -> dict[str, list[Any]]:
     """Every group the state in the cache folder ``root`` records (name -> [key, packed]), those
     kept in bundles included (a bundle whose text is damaged records none)."""
-    state = json.loads((root / "state.json").read_bytes())
+    state = jsonread.loads((root / "state.json").read_bytes())
     groups = dict(state.get("groups", {}))
     texts = bundletexts.Texts(root, state.get("shards", {}))
     for bundle in state.get("bundles", {}):
@@ -375,7 +375,8 @@ class BuildCache:
         self._bundle_keys: dict[str, str | None] = {}  # bundles made again (some groups reused): their new keys
         self._in_bundle: dict[str, str] = {}  # group -> the bundle it is kept in
         self._opened: set[str] = set()  # bundles whose groups were read into _groups
-        self._identity: dict[str, tuple[str, tuple[Any, ...]]] = {}  # recipient file -> (record, values)
+        # recipient file -> (its record's identity, its values, the digest of its awards' statuses)
+        self._identity: dict[str, tuple[str, tuple[Any, ...], str | None]] = {}
         self.on_made: Callable[[], None] | None = None  # called for each group made (progress on a terminal)
         self.new_sources: dict[str, list[Any]] = {}
         self._fresh = not state or bool(problem)  # no usable record: blobs of older versions may be lying around
@@ -485,6 +486,15 @@ class BuildCache:
         if found is None or not any(v is value for v in found[1]):
             return None
         return found[0]
+
+    def source_statuses(self, rel: str, value: Any) -> str | None:
+        """The digest of the awards of recipient file ``rel`` as the "awards" part of the unit
+        keys reads them (:func:`statuses_text`), kept in its record, if ``value`` is the very
+        model this cache handed back or kept for it (as :meth:`source_identity`); else None."""
+        found = self._identity.get(rel)
+        if found is None or not any(v is value for v in found[1]):
+            return None
+        return found[2]
 
     def keep_bundle(self, bundle: str, key: str | None) -> bool:
         """Keep every group of ``bundle`` (a recipient file's awards) as the last build left them,
@@ -880,9 +890,9 @@ class BuildCache:
                 results.append(reused)
                 old = self._sources[rel]
                 # (the record as it was; with the file's stat of this build when that changed, its bytes not)
-                self.new_sources[rel] = old if _stat_of(old) == stats.get(path) else [*old[:5], stats.get(path)]
+                self.new_sources[rel] = old if _stat_of(old) == stats.get(path) else [*old[:5], stats.get(path), old[6]]
                 if kind == "recipients":
-                    self._identity[rel] = (_record_identity(self._sources[rel]), reused.values)
+                    self._identity[rel] = (_record_identity(old), reused.values, old[6])
                 self.stats[f"{kind}_reused"] = self.stats.get(f"{kind}_reused", 0) + 1
             else:
                 results.append(None)
@@ -905,9 +915,14 @@ class BuildCache:
                     result.latest_day.isoformat() if result.latest_day else None,
                     [[read, sha] for read, sha in result.reads],
                     stats.get(paths[index]),
+                    _sha(statuses_text(result.values)) if kind == "recipients" else None,
                 ]
                 if kind == "recipients":
-                    self._identity[rel] = (_record_identity(self.new_sources[rel]), result.values)
+                    self._identity[rel] = (
+                        _record_identity(self.new_sources[rel]),
+                        result.values,
+                        self.new_sources[rel][6],
+                    )
         return [result for result in results if result is not None]
 
     @functools.cached_property
@@ -923,7 +938,20 @@ class BuildCache:
 
 def _stat_of(record: Any) -> list[Any] | None:
     """The file's stat and bytes' SHA-256 a record of the state keeps (see :func:`_file_keys`), or None."""
-    return record[5] if type(record) is list and len(record) == 6 else None
+    return record[5] if type(record) is list and len(record) == 7 else None
+
+
+def statuses_text(values: Iterable[Any]) -> str:
+    """What the "awards" part of the unit keys (:meth:`badgekiln.engine.keys.UnitKeys._awards`)
+    reads of each award of the recipients among ``values``, a line each: its id, issue date,
+    revocation and suspension. Exact: the id as ``repr``, the date in ISO, the ``repr`` of the
+    revocation and the suspension (or None), which quote their texts."""
+    return "\n".join(
+        f"award {a.id!r} {a.issued_on.isoformat()} {a.revoked!r} {a.suspended!r}"
+        for value in values
+        if type(value) is models.Recipient
+        for a in value.awards
+    )
 
 
 def _record_identity(record: list[Any]) -> str:
@@ -938,9 +966,28 @@ _KINDS = {"badges": models.BadgeClass, "recipients": models.Recipient}  # what e
 def _record_text(result: validate.FileResult) -> str:
     """A validated file's result as JSON text (:func:`encode`), kept in its record as one string:
     a rebuild writes the records of unchanged files back as they were read, a copy of each text,
-    instead of encoding every value of them again (0.3 s at 100,000 awards). The json module
-    writes it: a float such as NaN, an integer past 64 bits (orjson would write null, or refuse)."""
-    return json.dumps(encode(result), separators=(",", ":"))
+    instead of encoding every value of them again (0.3 s at 100,000 awards).
+
+    orjson writes it, and reads it back (:func:`_record_value`) in about half the time of the json
+    module, when orjson gives back the very value: not for a float such as NaN (orjson writes
+    null), a whole number past 64 bits (orjson refuses it; reading one, it would make a float) or
+    a lone surrogate. Those the json module writes, after a space that tells the reader so."""
+    encoded = encode(result)
+    try:
+        text = orjson.dumps(encoded)
+        if orjson.loads(text) == encoded:  # (a NaN is not equal to itself: the json module keeps it)
+            return text.decode()
+    except orjson.JSONEncodeError:
+        pass
+    return JSON_MODULE + json.dumps(encoded, separators=(",", ":"))
+
+
+JSON_MODULE = " "  # the first character of a record's text that only the json module reads back exactly
+
+
+def _record_value(text: str) -> Any:
+    """The value of a record's text (:func:`_record_text`), by the reader it names."""
+    return json.loads(text) if text.startswith(JSON_MODULE) else jsonread.loads(text)
 
 
 def _reuse(old: Any, key: str | None, day: str, root: Path, kind: type | None) -> validate.FileResult | None:
@@ -958,7 +1005,7 @@ def _reuse(old: Any, key: str | None, day: str, root: Path, kind: type | None) -
             and all(_file_sha(root, read) == sha for read, sha in old[4])
         ):
             return None
-        reused = decode(json.loads(old[1]))  # (json: a float such as NaN, an integer past 64 bits)
+        reused = decode(_record_value(old[1]))
     except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError, RecursionError):
         return None
     if type(reused) is not validate.FileResult or any(type(value) is not kind for value in reused.values):
@@ -1142,7 +1189,7 @@ def _read_state(path: Path) -> tuple[dict[str, Any], str | None, str | None]:
             return {}, None, None  # no state yet: a first build
         return {}, None, str(exc)
     try:
-        state = outputscan.loads(data)
+        state = jsonread.loads(data)
     except (ValueError, RecursionError):
         return {}, None, "it is not valid JSON (cut short?)"
     if not isinstance(state, dict):  # (every version wrote an object)
@@ -1191,10 +1238,12 @@ def _state_problem(state: dict[str, Any]) -> str | None:
         if not (isinstance(record, list) and record and isinstance(record[0], str)):
             return f"the record of {rel[:80]!r} is damaged"
         # [key, the encoded FileResult as JSON text, the day it was validated, its latest date,
-        #  [[file read, sha], ...], the file's [size, mtime, ctime, inode, device, sha256] or None]
+        #  [[file read, sha], ...], the file's [size, mtime, ctime, inode, device, sha256] or None,
+        #  the SHA-256 of its awards' statuses_text (None for a badge class's file)]
         if not (
-            len(record) == 6
+            len(record) == 7
             and isinstance(record[1], str)
+            and (record[6] is None or (isinstance(record[6], str) and _HEX64.fullmatch(record[6])))
             and (
                 record[5] is None
                 or (

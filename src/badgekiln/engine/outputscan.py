@@ -7,14 +7,13 @@ build has even imported its modules. That process reads the cache's ``state.json
 compares the folder with the files the last build recorded there: when they agree (*intact*),
 it answers with one word instead of sending the listing back.
 
-Only the standard library (and bundletexts, outputstamp: the standard library and orjson) is imported here, so that the
+Only the standard library (and bundletexts, jsonread, outputstamp: the standard library and orjson) is imported here, so that the
 fork happens early.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import multiprocessing
 import os
 import signal
@@ -22,9 +21,8 @@ import stat
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from badgekiln.engine import bundletexts, outputstamp
+from badgekiln.engine import bundletexts, jsonread, outputstamp
 from badgekiln.errors import SourceError
 from badgekiln.sources import safefiles
 
@@ -176,7 +174,7 @@ def _recorded(data: bytes | None, root: Path) -> tuple[list[str], str | None]:
     if data is None:
         return [], None
     try:
-        state = loads(data)
+        state = jsonread.loads(data)
         packed = [group[1] for group in (state.get("groups") or {}).values()]
         # (each shard file holds only its own bundles: the cache reads a bundle's text from its
         # shard alone, and so must this, or the two could be shown different texts)
@@ -189,15 +187,6 @@ def _recorded(data: bytes | None, root: Path) -> tuple[list[str], str | None]:
         return packed, state_sha(data)
     except (ValueError, AttributeError, RecursionError, TypeError, IndexError, KeyError):
         return [], None
-
-
-def loads(data: bytes) -> Any:
-    """JSON that the build wrote but anyone may have replaced (the state, a shard file, the last
-    build's summary): by :func:`json.loads`, which raises RecursionError on deep nesting. Not
-    orjson: it has no limit on nesting, and making the objects of a 600 KB file of 300,000 nested
-    arrays overflows the C stack, a segfault on every build (stranger review). (The state keeps
-    each validated source as a text of its own, so json reads it nearly as fast.)"""
-    return json.loads(data)
 
 
 def _matches(listing: Listing, groups: list[str]) -> bool:

@@ -47,7 +47,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from badgekiln.engine import outputscan, outputstamp
+from badgekiln.engine import jsonread, outputscan, outputstamp
 from badgekiln.engine.outputstamp import clock as _clock
 from badgekiln.engine.outputstamp import folders as _folders
 from badgekiln.engine.outputstamp import past as _past
@@ -333,7 +333,7 @@ def replay(source: Path, output: Path, options: dict[str, str | bool | None]) ->
             # .badgekiln/) never matches them, and is never parsed.
             if now.racy or not raw.startswith(b'{"inputs":"' + now.digest.encode() + b'"'):
                 return None, now
-            data = json.loads(raw)
+            data = jsonread.loads(raw)
         except Exception:  # noqa: BLE001 - a damaged stamp only means a full build
             return None, now
         if not _well_formed(data) or now.racy or now.digest != data["inputs"]:

@@ -171,30 +171,31 @@ def parse_ledger(text: str, diagnostics: list[Diagnostic]) -> Ledger:
 
 
 def reconcile(ledger: Ledger, awards: tuple[Award, ...], diagnostics: list[Diagnostic]) -> Ledger:
-    """The ledger after this build: new awards appended in id order; removed awards reported."""
-    present = {a.id for a in awards}
-    removed = [ledger.entries[i] for i in ledger.entries.keys() - present]  # (few: sorted, not all 100,000)
-    for entry in sorted(removed, key=lambda e: e.index):
-        diagnostics.append(
-            Diagnostic(
-                "error",
-                "award-removed",
-                f"award {entry.id} ({entry.badge}) was published but is no longer in the sources",
-                SourceLocation(REL),
-                f"published badges must stay: put it back and revoke it with 'badgekiln revoke {entry.id} --reason …'; "
-                f"if you edited it, keep 'id: {yaml_plain(entry.id)}' on the award",
-            )
-        )
-    rebadged = {}
+    """The ledger after this build: new awards appended in id order; removed awards reported.
+
+    ``awards`` have distinct ids: both callers take them from a validated project, and
+    validation refuses two awards of one id (``duplicate-id``). One pass over them (a lookup in
+    the ledger each); the set of their ids is made only when fewer of them are in the ledger than
+    it holds (an award removed: rare, and an error).
+    """
+    published_entries = ledger.entries
+    rebadged: dict[str, Entry] = {}
+    changed: list[Diagnostic] = []
+    added: list[Award] = []
+    found = 0
     for award in awards:
-        published = ledger.entries.get(award.id)
-        if published is not None and published.badge != award.badge:
+        published = published_entries.get(award.id)
+        if published is None:
+            added.append(award)
+            continue
+        found += 1
+        if published.badge != award.badge:
             # Its credential, its pages and the badge class URL it names were published for the
             # other badge, and earners may hold copies: said loudly, at the build that makes the
             # change (the ledger then records the new badge, and a frozen CI build stops until the
             # ledger is committed). Not refused: a renamed badge file, or a site upgraded from a
             # version that did not say it, must still build.
-            diagnostics.append(
+            changed.append(
                 Diagnostic(
                     "warning",
                     "badge-changed",
@@ -208,9 +209,24 @@ def reconcile(ledger: Ledger, awards: tuple[Award, ...], diagnostics: list[Diagn
                 )
             )
             rebadged[award.id] = replace(published, badge=award.badge)
-    entries = dict(ledger.entries) | rebadged
+    if found != len(published_entries):  # (ids are distinct, see above: fewer found means some are gone)
+        present = {a.id for a in awards}
+        removed = [published_entries[i] for i in published_entries.keys() - present]  # (few: sorted, not all)
+        for entry in sorted(removed, key=lambda e: e.index):
+            diagnostics.append(
+                Diagnostic(
+                    "error",
+                    "award-removed",
+                    f"award {entry.id} ({entry.badge}) was published but is no longer in the sources",
+                    SourceLocation(REL),
+                    f"published badges must stay: put it back and revoke it with 'badgekiln revoke {entry.id} --reason …'; "
+                    f"if you edited it, keep 'id: {yaml_plain(entry.id)}' on the award",
+                )
+            )
+    diagnostics.extend(changed)
+    entries = dict(published_entries) | rebadged
     index = ledger.next_index
-    for award in sorted((a for a in awards if a.id not in entries), key=lambda a: a.id):
+    for award in sorted(added, key=lambda a: a.id):
         if award.id not in entries:  # (two awards of one id: refused by validation, kept as before)
             entries[award.id] = Entry(award.id, index, award.badge)
             index += 1

@@ -1,0 +1,45 @@
+"""Reading back JSON the build wrote, which anyone may have replaced since.
+
+The cache's state, its shard files, the last build's summary and the stamps are read by orjson,
+several times as fast as the json module, and by the json module when orjson refuses them (what
+the build wrote with json: a name holding a lone surrogate, a NaN). orjson 3.10 and later refuse
+nesting past 1,024 levels (``JSONDecodeError``, a ``ValueError``); older releases overflowed the C
+stack, a segfault on every build, on a 600 KB file of 300,000 nested arrays (a stranger review):
+``pyproject.toml`` asks for 3.10 or later, and :func:`_deep_refused` checks the one at hand.
+orjson reads a whole number past 64 bits as a float: none of these files holds one (the texts of
+validated sources, which may, say which reader they need: see ``cache._record_text``).
+
+Only the standard library and orjson are imported here: the scanning process forks before
+anything slow loads (see :mod:`badgekiln.engine.outputscan`).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from typing import Any
+
+import orjson
+
+
+@functools.cache
+def _deep_refused() -> bool:
+    """Whether this orjson refuses deep nesting rather than overflowing the stack (a release
+    before 3.10 may be installed where pip was told to keep what is there)."""
+    version = tuple(int(part) for part in orjson.__version__.split(".")[:2] if part.isdigit())
+    return version >= (3, 10)
+
+
+def loads(data: bytes | str) -> Any:
+    """The value of ``data``, JSON the build wrote (see the module's text).
+
+    Raises:
+        ValueError: not JSON (orjson's and json's errors are ValueErrors).
+        RecursionError: nested too deep for the json module.
+    """
+    if _deep_refused():
+        try:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError:
+            pass  # (what json reads and orjson does not; deep nesting then raises RecursionError below)
+    return json.loads(data)
