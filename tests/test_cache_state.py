@@ -180,3 +180,16 @@ def test_a_blob_cut_short_is_replaced_from_output_not_published(keyed_site, run)
     assert result.code == 0, result.err
     assert page.read_bytes() == whole
     assert blob.read_bytes() == whole and not (out / "junk-link").exists()
+
+
+def test_the_example_sites_validated_sources_are_written_and_read_by_orjson(example_site):
+    from datetime import date
+
+    from badgekiln.sources import validate
+
+    project = validate.load_project(example_site, today=date(2026, 11, 1)).project
+    for values in (project.recipients, tuple(project.badges.values())):
+        result = validate.FileResult(tuple(values), ())
+        text = cache_mod._record_text(result)
+        assert not text.startswith(cache_mod.JSON_MODULE)  # (dates, texts, tuples: nothing orjson gets wrong)
+        assert cache_mod.decode(cache_mod._record_value(text)) == result

@@ -199,10 +199,21 @@ def test_the_day_changes_the_keys_of_exactly_the_pages_whose_status_changes(tmp_
     "name, expected",
     [
         ("narrative", {"ob2-assertion", "ob3-credential", "award-page", "award-share-card"}),
-        ("revoke", {"ob2-assertion", "ob3-credential", "award-page", "award-share-card", "status-list"}),
+        (
+            "revoke",
+            {"ob2-assertion", "ob3-credential", "award-page", "award-share-card", "status-list", "revocation-list"},
+        ),
         (
             "add an award",
-            {"ob2-assertion", "ob3-credential", "award-page", "award-share-card", "status-list", "site-pages"},
+            {
+                "ob2-assertion",
+                "ob3-credential",
+                "award-page",
+                "award-share-card",
+                "status-list",
+                "revocation-list",
+                "site-pages",
+            },
         ),
     ],
 )

@@ -852,6 +852,7 @@ class BuildCache:
 
     def load_project(self, source: Path, *, base_url: str | None, today: date) -> validate.Loaded:
         """:func:`badgekiln.sources.validate.load_project` with this cache as its memo of validated files."""
+        _ = self._clock  # (read before any source file is stat-ed, the listing's stats included: see _file_keys)
         return validate.load_project(source, base_url=base_url, today=today, memo=self)
 
     def files(
@@ -861,8 +862,10 @@ class BuildCache:
         context: Any,
         validate_one: Callable[[Path], validate.FileResult],
         today: date | None,
+        listed: dict[Path, os.stat_result] | None = None,
     ) -> list[validate.FileResult]:
         """The validation of each file of ``paths`` (:class:`badgekiln.sources.validate.SourceMemo`).
+        ``listed``: stats of some of them as their folder's listing found them (not taken again).
 
         A file's result is reused when its bytes, the ``context`` it was validated in, badgekiln's
         code and the files it read are the same, and every date of it compares with ``today`` as it
@@ -879,7 +882,9 @@ class BuildCache:
         with timings.phase(f"sources/{kind}: hash"):
             if paths:
                 known = None if self.restored else {path: self._sources.get(prefix + path.name) for path in paths}
-                keys = _file_keys(root, paths[0].parent, paths, base, known=known, stats=stats, clock=self._clock)
+                keys = _file_keys(
+                    root, paths[0].parent, paths, base, known=known, stats=stats, clock=self._clock, listed=listed
+                )
             else:
                 keys = {}
         for path in paths:
@@ -1108,6 +1113,7 @@ def _file_keys(
     known: dict[Path, Any] | None = None,
     stats: dict[Path, list[Any] | None] | None = None,
     clock: tuple[int, int] | None = None,
+    listed: dict[Path, os.stat_result] | None = None,
 ) -> dict[Path, str | None]:
     """Each file's key: ``context`` and the SHA-256 of its bytes (read safely, the folder opened
     once); None for a file that cannot be read (validation reports it).
@@ -1119,7 +1125,8 @@ def _file_keys(
     before ``clock`` (the file system's clock when this build began, and its device: a change
     within the same tick could keep every time the same, git's "racily clean" rule, and a change
     through a shared mmap can keep them for as long as its page stays dirty), or it is not a
-    regular file on the clock's file system, or ``clock`` is None.
+    regular file on the clock's file system, or ``clock`` is None. ``listed``: stats already
+    taken (the folder's listing, after ``clock`` was read), used instead of taking them again.
     """
     keys: dict[Path, str | None] = dict.fromkeys(files)
     if not files:
@@ -1130,7 +1137,7 @@ def _file_keys(
         return keys
     with opened:
         for path in files:
-            found = opened.stat(path.name) if stats is not None else None
+            found = ((listed.get(path) if listed else None) or opened.stat(path.name)) if stats is not None else None
             now = _stat_fields(found) if found is not None else None
             kept = _stat_of(known.get(path)) if known is not None and now is not None else None
             if (

@@ -26,7 +26,6 @@ UNIT = Unit(
     "revocation-list",
     "site",
     (FileSpec(urls.REVOCATION_LIST, "application/ld+json"),),
-    reads=("documents-config", "awards"),
+    reads=("documents-config", "awards"),  # (kept while they are the same: a pass over every award is not free)
     produce=produce,
-    cached=False,
 )

@@ -27,7 +27,7 @@ import shutil
 import stat
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from badgekiln.errors import SourceError, SourceLocation
@@ -55,6 +55,8 @@ class Entry:
     name: str
     kind: str
     size: int
+    # its stat as the listing found it (list_dir), for a caller that would stat it again
+    stat: os.stat_result | None = field(default=None, compare=False, repr=False)
 
 
 def _kind(mode: int) -> str:
@@ -390,14 +392,14 @@ def list_dir(root: Path, rel: str | PurePosixPath, *, root_shown: str | None = N
             with os.scandir(parent) as entries:
                 for item in entries:
                     info = item.stat(follow_symlinks=False)
-                    found.append(Entry(item.name, _kind(info.st_mode), info.st_size))
+                    found.append(Entry(item.name, _kind(info.st_mode), info.st_size, info))
         finally:
             os.close(parent)
     else:
         with os.scandir(root.joinpath(*parts)) as entries:
             for item in entries:
                 info = item.stat(follow_symlinks=False)
-                found.append(Entry(item.name, _kind(info.st_mode), info.st_size))
+                found.append(Entry(item.name, _kind(info.st_mode), info.st_size, info))
     return sorted(found, key=lambda e: e.name)
 
 

@@ -9,6 +9,7 @@ returned beside the project.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -95,12 +96,18 @@ class SourceMemo(Protocol):
     """
 
     def files(
-        self, kind: str, paths: list[Path], context: Any, validate_one: Callable[[Path], FileResult], today: date | None
+        self,
+        kind: str,
+        paths: list[Path],
+        context: Any,
+        validate_one: Callable[[Path], FileResult],
+        today: date | None,
+        listed: dict[Path, os.stat_result] | None = None,
     ) -> list[FileResult]: ...
 
 
 class _NoMemo:
-    def files(self, kind, paths, context, validate_one, today):  # noqa: D102 - SourceMemo
+    def files(self, kind, paths, context, validate_one, today, listed=None):  # noqa: D102 - SourceMemo
         return [validate_one(path) for path in paths]
 
 
@@ -120,18 +127,19 @@ def load_project(
     paths = source_paths(source)
     diagnostics: list[Diagnostic] = []
     config = _load_config(source, paths, diagnostics, base_url)
-    badge_paths = _yaml_files(paths["badges"], source, diagnostics, "badge")
+    listed: dict[Path, os.stat_result] = {}  # (each file's stat as its folder's listing found it)
+    badge_paths = _yaml_files(paths["badges"], source, diagnostics, "badge", listed)
     badges: dict[str, BadgeClass] = {}
-    for result in memo.files("badges", badge_paths, None, partial(_badge_file, source), today):
+    for result in memo.files("badges", badge_paths, None, partial(_badge_file, source), today, listed):
         badges.update((badge.slug, badge) for badge in result.values if isinstance(badge, BadgeClass))
         diagnostics.extend(result.diagnostics)
     badge_files = {p.stem for p in badge_paths}
-    recipient_paths = _yaml_files(paths["recipients"], source, diagnostics, "recipient")
+    recipient_paths = _yaml_files(paths["recipients"], source, diagnostics, "recipient", listed)
     # A recipient file's result depends on the badge classes it can refer to, and on nothing else of them.
     context = [sorted((slug, badge.valid_for) for slug, badge in badges.items()), sorted(badge_files)]
     recipients: list[Recipient] = []
     validate_recipient = partial(_recipient_file, source, badges, badge_files, today)
-    for result in memo.files("recipients", recipient_paths, context, validate_recipient, today):
+    for result in memo.files("recipients", recipient_paths, context, validate_recipient, today, listed):
         recipients.extend(value for value in result.values if isinstance(value, Recipient))
         diagnostics.extend(result.diagnostics)
     pages = _load_pages(source, paths, diagnostics)
@@ -167,8 +175,11 @@ def _parse(path: Path, source: Path, diagnostics: list[Diagnostic]) -> Any:
         return None
 
 
-def _yaml_files(folder: Path, source: Path, diagnostics: list[Diagnostic], what: str) -> list[Path]:
+def _yaml_files(
+    folder: Path, source: Path, diagnostics: list[Diagnostic], what: str, listed: dict[Path, os.stat_result]
+) -> list[Path]:
     """The ``<slug>.yaml`` files directly in ``folder``; everything else there is reported.
+    ``listed`` gets each one's stat as the listing found it (links not followed).
 
     Hidden files and READMEs are skipped quietly, other plain files (``notes.txt``) with a
     warning. What looks like a record that would be lost (``.yml``, ``.YAML``, ``ann.yaml.txt``,
@@ -182,8 +193,10 @@ def _yaml_files(folder: Path, source: Path, diagnostics: list[Diagnostic], what:
         return []
     found = []
     for entry in entries:
-        path, rel = folder / entry.name, f"{rel_folder}/{entry.name}"
-        name, suffix = entry.name, Path(entry.name).suffix
+        name = entry.name
+        rel = f"{rel_folder}/{name}"
+        dot = name.rfind(".")  # (the suffix and stem as pathlib gives them, without making a Path per entry)
+        suffix, stem = (name[dot:], name[:dot]) if 0 < dot < len(name) - 1 else ("", name)
         if entry.kind in ("link", "special"):
             what_it_is = "a symbolic link" if entry.kind == "link" else "not a regular file (a FIFO, socket or device)"
             diagnostics.append(
@@ -209,18 +222,21 @@ def _yaml_files(folder: Path, source: Path, diagnostics: list[Diagnostic], what:
                 )
             )
         elif suffix == ".yaml":
-            if not SLUG_RE.match(path.stem):
+            if not SLUG_RE.match(stem):
                 diagnostics.append(
                     Diagnostic(
                         "error",
                         "bad-file-name",
                         f"the file name {name!r} is not a valid slug",
                         SourceLocation(rel),
-                        f"rename it to {slugify(path.stem)}.yaml (file names use only a-z, 0-9 and '-')",
+                        f"rename it to {slugify(stem)}.yaml (file names use only a-z, 0-9 and '-')",
                     )
                 )
             else:
+                path = folder / name
                 found.append(path)
+                if entry.stat is not None:
+                    listed[path] = entry.stat
         elif suffix == ".yml":
             diagnostics.append(
                 Diagnostic(
@@ -228,7 +244,7 @@ def _yaml_files(folder: Path, source: Path, diagnostics: list[Diagnostic], what:
                     "bad-extension",
                     f"{what} files end in .yaml, not .yml",
                     SourceLocation(rel),
-                    f"rename it to {path.stem}.yaml",
+                    f"rename it to {stem}.yaml",
                 )
             )
         elif ".yaml" in name.lower() or ".yml" in name.lower():
