@@ -2,10 +2,11 @@
 
 The cache's state, its shard files, the last build's summary and the stamps are read by orjson,
 several times as fast as the json module, and by the json module when orjson refuses them (what
-the build wrote with json: a name holding a lone surrogate, a NaN). orjson 3.10 and later refuse
-nesting past 1,024 levels (``JSONDecodeError``, a ``ValueError``); older releases overflowed the C
-stack, a segfault on every build, on a 600 KB file of 300,000 nested arrays (a stranger review):
-``pyproject.toml`` asks for 3.10 or later, and :func:`_deep_refused` checks the one at hand.
+the build wrote with json: a name holding a lone surrogate, a NaN). orjson refuses nesting past
+1,024 levels (``JSONDecodeError``, a ``ValueError``) since 3.9.15; older releases overflowed the C
+stack (CVE-2024-27454), a segfault on every build, on a 600 KB file of 300,000 nested arrays.
+``pyproject.toml`` asks for 3.11.5 or later, and :func:`_deep_refused` keeps an older one at hand
+(pip may have been told to keep what is installed) from reading anything.
 orjson reads a whole number past 64 bits as a float: none of these files holds one (the texts of
 validated sources, which may, say which reader they need: see ``cache._record_text``).
 
@@ -24,8 +25,8 @@ import orjson
 
 @functools.cache
 def _deep_refused() -> bool:
-    """Whether this orjson refuses deep nesting rather than overflowing the stack (a release
-    before 3.10 may be installed where pip was told to keep what is there)."""
+    """Whether this orjson refuses deep nesting rather than overflowing the stack (3.10 or later:
+    a little more than needed, see the module's text)."""
     version = tuple(int(part) for part in orjson.__version__.split(".")[:2] if part.isdigit())
     return version >= (3, 10)
 

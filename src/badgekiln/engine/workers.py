@@ -114,7 +114,7 @@ def _plan_groups(
             record = cache.source_identity(bundle, recipient)
             bundle_key = keys.bundle(recipient, record) if record is not None else None
             if cache.keep_bundle(bundle, bundle_key):
-                for award in recipient.awards:
+                for award in recipient.awards if uncached else ():  # (no award unit is uncached today)
                     for unit in uncached:
                         _make_now(plan, unit, (recipient, award), inputs, renderer)
                 continue
