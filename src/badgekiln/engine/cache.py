@@ -482,19 +482,21 @@ class BuildCache:
         """What names the validated record of source file ``rel`` that this build used, if ``value``
         is the very model this cache handed back or kept for it (a model changed afterwards, by
         ``site_src/members.csv`` or a CPD log, is not): the same record means an equal model."""
-        found = self._identity.get(rel)
-        if found is None or not any(v is value for v in found[1]):
-            return None
-        return found[0]
+        found = self._kept_for(rel, value)
+        return found[0] if found is not None else None
 
     def source_statuses(self, rel: str, value: Any) -> str | None:
         """The digest of the awards of recipient file ``rel`` as the "awards" part of the unit
-        keys reads them (:func:`statuses_text`), kept in its record, if ``value`` is the very
-        model this cache handed back or kept for it (as :meth:`source_identity`); else None."""
+        keys reads them (:func:`statuses_text`), kept in its record, under the same rule as
+        :meth:`source_identity`; else None."""
+        found = self._kept_for(rel, value)
+        return found[2] if found is not None else None
+
+    def _kept_for(self, rel: str, value: Any) -> tuple[str, tuple[Any, ...], str | None] | None:
+        """What this build knows of recipient file ``rel``'s record, if ``value`` is one of the very
+        models made from it."""
         found = self._identity.get(rel)
-        if found is None or not any(v is value for v in found[1]):
-            return None
-        return found[2]
+        return found if found is not None and any(v is value for v in found[1]) else None
 
     def keep_bundle(self, bundle: str, key: str | None) -> bool:
         """Keep every group of ``bundle`` (a recipient file's awards) as the last build left them,
