@@ -333,7 +333,20 @@ def test_a_committed_cache_is_not_used(keyed_site, run, monkeypatch):
     assert written + unchanged == files and unchanged > 0
 
 
-def test_many_awards_are_made_on_two_cores_with_the_same_bytes(tmp_path, run, monkeypatch):
+@pytest.mark.parametrize("waves", [1, 4])
+def test_many_awards_are_made_on_two_cores_with_the_same_bytes(tmp_path, run, monkeypatch, waves):
+    """On two cores, by one set of workers or by a new set for each wave of groups (see
+    workers._waves), the site's bytes are those made on one core."""
+    pools = []
+    real_pool = parallel.pool
+
+    def counted_pool(count):
+        pools.append(count)
+        return real_pool(count)
+
+    monkeypatch.setattr(parallel, "pool", counted_pool)
+    if waves > 1:
+        monkeypatch.setattr(parallel, "WAVE_GROUPS", 120)  # (about 480 groups to make: 4 waves)
     site_dir = copy_example(tmp_path / "big")
     badges = sorted(p.stem for p in (site_dir / "badges").glob("*.yaml"))
     lines = ["name: Many Awards", "email: many@example.org", "awards:"]
@@ -346,6 +359,7 @@ def test_many_awards_are_made_on_two_cores_with_the_same_bytes(tmp_path, run, mo
     (site_dir / "recipients/many.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
     monkeypatch.setenv(parallel.ENV_JOBS, "2")
     build(run, site_dir)
+    assert pools == [2] * waves
     parallel_bytes = tree_bytes(site_dir / "output")
     monkeypatch.setenv(parallel.ENV_JOBS, "1")
     assert clean_build(run, site_dir, tmp_path) == parallel_bytes

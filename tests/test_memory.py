@@ -5,12 +5,13 @@ from __future__ import annotations
 import gc
 import io
 import json
+from pathlib import Path
 
 import pytest
 from conftest import build
 
 from badgekiln.engine import cache as cache_mod
-from badgekiln.engine import forking
+from badgekiln.engine import forking, workers
 
 
 def _frozen_here(_item: int) -> int:
@@ -85,16 +86,21 @@ def test_the_state_a_build_saves_is_read_by_the_next(minimal_site, run):
     assert "(0 written," in again.out
 
 
-def test_the_plans_refs_to_blobs_share_their_folders(tmp_path):
-    """A plan names a million blobs at 100,000 awards: a ref holds its name, and a folder string
-    shared by every ref into that folder (not a whole path of its own)."""
-    store = cache_mod.BlobStore(tmp_path / "blobs")
-    first, second, other = "ab" + "0" * 62, "ab" + "1" * 62, "cd" + "0" * 62
-    assert store.ref(first).folder is store.ref(second).folder
-    assert store.ref(first).folder != store.ref(other).folder
-    assert [store.ref(sha).path for sha in (first, second, other)] == [
-        store.path(sha) for sha in (first, second, other)
-    ]
+def test_the_plan_names_a_made_groups_files_by_the_caches_own_record(tmp_path):
+    """A plan names a million files at 100,000 awards: a group made (or kept) is one text in it,
+    the very string the cache records, not a path and a ref per file."""
+    (tmp_path / "cache").mkdir()
+    cache = cache_mod.BuildCache(tmp_path / "cache", tmp_path / "output")
+    plan = cache_mod.SitePlan()
+    first, second = ("awards/a/x.json", "ab" + "0" * 62, 5, 11), ("awards/a/y.png", "cd" + "1" * 62, 7, 12)
+    cache.record(plan, "award/a/unit", "k" * 64, [first, second])
+    assert plan.files == {} and plan.stored == [cache.new_groups["award/a/unit"][1]]
+    assert plan.stored[0] is cache.new_groups["award/a/unit"][1]
+    assert plan.count() == 2 and list(plan.paths()) == ["awards/a/x.json", "awards/a/y.png"]
+    refs = dict(plan.items())
+    assert refs["awards/a/x.json"].path == cache.store.path(first[1])
+    assert refs["awards/a/y.png"].path == cache.store.path(second[1])
+    cache.close()
 
 
 def test_the_collector_is_paused_for_the_block_and_what_it_made_is_frozen_until_the_build_ends():
@@ -119,3 +125,71 @@ def test_the_collector_is_paused_for_the_block_and_what_it_made_is_frozen_until_
         finally:
             gc.enable()
     assert gc.get_freeze_count() == 0  # (given back)
+
+
+@pytest.mark.parametrize("groups", [1, 9_999, 10_000, 25_000, 400_000, 4_000_000])
+def test_the_groups_are_made_in_waves_of_workers_each_about_the_same_size(groups):
+    """Each wave of groups is made by workers forked for it (what a worker copies of what it
+    inherits grows with the groups it makes): about WAVE_GROUPS groups each, at most MAX_WAVES."""
+    size = max(4, min(64, groups // 32))
+    chunks = [(start, min(start + size, groups)) for start in range(0, groups, size)]
+    waves = workers._waves(chunks, groups)
+    assert [chunk for wave in waves for chunk in wave] == chunks  # every chunk, once, in order
+    assert len(waves) == min(workers.MAX_WAVES, max(1, round(groups / workers.WAVE_GROUPS)))
+    sizes = [sum(stop - start for start, stop in wave) for wave in waves]
+    assert max(sizes) - min(sizes) <= size  # (a chunk, at most)
+
+
+@pytest.mark.parametrize(
+    "files, stored",
+    [
+        ({"awards/a/x.json": b"{}"}, ["awards/a/x.json"]),  # made here and stored
+        ({}, ["awards/a/x.json", "awards/a/x.json"]),  # two stored groups
+        ({}, ["awards/a/y.png;awards/a/x.json", "awards/b/x.json;awards/a/x.json"]),
+    ],
+)
+@pytest.mark.parametrize("writer", ["restage", "in place"])
+def test_a_path_planned_twice_is_refused_before_output_changes(tmp_path, files, stored, writer):
+    """``SitePlan.add`` refuses a path planned twice among the files made here; a stored group's
+    paths are checked by the writers, before anything is written."""
+    from badgekiln.engine import site
+    from badgekiln.errors import OutputError
+
+    store = cache_mod.BlobStore(tmp_path / "blobs")
+    sha, size, ino = store.put(b"blob")
+    plan = site.SitePlan(files=dict(files))
+    for group in stored:
+        plan.add_stored(store.blobs, ";".join(f"{path} {sha} {size} {ino}" for path in group.split(";")))
+    output = tmp_path / "output"
+    site.write_site(site.SitePlan(files={"index.html": b"before"}), output)
+    before = {p.relative_to(output): p.read_bytes() for p in output.rglob("*") if p.is_file()}
+    with pytest.raises(OutputError, match="two outputs want the same path: awards/a/x.json"):
+        if writer == "restage":
+            site.write_site(plan, output)
+        else:
+            site.update_site(plan, output, unchanged=(), stale=())
+    assert {p.relative_to(output): p.read_bytes() for p in output.rglob("*") if p.is_file()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["blobs", "output"]  # (no staging folder left)
+
+
+@pytest.mark.parametrize("cores", ["1", "2"])
+def test_a_plan_of_stored_groups_is_written_as_a_plan_of_refs(tmp_path, monkeypatch, cores):
+    """write_site places a stored group's files as it places refs (hard links to the blobs), on
+    every core: groups of one folder placed by two processes at once."""
+    from badgekiln.engine import site
+
+    monkeypatch.setenv(forking.ENV_JOBS, cores)
+    monkeypatch.setattr(site, "fork_map", lambda *args, **kw: forking.fork_map(*args, **kw, min_items=2))
+    store = cache_mod.BlobStore(tmp_path / "blobs")
+    entries = [(f"awards/{n % 7}/deep/f{n}.json", *store.put(f"file {n}".encode())) for n in range(3000)]
+    plan = site.SitePlan(files={"index.html": b"home", "awards/3/page.html": b"page"})
+    for start in range(0, 3000, 3):
+        plan.add_stored(store.blobs, cache_mod._pack(entries[start : start + 3]))
+    output = tmp_path / "output"
+    counts = site.write_site(plan, output)
+    assert counts == {"written": 2, "linked": 3000}
+    assert plan.count() == 3002 == len([p for p in output.rglob("*") if p.is_file()]) - 1  # (and the marker)
+    for rel, sha, _size, ino in entries:
+        assert (output / rel).read_bytes() == Path(store.path(sha)).read_bytes()
+        assert (output / rel).stat().st_ino == ino  # linked, not copied
+    assert (output / "awards/3/page.html").read_bytes() == b"page"

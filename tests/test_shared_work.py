@@ -33,7 +33,19 @@ def _keep(inputs, key, made):
     KEPT.append((key, made, os.getpid()))
 
 
+WARMED: list[int] = []
+
+
+def _warm():
+    WARMED.append(os.getpid())
+
+
+def _make_warm(inputs, key):
+    return (key.upper(), os.getpid(), list(WARMED))
+
+
 SHARED = Shared("test pieces", _need, _make, _keep, limit=6)
+WARM = Shared("warm pieces", _need, _make_warm, _keep, warm=_warm)
 UNIT = Unit("test-unit", "award", (FileSpec("x/{id}.txt", "text/plain"),), ("award",), lambda *a: None, shared=SHARED)
 OTHER = Unit("test-other", "award", (FileSpec("y/{id}.txt", "text/plain"),), ("award",), lambda *a: None)
 
@@ -64,6 +76,38 @@ def test_on_one_core_the_pieces_are_made_here(monkeypatch):
     workers._make_shared(None, _todo(["a", "b", "c"]))
     assert sorted(key for key, _made, _pid in KEPT) == ["b", "c"]  # (the first group's unit shares nothing)
     assert all(made[1] == os.getpid() for _key, made, _pid in KEPT)  # one core: made here
+
+
+@pytest.mark.parametrize("cores", ["1", "2"])
+def test_what_every_group_reads_is_loaded_once_here_before_the_pieces_are_made(monkeypatch, cores):
+    monkeypatch.setenv(forking.ENV_JOBS, cores)
+    KEPT.clear()
+    WARMED.clear()
+    warm_unit = Unit(
+        "test-warm", "award", (FileSpec("w/{id}.txt", "text/plain"),), ("award",), lambda *a: None, shared=WARM
+    )
+    todo = [(f"g{n}", "k", warm_unit if n % 2 else UNIT, {"badge": "ab"[n % 2]}) for n in range(12)]
+    workers._make_shared(None, todo)
+    assert WARMED == [os.getpid()]  # once, in the build's process
+    made = {key: made for key, made, _pid in KEPT}
+    assert made["b"][2] == [os.getpid()]  # the piece was made after it, by a process that inherited it
+    WARMED.clear()
+    workers._make_shared(None, [t for t in todo if t[2] is UNIT])
+    assert WARMED == []  # no group needs it: not loaded
+
+
+def test_the_share_cards_load_every_font_before_the_workers_fork():
+    assert share_cards.SHARED.warm is sharecard.load_fonts
+    loaders = (sharecard._cmap, sharecard._hb_font, sharecard._glyph_set)
+    for loader in loaders:
+        loader.cache_clear()
+    sharecard.load_fonts()
+    names = dict.fromkeys((*sharecard._ORDER[True], *sharecard._ORDER[False]))
+    assert [loader.cache_info().currsize for loader in loaders] == [len(names)] * 3
+    for name in names:
+        font, _glyphs = sharecard._glyph_set(name)
+        outlines = "CFF " if "CFF " in font else "glyf"
+        assert font.isLoaded(outlines) and font.isLoaded("hmtx"), name
 
 
 @pytest.mark.parametrize("status", ["valid", "revoked"])

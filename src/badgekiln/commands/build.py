@@ -329,9 +329,9 @@ def _run_build(
         progress.stage("signing and rendering")
         with _located_template_errors(source), _counting_groups(cache, progress), timings.phase("plan"):
             plan = build(inputs, renderer, cache)
-        progress.stage(f"writing {len(plan.files)} files")
+        progress.stage(f"writing {plan.count()} files")
         with timings.phase("write"):
-            counts = cache.write(plan) if cache else dict(write_site(plan, output), files=len(plan.files))
+            counts = cache.write(plan) if cache else dict(write_site(plan, output), files=plan.count())
         if cache:
             with timings.phase("cache save"):
                 cache.save()

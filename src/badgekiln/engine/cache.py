@@ -180,21 +180,13 @@ class BlobStore:
 
     def __init__(self, root: Path):
         self.root = root
-        self._prefix = str(root) + os.sep
+        self.blobs = self._prefix = str(root) + os.sep  # (what a plan's stored files name: see SitePlan)
         self._folders: set[str] = set()
-        self._refs: dict[str, str] = {}  # "ab" -> its folder, the one string every FileRef of it shares
         self.damaged: set[str] = set()  # blobs found replaced by something that is not a regular file
 
     def path(self, sha: str) -> str:
         """Where the blob ``sha`` is kept (a string: there are many)."""
         return f"{self._prefix}{sha[:2]}{os.sep}{sha[2:]}"
-
-    def ref(self, sha: str) -> FileRef:
-        """The blob ``sha``, as a plan names it."""
-        folder = self._refs.get(sha[:2])
-        if folder is None:
-            folder = self._refs[sha[:2]] = f"{self._prefix}{sha[:2]}{os.sep}"
-        return FileRef(folder, sha[2:])
 
     def put(self, content: bytes) -> tuple[str, int, int]:
         """Store ``content``; returns its (sha256, size, inode)."""
@@ -581,10 +573,9 @@ class BuildCache:
                 files[number], moved = (rel, sha, size, blob), True
                 if present.get(rel) == (blob, size):  # restored with its hard link to the blob
                     in_output.append(rel)
-        for rel, sha, _, _ in files:
-            plan.add(rel, self.store.ref(sha))
+        self.new_groups[name] = group = [key, _pack(files)] if moved else old
+        plan.add_stored(self.store.blobs, group[1])
         self._unchanged.extend(in_output)
-        self.new_groups[name] = [key, _pack(files)] if moved else old
         self.stats["reused"] += 1
         return True
 
@@ -603,10 +594,10 @@ class BuildCache:
 
     def record(self, plan: SitePlan, name: str, key: str | None, entries: list[Entry]) -> None:
         """Add stored files (from :meth:`store_group`, maybe in another process) to ``plan``."""
-        for rel, sha, _, _ in entries:
-            plan.add(rel, self.store.ref(sha))
+        packed = _pack(entries)
+        plan.add_stored(self.store.blobs, packed)  # (the record's own text: see SitePlan)
         old = self._groups.get(name)
-        self.new_groups[name] = [key, _pack(entries)]
+        self.new_groups[name] = [key, packed]
         if self.intact:  # output/ holds the files of the group's last version
             before = set(_unpack(old[1])) if old else set()
             self._unchanged.extend(entry[0] for entry in entries if entry in before)
@@ -653,22 +644,24 @@ class BuildCache:
                 return counts
             self._unkeep_bundles()
             for name in self._kept:  # too much changed to update in place: list every file after all
-                for rel, sha, _, _ in _unpack(self._groups[name][1]):
-                    plan.add(rel, self.store.ref(sha))
-                    self._unchanged.append(rel)
+                packed = self._groups[name][1]
+                plan.add_stored(self.store.blobs, packed)
+                self._unchanged.extend(entry[0] for entry in _unpack(packed))
             self._kept.clear()
         present = self.present
         unchanged = set(self._unchanged)  # files output/ holds already: their inode and size are the blob's
-        stale = present.keys() - plan.files.keys() - {MARKER}
-        total = len(plan.files)
+        paths = set(plan.paths()) if present else set()
+        stale = present.keys() - paths - {MARKER}
+        total = plan.count()
         if len(unchanged) == total and not stale and MARKER in present:
             return {"files": total, "written": 0, "linked": total}  # output/ is the site already
         in_place = (
             MARKER in present
             and None not in present.values()
             and total - len(unchanged) <= IN_PLACE_MAX_SHARE * total
-            and not _folders(present) & plan.files.keys()
+            and _folders(present).isdisjoint(paths)
         )  # a file where a folder is: start afresh
+        del paths
         if in_place:
             update_site(
                 plan, self.output, unchanged=unchanged, stale=stale, folders=self._folders, touched=self._touched
@@ -715,7 +708,7 @@ class BuildCache:
         kept = sum(self._groups[name][1].count(";") + 1 for name in self._kept if self._groups[name][1])
         kept += sum(self._bundles[bundle][1] for bundle in self._kept_bundles)
         unchanged = set(self._unchanged)
-        made = plan.files.keys()
+        made = set(plan.paths())
         changed = made - unchanged
         # The files of the groups not kept (made again, or gone) that this build does not make.
         stale = {

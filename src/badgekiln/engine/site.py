@@ -5,10 +5,10 @@ material. :func:`write_site` stages the whole site in a sibling folder and swaps
 so a failed build leaves the previous ``output/`` byte for byte intact. Files whose bytes did
 not change are hard-linked from the previous output instead of written again.
 
-A plan may name content that is already on disk (a :class:`FileRef`, made by
-:mod:`badgekiln.engine.cache`): it is hard-linked into place, never read back. With the cache's
-knowledge of which files ``output/`` already holds, :func:`update_site` writes only the files
-whose bytes change.
+A plan may name content that is already on disk (a :class:`FileRef`; or a group of files in the
+cache's blob store, by the cache's record of it, see :mod:`badgekiln.engine.cache`): it is
+hard-linked into place, never read back. With the cache's knowledge of which files ``output/``
+already holds, :func:`update_site` writes only the files whose bytes change.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import shutil
 import stat
 import tempfile
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -48,8 +48,8 @@ PAGE_SUFFIXES = (".html", ".htm", ".xml", ".txt")  # what templates make (see se
 class FileRef(NamedTuple):
     """Content kept in a file elsewhere (a cache blob), checked for secrets when it was made.
 
-    The file is ``folder + name``: a plan refers to a million blobs at 100,000 awards, and they
-    share 256 folders, so each ref holds only its own name (a whole path each was 60 MB more).
+    The file is ``folder + name`` (a plan's stored groups name their blobs by SHA-256; see
+    :func:`stored_files`).
     """
 
     folder: str  # ends with the separator; one string shared by the refs of a folder
@@ -63,23 +63,64 @@ class FileRef(NamedTuple):
 
 @dataclass
 class SitePlan:
-    """Relative path → file content. Paths are POSIX, relative, without '..'."""
+    """Relative path → file content. Paths are POSIX, relative, without '..'.
+
+    ``files`` holds what was made here (bytes); ``stored`` the groups of files kept in the cache's
+    blob store, each as the cache's record of it ("path sha size inode;...", see
+    :mod:`badgekiln.engine.cache`), the very text the cache keeps: at 100,000 awards a plan names
+    a million files, and a path and a ref of each were 300 MB more than the texts.
+    """
 
     files: dict[str, bytes | FileRef] = field(default_factory=dict)
     secrets: tuple[Secret, ...] = ()
+    stored: list[str] = field(default_factory=list)
+    blobs: str = ""  # the blob store's folder (with the separator): a stored file's blob is blobs + ab/cdef...
 
     def add(self, path: str, content: bytes | FileRef) -> None:
         """Add one file; a path may be added once."""
         if not PATH_RE.match(path) or not _DOTS.isdisjoint(path.split("/")):
             raise OutputError(f"refusing to write an unsafe path: {path!r}")
         if path in self.files:
-            hint = (
-                f"; site_src/{path} has the name of a file badgekiln publishes itself: rename it"
-                if path.startswith("assets/")
-                else ""
-            )
-            raise OutputError(f"two outputs want the same path: {path}{hint}")
+            raise OutputError(_twice(path))
         self.files[path] = content
+
+    def add_stored(self, blobs: str, packed: str) -> None:
+        """Add a group of files kept in the blob store at ``blobs``, as the cache records it
+        (its paths were checked when the group was made, or read back; :meth:`check_paths`
+        checks that no path is planned twice)."""
+        if self.blobs and blobs != self.blobs:
+            raise ValueError("a plan's stored files come from one blob store")
+        self.blobs = blobs
+        if packed:
+            self.stored.append(packed)
+
+    def count(self) -> int:
+        """How many files the plan has."""
+        return len(self.files) + sum(packed.count(";") + 1 for packed in self.stored)
+
+    def paths(self) -> Iterator[str]:
+        """Every planned path (those of ``files`` first)."""
+        yield from self.files
+        for packed in self.stored:
+            for entry in packed.split(";"):
+                yield entry.partition(" ")[0]
+
+    def items(self) -> Iterator[tuple[str, bytes | FileRef]]:
+        """Every planned path with its content (a stored file's as a :class:`FileRef`)."""
+        yield from self.files.items()
+        for packed in self.stored:
+            yield from stored_files(self.blobs, packed)
+
+    def check_paths(self) -> None:
+        """Refuse a plan that has a path twice (a group made or kept may repeat one of ``files``,
+        or another group's)."""
+        if not self.stored:
+            return  # (``add`` checked them)
+        seen: set[str] = set()
+        for path in self.paths():
+            if path in seen:
+                raise OutputError(_twice(path))
+            seen.add(path)
 
     def check_no_secrets(self) -> None:
         """Refuse to publish private-key material (PEM, private JWK members) and the build's
@@ -104,6 +145,22 @@ class SitePlan:
                         f"refusing to publish {path}: it contains the {label} (or a transformed form "
                         f"of it){_made_by(content)}; nothing was written"
                     )
+
+
+def stored_files(blobs: str, packed: str) -> Iterator[tuple[str, FileRef]]:
+    """The files of a stored group's record ("path sha size inode;..."), each with its blob."""
+    for entry in packed.split(";"):
+        path, sha, _ = entry.split(" ", 2)
+        yield path, FileRef(f"{blobs}{sha[:2]}{os.sep}", sha[2:])
+
+
+def _twice(path: str) -> str:
+    hint = (
+        f"; site_src/{path} has the name of a file badgekiln publishes itself: rename it"
+        if path.startswith("assets/")
+        else ""
+    )
+    return f"two outputs want the same path: {path}{hint}"
 
 
 def _made_by(content: bytes) -> str:
@@ -349,9 +406,13 @@ def _write_failed(exc: OSError, output: Path) -> OutputError:
     )
 
 
+STORED_PER_TASK = 64  # stored groups a worker places at a time (about 16 awards' files)
+
+
 def write_site(plan: SitePlan, output: Path) -> dict[str, int]:
     """Write ``plan`` to ``output`` atomically. Returns counts of written and linked files."""
     plan.check_no_secrets()
+    plan.check_paths()
     output = output.absolute()
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
@@ -364,15 +425,20 @@ def write_site(plan: SitePlan, output: Path) -> dict[str, int]:
     counts = {"written": 0, "linked": 0}
     try:
         os.chmod(staging, 0o777 & ~umask)  # it becomes output/: readable by a web server, as mkdir would make it
-        files = plan.files  # (not a copy: at 100,000 awards it has a million entries)
         folders: dict[str, list[str]] = {}
-        for rel in sorted(files):
+        for rel in sorted(plan.files):
             if rel != MARKER:  # (written with the staging folder)
                 folders.setdefault(rel.rpartition("/")[0], []).append(rel)
-        # Each folder's files are placed by one process, the folders spread over every core (a
-        # site of 100,000 awards has 100,000 folders and 700,000 files to link).
-        place = partial(_place_folder, files, staging, output)
-        for written, linked in fork_map(place, list(folders.values()), phase="write/place (workers)"):
+        # Each folder of the files made here is placed by one process, and each run of stored
+        # groups (a site of 100,000 awards has 100,000 folders and a million files to link), the
+        # tasks spread over every core.
+        tasks: list[tuple[str, list[str]]] = [("files", names) for names in folders.values()]
+        stored = plan.stored
+        tasks += [
+            ("stored", stored[start : start + STORED_PER_TASK]) for start in range(0, len(stored), STORED_PER_TASK)
+        ]
+        place = partial(_place_task, plan, staging, output, set())
+        for written, linked in fork_map(place, tasks, phase="write/place (workers)"):
             counts["written"] += written
             counts["linked"] += linked
         _swap_in(staging, output)
@@ -384,6 +450,28 @@ def write_site(plan: SitePlan, output: Path) -> dict[str, int]:
     finally:
         lock.close()
     return counts
+
+
+def _place_task(
+    plan: SitePlan, staging: Path, output: Path, made: set[str], task: tuple[str, list[str]]
+) -> tuple[int, int]:
+    """Place one task of :func:`write_site`; returns (written, linked). ``made``: the folders of
+    ``staging`` this process has made."""
+    kind, what = task
+    if kind == "files":
+        return _place_folder(plan.files, staging, output, what)
+    linked = 0
+    for packed in what:
+        for rel, ref in stored_files(plan.blobs, packed):
+            if rel == MARKER:
+                continue  # (written with the staging folder)
+            folder = rel.rpartition("/")[0]
+            if folder not in made:
+                os.makedirs(staging / folder, exist_ok=True)
+                made.add(folder)
+            _place(ref, staging / rel)
+            linked += 1
+    return 0, linked
 
 
 def _place_folder(files: dict[str, bytes | FileRef], staging: Path, output: Path, names: list[str]) -> tuple[int, int]:
@@ -434,11 +522,13 @@ def update_site(
     change (each folder above a file written or removed, "" included).
     """
     plan.check_no_secrets()
+    plan.check_paths()
     output = output.absolute()
-    files = dict(plan.files)
-    files[MARKER] = MARKER_TEXT
     unchanged = set(unchanged) | ({MARKER} if _same_bytes(output / MARKER, MARKER_TEXT) else set())
-    changed = sorted(set(files) - unchanged)
+    files = {rel: content for rel, content in plan.items() if rel not in unchanged}
+    if MARKER not in unchanged:
+        files[MARKER] = MARKER_TEXT
+    changed = sorted(files)
     if touched is not None:
         for rel in (*changed, *stale):
             while rel:

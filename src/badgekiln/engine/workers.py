@@ -63,6 +63,9 @@ class FastSigner(Signer):
 # few hundred bytes, half a million times over at 100,000 awards, and each worker inherits them.)
 Task = tuple[str, str, Unit, Any]
 
+WAVE_GROUPS = 10_000  # groups (about 2,500 awards) made by one set of forked workers (see _waves)
+MAX_WAVES = 16  # (each set of workers starts cold: its fonts' glyphs and its caches are made again)
+
 
 def run_units(plan: SitePlan, inputs: BuildInputs, renderer: Any, cache: BuildCache | None) -> None:
     """Make (or reuse) the files of every unit of :mod:`badgekiln.outputs` into ``plan``.
@@ -181,18 +184,28 @@ def _make(plan: SitePlan, inputs: BuildInputs, renderer: Any, cache: BuildCache,
     _make_shared(inputs, todo)
     _JOB.update(todo=todo, inputs=inputs, renderer=renderer, store=cache.store, secrets=plan.secrets)
     try:
-        with pool(workers) as forked:
-            for (start, stop), (made, failed, record, damaged) in zip(chunks, forked.map(_make_chunk, chunks)):
-                timings.merge(record)
-                cache.store.damaged.update(damaged)  # (blobs a worker found damaged: the build says so)
-                with timings.phase("plan/make/record"):
-                    for offset, entries in enumerate(made):
-                        name, key = todo[start + offset][:2]
-                        cache.record(plan, name, key, entries)
-                if failed is not None:  # make the rest here, where an exception is raised as it is
-                    _make_here(plan, inputs, renderer, cache, todo[failed:stop])
+        for wave in _waves(chunks, len(todo)):
+            with pool(workers) as forked:
+                for (start, stop), (made, failed, record, damaged) in zip(wave, forked.map(_make_chunk, wave)):
+                    timings.merge(record)
+                    cache.store.damaged.update(damaged)  # (blobs a worker found damaged: the build says so)
+                    with timings.phase("plan/make/record"):
+                        for offset, entries in enumerate(made):
+                            name, key = todo[start + offset][:2]
+                            cache.record(plan, name, key, entries)
+                    if failed is not None:  # make the rest here, where an exception is raised as it is
+                        _make_here(plan, inputs, renderer, cache, todo[failed:stop])
     finally:
         _JOB.clear()
+
+
+def _waves(chunks: list[tuple[int, int]], groups: int) -> list[list[tuple[int, int]]]:
+    """``chunks`` in waves of about :data:`WAVE_GROUPS` groups (at most :data:`MAX_WAVES`), each
+    made by workers forked for it: a worker copies each page of what it inherits that it touches
+    (the models of the awards it makes: CPython writes every object's reference count), so one
+    pool for a whole site of 100,000 awards grew each worker by hundreds of MB."""
+    count = min(MAX_WAVES, len(chunks), max(1, round(groups / WAVE_GROUPS)))
+    return [chunks[len(chunks) * wave // count : len(chunks) * (wave + 1) // count] for wave in range(count)]
 
 
 def _make_shared(inputs: BuildInputs, todo: list[Task]) -> None:
@@ -200,10 +213,15 @@ def _make_shared(inputs: BuildInputs, todo: list[Task]) -> None:
     core, and keep it here, before the workers that make the groups fork and inherit it."""
     wanted: dict[tuple[int, Hashable], Shared] = {}
     counts: dict[int, int] = {}
+    warmed: set[int] = set()
     for _name, _key, unit, item in todo:
         shared = unit.shared
         if shared is None:
             continue
+        if shared.warm is not None and id(shared) not in warmed:
+            warmed.add(id(shared))
+            with timings.phase(f"units/{shared.name}"):
+                shared.warm()
         need = (id(shared), shared.need(inputs, item))
         if need not in wanted and counts.get(id(shared), 0) < shared.limit:
             wanted[need] = shared

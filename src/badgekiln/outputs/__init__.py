@@ -109,6 +109,8 @@ class Shared:
     gives the result to ``keep(inputs, key, made)`` in the build's own process: the workers inherit
     it. ``produce`` must not depend on it having been made (a build on one core never makes it
     ahead): it is a cache, and what ``produce`` reads is still only what its unit ``reads``.
+    ``warm()``, if given, is called there too (once, before ``make``): it loads what every group
+    reads whatever its item (the share cards' fonts), so that the workers inherit it as well.
     """
 
     name: str  # how the build's timings name the work
@@ -116,6 +118,7 @@ class Shared:
     make: Callable[[BuildInputs, Hashable], Any]
     keep: Callable[[BuildInputs, Hashable, Any], None]
     limit: int = 128  # distinct keys made ahead, at most (each is kept in memory)
+    warm: Callable[[], None] | None = None
 
 
 @dataclass(frozen=True)

@@ -94,7 +94,7 @@ def _keep_base(inputs: BuildInputs, slug: Hashable, base: sharecard.CardBase) ->
     _keep(_base_key(inputs, inputs.project.badges[str(slug)]), base)
 
 
-SHARED = Shared("share-card bases", _badge_of, _make_base, _keep_base, limit=MAX_BASES)
+SHARED = Shared("share-card bases", _badge_of, _make_base, _keep_base, limit=MAX_BASES, warm=sharecard.load_fonts)
 
 
 def produce_award(plan: Plan, inputs: BuildInputs, renderer: object, item: tuple[Recipient, Award]) -> None:
