@@ -179,7 +179,13 @@ def test_a_plan_of_stored_groups_is_written_as_a_plan_of_refs(tmp_path, monkeypa
     from badgekiln.engine import site
 
     monkeypatch.setenv(forking.ENV_JOBS, cores)
-    monkeypatch.setattr(site, "fork_map", lambda *args, **kw: forking.fork_map(*args, **kw, min_items=2))
+    tasks = []
+
+    def fork_map(function, items, **kw):
+        tasks.append(len(items))
+        return forking.fork_map(function, items, **kw)
+
+    monkeypatch.setattr(site, "fork_map", fork_map)
     store = cache_mod.BlobStore(tmp_path / "blobs")
     entries = [(f"awards/{n % 7}/deep/f{n}.json", *store.put(f"file {n}".encode())) for n in range(3000)]
     plan = site.SitePlan(files={"index.html": b"home", "awards/3/page.html": b"page"})
@@ -193,3 +199,34 @@ def test_a_plan_of_stored_groups_is_written_as_a_plan_of_refs(tmp_path, monkeypa
         assert (output / rel).read_bytes() == Path(store.path(sha)).read_bytes()
         assert (output / rel).stat().st_ino == ino  # linked, not copied
     assert (output / "awards/3/page.html").read_bytes() == b"page"
+    assert tasks == [1000 + 2]  # a task per stored group, one per folder of the files made here:
+    # enough for fork_map to use every core from MIN_PARALLEL groups up
+
+
+def test_a_stored_file_placed_again_is_left_as_it_is_and_another_file_there_is_an_error(tmp_path):
+    """A task that fails in a worker is done again in the build's process (fork_map): the files
+    the worker placed are there already, and the retry must reach the error that stopped it."""
+    from badgekiln.engine import site
+
+    store = cache_mod.BlobStore(tmp_path / "blobs")
+    sha, _size, ino = store.put(b"blob")
+    (ref,) = [ref for _path, ref in site.stored_files(store.blobs, f"a {sha} 4 {ino}")]
+    site._place(ref, tmp_path / "placed")
+    site._place(ref, tmp_path / "placed")
+    assert (tmp_path / "placed").stat().st_ino == ino
+    (tmp_path / "other").write_bytes(b"blob")
+    with pytest.raises(FileExistsError):
+        site._place(ref, tmp_path / "other")
+    assert (tmp_path / "other").stat().st_ino != ino
+
+
+def test_the_files_a_plan_skips_are_not_listed():
+    from badgekiln.engine import site
+
+    plan = site.SitePlan(files={"index.html": b"x"})
+    plan.add_stored("/b/", ";".join(f"awards/{n}/f.json {n:064x} 1 {n}" for n in range(3)))
+    assert [rel for rel, _ in plan.items(skip={"awards/1/f.json", "index.html"})] == [
+        "awards/0/f.json",
+        "awards/2/f.json",
+    ]
+    assert plan.count() == 4

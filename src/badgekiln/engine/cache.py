@@ -630,6 +630,7 @@ class BuildCache:
                 loose.files[rel] = content
                 del plan.files[rel]
         self.store_group(plan, LOOSE, None, loose)
+        plan.check_paths()  # (before output/ or its record changes; the writers find it checked)
         self._scanned()  # (the scan has read the folders' record: it goes before output/ changes)
         outputstamp.forget(self.root)
         self._open_dropped()

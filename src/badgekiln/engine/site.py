@@ -22,7 +22,7 @@ import shutil
 import stat
 import tempfile
 import time
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Container, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -75,6 +75,7 @@ class SitePlan:
     secrets: tuple[Secret, ...] = ()
     stored: list[str] = field(default_factory=list)
     blobs: str = ""  # the blob store's folder (with the separator): a stored file's blob is blobs + ab/cdef...
+    _checked: bool = field(default=False, init=False, repr=False, compare=False)  # (check_paths found none twice)
 
     def add(self, path: str, content: bytes | FileRef) -> None:
         """Add one file; a path may be added once."""
@@ -83,6 +84,7 @@ class SitePlan:
         if path in self.files:
             raise OutputError(_twice(path))
         self.files[path] = content
+        self._checked = False
 
     def add_stored(self, blobs: str, packed: str) -> None:
         """Add a group of files kept in the blob store at ``blobs``, as the cache records it
@@ -93,6 +95,7 @@ class SitePlan:
         self.blobs = blobs
         if packed:
             self.stored.append(packed)
+            self._checked = False
 
     def count(self) -> int:
         """How many files the plan has."""
@@ -105,22 +108,26 @@ class SitePlan:
             for entry in packed.split(";"):
                 yield entry.partition(" ")[0]
 
-    def items(self) -> Iterator[tuple[str, bytes | FileRef]]:
-        """Every planned path with its content (a stored file's as a :class:`FileRef`)."""
-        yield from self.files.items()
+    def items(self, skip: Container[str] = ()) -> Iterator[tuple[str, bytes | FileRef]]:
+        """Every planned path but those in ``skip``, with its content (a stored file's as a
+        :class:`FileRef`, made only for the paths not skipped)."""
+        for path, content in self.files.items():
+            if path not in skip:
+                yield path, content
         for packed in self.stored:
-            yield from stored_files(self.blobs, packed)
+            yield from stored_files(self.blobs, packed, skip)
 
     def check_paths(self) -> None:
         """Refuse a plan that has a path twice (a group made or kept may repeat one of ``files``,
-        or another group's)."""
-        if not self.stored:
-            return  # (``add`` checked them)
+        or another group's). Checked once until the plan changes."""
+        if not self.stored or self._checked:
+            return  # (``add`` checked ``files``)
         seen: set[str] = set()
         for path in self.paths():
             if path in seen:
                 raise OutputError(_twice(path))
             seen.add(path)
+        self._checked = True
 
     def check_no_secrets(self) -> None:
         """Refuse to publish private-key material (PEM, private JWK members) and the build's
@@ -147,11 +154,14 @@ class SitePlan:
                     )
 
 
-def stored_files(blobs: str, packed: str) -> Iterator[tuple[str, FileRef]]:
-    """The files of a stored group's record ("path sha size inode;..."), each with its blob."""
+def stored_files(blobs: str, packed: str, skip: Container[str] = ()) -> Iterator[tuple[str, FileRef]]:
+    """The files of a stored group's record ("path sha size inode;...") but those in ``skip``,
+    each with its blob."""
+    sep = os.sep
     for entry in packed.split(";"):
         path, sha, _ = entry.split(" ", 2)
-        yield path, FileRef(f"{blobs}{sha[:2]}{os.sep}", sha[2:])
+        if path not in skip:
+            yield path, FileRef(f"{blobs}{sha[:2]}{sep}", sha[2:])
 
 
 def _twice(path: str) -> str:
@@ -406,9 +416,6 @@ def _write_failed(exc: OSError, output: Path) -> OutputError:
     )
 
 
-STORED_PER_TASK = 64  # stored groups a worker places at a time (about 16 awards' files)
-
-
 def write_site(plan: SitePlan, output: Path) -> dict[str, int]:
     """Write ``plan`` to ``output`` atomically. Returns counts of written and linked files."""
     plan.check_no_secrets()
@@ -429,14 +436,10 @@ def write_site(plan: SitePlan, output: Path) -> dict[str, int]:
         for rel in sorted(plan.files):
             if rel != MARKER:  # (written with the staging folder)
                 folders.setdefault(rel.rpartition("/")[0], []).append(rel)
-        # Each folder of the files made here is placed by one process, and each run of stored
-        # groups (a site of 100,000 awards has 100,000 folders and a million files to link), the
-        # tasks spread over every core.
-        tasks: list[tuple[str, list[str]]] = [("files", names) for names in folders.values()]
-        stored = plan.stored
-        tasks += [
-            ("stored", stored[start : start + STORED_PER_TASK]) for start in range(0, len(stored), STORED_PER_TASK)
-        ]
+        # Each folder of the files made here is placed by one process, and each stored group, the
+        # tasks spread over every core (a site of 100,000 awards has 100,000 folders and a million
+        # files to link); a stored group's task is its record's text itself.
+        tasks: list[list[str] | str] = [*folders.values(), *plan.stored]
         place = partial(_place_task, plan, staging, output, set())
         for written, linked in fork_map(place, tasks, phase="write/place (workers)"):
             counts["written"] += written
@@ -452,25 +455,22 @@ def write_site(plan: SitePlan, output: Path) -> dict[str, int]:
     return counts
 
 
-def _place_task(
-    plan: SitePlan, staging: Path, output: Path, made: set[str], task: tuple[str, list[str]]
-) -> tuple[int, int]:
-    """Place one task of :func:`write_site`; returns (written, linked). ``made``: the folders of
-    ``staging`` this process has made."""
-    kind, what = task
-    if kind == "files":
-        return _place_folder(plan.files, staging, output, what)
+def _place_task(plan: SitePlan, staging: Path, output: Path, made: set[str], task: list[str] | str) -> tuple[int, int]:
+    """Place one task of :func:`write_site`: the files made here of one folder (their names), or
+    a stored group (its record); returns (written, linked). ``made``: the folders of ``staging``
+    this process has made."""
+    if not isinstance(task, str):
+        return _place_folder(plan.files, staging, output, task)
     linked = 0
-    for packed in what:
-        for rel, ref in stored_files(plan.blobs, packed):
-            if rel == MARKER:
-                continue  # (written with the staging folder)
-            folder = rel.rpartition("/")[0]
-            if folder not in made:
-                os.makedirs(staging / folder, exist_ok=True)
-                made.add(folder)
-            _place(ref, staging / rel)
-            linked += 1
+    for rel, ref in stored_files(plan.blobs, task):
+        if rel == MARKER:
+            continue  # (written with the staging folder)
+        folder = rel.rpartition("/")[0]
+        if folder not in made:
+            os.makedirs(staging / folder, exist_ok=True)
+            made.add(folder)
+        _place(ref, staging / rel)
+        linked += 1
     return 0, linked
 
 
@@ -525,7 +525,7 @@ def update_site(
     plan.check_paths()
     output = output.absolute()
     unchanged = set(unchanged) | ({MARKER} if _same_bytes(output / MARKER, MARKER_TEXT) else set())
-    files = {rel: content for rel, content in plan.items() if rel not in unchanged}
+    files = dict(plan.items(skip=unchanged))
     if MARKER not in unchanged:
         files[MARKER] = MARKER_TEXT
     changed = sorted(files)
@@ -593,6 +593,11 @@ def _place(ref: FileRef, target: Path) -> None:
     """Hard-link ``ref``'s file at ``target`` (a copy across file systems)."""
     try:
         os.link(ref.path, target)
+    except FileExistsError:
+        # (placed already: a task that failed in a worker is done again here, see fork_map, and
+        # must reach the error that stopped it; anything else there is an error of its own)
+        if not os.path.samefile(ref.path, target):
+            raise
     except OSError:
         shutil.copyfile(ref.path, target)
 

@@ -7,6 +7,8 @@ make are made here, in worker processes when there are more than :data:`MIN_PARA
 
 Workers are forked (Linux), so they inherit the build's inputs, renderer and signer (each has
 its own copy of the keys); a task is only a range of indexes into the list of groups to make.
+The groups are made in waves, each by workers forked for it (see :func:`_waves`): what a worker
+copies of what it inherits grows with the groups it makes.
 What many groups are made from (a badge class's share-card base, see
 :class:`badgekiln.outputs.Shared`) is made once, on every core, just before they fork, so they
 inherit it too instead of each making its own.
