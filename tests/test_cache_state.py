@@ -134,7 +134,7 @@ def _blob_names(site: Path) -> set[str]:
 
 def _recorded(site: Path) -> set[str]:
     groups = cache_mod.recorded_groups(site / ".badgekiln/cache")
-    return {entry[1] for _, packed in groups.values() for entry in cache_mod._unpack(packed)}
+    return {entry[1] for _, packed in groups.values() for entry in cache_mod.unpack_files(packed)}
 
 
 def _edit(path: Path, old: str, new: str) -> None:

@@ -190,7 +190,7 @@ def test_a_plan_of_stored_groups_is_written_as_a_plan_of_refs(tmp_path, monkeypa
     entries = [(f"awards/{n % 7}/deep/f{n}.json", *store.put(f"file {n}".encode())) for n in range(3000)]
     plan = site.SitePlan(files={"index.html": b"home", "awards/3/page.html": b"page"})
     for start in range(0, 3000, 3):
-        plan.add_stored(store.blobs, cache_mod._pack(entries[start : start + 3]))
+        plan.add_stored(store.blobs, cache_mod.pack_files(entries[start : start + 3]))
     output = tmp_path / "output"
     counts = site.write_site(plan, output)
     assert counts == {"written": 2, "linked": 3000}

@@ -50,7 +50,7 @@ from badgekiln import models
 from badgekiln.engine import bundletexts, jsonread, outputscan, outputstamp, timings
 from badgekiln.engine.codec import decode, encode
 from badgekiln.engine.forking import fork_map
-from badgekiln.engine.site import MARKER, FileRef, SitePlan, update_site, write_site
+from badgekiln.engine.site import MARKER, Entry, FileRef, SitePlan, pack_files, unpack_files, update_site, write_site
 from badgekiln.errors import Diagnostic, SourceError, SourceLocation
 from badgekiln.sources import safefiles, validate
 
@@ -265,8 +265,6 @@ class BlobStore:
                 os.unlink(self.path(sha))
 
 
-# One file of a group: (path in the site, sha256, size, inode of its blob).
-Entry = tuple[str, str, int, int]
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
@@ -316,17 +314,6 @@ def bundle_files(text: str) -> int:
     lines = text.count("\n") + 1
     empty = text.count("\t\n") + text.endswith("\t")  # (a group that made no file)
     return text.count(";") + lines - empty
-
-
-def _pack(entries: Iterable[Entry]) -> str:
-    """A group's files as one text ("path sha size inode;..."): the state is read on every build."""
-    return ";".join(f"{rel} {sha} {size} {ino}" for rel, sha, size, ino in entries)
-
-
-def _unpack(text: str) -> list[Entry]:
-    if not text:
-        return []
-    return [(rel, sha, int(size), int(ino)) for rel, sha, size, ino in (part.split(" ") for part in text.split(";"))]
 
 
 class CacheRecordDamaged(Exception):
@@ -424,11 +411,11 @@ class BuildCache:
         self._scanned()
         if self._present is None:  # intact, so the scanner did not send it: it is the last build's record
             self._present = {
-                rel: (ino, size) for group in self._groups.values() for rel, _, size, ino in _unpack(group[1])
+                rel: (ino, size) for group in self._groups.values() for rel, _, size, ino in unpack_files(group[1])
             }
             for bundle in self._bundles:
                 for group in (bundle_groups(self._texts.text(bundle)) or {}).values():
-                    self._present.update((rel, (ino, size)) for rel, _, size, ino in _unpack(group[1]))
+                    self._present.update((rel, (ino, size)) for rel, _, size, ino in unpack_files(group[1]))
             self._present[MARKER] = self._marker
         return self._present
 
@@ -559,7 +546,7 @@ class BuildCache:
             return True
         present = self.present
         in_output = []
-        files = _unpack(old[1])
+        files = unpack_files(old[1])
         moved = False  # blobs found with other inodes (a cache restored from an archive) and re-hashed
         for number, (rel, sha, size, ino) in enumerate(files):
             # The output file, or else the blob, must be the very file made then (same inode).
@@ -573,7 +560,7 @@ class BuildCache:
                 files[number], moved = (rel, sha, size, blob), True
                 if present.get(rel) == (blob, size):  # restored with its hard link to the blob
                     in_output.append(rel)
-        self.new_groups[name] = group = [key, _pack(files)] if moved else old
+        self.new_groups[name] = group = [key, pack_files(files)] if moved else old
         plan.add_stored(self.store.blobs, group[1])
         self._unchanged.extend(in_output)
         self.stats["reused"] += 1
@@ -594,12 +581,12 @@ class BuildCache:
 
     def record(self, plan: SitePlan, name: str, key: str | None, entries: list[Entry]) -> None:
         """Add stored files (from :meth:`store_group`, maybe in another process) to ``plan``."""
-        packed = _pack(entries)
+        packed = pack_files(entries)
         plan.add_stored(self.store.blobs, packed)  # (the record's own text: see SitePlan)
         old = self._groups.get(name)
         self.new_groups[name] = [key, packed]
         if self.intact:  # output/ holds the files of the group's last version
-            before = set(_unpack(old[1])) if old else set()
+            before = set(unpack_files(old[1])) if old else set()
             self._unchanged.extend(entry[0] for entry in entries if entry in before)
         else:
             present = self.present
@@ -647,7 +634,7 @@ class BuildCache:
             for name in self._kept:  # too much changed to update in place: list every file after all
                 packed = self._groups[name][1]
                 plan.add_stored(self.store.blobs, packed)
-                self._unchanged.extend(entry[0] for entry in _unpack(packed))
+                self._unchanged.extend(entry[0] for entry in unpack_files(packed))
             self._kept.clear()
         present = self.present
         unchanged = set(self._unchanged)  # files output/ holds already: their inode and size are the blob's
@@ -673,7 +660,7 @@ class BuildCache:
                 # (each group unpacked in turn, only the unchanged files kept: all of them at once
                 # were the largest thing a clean build held, a third of a GB at 100,000 awards)
                 for group in self.new_groups.values():
-                    for rel, sha, size, _ in _unpack(group[1]):
+                    for rel, sha, size, _ in unpack_files(group[1]):
                         if rel in unchanged and self.store.inode(sha, size) is None:
                             self.store.adopt(sha, self.output / rel, size)
             write_site(plan, self.output)
@@ -716,7 +703,7 @@ class BuildCache:
             entry[0]
             for name, group in self._groups.items()
             if self.new_groups.get(name) is not group
-            for entry in _unpack(group[1])
+            for entry in unpack_files(group[1])
         } - made
         total = kept + len(made)
         if not changed and not stale:
@@ -771,8 +758,10 @@ class BuildCache:
             stale = {d.name + f.name for d in self.store.root.glob("??") for f in d.iterdir() if len(f.name) == 62}
         else:  # the blobs of the groups made again, or gone, but those the same groups hold now
             changed = [name for name, group in self._groups.items() if self.new_groups.get(name) is not group]
-            stale = {e[1] for name in changed for e in _unpack(self._groups[name][1])}
-            stale -= {e[1] for name in changed if name in self.new_groups for e in _unpack(self.new_groups[name][1])}
+            stale = {e[1] for name in changed for e in unpack_files(self._groups[name][1])}
+            stale -= {
+                e[1] for name in changed if name in self.new_groups for e in unpack_files(self.new_groups[name][1])
+            }
         if stale:
             # (the kept bundles' texts are not searched: reading them is what keeping them saves. A
             # blob of a changed group is another's only when the two files have the same bytes, and
@@ -1179,7 +1168,7 @@ def _same_dates(then: str, latest: str | None, today: str) -> bool:
 MAX_STATE_BYTES = outputscan.MAX_STATE_BYTES
 _SEGMENT = r"(?!\.\.?[/ ])[A-Za-z0-9_.@-]+"  # a path segment of the site, never '.' or '..'
 _ENTRY = rf"{_SEGMENT}(?:/{_SEGMENT})* [0-9a-f]{{64}} [0-9]{{1,15}} [0-9]{{1,20}}"
-_PACKED_RE = re.compile(rf"(?:{_ENTRY}(?:;{_ENTRY})*)?")  # what _pack writes
+_PACKED_RE = re.compile(rf"(?:{_ENTRY}(?:;{_ENTRY})*)?")  # what site.pack_files writes
 
 
 def _read_state(path: Path) -> tuple[dict[str, Any], str | None, str | None]:

@@ -22,7 +22,7 @@ import shutil
 import stat
 import tempfile
 import time
-from collections.abc import Callable, Collection, Container, Iterator
+from collections.abc import Callable, Collection, Container, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -154,9 +154,26 @@ class SitePlan:
                     )
 
 
+# One file of a stored group: (path in the site, sha256, size, inode of its blob).
+Entry = tuple[str, str, int, int]
+
+
+def pack_files(entries: Iterable[Entry]) -> str:
+    """A stored group's files as one text, its record ("path sha size inode;..."): what the
+    cache's state keeps (it is read on every build) and what a plan names (``SitePlan.stored``)."""
+    return ";".join(f"{rel} {sha} {size} {ino}" for rel, sha, size, ino in entries)
+
+
+def unpack_files(text: str) -> list[Entry]:
+    """The files of a record :func:`pack_files` made."""
+    if not text:
+        return []
+    return [(rel, sha, int(size), int(ino)) for rel, sha, size, ino in (part.split(" ") for part in text.split(";"))]
+
+
 def stored_files(blobs: str, packed: str, skip: Container[str] = ()) -> Iterator[tuple[str, FileRef]]:
-    """The files of a stored group's record ("path sha size inode;...") but those in ``skip``,
-    each with its blob."""
+    """The files of a stored group's record (:func:`pack_files`) but those in ``skip``, each with
+    its blob (the sizes and inodes left unread)."""
     sep = os.sep
     for entry in packed.split(";"):
         path, sha, _ = entry.split(" ", 2)

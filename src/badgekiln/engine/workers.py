@@ -27,10 +27,10 @@ from functools import partial
 from typing import Any
 
 from badgekiln.engine import timings
-from badgekiln.engine.cache import BlobStore, BuildCache, Entry
+from badgekiln.engine.cache import BlobStore, BuildCache
 from badgekiln.engine.forking import _JOB, ENV_JOBS, MIN_PARALLEL, check_stop, fork_map, jobs, pool  # noqa: F401 - (fork_map, ENV_JOBS: re-exported)
 from badgekiln.engine.keys import UnitKeys
-from badgekiln.engine.site import SitePlan
+from badgekiln.engine.site import Entry, SitePlan
 from badgekiln.errors import OutputError
 from badgekiln.outputs import BuildInputs, Shared, Unit, units
 from badgekiln.signing.signer import Signer
