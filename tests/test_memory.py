@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import gc
 import io
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -203,21 +205,41 @@ def test_a_plan_of_stored_groups_is_written_as_a_plan_of_refs(tmp_path, monkeypa
     # enough for fork_map to use every core from MIN_PARALLEL groups up
 
 
-def test_a_stored_file_placed_again_is_left_as_it_is_and_another_file_there_is_an_error(tmp_path):
+@pytest.mark.parametrize("linked", [True, False])
+def test_a_file_placed_again_replaces_what_the_failed_try_placed(tmp_path, monkeypatch, linked):
     """A task that fails in a worker is done again in the build's process (fork_map): the files
-    the worker placed are there already, and the retry must reach the error that stopped it."""
+    the worker placed, linked or copied (output/ on another file system), are there already, and
+    the retry must get past them to the error that stopped it; a file linked from the previous
+    output/ is replaced, never written through."""
     from badgekiln.engine import site
 
     store = cache_mod.BlobStore(tmp_path / "blobs")
     sha, _size, ino = store.put(b"blob")
     (ref,) = [ref for _path, ref in site.stored_files(store.blobs, f"a {sha} 4 {ino}")]
-    site._place(ref, tmp_path / "placed")
-    site._place(ref, tmp_path / "placed")
-    assert (tmp_path / "placed").stat().st_ino == ino
-    (tmp_path / "other").write_bytes(b"blob")
-    with pytest.raises(FileExistsError):
-        site._place(ref, tmp_path / "other")
-    assert (tmp_path / "other").stat().st_ino != ino
+    if not linked:
+        real_link = os.link
+
+        def no_link(src, dst, *args, **kw):
+            if str(src).startswith(str(tmp_path / "blobs")):
+                raise OSError(errno.EXDEV, "Invalid cross-device link")
+            return real_link(src, dst, *args, **kw)
+
+        monkeypatch.setattr(os, "link", no_link)
+    staging, output = tmp_path / "staging", tmp_path / "output"
+    staging.mkdir()
+    output.mkdir()
+    site._place(ref, staging / "placed")
+    site._place(ref, staging / "placed")
+    assert (staging / "placed").read_bytes() == b"blob"
+    assert ((staging / "placed").stat().st_ino == ino) is linked
+    (output / "page.html").write_bytes(b"same")
+    before = (output / "page.html").stat().st_mtime_ns
+    files = {"page.html": b"same", "new.html": b"new"}
+    for _try in range(2):
+        assert site._place_folder(files, staging, output, ["page.html", "new.html"]) == (1, 1)
+    assert (staging / "page.html").stat().st_ino == (output / "page.html").stat().st_ino
+    assert (output / "page.html").stat().st_mtime_ns == before  # (not opened for writing)
+    assert (staging / "new.html").read_bytes() == b"new"
 
 
 def test_the_files_a_plan_skips_are_not_listed():

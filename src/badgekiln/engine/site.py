@@ -13,6 +13,7 @@ already holds, :func:`update_site` writes only the files whose bytes change.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import errno
@@ -503,6 +504,7 @@ def _place_folder(files: dict[str, bytes | FileRef], staging: Path, output: Path
             linked += 1
             continue
         old = output / rel
+        _place_again(target)  # (never written through: it may be a link to the file of output/)
         if _same_bytes(old, content):
             try:
                 os.link(old, target)
@@ -611,12 +613,19 @@ def _place(ref: FileRef, target: Path) -> None:
     try:
         os.link(ref.path, target)
     except FileExistsError:
-        # (placed already: a task that failed in a worker is done again here, see fork_map, and
-        # must reach the error that stopped it; anything else there is an error of its own)
-        if not os.path.samefile(ref.path, target):
-            raise
+        _place_again(target)
+        _place(ref, target)
     except OSError:
         shutil.copyfile(ref.path, target)
+
+
+def _place_again(target: Path) -> None:
+    """Remove a file of the staging folder placed already: a task that failed in a worker is done
+    again in the build's process (see fork_map), and must get past what the worker placed (a link,
+    or a copy) to the error that stopped it. The staging folder is this build's own, and no path
+    is planned twice (SitePlan.check_paths): what is there is the same file, placed earlier."""
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(target)
 
 
 def _remove_empty_folders(output: Path, removed: Collection[str]) -> set[str]:
