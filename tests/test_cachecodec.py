@@ -170,3 +170,112 @@ _GOOD = encode(_recipient())
 def test_damaged_records_raise_so_the_file_is_validated_again(damaged):
     with pytest.raises((ValueError, TypeError, KeyError, IndexError)):
         decode(damaged)
+
+
+# -- the fast decoder gives back what the general one does, or refuses what it refuses ----------
+
+# Values put in place of each part of a record: each kind of JSON value, texts with the mark
+# (escaped, a date, a bad date, a class), and the start of each kind of encoded list.
+_SWAPS = [
+    None,
+    True,
+    False,
+    0,
+    7,
+    1.5,
+    "",
+    "x",
+    "§",
+    "§§x",
+    "§x",
+    "§d2020-02-29",
+    "§dnope",
+    "§x2020-02-29",
+    "xx2020-02-29",
+    "§t",
+    [],
+    ["§t"],
+    ["§l"],
+    ["§t", "x"],
+    ["§Award"],
+    ["§Evidence", None, None, None, None],
+    ["§SourceLocation", "p", 1, 2],
+    ["§Revocation", "§d2020-01-01", "r"],
+    {},
+    {"a": 1},
+]
+
+
+def _places(value, path=()):
+    """Every place in an encoded value: the path of indexes that reaches it."""
+    yield path
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _places(item, (*path, index))
+
+
+def _replaced(value, path, new):
+    if not path:
+        return new
+    copy = list(value)
+    copy[path[0]] = _replaced(value[path[0]], path[1:], new)
+    return copy
+
+
+def _outcome(data):
+    """What decoding ``data`` gives: the exact encoded form of the value (types shown by repr), or
+    the kind of error."""
+    try:
+        return repr(encode(decode(data)))
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError) as e:
+        return type(e).__name__ if not isinstance(e, (ValueError, TypeError)) else "refused"
+
+
+def _plain_recipient() -> models.Recipient:
+    """A recipient whose every part the fast decoder reads (no text starting with the mark)."""
+    award = models.Award(
+        "a-1",
+        "b",
+        "x",
+        date(2020, 2, 29),
+        None,
+        "n",
+        (models.Evidence("https://e.example/1", None, "n", None),),
+        models.Revocation(date(2020, 3, 1), "why"),
+        renews="a-0",
+        location=SourceLocation(PATH, 5, 5),
+    )
+    return models.Recipient("x", "N", "e@x.example", True, (award,), location=SourceLocation(PATH, 1, 1))
+
+
+@pytest.mark.parametrize("made", [_plain_recipient(), _recipient()], ids=["plain", "with-marks"])
+def test_the_fast_decoder_agrees_with_the_general_one_on_every_change_to_a_record(made, monkeypatch):
+    """Each part of a recipient's record replaced by each of many values, a list's item dropped or
+    added: the fast path (``_maker``) and the general decoder alone give the same value, or both
+    refuse."""
+    from badgekiln.engine import codec as cachecodec
+
+    good = encode(made)
+    cases = [good]
+    for path in _places(good):
+        cases.extend(_replaced(good, path, new) for new in _SWAPS)
+        target = good
+        for index in path:
+            target = target[index]
+        if isinstance(target, list) and len(target) > 1:
+            cases.append(_replaced(good, path, target[:-1]))
+            cases.append(_replaced(good, path, [*target, target[-1]]))
+    fast = [_outcome(case) for case in cases]
+    monkeypatch.setattr(cachecodec, "_maker", cachecodec._decoder)
+    general = [_outcome(case) for case in cases]
+    assert len(cases) > 1000
+    assert fast == general
+    assert fast[0] == repr(good) and sum(outcome == "refused" for outcome in fast) > len(cases) // 2
+
+
+def test_the_fast_decoder_is_the_one_used_for_recipients_and_awards():
+    from badgekiln.engine import codec as cachecodec
+
+    for name in ("Recipient", "Award", "Evidence", "SourceLocation", "Revocation", "Suspension", "CpdActivity"):
+        assert cachecodec._maker(name) is not cachecodec._decoder(name)
+        assert cachecodec._maker(name).__globals__["slow"] is cachecodec._decoder(name)
