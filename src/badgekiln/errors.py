@@ -9,7 +9,29 @@ non-zero; no traceback is shown for a user mistake.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+# What a terminal (or a CI log) would act on instead of showing: C0 controls but the line break,
+# DEL, C1 controls, and the bidirectional marks, embeddings, overrides and isolates (they reorder
+# what a reader sees). A file name from a pull request may hold any of them.
+_UNPRINTABLE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str, *, newlines: bool = True) -> str:
+    """``text`` fit to print to a terminal: each character of :data:`_UNPRINTABLE` (and the line
+    break too, unless ``newlines``) as a visible escape (``\\x1b``, ``\\u202e``), so that no
+    file name or value from the sources can colour, move, retitle or rewrite what is shown."""
+    pattern = _UNPRINTABLE if newlines else _UNPRINTABLE_LINE
+    return pattern.sub(_escape, text) if pattern.search(text) else text
+
+
+_UNPRINTABLE_LINE = re.compile(_UNPRINTABLE.pattern[:-1] + "\n]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 @dataclass(frozen=True, order=True)
@@ -21,11 +43,12 @@ class SourceLocation:
     col: int = 0
 
     def __str__(self) -> str:
+        path = printable(self.path, newlines=False)  # (a file's name is as a pull request gave it)
         if self.line and self.col:
-            return f"{self.path}:{self.line}:{self.col}"
+            return f"{path}:{self.line}:{self.col}"
         if self.line:
-            return f"{self.path}:{self.line}"
-        return self.path
+            return f"{path}:{self.line}"
+        return path
 
 
 @dataclass(frozen=True)
@@ -44,9 +67,9 @@ class Diagnostic:
 
     def render(self) -> str:
         where = f"{self.location}: " if self.location else ""
-        text = f"{where}{self.level}[{self.code}]: {self.message}"
+        text = f"{where}{self.level}[{self.code}]: {printable(self.message, newlines=False)}"
         if self.hint:
-            text += f"\n  hint: {self.hint}"
+            text += f"\n  hint: {printable(self.hint, newlines=False)}"
         return text
 
     def sort_key(self) -> tuple:
@@ -59,7 +82,7 @@ class BadgekilnError(Exception):
 
     def diagnostics(self) -> str:
         """A human-readable account of the error, fit to print as it is."""
-        return f"error: {self}"
+        return f"error: {printable(str(self))}"
 
 
 class ConfigError(BadgekilnError):

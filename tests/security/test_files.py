@@ -279,6 +279,41 @@ def test_stray_files_in_record_folders_get_a_clear_message(minimal_site, run, fo
         assert result.code == (1 if level == "error" else 0), result.err
 
 
+# A file name is whatever a pull request gave it: a terminal escape (here, one that sets the
+# window's title: click strips colours, not these), a bell, a right-to-left override.
+HOSTILE_NAMES = {
+    "evil\x1b]0;pwned\x07.yml": "evil\\x1b]0;pwned\\x07.yml",
+    "x\u202egpj.yaml": "x\\u202egpj.yaml",
+    "line\nbreak.yml": "line\\x0abreak.yml",
+}
+
+
+@pytest.mark.parametrize("name", HOSTILE_NAMES)
+def test_a_file_name_with_control_characters_is_printed_escaped(minimal_site, run, name):
+    """The error that names a hostile file shows its control characters as escapes: nothing a
+    terminal or a CI log would act on (a new title, colours, reordered text, a faked line)."""
+    (minimal_site / "recipients" / name).write_text("name: Zed\n", encoding="utf-8")
+    result = run("build", "--source", str(minimal_site), "--today", TODAY)
+    assert result.code == 1 and "Traceback" not in result.err
+    assert f"recipients/{HOSTILE_NAMES[name]}: error[" in result.err, result.err
+    shown = result.err + result.out
+    assert not any(c in shown for c in "\x1b\x07\u202e"), shown
+    assert "\nbreak" not in shown
+
+
+def test_printable_escapes_what_a_terminal_acts_on_and_nothing_else():
+    from badgekiln.errors import printable
+
+    acted_on = [*map(chr, [*range(0x00, 0x0A), *range(0x0B, 0x20), *range(0x7F, 0xA0)]), "\u061c", "\u200e", "\u200f"]
+    acted_on += [*map(chr, [*range(0x202A, 0x202F), *range(0x2066, 0x206A)])]
+    for char in acted_on:
+        shown = printable(f"a{char}b")
+        assert shown.startswith("a\\") and shown.endswith("b") and char not in shown and shown.isprintable(), repr(char)
+    assert printable("one\ntwo") == "one\ntwo" and printable("one\ntwo", newlines=False) == "one\\x0atwo"
+    plain = "Zoë Ñandú 明 — recipients/ok-1.yaml: \\x1b is text"
+    assert printable(plain) is plain
+
+
 # -- 7. a damaged build cache is ignored with a warning; the build is as a clean one -----------------
 
 
