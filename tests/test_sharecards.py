@@ -88,6 +88,16 @@ def test_every_name_draws_ink(script, name, font):
     assert abs((right - left) - sharecard.measure(name, 50)) < 50
 
 
+@pytest.mark.parametrize("name", dict.fromkeys((*sharecard._ORDER[True], *sharecard._ORDER[False])))
+def test_each_fonts_characters_are_those_of_its_best_character_map(name):
+    """Which font draws a character is decided from HarfBuzz's reading of each font's character
+    map (fast): it is exactly fontTools' best cmap (the reading it replaced) for every bundled font."""
+    from fontTools.ttLib import TTFont
+
+    expected = frozenset(TTFont(raster.font_dir() / name, lazy=True).getBestCmap())
+    assert sharecard._cmap(name) == expected and len(expected) > 100
+
+
 def test_a_character_no_font_has_is_reported():
     assert sharecard.coverage("a\U0001d11eb")[1] == ("\U0001d11e", None)  # musical symbol G clef
 

@@ -103,8 +103,10 @@ _EMOJI = "NotoEmoji-SemiBold.ttf"
 
 @functools.cache
 def _cmap(name: str) -> frozenset[int]:
-    """The characters a bundled font has."""
-    return frozenset(TTFont(raster.font_dir() / name, lazy=True).getBestCmap())
+    """The characters a bundled font has: those of the font's best character map, as HarfBuzz
+    reads it (fontTools' ``getBestCmap`` gives the same for every bundled font, in 10 to 70 times
+    the time: tests/test_sharecard.py compares them)."""
+    return frozenset(_hb_font(name).face.unicodes)
 
 
 def _ignorable(char: str) -> bool:
