@@ -181,8 +181,9 @@ def test_award_csv_ends_with_a_summary(minimal_site, run, tmp_path):
     assert "3 award(s) added, 0 skipped" in result.out
 
 
-def _build_on(site: Path, *, terminal: bool, ci: bool) -> tuple[int, bytes, bytes]:
-    """Build in a subprocess whose stderr is a pseudo-terminal (or a pipe); returns (code, out, err)."""
+def _build_on(site: Path, *, terminal: bool, ci: bool, args: tuple[str, ...] = ("build",)) -> tuple[int, bytes, bytes]:
+    """Build (or run ``args``) in a subprocess whose stderr is a pseudo-terminal (or a pipe);
+    returns (code, out, err)."""
     env = dict(os.environ, PYTHONPATH=str(REPO / "src"), TERM="xterm", COLUMNS="100")
     env.pop("CI", None)
     if ci:
@@ -191,7 +192,7 @@ def _build_on(site: Path, *, terminal: bool, ci: bool) -> tuple[int, bytes, byte
         sys.executable,
         "-c",
         "import sys; from badgekiln.cli import main; main(sys.argv[1:])",
-        "build",
+        *args,
         "--source",
         str(site),
         "--today",
@@ -226,6 +227,17 @@ def test_progress_shows_on_a_terminal_only(example_site):
         code, out, err = _build_on(example_site, terminal=terminal, ci=ci)
         assert code == 0 and b"signing and rendering" not in err and b"\x1b[" not in err
         assert b"(since the last build: 0 added, 0 changed, 0 revoked" in out
+
+
+def test_the_live_line_shows_a_spreadsheets_name_as_text(minimal_site, tmp_path):
+    """``award --csv`` names the sheet in its live line: a name with a terminal escape and rich
+    markup is shown escaped and as it is written, never acted on or styled."""
+    sheet = tmp_path / "s[red]x\x1b]0;PWNED\x07.csv"
+    sheet.write_text("name,email,badge,issued_on\nCy,cy@example.com,first-badge,2026-03-01\n")
+    code, out, err = _build_on(minimal_site, terminal=True, ci=False, args=("award", "--csv", str(sheet)))
+    assert code == 0, err
+    assert b"checking and importing s[red]x\\x1b]0;PWNED\\x07.csv" in err, err
+    assert b"\x1b]0;" not in err and b"\x07" not in err
 
 
 def test_an_expired_award_whose_suspension_ends_is_not_reinstated(minimal_site, run):

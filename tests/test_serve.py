@@ -144,6 +144,22 @@ def test_watch_rebuilds_reloads_and_keeps_the_last_good_preview(minimal_site):
     assert not (minimal_site / ".badgekiln").exists()
 
 
+def test_watch_names_a_changed_file_with_its_control_characters_escaped(minimal_site):
+    """A file a pull request named with a terminal escape (here, one that retitles the window):
+    the line that says it changed shows the escape, it does not send it to the terminal."""
+    reports: list[str] = []
+    server, _, folder = start(minimal_site, port=0, today=DAY, watch=True, report=reports.append)
+    try:
+        assert server.preview.watching.is_set()
+        (minimal_site / "site_src/note\x1b]0;PWNED\x07.txt").write_text("x")
+        assert _wait_for(lambda: any("PWNED" in r for r in reports)), reports
+        line = next(r for r in reports if "PWNED" in r)
+        assert "site_src/note\\x1b]0;PWNED\\x07.txt changed" in line, reports
+        assert not any("\x1b" in r or "\x07" in r for r in reports), reports
+    finally:
+        stop(server, folder)
+
+
 def _place_slowly(target: str) -> None:
     """(A long rebuild's worker: places a file into the preview's folder.)"""
     time.sleep(0.05)

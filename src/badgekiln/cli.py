@@ -16,7 +16,7 @@ from typing import Any, NoReturn
 
 import click
 
-from badgekiln.errors import BadgekilnError, Diagnostic
+from badgekiln.errors import BadgekilnError, Diagnostic, printable
 from badgekiln.sources.fields import bad_character
 
 
@@ -203,7 +203,7 @@ def build_command(
         )
     _print_warnings(result.warnings)
     for folder in result.leftovers:
-        click.echo(f"removed {folder}, left behind by an interrupted build", err=True)
+        click.echo(f"removed {printable(str(folder), newlines=False)}, left behind by an interrupted build", err=True)
     for rel, ids in sorted(result.pinned.items()):
         click.echo(f"pinned {len(ids)} new award id(s) in {rel}: {', '.join(ids)}", err=True)
     if result.pinned or result.ledger_added:
@@ -216,7 +216,7 @@ def build_command(
 
 def built_line(files: int, output: Path, written: int, linked: int) -> str:
     """The line a build ends with."""
-    return f"built {files} files into {output} ({written} written, {linked} unchanged)"
+    return f"built {files} files into {printable(str(output), newlines=False)} ({written} written, {linked} unchanged)"
 
 
 def _report_timings(show: bool) -> None:
@@ -675,7 +675,7 @@ def award_command(
         from badgekiln.commands.progress import Progress
 
         with Progress() as progress:
-            progress.stage(f"checking and importing {csv_path.name}")
+            progress.stage(f"checking and importing {printable(csv_path.name, newlines=False)}")
             result = award_mod.import_sheet(
                 source, csv_path, day, column_map=column_map, date_format=date_format, encoding=encoding, sheet=sheet
             )
@@ -926,7 +926,9 @@ def notify_command(
         from badgekiln.commands.notify import save_messages
 
         save_messages(save_to, result.messages)
-        click.echo(f"saved {len(result.messages)} message(s) as .eml files in {save_to} (open them in a mail program)")
+        click.echo(
+            f"saved {len(result.messages)} message(s) as .eml files in {printable(str(save_to), newlines=False)} (open them in a mail program)"
+        )
     for line, for_stderr in summary_lines(result, dry_run=dry_run):
         click.echo(line, err=for_stderr)
     if not result.ok:
@@ -1183,8 +1185,8 @@ def main(argv: list[str] | None = None) -> None:
     except OSError as exc:
         if exc.errno not in ENVIRONMENT_ERRNOS:
             _internal_error(exc, options.verbose)
-        where = f"{exc.filename}: " if exc.filename else ""
-        click.echo(f"error: {where}{exc.strerror or exc}", err=True)
+        where = f"{printable(os.fsdecode(exc.filename), newlines=False)}: " if exc.filename else ""
+        click.echo(f"error: {where}{printable(str(exc.strerror or exc))}", err=True)
         sys.exit(1)
     except Exception as exc:  # noqa: BLE001 - the safety net: a bug must not end in a bare traceback
         _internal_error(exc, options.verbose)
@@ -1223,7 +1225,7 @@ def _exit_status(code: object) -> int:
         return 0
     if isinstance(code, int):
         return code & 0xFF
-    print(code, file=sys.stderr)
+    print(printable(str(code)), file=sys.stderr)
     return 1
 
 
@@ -1231,7 +1233,7 @@ def _internal_error(exc: BaseException, verbose: bool) -> NoReturn:
     """Report a bug in one line (the full trace first with ``verbose``) and exit with status 2."""
     if verbose:
         traceback.print_exception(exc)
-    message = " ".join(str(exc).split())
+    message = printable(" ".join(str(exc).split()))
     if len(message) > 300:
         message = message[:300] + "…"
     line = f"badgekiln: internal error: {type(exc).__name__}: {message} — please report this at {_report_to()}"

@@ -10,28 +10,35 @@ non-zero; no traceback is shown for a user mistake.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
-# What a terminal (or a CI log) would act on instead of showing: C0 controls but the line break,
-# DEL, C1 controls, and the bidirectional marks, embeddings, overrides and isolates (they reorder
-# what a reader sees). A file name from a pull request may hold any of them.
-_UNPRINTABLE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# Characters never printed as they are (Unicode general categories): controls (Cc: C0, DEL, C1),
+# format characters (Cf: bidi marks, embeddings, overrides and isolates, zero-width spaces and
+# joiners, the byte-order mark, soft hyphen, tag characters), line and paragraph separators (Zl,
+# Zp) and lone surrogates (Cs). A terminal or a CI log acts on the first (a new title, colours, a
+# cleared screen), the others reorder, hide or break what a reader sees: "bob<U+200B>.yaml" reads
+# as "bob.yaml". A file name from a pull request may hold any of them.
+HIDDEN_CATEGORIES = frozenset(("Cc", "Cf", "Zl", "Zp", "Cs"))
+_ASCII_HIDDEN = re.compile("[\x00-\x1f\x7f]")
 
 
 def printable(text: str, *, newlines: bool = True) -> str:
-    """``text`` fit to print to a terminal: each character of :data:`_UNPRINTABLE` (and the line
-    break too, unless ``newlines``) as a visible escape (``\\x1b``, ``\\u202e``), so that no
-    file name or value from the sources can colour, move, retitle or rewrite what is shown."""
-    pattern = _UNPRINTABLE if newlines else _UNPRINTABLE_LINE
-    return pattern.sub(_escape, text) if pattern.search(text) else text
+    """``text`` fit to print to a terminal: each character of :data:`HIDDEN_CATEGORIES` (the line
+    break too, unless ``newlines``) as a visible escape (``\\x1b``, ``\\u202e``, ``\\U000e0041``),
+    so that no file name or value from the sources can colour, move, retitle, reorder or hide
+    what is shown, or fake another line of it. Backslashes are left as they are."""
+    if text.isascii() and not _ASCII_HIDDEN.search(text):
+        return text
+    return "".join(
+        _escape(char) if unicodedata.category(char) in HIDDEN_CATEGORIES and (char != "\n" or not newlines) else char
+        for char in text
+    )
 
 
-_UNPRINTABLE_LINE = re.compile(_UNPRINTABLE.pattern[:-1] + "\n]")
-
-
-def _escape(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+def _escape(char: str) -> str:
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 @dataclass(frozen=True, order=True)

@@ -763,6 +763,32 @@ def test_an_internal_error_is_one_line_with_a_report_hint(minimal_site, run, mon
     ]
 
 
+@pytest.mark.parametrize(
+    "raised",
+    [
+        PermissionError(13, "Permission denied", "/srv/x\x1b]0;PWNED\x07\u202e.txt"),
+        RuntimeError("x\x1b]0;PWNED\x07\u202e"),
+    ],
+    ids=["environment", "internal"],
+)
+def test_an_os_or_internal_error_names_a_path_with_its_control_characters_escaped(
+    minimal_site, run, monkeypatch, raised
+):
+    """A path or text in an error the build did not expect (a file it may not write, a bug) is
+    shown with its control characters escaped: a name from a pull request cannot retitle the terminal."""
+    from badgekiln.commands import build as build_mod
+
+    def run_build(*args, **kwargs):
+        raise raised
+
+    monkeypatch.setattr(build_mod, "run_build", run_build)
+    monkeypatch.delenv("BADGEKILN_VERBOSE", raising=False)
+    result = run("build", "--source", str(minimal_site), "--today", TODAY)
+    assert result.code == (1 if isinstance(raised, OSError) else 2), result.err
+    assert "x\\x1b]0;PWNED\\x07\\u202e" in result.err, result.err
+    assert not any(c in result.err for c in "\x1b\x07\u202e"), result.err
+
+
 @pytest.mark.parametrize("how", ["--verbose", "build --verbose", "BADGEKILN_VERBOSE=1"])
 def test_verbose_shows_the_full_trace(minimal_site, run, monkeypatch, how):
     _broken_build(monkeypatch)

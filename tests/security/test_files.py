@@ -301,17 +301,20 @@ def test_a_file_name_with_control_characters_is_printed_escaped(minimal_site, ru
     assert "\nbreak" not in shown
 
 
-def test_printable_escapes_what_a_terminal_acts_on_and_nothing_else():
+def test_printable_escapes_what_a_terminal_acts_on_or_hides_and_nothing_else():
     from badgekiln.errors import printable
 
-    acted_on = [*map(chr, [*range(0x00, 0x0A), *range(0x0B, 0x20), *range(0x7F, 0xA0)]), "\u061c", "\u200e", "\u200f"]
-    acted_on += [*map(chr, [*range(0x202A, 0x202F), *range(0x2066, 0x206A)])]
-    for char in acted_on:
+    hidden = [*map(chr, [*range(0x00, 0x0A), *range(0x0B, 0x20), *range(0x7F, 0xA0)]), "\u00ad", "\u061c"]
+    hidden += ["\u200b", "\u200c", "\u200d", "\u200e", "\u200f", "\u2028", "\u2029", "\u2060", "\u2064"]
+    hidden += [*map(chr, [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]), "\ufeff", "\ufff9", "\udcff"]
+    hidden += ["\U000e0001", "\U000e0041", "\U000e007f"]  # (tag characters: invisible ASCII)
+    for char in hidden:
         shown = printable(f"a{char}b")
         assert shown.startswith("a\\") and shown.endswith("b") and char not in shown and shown.isprintable(), repr(char)
+    assert printable("x\U000e0041") == "x\\U000e0041" and printable("x\x1b") == "x\\x1b"
     assert printable("one\ntwo") == "one\ntwo" and printable("one\ntwo", newlines=False) == "one\\x0atwo"
-    plain = "Zoë Ñandú 明 — recipients/ok-1.yaml: \\x1b is text"
-    assert printable(plain) is plain
+    plain = "Zoë Ñandú 明 שלום 👍🏽 — recipients/ok-1.yaml: \\x1b is text"
+    assert printable(plain) == plain
 
 
 # -- 7. a damaged build cache is ignored with a warning; the build is as a clean one -----------------

@@ -45,7 +45,7 @@ class Progress:
 
             self._progress = RichProgress(
                 SpinnerColumn(),
-                TextColumn("{task.description}"),
+                TextColumn("{task.description}", markup=False),  # (a stage may name a file: "[red]" is text)
                 TimeElapsedColumn(),
                 console=Console(stderr=True),
                 transient=True,

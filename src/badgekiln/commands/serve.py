@@ -26,7 +26,7 @@ from pathlib import Path
 
 from badgekiln.commands.build import BuildResult, run_build
 from badgekiln.engine import forking
-from badgekiln.errors import BadgekilnError, ConfigError
+from badgekiln.errors import BadgekilnError, ConfigError, printable
 from badgekiln.formats.hosting import CONTENT_TYPES
 
 RELOAD_JS = "/__badgekiln__/reload.js"
@@ -229,7 +229,9 @@ class Preview:
 
     def rebuild(self, changed: list[str]) -> None:
         """Rebuild after ``changed`` files; a failure is reported and the last good preview stays."""
-        shown = ", ".join(changed[:3]) + (f" and {len(changed) - 3} more" if len(changed) > 3 else "")
+        shown = ", ".join(printable(name, newlines=False) for name in changed[:3]) + (
+            f" and {len(changed) - 3} more" if len(changed) > 3 else ""
+        )
         try:
             result = self.build()
         except BadgekilnError as exc:
@@ -241,7 +243,7 @@ class Preview:
         except Exception as exc:  # noqa: BLE001 - the preview must stay up whatever the sources do
             if not self.stopping.is_set():
                 self.report(
-                    f"{shown} changed; the build failed unexpectedly ({type(exc).__name__}: {exc}); "
+                    f"{shown} changed; the build failed unexpectedly ({type(exc).__name__}: {printable(str(exc))}); "
                     "still serving the last good preview. Please report this."
                 )
             return

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from badgekiln.errors import BadgekilnError
+from badgekiln.errors import BadgekilnError, printable
 from badgekiln.formats.jsonout import dumps_hosted
 from badgekiln.verifying import (
     FetchPolicy,
@@ -111,7 +110,6 @@ def _verify_target(target: str, options: VerifyOptions) -> VerificationResult:
 
 # Characters a hostile badge could use to move the cursor, retitle or clear the terminal, or
 # reorder what is shown (bidi controls): printed as \uXXXX instead.
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _SHOWN_MAX = 300  # characters of one value from the badge in the text report
 
 
@@ -119,7 +117,7 @@ def _safe(value: Any) -> str:
     text = value if isinstance(value, str) else str(value)
     if len(text) > _SHOWN_MAX:
         text = text[: _SHOWN_MAX - 1] + "…"
-    return _UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return printable(text, newlines=False)
 
 
 def _fetch_line(record: FetchRecord) -> str:

@@ -171,7 +171,10 @@ def _fast_decoder(name: str) -> Callable[[list[Any]], Any] | None:
     model values of the class the annotation names (read by that class's own function). Anything
     else, and any error, and the whole record goes to the general decoder (:func:`_decoder`),
     which reads it, or refuses it, as it always did: this one only ever gives back what that one
-    gives back (tests/test_cachecodec.py compares them). A rebuild of 100,000 awards reads about
+    gives back (tests/test_cachecodec.py compares them; a review's fuzzing of 320,000 changed
+    records found no difference). One exception: using fewer stack frames, it reads a value nested
+    more deeply than the general decoder can (which raises ``RecursionError``) — never inside a
+    cached record, whose ``FileResult`` the general decoder reads, refusing any deep list in it. A rebuild of 100,000 awards reads about
     27,000 records: the general decoder alone took 1.0 s of it.
 
     Only ever called with a record whose first item names the class (as :func:`decode` and the
