@@ -1134,8 +1134,9 @@ def verify_command(
         sys.exit(UNCHECKED_EXIT if result.status == "unchecked" else 1)
 
 
-# OSError numbers that say something about the machine (a full disk, a read-only folder, missing
-# permissions), not about badgekiln: reported as an error naming the file, not as a bug.
+# OSError numbers that say something about the machine or the path given (a full disk, a read-only
+# folder, missing permissions, a disk error, a path through a file or a loop of links), not about
+# badgekiln: reported as an error naming the file, not as a bug.
 ENVIRONMENT_ERRNOS = frozenset(
     (
         errno.ENOSPC,
@@ -1147,6 +1148,9 @@ ENVIRONMENT_ERRNOS = frozenset(
         errno.EMFILE,
         errno.ENFILE,
         errno.ENAMETOOLONG,
+        errno.ENOTDIR,
+        errno.ELOOP,
+        errno.EIO,
     )
 )
 

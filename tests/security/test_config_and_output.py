@@ -789,6 +789,16 @@ def test_an_os_or_internal_error_names_a_path_with_its_control_characters_escape
     assert not any(c in result.err for c in "\x1b\x07\u202e"), result.err
 
 
+def test_init_into_a_path_through_a_file_is_an_error_not_a_bug(run, tmp_path):
+    """``badgekiln init notes.txt/site`` (a path through a file): the error names the path, with
+    no "internal error" and no request to report a bug."""
+    (tmp_path / "notes.txt").write_text("x")
+    result = run("init", str(tmp_path / "notes.txt" / "site"))
+    assert result.code == 1, result.err
+    assert result.err.startswith(f"error: {tmp_path / 'notes.txt' / 'site'}") and "Not a directory" in result.err
+    assert "internal error" not in result.err and "report" not in result.err
+
+
 @pytest.mark.parametrize("how", ["--verbose", "build --verbose", "BADGEKILN_VERBOSE=1"])
 def test_verbose_shows_the_full_trace(minimal_site, run, monkeypatch, how):
     _broken_build(monkeypatch)
