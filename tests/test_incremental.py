@@ -198,15 +198,20 @@ def test_a_rebuild_of_unchanged_sources_signs_renders_and_writes_nothing(keyed_s
 
 
 def test_revoking_one_award_makes_only_that_award_and_the_lists(keyed_site, run, monkeypatch):
+    award = keyed_site / "output/awards/k3v8n0d2rt"  # (the award _revoke revokes)
+    credential = {name: (award / name).read_bytes() for name in ("credential.json", "credential.jwt", "credential.svg")}
     _revoke(keyed_site)
     counter = Counter(monkeypatch)
     result = build(run, keyed_site)
-    # The award's documents (JWS, proof, VC-JWT) and the proofs of the two status lists (revocation
-    # and suspension: one unit); its page, the home page.
-    assert counter.signatures == 5
+    # The award's OB 2.0 JWS (its assertion says revoked) and the proofs of the two status lists
+    # (revocation and suspension: one unit), not its OB 3.0 credential (proof and VC-JWT), which
+    # states no status and keeps its bytes; its page, the home page.
+    assert counter.signatures == 3
     assert counter.renders == 1
     written = int(result.out.split("(")[1].split(" written")[0])
     assert 0 < written <= 8
+    assert b'"revoked": true' in (award / "assertion.json").read_bytes()
+    assert {name: (award / name).read_bytes() for name in credential} == credential
 
 
 def test_a_rebuild_keys_only_the_awards_of_the_recipient_files_that_changed(keyed_site, run, monkeypatch, tmp_path):

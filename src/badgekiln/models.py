@@ -6,7 +6,7 @@ downstream (OB 2.0, OB 3.0, pages) reads only these.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cached_property
 
@@ -162,6 +162,14 @@ class Award:
     def is_expired(self, at: date) -> bool:
         """True when the award has an expiry date on or before ``at``."""
         return self.expires is not None and self.expires <= at
+
+    def as_issued(self) -> Award:
+        """The award without its revocation and suspension: what its credentials state (a
+        revocation or a suspension is published by the status lists and the OB 2.0 assertion and
+        revocation list, never in the OB 3.0 credential, which keeps its bytes and signatures)."""
+        if self.revoked is None and self.suspended is None:
+            return self
+        return replace(self, revoked=None, suspended=None)
 
     def status(self, at: date) -> str:
         """``revoked``, ``suspended``, ``expired`` or ``valid`` as of ``at`` (in that precedence)."""

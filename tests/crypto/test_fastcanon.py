@@ -343,3 +343,90 @@ def test_the_build_signer_signs_as_the_signer_does(example_credentials):
     args = {"verification_method": "did:web:b.example#k", "created": "2026-03-01T00:00:00Z"}
     for document in example_credentials[::2]:
         assert fast.add_proof(document, "k", **args) == signer.add_proof(document, "k", **args)
+
+
+# -- the shipped templates (data/canon-templates.json): a status change signs without pyld --------
+
+
+def test_the_shipped_templates_are_what_pyld_makes_now():
+    from support.canonseeds import SEEDS, seed_text
+
+    assert SEEDS.read_text(encoding="utf-8") == seed_text(), "run python3 scripts/canon-templates.py and review"
+
+
+def test_the_shipped_templates_cover_the_status_lists_and_their_proofs():
+    from support.canonseeds import seeded_documents
+
+    seeded = fastcanon.FastCanonicalizer()
+    for document, options in seeded_documents():
+        dataintegrity.hash_data(document, options, canonizer=seeded.canonize)
+    assert seeded.hits >= 4 and seeded.misses == 0 and seeded.fallbacks == 0  # (not one shape made by pyld)
+
+
+@SETTINGS
+@given(
+    st.sampled_from(["2026-01-01T00:00:00Z", "2026-11-20T00:00:00+01:00", "not a date"]),
+    iris,
+    st.sampled_from(["revocation", "suspension"]),
+    st.sets(st.integers(0, 300_000), max_size=5),
+    st.one_of(absolute, st.sampled_from(["did:web:b.example", "did:web:b.example:sub%20path"])),
+)
+def test_a_status_list_through_the_shipped_templates_is_what_the_general_processor_gives(
+    created, method, purpose, revoked, did
+):
+    """Any site's values in the shapes the templates were made for: the same N-Quads (or, for
+    values pyld would not keep as they are, the same as the general processor by pyld)."""
+    config = type("Config", (), {"url": lambda self, p="": "https://b.example/" + p, "did": did})()
+    status = status_list_credential(config, revoked, valid_from=created, purpose=purpose)
+    options = {  # (as dataintegrity.proof_options makes them, without its check of 'created')
+        "type": "DataIntegrityProof",
+        "cryptosuite": "eddsa-rdfc-2022",
+        "created": created,
+        "verificationMethod": method,
+        "proofPurpose": "assertionMethod",
+        "@context": status["@context"],
+    }
+    for document in (status, options):
+        assert outcome(fastcanon.FastCanonicalizer().canonize, document) == outcome(canon.canonize, document)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(), st.sampled_from(TRICKY)))
+def test_literals_are_escaped_as_pyld_escapes_them(text):
+    from pyld.nquads import escape
+
+    from badgekiln.crypto import nquads
+
+    assert nquads.escape(text) == escape(text)
+
+
+def test_a_rebuild_that_changes_a_status_does_not_load_pyld(tmp_path):
+    """Revoking an award signs the status lists again, and nothing else: through the shipped
+    templates, without loading pyld (about 0.1-0.2 s of every such rebuild)."""
+    import os
+    import subprocess
+    import sys
+
+    from conftest import copy_example
+
+    site = copy_example(tmp_path / "site")
+    probe = (
+        "import sys\nfrom badgekiln.cli import main\ntry:\n    main(sys.argv[1:])\nexcept SystemExit as e:\n"
+        "    assert not e.code, e.code\nprint('pyld' in sys.modules)\n"
+    )
+    command = [sys.executable, "-c", probe, "build", "--source", str(site), "--today", "2026-11-22"]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    first = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+    assert first.stdout.strip().endswith("True")  # (a first build signs every credential: pyld makes their shapes)
+    path = site / "recipients/jane-doe.yaml"
+    text = path.read_text(encoding="utf-8")
+    anchor = "    badge: confined-space-entry\n    issued_on: 2026-04-14\n"
+    assert anchor in text
+    path.write_text(
+        text.replace(anchor, anchor + "    revoked:\n      on: 2026-06-01\n      reason: Issued in error\n")
+    )
+    revoked = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+    assert "1 revoked" in revoked.stdout
+    assert revoked.stdout.strip().endswith("False"), revoked.stdout + revoked.stderr
+    status = json.loads((site / "output/status/revocation.json").read_text(encoding="utf-8"))
+    assert status["proof"][0]["cryptosuite"] == "eddsa-rdfc-2022"  # (signed: checked by the verifiers' tests)

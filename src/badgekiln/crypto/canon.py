@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import copy
 import functools
-import importlib.resources
 import inspect
-import json
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -36,19 +34,14 @@ if "on_property_dropped" not in inspect.signature(jsonld.JsonLdProcessor.__init_
     # Strict canonicalization needs the hook; PyLD 2.x would silently drop undefined terms.
     raise ImportError("badgekiln needs PyLD >= 3.0 (JsonLdProcessor(on_property_dropped=...))")
 
-from badgekiln.crypto.contexts import CONTEXT_FILES  # noqa: E402 - (re-exported)
+from badgekiln.crypto.contexts import CONTEXT_FILES, bundled_documents  # noqa: E402, F401 - (CONTEXT_FILES re-exported)
+from badgekiln.crypto.nquads import RELATIVE_BASE  # noqa: E402 - (re-exported)
 
-# Relative references are resolved against this base, then refused. A private scheme (not an
-# https host) so that even network-path references ("//host/x") stay recognisable.
-RELATIVE_BASE = "badgekiln-relative-reference:/"
 _ABSOLUTE_IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:\S*")
 _NON_NODE_KEYS = frozenset({"@id", "@type", "@index", "@language", "@direction", "@context"})
 
 
-@functools.cache
-def _bundled_contexts() -> Mapping[str, Any]:
-    root = importlib.resources.files("badgekiln") / "data/contexts"
-    return {url: json.loads((root / name).read_text(encoding="utf-8")) for url, name in CONTEXT_FILES.items()}
+_bundled_contexts = bundled_documents  # (the name this module's callers know)
 
 
 class StaticDocumentLoader:

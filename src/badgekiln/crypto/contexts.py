@@ -3,7 +3,11 @@ list them without loading the JSON-LD processor)."""
 
 from __future__ import annotations
 
+import functools
+import importlib.resources
+import json
 from collections.abc import Mapping
+from typing import Any
 
 # URL -> bundled file. Several URLs may name one file (aliases serving identical bytes).
 CONTEXT_FILES: Mapping[str, str] = {
@@ -23,3 +27,10 @@ CONTEXT_FILES: Mapping[str, str] = {
     "https://w3id.org/openbadges/v2": "openbadges-v2.jsonld",
     "https://openbadgespec.org/v2/context.json": "openbadges-v2.jsonld",
 }
+
+
+@functools.cache
+def bundled_documents() -> Mapping[str, Any]:
+    """Each bundled context's JSON, by URL (read once per process)."""
+    root = importlib.resources.files("badgekiln") / "data/contexts"
+    return {url: json.loads((root / name).read_text(encoding="utf-8")) for url, name in CONTEXT_FILES.items()}

@@ -14,7 +14,7 @@ import copy
 import hashlib
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
@@ -22,9 +22,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 
-from badgekiln.crypto.canon import StaticDocumentLoader, canonize
 from badgekiln.crypto.multikey import multibase_decode, multibase_encode
 from badgekiln.errors import SigningError, VerifyError
+
+if TYPE_CHECKING:  # (crypto.canon loads pyld, which a build that signs only known shapes never needs)
+    from badgekiln.crypto.canon import StaticDocumentLoader
 
 PROOF_TYPE = "DataIntegrityProof"
 CRYPTOSUITE = "eddsa-rdfc-2022"
@@ -88,7 +90,12 @@ def hash_data(
     config = {k: v for k, v in options.items() if k != "proofValue"}
     config["@context"] = document["@context"]
     unsecured = {k: v for k, v in document.items() if k != "proof"}
-    canonical = canonizer or (lambda data: canonize(data, loader=loader))
+    if canonizer is None:
+        from badgekiln.crypto.canon import canonize
+
+        canonical: Callable[[dict[str, Any]], str] = lambda data: canonize(data, loader=loader)  # noqa: E731
+    else:
+        canonical = canonizer
     try:
         canonical_options = canonical(config)
     except VerifyError as e:

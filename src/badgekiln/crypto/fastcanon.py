@@ -30,7 +30,10 @@ generated documents.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import importlib.resources
+import json
 import re
 import secrets
 from collections.abc import Callable
@@ -38,10 +41,10 @@ from operator import itemgetter
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from pyld.context_resolver import ContextResolver
-from pyld.nquads import RDF_LANGSTRING, XSD_STRING, escape
 
-from badgekiln.crypto import canon, dataintegrity
+from badgekiln.crypto import dataintegrity
+from badgekiln.crypto.contexts import bundled_documents
+from badgekiln.crypto.nquads import RDF_LANGSTRING, RELATIVE_BASE, XSD_STRING, escape
 
 _XSD_DOUBLE = "http://www.w3.org/2001/XMLSchema#double"
 _RDF_JSON = "http://www.w3.org/1999/02/22-rdf-syntax-ns#JSON"
@@ -59,9 +62,10 @@ class _Unsupported(Exception):
 class _Template:
     """The quads of one shape as N-Quads terms, with each string of the document at its place."""
 
-    def __init__(self, quads: list[tuple[Any, ...]], iri_leaves: frozenset[int]):
-        # A term is a serialized constant, or (leaf index, True for an IRI / the literal's suffix).
-        self.quads = [tuple(_compile(term) for term in quad) for quad in quads]
+    def __init__(self, quads: list[tuple[str | tuple[int, bool | str], ...]], iri_leaves: frozenset[int]):
+        # A term is a serialized constant, or (leaf index, True for an IRI / the literal's suffix)
+        # (:func:`_compile` makes them from pyld's dataset).
+        self.quads = quads
         self.iri_leaves = iri_leaves  # leaves whose strings must be IRIs pyld keeps as they are
         # For fill(): every distinct term gets a place in one list, the constants first and then
         # one place per (leaf, how it is written); a quad is then three places of that list.
@@ -78,7 +82,7 @@ class _Template:
             places.append(tuple(constants[t] if isinstance(t, str) else len(constants) + slots[t] for t in quad))
         self._constants = list(constants)
         self._iri_slots = [(i, place) for (i, kind), place in slots.items() if kind is True]
-        self._literal_slots = [(i, kind, place) for (i, kind), place in slots.items() if kind is not True]
+        self._literal_slots = [(i, kind, place) for (i, kind), place in slots.items() if isinstance(kind, str)]
         self._slot_count = len(slots)
         self._getters = [itemgetter(*quad) for quad in places]
 
@@ -143,10 +147,31 @@ def _first_degree(term: str, node: str) -> str:
 class FastCanonicalizer:
     """Canonicalizes documents through per-shape templates (one instance per process is enough)."""
 
-    def __init__(self) -> None:
-        self._templates: dict[Any, _Template | set[int] | None] = {}
+    def __init__(self, *, seeded: bool = True) -> None:
+        self._templates: dict[Any, _Template | set[int] | None] = dict(_seeds()) if seeded else {}
+        self._made: set[Any] = set()  # the keys of the templates made here (see made())
         self._terms = _context_terms()
         self.hits = self.misses = self.fallbacks = 0
+
+    def made(self) -> list[dict[str, Any]]:
+        """What this canonicalizer learnt of shapes (with pyld: the seeds it started with are not
+        in it), as the JSON records of :data:`SEEDS`, in a fixed order: a template, or the
+        leaves a shape must keep in it ("bake")."""
+        records: list[dict[str, Any]] = []
+        for key in self._made:
+            template = self._templates.get(key)
+            if isinstance(template, _Template):
+                records.append(
+                    {
+                        "shape": key[0],
+                        "baked": key[1],
+                        "quads": template.quads,
+                        "iri_leaves": sorted(template.iri_leaves),
+                    }
+                )
+            elif isinstance(template, set):
+                records.append({"shape": key[0], "baked": key[1], "bake": sorted(template)})
+        return sorted(records, key=lambda record: json.dumps(record, sort_keys=True))
 
     def canonize(self, document: dict[str, Any]) -> str:
         """Exactly :func:`badgekiln.crypto.canon.canonize` ``(document)``, with the bundled contexts."""
@@ -156,6 +181,8 @@ class FastCanonicalizer:
         except Exception:  # noqa: BLE001 - _Unsupported, or text canon.canonize reports in its own way
             canonical = None
         if canonical is None:  # not a known shape, or blank nodes only the general algorithm tells apart
+            from badgekiln.crypto import canon
+
             self.fallbacks += 1
             return canon.canonize(document)
         return canonical
@@ -174,7 +201,9 @@ class FastCanonicalizer:
                 self.misses += 1
                 if len(self._templates) >= _MAX_TEMPLATES:
                     self._templates.clear()
+                    self._made.clear()
                 self._templates[key] = _build(document, leaves, baked)
+                self._made.add(key)
             else:
                 self.hits += 1
             template = self._templates[key]
@@ -311,14 +340,18 @@ def _build(document: dict[str, Any], leaves: list[str], baked: dict[int, str]) -
     unsafe |= set(range(len(leaves))) - set(baked) - seen
     if unsafe:
         return unsafe
-    return _Template(quads, frozenset(iri_leaves))
+    return _Template([tuple(_compile(term) for term in quad) for quad in quads], frozenset(iri_leaves))
 
 
 def _to_rdf(document: dict[str, Any]) -> dict[str, Any]:
     """The RDF dataset of ``document`` by canon's strict processor (as :func:`canon.canonize` makes it)."""
+    from pyld.context_resolver import ContextResolver
+
+    from badgekiln.crypto import canon  # (pyld: loaded by the first shape that is not known)
+
     loader = canon._default_loader()
     options = {
-        "base": canon.RELATIVE_BASE,
+        "base": RELATIVE_BASE,
         "documentLoader": loader,
         "contextResolver": ContextResolver(loader.context_cache, loader),
         "produceGeneralizedRdf": False,
@@ -329,7 +362,7 @@ def _to_rdf(document: dict[str, Any]) -> dict[str, Any]:
 
 def _keeps_iri(value: str, terms: frozenset[str]) -> bool:
     """Whether pyld expands ``value`` to itself wherever an IRI is expected, and strictness accepts it."""
-    if not _ABSOLUTE_IRI.fullmatch(value) or value.startswith(canon.RELATIVE_BASE) or value in terms:
+    if not _ABSOLUTE_IRI.fullmatch(value) or value.startswith(RELATIVE_BASE) or value in terms:
         return False
     prefix, suffix = value.split(":", 1)
     return suffix.startswith("//") or prefix not in terms
@@ -349,9 +382,38 @@ def _collect_terms(context: Any, terms: set[str]) -> None:
 
 def _context_terms() -> frozenset[str]:
     terms: set[str] = set()
-    for document in canon._bundled_contexts().values():
+    for document in bundled_documents().values():
         _collect_terms(document.get("@context"), terms)
     return frozenset(terms)
+
+
+# The templates of the shapes every site signs on a rebuild that changes a status (the status lists
+# and their proof options), made by pyld and shipped with badgekiln, so that such a rebuild does
+# not load pyld (about 0.2 s). ``scripts/canon_templates.py`` writes the file;
+# ``tests/crypto/test_fastcanon.py`` checks that it is what pyld makes now, and that documents of
+# these shapes canonicalize through it exactly as :func:`canon.canonize` does. (Package data, as
+# trusted as the code: never kept with the build's cache, which a pull request could poison.)
+SEEDS = "data/canon-templates.json"
+
+
+@functools.cache
+def _seeds() -> dict[Any, _Template | set[int]]:
+    """The shipped templates (and leaves to bake), by key (shape, baked strings)."""
+    records = json.loads((importlib.resources.files("badgekiln") / SEEDS).read_text(encoding="utf-8"))
+    seeds: dict[Any, _Template | set[int]] = {}
+    for record in records:
+        key = (_tuples(record["shape"]), _tuples(record["baked"]))
+        if "bake" in record:
+            seeds[key] = set(record["bake"])
+        else:
+            quads = [tuple(_tuples(term) for term in quad) for quad in record["quads"]]
+            seeds[key] = _Template(quads, frozenset(record["iri_leaves"]))
+    return seeds
+
+
+def _tuples(value: Any) -> Any:
+    """``value`` read from JSON with every list a tuple again (shapes and terms are tuples)."""
+    return tuple(_tuples(item) for item in value) if isinstance(value, list) else value
 
 
 _DEFAULT: FastCanonicalizer | None = None

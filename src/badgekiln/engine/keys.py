@@ -168,10 +168,13 @@ class UnitKeys:
     def award_parts(self, recipient: models.Recipient, award: models.Award) -> dict[str, str]:
         """The per-award parts (made once for all of an award's units: there are many awards),
         with the site-wide parts that award units read (see :meth:`award`)."""
-        text = repr(_person(recipient)) + _award_text(award) + _fields_text(self.inputs.ledger.entries[award.id])
+        person, entry = repr(_person(recipient)), _fields_text(self.inputs.ledger.entries[award.id])
+        text = person + _award_text(award) + entry
         badge = self.inputs.project.badges[award.badge]
         parts = dict(self._award_site)
         parts["award"] = text
+        issued = award.as_issued()  # (the same text unless the award is revoked or suspended)
+        parts["award-as-issued"] = text if issued is award else person + _award_text(issued) + entry
         parts["badge"] = self._badges[award.badge]
         parts["status"] = award.status(self.inputs.today)
         parts["renewals"] = context.renewal_part(self.inputs.project, award)
@@ -181,7 +184,7 @@ class UnitKeys:
 
     # The parts of an award's units that come from its own recipient file (or its status and ledger
     # entry, which the bundle key holds): every other part they read is the same for every award.
-    AWARD_OWN = frozenset(("award", "badge", "status", "renewals", "earner"))
+    AWARD_OWN = frozenset(("award", "award-as-issued", "badge", "status", "renewals", "earner"))
 
     def bundle(self, recipient: models.Recipient, record: str) -> str:
         """The key of the groups of ``recipient``'s awards, kept together (see

@@ -181,7 +181,9 @@ def _make(plan: SitePlan, inputs: BuildInputs, renderer: Any, cache: BuildCache,
         return
     size = max(4, min(64, len(todo) // (workers * 16)))
     chunks = [(start, min(start + size, len(todo))) for start in range(0, len(todo), size)]
-    from badgekiln.crypto import fastcanon  # noqa: F401 - imported once here, inherited by every worker
+    # Imported once here, inherited by every worker: pyld (crypto.canon), which a shape without a
+    # shipped template needs (each award's credential), is slow to import.
+    from badgekiln.crypto import canon, fastcanon  # noqa: F401
 
     _make_shared(inputs, todo)
     _JOB.update(todo=todo, inputs=inputs, renderer=renderer, store=cache.store, secrets=plan.secrets)

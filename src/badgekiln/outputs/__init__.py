@@ -50,6 +50,8 @@ READS = {
     "site": "what every page shows of the site (its context: title, logo, pages menu)",
     "badge": "the badge class and the bytes of its artwork",
     "award": "the award, its earner (name, email, show_name) and its ledger entry",
+    "award-as-issued": "the award without its revocation and suspension (Award.as_issued), its earner and its "
+    "ledger entry: what its credentials state",
     "status": "the award's status on the build's day (valid, expired, revoked, suspended)",
     "awards": "every award's ledger entry, issue date, revocation and suspension",
     "catalogue": "the extra pages, every badge class with its artwork, and the number of awards of each",

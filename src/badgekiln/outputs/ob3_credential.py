@@ -12,6 +12,7 @@ from badgekiln.outputs import BuildInputs, FileSpec, Plan, Unit, badge_image, ba
 def produce(plan: Plan, inputs: BuildInputs, renderer: object, item: tuple[Recipient, Award]) -> None:
     """awards/<id>/credential.json, credential.jwt and credential.<ext> (and credential.png for SVG artwork)."""
     recipient, award = item
+    award = award.as_issued()  # (its revocation and suspension are the status lists': not read, not keyed)
     config = inputs.config
     badge = inputs.project.badges[award.badge]
     unsigned = ob3.credential(config, badge, recipient, award, status_index=inputs.ledger.entries[award.id].index)
@@ -52,6 +53,6 @@ UNIT = Unit(
         FileSpec("awards/{id}/credential.jwt", "text/plain"),
         FileSpec("awards/{id}/credential.{ext}", "image/*"),
     ),
-    reads=("documents-config", "signing", "badge", "award"),
+    reads=("documents-config", "signing", "badge", "award-as-issued"),
     produce=produce,
 )
