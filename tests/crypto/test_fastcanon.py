@@ -363,21 +363,35 @@ def test_the_shipped_templates_cover_the_status_lists_and_their_proofs():
     assert seeded.hits >= 4 and seeded.misses == 0 and seeded.fallbacks == 0  # (not one shape made by pyld)
 
 
+sites = st.one_of(
+    st.sampled_from(["https://b.example/", "https://org.github.io/badges/", "http://localhost:8000/x%20y/"]),
+    st.builds(
+        lambda host, path: f"https://{host}/{path}",
+        st.from_regex(r"[a-z0-9.-]{1,20}(:[0-9]{1,5})?", fullmatch=True),
+        st.from_regex(r"([a-z0-9~%-]{1,8}/){0,3}", fullmatch=True),
+    ),
+)
+
+
+def _site_config(url, did):
+    return type("Config", (), {"url": lambda self, p="": url + p, "did": did})()
+
+
 @SETTINGS
 @given(
     st.sampled_from(["2026-01-01T00:00:00Z", "2026-11-20T00:00:00+01:00", "not a date"]),
     iris,
     st.sampled_from(["revocation", "suspension"]),
     st.sets(st.integers(0, 300_000), max_size=5),
+    sites,
     st.one_of(absolute, st.sampled_from(["did:web:b.example", "did:web:b.example:sub%20path"])),
 )
 def test_a_status_list_through_the_shipped_templates_is_what_the_general_processor_gives(
-    created, method, purpose, revoked, did
+    created, method, purpose, revoked, url, did
 ):
     """Any site's values in the shapes the templates were made for: the same N-Quads (or, for
     values pyld would not keep as they are, the same as the general processor by pyld)."""
-    config = type("Config", (), {"url": lambda self, p="": "https://b.example/" + p, "did": did})()
-    status = status_list_credential(config, revoked, valid_from=created, purpose=purpose)
+    status = status_list_credential(_site_config(url, did), revoked, valid_from=created, purpose=purpose)
     options = {  # (as dataintegrity.proof_options makes them, without its check of 'created')
         "type": "DataIntegrityProof",
         "cryptosuite": "eddsa-rdfc-2022",
@@ -390,6 +404,38 @@ def test_a_status_list_through_the_shipped_templates_is_what_the_general_process
         assert outcome(fastcanon.FastCanonicalizer().canonize, document) == outcome(canon.canonize, document)
 
 
+@SETTINGS
+@given(st.sampled_from(["revocation", "suspension"]), st.sets(st.integers(0, 300_000), max_size=5), sites)
+def test_a_sites_status_lists_are_signed_through_the_shipped_templates_alone(purpose, revoked, url):
+    """Well-formed values (an https site, its did:web, a key id): no shape is made by pyld."""
+    host = url.split("/")[2].replace(":", "%3A")
+    did = "did:web:" + host + "".join(":" + part for part in url.split("/")[3:] if part)
+    status = status_list_credential(_site_config(url, did), revoked, valid_from="2026-11-20T00:00:00Z", purpose=purpose)
+    options = dataintegrity.proof_options(
+        verification_method=did + "#2026-11-22-ed25519-abcdef", created="2026-11-20T00:00:00Z"
+    )
+    seeded = fastcanon.FastCanonicalizer()
+    dataintegrity.hash_data(status, options, canonizer=seeded.canonize)
+    assert (seeded.misses, seeded.fallbacks) == (0, 0)
+
+
+def test_with_another_pyld_the_shipped_templates_are_not_used(monkeypatch):
+    """They are pyld 3.3.0's (the file says which): another pyld may write N-Quads otherwise, so
+    with it every shape is made by that pyld and literals are escaped by its own function."""
+    from importlib import metadata
+
+    monkeypatch.setattr(metadata, "version", lambda name: "9.9.9" if name == "PyLD" else "0")
+    fastcanon._seeds.cache_clear()
+    try:
+        other = fastcanon.FastCanonicalizer()
+        assert fastcanon._seeds() == {} and other._escape is not fastcanon.nquads.escape
+        monkeypatch.undo()
+        fastcanon._seeds.cache_clear()
+        assert fastcanon._seeds() and fastcanon.FastCanonicalizer()._escape is fastcanon.nquads.escape
+    finally:
+        fastcanon._seeds.cache_clear()
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.one_of(st.text(), st.sampled_from(TRICKY)))
 def test_literals_are_escaped_as_pyld_escapes_them(text):
@@ -400,9 +446,12 @@ def test_literals_are_escaped_as_pyld_escapes_them(text):
     assert nquads.escape(text) == escape(text)
 
 
-def test_a_rebuild_that_changes_a_status_does_not_load_pyld(tmp_path):
+@pytest.mark.parametrize("forked", [False, True], ids=["here", "in workers"])
+def test_a_rebuild_that_changes_a_status_does_not_load_pyld(tmp_path, forked):
     """Revoking an award signs the status lists again, and nothing else: through the shipped
-    templates, without loading pyld (about 0.1-0.2 s of every such rebuild)."""
+    templates, without loading pyld (about 0.1-0.2 s of every such rebuild); also when the
+    groups to make are many and made by forked workers (a members.csv lapsing hundreds of awards),
+    which then inherit only what the units to make preload (Unit.preload)."""
     import os
     import subprocess
     import sys
@@ -411,11 +460,13 @@ def test_a_rebuild_that_changes_a_status_does_not_load_pyld(tmp_path):
 
     site = copy_example(tmp_path / "site")
     probe = (
-        "import sys\nfrom badgekiln.cli import main\ntry:\n    main(sys.argv[1:])\nexcept SystemExit as e:\n"
+        "import sys\nfrom badgekiln.cli import main\nfrom badgekiln.engine import workers\n"
+        + ("workers.MIN_PARALLEL = 1\n" if forked else "")
+        + "try:\n    main(sys.argv[1:])\nexcept SystemExit as e:\n"
         "    assert not e.code, e.code\nprint('pyld' in sys.modules)\n"
     )
     command = [sys.executable, "-c", probe, "build", "--source", str(site), "--today", "2026-11-22"]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "BADGEKILN_JOBS": "2"}
     first = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
     assert first.stdout.strip().endswith("True")  # (a first build signs every credential: pyld makes their shapes)
     path = site / "recipients/jane-doe.yaml"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -45,4 +46,5 @@ def seed_text() -> str:
     canonicalizer = FastCanonicalizer(seeded=False)
     for document, options in seeded_documents():
         dataintegrity.hash_data(document, options, canonizer=canonicalizer.canonize)
-    return json.dumps(canonicalizer.made(), indent=1, sort_keys=True) + "\n"
+    shipped = {"pyld": metadata.version("PyLD"), "templates": canonicalizer.made()}
+    return json.dumps(shipped, indent=1, sort_keys=True) + "\n"

@@ -42,9 +42,9 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from badgekiln.crypto import dataintegrity
+from badgekiln.crypto import dataintegrity, nquads
 from badgekiln.crypto.contexts import bundled_documents
-from badgekiln.crypto.nquads import RDF_LANGSTRING, RELATIVE_BASE, XSD_STRING, escape
+from badgekiln.crypto.nquads import RDF_LANGSTRING, RELATIVE_BASE, XSD_STRING
 
 _XSD_DOUBLE = "http://www.w3.org/2001/XMLSchema#double"
 _RDF_JSON = "http://www.w3.org/1999/02/22-rdf-syntax-ns#JSON"
@@ -86,8 +86,9 @@ class _Template:
         self._slot_count = len(slots)
         self._getters = [itemgetter(*quad) for quad in places]
 
-    def fill(self, leaves: list[str]) -> list[tuple[str, ...]]:
-        """The document's quads: (subject, predicate, object) N-Quads terms, without duplicates."""
+    def fill(self, leaves: list[str], escape: Callable[[str], str]) -> list[tuple[str, ...]]:
+        """The document's quads: (subject, predicate, object) N-Quads terms, without duplicates
+        (``escape``: how a literal's text is written, as the pyld that made the template writes it)."""
         slots: list[str] = [""] * self._slot_count
         for i, place in self._iri_slots:
             slots[place] = "<" + leaves[i] + ">"
@@ -107,6 +108,8 @@ def _compile(term: dict[str, Any] | tuple[int, dict[str, Any]]) -> str | tuple[i
         return "<" + str(term["value"]) + ">"
     if term["type"] == "blank node":
         return str(term["value"])
+    from pyld.nquads import escape  # (pyld made the dataset: it is loaded)
+
     return '"' + str(escape(term["value"])) + '"' + _literal_suffix(term)
 
 
@@ -148,8 +151,12 @@ class FastCanonicalizer:
     """Canonicalizes documents through per-shape templates (one instance per process is enough)."""
 
     def __init__(self, *, seeded: bool = True) -> None:
-        self._templates: dict[Any, _Template | set[int] | None] = dict(_seeds()) if seeded else {}
+        seeds = _seeds() if seeded else {}
+        self._templates: dict[Any, _Template | set[int] | None] = dict(seeds)
         self._made: set[Any] = set()  # the keys of the templates made here (see made())
+        # Literals are written as the pyld that made the templates writes them: the shipped ones
+        # by crypto.nquads' copy of its escape, for the pyld they were made with (_seeds).
+        self._escape = nquads.escape if seeds else _pyld_escape()
         self._terms = _context_terms()
         self.hits = self.misses = self.fallbacks = 0
 
@@ -199,8 +206,8 @@ class FastCanonicalizer:
             key = (shape, tuple(sorted(baked.items())))
             if key not in self._templates:
                 self.misses += 1
-                if len(self._templates) >= _MAX_TEMPLATES:
-                    self._templates.clear()
+                if len(self._templates) >= _MAX_TEMPLATES:  # (start again from the shipped ones)
+                    self._templates = dict(_seeds()) if self._escape is nquads.escape else {}
                     self._made.clear()
                 self._templates[key] = _build(document, leaves, baked)
                 self._made.add(key)
@@ -214,7 +221,7 @@ class FastCanonicalizer:
                 continue
             bad = {i for i in template.iri_leaves if not _keeps_iri(leaves[i], terms)}
             if not bad:
-                return template.fill(leaves)
+                return template.fill(leaves, self._escape)
             baked.update((i, leaves[i]) for i in bad)
         return None
 
@@ -389,19 +396,30 @@ def _context_terms() -> frozenset[str]:
 
 # The templates of the shapes every site signs on a rebuild that changes a status (the status lists
 # and their proof options), made by pyld and shipped with badgekiln, so that such a rebuild does
-# not load pyld (about 0.2 s). ``scripts/canon_templates.py`` writes the file;
+# not load pyld (about 0.1-0.2 s). ``scripts/canon-templates.py`` writes the file;
 # ``tests/crypto/test_fastcanon.py`` checks that it is what pyld makes now, and that documents of
-# these shapes canonicalize through it exactly as :func:`canon.canonize` does. (Package data, as
-# trusted as the code: never kept with the build's cache, which a pull request could poison.)
+# these shapes canonicalize through it exactly as :func:`canon.canonize` does. It names the pyld
+# it was made with: with any other pyld installed (the package asks for PyLD>=3.0; the tests pin
+# one), the shipped templates are not used, and literals are escaped by that pyld's own function.
+# (Package data, as trusted as the code: never kept with the build's cache, which a pull request
+# could poison.)
 SEEDS = "data/canon-templates.json"
 
 
 @functools.cache
 def _seeds() -> dict[Any, _Template | set[int]]:
-    """The shipped templates (and leaves to bake), by key (shape, baked strings)."""
-    records = json.loads((importlib.resources.files("badgekiln") / SEEDS).read_text(encoding="utf-8"))
+    """The shipped templates (and leaves to bake), by key (shape, baked strings); none unless the
+    pyld they were made with is the one installed."""
+    from importlib import metadata
+
+    shipped = json.loads((importlib.resources.files("badgekiln") / SEEDS).read_text(encoding="utf-8"))
+    try:
+        if metadata.version("PyLD") != shipped["pyld"]:
+            return {}
+    except metadata.PackageNotFoundError:
+        return {}
     seeds: dict[Any, _Template | set[int]] = {}
-    for record in records:
+    for record in shipped["templates"]:
         key = (_tuples(record["shape"]), _tuples(record["baked"]))
         if "bake" in record:
             seeds[key] = set(record["bake"])
@@ -409,6 +427,12 @@ def _seeds() -> dict[Any, _Template | set[int]]:
             quads = [tuple(_tuples(term) for term in quad) for quad in record["quads"]]
             seeds[key] = _Template(quads, frozenset(record["iri_leaves"]))
     return seeds
+
+
+def _pyld_escape() -> Callable[[str], str]:
+    from pyld.nquads import escape
+
+    return escape  # type: ignore[no-any-return]
 
 
 def _tuples(value: Any) -> Any:

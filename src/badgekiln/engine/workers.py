@@ -20,6 +20,7 @@ in the parent, which raises the real exception (template errors keep their line 
 
 from __future__ import annotations
 
+import importlib
 import multiprocessing
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
@@ -181,9 +182,10 @@ def _make(plan: SitePlan, inputs: BuildInputs, renderer: Any, cache: BuildCache,
         return
     size = max(4, min(64, len(todo) // (workers * 16)))
     chunks = [(start, min(start + size, len(todo))) for start in range(0, len(todo), size)]
-    # Imported once here, inherited by every worker: pyld (crypto.canon), which a shape without a
-    # shipped template needs (each award's credential), is slow to import.
-    from badgekiln.crypto import canon, fastcanon  # noqa: F401
+    from badgekiln.crypto import fastcanon  # noqa: F401 - imported once here, inherited by every worker
+
+    for module in sorted({module for task in todo for module in task[2].preload}):
+        importlib.import_module(module)  # (what the units to make need: pyld for the credentials)
 
     _make_shared(inputs, todo)
     _JOB.update(todo=todo, inputs=inputs, renderer=renderer, store=cache.store, secrets=plan.secrets)

@@ -134,6 +134,10 @@ class Unit:
     produce: Callable[..., None]
     cached: bool = True  # False: small files made on every build (not worth a key)
     shared: Shared | None = None  # made once per build before the workers fork (see Shared)
+    # Modules imported in the build's process before the workers fork when a group of this unit
+    # is to be made, so that each worker inherits them instead of importing its own (pyld, for
+    # a unit that signs documents of shapes no template ships for: crypto/fastcanon.py).
+    preload: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", self.name):  # (a group's name holds it: see engine/cache.py)

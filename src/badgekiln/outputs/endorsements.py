@@ -51,6 +51,7 @@ UNITS = (
         ),
         reads=("documents-config", "signing", "endorsements"),
         produce=produce_given,
+        preload=("badgekiln.crypto.canon",),  # (see Unit.preload)
     ),
 )
 

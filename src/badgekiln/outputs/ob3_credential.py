@@ -55,4 +55,5 @@ UNIT = Unit(
     ),
     reads=("documents-config", "signing", "badge", "award-as-issued"),
     produce=produce,
+    preload=("badgekiln.crypto.canon",),  # (each credential's shape is the site's own: pyld makes its template)
 )
