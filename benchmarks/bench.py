@@ -269,6 +269,7 @@ def bench_size(awards: int, work: Path, scenarios: list[str], *, with_floor: boo
         else:
             EDITS[scenario](site)
         print(f"  {awards:>7,} awards: {scenario} ...", file=sys.stderr, flush=True)
+        settle()
         try:
             result["scenarios"][scenario] = run_build(site, env)
         except BuildFailed as exc:
@@ -286,8 +287,23 @@ def bench_size(awards: int, work: Path, scenarios: list[str], *, with_floor: boo
         )
         if scenario == "clean" and with_floor:
             print(f"  {awards:>7,} awards: floor ...", file=sys.stderr, flush=True)
+            settle()
             result["floor"] = floor.measure_floor(site, work / "keys", awards)
+    if "floor" in result:  # (once more, last: the machine's speed varies within minutes, see settle)
+        print(f"  {awards:>7,} awards: floor again ...", file=sys.stderr, flush=True)
+        settle()
+        result["floor_again"] = floor.measure_floor(site, work / "keys", awards)
     return result
+
+
+def settle() -> None:
+    """Write every dirty page to the disk before a measurement, so that a run does not wait on the
+    writeback of the previous one's files (a clean build writes 1.4 GB at 10,000 awards) in its
+    own writes. (It does not make runs alike on a shared virtual machine: on 2026-12-04 the floor
+    of 10,000 awards took 15 to 50 s within the hour, its CPU time 27 to 95 s for the same work,
+    with and without it; the build's ratio to the floor moves with it. Compare runs made
+    minutes apart, and several of them.)"""
+    os.sync()
 
 
 def _backup(folder: Path) -> dict[str, bytes]:
@@ -314,9 +330,15 @@ def targets(results: list[dict]) -> list[tuple[str, str, bool | None]]:
         checks.append((label, shown, None if value is None else value < limit))
 
     for size, limit in ((10_000, 1.5), (100_000, 2.0)):
-        clean, floor_run = wall(size, "clean"), by_size.get(size, {}).get("floor")
-        ratio = clean / floor_run["wall_s"] if clean and floor_run else None
+        # Judged against the faster of the floor's two runs (after the clean build, and after the
+        # rebuilds): the ratio to the slower one is shown too.
+        clean, found = wall(size, "clean"), by_size.get(size, {})
+        floors = sorted(found[k]["wall_s"] for k in ("floor", "floor_again") if k in found)
+        ratio = clean / floors[0] if clean and floors else None
         check(f"{size // 1000}k clean build within {limit}x the floor", ratio, limit + 1e-9, "x")
+        if ratio is not None and len(floors) == 2:
+            label, shown, ok = checks[-1]
+            checks[-1] = (label, f"{shown} ({clean / floors[1]:.2f}x the slower floor run)", ok)
     check("10k no-op rebuild under 0.5 s", wall(10_000, "noop"), 0.5)
     check("100k no-op rebuild under 3 s", wall(100_000, "noop"), 3)
     for scenario in ("add", "revoke", "suspend"):
@@ -378,12 +400,13 @@ def table(results: list[dict]) -> str:
                 f"{s['wall_s'] / r['awards'] * 1000:.2f} | {s['peak_rss_mib']:.0f} | {s['peak_tree_pss_mib']:.0f} | "
                 f"{s['files']:,} | {s['bytes'] / 2**20:.0f} | {s['written'] if s['written'] is not None else '-'} |"
             )
-        if "floor" in r:
-            f = r["floor"]
-            rows.append(
-                f"| {r['awards']:,} | floor ({f['workers']} cores) | {f['wall_s']:.2f} | {f['cpu_s']:.2f} | "
-                f"{f['cpu_s'] / f['wall_s']:.2f} | {f['wall_s'] / r['awards'] * 1000:.2f} | | | | | |"
-            )
+        for key, shown in (("floor", "floor"), ("floor_again", "floor again")):
+            if key in r:
+                f = r[key]
+                rows.append(
+                    f"| {r['awards']:,} | {shown} ({f['workers']} cores) | {f['wall_s']:.2f} | {f['cpu_s']:.2f} | "
+                    f"{f['cpu_s'] / f['wall_s']:.2f} | {f['wall_s'] / r['awards'] * 1000:.2f} | | | | | |"
+                )
         for name, why in r.get("skipped", {}).items():
             rows.append(f"| {r['awards']:,} | {name} | skipped: {why} | | | | | | | | |")
     lines = ["\n".join(rows), ""]
