@@ -122,7 +122,11 @@ def parse_ledger(text: str, diagnostics: list[Diagnostic]) -> Ledger:
     """The ledger a text holds (as :func:`read_ledger` reads the file); problems go to ``diagnostics``."""
     entries: dict[str, Entry] = {}
     indexes: set[int] = set()
-    conflict = next((n for n, line in enumerate(text.splitlines(), start=1) if line.startswith(CONFLICT_MARKERS)), None)
+    lines = text.splitlines()
+    fast = _well_formed(lines)  # (no line of a well-formed ledger starts with a conflict marker)
+    if fast is not None:
+        return fast
+    conflict = next((n for n, line in enumerate(lines, start=1) if line.startswith(CONFLICT_MARKERS)), None)
     if conflict is not None:  # (each marker line would be "malformed", with advice that loses awards)
         diagnostics.append(
             Diagnostic(
@@ -136,10 +140,7 @@ def parse_ledger(text: str, diagnostics: list[Diagnostic]) -> Ledger:
             )
         )
         return Ledger(entries)
-    fast = _well_formed(text.splitlines())
-    if fast is not None:
-        return fast
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(lines, start=1):
         if not line.strip() or line.startswith("#"):
             continue
         parts = line.split("\t")
