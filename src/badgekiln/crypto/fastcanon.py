@@ -108,9 +108,7 @@ def _compile(term: dict[str, Any] | tuple[int, dict[str, Any]]) -> str | tuple[i
         return "<" + str(term["value"]) + ">"
     if term["type"] == "blank node":
         return str(term["value"])
-    from pyld.nquads import escape  # (pyld made the dataset: it is loaded)
-
-    return '"' + str(escape(term["value"])) + '"' + _literal_suffix(term)
+    return '"' + str(_pyld_escape()(term["value"])) + '"' + _literal_suffix(term)  # (pyld made the dataset)
 
 
 def _literal_suffix(term: dict[str, Any]) -> str:
