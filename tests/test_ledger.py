@@ -109,3 +109,32 @@ def test_the_fast_path_reads_what_the_line_checks_read(lines):
     finally:
         ledger_mod._well_formed = original
     assert fast == slow
+
+
+_KID = st.sampled_from([None, "rsa-1", "rsa-2", "ed-1", "ed-2"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    kids=st.lists(st.tuples(_KID, _KID), max_size=6),
+    published=st.sets(st.sampled_from(["rsa-1", "rsa-2", "ed-1", "ed-2"])),
+    active=st.tuples(_KID, _KID),
+)
+def test_pinning_keys_gives_what_pinning_each_entry_gives(kids, published, active):
+    """assign_keys returns the ledger as it is when every pinned key is still published (a
+    shortcut: no pass over 100,000 entries); the result is always what pinning the keys of each
+    entry in turn gives (the rule, written out here once more)."""
+    from badgekiln.sources.ledger import assign_keys
+
+    ledger = Ledger({f"abcd-{n}": Entry(f"abcd-{n}", n, "b", rsa, ed) for n, (rsa, ed) in enumerate(kids)})
+    new, resigned = assign_keys(ledger, rsa_kid=active[0], ed_kid=active[1], published=published)
+    expected, expected_resigned = {}, []
+    for entry in ledger.entries.values():
+        rsa = entry.rsa_kid if entry.rsa_kid in published else active[0]
+        ed = entry.ed_kid if entry.ed_kid in published else active[1]
+        if (entry.rsa_kid and entry.rsa_kid != rsa) or (entry.ed_kid and entry.ed_kid != ed):
+            expected_resigned.append(entry)
+        expected[entry.id] = Entry(entry.id, entry.index, entry.badge, rsa, ed)
+    assert new.entries == expected
+    assert resigned == expected_resigned
+    assert all(type(entry) is Entry for entry in new.entries.values())

@@ -168,7 +168,7 @@ class UnitKeys:
     def award_parts(self, recipient: models.Recipient, award: models.Award) -> dict[str, str]:
         """The per-award parts (made once for all of an award's units: there are many awards),
         with the site-wide parts that award units read (see :meth:`award`)."""
-        person, entry = repr(_person(recipient)), _fields_text(self.inputs.ledger.entries[award.id])
+        person, entry = repr(_person(recipient)), _ledger_text(self.inputs.ledger.entries[award.id])
         text = person + _award_text(award) + entry
         badge = self.inputs.project.badges[award.badge]
         parts = dict(self._award_site)
