@@ -2,6 +2,7 @@
 
 import json
 
+import pytest
 from conftest import TODAY, build, publishable, write_site
 
 from badgekiln.crypto import jws
@@ -218,6 +219,20 @@ def test_a_site_key_may_not_take_a_development_key_id(minimal_site, run):
     result = run("build", "--source", str(minimal_site), "--today", TODAY)
     assert result.code == 1
     assert "site_src/keys/dev-mine.yaml: error[reserved-key-id]: key ids starting with 'dev-'" in result.err
+
+
+@pytest.mark.parametrize("name", ["2026-11-22-rsa-`x", "Key-A", "k{1}", "-lead"])
+def test_a_key_id_must_be_a_slug(minimal_site, run, name):
+    """A key id is the record's file name, and goes into every proof's key URL: pyld and
+    rdf-canonize write characters such as ` { } | ^ differently there, so Digital Bazaar's verifier
+    rejected the proofs (a review found it); the ledger refused such an id on the next build."""
+    assert run("keys", "generate", "--source", str(minimal_site), "--today", TODAY).code == 0
+    record = next((minimal_site / "site_src/keys").glob("*rsa*.yaml"))
+    record.rename(record.with_name(f"{name}.yaml"))
+    result = run("build", "--source", str(minimal_site), "--today", TODAY)
+    assert result.code == 1
+    assert f"site_src/keys/{name}.yaml: error[bad-key-id]: key id {name!r} (the file's name)" in result.err
+    assert not (minimal_site / "output").exists()
 
 
 def test_production_refuses_an_example_base_url(minimal_site, run):

@@ -1,5 +1,6 @@
 """Validation collects every problem in one run, with locations and hints."""
 
+import pytest
 from conftest import write_site
 
 
@@ -152,6 +153,22 @@ def test_achievement_type_and_url_characters_are_checked(minimal_site, run):
     assert "badges/first-badge.yaml:5:19: error[bad-achievement-type]" in result.err
     assert "did you mean 'Certificate'?" in result.err
     assert "error[bad-url]: 'url' must be an absolute https or http URL" in result.err
+
+
+@pytest.mark.parametrize("char", ["\ufeff", "\u200e", "\u200f", "\u061c"])
+def test_a_url_with_a_character_verifiers_refuse_is_an_error(minimal_site, run, char):
+    """A byte order mark in base_url made every credential fail in jsonld.js (JavaScript reads
+    U+FEFF as a space, Python does not; a review found it): refused with its file and line, as are
+    the bidirectional marks (RFC 3987 section 4.1). (Controls, bidirectional controls, lone
+    surrogates and noncharacters are refused in any text of the sources already.)"""
+    site = minimal_site / "site_src/site.yaml"
+    text = site.read_text()
+    base = next(line for line in text.splitlines() if line.startswith("base_url:")).split(": ", 1)[1].strip()
+    site.write_text(text.replace(base, f'"{base.rstrip("/")}/{char}x/"', 1), encoding="utf-8")
+    result = run("check", "--source", str(minimal_site))
+    assert result.code == 1
+    assert "error[bad-url]: 'base_url' must be an absolute https URL" in result.err
+    assert f"U+{ord(char):04X}" in result.err and "which verifiers refuse in a URL" in result.err
 
 
 def test_an_award_issued_in_the_future_is_an_error(minimal_site, run):

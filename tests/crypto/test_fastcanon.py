@@ -422,9 +422,7 @@ def test_a_sites_status_lists_are_signed_through_the_shipped_templates_alone(pur
 def test_with_another_pyld_the_shipped_templates_are_not_used(monkeypatch):
     """They are pyld 3.3.0's (the file says which): another pyld may write N-Quads otherwise, so
     with it every shape is made by that pyld and literals are escaped by its own function."""
-    from importlib import metadata
-
-    monkeypatch.setattr(metadata, "version", lambda name: "9.9.9" if name == "PyLD" else "0")
+    monkeypatch.setattr(fastcanon, "_pyld_version", lambda: "9.9.9")
     fastcanon._seeds.cache_clear()
     try:
         other = fastcanon.FastCanonicalizer()
@@ -434,6 +432,22 @@ def test_with_another_pyld_the_shipped_templates_are_not_used(monkeypatch):
         assert fastcanon._seeds() and fastcanon.FastCanonicalizer()._escape is fastcanon.nquads.escape
     finally:
         fastcanon._seeds.cache_clear()
+
+
+@pytest.mark.parametrize("claimed", ["9.9.9", "0.0.1"])
+def test_the_pyld_version_is_the_loaded_modules_not_metadata_found_first(tmp_path, monkeypatch, claimed):
+    """A PyLD-<version>.dist-info folder without code, first on sys.path (where a site's build.py
+    runs from), names no pyld that is loaded: the version is the one of the distribution whose
+    files are the module ``import pyld`` finds (a review found the first metadata decided)."""
+    from importlib import metadata
+
+    installed = metadata.version("PyLD")
+    fake = tmp_path / f"PyLD-{claimed}.dist-info"
+    fake.mkdir()
+    (fake / "METADATA").write_text(f"Metadata-Version: 2.1\nName: PyLD\nVersion: {claimed}\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert metadata.version("PyLD") == claimed  # (what the gate read before)
+    assert fastcanon._pyld_version() == installed
 
 
 @settings(max_examples=300, deadline=None)

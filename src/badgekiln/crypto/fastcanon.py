@@ -38,6 +38,7 @@ import re
 import secrets
 from collections.abc import Callable
 from operator import itemgetter
+from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -408,13 +409,8 @@ SEEDS = "data/canon-templates.json"
 def _seeds() -> dict[Any, _Template | set[int]]:
     """The shipped templates (and leaves to bake), by key (shape, baked strings); none unless the
     pyld they were made with is the one installed."""
-    from importlib import metadata
-
     shipped = json.loads((importlib.resources.files("badgekiln") / SEEDS).read_text(encoding="utf-8"))
-    try:
-        if metadata.version("PyLD") != shipped["pyld"]:
-            return {}
-    except metadata.PackageNotFoundError:
+    if _pyld_version() != shipped["pyld"]:
         return {}
     seeds: dict[Any, _Template | set[int]] = {}
     for record in shipped["templates"]:
@@ -425,6 +421,26 @@ def _seeds() -> dict[Any, _Template | set[int]]:
             quads = [tuple(_tuples(term) for term in quad) for quad in record["quads"]]
             seeds[key] = _Template(quads, frozenset(record["iri_leaves"]))
     return seeds
+
+
+def _pyld_version() -> str | None:
+    """The version of the pyld that ``import pyld`` loads (without importing it), or None.
+
+    Not ``importlib.metadata.version("PyLD")``: that is the first PyLD metadata on ``sys.path``,
+    and the first entry is the folder of the script that runs (a site's ``build.py``), where a
+    ``PyLD-3.3.0.dist-info`` folder with no code would name a version that is not the one loaded.
+    Here it is the version of the installed distribution whose files are the module found.
+    """
+    from importlib import metadata, util
+
+    spec = util.find_spec("pyld")
+    if spec is None or spec.origin is None:
+        return None
+    origin = Path(spec.origin).resolve()
+    for distribution in metadata.distributions(name="PyLD"):
+        if Path(str(distribution.locate_file("pyld/__init__.py"))).resolve() == origin:
+            return distribution.version
+    return None
 
 
 def _pyld_escape() -> Callable[[str], str]:

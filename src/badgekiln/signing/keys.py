@@ -40,7 +40,7 @@ from badgekiln.signing.keypaths import (  # noqa: F401 - (ENV_KEYS_DIR, keys_dir
 from badgekiln.signing.secretscan import Secret
 from badgekiln.sources import safefiles
 from badgekiln.sources.config import SourceTree, source_paths
-from badgekiln.sources.fields import Fields
+from badgekiln.sources.fields import SLUG_RE, Fields
 from badgekiln.sources.loading import load_yaml
 from badgekiln.sources.records import yaml_scalar
 
@@ -298,6 +298,19 @@ def read_records(source: Path, diagnostics: list[Diagnostic]) -> tuple[KeyRecord
                     f"key ids starting with {DEVELOPMENT_PREFIX!r} are for development keys",
                     SourceLocation(path.relative_to(source).as_posix()),
                     "rename the file (its key id) or make keys with 'badgekiln keys generate'",
+                )
+            )
+            continue
+        if not SLUG_RE.match(path.stem):  # (the ledger pins it; verifiers read it in URLs and DIDs)
+            diagnostics.append(
+                Diagnostic(
+                    "error",
+                    "bad-key-id",
+                    f"key id {path.stem!r} (the file's name) must be lower-case letters, digits and hyphens, "
+                    "at most 64: site_src/awards.lock pins it, and it is part of every proof's key URL, "
+                    "where other characters are written differently by different verifiers",
+                    SourceLocation(path.relative_to(source).as_posix()),
+                    "rename the file as 'badgekiln keys generate' names keys, e.g. 2026-11-22-rsa-3f9a1c.yaml",
                 )
             )
             continue

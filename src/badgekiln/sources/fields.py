@@ -463,6 +463,15 @@ def is_web_url(value: str, schemes=("https", "http")) -> bool:
     return url_problem(value, schemes) is None
 
 
+# Characters an IRI must not hold unencoded that neither str.isspace nor bad_character catches.
+IRI_INVISIBLE = {
+    "\ufeff": "a byte order mark (JavaScript reads it as a space)",
+    "\u200e": "a left-to-right mark",
+    "\u200f": "a right-to-left mark",
+    "\u061c": "an Arabic letter mark",
+}
+
+
 def url_problem(value: str, schemes=("https", "http")) -> str | None:
     """Why ``value`` is not a URL that is safe to publish and to fetch ("it …"), or None.
 
@@ -470,10 +479,19 @@ def url_problem(value: str, schemes=("https", "http")) -> str | None:
     percent-encoded; N-Quads IRIs refuse them too), a scheme not in ``schemes``, credentials
     (``user:password@``: they would be published with the URL), an empty host or one with
     characters no host name has, and a port that is not a number from 1 to 65535 (Python's
-    ``urlsplit`` accepts ``:80800`` and ``:abc`` and fails only when the port is read).
+    ``urlsplit`` accepts ``:80800`` and ``:abc`` and fails only when the port is read). Also
+    refused, unencoded: what :func:`bad_character` refuses in any text (lone surrogates,
+    noncharacters, bidirectional controls) and :data:`IRI_INVISIBLE`: RFC 3987 §4.1 says an IRI
+    must not hold the bidirectional marks, and JavaScript reads U+FEFF as a space (Python does
+    not), so jsonld.js refuses an IRI holding one, and with it every credential of the site.
     """
     if any(c.isspace() or ord(c) < 32 or ord(c) == 0x7F or c in '<>"{}|\\^`' for c in value):
         return "it contains a space or a character that must be percent-encoded"
+    odd = bad_character(value, allow_newlines=False) or next(
+        (f"U+{ord(c):04X}, {IRI_INVISIBLE[c]}" for c in value if c in IRI_INVISIBLE), None
+    )
+    if odd is not None:
+        return f"it contains {odd}, which verifiers refuse in a URL (percent-encode it, or leave it out)"
     try:
         parts = urlsplit(value)
     except ValueError:
