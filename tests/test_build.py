@@ -384,3 +384,18 @@ def test_the_sources_are_kept_out_of_the_garbage_collector_while_the_build_runs(
         assert gc.get_freeze_count() > 0  # (not unfrozen by the build)
     finally:
         gc.unfreeze()
+
+
+def test_a_badge_whose_values_javascript_verifiers_order_otherwise_is_refused_naming_the_award(minimal_site, run):
+    """A badge tagged "😀" and "Ａ": pyld and the standard sort the two tags one way, rdf-canonize
+    (Digital Bazaar, the DCC verifier, the Learner Credential Wallet) the other, so the credential's
+    proof would fail there (an interop review). The build stops, naming the award and the values."""
+    badge = minimal_site / "badges/first-badge.yaml"
+    badge.write_text(badge.read_text() + 'tags: ["😀", "Ａ"]\n', encoding="utf-8")
+    result = run("build", "--source", str(minimal_site), "--today", TODAY)
+    assert result.code == 1
+    assert "recipients/ann.yaml: award " in result.err and "(first-badge)" in result.err
+    assert "verifiers built on JavaScript" in result.err and "'\"Ａ\"' and '\"😀\"'" in result.err
+    assert not (minimal_site / "output").exists()
+    badge.write_text(badge.read_text().replace('tags: ["😀", "Ａ"]', 'tags: ["😀", "한"]'), encoding="utf-8")
+    assert run("build", "--source", str(minimal_site), "--today", TODAY).code == 0

@@ -171,6 +171,49 @@ def test_a_url_with_a_character_verifiers_refuse_is_an_error(minimal_site, run, 
     assert f"U+{ord(char):04X}" in result.err and "which verifiers refuse in a URL" in result.err
 
 
+@pytest.mark.parametrize(
+    ("url", "said"),
+    [
+        ("https://bücher.example/", "write it as 'xn--bcher-kva.example'"),  # 1EdTech validator: "not valid"
+        ("https://xn--zz.example/", "is not valid punycode"),  # JavaScript's URL parser throws
+        ("https://example.org/%zz", "not followed by two hexadecimal digits"),  # RFC 3986 section 2.1
+        ("https://example.org/a%", "not followed by two hexadecimal digits"),
+        ("https://example.org/#a#b", "a second '#'"),  # RFC 3986 section 3.5
+        ("https://example.org/q?x=[1]", "outside an IPv6 host"),  # RFC 3986 section 3.2.2
+    ],
+)
+def test_urls_other_verifiers_refuse_are_errors(minimal_site, run, url, said):
+    """An interop review (2026-12-04) built sites with these as an alignment's URL: the 1EdTech
+    validator, Digital Bazaar's or the DCC verifier refused the badge. Refused at the source."""
+    badge = minimal_site / "badges/first-badge.yaml"
+    badge.write_text(badge.read_text() + f'alignment:\n  - {{name: X, url: "{url}"}}\n', encoding="utf-8")
+    result = run("check", "--source", str(minimal_site))
+    assert result.code == 1
+    assert "error[bad-url]" in result.err and said in result.err
+
+
+@pytest.mark.parametrize(
+    "url", ["https://xn--caf-dma.example/", "https://[::1]:8443/a", "https://example.org/a%20b#c?d"]
+)
+def test_urls_verifiers_read_alike_are_accepted(url):
+    from badgekiln.sources.fields import url_problem
+
+    assert url_problem(url) is None
+
+
+@pytest.mark.parametrize("path", ["a%2Fb", "a%2fb", "a%3Ab", "x%25y"])
+def test_a_base_url_whose_did_web_is_ambiguous_is_an_error(minimal_site, run, path):
+    """did:web decodes each path segment: with an encoded '/', ':' or '%' in its path, the site's
+    DID named another folder (the DCC verifier and openbadgeslib fetched .../a/b/did.json)."""
+    site = minimal_site / "site_src/site.yaml"
+    text = site.read_text()
+    base = next(line for line in text.splitlines() if line.startswith("base_url:")).split(": ", 1)[1].strip()
+    site.write_text(text.replace(base, f"{base.rstrip('/')}/{path}/", 1), encoding="utf-8")
+    result = run("check", "--source", str(minimal_site))
+    assert result.code == 1
+    assert "error[bad-url]" in result.err and "did:web identifier cannot say such a path" in result.err
+
+
 def test_an_award_issued_in_the_future_is_an_error(minimal_site, run):
     text = (minimal_site / "recipients/ann.yaml").read_text().replace("2026-01-15", "2026-12-01")
     write_site(minimal_site, {"recipients/ann.yaml": text})

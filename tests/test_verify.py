@@ -953,3 +953,32 @@ def test_an_unreachable_revocation_list_does_not_hide_a_wrong_recipient(site, si
     )
     assert (code, report["status"]) == (1, "invalid") and "recipient" in failed(report), report
     assert next(c for c in report["checks"] if c["name"] == "not revoked")["unchecked"] is True
+
+
+@pytest.mark.parametrize("path", ["a'b", "ü", "a@b", "a%27b", "%C3%BC"])
+def test_an_offline_root_serves_its_urls_however_their_path_is_escaped(tmp_path, path):
+    """The prefix given and the URL a did:web resolves to may escape the same path differently
+    (``a'b`` against ``a%27b``): compared as RFC 3986 section 6.2.2 says, not as texts (an interop
+    review found ``verify --offline-root`` failing on a site whose base_url had ' or ü)."""
+    from urllib.parse import quote, unquote
+
+    from badgekiln.verifying.fetching import offline_fetcher
+
+    (tmp_path / "did.json").write_bytes(b"{}")
+    prefix = f"https://badges.example.org/{path}/"
+    other = quote(unquote(path), safe="") if "%" not in path else unquote(path)
+    fetch = offline_fetcher({prefix: tmp_path}, fallback=None)
+    assert fetch(f"https://badges.example.org/{other}/did.json") == b"{}"
+    assert fetch(f"https://BADGES.example.org/{path}/did.json") == b"{}"
+
+
+def test_an_offline_root_may_have_an_equals_sign_in_its_url(tmp_path):
+    from badgekiln.verifying.fetching import parse_offline_root
+
+    folder = tmp_path / "out"
+    folder.mkdir()
+    assert parse_offline_root(f"https://badges.example.org/a=b/={folder}") == (
+        "https://badges.example.org/a=b/",
+        folder,
+    )
+    assert parse_offline_root(f"https://badges.example.org/x/={folder}") == ("https://badges.example.org/x/", folder)

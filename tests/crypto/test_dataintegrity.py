@@ -7,6 +7,8 @@ import copy
 import base58
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from badgekiln.crypto import dataintegrity, multikey
 from badgekiln.errors import SigningError, VerifyError
@@ -196,3 +198,40 @@ def test_verify_with_extension_context(vector):
     assert dataintegrity.verify_proof(signed, lambda m: key.public_key(), loader=loader)
     with pytest.raises(VerifyError, match="never fetches"):
         dataintegrity.verify_proof(signed, lambda m: key.public_key())
+
+
+def _utf16(line: str) -> bytes:
+    return line.encode("utf-16-be", "surrogatepass")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(st.characters(exclude_categories=("Cs",)), max_size=4), max_size=6))
+def test_an_order_javascript_sorts_otherwise_is_found(values):
+    """Lines in RDFC-1.0's order (by code point) are refused exactly when sorting them by UTF-16
+    code unit, as rdf-canonize does, would give another order."""
+    lines = sorted({f'<urn:x> <urn:p> "{v}" .' for v in values if "\n" not in v})
+    canonical = "".join(line + "\n" for line in lines)
+    problem = dataintegrity.utf16_order_problem(canonical)
+    assert (problem is None) == (lines == sorted(lines, key=_utf16))
+
+
+@pytest.mark.parametrize(("tags", "refused"), [(["😀", "Ａ"], True), (["𠜎", "ｶ"], True), (["😀", "한"], False)])
+def test_a_credential_javascript_verifiers_would_canonicalize_otherwise_is_not_signed(
+    vector, vector_key, tags, refused
+):
+    """rdf-canonize (Digital Bazaar, the DCC verifier, the Learner Credential Wallet) sorts N-Quads
+    by UTF-16 code unit, RDFC-1.0 by code point (an interop review: a badge tagged "😀" and "Ａ" was
+    signed, and its proof failed in both JavaScript verifiers). Such a document is refused."""
+    document = copy.deepcopy(vector["unsignedCredential"])
+    document["credentialSubject"]["achievement"]["tag"] = tags
+    sign = lambda: dataintegrity.add_proof(  # noqa: E731
+        document,
+        vector_key,
+        verification_method=vector["proofOptions"]["verificationMethod"],
+        created="2026-01-01T00:00:00Z",
+    )
+    if refused:
+        with pytest.raises(SigningError, match="verifiers built on JavaScript"):
+            sign()
+    else:
+        assert "proof" in sign()

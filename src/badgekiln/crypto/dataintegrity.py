@@ -68,6 +68,7 @@ def hash_data(
     *,
     loader: StaticDocumentLoader | None = None,
     canonizer: Callable[[dict[str, Any]], str] | None = None,
+    check_order: bool = False,
 ) -> bytes:
     """Compute the 64 bytes that an ``eddsa-rdfc-2022`` signature covers.
 
@@ -78,6 +79,8 @@ def hash_data(
         loader: Where contexts come from (default: the bundled contexts only).
         canonizer: What canonicalizes a document; :func:`canonize` with ``loader`` unless given
             (``crypto/fastcanon.py`` gives a faster one with equal results).
+        check_order: Refuse a document whose canonical form JavaScript verifiers sort otherwise
+            (:func:`utf16_order_problem`): for signing.
 
     Returns:
         ``sha256(canonical options) || sha256(canonical document)``.
@@ -101,7 +104,46 @@ def hash_data(
     except VerifyError as e:
         raise VerifyError(f"proof options: {e}") from e
     canonical_document = canonical(unsecured)
+    if check_order:
+        for text in (canonical_options, canonical_document):
+            problem = utf16_order_problem(text)
+            if problem is not None:
+                raise VerifyError(problem)
     return _sha256(canonical_options) + _sha256(canonical_document)
+
+
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+
+
+def utf16_order_problem(canonical: str) -> str | None:
+    """Why verifiers written in JavaScript would not accept a proof over ``canonical`` (N-Quads in
+    RDFC-1.0's order), or None.
+
+    RDFC-1.0 sorts N-Quads by Unicode code point (w3c/rdf-canon#18); rdf-canonize, under Digital
+    Bazaar's and the DCC verifiers (and the Learner Credential Wallet), sorts JavaScript strings,
+    by UTF-16 code unit. The two orders differ only where one line has a character past U+FFFF (an
+    emoji) where another has one from U+E000 to U+FFFF (a full-width letter): such a document's
+    canonical form, and so its signature, differs there (an interop review found it with a badge
+    tagged "😀" and "Ａ"). Refused rather than signed for some verifiers only.
+    """
+    if _ASTRAL.search(canonical) is None:
+        return None
+    lines = canonical.split("\n")
+    for before, after in zip(lines, lines[1:]):
+        if before and after and before.encode("utf-16-be") > after.encode("utf-16-be"):
+            return (
+                "two of its values are ordered one way by the standard and the other by verifiers built on "
+                "JavaScript (Digital Bazaar, the DCC verifier, the Learner Credential Wallet), which would "
+                f"reject its proof: {_shown(before)} and {_shown(after)}; change one of them (a character past "
+                "U+FFFF, such as an emoji, where the other has one from U+E000 to U+FFFF, such as a full-width letter)"
+            )
+    return None
+
+
+def _shown(line: str) -> str:
+    """The object of an N-Quads line (a value from the sources), shortened."""
+    value = line.split(" ", 2)[-1].rsplit(" ", 1)[0] if line.count(" ") >= 3 else line
+    return repr(value if len(value) <= 80 else value[:77] + "...")
 
 
 def _sha256(text: str) -> bytes:
@@ -159,7 +201,7 @@ def make_proof(
         raise SigningError(f"eddsa-rdfc-2022 needs an Ed25519 private key, got {got}")
     options = proof_options(verification_method=verification_method, created=created)
     try:
-        data = hash_data(document, options, canonizer=canonizer)
+        data = hash_data(document, options, canonizer=canonizer, check_order=True)
     except VerifyError as e:
         raise SigningError(f"cannot sign document: {e}") from e
     return {**options, "proofValue": multibase_encode(private_key.sign(data))}

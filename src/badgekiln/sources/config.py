@@ -152,6 +152,9 @@ def read_site_config(
     )
 
 
+DID_AMBIGUOUS_RE = re.compile(r"%(?:2[Ff]|3[Aa]|25)")  # did:web decodes each path segment (did-method-web)
+
+
 def check_base_url(value: str, where: SourceLocation, diagnostics: list[Diagnostic]) -> str | None:
     """The normalised ``base_url`` (site.yaml's or ``--base-url``), or None with an error in ``diagnostics``.
 
@@ -162,6 +165,11 @@ def check_base_url(value: str, where: SourceLocation, diagnostics: list[Diagnost
     problem = url_problem(value, ("https", "http"))
     if problem is None and ("?" in value or "#" in value):
         problem = "it has a query (?…) or a fragment (#…), which every URL of the site would inherit"
+    if problem is None and DID_AMBIGUOUS_RE.search(urlsplit(value).path):
+        problem = (
+            "its path has an encoded '/', ':' or '%' (%2F, %3A, %25): the site's did:web identifier cannot say "
+            "such a path, and verifiers would look for its DID document elsewhere"
+        )
     if problem is not None:
         diagnostics.append(
             Diagnostic(

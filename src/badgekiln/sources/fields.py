@@ -130,6 +130,7 @@ _FULL_STOPS = str.maketrans(
 
 MAX_TEXT = 20_000  # characters in one text field
 # A host name (letters of any script, digits, '-', '_', '.') or an IP literal in brackets.
+BAD_ESCAPE_RE = re.compile(r"%(?![0-9A-Fa-f]{2})")  # RFC 3986 section 2.1: a '%' starts an escape of two hex digits
 HOST_RE = re.compile(r"^[\w.-]+\Z|^\[[0-9A-Fa-f:.]+\]\Z|^\[v[0-9A-Fa-f]+\.[\w.:~!$&'()*+,;=-]+\]\Z")
 URL_HINT = 'for example https://example.org/page; write spaces and <>"{}|\\^` percent-encoded (%20 for a space)'
 
@@ -484,6 +485,9 @@ def url_problem(value: str, schemes=("https", "http")) -> str | None:
     noncharacters, bidirectional controls) and :data:`IRI_INVISIBLE`: RFC 3987 §4.1 says an IRI
     must not hold the bidirectional marks, and JavaScript reads U+FEFF as a space (Python does
     not), so jsonld.js refuses an IRI holding one, and with it every credential of the site.
+    What the 1EdTech validator's RFC 3986 check and JavaScript's URL parser refuse is refused too
+    (an interop review, 2026-12-04): a host not in its ASCII form, an xn-- label that is not
+    punycode, a ``%`` that does not start an escape, a second ``#``, brackets outside the host.
     """
     if any(c.isspace() or ord(c) < 32 or ord(c) == 0x7F or c in '<>"{}|\\^`' for c in value):
         return "it contains a space or a character that must be percent-encoded"
@@ -505,9 +509,32 @@ def url_problem(value: str, schemes=("https", "http")) -> str | None:
         return "it has no host name"
     if not HOST_RE.match(host):
         return f"its host name {host!r} has characters that no host name has"
+    if not host.isascii():  # (the 1EdTech validator refuses it, and did:web has no room for it)
+        try:
+            ascii_form = f": write it as {host.encode('idna').decode('ascii')!r}"
+        except UnicodeError:
+            ascii_form = ""
+        return f"its host name {host!r} is not in its ASCII form (an IDN's xn-- labels){ascii_form}"
+    for label in host.lower().split("."):
+        if label.startswith("xn--") and not _punycode(label[4:]):
+            return f"its host name's label {label!r} is not valid punycode (browsers and verifiers refuse it)"
     if port is not None and (not port.isascii() or not port.isdigit() or not 1 <= int(port) <= 65535):
         return f"its port {port!r} is not a number from 1 to 65535"
+    if BAD_ESCAPE_RE.search(value):
+        return "it has a '%' not followed by two hexadecimal digits (write a percent sign as %25)"
+    if value.count("#") > 1:
+        return "it has a second '#' (write it as %23 inside the fragment)"
+    if "[" in value.replace(host, "", 1) or "]" in value.replace(host, "", 1):
+        return "it has '[' or ']' outside an IPv6 host (write them as %5B and %5D)"
     return None
+
+
+def _punycode(text: str) -> bool:
+    """Whether ``text`` (a label after its ``xn--``) decodes as punycode to something."""
+    try:
+        return bool(text.encode("ascii").decode("punycode"))
+    except UnicodeError:
+        return False
 
 
 def _split_host_port(netloc: str) -> tuple[str, str, str | None]:

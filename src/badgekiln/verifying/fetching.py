@@ -420,13 +420,26 @@ def parse_offline_root(text: str) -> tuple[str, Path]:
     Raises:
         ValueError: Not ``URL=DIR`` with an http(s) URL.
     """
-    url, sep, folder = text.partition("=")
-    if not sep or not folder:
+    # A URL may hold "=" (a site's path can), and so may a folder: the first split whose folder is
+    # one, else the first split (whose folder is then refused by the caller).
+    splits = [(text[:i], text[i + 1 :]) for i, char in enumerate(text) if char == "="]
+    url, folder = next(((u, f) for u, f in splits if f and Path(f).is_dir()), splits[0] if splits else ("", ""))
+    if not folder:
         raise ValueError(f"{text!r} is not URL=DIR")
     parts = urllib.parse.urlsplit(url)
     if parts.scheme not in _WEB_SCHEMES or not parts.hostname or parts.query or parts.fragment:
         raise ValueError(f"{url!r} is not an http(s) URL prefix without query or fragment")
     return (url if url.endswith("/") else url + "/"), Path(folder)
+
+
+def _comparable(url: str) -> str:
+    """``url`` with its scheme and host in lower case and its path's escapes made one way (each
+    character percent-decoded, then encoded again where RFC 3986 says it must be): a prefix given
+    as ``https://host/a'b/`` serves the URL ``https://host/a%27b/did.json`` a did:web resolves to
+    (an interop review found the two compared as different texts, RFC 3986 section 6.2.2)."""
+    parts = urllib.parse.urlsplit(url)
+    path = urllib.parse.quote(urllib.parse.unquote(parts.path), safe="/!$&'()*+,;=:@-._~")
+    return parts._replace(scheme=parts.scheme.lower(), netloc=parts.netloc.lower(), path=path).geturl()
 
 
 def offline_fetcher(
@@ -447,7 +460,8 @@ def offline_fetcher(
         The fetch function.
     """
     mounts = sorted(
-        ((prefix, Path(folder).resolve()) for prefix, folder in roots.items()), key=lambda item: -len(item[0])
+        ((_comparable(prefix), Path(folder).resolve()) for prefix, folder in roots.items()),
+        key=lambda item: -len(item[0]),
     )
 
     def _fetch(url: str) -> bytes:
@@ -459,7 +473,7 @@ def offline_fetcher(
             if log is not None:
                 log.append(FetchRecord(str(url), "refused", None, 0, "not an http(s) URL"))
             raise
-        bare = urllib.parse.urlsplit(urllib.parse.urldefrag(url).url)._replace(query="").geturl()
+        bare = _comparable(urllib.parse.urlsplit(urllib.parse.urldefrag(url).url)._replace(query="").geturl())
         for prefix, folder in mounts:
             if bare.startswith(prefix):
                 try:
