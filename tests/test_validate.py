@@ -161,10 +161,7 @@ def test_a_url_with_a_character_verifiers_refuse_is_an_error(minimal_site, run, 
     U+FEFF as a space, Python does not; a review found it): refused with its file and line, as are
     the bidirectional marks (RFC 3987 section 4.1). (Controls, bidirectional controls, lone
     surrogates and noncharacters are refused in any text of the sources already.)"""
-    site = minimal_site / "site_src/site.yaml"
-    text = site.read_text()
-    base = next(line for line in text.splitlines() if line.startswith("base_url:")).split(": ", 1)[1].strip()
-    site.write_text(text.replace(base, f'"{base.rstrip("/")}/{char}x/"', 1), encoding="utf-8")
+    _base_url_below(minimal_site, f"{char}x")
     result = run("check", "--source", str(minimal_site))
     assert result.code == 1
     assert "error[bad-url]: 'base_url' must be an absolute https URL" in result.err
@@ -205,10 +202,7 @@ def test_urls_verifiers_read_alike_are_accepted(url):
 def test_a_base_url_whose_did_web_is_ambiguous_is_an_error(minimal_site, run, path):
     """did:web decodes each path segment: with an encoded '/', ':' or '%' in its path, the site's
     DID named another folder (the DCC verifier and openbadgeslib fetched .../a/b/did.json)."""
-    site = minimal_site / "site_src/site.yaml"
-    text = site.read_text()
-    base = next(line for line in text.splitlines() if line.startswith("base_url:")).split(": ", 1)[1].strip()
-    site.write_text(text.replace(base, f"{base.rstrip('/')}/{path}/", 1), encoding="utf-8")
+    _base_url_below(minimal_site, path)
     result = run("check", "--source", str(minimal_site))
     assert result.code == 1
     assert "error[bad-url]" in result.err and "did:web identifier cannot say such a path" in result.err
@@ -278,3 +272,11 @@ def test_a_windows_path_and_a_jpeg_get_what_to_write(minimal_site, run):
     err = run("check", "--source", str(minimal_site)).err
     assert "hint: write image: assets/logo.png, with '/' between folder and file" in err
     assert "image 'assets/badge.jpg' must be a .png or .svg file\n  hint: save it as PNG" in err
+
+
+def _base_url_below(site, segment: str) -> None:
+    """Make the site's base_url end in the path segment ``segment`` (quoted for YAML)."""
+    path = site / "site_src/site.yaml"
+    text = path.read_text()
+    base = next(line for line in text.splitlines() if line.startswith("base_url:")).split(": ", 1)[1].strip()
+    path.write_text(text.replace(base, f'"{base.rstrip("/")}/{segment}/"', 1), encoding="utf-8")

@@ -17,13 +17,15 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import re
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from badgekiln.errors import SigningError, SourceLocation
 from badgekiln.models import Award, Project
 from badgekiln.signing.keys import ED25519, RSA
 from badgekiln.signing.signer import Signer
@@ -285,3 +287,14 @@ def _rasterised(artwork: bytes, image: str) -> bytes:
 
 
 Item = Any  # None, a BadgeClass, or a (Recipient, Award) pair
+
+
+@contextmanager
+def signing_named(location: SourceLocation | None, what: str) -> Iterator[None]:
+    """A signing error in the block says the file and the thing (``award …``, ``endorsement …``) it
+    is about: what to change is in the sources, and the signer does not know where."""
+    try:
+        yield
+    except SigningError as e:
+        where = f"{location.path}: " if location is not None else ""
+        raise SigningError(f"{where}{what}: {e}") from e

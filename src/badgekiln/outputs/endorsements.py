@@ -7,11 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from badgekiln.errors import SigningError
 from badgekiln.formats import endorsements, ob2, ob3
 from badgekiln.formats.jsonout import dumps_hosted
 from badgekiln.models import Endorsing
-from badgekiln.outputs import BuildInputs, FileSpec, Plan, Unit
+from badgekiln.outputs import BuildInputs, FileSpec, Plan, Unit, signing_named
 from badgekiln.signing.keys import ED25519
 from badgekiln.signing.signer import Signer
 from badgekiln.sources.config import SiteConfig
@@ -63,13 +62,10 @@ def signed_credential(config: SiteConfig, signer: Signer, endorsing: Endorsing) 
     ``created`` is the endorsement's date, so the bytes are the same on every build.
     """
     kid = signer.effective_kid(signer.keyring.active_kid(ED25519), ED25519)
-    try:
+    with signing_named(endorsing.location, f"endorsement {endorsing.slug}"):
         return signer.add_proof(
             endorsements.credential(config, endorsing),
             kid,
             verification_method=ob3.verification_method(config, kid),
             created=ob2.timestamp(endorsing.issued_on),
         )
-    except SigningError as e:  # (named: what to change is in the endorsement's file)
-        where = f"{endorsing.location.path}: " if endorsing.location is not None else ""
-        raise SigningError(f"{where}endorsement {endorsing.slug}: {e}") from e

@@ -3,11 +3,10 @@ credential as a VC-JWT, and the badge image with the credential baked in."""
 
 from __future__ import annotations
 
-from badgekiln.errors import SigningError
 from badgekiln.formats import baking, ob2, ob3, urls
 from badgekiln.formats.jsonout import dumps_compact, dumps_hosted
 from badgekiln.models import Award, Recipient
-from badgekiln.outputs import BuildInputs, FileSpec, Plan, Unit, badge_image, badge_png
+from badgekiln.outputs import BuildInputs, FileSpec, Plan, Unit, badge_image, badge_png, signing_named
 
 
 def produce(plan: Plan, inputs: BuildInputs, renderer: object, item: tuple[Recipient, Award]) -> None:
@@ -18,16 +17,13 @@ def produce(plan: Plan, inputs: BuildInputs, renderer: object, item: tuple[Recip
     badge = inputs.project.badges[award.badge]
     unsigned = ob3.credential(config, badge, recipient, award, status_index=inputs.ledger.entries[award.id].index)
     ed_kid = inputs.ed_kid(award)
-    try:
+    with signing_named(award.location, f"award {award.id} ({award.badge})"):
         signed = inputs.signer.add_proof(
             unsigned,
             ed_kid,
             verification_method=ob3.verification_method(config, ed_kid),
             created=ob2.timestamp(award.issued_on),
         )
-    except SigningError as e:  # (named: what to change is in this award's or its badge class's file)
-        where = f"{award.location.path}: " if award.location is not None else ""
-        raise SigningError(f"{where}award {award.id} ({award.badge}): {e}") from e
     credential_bytes = dumps_hosted(signed)
     plan.add(urls.credential_json(award.id), credential_bytes)
     rsa_kid = inputs.rsa_kid(award)
