@@ -189,6 +189,15 @@ def test_urls_other_verifiers_refuse_are_errors(minimal_site, run, url, said):
     assert "error[bad-url]" in result.err and said in result.err
 
 
+def test_no_ascii_form_is_advised_where_idna_2003_and_2008_differ():
+    """Python's codec is IDNA 2003, which turns ß into ss: advising 'strasse.de' for 'straße.de'
+    would name another domain (IDNA 2008's form is xn--strae-oqa.de)."""
+    from badgekiln.sources.fields import url_problem
+
+    said = url_problem("https://straße.de/")
+    assert said is not None and "not in its ASCII form" in said and "strasse" not in said
+
+
 @pytest.mark.parametrize(
     "url", ["https://xn--caf-dma.example/", "https://[::1]:8443/a", "https://example.org/a%20b#c?d"]
 )

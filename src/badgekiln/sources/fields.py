@@ -129,8 +129,8 @@ _FULL_STOPS = str.maketrans(
 
 
 MAX_TEXT = 20_000  # characters in one text field
-# A host name (letters of any script, digits, '-', '_', '.') or an IP literal in brackets.
 BAD_ESCAPE_RE = re.compile(r"%(?![0-9A-Fa-f]{2})")  # RFC 3986 section 2.1: a '%' starts an escape of two hex digits
+# A host name (letters of any script, digits, '-', '_', '.') or an IP literal in brackets.
 HOST_RE = re.compile(r"^[\w.-]+\Z|^\[[0-9A-Fa-f:.]+\]\Z|^\[v[0-9A-Fa-f]+\.[\w.:~!$&'()*+,;=-]+\]\Z")
 URL_HINT = 'for example https://example.org/page; write spaces and <>"{}|\\^` percent-encoded (%20 for a space)'
 
@@ -473,6 +473,9 @@ IRI_INVISIBLE = {
 }
 
 
+IDNA_DEVIATIONS = frozenset("ßς\u200c\u200d")  # UTS 46 section 4.3: IDNA 2003 and 2008 give other names
+
+
 def url_problem(value: str, schemes=("https", "http")) -> str | None:
     """Why ``value`` is not a URL that is safe to publish and to fetch ("it …"), or None.
 
@@ -510,8 +513,8 @@ def url_problem(value: str, schemes=("https", "http")) -> str | None:
     if not HOST_RE.match(host):
         return f"its host name {host!r} has characters that no host name has"
     if not host.isascii():  # (the 1EdTech validator refuses it, and did:web has no room for it)
-        try:
-            ascii_form = f": write it as {host.encode('idna').decode('ascii')!r}"
+        try:  # (Python's codec is IDNA 2003, which maps the four deviation characters to others: no advice then)
+            ascii_form = "" if IDNA_DEVIATIONS & set(host) else f": write it as {host.encode('idna').decode('ascii')!r}"
         except UnicodeError:
             ascii_form = ""
         return f"its host name {host!r} is not in its ASCII form (an IDN's xn-- labels){ascii_form}"
