@@ -527,7 +527,7 @@ def url_problem(value: str, schemes=("https", "http")) -> str | None:
         return "it has a '%' not followed by two hexadecimal digits (write a percent sign as %25)"
     if value.count("#") > 1:
         return "it has a second '#' (write it as %23 inside the fragment)"
-    if "[" in value.replace(host, "", 1) or "]" in value.replace(host, "", 1):
+    if set("[]") & set(parts.path + parts.query + parts.fragment):  # (in the host: HOST_RE decided)
         return "it has '[' or ']' outside an IPv6 host (write them as %5B and %5D)"
     return None
 
