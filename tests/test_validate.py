@@ -177,6 +177,9 @@ def test_a_url_with_a_character_verifiers_refuse_is_an_error(minimal_site, run, 
         ("https://example.org/a%", "not followed by two hexadecimal digits"),
         ("https://example.org/#a#b", "a second '#'"),  # RFC 3986 section 3.5
         ("https://example.org/q?x=[1]", "outside an IPv6 host"),  # RFC 3986 section 3.2.2
+        ("https://xn--a.example/", "is not valid punycode"),  # (decodes to U+0080: IDNA refuses it)
+        ("https://[v1.evil.example]/", "has characters that no host name has"),  # urllib: host v1.evil.example
+        ("https://[::1]x:99/", "has characters that no host name has"),  # urllib: port 99
     ],
 )
 def test_urls_other_verifiers_refuse_are_errors(minimal_site, run, url, said):

@@ -982,3 +982,28 @@ def test_an_offline_root_may_have_an_equals_sign_in_its_url(tmp_path):
         folder,
     )
     assert parse_offline_root(f"https://badges.example.org/x/={folder}") == ("https://badges.example.org/x/", folder)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://h.example/base/ok.json%00.png",  # (a NUL: ValueError from the file system call)
+        "https://h.example/base/" + "a" * 300 + ".json",  # (a name too long: OSError)
+        "https://h.example/base/ok.json/x",  # (a file where a folder should be)
+        "https://h.exa\tmple/base/ok.json",  # (urlsplit drops the tab; the network fetcher refuses it)
+        "https://h.example/ba\nse/ok.json",
+        "https://\u212a.h.example/base/ok.json",  # (the Kelvin sign lower-cases to k)
+        "https://h.example/other/\ud800",
+    ],
+)
+def test_an_offline_root_answers_a_strangers_odd_url_with_a_refusal_not_a_crash(tmp_path, url):
+    """A badge's URLs come from a stranger: an offline root answers what it cannot serve with a
+    FetchError, as the network does (a review found ValueError and OSError escaping, and URLs
+    served that the network fetcher refuses)."""
+    from badgekiln.verifying.fetching import FetchError, offline_fetcher
+
+    (tmp_path / "ok.json").write_bytes(b"{}")
+    fetch = offline_fetcher({"https://h.example/base/": tmp_path, "https://k.h.example/base/": tmp_path}, fallback=None)
+    assert fetch("https://h.example/base/ok.json") == b"{}"
+    with pytest.raises(FetchError):
+        fetch(url)

@@ -438,7 +438,7 @@ def _comparable(url: str) -> str:
     as ``https://host/a'b/`` serves the URL ``https://host/a%27b/did.json`` a did:web resolves to
     (an interop review found the two compared as different texts, RFC 3986 section 6.2.2)."""
     parts = urllib.parse.urlsplit(url)
-    path = urllib.parse.quote(urllib.parse.unquote(parts.path), safe="/!$&'()*+,;=:@-._~")
+    path = urllib.parse.quote(urllib.parse.unquote(parts.path), safe="/!$&'()*+,;=:@-._~", errors="surrogatepass")
     return parts._replace(scheme=parts.scheme.lower(), netloc=parts.netloc.lower(), path=path).geturl()
 
 
@@ -473,6 +473,13 @@ def offline_fetcher(
             if log is not None:
                 log.append(FetchRecord(str(url), "refused", None, 0, "not an http(s) URL"))
             raise
+        if any(ord(c) <= 0x20 or ord(c) == 0x7F for c in url) or not urllib.parse.urlsplit(url).netloc.isascii():
+            # (as the network fetcher refuses it: urlsplit drops tabs and newlines, and lower-casing
+            # a host outside ASCII folds, e.g., the Kelvin sign into a k)
+            why = "a space or a control character, or a host not in ASCII"
+            if log is not None:
+                log.append(FetchRecord(str(url)[:200], "refused", None, 0, why))
+            raise FetchError(f"{url!r} is not a URL that is fetched: it holds {why}")
         bare = _comparable(urllib.parse.urlsplit(urllib.parse.urldefrag(url).url)._replace(query="").geturl())
         for prefix, folder in mounts:
             if bare.startswith(prefix):
@@ -497,14 +504,19 @@ def offline_fetcher(
 def _read_below(folder: Path, rel: str, url: str) -> tuple[bytes, Path]:
     if rel == "" or rel.endswith("/"):
         rel += "index.html"
-    path = (folder / rel).resolve()
-    if not path.is_relative_to(folder):
-        raise FetchError(f"{url} points outside its offline root", status=404)
-    if not path.is_file():
-        raise FetchError(f"{url} answered HTTP 404 Not Found (no file {path})", status=404)
-    if path.stat().st_size > MAX_BYTES:
-        raise FetchError(f"{url} is larger than the {MAX_BYTES}-byte limit")
-    return path.read_bytes(), path
+    try:  # (a stranger's URL: a NUL, a name too long for the file system, a folder where a file was)
+        if "\0" in rel:
+            raise ValueError("a NUL in the path")
+        path = (folder / rel).resolve()
+        if not path.is_relative_to(folder):
+            raise FetchError(f"{url} points outside its offline root", status=404)
+        if not path.is_file():
+            raise FetchError(f"{url} answered HTTP 404 Not Found (no file {path})", status=404)
+        if path.stat().st_size > MAX_BYTES:
+            raise FetchError(f"{url} is larger than the {MAX_BYTES}-byte limit")
+        return path.read_bytes(), path
+    except (OSError, ValueError) as e:
+        raise FetchError(f"{url} answered HTTP 404 Not Found (no such file: {e})", status=404) from None
 
 
 def memoized(fetch_: Fetch) -> Fetch:
