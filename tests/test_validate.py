@@ -180,6 +180,13 @@ def test_a_url_with_a_character_verifiers_refuse_is_an_error(minimal_site, run, 
         ("https://xn--a.example/", "is not valid punycode"),  # (decodes to U+0080: IDNA refuses it)
         ("https://[v1.evil.example]/", "has characters that no host name has"),  # urllib: host v1.evil.example
         ("https://[::1]x:99/", "has characters that no host name has"),  # urllib: port 99
+        ("https://127.1/", "is the IPv4 address 127.0.0.1 to browsers"),  # WHATWG: ends in a number
+        ("https://0x7f.1/", "is the IPv4 address 127.0.0.1 to browsers"),
+        ("https://2130706433/", "is the IPv4 address 127.0.0.1 to browsers"),
+        ("https://0177.0.0.1/", "is the IPv4 address 127.0.0.1 to browsers"),
+        ("https://203.0.113.7./", "is the IPv4 address 203.0.113.7 to browsers"),  # (serialized without the dot)
+        ("https://1.2.3.4.5/", "ends in a number, so browsers read it as an IPv4 address"),
+        ("https://badges.example.0x1/", "ends in a number, so browsers read it as an IPv4 address"),
     ],
 )
 def test_urls_other_verifiers_refuse_are_errors(minimal_site, run, url, said):
@@ -202,7 +209,14 @@ def test_no_ascii_form_is_advised_where_idna_2003_and_2008_differ():
 
 
 @pytest.mark.parametrize(
-    "url", ["https://xn--caf-dma.example/", "https://[::1]:8443/a", "https://example.org/a%20b#c?d"]
+    "url",
+    [
+        "https://xn--caf-dma.example/",
+        "https://[::1]:8443/a",
+        "https://example.org/a%20b#c?d",
+        "https://203.0.113.7/a",  # (four decimal numbers: the one spelling every reader takes alike)
+        "https://x1.example.org2/",  # (a last label with letters is a name)
+    ],
 )
 def test_urls_verifiers_read_alike_are_accepted(url):
     from badgekiln.sources.fields import url_problem

@@ -9,8 +9,10 @@ with a did-you-mean hint.
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import json
 import re
+import socket
 import unicodedata
 from collections.abc import Callable
 from datetime import date
@@ -523,6 +525,9 @@ def url_problem(value: str, schemes=("https", "http")) -> str | None:
     for label in host.lower().split("."):
         if label.startswith("xn--") and not _punycode(label[4:]):
             return f"its host name's label {label!r} is not valid punycode (browsers and verifiers refuse it)"
+    numeric = _numeric_host_problem(host)
+    if numeric is not None:
+        return numeric
     if port is not None and (not port.isascii() or not port.isdigit() or not 1 <= int(port) <= 65535):
         return f"its port {port!r} is not a number from 1 to 65535"
     if BAD_ESCAPE_RE.search(value):
@@ -532,6 +537,37 @@ def url_problem(value: str, schemes=("https", "http")) -> str | None:
     if set("[]") & set(parts.path + parts.query + parts.fragment):  # (in the host: HOST_RE decided)
         return "it has '[' or ']' outside an IPv6 host (write them as %5B and %5D)"
     return None
+
+
+_NUMBER_LABEL_RE = re.compile(r"[0-9]+|0[xX][0-9A-Fa-f]*")  # WHATWG URL: "ends in a number"
+
+
+def _numeric_host_problem(host: str) -> str | None:
+    """Why a host whose last label is a number is refused, or None (it is not, or it is an IPv4
+    address written as four decimal numbers, which every reader takes alike).
+
+    The WHATWG URL standard (host parsing, "ends in a number checker") reads such a host as an
+    IPv4 address, in any spelling (``127.1``, ``0x7f.1``, ``2130706433``, ``0177.0.0.1``), or refuses
+    it (``1.2.3.4.5``); Python reads it as a name. A published URL must mean one host to all.
+    """
+    labels = host.split(".")
+    if labels[-1] == "" and len(labels) > 1:
+        labels.pop()  # (a trailing dot: the last label is the one before it)
+    if not _NUMBER_LABEL_RE.fullmatch(labels[-1]):
+        return None
+    try:
+        if str(ipaddress.IPv4Address(host)) == host:
+            return None
+    except ValueError:
+        pass
+    try:
+        address = socket.inet_ntoa(socket.inet_aton(host.rstrip(".")))
+    except (OSError, ValueError):
+        return (
+            f"its host name {host!r} ends in a number, so browsers read it as an IPv4 address, which it is not: "
+            "use a name, or an address written as four decimal numbers"
+        )
+    return f"its host name {host!r} is the IPv4 address {address} to browsers: write it as {address}, or use a name"
 
 
 def _punycode(text: str) -> bool:
