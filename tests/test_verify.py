@@ -932,6 +932,18 @@ def test_an_http_offline_root_answers_its_https_twin_and_a_failed_badge_facts_ar
     assert result.code == 1 and "  as the badge says (not verified): badge: Pipefitting - MJI12 Advanced" in result.out
 
 
+def test_an_https_offline_root_does_not_serve_plain_http_urls(site, run):
+    """The network refuses plain http (but on this machine, with --allow-local): an https root
+    answered the http form of its URLs from disk as well, so a badge naming http:// URLs passed
+    offline where it fails online. Only an http root has a twin (its did:web is read over https)."""
+    assertion = "http://badges.northwind.example/awards/7q4kz2m9xw/assertion.json"
+    result = run("verify", assertion, "--offline-root", f"{BASE}={site.output}", "--now", NOW)
+    assert result.code != 0 and f"offline {assertion}" not in result.out, result.out
+    assert "http" in (result.out + result.err) and "Traceback" not in result.err
+    same = run("verify", "https" + assertion[4:], "--offline-root", f"{BASE}={site.output}", "--now", NOW)
+    assert same.code == 0 and f"offline https{assertion[4:]}" in same.out, same.out
+
+
 def test_a_forged_badge_cannot_turn_not_valid_into_not_checked(site, verify, tmp_path):
     # (hostile review: a forged credential whose verification method 404s on the issuer's own site,
     # or names a host that does not exist, was "NOT CHECKED … nothing checked is wrong", exit 3)

@@ -69,10 +69,10 @@ def run_verify(
             raise BadgekilnError(f"--offline-root {text!r}: {folder} is not a folder")
         roots[prefix] = folder
     for prefix, folder in list(roots.items()):  # (a site built for http://127.0.0.1:8000/ names its
-        # did:web, which is always read over https, with the same host: the same files answer both)
-        scheme, _, rest = prefix.partition("://")
-        twin = ("https" if scheme == "http" else "http") + "://" + rest
-        roots.setdefault(twin, folder)
+        # did:web, which is always read over https, with the same host: the same files answer both.
+        # Not the other way: an https root does not serve http URLs, which the network refuses.)
+        if prefix[:7].lower() == "http://":
+            roots.setdefault("https://" + prefix[7:], folder)
     log: list[FetchRecord] = []
     policy = dataclasses.replace(policy or FetchPolicy(), allow_local=allow_local)
     web = WebFetcher(policy, log=log)  # its deadline starts now, for the whole verification
