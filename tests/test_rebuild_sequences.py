@@ -3,9 +3,12 @@ byte a clean build's of the same sources on the same day.
 
 tests/test_units.py holds every unit key to each single edit; this holds the caches together
 (bundles, stats, the summary's views, the status lists' digests) over edits one after another,
-as a provider makes them: revoke, suspend, reinstate, award, rename an earner, touch a file, and
-days passing across expiry dates. (A helper's longer fuzzing of the same kind, 390 edits on sites
-of 184 and 312 awards, found no difference on 2026-12-04; this keeps a short one in the suite.)
+as a provider makes them: revoke, suspend, reinstate, award, rename an earner, touch a file, days
+passing across expiry dates, a badge class edited or made to require membership, memberships in
+site_src/members.csv and CPD in site_src/cpd.csv coming and going, a page and the site's settings
+edited, and a broken file (the build fails and output/ is left as it was) then put right. (A
+helper's longer fuzzing of the same kind, 390 edits on sites of 184 and 312 awards, found no
+difference on 2026-12-04; this keeps a short one in the suite.)
 """
 
 from __future__ import annotations
@@ -19,7 +22,28 @@ from pathlib import Path
 import pytest
 from conftest import TODAY, tree_bytes
 
-KINDS = ("revoke", "suspend", "unsuspend", "award", "rename", "touch", "days")
+KINDS = (
+    "revoke", "suspend", "unsuspend", "award", "rename", "touch", "days",
+    "badge", "membership", "cpd", "page", "settings", "broken",
+)  # fmt: skip
+
+
+def _email(earner: Path) -> str:
+    found = re.search(r"^email: (.+)$", earner.read_text(encoding="utf-8"), re.M)
+    assert found is not None
+    return found.group(1).strip()
+
+
+def _append(path: Path, header: str, row: str) -> None:
+    text = path.read_text(encoding="utf-8") if path.exists() else header + "\n"
+    path.write_text(text + row + "\n", encoding="utf-8")
+
+
+def _edit(path: Path, pattern: str, replacement: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    edited = re.sub(pattern, replacement, text, count=1, flags=re.M)
+    assert edited != text, (path, pattern)
+    path.write_text(edited, encoding="utf-8")
 
 
 def _award_ids(site: Path) -> list[str]:
@@ -74,11 +98,9 @@ def test_a_rebuild_after_each_edit_is_the_clean_build(example_site, tmp_path, ru
             suspended.discard(target)
         elif kind == "award":
             earner = rng.choice(sorted((site / "recipients").glob("*.yaml")))
-            email = re.search(r"^email: (.+)$", earner.read_text(encoding="utf-8"), re.M)
-            assert email is not None
             issued = day - timedelta(days=rng.randrange(0, 60))
             result = run(
-                "award", "--source", str(site), "--today", day.isoformat(), "--email", email.group(1).strip(),
+                "award", "--source", str(site), "--today", day.isoformat(), "--email", _email(earner),
                 "--name", "Sequence Earner", "--badge", rng.choice(badges), "--issued-on", issued.isoformat(),
             )  # fmt: skip
             assert result.code == 0, result.err
@@ -90,6 +112,35 @@ def test_a_rebuild_after_each_edit_is_the_clean_build(example_site, tmp_path, ru
             )
         elif kind == "touch":
             rng.choice(sorted((site / "recipients").glob("*.yaml"))).touch()
+        elif kind == "badge":  # (every award of the badge changes; a stacked badge's pages show it)
+            badge = site / "badges" / f"{rng.choice(badges)}.yaml"
+            _edit(badge, r"^description: (.*)$", rf"description: \1 Edit {step}.")
+        elif kind == "membership":  # (a badge that lapses with membership; members.csv rows come and go)
+            earner = rng.choice(sorted((site / "recipients").glob("*.yaml")))
+            held = re.findall(r"^\s+badge: (\S+)$", earner.read_text(encoding="utf-8"), re.M)
+            badge = site / "badges" / f"{rng.choice(held)}.yaml"  # (a badge this earner holds)
+            if "requires_membership" not in badge.read_text(encoding="utf-8"):
+                badge.write_text(badge.read_text(encoding="utf-8") + "requires_membership: true\n", encoding="utf-8")
+            until = day + timedelta(days=rng.choice([-400, -30, -1, 0, 1, 90]))
+            _append(site / "site_src/members.csv", "email,until", f"{_email(earner)},{until.isoformat()}")
+        elif kind == "cpd":
+            earner = rng.choice(sorted((site / "recipients").glob("*.yaml")))
+            logged = day - timedelta(days=rng.randrange(0, 400))
+            row = f"{_email(earner)},{logged.isoformat()},{rng.choice(['1', '2.5', '8'])},Toolbox talk {step}"
+            _append(site / "site_src/cpd.csv", "email,date,points,activity", row)
+        elif kind == "page":
+            page = site / "site_src/pages/about.md"
+            page.write_text(page.read_text(encoding="utf-8") + f"\nEdited at step {step}.\n", encoding="utf-8")
+        elif kind == "settings":  # (every page shows the footer)
+            _edit(site / "site_src/site.yaml", r"^footer: (.*)$", rf"footer: \1 Step {step}.")
+        elif kind == "broken":  # (the build fails with the file and line; output/ stays as it was)
+            earner = rng.choice(sorted((site / "recipients").glob("*.yaml")))
+            good, before = earner.read_bytes(), tree_bytes(site / "output")
+            earner.write_text(good.decode("utf-8") + "  - badge: no-such-badge\n    issued_on: 2026-01-01\n")
+            failed = run("build", "--source", str(site), "--today", day.isoformat())
+            assert failed.code == 1 and f"recipients/{earner.name}:" in failed.err, failed.err
+            assert tree_bytes(site / "output") == before
+            earner.write_bytes(good)
         else:  # (days pass: awards expire, a suspension's or membership's day comes)
             day += timedelta(days=rng.choice([1, 30, 200, 400, 1200]))
         done.append(kind)
