@@ -62,6 +62,11 @@ def test_init_writes_workflows_that_actionlint_and_shellcheck_accept(tmp_path, r
     assert built["run"] == "python build.py --production"
     assert built["env"]["BADGEKILN_PRIVATE_KEYS"] == "${{ secrets.BADGEKILN_PRIVATE_KEYS }}"
     assert publish["jobs"]["notify"]["needs"] == "deploy"
+    # Every setting the mail code reads is passed from the secret of its name (SECURITY was not).
+    settings = ("HOST", "PORT", "SECURITY", "USER", "PASSWORD", "FROM")
+    assert publish["jobs"]["notify"]["env"] == {
+        f"BADGEKILN_SMTP_{name}": f"${{{{ secrets.BADGEKILN_SMTP_{name} }}}}" for name in settings
+    }
     assert "deploy-pages" in publish["jobs"]["deploy"]["steps"][0]["uses"]
     # The hostile issue text never reaches a shell line through an expression.
     for path in files:

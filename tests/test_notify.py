@@ -195,6 +195,34 @@ def test_saved_messages_never_go_through_a_link_or_into_the_sources(minimal_site
     assert not (minimal_site / "previews").exists()
 
 
+@pytest.mark.parametrize(
+    ("host", "port", "security"), [("smtp.example.net", 587, "starttls"), ("127.0.0.1", 25, "none")]
+)
+def test_settings_left_empty_are_settings_not_given(monkeypatch, host, port, security):
+    """GitHub Actions passes a secret that is not set as an empty text: the generated publish
+    workflow gives every BADGEKILN_SMTP_* secret, and an empty port was "must be a number" (an
+    audit of the README, 2026-12-04), so a site needed every optional secret to send any email."""
+    from badgekiln.delivery.mail import SmtpSettings
+
+    for name in ("PORT", "SECURITY", "USER", "PASSWORD", "FROM"):
+        monkeypatch.setenv(f"BADGEKILN_SMTP_{name}", "")
+    monkeypatch.setenv("BADGEKILN_SMTP_HOST", host)
+    settings = SmtpSettings.from_environment("badges@example.org")
+    assert (settings.port, settings.security, settings.user, settings.password) == (port, security, None, None)
+    assert settings.sender == "badges@example.org"
+    monkeypatch.setenv("BADGEKILN_SMTP_SECURITY", " SSL ")
+    assert SmtpSettings.from_environment("badges@example.org").port == 465
+
+
+@pytest.mark.parametrize("port", ["abc", "5 87", "٥٨٧", "0", "65536"])
+def test_a_port_that_is_not_one_is_a_clear_error(minimal_site, run, monkeypatch, port):
+    build(run, minimal_site)
+    monkeypatch.setenv("BADGEKILN_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("BADGEKILN_SMTP_PORT", port)
+    result = run("notify", "--source", str(minimal_site), "--today", TODAY, *FAST)
+    assert result.code == 1 and "BADGEKILN_SMTP_PORT must be" in result.err and "Traceback" not in result.err
+
+
 def test_unreachable_mail_server_is_a_clear_error(minimal_site, run, monkeypatch):
     build(run, minimal_site)
     monkeypatch.setenv("BADGEKILN_SMTP_HOST", "127.0.0.1")

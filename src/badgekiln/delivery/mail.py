@@ -183,14 +183,16 @@ class SmtpSettings:
                 "set BADGEKILN_SMTP_HOST (and BADGEKILN_SMTP_USER/PASSWORD if your server needs them) "
                 "to send email, or use --dry-run to see the messages"
             )
-        security = env.get("BADGEKILN_SMTP_SECURITY", "none" if host in LOCAL_HOSTS else "starttls").lower()
+        # (An empty variable is an unset one: GitHub Actions passes a secret that is not set as "".)
+        security = env.get("BADGEKILN_SMTP_SECURITY", "").strip().lower()
+        security = security or ("none" if host in LOCAL_HOSTS else "starttls")
         if security not in ("starttls", "ssl", "none"):
             raise ConfigError("BADGEKILN_SMTP_SECURITY must be starttls, ssl or none")
         default_port = {"starttls": 587, "ssl": 465, "none": 25}[security]
-        try:
-            port = int(env.get("BADGEKILN_SMTP_PORT", default_port))
-        except ValueError:
-            raise ConfigError("BADGEKILN_SMTP_PORT must be a number") from None
+        port_text = env.get("BADGEKILN_SMTP_PORT", "").strip() or str(default_port)
+        if not (port_text.isascii() and port_text.isdigit()):
+            raise ConfigError("BADGEKILN_SMTP_PORT must be a number")
+        port = int(port_text)
         if not 0 < port < 65536:
             raise ConfigError("BADGEKILN_SMTP_PORT must be between 1 and 65535")
         return cls(
