@@ -317,7 +317,16 @@ def test_check_loads_what_the_build_renders_and_only_that(minimal_site, run):
     # A missing parent fails the build, so check must fail too.
     write_site(minimal_site, {"templates/award.html": "{% extends 'no-such-parent.html' %}"})
     result = run(*check)
-    assert result.code == 1 and "no-such-parent.html" in result.err
+    assert result.code == 1 and "templates/award.html:1: template error" in result.err
+    assert "there is no template 'no-such-parent.html'" in result.err
+    # A missing include, or a hidden name the loader refuses: said where it is named, as the build says it.
+    for named in ("nosuch.html", ".partials/foot.html"):
+        award = "{% extends '!builtin/award.html' %}\n{% block main %}\n{% include '" + named + "' %}{% endblock %}"
+        write_site(minimal_site, {"templates/award.html": award})
+        result = run(*check)
+        assert result.code == 1 and "templates/award.html:3: template error" in result.err, result.err
+        built = run("build", "--source", str(minimal_site), "--today", TODAY)
+        assert built.code == 1 and "templates/award.html:3: template error" in built.err, built.err
     # A file the build never renders (notes, an unused draft) does not fail check; a hidden binary
     # file (.DS_Store) neither fails check nor the build.
     write_site(

@@ -16,6 +16,7 @@ from datetime import date
 from pathlib import Path
 
 import jinja2
+from jinja2 import nodes
 from jinja2.loaders import split_template_path
 from markupsafe import Markup
 
@@ -245,17 +246,28 @@ class Renderer:
 
         todo, seen = list(USED_TEMPLATES), set()
         references: dict[str, list[tuple[str, int]]] = {}
+        named_by: dict[str, tuple[str, int]] = {}  # a template found in another: where it is named first
         while todo:
             name = todo.pop()
             if name in seen:
                 continue
             seen.add(name)
-            source = self._source(name)
+            try:
+                source = self._source(name)
+            except jinja2.TemplateNotFound:
+                if name not in named_by:
+                    raise
+                where, line = named_by[name]  # (said where it is named, as a build says it when rendering)
+                message = f"there is no template {name!r} (in templates/ or built in)"
+                raise jinja2.TemplateSyntaxError(message, line, where) from None
             self._cache.setdefault(name, self.env.get_template(name))
             tree = self.env.parse(source, name)
             for line, message in static_problems(tree):  # what would break a limit whatever the data
                 raise jinja2.TemplateSyntaxError(message, line, name)
             references[name] = unconditional_references(tree)
+            for node in tree.find_all((nodes.Include, nodes.Extends, nodes.Import, nodes.FromImport)):
+                if isinstance(node.template, nodes.Const) and isinstance(node.template.value, str):
+                    named_by.setdefault(node.template.value, (name, node.lineno))
             todo.extend(n for n in meta.find_referenced_templates(tree) if n)
         _check_no_cycle(references)
 
