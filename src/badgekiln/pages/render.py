@@ -266,8 +266,9 @@ class Renderer:
                 raise jinja2.TemplateSyntaxError(message, line, name)
             references[name] = unconditional_references(tree)
             for node in tree.find_all((nodes.Include, nodes.Extends, nodes.Import, nodes.FromImport)):
-                if isinstance(node.template, nodes.Const) and isinstance(node.template.value, str):
-                    named_by.setdefault(node.template.value, (name, node.lineno))
+                named = getattr(node, "template", None)  # (each of the four has one)
+                if isinstance(named, nodes.Const) and isinstance(named.value, str):
+                    named_by.setdefault(named.value, (name, node.lineno))
             todo.extend(n for n in meta.find_referenced_templates(tree) if n)
         _check_no_cycle(references)
 
