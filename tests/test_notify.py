@@ -173,7 +173,15 @@ def test_a_dry_run_can_save_the_messages_to_open_in_a_mail_program(minimal_site,
     sending = run("notify", "--save", str(saved), "--source", str(minimal_site), "--today", TODAY)
     assert sending.code == 2 and "--save is for --dry-run" in sending.err
     again = run("notify", "--dry-run", "--save", str(saved), "--source", str(minimal_site), "--today", TODAY)
-    assert again.code == 1 and "already there" in again.err  # (never over a file)
+    assert again.code == 1 and "is not empty" in again.err  # (never over a file, nor beside one)
+    # (a README audit: a folder holding something else was written into, and with 005.eml there, 001-004 were)
+    other = tmp_path / "notes"
+    other.mkdir()
+    (other / "notes.txt").write_text("keep")
+    beside = run("notify", "--dry-run", "--save", str(other), "--source", str(minimal_site), "--today", TODAY)
+    assert (
+        beside.code == 1 and "is not empty" in beside.err and sorted(p.name for p in other.iterdir()) == ["notes.txt"]
+    )
 
 
 def test_saved_messages_never_go_through_a_link_or_into_the_sources(minimal_site, run, tmp_path):

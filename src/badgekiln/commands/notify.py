@@ -649,10 +649,13 @@ def save_messages(folder: Path, messages: list[EmailMessage]) -> None:
     never through a link or over a file already there (they hold earners' addresses).
 
     Raises:
-        BadgekilnError: the folder is a link or not a folder, or a file is in the way.
+        BadgekilnError: the folder is a link or not a folder, or not empty, or a file is in the way.
     """
     if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
         raise BadgekilnError(f"{folder} is a symbolic link or not a folder: give a folder of its own to --save")
+    if folder.is_dir() and next(folder.iterdir(), None) is not None:  # (checked before any file is written:
+        # a folder of earlier previews, or of anything else, is not mixed with these)
+        raise BadgekilnError(f"{folder} is not empty: give --save a new or empty folder")
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
     for number, message in enumerate(messages, 1):
