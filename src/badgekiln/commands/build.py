@@ -9,7 +9,7 @@ import stat
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import partial
 from pathlib import Path
@@ -337,21 +337,14 @@ def _run_build(
                 cache.save()
             with timings.phase("output stamp"):
                 cache.stamp_output()
-        from badgekiln.commands.github import (  # (only here: the GitHub glue is not on every command's path)
-            stale_form,
-            stale_workflow,
-        )
+        from badgekiln.commands.github import repository_warnings  # (only here: not on every command's path)
 
-        stale = (
-            stale_form(source, [(slug, badge.name) for slug, badge in loaded.project.badges.items()]),
-            stale_workflow(source),
-        )
         result = BuildResult(
             output=output,
             files=counts["files"],
             written=counts["written"],
             linked=counts["linked"],
-            warnings=prepared.warnings + tuple(warning for warning in stale if warning is not None),
+            warnings=prepared.warnings + repository_warnings(source, loaded.project.badges),
         )
         with timings.phase("summary"), forking.collector_paused():
             with timings.phase("summary/read"):
@@ -388,7 +381,9 @@ def run_check(source: Path, *, base_url: str | None, today: date, frozen: bool) 
         renderer = Renderer(source_paths(source).templates)
         renderer.compile_used()
         renderer.template_sources()  # every file of templates/ is read by a build (its cache keys): as it would be
-    return prepared
+    from badgekiln.commands.github import repository_warnings
+
+    return replace(prepared, warnings=prepared.warnings + repository_warnings(source, prepared.loaded.project.badges))
 
 
 @contextmanager

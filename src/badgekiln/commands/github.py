@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -127,6 +128,13 @@ def stale_form(source: Path, badges: list[tuple[str, str]]) -> Diagnostic | None
         SourceLocation(AWARD_FORM),
         "run 'badgekiln init --github' to renew it, and commit it",
     )
+
+
+def repository_warnings(source: Path, badges: dict[str, Any]) -> tuple[Diagnostic, ...]:
+    """The warnings about the site's GitHub files that ``build`` and ``check`` give: an award form
+    whose badge list is out of date, a Daily workflow that cannot run the Publish workflow."""
+    found = (stale_form(source, [(slug, badge.name) for slug, badge in badges.items()]), stale_workflow(source))
+    return tuple(warning for warning in found if warning is not None)
 
 
 def stale_workflow(source: Path) -> Diagnostic | None:
