@@ -672,6 +672,7 @@ def test_an_office_sheet_with_a_title_row_and_a_totals_row(minimal_site, run, tm
     assert result.code == 0, result.err
     assert "results.xlsx:3:1: warning[header-below]: the columns are named in row 3: the rows above it " in result.err
     assert "'Harbour Safety Training – Course results November 2026'" in result.err
+    assert "unused-column" not in result.err  # (the title is not a column: an audit found "use --map" for it)
     assert "2 award(s) added" in result.out
     sheet.append(["Total", "", "", "", 2])
     book.save(path)

@@ -94,10 +94,10 @@ def read_table(
     else:
         header_line, header, rows = _csv_rows(_decode(raw, rel, encoding), rel)
     table = Table(rel, [])
+    first: list[Diagnostic] = []  # (the first row's warnings count only if it is the header, not a title: an audit)
     try:
-        table.columns = _columns(
-            header, SourceLocation(rel, header_line, 1), known, required, mapping or {}, table.warnings
-        )
+        table.columns = _columns(header, SourceLocation(rel, header_line, 1), known, required, mapping or {}, first)
+        table.warnings.extend(first)
     except ValidationFailed as exc:
         below = _header_below(rows, known, required, mapping or {})
         if below is not None:  # (a title row above the header, as office sheets have: UX review)
