@@ -63,6 +63,22 @@ def test_a_local_date_without_date_format_gets_a_hint(minimal_site, run, tmp_pat
     assert not (minimal_site / "recipients/zoe.yaml").exists()
 
 
+def test_each_kind_of_local_date_gets_its_hint_once(minimal_site, run, tmp_path):
+    """(a README audit: only the first bad date of a sheet had a hint, so a month-first date below a
+    day-first one got none, and the sheet's mix of both went unsaid)"""
+    sheet = tmp_path / "awards.csv"
+    rows = ["13/03/2026", "14/03/2026", "03/13/2026"]
+    sheet.write_text(
+        "name,email,badge,issued_on\n"
+        + "".join(f"E{n},e{n}@example.org,first-badge,{value}\n" for n, value in enumerate(rows))
+    )
+    result = award_sheet(run, minimal_site, sheet)
+    assert result.code == 1 and result.err.count("error[bad-date]") == 3
+    assert result.err.count("hint:") == 2
+    assert "awards.csv:2:1: error[bad-date]" in result.err and '--date-format "%d/%m/%Y"' in result.err
+    assert "awards.csv:4:1: error[bad-date]" in result.err and '--date-format "%m/%d/%Y"' in result.err
+
+
 def test_a_wrong_date_format_is_located(minimal_site, run, tmp_path):
     sheet = tmp_path / "awards.csv"
     sheet.write_text("name,email,badge,issued_on\nZoe,zoe@example.org,first-badge,31/02/2026\n")

@@ -212,7 +212,7 @@ def check_date_format(text: str) -> None:
 
 
 def _sheet_dates(
-    row: dict, location: SourceLocation, date_format: str | None, diagnostics: list[Diagnostic], hinted: list[bool]
+    row: dict, location: SourceLocation, date_format: str | None, diagnostics: list[Diagnostic], hinted: set[str]
 ) -> bool:
     """Turn the date cells of ``row`` into ``YYYY-MM-DD`` in place; False (and a diagnostic) when one is not a date."""
     ok = True
@@ -243,8 +243,11 @@ def _sheet_dates(
                 ok = False
             elif LOCAL_DATE_RE.match(value) or _named_month_format(value):
                 named = _named_month_format(value)
-                hint = None if hinted[0] else (f'add --date-format "{named}"' if named else local_date_hint(value))
-                hinted[0] = True
+                hint = f'add --date-format "{named}"' if named else local_date_hint(value)
+                if hint in hinted:  # (each hint once, at its first row: not on every row of a long sheet)
+                    hint = None
+                elif hint is not None:
+                    hinted.add(hint)
                 diagnostics.append(
                     Diagnostic(
                         "error",
@@ -317,7 +320,7 @@ def awards_from_table(
     diagnostics: list[Diagnostic] = list(table.warnings)
     by_name = badge_names(badges)
     awards = []
-    hinted = [False]
+    hinted: set[str] = set()
     for line, row in table.rows:
         location = SourceLocation(table.rel, line, 1)
         first = next((str(value).strip() for value in row.values() if str(value).strip()), "")
