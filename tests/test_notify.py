@@ -96,6 +96,10 @@ def test_notify_sends_one_message_per_new_award_then_none(minimal_site, run, smt
         "notify", "--source", str(minimal_site), "--today", TODAY, "--skip-online-check", "--award", "bo-revoked-1"
     )
     assert "not sent for bo-revoked-1: revoked" in named.err and "1 skipped" in named.out
+    # An id in capitals, or the page's URL, names the award as it does for revoke (a README audit).
+    for given in ("BO-FIRST-1", " https://badges.example.org/awards/bo-first-1/ "):
+        again = run("notify", "--source", str(minimal_site), "--today", TODAY, "--skip-online-check", "--award", given)
+        assert again.code == 0 and "sent 1 message(s)" in again.out, (given, again.err)
 
 
 def test_an_award_renewed_before_it_was_announced_is_not_announced_its_renewal_is(minimal_site, run, smtp):

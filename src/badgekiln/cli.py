@@ -842,7 +842,12 @@ def serve_command(source: Path, today: str | None, port: int, watch: bool) -> No
 @cli.command("notify")
 @source_option
 @today_option
-@click.option("--award", "only", multiple=True, help="Only this award (repeatable); sends again if already sent.")
+@click.option(
+    "--award",
+    "only",
+    multiple=True,
+    help="Only this award, by id or page URL (repeatable); sends again if already sent.",
+)
 @click.option("--dry-run", is_flag=True, help="Print the messages instead of sending them (no network at all).")
 @click.option("--digest", is_flag=True, help="One message per earner listing all their new awards.")
 @click.option(
@@ -891,8 +896,10 @@ def notify_command(
     before expiry that are due (remind_before), and the news that an award was suspended, is valid
     again or was revoked."""
     from badgekiln.commands.notify import notify, progress_display, summary_lines
+    from badgekiln.commands.revoke import award_id_from
     from badgekiln.delivery.mail import RetryPolicy
 
+    only = tuple(award_id_from(award_id) for award_id in only)  # (as revoke reads one: any case, or the page's URL)
     day = today_from_environment(today)
     policy = RetryPolicy(retries=retries, delay=retry_delay, deadline=timeout)
     if save_to is not None:
