@@ -132,7 +132,7 @@ def test_report_expiring_in_three_formats(minimal_site, run):
     result = run("report", "expiring", "--format", "json", "--source", str(minimal_site), "--today", TODAY)
     assert [r["award_id"] for r in json.loads(result.out)] == ["soon-0001"]
     result = run("report", "expiring", "--within", "soon", "--source", str(minimal_site))
-    assert result.code == 1 and "--within takes a number and a unit" in result.err
+    assert result.code == 2 and "--within takes a number and a unit" in result.err  # (a usage error)
 
 
 def test_a_revocation_cannot_be_dated_in_the_future(minimal_site, run):

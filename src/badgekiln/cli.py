@@ -416,9 +416,13 @@ def report_expiring_command(
 
     from badgekiln.commands.report import expiring, parse_within
 
+    try:
+        window = parse_within(within)
+    except BadgekilnError as exc:  # (an option written wrongly: a usage error, exit 2, as a bad --today is)
+        raise click.UsageError(str(exc)) from None
     rows = expiring(
         source.resolve(),
-        parse_within(within),
+        window,
         today_from_environment(today),
         include_expired=include_expired,
         remind=remind,
