@@ -1,7 +1,7 @@
 """Validation collects every problem in one run, with locations and hints."""
 
 import pytest
-from conftest import write_site
+from conftest import TODAY, write_site
 
 
 def test_every_error_is_reported_at_once_with_file_line_and_hint(minimal_site, run):
@@ -232,6 +232,22 @@ def test_a_base_url_whose_did_web_is_ambiguous_is_an_error(minimal_site, run, pa
     result = run("check", "--source", str(minimal_site))
     assert result.code == 1
     assert "error[bad-url]" in result.err and "did:web identifier cannot say such a path" in result.err
+
+
+def test_an_accent_colour_too_light_to_read_is_a_warning_with_a_darker_shade(minimal_site, run):
+    """(a visual audit: a brand yellow, #f5c518, made every link, button and badge name 1.6:1 on
+    white, and white on the primary button the same; the build said nothing)"""
+    from badgekiln.sources.config import contrast_with_white
+
+    site_yaml = minimal_site / "site_src/site.yaml"
+    site_yaml.write_text(site_yaml.read_text() + 'accent_color: "#f5c518"\n')
+    result = run("check", "--source", str(minimal_site), "--today", TODAY)
+    assert result.code == 0, result.err  # (a warning: the colour is the provider's to choose)
+    assert "warning[low-contrast]: 'accent_color' #f5c518 against white has a contrast of 1.6:1" in result.err
+    assert 'hint: a darker shade of it reads well: accent_color: "#8e720e"' in result.err
+    assert contrast_with_white("#8e720e") >= 4.5
+    site_yaml.write_text(site_yaml.read_text().replace("#f5c518", "#767676"))  # (4.54:1: enough)
+    assert "low-contrast" not in run("check", "--source", str(minimal_site), "--today", TODAY).err
 
 
 def test_an_award_issued_in_the_future_is_an_error(minimal_site, run):

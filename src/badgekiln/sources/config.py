@@ -12,6 +12,36 @@ from badgekiln.models import Duration, Issuer
 from badgekiln.sources.fields import Fields, url_problem
 
 COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
+MIN_CONTRAST = 4.5  # WCAG 2.1 AA for text: the accent is text on white (links) and behind white text (buttons)
+
+
+def _luminance(color: str) -> float:
+    """The relative luminance of ``#rrggbb`` (WCAG 2.1, its definition of relative luminance)."""
+
+    def channel(c: int) -> float:
+        v = c / 255
+        return v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (int(color[i : i + 2], 16) for i in (1, 3, 5))
+    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+
+
+def contrast_with_white(color: str) -> float:
+    """The contrast ratio of ``#rrggbb`` with white, from 1 to 21."""
+    return 1.05 / (_luminance(color) + 0.05)
+
+
+def darker_until_readable(color: str) -> str:
+    """``color`` darkened (its channels scaled down together, keeping its hue) until white on it
+    reaches :data:`MIN_CONTRAST`."""
+    r, g, b = (int(color[i : i + 2], 16) for i in (1, 3, 5))
+    for percent in range(100, -1, -1):
+        shade = "#" + "".join(f"{round(c * percent / 100):02x}" for c in (r, g, b))
+        if contrast_with_white(shade) >= MIN_CONTRAST:
+            return shade
+    return "#000000"
+
+
 LANG_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
 
@@ -122,6 +152,14 @@ def read_site_config(
             "bad-color", f"'accent_color' must be a colour written #rrggbb, not {color!r}", fields.where("accent_color")
         )
         color = "#1f5f8b"
+    elif contrast_with_white(color) < MIN_CONTRAST:
+        fields.warning(
+            "low-contrast",
+            f"'accent_color' {color} against white has a contrast of {contrast_with_white(color):.1f}:1: links, "
+            "buttons and badge names in it (and white text on it) are hard to read; text needs 4.5:1 (WCAG AA)",
+            fields.where("accent_color"),
+            f'a darker shade of it reads well: accent_color: "{darker_until_readable(color)}"',
+        )
     linkedin = fields.text("linkedin_organization_id", single_line=True)
     if linkedin is not None and not linkedin.isdigit():
         fields.error(
