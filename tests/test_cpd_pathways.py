@@ -211,7 +211,7 @@ def test_an_earner_is_awarded_the_pathway_badge_when_the_last_component_arrives(
     out = site / "output"
     # The award page links the component awards, in the pathway's order.
     page = (out / f"awards/{lead.id}/index.html").read_text(encoding="utf-8")
-    block = page[page.index('class="pathway-components"') :]
+    block = page[page.index('class="component-awards"') :]
     first, rigging, last = (
         block.index(f'href="../../awards/{i}/"') for i in ("ann-first-aid", "ann-rigging", permit.id)
     )

@@ -267,6 +267,24 @@ def test_page_viewed_after_expiry_shows_the_built_expired_banner(page, example):
     assert page.title().startswith("Expired: ") and not page.title().startswith("Expired: Expired")
 
 
+def test_a_portfolio_viewed_after_a_badges_expiry_marks_it_expired(page, example):
+    """(a visual audit: "Every badge listed here is currently valid" above "valid until 10 February
+    2028", viewed in March 2028, when the site's daily rebuild had stopped)"""
+    page.goto(example.url("earners/sean-obrien/"))
+    assert page.locator(".portfolio-award.expired").count() == 0
+    lead = page.inner_text(".portfolio-lead")
+    assert lead.startswith("Every badge listed here is currently valid")
+    expiring = page.eval_on_selector_all(".portfolio-award[data-expires]", "els => els.map(e => e.dataset.expires)")
+    assert expiring, "the example portfolio lists a badge that expires"
+    page.clock.set_fixed_time(
+        f"{max(expiring)}T09:00:00Z"
+    )  # (on the day of the last expiry: expired, as on award pages)
+    page.reload()
+    assert page.locator(".portfolio-award.expired").count() == len(expiring)
+    assert page.locator(".portfolio-award.expired .validity").all_inner_texts() == ["expired on"] * len(expiring)
+    assert page.inner_text(".portfolio-lead").startswith("The badges listed here were valid when this page was made")
+
+
 def test_banner_stays_hidden_before_expiry(page, example):
     page.goto(example.url(f"awards/{VALID}/"))
     assert page.locator(".banner-expired").is_hidden()

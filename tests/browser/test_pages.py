@@ -284,6 +284,70 @@ def test_verify_refuses_a_key_the_site_does_not_list(page, example):
     assert "is not listed in this site's key set" in result["steps"][0]["text"]
 
 
+@pytest.mark.parametrize(("route", "status"), [("/.well-known/did.json", 404), ("/keys/jwks.json", 503)])
+def test_verify_that_cannot_download_the_sites_keys_says_not_checked_not_forged(page, example, route, status):
+    """A visual audit (2026-12-04): a did.json the host does not serve (a deploy that skips dot-folders)
+    or a key set it fails to send made every genuine badge read "the key … is not one this issuer
+    publishes". Those addresses are the page's, not the badge's: nothing was found wrong, and the
+    verdict says the signature was not checked."""
+    example.server.routes[route] = (status, {"Content-Type": "text/plain"}, b"gone")
+    try:
+        result = verify(page, example.url(f"awards/{VALID}/"))
+    finally:
+        del example.server.routes[route]
+
+    assert result["kind"] == "incomplete", result
+    assert result["text"].startswith("Could not fully check: this site's published keys could not be downloaded")
+    assert result["steps"][0]["state"] == "unchecked" and "could not download" in result["steps"][0]["text"]
+    assert len(result["steps"]) == 1 and "Verified" not in result["text"]
+
+
+def test_verify_of_a_key_address_the_badge_names_that_is_not_there_is_not_verified(page, example):
+    # (the badge's own claim: a forger's key address that answers 404 must not make it "not checked")
+    kid = _jwt_kid(example)
+    path = f"/awards/{VALID}/credential.jwt"
+    example.server.routes[path] = (
+        200,
+        {"Content-Type": "text/plain"},
+        _resigned_jwt(example, example.url(f"keys/{kid.partition('#')[2]}-gone.jwk.json")),
+    )
+    try:
+        result = verify(page, example.url(f"awards/{VALID}/"))
+    finally:
+        del example.server.routes[path]
+    assert result["kind"] == "invalid" and "is not one this issuer publishes" in result["text"], result
+
+
+@pytest.mark.parametrize(
+    ("shown", "expected"),
+    [
+        ('<time datetime="2026-03-01">1 March 2020</time>', "it was issued on 2026-03-01"),
+        (
+            '<time datetime="2029-03-01" class="expiry" data-expires="2029-03-01">1 March 2039</time>',
+            "it is valid until 2029-03-01",
+        ),
+    ],
+)
+def test_verify_compares_the_dates_the_page_shows_not_only_their_attributes(page, example, shown, expected):
+    # (a visual audit: a page showing "1 March 2020" over datetime="2026-03-01" was "This page shows
+    # the badge name and dates of the signed credential")
+    html = (example.output / f"awards/{VALID}/index.html").read_text(encoding="utf-8")
+    original = re.sub(r"1 March 20(20|39)", lambda m: "1 March 2026" if m.group(1) == "20" else "1 March 2029", shown)
+    assert html.count(original) >= 1, original
+    route = f"/awards/{VALID}/"
+    example.server.routes[route] = (
+        200,
+        {"Content-Type": "text/html; charset=utf-8"},
+        html.replace(original, shown).encode(),
+    )
+    try:  # (a query the server ignores: the shared page's cache holds the page as built)
+        result = verify(page, example.url(f"awards/{VALID}/?shown-dates"))
+    finally:
+        del example.server.routes[route]
+    assert result["kind"] == "invalid", result
+    assert f"This page does not show what the signed credential says: {expected}." in step_texts(result, "fail")
+
+
 def _resigned_jwt(site, kid: str) -> bytes:
     """The valid award's VC-JWT signed again with the site's own RSA key, its header naming ``kid``."""
     _, payload, _, _ = jws.parse_compact((site.output / f"awards/{VALID}/credential.jwt").read_text())
@@ -336,6 +400,8 @@ def test_verify_refuses_a_did_kid_this_site_does_not_authorize(page, example, wh
 
     assert result["kind"] == "invalid", result
     assert result["steps"][0]["state"] == "fail" and expected in result["steps"][0]["text"], result["steps"]
+    if where == "another site":  # (the verdict says so, not that this issuer does not publish it)
+        assert "signed with a key of another site" in result["text"], result["text"]
 
 
 def site_private_key(site, kind: str):

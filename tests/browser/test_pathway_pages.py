@@ -72,7 +72,14 @@ def test_portfolio_links_lead_to_the_earners_award_pages(browser, stacked):
         assert not any("bob" in h for h in hrefs)
         page.click("text=Site Lead >> nth=0")
         assert page.url == stacked.url("awards/ann-lead/")
-        components = page.eval_on_selector_all("section.pathway-components a", "els => els.map(e => e.href)")
+        components = page.eval_on_selector_all("section.component-awards a", "els => els.map(e => e.href)")
         assert components == [stacked.url(f"awards/{i}/") for i in ("ann-first-aid", "ann-rigging", "ann-permit")]
+        # A plain list of links, each with its date on its line (a visual audit: the badge page's pathway
+        # cards' rules reached it, putting each name on a line of its own above a stray comma)
+        shown = page.eval_on_selector_all(
+            "section.component-awards a",
+            "els => els.map(e => [getComputedStyle(e).display, getComputedStyle(e).textDecorationLine])",
+        )
+        assert shown == [["inline", "underline"]] * 3, shown
     finally:
         page.context.close()

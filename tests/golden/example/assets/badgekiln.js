@@ -28,6 +28,24 @@
       if (document.title.indexOf("Expired: ") !== 0) { document.title = "Expired: " + document.title; }
     }
   }
+
+  // Portfolios: a badge whose expiry date has come since the page was built says so (the page
+  // lists the badges valid on the build day; a site's daily rebuild can stop: a visual audit found
+  // "currently valid" above a date long past).
+  var lapsed = 0, viewed = new Date().toISOString().slice(0, 10);
+  document.querySelectorAll(".portfolio-award[data-expires]").forEach(function (item) {
+    if (item.getAttribute("data-expires") > viewed) { return; }
+    lapsed += 1;
+    item.classList.add("expired");
+    var validity = item.querySelector(".validity");
+    if (validity) { validity.textContent = "expired on"; }
+  });
+  var lead = document.querySelector(".portfolio-lead");
+  if (lapsed && lead) {
+    lead.textContent = "The badges listed here were valid when this page was made; " +
+      (lapsed === 1 ? "one has" : lapsed + " have") + " expired since, as marked. Each links to its page, " +
+      "where it can be verified.";
+  }
 })();
 
 /* Award pages: the share row, "Is this badge yours?" and the expiry banner. Nothing here talks to

@@ -138,7 +138,20 @@
     try {
       key = await publishedKey(jwt.header, root, jwksUrl);
     } catch (error) {
+      // This site's own key files (did.json and the key set: their addresses come from the page, not
+      // from the badge) could not be downloaded: nothing was found wrong, and nothing was checked.
+      // (A key address the badge names is the badge's claim: one that cannot be read fails it.)
+      if (error.unavailable && [jwksUrl.href, siteDidUrl(root).href].indexOf(error.unavailable) >= 0) {
+        step.skip("Signature not checked: " + describe(error));
+        return {kind: "incomplete", text: "Could not fully check: this site's published keys could not be " +
+          "downloaded (" + sitePath(error.unavailable, root) + "), so the signature was not checked. Try again " +
+          "later; the badge is not shown to be valid or invalid."};
+      }
       step.fail("Signature not checked: " + describe(error));
+      if (error.foreign) {
+        return {kind: "invalid", text: "Not verified: this badge was signed with a key of another site, not of " +
+          root.host + ". Check it on the site of the issuer that signed it."};
+      }
       return {kind: "invalid", text: "Not verified: the key that signed this badge is not one this issuer publishes."};
     }
     var valid = false;
@@ -383,6 +396,9 @@
     try {
       found = await multikeyFromDid(method, context);
     } catch (error) {
+      if (error.unavailable && error.unavailable === siteDidUrl(context.root).href) {  // (see the signature's step)
+        return {state: "skip", text: describe(error)};
+      }
       return {state: "fail", keyProblem: true, text: describe(error), why: "is not signed with a key of its issuer"};
     }
     var publicKey = await importEd25519(found.raw, context);
@@ -689,9 +705,11 @@
   async function didMethod(kid, type, root, documents) {
     var did = kid.split("#")[0], site = didWebSite(did);
     if (!site || !kid.slice(did.length + 1) || site.host !== root.host || site.path !== root.pathname) {
-      throw new Error("the signing key " + kid + " is not a key of this site (" + root.href + ")");
+      var foreign = new Error("the signing key " + kid + " is not a key of this site (" + root.href + ")");
+      foreign.foreign = true;
+      throw foreign;
     }
-    var url = new URL(site.path === "/" ? ".well-known/did.json" : "did.json", root);
+    var url = siteDidUrl(root);
     if (!documents[url.href]) { documents[url.href] = fetchJson(url); }
     var document = await documents[url.href];
     if (!isObject(document) || document.id !== did) {
@@ -782,17 +800,25 @@
     if (badgeName && badgeName.textContent.trim() !== String(achievement.name).trim()) {
       return "the badge is " + String(achievement.name);
     }
+    // Each date as the page says it and as the page shows it (a visual audit: the shown text was not compared).
     var issued = document.querySelector(".certificate .facts time:not(.expiry)");
-    if (issued && issued.getAttribute("datetime") !== String(payload.validFrom).slice(0, 10)) {
+    if (issued && !showsDay(issued, issued.getAttribute("datetime"), String(payload.validFrom).slice(0, 10))) {
       return "it was issued on " + String(payload.validFrom).slice(0, 10);
     }
     var expires = document.querySelector(".certificate .expiry[data-expires]");
     var validUntil = typeof payload.validUntil === "string" ? payload.validUntil.slice(0, 10) : null;
     if (document.querySelector(".certificate .facts") &&
-        (expires ? expires.getAttribute("data-expires") : null) !== validUntil) {
+        (expires ? !showsDay(expires, expires.getAttribute("data-expires"), validUntil) : validUntil !== null)) {
       return validUntil ? "it is valid until " + validUntil : "it does not expire";
     }
     return null;
+  }
+
+  /** Whether a <time> element stands for the ISO day ``day``: its machine-readable ``said`` is it, and
+   * its text is that day as the build writes it (1 March 2026). */
+  function showsDay(element, said, day) {
+    if (said !== day || !/^\d{4}-\d{2}-\d{2}$/.test(String(day))) { return false; }
+    return element.textContent.trim() === longDate(Date.parse(day + "T00:00:00Z") / 1000);
   }
 
   /** nbf and exp must be the credential's validFrom and validUntil. */
@@ -822,6 +848,18 @@
 
   // --- Helpers ----------------------------------------------------------------------------
 
+  /** This site's DID document: did:web:host → /.well-known/did.json, did:web:host:path → /path/did.json. */
+  function siteDidUrl(root) {
+    return new URL(root.pathname === "/" ? ".well-known/did.json" : "did.json", root);
+  }
+
+  /** An Error saying ``url`` could not be downloaded, marked so (error.unavailable: the address). */
+  function unavailable(url, why) {
+    var error = new Error("could not download " + url.href + (why ? " (" + why + ")" : ""));
+    error.unavailable = url.href;
+    return error;
+  }
+
   async function fetchText(url, fresh) {
     if (url.origin !== location.origin) { throw new Error(url.href + " is not on this site"); }
     var response;
@@ -829,9 +867,9 @@
       response = await fetch(url.href, {cache: fresh ? "no-store" : "no-cache", credentials: "omit",
         redirect: "follow"});
     } catch (error) {
-      throw new Error("could not download " + url.href);
+      throw unavailable(url);
     }
-    if (!response.ok) { throw new Error("could not download " + url.href + " (HTTP " + response.status + ")"); }
+    if (!response.ok) { throw unavailable(url, "HTTP " + response.status); }
     if (new URL(response.url || url.href).origin !== location.origin) {
       throw new Error(url.href + " redirected to another site");
     }
