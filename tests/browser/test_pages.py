@@ -284,22 +284,58 @@ def test_verify_refuses_a_key_the_site_does_not_list(page, example):
     assert "is not listed in this site's key set" in result["steps"][0]["text"]
 
 
-@pytest.mark.parametrize(("route", "status"), [("/.well-known/did.json", 404), ("/keys/jwks.json", 503)])
-def test_verify_that_cannot_download_the_sites_keys_says_not_checked_not_forged(page, example, route, status):
-    """A visual audit (2026-12-04): a did.json the host does not serve (a deploy that skips dot-folders)
-    or a key set it fails to send made every genuine badge read "the key … is not one this issuer
-    publishes". Those addresses are the page's, not the badge's: nothing was found wrong, and the
-    verdict says the signature was not checked."""
-    example.server.routes[route] = (status, {"Content-Type": "text/plain"}, b"gone")
+def _verify_with(page, example, routes: dict) -> dict:
+    """Verify the valid award with ``routes`` (path -> (status, body)) served instead of its files."""
+    for path, (status, body) in routes.items():
+        example.server.routes[path] = (status, {"Content-Type": "application/json"}, body)
     try:
-        result = verify(page, example.url(f"awards/{VALID}/"))
+        return verify(page, example.url(f"awards/{VALID}/"))
     finally:
-        del example.server.routes[route]
+        for path in routes:
+            del example.server.routes[path]
 
+
+DID, JWKS, JWT = "/.well-known/did.json", "/keys/jwks.json", f"/awards/{VALID}/credential.jwt"
+
+
+@pytest.mark.parametrize(("missing", "status"), [(DID, 404), (JWKS, 503)])
+def test_verify_that_cannot_download_one_of_the_sites_key_files_checks_with_the_other(page, example, missing, status):
+    """A visual audit (2026-12-04): a did.json the host does not serve (a deploy that skips
+    dot-folders) or a key set it fails to send made every genuine badge read "the key … is not one
+    this issuer publishes". The signature is checked with the key the other file gives; the verdict
+    says what could not be confirmed, never "Verified"."""
+    result = _verify_with(page, example, {missing: (status, b"gone")})
+    assert result["kind"] == "incomplete", result
+    assert result["text"].startswith("Could not fully check: ") and "Verified" not in result["text"]
+    assert f"that {missing.lstrip('/')} lists the key (it could not be downloaded)" in result["text"], result["text"]
+    assert result["steps"][0]["state"] == "ok" and "which could not be downloaded" in result["steps"][0]["text"]
+
+
+def test_verify_that_cannot_download_either_key_file_says_nothing_was_checked(page, example):
+    result = _verify_with(page, example, {DID: (404, b"gone"), JWKS: (404, b"gone")})
     assert result["kind"] == "incomplete", result
     assert result["text"].startswith("Could not fully check: this site's published keys could not be downloaded")
-    assert result["steps"][0]["state"] == "unchecked" and "could not download" in result["steps"][0]["text"]
-    assert len(result["steps"]) == 1 and "Verified" not in result["text"]
+    assert result["steps"][0]["state"] == "unchecked" and len(result["steps"]) == 1
+
+
+@pytest.mark.parametrize("missing", [DID, JWKS])
+@pytest.mark.parametrize("forgery", ["changed", "own key", "unlisted kid"])
+def test_a_forged_badge_is_not_verified_when_a_key_file_is_missing(page, example, missing, forgery):
+    """(a hostile review: with a key file missing, a changed badge, one signed with the forger's own
+    key, or one naming a key id the site never had was "Could not fully check", not "Not verified")"""
+    original = (example.output / JWT.lstrip("/")).read_text(encoding="ascii")
+    if forgery == "changed":
+        jwt = tampered_jwt(original).encode()
+    else:
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
+        header, payload, _, _ = jws.parse_compact(original)
+        kid = header["kid"] if forgery == "own key" else header["kid"].partition("#")[0] + "#2020-01-01-rsa-forged"
+        forger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        jwt = jws.sign_compact({"alg": "RS256", "kid": kid, "typ": "JWT"}, payload, forger).encode()
+    result = _verify_with(page, example, {missing: (404, b"gone"), JWT: (200, jwt)})
+    assert result["kind"] == "invalid", result
+    assert result["steps"][0]["state"] == "fail", result["steps"]
 
 
 def test_verify_of_a_key_address_the_badge_names_that_is_not_there_is_not_verified(page, example):
@@ -346,6 +382,22 @@ def test_verify_compares_the_dates_the_page_shows_not_only_their_attributes(page
         del example.server.routes[route]
     assert result["kind"] == "invalid", result
     assert f"This page does not show what the signed credential says: {expected}." in step_texts(result, "fail")
+
+
+def test_verify_does_not_compare_a_date_a_sites_template_writes_its_own_way(page, example):
+    # (a review: a template showing "1. März 2026" over datetime="2026-03-01" made every genuine badge
+    # "Not verified"; only a date written the build's way is compared as shown)
+    html = (example.output / f"awards/{VALID}/index.html").read_text(encoding="utf-8")
+    original = '<time datetime="2026-03-01">1 March 2026</time>'
+    assert original in html
+    route = f"/awards/{VALID}/"
+    shown = html.replace(original, '<time datetime="2026-03-01">1. März 2026</time>').encode()
+    example.server.routes[route] = (200, {"Content-Type": "text/html; charset=utf-8"}, shown)
+    try:
+        result = verify(page, example.url(f"awards/{VALID}/?own-dates"))
+    finally:
+        del example.server.routes[route]
+    assert result["kind"] == "valid", result
 
 
 def _resigned_jwt(site, kid: str) -> bytes:
@@ -400,8 +452,9 @@ def test_verify_refuses_a_did_kid_this_site_does_not_authorize(page, example, wh
 
     assert result["kind"] == "invalid", result
     assert result["steps"][0]["state"] == "fail" and expected in result["steps"][0]["text"], result["steps"]
-    if where == "another site":  # (the verdict says so, not that this issuer does not publish it)
-        assert "signed with a key of another site" in result["text"], result["text"]
+    if where == "another site":  # (the verdict says so, and that nothing of it was checked here)
+        assert "names a signing key of another site (did:web:elsewhere.example)" in result["text"], result["text"]
+        assert "its signature was not checked here" in result["text"]
 
 
 def site_private_key(site, kind: str):

@@ -138,19 +138,17 @@
     try {
       key = await publishedKey(jwt.header, root, jwksUrl);
     } catch (error) {
-      // This site's own key files (did.json and the key set: their addresses come from the page, not
-      // from the badge) could not be downloaded: nothing was found wrong, and nothing was checked.
-      // (A key address the badge names is the badge's claim: one that cannot be read fails it.)
-      if (error.unavailable && [jwksUrl.href, siteDidUrl(root).href].indexOf(error.unavailable) >= 0) {
+      if (error.keyFilesMissing) {  // (publishedKey: neither of this site's key files could be downloaded)
         step.skip("Signature not checked: " + describe(error));
         return {kind: "incomplete", text: "Could not fully check: this site's published keys could not be " +
-          "downloaded (" + sitePath(error.unavailable, root) + "), so the signature was not checked. Try again " +
-          "later; the badge is not shown to be valid or invalid."};
+          "downloaded (" + sitePath(jwksUrl.href, root) + ", " + sitePath(siteDidUrl(root).href, root) + "), so " +
+          "the signature was not checked. Try again later; the badge is not shown to be valid or invalid."};
       }
       step.fail("Signature not checked: " + describe(error));
       if (error.foreign) {
-        return {kind: "invalid", text: "Not verified: this badge was signed with a key of another site, not of " +
-          root.host + ". Check it on the site of the issuer that signed it."};
+        return {kind: "invalid", text: "Not verified: this badge names a signing key of another site (" +
+          error.foreign + "), not of " + root.host + root.pathname.replace(/\/$/, "") + "; its signature was " +
+          "not checked here."};
       }
       return {kind: "invalid", text: "Not verified: the key that signed this badge is not one this issuer publishes."};
     }
@@ -175,11 +173,17 @@
     }
     var issuer = isObject(payload.issuer) ? payload.issuer : {id: payload.issuer};
     var issuerName = typeof issuer.name === "string" && issuer.name ? issuer.name : String(issuer.id);
-    step.ok("Signature is valid: signed by " + issuerName + "'s key " + key.kid + " (" + sitePath(key.url, root) +
-      ", listed in " + sitePath(jwksUrl.href, root) + ").");
+    var unchecked = [];  // proofs this browser could not check
+    if (key.unconfirmed) {  // (the signature holds with a key of one of the site's two key files)
+      step.ok("Signature is valid: signed by " + issuerName + "'s key " + key.kid + " (" + sitePath(key.url, root) +
+        "); " + key.unconfirmed + ".");
+      unchecked.push("that " + sitePath(key.missing, root) + " lists the key (it could not be downloaded)");
+    } else {
+      step.ok("Signature is valid: signed by " + issuerName + "'s key " + key.kid + " (" + sitePath(key.url, root) +
+        ", listed in " + sitePath(jwksUrl.href, root) + ").");
+    }
 
     // 2. The Data Integrity proof of credential.json, the file a wallet keeps.
-    var unchecked = [];  // proofs this browser could not check
     step = new Step(list, "Checking the proof of the credential file…");
     var credentialFile = sitePath(credentialUrl.href, root);
     var proof = await checkDataIntegrity(credential, context);
@@ -649,25 +653,71 @@
   /** The RSA key the JWT header names, if it is on this site and listed in its key set. The kid is
    * the DID URL of a JsonWebKey method in this site's did.json (did:web:host[:path]#key), or, in
    * badges signed before that, the https URL of the key's JWK under keys/. */
+  /** {cryptoKey, kid, url} of the RS256 key ``header`` names, if this site publishes it: named by its
+   * did.json (or, for an older badge, by its JWK's URL under keys/) and listed in the key set
+   * ``jwksUrl``. When one of this site's two key files (the key set, did.json: addresses the page
+   * gives, not the badge) cannot be downloaded, the key comes from the other, and ``unconfirmed``
+   * says which was not confirmed (``missing``: its URL): the signature is still checked, so a
+   * changed or forged badge still fails; only both files missing (an Error marked
+   * ``keyFilesMissing``) leaves it unchecked. Any other failure, a key address the badge names
+   * included, throws. */
   async function publishedKey(header, root, jwksUrl) {
     if (header.alg !== "RS256") { throw new Error("the credential uses the algorithm " + header.alg + ", not RS256"); }
     if (typeof header.kid !== "string") { throw new Error("the credential does not name its key"); }
-    var found = header.kid.startsWith("did:web:") ? await keyFromDid(header.kid, root)
-      : await keyFromUrl(header.kid, root);
-    var jwk = found.jwk, jwks = await fetchJson(jwksUrl);
+    var didUrl = siteDidUrl(root).href, fromDid = header.kid.startsWith("did:web:");
+    var jwks = null, jwksMissing = false;
+    try {
+      jwks = await fetchJson(jwksUrl);
+    } catch (error) {
+      if (!error.unavailable) { throw error; }
+      jwksMissing = true;
+    }
+    var found = null;
+    try {
+      found = fromDid ? await keyFromDid(header.kid, root) : await keyFromUrl(header.kid, root);
+    } catch (error) {
+      if (!(fromDid && error.unavailable === didUrl)) { throw error; }  // (a key address the badge names included)
+      if (jwksMissing) {
+        var neither = new Error("could not download " + jwksUrl.href + " nor " + didUrl);
+        neither.keyFilesMissing = true;
+        throw neither;
+      }
+      var listed = isObject(jwks) && Array.isArray(jwks.keys) ? jwks.keys.filter(function (k) {
+        return isObject(k) && k.kid === header.kid;
+      }) : [];
+      if (listed.length !== 1) {
+        throw new Error("the key " + header.kid + " is not listed in this site's key set " + jwksUrl.href +
+          " (a retired key, or not the issuer's)");
+      }
+      return await rsaKey(listed[0], header.kid, jwksUrl.href, "not confirmed in " + sitePath(didUrl, root) +
+        ", which could not be downloaded", didUrl);
+    }
+    var jwk = found.jwk;
     if (!isObject(jwk) || jwk.kty !== "RSA" || typeof jwk.n !== "string" || typeof jwk.e !== "string") {
       throw new Error(found.url + " is not an RSA public key");
     }
-    var listed = isObject(jwks) && Array.isArray(jwks.keys) && jwks.keys.some(function (k) {
+    if (jwksMissing) {
+      return await rsaKey(jwk, header.kid, found.url, "not confirmed in the key set " + sitePath(jwksUrl.href, root) +
+        ", which could not be downloaded (a key retired since would be listed no more)", jwksUrl.href);
+    }
+    var inSet = isObject(jwks) && Array.isArray(jwks.keys) && jwks.keys.some(function (k) {
       return isObject(k) && k.kid === jwk.kid && k.kty === jwk.kty && k.n === jwk.n && k.e === jwk.e;
     });
-    if (!listed) {
+    if (!inSet) {
       throw new Error("the key " + header.kid + " is not listed in this site's key set " + jwksUrl.href +
         " (a retired key, or not the issuer's)");
     }
+    return await rsaKey(jwk, header.kid, found.url, null, null);
+  }
+
+  /** The key of publishedKey's answer, from an RSA JWK. */
+  async function rsaKey(jwk, kid, url, unconfirmed, missing) {
+    if (!isObject(jwk) || jwk.kty !== "RSA" || typeof jwk.n !== "string" || typeof jwk.e !== "string") {
+      throw new Error(url + " does not hold an RSA public key for " + kid);
+    }
     var cryptoKey = await crypto.subtle.importKey("jwk", {kty: "RSA", n: jwk.n, e: jwk.e, alg: "RS256", ext: true},
       {name: "RSASSA-PKCS1-v1_5", hash: "SHA-256"}, false, ["verify"]);
-    return {cryptoKey: cryptoKey, kid: header.kid, url: found.url};
+    return {cryptoKey: cryptoKey, kid: kid, url: url, unconfirmed: unconfirmed, missing: missing};
   }
 
   /** Whether a key id names one of badgekiln's development keys (dev-rsa, dev-ed25519: the ids
@@ -705,9 +755,9 @@
   async function didMethod(kid, type, root, documents) {
     var did = kid.split("#")[0], site = didWebSite(did);
     if (!site || !kid.slice(did.length + 1) || site.host !== root.host || site.path !== root.pathname) {
-      var foreign = new Error("the signing key " + kid + " is not a key of this site (" + root.href + ")");
-      foreign.foreign = true;
-      throw foreign;
+      var refused = new Error("the signing key " + kid + " is not a key of this site (" + root.href + ")");
+      if (site && (site.host !== root.host || site.path !== root.pathname)) { refused.foreign = did; }
+      throw refused;
     }
     var url = siteDidUrl(root);
     if (!documents[url.href]) { documents[url.href] = fetchJson(url); }
@@ -814,11 +864,14 @@
     return null;
   }
 
-  /** Whether a <time> element stands for the ISO day ``day``: its machine-readable ``said`` is it, and
-   * its text is that day as the build writes it (1 March 2026). */
+  /** Whether a <time> element stands for the ISO day ``day``: its machine-readable ``said`` is it,
+   * and its text, when written as the build writes dates (1 March 2026), is that day. (A site's own
+   * template may write dates its own way, in its language: such a text is not compared.) */
   function showsDay(element, said, day) {
     if (said !== day || !/^\d{4}-\d{2}-\d{2}$/.test(String(day))) { return false; }
-    return element.textContent.trim() === longDate(Date.parse(day + "T00:00:00Z") / 1000);
+    var text = element.textContent.trim();
+    var builtWay = new RegExp("^\\d{1,2} (" + MONTHS.join("|") + ") \\d{4}$");
+    return !builtWay.test(text) || text === longDate(Date.parse(day + "T00:00:00Z") / 1000);
   }
 
   /** nbf and exp must be the credential's validFrom and validUntil. */
