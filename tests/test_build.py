@@ -320,13 +320,26 @@ def test_check_loads_what_the_build_renders_and_only_that(minimal_site, run):
     assert result.code == 1 and "templates/award.html:1: template error" in result.err
     assert "there is no template 'no-such-parent.html'" in result.err
     # A missing include, or a hidden name the loader refuses: said where it is named, as the build says it.
-    for named in ("nosuch.html", ".partials/foot.html"):
+    for named in ("nosuch.html", ".partials/foot.html", "\\ud800"):  # (a lone surrogate ended in a traceback)
         award = "{% extends '!builtin/award.html' %}\n{% block main %}\n{% include '" + named + "' %}{% endblock %}"
         write_site(minimal_site, {"templates/award.html": award})
         result = run(*check)
         assert result.code == 1 and "templates/award.html:3: template error" in result.err, result.err
         built = run("build", "--source", str(minimal_site), "--today", TODAY)
         assert built.code == 1 and "templates/award.html:3: template error" in built.err, built.err
+    # What Jinja renders without the missing one passes check as it passes the build (a review):
+    # an include marked "ignore missing", and a list of which one is there.
+    for include in ("'nosuch.html' ignore missing", "['nosuch.html', '!builtin/_alignment.html']"):
+        award = "{% extends '!builtin/award.html' %}\n{% block main %}{% include " + include + " %}{% endblock %}"
+        write_site(minimal_site, {"templates/award.html": award})
+        assert run(*check).code == 0, include
+        assert run("build", "--source", str(minimal_site), "--today", TODAY).code == 0, include
+    award = (
+        "{% extends '!builtin/award.html' %}\n{% block main %}{% include ['no-a.html', 'no-b.html'] %}{% endblock %}"
+    )
+    write_site(minimal_site, {"templates/award.html": award})
+    result = run(*check)
+    assert result.code == 1 and "there is no template 'no-a.html' nor 'no-b.html'" in result.err, result.err
     # A file the build never renders (notes, an unused draft) does not fail check; a hidden binary
     # file (.DS_Store) neither fails check nor the build.
     write_site(

@@ -66,6 +66,25 @@ MONTHS = (
 )
 
 
+def _named_templates(tree: nodes.Template) -> list[tuple[tuple[str, ...], int, bool]]:
+    """Each template a template names by constants: (the names, of which Jinja takes the first
+    that exists; the line; whether it may be missing: ``include … ignore missing``)."""
+    found = []
+    for node in tree.find_all((nodes.Include, nodes.Extends, nodes.Import, nodes.FromImport)):
+        named = getattr(node, "template", None)  # (each of the four has one)
+        if isinstance(named, nodes.Const) and isinstance(named.value, str):
+            choices: tuple[str, ...] = (named.value,)
+        elif isinstance(named, (nodes.List, nodes.Tuple)) and all(
+            isinstance(item, nodes.Const) and isinstance(item.value, str) for item in named.items
+        ):
+            choices = tuple(item.value for item in named.items)  # type: ignore[attr-defined]
+        else:
+            continue  # (a name made when rendering: not known here)
+        if choices:
+            found.append((choices, node.lineno, bool(getattr(node, "ignore_missing", False))))
+    return found
+
+
 def long_date(day: date | None) -> str:
     """``1 March 2026``: unambiguous in every locale, and independent of the machine's locale."""
     if day is None:
@@ -102,6 +121,8 @@ class SiteTemplateLoader(jinja2.BaseLoader):
     def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
         parts = split_template_path(template)  # (refuses '..')
         rel = "/".join([self.folder, *parts])
+        if not rel.isprintable() or "\0" in rel:  # (a name no file has: a lone surrogate, a NUL, a control)
+            raise jinja2.TemplateNotFound(template)
         if any(part.startswith(".") for part in parts) or safefiles.kind(self.root, rel) is None:
             raise jinja2.TemplateNotFound(template)
         raw = safefiles.read_bytes(self.root, rel, limit=MAX_TEMPLATE_BYTES)  # a link or FIFO: SourceError
@@ -242,34 +263,26 @@ class Renderer:
         Raises:
             jinja2.TemplateError: a syntax error (with the template and line) or a missing template.
         """
-        from jinja2 import meta
-
         todo, seen = list(USED_TEMPLATES), set()
         references: dict[str, list[tuple[str, int]]] = {}
-        named_by: dict[str, tuple[str, int]] = {}  # a template found in another: where it is named first
         while todo:
             name = todo.pop()
             if name in seen:
                 continue
             seen.add(name)
-            try:
-                source = self._source(name)
-            except jinja2.TemplateNotFound:
-                if name not in named_by:
-                    raise
-                where, line = named_by[name]  # (said where it is named, as a build says it when rendering)
-                message = f"there is no template {name!r} (in templates/ or built in)"
-                raise jinja2.TemplateSyntaxError(message, line, where) from None
+            source = self._source(name)  # (one not there is reported by the template naming it, below)
             self._cache.setdefault(name, self.env.get_template(name))
             tree = self.env.parse(source, name)
             for line, message in static_problems(tree):  # what would break a limit whatever the data
                 raise jinja2.TemplateSyntaxError(message, line, name)
             references[name] = unconditional_references(tree)
-            for node in tree.find_all((nodes.Include, nodes.Extends, nodes.Import, nodes.FromImport)):
-                named = getattr(node, "template", None)  # (each of the four has one)
-                if isinstance(named, nodes.Const) and isinstance(named.value, str):
-                    named_by.setdefault(named.value, (name, node.lineno))
-            todo.extend(n for n in meta.find_referenced_templates(tree) if n)
+            for choices, line, optional in _named_templates(tree):
+                there = [choice for choice in choices if self._exists(choice)]
+                if not there and not optional:  # (said where it is named, as a build says it when rendering)
+                    shown = " nor ".join(repr(choice) for choice in choices)
+                    message = f"there is no template {shown} (in templates/ or built in)"
+                    raise jinja2.TemplateSyntaxError(message, line, name)
+                todo.extend(there[:1])  # (Jinja renders the first of a list that is there)
         _check_no_cycle(references)
 
     def template_sources(self) -> dict[str, str]:
@@ -280,6 +293,13 @@ class Renderer:
                 continue  # hidden files (.DS_Store, editors' swap files) are not templates
             result[name] = self._source(name)
         return result
+
+    def _exists(self, name: str) -> bool:
+        try:
+            self._source(name)
+        except jinja2.TemplateNotFound:
+            return False
+        return True
 
     def _source(self, name: str) -> str:
         try:
