@@ -255,6 +255,18 @@ def test_init_github_renews_the_badge_list_and_the_build_warns_when_stale(minima
     assert run("init", "--github", str(minimal_site), "--today", TODAY).out.strip() == "the GitHub files are up to date"
 
 
+@pytest.mark.parametrize("text", ["body: [{id: badge, attributes: oops}]\n", "[" * 3000, "body: [{id: badge}]\n"])
+def test_a_hand_edited_award_form_is_warned_about_not_a_crash(minimal_site, run, text):
+    # (a review: attributes that are not a mapping, or nesting past Python's recursion limit, made
+    # check and build end in "internal error")
+    form = minimal_site / ".github/ISSUE_TEMPLATE/award.yml"
+    form.parent.mkdir(parents=True)
+    form.write_text(text)
+    for command in ("check", "build"):
+        result = run(command, "--source", str(minimal_site), "--today", TODAY)
+        assert result.code == 0 and "warning[stale-issue-form]" in result.err, (command, result.err)
+
+
 @pytest.mark.parametrize(("form", "fields"), [("award.yml", "AWARD_FIELDS"), ("revoke.yml", "REVOKE_FIELDS")])
 def test_issue_forms_are_valid_and_their_labels_are_what_is_parsed(tmp_path, run, form, fields):
     from badgekiln.commands import github

@@ -97,14 +97,15 @@ def github_files(badges: list[tuple[str, str]]) -> dict[str, str]:
 
 def form_options(text: str) -> list[str] | None:
     """The badge dropdown's options in an award form's text, or None when it has none."""
-    try:
+    try:  # (a hand-edited form: anything YAML can say, nested as deep as it likes)
         form = yaml.safe_load(text)
-    except yaml.YAMLError:
+    except (yaml.YAMLError, RecursionError):
         return None
     body = form.get("body") if isinstance(form, dict) else None
     for element in body if isinstance(body, list) else []:
         if isinstance(element, dict) and element.get("id") == "badge":
-            options = (element.get("attributes") or {}).get("options")
+            attributes = element.get("attributes")
+            options = attributes.get("options") if isinstance(attributes, dict) else None
             return [str(o) for o in options] if isinstance(options, list) else None
     return None
 
