@@ -217,7 +217,7 @@ def test_settings_left_empty_are_settings_not_given(monkeypatch, host, port, sec
     from badgekiln.delivery.mail import SmtpSettings
 
     for name in ("PORT", "SECURITY", "USER", "PASSWORD", "FROM"):
-        monkeypatch.setenv(f"BADGEKILN_SMTP_{name}", "")
+        monkeypatch.setenv(f"BADGEKILN_SMTP_{name}", " " if name == "USER" else "")  # (a space is no login name)
     monkeypatch.setenv("BADGEKILN_SMTP_HOST", host)
     settings = SmtpSettings.from_environment("badges@example.org")
     assert (settings.port, settings.security, settings.user, settings.password) == (port, security, None, None)
@@ -226,7 +226,7 @@ def test_settings_left_empty_are_settings_not_given(monkeypatch, host, port, sec
     assert SmtpSettings.from_environment("badges@example.org").port == 465
 
 
-@pytest.mark.parametrize("port", ["abc", "5 87", "٥٨٧", "0", "65536"])
+@pytest.mark.parametrize("port", ["abc", "5 87", "٥٨٧", "0", "65536", "9" * 5000])
 def test_a_port_that_is_not_one_is_a_clear_error(minimal_site, run, monkeypatch, port):
     build(run, minimal_site)
     monkeypatch.setenv("BADGEKILN_SMTP_HOST", "127.0.0.1")

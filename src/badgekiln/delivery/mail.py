@@ -192,14 +192,14 @@ class SmtpSettings:
         port_text = env.get("BADGEKILN_SMTP_PORT", "").strip() or str(default_port)
         if not (port_text.isascii() and port_text.isdigit()):
             raise ConfigError("BADGEKILN_SMTP_PORT must be a number")
-        port = int(port_text)
+        port = int(port_text) if len(port_text) <= 5 else 0  # (int() refuses past 4,300 digits)
         if not 0 < port < 65536:
             raise ConfigError("BADGEKILN_SMTP_PORT must be between 1 and 65535")
         return cls(
             host,
             port,
             security,
-            env.get("BADGEKILN_SMTP_USER") or None,
+            env.get("BADGEKILN_SMTP_USER", "").strip() or None,
             env.get("BADGEKILN_SMTP_PASSWORD") or None,
             sender_address(default_sender),
         )
