@@ -13,7 +13,6 @@ absolute URL in the credentials (key ids, status list, did:web) points at that s
 from __future__ import annotations
 
 import contextlib
-import io
 import os
 import sys
 from collections.abc import Iterator
@@ -23,7 +22,6 @@ from pathlib import Path
 import pytest
 
 import badgekiln
-from badgekiln.cli import main as badgekiln_main
 
 REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:
@@ -31,6 +29,7 @@ if str(REPO) not in sys.path:
 
 from conftest import TODAY, build  # noqa: E402
 
+from tests.support.cli import run_cli  # noqa: E402
 from tests.support.static_server import StaticServer  # noqa: E402
 
 CHROMIUM = os.environ.get("BADGEKILN_CHROMIUM", "/usr/bin/chromium")
@@ -58,23 +57,6 @@ def _badgekiln_from_this_checkout() -> None:
             f"run 'pip install -e .' here, or set PYTHONPATH={REPO / 'src'}",
             pytrace=False,
         )
-
-
-class _CliResult:
-    def __init__(self, code: int, out: str, err: str):
-        self.code, self.out, self.err = code, out, err
-
-
-def run_cli(*args: str) -> _CliResult:
-    """The badgekiln command line, in-process (a module-scoped twin of conftest's ``run``)."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            badgekiln_main(list(args))
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-    return _CliResult(code, out.getvalue(), err.getvalue())
 
 
 @dataclass

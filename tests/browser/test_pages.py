@@ -284,15 +284,24 @@ def test_verify_refuses_a_key_the_site_does_not_list(page, example):
     assert "is not listed in this site's key set" in result["steps"][0]["text"]
 
 
-def _verify_with(page, example, routes: dict) -> dict:
-    """Verify the valid award with ``routes`` (path -> (status, body)) served instead of its files."""
+def _verify_with(page, example, routes: dict, query: str = "") -> dict:
+    """Verify the valid award with ``routes`` (path -> (status, body)) served instead of its files.
+    ``query``: for a page served otherwise (the shared page's cache holds the page as built)."""
     for path, (status, body) in routes.items():
-        example.server.routes[path] = (status, {"Content-Type": "application/json"}, body)
+        kind = "text/html; charset=utf-8" if path.endswith("/") else "application/json"
+        example.server.routes[path] = (status, {"Content-Type": kind}, body)
     try:
-        return verify(page, example.url(f"awards/{VALID}/"))
+        return verify(page, example.url(f"awards/{VALID}/{query}"))
     finally:
         for path in routes:
             del example.server.routes[path]
+
+
+def _page_showing(example, original: str, shown: str) -> dict:
+    """The valid award's page with ``original`` (which it must hold) replaced by ``shown``, as a route."""
+    html = (example.output / f"awards/{VALID}/index.html").read_text(encoding="utf-8")
+    assert original in html, original
+    return {f"/awards/{VALID}/": (200, html.replace(original, shown).encode())}
 
 
 DID, JWKS, JWT = "/.well-known/did.json", "/keys/jwks.json", f"/awards/{VALID}/credential.jwt"
@@ -340,17 +349,8 @@ def test_a_forged_badge_is_not_verified_when_a_key_file_is_missing(page, example
 
 def test_verify_of_a_key_address_the_badge_names_that_is_not_there_is_not_verified(page, example):
     # (the badge's own claim: a forger's key address that answers 404 must not make it "not checked")
-    kid = _jwt_kid(example)
-    path = f"/awards/{VALID}/credential.jwt"
-    example.server.routes[path] = (
-        200,
-        {"Content-Type": "text/plain"},
-        _resigned_jwt(example, example.url(f"keys/{kid.partition('#')[2]}-gone.jwk.json")),
-    )
-    try:
-        result = verify(page, example.url(f"awards/{VALID}/"))
-    finally:
-        del example.server.routes[path]
+    gone = example.url(f"keys/{_jwt_kid(example).partition('#')[2]}-gone.jwk.json")
+    result = _verify_with(page, example, {JWT: (200, _resigned_jwt(example, gone))})
     assert result["kind"] == "invalid" and "is not one this issuer publishes" in result["text"], result
 
 
@@ -367,19 +367,8 @@ def test_verify_of_a_key_address_the_badge_names_that_is_not_there_is_not_verifi
 def test_verify_compares_the_dates_the_page_shows_not_only_their_attributes(page, example, shown, expected):
     # (a visual audit: a page showing "1 March 2020" over datetime="2026-03-01" was "This page shows
     # the badge name and dates of the signed credential")
-    html = (example.output / f"awards/{VALID}/index.html").read_text(encoding="utf-8")
     original = re.sub(r"1 March 20(20|39)", lambda m: "1 March 2026" if m.group(1) == "20" else "1 March 2029", shown)
-    assert html.count(original) >= 1, original
-    route = f"/awards/{VALID}/"
-    example.server.routes[route] = (
-        200,
-        {"Content-Type": "text/html; charset=utf-8"},
-        html.replace(original, shown).encode(),
-    )
-    try:  # (a query the server ignores: the shared page's cache holds the page as built)
-        result = verify(page, example.url(f"awards/{VALID}/?shown-dates"))
-    finally:
-        del example.server.routes[route]
+    result = _verify_with(page, example, _page_showing(example, original, shown), "?shown-dates")
     assert result["kind"] == "invalid", result
     assert f"This page does not show what the signed credential says: {expected}." in step_texts(result, "fail")
 
@@ -387,17 +376,9 @@ def test_verify_compares_the_dates_the_page_shows_not_only_their_attributes(page
 def test_verify_does_not_compare_a_date_a_sites_template_writes_its_own_way(page, example):
     # (a review: a template showing "1. März 2026" over datetime="2026-03-01" made every genuine badge
     # "Not verified"; only a date written the build's way is compared as shown)
-    html = (example.output / f"awards/{VALID}/index.html").read_text(encoding="utf-8")
     original = '<time datetime="2026-03-01">1 March 2026</time>'
-    assert original in html
-    route = f"/awards/{VALID}/"
-    shown = html.replace(original, '<time datetime="2026-03-01">1. März 2026</time>').encode()
-    example.server.routes[route] = (200, {"Content-Type": "text/html; charset=utf-8"}, shown)
-    try:
-        result = verify(page, example.url(f"awards/{VALID}/?own-dates"))
-    finally:
-        del example.server.routes[route]
-    assert result["kind"] == "valid", result
+    shown = _page_showing(example, original, '<time datetime="2026-03-01">1. März 2026</time>')
+    assert _verify_with(page, example, shown, "?own-dates")["kind"] == "valid"
 
 
 def _resigned_jwt(site, kid: str) -> bytes:

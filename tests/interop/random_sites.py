@@ -29,9 +29,7 @@ the end of 2025, valid until 2060 or later (or no expiry), so verdicts do not dr
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import io
 import json
 import random
 import re
@@ -42,11 +40,9 @@ from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import quote, unquote
 
-import pytest
 import yaml
 from conftest import REPO, TODAY, copy_example
-
-from badgekiln.cli import main as badgekiln_main
+from support.cli import CliResult, run_cli
 
 SEEDS = tuple(range(1, 17))
 STATUSES = ("valid", "expired", "revoked", "suspended")
@@ -399,27 +395,9 @@ def dump(data: dict) -> str:
 
 
 # ------------------------------------------------------------------------------ building
-@dataclass(frozen=True)
-class CliResult:
-    code: int
-    out: str
-    err: str
-
-
 def cli(root: Path, *args: str) -> CliResult:
     """Run the badgekiln CLI in-process with the key folders under ``root``."""
-    out, err = io.StringIO(), io.StringIO()
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("XDG_CACHE_HOME", str(root / "cache"))
-        patch.setenv("BADGEKILN_KEYS_DIR", str(root / "keys"))
-        patch.delenv("BADGEKILN_PRIVATE_KEYS", raising=False)
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            try:
-                badgekiln_main(list(args))
-                code = 0
-            except SystemExit as exc:
-                code = exc.code if isinstance(exc.code, int) else 1
-    return CliResult(code, out.getvalue(), err.getvalue())
+    return run_cli(*args, env={"XDG_CACHE_HOME": str(root / "cache"), "BADGEKILN_KEYS_DIR": str(root / "keys")})
 
 
 @dataclass

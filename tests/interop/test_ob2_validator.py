@@ -36,14 +36,10 @@ from __future__ import annotations
 
 import base64
 import concurrent.futures
-import contextlib
-import io
 import json
-import os
 import re
 import shutil
 import struct
-import subprocess
 import sys
 import zlib
 from dataclasses import dataclass, field
@@ -58,15 +54,14 @@ if str(_REPO) not in sys.path:
 
 from conftest import MINIMAL, SVG, TODAY, copy_example, write_site  # noqa: E402
 
-from badgekiln.cli import main as badgekiln_main  # noqa: E402
 from tests.oracles.ob2 import (  # noqa: E402
-    OB2_CONTEXT_FILE,
     is_valid,
     messages_matching,
-    oracle_python,
+    run_batch,
     summarize,
     validate_ob2,
 )
+from tests.support.cli import CliResult, run_cli  # noqa: E402
 from tests.support.static_server import StaticServer  # noqa: E402
 
 BATCH_RUNNER = Path(__file__).resolve().parent / "ob2_batch_runner.py"
@@ -78,29 +73,8 @@ _ALL_RESULTS: list[tuple[str, dict]] = []
 
 
 # ------------------------------------------------------------------------------ the validator
-def _oracle_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP")}
-    env.update(PYTHONNOUSERSITE="1", PYTHONDONTWRITEBYTECODE="1", PYTHONIOENCODING="utf-8")
-    return env
-
-
 def _run_chunk(jobs: list[dict]) -> list[dict]:
-    cmd = [str(oracle_python()), str(BATCH_RUNNER)]
-    if OB2_CONTEXT_FILE.is_file():
-        cmd += ["--context-file", str(OB2_CONTEXT_FILE)]
-    proc = subprocess.run(
-        cmd,
-        input=json.dumps(jobs),
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=60 + 15 * len(jobs),
-        env=_oracle_env(),
-    )
-    assert proc.returncode == 0, f"OB2 batch runner failed (exit {proc.returncode}):\n{proc.stderr[-4000:]}"
-    results = json.loads(proc.stdout)
-    assert len(results) == len(jobs), proc.stdout[:2000]
-    return results
+    return run_batch(jobs, BATCH_RUNNER)
 
 
 def validate_batch(inputs: list) -> list[dict]:
@@ -170,13 +144,6 @@ def jws_parts(token: str) -> tuple[dict, dict]:
     return json.loads(b64url_decode(header)), json.loads(b64url_decode(payload))
 
 
-@dataclass(frozen=True)
-class CliResult:
-    code: int
-    out: str
-    err: str
-
-
 @dataclass
 class Site:
     """Sources in ``source``, built into ``output`` (below the served folder), served at ``base``."""
@@ -189,18 +156,7 @@ class Site:
 
     def cli(self, *args: str) -> CliResult:
         """Run the badgekiln CLI in-process with this site's key folders."""
-        out, err = io.StringIO(), io.StringIO()
-        with pytest.MonkeyPatch.context() as mp:
-            for key, value in self.env.items():
-                mp.setenv(key, value)
-            mp.delenv("BADGEKILN_PRIVATE_KEYS", raising=False)
-            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-                try:
-                    badgekiln_main(list(args))
-                    code = 0
-                except SystemExit as exc:
-                    code = exc.code if isinstance(exc.code, int) else 1
-        return CliResult(code, out.getvalue(), err.getvalue())
+        return run_cli(*args, env=self.env)
 
     def ok(self, *args: str) -> CliResult:
         result = self.cli(*args, "--source", str(self.source), "--today", TODAY)

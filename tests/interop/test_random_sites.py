@@ -28,15 +28,13 @@ from __future__ import annotations
 
 import concurrent.futures
 import json
-import os
-import subprocess
 from datetime import UTC, date, datetime
 from pathlib import Path
 from urllib.parse import quote, unquote
 
 import pytest
 from interop_sites import unbake_ob3
-from oracles.ob2 import OB2_CONTEXT_FILE, is_valid, messages_matching, oracle_python, summarize
+from oracles.ob2 import is_valid, messages_matching, run_batch, summarize
 from oracles.openbadgeslib_oracle import verify_batch
 from oracles.vc_verifier import OFFLINE_ERROR, verify_many
 from random_sites import SEEDS, AwardPlan, BuiltSite, build_site, cli, generate
@@ -122,22 +120,7 @@ def test_every_site_publishes_what_was_planned(sites):
 
 # ------------------------------------------------------------------------------ 1EdTech validator
 def _ob2_chunk(jobs: list[dict]) -> list[dict]:
-    cmd = [str(oracle_python()), str(OB2_BATCH_RUNNER), "--context-file", str(OB2_CONTEXT_FILE)]
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP")}
-    env.update(PYTHONNOUSERSITE="1", PYTHONDONTWRITEBYTECODE="1", PYTHONIOENCODING="utf-8")
-    proc = subprocess.run(
-        cmd,
-        input=json.dumps(jobs),
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=60 + 15 * len(jobs),
-        env=env,
-    )
-    assert proc.returncode == 0, f"OB2 batch runner failed (exit {proc.returncode}):\n{proc.stderr[-4000:]}"
-    results = json.loads(proc.stdout)
-    assert len(results) == len(jobs), proc.stdout[:2000]
-    return results
+    return run_batch(jobs, OB2_BATCH_RUNNER)
 
 
 def _validate_ob2(jobs: list[dict]) -> list[dict]:

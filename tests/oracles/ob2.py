@@ -45,6 +45,8 @@ __all__ = [
     "is_valid",
     "report_of",
     "messages_matching",
+    "oracle_env",
+    "run_batch",
 ]
 
 HERE = Path(__file__).resolve().parent
@@ -169,3 +171,31 @@ def messages_matching(result: dict[str, Any], needle: str, level: str | None = N
         for lvl, msg in summarize(result, levels=("ERROR", "WARNING", "INFO"))
         if needle in msg and (level is None or lvl == level)
     ]
+
+
+def oracle_env() -> dict[str, str]:
+    """The environment the validator's own Python runs in: none of ours leaks into it."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP")}
+    env.update(PYTHONNOUSERSITE="1", PYTHONDONTWRITEBYTECODE="1", PYTHONIOENCODING="utf-8")
+    return env
+
+
+def run_batch(jobs: list[dict], runner: Path) -> list[dict]:
+    """``jobs`` (``{"input", "recipient_profile"}`` each) through the batch ``runner`` script in
+    the validator's Python, one process: its results, in order."""
+    cmd = [str(oracle_python()), str(runner)]
+    if OB2_CONTEXT_FILE.is_file():
+        cmd += ["--context-file", str(OB2_CONTEXT_FILE)]
+    proc = subprocess.run(
+        cmd,
+        input=json.dumps(jobs),
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=60 + 15 * len(jobs),
+        env=oracle_env(),
+    )
+    assert proc.returncode == 0, f"OB2 batch runner failed (exit {proc.returncode}):\n{proc.stderr[-4000:]}"
+    results = json.loads(proc.stdout)
+    assert len(results) == len(jobs), proc.stdout[:2000]
+    return results
