@@ -223,6 +223,8 @@ def test_an_earner_is_awarded_the_pathway_badge_when_the_last_component_arrives(
     assert 'href="pathway/"' in badge_page or "badges/site-lead/pathway/" in badge_page
     pathway = (out / "badges/site-lead/pathway/index.html").read_text(encoding="utf-8")
     assert "The pathway to Site Lead" in pathway and "All 3 of these badges" in pathway
+    # "All, in this order" is numbered; "any N of" is not (a visual audit: "Steps 1-4" read as an order)
+    assert '<ol class="pathway-components">' in badge_page and '<ol class="pathway-steps">' in pathway
     assert pathway.index("First Aid") < pathway.index("Rigging") < pathway.index("Permit to Work")
     assert not (out / "badges/first-aid/pathway").exists()  # only stacked badges have one
     assert "<loc>https://badges.example.org/badges/site-lead/pathway/</loc>" in (out / "sitemap.xml").read_text()
@@ -257,6 +259,14 @@ def test_any_n_of_and_current_components(site, run):
         .replace("{all: [first-aid, rigging, permit-to-work]}", "{any: 2, of: [first-aid, rigging, permit-to-work]}"),
     )
     assert [r["components"] for r in eligible(run, site)] == [["ann-first-aid", "ann-rigging"]]
+    assert run("build", "--source", str(site), "--today", TODAY).code == 0
+    badge_page = (site / "output/badges/site-lead/index.html").read_text(encoding="utf-8")
+    pathway = (site / "output/badges/site-lead/pathway/index.html").read_text(encoding="utf-8")
+    assert '<ul class="pathway-components unordered">' in badge_page and "Any 2 of these 3 badges" in badge_page
+    assert (
+        '<ul class="pathway-steps unordered">' in pathway
+        and "<h2>The badges that count, then Site Lead</h2>" in pathway
+    )
     append(site / "badges/first-aid.yaml", "valid_for: P6M\n")  # Ann's first aid expired on 2026-07-15
     assert len(eligible(run, site)) == 1  # an expired component counts, unless 'current'
     (site / "badges/site-lead.yaml").write_text(

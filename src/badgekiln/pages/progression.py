@@ -37,6 +37,7 @@ def pathway_context(badges: dict[str, BadgeClass], badge: BadgeClass) -> dict | 
         rule = "This badge"
     return {
         "rule": rule,
+        "ordered": bool(pathway.all) and count > 1,  # ("all, in this order"; "any N of" has no order)
         "current": pathway.current,
         "needed": pathway.needed,
         "components": [badge_context(badges[slug]) for slug in pathway.of if slug in badges],
