@@ -75,6 +75,12 @@ class FetchError(VerifyError):
         self.status = status
 
 
+def has_space_or_control(url: str) -> bool:
+    """Whether ``url`` holds a space or a control character, which no URL that is fetched may
+    (urlsplit drops tabs and newlines, so the URL it reads is not the one given)."""
+    return any(ord(c) <= 0x20 or ord(c) == 0x7F for c in url)
+
+
 def check_web_url(url: str) -> None:
     """Refuse anything but an absolute http(s) URL with a host.
 
@@ -264,7 +270,7 @@ class WebFetcher:
             )
         if parts.username is not None or parts.password is not None:
             self._refuse(url, "a URL with a user name or password is not fetched")
-        if any(ord(c) < 33 or ord(c) == 127 for c in url):
+        if has_space_or_control(url):
             self._refuse(url, "the URL contains spaces or control characters")
         path = urllib.parse.quote(parts.path or "/", safe=_PATH_SAFE)
         if parts.query:
@@ -473,9 +479,9 @@ def offline_fetcher(
             if log is not None:
                 log.append(FetchRecord(str(url), "refused", None, 0, "not an http(s) URL"))
             raise
-        if any(ord(c) <= 0x20 or ord(c) == 0x7F for c in url) or not urllib.parse.urlsplit(url).netloc.isascii():
-            # (as the network fetcher refuses it: urlsplit drops tabs and newlines, and lower-casing
-            # a host outside ASCII folds, e.g., the Kelvin sign into a k)
+        if has_space_or_control(url) or not urllib.parse.urlsplit(url).netloc.isascii():
+            # (as the network fetcher refuses the first; lower-casing a host outside ASCII folds,
+            # e.g., the Kelvin sign into a k)
             why = "a space or a control character, or a host not in ASCII"
             if log is not None:
                 log.append(FetchRecord(str(url)[:200], "refused", None, 0, why))
