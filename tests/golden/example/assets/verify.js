@@ -685,17 +685,11 @@
       var listed = isObject(jwks) && Array.isArray(jwks.keys) ? jwks.keys.filter(function (k) {
         return isObject(k) && k.kid === header.kid;
       }) : [];
-      if (listed.length !== 1) {
-        throw new Error("the key " + header.kid + " is not listed in this site's key set " + jwksUrl.href +
-          " (a retired key, or not the issuer's)");
-      }
-      return await rsaKey(listed[0], header.kid, jwksUrl.href, "not confirmed in " + sitePath(didUrl, root) +
-        ", which could not be downloaded", didUrl);
+      if (listed.length !== 1) { throw notListed(header.kid, jwksUrl); }
+      return await rsaKey(rsaJwk(listed[0], jwksUrl.href), header.kid, jwksUrl.href, "not confirmed in " +
+        sitePath(didUrl, root) + ", which could not be downloaded", didUrl);
     }
-    var jwk = found.jwk;
-    if (!isObject(jwk) || jwk.kty !== "RSA" || typeof jwk.n !== "string" || typeof jwk.e !== "string") {
-      throw new Error(found.url + " is not an RSA public key");
-    }
+    var jwk = rsaJwk(found.jwk, found.url);
     if (jwksMissing) {
       return await rsaKey(jwk, header.kid, found.url, "not confirmed in the key set " + sitePath(jwksUrl.href, root) +
         ", which could not be downloaded (a key retired since would be listed no more)", jwksUrl.href);
@@ -703,18 +697,25 @@
     var inSet = isObject(jwks) && Array.isArray(jwks.keys) && jwks.keys.some(function (k) {
       return isObject(k) && k.kid === jwk.kid && k.kty === jwk.kty && k.n === jwk.n && k.e === jwk.e;
     });
-    if (!inSet) {
-      throw new Error("the key " + header.kid + " is not listed in this site's key set " + jwksUrl.href +
-        " (a retired key, or not the issuer's)");
-    }
+    if (!inSet) { throw notListed(header.kid, jwksUrl); }
     return await rsaKey(jwk, header.kid, found.url, null, null);
   }
 
-  /** The key of publishedKey's answer, from an RSA JWK. */
-  async function rsaKey(jwk, kid, url, unconfirmed, missing) {
+  function notListed(kid, jwksUrl) {
+    return new Error("the key " + kid + " is not listed in this site's key set " + jwksUrl.href +
+      " (a retired key, or not the issuer's)");
+  }
+
+  /** ``jwk`` if it is an RSA public key, else an Error naming ``url``, where it was found. */
+  function rsaJwk(jwk, url) {
     if (!isObject(jwk) || jwk.kty !== "RSA" || typeof jwk.n !== "string" || typeof jwk.e !== "string") {
-      throw new Error(url + " does not hold an RSA public key for " + kid);
+      throw new Error(url + " is not an RSA public key");
     }
+    return jwk;
+  }
+
+  /** The key of publishedKey's answer, from an RSA JWK (see rsaJwk). */
+  async function rsaKey(jwk, kid, url, unconfirmed, missing) {
     var cryptoKey = await crypto.subtle.importKey("jwk", {kty: "RSA", n: jwk.n, e: jwk.e, alg: "RS256", ext: true},
       {name: "RSASSA-PKCS1-v1_5", hash: "SHA-256"}, false, ["verify"]);
     return {cryptoKey: cryptoKey, kid: kid, url: url, unconfirmed: unconfirmed, missing: missing};
