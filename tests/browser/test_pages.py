@@ -347,6 +347,35 @@ def test_a_forged_badge_is_not_verified_when_a_key_file_is_missing(page, example
     assert result["steps"][0]["state"] == "fail", result["steps"]
 
 
+def test_a_retired_keys_url_is_not_trusted_alone_when_the_key_set_is_missing(page, example):
+    """(an attack review: a retired key's keys/<id>.jwk.json stays published; with keys/jwks.json
+    not served, a badge naming it by that URL was "Could not fully check". did.json must name it.)"""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from badgekiln.crypto.multikey import rsa_public_jwk
+
+    retired = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    url = example.url("keys/2020-01-01-rsa-retired.jwk.json")
+    _, payload, _, _ = jws.parse_compact((example.output / JWT.lstrip("/")).read_text())
+    jwt = jws.sign_compact({"alg": "RS256", "kid": url, "typ": "JWT"}, payload, retired).encode()
+    key_file = json.dumps(rsa_public_jwk(retired.public_key(), url)).encode()
+    routes = {"/keys/2020-01-01-rsa-retired.jwk.json": (200, key_file), JWT: (200, jwt)}
+    assert _verify_with(page, example, routes)["kind"] == "invalid"  # (not in the key set)
+    result = _verify_with(page, example, {**routes, JWKS: (503, b"down")})
+    assert result["kind"] == "invalid", result
+    assert "is not one of this site's keys in" in result["steps"][0]["text"], result["steps"]
+
+
+def test_another_sites_name_is_shown_short_and_without_controls(page, example):
+    # (an attack review: the DID a badge names went into the verdict whole: 200,000 characters, or a
+    # right-to-left override turning text round)
+    did = "did:web:" + "\u202e" + "a" * 300 + ".example"
+    result = _verify_with(page, example, {JWT: (200, _resigned_jwt(example, did + "#k"))})
+    assert result["kind"] == "invalid" and "\u202e" not in result["text"], result
+    shown = result["text"].split("another site (", 1)[1].split(")", 1)[0]
+    assert len(shown) == 100 and shown.endswith("…"), shown
+
+
 def test_verify_of_a_key_address_the_badge_names_that_is_not_there_is_not_verified(page, example):
     # (the badge's own claim: a forger's key address that answers 404 must not make it "not checked")
     gone = example.url(f"keys/{_jwt_kid(example).partition('#')[2]}-gone.jwk.json")
@@ -434,7 +463,7 @@ def test_verify_refuses_a_did_kid_this_site_does_not_authorize(page, example, wh
     assert result["kind"] == "invalid", result
     assert result["steps"][0]["state"] == "fail" and expected in result["steps"][0]["text"], result["steps"]
     if where == "another site":  # (the verdict says so, and that nothing of it was checked here)
-        assert "names a signing key of another site (did:web:elsewhere.example)" in result["text"], result["text"]
+        assert "names a signing key of another site (elsewhere.example)" in result["text"], result["text"]
         assert "its signature was not checked here" in result["text"]
 
 

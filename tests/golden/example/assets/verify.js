@@ -690,6 +690,30 @@
         sitePath(didUrl, root) + ", which could not be downloaded", didUrl);
     }
     var jwk = rsaJwk(found.jwk, found.url);
+    if (jwksMissing && !fromDid) {
+      // An older badge's key URL: a key file stays published after its key is retired, so with the
+      // key set missing, did.json must name the same key (a review: a retired key was trusted alone).
+      var document;
+      try {
+        document = await fetchJson(new URL(didUrl));
+      } catch (error) {
+        if (error.unavailable !== didUrl) { throw error; }
+        var none = new Error("could not download " + jwksUrl.href + " nor " + didUrl);
+        none.keyFilesMissing = true;
+        throw none;
+      }
+      var named = isObject(document) && Array.isArray(document.verificationMethod) &&
+        Array.isArray(document.assertionMethod) && document.verificationMethod.some(function (m) {
+          return isObject(m) && isObject(m.publicKeyJwk) && m.publicKeyJwk.n === jwk.n && m.publicKeyJwk.e === jwk.e &&
+            document.assertionMethod.indexOf(m.id) >= 0;
+        });
+      if (!named) {
+        throw new Error("the key " + header.kid + " is not one of this site's keys in " + didUrl +
+          " (a retired key, or not the issuer's)");
+      }
+      return await rsaKey(jwk, header.kid, found.url, "named in " + sitePath(didUrl, root) + "; not confirmed in " +
+        "the key set " + sitePath(jwksUrl.href, root) + ", which could not be downloaded", jwksUrl.href);
+    }
     if (jwksMissing) {
       return await rsaKey(jwk, header.kid, found.url, "not confirmed in the key set " + sitePath(jwksUrl.href, root) +
         ", which could not be downloaded (a key retired since would be listed no more)", jwksUrl.href);
@@ -757,7 +781,7 @@
     var did = kid.split("#")[0], site = didWebSite(did);
     if (!site || !kid.slice(did.length + 1) || site.host !== root.host || site.path !== root.pathname) {
       var refused = new Error("the signing key " + kid + " is not a key of this site (" + root.href + ")");
-      if (site && (site.host !== root.host || site.path !== root.pathname)) { refused.foreign = did; }
+      if (site && (site.host !== root.host || site.path !== root.pathname)) { refused.foreign = shownSite(site); }
       throw refused;
     }
     var url = siteDidUrl(root);
@@ -789,6 +813,13 @@
       throw new Error("the signing key " + url.href + " is not published on this site (" + root.href + ")");
     }
     return {jwk: await fetchJson(url), url: url.href};
+  }
+
+  /** A site a badge names, as a verdict may show it: its host and path, without the characters
+   * that reorder or hide text, at most 100 characters (the badge is a stranger's text). */
+  function shownSite(site) {
+    var text = (site.host + site.path.replace(/\/$/, "")).replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g, "");
+    return text.length > 100 ? text.slice(0, 99) + "…" : text;
   }
 
   /** {host, path} of the site a did:web names (did:web:host%3Aport:a:b → host:port, /a/b/). */
