@@ -334,6 +334,21 @@ def test_check_loads_what_the_build_renders_and_only_that(minimal_site, run):
         write_site(minimal_site, {"templates/award.html": award})
         assert run(*check).code == 0, include
         assert run("build", "--source", str(minimal_site), "--today", TODAY).code == 0, include
+    # A literal that names no template fails the build when rendering, and check at its line (an attack review).
+    for include in ("[]", "none", "5", "['nope.html', 5]", "{'a': 1}"):
+        award = "{% extends '!builtin/award.html' %}\n{% block main %}{% include " + include + " %}{% endblock %}"
+        write_site(minimal_site, {"templates/award.html": award})
+        result = run(*check)
+        assert result.code == 1 and "award.html:2: template error: this names no template" in result.err, result.err
+        assert run("build", "--source", str(minimal_site), "--today", TODAY).code == 1, include
+    write_site(minimal_site, {"templates/award.html": "{% extends [] %}"})
+    assert "templates/award.html:1: template error: this names no template" in run(*check).err
+    # A template whose file name holds a no-break space (macOS names screenshots so) is read as any other.
+    write_site(
+        minimal_site,
+        {"templates/foot\u00a0note.html": "<p>note</p>", "templates/award.html": "{% extends '!builtin/award.html' %}"},
+    )
+    assert run(*check).code == 0 and run("build", "--source", str(minimal_site), "--today", TODAY).code == 0
     award = (
         "{% extends '!builtin/award.html' %}\n{% block main %}{% include ['no-a.html', 'no-b.html'] %}{% endblock %}"
     )

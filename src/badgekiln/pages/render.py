@@ -67,22 +67,36 @@ MONTHS = (
 
 
 def _named_templates(tree: nodes.Template) -> list[tuple[tuple[str, ...], int, bool]]:
-    """Each template a template names by constants: (the names, of which Jinja takes the first
-    that exists; the line; whether it may be missing: ``include … ignore missing``)."""
+    """Each template a template names by literals: (the names, of which Jinja takes the first
+    that exists; the line; whether it may be missing: ``include … ignore missing``). A literal
+    that names no template (``include 5``, ``include []``, ``extends [...]``: Jinja fails on it when
+    rendering) has no names. A name made when rendering is not known here, and left out."""
     found = []
     for node in tree.find_all((nodes.Include, nodes.Extends, nodes.Import, nodes.FromImport)):
         named = getattr(node, "template", None)  # (each of the four has one)
-        if isinstance(named, nodes.Const) and isinstance(named.value, str):
-            choices: tuple[str, ...] = (named.value,)
-        elif isinstance(named, (nodes.List, nodes.Tuple)) and all(
-            isinstance(item, nodes.Const) and isinstance(item.value, str) for item in named.items
-        ):
-            choices = tuple(item.value for item in named.items)  # type: ignore[attr-defined]
+        optional = bool(getattr(node, "ignore_missing", False))
+        if isinstance(named, nodes.Const):
+            choices: tuple[str, ...] = (named.value,) if isinstance(named.value, str) else ()
+        elif isinstance(named, (nodes.List, nodes.Tuple)) and all(isinstance(i, nodes.Const) for i in named.items):
+            values = [item.value for item in named.items]  # type: ignore[attr-defined]
+            lists_allowed = isinstance(node, nodes.Include)  # (extends and import take one name)
+            texts = lists_allowed and all(isinstance(value, str) for value in values)
+            choices = tuple(values) if texts else ()
+            optional = optional and texts  # (an empty list with "ignore missing": nothing is included)
+        elif isinstance(named, (nodes.List, nodes.Tuple, nodes.Dict)):
+            choices, optional = (), False  # (a literal of the wrong kind, whatever it holds)
         else:
-            continue  # (a name made when rendering: not known here)
-        if choices:
-            found.append((choices, node.lineno, bool(getattr(node, "ignore_missing", False))))
+            continue
+        found.append((choices, node.lineno, optional))
     return found
+
+
+def _has_lone_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def long_date(day: date | None) -> str:
@@ -121,8 +135,8 @@ class SiteTemplateLoader(jinja2.BaseLoader):
     def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
         parts = split_template_path(template)  # (refuses '..')
         rel = "/".join([self.folder, *parts])
-        if not rel.isprintable() or "\0" in rel:  # (a name no file has: a lone surrogate, a NUL, a control)
-            raise jinja2.TemplateNotFound(template)
+        if "\0" in rel or _has_lone_surrogate(rel):
+            raise jinja2.TemplateNotFound(template)  # (a name no file has)
         if any(part.startswith(".") for part in parts) or safefiles.kind(self.root, rel) is None:
             raise jinja2.TemplateNotFound(template)
         raw = safefiles.read_bytes(self.root, rel, limit=MAX_TEMPLATE_BYTES)  # a link or FIFO: SourceError
@@ -280,7 +294,11 @@ class Renderer:
                 there = [choice for choice in choices if self._exists(choice)]
                 if not there and not optional:  # (said where it is named, as a build says it when rendering)
                     shown = " nor ".join(repr(choice) for choice in choices)
-                    message = f"there is no template {shown} (in templates/ or built in)"
+                    message = (
+                        f"there is no template {shown} (in templates/ or built in)"
+                        if choices
+                        else "this names no template: give a name in quotes (or, for include, a list of them)"
+                    )
                     raise jinja2.TemplateSyntaxError(message, line, name)
                 todo.extend(there[:1])  # (Jinja renders the first of a list that is there)
         _check_no_cycle(references)
