@@ -255,7 +255,14 @@ def test_init_github_renews_the_badge_list_and_the_build_warns_when_stale(minima
     assert run("init", "--github", str(minimal_site), "--today", TODAY).out.strip() == "the GitHub files are up to date"
 
 
-@pytest.mark.parametrize("text", ["body: [{id: badge, attributes: oops}]\n", "[" * 3000, "body: [{id: badge}]\n"])
+BOMB = (  # (an attack review: a few hundred bytes that str() spells out in gigabytes)
+    "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
+    + "".join(f"{n}: &{n} [{', '.join(['*' + p] * 10)}]\n" for p, n in zip("abcdefgh", "bcdefghi"))
+    + "body: [{id: badge, attributes: {options: [*i]}}]\n"
+)
+
+
+@pytest.mark.parametrize("text", ["body: [{id: badge, attributes: oops}]\n", "[" * 3000, "body: [{id: badge}]\n", BOMB])
 def test_a_hand_edited_award_form_is_warned_about_not_a_crash(minimal_site, run, text):
     # (a review: attributes that are not a mapping, or nesting past Python's recursion limit, made
     # check and build end in "internal error")

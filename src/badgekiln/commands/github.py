@@ -106,7 +106,11 @@ def form_options(text: str) -> list[str] | None:
         if isinstance(element, dict) and element.get("id") == "badge":
             attributes = element.get("attributes")
             options = attributes.get("options") if isinstance(attributes, dict) else None
-            return [str(o) for o in options] if isinstance(options, list) else None
+            # Plain texts only: an option that is a list may be a YAML alias bomb, a few hundred
+            # bytes that str() would spell out in gigabytes (an attack review).
+            if not isinstance(options, list) or not all(isinstance(o, (str, int, float, bool)) for o in options):
+                return None
+            return [str(o) for o in options]
     return None
 
 
