@@ -827,6 +827,56 @@ def test_a_rebuild_reads_only_the_recipient_files_whose_stat_changed(keyed_site,
     assert tree_bytes(keyed_site / "output") == clean_build(run, keyed_site, tmp_path)
 
 
+def test_the_sources_are_listed_once_with_the_stamp(keyed_site, run, monkeypatch, tmp_path):
+    """The stamp lists badges/ and recipients/ (with each file's stat) before the build; the build's
+    sources use that listing instead of listing and stat-ing every file again."""
+    from badgekiln.sources import safefiles
+
+    listed: list[str] = []
+    real = safefiles.list_dir
+
+    def counting(root, rel, **kwargs):
+        listed.append(str(rel))
+        return real(root, rel, **kwargs)
+
+    monkeypatch.setattr(safefiles, "list_dir", counting)
+    edit(keyed_site / "recipients/jane-doe.yaml", "issued_on: 2026-03-01", "issued_on: 2026-03-02")
+    build(run, keyed_site)
+    assert listed.count("recipients") == 1 and listed.count("badges") == 1
+    monkeypatch.setattr(safefiles, "list_dir", real)
+    assert tree_bytes(keyed_site / "output") == clean_build(run, keyed_site, tmp_path)
+
+
+def test_a_file_changed_after_the_stamps_listing_is_built_by_the_next_build(keyed_site, run, monkeypatch, tmp_path):
+    """A recipient file saved between the stamp's listing and the build's reading of it: the build
+    uses the listing's stat (the file's record may then stand for its old bytes), and records
+    that stat, so the next build sees the change, reads the file and builds what a clean build does."""
+    from badgekiln.engine import stamp
+
+    monkeypatch.setattr(cache_mod, "SETTLED_NS", 0)  # (files just written count as settled: their records are used)
+    time.sleep(0.05)
+    (keyed_site / ".badgekiln/cache/stamp.json").unlink(missing_ok=True)
+    build(run, keyed_site)
+    time.sleep(0.05)
+    real, edited = stamp.inputs, []
+
+    def listing_then_edit(*args, **kwargs):
+        found = real(*args, **kwargs)
+        if not edited:
+            edit(keyed_site / "recipients/jane-doe.yaml", "Jane", "Jana")
+            edited.append(True)
+        return found
+
+    monkeypatch.setattr(stamp, "inputs", listing_then_edit)
+    build(run, keyed_site)
+    assert edited
+    monkeypatch.setattr(stamp, "inputs", real)
+    build(run, keyed_site)
+    output = tree_bytes(keyed_site / "output")
+    assert any(b"Jana Doe" in data for data in output.values())
+    assert output == clean_build(run, keyed_site, tmp_path)
+
+
 def test_a_file_changed_with_the_same_size_and_mtime_is_noticed_by_its_ctime(keyed_site, run, tmp_path, monkeypatch):
     from badgekiln.engine import cache as cache_mod
 

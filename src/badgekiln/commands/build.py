@@ -83,15 +83,26 @@ def prepare(
     production: bool = False,
     output: Path | None = None,
     cache: BuildCache | None = None,
+    listed: stamp.Inputs | None = None,
 ) -> Prepared:
     """Load and validate the sources (reusing a ``cache``'s unchanged files), open the keys and
-    reconcile the ledger.
+    reconcile the ledger. ``listed``: the stamp's inputs, whose listings of the source folders
+    the ``cache`` uses instead of listing them again.
 
     Raises:
         ValidationFailed: with every error (and warning) found.
     """
     with timings.phase("sources"):
-        loaded = (cache.load_project if cache else load_project)(source, base_url=base_url, today=today)
+        if cache is not None:
+            loaded = cache.load_project(
+                source,
+                base_url=base_url,
+                today=today,
+                listings=listed.listings if listed else None,
+                clock=listed.clock if listed else None,
+            )
+        else:
+            loaded = load_project(source, base_url=base_url, today=today)
     diagnostics: list[Diagnostic] = list(loaded.warnings)
     with timings.phase("keys"):
         signer = open_signer(source, output, today=today, production=production, diagnostics=diagnostics)
@@ -210,6 +221,7 @@ def run_build(
                 production=production,
                 pin=pin,
                 progress=progress,
+                listed=stamp_inputs,
             )
             try:
                 result = build_once(cache=cache)
@@ -305,13 +317,21 @@ def _run_build(
     pin: bool,
     cache: BuildCache | None,
     progress: Progress | None = None,
+    listed: stamp.Inputs | None = None,
 ) -> BuildResult:
     progress = progress or Progress(enabled=False)
     progress.stage("reading the sources")
     # (millions of objects that live as long as the build: see engine/forking.py)
     with forking.frozen(), forking.collector_paused():
         prepared = prepare(
-            source, base_url=base_url, today=today, frozen=frozen, production=production, output=output, cache=cache
+            source,
+            base_url=base_url,
+            today=today,
+            frozen=frozen,
+            production=production,
+            output=output,
+            cache=cache,
+            listed=listed,
         )
     # (the sources and the cache's state, read: they live as long as the build; a full collection
     # walked them all again, 0.17 s of a 1.5 s rebuild at 10,000 awards)

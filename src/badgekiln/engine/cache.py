@@ -835,10 +835,26 @@ class BuildCache:
 
     # -- sources ---------------------------------------------------------------------------------
 
-    def load_project(self, source: Path, *, base_url: str | None, today: date) -> validate.Loaded:
-        """:func:`badgekiln.sources.validate.load_project` with this cache as its memo of validated files."""
+    def load_project(
+        self,
+        source: Path,
+        *,
+        base_url: str | None,
+        today: date,
+        listings: dict[str, list[safefiles.Entry]] | None = None,
+        clock: tuple[int, int] | None = None,
+    ) -> validate.Loaded:
+        """:func:`badgekiln.sources.validate.load_project` with this cache as its memo of validated files.
+
+        ``listings``: folders of the sources as listed before the build (by the stamp,
+        :class:`badgekiln.engine.stamp.Inputs`), used instead of listing them again, when
+        ``clock`` is the clock of this cache's folder read before that listing."""
+        if listings and clock is not None and "_clock" not in self.__dict__:
+            self.__dict__["_clock"] = clock  # (the cached property's value: the listing's stats were taken after it)
+        else:
+            listings = None
         _ = self._clock  # (read before any source file is stat-ed, the listing's stats included: see _file_keys)
-        return validate.load_project(source, base_url=base_url, today=today, memo=self)
+        return validate.load_project(source, base_url=base_url, today=today, memo=self, listings=listings)
 
     def files(
         self,

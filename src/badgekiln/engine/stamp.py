@@ -44,7 +44,7 @@ import os
 import stat
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from badgekiln.engine import jsonread, outputscan, outputstamp
@@ -52,12 +52,14 @@ from badgekiln.engine.outputstamp import clock as _clock
 from badgekiln.engine.outputstamp import folders as _folders
 from badgekiln.engine.outputstamp import past as _past
 from badgekiln.engine.site import leftover_prefixes
+from badgekiln.errors import SourceError
 from badgekiln.signing import keypaths
 from badgekiln.sources import safefiles  # (the standard library only, itself)
 
 FORMAT = 3
 NAME = "stamp.json"
 READ = ("site_src", "badges", "recipients", "templates", ".github")  # folders of the source tree a build reads
+LISTED = ("badges", "recipients")  # of them, those listed as the build's sources list them (Inputs.listings)
 KEPT = (".badgekiln/last-build.json", ".badgekiln/cache/state.json")  # what a build keeps beside output/
 GIT_INDEX = ".git/index"
 # Environment variables a build reads (keys, their folders, the day); their values are digested.
@@ -76,10 +78,18 @@ SLACK_NS = 2_500_000_000  # the coarsest file times kept (FAT: 2 s), and some
 
 @dataclass(frozen=True)
 class Inputs:
-    """The stat of everything a build reads, taken before it reads it."""
+    """The stat of everything a build reads, taken before it reads it.
+
+    ``listings``: the entries of the folders of :data:`LISTED` as :func:`safefiles.list_dir` found
+    them for the stamp (their stats included), which the build's sources use instead of listing
+    and stat-ing every file again (two listings of 27,000 recipient files took 0.35 s at 100,000
+    awards); ``clock``: the cache folder's clock and device, read before that listing (what
+    ``engine/cache.py`` compares each file's ctime with). None when not listed."""
 
     digest: str
     racy: bool  # something changed in the clock tick of the stat (or cannot be told): keep no stamp
+    listings: dict[str, list[safefiles.Entry]] | None = field(default=None, compare=False, repr=False)
+    clock: tuple[int, int] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -119,8 +129,14 @@ def inputs(source: Path, output: Path, options: dict[str, str | bool | None]) ->
     # The top of the tree: its entries, not what is in them; not what the build itself makes there.
     own = {str(output), str(source / ".badgekiln"), str(source / ".git")}
     _tree(hasher, source, latest, depth=1, skip=own)
+    listings: dict[str, list[safefiles.Entry]] = {}
     for name in READ:
-        _tree(hasher, source / name, latest)
+        listing = _listing(source, name) if name in LISTED and clock is not None else None
+        if listing is None:
+            _tree(hasher, source / name, latest)
+        else:
+            _listed(hasher, source / name, listing, latest)
+            listings[name] = listing
     _one(hasher, str(source / GIT_INDEX), latest)
     for folder in _key_folders():  # (keys are read from the top of their folders)
         _tree(hasher, folder, latest, depth=1)
@@ -134,7 +150,49 @@ def inputs(source: Path, output: Path, options: dict[str, str | bool | None]) ->
     racy = clock is None or any(
         ctime >= (clock if device == home else wall - SLACK_NS) for device, ctime in latest.items()
     )
-    return Inputs(hasher.hexdigest(), racy=racy)
+    device = home if clock is not None else None
+    return Inputs(
+        hasher.hexdigest(),
+        racy=racy,
+        listings=listings if device is not None else None,
+        clock=(clock, device) if clock is not None and device is not None else None,
+    )
+
+
+def _listing(source: Path, name: str) -> list[safefiles.Entry] | None:
+    """The entries of the folder ``name`` of ``source`` as the build's sources list them (through
+    the folder's descriptor, links not followed), or None when it cannot be listed that way (a
+    link on the way, not a folder, missing): then the stamp walks it by path, and the build lists it."""
+    try:
+        if safefiles.kind(source, name) != "dir":
+            return None
+        return safefiles.list_dir(source, name)
+    except (SourceError, OSError, ValueError):
+        return None
+
+
+def _listed(hasher: hashlib._Hash, root: Path, entries: list[safefiles.Entry], latest: dict[int, int]) -> None:
+    """What :func:`_tree` adds for ``root``, from its listing ``entries`` (sorted by name, each with
+    its stat): the folder's own stat, a line per entry, and what is below each sub-folder."""
+    try:
+        lines = [f"{root}\0{_fields(os.lstat(root))}\n"]
+    except OSError:
+        hasher.update(f"{root}\0-\n".encode("utf-8", "surrogateescape"))
+        return
+    below = []
+    for entry in entries:
+        found = entry.stat
+        if found is None:  # (list_dir gives every entry its stat)
+            lines.append(f"{root}/{entry.name}\0gone\n")
+            continue
+        lines.append(f"{root}/{entry.name}\0{_fields(found)}\n")
+        if not stat.S_ISDIR(found.st_mode):
+            latest[found.st_dev] = max(latest.get(found.st_dev, 0), found.st_ctime_ns)
+        else:
+            below.append(root / entry.name)
+    hasher.update("".join(lines).encode("utf-8", "surrogateescape"))
+    for folder in below:  # (never read by a build that succeeds: a sub-folder there is an error, or hidden)
+        _tree(hasher, folder, latest)
 
 
 def _units_from_outside() -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from functools import partial
@@ -112,12 +112,19 @@ class _NoMemo:
 
 
 def load_project(
-    source: Path, *, base_url: str | None = None, today: date | None = None, memo: SourceMemo | None = None
+    source: Path,
+    *,
+    base_url: str | None = None,
+    today: date | None = None,
+    memo: SourceMemo | None = None,
+    listings: Mapping[str, list[safefiles.Entry]] | None = None,
 ) -> Loaded:
     """Read and validate every source file below ``source``: the one validation path.
 
     ``memo``: a build's cache, which may hand back the results of files validated before
     (badge and recipient files, the bulk of a site) instead of validating them again.
+    ``listings``: the ``badges`` and ``recipients`` folders as :func:`safefiles.list_dir` listed
+    them before the build (for its stamp), used instead of listing them again.
 
     Raises:
         ValidationFailed: with every error found (and the warnings).
@@ -128,13 +135,16 @@ def load_project(
     diagnostics: list[Diagnostic] = []
     config = _load_config(source, paths, diagnostics, base_url)
     listed: dict[Path, os.stat_result] = {}  # (each file's stat as its folder's listing found it)
-    badge_paths = _yaml_files(paths["badges"], source, diagnostics, "badge", listed)
+    listings = listings or {}
+    badge_paths = _yaml_files(paths["badges"], source, diagnostics, "badge", listed, listings.get("badges"))
     badges: dict[str, BadgeClass] = {}
     for result in memo.files("badges", badge_paths, None, partial(_badge_file, source), today, listed):
         badges.update((badge.slug, badge) for badge in result.values if isinstance(badge, BadgeClass))
         diagnostics.extend(result.diagnostics)
     badge_files = {p.stem for p in badge_paths}
-    recipient_paths = _yaml_files(paths["recipients"], source, diagnostics, "recipient", listed)
+    recipient_paths = _yaml_files(
+        paths["recipients"], source, diagnostics, "recipient", listed, listings.get("recipients")
+    )
     # A recipient file's result depends on the badge classes it can refer to, and on nothing else of them.
     context = [sorted((slug, badge.valid_for) for slug, badge in badges.items()), sorted(badge_files)]
     recipients: list[Recipient] = []
@@ -176,24 +186,38 @@ def _parse(path: Path, source: Path, diagnostics: list[Diagnostic]) -> Any:
 
 
 def _yaml_files(
-    folder: Path, source: Path, diagnostics: list[Diagnostic], what: str, listed: dict[Path, os.stat_result]
+    folder: Path,
+    source: Path,
+    diagnostics: list[Diagnostic],
+    what: str,
+    listed: dict[Path, os.stat_result],
+    entries: list[safefiles.Entry] | None = None,
 ) -> list[Path]:
     """The ``<slug>.yaml`` files directly in ``folder``; everything else there is reported.
-    ``listed`` gets each one's stat as the listing found it (links not followed).
+    ``listed`` gets each one's stat as the listing found it (links not followed). ``entries``:
+    the folder's listing (:func:`safefiles.list_dir`) when it was taken already.
 
     Hidden files and READMEs are skipped quietly, other plain files (``notes.txt``) with a
     warning. What looks like a record that would be lost (``.yml``, ``.YAML``, ``ann.yaml.txt``,
     a sub-folder) or could be an attack (a symbolic link, a FIFO or device) is an error.
     """
     rel_folder = folder.relative_to(source).as_posix()
-    try:
-        entries = safefiles.list_dir(source, rel_folder)
-    except SourceError as exc:
-        diagnostics.append(exc.diagnostic)
-        return []
+    if entries is None:
+        try:
+            entries = safefiles.list_dir(source, rel_folder)
+        except SourceError as exc:
+            diagnostics.append(exc.diagnostic)
+            return []
     found = []
     for entry in entries:
         name = entry.name
+        if entry.kind == "file" and name.endswith(".yaml") and SLUG_RE.match(name[:-5]):
+            # (the usual entry, in short: a regular file named <slug>.yaml, as the last branch but one takes it)
+            path = folder / name
+            found.append(path)
+            if entry.stat is not None:
+                listed[path] = entry.stat
+            continue
         rel = f"{rel_folder}/{name}"
         dot = name.rfind(".")  # (the suffix and stem as pathlib gives them, without making a Path per entry)
         suffix, stem = (name[dot:], name[:dot]) if 0 < dot < len(name) - 1 else ("", name)
