@@ -1,6 +1,7 @@
 """Key management: generation, rotation, retirement, development keys, and where keys may live."""
 
 import json
+import os
 
 import pytest
 from conftest import TODAY, build, publishable, write_site
@@ -332,3 +333,27 @@ def test_a_committed_cache_folder_is_refused_by_a_frozen_build(minimal_site, run
     result = run("build", "--source", str(minimal_site), "--today", TODAY, "--frozen")
     assert result.code == 1 and "error[cache-committed]: git tracks files in .badgekiln/" in result.err, result.err
     assert build(run, minimal_site).code == 0  # (a local build still works, without the cache)
+
+
+def test_the_saved_ledger_is_written_only_when_it_changes(minimal_site, run):
+    """A rebuild whose ledger is the saved one leaves .badgekiln/built-awards.lock as it is (not
+    made and written again); one that adds an award, or finds the saved copy different, writes it."""
+    saved = minimal_site / ".badgekiln/built-awards.lock"
+    lock = minimal_site / "site_src/awards.lock"
+    build(run, minimal_site)
+    assert saved.read_text() == lock.read_text()
+    first = saved.stat()
+    (minimal_site / ".badgekiln/cache/stamp.json").unlink(missing_ok=True)  # (a full rebuild, not a replay)
+    os.utime(minimal_site / "recipients/ann.yaml")
+    build(run, minimal_site)
+    assert (saved.stat().st_ino, saved.stat().st_mtime_ns) == (first.st_ino, first.st_mtime_ns)
+    saved.write_text(saved.read_text().replace("ann-first-1\t0", "ann-first-1\t7"))  # (another build's copy)
+    (minimal_site / ".badgekiln/cache/stamp.json").unlink(missing_ok=True)
+    build(run, minimal_site)
+    assert saved.read_text() == lock.read_text()
+    lines = lock.read_text().count("\n")
+    sheet = minimal_site.parent / "new.csv"
+    sheet.write_text("name,email,badge,issued_on\nZoe,zoe@example.org,first-badge,2026-03-01\n")
+    assert run("award", "--csv", str(sheet), "--source", str(minimal_site), "--today", TODAY).code == 0
+    build(run, minimal_site)
+    assert saved.read_text() == lock.read_text() and lock.read_text().count("\n") == lines + 1

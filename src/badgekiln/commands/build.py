@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import os
 import stat
 import traceback
@@ -377,7 +378,7 @@ def _run_build(
                 with timings.phase("summary/write"):
                     write_state(source, snapshot)
                 with timings.phase("summary/ledger"):
-                    _save_ledger(source, new_ledger)
+                    _save_ledger(source, new_ledger, old_ledger)
         if pin and not frozen:
             with timings.phase("pin ids and ledger"):
                 result.pinned = _pin_ids(source, loaded)
@@ -602,9 +603,19 @@ def _record_of(cache: BuildCache, recipient: Recipient) -> tuple[str, str] | Non
     return (recipient.location.path, found) if found is not None else None
 
 
-def _save_ledger(source: Path, ledger: ledger_mod.Ledger) -> None:
-    """Keep this build's ledger with the cache (a failure to write only loses the check above)."""
+def _save_ledger(source: Path, ledger: ledger_mod.Ledger, read: ledger_mod.Ledger) -> None:
+    """Keep this build's ledger with the cache (a failure to write only loses the check above).
+
+    Not written again when it is there already: when the ledger this build ``read`` has the same
+    entries and the saved file has the same bytes (which :meth:`~ledger_mod.Ledger.to_text`
+    wrote, so they are the text of those entries). Making and writing the text of 100,000 awards
+    took 0.07 s of every rebuild."""
     path = source / BUILT_LEDGER
     with contextlib.suppress(OSError):
-        if not path.is_symlink():
-            atomic_write_text(path, ledger.to_text())
+        if path.is_symlink():
+            return
+        if read.digest is not None and ledger.entries == read.entries:
+            with contextlib.suppress(OSError):
+                if hashlib.sha256(path.read_bytes()).hexdigest() == read.digest:
+                    return
+        atomic_write_text(path, ledger.to_text())

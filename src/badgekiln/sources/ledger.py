@@ -15,9 +15,10 @@ award, sorted by index; ``-`` where no key is pinned yet (development keys are n
 
 from __future__ import annotations
 
+import hashlib
 import operator
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import NamedTuple
 
@@ -66,9 +67,11 @@ class Entry(NamedTuple):
 
 @dataclass(frozen=True)
 class Ledger:
-    """All entries, by id."""
+    """All entries, by id. ``digest``: the SHA-256 of the file's bytes, for a ledger read from one
+    (:func:`read_ledger`)."""
 
     entries: dict[str, Entry]
+    digest: str | None = field(default=None, compare=False, repr=False)
 
     @property
     def next_index(self) -> int:
@@ -92,11 +95,12 @@ def read_ledger(path: Path, diagnostics: list[Diagnostic]) -> Ledger:
     if safefiles.kind(root, REL) is None:
         return Ledger(entries)
     try:  # a regular file of the site, reached without a link, of a bounded size
-        text = decode_utf8(safefiles.read_bytes(root, REL, limit=MAX_LEDGER_BYTES), REL)
+        data = safefiles.read_bytes(root, REL, limit=MAX_LEDGER_BYTES)
+        text = decode_utf8(data, REL)
     except SourceError as exc:
         diagnostics.append(exc.diagnostic)
         return Ledger(entries)
-    return parse_ledger(text, diagnostics)
+    return replace(parse_ledger(text, diagnostics), digest=hashlib.sha256(data).hexdigest())
 
 
 # A well-formed line, as the checks of parse_ledger take it (an id, an index of ASCII digits, a
