@@ -211,6 +211,46 @@ class Recipient:
         """The name to publish, or None when the earner chose not to show it."""
         return self.name if self.show_name else None
 
+    @property
+    def rows(self) -> list[AwardRow]:
+        """Each award as the passes over the whole site read it (:data:`AwardRow`): made from the
+        awards here; a recipient the build cache hands back gives them without decoding its awards
+        (``engine/views.py``)."""
+        return [award_row(award) for award in self.awards]
+
+
+# An award as the passes over every award of a site read it (duplicate ids, renewals, the ledger,
+# the status lists and the revocation list, the catalogue's counts, the bundle keys), without its
+# model: [id, badge, issued on, expires or None, the id it renews or None, whether its id is
+# pinned, revoked on or None, suspended on or None], the dates in ISO form (which compare as the
+# dates do). A list, as the build cache's JSON gives it back: never changed by its readers.
+AwardRow = list
+ROW_ID, ROW_BADGE, ROW_ISSUED, ROW_EXPIRES, ROW_RENEWS, ROW_PINNED, ROW_REVOKED, ROW_SUSPENDED = range(8)
+
+
+def award_row(award: Award) -> AwardRow:
+    """The :data:`AwardRow` of ``award``."""
+    return [
+        award.id,
+        award.badge,
+        award.issued_on.isoformat(),
+        award.expires.isoformat() if award.expires is not None else None,
+        award.renews,
+        award.id_pinned,
+        award.revoked.on.isoformat() if award.revoked is not None else None,
+        award.suspended.on.isoformat() if award.suspended is not None else None,
+    ]
+
+
+def row_status(row: AwardRow, at: str) -> str:
+    """:meth:`Award.status` of the award of ``row`` as of the ISO date ``at``."""
+    if row[ROW_REVOKED] is not None:
+        return "revoked"
+    if row[ROW_SUSPENDED] is not None:
+        return "suspended"
+    expires = row[ROW_EXPIRES]
+    return "expired" if expires is not None and expires <= at else "valid"
+
 
 @dataclass(frozen=True)
 class Page:
@@ -267,8 +307,14 @@ class Project:
 
     @cached_property
     def awards(self) -> tuple[Award, ...]:
-        """Every award of every recipient, ordered by id."""
+        """Every award of every recipient, ordered by id. (The build reads :attr:`award_rows`
+        instead: this makes the model of every award.)"""
         return tuple(sorted((a for r in self.recipients for a in r.awards), key=lambda a: a.id))
+
+    @cached_property
+    def award_rows(self) -> list[AwardRow]:
+        """Every award of every recipient as an :data:`AwardRow`, recipient by recipient."""
+        return [row for r in self.recipients for row in r.rows]
 
     @cached_property
     def _recipients_by_slug(self) -> dict[str, Recipient]:
@@ -279,15 +325,37 @@ class Project:
         return self._recipients_by_slug[slug]
 
     @cached_property
-    def _awards_by_id(self) -> dict[str, Award]:
-        return {a.id: a for a in self.awards}
+    def _owners(self) -> dict[str, Recipient]:
+        """Award id → its recipient (the first, should two awards share an id: validation refuses that)."""
+        owners: dict[str, Recipient] = {}
+        for recipient in self.recipients:
+            for row in recipient.rows:
+                owners.setdefault(row[ROW_ID], recipient)
+        return owners
 
     def award(self, award_id: str) -> Award | None:
-        """The award with this id, or None."""
-        return self._awards_by_id.get(award_id)
+        """The award with this id, or None (only its recipient's awards are looked at)."""
+        recipient = self._owners.get(award_id)
+        if recipient is None:
+            return None
+        return next((a for a in recipient.awards if a.id == award_id), None)
+
+    @cached_property
+    def renewals(self) -> dict[str, str]:
+        """Award id → the id of the award that renews it. A revoked renewal renews nothing
+        (validation allows one renewal per award)."""
+        return {
+            row[ROW_RENEWS]: row[ROW_ID]
+            for row in self.award_rows
+            if row[ROW_RENEWS] is not None and row[ROW_REVOKED] is None
+        }
+
+    def renewal_of(self, award_id: str) -> Award | None:
+        """The award that renews the award ``award_id``, or None (see :attr:`renewals`)."""
+        renewal = self.renewals.get(award_id)
+        return self.award(renewal) if renewal is not None else None
 
     @cached_property
     def renewed_by(self) -> dict[str, Award]:
-        """Award id → the award that renews it. A revoked renewal renews nothing (validation allows
-        one renewal per award)."""
-        return {a.renews: a for a in self.awards if a.renews is not None and a.revoked is None}
+        """Award id → the award that renews it (see :attr:`renewals`; this makes their models)."""
+        return {renewed: award for renewed in self.renewals if (award := self.renewal_of(renewed)) is not None}

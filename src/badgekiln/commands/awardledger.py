@@ -32,14 +32,14 @@ def record_new_awards(source: Path, today: date) -> int:
     them; or when nothing is new."""
     diagnostics: list[Diagnostic] = []
     try:
-        awards = load_project(source, today=today).project.awards
+        project = load_project(source, today=today).project
     except ValidationFailed:
         return 0
-    if not all(award.id_pinned for award in awards):
+    if not all(award.id_pinned for award in project.awards):
         return 0  # (an award without its 'id' line: the build pins it first, then records it)
     path = source_paths(source).ledger
     old = ledger_mod.read_ledger(path, diagnostics)
-    new = ledger_mod.reconcile(old, awards, diagnostics)
+    new = ledger_mod.reconcile(old, project, diagnostics)
     records = keys_mod.read_records(source, diagnostics)
     new, _ = ledger_mod.assign_keys(
         new,

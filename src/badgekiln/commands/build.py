@@ -32,7 +32,7 @@ from badgekiln.errors import (
     SourceLocation,
     ValidationFailed,
 )
-from badgekiln.models import Recipient
+from badgekiln.models import ROW_PINNED, Award, Project, Recipient
 from badgekiln.pages.markdown import MarkdownLimitError, markdown_problem
 from badgekiln.pages.render import Renderer
 from badgekiln.signing.keys import ED25519, RSA
@@ -110,7 +110,7 @@ def prepare(
     path = source_paths(source).ledger
     with timings.phase("ledger"):
         old = ledger_mod.read_ledger(path, diagnostics)
-        new = ledger_mod.reconcile(old, loaded.project.awards, diagnostics)
+        new = ledger_mod.reconcile(old, loaded.project, diagnostics)
     keyring = signer.keyring
     new, resigned = ledger_mod.assign_keys(
         new,
@@ -141,17 +141,16 @@ def prepare(
                     "remove it from git ('git rm -r --cached .badgekiln') and commit; .gitignore lists it",
                 )
             )
-        for award in loaded.project.awards:
-            if not award.id_pinned:
-                diagnostics.append(
-                    Diagnostic(
-                        "error",
-                        "unpinned-id",
-                        f"this award has no 'id' yet (it would get {award.id})",
-                        award.location,
-                        "run 'python build.py' locally, which writes the ids and site_src/awards.lock, and commit them",
-                    )
+        for award in _unpinned(loaded.project):
+            diagnostics.append(
+                Diagnostic(
+                    "error",
+                    "unpinned-id",
+                    f"this award has no 'id' yet (it would get {award.id})",
+                    award.location,
+                    "run 'python build.py' locally, which writes the ids and site_src/awards.lock, and commit them",
                 )
+            )
         if new.entries != old.entries:
             diagnostics.append(
                 Diagnostic(
@@ -482,10 +481,27 @@ def _front_matter_lines(path: Path, body: str) -> int:
     return text[: len(text) - len(body)].count("\n") if text.endswith(body) else 0
 
 
+def _unpinned(project: Project) -> list[Award]:
+    """The awards whose ids this build gave them (not yet written in their files), in id order;
+    only the recipients that have one are looked at (by their :attr:`~Recipient.rows`)."""
+    return sorted(
+        (
+            a
+            for r in project.recipients
+            if not all(row[ROW_PINNED] for row in r.rows)
+            for a in r.awards
+            if not a.id_pinned
+        ),
+        key=lambda a: a.id,
+    )
+
+
 def _pin_ids(source: Path, loaded: Loaded) -> dict[str, list[str]]:
     """Write derived ids into the recipient files that lack them."""
     pinned: dict[str, list[str]] = {}
     for recipient in loaded.project.recipients:
+        if all(row[ROW_PINNED] for row in recipient.rows):
+            continue  # (the usual file: no award's model is made)
         pins = [(a.location, a.id) for a in recipient.awards if not a.id_pinned and a.location is not None]
         if pins and recipient.location is not None:
             rel = recipient.location.path

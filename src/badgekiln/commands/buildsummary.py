@@ -149,7 +149,7 @@ def summarize(
                 suspended.append(i)
             elif status == "valid" and then[1] == "suspended":
                 reinstated.append(i)
-    renewed = project.renewed_by if candidates else {}  # (a renewed award is not one to renew: report
+    renewed = project.renewals if candidates else {}  # (a renewed award is not one to renew: report
     # expiring leaves it out too)
     summary = Summary(
         tuple(added),

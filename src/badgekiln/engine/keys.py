@@ -131,7 +131,7 @@ class UnitKeys:
 
     def _catalogue(self) -> str:
         project = self.inputs.project
-        counts = collections.Counter(award.badge for award in project.awards)
+        counts = collections.Counter(row[models.ROW_BADGE] for row in project.award_rows)
         return digest(project.pages, sorted(self._badges.items()), sorted(counts.items()))
 
     def site(self, unit: Unit) -> str:
@@ -195,15 +195,19 @@ class UnitKeys:
         its awards (the record: every award of an earner, its renewals and CPD log come from its
         file), each award's status today and ledger entry, every badge class (and so every
         pathway), and the site-wide parts that award units read, with the code and the units.
-        Computed without a model's text: per award, only its status and ledger entry.
+        Computed without a model's text: per award, only its status and ledger entry, from the
+        recipient's :attr:`~badgekiln.models.Recipient.rows` (a recipient the cache handed back
+        gives them without making its awards' models).
         """
         if self._bundle_site is None:
             names = sorted({name for unit in units() if unit.scope == "award" for name in unit.reads} - self.AWARD_OWN)
             self._bundle_site = _sha(
                 "bundle v1", self._code, *[self.site_part(n) for n in names], digest(sorted(self._badges.items()))
             )
-        today, texts = self.inputs.today, self._ledger_texts
-        return _sha(self._bundle_site, record, *[a.status(today) + texts[a.id] for a in recipient.awards])
+        day, texts, status = self.inputs.today.isoformat(), self._ledger_texts, models.row_status
+        return _sha(
+            self._bundle_site, record, *[status(row, day) + texts[row[models.ROW_ID]] for row in recipient.rows]
+        )
 
     def award(self, unit: Unit, parts: dict[str, str]) -> str:
         """The key of a per-award unit, from :meth:`award_parts`."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from badgekiln.formats import ob2, urls
 from badgekiln.formats.jsonout import dumps_hosted
+from badgekiln.models import ROW_ID, ROW_REVOKED, ROW_SUSPENDED
 from badgekiln.outputs import BuildInputs, FileSpec, Plan, Unit
 
 
@@ -12,12 +13,16 @@ def produce(plan: Plan, inputs: BuildInputs, renderer: object, item: None) -> No
     :func:`badgekiln.formats.ob2.withdrawal_reason`), under both of its ids: the signed assertion's ``urn:uuid`` and the
     hosted assertion's URL. (Listing both is also what makes the 1EdTech validator see a
     revocation when only one award is revoked: it skips one-entry lists.)"""
-    config = inputs.config
+    config, project = inputs.config, inputs.project
+    withdrawn = sorted(  # (by their rows: only these awards' models are made)
+        row[ROW_ID] for row in project.award_rows if row[ROW_REVOKED] is not None or row[ROW_SUSPENDED] is not None
+    )
     revoked = [
         (assertion_id, reason)
-        for a in inputs.project.awards
-        if (reason := ob2.withdrawal_reason(a)) is not None  # suspended awards too, while suspended
-        for assertion_id in (ob2.signed_urn(config, a.id), config.url(urls.assertion_json(a.id)))
+        for award_id in withdrawn
+        if (award := project.award(award_id)) is not None
+        and (reason := ob2.withdrawal_reason(award)) is not None  # suspended awards too, while suspended
+        for assertion_id in (ob2.signed_urn(config, award_id), config.url(urls.assertion_json(award_id)))
     ]
     plan.add(urls.REVOCATION_LIST, dumps_hosted(ob2.revocation_list(config, revoked)))
 

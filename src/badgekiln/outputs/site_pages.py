@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from badgekiln.formats import urls
+from badgekiln.models import ROW_BADGE
 from badgekiln.outputs import BuildInputs, FileSpec, Plan, Unit, unit
 from badgekiln.pages import context, sharecard
 from badgekiln.pages.render import Renderer
@@ -13,8 +14,8 @@ def produce(plan: Plan, inputs: BuildInputs, renderer: Renderer, item: None) -> 
     config, project = inputs.config, inputs.project
     site = context.site_context(config, project)
     counts: dict[str, int] = {}
-    for award in project.awards:
-        counts[award.badge] = counts.get(award.badge, 0) + 1
+    for row in project.award_rows:
+        counts[row[ROW_BADGE]] = counts.get(row[ROW_BADGE], 0) + 1
     badges = [
         dict(context.badge_context(b), count=counts.get(b.slug, 0))
         for b in sorted(project.badges.values(), key=lambda b: b.name.casefold())

@@ -7,23 +7,26 @@ from datetime import date
 
 from badgekiln.formats import ob2, ob3, statuslist, urls
 from badgekiln.formats.jsonout import dumps_hosted
-from badgekiln.models import Award
+from badgekiln.models import ROW_ID, ROW_ISSUED, ROW_REVOKED, ROW_SUSPENDED
 from badgekiln.outputs import BuildInputs, FileSpec, Plan, Unit
 
 
 def produce(plan: Plan, inputs: BuildInputs, renderer: object, item: None) -> None:
     """status/revocation.json and status/suspension.json."""
-    awards = inputs.project.awards
-    _status_list(plan, inputs, statuslist.STATUS_PURPOSE, [(a, a.revoked.on) for a in awards if a.revoked])
-    _status_list(plan, inputs, statuslist.SUSPENSION_PURPOSE, [(a, a.suspended.on) for a in awards if a.suspended])
+    rows = inputs.project.award_rows  # (every award, without its model: see Project.award_rows)
+    _status_list(plan, inputs, statuslist.STATUS_PURPOSE, [(r[ROW_ID], r[ROW_REVOKED]) for r in rows if r[ROW_REVOKED]])
+    _status_list(
+        plan, inputs, statuslist.SUSPENSION_PURPOSE, [(r[ROW_ID], r[ROW_SUSPENDED]) for r in rows if r[ROW_SUSPENDED]]
+    )
 
 
-def _status_list(plan: Plan, inputs: BuildInputs, purpose: str, marked: list[tuple[Award, date]]) -> None:
+def _status_list(plan: Plan, inputs: BuildInputs, purpose: str, marked: list[tuple[str, str]]) -> None:
+    """One list; ``marked``: the ids of the awards it marks, each with the ISO date it was marked on."""
     config, project = inputs.config, inputs.project
-    indexes = {inputs.ledger.entries[a.id].index for a, _ in marked}
+    indexes = {inputs.ledger.entries[award_id].index for award_id, _ in marked}
     # validFrom is the newest event the list reflects, so that it comes from the sources, not the clock.
-    days = [on for _, on in marked] or [a.issued_on for a in project.awards]
-    valid_from = ob2.timestamp(max(days)) if days else "2000-01-01T00:00:00Z"
+    days = [on for _, on in marked] or [row[ROW_ISSUED] for row in project.award_rows]
+    valid_from = ob2.timestamp(date.fromisoformat(max(days))) if days else "2000-01-01T00:00:00Z"
     unsigned = statuslist.status_list_credential(config, indexes, valid_from=valid_from, purpose=purpose)
     kid = inputs.status_list_kid
     signed = inputs.signer.add_proof(

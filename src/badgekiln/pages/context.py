@@ -153,14 +153,14 @@ def renewal_context(project: Project, award: Award, page: str) -> dict | None:
         return {"id": found.id, "issued_on": found.issued_on, "path": urls.relative(page, urls.award_dir(found.id))}
 
     renews = other(project.award(award.renews) if award.renews else None)
-    renewed_by = other(project.renewed_by.get(award.id))
+    renewed_by = other(project.renewal_of(award.id))
     return {"renews": renews, "renewed_by": renewed_by} if renews or renewed_by else None
 
 
 def renewal_part(project: Project, award: Award) -> str:
     """What of other awards an award's page shows (for its cache key): see :func:`renewal_context`."""
     renews = project.award(award.renews) if award.renews else None
-    renewed_by = project.renewed_by.get(award.id)
+    renewed_by = project.renewal_of(award.id)
     return repr([(a.id, a.issued_on) if a else None for a in (renews, renewed_by)])
 
 

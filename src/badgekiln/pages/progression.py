@@ -78,7 +78,7 @@ def portfolio_awards(project: Project, recipient: Recipient, today: date) -> lis
         (
             a
             for a in recipient.awards
-            if a.status(today) == "valid" and a.issued_on <= today and a.id not in project.renewed_by
+            if a.status(today) == "valid" and a.issued_on <= today and a.id not in project.renewals
         ),  # (a renewed award is listed as its renewal)
         key=lambda a: (a.issued_on, a.id),
         reverse=True,

@@ -23,7 +23,7 @@ from pathlib import Path, PurePosixPath
 from typing import NamedTuple
 
 from badgekiln.errors import Diagnostic, SourceError, SourceLocation
-from badgekiln.models import Award
+from badgekiln.models import ROW_BADGE, ROW_ID, Project
 from badgekiln.sources import safefiles
 from badgekiln.sources.config import SourceTree
 from badgekiln.sources.fields import AWARD_ID_RE, SLUG_RE
@@ -186,47 +186,54 @@ def parse_ledger(text: str, diagnostics: list[Diagnostic]) -> Ledger:
     return Ledger(entries)
 
 
-def reconcile(ledger: Ledger, awards: tuple[Award, ...], diagnostics: list[Diagnostic]) -> Ledger:
+def reconcile(ledger: Ledger, project: Project, diagnostics: list[Diagnostic]) -> Ledger:
     """The ledger after this build: new awards appended in id order; removed awards reported.
 
-    ``awards`` have distinct ids: both callers take them from a validated project, and
-    validation refuses two awards of one id (``duplicate-id``). One pass over them (a lookup in
-    the ledger each); the set of their ids is made only when fewer of them are in the ledger than
-    it holds (an award removed: rare, and an error).
+    The awards of ``project`` have distinct ids: validation refuses two awards of one id
+    (``duplicate-id``). One pass over their rows (:attr:`Project.award_rows`: no award's model is
+    made but to say where one whose badge changed is), a lookup in the ledger each; the set of
+    their ids is made only when fewer of them are in the ledger than it holds (an award removed:
+    rare, and an error).
     """
     published_entries = ledger.entries
     rebadged: dict[str, Entry] = {}
-    changed: list[Diagnostic] = []
-    added: list[Award] = []
+    changed: list[tuple[str, Diagnostic]] = []
+    added: list[tuple[str, str]] = []  # (id, badge)
     found = 0
-    for award in awards:
-        published = published_entries.get(award.id)
+    rows = project.award_rows
+    for row in rows:
+        award_id, badge = row[ROW_ID], row[ROW_BADGE]
+        published = published_entries.get(award_id)
         if published is None:
-            added.append(award)
+            added.append((award_id, badge))
             continue
         found += 1
-        if published.badge != award.badge:
+        if published.badge != badge:
+            award = project.award(award_id)
             # Its credential, its pages and the badge class URL it names were published for the
             # other badge, and earners may hold copies: said loudly, at the build that makes the
             # change (the ledger then records the new badge, and a frozen CI build stops until the
             # ledger is committed). Not refused: a renamed badge file, or a site upgraded from a
             # version that did not say it, must still build.
             changed.append(
-                Diagnostic(
-                    "warning",
-                    "badge-changed",
-                    f"award {award.id} was published as a {published.badge!r} badge ({REL}) and is now a "
-                    f"{award.badge!r} badge: its pages and files for {published.badge!r} change or go, "
-                    "and copies earners already hold still name the first badge",
-                    award.location or SourceLocation(REL),
-                    f"if that is a mistake, put back 'badge: {yaml_plain(published.badge)}'; to give the other "
-                    f"badge as well, revoke this award ('badgekiln revoke {award.id} --reason …') and add a "
-                    "new award without an id",
+                (
+                    award_id,
+                    Diagnostic(
+                        "warning",
+                        "badge-changed",
+                        f"award {award_id} was published as a {published.badge!r} badge ({REL}) and is now a "
+                        f"{badge!r} badge: its pages and files for {published.badge!r} change or go, "
+                        "and copies earners already hold still name the first badge",
+                        (award.location if award is not None else None) or SourceLocation(REL),
+                        f"if that is a mistake, put back 'badge: {yaml_plain(published.badge)}'; to give the other "
+                        f"badge as well, revoke this award ('badgekiln revoke {award_id} --reason …') and add a "
+                        "new award without an id",
+                    ),
                 )
             )
-            rebadged[award.id] = published._replace(badge=award.badge)
+            rebadged[award_id] = published._replace(badge=badge)
     if found != len(published_entries):  # (ids are distinct, see above: fewer found means some are gone)
-        present = {a.id for a in awards}
+        present = {row[ROW_ID] for row in rows}
         removed = [published_entries[i] for i in published_entries.keys() - present]  # (few: sorted, not all)
         for entry in sorted(removed, key=lambda e: e.index):
             diagnostics.append(
@@ -239,12 +246,12 @@ def reconcile(ledger: Ledger, awards: tuple[Award, ...], diagnostics: list[Diagn
                     f"if you edited it, keep 'id: {yaml_plain(entry.id)}' on the award",
                 )
             )
-    diagnostics.extend(changed)
+    diagnostics.extend(diagnostic for _, diagnostic in sorted(changed, key=lambda c: c[0]))  # (in id order)
     entries = dict(published_entries) | rebadged
     index = ledger.next_index
-    for award in sorted(added, key=lambda a: a.id):
-        if award.id not in entries:  # (two awards of one id: refused by validation, kept as before)
-            entries[award.id] = Entry(award.id, index, award.badge)
+    for award_id, badge in sorted(added):
+        if award_id not in entries:  # (two awards of one id: refused by validation, kept as before)
+            entries[award_id] = Entry(award_id, index, badge)
             index += 1
     return Ledger(entries)
 

@@ -28,6 +28,9 @@ from badgekiln.errors import (
 from badgekiln.formats import baking, ids, pngcheck, raster, svgsafety
 from badgekiln.formats.ob3 import ACHIEVEMENT_TYPES, normalize_achievement_type
 from badgekiln.models import (
+    ROW_BADGE,
+    ROW_ID,
+    ROW_RENEWS,
     Alignment,
     Award,
     BadgeClass,
@@ -676,7 +679,11 @@ def apply_memberships(
     """
     result = []
     for recipient in recipients:
-        needing = {a.id for a in recipient.awards if a.badge in badges and badges[a.badge].requires_membership}
+        needing = {
+            row[ROW_ID]
+            for row in recipient.rows
+            if row[ROW_BADGE] in badges and badges[row[ROW_BADGE]].requires_membership
+        }
         if not needing:
             result.append(recipient)
             continue
@@ -747,24 +754,26 @@ def _load_pages(source, paths, diagnostics) -> list[Page]:
 
 
 def _check_duplicates(recipients: list[Recipient], diagnostics: list[Diagnostic]) -> None:
-    seen: dict[str, Award] = {}
+    seen: dict[str, tuple[Recipient, int]] = {}
     emails: dict[str, Recipient] = {}
     for recipient in recipients:
-        for award in recipient.awards:
-            if award.id in seen:
-                first = seen[award.id]
+        # (the ids only: an award's model is made only to say where it is, rows being in the awards' order)
+        for index, row in enumerate(recipient.rows):
+            award_id = row[ROW_ID]
+            if award_id in seen:
+                first, at = seen[award_id]
                 diagnostics.append(
                     Diagnostic(
                         "error",
                         "duplicate-id",
-                        f"award id {award.id!r} is also used at {first.location}",
-                        award.location,
+                        f"award id {award_id!r} is also used at {first.awards[at].location}",
+                        recipient.awards[index].location,
                         "every award needs its own id: if this one was copied from another, delete its 'id:' "
                         "line and the build gives it a new one",
                     )
                 )
             else:
-                seen[award.id] = award
+                seen[award_id] = (recipient, index)
         if recipient.email in emails:
             diagnostics.append(
                 Diagnostic(
@@ -843,24 +852,26 @@ def _check_renewals(awards: list[Award], written: list[Any], diagnostics: list[D
 
 def _check_renewed_elsewhere(recipients: list[Recipient], diagnostics: list[Diagnostic]) -> None:
     """A ``renews:`` naming an id that is not in its own earner's file: another earner's, or unknown."""
-    owner = {a.id: r for r in recipients for a in r.awards}
+    owner = {row[ROW_ID]: r for r in recipients for row in r.rows}
     for recipient in recipients:
-        own = {a.id for a in recipient.awards}
-        for award in recipient.awards:
-            if award.renews is None or award.renews in own or award.renews == award.id:
+        rows = recipient.rows
+        own = {row[ROW_ID] for row in rows}
+        for index, row in enumerate(rows):
+            award_id, renews = row[ROW_ID], row[ROW_RENEWS]
+            if renews is None or renews in own or renews == award_id:
                 continue
-            other = owner.get(award.renews)
+            other = owner.get(renews)
             if other is not None:
                 message = (
-                    f"award {award.id!r} renews {award.renews!r}, an award of another earner ({other.location.path})"
+                    f"award {award_id!r} renews {renews!r}, an award of another earner ({other.location.path})"
                     if other.location
-                    else f"award {award.id!r} renews another earner's award"
+                    else f"award {award_id!r} renews another earner's award"
                 )
                 hint = "a renewal is for the same earner: add it to the file of the award it renews"
             else:
-                message = f"'renews' names no award: there is no award {award.renews!r}"
-                hint = did_you_mean(award.renews, own) or "write the id of the earlier award (see its page's URL)"
-            diagnostics.append(Diagnostic("error", "bad-renewal", message, award.location, hint))
+                message = f"'renews' names no award: there is no award {renews!r}"
+                hint = did_you_mean(renews, own) or "write the id of the earlier award (see its page's URL)"
+            diagnostics.append(Diagnostic("error", "bad-renewal", message, recipient.awards[index].location, hint))
 
 
 def _check_image(source: Path, rel: str, location: SourceLocation, diagnostics: list[Diagnostic]) -> str | None:
