@@ -37,6 +37,7 @@ def test_the_state_reads_back_as_it_was_written():
             [],
             [1, 2, 3, 4, 5, SHA],
             SHA,
+            '[1,[],[["zoe","zoe@example.org",null,null,false,null,[]]]]',  # (a summary: engine/views.py)
         ]
     }
     bundles = {"recipients/a.yaml": ["b" * 64, 1]}

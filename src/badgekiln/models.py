@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cached_property
+from typing import Any
 
 from badgekiln.errors import SourceLocation
 
@@ -222,9 +223,10 @@ class Recipient:
 # An award as the passes over every award of a site read it (duplicate ids, renewals, the ledger,
 # the status lists and the revocation list, the catalogue's counts, the bundle keys), without its
 # model: [id, badge, issued on, expires or None, the id it renews or None, whether its id is
-# pinned, revoked on or None, suspended on or None], the dates in ISO form (which compare as the
-# dates do). A list, as the build cache's JSON gives it back: never changed by its readers.
-AwardRow = list
+# pinned, [revoked on, reason] or None, [suspended on, reason] or None], the dates in ISO form
+# (which compare as the dates do). A list, as the build cache's JSON gives it back: never changed
+# by its readers.
+AwardRow = list[Any]
 ROW_ID, ROW_BADGE, ROW_ISSUED, ROW_EXPIRES, ROW_RENEWS, ROW_PINNED, ROW_REVOKED, ROW_SUSPENDED = range(8)
 
 
@@ -237,8 +239,8 @@ def award_row(award: Award) -> AwardRow:
         award.expires.isoformat() if award.expires is not None else None,
         award.renews,
         award.id_pinned,
-        award.revoked.on.isoformat() if award.revoked is not None else None,
-        award.suspended.on.isoformat() if award.suspended is not None else None,
+        [award.revoked.on.isoformat(), award.revoked.reason] if award.revoked is not None else None,
+        [award.suspended.on.isoformat(), award.suspended.reason] if award.suspended is not None else None,
     ]
 
 

@@ -19,7 +19,7 @@ import jinja2
 
 from badgekiln.commands.buildsummary import Summary, read_state, summarize, write_state
 from badgekiln.commands.progress import Progress
-from badgekiln.engine import forking, outputscan, stamp, timings
+from badgekiln.engine import forking, outputscan, stamp, timings, views
 from badgekiln.engine.cache import BuildCache, CacheRecordDamaged
 from badgekiln.engine.cache import committed as cache_committed
 from badgekiln.engine.plan import BuildInputs, build
@@ -225,7 +225,8 @@ def run_build(
             )
             try:
                 result = build_once(cache=cache)
-            except CacheRecordDamaged as damaged:  # (found before output/ changed: start afresh)
+            # (a bundle found before output/ changed, or a record read lazily: start afresh)
+            except (CacheRecordDamaged, views.Damaged) as damaged:
                 assert cache is not None
                 with contextlib.suppress(OSError):  # (under the lock, which close() lets go)
                     (cache.root / "state.json").unlink()

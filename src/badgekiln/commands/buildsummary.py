@@ -29,7 +29,7 @@ import orjson
 
 from badgekiln.engine import jsonread
 from badgekiln.errors import SourceError
-from badgekiln.models import Project, Recipient
+from badgekiln.models import ROW_EXPIRES, ROW_ID, Project, Recipient, row_status
 from badgekiln.sources import safefiles
 
 STATE = Path(".badgekiln/last-build.json")
@@ -168,9 +168,20 @@ def _view(
     recipient: Recipient, today: date, soon: date, hashes: dict[str, list[str]] | None
 ) -> tuple[dict[str, list[str]], list[str]]:
     """Each award of ``recipient`` → [hash, status] (the hash taken from ``hashes`` when it holds
-    one), and the ids of those valid and expiring by ``soon``."""
+    one), and the ids of those valid and expiring by ``soon``. When ``hashes`` holds every award's,
+    only the recipient's rows are read (no award's model is made: the first build of a day takes
+    the statuses of a whole site's unchanged files so)."""
     awards: dict[str, list[str]] = {}
     expiring: list[str] = []
+    rows = recipient.rows
+    if hashes is not None and all(row[ROW_ID] in hashes for row in rows):
+        day, until = today.isoformat(), soon.isoformat()
+        for row in rows:
+            status = row_status(row, day)
+            awards[row[ROW_ID]] = [hashes[row[ROW_ID]][0], status]
+            if status == "valid" and row[ROW_EXPIRES] is not None and row[ROW_EXPIRES] <= until:
+                expiring.append(row[ROW_ID])
+        return awards, expiring
     for a in recipient.awards:
         known = hashes.get(a.id) if hashes is not None else None
         if known is not None:

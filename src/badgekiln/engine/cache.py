@@ -47,14 +47,16 @@ from typing import Any, BinaryIO
 import orjson
 
 from badgekiln import models
-from badgekiln.engine import bundletexts, jsonread, outputscan, outputstamp, timings
+from badgekiln.engine import bundletexts, jsonread, outputscan, outputstamp, timings, views
 from badgekiln.engine.codec import decode, encode
 from badgekiln.engine.forking import fork_map
 from badgekiln.engine.site import MARKER, Entry, FileRef, SitePlan, pack_files, unpack_files, update_site, write_site
 from badgekiln.errors import Diagnostic, SourceError, SourceLocation
 from badgekiln.sources import safefiles, validate
 
-FORMAT = 7  # 7: a record's text says which JSON reader reads it back exactly (_record_text)
+FORMAT = (
+    8  # 7: a record's text says which JSON reader reads it back exactly (_record_text); 8: summaries (engine/views.py)
+)
 CACHE_DIR = outputscan.STATE.parent  # .badgekiln/cache
 # Libraries whose versions shape the output bytes (or, for PyYAML, the validated sources).
 LIBRARIES = (
@@ -891,12 +893,14 @@ class BuildCache:
         for path in paths:
             rel = prefix + path.name
             key = keys[path]
-            reused = _reuse(self._sources.get(rel), key, day, root, _KINDS.get(kind))
+            reused = _reuse(self._sources.get(rel), key, day, root, _KINDS.get(kind), rel)
             if reused is not None:
                 results.append(reused)
                 old = self._sources[rel]
                 # (the record as it was; with the file's stat of this build when that changed, its bytes not)
-                self.new_sources[rel] = old if _stat_of(old) == stats.get(path) else [*old[:5], stats.get(path), old[6]]
+                self.new_sources[rel] = (
+                    old if _stat_of(old) == stats.get(path) else [*old[:5], stats.get(path), *old[6:]]
+                )
                 if kind == "recipients":
                     self._identity[rel] = (_record_identity(old), reused.values, old[6])
                 self.stats[f"{kind}_reused"] = self.stats.get(f"{kind}_reused", 0) + 1
@@ -922,6 +926,7 @@ class BuildCache:
                     [[read, sha] for read, sha in result.reads],
                     stats.get(paths[index]),
                     _sha(statuses_text(result.values)) if kind == "recipients" else None,
+                    views.summary_text(result) if kind == "recipients" else None,
                 ]
                 if kind == "recipients":
                     self._identity[rel] = (
@@ -944,7 +949,7 @@ class BuildCache:
 
 def _stat_of(record: Any) -> list[Any] | None:
     """The file's stat and bytes' SHA-256 a record of the state keeps (see :func:`_file_keys`), or None."""
-    return record[5] if type(record) is list and len(record) == 7 else None
+    return record[5] if type(record) is list and len(record) == 8 else None
 
 
 def statuses_text(values: Iterable[Any]) -> str:
@@ -955,7 +960,7 @@ def statuses_text(values: Iterable[Any]) -> str:
     return "\n".join(
         f"award {a.id!r} {a.issued_on.isoformat()} {a.revoked!r} {a.suspended!r}"
         for value in values
-        if type(value) is models.Recipient
+        if isinstance(value, models.Recipient)
         for a in value.awards
     )
 
@@ -996,11 +1001,15 @@ def _record_value(text: str) -> Any:
     return json.loads(text) if text.startswith(JSON_MODULE) else jsonread.loads(text)
 
 
-def _reuse(old: Any, key: str | None, day: str, root: Path, kind: type | None) -> validate.FileResult | None:
+def _reuse(
+    old: Any, key: str | None, day: str, root: Path, kind: type | None, rel: str = ""
+) -> validate.FileResult | None:
     """The result kept in ``old`` (a record of ``state.json``) if it may be used again, else None.
 
-    Every read of the record is guarded: a damaged one (cut short, of the wrong types, too deep)
-    only means the file is validated again.
+    A recipient file's result is handed back from its summary (:func:`views.lazy_result`): its
+    recipients decode the record's text only when something reads their awards. Every read of the
+    record is guarded: a damaged one (cut short, of the wrong types, too deep) only means the
+    file is validated again.
     """
     if key is None or old is None:
         return None
@@ -1011,6 +1020,10 @@ def _reuse(old: Any, key: str | None, day: str, root: Path, kind: type | None) -
             and all(_file_sha(root, read) == sha for read, sha in old[4])
         ):
             return None
+        if kind is models.Recipient and type(old[7]) is str:
+            lazy = views.lazy_result(rel, old[7], old[1], _record_value, tuple((read, sha) for read, sha in old[4]))
+            if lazy is not None:
+                return lazy
         reused = decode(_record_value(old[1]))
     except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError, RecursionError):
         return None
@@ -1247,10 +1260,12 @@ def _state_problem(state: dict[str, Any]) -> str | None:
             return f"the record of {rel[:80]!r} is damaged"
         # [key, the encoded FileResult as JSON text, the day it was validated, its latest date,
         #  [[file read, sha], ...], the file's [size, mtime, ctime, inode, device, sha256] or None,
-        #  the SHA-256 of its awards' statuses_text (None for a badge class's file)]
+        #  the SHA-256 of its awards' statuses_text (None for a badge class's file), its summary
+        #  (views.summary_text; None for a badge class's file, or when it has none)]
         if not (
-            len(record) == 7
+            len(record) == 8
             and isinstance(record[1], str)
+            and (record[7] is None or isinstance(record[7], str))
             and (record[6] is None or (isinstance(record[6], str) and _HEX64.fullmatch(record[6])))
             and (
                 record[5] is None

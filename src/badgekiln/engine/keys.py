@@ -50,12 +50,14 @@ class UnitKeys:
         inputs: BuildInputs,
         renderer: Any,
         statuses: Callable[[str, models.Recipient], str | None] | None = None,
+        identity: Callable[[str, models.Recipient], str | None] | None = None,
     ):
-        """``statuses``: the cache's :meth:`~badgekiln.engine.cache.BuildCache.source_statuses`
-        (None: no cache)."""
+        """``statuses``, ``identity``: the cache's
+        :meth:`~badgekiln.engine.cache.BuildCache.source_statuses` and
+        :meth:`~badgekiln.engine.cache.BuildCache.source_identity` (None: no cache)."""
         config, project, signer = inputs.config, inputs.project, inputs.signer
         self.inputs = inputs
-        self._statuses = statuses
+        self._statuses, self._identity = statuses, identity
         development = signer.development
         self._site: dict[str, Any] = {}
         self._site_parts: dict[str, Callable[[], str]] = {
@@ -155,9 +157,21 @@ class UnitKeys:
         return self.site_part(name)
 
     def _earner(self, recipient: models.Recipient) -> str:
-        """Every award of an earner with its status today, their CPD log and portfolio (once per earner)."""
+        """Every award of an earner with its status today, their CPD log and portfolio (once per earner).
+
+        For a recipient whose model is the one its validated record made, the record's identity
+        (which stands for all of that: see :meth:`bundle`) and each award's status today, from its
+        rows: no award's model is made (every opted-in earner's is read for the portfolios' key)."""
         if recipient.slug not in self._earners:
             today = self.inputs.today
+            where = recipient.location.path if recipient.location is not None else None
+            record = self._identity(where, recipient) if self._identity is not None and where else None
+            if record is not None:
+                day = today.isoformat()
+                self._earners[recipient.slug] = _sha(
+                    "record", record, *[models.row_status(row, day) for row in recipient.rows]
+                )
+                return self._earners[recipient.slug]
             self._earners[recipient.slug] = _sha(
                 repr(_person(recipient)),
                 repr((recipient.portfolio, recipient.handle, recipient.cpd)),

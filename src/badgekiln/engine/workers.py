@@ -78,7 +78,12 @@ def run_units(plan: SitePlan, inputs: BuildInputs, renderer: Any, cache: BuildCa
     are made, on every core when there are many. Without one, everything is made here.
     """
     with timings.phase("plan/keys setup"):
-        keys = UnitKeys(inputs, renderer, cache.source_statuses if cache is not None else None)
+        keys = UnitKeys(
+            inputs,
+            renderer,
+            cache.source_statuses if cache is not None else None,
+            cache.source_identity if cache is not None else None,
+        )
     with timings.phase("plan/keys and reuse"):
         todo = _plan_groups(plan, inputs, renderer, cache, keys)
     if todo and cache is not None:

@@ -146,10 +146,19 @@ def withdrawal_reason(award: Award) -> str | None:
     ``revokedAssertions``); a suspended award is published as revoked, with the reason saying
     it is a suspension, and the hosted assertion and the list go back when it is lifted.
     """
-    if award.revoked is not None:
-        return award.revoked.reason
-    if award.suspended is not None:
-        return SUSPENDED_PREFIX + award.suspended.reason
+    return withdrawn_because(
+        award.revoked.reason if award.revoked is not None else None,
+        award.suspended.reason if award.suspended is not None else None,
+    )
+
+
+def withdrawn_because(revoked: str | None, suspended: str | None) -> str | None:
+    """:func:`withdrawal_reason` of an award revoked for the reason ``revoked`` (or not: None) and
+    suspended for ``suspended`` (or not)."""
+    if revoked is not None:
+        return revoked
+    if suspended is not None:
+        return SUSPENDED_PREFIX + suspended
     return None
 
 

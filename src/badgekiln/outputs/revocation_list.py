@@ -13,15 +13,21 @@ def produce(plan: Plan, inputs: BuildInputs, renderer: object, item: None) -> No
     :func:`badgekiln.formats.ob2.withdrawal_reason`), under both of its ids: the signed assertion's ``urn:uuid`` and the
     hosted assertion's URL. (Listing both is also what makes the 1EdTech validator see a
     revocation when only one award is revoked: it skips one-entry lists.)"""
-    config, project = inputs.config, inputs.project
-    withdrawn = sorted(  # (by their rows: only these awards' models are made)
-        row[ROW_ID] for row in project.award_rows if row[ROW_REVOKED] is not None or row[ROW_SUSPENDED] is not None
+    config = inputs.config
+    withdrawn = sorted(  # (by their rows: no award's model is made)
+        (row[ROW_ID], reason)
+        for row in inputs.project.award_rows
+        if (
+            reason := ob2.withdrawn_because(
+                row[ROW_REVOKED][1] if row[ROW_REVOKED] is not None else None,
+                row[ROW_SUSPENDED][1] if row[ROW_SUSPENDED] is not None else None,
+            )
+        )
+        is not None  # suspended awards too, while suspended
     )
     revoked = [
         (assertion_id, reason)
-        for award_id in withdrawn
-        if (award := project.award(award_id)) is not None
-        and (reason := ob2.withdrawal_reason(award)) is not None  # suspended awards too, while suspended
+        for award_id, reason in withdrawn
         for assertion_id in (ob2.signed_urn(config, award_id), config.url(urls.assertion_json(award_id)))
     ]
     plan.add(urls.REVOCATION_LIST, dumps_hosted(ob2.revocation_list(config, revoked)))

@@ -14,10 +14,10 @@ from badgekiln.outputs import BuildInputs, FileSpec, Plan, Unit
 def produce(plan: Plan, inputs: BuildInputs, renderer: object, item: None) -> None:
     """status/revocation.json and status/suspension.json."""
     rows = inputs.project.award_rows  # (every award, without its model: see Project.award_rows)
-    _status_list(plan, inputs, statuslist.STATUS_PURPOSE, [(r[ROW_ID], r[ROW_REVOKED]) for r in rows if r[ROW_REVOKED]])
-    _status_list(
-        plan, inputs, statuslist.SUSPENSION_PURPOSE, [(r[ROW_ID], r[ROW_SUSPENDED]) for r in rows if r[ROW_SUSPENDED]]
-    )
+    revoked = [(r[ROW_ID], r[ROW_REVOKED][0]) for r in rows if r[ROW_REVOKED] is not None]
+    suspended = [(r[ROW_ID], r[ROW_SUSPENDED][0]) for r in rows if r[ROW_SUSPENDED] is not None]
+    _status_list(plan, inputs, statuslist.STATUS_PURPOSE, revoked)
+    _status_list(plan, inputs, statuslist.SUSPENSION_PURPOSE, suspended)
 
 
 def _status_list(plan: Plan, inputs: BuildInputs, purpose: str, marked: list[tuple[str, str]]) -> None:

@@ -1,0 +1,256 @@
+"""Recipients the build cache hands back without making their awards' models (issue 15).
+
+A rebuild reuses the validated record of every unchanged recipient file. Decoding every record
+into models (about 100,000 awards, 27,000 files) was 0.7 s of a rebuild that changes one award,
+and the passes over the whole site read little of them: an award's id, badge, dates, renewal,
+pin, revocation and suspension (:data:`badgekiln.models.AwardRow`), and a recipient's slug, email,
+membership, location, portfolio and handle. That much of each recipient is kept beside its record
+(:func:`summary_text`, made when the file is validated), and a reused record is handed back as a
+:class:`LazyRecipient`: those fields at once, its rows, and the rest (its name, awards and CPD log)
+decoded from the record's text when something first reads them: the groups of a recipient file
+whose bundle key changed, an error that names where an award is, a membership that lapsed.
+
+A :class:`LazyRecipient` is a :class:`~badgekiln.models.Recipient` to everything that reads one:
+equal to the recipient its record makes, hashed, printed, pickled and copied as that one, and
+:func:`dataclasses.replace` gives a plain ``Recipient``. Nothing is ever computed from the
+summary that the record would not give: tests/test_views.py holds every field and row to the
+decoded model's, and a summary that does not say the same as its record (a damaged cache) is
+caught when the record is decoded (:class:`~badgekiln.engine.cache.CacheRecordDamaged`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+import orjson
+
+from badgekiln import models
+from badgekiln.engine import jsonread
+from badgekiln.engine.codec import decode, encode
+from badgekiln.errors import Diagnostic, SourceLocation
+from badgekiln.sources.validate import FileResult
+
+SUMMARY = 1  # the layout of a summary (its first item)
+JSON_MODULE = " "  # the first character of a text only the json module reads back exactly (as cache.py's)
+
+
+class Damaged(Exception):
+    """A record's text does not decode to the recipient its summary describes (a damaged cache:
+    the build starts again without it, as for ``cache.CacheRecordDamaged``). ``bundle``: the file."""
+
+    def __init__(self, bundle: str, why: str):
+        super().__init__(f"{bundle}: {why}")
+        self.bundle = bundle
+
+
+def summary_text(result: FileResult) -> str | None:
+    """What a rebuild reads of a validated recipient file's ``result`` without decoding it, as JSON
+    text: the file's diagnostics (encoded: usually none), and per recipient its slug, email,
+    membership date, location (encoded), portfolio flag, handle and rows. None when a value is
+    not a recipient (nothing of it is then handed back lazily)."""
+    if not result.values or any(type(value) is not models.Recipient for value in result.values):
+        return None
+    recipients = [value for value in result.values if type(value) is models.Recipient]
+    data = [
+        SUMMARY,
+        encode(result.diagnostics),
+        [
+            [
+                r.slug,
+                r.email,
+                r.membership_until.isoformat() if r.membership_until is not None else None,
+                encode(r.location),
+                r.portfolio,
+                r.handle,
+                r.rows,
+            ]
+            for r in recipients
+        ],
+    ]
+    try:
+        text = orjson.dumps(data)
+        if orjson.loads(text) == data:  # (a lone surrogate in an email: the json module keeps it)
+            return text.decode()
+    except orjson.JSONEncodeError:
+        pass
+    return JSON_MODULE + json.dumps(data, separators=(",", ":"))
+
+
+def lazy_result(
+    rel: str,
+    summary: str,
+    record: str,
+    read_record: Callable[[str], Any],
+    reads: tuple[tuple[str, str | None], ...],
+) -> FileResult | None:
+    """The validated result of a recipient file, from its record's ``summary``: the recipients
+    are :class:`LazyRecipient` values decoding ``record`` (by ``read_record``) when first read.
+    ``rel``: the file (named if its record turns out damaged); ``reads``: the files it read.
+    None when the summary is damaged (the record is then read as a whole, or the file validated)."""
+    try:
+        data = json.loads(summary) if summary.startswith(JSON_MODULE) else jsonread.loads(summary)
+        if type(data) is not list or len(data) != 3 or data[0] != SUMMARY or type(data[2]) is not list:
+            return None
+        diagnostics = decode(data[1])
+        if type(diagnostics) is not tuple or not all(type(d) is Diagnostic for d in diagnostics):
+            return None
+        source = _Source(rel, record, read_record)
+        values = tuple(_lazy(item, index, source) for index, item in enumerate(data[2]))
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError):
+        return None
+    return FileResult(values, diagnostics, reads)
+
+
+class _Source:
+    """A record's text and how to read it: decoded once, for every recipient of the file."""
+
+    def __init__(self, rel: str, text: str, read: Callable[[str], Any]):
+        self.rel, self.text, self.read = rel, text, read
+        self.result: FileResult | None = None
+
+    def values(self) -> tuple[Any, ...]:
+        if self.result is None:
+            try:
+                result = decode(self.read(self.text))
+            except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError, RecursionError):
+                raise Damaged(self.rel, "its text does not decode") from None
+            if type(result) is not FileResult:
+                raise Damaged(self.rel, "its text is not a validated file's")
+            self.result = result
+        return self.result.values
+
+
+def _lazy(item: Any, index: int, source: _Source) -> LazyRecipient:
+    """A :class:`LazyRecipient` from a recipient's part of a summary; refuses anything else."""
+    slug, email, until, location, portfolio, handle, rows = item
+    location = decode(location)
+    if not (
+        type(slug) is str
+        and type(email) is str
+        and (until is None or type(until) is str)
+        and (location is None or type(location) is SourceLocation)
+        and type(portfolio) is bool
+        and (handle is None or type(handle) is str)
+        and type(rows) is list
+        and all(_row_ok(row) for row in rows)
+    ):
+        raise TypeError("not a recipient's summary")
+    return LazyRecipient.of(
+        slug=slug,
+        email=email,
+        membership_until=date.fromisoformat(until) if until is not None else None,
+        location=location,
+        portfolio=portfolio,
+        handle=handle,
+        rows=rows,
+        source=source,
+        index=index,
+    )
+
+
+# The types of a row's items as summary_text writes them: the expiry and the renewal a text or
+# None, the revocation and the suspension a list or None (a row's check is one lookup: 100,000
+# rows are read on every rebuild).
+_ROW_SIGNATURES = frozenset(
+    (str, str, str, expires, renews, bool, revoked, suspended)
+    for expires in (str, type(None))
+    for renews in (str, type(None))
+    for revoked in (list, type(None))
+    for suspended in (list, type(None))
+)
+
+
+def _row_ok(row: Any) -> bool:
+    """Whether ``row`` is an :data:`~badgekiln.models.AwardRow` as :func:`summary_text` writes one."""
+    return (
+        type(row) is list
+        and tuple(map(type, row)) in _ROW_SIGNATURES
+        and (row[models.ROW_REVOKED] is None or _withdrawal_ok(row[models.ROW_REVOKED]))
+        and (row[models.ROW_SUSPENDED] is None or _withdrawal_ok(row[models.ROW_SUSPENDED]))
+    )
+
+
+def _withdrawal_ok(value: Any) -> bool:
+    """A row's revocation or suspension: None, or [ISO date, reason]."""
+    return value is None or (len(value) == 2 and type(value[0]) is str and type(value[1]) is str)
+
+
+_EAGER = ("slug", "email", "membership_until", "location", "portfolio", "handle")  # given by the summary
+
+
+class LazyRecipient(models.Recipient):
+    """A recipient handed back by the build cache: the fields of :data:`_EAGER` and its rows at
+    once, the others (name, show_name, awards, cpd) from its record when first read (see the
+    module's text). Made only by :meth:`of`; calling the class makes a plain ``Recipient``."""
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> models.Recipient:  # type: ignore[misc]
+        return models.Recipient(*args, **kwargs)  # (as dataclasses.replace calls it: a plain model)
+
+    @classmethod
+    def of(cls, *, rows: list[Any], source: _Source, index: int, **fields: Any) -> LazyRecipient:
+        made = object.__new__(cls)
+        object.__setattr__(made, "__dict__", {**fields, "_rows": rows, "_source": source, "_index": index})
+        return made
+
+    def model(self) -> models.Recipient:
+        """The recipient its record makes (decoded once).
+
+        Raises:
+            Damaged: the record does not decode, or not to a recipient the summary describes.
+        """
+        found = self.__dict__.get("_model")
+        if found is None:
+            source: _Source = self.__dict__["_source"]
+            values = source.values()
+            index: int = self.__dict__["_index"]
+            found = values[index] if index < len(values) else None
+            if type(found) is not models.Recipient or any(
+                getattr(found, name) != self.__dict__[name] for name in _EAGER
+            ):
+                raise Damaged(source.rel, "its text is not the recipient its summary describes")
+            if found.rows != self.__dict__["_rows"]:
+                raise Damaged(source.rel, "its awards are not those its summary describes")
+            self.__dict__["_model"] = found
+        return found
+
+    @property
+    def rows(self) -> list[models.AwardRow]:
+        return self.__dict__["_rows"]  # type: ignore[no-any-return]
+
+    @property  # type: ignore[misc]
+    def name(self) -> str:
+        return self.model().name
+
+    @property  # type: ignore[misc]
+    def show_name(self) -> bool:
+        return self.model().show_name
+
+    @property  # type: ignore[misc]
+    def awards(self) -> tuple[models.Award, ...]:
+        return self.model().awards
+
+    @property  # type: ignore[misc]
+    def cpd(self) -> tuple[models.CpdActivity, ...]:
+        return self.model().cpd
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, LazyRecipient):
+            return self.model() == other.model()
+        return self.model() == other if isinstance(other, models.Recipient) else NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.model())
+
+    def __repr__(self) -> str:
+        return repr(self.model())
+
+    def __reduce_ex__(self, protocol: Any) -> Any:  # (pickled and copied as the plain model)
+        return (_plain, (self.model(),))
+
+
+def _plain(recipient: models.Recipient) -> models.Recipient:
+    """What a pickled or copied :class:`LazyRecipient` becomes: its plain model."""
+    return recipient
