@@ -321,3 +321,46 @@ def test_no_summary_for_a_file_without_recipients():
 
 
 _ = SVG  # (the sites here use MINIMAL's artwork)
+
+
+def test_a_summary_altered_to_fail_the_build_starts_it_afresh(tmp_path, run):
+    """A summary that no longer says what its record says can fail a build in other ways than a
+    decode (a revocation date that is no date, read by the status lists; an award gone from the
+    rows, which the ledger then misses): the build checks every recipient it read lazily, finds
+    the record damaged, and starts again without the cache."""
+    for change in ("date", "award"):
+        site = write_site(tmp_path / change, _many(6))
+        build(run, site)
+        state = json.loads((site / STATE).read_text(encoding="utf-8"))
+        summary = json.loads(state["sources"]["recipients/p02.yaml"][7])
+        if change == "date":
+            summary[2][0][6][0][models.ROW_REVOKED] = ["zzzz", "Issued in error"]
+        else:
+            del summary[2][0][6][1]
+        _damage(site, "recipients/p02.yaml", 7, json.dumps(summary))
+        _revoke(site, 4)  # (the status lists are made again)
+        result = build(run, site)
+        assert "cache-damaged" in result.err and "recipients/p02.yaml" in result.err, result.err
+        assert "p02-first-1" not in (site / "output/revocations.json").read_text()
+
+
+def test_a_damaged_record_in_the_previews_cache_is_built_again(tmp_path):
+    from badgekiln.commands.serve import Preview
+
+    site = write_site(tmp_path / "site", _many(6))
+    folder = tmp_path / "preview" / "site"
+    folder.parent.mkdir()
+    preview = Preview(site, folder, "http://127.0.0.1:8000/", date.fromisoformat(TODAY), watch=True)
+    preview.build()
+    state = folder.parent / "cache/state.json"
+    data = json.loads(state.read_text(encoding="utf-8"))
+    data["sources"]["recipients/p02.yaml"][1] = "not json"
+    state.write_text(json.dumps(data), encoding="utf-8")
+    _retitle(site)
+    result = preview.build()
+    assert result.files > 0 and "Example Issuers" in (folder / "index.html").read_text()
+
+
+def test_a_damaged_error_is_pickled_back():
+    found = pickle.loads(pickle.dumps(views.Damaged("recipients/a.yaml", "its text does not decode")))
+    assert found.bundle == "recipients/a.yaml" and str(found) == "recipients/a.yaml: its text does not decode"

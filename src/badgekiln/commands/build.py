@@ -225,8 +225,10 @@ def run_build(
             )
             try:
                 result = build_once(cache=cache)
-            # (a bundle found before output/ changed, or a record read lazily: start afresh)
-            except (CacheRecordDamaged, views.Damaged) as damaged:
+            except Exception as failed:  # noqa: BLE001 - re-raised unless the cache's damage explains it
+                damaged = damaged_cache(cache, failed)
+                if damaged is None:
+                    raise
                 assert cache is not None
                 with contextlib.suppress(OSError):  # (under the lock, which close() lets go)
                     (cache.root / "state.json").unlink()
@@ -236,7 +238,7 @@ def run_build(
                     Diagnostic(
                         "warning",
                         "cache-damaged",
-                        f"the build cache is damaged and is not used: the record of {damaged.bundle[:80]!r} is damaged",
+                        f"the build cache is damaged and is not used: the record of {damaged[:80]!r} is damaged",
                         SourceLocation(".badgekiln/cache/state.json"),
                         "this build started afresh",
                     )
@@ -269,6 +271,23 @@ def run_build(
             if cache is not None:
                 cache.close()
         return result
+
+
+def damaged_cache(cache: BuildCache | None, failed: Exception) -> str | None:
+    """The source file whose record in ``cache`` is damaged, when that is why a build ``failed``
+    (it then starts again without the cache's state), else None.
+
+    A damaged bundle says so (:class:`CacheRecordDamaged`), and so does a recipient's record read
+    lazily (:class:`views.Damaged`), wherever it is read: before output/ changes, or after (the
+    build summary). A summary altered so that it no longer says what its record says may make
+    the build fail another way (a date that is no date, an award gone from the ledger's view):
+    a build that fails for any other reason decodes every recipient it read lazily and checks."""
+    if isinstance(failed, (CacheRecordDamaged, views.Damaged)):
+        return failed.bundle
+    if cache is None or isinstance(failed, forking.Stopped):
+        return None
+    found = cache.damaged_record()
+    return found.bundle if found is not None else None
 
 
 def _keep_stamp(

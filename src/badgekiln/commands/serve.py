@@ -211,21 +211,29 @@ class Preview:
 
         root = self.folder.parent / "cache"
         root.mkdir(exist_ok=True)
-        cache = BuildCache(root, self.folder.absolute())
-        try:
-            # The preview keeps its cache outside the sources, so it opens it itself.
-            return build_mod._run_build(
-                self.source,
-                self.folder,
-                base_url=self.base_url,
-                today=self.today,
-                frozen=False,
-                production=False,
-                pin=False,
-                cache=cache,
-            )
-        finally:
-            cache.close()
+        for attempt in (1, 2):
+            cache = BuildCache(root, self.folder.absolute())
+            try:
+                # The preview keeps its cache outside the sources, so it opens it itself.
+                return build_mod._run_build(
+                    self.source,
+                    self.folder,
+                    base_url=self.base_url,
+                    today=self.today,
+                    frozen=False,
+                    production=False,
+                    pin=False,
+                    cache=cache,
+                )
+            except Exception as failed:
+                # (a damaged record of the preview's cache: built again without its state, as run_build does)
+                if attempt == 2 or build_mod.damaged_cache(cache, failed) is None:
+                    raise
+                with contextlib.suppress(OSError):
+                    (root / "state.json").unlink()
+            finally:
+                cache.close()
+        raise AssertionError("unreachable")  # (the second attempt returns or raises)
 
     def rebuild(self, changed: list[str]) -> None:
         """Rebuild after ``changed`` files; a failure is reported and the last good preview stays."""

@@ -358,6 +358,7 @@ class BuildCache:
         self._opened: set[str] = set()  # bundles whose groups were read into _groups
         # recipient file -> (its record's identity, its values, the digest of its awards' statuses)
         self._identity: dict[str, tuple[str, tuple[Any, ...], str | None]] = {}
+        self._lazy: list[views.LazyRecipient] = []  # the recipients handed back from their summaries
         self.on_made: Callable[[], None] | None = None  # called for each group made (progress on a terminal)
         self.new_sources: dict[str, list[Any]] = {}
         self._fresh = not state or bool(problem)  # no usable record: blobs of older versions may be lying around
@@ -465,6 +466,11 @@ class BuildCache:
         ``site_src/members.csv`` or a CPD log, is not): the same record means an equal model."""
         found = self._kept_for(rel, value)
         return found[0] if found is not None else None
+
+    def damaged_record(self) -> views.Damaged | None:
+        """A record that this build handed back from its summary and that is not what the summary
+        says (every such recipient is decoded: see :func:`views.damaged`), or None."""
+        return views.damaged(self._lazy)
 
     def source_statuses(self, rel: str, value: Any) -> str | None:
         """The digest of the awards of recipient file ``rel`` as the "awards" part of the unit
@@ -903,6 +909,7 @@ class BuildCache:
                 )
                 if kind == "recipients":
                     self._identity[rel] = (_record_identity(old), reused.values, old[6])
+                    self._lazy.extend(v for v in reused.values if type(v) is views.LazyRecipient)
                 self.stats[f"{kind}_reused"] = self.stats.get(f"{kind}_reused", 0) + 1
             else:
                 results.append(None)

@@ -14,14 +14,17 @@ A :class:`LazyRecipient` is a :class:`~badgekiln.models.Recipient` to everything
 equal to the recipient its record makes, hashed, printed, pickled and copied as that one, and
 :func:`dataclasses.replace` gives a plain ``Recipient``. Nothing is ever computed from the
 summary that the record would not give: tests/test_views.py holds every field and row to the
-decoded model's, and a summary that does not say the same as its record (a damaged cache) is
-caught when the record is decoded (:class:`~badgekiln.engine.cache.CacheRecordDamaged`).
+decoded model's. A summary that does not say what its record says (a damaged or altered cache)
+is caught when the record is decoded (:class:`Damaged`), and a build that fails any other way
+decodes every recipient it read lazily to check (``commands/build.damaged_cache``); one altered
+so that it still reads well and fails nothing changes the output unseen, as an altered record
+could before: the cache is trusted as the build wrote it.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date
 from typing import Any
 
@@ -42,8 +45,11 @@ class Damaged(Exception):
     the build starts again without it, as for ``cache.CacheRecordDamaged``). ``bundle``: the file."""
 
     def __init__(self, bundle: str, why: str):
-        super().__init__(f"{bundle}: {why}")
-        self.bundle = bundle
+        super().__init__(bundle, why)  # (as it is pickled back)
+        self.bundle, self.why = bundle, why
+
+    def __str__(self) -> str:
+        return f"{self.bundle}: {self.why}"
 
 
 def summary_text(result: FileResult) -> str | None:
@@ -92,12 +98,12 @@ def lazy_result(
     None when the summary is damaged (the record is then read as a whole, or the file validated)."""
     try:
         data = json.loads(summary) if summary.startswith(JSON_MODULE) else jsonread.loads(summary)
-        if type(data) is not list or len(data) != 3 or data[0] != SUMMARY or type(data[2]) is not list:
+        if type(data) is not list or len(data) != 3 or data[0] != SUMMARY or type(data[2]) is not list or not data[2]:
             return None
         diagnostics = decode(data[1])
         if type(diagnostics) is not tuple or not all(type(d) is Diagnostic for d in diagnostics):
             return None
-        source = _Source(rel, record, read_record)
+        source = _Source(rel, record, read_record, diagnostics, len(data[2]))
         values = tuple(_lazy(item, index, source) for index, item in enumerate(data[2]))
     except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError):
         return None
@@ -107,8 +113,9 @@ def lazy_result(
 class _Source:
     """A record's text and how to read it: decoded once, for every recipient of the file."""
 
-    def __init__(self, rel: str, text: str, read: Callable[[str], Any]):
+    def __init__(self, rel: str, text: str, read: Callable[[str], Any], diagnostics: tuple[Any, ...], count: int):
         self.rel, self.text, self.read = rel, text, read
+        self.diagnostics, self.count = diagnostics, count  # (what the summary says: checked against the record)
         self.result: FileResult | None = None
 
     def values(self) -> tuple[Any, ...]:
@@ -119,6 +126,8 @@ class _Source:
                 raise Damaged(self.rel, "its text does not decode") from None
             if type(result) is not FileResult:
                 raise Damaged(self.rel, "its text is not a validated file's")
+            if len(result.values) != self.count or result.diagnostics != self.diagnostics:
+                raise Damaged(self.rel, "its text is not the file its summary describes")
             self.result = result
         return self.result.values
 
@@ -254,3 +263,16 @@ class LazyRecipient(models.Recipient):
 def _plain(recipient: models.Recipient) -> models.Recipient:
     """What a pickled or copied :class:`LazyRecipient` becomes: its plain model."""
     return recipient
+
+
+def damaged(recipients: Iterable[Any]) -> Damaged | None:
+    """The first of ``recipients`` whose record is not what its summary says (each
+    :class:`LazyRecipient` is decoded: a build that failed checks that the failure did not come
+    from a damaged or altered cache), or None."""
+    for recipient in recipients:
+        if isinstance(recipient, LazyRecipient):
+            try:
+                recipient.model()
+            except Damaged as found:
+                return found
+    return None
