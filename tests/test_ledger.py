@@ -138,3 +138,52 @@ def test_pinning_keys_gives_what_pinning_each_entry_gives(kids, published, activ
     assert new.entries == expected
     assert resigned == expected_resigned
     assert all(type(entry) is Entry for entry in new.entries.values())
+
+
+_IDS = st.from_regex(r"[a-z0-9][a-z0-9-]{3,20}", fullmatch=True)
+_KIDS = st.none() | st.from_regex(r"[a-z0-9][a-z0-9-]{0,20}", fullmatch=True)
+
+
+@settings(max_examples=200)
+@given(st.dictionaries(_IDS, st.tuples(st.from_regex(r"[a-z0-9][a-z0-9-]{0,20}", fullmatch=True), _KIDS, _KIDS)))
+def test_a_ledger_the_build_saved_is_read_as_the_checked_reader_reads_it(written):
+    """A ledger file whose bytes are those of the ledger the last build saved is read by splitting
+    its lines: the very ledger the checking reader gives, in the same order."""
+    from badgekiln.sources import ledger as ledger_mod
+
+    ledger = Ledger(
+        {award: Entry(award, n, badge, rsa, ed) for n, (award, (badge, rsa, ed)) in enumerate(sorted(written.items()))}
+    )
+    text = ledger.to_text()
+    fast = ledger_mod._written(text)
+    checked = ledger_mod.parse_ledger(text, [])
+    assert fast is not None and list(fast.entries.items()) == list(checked.entries.items())
+
+
+def test_a_trusted_ledger_is_read_without_the_line_checks_and_anything_else_is_checked(tmp_path, monkeypatch):
+    import hashlib
+
+    from badgekiln.sources import ledger as ledger_mod
+
+    site = tmp_path / "site"
+    (site / "site_src").mkdir(parents=True)
+    path = site / REL
+    good = Ledger({"abcd-1": Entry("abcd-1", 0, "first", "k-rsa", None), "abcd-2": Entry("abcd-2", 1, "first")})
+    path.write_text(good.to_text(), encoding="utf-8")
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    checks = []
+    real = ledger_mod._well_formed
+    monkeypatch.setattr(ledger_mod, "_well_formed", lambda lines: checks.append(1) or real(lines))
+    assert read_ledger(path, [], trusted=digest).entries == good.entries and checks == []
+    assert read_ledger(path, [], trusted="0" * 64).entries == good.entries and checks == [1]
+    # The same bytes, trusted, yet not what to_text writes (an id repeated): read and judged line by line.
+    repeated = HEADER + "abcd-1\t0\tfirst\t-\t-\nabcd-1\t1\tfirst\t-\t-\n"
+    path.write_text(repeated, encoding="utf-8")
+    problems: list = []
+    found = read_ledger(path, problems, trusted=hashlib.sha256(repeated.encode()).hexdigest())
+    assert [d.code for d in problems] == ["bad-ledger"] and list(found.entries) == ["abcd-1"]
+    for bad in ("abcd-1\tx\tfirst\t-\t-\n", "abcd-1\t0\tfirst\n", "abcd-1\t0\tfirst\t-\t-\tmore\n"):
+        text = HEADER + bad
+        path.write_text(text, encoding="utf-8")
+        assert ledger_mod._written(text) is None
+        read_ledger(path, [], trusted=hashlib.sha256(text.encode()).hexdigest())  # (no exception: judged)

@@ -29,6 +29,7 @@ from badgekiln.errors import (
     ConfigError,
     Diagnostic,
     OutputError,
+    SourceError,
     SourceLocation,
     ValidationFailed,
 )
@@ -38,6 +39,7 @@ from badgekiln.pages.render import Renderer
 from badgekiln.signing.keys import ED25519, RSA
 from badgekiln.signing.signer import Signer, open_signer
 from badgekiln.sources import ledger as ledger_mod
+from badgekiln.sources import safefiles
 from badgekiln.sources.config import source_paths
 from badgekiln.sources.loading import MAX_FILE_BYTES
 from badgekiln.sources.records import atomic_write_text, pin_award_ids
@@ -109,7 +111,7 @@ def prepare(
         signer = open_signer(source, output, today=today, production=production, diagnostics=diagnostics)
     path = source_paths(source).ledger
     with timings.phase("ledger"):
-        old = ledger_mod.read_ledger(path, diagnostics)
+        old = ledger_mod.read_ledger(path, diagnostics, trusted=_saved_ledger_digest(source) if cache else None)
         new = ledger_mod.reconcile(old, loaded.project, diagnostics)
     keyring = signer.keyring
     new, resigned = ledger_mod.assign_keys(
@@ -637,6 +639,15 @@ def _record_of(cache: BuildCache, recipient: Recipient) -> tuple[str, str] | Non
         return None
     found = cache.source_identity(recipient.location.path, recipient)
     return (recipient.location.path, found) if found is not None else None
+
+
+def _saved_ledger_digest(source: Path) -> str | None:
+    """The SHA-256 of the ledger the last build here saved (:data:`BUILT_LEDGER`), or None."""
+    try:  # (a regular file reached without a link, of a bounded size)
+        data = safefiles.read_bytes(source, BUILT_LEDGER.as_posix(), limit=ledger_mod.MAX_LEDGER_BYTES)
+    except (OSError, SourceError):
+        return None
+    return hashlib.sha256(data).hexdigest()
 
 
 def _save_ledger(source: Path, ledger: ledger_mod.Ledger, read: ledger_mod.Ledger) -> None:

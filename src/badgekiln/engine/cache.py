@@ -483,7 +483,9 @@ class BuildCache:
         """What this build knows of recipient file ``rel``'s record, if ``value`` is one of the very
         models made from it."""
         found = self._identity.get(rel)
-        return found if found is not None and any(v is value for v in found[1]) else None
+        if found is None or not found[1]:
+            return None
+        return found if found[1][0] is value or any(v is value for v in found[1]) else None
 
     def keep_bundle(self, bundle: str, key: str | None) -> bool:
         """Keep every group of ``bundle`` (a recipient file's awards) as the last build left them,
@@ -1161,13 +1163,7 @@ def _file_keys(
             found = ((listed.get(path) if listed else None) or opened.stat(path.name)) if stats is not None else None
             now = _stat_fields(found) if found is not None else None
             kept = _stat_of(known.get(path)) if known is not None and now is not None else None
-            if (
-                stats is not None
-                and kept is not None
-                and kept[:5] == now
-                and type(kept[5]) is str
-                and _HEX64.fullmatch(kept[5])
-            ):
+            if stats is not None and kept is not None and kept[:5] == now:  # (kept[5]: a SHA-256, see _state_problem)
                 keys[path] = _sha(context, kept[5])  # (its bytes as recorded: not read)
                 stats[path] = kept
                 continue

@@ -88,8 +88,10 @@ class Ledger:
 CONFLICT_MARKERS = ("<<<<<<< ", "=======", ">>>>>>> ", "|||||||")  # what git writes into a file it could not merge
 
 
-def read_ledger(path: Path, diagnostics: list[Diagnostic]) -> Ledger:
-    """Read the ledger; a missing file is an empty ledger."""
+def read_ledger(path: Path, diagnostics: list[Diagnostic], *, trusted: str | None = None) -> Ledger:
+    """Read the ledger; a missing file is an empty ledger. ``trusted``: the SHA-256 of a text
+    :meth:`Ledger.to_text` wrote (the ledger the last build here saved): a file of those very
+    bytes is read without checking each line (:func:`_written`)."""
     entries: dict[str, Entry] = {}
     root = path.parents[len(PurePosixPath(REL).parts) - 1]  # the site: path is <source>/site_src/awards.lock
     if safefiles.kind(root, REL) is None:
@@ -100,7 +102,30 @@ def read_ledger(path: Path, diagnostics: list[Diagnostic]) -> Ledger:
     except SourceError as exc:
         diagnostics.append(exc.diagnostic)
         return Ledger(entries)
-    return replace(parse_ledger(text, diagnostics), digest=hashlib.sha256(data).hexdigest())
+    digest = hashlib.sha256(data).hexdigest()
+    written = _written(text) if trusted is not None and digest == trusted else None
+    return replace(written if written is not None else parse_ledger(text, diagnostics), digest=digest)
+
+
+def _written(text: str) -> Ledger | None:
+    """The ledger of ``text``, bytes that :meth:`Ledger.to_text` wrote (its header, then a line of
+    five fields per entry: their digest is that of the ledger the last build here saved, which
+    the cache is trusted to hold as the build wrote it), read by splitting its lines, without
+    :func:`_well_formed`'s regular expression (0.1 s at 100,000 awards). None for anything
+    else (a line of other fields, an id or index repeated): :func:`parse_ledger` then reads it."""
+    if not text.startswith(HEADER):
+        return None
+    entries: dict[str, Entry] = {}
+    try:
+        for line in text[len(HEADER) :].splitlines():
+            award, index, badge, rsa, ed = line.split("\t")
+            entries[award] = Entry(award, int(index), badge, None if rsa == "-" else rsa, None if ed == "-" else ed)
+    except ValueError:  # (not five fields, or an index that is no number)
+        return None
+    lines = text.count("\n") - HEADER.count("\n")
+    if len(entries) != lines or len({entry.index for entry in entries.values()}) != lines:
+        return None
+    return Ledger(entries)
 
 
 # A well-formed line, as the checks of parse_ledger take it (an id, an index of ASCII digits, a

@@ -754,6 +754,9 @@ def _load_pages(source, paths, diagnostics) -> list[Page]:
 
 
 def _check_duplicates(recipients: list[Recipient], diagnostics: list[Diagnostic]) -> None:
+    ids = [row[ROW_ID] for recipient in recipients for row in recipient.rows]
+    if len(set(ids)) == len(ids) and len({r.email for r in recipients}) == len(recipients):
+        return  # (the usual site: one set of ids and one of emails; the loop below says where each repeat is)
     seen: dict[str, tuple[Recipient, int]] = {}
     emails: dict[str, Recipient] = {}
     for recipient in recipients:
