@@ -181,6 +181,30 @@ def edit_bundle_texts(site: Path, change) -> None:
     (root / "state.json").write_text(json.dumps(state), encoding="utf-8")
 
 
+def edit_record_texts(root: Path, change, state_change=None) -> None:
+    """``change(texts)`` the texts of the validated sources' records that the cache folder ``root``
+    keeps (a dict, source file -> text, edited in place), written back as the cache writes them
+    (see :func:`edit_bundle_texts`); ``state_change(state)`` edits the state as well."""
+    import json
+
+    from badgekiln.engine import bundletexts
+
+    state = json.loads((root / "state.json").read_text(encoding="utf-8"))
+    texts: dict[str, str] = {}
+    for shard, sha in state["record_shards"].items():
+        texts.update(bundletexts.read_shard(root, sha, shard, bundletexts.RECORDS))
+    change(texts)
+    if state_change is not None:
+        state_change(state)
+    shards: dict[str, dict[str, str]] = {}
+    for rel, text in texts.items():
+        shards.setdefault(bundletexts.shard_of(rel), {})[rel] = text
+    state["record_shards"] = {
+        shard: bundletexts.write_shard(root, part, bundletexts.RECORDS) for shard, part in shards.items()
+    }
+    (root / "state.json").write_text(json.dumps(state), encoding="utf-8")
+
+
 def tree_bytes(root: Path) -> dict[str, bytes]:
     """Every file below ``root`` with its bytes."""
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}

@@ -13,7 +13,7 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
-from conftest import TODAY, build, copy_example, tree_bytes, write_site
+from conftest import TODAY, build, copy_example, edit_record_texts, tree_bytes, write_site
 
 from badgekiln import outputs
 from badgekiln.engine import cache as cache_mod
@@ -95,15 +95,17 @@ def test_a_badge_file_saved_between_hashing_and_validation_is_not_kept(example_s
 REC = "recipients/zofia-wisniewska.yaml"
 
 
-def _damage(state: dict, damage: str) -> None:
+def _damage(state: dict, texts: dict, damage: str) -> None:
+    """Damage the state (or the record texts of its shard files, ``texts``) as ``damage`` says; a
+    damaged text is read whole (its summary gone: engine/views.py would read it only when needed)."""
     if damage == "sources-is-list":
         state["sources"] = []
         return
     if damage == "cut-envelope":
         state["sources"][REC] = state["sources"][REC][:1]
         return
-    record = state["sources"][REC]
-    result = json.loads(record[1])  # ["§FileResult", values, diagnostics, reads, latest_day], as a text of its own
+    state["sources"][REC][7] = None
+    result = json.loads(texts[REC])  # ["§FileResult", values, diagnostics, reads, latest_day], as a text of its own
     recipient = result[1][1]  # ["§Recipient", slug, name, email, show_name, awards, location]
     if damage == "award-is-evidence":
         recipient[5][1] = ["§Evidence", None, "n", None, None]
@@ -114,7 +116,7 @@ def _damage(state: dict, damage: str) -> None:
     elif damage == "value-is-evidence":
         result[1][1] = ["§Evidence", None, "n", None, None]
     elif damage == "value-is-badge-class":  # a badge class where a recipient belongs
-        result[1][1] = json.loads(state["sources"]["badges/pipefitting-mji10.yaml"][1])[1][1]
+        result[1][1] = json.loads(texts["badges/pipefitting-mji10.yaml"])[1][1]
     elif damage == "diagnostic-is-text":
         result[2] = ["§t", "a diagnostic"]
     elif damage == "reads-cut-short":
@@ -122,9 +124,9 @@ def _damage(state: dict, damage: str) -> None:
     elif damage == "deep-item":  # loads as JSON, too deep to decode
         recipient[5] = "DEEP"
     elif damage == "result-not-json":
-        record[1] = "[" * 100000 + "]" * 100000
+        texts[REC] = "[" * 100000 + "]" * 100000
         return
-    record[1] = json.dumps(result).replace('"DEEP"', '["\\u00a7t",' * 900 + '"x"' + "]" * 900)
+    texts[REC] = json.dumps(result).replace('"DEEP"', '["\\u00a7t",' * 900 + '"x"' + "]" * 900)
 
 
 @pytest.mark.parametrize(
@@ -151,9 +153,8 @@ def test_a_damaged_state_is_validated_again(example_site, run, damage):
     if damage == "deep-nesting":
         path.write_text("[" * 100000 + "]" * 100000)
     else:
-        state = json.loads(path.read_text())
-        _damage(state, damage)
-        path.write_text(json.dumps(state))
+        texts: list[dict] = []  # (the dict that is written back, damaged in place)
+        edit_record_texts(path.parent, texts.append, lambda state: _damage(state, texts[0], damage))
     result = run("build", "--source", str(example_site), "--today", TODAY)
     assert result.code == 0, result.err  # no AttributeError or TypeError traceback
     assert tree_bytes(example_site / "output") == clean

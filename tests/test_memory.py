@@ -66,12 +66,13 @@ def test_the_state_is_written_in_pieces_that_read_back_whole(monkeypatch):
     for state_groups, state_sources in ((groups, sources), ({}, {}), (groups, {})):
         handle = io.BytesIO()
         bundles = {f"recipients/{n}.yaml": ["b" * 64, 0] for n in range(len(state_groups))}
-        shards = {"0a": "c" * 64, "07": "d" * 64}
-        cache_mod._write_state(handle, state_groups, bundles, state_sources, shards)
+        shards, record_shards = {"0a": "c" * 64, "07": "d" * 64}, {"1f": "e" * 64}
+        cache_mod._write_state(handle, state_groups, bundles, state_sources, shards, record_shards)
         assert json.loads(handle.getvalue()) == {
             "format": cache_mod.FORMAT,
             "fingerprint": cache_mod.code_fingerprint(),
             "shards": shards,
+            "record_shards": record_shards,
             "groups": state_groups,
             "bundles": bundles,
             "sources": state_sources,

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import MINIMAL, SVG, TODAY, build, tree_bytes, write_site
+from conftest import MINIMAL, SVG, TODAY, build, edit_record_texts, tree_bytes, write_site
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -211,7 +211,7 @@ def _retitle(site: Path) -> None:
 def test_a_damaged_record_read_lazily_starts_the_build_afresh(tmp_path, run, damage):
     site = write_site(tmp_path / "site", _many(6))
     build(run, site)
-    _damage(site, "recipients/p02.yaml", 1, damage)
+    edit_record_texts(site / ".badgekiln/cache", lambda texts: texts.update({"recipients/p02.yaml": damage}))
     _retitle(site)
     result = build(run, site)
     assert "cache-damaged" in result.err and "recipients/p02.yaml" in result.err
@@ -352,10 +352,7 @@ def test_a_damaged_record_in_the_previews_cache_is_built_again(tmp_path):
     folder.parent.mkdir()
     preview = Preview(site, folder, "http://127.0.0.1:8000/", date.fromisoformat(TODAY), watch=True)
     preview.build()
-    state = folder.parent / "cache/state.json"
-    data = json.loads(state.read_text(encoding="utf-8"))
-    data["sources"]["recipients/p02.yaml"][1] = "not json"
-    state.write_text(json.dumps(data), encoding="utf-8")
+    edit_record_texts(folder.parent / "cache", lambda texts: texts.update({"recipients/p02.yaml": "not json"}))
     _retitle(site)
     result = preview.build()
     assert result.files > 0 and "Example Issuers" in (folder / "index.html").read_text()
@@ -364,3 +361,32 @@ def test_a_damaged_record_in_the_previews_cache_is_built_again(tmp_path):
 def test_a_damaged_error_is_pickled_back():
     found = pickle.loads(pickle.dumps(views.Damaged("recipients/a.yaml", "its text does not decode")))
     assert found.bundle == "recipients/a.yaml" and str(found) == "recipients/a.yaml: its text does not decode"
+
+
+def test_a_rebuild_writes_only_the_shard_of_the_records_text_that_changed(tmp_path, run):
+    """The records' texts are in 256 shard files (engine/bundletexts.py): a rebuild that validates
+    one file again writes its shard only, and the state names the same files for the others."""
+    site = write_site(tmp_path / "site", _many(40))
+    build(run, site)
+    folder = site / ".badgekiln/cache/records"
+    before = {p.name for p in folder.iterdir()}
+    assert len(before) > 20 and json.loads((site / STATE).read_text())["sources"]["recipients/p01.yaml"][1] is None
+    _revoke(site, 4)
+    build(run, site)
+    after = {p.name for p in folder.iterdir()}
+    assert len(after - before) == 1 and len(before - after) == 1
+
+
+def test_records_texts_lost_with_their_shards_are_made_again(tmp_path, run):
+    site = write_site(tmp_path / "site", _many(6))
+    build(run, site)
+    first = tree_bytes(site / "output")
+    for path in (site / ".badgekiln/cache/records").iterdir():
+        path.write_bytes(b"{}")  # (no longer the bytes its name is the SHA-256 of)
+    _retitle(site)  # (every recipient's groups are made again: every record is read)
+    result = build(run, site)
+    assert "cache-damaged" in result.err
+    rebuilt = tree_bytes(site / "output")
+    (site / ".badgekiln").rename(tmp_path / "old-cache")
+    assert "cache-damaged" not in build(run, site).err
+    assert tree_bytes(site / "output") == rebuilt != first

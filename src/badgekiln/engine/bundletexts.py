@@ -1,4 +1,4 @@
-"""The texts of the cache's bundles, kept in shard files beside its state.
+"""The texts of the cache's bundles, and of its validated sources, kept in shard files beside its state.
 
 A bundle's text (the groups of one recipient file's awards, see ``cache.bundle_text``) is most of
 what the cache remembers: about 150 MB at 100,000 awards. Kept inside ``state.json``, every
@@ -12,6 +12,10 @@ A shard file is named by the SHA-256 of its bytes and never changed in place. Th
 the shard files it was saved with, so a build killed while it wrote them leaves the previous
 state and its shards whole; a shard file that does not hash to its name, or is not a regular
 file, is damaged: its bundles' groups are made again (the cache says so).
+
+The texts of the validated source files' records (``cache._record_text``: 27 MB at 100,000
+awards, read back only for a file whose recipients are decoded, see ``engine/views.py``) are kept
+the same way in :data:`RECORDS`, by the source file's name.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from badgekiln.errors import SourceError
 from badgekiln.sources import safefiles
 
 FOLDER = "bundles"  # below the cache's folder
+RECORDS = "records"  # the folder of the validated sources' texts
 SHARDS = 256  # bundles' names spread over this many shard files (two hex digits of a SHA-256)
 MAX_SHARD_BYTES = 256 * 1024 * 1024  # a shard of a 1,000,000-award site is about 6 MB; larger is damaged
 SHARD_RE = re.compile(r"[0-9a-f]{2}")
@@ -43,14 +48,14 @@ def shard_of(bundle: str) -> str:
     return hashlib.sha256(bundle.encode("utf-8", "surrogatepass")).hexdigest()[:2]
 
 
-def read_shard(root: Path, sha: str, shard: str) -> dict[str, str] | None:
+def read_shard(root: Path, sha: str, shard: str, folder: str = FOLDER) -> dict[str, str] | None:
     """The texts of the shard file ``sha`` in the cache folder ``root``, the file of ``shard``; None
     if it is missing, damaged (its bytes do not hash to its name, it is not a JSON object of texts,
     it holds a bundle of another shard) or not a regular file (never read through a link)."""
     if not SHA_RE.fullmatch(sha):
         return None
     try:
-        data = safefiles.read_bytes(root, f"{FOLDER}/{sha}.json", limit=MAX_SHARD_BYTES)
+        data = safefiles.read_bytes(root, f"{folder}/{sha}.json", limit=MAX_SHARD_BYTES)
     except (OSError, SourceError):
         return None
     if hashlib.sha256(data).hexdigest() != sha:
@@ -66,21 +71,21 @@ def read_shard(root: Path, sha: str, shard: str) -> dict[str, str] | None:
     return texts
 
 
-def write_shard(root: Path, texts: dict[str, str]) -> str:
+def write_shard(root: Path, texts: dict[str, str], folder: str = FOLDER) -> str:
     """Write the shard file of ``texts`` (bundle -> text) into the cache folder ``root``; its SHA-256."""
     data = _dumps(texts)
     sha = hashlib.sha256(data).hexdigest()
-    (root / FOLDER).mkdir(exist_ok=True)
-    safefiles.replace_file(root / FOLDER, f"{sha}.json", data)
+    (root / folder).mkdir(exist_ok=True)
+    safefiles.replace_file(root / folder, f"{sha}.json", data)
     return sha
 
 
-def remove_unused(root: Path, used: Collection[str]) -> None:
+def remove_unused(root: Path, used: Collection[str], folder: str = FOLDER) -> None:
     """Delete the files of the cache's shard folder that are not the shards ``used`` (SHA-256s):
     shards of earlier states, and what a killed build left half written."""
     keep = {f"{sha}.json" for sha in used}
     try:
-        entries = list(os.scandir(root / FOLDER))
+        entries = list(os.scandir(root / folder))
     except OSError:
         return
     for entry in entries:
@@ -95,8 +100,8 @@ def remove_unused(root: Path, used: Collection[str]) -> None:
 class Texts:
     """The bundle texts of one saved state, each shard read when one of its bundles is first asked for."""
 
-    def __init__(self, root: Path, shards: dict[str, str]):
-        self.root, self.shards = root, shards
+    def __init__(self, root: Path, shards: dict[str, str], folder: str = FOLDER):
+        self.root, self.shards, self.folder = root, shards, folder
         self._read: dict[str, dict[str, str] | None] = {}
 
     def text(self, bundle: str) -> str | None:
@@ -104,7 +109,7 @@ class Texts:
         shard = shard_of(bundle)
         if shard not in self._read:
             sha = self.shards.get(shard)
-            self._read[shard] = read_shard(self.root, sha, shard) if sha is not None else None
+            self._read[shard] = read_shard(self.root, sha, shard, self.folder) if sha is not None else None
         texts = self._read[shard]
         return None if texts is None else texts.get(bundle)
 

@@ -40,6 +40,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Container, Iterable
 from datetime import date
+from functools import partial
 from importlib import metadata, resources
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -54,9 +55,9 @@ from badgekiln.engine.site import MARKER, Entry, FileRef, SitePlan, pack_files, 
 from badgekiln.errors import Diagnostic, SourceError, SourceLocation
 from badgekiln.sources import safefiles, validate
 
-FORMAT = (
-    8  # 7: a record's text says which JSON reader reads it back exactly (_record_text); 8: summaries (engine/views.py)
-)
+# 7: a record's text says which JSON reader reads it back exactly (_record_text); 8: summaries
+# (engine/views.py); 9: the records' texts in shard files (engine/bundletexts.py)
+FORMAT = 9
 CACHE_DIR = outputscan.STATE.parent  # .badgekiln/cache
 # Libraries whose versions shape the output bytes (or, for PyYAML, the validated sources).
 LIBRARIES = (
@@ -351,6 +352,10 @@ class BuildCache:
         self._shards: dict[str, str] = state.get("shards", {})
         self._texts = bundletexts.Texts(root, self._shards)
         self._sources: dict[str, list[Any]] = state.get("sources", {})
+        # the texts of the sources' records (_record_text), in shard files as the bundles' are
+        self._record_shards: dict[str, str] = state.get("record_shards", {})
+        self._record_texts = bundletexts.Texts(root, self._record_shards, bundletexts.RECORDS)
+        self._new_texts: dict[str, str] = {}  # the texts of the records of the files validated in this build
         self.new_groups: dict[str, list[Any]] = {}
         self.new_bundles: dict[str, list[Any]] = {}  # bundles kept whole
         self._bundle_keys: dict[str, str | None] = {}  # bundles made again (some groups reused): their new keys
@@ -744,24 +749,28 @@ class BuildCache:
                 lines.setdefault(bundle, []).append((name, group))
         bundles = dict(self.new_bundles)
         shards = self._save_shards(bundles, lines)
+        record_shards = self._save_record_shards()
         if (
             not self._fresh
             and plain == self._plain
             and bundles == self._bundles
             and shards == self._shards
+            and record_shards == self._record_shards
             and self.new_sources == self._sources
         ):
             self._saved_sha = self._state_sha
             bundletexts.remove_unused(self.root, shards.values())  # (what a build killed after its save left)
+            bundletexts.remove_unused(self.root, record_shards.values(), bundletexts.RECORDS)
             return  # nothing new to remember, no blob to delete
         tmp = self.root / f".state.{os.getpid()}.tmp"
         tmp.unlink(missing_ok=True)
         with open(tmp, "xb") as handle:  # (x: never through a link left at that name)
             hashing = _Hashing(handle)
-            _write_state(hashing, plain, bundles, self.new_sources, shards)
+            _write_state(hashing, plain, bundles, self.new_sources, shards, record_shards)
         os.replace(tmp, self.root / "state.json")
         self._saved_sha = hashing.hasher.hexdigest()
         bundletexts.remove_unused(self.root, shards.values())
+        bundletexts.remove_unused(self.root, record_shards.values(), bundletexts.RECORDS)
         if self._store_was_empty:  # every blob was made by this build, for a group it records
             stale = set()
         elif self._fresh:  # blobs of earlier versions, or of builds that failed, may be lying around
@@ -784,6 +793,34 @@ class BuildCache:
                 # used is never deleted (a path that happened to read as a sha would only keep one).
                 used = set(text.split(" "))
             self.store.remove(sha for sha in stale if sha not in used)
+
+    def _save_record_shards(self) -> dict[str, str]:
+        """Write the shard files of the sources' texts that change: those of the files validated in
+        this build, or gone; returns every shard of the state to save (shard -> SHA-256). A record
+        whose text was lost with a damaged shard is forgotten (its file is validated again)."""
+        shard_of = bundletexts.shard_of
+        gone = self._sources.keys() - self.new_sources.keys()
+        touched = {shard_of(rel) for rel in (*self._new_texts, *gone)}
+        shards = {shard: sha for shard, sha in self._record_shards.items() if shard not in touched}
+        if not touched:
+            return shards
+        members: dict[str, dict[str, str]] = {shard: {} for shard in touched}
+        for rel in list(self.new_sources):  # (27,000 names hashed, when a file changed: 0.03 s)
+            shard = shard_of(rel)
+            if shard not in members:
+                continue
+            text = self._new_texts.get(rel)
+            if text is None:
+                text = self._record_texts.text(rel)
+            if text is None:  # (its shard is damaged or lacks it)
+                del self.new_sources[rel]
+                self._say_damaged(rel)
+                continue
+            members[shard][rel] = text
+        for shard, texts in sorted(members.items()):
+            if texts:
+                shards[shard] = bundletexts.write_shard(self.root, texts, bundletexts.RECORDS)
+        return shards
 
     def _save_shards(
         self, bundles: dict[str, list[Any]], lines: dict[str, list[tuple[str, list[Any]]]]
@@ -901,7 +938,7 @@ class BuildCache:
         for path in paths:
             rel = prefix + path.name
             key = keys[path]
-            reused = _reuse(self._sources.get(rel), key, day, root, _KINDS.get(kind), rel)
+            reused = _reuse(self._sources.get(rel), key, day, root, _KINDS.get(kind), rel, self._record_texts.text)
             if reused is not None:
                 results.append(reused)
                 old = self._sources[rel]
@@ -927,9 +964,10 @@ class BuildCache:
             results[index] = result
             if key is not None and after.get(paths[index]) == key and not any(d.is_error for d in result.diagnostics):
                 # The files it read, with the SHA-256 of the very bytes validation checked.
+                self._new_texts[rel] = _record_text(result)  # (kept in its shard file: see _save_record_shards)
                 self.new_sources[rel] = [
                     key,
-                    _record_text(result),
+                    None,
                     day,
                     result.latest_day.isoformat() if result.latest_day else None,
                     [[read, sha] for read, sha in result.reads],
@@ -1011,14 +1049,21 @@ def _record_value(text: str) -> Any:
 
 
 def _reuse(
-    old: Any, key: str | None, day: str, root: Path, kind: type | None, rel: str = ""
+    old: Any,
+    key: str | None,
+    day: str,
+    root: Path,
+    kind: type | None,
+    rel: str = "",
+    text_of: Callable[[str], str | None] = lambda rel: None,
 ) -> validate.FileResult | None:
     """The result kept in ``old`` (a record of ``state.json``) if it may be used again, else None.
+    ``text_of``: the record's text (:func:`_record_text`) by its file ``rel``, from its shard file.
 
     A recipient file's result is handed back from its summary (:func:`views.lazy_result`): its
-    recipients decode the record's text only when something reads their awards. Every read of the
-    record is guarded: a damaged one (cut short, of the wrong types, too deep) only means the
-    file is validated again.
+    recipients read and decode the record's text only when something reads their awards. Every
+    read of the record is guarded: a damaged one (cut short, of the wrong types, too deep, its
+    text lost with its shard) only means the file is validated again.
     """
     if key is None or old is None:
         return None
@@ -1030,10 +1075,14 @@ def _reuse(
         ):
             return None
         if kind is models.Recipient and type(old[7]) is str:
-            lazy = views.lazy_result(rel, old[7], old[1], _record_value, tuple((read, sha) for read, sha in old[4]))
+            reads = tuple((read, sha) for read, sha in old[4])
+            lazy = views.lazy_result(rel, old[7], partial(text_of, rel), _record_value, reads)
             if lazy is not None:
                 return lazy
-        reused = decode(_record_value(old[1]))
+        text = text_of(rel)
+        if text is None:
+            return None
+        reused = decode(_record_value(text))
     except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError, RecursionError):
         return None
     if type(reused) is not validate.FileResult or any(type(value) is not kind for value in reused.values):
@@ -1061,17 +1110,24 @@ def _write_state(
     bundles: dict[str, Any],
     sources: dict[str, Any],
     shards: dict[str, str] | None = None,
+    record_shards: dict[str, str] | None = None,
 ) -> None:
     """Write the state (the JSON object ``_read_state`` reads) a few thousand records at a time.
 
     The state of a 100,000-award site is about 41 MB (its bundles' texts are in shard files, see
     engine/bundletexts.py; with them it was 200 MB, and made as one text, encoded once more to be
     written, it was the largest thing a build held at its end). It goes through orjson, which
-    writes what :func:`json.loads` reads back the same, several times as fast; the records of
-    validated sources (most of the file) keep each result as a JSON text of its own
-    (:func:`_record_text`), so a rebuild copies the unchanged ones as they were read.
+    writes what :func:`json.loads` reads back the same, several times as fast. The records of
+    validated sources keep their results' texts (:func:`_record_text`, 27 MB at 100,000 awards)
+    in shard files (see :meth:`BuildCache._save_record_shards`), and their summaries here
+    (``engine/views.py``), which every rebuild reads.
     """
-    head = {"format": FORMAT, "fingerprint": code_fingerprint(), "shards": dict(sorted((shards or {}).items()))}
+    head = {
+        "format": FORMAT,
+        "fingerprint": code_fingerprint(),
+        "shards": dict(sorted((shards or {}).items())),
+        "record_shards": dict(sorted((record_shards or {}).items())),
+    }
     handle.write(orjson.dumps(head)[:-1])
     for name, records, dumps in (
         ("groups", groups, _dumps),
@@ -1098,12 +1154,10 @@ def _dumps(data: dict[str, Any]) -> bytes:
 
 
 def _sources_dumps(records: dict[str, Any]) -> bytes:
-    """Records of validated sources as compact JSON: by orjson when each one's result is a text
-    (:func:`_record_text`; the rest of a record holds texts and 64-bit numbers), else by the json
-    module (what orjson would write wrong: a NaN as null, a number past 64 bits refused)."""
-    if all(type(record) is list and len(record) > 1 and type(record[1]) is str for record in records.values()):
-        return _dumps(records)
-    return _json_dumps(records)
+    """Records of validated sources as compact JSON (texts, 64-bit numbers, None and lists of
+    them: their results' texts are in shard files), by orjson; by the json module when orjson
+    refuses it (a lone surrogate in a name; a number past 64 bits in a damaged record)."""
+    return _dumps(records)
 
 
 def _json_dumps(data: dict[str, Any]) -> bytes:
@@ -1229,15 +1283,16 @@ def _read_state(path: Path) -> tuple[dict[str, Any], str | None, str | None]:
 def _state_problem(state: dict[str, Any]) -> str | None:
     """What is wrong with the shape of a state this version wrote, or None."""
     groups, bundles, sources = state.get("groups"), state.get("bundles"), state.get("sources")
-    shards = state.get("shards")
+    shards, record_shards = state.get("shards"), state.get("record_shards")
     if not (
         isinstance(groups, dict)
         and isinstance(bundles, dict)
         and isinstance(sources, dict)
         and isinstance(shards, dict)
+        and isinstance(record_shards, dict)
     ):
-        return "'groups', 'bundles', 'sources' and 'shards' must be objects"
-    for shard, sha in shards.items():  # (the shard files are checked when read: see engine/bundletexts.py)
+        return "'groups', 'bundles', 'sources', 'shards' and 'record_shards' must be objects"
+    for shard, sha in (*shards.items(), *record_shards.items()):  # (the files are checked when read: bundletexts)
         if not (bundletexts.SHARD_RE.fullmatch(shard) and isinstance(sha, str) and bundletexts.SHA_RE.fullmatch(sha)):
             return f"the record of shard {shard[:80]!r} is damaged"
     for name, bundle in bundles.items():  # (their texts are checked when read: see bundle_groups)
@@ -1261,13 +1316,13 @@ def _state_problem(state: dict[str, Any]) -> str | None:
     for rel, record in sources.items():
         if not (isinstance(record, list) and record and isinstance(record[0], str)):
             return f"the record of {rel[:80]!r} is damaged"
-        # [key, the encoded FileResult as JSON text, the day it was validated, its latest date,
+        # [key, None (the encoded FileResult's text is in its shard file), the day it was validated, its latest date,
         #  [[file read, sha], ...], the file's [size, mtime, ctime, inode, device, sha256] or None,
         #  the SHA-256 of its awards' statuses_text (None for a badge class's file), its summary
         #  (views.summary_text; None for a badge class's file, or when it has none)]
         if not (
             len(record) == 8
-            and isinstance(record[1], str)
+            and record[1] is None
             and (record[7] is None or isinstance(record[7], str))
             and (record[6] is None or (isinstance(record[6], str) and _HEX64.fullmatch(record[6])))
             and (

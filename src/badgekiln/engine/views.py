@@ -88,12 +88,13 @@ def summary_text(result: FileResult) -> str | None:
 def lazy_result(
     rel: str,
     summary: str,
-    record: str,
+    record: Callable[[], str | None],
     read_record: Callable[[str], Any],
     reads: tuple[tuple[str, str | None], ...],
 ) -> FileResult | None:
     """The validated result of a recipient file, from its record's ``summary``: the recipients
-    are :class:`LazyRecipient` values decoding ``record`` (by ``read_record``) when first read.
+    are :class:`LazyRecipient` values decoding the text ``record`` gives (None: lost with its shard
+    file) by ``read_record``, when first read.
     ``rel``: the file (named if its record turns out damaged); ``reads``: the files it read.
     None when the summary is damaged (the record is then read as a whole, or the file validated)."""
     try:
@@ -113,15 +114,25 @@ def lazy_result(
 class _Source:
     """A record's text and how to read it: decoded once, for every recipient of the file."""
 
-    def __init__(self, rel: str, text: str, read: Callable[[str], Any], diagnostics: tuple[Any, ...], count: int):
+    def __init__(
+        self,
+        rel: str,
+        text: Callable[[], str | None],
+        read: Callable[[str], Any],
+        diagnostics: tuple[Any, ...],
+        count: int,
+    ):
         self.rel, self.text, self.read = rel, text, read
         self.diagnostics, self.count = diagnostics, count  # (what the summary says: checked against the record)
         self.result: FileResult | None = None
 
     def values(self) -> tuple[Any, ...]:
         if self.result is None:
+            text = self.text()
+            if text is None:
+                raise Damaged(self.rel, "its text is missing from the cache")
             try:
-                result = decode(self.read(self.text))
+                result = decode(self.read(text))
             except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError, RecursionError):
                 raise Damaged(self.rel, "its text does not decode") from None
             if type(result) is not FileResult:
