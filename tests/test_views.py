@@ -363,16 +363,25 @@ def test_a_damaged_error_is_pickled_back():
     assert found.bundle == "recipients/a.yaml" and str(found) == "recipients/a.yaml: its text does not decode"
 
 
-def test_a_rebuild_writes_only_the_shard_of_the_records_text_that_changed(tmp_path, run):
-    """The records' texts are in 256 shard files (engine/bundletexts.py): a rebuild that validates
-    one file again writes its shard only, and the state names the same files for the others."""
+def test_a_rebuild_writes_only_the_shard_of_the_records_text_that_changed(tmp_path, run, monkeypatch):
+    """The recipients' records' texts are in 256 shard files (engine/bundletexts.py): a rebuild
+    that validates one file again reads and writes its shard only, and the state names the same
+    files for the others. A badge class's text (read on every rebuild) is in the state."""
+    from badgekiln.engine import bundletexts
+
     site = write_site(tmp_path / "site", _many(40))
     build(run, site)
     folder = site / ".badgekiln/cache/records"
     before = {p.name for p in folder.iterdir()}
-    assert len(before) > 20 and json.loads((site / STATE).read_text())["sources"]["recipients/p01.yaml"][1] is None
+    sources = json.loads((site / STATE).read_text())["sources"]
+    assert len(before) > 20 and sources["recipients/p01.yaml"][1] is None
+    assert type(sources["badges/first-badge.yaml"][1]) is str
+    read: list[str] = []
+    real = bundletexts.read_shard
+    monkeypatch.setattr(bundletexts, "read_shard", lambda *a: read.append(a[-1]) or real(*a))
     _revoke(site, 4)
     build(run, site)
+    assert read.count(bundletexts.RECORDS) == 1  # (p04's shard, for the texts of the others in it)
     after = {p.name for p in folder.iterdir()}
     assert len(after - before) == 1 and len(before - after) == 1
 

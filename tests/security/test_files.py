@@ -449,7 +449,15 @@ def test_a_blob_a_worker_finds_damaged_is_reported(example_site, run, monkeypatc
 
 
 @pytest.mark.parametrize(
-    "where", [".badgekiln", ".badgekiln/cache", ".badgekiln/cache/blobs", ".badgekiln/cache/bundles", "blob-folder"]
+    "where",
+    [
+        ".badgekiln",
+        ".badgekiln/cache",
+        ".badgekiln/cache/blobs",
+        ".badgekiln/cache/bundles",
+        ".badgekiln/cache/records",
+        "blob-folder",
+    ],
 )
 def test_a_linked_cache_folder_is_not_written_through(minimal_site, run, tmp_path, where):
     build(run, minimal_site)
@@ -467,4 +475,20 @@ def test_a_linked_cache_folder_is_not_written_through(minimal_site, run, tmp_pat
     assert result.code == 0 and "Traceback" not in result.err, result.err
     assert "warning[cache-damaged]" in result.err and "symbolic link" in result.err
     assert {p: (p.stat().st_mtime_ns, p.stat().st_size) for p in outside.rglob("*")} == before
+    assert (minimal_site / "output/awards/bob-first-1/index.html").is_file()
+
+
+@pytest.mark.parametrize("folder", ["bundles", "records"])
+def test_a_file_where_a_cache_folder_belongs_is_said_not_a_crash(minimal_site, run, folder):
+    build(run, minimal_site)
+    where = minimal_site / ".badgekiln/cache" / folder
+    shutil.rmtree(where)
+    where.write_text("not a folder")
+    write_site(
+        minimal_site,
+        {"recipients/bob.yaml": MINIMAL["recipients/ann.yaml"].replace("Ann", "Bob").replace("ann", "bob")},
+    )
+    result = run("build", "--source", str(minimal_site), "--today", TODAY)
+    assert result.code == 0 and "Traceback" not in result.err and "internal error" not in result.err, result.err
+    assert "warning[cache-damaged]" in result.err and "not a folder" in result.err
     assert (minimal_site / "output/awards/bob-first-1/index.html").is_file()

@@ -805,7 +805,9 @@ class BuildCache:
         if not touched:
             return shards
         members: dict[str, dict[str, str]] = {shard: {} for shard in touched}
-        for rel in list(self.new_sources):  # (27,000 names hashed, when a file changed: 0.03 s)
+        for rel, record in list(self.new_sources.items()):  # (27,000 names hashed, when a file changed: 0.03 s)
+            if record[1] is not None:
+                continue  # (a badge class's text: kept in the state)
             shard = shard_of(rel)
             if shard not in members:
                 continue
@@ -814,7 +816,15 @@ class BuildCache:
                 text = self._record_texts.text(rel)
             if text is None:  # (its shard is damaged or lacks it)
                 del self.new_sources[rel]
-                self._say_damaged(rel)
+                self.warnings.append(
+                    Diagnostic(
+                        "warning",
+                        "cache-damaged",
+                        f"the build cache's record of {rel[:80]!r} is damaged: the file is validated again",
+                        SourceLocation(f"{CACHE_DIR.as_posix()}/{bundletexts.RECORDS}"),
+                        "delete .badgekiln/ if this warning comes back",
+                    )
+                )
                 continue
             members[shard][rel] = text
         for shard, texts in sorted(members.items()):
@@ -964,10 +974,14 @@ class BuildCache:
             results[index] = result
             if key is not None and after.get(paths[index]) == key and not any(d.is_error for d in result.diagnostics):
                 # The files it read, with the SHA-256 of the very bytes validation checked.
-                self._new_texts[rel] = _record_text(result)  # (kept in its shard file: see _save_record_shards)
+                # (a recipient file's text is kept in its shard file, read only to decode it: see
+                # _save_record_shards; a badge class's, read on every rebuild, in the state)
+                text = _record_text(result)
+                if kind == "recipients":
+                    self._new_texts[rel] = text
                 self.new_sources[rel] = [
                     key,
-                    None,
+                    None if kind == "recipients" else text,
                     day,
                     result.latest_day.isoformat() if result.latest_day else None,
                     [[read, sha] for read, sha in result.reads],
@@ -1079,7 +1093,7 @@ def _reuse(
             lazy = views.lazy_result(rel, old[7], partial(text_of, rel), _record_value, reads)
             if lazy is not None:
                 return lazy
-        text = text_of(rel)
+        text = old[1] if type(old[1]) is str else text_of(rel)
         if text is None:
             return None
         reused = decode(_record_value(text))
@@ -1316,13 +1330,13 @@ def _state_problem(state: dict[str, Any]) -> str | None:
     for rel, record in sources.items():
         if not (isinstance(record, list) and record and isinstance(record[0], str)):
             return f"the record of {rel[:80]!r} is damaged"
-        # [key, None (the encoded FileResult's text is in its shard file), the day it was validated, its latest date,
+        # [key, the encoded FileResult as JSON text (None: in its shard file), the day it was validated, its latest date,
         #  [[file read, sha], ...], the file's [size, mtime, ctime, inode, device, sha256] or None,
         #  the SHA-256 of its awards' statuses_text (None for a badge class's file), its summary
         #  (views.summary_text; None for a badge class's file, or when it has none)]
         if not (
             len(record) == 8
-            and record[1] is None
+            and (record[1] is None or isinstance(record[1], str))
             and (record[7] is None or isinstance(record[7], str))
             and (record[6] is None or (isinstance(record[6], str) and _HEX64.fullmatch(record[6])))
             and (
@@ -1373,7 +1387,7 @@ def _folder_problem(source: Path) -> tuple[str, str] | None:
             return None
         if found != "dir":
             return where, f"'{where}' is {'a symbolic link' if found == 'link' else 'not a folder'}"
-    for part in (bundletexts.FOLDER, "blobs"):  # (each made when first written)
+    for part in (bundletexts.FOLDER, bundletexts.RECORDS, "blobs"):  # (each made when first written)
         found = safefiles.kind(source, f"{where}/{part}")
         if found not in (None, "dir"):
             return f"{where}/{part}", f"'{where}/{part}' is {'a symbolic link' if found == 'link' else 'not a folder'}"
