@@ -116,7 +116,7 @@ def _damage(state: dict, texts: dict, damage: str) -> None:
     elif damage == "value-is-evidence":
         result[1][1] = ["§Evidence", None, "n", None, None]
     elif damage == "value-is-badge-class":  # a badge class where a recipient belongs
-        result[1][1] = json.loads(texts["badges/pipefitting-mji10.yaml"])[1][1]
+        result[1][1] = json.loads(state["sources"]["badges/pipefitting-mji10.yaml"][1])[1][1]  # (in the state)
     elif damage == "diagnostic-is-text":
         result[2] = ["§t", "a diagnostic"]
     elif damage == "reads-cut-short":
