@@ -164,44 +164,36 @@ def edit_bundle_texts(site: Path, change) -> None:
     file -> text, edited in place), written back as the cache writes them: each shard file under
     the SHA-256 of its new bytes, and the state naming it (a record damaged or forged past the
     checks of its names)."""
-    import json
-
     from badgekiln.engine import bundletexts
 
-    root = site / ".badgekiln/cache"
-    state = json.loads((root / "state.json").read_text(encoding="utf-8"))
-    texts: dict[str, str] = {}
-    for shard, sha in state["shards"].items():
-        texts.update(bundletexts.read_shard(root, sha, shard))
-    change(texts)
-    shards: dict[str, dict[str, str]] = {}
-    for bundle, text in texts.items():
-        shards.setdefault(bundletexts.shard_of(bundle), {})[bundle] = text
-    state["shards"] = {shard: bundletexts.write_shard(root, part) for shard, part in shards.items()}
-    (root / "state.json").write_text(json.dumps(state), encoding="utf-8")
+    _edit_shard_texts(site / ".badgekiln/cache", "shards", bundletexts.FOLDER, change)
 
 
 def edit_record_texts(root: Path, change, state_change=None) -> None:
     """``change(texts)`` the texts of the validated sources' records that the cache folder ``root``
-    keeps (a dict, source file -> text, edited in place), written back as the cache writes them
-    (see :func:`edit_bundle_texts`); ``state_change(state)`` edits the state as well."""
+    keeps in shard files (source file -> text), written back as :func:`edit_bundle_texts` does;
+    ``state_change(state)`` edits the state as well."""
+    from badgekiln.engine import bundletexts
+
+    _edit_shard_texts(root, "record_shards", bundletexts.RECORDS, change, state_change)
+
+
+def _edit_shard_texts(root: Path, key: str, folder: str, change, state_change=None) -> None:
     import json
 
     from badgekiln.engine import bundletexts
 
     state = json.loads((root / "state.json").read_text(encoding="utf-8"))
     texts: dict[str, str] = {}
-    for shard, sha in state["record_shards"].items():
-        texts.update(bundletexts.read_shard(root, sha, shard, bundletexts.RECORDS))
+    for shard, sha in state[key].items():
+        texts.update(bundletexts.read_shard(root, sha, shard, folder))
     change(texts)
     if state_change is not None:
         state_change(state)
     shards: dict[str, dict[str, str]] = {}
-    for rel, text in texts.items():
-        shards.setdefault(bundletexts.shard_of(rel), {})[rel] = text
-    state["record_shards"] = {
-        shard: bundletexts.write_shard(root, part, bundletexts.RECORDS) for shard, part in shards.items()
-    }
+    for name, text in texts.items():
+        shards.setdefault(bundletexts.shard_of(name), {})[name] = text
+    state[key] = {shard: bundletexts.write_shard(root, part, folder) for shard, part in shards.items()}
     (root / "state.json").write_text(json.dumps(state), encoding="utf-8")
 
 

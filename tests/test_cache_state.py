@@ -131,7 +131,7 @@ def test_a_record_text_reads_back_the_very_value(monkeypatch, values):
     text = cache_mod._record_text(values)
     back = cache_mod._record_value(text)
     assert repr(back) == repr(values) and [type(v) for v in back] == [type(v) for v in values]
-    by_json = text.startswith(cache_mod.JSON_MODULE)
+    by_json = text.startswith(jsonread.JSON_MODULE)
     assert by_json == (values[1] != "Zoë")  # (only what orjson cannot give back goes through json)
     if not by_json:
         assert text == orjson.dumps(values).decode()
@@ -200,5 +200,5 @@ def test_the_example_sites_validated_sources_are_written_and_read_by_orjson(exam
     for values in (project.recipients, tuple(project.badges.values())):
         result = validate.FileResult(tuple(values), ())
         text = cache_mod._record_text(result)
-        assert not text.startswith(cache_mod.JSON_MODULE)  # (dates, texts, tuples: nothing orjson gets wrong)
+        assert not text.startswith(jsonread.JSON_MODULE)  # (dates, texts, tuples: nothing orjson gets wrong)
         assert cache_mod.decode(cache_mod._record_value(text)) == result

@@ -17,7 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from badgekiln import models
-from badgekiln.engine import views
+from badgekiln.engine import jsonread, views
 from badgekiln.engine.cache import BuildCache
 from badgekiln.sources.validate import load_project
 
@@ -307,7 +307,7 @@ def test_the_summary_keeps_an_email_only_the_json_module_writes_back(tmp_path):
     from badgekiln.sources.validate import FileResult
 
     text = views.summary_text(FileResult((recipient,), ()))
-    assert text is not None and text.startswith(views.JSON_MODULE)
+    assert text is not None and text.startswith(jsonread.JSON_MODULE)
     result = views.lazy_result("recipients/ann.yaml", text, "[]", json.loads, ())
     assert result is not None and result.values[0].email == recipient.email
 

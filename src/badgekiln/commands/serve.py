@@ -171,6 +171,10 @@ def _content_type(name: str) -> str:
     return f"{kind}; charset=utf-8" if kind.startswith("text/") or kind.endswith("javascript") else kind
 
 
+class _StateDamaged(Exception):
+    """The preview's cache held a damaged record: its state is gone, build again."""
+
+
 @dataclass
 class Preview:
     """What is being served: the build folder, how often it was rebuilt, and the watcher."""
@@ -211,10 +215,10 @@ class Preview:
 
         root = self.folder.parent / "cache"
         root.mkdir(exist_ok=True)
-        for attempt in (1, 2):
-            cache = BuildCache(root, self.folder.absolute())
+
+        def build_with_cache() -> BuildResult:
+            cache = BuildCache(root, self.folder.absolute())  # (the preview's cache is outside the sources)
             try:
-                # The preview keeps its cache outside the sources, so it opens it itself.
                 return build_mod._run_build(
                     self.source,
                     self.folder,
@@ -226,14 +230,18 @@ class Preview:
                     cache=cache,
                 )
             except Exception as failed:
-                # (a damaged record of the preview's cache: built again without its state, as run_build does)
-                if attempt == 2 or build_mod.damaged_cache(cache, failed) is None:
-                    raise
-                with contextlib.suppress(OSError):
-                    (root / "state.json").unlink()
+                if build_mod.damaged_cache(cache, failed) is not None:
+                    with contextlib.suppress(OSError):
+                        (root / "state.json").unlink()
+                    raise _StateDamaged from failed
+                raise
             finally:
                 cache.close()
-        raise AssertionError("unreachable")  # (the second attempt returns or raises)
+
+        try:
+            return build_with_cache()
+        except _StateDamaged:  # (a damaged record of its cache: built again without its state, as run_build does)
+            return build_with_cache()
 
     def rebuild(self, changed: list[str]) -> None:
         """Rebuild after ``changed`` files; a failure is reported and the last good preview stays."""

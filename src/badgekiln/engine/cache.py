@@ -1036,30 +1036,13 @@ _KINDS = {"badges": models.BadgeClass, "recipients": models.Recipient}  # what e
 
 
 def _record_text(result: validate.FileResult) -> str:
-    """A validated file's result as JSON text (:func:`encode`), kept in its record as one string:
-    a rebuild writes the records of unchanged files back as they were read, a copy of each text,
-    instead of encoding every value of them again (0.3 s at 100,000 awards).
-
-    orjson writes it, and reads it back (:func:`_record_value`) in about half the time of the json
-    module, when orjson gives back the very value: not for a float such as NaN (orjson writes
-    null), a whole number past 64 bits (orjson refuses it; reading one, it would make a float) or
-    a lone surrogate. Those the json module writes, after a space that tells the reader so."""
-    encoded = encode(result)
-    try:
-        text = orjson.dumps(encoded)
-        if orjson.loads(text) == encoded:  # (a NaN is not equal to itself: the json module keeps it)
-            return text.decode()
-    except orjson.JSONEncodeError:
-        pass
-    return JSON_MODULE + json.dumps(encoded, separators=(",", ":"))
+    """A validated file's result as JSON text (:func:`encode`, then :func:`jsonread.exact_text`),
+    kept as one string (in its shard file, or a badge class's in its record): a rebuild keeps the
+    records of unchanged files as they were, instead of encoding every value of them again."""
+    return jsonread.exact_text(encode(result))
 
 
-JSON_MODULE = " "  # the first character of a record's text that only the json module reads back exactly
-
-
-def _record_value(text: str) -> Any:
-    """The value of a record's text (:func:`_record_text`), by the reader it names."""
-    return json.loads(text) if text.startswith(JSON_MODULE) else jsonread.loads(text)
+_record_value = jsonread.exact_value  # (a record's text, read back by the reader it names)
 
 
 def _reuse(

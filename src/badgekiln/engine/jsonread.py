@@ -44,3 +44,31 @@ def loads(data: bytes | str) -> Any:
         except orjson.JSONDecodeError:
             pass  # (what json reads and orjson does not; deep nesting then raises RecursionError below)
     return json.loads(data)
+
+
+JSON_MODULE = " "  # the first character of a text (exact_text) that only the json module reads back exactly
+
+
+def exact_text(value: Any) -> str:
+    """``value`` (plain JSON data) as JSON text that :func:`exact_value` reads back as the very value.
+
+    orjson writes it, and reads it back in about half the time of the json module, when orjson
+    gives back the very value: not for a float such as NaN (orjson writes null), a whole number
+    past 64 bits (orjson refuses it; reading one, it would make a float) or a lone surrogate.
+    Those the json module writes, after a space that tells the reader so (:data:`JSON_MODULE`)."""
+    try:
+        text = orjson.dumps(value)
+        if orjson.loads(text) == value:  # (a NaN is not equal to itself: the json module keeps it)
+            return text.decode()
+    except orjson.JSONEncodeError:
+        pass
+    return JSON_MODULE + json.dumps(value, separators=(",", ":"))
+
+
+def exact_value(text: str) -> Any:
+    """The value of an :func:`exact_text`, by the reader it names.
+
+    Raises:
+        ValueError: not JSON. RecursionError: nested too deep for the json module.
+    """
+    return json.loads(text) if text.startswith(JSON_MODULE) else loads(text)

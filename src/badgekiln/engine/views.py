@@ -23,12 +23,9 @@ could before: the cache is trusted as the build wrote it.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable
 from datetime import date
 from typing import Any
-
-import orjson
 
 from badgekiln import models
 from badgekiln.engine import jsonread
@@ -37,7 +34,6 @@ from badgekiln.errors import Diagnostic, SourceLocation
 from badgekiln.sources.validate import FileResult
 
 SUMMARY = 1  # the layout of a summary (its first item)
-JSON_MODULE = " "  # the first character of a text only the json module reads back exactly (as cache.py's)
 
 
 class Damaged(Exception):
@@ -76,13 +72,7 @@ def summary_text(result: FileResult) -> str | None:
             for r in recipients
         ],
     ]
-    try:
-        text = orjson.dumps(data)
-        if orjson.loads(text) == data:  # (a lone surrogate in an email: the json module keeps it)
-            return text.decode()
-    except orjson.JSONEncodeError:
-        pass
-    return JSON_MODULE + json.dumps(data, separators=(",", ":"))
+    return jsonread.exact_text(data)  # (a lone surrogate in an email: the json module writes it)
 
 
 def lazy_result(
@@ -98,7 +88,7 @@ def lazy_result(
     ``rel``: the file (named if its record turns out damaged); ``reads``: the files it read.
     None when the summary is damaged (the record is then read as a whole, or the file validated)."""
     try:
-        data = json.loads(summary) if summary.startswith(JSON_MODULE) else jsonread.loads(summary)
+        data = jsonread.exact_value(summary)
         if type(data) is not list or len(data) != 3 or data[0] != SUMMARY or type(data[2]) is not list or not data[2]:
             return None
         diagnostics = decode(data[1])
