@@ -357,3 +357,24 @@ def test_the_saved_ledger_is_written_only_when_it_changes(minimal_site, run):
     assert run("award", "--csv", str(sheet), "--source", str(minimal_site), "--today", TODAY).code == 0
     build(run, minimal_site)
     assert saved.read_text() == lock.read_text() and lock.read_text().count("\n") == lines + 1
+
+
+def test_a_fifo_where_the_saved_ledger_is_does_not_hang_the_build(minimal_site, run):
+    """The saved copy is compared by a safe read (a regular file reached without a link, of a
+    bounded size): a FIFO there is not opened (it would block for ever), and is replaced."""
+    import subprocess
+    import sys
+
+    build(run, minimal_site)
+    saved = minimal_site / ".badgekiln/built-awards.lock"
+    saved.unlink()
+    os.mkfifo(saved)
+    os.utime(minimal_site / "recipients/ann.yaml")  # (a build, not the no-op replay)
+    result = subprocess.run(
+        [sys.executable, "-m", "badgekiln", "build", "--source", str(minimal_site), "--today", TODAY],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert saved.is_file() and saved.read_text() == (minimal_site / "site_src/awards.lock").read_text()

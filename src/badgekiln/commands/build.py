@@ -661,8 +661,6 @@ def _save_ledger(source: Path, ledger: ledger_mod.Ledger, read: ledger_mod.Ledge
     with contextlib.suppress(OSError):
         if path.is_symlink():
             return
-        if read.digest is not None and ledger.entries == read.entries:
-            with contextlib.suppress(OSError):
-                if hashlib.sha256(path.read_bytes()).hexdigest() == read.digest:
-                    return
+        if read.digest is not None and ledger.entries == read.entries and _saved_ledger_digest(source) == read.digest:
+            return  # (read safely: a FIFO or a huge file there is not read, and is replaced)
         atomic_write_text(path, ledger.to_text())
