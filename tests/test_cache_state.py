@@ -7,11 +7,14 @@ import hashlib
 import io
 import json
 import math
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import orjson
 import pytest
-from conftest import build
+from conftest import REPO, TODAY, build
 
 from badgekiln.engine import bundletexts, jsonread
 from badgekiln.engine import cache as cache_mod
@@ -202,3 +205,62 @@ def test_the_example_sites_validated_sources_are_written_and_read_by_orjson(exam
         text = cache_mod._record_text(result)
         assert not text.startswith(jsonread.JSON_MODULE)  # (dates, texts, tuples: nothing orjson gets wrong)
         assert cache_mod.decode(cache_mod._record_value(text)) == result
+
+
+def _digest_file(site: Path) -> Path:
+    return site / ".badgekiln/cache" / cache_mod.STATE_DIGEST
+
+
+def test_the_state_is_kept_with_its_digest_and_read_as_saved(minimal_site, run):
+    """A build keeps the SHA-256 of the state it saved beside it; the next reads that state as
+    its own (its records unchecked), and a state of other bytes, or no digest, as one to check."""
+    build(run, minimal_site)
+    state = minimal_site / ".badgekiln/cache/state.json"
+    assert _digest_file(minimal_site).read_text() == hashlib.sha256(state.read_bytes()).hexdigest()
+    assert cache_mod._read_state(state)[3] is True
+    data = state.read_bytes()
+    state.write_bytes(data.replace(b'"format":', b'"format" :', 1))  # (the same state, other bytes)
+    assert cache_mod._read_state(state)[2] is None and cache_mod._read_state(state)[3] is False
+    state.write_bytes(data)
+    _digest_file(minimal_site).unlink()
+    assert cache_mod._read_state(state)[3] is False
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes on this system")
+@pytest.mark.parametrize("kind", ["fifo", "link", "folder", "junk"])
+def test_an_odd_digest_file_is_not_trusted_and_is_replaced(minimal_site, run, tmp_path, kind):
+    """The digest beside the state is read safely (a FIFO would block the build: never opened; a
+    link not followed): anything but the state's digest means its records are checked, and the
+    build writes the digest again, even when the state itself does not change."""
+    build(run, minimal_site)
+    path = _digest_file(minimal_site)
+    state = minimal_site / ".badgekiln/cache/state.json"
+    real = path.read_text()
+    path.unlink()
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "link":
+        (tmp_path / "elsewhere").write_text(real)
+        path.symlink_to(tmp_path / "elsewhere")
+    elif kind == "folder":
+        path.mkdir()
+    else:
+        path.write_text("not a digest \x00" * 10)
+    assert cache_mod._read_state(state)[3] is False
+    (minimal_site / ".badgekiln/cache/stamp.json").unlink(missing_ok=True)  # (a build, not a replay)
+    env = dict(os.environ, PYTHONPATH=str(REPO / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    code = "import sys; from badgekiln.cli import main; main(sys.argv[1:])"
+    try:
+        result = subprocess.run(
+            [sys.executable, "-c", code, "build", "--source", str(minimal_site), "--today", TODAY],
+            capture_output=True,
+            text=True,
+            timeout=90,
+            env=env,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"the build hung on a {kind} in place of the state's digest")
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    assert "(0 written," in result.stdout
+    assert not path.is_symlink() and path.is_file() and path.read_text() == real
+    assert cache_mod._read_state(state)[3] is True

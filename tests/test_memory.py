@@ -81,8 +81,8 @@ def test_the_state_is_written_in_pieces_that_read_back_whole(monkeypatch):
 
 def test_the_state_a_build_saves_is_read_by_the_next(minimal_site, run):
     build(run, minimal_site)
-    state, sha, problem = cache_mod._read_state(minimal_site / ".badgekiln/cache/state.json")
-    assert problem is None and sha is not None and state["groups"] and state["sources"]
+    state, sha, problem, saved = cache_mod._read_state(minimal_site / ".badgekiln/cache/state.json")
+    assert problem is None and sha is not None and saved and state["groups"] and state["sources"]
     # not a replay: a build that reads the state
     (minimal_site / ".badgekiln/cache/stamp.json").unlink(missing_ok=True)
     again = build(run, minimal_site)

@@ -348,3 +348,30 @@ def test_a_stamp_from_elsewhere_is_never_parsed(settled, run, full_builds, monke
     build(run, settled)
     assert len(full_builds) == 1
     assert b'{"inputs":"0' not in parsed
+
+
+def test_folder_lines_use_the_known_and_stat_only_the_others(tmp_path):
+    """A rebuild records 100,000 folders of output/ it mostly did not touch: their lines are the
+    scan's (``known``), taken as they are, and only the others are stat-ed; the latest ctime a
+    record waits past is of those (the known were settled when the last record was kept)."""
+    from badgekiln.engine import outputstamp
+
+    out = tmp_path / "out"
+    (out / "a" / "b").mkdir(parents=True)
+    (out / "c").mkdir()
+    names = outputstamp.folders(out)
+    assert names == ["", "a", "a/b", "c"]
+    full = outputstamp.lines(out, names)
+    assert full is not None and all(line.startswith(f"{name}\0") for name, line in zip(names, full))
+    known = {"a": "a\0made up\n", "elsewhere": "x\n"}
+    assert outputstamp.lines(out, names, known) == [full[0], known["a"], full[2], full[3]]
+    every = outputstamp.digest(out, names)
+    ctimes = {name: os.lstat(out / name).st_ctime_ns for name in names}
+    assert every is not None and every[1] == max(ctimes.values())
+    settled = {name: line for name, line in zip(names, full) if name != "c"}
+    some = outputstamp.digest(out, names, settled)
+    assert some == (every[0], ctimes["c"])
+    assert outputstamp.digest(out, [*names, "gone"], settled) is None
+    (out / "a" / "b").rmdir()
+    (out / "a" / "b").write_text("not a folder")
+    assert outputstamp.lines(out, names, {"": full[0]}) is None

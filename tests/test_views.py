@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import hashlib
 import json
 import pickle
 import shutil
@@ -17,6 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from badgekiln import models
+from badgekiln.engine import cache as cache_mod
 from badgekiln.engine import jsonread, views
 from badgekiln.engine.cache import BuildCache
 from badgekiln.sources.validate import load_project
@@ -236,7 +238,15 @@ def test_a_record_that_is_not_its_summarys_recipient_is_damaged(tmp_path, run):
     assert "p02-first-1" not in (site / "output/revocations.json").read_text()
 
 
-BAD_ROW = '[1,[],[["p02","p2@example.com",null,null,false,null,[%s]]]]'
+# p02's summary as the build writes it, with its rows (%s); GOOD_ROW is its first award's
+BAD_ROW = '[1,["§t"],[["p02","p2@example.com",null,["§SourceLocation","recipients/p02.yaml",1,1],false,null,[%s]]]]'
+GOOD_ROW = '["p02-first-1","first-badge","2026-01-03",null,null,true,null,null]'
+BAD_ROWS = (
+    '["p02-first-1","first-badge","2026-01-03",5,null,true,null,null]',  # (an expiry that is a number)
+    '["p02-first-1","first-badge","2026-01-03",null,null,true,["2026-11-01",5],null]',
+    '["p02-first-1","first-badge","2026-01-03",null,null,true,null,[]]',
+    '{"id":"p02-first-1"}',
+)
 
 
 @pytest.mark.parametrize(
@@ -247,10 +257,7 @@ BAD_ROW = '[1,[],[["p02","p2@example.com",null,null,false,null,[%s]]]]'
         '[1, [], [["p02"]]]',
         "[1, [], 5]",
         None,
-        BAD_ROW % '["p02-first-1","first-badge","2026-01-03",5,null,true,null,null]',  # (an expiry that is a number)
-        BAD_ROW % '["p02-first-1","first-badge","2026-01-03",null,null,true,["2026-11-01",5],null]',
-        BAD_ROW % '["p02-first-1","first-badge","2026-01-03",null,null,true,null,[]]',
-        BAD_ROW % '{"id":"p02-first-1"}',
+        *(BAD_ROW % row for row in BAD_ROWS),
     ],
 )
 def test_a_damaged_summary_means_the_record_is_read_whole(tmp_path, run, summary, decoded):
@@ -265,6 +272,55 @@ def test_a_damaged_summary_means_the_record_is_read_whole(tmp_path, run, summary
     result = build(run, site)
     assert "cache-damaged" not in result.err
     assert tree_bytes(site / "output") == first
+
+
+def _seal(site: Path) -> None:
+    """Write the digest of the state as the build keeps it: the state is then read as the one the
+    last build saved, its records and rows not checked one by one (engine/cache.py, _state_problem)."""
+    digest = hashlib.sha256((site / STATE).read_bytes()).hexdigest()
+    (site / STATE).with_name("state.sha256").write_text(digest, encoding="ascii")
+
+
+@pytest.mark.parametrize("summary", [BAD_ROW % row for row in BAD_ROWS])
+def test_a_summary_altered_with_the_states_digest_ends_in_a_clean_build(tmp_path, run, summary):
+    """A state altered and its digest with it is read unchecked (as the last build's own); rows of
+    the wrong types then fail the build somewhere, or are read as they are: either way, once the
+    record is decoded it is found not to be what the summary says, and the build starts afresh.
+    (A change every page shows decodes every record.) Never a traceback."""
+    site = write_site(tmp_path / "site", _many(6))
+    build(run, site)
+    _damage(site, "recipients/p02.yaml", 7, summary)
+    _seal(site)
+    assert cache_mod._read_state(site / STATE)[3] is True
+    _retitle(site)
+    result = build(run, site)
+    assert "cache-damaged" in result.err and "recipients/p02.yaml" in result.err, result.err
+    first = tree_bytes(site / "output")
+    (site / ".badgekiln").rename(tmp_path / "old-cache")
+    build(run, site)
+    assert tree_bytes(site / "output") == first
+
+
+def test_an_altered_state_is_checked_record_by_record(tmp_path, run, decoded):
+    """The state the last build saved is read unchecked only while it has the bytes it was saved
+    with: altered (its digest not), every record and row is checked, and a damaged summary only
+    means its file's record is read whole."""
+    site = write_site(tmp_path / "site", _many(6))
+    build(run, site)
+    assert cache_mod._read_state(site / STATE)[3] is True
+    _damage(site, "recipients/p02.yaml", 7, BAD_ROW % GOOD_ROW)  # (well formed: read lazily, and p02 has one award)
+    found = {r.slug: r for r in _cached_project(site).recipients}
+    assert type(found["p02"]) is views.LazyRecipient and found["p02"].rows == [json.loads(GOOD_ROW)]
+    for row in BAD_ROWS:
+        _damage(site, "recipients/p02.yaml", 7, BAD_ROW % row)
+        assert cache_mod._read_state(site / STATE)[3] is False
+        found = {r.slug: r for r in _cached_project(site).recipients}
+        assert type(found["p02"]) is models.Recipient and type(found["p03"]) is views.LazyRecipient
+        _seal(site)  # (the same state, as the last build's own: its rows are not checked)
+        assert cache_mod._read_state(site / STATE)[3] is True
+        if row.startswith("["):  # (a row that is no list fails validation's pass over the rows: see above)
+            found = {r.slug: r for r in _cached_project(site).recipients}
+            assert type(found["p02"]) is views.LazyRecipient
 
 
 DAYS = st.dates(min_value=date(1, 1, 1), max_value=date(9999, 12, 31))
