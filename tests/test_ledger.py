@@ -158,6 +158,7 @@ def test_a_ledger_the_build_saved_is_read_as_the_checked_reader_reads_it(written
     fast = ledger_mod._written(text)
     checked = ledger_mod.parse_ledger(text, [])
     assert fast is not None and list(fast.entries.items()) == list(checked.entries.items())
+    assert all(type(entry) is Entry and entry.id == award for award, entry in fast.entries.items())
 
 
 def test_a_trusted_ledger_is_read_without_the_line_checks_and_anything_else_is_checked(tmp_path, monkeypatch):

@@ -965,6 +965,7 @@ class BuildCache:
                 )
             else:
                 keys = {}
+        lazy, reused_count = self._lazy, 0
         for path in paths:
             rel = prefix + path.name
             key = keys[path]
@@ -987,11 +988,14 @@ class BuildCache:
                 )
                 if kind == "recipients":
                     self._identity[rel] = (_record_identity(old), reused.values, old[6])
-                    self._lazy.extend(v for v in reused.values if type(v) is views.LazyRecipient)
-                self.stats[f"{kind}_reused"] = self.stats.get(f"{kind}_reused", 0) + 1
+                    for value in reused.values:
+                        if type(value) is views.LazyRecipient:
+                            lazy.append(value)
+                reused_count += 1
             else:
                 results.append(None)
                 fresh.append((len(results) - 1, rel, key))
+        self.stats[f"{kind}_reused"] = self.stats.get(f"{kind}_reused", 0) + reused_count
         with timings.phase(f"sources/{kind}: validate"):
             made = fork_map(
                 validate_one, [paths[index] for index, _, _ in fresh], phase=f"sources/{kind}: validate (workers)"

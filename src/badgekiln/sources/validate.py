@@ -854,15 +854,21 @@ def _check_renewals(awards: list[Award], written: list[Any], diagnostics: list[D
 
 
 def _check_renewed_elsewhere(recipients: list[Recipient], diagnostics: list[Diagnostic]) -> None:
-    """A ``renews:`` naming an id that is not in its own earner's file: another earner's, or unknown."""
-    owner = {row[ROW_ID]: r for r in recipients for row in r.rows}
+    """A ``renews:`` naming an id that is not in its own earner's file: another earner's, or unknown.
+    (Every row is looked at, 100,000 on every rebuild: the ids of a file, and of the whole site,
+    are gathered only for a file with a renewal, and a renewal that is not its own file's.)"""
+    owner: dict[str, Recipient] | None = None
     for recipient in recipients:
         rows = recipient.rows
+        if all(row[ROW_RENEWS] is None for row in rows):
+            continue
         own = {row[ROW_ID] for row in rows}
         for index, row in enumerate(rows):
             award_id, renews = row[ROW_ID], row[ROW_RENEWS]
             if renews is None or renews in own or renews == award_id:
                 continue
+            if owner is None:
+                owner = {row[ROW_ID]: r for r in recipients for row in r.rows}
             other = owner.get(renews)
             if other is not None:
                 message = (
