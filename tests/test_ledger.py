@@ -9,7 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from badgekiln.errors import Diagnostic, SourceLocation
+from badgekiln.models import ROW_BADGE, ROW_ID, Project
 from badgekiln.sources.ledger import HEADER, REL, Entry, Ledger, read_ledger
+from badgekiln.sources.records import yaml_plain
 
 GOOD = "abcd-1\t0\tfirst-badge\trsa-1\ted-1\n"
 
@@ -188,3 +191,124 @@ def test_a_trusted_ledger_is_read_without_the_line_checks_and_anything_else_is_c
         path.write_text(text, encoding="utf-8")
         assert ledger_mod._written(text) is None
         read_ledger(path, [], trusted=hashlib.sha256(text.encode()).hexdigest())  # (no exception: judged)
+
+
+# The reconcile of 2026-12-04 (a loop over every row), kept to hold the set-based one to it.
+
+
+def _reconcile_row_by_row(ledger: Ledger, project: Project, diagnostics: list[Diagnostic]) -> Ledger:
+    """The ledger after this build: new awards appended in id order; removed awards reported.
+
+    The awards of ``project`` have distinct ids: validation refuses two awards of one id
+    (``duplicate-id``). One pass over their rows (:attr:`Project.award_rows`: no award's model is
+    made but to say where one whose badge changed is), a lookup in the ledger each; the set of
+    their ids is made only when fewer of them are in the ledger than it holds (an award removed:
+    rare, and an error).
+    """
+    published_entries = ledger.entries
+    rebadged: dict[str, Entry] = {}
+    changed: list[tuple[str, Diagnostic]] = []
+    added: list[tuple[str, str]] = []  # (id, badge)
+    found = 0
+    rows = project.award_rows
+    for row in rows:
+        award_id, badge = row[ROW_ID], row[ROW_BADGE]
+        published = published_entries.get(award_id)
+        if published is None:
+            added.append((award_id, badge))
+            continue
+        found += 1
+        if published.badge != badge:
+            award = project.award(award_id)
+            # Its credential, its pages and the badge class URL it names were published for the
+            # other badge, and earners may hold copies: said loudly, at the build that makes the
+            # change (the ledger then records the new badge, and a frozen CI build stops until the
+            # ledger is committed). Not refused: a renamed badge file, or a site upgraded from a
+            # version that did not say it, must still build.
+            changed.append(
+                (
+                    award_id,
+                    Diagnostic(
+                        "warning",
+                        "badge-changed",
+                        f"award {award_id} was published as a {published.badge!r} badge ({REL}) and is now a "
+                        f"{badge!r} badge: its pages and files for {published.badge!r} change or go, "
+                        "and copies earners already hold still name the first badge",
+                        (award.location if award is not None else None) or SourceLocation(REL),
+                        f"if that is a mistake, put back 'badge: {yaml_plain(published.badge)}'; to give the other "
+                        f"badge as well, revoke this award ('badgekiln revoke {award_id} --reason …') and add a "
+                        "new award without an id",
+                    ),
+                )
+            )
+            rebadged[award_id] = published._replace(badge=badge)
+    if found != len(published_entries):  # (ids are distinct, see above: fewer found means some are gone)
+        present = {row[ROW_ID] for row in rows}
+        removed = [published_entries[i] for i in published_entries.keys() - present]  # (few: sorted, not all)
+        for entry in sorted(removed, key=lambda e: e.index):
+            diagnostics.append(
+                Diagnostic(
+                    "error",
+                    "award-removed",
+                    f"award {entry.id} ({entry.badge}) was published but is no longer in the sources",
+                    SourceLocation(REL),
+                    f"published badges must stay: put it back and revoke it with 'badgekiln revoke {entry.id} --reason …'; "
+                    f"if you edited it, keep 'id: {yaml_plain(entry.id)}' on the award",
+                )
+            )
+    diagnostics.extend(diagnostic for _, diagnostic in sorted(changed, key=lambda c: c[0]))  # (in id order)
+    entries = dict(published_entries) | rebadged
+    index = ledger.next_index
+    for award_id, badge in sorted(added):
+        if award_id not in entries:  # (two awards of one id: refused by validation, kept as before)
+            entries[award_id] = Entry(award_id, index, badge)
+            index += 1
+    return Ledger(entries)
+
+
+_AWARD_IDS = st.sampled_from([f"aw{n:02d}-x" for n in range(12)])
+_BADGES = st.sampled_from(["first", "second", "third"])
+
+
+@settings(max_examples=300)
+@given(
+    published=st.dictionaries(_AWARD_IDS, _BADGES, max_size=10),
+    now=st.dictionaries(_AWARD_IDS, st.tuples(_BADGES, st.integers(0, 3)), max_size=10),
+)
+def test_reconcile_by_sets_is_the_row_by_row_reconcile(published, now):
+    """The ledger after a build, and what it says (awards added, removed, given another badge),
+    are those of the loop over every row it replaced, for any ledger and sources (``now``: each
+    award's badge and earner; ids are distinct, as validation has them. With an id in two files,
+    refused by validation, the loop missed a removed award that the sets see.)"""
+    from datetime import date
+
+    from badgekiln import models
+    from badgekiln.sources import ledger as ledger_mod
+
+    ledger = Ledger(
+        {award: Entry(award, n * 3, badge, "k1", None) for n, (award, badge) in enumerate(published.items())}
+    )
+    recipients = tuple(
+        models.Recipient(
+            slug=f"p{n}",
+            name=f"P {n}",
+            email=f"p{n}@example.org",
+            awards=tuple(
+                models.Award(
+                    id=award,
+                    badge=badge,
+                    recipient=f"p{n}",
+                    issued_on=date(2026, 1, 1),
+                    location=SourceLocation(f"recipients/p{n}.yaml", 3),
+                )
+                for award, (badge, owner) in sorted(now.items())
+                if owner == n
+            ),
+        )
+        for n in range(4)
+    )
+    project = models.Project(models.Issuer("I", "https://example.org", "i@example.org"), {}, recipients)
+    by_sets: list[Diagnostic] = []
+    by_rows: list[Diagnostic] = []
+    assert ledger_mod.reconcile(ledger, project, by_sets) == _reconcile_row_by_row(ledger, project, by_rows)
+    assert by_sets == by_rows

@@ -328,3 +328,12 @@ def test_the_ledger_text_in_keys_holds_every_field_of_an_entry():
     assert list(Entry._fields) == ["id", "index", "badge", "rsa_kid", "ed_kid"]
     texts = {_ledger_text(Entry("abcd", 1, "b", k, e)) for k in (None, "none", "k-1") for e in (None, "none", "k-1")}
     assert len(texts) == 9  # (None and a key id never read alike)
+    # (the texts of a whole ledger, made in one pass, are the same texts)
+    from badgekiln.engine.keys import _ledger_texts
+
+    entries = {
+        f"a{n}-{k}-{e}": Entry(f"a{n}-{k}-{e}", n, "b", k, e)
+        for n, k in enumerate((None, "none", "k-1"))
+        for e in (None, "k")
+    }
+    assert _ledger_texts(entries) == {award: _ledger_text(entry) for award, entry in entries.items()}

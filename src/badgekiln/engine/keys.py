@@ -112,7 +112,7 @@ class UnitKeys:
     def _ledger_texts(self) -> dict[str, str]:
         """Every award's ledger entry as text (:func:`_ledger_text`), made once: the "awards" part
         and every bundle key hold them."""
-        return {award: _ledger_text(entry) for award, entry in self.inputs.ledger.entries.items()}
+        return _ledger_texts(self.inputs.ledger.entries)
 
     def _awards(self) -> str:
         """Every award's ledger entry, issue date, revocation and suspension.
@@ -312,6 +312,12 @@ def _ledger_text(entry: Any) -> str:
     """A ledger entry (``sources.ledger.Entry``) as exact text, cheaper than its ``repr``: its fields
     are an id, a number, a slug and key ids (lower-case letters, digits, hyphens) or None."""
     return f"{entry.id} {entry.index} {entry.badge} {entry.rsa_kid} {entry.ed_kid}"
+
+
+def _ledger_texts(entries: dict[str, Any]) -> dict[str, str]:
+    """:func:`_ledger_text` of every entry, by id (written out: a call and five attribute reads
+    per entry were half of making 100,000 of them)."""
+    return {award: f"{i} {index} {badge} {rsa} {ed}" for award, (i, index, badge, rsa, ed) in entries.items()}
 
 
 def _fields_text(value: Any) -> str:

@@ -218,51 +218,49 @@ def reconcile(ledger: Ledger, project: Project, diagnostics: list[Diagnostic]) -
     """The ledger after this build: new awards appended in id order; removed awards reported.
 
     The awards of ``project`` have distinct ids: validation refuses two awards of one id
-    (``duplicate-id``). One pass over their rows (:attr:`Project.award_rows`: no award's model is
-    made but to say where one whose badge changed is), a lookup in the ledger each; the set of
-    their ids is made only when fewer of them are in the ledger than it holds (an award removed:
-    rare, and an error).
+    (``duplicate-id``). Their (id, badge) pairs (:attr:`Project.award_rows`: no award's model is
+    made but to say where one whose badge changed is) are compared with the ledger's as two sets,
+    in C: only the pairs in one and not the other (an award added, removed or given another badge:
+    few) are looked at one by one (a loop over 100,000 rows took 0.08 s of every rebuild).
     """
     published_entries = ledger.entries
+    present = set(map(_ROW_PAIR, project.award_rows))
+    published = set(map(_PUBLISHED_PAIR, published_entries.values()))
     rebadged: dict[str, Entry] = {}
     changed: list[tuple[str, Diagnostic]] = []
     added: list[tuple[str, str]] = []  # (id, badge)
-    found = 0
-    rows = project.award_rows
-    for row in rows:
-        award_id, badge = row[ROW_ID], row[ROW_BADGE]
-        published = published_entries.get(award_id)
-        if published is None:
+    for award_id, badge in present - published:  # (new, or published as another badge)
+        entry = published_entries.get(award_id)
+        if entry is None:
             added.append((award_id, badge))
             continue
-        found += 1
-        if published.badge != badge:
-            award = project.award(award_id)
-            # Its credential, its pages and the badge class URL it names were published for the
-            # other badge, and earners may hold copies: said loudly, at the build that makes the
-            # change (the ledger then records the new badge, and a frozen CI build stops until the
-            # ledger is committed). Not refused: a renamed badge file, or a site upgraded from a
-            # version that did not say it, must still build.
-            changed.append(
-                (
-                    award_id,
-                    Diagnostic(
-                        "warning",
-                        "badge-changed",
-                        f"award {award_id} was published as a {published.badge!r} badge ({REL}) and is now a "
-                        f"{badge!r} badge: its pages and files for {published.badge!r} change or go, "
-                        "and copies earners already hold still name the first badge",
-                        (award.location if award is not None else None) or SourceLocation(REL),
-                        f"if that is a mistake, put back 'badge: {yaml_plain(published.badge)}'; to give the other "
-                        f"badge as well, revoke this award ('badgekiln revoke {award_id} --reason …') and add a "
-                        "new award without an id",
-                    ),
-                )
+        award = project.award(award_id)
+        # Its credential, its pages and the badge class URL it names were published for the
+        # other badge, and earners may hold copies: said loudly, at the build that makes the
+        # change (the ledger then records the new badge, and a frozen CI build stops until the
+        # ledger is committed). Not refused: a renamed badge file, or a site upgraded from a
+        # version that did not say it, must still build.
+        changed.append(
+            (
+                award_id,
+                Diagnostic(
+                    "warning",
+                    "badge-changed",
+                    f"award {award_id} was published as a {entry.badge!r} badge ({REL}) and is now a "
+                    f"{badge!r} badge: its pages and files for {entry.badge!r} change or go, "
+                    "and copies earners already hold still name the first badge",
+                    (award.location if award is not None else None) or SourceLocation(REL),
+                    f"if that is a mistake, put back 'badge: {yaml_plain(entry.badge)}'; to give the other "
+                    f"badge as well, revoke this award ('badgekiln revoke {award_id} --reason …') and add a "
+                    "new award without an id",
+                ),
             )
-            rebadged[award_id] = published._replace(badge=badge)
-    if found != len(published_entries):  # (ids are distinct, see above: fewer found means some are gone)
-        present = {row[ROW_ID] for row in rows}
-        removed = [published_entries[i] for i in published_entries.keys() - present]  # (few: sorted, not all)
+        )
+        rebadged[award_id] = entry._replace(badge=badge)
+    gone = published - present  # (removed, or now another badge: rare)
+    if gone:
+        ids = {award_id for award_id, _ in present}
+        removed = [published_entries[award_id] for award_id, _ in gone if award_id not in ids]
         for entry in sorted(removed, key=lambda e: e.index):
             diagnostics.append(
                 Diagnostic(
@@ -276,12 +274,16 @@ def reconcile(ledger: Ledger, project: Project, diagnostics: list[Diagnostic]) -
             )
     diagnostics.extend(diagnostic for _, diagnostic in sorted(changed, key=lambda c: c[0]))  # (in id order)
     entries = dict(published_entries) | rebadged
-    index = ledger.next_index
+    index = ledger.next_index if added else 0
     for award_id, badge in sorted(added):
         if award_id not in entries:  # (two awards of one id: refused by validation, kept as before)
             entries[award_id] = Entry(award_id, index, badge)
             index += 1
     return Ledger(entries)
+
+
+_ROW_PAIR = operator.itemgetter(ROW_ID, ROW_BADGE)  # an award row's (id, badge)
+_PUBLISHED_PAIR = operator.itemgetter(0, 2)  # a ledger entry's (id, badge)
 
 
 def assign_keys(
