@@ -226,8 +226,18 @@ def test_the_state_is_kept_with_its_digest_and_read_as_saved(minimal_site, run):
     assert cache_mod._read_state(state)[3] is False
 
 
-@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes on this system")
-@pytest.mark.parametrize("kind", ["fifo", "link", "folder", "junk"])
+@pytest.mark.parametrize(
+    "kind",
+    [
+        pytest.param("fifo", marks=pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")),
+        "link",
+        "folder",
+        "long junk",
+        "short junk",
+        "another digest",
+        "digest and newline",
+    ],
+)
 def test_an_odd_digest_file_is_not_trusted_and_is_replaced(minimal_site, run, tmp_path, kind):
     """The digest beside the state is read safely (a FIFO would block the build: never opened; a
     link not followed): anything but the state's digest means its records are checked, and the
@@ -244,8 +254,14 @@ def test_an_odd_digest_file_is_not_trusted_and_is_replaced(minimal_site, run, tm
         path.symlink_to(tmp_path / "elsewhere")
     elif kind == "folder":
         path.mkdir()
+    elif kind == "long junk":
+        path.write_text("not a digest \x00" * 10)  # (past the 64 bytes a digest has: not read)
+    elif kind == "short junk":
+        path.write_bytes(b"\xff" * 64)
+    elif kind == "another digest":
+        path.write_text("0" * 64)
     else:
-        path.write_text("not a digest \x00" * 10)
+        path.write_text(real + "\n")
     assert cache_mod._read_state(state)[3] is False
     (minimal_site / ".badgekiln/cache/stamp.json").unlink(missing_ok=True)  # (a build, not a replay)
     env = dict(os.environ, PYTHONPATH=str(REPO / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""))
@@ -264,3 +280,43 @@ def test_an_odd_digest_file_is_not_trusted_and_is_replaced(minimal_site, run, tm
     assert "(0 written," in result.stdout
     assert not path.is_symlink() and path.is_file() and path.read_text() == real
     assert cache_mod._read_state(state)[3] is True
+
+
+@pytest.mark.parametrize(
+    "record",
+    [5, None, [], ["key"], "text", {"a": 1}, "int date", "int stat digest", "reads not a list", "reads elsewhere"],
+)
+def test_a_saved_state_altered_with_its_digest_is_damaged_not_a_traceback(minimal_site, run, record):
+    """A state read as the one the last build saved is not checked record by record, but each
+    record's types are: altered with its digest into a shape a rebuild cannot read, it is a
+    damaged cache (a warning, a build afresh), never a traceback (a hostile review)."""
+    build(run, minimal_site)
+    path = minimal_site / ".badgekiln/cache/state.json"
+    state = json.loads(path.read_text(encoding="utf-8"))
+    rel = next(name for name in state["sources"] if name.startswith("recipients/"))
+    good = state["sources"][rel]
+    altered = {
+        "int date": [*good[:2], 5, *good[3:]],
+        "int stat digest": [*good[:5], [1, 2, 3, 4, 5, 6], *good[6:]],
+        "reads not a list": [*good[:4], 5, *good[5:]],
+        "reads elsewhere": [*good[:4], [["../../etc/passwd", None]], *good[5:]],
+    }
+    state["sources"][rel] = altered.get(record, record) if isinstance(record, str) else record
+    data = json.dumps(state).encode()
+    path.write_bytes(data)
+    _digest_file(minimal_site).write_text(hashlib.sha256(data).hexdigest())
+    read, _, problem, saved = cache_mod._read_state(path)
+    assert read == {} and problem and "is damaged" in problem and saved is False
+    (minimal_site / ".badgekiln/cache/stamp.json").unlink(missing_ok=True)
+    result = build(run, minimal_site)
+    assert "warning[cache-damaged]" in result.err and "Traceback" not in result.err
+
+
+def test_a_restored_cache_is_checked_whatever_its_digest(minimal_site, run, monkeypatch):
+    """A cache restored from an archive (CI) is checked as promised, its digest archived with it."""
+    build(run, minimal_site)
+    state = minimal_site / ".badgekiln/cache/state.json"
+    assert cache_mod._read_state(state)[3] is True
+    monkeypatch.setenv(cache_mod.ENV_RESTORED, "1")
+    found = cache_mod._read_state(state)
+    assert found[2] is None and found[0] and found[3] is False

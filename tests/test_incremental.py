@@ -627,7 +627,9 @@ def test_a_bundle_text_in_another_shard_file_is_not_believed(keyed_site, run, tm
         assert tree_bytes(keyed_site / "output") == clean_build(run, keyed_site, tmp_path, "--today", "2026-11-23")
 
 
-@pytest.mark.parametrize("forgery", ["no folders", "a folder outside", "restored cache", "some folders only"])
+@pytest.mark.parametrize(
+    "forgery", ["no folders", "a folder outside", "restored cache", "some folders only", "a folder twice"]
+)
 def test_a_forged_folder_record_does_not_vouch_for_output(keyed_site, run, tmp_path, forgery, monkeypatch):
     # (review: a record listing no folder digests to the hash of nothing, and vouched for any output/)
     import hashlib
@@ -646,6 +648,9 @@ def test_a_forged_folder_record_does_not_vouch_for_output(keyed_site, run, tmp_p
         record.update(folders=["", ".."], digest=outputstamp.digest(out, ["", ".."])[0])
     elif forgery == "some folders only":  # (stranger review: what is below the others went unchecked)
         record.update(folders=["", "awards"], digest=outputstamp.digest(out, ["", "awards"])[0])
+    elif forgery == "a folder twice":  # (hostile review: a build takes the list for the set of folders)
+        twice = sorted([*record["folders"], "awards"])
+        record.update(folders=twice, digest=outputstamp.digest(out, twice)[0])
     else:
         monkeypatch.setenv("BADGEKILN_CACHE_RESTORED", "1")
         record.update(digest=outputstamp.digest(out, record["folders"])[0])

@@ -278,8 +278,8 @@ _BADGES = st.sampled_from(["first", "second", "third"])
 def test_reconcile_by_sets_is_the_row_by_row_reconcile(published, now):
     """The ledger after a build, and what it says (awards added, removed, given another badge),
     are those of the loop over every row it replaced, for any ledger and sources (``now``: each
-    award's badge and earner; ids are distinct, as validation has them. With an id in two files,
-    refused by validation, the loop missed a removed award that the sets see.)"""
+    award's badge and earner; ids are distinct, as validation has them before any reconcile: with
+    an id in two files the loop missed a removed award, not generated here)."""
     from datetime import date
 
     from badgekiln import models

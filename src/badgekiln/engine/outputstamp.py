@@ -204,6 +204,7 @@ def matches(cache: Path, output: Path, state_sha: str) -> tuple[list[str], list[
         and isinstance(data.get("folders"), list)
         and all(isinstance(name, str) and _relative(name) for name in data["folders"])
         and "" in data["folders"]  # (output/ itself: a list without it would vouch for nothing)
+        and len(set(data["folders"])) == len(data["folders"])  # (a build takes the list as the set it is)
     ):
         return None
     if not _closed(output, data["folders"]):

@@ -71,7 +71,7 @@ class Ledger:
     """All entries, by id. ``digest``: the SHA-256 of the file's bytes, for a ledger read from one
     (:func:`read_ledger`)."""
 
-    entries: dict[str, Entry]
+    entries: dict[str, Entry]  # (never changed once the ledger is made: its text is made once, see to_text)
     digest: str | None = field(default=None, compare=False, repr=False)
 
     @property
