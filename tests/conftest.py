@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -140,6 +143,14 @@ def run(capsys):
         return CliResult(code, captured.out, captured.err)
 
     return _run
+
+
+def cli_child(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    """The command line in a process of its own (this checkout's code), so that a hang is a
+    failure (``subprocess.TimeoutExpired``) and not a stuck run."""
+    env = dict(os.environ, PYTHONPATH=str(REPO / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    code = "import sys; from badgekiln.cli import main; main(sys.argv[1:])"
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=timeout, env=env)
 
 
 def build(run, site: Path, *extra: str) -> CliResult:

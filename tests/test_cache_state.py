@@ -9,12 +9,11 @@ import json
 import math
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import orjson
 import pytest
-from conftest import REPO, TODAY, build
+from conftest import TODAY, build, cli_child
 
 from badgekiln.engine import bundletexts, jsonread
 from badgekiln.engine import cache as cache_mod
@@ -264,16 +263,8 @@ def test_an_odd_digest_file_is_not_trusted_and_is_replaced(minimal_site, run, tm
         path.write_text(real + "\n")
     assert cache_mod._read_state(state)[3] is False
     (minimal_site / ".badgekiln/cache/stamp.json").unlink(missing_ok=True)  # (a build, not a replay)
-    env = dict(os.environ, PYTHONPATH=str(REPO / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    code = "import sys; from badgekiln.cli import main; main(sys.argv[1:])"
     try:
-        result = subprocess.run(
-            [sys.executable, "-c", code, "build", "--source", str(minimal_site), "--today", TODAY],
-            capture_output=True,
-            text=True,
-            timeout=90,
-            env=env,
-        )
+        result = cli_child("build", "--source", str(minimal_site), "--today", TODAY, timeout=90)
     except subprocess.TimeoutExpired:
         pytest.fail(f"the build hung on a {kind} in place of the state's digest")
     assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr

@@ -15,11 +15,10 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from conftest import MINIMAL, REPO, TODAY, build, edit_bundle_texts, tree_bytes, write_site
+from conftest import MINIMAL, TODAY, build, cli_child, edit_bundle_texts, tree_bytes, write_site
 from test_attacks import assert_refused, build_then_break, located_errors
 
 SECRET = b"HOST-SECRET-7d1f"  # what an attacker's link would publish
@@ -175,13 +174,6 @@ FIFO_PLACES = [
 ]
 
 
-def _cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    """The command line in a process of its own, so that a hang is a failure and not a stuck run."""
-    env = dict(os.environ, PYTHONPATH=str(REPO / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    code = "import sys; from badgekiln.cli import main; main(sys.argv[1:])"
-    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=timeout, env=env)
-
-
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes on this system")
 @pytest.mark.parametrize("rel", FIFO_PLACES)
 def test_a_fifo_is_never_opened_and_the_build_does_not_hang(minimal_site, run, rel):
@@ -192,7 +184,7 @@ def test_a_fifo_is_never_opened_and_the_build_does_not_hang(minimal_site, run, r
     os.mkfifo(path)
     for command in ("build", "check"):
         try:
-            result = _cli(command, "--source", str(minimal_site), "--today", TODAY, timeout=90)
+            result = cli_child(command, "--source", str(minimal_site), "--today", TODAY, timeout=90)
         except subprocess.TimeoutExpired:
             pytest.fail(f"'badgekiln {command}' hung on the FIFO {rel}")
         assert "Traceback" not in result.stderr, result.stderr
