@@ -173,6 +173,50 @@ def test_the_store_holds_exactly_the_blobs_the_state_names(keyed_site, run, monk
         assert before - _blob_names(keyed_site)  # (blobs were deleted: the edit changed files)
 
 
+def _inodes(folder: Path) -> dict[str, int]:
+    return {p.relative_to(folder).as_posix(): p.stat().st_ino for p in folder.rglob("*") if p.is_file()}
+
+
+def test_a_state_of_another_version_makes_everything_and_keeps_what_output_holds(keyed_site, run):
+    """A build after an upgrade (a state of another version: nothing to reuse) compares the files
+    it made with output/ only when it writes them (not while its workers run): files of the same
+    bytes are not written again; then every blob no group names is deleted, and only those."""
+    out, blobs = keyed_site / "output", keyed_site / ".badgekiln/cache/blobs"
+    before = _inodes(out)
+    stale = hashlib.sha256(b"a file of an earlier version").hexdigest()
+    (blobs / stale[:2]).mkdir(exist_ok=True)
+    (blobs / stale[:2] / stale[2:]).write_bytes(b"a file of an earlier version")
+    (blobs / "ff" / ("f" * 62)).mkdir(parents=True)  # (a folder at a blob's name: left, never a traceback)
+    (blobs / "ff" / ("z" * 62)).write_bytes(b"junk")  # (a name that is no SHA-256: deleted)
+    state_path = keyed_site / ".badgekiln/cache/state.json"
+    state = json.loads(state_path.read_bytes())
+    state["fingerprint"] = "0" * 64  # (written by another version of badgekiln)
+    state_path.write_text(json.dumps(state))
+    result = build(run, keyed_site)
+    assert result.code == 0, result.err
+    assert " (0 written, " in result.out  # every file made again had the bytes output/ holds
+    assert _inodes(out) == before
+    names = _blob_names(keyed_site)
+    assert names == _recorded(keyed_site)
+    assert stale not in names and not (blobs / "ff" / ("z" * 62)).exists()
+    assert (blobs / "ff" / ("f" * 62)).is_dir()
+
+
+def test_a_state_of_another_version_rewrites_the_files_whose_bytes_changed(keyed_site, run):
+    out = keyed_site / "output"
+    page = next(out.glob("awards/*/index.html"))
+    page.unlink()
+    page.write_text("edited by hand")  # (another inode: not the blob of the page the build makes)
+    state_path = keyed_site / ".badgekiln/cache/state.json"
+    state = json.loads(state_path.read_bytes())
+    state["fingerprint"] = "0" * 64
+    state_path.write_text(json.dumps(state))
+    result = build(run, keyed_site)
+    assert result.code == 0, result.err
+    assert " (1 written, " in result.out
+    assert page.read_text() != "edited by hand" and _blob_names(keyed_site) == _recorded(keyed_site)
+
+
 def test_a_blob_cut_short_is_replaced_from_output_not_published(keyed_site, run):
     # (review: what a worker killed in BlobStore.put leaves, a blob's name holding a part of its
     # bytes, was linked into a site restaged from scratch)

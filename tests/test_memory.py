@@ -106,6 +106,20 @@ def test_the_plan_names_a_made_groups_files_by_the_caches_own_record(tmp_path):
     cache.close()
 
 
+def test_a_build_with_nothing_to_reuse_lists_output_only_when_it_writes(tmp_path):
+    """With no group recorded (a first build, or after an upgrade), output/ is not listed in the
+    build's process as groups are recorded: the workers forked after that would copy the listing
+    (a million files at 100,000 awards); it is listed when the site is written."""
+    (tmp_path / "cache").mkdir()
+    (tmp_path / "output").mkdir()
+    (tmp_path / "output" / "x.json").write_text("{}")
+    cache = cache_mod.BuildCache(tmp_path / "cache", tmp_path / "output")
+    plan = cache_mod.SitePlan()
+    cache.record(plan, "award/a/unit", "k" * 64, [("awards/a/x.json", "ab" + "0" * 62, 5, 11)])
+    assert cache._present is None and cache._intact is None  # (not scanned, not listed)
+    cache.close()
+
+
 def test_the_collector_is_paused_for_the_block_and_what_it_made_is_frozen_until_the_build_ends():
     import gc
 

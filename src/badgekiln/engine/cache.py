@@ -369,6 +369,11 @@ class BuildCache:
         self._fresh = not state or bool(problem)  # no usable record: blobs of older versions may be lying around
         # ... unless the store holds nothing yet (a first build): then every blob is this build's.
         self._store_was_empty = self._fresh and _no_entries(self.store.root)
+        # No group recorded, so none to reuse: the files made are compared with output/ when it is
+        # written (_write), not as they are recorded. Listed in this process during the make, the
+        # 1.3 million files of a 100,000-award site (about 0.4 GB) were copied into every worker
+        # forked after it (a full rebuild after an upgrade peaked at 1.75 GB).
+        self._compare_at_write = not self._groups and not self._bundles
         self.stats = {"reused": 0, "made": 0, "badges_reused": 0, "recipients_reused": 0}
         self._unchanged: list[str] = []  # planned files that output/ already holds
         self._kept: list[str] = []  # groups reused without listing their files (output/ is intact)
@@ -602,7 +607,9 @@ class BuildCache:
         plan.add_stored(self.store.blobs, packed)  # (the record's own text: see SitePlan)
         old = self._groups.get(name)
         self.new_groups[name] = [key, packed]
-        if self.intact:  # output/ holds the files of the group's last version
+        if self._compare_at_write:
+            pass
+        elif self.intact:  # output/ holds the files of the group's last version
             before = set(unpack_files(old[1])) if old else set()
             self._unchanged.extend(entry[0] for entry in entries if entry in before)
         else:
@@ -654,6 +661,11 @@ class BuildCache:
                 self._unchanged.extend(entry[0] for entry in unpack_files(packed))
             self._kept.clear()
         present = self.present
+        if self._compare_at_write:  # (no group was reused: every file is in new_groups)
+            for group in self.new_groups.values():
+                self._unchanged.extend(
+                    rel for rel, _, size, ino in unpack_files(group[1]) if present.get(rel) == (ino, size)
+                )
         unchanged = set(self._unchanged)  # files output/ holds already: their inode and size are the blob's
         paths = set(plan.paths()) if present else set()
         stale = present.keys() - paths - {MARKER}
@@ -666,7 +678,10 @@ class BuildCache:
             and total - len(unchanged) <= IN_PLACE_MAX_SHARE * total
             and _folders(present).isdisjoint(paths)
         )  # a file where a folder is: start afresh
-        del paths
+        # (let go of the listing before the files are written and the state saved: at 100,000
+        # awards it is 1.3 million files, and no later step of a build reads it)
+        del paths, present
+        self._present = None
         if in_place:
             update_site(
                 plan, self.output, unchanged=unchanged, stale=stale, folders=self._folders, touched=self._touched
@@ -779,7 +794,8 @@ class BuildCache:
         if self._store_was_empty:  # every blob was made by this build, for a group it records
             stale = set()
         elif self._fresh:  # blobs of earlier versions, or of builds that failed, may be lying around
-            stale = {d.name + f.name for d in self.store.root.glob("??") for f in d.iterdir() if len(f.name) == 62}
+            self._remove_unused_blobs()
+            return
         else:  # the blobs of the groups made again, or gone, but those the same groups hold now
             changed = [name for name, group in self._groups.items() if self.new_groups.get(name) is not group]
             stale = {e[1] for name in changed for e in unpack_files(self._groups[name][1])}
@@ -798,6 +814,29 @@ class BuildCache:
                 # used is never deleted (a path that happened to read as a sha would only keep one).
                 used = set(text.split(" "))
             self.store.remove(sha for sha in stale if sha not in used)
+
+    def _remove_unused_blobs(self) -> None:
+        """After a build that started afresh (no record of the last build's groups, or a damaged
+        one): delete every blob of the store that no group of this build names, folder by folder.
+
+        A blob is known by the first 128 bits of its SHA-256: two blobs that share them are both
+        kept (a stale blob kept costs only its disk). The store's names and the records' words,
+        each as a set, were 1 GB at the end of a full rebuild of a 100,000-award site: the peak of
+        its memory."""
+        used = {
+            bytes.fromhex(part.split(" ", 2)[1][:32])
+            for group in self.new_groups.values()
+            if group[1]
+            for part in group[1].split(";")
+        }
+        for folder in _entries(self.store.root):
+            if not (len(folder.name) == 2 and folder.is_dir(follow_symlinks=False)):
+                continue
+            for blob in _entries(Path(folder.path)):
+                name = folder.name + blob.name
+                if len(name) == 64 and _hex_prefix(name) not in used:
+                    with contextlib.suppress(FileNotFoundError, IsADirectoryError, PermissionError):
+                        os.unlink(blob.path)
 
     def _save_digest(self, sha: str) -> None:
         """Keep the SHA-256 of the state just saved beside it (:data:`STATE_DIGEST`): the next
@@ -1195,6 +1234,23 @@ def _sources_dumps(records: dict[str, Any]) -> bytes:
 
 def _json_dumps(data: dict[str, Any]) -> bytes:
     return json.dumps(data, separators=(",", ":")).encode()
+
+
+def _entries(folder: Path) -> list[os.DirEntry[str]]:
+    """The entries of ``folder`` (none if it cannot be listed)."""
+    try:
+        with os.scandir(folder) as found:
+            return list(found)
+    except OSError:
+        return []
+
+
+def _hex_prefix(name: str) -> bytes | None:
+    """The first 128 bits of a blob's name (a SHA-256 in hex), or None for a name that is not hex."""
+    try:
+        return bytes.fromhex(name[:32])
+    except ValueError:
+        return None
 
 
 def _no_entries(folder: Path) -> bool:
