@@ -259,6 +259,53 @@ def test_credentials_of_the_example_site_take_the_fast_path(example_credentials)
     assert fast.misses < len(example_credentials)  # shapes are shared
 
 
+def test_templates_written_out_and_learnt_again_canonicalize_as_pyld_does(example_credentials):
+    """What a build keeps of the shapes it made (engine/canoncache.py): the records of
+    FastCanonicalizer.made, as JSON, taken by another canonicalizer, which then makes no shape."""
+    maker = fastcanon.FastCanonicalizer()
+    for document in example_credentials:
+        maker.canonize(document)
+    records = json.loads(json.dumps(maker.made()))
+    assert records and maker.take_new() and maker.take_new() == []  # (said once)
+    learner = fastcanon.FastCanonicalizer()
+    assert learner.learn(records)
+    for document in example_credentials:
+        assert learner.canonize(document) == canon.canonize(document)
+    assert learner.misses == 0 and learner.fallbacks == 0
+    assert learner.take_new() == [] and json.loads(json.dumps(learner.made())) == records
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda r: {**r, "shape": {"d": 1}},
+        lambda r: {**r, "baked": [["x", "y"]]},
+        lambda r: {**r, "quads": [["<a>", "<b>"]]},
+        lambda r: {**r, "quads": [["<a>", "<b>", [0, 1]]]},
+        lambda r: {**r, "quads": [["<a>", "<b>", [True, True]]]},
+        lambda r: {**r, "iri_leaves": ["0"]},
+        lambda r: {k: v for k, v in r.items() if k != "quads"},
+        lambda r: [r],
+    ],
+)
+def test_records_of_another_form_are_not_learnt(example_credentials, damage):
+    maker = fastcanon.FastCanonicalizer()
+    maker.canonize(example_credentials[0])
+    records = json.loads(json.dumps(maker.made()))
+    template = next(r for r in records if "quads" in r)
+    learner = fastcanon.FastCanonicalizer()
+    assert not learner.learn([*records, damage(template)])
+    assert learner.made() == []  # (nothing taken: not even the records of the right form)
+    assert not learner.learn("not a list") and not learner.learn(None)
+
+
+def test_a_canonicalizer_that_writes_literals_by_another_pyld_learns_nothing(example_credentials):
+    maker = fastcanon.FastCanonicalizer()
+    maker.canonize(example_credentials[0])
+    unseeded = fastcanon.FastCanonicalizer(seeded=False)  # (escapes by the installed pyld's own function)
+    assert not unseeded.learn(json.loads(json.dumps(maker.made())))
+
+
 def test_blank_nodes_alike_go_to_the_general_algorithm(example_credentials):
     document = copy.deepcopy(example_credentials[0])
     document["evidence"] = [{"type": ["Evidence"], "narrative": "same"}, {"type": ["Evidence"], "narrative": "same"}]

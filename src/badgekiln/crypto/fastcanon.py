@@ -152,7 +152,8 @@ class FastCanonicalizer:
     def __init__(self, *, seeded: bool = True) -> None:
         seeds = _seeds() if seeded else {}
         self._templates: dict[Any, _Template | set[int] | None] = dict(seeds)
-        self._made: set[Any] = set()  # the keys of the templates made here (see made())
+        self._made: set[Any] = set()  # the keys of the templates made here or learnt (see made())
+        self._new: set[Any] = set()  # of those, the ones made here since take_new()
         # Literals are written as the pyld that made the templates writes them: the shipped ones
         # by crypto.nquads' copy of its escape, for the pyld they were made with (_seeds).
         self._escape = nquads.escape if seeds else _pyld_escape()
@@ -163,8 +164,39 @@ class FastCanonicalizer:
         """What this canonicalizer learnt of shapes (with pyld: the seeds it started with are not
         in it), as the JSON records of :data:`SEEDS`, in a fixed order: a template, or the
         leaves a shape must keep in it ("bake")."""
+        return self._records(self._made)
+
+    def take_new(self) -> list[dict[str, Any]]:
+        """The records (as :meth:`made`) of the templates made here since the last call: what a
+        forked worker learnt, for the build to keep."""
+        keys, self._new = self._new, set()
+        return self._records(keys & self._made)
+
+    def learn(self, records: Any) -> bool:
+        """Take the templates of ``records`` (as :meth:`made` gives them: a worker's, or those the
+        build's cache kept) as if made here; those of shapes known already are left as they are.
+
+        Nothing is taken (False) from records of any other form, or by a canonicalizer that does
+        not write literals as the pyld of the shipped templates does (templates carry its way of
+        writing them). A record of the right form and wrong quads is taken: a template from the
+        cache is as trusted as the cache's files (see engine/canoncache.py)."""
+        if self._escape is not nquads.escape:
+            return False
+        try:
+            learnt = _parse_records(records)
+        except (TypeError, ValueError, KeyError, IndexError, AttributeError, RecursionError):
+            return False
+        if len(self._templates) + len(learnt) > _MAX_TEMPLATES:
+            return False
+        for key, template in learnt.items():
+            if key not in self._templates:
+                self._templates[key] = template
+                self._made.add(key)
+        return True
+
+    def _records(self, keys: set[Any]) -> list[dict[str, Any]]:
         records: list[dict[str, Any]] = []
-        for key in self._made:
+        for key in keys:
             template = self._templates.get(key)
             if isinstance(template, _Template):
                 records.append(
@@ -208,8 +240,10 @@ class FastCanonicalizer:
                 if len(self._templates) >= _MAX_TEMPLATES:  # (start again from the shipped ones)
                     self._templates = dict(_seeds()) if self._escape is nquads.escape else {}
                     self._made.clear()
+                    self._new.clear()
                 self._templates[key] = _build(document, leaves, baked)
                 self._made.add(key)
+                self._new.add(key)
             else:
                 self.hits += 1
             template = self._templates[key]
@@ -412,15 +446,49 @@ def _seeds() -> dict[Any, _Template | set[int]]:
     shipped = json.loads((importlib.resources.files("badgekiln") / SEEDS).read_text(encoding="utf-8"))
     if _pyld_version() != shipped["pyld"]:
         return {}
-    seeds: dict[Any, _Template | set[int]] = {}
-    for record in shipped["templates"]:
+    return _parse_records(shipped["templates"])
+
+
+def _parse_records(records: Any) -> dict[Any, _Template | set[int]]:
+    """The templates (and leaves to bake) of JSON ``records`` as :meth:`FastCanonicalizer.made`
+    writes them, by key (shape, baked strings).
+
+    Raises:
+        TypeError, ValueError, KeyError: a record of any other form.
+    """
+    if type(records) is not list:
+        raise TypeError("not a list of records")
+    parsed: dict[Any, _Template | set[int]] = {}
+    for record in records:
         key = (_tuples(record["shape"]), _tuples(record["baked"]))
+        hash(key)  # (a JSON object in a shape: not one this module wrote)
+        if not all(
+            type(pair) is tuple and len(pair) == 2 and _leaf(pair[0]) and type(pair[1]) is str for pair in key[1]
+        ):
+            raise ValueError("not a record's baked strings")
         if "bake" in record:
-            seeds[key] = set(record["bake"])
-        else:
-            quads = [tuple(_tuples(term) for term in quad) for quad in record["quads"]]
-            seeds[key] = _Template(quads, frozenset(record["iri_leaves"]))
-    return seeds
+            if not all(_leaf(i) for i in record["bake"]):
+                raise ValueError("not a record's leaves")
+            parsed[key] = set(record["bake"])
+            continue
+        quads = [tuple(_tuples(term) for term in quad) for quad in record["quads"]]
+        if not all(len(quad) == 3 and all(_term_ok(term) for term in quad) for quad in quads):
+            raise ValueError("not a record's quads")
+        if not all(_leaf(i) for i in record["iri_leaves"]):
+            raise ValueError("not a record's leaves")
+        parsed[key] = _Template(quads, frozenset(record["iri_leaves"]))
+    return parsed
+
+
+def _leaf(value: Any) -> bool:
+    return type(value) is int and value >= 0
+
+
+def _term_ok(term: Any) -> bool:
+    """A term as :func:`_compile` makes it: N-Quads text, or (leaf, True for an IRI or a literal's suffix)."""
+    if type(term) is str:
+        return True
+    return type(term) is tuple and len(term) == 2 and _leaf(term[0]) and (term[1] is True or type(term[1]) is str)
 
 
 def _pyld_version() -> str | None:
@@ -455,6 +523,19 @@ def _tuples(value: Any) -> Any:
 
 
 _DEFAULT: FastCanonicalizer | None = None
+
+
+def default() -> FastCanonicalizer:
+    """This process's canonicalizer (made on first use), which :func:`canonize` uses."""
+    global _DEFAULT
+    if _DEFAULT is None:
+        _DEFAULT = FastCanonicalizer()
+    return _DEFAULT
+
+
+def take_new() -> list[dict[str, Any]]:
+    """:meth:`FastCanonicalizer.take_new` of this process's canonicalizer (none made: nothing)."""
+    return _DEFAULT.take_new() if _DEFAULT is not None else []
 
 
 def canonize(document: dict[str, Any]) -> str:

@@ -355,6 +355,9 @@ class BuildCache:
         # the texts of the sources' records (_record_text), in shard files as the bundles' are
         self._record_shards: dict[str, str] = state.get("record_shards", {})
         self._record_texts = bundletexts.Texts(root, self._record_shards, bundletexts.RECORDS)
+        # the file of canonicalization templates the state was saved with (engine/canoncache.py)
+        self._canon_read: Any = state.get("canon")
+        self.canon_record: Any = self._canon_read
         self._new_texts: dict[str, str] = {}  # the texts of the records of the files validated in this build
         self.new_groups: dict[str, list[Any]] = {}
         self.new_bundles: dict[str, list[Any]] = {}  # bundles kept whole
@@ -774,6 +777,7 @@ class BuildCache:
             and shards == self._shards
             and record_shards == self._record_shards
             and self.new_sources == self._sources
+            and self.canon_record == self._canon_read
         ):
             self._saved_sha = self._state_sha
             if not self._saved and self._state_sha is not None:  # (its digest lost, or not this state's)
@@ -785,7 +789,7 @@ class BuildCache:
         tmp.unlink(missing_ok=True)
         with open(tmp, "xb") as handle:  # (x: never through a link left at that name)
             hashing = _Hashing(handle)
-            _write_state(hashing, plain, bundles, self.new_sources, shards, record_shards)
+            _write_state(hashing, plain, bundles, self.new_sources, shards, record_shards, canon=self.canon_record)
         os.replace(tmp, self.root / "state.json")
         self._saved_sha = hashing.hasher.hexdigest()
         self._save_digest(self._saved_sha)
@@ -1183,6 +1187,8 @@ def _write_state(
     sources: dict[str, Any],
     shards: dict[str, str] | None = None,
     record_shards: dict[str, str] | None = None,
+    *,
+    canon: Any = None,
 ) -> None:
     """Write the state (the JSON object ``_read_state`` reads) a few thousand records at a time.
 
@@ -1200,6 +1206,8 @@ def _write_state(
         "shards": dict(sorted((shards or {}).items())),
         "record_shards": dict(sorted((record_shards or {}).items())),
     }
+    if canon is not None:  # (the canonicalization templates' file: see engine/canoncache.py)
+        head["canon"] = canon
     handle.write(orjson.dumps(head)[:-1])
     for name, records, dumps in (
         ("groups", groups, _dumps),

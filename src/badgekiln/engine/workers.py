@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from badgekiln.engine import timings
-from badgekiln.engine.cache import BlobStore, BuildCache
+from badgekiln.engine import canoncache, timings
+from badgekiln.engine.cache import BlobStore, BuildCache, code_fingerprint
 from badgekiln.engine.forking import _JOB, ENV_JOBS, MIN_PARALLEL, check_stop, fork_map, jobs, pool  # noqa: F401 - (fork_map, ENV_JOBS: re-exported)
 from badgekiln.engine.keys import UnitKeys
 from badgekiln.engine.site import Entry, SitePlan
@@ -88,7 +88,16 @@ def run_units(plan: SitePlan, inputs: BuildInputs, renderer: Any, cache: BuildCa
         todo = _plan_groups(plan, inputs, renderer, cache, keys)
     if todo and cache is not None:
         with timings.phase("plan/make"):
+            # (the templates of the site's credential shapes the last build made: see canoncache)
+            kept = (
+                canoncache.Kept(cache.root, code_fingerprint(), restored=cache.restored, record=cache.canon_record)
+                if canoncache.wanted({module for task in todo for module in task[2].preload})
+                else None
+            )
             _make(plan, inputs, renderer, cache, todo)
+            if kept is not None:
+                kept.save()
+                cache.canon_record = kept.record
 
 
 def _plan_groups(
@@ -187,7 +196,7 @@ def _make(plan: SitePlan, inputs: BuildInputs, renderer: Any, cache: BuildCache,
         return
     size = max(4, min(64, len(todo) // (workers * 16)))
     chunks = [(start, min(start + size, len(todo))) for start in range(0, len(todo), size)]
-    from badgekiln.crypto import fastcanon  # noqa: F401 - imported once here, inherited by every worker
+    from badgekiln.crypto import fastcanon  # (imported once here, inherited by every worker)
 
     for module in sorted({module for task in todo for module in task[2].preload}):
         importlib.import_module(module)  # (what the units to make need: pyld for the credentials)
@@ -197,8 +206,10 @@ def _make(plan: SitePlan, inputs: BuildInputs, renderer: Any, cache: BuildCache,
     try:
         for wave in _waves(chunks, len(todo)):
             with pool(workers) as forked:
-                for (start, stop), (made, failed, record, damaged) in zip(wave, forked.map(_make_chunk, wave)):
+                for (start, stop), (made, failed, record, damaged, learnt) in zip(wave, forked.map(_make_chunk, wave)):
                     timings.merge(record)
+                    if learnt:  # (templates of new shapes: the next waves fork with them, the cache keeps them)
+                        fastcanon.default().learn(learnt)
                     cache.store.damaged.update(damaged)  # (blobs a worker found damaged: the build says so)
                     with timings.phase("plan/make/record"):
                         for offset, entries in enumerate(made):
@@ -264,9 +275,12 @@ def _make_here(plan: SitePlan, inputs: BuildInputs, renderer: Any, cache: BuildC
         cache.store_group(plan, name, key, made)
 
 
-def _make_chunk(bounds: tuple[int, int]) -> tuple[list[list[Entry]], int | None, timings.Record, list[str]]:
+def _make_chunk(
+    bounds: tuple[int, int],
+) -> tuple[list[list[Entry]], int | None, timings.Record, list[str], list[dict[str, Any]]]:
     """In a worker: make groups ``bounds``; returns their stored files, the index that failed, the
-    worker's timings of this chunk and the blobs it found damaged (the parent reports them)."""
+    worker's timings of this chunk, the blobs it found damaged (the parent reports them) and the
+    canonicalization templates it made (the parent keeps them: see engine/canoncache.py)."""
     todo, inputs, renderer = _JOB["todo"], _JOB["inputs"], _JOB["renderer"]
     store, secrets = _JOB["store"], _JOB["secrets"]
     results: list[list[Entry]] = []
@@ -282,8 +296,16 @@ def _make_chunk(bounds: tuple[int, int]) -> tuple[list[list[Entry]], int | None,
             with timings.phase("units/store"):
                 results.append([(rel, *store.put(content)) for rel, content in made.files.items()])
         except Exception:  # noqa: BLE001 - the parent makes it again and raises the real error
-            return results, index, timings.take(), _damaged_here(store)
-    return results, None, timings.take(), _damaged_here(store)
+            return results, index, timings.take(), _damaged_here(store), _learnt_here()
+    return results, None, timings.take(), _damaged_here(store), _learnt_here()
+
+
+def _learnt_here() -> list[dict[str, Any]]:
+    """The canonicalization templates this worker made since it last said (fastcanon loaded: none)."""
+    import sys
+
+    fast = sys.modules.get("badgekiln.crypto.fastcanon")
+    return fast.take_new() if fast is not None else []
 
 
 def _damaged_here(store: BlobStore) -> list[str]:
