@@ -180,6 +180,8 @@ def test_a_trusted_ledger_is_read_without_the_line_checks_and_anything_else_is_c
     monkeypatch.setattr(ledger_mod, "_well_formed", lambda lines: checks.append(1) or real(lines))
     assert read_ledger(path, [], trusted=digest).entries == good.entries and checks == []
     assert read_ledger(path, [], trusted="0" * 64).entries == good.entries and checks == [1]
+    assert read_ledger(path, [], trusted=digest).text == good.to_text()  # (its text is the file's: not made again)
+    assert read_ledger(path, [], trusted="0" * 64).text is None
     # The same bytes, trusted, yet not what to_text writes (an id repeated): read and judged line by line.
     repeated = HEADER + "abcd-1\t0\tfirst\t-\t-\nabcd-1\t1\tfirst\t-\t-\n"
     path.write_text(repeated, encoding="utf-8")
@@ -312,3 +314,8 @@ def test_reconcile_by_sets_is_the_row_by_row_reconcile(published, now):
     by_rows: list[Diagnostic] = []
     assert ledger_mod.reconcile(ledger, project, by_sets) == _reconcile_row_by_row(ledger, project, by_rows)
     assert by_sets == by_rows
+    # A ledger read from the text to_text wrote carries it, and the ledger after the build the
+    # same text with the new awards' lines appended: the text made afresh from its entries.
+    read = Ledger(ledger.entries, text=ledger.to_text())
+    after = ledger_mod.reconcile(read, project, [])
+    assert after.to_text() == Ledger(dict(after.entries)).to_text()

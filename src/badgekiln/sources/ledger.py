@@ -73,6 +73,9 @@ class Ledger:
 
     entries: dict[str, Entry]  # (never changed once the ledger is made: its text is made once, see to_text)
     digest: str | None = field(default=None, compare=False, repr=False)
+    # The text of these entries as to_text writes it, when it is known without making it: read
+    # from bytes to_text wrote, or that text with the lines of new awards appended (reconcile).
+    text: str | None = field(default=None, compare=False, repr=False)
 
     @property
     def next_index(self) -> int:
@@ -86,6 +89,8 @@ class Ledger:
 
     @functools.cached_property
     def _text(self) -> str:
+        if self.text is not None:
+            return self.text
         return HEADER + "".join(
             f"{award}\t{index}\t{badge}\t{rsa or '-'}\t{ed or '-'}\n"
             for award, index, badge, rsa, ed in sorted(self.entries.values(), key=_INDEX)
@@ -111,7 +116,9 @@ def read_ledger(path: Path, diagnostics: list[Diagnostic], *, trusted: str | Non
         return Ledger(entries)
     digest = hashlib.sha256(data).hexdigest()
     written = _written(text) if trusted is not None and digest == trusted else None
-    return replace(written if written is not None else parse_ledger(text, diagnostics), digest=digest)
+    if written is not None:  # (bytes to_text wrote: they are the text of those entries)
+        return replace(written, digest=digest, text=text)
+    return replace(parse_ledger(text, diagnostics), digest=digest)
 
 
 def _written(text: str) -> Ledger | None:
@@ -282,11 +289,23 @@ def reconcile(ledger: Ledger, project: Project, diagnostics: list[Diagnostic]) -
     diagnostics.extend(diagnostic for _, diagnostic in sorted(changed, key=lambda c: c[0]))  # (in id order)
     entries = dict(published_entries) | rebadged
     index = ledger.next_index if added else 0
+    appended: list[Entry] = []
     for award_id, badge in sorted(added):
         if award_id not in entries:  # (two awards of one id: refused by validation, kept as before)
-            entries[award_id] = Entry(award_id, index, badge)
+            entries[award_id] = entry = Entry(award_id, index, badge)
+            appended.append(entry)
             index += 1
-    return Ledger(entries)
+    # The text of the ledger read, when known, with a line per new award: their indexes follow
+    # every published one, so they are its last lines, in that order (making the text of 100,000
+    # entries again was 0.05 s of a rebuild that adds one award).
+    text = None if rebadged or ledger.text is None else ledger.text + "".join(map(_line, appended))
+    return Ledger(entries, text=text)
+
+
+def _line(entry: Entry) -> str:
+    """An entry's line of the ledger's text, as :meth:`Ledger.to_text` writes it."""
+    award, index, badge, rsa, ed = entry
+    return f"{award}\t{index}\t{badge}\t{rsa or '-'}\t{ed or '-'}\n"
 
 
 _ROW_PAIR = operator.itemgetter(ROW_ID, ROW_BADGE)  # an award row's (id, badge)
