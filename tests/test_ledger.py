@@ -282,14 +282,57 @@ def test_reconcile_by_sets_is_the_row_by_row_reconcile(published, now):
     are those of the loop over every row it replaced, for any ledger and sources (``now``: each
     award's badge and earner; ids are distinct, as validation has them before any reconcile: with
     an id in two files the loop missed a removed award, not generated here)."""
-    from datetime import date
 
-    from badgekiln import models
     from badgekiln.sources import ledger as ledger_mod
 
     ledger = Ledger(
         {award: Entry(award, n * 3, badge, "k1", None) for n, (award, badge) in enumerate(published.items())}
     )
+    project = _project(now)
+    by_sets: list[Diagnostic] = []
+    by_rows: list[Diagnostic] = []
+    assert ledger_mod.reconcile(ledger, project, by_sets) == _reconcile_row_by_row(ledger, project, by_rows)
+    assert by_sets == by_rows
+    # A ledger read from the text to_text wrote carries it, and the ledger after the build the
+    # same text with the new awards' lines appended: the text made afresh from its entries.
+    read = Ledger(ledger.entries, text=ledger.to_text())
+    after = ledger_mod.reconcile(read, project, [])
+    assert after.to_text() == Ledger(dict(after.entries)).to_text()
+
+
+_PAIRS = st.sampled_from([(None, None), ("r0", "e0"), ("r1", "e1"), ("r1", None)])
+
+
+@settings(max_examples=300)
+@given(
+    published=st.dictionaries(_AWARD_IDS, st.tuples(_BADGES, _PAIRS), max_size=10),
+    now=st.dictionaries(_AWARD_IDS, st.tuples(_BADGES, st.integers(0, 3)), max_size=10),
+    active=st.sampled_from([(None, None), ("r1", "e1"), ("r2", "e2")]),
+    live=st.sampled_from([set(), {"r1", "e1"}, {"r0", "e0", "r1", "e1"}, {"r1", "e1", "r2", "e2"}]),
+)
+def test_keys_pinned_after_a_reconcile_are_those_of_a_pass_over_every_entry(published, now, active, live):
+    """After a build that only appends awards, their keys are pinned without a pass over every
+    entry and the text keeps all but its last lines: the same ledger, text and re-signed awards as
+    the pass over every entry gives (the path of any other ledger)."""
+    from badgekiln.sources import ledger as ledger_mod
+
+    ledger = Ledger(
+        {award: Entry(award, n * 2, badge, *pair) for n, (award, (badge, pair)) in enumerate(published.items())}
+    )
+    after = ledger_mod.reconcile(Ledger(ledger.entries, text=ledger.to_text()), _project(now), [])
+    keys = {"rsa_kid": active[0], "ed_kid": active[1], "published": live}
+    fast, fast_resigned = ledger_mod.assign_keys(after, **keys)
+    slow, slow_resigned = ledger_mod.assign_keys(Ledger(dict(after.entries)), **keys)  # (nothing appended)
+    assert list(fast.entries.items()) == list(slow.entries.items()) and fast_resigned == slow_resigned
+    assert fast.to_text() == Ledger(dict(fast.entries)).to_text()
+
+
+def _project(now: dict) -> Project:
+    """A project of four earners whose awards are ``now`` (id -> (badge, earner))."""
+    from datetime import date
+
+    from badgekiln import models
+
     recipients = tuple(
         models.Recipient(
             slug=f"p{n}",
@@ -309,13 +352,4 @@ def test_reconcile_by_sets_is_the_row_by_row_reconcile(published, now):
         )
         for n in range(4)
     )
-    project = models.Project(models.Issuer("I", "https://example.org", "i@example.org"), {}, recipients)
-    by_sets: list[Diagnostic] = []
-    by_rows: list[Diagnostic] = []
-    assert ledger_mod.reconcile(ledger, project, by_sets) == _reconcile_row_by_row(ledger, project, by_rows)
-    assert by_sets == by_rows
-    # A ledger read from the text to_text wrote carries it, and the ledger after the build the
-    # same text with the new awards' lines appended: the text made afresh from its entries.
-    read = Ledger(ledger.entries, text=ledger.to_text())
-    after = ledger_mod.reconcile(read, project, [])
-    assert after.to_text() == Ledger(dict(after.entries)).to_text()
+    return models.Project(models.Issuer("I", "https://example.org", "i@example.org"), {}, recipients)
