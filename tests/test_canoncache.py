@@ -49,13 +49,12 @@ def _kept(site: Path) -> Path:
 
 
 def _replace_kept(site: Path, data: bytes) -> None:
-    """Put ``data`` in the kept file, and its inode, size and digest in the state (as if this
-    machine's last build had written it): only its form then keeps it from being read."""
+    """Put ``data`` in the kept file, and its inode, size and SHA-256 in the state: all that a
+    writer of the cache can record without the site's private keys."""
     _kept(site).write_bytes(data)
     found = _kept(site).stat()
     state_path = site / ".badgekiln/cache/state.json"
     state = json.loads(state_path.read_bytes())
-    assert state["canon"][:2] != [found.st_ino, found.st_size] or state["canon"][2] != hashlib.sha256(data).hexdigest()
     state["canon"] = [found.st_ino, found.st_size, hashlib.sha256(data).hexdigest()]
     state_path.write_text(json.dumps(state))
 
@@ -102,54 +101,147 @@ def _add_again(site: Path) -> None:
     path.write_text(path.read_text(encoding="utf-8") + ADDED.replace("jane-added-2", "jane-added-3"), encoding="utf-8")
 
 
-def _other_fingerprint(kept: dict) -> dict:
-    return {**kept, "fingerprint": "0" * 64}
-
-
-def _other_pyld(kept: dict) -> dict:
-    return {**kept, "pyld": "0.0.1"}
-
-
-def _other_format(kept: dict) -> dict:
-    return {**kept, "format": 0}
-
-
-def _shape_of_an_object(kept: dict) -> dict:
-    return {**kept, "templates": [{**kept["templates"][0], "shape": {"d": 1}}]}
-
-
-def _a_term_of_no_form(kept: dict) -> dict:
+def test_a_forged_file_recorded_with_its_inode_size_and_digest_is_not_read(tmp_path):
+    """Whoever writes the cache (a restored archive, a planted file) can record any file's inode,
+    size and SHA-256 in the state: not its HMAC under the site's keys. A template it planted
+    would have the site's key sign N-Quads of its choosing."""
+    site = copy_example(tmp_path / "site")
+    _build(site)
+    kept = json.loads(_kept(site).read_bytes())
     record = next(r for r in kept["templates"] if "quads" in r)
-    return {**kept, "templates": [{**record, "quads": [[["x", 1, 2], "<a>", "<b>"]]}]}
+    forged = [{**record, "quads": [["<https://evil.example/c>", "<https://evil.example/says>", '"anything"']]}]
+    _replace_kept(site, json.dumps({**kept, "templates": forged}).encode())
+    _add(site)
+    assert _build(site)  # (pyld made the shape: the forged template was not read)
+    assert b"evil.example" not in _kept(site).read_bytes()
 
 
-def _a_negative_leaf(kept: dict) -> dict:
-    record = next(r for r in kept["templates"] if "quads" in r)
-    return {**kept, "templates": [{**record, "iri_leaves": [-1]}]}
+# -- the file's form, read with a known key (the site's is derived from its private keys) -------
+
+KEY = b"k" * 32
+
+
+@pytest.fixture
+def fresh_canonicalizer(monkeypatch):
+    from badgekiln.crypto import fastcanon
+
+    monkeypatch.setattr(fastcanon, "_DEFAULT", fastcanon.FastCanonicalizer())
+    return fastcanon
+
+
+@pytest.fixture(scope="module")
+def credentials(tmp_path_factory) -> list[dict]:
+    """The example site's credentials, unsigned."""
+    site = copy_example(tmp_path_factory.mktemp("example") / "site")
+    _build(site)
+    documents = [json.loads(path.read_bytes()) for path in sorted(site.glob("output/awards/*/credential.json"))]
+    assert documents
+    return [{k: v for k, v in document.items() if k != "proof"} for document in documents]
+
+
+def _learnt_file(fastcanon, credentials: list[dict]) -> dict:
+    """The file a build keeps, made here from the example site's credentials."""
+    from badgekiln.engine.cache import code_fingerprint
+
+    maker = fastcanon.FastCanonicalizer()
+    for document in credentials:
+        maker.canonize(document)
+    templates = maker.made()
+    return {
+        "format": canoncache.FORMAT,
+        "fingerprint": code_fingerprint(),
+        "pyld": fastcanon._pyld_version(),
+        "templates": templates,
+    }
+
+
+def _kept_with(tmp_path: Path, data: bytes, key: bytes = KEY) -> canoncache.Kept:
+    import hmac
+
+    root = tmp_path / "cache"
+    root.mkdir(exist_ok=True)
+    (root / canoncache.FILE).write_bytes(data)
+    found = (root / canoncache.FILE).stat()
+    record = [found.st_ino, found.st_size, hmac.new(KEY, data, hashlib.sha256).hexdigest()]
+    from badgekiln.engine.cache import code_fingerprint
+
+    return canoncache.Kept(root, code_fingerprint(), restored=False, record=record, key=key)
+
+
+def test_a_file_of_the_right_hmac_is_read(tmp_path, fresh_canonicalizer, credentials):
+    kept = _kept_with(tmp_path, json.dumps(_learnt_file(fresh_canonicalizer, credentials)).encode())
+    assert kept._read is not None and fresh_canonicalizer.default().made()
+
+
+def test_a_file_is_not_read_under_another_key_or_when_restored(tmp_path, fresh_canonicalizer, credentials):
+    data = json.dumps(_learnt_file(fresh_canonicalizer, credentials)).encode()
+    assert _kept_with(tmp_path, data, key=b"o" * 32)._read is None
+    assert _kept_with(tmp_path, data, key=None)._read is None  # (no private key of its own: no file)
+    record = _kept_with(tmp_path, data).record
+    restored = canoncache.Kept(
+        tmp_path / "cache", json.loads(data)["fingerprint"], restored=True, record=record, key=KEY
+    )
+    assert restored._read is None
 
 
 @pytest.mark.parametrize(
     "alter",
-    [_other_fingerprint, _other_pyld, _other_format, _shape_of_an_object, _a_term_of_no_form, _a_negative_leaf],
+    [
+        lambda kept: {**kept, "fingerprint": "0" * 64},
+        lambda kept: {**kept, "pyld": "0.0.1"},
+        lambda kept: {**kept, "format": 0},
+        lambda kept: {**kept, "templates": [{**kept["templates"][0], "shape": {"d": 1}}]},
+        lambda kept: {**kept, "templates": "none"},
+        lambda kept: [kept],
+    ],
+    ids=["fingerprint", "pyld", "format", "shape of an object", "templates not a list", "not an object"],
 )
-def test_a_kept_file_of_another_form_is_not_read(tmp_path, run, alter):
-    site = copy_example(tmp_path / "site")
-    _build(site)
-    _replace_kept(site, json.dumps(alter(json.loads(_kept(site).read_bytes()))).encode())
-    _add(site)
-    assert _build(site)  # (pyld made the shapes again)
-    assert tree_bytes(site / "output") == clean_build(run, site, tmp_path)
-    assert json.loads(_kept(site).read_bytes())["fingerprint"] != "0" * 64  # (written again, as this build knows them)
+def test_a_file_of_another_form_is_not_read(tmp_path, fresh_canonicalizer, credentials, alter):
+    data = json.dumps(alter(_learnt_file(fresh_canonicalizer, credentials))).encode()
+    assert _kept_with(tmp_path, data)._read is None
+    assert fresh_canonicalizer.default().made() == []
 
 
 @pytest.mark.parametrize("junk", [b"", b"not json", b"[]", b'{"format": 1}', b"\xff\xfe"])
-def test_a_kept_file_that_is_not_a_record_is_not_read(tmp_path, junk):
-    site = copy_example(tmp_path / "site")
-    _build(site)
-    _replace_kept(site, junk)
-    _add(site)
-    assert _build(site)
-    assert json.loads(_kept(site).read_bytes())["templates"]
+def test_a_file_that_is_not_json_of_templates_is_not_read(tmp_path, fresh_canonicalizer, junk):
+    assert _kept_with(tmp_path, junk)._read is None
+
+
+def test_with_another_pyld_no_file_is_read_or_written(tmp_path, monkeypatch):
+    from badgekiln.crypto import fastcanon
+
+    monkeypatch.setattr(fastcanon, "_DEFAULT", fastcanon.FastCanonicalizer(seeded=False))
+    kept = canoncache.Kept(tmp_path, "f" * 64, restored=False, record=None, key=KEY)
+    kept.save()
+    assert not (tmp_path / canoncache.FILE).exists() and kept.record is None
+
+
+def test_a_restored_cache_forgets_the_record_of_its_file(tmp_path, monkeypatch):
+    """A state restored from an archive is not this machine's: the record of the templates' file
+    it holds is not carried into the next state."""
+    from badgekiln.engine import cache as cache_mod
+
+    root = tmp_path / "cache"
+    root.mkdir()
+    state = {
+        "format": cache_mod.FORMAT,
+        "fingerprint": cache_mod.code_fingerprint(),
+        "shards": {},
+        "record_shards": {},
+        "groups": {},
+        "bundles": {},
+        "sources": {},
+        "canon": [1, 2, "ab" * 32],
+    }
+    (root / "state.json").write_text(json.dumps(state))
+    monkeypatch.setenv("BADGEKILN_CACHE_RESTORED", "1")
+    opened = cache_mod.BuildCache(root, tmp_path / "output")
+    assert opened.canon_record is None
+    opened.close()
+    monkeypatch.delenv("BADGEKILN_CACHE_RESTORED")
+    opened = cache_mod.BuildCache(root, tmp_path / "output")
+    assert opened.canon_record == [1, 2, "ab" * 32]
+    opened.close()
 
 
 def test_a_link_at_the_kept_files_name_is_not_followed(tmp_path):

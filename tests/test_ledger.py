@@ -195,6 +195,30 @@ def test_a_trusted_ledger_is_read_without_the_line_checks_and_anything_else_is_c
         read_ledger(path, [], trusted=hashlib.sha256(text.encode()).hexdigest())  # (no exception: judged)
 
 
+@pytest.mark.parametrize(
+    "lines",
+    [
+        "abcd-2\t1\tfirst\t-\t-\nabcd-1\t0\tfirst\t-\t-\n",  # (not in index order)
+        "abcd-1\t07\tfirst\t-\t-\n",  # (a leading zero)
+        "abcd-1\t+7\tfirst\t-\t-\n",
+        "abcd-1\t1_0\tfirst\t-\t-\n",
+        "abcd-1\t0\tfirst\t-\t-\r\n",
+        "abcd-1\t0\tfirst\t\t-\n",  # (an empty field)
+        "abcd-1\t0\tfirst\t-\t\n",
+        "abcd-1\t0\tfirst\t-\t-",  # (no last line break)
+    ],
+)
+def test_a_trusted_text_that_to_text_would_not_write_is_not_carried(lines):
+    """The text of a trusted ledger is carried into the next (Ledger.text, written as awards.lock):
+    only a text that to_text makes of the entries it holds is read by splitting its lines."""
+    from badgekiln.sources import ledger as ledger_mod
+
+    text = HEADER + lines
+    assert ledger_mod._written(text) is None
+    found = ledger_mod.parse_ledger(text, [])
+    assert found.text is None
+
+
 # The reconcile of 2026-12-04 (a loop over every row), kept to hold the set-based one to it.
 
 

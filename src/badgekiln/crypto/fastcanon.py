@@ -166,6 +166,12 @@ class FastCanonicalizer:
         leaves a shape must keep in it ("bake")."""
         return self._records(self._made)
 
+    @property
+    def can_learn(self) -> bool:
+        """Whether :meth:`learn` takes templates: literals are written as the pyld of the
+        shipped templates writes them (with another pyld, never)."""
+        return self._escape is nquads.escape
+
     def take_new(self) -> list[dict[str, Any]]:
         """The records (as :meth:`made`) of the templates made here since the last call: what a
         forked worker learnt, for the build to keep."""
@@ -180,7 +186,7 @@ class FastCanonicalizer:
         not write literals as the pyld of the shipped templates does (templates carry its way of
         writing them). A record of the right form and wrong quads is taken: a template from the
         cache is as trusted as the cache's files (see engine/canoncache.py)."""
-        if self._escape is not nquads.escape:
+        if not self.can_learn:
             return False
         try:
             learnt = _parse_records(records)

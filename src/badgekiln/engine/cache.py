@@ -357,7 +357,7 @@ class BuildCache:
         self._record_texts = bundletexts.Texts(root, self._record_shards, bundletexts.RECORDS)
         # the file of canonicalization templates the state was saved with (engine/canoncache.py)
         self._canon_read: Any = state.get("canon")
-        self.canon_record: Any = self._canon_read
+        self.canon_record: Any = None if self.restored else self._canon_read  # (a restored one is not this machine's)
         self._new_texts: dict[str, str] = {}  # the texts of the records of the files validated in this build
         self.new_groups: dict[str, list[Any]] = {}
         self.new_bundles: dict[str, list[Any]] = {}  # bundles kept whole

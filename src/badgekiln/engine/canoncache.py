@@ -9,23 +9,26 @@ shape the last build had made already. So the templates a build made (in its wor
 kept in ``.badgekiln/cache/canon-templates.json``, and the next build that makes credentials
 starts with them.
 
-Trust: a template decides the bytes an Ed25519 proof signs, as a blob of the store decides the
-bytes of a published file; both are the cache's, trusted as the build wrote them (README, "The
-build cache"). As a blob is linked only when it has the inode the state recorded, the file is
-read only when it is the very file the state the last build saved records (its inode, size and
-SHA-256): a cache restored from an archive (a CI cache, which a pull request's build may have
-written) has new inodes, and with ``BADGEKILN_CACHE_RESTORED=1`` it is never read at all (a
-restored blob can be hashed against its name; a template can be checked only by pyld, the cost
-this saves). Nor is the file of another version of badgekiln or pyld read, nor one of any other
-form (the shapes are then made by pyld again). No secret is in a template: its constants are the
-texts of the documents' shapes (contexts, types, keys), never the values signed.
+Trust: a template decides the N-Quads the site's Ed25519 key signs, so a template planted in
+the file would make the key sign what its writer chose (a valid proof over someone else's
+statement). The file is therefore authenticated: the state records its inode, size and an
+HMAC-SHA256 of its bytes under a key derived from the site's private keys (:func:`mac_key`),
+which a build that signs holds and a writer of the cache (a pull request's build whose cache CI
+restored, a planted file) does not: anyone who could forge the HMAC could sign with the key
+itself. A build without private keys of its own keeps no file. It is never read from a cache
+restored from an archive (``BADGEKILN_CACHE_RESTORED=1``), nor of another version of badgekiln
+or pyld, nor in any other form (the shapes are then made by pyld again). No secret is in a
+template: its constants are the texts of the documents' shapes (contexts, types, keys), never
+the values signed.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import hmac
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +36,7 @@ import orjson
 
 from badgekiln.engine import jsonread
 from badgekiln.errors import SourceError
+from badgekiln.signing.secretscan import Secret
 from badgekiln.sources import safefiles
 
 FILE = "canon-templates.json"  # in the cache's folder
@@ -41,7 +45,7 @@ MAX_BYTES = 32 * 1024 * 1024  # (fastcanon keeps at most 2,048 templates; a cred
 CANON_MODULE = "badgekiln.crypto.canon"  # what a unit that canonicalizes credentials preloads (Unit.preload)
 
 
-# What the cache's state records of the file it was saved with: [inode, size, SHA-256].
+# What the cache's state records of the file it was saved with: [inode, size, HMAC-SHA256 (hex)].
 Record = list[Any]
 
 
@@ -53,20 +57,22 @@ class Kept:
     state recorded: an archive restored (a CI cache a pull request's build may have written) gives
     every file a new inode. :attr:`record` is then the file's as this build leaves it."""
 
-    def __init__(self, root: Path, fingerprint: str, *, restored: bool, record: Any = None):
+    def __init__(self, root: Path, fingerprint: str, *, restored: bool, record: Any = None, key: bytes | None = None):
+        """``key``: :func:`mac_key` of the build's secrets (None: no private key of its own, no file)."""
         from badgekiln.crypto import fastcanon  # (only for a build that makes credentials)
 
-        self.root, self.fingerprint = root, fingerprint
+        self.root, self.fingerprint, self.key = root, fingerprint, key
         self.record: Record | None = record if _record_ok(record) else None
         self._read: bytes | None = None  # the file as read (not written again unchanged)
-        if restored or self.record is None:
+        if restored or self.record is None or key is None or not fastcanon.default().can_learn:
             return
         try:
             found = os.lstat(root / FILE)
             data = safefiles.read_bytes(root, FILE, limit=MAX_BYTES)
         except (OSError, SourceError):
             return
-        if [found.st_ino, found.st_size, hashlib.sha256(data).hexdigest()] != self.record:
+        mac = _mac(key, data)
+        if [found.st_ino, found.st_size] != self.record[:2] or not hmac.compare_digest(mac, self.record[2]):
             return
         try:
             kept = jsonread.loads(data)
@@ -87,6 +93,8 @@ class Kept:
         :attr:`record` is the file's."""
         from badgekiln.crypto import fastcanon
 
+        if self.key is None or not fastcanon.default().can_learn:
+            return  # (with another pyld the templates could never be read back)
         records = fastcanon.default().made()
         if not records:
             return
@@ -106,8 +114,25 @@ class Kept:
         with contextlib.suppress(OSError):  # (lost, the next build makes those shapes again)
             safefiles.replace_file(self.root, FILE, data)
             found = os.lstat(self.root / FILE)
-            self.record = [found.st_ino, found.st_size, hashlib.sha256(data).hexdigest()]
+            self.record = [found.st_ino, found.st_size, _mac(self.key, data)]
             self._read = data
+
+
+def mac_key(secrets: Iterable[Secret]) -> bytes | None:
+    """The key of the file's HMAC, from the private key numbers among ``secrets`` (the build
+    signer's :meth:`~badgekiln.signing.signer.Signer.secret_material`), or None when there are
+    none. Nothing the cache keeps is derived from it (the unit keys' secrets digest is another
+    function of the same numbers: keys.secrets_digest)."""
+    values = sorted(secret.value for secret in secrets if secret.binary)
+    if not values:
+        return None
+    return hashlib.sha256(
+        b"badgekiln canon-templates mac v1\0" + b"".join(len(v).to_bytes(4, "big") + v for v in values)
+    ).digest()
+
+
+def _mac(key: bytes, data: bytes) -> str:
+    return hmac.new(key, data, hashlib.sha256).hexdigest()
 
 
 def _record_ok(record: Any) -> bool:

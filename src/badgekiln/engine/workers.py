@@ -90,7 +90,13 @@ def run_units(plan: SitePlan, inputs: BuildInputs, renderer: Any, cache: BuildCa
         with timings.phase("plan/make"):
             # (the templates of the site's credential shapes the last build made: see canoncache)
             kept = (
-                canoncache.Kept(cache.root, code_fingerprint(), restored=cache.restored, record=cache.canon_record)
+                canoncache.Kept(
+                    cache.root,
+                    code_fingerprint(),
+                    restored=cache.restored,
+                    record=cache.canon_record,
+                    key=canoncache.mac_key(inputs.signer.secret_material()),
+                )
                 if canoncache.wanted({module for task in todo for module in task[2].preload})
                 else None
             )

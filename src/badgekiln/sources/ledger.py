@@ -124,26 +124,33 @@ def read_ledger(path: Path, diagnostics: list[Diagnostic], *, trusted: str | Non
     return replace(parse_ledger(text, diagnostics), digest=digest)
 
 
+# What no text to_text writes holds: a carriage return, an empty field (its text is carried to
+# the next ledger, see Ledger.text, so it must be the text to_text makes of its entries).
+_NOT_WRITTEN = ("\r", "\t\t", "\t\n", "\n\t")
+
+
 def _written(text: str) -> Ledger | None:
     """The ledger of ``text``, bytes that :meth:`Ledger.to_text` wrote (its header, then a line of
     five fields per entry: their digest is that of the ledger the last build here saved, which
     the cache is trusted to hold as the build wrote it), read by splitting its lines, without
     :func:`_well_formed`'s regular expression (0.1 s at 100,000 awards). None for anything
     else (a line of other fields, an id or index repeated): :func:`parse_ledger` then reads it."""
-    if not text.startswith(HEADER):
+    if not text.startswith(HEADER) or any(odd in text for odd in _NOT_WRITTEN):
         return None
     entries: dict[str, Entry] = {}
     make = tuple.__new__  # (Entry's own __new__ is a Python function around it: a third of this loop)
+    last = -1
     try:
         for line in text[len(HEADER) :].splitlines():
             award, index, badge, rsa, ed = line.split("\t")
-            entries[award] = make(
-                Entry, (award, int(index), badge, None if rsa == "-" else rsa, None if ed == "-" else ed)
-            )
-    except ValueError:  # (not five fields, or an index that is no number)
+            number = int(index)
+            if number <= last or str(number) != index:  # (to_text's order, and its digits: no "+1", "01", "1_0")
+                return None
+            last = number
+            entries[award] = make(Entry, (award, number, badge, None if rsa == "-" else rsa, None if ed == "-" else ed))
+    except (ValueError, IndexError):  # (not five fields, or an index that is no number)
         return None
-    lines = text.count("\n") - HEADER.count("\n")
-    if len(entries) != lines or len({entry.index for entry in entries.values()}) != lines:
+    if len(entries) != text.count("\n") - HEADER.count("\n"):  # (an id repeated; or a line break of another kind)
         return None
     return Ledger(entries)
 
