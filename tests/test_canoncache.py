@@ -207,6 +207,24 @@ def test_a_file_that_is_not_json_of_templates_is_not_read(tmp_path, fresh_canoni
     assert _kept_with(tmp_path, junk)._read is None
 
 
+@pytest.mark.parametrize(
+    "record", [[1, 2], [1, 2, "é" * 64], [1, 2, "ab" * 31], ["1", 2, "ab" * 32], {"ino": 1}, "x", None]
+)
+def test_a_record_of_another_form_in_the_state_reads_nothing_and_raises_nothing(tmp_path, fresh_canonicalizer, record):
+    (tmp_path / canoncache.FILE).write_bytes(b"{}")
+    kept = canoncache.Kept(tmp_path, "f" * 64, restored=False, record=record, key=KEY)
+    assert kept._read is None and kept.record is None
+
+
+def test_a_record_of_the_files_inode_and_size_with_a_mac_of_other_characters_raises_nothing(
+    tmp_path, fresh_canonicalizer
+):
+    (tmp_path / canoncache.FILE).write_bytes(b"{}")
+    found = (tmp_path / canoncache.FILE).stat()
+    kept = canoncache.Kept(tmp_path, "f" * 64, restored=False, record=[found.st_ino, found.st_size, "é" * 64], key=KEY)
+    assert kept._read is None
+
+
 def test_with_another_pyld_no_file_is_read_or_written(tmp_path, monkeypatch):
     from badgekiln.crypto import fastcanon
 

@@ -53,9 +53,8 @@ class Kept:
     """The templates of one cache folder: read before the groups are made, written after.
 
     ``record``: what the state the last build saved says of the file (:data:`Record`); the file is
-    read only if it is still that very file, as a blob is linked only if it has the inode the
-    state recorded: an archive restored (a CI cache a pull request's build may have written) gives
-    every file a new inode. :attr:`record` is then the file's as this build leaves it."""
+    read only if it is still that file (its inode and size) and its bytes have that HMAC under
+    ``key`` (see the module's text). :attr:`record` is then the file's as this build leaves it."""
 
     def __init__(self, root: Path, fingerprint: str, *, restored: bool, record: Any = None, key: bytes | None = None):
         """``key``: :func:`mac_key` of the build's secrets (None: no private key of its own, no file)."""
@@ -143,6 +142,7 @@ def _record_ok(record: Any) -> bool:
         and type(record[1]) is int
         and type(record[2]) is str
         and len(record[2]) == 64
+        and record[2].isascii()  # (hmac.compare_digest refuses a text of other characters)
     )
 
 
