@@ -225,6 +225,30 @@ def test_a_record_of_the_files_inode_and_size_with_a_mac_of_other_characters_rai
     assert kept._read is None
 
 
+@pytest.mark.parametrize(
+    "canon",
+    ['"\\ud800"', '[1180591620717411303424, 0, "%s"]' % ("a" * 64), "[" * 300 + "]" * 300],
+    ids=["lone surrogate", "past 64 bits", "nested past orjson's limit"],
+)
+def test_a_record_the_state_could_not_be_written_with_is_dropped(tmp_path, run, canon):
+    """A damaged record of the templates' file in the state is not carried into the next state
+    (written back, it ended every later build in a traceback)."""
+    from conftest import build
+
+    site = copy_example(tmp_path / "site")
+    assert build(run, site).code == 0
+    state_path = site / ".badgekiln/cache/state.json"
+    text = state_path.read_text(encoding="utf-8")
+    state = json.loads(text)
+    del state["groups"]["revocation-list"]  # (so that the state is saved again)
+    state_path.write_text(json.dumps({**state, "canon": 0}).replace('"canon": 0', '"canon": ' + canon))
+    assert build(run, site).code == 0
+    assert canoncache.record_ok(json.loads(state_path.read_bytes()).get("canon")) or "canon" not in json.loads(
+        state_path.read_bytes()
+    )
+    assert build(run, site).code == 0
+
+
 def test_with_another_pyld_no_file_is_read_or_written(tmp_path, monkeypatch):
     from badgekiln.crypto import fastcanon
 

@@ -48,7 +48,7 @@ from typing import Any, BinaryIO
 import orjson
 
 from badgekiln import models
-from badgekiln.engine import bundletexts, jsonread, outputscan, outputstamp, timings, views
+from badgekiln.engine import bundletexts, canoncache, jsonread, outputscan, outputstamp, timings, views
 from badgekiln.engine.codec import decode, encode
 from badgekiln.engine.forking import fork_map
 from badgekiln.engine.site import MARKER, Entry, FileRef, SitePlan, pack_files, unpack_files, update_site, write_site
@@ -356,7 +356,7 @@ class BuildCache:
         self._record_shards: dict[str, str] = state.get("record_shards", {})
         self._record_texts = bundletexts.Texts(root, self._record_shards, bundletexts.RECORDS)
         # the file of canonicalization templates the state was saved with (engine/canoncache.py)
-        self._canon_read: Any = state.get("canon")
+        self._canon_read: Any = state.get("canon") if canoncache.record_ok(state.get("canon")) else None
         self.canon_record: Any = None if self.restored else self._canon_read  # (a restored one is not this machine's)
         self._new_texts: dict[str, str] = {}  # the texts of the records of the files validated in this build
         self.new_groups: dict[str, list[Any]] = {}

@@ -61,7 +61,7 @@ class Kept:
         from badgekiln.crypto import fastcanon  # (only for a build that makes credentials)
 
         self.root, self.fingerprint, self.key = root, fingerprint, key
-        self.record: Record | None = record if _record_ok(record) else None
+        self.record: Record | None = record if record_ok(record) else None
         self._read: bytes | None = None  # the file as read (not written again unchanged)
         if restored or self.record is None or key is None or not fastcanon.default().can_learn:
             return
@@ -134,12 +134,16 @@ def _mac(key: bytes, data: bytes) -> str:
     return hmac.new(key, data, hashlib.sha256).hexdigest()
 
 
-def _record_ok(record: Any) -> bool:
+def record_ok(record: Any) -> bool:
+    """Whether ``record`` is one :meth:`Kept.save` makes (:data:`Record`): anything else in a
+    state is not carried into the next (a damaged one could not even be written back)."""
     return (
         type(record) is list
         and len(record) == 3
         and type(record[0]) is int
         and type(record[1]) is int
+        and 0 <= record[0] < 2**63
+        and 0 <= record[1] < 2**63
         and type(record[2]) is str
         and len(record[2]) == 64
         and record[2].isascii()  # (hmac.compare_digest refuses a text of other characters)

@@ -135,13 +135,14 @@ def _written(text: str) -> Ledger | None:
     the cache is trusted to hold as the build wrote it), read by splitting its lines, without
     :func:`_well_formed`'s regular expression (0.1 s at 100,000 awards). None for anything
     else (a line of other fields, an id or index repeated): :func:`parse_ledger` then reads it."""
-    if not text.startswith(HEADER) or any(odd in text for odd in _NOT_WRITTEN):
+    if not text.startswith(HEADER) or not text.endswith("\n") or any(odd in text for odd in _NOT_WRITTEN):
         return None
     entries: dict[str, Entry] = {}
     make = tuple.__new__  # (Entry's own __new__ is a Python function around it: a third of this loop)
     last = -1
+    lines = text[len(HEADER) : -1].split("\n") if len(text) > len(HEADER) else []  # (to_text's line breaks only)
     try:
-        for line in text[len(HEADER) :].splitlines():
+        for line in lines:
             award, index, badge, rsa, ed = line.split("\t")
             number = int(index)
             if number <= last or str(number) != index:  # (to_text's order, and its digits: no "+1", "01", "1_0")
@@ -150,7 +151,7 @@ def _written(text: str) -> Ledger | None:
             entries[award] = make(Entry, (award, number, badge, None if rsa == "-" else rsa, None if ed == "-" else ed))
     except (ValueError, IndexError):  # (not five fields, or an index that is no number)
         return None
-    if len(entries) != text.count("\n") - HEADER.count("\n"):  # (an id repeated; or a line break of another kind)
+    if len(entries) != len(lines):  # (an id repeated)
         return None
     return Ledger(entries)
 
