@@ -210,6 +210,8 @@ def test_a_trusted_ledger_is_read_without_the_line_checks_and_anything_else_is_c
         "abcd-1\t0\tfirst\t-\t-\x0babcd-1\t1\tfirst\t-\t-\n",  # (another line break, an id repeated)
         "abcd-1\t0\tfirst\t-\t-\u2028abcd-1\t1\tfirst\t-\t-\n",
         "abcd-1\t0\tfirst\t-\t-\nabcd-1\t1\tfirst\t-\t",  # (an empty last field, no last line break)
+        "abcd-1\t 7\tfirst\t-\t-\n",
+        "abcd-1\t\u0667\tfirst\t-\t-\n",  # (an Arabic-Indic seven: int() reads it)
     ],
 )
 def test_a_trusted_text_that_to_text_would_not_write_is_not_carried(lines):
