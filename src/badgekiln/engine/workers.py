@@ -307,11 +307,10 @@ def _make_chunk(
 
 
 def _learnt_here() -> list[dict[str, Any]]:
-    """The canonicalization templates this worker made since it last said (fastcanon loaded: none)."""
-    import sys
+    """The canonicalization templates this worker made since it last said (none made: none)."""
+    from badgekiln.crypto import fastcanon  # (loaded before the fork: see _make)
 
-    fast = sys.modules.get("badgekiln.crypto.fastcanon")
-    return fast.take_new() if fast is not None else []
+    return fastcanon.take_new()
 
 
 def _damaged_here(store: BlobStore) -> list[str]:
