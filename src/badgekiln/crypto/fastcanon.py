@@ -184,8 +184,9 @@ class FastCanonicalizer:
 
         Nothing is taken (False) from records of any other form, or by a canonicalizer that does
         not write literals as the pyld of the shipped templates does (templates carry its way of
-        writing them). A record of the right form and wrong quads is taken: a template from the
-        cache is as trusted as the cache's files (see engine/canoncache.py)."""
+        writing them). A record of the right form and wrong quads is taken: the cache's file is
+        read only when its HMAC under the site's keys says this build's code wrote it (see
+        engine/canoncache.py)."""
         if not self.can_learn:
             return False
         try:
@@ -546,10 +547,7 @@ def take_new() -> list[dict[str, Any]]:
 
 def canonize(document: dict[str, Any]) -> str:
     """:func:`badgekiln.crypto.canon.canonize` ``(document)`` (bundled contexts), shapes remembered."""
-    global _DEFAULT
-    if _DEFAULT is None:
-        _DEFAULT = FastCanonicalizer()
-    return _DEFAULT.canonize(document)
+    return (_DEFAULT or default()).canonize(document)
 
 
 def add_proof(
