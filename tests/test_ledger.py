@@ -212,6 +212,10 @@ def test_a_trusted_ledger_is_read_without_the_line_checks_and_anything_else_is_c
         "abcd-1\t0\tfirst\t-\t-\nabcd-1\t1\tfirst\t-\t",  # (an empty last field, no last line break)
         "abcd-1\t 7\tfirst\t-\t-\n",
         "abcd-1\t\u0667\tfirst\t-\t-\n",  # (an Arabic-Indic seven: int() reads it)
+        "abcd-1\t-0\tfirst\t-\t-\n",
+        "abcd-1\t5\x0c\tfirst\t-\t-\n",
+        "abcd-1\t\x0b13\tfirst\t-\t-\n",
+        "abcd-1\t" + "9" * 21 + "\tfirst\t-\t-\n",  # (past MAX_INDEX_DIGITS: a status list of 10^21 bits)
     ],
 )
 def test_a_trusted_text_that_to_text_would_not_write_is_not_carried(lines):

@@ -124,12 +124,13 @@ def read_ledger(path: Path, diagnostics: list[Diagnostic], *, trusted: str | Non
     return replace(parse_ledger(text, diagnostics), digest=digest)
 
 
-# What no text to_text writes holds below its header: a carriage return, and in an index a sign,
-# an underscore or a space (int() reads them all); the loop of _written refuses an empty key
-# field and a leading zero, and an empty index is no number. The text is
+# What no text to_text writes holds below its header: a line break other than a line feed (the
+# checking reader, parse_ledger, splits on those too); the loop of _written refuses an index that
+# is not to_text's digits (int() reads signs, spaces, underscores and leading zeros) or longer than
+# parse_ledger allows, and an empty key field. The text is
 # carried to the next ledger (Ledger.text), so it must be the text to_text makes of its entries;
 # anything else is read by parse_ledger.
-_NOT_WRITTEN = ("\r", "+", "_", " ")  # (single characters: a search of two with tabs in them was 9 ms)
+_NOT_WRITTEN = ("\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e")  # (what splitlines also breaks on)
 
 
 def _written(text: str) -> Ledger | None:
@@ -151,7 +152,14 @@ def _written(text: str) -> Ledger | None:
         for line in lines:
             award, index, badge, rsa, ed = line.split("\t")
             number = int(index)
-            if number <= last or not rsa or not ed or (index[0] == "0" and index != "0"):  # (see _NOT_WRITTEN)
+            if (
+                number <= last
+                or not rsa
+                or not ed
+                or not index.isdigit()  # (ASCII: see above; no sign, space or other control character)
+                or len(index) > MAX_INDEX_DIGITS
+                or (index[0] == "0" and index != "0")
+            ):
                 return None
             last = number
             entries[award] = make(Entry, (award, number, badge, None if rsa == "-" else rsa, None if ed == "-" else ed))
