@@ -48,7 +48,7 @@ from typing import Any, BinaryIO
 import orjson
 
 from badgekiln import models
-from badgekiln.engine import bundletexts, canoncache, jsonread, outputscan, outputstamp, timings, views
+from badgekiln.engine import bundletexts, canoncache, jsonread, outputcompare, outputscan, outputstamp, timings, views
 from badgekiln.engine.codec import decode, encode
 from badgekiln.engine.forking import fork_map
 from badgekiln.engine.site import MARKER, Entry, FileRef, SitePlan, pack_files, unpack_files, update_site, write_site
@@ -375,7 +375,8 @@ class BuildCache:
         # No group recorded, so none to reuse: the files made are compared with output/ when it is
         # written (_write), not as they are recorded. Listed in this process during the make, the
         # 1.3 million files of a 100,000-award site (about 0.4 GB) were copied into every worker
-        # forked after it (a full rebuild after an upgrade peaked at 1.75 GB).
+        # forked after it (a full rebuild after an upgrade peaked at 1.75 GB); listed at write, they
+        # were its peak (1.29 GB): outputcompare.py compares without a listing.
         self._compare_at_write = not self._groups and not self._bundles
         self.stats = {"reused": 0, "made": 0, "badges_reused": 0, "recipients_reused": 0}
         self._unchanged: list[str] = []  # planned files that output/ already holds
@@ -385,7 +386,13 @@ class BuildCache:
         # validated here, and compares it with what the last build left there (outputscan.py).
         self._present: dict[str, tuple[int, int] | None] | None = None
         self._intact: bool | None = None
-        self._scanner = scanner or outputscan.Scanner(root / "state.json", output)
+        # (with nothing to reuse, the scan's answer is not needed: a scan begun by the command is
+        # stopped now, unread, its process, 70 MB at 100,000 awards, having lived through the make)
+        self._scanner: outputscan.Scanner | None = None
+        if not self._compare_at_write:
+            self._scanner = scanner or outputscan.Scanner(root / "state.json", output)
+        elif scanner is not None:
+            scanner.discard()
         self._folders: set[str] | None = None  # the folders of output/, when the scan knew them
         self._folder_lines: dict[str, str] = {}  # and their outputstamp.lines, as the scan found them
         self._folder_list: list[str] | None = None  # the folders as the scan listed them (sorted)
@@ -396,6 +403,9 @@ class BuildCache:
 
     def _scanned(self) -> None:
         if self._intact is not None:
+            return
+        if self._scanner is None:  # compared with output/ at write (outputcompare.py), not listed
+            self._intact, self._present, self._marker = False, None, None
             return
         try:
             with timings.phase("output scan (wait)"):
@@ -409,8 +419,8 @@ class BuildCache:
         self._folder_list = found.folders if self._folders is not None else None  # (sorted: see output_folders)
         if self._folders is not None and found.lines is not None and len(found.lines) == len(found.folders or ()):
             self._folder_lines = dict(zip(found.folders or (), found.lines))
-        if self._present is None and not self._intact:
-            self._present = outputscan.list_files(self.output)
+        if self._present is None and not self._intact and not self._compare_at_write:
+            self._present = outputscan.list_files(self.output)  # (compared at write: outputcompare.py)
 
     @property
     def intact(self) -> bool:
@@ -470,7 +480,8 @@ class BuildCache:
 
     def close(self) -> None:
         """Release the lock."""
-        self._scanner.close()  # ends the scanning process
+        if self._scanner is not None:
+            self._scanner.close()  # ends the scanning process
         self._lock.close()
 
     # -- bundles: the groups of one recipient file -------------------------------------------------
@@ -663,12 +674,18 @@ class BuildCache:
                 plan.add_stored(self.store.blobs, packed)
                 self._unchanged.extend(entry[0] for entry in unpack_files(packed))
             self._kept.clear()
-        present = self.present
-        if self._compare_at_write:  # (no group was reused: every file is in new_groups)
+        if self._compare_at_write and not damaged:  # (no group was reused: every file was made now)
+            if not outputcompare.case_blind(self.output):
+                return self._write_compared(plan)
+            # A file system that finds a name in any case (macOS's, Windows' by default): a file
+            # whose name changed only in case would be found under its old name and kept so.
+            # Compared with the listing, name for name, as before outputcompare.py.
+            self._present = outputscan.list_files(self.output)
             for group in self.new_groups.values():
                 self._unchanged.extend(
-                    rel for rel, _, size, ino in unpack_files(group[1]) if present.get(rel) == (ino, size)
+                    rel for rel, _, size, ino in unpack_files(group[1]) if self._present.get(rel) == (ino, size)
                 )
+        present = self.present
         unchanged = set(self._unchanged)  # files output/ holds already: their inode and size are the blob's
         paths = set(plan.paths()) if present else set()
         stale = present.keys() - paths - {MARKER}
@@ -700,6 +717,32 @@ class BuildCache:
                             self.store.adopt(sha, self.output / rel, size)
             write_site(plan, self.output)
         return {"files": total, "written": total - len(unchanged), "linked": len(unchanged)}
+
+    def _write_compared(self, plan: SitePlan) -> dict[str, int]:
+        """Write ``plan``, every file of it made by this build, comparing it with ``output/`` file
+        by file without listing it (:mod:`badgekiln.engine.outputcompare`)."""
+        self._present = None  # (a listing the scan sent, output/ not being as a record says: not needed)
+        total = plan.count()
+        found = outputcompare.compare(plan, self.output, int(IN_PLACE_MAX_SHARE * total))
+        in_place = found.marker and not found.fresh
+        if in_place and found.unchanged == total and not found.stale:
+            return {"files": total, "written": 0, "linked": total}  # output/ is the site already
+        if in_place and found.changed is not None:
+            # (the marker is in no plan's changed files, so update_site keeps it as it is: output/
+            # was accepted only with the marker's exact text, see site.check_output_dir)
+            changed = frozenset(found.changed)
+            update_site(
+                plan,
+                self.output,
+                unchanged=_AllBut(changed),
+                stale=found.stale,
+                folders=self._folders,
+                touched=self._touched,
+            )
+        else:
+            self._folders = None  # (restaged: listed when the record is made)
+            write_site(plan, self.output)
+        return {"files": total, "written": total - found.unchanged, "linked": found.unchanged}
 
     def _open_dropped(self) -> None:
         """Read the groups of the last build's bundles that this build neither kept nor opened (their
@@ -1554,6 +1597,16 @@ def _remove_odd_files(source: Path, warnings: list[Diagnostic] | None) -> None:
                     where, f"'{where}' was {'a symbolic link' if found == 'link' else 'not a regular file'} (removed)"
                 )
             )
+
+
+class _AllBut:
+    """Every path but those of a set (what update_site may skip: all but the files that changed)."""
+
+    def __init__(self, paths: frozenset[str]):
+        self._paths = paths
+
+    def __contains__(self, path: object) -> bool:
+        return path not in self._paths
 
 
 def _folders(paths: Iterable[str]) -> set[str]:

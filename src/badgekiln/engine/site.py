@@ -522,7 +522,7 @@ def update_site(
     plan: SitePlan,
     output: Path,
     *,
-    unchanged: Collection[str],
+    unchanged: Container[str],
     stale: Collection[str],
     folders: set[str] | None = None,
     touched: set[str] | None = None,
@@ -530,7 +530,8 @@ def update_site(
     """Bring an ``output`` written by an earlier build up to date in place, writing only what changed.
 
     ``unchanged`` are planned paths that ``output`` is known to hold with exactly the planned bytes
-    (the cache knows, see :mod:`badgekiln.engine.cache`); ``stale`` are files of ``output`` the plan no
+    (the cache knows, see :mod:`badgekiln.engine.cache`; any container: it is only asked whether it
+    holds a path); ``stale`` are files of ``output`` the plan no
     longer has. Every changed file is staged in a sibling folder first and then renamed into
     place; if anything fails, the renames already done are undone, so a failed update leaves
     ``output`` as it was. A reader of the site may see old and new files side by side for the
@@ -543,9 +544,10 @@ def update_site(
     plan.check_no_secrets()
     plan.check_paths()
     output = output.absolute()
-    unchanged = set(unchanged) | ({MARKER} if _same_bytes(output / MARKER, MARKER_TEXT) else set())
     files = dict(plan.items(skip=unchanged))
-    if MARKER not in unchanged:
+    if MARKER in unchanged or _same_bytes(output / MARKER, MARKER_TEXT):
+        files.pop(MARKER, None)
+    else:
         files[MARKER] = MARKER_TEXT
     changed = sorted(files)
     if touched is not None:
@@ -605,7 +607,7 @@ def update_site(
                     break
                 folders.add(rel)
         folders.difference_update(removed)
-    return {"written": len(changed), "linked": len(unchanged)}
+    return {"written": len(changed), "linked": plan.count() - len(files.keys() - {MARKER})}
 
 
 def _place(ref: FileRef, target: Path) -> None:
