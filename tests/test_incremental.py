@@ -236,6 +236,42 @@ def test_a_rebuild_keys_only_the_awards_of_the_recipient_files_that_changed(keye
     assert len(set(keyed)) == len(list((keyed_site / "recipients").glob("*.yaml"))) > 1
 
 
+EDITED = ("\ndescription: ", "\ndescription: Edited. ")
+
+
+@pytest.mark.parametrize(
+    "badge, edit, earners",
+    [
+        ("first-aid-at-work", EDITED, {"marcus-johnson", "zofia-wisniewska"}),
+        # (a class a stacked badge requires: its earner's page of the stacked badge shows it)
+        ("confined-space-entry", EDITED, {"jane-doe", "zofia-wisniewska", "sean-obrien"}),
+        ("maintenance-technician", ("any: 2", "any: 1"), {"sean-obrien"}),  # (the stacked badge's pathway)
+    ],
+)
+def test_editing_a_badge_class_keys_only_the_awards_of_its_earners(
+    keyed_site, run, monkeypatch, tmp_path, badge, edit, earners
+):
+    """A bundle's key holds the classes of its own awards (and the classes a stacked one requires),
+    not every class: the other recipient files' groups are kept whole."""
+    from badgekiln.engine.keys import UnitKeys
+
+    keyed: list[str] = []
+    award_parts = UnitKeys.award_parts
+
+    def counting(keys, recipient, award):
+        keyed.append(Path(recipient.location.path).stem)
+        return award_parts(keys, recipient, award)
+
+    monkeypatch.setattr(UnitKeys, "award_parts", counting)
+    path = keyed_site / "badges" / f"{badge}.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert edit[0] in text
+    path.write_text(text.replace(*edit, 1), encoding="utf-8")
+    build(run, keyed_site)
+    assert set(keyed) == earners
+    assert tree_bytes(keyed_site / "output") == clean_build(run, keyed_site, tmp_path)
+
+
 def test_a_damaged_or_changed_output_is_repaired(keyed_site, run, tmp_path):
     out = keyed_site / "output"
     page = out / "awards/7q4kz2m9xw/index.html"

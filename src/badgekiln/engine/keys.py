@@ -207,21 +207,42 @@ class UnitKeys:
 
         It covers what each of those groups' keys covers (:meth:`award_parts`): the recipient and
         its awards (the record: every award of an earner, its renewals and CPD log come from its
-        file), each award's status today and ledger entry, every badge class (and so every
-        pathway), and the site-wide parts that award units read, with the code and the units.
-        Computed without a model's text: per award, only its status and ledger entry, from the
-        recipient's :attr:`~badgekiln.models.Recipient.rows` (a recipient the cache handed back
+        file), each award's status today and ledger entry, its badge class and, for a stacked
+        badge, the classes it requires (its pathway), and the site-wide parts that award units
+        read, with the code and the units. Only the classes of the recipient's own awards: a class
+        edited opens the bundles of its earners alone (every class in every key opened all
+        27,000 bundles of a 100,000-award site: 18.8 s and 1.55 GB to edit one description).
+        Computed without a model's text: per award, only its status, ledger entry and class, from
+        the recipient's :attr:`~badgekiln.models.Recipient.rows` (a recipient the cache handed back
         gives them without making its awards' models).
         """
         if self._bundle_site is None:
             names = sorted({name for unit in units() if unit.scope == "award" for name in unit.reads} - self.AWARD_OWN)
-            self._bundle_site = _sha(
-                "bundle v1", self._code, *[self.site_part(n) for n in names], digest(sorted(self._badges.items()))
-            )
-        day, texts, status = self.inputs.today.isoformat(), self._ledger_texts, models.row_status
-        return _sha(
-            self._bundle_site, record, *[status(row, day) + texts[row[models.ROW_ID]] for row in recipient.rows]
+            self._bundle_site = _sha("bundle v2", self._code, *[self.site_part(n) for n in names])
+        day, texts, status, classes = (
+            self.inputs.today.isoformat(),
+            self._ledger_texts,
+            models.row_status,
+            self._classes,
         )
+        return _sha(
+            self._bundle_site,
+            record,
+            *[
+                status(row, day) + texts[row[models.ROW_ID]] + classes.get(row[models.ROW_BADGE], " ?")
+                for row in recipient.rows
+            ],
+        )
+
+    @functools.cached_property
+    def _classes(self) -> dict[str, str]:
+        """Each badge class's part of a bundle key (see :meth:`bundle`): its digest, and for a
+        stacked badge the digest of its pathway, as :meth:`award_parts` reads them."""
+        project = self.inputs.project
+        return {
+            slug: f" {part} {self._badge_part('pathway', project.badges[slug]) if project.badges[slug].requires else ''}"
+            for slug, part in self._badges.items()
+        }
 
     def award(self, unit: Unit, parts: dict[str, str]) -> str:
         """The key of a per-award unit, from :meth:`award_parts`."""
