@@ -379,10 +379,12 @@ def test_many_awards_are_made_on_two_cores_with_the_same_bytes(tmp_path, run, mo
     """On two cores, by one set of workers or by a new set for each wave of groups (see
     workers._waves), the site's bytes are those made on one core."""
     pools = []
+    released = []  # tasks already made and recorded when each wave's workers fork (they do not inherit them)
     real_pool = parallel.pool
 
     def counted_pool(count):
         pools.append(count)
+        released.append(sum(task is None for task in parallel._JOB["todo"]))
         return real_pool(count)
 
     monkeypatch.setattr(parallel, "pool", counted_pool)
@@ -401,6 +403,7 @@ def test_many_awards_are_made_on_two_cores_with_the_same_bytes(tmp_path, run, mo
     monkeypatch.setenv(parallel.ENV_JOBS, "2")
     build(run, site_dir)
     assert pools == [2] * waves
+    assert released[0] == 0 and all(a < b for a, b in zip(released, released[1:]))
     parallel_bytes = tree_bytes(site_dir / "output")
     monkeypatch.setenv(parallel.ENV_JOBS, "1")
     assert clean_build(run, site_dir, tmp_path) == parallel_bytes

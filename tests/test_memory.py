@@ -199,7 +199,7 @@ def test_a_plan_of_stored_groups_is_written_as_a_plan_of_refs(tmp_path, monkeypa
     tasks = []
 
     def fork_map(function, items, **kw):
-        tasks.append(len(items))
+        tasks.append((len(items), kw.get("send")))
         return forking.fork_map(function, items, **kw)
 
     monkeypatch.setattr(site, "fork_map", fork_map)
@@ -216,8 +216,32 @@ def test_a_plan_of_stored_groups_is_written_as_a_plan_of_refs(tmp_path, monkeypa
         assert (output / rel).read_bytes() == Path(store.path(sha)).read_bytes()
         assert (output / rel).stat().st_ino == ino  # linked, not copied
     assert (output / "awards/3/page.html").read_bytes() == b"page"
-    assert tasks == [1000 + 2]  # a task per stored group, one per folder of the files made here:
-    # enough for fork_map to use every core from MIN_PARALLEL groups up
+    # a task per stored group, one per folder of the files made here: enough for fork_map to use
+    # every core from MIN_PARALLEL groups up; sent to the workers, not inherited (see fork_map)
+    assert tasks == [(1000 + 2, True)]
+
+
+def _sent_or_inherited(item: int) -> tuple[int, bool]:
+    if item == 77:
+        raise ValueError("item 77")
+    return item * 2, forking._JOB["items"] is None and os.getpid() != _PARENT[0]
+
+
+_PARENT = [os.getpid()]
+
+
+@pytest.mark.parametrize("send", [False, True])
+def test_items_sent_to_the_workers_give_what_inherited_ones_give(monkeypatch, send):
+    """fork_map(send=True): each chunk's items reach the worker pickled, not by inheritance (a
+    worker that reads an inherited object copies its memory page); the results, their order and
+    the error of a failing item are the same."""
+    monkeypatch.setenv(forking.ENV_JOBS, "2")
+    _PARENT[0] = os.getpid()
+    got = forking.fork_map(_sent_or_inherited, list(range(100, 600)), min_items=2, send=send)
+    assert [value for value, _ in got] == [n * 2 for n in range(100, 600)]
+    assert all(sent is send for _, sent in got)
+    with pytest.raises(ValueError, match="item 77"):
+        forking.fork_map(_sent_or_inherited, list(range(500)), min_items=2, send=send)
 
 
 @pytest.mark.parametrize("linked", [True, False])

@@ -459,7 +459,7 @@ def write_site(plan: SitePlan, output: Path) -> dict[str, int]:
         # files to link); a stored group's task is its record's text itself.
         tasks: list[list[str] | str] = [*folders.values(), *plan.stored]
         place = partial(_place_task, plan, staging, output, set())
-        for written, linked in fork_map(place, tasks, phase="write/place (workers)"):
+        for written, linked in fork_map(place, tasks, phase="write/place (workers)", send=True):
             counts["written"] += written
             counts["linked"] += linked
         _swap_in(staging, output)
