@@ -241,7 +241,7 @@ def fork_map(
     size = max(4, min(64, len(items) // (workers * 16)))
     chunks = [(start, min(start + size, len(items))) for start in range(0, len(items), size)]
     _JOB.update(function=function, items=None if send else items, phase=phase)
-    tasks = ((start, items[start:stop]) for start, stop in chunks) if send else chunks
+    tasks = ((start, stop, items[start:stop] if send else None) for start, stop in chunks)
     results: list[Any] = []
     try:
         with pool(workers) as forked:
@@ -255,16 +255,13 @@ def fork_map(
     return results
 
 
-def _map_chunk(
-    task: tuple[int, int] | tuple[int, list[Any]],
-) -> tuple[list[Any], int | None, timings.Record]:
-    """In a worker: call the function on a chunk of items, ``(start, stop)`` of the inherited
-    ones or ``(start, items)`` sent; returns the results, the index that failed, and the worker's
-    timings of this chunk."""
+def _map_chunk(task: tuple[int, int, list[Any] | None]) -> tuple[list[Any], int | None, timings.Record]:
+    """In a worker: call the function on items ``start`` to ``stop`` (those sent, or else the
+    inherited ones); returns the results, the index that failed, and the worker's timings of
+    this chunk."""
     function = _JOB["function"]
-    start, rest = task
-    items, offset = (rest, start) if isinstance(rest, list) else (_JOB["items"], 0)
-    stop = start + len(rest) if isinstance(rest, list) else rest
+    start, stop, sent = task
+    items, offset = (_JOB["items"], 0) if sent is None else (sent, start)
     done: list[Any] = []
     failed = None
     timings.take()  # (what the parent had recorded before the fork is the parent's)
