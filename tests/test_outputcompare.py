@@ -8,6 +8,9 @@ import json
 import os
 import shutil
 import signal
+import struct
+import sys
+import threading
 import time
 from pathlib import Path
 
@@ -209,3 +212,50 @@ def test_after_an_upgrade_a_stale_file_goes_and_a_link_restages_the_site(keyed_s
     assert not page.is_symlink() and not list(outside.iterdir())
     after = {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
     assert after == before
+
+
+def _scan_cut_off_while_it_answers(state_path: Path, output: Path) -> outputscan.Scan:
+    """A scan that has sent the first bytes of a long answer (at 100,000 awards a listing of
+    about 70 MB) into the pool's result pipe, and goes on."""
+    frame = sys._getframe()
+    while frame is not None and "result_queue" not in frame.f_locals:
+        frame = frame.f_back
+    assert frame is not None
+    writer = frame.f_locals["result_queue"]._writer
+    os.write(writer.fileno(), struct.pack("!i", 1 << 20) + b"x" * 1000)
+    time.sleep(60)
+    raise AssertionError("the scan was not stopped")
+
+
+def test_a_scan_discarded_in_the_middle_of_its_answer_does_not_hang_the_build(tmp_path, monkeypatch):
+    # (review: the pool's thread waited forever for the rest of the message, this process holding
+    # the pipe's other end; forking.kill_pool closes it)
+    monkeypatch.setattr(outputscan, "scan", _scan_cut_off_while_it_answers)
+    scanner = outputscan.Scanner(tmp_path / "state.json", tmp_path / "output")
+    time.sleep(1.0)  # (the message begun)
+    stopper = threading.Thread(target=scanner.discard, daemon=True)
+    stopper.start()
+    stopper.join(20)
+    assert not stopper.is_alive()
+    assert scanner.result() == outputscan.Scan(None, False, None, None)
+
+
+def test_a_folder_of_output_that_cannot_be_read_stages_the_site_afresh(tmp_path):
+    """A folder the walk cannot open (here a path too long for the system; a folder without read
+    permission is the same error) is no reason to fail the build: output/ is written afresh."""
+    output = tmp_path / "output"
+    output.mkdir()
+    (output / MARKER).write_bytes(b"marker")
+    deep = os.open(output, os.O_RDONLY)
+    try:
+        for _ in range(30):  # (each folder made relative to the last: the whole path is never given)
+            os.mkdir("d" * 200, dir_fd=deep)
+            inner = os.open("d" * 200, os.O_RDONLY, dir_fd=deep)
+            os.close(deep)
+            deep = inner
+    finally:
+        os.close(deep)
+    plan = SitePlan()
+    plan.add("index.html", b"home")
+    got = outputcompare.compare(plan, output, 10)
+    assert got.fresh and got.marker

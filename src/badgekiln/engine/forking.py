@@ -189,6 +189,25 @@ def _killed(processes: list[Any]) -> bool:
     return any(process.exitcode is not None and process.exitcode < 0 for process in processes)
 
 
+def kill_pool(forked: ProcessPoolExecutor) -> None:
+    """End ``forked`` now, its work unfinished and unread: every worker killed (SIGKILL), and the
+    pool's thread, which may wait for the rest of a message a worker was cut off in the middle
+    of, let go (see :func:`_close`)."""
+    processes = list((getattr(forked, "_processes", None) or {}).values())
+    writer = getattr(getattr(forked, "_result_queue", None), "_writer", None)  # (taken before shutdown)
+    manager = getattr(forked, "_executor_manager_thread", None)
+    for process in processes:
+        with contextlib.suppress(OSError, ValueError):
+            process.kill()
+    for process in processes:
+        with contextlib.suppress(OSError, ValueError, AssertionError):
+            process.join(timeout=5)
+    forked.shutdown(wait=False, cancel_futures=True)
+    _close(writer)
+    if manager is not None:
+        manager.join(timeout=5)
+
+
 def _close(writer: Any) -> None:
     """Close this process's end of the results pipe: with the workers' ends gone, the pool's
     thread then reads the end of the pipe instead of waiting for the rest of a message."""

@@ -79,7 +79,12 @@ def compare(plan: SitePlan, output: Path, limit: int) -> Comparison:
     while stack:
         folder = stack.pop()
         names = []
-        with os.scandir(root + folder if folder else output) as entries:
+        try:
+            entries = os.scandir(root + folder if folder else output)
+        except OSError:  # (unreadable, a name too long: whatever it holds, the site is staged afresh)
+            found.fresh = True
+            continue
+        with entries:
             for entry in entries:
                 rel = f"{folder}/{entry.name}" if folder else entry.name
                 if entry.is_dir(follow_symlinks=False):

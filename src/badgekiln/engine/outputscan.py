@@ -103,12 +103,13 @@ class Scanner:
         awards a listing of 1.3 million files, which ``close`` would have kept to the end).
         ``lock`` stays held."""
         if self._pool is not None:
-            # (ProcessPoolExecutor names its processes only here. SIGKILL: the scan only reads, and
-            # a SIGTERM that came before its initializer ran reached the handler it inherited, so
-            # the scan went on and shutdown waited for it)
-            for process in list((getattr(self._pool, "_processes", None) or {}).values()):
-                process.kill()
-            self._pool.shutdown(wait=True, cancel_futures=True)
+            # (SIGKILL: the scan only reads, and a SIGTERM that came before its initializer ran
+            # reached the handler it inherited, so the scan went on and shutdown waited for it; a
+            # scan cut off while it sent its answer left the pool waiting for the rest of it.
+            # Imported here: the fork at the command's start comes before forking's imports.)
+            from badgekiln.engine.forking import kill_pool
+
+            kill_pool(self._pool)
         self._pool = self._future = None
         self._result = Scan(None, False, None, None)
 
