@@ -94,6 +94,8 @@ def test_what_every_group_reads_is_loaded_once_here_before_the_pieces_are_made(m
     WARMED.clear()
     workers._make_shared(None, [t for t in todo if t[2] is UNIT])
     assert WARMED == []  # no group needs it: not loaded
+    workers._make_shared(None, todo, parallel=False)
+    assert WARMED == []  # the groups are made here, each loads what it reads
 
 
 def test_the_share_cards_load_every_font_before_the_workers_fork():

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from badgekiln.engine import canoncache, timings
+from badgekiln.engine import canoncache, sharedkeep, timings
 from badgekiln.engine.cache import BlobStore, BuildCache, code_fingerprint
 from badgekiln.engine.forking import _JOB, ENV_JOBS, MIN_PARALLEL, check_stop, fork_map, jobs, pool  # noqa: F401 - (fork_map, ENV_JOBS: re-exported)
 from badgekiln.engine.keys import UnitKeys
@@ -198,7 +198,9 @@ def _produce(plan: SitePlan, unit: Unit, inputs: BuildInputs, renderer: Any, ite
 def _make(plan: SitePlan, inputs: BuildInputs, renderer: Any, cache: BuildCache, todo: list[Task]) -> None:
     """Make every group of ``todo`` and add its files to ``plan``, in order."""
     workers = min(jobs(), len(todo) // 2 or 1)
+    kept = sharedkeep.Kept(cache.root, code_fingerprint(), restored=cache.restored)
     if len(todo) < MIN_PARALLEL or workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        _make_shared(inputs, todo, kept, parallel=False)
         _make_here(plan, inputs, renderer, cache, todo)
         return
     size = max(4, min(64, len(todo) // (workers * 16)))
@@ -208,7 +210,7 @@ def _make(plan: SitePlan, inputs: BuildInputs, renderer: Any, cache: BuildCache,
     for module in sorted({module for task in todo for module in task[2].preload}):
         importlib.import_module(module)  # (what the units to make need: pyld for the credentials)
 
-    _make_shared(inputs, todo)
+    _make_shared(inputs, todo, kept)
     _JOB.update(todo=todo, inputs=inputs, renderer=renderer, store=cache.store, secrets=plan.secrets)
     try:
         for wave in _waves(chunks, len(todo)):
@@ -240,9 +242,13 @@ def _waves(chunks: list[tuple[int, int]], groups: int) -> list[list[tuple[int, i
     return [chunks[len(chunks) * wave // count : len(chunks) * (wave + 1) // count] for wave in range(count)]
 
 
-def _make_shared(inputs: BuildInputs, todo: list[Task]) -> None:
+def _make_shared(
+    inputs: BuildInputs, todo: list[Task], kept: sharedkeep.Kept | None = None, *, parallel: bool = True
+) -> None:
     """Make what the groups of ``todo`` share (:class:`badgekiln.outputs.Shared`) once, on every
-    core, and keep it here, before the workers that make the groups fork and inherit it."""
+    core (``parallel``) or here, and keep it here, before the workers that make the groups fork
+    and inherit it; what the last build kept in the cache (``kept``) is read back instead of made,
+    and what is made is kept there for the next."""
     wanted: dict[tuple[int, Hashable], Shared] = {}
     counts: dict[int, int] = {}
     warmed: set[int] = set()
@@ -250,7 +256,7 @@ def _make_shared(inputs: BuildInputs, todo: list[Task]) -> None:
         shared = unit.shared
         if shared is None:
             continue
-        if shared.warm is not None and id(shared) not in warmed:
+        if parallel and shared.warm is not None and id(shared) not in warmed:  # (here, each loads what it needs)
             warmed.add(id(shared))
             with timings.phase(f"units/{shared.name}"):
                 shared.warm()
@@ -260,22 +266,71 @@ def _make_shared(inputs: BuildInputs, todo: list[Task]) -> None:
             counts[id(shared)] = counts.get(id(shared), 0) + 1
     if not wanted:
         return
-    pieces = [(shared, key) for (_, key), shared in wanted.items()]
-    made = fork_map(partial(_make_one_shared, inputs), pieces, min_items=2, phase="plan/make/shared")
-    for (shared, key), (ok, value) in zip(pieces, made):
+    pieces: list[tuple[Shared, Hashable, str | None]] = []
+    with timings.phase("plan/make/shared kept"):
+        for (_, key), shared in wanted.items():
+            identity = _identity(inputs, shared, key) if kept is not None else None
+            if (
+                kept is not None
+                and identity is not None
+                and _load_kept(inputs, shared, key, kept.get(shared.name, identity))
+            ):
+                continue
+            pieces.append((shared, key, identity))
+    if not pieces:
+        return
+    make = partial(_make_one_shared, inputs)
+    if parallel:
+        made = fork_map(make, pieces, min_items=2, phase="plan/make/shared")
+    else:
+        made = [make(piece) for piece in pieces]
+    for (shared, key, identity), (ok, value, data) in zip(pieces, made):
         if ok:
             shared.keep(inputs, key, value)
+            if kept is not None and identity is not None and data is not None:
+                kept.put(shared.name, identity, data)
+    if kept is not None:
+        kept.finish()
 
 
-def _make_one_shared(inputs: BuildInputs, job: tuple[Shared, Hashable]) -> tuple[bool, Any]:
-    """(True, what ``job`` makes), or (False, None) if it raises: the groups that need it then
-    make it themselves, and raise where a unit's error is expected."""
-    shared, key = job
+def _identity(inputs: BuildInputs, shared: Shared, key: Hashable) -> str | None:
+    """What names ``shared``'s value for ``key`` among those kept, or None (not kept: it has no
+    identity, or it cannot be told, and the group that needs it raises where it should)."""
+    if shared.identity is None or shared.dump is None or shared.load is None:
+        return None
+    try:
+        return shared.identity(inputs, key)
+    except Exception:  # noqa: BLE001 - see the docstring
+        return None
+
+
+def _load_kept(inputs: BuildInputs, shared: Shared, key: Hashable, data: bytes | None) -> bool:
+    """Keep the value ``data`` holds (what the cache kept for ``key``); False if there is none to keep."""
+    if data is None or shared.load is None:
+        return False
+    try:
+        value = shared.load(data)
+    except Exception:  # noqa: BLE001 - (not what dump writes, however it fails: made again, and written over)
+        return False
+    shared.keep(inputs, key, value)
+    return True
+
+
+def _make_one_shared(inputs: BuildInputs, job: tuple[Shared, Hashable, str | None]) -> tuple[bool, Any, bytes | None]:
+    """(True, what ``job`` makes, its bytes to keep in the cache or None), or (False, None, None)
+    if it raises: the groups that need it then make it themselves, and raise where a unit's error
+    is expected."""
+    shared, key, identity = job
     try:
         with timings.phase(f"units/{shared.name}"):
-            return True, shared.make(inputs, key)
+            value = shared.make(inputs, key)
     except Exception:  # noqa: BLE001 - see the docstring
-        return False, None
+        return False, None, None
+    try:
+        data = shared.dump(value) if identity is not None and shared.dump is not None else None
+    except Exception:  # noqa: BLE001 - (not kept: made again next time)
+        data = None
+    return True, value, data
 
 
 def _make_here(plan: SitePlan, inputs: BuildInputs, renderer: Any, cache: BuildCache, todo: list[Task]) -> None:

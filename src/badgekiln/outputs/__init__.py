@@ -111,10 +111,19 @@ class Shared:
     ``make(inputs, key)`` once for each distinct key (on every core: what it returns must pickle;
     one that raises is left to the group, which then makes it itself and raises there), and
     gives the result to ``keep(inputs, key, made)`` in the build's own process: the workers inherit
-    it. ``produce`` must not depend on it having been made (a build on one core never makes it
-    ahead): it is a cache, and what ``produce`` reads is still only what its unit ``reads``.
-    ``warm()``, if given, is called there too (once, before ``make``): it loads what every group
-    reads whatever its item (the share cards' fonts), so that the workers inherit it as well.
+    it (with few groups to make, it makes them in its own process). ``produce`` must not depend
+    on it having been made (a build without a cache never makes it ahead): it is a cache, and what
+    ``produce`` reads is still only what its unit ``reads``.
+    ``warm()``, if given, is called there too (once, before ``make``) when workers will make the
+    groups: it loads what every group reads whatever its item (the share cards' fonts), so that
+    the workers inherit it as well (a build that makes its few groups itself loads only what they
+    read: all the fonts took longer than the one award card a rebuild draws).
+
+    With ``identity``, ``dump`` and ``load``, what is made is also kept in the build cache for the
+    next build (:mod:`badgekiln.engine.sharedkeep`): ``identity(inputs, key)`` is a text naming
+    everything the value is made from but badgekiln's code (the cache adds that), ``dump(value)``
+    its bytes, and ``load(bytes)`` the value again, raising ValueError for bytes ``dump`` would not
+    write (the bytes come from the cache's folder).
     """
 
     name: str  # how the build's timings name the work
@@ -123,6 +132,9 @@ class Shared:
     keep: Callable[[BuildInputs, Hashable, Any], None]
     limit: int = 128  # distinct keys made ahead, at most (each is kept in memory)
     warm: Callable[[], None] | None = None
+    identity: Callable[[BuildInputs, Hashable], str] | None = None
+    dump: Callable[[Any], bytes] | None = None
+    load: Callable[[bytes], Any] | None = None
 
 
 @dataclass(frozen=True)

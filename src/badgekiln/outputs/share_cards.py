@@ -4,7 +4,10 @@ Drawing is in :mod:`badgekiln.pages.sharecard`. A badge class's base (artwork, i
 name) is drawn once and reused for its own card and every award's card of the class, so an
 award's card costs only its text. When groups are made on several cores, the engine draws the
 bases the groups need once, before its workers fork (:class:`badgekiln.outputs.Shared`), and the
-workers inherit them; otherwise each process draws a base the first time it needs it. The units
+workers inherit them; otherwise each process draws a base the first time it needs it. A base
+drawn is kept in the build cache (``.badgekiln/cache/shared/``, see
+:mod:`badgekiln.engine.sharedkeep`) and read back by the next build that needs it: a rebuild
+that changes one award's card does not draw its class's base again. The units
 read exactly what a card shows: the site's settings (issuer, host, accent colour), the badge
 class with its artwork, the award with its earner, and the award's status on the build's day
 (the band).
@@ -13,6 +16,7 @@ class with its artwork, the award with its earner, and the award's status on the
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Hashable
 from typing import Any
 from urllib.parse import urlsplit
@@ -94,7 +98,21 @@ def _keep_base(inputs: BuildInputs, slug: Hashable, base: sharecard.CardBase) ->
     _keep(_base_key(inputs, inputs.project.badges[str(slug)]), base)
 
 
-SHARED = Shared("share-card bases", _badge_of, _make_base, _keep_base, limit=MAX_BASES, warm=sharecard.load_fonts)
+def _base_identity(inputs: BuildInputs, slug: Hashable) -> str:
+    return json.dumps(_base_key(inputs, inputs.project.badges[str(slug)]))  # (unambiguous, whatever the texts hold)
+
+
+SHARED = Shared(
+    "share-card bases",
+    _badge_of,
+    _make_base,
+    _keep_base,
+    limit=MAX_BASES,
+    warm=sharecard.load_fonts,
+    identity=_base_identity,
+    dump=sharecard.CardBase.png,
+    load=sharecard.CardBase.from_png,
+)
 
 
 def produce_award(plan: Plan, inputs: BuildInputs, renderer: object, item: tuple[Recipient, Award]) -> None:

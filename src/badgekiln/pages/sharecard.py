@@ -486,8 +486,36 @@ class CardBase:
         )
         art_indices.paste(_GREY_LUT[255], mask=art.convert("L").point([255 if v == 255 else 0 for v in range(256)]))
         indexed.paste(art_indices, box[:2])
-        self._palette = [v for g in _GREYS for v in (g, g, g)] + list(rgb.getpixel((WIDTH - 1, 4))) + art_colours  # type: ignore[arg-type]
-        indices = indexed.tobytes()
+        palette = [v for g in _GREYS for v in (g, g, g)] + list(rgb.getpixel((WIDTH - 1, 4))) + art_colours  # type: ignore[arg-type]
+        self._set(indexed.tobytes(), palette)
+
+    @classmethod
+    def from_png(cls, data: bytes) -> CardBase:
+        """The base whose :meth:`png` is ``data`` (a base kept between builds: see
+        :data:`badgekiln.outputs.share_cards.SHARED`); ValueError for anything else: a PNG of
+        another size or kind, or whose pixels name colours its palette does not have."""
+        try:
+            with Image.open(io.BytesIO(data), formats=["PNG"]) as image:
+                if image.size != (WIDTH, HEIGHT) or image.mode != "P" or "transparency" in image.info:
+                    raise ValueError("not a card base")
+                palette = image.getpalette() or []
+                indices = image.tobytes()
+        except (OSError, SyntaxError, Image.DecompressionBombError) as e:  # (what Pillow raises for a damaged PNG)
+            raise ValueError(f"not a card base: {e}") from None
+        if not len(_GREYS) * 3 < len(palette) <= 3 * (256 - _BAND_SLOTS) or max(indices) >= len(palette) // 3:
+            raise ValueError("not a card base: its palette is not a base's")
+        base = cls.__new__(cls)
+        base._set(indices, palette)
+        return base
+
+    def png(self) -> bytes:
+        """The base as a PNG of its palette and pixels (what :meth:`from_png` reads back)."""
+        return self.finish()
+
+    def _set(self, indices: bytes, palette: list[int]) -> None:
+        """The base of these pixels (``indices`` into ``palette``, row by row)."""
+        self._palette = palette
+        indexed = Image.frombytes("L", (WIDTH, HEIGHT), indices)
         # greys are their own value in L: the column's palette greys as a greyscale image
         column = indexed.crop((TEXT_LEFT, SPLIT, WIDTH, BAND_TOP))
         self._column = column.point([_GREYS[i] if i < len(_GREYS) else 255 for i in range(256)])

@@ -1,0 +1,255 @@
+"""What many groups are made from, kept in the cache between builds (engine/sharedkeep.py).
+
+A rebuild that changes one award's share card (added, revoked, suspended) drew its badge class's
+base again (about 0.13 s of such a rebuild at 100,000 awards): the bases a build draws are kept in
+``.badgekiln/cache/shared/`` and read back. Nothing a kept file holds may change a card's bytes
+unless it is the base the build would draw, nor be read from where the build did not write it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import struct
+import zlib
+from pathlib import Path
+
+import pytest
+from conftest import build, tree_bytes
+from PIL import Image
+from test_incremental import _add_award, _revoke, clean_build
+
+from badgekiln.engine import cache as cache_mod
+from badgekiln.engine import sharedkeep
+from badgekiln.outputs import share_cards
+from badgekiln.pages import sharecard
+
+SHARED = Path(".badgekiln/cache/shared")
+
+
+class Draws:
+    """Counts the bases drawn (in this process: the example site's few groups are made here)."""
+
+    def __init__(self, monkeypatch):
+        self.count = 0
+        draw = sharecard.badge_base
+
+        def counting(**kwargs):
+            self.count += 1
+            return draw(**kwargs)
+
+        monkeypatch.setattr(sharecard, "badge_base", counting)
+        share_cards._BASES.clear()  # (the in-process runs of the tests share the module's memory)
+
+
+def _kept(site: Path) -> list[Path]:
+    return sorted((site / SHARED).iterdir()) if (site / SHARED).is_dir() else []
+
+
+@pytest.mark.parametrize("change", [_add_award, _revoke])
+def test_a_rebuild_reads_the_base_the_last_build_kept_and_makes_the_same_cards(
+    keyed_site, run, monkeypatch, tmp_path, change
+):
+    kept = _kept(keyed_site)
+    assert kept, "the first build kept the bases it drew"
+    for path in kept:
+        key, _, sha = path.name.partition(".")
+        assert len(key) == 64 and hashlib.sha256(path.read_bytes()).hexdigest() == sha
+    change(keyed_site)
+    draws = Draws(monkeypatch)
+    build(run, keyed_site)
+    assert draws.count == 0  # the award's card was drawn on the kept base
+    assert tree_bytes(keyed_site / "output") == clean_build(run, keyed_site, tmp_path)  # (which drew its bases)
+
+
+def test_a_kept_file_that_is_not_a_base_is_drawn_again_and_replaced(keyed_site, run, monkeypatch, tmp_path):
+    buffer = io.BytesIO()
+    Image.new("RGB", (sharecard.WIDTH, sharecard.HEIGHT), "red").save(buffer, "PNG")  # a PNG, not a base
+    for path in _kept(keyed_site):  # each under its own key, named by the hash of its new bytes
+        path.unlink()
+        path.with_name(f"{path.name.partition('.')[0]}.{hashlib.sha256(buffer.getvalue()).hexdigest()}").write_bytes(
+            buffer.getvalue()
+        )
+    _add_award(keyed_site)
+    draws = Draws(monkeypatch)
+    build(run, keyed_site)
+    assert draws.count == 1  # the added award's class
+    assert tree_bytes(keyed_site / "output") == clean_build(run, keyed_site, tmp_path)
+    replaced = [path for path in _kept(keyed_site) if path.read_bytes() != buffer.getvalue()]
+    assert len(replaced) == 1 and sharecard.CardBase.from_png(replaced[0].read_bytes())
+
+
+def test_a_kept_file_whose_bytes_are_not_its_names_is_not_read(keyed_site, run, monkeypatch, tmp_path):
+    kept = _kept(keyed_site)
+    assert len(kept) >= 2
+    datas = [path.read_bytes() for path in kept]
+    for path, data in zip(kept, datas[1:] + datas[:1]):  # each holds another class's base: real, of the wrong class
+        path.write_bytes(data)
+    _add_award(keyed_site)
+    draws = Draws(monkeypatch)
+    build(run, keyed_site)
+    assert draws.count == 1
+    assert tree_bytes(keyed_site / "output") == clean_build(run, keyed_site, tmp_path)
+
+
+def test_a_restored_cache_does_not_lend_its_bases(keyed_site, run, monkeypatch, tmp_path):
+    monkeypatch.setenv(cache_mod.ENV_RESTORED, "1")
+    _add_award(keyed_site)
+    draws = Draws(monkeypatch)
+    build(run, keyed_site)
+    assert draws.count == 1
+    assert tree_bytes(keyed_site / "output") == clean_build(run, keyed_site, tmp_path)
+
+
+def test_a_link_at_the_folder_is_not_followed(keyed_site, run, monkeypatch, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    for path in _kept(keyed_site):
+        path.rename(elsewhere / path.name)
+    there = {path.name: path.read_bytes() for path in elsewhere.iterdir()}
+    (keyed_site / SHARED).rmdir()
+    (keyed_site / SHARED).symlink_to(elsewhere, target_is_directory=True)
+    _add_award(keyed_site)
+    draws = Draws(monkeypatch)
+    build(run, keyed_site)
+    assert draws.count == 1  # not read through the link
+    assert not (keyed_site / SHARED).is_symlink() and len(_kept(keyed_site)) == 1  # a folder again, the new base in it
+    assert {path.name: path.read_bytes() for path in elsewhere.iterdir()} == there  # nothing removed or written there
+    assert tree_bytes(keyed_site / "output") == clean_build(run, keyed_site, tmp_path)
+
+
+# -- the store itself ----------------------------------------------------------------------------
+
+
+def test_get_refuses_what_is_not_one_regular_file_of_the_right_bytes(tmp_path):
+    kept = sharedkeep.Kept(tmp_path, "code", restored=False)
+    kept.put("bases", "a", b"one")
+    assert sharedkeep.Kept(tmp_path, "code", restored=False).get("bases", "a") == b"one"
+    assert sharedkeep.Kept(tmp_path, "other code", restored=False).get("bases", "a") is None
+    assert sharedkeep.Kept(tmp_path, "code", restored=True).get("bases", "a") is None
+    (path,) = _kept_in(tmp_path)
+    # a second file claiming the key: neither is read
+    twin = path.with_name(f"{path.name.partition('.')[0]}.{hashlib.sha256(b'two').hexdigest()}")
+    twin.write_bytes(b"two")
+    assert sharedkeep.Kept(tmp_path, "code", restored=False).get("bases", "a") is None
+    twin.unlink()
+    # a link named as the file would be, to bytes that hash to its name
+    target = tmp_path / "target"
+    target.write_bytes(b"one")
+    path.unlink()
+    path.symlink_to(target)
+    assert sharedkeep.Kept(tmp_path, "code", restored=False).get("bases", "a") is None
+    path.unlink()
+    os.mkfifo(path)  # (never opened: it would block the build)
+    assert sharedkeep.Kept(tmp_path, "code", restored=False).get("bases", "a") is None
+
+
+def test_put_replaces_the_keys_old_value_and_finish_keeps_the_newest(tmp_path, monkeypatch):
+    kept = sharedkeep.Kept(tmp_path, "code", restored=False)
+    kept.put("bases", "a", b"one")
+    kept.put("bases", "a", b"two")
+    assert [p.read_bytes() for p in _kept_in(tmp_path)] == [b"two"]
+    monkeypatch.setattr(sharedkeep, "MAX_FILES", 3)
+    os.utime(_kept_in(tmp_path)[0], ns=(0, 0))  # (the oldest)
+    for n in range(1, 5):
+        kept.put("bases", f"n{n}", f"value {n}".encode())
+        os.utime(_kept_in(tmp_path)[0].parent / _name(kept, f"n{n}", f"value {n}".encode()), ns=(n * 10**9, n * 10**9))
+    kept.finish()
+    assert sorted(p.read_bytes() for p in _kept_in(tmp_path)) == [
+        b"value 2",
+        b"value 3",
+        b"value 4",
+    ]  # (not "two", "value 1")
+    kept.put("bases", "big", b"x" * (sharedkeep.MAX_BYTES + 1))  # too large: not kept
+    assert len(_kept_in(tmp_path)) == 3
+
+
+def test_a_file_or_link_at_the_folders_name_is_replaced_by_a_folder(tmp_path):
+    (tmp_path / "shared").write_bytes(b"junk")
+    sharedkeep.Kept(tmp_path, "code", restored=False).put("bases", "a", b"one")
+    assert sharedkeep.Kept(tmp_path, "code", restored=False).get("bases", "a") == b"one"
+    outside = tmp_path.parent / f"{tmp_path.name}-outside"
+    outside.mkdir()
+    root = tmp_path / "second"
+    root.mkdir()
+    (root / "shared").symlink_to(outside, target_is_directory=True)
+    kept = sharedkeep.Kept(root, "code", restored=False)
+    assert kept.get("bases", "a") is None
+    kept.put("bases", "a", b"one")
+    assert list(outside.iterdir()) == [] and (root / "shared").is_dir() and not (root / "shared").is_symlink()
+
+
+def _kept_in(root: Path) -> list[Path]:
+    return sorted((root / "shared").iterdir())
+
+
+def _name(kept: sharedkeep.Kept, identity: str, data: bytes) -> str:
+    return f"{kept.key('bases', identity)}.{hashlib.sha256(data).hexdigest()}"
+
+
+# -- a base read back ----------------------------------------------------------------------------
+
+
+def _base() -> sharecard.CardBase:
+    return sharecard.badge_base(
+        badge_name="Pipefitting",
+        issuer="Northwind",
+        host="badges.example.org",
+        accent="#1f5f8b",
+        artwork=None,
+        is_svg=False,
+    )
+
+
+def test_a_base_read_back_draws_the_same_cards():
+    from datetime import date
+
+    base = _base()
+    again = sharecard.CardBase.from_png(base.png())
+    assert again.png() == base.png()
+    for status in ("valid", "revoked", "suspended", "expired"):
+        args = {"earner": "Zoë Ó Briain", "issued_on": date(2026, 3, 1), "status": status}
+        assert sharecard.award_card(again, **args) == sharecard.award_card(base, **args)
+    assert sharecard.badge_card(again, "A description") == sharecard.badge_card(base, "A description")
+
+
+def _png(header: bytes, palette: bytes, pixels: bytes | None, extra: bytes = b"") -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    body = chunk(b"IHDR", header) + chunk(b"PLTE", palette) + extra
+    if pixels is not None:
+        body += chunk(b"IDAT", zlib.compress(pixels))
+    return b"\x89PNG\r\n\x1a\n" + body + chunk(b"IEND", b"")
+
+
+def test_only_a_base_is_read_back():
+    good = _base().png()
+    with Image.open(io.BytesIO(good)) as image:
+        palette, indices = bytes(image.getpalette() or []), image.tobytes()
+    width, height = sharecard.WIDTH, sharecard.HEIGHT
+    header = struct.pack(">IIBBBBB", width, height, 8, 3, 0, 0, 0)
+    rows = b"".join(b"\0" + indices[y * width : (y + 1) * width] for y in range(height))
+    assert sharecard.CardBase.from_png(_png(header, palette, rows)).png() == good  # (the test's own PNG reads)
+    rgb = io.BytesIO()
+    Image.new("RGB", (width, height), "white").save(rgb, "PNG")
+    out_of_palette = b"".join(b"\0" + bytes([255]) * width for _ in range(height))
+    refused = {
+        "garbage": b"not a png",
+        "cut short": good[: len(good) // 2],
+        "RGB": rgb.getvalue(),
+        "another size": _png(struct.pack(">IIBBBBB", width, height - 1, 8, 3, 0, 0, 0), palette, rows[: -(width + 1)]),
+        "a bomb's header": _png(struct.pack(">IIBBBBB", 60000, 60000, 8, 3, 0, 0, 0), palette, None),
+        "a pixel its palette has not": _png(header, palette, out_of_palette),
+        "transparency": _png(
+            header, palette, rows, struct.pack(">I", 1) + b"tRNS\0" + struct.pack(">I", zlib.crc32(b"tRNS\0"))
+        ),
+        "a palette of greys alone": _png(
+            header, palette[: 3 * 10], b"".join(b"\0" + bytes(width) for _ in range(height))
+        ),
+    }
+    for label, data in refused.items():
+        with pytest.raises(ValueError):
+            sharecard.CardBase.from_png(data)
+        assert label
