@@ -9,6 +9,7 @@ unless it is the base the build would draw, nor be read from where the build did
 from __future__ import annotations
 
 import hashlib
+import hmac
 import io
 import os
 import struct
@@ -47,30 +48,68 @@ def _kept(site: Path) -> list[Path]:
     return sorted((site / SHARED).iterdir()) if (site / SHARED).is_dir() else []
 
 
+class MacKeys:
+    """Records the HMAC key of each store a build opens (the site's: derived from its private keys)."""
+
+    def __init__(self, monkeypatch):
+        self.keys: list[bytes | None] = []
+        init = sharedkeep.Kept.__init__
+
+        def recording(kept, *args, **kwargs):
+            init(kept, *args, **kwargs)
+            self.keys.append(kept.mac_key)
+
+        monkeypatch.setattr(sharedkeep.Kept, "__init__", recording)
+
+
 @pytest.mark.parametrize("change", [_add_award, _revoke])
 def test_a_rebuild_reads_the_base_the_last_build_kept_and_makes_the_same_cards(
     keyed_site, run, monkeypatch, tmp_path, change
 ):
     kept = _kept(keyed_site)
     assert kept, "the first build kept the bases it drew"
-    for path in kept:
-        key, _, sha = path.name.partition(".")
-        assert len(key) == 64 and hashlib.sha256(path.read_bytes()).hexdigest() == sha
     change(keyed_site)
-    draws = Draws(monkeypatch)
+    draws, macs = Draws(monkeypatch), MacKeys(monkeypatch)
     build(run, keyed_site)
     assert draws.count == 0  # the award's card was drawn on the kept base
     assert tree_bytes(keyed_site / "output") == clean_build(run, keyed_site, tmp_path)  # (which drew its bases)
+    (key,) = set(macs.keys)
+    assert key is not None and len(key) == 32
+    for path in kept:  # each file named by its key and the HMAC of its key and bytes
+        name, _, mac = path.name.partition(".")
+        expected = hmac.new(key, b"badgekiln shared v1\0" + name.encode() + b"\0" + path.read_bytes(), "sha256")
+        assert len(name) == 64 and mac == expected.hexdigest()
+
+
+def test_a_base_planted_under_a_computed_name_is_not_read(keyed_site, run, monkeypatch, tmp_path):
+    """What a writer of the cache without the site's private keys can make: the key of a class
+    (code fingerprint, identity: all public) and a file named by it, holding another class's
+    real base (the review's repro: First Aid's cards drawn with another class's artwork)."""
+    kept = _kept(keyed_site)
+    assert len(kept) >= 2
+    datas = [path.read_bytes() for path in kept]
+    for path, data in zip(kept, datas[1:] + datas[:1]):
+        path.unlink()
+        path.with_name(f"{path.name.partition('.')[0]}.{hashlib.sha256(data).hexdigest()}").write_bytes(data)
+    _add_award(keyed_site)
+    draws = Draws(monkeypatch)
+    build(run, keyed_site)
+    assert draws.count == 1  # the added award's class: drawn, not read
+    assert tree_bytes(keyed_site / "output") == clean_build(run, keyed_site, tmp_path)
 
 
 def test_a_kept_file_that_is_not_a_base_is_drawn_again_and_replaced(keyed_site, run, monkeypatch, tmp_path):
+    """A file the site's keys did authenticate, but that is no base (load refuses it)."""
+    macs = MacKeys(monkeypatch)
+    _revoke(keyed_site)
+    build(run, keyed_site)  # (to learn the site's key)
+    store = sharedkeep.Kept(keyed_site / ".badgekiln/cache", "", restored=False, mac_key=macs.keys[0])
     buffer = io.BytesIO()
     Image.new("RGB", (sharecard.WIDTH, sharecard.HEIGHT), "red").save(buffer, "PNG")  # a PNG, not a base
-    for path in _kept(keyed_site):  # each under its own key, named by the hash of its new bytes
+    for path in _kept(keyed_site):
+        name = path.name.partition(".")[0]
         path.unlink()
-        path.with_name(f"{path.name.partition('.')[0]}.{hashlib.sha256(buffer.getvalue()).hexdigest()}").write_bytes(
-            buffer.getvalue()
-        )
+        path.with_name(f"{name}.{store._mac(name, buffer.getvalue())}").write_bytes(buffer.getvalue())
     _add_award(keyed_site)
     draws = Draws(monkeypatch)
     build(run, keyed_site)
@@ -122,61 +161,107 @@ def test_a_link_at_the_folder_is_not_followed(keyed_site, run, monkeypatch, tmp_
 # -- the store itself ----------------------------------------------------------------------------
 
 
-def test_get_refuses_what_is_not_one_regular_file_of_the_right_bytes(tmp_path):
-    kept = sharedkeep.Kept(tmp_path, "code", restored=False)
-    kept.put("bases", "a", b"one")
-    assert sharedkeep.Kept(tmp_path, "code", restored=False).get("bases", "a") == b"one"
-    assert sharedkeep.Kept(tmp_path, "other code", restored=False).get("bases", "a") is None
-    assert sharedkeep.Kept(tmp_path, "code", restored=True).get("bases", "a") is None
+KEY = b"k" * 32
+
+
+def _store(root: Path, *, fingerprint: str = "code", restored: bool = False, mac_key: bytes | None = KEY):
+    return sharedkeep.Kept(root, fingerprint, restored=restored, mac_key=mac_key)
+
+
+def test_get_refuses_what_is_not_one_regular_file_of_this_sites_bytes(tmp_path):
+    _store(tmp_path).put("bases", "a", b"one")
+    assert _store(tmp_path).get("bases", "a") == b"one"
+    assert _store(tmp_path, fingerprint="other code").get("bases", "a") is None
+    assert _store(tmp_path, restored=True).get("bases", "a") is None
+    assert _store(tmp_path, mac_key=b"another site's keys").get("bases", "a") is None
+    assert _store(tmp_path, mac_key=None).get("bases", "a") is None  # (no private keys: nothing kept or read)
+    _store(tmp_path, mac_key=None).put("bases", "b", b"two")
+    assert len(_kept_in(tmp_path)) == 1
     (path,) = _kept_in(tmp_path)
-    # a second file claiming the key: neither is read
-    twin = path.with_name(f"{path.name.partition('.')[0]}.{hashlib.sha256(b'two').hexdigest()}")
+    # a second file claiming the key, of this site's HMAC too: neither is read
+    twin = path.with_name(_name(_store(tmp_path), "a", b"two"))
     twin.write_bytes(b"two")
-    assert sharedkeep.Kept(tmp_path, "code", restored=False).get("bases", "a") is None
+    assert _store(tmp_path).get("bases", "a") is None
     twin.unlink()
-    # a link named as the file would be, to bytes that hash to its name
+    # the name's HMAC over other bytes
+    path.write_bytes(b"changed")
+    assert _store(tmp_path).get("bases", "a") is None
+    path.write_bytes(b"one")
+    # a link named as the file would be, to the bytes of its HMAC
     target = tmp_path / "target"
     target.write_bytes(b"one")
     path.unlink()
     path.symlink_to(target)
-    assert sharedkeep.Kept(tmp_path, "code", restored=False).get("bases", "a") is None
+    assert _store(tmp_path).get("bases", "a") is None
     path.unlink()
     os.mkfifo(path)  # (never opened: it would block the build)
-    assert sharedkeep.Kept(tmp_path, "code", restored=False).get("bases", "a") is None
+    assert _store(tmp_path).get("bases", "a") is None
 
 
-def test_put_replaces_the_keys_old_value_and_finish_keeps_the_newest(tmp_path, monkeypatch):
-    kept = sharedkeep.Kept(tmp_path, "code", restored=False)
-    kept.put("bases", "a", b"one")
-    kept.put("bases", "a", b"two")
+def test_a_file_refused_is_written_over_when_the_value_is_made_again(tmp_path):
+    _store(tmp_path).put("bases", "a", b"one")
+    (path,) = _kept_in(tmp_path)
+    path.write_bytes(b"torn")  # (its name is what the good bytes would be named)
+    store = _store(tmp_path)
+    assert store.get("bases", "a") is None
+    store.put("bases", "a", b"one")  # made again: the same bytes, the same name
+    assert path.read_bytes() == b"one" and _store(tmp_path).get("bases", "a") == b"one"
+
+
+def test_put_replaces_the_keys_old_value(tmp_path):
+    store = _store(tmp_path)
+    store.put("bases", "a", b"one")
+    store.put("bases", "a", b"two")
     assert [p.read_bytes() for p in _kept_in(tmp_path)] == [b"two"]
+    store.put("bases", "big", b"x" * (sharedkeep.MAX_BYTES + 1))  # too large: not kept
+    assert len(_kept_in(tmp_path)) == 1
+
+
+def test_pruning_keeps_what_this_build_used_and_then_the_most_recently_used(tmp_path, monkeypatch):
     monkeypatch.setattr(sharedkeep, "MAX_FILES", 3)
-    os.utime(_kept_in(tmp_path)[0], ns=(0, 0))  # (the oldest)
-    for n in range(1, 5):
-        kept.put("bases", f"n{n}", f"value {n}".encode())
-        os.utime(_kept_in(tmp_path)[0].parent / _name(kept, f"n{n}", f"value {n}".encode()), ns=(n * 10**9, n * 10**9))
-    kept.finish()
-    assert sorted(p.read_bytes() for p in _kept_in(tmp_path)) == [
-        b"value 2",
-        b"value 3",
-        b"value 4",
-    ]  # (not "two", "value 1")
-    kept.put("bases", "big", b"x" * (sharedkeep.MAX_BYTES + 1))  # too large: not kept
-    assert len(_kept_in(tmp_path)) == 3
+    old = _store(tmp_path)
+    for n in range(3):
+        old.put("bases", f"n{n}", f"value {n}".encode())
+        os.utime(tmp_path / "shared" / _name(old, f"n{n}", f"value {n}".encode()), ns=(n * 10**9, n * 10**9))
+    # files planted with dates far ahead, named as kept files are (their HMACs do not hold)
+    for n in range(3):
+        junk = tmp_path / "shared" / f"{'0' * 63}{n}.{'f' * 64}"
+        junk.write_bytes(b"junk")
+        os.utime(junk, ns=(4 * 10**18, 4 * 10**18))
+    (tmp_path / "shared" / ".x.y.abc.tmp").write_bytes(b"half written")  # (a build killed while it wrote)
+    build = _store(tmp_path)
+    assert build.get("bases", "n0") == b"value 0"  # read: used by this build (and touched)
+    build.put("bases", "new", b"new value")
+    build.finish()
+    kept = sorted(p.read_bytes() for p in _kept_in(tmp_path))
+    assert b"new value" in kept and b"value 0" in kept and b"half written" not in kept
+    assert len(kept) == 3
+
+
+def test_what_a_killed_build_left_half_written_goes_with_the_next_write(tmp_path):
+    _store(tmp_path).put("bases", "a", b"one")
+    (tmp_path / "shared" / ".name.abc123.tmp").write_bytes(b"half written")  # (safefiles.replace_file's)
+    store = _store(tmp_path)
+    assert store.get("bases", "a") == b"one"
+    store.finish()
+    assert (tmp_path / "shared" / ".name.abc123.tmp").exists()  # (nothing written: the folder is not touched)
+    store.put("bases", "b", b"two")
+    store.finish()
+    assert sorted(p.read_bytes() for p in _kept_in(tmp_path)) == [b"one", b"two"]
 
 
 def test_a_file_or_link_at_the_folders_name_is_replaced_by_a_folder(tmp_path):
     (tmp_path / "shared").write_bytes(b"junk")
-    sharedkeep.Kept(tmp_path, "code", restored=False).put("bases", "a", b"one")
-    assert sharedkeep.Kept(tmp_path, "code", restored=False).get("bases", "a") == b"one"
+    _store(tmp_path).put("bases", "a", b"one")
+    assert _store(tmp_path).get("bases", "a") == b"one"
     outside = tmp_path.parent / f"{tmp_path.name}-outside"
     outside.mkdir()
     root = tmp_path / "second"
     root.mkdir()
     (root / "shared").symlink_to(outside, target_is_directory=True)
-    kept = sharedkeep.Kept(root, "code", restored=False)
-    assert kept.get("bases", "a") is None
-    kept.put("bases", "a", b"one")
+    store = _store(root)
+    assert store.get("bases", "a") is None
+    store.put("bases", "a", b"one")
     assert list(outside.iterdir()) == [] and (root / "shared").is_dir() and not (root / "shared").is_symlink()
 
 
@@ -185,7 +270,8 @@ def _kept_in(root: Path) -> list[Path]:
 
 
 def _name(kept: sharedkeep.Kept, identity: str, data: bytes) -> str:
-    return f"{kept.key('bases', identity)}.{hashlib.sha256(data).hexdigest()}"
+    key = kept.key("bases", identity)
+    return f"{key}.{kept._mac(key, data)}"
 
 
 # -- a base read back ----------------------------------------------------------------------------
@@ -245,6 +331,7 @@ def test_only_a_base_is_read_back():
         "transparency": _png(
             header, palette, rows, struct.pack(">I", 1) + b"tRNS\0" + struct.pack(">I", zlib.crc32(b"tRNS\0"))
         ),
+        "its greys white (an award's text would not show)": _png(header, b"\xff" * (3 * 10) + palette[3 * 10 :], rows),
         "a palette of greys alone": _png(
             header, palette[: 3 * 10], b"".join(b"\0" + bytes(width) for _ in range(height))
         ),

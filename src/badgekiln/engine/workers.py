@@ -198,7 +198,12 @@ def _produce(plan: SitePlan, unit: Unit, inputs: BuildInputs, renderer: Any, ite
 def _make(plan: SitePlan, inputs: BuildInputs, renderer: Any, cache: BuildCache, todo: list[Task]) -> None:
     """Make every group of ``todo`` and add its files to ``plan``, in order."""
     workers = min(jobs(), len(todo) // 2 or 1)
-    kept = sharedkeep.Kept(cache.root, code_fingerprint(), restored=cache.restored)
+    kept = sharedkeep.Kept(
+        cache.root,
+        code_fingerprint(),
+        restored=cache.restored,
+        mac_key=canoncache.mac_key(inputs.signer.secret_material()),
+    )
     if len(todo) < MIN_PARALLEL or workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
         _make_shared(inputs, todo, kept, parallel=False)
         _make_here(plan, inputs, renderer, cache, todo)

@@ -447,6 +447,9 @@ def format_date(day: date) -> str:
 # ---------------------------------------------------------------------------------------
 
 
+_GREY_SLOTS = [v for g in _GREYS for v in (g, g, g)]  # the first slots of every base's palette
+
+
 class CardBase:
     """A card's pixels as an indexed (palette) image, with the compressed rows that every card
     drawn on it shares.
@@ -486,7 +489,7 @@ class CardBase:
         )
         art_indices.paste(_GREY_LUT[255], mask=art.convert("L").point([255 if v == 255 else 0 for v in range(256)]))
         indexed.paste(art_indices, box[:2])
-        palette = [v for g in _GREYS for v in (g, g, g)] + list(rgb.getpixel((WIDTH - 1, 4))) + art_colours  # type: ignore[arg-type]
+        palette = _GREY_SLOTS + list(rgb.getpixel((WIDTH - 1, 4))) + art_colours  # type: ignore[arg-type]
         self._set(indexed.tobytes(), palette)
 
     @classmethod
@@ -502,7 +505,11 @@ class CardBase:
                 indices = image.tobytes()
         except (OSError, SyntaxError, Image.DecompressionBombError) as e:  # (what Pillow raises for a damaged PNG)
             raise ValueError(f"not a card base: {e}") from None
-        if not len(_GREYS) * 3 < len(palette) <= 3 * (256 - _BAND_SLOTS) or max(indices) >= len(palette) // 3:
+        if (
+            not len(_GREYS) * 3 < len(palette) <= 3 * (256 - _BAND_SLOTS)
+            or palette[: 3 * len(_GREYS)] != _GREY_SLOTS  # (an award's text is drawn in these)
+            or max(indices) >= len(palette) // 3
+        ):
             raise ValueError("not a card base: its palette is not a base's")
         base = cls.__new__(cls)
         base._set(indices, palette)
