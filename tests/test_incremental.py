@@ -409,6 +409,40 @@ def test_many_awards_are_made_on_two_cores_with_the_same_bytes(tmp_path, run, mo
     assert clean_build(run, site_dir, tmp_path) == parallel_bytes
 
 
+def test_the_site_wide_groups_are_made_before_the_workers_fork(tmp_path, run, monkeypatch):
+    """The groups of the site (status lists, revocation list, site pages, portfolios) read every
+    award: made in a worker, each copied the pages of the whole site's models (the peak of a clean
+    build at 100,000 awards). They are made in the build's own process, before any worker forks."""
+    made = tmp_path / "made.txt"
+    produce = parallel._produce
+    forked = []
+    real_pool = parallel.pool
+
+    def logging_produce(plan, unit, inputs, renderer, item):
+        with open(made, "a", encoding="utf-8") as log:
+            log.write(f"{unit.scope} {unit.name} {os.getpid()} {len(forked)}\n")
+        return produce(plan, unit, inputs, renderer, item)
+
+    def counted_pool(count):
+        forked.append(count)
+        return real_pool(count)
+
+    monkeypatch.setattr(parallel, "_produce", logging_produce)
+    monkeypatch.setattr(parallel, "pool", counted_pool)
+    monkeypatch.setattr(parallel, "MIN_PARALLEL", 2)
+    monkeypatch.setenv(parallel.ENV_JOBS, "2")
+    site_dir = copy_example(tmp_path / "site")
+    build(run, site_dir)
+    rows = [line.split() for line in made.read_text(encoding="utf-8").splitlines()]
+    site = [(name, int(pid), int(pools)) for scope, name, pid, pools in rows if scope == "site"]
+    assert {"status-list", "revocation-list", "site-pages"} <= {name for name, _pid, _pools in site}
+    assert all(pid == os.getpid() and pools == 0 for _name, pid, pools in site)  # here, before any fork
+    assert {int(pid) for scope, _name, pid, _pools in rows if scope == "award"} - {os.getpid()}  # (workers made those)
+    parallel_bytes = tree_bytes(site_dir / "output")
+    monkeypatch.setenv(parallel.ENV_JOBS, "1")
+    assert clean_build(run, site_dir, tmp_path) == parallel_bytes
+
+
 def test_many_recipient_files_are_validated_on_two_cores_as_one(example_site, monkeypatch):
     for number in range(parallel.MIN_PARALLEL + 5):
         write_site(

@@ -11,7 +11,9 @@ The groups are made in waves, each by workers forked for it (see :func:`_waves`)
 copies of what it inherits grows with the groups it makes.
 What many groups are made from (a badge class's share-card base, see
 :class:`badgekiln.outputs.Shared`) is made once, on every core, just before they fork, so they
-inherit it too instead of each making its own.
+inherit it too instead of each making its own (and kept in the cache for the next build: see
+engine/sharedkeep.py). The site-wide groups, which read every award, are made here before the
+workers fork (see :func:`_make_site_here`).
 Each worker puts the files it makes in the cache's blob store and returns their names (small
 tuples), so the parent never holds the site's bytes. Results are taken in task order, so the
 plan, and the output, do not depend on scheduling. A task that fails in a worker is made again
@@ -208,14 +210,15 @@ def _make(plan: SitePlan, inputs: BuildInputs, renderer: Any, cache: BuildCache,
         _make_shared(inputs, todo, kept, parallel=False)
         _make_here(plan, inputs, renderer, cache, todo)
         return
-    size = max(4, min(64, len(todo) // (workers * 16)))
-    chunks = [(start, min(start + size, len(todo))) for start in range(0, len(todo), size)]
     from badgekiln.crypto import fastcanon  # (imported once here, inherited by every worker)
 
     for module in sorted({module for task in todo for module in task[2].preload}):
         importlib.import_module(module)  # (what the units to make need: pyld for the credentials)
 
     _make_shared(inputs, todo, kept)
+    _make_site_here(plan, inputs, renderer, cache, todo)
+    size = max(4, min(64, len(todo) // (workers * 16)))
+    chunks = [(start, min(start + size, len(todo))) for start in range(0, len(todo), size)]
     _JOB.update(todo=todo, inputs=inputs, renderer=renderer, store=cache.store, secrets=plan.secrets)
     try:
         for wave in _waves(chunks, len(todo)):
@@ -236,6 +239,20 @@ def _make(plan: SitePlan, inputs: BuildInputs, renderer: Any, cache: BuildCache,
                         _make_here(plan, inputs, renderer, cache, todo[failed:stop])
     finally:
         _JOB.clear()
+
+
+def _make_site_here(plan: SitePlan, inputs: BuildInputs, renderer: Any, cache: BuildCache, todo: list[Task]) -> None:
+    """Make the site-wide groups of ``todo`` here, before any worker forks, and take them out of it.
+
+    They read every award of the site (the status lists, the revocation list, the catalogue's
+    counts, the portfolios), and a worker that made one wrote the reference count of every
+    model it read: it copied the pages of the whole site's recipients, awards and ledger entries
+    (about 80 MB for each worker of the first wave at 100,000 awards, the peak of a clean build).
+    Here the pages are this process's own; they are few and quick (0.1-0.3 s at 100,000 awards)."""
+    site = [task for task in todo if task[2].scope == "site"]
+    if site:
+        _make_here(plan, inputs, renderer, cache, site)
+        todo[:] = [task for task in todo if task[2].scope != "site"]  # (in place: the caller's list holds them too)
 
 
 def _waves(chunks: list[tuple[int, int]], groups: int) -> list[list[tuple[int, int]]]:
