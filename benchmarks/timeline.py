@@ -96,10 +96,15 @@ def main(argv: list[str] | None = None) -> None:
             parts = [(pid, found) for pid in tree(process.pid) if (found := memory(pid)) is not None]
             samples.append((now, parts))
             time.sleep(args.interval)
-        events = []
+        first: dict[str, float] = {}  # (a phase entered many times, per chunk of a wave: its first start, last end)
+        last: dict[str, float] = {}
         for line in phases:
             stamp, what, name = line.rstrip("\n").split(" ", 2)
-            events.append((float(stamp) - start, what, name))
+            if what == "start":
+                first.setdefault(name, float(stamp) - start)
+            else:
+                last[name] = float(stamp) - start
+        events = [(at, "start", name) for name, at in first.items()] + [(at, "end", name) for name, at in last.items()]
     lines = [(now, f"{what} {name}") for now, what, name in events]
     for now, parts in samples:
         each = " ".join(f"{pid}:{pss}/{private}" for pid, (pss, private) in parts)
