@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> None:
                 first.setdefault(name, float(stamp) - start)
             else:
                 last[name] = float(stamp) - start
-        events = [(at, "start", name) for name, at in first.items()] + [(at, "end", name) for name, at in last.items()]
+        events = [(at, "end", name) for name, at in last.items()] + [(at, "start", name) for name, at in first.items()]
     lines = [(now, f"{what} {name}") for now, what, name in events]
     for now, parts in samples:
         each = " ".join(f"{pid}:{pss}/{private}" for pid, (pss, private) in parts)
