@@ -2,7 +2,7 @@
 (PSS) and private memory of each of its processes sampled every second, with the phases the
 build's process enters (``timings.phase``) on the same clock.
 
-    python benchmarks/timeline.py SITE [--interval 1.0] [--out timeline.txt] [-- options of the build]
+    python benchmarks/timeline.py SITE [--interval 1.0] [--out FILE] [-- options of the build]
 
 ``bench.py`` reports a build's peak; this says when it happens and which process holds it (the
 build's own, or the workers it forks: a worker's PSS counts its share of the pages it still shares
@@ -23,6 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import sitegen  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "results"
 
 # The build, with each phase's start and end written to the file named by argv[1].
 CHILD = r"""
@@ -82,7 +84,12 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("site", type=Path)
     parser.add_argument("--interval", type=float, default=1.0, help="seconds between samples (default 1)")
-    parser.add_argument("--out", type=Path, default=Path("timeline.txt"))
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=RESULTS / "timeline.txt",
+        help="default: benchmarks/results/timeline.txt (git-ignored)",
+    )
     argv = sys.argv[1:] if argv is None else argv
     ours, build = (argv[: argv.index("--")], argv[argv.index("--") + 1 :]) if "--" in argv else (argv, [])
     args = parser.parse_args(ours)
@@ -109,6 +116,7 @@ def main(argv: list[str] | None = None) -> None:
     for now, parts in samples:
         each = " ".join(f"{pid}:{pss}/{private}" for pid, (pss, private) in parts)
         lines.append((now, f"tree PSS {sum(found[0] for _pid, found in parts):6d} MiB  pid:PSS/private {each}"))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
     with open(args.out, "w", encoding="utf-8") as out:
         out.writelines(f"{now:8.2f} s  {text}\n" for now, text in sorted(lines, key=lambda line: line[0]))
     peak = max(samples, key=lambda sample: sum(found[0] for _pid, found in sample[1]), default=None)
