@@ -153,10 +153,11 @@ def check_stop() -> None:
         raise Stopped("the build is stopping")
 
 
-def _stop_workers(forked: ProcessPoolExecutor, stop: Any) -> None:
-    """Ask the pool's workers to stop, drop what is queued, and wait until they are gone (killing
-    only those that do not stop in time)."""
-    stop.set()
+def _stop_workers(forked: ProcessPoolExecutor, stop: Any, *, wait: float = STOP_WAIT) -> None:
+    """Ask the pool's workers to stop (``stop``: their event, if any), drop what is queued, and wait
+    until they are gone, killing those that have not stopped within ``wait`` seconds."""
+    if stop is not None:
+        stop.set()
     processes = list((getattr(forked, "_processes", None) or {}).values())
     # (taken now: shutdown() lets go of the result queue, even without waiting)
     writer = getattr(getattr(forked, "_result_queue", None), "_writer", None)
@@ -164,7 +165,7 @@ def _stop_workers(forked: ProcessPoolExecutor, stop: Any) -> None:
     forked.shutdown(wait=False, cancel_futures=True)
     # A worker already ended by a signal leaves a pool that cannot end by itself (its thread may
     # wait for the rest of a message, and the others for work that never comes): end it now.
-    deadline = time.monotonic() + (0 if _killed(processes) else STOP_WAIT)
+    deadline = time.monotonic() + (0 if _killed(processes) else wait)
     for process in processes:
         with contextlib.suppress(OSError, ValueError, AssertionError):
             process.join(timeout=max(0.0, deadline - time.monotonic()))
@@ -193,19 +194,7 @@ def kill_pool(forked: ProcessPoolExecutor) -> None:
     """End ``forked`` now, its work unfinished and unread: every worker killed (SIGKILL), and the
     pool's thread, which may wait for the rest of a message a worker was cut off in the middle
     of, let go (see :func:`_close`)."""
-    processes = list((getattr(forked, "_processes", None) or {}).values())
-    writer = getattr(getattr(forked, "_result_queue", None), "_writer", None)  # (taken before shutdown)
-    manager = getattr(forked, "_executor_manager_thread", None)
-    for process in processes:
-        with contextlib.suppress(OSError, ValueError):
-            process.kill()
-    for process in processes:
-        with contextlib.suppress(OSError, ValueError, AssertionError):
-            process.join(timeout=5)
-    forked.shutdown(wait=False, cancel_futures=True)
-    _close(writer)
-    if manager is not None:
-        manager.join(timeout=5)
+    _stop_workers(forked, None, wait=0)
 
 
 def _close(writer: Any) -> None:
