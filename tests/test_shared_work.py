@@ -112,11 +112,23 @@ def test_the_share_cards_load_every_font_before_the_workers_fork():
         assert font.isLoaded(outlines) and font.isLoaded("hmtx"), name
 
 
-@pytest.mark.parametrize("status", ["valid", "revoked"])
-def test_a_card_drawn_on_a_kept_base_is_the_card_drawn_on_a_fresh_one(status):
-    """The base comes back pickled from a worker: the cards it makes are byte for byte the same."""
+def _pickled(base: sharecard.CardBase) -> sharecard.CardBase:
     import pickle
 
+    return pickle.loads(pickle.dumps(base))
+
+
+def _as_png(base: sharecard.CardBase) -> sharecard.CardBase:
+    again = sharecard.CardBase.from_png(base.png())
+    assert again.png() == base.png()
+    return again
+
+
+@pytest.mark.parametrize("status", ["valid", "revoked", "suspended", "expired"])
+@pytest.mark.parametrize("kept", [_pickled, _as_png], ids=["pickled", "png"])
+def test_a_card_drawn_on_a_kept_base_is_the_card_drawn_on_a_fresh_one(status, kept):
+    """The base comes back pickled from a worker, or read back from the PNG the last build kept
+    in the cache (engine/sharedkeep.py): the cards it makes are byte for byte the same."""
     base = sharecard.badge_base(
         badge_name="Pipefitting",
         issuer="Northwind Training",
@@ -125,8 +137,8 @@ def test_a_card_drawn_on_a_kept_base_is_the_card_drawn_on_a_fresh_one(status):
         artwork=None,
         is_svg=False,
     )
-    again = pickle.loads(pickle.dumps(base))
-    args = {"earner": "Jane Doe", "issued_on": date(2026, 3, 1), "status": status}
+    again = kept(base)
+    args = {"earner": "Zoë Ó Briain", "issued_on": date(2026, 3, 1), "status": status}
     assert sharecard.award_card(again, **args) == sharecard.award_card(base, **args)
     assert sharecard.badge_card(again, "A description") == sharecard.badge_card(base, "A description")
 
