@@ -296,3 +296,15 @@ def test_a_link_at_the_kept_files_name_is_not_followed(tmp_path):
     _add(site)
     assert _build(site)  # (not read through the link)
     assert not _kept(site).is_symlink() and elsewhere.read_bytes() != b""  # (replaced, not written through)
+
+
+def test_the_mac_key_counts_each_private_number_once():
+    """Keys given in BADGEKILN_PRIVATE_KEYS are in the keyring and among the environment's secrets:
+    the key must be the one the keys folder gives, or each such build rewrites every kept file."""
+    from badgekiln.signing.secretscan import Secret
+
+    rsa, ed = Secret("rsa", b"\x01" * 32, binary=True), Secret("ed", b"\x02" * 32, binary=True)
+    password = Secret("smtp", b"hunter2")
+    assert canoncache.mac_key([rsa, ed, password]) == canoncache.mac_key([ed, rsa, rsa, ed])
+    assert canoncache.mac_key([rsa]) != canoncache.mac_key([rsa, ed])
+    assert canoncache.mac_key([password]) is None

@@ -411,8 +411,9 @@ def test_many_awards_are_made_on_two_cores_with_the_same_bytes(tmp_path, run, mo
 
 def test_the_site_wide_groups_are_made_before_the_workers_fork(tmp_path, run, monkeypatch):
     """The groups of the site (status lists, revocation list, site pages, portfolios) read every
-    award: made in a worker, each copied the pages of the whole site's models (the peak of a clean
-    build at 100,000 awards). They are made in the build's own process, before any worker forks."""
+    award: made in a worker, each copied the pages of the whole site's models (about 80 MB per
+    worker of the first wave at 100,000 awards). They, and the badge classes' groups before them,
+    are made in the build's own process, before any worker forks."""
     made = tmp_path / "made.txt"
     produce = parallel._produce
     forked = []
@@ -434,13 +435,26 @@ def test_the_site_wide_groups_are_made_before_the_workers_fork(tmp_path, run, mo
     site_dir = copy_example(tmp_path / "site")
     build(run, site_dir)
     rows = [line.split() for line in made.read_text(encoding="utf-8").splitlines()]
-    site = [(name, int(pid), int(pools)) for scope, name, pid, pools in rows if scope == "site"]
-    assert {"status-list", "revocation-list", "site-pages"} <= {name for name, _pid, _pools in site}
+    site = [(name, int(pid), int(pools)) for scope, name, pid, pools in rows if scope in ("site", "badge")]
+    assert {"status-list", "revocation-list", "site-pages", "badge-class"} <= {name for name, _pid, _pools in site}
     assert all(pid == os.getpid() and pools == 0 for _name, pid, pools in site)  # here, before any fork
     assert {int(pid) for scope, _name, pid, _pools in rows if scope == "award"} - {os.getpid()}  # (workers made those)
     parallel_bytes = tree_bytes(site_dir / "output")
     monkeypatch.setenv(parallel.ENV_JOBS, "1")
     assert clean_build(run, site_dir, tmp_path) == parallel_bytes
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_the_first_group_that_fails_is_the_error_whatever_the_cores(tmp_path, run, monkeypatch, jobs):
+    """A badge class's page and the home page both fail: the build reports the badge class's, the
+    first of the groups, on one core as on two (a review found the site's groups made first)."""
+    monkeypatch.setattr(parallel, "MIN_PARALLEL", 2)
+    monkeypatch.setenv(parallel.ENV_JOBS, jobs)
+    site_dir = copy_example(tmp_path / "site")
+    write_site(site_dir, {"templates/badge.html": "{{ 1 // 0 }}", "templates/index.html": "{{ nothing_here.x }}"})
+    result = run("build", "--source", str(site_dir), "--today", TODAY)
+    assert result.code == 1
+    assert "templates/badge.html:1" in result.err and "index.html" not in result.err
 
 
 def test_many_recipient_files_are_validated_on_two_cores_as_one(example_site, monkeypatch):

@@ -119,10 +119,12 @@ class Kept:
 
 def mac_key(secrets: Iterable[Secret]) -> bytes | None:
     """The key of the file's HMAC, from the private key numbers among ``secrets`` (the build
-    signer's :meth:`~badgekiln.signing.signer.Signer.secret_material`), or None when there are
-    none. Nothing the cache keeps is derived from it (the unit keys' secrets digest is another
-    function of the same numbers: keys.secrets_digest)."""
-    values = sorted(secret.value for secret in secrets if secret.binary)
+    signer's :meth:`~badgekiln.signing.signer.Signer.secret_material`; each once, so keys given in
+    ``BADGEKILN_PRIVATE_KEYS`` give the key the keys folder gives), or None when there are none.
+    It authenticates the kept share-card bases too (engine/sharedkeep.py, under a prefix of their
+    own); nothing the cache keeps is derived from it otherwise (the unit keys' secrets digest is
+    another function of the same numbers: keys.secrets_digest)."""
+    values = sorted({secret.value for secret in secrets if secret.binary})
     if not values:
         return None
     return hashlib.sha256(

@@ -22,7 +22,8 @@ PNG of a base's palette). Never from a cache restored from an archive
 file refused is written over when the value is made again.
 
 At most :data:`MAX_FILES` files are kept: past that, the ones this build neither read nor wrote
-go, the least recently used first (a file read is touched); temporary files of a build killed
+go, the least recently used first (a file read is touched; one dated ahead of the clock, which
+no build wrote, before any); temporary files of a build killed
 while it wrote one go too (the cache's lock says no other build is writing).
 """
 
@@ -32,7 +33,9 @@ import contextlib
 import hashlib
 import hmac
 import os
+import re
 import stat as stat_mod
+import time
 from pathlib import Path
 
 from badgekiln.errors import SourceError
@@ -41,6 +44,7 @@ from badgekiln.sources import safefiles
 FOLDER = "shared"  # in the cache's folder
 MAX_BYTES = 4 * 1024 * 1024  # (a base is tens of KB: its artwork's colours over white)
 MAX_FILES = 2048  # (a base per badge class: a site of more classes draws the rest again)
+_HEX64 = re.compile(r"[0-9a-f]{64}")  # each half of a kept file's name (anything else there is not read)
 
 
 class Kept:
@@ -124,7 +128,8 @@ class Kept:
         with contextlib.suppress(OSError, SourceError):
             entries = safefiles.list_dir(self.root, FOLDER)
             files = [e for e in entries if e.kind == "file" and e.stat is not None and e.name not in self._used]
-            files.sort(key=lambda e: (e.stat.st_mtime_ns, e.name) if e.stat else (0, e.name))
+            now = time.time_ns()  # (a file dated ahead of now, which no build wrote, goes first)
+            files.sort(key=lambda e: (e.stat.st_mtime_ns if e.stat and e.stat.st_mtime_ns <= now else -1, e.name))
             extra = len([e for e in entries if e.kind == "file"]) - MAX_FILES
             for entry in files[: max(0, extra)]:
                 with contextlib.suppress(FileNotFoundError):
@@ -139,7 +144,7 @@ class Kept:
                 entries = []
             for entry in entries:
                 key, dot, mac = entry.name.partition(".")
-                if entry.kind == "file" and dot and len(key) == len(mac) == 64:
+                if entry.kind == "file" and dot and _HEX64.fullmatch(key) and _HEX64.fullmatch(mac):
                     self._files.setdefault(key, []).append(entry.name)
                 elif entry.name.startswith(".") and entry.name.endswith(".tmp") and entry.kind == "file":
                     self._stale.append(entry.name)  # (safefiles.replace_file's, of a build killed)
