@@ -915,8 +915,75 @@ def test_a_rebuild_reads_only_the_recipient_files_whose_stat_changed(keyed_site,
     read = _recipients_read(monkeypatch)
     edit(keyed_site / "recipients/jane-doe.yaml", "issued_on: 2026-03-01", "issued_on: 2026-03-02")
     build(run, keyed_site)
-    assert read == ["jane-doe.yaml", "jane-doe.yaml"]  # (hashed, and hashed again after it was validated)
+    # (hashed, and hashed again after it was validated; once more as the build saves if its change
+    # fell in the clock tick the build began in: see the next test)
+    assert read[:2] == ["jane-doe.yaml", "jane-doe.yaml"] and set(read) == {"jane-doe.yaml"}
     assert tree_bytes(keyed_site / "output") == clean_build(run, keyed_site, tmp_path)
+
+
+def _settling_at_save(monkeypatch, before=None) -> None:
+    """Builds from now on find every source file too recent to trust when they read it, and
+    settled by the time they save (as a build that lasts longer than SETTLED_NS does); ``before``
+    runs just before the save's settling."""
+    monkeypatch.setattr(cache_mod, "SETTLED_NS", 10**15)  # (at hashing: every file too recent)
+    real = cache_mod.BuildCache._settle
+
+    def later(self):
+        if before is not None:
+            before()
+        time.sleep(0.05)  # (past the clock tick of the files' last change)
+        monkeypatch.setattr(cache_mod, "SETTLED_NS", 0)
+        try:
+            real(self)
+        finally:
+            monkeypatch.setattr(cache_mod, "SETTLED_NS", 10**15)
+
+    monkeypatch.setattr(cache_mod.BuildCache, "_settle", later)
+
+
+def test_a_build_that_outlasts_the_settling_time_keeps_the_stats_of_its_recent_sources(
+    keyed_site, run, monkeypatch, tmp_path
+):
+    """Sources written just before a long build (a clean build of 100,000 awards lasts minutes)
+    are read once more when it saves: their stats are kept, so the next build reads only what changed."""
+    (keyed_site / ".badgekiln/cache/stamp.json").unlink(missing_ok=True)
+    _settling_at_save(monkeypatch)
+    build(run, keyed_site)
+    read = _recipients_read(monkeypatch)
+    edit(keyed_site / "recipients/jane-doe.yaml", "issued_on: 2026-03-01", "issued_on: 2026-03-02")
+    build(run, keyed_site)
+    # (hashed, hashed again after it was validated, and once more as the build saved, settled)
+    assert read == ["jane-doe.yaml"] * 3
+    assert tree_bytes(keyed_site / "output") == clean_build(run, keyed_site, tmp_path)
+
+
+def test_a_source_changed_before_the_save_settles_it_keeps_no_stat(keyed_site, run, monkeypatch, tmp_path):
+    """A file changed after the build validated it, before it saved (its bytes no longer those
+    validated): its stat is not kept, and the next build reads it and builds the change."""
+    path = keyed_site / "recipients/jane-doe.yaml"
+    (keyed_site / ".badgekiln/cache/stamp.json").unlink(missing_ok=True)
+    changes = []
+
+    def change():
+        if not changes:
+            edit(path, "Jane", "Jana")
+            found = path.stat()
+            changes.append((found.st_size, found.st_mtime_ns, found.st_ctime_ns, found.st_ino))
+
+    _settling_at_save(monkeypatch, change)
+    build(run, keyed_site)
+    assert changes
+    output = tree_bytes(keyed_site / "output")
+    assert not any(b"Jana Doe" in data for data in output.values())  # (validated before the change)
+    monkeypatch.undo()
+    monkeypatch.setattr(cache_mod, "SETTLED_NS", 0)
+    read = _recipients_read(monkeypatch)
+    build(run, keyed_site)
+    found = path.stat()
+    assert "jane-doe.yaml" in read and (found.st_size, found.st_mtime_ns, found.st_ctime_ns, found.st_ino) == changes[0]
+    output = tree_bytes(keyed_site / "output")
+    assert any(b"Jana Doe" in data for data in output.values())
+    assert output == clean_build(run, keyed_site, tmp_path)
 
 
 def test_the_sources_are_listed_once_with_the_stamp(keyed_site, run, monkeypatch, tmp_path):
