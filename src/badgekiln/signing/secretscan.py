@@ -37,7 +37,9 @@ MIN_SHORT = 8  # a normalised form shorter than this is too common to search for
 RAW_MIN = 16  # raw key bytes are searched for byte for byte in binary files from this length
 
 _KEEP = b"0123456789abcdefghijklmnopqrstuvwxyz"
-_DELETE = bytes(b for b in range(256) if b not in _KEEP)
+# squeeze() in one pass: delete what is not a letter or digit, then lower-case the capitals that remain
+_DELETE = bytes(b for b in range(256) if b not in _KEEP + _KEEP[10:].upper())
+_LOWER = bytes.maketrans(_KEEP[10:].upper(), _KEEP[10:])
 _JSON_ESCAPE = re.compile(r"\\(?:u([0-9a-fA-F]{4})|(.))", re.DOTALL)
 _JSON_SIMPLE = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f"}
 _TAG = re.compile(rb"<[^<>]*>")
@@ -68,7 +70,7 @@ class Secret(NamedTuple):
 
 def squeeze(data: bytes) -> bytes:
     """Lower-case letters and digits only: what is left of a text whatever separates its characters."""
-    return data.lower().translate(None, _DELETE)
+    return data.translate(_LOWER, _DELETE)
 
 
 def unescape(text: str) -> str:
@@ -237,13 +239,29 @@ class Scanner:
     def _find_squeezed(self, data: bytes) -> str | None:
         windows = self.windows
         if windows:
-            samples = [data[i : i + WINDOW] for i in range(0, len(data) - WINDOW + 1, STRIDE)]
-            if not windows.keys().isdisjoint(samples):
-                return next(windows[s] for s in samples if s in windows)
+            # The samples data[i : i + WINDOW] for i in range(0, len(data) - WINDOW + 1, STRIDE),
+            # cut in C by a struct, _CHUNK of them at a time (a list comprehension of slices was
+            # a sixth of the scan's time), in order: the first one found names the secret.
+            count = (len(data) - WINDOW) // STRIDE + 1 if len(data) >= WINDOW else 0
+            keys = windows.keys()
+            for first in range(0, count, _CHUNK):
+                samples = _sampler(min(_CHUNK, count - first)).unpack_from(data, first * STRIDE)
+                if not keys.isdisjoint(samples):
+                    return next(windows[s] for s in samples if s in windows)
         for form, label in self.short:
             if form in data:
                 return label
         return None
+
+
+_CHUNK = 64  # samples cut by one struct (the 64 structs: 66 KB, whatever the size of a file)
+
+
+@lru_cache(maxsize=_CHUNK)
+def _sampler(count: int) -> struct.Struct:
+    """Unpacks ``count`` samples from the offset given: WINDOW bytes, STRIDE - WINDOW skipped, and so on
+    (STRIDE must not be less than WINDOW); the last sample needs no bytes after it."""
+    return struct.Struct(f"{WINDOW}s{STRIDE - WINDOW}x" * (count - 1) + f"{WINDOW}s")
 
 
 @lru_cache(maxsize=4)
