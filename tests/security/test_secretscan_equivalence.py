@@ -1,7 +1,7 @@
 """The output scan finds what it found before it was made faster, and names the same secret.
 
-``Scanner.find`` cuts its samples with a struct and squeezes in one ``translate`` (see
-:mod:`badgekiln.signing.secretscan`). The reference below is the
+``Scanner.find`` cuts its samples with a struct, squeezes in one ``translate`` and undoes HTML
+references through a cache (see :mod:`badgekiln.signing.secretscan`). The reference below is the
 scan as it was before (commit 01dc50c), kept small: the tests give both the same secrets and the
 same texts (secrets transformed every way a template can, at every offset near the end, split by
 tags, in PNG chunks, in bytes that are not UTF-8, shorter than a window) and compare the labels.
