@@ -387,3 +387,25 @@ def _project(now: dict) -> Project:
         for n in range(4)
     )
     return models.Project(models.Issuer("I", "https://example.org", "i@example.org"), {}, recipients)
+
+
+@pytest.mark.parametrize("trusted", [True, False])
+def test_entries_share_one_string_for_each_badge_and_key_id(tmp_path, trusted):
+    """Both readers (the saved ledger's and the checking one) give every entry of a badge the same
+    string, and every entry pinned to a key the same key id: a ledger of 100,000 awards is held by
+    every build (and every process it forks), and a string per line was 20 MB of it."""
+    import hashlib
+
+    entries = {
+        f"award-{n:04d}": Entry(f"award-{n:04d}", n, f"badge-{n % 3}", "rsa-1", "ed-1" if n % 2 else None)
+        for n in range(40)
+    }
+    path = tmp_path / REL
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(Ledger(entries).to_text(), encoding="utf-8")
+    digest = hashlib.sha256(path.read_bytes()).hexdigest() if trusted else None
+    read = read_ledger(path, [], trusted=digest).entries
+    assert read == entries
+    assert len({id(entry.badge) for entry in read.values()}) == 3
+    assert len({id(entry.rsa_kid) for entry in read.values()}) == 1
+    assert len({id(entry.ed_kid) for entry in read.values() if entry.ed_kid is not None}) == 1
