@@ -874,8 +874,9 @@ class BuildCache:
         same rule with the clock of now, and its stat kept if its bytes are still those this build
         validated. Without it the next build reads them all again (at 100,000 awards, the first
         rebuild after a clean build of sources written just before it read 27,000 files, cold
-        from disk after the 14 GB of output: 2.6 s). A short build settles nothing."""
-        if not self._unsettled:
+        from disk after the 14 GB of output: 2.6 s). A short build settles nothing, and a build
+        from a restored cache neither: the next one is restored too (CI), and trusts no stat."""
+        if not self._unsettled or self.restored:
             return
         now, device = outputstamp.clock(self.root), self._clock[1] if self._clock else None
         if now is None or device is None:  # (none is unsettled without a clock: see _file_keys)
