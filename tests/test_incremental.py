@@ -302,6 +302,33 @@ def test_unused_blobs_are_deleted(keyed_site, run):
     assert sum(1 for p in blobs.rglob("*") if p.is_file()) == count
 
 
+def test_a_build_afresh_deletes_the_blobs_no_group_names_and_keeps_every_other(keyed_site, run, tmp_path):
+    """A build with no record of the last one's groups (its state gone) deletes, folder by folder,
+    every blob no group of its own names: planted ones in a folder of used blobs and in a folder
+    of their own go; every used blob, and one that shares a used blob's first 128 bits (how a
+    blob is known there), stays."""
+    blobs = keyed_site / ".badgekiln/cache/blobs"
+    used = sorted(p for p in blobs.rglob("*") if p.is_file())
+    assert used
+    some = used[len(used) // 2]
+    # (a blob's file is blobs/<its first two digits>/<the other 62>: its first 128 bits, the
+    # folder and 30 digits of the name)
+    twin_of_prefix = some.with_name(
+        some.name[:30] + some.name[30:].translate(str.maketrans("0123456789abcdef", "123456789abcdef0"))
+    )
+    near = some.parent / (some.name[:29] + ("f" if some.name[29] != "f" else "e") + some.name[30:])
+    lonely = blobs / ("ff" if some.parent.name != "ff" else "fe") / ("0" * 62)
+    lonely.parent.mkdir(exist_ok=True)
+    for planted in (near, lonely, twin_of_prefix):
+        planted.write_bytes(b"stale")
+    (keyed_site / ".badgekiln/cache/state.json").unlink()
+    build(run, keyed_site)
+    assert not near.exists() and not lonely.exists()  # (another 128-bit prefix: not used)
+    assert twin_of_prefix.exists()  # (its first 128 bits are a used blob's: kept, as documented)
+    assert all(p.exists() for p in used)
+    assert tree_bytes(keyed_site / "output") == clean_build(run, keyed_site, tmp_path)
+
+
 def test_a_failed_in_place_update_leaves_the_output_as_it_was(keyed_site, run, monkeypatch):
     before = tree_bytes(keyed_site / "output")
     _revoke(keyed_site)
