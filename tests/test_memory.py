@@ -89,6 +89,44 @@ def test_the_state_a_build_saves_is_read_by_the_next(minimal_site, run):
     assert "(0 written," in again.out
 
 
+def test_the_build_summary_reads_the_last_view_after_the_records_are_let_go(keyed_site, run, monkeypatch):
+    """The build summary reads the last build's view (40 MB at 100,000 awards) after the cache has
+    let go of the records of both builds and the plan is gone, so that it reuses their memory
+    instead of adding to the build's peak; the summary is still told from the records' identities."""
+    import weakref
+
+    from badgekiln.commands import build as build_mod
+
+    caches, plans, seen = [], [], []
+    real_open, real_build, real_read = cache_mod.BuildCache.open.__func__, build_mod.build, build_mod.read_state
+
+    def opening(cls, *args, **kwargs):
+        caches.append(real_open(cls, *args, **kwargs))
+        return caches[-1]
+
+    def planning(*args, **kwargs):
+        plan = real_build(*args, **kwargs)
+        plans.append(weakref.ref(plan))
+        return plan
+
+    def reading(source):
+        seen.append([(len(c._sources), len(c.new_sources), len(c.new_groups), len(c._bundles)) for c in caches])
+        seen.append([ref() for ref in plans])
+        return real_read(source)
+
+    monkeypatch.setattr(cache_mod.BuildCache, "open", classmethod(opening))
+    monkeypatch.setattr(build_mod, "build", planning)
+    monkeypatch.setattr(build_mod, "read_state", reading)
+    edit = keyed_site / "recipients/jane-doe.yaml"
+    edit.write_text(
+        edit.read_text(encoding="utf-8").replace("issued_on: 2026-03-01", "issued_on: 2026-03-02"), encoding="utf-8"
+    )
+    result = build(run, keyed_site)
+    assert seen[0] == [(0, 0, 0, 0)]  # (the cache's records let go)
+    assert seen[1] == [None]  # (the plan gone)
+    assert "since the last build: 0 added, 1 changed" in result.out
+
+
 def test_the_plan_names_a_made_groups_files_by_the_caches_own_record(tmp_path):
     """A plan names a million files at 100,000 awards: a group made (or kept) is one text in it,
     the very string the cache records, not a path and a ref per file."""

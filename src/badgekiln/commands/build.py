@@ -374,11 +374,13 @@ def _run_build(
         progress.stage(f"writing {plan.count()} files")
         with timings.phase("write"):
             counts = cache.write(plan) if cache else dict(write_site(plan, output), files=plan.count())
+        del plan  # (its records' texts, 100 MB at 100,000 awards, are let go with the cache's: see let_go)
         if cache:
             with timings.phase("cache save"):
                 cache.save()
             with timings.phase("output stamp"):
                 cache.stamp_output()
+            cache.let_go()
         from badgekiln.commands.github import repository_warnings  # (only here: not on every command's path)
 
         result = BuildResult(
