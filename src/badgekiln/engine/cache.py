@@ -806,7 +806,7 @@ class BuildCache:
                 )
             )
         self._open_dropped()
-        with timings.phase("cache save: settle sources"):
+        with timings.phase("cache save/settle sources"):
             self._settle()
         plain: dict[str, list[Any]] = {}
         lines: dict[str, list[tuple[str, list[Any]]]] = {}
