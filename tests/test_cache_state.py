@@ -355,3 +355,43 @@ def test_a_restored_cache_is_checked_whatever_its_digest(minimal_site, run, monk
     monkeypatch.setenv(cache_mod.ENV_RESTORED, "1")
     found = cache_mod._read_state(state)
     assert found[2] is None and found[0] and found[3] is False
+
+
+def test_a_build_afresh_keeps_every_blob_a_used_name_s_first_128_bits_name(tmp_path):
+    """_remove_unused_blobs keeps a blob of the store exactly when the first 128 bits of its name,
+    read as hex, are a used blob's, whatever the case the folder is listed in (a file system blind
+    to case may list "5F" for the store's "5f") and whatever else the records hold: a record whose
+    name is shorter than 32 digits (no blob of the store has that name) must not shift the names
+    gathered after it."""
+    import types
+
+    shas = [hashlib.sha256(str(i).encode()).hexdigest() for i in range(40)]
+    lettered = next(s for s in shas if not s[:2].isdigit())
+    records = ";".join(f"f{i}.html {s} 1 {i}" for i, s in enumerate(shas))
+    groups = {
+        "short first": [None, f"a.html {lettered[:4]} 1 1;{records}"],
+        "upper": [None, f"b.html {shas[1].upper()} 1 1"],
+        "empty": [None, ""],
+    }
+    root = tmp_path / "blobs"
+    planted = (
+        {f"{s[:2]}/{s[2:]}" for s in shas}
+        | {
+            f"{lettered[:2].upper()}/{lettered[2:]}",  # (the same folder, listed in upper case)
+            f"{lettered[:2]}/{lettered[2:32]}{'0' * 32}",  # (the same 128 bits: kept)
+            f"{lettered[:2]}/{lettered[2:].upper()}",
+            f"{lettered[:2]}/{'0' * 62}",  # (not used)
+            "zz/" + "0" * 62,
+            f"{lettered[:2]}/{lettered[2:]}x",  # (not a blob's name: left alone)
+        }
+    )
+    for rel in planted:
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_bytes(b"x")
+    used = {bytes.fromhex(s[:32]) for s in shas}
+    cache = types.SimpleNamespace(store=types.SimpleNamespace(root=root), new_groups=groups)
+    cache_mod.BuildCache._remove_unused_blobs(cache)
+    left = {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
+    expected = {rel for rel in planted if len(rel) != 65 or cache_mod._hex_prefix(rel.replace("/", "")) in used}
+    assert left == expected
+    assert all(f"{s[:2]}/{s[2:]}" in left for s in shas)

@@ -329,6 +329,35 @@ def test_a_build_afresh_deletes_the_blobs_no_group_names_and_keeps_every_other(k
     assert tree_bytes(keyed_site / "output") == clean_build(run, keyed_site, tmp_path)
 
 
+def test_a_build_afresh_keeps_the_used_blobs_of_a_store_folder_named_in_upper_case(keyed_site, run, monkeypatch):
+    """On a file system blind to case (macOS's, Windows' by default) a store folder may be listed
+    as "5F" while the store reaches it as "5f" (BlobStore.path): its blobs are this build's. The
+    build afresh knew a blob by its first 128 bits, the folder's two digits read as hex, and kept
+    them; matched by the folder's name as listed, every used blob there was deleted. (The listing
+    of such a file system is simulated: the folder keeps its lower-case name on disk.)"""
+    blobs = keyed_site / ".badgekiln/cache/blobs"
+    used = sorted(p for p in blobs.rglob("*") if p.is_file())
+    upper = sorted({p.parent.name for p in used if p.parent.name != p.parent.name.upper()})
+    assert upper  # (some used blob sits in a folder whose name has a letter)
+    real_entries = cache_mod._entries
+
+    class Listed:  # (a DirEntry as such a file system lists it: the name as first made, in upper case)
+        def __init__(self, entry):
+            self._entry, self.name, self.path = entry, entry.name.upper(), entry.path
+
+        def is_dir(self, **kwargs):
+            return self._entry.is_dir(**kwargs)
+
+    def entries(folder):
+        found = real_entries(folder)
+        return [Listed(e) if Path(folder) == blobs and e.name in upper else e for e in found]
+
+    monkeypatch.setattr(cache_mod, "_entries", entries)
+    (keyed_site / ".badgekiln/cache/state.json").unlink()
+    build(run, keyed_site)
+    assert [p for p in used if not p.exists()] == []
+
+
 def test_a_failed_in_place_update_leaves_the_output_as_it_was(keyed_site, run, monkeypatch):
     before = tree_bytes(keyed_site / "output")
     _revoke(keyed_site)

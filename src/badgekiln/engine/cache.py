@@ -901,24 +901,30 @@ class BuildCache:
         one): delete every blob of the store that no group of this build names, folder by folder.
 
         A blob is known by the first 128 bits of its SHA-256: two blobs that share them are both
-        kept (a stale blob kept costs only its disk). The names used are gathered by folder (the
-        first two digits), 16 bytes each in one buffer per folder, and each folder's are made a
-        set only while that folder is looked at: a set of every name was 77 MB at the end of the
-        full rebuild an upgrade brings to a 100,000-award site, its peak (the buffers: 15 MB);
-        before that, the store's names and the records' words, each as a set, were 1 GB."""
-        used: dict[str, bytearray] = {}
+        kept (a stale blob kept costs only its disk). The names used are gathered by folder (their
+        first byte, the folder's two digits), 16 bytes each in one buffer per folder, and each
+        folder's are made a set only while that folder is looked at: a set of every name was 77 MB
+        at the end of the full rebuild an upgrade brings to a 100,000-award site, its peak (the
+        buffers: 15 MB); before that, the store's names and the records' words, each as a set,
+        were 1 GB."""
+        # (by the first byte of the names, not the two digits as written: a file system blind to
+        # case, macOS's or Windows', may list as "5F" the folder the store reaches as "5f"; only
+        # whole prefixes, 16 bytes: one shorter would shift every later name of its buffer)
+        used: dict[int, bytearray] = {}
         for group in self.new_groups.values():
             if group[1]:
                 for part in group[1].split(";"):
-                    sha = part.split(" ", 2)[1]
-                    names = used.get(sha[:2])
-                    if names is None:
-                        used[sha[:2]] = names = bytearray()
-                    names += bytes.fromhex(sha[:32])
+                    prefix = bytes.fromhex(part.split(" ", 2)[1][:32])
+                    if len(prefix) == 16:
+                        names = used.get(prefix[0])
+                        if names is None:
+                            used[prefix[0]] = names = bytearray()
+                        names += prefix
         for folder in _entries(self.store.root):
             if not (len(folder.name) == 2 and folder.is_dir(follow_symlinks=False)):
                 continue
-            packed = bytes(used.pop(folder.name, b""))
+            first = _hex_prefix(folder.name)  # (not popped: a case-sensitive one may hold "5f" and "5F")
+            packed = bytes(used.get(first[0], b"")) if first else b""
             kept = {packed[start : start + 16] for start in range(0, len(packed), 16)}
             for blob in _entries(Path(folder.path)):
                 name = folder.name + blob.name
