@@ -371,7 +371,7 @@ class BuildCache:
         self.new_sources: dict[str, list[Any]] = {}
         # Source files read too soon after their last change for their stat to be kept (see
         # _file_keys), to be read once more when this build saves, if settled by then (_settle):
-        # (folder, its files, the key's context, their folder's prefix in the site; file -> ctime)
+        # (the site, the folder, the keys' context, the folder's prefix in the site; file -> its ctime)
         self._unsettled: list[tuple[Path, Path, str, str, dict[Path, int]]] = []
         self._fresh = not state or bool(problem)  # no usable record: blobs of older versions may be lying around
         # ... unless the store holds nothing yet (a first build): then every blob is this build's.

@@ -150,7 +150,8 @@ def _written(text: str) -> Ledger | None:
     lines = body[:-1].split("\n") if body else []  # (to_text's line breaks only)
     # One string for each badge and key id, however many entries name it (split makes one per line:
     # 20 MB at 100,000 awards, held by every build and every process it forks)
-    same = {"-": "-"}.setdefault
+    names: dict[str, str] = {}
+    same = names.setdefault
     try:
         for line in lines:
             award, index, badge, rsa, ed = line.split("\t")
