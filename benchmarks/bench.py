@@ -252,15 +252,15 @@ EDITS = {
 OPTIONAL = {"suspend": "suspended"}
 
 
-def bench_size(awards: int, work: Path, scenarios: list[str], *, with_floor: bool) -> dict:
+def bench_size(awards: int, work: Path, scenarios: list[str], *, with_floor: bool, artwork: str = "example") -> dict:
     """Generate a site of ``awards`` awards and run the scenarios on it."""
     env = _environment(work)
     site = work / f"site-{awards}"
     os.environ.update({k: env[k] for k in ("BADGEKILN_KEYS_DIR", "XDG_CACHE_HOME")})
     start = time.perf_counter()
-    summary = sitegen.generate_site(site, awards)
+    summary = sitegen.generate_site(site, awards, artwork=artwork)
     summary["generate_s"] = time.perf_counter() - start
-    result: dict = {"awards": awards, "site": summary, "scenarios": {}}
+    result: dict = {"awards": awards, "artwork": artwork, "site": summary, "scenarios": {}}
     for scenario in scenarios:
         backup = _backup(site / "recipients")
         if scenario == "clean":
@@ -468,6 +468,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-floor", action="store_true", help="skip the floor measurement")
     parser.add_argument("--workdir", type=Path, help="where to put the sites (default: a temporary folder, removed)")
     parser.add_argument("--keep", action="store_true", help="keep the sites (and keys) in the work folder")
+    parser.add_argument(
+        "--artwork",
+        choices=("example", "small"),
+        default="example",
+        help="badge artwork: the example site's (default) or one plain SVG disc (for 1M on a small disk)",
+    )
     parser.add_argument("--profile", type=int, metavar="AWARDS", help="profile one clean build instead")
     args = parser.parse_args(argv)
     unknown = set(args.scenarios.split(",")) - set(SCENARIOS)
@@ -484,7 +490,9 @@ def main(argv: list[str] | None = None) -> None:
             return
         results = []
         for size in [parse_size(s) for s in args.sizes.split(",")]:
-            results.append(bench_size(size, work, args.scenarios.split(","), with_floor=not args.no_floor))
+            results.append(
+                bench_size(size, work, args.scenarios.split(","), with_floor=not args.no_floor, artwork=args.artwork)
+            )
     finally:
         if args.keep:
             print(f"sites kept in {work}", file=sys.stderr)

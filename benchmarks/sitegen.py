@@ -126,8 +126,14 @@ def badge_count(awards: int) -> int:
     return min(100, max(8, round(math.sqrt(awards) / 2.5)))
 
 
-def generate_site(root: Path, awards: int, *, seed: int = 5, badges: int | None = None) -> dict:
+def generate_site(
+    root: Path, awards: int, *, seed: int = 5, badges: int | None = None, artwork: str = "example"
+) -> dict:
     """Write a synthetic site with ``awards`` awards below ``root`` (which must not exist).
+
+    ``artwork="small"`` gives every badge class one plain SVG disc instead of the example site's
+    artwork: an award's images then take a few KB rather than 80-110 KB, which is what lets a
+    1,000,000-award site fit on a disk of this machine's size.
 
     Returns:
         A summary: counts, the badge slugs, and one award per scenario to edit later.
@@ -135,7 +141,8 @@ def generate_site(root: Path, awards: int, *, seed: int = 5, badges: int | None 
     rng = random.Random(seed)
     root.mkdir(parents=True)
     _write_config(root)
-    slugs = [_write_badge(root, rng, i) for i in range(badges or badge_count(awards))]
+    artworks = sorted((ARTWORK / "badges").iterdir()) if artwork == "example" else [_small_artwork(root)]
+    slugs = [_write_badge(root, rng, i, artworks) for i in range(badges or badge_count(awards))]
     made = _write_recipients(root, rng, slugs, awards)
     kids = {r.record.algorithm: r.record.kid for r in keys_commands.generate(root, TODAY)}
     entries = {
@@ -173,10 +180,21 @@ def _write_config(root: Path) -> None:
         )
 
 
-def _write_badge(root: Path, rng: random.Random, number: int) -> str:
+def _small_artwork(root: Path) -> Path:
+    """A 64-pixel PNG of two flat colours (under 200 bytes), in ``root``'s parent (outside the sources)."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (64, 64), (240, 180, 40))
+    ImageDraw.Draw(image).rectangle((6, 6, 57, 57), fill=(31, 95, 139))
+    path = root.parent / f"{root.name}-artwork.png"
+    image.save(path, optimize=True)
+    return path
+
+
+def _write_badge(root: Path, rng: random.Random, number: int, artworks: list[Path]) -> str:
     topic, level = TOPICS[number % len(TOPICS)], LEVELS[(number // len(TOPICS)) % len(LEVELS)]
     slug = f"{topic.lower().replace(' - ', '-').replace(' ', '-')}-{level.lower()}-{number}"
-    artwork = sorted((ARTWORK / "badges").iterdir())[number % 5]
+    artwork = artworks[number % min(5, len(artworks))]
     image = f"assets/badges/{slug}{artwork.suffix}"
     shutil.copy(artwork, root / "site_src" / image)
     lines = [
