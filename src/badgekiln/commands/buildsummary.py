@@ -33,7 +33,7 @@ from badgekiln.models import ROW_EXPIRES, ROW_ID, Project, Recipient, row_status
 from badgekiln.sources import safefiles
 
 STATE = Path(".badgekiln/last-build.json")
-MAX_STATE_BYTES = 64 * 1024 * 1024  # about 600,000 awards
+MAX_STATE_BYTES = 256 * 1024 * 1024  # about 3.5 million awards (some 73 bytes an award; 64 MB held 900,000)
 EXPIRING_WITHIN = timedelta(days=30)
 
 
