@@ -216,3 +216,95 @@ def test_a_worker_dead_in_the_middle_of_a_result_does_not_hang_the_stop(tmp_path
     # closed, and the pool's thread waited for the rest of the message forever)
     _, out, err = _run(HALF_A_MESSAGE)
     assert out == "interrupted\n", (out, err)
+
+
+# -- Beside: one function in a process of its own, while the caller goes on ------------------------
+
+
+def _children() -> list[int]:
+    """The processes whose parent is this one (zombies too: a child not reaped shows here)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if fields[1] == str(os.getpid()):
+                found.append(int(entry))
+    return found
+
+
+def test_beside_runs_the_function_in_another_process_and_hands_back_its_result():
+    from badgekiln.engine import forking, timings
+
+    data = {"big": list(range(1000))}  # (inherited, not sent)
+
+    def work():
+        with timings.phase("beside/work"):
+            return os.getpid(), sum(data["big"])
+
+    before = set(_children())
+    running = forking.Beside(work)
+    assert running.started
+    pid, total = running.result()
+    assert pid != os.getpid() and total == sum(range(1000))
+    assert "beside/work" in timings.snapshot()  # (its timings added to this process's)
+    assert set(_children()) <= before  # (ended and reaped)
+
+
+def test_beside_raises_what_the_function_raised():
+    from badgekiln.engine import forking
+
+    def work():
+        raise ValueError("no such award")
+
+    before = set(_children())
+    with pytest.raises(ValueError, match="no such award"):
+        forking.Beside(work).result()
+    assert set(_children()) <= before
+
+
+@pytest.mark.parametrize("how", ["died", "unpicklable"])
+def test_beside_says_so_when_the_process_ends_without_an_answer(how):
+    from badgekiln.engine import forking
+
+    def work():
+        if how == "died":
+            os._exit(3)
+        return lambda: None  # (a result that pickle refuses)
+
+    before = set(_children())
+    with pytest.raises(forking.BesideFailed):
+        forking.Beside(work).result()
+    assert set(_children()) <= before
+
+
+def test_discarding_beside_ends_the_process_at_once():
+    from badgekiln.engine import forking
+
+    def work():
+        time.sleep(60)
+
+    before = set(_children())
+    running = forking.Beside(work)
+    start = time.monotonic()
+    running.discard()
+    assert time.monotonic() - start < 5 and set(_children()) <= before
+    with pytest.raises(forking.BesideFailed):
+        running.result()
+
+
+def test_a_process_beside_does_not_outlive_a_killed_caller(tmp_path):
+    """A build killed (SIGKILL) while its summary is made beside: that process ends when its work
+    is done, and whoever ran the build is not left waiting on pipes it holds (a pool's idle worker
+    waited for ever)."""
+    script = (
+        "import os, sys, time\n"
+        "from badgekiln.engine import forking\n"
+        "forking.Beside(lambda: time.sleep(0.5))\n"
+        "os._exit(9)\n"
+    )
+    start = time.monotonic()
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=30)
+    assert done.returncode == 9 and time.monotonic() - start < 20

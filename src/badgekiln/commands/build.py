@@ -17,7 +17,8 @@ from pathlib import Path
 
 import jinja2
 
-from badgekiln.commands.buildsummary import Summary, read_state, summarize, write_state
+from badgekiln.commands import buildsummary
+from badgekiln.commands.buildsummary import Beside, Summary, read_state, summarize, write_state
 from badgekiln.commands.progress import Progress
 from badgekiln.engine import forking, outputscan, stamp, timings, views
 from badgekiln.engine.cache import BuildCache, CacheRecordDamaged
@@ -369,39 +370,48 @@ def _run_build(
             today=today,
         )
         progress.stage("signing and rendering")
-        with _located_template_errors(source), _counting_groups(cache, progress), timings.phase("plan"):
-            plan = build(inputs, renderer, cache)
-        progress.stage(f"writing {plan.count()} files")
-        with timings.phase("write"):
-            counts = cache.write(plan) if cache else dict(write_site(plan, output), files=plan.count())
-        del plan  # (its records' texts, 100 MB at 100,000 awards, are let go with the cache's: see let_go)
-        if cache:
-            with timings.phase("cache save"):
-                cache.save()
-            with timings.phase("output stamp"):
-                cache.stamp_output()
-            cache.let_go()
-        from badgekiln.commands.github import repository_warnings  # (only here: not on every command's path)
+        beside = _summary_beside(source, loaded.project, today, cache, pin=pin, awards=len(new_ledger.entries))
+        try:
+            with _located_template_errors(source), _counting_groups(cache, progress), timings.phase("plan"):
+                plan = build(inputs, renderer, cache)
+            progress.stage(f"writing {plan.count()} files")
+            with timings.phase("write"):
+                counts = cache.write(plan) if cache else dict(write_site(plan, output), files=plan.count())
+            del plan  # (its records' texts, 100 MB at 100,000 awards, are let go with the cache's: see let_go)
+            if cache:
+                with timings.phase("cache save"):
+                    cache.save()
+                with timings.phase("output stamp"):
+                    cache.stamp_output()
+                cache.let_go()
+            from badgekiln.commands.github import repository_warnings  # (only here: not on every command's path)
 
-        result = BuildResult(
-            output=output,
-            files=counts["files"],
-            written=counts["written"],
-            linked=counts["linked"],
-            warnings=prepared.warnings + repository_warnings(source, loaded.project.badges),
-        )
-        with timings.phase("summary"), forking.collector_paused():
-            with timings.phase("summary/read"):
-                previous = read_state(source)
-            with timings.phase("summary/compare"):
-                result.summary, snapshot = summarize(
-                    loaded.project, today, previous, partial(_record_of, cache) if cache else None
-                )
-            if pin and cache is not None:  # a build of the site (not a preview) with its cache in the sources
-                with timings.phase("summary/write"):
-                    write_state(source, snapshot)
-                with timings.phase("summary/ledger"):
-                    _save_ledger(source, new_ledger, old_ledger)
+            result = BuildResult(
+                output=output,
+                files=counts["files"],
+                written=counts["written"],
+                linked=counts["linked"],
+                warnings=prepared.warnings + repository_warnings(source, loaded.project.badges),
+            )
+            with timings.phase("summary"), forking.collector_paused():
+                summary = beside.summary(keep=True) if beside is not None else None
+                if summary is None:
+                    with timings.phase("summary/read"):
+                        previous = read_state(source)
+                    with timings.phase("summary/compare"):
+                        summary, snapshot = summarize(
+                            loaded.project, today, previous, partial(_record_of, cache) if cache else None
+                        )
+                    if pin and cache is not None:  # a build of the site (not a preview) with its cache in the sources
+                        with timings.phase("summary/write"):
+                            write_state(source, snapshot)
+                result.summary = summary
+                if pin and cache is not None:
+                    with timings.phase("summary/ledger"):
+                        _save_ledger(source, new_ledger, old_ledger)
+        finally:
+            if beside is not None:
+                beside.close()
         if pin and not frozen:
             with timings.phase("pin ids and ledger"):
                 result.pinned = _pin_ids(source, loaded)
@@ -633,6 +643,18 @@ def moved_indices(source: Path, ledger: ledger_mod.Ledger) -> list[Diagnostic]:
         )
         for was, award_id, now in moved[:20]
     ]
+
+
+def _summary_beside(
+    source: Path, project: Project, today: date, cache: BuildCache | None, *, pin: bool, awards: int
+) -> Beside | None:
+    """The build summary made in a process beside this build (:class:`buildsummary.Beside`), or
+    None: for a build of a large site, with its cache in the sources, that reuses ``output/`` (a
+    rebuild). A build afresh makes every award's view: its process would copy the memory of every
+    award, through the make."""
+    if not pin or cache is None or awards < buildsummary.AHEAD_AWARDS or forking.jobs() < 2 or not cache.intact:
+        return None
+    return Beside(source, project, today, partial(_record_of, cache))
 
 
 def _record_of(cache: BuildCache, recipient: Recipient) -> tuple[str, str] | None:

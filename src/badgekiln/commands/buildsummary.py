@@ -16,9 +16,11 @@ model, and the view follows from the model and the day alone.)
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import os
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -27,7 +29,7 @@ from typing import Any
 
 import orjson
 
-from badgekiln.engine import jsonread
+from badgekiln.engine import forking, jsonread, timings
 from badgekiln.errors import SourceError
 from badgekiln.models import ROW_EXPIRES, ROW_ID, Project, Recipient, row_status
 from badgekiln.sources import safefiles
@@ -234,11 +236,108 @@ def _hashes(data: Any) -> bool:
 
 def write_state(source: Path, state: Snapshot) -> None:
     """Record this build's snapshot (atomically; a failure to write only loses the next summary)."""
+    staged = new_stage(source)
+    if staged is not None and stage_state(staged, state):
+        keep_state(source, staged)
+
+
+def new_stage(source: Path) -> Path | None:
+    """An empty file beside ``last-build.json`` (``mkstemp``: created anew, under a name no one can
+    have planted), to stage a snapshot in; None if it cannot be made."""
     path = source / STATE
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError:
+        return None
+    os.close(fd)
+    return Path(name)
+
+
+def stage_state(staged: Path, state: Snapshot) -> bool:
+    """Write ``state`` into the file ``staged`` (:func:`new_stage`), for :func:`keep_state` to put
+    in place; False (and the file removed) if it could not be written."""
     data = {"format": FORMAT, "today": state.today, "loose": state.loose, "files": state.files}
     try:
-        tmp.write_bytes(orjson.dumps(data, option=orjson.OPT_SORT_KEYS))
-        os.replace(tmp, path)
+        fd = os.open(staged, os.O_WRONLY | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0))
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(orjson.dumps(data, option=orjson.OPT_SORT_KEYS))
     except OSError:
-        tmp.unlink(missing_ok=True)
+        drop_state(staged)
+        return False
+    return True
+
+
+def keep_state(source: Path, staged: Path) -> None:
+    """Put the snapshot staged in ``staged`` in place (a failure only loses the next summary)."""
+    try:
+        os.replace(staged, source / STATE)
+    except OSError:
+        drop_state(staged)
+
+
+def drop_state(staged: Path) -> None:
+    """Remove a staged snapshot that is not to be kept."""
+    with contextlib.suppress(OSError):
+        os.unlink(staged)
+
+
+# A rebuild's summary is made beside it, in a forked process, when the site has this many awards
+# (the summary of 100,000 awards is 0.16 s of a 3 s rebuild; of 10,000, about what forking costs).
+AHEAD_AWARDS = 20_000
+
+
+def made_beside(
+    source: Path, project: Project, today: date, identity: Identity | None, staged: Path | None
+) -> tuple[Summary, bool]:
+    """In the process beside a build (:class:`Beside`): the summary, and whether this build's
+    snapshot was written into ``staged`` for the build to keep once it has succeeded."""
+    with timings.phase("summary/read"):
+        previous = read_state(source)
+    with timings.phase("summary/compare"):
+        summary, snapshot = summarize(project, today, previous, identity)
+    with timings.phase("summary/write"):
+        return summary, staged is not None and stage_state(staged, snapshot)
+
+
+class Beside:
+    """A rebuild's summary, made in a forked process (:class:`badgekiln.engine.forking.Beside`)
+    while the build makes and writes its files: what the summary reads (the sources, the
+    identities of their cached records) is settled before the build plans, and is what it would
+    read at the end. The process writes the snapshot into a staged file, which :meth:`summary`
+    puts in place once the build has succeeded; :meth:`close` ends it all otherwise."""
+
+    def __init__(self, source: Path, project: Project, today: date, identity: Identity | None):
+        self._source = source
+        self._staged = new_stage(source)
+        try:
+            self._run = forking.Beside(functools.partial(made_beside, source, project, today, identity, self._staged))
+        except BaseException:
+            if self._staged is not None:
+                drop_state(self._staged)
+            raise
+        if not self._run.started:
+            self.close()
+
+    def summary(self, *, keep: bool) -> Summary | None:
+        """The summary made beside the build, its snapshot kept when ``keep``; None if it was not
+        made there (not started, failed, or the process died): the build makes it itself, and
+        raises what that raises (a damaged record of the cache, say)."""
+        if not self._run.started:
+            return None
+        try:
+            summary, staged = self._run.result()
+        except Exception:  # noqa: BLE001 - made again in the build's process, which says what is wrong
+            self.close()
+            return None
+        if keep and staged and self._staged is not None:
+            keep_state(self._source, self._staged)
+            self._staged = None
+        self.close()
+        return summary  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        """Stop the process if it still runs, and remove a snapshot staged and not kept."""
+        self._run.discard()
+        if self._staged is not None:
+            drop_state(self._staged)
+            self._staged = None

@@ -19,6 +19,7 @@ import contextlib
 import gc
 import multiprocessing
 import os
+import pickle
 import signal
 import threading
 import time
@@ -123,6 +124,108 @@ def pool(workers: int) -> Iterator[ProcessPoolExecutor]:
         finally:
             with _LIVE_LOCK:
                 _LIVE.pop(forked, None)
+
+
+class Beside:
+    """``function()`` run in one forked process while this one goes on; :meth:`result` waits for
+    its answer. The process inherits what ``function`` reads (nothing is sent to it), sends back
+    its result (pickled) and ends at once: it never waits for more work, so it does not outlive
+    this process by more than the function's time (a pool's idle worker, orphaned by a build
+    killed with SIGKILL, waited for ever, and held the pipes of whoever ran the build).
+    Without fork (not Linux) nothing is started: :attr:`started` is False.
+    """
+
+    def __init__(self, function: Callable[[], Any]):
+        self._pid: int | None = None
+        self._read: int | None = None
+        if not hasattr(os, "fork"):
+            return
+        with frozen():  # (what the process inherits stays out of the collector's sight: see the module's text)
+            try:
+                read, write = os.pipe()
+            except OSError:  # (out of file descriptors: the caller does the work itself)
+                return
+            try:
+                pid = os.fork()
+            except OSError:  # (out of processes or memory: the same)
+                os.close(read)
+                os.close(write)
+                return
+            if pid == 0:  # pragma: no cover - the forked process (its work is tested through the parent)
+                os.close(read)
+                _run_beside(function, write)
+            os.close(write)
+        self._pid, self._read = pid, read
+
+    @property
+    def started(self) -> bool:
+        return self._pid is not None
+
+    def result(self) -> Any:
+        """The function's result, its timings added to this process's; raises what it raised, or
+        :class:`BesideFailed` when the process ended without an answer."""
+        if self._read is None:
+            raise BesideFailed("nothing runs beside this process")
+        chunks = []
+        try:
+            with os.fdopen(self._read, "rb", closefd=False) as pipe:
+                while chunk := pipe.read(1 << 20):
+                    chunks.append(chunk)
+        finally:
+            self._end(kill=False)
+        try:
+            done, value, record = pickle.loads(b"".join(chunks))
+        except Exception as exc:  # noqa: BLE001 - cut short (the process died) or not ours
+            raise BesideFailed("the process beside ended without an answer") from exc
+        if not done:
+            raise value
+        timings.merge(record)
+        return value
+
+    def discard(self) -> None:
+        """End the process now, its answer unread (the build failed, or is stopping)."""
+        self._end(kill=True)
+
+    def _end(self, *, kill: bool) -> None:
+        pid, read, self._pid, self._read = self._pid, self._read, None, None
+        if read is not None:
+            os.close(read)  # (a process still writing then gets EPIPE, and ends)
+        if pid is None:
+            return
+        if kill:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(ChildProcessError, OSError):
+            os.waitpid(pid, 0)
+
+
+class BesideFailed(RuntimeError):
+    """The process of a :class:`Beside` ended without an answer."""
+
+
+def _run_beside(function: Callable[[], Any], write: int) -> None:  # pragma: no cover - in the forked process
+    """In the process of a :class:`Beside`: send ``(done, result or exception, timings)`` to the
+    pipe ``write`` and end (never returns: ``os._exit``, so nothing of the parent's runs here, its
+    buffered output not flushed twice and no exit handler run)."""
+    code = 0
+    try:
+        for number in STOP_SIGNALS:  # (as a pool's worker: Ctrl-C is the build's to handle)
+            signal.signal(number, signal.SIG_IGN if number == signal.SIGINT else signal.SIG_DFL)
+        timings.take()  # (what the parent had recorded before the fork is the parent's)
+        try:
+            answer = (True, function(), timings.take())
+        except Exception as exc:  # noqa: BLE001 - sent back: the parent decides
+            answer = (False, exc, {})
+        try:
+            payload = pickle.dumps(answer)
+        except Exception as exc:  # noqa: BLE001 - a result or exception that does not pickle
+            payload = pickle.dumps((False, BesideFailed(f"its answer could not be sent: {exc!r}"), {}))
+        with os.fdopen(write, "wb") as pipe:
+            pipe.write(payload)
+    except BaseException:  # noqa: BLE001 - whatever happens, this process ends here
+        code = 1
+    finally:
+        os._exit(code)
 
 
 class Stopped(RuntimeError):
