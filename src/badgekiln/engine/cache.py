@@ -358,6 +358,11 @@ class BuildCache:
         # the file of canonicalization templates the state was saved with (engine/canoncache.py)
         self._canon_read: Any = state.get("canon") if canoncache.record_ok(state.get("canon")) else None
         self.canon_record: Any = None if self.restored else self._canon_read  # (a restored one is not this machine's)
+        # What every bundle key of the build that saved the state held but its file's record
+        # (keys.UnitKeys.bundle_context), and this build's, set by the plan
+        self._bundle_context_read: list[Any] | None = _bundle_context(state.get("bundle_context"))
+        self.bundle_context: list[Any] | None = None
+        self._reused_sources: set[str] = set()  # source files whose record this build took as it was
         self._new_texts: dict[str, str] = {}  # the texts of the records of the files validated in this build
         self.new_groups: dict[str, list[Any]] = {}
         self.new_bundles: dict[str, list[Any]] = {}  # bundles kept whole
@@ -532,6 +537,23 @@ class BuildCache:
         self._kept_bundles.append(bundle)
         self.stats["bundles_kept"] = self.stats.get("bundles_kept", 0) + 1
         return True
+
+    @property
+    def bundle_context_read(self) -> list[Any] | None:
+        """The ``bundle_context`` of the build that saved the state this build read, if any."""
+        return self._bundle_context_read
+
+    def kept_bundle_key(self, bundle: str) -> str | None:
+        """The key the last build gave ``bundle``, when this build took its file's record as that
+        build left it and the file holds one recipient: then its key is the same, if the rest of
+        what it holds is (:meth:`badgekiln.engine.keys.UnitKeys.same_bundle_context`, which the
+        caller asks). None otherwise: the key is computed."""
+        if bundle not in self._reused_sources:
+            return None
+        found, old = self._identity.get(bundle), self._bundles.get(bundle)
+        if found is None or len(found[1]) != 1 or old is None or type(old[0]) is not str:
+            return None
+        return old[0]
 
     def open_bundle(self, bundle: str, key: str | None) -> None:
         """Plan ``bundle``'s groups one by one (:meth:`reuse`, :meth:`record` with ``bundle``); it is
@@ -827,6 +849,7 @@ class BuildCache:
             and record_shards == self._record_shards
             and self.new_sources == self._sources
             and self.canon_record == self._canon_read
+            and self.bundle_context == self._bundle_context_read
         ):
             self._saved_sha = self._state_sha
             if not self._saved and self._state_sha is not None:  # (its digest lost, or not this state's)
@@ -838,7 +861,16 @@ class BuildCache:
         tmp.unlink(missing_ok=True)
         with open(tmp, "xb") as handle:  # (x: never through a link left at that name)
             hashing = _Hashing(handle)
-            _write_state(hashing, plain, bundles, self.new_sources, shards, record_shards, canon=self.canon_record)
+            _write_state(
+                hashing,
+                plain,
+                bundles,
+                self.new_sources,
+                shards,
+                record_shards,
+                canon=self.canon_record,
+                bundle_context=self.bundle_context,
+            )
         os.replace(tmp, self.root / "state.json")
         self._saved_sha = hashing.hasher.hexdigest()
         self._save_digest(self._saved_sha)
@@ -1044,6 +1076,7 @@ class BuildCache:
         self.new_groups, self.new_bundles, self._bundle_keys, self._in_bundle = {}, {}, {}, {}
         self._sources, self.new_sources, self._new_texts = {}, {}, {}
         self._unchanged, self._kept, self._kept_bundles = [], [], []
+        self._reused_sources = set()
 
     def untouched_folders(self) -> dict[str, str] | None:
         """The :func:`outputstamp.lines` of the folders of ``output/`` this build did not write in,
@@ -1137,6 +1170,7 @@ class BuildCache:
             )
             if reused is not None:
                 results.append(reused)
+                self._reused_sources.add(rel)
                 old = self._sources[rel]
                 # (the record as it was; with the file's stat of this build when that changed, its bytes not)
                 self.new_sources[rel] = (
@@ -1195,6 +1229,22 @@ class BuildCache:
             return (now, os.lstat(self.root).st_dev) if now is not None else None
         except OSError:
             return None
+
+
+def _bundle_context(found: Any) -> list[Any] | None:
+    """A state's ``bundle_context`` (:meth:`badgekiln.engine.keys.UnitKeys.bundle_context`) when it
+    is one: a digest, a length and a digest; None for anything else (then no bundle key is taken
+    from the state without being computed)."""
+    if (
+        type(found) is list
+        and len(found) == 3
+        and type(found[0]) is str
+        and type(found[1]) is int
+        and found[1] >= 0
+        and type(found[2]) is str
+    ):
+        return found
+    return None
 
 
 def _stat_of(record: Any) -> list[Any] | None:
@@ -1302,6 +1352,7 @@ def _write_state(
     record_shards: dict[str, str] | None = None,
     *,
     canon: Any = None,
+    bundle_context: list[Any] | None = None,
 ) -> None:
     """Write the state (the JSON object ``_read_state`` reads) a few thousand records at a time.
 
@@ -1321,6 +1372,8 @@ def _write_state(
     }
     if canon is not None:  # (the canonicalization templates' file: see engine/canoncache.py)
         head["canon"] = canon
+    if bundle_context is not None:  # (see keys.UnitKeys.bundle_context)
+        head["bundle_context"] = bundle_context
     handle.write(orjson.dumps(head)[:-1])
     for name, records, dumps in (
         ("groups", groups, _dumps),

@@ -92,7 +92,6 @@ class UnitKeys:
         }
         self._earners: dict[str, str] = {}
         self._award_site: dict[str, str] = {}  # the site-wide parts award units read (in every award's parts)
-        self._bundle_site: str | None = None  # what every bundle key holds (see bundle)
         self._badges = {
             slug: digest(badge, _file_sha(inputs.source, SourceTree.image(badge.image)))
             for slug, badge in project.badges.items()
@@ -216,9 +215,6 @@ class UnitKeys:
         the recipient's :attr:`~badgekiln.models.Recipient.rows` (a recipient the cache handed back
         gives them without making its awards' models).
         """
-        if self._bundle_site is None:
-            names = sorted({name for unit in units() if unit.scope == "award" for name in unit.reads} - self.AWARD_OWN)
-            self._bundle_site = _sha("bundle v2", self._code, *[self.site_part(n) for n in names])
         day, texts, status, classes = (
             self.inputs.today.isoformat(),
             self._ledger_texts,
@@ -226,13 +222,53 @@ class UnitKeys:
             self._classes,
         )
         return _sha(
-            self._bundle_site,
+            self._bundle_site_part,
             record,
             *[
                 status(row, day) + texts[row[models.ROW_ID]] + classes.get(row[models.ROW_BADGE], " ?")
                 for row in recipient.rows
             ],
         )
+
+    @functools.cached_property
+    def _bundle_site_part(self) -> str:
+        """What every bundle key holds (see :meth:`bundle`): the site-wide parts award units read, the code and the units."""
+        names = sorted({name for unit in units() if unit.scope == "award" for name in unit.reads} - self.AWARD_OWN)
+        return _sha("bundle v2", self._code, *[self.site_part(n) for n in names])
+
+    @functools.cached_property
+    def bundle_context(self) -> list[Any]:
+        """What every bundle key of this build holds but its recipient's record and rows (see
+        :meth:`bundle`): the digest of the site-wide parts, the day and every badge class's part;
+        then the length and SHA-256 of the ledger's text, which holds each row's entry."""
+        text = self._ledger_bytes
+        shared = _sha(
+            "bundle context v1",
+            self._bundle_site_part,
+            self.inputs.today.isoformat(),
+            *[f"{slug}{part}" for slug, part in sorted(self._classes.items())],
+        )
+        return [shared, len(text), hashlib.sha256(text).hexdigest()]
+
+    def same_bundle_context(self, before: list[Any] | None) -> bool:
+        """Whether the bundle key of a recipient file is the one the build that kept ``before`` (its
+        :attr:`bundle_context`) computed, when the file's record is the one that build used
+        (:meth:`badgekiln.engine.cache.BuildCache.kept_bundle_key`): the same site-wide parts, day
+        and classes, and a ledger whose text begins with that build's ledger's text. Then every
+        entry of that build's ledger is as it was (the text is its entries, a line each, in order;
+        a new award only adds a line at the end), and so is every row's status (a status follows
+        from the record and the day), its entry and its class: all the key holds."""
+        if before is None:
+            return False
+        shared, length, sha = before
+        now = self.bundle_context
+        if shared != now[0] or length > now[1]:
+            return False
+        return bool(hashlib.sha256(self._ledger_bytes[:length]).hexdigest() == sha)
+
+    @functools.cached_property
+    def _ledger_bytes(self) -> bytes:
+        return self.inputs.ledger.to_text().encode("utf-8", "surrogatepass")
 
     @functools.cached_property
     def _classes(self) -> dict[str, str]:

@@ -89,6 +89,8 @@ def run_units(plan: SitePlan, inputs: BuildInputs, renderer: Any, cache: BuildCa
         )
     with timings.phase("plan/keys and reuse"):
         todo = _plan_groups(plan, inputs, renderer, cache, keys)
+        if cache is not None:
+            cache.bundle_context = keys.bundle_context  # (kept with the state: see keys.same_bundle_context)
     if todo and cache is not None:
         with timings.phase("plan/make"):
             # (the templates of the site's credential shapes the last build made: see canoncache)
@@ -134,6 +136,9 @@ def _plan_groups(
                 )
     # (the loop that runs for every award of the site: written out, no callable made per group)
     uncached = [unit for unit in award_units if not unit.cached]
+    # An unchanged recipient file's bundle key is the last build's when the rest of what it holds
+    # is the same (most rebuilds: keys.UnitKeys.same_bundle_context), and is not computed again.
+    same_context = cache is not None and keys.same_bundle_context(cache.bundle_context_read)
     for recipient in inputs.project.recipients:
         bundle = None
         if cache is not None and recipient.location is not None:
@@ -141,7 +146,9 @@ def _plan_groups(
             # rebuild's files: see BuildCache.keep_bundle); else planned one by one, as below.
             bundle = recipient.location.path
             record = cache.source_identity(bundle, recipient)
-            bundle_key = keys.bundle(recipient, record) if record is not None else None
+            bundle_key = None
+            if record is not None:
+                bundle_key = (same_context and cache.kept_bundle_key(bundle)) or keys.bundle(recipient, record)
             if cache.keep_bundle(bundle, bundle_key):
                 for award in recipient.awards if uncached else ():  # (no award unit is uncached today)
                     for unit in uncached:

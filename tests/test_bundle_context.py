@@ -1,0 +1,104 @@
+"""A rebuild takes an unchanged recipient file's bundle key from the last build, without computing
+it, when everything else that key holds is as it was (keys.UnitKeys.same_bundle_context): the
+same site-wide parts, day and badge classes, and a ledger that only grew at its end. Each case
+below is checked against a clean build of the same sources, and by which bundle keys were
+computed."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from conftest import TODAY, build, tree_bytes
+from test_incremental import append, clean_build, edit
+
+from badgekiln.engine import keys as keys_mod
+
+
+@pytest.fixture
+def computed(monkeypatch):
+    """The recipient files whose bundle key each build computed, in order."""
+    seen: list[str] = []
+    real = keys_mod.UnitKeys.bundle
+
+    def bundle(self, recipient, record):
+        seen.append(recipient.location.path)
+        return real(self, recipient, record)
+
+    monkeypatch.setattr(keys_mod.UnitKeys, "bundle", bundle)
+    return seen
+
+
+def _recipients(site: Path) -> list[str]:
+    return sorted(f"recipients/{path.name}" for path in (site / "recipients").glob("*.yaml"))
+
+
+def _rebuild(run, site: Path, computed: list[str], *extra: str) -> list[str]:
+    computed.clear()
+    build(run, site, *extra)
+    return sorted(computed)
+
+
+def test_an_edit_computes_the_key_of_its_own_file_only(keyed_site, run, tmp_path, computed):
+    build(run, keyed_site)  # (its state now holds this build's context)
+    jane = keyed_site / "recipients/jane-doe.yaml"
+    edit(jane, "issued_on: 2026-03-01", "issued_on: 2026-03-02")
+    assert _rebuild(run, keyed_site, computed) == ["recipients/jane-doe.yaml"]
+    assert tree_bytes(keyed_site / "output") == clean_build(run, keyed_site, tmp_path)
+
+
+def test_a_new_award_adds_to_the_ledger_and_computes_its_files_key_only(keyed_site, run, tmp_path, computed):
+    build(run, keyed_site)
+    ledger = (keyed_site / "site_src/awards.lock").read_text()
+    append(keyed_site / "recipients/priya-patel.yaml", "  - badge: first-aid-at-work\n    issued_on: 2026-11-01\n")
+    assert _rebuild(run, keyed_site, computed) == ["recipients/priya-patel.yaml"]
+    assert (keyed_site / "site_src/awards.lock").read_text().startswith(ledger)  # (a line added at its end)
+    assert tree_bytes(keyed_site / "output") == clean_build(run, keyed_site, tmp_path)
+    # (the build wrote the new award's id into the file: the next build validates it again)
+    assert _rebuild(run, keyed_site, computed) == ["recipients/priya-patel.yaml"]
+
+
+def test_another_day_computes_every_key(keyed_site, run, tmp_path, computed):
+    build(run, keyed_site)
+    later = (date.fromisoformat(TODAY) + timedelta(days=400)).isoformat()  # (past expiry dates)
+    computed.clear()
+    assert run("build", "--source", str(keyed_site), "--today", later).code == 0
+    assert sorted(computed) == _recipients(keyed_site)
+    assert tree_bytes(keyed_site / "output") == clean_build(run, keyed_site, tmp_path, "--today", later)
+
+
+def test_an_edited_badge_class_computes_every_key(keyed_site, run, tmp_path, computed):
+    build(run, keyed_site)
+    edit(keyed_site / "badges/network-cabling.yaml", "description: ", "description: Edited. ")
+    assert _rebuild(run, keyed_site, computed) == _recipients(keyed_site)
+    assert tree_bytes(keyed_site / "output") == clean_build(run, keyed_site, tmp_path)
+
+
+def test_a_ledger_changed_before_its_end_computes_every_key(keyed_site, run, tmp_path, computed):
+    """awards.lock edited by hand (a merge gone wrong): two entries swap their status-list indexes.
+    The ledger no longer begins with the last build's: no key is taken from that build."""
+    build(run, keyed_site)
+    path = keyed_site / "site_src/awards.lock"
+    lines = path.read_text().splitlines(keepends=True)
+    body = [i for i, line in enumerate(lines) if not line.startswith("#")]
+    first, second = (lines[i].split("\t") for i in body[:2])
+    first[1], second[1] = second[1], first[1]
+    lines[body[0]], lines[body[1]] = "\t".join(second), "\t".join(first)
+    path.write_text("".join(lines))
+    assert _rebuild(run, keyed_site, computed) == _recipients(keyed_site)
+    assert tree_bytes(keyed_site / "output") == clean_build(run, keyed_site, tmp_path)
+
+
+def test_a_context_the_state_does_not_hold_computes_every_key(keyed_site, run, computed):
+    """A state saved before the context was kept (or with a damaged one): every key computed."""
+    import orjson
+
+    build(run, keyed_site)
+    state = keyed_site / ".badgekiln/cache/state.json"
+    data = orjson.loads(state.read_bytes())
+    assert isinstance(data.get("bundle_context"), list)
+    data["bundle_context"] = ["x", "not a length", "y"]
+    state.write_bytes(orjson.dumps(data))
+    edit(keyed_site / "recipients/jane-doe.yaml", "issued_on: 2026-03-01", "issued_on: 2026-03-02")
+    assert _rebuild(run, keyed_site, computed) == _recipients(keyed_site)
