@@ -308,3 +308,56 @@ def test_a_process_beside_does_not_outlive_a_killed_caller(tmp_path):
     start = time.monotonic()
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=30)
     assert done.returncode == 9 and time.monotonic() - start < 20
+
+
+def _state(pid: int) -> str | None:
+    """The state letter of process ``pid`` (Z: ended, not yet reaped), or None when it is gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return None
+
+
+def test_a_large_answer_does_not_keep_the_process_beside_alive():
+    """An answer larger than a pipe holds (64 KB) is written and the process ends before the
+    caller asks for it (blocked on a pipe, it lived through the build, holding a copy of its memory)."""
+    from badgekiln.engine import forking
+
+    running = forking.Beside(lambda: "x" * 1_000_000)
+    pid = running._pid
+    deadline = time.monotonic() + 20
+    while _state(pid) not in ("Z", None) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert _state(pid) in ("Z", None)
+    assert running.result() == "x" * 1_000_000
+
+
+def test_an_interrupted_wait_ends_the_process_beside_at_once():
+    from badgekiln.engine import forking
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    before = set(_children())
+    running = forking.Beside(lambda: time.sleep(30))
+    old = signal.signal(signal.SIGALRM, interrupt)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.3)
+        start = time.monotonic()
+        with pytest.raises(KeyboardInterrupt):
+            running.result()
+        assert time.monotonic() - start < 5
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+    assert set(_children()) <= before
+
+
+def test_the_process_beside_runs_without_the_cyclic_collector():
+    import gc
+
+    from badgekiln.engine import forking
+
+    assert gc.isenabled()
+    assert forking.Beside(gc.isenabled).result() is False
+    assert gc.isenabled()

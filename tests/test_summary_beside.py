@@ -156,3 +156,19 @@ def test_when_the_process_beside_fails_the_build_makes_the_summary(minimal_site,
     assert '"today"' in (minimal_site / STATE).read_text()
     assert not list((minimal_site / ".badgekiln").glob(".last-build.json.*"))
     assert "(since the last build: 0 added, 0 changed, 0 revoked;" in build(run, minimal_site).out  # (kept)
+
+
+def test_a_snapshot_staged_by_a_build_killed_meanwhile_is_removed_by_the_next(minimal_site, run, tmp_path):
+    """A build killed while its summary was made beside it leaves the staged snapshot (the process
+    beside goes on to write it): the next build removes it, and a link of that name without
+    following it."""
+    build(run, minimal_site)
+    folder = minimal_site / ".badgekiln"
+    (folder / ".last-build.json.k1ll3d.tmp").write_text("{}")
+    target = tmp_path / "elsewhere.txt"
+    target.write_text("kept")
+    (folder / ".last-build.json.l1nk.tmp").symlink_to(target)
+    ann = minimal_site / "recipients/ann.yaml"
+    ann.write_text(ann.read_text() + "    narrative: Did it well.\n")
+    build(run, minimal_site)
+    assert not list(folder.glob(".last-build.json.*")) and target.read_text() == "kept"

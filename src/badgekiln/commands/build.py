@@ -370,8 +370,9 @@ def _run_build(
             today=today,
         )
         progress.stage("signing and rendering")
-        beside = _summary_beside(source, loaded.project, today, cache, pin=pin, awards=len(new_ledger.entries))
+        beside = None
         try:
+            beside = _summary_beside(source, loaded.project, today, cache, pin=pin, awards=len(new_ledger.entries))
             with _located_template_errors(source), _counting_groups(cache, progress), timings.phase("plan"):
                 plan = build(inputs, renderer, cache)
             progress.stage(f"writing {plan.count()} files")

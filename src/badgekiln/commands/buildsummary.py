@@ -245,6 +245,7 @@ def new_stage(source: Path) -> Path | None:
     """An empty file beside ``last-build.json`` (``mkstemp``: created anew, under a name no one can
     have planted), to stage a snapshot in; None if it cannot be made."""
     path = source / STATE
+    _drop_staged(path)
     try:
         fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError:
@@ -253,12 +254,31 @@ def new_stage(source: Path) -> Path | None:
     return Path(name)
 
 
+def _drop_staged(path: Path) -> None:
+    """Remove the snapshots staged beside ``path`` and never put in place: a build killed (SIGTERM,
+    SIGKILL) while its summary was made beside it leaves one, the whole snapshot (73 MB at a
+    million awards), which the process beside goes on to write. Only a build holding the cache's
+    lock stages one, and the process beside holds that lock (inherited) until it ends: none of
+    them is in use. Links are removed, never followed."""
+    try:
+        with os.scandir(path.parent) as entries:
+            names = [entry.name for entry in entries]
+    except OSError:
+        return
+    for name in names:
+        if name.startswith(f".{path.name}.") and name.endswith(".tmp"):
+            with contextlib.suppress(OSError):
+                if not (path.parent / name).is_dir() or (path.parent / name).is_symlink():
+                    os.unlink(path.parent / name)
+
+
 def stage_state(staged: Path, state: Snapshot) -> bool:
     """Write ``state`` into the file ``staged`` (:func:`new_stage`), for :func:`keep_state` to put
     in place; False (and the file removed) if it could not be written."""
     data = {"format": FORMAT, "today": state.today, "loose": state.loose, "files": state.files}
     try:
-        fd = os.open(staged, os.O_WRONLY | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0))
+        flags = os.O_WRONLY | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+        fd = os.open(staged, flags)  # (never through a link, nor blocked by a FIFO put in its place)
         with os.fdopen(fd, "wb") as handle:
             handle.write(orjson.dumps(data, option=orjson.OPT_SORT_KEYS))
     except OSError:
