@@ -102,3 +102,46 @@ def test_a_context_the_state_does_not_hold_computes_every_key(keyed_site, run, c
     state.write_bytes(orjson.dumps(data))
     edit(keyed_site / "recipients/jane-doe.yaml", "issued_on: 2026-03-01", "issued_on: 2026-03-02")
     assert _rebuild(run, keyed_site, computed) == _recipients(keyed_site)
+
+
+def test_a_key_rotation_computes_every_key(keyed_site, run, tmp_path, computed):
+    """(the "signing" part of every key changes)"""
+    build(run, keyed_site)
+    assert run("keys", "rotate", "--source", str(keyed_site), "--today", TODAY).code == 0
+    assert _rebuild(run, keyed_site, computed) == _recipients(keyed_site)
+    assert tree_bytes(keyed_site / "output") == clean_build(run, keyed_site, tmp_path)
+
+
+def _preview(site: Path) -> None:
+    """A build that leaves the sources alone (``serve``'s, pin=False), with the sources' cache:
+    its new awards' ledger lines are only in its memory, awards.lock stays as it was."""
+    from badgekiln.commands.build import run_build
+
+    run_build(site, site / "output", base_url=None, today=date.fromisoformat(TODAY), pin=False)
+
+
+@pytest.mark.parametrize("second", ["aaaa-new-2", "zzzz-new-2"])
+def test_previews_whose_new_awards_take_other_indexes_compute_the_keys_that_change(
+    keyed_site, run, tmp_path, computed, second
+):
+    """Two previews, each adding an award: awards.lock is never written, so the second preview's
+    new lines are made again from the files', in id order. An award sorting before the first
+    preview's new one takes its index: that ledger no longer begins with the first preview's,
+    and every key is computed; one sorting after it only adds a line, and only its file's key
+    is computed (the first award's file kept under its key)."""
+    ledger = (keyed_site / "site_src/awards.lock").read_bytes()
+    append(
+        keyed_site / "recipients/priya-patel.yaml",
+        "  - id: mmmm-new-1\n    badge: first-aid-at-work\n    issued_on: 2026-11-01\n",
+    )
+    _preview(keyed_site)
+    append(
+        keyed_site / "recipients/jane-doe.yaml",
+        f"  - id: {second}\n    badge: first-aid-at-work\n    issued_on: 2026-11-02\n",
+    )
+    computed.clear()
+    _preview(keyed_site)
+    expected = _recipients(keyed_site) if second < "mmmm-new-1" else ["recipients/jane-doe.yaml"]
+    assert sorted(computed) == expected
+    assert (keyed_site / "site_src/awards.lock").read_bytes() == ledger  # (a preview writes no source)
+    assert tree_bytes(keyed_site / "output") == clean_build(run, keyed_site, tmp_path)
