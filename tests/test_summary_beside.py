@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import TODAY, build, write_site
+from conftest import TODAY, build, tree_bytes, write_site
 
 from badgekiln.commands import build as build_mod
 from badgekiln.commands import buildsummary
@@ -172,3 +172,35 @@ def test_a_snapshot_staged_by_a_build_killed_meanwhile_is_removed_by_the_next(mi
     ann.write_text(ann.read_text() + "    narrative: Did it well.\n")
     build(run, minimal_site)
     assert not list(folder.glob(".last-build.json.*")) and target.read_text() == "kept"
+
+
+def test_a_damaged_record_the_summary_beside_finds_still_starts_the_build_afresh(tmp_path, run, monkeypatch):
+    """A record only the summary decodes (its file's view is missing from last-build.json, and no
+    group of it is made again): the process beside finds it damaged, the build makes the summary
+    itself, finds the same, and starts afresh without the cache, as when the summary was made in
+    the build's own process (tests/test_views.py)."""
+    from conftest import edit_record_texts, write_site
+    from test_views import _many
+
+    monkeypatch.setattr(buildsummary, "AHEAD_AWARDS", 0)
+    site = write_site(tmp_path / "site", _many(6))
+    build(run, site)
+    edit_record_texts(site / ".badgekiln/cache", lambda texts: texts.update({"recipients/p02.yaml": "not json"}))
+    (site / STATE).unlink()  # (every file's view is made again: each recipient decoded)
+    path = site / "recipients/p04.yaml"
+    path.write_text(path.read_text().replace("issued_on: 2026-01-05", "issued_on: 2026-01-06"))
+    begun = []
+
+    class Watched(buildsummary.Beside):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            begun.append(self._run.started)
+
+    monkeypatch.setattr(build_mod, "Beside", Watched)
+    result = build(run, site)
+    assert begun and begun[0] is True  # (the summary was begun beside the build)
+    assert "cache-damaged" in result.err and "recipients/p02.yaml" in result.err
+    first = tree_bytes(site / "output")
+    (site / ".badgekiln").rename(tmp_path / "old-cache")
+    build(run, site)
+    assert tree_bytes(site / "output") == first
