@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.processes import children
+
 SCRIPT = r"""
 import multiprocessing, os, signal, sys, threading, time
 from pathlib import Path
@@ -221,20 +223,6 @@ def test_a_worker_dead_in_the_middle_of_a_result_does_not_hang_the_stop(tmp_path
 # -- Beside: one function in a process of its own, while the caller goes on ------------------------
 
 
-def _children() -> list[int]:
-    """The processes whose parent is this one (zombies too: a child not reaped shows here)."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if fields[1] == str(os.getpid()):
-                found.append(int(entry))
-    return found
-
-
 def test_beside_runs_the_function_in_another_process_and_hands_back_its_result():
     from badgekiln.engine import forking, timings
 
@@ -244,13 +232,13 @@ def test_beside_runs_the_function_in_another_process_and_hands_back_its_result()
         with timings.phase("beside/work"):
             return os.getpid(), sum(data["big"])
 
-    before = set(_children())
+    before = set(children())
     running = forking.Beside(work)
     assert running.started
     pid, total = running.result()
     assert pid != os.getpid() and total == sum(range(1000))
     assert "beside/work" in timings.snapshot()  # (its timings added to this process's)
-    assert set(_children()) <= before  # (ended and reaped)
+    assert set(children()) <= before  # (ended and reaped)
 
 
 def test_beside_raises_what_the_function_raised():
@@ -259,10 +247,10 @@ def test_beside_raises_what_the_function_raised():
     def work():
         raise ValueError("no such award")
 
-    before = set(_children())
+    before = set(children())
     with pytest.raises(ValueError, match="no such award"):
         forking.Beside(work).result()
-    assert set(_children()) <= before
+    assert set(children()) <= before
 
 
 @pytest.mark.parametrize("how", ["died", "unpicklable"])
@@ -274,10 +262,10 @@ def test_beside_says_so_when_the_process_ends_without_an_answer(how):
             os._exit(3)
         return lambda: None  # (a result that pickle refuses)
 
-    before = set(_children())
+    before = set(children())
     with pytest.raises(forking.BesideFailed):
         forking.Beside(work).result()
-    assert set(_children()) <= before
+    assert set(children()) <= before
 
 
 def test_discarding_beside_ends_the_process_at_once():
@@ -286,11 +274,11 @@ def test_discarding_beside_ends_the_process_at_once():
     def work():
         time.sleep(60)
 
-    before = set(_children())
+    before = set(children())
     running = forking.Beside(work)
     start = time.monotonic()
     running.discard()
-    assert time.monotonic() - start < 5 and set(_children()) <= before
+    assert time.monotonic() - start < 5 and set(children()) <= before
     with pytest.raises(forking.BesideFailed):
         running.result()
 
@@ -338,7 +326,7 @@ def test_an_interrupted_wait_ends_the_process_beside_at_once():
     def interrupt(signum, frame):
         raise KeyboardInterrupt
 
-    before = set(_children())
+    before = set(children())
     running = forking.Beside(lambda: time.sleep(30))
     old = signal.signal(signal.SIGALRM, interrupt)
     try:
@@ -350,7 +338,7 @@ def test_an_interrupted_wait_ends_the_process_beside_at_once():
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old)
-    assert set(_children()) <= before
+    assert set(children()) <= before
 
 
 def test_the_process_beside_runs_without_the_cyclic_collector():

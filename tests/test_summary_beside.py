@@ -14,6 +14,7 @@ from conftest import TODAY, build, tree_bytes, write_site
 from badgekiln.commands import build as build_mod
 from badgekiln.commands import buildsummary
 from badgekiln.engine import stamp
+from tests.support.processes import children
 
 STATE = Path(".badgekiln/last-build.json")
 
@@ -115,27 +116,13 @@ def test_a_build_that_fails_keeps_nothing_of_the_summary_made_beside(minimal_sit
     ann = minimal_site / "recipients/ann.yaml"
     ann.write_text(ann.read_text() + "    narrative: Did it well.\n")
     stamp.forget(minimal_site)
-    children = set(_children())
+    before_children = set(children())
     result = run("build", "--source", str(minimal_site), "--today", TODAY)
     assert result.code != 0 and "No space left on device" in result.err
     assert begun == [True]  # (a summary was begun beside the build) ...
     assert (minimal_site / STATE).read_bytes() == before  # ... and nothing of it kept
     assert not list((minimal_site / ".badgekiln").glob(".last-build.json.*"))
-    assert set(_children()) <= children  # (the process beside ended and reaped)
-
-
-def _children() -> list[int]:
-    """The processes whose parent is this one (zombies too: a child not reaped shows here)."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if fields[1] == str(os.getpid()):
-                found.append(int(entry))
-    return found
+    assert set(children()) <= before_children  # (the process beside ended and reaped)
 
 
 def test_when_the_process_beside_fails_the_build_makes_the_summary(minimal_site, run, monkeypatch):
