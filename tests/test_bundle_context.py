@@ -104,6 +104,29 @@ def test_a_context_the_state_does_not_hold_computes_every_key(keyed_site, run, c
     assert _rebuild(run, keyed_site, computed) == _recipients(keyed_site)
 
 
+def test_a_ledger_length_inside_a_line_computes_every_key(keyed_site, run, computed):
+    """A state whose ledger length ends inside a line (no build writes one: a forged or damaged
+    state.json), with the right digest of that many bytes: not taken, since a later change to the
+    rest of that line would pass for a line added at the end."""
+    import hashlib
+
+    import orjson
+
+    build(run, keyed_site)
+    state = keyed_site / ".badgekiln/cache/state.json"
+    data = orjson.loads(state.read_bytes())
+    text = (keyed_site / "site_src/awards.lock").read_bytes()
+    assert data["bundle_context"][1:] == [len(text), hashlib.sha256(text).hexdigest()]
+    inside = len(text) - 3
+    data["bundle_context"][1:] = [inside, hashlib.sha256(text[:inside]).hexdigest()]
+    state.write_bytes(orjson.dumps(data))
+    edit(keyed_site / "recipients/jane-doe.yaml", "issued_on: 2026-03-01", "issued_on: 2026-03-02")
+    assert _rebuild(run, keyed_site, computed) == _recipients(keyed_site)
+    # (and a length at the end of a line is taken: the next build's own state holds one)
+    edit(keyed_site / "recipients/jane-doe.yaml", "issued_on: 2026-03-02", "issued_on: 2026-03-03")
+    assert _rebuild(run, keyed_site, computed) == ["recipients/jane-doe.yaml"]
+
+
 def test_a_key_rotation_computes_every_key(keyed_site, run, tmp_path, computed):
     """(the "signing" part of every key changes)"""
     build(run, keyed_site)

@@ -269,14 +269,18 @@ class UnitKeys:
 
     def _ledger_digest(self, prefix: int | None) -> tuple[int, str, str | None]:
         """The length and SHA-256 of the ledger's text (as UTF-8), and the SHA-256 of its first
-        ``prefix`` bytes (None when it is shorter, or not asked), in one pass over the text. The
-        bytes are not kept (84 MB at a million awards, held through the make, and a slice of them
-        copied them once more): only the two digests are, for :attr:`bundle_context`."""
+        ``prefix`` bytes (None when it is shorter, when they do not end at the end of a line, or
+        when not asked), in one pass over the text. The bytes are not kept (84 MB at a million
+        awards, held through the make, and a slice of them copied them once more): only the two
+        digests are, for :attr:`bundle_context`.
+
+        (A length from a state.json that ends inside a line is no build's: taken, a later change
+        to the rest of that line would pass for an added line.)"""
         known: tuple[int, str, str | None] | None = self.__dict__.get("_ledger_digests")
         if known is not None and prefix is None:
             return known
         text = memoryview(self.inputs.ledger.to_text().encode("utf-8", "surrogatepass"))
-        fits = prefix is not None and prefix <= len(text)
+        fits = prefix is not None and 0 <= prefix <= len(text) and (prefix == 0 or text[prefix - 1] == 0x0A)
         hasher = hashlib.sha256(text[:prefix] if fits else text)
         head = hasher.hexdigest() if fits else None
         if fits:
