@@ -91,6 +91,7 @@ class UnitKeys:
             ),
         }
         self._earners: dict[str, str] = {}
+        self._entry_texts_made = 0  # (ledger entries made into text one by one: see _ledger_text_of)
         self._award_site: dict[str, str] = {}  # the site-wide parts award units read (in every award's parts)
         self._badges = {
             slug: digest(badge, _file_sha(inputs.source, SourceTree.image(badge.image)))
@@ -109,21 +110,33 @@ class UnitKeys:
 
     @functools.cached_property
     def _ledger_texts(self) -> dict[str, str]:
-        """Every award's ledger entry as text (:func:`_ledger_text`), made once: the "awards" part
-        and every bundle key hold them."""
+        """Every award's ledger entry as text (:func:`_ledger_text`), made once when many bundle
+        keys are computed (a clean build); a rebuild that computes a few makes only theirs
+        (:meth:`_ledger_text_of`: the whole dict was 0.09 s of a rebuild at 100,000 awards)."""
         return _ledger_texts(self.inputs.ledger.entries)
+
+    def _ledger_text_of(self, award_id: str) -> str:
+        """One award's ledger entry as text (:func:`_ledger_text`); KeyError when it has none."""
+        texts = self.__dict__.get("_ledger_texts")
+        if texts is not None:
+            return str(texts[award_id])
+        self._entry_texts_made += 1
+        if self._entry_texts_made > _FEW_ENTRY_TEXTS:  # (many keys to compute: every text at once)
+            return str(self._ledger_texts[award_id])
+        return _ledger_text(self.inputs.ledger.entries[award_id])
 
     def _awards(self) -> str:
         """Every award's ledger entry, issue date, revocation and suspension.
 
-        The ledger's entries, one line each (the ledger text has no space inside a field); then
-        each recipient's awards, a line each (:func:`~badgekiln.engine.cache.statuses_text`), or,
+        The SHA-256 of the ledger's text (its entries, a line each, in index order: the text is
+        made from the entries alone, and computed for :attr:`bundle_context` anyway; the entries
+        made into text again were 0.1 s of a rebuild at 100,000 awards); then each recipient's awards, a line each (:func:`~badgekiln.engine.cache.statuses_text`), or,
         for a recipient whose model is the one its validated record made, the digest of those
         lines kept in that record (:meth:`~badgekiln.engine.cache.BuildCache.source_statuses`):
         made when the file was validated, so a rebuild makes no line for an unchanged file (the
         100,000 lines were 0.5 s of a rebuild). Not a recipient model that ``site_src/members.csv``
         or a CPD log changed: its lines are made."""
-        lines = ["\n".join(self._ledger_texts.values())]
+        lines = [f"ledger {self._ledger_digest(None)[1]}"]
         for recipient in self.inputs.project.recipients:
             where = recipient.location.path if recipient.location is not None else None
             kept = self._statuses(where, recipient) if self._statuses is not None and where else None
@@ -215,9 +228,9 @@ class UnitKeys:
         the recipient's :attr:`~badgekiln.models.Recipient.rows` (a recipient the cache handed back
         gives them without making its awards' models).
         """
-        day, texts, status, classes = (
+        day, text, status, classes = (
             self.inputs.today.isoformat(),
-            self._ledger_texts,
+            self._ledger_text_of,
             models.row_status,
             self._classes,
         )
@@ -225,7 +238,7 @@ class UnitKeys:
             self._bundle_site_part,
             record,
             *[
-                status(row, day) + texts[row[models.ROW_ID]] + classes.get(row[models.ROW_BADGE], " ?")
+                status(row, day) + text(row[models.ROW_ID]) + classes.get(row[models.ROW_BADGE], " ?")
                 for row in recipient.rows
             ],
         )
@@ -272,7 +285,7 @@ class UnitKeys:
         ``prefix`` bytes (None when it is shorter, when they do not end at the end of a line, or
         when not asked), in one pass over the text. The bytes are not kept (84 MB at a million
         awards, held through the make, and a slice of them copied them once more): only the two
-        digests are, for :attr:`bundle_context`.
+        digests are, for :attr:`bundle_context` and the "awards" part.
 
         (A length from a state.json that ends inside a line is no build's: taken, a later change
         to the rest of that line would pass for an added line.)"""
@@ -382,6 +395,9 @@ def _award_text(award: models.Award) -> str:
     fingerprint all the same. Keys of model values made once per build use :func:`digest`.)
     """
     return _fields_text(award)
+
+
+_FEW_ENTRY_TEXTS = 2_000  # ledger entries made into text one by one before all are, at once
 
 
 def _ledger_text(entry: Any) -> str:
