@@ -1150,17 +1150,21 @@ def test_a_file_changed_in_the_tick_of_its_stat_keeps_no_stat(tmp_path, monkeypa
     stats: dict = {}
     # (changed less than SETTLED_NS before the build: not kept, whatever the clock's tick)
     cache_mod._file_keys(
-        tmp_path, path.parent, [path], "c", known={}, stats=stats, clock=(found.st_ctime_ns + 10**9, found.st_dev)
+        tmp_path, path.parent, [path.name], "c", known={}, stats=stats, clock=(found.st_ctime_ns + 10**9, found.st_dev)
     )
-    assert stats[path] is None
+    assert stats[path.name] is None
     monkeypatch.setattr(cache_mod, "SETTLED_NS", 0)
     for clock, kept in ((found.st_ctime_ns, False), (found.st_ctime_ns + 1, True)):
         stats.clear()
-        cache_mod._file_keys(tmp_path, path.parent, [path], "c", known={}, stats=stats, clock=(clock, found.st_dev))
-        assert (stats[path] is not None) == kept
+        cache_mod._file_keys(
+            tmp_path, path.parent, [path.name], "c", known={}, stats=stats, clock=(clock, found.st_dev)
+        )
+        assert (stats[path.name] is not None) == kept
     stats.clear()  # (another file system than the clock's: its times are not compared with it)
-    cache_mod._file_keys(tmp_path, path.parent, [path], "c", known={}, stats=stats, clock=(found.st_ctime_ns + 1, -1))
-    assert stats[path] is None
+    cache_mod._file_keys(
+        tmp_path, path.parent, [path.name], "c", known={}, stats=stats, clock=(found.st_ctime_ns + 1, -1)
+    )
+    assert stats[path.name] is None
 
 
 def test_a_restored_cache_does_not_trust_the_files_stats(keyed_site, run, monkeypatch):

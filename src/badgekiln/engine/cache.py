@@ -377,7 +377,7 @@ class BuildCache:
         # Source files read too soon after their last change for their stat to be kept (see
         # _file_keys), to be read once more when this build saves, if settled by then (_settle):
         # (the site, the folder, the keys' context, the folder's prefix in the site; file -> its ctime)
-        self._unsettled: list[tuple[Path, Path, str, str, dict[Path, int]]] = []
+        self._unsettled: list[tuple[Path, Path, str, str, dict[str, int]]] = []
         self._fresh = not state or bool(problem)  # no usable record: blobs of older versions may be lying around
         # ... unless the store holds nothing yet (a first build): then every blob is this build's.
         self._store_was_empty = self._fresh and _no_entries(self.store.root)
@@ -914,16 +914,16 @@ class BuildCache:
         if now is None or device is None:  # (none is unsettled without a clock: see _file_keys)
             return
         for root, folder, base, prefix, unsettled in self._unsettled:
-            paths = [path for path, ctime in unsettled.items() if ctime < now - SETTLED_NS]
-            if not paths:
+            names = [name for name, ctime in unsettled.items() if ctime < now - SETTLED_NS]
+            if not names:
                 continue
-            stats: dict[Path, list[Any] | None] = {}
-            keys = _file_keys(root, folder, paths, base, stats=stats, clock=(now, device))
-            for path in paths:
-                rel = prefix + path.name
-                record, settled = self.new_sources.get(rel), stats.get(path)
+            stats: dict[str, list[Any] | None] = {}
+            keys = _file_keys(root, folder, names, base, stats=stats, clock=(now, device))
+            for name in names:
+                rel = prefix + name
+                record, settled = self.new_sources.get(rel), stats.get(name)
                 if settled is not None and type(record) is list and len(record) == 8 and record[5] is None:
-                    if keys[path] != record[0]:
+                    if keys[name] != record[0]:
                         continue  # (changed since it was validated: the next build reads it)
                     self.new_sources[rel] = [*record[:5], settled, *record[6:]]
         self._unsettled = []
@@ -1114,14 +1114,16 @@ class BuildCache:
     def files(
         self,
         kind: str,
-        paths: list[Path],
+        folder: Path,
+        names: list[str],
         context: Any,
         validate_one: Callable[[Path], validate.FileResult],
         today: date | None,
-        listed: dict[Path, os.stat_result] | None = None,
+        listed: dict[str, os.stat_result] | None = None,
     ) -> list[validate.FileResult]:
-        """The validation of each file of ``paths`` (:class:`badgekiln.sources.validate.SourceMemo`).
-        ``listed``: stats of some of them as their folder's listing found them (not taken again).
+        """The validation of each file ``names`` names in ``folder``, a folder of the sources
+        (:class:`badgekiln.sources.validate.SourceMemo`). ``listed``: stats of some of them as
+        their folder's listing found them (not taken again).
 
         A file's result is reused when its bytes, the ``context`` it was validated in, badgekiln's
         code and the files it read are the same, and every date of it compares with ``today`` as it
@@ -1132,17 +1134,18 @@ class BuildCache:
         day = today.isoformat() if today else ""
         results: list[validate.FileResult | None] = []
         fresh: list[tuple[int, str, str | None]] = []
-        root = paths[0].parents[1] if paths else Path()
-        prefix = paths[0].parent.relative_to(root).as_posix() + "/" if paths else ""  # (one folder: see _file_keys)
-        stats: dict[Path, list[Any] | None] = {}
-        unsettled: dict[Path, int] = {}
+        root = folder.parent
+        prefix = folder.name + "/"  # (a folder at the top of the sources: see _file_keys)
+        stats: dict[str, list[Any] | None] = {}
+        unsettled: dict[str, int] = {}
         with timings.phase(f"sources/{kind}: hash"):
-            if paths:
-                known = None if self.restored else {path: self._sources.get(prefix + path.name) for path in paths}
+            if names:
+                sources = self._sources
+                known = None if self.restored else {name: sources.get(prefix + name) for name in names}
                 keys = _file_keys(
                     root,
-                    paths[0].parent,
-                    paths,
+                    folder,
+                    names,
                     base,
                     known=known,
                     stats=stats,
@@ -1153,11 +1156,11 @@ class BuildCache:
             else:
                 keys = {}
         if unsettled:
-            self._unsettled.append((root, paths[0].parent, base, prefix, unsettled))
+            self._unsettled.append((root, folder, base, prefix, unsettled))
         lazy, reused_count = self._lazy, 0
-        for path in paths:
-            rel = prefix + path.name
-            key = keys[path]
+        for name in names:
+            rel = prefix + name
+            key = keys[name]
             reused = _reuse(
                 self._sources.get(rel),
                 key,
@@ -1174,7 +1177,7 @@ class BuildCache:
                 old = self._sources[rel]
                 # (the record as it was; with the file's stat of this build when that changed, its bytes not)
                 self.new_sources[rel] = (
-                    old if _stat_of(old) == stats.get(path) else [*old[:5], stats.get(path), *old[6:]]
+                    old if _stat_of(old) == stats.get(name) else [*old[:5], stats.get(name), *old[6:]]
                 )
                 if kind == "recipients":
                     self._identity[rel] = (_record_identity(old), reused.values, old[6])
@@ -1188,14 +1191,16 @@ class BuildCache:
         self.stats[f"{kind}_reused"] = self.stats.get(f"{kind}_reused", 0) + reused_count
         with timings.phase(f"sources/{kind}: validate"):
             made = fork_map(
-                validate_one, [paths[index] for index, _, _ in fresh], phase=f"sources/{kind}: validate (workers)"
+                validate_one,
+                [folder / names[index] for index, _, _ in fresh],
+                phase=f"sources/{kind}: validate (workers)",
             )
         # Keys of the files again, after validation: a file saved meanwhile was perhaps validated
         # in one version and hashed in another, so its result is not kept.
-        after = _file_keys(root, paths[0].parent, [paths[index] for index, _, _ in fresh], base) if fresh else {}
+        after = _file_keys(root, folder, [names[index] for index, _, _ in fresh], base) if fresh else {}
         for (index, rel, key), result in zip(fresh, made):
             results[index] = result
-            if key is not None and after.get(paths[index]) == key and not any(d.is_error for d in result.diagnostics):
+            if key is not None and after.get(names[index]) == key and not any(d.is_error for d in result.diagnostics):
                 # The files it read, with the SHA-256 of the very bytes validation checked.
                 # (a recipient file's text is kept in its shard file, read only to decode it: see
                 # _save_record_shards; a badge class's, read on every rebuild, in the state)
@@ -1208,7 +1213,7 @@ class BuildCache:
                     day,
                     result.latest_day.isoformat() if result.latest_day else None,
                     [[read, sha] for read, sha in result.reads],
-                    stats.get(paths[index]),
+                    stats.get(names[index]),
                     _sha(statuses_text(result.values)) if kind == "recipients" else None,
                     views.summary_text(result) if kind == "recipients" else None,
                 ]
@@ -1447,17 +1452,18 @@ def _file_sha(source: Path, rel: str) -> str | None:
 def _file_keys(
     source: Path,
     folder: Path,
-    files: list[Path],
+    files: list[str],
     context: str,
     *,
-    known: dict[Path, Any] | None = None,
-    stats: dict[Path, list[Any] | None] | None = None,
+    known: dict[str, Any] | None = None,
+    stats: dict[str, list[Any] | None] | None = None,
     clock: tuple[int, int] | None = None,
-    listed: dict[Path, os.stat_result] | None = None,
-    unsettled: dict[Path, int] | None = None,
-) -> dict[Path, str | None]:
-    """Each file's key: ``context`` and the SHA-256 of its bytes (read safely, the folder opened
-    once); None for a file that cannot be read (validation reports it).
+    listed: dict[str, os.stat_result] | None = None,
+    unsettled: dict[str, int] | None = None,
+) -> dict[str, str | None]:
+    """Each file's key, by name (``files``: names of files in ``folder``): ``context`` and the
+    SHA-256 of its bytes (read safely, the folder opened once); None for a file that cannot be
+    read (validation reports it).
 
     ``known``: each file's record in the last build's state. A file whose stat (size, mtime,
     ctime, inode, device) is the one its record keeps is not read: the SHA-256 kept with it is
@@ -1471,7 +1477,7 @@ def _file_keys(
     ``unsettled`` gets the ctime of each file read whose stat was not kept only for being too
     recent (a regular file on the clock's file system).
     """
-    keys: dict[Path, str | None] = dict.fromkeys(files)
+    keys: dict[str, str | None] = dict.fromkeys(files)
     if not files:
         return keys
     try:
@@ -1479,18 +1485,18 @@ def _file_keys(
     except (SourceError, OSError):
         return keys
     with opened:
-        for path in files:
-            found = ((listed.get(path) if listed else None) or opened.stat(path.name)) if stats is not None else None
+        for name in files:
+            found = ((listed.get(name) if listed else None) or opened.stat(name)) if stats is not None else None
             now = _stat_fields(found) if found is not None else None
-            kept = _stat_of(known.get(path)) if known is not None and now is not None else None
+            kept = _stat_of(known.get(name)) if known is not None and now is not None else None
             if stats is not None and kept is not None and kept[:5] == now:  # (kept[5]: a SHA-256, see _state_problem)
-                keys[path] = _sha(context, kept[5])  # (its bytes as recorded: not read)
-                stats[path] = kept
+                keys[name] = _sha(context, kept[5])  # (its bytes as recorded: not read)
+                stats[name] = kept
                 continue
             with contextlib.suppress(SourceError, OSError):
-                data = opened.read_bytes(path.name, limit=validate.MAX_ASSET_BYTES)
+                data = opened.read_bytes(name, limit=validate.MAX_ASSET_BYTES)
                 sha = hashlib.sha256(data).hexdigest()
-                keys[path] = _sha(context, sha)
+                keys[name] = _sha(context, sha)
                 if stats is not None:
                     trusted = (
                         found is not None
@@ -1498,10 +1504,10 @@ def _file_keys(
                         and found.st_dev == clock[1]
                         and found.st_ctime_ns < clock[0] - SETTLED_NS
                     )
-                    stats[path] = [*now, sha] if trusted and now is not None else None
+                    stats[name] = [*now, sha] if trusted and now is not None else None
                     if not trusted and now is not None and unsettled is not None and found is not None:
                         if clock is not None and found.st_dev == clock[1]:
-                            unsettled[path] = found.st_ctime_ns
+                            unsettled[name] = found.st_ctime_ns
     return keys
 
 

@@ -93,25 +93,27 @@ class FileResult:
 class SourceMemo(Protocol):
     """How a build reuses the validation of unchanged files (:class:`badgekiln.engine.cache.BuildCache`).
 
-    ``files`` returns ``[validate_one(path) for path in paths]``, or results kept from an earlier
-    call whose file bytes, ``context`` and ``reads`` were the same and whose date comparisons with
-    ``today`` come out the same.
+    ``files`` returns ``[validate_one(folder / name) for name in names]``, or results kept from an
+    earlier call whose file bytes, ``context`` and ``reads`` were the same and whose date
+    comparisons with ``today`` come out the same. (Files by name: a ``Path`` made, hashed and
+    named for each of 27,000 recipient files was 0.3 s of a rebuild.)
     """
 
     def files(
         self,
         kind: str,
-        paths: list[Path],
+        folder: Path,
+        names: list[str],
         context: Any,
         validate_one: Callable[[Path], FileResult],
         today: date | None,
-        listed: dict[Path, os.stat_result] | None = None,
+        listed: dict[str, os.stat_result] | None = None,
     ) -> list[FileResult]: ...
 
 
 class _NoMemo:
-    def files(self, kind, paths, context, validate_one, today, listed=None):  # noqa: D102 - SourceMemo
-        return [validate_one(path) for path in paths]
+    def files(self, kind, folder, names, context, validate_one, today, listed=None):  # noqa: D102 - SourceMemo
+        return [validate_one(folder / name) for name in names]
 
 
 def load_project(
@@ -137,22 +139,24 @@ def load_project(
     paths = source_paths(source)
     diagnostics: list[Diagnostic] = []
     config = _load_config(source, paths, diagnostics, base_url)
-    listed: dict[Path, os.stat_result] = {}  # (each file's stat as its folder's listing found it)
     listings = listings or {}
-    badge_paths = _yaml_files(paths["badges"], source, diagnostics, "badge", listed, listings.get("badges"))
+    badge_names, listed = _yaml_files(paths["badges"], source, diagnostics, "badge", listings.get("badges"))
     badges: dict[str, BadgeClass] = {}
-    for result in memo.files("badges", badge_paths, None, partial(_badge_file, source), today, listed):
+    validate_badge = partial(_badge_file, source)
+    for result in memo.files("badges", paths["badges"], badge_names, None, validate_badge, today, listed):
         badges.update((badge.slug, badge) for badge in result.values if isinstance(badge, BadgeClass))
         diagnostics.extend(result.diagnostics)
-    badge_files = {p.stem for p in badge_paths}
-    recipient_paths = _yaml_files(
-        paths["recipients"], source, diagnostics, "recipient", listed, listings.get("recipients")
+    badge_files = {name[:-5] for name in badge_names}
+    recipient_names, listed = _yaml_files(
+        paths["recipients"], source, diagnostics, "recipient", listings.get("recipients")
     )
     # A recipient file's result depends on the badge classes it can refer to, and on nothing else of them.
     context = [sorted((slug, badge.valid_for) for slug, badge in badges.items()), sorted(badge_files)]
     recipients: list[Recipient] = []
     validate_recipient = partial(_recipient_file, source, badges, badge_files, today)
-    for result in memo.files("recipients", recipient_paths, context, validate_recipient, today, listed):
+    for result in memo.files(
+        "recipients", paths["recipients"], recipient_names, context, validate_recipient, today, listed
+    ):
         recipients.extend(value for value in result.values if isinstance(value, Recipient))
         diagnostics.extend(result.diagnostics)
     pages = _load_pages(source, paths, diagnostics)
@@ -193,12 +197,11 @@ def _yaml_files(
     source: Path,
     diagnostics: list[Diagnostic],
     what: str,
-    listed: dict[Path, os.stat_result],
     entries: list[safefiles.Entry] | None = None,
-) -> list[Path]:
-    """The ``<slug>.yaml`` files directly in ``folder``; everything else there is reported.
-    ``listed`` gets each one's stat as the listing found it (links not followed). ``entries``:
-    the folder's listing (:func:`safefiles.list_dir`) when it was taken already.
+) -> tuple[list[str], dict[str, os.stat_result]]:
+    """The names of the ``<slug>.yaml`` files directly in ``folder``, and each one's stat as the
+    listing found it (links not followed); everything else there is reported. ``entries``: the
+    folder's listing (:func:`safefiles.list_dir`) when it was taken already.
 
     Hidden files and READMEs are skipped quietly, other plain files (``notes.txt``) with a
     warning. What looks like a record that would be lost (``.yml``, ``.YAML``, ``ann.yaml.txt``,
@@ -210,16 +213,16 @@ def _yaml_files(
             entries = safefiles.list_dir(source, rel_folder)
         except SourceError as exc:
             diagnostics.append(exc.diagnostic)
-            return []
-    found = []
+            return [], {}
+    found: list[str] = []
+    listed: dict[str, os.stat_result] = {}
     for entry in entries:
         name = entry.name
         if entry.kind == "file" and name.endswith(".yaml") and SLUG_RE.match(name[:-5]):
             # (the usual entry, in short: a regular file named <slug>.yaml, as the last branch but one takes it)
-            path = folder / name
-            found.append(path)
+            found.append(name)
             if entry.stat is not None:
-                listed[path] = entry.stat
+                listed[name] = entry.stat
             continue
         rel = f"{rel_folder}/{name}"
         dot = name.rfind(".")  # (the suffix and stem as pathlib gives them, without making a Path per entry)
@@ -260,10 +263,9 @@ def _yaml_files(
                     )
                 )
             else:
-                path = folder / name
-                found.append(path)
+                found.append(name)
                 if entry.stat is not None:
-                    listed[path] = entry.stat
+                    listed[name] = entry.stat
         elif suffix == ".yml":
             diagnostics.append(
                 Diagnostic(
@@ -294,7 +296,7 @@ def _yaml_files(
                     f"move it out of {rel_folder}/ to silence this warning",
                 )
             )
-    return found
+    return found, listed
 
 
 def _load_config(source: Path, paths, diagnostics, base_url) -> SiteConfig | None:
