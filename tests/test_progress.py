@@ -169,6 +169,27 @@ def test_a_fifo_or_a_link_at_the_last_build_file_is_not_read(minimal_site, run, 
     assert "awards: 1 (first build: 1 added" in build(run, minimal_site).out
 
 
+def test_a_folder_at_the_last_build_file_is_named_in_a_warning_and_left_alone(minimal_site, run):
+    """No snapshot can take a folder's place: every summary would say "first build" quietly. The
+    build says why, and leaves the folder (never removes what it did not make)."""
+    build(run, minimal_site)
+    state = minimal_site / ".badgekiln/last-build.json"
+    state.unlink()
+    state.mkdir()
+    (state / "kept.txt").write_text("mine")
+    stamp.forget(minimal_site)
+    built = build(run, minimal_site)
+    assert "awards: 1 (first build: 1 added" in built.out
+    assert "summary-not-kept" in built.err and "rm -r .badgekiln/last-build.json" in built.err
+    assert (state / "kept.txt").read_text() == "mine"
+    assert "summary-not-kept" in build(run, minimal_site).err  # (and on every build until it is removed)
+    (state / "kept.txt").unlink()
+    state.rmdir()
+    built = build(run, minimal_site)
+    assert "summary-not-kept" not in built.err and "first build" in built.out  # (the file kept again)
+    assert "first build" not in build(run, minimal_site).out
+
+
 def test_award_csv_ends_with_a_summary(minimal_site, run, tmp_path):
     sheet = tmp_path / "awards.csv"
     sheet.write_text(

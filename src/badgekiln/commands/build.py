@@ -407,6 +407,8 @@ def _run_build(
                         with timings.phase("summary/write"):
                             write_state(source, snapshot)
                 result.summary = summary
+                if pin and cache is not None and buildsummary.blocked(source):
+                    result.warnings += (_summary_blocked(),)
                 if pin and cache is not None:
                     with timings.phase("summary/ledger"):
                         _save_ledger(source, new_ledger, old_ledger)
@@ -421,6 +423,19 @@ def _run_build(
                     result.ledger_added = len(new_ledger.entries) - len(old_ledger.entries)
                     result.ledger_written = True
         return result
+
+
+def _summary_blocked() -> Diagnostic:
+    """The warning for a folder where the build keeps its summary's snapshot (see :func:`buildsummary.blocked`)."""
+    where = buildsummary.STATE.as_posix()
+    return Diagnostic(
+        "warning",
+        "summary-not-kept",
+        f"{where} is a folder: the build cannot keep what it published there, so its summary "
+        "cannot say what changed since this build",
+        SourceLocation(where),
+        f"remove the folder (rm -r {where}); the next build keeps the file again",
+    )
 
 
 def run_check(source: Path, *, base_url: str | None, today: date, frozen: bool) -> Prepared:

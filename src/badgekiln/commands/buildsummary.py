@@ -20,6 +20,7 @@ import contextlib
 import functools
 import hashlib
 import os
+import stat
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -293,6 +294,16 @@ def keep_state(source: Path, staged: Path) -> None:
         os.replace(staged, source / STATE)
     except OSError:
         drop_state(staged)
+
+
+def blocked(source: Path) -> bool:
+    """Whether a folder stands where the snapshot is kept (``.badgekiln/last-build.json``): no
+    snapshot can replace it, so every build's summary would say "first build" (a link, a FIFO or
+    a file is replaced by the next snapshot, never followed or removed)."""
+    try:
+        return stat.S_ISDIR(os.lstat(source / STATE).st_mode)
+    except OSError:
+        return False
 
 
 def drop_state(staged: Path) -> None:
