@@ -14,6 +14,7 @@ from conftest import TODAY, build, tree_bytes
 from test_incremental import append, clean_build, edit
 
 from badgekiln.engine import keys as keys_mod
+from badgekiln.sources.ledger import HEADER
 
 
 @pytest.fixture
@@ -79,13 +80,7 @@ def test_a_ledger_changed_before_its_end_computes_every_key(keyed_site, run, tmp
     """awards.lock edited by hand (a merge gone wrong): two entries swap their status-list indexes.
     The ledger no longer begins with the last build's: no key is taken from that build."""
     build(run, keyed_site)
-    path = keyed_site / "site_src/awards.lock"
-    lines = path.read_text().splitlines(keepends=True)
-    body = [i for i, line in enumerate(lines) if not line.startswith("#")]
-    first, second = (lines[i].split("\t") for i in body[:2])
-    first[1], second[1] = second[1], first[1]
-    lines[body[0]], lines[body[1]] = "\t".join(second), "\t".join(first)
-    path.write_text("".join(lines))
+    _swap_first_two_indexes(keyed_site / "site_src/awards.lock")
     assert _rebuild(run, keyed_site, computed) == _recipients(keyed_site)
     assert tree_bytes(keyed_site / "output") == clean_build(run, keyed_site, tmp_path)
 
@@ -125,6 +120,55 @@ def test_a_ledger_length_inside_a_line_computes_every_key(keyed_site, run, compu
     # (and a length at the end of a line is taken: the next build's own state holds one)
     edit(keyed_site / "recipients/jane-doe.yaml", "issued_on: 2026-03-02", "issued_on: 2026-03-03")
     assert _rebuild(run, keyed_site, computed) == ["recipients/jane-doe.yaml"]
+
+
+def _swap_first_two_indexes(path: Path) -> None:
+    """awards.lock edited by hand (a merge gone wrong): its first two entries swap their indexes."""
+    lines = path.read_text().splitlines(keepends=True)
+    body = [i for i, line in enumerate(lines) if not line.startswith("#")]
+    first, second = (lines[i].split("\t") for i in body[:2])
+    first[1], second[1] = second[1], first[1]
+    lines[body[0]], lines[body[1]] = "\t".join(second), "\t".join(first)
+    path.write_text("".join(lines))
+
+
+@pytest.mark.parametrize("length", [0, HEADER.index("\n") + 1])
+def test_a_ledger_length_inside_the_header_computes_every_key(keyed_site, run, tmp_path, computed, length):
+    """Every ledger's text begins with its header, so a length inside it (0, or the header's first
+    line: no build saves one) would let any ledger pass for one that only grew at its end (found
+    by review): a ledger changed before its end then kept stale keys."""
+    import hashlib
+
+    import orjson
+
+    build(run, keyed_site)
+    state = keyed_site / ".badgekiln/cache/state.json"
+    data = orjson.loads(state.read_bytes())
+    data["bundle_context"][1:] = [length, hashlib.sha256(HEADER[:length].encode()).hexdigest()]
+    state.write_bytes(orjson.dumps(data))
+    _swap_first_two_indexes(keyed_site / "site_src/awards.lock")
+    assert _rebuild(run, keyed_site, computed) == _recipients(keyed_site)
+    assert tree_bytes(keyed_site / "output") == clean_build(run, keyed_site, tmp_path)
+
+
+def test_a_rebuild_hashes_the_ledgers_text_once(keyed_site, run, monkeypatch):
+    """The bundle context's check and the "awards" part take their digests from one pass over the
+    ledger's text (found by review: the status lists' key asked first, and the text was encoded
+    and hashed twice)."""
+    passes: list = []
+    real = keys_mod.UnitKeys._ledger_digest
+
+    def counting(self, prefix):
+        if prefix is not None or "_ledger_digests" not in self.__dict__:
+            passes.append(prefix)
+        return real(self, prefix)
+
+    monkeypatch.setattr(keys_mod.UnitKeys, "_ledger_digest", counting)
+    build(run, keyed_site)
+    edit(keyed_site / "recipients/jane-doe.yaml", "issued_on: 2026-03-01", "issued_on: 2026-03-02")
+    passes.clear()
+    build(run, keyed_site)
+    assert len(passes) == 1 and passes[0] is not None, passes
 
 
 def test_a_key_rotation_computes_every_key(keyed_site, run, tmp_path, computed):

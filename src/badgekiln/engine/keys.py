@@ -32,6 +32,7 @@ from badgekiln.engine.cache import (
 from badgekiln.outputs import BuildInputs, Unit, units
 from badgekiln.pages import context
 from badgekiln.signing.secretscan import Secret
+from badgekiln.sources import ledger as ledger_mod
 from badgekiln.sources import safefiles
 from badgekiln.sources.config import SourceTree
 
@@ -129,13 +130,14 @@ class UnitKeys:
         """Every award's ledger entry, issue date, revocation and suspension.
 
         The SHA-256 of the ledger's text (its entries, a line each, in index order: the text is
-        made from the entries alone, and computed for :attr:`bundle_context` anyway; the entries
-        made into text again were 0.1 s of a rebuild at 100,000 awards); then each recipient's awards, a line each (:func:`~badgekiln.engine.cache.statuses_text`), or,
-        for a recipient whose model is the one its validated record made, the digest of those
-        lines kept in that record (:meth:`~badgekiln.engine.cache.BuildCache.source_statuses`):
-        made when the file was validated, so a rebuild makes no line for an unchanged file (the
-        100,000 lines were 0.5 s of a rebuild). Not a recipient model that ``site_src/members.csv``
-        or a CPD log changed: its lines are made."""
+        made from the entries alone, and hashed for :attr:`bundle_context` in the same pass; the
+        entries made into text again were 0.1 s of a rebuild at 100,000 awards); then each
+        recipient's awards, a line each (:func:`~badgekiln.engine.cache.statuses_text`), or, for a
+        recipient whose model is the one its validated record made, the digest of those lines kept
+        in that record (:meth:`~badgekiln.engine.cache.BuildCache.source_statuses`): made when the
+        file was validated, so a rebuild makes no line for an unchanged file (the 100,000 lines
+        were 0.5 s of a rebuild). Not a recipient model that ``site_src/members.csv`` or a CPD log
+        changed: its lines are made."""
         lines = [f"ledger {self._ledger_digest(None)[1]}"]
         for recipient in self.inputs.project.recipients:
             where = recipient.location.path if recipient.location is not None else None
@@ -287,13 +289,14 @@ class UnitKeys:
         awards, held through the make, and a slice of them copied them once more): only the two
         digests are, for :attr:`bundle_context` and the "awards" part.
 
-        (A length from a state.json that ends inside a line is no build's: taken, a later change
-        to the rest of that line would pass for an added line.)"""
+        (A length from a state.json that ends inside a line, or inside the header every ledger's
+        text begins with, is no build's: taken, a later change to the rest of that line, or to
+        any line, would pass for lines added at the end. A ledger of no entries is its header.)"""
         known: tuple[int, str, str | None] | None = self.__dict__.get("_ledger_digests")
         if known is not None and prefix is None:
             return known
         text = memoryview(self.inputs.ledger.to_text().encode("utf-8", "surrogatepass"))
-        fits = prefix is not None and 0 <= prefix <= len(text) and (prefix == 0 or text[prefix - 1] == 0x0A)
+        fits = prefix is not None and _HEADER_BYTES <= prefix <= len(text) and text[prefix - 1] == 0x0A
         hasher = hashlib.sha256(text[:prefix] if fits else text)
         head = hasher.hexdigest() if fits else None
         if fits:
@@ -397,6 +400,7 @@ def _award_text(award: models.Award) -> str:
     return _fields_text(award)
 
 
+_HEADER_BYTES = len(ledger_mod.HEADER.encode("utf-8"))  # (every ledger's text begins with its header)
 _FEW_ENTRY_TEXTS = 2_000  # ledger entries made into text one by one before all are, at once
 
 

@@ -118,6 +118,11 @@ def _plan_groups(
     todo: list[Task] = []
     every = units()
     award_units = [unit for unit in every if unit.scope == "award"]
+    # An unchanged recipient file's bundle key is the last build's when the rest of what it holds
+    # is the same (most rebuilds: keys.UnitKeys.same_bundle_context), and is not computed again.
+    # (Asked before the site units are keyed: its pass over the ledger's text also gives the
+    # digest the "awards" part holds, which the status lists read.)
+    same_context = cache is not None and keys.same_bundle_context(cache.bundle_context_read)
     for unit in every:
         if unit.scope == "site":
             _plan_one(plan, cache, todo, unit, None, unit.name, partial(keys.site, unit), inputs, renderer)
@@ -136,9 +141,6 @@ def _plan_groups(
                 )
     # (the loop that runs for every award of the site: written out, no callable made per group)
     uncached = [unit for unit in award_units if not unit.cached]
-    # An unchanged recipient file's bundle key is the last build's when the rest of what it holds
-    # is the same (most rebuilds: keys.UnitKeys.same_bundle_context), and is not computed again.
-    same_context = cache is not None and keys.same_bundle_context(cache.bundle_context_read)
     for recipient in inputs.project.recipients:
         bundle = None
         if cache is not None and recipient.location is not None:
