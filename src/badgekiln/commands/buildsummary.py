@@ -299,7 +299,7 @@ def keep_state(source: Path, staged: Path) -> None:
 def blocked(source: Path) -> bool:
     """Whether a folder stands where the snapshot is kept (``.badgekiln/last-build.json``): no
     snapshot can replace it, so every build's summary would say "first build" (a link, a FIFO or
-    a file is replaced by the next snapshot, never followed or removed)."""
+    a file is replaced by the next snapshot, never followed)."""
     try:
         return stat.S_ISDIR(os.lstat(source / STATE).st_mode)
     except OSError:
