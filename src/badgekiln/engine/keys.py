@@ -118,12 +118,12 @@ class UnitKeys:
 
     def _ledger_text_of(self, award_id: str) -> str:
         """One award's ledger entry as text (:func:`_ledger_text`); KeyError when it has none."""
-        texts = self.__dict__.get("_ledger_texts")
+        texts: dict[str, str] | None = self.__dict__.get("_ledger_texts")
         if texts is not None:
-            return str(texts[award_id])
+            return texts[award_id]
         self._entry_texts_made += 1
         if self._entry_texts_made > _FEW_ENTRY_TEXTS:  # (many keys to compute: every text at once)
-            return str(self._ledger_texts[award_id])
+            return self._ledger_texts[award_id]
         return _ledger_text(self.inputs.ledger.entries[award_id])
 
     def _awards(self) -> str:

@@ -75,12 +75,17 @@ def _lines(output: Path, names: list[str], known: dict[str, str] | None) -> tupl
             found = os.lstat(f"{base}/{rel}" if rel else base)
             if not stat.S_ISDIR(found.st_mode):
                 return None
-            fresh[rel] = f"{rel}\0{found.st_ino} {found.st_mtime_ns} {found.st_ctime_ns}\n"
+            fresh[rel] = _line(rel, found)
             latest = max(latest, found.st_ctime_ns)
     except (OSError, ValueError):  # (ValueError: a NUL in a path)
         return None
     table = {**known, **fresh} if known else fresh
     return list(map(table.__getitem__, names)), latest
+
+
+def _line(rel: str, found: os.stat_result) -> str:
+    """A folder's line: its name, inode and times (what a record's digest is of)."""
+    return f"{rel}\0{found.st_ino} {found.st_mtime_ns} {found.st_ctime_ns}\n"
 
 
 def digest(output: Path, names: list[str], known: dict[str, str] | None = None) -> tuple[str, int] | None:
@@ -240,7 +245,7 @@ def _closed_lines(output: Path, names: list[str]) -> list[str] | None:
                         return None
             elif found.st_nlink != 2 + count:
                 return None
-            found_lines.append(f"{name}\0{found.st_ino} {found.st_mtime_ns} {found.st_ctime_ns}\n")
+            found_lines.append(_line(name, found))
     except (OSError, ValueError):  # (ValueError: a NUL in a path)
         return None
     return found_lines
