@@ -151,6 +151,43 @@ def test_a_ledger_length_inside_the_header_computes_every_key(keyed_site, run, t
     assert tree_bytes(keyed_site / "output") == clean_build(run, keyed_site, tmp_path)
 
 
+def test_a_shorter_ledger_length_vouches_only_for_the_entries_within_it(keyed_site, run, tmp_path, computed):
+    """A state.json (its digest forged too) whose ledger length ends at a line past the header but
+    before the ledger's end, with the digest of that much of the ledger as it now is, and two
+    entries after it swapped by hand: the files of the awards after it compute their keys (a
+    stranger-PR review: they kept stale credentials)."""
+    import hashlib
+
+    import orjson
+
+    build(run, keyed_site)
+    path = keyed_site / "site_src/awards.lock"
+    lines = path.read_text().splitlines(keepends=True)
+    body = [i for i, line in enumerate(lines) if not line.startswith("#")]
+    assert len(body) >= 3
+    second, third = (lines[i].split("\t") for i in body[1:3])
+    second[1], third[1] = third[1], second[1]
+    lines[body[1]], lines[body[2]] = "\t".join(third), "\t".join(second)
+    path.write_text("".join(lines))
+    text = path.read_bytes()
+    length = len("".join(lines[: body[0] + 1]).encode())  # (the header and the first entry)
+    cache = keyed_site / ".badgekiln/cache"
+    data = orjson.loads((cache / "state.json").read_bytes())
+    data["bundle_context"][1:] = [length, hashlib.sha256(text[:length]).hexdigest()]
+    (cache / "state.json").write_bytes(orjson.dumps(data))
+    (cache / "state.sha256").write_text(hashlib.sha256((cache / "state.json").read_bytes()).hexdigest())
+    _rebuild(run, keyed_site, computed)
+    assert tree_bytes(keyed_site / "output") == clean_build(run, keyed_site, tmp_path)
+
+
+def test_a_restored_cache_lends_no_bundle_key(keyed_site, run, computed, monkeypatch):
+    """A cache restored from an archive (CI) is checked whole: every bundle key is computed."""
+    build(run, keyed_site)
+    edit(keyed_site / "recipients/jane-doe.yaml", "issued_on: 2026-03-01", "issued_on: 2026-03-02")
+    monkeypatch.setenv("BADGEKILN_CACHE_RESTORED", "1")
+    assert _rebuild(run, keyed_site, computed) == _recipients(keyed_site)
+
+
 def test_a_rebuild_hashes_the_ledgers_text_once(keyed_site, run, monkeypatch):
     """The bundle context's check and the "awards" part take their digests from one pass over the
     ledger's text (found by review: the status lists' key asked first, and the text was encoded

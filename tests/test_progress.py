@@ -190,6 +190,20 @@ def test_a_folder_at_the_last_build_file_is_named_in_a_warning_and_left_alone(mi
     assert "first build" not in build(run, minimal_site).out
 
 
+def test_a_folder_behind_a_linked_cache_folder_is_not_looked_at(minimal_site, run, tmp_path):
+    """.badgekiln a link (the cache is refused): what it leads to is not looked at, and no hint
+    tells anyone to remove a folder outside the site (a stranger-PR review)."""
+    outside = tmp_path / "elsewhere"
+    (outside / "last-build.json").mkdir(parents=True)
+    (minimal_site / ".badgekiln").symlink_to(outside, target_is_directory=True)
+    from badgekiln.commands import buildsummary
+
+    assert not buildsummary.blocked(minimal_site)  # (it looks at neither the link nor what it leads to)
+    built = run("build", "--source", str(minimal_site), "--today", TODAY)
+    assert "cache-damaged" in built.err and "summary-not-kept" not in built.err
+    assert (outside / "last-build.json").is_dir() and not any((outside / "last-build.json").iterdir())
+
+
 def test_award_csv_ends_with_a_summary(minimal_site, run, tmp_path):
     sheet = tmp_path / "awards.csv"
     sheet.write_text(

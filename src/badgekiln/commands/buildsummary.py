@@ -300,8 +300,8 @@ def blocked(source: Path) -> bool:
     """Whether a folder stands where the snapshot is kept (``.badgekiln/last-build.json``): no
     snapshot can replace it, so every build's summary would say "first build" (a link, a FIFO or
     a file is replaced by the next snapshot, never followed)."""
-    try:
-        return stat.S_ISDIR(os.lstat(source / STATE).st_mode)
+    try:  # (.badgekiln a link: the cache is refused, and what it leads to is not looked at)
+        return stat.S_ISDIR(os.lstat(source / STATE.parent).st_mode) and stat.S_ISDIR(os.lstat(source / STATE).st_mode)
     except OSError:
         return False
 

@@ -93,6 +93,7 @@ class UnitKeys:
         }
         self._earners: dict[str, str] = {}
         self._entry_texts_made = 0  # (ledger entries made into text one by one: see _ledger_text_of)
+        self._covered = -1  # the last index of the ledger found as the last build left it (see covers)
         self._award_site: dict[str, str] = {}  # the site-wide parts award units read (in every award's parts)
         self._badges = {
             slug: digest(badge, _file_sha(inputs.source, SourceTree.image(badge.image)))
@@ -282,6 +283,19 @@ class UnitKeys:
             return False
         return bool(self._ledger_digest(length)[2] == sha)
 
+    def covers(self, recipient: models.Recipient) -> bool:
+        """Whether every award of ``recipient`` has its ledger entry in the part of the ledger that
+        :meth:`same_bundle_context` found as the last build left it. A length stored by a build
+        is its whole ledger, which held every award of a file it validated; a shorter one (a
+        forged or damaged state.json, with the digest of that much of the ledger) must not vouch
+        for entries after it (a review swapped two indexes past such a length: stale credentials)."""
+        last, entries = self._covered, self.inputs.ledger.entries
+        for row in recipient.rows:
+            entry = entries.get(row[models.ROW_ID])
+            if entry is None or entry.index > last:
+                return False
+        return True
+
     def _ledger_digest(self, prefix: int | None) -> tuple[int, str, str | None]:
         """The length and SHA-256 of the ledger's text (as UTF-8), and the SHA-256 of its first
         ``prefix`` bytes (None when it is shorter, when they do not end at the end of a line, or
@@ -295,12 +309,18 @@ class UnitKeys:
         known: tuple[int, str, str | None] | None = self.__dict__.get("_ledger_digests")
         if known is not None and prefix is None:
             return known
-        text = memoryview(self.inputs.ledger.to_text().encode("utf-8", "surrogatepass"))
+        data = self.inputs.ledger.to_text().encode("utf-8", "surrogatepass")
+        text = memoryview(data)
         fits = prefix is not None and _HEADER_BYTES <= prefix <= len(text) and text[prefix - 1] == 0x0A
         hasher = hashlib.sha256(text[:prefix] if fits else text)
         head = hasher.hexdigest() if fits else None
-        if fits:
+        if fits and prefix is not None:
             hasher.update(text[prefix:])
+            # The last index of the entries in those bytes (the text is in index order): a bundle
+            # key is taken only for awards at or below it (see covers). -1: the header alone.
+            start = data.rfind(b"\n", 0, prefix - 1) + 1
+            line = data[start : prefix - 1].split(b"\t")
+            self._covered = int(line[1]) if prefix > _HEADER_BYTES and len(line) > 1 and line[1].isdigit() else -1
         found = (len(text), hasher.hexdigest(), head)
         self.__dict__["_ledger_digests"] = (found[0], found[1], None)
         return found

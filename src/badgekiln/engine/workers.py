@@ -122,7 +122,8 @@ def _plan_groups(
     # is the same (most rebuilds: keys.UnitKeys.same_bundle_context), and is not computed again.
     # (Asked before the site units are keyed: its pass over the ledger's text also gives the
     # digest the "awards" part holds, which the status lists read.)
-    same_context = cache is not None and keys.same_bundle_context(cache.bundle_context_read)
+    # (Never from a cache restored from an archive: it is checked whole, as promised.)
+    same_context = cache is not None and not cache.restored and keys.same_bundle_context(cache.bundle_context_read)
     for unit in every:
         if unit.scope == "site":
             _plan_one(plan, cache, todo, unit, None, unit.name, partial(keys.site, unit), inputs, renderer)
@@ -150,7 +151,9 @@ def _plan_groups(
             record = cache.source_identity(bundle, recipient)
             bundle_key = None
             if record is not None:
-                bundle_key = (same_context and cache.kept_bundle_key(bundle)) or keys.bundle(recipient, record)
+                bundle_key = (same_context and keys.covers(recipient) and cache.kept_bundle_key(bundle)) or keys.bundle(
+                    recipient, record
+                )
             if cache.keep_bundle(bundle, bundle_key):
                 for award in recipient.awards if uncached else ():  # (no award unit is uncached today)
                     for unit in uncached:
