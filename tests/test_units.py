@@ -125,6 +125,10 @@ def _artwork(site_dir: Path) -> None:
     art.write_bytes(art.read_bytes().replace(b"</svg>", b'<circle cx="1" cy="1" r="1"/></svg>'))
 
 
+def _site_css(site_dir: Path) -> None:
+    (site_dir / "site_src/assets/site.css").write_text("body { margin: 0; }\n")
+
+
 def _renew(site_dir: Path) -> None:
     append(
         site_dir / "recipients/jane-doe.yaml",
@@ -145,6 +149,7 @@ EDITS = {
     "accent colour": _accent,
     "site title": _title,
     "artwork": _artwork,
+    "a published asset": _site_css,
     "renewal": _renew,
 }
 
