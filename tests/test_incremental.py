@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 from conftest import TODAY, build, copy_example, edit_bundle_texts, tree_bytes, write_site
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from badgekiln.engine import cache as cache_mod
 from badgekiln.engine import site
@@ -627,6 +629,27 @@ def test_each_build_records_the_folders_of_output_and_the_next_scan_trusts_them(
     (out / "awards/stray").mkdir()  # (a folder added changes its parent's times: the files are listed)
     found = outputscan.scan(cache / "state.json", out)
     assert found.folders is None  # (listed instead: an empty folder holds no file of the site)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sets(st.sampled_from(["", "a", "a/b", "a/c", "b", "b/a", "c", "c/d/e", "d"])),
+    st.sets(st.sampled_from(["", "a", "a/b", "a/c", "b", "b/a", "c", "c/d/e", "d"])),
+    st.sets(st.sampled_from(["", "a", "a/b", "b", "c/d/e", "z"])),
+)
+def test_the_folders_after_an_update_are_the_scans_list_put_right_where_it_wrote(before, after, touched):
+    """The folders recorded after an in-place update: the scan's sorted list with the folders the
+    update wrote in (touched) put right, not a sort of every folder (0.05 s at 100,000 awards).
+    Where a folder changed outside ``touched`` (no update does that), the check finds the
+    list wrong and every folder is sorted."""
+    from badgekiln.engine.cache import _with_changes
+
+    found = _with_changes(sorted(before), after, touched)
+    assert found == sorted(found) and len(set(found)) == len(found)
+    if before ^ after <= touched:
+        assert found == sorted(after)
+    else:
+        assert len(found) != len(after) or not after.issuperset(found)
 
 
 def test_the_folder_record_takes_the_scans_times_of_the_folders_a_build_did_not_write_in(keyed_site, run, monkeypatch):

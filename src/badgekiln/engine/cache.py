@@ -26,6 +26,7 @@ most of a rebuild's work when one award changes (issue 15).
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import dataclasses
 import functools
@@ -1049,10 +1050,14 @@ class BuildCache:
         them (an in-place update of an output whose folders were recorded); else None."""
         if self._folders is None or self._damaged_bundle:
             return None
-        listed = self._folder_list  # (the scan's sorted list, unless this build made or removed a folder)
-        if listed is not None and len(listed) == len(self._folders) and "" in self._folders:
-            if self._folders.issuperset(listed):
-                return list(listed)
+        listed = self._folder_list  # (the scan's sorted list: the folders before this build wrote)
+        if listed is not None and "" in self._folders:
+            # Only folders the update wrote in (touched: each above a file written or removed)
+            # can have been made or removed: the scan's list with those put right, instead of
+            # sorting 100,000 names (0.05 s of a rebuild that adds an award at 100,000 awards).
+            found = _with_changes(listed, self._folders, self._touched)
+            if len(found) == len(self._folders) and self._folders.issuperset(found):
+                return found
         return sorted(self._folders | {""})
 
     def stamp_output(self) -> None:
@@ -1742,6 +1747,20 @@ class _AllBut:
 
     def __contains__(self, path: object) -> bool:
         return path not in self._paths
+
+
+def _with_changes(listed: list[str], now: set[str], touched: Iterable[str]) -> list[str]:
+    """``listed`` (sorted) with each of ``touched`` that is in ``now`` and not in it put in its
+    place, and each that is in it and not in ``now`` taken out: still sorted."""
+    found = list(listed)
+    for name in sorted(touched):
+        at = bisect.bisect_left(found, name)
+        there = at < len(found) and found[at] == name
+        if name in now and not there:
+            found.insert(at, name)
+        elif there and name not in now:
+            del found[at]
+    return found
 
 
 def _folders(paths: Iterable[str]) -> set[str]:
