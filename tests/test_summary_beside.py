@@ -191,3 +191,27 @@ def test_a_damaged_record_the_summary_beside_finds_still_starts_the_build_afresh
     (site / ".badgekiln").rename(tmp_path / "old-cache")
     build(run, site)
     assert tree_bytes(site / "output") == first
+
+
+def test_the_records_are_let_go_only_for_a_summary_made_here(minimal_site, run, monkeypatch):
+    """The cache lets go of its records (``BuildCache.let_go``) so that a summary made in the
+    build's own process reads the last build's view into their memory; when the summary is made
+    beside, nothing reads it there, and freeing them was 0.03 s of a rebuild at 100,000 awards
+    (the process ends without freeing)."""
+    from badgekiln.engine import cache as cache_mod
+
+    calls: list[int] = []
+    real = cache_mod.BuildCache.let_go
+
+    def let_go(self):
+        calls.append(os.getpid())
+        real(self)
+
+    monkeypatch.setattr(cache_mod.BuildCache, "let_go", let_go)
+    monkeypatch.setattr(buildsummary, "AHEAD_AWARDS", 0)
+    build(run, minimal_site)  # (afresh: its summary is made here)
+    assert calls == [os.getpid()]
+    ann = minimal_site / "recipients/ann.yaml"
+    ann.write_text(ann.read_text() + "    narrative: Did it well.\n")
+    assert "(since the last build: 0 added, 1 changed, 0 revoked;" in build(run, minimal_site).out
+    assert calls == [os.getpid()]  # (made beside: not let go)
