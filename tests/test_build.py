@@ -405,16 +405,21 @@ def test_the_sources_are_kept_out_of_the_garbage_collector_while_the_build_runs(
 
     from badgekiln.commands import build as build_mod
 
-    seen = []
-    real = build_mod.build
+    seen, begun = [], []
+    real, real_run = build_mod.build, build_mod.run_build
 
     def planning(*args, **kwargs):
         seen.append(gc.get_freeze_count())
         return real(*args, **kwargs)
 
+    def running(*args, **kwargs):  # (the command's own freeze: the stamp's listing, before the imports)
+        begun.append(gc.get_freeze_count())
+        return real_run(*args, **kwargs)
+
     monkeypatch.setattr(build_mod, "build", planning)
+    monkeypatch.setattr(build_mod, "run_build", running)
     build(run, minimal_site)
-    assert seen[-1] > 0 and gc.get_freeze_count() == 0
+    assert begun[-1] > 0 and seen[-1] > 0 and gc.get_freeze_count() == 0
     gc.freeze()
     try:
         build(run, minimal_site, "--output", str(minimal_site / "output-2"))
