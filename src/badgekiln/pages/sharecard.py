@@ -41,7 +41,6 @@ from typing import Any
 import uharfbuzz as hb  # type: ignore[import-untyped]
 from fontTools.pens.boundsPen import BoundsPen  # type: ignore[import-untyped]
 from fontTools.pens.svgPathPen import SVGPathPen  # type: ignore[import-untyped]
-from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
 from PIL import Image
 
 from badgekiln.formats import raster
@@ -169,12 +168,11 @@ class _Glyph:
 
 
 def load_fonts() -> None:
-    """Load every bundled font's tables that drawing text reads (about 35 MB, 0.2 s): done once
-    before worker processes fork, they share them instead of each parsing its own."""
+    """Load every bundled font that drawing text reads: done once before worker processes fork,
+    they share them instead of each loading its own."""
     for name in dict.fromkeys((*_ORDER[True], *_ORDER[False])):
         _cmap(name)
         _hb_font(name)
-        _glyph_set(name)  # (parses the outlines' table and the widths: a lazy font's biggest)
 
 
 @functools.cache
@@ -183,18 +181,60 @@ def _hb_font(name: str) -> hb.Font:
     return hb.Font(hb.Face(blob))
 
 
-@functools.cache
-def _glyph_set(name: str) -> tuple[TTFont, Any]:
-    font = TTFont(raster.font_dir() / name, lazy=True)
-    return font, font.getGlyphSet()
+class _Contours:
+    """A fontTools pen given a glyph's outline as HarfBuzz draws it, the way fontTools' own
+    drawing of the font would give it: a contour's last line back to its start is left to
+    ``closePath`` (HarfBuzz draws it). Glyphs are drawn by HarfBuzz, from the font it has loaded
+    anyway, instead of fontTools parsing the outlines' table and naming every glyph (0.09 s
+    before the first card of a process: a rebuild's only card); every glyph of every bundled
+    font gives the same path and bounds (tests/test_sharecards.py)."""
+
+    def __init__(self, pen: Any):
+        self._pen, self._start, self._line = pen, None, None
+
+    def _flush(self) -> None:
+        if self._line is not None:
+            self._pen.lineTo(self._line)
+            self._line = None
+
+    def moveTo(self, point: Any) -> None:  # noqa: N802 - the pen protocol's names
+        self._flush()
+        self._start = point
+        self._pen.moveTo(point)
+
+    def lineTo(self, point: Any) -> None:  # noqa: N802
+        self._flush()
+        self._line = point
+
+    def curveTo(self, *points: Any) -> None:  # noqa: N802
+        self._flush()
+        self._pen.curveTo(*points)
+
+    def qCurveTo(self, *points: Any) -> None:  # noqa: N802
+        self._flush()
+        self._pen.qCurveTo(*points)
+
+    def closePath(self) -> None:  # noqa: N802
+        if self._line is not None and self._line != self._start:
+            self._pen.lineTo(self._line)
+        self._line = None
+        self._pen.closePath()
+
+    def endPath(self) -> None:  # noqa: N802
+        self._flush()
+        self._pen.endPath()
+
+
+def _draw_glyph(name: str, gid: int, pen: Any) -> None:
+    """Draw glyph ``gid`` of bundled font ``name`` into a fontTools ``pen`` (see :class:`_Contours`)."""
+    _hb_font(name).draw_glyph_with_pen(gid, _Contours(pen))
 
 
 @functools.lru_cache(maxsize=65536)
 def _outline(name: str, gid: int) -> str:
     """The SVG path of one glyph, in font units, y up."""
-    font, glyphs = _glyph_set(name)
-    pen = SVGPathPen(glyphs, ntos=lambda v: f"{v:g}" if isinstance(v, int) else f"{round(v, 1):g}")
-    glyphs[font.getGlyphName(gid)].draw(pen)
+    pen = SVGPathPen(None, ntos=lambda v: f"{v:g}" if isinstance(v, int) else f"{round(v, 1):g}")
+    _draw_glyph(name, gid, pen)
     return str(pen.getCommands())
 
 
@@ -922,9 +962,8 @@ def _glyph_images(
 @functools.lru_cache(maxsize=65536)
 def _bounds(name: str, gid: int) -> tuple[float, float, float, float] | None:
     """A glyph's outline bounds in font units (xMin, yMin, xMax, yMax), ``None`` if it has none."""
-    font, glyphs = _glyph_set(name)
-    pen = BoundsPen(glyphs)
-    glyphs[font.getGlyphName(gid)].draw(pen)
+    pen = BoundsPen(None)
+    _draw_glyph(name, gid, pen)
     return pen.bounds  # type: ignore[no-any-return]
 
 
