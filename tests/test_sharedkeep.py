@@ -332,3 +332,89 @@ def test_only_a_base_is_read_back():
         with pytest.raises(ValueError):
             sharecard.CardBase.from_png(data)
         assert label
+
+
+def _add_svg_award(site: Path) -> None:
+    """An award of a badge whose artwork is SVG (the example's first aid badge is a PNG)."""
+    from test_incremental import append
+
+    append(
+        site / "recipients/jane-doe.yaml",
+        "  - id: jane-added-2\n    badge: confined-space-entry\n    issued_on: 2026-09-01\n",
+    )
+
+
+class Rasters:
+    """Counts the badge PNGs drawn from SVG artwork in this process (outputs.RASTERS)."""
+
+    def __init__(self, monkeypatch):
+        from badgekiln import outputs
+
+        self.count = 0
+        draw = outputs._rasterised
+
+        def counting(artwork, image):
+            self.count += 1
+            return draw(artwork, image)
+
+        monkeypatch.setattr(outputs, "_rasterised", counting)
+        outputs._RASTERS.clear()  # (the in-process runs of the tests share the module's memory)
+
+
+@pytest.mark.parametrize("change", [_add_svg_award, _revoke])
+def test_a_rebuild_reads_the_badge_png_the_last_build_kept(keyed_site, run, monkeypatch, tmp_path, change):
+    """The baked images of an award's OB 2.0 assertion and OB 3.0 credential are made from its
+    badge's SVG artwork drawn as a PNG: a rebuild that adds or revokes one award drew it again
+    (0.03 s); it is kept in the cache like a card base, and read back."""
+    change(keyed_site)
+    rasters = Rasters(monkeypatch)
+    build(run, keyed_site)
+    assert rasters.count == 0
+    assert tree_bytes(keyed_site / "output") == clean_build(run, keyed_site, tmp_path)
+    assert rasters.count > 0  # (the clean build drew its own)
+
+
+def test_new_svg_artwork_is_drawn_again(keyed_site, run, monkeypatch, tmp_path):
+    art = keyed_site / "site_src/assets/badges/confined-space-entry.svg"
+    art.write_bytes(art.read_bytes().replace(b"</svg>", b'<circle cx="1" cy="1" r="1"/></svg>'))
+    rasters = Rasters(monkeypatch)
+    build(run, keyed_site)
+    assert rasters.count == 1
+    assert tree_bytes(keyed_site / "output") == clean_build(run, keyed_site, tmp_path)
+
+
+def test_a_kept_file_that_is_not_the_badges_png_is_drawn_again_and_replaced(keyed_site, run, monkeypatch, tmp_path):
+    """A file the site's keys authenticate, but that is not a 512-pixel RGBA PNG (load refuses
+    it): every kept file is replaced by one such PNG; the added award's badge PNG is drawn again."""
+    from badgekiln import outputs
+
+    macs = MacKeys(monkeypatch)
+    _revoke(keyed_site)
+    build(run, keyed_site)  # (to learn the site's key)
+    store = sharedkeep.Kept(keyed_site / ".badgekiln/cache", "", restored=False, mac_key=macs.keys[0])
+    buffer = io.BytesIO()
+    Image.new("RGB", (outputs.RASTER_WIDTH, outputs.RASTER_WIDTH), "red").save(buffer, "PNG")  # RGB, not RGBA
+    for path in _kept(keyed_site):
+        name = path.name.partition(".")[0]
+        path.unlink()
+        path.with_name(f"{name}.{store._mac(name, buffer.getvalue())}").write_bytes(buffer.getvalue())
+    _add_svg_award(keyed_site)
+    rasters = Rasters(monkeypatch)
+    build(run, keyed_site)
+    assert rasters.count == 1
+    assert tree_bytes(keyed_site / "output") == clean_build(run, keyed_site, tmp_path)
+
+
+def test_only_a_badges_png_is_read_back():
+    from badgekiln import outputs
+    from badgekiln.formats import raster
+
+    good = raster.rasterise(b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>', width=512)
+    assert outputs._raster_load(good) == good
+    other = io.BytesIO()
+    Image.new("RGBA", (511, 512)).save(other, "PNG")
+    rgb = io.BytesIO()
+    Image.new("RGB", (512, 512)).save(rgb, "PNG")
+    for refused in (b"not a png", good[: len(good) // 2], other.getvalue(), rgb.getvalue(), b"GIF89a" + good[6:]):
+        with pytest.raises(ValueError):
+            outputs._raster_load(refused)

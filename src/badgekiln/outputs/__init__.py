@@ -132,7 +132,7 @@ class Shared:
     keep: Callable[[BuildInputs, Hashable, Any], None]
     limit: int = 128  # distinct keys made ahead, at most (each is kept in memory)
     warm: Callable[[], None] | None = None
-    identity: Callable[[BuildInputs, Hashable], str] | None = None
+    identity: Callable[[BuildInputs, Hashable], str | None] | None = None  # (None for a value: not kept)
     dump: Callable[[Any], bytes] | None = None
     load: Callable[[bytes], Any] | None = None
 
@@ -282,12 +282,21 @@ RASTER_WIDTH = 512
 def badge_png(inputs: BuildInputs, image: str) -> bytes:
     """A badge's artwork as PNG: the file itself, or SVG artwork rasterised (:mod:`badgekiln.formats.raster`)."""
     artwork = badge_image(inputs, image)
-    if not image.lower().endswith(".svg"):
+    if not _is_svg(image):
         return artwork
-    return _rasterised(artwork, image)
+    found = _RASTERS.get((artwork, image))
+    if found is None:
+        found = _RASTERS[artwork, image] = _rasterised(artwork, image)
+    return found
 
 
-@cache
+_RASTERS: dict[tuple[bytes, str], bytes] = {}  # (SVG artwork, its name) -> its PNG, made once per process
+
+
+def _is_svg(image: str) -> bool:
+    return image.lower().endswith(".svg")
+
+
 def _rasterised(artwork: bytes, image: str) -> bytes:
     from badgekiln.errors import BakeError
     from badgekiln.formats import raster
@@ -296,6 +305,54 @@ def _rasterised(artwork: bytes, image: str) -> bytes:
         return raster.rasterise(artwork, width=RASTER_WIDTH)
     except BakeError as e:
         raise BakeError(f"{image}: {e}") from e
+
+
+def _raster_identity(inputs: BuildInputs, image: Hashable) -> str | None:
+    """What a badge's PNG is made from (the SVG's name and SHA-256, the width); None for
+    artwork that is a PNG already (nothing to keep)."""
+    import hashlib
+    import json
+
+    if not _is_svg(str(image)):
+        return None
+    return json.dumps([str(image), hashlib.sha256(badge_image(inputs, str(image))).hexdigest(), RASTER_WIDTH])
+
+
+def _raster_keep(inputs: BuildInputs, image: Hashable, png: bytes) -> None:
+    if _is_svg(str(image)):
+        _RASTERS[badge_image(inputs, str(image)), str(image)] = png
+
+
+def _raster_load(data: bytes) -> bytes:
+    """A badge's PNG kept between builds, as :func:`_rasterised` makes it: ValueError for
+    anything else (a PNG of another width or kind, damaged, or not a PNG)."""
+    import io
+
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data), formats=["PNG"]) as found:
+            if found.width != RASTER_WIDTH or found.mode != "RGBA":
+                raise ValueError("not a badge's PNG")
+            found.load()
+    except (OSError, SyntaxError, Image.DecompressionBombError) as e:  # (what Pillow raises for a damaged PNG)
+        raise ValueError(f"not a badge's PNG: {e}") from None
+    return data
+
+
+#: A badge class's SVG artwork as PNG (the baked images of the OB 2.0 assertion and the OB 3.0
+#: credential are made from it): made once per build before the workers fork, and kept in the
+#: cache for the next (engine/sharedkeep.py): a rebuild that adds, revokes or suspends one award
+#: drew it again, 0.03 s.
+RASTERS = Shared(
+    "badge PNGs",
+    lambda inputs, item: inputs.project.badges[item[1].badge].image,
+    lambda inputs, image: badge_png(inputs, str(image)),
+    _raster_keep,
+    identity=_raster_identity,
+    dump=bytes,
+    load=_raster_load,
+)
 
 
 Item = Any  # None, a BadgeClass, or a (Recipient, Award) pair

@@ -6,7 +6,7 @@ from __future__ import annotations
 from badgekiln.formats import baking, ob2, urls
 from badgekiln.formats.jsonout import dumps_compact, dumps_hosted
 from badgekiln.models import Award, Recipient
-from badgekiln.outputs import BuildInputs, FileSpec, Plan, Unit, badge_image, badge_png
+from badgekiln.outputs import RASTERS, BuildInputs, FileSpec, Plan, Unit, badge_image, badge_png
 
 
 def produce(plan: Plan, inputs: BuildInputs, renderer: object, item: tuple[Recipient, Award]) -> None:
@@ -44,4 +44,5 @@ UNIT = Unit(
     ),
     reads=("documents-config", "signing", "badge", "award"),
     produce=produce,
+    shared=RASTERS,  # (its badge PNG: see outputs.RASTERS)
 )

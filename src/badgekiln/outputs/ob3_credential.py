@@ -6,7 +6,7 @@ from __future__ import annotations
 from badgekiln.formats import baking, ob2, ob3, urls
 from badgekiln.formats.jsonout import dumps_compact, dumps_hosted
 from badgekiln.models import Award, Recipient
-from badgekiln.outputs import BuildInputs, FileSpec, Plan, Unit, badge_image, badge_png, signing_named
+from badgekiln.outputs import RASTERS, BuildInputs, FileSpec, Plan, Unit, badge_image, badge_png, signing_named
 
 
 def produce(plan: Plan, inputs: BuildInputs, renderer: object, item: tuple[Recipient, Award]) -> None:
@@ -56,5 +56,6 @@ UNIT = Unit(
     ),
     reads=("documents-config", "signing", "badge", "award-as-issued"),
     produce=produce,
+    shared=RASTERS,  # (its badge PNG: see outputs.RASTERS)
     preload=("badgekiln.crypto.canon",),  # (each credential's shape is the site's own: pyld makes its template)
 )
