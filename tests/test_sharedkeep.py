@@ -418,3 +418,47 @@ def test_only_a_badges_png_is_read_back():
     for refused in (b"not a png", good[: len(good) // 2], other.getvalue(), rgb.getvalue(), b"GIF89a" + good[6:]):
         with pytest.raises(ValueError):
             outputs._raster_load(refused)
+
+
+def test_a_badges_png_read_back_is_only_what_rasterising_writes():
+    """``load`` must refuse bytes ``dump`` would not write (a Shared's contract): resvg writes an
+    8-bit RGBA PNG of IHDR, IDAT and IEND alone. These are 512-pixel-wide RGBA PNGs that decode,
+    which ``_raster_load`` took (a review), and the baked images would have published as they are:
+    an animated PNG (its second frame shown by viewers that animate), 16 bits a channel, one that
+    already carries a baked ``openbadges`` chunk, and 512x180,000 (about 370 MB decoded, past
+    Pillow's bomb warning, from a 350 KB file)."""
+    from PIL import PngImagePlugin
+
+    from badgekiln import outputs
+    from badgekiln.formats import raster
+
+    good = raster.rasterise(b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>', width=512)
+    tall = raster.rasterise(b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="30"/>', width=512)
+    assert outputs._raster_load(good) == good and outputs._raster_load(tall) == tall
+    animated = io.BytesIO()
+    Image.new("RGBA", (512, 512)).save(
+        animated, "PNG", save_all=True, append_images=[Image.new("RGBA", (512, 512), "red")]
+    )
+    text = PngImagePlugin.PngInfo()
+    text.add_itxt("openbadges", '{"id": "https://elsewhere.example/assertion"}')
+    baked = io.BytesIO()
+    Image.new("RGBA", (512, 512)).save(baked, "PNG", pnginfo=text)
+
+    def rows(width: int, height: int, depth: int) -> bytes:
+        """An RGBA PNG of ``depth`` bits a channel, of chunks IHDR, IDAT and IEND as resvg's."""
+        header = struct.pack(">IIBBBBB", width, height, depth, 6, 0, 0, 0)
+        pixels = b"".join(b"\0" + bytes(width * 4 * depth // 8) for _ in range(height))
+        empty_palette = struct.pack(">I", 0) + b"PLTE" + struct.pack(">I", zlib.crc32(b"PLTE"))
+        return _png(header, b"", pixels).replace(empty_palette, b"", 1)  # (no palette: RGBA)
+
+    assert outputs._raster_load(rows(512, 512, 8))  # (the test's own PNG of resvg's kind is taken)
+    refused = {
+        "animated": animated.getvalue(),
+        "a baked chunk": baked.getvalue(),
+        "16 bits": rows(512, 512, 16),
+        "a bomb's height": rows(512, 180_000, 8),
+    }
+    for label, data in refused.items():
+        with pytest.raises(ValueError):
+            outputs._raster_load(data)
+            pytest.fail(f"taken: {label}")
