@@ -3,7 +3,8 @@
 A badge class's share-card base (:data:`badgekiln.outputs.share_cards.SHARED`, a
 :class:`badgekiln.outputs.Shared`) takes about 0.13 s to draw, and a rebuild that adds, revokes
 or suspends one award drew it again for that award's card: a tenth of such a rebuild at 100,000
-awards (and a badge's SVG artwork drawn as a PNG, :data:`badgekiln.outputs.RASTERS`, 0.03 s). Each value a :class:`~badgekiln.outputs.Shared` can write as bytes (``dump``) is kept in
+awards (and a badge's SVG artwork drawn as a PNG, :data:`badgekiln.outputs.RASTERS`, 0.03 s).
+Each value a :class:`~badgekiln.outputs.Shared` can write as bytes (``dump``) is kept in
 ``.badgekiln/cache/shared/``, in a file named ``<key>.<mac>``: ``key`` the SHA-256 of badgekiln's
 code fingerprint, the Shared's name and its ``identity`` of the value (for a base: the artwork's
 digest, the badge's name, the issuer, the host, the accent colour), ``mac`` an HMAC-SHA256 of the
