@@ -325,37 +325,31 @@ def _raster_keep(inputs: BuildInputs, image: Hashable, png: bytes) -> None:
 
 def _raster_load(data: bytes) -> bytes:
     """A badge's PNG kept between builds, as :func:`_rasterised` makes it: ValueError for
-    anything else (a PNG of another width or kind, damaged, or not a PNG). resvg writes an 8-bit
-    RGBA PNG, not interlaced, of the chunks IHDR, IDAT and IEND alone: anything more (an animated
-    PNG's frames, text such as a baked ``openbadges`` chunk, 16 bits a channel) is refused before
-    it is decoded, and so is a height past :data:`badgekiln.formats.raster.MAX_RASTER_SIDE` (the
-    pixels decoded stay few; taller artwork is drawn again). (Found by a review.)"""
+    anything else. resvg writes an 8-bit RGBA PNG, not interlaced, of the chunks IHDR, IDAT and
+    IEND alone: anything more (an animated PNG's frames, text such as a baked ``openbadges``
+    chunk, 16 bits a channel), another width, or a height past
+    :data:`badgekiln.formats.raster.MAX_RASTER_SIDE` is refused by its chunks and header
+    (:mod:`badgekiln.formats.pngcheck`), before its pixels are decoded (a review)."""
     import io
-    import struct
 
     from PIL import Image
 
-    from badgekiln.formats import raster
+    from badgekiln.errors import BakeError
+    from badgekiln.formats import pngcheck, raster
 
-    kinds, offset = [], 8
-    while data.startswith(b"\x89PNG\r\n\x1a\n") and offset + 12 <= len(data):
-        (size,) = struct.unpack(">I", data[offset : offset + 4])
-        kinds.append(data[offset + 4 : offset + 8])
-        if kinds[0] == b"IHDR" and len(kinds) == 1:
-            header = struct.unpack(">IIBBBBB", data[offset + 8 : offset + 21].ljust(13, b"\0"))
-            if (
-                header[0] != RASTER_WIDTH
-                or not 1 <= header[1] <= raster.MAX_RASTER_SIDE
-                or header[2:] != (8, 6, 0, 0, 0)
-            ):
-                raise ValueError("not a badge's PNG: its header")
-        offset += 12 + size
-    if not kinds or kinds[0] != b"IHDR" or kinds[-1] != b"IEND" or set(kinds[1:-1]) != {b"IDAT"} or offset != len(data):
-        raise ValueError("not a badge's PNG: its chunks")
+    try:
+        header, chunks = pngcheck.check_png_artwork(data)
+    except BakeError as e:
+        raise ValueError(f"not a badge's PNG: {e}") from None
+    kinds = [chunk.type for chunk in chunks]
+    if (
+        (header.width, header.bit_depth, header.color_type, header.interlaced) != (RASTER_WIDTH, 8, 6, False)
+        or header.height > raster.MAX_RASTER_SIDE
+        or set(kinds[1:-1]) != {b"IDAT"}
+    ):
+        raise ValueError("not a badge's PNG: not what drawing its artwork writes")
     try:
         with Image.open(io.BytesIO(data), formats=["PNG"]) as found:
-            if found.width != RASTER_WIDTH or found.mode != "RGBA":
-                raise ValueError("not a badge's PNG")
             found.load()
     except (OSError, SyntaxError, Image.DecompressionBombError) as e:  # (what Pillow raises for a damaged PNG)
         raise ValueError(f"not a badge's PNG: {e}") from None
