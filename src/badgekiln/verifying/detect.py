@@ -90,6 +90,8 @@ def _dispatch_bytes(rec: Recorder, opts: VerifyOptions, data: bytes) -> None:
         _dispatch_png(rec, opts, data)
         return
     head = data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if _HTML.match(head):
+        rec.stop("input", _html_page(data))
     if head.startswith(b"<"):
         _dispatch_svg(rec, opts, data)
         return
@@ -98,6 +100,23 @@ def _dispatch_bytes(rec: Recorder, opts: VerifyOptions, data: bytes) -> None:
     except UnicodeDecodeError:
         rec.stop("input", "not text, a PNG or an SVG: nothing to verify")
     _dispatch_text(rec, opts, text)
+
+
+_HTML = re.compile(rb"<(?:!doctype\s+html|html[\s>])", re.IGNORECASE)
+_ALTERNATE = re.compile(rb"<link\b[^>]*\brel=[\"']?alternate\b[^>]*>", re.IGNORECASE)
+_HREF = re.compile(rb"\bhref=[\"']?([^\"'\s>]+)", re.IGNORECASE)
+
+
+def _html_page(data: bytes) -> str:
+    """What to say of a web page given to verify: a badge's page is not the badge. Its page's
+    badge is named, not followed: a page anyone wrote may link to another person's badge."""
+    links = [m.group(1) for m in (_HREF.search(tag) for tag in _ALTERNATE.findall(data[:65536])) if m]
+    named = ", ".join(short(link.decode("utf-8", "replace"), 200) for link in links[:2])
+    return (
+        "this is a web page (HTML), not a badge: verify the badge's own file instead, such as its "
+        "assertion.json or credential.json (a badgekiln badge page links them under 'For verifiers')"
+        + (f"; this page names {named}" if named else "")
+    )
 
 
 def _dispatch_png(rec: Recorder, opts: VerifyOptions, data: bytes) -> None:

@@ -1,0 +1,44 @@
+"""``badgekiln verify`` given a badge's web page (the address an earner shares, the QR code's):
+it says that a page is not a badge and names the page's badge files, never "the SVG is not
+well-formed XML"; it does not follow them (a page anyone wrote may link to another's badge)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from badgekiln.verifying.common import VerifyOptions
+from badgekiln.verifying.detect import verify_bytes
+
+PAGE = b"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<link rel="alternate" type="application/ld+json" href="https://badges.example.org/awards/7q4kz2m9xw/assertion.json">
+</head><body><h1>Jane Doe</h1></body></html>"""
+
+
+def _options(fetched: list[str]) -> VerifyOptions:
+    def fetch(url: str) -> bytes:
+        fetched.append(url)
+        raise AssertionError("nothing is fetched for a web page")
+
+    now = datetime(2026, 12, 6, tzinfo=UTC)
+    return VerifyOptions(fetch=fetch, now=now, clock=now)
+
+
+def test_a_badge_page_is_said_to_be_a_page_with_its_badge_files_named():
+    fetched: list[str] = []
+    result = verify_bytes(PAGE, _options(fetched))
+    [check] = [c for c in result.checks if not c.ok]
+    assert check.name == "input"
+    assert "web page (HTML), not a badge" in check.detail
+    assert "https://badges.example.org/awards/7q4kz2m9xw/assertion.json" in check.detail
+    assert "SVG" not in check.detail
+    assert fetched == []
+
+
+def test_any_html_page_is_recognised_and_an_svg_still_goes_to_the_svg_reader():
+    for page in (b"  <html><body>hello</body></html>", b"\xef\xbb\xbf<!doctype HTML><p>x"):
+        [check] = [c for c in verify_bytes(page, _options([])).checks if not c.ok]
+        assert "web page (HTML), not a badge" in check.detail and "names" not in check.detail
+    svg = b'<svg xmlns="http://www.w3.org/2000/svg"/>'
+    [check] = [c for c in verify_bytes(svg, _options([])).checks if not c.ok]
+    assert check.name == "unbake" and "not a baked badge" in check.detail
