@@ -52,8 +52,8 @@ from badgekiln.delivery.mail import (
     mailbox,
     sender_address,
 )
-from badgekiln.errors import BadgekilnError, ConfigError
-from badgekiln.formats import urls
+from badgekiln.errors import BadgekilnError, BakeError, ConfigError
+from badgekiln.formats import raster, urls
 from badgekiln.models import Award, BadgeClass, Recipient
 from badgekiln.pages import context
 from badgekiln.pages.render import Renderer
@@ -396,22 +396,43 @@ def _template_values(
 
 
 def _images(source: Path, group: list[Announcement]) -> dict[str, InlineImage]:
-    """Badge slug → the badge's PNG art, for each PNG badge in ``group`` (SVG art is not attached:
-    mail programs do not show SVG; the page shows it)."""
+    """Badge slug → the badge's art as a PNG, for each badge in ``group``: PNG art as it is, SVG
+    art drawn as a PNG (:data:`INLINE_SVG_WIDTH` wide, with the bundled fonts, as the build draws
+    ``badge.png``): most mail programs show no SVG."""
     images = {}
     for number, item in enumerate(group):
         slug = item.badge.slug
-        if slug in images or not item.badge.image.lower().endswith(".png"):
+        if slug in images:
             continue
-        data = _read_png(source_paths(source).site_src, item.badge.image)
+        data = _art_png(source_paths(source).site_src, item.badge.image)
         if data is not None:
             images[slug] = InlineImage(f"badge-{number}@badgekiln", data, f"{slug}.png")
     return images
 
 
-def _read_png(folder: Path, relative: str) -> bytes | None:
-    """The bytes of a PNG inside ``folder``: a regular file reached without a symlink, at most
-    MAX_INLINE_IMAGE bytes, with the PNG signature; otherwise None (the message goes without it)."""
+INLINE_SVG_WIDTH = 240  # pixels: twice the 120 the message shows it at, for sharp screens
+
+
+def _art_png(folder: Path, relative: str) -> bytes | None:
+    """A badge's art as PNG bytes for a message, or None (the message goes without it)."""
+    if relative.lower().endswith(".png"):
+        return _read_png(folder, relative)
+    if not relative.lower().endswith(".svg"):
+        return None
+    svg = _read_png(folder, relative, signature=b"")
+    if svg is None:
+        return None
+    try:
+        png = raster.rasterise(svg, width=INLINE_SVG_WIDTH)
+    except (BakeError, ValueError):
+        return None  # (the build reports artwork it cannot draw)
+    return png if len(png) <= MAX_INLINE_IMAGE else None
+
+
+def _read_png(folder: Path, relative: str, *, signature: bytes = b"\x89PNG\r\n\x1a\n") -> bytes | None:
+    """The bytes of a PNG inside ``folder`` (or, with ``signature=b""``, of any file there): a
+    regular file reached without a symlink, at most MAX_INLINE_IMAGE bytes, with the PNG signature;
+    otherwise None (the message goes without it)."""
     path = folder
     try:
         for part in Path(relative).parts:
@@ -426,7 +447,7 @@ def _read_png(folder: Path, relative: str) -> bytes | None:
         data = path.read_bytes()
     except OSError:
         return None
-    return data if data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) <= MAX_INLINE_IMAGE else None
+    return data if data.startswith(signature) and len(data) <= MAX_INLINE_IMAGE else None
 
 
 # -- the whole command ----------------------------------------------------------------------------
