@@ -378,3 +378,22 @@ def test_a_fifo_where_the_saved_ledger_is_does_not_hang_the_build(minimal_site, 
     )
     assert result.returncode == 0, result.stderr
     assert saved.is_file() and saved.read_text() == (minimal_site / "site_src/awards.lock").read_text()
+
+
+def test_a_site_with_keys_whose_private_keys_are_elsewhere_is_told_where_to_put_them(
+    minimal_site, run, tmp_path, monkeypatch
+):
+    """A new laptop, or a colleague's clone: site_src/keys/ has the records but not the private
+    keys. 'keys generate' (the hint of a site without keys) refuses there, so the warning names the
+    files and where they go, as --production's error does."""
+    publishable(minimal_site)
+    run("keys", "generate", "--source", str(minimal_site), "--today", TODAY)
+    monkeypatch.setenv("BADGEKILN_KEYS_DIR", str(tmp_path / "another-machine"))
+    result = build(run, minimal_site)
+    assert "warning[development-keys]" in result.err
+    assert "are not available here" in result.err
+    assert "keys generate" not in result.err
+    kids = sorted(p.stem for p in (minimal_site / "site_src/keys").glob("*.yaml"))
+    hint = result.err.split("hint: ", 1)[1]
+    assert "BADGEKILN_PRIVATE_KEYS" in hint and str(tmp_path / "another-machine") in hint
+    assert all(f"{kid}.pem" in hint for kid in kids)

@@ -116,8 +116,17 @@ def open_signer(
     development = keys_mod.development_keyring(source, today)
     if not records:
         reason = "this site has no signing keys yet (site_src/keys/ is empty)"
-    else:
+        hint = "run 'badgekiln keys generate' for real keys; published builds use 'python build.py --production'"
+    elif missing:
         reason = "the private keys of " + ", ".join(r.kid for r in missing) + " are not available here"
+        hint = (
+            f"to sign with the site's own keys, set {keys_mod.ENV_KEYS} to the PEM text of the key(s), or put "
+            + " and ".join(f"{r.kid}.pem" for r in missing)
+            + f" in {keys_mod.keys_dir()}"
+        )
+    else:
+        reason = "site_src/keys/ has no active key of each kind (RSA and Ed25519)"
+        hint = "run 'badgekiln keys generate' for new keys; published builds use 'python build.py --production'"
     diagnostics.append(
         Diagnostic(
             "warning",
@@ -125,7 +134,7 @@ def open_signer(
             f"DEVELOPMENT KEYS: {reason}, so this build is signed with development keys kept outside the "
             f"repository. Fine for a preview; never publish it.",
             SourceLocation(SourceTree.KEYS),
-            "run 'badgekiln keys generate' for real keys; published builds use 'python build.py --production'",
+            hint,
         )
     )
     return Signer(keyring, development)
