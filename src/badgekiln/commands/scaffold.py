@@ -12,7 +12,7 @@ BADGE_SVG = """<svg xmlns="http://www.w3.org/2000/svg" width="400" height="400" 
   <circle cx="200" cy="200" r="190" fill="#1f5f8b"/>
   <circle cx="200" cy="200" r="160" fill="none" stroke="#ffffff" stroke-width="6"/>
   <path d="M200 95 L228 165 L303 168 L244 214 L265 287 L200 245 L135 287 L156 214 L97 168 L172 165 Z" fill="#f2b134"/>
-  <text x="200" y="340" font-family="sans-serif" font-size="30" font-weight="700" fill="#ffffff"
+  <text x="200" y="326" font-family="sans-serif" font-size="24" font-weight="700" fill="#ffffff"
         text-anchor="middle">FIRST BADGE</text>
 </svg>
 """
