@@ -3,6 +3,8 @@
 import pytest
 from conftest import TODAY, write_site
 
+from badgekiln.formats import ids
+
 
 def test_every_error_is_reported_at_once_with_file_line_and_hint(minimal_site, run):
     write_site(
@@ -59,7 +61,43 @@ def test_duplicate_award_ids_name_both_places(minimal_site, run):
     result = run("check", "--source", str(minimal_site))
     assert result.code == 1
     assert "error[duplicate-id]: award id 'ann-first-1' is also used at recipients/ann.yaml:4:5" in result.err
-    assert "delete its 'id:' line and the build gives it a new one" in result.err
+    assert "remove its 'id: ...' (keep the '- ' that starts the award) and the build gives it a new one" in result.err
+
+
+def test_a_copied_id_is_blamed_on_the_copy_even_when_its_file_comes_first(minimal_site, run):
+    """Ids are derived from the earner's email, the badge and the day: an id copied into another
+    earner's file is not that earner's own, so the error goes to the copy, whichever file sorts
+    first (it named the original, whose 'id:' line removed gave the same id back: a UX review)."""
+    original = ids.derive_award_id("zoe@example.com", "first-badge", "2026-01-15", 0)
+    write_site(
+        minimal_site,
+        {
+            "recipients/zoe.yaml": f"""
+        name: Zoe
+        email: zoe@example.com
+        awards:
+          - id: {original}
+            badge: first-badge
+            issued_on: 2026-01-15
+    """,
+            "recipients/adam.yaml": f"""
+        name: Adam
+        email: adam@example.com
+        awards:
+          - badge: first-badge
+            id: {original}
+            issued_on: 2026-01-15
+    """,
+        },
+    )
+    result = run("check", "--source", str(minimal_site))
+    assert result.code == 1
+    assert (
+        f"recipients/adam.yaml:4:5: error[duplicate-id]: award id {original!r} is also used at recipients/zoe.yaml:4:5"
+        in result.err
+    )
+    assert "remove its 'id: ...' (keep the '- ' that starts the award)" in result.err
+    assert result.err.count("error[duplicate-id]") == 1
 
 
 def test_an_empty_recipient_file_is_one_error_in_plain_words(minimal_site, run):

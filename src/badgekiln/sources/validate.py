@@ -30,9 +30,11 @@ from badgekiln.formats.ob3 import ACHIEVEMENT_TYPES, normalize_achievement_type
 from badgekiln.models import (
     ROW_BADGE,
     ROW_ID,
+    ROW_ISSUED,
     ROW_RENEWS,
     Alignment,
     Award,
+    AwardRow,
     BadgeClass,
     Evidence,
     Page,
@@ -767,14 +769,17 @@ def _check_duplicates(recipients: list[Recipient], diagnostics: list[Diagnostic]
             award_id = row[ROW_ID]
             if award_id in seen:
                 first, at = seen[award_id]
+                copy, original = (recipient, index), (first, at)
+                if not _derived_for(first, first.rows[at]) and _derived_for(recipient, row):
+                    copy, original = original, copy  # (the first one met is the copy: the error goes there)
                 diagnostics.append(
                     Diagnostic(
                         "error",
                         "duplicate-id",
-                        f"award id {award_id!r} is also used at {first.awards[at].location}",
-                        recipient.awards[index].location,
-                        "every award needs its own id: if this one was copied from another, delete its 'id:' "
-                        "line and the build gives it a new one",
+                        f"award id {award_id!r} is also used at {original[0].awards[original[1]].location}",
+                        copy[0].awards[copy[1]].location,
+                        "every award needs its own id: if this one was copied from another, remove its "
+                        "'id: ...' (keep the '- ' that starts the award) and the build gives it a new one",
                     )
                 )
             else:
@@ -791,6 +796,19 @@ def _check_duplicates(recipients: list[Recipient], diagnostics: list[Diagnostic]
             )
         else:
             emails[recipient.email] = recipient
+
+
+_DERIVED_RANKS = 8  # the ranks an id derived for a recipient's award is looked for in (ids.assign_missing)
+
+
+def _derived_for(recipient: Recipient, row: AwardRow) -> bool:
+    """Whether the award's id is one the build derives for this earner's award of that badge on that
+    day (:func:`~badgekiln.formats.ids.derive_award_id`): an id copied from another earner's award
+    is not, so of two awards with one id the copy is the one whose id is not its own."""
+    return any(
+        ids.derive_award_id(recipient.email, row[ROW_BADGE], row[ROW_ISSUED], rank) == row[ROW_ID]
+        for rank in range(_DERIVED_RANKS)
+    )
 
 
 def _check_renewals(awards: list[Award], written: list[Any], diagnostics: list[Diagnostic]) -> None:
