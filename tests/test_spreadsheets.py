@@ -129,7 +129,7 @@ def test_a_missing_column_says_what_was_found_and_how_to_map_it(minimal_site, ru
         in result.err
     )
     assert "missing: email; found: 'Name', 'E-mail address'" in result.err
-    assert '--map "YOUR NAME=email"' in result.err
+    assert '--map "E-mail address=email"' in result.err  # (the one column not read, for the one missing)
 
 
 def test_a_different_name_for_the_same_email_is_reported(minimal_site, run, tmp_path):
@@ -695,6 +695,25 @@ def test_an_office_sheet_with_a_title_row_and_a_totals_row(minimal_site, run, tm
     result = award_sheet(run, minimal_site, path)
     assert result.code == 1 and result.err.count("error[") == 1, result.err
     assert "results.xlsx:6:1: error[totals-row]: this row looks like a totals row ('Total'), not an award" in result.err
+
+
+def test_a_header_under_a_title_that_misses_a_column_is_the_row_the_error_names(minimal_site, run, tmp_path):
+    # (UX review: the error named the title, row 1, and its hint mapped "YOUR NAME")
+    book = openpyxl.Workbook()
+    for row in (["Course results Nov 2026"], [], ["Name", "Email", "Badge", "Date"]):
+        book.active.append(row)
+    book.active.append(["Zoe", "zoe@example.org", "first-badge", "2026-03-01"])
+    path = tmp_path / "results.xlsx"
+    book.save(path)
+    result = award_sheet(run, minimal_site, path)
+    assert result.code == 1 and result.err.count("error[") == 1, result.err
+    assert (
+        "results.xlsx:3:1: error[bad-header]: row 3 must name the columns name, email, badge, issued_on "
+        "(in any order, any case); missing: issued_on; found: 'Name', 'Email', 'Badge', 'Date'"
+    ) in result.err
+    assert '--map "Date=issued_on"' in result.err
+    result = award_sheet(run, minimal_site, path, "--map", "Date=issued_on")
+    assert result.code == 0, result.err
 
 
 def test_an_award_above_the_header_is_refused_not_dropped(minimal_site, run, tmp_path):

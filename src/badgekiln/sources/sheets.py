@@ -126,7 +126,12 @@ def read_table(
                 header, SourceLocation(rel, header_line, 1), known, required, mapping or {}, table.warnings
             )
         elif note is None:
-            raise
+            partial = _partial_header_below(rows, header, known, required, mapping or {})
+            if partial is None:
+                raise
+            line, cells = partial  # (a title above a header that misses a column: say so of that row)
+            _columns(cells, SourceLocation(rel, line, 1), known, required, mapping or {}, [], row=f"row {line}")
+            raise  # (not reached: that row lacks a column)
         else:
             other = Diagnostic(
                 "warning",
@@ -190,6 +195,21 @@ def _header_below(rows, known, required, mapping: dict[str, str]) -> tuple[int, 
     return None
 
 
+def _partial_header_below(rows, header, known, required, mapping: dict[str, str]) -> tuple[int, list] | None:
+    """The row of the next :data:`HEADER_SEARCH` that names the most required columns, if it names
+    at least two and more than the first row does (the header under a title, one of its columns
+    named otherwise): the error then says what that row lacks, not what a title lacks."""
+
+    def named(cells: list) -> int:
+        keys = {mapping.get(key, key) for key in (column_key(str(c)) for c in cells if c is not None)}
+        return len(keys & set(required))
+
+    best = max(rows[:HEADER_SEARCH], key=lambda row: (named(row[1]), -row[0]), default=None)
+    if best is None or named(best[1]) < 2 or named(best[1]) <= named(header):
+        return None
+    return best
+
+
 def sheet_error(code: str, message: str, location: SourceLocation, hint: str | None = None) -> ValidationFailed:
     """A located error about a sheet, to raise."""
     return ValidationFailed([Diagnostic("error", code, message, location, hint)])
@@ -200,9 +220,17 @@ def _blank(cell) -> bool:
 
 
 def _columns(
-    header: list, where: SourceLocation, known, required, mapping: dict[str, str], warnings: list[Diagnostic]
+    header: list,
+    where: SourceLocation,
+    known,
+    required,
+    mapping: dict[str, str],
+    warnings: list[Diagnostic],
+    *,
+    row: str = "the first row",
 ) -> list[str]:
-    """Our column name for each header cell ('' for a column that is ignored); ``where``: the header row."""
+    """Our column name for each header cell ('' for a column that is ignored); ``where``: the header
+    row, ``row``: what the error calls it."""
     columns: list[str] = []
     for number, cell in enumerate(header, 1):
         key = column_key(str(cell)) if cell is not None else ""
@@ -236,15 +264,17 @@ def _columns(
     missing = [c for c in required if c not in columns]
     if missing:
         found = ", ".join(repr(str(c).strip()) for c in header if not _blank(c)) or "nothing"
+        unused = [str(c).strip() for c, name in zip(header, columns, strict=False) if not name and not _blank(c)]
+        theirs = unused[0] if len(unused) == 1 and len(missing) == 1 else "YOUR NAME"  # (the one it must be)
         raise ValidationFailed(
             [
                 Diagnostic(
                     "error",
                     "bad-header",
-                    f"the first row must name the columns {', '.join(required)} (in any order, any "
+                    f"{row} must name the columns {', '.join(required)} (in any order, any "
                     f"case); missing: {', '.join(missing)}; found: {found}",
                     where,
-                    f'rename the columns, or map yours: --map "YOUR NAME={missing[0]}"',
+                    f'rename the columns, or map yours: --map "{theirs}={missing[0]}"',
                 )
             ]
         )
