@@ -16,6 +16,7 @@ from conftest import MINIMAL, TODAY, build, copy_example, tree_bytes, write_site
 
 from badgekiln import outputs
 from badgekiln.cli import main
+from badgekiln.verifying.common import VerifyError
 from badgekiln.verifying.endorsement import schema_errors, verify_endorsement
 
 A_URL = "https://badges.northwind.example/"
@@ -128,6 +129,21 @@ def test_the_endorsement_is_valid_against_the_1edtech_schema_and_verifies(endors
     jsonschema.Draft201909Validator(schema).validate(credential)
     did = json.loads(endorser["did"])
     assert verify_endorsement(credential, {did["id"]: did}, today=date.fromisoformat(TODAY)) == credential
+
+
+def test_an_endorsement_whose_expiry_is_written_under_another_json_ld_name_is_refused(endorser):
+    """The proof signs the RDF: a signed validUntil moved under its full IRI keeps the proof and
+    hid the expiry from the build's check of the dates (a review of badgekiln verify found it in
+    credentials). Such a key is refused before the proof is checked, whatever it holds (here one
+    the proof does not cover: without the refusal the error is the proof's)."""
+    credential = json.loads(endorser["files"]["welding"])
+    did = json.loads(endorser["did"])
+    credential["https://www.w3.org/2018/credentials#validUntil"] = {
+        "@value": "2026-01-01T00:00:00Z",
+        "@type": "http://www.w3.org/2001/XMLSchema#dateTime",
+    }
+    with pytest.raises(VerifyError, match="is an IRI or a keyword, not a term"):
+        verify_endorsement(credential, {did["id"]: did}, today=date.fromisoformat(TODAY))
 
 
 def test_the_endorsed_site_verifies_publishes_and_links_it(tmp_path, run, endorser):

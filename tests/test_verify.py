@@ -766,6 +766,9 @@ def test_foreign_verification_policy(server, foreign, verify_net):
     issuer["verification"] = {"type": "VerificationObject", "startsWith": foreign.base}
     badge["issuer"] = issuer
     foreign.put("badge.json", badge)
+    code, report = verify_net(url)  # a policy only the embedded copy states is the badge's say-so
+    assert code == 1 and failed(report) == ["verification policy"], report
+    foreign.put("issuer.json", issuer)  # the issuer's own profile states it
     code, report = verify_net(url)
     assert (code, failed(report)) == (0, []), report
 
@@ -1019,3 +1022,109 @@ def test_an_offline_root_answers_a_strangers_odd_url_with_a_refusal_not_a_crash(
     assert fetch("https://h.example/base/ok.json") == b"{}"
     with pytest.raises(FetchError):
         fetch(url)
+
+
+# ------------------------------------------------------- a review: what the checks read is what is signed
+def _aliased(site: Built, tmp_path: Path, how: str) -> Path:
+    """The revoked award's credential, its proof untouched, with credentialStatus and validUntil
+    written under other keys of the same meaning: the RDF, so the proof, is unchanged."""
+    credential = json.loads(site.form(REVOKED, "credential.json").read_text())
+    status, until = credential.pop("credentialStatus"), credential.pop("validUntil", "2029-03-01T00:00:00Z")
+    if how == "inline context":
+        credential["@context"] = [
+            *credential["@context"],
+            {
+                "cs": {"@id": "https://www.w3.org/2018/credentials#credentialStatus", "@type": "@id"},
+                "vu": {
+                    "@id": "https://www.w3.org/2018/credentials#validUntil",
+                    "@type": "http://www.w3.org/2001/XMLSchema#dateTime",
+                },
+            },
+        ]
+        credential["cs"], credential["vu"] = status, until
+    else:  # full IRIs as keys: no context needed
+        credential["https://www.w3.org/2018/credentials#credentialStatus"] = status
+        credential["https://www.w3.org/2018/credentials#validUntil"] = {
+            "@value": until,
+            "@type": "http://www.w3.org/2001/XMLSchema#dateTime",
+        }
+    target = tmp_path / "credential.json"
+    target.write_text(json.dumps(credential))
+    return target
+
+
+@pytest.mark.parametrize("how", ["inline context", "full IRI keys"])
+def test_a_status_or_expiry_hidden_under_another_json_ld_name_is_not_valid(site, verify, tmp_path, how):
+    code, report = verify(_aliased(site, tmp_path, how), now="2099-01-01T00:00:00Z")
+    assert (code, report["status"], failed(report)) == (1, "invalid", ["JSON-LD terms"]), report
+
+
+def _attacker_issuer(site: Built, tmp_path: Path, **changes) -> dict:
+    issuer = json.loads((site.output / "issuer.json").read_text())  # the victim's id and name
+    issuer.update(changes)
+    return issuer
+
+
+def test_an_embedded_issuer_profile_claiming_another_issuers_id_is_not_believed(site, verify, tmp_path):
+    """A hosted assertion on another site, whose embedded badge class embeds the victim's issuer
+    profile with a verification policy allowing that site, and a signed one whose embedded
+    profile lists the attacker's key (owned by the victim's id, on the attacker's site)."""
+    attacker = tmp_path / "attacker"
+    (attacker / "keys").mkdir(parents=True)
+    badge = json.loads((site.output / "badges/pipefitting-mji10/badge.json").read_text())
+    salt = "x"
+    identity = "sha256$" + hashlib.sha256(("mallory@attacker.example" + salt).encode()).hexdigest()
+    hosted = {
+        "@context": "https://w3id.org/openbadges/v2",
+        "type": "Assertion",
+        "id": "https://attacker.example/forged.json",
+        "badge": {
+            **badge,
+            "issuer": _attacker_issuer(site, tmp_path, verification={"allowedOrigins": ["attacker.example"]}),
+        },
+        "recipient": {"type": "email", "hashed": True, "salt": salt, "identity": identity},
+        "issuedOn": "2026-03-01T00:00:00Z",
+        "verification": {"type": "HostedBadge"},
+    }
+    (attacker / "forged.json").write_text(json.dumps(hosted))
+    roots = ["--offline-root", f"https://attacker.example/={attacker}"]
+    code, report = verify("https://attacker.example/forged.json", *roots)
+    assert code == 1 and "verification policy" in failed(report), report
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    from cryptography.hazmat.primitives import serialization
+
+    pem = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    victim = json.loads((site.output / "issuer.json").read_text())["id"]
+    key_url = "https://attacker.example/keys/k.json"
+    (attacker / "keys/k.json").write_text(
+        json.dumps({"id": key_url, "type": "CryptographicKey", "owner": victim, "publicKeyPem": pem.decode()})
+    )
+    signed = {
+        **hosted,
+        "id": "urn:uuid:" + str(uuid.uuid4()),
+        "badge": {**badge, "issuer": _attacker_issuer(site, tmp_path, publicKey=[key_url])},
+        "verification": {"type": "SignedBadge", "creator": key_url},
+    }
+    token = tmp_path / "forged.jws"
+    token.write_text(jws.sign_compact({"alg": "RS256"}, json.dumps(signed).encode(), key))
+    code, report = verify(token, *roots)
+    assert code == 1 and failed(report) == ["signing key"], report
+    assert not any(f["url"].startswith("https://attacker.example/keys") for f in report["fetches"]), report
+
+
+def test_json_ld_aliasing_takes_a_text_in_a_language_and_refuses_what_carries_properties():
+    from badgekiln.verifying.ob3 import json_ld_aliasing
+
+    base = {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiableCredential"]}
+    assert json_ld_aliasing({**base, "name": {"@value": "Soudage", "@language": "fr", "@direction": "ltr"}}) is None
+    for hiding in (
+        {"@nest": {"credentialStatus": {}}},  # (its members are the credential's own)
+        {"@included": [{"id": "x"}]},
+        {"name": {"@language": "fr", "credentialStatus": {}}},  # (no @value: not a value object)
+        {"name": {"@value": "x", "@type": "http://www.w3.org/2001/XMLSchema#string"}},
+        {"cred:validUntil": "2020-01-01T00:00:00Z"},
+        {"credentialSubject": {"@context": {"x": "y"}}},
+    ):
+        assert json_ld_aliasing({**base, **hiding}) is not None, hiding
+    assert json_ld_aliasing({**base, "@context": [*base["@context"], {"cs": "x"}]}) is not None

@@ -145,6 +145,11 @@ def verify_endorsement(
         raise VerifyError(f"the endorsement has {len(proofs)} proofs; exactly one DataIntegrityProof is needed")
     method_id = proofs[0].get("verificationMethod")
     key = _pinned_key(document, method_id, issuer_id)
+    from badgekiln.verifying import ob3  # (ob3 imports this module)
+
+    aliasing = ob3.json_ld_aliasing(credential)  # (else its validUntil could be written under another name)
+    if aliasing is not None:
+        raise VerifyError(f"{aliasing}: the proof would not cover the dates read from it")
     dataintegrity.verify_proof(credential, lambda vm: key if vm == method_id else _unexpected(vm))
     if today is None:
         return credential
@@ -210,6 +215,7 @@ def verify_endorsement_credential(rec: Recorder, opts: VerifyOptions, credential
         isinstance(endorsed, str) and bool(endorsed),
         endorsed if isinstance(endorsed, str) and endorsed else "credentialSubject has no id",
     )
+    ob3.check_plain_terms(rec, credential)
     ob3._check_proof(rec, opts, credential, issuer_id)
     ob3._check_status(rec, opts, credential, issuer_id)
     check_window(

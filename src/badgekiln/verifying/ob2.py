@@ -190,9 +190,19 @@ def _node(
 
 def _badge_and_issuer(rec: Recorder, opts: VerifyOptions, assertion: dict[str, Any]) -> dict[str, Any]:
     badge = _node(rec, opts, assertion.get("badge"), "badge class", "badge class", ("BadgeClass",), _BADGE_FIELDS)
-    issuer = _node(
-        rec, opts, badge.get("issuer"), "issuer profile", "issuer profile", ("Issuer", "Profile"), _ISSUER_FIELDS
-    )
+    # The issuer profile is the one its id serves, never a copy embedded in the badge: what links a
+    # badge to an issuer (its keys, its verification policy) must come from the issuer's own site,
+    # else a badge could embed a profile claiming another issuer's id with keys or a policy of its own.
+    issuer_ref = badge.get("issuer")
+    if isinstance(issuer_ref, dict):
+        issuer_ref = issuer_ref.get("id")
+        if not is_web_url(issuer_ref):
+            rec.stop(
+                "issuer profile",
+                f"the embedded issuer profile's id {short(issuer_ref)} is not an http(s) URL: "
+                "nothing links it to an issuer's site",
+            )
+    issuer = _node(rec, opts, issuer_ref, "issuer profile", "issuer profile", ("Issuer", "Profile"), _ISSUER_FIELDS)
     rec.subject.update(
         {
             "badge": badge.get("id"),

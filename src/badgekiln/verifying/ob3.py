@@ -59,6 +59,7 @@ def verify_credential(rec: Recorder, opts: VerifyOptions, credential: dict[str, 
     """Verify a credential secured with an embedded Data Integrity proof."""
     rec.kind = "ob3-credential"
     issuer_id = _check_content(rec, credential)
+    check_plain_terms(rec, credential)
     _check_proof(rec, opts, credential, issuer_id)
     _check_state(rec, opts, credential, issuer_id)
 
@@ -119,6 +120,59 @@ def _check_jwt_header(header: dict[str, Any]) -> None:
 
 
 # --- content ---------------------------------------------------------------------------------
+
+
+_VALUE_KEYWORDS = frozenset(("@value", "@language", "@direction"))  # a value object's, with @value
+
+
+def json_ld_aliasing(document: dict[str, Any]) -> str | None:
+    """Why the JSON of ``document`` may say something other than what a Data Integrity proof
+    signs, or None.
+
+    The proof signs the RDF (the canonical N-Quads), but the checks read JSON members by name:
+    ``credentialStatus``, ``validUntil``, ``issuer``. JSON-LD lets one property be written under
+    another key with the same meaning: its full IRI (``"https://www.w3.org/2018/credentials#
+    credentialStatus"``), a compact IRI, or a term that an inline ``@context`` object defines.
+    Such a document keeps its proof while a check that looks for ``credentialStatus`` finds none
+    ("cannot be revoked") or one for ``validUntil`` finds none ("does not expire"). So only the
+    terms of the bundled contexts are taken: every ``@context`` entry a URL, at the top level only,
+    and no key that is an IRI or a keyword (the credentials badgekiln and other issuers publish
+    have none; ``@nest``, ``@included``, ``@graph`` or ``@reverse`` would carry properties too),
+    but a value object's ``@value``, ``@language`` and ``@direction`` (a text in a language, VC
+    Data Model 2.0 §11.1: no property can hide there)."""
+    contexts = as_list(document.get("@context"))
+    if any(not isinstance(c, str) for c in contexts):
+        return "an @context entry is an inline object, not the URL of a known context"
+    stack: list[tuple[Any, str]] = [(document, "")]
+    while stack:
+        node, where = stack.pop()
+        if isinstance(node, list):
+            stack.extend((item, where) for item in node)
+            continue
+        if not isinstance(node, dict):
+            continue
+        for key, value in node.items():
+            if key == "@context" and node is document:
+                continue
+            if key in _VALUE_KEYWORDS and "@value" in node:
+                continue
+            if ":" in key or key.startswith("@"):
+                return f"the member {short(key)}{' of ' + where if where else ''} is an IRI or a keyword, not a term"
+            stack.append((value, f"{where}/{key}" if where else key))
+    return None
+
+
+def check_plain_terms(rec: Recorder, document: dict[str, Any]) -> None:
+    """Stop unless :func:`json_ld_aliasing` finds nothing: the JSON the checks read is then the
+    data the proof signs."""
+    problem = json_ld_aliasing(document)
+    if problem is not None:
+        rec.stop(
+            "JSON-LD terms",
+            f"{problem}: the proof would not cover what the checks read (a status or an expiry date "
+            "could be hidden under another name), so it is not accepted",
+        )
+    rec.ok("JSON-LD terms", "only the terms of the known contexts: the checks read what the proof signs")
 
 
 def _check_content(rec: Recorder, credential: dict[str, Any]) -> Any:
@@ -295,6 +349,8 @@ def _status_bits(opts: VerifyOptions, url: Any, purpose: Any, issuer_id: str) ->
     if not is_web_url(url):
         raise VerifyError(f"statusListCredential {short(url)} is not an http(s) URL")
     listing = fetch_json(opts, url, "the status list")
+    if (aliasing := json_ld_aliasing(listing)) is not None:
+        raise VerifyError(f"the status list {url}: {aliasing}")
     if "BitstringStatusListCredential" not in as_list(listing.get("type")):
         raise VerifyError(f"{url} is not a BitstringStatusListCredential")
     if node_id(listing.get("issuer")) != issuer_id:
