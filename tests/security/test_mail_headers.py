@@ -196,3 +196,49 @@ def test_a_hostile_configured_sender_is_refused_before_sending(minimal_site, run
 def test_retry_policy_waits_grow_and_are_capped():
     policy = RetryPolicy(retries=5, delay=2, max_delay=5)
     assert [policy.wait(n) for n in (1, 2, 3, 4)] == [2, 4, 5, 5]
+
+
+# A long display name holding specials: the library's folding drops the quotes they need, and the
+# header then reads as a group with a second mailbox (CPython 3.11-3.13). These pass the source
+# checks (none holds a plain address the published-text check finds) and reach From, To, Reply-To.
+FOLDING_ATTACKS = [
+    "Akira Tanaka:reply(x)@evil.example,Akira Tanaka " + "x" * 48,
+    'Akira:"reply"@evil.example,' + "_" * 70,
+    "Akira:reply@[203.0.113.5]," + "_" * 70,
+    "Akira:reply@(x)evil.example," + "_" * 70,
+]
+
+
+@pytest.mark.parametrize("name", FOLDING_ATTACKS)
+def test_a_long_name_with_specials_cannot_add_a_mailbox_when_folded(smtp, name):
+    import email
+    import email.policy
+
+    message = build_message(
+        sender=mailbox(name, "badges@example.org"),
+        to=mailbox(name, "ann@example.com"),
+        reply_to=mailbox(name, "badges@example.org"),
+        subject="Your badge",
+        text="hello",
+        html="<p>hello</p>",
+        now=datetime(2026, 11, 22, tzinfo=UTC),
+    )
+    send_and_check(smtp, message, to="ann@example.com")
+    received = email.message_from_bytes(smtp.messages_to("ann@example.com")[0], policy=email.policy.default)
+    for header, address in (
+        ("From", "badges@example.org"),
+        ("To", "ann@example.com"),
+        ("Reply-To", "badges@example.org"),
+    ):
+        assert [a.addr_spec for a in received[header].addresses] == [address], (header, str(received[header]))
+    # an ordinary name with a comma or parentheses keeps them (quoted or encoded by the library)
+    plain = build_message(
+        sender=mailbox("Northwind Training", "badges@example.org"),
+        to=mailbox("O'Brien, Zoë (Dr.)", "ann@example.com"),
+        reply_to=None,
+        subject="s",
+        text="t",
+        html="<p>t</p>",
+        now=datetime(2026, 11, 22, tzinfo=UTC),
+    )
+    assert plain["To"].addresses[0].display_name == "O'Brien, Zoë (Dr.)"

@@ -28,6 +28,8 @@ import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from email import message_from_string
+from email import policy as email_policy
 from email.errors import HeaderParseError
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -102,6 +104,35 @@ def mailbox(name: str | None, address: str) -> Address:
     )
 
 
+_ADDRESS_SPECIALS = str.maketrans({c: " " for c in '()<>@,;:\\"[]'})
+
+
+def _reads_back_as(message: EmailMessage, name: str, address: Address) -> bool:
+    """Whether header ``name`` set to ``address``, folded as it will be sent, parses back as that
+    one mailbox and nothing else."""
+    folded = message.policy.header_store_parse(name, address)[1].fold(policy=message.policy)
+    parsed = message_from_string(folded + "\n", policy=email_policy.default)[name]
+    found = getattr(parsed, "addresses", ())
+    return len(found) == 1 and found[0].addr_spec == address.addr_spec
+
+
+def _folded_safely(message: EmailMessage, name: str, address: Address) -> Address:
+    """``address``, or the same mailbox with a plainer display name, such that the header reads
+    back as that one mailbox. The library's folding of a long display name drops the quotes that
+    its specials need (``Ann:evil(x)@host,Ann …`` then reads as a group holding a second address,
+    CPython 3.11-3.13), so what a name would add is checked rather than trusted."""
+    if _reads_back_as(message, name, address):
+        return address
+    plainer = Address(
+        display_name=" ".join(address.display_name.translate(_ADDRESS_SPECIALS).split()),
+        username=address.username,
+        domain=address.domain,
+    )
+    if _reads_back_as(message, name, plainer):
+        return plainer
+    return Address(username=address.username, domain=address.domain)
+
+
 def message_id_domain(sender: Address) -> str:
     """The sender's domain as ASCII (IDNA), for ``Message-ID``."""
     try:
@@ -141,10 +172,10 @@ def build_message(
         images: PNGs attached only when the HTML refers to them as ``cid:``.
     """
     message = EmailMessage()
-    message["From"] = sender
-    message["To"] = to
+    message["From"] = _folded_safely(message, "From", sender)
+    message["To"] = _folded_safely(message, "To", to)
     if reply_to is not None:
-        message["Reply-To"] = reply_to
+        message["Reply-To"] = _folded_safely(message, "Reply-To", reply_to)
     message["Subject"] = header_text(subject)
     message["Date"] = format_datetime(now)
     message["Message-ID"] = make_msgid(domain=message_id_domain(sender))
