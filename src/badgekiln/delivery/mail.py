@@ -110,9 +110,10 @@ _ADDRESS_SPECIALS = str.maketrans({c: " " for c in '()<>@,;:\\"[]'})
 def _reads_back_as(message: EmailMessage, name: str, address: Address) -> bool:
     """Whether header ``name`` set to ``address``, folded as it will be sent, parses back as that
     one mailbox and nothing else."""
-    folded = message.policy.header_store_parse(name, address)[1].fold(policy=message.policy)
-    parsed = message_from_string(folded + "\n", policy=email_policy.default)[name]
-    found = getattr(parsed, "addresses", ())
+    probe = EmailMessage(policy=message.policy)
+    probe[name] = address
+    parsed = message_from_string(probe.as_string(), policy=email_policy.default)[name]  # (as_string: folded as sent)
+    found: tuple[Address, ...] = getattr(parsed, "addresses", ())
     return len(found) == 1 and found[0].addr_spec == address.addr_spec
 
 
