@@ -216,10 +216,20 @@ def test_the_issue_date_follows_the_last_line_of_the_name(base):
         sharecard.award_card(base, earner="Maximiliana Alexandra Konstantinopoulou", issued_on=day, status="valid")
     )
     assert max(two) - max(one) == 62  # one line of a name lower
-    # a name two lines at 50 px cannot hold is set at 42 px, on lines 52 px apart, before it is cut
-    long_name = "Maximiliana Alexandra Konstantinopoulou Papadimitriou Karamanlis"
-    three = _ink_rows(sharecard.award_card(base, earner=long_name, issued_on=day, status="valid"))
+    # a name two lines at 50 px cannot hold is set at 42 px, on lines 52 px apart
+    longer = "Alexandra Konstantinopoulou Papadimitriou"
+    assert len(sharecard.fit_lines(longer, 50, sharecard.TEXT_WIDTH, 3)) == 3
+    three = _ink_rows(sharecard.award_card(base, earner=longer, issued_on=day, status="valid"))
     assert max(three) - max(one) == 52
+    # one two lines at 42 px cannot hold either is set whole at 34 px, on lines 42 px apart (a UX
+    # review: a long name lost its surname to the ellipsis with room to spare), and only then cut
+    longest = "Maximiliana Alexandra Konstantinopoulou Papadimitriou"
+    assert sharecard.fit_lines(longest, 34, sharecard.TEXT_WIDTH, 2) == [
+        "Maximiliana Alexandra",
+        "Konstantinopoulou Papadimitriou",
+    ]
+    four = _ink_rows(sharecard.award_card(base, earner=longest, issued_on=day, status="valid"))
+    assert max(four) - max(one) == 42
 
 
 def test_cards_for_review(base):

@@ -90,6 +90,11 @@ ART_BOX = (70, 110, 360)  # x, y, side of the artwork's square
 STATUS_COLOURS = {"revoked": "#b3261e", "suspended": "#a14f00", "expired": "#5f6368"}
 STATUS_WORDS = {"revoked": "REVOKED", "suspended": "SUSPENDED", "expired": "EXPIRED"}
 HIDDEN_EARNER = "A verified earner"  # what pages say of an earner with show_name: false
+NAME_SIZES = (
+    (50, 62),
+    (42, 52),
+    (34, 42),
+)  # an earner's name: (pixels, line step), the first that holds it on two lines
 ALT_SIZE = 300  # characters: og:image:alt is read out by screen readers; a sentence
 MONTHS = ("January February March April May June July August September October November December").split()
 
@@ -833,8 +838,12 @@ def award_card(base: CardBase, *, earner: str | None, issued_on: date, status: s
     column = base.middle()
     drawn = [_set_glyphs(column, "Awarded to", TEXT_X, 39, 28, 0x55, bold=False)]
     # (a hidden name reads as the award page says it, in a softer grey: no gap where a name would be)
-    # (two lines at 50 px; a name they cannot hold at 42 px before it is cut, as badge names)
-    size, step = (50, 62) if not earner or len(fit_lines(earner, 50, TEXT_WIDTH, 3)) <= 2 else (42, 52)
+    # (two lines at 50 px; a name they cannot hold at 42 px, then at 34 px before it is cut: a
+    # long name kept whole, its surname last, rather than cut at the second line: a UX review)
+    size, step = next(
+        ((size, step) for size, step in NAME_SIZES if not earner or len(fit_lines(earner, size, TEXT_WIDTH, 3)) <= 2),
+        NAME_SIZES[-1],
+    )
     name_lines = fit_lines(earner, size, TEXT_WIDTH, 2) if earner else [HIDDEN_EARNER]
     for number, text in enumerate(name_lines):
         drawn.append(_set_glyphs(column, text, TEXT_X, 107 + number * step, size, 0x11 if earner else 0x44))
