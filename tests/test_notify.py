@@ -11,10 +11,11 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import SVG, TODAY, build, write_site
+from conftest import SVG, TODAY, build, publishable, write_site
 from PIL import Image
 
 import badgekiln
@@ -426,6 +427,24 @@ def test_pages_are_checked_online_before_sending(tmp_path, run, smtp):
     assert smtp.recipients() == ["ann@example.com"]
     assert f"not sent for cat-1: the page {base}awards/cat-1/ is not online (HTTP 404)" in result.err
     assert read_notified(site / "site_src/notified.lock") == {"ann-1"}
+    assert "deploy first, or use --skip-online-check" in result.err
+
+
+def test_a_starter_sites_example_address_is_named_not_the_network(minimal_site):
+    """A page at the starter's badges.example.org is never online, whatever is deployed: the reason
+    says to set base_url (a UX review: "Name or service not known" read as a network fault)."""
+    from badgekiln.commands.notify import _offline_hint
+    from badgekiln.sources.validate import load_project
+
+    def read_site_config(site):
+        return load_project(site, today=date.fromisoformat(TODAY)).config
+
+    hint = _offline_hint(read_site_config(minimal_site))
+    assert hint == (
+        "'base_url' in site_src/site.yaml is still an example address (https://badges.example.org/): "
+        "set it to where the site is published"
+    )
+    assert _offline_hint(read_site_config(publishable(minimal_site))) == "deploy first, or use --skip-online-check"
 
 
 def test_progress_line_only_on_a_terminal_and_never_in_ci():

@@ -395,6 +395,19 @@ def _template_values(
     )
 
 
+def _offline_hint(config: SiteConfig) -> str:
+    """What to do about pages that are not online: deploy them, unless the site's ``base_url`` is
+    still an example address (a starter site's ``badges.example.org``), which no deploy makes answer."""
+    from badgekiln.commands.build import placeholder_addresses  # (only when a page is not online)
+
+    if any(d.is_error for d in placeholder_addresses(config)):
+        return (
+            f"'base_url' in {SourceTree.SITE_YAML} is still an example address ({config.published.base_url}): "
+            "set it to where the site is published"
+        )
+    return "deploy first, or use --skip-online-check"
+
+
 def _images(source: Path, group: list[Announcement]) -> dict[str, InlineImage]:
     """Badge slug → the badge's art as a PNG, for each badge in ``group``: PNG art as it is, SVG
     art drawn as a PNG (:data:`INLINE_SVG_WIDTH` wide, with the bundled fonts, as the build draws
@@ -481,11 +494,11 @@ def notify(
     result = NotifyResult(sender=sender, skipped=list(plan.skipped))
     if check_online and plan.announcements:
         offline = check_pages_online([item.page_url for item in plan.announcements])
+        todo = _offline_hint(plan.config) if offline else ""
         result.offline = [
             (
                 item.award.id,
-                f"the page {item.page_url} is not online ({offline[item.page_url]}); "
-                "deploy first, or use --skip-online-check",
+                f"the page {item.page_url} is not online ({offline[item.page_url]}); {todo}",
             )
             for item in plan.announcements
             if item.page_url in offline
