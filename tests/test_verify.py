@@ -25,10 +25,11 @@ from pathlib import Path
 import pytest
 from conftest import TODAY, copy_example
 from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from badgekiln.cli import main
-from badgekiln.crypto import jws
-from badgekiln.crypto.multikey import rsa_public_jwk
+from badgekiln.crypto import dataintegrity, jws
+from badgekiln.crypto.multikey import did_key, did_key_verification_method, rsa_public_jwk
 from badgekiln.formats import baking
 from badgekiln.verifying import FetchError, fetch
 from badgekiln.verifying.methods import did_web_url, web_base
@@ -1128,3 +1129,49 @@ def test_json_ld_aliasing_takes_a_text_in_a_language_and_refuses_what_carries_pr
     ):
         assert json_ld_aliasing({**base, **hiding}) is not None, hiding
     assert json_ld_aliasing({**base, "@context": [*base["@context"], {"cs": "x"}]}) is not None
+
+
+def _vc1_expired(tmp_path):
+    key = Ed25519PrivateKey.generate()
+    did = did_key(key.public_key())
+    credential = {
+        "@context": [
+            "https://www.w3.org/2018/credentials/v1",
+            "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
+            "https://w3id.org/security/data-integrity/v2",
+        ],
+        "id": "urn:uuid:11111111-2222-3333-4444-555555555555",
+        "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        "issuer": {"id": did, "type": ["Profile"], "name": "Issuer"},
+        "name": "Test",
+        "issuanceDate": "2020-01-01T00:00:00Z",
+        "expirationDate": "2021-01-01T00:00:00Z",
+        "credentialSubject": {
+            "type": ["AchievementSubject"],
+            "id": "did:example:alice",
+            "achievement": {
+                "id": "https://x.example/a",
+                "type": ["Achievement"],
+                "name": "A",
+                "description": "d",
+                "criteria": {"narrative": "n"},
+            },
+        },
+    }
+    return dataintegrity.add_proof(
+        credential,
+        key,
+        verification_method=did_key_verification_method(key.public_key()),
+        created="2020-01-01T00:00:00Z",
+    )
+
+
+@pytest.mark.parametrize("extra", [{}, {"validUntil": None}])
+def test_an_expired_vc1_credential_with_a_null_validuntil_is_not_valid(run, tmp_path, extra):
+    """JSON-LD drops a null member, so the proof holds, while the check of the dates read
+    validUntil (null) before the signed expirationDate: it was VALID (a review)."""
+    target = tmp_path / "credential.json"
+    target.write_text(json.dumps({**_vc1_expired(tmp_path), **extra}))
+    result = run("verify", str(target), "--json", "--now", "2025-01-01T00:00:00Z")
+    report = json.loads(result.out)
+    assert result.code == 1 and report["status"] != "valid", report

@@ -147,6 +147,10 @@ def json_ld_aliasing(document: dict[str, Any]) -> str | None:
     while stack:
         node, where = stack.pop()
         if isinstance(node, list):
+            if any(item is None for item in node):
+                return (
+                    f"a null in the array {short(where or '(root)')}: JSON-LD drops it, so the proof does not cover it"
+                )
             stack.extend((item, where) for item in node)
             continue
         if not isinstance(node, dict):
@@ -158,6 +162,11 @@ def json_ld_aliasing(document: dict[str, Any]) -> str | None:
                 continue
             if ":" in key or key.startswith("@"):
                 return f"the member {short(key)}{' of ' + where if where else ''} is an IRI or a keyword, not a term"
+            if value is None:  # (JSON-LD drops it: a null validUntil hid a signed VC 1.1 expirationDate)
+                return (
+                    f"the member {short(key)}{' of ' + where if where else ''} is null: JSON-LD drops it, "
+                    "so the proof does not cover it"
+                )
             stack.append((value, f"{where}/{key}" if where else key))
     return None
 
