@@ -242,3 +242,55 @@ def test_a_long_name_with_specials_cannot_add_a_mailbox_when_folded(smtp, name):
         now=datetime(2026, 11, 22, tzinfo=UTC),
     )
     assert plain["To"].addresses[0].display_name == "O'Brien, Zoë (Dr.)"
+
+
+def test_a_name_that_folds_badly_does_not_crash_notify(minimal_site, run, smtp):
+    """Python's header parser fails on some folded names (AttributeError, IndexError...): the
+    name is then left out of the header, and the message still goes (a review: notify stopped)."""
+    name = ". Smith; " + "x" * 70
+    write_site(
+        minimal_site,
+        {
+            "recipients/ann.yaml": f"""
+            name: "{name}"
+            email: ann@example.com
+            awards:
+              - id: ann-first-1
+                badge: first-badge
+                issued_on: 2026-01-15
+        """,
+        },
+    )
+    build(run, minimal_site)
+    result = run("notify", "--source", str(minimal_site), "--today", TODAY, "--skip-online-check")
+    assert "Traceback" not in result.err and result.code == 0, (result.code, result.err[-2000:])
+    assert smtp.recipients() == ["ann@example.com"]
+
+
+def test_a_long_name_with_specials_cannot_add_a_mailbox_when_sent_as_smtputf8():
+    """A server that offers SMTPUTF8 (Postfix, Exim, Gmail...) and an earner at an IDN domain:
+    smtplib then serializes with utf8=True, which folds otherwise than as_string()."""
+    import email
+    import email.policy
+
+    from badgekiln.delivery.mail import Mailer, SmtpSettings
+
+    name = "Zoë:reply(x)@evil.example,Zoë " + "x" * 60
+    to = "ann@exämple.com"
+    with SmtpServer(smtputf8=True) as server:
+        message = build_message(
+            sender=mailbox(name, "badges@example.org"),
+            to=mailbox(name, to),
+            reply_to=mailbox(name, "badges@example.org"),
+            subject="Your badge",
+            text="hello",
+            html="<p>hello</p>",
+            now=datetime(2026, 11, 22, tzinfo=UTC),
+        )
+        settings = SmtpSettings(server.host, server.port, "none", None, None, "badges@example.org")
+        with Mailer(settings, deadline=10) as mailer:
+            mailer.send(message, to=to)
+        raw = server.messages_to(to)[0]
+    received = email.message_from_string(raw.decode("utf-8"), policy=email.policy.default)
+    for header, address in (("From", "badges@example.org"), ("To", to), ("Reply-To", "badges@example.org")):
+        assert [a.addr_spec for a in received[header].addresses] == [address], (header, str(received[header]))

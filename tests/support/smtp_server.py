@@ -86,7 +86,9 @@ class _Handler:
 class SmtpServer:
     """aiosmtpd on 127.0.0.1, with behaviours chosen per recipient (see the module docstring)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, smtputf8: bool = False) -> None:
+        """``smtputf8``: offer SMTPUTF8 (as Postfix, Exim and Gmail do): smtplib then sends a message
+        to a non-ASCII address with its headers as UTF-8, folded otherwise."""
         self.lock = threading.Lock()
         self.delivered: list[tuple[str, bytes]] = []
         self.mail_from: list[str] = []
@@ -103,7 +105,7 @@ class SmtpServer:
         with socket.socket() as probe:  # a free port: aiosmtpd's start-up check cannot use port 0
             probe.bind((self.host, 0))
             self.port = probe.getsockname()[1]
-        self._controller = Controller(_Handler(self), hostname=self.host, port=self.port)
+        self._controller = Controller(_Handler(self), hostname=self.host, port=self.port, enable_SMTPUTF8=smtputf8)
 
     # -- behaviours ----------------------------------------------------------
     def refuse(self, address: str) -> None:

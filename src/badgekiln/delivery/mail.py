@@ -107,29 +107,38 @@ def mailbox(name: str | None, address: str) -> Address:
 _ADDRESS_SPECIALS = str.maketrans({c: " " for c in '()<>@,;:\\"[]'})
 
 
-def _reads_back_as(message: EmailMessage, name: str, address: Address) -> bool:
+def _reads_back_as(name: str, address: Address) -> bool:
     """Whether header ``name`` set to ``address``, folded as it will be sent, parses back as that
     one mailbox and nothing else."""
-    probe = EmailMessage(policy=message.policy)
-    probe[name] = address
-    parsed = message_from_string(probe.as_string(), policy=email_policy.default)[name]  # (as_string: folded as sent)
-    found: tuple[Address, ...] = getattr(parsed, "addresses", ())
-    return len(found) == 1 and found[0].addr_spec == address.addr_spec
+    # Folded both ways it can be sent: smtplib.send_message serializes with utf8=True (non-ASCII
+    # left as is, not RFC 2047 encoded) when an envelope address is not ASCII (an IDN domain) and
+    # the server offers SMTPUTF8, and that folds otherwise.
+    for utf8 in (False, True):
+        probe = EmailMessage(policy=email_policy.default.clone(utf8=utf8))  # (build_message's policy: the default)
+        probe[name] = address
+        try:
+            parsed = message_from_string(probe.as_string(), policy=email_policy.default)[name]  # (folded as sent)
+            found: tuple[Address, ...] = getattr(parsed, "addresses", ())
+            if not (len(found) == 1 and found[0].addr_spec == address.addr_spec):
+                return False
+        except Exception:  # noqa: BLE001 - the library's parser fails on some folded names (AttributeError, IndexError...)
+            return False
+    return True
 
 
-def _folded_safely(message: EmailMessage, name: str, address: Address) -> Address:
+def _folded_safely(name: str, address: Address) -> Address:
     """``address``, or the same mailbox with a plainer display name, such that the header reads
     back as that one mailbox. The library's folding of a long display name drops the quotes that
     its specials need (``Ann:evil(x)@host,Ann …`` then reads as a group holding a second address,
     CPython 3.11-3.13), so what a name would add is checked rather than trusted."""
-    if _reads_back_as(message, name, address):
+    if _reads_back_as(name, address):
         return address
     plainer = Address(
         display_name=" ".join(address.display_name.translate(_ADDRESS_SPECIALS).split()),
         username=address.username,
         domain=address.domain,
     )
-    if _reads_back_as(message, name, plainer):
+    if _reads_back_as(name, plainer):
         return plainer
     return Address(username=address.username, domain=address.domain)
 
@@ -173,10 +182,10 @@ def build_message(
         images: PNGs attached only when the HTML refers to them as ``cid:``.
     """
     message = EmailMessage()
-    message["From"] = _folded_safely(message, "From", sender)
-    message["To"] = _folded_safely(message, "To", to)
+    message["From"] = _folded_safely("From", sender)
+    message["To"] = _folded_safely("To", to)
     if reply_to is not None:
-        message["Reply-To"] = _folded_safely(message, "Reply-To", reply_to)
+        message["Reply-To"] = _folded_safely("Reply-To", reply_to)
     message["Subject"] = header_text(subject)
     message["Date"] = format_datetime(now)
     message["Message-ID"] = make_msgid(domain=message_id_domain(sender))
