@@ -42,3 +42,13 @@ def test_any_html_page_is_recognised_and_an_svg_still_goes_to_the_svg_reader():
     svg = b'<svg xmlns="http://www.w3.org/2000/svg"/>'
     [check] = [c for c in verify_bytes(svg, _options([])).checks if not c.ok]
     assert check.name == "unbake" and "not a baked badge" in check.detail
+
+
+def test_a_page_made_to_backtrack_is_answered_at_once(tmp_path):
+    import time
+
+    from badgekiln.verifying.detect import _html_page
+
+    started = time.monotonic()
+    _html_page(b"<html>" + b"<link rel=alternate " * 3000)  # (61 s with one pattern for the tag and its rel)
+    assert time.monotonic() - started < 2
