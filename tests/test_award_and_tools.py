@@ -41,6 +41,16 @@ def test_award_adds_to_an_existing_recipient_with_a_pinned_id(minimal_site, run)
     assert "pinned" not in result.err  # the id was written when the award was added
 
 
+def test_a_local_date_on_the_command_line_is_put_right_as_an_option(minimal_site, run):
+    # (a UX review: the hint was the YAML line 'issued_on: ...', for an option typed on the command line)
+    result = run(
+        "award", "--email", "bo@example.com", "--name", "Bo", "--badge", "first-badge",
+        "--issued-on", "6/12/2026", "--source", str(minimal_site), "--today", TODAY,
+    )  # fmt: skip
+    assert result.code == 1
+    assert "hint: write it year-month-day: --issued-on 2026-12-06 (day first) or 2026-06-12 (month first)" in result.err
+
+
 def test_csv_import_creates_recipients_and_is_idempotent(minimal_site, run, tmp_path):
     sheet = tmp_path / "awards.csv"
     sheet.write_text(

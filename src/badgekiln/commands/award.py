@@ -104,6 +104,7 @@ def check_row(
         missing_hint=(lambda key: f"add --{key.replace('_', '-')} …")
         if by_hand
         else (lambda key: f"fill in its '{key}' cell"),
+        spelled=(lambda key, value: f"--{key.replace('_', '-')} {value}") if by_hand else None,
     )
     name = fields.text("name", required=True, single_line=True, max_len=200)
     if name and (invisible := invisible_character(name)):

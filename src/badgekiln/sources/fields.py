@@ -187,11 +187,14 @@ class Fields:
         what: str,
         *,
         missing_hint: Callable[[str], str] | None = None,
+        spelled: Callable[[str, str], str] | None = None,
     ):
         self.diagnostics = diagnostics
         self.what = what
         # how to give a missing key: a YAML line, unless the values come from a sheet's cells or options
         self._missing_hint = missing_hint or (lambda key: f"add a line '{key}: …'")
+        # how a value is written for a key, in a hint: a YAML line, or an option (--issued-on 2026-12-06)
+        self.spelled = spelled or (lambda key, value: f"{key}: {value}")
         self.location = getattr(data, "location", location)
         self.ok = isinstance(data, dict)
         if not self.ok:
@@ -428,7 +431,7 @@ def parse_date(value: Any, fields: Fields, key: str) -> date | None:
             "bad-date",
             f"'{key}' must be a date written YYYY-MM-DD, not {value!r}",
             fields.where(key),
-            _iso_hint(value, key),
+            _iso_hint(value, key, fields.spelled),
         )
         return None
     year, month, day = (int(p) for p in match.groups())
@@ -442,7 +445,7 @@ def parse_date(value: Any, fields: Fields, key: str) -> date | None:
 _LOCAL_DATE = re.compile(r"^\s*(\d{1,2})[./-](\d{1,2})[./-](\d{4})\s*$")
 
 
-def _iso_hint(value: Any, key: str) -> str | None:
+def _iso_hint(value: Any, key: str, spelled: Callable[[str, str], str]) -> str | None:
     """For a date written the local way (31/12/2026, 12.03.2026), how to write it: year, month,
     day; both readings when day and month could be either."""
     match = _LOCAL_DATE.match(value) if isinstance(value, str) else None
@@ -459,8 +462,8 @@ def _iso_hint(value: Any, key: str) -> str | None:
     if not readings:
         return None
     if len(readings) == 1:
-        return f"write it year-month-day: {key}: {readings[0]}"
-    return f"write it year-month-day: {key}: {readings[0]} (day first) or {readings[1]} (month first)"
+        return f"write it year-month-day: {spelled(key, readings[0])}"
+    return f"write it year-month-day: {spelled(key, readings[0])} (day first) or {readings[1]} (month first)"
 
 
 def is_web_url(value: str, schemes=("https", "http")) -> bool:
