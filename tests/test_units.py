@@ -208,7 +208,11 @@ def test_the_day_changes_the_keys_of_exactly_the_pages_whose_status_changes(tmp_
         ("narrative", {"ob2-assertion", "ob3-credential", "award-page", "award-share-card"}),
         # (the OB 3.0 credential states no revocation or suspension, the status lists do: it keeps
         # its bytes and is not signed again)
-        ("revoke", {"ob2-assertion", "award-page", "award-share-card", "status-list", "revocation-list"}),
+        # (and the home page: its catalogue counts the awards held, a revoked one not)
+        (
+            "revoke",
+            {"ob2-assertion", "award-page", "award-share-card", "status-list", "revocation-list", "site-pages"},
+        ),
         ("suspend", {"ob2-assertion", "award-page", "award-share-card", "status-list", "revocation-list"}),
         (
             "add an award",

@@ -6,6 +6,7 @@ downstream (OB 2.0, OB 3.0, pages) reads only these.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cached_property
@@ -228,6 +229,16 @@ class Recipient:
 # by its readers.
 AwardRow = list[Any]
 ROW_ID, ROW_BADGE, ROW_ISSUED, ROW_EXPIRES, ROW_RENEWS, ROW_PINNED, ROW_REVOKED, ROW_SUSPENDED = range(8)
+
+
+def held_counts(rows: Iterable[AwardRow]) -> dict[str, int]:
+    """Badge slug -> how many of ``rows`` are held (not revoked: a suspended or expired award
+    still counts): what the home page's catalogue says of each badge ("3 awarded")."""
+    counts: dict[str, int] = {}
+    for row in rows:
+        if row[ROW_REVOKED] is None:
+            counts[row[ROW_BADGE]] = counts.get(row[ROW_BADGE], 0) + 1
+    return counts
 
 
 def award_row(award: Award) -> AwardRow:

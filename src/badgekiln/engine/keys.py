@@ -10,7 +10,6 @@ part: whatever might matter to it is in it (a change only costs a rebuild).
 
 from __future__ import annotations
 
-import collections
 import dataclasses
 import functools
 import hashlib
@@ -150,7 +149,7 @@ class UnitKeys:
 
     def _catalogue(self) -> str:
         project = self.inputs.project
-        counts = collections.Counter(row[models.ROW_BADGE] for row in project.award_rows)
+        counts = models.held_counts(project.award_rows)  # (what outputs/site_pages.py shows)
         return digest(project.pages, sorted(self._badges.items()), sorted(counts.items()))
 
     def site(self, unit: Unit) -> str:

@@ -56,7 +56,7 @@ READS = {
     "ledger entry: what its credentials state",
     "status": "the award's status on the build's day (valid, expired, revoked, suspended)",
     "awards": "every award's ledger entry, issue date, revocation and suspension",
-    "catalogue": "the extra pages, every badge class with its artwork, and the number of awards of each",
+    "catalogue": "the extra pages, every badge class with its artwork, and the number of awards of each held (not revoked)",
     "assets": "the bytes of every file of site_src/assets/",
     "endorsements": "the endorsements the site received (verified) and the ones it gives",
     "renewals": "the award an award renews and the award that renews it (ids and issue dates)",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from badgekiln.formats import urls
-from badgekiln.models import ROW_BADGE
+from badgekiln.models import held_counts
 from badgekiln.outputs import BuildInputs, FileSpec, Plan, Unit, unit
 from badgekiln.pages import context, sharecard
 from badgekiln.pages.render import Renderer
@@ -13,9 +13,7 @@ def produce(plan: Plan, inputs: BuildInputs, renderer: Renderer, item: None) -> 
     """index.html, pages/<slug>/index.html, 404.html and sitemap.xml."""
     config, project = inputs.config, inputs.project
     site = context.site_context(config, project)
-    counts: dict[str, int] = {}
-    for row in project.award_rows:
-        counts[row[ROW_BADGE]] = counts.get(row[ROW_BADGE], 0) + 1
+    counts = held_counts(project.award_rows)  # (keys.UnitKeys._catalogue keys the page with the same counts)
     badges = [
         dict(context.badge_context(b), count=counts.get(b.slug, 0))
         for b in sorted(project.badges.values(), key=lambda b: b.name.casefold())
