@@ -1175,3 +1175,69 @@ def test_an_expired_vc1_credential_with_a_null_validuntil_is_not_valid(run, tmp_
     result = run("verify", str(target), "--json", "--now", "2025-01-01T00:00:00Z")
     report = json.loads(result.out)
     assert result.code == 1 and report["status"] != "valid", report
+
+
+# ------------------------------------------------------------------ a second hostile review (helper D)
+def test_a_key_file_left_on_the_issuers_site_after_retirement_does_not_verify_a_vc_jwt(
+    site, site_copy, verify, tmp_path
+):
+    """`keys retire` keeps `keys/<kid>.jwk.json` at its URL but drops the key from did.json and the
+    JWKS; a VC-JWT naming that file as its kid (signed with the compromised key) was ✔ VALID."""
+    retired = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    kid = "did:web:badges.northwind.example#2020-01-01-rsa-retired"
+    (site_copy / "keys/2020-01-01-rsa-retired.jwk.json").write_text(
+        json.dumps(rsa_public_jwk(retired.public_key(), kid))
+    )
+    header = {"alg": "RS256", "kid": f"{BASE}keys/2020-01-01-rsa-retired.jwk.json", "typ": "JWT"}
+    (tmp_path / "c.jwt").write_text(jws.sign_compact(header, _jwt_payload(site), retired))
+    code, report = verify(tmp_path / "c.jwt", root=f"{BASE}={site_copy}")
+    assert (code, failed(report)) == (1, ["JWT key"]), report
+    assert "not published by the issuer" in check(report, "JWT key")["detail"]
+
+
+def _endorsement(site: Built) -> dict:
+    """An EndorsementCredential of the example site, signed with its own Ed25519 key."""
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    credential = json.loads(site.form("7q4kz2m9xw", "credential.json").read_text())
+    pem = next(p for p in site.keys_dir.glob("*.pem") if "ed25519" in p.name)
+    endorsement = {
+        "@context": credential["@context"][:2],
+        "id": f"{BASE}endorsements/given/welding/credential.json",
+        "type": ["VerifiableCredential", "EndorsementCredential"],
+        "issuer": credential["issuer"],
+        "name": "Endorsement by Northwind Training",
+        "validFrom": credential["validFrom"],
+        "credentialSubject": {
+            "id": "https://badges.other.example/badges/welding/badge.json",
+            "type": ["EndorsementSubject"],
+            "endorsementComment": "Meets the welding standard.",
+        },
+    }
+    return dataintegrity.add_proof(
+        endorsement,
+        load_pem_private_key(pem.read_bytes(), password=None),
+        verification_method=credential["proof"][0]["verificationMethod"],
+        created=credential["proof"][0]["created"],
+    )
+
+
+def test_an_endorsement_is_awarded_to_no_one_so_recipient_fails(site, verify, tmp_path):
+    """An endorsement names no earner: `--recipient` was never checked and it was ✔ VALID, exit 0."""
+    (tmp_path / "e.json").write_text(json.dumps(_endorsement(site)))
+    code, report = verify(tmp_path / "e.json")
+    assert (code, report["kind"], failed(report)) == (0, "ob3-endorsement", []), report
+    code, report = verify(tmp_path / "e.json", "--recipient", "mallory@evil.example")
+    assert (code, report["status"], failed(report)) == (1, "invalid", ["recipient"]), report
+
+
+def test_a_revocation_whose_reason_reads_like_a_suspension_is_still_a_revocation():
+    """OB 2.0 has no suspension: badgekiln writes one as a revocation reason 'Suspended: …', and a
+    revocation for 'Suspended: licence withdrawn' was read back as a (reversible) suspension."""
+    from badgekiln.formats.ob2 import withdrawn_because
+    from badgekiln.verifying.ob2 import _is_suspension
+
+    reason = withdrawn_because("Suspended: licence withdrawn by the regulator", None)
+    assert not _is_suspension(reason) and "licence withdrawn by the regulator" in reason
+    assert _is_suspension(withdrawn_because(None, "Under investigation"))
+    assert withdrawn_because("Issued in error", "Under investigation") == "Issued in error"

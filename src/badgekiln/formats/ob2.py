@@ -156,7 +156,8 @@ def withdrawn_because(revoked: str | None, suspended: str | None) -> str | None:
     """:func:`withdrawal_reason` of an award revoked for the reason ``revoked`` (or not: None) and
     suspended for ``suspended`` (or not)."""
     if revoked is not None:
-        return revoked
+        # (a revocation reason that starts as a suspension's would be read back as one: reversible)
+        return "Revoked: " + revoked if revoked.startswith(SUSPENDED_PREFIX) else revoked
     if suspended is not None:
         return SUSPENDED_PREFIX + suspended
     return None

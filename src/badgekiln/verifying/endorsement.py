@@ -227,3 +227,9 @@ def verify_endorsement_credential(rec: Recorder, opts: VerifyOptions, credential
         start_field="validFrom",
         end_field="validUntil",
     )
+    if opts.recipient is not None:  # (an endorsement names no earner: --recipient cannot hold)
+        rec.fail(
+            "recipient",
+            f"an EndorsementCredential endorses {short(endorsed)} and is awarded to no one: "
+            f"it is not a badge of {opts.recipient.strip()}",
+        )

@@ -225,7 +225,18 @@ def jwt_key(opts: VerifyOptions, header: dict[str, Any], issuer_id: Any) -> JwtK
         raise VerifyError(f"kid {kid} is not on the issuer's site ({base or short(issuer_id)})")
     url, _, fragment = kid.partition("#")
     found = _jwk_from(fetch_json(opts, url, "the JWT key"), kid, fragment)
-    return JwtKey(multikey.rsa_from_jwk(found), f"{kid}, on the issuer's site {base}", _names(kid, found.get("kid")))
+    key = multikey.rsa_from_jwk(found)
+    if isinstance(issuer_id, str) and issuer_id.startswith("did:web:"):
+        # A key's file stays at its URL after the key is retired (README, "keys retire"): only
+        # the DID document (or the JWKS) says which keys the issuer still stands by.
+        try:
+            _published_jwk(opts, key, issuer_id)
+        except VerifyError:
+            raise VerifyError(
+                f"the key at {kid} is not published by the issuer {issuer_id} (not in its DID document "
+                "or JWKS): a retired key, or one it never listed"
+            ) from None
+    return JwtKey(key, f"{kid}, on the issuer's site {base}", _names(kid, found.get("kid")))
 
 
 def _published_jwk(opts: VerifyOptions, key: RSAPublicKey, issuer_id: Any) -> tuple[str, tuple[str, ...]]:
