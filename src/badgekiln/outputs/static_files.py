@@ -12,6 +12,16 @@ from badgekiln.sources import safefiles
 from badgekiln.sources.config import SourceTree
 from badgekiln.sources.validate import MAX_ASSET_BYTES, PUBLISHED_ASSET_SUFFIXES
 
+# The pages' icon when the issuer has no logo (browsers ask for /favicon.ico of a page that names
+# none, and log the 404): a disc in the site's accent colour (checked: a #rrggbb colour) with a star.
+ICON = "assets/badgekiln-icon.svg"
+ICON_SVG = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64">'
+    '<circle cx="32" cy="32" r="31" fill="ACCENT"/>'
+    '<path d="M32 12 L37.9 26 L53 27 L41.5 36.8 L45.2 52 L32 43.8 L18.8 52 L22.5 36.8 L11 27 L26.1 26 Z" fill="#ffffff"/>'
+    "</svg>\n"
+)
+
 # Published with their licences (pages/static/vendor/README.md says where each comes from).
 VENDORED = ("jsonld.min.js", "jsonld.LICENSE", "rdf-canonize.LICENSE")
 
@@ -23,6 +33,8 @@ def produce(plan: Plan, inputs: BuildInputs, renderer: object, item: None) -> No
     css = f":root {{ --accent: {inputs.config.accent_color}; }}\n".encode() + (static / "badgekiln.css").read_bytes()
     plan.add("assets/badgekiln.css", css)
     plan.add("assets/badgekiln.js", (static / "badgekiln.js").read_bytes())
+    if not inputs.config.issuer.image:  # (the pages' icon is the issuer's logo, or else this one)
+        plan.add(ICON, ICON_SVG.replace("ACCENT", inputs.config.accent_color).encode())
     # The Verify panel of award pages, the JSON-LD library it loads when Verify is pressed, and the
     # JSON-LD contexts it resolves from this site instead of from their publishers.
     plan.add("assets/verify.js", (static / "verify.js").read_bytes())
@@ -46,6 +58,7 @@ UNIT = Unit(
         FileSpec("assets/badgekiln.css", "text/css"),
         FileSpec("assets/badgekiln.js", "text/javascript"),
         FileSpec("assets/verify.js", "text/javascript"),
+        FileSpec(ICON, "image/svg+xml"),
         FileSpec("assets/vendor/jsonld.min.js", "text/javascript"),
         FileSpec("assets/contexts/{any}", "application/ld+json"),
         FileSpec("assets/{any}", "application/octet-stream"),  # images, site.css, fonts: by their suffix
