@@ -139,9 +139,10 @@ def test_only_one_plain_address_is_accepted(address):
         mailbox("Ann", address)
 
 
-def test_hostile_names_from_the_sources_through_notify(minimal_site, run, smtp):
-    """The whole command, with the separators that YAML validation lets through (U+2028, U+2029) in
-    the issuer's, the badge's and the earner's names (U+0085, a C1 control, is refused there)."""
+def test_hostile_names_from_the_sources_are_refused_before_notify(minimal_site, run, smtp):
+    """The line separators U+2028 and U+2029 in the issuer's, the badge's and the earner's names
+    (which go into From, Subject and To) are refused by validation, as U+0085 and CR/LF are, each
+    at its file and line; the mail layer strips them too (above), and nothing is sent."""
     write_site(
         minimal_site,
         {
@@ -168,12 +169,17 @@ def test_hostile_names_from_the_sources_through_notify(minimal_site, run, smtp):
         """,
         },
     )
-    build(run, minimal_site)
+    built = run("build", "--source", str(minimal_site), "--today", TODAY)
+    assert built.code == 1
+    for where, code in (
+        ("site_src/site.yaml:3", "2028"),
+        ("badges/first-badge.yaml:1", "2029"),
+        ("recipients/ann.yaml:1", "2029"),
+    ):
+        assert f"{where}:" in built.err and f"U+{code}, a line or paragraph separator" in built.err, (where, built.err)
     result = run("notify", "--source", str(minimal_site), "--today", TODAY, "--skip-online-check")
-    assert result.code == 0, result.err
-    lines = assert_clean(smtp, to="ann@example.com", sender="badges@example.org")
-    subject = next(line for line in lines if line.lower().startswith("subject:"))
-    assert "=?utf-8?" not in subject.lower() or "\u2029" not in subject
+    assert result.code == 1 and "U+2029" in result.err
+    assert smtp.recipients() == []
 
 
 @pytest.mark.parametrize(

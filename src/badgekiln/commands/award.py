@@ -16,12 +16,14 @@ from pathlib import Path
 from badgekiln.commands.awardledger import record_new_awards
 from badgekiln.errors import BadgekilnError, Diagnostic, SourceError, SourceLocation, ValidationFailed
 from badgekiln.formats import ids
+from badgekiln.models import Project, Recipient
 from badgekiln.sources.config import source_paths
 from badgekiln.sources.fields import DATE_RE, Fields, did_you_mean, email_in_text, invisible_character, slugify
 from badgekiln.sources.records import (
-    append_award,
+    appended,
     atomic_write_text,
     new_recipient_text,
+    read_text_keeping_newlines,
     yaml_plain,
     yaml_scalar,
 )
@@ -157,6 +159,13 @@ def check_row(
         return None
     if issued_on and issued_on > today:
         fields.error("future-date", f"'issued_on' ({issued_on}) is in the future", location)
+    if issued_on and issued_on <= EMPTY_DATE_CELL:
+        fields.error(
+            "bad-date",
+            f"'issued_on' ({issued_on}) is the date a spreadsheet shows for an empty or zero cell formatted as a date",
+            location,
+            "fill in the real date of the award",
+        )
         return None
     if issued_on and expires and expires <= issued_on:
         fields.error("bad-dates", f"'expires' ({expires}) must be after 'issued_on' ({issued_on})", location)
@@ -177,6 +186,9 @@ class _Located(dict):
 
 
 DATE_COLUMNS = ("issued_on", "expires")
+# Excel's day 1 (a cell holding 0 or 1 shown as a date reads 1900-01-00/01; LibreOffice's day 0 is
+# 1899-12-30): no badge was issued then, every such date is a cell left empty by mistake (a review).
+EMPTY_DATE_CELL = date(1900, 1, 1)
 LOCAL_DATE_RE = re.compile(r"^(\d{1,2})([./-])(\d{1,2})\2(\d{2}|\d{4})$")
 
 
@@ -374,11 +386,19 @@ def add_awards(source: Path, awards: list[NewAward], today: date) -> AwardResult
                 (
                     duplicate.id if duplicate else "-",
                     f"{where}{award.email} already has {award.badge} issued on {award.issued_on}"
-                    + (f" (award {duplicate.id})" if duplicate else f" (row {seen[key]} of this sheet)"),
+                    + (f" (award {duplicate.id})" if duplicate else f" (row {seen[key]} of this sheet)")
+                    + (
+                        f", but it is REVOKED ({duplicate.revoked.reason}): to award the badge again, "
+                        "give the new award a later issue date"
+                        if duplicate and duplicate.revoked is not None
+                        else ""
+                    ),
                 )
             )
             continue
         seen[key] = award.location.line if award.location and award.location.line else 0
+        if recipient is not None and award.renews is None:
+            award.renews = _renewed(award, recipient, project, result)
         rank = 0
         while True:
             award.id = ids.derive_award_id(award.email, award.badge, award.issued_on.isoformat(), rank)
@@ -398,19 +418,55 @@ def add_awards(source: Path, awards: list[NewAward], today: date) -> AwardResult
                 slug, n = f"{base}-{n}", n + 1
             taken_slugs.add(slug)
             new_files[award.email] = (slug, award.name, [award])
-    recipients_dir.mkdir(parents=True, exist_ok=True)
+    # Every file's new text is made before any is written: one that cannot be edited (an error
+    # naming it) and nothing changes, as for a bad row.
+    writes: list[tuple[str, str, str]] = []  # (file, new text, its line ends)
     for rel, added in sorted(existing.items()):
+        text, newline = read_text_keeping_newlines(source / rel)
         for award in added:
-            append_award(source / rel, rel, award.yaml_fields(), award.id)
+            text = appended(text, rel, award.yaml_fields(), award.id)
             result.added.append((award.id, rel))
+        writes.append((rel, text, newline))
     for email, (slug, name, added) in sorted(new_files.items(), key=lambda item: item[1][0]):
         rel = f"recipients/{slug}.yaml"
-        atomic_write_text(source / rel, new_recipient_text(name, email, [a.yaml_fields() for a in added]))
+        writes.append((rel, new_recipient_text(name, email, [a.yaml_fields() for a in added]), "\n"))
         result.created_files.append(rel)
         result.added.extend((a.id, rel) for a in added)
+    recipients_dir.mkdir(parents=True, exist_ok=True)
+    for rel, text, newline in writes:
+        atomic_write_text(source / rel, text, newline=newline)
     if result.added:
         result.recorded = record_new_awards(source, today)
     return result
+
+
+def _renewed(award: NewAward, recipient: Recipient, project: Project, result: AwardResult) -> str | None:
+    """The id of the award that ``award`` renews, if it is a renewal: the earner's latest award of
+    a badge that must be renewed (``valid_for``), issued before it, neither revoked nor renewed.
+    A renewal imported from a sheet or given with ``award`` (not ``award --renew``) was a second
+    award beside the first, whose reminders to renew went on (a review). Said in a warning."""
+    badge = project.badges.get(award.badge)
+    if badge is None or badge.valid_for is None:
+        return None
+    renewed = {a.renews for a in project.awards if a.renews}
+    earlier = [a for a in recipient.awards if a.badge == award.badge and a.issued_on < award.issued_on]
+    if not earlier:
+        return None
+    latest = max(earlier, key=lambda a: (a.issued_on, a.id))
+    if latest.revoked is not None or latest.id in renewed:
+        return None
+    result.warnings.append(
+        Diagnostic(
+            "warning",
+            "renewal",
+            f"{award.email}'s new {award.badge} award renews award {latest.id} (issued on {latest.issued_on}"
+            + (f", expires {latest.expires}" if latest.expires else "")
+            + "): it says 'renews', so the earlier award is no longer reminded",
+            award.location,
+            "if it is not a renewal, delete its 'renews:' line before you commit",
+        )
+    )
+    return latest.id
 
 
 def check_single(source: Path, row: dict[str, str], today: date) -> NewAward:

@@ -623,7 +623,8 @@ def bad_character(text: str, *, allow_newlines: bool) -> str | None:
     surrogates (U+D800-DFFF: YAML's ``"\\ud800"`` escape, or bytes that are not UTF-8 given on the
     command line, which Python keeps as surrogates; no UTF-8 file, page or spreadsheet can hold
     them), noncharacters (U+FDD0-FDEF and U+xFFFE/U+xFFFF: XML, hence xlsx, refuses them) and the
-    bidirectional embedding, override and isolate controls (they reorder what readers see).
+    bidirectional embedding, override and isolate controls (they reorder what readers see); and,
+    without ``allow_newlines``, the line and paragraph separators U+2028 and U+2029.
     """
     allowed = {"\n", "\t", "\r"} if allow_newlines else {"\t"}
     for c in text:
@@ -638,6 +639,8 @@ def bad_character(text: str, *, allow_newlines: bool) -> str | None:
             kind = "a noncharacter"
         elif 0x202A <= code <= 0x202E or 0x2066 <= code <= 0x2069:
             kind = "a bidirectional control character"
+        elif code in (0x2028, 0x2029) and not allow_newlines:  # (YAML and some readers break lines there)
+            kind = "a line or paragraph separator, which starts a new line"
         else:
             continue
         return f"U+{code:04X}, {kind}"

@@ -260,29 +260,74 @@ def award_lines(fields: Sequence[Field], pad: str) -> list[str]:
 def append_award(path: Path, rel: str, fields: Sequence[Field], award_id: str) -> None:
     """Append one award to the ``awards:`` list of a recipient file; minimal diff."""
     text, newline = read_text_keeping_newlines(path)
+    atomic_write_text(path, appended(text, rel, fields, award_id), newline=newline)
+
+
+_EMPTY_AWARDS = re.compile(r"awards:[ \t]*(?:\[[ \t]*\]|~|null|Null|NULL)?[ \t]*(#.*)?\n?\Z")
+
+
+def appended(text: str, rel: str, fields: Sequence[Field], award_id: str) -> str:
+    """``text`` (a recipient file's, ``\n`` line ends) with one award appended to its ``awards:``
+    list, or a :class:`SourceError` saying why it cannot be done by a minimal edit.
+
+    The result must read back as the file did, every key and every award as it was, plus the one
+    award at the end of the list: an edit that would lose or change anything (a record written as
+    one ``{flow, mapping}`` line, a ``|+`` text whose blank lines end the list) is refused, never
+    written."""
     data = parse_yaml(text, rel)
     lines = text.splitlines(keepends=True)
     if lines and not lines[-1].endswith("\n"):
         lines[-1] += "\n"
     awards = data.get("awards")
-    key_line = data.key_locations["awards"].line - 1
+    key_at = data.key_locations["awards"]
+    key_line = key_at.line - 1
+    by_hand = SourceError(
+        "this file is not written one key per line (awards:, then '- badge: ...' under it), so the "
+        "award cannot be added without rewriting it",
+        SourceLocation(rel, key_line + 1),
+        "write the file as badgekiln writes one (name:, email:, awards: on lines of their own), or add the award by hand",
+    )
+    if key_at.col != 1:  # (a {flow, mapping}, or a record indented as a whole)
+        raise by_hand
     if isinstance(awards, LocatedList) and awards and lines[awards.location.line - 1][awards.location.col - 1] != "[":
         col = awards.item_locations[0].col - 1  # column of the first key, after "- "
-        end = _award_end(lines, awards.item_locations[-1].line - 1, col)
-        lines[end:end] = award_lines(fields, " " * (col - 2))
-    elif not awards:
-        lines[key_line] = "awards:\n"
-        lines[key_line + 1 : key_line + 1] = award_lines(fields, "  ")
+        candidates = [_award_end(lines, awards.item_locations[-1].line - 1, col)]
+        candidates.append(_block_end(lines, candidates[0]))  # (after blank lines that a '|+' text keeps)
+        pad = " " * (col - 2)
+    elif not awards and (empty := _EMPTY_AWARDS.match(lines[key_line])):
+        comment = empty.group(1)
+        lines[key_line] = "awards:" + (f"  {comment}" if comment else "") + "\n"
+        candidates, pad = [key_line + 1], "  "
     else:
-        raise SourceError(
-            "the awards of this file are written as a [flow, list]; add the award by hand",
-            SourceLocation(rel, key_line + 1),
-        )
-    edited = "".join(lines)
-    check = parse_yaml(edited, rel)
-    if [a.get("id") for a in check.get("awards", [])].count(award_id) != 1:
-        raise SourceError(f"could not add award {award_id} automatically", SourceLocation(rel))
-    atomic_write_text(path, edited, newline=newline)
+        raise by_hand
+    for end in candidates:
+        edited = "".join(lines[:end] + award_lines(fields, pad) + lines[end:])
+        if _adds_only(data, parse_yaml(edited, rel), award_id):
+            return edited
+    raise by_hand
+
+
+def _block_end(lines: list[str], start: int) -> int:
+    """Index of the first line from ``start`` on that is not blank (or the end of the file)."""
+    while start < len(lines) and not lines[start].strip():
+        start += 1
+    return start
+
+
+def _adds_only(before: object, after: object, award_id: str) -> bool:
+    """Whether ``after`` is the record ``before`` with one more award, of id ``award_id``, at the
+    end of its list, and nothing else changed."""
+    if not (isinstance(before, dict) and isinstance(after, dict)) or before.keys() != after.keys():
+        return False
+    old, new = before.get("awards") or [], after.get("awards")
+    return (
+        all(before[k] == after[k] for k in before if k != "awards")
+        and isinstance(new, list)
+        and len(new) == len(old) + 1
+        and new[:-1] == list(old)
+        and isinstance(new[-1], dict)
+        and new[-1].get("id") == award_id
+    )
 
 
 def new_recipient_text(name: str, email: str, awards: Sequence[Sequence[Field]]) -> str:

@@ -142,6 +142,7 @@ def read_table(
             )
             raise ValidationFailed([*exc.items, other]) from None
     too_wide = []
+    unnamed: dict[int, tuple[int, str]] = {}  # column without a header -> its first filled cell (row, text)
     for line, cells in rows:
         if len(cells) > len(header) and any(not _blank(c) for c in cells[len(header) :]):
             too_wide.append(
@@ -157,9 +158,13 @@ def read_table(
         if all(_blank(c) for c in cells):
             continue  # blank lines, and the ';;;;' rows spreadsheets leave below the data
         row = {}
-        for name, cell in zip(table.columns, cells, strict=False):  # a short row: the rest is empty
+        for number, (name, cell) in enumerate(
+            zip(table.columns, cells, strict=False), 1
+        ):  # (a short row: the rest is empty)
             if name and not _blank(cell):
                 row[name] = cell.strip() if isinstance(cell, str) else cell
+            elif not name and _blank(header[number - 1]) and not _blank(cell) and number not in unnamed:
+                unnamed[number] = (line, str(cell).strip())
         table.rows.append((line, row))
         if len(table.rows) > MAX_ROWS:
             raise sheet_error(
@@ -170,6 +175,16 @@ def read_table(
             )
     if too_wide:
         raise ValidationFailed(too_wide)
+    for number, (line, text) in sorted(unnamed.items()):  # (a note such as "FAILED - do not award": a review)
+        table.warnings.append(
+            Diagnostic(
+                "warning",
+                "unnamed-column",
+                f"column {number} has no name in the header, so it is not read; row {line} has {text[:60]!r} in it",
+                SourceLocation(rel, line, number),
+                "if it says a row must not be awarded, delete that row; else name the column or clear it",
+            )
+        )
     if not table.rows:
         raise ValidationFailed(
             [
@@ -386,7 +401,7 @@ def _xlsx_rows(raw: bytes, rel: str, wanted: str | None = None) -> tuple[int, li
         raise
     names = [other.title for other in book.worksheets]
     try:
-        hidden = _hidden_rows(raw, getattr(sheet, "_worksheet_path", None))
+        hidden, hidden_columns = _hidden_parts(raw, getattr(sheet, "_worksheet_path", None))
         header = None
         header_line = 1
         rows: list[tuple[int, list]] = []
@@ -421,6 +436,7 @@ def _xlsx_rows(raw: bytes, rel: str, wanted: str | None = None) -> tuple[int, li
             "badgekiln reads every row: delete the rows you do not want to award, or show them all "
             "(clear the filter) and check them, then import again",
         )
+    _refuse_hidden_columns(hidden_columns, header_line, header or [], rows, sheet.title, rel)
     others = _sheet_names(book.worksheets[1:])
     note = (
         f"only the first sheet, {names[0]!r}, is read; the workbook also has {others}"
@@ -428,6 +444,34 @@ def _xlsx_rows(raw: bytes, rel: str, wanted: str | None = None) -> tuple[int, li
         else None
     )
     return header_line, header or [], rows, note
+
+
+def _refuse_hidden_columns(
+    hidden: set[int], header_line: int, header: list, rows: list[tuple[int, list]], title: str, rel: str
+) -> None:
+    """Refuse a sheet with a hidden column that holds something: like a hidden row, it is what the
+    person who checks the sheet before the import cannot see (a hidden 'email' column read in
+    place of the visible address would send the badge elsewhere: a review)."""
+    from openpyxl.utils import get_column_letter
+
+    if not hidden:
+        return
+    sheet = [header, *(cells for _, cells in rows)]
+    widest = max(len(cells) for cells in sheet)
+    used = sorted(
+        number
+        for number in hidden
+        if number <= widest and any(number <= len(cells) and not _blank(cells[number - 1]) for cells in sheet)
+    )
+    if used:
+        letters = ", ".join(get_column_letter(number) for number in used[:10]) + (" and more" if len(used) > 10 else "")
+        raise sheet_error(
+            "hidden-columns",
+            f"column{'s' if len(used) > 1 else ''} {letters} of the sheet {title!r} "
+            f"{'are' if len(used) > 1 else 'is'} hidden (or too narrow to read) and would be imported unseen",
+            SourceLocation(rel, header_line, used[0]),
+            "unhide the column (select the columns around it, right-click, Unhide) and check it, or delete it, then import again",
+        )
 
 
 def _chosen_sheet(sheets: list, rel: str, wanted: str | None):
@@ -483,10 +527,21 @@ _LAST_READ_ROW = MAX_ROWS + 1001  # _xlsx_rows stops after this row: a higher on
 # and that, clipped glyphs still show that the row holds something; under 3 it looks like a border.
 # A row of data is made that thin only to put it out of sight: refusing it costs a real sheet nothing.
 _LEGIBLE_POINTS = 3.0
+# A column narrower than one character (Excel's width unit) shows no text: only a sliver of its
+# first letter, which reads as a border. Excel's default is 8.43.
+_LEGIBLE_WIDTH = 1.0
+_LAST_READ_COLUMN = 16384  # Excel's last column (XFD): a <col> past it is cut there
 
 
 def _hidden_rows(raw: bytes, worksheet: str | None) -> set[int]:
-    """The numbers of the rows the sheet at ``worksheet`` (its part in the zip) hides: by hand, or
+    """The numbers of the rows the sheet at ``worksheet`` hides (see :func:`_hidden_parts`)."""
+    return _hidden_parts(raw, worksheet)[0]
+
+
+def _hidden_parts(raw: bytes, worksheet: str | None) -> tuple[set[int], set[int]]:
+    """The numbers of the rows, and of the columns, the sheet at ``worksheet`` hides (a column:
+    ``hidden``, or narrower than ``_LEGIBLE_WIDTH``, its own width or the sheet's default). The
+    numbers of the rows the sheet at ``worksheet`` (its part in the zip) hides: by hand, or
     filtered out (Excel marks both ``hidden``), or too thin to read (``ht`` under
     ``_LEGIBLE_POINTS``), or hidden by default (``zeroHeight``). Read by an XML parser, a piece at
     a time, so every spelling of the XML counts as Excel reads it (quotes, spaces, character
@@ -496,7 +551,7 @@ def _hidden_rows(raw: bytes, worksheet: str | None) -> set[int]:
     from xml.parsers import expat
 
     if not worksheet:
-        return set()
+        return set(), set()
     scan = _RowScan()
 
     def refuse_dtd(*_: object) -> None:
@@ -512,12 +567,12 @@ def _hidden_rows(raw: bytes, worksheet: str | None) -> set[int]:
         try:
             stream = archive.open(worksheet.lstrip("/"))
         except KeyError:
-            return set()
+            return set(), set()
         with stream:
             while piece := stream.read(_PIECE):
                 parser.Parse(piece, False)
             parser.Parse(b"", True)
-    return scan.hidden()
+    return scan.hidden(), scan.hidden_columns()
 
 
 class _RowScan:
@@ -536,14 +591,27 @@ class _RowScan:
         self.always: set[int] = set()  # hidden whatever the sheet's default
         self.unshown: set[int] = set()  # not shown by a height of their own: hidden under zeroHeight
         self.zero_height = False
+        self.columns: list[tuple[int, int, bool]] = []  # (first, last, shown) of each <col>
+        self.narrow_default = False  # columns without a <col> of their own are too narrow to read
 
     def start(self, name: str, attributes: dict[str, str]) -> None:
         if name == f"{_MAIN} row":
             self.open.append(tuple(attributes.get(key) for key in ("r", "hidden", "ht", "customHeight")))
-        elif name == f"{_MAIN} sheetFormatPr" and _true(attributes.get("zeroHeight")):
-            # ECMA-376 18.3.1.81: "rows are hidden by default", "only not hidden if specified".
-            # (Read wherever it stands: a sheetFormatPr after the rows still applies to them.)
-            self.zero_height = True
+        elif name == f"{_MAIN} sheetFormatPr":
+            if _true(attributes.get("zeroHeight")):
+                # ECMA-376 18.3.1.81: "rows are hidden by default", "only not hidden if specified".
+                # (Read wherever it stands: a sheetFormatPr after the rows still applies to them.)
+                self.zero_height = True
+            default = _points(attributes.get("defaultColWidth"))
+            self.narrow_default = default is not None and not default >= _LEGIBLE_WIDTH
+        elif name == f"{_MAIN} col":  # ECMA-376 18.3.1.13: columns min..max, a width in characters
+            try:
+                first, last = int(attributes.get("min", "")), int(attributes.get("max", ""))
+            except ValueError:
+                return
+            width = _points(attributes.get("width"))
+            shown = not _true(attributes.get("hidden")) and (width is None or width >= _LEGIBLE_WIDTH)
+            self.columns.append((max(first, 1), min(last, _LAST_READ_COLUMN), shown))
 
     def end(self, name: str) -> None:
         if name != f"{_MAIN} row":
@@ -563,6 +631,19 @@ class _RowScan:
     def hidden(self) -> set[int]:
         """The hidden rows, once the whole worksheet (and so its sheetFormatPr) has been read."""
         return self.always | self.unshown if self.zero_height else self.always
+
+    def hidden_columns(self) -> set[int]:
+        """The hidden columns (numbered from 1), up to :data:`_LAST_READ_COLUMN`."""
+        hidden: set[int] = set()
+        given: set[int] = set()
+        for first, last, shown in self.columns:
+            span = range(first, last + 1)
+            given.update(span)
+            if not shown:
+                hidden.update(span)
+        if self.narrow_default:
+            hidden.update(set(range(1, _LAST_READ_COLUMN + 1)) - given)
+        return hidden
 
 
 def _row_number(given: str | None, previous: int) -> int:

@@ -1,0 +1,197 @@
+"""``award`` (by hand, from a sheet, from an issue form) edits recipient files without losing
+anything: a file it cannot edit exactly is refused before any file is written (a hostile review
+of issuing from spreadsheets and issue forms, session 29)."""
+
+from __future__ import annotations
+
+import openpyxl
+import pytest
+import yaml
+from conftest import TODAY, write_site
+
+
+def award_by_hand(run, site, email, name, issued_on="2026-03-01", badge="first-badge"):
+    return run(
+        "award",
+        "--source",
+        str(site),
+        "--today",
+        TODAY,
+        "--email",
+        email,
+        "--name",
+        name,
+        "--badge",
+        badge,
+        "--issued-on",
+        issued_on,
+    )
+
+
+def snapshot(site):
+    return {p.relative_to(site).as_posix(): p.read_bytes() for p in site.rglob("*") if p.is_file()}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"name": "Cat Example", "email": "cat@example.com", "awards": []}\n',  # (one-line JSON, as scripts write)
+        "{name: Cat Example, email: cat@example.com, awards: []}\n",
+        "  name: Cat Example\n  email: cat@example.com\n  awards: []\n",  # (indented as a whole)
+    ],
+)
+def test_a_record_not_written_key_per_line_is_refused_not_emptied(minimal_site, run, text):
+    # (the line holding 'awards' was replaced by 'awards:': a one-line record lost its name and email)
+    (minimal_site / "recipients/cat.yaml").write_text(text)
+    before = snapshot(minimal_site)
+    result = award_by_hand(run, minimal_site, "cat@example.com", "Cat Example")
+    assert result.code == 1
+    assert (
+        "recipients/cat.yaml:" in result.err
+        and "error[source]: this file is not written one key per line" in result.err
+    )
+    assert snapshot(minimal_site) == before
+
+
+def test_an_empty_list_keeps_its_comment(minimal_site, run):
+    (minimal_site / "recipients/dee.yaml").write_text("name: Dee\nemail: dee@example.com\nawards: []   # none yet\n")
+    assert award_by_hand(run, minimal_site, "dee@example.com", "Dee").code == 0
+    text = (minimal_site / "recipients/dee.yaml").read_text()
+    assert text.startswith("name: Dee\nemail: dee@example.com\nawards:  # none yet\n  - id: ")
+    assert yaml.safe_load(text)["awards"][0]["badge"] == "first-badge"
+
+
+def test_a_kept_text_at_the_end_of_the_list_keeps_its_blank_lines(minimal_site, run):
+    # (the new award went after the last line with text: the '|+' narrative lost its blank lines)
+    (minimal_site / "recipients/bob.yaml").write_text(
+        "name: Bob\nemail: bob@example.com\nawards:\n  - id: bob-first-1\n    badge: first-badge\n"
+        "    issued_on: 2026-01-01\n    narrative: |+\n      Line one.\n\n\n"
+    )
+    assert award_by_hand(run, minimal_site, "bob@example.com", "Bob").code == 0
+    awards = yaml.safe_load((minimal_site / "recipients/bob.yaml").read_text())["awards"]
+    assert awards[0]["narrative"] == "Line one.\n\n\n"
+    assert [a["issued_on"].isoformat() for a in awards] == ["2026-01-01", "2026-03-01"]
+
+
+def test_a_sheet_changes_no_file_when_one_cannot_be_edited(minimal_site, run, tmp_path):
+    # (README: "one bad row and nothing changes"; ann.yaml was rewritten before dan.yaml failed)
+    write_site(
+        minimal_site,
+        {
+            "recipients/dan.yaml": "name: Dan\nemail: dan@example.com\nawards: [{badge: first-badge, issued_on: 2026-01-01}]\n"
+        },
+    )
+    assert run("build", "--source", str(minimal_site), "--today", TODAY).code == 0
+    before = snapshot(minimal_site)
+    sheet = tmp_path / "two.csv"
+    sheet.write_text(
+        "name,email,badge,issued_on\nAnn Example,ann@example.com,first-badge,2026-03-01\n"
+        "Dan,dan@example.com,first-badge,2026-03-02\nZed New,zed@example.com,first-badge,2026-03-02\n"
+    )
+    result = run("award", "--csv", str(sheet), "--source", str(minimal_site), "--today", TODAY)
+    assert result.code == 1 and "recipients/dan.yaml:3: error" in result.err
+    assert snapshot(minimal_site) == before
+
+
+def test_hidden_and_hairline_columns_are_refused(minimal_site, run, tmp_path):
+    # (a hidden 'email' column was read in place of the visible "E-mail address": the badge went elsewhere)
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Name", "E-mail address", "Badge", "Issued on", "email", "narrative"])
+    sheet.append(["Vera", "vera@example.com", "first-badge", "2026-03-01", "mallory@evil.example", "x"])
+    sheet.column_dimensions["E"].hidden = True
+    sheet.column_dimensions["F"].width = 0.1
+    sheet.column_dimensions["H"].hidden = True  # (hidden and empty: nothing unseen)
+    path = tmp_path / "hidden.xlsx"
+    book.save(path)
+    before = snapshot(minimal_site)
+    result = run("award", "--csv", str(path), "--source", str(minimal_site), "--today", TODAY)
+    assert result.code == 1
+    assert "hidden.xlsx:1:5: error[hidden-columns]: columns E, F of the sheet 'Sheet' are hidden" in result.err
+    assert snapshot(minimal_site) == before
+    sheet.column_dimensions["E"].hidden = False
+    sheet.column_dimensions["F"].width = 12
+    book.save(path)
+    result = run(
+        "award", "--csv", str(path), "--source", str(minimal_site), "--today", TODAY, "--map", "E-mail address="
+    )
+    assert "hidden-columns" not in result.err
+
+
+def test_a_narrow_default_width_hides_the_columns_without_one_of_their_own(tmp_path):
+    from badgekiln.sources.sheets import _hidden_parts
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["name", "email"])
+    sheet.column_dimensions["A"].width = 20
+    sheet.sheet_format.defaultColWidth = 0.5
+    path = tmp_path / "narrow.xlsx"
+    book.save(path)
+    rows, columns = _hidden_parts(path.read_bytes(), "xl/worksheets/sheet1.xml")
+    assert rows == set() and 1 not in columns and {2, 3, 16384} <= columns
+
+
+def test_a_column_without_a_name_that_holds_text_is_warned_about(minimal_site, run, tmp_path):
+    sheet = tmp_path / "blank.csv"
+    sheet.write_text("name,email,badge,issued_on,\nZoe,zoe@example.org,first-badge,2026-03-05,FAILED - do not award\n")
+    result = run("award", "--csv", str(sheet), "--source", str(minimal_site), "--today", TODAY)
+    assert (
+        "blank.csv:2:5: warning[unnamed-column]: column 5 has no name in the header, so it is not read; "
+        "row 2 has 'FAILED - do not award' in it"
+    ) in result.err
+
+
+@pytest.mark.parametrize("day", ["1900-01-01", "1899-12-30"])
+def test_the_date_of_an_empty_date_cell_is_refused(minimal_site, run, tmp_path, day):
+    sheet = tmp_path / "zero.csv"
+    sheet.write_text(f"name,email,badge,issued_on\nZoe,zoe@example.org,first-badge,{day}\n")
+    result = run("award", "--csv", str(sheet), "--source", str(minimal_site), "--today", TODAY)
+    assert result.code == 1 and "zero.csv:2:1: error[bad-date]" in result.err and "empty or zero cell" in result.err
+
+
+def test_awarding_again_what_was_revoked_says_so(minimal_site, run):
+    assert (
+        run(
+            "revoke", "ann-first-1", "--reason", "Issued in error", "--source", str(minimal_site), "--today", TODAY
+        ).code
+        == 0
+    )
+    result = award_by_hand(run, minimal_site, "ann@example.com", "Ann Example", issued_on="2026-01-15")
+    assert (
+        "already has first-badge issued on 2026-01-15 (award ann-first-1), but it is REVOKED (Issued in error)"
+        in result.out
+    )
+    assert "give the new award a later issue date" in result.out
+
+
+RENEWABLE = """
+    name: First Badge
+    description: The first badge.
+    image: assets/badge.svg
+    criteria: Did the thing.
+    valid_for: P3Y
+"""
+
+
+def test_a_later_award_of_a_badge_to_renew_renews_the_earlier_one(minimal_site, run, tmp_path):
+    # (a cohort renewed from a sheet kept being told to renew: only 'award --renew' wrote 'renews')
+    write_site(minimal_site, {"badges/first-badge.yaml": RENEWABLE})
+    sheet = tmp_path / "renewed.csv"
+    sheet.write_text("name,email,badge,issued_on\nAnn Example,ann@example.com,first-badge,2026-11-01\n")
+    result = run("award", "--csv", str(sheet), "--source", str(minimal_site), "--today", TODAY)
+    assert result.code == 0, result.err
+    assert "warning[renewal]: ann@example.com's new first-badge award renews award ann-first-1" in result.err
+    awards = yaml.safe_load((minimal_site / "recipients/ann.yaml").read_text())["awards"]
+    assert awards[1]["renews"] == "ann-first-1"
+    expiring = run("report", "expiring", "--within", "5y", "--source", str(minimal_site), "--today", TODAY)
+    assert "ann-first-1" not in expiring.out and awards[1]["id"] in expiring.out
+
+
+def test_no_renewal_is_assumed_for_a_badge_that_does_not_expire_or_an_earlier_date(minimal_site, run):
+    assert award_by_hand(run, minimal_site, "ann@example.com", "Ann Example", issued_on="2026-11-01").code == 0
+    write_site(minimal_site, {"badges/first-badge.yaml": RENEWABLE})
+    result = award_by_hand(run, minimal_site, "ann@example.com", "Ann Example", issued_on="2025-06-01")
+    assert result.code == 0 and "renewal" not in result.err
+    awards = yaml.safe_load((minimal_site / "recipients/ann.yaml").read_text())["awards"]
+    assert all("renews" not in a for a in awards)
