@@ -81,6 +81,8 @@ def test_missing_paths_get_the_sites_own_404_page(preview):
         "/%",
         "/%c3%28",
         "/" + "a" * 5000,
+        "/" + "a" * 300,  # (longer than a file name may be: a 500 and "please report this", a review)
+        "/awards/" + "b" * 300 + "/",
         "http://127.0.0.1/index.html",
         "*",
         "//etc/passwd",
@@ -94,6 +96,25 @@ def test_malformed_paths_are_refused_without_leaving_the_preview(preview, target
     assert status in (400, 404), response[:200]
     assert b"root:" not in response and b"Traceback" not in response
     assert "Traceback" not in capfd.readouterr().err  # nor on the server's side
+
+
+def _with_host(port: int, host: str) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+        conn.sendall(f"GET /index.html HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
+        chunks = []
+        while chunk := conn.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def test_only_this_machines_names_are_answered(preview):
+    # (a page of another site, its name rebound to 127.0.0.1, read the preview: a review)
+    _, port, _ = preview
+    for host in ("evil.example", f"evil.example:{port}", f"127.0.0.1.evil.example:{port}", f"localhost:{port + 1}"):
+        response = _with_host(port, host)
+        assert response.startswith(b"HTTP/1.0 421 ") and b"First Badge" not in response, host
+    for host in (f"127.0.0.1:{port}", f"localhost:{port}", f"LOCALHOST:{port}", "127.0.0.1", f"[::1]:{port}"):
+        assert _with_host(port, host).startswith(b"HTTP/1.0 200 "), host
 
 
 def test_a_symlink_out_of_the_preview_is_not_followed(preview, tmp_path):

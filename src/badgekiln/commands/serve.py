@@ -108,6 +108,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def _route(self, body: bool) -> None:
         preview = self.server.preview
+        if not self._host_is_local():
+            # A page of another site reaching this server under its own name (DNS rebinding) would
+            # read the preview, earners' names not yet published among it: only this machine's names.
+            self._send(421, b"This preview answers only at 127.0.0.1 or localhost\n", "text/plain; charset=utf-8", body)
+            return
         parsed = request_segments(self.path)
         if parsed is None:
             self._send(400, b"Bad request path\n", "text/plain; charset=utf-8", body)
@@ -122,12 +127,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return
         root = preview.folder
         target = root.joinpath(*segments)
-        if target.is_dir() and segments and not slash:
+        if _is_dir(target) and segments and not slash:
             self._redirect(path + "/")
             return
-        if target.is_dir():
+        if _is_dir(target):
             target = target / "index.html"
-        if not _inside(target, root) or not target.is_file():
+        if not _inside(target, root) or not _is_file(target):
             missing = root / "404.html"
             content = missing.read_bytes() if missing.is_file() else b"Not found\n"
             self._send(404, preview.inject(content), "text/html; charset=utf-8", body, cache=False)
@@ -137,6 +142,15 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if kind.startswith("text/html"):
             content = preview.inject(content)
         self._send(200, content, kind, body, cache=not preview.watch)
+
+    def _host_is_local(self) -> bool:
+        """Whether the request's Host names this machine (127.0.0.1, localhost, [::1]) at this port,
+        or is absent (HTTP/1.0)."""
+        host = self.headers.get("Host")
+        if host is None:
+            return True
+        port = self.server.server_address[1]
+        return host.strip().lower() in {f"{name}{at}" for name in _LOCAL_NAMES for at in ("", f":{port}")}
 
     def _send(self, status: int, content: bytes, kind: str, body: bool, *, cache: bool = True) -> None:
         self.send_response(status)
@@ -292,6 +306,25 @@ class Preview:
             if changes:
                 changed = sorted({Path(p).relative_to(self.source).as_posix() for _, p in changes})
                 self.rebuild(changed)
+
+
+_LOCAL_NAMES = ("127.0.0.1", "localhost", "[::1]")  # what a request's Host may name: this machine
+
+
+def _is_dir(path: Path) -> bool:
+    """``path.is_dir()``, False for a name the file system refuses (longer than it allows)."""
+    try:
+        return path.is_dir()
+    except OSError:
+        return False
+
+
+def _is_file(path: Path) -> bool:
+    """``path.is_file()``, False for a name the file system refuses."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
 
 
 class _Server(http.server.ThreadingHTTPServer):
