@@ -226,6 +226,67 @@ def test_revoke_from_a_labelled_issue_form(minimal_site, run, tmp_path):
     assert bad.code == 1 and "is not an award id" in bad.err
 
 
+@pytest.mark.parametrize(("character", "described"), [("\u202e", "U+202E"), ("\u001b", "U+001B"), ("\ufdd0", "U+FDD0")])
+def test_a_revocation_reason_that_is_not_text_is_refused_on_the_issue(
+    minimal_site, run, tmp_path, character, described
+):
+    # (the command line refused it, the issue form wrote it: the pull request then failed to build)
+    event = _event(tmp_path, "revoke-labeled.json", AWARD_ID="ann-first-1")
+    event.write_text(event.read_text().replace("Issued in error", f"Issued {json.dumps(character)[1:-1]}in error"))
+    before = (minimal_site / "recipients/ann.yaml").read_text()
+    result = _issue(run, minimal_site, event)
+    assert result.code == 1 and f"holds a character that is not text ({described}" in result.err
+    assert (minimal_site / "recipients/ann.yaml").read_text() == before
+
+
+def test_two_notify_runs_keep_both_sets_of_lock_lines(tmp_path, run):
+    # (a run queued behind another checked out its own, older commit, sent the other's emails again,
+    # and lost its own lock lines to a rebase conflict: a review)
+    site = tmp_path / "site"
+    assert (
+        run(
+            "init",
+            str(site),
+            "--name",
+            "Acme Training",
+            "--base-url",
+            "https://badges.acme.example/",
+            "--email",
+            "badges@acme.example",
+        ).code
+        == 0
+    )
+    publish = yaml.safe_load((site / ".github/workflows/publish.yml").read_text())
+    notify = publish["jobs"]["notify"]
+    checkout = next(step for step in notify["steps"] if str(step.get("uses", "")).startswith("actions/checkout"))
+    assert checkout["with"]["ref"] == "${{ github.ref_name }}"  # (the branch now, not the run's commit)
+    assert notify["concurrency"] == {"group": "badgekiln-notify", "cancel-in-progress": False}
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    lock = "site_src/notified.lock"
+    (site / lock).write_text("# badgekiln\n")
+    subprocess.run([*git, "init", "-q", "-b", "main", str(site)], check=True)
+    subprocess.run([*git, "-C", str(site), "add", "-A"], check=True)
+    subprocess.run([*git, "-C", str(site), "commit", "-qm", "site"], check=True)
+    origin = tmp_path / "origin.git"
+    subprocess.run(["git", "clone", "-q", "--bare", str(site), str(origin)], check=True)
+    runs = []
+    for name in ("one", "two"):
+        clone = tmp_path / name
+        subprocess.run(["git", "clone", "-q", str(origin), str(clone)], check=True)
+        runs.append(clone)
+    for clone, line in zip(runs, ("award-a\t2026-12-06\n", "award-b\t2026-12-06\n"), strict=True):
+        with (clone / lock).open("a") as handle:  # (what notify appends)
+            handle.write(line)
+        subprocess.run([*git, "-C", str(clone), "commit", "-qam", "notify"], check=True)
+        # (the workflow's own lines: pull --rebase, then push)
+        subprocess.run([*git, "-C", str(clone), "pull", "--rebase", "--quiet"], check=True)
+        subprocess.run([*git, "-C", str(clone), "push", "-q"], check=True)
+    merged = subprocess.run(
+        ["git", "-C", str(origin), "show", f"main:{lock}"], capture_output=True, text=True, check=True
+    )
+    assert merged.stdout.count("award-a\t") == 1 and merged.stdout.count("award-b\t") == 1
+
+
 def test_init_github_renews_the_badge_list_and_the_build_warns_when_stale(minimal_site, run):
     result = run("init", "--github", str(minimal_site), "--today", TODAY)
     assert result.code == 0, result.err

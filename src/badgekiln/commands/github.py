@@ -29,6 +29,7 @@ WORKFLOWS = ".github/workflows"
 PUBLISH = f"{WORKFLOWS}/publish.yml"
 DAILY = f"{WORKFLOWS}/daily.yml"
 AWARD_FORM = ".github/ISSUE_TEMPLATE/award.yml"
+GITATTRIBUTES = ".gitattributes"
 REVOKE_FORM = ".github/ISSUE_TEMPLATE/revoke.yml"
 AWARD_LABEL, REVOKE_LABEL = "award", "revoke"
 TRUSTED_ASSOCIATIONS = frozenset({"OWNER", "MEMBER", "COLLABORATOR"})
@@ -92,6 +93,9 @@ def github_files(badges: list[tuple[str, str]]) -> dict[str, str]:
         DAILY: _data("daily.yml"),
         AWARD_FORM: award_form(badges),
         REVOKE_FORM: _data("revoke.yml"),
+        # Two notify runs that each append to the lock merge by keeping both sides' lines (a
+        # rebase conflict lost what the second had sent, which it then sent again: a review).
+        GITATTRIBUTES: "site_src/notified.lock merge=union\n",
     }
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from badgekiln.errors import BadgekilnError
 from badgekiln.models import Award, Project, Recipient
-from badgekiln.sources.fields import did_you_mean, email_in_text
+from badgekiln.sources.fields import bad_character, did_you_mean, email_in_text
 from badgekiln.sources.records import add_revocation
 from badgekiln.sources.validate import load_project
 
@@ -18,6 +18,9 @@ def published_reason(reason: str, what: str) -> str:
     reason = " ".join(reason.split())
     if not reason:
         raise BadgekilnError(f'a {what} needs a reason (--reason "…"); it is published with the badge')
+    bad = bad_character(reason, allow_newlines=False)  # (the command line checks its own; an issue form's does not)
+    if bad:
+        raise BadgekilnError(f"the reason is published with the badge, and holds a character that is not text ({bad})")
     found = email_in_text(reason)
     if found:
         raise BadgekilnError(
