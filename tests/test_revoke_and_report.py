@@ -93,6 +93,30 @@ def test_revoke_refuses_unknown_and_already_revoked(minimal_site, run):
     assert result.code == 1 and "already revoked" in result.err
 
 
+def test_report_expiring_counts_days_in_words(minimal_site, run):
+    # ("1 days left", "expired 0 days ago" on the expiry day: a review)
+    write_site(
+        minimal_site,
+        {
+            "recipients/ann.yaml": """
+        name: Ann Example
+        email: ann@example.com
+        awards:
+          - {id: today-0001, badge: first-badge, issued_on: 2025-01-01, expires: 2026-11-22}
+          - {id: tomorrow-01, badge: first-badge, issued_on: 2025-01-01, expires: 2026-11-23}
+          - {id: yesterday1, badge: first-badge, issued_on: 2025-01-01, expires: 2026-11-21}
+    """
+        },
+    )
+    result = run(
+        "report", "expiring", "--within", "5d", "--include-expired", "--source", str(minimal_site), "--today", TODAY
+    )
+    assert result.code == 0, result.err
+    assert "2026-11-22  expired today" in result.out
+    assert "2026-11-23  1 day left" in result.out
+    assert "2026-11-21  expired 1 day ago" in result.out
+
+
 def test_report_expiring_in_three_formats(minimal_site, run):
     write_site(
         minimal_site,

@@ -404,6 +404,15 @@ def report_group() -> None:
     """Reports for the provider (they include earners' email addresses: do not publish them)."""
 
 
+def _days_left(days: int) -> str:
+    """``3 days left``, ``1 day left``, ``expired today``, ``expired 1 day ago``."""
+    if days > 0:
+        return f"{days} day{'s' if days != 1 else ''} left"
+    if days == 0:
+        return "expired today"
+    return f"expired {-days} day{'s' if days != -1 else ''} ago"
+
+
 @report_group.command("expiring")
 @source_option
 @today_option
@@ -452,7 +461,7 @@ def report_expiring_command(
             + [
                 [
                     str(row.expires),
-                    f"{row.days_left} days left" if row.days_left > 0 else f"expired {-row.days_left} days ago",
+                    _days_left(row.days_left),
                     row.award_id,
                     f"{row.recipient} <{row.email}>",
                     row.badge_name,
