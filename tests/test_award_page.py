@@ -445,3 +445,40 @@ def test_the_check_is_reachable_from_the_certificate_and_the_issuer_can_be_conta
         'Contact Northwind Training at\n  <a href="mailto:badges@northwind.example">badges@northwind.example</a>.'
         in page
     )
+
+
+@pytest.mark.parametrize(
+    ("reason", "shown"),
+    [
+        ("Issued in error", "Issued in error. This badge"),
+        ("See the appeals process.", "See the appeals process. This badge"),  # (it read "process.. This")
+        ("Why?", "Why? This badge"),
+    ],
+)
+def test_a_withdrawal_reason_ends_in_one_full_stop(reason, shown):
+    for withdrawn in (
+        {"revoked": Revocation(on=date(2026, 5, 1), reason=reason)},
+        {"suspended": Suspension(on=date(2026, 7, 1), reason=reason)},
+    ):
+        award = Award(id="x-1", badge="b", recipient="r", issued_on=date(2026, 1, 15), **withdrawn)
+        text, _ = render_award(award, badge_name="Pipefitting")
+        banner = re.search(r'<p class="banner banner-(?:revoked|suspended)".*?</p>', text).group()
+        assert shown in banner and ".." not in banner and "?." not in banner
+
+
+def test_preview_texts_are_cut_after_a_word_with_an_ellipsis():
+    # (a review: og:description and og:image:alt were cut at 300 characters mid-word, "...Instr")
+    from badgekiln.pages import sharecard
+    from badgekiln.pages.render import clipped
+
+    long_issuer = "The Worshipful Guild of Industrial Pipefitting, Instrumentation and Control " * 5
+    alt = sharecard.card_alt("Pipefitting", long_issuer, "Ann Example", "revoked")
+    assert len(alt) <= sharecard.ALT_SIZE and alt.endswith("… (revoked)"), alt
+    assert alt.removesuffix("… (revoked)").endswith(
+        ("Guild", "Pipefitting", "Instrumentation", "Control", "of", "The", "and")
+    )
+    description = context.meta(config(), "awards/x/", "Title", "Holder can " + "calibrate transmitters " * 30)[
+        "description"
+    ]
+    assert len(description) <= 300 and description.endswith("…") and not description.endswith(" …")
+    assert clipped("short", 300) == "short" and clipped("a" * 400, 300) == "a" * 299 + "…"

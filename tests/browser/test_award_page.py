@@ -66,6 +66,32 @@ def hostile(site_factory):
     return site_factory(lambda root: write_site(root, files))
 
 
+LONG_DESCRIPTION = " ".join(
+    f"Part {n}: the holder can prepare, fit, pressure-test and document small-bore pipework to the site's "
+    "written procedures, under supervision and then alone."
+    for n in range(1, 13)
+)  # (about 1,500 characters: real descriptions of 600-800 cut the QR code off the printed page)
+
+
+@pytest.fixture(scope="module")
+def wordy(site_factory):
+    """The example site with a very long description on every badge."""
+
+    def prepare(root):
+        site = copy_example(root)
+        for badge in (site / "badges").glob("*.yaml"):
+            lines = badge.read_text().splitlines(keepends=True)
+            badge.write_text(
+                "".join(
+                    f"description: {json.dumps(LONG_DESCRIPTION)}\n" if line.startswith("description:") else line
+                    for line in lines
+                )
+            )
+        return site
+
+    return site_factory(prepare)
+
+
 @pytest.fixture
 def page(browser):
     page, problems = new_page(browser, viewport=DESKTOP)
@@ -382,6 +408,28 @@ def test_award_page_screenshots(page, example):
     snap(page, "award-375.png", full_page=True)
     page.goto(example.url(f"awards/{REVOKED}/"))
     snap(page, "award-revoked-375.png", full_page=True)
+
+
+@pytest.mark.parametrize("paper", sorted(PAPERS))
+@pytest.mark.parametrize("award", [VALID, REVOKED])
+def test_a_long_description_gives_way_on_the_printed_certificate(page, wordy, paper, award):
+    # (a review: the description was printed whole, and the page's bottom, the QR code and the
+    # signatory with it, was clipped: one page, nothing to scan)
+    url = wordy.url(f"awards/{award}/")
+    page.goto(url)
+    page.wait_for_load_state("networkidle")
+    page.emulate_media(media="print")
+    page.set_viewport_size(PAPERS[paper]["viewport"])
+    snap(page, f"certificate-long-{award}-{paper}.png")
+    assert len(pdf_pages(page.pdf(format=paper, prefer_css_page_size=True, print_background=True))) == 1
+    box = page.eval_on_selector(".certificate", "e => e.getBoundingClientRect().toJSON()")
+    assert box["bottom"] <= PAPERS[paper]["viewport"]["height"] + 1, box
+    for part in (".qr svg", ".qr-url", ".signatory-name", ".signatory-title", ".facts"):
+        inner = page.eval_on_selector(part, "e => e.getBoundingClientRect().toJSON()")
+        assert box["top"] <= inner["top"] and inner["bottom"] <= box["bottom"] - 4, (part, inner, box)
+    assert scan_qr(page.locator(".qr svg").screenshot()) == [url]
+    lead = page.eval_on_selector(".award .lead", "e => [e.scrollHeight, e.clientHeight]")
+    assert lead[0] > lead[1], "the description is not cut: this test needs a longer one"
 
 
 @pytest.mark.parametrize("paper", sorted(PAPERS))

@@ -16,7 +16,7 @@ from urllib.parse import quote, quote_plus, urlencode
 from badgekiln.formats import ids, urls
 from badgekiln.formats.hosting import CSP
 from badgekiln.models import Award, BadgeClass, Page, Project, Recipient
-from badgekiln.pages.render import long_date
+from badgekiln.pages.render import clipped, long_date
 from badgekiln.sources.config import SiteConfig
 
 
@@ -54,7 +54,7 @@ def meta(
     """
     return {
         "title": title,
-        "description": " ".join(description.split())[:300],
+        "description": clipped(" ".join(description.split()), 300),
         "url": config.url(path),
         "image": config.url(image) if image else None,
         "image_alt": " ".join((image_alt or "").split()) or None,

@@ -106,6 +106,18 @@ def long_date(day: date | None) -> str:
     return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
+def clipped(text: str, limit: int) -> str:
+    """``text`` in at most ``limit`` characters: cut after a word, with an ellipsis, when longer
+    (a preview that ends "...Instr" or inside a link reads as broken: a review)."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:-([") + "…"
+
+
 def qr_svg(url: str) -> Markup:
     """An inline SVG QR code of ``url`` (made here from the URL alone, so it is safe markup)."""
     # A viewBox, so that the stylesheet can size it without cropping it, and the standard quiet

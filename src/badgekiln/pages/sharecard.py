@@ -44,6 +44,7 @@ from fontTools.pens.svgPathPen import SVGPathPen  # type: ignore[import-untyped]
 from PIL import Image
 
 from badgekiln.formats import raster
+from badgekiln.pages.render import clipped
 
 __all__ = [
     "HEIGHT",
@@ -1000,7 +1001,7 @@ def home_card(
 
 def home_card_alt(title: str, issuer: str) -> str:
     """The text alternative of the site's own card (the home page's, and pages without a card of their own)."""
-    return f"{title}: Open Badges issued by {issuer}"[:ALT_SIZE]
+    return clipped(f"{title}: Open Badges issued by {issuer}", ALT_SIZE)
 
 
 def card_alt(badge_name: str, issuer: str, earner: str | None = None, status: str = "valid") -> str:
@@ -1008,6 +1009,5 @@ def card_alt(badge_name: str, issuer: str, earner: str | None = None, status: st
     text = f"{badge_name}, an Open Badge issued by {issuer}"
     if earner:
         text = f"{badge_name}, an Open Badge awarded to {earner} by {issuer}"
-    if status in STATUS_WORDS:
-        text += f" ({status})"
-    return text[:ALT_SIZE]
+    status_text = f" ({status})" if status in STATUS_WORDS else ""  # (kept whole: a long name gives way)
+    return clipped(text, ALT_SIZE - len(status_text)) + status_text
