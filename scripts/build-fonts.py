@@ -1,10 +1,10 @@
 """Rebuild the fonts share cards are drawn with (src/badgekiln/data/fonts/) from their sources.
 
-Not run by builds or tests: the subsetted files are committed (about 7 MB), so that a fresh
+Not run by builds or tests: the subsetted files are committed (about 8.4 MB), so that a fresh
 ``pip install`` draws the same cards on any machine without system fonts. Run it only to change
 the set; it needs fontTools (``pip install fonttools``) and the sources below:
 
-* Noto Sans, Noto Sans Arabic, Hebrew and Devanagari: Debian's ``fonts-noto-core``
+* Noto Sans, Noto Sans Arabic, Hebrew, Devanagari and the scripts of :data:`SCRIPTS`: Debian's ``fonts-noto-core``
   (/usr/share/fonts/truetype/noto/);
 * Noto Sans CJK (Japanese face of the collection): Debian's ``fonts-noto-cjk``
   (/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc);
@@ -53,6 +53,28 @@ LATIN = [
     *range(0xAB30, 0xAB70),
     0xFFFD,
 ]
+
+
+# The other scripts names are written in, each font whole (bold: names are set in bold), after
+# an earner's Tamil name was drawn as a row of empty boxes on the card (a review).
+SCRIPTS = (
+    "Bengali",
+    "Tamil",
+    "Telugu",
+    "Kannada",
+    "Malayalam",
+    "Gujarati",
+    "Gurmukhi",
+    "Oriya",
+    "Sinhala",
+    "Thai",
+    "Lao",
+    "Khmer",
+    "Myanmar",
+    "Georgian",
+    "Armenian",
+    "Ethiopic",
+)
 
 
 def _two_byte(codec: str, lead: range, trail: range) -> set[str]:
@@ -107,7 +129,7 @@ def main(emoji: str) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     save(TTFont(NOTO / "NotoSans-Regular.ttf"), "NotoSans-Regular.ttf", LATIN)
     save(TTFont(NOTO / "NotoSans-Bold.ttf"), "NotoSans-Bold.ttf", LATIN)
-    for script in ("Arabic", "Hebrew", "Devanagari"):
+    for script in ("Arabic", "Hebrew", "Devanagari", *SCRIPTS):
         save(TTFont(NOTO / f"NotoSans{script}-Bold.ttf"), f"NotoSans{script}-Bold.ttf", None)
     save(TTFont(CJK, fontNumber=0), "NotoSansCJKjp-Bold.otf", cjk_characters())
     variable = TTFont(emoji)

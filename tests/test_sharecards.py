@@ -34,6 +34,23 @@ NAMES = [
     ("arabic", "محمد عبد الله", "NotoSansArabic-Bold.ttf"),
     ("hebrew", "יעל כהן", "NotoSansHebrew-Bold.ttf"),
     ("devanagari", "श्रीनिवास रामानुजन", "NotoSansDevanagari-Bold.ttf"),
+    # (a review: these three were rows of empty boxes on the card, the page showing them right)
+    ("tamil", "முருகன் சுப்பிரமணியம்", "NotoSansTamil-Bold.ttf"),
+    ("thai", "สมชาย ใจดี", "NotoSansThai-Bold.ttf"),
+    ("bengali", "রবীন্দ্রনাথ ঠাকুর", "NotoSansBengali-Bold.ttf"),
+    ("telugu", "వెంకట లక్ష్మి", "NotoSansTelugu-Bold.ttf"),
+    ("kannada", "ಸುಧಾ ಮೂರ್ತಿ", "NotoSansKannada-Bold.ttf"),
+    ("malayalam", "മോഹൻലാൽ", "NotoSansMalayalam-Bold.ttf"),
+    ("gujarati", "નરેન્દ્ર પટેલ", "NotoSansGujarati-Bold.ttf"),
+    ("gurmukhi", "ਹਰਪ੍ਰੀਤ ਸਿੰਘ", "NotoSansGurmukhi-Bold.ttf"),
+    ("oriya", "ସୁଦର୍ଶନ", "NotoSansOriya-Bold.ttf"),
+    ("sinhala", "කුමාර සංගක්කාර", "NotoSansSinhala-Bold.ttf"),
+    ("lao", "ສົມພອນ", "NotoSansLao-Bold.ttf"),
+    ("khmer", "សុខ ចាន់", "NotoSansKhmer-Bold.ttf"),
+    ("myanmar", "အောင်ဆန်း", "NotoSansMyanmar-Bold.ttf"),
+    ("georgian", "ნინო ბერიძე", "NotoSansGeorgian-Bold.ttf"),
+    ("armenian", "Արամ Խաչատրյան", "NotoSansArmenian-Bold.ttf"),
+    ("ethiopic", "ኃይሌ ገብረሥላሴ", "NotoSansEthiopic-Bold.ttf"),
     ("chinese", "王小明", "NotoSansCJKjp-Bold.otf"),
     ("japanese", "山田 太郎 やまだ", "NotoSansCJKjp-Bold.otf"),
     ("korean", "김민준", "NotoSansCJKjp-Bold.otf"),
@@ -119,7 +136,7 @@ def test_each_fonts_characters_are_those_of_its_best_character_map(name):
     from fontTools.ttLib import TTFont
 
     expected = frozenset(TTFont(raster.font_dir() / name, lazy=True).getBestCmap())
-    assert sharecard._cmap(name) == expected and len(expected) > 100
+    assert sharecard._cmap(name) == expected and len(expected) > 50  # (Lao has 76)
 
 
 def test_a_character_no_font_has_is_reported():

@@ -33,6 +33,27 @@ FONT_FILES = (
     "NotoSansArabic-Bold.ttf",
     "NotoSansHebrew-Bold.ttf",
     "NotoSansDevanagari-Bold.ttf",
+    *(
+        f"NotoSans{script}-Bold.ttf"
+        for script in (
+            "Bengali",
+            "Tamil",
+            "Telugu",
+            "Kannada",
+            "Malayalam",
+            "Gujarati",
+            "Gurmukhi",
+            "Oriya",
+            "Sinhala",
+            "Thai",
+            "Lao",
+            "Khmer",
+            "Myanmar",
+            "Georgian",
+            "Armenian",
+            "Ethiopic",
+        )
+    ),
     "NotoSansCJKjp-Bold.otf",
     "NotoEmoji-SemiBold.ttf",
 )
