@@ -536,3 +536,18 @@ def test_piled_marks_do_not_reach_the_date(base, earner):
     assert sharecard.fit_lines("Tiếng Việt", 50, 660, 2) == ["Tiếng Việt"]  # (real writing is kept)
     lines = _runs(_ink_rows(sharecard.award_card(base, earner=earner, issued_on=date(2026, 3, 1), status="valid")))
     assert lines[-1][0] - lines[-2][1] >= 4  # the date is a line of its own, below the name's ink
+
+
+def test_a_double_barrelled_surname_wraps_after_its_hyphen():
+    # (a review: lines broke only at spaces, so a long hyphenated surname was cut "...Bergerdor…")
+    name = "Ann Wolfeschlegelsteinhausen-Bergerdorffenheimerson"
+    assert sharecard.fit_lines(name, 34, sharecard.TEXT_WIDTH, 2) == [
+        "Ann Wolfeschlegelsteinhausen-",
+        "Bergerdorffenheimerson",
+    ]
+    assert sharecard._breaks("Pipefitting - MJI10 a-5") == [
+        "Pipefitting ",
+        "- ",
+        "MJI10 ",
+        "a-5",
+    ]  # (not a word's hyphen)

@@ -336,13 +336,18 @@ def _paths(text: str, x: float, y: float, size: float, bold: bool) -> str:
     return "".join(parts)
 
 
+_HYPHENS = "-\u2010"  # hyphen-minus, hyphen
+
+
 def _breaks(text: str) -> list[str]:
-    """``text`` cut where a line may break: after spaces, and around CJK characters."""
+    """``text`` cut where a line may break: after spaces, after a hyphen inside a word (a
+    double-barrelled surname wraps there: a review), and around CJK characters."""
     pieces: list[str] = []
     current = ""
     for char in text:
         wide = unicodedata.east_asian_width(char) in ("W", "F") and not _is_emoji(char)
-        if current and (wide or (current[-1] == " " and char != " ")):
+        hyphen = len(current) > 1 and current[-1] in _HYPHENS and current[-2].isalpha() and char.isalpha()
+        if current and (wide or hyphen or (current[-1] == " " and char != " ")):
             pieces.append(current)
             current = ""
         current += char
