@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from conftest import copy_example
+from PIL import Image
 
 from .conftest import new_page
 
@@ -96,3 +97,12 @@ def test_downloads_have_descriptive_names(page, example):
     with page.expect_download() as download:
         page.click(f'a[download="{png}"]')
     assert download.value.suggested_filename == png
+    # The picture with the earner's name, for a post (a review: only the artwork, the same for
+    # every earner, could be downloaded)
+    card = f"pipefitting-mji10-{VALID}-share.png"
+    assert by_name[card].endswith(f"/awards/{VALID}/share.png")
+    with page.expect_download() as download:
+        page.click(f'a[download="{card}"]')
+    assert download.value.suggested_filename == card
+    with Image.open(download.value.path()) as picture:
+        assert picture.size == (1200, 630)

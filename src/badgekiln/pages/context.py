@@ -139,6 +139,7 @@ def award_context(config: SiteConfig, badge: BadgeClass, recipient: Recipient, a
         "baked_ob3_png": urls.baked_ob3_png(award.id),
         "svg_artwork": badge.image.lower().endswith(".svg"),
         "download_name": f"{badge.slug}-{award.id}",
+        "share_card": urls.award_share_card(award.id),  # (the picture with the earner's name, for a post)
         "linkedin_url": linkedin_url(config, badge, award, page_url) if not held else None,
     }
 
