@@ -61,3 +61,17 @@ def test_verify_js_resolves_exactly_the_bundled_contexts():
     assert block
     mapping = dict(re.findall(r'"(https://[^"]+)": "([^"]+)"', block.group(1)))
     assert mapping == dict(CONTEXT_FILES)
+
+
+def test_verify_js_pins_each_context_file_by_its_sha256():
+    # (a review: a context copy changed on the host was used as it was; now its bytes must be these)
+    import hashlib
+
+    source = (STATIC / "verify.js").read_text()
+    block = re.search(r"var CONTEXT_SHA256 = \{(.*?)\};", source, re.S)
+    assert block
+    pinned = dict(re.findall(r'"([^"]+)": "([0-9a-f]{64})"', block.group(1)))
+    contexts = Path(__file__).resolve().parent.parent / "src" / "badgekiln" / "data" / "contexts"
+    assert pinned == {
+        name: hashlib.sha256((contexts / name).read_bytes()).hexdigest() for name in set(dict(CONTEXT_FILES).values())
+    }

@@ -594,3 +594,86 @@ def test_the_page_canonicalizes_the_golden_credential_as_badgekiln_does(page, ex
         assert nquads == expected
         assert digest == hashlib.sha256(expected.encode()).hexdigest()
         assert nquads.count("\n") > 3
+
+
+def _aliased_status_list(status_list: dict, encoded: str) -> dict:
+    """A hostile review's forgery: the signed bits moved to another term by an inline context, and
+    unsigned bits under the name the check reads (encodedList as @index: no triple), the proof kept."""
+    subject = status_list["credentialSubject"]
+    status_list["credentialSubject"] = {
+        "@context": {
+            "encodedList": "@index",
+            "signedList": {
+                "@id": "https://www.w3.org/ns/credentials/status#encodedList",
+                "@type": "https://w3id.org/security#multibase",
+            },
+            "statusPurpose": "https://www.w3.org/ns/credentials/status#statusPurpose",
+        },
+        "id": subject["id"],
+        "type": "https://www.w3.org/ns/credentials/status#BitstringStatusList",
+        "statusPurpose": subject["statusPurpose"],
+        "signedList": subject["encodedList"],
+        "encodedList": encoded,
+    }
+    return status_list
+
+
+def test_a_status_list_whose_bits_are_moved_by_an_inline_context_is_not_trusted(page, example):
+    # (a review: the revoked award read "Verified", the list's proof "valid", the bits read unsigned)
+    forged = _aliased_status_list(load(example, REVOCATION), statuslist.encode_status_list([]))
+    result = verify_with(page, example, {REVOCATION: forged}, award=REVOKED)
+
+    assert result["kind"] == "invalid", result
+    assert result["text"] == (
+        "Not verified: the proof of the revocation list status/revocation.json does not hold, so whether it is "
+        "revoked is unknown."
+    )
+    assert any("an inline @context of credentialSubject" in t for t in step_texts(result, "fail")), result["text"]
+
+
+def test_a_proto_member_in_the_credential_is_not_verified(page, example):
+    # (a review: "__proto__" set the copies' prototype, so it was neither hashed nor compared)
+    text = (example.output / CREDENTIAL.lstrip("/")).read_text(encoding="utf-8")
+    forged = text.replace("{", '{"__proto__": {"injected": true}, ', 1).encode()
+    result = verify_with(page, example, {CREDENTIAL: forged})
+
+    assert result["kind"] == "invalid", result
+    assert any("__proto__" in t for t in step_texts(result, "fail")), result["steps"]
+
+
+@pytest.mark.parametrize("missing", ["did", "jwks"])
+def test_a_hosts_page_for_a_missing_key_file_is_a_missing_file(page, example, missing):
+    # (a review: a soft 404, an HTML page with status 200, read as "not a key this issuer publishes")
+    path = {"did": "/.well-known/did.json", "jwks": "/keys/jwks.json"}[missing]
+    soft = b"<!doctype html><title>Not found</title><p>This page does not exist."
+    both = verify_with(page, example, {"/.well-known/did.json": soft, "/keys/jwks.json": soft})
+    assert both["kind"] == "incomplete", both
+    one = verify_with(page, example, {path: soft})
+    assert one["kind"] in ("valid", "incomplete"), one
+    assert "not one this issuer publishes" not in one["text"]
+
+
+def test_a_file_the_host_does_not_send_is_not_checked_rather_than_forged(page, example):
+    # (a review: a credential or a context that could not be downloaded read as "Not verified")
+    for path in (JWT, "/assets/contexts/credentials-v2.jsonld"):
+        example.server.routes[path] = (404, {"Content-Type": "text/plain"}, b"not found")
+        try:
+            result = verify(page, example.url(f"awards/{VALID}/"))
+        finally:
+            example.server.routes.pop(path, None)
+        assert result["kind"] == "incomplete", (path, result)
+        assert result["text"].startswith("Could not fully check"), (path, result)
+        assert step_texts(result, "fail") == [], (path, result["steps"])
+
+
+def test_a_context_copy_changed_on_the_host_is_refused(page, example):
+    # (a review: the site's copy of a context, edited with the status list, gave "Verified")
+    path = "/assets/contexts/credentials-v2.jsonld"  # (the credential's and the status lists')
+    original = (example.output / path.lstrip("/")).read_bytes()
+    changed = original.replace(b'"encodedList"', b'"encodedListX"', 1)
+    assert changed != original
+    result = verify_with(page, example, {path: changed})
+    assert result["kind"] in ("invalid", "incomplete"), result
+    assert result["kind"] != "valid" and any(
+        "not the one badgekiln publishes" in t for t in step_texts(result, "fail")
+    ), [s["text"] for s in result["steps"]]

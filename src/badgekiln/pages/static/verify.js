@@ -36,6 +36,21 @@
     "https://w3id.org/openbadges/v2": "openbadges-v2.jsonld",
     "https://openbadgespec.org/v2/context.json": "openbadges-v2.jsonld"
   };
+  // The SHA-256 of each of those files as badgekiln publishes them (tests/test_vendored.py keeps
+  // them equal to data/contexts/): a copy changed on the host (a context that gives a term another
+  // meaning changes what a proof covers) is refused, not used.
+  var CONTEXT_SHA256 = {
+    "credentials-v1.jsonld": "00d7dd6d3ad8b920e3e550dd3a3d9090bffcac84cdbf943da6924b3e0a5c8bb8",
+    "credentials-v2.jsonld": "8a9f494a89ecc51db093e90e84713e07e84d6d9204364a9b3c7868b21751236f",
+    "data-integrity-v2.jsonld": "0f77743daf5b4e8fc067fc5ba5b21044283053aa717fc6b0219843bed3b00363",
+    "did-v1.jsonld": "62c1054bf404d6dd3a4b26b64f830fd72095f6a26edc4469908c94351352ce5f",
+    "jwk-v1.jsonld": "2104b613e092e6d7e2212fee1a7f1233c74001e2da06b86fd0fd7365c7159e4b",
+    "multikey-v1.jsonld": "c5f3806f8286920573221938917988a18a4cc5a09e968d29649613c7a1c2b1f6",
+    "ob-v3p0-context-3.0.3.json": "ef2fa9c7846dce233cc166b43639027278be4ee44f00bb1d45c75de2dd0cd761",
+    "ob-v3p0-extensions.json": "2d013f981d1f4516081a6a04e55468ba2b071d4153b794f19a79715c45a89a5e",
+    "openbadges-v2.jsonld": "3c0c25a0e581c64cbe632197377c4f334c6c0b95f0d90e3b74449781612b153d",
+    "vc-bitstring-status-list-v1.jsonld": "fd08cbf28ddd829ab2f1978c48f43ab07a112c1c90245a0cfac7ba721c65170c"
+  };
   var PURPOSES = {revocation: {list: "revocation list", set: "Revoked", kind: "revoked"},
     suspension: {list: "suspension list", set: "Suspended", kind: "suspended"}};
   var BASE58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
@@ -130,6 +145,11 @@
       jwt = parseJwt(both[0]);
       credential = both[1];
     } catch (error) {
+      if (error.unavailable) {  // (offline, or the host did not send it: nothing was checked)
+        step.skip("Could not download the credential: " + describe(error));
+        return {kind: "incomplete", text: "Could not fully check: " + describe(error).replace(/\.$/, "") +
+          ", so nothing was checked. Try again later; the badge is not shown to be valid or invalid."};
+      }
       step.fail("Could not read the credential: " + describe(error));
       return {kind: "invalid", text: "Not verified: the credential could not be read (" +
         describe(error).replace(/\.$/, "") + ")."};
@@ -381,6 +401,11 @@
     } catch (error) {
       return {state: "fail", text: describe(error), why: "carries no usable proof of who issued it"};
     }
+    var aliasing = jsonLdAliasing(document);
+    if (aliasing !== null) {
+      return {state: "fail", text: aliasing + ": the proof would not cover what this check reads from the file.",
+        why: "holds data its proof does not cover (" + aliasing + ")"};
+    }
     var signature;
     try {
       signature = multibase58(proof.proofValue);
@@ -422,6 +447,8 @@
     try {
       data = await hashData(jsonld, document, proof, context);
     } catch (error) {
+      var missing = unavailableCause(error);
+      if (missing) { return {state: "skip", text: "could not download " + missing + ", a JSON-LD context it needs."}; }
       return {state: "fail", text: "it could not be canonicalized (" + jsonldMessage(error) + ").",
         why: "holds data its proof cannot cover (" + jsonldMessage(error) + ")"};
     }
@@ -437,6 +464,53 @@
         why: "was changed after it was signed, or was not signed by its issuer"};
     }
     return {state: "ok", method: method, url: found.url};
+  }
+
+  var VALUE_KEYWORDS = ["@value", "@language", "@direction"];  // (a value object's, beside @value)
+
+  /** Why the JSON of a document may say something other than what its Data Integrity proof signs,
+   * or null (verifying/ob3.py json_ld_aliasing, the same rules). The proof signs the RDF, but this
+   * check reads JSON members by name (a status list's encodedList, a credential's validUntil): an
+   * inline @context, a full or compact IRI, a keyword such as @nest or @included, or a null (which
+   * JSON-LD drops) could move signed data away from the name read, or put unsigned data under it
+   * (a review: a status list with an inline context read all-zero bits while its proof held). Only
+   * the terms of the known contexts are taken: every @context entry the address of one, at the top
+   * level only. "__proto__" is refused too: a copy made by assignment would drop it from what is
+   * hashed and compared. */
+  function jsonLdAliasing(document) {
+    var contexts = [].concat(document["@context"]);
+    for (var c = 0; c < contexts.length; c++) {
+      if (typeof contexts[c] !== "string") { return "an @context entry is an inline object, not the address of a known context"; }
+    }
+    var stack = [[document, ""]];
+    while (stack.length) {
+      var item = stack.pop(), node = item[0], where = item[1];
+      if (Array.isArray(node)) {
+        for (var i = 0; i < node.length; i++) {
+          if (node[i] === null) { return "a null in the array " + (where || "(root)") + ", which JSON-LD drops"; }
+          stack.push([node[i], where]);
+        }
+        continue;
+      }
+      if (!isObject(node)) { continue; }
+      var keys = Object.keys(node);
+      for (var k = 0; k < keys.length; k++) {
+        var key = keys[k], at = where ? " of " + where : "";
+        if (key === "@context" && node === document) { continue; }
+        if (VALUE_KEYWORDS.indexOf(key) >= 0 && Object.prototype.hasOwnProperty.call(node, "@value")) { continue; }
+        if (key === "@context") { return "an inline @context" + at + ", which could give the terms other meanings"; }
+        if (key === "__proto__") { return "the member __proto__" + at + " is not a term"; }
+        if (key.indexOf(":") >= 0 || key.charAt(0) === "@") { return "the member " + key + at + " is an IRI or a keyword, not a term"; }
+        if (node[key] === null) { return "the member " + key + at + " is null, which JSON-LD drops"; }
+        stack.push([node[key], where ? where + "/" + key : key]);
+      }
+    }
+    return null;
+  }
+
+  /** ``object[key] = value`` as an own member whatever the key ("__proto__" would set the prototype). */
+  function put(object, key, value) {
+    Object.defineProperty(object, key, {value: value, enumerable: true, writable: true, configurable: true});
   }
 
   function singleProof(document) {
@@ -464,8 +538,8 @@
    * without proof)), as crypto/dataintegrity.py hash_data() computes them. */
   async function hashData(jsonld, document, proof, context) {
     var unsecured = {}, options = {};
-    Object.keys(document).forEach(function (k) { if (k !== "proof") { unsecured[k] = document[k]; } });
-    Object.keys(proof).forEach(function (k) { if (k !== "proofValue") { options[k] = proof[k]; } });
+    Object.keys(document).forEach(function (k) { if (k !== "proof") { put(unsecured, k, document[k]); } });
+    Object.keys(proof).forEach(function (k) { if (k !== "proofValue") { put(options, k, proof[k]); } });
     if (Object.prototype.hasOwnProperty.call(options, "@context")) {
       // VC DI EdDSA 1.0, verify step 4: the proof's @context must be a prefix of the document's.
       var proofContext = [].concat(options["@context"]), documentContext = [].concat(document["@context"]);
@@ -494,6 +568,16 @@
       documentLoader: context.documentLoader});
   }
 
+  /** The address of a file this site did not send, if that is what made jsonld.js fail (its
+   * document loader's error, wrapped in details.cause), else null. */
+  function unavailableCause(error) {
+    for (var depth = 0; depth < 6 && error; depth++) {
+      if (error.unavailable) { return error.unavailable; }
+      error = error.details && error.details.cause ? error.details.cause : error.cause;
+    }
+    return null;
+  }
+
   /** What went wrong in jsonld.js, in its own words (safe mode names the dropped term or IRI). */
   function jsonldMessage(error) {
     // jsonld.js wraps what failed (a context this site does not publish...) in details.cause.
@@ -516,7 +600,7 @@
         throw new Error("the JSON-LD context " + url + " is not one this site publishes, and this check fetches " +
           "nothing from other sites");
       }
-      if (!cache[url]) { cache[url] = fetchJson(new URL("assets/contexts/" + CONTEXTS[url], context.root)); }
+      if (!cache[url]) { cache[url] = fetchContext(new URL("assets/contexts/" + CONTEXTS[url], context.root), CONTEXTS[url]); }
       var document = await cache[url];
       return {contextUrl: null, documentUrl: url, document: JSON.parse(JSON.stringify(document))};
     };
@@ -532,6 +616,18 @@
         document.head.append(script);
       });
     return context.jsonld;
+  }
+
+  /** A context file of this site, refused unless its bytes are the ones badgekiln publishes. */
+  async function fetchContext(url, name) {
+    var text = await fetchText(url);
+    if (/^\s*</.test(text)) { throw unavailable(url, "the host answered with a web page, not the file"); }
+    var digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
+    var hex = Array.prototype.map.call(digest, function (b) { return (b < 16 ? "0" : "") + b.toString(16); }).join("");
+    if (hex !== CONTEXT_SHA256[name]) {
+      throw new Error("the JSON-LD context " + url.href + " is not the one badgekiln publishes (it was changed)");
+    }
+    return JSON.parse(text);
   }
 
   /** The CryptoKey of a 32-byte Ed25519 public key; null when this browser has no Ed25519
@@ -846,8 +942,8 @@
   function contentDifference(payload, credential) {
     if (!isObject(credential)) { return "the top level"; }
     var signed = {}, hosted = {}, withProof = Object.prototype.hasOwnProperty.call(payload, "proof");
-    Object.keys(payload).forEach(function (k) { if (JWT_CLAIMS.indexOf(k) < 0) { signed[k] = payload[k]; } });
-    Object.keys(credential).forEach(function (k) { if (k !== "proof" || withProof) { hosted[k] = credential[k]; } });
+    Object.keys(payload).forEach(function (k) { if (JWT_CLAIMS.indexOf(k) < 0) { put(signed, k, payload[k]); } });
+    Object.keys(credential).forEach(function (k) { if (k !== "proof" || withProof) { put(hosted, k, credential[k]); } });
     return difference(signed, hosted, "");
   }
 
@@ -963,6 +1059,9 @@
 
   async function fetchJson(url, fresh) {
     var text = await fetchText(url, fresh);
+    if (/^\s*</.test(text)) {  // (a host's page for a missing file, sent with status 200: the file is not there)
+      throw unavailable(url, "the host answered with a web page, not the file");
+    }
     try {
       return JSON.parse(text);
     } catch (error) {
