@@ -239,8 +239,9 @@ def test_a_hostile_reason_and_badge_name_stay_out_of_the_headers(site, run, smtp
     build(run, site, "2026-10-31")
     lock(site).write_text("# badgekiln\nmo-chartered\t2026-10-31\nmo-course\t2026-10-31\n")
     course = site / "badges/course.yaml"
-    course.write_text(course.read_text().replace("name: Course", 'name: "Course\\u2028Bcc: evil@attacker"'))
-    reason = "=?utf-8?q?x=0D=0ABcc:_evil2@attacker?= \\u2029Bcc: evil3@attacker"
+    # (U+2028/U+2029 in them are refused by validation since a review: tests/security/test_mail_headers.py)
+    course.write_text(course.read_text().replace("name: Course", 'name: "Course Bcc: evil@attacker"'))
+    reason = "=?utf-8?q?x=0D=0ABcc:_evil2@attacker?= Bcc: evil3@attacker"
     path = site / "recipients/mo.yaml"
     path.write_text(path.read_text() + f'    revoked: {{on: 2026-11-01, reason: "{reason}"}}\n')
     result = notify(run, site, "2026-11-02")

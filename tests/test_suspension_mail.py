@@ -142,7 +142,7 @@ def test_a_hostile_reason_stays_in_the_body(site, run, smtp):
     from tests.security.test_mail_headers import assert_clean
 
     set_membership(site, "2027-10-31")
-    reason = "=?utf-8?q?x=0D=0ABcc:_evil@attacker?= \\u2028Bcc: evil2@attacker"
+    reason = "=?utf-8?q?x=0D=0ABcc:_evil@attacker?= Bcc: evil2@attacker"  # (U+2028 refused by validation)
     add_to_award(site, "mo-course", f'    suspended: {{on: 2026-11-01, reason: "{reason}"}}\n')
     build(run, site, "2026-11-02")
     lock(site).write_text("# badgekiln\nmo-chartered\t2026-10-31\nmo-course\t2026-10-31\n")
