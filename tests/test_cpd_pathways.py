@@ -669,3 +669,55 @@ def test_only_the_pathway_awards_page_follows_its_earners_other_awards(run, tmp_
         "award/ann-rigging/ob3-credential",
         "award/ann-rigging/award-share-card",  # (it reads the whole award, narrative included)
     }
+
+
+# -- a review: award --eligible and memberships, suspensions, loops -------------------------------
+
+
+def _enough_points(site: Path) -> None:
+    write_site(site, {"site_src/cpd.csv": "email,date,points,activity\nann@example.com,2026-10-20,10,Conference\n"})
+
+
+def test_a_lapsed_member_is_not_eligible_for_a_badge_that_requires_membership(site, run):
+    # (award --eligible awarded it, the build suspended it at once, the next round awarded it
+    # again: 152 awards in 20 s before it was killed)
+    _enough_points(site)
+    append(site / "badges/cpd-member.yaml", "requires_membership: true\n")
+    ann = site / "recipients/ann.yaml"
+    ann.write_text(
+        ann.read_text().replace("email: ann@example.com\n", "email: ann@example.com\nmembership: {until: 2026-10-31}\n")
+    )
+    assert eligible(run, site, "--badge", "cpd-member") == []
+    before = ann.read_text()
+    done = run_ok(run, "award", "--eligible", "--source", str(site), "--today", TODAY)
+    assert "0 award(s) added" in done.out and ann.read_text() == before
+    # A member again (members.csv has the later date): eligible, awarded once.
+    write_site(site, {"site_src/members.csv": "email,until\nann@example.com,2027-10-31\n"})
+    assert [r["file"] for r in eligible(run, site, "--badge", "cpd-member")] == ["recipients/ann.yaml"]
+    assert "1 award(s) added" in run_ok(run, "award", "--eligible", "--source", str(site), "--today", TODAY).out
+
+
+def test_a_suspended_award_of_the_badge_is_held_not_awarded_again(site, run):
+    # (a suspension "under investigation" was undone by a fresh copy made from the same activities)
+    _enough_points(site)
+    append(
+        site / "recipients/ann.yaml",
+        "  - id: ann-cpd\n    badge: cpd-member\n    issued_on: 2026-11-01\n"
+        "    suspended: {on: 2026-11-10, reason: Under investigation}\n",
+    )
+    assert eligible(run, site, "--badge", "cpd-member") == []
+    before = (site / "recipients/ann.yaml").read_text()
+    assert "0 award(s) added" in run_ok(run, "award", "--eligible", "--source", str(site), "--today", TODAY).out
+    assert (site / "recipients/ann.yaml").read_text() == before
+
+
+def test_award_eligible_stops_before_awarding_an_earner_the_same_badge_twice(site, run, monkeypatch):
+    # (whatever makes an award not count as held: the run must end, not fill the file)
+    from badgekiln.sources import eligibility
+
+    _enough_points(site)
+    monkeypatch.setattr(eligibility.Check, "eligible", property(lambda self: self.met))
+    result = run("award", "--eligible", "--source", str(site), "--today", TODAY)
+    assert result.code == 1
+    assert "award --eligible stopped: recipients/ann.yaml" in result.err and "cpd-member a second time" in result.err
+    assert (site / "recipients/ann.yaml").read_text().count("badge: cpd-member") == 1

@@ -19,6 +19,7 @@ from badgekiln.models import Project
 from badgekiln.sources.config import SiteConfig
 from badgekiln.sources.eligibility import Check, eligible, has_rules, show_points
 from badgekiln.sources.fields import did_you_mean
+from badgekiln.sources.members import last_days, read_members
 from badgekiln.sources.records import Field, append_award, yaml_plain, yaml_scalar
 from badgekiln.sources.validate import load_project
 
@@ -68,7 +69,8 @@ def _checks(source: Path, today: date, badge: str | None) -> tuple[SiteConfig, P
             f"badge {badge!r} has no 'cpd:' or 'requires:' rule, so nobody becomes eligible for it; "
             "award it with 'badgekiln award --badge'"
         )
-    return loaded.config, project, eligible(project, today, badge=badge)
+    memberships = last_days(project.recipients, read_members(source, []))  # (as the build decides a lapse)
+    return loaded.config, project, eligible(project, today, badge=badge, memberships=memberships)
 
 
 def report(source: Path, today: date, *, badge: str | None = None) -> list[EligibleRow]:
@@ -96,8 +98,11 @@ def award_eligible(source: Path, today: date, *, badge: str | None = None) -> El
     of pathways. Each round reads the files again, so what it writes is what was validated.
     """
     result = EligibleResult()
-    # Each round gives every earner at most one award of each badge they do not hold yet, so the
-    # rounds end (a chain of N stacked badges takes N rounds).
+    # Each round gives every earner at most one award of each badge they do not hold yet (valid
+    # or suspended), so the rounds end (a chain of N stacked badges takes N rounds). A round that
+    # would award an earner a badge this run awarded them already is going round in circles (a
+    # review found one: a lapsed member's award, suspended at once, made them eligible again, for
+    # ever): it stops before writing it (_award_round).
     while True:
         try:
             if not _award_round(source, today, badge, result):
@@ -117,6 +122,15 @@ def _award_round(source: Path, today: date, badge: str | None, result: EligibleR
     if not checks:
         return False
     taken = {a.id for a in project.awards}
+    given = {(rel, slug) for _, slug, rel in result.added}
+    again = [c for c in checks if c.recipient.location and (c.recipient.location.path, c.badge.slug) in given]
+    if again:
+        check = again[0]
+        raise BadgekilnError(
+            f"award --eligible stopped: {check.recipient.location} would get {check.badge.slug} a second time "
+            "in this run (the award it was just given does not count as held on the day it is issued); "
+            f"{len(result.added)} award(s) were written: review them (git diff) and report this"
+        )
     for check in checks:
         recipient = check.recipient
         rank = 0

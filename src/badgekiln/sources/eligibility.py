@@ -32,7 +32,7 @@ class Check:
     recipient: Recipient
     badge: BadgeClass
     met: bool  # every rule of the badge holds
-    held: Award | None  # a valid award of this badge the earner already has
+    held: Award | None  # a valid or suspended award of this badge the earner already has
     points: float  # CPD points counted (0 without a CPD rule)
     activities: tuple[CpdActivity, ...]  # the activities counted, oldest first
     components: tuple[Award, ...]  # the earner's awards that count as components, in pathway order
@@ -41,7 +41,7 @@ class Check:
 
     @property
     def eligible(self) -> bool:
-        """The rules hold and the earner does not hold a valid award of the badge already."""
+        """The rules hold and the earner does not hold a valid (or suspended) award of the badge already."""
         return self.met and self.held is None
 
 
@@ -92,10 +92,19 @@ def _counts(award: Award, badge: BadgeClass, today: date) -> bool:
     return status == "valid" if badge.requires and badge.requires.current else status != "revoked"
 
 
-def check(project: Project, recipient: Recipient, badge: BadgeClass, today: date) -> Check:
-    """How ``recipient`` stands towards ``badge`` on ``today``."""
+def check(
+    project: Project, recipient: Recipient, badge: BadgeClass, today: date, memberships: dict[str, date] | None = None
+) -> Check:
+    """How ``recipient`` stands towards ``badge`` on ``today``; ``memberships``: recipient slug ->
+    the last day of their membership (``members.last_days``), for a badge that requires one."""
     reasons = []
     met = True
+    last_day = (memberships or {}).get(recipient.slug)
+    if badge.requires_membership and last_day is not None and today > last_day:
+        # (an award made now would be suspended at once, by the build's lapse rule, and the next
+        # round of 'award --eligible' would award it again, for ever: a review)
+        met = False
+        reasons.append(f"membership lapsed after {last_day}: not a member on {today}")
     start = window_start(badge, today)
     activities: tuple[CpdActivity, ...] = ()
     points = 0.0
@@ -128,24 +137,29 @@ def check(project: Project, recipient: Recipient, badge: BadgeClass, today: date
         (
             a
             for a in sorted(recipient.awards, key=lambda a: (a.issued_on, a.id), reverse=True)
-            if a.badge == badge.slug and a.status(today) == "valid"
+            if a.badge == badge.slug and a.status(today) in ("valid", "suspended")
         ),
         None,
     )
+    # A suspended award is held too: a suspension is the issuer's hold on that badge, which a fresh
+    # copy from the same CPD activities would undo (a review); an expired or revoked one is not.
     if held is not None:
-        reasons.append(f"already holds {held.id}, valid")
+        reasons.append(f"already holds {held.id}, {held.status(today)}")
     return Check(recipient, badge, met, held, points, activities, components, (start, today), tuple(reasons))
 
 
-def eligible(project: Project, today: date, *, badge: str | None = None) -> list[Check]:
-    """Every (earner, badge with rules) pair that qualifies on ``today``, by badge then earner file."""
+def eligible(
+    project: Project, today: date, *, badge: str | None = None, memberships: dict[str, date] | None = None
+) -> list[Check]:
+    """Every (earner, badge with rules) pair that qualifies on ``today``, by badge then earner file
+    (``memberships``: see :func:`check`)."""
     found = []
     for slug in sorted(project.badges):
         target = project.badges[slug]
         if (badge is not None and slug != badge) or not has_rules(target):
             continue
         for recipient in sorted(project.recipients, key=lambda r: r.slug):
-            result = check(project, recipient, target, today)
+            result = check(project, recipient, target, today, memberships)
             if result.eligible:
                 found.append(result)
     return found
