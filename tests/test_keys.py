@@ -2,6 +2,7 @@
 
 import json
 import os
+from pathlib import Path
 
 import pytest
 from conftest import TODAY, build, publishable, write_site
@@ -397,3 +398,41 @@ def test_a_site_with_keys_whose_private_keys_are_elsewhere_is_told_where_to_put_
     hint = result.err.split("hint: ", 1)[1]
     assert "BADGEKILN_PRIVATE_KEYS" in hint and str(tmp_path / "another-machine") in hint
     assert all(f"{kid}.pem" in hint for kid in kids)
+
+
+def test_the_ci_hint_after_a_rotation_or_retirement_sets_every_key_a_production_build_needs(
+    minimal_site, run, tmp_path, monkeypatch
+):
+    # (a review: the hint named only the new keys; 'gh secret set' replaces the secret, and the
+    # next --production build stopped on the superseded keys' missing private keys)
+    import shlex
+
+    def secret_from_hint(out: str) -> str:
+        line = next(line for line in out.splitlines() if "gh secret set" in line)
+        paths = shlex.split(line.split("<(cat ", 1)[1].rsplit(")", 1)[0])
+        return "".join(Path(p).read_text() for p in paths)
+
+    publishable(minimal_site)
+    assert run("keys", "generate", "--source", str(minimal_site), "--today", TODAY).code == 0
+    build(run, minimal_site)
+    rotated = run("keys", "rotate", "--source", str(minimal_site), "--today", TODAY)
+    assert rotated.code == 0
+    secret = secret_from_hint(rotated.out)
+    assert secret.count("-----BEGIN PRIVATE KEY-----") == 4  # (two superseded, two active)
+    build(run, minimal_site)
+    keys_here = os.environ["BADGEKILN_KEYS_DIR"]  # (conftest's own folder for this test)
+    monkeypatch.setenv("BADGEKILN_KEYS_DIR", str(tmp_path / "ci-has-no-keys-folder"))
+    monkeypatch.setenv("BADGEKILN_PRIVATE_KEYS", secret)
+    production = run("build", "--source", str(minimal_site), "--today", TODAY, "--production")
+    assert production.code == 0, production.err
+    monkeypatch.setenv("BADGEKILN_KEYS_DIR", keys_here)
+    monkeypatch.delenv("BADGEKILN_PRIVATE_KEYS")
+    rsa = next(
+        p.stem
+        for p in (minimal_site / "site_src/keys").glob("*.yaml")
+        if "-rsa-" in p.stem and "status: active" in p.read_text()
+    )
+    retired = run("keys", "retire", rsa, "--reason", "compromised", "--source", str(minimal_site), "--today", TODAY)
+    assert retired.code == 0
+    line = next(line for line in retired.out.splitlines() if "gh secret set" in line)
+    assert f"{rsa}.pem" not in line and line.count(".pem") == 4  # (the retired key is not needed any more)

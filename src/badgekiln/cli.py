@@ -6,6 +6,7 @@ import atexit
 import errno
 import os
 import re
+import shlex
 import sys
 import threading
 import traceback
@@ -263,16 +264,21 @@ def keys_group() -> None:
     """Manage signing keys (public records in site_src/keys/, private keys outside the repository)."""
 
 
-def _announce_new_keys(new) -> None:
-    from badgekiln.signing.keys import ENV_KEYS
+def _announce_new_keys(new, source: Path) -> None:
+    from badgekiln.signing.keypaths import keys_dir
+    from badgekiln.signing.keys import ENV_KEYS, read_records
 
     for key in new:
         click.echo(f"new {key.record.algorithm} key {key.record.kid}")
         click.echo(f"  public record: site_src/keys/{key.record.kid}.yaml (commit it)")
         click.echo(f"  private key:   {key.private_path} (never commit it; back it up)")
-    paths = " ".join(str(k.private_path) for k in new)
+    # Every key a production build signs or re-signs with, not only the new ones: 'gh secret set'
+    # replaces the secret, and a build without a superseded key's private key stops (a review).
+    needed = [record.kid for record in read_records(source, []) if record.published]
+    paths = " ".join(shlex.quote(str(keys_dir() / f"{kid}.pem")) for kid in needed)
     click.echo(
-        f"For CI, store the private keys as a secret named {ENV_KEYS}, e.g.:\n"
+        f"For CI, the secret {ENV_KEYS} must hold the private key of every key that is not retired "
+        f"({', '.join(needed)}): set it to all of them, e.g.:\n"
         f"  gh secret set {ENV_KEYS} < <(cat {paths})"
     )
 
@@ -284,7 +290,7 @@ def keys_generate_command(source: Path, today: str | None) -> None:
     """Create the site's first key pair (RSA for JWS/JWT, Ed25519 for Data Integrity proofs)."""
     from badgekiln.commands import keys
 
-    _announce_new_keys(keys.generate(source.resolve(), today_from_environment(today)))
+    _announce_new_keys(keys.generate(source.resolve(), today_from_environment(today)), source.resolve())
 
 
 @keys_group.command("rotate")
@@ -297,7 +303,7 @@ def keys_rotate_command(source: Path, today: str | None) -> None:
     new, superseded = keys.rotate(source.resolve(), today_from_environment(today))
     for record in superseded:
         click.echo(f"{record.kid} is now superseded: still published, still verifies the awards it signed")
-    _announce_new_keys(new)
+    _announce_new_keys(new, source.resolve())
 
 
 @keys_group.command("retire")
@@ -312,7 +318,7 @@ def keys_retire_command(source: Path, today: str | None, kid: str, reason: str) 
     record, new = keys.retire(source.resolve(), kid, reason, today_from_environment(today))
     click.echo(f"{record.kid} is retired: it is no longer published as a valid key.")
     if new:
-        _announce_new_keys(new)
+        _announce_new_keys(new, source.resolve())
     click.echo("Run 'python build.py': it re-signs every award that this key signed and lists them.")
 
 
