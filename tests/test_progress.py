@@ -285,3 +285,17 @@ def test_an_expired_award_whose_suspension_ends_is_not_reinstated(minimal_site, 
     assert "1 suspended" in build(run, minimal_site).out
     assert run("unsuspend", "ann-first-1", *source).code == 0
     assert "reinstated" not in build(run, minimal_site).out
+
+
+def test_a_revocation_undone_is_a_warning(minimal_site, run):
+    # (a review: a revert of a published revocation cleared the bit, and the summary said "1 changed")
+    ann = minimal_site / "recipients/ann.yaml"
+    before = ann.read_text()
+    build(run, minimal_site)
+    assert run("revoke", "ann-first-1", "--reason", "Fraud", "--source", str(minimal_site), "--today", TODAY).code == 0
+    revoked = build(run, minimal_site)
+    assert "warning[unrevoked]" not in revoked.err
+    ann.write_text(before)  # (the revert)
+    undone = build(run, minimal_site)
+    assert "warning[unrevoked]: award ann-first-1 was revoked at the last build and is not now" in undone.err
+    assert "warning[unrevoked]" not in build(run, minimal_site).err  # (said once: the last build has it valid)

@@ -218,6 +218,13 @@ def build_command(
     click.echo(built_line(result.files, shown, result.written, result.linked))
     if result.summary is not None:
         click.echo(result.summary.line())
+        for award_id in result.summary.unrevoked:  # (a revert or a merge: nothing else notices it, a review)
+            click.echo(
+                f"warning[unrevoked]: award {award_id} was revoked at the last build and is not now: a "
+                "revocation is for good (verifiers may have seen it); if its 'revoked:' was lost by a revert "
+                "or a merge, put it back; to give the badge back, award it again",
+                err=True,
+            )
     _report_timings(show_timings)
 
 

@@ -52,6 +52,7 @@ class Summary:
     first: bool  # no previous build was recorded: every award counts as added
     suspended: tuple[str, ...] = ()  # suspended now (by hand or by a lapsed membership), not at the last build
     reinstated: tuple[str, ...] = ()  # suspended at the last build, no longer (and not revoked)
+    unrevoked: tuple[str, ...] = ()  # revoked at the last build, no longer: a revocation undone
 
     def unchanged(self) -> Summary:
         """The summary of a build right after this one, with nothing changed in between."""
@@ -136,6 +137,7 @@ def summarize(
     revoked: list[str] = []
     suspended: list[str] = []
     reinstated: list[str] = []
+    unrevoked: list[str] = []
     for i, (digest, status) in fresh.items():
         then = before.get(i)
         if then is None:
@@ -152,6 +154,8 @@ def summarize(
                 suspended.append(i)
             elif status == "valid" and then[1] == "suspended":
                 reinstated.append(i)
+            if then[1] == "revoked":
+                unrevoked.append(i)
     renewed = project.renewals if candidates else {}  # (a renewed award is not one to renew: report
     # expiring leaves it out too)
     summary = Summary(
@@ -163,6 +167,7 @@ def summarize(
         previous is None,
         tuple(suspended),
         tuple(reinstated),
+        tuple(unrevoked),
     )
     return summary, Snapshot(day, loose, files)
 
