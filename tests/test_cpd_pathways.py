@@ -721,3 +721,17 @@ def test_award_eligible_stops_before_awarding_an_earner_the_same_badge_twice(sit
     assert result.code == 1
     assert "award --eligible stopped: recipients/ann.yaml" in result.err and "cpd-member a second time" in result.err
     assert (site / "recipients/ann.yaml").read_text().count("badge: cpd-member") == 1
+
+
+def test_a_cpd_badge_earned_again_after_it_expired_renews_it(site, run):
+    # (a review: award --eligible, "how a CPD badge is renewed", wrote no 'renews', so the expired
+    # award was still reported as one to renew and its page did not say "Renewed")
+    write_site(site, {"site_src/cpd.csv": "email,date,points,activity\nann@example.com,2026-10-20,10,Conference\n"})
+    append(site / "badges/cpd-member.yaml", "valid_for: P30D\n")
+    append(site / "recipients/ann.yaml", "  - {id: ann-cpd-old, badge: cpd-member, issued_on: 2026-10-01}\n")
+    assert "1 award(s) added" in run_ok(run, "award", "--eligible", "--source", str(site), "--today", TODAY).out
+    award = load_project(site, today=date.fromisoformat(TODAY)).project.recipient("ann").awards[-1]
+    assert award.badge == "cpd-member" and award.renews == "ann-cpd-old"
+    build(run, site)
+    page = (site / "output/awards/ann-cpd-old/index.html").read_text(encoding="utf-8")
+    assert "Renewed on" in page

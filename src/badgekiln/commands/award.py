@@ -16,7 +16,7 @@ from pathlib import Path
 from badgekiln.commands.awardledger import record_new_awards
 from badgekiln.errors import BadgekilnError, Diagnostic, SourceError, SourceLocation, ValidationFailed
 from badgekiln.formats import ids
-from badgekiln.models import Project, Recipient
+from badgekiln.models import Award, Project, Recipient
 from badgekiln.sources.config import source_paths
 from badgekiln.sources.fields import DATE_RE, Fields, did_you_mean, email_in_text, invisible_character, slugify
 from badgekiln.sources.records import (
@@ -445,15 +445,8 @@ def _renewed(award: NewAward, recipient: Recipient, project: Project, result: Aw
     a badge that must be renewed (``valid_for``), issued before it, neither revoked nor renewed.
     A renewal imported from a sheet or given with ``award`` (not ``award --renew``) was a second
     award beside the first, whose reminders to renew went on (a review). Said in a warning."""
-    badge = project.badges.get(award.badge)
-    if badge is None or badge.valid_for is None:
-        return None
-    renewed = {a.renews for a in project.awards if a.renews}
-    earlier = [a for a in recipient.awards if a.badge == award.badge and a.issued_on < award.issued_on]
-    if not earlier:
-        return None
-    latest = max(earlier, key=lambda a: (a.issued_on, a.id))
-    if latest.revoked is not None or latest.id in renewed:
+    latest = renewed_award(project, recipient, award.badge, award.issued_on)
+    if latest is None:
         return None
     result.warnings.append(
         Diagnostic(
@@ -467,6 +460,23 @@ def _renewed(award: NewAward, recipient: Recipient, project: Project, result: Aw
         )
     )
     return latest.id
+
+
+def renewed_award(project: Project, recipient: Recipient, badge: str, issued_on: date) -> Award | None:
+    """The award that a new award of ``badge`` to ``recipient``, issued on ``issued_on``, renews:
+    their latest earlier award of that badge, if the badge must be renewed (``valid_for``) and
+    that award is neither revoked nor renewed already; else None."""
+    badge_class = project.badges.get(badge)
+    if badge_class is None or badge_class.valid_for is None:
+        return None
+    earlier = [a for a in recipient.awards if a.badge == badge and a.issued_on < issued_on]
+    if not earlier:
+        return None
+    latest = max(earlier, key=lambda a: (a.issued_on, a.id))
+    # (renewed by any award, a revoked one too: validation allows one 'renews' of an award)
+    if latest.revoked is not None or any(a.renews == latest.id for a in recipient.awards):
+        return None
+    return latest
 
 
 def check_single(source: Path, row: dict[str, str], today: date) -> NewAward:

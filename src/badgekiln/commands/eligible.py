@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from badgekiln.commands.award import renewed_award
 from badgekiln.commands.awardledger import record_new_awards
 from badgekiln.errors import BadgekilnError, ValidationFailed
 from badgekiln.formats import ids, urls
@@ -142,14 +143,25 @@ def _award_round(source: Path, today: date, badge: str | None, result: EligibleR
         taken.add(award_id)
         assert recipient.location is not None  # (validated records know where they were written)
         rel = recipient.location.path
-        fields = award_fields(config, check, award_id, today, names={s: b.name for s, b in project.badges.items()})
+        renewed = renewed_award(project, recipient, check.badge.slug, today)
+        fields = award_fields(
+            config,
+            check,
+            award_id,
+            today,
+            names={s: b.name for s, b in project.badges.items()},
+            renews=renewed.id if renewed is not None else None,
+        )
         append_award(source / rel, rel, fields, award_id)
         result.added.append((award_id, check.badge.slug, rel))
     return True
 
 
-def award_fields(config: SiteConfig, check: Check, award_id: str, today: date, *, names: dict[str, str]) -> list[Field]:
-    """The YAML of the award that ``check`` earned: id, badge, date, a narrative and the evidence."""
+def award_fields(
+    config: SiteConfig, check: Check, award_id: str, today: date, *, names: dict[str, str], renews: str | None = None
+) -> list[Field]:
+    """The YAML of the award that ``check`` earned: id, badge, date, a narrative, the evidence and
+    the award it renews (``renews``), if any."""
     evidence = []
     narrative = []
     if check.badge.cpd is not None:
@@ -194,4 +206,6 @@ def award_fields(config: SiteConfig, check: Check, award_id: str, today: date, *
     ]
     if evidence:
         fields.append(("evidence", [[(key, yaml_scalar(value)) for key, value in item.items()] for item in evidence]))
+    if renews is not None:  # (a CPD badge earned again after it expired: its renewal, as award does)
+        fields.append(("renews", yaml_plain(renews)))
     return fields
