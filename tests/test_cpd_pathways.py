@@ -148,7 +148,8 @@ def test_a_member_is_awarded_the_cpd_badge_at_20_points(site, run):
     # Holding it (valid), Ann is not eligible again: a second run adds nothing.
     assert eligible(run, site, "--badge", "cpd-member") == []
     again = run_ok(run, "award", "--eligible", "--source", str(site), "--today", TODAY)
-    assert "0 award(s) added" in again.out and ann.read_text(encoding="utf-8") == after
+    assert "0 award(s) added; nobody is newly eligible, nothing changed" in again.out
+    assert ann.read_text(encoding="utf-8") == after
     build(run, site)
     page = (site / f"output/awards/{award.id}/index.html").read_text(encoding="utf-8")
     assert "Valve maintenance course" in page and "https://evidence.example.org/valves" in page

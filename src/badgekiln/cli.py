@@ -694,7 +694,8 @@ def award_command(
             click.echo(f"added {award_id} ({slug}) to {rel}")
         if done.recorded:
             click.echo(f"site_src/awards.lock records {done.recorded} new award(s): commit it with recipients/")
-        click.echo(f"{len(done.added)} award(s) added; review, commit and rebuild")
+        then = "review, commit and rebuild" if done.added else "nobody is newly eligible, nothing changed"
+        click.echo(f"{len(done.added)} award(s) added; {then}")
         return
     if renew_id is not None:
         if csv_path is not None or any((name, email, badge, expires, narrative, evidence_url)):
