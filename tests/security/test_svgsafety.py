@@ -191,6 +191,14 @@ HOSTILE = {
     "html-not-svg": (b'<html xmlns="http://www.w3.org/1999/xhtml"><body onload="alert(1)"/></html>', "not <svg>"),
     "utf16": ('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'.encode("utf-16"), "UTF-8"),
     "utf7-declared": (b'<?xml version="1.0" encoding="UTF-7"?>' + svg("<text>+ADw-script+AD4-</text>"), "UTF"),
+    # (a fuzz test: resvg crashed the build on 300 nested groups, and a 160-byte filter held it for minutes)
+    "nested-deep": (svg("<g>" * 65 + '<circle r="1"/>' + "</g>" * 65), "nested more than 64 deep"),
+    "morphology": (svg('<filter id="f"><feMorphology radius="100"/></filter><rect filter="url(#f)"/>'), "feMorphology"),
+    "convolve-large": (
+        svg('<filter id="f"><feConvolveMatrix order="30" kernelMatrix="1"/></filter>'),
+        "order '30', more than 5",
+    ),
+    "turbulence-octaves": (svg('<filter id="f"><feTurbulence numOctaves="50"/></filter>'), "numOctaves '50'"),
 }
 
 
@@ -259,6 +267,10 @@ SAFE = {
         "<desc>@import url(https://example.org) is text here</desc>"
     ),
     "utf8-bom": b"\xef\xbb\xbf" + SVG,
+    "filters-of-bounded-cost": svg(
+        '<filter id="f"><feGaussianBlur stdDeviation="2"/><feConvolveMatrix order="3" kernelMatrix="0 1 0 1 1 1 0 1 0"/>'
+        '<feTurbulence baseFrequency="0.05" numOctaves="4"/></filter>' + "<g>" * 62 + '<circle r="1"/>' + "</g>" * 62
+    ),
     "css-look-alikes": svg(
         '<style>.a { content: "/* url(https://example.org) is text */" } '
         ".b { fill: url( \"#g\" ) } .c { background: url('texture.png') }</style>"

@@ -39,6 +39,45 @@ _XINCLUDE = ("http://www.w3.org/2001/XInclude", "http://www.w3.org/2003/XInclude
 
 # Local names (compared case-insensitively, in any namespace) of elements that run code or
 # load and show another document.
+MAX_DEPTH = 64  # elements inside one another
+
+# Filters whose cost grows with an attribute, drawn by resvg for the badge's PNGs and cards: a
+# 160-byte SVG with <feMorphology radius="100"> held a build for minutes (a fuzz test); a radius
+# of 5 already takes seconds at 1024 pixels (its cost is the radius squared, per pixel).
+MAX_CONVOLVE_ORDER = 5
+MAX_OCTAVES = 8
+
+
+def _numbers(text: str | None) -> list[float]:
+    found = []
+    for part in (text or "").replace(",", " ").split():
+        try:
+            found.append(float(part))
+        except ValueError:
+            found.append(float("inf"))  # (what resvg makes of it is not known: taken as too much)
+    return found
+
+
+def _morphology(attributes: dict[str, str]) -> str | None:
+    return "(dilate or erode) takes a drawing program minutes: draw the outline as a path instead"
+
+
+def _convolve(attributes: dict[str, str]) -> str | None:
+    order = _numbers(attributes.get("order"))
+    if any(not n <= MAX_CONVOLVE_ORDER for n in order):
+        return f"has order {attributes.get('order')!r}, more than {MAX_CONVOLVE_ORDER} (its cost grows with its square)"
+    return None
+
+
+def _turbulence(attributes: dict[str, str]) -> str | None:
+    octaves = _numbers(attributes.get("numOctaves"))
+    if any(not n <= MAX_OCTAVES for n in octaves):
+        return f"has numOctaves {attributes.get('numOctaves')!r}, more than {MAX_OCTAVES}"
+    return None
+
+
+_COSTLY_FILTERS = {"femorphology": _morphology, "feconvolvematrix": _convolve, "feturbulence": _turbulence}
+
 _ACTIVE_ELEMENTS = {
     "script": "runs code",
     "foreignobject": "embeds HTML",
@@ -219,6 +258,12 @@ class _Scan:
             if lower != "svg":
                 self._add(f"the root element is <{local}>, not <svg>")
         self._depth += 1
+        if self._depth == MAX_DEPTH + 1:  # (resvg overflowed its stack on 300 nested groups: a fuzz test)
+            self._add(f"elements are nested more than {MAX_DEPTH} deep (a drawing program writes a few levels)")
+        if lower in _COSTLY_FILTERS:
+            problem = _COSTLY_FILTERS[lower](attributes)
+            if problem:
+                self._add(f"a <{local}> filter {problem}")
         if lower in _ACTIVE_ELEMENTS:
             self._add(f"a <{local}> element {_ACTIVE_ELEMENTS[lower]}")
         elif uri == _XHTML:
