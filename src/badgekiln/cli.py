@@ -44,18 +44,30 @@ def today_from_environment(value: str | None, *, option: str = "--today") -> dat
     """``--today``, else ``SOURCE_DATE_EPOCH`` (reproducible builds), else today's date in UTC."""
     if value:
         try:
-            return date.fromisoformat(value)
+            day = date.fromisoformat(value)
         except ValueError:
             shape = re.fullmatch(r"\d{4}-\d{2}-\d{2}", value) is not None
             problem = "is not a day of the calendar" if shape else "is not a date written YYYY-MM-DD"
             raise click.BadParameter(f"{value!r} {problem}", param_hint=option) from None
+        if not FIRST_DAY <= day <= LAST_DAY:
+            raise click.BadParameter(f"{value!r} is not a day between {FIRST_DAY} and {LAST_DAY}", param_hint=option)
+        return day
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch:
         try:
-            return datetime.fromtimestamp(int(epoch), tz=UTC).date()
-        except ValueError:
-            raise click.UsageError(f"SOURCE_DATE_EPOCH={epoch!r} is not a number of seconds") from None
+            day = datetime.fromtimestamp(int(epoch), tz=UTC).date()
+        except (ValueError, OverflowError, OSError):
+            raise click.UsageError(f"SOURCE_DATE_EPOCH={epoch!r} is not a number of seconds since 1970") from None
+        if not FIRST_DAY <= day <= LAST_DAY:
+            raise click.UsageError(f"SOURCE_DATE_EPOCH={epoch!r} is not a day between {FIRST_DAY} and {LAST_DAY}")
+        return day
     return datetime.now(tz=UTC).date()
+
+
+# The days a build may be for: dates a build computes from its day (an expiry soon, a reminder, a
+# CPD window) stay within the calendar (--today 9999-12-02 failed after output/ was written: a
+# fuzz test).
+FIRST_DAY, LAST_DAY = date(1971, 1, 1), date(9000, 12, 31)
 
 
 def _print_warnings(warnings: tuple[Diagnostic, ...]) -> None:

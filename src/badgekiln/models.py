@@ -48,25 +48,32 @@ class Duration:
     text: str = ""
 
     def after(self, start: date) -> date:
-        """The date this long after ``start``; 29 February clamps to 28 February."""
+        """The date this long after ``start``; 29 February clamps to 28 February, and a date past
+        the calendar's last day (9999-12-31) is that day (a fuzz test: P9000Y was a traceback)."""
         import calendar
         from datetime import timedelta
 
-        month_index = start.month - 1 + self.months + 12 * self.years
-        year, month = start.year + month_index // 12, month_index % 12 + 1
-        day = min(start.day, calendar.monthrange(year, month)[1])
-        return date(year, month, day) + timedelta(days=self.days)
+        try:
+            month_index = start.month - 1 + self.months + 12 * self.years
+            year, month = start.year + month_index // 12, month_index % 12 + 1
+            day = min(start.day, calendar.monthrange(year, month)[1])
+            return date(year, month, day) + timedelta(days=self.days)
+        except (ValueError, OverflowError):
+            return date.max
 
     def before(self, end: date) -> date:
         """The date this long before ``end`` (a reminder point before an expiry); 29 February clamps
-        to 28 February."""
+        to 28 February, and a date before the calendar's first day is that day."""
         import calendar
         from datetime import timedelta
 
-        month_index = end.month - 1 - self.months - 12 * self.years
-        year, month = end.year + month_index // 12, month_index % 12 + 1
-        day = min(end.day, calendar.monthrange(year, month)[1])
-        return date(year, month, day) - timedelta(days=self.days)
+        try:
+            month_index = end.month - 1 - self.months - 12 * self.years
+            year, month = end.year + month_index // 12, month_index % 12 + 1
+            day = min(end.day, calendar.monthrange(year, month)[1])
+            return date(year, month, day) - timedelta(days=self.days)
+        except (ValueError, OverflowError):
+            return date.min
 
 
 @dataclass(frozen=True)

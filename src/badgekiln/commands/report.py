@@ -86,6 +86,11 @@ def parse_within(text: str) -> timedelta:
     text = text.strip().lower()
     if text.startswith("p") and text[1:2].isdigit():  # (ISO 8601, as valid_for and remind_before are written)
         text = text[1:]
-    if len(text) < 2 or text[-1] not in units or not text[:-1].isdigit():
-        raise BadgekilnError(f"--within takes a number and a unit such as 90d, 12w, 6m or 1y (or P90D), not {given!r}")
-    return timedelta(days=int(text[:-1]) * units[text[-1]])
+    if len(text) < 2 or text[-1] not in units or not text[:-1].isdigit() or len(text) > 8:
+        raise BadgekilnError(
+            f"--within takes a number (up to 7 digits) and a unit such as 90d, 12w, 6m or 1y (or P90D), not {given!r}"
+        )
+    return timedelta(days=min(int(text[:-1]) * units[text[-1]], MAX_WITHIN_DAYS))
+
+
+MAX_WITHIN_DAYS = 3_000_000  # (about 8,000 years: any later expiry is past the calendar's end)

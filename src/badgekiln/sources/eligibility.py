@@ -56,7 +56,10 @@ def window_start(badge: BadgeClass, today: date) -> date | None:
         return None
     within = badge.cpd.within
     # The earliest day d with d + within >= today (Duration.after clamps month ends, so search near).
-    guess = date.fromordinal(today.toordinal() - (within.years * 366 + within.months * 31 + within.days) - 2)
+    back = within.years * 366 + within.months * 31 + within.days + 2
+    if back >= today.toordinal():  # (a window longer than the calendar: every day counts)
+        return date.min
+    guess = date.fromordinal(today.toordinal() - back)
     while within.after(guess) < today:
         guess = date.fromordinal(guess.toordinal() + 1)
     return guess

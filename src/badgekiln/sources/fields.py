@@ -27,7 +27,7 @@ from badgekiln.models import Duration
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}\Z")  # \Z, not $: '$' also matches before a final newline
 AWARD_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{3,63}\Z")
 DATE_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
-DURATION_RE = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$")
+DURATION_RE = re.compile(r"^P(?:(\d{1,6})Y)?(?:(\d{1,6})M)?(?:(\d{1,6})W)?(?:(\d{1,7})D)?$")  # (digits bounded)
 # Practical email check: one @, a dotted domain, no spaces or angle brackets.
 EMAIL_RE = re.compile(
     r"^[^@\s<>()\[\],;:\"]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
