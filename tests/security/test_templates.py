@@ -380,3 +380,32 @@ def test_check_accepts_conditional_recursion(minimal_site, run):
     assert run("check", "--source", str(minimal_site), "--today", TODAY).code == 0
     build(run, minimal_site)
     assert "321" in (minimal_site / "output/awards/ann-first-1/index.html").read_text()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "{% if true %}" * 100 + "x" + "{% endif %}" * 100,  # (Python's "too many statically nested blocks")
+        "{{ " + "(" * 100 + "1" + ")" * 100 + " }}",  # (a RecursionError in the compiler)
+    ],
+)
+def test_a_template_nested_too_deep_is_a_located_error(minimal_site, run, body):
+    # (a fuzz test: check and build ended in a traceback)
+    write_site(
+        minimal_site, {"templates/award.html": "{% extends 'base.html' %}{% block main %}" + body + "{% endblock %}"}
+    )
+    for command in ("check", "build"):
+        result = run(command, "--source", str(minimal_site), "--today", TODAY)
+        assert result.code == 1 and "templates/award.html:1: template error: the template nests" in result.err, (
+            command,
+            result.err,
+        )
+
+
+@pytest.mark.parametrize("template", ["email.txt", "email.html"])
+def test_an_email_template_that_fails_names_its_file_and_line(minimal_site, run, template):
+    # (a fuzz test: notify --dry-run ended in a traceback; check passes a template that fails only when rendered)
+    build(run, minimal_site)
+    write_site(minimal_site, {f"templates/{template}": "Hello\n{{ 1 / 0 }}\n"})
+    result = run("notify", "--dry-run", "--skip-online-check", "--source", str(minimal_site), "--today", TODAY)
+    assert result.code == 1 and f"templates/{template}:2: template error: ZeroDivisionError" in result.err, result.err

@@ -7,15 +7,12 @@ import errno
 import hashlib
 import os
 import stat
-import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import partial
 from pathlib import Path
-
-import jinja2
 
 from badgekiln.commands import buildsummary
 from badgekiln.commands.buildsummary import Beside, Summary, read_state, summarize, write_state
@@ -27,7 +24,6 @@ from badgekiln.engine.plan import BuildInputs, build
 from badgekiln.engine.site import check_output_dir, remove_leftovers, write_site
 from badgekiln.engine.workers import FastSigner
 from badgekiln.errors import (
-    ConfigError,
     Diagnostic,
     OutputError,
     SourceError,
@@ -35,8 +31,9 @@ from badgekiln.errors import (
     ValidationFailed,
 )
 from badgekiln.models import ROW_PINNED, Award, Project, Recipient
-from badgekiln.pages.markdown import MarkdownLimitError, markdown_problem
+from badgekiln.pages.markdown import markdown_problem
 from badgekiln.pages.render import Renderer
+from badgekiln.pages.templateerrors import located_template_errors
 from badgekiln.signing.keys import ED25519, RSA
 from badgekiln.signing.signer import Signer, open_signer
 from badgekiln.sources import ledger as ledger_mod
@@ -373,7 +370,7 @@ def _run_build(
         beside = None
         try:
             beside = _summary_beside(source, loaded.project, today, cache, pin=pin, awards=len(new_ledger.entries))
-            with _located_template_errors(source), _counting_groups(cache, progress), timings.phase("plan"):
+            with located_template_errors(source), _counting_groups(cache, progress), timings.phase("plan"):
                 plan = build(inputs, renderer, cache)
             progress.stage(f"writing {plan.count()} files")
             with timings.phase("write"):
@@ -451,7 +448,7 @@ def run_check(source: Path, *, base_url: str | None, today: date, frozen: bool) 
     """
     source = source.resolve()
     prepared = prepare(source, base_url=base_url, today=today, frozen=frozen)
-    with _located_template_errors(source):
+    with located_template_errors(source):
         renderer = Renderer(source_paths(source).templates)
         renderer.compile_used()
         renderer.template_sources()  # every file of templates/ is read by a build (its cache keys): as it would be
@@ -471,20 +468,6 @@ def _counting_groups(cache: BuildCache | None, progress: Progress) -> Iterator[N
         yield
     finally:
         cache.on_made = None
-
-
-@contextmanager
-def _located_template_errors(source: Path) -> Iterator[None]:
-    """Template errors as a ConfigError that names the template file and line."""
-    try:
-        yield
-    except jinja2.TemplateSyntaxError as exc:
-        where = SourceLocation(f"templates/{exc.name}" if exc.name else "templates", exc.lineno or 0)
-        raise ConfigError(f"{where}: template error: {exc.message}") from None
-    except jinja2.TemplateError as exc:
-        raise ConfigError(f"{_template_frame(exc, source)}template error: {exc}") from None
-    except MarkdownLimitError as exc:  # a template gave the markdown filter a huge text
-        raise ConfigError(f"{_template_frame(exc, source)}template error: {exc}") from None
 
 
 def _markdown_limits(source: Path, loaded: Loaded) -> list[Diagnostic]:
@@ -562,16 +545,6 @@ def _pin_ids(source: Path, loaded: Loaded) -> dict[str, list[str]]:
             pin_award_ids(source / rel, rel, pins)
             pinned[rel] = [award_id for _, award_id in pins]
     return pinned
-
-
-def _template_frame(exc: BaseException, source: Path) -> str:
-    """``templates/award.html:12: `` for the innermost template line of a rendering error, or ``""``."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.endswith((".html", ".xml", ".txt"))]
-    if not frames:
-        return ""
-    path = Path(frames[-1].filename)
-    shown = path.relative_to(source).as_posix() if path.is_relative_to(source) else f"(built-in) {path.name}"
-    return f"{shown}:{frames[-1].lineno}: "
 
 
 # The domains reserved for examples in documentation (RFC 2606 section 3), which starter files

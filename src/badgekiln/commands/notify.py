@@ -57,6 +57,7 @@ from badgekiln.formats import raster, urls
 from badgekiln.models import Award, BadgeClass, Recipient
 from badgekiln.pages import context
 from badgekiln.pages.render import Renderer
+from badgekiln.pages.templateerrors import located_template_errors
 from badgekiln.sources.config import SiteConfig, SourceTree, source_paths
 from badgekiln.sources.ledger import read_ledger
 from badgekiln.sources.members import last_days, read_members
@@ -504,7 +505,8 @@ def notify(
             if item.page_url in offline
         ]
         plan = replace(plan, announcements=[item for item in plan.announcements if item.page_url not in offline])
-    result.outgoing, refused = compose(source, plan, sender=sender, now=now, digest=digest)
+    with located_template_errors(source):  # (an email template that fails names its file and line)
+        result.outgoing, refused = compose(source, plan, sender=sender, now=now, digest=digest)
     result.skipped.extend(refused)
     if settings is None or not result.outgoing:
         return result

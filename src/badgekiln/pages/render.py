@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 import jinja2
@@ -97,6 +98,21 @@ def _has_lone_surrogate(text: str) -> bool:
     except UnicodeEncodeError:
         return True
     return False
+
+
+def _compiled(name: str, make):
+    """``make()`` (a template's parse or compile), its nesting limits a TemplateSyntaxError of ``name``."""
+    try:
+        return make()
+    except jinja2.TemplateError:
+        raise
+    except (RecursionError, SyntaxError, MemoryError) as exc:  # (IndentationError is a SyntaxError)
+        raise jinja2.TemplateSyntaxError(
+            f"the template nests blocks or expressions too deep to compile ({type(exc).__name__}): "
+            "split it into smaller templates (include, macro)",
+            1,
+            name,
+        ) from None
 
 
 def long_date(day: date | None) -> str:
@@ -244,15 +260,13 @@ class Renderer:
 
         Raises:
             jinja2.TemplateError: any failure of the template, with the template's frames in its
-                traceback (``commands.build._template_frame`` reads the file and line there),
+                traceback (``pages.templateerrors.template_frame`` reads the file and line there),
                 including a sandbox limit, a recursion that does not end, or a Python error such
                 as a division by zero.
         """
         for key, value in context.items():
             check_plain(value, key)
-        template = self._cache.get(name)
-        if template is None:
-            template = self._cache[name] = self.env.get_template(name)
+        template = self._template(name)
         self.env.start_rendering()
         try:
             text = template.render(**context)  # (generate() too, with one more generator to pass through)
@@ -273,6 +287,15 @@ class Renderer:
         page = Rendered(text.encode("utf-8"))
         page.template = self._shown.get(name) or self._shown.setdefault(name, self._shown_name(template))
         return page
+
+    def _template(self, name: str) -> jinja2.Template:
+        """Template ``name``, compiled once. One nested too deep for Python's compiler (a hundred
+        ``{% if %}`` or parentheses: a RecursionError, or "too many statically nested blocks") is a
+        syntax error of that template (a fuzz test: it was a traceback)."""
+        template = self._cache.get(name)
+        if template is None:
+            template = self._cache[name] = _compiled(name, partial(self.env.get_template, name))
+        return template
 
     def _shown_name(self, template: jinja2.Template) -> str:
         """``templates/award.html`` for the site's own template, ``the built-in award.html`` otherwise."""
@@ -297,8 +320,8 @@ class Renderer:
                 continue
             seen.add(name)
             source = self._source(name)  # (one not there is reported by the template naming it, below)
-            self._cache.setdefault(name, self.env.get_template(name))
-            tree = self.env.parse(source, name)
+            self._template(name)
+            tree = _compiled(name, partial(self.env.parse, source, name))
             for line, message in static_problems(tree):  # what would break a limit whatever the data
                 raise jinja2.TemplateSyntaxError(message, line, name)
             references[name] = unconditional_references(tree)

@@ -1,0 +1,38 @@
+"""A template's failure as an error naming the template file and line (builds, ``check`` and
+``notify``, which renders the email templates)."""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import jinja2
+
+from badgekiln.errors import ConfigError, SourceLocation
+from badgekiln.pages.markdown import MarkdownLimitError
+
+
+@contextmanager
+def located_template_errors(source: Path) -> Iterator[None]:
+    """Template errors as a ConfigError that names the template file and line."""
+    try:
+        yield
+    except jinja2.TemplateSyntaxError as exc:
+        where = SourceLocation(f"templates/{exc.name}" if exc.name else "templates", exc.lineno or 0)
+        raise ConfigError(f"{where}: template error: {exc.message}") from None
+    except jinja2.TemplateError as exc:
+        raise ConfigError(f"{template_frame(exc, source)}template error: {exc}") from None
+    except MarkdownLimitError as exc:  # a template gave the markdown filter a huge text
+        raise ConfigError(f"{template_frame(exc, source)}template error: {exc}") from None
+
+
+def template_frame(exc: BaseException, source: Path) -> str:
+    """``templates/award.html:12: `` for the innermost template line of a rendering error, or ``""``."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.endswith((".html", ".xml", ".txt"))]
+    if not frames:
+        return ""
+    path = Path(frames[-1].filename)
+    shown = path.relative_to(source).as_posix() if path.is_relative_to(source) else f"(built-in) {path.name}"
+    return f"{shown}:{frames[-1].lineno}: "
