@@ -113,7 +113,11 @@ def requests_during(page, action) -> list[str]:
 
 
 def share_links(page) -> dict[str, str]:
-    return dict(page.eval_on_selector_all(".share-links a", "links => links.map(a => [a.dataset.network, a.href])"))
+    return dict(
+        page.eval_on_selector_all(
+            ".share-links a[data-network]", "links => links.map(a => [a.dataset.network, a.href])"
+        )
+    )
 
 
 def test_share_links_carry_the_page_url_and_text(page, example):
