@@ -159,6 +159,7 @@ def check_row(
         return None
     if issued_on and issued_on > today:
         fields.error("future-date", f"'issued_on' ({issued_on}) is in the future", location)
+        return None
     if issued_on and issued_on <= EMPTY_DATE_CELL:
         fields.error(
             "bad-date",
