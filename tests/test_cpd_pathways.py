@@ -736,3 +736,19 @@ def test_a_cpd_badge_earned_again_after_it_expired_renews_it(site, run):
     build(run, site)
     page = (site / "output/awards/ann-cpd-old/index.html").read_text(encoding="utf-8")
     assert "Renewed on" in page
+
+
+def test_cpd_csv_points_are_ascii_numbers_and_a_bad_byte_has_its_line(site):
+    # (a fuzz test: an Arabic-Indic "٥" counted as 5 points; a byte that is not UTF-8 had no line)
+    write_site(
+        site,
+        {
+            "site_src/cpd.csv": "email,date,points,activity\nann@example.com,2026-02-01,٥,Arabic-Indic\n"
+            "ann@example.com,2026-02-01,１０,Full-width\nann@example.com,2026-02-01,2.5,Fine\n"
+        },
+    )
+    errors = errors_of(site)
+    assert [e.split(": error")[0] for e in errors] == ["site_src/cpd.csv:2:1", "site_src/cpd.csv:3:1"], errors
+    assert "'points' must be a number" in errors[0]
+    (site / "site_src/cpd.csv").write_bytes(b"email,date,points,activity\nann@example.com,2026-02-01,2,Fine\nx\xff\n")
+    assert errors_of(site)[0].startswith("site_src/cpd.csv:3: error[bad-encoding]")

@@ -298,7 +298,7 @@ def add_cpd_csv(
                 "error",
                 "bad-encoding",
                 f"the file is not UTF-8 text (byte {exc.start})",
-                SourceLocation(CPD_CSV),
+                SourceLocation(CPD_CSV, raw[: exc.start].count(b"\n") + 1),  # (its line, as members.csv says)
                 "save it as 'CSV UTF-8'",
             )
         )
@@ -403,10 +403,9 @@ def _csv_activity(
     if today and day > today:
         error(f"the CPD activity's date ({day}) is in the future")
         return None
-    try:
-        points = float(text.get("points", ""))
-    except ValueError:
-        points = -1.0
+    given = text.get("points", "").strip()
+    # (ASCII digits only: float() reads "٥" or "５" as 5, which the sheet's reader may not see as a number)
+    points = float(given) if _POINTS_TEXT.fullmatch(given) else -1.0
     if not _good_points(points):
         error(f"'points' must be a number above 0 and at most {MAX_POINTS}, not {text.get('points')!r}")
         return None
@@ -439,6 +438,9 @@ def _points(fields: Fields, key: str, *, required: bool) -> float | None:
         )
         return None
     return float(value)
+
+
+_POINTS_TEXT = re.compile(r"[0-9]+(?:\.[0-9]+)?|\.[0-9]+")
 
 
 def _good_points(points: float) -> bool:
