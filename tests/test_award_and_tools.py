@@ -7,6 +7,7 @@ import os
 import urllib.request
 from pathlib import Path
 
+import pytest
 from conftest import TODAY, build, write_site
 
 from badgekiln.commands.serve import start, stop
@@ -273,3 +274,13 @@ def test_an_email_address_in_a_narrative_is_refused_before_anything_is_written(m
     )  # fmt: skip
     assert result.code == 1 and "the narrative holds an email address (bob@example.org)" in result.err
     assert "added" not in result.out and not (minimal_site / "recipients/bob.yaml").exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "says"), [("", "is empty"), ("  ", "is empty"), ("Acme\nTraining", "U+000A"), ("x" * 201, "200")]
+)
+def test_init_refuses_an_issuer_name_its_site_could_not_build_with(tmp_path, run, name, says):
+    # (a fuzz test: init said done, and the new site's first build failed on its own site.yaml)
+    result = run("init", str(tmp_path / "site"), "--name", name)
+    assert result.code == 1 and "the issuer's name (--name)" in result.err and says in result.err, result.err
+    assert not (tmp_path / "site" / "site_src").exists()

@@ -70,7 +70,12 @@ def init(target: Path, *, name: str, base_url: str, email: str) -> list[str]:
     Besides the site: its README and the GitHub workflows and issue forms (see :mod:`badgekiln.commands.github`).
     """
     from badgekiln.commands.github import github_files
+    from badgekiln.sources.fields import bad_character
 
+    # (a name the new site's own build refuses: init said it was done, the first build failed; a fuzz test)
+    if not name.strip() or len(name) > 200 or (bad := bad_character(name, allow_newlines=False)):
+        problem = "is empty" if not name.strip() else "is longer than 200 characters" if len(name) > 200 else f"holds {bad}"
+        raise BadgekilnError(f"the issuer's name (--name) {problem}: give the name earners know you by")
     files = starter_files(name, base_url, email)
     files["README.md"] = site_readme(name)
     files.update(github_files([("first-badge", "First Badge")]))
