@@ -74,7 +74,9 @@ def init(target: Path, *, name: str, base_url: str, email: str) -> list[str]:
 
     # (a name the new site's own build refuses: init said it was done, the first build failed; a fuzz test)
     if not name.strip() or len(name) > 200 or (bad := bad_character(name, allow_newlines=False)):
-        problem = "is empty" if not name.strip() else "is longer than 200 characters" if len(name) > 200 else f"holds {bad}"
+        problem = (
+            "is empty" if not name.strip() else "is longer than 200 characters" if len(name) > 200 else f"holds {bad}"
+        )
         raise BadgekilnError(f"the issuer's name (--name) {problem}: give the name earners know you by")
     files = starter_files(name, base_url, email)
     files["README.md"] = site_readme(name)
