@@ -4,7 +4,7 @@ Not run by builds or tests: the subsetted files are committed (about 8.4 MB), so
 ``pip install`` draws the same cards on any machine without system fonts. Run it only to change
 the set; it needs fontTools (``pip install fonttools``) and the sources below:
 
-* Noto Sans, Noto Sans Arabic, Hebrew, Devanagari and the scripts of :data:`SCRIPTS`: Debian's ``fonts-noto-core``
+* Noto Sans, Noto Sans Arabic, Hebrew, Devanagari and the scripts of ``badgekiln.formats.raster.SCRIPTS``: Debian's ``fonts-noto-core``
   (/usr/share/fonts/truetype/noto/);
 * Noto Sans CJK (Japanese face of the collection): Debian's ``fonts-noto-cjk``
   (/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc);
@@ -25,6 +25,9 @@ from pathlib import Path
 from fontTools import subset
 from fontTools.ttLib import TTFont
 from fontTools.varLib import instancer
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+from badgekiln.formats.raster import SCRIPTS  # noqa: E402 - the scripts bundled whole (each font in full)
 
 NOTO = Path("/usr/share/fonts/truetype/noto")
 CJK = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc")
@@ -53,28 +56,6 @@ LATIN = [
     *range(0xAB30, 0xAB70),
     0xFFFD,
 ]
-
-
-# The other scripts names are written in, each font whole (bold: names are set in bold), after
-# an earner's Tamil name was drawn as a row of empty boxes on the card (a review).
-SCRIPTS = (
-    "Bengali",
-    "Tamil",
-    "Telugu",
-    "Kannada",
-    "Malayalam",
-    "Gujarati",
-    "Gurmukhi",
-    "Oriya",
-    "Sinhala",
-    "Thai",
-    "Lao",
-    "Khmer",
-    "Myanmar",
-    "Georgian",
-    "Armenian",
-    "Ethiopic",
-)
 
 
 def _two_byte(codec: str, lead: range, trail: range) -> set[str]:

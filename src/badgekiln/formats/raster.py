@@ -24,8 +24,27 @@ import resvg_py  # type: ignore[import-untyped]
 
 from badgekiln.errors import BakeError
 
-__all__ = ["FONT_FILES", "MAX_RASTER_SIDE", "font_dir", "rasterise", "svg_references"]
+__all__ = ["FONT_FILES", "MAX_RASTER_SIDE", "SCRIPTS", "font_dir", "rasterise", "svg_references"]
 
+#: The scripts whose Noto Sans Bold is bundled whole (scripts/build-fonts.py makes them).
+SCRIPTS = (
+    "Bengali",
+    "Tamil",
+    "Telugu",
+    "Kannada",
+    "Malayalam",
+    "Gujarati",
+    "Gurmukhi",
+    "Oriya",
+    "Sinhala",
+    "Thai",
+    "Lao",
+    "Khmer",
+    "Myanmar",
+    "Georgian",
+    "Armenian",
+    "Ethiopic",
+)
 #: The bundled fonts, by file name (see data/fonts/README.md for where each comes from).
 FONT_FILES = (
     "NotoSans-Regular.ttf",
@@ -33,27 +52,7 @@ FONT_FILES = (
     "NotoSansArabic-Bold.ttf",
     "NotoSansHebrew-Bold.ttf",
     "NotoSansDevanagari-Bold.ttf",
-    *(
-        f"NotoSans{script}-Bold.ttf"
-        for script in (
-            "Bengali",
-            "Tamil",
-            "Telugu",
-            "Kannada",
-            "Malayalam",
-            "Gujarati",
-            "Gurmukhi",
-            "Oriya",
-            "Sinhala",
-            "Thai",
-            "Lao",
-            "Khmer",
-            "Myanmar",
-            "Georgian",
-            "Armenian",
-            "Ethiopic",
-        )
-    ),
+    *(f"NotoSans{script}-Bold.ttf" for script in SCRIPTS),
     "NotoSansCJKjp-Bold.otf",
     "NotoEmoji-SemiBold.ttf",
 )
