@@ -88,7 +88,7 @@ def parse_within(text: str) -> timedelta:
         text = text[1:]
     if len(text) < 2 or text[-1] not in units or not text[:-1].isdigit() or len(text) > 8:
         raise BadgekilnError(
-            f"--within takes a number (up to 7 digits) and a unit such as 90d, 12w, 6m or 1y (or P90D), not {given!r}"
+            f"--within takes a number and a unit such as 90d, 12w, 6m or 1y (or P90D; up to 7 digits), not {given!r}"
         )
     return timedelta(days=min(int(text[:-1]) * units[text[-1]], MAX_WITHIN_DAYS))
 
