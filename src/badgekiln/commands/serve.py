@@ -16,6 +16,7 @@ import mimetypes
 import os
 import re
 import shutil
+import stat
 import tempfile
 import threading
 import urllib.parse
@@ -127,12 +128,14 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return
         root = preview.folder
         target = root.joinpath(*segments)
-        if _is_dir(target) and segments and not slash:
+        kind = _kind(target)
+        if kind == "dir" and segments and not slash:
             self._redirect(path + "/")
             return
-        if _is_dir(target):
+        if kind == "dir":
             target = target / "index.html"
-        if not _inside(target, root) or not _is_file(target):
+            kind = _kind(target)
+        if not _inside(target, root) or kind != "file":
             missing = root / "404.html"
             content = missing.read_bytes() if missing.is_file() else b"Not found\n"
             self._send(404, preview.inject(content), "text/html; charset=utf-8", body, cache=False)
@@ -311,20 +314,14 @@ class Preview:
 _LOCAL_NAMES = ("127.0.0.1", "localhost", "[::1]")  # what a request's Host may name: this machine
 
 
-def _is_dir(path: Path) -> bool:
-    """``path.is_dir()``, False for a name the file system refuses (longer than it allows)."""
+def _kind(path: Path) -> str | None:
+    """``"dir"`` or ``"file"`` (links followed), or None: nothing there, something else, or a name
+    the file system refuses (longer than it allows: it was a 500)."""
     try:
-        return path.is_dir()
-    except OSError:
-        return False
-
-
-def _is_file(path: Path) -> bool:
-    """``path.is_file()``, False for a name the file system refuses."""
-    try:
-        return path.is_file()
-    except OSError:
-        return False
+        mode = path.stat().st_mode
+    except (OSError, ValueError):
+        return None
+    return "dir" if stat.S_ISDIR(mode) else "file" if stat.S_ISREG(mode) else None
 
 
 class _Server(http.server.ThreadingHTTPServer):

@@ -620,8 +620,7 @@
 
   /** A context file of this site, refused unless its bytes are the ones badgekiln publishes. */
   async function fetchContext(url, name) {
-    var text = await fetchText(url);
-    if (/^\s*</.test(text)) { throw unavailable(url, "the host answered with a web page, not the file"); }
+    var text = await fetchJsonText(url);
     var digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
     var hex = Array.prototype.map.call(digest, function (b) { return (b < 16 ? "0" : "") + b.toString(16); }).join("");
     if (hex !== CONTEXT_SHA256[name]) {
@@ -1057,11 +1056,16 @@
     return response.text();
   }
 
-  async function fetchJson(url, fresh) {
+  /** The text of a JSON file of this site; a web page in its place (a host's page for a missing
+   * file, sent with status 200) is a file not there, never a file that says something else. */
+  async function fetchJsonText(url, fresh) {
     var text = await fetchText(url, fresh);
-    if (/^\s*</.test(text)) {  // (a host's page for a missing file, sent with status 200: the file is not there)
-      throw unavailable(url, "the host answered with a web page, not the file");
-    }
+    if (/^\s*</.test(text)) { throw unavailable(url, "the host answered with a web page, not the file"); }
+    return text;
+  }
+
+  async function fetchJson(url, fresh) {
+    var text = await fetchJsonText(url, fresh);
     try {
       return JSON.parse(text);
     } catch (error) {
