@@ -199,6 +199,27 @@ HOSTILE = {
         "order '30', more than 5",
     ),
     "turbulence-octaves": (svg('<filter id="f"><feTurbulence numOctaves="50"/></filter>'), "numOctaves '50'"),
+    # (a review of those limits: chained <use> nested 5 x 50 groups past them and crashed resvg; many
+    # uses or filtered elements multiplied a bounded cost)
+    "use-chain": (
+        svg(
+            '<defs><g id="a">'
+            + "<g>" * 50
+            + '<circle r="1"/>'
+            + "</g>" * 50
+            + '</g><g id="b">'
+            + "<g>" * 50
+            + '<use href="#a"/>'
+            + "</g>" * 50
+            + '</g></defs><use href="#b"/>'
+        ),
+        "draws #b, which holds a <use> itself",
+    ),
+    "uses-many": (svg('<defs><circle id="c" r="1"/></defs>' + '<use href="#c"/>' * 65), "more than 64 <use>"),
+    "filtered-many": (
+        svg('<filter id="f"><feGaussianBlur stdDeviation="1"/></filter>' + '<rect filter="url(#f)"/>' * 9),
+        "more than 8 elements are drawn through a filter",
+    ),
 }
 
 

@@ -45,7 +45,9 @@ MAX_DEPTH = 64  # elements inside one another
 # 160-byte SVG with <feMorphology radius="100"> held a build for minutes (a fuzz test); a radius
 # of 5 already takes seconds at 1024 pixels (its cost is the radius squared, per pixel).
 MAX_CONVOLVE_ORDER = 5
-MAX_OCTAVES = 8
+MAX_OCTAVES = 4  # (8 over a large region took 5.6 s)
+MAX_USES = 64
+MAX_FILTERED = 8
 
 
 def _numbers(text: str | None) -> list[float]:
@@ -184,6 +186,11 @@ class _Scan:
         self._style_text: list[str] = []
         self._style_line = 0
         self._seen_root = False
+        self._open_ids: list[str | None] = []  # the id of each element not yet ended
+        self._holds_use: set[str] = set()  # ids of elements that are or hold a <use>
+        self._use_targets: list[tuple[str, int]] = []  # (#id a <use> draws, its line)
+        self._uses = 0
+        self._filtered = 0  # elements drawn through a filter
         if svg.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff", b"\xff\xfe\x00\x00")):
             self.reasons.append("line 1: the SVG is not UTF-8 (a UTF-16/32 byte-order mark); re-save it as UTF-8")
         parser = self._parser = expat.ParserCreate(None, " ")
@@ -213,6 +220,13 @@ class _Scan:
             self.reasons.append(f"line 1: the file cannot be read as XML ({exc}); re-save it as UTF-8")
         if not self.reasons and not self._seen_root:
             self.reasons.append("line 1: the file has no <svg> element")
+        for target, line in self._use_targets:
+            if target in self._holds_use:
+                self._add(
+                    f"a <use> draws #{target}, which holds a <use> itself (each draws its target again: "
+                    "chains multiply the nesting and the cost of drawing)",
+                    line,
+                )
 
     # -- reporting --------------------------------------------------------------------------
 
@@ -258,6 +272,7 @@ class _Scan:
             if lower != "svg":
                 self._add(f"the root element is <{local}>, not <svg>")
         self._depth += 1
+        self._counted(lower, attributes)
         if self._depth == MAX_DEPTH + 1:  # (resvg overflowed its stack on 300 nested groups: a fuzz test)
             self._add(f"elements are nested more than {MAX_DEPTH} deep (a drawing program writes a few levels)")
         if lower in _COSTLY_FILTERS:
@@ -280,8 +295,27 @@ class _Scan:
             if target in _URL_ATTRIBUTES or target.startswith("on") or target == "style":
                 self._add(f"a <{local}> element rewrites the '{attributes['attributeName']}' attribute")
 
+    def _counted(self, lower: str, attributes: dict[str, str]) -> None:
+        """What makes drawing cost grow past the file's size: <use> (each draws its target again:
+        chained, 5 uses of 50 nested groups crashed resvg) and filtered elements (a review)."""
+        local = {_split(key)[1].lower(): value for key, value in attributes.items()}
+        self._open_ids.append(local.get("id"))
+        if lower == "use":
+            self._uses += 1
+            if self._uses == MAX_USES + 1:
+                self._add(f"more than {MAX_USES} <use> elements (each draws its target again)")
+            self._holds_use.update(i for i in self._open_ids if i)
+            href = local.get("href", "").strip()
+            if href.startswith("#"):
+                self._use_targets.append((href[1:], self._parser.CurrentLineNumber))
+        if "filter" in local or "filter" in local.get("style", "").lower():
+            self._filtered += 1
+            if self._filtered == MAX_FILTERED + 1:
+                self._add(f"more than {MAX_FILTERED} elements are drawn through a filter (each filter is drawn again)")
+
     def _end(self, name: str) -> None:
         self._depth -= 1
+        self._open_ids.pop()
         if _split(name)[1].lower() == "style":
             self._style_depth -= 1
             if self._style_depth == 0:
