@@ -401,7 +401,8 @@ def _xlsx_rows(raw: bytes, rel: str, wanted: str | None = None) -> tuple[int, li
         raise
     names = [other.title for other in book.worksheets]
     try:
-        hidden, hidden_columns = _hidden_parts(raw, getattr(sheet, "_worksheet_path", None))
+        scan = _hidden_parts(raw, getattr(sheet, "_worksheet_path", None))
+        hidden = scan.hidden()
         header = None
         header_line = 1
         rows: list[tuple[int, list]] = []
@@ -436,7 +437,8 @@ def _xlsx_rows(raw: bytes, rel: str, wanted: str | None = None) -> tuple[int, li
             "badgekiln reads every row: delete the rows you do not want to award, or show them all "
             "(clear the filter) and check them, then import again",
         )
-    _refuse_hidden_columns(hidden_columns, header_line, header or [], rows, sheet.title, rel)
+    widest = max((len(cells) for cells in [header or [], *(cells for _, cells in rows)]), default=0)
+    _refuse_hidden_columns(scan.hidden_columns(widest), header_line, header or [], rows, sheet.title, rel)
     others = _sheet_names(book.worksheets[1:])
     note = (
         f"only the first sheet, {names[0]!r}, is read; the workbook also has {others}"
@@ -535,13 +537,13 @@ _LAST_READ_COLUMN = 16384  # Excel's last column (XFD): a <col> past it is cut t
 
 def _hidden_rows(raw: bytes, worksheet: str | None) -> set[int]:
     """The numbers of the rows the sheet at ``worksheet`` hides (see :func:`_hidden_parts`)."""
-    return _hidden_parts(raw, worksheet)[0]
+    return _hidden_parts(raw, worksheet).hidden()
 
 
-def _hidden_parts(raw: bytes, worksheet: str | None) -> tuple[set[int], set[int]]:
-    """The numbers of the rows, and of the columns, the sheet at ``worksheet`` hides (a column:
-    ``hidden``, or narrower than ``_LEGIBLE_WIDTH``, its own width or the sheet's default). The
-    numbers of the rows the sheet at ``worksheet`` (its part in the zip) hides: by hand, or
+def _hidden_parts(raw: bytes, worksheet: str | None) -> _RowScan:
+    """The scan of the sheet at ``worksheet``: the rows it hides (``hidden()``) and the columns
+    (``hidden_columns(upto)``: ``hidden``, or narrower than ``_LEGIBLE_WIDTH``, their own width or
+    the sheet's default). The numbers of the rows the sheet at ``worksheet`` (its part in the zip) hides: by hand, or
     filtered out (Excel marks both ``hidden``), or too thin to read (``ht`` under
     ``_LEGIBLE_POINTS``), or hidden by default (``zeroHeight``). Read by an XML parser, a piece at
     a time, so every spelling of the XML counts as Excel reads it (quotes, spaces, character
@@ -550,9 +552,9 @@ def _hidden_parts(raw: bytes, worksheet: str | None) -> tuple[set[int], set[int]
     (where entities are declared) is refused. Unknown (no such part): none."""
     from xml.parsers import expat
 
-    if not worksheet:
-        return set(), set()
     scan = _RowScan()
+    if not worksheet:
+        return scan
 
     def refuse_dtd(*_: object) -> None:
         raise ValueError("the worksheet declares a document type (entities), which Excel never writes")
@@ -567,12 +569,12 @@ def _hidden_parts(raw: bytes, worksheet: str | None) -> tuple[set[int], set[int]
         try:
             stream = archive.open(worksheet.lstrip("/"))
         except KeyError:
-            return set(), set()
+            return scan
         with stream:
             while piece := stream.read(_PIECE):
                 parser.Parse(piece, False)
             parser.Parse(b"", True)
-    return scan.hidden(), scan.hidden_columns()
+    return scan
 
 
 class _RowScan:
@@ -632,17 +634,18 @@ class _RowScan:
         """The hidden rows, once the whole worksheet (and so its sheetFormatPr) has been read."""
         return self.always | self.unshown if self.zero_height else self.always
 
-    def hidden_columns(self) -> set[int]:
-        """The hidden columns (numbered from 1), up to :data:`_LAST_READ_COLUMN`."""
+    def hidden_columns(self, upto: int) -> set[int]:
+        """The hidden columns (numbered from 1) among the first ``upto``: each <col> is cut to
+        them first (a review: 100,000 <col> of the whole width made a set of 16,384 numbers each)."""
         hidden: set[int] = set()
         given: set[int] = set()
         for first, last, shown in self.columns:
-            span = range(first, last + 1)
+            span = range(first, min(last, upto) + 1)
             given.update(span)
             if not shown:
                 hidden.update(span)
         if self.narrow_default:
-            hidden.update(set(range(1, _LAST_READ_COLUMN + 1)) - given)
+            hidden.update(set(range(1, upto + 1)) - given)
         return hidden
 
 
