@@ -42,6 +42,20 @@ def test_award_adds_to_an_existing_recipient_with_a_pinned_id(minimal_site, run)
     assert "pinned" not in result.err  # the id was written when the award was added
 
 
+def test_an_earner_on_file_needs_no_name(minimal_site, run):
+    # (a day-2 review: --name was asked for again for an earner whose file names them)
+    before = (minimal_site / "recipients/ann.yaml").read_text()
+    result = run(
+        "award", "--email", " Ann@Example.com", "--badge", "first-badge", "--issued-on", "2026-06-01",
+        "--source", str(minimal_site), "--today", TODAY,
+    )  # fmt: skip
+    assert result.code == 0, result.err
+    after = (minimal_site / "recipients/ann.yaml").read_text()
+    assert after.startswith(before) and "    issued_on: 2026-06-01\n" in after[len(before) :]
+    assert "name-differs" not in result.err
+    assert sorted(p.name for p in (minimal_site / "recipients").iterdir()) == ["ann.yaml"]
+
+
 def test_a_local_date_on_the_command_line_is_put_right_as_an_option(minimal_site, run):
     # (a UX review: the hint was the YAML line 'issued_on: ...', for an option typed on the command line)
     result = run(

@@ -646,7 +646,7 @@ ExpiringFields = ("award_id", "recipient", "email", "badge", "badge_name", "issu
     help="The encoding of a CSV that is not UTF-8 (a BOM and UTF-16 are detected).",
 )
 @click.option("--sheet", help="The sheet of an .xlsx workbook to read, by its tab's name (default: the first).")
-@click.option("--name", help="The earner's name (for one award).")
+@click.option("--name", help="The earner's name (for one award; an earner on file: their file's name).")
 @click.option("--email", help="The earner's email (matches an existing recipient file).")
 @click.option("--badge", help="The badge slug.")
 @click.option("--issued-on", help="Issue date YYYY-MM-DD (default today).")

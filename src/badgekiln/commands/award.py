@@ -485,6 +485,11 @@ def check_single(source: Path, row: dict[str, str], today: date) -> NewAward:
     project = load_project(source, today=today).project
     diagnostics: list[Diagnostic] = []
     row = dict(row, badge=badge_slug(row.get("badge", ""), project.badges, badge_names(project.badges)))
+    email = row.get("email", "").strip().lower()
+    if not row.get("name", "").strip() and email:  # (an earner on file: their name is the file's)
+        on_file = next((r for r in project.recipients if r.email == email), None)
+        if on_file is not None:
+            row["name"] = on_file.name
     award = check_row(row, SourceLocation("<command line>"), project.badges, diagnostics, today)
     if award is None or any(d.is_error for d in diagnostics):
         raise ValidationFailed(diagnostics)
