@@ -305,6 +305,14 @@ def test_pathway_errors_are_located_and_a_cycle_is_reported_with_its_path(site):
     assert "badges/bad-name.yaml:9:7: error[unknown-badge]" in errors and "did you mean 'rigging'?" in errors
 
 
+def test_a_badge_that_requires_itself_is_said_so(site):
+    # (a day-2 review: the cycle read "senior-lead → senior-lead")
+    write_site(site, {"badges/senior-lead.yaml": badge_yaml("Senior lead") + "\nrequires: {all: [senior-lead]}\n"})
+    errors = "\n".join(errors_of(site))
+    assert "badges/senior-lead.yaml:6:11: error[pathway-cycle]: the badge 'senior-lead' requires itself" in errors
+    assert "→" not in errors and "remove 'senior-lead' from its own 'requires'" in errors
+
+
 @pytest.mark.parametrize(
     "entry, message",
     [

@@ -157,13 +157,18 @@ def check_pathways(badges: dict[str, BadgeClass], badge_files: set[str], diagnos
             continue
         reported.add(frozenset(cycle))
         first = badges[cycle[0]]
+        alone = len(cycle) == 1  # (a badge that requires itself: "x → x" read as a riddle, a review)
         diagnostics.append(
             Diagnostic(
                 "error",
                 "pathway-cycle",
-                "these badges require each other, so none could ever be earned: " + " → ".join([*cycle, cycle[0]]),
+                f"the badge {cycle[0]!r} requires itself, so it could never be earned"
+                if alone
+                else "these badges require each other, so none could ever be earned: " + " → ".join([*cycle, cycle[0]]),
                 first.requires.location if first.requires else first.location,
-                "remove one of these badges from the other's 'requires'",
+                f"remove {cycle[0]!r} from its own 'requires'"
+                if alone
+                else "remove one of these badges from the other's 'requires'",
             )
         )
 
