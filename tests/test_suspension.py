@@ -11,6 +11,7 @@ no suspension), the page, ``badgekiln verify`` and ``report suspended``.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -469,3 +470,23 @@ def test_suspending_an_expired_award_warns(minimal_site, run):
     ann.write_text(ann.read_text().replace("\n    expires: 2026-02-01", ""))
     fresh = run("suspend", "ann-first-1", "--reason", "Audit", "--source", str(minimal_site), "--today", TODAY)
     assert fresh.code == 0 and "warning" not in fresh.err
+
+
+def test_a_lapsed_award_that_then_expires_says_so_and_its_page_follows_the_day(tmp_path, run):
+    # (a day-2 review: an award suspended by a lapse that then expired still read "not valid
+    # while it is suspended", as if renewing the membership would bring it back)
+    site = write_site(tmp_path / "site", MEMBER_SITE)
+    mo = site / "recipients/mo.yaml"
+    mo.write_text(mo.read_text().replace("issued_on: 2026-01-15", "issued_on: 2026-01-15\n    expires: 2027-01-01"))
+    _own_keys(run, site)  # (development keys are dated the day: every page would be made again)
+    out = site / "output"
+    _build(run, site, "2026-12-01")  # lapsed, not yet expired
+    page = (out / "awards/mo-chartered/index.html").read_text()
+    assert "This badge is not valid while it is suspended." in page and "also expired" not in page
+    _build(run, site, "2027-02-01")  # the same output folder, a later day: lapsed and expired
+    page = (out / "awards/mo-chartered/index.html").read_text()
+    assert "It also expired on 1 January 2027: lifting the suspension would not make it valid again." in page
+    assert "not valid while it is suspended" not in page
+    shutil.copytree(site, tmp_path / "fresh", ignore=shutil.ignore_patterns("output", ".badgekiln"))
+    _build(run, tmp_path / "fresh", "2027-02-01")  # (the rebuild made what a clean build makes)
+    assert tree_bytes(out) == tree_bytes(tmp_path / "fresh/output")

@@ -188,6 +188,12 @@ class Award:
             return "suspended"
         return "expired" if self.is_expired(at) else "valid"
 
+    def page_status(self, at: date) -> str:
+        """:meth:`status`, with ``suspended, expired`` for a suspended award past its expiry date:
+        what its page tells apart (it says the award expired too), and so its units' keys."""
+        status = self.status(at)
+        return "suspended, expired" if status == "suspended" and self.is_expired(at) else status
+
 
 @dataclass(frozen=True)
 class CpdActivity:
@@ -270,6 +276,13 @@ def row_status(row: AwardRow, at: str) -> str:
         return "suspended"
     expires = row[ROW_EXPIRES]
     return "expired" if expires is not None and expires <= at else "valid"
+
+
+def row_page_status(row: AwardRow, at: str) -> str:
+    """:meth:`Award.page_status` of the award of ``row`` as of the ISO date ``at``."""
+    status = row_status(row, at)
+    expires = row[ROW_EXPIRES]
+    return "suspended, expired" if status == "suspended" and expires is not None and expires <= at else status
 
 
 @dataclass(frozen=True)

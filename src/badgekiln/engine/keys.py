@@ -185,13 +185,13 @@ class UnitKeys:
             if record is not None:
                 day = today.isoformat()
                 self._earners[recipient.slug] = _sha(
-                    "record", record, *[models.row_status(row, day) for row in recipient.rows]
+                    "record", record, *[models.row_page_status(row, day) for row in recipient.rows]
                 )
                 return self._earners[recipient.slug]
             self._earners[recipient.slug] = _sha(
                 repr(_person(recipient)),
                 repr((recipient.portfolio, recipient.handle, recipient.cpd)),
-                *[_award_text(a) + a.status(today) for a in recipient.awards],
+                *[_award_text(a) + a.page_status(today) for a in recipient.awards],
             )
         return self._earners[recipient.slug]
 
@@ -206,7 +206,7 @@ class UnitKeys:
         issued = award.as_issued()  # (the same text unless the award is revoked or suspended)
         parts["award-as-issued"] = text if issued is award else person + _award_text(issued) + entry
         parts["badge"] = self._badges[award.badge]
-        parts["status"] = award.status(self.inputs.today)
+        parts["status"] = award.page_status(self.inputs.today)
         parts["renewals"] = context.renewal_part(self.inputs.project, award)
         # (only an award of a stacked badge shows its earner's other awards: its components)
         parts["earner"] = self._earner(recipient) + self._badge_part("pathway", badge) if badge.requires else ""
@@ -235,7 +235,7 @@ class UnitKeys:
         day, text, status, classes = (
             self.inputs.today.isoformat(),
             self._ledger_text_of,
-            models.row_status,
+            models.row_page_status,
             self._classes,
         )
         return _sha(
