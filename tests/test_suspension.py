@@ -490,3 +490,12 @@ def test_a_lapsed_award_that_then_expires_says_so_and_its_page_follows_the_day(t
     shutil.copytree(site, tmp_path / "fresh", ignore=shutil.ignore_patterns("output", ".badgekiln"))
     _build(run, tmp_path / "fresh", "2027-02-01")  # (the rebuild made what a clean build makes)
     assert tree_bytes(out) == tree_bytes(tmp_path / "fresh/output")
+
+
+def test_a_membership_badge_page_says_its_awards_lapse_with_the_membership(tmp_path, run):
+    # (a day-2 review: nothing on the badge's page told an employer that its awards lapse)
+    site = write_site(tmp_path / "site", MEMBER_SITE)
+    _build(run, site, "2026-10-31")
+    said = "; an award is suspended while its earner's membership has lapsed.</p>"
+    assert said in (site / "output/badges/chartered/index.html").read_text()
+    assert "membership" not in (site / "output/badges/course/index.html").read_text()

@@ -85,6 +85,7 @@ def badge_context(badge: BadgeClass) -> dict:
         "tags": list(badge.tags),
         "achievement_type": describe_achievement_type(badge.achievement_type),
         "valid_for": describe_duration(badge.valid_for) if badge.valid_for else None,
+        "requires_membership": badge.requires_membership,
         "alignment": [
             {"name": a.name, "url": a.url, "framework": a.framework, "code": a.code, "description": a.description}
             for a in badge.alignment
