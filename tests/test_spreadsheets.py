@@ -230,6 +230,42 @@ def test_xlsx_with_date_cells_and_formulas(minimal_site, run, tmp_path):
     assert 'email: "bob@example.org"' in (minimal_site / "recipients/bob-stone.yaml").read_text()
 
 
+@pytest.mark.parametrize("numbered", [True, False], ids=["cells-with-r", "cells-without-r"])
+def test_a_formula_whose_result_is_not_saved_is_named_not_read_as_empty(minimal_site, run, tmp_path, numbered):
+    # (a review: a workbook written by a program holds formulas without their results; Excel
+    # shows the name, and the import said "fill in its 'name' cell")
+    sheet = xlsx(
+        tmp_path / "awards.xlsx",
+        [
+            ["name", "email", "badge", "issued_on", "notes"],
+            ["Zoe", "zoe@example.org", "first-badge", "2026-03-01", '=CONCAT("a","b")'],
+            ['=CONCAT("Bo"," ","Lee")', "bo@example.org", "first-badge", "2026-03-01", None],
+            ["Cy", '=LOWER("CY@EXAMPLE.ORG")', "first-badge", "2026-03-01", None],
+        ],
+    )
+    if not numbered:
+        with zipfile.ZipFile(sheet) as archive:
+            data = {name: archive.read(name) for name in archive.namelist()}
+        data["xl/worksheets/sheet1.xml"] = re.sub(rb'<c r="[A-Z]+[0-9]+"', b"<c", data["xl/worksheets/sheet1.xml"])
+        with zipfile.ZipFile(sheet, "w") as archive:
+            for name, content in data.items():
+                archive.writestr(name, content)
+    before = sorted(p.name for p in (minimal_site / "recipients").iterdir())
+    result = award_sheet(run, minimal_site, sheet)
+    assert result.code == 1
+    assert (
+        "awards.xlsx:3:1: error[unsaved-formula]: cells A3, B4 hold a formula whose result is not saved in the file"
+        in result.err
+    ), result.err
+    assert "E2" not in result.err  # (a column not read: its formula is no matter)
+    assert "open the workbook in Excel or LibreOffice and save it" in result.err
+    assert sorted(p.name for p in (minimal_site / "recipients").iterdir()) == before
+    if numbered:  # (saved by Excel: the results are read)
+        with_cached_formula_values(sheet, {"A3": "Bo Lee", "B4": "cy@example.org"})
+        assert award_sheet(run, minimal_site, sheet).code == 0
+        assert 'name: "Bo Lee"' in (minimal_site / "recipients/bo-lee.yaml").read_text()
+
+
 def test_xlsx_rows_are_located_by_row_number(minimal_site, run, tmp_path):
     sheet = xlsx(
         tmp_path / "awards.xlsx",

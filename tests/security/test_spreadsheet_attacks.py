@@ -66,7 +66,8 @@ def test_a_zip_bomb_workbook_is_refused_before_it_is_unpacked(minimal_site, run,
 
 
 def test_formulas_in_a_workbook_are_never_evaluated(minimal_site, run, tmp_path):
-    """A formula without a cached value reads as an empty cell; badgekiln never calculates anything."""
+    """A formula without a cached value is refused by cell (it would read as an empty cell);
+    badgekiln never calculates anything."""
     path = tmp_path / "awards.xlsx"
     path.write_bytes(
         workbook_bytes(
@@ -75,4 +76,5 @@ def test_formulas_in_a_workbook_are_never_evaluated(minimal_site, run, tmp_path)
     )
     result = run("award", "--csv", str(path), "--source", str(minimal_site), "--today", TODAY)
     assert result.code == 1
-    assert "awards.xlsx:2:1: error[missing-key]: row needs 'name'" in result.err
+    assert "awards.xlsx:2:1: error[unsaved-formula]: cell A2 holds a formula whose result is not saved" in result.err
+    assert "evil.example" not in result.err

@@ -88,11 +88,12 @@ def read_table(
         )
     note = None
     if raw.startswith(_ZIP_MAGIC):
-        header_line, header, rows, note = _xlsx_rows(raw, rel, sheet)
+        header_line, header, rows, note, unsaved = _xlsx_rows(raw, rel, sheet)
     elif sheet is not None:
         raise sheet_error("no-sheets", "--sheet is for .xlsx workbooks; this file is a CSV", SourceLocation(rel))
     else:
         header_line, header, rows = _csv_rows(_decode(raw, rel, encoding), rel)
+        unsaved = set()
     table = Table(rel, [])
     first: list[Diagnostic] = []  # (the first row's warnings count only if it is the header, not a title: an audit)
     try:
@@ -175,6 +176,7 @@ def read_table(
             )
     if too_wide:
         raise ValidationFailed(too_wide)
+    _refuse_unsaved_formulas(unsaved, header_line, table, rows)
     for number, (line, text) in sorted(unnamed.items()):  # (a note such as "FAILED - do not award": a review)
         table.warnings.append(
             Diagnostic(
@@ -368,7 +370,9 @@ def _csv_rows(text: str, rel: str) -> tuple[int, list, list[tuple[int, list]]]:
 # -- xlsx -------------------------------------------------------------------------------------
 
 
-def _xlsx_rows(raw: bytes, rel: str, wanted: str | None = None) -> tuple[int, list, list[tuple[int, list]], str | None]:
+def _xlsx_rows(
+    raw: bytes, rel: str, wanted: str | None = None
+) -> tuple[int, list, list[tuple[int, list]], str | None, set[tuple[int, int]]]:
     import openpyxl  # imported here: only imports and exports need it
 
     try:
@@ -445,7 +449,43 @@ def _xlsx_rows(raw: bytes, rel: str, wanted: str | None = None) -> tuple[int, li
         if others and wanted is None
         else None
     )
-    return header_line, header or [], rows, note
+    return header_line, header or [], rows, note, scan.unsaved
+
+
+def _refuse_unsaved_formulas(
+    unsaved: set[tuple[int, int]], header_line: int, table: Table, rows: list[tuple[int, list]]
+) -> None:
+    """Refuse a workbook whose header, or a column read, holds a formula whose result the file
+    does not hold: it reads as an empty cell ("fill in its cell", of a cell that Excel shows
+    filled), or a column without a name."""
+    read = {number for number, name in enumerate(table.columns, 1) if name}
+    lines = {line for line, _cells in rows}
+    cells = sorted(
+        (row, column)
+        for row, column in unsaved
+        if row == header_line or (row in lines and row > header_line and column in read)
+    )
+    if not cells:
+        return
+    named = ", ".join(_cell_name(row, column) for row, column in cells[:5]) + (" and more" if len(cells) > 5 else "")
+    raise sheet_error(
+        "unsaved-formula",
+        f"cell{'s' if len(cells) > 1 else ''} {named} hold{'' if len(cells) > 1 else 's'} a formula whose result "
+        "is not saved in the file (a program wrote the workbook without computing it), so "
+        f"{'they read' if len(cells) > 1 else 'it reads'} as empty",
+        SourceLocation(table.rel, cells[0][0], cells[0][1]),
+        "open the workbook in Excel or LibreOffice and save it (that computes the formulas), "
+        "or save it as 'CSV UTF-8', then import again",
+    )
+
+
+def _cell_name(row: int, column: int) -> str:
+    """``B7``: a cell as a spreadsheet names it."""
+    letters = ""
+    while column:
+        column, left = divmod(column - 1, 26)
+        letters = chr(65 + left) + letters
+    return f"{letters}{row}"
 
 
 def _refuse_hidden_columns(
@@ -565,6 +605,7 @@ def _hidden_parts(raw: bytes, worksheet: str | None) -> _RowScan:
     parser.EntityDeclHandler = refuse_dtd
     parser.StartElementHandler = scan.start
     parser.EndElementHandler = scan.end
+    parser.CharacterDataHandler = scan.text
     with zipfile.ZipFile(io.BytesIO(raw)) as archive:  # (its size was checked before openpyxl read it)
         try:
             stream = archive.open(worksheet.lstrip("/"))
@@ -595,10 +636,26 @@ class _RowScan:
         self.zero_height = False
         self.columns: list[tuple[int, int, bool]] = []  # (first, last, shown) of each <col>
         self.narrow_default = False  # columns without a <col> of their own are too narrow to read
+        # Formula cells whose result the file does not hold (openpyxl and other programs write
+        # formulas without computing them; Excel computes them when it opens the file, so the
+        # person who checks the sheet sees a value that reads as empty here): (row, column).
+        self.unsaved: set[tuple[int, int]] = set()
+        self._column = 0  # the column of the last cell read in the open row (as openpyxl counts)
+        self._cell: list | None = None  # [row or None (the open row's), column, type, has <f>, saved text]
+        self._in_value = False
+        self._pending: list[int] = []  # columns of the open row's unsaved cells without a row of their own
 
     def start(self, name: str, attributes: dict[str, str]) -> None:
-        if name == f"{_MAIN} row":
+        if name == f"{_MAIN} c":
+            row, self._column = _cell_place(attributes.get("r"), self._column)
+            self._cell = [row, self._column, attributes.get("t", "n"), False, ""]
+        elif name == f"{_MAIN} f" and self._cell is not None:
+            self._cell[3] = True
+        elif name == f"{_MAIN} v" and self._cell is not None:
+            self._in_value = True
+        elif name == f"{_MAIN} row":
             self.open.append(tuple(attributes.get(key) for key in ("r", "hidden", "ht", "customHeight")))
+            self._column = 0
         elif name == f"{_MAIN} sheetFormatPr":
             if _true(attributes.get("zeroHeight")):
                 # ECMA-376 18.3.1.81: "rows are hidden by default", "only not hidden if specified".
@@ -615,11 +672,30 @@ class _RowScan:
             shown = not _true(attributes.get("hidden")) and (width is None or width >= _LEGIBLE_WIDTH)
             self.columns.append((max(first, 1), min(last, _LAST_READ_COLUMN), shown))
 
+    def text(self, data: str) -> None:
+        if self._in_value and self._cell is not None and len(self._cell[4]) < 16:
+            self._cell[4] += data
+
     def end(self, name: str) -> None:
+        if name == f"{_MAIN} v":
+            self._in_value = False
+            return
+        if name == f"{_MAIN} c":
+            cell, self._cell = self._cell, None
+            # (a formula that gives an empty text keeps its type, t="str", and an empty value: computed)
+            if cell is not None and cell[3] and not cell[4].strip() and cell[2] != "str":
+                if cell[0] is None:
+                    self._pending.append(cell[1])
+                elif cell[0] <= _LAST_READ_ROW and len(self.unsaved) < _MAX_UNSAVED:
+                    self.unsaved.add((cell[0], cell[1]))
+            return
         if name != f"{_MAIN} row":
             return
         given, hidden, ht, custom = self.open.pop()
         self.number = _row_number(given, self.number)
+        pending, self._pending = self._pending, []
+        if self.number <= _LAST_READ_ROW:
+            self.unsaved.update((self.number, column) for column in pending[: _MAX_UNSAVED - len(self.unsaved)])
         if self.number > _LAST_READ_ROW:
             return  # (so the sets stay small however many rows the file holds)
         height = _points(ht)
@@ -647,6 +723,22 @@ class _RowScan:
         if self.narrow_default:
             hidden.update(set(range(1, upto + 1)) - given)
         return hidden
+
+
+_MAX_UNSAVED = 1000  # formula cells without a saved value remembered (an error names the first few)
+_CELL_REF = re.compile(r"([A-Za-z]{1,3})([0-9]{1,7})")
+
+
+def _cell_place(ref: str | None, previous: int) -> tuple[int | None, int]:
+    """The (row, column) of a cell as openpyxl places it: by its ``r`` ("B7"), else the column
+    after the last in the open row (its row is then the row's: None)."""
+    found = _CELL_REF.fullmatch(ref.strip()) if ref else None
+    if found is None:
+        return None, previous + 1
+    column = 0
+    for letter in found.group(1).upper():
+        column = column * 26 + ord(letter) - 64
+    return int(found.group(2)), column
 
 
 def _row_number(given: str | None, previous: int) -> int:
