@@ -266,6 +266,72 @@ def test_a_formula_whose_result_is_not_saved_is_named_not_read_as_empty(minimal_
         assert 'name: "Bo Lee"' in (minimal_site / "recipients/bo-lee.yaml").read_text()
 
 
+def _rewritten(path, rewrite):
+    """The workbook at ``path`` with its sheet's XML rewritten by ``rewrite``."""
+    with zipfile.ZipFile(path) as archive:
+        data = {name: archive.read(name) for name in archive.namelist()}
+    data["xl/worksheets/sheet1.xml"] = rewrite(data["xl/worksheets/sheet1.xml"])
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, content in data.items():
+            archive.writestr(name, content)
+    return path
+
+
+def test_unsaved_formulas_are_found_past_a_thousand_elsewhere_and_in_the_header(minimal_site, run, tmp_path):
+    # (a review: 1,200 formulas in a column not read filled what the scan kept, and a later one in
+    # 'expires' was read as empty, the badge's valid_for silently used; a header cell of a formula
+    # was "missing: name", or "extra-cells")
+    rows = [["name", "email", "badge", "issued_on", "expires", "notes"]]
+    rows += [[f"P{n}", f"p{n}@example.org", "first-badge", "2026-03-01", None, f'=A{n}&"x"'] for n in range(2, 1202)]
+    rows[1100][4] = "=DATE(2029,3,1)"  # (row 1101)
+    result = award_sheet(run, minimal_site, xlsx(tmp_path / "many.xlsx", rows))
+    assert result.code == 1 and "many.xlsx:1101:5: error[unsaved-formula]: cell E1101 holds a formula" in result.err
+    header = xlsx(
+        tmp_path / "head.xlsx",
+        [['=LOWER("NAME")', "email", "badge", "issued_on"], ["Zoe", "z@e.org", "first-badge", "2026-03-01"]],
+    )
+    result = award_sheet(run, minimal_site, header)
+    assert result.code == 1 and "head.xlsx:1:1: error[unsaved-formula]: cell A1 holds" in result.err, result.err
+    last = xlsx(
+        tmp_path / "last.xlsx",
+        [
+            ["name", "email", "badge", "issued_on", '=LOWER("EXPIRES")'],
+            ["Zoe", "z@e.org", "first-badge", "2026-03-01", "2029-03-01"],
+        ],
+    )
+    result = award_sheet(run, minimal_site, last)
+    assert result.code == 1 and "last.xlsx:1:5: error[unsaved-formula]: cell E1 holds" in result.err, result.err
+    assert "extra-cells" not in result.err
+
+
+@pytest.mark.parametrize(
+    ("rewrite", "refused"),
+    [
+        # (openpyxl's reader places a cell in the row that holds it, by its column alone)
+        (lambda xml: xml.replace(b'<c r="E2" t="inlineStr"><is><t>x</t></is></c>', b'<c r="E99"><f>DATE(2029,3,1)</f><v></v></c>'), "E2"),
+        # (and reads the first <v> only)
+        (lambda xml: xml.replace(b'<c r="E2" t="inlineStr"><is><t>x</t></is></c>', b'<c r="E2"><f>DATE(2029,3,1)</f><v></v><v>47000</v></c>'), "E2"),
+        # (an inline string is read whatever formula the cell holds)
+        (lambda xml: xml.replace(b'<c r="E2" t="inlineStr"><is><t>x</t></is></c>', b'<c r="E2" t="inlineStr"><f>X()</f><is><t>2029-03-01</t></is></c>'), None),
+    ],
+    ids=["cell-r-of-another-row", "second-value", "inline-string"],
+)  # fmt: skip
+def test_unsaved_formulas_are_placed_as_openpyxl_reads_them(minimal_site, run, tmp_path, rewrite, refused):
+    sheet = xlsx(
+        tmp_path / "a.xlsx",
+        [
+            ["name", "email", "badge", "issued_on", "expires"],
+            ["Zoe", "zoe@example.org", "first-badge", "2026-03-01", "x"],
+        ],
+    )
+    result = award_sheet(run, minimal_site, _rewritten(sheet, rewrite))
+    if refused:
+        assert result.code == 1 and f"error[unsaved-formula]: cell {refused} holds" in result.err, result.err
+    else:
+        assert result.code == 0, result.err
+        assert "expires: 2029-03-01" in (minimal_site / "recipients/zoe.yaml").read_text()
+
+
 def test_xlsx_rows_are_located_by_row_number(minimal_site, run, tmp_path):
     sheet = xlsx(
         tmp_path / "awards.xlsx",

@@ -87,14 +87,17 @@ def read_table(
             "open it in Excel or LibreOffice and save it as .xlsx or as 'CSV UTF-8'",
         )
     note = None
+    unsaved: dict[int, list] = {}  # (formulas without their results, by column: .xlsx only)
     if raw.startswith(_ZIP_MAGIC):
         header_line, header, rows, note, unsaved = _xlsx_rows(raw, rel, sheet)
     elif sheet is not None:
         raise sheet_error("no-sheets", "--sheet is for .xlsx workbooks; this file is a CSV", SourceLocation(rel))
     else:
         header_line, header, rows = _csv_rows(_decode(raw, rel, encoding), rel)
-        unsaved = set()
     table = Table(rel, [])
+    # The header's own formulas, and those of the rows above it (they read as empty: a header of
+    # formulas alone is one), before the header is read: it would lack a column, or be too short.
+    _refuse_unsaved_formulas(unsaved, rel, from_row=1, to_row=header_line)
     first: list[Diagnostic] = []  # (the first row's warnings count only if it is the header, not a title: an audit)
     try:
         table.columns = _columns(header, SourceLocation(rel, header_line, 1), known, required, mapping or {}, first)
@@ -176,7 +179,8 @@ def read_table(
             )
     if too_wide:
         raise ValidationFailed(too_wide)
-    _refuse_unsaved_formulas(unsaved, header_line, table, rows)
+    read = {number for number, name in enumerate(table.columns, 1) if name}
+    _refuse_unsaved_formulas(unsaved, rel, from_row=header_line, columns=read)
     for number, (line, text) in sorted(unnamed.items()):  # (a note such as "FAILED - do not award": a review)
         table.warnings.append(
             Diagnostic(
@@ -372,7 +376,7 @@ def _csv_rows(text: str, rel: str) -> tuple[int, list, list[tuple[int, list]]]:
 
 def _xlsx_rows(
     raw: bytes, rel: str, wanted: str | None = None
-) -> tuple[int, list, list[tuple[int, list]], str | None, set[tuple[int, int]]]:
+) -> tuple[int, list, list[tuple[int, list]], str | None, dict[int, list]]:
     import openpyxl  # imported here: only imports and exports need it
 
     try:
@@ -453,27 +457,30 @@ def _xlsx_rows(
 
 
 def _refuse_unsaved_formulas(
-    unsaved: set[tuple[int, int]], header_line: int, table: Table, rows: list[tuple[int, list]]
+    unsaved: dict[int, list], rel: str, *, from_row: int, to_row: int | None = None, columns: set[int] | None = None
 ) -> None:
-    """Refuse a workbook whose header, or a column read, holds a formula whose result the file
-    does not hold: it reads as an empty cell ("fill in its cell", of a cell that Excel shows
-    filled), or a column without a name."""
-    read = {number for number, name in enumerate(table.columns, 1) if name}
-    lines = {line for line, _cells in rows}
-    cells = sorted(
-        (row, column)
-        for row, column in unsaved
-        if row == header_line or (row in lines and row > header_line and column in read)
-    )
+    """Refuse a workbook with a formula whose result the file does not hold (it reads as an empty
+    cell: "fill in its cell" of a cell that Excel shows filled, a header that lacks a column, an
+    expiry date silently left out) in a row from ``from_row`` on (to ``to_row``) and, when
+    ``columns`` is given, one of those columns (the columns read)."""
+    cells: list[tuple[int, int]] = []
+    for column, (rows, count, last) in unsaved.items():
+        if columns is not None and column not in columns:
+            continue
+        found = [row for row in rows if from_row <= row <= (to_row or row)]
+        if not found and count > len(rows) and last >= from_row and to_row is None:
+            found = [last]  # (past the rows kept of this column: its last one is named)
+        cells.extend((row, column) for row in found)
     if not cells:
         return
+    cells.sort()
     named = ", ".join(_cell_name(row, column) for row, column in cells[:5]) + (" and more" if len(cells) > 5 else "")
     raise sheet_error(
         "unsaved-formula",
         f"cell{'s' if len(cells) > 1 else ''} {named} hold{'' if len(cells) > 1 else 's'} a formula whose result "
         "is not saved in the file (a program wrote the workbook without computing it), so "
         f"{'they read' if len(cells) > 1 else 'it reads'} as empty",
-        SourceLocation(table.rel, cells[0][0], cells[0][1]),
+        SourceLocation(rel, cells[0][0], cells[0][1]),
         "open the workbook in Excel or LibreOffice and save it (that computes the formulas), "
         "or save it as 'CSV UTF-8', then import again",
     )
@@ -639,22 +646,26 @@ class _RowScan:
         # Formula cells whose result the file does not hold (openpyxl and other programs write
         # formulas without computing them; Excel computes them when it opens the file, so the
         # person who checks the sheet sees a value that reads as empty here): (row, column).
-        self.unsaved: set[tuple[int, int]] = set()
+        # Kept per column (a column of thousands of formulas costs no more than one): the first
+        # rows, how many there are, and the last row; see unsaved_from().
+        self.unsaved: dict[int, list] = {}
         self._column = 0  # the column of the last cell read in the open row (as openpyxl counts)
-        self._cell: list | None = None  # [row or None (the open row's), column, type, has <f>, saved text]
+        self._cell: list | None = None  # [column, type, has <f>, <v> elements read, the first one's text]
         self._in_value = False
-        self._pending: list[int] = []  # columns of the open row's unsaved cells without a row of their own
+        self._pending: list[list[int]] = []  # per open row: the columns of its unsaved cells
 
     def start(self, name: str, attributes: dict[str, str]) -> None:
         if name == f"{_MAIN} c":
-            row, self._column = _cell_place(attributes.get("r"), self._column)
-            self._cell = [row, self._column, attributes.get("t", "n"), False, ""]
+            self._column = _cell_column(attributes.get("r"), self._column)
+            self._cell = [self._column, attributes.get("t", "n"), False, 0, ""]
         elif name == f"{_MAIN} f" and self._cell is not None:
-            self._cell[3] = True
+            self._cell[2] = True
         elif name == f"{_MAIN} v" and self._cell is not None:
-            self._in_value = True
+            self._cell[3] += 1
+            self._in_value = self._cell[3] == 1  # (openpyxl reads the first <v> only)
         elif name == f"{_MAIN} row":
             self.open.append(tuple(attributes.get(key) for key in ("r", "hidden", "ht", "customHeight")))
+            self._pending.append([])
             self._column = 0
         elif name == f"{_MAIN} sheetFormatPr":
             if _true(attributes.get("zeroHeight")):
@@ -682,20 +693,26 @@ class _RowScan:
             return
         if name == f"{_MAIN} c":
             cell, self._cell = self._cell, None
-            # (a formula that gives an empty text keeps its type, t="str", and an empty value: computed)
-            if cell is not None and cell[3] and not cell[4].strip() and cell[2] != "str":
-                if cell[0] is None:
-                    self._pending.append(cell[1])
-                elif cell[0] <= _LAST_READ_ROW and len(self.unsaved) < _MAX_UNSAVED:
-                    self.unsaved.add((cell[0], cell[1]))
+            # A formula whose result the file does not hold: no value, or an empty one, except a
+            # formula that gives an empty text (t="str", computed) and an inline string (openpyxl
+            # reads its <is> whatever the formula). Placed in the row that holds it, as openpyxl's
+            # reader places it (by its column alone).
+            if cell is not None and cell[2] and not cell[4].strip() and cell[1] not in ("str", "inlineStr"):
+                if self._pending:
+                    self._pending[-1].append(cell[0])
             return
         if name != f"{_MAIN} row":
             return
         given, hidden, ht, custom = self.open.pop()
         self.number = _row_number(given, self.number)
-        pending, self._pending = self._pending, []
+        pending = self._pending.pop() if self._pending else []
         if self.number <= _LAST_READ_ROW:
-            self.unsaved.update((self.number, column) for column in pending[: _MAX_UNSAVED - len(self.unsaved)])
+            for column in pending:
+                kept = self.unsaved.setdefault(column, [[], 0, 0])
+                if len(kept[0]) < _UNSAVED_KEPT:
+                    kept[0].append(self.number)
+                kept[1] += 1
+                kept[2] = max(kept[2], self.number)
         if self.number > _LAST_READ_ROW:
             return  # (so the sets stay small however many rows the file holds)
         height = _points(ht)
@@ -725,20 +742,20 @@ class _RowScan:
         return hidden
 
 
-_MAX_UNSAVED = 1000  # formula cells without a saved value remembered (an error names the first few)
+_UNSAVED_KEPT = 16  # rows of formula cells without a saved value kept per column (an error names a few)
 _CELL_REF = re.compile(r"([A-Za-z]{1,3})([0-9]{1,7})")
 
 
-def _cell_place(ref: str | None, previous: int) -> tuple[int | None, int]:
-    """The (row, column) of a cell as openpyxl places it: by its ``r`` ("B7"), else the column
-    after the last in the open row (its row is then the row's: None)."""
+def _cell_column(ref: str | None, previous: int) -> int:
+    """The column of a cell as openpyxl's reader places it: by its ``r`` ("B7": 2), else the
+    column after the last in the open row."""
     found = _CELL_REF.fullmatch(ref.strip()) if ref else None
     if found is None:
-        return None, previous + 1
+        return previous + 1
     column = 0
     for letter in found.group(1).upper():
         column = column * 26 + ord(letter) - 64
-    return int(found.group(2)), column
+    return column
 
 
 def _row_number(given: str | None, previous: int) -> int:
