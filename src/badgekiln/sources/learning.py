@@ -162,7 +162,7 @@ def check_pathways(badges: dict[str, BadgeClass], badge_files: set[str], diagnos
             Diagnostic(
                 "error",
                 "pathway-cycle",
-                f"the badge {cycle[0]!r} requires itself, so it could never be earned"
+                f"the badge {cycle[0]!r} names itself in its 'requires' (a badge cannot be a step to itself)"
                 if alone
                 else "these badges require each other, so none could ever be earned: " + " → ".join([*cycle, cycle[0]]),
                 first.requires.location if first.requires else first.location,
