@@ -120,6 +120,8 @@ def test_titles_and_share_card_text_say_the_status(example_output, award_id, tit
 
 def test_revoked_page_is_noindex_and_offers_no_sharing(example_output):
     text, page = award_page(example_output, REVOKED)
+    # (an earner review: a revoked certificate printed with the signatory's signature on it)
+    assert '<p class="signatory-name">Dr Amira Okafor</p>' in text and 'class="signature"' not in text
     assert page.meta["robots"] == "noindex"
     assert "has earned" not in text and "Valid until" not in text
     assert "share" not in page.classes and "embed-code" not in page.classes
