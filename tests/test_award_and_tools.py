@@ -298,3 +298,20 @@ def test_init_refuses_an_issuer_name_its_site_could_not_build_with(tmp_path, run
     result = run("init", str(tmp_path / "site"), "--name", name)
     assert result.code == 1 and "the issuer's name (--name)" in result.err and says in result.err, result.err
     assert not (tmp_path / "site" / "site_src").exists()
+
+
+def test_an_address_the_rendered_narrative_shows_is_refused_before_writing(minimal_site, run):
+    before = (minimal_site / "recipients/ann.yaml").read_text()
+    result = run(
+        "award", "--email", "ann@example.com", "--badge", "first-badge", "--issued-on", "2026-06-01",
+        "--narrative", "Ask `jane`@assessors.example", "--source", str(minimal_site), "--today", TODAY,
+    )  # fmt: skip
+    assert result.code == 1 and "holds an email address (jane@assessors.example)" in result.err
+    assert (minimal_site / "recipients/ann.yaml").read_text() == before
+    # (a review: a narrative the build cannot render was written, then the ledger refused it)
+    result = run(
+        "award", "--email", "ann@example.com", "--badge", "first-badge", "--issued-on", "2026-06-01",
+        "--narrative", "|\n" * 2001, "--source", str(minimal_site), "--today", TODAY,
+    )  # fmt: skip
+    assert result.code == 1 and "error[markdown-too-large]: the narrative cannot be shown" in result.err
+    assert (minimal_site / "recipients/ann.yaml").read_text() == before

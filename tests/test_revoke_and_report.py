@@ -325,3 +325,88 @@ def test_report_tables_line_up_with_wide_characters(minimal_site, run):
 
     header, row = lines[0], lines[1]
     assert "李小龍" in row and columns(row[: row.index("First Badge")]) == columns(header[: header.index("badge")])
+
+
+@pytest.mark.parametrize(
+    ("narrative", "found"),
+    [
+        ("'Ask jane\\@assessors.example'", "jane@assessors.example"),  # (a Markdown escape)
+        ("'Ask `jane`@assessors.example'", "jane@assessors.example"),  # (a code span)
+        ("'[Ask][a]\n\n      [a]: mailto:jane\\@assessors.example'", "jane@assessors.example"),  # (a link's address)
+        ("'Reach me at `ann`@example.com'", None),  # (the earner's own)
+        # (a review: forms that read as '@' only once decoded, with an escape breaking the raw text)
+        ("'[Write](mailto:jane%40assessors\\.example)'", "jane@assessors.example"),
+        ("'jane\uff20assessors\\.example'", "jane@assessors.example"),
+        ("'[jane](mailto:)\ufe6bassessors.example'", "jane@assessors.example"),
+        ("'[x](https://example.org/?contact=jane%40assessors\\.example)'", "jane@assessors.example"),
+        ("'Reach me at ann%40example\\.com'", None),
+    ],
+    ids=[
+        "escape",
+        "code-span",
+        "reference-link",
+        "own-address",
+        "percent-mailto",
+        "full-width-at",
+        "small-at-after-link",
+        "url-query",
+        "own-percent",
+    ],  # fmt: skip
+)
+def test_an_address_that_only_the_rendered_narrative_shows_is_refused(minimal_site, run, narrative, found):
+    # (narratives are Markdown, shown rendered: the check reads them as their page shows them)
+    ann = minimal_site / "recipients/ann.yaml"
+    ann.write_text(
+        ann.read_text() + f"    narrative: {narrative}\n" + "    evidence:\n      - narrative: Observed on site.\n"
+    )
+    result = run("build", "--source", str(minimal_site), "--today", TODAY)
+    assert result.code == 1, result.out
+    assert "recipients/ann.yaml:7:16: error[email-published]" in result.err, result.err
+    said = f"an email address ({found})" if found else "the earner's email address"
+    assert said in result.err
+    assert not (minimal_site / "output").exists()
+
+
+def test_narratives_are_markdown_on_the_page_and_bounded(minimal_site, run):
+    ann = minimal_site / "recipients/ann.yaml"
+    plain = ann.read_text()
+    ann.write_text(
+        plain
+        + '    narrative: "Led the *Riverside* rebuild:\\n\\n- 120 joints\\n- ~~zero~~ one defect\\n\\n<script>x</script>"\n'
+        + "    evidence:\n      - narrative: '[Report](https://example.org/r) and [bad](javascript:alert(1))'\n"
+    )
+    result = run("build", "--source", str(minimal_site), "--today", TODAY)
+    assert result.code == 0, result.err
+    page = (minimal_site / "output/awards/ann-first-1/index.html").read_text()
+    assert "<p>Led the <em>Riverside</em> rebuild:</p>\n<ul>\n<li>120 joints</li>" in page
+    assert "<li><s>zero</s> one defect</li>" in page  # (a strikethrough is kept: a review)
+    assert "&lt;script&gt;x&lt;/script&gt;" in page and "<script>x" not in page
+    assert '<a href="https://example.org/r" rel="nofollow noopener noreferrer">Report</a>' in page
+    assert 'href="javascript' not in page and "[bad](javascript:alert(1))" in page  # (text, not a link)
+    credential = (minimal_site / "output/awards/ann-first-1/credential.json").read_text()
+    assert "Led the *Riverside* rebuild" in credential  # (the credentials keep the Markdown, as OB 3.0 says)
+    ann.write_text(plain + "    evidence:\n      - narrative: |\n" + "          |\n" * 2001)
+    result = run("build", "--source", str(minimal_site), "--today", TODAY)
+    assert result.code == 1
+    assert "error[markdown-too-large]: the narrative cannot be shown: the Markdown has more than 2,000 table rows" in (
+        result.err
+    )
+
+
+def test_an_awards_narratives_fit_on_its_page(minimal_site, run):
+    # (a review of Markdown narratives: 70 long evidence narratives passed validation, then went
+    # past the page's Markdown budget at render, an error in the built-in template)
+    ann = minimal_site / "recipients/ann.yaml"
+    plain = ann.read_text()
+    long = "word " * 900  # (4,500 characters)
+    ann.write_text(plain + "    evidence:\n" + f"      - narrative: '{long}'\n" * 19)
+    result = run("build", "--source", str(minimal_site), "--today", TODAY)
+    assert result.code == 0, result.err
+    assert (minimal_site / "output/awards/ann-first-1/index.html").read_text().count("<p>word word") == 19
+    ann.write_text(plain + "    evidence:\n" + f"      - narrative: '{long}'\n" * 70)
+    result = run("build", "--source", str(minimal_site), "--today", TODAY)
+    assert result.code == 1
+    assert (
+        "recipients/ann.yaml:8:7: error[markdown-too-large]: the narratives of this award (its own and its "
+        "evidence's) are 314,930 characters; its page shows at most 100,000"
+    ) in result.err, result.err

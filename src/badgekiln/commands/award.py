@@ -16,9 +16,18 @@ from pathlib import Path
 from badgekiln.commands.awardledger import record_new_awards
 from badgekiln.errors import BadgekilnError, Diagnostic, SourceError, SourceLocation, ValidationFailed
 from badgekiln.formats import ids
+from badgekiln.formats.markdown import markdown_problem
 from badgekiln.models import Award, Project, Recipient
 from badgekiln.sources.config import source_paths
-from badgekiln.sources.fields import DATE_RE, Fields, did_you_mean, email_in_text, invisible_character, slugify
+from badgekiln.sources.fields import (
+    DATE_RE,
+    Fields,
+    did_you_mean,
+    email_in_text,
+    invisible_character,
+    markdown_as_shown,
+    slugify,
+)
 from badgekiln.sources.records import (
     appended,
     atomic_write_text,
@@ -145,8 +154,17 @@ def check_row(
     evidence_url = fields.url("evidence_url")
     evidence_narrative = fields.text("evidence_narrative", max_len=5000)
     fields.finish()
+    for key, text in (("narrative", narrative), ("evidence_narrative", evidence_narrative)):
+        problem = markdown_problem(text) if text else None
+        if problem is not None:  # (refused before anything is written, as the build would refuse it: a review)
+            fields.error(
+                "markdown-too-large",
+                f"the {key} cannot be shown: {problem[0]} (line {problem[1]} of the text)",
+                location,
+            )
+            return None
     for key, text in (("name", name), ("narrative", narrative), ("evidence_narrative", evidence_narrative)):
-        found = email_in_text(text or "")
+        found = email_in_text(markdown_as_shown(text or "") if key != "name" else text or "")
         if found:  # (refused before anything is written: the build would refuse it after)
             fields.error(
                 "email-published",

@@ -1,123 +1,25 @@
-"""Markdown from the sources to sanitized HTML: the one way source text becomes markup.
-
-Markdown is rendered by markdown-it-py with raw HTML disabled, then cleaned by nh3 (the Ammonia
-sanitizer) with an allow-list of tags and only ``http``, ``https`` and ``mailto`` links. The
-result is wrapped in :class:`markupsafe.Markup` here and nowhere else.
-
-Rendering is bounded. markdown-it-py's time and memory grow with the text (measured on a 2-core
-machine: about 1 second and 80 MB for 100,000 characters of the worst shapes found: tables
-thousands of columns wide, hundreds of small tables, ``[`` runs; 10 seconds and 780 MB for a
-1 MB wide table), so a text longer than :data:`MAX_MARKDOWN_CHARS` or with more than
-:data:`MAX_TABLE_ROWS` lines holding ``|`` is refused with the line where the limit is crossed
-(:func:`markdown_problem`, which the build runs on every page and criteria before rendering).
-"""
+"""Markdown as markup for templates: the sanitized HTML of :mod:`badgekiln.formats.markdown`,
+wrapped in :class:`markupsafe.Markup` here and nowhere else."""
 
 from __future__ import annotations
 
-from functools import lru_cache
-
-import nh3
-from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-from badgekiln.errors import BadgekilnError
-
-MAX_MARKDOWN_CHARS = 100_000  # characters in one Markdown text (a long page of prose is 30,000)
-MAX_TABLE_ROWS = 2_000  # lines holding '|' (table rows) in one Markdown text
-_CACHED_CHARS = 20_000  # longer texts (pages, each rendered once) are not kept in the cache
-
-ALLOWED_TAGS = {
-    "p",
-    "br",
-    "hr",
-    "em",
-    "strong",
-    "code",
-    "pre",
-    "blockquote",
-    "ul",
-    "ol",
-    "li",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "a",
-    "table",
-    "thead",
-    "tbody",
-    "tr",
-    "th",
-    "td",
-    "del",
-}
-ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}, "th": {"align"}, "td": {"align"}}
-URL_SCHEMES = {"http", "https", "mailto"}
-
-_parser = (
-    MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
-    .enable("table")
-    .enable("strikethrough")
+from badgekiln.formats.markdown import (
+    MAX_MARKDOWN_CHARS,
+    MAX_TABLE_ROWS,
+    MarkdownLimitError,
+    markdown_problem,
+    sanitized_html,
 )
 
-
-def _headings_down(html: str) -> str:
-    """Pages have one h1 (the title): Markdown headings start at h2."""
-    for level in range(5, 0, -1):
-        html = html.replace(f"<h{level}>", f"<h{level + 1}>").replace(f"</h{level}>", f"</h{level + 1}>")
-    return html
-
-
-class MarkdownLimitError(BadgekilnError):
-    """A Markdown text is over one of the limits (:func:`markdown_problem` says which and where)."""
-
-
-def markdown_problem(text: str) -> tuple[str, int] | None:
-    """Why ``text`` is too large to render, and the line (from 1) where it crosses the limit; or None.
-
-    Cheap (one pass over the text): it runs before markdown-it does.
-    """
-    if text.count("|") > MAX_TABLE_ROWS:
-        rows = 0
-        for number, line in enumerate(text.splitlines(), start=1):
-            if "|" in line:
-                rows += 1
-                if rows > MAX_TABLE_ROWS:
-                    return (f"the Markdown has more than {MAX_TABLE_ROWS:,} table rows (lines with '|')", number)
-    if len(text) > MAX_MARKDOWN_CHARS:
-        at_line = text.count("\n", 0, MAX_MARKDOWN_CHARS) + 1
-        return (f"the Markdown is {len(text):,} characters long; the limit is {MAX_MARKDOWN_CHARS:,}", at_line)
-    return None
+__all__ = ["MAX_MARKDOWN_CHARS", "MAX_TABLE_ROWS", "MarkdownLimitError", "markdown_problem", "render_markdown"]
 
 
 def render_markdown(text: str) -> Markup:
-    """Markdown ``text`` to sanitized HTML.
+    """Markdown ``text`` to sanitized HTML, as markup.
 
     Raises:
         MarkdownLimitError: when the text is over a limit (see :func:`markdown_problem`).
     """
-    problem = markdown_problem(text)
-    if problem is not None:
-        message, line = problem
-        raise MarkdownLimitError(f"{message} (line {line} of the text)")
-    return _render_cached(text) if len(text) <= _CACHED_CHARS else _render(text)
-
-
-@lru_cache(maxsize=4096)
-def _render_cached(text: str) -> Markup:
-    """:func:`_render`, cached: the same criteria render once per build."""
-    return _render(text)
-
-
-def _render(text: str) -> Markup:
-    html = _headings_down(_parser.render(text))
-    clean = nh3.clean(
-        html,
-        tags=ALLOWED_TAGS,
-        attributes=ALLOWED_ATTRIBUTES,
-        url_schemes=URL_SCHEMES,
-        link_rel="nofollow noopener noreferrer",
-        strip_comments=True,
-    )
-    return Markup(clean)
+    return Markup(sanitized_html(text))

@@ -9,6 +9,7 @@ with a did-you-mean hint.
 from __future__ import annotations
 
 import difflib
+import html
 import ipaddress
 import json
 import re
@@ -56,7 +57,6 @@ def email_in_text(text: str) -> str | None:
     """The first email address in ``text``, also where it is percent-encoded (``%40``), an HTML
     entity (``&#64;``), in full-width or other compatibility forms (``＠``), or split by invisible
     characters (:func:`plain_text`), or None."""
-    import html
     import unicodedata
     from urllib.parse import unquote
 
@@ -68,6 +68,25 @@ def email_in_text(text: str) -> str | None:
             if _around_an_address(form, found.start(), found.end()):
                 return found.group()
     return None
+
+
+_TAGS = re.compile(r"<[^<>]*>")  # (a ">" in an attribute leaves some of its tag as text: the HTML is read too)
+
+
+def markdown_as_shown(text: str) -> str:
+    """A Markdown text (a narrative) with what its page shows of it, for the checks of what is
+    published: the text, its HTML (a link's address) and the HTML's text (an address split by a
+    code span or escaped, ``jane\\@x.org``, reads whole there). A text is rendered unless
+    nothing in it reads as ``@`` (:func:`plain_text`: ``%40``, ``&#64;``, ``＠``, ``﹫``) and it
+    holds no ``&`` or ``%`` (rendering makes no ``@`` of its own; a review found the percent and
+    full-width forms got past a narrower test). A text over the Markdown limits is given back as
+    it is (it is refused where it is read)."""
+    from badgekiln.formats.markdown import markdown_problem, sanitized_html
+
+    if not ("&" in text or "%" in text or "@" in plain_text(text)) or markdown_problem(text) is not None:
+        return text
+    shown = sanitized_html(text)
+    return "\n".join((text, shown, html.unescape(_TAGS.sub("", shown))))
 
 
 def _around_an_address(text: str, start: int, end: int) -> bool:
@@ -93,7 +112,6 @@ def plain_text(text: str) -> str:
     forms (full-width letters, the small commercial at) and dots that look like a full stop made
     plain, entities and percent-escapes decoded, case folded. What an address hidden in a text is
     looked for in: ``jane\u2060@example\ua4f8com`` shows as jane@example.com."""
-    import html
     import unicodedata
     from urllib.parse import unquote
 

@@ -26,6 +26,7 @@ from badgekiln.errors import (
     ValidationFailed,
 )
 from badgekiln.formats import baking, ids, pngcheck, raster, svgsafety
+from badgekiln.formats.markdown import markdown_problem
 from badgekiln.formats.ob3 import ACHIEVEMENT_TYPES, normalize_achievement_type
 from badgekiln.models import (
     ROW_BADGE,
@@ -53,6 +54,7 @@ from badgekiln.sources.fields import (
     did_you_mean,
     email_in_text,
     invisible_character,
+    markdown_as_shown,
     plain_text,
     slugify,
 )
@@ -552,7 +554,7 @@ def _award(data, location, diagnostics, badges, badge_files, recipient, today) -
     issued_on = fields.date("issued_on", required=True)
     award_id = fields.slug("id", pattern=AWARD_ID_RE)
     expires = fields.date("expires")
-    narrative = fields.text("narrative", max_len=5000)
+    narrative = _narrative(fields)
     evidence = tuple(_evidence(item, loc, diagnostics) for item, loc in fields.items("evidence"))
     revoked = _revocation(fields)
     renews = fields.slug("renews", pattern=AWARD_ID_RE)
@@ -595,6 +597,15 @@ def _award(data, location, diagnostics, badges, badge_files, recipient, today) -
             fields.where("issued_on"),
             "verifiers reject a badge issued in the future: add the award on or after its date",
         )
+    shown = len(narrative or "") + sum(len(item.narrative or "") for item in evidence if item is not None)
+    if shown > MAX_AWARD_MARKDOWN:  # (with criteria, within what a page may render: LimitedSandbox.metered)
+        fields.error(
+            "markdown-too-large",
+            f"the narratives of this award (its own and its evidence's) are {shown:,} characters; "
+            f"its page shows at most {MAX_AWARD_MARKDOWN:,}",
+            fields.where("evidence") if evidence else fields.where("narrative"),
+            "link to long evidence (its url) instead of pasting it",
+        )
     if badge is None or issued_on is None or not all(evidence) or badge not in badges:
         return None
     if expires is None and badges[badge].valid_for is not None:
@@ -615,10 +626,28 @@ def _award(data, location, diagnostics, badges, badge_files, recipient, today) -
     )
 
 
+MAX_AWARD_MARKDOWN = 100_000  # characters of an award's narratives in all (criteria may add 100,000 on its page)
+
+
+def _narrative(fields: Fields) -> str | None:
+    """An award's or evidence's ``narrative``: Markdown (OB 2.0 and 3.0 say so; its page renders
+    it), within what a page may render (:func:`badgekiln.formats.markdown.markdown_problem`)."""
+    narrative = fields.text("narrative", max_len=5000)
+    problem = markdown_problem(narrative) if narrative else None
+    if problem is not None:
+        fields.error(
+            "markdown-too-large",
+            f"the narrative cannot be shown: {problem[0]} (line {problem[1]} of the text)",
+            fields.where("narrative"),
+        )
+        return None
+    return narrative
+
+
 def _evidence(data, location, diagnostics) -> Evidence | None:
     fields = Fields(data, location, diagnostics, "evidence")
     url = fields.url("url")
-    narrative = fields.text("narrative", max_len=5000)
+    narrative = _narrative(fields)
     name = fields.text("name", single_line=True, max_len=300)
     description = fields.text("description", max_len=2000)
     fields.finish()
@@ -1100,10 +1129,25 @@ def _check_assets(
             diagnostics.extend(svgsafety.unsafe_svg_diagnostics(data, rel, SourceLocation(rel)))
 
 
+def _narratives(data: Any) -> list[str]:
+    """The narratives of a recipient file's awards and their evidence (rendered as Markdown)."""
+    found = []
+    awards = data.get("awards") if isinstance(data, dict) else None
+    for award in awards if isinstance(awards, list) else ():
+        if not isinstance(award, dict):
+            continue
+        found.append(award.get("narrative"))
+        evidence = award.get("evidence")
+        if isinstance(evidence, list):
+            found.extend(item.get("narrative") for item in evidence if isinstance(item, dict))
+    return [text for text in found if isinstance(text, str)]
+
+
 def _check_email_not_published(data: Any, email: str, diagnostics: list[Diagnostic]) -> None:
     """No email address, the earner's or anyone else's, may be pasted into a text that pages or
     badges publish (a revocation reason naming the complainant's address: UX review)."""
     plain_email = plain_text(email)
+    narratives = set(_narratives(data))
 
     def walk(node: Any) -> None:
         if isinstance(node, dict):
@@ -1114,6 +1158,8 @@ def _check_email_not_published(data: Any, email: str, diagnostics: list[Diagnost
         else:
             return
         for value, location in pairs:
+            if isinstance(value, str) and value in narratives:  # (Markdown: also as its page shows it)
+                value = markdown_as_shown(value)
             if isinstance(value, str) and plain_email in plain_text(value):
                 diagnostics.append(
                     Diagnostic(
