@@ -315,6 +315,26 @@ def test_a_portfolio_viewed_after_a_badges_expiry_marks_it_expired(page, example
     assert page.inner_text(".portfolio-lead").startswith("The badges listed here were valid when this page was made")
 
 
+@pytest.mark.parametrize(("width", "shown"), [(1100, "share.png"), (390, "badges/")])
+def test_a_portfolio_on_a_phone_shows_each_badges_artwork_beside_its_facts(page, example, width, shown):
+    # (an earner review: on a phone the share cards' text was 6 pixels high)
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(example.url("earners/sean-obrien/"))
+    page.wait_for_load_state("networkidle")
+    pictures = page.locator(".portfolio-award .share-card")
+    assert pictures.count() >= 1
+    for number in range(pictures.count()):
+        picture = pictures.nth(number)
+        assert shown in picture.evaluate("e => e.currentSrc"), picture.evaluate("e => e.currentSrc")
+        assert picture.evaluate("e => e.complete && e.naturalWidth > 0")
+        box = picture.bounding_box()
+        if width < 500:  # (a small square beside the text, on the same row)
+            assert 60 <= box["width"] <= 80 and 60 <= box["height"] <= 80, box
+            facts = page.locator(".portfolio-award p").nth(number).bounding_box()
+            assert facts["x"] >= box["x"] + box["width"] and facts["y"] < box["y"] + box["height"], (box, facts)
+    snap(page, f"portfolio-{width}.png")
+
+
 def test_banner_stays_hidden_before_expiry(page, example):
     page.goto(example.url(f"awards/{VALID}/"))
     assert page.locator(".banner-expired").is_hidden()
