@@ -332,6 +332,20 @@ def test_unsaved_formulas_are_placed_as_openpyxl_reads_them(minimal_site, run, t
         assert "expires: 2029-03-01" in (minimal_site / "recipients/zoe.yaml").read_text()
 
 
+def test_a_true_or_false_cell_reads_as_excel_shows_it(minimal_site, run, tmp_path):
+    # (a review: a boolean cell became "True", not the "TRUE" the sheet shows)
+    sheet = xlsx(
+        tmp_path / "awards.xlsx",
+        [
+            ["name", "email", "badge", "issued_on", "narrative"],
+            ["Zoe", "zoe@example.org", "first-badge", "2026-03-01", True],
+        ],
+    )
+    result = award_sheet(run, minimal_site, sheet)
+    assert result.code == 0, result.err
+    assert 'narrative: "TRUE"' in (minimal_site / "recipients/zoe.yaml").read_text()
+
+
 def test_xlsx_rows_are_located_by_row_number(minimal_site, run, tmp_path):
     sheet = xlsx(
         tmp_path / "awards.xlsx",

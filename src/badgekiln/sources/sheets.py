@@ -790,6 +790,8 @@ def _xlsx_cell(value) -> str | date | None:
         return value.date()
     if isinstance(value, date):
         return value
+    if isinstance(value, bool):  # (as Excel shows it: Python's str() gave "True")
+        return "TRUE" if value else "FALSE"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if value is None or isinstance(value, str):
