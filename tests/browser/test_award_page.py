@@ -289,7 +289,8 @@ def test_page_viewed_after_expiry_shows_the_built_expired_banner(page, example):
     )
     assert built == (  # (one that was renewed says so in its banner: UX review, the link was far below)
         '<p class="banner banner-expired" role="alert"><strong>Expired</strong> on 2 September 2025. '
-        'It was renewed on 28 September 2026: <a href="../../awards/z3k7q2w9hd/">see the current award</a>.</p>'
+        'It was renewed on 28 September 2026: <a href="../../awards/z3k7q2w9hd/">see the current award</a>'
+        f'<span class="print-only"> at {example.url("awards/z3k7q2w9hd/")}</span>.</p>'
     )
     assert banner.inner_text() == "Expired on 1 March 2029. This badge is no longer current."
     assert page.title().startswith("Expired: ")  # (as a page built after the expiry is titled: UX review)
@@ -333,6 +334,16 @@ def test_a_portfolio_on_a_phone_shows_each_badges_artwork_beside_its_facts(page,
             facts = page.locator(".portfolio-award p").nth(number).bounding_box()
             assert facts["x"] >= box["x"] + box["width"] and facts["y"] < box["y"] + box["height"], (box, facts)
     snap(page, f"portfolio-{width}.png")
+
+
+def test_an_expired_renewed_certificate_gives_the_current_awards_address_on_paper(page, example):
+    # (an earner review: the printed notice said "see the current award", a link paper cannot follow)
+    page.goto(example.url(f"awards/{EXPIRED}/"))
+    current = example.url("awards/z3k7q2w9hd/")
+    assert page.inner_text(".banner-expired").endswith("see the current award.")  # (on screen: the link)
+    page.emulate_media(media="print")
+    assert page.inner_text(".banner-expired").endswith(f"see the current award at {current}.")
+    snap(page, "certificate-expired-renewed.png")
 
 
 def test_banner_stays_hidden_before_expiry(page, example):

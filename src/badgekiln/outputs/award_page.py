@@ -42,7 +42,7 @@ def produce(plan: Plan, inputs: BuildInputs, renderer: Renderer, item: tuple[Rec
             issuer=context.issuer_context(config),
             badge=_once(inputs, context.badge_context, badge),
             award=award_ctx,
-            renewal=context.renewal_context(inputs.project, award, page),
+            renewal=context.renewal_context(config, inputs.project, award, page),
             dev_keys=signed_with_development_keys(inputs, award),
             components=progression.component_links(inputs.project, recipient, award, inputs.today),
             endorsements=endorsements.page_context(

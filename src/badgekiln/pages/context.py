@@ -146,14 +146,20 @@ def award_context(config: SiteConfig, badge: BadgeClass, recipient: Recipient, a
     }
 
 
-def renewal_context(project: Project, award: Award, page: str) -> dict | None:
+def renewal_context(config: SiteConfig, project: Project, award: Award, page: str) -> dict | None:
     """The renewal links of an award's page: the award it renews and the award that renews it
-    (links relative to ``page``), or None when neither."""
+    (links relative to ``page``, and each page's address, which a printed certificate shows), or
+    None when neither."""
 
     def other(found: Award | None) -> dict | None:
         if found is None:
             return None
-        return {"id": found.id, "issued_on": found.issued_on, "path": urls.relative(page, urls.award_dir(found.id))}
+        return {
+            "id": found.id,
+            "issued_on": found.issued_on,
+            "path": urls.relative(page, urls.award_dir(found.id)),
+            "url": config.url(urls.award_dir(found.id)),
+        }
 
     renews = other(project.award(award.renews) if award.renews else None)
     renewed_by = other(project.renewal_of(award.id))
