@@ -315,3 +315,33 @@ def test_an_address_the_rendered_narrative_shows_is_refused_before_writing(minim
     )  # fmt: skip
     assert result.code == 1 and "error[markdown-too-large]: the narrative cannot be shown" in result.err
     assert (minimal_site / "recipients/ann.yaml").read_text() == before
+
+
+def test_a_name_no_card_font_draws_is_warned_of_where_it_is_written(minimal_site, run, tmp_path):
+    # (an earner review: a name in a script no bundled font covers became boxes on its share card, unsaid)
+    tibetan = "\u0f56\u0f40\u0fb2\u0f0b\u0f64\u0f72\u0f66"
+    (minimal_site / "recipients/tashi.yaml").write_text(
+        f'name: "{tibetan}"\nemail: tashi@example.org\nawards:\n  - badge: first-badge\n    issued_on: 2026-02-01\n'
+    )
+    (minimal_site / "recipients/wei.yaml").write_text(
+        'name: "王伟"\nemail: wei@example.org\nawards:\n  - badge: first-badge\n    issued_on: 2026-02-01\n'
+    )
+    result = run("build", "--source", str(minimal_site), "--today", TODAY)
+    assert result.code == 0, result.err
+    assert (
+        "recipients/tashi.yaml:1:7: warning[font-coverage]: the name has characters that no font of the share "
+        "cards draws: \u0f56 (U+0F56 TIBETAN LETTER BA), \u0f40 (U+0F40 TIBETAN LETTER KA), "
+    ) in result.err, result.err
+    assert "wei.yaml:1:7: warning" not in result.err  # (CJK is bundled)
+    hidden = minimal_site / "recipients/tashi.yaml"
+    hidden.write_text(hidden.read_text().replace("email:", "show_name: false\nemail:"))
+    result = run("build", "--source", str(minimal_site), "--today", TODAY)
+    assert result.code == 0 and "font-coverage" not in result.err  # (its card says "A verified earner")
+    sheet = tmp_path / "awards.csv"
+    sheet.write_text(f"name,email,badge,issued_on\n{tibetan},dorje@example.org,first-badge,2026-03-01\n")
+    result = run("award", "--csv", str(sheet), "--source", str(minimal_site), "--today", TODAY)
+    assert result.code == 0 and "awards.csv:2:1: warning[font-coverage]" in result.err, result.err
+    # (a review: said of a row whose earner is on file, whose file's name and show_name are what count)
+    sheet.write_text(f"name,email,badge,issued_on\n{tibetan},tashi@example.org,first-badge,2026-03-01\n")
+    result = run("award", "--csv", str(sheet), "--source", str(minimal_site), "--today", TODAY)
+    assert result.code == 0 and "font-coverage" not in result.err, result.err

@@ -143,6 +143,27 @@ def test_a_character_no_font_has_is_reported():
     assert sharecard.coverage("a\U0001d11eb")[1] == ("\U0001d11e", None)  # musical symbol G clef
 
 
+@pytest.mark.parametrize("script, name, font", NAMES, ids=[n[0] for n in NAMES])
+def test_the_build_warns_of_no_name_a_card_draws(script, name, font):
+    assert raster.undrawn(name) == []
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "\u0f56\u0f40\u0fb2\u0f0b\u0f64\u0f72\u0f66\u0f0b",
+        "\u1824\u1837\u1822",
+        "Ꭰ\ua8e0 Lee",
+        "Ana\u200d\ufe0f \U0001d11e",
+    ],
+    ids=["tibetan", "mongolian", "cherokee-and-devanagari-sign", "joiners-and-a-clef"],
+)
+def test_what_undrawn_reports_is_what_the_card_has_no_font_for(name):
+    # (undrawn() lives below the pages, where validation can use it: it must agree with the card)
+    boxes = [char for char, found in sharecard.coverage(name) if found is None and not char.isspace()]
+    assert raster.undrawn(name) == list(dict.fromkeys(boxes)) != []
+
+
 def test_right_to_left_text_is_laid_out_right_to_left_and_shaped():
     font = sharecard._hb_font("NotoSansHebrew-Bold.ttf")
     alef, bet = font.get_nominal_glyph(ord("א")), font.get_nominal_glyph(ord("ב"))

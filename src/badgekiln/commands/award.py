@@ -15,7 +15,7 @@ from pathlib import Path
 
 from badgekiln.commands.awardledger import record_new_awards
 from badgekiln.errors import BadgekilnError, Diagnostic, SourceError, SourceLocation, ValidationFailed
-from badgekiln.formats import ids
+from badgekiln.formats import ids, raster
 from badgekiln.formats.markdown import markdown_problem
 from badgekiln.models import Award, Project, Recipient
 from badgekiln.sources.config import source_paths
@@ -431,6 +431,19 @@ def add_awards(source: Path, awards: list[NewAward], today: date) -> AwardResult
         elif award.email in new_files:
             new_files[award.email][2].append(award)
         else:
+            # (said only of a name this writes: an earner on file keeps their file's name and show_name,
+            # which the build checks: a review)
+            if undrawn := raster.undrawn(award.name):
+                result.warnings.append(
+                    Diagnostic(
+                        "warning",
+                        "font-coverage",
+                        f"the name has characters that no font of the share cards draws: {raster.undrawn_said(undrawn)}",
+                        award.location,
+                        "its share card (the picture a shared link shows) has a box for each; its pages show the "
+                        "name in the reader's own fonts",
+                    )
+                )
             slug = slugify(award.name)
             base, n = slug, 2
             while slug in taken_slugs or any((recipients_dir / f"{slug}{ext}").exists() for ext in (".yaml", ".yml")):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from importlib import resources
 from pathlib import Path
 from xml.parsers import expat
@@ -24,7 +25,16 @@ import resvg_py  # type: ignore[import-untyped]
 
 from badgekiln.errors import BakeError
 
-__all__ = ["FONT_FILES", "MAX_RASTER_SIDE", "SCRIPTS", "font_dir", "rasterise", "svg_references"]
+__all__ = [
+    "FONT_FILES",
+    "MAX_RASTER_SIDE",
+    "SCRIPTS",
+    "font_dir",
+    "rasterise",
+    "svg_references",
+    "undrawn",
+    "undrawn_said",
+]
 
 #: The scripts whose Noto Sans Bold is bundled whole (scripts/build-fonts.py makes them).
 SCRIPTS = (
@@ -66,6 +76,42 @@ _URL_FUNCTION = re.compile(r"url\(\s*(['\"]?)(.*?)\1\s*\)", re.IGNORECASE | re.D
 def font_dir() -> Path:
     """The folder of the bundled fonts."""
     return Path(str(resources.files("badgekiln") / "data" / "fonts"))
+
+
+@functools.cache
+def _drawn() -> frozenset[int]:
+    """Every character some bundled font has (each font's character map, as HarfBuzz reads it,
+    as :mod:`badgekiln.pages.sharecard` does: about 0.04 s for all of them)."""
+    import uharfbuzz as hb
+
+    found: set[int] = set()
+    for name in FONT_FILES:
+        found.update(hb.Face((font_dir() / name).read_bytes()).unicodes)
+    return frozenset(found)
+
+
+def undrawn(text: str) -> list[str]:
+    """The characters of ``text`` that no bundled font draws, each once, in order: a share card
+    shows a box for each. Characters that draw nothing by themselves (spaces, joiners, marks of
+    direction, variation selectors, tags) are not counted."""
+    if text.isascii():
+        return []
+    found: list[str] = []
+    for char in text:
+        code = ord(char)
+        if code < 0x80 or char.isspace() or unicodedata.category(char) in ("Cf", "Cc") or char in found:
+            continue
+        if 0xFE00 <= code <= 0xFE0F or 0xE0100 <= code <= 0xE01EF or code == 0x034F:  # (variation selectors)
+            continue
+        if code not in _drawn():
+            found.append(char)
+    return found
+
+
+def undrawn_said(chars: list[str]) -> str:
+    """``ཀ (U+0F40 TIBETAN LETTER KA), …``: characters as a message names them (at most three)."""
+    named = [f"{char} (U+{ord(char):04X} {unicodedata.name(char, 'unnamed')})" for char in chars[:3]]
+    return ", ".join(named) + (f" and {len(chars) - 3} more" if len(chars) > 3 else "")
 
 
 def svg_references(svg: bytes) -> list[str]:

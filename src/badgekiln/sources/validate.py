@@ -475,6 +475,14 @@ def _recipient_file(
         )
     email = fields.email("email", required=True)
     show_name = fields.boolean("show_name", True)
+    if name and show_name and (undrawn := raster.undrawn(name)):
+        fields.warning(
+            "font-coverage",
+            f"the name has characters that no font of the share cards draws: {raster.undrawn_said(undrawn)}",
+            fields.where("name"),
+            "its share card (the picture a shared link shows) has a box for each; its pages show the name "
+            "in the reader's own fonts",
+        )
     membership_until = _membership(fields)
     items = fields.items("awards", required=True)
     cpd = learning.cpd_log(fields, today)
