@@ -372,7 +372,7 @@ def test_narratives_are_markdown_on_the_page_and_bounded(minimal_site, run):
     plain = ann.read_text()
     ann.write_text(
         plain
-        + '    narrative: "Led the *Riverside* rebuild:\\n\\n- 120 joints\\n- ~~zero~~ one defect\\n\\n<script>x</script>"\n'
+        + '    narrative: "# Riverside\\n\\nLed the *Riverside* rebuild:\\n\\n- 120 joints\\n- ~~zero~~ one defect\\n\\n<script>x</script>"\n'
         + "    evidence:\n      - narrative: '[Report](https://example.org/r) and [bad](javascript:alert(1))'\n"
     )
     result = run("build", "--source", str(minimal_site), "--today", TODAY)
@@ -380,6 +380,7 @@ def test_narratives_are_markdown_on_the_page_and_bounded(minimal_site, run):
     page = (minimal_site / "output/awards/ann-first-1/index.html").read_text()
     assert "<p>Led the <em>Riverside</em> rebuild:</p>\n<ul>\n<li>120 joints</li>" in page
     assert "<li><s>zero</s> one defect</li>" in page  # (a strikethrough is kept: a review)
+    assert "<h3>Riverside</h3>" in page  # (under the section's own h2, "About this award")
     assert "&lt;script&gt;x&lt;/script&gt;" in page and "<script>x" not in page
     assert '<a href="https://example.org/r" rel="nofollow noopener noreferrer">Report</a>' in page
     assert 'href="javascript' not in page and "[bad](javascript:alert(1))" in page  # (text, not a link)

@@ -851,3 +851,13 @@ def test_ctrl_c_says_interrupted_and_exits_130(minimal_site, tmp_path):
     assert proc.returncode == 130
     assert err.strip().splitlines()[-1] == "interrupted"
     assert "Traceback" not in err
+
+
+def test_markdown_heading_levels_are_bounded():
+    from badgekiln.formats.markdown import sanitized_html
+
+    assert sanitized_html("# A\n\n###### F") == "<h2>A</h2>\n<h6>F</h6>\n"
+    assert sanitized_html("# A\n\n##### E", 3) == "<h3>A</h3>\n<h6>E</h6>\n"
+    for top in (1, 7, "3", True, 2.0):  # (a site's template may pass anything to |markdown(top))
+        with pytest.raises(ValueError, match="a heading level from 2 to 6"):
+            sanitized_html("# A", top)

@@ -16,6 +16,7 @@ thousands of columns wide, hundreds of small tables, ``[`` runs; 10 seconds and 
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 import nh3
@@ -64,11 +65,14 @@ _parser = (
 )
 
 
-def _headings_down(html: str) -> str:
-    """Pages have one h1 (the title): Markdown headings start at h2."""
-    for level in range(5, 0, -1):
-        html = html.replace(f"<h{level}>", f"<h{level + 1}>").replace(f"</h{level}>", f"</h{level + 1}>")
-    return html
+_HEADING = re.compile(r"<(/?)h([1-6])>")  # (markdown-it's headings have no attributes; text has no "<")
+HEADING_LEVELS = range(2, 7)  # where a text's headings may start: pages have one h1, their title
+
+
+def _headings_down(html: str, top: int = 2) -> str:
+    """Markdown's headings from level ``top`` on (``#`` becomes ``<h{top}>``; h6 at the most)."""
+    shift = top - 1
+    return _HEADING.sub(lambda m: f"<{m[1]}h{min(int(m[2]) + shift, 6)}>", html)
 
 
 class MarkdownLimitError(BadgekilnError):
@@ -93,27 +97,31 @@ def markdown_problem(text: str) -> tuple[str, int] | None:
     return None
 
 
-def sanitized_html(text: str) -> str:
-    """Markdown ``text`` to sanitized HTML.
+def sanitized_html(text: str, top: int = 2) -> str:
+    """Markdown ``text`` to sanitized HTML, its headings from level ``top`` on (2: under a page's
+    title; 3: a text shown in a section of its own, an award's narrative).
 
     Raises:
         MarkdownLimitError: when the text is over a limit (see :func:`markdown_problem`).
+        ValueError: ``top`` is not a heading level from 2 to 6.
     """
+    if type(top) is not int or top not in HEADING_LEVELS:
+        raise ValueError(f"a heading level from 2 to 6 is needed, not {top!r}")
     problem = markdown_problem(text)
     if problem is not None:
         message, line = problem
         raise MarkdownLimitError(f"{message} (line {line} of the text)")
-    return _render_cached(text) if len(text) <= _CACHED_CHARS else _render(text)
+    return _render_cached(text, top) if len(text) <= _CACHED_CHARS else _render(text, top)
 
 
 @lru_cache(maxsize=4096)
-def _render_cached(text: str) -> str:
+def _render_cached(text: str, top: int) -> str:
     """:func:`_render`, cached: the same criteria render once per build."""
-    return _render(text)
+    return _render(text, top)
 
 
-def _render(text: str) -> str:
-    html = _headings_down(_parser.render(text))
+def _render(text: str, top: int) -> str:
+    html = _headings_down(_parser.render(text), top)
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,

@@ -16,10 +16,12 @@ from badgekiln.formats.markdown import (
 __all__ = ["MAX_MARKDOWN_CHARS", "MAX_TABLE_ROWS", "MarkdownLimitError", "markdown_problem", "render_markdown"]
 
 
-def render_markdown(text: str) -> Markup:
-    """Markdown ``text`` to sanitized HTML, as markup.
+def render_markdown(text: str, top: int = 2) -> Markup:
+    """Markdown ``text`` to sanitized HTML, as markup, its headings from level ``top`` on
+    (``|markdown(3)`` in a template: a text in a section of its own).
 
     Raises:
         MarkdownLimitError: when the text is over a limit (see :func:`markdown_problem`).
+        ValueError: ``top`` is not a heading level from 2 to 6.
     """
-    return Markup(sanitized_html(text))
+    return Markup(sanitized_html(text, top))
