@@ -291,6 +291,8 @@ LIMITS = {  # template, line of the error, what the error says
     "batch-fill": ("{{ [1]|batch(10**9, 0)|list|length }}", 1, TOO_LARGE),
     "division-by-zero": ("{{ 1 // 0 }}", 1, "ZeroDivisionError"),
     "slow-markdown": ("{% for i in range(1000) %}{{ ('[' * 90000)|markdown }}{% endfor %}", 1, "|markdown"),
+    "markdown-heading-level": ("{{ 'x'|markdown(7) }}", 1, "a heading level from 2 to 6 is needed, not 7"),
+    "markdown-undefined-level": ("{{ 'x'|markdown(heading_level) }}", 1, "'heading_level' is undefined"),
 }
 # The child's memory is capped only to protect this machine should a limit fail (the test then
 # fails on the message: "needs too much memory" is not what it expects).

@@ -3,6 +3,7 @@ wrapped in :class:`markupsafe.Markup` here and nowhere else."""
 
 from __future__ import annotations
 
+from jinja2 import Undefined
 from markupsafe import Markup
 
 from badgekiln.formats.markdown import (
@@ -24,4 +25,6 @@ def render_markdown(text: str, top: int = 2) -> Markup:
         MarkdownLimitError: when the text is over a limit (see :func:`markdown_problem`).
         ValueError: ``top`` is not a heading level from 2 to 6.
     """
+    if isinstance(top, Undefined):  # (a misspelt variable: Jinja's "'x' is undefined", not "not Undefined")
+        str(top)  # (StrictUndefined, the sandbox's, raises its own error)
     return Markup(sanitized_html(text, top))
