@@ -15,8 +15,7 @@ from pathlib import Path
 
 from badgekiln.commands.awardledger import record_new_awards
 from badgekiln.errors import BadgekilnError, Diagnostic, SourceError, SourceLocation, ValidationFailed
-from badgekiln.formats import ids, raster
-from badgekiln.formats.markdown import markdown_problem
+from badgekiln.formats import ids
 from badgekiln.models import Award, Project, Recipient
 from badgekiln.sources.config import source_paths
 from badgekiln.sources.fields import (
@@ -24,8 +23,10 @@ from badgekiln.sources.fields import (
     Fields,
     did_you_mean,
     email_in_text,
+    font_coverage,
     invisible_character,
     markdown_as_shown,
+    markdown_limit,
     slugify,
 )
 from badgekiln.sources.records import (
@@ -155,16 +156,15 @@ def check_row(
     evidence_narrative = fields.text("evidence_narrative", max_len=5000)
     fields.finish()
     for key, text in (("narrative", narrative), ("evidence_narrative", evidence_narrative)):
-        problem = markdown_problem(text) if text else None
-        if problem is not None:  # (refused before anything is written, as the build would refuse it: a review)
-            fields.error(
-                "markdown-too-large",
-                f"the {key} cannot be shown: {problem[0]} (line {problem[1]} of the text)",
-                location,
-            )
+        if too_large := markdown_limit(text):  # (refused before anything is written, as the build would: a review)
+            fields.error("markdown-too-large", f"the {key} cannot be shown: {too_large}", location)
             return None
-    for key, text in (("name", name), ("narrative", narrative), ("evidence_narrative", evidence_narrative)):
-        found = email_in_text(markdown_as_shown(text or "") if key != "name" else text or "")
+    for key, text in (
+        ("name", name or ""),
+        ("narrative", markdown_as_shown(narrative or "")),  # (Markdown: also as its page shows it)
+        ("evidence_narrative", markdown_as_shown(evidence_narrative or "")),
+    ):
+        found = email_in_text(text)
         if found:  # (refused before anything is written: the build would refuse it after)
             fields.error(
                 "email-published",
@@ -433,17 +433,8 @@ def add_awards(source: Path, awards: list[NewAward], today: date) -> AwardResult
         else:
             # (said only of a name this writes: an earner on file keeps their file's name and show_name,
             # which the build checks: a review)
-            if undrawn := raster.undrawn(award.name):
-                result.warnings.append(
-                    Diagnostic(
-                        "warning",
-                        "font-coverage",
-                        f"the name has characters that no font of the share cards draws: {raster.undrawn_said(undrawn)}",
-                        award.location,
-                        "its share card (the picture a shared link shows) has a box for each; its pages show the "
-                        "name in the reader's own fonts",
-                    )
-                )
+            if boxes := font_coverage(award.name, award.location):
+                result.warnings.append(boxes)
             slug = slugify(award.name)
             base, n = slug, 2
             while slug in taken_slugs or any((recipients_dir / f"{slug}{ext}").exists() for ext in (".yaml", ".yml")):

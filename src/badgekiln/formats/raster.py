@@ -32,6 +32,8 @@ __all__ = [
     "font_dir",
     "rasterise",
     "svg_references",
+    "draws_nothing",
+    "font_characters",
     "undrawn",
     "undrawn_said",
 ]
@@ -79,31 +81,46 @@ def font_dir() -> Path:
 
 
 @functools.cache
-def _drawn() -> frozenset[int]:
-    """Every character some bundled font has (each font's character map, as HarfBuzz reads it,
-    as :mod:`badgekiln.pages.sharecard` does: about 0.04 s for all of them)."""
+def font_characters(name: str) -> frozenset[int]:
+    """The characters the bundled font ``name`` has: those of its best character map, as HarfBuzz
+    reads it (fontTools' ``getBestCmap`` gives the same for every bundled font, in 10 to 70 times
+    the time: tests/test_sharecards.py compares them). The file is mapped, not copied."""
     import uharfbuzz as hb
 
-    found: set[int] = set()
-    for name in FONT_FILES:
-        found.update(hb.Face((font_dir() / name).read_bytes()).unicodes)
-    return frozenset(found)
+    return frozenset(hb.Face(hb.Blob.from_file_path(str(font_dir() / name))).unicodes)
+
+
+def draws_nothing(char: str) -> bool:
+    """Characters that draw nothing by themselves: joiners, variation selectors, marks of
+    direction, tags (they travel with the character before them)."""
+    code = ord(char)
+    return (
+        code in (0x200C, 0x200D, 0x200E, 0x200F, 0x2060, 0x034F)
+        or 0xFE00 <= code <= 0xFE0F
+        or 0xE0020 <= code <= 0xE007F
+        or 0xE0100 <= code <= 0xE01EF
+        or 0x202A <= code <= 0x202E
+        or 0x2066 <= code <= 0x2069
+    )
+
+
+@functools.cache
+def _drawn() -> frozenset[int]:
+    """Every character some bundled font has (about 0.04 s for all of them)."""
+    return frozenset().union(*(font_characters(name) for name in FONT_FILES))
 
 
 def undrawn(text: str) -> list[str]:
     """The characters of ``text`` that no bundled font draws, each once, in order: a share card
-    shows a box for each. Characters that draw nothing by themselves (spaces, joiners, marks of
-    direction, variation selectors, tags) are not counted."""
+    (:func:`badgekiln.pages.sharecard.coverage`) shows a box for each. Spaces, control characters
+    and characters that draw nothing by themselves (:func:`draws_nothing`) are not counted."""
     if text.isascii():
         return []
     found: list[str] = []
     for char in text:
-        code = ord(char)
-        if code < 0x80 or char.isspace() or unicodedata.category(char) in ("Cf", "Cc") or char in found:
+        if char in found or char.isspace() or draws_nothing(char) or unicodedata.category(char) == "Cc":
             continue
-        if 0xFE00 <= code <= 0xFE0F or 0xE0100 <= code <= 0xE01EF or code == 0x034F:  # (variation selectors)
-            continue
-        if code not in _drawn():
+        if ord(char) not in _drawn():
             found.append(char)
     return found
 

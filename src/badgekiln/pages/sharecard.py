@@ -106,26 +106,10 @@ _ELLIPSIS = "…"
 _EMOJI = "NotoEmoji-SemiBold.ttf"
 
 
-@functools.cache
-def _cmap(name: str) -> frozenset[int]:
-    """The characters a bundled font has: those of the font's best character map, as HarfBuzz
-    reads it (fontTools' ``getBestCmap`` gives the same for every bundled font, in 10 to 70 times
-    the time: tests/test_sharecard.py compares them)."""
-    return frozenset(_hb_font(name).face.unicodes)
-
-
-def _ignorable(char: str) -> bool:
-    """Characters that draw nothing by themselves: joiners, variation selectors, marks of
-    direction, tags (they travel with the character before them)."""
-    code = ord(char)
-    return (
-        code in (0x200C, 0x200D, 0x200E, 0x200F, 0x2060, 0x034F)
-        or 0xFE00 <= code <= 0xFE0F
-        or 0xE0020 <= code <= 0xE007F
-        or 0xE0100 <= code <= 0xE01EF
-        or 0x202A <= code <= 0x202E
-        or 0x2066 <= code <= 0x2069
-    )
+# The characters each bundled font has, and those that draw nothing by themselves: in
+# formats/raster.py, which validation reads too (warning[font-coverage] names a name's boxes).
+_cmap = raster.font_characters
+_ignorable = raster.draws_nothing
 
 
 def coverage(text: str, *, bold: bool = True) -> list[tuple[str, str | None]]:

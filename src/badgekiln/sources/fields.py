@@ -81,12 +81,38 @@ def markdown_as_shown(text: str) -> str:
     holds no ``&`` or ``%`` (rendering makes no ``@`` of its own; a review found the percent and
     full-width forms got past a narrower test). A text over the Markdown limits is given back as
     it is (it is refused where it is read)."""
-    from badgekiln.formats.markdown import markdown_problem, sanitized_html
+    from badgekiln.formats.markdown import sanitized_html
 
-    if not ("&" in text or "%" in text or "@" in plain_text(text)) or markdown_problem(text) is not None:
+    if not ("&" in text or "%" in text or "@" in plain_text(text)) or markdown_limit(text):
         return text
     shown = sanitized_html(text)
     return "\n".join((text, shown, html.unescape(_TAGS.sub("", shown))))
+
+
+def markdown_limit(text: str | None) -> str | None:
+    """Why a Markdown text (a narrative) is too large to show on its page, with its line, or None."""
+    from badgekiln.formats.markdown import markdown_problem
+
+    problem = markdown_problem(text) if text else None
+    return None if problem is None else f"{problem[0]} (line {problem[1]} of the text)"
+
+
+def font_coverage(name: str | None, location: SourceLocation | None) -> Diagnostic | None:
+    """A warning for a name that has characters no bundled font draws (its share card shows a
+    box for each), or None."""
+    from badgekiln.formats import raster
+
+    undrawn = raster.undrawn(name) if name else []
+    if not undrawn:
+        return None
+    return Diagnostic(
+        "warning",
+        "font-coverage",
+        f"the name has characters that no font of the share cards draws: {raster.undrawn_said(undrawn)}",
+        location,
+        "its share card (the picture a shared link shows) has a box for each; its pages show the name "
+        "in the reader's own fonts",
+    )
 
 
 def _around_an_address(text: str, start: int, end: int) -> bool:

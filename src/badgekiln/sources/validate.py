@@ -26,7 +26,6 @@ from badgekiln.errors import (
     ValidationFailed,
 )
 from badgekiln.formats import baking, ids, pngcheck, raster, svgsafety
-from badgekiln.formats.markdown import markdown_problem
 from badgekiln.formats.ob3 import ACHIEVEMENT_TYPES, normalize_achievement_type
 from badgekiln.models import (
     ROW_BADGE,
@@ -53,8 +52,10 @@ from badgekiln.sources.fields import (
     Fields,
     did_you_mean,
     email_in_text,
+    font_coverage,
     invisible_character,
     markdown_as_shown,
+    markdown_limit,
     plain_text,
     slugify,
 )
@@ -475,14 +476,8 @@ def _recipient_file(
         )
     email = fields.email("email", required=True)
     show_name = fields.boolean("show_name", True)
-    if name and show_name and (undrawn := raster.undrawn(name)):
-        fields.warning(
-            "font-coverage",
-            f"the name has characters that no font of the share cards draws: {raster.undrawn_said(undrawn)}",
-            fields.where("name"),
-            "its share card (the picture a shared link shows) has a box for each; its pages show the name "
-            "in the reader's own fonts",
-        )
+    if show_name and (boxes := font_coverage(name, fields.where("name"))):
+        diagnostics.append(boxes)
     membership_until = _membership(fields)
     items = fields.items("awards", required=True)
     cpd = learning.cpd_log(fields, today)
@@ -641,13 +636,8 @@ def _narrative(fields: Fields) -> str | None:
     """An award's or evidence's ``narrative``: Markdown (OB 2.0 and 3.0 say so; its page renders
     it), within what a page may render (:func:`badgekiln.formats.markdown.markdown_problem`)."""
     narrative = fields.text("narrative", max_len=5000)
-    problem = markdown_problem(narrative) if narrative else None
-    if problem is not None:
-        fields.error(
-            "markdown-too-large",
-            f"the narrative cannot be shown: {problem[0]} (line {problem[1]} of the text)",
-            fields.where("narrative"),
-        )
+    if too_large := markdown_limit(narrative):
+        fields.error("markdown-too-large", f"the narrative cannot be shown: {too_large}", fields.where("narrative"))
         return None
     return narrative
 
