@@ -281,8 +281,9 @@ def row_status(row: AwardRow, at: str) -> str:
 def row_page_status(row: AwardRow, at: str) -> str:
     """:meth:`Award.page_status` of the award of ``row`` as of the ISO date ``at``."""
     status = row_status(row, at)
-    expires = row[ROW_EXPIRES]
-    return "suspended, expired" if status == "suspended" and expires is not None and expires <= at else status
+    if status == "suspended" and row[ROW_EXPIRES] is not None and row[ROW_EXPIRES] <= at:
+        return "suspended, expired"
+    return status
 
 
 @dataclass(frozen=True)

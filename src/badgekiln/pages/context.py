@@ -114,7 +114,8 @@ def award_context(config: SiteConfig, badge: BadgeClass, recipient: Recipient, a
         "revoked_reason": award.revoked.reason if award.revoked else None,
         "suspended_on": award.suspended.on if award.suspended else None,
         "suspended_reason": award.suspended.reason if award.suspended else None,
-        "expired_too": status == "suspended" and award.is_expired(today),  # (page_status: in its units' keys)
+        # (as its units' keys tell it: the page is made again the day it changes)
+        "expired_too": award.page_status(today) == "suspended, expired",
         "held": held,
         "url_parts": url_parts(page_url),
         "noindex": held or not recipient.show_name,
