@@ -87,7 +87,7 @@ def read_table(
             "open it in Excel or LibreOffice and save it as .xlsx or as 'CSV UTF-8'",
         )
     note = None
-    unsaved: dict[int, list] = {}  # (formulas without their results, by column: .xlsx only)
+    unsaved: dict[int, _Unsaved] = {}  # (formulas without their results, by column: .xlsx only)
     if raw.startswith(_ZIP_MAGIC):
         header_line, header, rows, note, unsaved = _xlsx_rows(raw, rel, sheet)
     elif sheet is not None:
@@ -376,7 +376,7 @@ def _csv_rows(text: str, rel: str) -> tuple[int, list, list[tuple[int, list]]]:
 
 def _xlsx_rows(
     raw: bytes, rel: str, wanted: str | None = None
-) -> tuple[int, list, list[tuple[int, list]], str | None, dict[int, list]]:
+) -> tuple[int, list, list[tuple[int, list]], str | None, dict[int, _Unsaved]]:
     import openpyxl  # imported here: only imports and exports need it
 
     try:
@@ -457,20 +457,16 @@ def _xlsx_rows(
 
 
 def _refuse_unsaved_formulas(
-    unsaved: dict[int, list], rel: str, *, from_row: int, to_row: int | None = None, columns: set[int] | None = None
+    unsaved: dict[int, _Unsaved], rel: str, *, from_row: int, to_row: int | None = None, columns: set[int] | None = None
 ) -> None:
     """Refuse a workbook with a formula whose result the file does not hold (it reads as an empty
     cell: "fill in its cell" of a cell that Excel shows filled, a header that lacks a column, an
     expiry date silently left out) in a row from ``from_row`` on (to ``to_row``) and, when
     ``columns`` is given, one of those columns (the columns read)."""
     cells: list[tuple[int, int]] = []
-    for column, (rows, count, last) in unsaved.items():
-        if columns is not None and column not in columns:
-            continue
-        found = [row for row in rows if from_row <= row <= (to_row or row)]
-        if not found and count > len(rows) and last >= from_row and to_row is None:
-            found = [last]  # (past the rows kept of this column: its last one is named)
-        cells.extend((row, column) for row in found)
+    for column, kept in unsaved.items():
+        if columns is None or column in columns:
+            cells.extend((row, column) for row in kept.within(from_row, to_row))
     if not cells:
         return
     cells.sort()
@@ -645,10 +641,9 @@ class _RowScan:
         self.narrow_default = False  # columns without a <col> of their own are too narrow to read
         # Formula cells whose result the file does not hold (openpyxl and other programs write
         # formulas without computing them; Excel computes them when it opens the file, so the
-        # person who checks the sheet sees a value that reads as empty here): (row, column).
-        # Kept per column (a column of thousands of formulas costs no more than one): the first
-        # rows, how many there are, and the last row; see unsaved_from().
-        self.unsaved: dict[int, list] = {}
+        # person who checks the sheet sees a value that reads as empty here), by column: a column
+        # of thousands of them costs no more than one (see _Unsaved).
+        self.unsaved: dict[int, _Unsaved] = {}
         self._column = 0  # the column of the last cell read in the open row (as openpyxl counts)
         self._cell: list | None = None  # [column, type, has <f>, <v> elements read, the first one's text]
         self._in_value = False
@@ -708,11 +703,7 @@ class _RowScan:
         pending = self._pending.pop() if self._pending else []
         if self.number <= _LAST_READ_ROW:
             for column in pending:
-                kept = self.unsaved.setdefault(column, [[], 0, 0])
-                if len(kept[0]) < _UNSAVED_KEPT:
-                    kept[0].append(self.number)
-                kept[1] += 1
-                kept[2] = max(kept[2], self.number)
+                self.unsaved.setdefault(column, _Unsaved()).add(self.number)
         if self.number > _LAST_READ_ROW:
             return  # (so the sets stay small however many rows the file holds)
         height = _points(ht)
@@ -743,6 +734,31 @@ class _RowScan:
 
 
 _UNSAVED_KEPT = 16  # rows of formula cells without a saved value kept per column (an error names a few)
+
+
+@dataclass
+class _Unsaved:
+    """The rows of one column's formula cells without a saved result: the first few, and the last."""
+
+    rows: list[int] = field(default_factory=list)
+    count: int = 0
+    last: int = 0
+
+    def add(self, row: int) -> None:
+        if len(self.rows) < _UNSAVED_KEPT:
+            self.rows.append(row)
+        self.count += 1
+        self.last = max(self.last, row)
+
+    def within(self, first: int, last: int | None) -> list[int]:
+        """Its rows from ``first`` to ``last`` (None: to the end), the last one of all standing
+        for those not kept when no kept one is there."""
+        found = [row for row in self.rows if first <= row and (last is None or row <= last)]
+        if not found and self.count > len(self.rows) and self.last >= first and last is None:
+            found = [self.last]
+        return found
+
+
 _CELL_REF = re.compile(r"([A-Za-z]{1,3})([0-9]{1,7})")
 
 
