@@ -861,3 +861,32 @@ def test_markdown_heading_levels_are_bounded():
     for top in (1, 7, "3", True, 2.0):  # (a site's template may pass anything to |markdown(top))
         with pytest.raises(ValueError, match="a heading level from 2 to 6"):
             sanitized_html("# A", top)
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "mailto:jane.xn--doeexample-rl99c.com",  # (jane.doe＠example.com once decoded: an address)
+        "mailto:xn--ab-zd9k",  # (a lone surrogate once decoded: nh3 failed, a traceback)
+        "https://xn--ab-zd9k/",
+        "mailto:xn--dessap-9l0c",  # (a right-to-left override once decoded)
+    ],
+)
+def test_an_autolinks_text_is_shown_as_the_source_spells_it(link):
+    # (a stranger's-PR review: markdown-it decodes a punycode host for an autolink's text)
+    from badgekiln.formats.markdown import sanitized_html
+
+    html = sanitized_html(f"Write to <{link}> please")
+    assert f">{link}</a>" in html
+    assert "\uff20" not in html and "\u202e" not in html and "\ud800" not in html
+
+
+def test_a_punycode_autolink_in_a_narrative_publishes_no_address(minimal_site, run):
+    ann = minimal_site / "recipients/ann.yaml"
+    ann.write_text(
+        ann.read_text() + '    narrative: "Me: <mailto:jane.xn--doeexample-rl99c.com> <mailto:xn--ab-zd9k>"\n'
+    )
+    result = run("build", "--source", str(minimal_site), "--today", TODAY)
+    assert result.code == 0, result.err
+    page = (minimal_site / "output/awards/ann-first-1/index.html").read_text()
+    assert ">mailto:jane.xn--doeexample-rl99c.com</a>" in page and "\uff20" not in page

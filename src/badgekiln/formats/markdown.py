@@ -58,8 +58,18 @@ ALLOWED_TAGS = {
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}, "th": {"align"}, "td": {"align"}}
 URL_SCHEMES = {"http", "https", "mailto"}
 
+
+class _Parser(MarkdownIt):
+    def normalizeLinkText(self, link: str) -> str:  # noqa: N802 - markdown-it's name
+        """An autolink's text as written. markdown-it decodes a punycode host for it, so that
+        ``<mailto:xn--janeexamplecom-v711f9h>`` showed ``jane＠example．com`` (an address the
+        source does not hold, past the check of what is published), a lone surrogate (a crash in
+        nh3) or a bidi override (a review): the text is shown as the source spells it."""
+        return link
+
+
 _parser = (
-    MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+    _Parser("commonmark", {"html": False, "linkify": False, "typographer": False})
     .enable("table")
     .enable("strikethrough")
 )
