@@ -313,8 +313,14 @@ def test_unsaved_formulas_are_found_past_a_thousand_elsewhere_and_in_the_header(
         (lambda xml: xml.replace(b'<c r="E2" t="inlineStr"><is><t>x</t></is></c>', b'<c r="E2"><f>DATE(2029,3,1)</f><v></v><v>47000</v></c>'), "E2"),
         # (an inline string is read whatever formula the cell holds)
         (lambda xml: xml.replace(b'<c r="E2" t="inlineStr"><is><t>x</t></is></c>', b'<c r="E2" t="inlineStr"><f>X()</f><is><t>2029-03-01</t></is></c>'), None),
+        # (a stranger's-PR review: a text formula with no <v> at all; a <v> not the cell's own; a <c>
+        # inside the cell; a column letter openpyxl reads in any case, "ı" as I)
+        (lambda xml: xml.replace(b'<c r="E2" t="inlineStr"><is><t>x</t></is></c>', b'<c r="E2" t="str"><f>TEXT(1,"0")</f></c>'), "E2"),
+        (lambda xml: xml.replace(b'<c r="E2" t="inlineStr"><is><t>x</t></is></c>', b'<c r="E2"><f>X()</f><extLst><ext uri="x"><v>1</v></ext></extLst></c>'), "E2"),
+        (lambda xml: xml.replace(b'<c r="E2" t="inlineStr"><is><t>x</t></is></c>', b'<c r="E2"><f>X()</f><c/></c>'), "E2"),
+        (lambda xml: xml.replace(b'<c r="E2" t="inlineStr"><is><t>x</t></is></c>', b'<c r="\xc4\xb12"><f>X()</f></c>').replace(b'<c r="E1" t="inlineStr"><is><t>expires</t></is></c>', b'<c r="E1" t="inlineStr"><is><t>notes</t></is></c><c r="I1" t="inlineStr"><is><t>expires</t></is></c>').replace(b'<dimension ref="A1:E2"/>', b""), "I2"),
     ],
-    ids=["cell-r-of-another-row", "second-value", "inline-string"],
+    ids=["cell-r-of-another-row", "second-value", "inline-string", "text-without-value", "value-not-its-own", "cell-in-cell", "dotless-i"],
 )  # fmt: skip
 def test_unsaved_formulas_are_placed_as_openpyxl_reads_them(minimal_site, run, tmp_path, rewrite, refused):
     sheet = xlsx(

@@ -645,19 +645,22 @@ class _RowScan:
         # of thousands of them costs no more than one (see _Unsaved).
         self.unsaved: dict[int, _Unsaved] = {}
         self._column = 0  # the column of the last cell read in the open row (as openpyxl counts)
-        self._cell: list | None = None  # [column, type, has <f>, <v> elements read, the first one's text]
-        self._in_value = False
+        self._path: list[str] = []  # the open elements: openpyxl reads a row's own cells and their own <f> and <v>
+        self._cell: _Cell | None = None  # the open cell of a row
         self._pending: list[list[int]] = []  # per open row: the columns of its unsaved cells
 
     def start(self, name: str, attributes: dict[str, str]) -> None:
-        if name == f"{_MAIN} c":
+        parent = self._path[-1] if self._path else None
+        self._path.append(name)
+        cell = self._cell
+        if name == f"{_MAIN} c" and parent == f"{_MAIN} row":
             self._column = _cell_column(attributes.get("r"), self._column)
-            self._cell = [self._column, attributes.get("t", "n"), False, 0, ""]
-        elif name == f"{_MAIN} f" and self._cell is not None:
-            self._cell[2] = True
-        elif name == f"{_MAIN} v" and self._cell is not None:
-            self._cell[3] += 1
-            self._in_value = self._cell[3] == 1  # (openpyxl reads the first <v> only)
+            self._cell = _Cell(self._column, attributes.get("t", "n"), len(self._path))
+        elif cell is not None and len(self._path) == cell.depth + 1 and name in (f"{_MAIN} f", f"{_MAIN} v"):
+            if name == f"{_MAIN} f":
+                cell.formula = True
+            else:
+                cell.values += 1  # (openpyxl reads the first <v> only)
         elif name == f"{_MAIN} row":
             self.open.append(tuple(attributes.get(key) for key in ("r", "hidden", "ht", "customHeight")))
             self._pending.append([])
@@ -679,22 +682,18 @@ class _RowScan:
             self.columns.append((max(first, 1), min(last, _LAST_READ_COLUMN), shown))
 
     def text(self, data: str) -> None:
-        if self._in_value and self._cell is not None and len(self._cell[4]) < 16:
-            self._cell[4] += data
+        cell = self._cell
+        if cell is not None and cell.values == 1 and len(self._path) == cell.depth + 1 and len(cell.value) < 16:
+            if self._path[-1] == f"{_MAIN} v":
+                cell.value += data
 
     def end(self, name: str) -> None:
-        if name == f"{_MAIN} v":
-            self._in_value = False
-            return
-        if name == f"{_MAIN} c":
-            cell, self._cell = self._cell, None
-            # A formula whose result the file does not hold: no value, or an empty one, except a
-            # formula that gives an empty text (t="str", computed) and an inline string (openpyxl
-            # reads its <is> whatever the formula). Placed in the row that holds it, as openpyxl's
-            # reader places it (by its column alone).
-            if cell is not None and cell[2] and not cell[4].strip() and cell[1] not in ("str", "inlineStr"):
-                if self._pending:
-                    self._pending[-1].append(cell[0])
+        self._path.pop()
+        cell = self._cell
+        if name == f"{_MAIN} c" and cell is not None and len(self._path) == cell.depth - 1:
+            self._cell = None
+            if cell.unsaved() and self._pending:  # (placed in the row that holds it, as openpyxl's reader does)
+                self._pending[-1].append(cell.column)
             return
         if name != f"{_MAIN} row":
             return
@@ -759,19 +758,37 @@ class _Unsaved:
         return found
 
 
-_CELL_REF = re.compile(r"([A-Za-z]{1,3})([0-9]{1,7})")
+@dataclass
+class _Cell:
+    """A row's cell as the scan reads it (see :meth:`unsaved`)."""
+
+    column: int
+    kind: str  # its t: "n" (a number), "str" (a formula's text), "inlineStr", "s", "b", "e", ...
+    depth: int  # where it is among the open elements
+    formula: bool = False  # it holds an <f> of its own
+    values: int = 0  # <v> of its own
+    value: str = ""  # the first one's text (its start)
+
+    def unsaved(self) -> bool:
+        """A formula whose result the file does not hold: no value of its own, or an empty one,
+        except a formula that gives an empty text (t="str", computed, with its <v>) and an inline
+        string (openpyxl reads its <is> whatever the formula)."""
+        if not self.formula or self.kind == "inlineStr" or self.value.strip():
+            return False
+        return not (self.kind == "str" and self.values)
 
 
 def _cell_column(ref: str | None, previous: int) -> int:
-    """The column of a cell as openpyxl's reader places it: by its ``r`` ("B7": 2), else the
-    column after the last in the open row."""
-    found = _CELL_REF.fullmatch(ref.strip()) if ref else None
-    if found is None:
-        return previous + 1
-    column = 0
-    for letter in found.group(1).upper():
-        column = column * 26 + ord(letter) - 64
-    return column
+    """The column of a cell as openpyxl's reader places it: by its ``r`` ("B7": 2, read by
+    openpyxl's own function: "ı2" is I2), else the column after the last in the open row."""
+    from openpyxl.utils.cell import coordinate_to_tuple
+
+    if ref:
+        try:
+            return coordinate_to_tuple(ref)[1]
+        except (ValueError, KeyError, IndexError):  # (openpyxl refuses the file: bad-xlsx)
+            pass
+    return previous + 1
 
 
 def _row_number(given: str | None, previous: int) -> int:
