@@ -177,6 +177,21 @@ def watch(page) -> PageProblems:
     return problems
 
 
+LOAD_EVERY_IMAGE = """async () => {
+  for (const img of document.images) img.loading = "eager";
+  await Promise.all([...document.images].map(img => img.complete ? null :
+    new Promise(done => { img.addEventListener("load", done); img.addEventListener("error", done); })));
+}"""
+
+
+def load_every_image(page) -> None:
+    """Load the page's lazy images now. A full-page screenshot brings them into view, starts their
+    requests and ends before they finish: Chromium then reports them aborted (a CI failure), and the
+    picture showed them blank."""
+    page.evaluate(LOAD_EVERY_IMAGE)
+    page.wait_for_load_state("networkidle")
+
+
 def new_page(browser, **context_options):
     """A page in a fresh context, its clock pinned to ``VIEWED_AT``, with its problems recorded."""
     context = browser.new_context(**context_options)

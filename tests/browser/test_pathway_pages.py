@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import write_site
 
-from .conftest import new_page
+from .conftest import load_every_image, new_page
 from .test_pages import LAYOUT_PROBLEMS
 
 REPO = Path(__file__).resolve().parents[2]
@@ -51,7 +51,7 @@ def test_pathway_and_portfolio_pages_are_clean_at_phone_and_desktop_width(browse
         page, problems = new_page(browser, viewport=size)
         try:
             page.goto(stacked.url(path))
-            page.wait_for_load_state("networkidle")
+            load_every_image(page)
             page.screenshot(path=str(SHOTS / f"{name}-{label}.png"), full_page=True)
             # Share cards are made by their own unit (awards/<id>/share.png); the rest must load.
             assert [p for p in problems.all() if "share.png" not in p] == []
