@@ -572,3 +572,31 @@ def test_a_double_barrelled_surname_wraps_after_its_hyphen():
         "MJI10 ",
         "a-5",
     ]  # (not a word's hyphen)
+
+
+def test_the_header_ends_just_above_the_awards_text_however_many_lines_the_name_takes():
+    """A badge name on one line is set where a two-line name's second line is (with the issuer
+    above it): it left a hole of a line's height above "Awarded to" (a visual review)."""
+
+    def ink_rows(badge_name: str) -> tuple[int, int]:
+        card = sharecard.badge_base(
+            badge_name=badge_name,
+            issuer="Northwind Training",
+            host="h.example",
+            accent="#1f5f8b",
+            artwork=None,
+            is_svg=False,
+        ).image.convert("L")
+        column = card.crop((sharecard.TEXT_X, sharecard.ACCENT_ROWS, sharecard.WIDTH, sharecard.SPLIT))
+        rows = [y for y in range(column.height) if min(column.crop((0, y, column.width, y + 1)).getdata()) < 128]
+        return rows[0] + sharecard.ACCENT_ROWS, rows[-1] + sharecard.ACCENT_ROWS
+
+    one_top, one_bottom = ink_rows("First Aid at Work")
+    _two_top, two_bottom = ink_rows("Pipefitting - MJI10 Base Competence")
+    three_top, three_bottom = ink_rows("Certified Industrial Refrigeration Technician - Ammonia Systems Advanced")
+    assert abs(one_bottom - two_bottom) <= 20 and abs(three_bottom - two_bottom) <= 30, (
+        one_bottom,
+        two_bottom,
+        three_bottom,
+    )
+    assert one_top > three_top + 50  # (the issuer came down with the name)

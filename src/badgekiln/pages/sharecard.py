@@ -706,12 +706,19 @@ def badge_base(
     *, badge_name: str, issuer: str, host: str, accent: str, artwork: bytes | None, is_svg: bool
 ) -> CardBase:
     """The base of a badge class's cards: artwork, issuer, badge name (two lines, or three smaller
-    for a long one) and the site's host at the bottom."""
-    lines = [
-        _Line(text, TEXT_X, 120, 30, "#555555", bold=False) for text in fit_lines(issuer, 30, TEXT_WIDTH, 1, bold=False)
-    ]
+    for a long one; a one-line name and the issuer lowered by a line) and the site's host at the
+    bottom."""
     size, names = name_lines(badge_name)
     first, step = (195, 66) if size == 54 else (178, 53)
+    # A name on one line is set where a two-line name's second line is, with the issuer above
+    # it: the header then ends where it always does, just above the award's text, instead of
+    # leaving a hole of a line's height under it (a visual review of the example's cards).
+    drop = step if len(names) == 1 else 0
+    first += drop
+    lines = [
+        _Line(text, TEXT_X, 120 + drop, 30, "#555555", bold=False)
+        for text in fit_lines(issuer, 30, TEXT_WIDTH, 1, bold=False)
+    ]
     for number, text in enumerate(names):
         lines.append(_Line(text, TEXT_X, first + number * step, size, "#111111"))
     lines.append(_Line(host, ART_BOX[0], 600, 24, "#6b6b6b", bold=False))
