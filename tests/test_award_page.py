@@ -484,3 +484,11 @@ def test_preview_texts_are_cut_after_a_word_with_an_ellipsis():
     ]
     assert len(description) <= 300 and description.endswith("…") and not description.endswith(" …")
     assert clipped("short", 300) == "short" and clipped("a" * 400, 300) == "a" * 299 + "…"
+
+
+def test_an_award_without_an_expiry_date_says_so_without_a_valid_until(example_output):
+    # ("Valid until: Does not expire" read as a contradiction on the printed certificate)
+    text, _page = award_page(example_output, "gprhxxb3dq")  # Network Cabling: no expiry date
+    facts = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", text))
+    assert "Expiry date None: it does not expire" in facts
+    assert "Valid until" not in facts
