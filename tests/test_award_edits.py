@@ -222,3 +222,16 @@ def test_many_col_entries_are_cut_to_the_columns_read(tmp_path):
     scan = _hidden_parts(crafted.read_bytes(), "xl/worksheets/sheet1.xml")
     assert scan.hidden_columns(2) == set()
     assert time.process_time() - start < 10  # (a guard against the hang, not a speed target: 41 s before, 0.5 s now)
+
+
+def test_a_comment_on_the_last_award_stays_with_it(minimal_site, run):
+    # (the new award went above the comment, which then read as the new award's)
+    (minimal_site / "recipients/eve.yaml").write_text(
+        "name: Eve\nemail: eve@example.com\nawards:\n  - id: eve-first-1\n    badge: first-badge\n"
+        "    issued_on: 2026-01-01\n    # assessed on site by Bob\n# the file's own last line\n"
+    )
+    assert award_by_hand(run, minimal_site, "eve@example.com", "Eve").code == 0
+    text = (minimal_site / "recipients/eve.yaml").read_text()
+    assert "    issued_on: 2026-01-01\n    # assessed on site by Bob\n  - id: " in text
+    assert text.endswith("# the file's own last line\n")
+    assert [a["issued_on"].isoformat() for a in yaml.safe_load(text)["awards"]] == ["2026-01-01", "2026-03-01"]

@@ -89,16 +89,20 @@ def pin_award_ids(path: Path, rel: str, pins: list[tuple[SourceLocation, str]]) 
 
 
 def _award_end(lines: list[str], start: int, indent: int) -> int:
-    """Index of the line after the last content line of the block mapping starting at ``start``."""
+    """Index of the line after the last line of the block mapping starting at ``start``: its last
+    content line, or a comment after it indented as its keys are (a comment on that award: an
+    award added after the block went above it, and the comment read as the new award's)."""
     end = start + 1
     last_content = start + 1
     while end < len(lines):
         line = lines[end]
         stripped = line.strip()
-        if stripped and not stripped.startswith("#"):
-            if len(line) - len(line.lstrip(" ")) < indent:
+        if stripped:
+            inside = len(line) - len(line.lstrip(" ")) >= indent
+            if not stripped.startswith("#") and not inside:
                 break
-            last_content = end + 1
+            if inside:
+                last_content = end + 1
         end += 1
     return last_content
 
