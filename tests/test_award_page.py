@@ -490,5 +490,5 @@ def test_an_award_without_an_expiry_date_says_so_without_a_valid_until(example_o
     # ("Valid until: Does not expire" read as a contradiction on the printed certificate)
     text, _page = award_page(example_output, "gprhxxb3dq")  # Network Cabling: no expiry date
     facts = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", text))
-    assert "Expiry date None: it does not expire" in facts
+    assert "Expiry date Does not expire" in facts
     assert "Valid until" not in facts
