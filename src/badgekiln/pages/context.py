@@ -133,6 +133,7 @@ def award_context(config: SiteConfig, badge: BadgeClass, recipient: Recipient, a
         "assertion": urls.assertion_json(award.id),
         "jws": urls.assertion_jws(award.id),
         "credential": urls.credential_json(award.id),
+        "credential_url": config.url(urls.credential_json(award.id)),  # (what a wallet app is given to fetch)
         "jwt": urls.credential_jwt(award.id),
         "has_ob3": True,  # (every award has one; kept for templates written for earlier versions)
         "baked_ob2": urls.baked_ob2(award.id, badge.image),
