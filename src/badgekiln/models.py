@@ -315,6 +315,7 @@ class Endorsement:
     ob2_url: str | None  # the endorser's hosted OB 2.0 Endorsement, when they publish one
     text: str  # the file exactly as supplied (published as is: it is signed)
     location: SourceLocation | None = field(default=None, compare=False)
+    valid_until: str | None = None  # the credential's validUntil, when it has one
 
 
 @dataclass(frozen=True)

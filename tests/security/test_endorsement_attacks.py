@@ -5,6 +5,7 @@ and the previous output/ stays as it was."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -119,11 +120,36 @@ def test_an_endorsement_that_is_not_a_did_web_is_refused(site, run, endorser):
     _fails(run, site, "endorsement-not-verified", "not a did:web")
 
 
-def test_an_expired_endorsement_fails_the_build(site, run, endorser):
-    credential = _credential(endorser)
-    credential["validUntil"] = "2026-01-01T00:00:00Z"
+@pytest.mark.parametrize(
+    ("dates", "said"),
+    [
+        ({"validUntil": "2026-01-01T00:00:00Z"}, "it expired on 2026-01-01T00:00:00Z"),
+        ({"validFrom": "2099-01-01T00:00:00Z"}, "it is valid from 2099-01-01T00:00:00Z"),
+    ],
+)
+def test_an_endorsement_not_valid_on_the_day_is_left_out_with_a_warning_and_blocks_nothing(
+    site, run, endorser, dates, said
+):
+    """A date the endorser chose failed every build from that day, `revoke` included: the site
+    could not publish a revocation until the file was found and removed (a hostile review)."""
+    credential = {**_credential(endorser), **dates}
     write_site(site, {REL: _resign(credential, _endorser_key(endorser), credential["proof"][0]["verificationMethod"])})
-    _fails(run, site, "endorsement-not-verified", "expired")
+    result = run("build", "--source", str(site), "--today", TODAY)
+    assert result.code == 0, result.err
+    assert f"{REL}:" in result.err and "warning[endorsement-not-current]" in result.err and said in result.err
+    assert not (site / "output/endorsements/received/welding.json").exists()
+    page = (site / "output/badges/pipefitting-mji10/index.html").read_text()
+    assert "Endorsed by" not in page
+    revoked = run("revoke", "7q4kz2m9xw", "--reason", "Issued in error", "--source", str(site), "--today", TODAY)
+    assert revoked.code == 0, revoked.err
+
+
+def test_an_endorsement_with_an_expiry_date_shows_it(site, run, endorser):
+    credential = {**_credential(endorser), "validUntil": "2030-06-30T00:00:00Z"}
+    write_site(site, {REL: _resign(credential, _endorser_key(endorser), credential["proof"][0]["verificationMethod"])})
+    build(run, site)
+    page = (site / "output/badges/pipefitting-mji10/index.html").read_text()
+    assert 'valid until <time datetime="2030-06-30">2030-06-30</time>' in page
 
 
 def test_an_endorsement_that_breaks_the_schema_fails_the_build(site, run, endorser):
@@ -138,6 +164,64 @@ def test_hostile_files_give_a_located_error(site, run, content):
     write_site(site, {REL: content})
     result = run("build", "--source", str(site), "--today", TODAY)
     assert result.code == 1 and REL in result.err and "Traceback" not in result.err
+
+
+def _with_member(text: bytes, member: str) -> bytes:
+    """A JSON object's text with ``member`` (``"name": value``) written first."""
+    assert text.startswith(b"{")
+    return b"{" + member.encode() + b", " + text[1:]
+
+
+@pytest.mark.parametrize(
+    ("member", "said"),
+    [
+        ('"id": "did:web:evil.example"', "duplicate name 'id'"),
+        ('"x": NaN', "NaN is not JSON"),
+        ('"x": "\\ud800"', "lone surrogate"),
+        ('"x": ' + "[" * 900 + "]" * 900, "nested more than 64 levels deep"),
+        ('"x": 1' + "0" * 5000, "a number of 5001 digits"),
+    ],
+    ids=["duplicate-name", "nan", "lone-surrogate", "nested-900", "long-number"],
+)
+@pytest.mark.parametrize("where", ["endorsement", "pinned DID document"])
+def test_json_that_verify_refuses_fails_the_build_at_the_file(site, run, endorser, member, said, where):
+    """The build read these files with json.loads: a duplicate name put unsigned text into a
+    published file whose proof still verified (the last one counts), a NaN went into the site's
+    own achievement.json, and the others ended in a traceback (a hostile review)."""
+    rel = REL if where == "endorsement" else "site_src/endorsers/skills-council.json"
+    text = endorser["files"]["welding"] if where == "endorsement" else endorser["did"]
+    write_site(site, {REL: endorser["files"]["welding"], rel: _with_member(text, member)})
+    before = tree_bytes(site / "output")
+    result = run("build", "--source", str(site), "--today", TODAY)
+    assert result.code == 1 and "Traceback" not in result.err and "internal error" not in result.err, result.err
+    assert any(line.startswith(rel + ":") and said in line for line in result.err.splitlines()), result.err
+    assert tree_bytes(site / "output") == before
+
+
+def test_an_endorsement_signed_with_the_endorsers_development_key_fails(site, run, endorser):
+    """`verify` refuses it, and so does the build now: a preview build of the endorser's site
+    publishes its given endorsements signed with #dev-ed25519 and lists that key in its did.json."""
+    did = "did:web:skills-council.example"
+    dev = ed25519.Ed25519PrivateKey.generate()
+    method = did + "#dev-ed25519"
+    document = json.loads(endorser["did"])
+    document["verificationMethod"] = [
+        {
+            "id": method,
+            "type": "Multikey",
+            "controller": did,
+            "publicKeyMultibase": ed25519_to_multibase(dev.public_key()),
+        }
+    ]
+    document["assertionMethod"] = [method]
+    write_site(
+        site,
+        {
+            REL: _resign(_credential(endorser), dev, method),
+            "site_src/endorsers/skills-council.json": json.dumps(document, indent=2).encode(),
+        },
+    )
+    _fails(run, site, "endorsement-not-verified", "a development key of the endorser's")
 
 
 def test_markup_in_a_signed_comment_is_shown_as_text(site, run, endorser):
@@ -227,9 +311,43 @@ def test_control_characters_in_the_signed_name_or_comment_fail_the_build(site, r
     _fails(run, site, "control-character")
 
 
-def test_a_pinned_did_document_that_claims_this_sites_own_did_fails_the_build(site, run, endorser):
+@pytest.mark.parametrize("value", ["Skills\u200bCouncil", "Skills Council\ufeff", "Skills\u00adCouncil"])
+def test_invisible_characters_in_the_signed_name_fail_the_build(site, run, endorser, value):
+    def change(credential):
+        credential["issuer"]["name"] = value
+
+    write_site(site, {REL: _signed_as_endorser(endorser, change)})
+    _fails(run, site, "control-character")
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("endorsementComment", "We recommend this badge. " + "." * 4990 + " Just kidding: we do NOT endorse it."),
+        ("name", "Skills Council " + "x" * 200),
+    ],
+)
+def test_a_signed_text_longer_than_a_page_shows_fails_rather_than_being_cut(site, run, endorser, key, value):
+    """A comment was cut at 5,000 characters without a mark: its end can say the opposite."""
+
+    def change(credential):
+        (credential["issuer"] if key == "name" else credential["credentialSubject"])[key] = value
+
+    write_site(site, {REL: _signed_as_endorser(endorser, change)})
+    _fails(run, site, "too-long", "pages show at most")
+
+
+@pytest.mark.parametrize(
+    "own",
+    [
+        "did:web:badges.northwind.example",
+        "did:web:Badges.Northwind.example",  # (the exact string was compared: a review)
+        "did:web:badges.northwind.example%3A443",
+        "did:web:badges.northwind.example:team",  # (shown as badges.northwind.example/team)
+    ],
+)
+def test_a_pinned_did_document_that_claims_this_sites_own_did_fails_the_build(site, run, endorser, own):
     """Else an endorsement signed with the pin's (someone else's) key is shown as signed by this site."""
-    own = "did:web:badges.northwind.example"
     attacker = ed25519.Ed25519PrivateKey.generate()
     method = own + "#" + ed25519_to_multibase(attacker.public_key())
     document = {
@@ -260,3 +378,17 @@ def test_a_pinned_did_document_that_claims_this_sites_own_did_fails_the_build(si
     lines = [line for line in result.err.splitlines() if "error[own-did-pinned]" in line]
     assert lines and lines[0].startswith("site_src/endorsers/northwind.json:6:"), result.err
     assert tree_bytes(site / "output") == before
+
+
+def test_the_build_of_the_day_an_endorsement_expires_takes_it_out_as_a_clean_build_does(site, run, endorser, tmp_path):
+    credential = {**_credential(endorser), "validUntil": "2026-11-25T00:00:00Z"}
+    write_site(site, {REL: _resign(credential, _endorser_key(endorser), credential["proof"][0]["verificationMethod"])})
+    build(run, site)
+    assert (site / "output/endorsements/received/welding.json").exists()
+    later = run("build", "--source", str(site), "--today", "2026-11-25")
+    assert later.code == 0 and "warning[endorsement-not-current]" in later.err
+    clean = tmp_path / "clean"
+    shutil.copytree(site, clean, ignore=shutil.ignore_patterns("output", ".badgekiln"))
+    assert run("build", "--source", str(clean), "--today", "2026-11-25").code == 0
+    assert tree_bytes(site / "output") == tree_bytes(clean / "output")
+    assert not (site / "output/endorsements/received/welding.json").exists()

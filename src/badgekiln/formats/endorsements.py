@@ -107,6 +107,7 @@ def page_context(config: SiteConfig, endorsements: tuple[Endorsement, ...], page
             "endorser_id": e.endorser_id,
             "comment": e.comment,
             "issued_on": e.issued_on[:10],
+            "valid_until": e.valid_until[:10] if e.valid_until else None,
             "of_issuer": e.target is None,
             "href": urls.relative(page, received_json(e.name)),
         }

@@ -20,7 +20,7 @@ from badgekiln.formats import urls
 from badgekiln.models import BadgeClass, Endorsement, Endorsing
 from badgekiln.sources import safefiles
 from badgekiln.sources.config import SourceTree
-from badgekiln.sources.fields import SLUG_RE, Fields, _has_control, url_problem
+from badgekiln.sources.fields import SLUG_RE, Fields, _has_control, invisible_character, url_problem
 from badgekiln.sources.loading import decode_utf8, load_yaml, read_source_bytes
 
 if TYPE_CHECKING:
@@ -31,6 +31,7 @@ ENDORSERS_FOLDER = f"{SourceTree.SITE_SRC}/endorsers"
 GIVING_FOLDER = f"{SourceTree.SITE_SRC}/endorsing"
 MAX_ENDORSEMENT_BYTES = 256 * 1024  # a credential with a proof is a few KB
 MAX_COMMENT = 5000
+MAX_NAME = 200  # an endorser's name, as pages show it
 # Where a badgekiln endorser publishes an endorsement; its OB 2.0 twin sits next to it.
 _GIVEN_ID = re.compile(r"(https://[^?#]+/endorsements/given/[a-z0-9][a-z0-9-]*/)credential\.json\Z")
 
@@ -106,14 +107,27 @@ def _files(source: Path, folder: str, suffix: str, diagnostics: list[Diagnostic]
 
 
 def _read_json(source: Path, path: Path) -> tuple[str, Any]:
+    """The file's text and value, read as strictly as ``badgekiln verify`` reads what it is given
+    (:func:`badgekiln.verifying.common.load_json`): the value checked and shown is the one every
+    JSON reader sees. A duplicate name let a second, unsigned ``endorsementComment`` into a
+    published file whose proof still verified (Python keeps the last one); a NaN that an endorser
+    signed went into the site's own achievement.json; a lone surrogate, deep nesting or a number
+    of 5,000 digits ended the build in a traceback (a hostile review)."""
+    from badgekiln.verifying.common import load_json
+
     rel = path.relative_to(source).as_posix()
-    text = decode_utf8(read_source_bytes(path, rel, limit=MAX_ENDORSEMENT_BYTES, root=source), rel)
+    data = read_source_bytes(path, rel, limit=MAX_ENDORSEMENT_BYTES, root=source)
+    text = decode_utf8(data, rel)
     try:
-        return text, json.loads(text)
+        json.loads(text)  # (where plain JSON goes wrong, by line and column)
     except json.JSONDecodeError as e:
         raise SourceError(f"not valid JSON: {e.msg}", SourceLocation(rel, e.lineno, e.colno)) from None
-    except RecursionError:
-        raise SourceError("the JSON is nested too deeply", SourceLocation(rel)) from None
+    except (RecursionError, ValueError):
+        pass  # (load_json says what)
+    try:
+        return text, load_json(data, "the file")
+    except VerifyError as e:
+        raise SourceError(str(e), SourceLocation(rel), "ask for the file again, exactly as it was published") from None
 
 
 def _line_of(text: str, key: str) -> int:
@@ -145,13 +159,13 @@ def _pinned(source: Path, own_did: str, diagnostics: list[Diagnostic]) -> dict[s
                 )
             )
             continue
-        if did == own_did:
+        if _same_site(did, own_did):
             diagnostics.append(
                 Diagnostic(
                     "error",
                     "own-did-pinned",
-                    f"this DID document claims this site's own DID {did}: an endorsement checked against it would "
-                    "be shown as signed by this site",
+                    f"this DID document claims {did}, this site's own DID or a location above or below its own: "
+                    "an endorsement checked against it would be shown as signed by this site",
                     SourceLocation(rel, _line_of(text, "id")),
                     "pin only other sites' did.json files here; remove this one",
                 )
@@ -169,6 +183,25 @@ def _pinned(source: Path, own_did: str, diagnostics: list[Diagnostic]) -> dict[s
             )
         pinned[did] = document
     return pinned
+
+
+def _same_site(did: str, own_did: str) -> bool:
+    """Whether the did:web ``did`` names this site's own location, or one above or below it: the
+    host compared as did:web resolves it (any letter case, ``%3A443``), then the path. The exact
+    string was compared: ``did:web:Badges.Northwind.example`` was pinned and shown as this site."""
+    from badgekiln.verifying.methods import web_base
+
+    def where(value: str) -> str:
+        try:
+            base = web_base(value) or value
+        except VerifyError:
+            return value
+        parts = urllib.parse.urlsplit(base)
+        host = parts.netloc.lower().removesuffix(":443")
+        return f"{host}{parts.path.rstrip('/')}/"
+
+    mine, theirs = where(own_did), where(did)
+    return did == own_did or mine.startswith(theirs) or theirs.startswith(mine)
 
 
 def _targets(config: SiteConfig, badges: dict[str, BadgeClass]) -> dict[str, str | None]:
@@ -198,7 +231,7 @@ def _received(
         diagnostics.append(e.diagnostic)
         return None
     try:
-        verify_endorsement(document, pinned, today=today)
+        verify_endorsement(document, pinned, today=None)
     except VerifyError as e:
         message = str(e)
         field = next(
@@ -219,6 +252,20 @@ def _received(
                 f"the endorsement does not verify: {message}",
                 SourceLocation(rel, _line_of(text, field)),
                 hint,
+            )
+        )
+        return None
+    not_current = _not_current(document, today)
+    if not_current is not None:
+        # (a warning: a date the endorser chose must not stop this site's builds, its revocations
+        # among them; the endorsement is left out of the pages and documents until it is valid)
+        diagnostics.append(
+            Diagnostic(
+                "warning",
+                "endorsement-not-current",
+                f"the endorsement is not shown: {not_current}",
+                SourceLocation(rel, _line_of(text, "validUntil" if "expired" in not_current else "validFrom")),
+                "remove the file, or ask the endorser for a current endorsement",
             )
         )
         return None
@@ -248,7 +295,7 @@ def _received(
     comment = subject.get("endorsementComment")
     comment = comment if isinstance(comment, str) else ""
     for key, value, newlines in (("issuer", name, False), ("endorsementComment", comment, True)):
-        if _has_control(value, allow_newlines=newlines):
+        if _has_control(value, allow_newlines=newlines) or (key == "issuer" and invisible_character(value)):
             what = "the endorser's name" if key == "issuer" else "the endorsement comment"
             diagnostics.append(
                 Diagnostic(
@@ -257,6 +304,19 @@ def _received(
                     f"{what} contains a control character (such as a right-to-left override)",
                     SourceLocation(rel, _line_of(text, key)),
                     "ask the endorser for an endorsement without invisible characters",
+                )
+            )
+            return None
+    for key, value, limit in (("issuer", name, MAX_NAME), ("endorsementComment", comment, MAX_COMMENT)):
+        if len(value) > limit:  # (cut, a comment could say the opposite of what was signed)
+            what = "the endorser's name" if key == "issuer" else "the endorsement comment"
+            diagnostics.append(
+                Diagnostic(
+                    "error",
+                    "too-long",
+                    f"{what} has {len(value)} characters; pages show at most {limit}",
+                    SourceLocation(rel, _line_of(text, key)),
+                    "ask the endorser for a shorter endorsement",
                 )
             )
             return None
@@ -269,16 +329,30 @@ def _received(
         target=targets[subject["id"]],
         subject_id=subject["id"],
         endorser_id=endorser_id,
-        endorser_name=name[:200],
+        endorser_name=name,
         endorser_url=url,
         endorser_host=label,
-        comment=comment[:MAX_COMMENT],
+        comment=comment,
         issued_on=document["validFrom"],
+        valid_until=document.get("validUntil"),
         credential_id=document["id"],
         ob2_url=ob2_url,
         text=text,
         location=SourceLocation(rel),
     )
+
+
+def _not_current(document: dict[str, Any], today: date | None) -> str | None:
+    """Why a verified endorsement is not valid on ``today`` (not yet, or no longer), or None."""
+    from badgekiln.verifying.endorsement import valid_on
+
+    if today is None:
+        return None
+    try:
+        valid_on(document, today)
+    except VerifyError as e:
+        return str(e)
+    return None
 
 
 def _same_host(url: str, host: str) -> bool:

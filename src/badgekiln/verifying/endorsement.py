@@ -21,7 +21,7 @@ import jsonschema
 
 from badgekiln.crypto import dataintegrity
 from badgekiln.errors import VerifyError
-from badgekiln.verifying.common import VerifyOptions, as_list, check_window, short
+from badgekiln.verifying.common import VerifyOptions, as_list, check_window, is_development_key, short
 from badgekiln.verifying.methods import did_web_url, ed25519_key
 from badgekiln.verifying.result import Recorder
 
@@ -144,6 +144,11 @@ def verify_endorsement(
     if len(proofs) != 1 or not isinstance(proofs[0], dict):
         raise VerifyError(f"the endorsement has {len(proofs)} proofs; exactly one DataIntegrityProof is needed")
     method_id = proofs[0].get("verificationMethod")
+    if is_development_key(method_id):  # (as verify refuses it: a preview build of the endorser's site signed it)
+        raise VerifyError(
+            f"the proof is by {short(method_id)}, a development key of the endorser's (a preview build, "
+            "not their own key)"
+        )
     key = _pinned_key(document, method_id, issuer_id)
     from badgekiln.verifying import ob3  # (ob3 imports this module)
 
@@ -151,13 +156,21 @@ def verify_endorsement(
     if aliasing is not None:
         raise VerifyError(f"{aliasing}: the proof would not cover the dates read from it")
     dataintegrity.verify_proof(credential, lambda vm: key if vm == method_id else _unexpected(vm))
-    if today is None:
-        return credential
-    if _day(credential["validFrom"], "validFrom") > today:
-        raise VerifyError(f"validFrom {credential['validFrom']} is after the build's day {today}")
-    if "validUntil" in credential and _day(credential["validUntil"], "validUntil") <= today:
-        raise VerifyError(f"the endorsement expired on {credential['validUntil']}")
+    if today is not None:
+        valid_on(credential, today)
     return credential
+
+
+def valid_on(credential: dict[str, Any], today: date) -> None:
+    """Check that a verified endorsement is valid on ``today`` (``validFrom``, ``validUntil``).
+
+    Raises:
+        VerifyError: It is not valid yet, or no longer.
+    """
+    if _day(credential["validFrom"], "validFrom") > today:
+        raise VerifyError(f"it is valid from {credential['validFrom']}, after the build's day {today}")
+    if "validUntil" in credential and _day(credential["validUntil"], "validUntil") <= today:
+        raise VerifyError(f"it expired on {credential['validUntil']}")
 
 
 def _unexpected(method_id: Any) -> Any:
