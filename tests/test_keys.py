@@ -139,13 +139,17 @@ def _did_jwk_kids(did: dict) -> list[str]:
     return [m["id"] for m in methods]
 
 
-def test_private_key_in_the_repository_is_an_error(minimal_site, run, tmp_path):
+@pytest.mark.parametrize("rel", ["site_src/keys/oops.pem", "site_src/keys/backup/old/oops.pem"])
+@pytest.mark.parametrize("production", [False, True])
+def test_private_key_in_the_repository_is_an_error(minimal_site, run, tmp_path, rel, production):
+    # (one in a folder below site_src/keys/ passed, --production too: a hostile review)
     run("keys", "generate", "--source", str(minimal_site), "--today", TODAY)
     pem = next((tmp_path / "private-keys").glob("*.pem"))
-    (minimal_site / "site_src/keys/oops.pem").write_bytes(pem.read_bytes())
-    result = run("build", "--source", str(minimal_site), "--today", TODAY)
+    (minimal_site / rel).parent.mkdir(parents=True, exist_ok=True)
+    (minimal_site / rel).write_bytes(pem.read_bytes())
+    result = run("build", "--source", str(minimal_site), "--today", TODAY, *(["--production"] if production else []))
     assert result.code == 1
-    assert "site_src/keys/oops.pem: error[private-key-in-repo]: this file holds a PRIVATE key" in result.err
+    assert f"{rel}: error[private-key-in-repo]: this file holds a PRIVATE key" in result.err
 
 
 def test_keys_folder_inside_the_repository_is_refused(minimal_site, run, monkeypatch):
