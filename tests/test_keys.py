@@ -109,6 +109,28 @@ def test_rotation_keeps_earlier_ob3_signatures_and_re_signs_ob2_with_the_new_key
     assert (minimal_site / "output" / first_creator.split("/", 3)[3]).is_file()
 
 
+@pytest.mark.parametrize(
+    ("reason", "said"),
+    [("compromised\nstatus: active", "U+000A"), ("x" * 20_001, "20001 characters"), ("  ", "the reason is empty")],
+)
+def test_a_retirement_reason_the_record_cannot_hold_is_refused_before_anything_is_written(
+    minimal_site, run, tmp_path, reason, said
+):
+    # (a new key and a record every later build refused were written, with exit 0: a hostile review)
+    run("keys", "generate", "--source", str(minimal_site), "--today", TODAY)
+    kid = next((minimal_site / "site_src/keys").glob("*rsa*.yaml")).stem
+    before = {
+        p: p.read_bytes() for root in (minimal_site, tmp_path / "private-keys") for p in root.rglob("*") if p.is_file()
+    }
+    result = run("keys", "retire", kid, "--reason", reason, "--source", str(minimal_site), "--today", TODAY)
+    assert result.code != 0 and said in result.err, result.err
+    after = {
+        p: p.read_bytes() for root in (minimal_site, tmp_path / "private-keys") for p in root.rglob("*") if p.is_file()
+    }
+    assert after == before
+    assert build(run, minimal_site).code == 0
+
+
 def test_retiring_a_key_unpublishes_it_and_re_signs_its_awards(minimal_site, run):
     run("keys", "generate", "--source", str(minimal_site), "--today", TODAY)
     build(run, minimal_site)

@@ -83,6 +83,10 @@ def retire(source: Path, kid: str, reason: str, today: date) -> tuple[KeyRecord,
 
     Retiring an active key rotates first, so that the site always has a key to sign with.
     """
+    problem = keys_mod.reason_problem(reason)
+    if problem is not None:
+        raise KeyManagementError(problem)
+    reason = reason.strip()
     records = {r.kid: r for r in _records(source)}
     if kid not in records:
         raise KeyManagementError(f"there is no key {kid!r}; 'badgekiln keys list' shows them")

@@ -40,7 +40,7 @@ from badgekiln.signing.keypaths import (  # noqa: F401 - (ENV_KEYS_DIR, keys_dir
 from badgekiln.signing.secretscan import Secret
 from badgekiln.sources import safefiles
 from badgekiln.sources.config import SourceTree, source_paths
-from badgekiln.sources.fields import SLUG_RE, Fields
+from badgekiln.sources.fields import MAX_TEXT, SLUG_RE, Fields, bad_character
 from badgekiln.sources.loading import load_yaml
 from badgekiln.sources.records import yaml_scalar
 
@@ -190,6 +190,21 @@ def private_pem(key) -> bytes:
     return key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
+
+
+def reason_problem(reason: str) -> str | None:
+    """Why ``reason`` cannot be a retired key's ``retired_reason`` as the build reads it back, or
+    None. ``keys retire`` asks before anything is made or written: it wrote a new key and a record
+    that every later build refused, in the middle of a key compromise (a hostile review)."""
+    text = reason.strip()
+    if not text:
+        return "the reason is empty: say why the key is retired (it is kept in the public record)"
+    if len(text) > MAX_TEXT:
+        return f"the reason is {len(text)} characters; the limit is {MAX_TEXT}"
+    bad = bad_character(text, allow_newlines=False)
+    if bad is not None:
+        return f"the reason contains a character that is not text on one line ({bad})"
+    return None
 
 
 def record_text(record: KeyRecord) -> str:
