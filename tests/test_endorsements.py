@@ -202,6 +202,26 @@ def test_endorse_refuses_a_bad_target_and_an_existing_name(tmp_path, run, endors
     assert result.code == 1 and "not a badge site" in result.err
 
 
+def test_endorse_refuses_what_would_be_lost_or_written_elsewhere(tmp_path, run, endorser):
+    """(a hostile review) --out through a link planted in the repository overwrote the link's target;
+    --name readme recorded an endorsement no build publishes; a date after today was signed."""
+    site = endorser["site"]
+    precious = tmp_path / "precious.txt"
+    precious.write_text("precious")
+    link = tmp_path / "welding-endorsement.json"
+    link.symlink_to(precious)
+    common = ["endorse", "--source", str(site), "--today", TODAY, "--target", A_URL + "issuer.json", "--comment", "x"]
+    before = tree_bytes(site / "site_src")
+    result = run(*common, "--name", "outlink", "--out", str(link))
+    assert result.code == 1 and "is a symbolic link" in result.err
+    assert precious.read_text() == "precious"
+    result = run(*common, "--name", "readme")
+    assert result.code == 1 and "--name readme" in result.err
+    result = run(*common, "--name", "later", "--on", "2099-01-01")
+    assert result.code == 1 and "--on 2099-01-01 is after today" in result.err
+    assert tree_bytes(site / "site_src") == before
+
+
 def test_endorse_needs_the_sites_own_keys(minimal_site, run):
     """Development keys never sign an endorsement: the endorsed site checks it against the published did.json."""
     result = run(

@@ -63,6 +63,18 @@ def endorse(
     slug = slug or slug_for(target)
     if not SLUG_RE.match(slug):
         raise ConfigError(f"--name {slug!r} is not a valid slug (a-z, 0-9 and '-')")
+    if slug == "readme":  # (a folder's README is not read as a record: the build would never publish it)
+        raise ConfigError(
+            "--name readme is the name of a folder's notes, which the build does not read; choose another"
+        )
+    if on > today:  # (the endorsed site would leave it out, with a warning, until that day)
+        raise ConfigError(
+            f"--on {on.isoformat()} is after today ({today.isoformat()}): date an endorsement when it is given"
+        )
+    if out is not None and out.is_symlink():  # (a link planted in a repository: its target would be overwritten)
+        raise ConfigError(
+            f"--out {out} is a symbolic link: badgekiln does not write through links; remove it or choose another file"
+        )
     record = source / GIVING_FOLDER / f"{slug}.yaml"
     rel = record.relative_to(source).as_posix()
     text = (
@@ -100,8 +112,8 @@ def endorse(
     signed = signed_credential(loaded.config, signer, endorsing)
     record.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(record, text)
-    if out is not None:
-        out.write_bytes(dumps_hosted(signed))
+    if out is not None:  # (in one step, replacing a link made meanwhile rather than writing through it)
+        atomic_write_text(out, dumps_hosted(signed).decode("utf-8"))
     config = loaded.config
     return Endorsed(
         record=record,
