@@ -763,3 +763,17 @@ def test_cpd_csv_points_are_ascii_numbers_and_a_bad_byte_has_its_line(site):
     assert "'points' must be a number" in errors[0]
     (site / "site_src/cpd.csv").write_bytes(b"email,date,points,activity\nann@example.com,2026-02-01,2,Fine\nx\xff\n")
     assert errors_of(site)[0].startswith("site_src/cpd.csv:3: error[bad-encoding]")
+
+
+def test_more_activities_than_a_credential_may_hold_give_the_latest_as_evidence(site, run):
+    """The build refuses more than 1,000 evidence entries (a verifier refuses a credential of more
+    than 1,600 objects): award --eligible lists the latest ones rather than writing an award the
+    build refuses."""
+    rows = "".join(f"ann@example.com,2026-0{1 + i % 9}-{1 + i % 28:02d},0.1,Quiz {i}\n" for i in range(1200))
+    write_site(site, {"site_src/cpd.csv": "email,date,points,activity\n" + rows})
+    run_ok(run, "award", "--eligible", "--source", str(site), "--today", TODAY)
+    ann = load_project(site, today=date.fromisoformat(TODAY)).project.recipient("ann")
+    award = next(a for a in ann.awards if a.badge == "cpd-member")
+    assert len(award.evidence) == 1000
+    assert "The latest 1,000 of its 1,202 activities are its evidence." in (award.narrative or "")
+    build(run, site)

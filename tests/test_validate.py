@@ -360,3 +360,30 @@ def _base_url_below(site, segment: str) -> None:
     text = path.read_text()
     base = next(line for line in text.splitlines() if line.startswith("base_url:")).split(": ", 1)[1].strip()
     path.write_text(text.replace(base, f'"{base.rstrip("/")}/{segment}/"', 1), encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("where", "text", "said"),
+    [
+        ("badges/first-badge.yaml", "tags: [" + ", ".join(f"t{i}" for i in range(201)) + "]\n", "'tags' has 201 items"),
+        (
+            "recipients/ann.yaml",
+            None,
+            "'evidence' has 1,001 items; at most 1,000 (a verifier, openbadgeslib, refuses a credential of more than",
+        ),
+    ],
+)
+def test_lists_longer_than_a_verifier_takes_are_errors(minimal_site, run, where, text, said):
+    # (an interop sweep: openbadgeslib refused a credential with 1,500 tags or 1,700 evidence entries)
+    path = minimal_site / where
+    if text is None:
+        evidence = "".join(f"      - url: https://example.org/e/{i}\n" for i in range(1001))
+        text = path.read_text().replace(
+            "    issued_on: 2026-01-15\n", "    issued_on: 2026-01-15\n    evidence:\n" + evidence, 1
+        )
+        assert "evidence:" in text
+        path.write_text(text)
+    else:
+        path.write_text(path.read_text() + text)
+    result = run("check", "--source", str(minimal_site), "--today", "2026-11-22")
+    assert result.code == 1 and "error[too-many]" in result.err and said in result.err, result.err

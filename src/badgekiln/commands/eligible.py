@@ -19,7 +19,7 @@ from badgekiln.formats import ids, urls
 from badgekiln.models import Project
 from badgekiln.sources.config import SiteConfig
 from badgekiln.sources.eligibility import Check, eligible, has_rules, show_points
-from badgekiln.sources.fields import did_you_mean
+from badgekiln.sources.fields import MAX_EVIDENCE, did_you_mean
 from badgekiln.sources.members import last_days, read_members
 from badgekiln.sources.records import Field, append_award, yaml_plain, yaml_scalar
 from badgekiln.sources.validate import load_project
@@ -171,7 +171,12 @@ def award_fields(
             f"Earned with {show_points(check.points)} CPD points logged {span} "
             f"({show_points(check.badge.cpd.points)} required)."
         )
-        for activity in check.activities:
+        room = MAX_EVIDENCE - len(check.components)  # (the build refuses more evidence: a verifier does)
+        activities = check.activities
+        if len(activities) > room:
+            activities = activities[-room:]  # (oldest first)
+            narrative.append(f"The latest {room:,} of its {len(check.activities):,} activities are its evidence.")
+        for activity in activities:
             item = {
                 "name": activity.activity,
                 "narrative": f"CPD activity on {activity.on}: {show_points(activity.points)} points",

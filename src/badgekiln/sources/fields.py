@@ -175,6 +175,17 @@ _FULL_STOPS = str.maketrans(
 
 
 MAX_TEXT = 20_000  # characters in one text field
+# Lists a credential holds, capped where a verifier we test against refuses more (an interop sweep:
+# openbadgeslib refuses a credential of more than 1,600 typed objects, and one whose property holds
+# about 1,415 values, the RDF conversion's 10^6 duplicate checks), with room to spare.
+MAX_TAGS = 200
+MAX_ALIGNMENTS = 200
+MAX_EVIDENCE = 1000
+LIST_LIMITS = {
+    "tags": "a verifier, openbadgeslib, refuses a credential with about 1,400 tags",
+    "alignment": "a verifier, openbadgeslib, refuses a credential of more than 1,600 objects",
+    "evidence": "a verifier, openbadgeslib, refuses a credential of more than 1,600 objects",
+}
 BAD_ESCAPE_RE = re.compile(r"%(?![0-9A-Fa-f]{2})")  # RFC 3986 section 2.1: a '%' starts an escape of two hex digits
 # A host name (letters of any script, digits, '-', '_', '.') or an IP literal in brackets.
 # (Not RFC 3986's "IPvFuture" literal, [v1.name]: urllib reads its host as the name inside, and
@@ -443,8 +454,9 @@ class Fields:
                 found.setdefault(duration.text, duration)
         return tuple(sorted(found.values(), key=lambda d: d.years * 366 + d.months * 31 + d.days, reverse=True))
 
-    def items(self, key: str, *, required: bool = False) -> list[tuple[Any, SourceLocation]]:
-        """The items of a list, each with its location."""
+    def items(self, key: str, *, required: bool = False, most: int | None = None) -> list[tuple[Any, SourceLocation]]:
+        """The items of a list, each with its location; more than ``most`` of them is an error
+        (:data:`LIST_LIMITS` says why for the lists that have one)."""
         value = self.raw(key, required=required)
         if value is None:
             return []
@@ -453,13 +465,20 @@ class Fields:
                 "wrong-type", f"'{key}' must be a list (lines starting with '- '), not {_kind(value)}", self.where(key)
             )
             return []
+        if most is not None and len(value) > most:
+            self.error(
+                "too-many",
+                f"'{key}' has {len(value):,} items; at most {most:,} ({LIST_LIMITS.get(key, 'a limit')})",
+                self.where(key),
+            )
+            return []
         locations = getattr(value, "item_locations", [self.where(key)] * len(value))
         return list(zip(value, locations))
 
-    def text_list(self, key: str) -> tuple[str, ...]:
+    def text_list(self, key: str, *, most: int | None = None) -> tuple[str, ...]:
         """A list of short texts (tags)."""
         result = []
-        for item, location in self.items(key):
+        for item, location in self.items(key, most=most):
             if not isinstance(item, str) or not item.strip() or _has_control(item, allow_newlines=False):
                 self.error("wrong-type", f"every item of '{key}' must be a short text, not {item!r}", location)
                 continue

@@ -48,6 +48,9 @@ from badgekiln.sources.config import SiteConfig, SourceTree, read_site_config, s
 from badgekiln.sources.endorsements import read_sources as read_endorsements
 from badgekiln.sources.fields import (
     AWARD_ID_RE,
+    MAX_ALIGNMENTS,
+    MAX_EVIDENCE,
+    MAX_TAGS,
     SLUG_RE,
     Fields,
     did_you_mean,
@@ -386,7 +389,7 @@ def _badge_file(source: Path, path: Path) -> FileResult:
     description = fields.text("description", required=True, max_len=2000)
     image = fields.text("image", required=True, single_line=True)
     criteria = fields.text("criteria", required=True)
-    tags = fields.text_list("tags")
+    tags = fields.text_list("tags", most=MAX_TAGS)
     valid_for = fields.duration("valid_for")
     requires_membership = fields.boolean("requires_membership", False)
     achievement_type = fields.text("achievement_type", single_line=True, max_len=60)
@@ -401,7 +404,9 @@ def _badge_file(source: Path, path: Path) -> FileResult:
                 did_you_mean(achievement_type, ACHIEVEMENT_TYPES) or "or write an extension as ext:Name",
             )
             achievement_type = None
-    alignment = tuple(_alignment(item, loc, diagnostics) for item, loc in fields.items("alignment"))
+    alignment = tuple(
+        _alignment(item, loc, diagnostics) for item, loc in fields.items("alignment", most=MAX_ALIGNMENTS)
+    )
     remind_before = fields.durations("remind_before")
     renewal_url = fields.url("renewal_url", schemes=("https",))
     cpd = learning.cpd_requirement(fields)
@@ -558,7 +563,7 @@ def _award(data, location, diagnostics, badges, badge_files, recipient, today) -
     award_id = fields.slug("id", pattern=AWARD_ID_RE)
     expires = fields.date("expires")
     narrative = _narrative(fields)
-    evidence = tuple(_evidence(item, loc, diagnostics) for item, loc in fields.items("evidence"))
+    evidence = tuple(_evidence(item, loc, diagnostics) for item, loc in fields.items("evidence", most=MAX_EVIDENCE))
     revoked = _revocation(fields)
     renews = fields.slug("renews", pattern=AWARD_ID_RE)
     suspended = _suspension(fields)
