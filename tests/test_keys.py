@@ -462,3 +462,22 @@ def test_the_ci_hint_after_a_rotation_or_retirement_sets_every_key_a_production_
     assert retired.code == 0
     line = next(line for line in retired.out.splitlines() if "gh secret set" in line)
     assert f"{rsa}.pem" not in line and line.count(".pem") == 4  # (the retired key is not needed any more)
+
+
+def test_a_private_key_others_may_read_or_replace_is_warned_of(minimal_site, run, tmp_path):
+    # (a hostile review: key files 666 in a folder 777 were used without a word)
+    run("keys", "generate", "--source", str(minimal_site), "--today", TODAY)
+    folder = tmp_path / "private-keys"
+    clean = run("build", "--source", str(minimal_site), "--today", TODAY)
+    assert clean.code == 0 and "key-permissions" not in clean.err  # (as keys generate makes them: 600 in 700)
+    rsa = next(folder.glob("*rsa*.pem"))
+    rsa.chmod(0o644)
+    folder.chmod(0o777)
+    try:
+        result = run("build", "--source", str(minimal_site), "--today", TODAY)
+    finally:
+        folder.chmod(0o700)
+    assert result.code == 0, result.err
+    assert f"warning[key-permissions]: {rsa} is a private key file with mode 644" in result.err
+    assert f"warning[key-permissions]: {folder} is a private key folder with mode 777" in result.err
+    assert f"chmod 600 {rsa}" in result.err

@@ -426,8 +426,12 @@ def _record(kid: str, doc, diagnostics) -> KeyRecord | None:
     )
 
 
-def load_private_keys(records: tuple[KeyRecord, ...], *, source: Path, output: Path | None) -> dict[str, object]:
-    """Private keys for ``records`` from the environment and the keys folder, matched by public key."""
+def load_private_keys(
+    records: tuple[KeyRecord, ...], *, source: Path, output: Path | None, warnings: list[Diagnostic] | None = None
+) -> dict[str, object]:
+    """Private keys for ``records`` from the environment and the keys folder, matched by public
+    key; a key file other users of the machine may read, or a keys folder they may write in, is
+    said in ``warnings`` (ssh refuses such a key; the build signs with it and says so)."""
     by_public = {r.public_pem: r.kid for r in records}
     found: dict[str, object] = {}
     for key in _env_keys():
@@ -444,7 +448,30 @@ def load_private_keys(records: tuple[KeyRecord, ...], *, source: Path, output: P
                 if public_pem(key) != record.public_pem:
                     raise KeyManagementError(f"{path} does not match the public key in site_src/keys/{record.kid}.yaml")
                 found[record.kid] = key
+                if warnings is not None:
+                    _open_to_others(path, 0o077, "other users of this machine can read it", warnings)
+        if warnings is not None and found:
+            _open_to_others(folder, 0o022, "other users of this machine can replace the keys in it", warnings)
     return found
+
+
+def _open_to_others(path: Path, bits: int, what: str, warnings: list[Diagnostic]) -> None:
+    """A ``key-permissions`` warning when ``path``'s mode has any of ``bits``."""
+    try:
+        mode = os.stat(path, follow_symlinks=False).st_mode & 0o777
+    except OSError:
+        return
+    if mode & bits:
+        fix = "chmod 600" if bits == 0o077 else "chmod 700"
+        warnings.append(
+            Diagnostic(
+                "warning",
+                "key-permissions",
+                f"{path} is a private key {'file' if bits == 0o077 else 'folder'} with mode {mode:o}: {what}",
+                SourceLocation(SourceTree.KEYS),
+                f"run '{fix} {path}' (badgekiln keys generate makes files 600 in a folder 700)",
+            )
+        )
 
 
 def _read_private(folder: Path, name: str) -> bytes:

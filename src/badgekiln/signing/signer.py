@@ -84,7 +84,7 @@ def open_signer(
     records = keys_mod.read_records(source, diagnostics)
     if any(d.is_error for d in diagnostics):
         return Signer(Keyring(records, {}))
-    private = keys_mod.load_private_keys(records, source=source, output=output)
+    private = keys_mod.load_private_keys(records, source=source, output=output, warnings=diagnostics)
     keyring = Keyring(records, private)
     missing = [r for r in records if r.published and r.kid not in private]
     has_active = all(keys_mod.active_key(records, a) is not None for a in (RSA, ED25519))
