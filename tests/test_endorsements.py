@@ -342,3 +342,94 @@ def test_endorse_refuses_what_the_build_would_refuse_and_writes_nothing(
     assert refused_as_usage or (result.code == 1 and words in result.err), result.err
     assert "Traceback" not in result.err
     assert tree_bytes(site / "site_src") == before and not out.exists()
+
+
+# -- endorsers pin / check: a pin tied to what the endorser's host publishes -----------------------
+
+
+def _offline(endorser) -> list[str]:
+    return ["--offline-root", f"{B_URL}={endorser['site'] / 'output'}"]
+
+
+def test_endorsers_pin_fetches_the_document_its_did_names_and_the_endorsement_verifies(tmp_path, run, endorser):
+    site = _endorsed_site(tmp_path, endorser, "welding", pin=False)
+    pinned = run(
+        "endorsers",
+        "pin",
+        "did:web:skills-council.example",
+        "--source",
+        str(site),
+        *_offline(endorser),
+    )
+    assert pinned.code == 0, pinned.err
+    assert "pinned did:web:skills-council.example as site_src/endorsers/skills-council-example.json" in pinned.out
+    assert (site / "site_src/endorsers/skills-council-example.json").read_bytes() == endorser["did"]
+    build(run, site)
+    assert (site / "output/endorsements/received/welding.json").is_file()
+    again = run("endorsers", "pin", B_URL + ".well-known/did.json", "--source", str(site), *_offline(endorser))
+    assert again.code == 0 and "nothing changed" in again.out
+    checked = run("endorsers", "check", "--source", str(site), *_offline(endorser))
+    assert checked.code == 0 and "the same as published" in checked.out and "1 of 1" in checked.out
+
+
+def test_endorsers_check_flags_a_made_up_pin_and_one_whose_keys_changed(tmp_path, run, endorser):
+    """A pull request that pins a document of its own making for a famous name, and an endorser
+    that rotated its keys: neither is what the host publishes."""
+    site = _endorsed_site(tmp_path, endorser, "welding")
+    forged = json.loads(endorser["did"])
+    for key in ("id",):
+        forged[key] = "did:web:royalsociety.org"
+    forged = json.loads(json.dumps(forged).replace("did:web:skills-council.example", "did:web:royalsociety.org"))
+    changed = json.loads(endorser["did"])
+    changed["verificationMethod"][0]["publicKeyMultibase"] = "z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"
+    empty = tmp_path / "royalsociety"
+    empty.mkdir()
+    write_site(
+        site,
+        {
+            "site_src/endorsers/royal.json": json.dumps(forged, indent=2).encode(),
+            "site_src/endorsers/skills-council.json": json.dumps(changed, indent=2).encode(),
+        },
+    )
+    result = run(
+        "endorsers",
+        "check",
+        "--source",
+        str(site),
+        *_offline(endorser),
+        "--offline-root",
+        f"https://royalsociety.org/={empty}",
+    )
+    assert result.code == 1
+    lines = {line.split(":")[0]: line for line in result.out.splitlines() if line.startswith("site_src/")}
+    assert "NOT CONFIRMED: the published document could not be read" in lines["site_src/endorsers/royal.json"]
+    assert (
+        "DIFFERS from what is published (keys whose value differs: " in lines["site_src/endorsers/skills-council.json"]
+    )
+    assert "0 of 2 pinned document(s) confirmed" in result.out
+
+
+def test_endorsers_pin_refuses_what_is_not_the_dids_own_document_or_this_sites(tmp_path, run, endorser):
+    site = _endorsed_site(tmp_path, endorser, pin=False)
+    # A document served at one address for another DID is not that address's DID's.
+    elsewhere = tmp_path / "elsewhere/.well-known"
+    elsewhere.mkdir(parents=True)
+    (elsewhere / "did.json").write_bytes(endorser["did"])
+    result = run(
+        "endorsers", "pin", "did:web:elsewhere.example", "--source", str(site),
+        "--offline-root", f"https://elsewhere.example/={tmp_path / 'elsewhere'}",
+    )  # fmt: skip
+    assert result.code == 1 and "is of did:web:skills-council.example" in result.err
+    own = tmp_path / "own/.well-known"
+    own.mkdir(parents=True)
+    (own / "did.json").write_text(
+        endorser["did"].decode().replace("skills-council.example", "badges.northwind.example")
+    )
+    result = run(
+        "endorsers", "pin", "did:web:badges.northwind.example", "--source", str(site),
+        "--offline-root", f"{A_URL}={tmp_path / 'own'}",
+    )  # fmt: skip
+    assert result.code == 1 and "this site's own DID" in result.err
+    result = run("endorsers", "pin", "https://x.example/keys.json", "--source", str(site))
+    assert result.code == 1 and "neither a did:web nor the https address of a did.json" in result.err
+    assert not (site / "site_src/endorsers").exists()

@@ -1140,6 +1140,103 @@ def endorse_command(
         )
 
 
+@cli.group("endorsers")
+def endorsers_group() -> None:
+    """The endorsers' DID documents pinned in site_src/endorsers/: fetch one, or check them all."""
+
+
+_NETWORK_OPTIONS = (
+    click.option(
+        "--offline-root",
+        "offline_roots",
+        multiple=True,
+        metavar="URL=DIR",
+        help="Serve URLs under URL from the files in DIR (repeatable), as for verify.",
+    ),
+    click.option("--allow-local", is_flag=True, help="Also fetch from this machine (loopback), as for verify."),
+)
+
+
+def _network_options(command):
+    for option in reversed(_NETWORK_OPTIONS):
+        command = option(command)
+    return command
+
+
+@endorsers_group.command("pin")
+@source_option
+@click.argument("did_or_url", metavar="DID_OR_URL")
+@click.option("--name", help="The file name in site_src/endorsers/ (default: from the DID).")
+@click.option("--replace", is_flag=True, help="Replace a pinned document of that name that differs.")
+@_network_options
+def endorsers_pin_command(
+    source: Path,
+    did_or_url: str,
+    name: str | None,
+    replace: bool,
+    offline_roots: tuple[str, ...],
+    allow_local: bool,
+) -> None:
+    """Fetch an endorser's DID document from where its did:web says and pin it, byte for byte."""
+    from badgekiln.commands import endorsers
+    from badgekiln.commands.verify import network_fetch
+    from badgekiln.sources.validate import load_site_config
+
+    site = source.resolve()
+    own = load_site_config(site).published.did  # (not the whole site: the endorsement waiting for this pin fails it)
+    try:
+        fetch = network_fetch(offline_roots, allow_local=allow_local)
+        path, did, changed = endorsers.pin(site, did_or_url, own_did=own, fetch=fetch, name=name, replace=replace)
+    except BadgekilnError as exc:
+        raise click.ClickException(str(exc)) from None
+    rel = path.relative_to(site).as_posix()
+    if changed:
+        click.echo(f"pinned {did} as {rel}: review and commit it; endorsements it signed now verify at build")
+    else:
+        click.echo(f"{rel} already holds what {did} publishes: nothing changed")
+
+
+@endorsers_group.command("check")
+@source_option
+@_network_options
+def endorsers_check_command(source: Path, offline_roots: tuple[str, ...], allow_local: bool) -> None:
+    """Fetch every pinned DID document again and compare: exit 1 if one differs or cannot be fetched.
+
+    Run it when reviewing a change to site_src/endorsers/ (a pin is what makes a page name the
+    endorser), or on a schedule: an endorser that rotated its keys needs its pin fetched again."""
+    from badgekiln.commands import endorsers
+    from badgekiln.commands.verify import network_fetch
+
+    try:
+        fetch = network_fetch(offline_roots, allow_local=allow_local)
+    except BadgekilnError as exc:
+        raise click.ClickException(str(exc)) from None
+    checks = endorsers.check(source.resolve(), fetch=fetch)
+    if not checks:
+        click.echo("no DID document is pinned in site_src/endorsers/")
+        return
+    words = {
+        "same": "the same as published",
+        "differs": "DIFFERS from what is published",
+        "unreachable": "NOT CONFIRMED: the published document could not be read",
+        "unreadable": "NOT READ",
+    }
+    for found in checks:
+        click.echo(
+            f"{found.file}: {found.did or '-'}: {words[found.outcome]}"
+            + (f" ({printable(found.detail)})" if found.detail else "")
+        )
+    bad = [c for c in checks if c.outcome != "same"]
+    click.echo(f"{len(checks) - len(bad)} of {len(checks)} pinned document(s) confirmed")
+    if bad:
+        click.echo(
+            "a pin that is not confirmed may not be the endorser's own: check it with them, and "
+            "'badgekiln endorsers pin DID --replace' to take what they publish now",
+            err=True,
+        )
+        sys.exit(1)
+
+
 UNCHECKED_EXIT = 3  # verify: nothing checked was wrong, but a check could not be made (1: not valid)
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from badgekiln.errors import BadgekilnError, printable
 from badgekiln.formats.jsonout import dumps_hosted
 from badgekiln.verifying import (
+    Fetch,
     FetchPolicy,
     FetchRecord,
     VerificationResult,
@@ -59,6 +60,31 @@ def run_verify(
         moment = parse_now(now) if now else clock
     except ValueError:
         raise BadgekilnError(f"--now {now!r} is not an ISO 8601 date or date-time (e.g. 2026-01-31)") from None
+    log: list[FetchRecord] = []
+    options = VerifyOptions(
+        fetch=network_fetch(offline_roots, allow_local=allow_local, policy=policy, log=log),
+        now=moment,
+        clock=clock,
+        recipient=recipient,
+    )
+    result = _verify_target(target, options)
+    return dataclasses.replace(result, fetches=tuple(log))
+
+
+def network_fetch(
+    offline_roots: Sequence[str],
+    *,
+    allow_local: bool = False,
+    policy: FetchPolicy | None = None,
+    log: list[FetchRecord] | None = None,
+) -> Fetch:
+    """What ``--offline-root`` and ``--allow-local`` make of the network: URLs under a root read
+    from its folder, the rest fetched under the network policy (:mod:`badgekiln.verifying.fetching`),
+    whose deadline starts now.
+
+    Raises:
+        BadgekilnError: A bad ``--offline-root``.
+    """
     roots = {}
     for text in offline_roots:
         try:
@@ -73,14 +99,9 @@ def run_verify(
         # Not the other way: an https root does not serve http URLs, which the network refuses.)
         if prefix[:7].lower() == "http://":
             roots.setdefault("https://" + prefix[7:], folder)
-    log: list[FetchRecord] = []
     policy = dataclasses.replace(policy or FetchPolicy(), allow_local=allow_local)
     web = WebFetcher(policy, log=log)  # its deadline starts now, for the whole verification
-    options = VerifyOptions(
-        fetch=offline_fetcher(roots, web, log=log) if roots else web, now=moment, clock=clock, recipient=recipient
-    )
-    result = _verify_target(target, options)
-    return dataclasses.replace(result, fetches=tuple(log))
+    return offline_fetcher(roots, web, log=log) if roots else web
 
 
 def _verify_target(target: str, options: VerifyOptions) -> VerificationResult:

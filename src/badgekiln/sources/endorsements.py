@@ -44,9 +44,11 @@ def read_sources(
     diagnostics: list[Diagnostic],
 ) -> tuple[tuple[Endorsement, ...], tuple[Endorsing, ...]]:
     """The site's received endorsements (each verified) and the ones it gives; problems go to ``diagnostics``."""
-    giving = tuple(_giving(source, path, diagnostics) for path in _files(source, GIVING_FOLDER, ".yaml", diagnostics))
+    giving = tuple(
+        _giving(source, path, diagnostics) for path in folder_files(source, GIVING_FOLDER, ".yaml", diagnostics)
+    )
     received: list[Endorsement] = []
-    paths = _files(source, RECEIVED_FOLDER, ".json", diagnostics)
+    paths = folder_files(source, RECEIVED_FOLDER, ".json", diagnostics)
     if paths and config is not None:
         # What others sign names the published site (site.yaml's base_url and DID), not a preview URL.
         published = config.published
@@ -59,7 +61,7 @@ def read_sources(
     return tuple(received), tuple(g for g in giving if g is not None)
 
 
-def _files(source: Path, folder: str, suffix: str, diagnostics: list[Diagnostic]) -> list[Path]:
+def folder_files(source: Path, folder: str, suffix: str, diagnostics: list[Diagnostic]) -> list[Path]:
     """The ``<slug><suffix>`` files directly in ``folder`` (links and special files refused, see safefiles)."""
     try:
         entries = safefiles.list_dir(source, folder)
@@ -106,7 +108,7 @@ def _files(source: Path, folder: str, suffix: str, diagnostics: list[Diagnostic]
     return found
 
 
-def _read_json(source: Path, path: Path) -> tuple[str, Any]:
+def read_json(source: Path, path: Path) -> tuple[str, Any]:
     """The file's text and value, read as strictly as ``badgekiln verify`` reads what it is given
     (:func:`badgekiln.verifying.common.load_json`): the value checked and shown is the one every
     JSON reader sees. A duplicate name let a second, unsigned ``endorsementComment`` into a
@@ -140,10 +142,10 @@ def _pinned(source: Path, own_did: str, diagnostics: list[Diagnostic]) -> dict[s
     from badgekiln.verifying.endorsement import check_did_document
 
     pinned: dict[str, dict[str, Any]] = {}
-    for path in _files(source, ENDORSERS_FOLDER, ".json", diagnostics):
+    for path in folder_files(source, ENDORSERS_FOLDER, ".json", diagnostics):
         rel = path.relative_to(source).as_posix()
         try:
-            text, document = _read_json(source, path)
+            text, document = read_json(source, path)
             did = check_did_document(document)
         except SourceError as e:
             diagnostics.append(e.diagnostic)
@@ -159,7 +161,7 @@ def _pinned(source: Path, own_did: str, diagnostics: list[Diagnostic]) -> dict[s
                 )
             )
             continue
-        if _same_site(did, own_did):
+        if same_site(did, own_did):
             diagnostics.append(
                 Diagnostic(
                     "error",
@@ -185,7 +187,7 @@ def _pinned(source: Path, own_did: str, diagnostics: list[Diagnostic]) -> dict[s
     return pinned
 
 
-def _same_site(did: str, own_did: str) -> bool:
+def same_site(did: str, own_did: str) -> bool:
     """Whether the did:web ``did`` names this site's own location, or one above or below it: the
     host compared as did:web resolves it (any letter case, ``%3A443``), then the path. The exact
     string was compared: ``did:web:Badges.Northwind.example`` was pinned and shown as this site."""
@@ -226,7 +228,7 @@ def _received(
 
     rel = path.relative_to(source).as_posix()
     try:
-        text, document = _read_json(source, path)
+        text, document = read_json(source, path)
     except SourceError as e:
         diagnostics.append(e.diagnostic)
         return None

@@ -307,6 +307,19 @@ def _yaml_files(
     return found, listed
 
 
+def load_site_config(source: Path) -> SiteConfig:
+    """The site's settings alone (``site_src/site.yaml``), for a command that needs no more.
+
+    Raises:
+        ValidationFailed: site.yaml is missing or has errors.
+    """
+    diagnostics: list[Diagnostic] = []
+    config = _load_config(source, source_paths(source), diagnostics, None)
+    if config is None or any(d.is_error for d in diagnostics):
+        raise ValidationFailed([d for d in diagnostics if d.is_error])
+    return config
+
+
 def _load_config(source: Path, paths, diagnostics, base_url) -> SiteConfig | None:
     site_yaml = paths["site_yaml"]
     if safefiles.kind(source, SourceTree.SITE_YAML) is None:
