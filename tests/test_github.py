@@ -15,7 +15,12 @@ import yaml
 from conftest import TODAY, build, publishable, write_site
 
 EVENTS = Path(__file__).parent / "github_events"
-WORKFLOWS = (".github/workflows/publish.yml", ".github/workflows/issue-to-pr.yml", ".github/workflows/daily.yml")
+WORKFLOWS = (
+    ".github/workflows/publish.yml",
+    ".github/workflows/issue-to-pr.yml",
+    ".github/workflows/daily.yml",
+    ".github/workflows/check.yml",
+)
 
 
 def _actionlint() -> str:
@@ -449,3 +454,45 @@ def test_a_reply_never_quotes_the_sites_own_files(minimal_site, run, tmp_path):
     assert result.code == 1 and "kim.private" in result.err  # (the log, for the maintainer, has it)
     comment = reply.read_text()
     assert "kim.private" not in comment and "the site's own files have 1 error(s)" in comment, comment
+
+
+def test_the_pull_request_check_runs_without_secrets_and_checks_pins_only_when_they_change(tmp_path, run):
+    """check.yml: `badgekiln check` on every pull request (read-only token, no secret), and
+    `badgekiln endorsers check` when the pull request changes site_src/endorsers/ (a pin is what
+    makes a page name who signed an endorsement: one made up in a pull request is caught there)."""
+    target = tmp_path / "new"
+    assert run("init", str(target), "--name", "Acme Training").code == 0
+    text = (target / ".github/workflows/check.yml").read_text()
+    workflow = yaml.safe_load(text)
+    assert list(workflow[True]) == ["pull_request"]  # (YAML 1.1 reads the key `on` as True)
+    assert workflow["permissions"] == {"contents": "read"} and "secrets." not in text
+    steps = workflow["jobs"]["check"]["steps"]
+    assert [s.get("run") for s in steps if s.get("run", "").startswith("badgekiln")] == ["badgekiln check"]
+    script = next(s for s in steps if "endorsers check" in s.get("run", ""))["run"]
+
+    # The step's own shell, in a repository whose pull request changes one file or the other, with
+    # a stand-in `badgekiln` that records how it was called.
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    calls = tmp_path / "calls"
+    stand_in = bin_dir / "badgekiln"
+    stand_in.write_text(f'#!/bin/sh\necho "$@" >> {calls}\n')
+    stand_in.chmod(0o755)
+    repo = tmp_path / "repo"
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.org", "-C", str(repo)]
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    (repo / "site_src/endorsers").mkdir(parents=True)
+    (repo / "site_src/endorsers/a.json").write_text("{}\n")
+    (repo / "recipients").mkdir()
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "base"], check=True)
+    subprocess.run([*git, "update-ref", "refs/remotes/origin/main", "HEAD"], check=True)
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "BASE_REF": "main"}
+    for changed, checked in (("recipients/ann.yaml", False), ("site_src/endorsers/royal.json", True)):
+        (repo / changed).write_text("{}\n")
+        subprocess.run([*git, "add", "-A"], check=True)
+        subprocess.run([*git, "commit", "-qm", changed], check=True)
+        calls.unlink(missing_ok=True)
+        done = subprocess.run(["bash", "-e", "-c", script], cwd=repo, env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        assert (calls.read_text() if calls.exists() else "") == ("endorsers check\n" if checked else ""), changed

@@ -28,6 +28,7 @@ from badgekiln.errors import (
 WORKFLOWS = ".github/workflows"
 PUBLISH = f"{WORKFLOWS}/publish.yml"
 DAILY = f"{WORKFLOWS}/daily.yml"
+CHECK = f"{WORKFLOWS}/check.yml"  # (pull requests: the sources checked, the endorsers' pins too)
 AWARD_FORM = ".github/ISSUE_TEMPLATE/award.yml"
 GITATTRIBUTES = ".gitattributes"
 REVOKE_FORM = ".github/ISSUE_TEMPLATE/revoke.yml"
@@ -91,6 +92,7 @@ def github_files(badges: list[tuple[str, str]]) -> dict[str, str]:
         PUBLISH: _data("publish.yml").replace("@VERSION@", pinned),
         f"{WORKFLOWS}/issue-to-pr.yml": _data("issue-to-pr.yml").replace("@VERSION@", pinned),
         DAILY: _data("daily.yml"),
+        CHECK: _data("check.yml").replace("@VERSION@", pinned),
         AWARD_FORM: award_form(badges),
         REVOKE_FORM: _data("revoke.yml"),
         # Two notify runs that each append to the lock merge by keeping both sides' lines (a
