@@ -433,3 +433,86 @@ def test_endorsers_pin_refuses_what_is_not_the_dids_own_document_or_this_sites(t
     result = run("endorsers", "pin", "https://x.example/keys.json", "--source", str(site))
     assert result.code == 1 and "neither a did:web nor the https address of a did.json" in result.err
     assert not (site / "site_src/endorsers").exists()
+
+
+def test_endorsers_pin_never_writes_through_a_link_nor_takes_another_endorsers_name(tmp_path, run, endorser):
+    """(a review) A checked-out pull request made site_src/endorsers a link: pin wrote where it led.
+    Two DIDs could get one default name, and --replace dropped the other endorser's pin; a DID
+    pinned by hand under another name got a second pin, and the build then failed."""
+    site = _endorsed_site(tmp_path, endorser, pin=False)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (site / "site_src/endorsers").symlink_to(elsewhere)
+    pinned = run("endorsers", "pin", "did:web:skills-council.example", "--source", str(site), *_offline(endorser))
+    assert pinned.code == 1 and "symbolic link" in pinned.err and not any(elsewhere.iterdir())
+    (site / "site_src/endorsers").unlink()
+    write_site(site, {"site_src/endorsers/by-hand.json": endorser["did"]})
+    again = run("endorsers", "pin", "did:web:skills-council.example", "--source", str(site), *_offline(endorser))
+    assert again.code == 1 and "is pinned already, as site_src/endorsers/by-hand.json" in again.err
+    assert "--name by-hand --replace" in again.err
+    other = json.loads(endorser["did"].decode().replace("skills-council.example", "other.example"))
+    write_site(site, {"site_src/endorsers/skills-council-example.json": json.dumps(other).encode()})
+    (site / "site_src/endorsers/by-hand.json").unlink()
+    taken = run(
+        "endorsers", "pin", "did:web:skills-council.example", "--replace", "--source", str(site), *_offline(endorser)
+    )
+    assert taken.code == 1 and "holds another pin (did:web:other.example)" in taken.err
+    (site / "site_src/endorsers/skills-council-example.json").unlink()
+    (site / "site_src/endorsers/skills-council-example.json").mkdir()
+    folder = run("endorsers", "pin", "did:web:skills-council.example", "--source", str(site), *_offline(endorser))
+    assert folder.code == 1 and "is not a regular file" in folder.err and "Traceback" not in folder.err
+
+
+def test_endorsers_check_fetches_each_pin_on_its_own_and_tells_values_of_other_types_apart(tmp_path, endorser):
+    """One fetch budget for every pin left the pins after a slow host "not confirmed"; and
+    Python's == took a pin's 1.0 for the published true (a review)."""
+    from badgekiln.commands import endorsers
+    from badgekiln.commands.verify import network_fetch
+
+    site = _endorsed_site(tmp_path, endorser)
+    made = []
+
+    def fetcher():
+        made.append(1)
+        return network_fetch(_offline(endorser)[1:])
+
+    write_site(site, {"site_src/endorsers/copy.json": endorser["did"]})
+    found = endorsers.check(site, fetcher=fetcher)
+    assert [c.outcome for c in found] == ["same", "same"] and len(made) == 2
+    typed = json.loads(endorser["did"])
+    typed["deactivated"] = 1.0
+    live = dict(json.loads(endorser["did"]), deactivated=True)
+    served = tmp_path / "served/.well-known"
+    served.mkdir(parents=True)
+    (served / "did.json").write_text(json.dumps(live))
+    write_site(site, {"site_src/endorsers/copy.json": json.dumps(typed).encode()})
+    (site / "site_src/endorsers/skills-council.json").unlink()
+    found = endorsers.check(site, fetcher=lambda: network_fetch([f"{B_URL}={tmp_path / 'served'}"]))
+    assert [c.outcome for c in found] == ["differs"]
+
+
+def test_endorsers_check_escapes_what_a_server_or_file_says(tmp_path, run, endorser, monkeypatch):
+    from badgekiln.commands import verify
+    from badgekiln.verifying.fetching import FetchError
+
+    def hostile(*_args, **_kwargs):
+        def fetch(url):
+            raise FetchError(f"{url} answered 404 \x1b[2J\x1b[1;1Hall pins confirmed")
+
+        return fetch
+
+    monkeypatch.setattr(verify, "network_fetch", hostile)
+    site = _endorsed_site(tmp_path, endorser)
+    result = run("endorsers", "check", "--source", str(site))
+    assert result.code == 1 and "\x1b" not in result.out + result.err and "\\x1b[2J" in result.out
+
+
+def test_endorse_with_out_in_a_folder_that_is_not_there_writes_nothing(tmp_path, run, endorser):
+    site = endorser["site"]
+    before = tree_bytes(site / "site_src")
+    result = run(
+        "endorse", "--source", str(site), "--today", TODAY, "--target", A_URL + "issuer.json", "--comment", "x",
+        "--name", "nowhere", "--out", str(tmp_path / "missing/e.json"),
+    )  # fmt: skip
+    assert result.code == 1 and "there is no folder" in result.err and "Traceback" not in result.err
+    assert tree_bytes(site / "site_src") == before

@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -481,3 +482,22 @@ def test_a_private_key_others_may_read_or_replace_is_warned_of(minimal_site, run
     assert f"warning[key-permissions]: {rsa} is a private key file with mode 644" in result.err
     assert f"warning[key-permissions]: {folder} is a private key folder with mode 777" in result.err
     assert f"chmod 600 {rsa}" in result.err
+
+
+def test_folders_below_site_src_keys_too_deep_to_check_fail_rather_than_pass(minimal_site, run, monkeypatch):
+    # (a review: a key nine folders down, or after 10,000 files, passed without a word)
+    from badgekiln.signing import keys as keys_mod
+
+    run("keys", "generate", "--source", str(minimal_site), "--today", TODAY)
+    deep = minimal_site / "site_src/keys" / "/".join(f"d{i}" for i in range(9))
+    deep.mkdir(parents=True)
+    (deep / "x.txt").write_text("nothing")
+    result = run("build", "--source", str(minimal_site), "--today", TODAY)
+    assert result.code == 1 and "error[keys-folder-too-large]" in result.err
+    shutil.rmtree(minimal_site / "site_src/keys/d0")
+    monkeypatch.setattr(keys_mod, "MAX_KEYS_FILES", 3)
+    for i in range(4):
+        (minimal_site / f"site_src/keys/more/{i}.txt").parent.mkdir(exist_ok=True)
+        (minimal_site / f"site_src/keys/more/{i}.txt").write_text("nothing")
+    result = run("build", "--source", str(minimal_site), "--today", TODAY)
+    assert result.code == 1 and "error[keys-folder-too-large]" in result.err

@@ -1187,8 +1187,8 @@ def endorsers_pin_command(
     try:
         fetch = network_fetch(offline_roots, allow_local=allow_local)
         path, did, changed = endorsers.pin(site, did_or_url, own_did=own, fetch=fetch, name=name, replace=replace)
-    except BadgekilnError as exc:
-        raise click.ClickException(str(exc)) from None
+    except BadgekilnError as exc:  # (it may quote what a server answered: escaped for the terminal)
+        raise click.ClickException(printable(str(exc))) from None
     rel = path.relative_to(site).as_posix()
     if changed:
         click.echo(f"pinned {did} as {rel}: review and commit it; endorsements it signed now verify at build")
@@ -1208,10 +1208,11 @@ def endorsers_check_command(source: Path, offline_roots: tuple[str, ...], allow_
     from badgekiln.commands.verify import network_fetch
 
     try:
-        fetch = network_fetch(offline_roots, allow_local=allow_local)
+        network_fetch(offline_roots, allow_local=allow_local)  # (the options, checked once)
     except BadgekilnError as exc:
         raise click.ClickException(str(exc)) from None
-    checks = endorsers.check(source.resolve(), fetch=fetch)
+    # (a fetch of its own for each pin, with its own deadline and budgets)
+    checks = endorsers.check(source.resolve(), fetcher=lambda: network_fetch(offline_roots, allow_local=allow_local))
     if not checks:
         click.echo("no DID document is pinned in site_src/endorsers/")
         return
@@ -1221,19 +1222,20 @@ def endorsers_check_command(source: Path, offline_roots: tuple[str, ...], allow_
         "unreachable": "NOT CONFIRMED: the published document could not be read",
         "unreadable": "NOT READ",
     }
-    for found in checks:
-        click.echo(
-            f"{found.file}: {found.did or '-'}: {words[found.outcome]}"
-            + (f" ({printable(found.detail)})" if found.detail else "")
-        )
+    for found in checks:  # (file names and details may hold anything: escaped for the terminal)
+        detail = f" ({found.detail})" if found.detail else ""
+        click.echo(printable(f"{found.file}: {found.did or '-'}: {words[found.outcome]}{detail}", newlines=False))
     bad = [c for c in checks if c.outcome != "same"]
     click.echo(f"{len(checks) - len(bad)} of {len(checks)} pinned document(s) confirmed")
     if bad:
         click.echo(
-            "a pin that is not confirmed may not be the endorser's own: check it with them, and "
-            "'badgekiln endorsers pin DID --replace' to take what they publish now",
+            "a pin that is not confirmed may not be the endorser's own: check it with them before you trust it",
             err=True,
         )
+        for found in bad:
+            if found.outcome == "differs" and found.did:
+                command = f"badgekiln endorsers pin {found.did} --name {Path(found.file).stem} --replace"
+                click.echo(f"  to take what {found.did} publishes now: {command}", err=True)
         sys.exit(1)
 
 

@@ -392,3 +392,41 @@ def test_the_build_of_the_day_an_endorsement_expires_takes_it_out_as_a_clean_bui
     assert run("build", "--source", str(clean), "--today", "2026-11-25").code == 0
     assert tree_bytes(site / "output") == tree_bytes(clean / "output")
     assert not (site / "output/endorsements/received/welding.json").exists()
+
+
+def test_a_future_endorsement_that_would_fail_another_check_fails_now(site, run, endorser):
+    """Only an endorsement that passes every other check waits for its day with a warning: one of
+    another site's badge, dated next year, passed `check` and would have failed every build from
+    its validFrom day on, revocations included (a review)."""
+
+    def change(credential):
+        credential["validFrom"] = "2027-06-01T00:00:00Z"
+        credential["credentialSubject"]["id"] = "https://badges.other.example/badges/welding/badge.json"
+
+    write_site(site, {REL: _signed_as_endorser(endorser, change)})
+    _fails(run, site, "endorsement-wrong-target")
+
+
+def test_a_date_past_the_last_day_python_has_is_a_located_error(site, run, endorser):
+    def change(credential):
+        credential["validUntil"] = "9999-12-31T23:59:59-23:59"
+
+    write_site(site, {REL: _signed_as_endorser(endorser, change)})
+    result = run("build", "--source", str(site), "--today", TODAY)
+    assert "Traceback" not in result.err and "internal error" not in result.err
+    assert f"{REL}:" in result.err and "past the year 9999" in result.err
+
+
+def test_this_sites_own_location_is_compared_as_it_is_reached():
+    from badgekiln.sources.endorsements import same_site
+
+    own = "did:web:badges.northwind.example"
+    for did in (own + ".", own + "%3A0443", own + "%3A8443", "did:web:Badges.Northwind.Example", own + ":team"):
+        assert same_site(did, own), did
+    for did in ("did:web:badges.northwind.examplex", "did:web:skills.example", "did:web:northwind.example"):
+        assert not same_site(did, own), did
+    # A university's host endorsing a department's site under a path of it: another signer.
+    department = "did:web:pages.univ.example:northwind"
+    assert not same_site("did:web:pages.univ.example", department)
+    assert same_site("did:web:pages.univ.example:northwind:x", department)
+    assert not same_site("did:web:pages.univ.example:northwindx", department)

@@ -71,6 +71,8 @@ def endorse(
         raise ConfigError(
             f"--on {on.isoformat()} is after today ({today.isoformat()}): date an endorsement when it is given"
         )
+    if out is not None and not out.parent.is_dir():  # (checked before the record is written)
+        raise ConfigError(f"--out {out}: there is no folder {out.parent}")
     if out is not None and out.is_symlink():  # (a link planted in a repository: its target would be overwritten)
         raise ConfigError(
             f"--out {out} is a symbolic link: badgekiln does not write through links; remove it or choose another file"

@@ -13,6 +13,7 @@ Run ``check`` when reviewing a change to ``site_src/endorsers/``, or on a schedu
 
 from __future__ import annotations
 
+import json
 import re
 import urllib.parse
 from collections.abc import Callable
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from badgekiln.errors import BadgekilnError, SourceError, VerifyError
+from badgekiln.sources import safefiles
 from badgekiln.sources.config import SourceTree
 from badgekiln.sources.endorsements import ENDORSERS_FOLDER, MAX_ENDORSEMENT_BYTES, folder_files, read_json, same_site
 from badgekiln.sources.fields import SLUG_RE
@@ -97,33 +99,61 @@ def pin(
 
     Raises:
         BadgekilnError: The document could not be fetched or is not the DID's; it is this site's
-            own; the name is not a slug; the file holds another document and ``replace`` is not set.
+            own; the name is not a slug; the DID is pinned under another name; the file is a link
+            (or is reached through one), or holds another endorser's document, or another document
+            of this DID and ``replace`` is not set.
     """
     url = _document_url(did_or_url)
     data, _document, did = _fetch_document(fetch, url)
     if same_site(did, own_did):
-        raise BadgekilnError(
-            f"{did} is this site's own DID (or a location above or below it): pin other sites' documents"
-        )
+        raise BadgekilnError(f"{did} is this site's own DID (or a location under it): pin other sites' documents")
     name = name or _name_for(did)
     if not SLUG_RE.match(name) or name == "readme":
         raise BadgekilnError(f"--name {name!r} is not a file name the build reads (a-z, 0-9 and '-', not readme)")
-    path = source / ENDORSERS_FOLDER / f"{name}.json"
-    if path.is_symlink():
+    rel = f"{ENDORSERS_FOLDER}/{name}.json"
+    for where in (ENDORSERS_FOLDER, rel):  # (never written through a link a pull request put there)
+        found = safefiles.kind(source, where)
+        if found == "link":
+            raise BadgekilnError(
+                f"{where} is a symbolic link, or is reached through one: badgekiln does not write through links"
+            )
+        if found not in (None, "dir" if where == ENDORSERS_FOLDER else "file"):
+            raise BadgekilnError(f"{where} is not a {'folder' if where == ENDORSERS_FOLDER else 'regular file'}")
+    pinned = _pins(source)
+    elsewhere = [other for other, pinned_did in pinned.items() if pinned_did == did and other != rel]
+    if elsewhere:
+        stem = Path(elsewhere[0]).stem
         raise BadgekilnError(
-            f"{ENDORSERS_FOLDER}/{name}.json is a symbolic link: badgekiln does not write through links"
+            f"{did} is pinned already, as {elsewhere[0]}: to take what it publishes now, "
+            f"'badgekiln endorsers pin {did} --name {stem} --replace'"
         )
-    if path.exists():
-        if path.read_bytes() == data:
+    path = source / rel
+    if rel in pinned or safefiles.kind(source, rel) == "file":
+        if safefiles.read_bytes(source, rel, limit=MAX_ENDORSEMENT_BYTES + 1) == data:
             return path, did, False
+        if pinned.get(rel) != did:
+            raise BadgekilnError(
+                f"{rel} holds another pin ({pinned.get(rel) or 'not a DID document'}): choose another --name"
+            )
         if not replace:
             raise BadgekilnError(
-                f"{ENDORSERS_FOLDER}/{name}.json exists and holds another document: pass --replace to "
-                "replace it with what the endorser publishes now (or choose another --name)"
+                f"{rel} holds another document of {did}: pass --replace to replace it with what it publishes now"
             )
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(path, data.decode("utf-8"))  # (the bytes as published: the text holds a BOM if they did)
     return path, did, True
+
+
+def _pins(source: Path) -> dict[str, str | None]:
+    """Each pinned file of ``site_src/endorsers/`` with the DID its document claims (None: unreadable)."""
+    pins: dict[str, str | None] = {}
+    for path in folder_files(source, ENDORSERS_FOLDER, ".json", []):
+        rel = path.relative_to(source).as_posix()
+        try:
+            pins[rel] = check_did_document(read_json(source, path)[1])
+        except (SourceError, VerifyError):
+            pins[rel] = None
+    return pins
 
 
 def _name_for(did: str) -> str:
@@ -132,8 +162,10 @@ def _name_for(did: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:64].rstrip("-") or "endorser"
 
 
-def check(source: Path, *, fetch: Fetch) -> list[PinCheck]:
-    """Every pinned DID document compared with what its DID's address publishes now."""
+def check(source: Path, *, fetcher: Callable[[], Fetch]) -> list[PinCheck]:
+    """Every pinned DID document compared with what its DID's address publishes now; each fetched
+    with a fetch of its own from ``fetcher`` (one slow host, or many pins, spent a budget shared by
+    all, and every pin after it was "not confirmed": a review)."""
     checks: list[PinCheck] = []
     problems: list[Any] = []
     for path in folder_files(source, ENDORSERS_FOLDER, ".json", problems):
@@ -146,11 +178,11 @@ def check(source: Path, *, fetch: Fetch) -> list[PinCheck]:
             continue
         url = did_web_url(did)
         try:
-            _data, live, _did = _fetch_document(fetch, url)
+            _data, live, _did = _fetch_document(fetcher(), url)
         except BadgekilnError as e:
             checks.append(PinCheck(rel, did, url, "unreachable", str(e)))
             continue
-        if live == pinned:
+        if _exactly(live) == _exactly(pinned):  # (not ==: Python's 1 == 1.0 == True)
             checks.append(PinCheck(rel, did, url, "same"))
         else:
             checks.append(PinCheck(rel, did, url, "differs", _differences(pinned, live)))
@@ -165,6 +197,11 @@ def check(source: Path, *, fetch: Fetch) -> list[PinCheck]:
             )
         )
     return checks
+
+
+def _exactly(value: Any) -> str:
+    """A JSON value as text that tells every value and type apart (keys sorted)."""
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)
 
 
 def _differences(pinned: dict[str, Any], live: dict[str, Any]) -> str:

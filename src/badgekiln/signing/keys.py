@@ -284,9 +284,22 @@ def _private_keys_below(source: Path, folder: str, diagnostics: list[Diagnostic]
             continue
         for entry in entries:
             rel = f"{rel_dir}/{entry.name}"
-            if entry.kind == "dir" and depth < MAX_KEYS_DEPTH:
+            if (entry.kind == "dir" and depth >= MAX_KEYS_DEPTH) or (entry.kind == "file" and read >= MAX_KEYS_FILES):
+                # (not looked into, so not passed either: a key could be there)
+                diagnostics.append(
+                    Diagnostic(
+                        "error",
+                        "keys-folder-too-large",
+                        f"site_src/keys/ holds folders deeper than {MAX_KEYS_DEPTH} or more than {MAX_KEYS_FILES:,} "
+                        "files, which are not checked for private keys",
+                        SourceLocation(rel),
+                        "site_src/keys/ holds only the public key records: move the rest out",
+                    )
+                )
+                return
+            if entry.kind == "dir":
                 pending.append((rel, depth + 1))
-            elif entry.kind == "file" and read < MAX_KEYS_FILES:
+            elif entry.kind == "file":
                 read += 1
                 try:
                     raw = safefiles.read_bytes(source, rel, limit=safefiles.MAX_FILE_BYTES)

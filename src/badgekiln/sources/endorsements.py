@@ -166,8 +166,8 @@ def _pinned(source: Path, own_did: str, diagnostics: list[Diagnostic]) -> dict[s
                 Diagnostic(
                     "error",
                     "own-did-pinned",
-                    f"this DID document claims {did}, this site's own DID or a location above or below its own: "
-                    "an endorsement checked against it would be shown as signed by this site",
+                    f"this DID document claims {did}, this site's own DID or a location under it: an "
+                    "endorsement checked against it would be shown as signed by this site",
                     SourceLocation(rel, _line_of(text, "id")),
                     "pin only other sites' did.json files here; remove this one",
                 )
@@ -188,22 +188,26 @@ def _pinned(source: Path, own_did: str, diagnostics: list[Diagnostic]) -> dict[s
 
 
 def same_site(did: str, own_did: str) -> bool:
-    """Whether the did:web ``did`` names this site's own location, or one above or below it: the
-    host compared as did:web resolves it (any letter case, ``%3A443``), then the path. The exact
-    string was compared: ``did:web:Badges.Northwind.example`` was pinned and shown as this site."""
+    """Whether the did:web ``did`` names this site's own location or one below it (which pages
+    would show as this site's host and a path under it): the host compared as it is reached (any
+    letter case, a final dot, any port), then the path. The exact string was
+    compared: ``did:web:Badges.Northwind.example`` was pinned and shown as this site. A location
+    above this site's (a university's host, for a department's site under a path of it) is
+    another signer, shown as that host."""
+    mine, theirs = _location(own_did), _location(did)
+    return did == own_did or theirs.startswith(mine)
+
+
+def _location(did: str) -> str:
+    """``host/path/`` of a did:web as it is reached, for comparing two."""
     from badgekiln.verifying.methods import web_base
 
-    def where(value: str) -> str:
-        try:
-            base = web_base(value) or value
-        except VerifyError:
-            return value
-        parts = urllib.parse.urlsplit(base)
-        host = parts.netloc.lower().removesuffix(":443")
-        return f"{host}{parts.path.rstrip('/')}/"
-
-    mine, theirs = where(own_did), where(did)
-    return did == own_did or mine.startswith(theirs) or theirs.startswith(mine)
+    try:
+        base = web_base(did) or did
+    except VerifyError:
+        return did
+    parts = urllib.parse.urlsplit(base)  # (the port is left out: a page shows host:8443 as this host too)
+    return f"{(parts.hostname or '').rstrip('.')}{parts.path.rstrip('/')}/"
 
 
 def _targets(config: SiteConfig, badges: dict[str, BadgeClass]) -> dict[str, str | None]:
@@ -254,20 +258,6 @@ def _received(
                 f"the endorsement does not verify: {message}",
                 SourceLocation(rel, _line_of(text, field)),
                 hint,
-            )
-        )
-        return None
-    not_current = _not_current(document, today)
-    if not_current is not None:
-        # (a warning: a date the endorser chose must not stop this site's builds, its revocations
-        # among them; the endorsement is left out of the pages and documents until it is valid)
-        diagnostics.append(
-            Diagnostic(
-                "warning",
-                "endorsement-not-current",
-                f"the endorsement is not shown: {not_current}",
-                SourceLocation(rel, _line_of(text, "validUntil" if "expired" in not_current else "validFrom")),
-                "remove the file, or ask the endorser for a current endorsement",
             )
         )
         return None
@@ -322,6 +312,21 @@ def _received(
                 )
             )
             return None
+    not_current = _not_current(document, today)
+    if not_current is not None:
+        # (a warning: a date the endorser chose must not stop this site's builds, its revocations
+        # among them; the endorsement is left out of the pages and documents until it is valid.
+        # Checked last: one that would fail any other check fails now, not on its validFrom day)
+        diagnostics.append(
+            Diagnostic(
+                "warning",
+                "endorsement-not-current",
+                f"the endorsement is not shown: {not_current}",
+                SourceLocation(rel, _line_of(text, "validUntil" if "expired" in not_current else "validFrom")),
+                "remove the file, or ask the endorser for a current endorsement",
+            )
+        )
+        return None
     url = profile.get("url")
     url = url if isinstance(url, str) and _same_host(url, host) else None
     given = _GIVEN_ID.match(document["id"]) if isinstance(document["id"], str) else None

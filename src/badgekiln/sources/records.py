@@ -99,12 +99,23 @@ def _award_end(lines: list[str], start: int, indent: int) -> int:
         stripped = line.strip()
         if stripped:
             inside = len(line) - len(line.lstrip(" ")) >= indent
-            if not stripped.startswith("#") and not inside:
-                break
+            if not inside and (not stripped.startswith("#") or not _award_goes_on(lines, end + 1, indent)):
+                break  # (a comment less indented ends the award, unless the award's keys go on below it)
             if inside:
                 last_content = end + 1
         end += 1
     return last_content
+
+
+def _award_goes_on(lines: list[str], start: int, indent: int) -> bool:
+    """Whether the first line from ``start`` that is neither blank nor a comment is indented at
+    least ``indent`` (a key of the same award): a comment at the left margin between two of its
+    keys is inside it; one after it ("# ---- archived ----" above commented-out awards) is not."""
+    for line in lines[start:]:
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#"):
+            return len(line) - len(line.lstrip(" ")) >= indent
+    return False
 
 
 def add_revocation(

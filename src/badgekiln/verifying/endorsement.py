@@ -98,7 +98,10 @@ def _day(stamp: Any, what: str) -> date:
         raise VerifyError(f"{what} {short(stamp)} is not a date-time") from None
     if when.tzinfo is None:
         raise VerifyError(f"{what} {short(stamp)} has no time zone")
-    return when.astimezone(UTC).date()
+    try:
+        return when.astimezone(UTC).date()
+    except OverflowError:  # (9999-12-31T23:59:59-23:59 is past the last day Python has)
+        raise VerifyError(f"{what} {short(stamp)} is past the year 9999") from None
 
 
 def verify_endorsement(
