@@ -387,3 +387,15 @@ def test_lists_longer_than_a_verifier_takes_are_errors(minimal_site, run, where,
         path.write_text(path.read_text() + text)
     result = run("check", "--source", str(minimal_site), "--today", "2026-11-22")
     assert result.code == 1 and "error[too-many]" in result.err and said in result.err, result.err
+
+
+@pytest.mark.parametrize("blank", ["\u3164", "\u2800\u2800", "\u115f\u1160", " \u3164 "])
+def test_a_name_of_letters_that_draw_nothing_is_empty(minimal_site, run, blank):
+    # (a review: a Hangul filler or a blank braille pattern made a "name" that shows nothing)
+    path = minimal_site / "recipients/ann.yaml"
+    path.write_text(path.read_text().replace("name: Ann Example", f'name: "{blank}"'))
+    result = run("check", "--source", str(minimal_site), "--today", "2026-11-22")
+    assert (
+        result.code == 1
+        and "error[empty]: 'name' must not be empty: it holds only characters that show nothing" in result.err
+    )

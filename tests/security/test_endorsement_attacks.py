@@ -430,3 +430,11 @@ def test_this_sites_own_location_is_compared_as_it_is_reached():
     assert not same_site("did:web:pages.univ.example", department)
     assert same_site("did:web:pages.univ.example:northwind:x", department)
     assert not same_site("did:web:pages.univ.example:northwindx", department)
+
+
+def test_a_signed_name_that_shows_nothing_fails_the_build(site, run, endorser):
+    def change(credential):
+        credential["issuer"]["name"] = "\u3164\u3164"
+
+    write_site(site, {REL: _signed_as_endorser(endorser, change)})
+    _fails(run, site, "control-character")

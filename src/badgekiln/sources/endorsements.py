@@ -20,7 +20,7 @@ from badgekiln.formats import urls
 from badgekiln.models import BadgeClass, Endorsement, Endorsing
 from badgekiln.sources import safefiles
 from badgekiln.sources.config import SourceTree
-from badgekiln.sources.fields import SLUG_RE, Fields, _has_control, invisible_character, url_problem
+from badgekiln.sources.fields import SLUG_RE, Fields, _has_control, invisible_character, shows_nothing, url_problem
 from badgekiln.sources.loading import decode_utf8, load_yaml, read_source_bytes
 
 if TYPE_CHECKING:
@@ -287,7 +287,9 @@ def _received(
     comment = subject.get("endorsementComment")
     comment = comment if isinstance(comment, str) else ""
     for key, value, newlines in (("issuer", name, False), ("endorsementComment", comment, True)):
-        if _has_control(value, allow_newlines=newlines) or (key == "issuer" and invisible_character(value)):
+        if _has_control(value, allow_newlines=newlines) or (
+            key == "issuer" and (invisible_character(value) or (value and shows_nothing(value)))
+        ):
             what = "the endorser's name" if key == "issuer" else "the endorsement comment"
             diagnostics.append(
                 Diagnostic(

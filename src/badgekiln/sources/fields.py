@@ -326,6 +326,14 @@ class Fields:
         if required and not value:
             self.error("empty", f"'{key}' must not be empty", self.where(key))
             return None
+        if required and shows_nothing(value):
+            self.error(
+                "empty",
+                f"'{key}' must not be empty: it holds only characters that show nothing "
+                f"({', '.join(sorted({f'U+{ord(c):04X}' for c in value if not c.isspace()}))})",
+                self.where(key),
+            )
+            return None
         if len(value) > max_len:
             self.error("too-long", f"'{key}' is {len(value)} characters; the limit is {max_len}", self.where(key))
             return None
@@ -665,6 +673,16 @@ def quoted(text: str) -> str:
 
 def _has_control(text: str, *, allow_newlines: bool) -> bool:
     return bad_character(text, allow_newlines=allow_newlines) is not None
+
+
+# Letters that draw nothing: Hangul fillers and the blank braille pattern (a "blank" name made of
+# them passed every check, since they are neither spaces nor formatting characters: a review).
+BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
+def shows_nothing(text: str) -> bool:
+    """Whether ``text`` is made only of spaces, formatting characters and letters that draw nothing."""
+    return all(c.isspace() or c in BLANK_LETTERS or unicodedata.category(c) == "Cf" for c in text)
 
 
 def invisible_character(text: str) -> str | None:
