@@ -80,8 +80,14 @@ HEADING_LEVELS = range(2, 7)  # where a text's headings may start: pages have on
 
 
 def _headings_down(html: str, top: int = 2) -> str:
-    """Markdown's headings from level ``top`` on (``#`` becomes ``<h{top}>``; h6 at the most)."""
-    shift = top - 1
+    """The text's headings from level ``top`` on: its highest heading becomes ``<h{top}>`` and the
+    others keep their distance from it (h6 at the most). A page written with ``## Questions``
+    under its title (the page's h1) had an h3 straight after the h1, a level skipped (axe's
+    heading-order, on the example site's About page): ``#`` and ``##`` alike start at ``top``."""
+    levels = [int(m[2]) for m in _HEADING.finditer(html) if not m[1]]
+    if not levels:
+        return html
+    shift = top - min(levels)
     return _HEADING.sub(lambda m: f"<{m[1]}h{min(int(m[2]) + shift, 6)}>", html)
 
 
