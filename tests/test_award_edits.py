@@ -257,3 +257,21 @@ def test_a_comment_at_the_margin_between_an_awards_keys_stays_inside_it(minimal_
     assert award_by_hand(run, minimal_site, "fay@example.com", "Fay").code == 0
     awards = yaml.safe_load((minimal_site / "recipients/fay.yaml").read_text())["awards"]
     assert [a["issued_on"].isoformat() for a in awards] == ["2026-01-01", "2026-03-01"]
+
+
+def test_a_run_of_margin_comments_is_looked_past_once(monkeypatch):
+    """(a review) Each comment at the margin looked ahead to the next key on its own: a file of a
+    few thousand of them between two keys of its last award took `award` 25 s (quadratic)."""
+    from badgekiln.sources import records
+
+    calls = []
+    real = records._next_content
+    monkeypatch.setattr(records, "_next_content", lambda *a: calls.append(1) or real(*a))
+    text = (
+        "name: Gus\nemail: gus@example.com\nawards:\n  - id: gus-first-1\n"
+        + "# a note\n" * 5000
+        + "    badge: first-badge\n    issued_on: 2026-01-01\n"
+    )
+    edited = records.appended(text, "recipients/gus.yaml", [("id", "gus-new-1"), ("badge", "first-badge")], "gus-new-1")
+    assert edited.endswith("    issued_on: 2026-01-01\n  - id: gus-new-1\n    badge: first-badge\n")
+    assert len(calls) <= 2

@@ -516,3 +516,20 @@ def test_endorse_with_out_in_a_folder_that_is_not_there_writes_nothing(tmp_path,
     )  # fmt: skip
     assert result.code == 1 and "there is no folder" in result.err and "Traceback" not in result.err
     assert tree_bytes(site / "site_src") == before
+
+
+def test_endorsers_check_does_not_confirm_a_pin_whose_did_its_host_does_not_publish(tmp_path, endorser):
+    """(a review) A pin of did:web:Skills-Council.example: its host publishes the document of
+    did:web:skills-council.example; that is not a confirmation of the pin, nor a change of keys."""
+    from badgekiln.commands import endorsers
+    from badgekiln.commands.verify import network_fetch
+
+    site = _endorsed_site(tmp_path, endorser, pin=False)
+    upper = endorser["did"].decode().replace("did:web:skills-council.example", "did:web:Skills-Council.example")
+    write_site(site, {"site_src/endorsers/upper.json": upper.encode()})
+    found = endorsers.check(site, fetcher=lambda: network_fetch(_offline(endorser)[1:]))
+    assert [c.outcome for c in found] == ["unreachable"]
+    assert (
+        "publishes the document of did:web:skills-council.example, not did:web:Skills-Council.example"
+        in found[0].detail
+    )

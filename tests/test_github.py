@@ -468,6 +468,10 @@ def test_the_pull_request_check_runs_without_secrets_and_checks_pins_only_when_t
     assert workflow["permissions"] == {"contents": "read"} and "secrets." not in text
     steps = workflow["jobs"]["check"]["steps"]
     assert [s.get("run") for s in steps if s.get("run", "").startswith("badgekiln")] == ["badgekiln check"]
+    # (pip not from the checkout, where a pull request could put a package named pip: a review)
+    installs = [s["run"] for s in steps if "pip install" in s.get("run", "")]
+    assert len(installs) == 1 and installs[0].startswith('python -I -m pip install "badgekiln==')
+    assert workflow["jobs"]["check"]["timeout-minutes"] == 20
     script = next(s for s in steps if "endorsers check" in s.get("run", ""))["run"]
 
     # The step's own shell, in a repository whose pull request changes one file or the other, with

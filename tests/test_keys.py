@@ -501,3 +501,12 @@ def test_folders_below_site_src_keys_too_deep_to_check_fail_rather_than_pass(min
         (minimal_site / f"site_src/keys/more/{i}.txt").write_text("nothing")
     result = run("build", "--source", str(minimal_site), "--today", TODAY)
     assert result.code == 1 and "error[keys-folder-too-large]" in result.err
+
+
+def test_a_link_in_a_folder_below_site_src_keys_is_an_error(minimal_site, run, tmp_path):
+    # (a review: one directly in site_src/keys/ was refused, one a folder down passed)
+    run("keys", "generate", "--source", str(minimal_site), "--today", TODAY)
+    (minimal_site / "site_src/keys/old").mkdir()
+    (minimal_site / "site_src/keys/old/k.pem").symlink_to(next((tmp_path / "private-keys").glob("*.pem")))
+    result = run("build", "--source", str(minimal_site), "--today", TODAY)
+    assert result.code == 1 and "site_src/keys/old/k.pem: error[symlink]" in result.err

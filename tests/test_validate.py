@@ -1,5 +1,7 @@
 """Validation collects every problem in one run, with locations and hints."""
 
+import re
+
 import pytest
 from conftest import TODAY, write_site
 
@@ -389,7 +391,7 @@ def test_lists_longer_than_a_verifier_takes_are_errors(minimal_site, run, where,
     assert result.code == 1 and "error[too-many]" in result.err and said in result.err, result.err
 
 
-@pytest.mark.parametrize("blank", ["\u3164", "\u2800\u2800", "\u115f\u1160", " \u3164 "])
+@pytest.mark.parametrize("blank", ["\u3164", "\u2800\u2800", "\u115f\u1160", " \u3164 ", "\u034f\ufe0f", "\U000e0100"])
 def test_a_name_of_letters_that_draw_nothing_is_empty(minimal_site, run, blank):
     # (a review: a Hangul filler or a blank braille pattern made a "name" that shows nothing)
     path = minimal_site / "recipients/ann.yaml"
@@ -399,3 +401,13 @@ def test_a_name_of_letters_that_draw_nothing_is_empty(minimal_site, run, blank):
         result.code == 1
         and "error[empty]: 'name' must not be empty: it holds only characters that show nothing" in result.err
     )
+
+
+@pytest.mark.parametrize("path", ["/x/../dept/", "/./dept/", "/dept/%2e%2e/dept/"])
+def test_a_base_url_with_dot_segments_is_an_error(minimal_site, run, path):
+    # (a review: https://uni.example/x/../dept/ is /dept/ under another name, and its did:web
+    # did:web:uni.example:x:..:dept passed the check that refuses a site's own DID as an endorser)
+    site_yaml = minimal_site / "site_src/site.yaml"
+    site_yaml.write_text(re.sub(r"base_url: \S+", f"base_url: https://uni.example{path}", site_yaml.read_text()))
+    result = run("check", "--source", str(minimal_site), "--today", "2026-11-22")
+    assert result.code == 1 and "has a '.' or '..' segment" in result.err, result.err

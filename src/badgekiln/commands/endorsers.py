@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -162,12 +163,16 @@ def _name_for(did: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:64].rstrip("-") or "endorser"
 
 
+MAX_CHECK_SECONDS = 600  # for every pin together: past it, the pins left are not fetched (and not confirmed)
+
+
 def check(source: Path, *, fetcher: Callable[[], Fetch]) -> list[PinCheck]:
     """Every pinned DID document compared with what its DID's address publishes now; each fetched
     with a fetch of its own from ``fetcher`` (one slow host, or many pins, spent a budget shared by
     all, and every pin after it was "not confirmed": a review)."""
     checks: list[PinCheck] = []
     problems: list[Any] = []
+    started = time.monotonic()
     for path in folder_files(source, ENDORSERS_FOLDER, ".json", problems):
         rel = path.relative_to(source).as_posix()
         try:
@@ -177,10 +182,20 @@ def check(source: Path, *, fetcher: Callable[[], Fetch]) -> list[PinCheck]:
             checks.append(PinCheck(rel, None, None, "unreadable", str(e)))
             continue
         url = did_web_url(did)
+        if time.monotonic() - started > MAX_CHECK_SECONDS:
+            checks.append(
+                PinCheck(rel, did, url, "unreachable", f"not fetched: the check ran past {MAX_CHECK_SECONDS} s")
+            )
+            continue
         try:
-            _data, live, _did = _fetch_document(fetcher(), url)
+            _data, live, live_did = _fetch_document(fetcher(), url)
         except BadgekilnError as e:
             checks.append(PinCheck(rel, did, url, "unreachable", str(e)))
+            continue
+        if live_did != did:  # (did:web:Skills.Example pinned: its host publishes did:web:skills.example's)
+            checks.append(
+                PinCheck(rel, did, url, "unreachable", f"{url} publishes the document of {live_did}, not {did}")
+            )
             continue
         if _exactly(live) == _exactly(pinned):  # (not ==: Python's 1 == 1.0 == True)
             checks.append(PinCheck(rel, did, url, "same"))

@@ -271,10 +271,12 @@ MAX_KEYS_DEPTH = 8  # folders below site_src/keys/ looked into for private keys
 MAX_KEYS_FILES = 10_000  # files below it read, at most
 
 
-def _private_keys_below(source: Path, folder: str, diagnostics: list[Diagnostic]) -> None:
+def _private_keys_below(source: Path, folder: str, diagnostics: list[Diagnostic], read: list[int]) -> None:
     """Every private key in a file below ``folder`` (a folder in site_src/keys/, which holds no
-    records): each one is an error, as one directly in site_src/keys/ is. Links are not followed."""
-    pending, read = [(folder, 1)], 0
+    records): each one is an error, as one directly in site_src/keys/ is. A link or special file
+    there is an error too, as it is directly in site_src/keys/ (a link could lead to the keys).
+    ``read``: the files of site_src/keys/ read so far, counted over every folder of it."""
+    pending = [(folder, 1)]
     while pending:
         rel_dir, depth = pending.pop()
         try:
@@ -284,7 +286,9 @@ def _private_keys_below(source: Path, folder: str, diagnostics: list[Diagnostic]
             continue
         for entry in entries:
             rel = f"{rel_dir}/{entry.name}"
-            if (entry.kind == "dir" and depth >= MAX_KEYS_DEPTH) or (entry.kind == "file" and read >= MAX_KEYS_FILES):
+            if (entry.kind == "dir" and depth >= MAX_KEYS_DEPTH) or (
+                entry.kind == "file" and read[0] >= MAX_KEYS_FILES
+            ):
                 # (not looked into, so not passed either: a key could be there)
                 diagnostics.append(
                     Diagnostic(
@@ -297,10 +301,12 @@ def _private_keys_below(source: Path, folder: str, diagnostics: list[Diagnostic]
                     )
                 )
                 return
-            if entry.kind == "dir":
+            if entry.kind in ("link", "special"):
+                diagnostics.append(_not_a_key_file(rel, entry.kind))
+            elif entry.kind == "dir":
                 pending.append((rel, depth + 1))
             elif entry.kind == "file":
-                read += 1
+                read[0] += 1
                 try:
                     raw = safefiles.read_bytes(source, rel, limit=safefiles.MAX_FILE_BYTES)
                 except SourceError as exc:
@@ -310,10 +316,22 @@ def _private_keys_below(source: Path, folder: str, diagnostics: list[Diagnostic]
                     diagnostics.append(_private_key_in_repo(rel))
 
 
+def _not_a_key_file(rel: str, kind: str) -> Diagnostic:
+    return Diagnostic(
+        "error",
+        "symlink" if kind == "link" else "not-a-file",
+        f"this is {'a symbolic link' if kind == 'link' else 'not a regular file'}"
+        ": site_src/keys/ holds only public key records",
+        SourceLocation(rel),
+        safefiles.LINK_HINT if kind == "link" else "remove it",
+    )
+
+
 def read_records(source: Path, diagnostics: list[Diagnostic]) -> tuple[KeyRecord, ...]:
     """Every public record under ``site_src/keys/``; private material there is an error."""
     folder = source_paths(source).keys
     records = []
+    read = [0]  # files of site_src/keys/ read, in it and below it (MAX_KEYS_FILES)
     try:
         entries = safefiles.list_dir(source, SourceTree.KEYS)
     except SourceError as exc:
@@ -322,22 +340,14 @@ def read_records(source: Path, diagnostics: list[Diagnostic]) -> tuple[KeyRecord
     for entry in entries:
         path, rel = folder / entry.name, f"{SourceTree.KEYS}/{entry.name}"
         if entry.kind in ("link", "special"):  # a link could lead to the private keys themselves
-            diagnostics.append(
-                Diagnostic(
-                    "error",
-                    "symlink" if entry.kind == "link" else "not-a-file",
-                    f"this is {'a symbolic link' if entry.kind == 'link' else 'not a regular file'}"
-                    ": site_src/keys/ holds only public key records",
-                    SourceLocation(rel),
-                    safefiles.LINK_HINT if entry.kind == "link" else "remove it",
-                )
-            )
+            diagnostics.append(_not_a_key_file(rel, entry.kind))
             continue
         if entry.kind == "dir":  # (a key in site_src/keys/backup/ passed, --production too: a review)
-            _private_keys_below(source, rel, diagnostics)
+            _private_keys_below(source, rel, diagnostics, read)
             continue
         if entry.kind != "file":
             continue
+        read[0] += 1
         try:
             raw = safefiles.read_bytes(source, rel)
         except SourceError as exc:

@@ -203,6 +203,10 @@ def check_base_url(value: str, where: SourceLocation, diagnostics: list[Diagnost
     problem = url_problem(value, ("https", "http"))
     if problem is None and ("?" in value or "#" in value):
         problem = "it has a query (?…) or a fragment (#…), which every URL of the site would inherit"
+    if problem is None and any(
+        unquote(segment) in (".", "..") for segment in urlsplit(value).path.split("/")
+    ):  # (https://uni.example/x/../dept/ is /dept/, under another name: ids and the did:web would say it twice)
+        problem = "its path has a '.' or '..' segment: write the path it stands for"
     if problem is None and DID_AMBIGUOUS_RE.search(urlsplit(value).path):
         problem = (
             "its path has an encoded '/', ':' or '%' (%2F, %3A, %25): the site's did:web identifier cannot say "

@@ -9,6 +9,7 @@ for the verification and why the endorser's DID document is pinned rather than f
 from __future__ import annotations
 
 import json
+import posixpath
 import re
 import urllib.parse
 from datetime import date
@@ -207,7 +208,11 @@ def _location(did: str) -> str:
     except VerifyError:
         return did
     parts = urllib.parse.urlsplit(base)  # (the port is left out: a page shows host:8443 as this host too)
-    return f"{(parts.hostname or '').rstrip('.')}{parts.path.rstrip('/')}/"
+    # The path as it is reached: escapes decoded and '.' and '..' resolved (RFC 3986 5.2.4), or
+    # did:web:uni.example:x:..:dept and …:%64ept passed as other than did:web:uni.example:dept.
+    path = posixpath.normpath(urllib.parse.unquote(parts.path) or "/").lstrip("/").rstrip("/")
+    path = f"/{path}" if path else ""
+    return f"{(parts.hostname or '').rstrip('.')}{path}/"
 
 
 def _targets(config: SiteConfig, badges: dict[str, BadgeClass]) -> dict[str, str | None]:

@@ -677,7 +677,14 @@ def _has_control(text: str, *, allow_newlines: bool) -> bool:
 
 # Letters that draw nothing: Hangul fillers and the blank braille pattern (a "blank" name made of
 # them passed every check, since they are neither spaces nor formatting characters: a review).
-BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+BLANK_LETTERS = frozenset(
+    "\u115f\u1160\u3164\uffa0\u2800"
+    # and marks that draw nothing by themselves: the combining grapheme joiner, variation selectors,
+    # Mongolian free variation selectors, the Khmer inherent vowels
+    "\u034f\u17b4\u17b5\u180b\u180c\u180d\u180f"
+    + "".join(map(chr, range(0xFE00, 0xFE10)))
+    + "".join(map(chr, range(0xE0100, 0xE01F0)))
+)
 
 
 def shows_nothing(text: str) -> bool:

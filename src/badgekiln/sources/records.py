@@ -94,28 +94,33 @@ def _award_end(lines: list[str], start: int, indent: int) -> int:
     award added after the block went above it, and the comment read as the new award's)."""
     end = start + 1
     last_content = start + 1
+    goes_on: tuple[int, bool] = (-1, False)  # (the next content line's index, and whether it is the award's)
     while end < len(lines):
         line = lines[end]
         stripped = line.strip()
         if stripped:
             inside = len(line) - len(line.lstrip(" ")) >= indent
-            if not inside and (not stripped.startswith("#") or not _award_goes_on(lines, end + 1, indent)):
-                break  # (a comment less indented ends the award, unless the award's keys go on below it)
+            if not inside and stripped.startswith("#") and goes_on[0] < end:
+                goes_on = _next_content(lines, end + 1, indent)
+            # A comment less indented ends the award, unless the award's keys go on below it: one at
+            # the margin between two of its keys is inside it; "# ---- archived ----" after it is not.
+            if not inside and (not stripped.startswith("#") or not goes_on[1]):
+                break
             if inside:
                 last_content = end + 1
         end += 1
     return last_content
 
 
-def _award_goes_on(lines: list[str], start: int, indent: int) -> bool:
-    """Whether the first line from ``start`` that is neither blank nor a comment is indented at
-    least ``indent`` (a key of the same award): a comment at the left margin between two of its
-    keys is inside it; one after it ("# ---- archived ----" above commented-out awards) is not."""
-    for line in lines[start:]:
-        stripped = line.strip()
+def _next_content(lines: list[str], start: int, indent: int) -> tuple[int, bool]:
+    """The index of the first line from ``start`` that is neither blank nor a comment, and whether
+    it is indented at least ``indent`` (a key of the same award); (len(lines), False) if none. Found
+    once for a run of comments, not once for each (a file of margin comments took minutes)."""
+    for at in range(start, len(lines)):
+        stripped = lines[at].strip()
         if stripped and not stripped.startswith("#"):
-            return len(line) - len(line.lstrip(" ")) >= indent
-    return False
+            return at, len(lines[at]) - len(lines[at].lstrip(" ")) >= indent
+    return len(lines), False
 
 
 def add_revocation(

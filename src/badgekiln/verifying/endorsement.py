@@ -159,6 +159,9 @@ def verify_endorsement(
     if aliasing is not None:
         raise VerifyError(f"{aliasing}: the proof would not cover the dates read from it")
     dataintegrity.verify_proof(credential, lambda vm: key if vm == method_id else _unexpected(vm))
+    for field in ("validFrom", "validUntil"):  # (dates that are no dates fail here, not as "not current")
+        if field in credential:
+            _day(credential[field], field)
     if today is not None:
         valid_on(credential, today)
     return credential
