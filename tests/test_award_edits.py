@@ -28,6 +28,15 @@ def award_by_hand(run, site, email, name, issued_on="2026-03-01", badge="first-b
     )
 
 
+def award_into(run, site, stem: str, text: str) -> str:
+    """Write ``recipients/<stem>.yaml`` as ``text``, award that earner first-badge by hand (on
+    2026-03-01), and return the file's new text."""
+    name = stem.capitalize()
+    (site / f"recipients/{stem}.yaml").write_text(f"name: {name}\nemail: {stem}@example.com\nawards:\n" + text)
+    assert award_by_hand(run, site, f"{stem}@example.com", name).code == 0
+    return (site / f"recipients/{stem}.yaml").read_text()
+
+
 def snapshot(site):
     return {p.relative_to(site).as_posix(): p.read_bytes() for p in site.rglob("*") if p.is_file()}
 
@@ -226,12 +235,13 @@ def test_many_col_entries_are_cut_to_the_columns_read(tmp_path):
 
 def test_a_comment_on_the_last_award_stays_with_it(minimal_site, run):
     # (the new award went above the comment, which then read as the new award's)
-    (minimal_site / "recipients/eve.yaml").write_text(
-        "name: Eve\nemail: eve@example.com\nawards:\n  - id: eve-first-1\n    badge: first-badge\n"
-        "    issued_on: 2026-01-01\n    # assessed on site by Bob\n# the file's own last line\n"
+    text = award_into(
+        run,
+        minimal_site,
+        "eve",
+        "  - id: eve-first-1\n    badge: first-badge\n"
+        "    issued_on: 2026-01-01\n    # assessed on site by Bob\n# the file's own last line\n",
     )
-    assert award_by_hand(run, minimal_site, "eve@example.com", "Eve").code == 0
-    text = (minimal_site / "recipients/eve.yaml").read_text()
     assert "    issued_on: 2026-01-01\n    # assessed on site by Bob\n  - id: " in text
     assert text.endswith("# the file's own last line\n")
     assert [a["issued_on"].isoformat() for a in yaml.safe_load(text)["awards"]] == ["2026-01-01", "2026-03-01"]
@@ -239,23 +249,25 @@ def test_a_comment_on_the_last_award_stays_with_it(minimal_site, run):
 
 def test_a_new_award_goes_above_a_comment_at_the_margin_that_follows_the_last_award(minimal_site, run):
     # (a review: it went under "# ---- archived ----", among commented-out awards)
-    (minimal_site / "recipients/eve.yaml").write_text(
-        "name: Eve\nemail: eve@example.com\nawards:\n  - id: eve-first-1\n    badge: first-badge\n"
-        "    issued_on: 2026-01-01\n\n# ---- archived (do not restore) ----\n    # - id: eve-old\n"
+    text = award_into(
+        run,
+        minimal_site,
+        "eve",
+        "  - id: eve-first-1\n    badge: first-badge\n"
+        "    issued_on: 2026-01-01\n\n# ---- archived (do not restore) ----\n    # - id: eve-old\n",
     )
-    assert award_by_hand(run, minimal_site, "eve@example.com", "Eve").code == 0
-    text = (minimal_site / "recipients/eve.yaml").read_text()
     assert text.index("  - id: ", text.index("eve-first-1")) < text.index("# ---- archived")
     assert text.endswith("# ---- archived (do not restore) ----\n    # - id: eve-old\n")
 
 
 def test_a_comment_at_the_margin_between_an_awards_keys_stays_inside_it(minimal_site, run):
-    (minimal_site / "recipients/fay.yaml").write_text(
-        "name: Fay\nemail: fay@example.com\nawards:\n  - id: fay-first-1\n# checked by Bob\n"
-        "    badge: first-badge\n    issued_on: 2026-01-01\n"
+    text = award_into(
+        run,
+        minimal_site,
+        "fay",
+        "  - id: fay-first-1\n# checked by Bob\n    badge: first-badge\n    issued_on: 2026-01-01\n",
     )
-    assert award_by_hand(run, minimal_site, "fay@example.com", "Fay").code == 0
-    awards = yaml.safe_load((minimal_site / "recipients/fay.yaml").read_text())["awards"]
+    awards = yaml.safe_load(text)["awards"]
     assert [a["issued_on"].isoformat() for a in awards] == ["2026-01-01", "2026-03-01"]
 
 

@@ -516,6 +516,23 @@ def test_endorse_with_out_in_a_folder_that_is_not_there_writes_nothing(tmp_path,
     )  # fmt: skip
     assert result.code == 1 and "there is no folder" in result.err and "Traceback" not in result.err
     assert tree_bytes(site / "site_src") == before
+    from badgekiln.commands.endorse import endorse
+    from badgekiln.errors import ConfigError
+
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    (kept / "mine.txt").write_text("mine")
+    with pytest.raises(ConfigError, match="is a folder"):  # (written in one rename, a folder would be removed)
+        endorse(
+            site,
+            target=A_URL + "issuer.json",
+            comment="x",
+            on=date(2026, 11, 22),
+            today=date(2026, 11, 22),
+            slug="dir",
+            out=kept,
+        )
+    assert (kept / "mine.txt").read_text() == "mine" and tree_bytes(site / "site_src") == before
 
 
 def test_endorsers_check_does_not_confirm_a_pin_whose_did_its_host_does_not_publish(tmp_path, endorser):

@@ -20,6 +20,7 @@ from badgekiln.formats import endorsements
 from badgekiln.formats.jsonout import dumps_hosted
 from badgekiln.outputs.endorsements import signed_credential
 from badgekiln.signing.signer import open_signer
+from badgekiln.sources import safefiles
 from badgekiln.sources.endorsements import GIVING_FOLDER, check_giving
 from badgekiln.sources.fields import SLUG_RE
 from badgekiln.sources.loading import parse_yaml
@@ -73,6 +74,8 @@ def endorse(
         )
     if out is not None and not out.parent.is_dir():  # (checked before the record is written)
         raise ConfigError(f"--out {out}: there is no folder {out.parent}")
+    if out is not None and out.is_dir() and not out.is_symlink():  # (never replaced: it would be removed)
+        raise ConfigError(f"--out {out} is a folder: name the file to write")
     if out is not None and out.is_symlink():  # (a link planted in a repository: its target would be overwritten)
         raise ConfigError(
             f"--out {out} is a symbolic link: badgekiln does not write through links; remove it or choose another file"
@@ -115,7 +118,7 @@ def endorse(
     record.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(record, text)
     if out is not None:  # (in one step, replacing a link made meanwhile rather than writing through it)
-        atomic_write_text(out, dumps_hosted(signed).decode("utf-8"))
+        safefiles.replace_file(out.parent, out.name, dumps_hosted(signed))
     config = loaded.config
     return Endorsed(
         record=record,

@@ -27,7 +27,6 @@ from badgekiln.sources import safefiles
 from badgekiln.sources.config import SourceTree
 from badgekiln.sources.endorsements import ENDORSERS_FOLDER, MAX_ENDORSEMENT_BYTES, folder_files, read_json, same_site
 from badgekiln.sources.fields import SLUG_RE
-from badgekiln.sources.records import atomic_write_text
 from badgekiln.verifying.common import as_list, load_json
 from badgekiln.verifying.endorsement import check_did_document
 from badgekiln.verifying.fetching import FetchError
@@ -141,7 +140,7 @@ def pin(
                 f"{rel} holds another document of {did}: pass --replace to replace it with what it publishes now"
             )
     path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(path, data.decode("utf-8"))  # (the bytes as published: the text holds a BOM if they did)
+    safefiles.replace_file(path.parent, path.name, data)  # (the bytes as published, in one rename)
     return path, did, True
 
 

@@ -276,44 +276,39 @@ def _private_keys_below(source: Path, folder: str, diagnostics: list[Diagnostic]
     records): each one is an error, as one directly in site_src/keys/ is. A link or special file
     there is an error too, as it is directly in site_src/keys/ (a link could lead to the keys).
     ``read``: the files of site_src/keys/ read so far, counted over every folder of it."""
-    pending = [(folder, 1)]
-    while pending:
-        rel_dir, depth = pending.pop()
-        try:
-            entries = safefiles.list_dir(source, rel_dir)
-        except SourceError as exc:
-            diagnostics.append(exc.diagnostic)
-            continue
-        for entry in entries:
-            rel = f"{rel_dir}/{entry.name}"
-            if (entry.kind == "dir" and depth >= MAX_KEYS_DEPTH) or (
-                entry.kind == "file" and read[0] >= MAX_KEYS_FILES
-            ):
-                # (not looked into, so not passed either: a key could be there)
-                diagnostics.append(
-                    Diagnostic(
-                        "error",
-                        "keys-folder-too-large",
-                        f"site_src/keys/ holds folders deeper than {MAX_KEYS_DEPTH} or more than {MAX_KEYS_FILES:,} "
-                        "files, which are not checked for private keys",
-                        SourceLocation(rel),
-                        "site_src/keys/ holds only the public key records: move the rest out",
-                    )
+    try:
+        entries = safefiles.walk(source, folder)
+    except SourceError as exc:
+        diagnostics.append(exc.diagnostic)
+        return
+    for name, entry in entries:
+        rel = f"{folder}/{name}"
+        if (entry.kind == "dir" and name.count("/") + 1 >= MAX_KEYS_DEPTH) or (
+            entry.kind == "file" and read[0] >= MAX_KEYS_FILES
+        ):
+            # (not looked into, so not passed either: a key could be there)
+            diagnostics.append(
+                Diagnostic(
+                    "error",
+                    "keys-folder-too-large",
+                    f"site_src/keys/ holds folders deeper than {MAX_KEYS_DEPTH} or more than {MAX_KEYS_FILES:,} "
+                    "files, which are not checked for private keys",
+                    SourceLocation(rel),
+                    "site_src/keys/ holds only the public key records: move the rest out",
                 )
-                return
-            if entry.kind in ("link", "special"):
-                diagnostics.append(_not_a_key_file(rel, entry.kind))
-            elif entry.kind == "dir":
-                pending.append((rel, depth + 1))
-            elif entry.kind == "file":
-                read[0] += 1
-                try:
-                    raw = safefiles.read_bytes(source, rel, limit=safefiles.MAX_FILE_BYTES)
-                except SourceError as exc:
-                    diagnostics.append(exc.diagnostic)
-                    continue
-                if b"PRIVATE KEY" in raw:
-                    diagnostics.append(_private_key_in_repo(rel))
+            )
+            return
+        if entry.kind in ("link", "special"):
+            diagnostics.append(_not_a_key_file(rel, entry.kind))
+        elif entry.kind == "file":
+            read[0] += 1
+            try:
+                raw = safefiles.read_bytes(source, rel, limit=safefiles.MAX_FILE_BYTES)
+            except SourceError as exc:
+                diagnostics.append(exc.diagnostic)
+                continue
+            if b"PRIVATE KEY" in raw:
+                diagnostics.append(_private_key_in_repo(rel))
 
 
 def _not_a_key_file(rel: str, kind: str) -> Diagnostic:
