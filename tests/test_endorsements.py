@@ -550,3 +550,39 @@ def test_endorsers_check_does_not_confirm_a_pin_whose_did_its_host_does_not_publ
         "publishes the document of did:web:skills-council.example, not did:web:Skills-Council.example"
         in found[0].detail
     )
+
+
+def test_the_pin_command_a_check_suggests_is_quoted_for_a_shell():
+    # (a review: a did:web may hold ; $ ' ( ), and the printed command, pasted, ran one of its own)
+    import shlex
+
+    from badgekiln.commands.endorsers import pin_command
+
+    did = "did:web:b.example:x;touch$IFS'PWNED';"
+    assert shlex.split(pin_command(did, "b"))[:4] == ["badgekiln", "endorsers", "pin", did]
+
+
+@pytest.mark.parametrize(
+    "address", ["https://[zz]/did.json", "https://[::1/did.json", "https://h.example:99999/did.json"]
+)
+def test_endorsers_pin_of_a_malformed_address_is_an_error_not_a_crash(tmp_path, run, endorser, address):
+    site = _endorsed_site(tmp_path, endorser, pin=False)
+    result = run("endorsers", "pin", address, "--source", str(site))
+    assert result.code == 1 and "neither a did:web nor the https address" in result.err
+
+
+def test_endorse_keeps_no_record_when_out_cannot_be_written_nor_writes_over_the_record(
+    tmp_path, run, endorser, monkeypatch
+):
+    # (a review: a record was left when --out failed, /proc/version was an internal error, and
+    # --out naming the record replaced the YAML with the credential)
+    site = endorser["site"]
+    monkeypatch.setenv("BADGEKILN_KEYS_DIR", str(site.parent / "private-keys"))  # (the endorser's own keys)
+    before = tree_bytes(site / "site_src")
+    common = ["endorse", "--source", str(site), "--today", TODAY, "--target", A_URL + "issuer.json", "--comment", "x"]
+    result = run(*common, "--name", "proc", "--out", "/proc/version")
+    assert result.code == 1 and "nothing was recorded" in result.err and "internal error" not in result.err
+    record = site / "site_src/endorsing/own.yaml"
+    result = run(*common, "--name", "own", "--out", str(record))
+    assert result.code == 1 and "the endorsement's own record" in result.err
+    assert tree_bytes(site / "site_src") == before

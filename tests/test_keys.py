@@ -510,3 +510,22 @@ def test_a_link_in_a_folder_below_site_src_keys_is_an_error(minimal_site, run, t
     (minimal_site / "site_src/keys/old/k.pem").symlink_to(next((tmp_path / "private-keys").glob("*.pem")))
     result = run("build", "--source", str(minimal_site), "--today", TODAY)
     assert result.code == 1 and "site_src/keys/old/k.pem: error[symlink]" in result.err
+
+
+@pytest.mark.parametrize("rel", ["site_src/keys/key.der", "site_src/keys/backup/key.der"])
+def test_a_private_key_in_another_encoding_in_site_src_keys_is_an_error(minimal_site, run, tmp_path, rel):
+    # (a review: a DER key has no "PRIVATE KEY" text and passed, --production too)
+    from cryptography.hazmat.primitives import serialization
+
+    run("keys", "generate", "--source", str(minimal_site), "--today", TODAY)
+    pem = next((tmp_path / "private-keys").glob("*ed25519*.pem")).read_bytes()
+    der = serialization.load_pem_private_key(pem, None).private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    (minimal_site / rel).parent.mkdir(parents=True, exist_ok=True)
+    (minimal_site / rel).write_bytes(der)
+    (minimal_site / "site_src/keys/.gitkeep").write_text("")
+    (minimal_site / "site_src/keys/README.md").write_text("Public keys of this site.\n")
+    result = run("build", "--source", str(minimal_site), "--today", TODAY)
+    assert result.code == 1 and f"{rel}: error[not-a-key-record]" in result.err
+    assert ".gitkeep" not in result.err and "README.md" not in result.err

@@ -1234,8 +1234,8 @@ def endorsers_check_command(source: Path, offline_roots: tuple[str, ...], allow_
         )
         for found in bad:
             if found.outcome == "differs" and found.did:
-                command = f"badgekiln endorsers pin {found.did} --name {Path(found.file).stem} --replace"
-                click.echo(f"  to take what {found.did} publishes now: {command}", err=True)
+                command = endorsers.pin_command(found.did, Path(found.file).stem)
+                click.echo(printable(f"  to take what {found.did} publishes now: {command}", newlines=False), err=True)
         sys.exit(1)
 
 

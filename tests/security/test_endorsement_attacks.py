@@ -434,6 +434,9 @@ def test_this_sites_own_location_is_compared_as_it_is_reached():
         "did:web:pages.univ.example:x:..:northwind",
         "did:web:pages.univ.example:.:northwind",
         "did:web:pages.univ.example:%6Eorthwind",
+        "did:web:pages.univ.example:NORTHWIND",  # (shown as uni.example/NORTHWIND: a review)
+        "did:web:pages.univ.example:northwind.",
+        "did:web:pages.univ.example:northwind%00",
     ):
         assert same_site(did, department), did
 
@@ -444,3 +447,12 @@ def test_a_signed_name_that_shows_nothing_fails_the_build(site, run, endorser):
 
     write_site(site, {REL: _signed_as_endorser(endorser, change)})
     _fails(run, site, "control-character")
+
+
+def test_an_endorsements_dates_are_shown_as_the_utc_days_the_build_checks(site, run, endorser):
+    # (a review: the first ten characters were shown; 2027-01-01T00:30+05:00 is 2026-12-31 in UTC)
+    credential = {**_credential(endorser), "validUntil": "2027-01-01T00:30:00+05:00"}
+    write_site(site, {REL: _resign(credential, _endorser_key(endorser), credential["proof"][0]["verificationMethod"])})
+    build(run, site)
+    page = (site / "output/badges/pipefitting-mji10/index.html").read_text()
+    assert 'valid until <time datetime="2026-12-31">2026-12-31</time>' in page

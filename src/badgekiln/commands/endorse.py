@@ -115,10 +115,15 @@ def endorse(
     if any(d.is_error for d in diagnostics):
         raise ValidationFailed(diagnostics)
     signed = signed_credential(loaded.config, signer, endorsing)
+    if out is not None:  # (first, and in one step: a file that cannot be written leaves no record)
+        if out.absolute() == record.absolute() or out.resolve() == record.resolve():
+            raise ConfigError(f"--out {out} is the endorsement's own record: write the credential elsewhere")
+        try:
+            safefiles.replace_file(out.parent, out.name, dumps_hosted(signed))
+        except OSError as e:
+            raise ConfigError(f"--out {out}: could not write it ({e.strerror or e}); nothing was recorded") from None
     record.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(record, text)
-    if out is not None:  # (in one step, replacing a link made meanwhile rather than writing through it)
-        safefiles.replace_file(out.parent, out.name, dumps_hosted(signed))
     config = loaded.config
     return Endorsed(
         record=record,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import time
 import urllib.parse
 from collections.abc import Callable
@@ -58,7 +59,11 @@ def _document_url(did_or_url: str) -> str:
             return did_web_url(text)
         except VerifyError as e:
             raise BadgekilnError(str(e)) from None
-    parts = urllib.parse.urlsplit(text)
+    try:
+        parts = urllib.parse.urlsplit(text)
+        parts.port  # noqa: B018 - (raises for a port or an IPv6 host that is not one)
+    except ValueError:
+        parts = urllib.parse.urlsplit("")
     if parts.scheme == "https" and parts.netloc and parts.path.endswith("did.json") and not parts.query:
         return urllib.parse.urlunsplit(parts._replace(fragment=""))
     raise BadgekilnError(
@@ -124,8 +129,7 @@ def pin(
     if elsewhere:
         stem = Path(elsewhere[0]).stem
         raise BadgekilnError(
-            f"{did} is pinned already, as {elsewhere[0]}: to take what it publishes now, "
-            f"'badgekiln endorsers pin {did} --name {stem} --replace'"
+            f"{did} is pinned already, as {elsewhere[0]}: to take what it publishes now, {pin_command(did, stem)}"
         )
     path = source / rel
     if rel in pinned or safefiles.kind(source, rel) == "file":
@@ -142,6 +146,12 @@ def pin(
     path.parent.mkdir(parents=True, exist_ok=True)
     safefiles.replace_file(path.parent, path.name, data)  # (the bytes as published, in one rename)
     return path, did, True
+
+
+def pin_command(did: str, name: str) -> str:
+    """The command that replaces the pin ``name`` with what ``did`` publishes, quoted for a shell
+    (a did:web may hold ; $ ' ( ): pasted as it was printed, one ran a command of its own: a review)."""
+    return shlex.join(["badgekiln", "endorsers", "pin", did, "--name", name, "--replace"])
 
 
 def _pins(source: Path) -> dict[str, str | None]:

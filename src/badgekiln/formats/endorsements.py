@@ -18,6 +18,7 @@ Pure builders: no clock, no files. The folders are read by :mod:`badgekiln.sourc
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from badgekiln.formats import ob2, ob3, urls
@@ -106,10 +107,19 @@ def page_context(config: SiteConfig, endorsements: tuple[Endorsement, ...], page
             "endorser_url": e.endorser_url,
             "endorser_id": e.endorser_id,
             "comment": e.comment,
-            "issued_on": e.issued_on[:10],
-            "valid_until": e.valid_until[:10] if e.valid_until else None,
+            "issued_on": _utc_day(e.issued_on),
+            "valid_until": _utc_day(e.valid_until) if e.valid_until else None,
             "of_issuer": e.target is None,
             "href": urls.relative(page, received_json(e.name)),
         }
         for e in sorted(endorsements, key=lambda e: (e.target is not None, e.issued_on, e.name))
     ]
+
+
+def _utc_day(stamp: str) -> str:
+    """The UTC day of a verified endorsement's date-time (YYYY-MM-DD), the day the build checks
+    it against: its first ten characters were shown, a day off for 2027-01-01T00:30+05:00."""
+    try:
+        return datetime.fromisoformat(stamp).astimezone(UTC).date().isoformat()
+    except (ValueError, OverflowError):  # (not reached: the build checked the dates)
+        return stamp[:10]

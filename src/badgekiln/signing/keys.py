@@ -309,6 +309,27 @@ def _private_keys_below(source: Path, folder: str, diagnostics: list[Diagnostic]
                 continue
             if b"PRIVATE KEY" in raw:
                 diagnostics.append(_private_key_in_repo(rel))
+            elif not _notes(name.rpartition("/")[2]):  # (no records are read down here)
+                diagnostics.append(_not_a_record(rel))
+
+
+def _notes(name: str) -> bool:
+    """A file site_src/keys/ may hold besides its records: a hidden one (.gitkeep) or a README."""
+    return name.startswith(".") or name.lower().split(".")[0] == "readme"
+
+
+def _not_a_record(rel: str) -> Diagnostic:
+    """site_src/keys/ holds the public records only: any other file could be a private key in
+    another encoding (DER, UTF-16, gzip, a PEM without its header lines all passed the search for
+    "PRIVATE KEY": a review)."""
+    return Diagnostic(
+        "error",
+        "not-a-key-record",
+        "site_src/keys/ holds only the public key records (<kid>.yaml, as 'badgekiln keys generate' writes them): "
+        "a file of another kind could be a private key",
+        SourceLocation(rel),
+        "move it out of site_src/keys/ (a private key belongs outside the repository; then rotate it)",
+    )
 
 
 def _not_a_key_file(rel: str, kind: str) -> Diagnostic:
@@ -352,6 +373,8 @@ def read_records(source: Path, diagnostics: list[Diagnostic]) -> tuple[KeyRecord
             diagnostics.append(_private_key_in_repo(rel))
             continue
         if path.suffix != ".yaml":
+            if not _notes(entry.name):
+                diagnostics.append(_not_a_record(rel))
             continue
         try:
             doc = load_yaml(path, source)

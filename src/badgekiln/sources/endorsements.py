@@ -211,7 +211,10 @@ def _location(did: str) -> str:
     # The path as it is reached: escapes decoded and '.' and '..' resolved (RFC 3986 5.2.4), or
     # did:web:uni.example:x:..:dept and …:%64ept passed as other than did:web:uni.example:dept.
     path = posixpath.normpath(urllib.parse.unquote(parts.path) or "/").lstrip("/").rstrip("/")
-    path = f"/{path}" if path else ""
+    # Compared as a reader sees it: in any letter case, a segment's final dots and what is not
+    # text left out (uni.example/DEPT, /dept. and /dept%00 read as this site's /dept)
+    segments = ["".join(c for c in part if c.isprintable()).rstrip(".").lower() for part in path.split("/") if part]
+    path = "".join(f"/{segment}" for segment in segments)
     return f"{(parts.hostname or '').rstrip('.')}{path}/"
 
 
