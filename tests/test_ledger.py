@@ -147,7 +147,7 @@ _IDS = st.from_regex(r"[a-z0-9][a-z0-9-]{3,20}", fullmatch=True)
 _KIDS = st.none() | st.from_regex(r"[a-z0-9][a-z0-9-]{0,20}", fullmatch=True)
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(st.dictionaries(_IDS, st.tuples(st.from_regex(r"[a-z0-9][a-z0-9-]{0,20}", fullmatch=True), _KIDS, _KIDS)))
 def test_a_ledger_the_build_saved_is_read_as_the_checked_reader_reads_it(written):
     """A ledger file whose bytes are those of the ledger the last build saved is read by splitting
@@ -306,7 +306,7 @@ _AWARD_IDS = st.sampled_from([f"aw{n:02d}-x" for n in range(12)])
 _BADGES = st.sampled_from(["first", "second", "third"])
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(
     published=st.dictionaries(_AWARD_IDS, _BADGES, max_size=10),
     now=st.dictionaries(_AWARD_IDS, st.tuples(_BADGES, st.integers(0, 3)), max_size=10),
@@ -337,7 +337,7 @@ def test_reconcile_by_sets_is_the_row_by_row_reconcile(published, now):
 _PAIRS = st.sampled_from([(None, None), ("r0", "e0"), ("r1", "e1"), ("r1", None)])
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(
     published=st.dictionaries(_AWARD_IDS, st.tuples(_BADGES, _PAIRS), max_size=10),
     now=st.dictionaries(_AWARD_IDS, st.tuples(_BADGES, st.integers(0, 3)), max_size=10),

@@ -223,6 +223,7 @@ def _scan_cut_off_while_it_answers(state_path: Path, output: Path) -> outputscan
     assert frame is not None
     writer = frame.f_locals["result_queue"]._writer
     os.write(writer.fileno(), struct.pack("!i", 1 << 20) + b"x" * 1000)
+    (state_path.parent / "begun").touch()  # (the test waits for it: on a busy machine a worker starts late)
     time.sleep(60)
     raise AssertionError("the scan was not stopped")
 
@@ -232,7 +233,10 @@ def test_a_scan_discarded_in_the_middle_of_its_answer_does_not_hang_the_build(tm
     # the pipe's other end; forking.kill_pool closes it)
     monkeypatch.setattr(outputscan, "scan", _scan_cut_off_while_it_answers)
     scanner = outputscan.Scanner(tmp_path / "state.json", tmp_path / "output")
-    time.sleep(1.0)  # (the message begun)
+    waited = time.monotonic()
+    while not (tmp_path / "begun").exists():  # (the message begun)
+        assert time.monotonic() - waited < 30, "the scan never began its answer"
+        time.sleep(0.05)
     stopper = threading.Thread(target=scanner.discard, daemon=True)
     stopper.start()
     stopper.join(20)

@@ -181,9 +181,9 @@ LOAD_EVERY_IMAGE = """async () => {
   for (const img of document.images) {
     if (img.complete) continue;
     img.scrollIntoView();
-    await new Promise(done => {
+    await new Promise(done => {  // (at most 15 s: an image that never loads, hidden say, is reported)
       if (img.complete) return done();
-      img.addEventListener("load", done); img.addEventListener("error", done);
+      img.addEventListener("load", done); img.addEventListener("error", done); setTimeout(done, 15000);
     });
   }
   window.scrollTo(0, 0);

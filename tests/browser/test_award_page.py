@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from conftest import MINIMAL, copy_example, write_site
 
-from .conftest import new_page
+from .conftest import load_every_image, new_page
 from .test_pages import DESKTOP, EXPIRED, PHONE, REVOKED, VALID, pdf_pages, scan_qr
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
@@ -321,7 +321,7 @@ def test_a_portfolio_on_a_phone_shows_each_badges_artwork_beside_its_facts(page,
     # (an earner review: on a phone the share cards' text was 6 pixels high)
     page.set_viewport_size({"width": width, "height": 900})
     page.goto(example.url("earners/sean-obrien/"))
-    page.wait_for_load_state("networkidle")
+    load_every_image(page)
     pictures = page.locator(".portfolio-award .share-card")
     assert pictures.count() >= 1
     for number in range(pictures.count()):
