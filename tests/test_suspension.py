@@ -220,6 +220,7 @@ def test_a_member_whose_badges_lapse_with_the_membership_and_return_when_it_is_r
             "reason": "membership lapsed",
             "kind": "membership",
             "membership_until": "2026-10-31",
+            "membership_lapsed": True,
         }
     ]
     table = run("report", "suspended", "--source", str(site), "--today", "2026-11-01")
@@ -376,10 +377,21 @@ def test_a_written_suspension_over_a_lapsed_membership_and_the_report_as_csv(tmp
     hosted = json.loads((site / "output/awards/mo-chartered/assertion.json").read_text())
     assert hosted["revocationReason"] == "Suspended: =HYPERLINK(1)"  # the written one wins over the lapse
     table = run("report", "suspended", "--format", "csv", *src).out.splitlines()
-    assert table[0] == "award_id,recipient,email,badge,badge_name,since,reason,kind,membership_until"
+    assert table[0] == "award_id,recipient,email,badge,badge_name,since,reason,kind,membership_until,membership_lapsed"
     assert table[1] == (
-        "mo-chartered,Mo Member,mo@example.com,chartered,Chartered Member,2026-11-01,'=HYPERLINK(1),written,2026-10-31"
+        "mo-chartered,Mo Member,mo@example.com,chartered,Chartered Member,2026-11-01,'=HYPERLINK(1),written,"
+        "2026-10-31,yes"
     )
+    # (day-2 review: the report showed only the written reason, as if lifting it brought the award back)
+    shown = run("report", "suspended", *src).out
+    assert "=HYPERLINK(1); its membership lapsed after 2026-10-31 too: lifting this suspension leaves it suspended" in (
+        shown
+    ), shown
+    # A written suspension of a badge that needs no membership says nothing of it
+    assert run("suspend", "mo-course", "--reason", "Audit", *src).code == 0
+    rows = {r["award_id"]: r for r in json.loads(run("report", "suspended", "--format", "json", *src).out)}
+    assert rows["mo-course"]["membership_lapsed"] is False and rows["mo-chartered"]["membership_lapsed"] is True
+    assert "Audit\n" in run("report", "suspended", *src).out + "\n"
     lifted = run("unsuspend", "mo-chartered", *src)
     assert lifted.code == 0 and "stays suspended (membership lapsed)" in lifted.err, lifted.err
     _build(run, site, "2026-11-01")

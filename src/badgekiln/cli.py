@@ -529,11 +529,12 @@ def report_suspended_command(source: Path, today: str | None, fmt: str) -> None:
             "reason",
             "kind",
             "membership_until",
+            "membership_lapsed",
         )
         writer = csv.DictWriter(click.get_text_stream("stdout"), fieldnames=fields, lineterminator="\n")
         writer.writeheader()
         for row in rows:
-            writer.writerow({key: csv_cell(value) for key, value in row.as_dict().items()})
+            writer.writerow({key: csv_cell(_yes_no(value)) for key, value in row.as_dict().items()})
     else:
         if not rows:
             click.echo("no award is suspended")
@@ -544,7 +545,7 @@ def report_suspended_command(source: Path, today: str | None, fmt: str) -> None:
                 row.award_id,
                 f"{row.recipient} <{row.email}>",
                 row.badge_name,
-                f"membership lapsed after {row.membership_until}" if row.kind == "membership" else row.reason,
+                row.why(),
             ]
             for row in rows
         ]
@@ -606,6 +607,11 @@ def report_eligible_command(source: Path, today: str | None, badge: str | None, 
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _yes_no(value):
+    """A boolean as a CSV cell says it to a person ("yes"/"no"); anything else as it is."""
+    return ("yes" if value else "no") if isinstance(value, bool) else value
 
 
 def csv_cell(value):

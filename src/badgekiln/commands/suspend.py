@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from badgekiln.commands.revoke import find_award, published_reason
@@ -88,6 +88,7 @@ class SuspendedRow:
     reason: str
     kind: str  # "written" (badgekiln suspend) or "membership" (computed from a lapsed membership)
     membership_until: date | None
+    membership_lapsed: bool = False  # also for a written one: lifting it leaves the award suspended
 
     def as_dict(self) -> dict:
         """Plain JSON data."""
@@ -101,7 +102,17 @@ class SuspendedRow:
             "reason": self.reason,
             "kind": self.kind,
             "membership_until": self.membership_until.isoformat() if self.membership_until else "",
+            "membership_lapsed": self.membership_lapsed,
         }
+
+    def why(self) -> str:
+        """The reason as the report's table says it."""
+        lapsed = f"membership lapsed after {self.membership_until}"
+        if self.kind == "membership":
+            return lapsed
+        if self.membership_lapsed:  # (day-2 review: lifting it would not bring the award back)
+            return f"{self.reason}; its {lapsed} too: lifting this suspension leaves it suspended"
+        return self.reason
 
 
 def suspended(source: Path, today: date) -> list[SuspendedRow]:
@@ -113,9 +124,17 @@ def suspended(source: Path, today: date) -> list[SuspendedRow]:
     rows = []
     for recipient in project.recipients:
         known = [d for d in (recipient.membership_until, members.get(recipient.email)) if d is not None]
+        until = max(known) if known else None
         for award in recipient.awards:
             if award.suspended is None or award.revoked is not None:
                 continue
+            # (as sources/validate.py suspends for a lapse, which a written suspension hides)
+            lapsed = (
+                until is not None
+                and today > until
+                and project.badges[award.badge].requires_membership
+                and not award.is_expired(until + timedelta(days=1))
+            )
             rows.append(
                 SuspendedRow(
                     award.id,
@@ -126,7 +145,8 @@ def suspended(source: Path, today: date) -> list[SuspendedRow]:
                     award.suspended.on,
                     award.suspended.reason,
                     "membership" if award.suspended.computed else "written",
-                    max(known) if known else None,
+                    until,
+                    award.suspended.computed or lapsed,
                 )
             )
     return sorted(rows, key=lambda r: (r.since, r.award_id))
