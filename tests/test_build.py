@@ -178,11 +178,31 @@ def test_removing_a_published_award_is_an_error_that_says_to_revoke(minimal_site
     result = run("build", "--source", str(minimal_site), "--today", TODAY)
     assert result.code == 1
     assert (
-        "error[award-removed]: award ann-first-1 (first-badge) was published but is no longer in the sources"
-        in result.err
+        "error[award-removed]: award ann-first-1 (first-badge) is recorded as published in site_src/awards.lock "
+        "but is no longer in the sources" in result.err
     )
     assert "badgekiln revoke ann-first-1" in result.err
     assert (minimal_site / "output/awards/ann-first-1/index.html").is_file()
+
+
+def test_an_award_added_by_mistake_and_taken_out_before_it_was_pushed_says_how_to_undo_it(minimal_site, run):
+    # (UX walkthrough: 'badgekiln award' records the award in awards.lock; deleting it from the
+    # earner's file was an error that said only "revoke it", which leaves a public revoked record)
+    build(run, minimal_site)
+    ann = minimal_site / "recipients/ann.yaml"
+    before = ann.read_text()
+    src = ["--source", str(minimal_site), "--today", TODAY]
+    added = run("award", "--email", "ann@example.com", "--badge", "first-badge", *src)
+    assert added.code == 0, added.err
+    new_id = sorted(set(re.findall(r"id: (\S+)", ann.read_text())) - set(re.findall(r"id: (\S+)", before)))[0]
+    ann.write_text(before)  # (the mistake undone in the earner's file only)
+    checked = run("check", *src)
+    assert checked.code == 1 and f"error[award-removed]: award {new_id}" in checked.err
+    assert f"if it was never published (added by mistake, not yet pushed), delete its line '{new_id}'" in checked.err
+    ledger = minimal_site / "site_src/awards.lock"
+    ledger.write_text("".join(line for line in ledger.read_text().splitlines(True) if not line.startswith(new_id)))
+    assert run("check", *src).code == 0  # (as the hint says: nothing else to undo)
+    assert run("build", *src).code == 0
 
 
 def test_a_published_award_that_becomes_another_badge_is_said_loudly_once(minimal_site, run):

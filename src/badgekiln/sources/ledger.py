@@ -318,10 +318,11 @@ def reconcile(ledger: Ledger, project: Project, diagnostics: list[Diagnostic]) -
                 Diagnostic(
                     "error",
                     "award-removed",
-                    f"award {entry.id} ({entry.badge}) was published but is no longer in the sources",
+                    f"award {entry.id} ({entry.badge}) is recorded as published in {REL} but is no longer in the sources",
                     SourceLocation(REL),
-                    f"published badges must stay: put it back and revoke it with 'badgekiln revoke {entry.id} --reason …'; "
-                    f"if you edited it, keep 'id: {yaml_plain(entry.id)}' on the award",
+                    f"a published badge must stay: put it back and revoke it with 'badgekiln revoke {entry.id} --reason …' "
+                    f"(if you edited it, keep 'id: {yaml_plain(entry.id)}' on the award); if it was never published "
+                    f"(added by mistake, not yet pushed), delete its line '{entry.id}' from {REL} too",
                 )
             )
     diagnostics.extend(diagnostic for _, diagnostic in sorted(changed, key=lambda c: c[0]))  # (in id order)
