@@ -124,6 +124,25 @@ def test_init_makes_a_site_that_builds_and_never_overwrites(tmp_path, run):
     assert not (tmp_path / "other").exists()
 
 
+def test_the_new_sites_publishing_steps_give_a_first_production_build(tmp_path, run, monkeypatch):
+    # (UX walkthrough: the site README said 'keys generate', commit site_src/keys/, set the
+    # secret; the first published build then stopped at error[ledger-stale], awards.lock not built)
+    monkeypatch.setenv("BADGEKILN_KEYS_DIR", str(tmp_path / "private-keys"))
+    site = tmp_path / "site"
+    made = run("init", str(site), "--name", "Acme Training", "--base-url", "https://badges.acme-training.co.uk/")
+    assert made.code == 0, made.err
+    steps = (site / "README.md").read_text()
+    assert "`python build.py` once" in steps and "`site_src/awards.lock`" in steps.split("## Set up publishing")[1]
+    src = ["--source", str(site), "--today", TODAY]
+    assert run("award", "--name", "Jane Doe", "--email", "jane@acme.test", "--badge", "first-badge", *src).code == 0
+    build(run, site)  # (the provider looked at it first, with development keys)
+    assert run("keys", "generate", "--source", str(site)).code == 0
+    skipped = run("build", "--production", *src)
+    assert skipped.code == 1 and "error[ledger-stale]" in skipped.err  # (the step the README now gives)
+    build(run, site)
+    assert run("build", "--production", *src).code == 0
+
+
 def test_serve_previews_the_site_without_touching_the_sources(minimal_site):
     write_site(
         minimal_site,

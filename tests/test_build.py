@@ -3,6 +3,7 @@
 import json
 import re
 
+import pytest
 from conftest import TODAY, build, tree_bytes, write_site
 
 from badgekiln.formats.ids import identity_hash
@@ -461,3 +462,15 @@ def test_a_badge_whose_values_javascript_verifiers_order_otherwise_is_refused_na
     assert not (minimal_site / "output").exists()
     badge.write_text(badge.read_text().replace('tags: ["😀", "Ａ"]', 'tags: ["😀", "한"]'), encoding="utf-8")
     assert run("build", "--source", str(minimal_site), "--today", TODAY).code == 0
+
+
+@pytest.mark.parametrize("command", ["build", "check"])
+def test_a_command_run_outside_a_site_says_so_and_leaves_nothing_there(tmp_path, run, command):
+    # (UX walkthrough: 'cd badges && python3 ../build.py' said "nothing was written" and left
+    # badges/.badgekiln/cache/lock, which the site's .gitignore, /.badgekiln/, does not cover)
+    folder = tmp_path / "badges"
+    folder.mkdir()
+    result = run(command, "--source", str(folder), "--today", TODAY)
+    assert result.code == 1 and "site_src/site.yaml is missing" in result.err, result.err
+    assert "run the command in the site's folder" in result.err
+    assert list(folder.iterdir()) == []

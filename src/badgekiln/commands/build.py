@@ -38,7 +38,7 @@ from badgekiln.signing.keys import ED25519, RSA
 from badgekiln.signing.signer import Signer, open_signer
 from badgekiln.sources import ledger as ledger_mod
 from badgekiln.sources import safefiles
-from badgekiln.sources.config import source_paths
+from badgekiln.sources.config import SourceTree, source_paths
 from badgekiln.sources.loading import MAX_FILE_BYTES
 from badgekiln.sources.records import atomic_write_text, pin_award_ids
 from badgekiln.sources.validate import Loaded, load_project
@@ -201,6 +201,8 @@ def run_build(
         _release(scanner)
         raise
     leftovers = remove_leftovers(output)
+    if safefiles.kind(source, SourceTree.SITE_YAML) != "file":
+        use_cache = False  # (not a site: the build fails, and leaves no .badgekiln/ where it was run)
     notes: list[Diagnostic] = []  # a damaged cache, not used: said as warnings
     # (the cache state and the sources a build reads live as long as it: frozen out of the
     # collector's sight, see engine/forking.py)
