@@ -487,7 +487,8 @@ def test_inline_jws_text_and_input_errors(site, verify, run, tmp_path):
     assert (code, failed(report)) == (1, ["input"])
     (tmp_path / "plain.png").write_bytes(_small_png())
     code, report = verify(tmp_path / "plain.png")
-    assert (code, failed(report)) == (1, ["unbake"]) and "not a baked badge" in report["checks"][0]["detail"]
+    assert (code, failed(report)) == (2, ["unbake"]) and "not a baked badge" in report["checks"][0]["detail"]
+    assert report["status"] == "not a badge"  # (an image with no badge in it: nothing was verified)
     payload = json.loads(_jws_payload(token))
     (tmp_path / "signed.json").write_text(json.dumps(payload))
     code, report = verify(tmp_path / "signed.json")

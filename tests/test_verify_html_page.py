@@ -33,6 +33,22 @@ def test_a_badge_page_is_said_to_be_a_page_with_its_badge_files_named():
     assert "https://badges.example.org/awards/7q4kz2m9xw/assertion.json" in check.detail
     assert "SVG" not in check.detail
     assert fetched == []
+    # (UX walkthrough: a badge's own page read "✘ NOT VALID (invalid)", which a verifier reads as "fake")
+    assert result.status == "not a badge" and not result.valid
+
+
+def test_verify_given_a_badges_page_or_a_plain_image_says_it_is_no_badge_and_exits_2(tmp_path, run):
+    from PIL import Image
+
+    (tmp_path / "page.html").write_bytes(PAGE)
+    Image.new("RGB", (8, 8), "white").save(tmp_path / "plain.png")
+    for name in ("page.html", "plain.png"):
+        result = run("verify", str(tmp_path / name))
+        assert result.code == 2, (name, result.out, result.err)
+        assert "? NOT A BADGE: nothing was verified" in result.out and "NOT VALID" not in result.out
+    (tmp_path / "forged.json").write_text('{"@context": "https://w3id.org/openbadges/v2", "type": "Assertion"}')
+    forged = run("verify", str(tmp_path / "forged.json"))
+    assert forged.code == 1 and "NOT VALID" in forged.out  # (a badge that fails is still called not valid)
 
 
 def test_any_html_page_is_recognised_and_an_svg_still_goes_to_the_svg_reader():

@@ -1246,6 +1246,7 @@ def endorsers_check_command(source: Path, offline_roots: tuple[str, ...], allow_
 
 
 UNCHECKED_EXIT = 3  # verify: nothing checked was wrong, but a check could not be made (1: not valid)
+NOT_A_BADGE_EXIT = 2  # verify: what was given is no badge (a web page): given wrongly, as a usage error
 
 
 @cli.command("verify")
@@ -1277,8 +1278,9 @@ def verify_command(
     """Verify an Open Badges 2.0/3.0 badge: hosted URL, JSON, JWS/VC-JWT or baked PNG/SVG.
 
     Exit status: 0 valid; 1 not valid (invalid, revoked, suspended, expired, not yet valid); 2 the
-    command was given wrongly (no such file, a bad option); 3 not checked: a document it needs
-    could not be fetched, and nothing that was checked is wrong.
+    command was given wrongly (no such file, a bad option) or what it was given is no badge (a
+    web page, an image with none baked in); 3 not checked: a document it needs could not be
+    fetched, and nothing that was checked is wrong.
     """
     from badgekiln.commands.verify import render_json, render_text, run_verify
 
@@ -1288,7 +1290,7 @@ def verify_command(
         raise click.UsageError(str(exc)) from None
     click.echo(render_json(result) if as_json else render_text(result))
     if not result.valid:
-        sys.exit(UNCHECKED_EXIT if result.status == "unchecked" else 1)
+        sys.exit({"unchecked": UNCHECKED_EXIT, "not a badge": NOT_A_BADGE_EXIT}.get(result.status, 1))
 
 
 # OSError numbers that say something about the machine or the path given (a full disk, a read-only

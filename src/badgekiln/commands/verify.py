@@ -177,6 +177,10 @@ def render_text(result: VerificationResult) -> str:
         lines.append("  network: nothing fetched")
     if result.valid:
         lines.append("✔ VALID")
+    elif result.status == "not a badge":  # (UX walkthrough: a badge's own page read "NOT VALID")
+        lines.append(
+            "? NOT A BADGE: nothing was verified; give the badge itself (its assertion.json or credential.json)"
+        )
     elif result.status == "unchecked":
         missed = ", ".join(c.name for c in result.failed if c.unchecked)
         lines.append(f"? NOT CHECKED: could not fetch what it needs ({missed}), so it is not known to be valid")

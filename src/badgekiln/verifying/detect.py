@@ -91,7 +91,7 @@ def _dispatch_bytes(rec: Recorder, opts: VerifyOptions, data: bytes) -> None:
         return
     head = data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n")
     if _HTML.match(head):
-        rec.stop("input", _html_page(data))
+        rec.stop("input", _html_page(data), not_a_badge=True)
     if head.startswith(b"<"):
         _dispatch_svg(rec, opts, data)
         return
@@ -130,7 +130,11 @@ def _dispatch_png(rec: Recorder, opts: VerifyOptions, data: bytes) -> None:
         if text is None:
             text, keyword = baking.unbake_png(data, keyword=baking.OB2_PNG_KEYWORD), baking.OB2_PNG_KEYWORD
     if text is None:
-        rec.stop("unbake", "the PNG has no 'openbadges' or 'openbadgecredential' chunk: it is not a baked badge")
+        rec.stop(
+            "unbake",
+            "the PNG has no 'openbadges' or 'openbadgecredential' chunk: it is not a baked badge",
+            not_a_badge=True,
+        )
     rec.ok("unbake", f"found the PNG's '{keyword}' chunk")
     _dispatch_text(rec, opts, text.strip())
 
@@ -139,7 +143,11 @@ def _dispatch_svg(rec: Recorder, opts: VerifyOptions, data: bytes) -> None:
     with rec.guard("unbake"):
         found = baking.unbake_svg(data)
     if found is None:
-        rec.stop("unbake", "the SVG has no <openbadges:assertion> or <openbadges:credential>: it is not a baked badge")
+        rec.stop(
+            "unbake",
+            "the SVG has no <openbadges:assertion> or <openbadges:credential>: it is not a baked badge",
+            not_a_badge=True,
+        )
     element = "<openbadges:assertion>" if found["version"] == 2 else "<openbadges:credential>"
     rec.ok("unbake", f"found the SVG's {element}")
     verify, body = (found["verify"] or "").strip(), (found["body"] or "").strip()

@@ -38,6 +38,7 @@ class Check:
     ok: bool
     detail: str = ""
     unchecked: bool = False  # failed because it could not be checked (a document could not be fetched)
+    not_a_badge: bool = False  # what was given is no badge at all (a web page, a plain image): nothing to check
 
 
 @dataclass(frozen=True)
@@ -100,11 +101,15 @@ class VerificationResult:
 
     @property
     def status(self) -> str:
-        """``valid``, ``revoked``, ``suspended``, ``expired``, ``not yet valid``, ``invalid``, or
+        """``valid``, ``revoked``, ``suspended``, ``expired``, ``not yet valid``, ``invalid``,
         ``unchecked``: nothing checked was wrong, but a check could not be made (a document it
-        needs could not be fetched): not a verdict on the badge, and not "valid" either."""
+        needs could not be fetched): not a verdict on the badge, and not "valid" either; or ``not a
+        badge``: what was given holds none (a web page, such as a badge's own page, or an image
+        with no badge baked in), so nothing was verified."""
         if self.valid:
             return "valid"
+        if any(c.not_a_badge for c in self.failed):
+            return "not a badge"
         names = {c.name for c in self.failed if not c.unchecked}
         if "not revoked" in names:
             return "revoked"
@@ -160,9 +165,10 @@ class Recorder:
         self.checks.append(Check(name, ok, detail))
         return ok
 
-    def stop(self, name: str, detail: str, *, unchecked: bool = False) -> NoReturn:
-        """Record a failed check and end the verification."""
-        self.fail(name, detail, unchecked=unchecked)
+    def stop(self, name: str, detail: str, *, unchecked: bool = False, not_a_badge: bool = False) -> NoReturn:
+        """Record a failed check and end the verification (``not_a_badge``: what was given is
+        no badge at all, see :attr:`VerificationResult.status`)."""
+        self.checks.append(Check(name, False, detail, unchecked, not_a_badge))
         raise StopVerification(name)
 
     @contextlib.contextmanager
