@@ -222,7 +222,7 @@ def test_report_expiring_remind_previews_each_point(site, run, smtp):
         {"point": "P7D", "due_on": "2027-01-08", "state": "upcoming"},
     ]
     csv_out = run(*args, "--format", "csv").out
-    assert csv_out.splitlines()[0].endswith(",days_left,reminders")
+    assert csv_out.splitlines()[0].endswith(",days_left,reminders,suspended_on")
     assert "P60D on 2026-11-16: sent 2026-11-20; P7D on 2027-01-08: upcoming" in csv_out
     plain = run("report", "expiring", "--source", str(site), "--today", "2026-11-20", "--format", "json")
     assert "reminders" not in json.loads(plain.out)[0]

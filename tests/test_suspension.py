@@ -511,3 +511,22 @@ def test_a_membership_badge_page_says_its_awards_lapse_with_the_membership(tmp_p
     said = "; an award is suspended while its earner's membership has lapsed.</p>"
     assert said in (site / "output/badges/chartered/index.html").read_text()
     assert "membership" not in (site / "output/badges/course/index.html").read_text()
+
+
+def test_report_expiring_says_which_awards_are_suspended(tmp_path, run):
+    # (UX walkthrough: a suspended award was listed as any other, as if it only needed renewing)
+    site = write_site(tmp_path / "site", MEMBER_SITE)
+    mo = site / "recipients/mo.yaml"
+    mo.write_text(
+        mo.read_text()
+        .replace("issued_on: 2026-01-15", "issued_on: 2026-01-15\n    expires: 2027-01-15")
+        .replace("issued_on: 2026-02-01", "issued_on: 2026-02-01\n    expires: 2027-02-01")
+    )
+    src = ["--source", str(site), "--today", "2026-11-01", "--within", "1y"]
+    rows = {r["award_id"]: r for r in json.loads(run("report", "expiring", "--format", "json", *src).out)}
+    assert rows["mo-chartered"]["suspended_on"] == "2026-11-01"  # (the membership lapsed)
+    assert rows["mo-course"]["suspended_on"] == ""
+    table = run("report", "expiring", *src).out
+    assert "Chartered Member (suspended since 2026-11-01)" in table and "Course (suspended" not in table
+    csv_lines = run("report", "expiring", "--format", "csv", *src).out.splitlines()
+    assert csv_lines[0].endswith(",days_left,suspended_on") and csv_lines[1].endswith(",2026-11-01")

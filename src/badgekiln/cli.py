@@ -470,7 +470,7 @@ def report_expiring_command(
     if fmt == "json":
         click.echo(json.dumps([r.as_dict() for r in rows], indent=2, ensure_ascii=False))
     elif fmt == "csv":
-        fields = [*ExpiringFields, "reminders"] if remind else list(ExpiringFields)
+        fields = [*ExpiringFields, *(["reminders"] if remind else []), "suspended_on"]  # (new columns go last)
         writer = csv.DictWriter(click.get_text_stream("stdout"), fieldnames=fields, lineterminator="\n")
         writer.writeheader()
         for row in rows:
@@ -489,7 +489,7 @@ def report_expiring_command(
                     _days_left(row.days_left),
                     row.award_id,
                     f"{row.recipient} <{row.email}>",
-                    row.badge_name,
+                    row.badge_name + (f" (suspended since {row.suspended_on})" if row.suspended_on else ""),
                 ]
                 for row in rows
             ]
@@ -619,7 +619,16 @@ def csv_cell(value):
     return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
 
 
-ExpiringFields = ("award_id", "recipient", "email", "badge", "badge_name", "issued_on", "expires", "days_left")
+ExpiringFields = (
+    "award_id",
+    "recipient",
+    "email",
+    "badge",
+    "badge_name",
+    "issued_on",
+    "expires",
+    "days_left",
+)
 
 
 @cli.command("award")

@@ -28,6 +28,7 @@ class ExpiringRow:
     expires: date
     days_left: int
     reminders: tuple[ScheduledPoint, ...] | None = None  # with --remind: each reminder point and its state
+    suspended_on: date | None = None  # suspended (written, or a lapsed membership) since that day
 
     def as_dict(self) -> dict:
         reminders = {} if self.reminders is None else {"reminders": [r.as_dict() for r in self.reminders]}
@@ -40,6 +41,7 @@ class ExpiringRow:
             "issued_on": self.issued_on.isoformat(),
             "expires": self.expires.isoformat(),
             "days_left": self.days_left,
+            "suspended_on": self.suspended_on.isoformat() if self.suspended_on else "",
         } | reminders
 
 
@@ -73,6 +75,7 @@ def expiring(
                     tuple(schedule(project, loaded.config, award, sent, today, built=award.id in built))
                     if remind
                     else None,
+                    award.suspended.on if award.suspended is not None else None,
                 )
             )
     return sorted(rows, key=lambda r: (r.expires, r.award_id))
