@@ -4,6 +4,7 @@ import csv
 import io
 import json
 import os
+import re
 import urllib.request
 from pathlib import Path
 
@@ -364,3 +365,23 @@ def test_a_name_no_card_font_draws_is_warned_of_where_it_is_written(minimal_site
     sheet.write_text(f"name,email,badge,issued_on\n{tibetan},tashi@example.org,first-badge,2026-03-01\n")
     result = run("award", "--csv", str(sheet), "--source", str(minimal_site), "--today", TODAY)
     assert result.code == 0 and "font-coverage" not in result.err, result.err
+
+
+def test_awarding_a_badge_the_earner_already_holds_is_said(minimal_site, run):
+    # (UX walkthrough: a second award of a badge that does not expire went through without a word)
+    src = ["--source", str(minimal_site), "--today", TODAY]
+    again = run("award", "--email", "ann@example.com", "--badge", "first-badge", "--issued-on", "2026-05-12", *src)
+    assert again.code == 0, again.err
+    assert (
+        "warning[already-held]: ann@example.com already holds first-badge: award ann-first-1, issued on 2026-01-15; "
+        "this adds a second award of it, issued on 2026-05-12" in again.err
+    ), again.err
+    assert "delete the new award from recipients/ann.yaml and its line from site_src/awards.lock" in again.err
+    # A backdated one, before the award held: said too; after a revocation, nothing is said
+    earlier = run("award", "--email", "ann@example.com", "--badge", "first-badge", "--issued-on", "2026-01-02", *src)
+    assert "warning[already-held]" in earlier.err and "issued on 2026-05-12" in earlier.err
+    ann = minimal_site / "recipients/ann.yaml"
+    for award_id in re.findall(r"id: (\S+)", ann.read_text()):
+        assert run("revoke", award_id, "--reason", "Issued in error", *src).code == 0
+    fresh = run("award", "--email", "ann@example.com", "--badge", "first-badge", "--issued-on", "2026-06-01", *src)
+    assert fresh.code == 0 and "already-held" not in fresh.err, fresh.err

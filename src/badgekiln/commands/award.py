@@ -418,6 +418,8 @@ def add_awards(source: Path, awards: list[NewAward], today: date) -> AwardResult
         seen[key] = award.location.line if award.location and award.location.line else 0
         if recipient is not None and award.renews is None:
             award.renews = _renewed(award, recipient, project, result)
+            if award.renews is None:
+                _already_held(award, recipient, result)
         rank = 0
         while True:
             award.id = ids.derive_award_id(award.email, award.badge, award.issued_on.isoformat(), rank)
@@ -483,6 +485,35 @@ def _renewed(award: NewAward, recipient: Recipient, project: Project, result: Aw
         )
     )
     return latest.id
+
+
+def _already_held(award: NewAward, recipient: Recipient, result: AwardResult) -> None:
+    """Warn when the earner already holds the badge on the new award's day, or from a later day:
+    a second award of it is most often a mistake (a wrong date, the wrong earner) that the
+    provider should see before committing (UX walkthrough: it was added without a word)."""
+    held = [
+        a
+        for a in recipient.awards
+        if a.badge == award.badge
+        and a.revoked is None
+        and (a.issued_on > award.issued_on or a.expires is None or a.expires > award.issued_on)
+    ]
+    if not held:
+        return
+    other = max(held, key=lambda a: (a.issued_on, a.id))
+    assert recipient.location is not None  # (validated records know where they were written)
+    result.warnings.append(
+        Diagnostic(
+            "warning",
+            "already-held",
+            f"{award.email} already holds {award.badge}: award {other.id}, issued on {other.issued_on}"
+            + (f", expires {other.expires}" if other.expires else "")
+            + f"; this adds a second award of it, issued on {award.issued_on}",
+            award.location,
+            f"if that is a mistake, delete the new award from {recipient.location.path} and its line from "
+            "site_src/awards.lock before you commit",
+        )
+    )
 
 
 def renewed_award(project: Project, recipient: Recipient, badge: str, issued_on: date) -> Award | None:
