@@ -121,15 +121,34 @@ def test_tabs_and_a_column_map_and_badge_names(minimal_site, run, tmp_path):
 
 def test_a_missing_column_says_what_was_found_and_how_to_map_it(minimal_site, run, tmp_path):
     sheet = tmp_path / "awards.csv"
-    sheet.write_text("Name,E-mail address,Badge,Issued on\nAnn,ann@example.com,first-badge,2026-06-01\n")
+    sheet.write_text("Name,Contact,Badge,Issued on\nAnn,ann@example.com,first-badge,2026-06-01\n")
     result = award_sheet(run, minimal_site, sheet)
     assert result.code == 1
     assert (
         "awards.csv:1:1: error[bad-header]: the first row must name the columns name, email, badge, issued_on"
         in result.err
     )
-    assert "missing: email; found: 'Name', 'E-mail address'" in result.err
-    assert '--map "E-mail address=email"' in result.err  # (the one column not read, for the one missing)
+    assert "missing: email; found: 'Name', 'Contact'" in result.err
+    assert '--map "Contact=email"' in result.err  # (the one column not read, for the one missing)
+
+
+def test_common_headings_are_read_and_a_missing_columns_hint_maps_the_likely_ones(minimal_site, run, tmp_path):
+    # (UX walkthrough: "E-mail" was refused, and "Name,Email,Course,Date,Score,Notes" was told
+    # --map "YOUR NAME=badge", which an office manager read as a person's name)
+    sheet = tmp_path / "awards.csv"
+    sheet.write_text("Name,E-mail,Badge,Issued on\nAnn,ann@example.com,first-badge,2026-06-01\n")
+    assert award_sheet(run, minimal_site, sheet).code == 0
+    sheet.write_text("Name,Email address,Course,Date,Score,Notes\nBo,bo@example.com,first-badge,2026-06-01,9,-\n")
+    result = award_sheet(run, minimal_site, sheet)
+    assert result.code == 1 and "missing: badge, issued_on" in result.err
+    assert '--map "Course=badge,Date=issued_on"' in result.err and "YOUR" not in result.err, result.err
+    assert award_sheet(run, minimal_site, sheet, "--map", "Course=badge,Date=issued_on").code == 0
+    sheet.write_text("Name,Email,Thing,Score\nCy,cy@example.com,first-badge,9\n")
+    result = award_sheet(run, minimal_site, sheet)
+    assert (
+        '--map "YOUR HEADING=badge,YOUR HEADING=issued_on" (write your own column\'s heading before each =)'
+        in result.err
+    ), result.err
 
 
 def test_a_different_name_for_the_same_email_is_reported(minimal_site, run, tmp_path):

@@ -42,6 +42,18 @@ class Table:
     warnings: list[Diagnostic] = field(default_factory=list)
 
 
+# Headings spreadsheets commonly give a column, read as ours without a --map (UX walkthrough:
+# "E-mail" was refused); only where nothing else could be meant.
+ALIASES = {"e_mail": "email", "email_address": "email", "e_mail_address": "email"}
+# Words in a heading that say which of our columns it may hold: the hint of a missing column maps it.
+_HINT_WORDS = {
+    "name": ("name", "learner", "delegate", "candidate", "student", "trainee", "person"),
+    "email": ("mail",),
+    "badge": ("badge", "course", "qualification", "certificate", "certification", "module", "training", "award"),
+    "issued_on": ("date", "issued", "completed", "passed", "awarded", "when"),
+}
+
+
 def column_key(name: str) -> str:
     """A header name as a key: ``' Issued On '`` and ``issued-on`` are ``issued_on``."""
     return "_".join(re.split(r"[\s\-_]+", name.replace("\ufeff", "").strip().casefold())).strip("_")
@@ -256,6 +268,8 @@ def _columns(
     for number, cell in enumerate(header, 1):
         key = column_key(str(cell)) if cell is not None else ""
         name = mapping.get(key, key)
+        if name not in known and ALIASES.get(name) in known and ALIASES[name] not in mapping.values():
+            name = ALIASES[name]
         if name in columns and name:
             raise ValidationFailed(
                 [
@@ -286,7 +300,7 @@ def _columns(
     if missing:
         found = ", ".join(repr(str(c).strip()) for c in header if not _blank(c)) or "nothing"
         unused = [str(c).strip() for c, name in zip(header, columns, strict=False) if not name and not _blank(c)]
-        theirs = unused[0] if len(unused) == 1 and len(missing) == 1 else "YOUR NAME"  # (the one it must be)
+        pairs = [f"{heading}={ours}" for ours, heading in _guesses(missing, unused).items()]
         raise ValidationFailed(
             [
                 Diagnostic(
@@ -295,11 +309,29 @@ def _columns(
                     f"{row} must name the columns {', '.join(required)} (in any order, any "
                     f"case); missing: {', '.join(missing)}; found: {found}",
                     where,
-                    f'rename the columns, or map yours: --map "{theirs}={missing[0]}"',
+                    f'rename the columns, or map yours: --map "{",".join(pairs)}"'
+                    + (
+                        ""
+                        if all(heading in unused for heading in _guesses(missing, unused).values())
+                        else " (write your own column's heading before each =)"
+                    ),
                 )
             ]
         )
     return columns
+
+
+def _guesses(missing: list[str], unused: list[str]) -> dict[str, str]:
+    """For each missing column, the heading of a column not read that may hold it: the one such
+    column for the one missing, else one whose heading has a word that says so, else a placeholder."""
+    if len(unused) == 1 and len(missing) == 1:
+        return {missing[0]: unused[0]}
+    guesses: dict[str, str] = {}
+    for ours in missing:
+        words = _HINT_WORDS.get(ours, (ours,))
+        found = [h for h in unused if h not in guesses.values() and any(w in column_key(h) for w in words)]
+        guesses[ours] = found[0] if found else "YOUR HEADING"
+    return guesses
 
 
 # -- CSV --------------------------------------------------------------------------------------
