@@ -530,3 +530,18 @@ def test_report_expiring_says_which_awards_are_suspended(tmp_path, run):
     assert "Chartered Member (suspended since 2026-11-01)" in table and "Course (suspended" not in table
     csv_lines = run("report", "expiring", "--format", "csv", *src).out.splitlines()
     assert csv_lines[0].endswith(",days_left,suspended_on") and csv_lines[1].endswith(",2026-11-01")
+
+
+def test_a_members_csv_date_written_the_local_way_is_one_error_with_the_date_to_write(tmp_path, run):
+    # (UX walkthrough: 30/06/2026 gave the error with an example date, and a warning that the same
+    # earner had no membership on record, which contradicted the row just named)
+    site = write_site(tmp_path / "site", MEMBER_SITE)
+    path = site / "recipients/mo.yaml"
+    path.write_text(path.read_text().replace("membership: {until: 2026-10-31}\n", ""))
+    (site / "site_src/members.csv").write_text("email,until\nmo@example.com,30/06/2026\n")
+    result = run("check", "--source", str(site), "--today", "2026-05-01")
+    assert result.code == 1 and "site_src/members.csv:2:" in result.err and "error[bad-date]" in result.err
+    assert "write it year-month-day: 2026-06-30" in result.err, result.err
+    assert "no-membership" not in result.err
+    (site / "site_src/members.csv").write_text("email,until\nsomeone@example.com,2027-06-30\n")
+    assert "warning[no-membership]" in run("check", "--source", str(site), "--today", "2026-05-01").err

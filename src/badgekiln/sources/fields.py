@@ -502,7 +502,7 @@ def parse_date(value: Any, fields: Fields, key: str) -> date | None:
             "bad-date",
             f"'{key}' must be a date written YYYY-MM-DD, not {value!r}",
             fields.where(key),
-            _iso_hint(value, key, fields.spelled),
+            iso_hint(value, key, fields.spelled),
         )
         return None
     year, month, day = (int(p) for p in match.groups())
@@ -516,7 +516,7 @@ def parse_date(value: Any, fields: Fields, key: str) -> date | None:
 _LOCAL_DATE = re.compile(r"^\s*(\d{1,2})[./-](\d{1,2})[./-](\d{4})\s*$")
 
 
-def _iso_hint(value: Any, key: str, spelled: Callable[[str, str], str]) -> str | None:
+def iso_hint(value: Any, key: str, spelled: Callable[[str, str], str]) -> str | None:
     """For a date written the local way (31/12/2026, 12.03.2026), how to write it: year, month,
     day; both readings when day and month could be either."""
     match = _LOCAL_DATE.match(value) if isinstance(value, str) else None

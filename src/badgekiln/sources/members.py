@@ -22,14 +22,22 @@ from badgekiln.errors import Diagnostic, SourceError, SourceLocation
 from badgekiln.models import Recipient
 from badgekiln.sources import safefiles
 from badgekiln.sources.config import SourceTree
-from badgekiln.sources.fields import DATE_RE, EMAIL_RE, bad_character
+from badgekiln.sources.fields import DATE_RE, EMAIL_RE, bad_character, iso_hint
 
 MAX_MEMBERS_BYTES = 64 * 1024 * 1024  # bytes: an export of a few hundred thousand members
 MAX_CELL = 1024  # characters of one email or date cell
 
 
+class Members(dict[str, date]):
+    """Normalised email -> the last day of the membership; ``unread``: the emails of rows whose
+    date is wrong (an error already names each: the earner is not said to have no membership)."""
+
+    unread: frozenset[str] = frozenset()
+
+
 def read_members(source: Path, diagnostics: list[Diagnostic]) -> dict[str, date]:
-    """The members of ``site_src/members.csv`` (normalised email -> last day), or {} without the file.
+    """The members of ``site_src/members.csv`` (normalised email -> last day, a :class:`Members`),
+    or {} without the file.
 
     Problems are appended to ``diagnostics``; a row with a problem is left out.
     """
@@ -68,7 +76,8 @@ def _parse(text: str, rel: str, diagnostics: list[Diagnostic]) -> dict[str, date
     header_line = text.split("\n", 1)[0]
     delimiter = max((",", ";", "\t"), key=header_line.count)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    members: dict[str, date] = {}
+    members = Members()
+    unread: set[str] = set()
     try:
         header = next(reader, None)
         if header is None:
@@ -114,14 +123,17 @@ def _parse(text: str, rel: str, diagnostics: list[Diagnostic]) -> dict[str, date
                     line,
                     "bad-date",
                     f"'until' must be a real date written YYYY-MM-DD, not {until!r}",
-                    "the last day of the membership, e.g. 2027-06-30",
+                    iso_hint(until, "until", lambda _, value: value)
+                    or "the last day of the membership, e.g. 2027-06-30",
                 )
+                unread.add(email.lower())
                 continue
             key = email.lower()
             members[key] = max(day, members.get(key, day))
     except csv.Error as exc:
         error(reader.line_num or 1, "bad-csv", f"members.csv cannot be read as CSV: {exc}", "export it again as CSV")
         return {}
+    members.unread = frozenset(unread)
     return members
 
 

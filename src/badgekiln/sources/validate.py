@@ -737,6 +737,9 @@ def apply_memberships(
             result.append(recipient)
             continue
         known = [d for d in (recipient.membership_until, members.get(recipient.email)) if d is not None]
+        if not known and recipient.email.lower() in getattr(members, "unread", ()):
+            result.append(recipient)  # (its members.csv row is an error already: not "no membership")
+            continue
         if not known:
             diagnostics.append(
                 Diagnostic(
