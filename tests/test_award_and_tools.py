@@ -385,3 +385,30 @@ def test_awarding_a_badge_the_earner_already_holds_is_said(minimal_site, run):
         assert run("revoke", award_id, "--reason", "Issued in error", *src).code == 0
     fresh = run("award", "--email", "ann@example.com", "--badge", "first-badge", "--issued-on", "2026-06-01", *src)
     assert fresh.code == 0 and "already-held" not in fresh.err, fresh.err
+
+
+def test_a_production_build_says_which_starter_texts_are_still_there(tmp_path, run, monkeypatch):
+    # (UX walkthrough: the starter's "What we assess and why our badges matter." was published on
+    # the home page, and how-to-verify.md was its one sentence, without a word from the build)
+    monkeypatch.setenv("BADGEKILN_KEYS_DIR", str(tmp_path / "private-keys"))
+    site = tmp_path / "site"
+    assert (
+        run("init", str(site), "--name", "Acme Training", "--base-url", "https://badges.acme-training.co.uk/").code == 0
+    )
+    assert run("keys", "generate", "--source", str(site)).code == 0
+    src = ["--source", str(site), "--today", TODAY]
+    built = run("build", "--production", *src)
+    assert built.code == 0, built.err
+    for where, what in (
+        ("site_src/site.yaml", "the issuer's 'description' is the starter's"),
+        ("site_src/pages/how-to-verify.md", "the page 'How to verify a badge' is the starter's one sentence"),
+        ("badges/first-badge.yaml", "the badge 'First Badge' has the starter badge's 'description'"),
+    ):
+        assert f"{where}: warning[starter-text]: {what}: it is published as it is" in built.err, built.err
+    assert "starter-text" not in run("build", *src).err  # (a preview is not told)
+    site_yaml = site / "site_src/site.yaml"
+    site_yaml.write_text(site_yaml.read_text().replace("What we assess", "Scaffolding inspections we assess"))
+    (site / "site_src/pages/how-to-verify.md").write_text("---\ntitle: How to verify a badge\n---\nCall us.\n")
+    badge = site / "badges/first-badge.yaml"
+    badge.write_text(badge.read_text().replace("Holder completed our first assessment.", "Can inspect scaffolds."))
+    assert "starter-text" not in run("build", "--production", *src).err

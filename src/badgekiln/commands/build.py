@@ -164,6 +164,7 @@ def prepare(
     diagnostics.extend(_markdown_limits(source, loaded))
     if production:
         diagnostics.extend(placeholder_addresses(loaded.config))
+        diagnostics.extend(starter_texts(loaded))
     if any(d.is_error for d in diagnostics):
         raise ValidationFailed(diagnostics)
     warnings = tuple(sorted((d for d in diagnostics if not d.is_error), key=Diagnostic.sort_key))
@@ -598,6 +599,40 @@ def placeholder_addresses(config) -> list[Diagnostic]:
                 )
             )
     return found
+
+
+def starter_texts(loaded: Loaded) -> list[Diagnostic]:
+    """For a production build: a warning for each text of ``badgekiln init``'s starter still
+    there, which every visitor would read (UX walkthrough: "What we assess and why our badges
+    matter." was published on the home page without a word)."""
+    from badgekiln.commands import scaffold
+
+    config, project = loaded.config, loaded.project
+    found = []
+    if config.issuer.description.strip() == scaffold.STARTER_DESCRIPTION:
+        found.append(("site_src/site.yaml", "the issuer's 'description' is the starter's", "say what you assess"))
+    for page in project.pages:
+        if page.slug == "how-to-verify" and page.body.strip() == scaffold.STARTER_HOW_TO_VERIFY:
+            found.append(
+                (
+                    "site_src/pages/how-to-verify.md",
+                    "the page 'How to verify a badge' is the starter's one sentence",
+                    "tell employers how to check a badge of yours, and whom to ask",
+                )
+            )
+    for slug, badge in sorted(project.badges.items()):
+        if badge.description.strip() == scaffold.STARTER_BADGE_DESCRIPTION:
+            found.append(
+                (
+                    badge.location.path if badge.location else f"badges/{slug}.yaml",
+                    f"the badge {badge.name!r} has the starter badge's 'description'",
+                    "describe what its holders can do",
+                )
+            )
+    return [
+        Diagnostic("warning", "starter-text", f"{what}: it is published as it is", SourceLocation(where), hint)
+        for where, what, hint in found
+    ]
 
 
 # The ledger of the last build that completed here, kept with the cache. In CI the cache comes

@@ -18,6 +18,12 @@ BADGE_SVG = """<svg xmlns="http://www.w3.org/2000/svg" width="400" height="400" 
 """
 
 
+# The starter's texts that a provider replaces: a production build warns while they are still there.
+STARTER_DESCRIPTION = "What we assess and why our badges matter."
+STARTER_HOW_TO_VERIFY = "Every badge page links to its signed Open Badges 2.0 assertion and Open Badges 3.0 credential."
+STARTER_BADGE_DESCRIPTION = "Holder completed our first assessment."
+
+
 def starter_files(name: str, base_url: str, email: str) -> dict[str, str]:
     """Relative path → text of a starter site."""
     from badgekiln.sources.records import yaml_scalar
@@ -31,17 +37,16 @@ def starter_files(name: str, base_url: str, email: str) -> dict[str, str]:
             f"  name: {yaml_scalar(name)}\n"
             "  url: https://example.org\n"
             f"  email: {yaml_scalar(email)}\n"
-            "  description: What we assess and why our badges matter.\n"
+            f"  description: {STARTER_DESCRIPTION}\n"
         ),
         "site_src/assets/first-badge.svg": BADGE_SVG,
         "site_src/keys/README.md": "Public key records (`<kid>.yaml`) live here. Private keys never do.\n",
         "site_src/pages/how-to-verify.md": (
-            "---\ntitle: How to verify a badge\norder: 1\n---\n"
-            "Every badge page links to its signed Open Badges 2.0 assertion and Open Badges 3.0 credential.\n"
+            f"---\ntitle: How to verify a badge\norder: 1\n---\n{STARTER_HOW_TO_VERIFY}\n"
         ),
         "badges/first-badge.yaml": (
             "name: First Badge\n"
-            "description: Holder completed our first assessment.\n"
+            f"description: {STARTER_BADGE_DESCRIPTION}\n"
             "image: assets/first-badge.svg\n"
             "criteria: |\n"
             "  Passed the practical assessment under observation.\n"
