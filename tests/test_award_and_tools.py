@@ -412,3 +412,24 @@ def test_a_production_build_says_which_starter_texts_are_still_there(tmp_path, r
     badge = site / "badges/first-badge.yaml"
     badge.write_text(badge.read_text().replace("Holder completed our first assessment.", "Can inspect scaffolds."))
     assert "starter-text" not in run("build", "--production", *src).err
+
+
+def test_verify_checks_a_serve_previews_open_badges_3_credential(minimal_site, run, monkeypatch, tmp_path):
+    # (UX walkthrough: its did:web, always https, names the preview's http server, and verify said
+    # "[SSL: WRONG_VERSION_NUMBER] ... NOT VALID"; only the OB 2.0 assertion could be checked)
+    from datetime import date
+
+    monkeypatch.setenv("BADGEKILN_KEYS_DIR", str(tmp_path / "private-keys"))
+    assert run("keys", "generate", "--source", str(minimal_site)).code == 0  # (a preview signed with them)
+    server, _, folder = start(minimal_site, port=0, today=date(2026, 11, 22))
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}/"
+        for name in ("credential.json", "credential.jwt", "assertion.json"):
+            result = run("verify", "--allow-local", "--now", "2026-11-22", base + f"awards/ann-first-1/{name}")
+            assert result.code == 0 and "✔ VALID" in result.out, (name, result.out[-600:])
+        credential = run("verify", "--allow-local", "--now", "2026-11-22", base + "awards/ann-first-1/credential.json")
+        assert "over plain http: this machine's server does not speak https" in credential.out, credential.out
+        refused = run("verify", "--now", "2026-11-22", base + "awards/ann-first-1/credential.json")
+        assert refused.code != 0 and "VALID\n" not in refused.out.replace("NOT VALID", "")  # (no --allow-local)
+    finally:
+        stop(server, folder)

@@ -524,6 +524,17 @@ def test_https_goes_to_the_checked_address_with_the_name_for_sni_and_certificate
         fetcher(f"https://localhost:{server.port}/down")
 
 
+def test_https_to_a_plain_http_server_on_this_machine_is_read_over_http_only_with_allow_local(server):
+    # ('badgekiln serve' speaks http; a preview's did:web is always https: UX walkthrough)
+    server.routes["/a.json"] = document()
+    fetcher = local()
+    assert fetcher(f"https://127.0.0.1:{server.port}/a.json") == DOC
+    assert fetcher.log[-1].outcome == "fetched"
+    assert "over plain http: this machine's server does not speak https (--allow-local)" in fetcher.log[-1].detail
+    with pytest.raises(FetchError, match="loopback"):  # (without --allow-local, this machine is never fetched)
+        WebFetcher(FetchPolicy())(f"https://127.0.0.1:{server.port}/a.json")
+
+
 def test_a_badge_naming_many_urls_is_cut_off_at_the_request_limit(server, no_foreign_connections):
     server.routes["/a.json"] = document()
     fetcher = local(max_fetches=5)

@@ -316,6 +316,7 @@ class WebFetcher:
     ) -> tuple[int, str | None, bytes]:
         endpoint, status = endpoints[0], None
         self._last_size = 0
+        plain = ""  # (said in the record when https on this machine was answered over http)
         try:
             connection = None
             for endpoint in endpoints:  # the first checked address that answers
@@ -329,6 +330,25 @@ class WebFetcher:
                 )
                 try:
                     connection.connect()
+                    break
+                except ssl.SSLError as e:
+                    connection.close()
+                    if not self._local_plain_http(scheme, endpoint, e):
+                        if endpoint is endpoints[-1] or watchdog.fired:
+                            raise
+                        continue
+                    # A local preview ('badgekiln serve' speaks http) of a site whose did:web,
+                    # which is always https, names this machine: read over http, and said.
+                    connection = _PinnedConnection(
+                        host,
+                        port,
+                        endpoint,
+                        watchdog=watchdog,
+                        timeout=max(min(self.policy.timeout, self._remaining()), 0.001),
+                        tls=None,
+                    )
+                    connection.connect()
+                    plain = ", over plain http: this machine's server does not speak https (--allow-local)"
                     break
                 except OSError:
                     connection.close()
@@ -371,8 +391,20 @@ class WebFetcher:
                 ) from e
             self._record(url, "error", status, self._last_size, f"{type(e).__name__}: {e}")
             raise FetchError(f"cannot fetch {url}: {e}") from e
-        self._record(url, "fetched", status, len(body), f"from {endpoint.address}")
+        self._record(url, "fetched", status, len(body), f"from {endpoint.address}{plain}")
         return status, None, body
+
+    def _local_plain_http(self, scheme: str, endpoint: Endpoint, error: ssl.SSLError) -> bool:
+        """Whether an https request that failed with ``error`` goes again over http: only with
+        ``allow_local``, only to this machine (http to it is allowed then anyway), and only when
+        the server answered the TLS greeting as plain http does (OpenSSL's WRONG_VERSION_NUMBER)."""
+        loopback = endpoint.address == "::1" or endpoint.address.startswith("127.")
+        return (
+            scheme == "https"
+            and self.policy.allow_local
+            and loopback
+            and getattr(error, "reason", None) == "WRONG_VERSION_NUMBER"
+        )
 
     def _read_body(self, url: str, response: http.client.HTTPResponse, watchdog: _Watchdog) -> bytes:
         limit = min(self.policy.max_bytes, self.policy.max_total_bytes - self._total)
