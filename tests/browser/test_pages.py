@@ -591,6 +591,25 @@ def test_phone_width_has_no_horizontal_overflow(page, example, path):
     assert layout["problems"] == []
 
 
+def test_the_wallet_links_file_name_is_never_cut_on_a_phone(page, example):
+    # (UX walkthrough: the link wrapped as "credential.jso" then "n" at 375 px)
+    page.set_viewport_size(PHONE)
+    page.goto(example.url(f"awards/{VALID}/"))
+    lines = page.evaluate(
+        """() => {
+          const span = document.querySelector(".wallet-hint .url");
+          const node = [...span.childNodes].find(n => n.nodeType === 3 && n.data.includes("credential.json"));
+          const range = document.createRange();
+          const at = node.data.indexOf("credential.json");
+          range.setStart(node, at);
+          range.setEnd(node, at + "credential.json".length);
+          return new Set([...range.getClientRects()].map(r => Math.round(r.top))).size;
+        }"""
+    )
+    assert lines == 1
+    assert page.inner_text(".wallet-hint .url") == example.url(f"awards/{VALID}/credential.json")  # (copied whole)
+
+
 def test_award_page_at_desktop_width(page, example):
     page.goto(example.url(f"awards/{VALID}/"))
     page.click("#verify-button")

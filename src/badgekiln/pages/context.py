@@ -134,6 +134,7 @@ def award_context(config: SiteConfig, badge: BadgeClass, recipient: Recipient, a
         "jws": urls.assertion_jws(award.id),
         "credential": urls.credential_json(award.id),
         "credential_url": config.url(urls.credential_json(award.id)),  # (what a wallet app is given to fetch)
+        "credential_url_parts": url_parts(config.url(urls.credential_json(award.id))),
         "jwt": urls.credential_jwt(award.id),
         "has_ob3": True,  # (every award has one; kept for templates written for earlier versions)
         "baked_ob2": urls.baked_ob2(award.id, badge.image),
@@ -205,8 +206,9 @@ def award_page_text(
 
 
 def url_parts(url: str) -> list[str]:
-    """``url`` cut after each ``/`` and ``.``: where a printed URL may wrap (never inside a word)."""
-    return [part for part in re.split(r"(?<=[/.])(?!/)", url) if part]
+    """``url`` cut after each ``/`` and each ``.`` before the last ``/``: where a shown URL may
+    wrap (never inside a word, nor inside its file's name: "credential.jso" then "n" on a phone)."""
+    return [part for part in re.split(r"(?<=/)(?!/)|(?<=\.)(?=[^/]*/)", url) if part]
 
 
 def share_text(config: SiteConfig, badge: BadgeClass) -> str:
