@@ -610,6 +610,22 @@ def test_the_wallet_links_file_name_is_never_cut_on_a_phone(page, example):
     assert page.inner_text(".wallet-hint .url") == example.url(f"awards/{VALID}/credential.json")  # (copied whole)
 
 
+def test_the_badges_tags_are_centred_under_the_centred_text_on_a_phone(page, example):
+    # (UX walkthrough: the tags were left-aligned under the centred name and description)
+    page.set_viewport_size(PHONE)
+    page.goto(example.url(f"awards/{VALID}/"))
+    gaps = page.evaluate(
+        """() => {
+          const list = document.querySelector(".certificate-head .tags").getBoundingClientRect();
+          const items = [...document.querySelectorAll(".certificate-head .tags li")].map(li => li.getBoundingClientRect());
+          const top = Math.min(...items.map(r => r.top));
+          const first = items.filter(r => r.top === top);
+          return [Math.min(...first.map(r => r.left)) - list.left, list.right - Math.max(...first.map(r => r.right))];
+        }"""
+    )
+    assert abs(gaps[0] - gaps[1]) <= 2, gaps
+
+
 def test_award_page_at_desktop_width(page, example):
     page.goto(example.url(f"awards/{VALID}/"))
     page.click("#verify-button")
