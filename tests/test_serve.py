@@ -152,13 +152,24 @@ def test_watch_rebuilds_reloads_and_keeps_the_last_good_preview(minimal_site):
         assert b"Renamed Badge" in _get(base + "/badges/first-badge/")[1]
         assert any("badges/first-badge.yaml changed; rebuilt" in r for r in reports)
 
+        # Saved as editors and 'badgekiln award' save: a hidden temporary file, renamed over it
+        reports.clear()
+        saved = minimal_site / "badges/.first-badge.yaml.x1y2z3"
+        saved.write_text(badge.read_text() + "# saved again\n")
+        saved.replace(badge)
+        assert _wait_for(lambda: any("changed; rebuilt" in r for r in reports)), reports
+        assert any(r.startswith("badges/first-badge.yaml changed; rebuilt") for r in reports), reports
+        assert not any(".first-badge" in r for r in reports), reports
+
         badge.write_text("name: [unclosed\n")
         assert _wait_for(lambda: any("build failed" in r for r in reports)), reports
         failure = next(r for r in reports if "build failed" in r)
         assert "badges/first-badge.yaml" in failure and "Traceback" not in failure
         status, page = _get(base + "/badges/first-badge/")
         assert status == 200 and b"Renamed Badge" in page
-        assert _get(base + "/__badgekiln__/version")[1] == b"1"
+        assert (
+            _get(base + "/__badgekiln__/version")[1] == b"2"
+        )  # (the failed build kept the version of the last good one)
     finally:
         stop(server, folder)
     assert not folder.parent.exists()

@@ -308,7 +308,10 @@ class Preview:
             self.watching.set()
             if changes:
                 changed = sorted({Path(p).relative_to(self.source).as_posix() for _, p in changes})
-                self.rebuild(changed)
+                # (the hidden temporary files an atomic save leaves for a moment, badgekiln award's
+                # ".ann.yaml.x1y2" too, are not named: the file saved is; UX walkthrough)
+                visible = [name for name in changed if not any(part.startswith(".") for part in name.split("/"))]
+                self.rebuild(visible or changed)
 
 
 _LOCAL_NAMES = ("127.0.0.1", "localhost", "[::1]")  # what a request's Host may name: this machine
