@@ -109,6 +109,8 @@ def test_csv_with_a_bad_row_writes_nothing_and_names_the_line(minimal_site, run,
     assert sorted(p.name for p in (minimal_site / "recipients").iterdir()) == before
     by_hand = run("award", "--email", "new@example.com", "--badge", "first-badge", "--source", str(minimal_site))
     assert by_hand.code == 1 and "the award needs 'name'" in by_hand.err and "add --name" in by_hand.err
+    # (UX walkthrough: it did not say why a name was asked for, when an earner on file needs none)
+    assert 'hint: new@example.com is not on file yet (no recipient file has it): add --name "Their Name"' in by_hand.err
 
 
 def test_init_makes_a_site_that_builds_and_never_overwrites(tmp_path, run):

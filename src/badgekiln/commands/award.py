@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -544,6 +544,13 @@ def check_single(source: Path, row: dict[str, str], today: date) -> NewAward:
         if on_file is not None:
             row["name"] = on_file.name
     award = check_row(row, SourceLocation("<command line>"), project.badges, diagnostics, today)
+    if email and not row.get("name", "").strip():  # (UX walkthrough: it did not say why a name was asked for)
+        diagnostics = [
+            replace(d, hint=f'{email} is not on file yet (no recipient file has it): add --name "Their Name"')
+            if d.code == "missing-key" and "'name'" in d.message
+            else d
+            for d in diagnostics
+        ]
     if award is None or any(d.is_error for d in diagnostics):
         raise ValidationFailed(diagnostics)
     return award
