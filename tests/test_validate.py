@@ -411,3 +411,12 @@ def test_a_base_url_with_dot_segments_is_an_error(minimal_site, run, path):
     site_yaml.write_text(re.sub(r"base_url: \S+", f"base_url: https://uni.example{path}", site_yaml.read_text()))
     result = run("check", "--source", str(minimal_site), "--today", "2026-11-22")
     assert result.code == 1 and "has a '.' or '..' segment" in result.err, result.err
+
+
+def test_an_image_path_written_from_the_sites_folder_is_told_the_path_to_write(minimal_site, run):
+    # (UX walkthrough: 'image: site_src/assets/x.png' was told only "relative to site_src/")
+    badge = minimal_site / "badges/first-badge.yaml"
+    badge.write_text(badge.read_text().replace("image: assets/badge.svg", "image: site_src/assets/badge.svg"))
+    result = run("check", "--source", str(minimal_site), "--today", TODAY)
+    assert result.code == 1 and "error[missing-image]" in result.err
+    assert "hint: write it without 'site_src/': image: assets/badge.svg" in result.err, result.err

@@ -990,7 +990,9 @@ def _check_image(source: Path, rel: str, location: SourceLocation, diagnostics: 
                 "missing-image",
                 f"image {rel!r} does not exist under site_src/",
                 where,
-                "image paths are relative to site_src/, e.g. assets/badge.png",
+                f"write it without 'site_src/': image: {rel[len('site_src/') :]}"
+                if rel.startswith("site_src/")  # (UX walkthrough: the path from the site's folder)
+                else "image paths are relative to site_src/, e.g. assets/badge.png",
             )
         )
         return None
