@@ -336,6 +336,9 @@ def test_suspended_award_is_shown_suspended_and_not_shareable():
     assert "Suspended</strong> since 1 July 2026: Membership lapsed." in text
     assert "share" not in page.classes and "embed-code" not in page.classes
     assert "download>" not in text and "Valid until" not in text and "has earned" not in text
+    # (UX walkthrough: "was awarded, now suspended, Pipefitting" read awkwardly; the status follows the badge)
+    heading = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", text.split("<h1>", 1)[1].split("</h1>", 1)[0])).strip()
+    assert heading.endswith("was awarded Pipefitting now suspended"), heading
 
 
 def test_revoked_award_rendered_directly():
@@ -348,6 +351,8 @@ def test_revoked_award_rendered_directly():
     )
     text, page = render_award(award, badge_name="Pipefitting")
     assert page.title.startswith("Revoked: Pipefitting")
+    heading = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", text.split("<h1>", 1)[1].split("</h1>", 1)[0])).strip()
+    assert heading.endswith("was awarded Pipefitting since revoked"), heading
     assert page.meta["robots"] == "noindex"
     assert "Valid until" not in text and "has earned" not in text
 
