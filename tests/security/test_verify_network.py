@@ -535,6 +535,32 @@ def test_https_to_a_plain_http_server_on_this_machine_is_read_over_http_only_wit
         WebFetcher(FetchPolicy())(f"https://127.0.0.1:{server.port}/a.json")
 
 
+def test_a_name_that_resolves_to_this_machine_is_still_held_to_tls(server, monkeypatch):
+    # (review: a real issuer's name pointed at loopback, by /etc/hosts or a spoofed answer, was
+    # answered over plain http by any listener there; only localhost and 127.x/::1 are)
+    server.routes["/a.json"] = document()
+    monkeypatch.setattr(
+        socket,
+        "getaddrinfo",
+        lambda host, port, *a, **k: [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))],
+    )
+    fetcher = local()
+    with pytest.raises(FetchError, match="WRONG_VERSION_NUMBER"):
+        fetcher(f"https://issuer.example.org:{server.port}/a.json")
+    assert fetcher.log[-1].outcome == "error" and server.requests == []
+
+
+def test_a_redirect_is_never_read_over_plain_http(tls_server, server):
+    # (review: a TLS server redirecting to https://127.0.0.1:<a plain port> went down to http)
+    secure, client_tls = tls_server
+    server.routes["/a.json"] = document()
+    secure.routes["/down"] = redirect(f"https://127.0.0.1:{server.port}/a.json")
+    fetcher = WebFetcher(FetchPolicy(allow_local=True, ssl_context=client_tls))
+    with pytest.raises(FetchError, match="WRONG_VERSION_NUMBER"):
+        fetcher(f"https://localhost:{secure.port}/down")
+    assert server.requests == []
+
+
 def test_a_badge_naming_many_urls_is_cut_off_at_the_request_limit(server, no_foreign_connections):
     server.routes["/a.json"] = document()
     fetcher = local(max_fetches=5)

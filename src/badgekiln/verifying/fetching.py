@@ -227,7 +227,7 @@ class WebFetcher:
             self._refuse(url, f"malformed URL ({e})")
         seen = {url}
         for hop in range(self.policy.max_redirects + 1):
-            _, location, body = self._get(url)
+            _, location, body = self._get(url, first=hop == 0)
             if location is None:
                 return body
             target = urllib.parse.urljoin(url, location)
@@ -277,8 +277,9 @@ class WebFetcher:
             path += "?" + urllib.parse.quote(parts.query, safe=_PATH_SAFE + "?")
         return parts.scheme, parts.hostname or "", port or (443 if parts.scheme == "https" else 80), path
 
-    def _get(self, url: str) -> tuple[int, str | None, bytes]:
-        """One request: (status, redirect location or None, body)."""
+    def _get(self, url: str, *, first: bool = True) -> tuple[int, str | None, bytes]:
+        """One request: (status, redirect location or None, body). ``first``: the URL asked
+        for, not a redirect's (only it may be read over plain http: see :meth:`_local_plain_http`)."""
         if self._requests >= self.policy.max_fetches:
             if self._requests > self.policy.max_fetches:  # logged once: a badge may name thousands of URLs
                 raise _Refused(f"refused to fetch {url}: more than {self.policy.max_fetches} requests")
@@ -307,12 +308,21 @@ class WebFetcher:
             self._refuse(url, "plain http is fetched only from this machine (loopback); use https")
         watchdog = _Watchdog(self._remaining())
         try:
-            return self._exchange(url, scheme, host, port, path, endpoints, watchdog)
+            return self._exchange(url, scheme, host, port, path, endpoints, watchdog, first=first)
         finally:
             watchdog.cancel()
 
     def _exchange(
-        self, url: str, scheme: str, host: str, port: int, path: str, endpoints: list[Endpoint], watchdog: _Watchdog
+        self,
+        url: str,
+        scheme: str,
+        host: str,
+        port: int,
+        path: str,
+        endpoints: list[Endpoint],
+        watchdog: _Watchdog,
+        *,
+        first: bool = True,
     ) -> tuple[int, str | None, bytes]:
         endpoint, status = endpoints[0], None
         self._last_size = 0
@@ -333,7 +343,7 @@ class WebFetcher:
                     break
                 except ssl.SSLError as e:
                     connection.close()
-                    if not self._local_plain_http(scheme, endpoint, e):
+                    if not (first and self._local_plain_http(scheme, host, endpoint, e)):
                         if endpoint is endpoints[-1] or watchdog.fired:
                             raise
                         continue
@@ -394,15 +404,23 @@ class WebFetcher:
         self._record(url, "fetched", status, len(body), f"from {endpoint.address}{plain}")
         return status, None, body
 
-    def _local_plain_http(self, scheme: str, endpoint: Endpoint, error: ssl.SSLError) -> bool:
+    def _local_plain_http(self, scheme: str, host: str, endpoint: Endpoint, error: ssl.SSLError) -> bool:
         """Whether an https request that failed with ``error`` goes again over http: only with
-        ``allow_local``, only to this machine (http to it is allowed then anyway), and only when
-        the server answered the TLS greeting as plain http does (OpenSSL's WRONG_VERSION_NUMBER)."""
+        ``allow_local``, only to this machine named as such (``localhost``, ``127.x``, ``::1``:
+        not another name that resolves there, which TLS alone vouches for), never for a
+        redirect's target (see ``first`` in :meth:`_get`), and only when the server answered the
+        TLS greeting as plain http does (OpenSSL's WRONG_VERSION_NUMBER)."""
         loopback = endpoint.address == "::1" or endpoint.address.startswith("127.")
+        try:
+            literal = literal_address(host)
+        except AddressRefused:
+            literal = None
+        named_so = host.lower() == "localhost" or (literal is not None and literal.is_loopback)
         return (
             scheme == "https"
             and self.policy.allow_local
             and loopback
+            and named_so
             and getattr(error, "reason", None) == "WRONG_VERSION_NUMBER"
         )
 
