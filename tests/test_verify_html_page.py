@@ -68,3 +68,48 @@ def test_a_page_made_to_backtrack_is_answered_at_once(tmp_path):
     started = time.monotonic()
     _html_page(b"<html>" + b"<link rel=alternate " * 3000)  # (61 s with one pattern for the tag and its rel)
     assert time.monotonic() - started < 2
+
+
+def _png_with(kind: bytes, data: bytes) -> bytes:
+    import io
+    import struct
+    import zlib
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 4), "white").save(buffer, "PNG")
+    png = buffer.getvalue()
+    chunk = struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    return png[:-12] + chunk + png[-12:]
+
+
+def test_what_holds_badge_content_in_another_form_is_not_valid_and_what_holds_none_is_no_badge():
+    # (hostile review: a zTXt 'openbadges' chunk or an <openbadges:Assertion> read "not a badge",
+    # though the build strips exactly these from artwork as a badge someone was awarded; and a
+    # page after a comment, or an Illustrator SVG with a DOCTYPE, read "NOT VALID")
+    import zlib
+
+    text = b'{"@context": "https://w3id.org/openbadges/v2", "type": "Assertion", "id": "https://x.example/a"}'
+    unreadable = {
+        "zTXt": _png_with(b"zTXt", b"openbadges\0\0" + zlib.compress(text)),
+        "tEXt": _png_with(b"tEXt", b"openbadgecredential\0" + text),
+        "iTXt case": _png_with(b"iTXt", b"OpenBadges\0\0\0\0\0" + text),
+        "SVG case": b'<svg xmlns="http://www.w3.org/2000/svg" xmlns:openbadges="http://openbadges.org">'
+        b'<openbadges:Assertion verify="https://x.example/a"></openbadges:Assertion></svg>',
+    }
+    for name, data in unreadable.items():
+        result = verify_bytes(data, _options([]))
+        assert result.status == "invalid", (name, result.checks)
+        assert "holds Open Badges content" in result.failed[0].detail
+    none = {
+        "page after a comment": b"<!-- saved from a browser -->\n<!DOCTYPE html><html><body>x</body></html>",
+        "XHTML": b'<?xml version="1.0"?>\n<html xmlns="http://www.w3.org/1999/xhtml"><body/></html>',
+        "SVG with a DOCTYPE": b'<?xml version="1.0"?>\n<!-- Illustrator -->\n<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" '
+        b'"http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd">\n<svg xmlns="http://www.w3.org/2000/svg"/>',
+        "plain PNG": _png_with(b"tEXt", b"Software\0paint"),
+    }
+    for name, data in none.items():
+        result = verify_bytes(data, _options([]))
+        assert result.status == "not a badge", (name, result.checks)
+        assert result.to_dict()["checks"][-1]["not_a_badge"] is True

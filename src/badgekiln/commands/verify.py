@@ -192,7 +192,7 @@ def render_text(result: VerificationResult) -> str:
 
 def _mark(check) -> str:
     """✔ passed, ✘ failed, ? could not be checked."""
-    return "✔" if check.ok else "?" if check.unchecked else "✘"
+    return "✔" if check.ok else "?" if check.unchecked or check.not_a_badge else "✘"
 
 
 def render_json(result: VerificationResult) -> str:

@@ -90,7 +90,7 @@ def _dispatch_bytes(rec: Recorder, opts: VerifyOptions, data: bytes) -> None:
         _dispatch_png(rec, opts, data)
         return
     head = data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n")
-    if _HTML.match(head):
+    if _HTML.match(_PROLOGUE.sub(b"", data[:65536].lstrip(b"\xef\xbb\xbf \t\r\n"))[:1024]):
         rec.stop("input", _html_page(data), not_a_badge=True)
     if head.startswith(b"<"):
         _dispatch_svg(rec, opts, data)
@@ -103,6 +103,8 @@ def _dispatch_bytes(rec: Recorder, opts: VerifyOptions, data: bytes) -> None:
 
 
 _HTML = re.compile(rb"<(?:!doctype\s+html|html[\s>])", re.IGNORECASE)
+# What may come before a page's <!DOCTYPE html> or <html>: an XML declaration, comments, space.
+_PROLOGUE = re.compile(rb"\A(?:\s+|<\?xml[^>]{0,1000}\?>|<!--.{0,60000}?-->)*", re.DOTALL)
 # A <link> tag, then its rel, in two linear passes: one pattern with both (<link[^>]*rel=...[^>]*>)
 # backtracks cubically on "<link rel=alternate " repeated with no ">" (a minute for 60 KB).
 _LINK = re.compile(rb"<link\b[^<>]*>", re.IGNORECASE)
@@ -130,6 +132,11 @@ def _dispatch_png(rec: Recorder, opts: VerifyOptions, data: bytes) -> None:
         if text is None:
             text, keyword = baking.unbake_png(data, keyword=baking.OB2_PNG_KEYWORD), baking.OB2_PNG_KEYWORD
     if text is None:
+        if _holds_badge_content(data, baking.strip_png):  # (a chunk unbake does not read: zTXt, tEXt, another case)
+            rec.stop(
+                "unbake",
+                "the PNG holds Open Badges content, but no readable 'openbadges' or 'openbadgecredential' iTXt chunk",
+            )
         rec.stop(
             "unbake",
             "the PNG has no 'openbadges' or 'openbadgecredential' chunk: it is not a baked badge",
@@ -139,10 +146,30 @@ def _dispatch_png(rec: Recorder, opts: VerifyOptions, data: bytes) -> None:
     _dispatch_text(rec, opts, text.strip())
 
 
+def _holds_badge_content(data: bytes, strip) -> bool:
+    """Whether an image ``unbake`` found no badge in still holds Open Badges content (what the
+    build strips from artwork: a chunk or element in another form): then it is an unreadable
+    badge, not an image without one (hostile review)."""
+    try:
+        return strip(data) != data
+    except BakeError:
+        return True
+
+
 def _dispatch_svg(rec: Recorder, opts: VerifyOptions, data: bytes) -> None:
+    if b"openbadges" not in data.lower():  # (no badge's element or namespace anywhere: an image, whatever its form)
+        try:
+            baking.unbake_svg(data)
+        except BakeError:  # (a DOCTYPE, say, that a baked badge may not have: said, not called a forgery)
+            rec.stop("unbake", "the SVG holds no Open Badges content: it is not a baked badge", not_a_badge=True)
     with rec.guard("unbake"):
         found = baking.unbake_svg(data)
     if found is None:
+        if _holds_badge_content(data, baking.strip_svg):
+            rec.stop(
+                "unbake",
+                "the SVG holds Open Badges content, but no readable <openbadges:assertion> or <openbadges:credential>",
+            )
         rec.stop(
             "unbake",
             "the SVG has no <openbadges:assertion> or <openbadges:credential>: it is not a baked badge",

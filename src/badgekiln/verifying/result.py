@@ -134,7 +134,10 @@ class VerificationResult:
             "kind": self.kind,
             "valid": self.valid,
             "status": self.status,
-            "checks": [{"name": c.name, "ok": c.ok, "unchecked": c.unchecked, "detail": c.detail} for c in self.checks],
+            "checks": [
+                {"name": c.name, "ok": c.ok, "unchecked": c.unchecked, "not_a_badge": c.not_a_badge, "detail": c.detail}
+                for c in self.checks
+            ],
             "subject": self.subject,
             "fetches": [f.to_dict() for f in self.fetches],
         }
