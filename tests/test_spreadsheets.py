@@ -873,3 +873,34 @@ def test_an_award_above_the_header_is_refused_not_dropped(minimal_site, run, tmp
     result = award_sheet(run, minimal_site, path)
     assert result.code == 1 and "above.xlsx:2:1: error[row-above-header]: row 2 holds an email address" in result.err
     assert not (minimal_site / "recipients/bo.yaml").exists()
+
+
+@pytest.mark.parametrize(
+    ("header", "hint"),
+    [
+        ("Name,Email,Course,Date of birth,Completed", '--map "Course=badge,Completed=issued_on"'),
+        ("Name,Email,Course,Date of birth", '--map "Course=badge,YOUR HEADING=issued_on"'),
+        ("Name,Email,Candidate ID,Qualification,Date", '--map "Qualification=badge,Date=issued_on"'),
+        ("Email,Course name,Date", '--map "YOUR HEADING=name,YOUR HEADING=badge,Date=issued_on"'),
+        ("Name,Email,Badge,Date of birth", '--map "YOUR HEADING=issued_on"'),
+    ],
+)
+def test_a_missing_columns_hint_never_guesses_a_heading_that_says_it_is_something_else(
+    minimal_site, run, tmp_path, header, hint
+):
+    # (hostile review: "Date of birth" was offered for issued_on, which would issue badges dated on
+    # birthdays; "Candidate ID" for issued_on ("date" inside "candidate"); "Course name" for name)
+    sheet = tmp_path / "awards.csv"
+    sheet.write_text(header + "\n" + ",".join("x" for _ in header.split(",")) + "\n")
+    result = award_sheet(run, minimal_site, sheet)
+    assert result.code == 1 and hint in result.err, result.err
+
+
+def test_a_header_under_a_title_is_found_by_its_e_mail_heading_too(minimal_site, run, tmp_path):
+    # (hostile review: the partial header's search did not read "E-mail" as email, and named the title)
+    sheet = tmp_path / "awards.csv"
+    sheet.write_text("Training record 2026\nE-mail,Badge,Date,Learner\nann@example.com,first-badge,2026-06-01,Ann\n")
+    result = award_sheet(run, minimal_site, sheet)
+    assert result.code == 1 and "awards.csv:2:1: error[bad-header]: row 2 must name the columns" in result.err, (
+        result.err
+    )

@@ -249,10 +249,8 @@ def test_members_csv_lapses_and_renews_and_is_never_published(tmp_path, run):
     members = site / "site_src/members.csv"
     # As a membership system exports it: a BOM, other columns, CRLF, upper case, two rows for Mo.
     members.write_bytes(
-        "\ufeffMember No;E-mail ;Until;Name\r\n1;MO@Example.com;2026-06-30;Mo\r\n2;mo@example.com;2026-10-31;Mo\r\n;;;\r\n".replace(
-            "E-mail ", "Email"
-        ).encode()
-    )
+        "\ufeffMember No;E-mail ;Until;Name\r\n1;MO@Example.com;2026-06-30;Mo\r\n2;mo@example.com;2026-10-31;Mo\r\n;;;\r\n".encode()
+    )  # ("E-mail" as award sheets read it: a review)
     out = site / "output"
     _build(run, site, "2026-11-01")
     assert _status_bit(out, "mo-chartered", "suspension")

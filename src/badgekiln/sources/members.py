@@ -23,6 +23,7 @@ from badgekiln.models import Recipient
 from badgekiln.sources import safefiles
 from badgekiln.sources.config import SourceTree
 from badgekiln.sources.fields import DATE_RE, EMAIL_RE, bad_character, iso_hint
+from badgekiln.sources.sheets import ALIASES
 
 MAX_MEMBERS_BYTES = 64 * 1024 * 1024  # bytes: an export of a few hundred thousand members
 MAX_CELL = 1024  # characters of one email or date cell
@@ -84,6 +85,8 @@ def _parse(text: str, rel: str, diagnostics: list[Diagnostic]) -> dict[str, date
             error(1, "bad-csv", "members.csv is empty", "the first line names the columns: email,until")
             return {}
         names = ["_".join(cell.strip().lower().replace("-", " ").split()) for cell in header]
+        if "email" not in names:  # (E-mail, Email address: read as award sheets read them)
+            names = [ALIASES.get(name, name) for name in names]
         missing = [name for name in ("email", "until") if name not in names]
         if missing:
             error(

@@ -45,13 +45,16 @@ class Table:
 # Headings spreadsheets commonly give a column, read as ours without a --map (UX walkthrough:
 # "E-mail" was refused); only where nothing else could be meant.
 ALIASES = {"e_mail": "email", "email_address": "email", "e_mail_address": "email"}
-# Words in a heading that say which of our columns it may hold: the hint of a missing column maps it.
+# Words of a heading that say which of our columns it may hold: the hint of a missing column maps
+# it, when one heading alone fits (whole words; a heading that fits two columns, or says it is
+# something else, is never guessed: "Date of birth" for issued_on would issue badges on birthdays).
 _HINT_WORDS = {
-    "name": ("name", "learner", "delegate", "candidate", "student", "trainee", "person"),
-    "email": ("mail",),
-    "badge": ("badge", "course", "qualification", "certificate", "certification", "module", "training", "award"),
-    "issued_on": ("date", "issued", "completed", "passed", "awarded", "when"),
+    "name": frozenset({"name", "learner", "delegate", "candidate", "student", "trainee", "person", "earner"}),
+    "email": frozenset({"mail", "email"}),
+    "badge": frozenset({"badge", "course", "qualification", "certificate", "certification", "module", "award"}),
+    "issued_on": frozenset({"date", "issued", "completed", "passed", "awarded"}),
 }
+_NOT_HINTED = frozenset({"birth", "dob", "born", "expiry", "expires", "expiring", "due", "id", "number", "no", "code"})
 
 
 def column_key(name: str) -> str:
@@ -235,6 +238,7 @@ def _partial_header_below(rows, header, known, required, mapping: dict[str, str]
 
     def named(cells: list) -> int:
         keys = {mapping.get(key, key) for key in (column_key(str(c)) for c in cells if c is not None)}
+        keys |= {ALIASES[key] for key in keys if key in ALIASES}  # (as _columns reads them)
         return len(keys & set(required))
 
     best = max(rows[:HEADER_SEARCH], key=lambda row: (named(row[1]), -row[0]), default=None)
@@ -323,14 +327,20 @@ def _columns(
 
 def _guesses(missing: list[str], unused: list[str]) -> dict[str, str]:
     """For each missing column, the heading of a column not read that may hold it: the one such
-    column for the one missing, else one whose heading has a word that says so, else a placeholder."""
+    column for the one missing, else the one heading whose words say so and fit no other missing
+    column, else a placeholder (see :data:`_HINT_WORDS`)."""
+    plausible = [h for h in unused if not set(column_key(h).split("_")) & _NOT_HINTED]
     if len(unused) == 1 and len(missing) == 1:
-        return {missing[0]: unused[0]}
+        return {missing[0]: plausible[0] if plausible else "YOUR HEADING"}
+
+    def fits(heading: str) -> set[str]:
+        words = set(column_key(heading).split("_"))
+        return {ours for ours in missing if words & _HINT_WORDS.get(ours, frozenset({ours}))}
+
     guesses: dict[str, str] = {}
     for ours in missing:
-        words = _HINT_WORDS.get(ours, (ours,))
-        found = [h for h in unused if h not in guesses.values() and any(w in column_key(h) for w in words)]
-        guesses[ours] = found[0] if found else "YOUR HEADING"
+        found = [h for h in plausible if fits(h) == {ours}]
+        guesses[ours] = found[0] if len(found) == 1 else "YOUR HEADING"
     return guesses
 
 
