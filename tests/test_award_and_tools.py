@@ -435,3 +435,30 @@ def test_verify_checks_a_serve_previews_open_badges_3_credential(minimal_site, r
         assert refused.code != 0 and "VALID\n" not in refused.out.replace("NOT VALID", "")  # (no --allow-local)
     finally:
         stop(server, folder)
+
+
+def test_two_rows_of_one_sheet_giving_an_earner_the_same_badge_are_said(minimal_site, run, tmp_path):
+    # (review: only awards already on file were looked at, so two rows for a new earner, or two new
+    # rows for an earner on file, went through without a word)
+    sheet = tmp_path / "awards.csv"
+    sheet.write_text(
+        "name,email,badge,issued_on\n"
+        "Cy Dee,cy@example.com,first-badge,2026-01-10\n"
+        "Cy Dee,cy@example.com,first-badge,2026-01-20\n"
+    )
+    result = run("award", "--csv", str(sheet), "--source", str(minimal_site), "--today", TODAY)
+    assert result.code == 0, result.err
+    assert (
+        "awards.csv:3:1: warning[already-held]: cy@example.com is given first-badge twice: in row 2 of this sheet, "
+        "issued on 2026-01-10, and here, issued on 2026-01-20" in result.err
+    ), result.err
+    badge = minimal_site / "badges/second-badge.yaml"
+    badge.write_text((minimal_site / "badges/first-badge.yaml").read_text().replace("First Badge", "Second Badge"))
+    sheet.write_text(
+        "name,email,badge,issued_on\n"
+        "Ann Example,ann@example.com,second-badge,2026-02-10\n"
+        "Ann Example,ann@example.com,second-badge,2026-02-20\n"
+    )
+    again = run("award", "--csv", str(sheet), "--source", str(minimal_site), "--today", TODAY)
+    assert again.code == 0 and again.err.count("warning[already-held]") == 1, again.err
+    assert "ann@example.com is given second-badge twice: in row 2 of this sheet" in again.err

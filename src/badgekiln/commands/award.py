@@ -393,6 +393,7 @@ def add_awards(source: Path, awards: list[NewAward], today: date) -> AwardResult
     new_files: dict[str, tuple[str, str, list[NewAward]]] = {}
     existing: dict[str, list[NewAward]] = {}
     seen: dict[tuple[str, str, date], int] = {}  # award -> the row of the sheet it came from
+    added_now: dict[str, list[NewAward]] = {}  # email -> the awards of this run so far (a new earner's)
     recipients_dir = source_paths(source).recipients
     for award in awards:
         key = (award.email, award.badge, award.issued_on)
@@ -418,8 +419,9 @@ def add_awards(source: Path, awards: list[NewAward], today: date) -> AwardResult
         seen[key] = award.location.line if award.location and award.location.line else 0
         if recipient is not None and award.renews is None:
             award.renews = _renewed(award, recipient, project, result)
-            if award.renews is None:
-                _already_held(award, recipient, result)
+        if award.renews is None and not (recipient is not None and _already_held(award, recipient, result)):
+            _held_in_this_run(award, added_now.get(award.email, []), result)
+        added_now.setdefault(award.email, []).append(award)
         rank = 0
         while True:
             award.id = ids.derive_award_id(award.email, award.badge, award.issued_on.isoformat(), rank)
@@ -487,7 +489,7 @@ def _renewed(award: NewAward, recipient: Recipient, project: Project, result: Aw
     return latest.id
 
 
-def _already_held(award: NewAward, recipient: Recipient, result: AwardResult) -> None:
+def _already_held(award: NewAward, recipient: Recipient, result: AwardResult) -> bool:
     """Warn when the earner already holds the badge on the new award's day, or from a later day:
     a second award of it is most often a mistake (a wrong date, the wrong earner) that the
     provider should see before committing (UX walkthrough: it was added without a word)."""
@@ -499,7 +501,7 @@ def _already_held(award: NewAward, recipient: Recipient, result: AwardResult) ->
         and (a.issued_on > award.issued_on or a.expires is None or a.expires > award.issued_on)
     ]
     if not held:
-        return
+        return False
     other = max(held, key=lambda a: (a.issued_on, a.id))
     assert recipient.location is not None  # (validated records know where they were written)
     result.warnings.append(
@@ -511,6 +513,27 @@ def _already_held(award: NewAward, recipient: Recipient, result: AwardResult) ->
             + f"; this adds a second award of it, issued on {award.issued_on}",
             award.location,
             f"if that is a mistake, delete the new award from {recipient.location.path} and its line from "
+            "site_src/awards.lock before you commit",
+        )
+    )
+    return True
+
+
+def _held_in_this_run(award: NewAward, earlier: list[NewAward], result: AwardResult) -> None:
+    """Warn when a row before this one of the same run gave the earner the badge (two rows of one
+    sheet; review: only awards already on file were looked at)."""
+    other = next((a for a in earlier if a.badge == award.badge), None)
+    if other is None:
+        return
+    row = f"row {other.location.line} of this sheet" if other.location and other.location.line else "this run"
+    result.warnings.append(
+        Diagnostic(
+            "warning",
+            "already-held",
+            f"{award.email} is given {award.badge} twice: in {row}, issued on {other.issued_on}, and here, "
+            f"issued on {award.issued_on}",
+            award.location,
+            "if one of them is a mistake, delete that award from the earner's file and its line from "
             "site_src/awards.lock before you commit",
         )
     )
