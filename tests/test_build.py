@@ -199,7 +199,8 @@ def test_an_award_added_by_mistake_and_taken_out_before_it_was_pushed_says_how_t
     ann.write_text(before)  # (the mistake undone in the earner's file only)
     checked = run("check", *src)
     assert checked.code == 1 and f"error[award-removed]: award {new_id}" in checked.err
-    assert f"if it was never published (added by mistake, not yet pushed), delete its line '{new_id}'" in checked.err
+    assert "if it was never published (added by mistake, not yet pushed: 'git diff origin/HEAD" in checked.err
+    assert f"delete the line that starts with {new_id} from site_src/awards.lock too" in checked.err
     ledger = minimal_site / "site_src/awards.lock"
     ledger.write_text("".join(line for line in ledger.read_text().splitlines(True) if not line.startswith(new_id)))
     assert run("check", *src).code == 0  # (as the hint says: nothing else to undo)
@@ -474,3 +475,14 @@ def test_a_command_run_outside_a_site_says_so_and_leaves_nothing_there(tmp_path,
     assert result.code == 1 and "site_src/site.yaml is missing" in result.err, result.err
     assert "run the command in the site's folder" in result.err
     assert list(folder.iterdir()) == []
+
+
+def test_a_site_yaml_that_is_a_link_leaves_no_cache_either(tmp_path, run, minimal_site):
+    # (review: with site_src/site.yaml a link, the build failed with error[symlink] and still made .badgekiln/)
+    real = tmp_path / "elsewhere.yaml"
+    real.write_text((minimal_site / "site_src/site.yaml").read_text())
+    (minimal_site / "site_src/site.yaml").unlink()
+    (minimal_site / "site_src/site.yaml").symlink_to(real)
+    result = run("build", "--source", str(minimal_site), "--today", TODAY)
+    assert result.code == 1 and "site_src/site.yaml" in result.err, result.err
+    assert not (minimal_site / ".badgekiln").exists()

@@ -108,7 +108,10 @@ def cache_dir(source: Path) -> Path:
 def inputs(source: Path, output: Path, options: dict[str, str | bool | None]) -> Inputs:
     """The stat of every input of a build of ``source`` into ``output`` with ``options``."""
     source, output = Path(os.path.abspath(source)), Path(os.path.abspath(output))
-    if not (source / "site_src" / "site.yaml").is_file() or _units_from_outside():
+    from badgekiln.sources import safefiles
+
+    # (a link there is refused by the build: nothing of a cache is made for it, as for no site)
+    if safefiles.kind(source, "site_src/site.yaml") != "file" or _units_from_outside():
         return Inputs("", racy=True)  # not a site (nothing to walk), or units this stamp cannot see
     clock = _clock(cache_dir(source)) if _cache_dir_ready(source, make=True) else None
     wall = time.time_ns()

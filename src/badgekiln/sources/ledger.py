@@ -322,7 +322,8 @@ def reconcile(ledger: Ledger, project: Project, diagnostics: list[Diagnostic]) -
                     SourceLocation(REL),
                     f"a published badge must stay: put it back and revoke it with 'badgekiln revoke {entry.id} --reason …' "
                     f"(if you edited it, keep 'id: {yaml_plain(entry.id)}' on the award); if it was never published "
-                    f"(added by mistake, not yet pushed), delete its line '{entry.id}' from {REL} too",
+                    f"(added by mistake, not yet pushed: 'git diff origin/HEAD -- {REL}' shows its line as added), "
+                    f"delete the line that starts with {entry.id} from {REL} too",
                 )
             )
     diagnostics.extend(diagnostic for _, diagnostic in sorted(changed, key=lambda c: c[0]))  # (in id order)
