@@ -132,7 +132,7 @@ def _dispatch_png(rec: Recorder, opts: VerifyOptions, data: bytes) -> None:
         if text is None:
             text, keyword = baking.unbake_png(data, keyword=baking.OB2_PNG_KEYWORD), baking.OB2_PNG_KEYWORD
     if text is None:
-        if _holds_badge_content(data, baking.strip_png):  # (a chunk unbake does not read: zTXt, tEXt, another case)
+        if _holds_badge_content(data):  # (a chunk unbake does not read: zTXt, tEXt, another case)
             rec.stop(
                 "unbake",
                 "the PNG holds Open Badges content, but no readable 'openbadges' or 'openbadgecredential' iTXt chunk",
@@ -146,18 +146,21 @@ def _dispatch_png(rec: Recorder, opts: VerifyOptions, data: bytes) -> None:
     _dispatch_text(rec, opts, text.strip())
 
 
-def _holds_badge_content(data: bytes, strip) -> bool:
-    """Whether an image ``unbake`` found no badge in still holds Open Badges content (what the
-    build strips from artwork: a chunk or element in another form): then it is an unreadable
-    badge, not an image without one (hostile review)."""
-    try:
-        return strip(data) != data
-    except BakeError:
-        return True
+# Bytes of an image that may belong to Open Badges content in some form (a chunk's keyword in any
+# case or spacing, either version's namespace, or what may spell one: a character reference, an
+# entity): an image with any of them that holds no readable badge is an unreadable badge, not
+# an image without one (hostile reviews). An image with none is "not a badge".
+_BADGE_MARKERS = (b"openbadge", b"open badge", b"imsglobal", b"/ob/v3p0", b"&#", b"<!entity")
+
+
+def _holds_badge_content(data: bytes) -> bool:
+    """Whether an image that ``unbake`` found no badge in may still hold Open Badges content."""
+    lowered = data.lower()
+    return any(marker in lowered for marker in _BADGE_MARKERS)
 
 
 def _dispatch_svg(rec: Recorder, opts: VerifyOptions, data: bytes) -> None:
-    if b"openbadges" not in data.lower():  # (no badge's element or namespace anywhere: an image, whatever its form)
+    if not _holds_badge_content(data):  # (no badge's element or namespace anywhere: an image, whatever its form)
         try:
             baking.unbake_svg(data)
         except BakeError:  # (a DOCTYPE, say, that a baked badge may not have: said, not called a forgery)
@@ -165,7 +168,7 @@ def _dispatch_svg(rec: Recorder, opts: VerifyOptions, data: bytes) -> None:
     with rec.guard("unbake"):
         found = baking.unbake_svg(data)
     if found is None:
-        if _holds_badge_content(data, baking.strip_svg):
+        if _holds_badge_content(data):
             rec.stop(
                 "unbake",
                 "the SVG holds Open Badges content, but no readable <openbadges:assertion> or <openbadges:credential>",
