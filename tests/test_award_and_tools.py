@@ -462,3 +462,24 @@ def test_two_rows_of_one_sheet_giving_an_earner_the_same_badge_are_said(minimal_
     again = run("award", "--csv", str(sheet), "--source", str(minimal_site), "--today", TODAY)
     assert again.code == 0 and again.err.count("warning[already-held]") == 1, again.err
     assert "ann@example.com is given second-badge twice: in row 2 of this sheet" in again.err
+
+
+def test_two_rows_renewing_one_badge_make_a_chain_the_build_accepts(minimal_site, run, tmp_path):
+    # (re-review: both rows renewed the award on file, and check then failed with error[bad-renewal])
+    badge = minimal_site / "badges/first-badge.yaml"
+    badge.write_text(badge.read_text() + "valid_for: P30D\n")
+    sheet = tmp_path / "awards.csv"
+    sheet.write_text(
+        "name,email,badge,issued_on\n"
+        "Ann Example,ann@example.com,first-badge,2026-05-10\n"
+        "Ann Example,ann@example.com,first-badge,2026-05-11\n"
+    )
+    src = ["--source", str(minimal_site), "--today", TODAY]
+    result = run("award", "--csv", str(sheet), *src)
+    assert result.code == 0, result.err
+    assert "renews award ann-first-1" in result.err and "renews the one of row 2 of this sheet" in result.err, (
+        result.err
+    )
+    assert run("check", *src).code == 0
+    text = (minimal_site / "recipients/ann.yaml").read_text()
+    assert text.count("renews: ann-first-1") == 1 and text.count("renews:") == 2

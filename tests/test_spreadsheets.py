@@ -883,6 +883,11 @@ def test_an_award_above_the_header_is_refused_not_dropped(minimal_site, run, tmp
         ("Name,Email,Candidate ID,Qualification,Date", '--map "Qualification=badge,Date=issued_on"'),
         ("Email,Course name,Date", '--map "YOUR HEADING=name,YOUR HEADING=badge,Date=issued_on"'),
         ("Name,Email,Badge,Date of birth", '--map "YOUR HEADING=issued_on"'),
+        # (re-review: words split only on spaces, "-" and "_"; a word of a column read elsewhere)
+        ("Name,Email,Course,Date of birth:,Score", '--map "Course=badge,YOUR HEADING=issued_on"'),
+        ("Name,Email,Badge,D.O.B.", '--map "YOUR HEADING=issued_on"'),
+        ("Email,Student No.,Course,Date", '--map "YOUR HEADING=name,Course=badge,Date=issued_on"'),
+        ("Email,Course name,Participant,Badge,Date", '--map "Participant=name,Date=issued_on"'),
     ],
 )
 def test_a_missing_columns_hint_never_guesses_a_heading_that_says_it_is_something_else(

@@ -543,3 +543,14 @@ def test_a_members_csv_date_written_the_local_way_is_one_error_with_the_date_to_
     assert "no-membership" not in result.err
     (site / "site_src/members.csv").write_text("email,until\nsomeone@example.com,2027-06-30\n")
     assert "warning[no-membership]" in run("check", "--source", str(site), "--today", "2026-05-01").err
+
+
+def test_members_csv_with_two_email_columns_is_an_error(tmp_path, run):
+    # (re-review: with E-mail and Email address, the first was used without a word)
+    site = write_site(tmp_path / "site", MEMBER_SITE)
+    (site / "site_src/members.csv").write_text("E-mail,Email address,until\nmo@example.com,x@example.com,2027-01-01\n")
+    result = run("check", "--source", str(site), "--today", "2026-05-01")
+    assert (
+        result.code == 1
+        and "site_src/members.csv:1: error[bad-csv]: members.csv has two columns of one name" in result.err
+    )

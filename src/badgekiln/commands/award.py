@@ -417,10 +417,15 @@ def add_awards(source: Path, awards: list[NewAward], today: date) -> AwardResult
             )
             continue
         seen[key] = award.location.line if award.location and award.location.line else 0
-        if recipient is not None and award.renews is None:
+        earlier_now = [a for a in added_now.get(award.email, []) if a.badge == award.badge]
+        if award.renews is None and earlier_now:  # (a row before this one of the run gave the badge)
+            award.renews = _renews_in_this_run(award, earlier_now, project, result)
+            if award.renews is None:
+                _held_in_this_run(award, earlier_now, result)
+        elif recipient is not None and award.renews is None:
             award.renews = _renewed(award, recipient, project, result)
-        if award.renews is None and not (recipient is not None and _already_held(award, recipient, result)):
-            _held_in_this_run(award, added_now.get(award.email, []), result)
+            if award.renews is None:
+                _already_held(award, recipient, result)
         added_now.setdefault(award.email, []).append(award)
         rank = 0
         while True:
@@ -519,10 +524,32 @@ def _already_held(award: NewAward, recipient: Recipient, result: AwardResult) ->
     return True
 
 
+def _renews_in_this_run(award: NewAward, earlier: list[NewAward], project: Project, result: AwardResult) -> str | None:
+    """The id of the award of this run that ``award`` renews: the latest earlier one of the same
+    badge, when the badge must be renewed and no other award of the run renews it (re-review: two
+    rows both renewed the award on file, which the build then refused)."""
+    badge_class = project.badges.get(award.badge)
+    latest = max(earlier, key=lambda a: (a.issued_on, a.id))
+    if badge_class is None or badge_class.valid_for is None or latest.issued_on >= award.issued_on:
+        return None
+    row = f"row {latest.location.line} of this sheet" if latest.location and latest.location.line else "this run"
+    result.warnings.append(
+        Diagnostic(
+            "warning",
+            "renewal",
+            f"{award.email}'s new {award.badge} award renews the one of {row} (award {latest.id}, issued on "
+            f"{latest.issued_on}): it says 'renews', so the earlier award is no longer reminded",
+            award.location,
+            "if it is not a renewal, delete its 'renews:' line before you commit",
+        )
+    )
+    return latest.id
+
+
 def _held_in_this_run(award: NewAward, earlier: list[NewAward], result: AwardResult) -> None:
     """Warn when a row before this one of the same run gave the earner the badge (two rows of one
     sheet; review: only awards already on file were looked at)."""
-    other = next((a for a in earlier if a.badge == award.badge), None)
+    other = max(earlier, key=lambda a: (a.issued_on, a.id), default=None)
     if other is None:
         return
     row = f"row {other.location.line} of this sheet" if other.location and other.location.line else "this run"

@@ -87,6 +87,9 @@ def _parse(text: str, rel: str, diagnostics: list[Diagnostic]) -> dict[str, date
         names = ["_".join(cell.strip().lower().replace("-", " ").split()) for cell in header]
         if "email" not in names:  # (E-mail, Email address: read as award sheets read them)
             names = [ALIASES.get(name, name) for name in names]
+        if names.count("email") > 1 or names.count("until") > 1:  # (as award sheets: never one of two at random)
+            error(1, "bad-csv", f"members.csv has two columns of one name (columns: {', '.join(names)})", "delete one")
+            return {}
         missing = [name for name in ("email", "until") if name not in names]
         if missing:
             error(

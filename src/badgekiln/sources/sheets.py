@@ -49,12 +49,27 @@ ALIASES = {"e_mail": "email", "email_address": "email", "e_mail_address": "email
 # it, when one heading alone fits (whole words; a heading that fits two columns, or says it is
 # something else, is never guessed: "Date of birth" for issued_on would issue badges on birthdays).
 _HINT_WORDS = {
-    "name": frozenset({"name", "learner", "delegate", "candidate", "student", "trainee", "person", "earner"}),
+    "name": frozenset(
+        {
+            "name",
+            "learner",
+            "delegate",
+            "candidate",
+            "student",
+            "trainee",
+            "person",
+            "earner",
+            "participant",
+            "attendee",
+        }
+    ),
     "email": frozenset({"mail", "email"}),
     "badge": frozenset({"badge", "course", "qualification", "certificate", "certification", "module", "award"}),
     "issued_on": frozenset({"date", "issued", "completed", "passed", "awarded"}),
 }
-_NOT_HINTED = frozenset({"birth", "dob", "born", "expiry", "expires", "expiring", "due", "id", "number", "no", "code"})
+_NOT_HINTED = frozenset(
+    {"birth", "dob", "born", "dateofbirth", "expiry", "expires", "expiring", "due", "id", "number", "no", "code"}
+)
 
 
 def column_key(name: str) -> str:
@@ -325,17 +340,26 @@ def _columns(
     return columns
 
 
+def _words(heading: str) -> set[str]:
+    """The words of a heading (letters and digits; "D.O.B." is also "dob")."""
+    folded = heading.casefold()
+    return set(re.findall(r"[a-z0-9]+", folded)) | {re.sub(r"[^a-z0-9]", "", folded)}
+
+
 def _guesses(missing: list[str], unused: list[str]) -> dict[str, str]:
     """For each missing column, the heading of a column not read that may hold it: the one such
-    column for the one missing, else the one heading whose words say so and fit no other missing
-    column, else a placeholder (see :data:`_HINT_WORDS`)."""
-    plausible = [h for h in unused if not set(column_key(h).split("_")) & _NOT_HINTED]
+    column for the one missing, else the one heading whose words say so and fit no other column
+    we read, else a placeholder (see :data:`_HINT_WORDS`). A heading that says it is something
+    else is never offered."""
+    plausible = [h for h in unused if not _words(h) & _NOT_HINTED]
     if len(unused) == 1 and len(missing) == 1:
         return {missing[0]: plausible[0] if plausible else "YOUR HEADING"}
 
     def fits(heading: str) -> set[str]:
-        words = set(column_key(heading).split("_"))
-        return {ours for ours in missing if words & _HINT_WORDS.get(ours, frozenset({ours}))}
+        words = _words(heading)
+        return {ours for ours, hints in _HINT_WORDS.items() if words & hints} | (
+            {ours for ours in missing if ours in words}
+        )
 
     guesses: dict[str, str] = {}
     for ours in missing:
