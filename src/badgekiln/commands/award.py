@@ -393,7 +393,7 @@ def add_awards(source: Path, awards: list[NewAward], today: date) -> AwardResult
     new_files: dict[str, tuple[str, str, list[NewAward]]] = {}
     existing: dict[str, list[NewAward]] = {}
     seen: dict[tuple[str, str, date], int] = {}  # award -> the row of the sheet it came from
-    added_now: dict[str, list[NewAward]] = {}  # email -> the awards of this run so far (a new earner's)
+    added_now: dict[str, list[NewAward]] = {}  # email -> the awards of this run so far
     recipients_dir = source_paths(source).recipients
     for award in awards:
         key = (award.email, award.badge, award.issued_on)
