@@ -327,17 +327,15 @@ class WebFetcher:
         endpoint, status = endpoints[0], None
         self._last_size = 0
         plain = ""  # (said in the record when https on this machine was answered over http)
+
+        def pinned(endpoint: Endpoint, tls: ssl.SSLContext | None) -> _PinnedConnection:
+            timeout = max(min(self.policy.timeout, self._remaining()), 0.001)
+            return _PinnedConnection(host, port, endpoint, watchdog=watchdog, timeout=timeout, tls=tls)
+
         try:
             connection = None
             for endpoint in endpoints:  # the first checked address that answers
-                connection = _PinnedConnection(
-                    host,
-                    port,
-                    endpoint,
-                    watchdog=watchdog,
-                    timeout=max(min(self.policy.timeout, self._remaining()), 0.001),
-                    tls=self._tls if scheme == "https" else None,
-                )
+                connection = pinned(endpoint, self._tls if scheme == "https" else None)
                 try:
                     connection.connect()
                     break
@@ -349,14 +347,7 @@ class WebFetcher:
                         continue
                     # A local preview ('badgekiln serve' speaks http) of a site whose did:web,
                     # which is always https, names this machine: read over http, and said.
-                    connection = _PinnedConnection(
-                        host,
-                        port,
-                        endpoint,
-                        watchdog=watchdog,
-                        timeout=max(min(self.policy.timeout, self._remaining()), 0.001),
-                        tls=None,
-                    )
+                    connection = pinned(endpoint, None)
                     connection.connect()
                     plain = ", over plain http: this machine's server does not speak https (--allow-local)"
                     break
