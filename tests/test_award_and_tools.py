@@ -86,7 +86,7 @@ def test_csv_import_creates_recipients_and_is_idempotent(minimal_site, run, tmp_
     again = run("award", "--csv", str(sheet), "--source", str(minimal_site), "--today", TODAY)
     assert "0 award(s) added, 3 skipped; nothing changed" in again.out
     # each skipped row says which row it is and which award it repeats (provider UX review)
-    assert "skipped: awards.csv:2:1: zoe@example.org already has first-badge issued on 2026-03-01 (award " in again.out
+    assert "skipped: awards.csv:2: zoe@example.org already has first-badge issued on 2026-03-01 (award " in again.out
 
 
 def test_csv_with_a_bad_row_writes_nothing_and_names_the_line(minimal_site, run, tmp_path):
@@ -101,10 +101,10 @@ def test_csv_with_a_bad_row_writes_nothing_and_names_the_line(minimal_site, run,
     before = sorted(p.name for p in (minimal_site / "recipients").iterdir())
     result = run("award", "--csv", str(sheet), "--source", str(minimal_site), "--today", TODAY)
     assert result.code == 1
-    assert "awards.csv:3:1: error[bad-date]: 'issued_on' is not a real date: 2026-02-30" in result.err
-    assert "awards.csv:4:1: error[unknown-badge]: there is no badge 'frist-badge'" in result.err
+    assert "awards.csv:3:4 (cell D3): error[bad-date]: 'issued_on' is not a real date: 2026-02-30" in result.err
+    assert "awards.csv:4:3 (cell C4): error[unknown-badge]: there is no badge 'frist-badge'" in result.err
     assert "did you mean 'first-badge'?" in result.err
-    assert "awards.csv:5:1: error[missing-key]: row needs 'email'" in result.err
+    assert "awards.csv:5:2 (cell B5): error[missing-key]: row needs 'email'" in result.err
     assert "hint: fill in its 'email' cell" in result.err  # (a sheet, not a YAML file: no "add a line")
     assert sorted(p.name for p in (minimal_site / "recipients").iterdir()) == before
     by_hand = run("award", "--email", "new@example.com", "--badge", "first-badge", "--source", str(minimal_site))
@@ -362,7 +362,7 @@ def test_a_name_no_card_font_draws_is_warned_of_where_it_is_written(minimal_site
     sheet = tmp_path / "awards.csv"
     sheet.write_text(f"name,email,badge,issued_on\n{tibetan},dorje@example.org,first-badge,2026-03-01\n")
     result = run("award", "--csv", str(sheet), "--source", str(minimal_site), "--today", TODAY)
-    assert result.code == 0 and "awards.csv:2:1: warning[font-coverage]" in result.err, result.err
+    assert result.code == 0 and "awards.csv:2: warning[font-coverage]" in result.err, result.err
     # (a review: said of a row whose earner is on file, whose file's name and show_name are what count)
     sheet.write_text(f"name,email,badge,issued_on\n{tibetan},tashi@example.org,first-badge,2026-03-01\n")
     result = run("award", "--csv", str(sheet), "--source", str(minimal_site), "--today", TODAY)
@@ -449,7 +449,7 @@ def test_two_rows_of_one_sheet_giving_an_earner_the_same_badge_are_said(minimal_
     result = run("award", "--csv", str(sheet), "--source", str(minimal_site), "--today", TODAY)
     assert result.code == 0, result.err
     assert (
-        "awards.csv:3:1: warning[already-held]: cy@example.com is given first-badge twice: in row 2 of this sheet, "
+        "awards.csv:3: warning[already-held]: cy@example.com is given first-badge twice: in row 2 of this sheet, "
         "issued on 2026-01-10, and here, issued on 2026-01-20" in result.err
     ), result.err
     badge = minimal_site / "badges/second-badge.yaml"

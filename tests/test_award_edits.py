@@ -116,7 +116,9 @@ def test_hidden_and_hairline_columns_are_refused(minimal_site, run, tmp_path):
     before = snapshot(minimal_site)
     result = run("award", "--csv", str(path), "--source", str(minimal_site), "--today", TODAY)
     assert result.code == 1
-    assert "hidden.xlsx:1:5: error[hidden-columns]: columns E, F of the sheet 'Sheet' are hidden" in result.err
+    assert (
+        "hidden.xlsx:1:5 (cell E1): error[hidden-columns]: columns E, F of the sheet 'Sheet' are hidden" in result.err
+    )
     assert snapshot(minimal_site) == before
     sheet.column_dimensions["E"].hidden = False
     sheet.column_dimensions["F"].width = 12
@@ -146,7 +148,7 @@ def test_a_column_without_a_name_that_holds_text_is_warned_about(minimal_site, r
     sheet.write_text("name,email,badge,issued_on,\nZoe,zoe@example.org,first-badge,2026-03-05,FAILED - do not award\n")
     result = run("award", "--csv", str(sheet), "--source", str(minimal_site), "--today", TODAY)
     assert (
-        "blank.csv:2:5: warning[unnamed-column]: column 5 has no name in the header, so it is not read; "
+        "blank.csv:2:5 (cell E2): warning[unnamed-column]: column E has no name in the header, so it is not read; "
         "row 2 has 'FAILED - do not award' in it"
     ) in result.err
 
@@ -156,7 +158,11 @@ def test_the_date_of_an_empty_date_cell_is_refused(minimal_site, run, tmp_path, 
     sheet = tmp_path / "zero.csv"
     sheet.write_text(f"name,email,badge,issued_on\nZoe,zoe@example.org,first-badge,{day}\n")
     result = run("award", "--csv", str(sheet), "--source", str(minimal_site), "--today", TODAY)
-    assert result.code == 1 and "zero.csv:2:1: error[bad-date]" in result.err and "empty or zero cell" in result.err
+    assert (
+        result.code == 1
+        and "zero.csv:2:4 (cell D2): error[bad-date]" in result.err
+        and "empty or zero cell" in result.err
+    )
 
 
 def test_awarding_again_what_was_revoked_says_so(minimal_site, run):

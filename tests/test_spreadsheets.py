@@ -57,7 +57,7 @@ def test_a_local_date_without_date_format_gets_a_hint(minimal_site, run, tmp_pat
     )
     result = award_sheet(run, minimal_site, sheet)
     assert result.code == 1
-    assert "awards.csv:2:1: error[bad-date]: 'issued_on' must be a date written YYYY-MM-DD" in result.err
+    assert "awards.csv:2:4 (cell D2): error[bad-date]: 'issued_on' must be a date written YYYY-MM-DD" in result.err
     assert suggested in result.err
     assert result.err.count("hint:") == 1  # the hint once, not on every row
     assert not (minimal_site / "recipients/zoe.yaml").exists()
@@ -75,8 +75,8 @@ def test_each_kind_of_local_date_gets_its_hint_once(minimal_site, run, tmp_path)
     result = award_sheet(run, minimal_site, sheet)
     assert result.code == 1 and result.err.count("error[bad-date]") == 3
     assert result.err.count("hint:") == 2
-    assert "awards.csv:2:1: error[bad-date]" in result.err and '--date-format "%d/%m/%Y"' in result.err
-    assert "awards.csv:4:1: error[bad-date]" in result.err and '--date-format "%m/%d/%Y"' in result.err
+    assert "awards.csv:2:4 (cell D2): error[bad-date]" in result.err and '--date-format "%d/%m/%Y"' in result.err
+    assert "awards.csv:4:4 (cell D4): error[bad-date]" in result.err and '--date-format "%m/%d/%Y"' in result.err
 
 
 def test_a_wrong_date_format_is_located(minimal_site, run, tmp_path):
@@ -84,7 +84,7 @@ def test_a_wrong_date_format_is_located(minimal_site, run, tmp_path):
     sheet.write_text("name,email,badge,issued_on\nZoe,zoe@example.org,first-badge,31/02/2026\n")
     result = award_sheet(run, minimal_site, sheet, "--date-format", "%d/%m/%Y")
     assert result.code == 1
-    assert "awards.csv:2:1: error[bad-date]: 'issued_on' is not a date written %d/%m/%Y" in result.err
+    assert "awards.csv:2:4 (cell D2): error[bad-date]: 'issued_on' is not a date written %d/%m/%Y" in result.err
     for nonsense in ("%Q", "%d/%m", "dd/mm/yyyy"):
         refused = award_sheet(run, minimal_site, sheet, "--date-format", nonsense)
         assert refused.code == 1 and f"--date-format {nonsense!r} is not a date format" in refused.err
@@ -98,9 +98,12 @@ def test_excel_sep_line_and_date_serial_numbers(minimal_site, run, tmp_path):
     )
     result = award_sheet(run, minimal_site, sheet)
     assert result.code == 1
-    assert "awards.csv:4:1: error[bad-date]: 'issued_on' is the number 46082, not a date" in result.err
+    assert "awards.csv:4:4 (column D): error[bad-date]: 'issued_on' is the number 46082, not a date" in result.err
     assert "format the column as a date" in result.err
-    assert "awards.csv:2:1: warning[unused-column]: column 5, 'note', is not used" in result.err  # the header's line
+    assert (
+        "awards.csv:2:5 (column E): warning[unused-column]: column E, 'note', is not used" in result.err
+    )  # the header's line
+    # (Excel hides the sep= line: the header is its row 1, so a CSV with one names no row)
     sheet.write_text(sheet.read_text().replace("46082", "2026-03-02"))
     assert award_sheet(run, minimal_site, sheet).code == 0
     assert (minimal_site / "recipients/zoe-jr.yaml").read_text().startswith('name: "Zoe, Jr"')
@@ -113,7 +116,7 @@ def test_tabs_and_a_column_map_and_badge_names(minimal_site, run, tmp_path):
     )
     result = award_sheet(run, minimal_site, sheet, "--map", "Mail=email, Course=badge,date=Issued On,full name=name")
     assert result.code == 0, result.err
-    assert "export.tsv:1:1: warning[unused-column]: column 5, 'Score', is not used" in result.err
+    assert "export.tsv:1:5 (cell E1): warning[unused-column]: column E, 'Score', is not used" in result.err
     assert [a["issued_on"] for a in awards_of(minimal_site, "recipients/ann.yaml")] == ["2026-01-15", "2026-06-01"]
     bad = award_sheet(run, minimal_site, sheet, "--map", "Mail=e-mail-address")
     assert bad.code == 1 and "--map takes SHEET_COLUMN=COLUMN pairs" in bad.err
@@ -125,7 +128,7 @@ def test_a_missing_column_says_what_was_found_and_how_to_map_it(minimal_site, ru
     result = award_sheet(run, minimal_site, sheet)
     assert result.code == 1
     assert (
-        "awards.csv:1:1: error[bad-header]: the first row must name the columns name, email, badge, issued_on"
+        "awards.csv:1: error[bad-header]: the first row must name the columns name, email, badge, issued_on"
         in result.err
     )
     assert "missing: email; found: 'Name', 'Contact'" in result.err
@@ -163,12 +166,12 @@ def test_a_different_name_for_the_same_email_is_reported(minimal_site, run, tmp_
     result = award_sheet(run, minimal_site, sheet)
     assert result.code == 0, result.err
     assert (
-        "awards.csv:2:1: warning[name-differs]: this row names ann@example.com 'Ann Exemple', but "
+        "awards.csv:2: warning[name-differs]: this row names ann@example.com 'Ann Exemple', but "
         "recipients/ann.yaml says 'Ann Example'"
     ) in result.err
     assert (
-        "awards.csv:5:1: warning[name-differs]: this row names kim@example.org 'Kim Li', but an earlier row "
-        "(awards.csv:4:1) says 'Kim Lee'" in result.err
+        "awards.csv:5: warning[name-differs]: this row names kim@example.org 'Kim Li', but an earlier row "
+        "(awards.csv:4) says 'Kim Lee'" in result.err
     )
     assert result.err.count("name-differs") == 2
     assert "4 award(s) added" in result.out
@@ -273,7 +276,7 @@ def test_a_formula_whose_result_is_not_saved_is_named_not_read_as_empty(minimal_
     result = award_sheet(run, minimal_site, sheet)
     assert result.code == 1
     assert (
-        "awards.xlsx:3:1: error[unsaved-formula]: cells A3, B4 hold a formula whose result is not saved in the file"
+        "awards.xlsx:3:1 (cell A3): error[unsaved-formula]: cells A3, B4 hold a formula whose result is not saved in the file"
         in result.err
     ), result.err
     assert "E2" not in result.err  # (a column not read: its formula is no matter)
@@ -304,13 +307,18 @@ def test_unsaved_formulas_are_found_past_a_thousand_elsewhere_and_in_the_header(
     rows += [[f"P{n}", f"p{n}@example.org", "first-badge", "2026-03-01", None, f'=A{n}&"x"'] for n in range(2, 1202)]
     rows[1100][4] = "=DATE(2029,3,1)"  # (row 1101)
     result = award_sheet(run, minimal_site, xlsx(tmp_path / "many.xlsx", rows))
-    assert result.code == 1 and "many.xlsx:1101:5: error[unsaved-formula]: cell E1101 holds a formula" in result.err
+    assert (
+        result.code == 1
+        and "many.xlsx:1101:5 (cell E1101): error[unsaved-formula]: cell E1101 holds a formula" in result.err
+    )
     header = xlsx(
         tmp_path / "head.xlsx",
         [['=LOWER("NAME")', "email", "badge", "issued_on"], ["Zoe", "z@e.org", "first-badge", "2026-03-01"]],
     )
     result = award_sheet(run, minimal_site, header)
-    assert result.code == 1 and "head.xlsx:1:1: error[unsaved-formula]: cell A1 holds" in result.err, result.err
+    assert result.code == 1 and "head.xlsx:1:1 (cell A1): error[unsaved-formula]: cell A1 holds" in result.err, (
+        result.err
+    )
     last = xlsx(
         tmp_path / "last.xlsx",
         [
@@ -319,7 +327,9 @@ def test_unsaved_formulas_are_found_past_a_thousand_elsewhere_and_in_the_header(
         ],
     )
     result = award_sheet(run, minimal_site, last)
-    assert result.code == 1 and "last.xlsx:1:5: error[unsaved-formula]: cell E1 holds" in result.err, result.err
+    assert result.code == 1 and "last.xlsx:1:5 (cell E1): error[unsaved-formula]: cell E1 holds" in result.err, (
+        result.err
+    )
     assert "extra-cells" not in result.err
 
 
@@ -382,7 +392,44 @@ def test_xlsx_rows_are_located_by_row_number(minimal_site, run, tmp_path):
     )
     result = award_sheet(run, minimal_site, sheet)
     assert result.code == 1
-    assert "awards.xlsx:3:1: error[bad-email]" in result.err
+    assert "awards.xlsx:3:2 (cell B3): error[bad-email]" in result.err
+
+
+def test_each_error_names_the_cell_it_is_about_under_the_sheets_own_headings(minimal_site, run, tmp_path):
+    # (an office manager finds "cell C3" in Excel; "column 1" named every row's first cell)
+    sheet = xlsx(
+        tmp_path / "course.xlsx",
+        [
+            ["Learner", "Course", "Mail", "Date"],
+            ["Zoe", "first-badge", "zoe@example.org", datetime(2026, 3, 1)],
+            ["Bo", "frist-badge", "", "2026-02-30"],
+            ["Cy", "first-badge", "cy@example.org", "2026-03-01"],
+            ["Di", "first-badge", "di@example", "2099-01-01"],
+        ],
+    )
+    result = award_sheet(run, minimal_site, sheet, "--map", "Learner=name,Course=badge,Mail=email,Date=issued_on")
+    assert result.code == 1
+    assert "course.xlsx:3:2 (cell B3): error[unknown-badge]: there is no badge 'frist-badge'" in result.err
+    assert "course.xlsx:3:3 (cell C3): error[missing-key]: row needs 'email'" in result.err  # (an empty cell)
+    assert "course.xlsx:3:4 (cell D3): error[bad-date]" in result.err
+    assert "course.xlsx:5:3 (cell C5): error[bad-email]" in result.err
+    assert "course.xlsx:4" not in result.err
+
+
+def test_a_csv_names_a_row_only_while_its_lines_are_the_rows_a_spreadsheet_shows(minimal_site, run, tmp_path):
+    sheet = tmp_path / "awards.csv"
+    sheet.write_text(
+        "name,email,badge,issued_on,narrative\n"
+        "Zoe,zoe@example,first-badge,2026-03-01,one line\n"
+        'Bo,bo@example.org,first-badge,2026-03-01,"two\nlines"\n'
+        "Cy,cy@example,first-badge,2026-03-01,\n"
+    )
+    result = award_sheet(run, minimal_site, sheet)
+    assert result.code == 1
+    # (the quoted cell spans lines 3 and 4: Cy is on line 5 of the text, row 4 of the sheet)
+    assert "awards.csv:2:2 (column B): error[bad-email]" in result.err
+    assert "awards.csv:5:2 (column B): error[bad-email]" in result.err
+    assert "(cell" not in result.err
 
 
 def test_hidden_or_filtered_out_rows_are_refused_not_awarded(minimal_site, run, tmp_path):
@@ -483,15 +530,15 @@ def broken(kind: str, tmp_path):
 @pytest.mark.parametrize(
     ("kind", "expected"),
     [
-        ("huge-field", "awards.csv:3:1: error[bad-csv]: the CSV cannot be read here: field larger than field limit"),
-        ("extra-cells", "awards.csv:4:1: error[extra-cells]: this row has 5 cells but the header names 4 columns"),
-        ("nul", "awards.csv:3:1: error[nul-byte]: the file contains a NUL byte"),
+        ("huge-field", "awards.csv:3: error[bad-csv]: the CSV cannot be read here: field larger than field limit"),
+        ("extra-cells", "awards.csv:4: error[extra-cells]: this row has 5 cells but the header names 4 columns"),
+        ("nul", "awards.csv:3: error[nul-byte]: the file contains a NUL byte"),
         ("cp1252", "awards.csv:2:3: error[not-utf8]: the file is not valid utf-8 (byte 0xeb)"),
         ("empty", "awards.csv: error[empty-sheet]: the file is empty"),
-        ("header-only", "awards.csv:1:1: error[empty-sheet]: the file has no rows below its header"),
+        ("header-only", "awards.csv:1: error[empty-sheet]: the file has no rows below its header"),
         ("old-xls", "awards.xls: error[old-xls]: this is an old-style Excel .xls file"),
         ("not-a-workbook", "awards.xlsx: error[bad-xlsx]: cannot read this Excel workbook"),
-        ("unclosed-quote", "awards.csv:2:1: error[bad-csv]: the CSV cannot be read here: ',' expected after '\"'"),
+        ("unclosed-quote", "awards.csv:2: error[bad-csv]: the CSV cannot be read here: ',' expected after '\"'"),
         ("ods", "awards.ods: error[bad-xlsx]: this is an OpenDocument file (.ods, LibreOffice's own format)"),
     ],
 )
@@ -827,7 +874,7 @@ def test_an_office_sheet_with_a_title_row_and_a_totals_row(minimal_site, run, tm
     book.save(path)
     result = award_sheet(run, minimal_site, path)
     assert result.code == 0, result.err
-    assert "results.xlsx:3:1: warning[header-below]: the columns are named in row 3: the rows above it " in result.err
+    assert "results.xlsx:3: warning[header-below]: the columns are named in row 3: the rows above it " in result.err
     assert "'Harbour Safety Training – Course results November 2026'" in result.err
     assert "unused-column" not in result.err  # (the title is not a column: an audit found "use --map" for it)
     assert "2 award(s) added" in result.out
@@ -835,7 +882,7 @@ def test_an_office_sheet_with_a_title_row_and_a_totals_row(minimal_site, run, tm
     book.save(path)
     result = award_sheet(run, minimal_site, path)
     assert result.code == 1 and result.err.count("error[") == 1, result.err
-    assert "results.xlsx:6:1: error[totals-row]: this row looks like a totals row ('Total'), not an award" in result.err
+    assert "results.xlsx:6: error[totals-row]: this row looks like a totals row ('Total'), not an award" in result.err
 
 
 def test_a_header_under_a_title_that_misses_a_column_is_the_row_the_error_names(minimal_site, run, tmp_path):
@@ -849,7 +896,7 @@ def test_a_header_under_a_title_that_misses_a_column_is_the_row_the_error_names(
     result = award_sheet(run, minimal_site, path)
     assert result.code == 1 and result.err.count("error[") == 1, result.err
     assert (
-        "results.xlsx:3:1: error[bad-header]: row 3 must name the columns name, email, badge, issued_on "
+        "results.xlsx:3: error[bad-header]: row 3 must name the columns name, email, badge, issued_on "
         "(in any order, any case); missing: issued_on; found: 'Name', 'Email', 'Badge', 'Date'"
     ) in result.err
     assert '--map "Date=issued_on"' in result.err
@@ -871,7 +918,7 @@ def test_an_award_above_the_header_is_refused_not_dropped(minimal_site, run, tmp
     path = tmp_path / "above.xlsx"
     book.save(path)
     result = award_sheet(run, minimal_site, path)
-    assert result.code == 1 and "above.xlsx:2:1: error[row-above-header]: row 2 holds an email address" in result.err
+    assert result.code == 1 and "above.xlsx:2: error[row-above-header]: row 2 holds an email address" in result.err
     assert not (minimal_site / "recipients/bo.yaml").exists()
 
 
@@ -906,6 +953,4 @@ def test_a_header_under_a_title_is_found_by_its_e_mail_heading_too(minimal_site,
     sheet = tmp_path / "awards.csv"
     sheet.write_text("Training record 2026\nE-mail,Badge,Date,Learner\nann@example.com,first-badge,2026-06-01,Ann\n")
     result = award_sheet(run, minimal_site, sheet)
-    assert result.code == 1 and "awards.csv:2:1: error[bad-header]: row 2 must name the columns" in result.err, (
-        result.err
-    )
+    assert result.code == 1 and "awards.csv:2: error[bad-header]: row 2 must name the columns" in result.err, result.err

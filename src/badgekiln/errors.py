@@ -58,6 +58,30 @@ class SourceLocation:
         return path
 
 
+def column_letters(number: int) -> str:
+    """``D``: the letters a spreadsheet names its column ``number`` by (A is 1, AA is 27)."""
+    letters = ""
+    while number > 0:
+        number, left = divmod(number - 1, 26)
+        letters = chr(65 + left) + letters
+    return letters
+
+
+@dataclass(frozen=True, order=True)
+class CellLocation(SourceLocation):
+    """A cell of a spreadsheet: ``line`` its row, ``col`` its column's number (A is 1), printed
+    ``awards.xlsx:7:4 (cell D7)``. ``sheet_row``: ``line`` is the sheet's own row number (an .xlsx);
+    a CSV's is a line of its text, which a quoted cell spanning lines puts below the row a
+    spreadsheet shows, so only the column is named (``awards.csv:7:4 (column D)``)."""
+
+    sheet_row: bool = False
+
+    def __str__(self) -> str:
+        letters = column_letters(self.col)
+        cell = f"cell {letters}{self.line}" if self.sheet_row else f"column {letters}"
+        return f"{SourceLocation.__str__(self)} ({cell})"
+
+
 @dataclass(frozen=True)
 class Diagnostic:
     """One problem found in the sources: ``path:line:col: error[code]: message``."""

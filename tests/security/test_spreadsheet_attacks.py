@@ -76,5 +76,8 @@ def test_formulas_in_a_workbook_are_never_evaluated(minimal_site, run, tmp_path)
     )
     result = run("award", "--csv", str(path), "--source", str(minimal_site), "--today", TODAY)
     assert result.code == 1
-    assert "awards.xlsx:2:1: error[unsaved-formula]: cell A2 holds a formula whose result is not saved" in result.err
+    assert (
+        "awards.xlsx:2:1 (cell A2): error[unsaved-formula]: cell A2 holds a formula whose result is not saved"
+        in result.err
+    )
     assert "evil.example" not in result.err

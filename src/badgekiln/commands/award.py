@@ -103,13 +103,19 @@ def same_name(a: str, b: str) -> bool:
 
 
 def check_row(
-    row: dict[str, str], location: SourceLocation, badges, diagnostics: list[Diagnostic], today: date
+    row: dict[str, str],
+    location: SourceLocation,
+    badges,
+    diagnostics: list[Diagnostic],
+    today: date,
+    cells: dict[str, SourceLocation] | None = None,
 ) -> NewAward | None:
-    """Check one CSV row (or command-line award); problems go to ``diagnostics``."""
+    """Check one CSV row (or command-line award); problems go to ``diagnostics``, each at the cell
+    of ``cells`` (column -> where its cell is) that it is about, else at ``location``."""
     data = {k: (v or "").strip() for k, v in row.items() if k is not None}
     by_hand = location.path == "<command line>"
     fields = Fields(
-        _Located({k: v for k, v in data.items() if v}, location),
+        _Located({k: v for k, v in data.items() if v}, location, cells or {}),
         location,
         diagnostics,
         "the award" if by_hand else "row",
@@ -123,7 +129,7 @@ def check_row(
         fields.warning(
             "invisible-character",
             f"the name holds an invisible character ({invisible}), which would be signed into its badges",
-            location,
+            fields.where("name"),
             "delete it from the sheet if it came with the name when it was pasted",
         )
     email = fields.email("email", required=True)
@@ -134,7 +140,7 @@ def check_row(
         fields.error(
             "ambiguous-badge",
             f"{given!r} is the name of {len(sharing)} badges ({', '.join(sharing)})",
-            location,
+            fields.where("badge"),
             "write the badge you mean by its slug",
         )
         badge = None
@@ -143,7 +149,7 @@ def check_row(
         fields.error(
             "unknown-badge",
             f"there is no badge {given!r}",
-            location,
+            fields.where("badge"),
             did_you_mean(given.lower(), badges) or "badges are: " + _badge_list(badges),
         )
         badge = None
@@ -157,7 +163,7 @@ def check_row(
     fields.finish()
     for key, text in (("narrative", narrative), ("evidence_narrative", evidence_narrative)):
         if too_large := markdown_limit(text):  # (refused before anything is written, as the build would: a review)
-            fields.error("markdown-too-large", f"the {key} cannot be shown: {too_large}", location)
+            fields.error("markdown-too-large", f"the {key} cannot be shown: {too_large}", fields.where(key))
             return None
     for key, text in (
         ("name", name or ""),
@@ -169,25 +175,27 @@ def check_row(
             fields.error(
                 "email-published",
                 f"the {key} holds an email address ({found}), which would be published on the badge's page",
-                location,
+                fields.where(key),
                 "name the person or their role instead",
             )
             return None
     if given and badge is None:
         return None
     if issued_on and issued_on > today:
-        fields.error("future-date", f"'issued_on' ({issued_on}) is in the future", location)
+        fields.error("future-date", f"'issued_on' ({issued_on}) is in the future", fields.where("issued_on"))
         return None
     if issued_on and issued_on <= EMPTY_DATE_CELL:
         fields.error(
             "bad-date",
             f"'issued_on' ({issued_on}) is the date a spreadsheet shows for an empty or zero cell formatted as a date",
-            location,
+            fields.where("issued_on"),
             "fill in the real date of the award",
         )
         return None
     if issued_on and expires and expires <= issued_on:
-        fields.error("bad-dates", f"'expires' ({expires}) must be after 'issued_on' ({issued_on})", location)
+        fields.error(
+            "bad-dates", f"'expires' ({expires}) must be after 'issued_on' ({issued_on})", fields.where("expires")
+        )
         return None
     if not (name and email and badge and issued_on):
         return None
@@ -195,13 +203,13 @@ def check_row(
 
 
 class _Located(dict):
-    """A CSV row as a mapping whose every value is located at its row."""
+    """A CSV row as a mapping whose every value is located at its cell in ``cells``, else at its row."""
 
-    def __init__(self, data: dict, location: SourceLocation):
+    def __init__(self, data: dict, location: SourceLocation, cells: dict[str, SourceLocation]):
         super().__init__(data)
         self.location = location
-        self.key_locations = {k: location for k in data}
-        self.value_locations = dict(self.key_locations)
+        self.key_locations = {k: cells.get(k, location) for k in data}
+        self.value_locations = {**self.key_locations, **cells}  # (an empty cell of a column is where it is missing)
 
 
 DATE_COLUMNS = ("issued_on", "expires")
@@ -244,12 +252,18 @@ def check_date_format(text: str) -> None:
 
 
 def _sheet_dates(
-    row: dict, location: SourceLocation, date_format: str | None, diagnostics: list[Diagnostic], hinted: set[str]
+    row: dict,
+    cells: dict[str, SourceLocation],
+    date_format: str | None,
+    diagnostics: list[Diagnostic],
+    hinted: set[str],
 ) -> bool:
-    """Turn the date cells of ``row`` into ``YYYY-MM-DD`` in place; False (and a diagnostic) when one is not a date."""
+    """Turn the date cells of ``row`` into ``YYYY-MM-DD`` in place; False (and a diagnostic at the
+    cell, of ``cells``) when one is not a date."""
     ok = True
     for key in DATE_COLUMNS:
         value = row.get(key)
+        location = cells.get(key)
         if isinstance(value, date):
             row[key] = value.isoformat()
         elif isinstance(value, str) and not DATE_RE.match(value):
@@ -354,7 +368,7 @@ def awards_from_table(
     awards = []
     hinted: set[str] = set()
     for line, row in table.rows:
-        location = SourceLocation(table.rel, line, 1)
+        location, cells = SourceLocation(table.rel, line), table.cells(line)
         first = next((str(value).strip() for value in row.values() if str(value).strip()), "")
         if TOTALS_ROW.match(first) and not row.get("email"):  # (one error, not one per empty cell: UX review)
             diagnostics.append(
@@ -367,11 +381,11 @@ def awards_from_table(
                 )
             )
             continue
-        if not _sheet_dates(row, location, date_format, diagnostics, hinted):
+        if not _sheet_dates(row, cells, date_format, diagnostics, hinted):
             continue
-        cells = {k: v if isinstance(v, str) else str(v) for k, v in row.items()}
-        cells["badge"] = badge_slug(cells.get("badge", ""), badges, by_name)
-        award = check_row(cells, location, badges, diagnostics, today)
+        texts = {k: v if isinstance(v, str) else str(v) for k, v in row.items()}
+        texts["badge"] = badge_slug(texts.get("badge", ""), badges, by_name)
+        award = check_row(texts, location, badges, diagnostics, today, cells)
         if award is not None:
             awards.append(award)
     if any(d.is_error for d in diagnostics):

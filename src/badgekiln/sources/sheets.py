@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from badgekiln.errors import Diagnostic, SourceError, SourceLocation, ValidationFailed
+from badgekiln.errors import CellLocation, Diagnostic, SourceError, SourceLocation, ValidationFailed, column_letters
 from badgekiln.sources.fields import did_you_mean
 from badgekiln.sources.loading import read_source_bytes
 
@@ -40,6 +40,15 @@ class Table:
     columns: list[str]
     rows: list[tuple[int, dict[str, str | date]]] = field(default_factory=list)
     warnings: list[Diagnostic] = field(default_factory=list)
+    sheet_rows: bool = False  # each row's line is the row a spreadsheet shows it on (see _csv_rows)
+
+    def cells(self, line: int) -> dict[str, SourceLocation]:
+        """Where each of our columns' cells of the row at ``line`` is (see :class:`CellLocation`)."""
+        return {
+            name: CellLocation(self.rel, line, number, sheet_row=self.sheet_rows)
+            for number, name in enumerate(self.columns, 1)
+            if name
+        }
 
 
 # Headings spreadsheets commonly give a column, read as ours without a --map (UX walkthrough:
@@ -118,19 +127,22 @@ def read_table(
         )
     note = None
     unsaved: dict[int, _Unsaved] = {}  # (formulas without their results, by column: .xlsx only)
+    exact = True  # (an .xlsx row's number is its row's)
     if raw.startswith(_ZIP_MAGIC):
         header_line, header, rows, note, unsaved = _xlsx_rows(raw, rel, sheet)
     elif sheet is not None:
         raise sheet_error("no-sheets", "--sheet is for .xlsx workbooks; this file is a CSV", SourceLocation(rel))
     else:
-        header_line, header, rows = _csv_rows(_decode(raw, rel, encoding), rel)
-    table = Table(rel, [])
+        header_line, header, rows, exact = _csv_rows(_decode(raw, rel, encoding), rel)
+    table = Table(rel, [], sheet_rows=exact)
     # The header's own formulas, and those of the rows above it (they read as empty: a header of
     # formulas alone is one), before the header is read: it would lack a column, or be too short.
     _refuse_unsaved_formulas(unsaved, rel, from_row=1, to_row=header_line)
     first: list[Diagnostic] = []  # (the first row's warnings count only if it is the header, not a title: an audit)
     try:
-        table.columns = _columns(header, SourceLocation(rel, header_line, 1), known, required, mapping or {}, first)
+        table.columns = _columns(
+            header, SourceLocation(rel, header_line), known, required, mapping or {}, first, exact=table.sheet_rows
+        )
         table.warnings.extend(first)
     except ValidationFailed as exc:
         below = _header_below(rows, known, required, mapping or {})
@@ -141,7 +153,7 @@ def read_table(
                     raise sheet_error(
                         "row-above-header",
                         f"row {upper} holds an email address, but the columns are named in row {line}, below it",
-                        SourceLocation(rel, upper, 1),
+                        SourceLocation(rel, upper),
                         "move the header to the top of the sheet, or that row below the header",
                     ) from None
             above = [*header, *(cell for number, row in rows if number < line for cell in row)]
@@ -151,20 +163,26 @@ def read_table(
                     "warning",
                     "header-below",
                     f"the columns are named in row {line}: the rows above it ({title[:60]!r}) are not read",
-                    SourceLocation(rel, line, 1),
+                    SourceLocation(rel, line),
                     "if a row above it is an award, move it below the header",
                 )
             )
             header, header_line, rows = cells, line, [(n, r) for n, r in rows if n > line]
             table.columns = _columns(
-                header, SourceLocation(rel, header_line, 1), known, required, mapping or {}, table.warnings
+                header,
+                SourceLocation(rel, header_line),
+                known,
+                required,
+                mapping or {},
+                table.warnings,
+                exact=table.sheet_rows,
             )
         elif note is None:
             partial = _partial_header_below(rows, header, known, required, mapping or {})
             if partial is None:
                 raise
             line, cells = partial  # (a title above a header that misses a column: say so of that row)
-            _columns(cells, SourceLocation(rel, line, 1), known, required, mapping or {}, [], row=f"row {line}")
+            _columns(cells, SourceLocation(rel, line), known, required, mapping or {}, [], row=f"row {line}")
             raise  # (not reached: that row lacks a column)
         else:
             other = Diagnostic(
@@ -184,7 +202,7 @@ def read_table(
                     "error",
                     "extra-cells",
                     f"this row has {len(cells)} cells but the header names {len(header)} columns",
-                    SourceLocation(rel, line, 1),
+                    SourceLocation(rel, line),
                     "a value probably contains the separator: put that value in double quotes, or save the sheet again",
                 )
             )
@@ -204,7 +222,7 @@ def read_table(
             raise sheet_error(
                 "too-many-rows",
                 f"the sheet has more than {MAX_ROWS} rows",
-                SourceLocation(rel, line, 1),
+                SourceLocation(rel, line),
                 "split it into several files",
             )
     if too_wide:
@@ -216,8 +234,9 @@ def read_table(
             Diagnostic(
                 "warning",
                 "unnamed-column",
-                f"column {number} has no name in the header, so it is not read; row {line} has {text[:60]!r} in it",
-                SourceLocation(rel, line, number),
+                f"column {column_letters(number)} has no name in the header, so it is not read; "
+                f"row {line} has {text[:60]!r} in it",
+                CellLocation(rel, line, number, sheet_row=table.sheet_rows),
                 "if it says a row must not be awarded, delete that row; else name the column or clear it",
             )
         )
@@ -225,7 +244,7 @@ def read_table(
         raise ValidationFailed(
             [
                 Diagnostic(
-                    "error", "empty-sheet", "the file has no rows below its header", SourceLocation(rel, header_line, 1)
+                    "error", "empty-sheet", "the file has no rows below its header", SourceLocation(rel, header_line)
                 )
             ]
         )
@@ -280,11 +299,13 @@ def _columns(
     warnings: list[Diagnostic],
     *,
     row: str = "the first row",
+    exact: bool = False,
 ) -> list[str]:
     """Our column name for each header cell ('' for a column that is ignored); ``where``: the header
-    row, ``row``: what the error calls it."""
+    row, ``row``: what the error calls it, ``exact``: its line is the sheet's row (see :class:`CellLocation`)."""
     columns: list[str] = []
     for number, cell in enumerate(header, 1):
+        at = CellLocation(where.path, where.line, number, sheet_row=exact) if where.line else where
         key = column_key(str(cell)) if cell is not None else ""
         name = mapping.get(key, key)
         if name not in known and ALIASES.get(name) in known and ALIASES[name] not in mapping.values():
@@ -295,8 +316,8 @@ def _columns(
                     Diagnostic(
                         "error",
                         "duplicate-column",
-                        f"two columns are named {name!r} (the second is column {number})",
-                        where,
+                        f"two columns are named {name!r} (the second is column {column_letters(number)})",
+                        at,
                         "rename or delete one of them",
                     )
                 ]
@@ -306,8 +327,8 @@ def _columns(
                 Diagnostic(
                     "warning",
                     "unused-column",
-                    f"column {number}, {str(cell).strip()!r}, is not used",
-                    where,
+                    f"column {column_letters(number)}, {str(cell).strip()!r}, is not used",
+                    at,
                     did_you_mean(name, known)
                     or f"known columns: {', '.join(known)}; "
                     f'use --map "{str(cell).strip()}=COLUMN" to read it as one of them',
@@ -396,7 +417,7 @@ def _decode(raw: bytes, rel: str, encoding: str) -> str:
         raise sheet_error(
             "nul-byte",
             "the file contains a NUL byte: it is not a text file",
-            SourceLocation(rel, line, 1),
+            SourceLocation(rel, line),
             "save the sheet as 'CSV UTF-8' or as .xlsx",
         )
     return text
@@ -408,7 +429,10 @@ def detect_delimiter(first_line: str) -> str:
     return max(DELIMITERS, key=lambda d: (bare.count(d), -DELIMITERS.index(d)))
 
 
-def _csv_rows(text: str, rel: str) -> tuple[int, list, list[tuple[int, list]]]:
+def _csv_rows(text: str, rel: str) -> tuple[int, list, list[tuple[int, list]], bool]:
+    """The header's line, the header, each row below it with its line, and whether each line is the
+    row a spreadsheet shows it on (no ``sep=`` line, which Excel hides, and no quoted cell
+    spanning lines before the last row)."""
     if not text.strip():
         raise ValidationFailed([Diagnostic("error", "empty-sheet", "the file is empty", SourceLocation(rel))])
     first_line = text.lstrip("\r\n").splitlines()[0]
@@ -418,8 +442,10 @@ def _csv_rows(text: str, rel: str) -> tuple[int, list, list[tuple[int, list]]]:
     rows: list[tuple[int, list]] = []
     header = None
     header_line = start = 1
+    spans = False
     try:
         for cells in reader:
+            spans = spans or reader.line_num != start
             if declared and header is None and cells and cells[0].strip().startswith("sep="):
                 pass
             elif header is None and cells and any(c.strip() for c in cells):
@@ -431,10 +457,10 @@ def _csv_rows(text: str, rel: str) -> tuple[int, list, list[tuple[int, list]]]:
         raise sheet_error(
             "bad-csv",
             f"the CSV cannot be read here: {exc}",
-            SourceLocation(rel, start, 1),
+            SourceLocation(rel, start),
             "a value is too long or a double quote is not closed; check this row",
         ) from None
-    return header_line, header or [], rows
+    return header_line, header or [], rows, not (declared or spans)
 
 
 # -- xlsx -------------------------------------------------------------------------------------
@@ -542,7 +568,7 @@ def _refuse_unsaved_formulas(
         f"cell{'s' if len(cells) > 1 else ''} {named} hold{'' if len(cells) > 1 else 's'} a formula whose result "
         "is not saved in the file (a program wrote the workbook without computing it), so "
         f"{'they read' if len(cells) > 1 else 'it reads'} as empty",
-        SourceLocation(rel, cells[0][0], cells[0][1]),
+        CellLocation(rel, cells[0][0], cells[0][1], sheet_row=True),
         "open the workbook in Excel or LibreOffice and save it (that computes the formulas), "
         "or save it as 'CSV UTF-8', then import again",
     )
@@ -550,11 +576,7 @@ def _refuse_unsaved_formulas(
 
 def _cell_name(row: int, column: int) -> str:
     """``B7``: a cell as a spreadsheet names it."""
-    letters = ""
-    while column:
-        column, left = divmod(column - 1, 26)
-        letters = chr(65 + left) + letters
-    return f"{letters}{row}"
+    return f"{column_letters(column)}{row}"
 
 
 def _refuse_hidden_columns(
@@ -580,7 +602,7 @@ def _refuse_hidden_columns(
             "hidden-columns",
             f"column{'s' if len(used) > 1 else ''} {letters} of the sheet {title!r} "
             f"{'are' if len(used) > 1 else 'is'} hidden (or too narrow to read) and would be imported unseen",
-            SourceLocation(rel, header_line, used[0]),
+            CellLocation(rel, header_line, used[0], sheet_row=True),
             "unhide the column (select the columns around it, right-click, Unhide) and check it, or delete it, then import again",
         )
 
