@@ -508,3 +508,17 @@ def test_the_wallet_download_says_how_a_wallet_app_takes_it(example_output):
     assert f"https://badges.northwind.example/awards/{VALID}/credential.json" in facts
     held, _ = award_page(example_output, REVOKED)
     assert "wallet-hint" not in held and "cannot be downloaded for a wallet" in held
+
+
+def test_the_badge_class_page_says_its_achievement_type_in_words_as_award_pages_do(tmp_path, run):
+    import textwrap
+
+    files = dict(MINIMAL)
+    files["badges/first-badge.yaml"] = (
+        textwrap.dedent(MINIMAL["badges/first-badge.yaml"]) + "achievement_type: MicroCredential\n"
+    )
+    site = write_site(tmp_path / "site", files)
+    build(run, site)
+    line = '<p class="achievement-type"><span class="label">Type:</span> Micro credential</p>'
+    assert line in (site / "output/badges/first-badge/index.html").read_text(encoding="utf-8")
+    assert line in (site / "output/awards/ann-first-1/index.html").read_text(encoding="utf-8")
