@@ -288,22 +288,54 @@ def bench_size(awards: int, work: Path, scenarios: list[str], *, with_floor: boo
         if scenario == "clean" and with_floor:
             print(f"  {awards:>7,} awards: floor ...", file=sys.stderr, flush=True)
             settle()
-            result["floor"] = floor.measure_floor(site, work / "keys", awards)
-    if "floor" in result:  # (once more, last: the machine's speed varies within minutes, see settle)
+            result["floor"] = floor.measure_floor(site, work / "keys", awards, keep=True)
+            _LEFTOVERS.append(Path(result["floor"]["scratch"]))
+    if "floor" in result:  # (once more, last: was the machine as fast at the end? see settle)
         print(f"  {awards:>7,} awards: floor again ...", file=sys.stderr, flush=True)
         settle()
-        result["floor_again"] = floor.measure_floor(site, work / "keys", awards)
+        result["floor_again"] = floor.measure_floor(site, work / "keys", awards, keep=True)
+        _LEFTOVERS.append(Path(result["floor_again"]["scratch"]))
     return result
+
+
+_LEFTOVERS: list[Path] = []  # what the run wrote and no longer needs, removed when it ends (see settle)
+REMOVED_AT = HERE / "results" / ".removed-at"  # when the last run removed its files (see wait_after_removal)
+RECENT_S = 310.0  # how long ext4 without a journal passes over a removed file's inode (300 s at most), and a little
 
 
 def settle() -> None:
     """Write every dirty page to the disk before a measurement, so that a run does not wait on the
     writeback of the previous one's files (a clean build writes 1.4 GB at 10,000 awards) in its
-    own writes. (It does not make runs alike on a shared virtual machine: on 2026-12-04 the floor
-    of 10,000 awards took 15 to 50 s within the hour, its CPU time 27 to 95 s for the same work,
-    with and without it; the build's ratio to the floor moves with it. Compare runs made
-    minutes apart, and several of them.)"""
+    own writes.
+
+    Nothing is removed before a measurement, either, until the whole run has ended (the floor's
+    files are kept, ``_LEFTOVERS``): on this machine's ext4 file system, which has no journal, the
+    kernel does not give a file the inode of one removed less than 60 s before (300 s while the
+    inode's table block is dirty), and finds each new file's inode by reading past the recently
+    removed ones (``recently_deleted`` in ``find_inode_bit``, seen by ``perf record`` in session
+    33): for minutes after many files are removed, creating one costs 300-800 us of kernel CPU
+    instead of 25-45. The floor used to remove its 100,000 files (at 10,000 awards) as it ended,
+    and its second run then took 2.4 times the first's wall and CPU time, which earlier sessions
+    read as this machine's speed varying twofold within the hour."""
     os.sync()
+
+
+def wait_after_removal() -> None:
+    """Wait until the files the last run removed as it ended are :data:`RECENT_S` old (see
+    :func:`settle`): a run started at once would measure its first builds at a fraction of the speed."""
+    try:
+        removed = float(REMOVED_AT.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    wait = removed + RECENT_S - time.time()
+    if wait > 0:
+        print(f"waiting {wait:.0f} s: the last run removed its files less than {RECENT_S:.0f} s ago", file=sys.stderr)
+        time.sleep(wait)
+
+
+def _removed() -> None:
+    REMOVED_AT.parent.mkdir(exist_ok=True)
+    REMOVED_AT.write_text(f"{time.time():.0f}\n", encoding="utf-8")
 
 
 def _backup(folder: Path) -> dict[str, bytes]:
@@ -482,6 +514,7 @@ def main(argv: list[str] | None = None) -> None:
     load_at_start = os.getloadavg()
     if args.workdir is not None:
         args.workdir.mkdir(parents=True, exist_ok=True)  # (a folder to be made, as --help says "where to put")
+    wait_after_removal()
     work = Path(tempfile.mkdtemp(prefix="badgekiln-bench-", dir=args.workdir))
     snapshot_code(work)
     try:
@@ -494,10 +527,13 @@ def main(argv: list[str] | None = None) -> None:
                 bench_size(size, work, args.scenarios.split(","), with_floor=not args.no_floor, artwork=args.artwork)
             )
     finally:
+        for leftover in _LEFTOVERS:
+            shutil.rmtree(leftover, ignore_errors=True)
         if args.keep:
             print(f"sites kept in {work}", file=sys.stderr)
         else:
             shutil.rmtree(work, ignore_errors=True)
+        _removed()
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     report = {
         "when": stamp,

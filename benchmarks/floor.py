@@ -132,8 +132,14 @@ def _single_core_costs(repeat: int = 200) -> dict[str, float]:
     return costs
 
 
-def measure_floor(site: Path, keys_dir: Path, awards: int, *, workers: int | None = None) -> dict:
-    """Run the floor for ``awards`` awards of the built ``site`` (its output/ gives the samples)."""
+def measure_floor(site: Path, keys_dir: Path, awards: int, *, workers: int | None = None, keep: bool = False) -> dict:
+    """Run the floor for ``awards`` awards of the built ``site`` (its output/ gives the samples).
+
+    The files it writes are in a folder of ``site``'s parent, removed at the end unless ``keep``
+    (the result names it: ``scratch``): on an ext4 file system without a journal, a file created
+    in the minutes after many were removed costs ten times the kernel CPU (see bench.settle), so
+    a benchmark removes them when it has measured everything else.
+    """
     workers = workers or len(os.sched_getaffinity(0))
     datasets, sizes = _samples(site / "output")
     rsa_key, ed_key = _keys(keys_dir)
@@ -146,8 +152,7 @@ def measure_floor(site: Path, keys_dir: Path, awards: int, *, workers: int | Non
         blobs={name: os.urandom(max(size, 1)) for name, size in sizes.items()},
     )
     try:
-        single = _single_core_costs()
-        shutil.rmtree(scratch / "single")
+        single = _single_core_costs()  # (its files are kept until the end: see above)
         step = -(-awards // (workers * 8))
         chunks = [(i, min(i + step, awards)) for i in range(0, awards, step)]
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -157,7 +162,8 @@ def measure_floor(site: Path, keys_dir: Path, awards: int, *, workers: int | Non
         wall = time.perf_counter() - start
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
     finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+        if not keep:
+            shutil.rmtree(scratch, ignore_errors=True)
         _STATE.clear()
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return {
@@ -168,4 +174,5 @@ def measure_floor(site: Path, keys_dir: Path, awards: int, *, workers: int | Non
         "busy_cpu_s": busy,
         "per_award_ms_single_core": single,
         "file_sizes": sizes,
+        "scratch": str(scratch) if keep else None,
     }
