@@ -432,6 +432,40 @@ def test_a_csv_names_a_row_only_while_its_lines_are_the_rows_a_spreadsheet_shows
     assert "(cell" not in result.err
 
 
+def test_a_csv_whose_lines_are_not_its_rows_says_line_not_row(minimal_site, run, tmp_path):
+    # (hostile review: "sep=<tab>" was not read as Excel's line, and messages said "row 3" of a
+    # CSV whose location named no row)
+    tabs = tmp_path / "tabs.csv"
+    tabs.write_text("sep=\t\nname\temail\tbadge\tissued_on\nAna\ta@example.org\tfirst-badge\t03/01/2026\n")
+    result = award_sheet(run, minimal_site, tabs)
+    assert result.code == 1 and "tabs.csv:3:4 (column D): error[bad-date]" in result.err, result.err
+    assert "header-below" not in result.err
+    sheet = tmp_path / "lines.csv"
+    sheet.write_text(
+        "sep=,\nname,email,badge,issued_on,\n"
+        "Ana,ana@example.org,first-badge,2026-01-02,FAILED\nAna,ana@example.org,first-badge,2026-01-02,\n"
+    )
+    result = award_sheet(run, minimal_site, sheet)
+    assert (
+        "lines.csv:3:5 (column E): warning[unnamed-column]: column E has no name in the header, so it is not read; line 3 has 'FAILED' in it"
+        in result.err
+    )
+    assert (
+        "lines.csv:4: ana@example.org already has first-badge issued on 2026-01-02 (line 3 of this sheet)" in result.out
+    )
+
+
+def test_a_header_under_a_title_names_its_cells_in_a_workbook(minimal_site, run, tmp_path):
+    book = openpyxl.Workbook()
+    for row in (["Q3 awards"], [], ["name", "email", "E-mail", "Course"]):
+        book.active.append(row)
+    book.active.append(["Zoe", "zoe@example.org", "zoe@example.org", "first-badge"])
+    path = tmp_path / "title.xlsx"
+    book.save(path)
+    result = award_sheet(run, minimal_site, path)
+    assert result.code == 1 and "title.xlsx:3:3 (cell C3): error[duplicate-column]" in result.err, result.err
+
+
 def test_hidden_or_filtered_out_rows_are_refused_not_awarded(minimal_site, run, tmp_path):
     # (provider UX review: a sheet filtered to "Passed" awarded those filtered out too, silently)
     book = openpyxl.Workbook()
@@ -447,7 +481,7 @@ def test_hidden_or_filtered_out_rows_are_refused_not_awarded(minimal_site, run, 
     book.save(tmp_path / "passed.xlsx")
     result = award_sheet(run, minimal_site, tmp_path / "passed.xlsx")
     assert result.code == 1
-    assert "passed.xlsx:3:1: error[hidden-rows]: row 3 of the sheet 'Sheet' is hidden (filtered out?)" in result.err
+    assert "passed.xlsx:3: error[hidden-rows]: row 3 of the sheet 'Sheet' is hidden (filtered out?)" in result.err
     assert not (minimal_site / "recipients/bo-li.yaml").exists() and not (minimal_site / "recipients/zoe.yaml").exists()
 
 

@@ -8,6 +8,14 @@ from conftest import TODAY, write_site
 from badgekiln.formats import ids
 
 
+def test_a_key_written_without_a_value_is_missing_where_the_record_starts(minimal_site, run):
+    # (its hint is the line to write: the location stays the record's, as for a key not written;
+    # a spreadsheet's empty cell is named where it is: test_spreadsheets)
+    write_site(minimal_site, {"recipients/bob.yaml": "name: Bob\nemail:\nawards: []\n"})
+    result = run("check", "--source", str(minimal_site))
+    assert "recipients/bob.yaml:1:1: error[missing-key]: recipient 'bob' needs 'email'" in result.err, result.err
+
+
 def test_every_error_is_reported_at_once_with_file_line_and_hint(minimal_site, run):
     write_site(
         minimal_site,

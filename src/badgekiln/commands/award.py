@@ -58,6 +58,7 @@ class NewAward:
     evidence_narrative: str | None = None
     location: SourceLocation | None = None
     id: str = ""
+    row: str = ""  # how messages name its row of a sheet ("row 7", or "line 7" of a CSV whose lines are not its rows)
     renews: str | None = None  # the id of the award this one renews
 
     def yaml_fields(self) -> list[tuple[str, str]]:
@@ -387,6 +388,7 @@ def awards_from_table(
         texts["badge"] = badge_slug(texts.get("badge", ""), badges, by_name)
         award = check_row(texts, location, badges, diagnostics, today, cells)
         if award is not None:
+            award.row = table.row_name(line)
             awards.append(award)
     if any(d.is_error for d in diagnostics):
         raise ValidationFailed(diagnostics)
@@ -406,7 +408,7 @@ def add_awards(source: Path, awards: list[NewAward], today: date) -> AwardResult
     result = AwardResult()
     new_files: dict[str, tuple[str, str, list[NewAward]]] = {}
     existing: dict[str, list[NewAward]] = {}
-    seen: dict[tuple[str, str, date], int] = {}  # award -> the row of the sheet it came from
+    seen: dict[tuple[str, str, date], str] = {}  # award -> the row of the sheet it came from
     added_now: dict[str, list[NewAward]] = {}  # email -> the awards of this run so far
     recipients_dir = source_paths(source).recipients
     for award in awards:
@@ -420,7 +422,7 @@ def add_awards(source: Path, awards: list[NewAward], today: date) -> AwardResult
                 (
                     duplicate.id if duplicate else "-",
                     f"{where}{award.email} already has {award.badge} issued on {award.issued_on}"
-                    + (f" (award {duplicate.id})" if duplicate else f" (row {seen[key]} of this sheet)")
+                    + (f" (award {duplicate.id})" if duplicate else f" ({seen[key] or 'an earlier row'} of this sheet)")
                     + (
                         f", but it is REVOKED ({duplicate.revoked.reason}): to award the badge again, "
                         "give the new award a later issue date"
@@ -430,7 +432,7 @@ def add_awards(source: Path, awards: list[NewAward], today: date) -> AwardResult
                 )
             )
             continue
-        seen[key] = award.location.line if award.location and award.location.line else 0
+        seen[key] = award.row
         earlier_now = [a for a in added_now.get(award.email, []) if a.badge == award.badge]
         if award.renews is None and earlier_now:  # (a row before this one of the run gave the badge)
             award.renews = _renews_in_this_run(award, earlier_now, project, result)
@@ -546,7 +548,7 @@ def _renews_in_this_run(award: NewAward, earlier: list[NewAward], project: Proje
     latest = max(earlier, key=lambda a: (a.issued_on, a.id))
     if badge_class is None or badge_class.valid_for is None or latest.issued_on >= award.issued_on:
         return None
-    row = f"row {latest.location.line} of this sheet" if latest.location and latest.location.line else "this run"
+    row = f"{latest.row} of this sheet" if latest.row else "this run"
     result.warnings.append(
         Diagnostic(
             "warning",
@@ -566,7 +568,7 @@ def _held_in_this_run(award: NewAward, earlier: list[NewAward], result: AwardRes
     other = max(earlier, key=lambda a: (a.issued_on, a.id), default=None)
     if other is None:
         return
-    row = f"row {other.location.line} of this sheet" if other.location and other.location.line else "this run"
+    row = f"{other.row} of this sheet" if other.row else "this run"
     result.warnings.append(
         Diagnostic(
             "warning",

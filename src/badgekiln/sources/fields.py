@@ -303,7 +303,12 @@ class Fields:
         self.seen.add(key)
         if key not in self.data or self.data[key] is None:
             if required and self.ok:  # (not a mapping at all: that one error says it, not one per key)
-                self.error("missing-key", f"{self.what} needs '{key}'", self.where(key), self._missing_hint(key))
+                self.error(
+                    "missing-key",
+                    f"{self.what} needs '{key}'",
+                    self.location if key in self.data else self.where(key),  # (a sheet's empty cell: where it is)
+                    self._missing_hint(key),
+                )
             return None
         return self.data[key]
 

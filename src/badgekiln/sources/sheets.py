@@ -42,6 +42,11 @@ class Table:
     warnings: list[Diagnostic] = field(default_factory=list)
     sheet_rows: bool = False  # each row's line is the row a spreadsheet shows it on (see _csv_rows)
 
+    def row_name(self, line: int) -> str:
+        """How a message names the row at ``line``: ``row 7``, or ``line 7`` of a CSV whose lines are
+        not the rows a spreadsheet shows (see :func:`_csv_rows`)."""
+        return _row_name(line, self.sheet_rows)
+
     def cells(self, line: int) -> dict[str, SourceLocation]:
         """Where each of our columns' cells of the row at ``line`` is (see :class:`CellLocation`)."""
         return {
@@ -152,7 +157,8 @@ def read_table(
                 if any(isinstance(cell, str) and "@" in cell for cell in cells_above):  # (an award above its header)
                     raise sheet_error(
                         "row-above-header",
-                        f"row {upper} holds an email address, but the columns are named in row {line}, below it",
+                        f"{_row_name(upper, exact)} holds an email address, but the columns are named in "
+                        f"{_row_name(line, exact)}, below it",
                         SourceLocation(rel, upper),
                         "move the header to the top of the sheet, or that row below the header",
                     ) from None
@@ -162,7 +168,7 @@ def read_table(
                 Diagnostic(
                     "warning",
                     "header-below",
-                    f"the columns are named in row {line}: the rows above it ({title[:60]!r}) are not read",
+                    f"the columns are named in {_row_name(line, exact)}: the rows above it ({title[:60]!r}) are not read",
                     SourceLocation(rel, line),
                     "if a row above it is an award, move it below the header",
                 )
@@ -182,7 +188,16 @@ def read_table(
             if partial is None:
                 raise
             line, cells = partial  # (a title above a header that misses a column: say so of that row)
-            _columns(cells, SourceLocation(rel, line), known, required, mapping or {}, [], row=f"row {line}")
+            _columns(
+                cells,
+                SourceLocation(rel, line),
+                known,
+                required,
+                mapping or {},
+                [],
+                row=_row_name(line, exact),
+                exact=exact,
+            )
             raise  # (not reached: that row lacks a column)
         else:
             other = Diagnostic(
@@ -235,7 +250,7 @@ def read_table(
                 "warning",
                 "unnamed-column",
                 f"column {column_letters(number)} has no name in the header, so it is not read; "
-                f"row {line} has {text[:60]!r} in it",
+                f"{table.row_name(line)} has {text[:60]!r} in it",
                 CellLocation(rel, line, number, sheet_row=table.sheet_rows),
                 "if it says a row must not be awarded, delete that row; else name the column or clear it",
             )
@@ -279,6 +294,10 @@ def _partial_header_below(rows, header, known, required, mapping: dict[str, str]
     if best is None or named(best[1]) < 2 or named(best[1]) <= named(header):
         return None
     return best
+
+
+def _row_name(line: int, exact: bool) -> str:
+    return f"row {line}" if exact else f"line {line}"
 
 
 def sheet_error(code: str, message: str, location: SourceLocation, hint: str | None = None) -> ValidationFailed:
@@ -430,13 +449,14 @@ def detect_delimiter(first_line: str) -> str:
 
 
 def _csv_rows(text: str, rel: str) -> tuple[int, list, list[tuple[int, list]], bool]:
-    """The header's line, the header, each row below it with its line, and whether each line is the
-    row a spreadsheet shows it on (no ``sep=`` line, which Excel hides, and no quoted cell
-    spanning lines before the last row)."""
+    """The header's line, the header, each row below it with its line, and whether every line is the
+    row a spreadsheet shows it on: no ``sep=`` line (which Excel hides) and no quoted cell spanning
+    lines anywhere in the file (then no row is named, only columns)."""
     if not text.strip():
         raise ValidationFailed([Diagnostic("error", "empty-sheet", "the file is empty", SourceLocation(rel))])
     first_line = text.lstrip("\r\n").splitlines()[0]
-    declared = re.fullmatch(r"sep=(.)", first_line.strip())  # Excel's own hint line, e.g. 'sep=;'
+    # Excel's own hint line, e.g. 'sep=;' (a tab is a separator too: not stripped as a space)
+    declared = re.fullmatch(r"sep=(.)", first_line.strip(" \r\n"))
     delimiter = declared.group(1) if declared else detect_delimiter(first_line)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     rows: list[tuple[int, list]] = []
@@ -533,7 +553,7 @@ def _xlsx_rows(
             f"row{'s' if len(numbers) > 1 else ''} {', '.join(map(str, numbers[:10]))}"
             f"{' and more' if len(numbers) > 10 else ''} of the sheet {sheet.title!r} "
             f"{'are' if len(numbers) > 1 else 'is'} hidden (filtered out?), and would be awarded too",
-            SourceLocation(rel, numbers[0], 1),
+            SourceLocation(rel, numbers[0]),
             "badgekiln reads every row: delete the rows you do not want to award, or show them all "
             "(clear the filter) and check them, then import again",
         )
