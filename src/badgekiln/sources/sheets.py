@@ -605,8 +605,6 @@ def _refuse_hidden_columns(
     """Refuse a sheet with a hidden column that holds something: like a hidden row, it is what the
     person who checks the sheet before the import cannot see (a hidden 'email' column read in
     place of the visible address would send the badge elsewhere: a review)."""
-    from openpyxl.utils import get_column_letter
-
     if not hidden:
         return
     sheet = [header, *(cells for _, cells in rows)]
@@ -617,7 +615,7 @@ def _refuse_hidden_columns(
         if number <= widest and any(number <= len(cells) and not _blank(cells[number - 1]) for cells in sheet)
     )
     if used:
-        letters = ", ".join(get_column_letter(number) for number in used[:10]) + (" and more" if len(used) > 10 else "")
+        letters = ", ".join(column_letters(number) for number in used[:10]) + (" and more" if len(used) > 10 else "")
         raise sheet_error(
             "hidden-columns",
             f"column{'s' if len(used) > 1 else ''} {letters} of the sheet {title!r} "
