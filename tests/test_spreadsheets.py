@@ -122,6 +122,22 @@ def test_tabs_and_a_column_map_and_badge_names(minimal_site, run, tmp_path):
     assert bad.code == 1 and "--map takes SHEET_COLUMN=COLUMN pairs" in bad.err
 
 
+def test_thousands_of_stray_headings_give_ten_warnings_not_thousands(minimal_site, run, tmp_path):
+    # (a hostile review: 20,000 headed columns nobody imports printed 20,000 lines)
+    sheet = tmp_path / "awards.csv"
+    extra = ",".join(f"x{n}" for n in range(20_000))
+    sheet.write_text(f"name,email,badge,issued_on,{extra}\nAnn Example,ann@example.com,first-badge,2026-06-01\n")
+    result = award_sheet(run, minimal_site, sheet)
+    assert result.code == 0, result.err
+    assert result.err.count("warning[unused-column]") == 10
+    assert "awards.csv:1:13 (cell M1): warning[unused-column]: column M, 'x8', is not used" in result.err
+    assert (
+        "awards.csv:1:14 (cell N1): warning[unused-column]: 19991 more columns are not used (columns N to ACOJ)"
+        in result.err
+    )
+    assert "'x9'" not in result.err
+
+
 def test_a_missing_column_says_what_was_found_and_how_to_map_it(minimal_site, run, tmp_path):
     sheet = tmp_path / "awards.csv"
     sheet.write_text("Name,Contact,Badge,Issued on\nAnn,ann@example.com,first-badge,2026-06-01\n")

@@ -266,6 +266,7 @@ def read_table(
     return table
 
 
+UNUSED_SHOWN = 10  # unused columns warned of one by one; past them, one warning counts the rest
 HEADER_SEARCH = 10  # rows below the first where the header may be (under a title, a date, a blank row)
 
 
@@ -305,6 +306,28 @@ def sheet_error(code: str, message: str, location: SourceLocation, hint: str | N
     return ValidationFailed([Diagnostic("error", code, message, location, hint)])
 
 
+def _fewer_unused(unused: list[Diagnostic]) -> list[Diagnostic]:
+    """The first :data:`UNUSED_SHOWN` unused-column warnings, then one that counts the rest (a
+    sheet may carry thousands of stray headings: a warning each would bury every other line)."""
+    if len(unused) <= UNUSED_SHOWN:
+        return unused
+    shown, rest = unused[: UNUSED_SHOWN - 1], unused[UNUSED_SHOWN - 1 :]
+    first, last = rest[0].location, rest[-1].location
+    span = (
+        f"columns {column_letters(first.col)} to {column_letters(last.col)}"
+        if isinstance(first, CellLocation) and isinstance(last, CellLocation)
+        else "the columns after them"
+    )
+    summary = Diagnostic(
+        "warning",
+        "unused-column",
+        f"{len(rest)} more columns are not used ({span})",
+        first,
+        "delete the columns you do not mean to import, or map them with --map",
+    )
+    return [*shown, summary]
+
+
 def _blank(cell) -> bool:
     return cell is None or (isinstance(cell, str) and not cell.strip())
 
@@ -323,6 +346,7 @@ def _columns(
     """Our column name for each header cell ('' for a column that is ignored); ``where``: the header
     row, ``row``: what the error calls it, ``exact``: its line is the sheet's row (see :class:`CellLocation`)."""
     columns: list[str] = []
+    unused: list[Diagnostic] = []
     for number, cell in enumerate(header, 1):
         at = CellLocation(where.path, where.line, number, sheet_row=exact) if where.line else where
         key = column_key(str(cell)) if cell is not None else ""
@@ -342,7 +366,7 @@ def _columns(
                 ]
             )
         if name and name not in known:
-            warnings.append(
+            unused.append(
                 Diagnostic(
                     "warning",
                     "unused-column",
@@ -355,6 +379,7 @@ def _columns(
             )
             name = ""
         columns.append(name)
+    warnings.extend(_fewer_unused(unused))
     missing = [c for c in required if c not in columns]
     if missing:
         found = ", ".join(repr(str(c).strip()) for c in header if not _blank(c)) or "nothing"
