@@ -346,7 +346,7 @@ def _columns(
     """Our column name for each header cell ('' for a column that is ignored); ``where``: the header
     row, ``row``: what the error calls it, ``exact``: its line is the sheet's row (see :class:`CellLocation`)."""
     columns: list[str] = []
-    unused: list[Diagnostic] = []
+    stray: list[Diagnostic] = []
     for number, cell in enumerate(header, 1):
         at = CellLocation(where.path, where.line, number, sheet_row=exact) if where.line else where
         key = column_key(str(cell)) if cell is not None else ""
@@ -366,7 +366,7 @@ def _columns(
                 ]
             )
         if name and name not in known:
-            unused.append(
+            stray.append(
                 Diagnostic(
                     "warning",
                     "unused-column",
@@ -379,7 +379,7 @@ def _columns(
             )
             name = ""
         columns.append(name)
-    warnings.extend(_fewer_unused(unused))
+    warnings.extend(_fewer_unused(stray))
     missing = [c for c in required if c not in columns]
     if missing:
         found = ", ".join(repr(str(c).strip()) for c in header if not _blank(c)) or "nothing"
