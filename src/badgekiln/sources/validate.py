@@ -43,7 +43,7 @@ from badgekiln.models import (
     Revocation,
     Suspension,
 )
-from badgekiln.sources import learning, safefiles
+from badgekiln.sources import credentialsize, learning, safefiles
 from badgekiln.sources.config import SiteConfig, SourceTree, read_site_config, source_paths
 from badgekiln.sources.endorsements import read_sources as read_endorsements
 from badgekiln.sources.fields import (
@@ -458,6 +458,15 @@ def _badge_file(source: Path, path: Path) -> FileResult:
             cpd=cpd,
             requires=requires,
         )
+        if (size := credentialsize.badge_estimate(badge)) > credentialsize.LIMIT:
+            fields.warning(
+                "large-credential",
+                f"every Open Badges 3.0 credential of this badge (credential.json) will be about "
+                f"{-(-size // 1024):,} KiB: verifiers may refuse one over {credentialsize.LIMIT // 1024} KiB "
+                "(openbadgeslib does); their VC-JWT and Open Badges 2.0 files are not affected",
+                fields.where("criteria"),
+                "shorten the criteria (link to a page with the details), the tags or the alignments",
+            )
         return FileResult((badge,), tuple(diagnostics), reads)
     return FileResult((), tuple(diagnostics), reads)
 
@@ -631,6 +640,7 @@ def _award(data, location, diagnostics, badges, badge_files, recipient, today) -
         return None
     if expires is None and badges[badge].valid_for is not None:
         expires = badges[badge].valid_for.after(issued_on)
+    _check_credential_size(fields, badges[badge], narrative, evidence)
     return Award(
         id=award_id or "",
         badge=badge,
@@ -644,6 +654,22 @@ def _award(data, location, diagnostics, badges, badge_files, recipient, today) -
         suspended=suspended,
         id_pinned=award_id is not None,
         location=fields.location,
+    )
+
+
+def _check_credential_size(fields: Fields, badge: BadgeClass, narrative: str | None, evidence) -> None:
+    """Warn of an award whose credential.json a verifier may refuse for its size (one that is
+    too large whatever its awards say is reported at its badge class instead)."""
+    size = credentialsize.award_estimate(badge, narrative, evidence)
+    if size <= credentialsize.LIMIT or credentialsize.badge_estimate(badge) > credentialsize.LIMIT:
+        return
+    fields.warning(
+        "large-credential",
+        f"this award's Open Badges 3.0 credential (credential.json) will be about {-(-size // 1024):,} KiB: "
+        f"verifiers may refuse one over {credentialsize.LIMIT // 1024} KiB (openbadgeslib does); "
+        "its VC-JWT and Open Badges 2.0 files are not affected",
+        fields.where("evidence") if evidence else fields.where("narrative"),
+        "link to long evidence (its url) instead of pasting it",
     )
 
 
