@@ -242,8 +242,8 @@ def test_a_preview_built_with_development_keys_is_not_verified(page, requests, p
     )
     failed = step_texts(result, "fail")
     assert failed[0] == (
-        f"Signed with development keys ({did}#dev-rsa and {did}#dev-ed25519): this is a preview build, not signed "
-        "with Northwind Training's own key, so no verifier will trust it."
+        f"Signed with development keys ({did}#dev-rsa, {did}#dev-ed25519 and keys/dev-rsa.json): this is a preview "
+        "build, not signed with Northwind Training's own key, so no verifier will trust it."
     ), result["steps"]
     # The other checks still run and are shown.
     ok = step_texts(result, "ok")
@@ -278,7 +278,7 @@ def test_a_development_key_named_by_its_https_url_is_not_trusted_either(page, pr
         "Not verified: it is signed with a development key (a preview build), not the issuer's own key."
     )
     assert step_texts(result, "ok")[0].startswith(f"Signature is valid: signed by Northwind Training's key {kid} ")
-    assert step_texts(result, "fail")[0].startswith(f"Signed with development keys ({kid} and {_did(preview)}#dev-")
+    assert step_texts(result, "fail")[0].startswith(f"Signed with development keys ({kid}, {_did(preview)}#dev-")
 
 
 # --- Corrupted wallet files ----------------------------------------------------------------------
@@ -373,6 +373,165 @@ def test_a_corrupted_credential_file_is_not_verified(page, requests, example, co
     assert page.locator("#verify-steps").is_visible(), "the steps of a failed check are shown unfolded"
     if corrupt is _other_key:
         screenshot_panel(page, "another-key")
+
+
+# --- The Open Badges 2.0 assertions ---------------------------------------------------------------
+
+JWS = f"/awards/{VALID}/assertion.jws"
+ASSERTION = f"/awards/{VALID}/assertion.json"
+
+
+def signed_assertion(site) -> dict:
+    _, payload, _, _ = jws.parse_compact((site.output / JWS.lstrip("/")).read_text().strip())
+    return json.loads(payload)
+
+
+def resigned_assertion(assertion: dict, key) -> bytes:
+    return jws.sign_compact({"alg": "RS256"}, json.dumps(assertion).encode(), key).encode()
+
+
+def hosted_of(assertion: dict, site) -> dict:
+    """The hosted assertion that says what ``assertion`` (a signed one) signs."""
+    return {**assertion, "id": site.url(ASSERTION.lstrip("/")), "verification": {"type": "HostedBadge"}}
+
+
+def test_the_open_badges_2_assertions_are_checked_with_the_credential(page, example):
+    result = verify(page, example.url(f"awards/{VALID}/"))
+
+    assert result["kind"] == "valid", result
+    kid = own_kids(example)["rsa"]
+    assert (
+        f"The Open Badges 2.0 signed assertion awards/{VALID}/assertion.jws is valid: signed with the issuer's key "
+        f"keys/{kid}.json (listed in issuer.json); the hosted assertion awards/{VALID}/assertion.json says what it "
+        "signs, and both name the earner, badge and dates of the credential."
+    ) in step_texts(result, "ok")
+
+
+def _flipped_signature(site, keys):
+    header, payload, signature = (site.output / JWS.lstrip("/")).read_text().strip().split(".")
+    i = len(signature) // 2
+    return {
+        JWS: ".".join(
+            [header, payload, signature[:i] + ("A" if signature[i] != "A" else "B") + signature[i + 1 :]]
+        ).encode()
+    }
+
+
+def _other_earner_hosted(site, keys):
+    hosted = load(site, ASSERTION)
+    hosted["recipient"]["identity"] = "sha256$" + "0" * 64
+    return {ASSERTION: hosted}
+
+
+def _other_date_resigned(site, keys):
+    signed = signed_assertion(site)
+    signed["issuedOn"] = "2026-02-01T00:00:00Z"
+    return {JWS: resigned_assertion(signed, keys["rsa"]), ASSERTION: hosted_of(signed, site)}
+
+
+def _foreign_key(site, keys):
+    signed = signed_assertion(site)
+    signed["verification"]["creator"] = "https://badges.example.net/keys/k.json"
+    return {JWS: resigned_assertion(signed, keys["rsa"])}
+
+
+def _unlisted_key(site, keys):
+    issuer = load(site, "/issuer.json")
+    issuer["publicKey"] = []
+    return {"/issuer.json": issuer}
+
+
+@pytest.mark.parametrize(
+    ("corrupt", "expected", "verdict"),
+    [
+        (
+            _flipped_signature,
+            f"The signature of awards/{VALID}/assertion.jws is invalid: the assertion was changed after it was signed",
+            f"the signature of the Open Badges 2.0 signed assertion awards/{VALID}/assertion.jws is invalid",
+        ),
+        (
+            _other_earner_hosted,
+            f"The hosted assertion awards/{VALID}/assertion.json differs from the signed assertion "
+            f"awards/{VALID}/assertion.jws at recipient.identity.",
+            f"the hosted assertion awards/{VALID}/assertion.json differs from the signed one",
+        ),
+        (
+            _other_date_resigned,
+            "The Open Badges 2.0 assertion and the Open Badges 3.0 credential name a different issue date.",
+            "its Open Badges 2.0 assertion and its credential name a different issue date",
+        ),
+        (
+            _foreign_key,
+            "the signing key https://badges.example.net/keys/k.json is not published on this site",
+            f"the key of the Open Badges 2.0 signed assertion awards/{VALID}/assertion.jws is not one this issuer "
+            "publishes",
+        ),
+        (
+            _unlisted_key,
+            "the issuer profile issuer.json does not list the key",
+            f"the key of the Open Badges 2.0 signed assertion awards/{VALID}/assertion.jws is not one this issuer "
+            "publishes",
+        ),
+    ],
+    ids=[
+        "changed signature",
+        "hosted names another earner",
+        "re-signed with another date",
+        "key of another site",
+        "key not in the profile",
+    ],
+)
+def test_a_corrupted_open_badges_2_assertion_is_not_verified(page, requests, example, keys, corrupt, expected, verdict):
+    # (a verifier's review: a changed assertion.jws, offered beside the credential and baked into the
+    # badge image, left the verdict "Verified")
+    result = verify_with(page, example, corrupt(example, keys))
+
+    assert result["kind"] == "invalid", result
+    assert result["text"] == f"Not verified: {verdict}.", result
+    failed = step_texts(result, "fail")
+    assert len(failed) == 1 and expected in failed[0], result["steps"]
+    assert foreign(requests, example) == []
+
+
+def test_open_badges_2_assertions_the_host_does_not_send_are_not_checked(page, example):
+    example.server.routes[JWS] = (404, {"Content-Type": "text/plain"}, b"not found")
+    try:
+        result = verify(page, example.url(f"awards/{VALID}/"))
+    finally:
+        example.server.routes.pop(JWS, None)
+    assert result["kind"] == "incomplete", result
+    assert result["text"].startswith(
+        f"Could not fully check. Not checked: the Open Badges 2.0 assertions (awards/{VALID}/assertion.jws, "
+        f"awards/{VALID}/assertion.json). Everything else checked out"
+    ), result
+    assert step_texts(result, "fail") == [], result["steps"]
+
+
+@pytest.mark.parametrize("reason", ["Issued in error", "Suspended: membership lapsed"])
+def test_a_hosted_assertion_that_says_revoked_is_not_verified(page, example, reason):
+    # The credential's status lists do not say so (or could not be read): the issuer's own site
+    # says the badge is withdrawn, and an OB 2.0 verifier would say so too.
+    hosted = {**load(example, ASSERTION), "revoked": True, "revocationReason": reason}
+    result = verify_with(page, example, {ASSERTION: hosted})
+
+    kind = "suspended" if reason.startswith("Suspended") else "revoked"
+    assert result["kind"] == kind, result
+    assert (
+        f"{kind.capitalize()}: the issuer's hosted assertion awards/{VALID}/assertion.json marks this badge as {kind}."
+        in step_texts(result, "fail")
+    ), result["steps"]
+
+
+def test_a_revoked_award_whose_status_list_is_missing_still_says_revoked(page, example):
+    # (a verifier's review: "Could not fully check: the revocation list was not checked. Everything
+    # else checked out" over a badge that the page, the assertion and the 2.0 list say is revoked)
+    example.server.routes[REVOCATION] = (404, {"Content-Type": "text/plain"}, b"not found")
+    try:
+        result = verify(page, example.url(f"awards/{REVOKED}/"))
+    finally:
+        example.server.routes.pop(REVOCATION, None)
+    assert result["kind"] == "revoked", result
+    assert result["text"].startswith("Not verified: revoked by Northwind Training (Issued in error"), result
 
 
 # --- Status lists ---------------------------------------------------------------------------------
@@ -514,11 +673,10 @@ def test_without_ed25519_the_panel_says_what_it_could_not_check(browser, example
     assert layout["problems"] == [], layout
     assert result["kind"] == "incomplete", result
     assert result["text"] == (
-        f"Could not fully check: the Data Integrity proof (eddsa-rdfc-2022) of awards/{VALID}/credential.json, "
-        "the Data Integrity proof of the revocation list status/revocation.json and the Data Integrity proof of the "
-        "suspension list status/suspension.json were not checked (this browser cannot "
-        "check Ed25519 signatures). Everything else checked out: issued by Northwind Training to Jane Doe on "
-        "1 March 2026."
+        "Could not fully check (this browser cannot check Ed25519 signatures). Not checked: the Data Integrity "
+        f"proof (eddsa-rdfc-2022) of awards/{VALID}/credential.json; the Data Integrity proof of the revocation list "
+        "status/revocation.json; the Data Integrity proof of the suspension list status/suspension.json. "
+        "Everything else checked out: issued by Northwind Training to Jane Doe on 1 March 2026."
     )
     assert "Verified" not in result["text"]
     skipped = [s["text"] for s in result["steps"] if s["state"] == "unchecked"]

@@ -2,6 +2,10 @@
    panel stays hidden and the links to the files are the way to verify). When Verify is pressed,
    the browser checks, with no server in between and no request leaving this site:
    - the VC-JWT's RS256 signature (WebCrypto) against the key the site publishes for the issuer;
+   - the Open Badges 2.0 signed assertion's RS256 signature (assertion.jws) against the key its
+     verification.creator names, listed in the issuer's profile; that the hosted assertion
+     (assertion.json) says what it signs and both say what the credential says; the issuer's 2.0
+     revocation list;
    - the eddsa-rdfc-2022 Data Integrity proof of credential.json, the file a wallet keeps
      (W3C VC DI EdDSA 1.0, section 3.3: RDFC-1.0 with the JSON-LD library this site serves, loaded
      only now, its contexts from this site's own copies; Ed25519 with WebCrypto);
@@ -195,9 +199,9 @@
     var issuerName = typeof issuer.name === "string" && issuer.name ? issuer.name : String(issuer.id);
     var unchecked = [];  // proofs this browser could not check
     if (key.unconfirmed) {  // (the signature holds with a key of one of the site's two key files)
-      step.ok("Signature is valid: signed by " + issuerName + "'s key " + key.kid + " (" + sitePath(key.url, root) +
-        "); " + key.unconfirmed + ".");
-      unchecked.push("that " + sitePath(key.missing, root) + " lists the key (it could not be downloaded)");
+      step.skip("Signature is valid: signed by " + issuerName + "'s key " + key.kid + " (" + sitePath(key.url, root) +
+        "); " + key.unconfirmed + ".");  // (–: the key is not confirmed in both of the site's key files)
+      unchecked.push("whether " + sitePath(key.missing, root) + " lists the key (it could not be downloaded)");
     } else {
       step.ok("Signature is valid: signed by " + issuerName + "'s key " + key.kid + " (" + sitePath(key.url, root) +
         ", listed in " + sitePath(jwksUrl.href, root) + ").");
@@ -220,27 +224,34 @@
     }
 
     var problems = [];  // checks that make the badge "not verified"
+    var statusUnknown = [];  // status lists that could not be checked
 
     // 3. Development keys: a preview build signs with throwaway ones (isDevelopmentKey). Its
     // signatures hold, so without this step the page would say "Verified" over keys no verifier
     // trusts; the build's own banner says so too.
     var developmentKids = [key.kid].concat(proof.state === "ok" ? [proof.method] : []).filter(isDevelopmentKey);
-    if (developmentKids.length) {
-      new Step(list, "").fail("Signed with " + (developmentKids.length === 1 ? "a development key" :
+    var developmentStep = null;
+    function signedWithDevelopmentKeys() {  // (again when the 2.0 assertion adds its key to the list)
+      developmentStep = developmentStep || new Step(list, "");
+      developmentStep.fail("Signed with " + (developmentKids.length === 1 ? "a development key" :
         "development keys") + " (" + sentence(developmentKids) + "): this is a preview build, not signed with " +
         issuerName + "'s own key, so no verifier will trust it.");
+    }
+    if (developmentKids.length) {
+      signedWithDevelopmentKeys();
       problems.push("it is signed with a development key (a preview build), not the issuer's own key");
     }
 
     // 4. Issuer: the signed iss is the credential's issuer, and its did:web names this site.
     step = new Step(list, "Checking who issued it…");
-    var credentialIssuer = issuerId(credential);
+    var credentialIssuer = issuerId(credential), elsewhere = false;
     var didSite = didWebSite(payload.iss);
     if (typeof payload.iss !== "string" || payload.iss !== issuer.id || payload.iss !== credentialIssuer) {
       step.fail("Issuer does not match: the VC-JWT says " + String(payload.iss) +
         ", the credential says " + String(credentialIssuer) + ".");
       problems.push("the VC-JWT and the credential name different issuers");
     } else if (!didSite || didSite.host !== root.host || didSite.path !== root.pathname) {
+      elsewhere = true;
       step.fail("The issuer " + payload.iss + " is not the owner of this site (" + root.host +
         root.pathname + "): open the badge at its official address to check it here.");
       problems.push("its issuer is not the owner of this site");
@@ -260,6 +271,33 @@
       problems.push(credentialFile + " differs from the credential signed in the VC-JWT");
     } else {
       step.ok("Content matches: " + credentialFile + " is exactly the signed credential of this badge.");
+    }
+
+    // 5b. The Open Badges 2.0 files of this badge, offered beside the credential: the signed
+    // assertion's RS256 signature, the hosted assertion, and that both say what the credential says.
+    var ob2 = elsewhere ? null : await checkOpenBadges2(panel, root, payload, context);
+    if (elsewhere) {  // (the verdict is "not verified" already; the 2.0 files name the issuer's site too)
+      new Step(list, "").skip("Not checked: the Open Badges 2.0 assertions, which name keys on the issuer's own " +
+        "site, not this one.");
+    } else if (ob2) {
+      step = new Step(list, "");
+      if (ob2.state === "fail") {
+        step.fail(ob2.text);
+        problems.push(ob2.problem);
+      } else if (ob2.state === "skip") {
+        step.skip(ob2.text);
+        unchecked.push(ob2.unchecked);
+      } else {
+        step.ok(ob2.text);
+      }
+      if (ob2.development) {
+        if (!developmentKids.length) {
+          problems.push("it is signed with a development key (a preview build), not the issuer's own key");
+        }
+        developmentKids.push(ob2.development);
+        signedWithDevelopmentKeys();
+      }
+      if (ob2.listUnchecked) { statusUnknown.push(ob2.listUnchecked); }
     }
 
     // 6. This page shows what the signed credential says.
@@ -299,7 +337,7 @@
     }
 
     // 8. Status: each Bitstring Status List entry (revocation, suspension), its list's proof and bit.
-    var statusSet = null, statusUnknown = [];
+    var statusSet = null;
     var entries = payload.credentialStatus === undefined ? [] : [].concat(payload.credentialStatus);
     if (!entries.length) {
       new Step(list, "").ok("The credential has no status list entry: the issuer cannot revoke or suspend it.");
@@ -347,6 +385,15 @@
       }
     }
 
+    if (ob2 && ob2.withdrawn) {
+      var said = PURPOSES[ob2.withdrawn];
+      if (!statusSet) {  // (the credential's status list did not say so, or could not be checked)
+        statusSet = said;
+        new Step(list, "").fail(said.set + ": the issuer's " + ob2.where + " marks this badge as " +
+          said.set.toLowerCase() + ".");
+      }
+    }
+
     var issued = typeof payload.validFrom === "string" ? longDate(seconds(payload.validFrom)) : "an unknown day";
     var summary = "issued by " + issuerName + (earner ? " to " + earner : "") + " on " + issued;
     if (problems.length) {
@@ -368,10 +415,9 @@
     }
     var missing = unchecked.concat(statusUnknown);
     if (missing.length) {
-      return {kind: "incomplete", text: "Could not fully check: " + sentence(missing) + " " +
-        (missing.length === 1 ? "was" : "were") + " not checked" +
+      return {kind: "incomplete", text: "Could not fully check" +
         (unchecked.length && context.ed25519 === false ? " (this browser cannot check Ed25519 signatures)" : "") +
-        ". Everything else checked out: " + summary + "."};
+        ". Not checked: " + missing.join("; ") + ". Everything else checked out: " + summary + "."};
     }
     // The page's own address is what tells a look-alike site (its own name, its own keys) from the
     // issuer's: a copy of this page anywhere else fails step 4. (Verifier review: the verdicts of
@@ -730,13 +776,13 @@
 
   // --- JWT and keys ------------------------------------------------------------------------
 
-  function parseJwt(text) {
+  function parseJwt(text, name) {
     var parts = text.trim().split(".");
     if (parts.length !== 3 || !parts.every(function (p) { return /^[A-Za-z0-9_-]+$/.test(p); })) {
-      throw new Error("credential.jwt is not a compact JWS");
+      throw new Error((name || "credential.jwt") + " is not a compact JWS");
     }
     var header = JSON.parse(utf8(base64url(parts[0])));
-    if (!isObject(header)) { throw new Error("the JWT header is not a JSON object"); }
+    if (!isObject(header)) { throw new Error("the " + (name ? "JWS" : "JWT") + " header is not a JSON object"); }
     return {
       header: header,
       payloadBytes: base64url(parts[1]),
@@ -933,6 +979,194 @@
   function issuerId(document) {
     return isObject(document) ? (isObject(document.issuer) ? document.issuer.id : document.issuer) : undefined;
   }
+
+  // --- Open Badges 2.0 ---------------------------------------------------------------------
+
+  /** The check of the award's Open Badges 2.0 files (null on a page that names none):
+   * {state: "ok"|"fail"|"skip", text, problem (fail), unchecked (skip), development (a key id),
+   * withdrawn ("revocation"|"suspension"), where, listUnchecked}. The signed assertion
+   * (assertion.jws) must verify, RS256, with the CryptographicKey its verification.creator names:
+   * a key file of this site whose owner is the issuer profile of this site, which lists it in its
+   * publicKey (OB 2.0, "Signed Badges": the key "MUST be listed in the issuer's publicKey");
+   * the hosted assertion (assertion.json) must say what it signs (its own id and "HostedBadge"
+   * apart, and revoked/revocationReason, which only a hosted assertion carries); and both must
+   * name the credential's earner (the same salted hash), issue and expiry dates and badge. A
+   * suspension is published in OB 2.0 as a revocation whose reason starts "Suspended: "
+   * (formats/ob2.py): the hosted assertion's revoked and the issuer's revocationList are read
+   * for it. A file the host does not send is not checked, never taken as forged. */
+  async function checkOpenBadges2(panel, root, payload, context) {
+    var jwsPath = panel.getAttribute("data-jws"), hostedPath = panel.getAttribute("data-assertion");
+    if (!jwsPath || !hostedPath) { return null; }
+    var jwsUrl = new URL(jwsPath, location.href), hostedUrl = new URL(hostedPath, location.href);
+    var jwsFile = sitePath(jwsUrl.href, root), hostedFile = sitePath(hostedUrl.href, root);
+    var what = "the Open Badges 2.0 signed assertion " + jwsFile;
+    function fail(text, problem) { return {state: "fail", text: text, problem: problem}; }
+    var texts;
+    try {
+      texts = await Promise.all([fetchText(jwsUrl), fetchJson(hostedUrl)]);
+    } catch (error) {
+      if (!error.unavailable) {
+        return fail("The Open Badges 2.0 assertions could not be read: " + describe(error),
+          "its Open Badges 2.0 assertions could not be read");
+      }
+      return {state: "skip", text: "Not checked: " + describe(error) + " The Open Badges 2.0 assertions (" + jwsFile +
+        ", " + hostedFile + ") were not checked.", unchecked: "the Open Badges 2.0 assertions (" + jwsFile + ", " +
+        hostedFile + ")"};
+    }
+    var jws, signed, hosted = texts[1];
+    try {
+      jws = parseJwt(texts[0], jwsFile);
+      signed = JSON.parse(utf8(jws.payloadBytes));
+      if (!isObject(signed)) { throw new Error("its payload is not a JSON object"); }
+    } catch (error) {
+      return fail(upper(what) + " cannot be read: " + describe(error), what + " cannot be read");
+    }
+    var verification = isObject(signed.verification) ? signed.verification : {};
+    if (jws.header.alg !== "RS256" || verification.type !== "SignedBadge" || typeof verification.creator !== "string") {
+      return fail(upper(what) + " is not an RS256 SignedBadge that names its key (verification.creator).",
+        what + " does not name its key");
+    }
+    var key;
+    try {
+      key = await ob2Key(verification.creator, root);
+    } catch (error) {
+      if (error.unavailable) {
+        return {state: "skip", text: "Not checked: " + describe(error) + " The signature of " + jwsFile +
+          " was not checked.", unchecked: "the signature of " + jwsFile};
+      }
+      return fail("Signature of " + jwsFile + " not checked: " + describe(error),
+        "the key of " + what + " is not one this issuer publishes");
+    }
+    var valid = false;
+    try {
+      valid = await crypto.subtle.verify("RSASSA-PKCS1-v1_5", key.cryptoKey, jws.signature, jws.signingInput);
+    } catch (error) {
+      valid = false;
+    }
+    if (!valid) {
+      return fail("The signature of " + jwsFile + " is invalid: the assertion was changed after it was signed, or " +
+        "was not signed with the issuer's key " + sitePath(verification.creator, root) + ".",
+        "the signature of " + what + " is invalid");
+    }
+    var hostedOnly = {id: true, verification: true, revoked: true, revocationReason: true};
+    var mine = {}, theirs = {};
+    Object.keys(signed).forEach(function (k) { if (!hostedOnly[k]) { put(mine, k, signed[k]); } });
+    if (isObject(hosted)) {
+      Object.keys(hosted).forEach(function (k) { if (!hostedOnly[k]) { put(theirs, k, hosted[k]); } });
+    }
+    var differs = !isObject(hosted) ? "the top level" : hosted.id !== hostedUrl.href ? "id" :
+      difference({type: "HostedBadge"}, hosted.verification, "verification") ||
+      (hosted.revoked !== undefined && typeof hosted.revoked !== "boolean" ? "revoked" : null) ||
+      difference(mine, theirs, "");
+    if (differs !== null) {
+      return fail("The hosted assertion " + hostedFile + " differs from the signed assertion " + jwsFile + " at " +
+        differs + ".", "the hosted assertion " + hostedFile + " differs from the signed one");
+    }
+    var other = ob2Mismatch(signed, payload);
+    if (other !== null) {
+      return fail("The Open Badges 2.0 assertion and the Open Badges 3.0 credential name a different " + other + ".",
+        "its Open Badges 2.0 assertion and its credential name a different " + other);
+    }
+    var result = {state: "ok", text: "The Open Badges 2.0 signed assertion " + jwsFile + " is valid: signed with " +
+      "the issuer's key " + sitePath(key.url, root) + " (listed in " + sitePath(key.owner, root) + "); the hosted " +
+      "assertion " + hostedFile + " says what it signs, and both name the earner, badge and dates of the credential.",
+      development: isDevelopmentKey(verification.creator) ? sitePath(verification.creator, root) : null};
+    var reason = null;
+    if (hosted.revoked === true) {
+      reason = typeof hosted.revocationReason === "string" ? hosted.revocationReason : "";
+      result.where = "hosted assertion " + hostedFile;
+    } else {
+      try {
+        reason = await ob2Revocation(key.revocationList, root, [hostedUrl.href, signed.id]);
+        result.where = "revocation list " + sitePath(key.revocationList || "", root);
+      } catch (error) {
+        if (!error.unavailable) {
+          return fail("The issuer's Open Badges 2.0 revocation list could not be read: " + describe(error),
+            "the issuer's Open Badges 2.0 revocation list could not be read");
+        }
+        result.listUnchecked = "the Open Badges 2.0 revocation list (" + describe(error).replace(/\.$/, "") + ")";
+      }
+    }
+    if (reason !== null) { result.withdrawn = reason.startsWith("Suspended: ") ? "suspension" : "revocation"; }
+    return result;
+  }
+
+  /** {cryptoKey, url, owner, revocationList} of an OB 2.0 signed assertion's key: ``creator``, a
+   * CryptographicKey under this site's keys/ whose owner is this site's issuer profile, which
+   * lists it among its publicKey. */
+  async function ob2Key(creator, root) {
+    var url;
+    try { url = new URL(creator); } catch (error) { throw new Error("the key " + creator + " is not a URL"); }
+    if (url.origin !== location.origin || !url.pathname.startsWith(root.pathname + "keys/") || url.search || url.hash) {
+      throw new Error("the signing key " + url.href + " is not published on this site (" + root.href + ")");
+    }
+    var keyDocument = await fetchJson(url);
+    var owner = new URL("issuer.json", root).href;
+    if (!isObject(keyDocument) || keyDocument.id !== creator || keyDocument.owner !== owner ||
+        typeof keyDocument.publicKeyPem !== "string") {
+      throw new Error(sitePath(url.href, root) + " is not a key of this site's issuer (" + sitePath(owner, root) + ")");
+    }
+    var profile = await fetchJson(new URL(owner));
+    var listed = isObject(profile) ? [].concat(profile.publicKey === undefined ? [] : profile.publicKey) : [];
+    if (!listed.some(function (k) { return k === creator || (isObject(k) && k.id === creator); })) {
+      throw new Error("the issuer profile " + sitePath(owner, root) + " does not list the key " + sitePath(creator, root) +
+        " (a retired key, or not the issuer's)");
+    }
+    var pem = keyDocument.publicKeyPem.match(/^-----BEGIN PUBLIC KEY-----([A-Za-z0-9+\/=\s]+)-----END PUBLIC KEY-----\s*$/);
+    var cryptoKey;
+    try {
+      if (!pem) { throw new Error("not a PEM public key"); }
+      var der = Uint8Array.from(atob(pem[1].replace(/\s+/g, "")), function (c) { return c.charCodeAt(0); });
+      cryptoKey = await crypto.subtle.importKey("spki", der, {name: "RSASSA-PKCS1-v1_5", hash: "SHA-256"}, false,
+        ["verify"]);
+    } catch (error) {
+      throw new Error(sitePath(url.href, root) + " is not an RSA public key");
+    }
+    return {cryptoKey: cryptoKey, url: url.href, owner: owner,
+      revocationList: typeof profile.revocationList === "string" ? profile.revocationList : null};
+  }
+
+  /** The reason the issuer's OB 2.0 revocation list gives for any of ``ids``, or null when it
+   * names none of them; an issuer without a list revokes nothing this way. */
+  async function ob2Revocation(listUrl, root, ids) {
+    if (listUrl === null) { return null; }
+    var url = new URL(listUrl);
+    if (url.origin !== location.origin || !url.pathname.startsWith(root.pathname)) {
+      throw new Error("the revocation list " + url.href + " is not on this site");
+    }
+    var list = await fetchJson(url, true);
+    var revoked = isObject(list) && Array.isArray(list.revokedAssertions) ? list.revokedAssertions : [];
+    for (var i = 0; i < revoked.length; i++) {
+      var id = isObject(revoked[i]) ? revoked[i].id : revoked[i];
+      if (typeof id === "string" && ids.indexOf(id) >= 0) {
+        return isObject(revoked[i]) && typeof revoked[i].revocationReason === "string" ? revoked[i].revocationReason : "";
+      }
+    }
+    return null;
+  }
+
+  /** What an OB 2.0 assertion and the OB 3.0 credential (the VC-JWT's payload) name differently:
+   * "earner", "issue date", "expiry date" or "badge"; null when they agree. */
+  function ob2Mismatch(assertion, credential) {
+    var recipient = isObject(assertion.recipient) ? assertion.recipient : {};
+    var subject = isObject(credential.credentialSubject) ? credential.credentialSubject : {};
+    var identities = Array.isArray(subject.identifier) ? subject.identifier : [subject.identifier];
+    var sameEarner = identities.some(function (i) {
+      return isObject(i) && i.identityHash === recipient.identity && i.salt === recipient.salt &&
+        typeof i.identityHash === "string";
+    });
+    if (!sameEarner) { return "earner"; }
+    if (seconds(assertion.issuedOn) !== credential.nbf) { return "issue date"; }
+    if ((assertion.expires === undefined ? undefined : seconds(assertion.expires)) !== credential.exp) {
+      return "expiry date";
+    }
+    var achievement = isObject(subject.achievement) ? subject.achievement : {};
+    var folder = function (url) { return typeof url === "string" ? url.slice(0, url.lastIndexOf("/") + 1) : null; };
+    if (folder(assertion.badge) === null || folder(assertion.badge) !== folder(achievement.id)) { return "badge"; }
+    return null;
+  }
+
+  function upper(text) { return text.charAt(0).toUpperCase() + text.slice(1); }
 
   // --- Content -----------------------------------------------------------------------------
 
