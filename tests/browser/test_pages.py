@@ -686,6 +686,12 @@ def test_award_prints_as_a_one_page_a4_landscape_certificate(page, example, awar
 # --- Without JavaScript ----------------------------------------------------------------------
 
 
+def test_the_notes_for_pages_without_javascript_are_not_shown_with_it(page, example):
+    page.goto(example.url(f"awards/{VALID}/"))
+    assert page.locator("noscript p").count() == 0  # (with scripts on, <noscript> holds text, not elements)
+    assert page.locator(".print-button").is_visible()
+
+
 def test_award_page_works_without_javascript(browser, example):
     page, problems = new_page(browser, java_script_enabled=False, viewport=DESKTOP)
     try:
@@ -709,6 +715,12 @@ def test_award_page_works_without_javascript(browser, example):
             assert page.request.get(href).ok, href
         assert page.locator("#verify").is_hidden()
         assert page.locator(".print-button").is_hidden(), "a Print button that cannot work is shown"
+        # (a review: a "Print" heading with no button under it, a "Check that this badge is genuine"
+        # link to a section with no check in it, and no word why)
+        # (Playwright's text search skips <noscript>: the notes are found by their element)
+        notes = page.locator("noscript p")
+        assert notes.nth(0).is_visible() and "use your browser's Print command" in notes.nth(0).inner_text()
+        assert notes.nth(1).is_visible() and "(Verify this badge) needs JavaScript" in notes.nth(1).inner_text()
         assert problems.all() == []
     finally:
         page.context.close()

@@ -238,7 +238,8 @@ def test_a_preview_built_with_development_keys_is_not_verified(page, requests, p
     did = _did(preview)
     assert result["kind"] == "invalid", result
     assert result["text"] == (
-        "Not verified: it is signed with a development key (a preview build), not the issuer's own key."
+        "Not verified: it is signed with a development key (a preview build), not the issuer's own key"
+        + ("; the issuer marks it as revoked." if award == REVOKED else ".")
     )
     failed = step_texts(result, "fail")
     assert failed[0] == (

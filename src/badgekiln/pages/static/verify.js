@@ -396,7 +396,8 @@
 
     var issued = typeof payload.validFrom === "string" ? longDate(seconds(payload.validFrom)) : "an unknown day";
     var summary = "issued by " + issuerName + (earner ? " to " + earner : "") + " on " + issued;
-    if (problems.length) {
+    if (problems.length) {  // (a withdrawn badge says so here too: a review found a preview's revocation hidden)
+      if (statusSet) { problems.push("the issuer marks it as " + statusSet.set.toLowerCase()); }
       return {kind: "invalid", text: "Not verified: " + problems.join("; ") + "."};
     }
     if (statusSet) {
