@@ -303,3 +303,12 @@ def test_watch_over_a_deep_tree_and_a_link_to_the_root_serves_without_a_tracebac
             deep.rmdir()
             deep = deep.parent
     assert not folder.parent.exists()
+
+
+@pytest.mark.parametrize("port", ["99999", "-1", "65536"])
+def test_a_port_out_of_range_is_a_usage_error(run, example_site, port):
+    # (a provider's review: "badgekiln: internal error: OverflowError: bind(): port must be 0-65535")
+    result = run("serve", "--source", str(example_site), "--port", port)
+    assert result.code == 2, result.err
+    assert "Invalid value for '--port'" in result.err and "0<=x<=65535" in result.err
+    assert "internal error" not in result.err

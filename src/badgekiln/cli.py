@@ -852,7 +852,13 @@ def github_issue_command(
 @cli.command("serve")
 @source_option
 @today_option
-@click.option("--port", default=8000, show_default=True, help="Port on 127.0.0.1 (0 = any free port).")
+@click.option(
+    "--port",
+    default=8000,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port on 127.0.0.1 (0 = any free port).",
+)
 @click.option("--watch", is_flag=True, help="Rebuild when the sources change, and reload the open page.")
 def serve_command(source: Path, today: str | None, port: int, watch: bool) -> None:
     """Preview the site at http://127.0.0.1:PORT/ (built into a temporary folder; sources untouched)."""
