@@ -57,6 +57,20 @@ def test_an_earner_on_file_needs_no_name(minimal_site, run):
     assert sorted(p.name for p in (minimal_site / "recipients").iterdir()) == ["ann.yaml"]
 
 
+def test_a_new_address_for_a_name_on_file_is_warned_of(minimal_site, run):
+    # (a provider's review: `award --email <another address> --name "Ann Example"` made ann-example.yaml
+    # without a word)
+    result = run(
+        "award", "--email", "ann.example@example.com", "--name", "Ann Example", "--badge", "first-badge",
+        "--issued-on", "2026-06-01", "--source", str(minimal_site), "--today", TODAY,
+    )  # fmt: skip
+    assert result.code == 0, result.err
+    assert (
+        "<command line>: warning[same-name]: ann.example@example.com is a new earner, recipients/ann-example.yaml, "
+        "but recipients/ann.yaml has an earner of the same name, 'Ann Example', at ann@example.com"
+    ) in result.err
+
+
 def test_a_local_date_on_the_command_line_is_put_right_as_an_option(minimal_site, run):
     # (a UX review: the hint was the YAML line 'issued_on: ...', for an option typed on the command line)
     result = run(

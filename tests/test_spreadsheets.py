@@ -1004,3 +1004,39 @@ def test_a_header_under_a_title_is_found_by_its_e_mail_heading_too(minimal_site,
     sheet.write_text("Training record 2026\nE-mail,Badge,Date,Learner\nann@example.com,first-badge,2026-06-01,Ann\n")
     result = award_sheet(run, minimal_site, sheet)
     assert result.code == 1 and "awards.csv:2: error[bad-header]: row 2 must name the columns" in result.err, result.err
+
+
+def test_a_new_earner_named_as_one_on_file_is_warned_of(minimal_site, run, tmp_path):
+    # (a provider's review: a mistyped address silently made recipients/ann-example-2.yaml, and the
+    # badge went to an address nobody reads)
+    sheet = tmp_path / "awards.csv"
+    sheet.write_text(
+        "name,email,badge,issued_on\n"
+        "ann  EXAMPLE,ann@exmaple.com,first-badge,2026-06-01\n"
+        "Bo Li,bo@example.com,first-badge,2026-06-01\n"
+        "Bo Li,bo.li@example.com,first-badge,2026-06-02\n"
+    )
+    result = award_sheet(run, minimal_site, sheet)
+    assert result.code == 0, result.err
+    assert (
+        "awards.csv:2: warning[same-name]: ann@exmaple.com is a new earner, recipients/ann-example.yaml, but "
+        "recipients/ann.yaml has an earner of the same name, 'Ann Example', at ann@example.com"
+    ) in result.err
+    assert "hint: if it is the same person, write ann@example.com (or correct the address on file)" in result.err
+    assert (
+        "awards.csv:4: warning[same-name]: bo.li@example.com is a new earner, recipients/bo-li-2.yaml, but an "
+        "earlier row (awards.csv:3) has an earner of the same name, 'Bo Li', at bo@example.com"
+    ) in result.err
+    assert result.err.count("warning[same-name]") == 2
+    assert (minimal_site / "recipients/ann-example.yaml").exists()  # (namesakes are allowed: a warning only)
+
+
+def test_the_same_name_at_the_same_address_or_a_new_name_is_not_warned_of(minimal_site, run, tmp_path):
+    sheet = tmp_path / "awards.csv"
+    sheet.write_text(
+        "name,email,badge,issued_on\nAnn Example,ann@example.com,first-badge,2026-06-01\n"
+        "Cy Young,cy@example.com,first-badge,2026-06-01\n"
+    )
+    result = award_sheet(run, minimal_site, sheet)
+    assert result.code == 0, result.err
+    assert "same-name" not in result.err

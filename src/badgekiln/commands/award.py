@@ -94,13 +94,14 @@ class AwardResult:
     recorded: int = 0  # awards added to site_src/awards.lock
 
 
+def name_key(name: str) -> str:
+    """``name`` but for case, spacing and Unicode normalisation (what :func:`same_name` compares)."""
+    return " ".join(unicodedata.normalize("NFC", name).casefold().split())
+
+
 def same_name(a: str, b: str) -> bool:
     """Names equal but for case, spacing and Unicode normalisation."""
-
-    def norm(text: str) -> str:
-        return " ".join(unicodedata.normalize("NFC", text).casefold().split())
-
-    return norm(a) == norm(b)
+    return name_key(a) == name_key(b)
 
 
 def check_row(
@@ -411,6 +412,7 @@ def add_awards(source: Path, awards: list[NewAward], today: date) -> AwardResult
     seen: dict[tuple[str, str, date], str] = {}  # award -> the row of the sheet it came from
     added_now: dict[str, list[NewAward]] = {}  # email -> the awards of this run so far
     recipients_dir = source_paths(source).recipients
+    namesakes: dict[str, tuple[str, str, str]] | None = None  # name_key -> (email, where, name) of an earner
     for award in awards:
         key = (award.email, award.badge, award.issued_on)
         recipient = by_email.get(award.email)
@@ -465,6 +467,14 @@ def add_awards(source: Path, awards: list[NewAward], today: date) -> AwardResult
             while slug in taken_slugs or any((recipients_dir / f"{slug}{ext}").exists() for ext in (".yaml", ".yml")):
                 slug, n = f"{base}-{n}", n + 1
             taken_slugs.add(slug)
+            if namesakes is None:  # (made at the first new earner: the names of every earner on file)
+                namesakes = {}
+                for known in project.recipients:
+                    where = known.location.path if known.location else "a recipient file"
+                    namesakes.setdefault(name_key(known.name), (known.email, where, known.name))
+            if twin := namesakes.get(name_key(award.name)):
+                result.warnings.append(_namesake(award, twin, f"recipients/{slug}.yaml"))
+            namesakes.setdefault(name_key(award.name), (award.email, f"an earlier row ({award.location})", award.name))
             new_files[award.email] = (slug, award.name, [award])
     # Every file's new text is made before any is written: one that cannot be edited (an error
     # naming it) and nothing changes, as for a bad row.
@@ -656,6 +666,20 @@ def renew(source: Path, award_id: str, issued_on: date, today: date) -> AwardRes
         renews=award_id,
     )
     return add_awards(source, [new], today)
+
+
+def _namesake(award: NewAward, twin: tuple[str, str, str], new_file: str) -> Diagnostic:
+    """The warning for a new earner whose name an earner of another address already has (a
+    mistyped address makes a second earner, and the badge goes to an address nobody reads)."""
+    email, where, name = twin
+    return Diagnostic(
+        "warning",
+        "same-name",
+        f"{award.email} is a new earner, {new_file}, but {where} has an earner of the same name, {name!r}, at {email}",
+        award.location,
+        f"if it is the same person, write {email} (or correct the address on file) and run it again; "
+        "two people of one name need nothing",
+    )
 
 
 def _check_name(award: NewAward, recipient, new_files: dict, warnings: list[Diagnostic]) -> None:
