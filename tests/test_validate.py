@@ -3,7 +3,7 @@
 import re
 
 import pytest
-from conftest import TODAY, write_site
+from conftest import MINIMAL, TODAY, write_site
 
 from badgekiln.formats import ids
 
@@ -428,3 +428,31 @@ def test_an_image_path_written_from_the_sites_folder_is_told_the_path_to_write(m
     result = run("check", "--source", str(minimal_site), "--today", TODAY)
     assert result.code == 1 and "error[missing-image]" in result.err
     assert "hint: write it without 'site_src/': image: assets/badge.svg" in result.err, result.err
+
+
+def test_an_award_pasted_twice_is_warned_of(run, tmp_path):
+    # (a provider's review: two identical items in one file were published twice, under two ids,
+    # while `check` said "ok")
+    files = dict(MINIMAL)
+    item = "  - badge: first-badge\n    issued_on: 2026-04-01\n"
+    files["recipients/ann.yaml"] = "name: Ann Example\nemail: ann@example.com\nawards:\n" + item + item
+    site = write_site(tmp_path / "site", files)
+    result = run("check", "--source", str(site), "--today", TODAY)
+    assert result.code == 0, result.err
+    assert (
+        "recipients/ann.yaml:6:5: warning[repeated-award]: this award repeats the one at line 4 (first-badge, "
+        "issued on 2026-04-01): both are published, under two ids"
+    ) in result.err
+    assert result.err.count("repeated-award") == 1
+    # another day, or a revoked first one given again the same day, is not a repeat
+    files["recipients/ann.yaml"] = (
+        "name: Ann Example\nemail: ann@example.com\nawards:\n"
+        + item
+        + item.replace("04-01", "04-02")
+        + "  - badge: first-badge\n    issued_on: 2026-05-01\n    revoked: {on: 2026-05-02, reason: wrong}\n"
+        + "  - badge: first-badge\n    issued_on: 2026-05-01\n"
+    )
+    site = write_site(tmp_path / "site2", files)
+    result = run("check", "--source", str(site), "--today", TODAY)
+    assert result.code == 0, result.err
+    assert "repeated-award" not in result.err, result.err

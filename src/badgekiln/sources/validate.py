@@ -531,6 +531,7 @@ def _recipient_file(
         return FileResult((), tuple(diagnostics), latest_day=latest)
     awards = ids.assign_missing(awards, email)
     _check_renewals(awards, written, diagnostics)
+    _check_repeated(awards, diagnostics)
     recipient = Recipient(
         slug=path.stem,
         name=name,
@@ -544,6 +545,30 @@ def _recipient_file(
         handle=handle,
     )
     return FileResult((recipient,), tuple(diagnostics), latest_day=latest)
+
+
+def _check_repeated(awards: list[Award], diagnostics: list[Diagnostic]) -> None:
+    """Warn of an award that repeats an earlier one of the file: the same badge, issued the same
+    day, neither revoked (an item pasted twice is published twice, under two ids; ``award`` and
+    spreadsheets skip such a row, a hand edit did not say a word)."""
+    first: dict[tuple[str, date], Award] = {}
+    for award in awards:
+        if award.revoked is not None:
+            continue
+        earlier = first.setdefault((award.badge, award.issued_on), award)
+        if earlier is not award:
+            line = earlier.location.line if earlier.location else "?"
+            diagnostics.append(
+                Diagnostic(
+                    "warning",
+                    "repeated-award",
+                    f"this award repeats the one at line {line} ({award.badge}, issued on {award.issued_on}): "
+                    "both are published, under two ids",
+                    award.location,
+                    "if it was pasted twice, delete this one before it is published (once published, revoke "
+                    "it: badgekiln revoke ID --reason ...); if it was earned twice that day, nothing needs doing",
+                )
+            )
 
 
 def _badge_by_name(given: Any, badges) -> str | None:
