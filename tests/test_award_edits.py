@@ -293,3 +293,21 @@ def test_a_run_of_margin_comments_is_looked_past_once(monkeypatch):
     edited = records.appended(text, "recipients/gus.yaml", [("id", "gus-new-1"), ("badge", "first-badge")], "gus-new-1")
     assert edited.endswith("    issued_on: 2026-01-01\n  - id: gus-new-1\n    badge: first-badge\n")
     assert len(calls) <= 2
+
+
+def test_a_zero_cell_formatted_as_a_date_in_a_workbook_is_an_empty_date_cell(minimal_site, run, tmp_path):
+    # (a provider's review: openpyxl reads it as the time 00:00:00, and the error quoted '00:00:00')
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.append(["name", "email", "badge", "issued_on"])
+    book.active.append(["Zoe", "zoe@example.org", "first-badge", 0])
+    book.active["D2"].number_format = "dd/mm/yyyy"
+    book.save(tmp_path / "zero.xlsx")
+    result = run("award", "--csv", str(tmp_path / "zero.xlsx"), "--source", str(minimal_site), "--today", TODAY)
+    assert result.code == 1
+    assert (
+        "zero.xlsx:2:4 (cell D2): error[bad-date]: 'issued_on' (1899-12-30) is the date a spreadsheet shows for an "
+        "empty or zero cell formatted as a date"
+    ) in result.err, result.err
+    assert "00:00:00" not in result.err

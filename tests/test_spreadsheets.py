@@ -1040,3 +1040,22 @@ def test_the_same_name_at_the_same_address_or_a_new_name_is_not_warned_of(minima
     result = award_sheet(run, minimal_site, sheet)
     assert result.code == 0, result.err
     assert "same-name" not in result.err
+
+
+def test_a_bad_date_does_not_hide_the_rows_other_problems(minimal_site, run, tmp_path):
+    # (a provider's review: the bad email of a row with a bad date was said only once the date was right)
+    sheet = tmp_path / "awards.csv"
+    sheet.write_text(
+        "name,email,badge,issued_on,expires\n"
+        "Eve Fay,eve@example .com,first-badge,46082,\n"
+        "Al Bo,al@example.com,no-such-badge,03/04/2026,2020-01-01\n"
+    )
+    result = award_sheet(run, minimal_site, sheet)
+    assert result.code == 1
+    assert "awards.csv:2:4 (cell D2): error[bad-date]: 'issued_on' is the number 46082, not a date" in result.err
+    assert "awards.csv:2:2 (cell B2): error[bad-email]" in result.err
+    assert "awards.csv:3:4 (cell D3): error[bad-date]" in result.err
+    assert "awards.csv:3:3 (cell C3): error[unknown-badge]" in result.err
+    # each date is spoken of once: no second error about a date put aside (expiry before issue)
+    assert result.err.count("error[bad-date") == 2 and "bad-dates" not in result.err
+    assert not (minimal_site / "recipients/eve-fay.yaml").exists()

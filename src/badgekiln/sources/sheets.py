@@ -16,7 +16,7 @@ import io
 import re
 import zipfile
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 from pathlib import Path
 
 from badgekiln.errors import CellLocation, Diagnostic, SourceError, SourceLocation, ValidationFailed, column_letters
@@ -948,12 +948,17 @@ def _points(height: str | None) -> float | None:
         return None
 
 
+_DAY_ZERO = date(1899, 12, 30)  # the day a date cell's 0 stands for (Excel's 1900 system as LibreOffice reads it)
+
+
 def _xlsx_cell(value) -> str | date | None:
     """A cell as text, or a date for a real date cell (Excel stores dates as date-times)."""
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
         return value
+    if isinstance(value, time):  # a date cell under 1 (openpyxl reads 0 as 00:00:00): day 0, 1899-12-30
+        return _DAY_ZERO  # (which the award's checks call a cell left empty: a review saw '00:00:00')
     if isinstance(value, bool):  # (as Excel shows it: Python's str() gave "True")
         return "TRUE" if value else "FALSE"
     if isinstance(value, float) and value.is_integer():
