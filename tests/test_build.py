@@ -186,6 +186,41 @@ def test_removing_a_published_award_is_an_error_that_says_to_revoke(minimal_site
     assert (minimal_site / "output/awards/ann-first-1/index.html").is_file()
 
 
+def test_a_published_award_whose_id_was_edited_is_said_at_the_award(minimal_site, run):
+    # (a provider's review: editing a published id was "site_src/awards.lock: error[award-removed]",
+    # naming neither the file nor the id written, with a hint to delete the ledger's line)
+    build(run, minimal_site)
+    src = ["--source", str(minimal_site), "--today", TODAY]
+    assert (
+        run("award", "--email", "ann@example.com", "--badge", "first-badge", "--issued-on", "2026-02-01", *src).code
+        == 0
+    )
+    build(run, minimal_site)
+    ann = minimal_site / "recipients/ann.yaml"
+    text = ann.read_text()
+    derived = re.findall(r"id: (\S+)", text)[1]
+    # an id the build derived, edited: the award is certainly the published one
+    ann.write_text(text.replace(f"id: {derived}", "id: ann-first-2"))
+    result = run("check", *src)
+    assert result.code == 1
+    assert (
+        f"recipients/ann.yaml:7:5: error[award-id-changed]: this award was published as {derived} (first-badge, "
+        "recorded in site_src/awards.lock), but its id is now 'ann-first-2': a published badge keeps its id"
+    ) in result.err, result.err
+    assert f"hint: put back 'id: {derived}'\n" in result.err
+    assert "award-removed" not in result.err and "delete the line" not in result.err
+    # an id written by hand, edited: the one new award of the badge the one removed had is probably it
+    ann.write_text(text.replace("id: ann-first-1", "id: ann-first-one"))
+    result = run("check", *src)
+    assert result.code == 1
+    assert (
+        "recipients/ann.yaml:4:5: error[award-id-changed]: this award looks like award ann-first-1 (first-badge, "
+        "recorded in site_src/awards.lock), but its id is now 'ann-first-one'"
+    ) in result.err, result.err
+    assert "put back 'id: ann-first-1' if it is that award; if not, award ann-first-1 was removed" in result.err
+    assert "award-removed" not in result.err
+
+
 def test_an_award_added_by_mistake_and_taken_out_before_it_was_pushed_says_how_to_undo_it(minimal_site, run):
     # (UX walkthrough: 'badgekiln award' records the award in awards.lock; deleting it from the
     # earner's file was an error that said only "revoke it", which leaves a public revoked record)

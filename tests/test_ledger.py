@@ -282,6 +282,11 @@ def _reconcile_row_by_row(ledger: Ledger, project: Project, diagnostics: list[Di
         present = {row[ROW_ID] for row in rows}
         removed = [published_entries[i] for i in published_entries.keys() - present]  # (few: sorted, not all)
         for entry in sorted(removed, key=lambda e: e.index):
+            from badgekiln.sources.ledger import _renamed  # (since session 34: an edited id is said at its award)
+
+            if renamed := _renamed(entry, removed, added, project):
+                diagnostics.append(renamed)
+                continue
             diagnostics.append(
                 Diagnostic(
                     "error",

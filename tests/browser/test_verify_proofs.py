@@ -239,7 +239,7 @@ def test_a_preview_built_with_development_keys_is_not_verified(page, requests, p
     assert result["kind"] == "invalid", result
     assert result["text"] == (
         "Not verified: it is signed with a development key (a preview build), not the issuer's own key"
-        + ("; the issuer marks it as revoked." if award == REVOKED else ".")
+        + ("; the issuer's revocation list marks it as revoked." if award == REVOKED else ".")
     )
     failed = step_texts(result, "fail")
     assert failed[0] == (
@@ -494,6 +494,76 @@ def test_a_corrupted_open_badges_2_assertion_is_not_verified(page, requests, exa
     assert foreign(requests, example) == []
 
 
+def _random_rsa():
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def _forged_with_a_missing_key(site, keys):
+    signed = signed_assertion(site)
+    signed["verification"]["creator"] = site.url("keys/does-not-exist.json")
+    return {JWS: resigned_assertion(signed, _random_rsa()), ASSERTION: hosted_of(signed, site)}
+
+
+def _forged_for_another_earner_with_a_missing_key(site, keys):
+    files = _forged_with_a_missing_key(site, keys)
+    signed = json.loads(jws.parse_compact(files[JWS].decode())[1])
+    signed["recipient"]["identity"] = "sha256$" + "1" * 64
+    return {JWS: resigned_assertion(signed, _random_rsa()), ASSERTION: hosted_of(signed, site)}
+
+
+def _forged_without_its_hosted_copy(site, keys):
+    signed = signed_assertion(site)
+    return {JWS: resigned_assertion(signed, _random_rsa()), ASSERTION: (404, {"Content-Type": "text/plain"}, b"gone")}
+
+
+def _hosted_with_a_proto_member(site, keys):
+    text = json.dumps(load(site, ASSERTION))
+    return {ASSERTION: ('{"__proto__": {"a": 1}, ' + text[1:]).encode()}
+
+
+def _revocation_list_not_a_list(site, keys):
+    return {"/revocations.json": b"null"}
+
+
+@pytest.mark.parametrize(
+    ("corrupt", "expected"),
+    [
+        (_forged_with_a_missing_key, "the key keys/does-not-exist.json it names is not on this site"),
+        (_forged_for_another_earner_with_a_missing_key, "name a different earner"),
+        (_forged_without_its_hosted_copy, f"The signature of awards/{VALID}/assertion.jws is invalid"),
+        (_hosted_with_a_proto_member, "differs from the signed assertion"),
+        (_revocation_list_not_a_list, "revocations.json is not a RevocationList"),
+    ],
+    ids=["key file not there", "another earner, key not there", "hosted copy not there", "__proto__", "null list"],
+)
+def test_what_a_forger_controls_never_softens_the_verdict(page, example, keys, corrupt, expected):
+    # (a hostile review: a missing key file the assertion names, or a hosted copy not sent, made a
+    # forged 2.0 assertion "Could not fully check"; a __proto__ member escaped the comparison)
+    files = corrupt(example, keys)
+    for path, body in files.items():
+        if isinstance(body, tuple):
+            example.server.routes[path] = body
+    result = verify_with(page, example, {k: v for k, v in files.items() if not isinstance(v, tuple)})
+    for path in files:
+        example.server.routes.pop(path, None)
+    assert result["kind"] == "invalid", result
+    assert any(expected in t for t in step_texts(result, "fail")), result["steps"]
+
+
+def test_a_revoked_award_with_its_status_list_and_signed_assertion_missing_still_says_revoked(page, example):
+    missing = [REVOCATION, f"/awards/{REVOKED}/assertion.jws"]
+    for path in missing:
+        example.server.routes[path] = (404, {"Content-Type": "text/plain"}, b"not found")
+    try:
+        result = verify(page, example.url(f"awards/{REVOKED}/"))
+    finally:
+        for path in missing:
+            example.server.routes.pop(path, None)
+    assert result["kind"] == "revoked", result
+
+
 def test_open_badges_2_assertions_the_host_does_not_send_are_not_checked(page, example):
     example.server.routes[JWS] = (404, {"Content-Type": "text/plain"}, b"not found")
     try:
@@ -502,8 +572,8 @@ def test_open_badges_2_assertions_the_host_does_not_send_are_not_checked(page, e
         example.server.routes.pop(JWS, None)
     assert result["kind"] == "incomplete", result
     assert result["text"].startswith(
-        f"Could not fully check. Not checked: the Open Badges 2.0 assertions (awards/{VALID}/assertion.jws, "
-        f"awards/{VALID}/assertion.json). Everything else checked out"
+        f"Could not fully check. Not checked: the Open Badges 2.0 signed assertion awards/{VALID}/assertion.jws (it "
+        "could not be downloaded). Everything else checked out"
     ), result
     assert step_texts(result, "fail") == [], result["steps"]
 
@@ -785,7 +855,7 @@ def test_a_status_list_whose_bits_are_moved_by_an_inline_context_is_not_trusted(
     assert result["kind"] == "invalid", result
     assert result["text"] == (
         "Not verified: the proof of the revocation list status/revocation.json does not hold, so whether it is "
-        "revoked is unknown."
+        f"revoked is unknown; the issuer's hosted assertion awards/{REVOKED}/assertion.json marks it as revoked."
     )
     assert any("an inline @context of credentialSubject" in t for t in step_texts(result, "fail")), result["text"]
 

@@ -25,6 +25,7 @@ from pathlib import Path, PurePosixPath
 from typing import NamedTuple
 
 from badgekiln.errors import Diagnostic, SourceError, SourceLocation
+from badgekiln.formats import ids
 from badgekiln.models import ROW_BADGE, ROW_ID, Project
 from badgekiln.sources import safefiles
 from badgekiln.sources.config import SourceTree
@@ -311,9 +312,12 @@ def reconcile(ledger: Ledger, project: Project, diagnostics: list[Diagnostic]) -
         rebadged[award_id] = entry._replace(badge=badge)
     gone = published - present  # (removed, or now another badge: rare)
     if gone:
-        ids = {award_id for award_id, _ in present}
-        removed = [published_entries[award_id] for award_id, _ in gone if award_id not in ids]
+        present_ids = {award_id for award_id, _ in present}
+        removed = [published_entries[award_id] for award_id, _ in gone if award_id not in present_ids]
         for entry in sorted(removed, key=lambda e: e.index):
+            if renamed := _renamed(entry, removed, added, project):
+                diagnostics.append(renamed)
+                continue
             diagnostics.append(
                 Diagnostic(
                     "error",
@@ -340,6 +344,38 @@ def reconcile(ledger: Ledger, project: Project, diagnostics: list[Diagnostic]) -
     # entries again was 0.05 s of a rebuild that adds one award).
     text = None if rebadged or ledger.text is None else ledger.text + "".join(map(_line, appended))
     return Ledger(entries, text=text, appended=tuple(appended))
+
+
+def _renamed(entry: Entry, removed: list[Entry], added: list[tuple[str, str]], project: Project) -> Diagnostic | None:
+    """The error for a published award whose id was edited, at the award, when an award new to
+    the ledger is it: one whose id the build would derive from its earner's email, badge and date
+    is ``entry.id`` (its id was derived, then edited), or the one new award of ``entry``'s badge
+    while ``entry`` is the one removed of it. None when no new award is it (the award was deleted)."""
+    same_badge = sorted(award_id for award_id, badge in added if badge == entry.badge)
+    found, sure = None, False
+    for award_id in same_badge:
+        award = project.award(award_id)
+        if award is None:
+            continue
+        email = project.recipient(award.recipient).email
+        day = award.issued_on.isoformat()
+        if any(ids.derive_award_id(email, award.badge, day, rank) == entry.id for rank in range(4)):
+            found, sure = award, True
+            break
+    if found is None and len(same_badge) == 1 and sum(e.badge == entry.badge for e in removed) == 1:
+        found = project.award(same_badge[0])
+    if found is None:
+        return None
+    said = "was published as" if sure else "looks like award"
+    return Diagnostic(
+        "error",
+        "award-id-changed",
+        f"this award {said} {entry.id} ({entry.badge}, recorded in {REL}), but its id is now {found.id!r}: "
+        "a published badge keeps its id (its pages, its files and the copies earners hold are named by it)",
+        found.location or SourceLocation(REL),
+        f"put back 'id: {yaml_plain(entry.id)}'"
+        + ("" if sure else f" if it is that award; if not, award {entry.id} was removed: put it back and revoke it"),
+    )
 
 
 def _line(entry: Entry) -> str:

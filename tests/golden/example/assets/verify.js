@@ -337,7 +337,7 @@
     }
 
     // 8. Status: each Bitstring Status List entry (revocation, suspension), its list's proof and bit.
-    var statusSet = null;
+    var statusSet = null, statusFrom = null;  // (the purpose found set, and what says so)
     var entries = payload.credentialStatus === undefined ? [] : [].concat(payload.credentialStatus);
     if (!entries.length) {
       new Step(list, "").ok("The credential has no status list entry: the issuer cannot revoke or suspend it.");
@@ -374,6 +374,7 @@
         unchecked.push("the Data Integrity proof of the " + purpose.list + " " + sitePath(status.url, root));
       }
       if (status.set) {
+        statusFrom = statusSet ? statusFrom : "the issuer's " + purpose.list;
         statusSet = statusSet || purpose;
         step.fail(purpose.set + ": " + listName + " marks " + entry + " as " + purpose.set.toLowerCase() + "." +
           proofNote);
@@ -389,6 +390,7 @@
       var said = PURPOSES[ob2.withdrawn];
       if (!statusSet) {  // (the credential's status list did not say so, or could not be checked)
         statusSet = said;
+        statusFrom = "the issuer's " + ob2.where;
         new Step(list, "").fail(said.set + ": the issuer's " + ob2.where + " marks this badge as " +
           said.set.toLowerCase() + ".");
       }
@@ -397,7 +399,7 @@
     var issued = typeof payload.validFrom === "string" ? longDate(seconds(payload.validFrom)) : "an unknown day";
     var summary = "issued by " + issuerName + (earner ? " to " + earner : "") + " on " + issued;
     if (problems.length) {  // (a withdrawn badge says so here too: a review found a preview's revocation hidden)
-      if (statusSet) { problems.push("the issuer marks it as " + statusSet.set.toLowerCase()); }
+      if (statusSet) { problems.push(statusFrom + " marks it as " + statusSet.set.toLowerCase()); }
       return {kind: "invalid", text: "Not verified: " + problems.join("; ") + "."};
     }
     if (statusSet) {
@@ -984,43 +986,69 @@
   // --- Open Badges 2.0 ---------------------------------------------------------------------
 
   /** The check of the award's Open Badges 2.0 files (null on a page that names none):
-   * {state: "ok"|"fail"|"skip", text, problem (fail), unchecked (skip), development (a key id),
-   * withdrawn ("revocation"|"suspension"), where, listUnchecked}. The signed assertion
-   * (assertion.jws) must verify, RS256, with the CryptographicKey its verification.creator names:
-   * a key file of this site whose owner is the issuer profile of this site, which lists it in its
-   * publicKey (OB 2.0, "Signed Badges": the key "MUST be listed in the issuer's publicKey");
-   * the hosted assertion (assertion.json) must say what it signs (its own id and "HostedBadge"
-   * apart, and revoked/revocationReason, which only a hosted assertion carries); and both must
-   * name the credential's earner (the same salted hash), issue and expiry dates and badge. A
-   * suspension is published in OB 2.0 as a revocation whose reason starts "Suspended: "
-   * (formats/ob2.py): the hosted assertion's revoked and the issuer's revocationList are read
-   * for it. A file the host does not send is not checked, never taken as forged. */
+   * {state: "ok"|"fail"|"skip", text, problem (fail), unchecked (skip: what was not checked),
+   * development (a key id), withdrawn ("revocation"|"suspension"), where, listUnchecked}.
+   *
+   * The signed assertion (assertion.jws) must name the credential's earner (the same salted
+   * hash), issue and expiry dates and badge (looked at first: a genuine one always does, so no
+   * missing file can soften a forged one's verdict), and verify, RS256, with the
+   * CryptographicKey its verification.creator names: a key file of this site whose owner is the
+   * issuer profile of this site, which lists it in its publicKey (OB 2.0, "Signed Badges": the key
+   * "MUST be listed in the issuer's publicKey"). A key file the assertion names that cannot be
+   * downloaded fails it, as in the 3.0 check (the address is the badge's choice); only files the
+   * site publishes at addresses of its own (the assertions, issuer.json) are "not checked" when
+   * missing. The hosted assertion (assertion.json) must say what it signs (its own id and
+   * "HostedBadge" apart, and revoked/revocationReason, which only a hosted assertion carries).
+   * Withdrawal is read whatever else is found (it needs no signature to be believed): the hosted
+   * assertion's revoked, and the issuer's RevocationList; a suspension is published in OB 2.0 as a
+   * revocation whose reason starts "Suspended: " (formats/ob2.py). */
   async function checkOpenBadges2(panel, root, payload, context) {
     var jwsPath = panel.getAttribute("data-jws"), hostedPath = panel.getAttribute("data-assertion");
     if (!jwsPath || !hostedPath) { return null; }
     var jwsUrl = new URL(jwsPath, location.href), hostedUrl = new URL(hostedPath, location.href);
     var jwsFile = sitePath(jwsUrl.href, root), hostedFile = sitePath(hostedUrl.href, root);
     var what = "the Open Badges 2.0 signed assertion " + jwsFile;
-    function fail(text, problem) { return {state: "fail", text: text, problem: problem}; }
-    var texts;
-    try {
-      texts = await Promise.all([fetchText(jwsUrl), fetchJson(hostedUrl)]);
-    } catch (error) {
-      if (!error.unavailable) {
-        return fail("The Open Badges 2.0 assertions could not be read: " + describe(error),
-          "its Open Badges 2.0 assertions could not be read");
+    var texts = await Promise.all([fetchText(jwsUrl).then(null, missingOk), fetchJson(hostedUrl).then(null, missingOk)]);
+    var jwsText = texts[0], hosted = texts[1];
+    var signed = null, jws = null, readProblem = null;
+    if (jwsText !== MISSING) {
+      try {
+        jws = parseJwt(jwsText, jwsFile);
+        signed = JSON.parse(utf8(jws.payloadBytes));
+        if (!isObject(signed)) { throw new Error("its payload is not a JSON object"); }
+      } catch (error) {
+        readProblem = describe(error);
+        signed = null;
       }
-      return {state: "skip", text: "Not checked: " + describe(error) + " The Open Badges 2.0 assertions (" + jwsFile +
-        ", " + hostedFile + ") were not checked.", unchecked: "the Open Badges 2.0 assertions (" + jwsFile + ", " +
-        hostedFile + ")"};
     }
-    var jws, signed, hosted = texts[1];
+    // Withdrawal first: whatever the rest finds, a badge its issuer withdraws is not valid.
+    var withdrawal;
     try {
-      jws = parseJwt(texts[0], jwsFile);
-      signed = JSON.parse(utf8(jws.payloadBytes));
-      if (!isObject(signed)) { throw new Error("its payload is not a JSON object"); }
+      withdrawal = await ob2Withdrawal(root, hosted, [hostedUrl.href].concat(signed && typeof signed.id === "string" ?
+        [signed.id] : []), hostedFile);
     } catch (error) {
-      return fail(upper(what) + " cannot be read: " + describe(error), what + " cannot be read");
+      return {state: "fail", text: "The issuer's Open Badges 2.0 revocation list could not be read: " + describe(error),
+        problem: "the issuer's Open Badges 2.0 revocation list could not be read"};
+    }
+    function result(fields) {
+      fields.withdrawn = withdrawal.withdrawn;
+      fields.where = withdrawal.where;
+      fields.listUnchecked = withdrawal.listUnchecked;
+      return fields;
+    }
+    function fail(text, problem) { return result({state: "fail", text: text, problem: problem}); }
+    function skip(text, unchecked) { return result({state: "skip", text: text, unchecked: unchecked}); }
+    if (jwsText === MISSING) {
+      return skip("Not checked: could not download " + jwsFile + ". The Open Badges 2.0 signed assertion was not " +
+        "checked.", "the Open Badges 2.0 signed assertion " + jwsFile + " (it could not be downloaded)");
+    }
+    if (readProblem !== null) {
+      return fail(upper(what) + " cannot be read: " + readProblem, what + " cannot be read");
+    }
+    var other = ob2Mismatch(signed, payload);
+    if (other !== null) {
+      return fail("The Open Badges 2.0 assertion and the Open Badges 3.0 credential name a different " + other + ".",
+        "its Open Badges 2.0 assertion and its credential name a different " + other);
     }
     var verification = isObject(signed.verification) ? signed.verification : {};
     if (jws.header.alg !== "RS256" || verification.type !== "SignedBadge" || typeof verification.creator !== "string") {
@@ -1031,9 +1059,9 @@
     try {
       key = await ob2Key(verification.creator, root);
     } catch (error) {
-      if (error.unavailable) {
-        return {state: "skip", text: "Not checked: " + describe(error) + " The signature of " + jwsFile +
-          " was not checked.", unchecked: "the signature of " + jwsFile};
+      if (error.unavailable) {  // (issuer.json: an address of the site's own)
+        return skip("Not checked: " + describe(error) + " The signature of " + jwsFile + " was not checked.",
+          "the signature of " + jwsFile + " (" + describe(error).replace(/\.$/, "") + ")");
       }
       return fail("Signature of " + jwsFile + " not checked: " + describe(error),
         "the key of " + what + " is not one this issuer publishes");
@@ -1049,11 +1077,20 @@
         "was not signed with the issuer's key " + sitePath(verification.creator, root) + ".",
         "the signature of " + what + " is invalid");
     }
-    var hostedOnly = {id: true, verification: true, revoked: true, revocationReason: true};
+    var development = isDevelopmentKey(verification.creator) ? sitePath(verification.creator, root) : null;
+    var valid2 = upper(what) + " is valid: signed with the issuer's key " + sitePath(key.url, root) + " (listed in " +
+      sitePath(key.owner, root) + ")";
+    if (hosted === MISSING) {
+      var skipped = skip(valid2 + ", and names the earner, badge and dates of the credential; the hosted assertion " +
+        hostedFile + " could not be downloaded, and was not compared with it.", "the hosted assertion " + hostedFile +
+        " (it could not be downloaded)");
+      skipped.development = development;
+      return skipped;
+    }
     var mine = {}, theirs = {};
-    Object.keys(signed).forEach(function (k) { if (!hostedOnly[k]) { put(mine, k, signed[k]); } });
+    Object.keys(signed).forEach(function (k) { if (!HOSTED_ONLY.has(k)) { put(mine, k, signed[k]); } });
     if (isObject(hosted)) {
-      Object.keys(hosted).forEach(function (k) { if (!hostedOnly[k]) { put(theirs, k, hosted[k]); } });
+      Object.keys(hosted).forEach(function (k) { if (!HOSTED_ONLY.has(k)) { put(theirs, k, hosted[k]); } });
     }
     var differs = !isObject(hosted) ? "the top level" : hosted.id !== hostedUrl.href ? "id" :
       difference({type: "HostedBadge"}, hosted.verification, "verification") ||
@@ -1063,45 +1100,82 @@
       return fail("The hosted assertion " + hostedFile + " differs from the signed assertion " + jwsFile + " at " +
         differs + ".", "the hosted assertion " + hostedFile + " differs from the signed one");
     }
-    var other = ob2Mismatch(signed, payload);
-    if (other !== null) {
-      return fail("The Open Badges 2.0 assertion and the Open Badges 3.0 credential name a different " + other + ".",
-        "its Open Badges 2.0 assertion and its credential name a different " + other);
-    }
-    var result = {state: "ok", text: "The Open Badges 2.0 signed assertion " + jwsFile + " is valid: signed with " +
-      "the issuer's key " + sitePath(key.url, root) + " (listed in " + sitePath(key.owner, root) + "); the hosted " +
-      "assertion " + hostedFile + " says what it signs, and both name the earner, badge and dates of the credential.",
-      development: isDevelopmentKey(verification.creator) ? sitePath(verification.creator, root) : null};
-    var reason = null;
-    if (hosted.revoked === true) {
-      reason = typeof hosted.revocationReason === "string" ? hosted.revocationReason : "";
-      result.where = "hosted assertion " + hostedFile;
-    } else {
-      try {
-        reason = await ob2Revocation(key.revocationList, root, [hostedUrl.href, signed.id]);
-        result.where = "revocation list " + sitePath(key.revocationList || "", root);
-      } catch (error) {
-        if (!error.unavailable) {
-          return fail("The issuer's Open Badges 2.0 revocation list could not be read: " + describe(error),
-            "the issuer's Open Badges 2.0 revocation list could not be read");
-        }
-        result.listUnchecked = "the Open Badges 2.0 revocation list (" + describe(error).replace(/\.$/, "") + ")";
-      }
-    }
-    if (reason !== null) { result.withdrawn = reason.startsWith("Suspended: ") ? "suspension" : "revocation"; }
-    return result;
+    return result({state: "ok", text: valid2 + "; the hosted assertion " + hostedFile + " says what it signs, and " +
+      "both name the earner, badge and dates of the credential.", development: development});
   }
 
-  /** {cryptoKey, url, owner, revocationList} of an OB 2.0 signed assertion's key: ``creator``, a
+  // Members only a hosted assertion has: the rest must be what the signed one signs. (A Set, not an
+  // object: an object literal answers for "__proto__", "constructor" and the like too, a review.)
+  var HOSTED_ONLY = new Set(["id", "verification", "revoked", "revocationReason"]);
+  var MISSING = {};  // (a file the host did not send: fetchText/fetchJson's "unavailable")
+
+  function missingOk(error) {
+    if (error && error.unavailable) { return MISSING; }
+    throw error;
+  }
+
+  /** {withdrawn: "revocation"|"suspension"|null, where, listUnchecked}: whether the hosted
+   * assertion (when it was downloaded) says revoked, or the issuer's RevocationList names one of
+   * ``ids``. The list is the one this site's issuer.json names, read from this site only; a list
+   * that is not a RevocationList is an Error (thrown), one that cannot be downloaded is said. */
+  async function ob2Withdrawal(root, hosted, ids, hostedFile) {
+    var found = {withdrawn: null, where: null, listUnchecked: null};
+    function said(reason, where) {
+      found.withdrawn = typeof reason === "string" && reason.startsWith("Suspended: ") ? "suspension" : "revocation";
+      found.where = where;
+      return found;
+    }
+    if (isObject(hosted) && hosted.revoked === true) { return said(hosted.revocationReason, "hosted assertion " + hostedFile); }
+    var profileUrl = new URL("issuer.json", root), profile, listUrl, list;
+    try {
+      profile = await fetchJson(profileUrl);
+      var named = isObject(profile) ? (isObject(profile.revocationList) ? profile.revocationList.id : profile.revocationList)
+        : undefined;
+      if (named === undefined) { return found; }  // (an issuer without a list revokes nothing this way)
+      if (typeof named !== "string") { throw new Error("its revocationList is not a URL"); }
+      listUrl = new URL(named);
+      if (listUrl.origin !== location.origin || !listUrl.pathname.startsWith(root.pathname)) {
+        throw new Error("the revocation list " + listUrl.href + " is not on this site");
+      }
+      list = await fetchJson(listUrl, true);
+    } catch (error) {
+      if (!error.unavailable) { throw error; }
+      found.listUnchecked = "the Open Badges 2.0 revocation list (" + describe(error).replace(/\.$/, "") + ")";
+      return found;
+    }
+    var types = isObject(list) ? [].concat(list.type) : [];
+    if (types.indexOf("RevocationList") < 0 || !Array.isArray(list.revokedAssertions === undefined ? [] :
+        list.revokedAssertions)) {
+      throw new Error(sitePath(listUrl.href, root) + " is not a RevocationList");
+    }
+    var revoked = list.revokedAssertions || [];
+    for (var i = 0; i < revoked.length; i++) {
+      var id = isObject(revoked[i]) ? revoked[i].id : revoked[i];
+      if (typeof id === "string" && ids.indexOf(id) >= 0) {
+        return said(isObject(revoked[i]) ? revoked[i].revocationReason : "", "revocation list " +
+          sitePath(listUrl.href, root));
+      }
+    }
+    return found;
+  }
+
+  /** {cryptoKey, url, owner} of an OB 2.0 signed assertion's key: ``creator``, a
    * CryptographicKey under this site's keys/ whose owner is this site's issuer profile, which
-   * lists it among its publicKey. */
+   * lists it among its publicKey. The key file is the assertion's choice: one that cannot be
+   * downloaded is an Error like any other; the profile is the site's own (unavailable: said so). */
   async function ob2Key(creator, root) {
     var url;
     try { url = new URL(creator); } catch (error) { throw new Error("the key " + creator + " is not a URL"); }
     if (url.origin !== location.origin || !url.pathname.startsWith(root.pathname + "keys/") || url.search || url.hash) {
       throw new Error("the signing key " + url.href + " is not published on this site (" + root.href + ")");
     }
-    var keyDocument = await fetchJson(url);
+    var keyDocument;
+    try {
+      keyDocument = await fetchJson(url);
+    } catch (error) {
+      throw new Error(error.unavailable ? "the key " + sitePath(url.href, root) + " it names is not on this site (" +
+        describe(error).replace(/\.$/, "") + ")" : describe(error).replace(/\.$/, ""));
+    }
     var owner = new URL("issuer.json", root).href;
     if (!isObject(keyDocument) || keyDocument.id !== creator || keyDocument.owner !== owner ||
         typeof keyDocument.publicKeyPem !== "string") {
@@ -1123,27 +1197,7 @@
     } catch (error) {
       throw new Error(sitePath(url.href, root) + " is not an RSA public key");
     }
-    return {cryptoKey: cryptoKey, url: url.href, owner: owner,
-      revocationList: typeof profile.revocationList === "string" ? profile.revocationList : null};
-  }
-
-  /** The reason the issuer's OB 2.0 revocation list gives for any of ``ids``, or null when it
-   * names none of them; an issuer without a list revokes nothing this way. */
-  async function ob2Revocation(listUrl, root, ids) {
-    if (listUrl === null) { return null; }
-    var url = new URL(listUrl);
-    if (url.origin !== location.origin || !url.pathname.startsWith(root.pathname)) {
-      throw new Error("the revocation list " + url.href + " is not on this site");
-    }
-    var list = await fetchJson(url, true);
-    var revoked = isObject(list) && Array.isArray(list.revokedAssertions) ? list.revokedAssertions : [];
-    for (var i = 0; i < revoked.length; i++) {
-      var id = isObject(revoked[i]) ? revoked[i].id : revoked[i];
-      if (typeof id === "string" && ids.indexOf(id) >= 0) {
-        return isObject(revoked[i]) && typeof revoked[i].revocationReason === "string" ? revoked[i].revocationReason : "";
-      }
-    }
-    return null;
+    return {cryptoKey: cryptoKey, url: url.href, owner: owner};
   }
 
   /** What an OB 2.0 assertion and the OB 3.0 credential (the VC-JWT's payload) name differently:
