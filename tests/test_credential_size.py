@@ -9,9 +9,13 @@ from badgekiln.sources import credentialsize
 CJK = "資格認定証明書の記録"  # ten characters, three bytes each in UTF-8
 
 
-def _site(tmp_path, narratives: int, chars: int, badge_extra: str = ""):
+def _site(tmp_path, narratives: int, chars: int, badge_extra: str = "", issuer_description: str = ""):
     evidence = "".join(f"\n      - narrative: {CJK * (chars // 10)}" for _ in range(narratives))
     files = dict(MINIMAL)
+    if issuer_description:
+        files["site_src/site.yaml"] = (
+            MINIMAL["site_src/site.yaml"].rstrip() + f"\n          description: {issuer_description}\n"
+        )
     files["badges/first-badge.yaml"] = "name: First Badge\ndescription: The first badge.\nimage: assets/badge.svg\n"
     files["badges/first-badge.yaml"] += "criteria: Did the thing.\n" + badge_extra
     files["recipients/ann.yaml"] = (
@@ -34,7 +38,8 @@ def test_an_award_whose_credential_passes_256_kib_is_warned_of_at_its_evidence(r
     size = len(_credential(site))
     assert size > credentialsize.LIMIT  # (the warning is true)
     said = int(result.err.split("will be about ")[1].split(" KiB")[0].replace(",", ""))
-    assert size <= said * 1024 <= size + credentialsize.FRAME + 1024  # errs large, by the frame at most
+    # errs large, by the frame and a step at most
+    assert size <= said * 1024 <= size + credentialsize.FRAME + credentialsize.STEP + 1024
     assert "hint: link to long evidence (its url) instead of pasting it" in result.err
 
 
@@ -53,8 +58,8 @@ def test_a_badge_whose_every_credential_is_too_large_is_warned_of_once_at_its_fi
     result = build(run, site)
     assert result.err.count("warning[large-credential]") == 1, result.err
     assert (
-        "badges/first-badge.yaml:4:11: warning[large-credential]: every Open Badges 3.0 credential of this badge"
-        in (result.err)
+        "badges/first-badge.yaml:1:1: warning[large-credential]: every Open Badges 3.0 credential of this badge "
+        "(credential.json) will be about" in (result.err)
     )
     assert len(_credential(site)) > credentialsize.LIMIT
 
@@ -62,3 +67,34 @@ def test_a_badge_whose_every_credential_is_too_large_is_warned_of_once_at_its_fi
 def test_the_estimate_is_nothing_for_ordinary_texts_and_counts_escapes():
     assert credentialsize.text_bytes('a\u0001"') == len('"a\\u0001\\""')
     assert credentialsize.text_bytes("証") == 5 and credentialsize.text_bytes(None) == 0
+
+
+def test_the_issuers_profile_is_counted_in_every_credential(run, tmp_path):
+    # (a hostile review: an issuer description of 20,000 CJK characters is in every credential
+    # twice, issuer and achievement creator, and a 274 KB credential was not warned of)
+    site = _site(tmp_path, 10, 5000, issuer_description=CJK * 2000)
+    result = build(run, site)
+    assert len(_credential(site)) > credentialsize.LIMIT
+    assert "recipients/ann.yaml:8:5: warning[large-credential]" in result.err, result.err
+
+
+def test_a_badge_that_grows_past_a_step_warns_its_awards_on_the_next_build(run, tmp_path):
+    # A recipient file's result is kept while its bytes are; what it depends on of its badge is the
+    # shared part of the credential's size, rounded up to a step: growing past one opens it again.
+    site = _site(tmp_path, 14, 5000)  # about 215 KB: not over
+    first = build(run, site)
+    assert "large-credential" not in first.err and len(_credential(site)) < credentialsize.LIMIT
+    badge = site / "badges/first-badge.yaml"
+    badge.write_text(badge.read_text().replace("criteria: Did the thing.", "criteria: " + CJK * 1900))
+    second = build(run, site)
+    assert len(_credential(site)) > credentialsize.LIMIT
+    assert "recipients/ann.yaml:8:5: warning[large-credential]" in second.err, second.err
+
+
+def test_the_shared_part_is_rounded_up_to_a_step():
+    from badgekiln.models import BadgeClass, Issuer
+
+    badge = BadgeClass(slug="b", name="B", description="d", image="a.svg", criteria="c")
+    assert credentialsize.shared_part(badge, None) == credentialsize.STEP
+    big = BadgeClass(slug="b", name="B", description="d", image="a.svg", criteria="c" * credentialsize.STEP)
+    assert credentialsize.shared_part(big, Issuer("I", "https://i.example", "i@i.example")) == 2 * credentialsize.STEP

@@ -158,10 +158,16 @@ def load_project(
     recipient_names, listed = _yaml_files(
         paths["recipients"], source, diagnostics, "recipient", listings.get("recipients")
     )
-    # A recipient file's result depends on the badge classes it can refer to, and on nothing else of them.
-    context = [sorted((slug, badge.valid_for) for slug, badge in badges.items()), sorted(badge_files)]
+    # A recipient file's result depends on the badge classes it can refer to, and on nothing else
+    # of them (and of the issuer) but their validity and the shared part of their credentials'
+    # size, rounded up to a step (credentialsize: it changes when a badge grows past a step).
+    shared = {
+        slug: credentialsize.shared_part(badge, config.issuer if config else None) for slug, badge in badges.items()
+    }
+    context = [sorted((slug, badge.valid_for, shared[slug]) for slug, badge in badges.items()), sorted(badge_files)]
+    _check_badge_credential_sizes(badges, shared, diagnostics)
     recipients: list[Recipient] = []
-    validate_recipient = partial(_recipient_file, source, badges, badge_files, today)
+    validate_recipient = partial(_recipient_file, source, badges, badge_files, today, shared)
     for result in memo.files(
         "recipients", paths["recipients"], recipient_names, context, validate_recipient, today, listed
     ):
@@ -458,15 +464,6 @@ def _badge_file(source: Path, path: Path) -> FileResult:
             cpd=cpd,
             requires=requires,
         )
-        if (size := credentialsize.badge_estimate(badge)) > credentialsize.LIMIT:
-            fields.warning(
-                "large-credential",
-                f"every Open Badges 3.0 credential of this badge (credential.json) will be about "
-                f"{-(-size // 1024):,} KiB: verifiers may refuse one over {credentialsize.LIMIT // 1024} KiB "
-                "(openbadgeslib does); their VC-JWT and Open Badges 2.0 files are not affected",
-                fields.where("criteria"),
-                "shorten the criteria (link to a page with the details), the tags or the alignments",
-            )
         return FileResult((badge,), tuple(diagnostics), reads)
     return FileResult((), tuple(diagnostics), reads)
 
@@ -485,7 +482,12 @@ def _alignment(data, location, diagnostics) -> Alignment | None:
 
 
 def _recipient_file(
-    source: Path, badges: dict[str, BadgeClass], badge_files: set[str], today: date | None, path: Path
+    source: Path,
+    badges: dict[str, BadgeClass],
+    badge_files: set[str],
+    today: date | None,
+    shared: dict[str, int],
+    path: Path,
 ) -> FileResult:
     """One ``recipients/<slug>.yaml``: the earner with their awards (if valid) and its problems."""
     diagnostics: list[Diagnostic] = []
@@ -512,7 +514,7 @@ def _recipient_file(
     fields.finish()
     awards, written = [], []
     for item, location in items:
-        award = _award(item, location, diagnostics, badges, badge_files, path.stem, today)
+        award = _award(item, location, diagnostics, badges, badge_files, path.stem, today, shared)
         if award is not None:
             awards.append(award)
             written.append(item)
@@ -583,7 +585,7 @@ def _badge_by_name(given: Any, badges) -> str | None:
     return next(iter(found)) if len(found) == 1 else None
 
 
-def _award(data, location, diagnostics, badges, badge_files, recipient, today) -> Award | None:
+def _award(data, location, diagnostics, badges, badge_files, recipient, today, shared) -> Award | None:
     fields = Fields(data, location, diagnostics, "award")
     meant = _badge_by_name(data.get("badge") if isinstance(data, dict) else None, badges)
     if meant is not None:  # (a badge written by its name, as sheets and 'award --badge' take it: UX review)
@@ -665,7 +667,7 @@ def _award(data, location, diagnostics, badges, badge_files, recipient, today) -
         return None
     if expires is None and badges[badge].valid_for is not None:
         expires = badges[badge].valid_for.after(issued_on)
-    _check_credential_size(fields, badges[badge], narrative, evidence)
+    _check_credential_size(fields, shared[badge], narrative, evidence)
     return Award(
         id=award_id or "",
         badge=badge,
@@ -682,11 +684,31 @@ def _award(data, location, diagnostics, badges, badge_files, recipient, today) -
     )
 
 
-def _check_credential_size(fields: Fields, badge: BadgeClass, narrative: str | None, evidence) -> None:
+def _check_badge_credential_sizes(badges: dict[str, BadgeClass], shared: dict[str, int], diagnostics) -> None:
+    """Warn of each badge class whose every credential a verifier may refuse for its size (its
+    texts with the issuer's: once, at the badge's file, not at each of its awards)."""
+    for slug, badge in sorted(badges.items()):
+        if (size := credentialsize.badge_estimate(shared[slug])) > credentialsize.LIMIT:
+            diagnostics.append(
+                Diagnostic(
+                    "warning",
+                    "large-credential",
+                    f"every Open Badges 3.0 credential of this badge (credential.json) will be about "
+                    f"{size // 1024:,} KiB with the issuer's profile: verifiers may refuse one over "
+                    f"{credentialsize.LIMIT // 1024} KiB (openbadgeslib does); their VC-JWT and Open Badges 2.0 "
+                    "files are not affected",
+                    badge.location,
+                    "shorten the criteria (link to a page with the details), the tags, the alignments or the "
+                    "issuer's description in site_src/site.yaml",
+                )
+            )
+
+
+def _check_credential_size(fields: Fields, shared: int, narrative: str | None, evidence) -> None:
     """Warn of an award whose credential.json a verifier may refuse for its size (one that is
     too large whatever its awards say is reported at its badge class instead)."""
-    size = credentialsize.award_estimate(badge, narrative, evidence)
-    if size <= credentialsize.LIMIT or credentialsize.badge_estimate(badge) > credentialsize.LIMIT:
+    size = credentialsize.award_estimate(shared, narrative, evidence)
+    if size <= credentialsize.LIMIT or credentialsize.badge_estimate(shared) > credentialsize.LIMIT:
         return
     fields.warning(
         "large-credential",
