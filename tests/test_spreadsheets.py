@@ -136,6 +136,11 @@ def test_thousands_of_stray_headings_give_ten_warnings_not_thousands(minimal_sit
         in result.err
     )
     assert "'x9'" not in result.err
+    # a required column missing as well: the error lists 30 headings, then counts the rest
+    sheet.write_text(f"name,email,issued_on,{extra}\nAnn Example,ann@example.com,2026-06-01\n")
+    result = award_sheet(run, minimal_site, sheet)
+    assert result.code == 1 and "error[bad-header]" in result.err
+    assert "'x26' and 19,973 more" in result.err and len(result.err) < 20_000
 
 
 def test_a_missing_column_says_what_was_found_and_how_to_map_it(minimal_site, run, tmp_path):

@@ -266,6 +266,7 @@ def read_table(
     return table
 
 
+FOUND_SHOWN = 30  # headings a missing-column error lists
 UNUSED_SHOWN = 10  # unused columns warned of one by one; past them, one warning counts the rest
 HEADER_SEARCH = 10  # rows below the first where the header may be (under a title, a date, a blank row)
 
@@ -382,7 +383,10 @@ def _columns(
     warnings.extend(_fewer_unused(stray))
     missing = [c for c in required if c not in columns]
     if missing:
-        found = ", ".join(repr(str(c).strip()) for c in header if not _blank(c)) or "nothing"
+        named = [repr(str(c).strip()) for c in header if not _blank(c)]
+        found = ", ".join(named[:FOUND_SHOWN]) or "nothing"
+        if len(named) > FOUND_SHOWN:  # (a review: 20,000 stray headings made one line of 289 KB)
+            found += f" and {len(named) - FOUND_SHOWN:,} more"
         unused = [str(c).strip() for c, name in zip(header, columns, strict=False) if not name and not _blank(c)]
         pairs = [f"{heading}={ours}" for ours, heading in _guesses(missing, unused).items()]
         raise ValidationFailed(
