@@ -456,3 +456,25 @@ def test_an_award_pasted_twice_is_warned_of(run, tmp_path):
     result = run("check", "--source", str(site), "--today", TODAY)
     assert result.code == 0, result.err
     assert "repeated-award" not in result.err, result.err
+
+
+def test_a_renamed_badge_file_with_published_awards_says_to_name_it_back(run, tmp_path):
+    # (a provider's review: after `git mv badges/sea-survival.yaml badges/sea-survival-basic.yaml`
+    # every award said "did you mean 'sea-survival-basic'?", and doing so moved every published
+    # credential to another badge class)
+    site = write_site(tmp_path / "site", MINIMAL)
+    assert run("build", "--source", str(site), "--today", TODAY).code == 0
+    (site / "badges/first-badge.yaml").rename(site / "badges/first-badge-basic.yaml")
+    result = run("check", "--source", str(site), "--today", TODAY)
+    assert result.code == 1
+    assert "recipients/ann.yaml:5:12: error[unknown-badge]: there is no badge 'first-badge'" in result.err, result.err
+    assert (
+        "hint: 1 published award(s) are 'first-badge' badges (site_src/awards.lock), and a badge's file name is in "
+        "their credentials and pages: if you renamed or moved badges/first-badge.yaml, give it that name again"
+    ) in result.err
+    assert "did you mean" not in result.err
+    # a badge no award was published as keeps its "did you mean"
+    text = (site / "recipients/ann.yaml").read_text()
+    (site / "recipients/ann.yaml").write_text(text + "  - badge: first-badge-basik\n    issued_on: 2026-02-01\n")
+    result = run("check", "--source", str(site), "--today", TODAY)
+    assert "there is no badge 'first-badge-basik'" in result.err and "did you mean 'first-badge-basic'" in result.err

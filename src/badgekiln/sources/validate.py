@@ -8,6 +8,7 @@ returned beside the project.
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import os
 import re
@@ -44,6 +45,7 @@ from badgekiln.models import (
     Suspension,
 )
 from badgekiln.sources import credentialsize, learning, safefiles
+from badgekiln.sources import ledger as ledger_mod
 from badgekiln.sources.config import SiteConfig, SourceTree, read_site_config, source_paths
 from badgekiln.sources.endorsements import read_sources as read_endorsements
 from badgekiln.sources.fields import (
@@ -173,6 +175,8 @@ def load_project(
     ):
         recipients.extend(value for value in result.values if isinstance(value, Recipient))
         diagnostics.extend(result.diagnostics)
+    if any(d.code == "unknown-badge" for d in diagnostics):
+        diagnostics[:] = _published_badges_named(source, diagnostics)
     pages = _load_pages(source, paths, diagnostics)
     _check_assets(source, config, badges, diagnostics)
     _check_duplicates(recipients, diagnostics)
@@ -547,6 +551,31 @@ def _recipient_file(
         handle=handle,
     )
     return FileResult((recipient,), tuple(diagnostics), latest_day=latest)
+
+
+_UNKNOWN_BADGE = re.compile(r"there is no badge '([a-z0-9-]+)' ")
+
+
+def _published_badges_named(source: Path, diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    """``diagnostics`` with the hint of each unknown badge that published awards are of (the
+    ledger says so) telling to give its file its name back: the "did you mean" a renamed badge
+    file gets would move every credential of it to another badge class (a provider's review)."""
+    published = collections.Counter(
+        entry.badge for entry in ledger_mod.read_ledger(source / ledger_mod.REL, []).entries.values()
+    )
+    result = []
+    for diagnostic in diagnostics:
+        found = _UNKNOWN_BADGE.match(diagnostic.message) if diagnostic.code == "unknown-badge" else None
+        if found and (count := published[found.group(1)]):
+            slug = found.group(1)
+            diagnostic = replace(
+                diagnostic,
+                hint=f"{count:,} published award(s) are {slug!r} badges ({ledger_mod.REL}), and a badge's file name "
+                f"is in their credentials and pages: if you renamed or moved badges/{slug}.yaml, give it that "
+                "name again",
+            )
+        result.append(diagnostic)
+    return result
 
 
 def _check_repeated(awards: list[Award], diagnostics: list[Diagnostic]) -> None:
