@@ -299,3 +299,20 @@ def test_a_revocation_undone_is_a_warning(minimal_site, run):
     undone = build(run, minimal_site)
     assert "warning[unrevoked]: award ann-first-1 was revoked at the last build and is not now" in undone.err
     assert "warning[unrevoked]" not in build(run, minimal_site).err  # (said once: the last build has it valid)
+
+
+def test_awards_a_build_no_longer_has_are_counted_as_removed(minimal_site, run):
+    # (a provider's review: 5,000 imported awards, built, then undone with git (the recipient files
+    # and awards.lock): the next build took their pages out of output/ and said "0 added, 0 changed")
+    build(run, minimal_site)
+    ann, ledger = minimal_site / "recipients/ann.yaml", minimal_site / "site_src/awards.lock"
+    before = ann.read_text(), ledger.read_text()
+    src = ["--source", str(minimal_site), "--today", TODAY]
+    for day in ("2026-02-01", "2026-02-02"):
+        assert run("award", "--email", "ann@example.com", "--badge", "first-badge", "--issued-on", day, *src).code == 0
+    assert "awards: 3 (since the last build: 2 added" in build(run, minimal_site).out
+    ann.write_text(before[0])
+    ledger.write_text(before[1])
+    result = build(run, minimal_site)
+    assert "awards: 1 (since the last build: 0 added, 0 changed, 0 revoked, 2 removed; 0 expire" in result.out
+    assert "(since the last build: 0 added, 0 changed, 0 revoked; 0 expire" in build(run, minimal_site).out

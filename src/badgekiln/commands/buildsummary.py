@@ -53,6 +53,7 @@ class Summary:
     suspended: tuple[str, ...] = ()  # suspended now (by hand or by a lapsed membership), not at the last build
     reinstated: tuple[str, ...] = ()  # suspended at the last build, no longer (and not revoked)
     unrevoked: tuple[str, ...] = ()  # revoked at the last build, no longer: a revocation undone
+    removed: int = 0  # awards of the last build that this one has not (their pages are gone from output/)
 
     def unchanged(self) -> Summary:
         """The summary of a build right after this one, with nothing changed in between."""
@@ -66,7 +67,7 @@ class Summary:
             f", {len(ids)} {word}"
             for ids, word in ((self.suspended, "suspended"), (self.reinstated, "reinstated"))
             if ids
-        )
+        ) + (f", {self.removed:,} removed" if self.removed else "")
         return (
             f"awards: {self.total} ({since}: {len(self.added)} added, {len(self.changed)} changed, "
             f"{len(self.revoked)} revoked{more}; {len(self.expiring)} expire within {EXPIRING_WITHIN.days} days)"
@@ -156,6 +157,14 @@ def summarize(
                 reinstated.append(i)
             if then[1] == "revoked":
                 unrevoked.append(i)
+    # Awards of the last build not in this one: its count less those it shares with this one (a
+    # count of each file's view, not a pass over every award; a provider's review: 5,000 imported
+    # awards undone with git went from output/ without a word)
+    removed = 0
+    if previous is not None:
+        removed = max(
+            0, len(previous.loose) + sum(len(view[1]) for view in previous.files.values()) - (total - len(added))
+        )
     renewed = project.renewals if candidates else {}  # (a renewed award is not one to renew: report
     # expiring leaves it out too)
     summary = Summary(
@@ -168,6 +177,7 @@ def summarize(
         tuple(suspended),
         tuple(reinstated),
         tuple(unrevoked),
+        removed,
     )
     return summary, Snapshot(day, loose, files)
 
