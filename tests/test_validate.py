@@ -478,3 +478,23 @@ def test_a_renamed_badge_file_with_published_awards_says_to_name_it_back(run, tm
     (site / "recipients/ann.yaml").write_text(text + "  - badge: first-badge-basik\n    issued_on: 2026-02-01\n")
     result = run("check", "--source", str(site), "--today", TODAY)
     assert "there is no badge 'first-badge-basik'" in result.err and "did you mean 'first-badge-basic'" in result.err
+
+
+@pytest.mark.parametrize(
+    ("given", "hint"),
+    [
+        ("Ann Example <ann@example.com>", "write the address alone: ann@example.com"),
+        ("mailto:ann@example.com", "write the address alone: ann@example.com"),
+        ("ann@example .com", "an address has no spaces: ann@example.com"),
+        ("ann@exаmple.com", "its domain holds 'а' (U+0430, CYRILLIC SMALL LETTER A), which is not a Latin letter"),
+    ],
+)
+def test_an_address_refused_says_what_to_put_right_when_it_can(run, tmp_path, given, hint):
+    # (a provider's review: "'email' is not a valid email address" with no word why, over an
+    # address that looks right as printed, or as a mail program copies it)
+    files = dict(MINIMAL)
+    files["recipients/ann.yaml"] = MINIMAL["recipients/ann.yaml"].replace("ann@example.com", f'"{given}"')
+    site = write_site(tmp_path / "site", files)
+    result = run("check", "--source", str(site), "--today", TODAY)
+    assert result.code == 1 and "error[bad-email]" in result.err
+    assert f"hint: {hint}" in result.err, result.err

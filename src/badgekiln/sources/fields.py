@@ -33,6 +33,31 @@ DURATION_RE = re.compile(r"^P(?:(\d{1,6})Y)?(?:(\d{1,6})M)?(?:(\d{1,6})W)?(?:(\d
 EMAIL_RE = re.compile(
     r"^[^@\s<>()\[\],;:\"]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
 )
+_NAMED_ADDRESS = re.compile(r"^[^<>]*<\s*([^<>\s]+@[^<>\s]+)\s*>$")  # Jane Doe <jane@example.com>
+
+
+def email_hint(value: str) -> str | None:
+    """How to put right an address :data:`EMAIL_RE` refuses, when it can be told: an address
+    copied with its name (``Jane Doe <jane@example.com>``, as mail programs copy it) or as a
+    ``mailto:`` link, spaces inside it, or a character that only looks like a Latin letter (a
+    Cyrillic ``а`` in ``exаmple.com``): said, since the address looks right as it is printed."""
+    text = value.strip()
+    for found in (_NAMED_ADDRESS.match(text), re.match(r"^mailto:([^?\s]+)", text, re.IGNORECASE)):
+        if found and EMAIL_RE.match(found.group(1)):
+            return f"write the address alone: {found.group(1)}"
+    if re.search(r"\s", text) and EMAIL_RE.match(joined := "".join(text.split())):
+        return f"an address has no spaces: {joined}"
+    foreign = next((c for c in text.rpartition("@")[2] if ord(c) > 0x7E), None)  # (in the domain: ASCII only)
+    if foreign is not None:
+        name = unicodedata.name(foreign, "a character with no name")
+        return (
+            f"its domain holds {foreign!r} (U+{ord(foreign):04X}, {name}), which is not a Latin letter, digit or "
+            "sign even where it looks like one: type the address again (a domain in another script is "
+            "written in its xn-- form)"
+        )
+    return None
+
+
 # An email address inside a text (published texts must hold none: the earner's, or anyone's):
 # letters of any script; not a fediverse handle (@user@host: after "@"), not a package version
 # (react@18.2.0: the last label is letters), not a file name (poster@ICML2024.pdf, in any case).
@@ -408,7 +433,9 @@ class Fields:
         if value is None:
             return None
         if not EMAIL_RE.match(value):
-            self.error("bad-email", f"'{key}' is not a valid email address: {value!r}", self.where(key))
+            self.error(
+                "bad-email", f"'{key}' is not a valid email address: {value!r}", self.where(key), email_hint(value)
+            )
             return None
         return value.lower()
 
