@@ -498,3 +498,35 @@ def test_an_address_refused_says_what_to_put_right_when_it_can(run, tmp_path, gi
     result = run("check", "--source", str(site), "--today", TODAY)
     assert result.code == 1 and "error[bad-email]" in result.err
     assert f"hint: {hint}" in result.err, result.err
+
+
+@pytest.mark.parametrize(
+    ("written", "hint"),
+    [
+        ("2026-4-1", "write it year-month-day: issued_on: 2026-04-01"),
+        ("4 April 2026", "write it year-month-day: issued_on: 2026-04-04"),
+        ("April 4, 2026", "write it year-month-day: issued_on: 2026-04-04"),
+        ("03/04/2026", "write it year-month-day: issued_on: 2026-04-03 (day first) or 2026-03-04 (month first)"),
+    ],
+)
+def test_a_date_written_another_way_gets_its_iso_form_as_a_hint(run, tmp_path, written, hint):
+    # (a provider's review: only the local d/m/y way had a hint)
+    files = dict(MINIMAL)
+    files["recipients/ann.yaml"] = MINIMAL["recipients/ann.yaml"].replace("2026-01-15", f'"{written}"')
+    site = write_site(tmp_path / "site", files)
+    result = run("check", "--source", str(site), "--today", TODAY)
+    assert result.code == 1 and "error[bad-date]" in result.err
+    assert f"hint: {hint}" in result.err, result.err
+
+
+@pytest.mark.parametrize(
+    "command", [["revoke", "ann-first-1", "--reason", "x", "--on"], ["report", "expiring", "--today"]]
+)
+def test_a_date_option_written_another_way_gets_its_iso_form(run, minimal_site, command):
+    result = run(*command, "03/04/2026", "--source", str(minimal_site))
+    assert result.code == 2
+    option = command[-1]
+    assert (
+        f"'03/04/2026' is not a date written YYYY-MM-DD; write it year-month-day: {option} 2026-04-03 (day first) "
+        "or 2026-03-04 (month first)"
+    ) in result.err, result.err

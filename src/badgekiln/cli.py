@@ -18,7 +18,7 @@ from typing import Any, NoReturn
 import click
 
 from badgekiln.errors import BadgekilnError, Diagnostic, printable
-from badgekiln.sources.fields import bad_character
+from badgekiln.sources.fields import bad_character, iso_hint
 
 
 class ReachablePath(click.Path):
@@ -48,7 +48,10 @@ def today_from_environment(value: str | None, *, option: str = "--today") -> dat
         except ValueError:
             shape = re.fullmatch(r"\d{4}-\d{2}-\d{2}", value) is not None
             problem = "is not a day of the calendar" if shape else "is not a date written YYYY-MM-DD"
-            raise click.BadParameter(f"{value!r} {problem}", param_hint=option) from None
+            hint = None if shape else iso_hint(value, option, lambda key, day: f"{key} {day}")
+            raise click.BadParameter(
+                f"{value!r} {problem}" + (f"; {hint}" if hint else ""), param_hint=option
+            ) from None
         if not FIRST_DAY <= day <= LAST_DAY:
             raise click.BadParameter(f"{value!r} is not a day between {FIRST_DAY} and {LAST_DAY}", param_hint=option)
         return day
