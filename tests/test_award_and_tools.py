@@ -71,6 +71,18 @@ def test_a_new_address_for_a_name_on_file_is_warned_of(minimal_site, run):
     ) in result.err
 
 
+def test_the_command_line_names_its_options_not_columns(minimal_site, run):
+    # (a provider's review: "'evidence_url' must be …" for --evidence-url, "this row names …" for
+    # an award typed on the command line)
+    src = ["--source", str(minimal_site), "--today", TODAY]
+    result = run("award", "--email", "ann@example.com", "--badge", "first-badge", "--evidence-url", "www.x.org/a", *src)
+    assert result.code == 1
+    assert "<command line>: error[bad-url]: --evidence-url must be an absolute https or http URL" in result.err
+    result = run("award", "--email", "ann@example.com", "--name", "Ann Q Example", "--badge", "first-badge", *src)
+    assert result.code == 0
+    assert "warning[name-differs]: this award names ann@example.com 'Ann Q Example'" in result.err
+
+
 def test_a_local_date_on_the_command_line_is_put_right_as_an_option(minimal_site, run):
     # (a UX review: the hint was the YAML line 'issued_on: ...', for an option typed on the command line)
     result = run(
@@ -122,7 +134,7 @@ def test_csv_with_a_bad_row_writes_nothing_and_names_the_line(minimal_site, run,
     assert "hint: fill in its 'email' cell" in result.err  # (a sheet, not a YAML file: no "add a line")
     assert sorted(p.name for p in (minimal_site / "recipients").iterdir()) == before
     by_hand = run("award", "--email", "new@example.com", "--badge", "first-badge", "--source", str(minimal_site))
-    assert by_hand.code == 1 and "the award needs 'name'" in by_hand.err and "add --name" in by_hand.err
+    assert by_hand.code == 1 and "the award needs --name" in by_hand.err and "add --name" in by_hand.err
     # (UX walkthrough: it did not say why a name was asked for, when an earner on file needs none)
     assert 'hint: new@example.com is not on file yet (no recipient file has it): add --name "Their Name"' in by_hand.err
 

@@ -113,7 +113,28 @@ def check_row(
     cells: dict[str, SourceLocation] | None = None,
 ) -> NewAward | None:
     """Check one CSV row (or command-line award); problems go to ``diagnostics``, each at the cell
-    of ``cells`` (column -> where its cell is) that it is about, else at ``location``."""
+    of ``cells`` (column -> where its cell is) that it is about, else at ``location``. On the
+    command line a message names the option (``--evidence-url``), not the column (a review)."""
+    start = len(diagnostics)
+    award = _check_row(row, location, badges, diagnostics, today, cells)
+    if location.path == "<command line>":
+        options = {f"'{key}'": f"--{key.replace('_', '-')}" for key in row if key}
+        for i in range(start, len(diagnostics)):
+            message = diagnostics[i].message
+            for quoted, option in options.items():
+                message = message.replace(quoted, option)
+            diagnostics[i] = replace(diagnostics[i], message=message)
+    return award
+
+
+def _check_row(
+    row: dict[str, str],
+    location: SourceLocation,
+    badges,
+    diagnostics: list[Diagnostic],
+    today: date,
+    cells: dict[str, SourceLocation] | None,
+) -> NewAward | None:
     data = {k: (v or "").strip() for k, v in row.items() if k is not None}
     by_hand = location.path == "<command line>"
     fields = Fields(
@@ -635,7 +656,7 @@ def check_single(source: Path, row: dict[str, str], today: date) -> NewAward:
     if email and not row.get("name", "").strip():  # (UX walkthrough: it did not say why a name was asked for)
         diagnostics = [
             replace(d, hint=f'{email} is not on file yet (no recipient file has it): add --name "Their Name"')
-            if d.code == "missing-key" and "'name'" in d.message
+            if d.code == "missing-key" and "--name" in d.message
             else d
             for d in diagnostics
         ]
@@ -708,7 +729,8 @@ def _check_name(award: NewAward, recipient, new_files: dict, warnings: list[Diag
             Diagnostic(
                 "warning",
                 "name-differs",
-                f"this row names {award.email} {award.name!r}, but {where} says {on_file!r}; "
+                f"this {'award' if award.location and award.location.path == '<command line>' else 'row'} "
+                f"names {award.email} {award.name!r}, but {where} says {on_file!r}; "
                 f"the award goes to {on_file!r}",
                 award.location,
                 "correct the row, or, if the earner's name has changed, edit the name in their recipient file",
