@@ -1064,3 +1064,20 @@ def test_a_bad_date_does_not_hide_the_rows_other_problems(minimal_site, run, tmp
     # each date is spoken of once: no second error about a date put aside (expiry before issue)
     assert result.err.count("error[bad-date") == 2 and "bad-dates" not in result.err
     assert not (minimal_site / "recipients/eve-fay.yaml").exists()
+
+
+def test_a_renewal_a_day_after_the_award_it_renews_is_said_to_be_a_likely_repeat(minimal_site, run, tmp_path):
+    # (a provider's review: two rows of one award with the dates one day apart became an award and
+    # its renewal, with only the usual renewal warning)
+    badge = minimal_site / "badges/first-badge.yaml"
+    badge.write_text(badge.read_text() + "valid_for: P1Y\n")
+    sheet = tmp_path / "awards.csv"
+    sheet.write_text(
+        "name,email,badge,issued_on\nLo Ma,lo@example.com,first-badge,2026-11-12\n"
+        "Lo Ma,lo@example.com,first-badge,2026-11-13\nLo Ma,lo@example.com,first-badge,2027-11-01\n"
+    )
+    result = award_sheet(run, minimal_site, sheet, "--today", "2027-11-02")
+    assert result.code == 0, result.err
+    assert "awards.csv:3: warning[renewal]" in result.err
+    assert "; it comes only 1 day after it: if the row was given twice, delete one" in result.err
+    assert result.err.count("it comes only") == 1  # (a renewal a year on is a renewal)

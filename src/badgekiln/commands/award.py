@@ -545,12 +545,26 @@ def _renewed(award: NewAward, recipient: Recipient, project: Project, result: Aw
             "renewal",
             f"{award.email}'s new {award.badge} award renews award {latest.id} (issued on {latest.issued_on}"
             + (f", expires {latest.expires}" if latest.expires else "")
-            + "): it says 'renews', so the earlier award is no longer reminded",
+            + "): it says 'renews', so the earlier award is no longer reminded"
+            + _soon_after(award.issued_on, latest.issued_on),
             award.location,
             "if it is not a renewal, delete its 'renews:' line before you commit",
         )
     )
     return latest.id
+
+
+RENEWED_SOON = 30  # days: a renewal this soon after the award it renews is more often a row given twice
+
+
+def _soon_after(issued_on: date, renewed_on: date) -> str:
+    """What a renewal warning adds when the renewal comes within :data:`RENEWED_SOON` days of the
+    award it renews (a provider's review: a row entered twice with its date one day off became a
+    renewal, said like any other)."""
+    days = (issued_on - renewed_on).days
+    if days > RENEWED_SOON:
+        return ""
+    return f"; it comes only {days} day{'s' if days != 1 else ''} after it: if the row was given twice, delete one"
 
 
 def _already_held(award: NewAward, recipient: Recipient, result: AwardResult) -> bool:
@@ -597,7 +611,8 @@ def _renews_in_this_run(award: NewAward, earlier: list[NewAward], project: Proje
             "warning",
             "renewal",
             f"{award.email}'s new {award.badge} award renews the one of {row} (award {latest.id}, issued on "
-            f"{latest.issued_on}): it says 'renews', so the earlier award is no longer reminded",
+            f"{latest.issued_on}): it says 'renews', so the earlier award is no longer reminded"
+            + _soon_after(award.issued_on, latest.issued_on),
             award.location,
             "if it is not a renewal, delete its 'renews:' line before you commit",
         )
