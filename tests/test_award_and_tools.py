@@ -81,6 +81,9 @@ def test_the_command_line_names_its_options_not_columns(minimal_site, run):
     result = run("award", "--email", "ann@example.com", "--name", "Ann Q Example", "--badge", "first-badge", *src)
     assert result.code == 0
     assert "warning[name-differs]: this award names ann@example.com 'Ann Q Example'" in result.err
+    # a value that is also a key's name is the user's, not a column: left as written (a review)
+    result = run("award", "--email", "ann@example.com", "--badge", "email", *src)
+    assert result.code == 1 and "there is no badge 'email'" in result.err, result.err
 
 
 def test_a_local_date_on_the_command_line_is_put_right_as_an_option(minimal_site, run):

@@ -98,3 +98,21 @@ def test_the_shared_part_is_rounded_up_to_a_step():
     assert credentialsize.shared_part(badge, None) == credentialsize.STEP
     big = BadgeClass(slug="b", name="B", description="d", image="a.svg", criteria="c" * credentialsize.STEP)
     assert credentialsize.shared_part(big, Issuer("I", "https://i.example", "i@i.example")) == 2 * credentialsize.STEP
+
+
+def test_a_pathways_components_and_a_long_base_url_are_counted():
+    # (a review: 50 components named by 64-character slugs under a 190-character base URL put 17 KB
+    # of related achievement URLs in every credential, which the estimate did not count)
+    from badgekiln.models import BadgeClass, Pathway
+
+    slugs = tuple(f"component-{n:02d}-" + "x" * 50 for n in range(50))
+    base = "https://" + "b" * 180 + ".example/"
+    plain = BadgeClass(slug="b", name="B", description="d", image="a.svg", criteria="c")
+    stacked = BadgeClass(
+        slug="b", name="B", description="d", image="a.svg", criteria="c", requires=Pathway(of=slugs, needed=50)
+    )
+    related = sum(len(base) + len(f"badges/{slug}/achievement.json") for slug in slugs)
+    assert credentialsize.shared_part(stacked, None, base) - credentialsize.shared_part(
+        plain, None, base
+    ) >= related - (credentialsize.STEP)
+    assert credentialsize.shared_part(stacked, None, base) >= related + credentialsize.URLS * len(base)

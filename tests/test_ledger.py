@@ -281,10 +281,11 @@ def _reconcile_row_by_row(ledger: Ledger, project: Project, diagnostics: list[Di
     if found != len(published_entries):  # (ids are distinct, see above: fewer found means some are gone)
         present = {row[ROW_ID] for row in rows}
         removed = [published_entries[i] for i in published_entries.keys() - present]  # (few: sorted, not all)
-        for entry in sorted(removed, key=lambda e: e.index):
-            from badgekiln.sources.ledger import _renamed  # (since session 34: an edited id is said at its award)
+        from badgekiln.sources.ledger import _Renames  # (since session 34: an edited id is said at its award)
 
-            if renamed := _renamed(entry, removed, added, project):
+        renames = _Renames(removed, added, project)
+        for entry in sorted(removed, key=lambda e: e.index):
+            if renamed := renames.said(entry):
                 diagnostics.append(renamed)
                 continue
             diagnostics.append(
@@ -416,3 +417,21 @@ def test_entries_share_one_string_for_each_badge_and_key_id(tmp_path, trusted):
     assert len({id(entry.badge) for entry in read.values()}) == 3
     assert len({id(entry.rsa_kid) for entry in read.values()}) == 1
     assert len({id(entry.ed_kid) for entry in read.values() if entry.ed_kid is not None}) == 1
+
+
+def test_edited_ids_are_found_in_one_pass_over_the_new_awards(monkeypatch):
+    # (a review: each removed entry derived the ids of every new award of its badge again, and an
+    # undone import of 1,500 awards took 39 s before it said anything)
+    from badgekiln.formats import ids
+    from badgekiln.sources import ledger as ledger_mod
+
+    published = {f"old{n:04d}": "first" for n in range(300)}
+    now = {f"new{n:04d}": ("first", n % 4) for n in range(300)}
+    ledger = Ledger({award: Entry(award, n, badge, None, None) for n, (award, badge) in enumerate(published.items())})
+    calls = []
+    real = ids.derive_award_id
+    monkeypatch.setattr(ids, "derive_award_id", lambda *a: calls.append(a) or real(*a))
+    diagnostics: list[Diagnostic] = []
+    ledger_mod.reconcile(ledger, _project(now), diagnostics)
+    assert len(calls) <= ledger_mod._Renames.RANKS * len(now)  # (not removed x added)
+    assert sum(d.code == "award-removed" for d in diagnostics) == 300  # (none of them is a new award)

@@ -527,6 +527,16 @@ def _revocation_list_not_a_list(site, keys):
     return {"/revocations.json": b"null"}
 
 
+def _hosted_not_json(site, keys):
+    return {ASSERTION: b"{not json"}
+
+
+def _hosted_alone_for_another_earner(site, keys):
+    hosted = load(site, ASSERTION)
+    hosted["recipient"]["identity"] = "sha256$" + "2" * 64
+    return {ASSERTION: hosted, JWS: (404, {"Content-Type": "text/plain"}, b"gone")}
+
+
 @pytest.mark.parametrize(
     ("corrupt", "expected"),
     [
@@ -535,8 +545,18 @@ def _revocation_list_not_a_list(site, keys):
         (_forged_without_its_hosted_copy, f"The signature of awards/{VALID}/assertion.jws is invalid"),
         (_hosted_with_a_proto_member, "differs from the signed assertion"),
         (_revocation_list_not_a_list, "revocations.json is not a RevocationList"),
+        (_hosted_not_json, "The Open Badges 2.0 assertions cannot be read"),
+        (_hosted_alone_for_another_earner, "name a different earner"),
     ],
-    ids=["key file not there", "another earner, key not there", "hosted copy not there", "__proto__", "null list"],
+    ids=[
+        "key file not there",
+        "another earner, key not there",
+        "hosted copy not there",
+        "__proto__",
+        "null list",
+        "hosted not JSON",
+        "hosted alone, another earner",
+    ],
 )
 def test_what_a_forger_controls_never_softens_the_verdict(page, example, keys, corrupt, expected):
     # (a hostile review: a missing key file the assertion names, or a hosted copy not sent, made a

@@ -118,7 +118,8 @@ def check_row(
     start = len(diagnostics)
     award = _check_row(row, location, badges, diagnostics, today, cells)
     if location.path == "<command line>":
-        options = {f"'{key}'": f"--{key.replace('_', '-')}" for key in row if key}
+        given = {str(value).strip() for value in row.values()}  # ('--badge email': "no badge 'email'" stays)
+        options = {f"'{key}'": f"--{key.replace('_', '-')}" for key in row if key and key not in given}
         for i in range(start, len(diagnostics)):
             message = diagnostics[i].message
             for quoted, option in options.items():

@@ -44,10 +44,16 @@ def _texts_bytes(texts: Iterable[str | None]) -> int:
     return sum(text_bytes(text) for text in texts)
 
 
-def shared_part(badge: BadgeClass, issuer: Issuer | None) -> int:
-    """The bytes every credential of ``badge`` holds of the badge's and the issuer's texts,
-    rounded up to :data:`STEP`."""
-    badge_bytes = 2 * _texts_bytes((badge.name, badge.description)) + text_bytes(badge.criteria)
+URLS = 16  # URLs of the site a credential holds whatever its badge (ids, images, status lists, keys)
+
+
+def shared_part(badge: BadgeClass, issuer: Issuer | None, base_url: str = "") -> int:
+    """The bytes every credential of ``badge`` holds of the badge's and the issuer's texts and of
+    the site's URLs (:data:`URLS` and one per component of a pathway: ``related``), rounded up to
+    :data:`STEP`."""
+    related = badge.requires.of if badge.requires else ()
+    badge_bytes = (URLS + len(related)) * len(base_url.encode()) + sum(ITEM + len(slug) for slug in related)
+    badge_bytes += 2 * _texts_bytes((badge.name, badge.description)) + text_bytes(badge.criteria)
     badge_bytes += _texts_bytes(badge.tags) + ITEM * (len(badge.tags) + len(badge.alignment))
     for alignment in badge.alignment:
         badge_bytes += _texts_bytes(

@@ -47,7 +47,8 @@ def email_hint(value: str) -> str | None:
             return f"write the address alone: {found.group(1)}"
     if re.search(r"\s", text) and EMAIL_RE.match(joined := "".join(text.split())):
         return f"an address has no spaces: {joined}"
-    foreign = next((c for c in text.rpartition("@")[2] if ord(c) > 0x7E), None)  # (in the domain: ASCII only)
+    domain = text.rpartition("@")[2] if "@" in text else ""
+    foreign = next((c for c in domain if ord(c) > 0x7E), None)  # (in the domain: ASCII only)
     if foreign is not None:
         name = unicodedata.name(foreign, "a character with no name")
         return (

@@ -164,7 +164,8 @@ def load_project(
     # of them (and of the issuer) but their validity and the shared part of their credentials'
     # size, rounded up to a step (credentialsize: it changes when a badge grows past a step).
     shared = {
-        slug: credentialsize.shared_part(badge, config.issuer if config else None) for slug, badge in badges.items()
+        slug: credentialsize.shared_part(badge, config.issuer if config else None, config.base_url if config else "")
+        for slug, badge in badges.items()
     }
     context = [sorted((slug, badge.valid_for, shared[slug]) for slug, badge in badges.items()), sorted(badge_files)]
     _check_badge_credential_sizes(badges, shared, diagnostics)

@@ -1008,7 +1008,13 @@
     var jwsUrl = new URL(jwsPath, location.href), hostedUrl = new URL(hostedPath, location.href);
     var jwsFile = sitePath(jwsUrl.href, root), hostedFile = sitePath(hostedUrl.href, root);
     var what = "the Open Badges 2.0 signed assertion " + jwsFile;
-    var texts = await Promise.all([fetchText(jwsUrl).then(null, missingOk), fetchJson(hostedUrl).then(null, missingOk)]);
+    var texts;
+    try {
+      texts = await Promise.all([fetchText(jwsUrl).then(null, missingOk), fetchJson(hostedUrl).then(null, missingOk)]);
+    } catch (error) {  // (sent, but not JSON, or sent from elsewhere: a review saw the whole check stop)
+      return {state: "fail", text: "The Open Badges 2.0 assertions cannot be read: " + describe(error),
+        problem: "its Open Badges 2.0 assertions cannot be read"};
+    }
     var jwsText = texts[0], hosted = texts[1];
     var signed = null, jws = null, readProblem = null;
     if (jwsText !== MISSING) {
@@ -1027,8 +1033,8 @@
       withdrawal = await ob2Withdrawal(root, hosted, [hostedUrl.href].concat(signed && typeof signed.id === "string" ?
         [signed.id] : []), hostedFile);
     } catch (error) {
-      return {state: "fail", text: "The issuer's Open Badges 2.0 revocation list could not be read: " + describe(error),
-        problem: "the issuer's Open Badges 2.0 revocation list could not be read"};
+      return {state: "fail", text: "The issuer's profile or Open Badges 2.0 revocation list could not be read: " +
+        describe(error), problem: "the issuer's Open Badges 2.0 revocation list could not be read"};
     }
     function result(fields) {
       fields.withdrawn = withdrawal.withdrawn;
@@ -1039,6 +1045,13 @@
     function fail(text, problem) { return result({state: "fail", text: text, problem: problem}); }
     function skip(text, unchecked) { return result({state: "skip", text: text, unchecked: unchecked}); }
     if (jwsText === MISSING) {
+      // The hosted assertion alone is what an OB 2.0 verifier accepts (HostedBadge needs no
+      // signature): it must still name the credential's earner, dates and badge (a review).
+      var hostedOther = isObject(hosted) ? ob2Mismatch(hosted, payload) : null;
+      if (hostedOther !== null) {
+        return fail("The hosted assertion " + hostedFile + " and the Open Badges 3.0 credential name a different " +
+          hostedOther + ".", "its hosted Open Badges 2.0 assertion and its credential name a different " + hostedOther);
+      }
       return skip("Not checked: could not download " + jwsFile + ". The Open Badges 2.0 signed assertion was not " +
         "checked.", "the Open Badges 2.0 signed assertion " + jwsFile + " (it could not be downloaded)");
     }
