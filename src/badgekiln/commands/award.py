@@ -310,7 +310,8 @@ def _sheet_dates(
                         "bad-date",
                         f"'{key}' is the number {value}, not a date",
                         location,
-                        "this looks like an Excel date shown as a number: format the column as a date in the sheet",
+                        "this looks like an Excel date shown as a number: format the column as a date in the "
+                        "spreadsheet (and save a CSV from it again), or write the dates as YYYY-MM-DD",
                     )
                 )
                 ok = False
