@@ -531,6 +531,10 @@ def _hosted_not_json(site, keys):
     return {ASSERTION: b"{not json"}
 
 
+def _hosted_alone_not_an_object(site, keys):
+    return {ASSERTION: b"null", JWS: (404, {"Content-Type": "text/plain"}, b"gone")}
+
+
 def _hosted_alone_for_another_earner(site, keys):
     hosted = load(site, ASSERTION)
     hosted["recipient"]["identity"] = "sha256$" + "2" * 64
@@ -547,6 +551,7 @@ def _hosted_alone_for_another_earner(site, keys):
         (_revocation_list_not_a_list, "revocations.json is not a RevocationList"),
         (_hosted_not_json, "The Open Badges 2.0 assertions cannot be read"),
         (_hosted_alone_for_another_earner, "name a different earner"),
+        (_hosted_alone_not_an_object, f"The hosted assertion awards/{VALID}/assertion.json is not a JSON object."),
     ],
     ids=[
         "key file not there",
@@ -556,6 +561,7 @@ def _hosted_alone_for_another_earner(site, keys):
         "null list",
         "hosted not JSON",
         "hosted alone, another earner",
+        "hosted alone, null",
     ],
 )
 def test_what_a_forger_controls_never_softens_the_verdict(page, example, keys, corrupt, expected):

@@ -1047,6 +1047,10 @@
     if (jwsText === MISSING) {
       // The hosted assertion alone is what an OB 2.0 verifier accepts (HostedBadge needs no
       // signature): it must still name the credential's earner, dates and badge (a review).
+      if (hosted !== MISSING && !isObject(hosted)) {
+        return fail("The hosted assertion " + hostedFile + " is not a JSON object.", "the hosted assertion " +
+          hostedFile + " is not an assertion");
+      }
       var hostedOther = isObject(hosted) ? ob2Mismatch(hosted, payload) : null;
       if (hostedOther !== null) {
         return fail("The hosted assertion " + hostedFile + " and the Open Badges 3.0 credential name a different " +
