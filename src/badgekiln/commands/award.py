@@ -115,27 +115,6 @@ def check_row(
     """Check one CSV row (or command-line award); problems go to ``diagnostics``, each at the cell
     of ``cells`` (column -> where its cell is) that it is about, else at ``location``. On the
     command line a message names the option (``--evidence-url``), not the column (a review)."""
-    start = len(diagnostics)
-    award = _check_row(row, location, badges, diagnostics, today, cells)
-    if location.path == "<command line>":
-        given = {str(value).strip() for value in row.values()}  # ('--badge email': "no badge 'email'" stays)
-        options = {f"'{key}'": f"--{key.replace('_', '-')}" for key in row if key and key not in given}
-        for i in range(start, len(diagnostics)):
-            message = diagnostics[i].message
-            for quoted, option in options.items():
-                message = message.replace(quoted, option)
-            diagnostics[i] = replace(diagnostics[i], message=message)
-    return award
-
-
-def _check_row(
-    row: dict[str, str],
-    location: SourceLocation,
-    badges,
-    diagnostics: list[Diagnostic],
-    today: date,
-    cells: dict[str, SourceLocation] | None,
-) -> NewAward | None:
     data = {k: (v or "").strip() for k, v in row.items() if k is not None}
     by_hand = location.path == "<command line>"
     fields = Fields(
@@ -147,6 +126,7 @@ def _check_row(
         if by_hand
         else (lambda key: f"fill in its '{key}' cell"),
         spelled=(lambda key, value: f"--{key.replace('_', '-')} {value}") if by_hand else None,
+        named=(lambda key: f"--{key.replace('_', '-')}") if by_hand else None,
     )
     name = fields.text("name", required=True, single_line=True, max_len=200)
     if name and (invisible := invisible_character(name)):
@@ -206,19 +186,23 @@ def _check_row(
     if given and badge is None:
         return None
     if issued_on and issued_on > today:
-        fields.error("future-date", f"'issued_on' ({issued_on}) is in the future", fields.where("issued_on"))
+        fields.error(
+            "future-date", f"{fields.named('issued_on')} ({issued_on}) is in the future", fields.where("issued_on")
+        )
         return None
     if issued_on and issued_on <= EMPTY_DATE_CELL:
         fields.error(
             "bad-date",
-            f"'issued_on' ({issued_on}) is the date a spreadsheet shows for an empty or zero cell formatted as a date",
+            f"{fields.named('issued_on')} ({issued_on}) is the date a spreadsheet shows for an empty or zero cell formatted as a date",
             fields.where("issued_on"),
             "fill in the real date of the award",
         )
         return None
     if issued_on and expires and expires <= issued_on:
         fields.error(
-            "bad-dates", f"'expires' ({expires}) must be after 'issued_on' ({issued_on})", fields.where("expires")
+            "bad-dates",
+            f"{fields.named('expires')} ({expires}) must be after {fields.named('issued_on')} ({issued_on})",
+            fields.where("expires"),
         )
         return None
     if not (name and email and badge and issued_on):

@@ -269,8 +269,11 @@ class Fields:
         *,
         missing_hint: Callable[[str], str] | None = None,
         spelled: Callable[[str, str], str] | None = None,
+        named: Callable[[str], str] | None = None,
     ):
         self.diagnostics = diagnostics
+        # how a message names a key: quoted ('issued_on'), or as its option (--issued-on)
+        self.named = named or (lambda key: f"'{key}'")
         self.what = what
         # how to give a missing key: a YAML line, unless the values come from a sheet's cells or options
         self._missing_hint = missing_hint or (lambda key: f"add a line '{key}: …'")
@@ -331,7 +334,7 @@ class Fields:
             if required and self.ok:  # (not a mapping at all: that one error says it, not one per key)
                 self.error(
                     "missing-key",
-                    f"{self.what} needs '{key}'",
+                    f"{self.what} needs {self.named(key)}",
                     self.location if key in self.data else self.where(key),  # (a sheet's empty cell: where it is)
                     self._missing_hint(key),
                 )
@@ -348,31 +351,33 @@ class Fields:
         if not isinstance(value, str):
             self.error(
                 "wrong-type",
-                f"'{key}' must be text, not {_kind(value)}",
+                f"{self.named(key)} must be text, not {_kind(value)}",
                 self.where(key),
                 f"put the value in quotes: {key}: {quoted(self.written(key))}",
             )
             return None
         value = value.strip()
         if required and not value:
-            self.error("empty", f"'{key}' must not be empty", self.where(key))
+            self.error("empty", f"{self.named(key)} must not be empty", self.where(key))
             return None
         if required and shows_nothing(value):
             self.error(
                 "empty",
-                f"'{key}' must not be empty: it holds only characters that show nothing "
+                f"{self.named(key)} must not be empty: it holds only characters that show nothing "
                 f"({', '.join(sorted({f'U+{ord(c):04X}' for c in value if not c.isspace()}))})",
                 self.where(key),
             )
             return None
         if len(value) > max_len:
-            self.error("too-long", f"'{key}' is {len(value)} characters; the limit is {max_len}", self.where(key))
+            self.error(
+                "too-long", f"{self.named(key)} is {len(value)} characters; the limit is {max_len}", self.where(key)
+            )
             return None
         bad = bad_character(value, allow_newlines=not single_line)
         if bad is not None:
             self.error(
                 "control-character",
-                f"'{key}' contains a character that is not text ({bad})",
+                f"{self.named(key)} contains a character that is not text ({bad})",
                 self.where(key),
                 "remove invisible characters pasted from another program",
             )
@@ -385,7 +390,7 @@ class Fields:
         if value is None:
             return default
         if not isinstance(value, bool):
-            self.error("wrong-type", f"'{key}' must be true or false, not {value!r}", self.where(key))
+            self.error("wrong-type", f"{self.named(key)} must be true or false, not {value!r}", self.where(key))
             return default
         return value
 
@@ -395,7 +400,7 @@ class Fields:
         if value is None:
             return default
         if isinstance(value, bool) or not isinstance(value, int):
-            self.error("wrong-type", f"'{key}' must be a whole number, not {value!r}", self.where(key))
+            self.error("wrong-type", f"{self.named(key)} must be a whole number, not {value!r}", self.where(key))
             return default
         return value
 
@@ -407,7 +412,7 @@ class Fields:
         if not isinstance(value, str) and pattern.match(self.written(key)):
             self.error(
                 "wrong-type",
-                f"'{key}' must be text, but YAML reads {self.written(key)} as {_kind(value)}; quote it",
+                f"{self.named(key)} must be text, but YAML reads {self.written(key)} as {_kind(value)}; quote it",
                 self.where(key),
                 f"write it in double quotes: {key}: {quoted(self.written(key))}",
             )
@@ -415,7 +420,7 @@ class Fields:
         if not isinstance(value, str) or not pattern.match(value):
             self.error(
                 "bad-identifier",
-                f"'{key}' must use only a-z, 0-9 and '-', starting with a letter or digit (got {value!r})",
+                f"{self.named(key)} must use only a-z, 0-9 and '-', starting with a letter or digit (got {value!r})",
                 self.where(key),
             )
             return None
@@ -435,7 +440,10 @@ class Fields:
             return None
         if not EMAIL_RE.match(value):
             self.error(
-                "bad-email", f"'{key}' is not a valid email address: {value!r}", self.where(key), email_hint(value)
+                "bad-email",
+                f"{self.named(key)} is not a valid email address: {value!r}",
+                self.where(key),
+                email_hint(value),
             )
             return None
         return value.lower()
@@ -449,7 +457,7 @@ class Fields:
         if problem is not None:
             self.error(
                 "bad-url",
-                f"'{key}' must be an absolute {' or '.join(schemes)} URL, not {value!r}: {problem}",
+                f"{self.named(key)} must be an absolute {' or '.join(schemes)} URL, not {value!r}: {problem}",
                 self.where(key),
                 URL_HINT,
             )
@@ -468,13 +476,13 @@ class Fields:
         if not match or value == "P":
             self.error(
                 "bad-duration",
-                f"'{key}' must be an ISO 8601 duration such as P3Y, P18M or P90D, not {value!r}",
+                f"{self.named(key)} must be an ISO 8601 duration such as P3Y, P18M or P90D, not {value!r}",
                 where,
             )
             return None
         years, months, weeks, days = (int(g or 0) for g in match.groups())
         if years + months + weeks + days == 0:
-            self.error("bad-duration", f"'{key}' must be longer than zero", where)
+            self.error("bad-duration", f"{self.named(key)} must be longer than zero", where)
             return None
         return Duration(years=years, months=months, days=days + 7 * weeks, text=value)
 
@@ -487,7 +495,9 @@ class Fields:
         for item, location in self.items(key):
             if not isinstance(item, str):
                 self.error(
-                    "wrong-type", f"every item of '{key}' must be a duration such as P60D, not {item!r}", location
+                    "wrong-type",
+                    f"every item of {self.named(key)} must be a duration such as P60D, not {item!r}",
+                    location,
                 )
                 continue
             duration = self._duration(item.strip(), key, location)
@@ -503,13 +513,15 @@ class Fields:
             return []
         if not isinstance(value, list):
             self.error(
-                "wrong-type", f"'{key}' must be a list (lines starting with '- '), not {_kind(value)}", self.where(key)
+                "wrong-type",
+                f"{self.named(key)} must be a list (lines starting with '- '), not {_kind(value)}",
+                self.where(key),
             )
             return []
         if most is not None and len(value) > most:
             self.error(
                 "too-many",
-                f"'{key}' has {len(value):,} items; at most {most:,} ({LIST_LIMITS.get(key, 'a limit')})",
+                f"{self.named(key)} has {len(value):,} items; at most {most:,} ({LIST_LIMITS.get(key, 'a limit')})",
                 self.where(key),
             )
             return []
@@ -521,7 +533,9 @@ class Fields:
         result = []
         for item, location in self.items(key, most=most):
             if not isinstance(item, str) or not item.strip() or _has_control(item, allow_newlines=False):
-                self.error("wrong-type", f"every item of '{key}' must be a short text, not {item!r}", location)
+                self.error(
+                    "wrong-type", f"every item of {self.named(key)} must be a short text, not {item!r}", location
+                )
                 continue
             result.append(item.strip())
         return tuple(result)
@@ -533,7 +547,7 @@ def parse_date(value: Any, fields: Fields, key: str) -> date | None:
     if match is None:
         fields.error(
             "bad-date",
-            f"'{key}' must be a date written YYYY-MM-DD, not {value!r}",
+            f"{fields.named(key)} must be a date written YYYY-MM-DD, not {value!r}",
             fields.where(key),
             iso_hint(value, key, fields.spelled),
         )
@@ -542,7 +556,7 @@ def parse_date(value: Any, fields: Fields, key: str) -> date | None:
     try:
         return date(year, month, day)
     except ValueError as exc:
-        fields.error("bad-date", f"'{key}' is not a real date: {value} ({exc})", fields.where(key))
+        fields.error("bad-date", f"{fields.named(key)} is not a real date: {value} ({exc})", fields.where(key))
         return None
 
 

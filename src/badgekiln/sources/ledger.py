@@ -376,13 +376,12 @@ class _Renames:
     def said(self, entry: Entry) -> Diagnostic | None:
         """The error at the new award that is ``entry``, or None when none is (it was deleted)."""
         found_id, sure = self.derived.get(entry.id), True
-        if found_id is not None and self.project.award(found_id) is not None:
-            found = self.project.award(found_id)
-        else:
+        if found_id is None:  # (not derived: the one new award of the badge, when it is one for one)
             same_badge = self.added_of.get(entry.badge, [])
             if len(same_badge) != 1 or self.removed_of[entry.badge] != 1:
                 return None
-            found, sure = self.project.award(same_badge[0]), False
+            found_id, sure = same_badge[0], False
+        found = self.project.award(found_id)
         if found is None:
             return None
         said = "was published as" if sure else "looks like award"
