@@ -480,6 +480,15 @@ def test_a_renamed_badge_file_with_published_awards_says_to_name_it_back(run, tm
     assert "there is no badge 'first-badge-basik'" in result.err and "did you mean 'first-badge-basic'" in result.err
 
 
+def _assert_refused_with_hint(run, tmp_path, value: str, written: str, code: str, hint: str) -> None:
+    """The minimal site with ``value`` in Ann's file written as ``written``: refused with ``code``, hinted."""
+    files = dict(MINIMAL)
+    files["recipients/ann.yaml"] = MINIMAL["recipients/ann.yaml"].replace(value, f'"{written}"')
+    result = run("check", "--source", str(write_site(tmp_path / "site", files)), "--today", TODAY)
+    assert result.code == 1 and f"error[{code}]" in result.err
+    assert f"hint: {hint}" in result.err, result.err
+
+
 @pytest.mark.parametrize(
     ("given", "hint"),
     [
@@ -492,12 +501,7 @@ def test_a_renamed_badge_file_with_published_awards_says_to_name_it_back(run, tm
 def test_an_address_refused_says_what_to_put_right_when_it_can(run, tmp_path, given, hint):
     # (a provider's review: "'email' is not a valid email address" with no word why, over an
     # address that looks right as printed, or as a mail program copies it)
-    files = dict(MINIMAL)
-    files["recipients/ann.yaml"] = MINIMAL["recipients/ann.yaml"].replace("ann@example.com", f'"{given}"')
-    site = write_site(tmp_path / "site", files)
-    result = run("check", "--source", str(site), "--today", TODAY)
-    assert result.code == 1 and "error[bad-email]" in result.err
-    assert f"hint: {hint}" in result.err, result.err
+    _assert_refused_with_hint(run, tmp_path, "ann@example.com", given, "bad-email", hint)
 
 
 @pytest.mark.parametrize(
@@ -511,12 +515,7 @@ def test_an_address_refused_says_what_to_put_right_when_it_can(run, tmp_path, gi
 )
 def test_a_date_written_another_way_gets_its_iso_form_as_a_hint(run, tmp_path, written, hint):
     # (a provider's review: only the local d/m/y way had a hint)
-    files = dict(MINIMAL)
-    files["recipients/ann.yaml"] = MINIMAL["recipients/ann.yaml"].replace("2026-01-15", f'"{written}"')
-    site = write_site(tmp_path / "site", files)
-    result = run("check", "--source", str(site), "--today", TODAY)
-    assert result.code == 1 and "error[bad-date]" in result.err
-    assert f"hint: {hint}" in result.err, result.err
+    _assert_refused_with_hint(run, tmp_path, "2026-01-15", written, "bad-date", hint)
 
 
 @pytest.mark.parametrize(
