@@ -192,7 +192,13 @@ def test_an_incremental_build_with_a_new_endorsement_equals_a_clean_one(tmp_path
 def test_endorse_refuses_a_bad_target_and_an_existing_name(tmp_path, run, endorser):
     site = endorser["site"]
     result = run("endorse", "--source", str(site), "--target", "ftp://x", "--comment", "x")
-    assert result.code == 1 and "not an https URL or a did:web" in result.err
+    assert result.code == 1 and "--target 'ftp://x' is not an https URL or a did:web" in result.err
+    # the options are named where the messages are made: a value is shown as given (a review: "the
+    # target x" read "--target '--target x'")
+    result = run("endorse", "--source", str(site), "--target", "the target x", "--comment", "x")
+    assert result.code == 1 and "--target 'the target x' is not an https URL" in result.err, result.err
+    result = run("endorse", "--source", str(site), "--target", A_URL + "issuer.json", "--comment", " ")
+    assert result.code == 1 and "--comment must not be empty" in result.err, result.err
     result = run(
         "endorse", "--source", str(site), "--target", A_URL + "issuer.json", "--comment", "x", "--name", "welding"
     )

@@ -99,7 +99,7 @@ def test_excel_sep_line_and_date_serial_numbers(minimal_site, run, tmp_path):
     result = award_sheet(run, minimal_site, sheet)
     assert result.code == 1
     assert "awards.csv:4:4 (column D): error[bad-date]: 'issued_on' is the number 46082, not a date" in result.err
-    assert "format the column as a date" in result.err
+    assert "format the column as a date in the spreadsheet and save the CSV from it again" in result.err
     assert (
         "awards.csv:2:5 (column E): warning[unused-column]: column E, 'note', is not used" in result.err
     )  # the header's line
@@ -1079,5 +1079,28 @@ def test_a_renewal_a_day_after_the_award_it_renews_is_said_to_be_a_likely_repeat
     result = award_sheet(run, minimal_site, sheet, "--today", "2027-11-02")
     assert result.code == 0, result.err
     assert "awards.csv:3: warning[renewal]" in result.err
-    assert "; it comes only 1 day after it: if the row was given twice, delete one" in result.err
+    assert "; it comes only 1 day after it: if it was entered twice, delete the new award instead" in result.err
     assert result.err.count("it comes only") == 1  # (a renewal a year on is a renewal)
+
+
+def test_a_short_badge_renewed_at_its_end_is_a_renewal_not_a_repeat(minimal_site, run, tmp_path):
+    # (a review: a badge valid for 14 days renewed on its last day was called "a row given twice")
+    badge = minimal_site / "badges/first-badge.yaml"
+    badge.write_text(badge.read_text() + "valid_for: P14D\n")
+    sheet = tmp_path / "awards.csv"
+    sheet.write_text(
+        "name,email,badge,issued_on\nLo Ma,lo@example.com,first-badge,2026-11-01\nLo Ma,lo@example.com,first-badge,2026-11-15\n"
+    )
+    result = award_sheet(run, minimal_site, sheet, "--today", "2026-11-20")
+    assert result.code == 0, result.err
+    assert "awards.csv:3: warning[renewal]" in result.err and "it comes only" not in result.err
+
+
+def test_a_number_date_in_a_workbook_says_to_format_the_column_not_to_save_a_csv(minimal_site, run, tmp_path):
+    book = openpyxl.Workbook()
+    book.active.append(["name", "email", "badge", "issued_on"])
+    book.active.append(["Zoe", "zoe@example.org", "first-badge", 46082])
+    book.save(tmp_path / "awards.xlsx")
+    result = award_sheet(run, minimal_site, tmp_path / "awards.xlsx")
+    assert result.code == 1
+    assert "format the column as a date in the sheet, or write the dates as YYYY-MM-DD" in result.err, result.err

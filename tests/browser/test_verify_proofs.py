@@ -535,6 +535,28 @@ def _hosted_alone_not_an_object(site, keys):
     return {ASSERTION: b"null", JWS: (404, {"Content-Type": "text/plain"}, b"gone")}
 
 
+def _gone():
+    return (404, {"Content-Type": "text/plain"}, b"gone")
+
+
+def _hosted_alone_with_another_id(site, keys):
+    hosted = load(site, ASSERTION)
+    hosted["id"] = "https://evil.example/a.json"
+    return {ASSERTION: hosted, JWS: _gone()}
+
+
+def _hosted_alone_with_forged_evidence(site, keys):
+    hosted = load(site, ASSERTION)
+    hosted["evidence"][0]["narrative"] = "Passed with distinction."
+    return {ASSERTION: hosted, JWS: _gone()}
+
+
+def _hosted_alone_for_another_badge_file(site, keys):
+    hosted = load(site, ASSERTION)
+    hosted["badge"] = hosted["badge"].replace("badge.json", "other.json")
+    return {ASSERTION: hosted, JWS: _gone()}
+
+
 def _hosted_alone_for_another_earner(site, keys):
     hosted = load(site, ASSERTION)
     hosted["recipient"]["identity"] = "sha256$" + "2" * 64
@@ -552,6 +574,9 @@ def _hosted_alone_for_another_earner(site, keys):
         (_hosted_not_json, "The Open Badges 2.0 assertions cannot be read"),
         (_hosted_alone_for_another_earner, "name a different earner"),
         (_hosted_alone_not_an_object, f"The hosted assertion awards/{VALID}/assertion.json is not a JSON object."),
+        (_hosted_alone_with_another_id, "is not as its site publishes it, at id"),
+        (_hosted_alone_with_forged_evidence, "name a different evidence"),
+        (_hosted_alone_for_another_badge_file, "name a different badge"),
     ],
     ids=[
         "key file not there",
@@ -562,6 +587,9 @@ def _hosted_alone_for_another_earner(site, keys):
         "hosted not JSON",
         "hosted alone, another earner",
         "hosted alone, null",
+        "hosted alone, another id",
+        "hosted alone, forged evidence",
+        "hosted alone, another badge file",
     ],
 )
 def test_what_a_forger_controls_never_softens_the_verdict(page, example, keys, corrupt, expected):

@@ -268,9 +268,10 @@ def _sheet_dates(
     date_format: str | None,
     diagnostics: list[Diagnostic],
     hinted: set[str],
+    text: bool = False,
 ) -> bool:
     """Turn the date cells of ``row`` into ``YYYY-MM-DD`` in place; False (and a diagnostic at the
-    cell, of ``cells``) when one is not a date."""
+    cell, of ``cells``) when one is not a date. ``text``: the sheet is a CSV (its hints say so)."""
     ok = True
     for key in DATE_COLUMNS:
         value = row.get(key)
@@ -295,7 +296,8 @@ def _sheet_dates(
                         f"'{key}' is the number {value}, not a date",
                         location,
                         "this looks like an Excel date shown as a number: format the column as a date in the "
-                        "spreadsheet (and save a CSV from it again), or write the dates as YYYY-MM-DD",
+                        + ("spreadsheet and save the CSV from it again" if text else "sheet")
+                        + ", or write the dates as YYYY-MM-DD",
                     )
                 )
                 ok = False
@@ -393,7 +395,7 @@ def awards_from_table(
                 )
             )
             continue
-        dated = _sheet_dates(row, cells, date_format, diagnostics, hinted)
+        dated = _sheet_dates(row, cells, date_format, diagnostics, hinted, not table.rel.lower().endswith(".xlsx"))
         texts = {k: v if isinstance(v, str) else str(v) for k, v in row.items()}
         texts["badge"] = badge_slug(texts.get("badge", ""), badges, by_name)
         if not dated:
@@ -532,7 +534,7 @@ def _renewed(award: NewAward, recipient: Recipient, project: Project, result: Aw
             f"{award.email}'s new {award.badge} award renews award {latest.id} (issued on {latest.issued_on}"
             + (f", expires {latest.expires}" if latest.expires else "")
             + "): it says 'renews', so the earlier award is no longer reminded"
-            + _soon_after(award.issued_on, latest.issued_on),
+            + _soon_after(award.issued_on, latest.issued_on, latest.expires),
             award.location,
             "if it is not a renewal, delete its 'renews:' line before you commit",
         )
@@ -543,14 +545,19 @@ def _renewed(award: NewAward, recipient: Recipient, project: Project, result: Aw
 RENEWED_SOON = 30  # days: a renewal this soon after the award it renews is more often a row given twice
 
 
-def _soon_after(issued_on: date, renewed_on: date) -> str:
+def _soon_after(issued_on: date, renewed_on: date, renewed_until: date | None) -> str:
     """What a renewal warning adds when the renewal comes within :data:`RENEWED_SOON` days of the
-    award it renews (a provider's review: a row entered twice with its date one day off became a
-    renewal, said like any other)."""
+    award it renews and in the first quarter of its term (a provider's review: a row entered twice
+    with its date one day off became a renewal, said like any other; a review: a badge valid for
+    14 days renewed on its last day is a renewal)."""
     days = (issued_on - renewed_on).days
-    if days > RENEWED_SOON:
+    term = (renewed_until - renewed_on).days if renewed_until else None
+    if days > RENEWED_SOON or (term is not None and days * 4 >= term):
         return ""
-    return f"; it comes only {days} day{'s' if days != 1 else ''} after it: if the row was given twice, delete one"
+    return (
+        f"; it comes only {days} day{'s' if days != 1 else ''} after it: if it was entered twice, "
+        "delete the new award instead"
+    )
 
 
 def _already_held(award: NewAward, recipient: Recipient, result: AwardResult) -> bool:
@@ -598,7 +605,9 @@ def _renews_in_this_run(award: NewAward, earlier: list[NewAward], project: Proje
             "renewal",
             f"{award.email}'s new {award.badge} award renews the one of {row} (award {latest.id}, issued on "
             f"{latest.issued_on}): it says 'renews', so the earlier award is no longer reminded"
-            + _soon_after(award.issued_on, latest.issued_on),
+            + _soon_after(
+                award.issued_on, latest.issued_on, latest.expires or badge_class.valid_for.after(latest.issued_on)
+            ),
             award.location,
             "if it is not a renewal, delete its 'renews:' line before you commit",
         )

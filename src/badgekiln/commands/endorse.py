@@ -94,18 +94,13 @@ def endorse(
     # The record as the next build reads it, checked as the build checks it, before anything is signed or written.
     problems: list[Diagnostic] = []
     try:
-        endorsing = check_giving(slug, parse_yaml(text, rel), SourceLocation(rel), problems)
+        endorsing = check_giving(slug, parse_yaml(text, rel), SourceLocation(rel), problems, options=True)
     except SourceError as e:
         endorsing, problems = None, [e.diagnostic]
     if endorsing is None:
         raise ConfigError(
             "the endorsement is refused, as the build would refuse its record: "
-            + "; ".join(
-                d.message.replace("'target'", "--target")
-                .replace("the target ", "--target ")
-                .replace("'comment'", "--comment")
-                for d in problems
-            )
+            + "; ".join(d.message for d in problems)
         )
     if record.exists():
         raise ConfigError(f"{record.relative_to(source).as_posix()} exists already; choose another --name")

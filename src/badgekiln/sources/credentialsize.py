@@ -26,9 +26,9 @@ from collections.abc import Iterable
 from badgekiln.models import BadgeClass, Evidence, Issuer
 
 LIMIT = 256 * 1024  # bytes: openbadgeslib's limit on a credential document
-# Bytes of a credential besides the texts counted here: the contexts, the ids and URLs (of a base
-# URL up to 200 characters), the recipient's hash, the status entries, the proof and the
-# indentation. A credential of the example site is 4.4 KB in all, its texts included.
+# Bytes of a credential besides the texts and the site's URLs counted here (shared_part): the
+# contexts, the parts of ids and URLs after the base URL, the recipient's hash, the status
+# entries, the proof and the indentation. A credential of the example site is 4.4 KB in all.
 FRAME = 8 * 1024
 STEP = 16 * 1024  # what a badge's shared part is rounded up to (see the module's text)
 ITEM = 160  # bytes around one tag, alignment or evidence entry (its keys, braces, indentation)

@@ -388,16 +388,20 @@ def _giving(source: Path, path: Path, diagnostics: list[Diagnostic]) -> Endorsin
     return check_giving(path.stem, doc.data, doc.location, diagnostics)
 
 
-def check_giving(slug: str, data: Any, location: SourceLocation, diagnostics: list[Diagnostic]) -> Endorsing | None:
+def check_giving(
+    slug: str, data: Any, location: SourceLocation, diagnostics: list[Diagnostic], *, options: bool = False
+) -> Endorsing | None:
     """An endorsement this site gives, from a ``site_src/endorsing/<slug>.yaml`` mapping (or what
-    ``badgekiln endorse`` is about to write there); problems go to ``diagnostics``."""
-    fields = Fields(data, location, diagnostics, f"endorsement {slug!r}")
+    ``badgekiln endorse`` is about to write there: ``options``, messages name its options, --target);
+    problems go to ``diagnostics``."""
+    named = (lambda key: f"--{key.replace('_', '-')}") if options else None
+    fields = Fields(data, location, diagnostics, f"endorsement {slug!r}", named=named)
     target = fields.text("target", required=True, single_line=True, max_len=2000)
     problem = _target_problem(target) if target else None
     if target and problem:
         fields.error(
             "bad-target",
-            f"the target {target!r} is not an https URL or a did:web: {problem}",
+            f"{'--target' if options else 'the target'} {target!r} is not an https URL or a did:web: {problem}",
             fields.where("target"),
             "the endorsed badge class's badge.json URL, or the issuer's profile URL or DID",
         )

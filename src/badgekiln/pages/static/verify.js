@@ -1052,6 +1052,11 @@
           hostedFile + " is not an assertion");
       }
       var hostedOther = isObject(hosted) ? ob2Mismatch(hosted, payload) : null;
+      var hostedOdd = isObject(hosted) ? hostedShape(hosted, hostedUrl) : null;
+      if (hostedOdd !== null) {
+        return fail("The hosted assertion " + hostedFile + " is not as its site publishes it, at " + hostedOdd + ".",
+          "the hosted assertion " + hostedFile + " is not as its site publishes it");
+      }
       if (hostedOther !== null) {
         return fail("The hosted assertion " + hostedFile + " and the Open Badges 3.0 credential name a different " +
           hostedOther + ".", "its hosted Open Badges 2.0 assertion and its credential name a different " + hostedOther);
@@ -1109,10 +1114,7 @@
     if (isObject(hosted)) {
       Object.keys(hosted).forEach(function (k) { if (!HOSTED_ONLY.has(k)) { put(theirs, k, hosted[k]); } });
     }
-    var differs = !isObject(hosted) ? "the top level" : hosted.id !== hostedUrl.href ? "id" :
-      difference({type: "HostedBadge"}, hosted.verification, "verification") ||
-      (hosted.revoked !== undefined && typeof hosted.revoked !== "boolean" ? "revoked" : null) ||
-      difference(mine, theirs, "");
+    var differs = !isObject(hosted) ? "the top level" : hostedShape(hosted, hostedUrl) || difference(mine, theirs, "");
     if (differs !== null) {
       return fail("The hosted assertion " + hostedFile + " differs from the signed assertion " + jwsFile + " at " +
         differs + ".", "the hosted assertion " + hostedFile + " differs from the signed one");
@@ -1233,10 +1235,33 @@
       return "expiry date";
     }
     var achievement = isObject(subject.achievement) ? subject.achievement : {};
-    var folder = function (url) { return typeof url === "string" ? url.slice(0, url.lastIndexOf("/") + 1) : null; };
-    if (folder(assertion.badge) === null || folder(assertion.badge) !== folder(achievement.id)) { return "badge"; }
+    var folder = typeof achievement.id === "string" ? achievement.id.slice(0, achievement.id.lastIndexOf("/") + 1) : null;
+    if (folder === null || assertion.badge !== folder + "badge.json") { return "badge"; }
+    if ((assertion.narrative || null) !== (subject.narrative || null)) { return "narrative"; }
+    var theirs = Array.isArray(assertion.evidence) ? assertion.evidence : assertion.evidence === undefined ? [] : null;
+    var ours = Array.isArray(credential.evidence) ? credential.evidence : [];
+    if (theirs === null || theirs.length !== ours.length || theirs.some(function (item, i) {
+      return !isObject(item) || ["id", "narrative", "name", "description"].some(function (key) {
+        return (item[key] === undefined ? null : item[key]) !== (ours[i][key] === undefined ? null : ours[i][key]);
+      });
+    })) { return "evidence"; }
     return null;
   }
+
+  /** Where a hosted assertion differs from what badgekiln publishes, whatever it says of the award
+   * (its own id, HostedBadge, a boolean revoked, no member a 2.0 assertion of ours does not have),
+   * or null: what can be checked of it without the signed one (a review). */
+  function hostedShape(hosted, hostedUrl) {
+    if (hosted.id !== hostedUrl.href) { return "id"; }
+    var shape = difference({type: "HostedBadge"}, hosted.verification, "verification");
+    if (shape !== null) { return shape; }
+    if (hosted.revoked !== undefined && typeof hosted.revoked !== "boolean") { return "revoked"; }
+    return Object.keys(hosted).find(function (key) { return !OB2_MEMBERS.has(key); }) || null;
+  }
+
+  // The members of an Open Badges 2.0 assertion as formats/ob2.py writes it (hosted).
+  var OB2_MEMBERS = new Set(["@context", "badge", "evidence", "expires", "id", "image", "issuedOn", "narrative",
+    "recipient", "revocationReason", "revoked", "type", "verification"]);
 
   function upper(text) { return text.charAt(0).toUpperCase() + text.slice(1); }
 
