@@ -123,7 +123,7 @@ def test_revoked_page_is_noindex_and_offers_no_sharing(example_output):
     # (an earner review: a revoked certificate printed with the signatory's signature on it)
     assert '<p class="signatory-name">Dr Amira Okafor</p>' in text and 'class="signature"' not in text
     assert page.meta["robots"] == "noindex"
-    assert "has earned" not in text and "Valid until" not in text
+    assert "has earned" not in text and "Expires on" not in text
     assert "share" not in page.classes and "embed-code" not in page.classes
     assert " download>" not in text  # neither the wallet download nor the baked image
     assert "linkedin.com/profile/add" not in text
@@ -335,7 +335,7 @@ def test_suspended_award_is_shown_suspended_and_not_shareable():
     assert "banner-suspended" in page.classes
     assert "Suspended</strong> since 1 July 2026: Membership lapsed." in text
     assert "share" not in page.classes and "embed-code" not in page.classes
-    assert "download>" not in text and "Valid until" not in text and "has earned" not in text
+    assert "download>" not in text and "Expires on" not in text and "has earned" not in text
     # (UX walkthrough: "was awarded, now suspended, Pipefitting" read awkwardly; the status follows the badge)
     heading = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", text.split("<h1>", 1)[1].split("</h1>", 1)[0])).strip()
     assert heading.endswith("was awarded Pipefitting now suspended"), heading
@@ -354,7 +354,7 @@ def test_revoked_award_rendered_directly():
     heading = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", text.split("<h1>", 1)[1].split("</h1>", 1)[0])).strip()
     assert heading.endswith("was awarded Pipefitting since revoked"), heading
     assert page.meta["robots"] == "noindex"
-    assert "Valid until" not in text and "has earned" not in text
+    assert "Expires on" not in text and "has earned" not in text
 
 
 def test_hidden_name_makes_a_valid_page_noindex():
@@ -496,7 +496,7 @@ def test_an_award_without_an_expiry_date_says_so_without_a_valid_until(example_o
     text, _page = award_page(example_output, "gprhxxb3dq")  # Network Cabling: no expiry date
     facts = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", text))
     assert "Expiry date Does not expire" in facts
-    assert "Valid until" not in facts
+    assert "Expires on" not in facts
 
 
 def test_the_wallet_download_says_how_a_wallet_app_takes_it(example_output):

@@ -348,6 +348,33 @@ def test_digest_sends_one_message_per_earner(minimal_site, run, smtp):
     assert read_notified(minimal_site / "site_src/notified.lock") == {"ann-first-1", "ann-second-1", "cat-1"}
 
 
+def test_the_expiry_date_is_said_as_the_day_the_badge_expires(minimal_site, run, smtp):
+    # ("valid until 1 March 2029" read as valid through that day: the badge expires as it begins,
+    # and a membership's "runs until" in the same emails is the last day of it)
+    write_site(
+        minimal_site,
+        {
+            "recipients/ann.yaml": """
+            name: Ann Example
+            email: ann@example.com
+            awards:
+              - id: ann-first-1
+                badge: first-badge
+                issued_on: 2026-03-01
+                expires: 2029-03-01
+        """
+        },
+    )
+    build(run, minimal_site)
+    result = run("notify", "--source", str(minimal_site), "--today", TODAY, *FAST)
+    assert result.code == 0, result.err
+    message = parse(smtp.messages_to("ann@example.com")[0])
+    said = "(issued 1 March 2026, expires on 1 March 2029)"
+    assert said in message.get_body(("plain",)).get_content()
+    assert said in message.get_body(("html",)).get_content().replace("\n", " ")
+    assert "until" not in message.get_body(("plain",)).get_content()
+
+
 def _png() -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (64, 64), (31, 95, 139)).save(buffer, format="PNG")

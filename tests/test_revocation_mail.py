@@ -225,11 +225,11 @@ def test_a_revoked_renewal_is_explained_before_the_reminder_of_the_award_it_rene
     assert reminder["Subject"] == "Course: your badge expires on 15 January 2027"
     text = revoked.get_body(("plain",)).get_content().replace("\r\n", "\n")
     html = revoked.get_body(("html",)).get_content()
-    said = "earlier award of this badge</a>, issued on 15 January 2026, is not affected: it stays valid until 15 January 2027."
+    said = "earlier award of this badge</a>, issued on 15 January 2026, is not affected: it stays valid and expires on 15 January 2027."
     assert said in html and 'href="https://badges.example.org/awards/ann-course-1/"' in html
     assert (
-        "Your earlier award of this badge, issued on 15 January 2026, is not affected: it stays valid until "
-        "15 January 2027.\nhttps://badges.example.org/awards/ann-course-1/\n" in text
+        "Your earlier award of this badge, issued on 15 January 2026, is not affected: it stays valid and expires "
+        "on 15 January 2027.\nhttps://badges.example.org/awards/ann-course-1/\n" in text
     )
 
 

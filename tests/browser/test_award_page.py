@@ -356,7 +356,7 @@ def test_banner_stays_hidden_before_expiry(page, example):
 def test_revoked_page_hides_sharing_and_wallet_download(page, example):
     page.goto(example.url(f"awards/{REVOKED}/"))
     text = page.inner_text(".certificate").lower()  # (labels are shown in capitals)
-    assert "has earned" not in text and "valid until" not in text
+    assert "has earned" not in text and "expires on" not in text
     assert "revoked on\n1 may 2026" in text
     assert page.locator(".share, #embed-code").count() == 0
     assert page.locator("a[download]").count() == 0

@@ -391,7 +391,7 @@ def test_verify_of_a_key_address_the_badge_names_that_is_not_there_is_not_verifi
         ('<time datetime="2026-03-01">1 March 2020</time>', "it was issued on 2026-03-01"),
         (
             '<time datetime="2029-03-01" class="expiry" data-expires="2029-03-01">1 March 2039</time>',
-            "it is valid until 2029-03-01",
+            "it expires on 2029-03-01",
         ),
     ],
 )
@@ -700,7 +700,7 @@ def test_award_page_works_without_javascript(browser, example):
         facts = dict(zip(page.locator(".facts dt").all_text_contents(), page.locator(".facts dd").all_text_contents()))
         assert facts["Issued by"] == "Northwind Training"
         assert facts["Issued on"] == "1 March 2026"
-        assert facts["Valid until"] == "1 March 2029"
+        assert facts["Expires on"] == "1 March 2029"
         assert facts["Status"] == "Valid"
         assert facts["Badge ID"] == VALID
         criteria = page.locator("section", has=page.locator("h2", has_text="Criteria"))

@@ -1317,7 +1317,7 @@
     var validUntil = typeof payload.validUntil === "string" ? payload.validUntil.slice(0, 10) : null;
     if (document.querySelector(".certificate .facts") &&
         (expires ? !showsDay(expires, expires.getAttribute("data-expires"), validUntil) : validUntil !== null)) {
-      return validUntil ? "it is valid until " + validUntil : "it does not expire";
+      return validUntil ? "it expires on " + validUntil : "it does not expire";
     }
     return null;
   }
