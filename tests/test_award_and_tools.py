@@ -115,7 +115,8 @@ def test_csv_import_creates_recipients_and_is_idempotent(minimal_site, run, tmp_
     again = run("award", "--csv", str(sheet), "--source", str(minimal_site), "--today", TODAY)
     assert "0 award(s) added, 3 skipped; nothing changed" in again.out
     # each skipped row says which row it is and which award it repeats (provider UX review)
-    assert "skipped: awards.csv:2: zoe@example.org already has first-badge issued on 2026-03-01 (award " in again.out
+    # (named by the path given, as an editor or a terminal opens it: a provider review)
+    assert f"skipped: {sheet}:2: zoe@example.org already has first-badge issued on 2026-03-01 (award " in again.out
 
 
 def test_csv_with_a_bad_row_writes_nothing_and_names_the_line(minimal_site, run, tmp_path):

@@ -191,8 +191,8 @@ def test_a_different_name_for_the_same_email_is_reported(minimal_site, run, tmp_
         "recipients/ann.yaml says 'Ann Example'"
     ) in result.err
     assert (
-        "awards.csv:5: warning[name-differs]: this row names kim@example.org 'Kim Li', but an earlier row "
-        "(awards.csv:4) says 'Kim Lee'" in result.err
+        "awards.csv:5: warning[name-differs]: this row names kim@example.org 'Kim Li', but row 4 of this sheet "
+        "says 'Kim Lee'" in result.err
     )
     assert result.err.count("name-differs") == 2
     assert "4 award(s) added" in result.out
@@ -1029,8 +1029,8 @@ def test_a_new_earner_named_as_one_on_file_is_warned_of(minimal_site, run, tmp_p
     ) in result.err
     assert "hint: if it is the same person, write ann@example.com (or correct the address on file)" in result.err
     assert (
-        "awards.csv:4: warning[same-name]: bo.li@example.com is a new earner, recipients/bo-li-2.yaml, but an "
-        "earlier row (awards.csv:3) has an earner of the same name, 'Bo Li', at bo@example.com"
+        "awards.csv:4: warning[same-name]: bo.li@example.com is a new earner, recipients/bo-li-2.yaml, but "
+        "row 3 of this sheet has an earner of the same name, 'Bo Li', at bo@example.com"
     ) in result.err
     assert result.err.count("warning[same-name]") == 2
     assert (minimal_site / "recipients/ann-example.yaml").exists()  # (namesakes are allowed: a warning only)

@@ -495,7 +495,7 @@ def add_awards(source: Path, awards: list[NewAward], today: date) -> AwardResult
                     namesakes.setdefault(name_key(known.name), (known.email, where, known.name))
             if twin := namesakes.get(name_key(award.name)):
                 result.warnings.append(_namesake(award, twin, f"recipients/{slug}.yaml"))
-            namesakes.setdefault(name_key(award.name), (award.email, f"an earlier row ({award.location})", award.name))
+            namesakes.setdefault(name_key(award.name), (award.email, _earlier(award), award.name))
             new_files[award.email] = (slug, award.name, [award])
     # Every file's new text is made before any is written: one that cannot be edited (an error
     # naming it) and nothing changes, as for a bad row.
@@ -725,13 +725,19 @@ def _namesake(award: NewAward, twin: tuple[str, str, str], new_file: str) -> Dia
     )
 
 
+def _earlier(award: NewAward) -> str:
+    """How a message names the row of ``award``, earlier than the one it is about: ``row 3 of
+    this sheet`` (the sheet's own path is at the start of the message, as the user gave it)."""
+    return f"{award.row} of this sheet" if award.row else "an earlier row"
+
+
 def _check_name(award: NewAward, recipient, new_files: dict, warnings: list[Diagnostic]) -> None:
     """Warn when a row names the earner of an email otherwise than the file (or an earlier row) does."""
     if recipient is not None:
         on_file, where = recipient.name, f"{recipient.location.path}"
     elif award.email in new_files:
         first = new_files[award.email][2][0]
-        on_file, where = first.name, f"an earlier row ({first.location})"
+        on_file, where = first.name, _earlier(first)
     else:
         return
     if not same_name(award.name, on_file):

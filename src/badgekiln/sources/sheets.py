@@ -121,7 +121,7 @@ def read_table(
     sheet: str | None = None,
 ) -> Table:
     """Read a CSV or .xlsx file of ``known`` columns; raises ValidationFailed with located problems."""
-    rel = path.name
+    rel = str(path)  # (as the user gave it: an editor or terminal opens it from the message)
     raw = read_source_bytes(path, rel, limit=MAX_SHEET_BYTES)
     if raw.startswith(_OLE_MAGIC):
         raise sheet_error(
