@@ -217,3 +217,28 @@ def test_report_expiring_leaves_out_renewed_awards(site, run):
     assert [r["award_id"] for r in json.loads(run(*args).out)] == ["ann-first-1", "bo-first-1"]
     with_awards(site, RENEWAL)
     assert [r["award_id"] for r in json.loads(run(*args).out)] == ["bo-first-1"]
+
+
+def test_an_award_suspended_by_hand_is_not_renewed_until_the_suspension_is_lifted(site, run, tmp_path):
+    # (a membership body's review: renewing a suspended award published a valid one beside it, and
+    # the earner was emailed "Your badge", undoing a disciplinary hold without a word)
+    args = ("--source", str(site), "--today", TODAY)
+    assert run("suspend", "ann-first-1", "--reason", "Under investigation", *args).code == 0
+    before = (site / "recipients/ann.yaml").read_text()
+    renew = run("award", "--renew", "ann-first-1", "--issued-on", "2026-11-20", *args)
+    assert renew.code == 1
+    assert "award 'ann-first-1' is suspended since 2026-11-22: Under investigation;" in renew.err
+    assert "lift the suspension first (badgekiln unsuspend ann-first-1)" in renew.err
+    sheet = tmp_path / "renewals.csv"
+    sheet.write_text("name,email,badge,issued_on\nAnn Example,ann@example.com,first-badge,2026-11-20\n")
+    row = run("award", "--csv", str(sheet), *args)
+    assert row.code == 1
+    assert (
+        f"{sheet}:2: error[renews-suspended]: ann@example.com's new first-badge award would renew award "
+        "ann-first-1, which is suspended since 2026-11-22: Under investigation"
+    ) in row.err
+    single = run("award", "--email", "ann@example.com", "--badge", "first-badge", "--issued-on", "2026-11-20", *args)
+    assert single.code == 1 and "error[renews-suspended]" in single.err
+    assert (site / "recipients/ann.yaml").read_text() == before  # nothing written
+    assert run("unsuspend", "ann-first-1", *args).code == 0
+    assert run("award", "--renew", "ann-first-1", "--issued-on", "2026-11-20", *args).code == 0

@@ -92,6 +92,7 @@ class AwardResult:
     created_files: list[str] = field(default_factory=list)
     warnings: list[Diagnostic] = field(default_factory=list)
     recorded: int = 0  # awards added to site_src/awards.lock
+    errors: list[Diagnostic] = field(default_factory=list)  # (any, and nothing is written)
 
 
 def name_key(name: str) -> str:
@@ -497,6 +498,8 @@ def add_awards(source: Path, awards: list[NewAward], today: date) -> AwardResult
                 result.warnings.append(_namesake(award, twin, f"recipients/{slug}.yaml"))
             namesakes.setdefault(name_key(award.name), (award.email, _earlier(award), award.name))
             new_files[award.email] = (slug, award.name, [award])
+    if result.errors:
+        raise ValidationFailed(result.errors + result.warnings)
     # Every file's new text is made before any is written: one that cannot be edited (an error
     # naming it) and nothing changes, as for a bad row.
     writes: list[tuple[str, str, str]] = []  # (file, new text, its line ends)
@@ -527,6 +530,17 @@ def _renewed(award: NewAward, recipient: Recipient, project: Project, result: Aw
     latest = renewed_award(project, recipient, award.badge, award.issued_on)
     if latest is None:
         return None
+    if held := _held_by_hand(latest):
+        result.errors.append(
+            Diagnostic(
+                "error",
+                "renews-suspended",
+                f"{award.email}'s new {award.badge} award would renew award {latest.id}, which is {held}",
+                award.location,
+                _LIFT_FIRST.format(id=latest.id),
+            )
+        )
+        return latest.id
     result.warnings.append(
         Diagnostic(
             "warning",
@@ -540,6 +554,22 @@ def _renewed(award: NewAward, recipient: Recipient, project: Project, result: Aw
         )
     )
     return latest.id
+
+
+_LIFT_FIRST = (
+    "a renewal is a valid award of the badge while the suspension holds (a membership's lapse "
+    "would suspend it too; a suspension written by hand does not carry over): if the renewal is "
+    "meant, lift the suspension first (badgekiln unsuspend {id}) and run this again"
+)
+
+
+def _held_by_hand(award: Award) -> str | None:
+    """``suspended since 2026-11-01: <reason>`` for an award suspended by its file (not a
+    membership's lapse, which suspends its renewal too), else None."""
+    held = award.suspended
+    if held is None or held.computed:
+        return None
+    return f"suspended since {held.on}: {held.reason}"
 
 
 RENEWED_SOON = 30  # days: a renewal this soon after the award it renews is more often a row given twice
@@ -693,6 +723,8 @@ def renew(source: Path, award_id: str, issued_on: date, today: date) -> AwardRes
     renewal = next((a for a in project.awards if a.renews == award_id), None)
     if renewal is not None:
         raise BadgekilnError(f"award {award_id!r} is already renewed by {renewal.id!r}; renew that one instead")
+    if held := _held_by_hand(earlier):
+        raise BadgekilnError(f"award {award_id!r} is {held}; " + _LIFT_FIRST.format(id=award_id))
     if issued_on <= earlier.issued_on:
         raise BadgekilnError(
             f"--issued-on ({issued_on}) must be after the renewed award's issue date ({earlier.issued_on})"
