@@ -55,8 +55,8 @@ def test_story_a_worker_reminded_60_days_before_expiry_and_renewed(site, run, sm
     assert "sent 1 message(s) (0 award(s), 1 reminder(s))" in result.out
     raw = smtp.messages_to("ann@example.com")[-1]
     message = parse(raw)
-    assert message["Subject"] == "First Badge: your badge expires on 15 January 2027"
-    assert b"\nSubject: First Badge: your badge expires on 15 January 2027\r\n" in raw  # (on one line, not folded)
+    assert message["Subject"] == "Your badge expires on 15 January 2027: First Badge"
+    assert b"\nSubject: Your badge expires on 15 January 2027: First Badge\r\n" in raw  # (on one line, not folded)
     text = message.get_body(("plain",)).get_content()
     html = message.get_body(("html",)).get_content()
     assert "expires on 15 January 2027, in 60 days" in text
@@ -88,6 +88,7 @@ def test_story_a_worker_reminded_60_days_before_expiry_and_renewed(site, run, sm
 
 def test_points_missed_together_send_one_reminder_for_the_nearest_and_record_both(site, run, smtp):
     build(run, site)
+    lock(site).write_text("# badgekiln\nann-first-1\t2026-01-15\n")  # announced already
     result = notify(run, site, "2027-01-10", "--award", "ann-first-1")
     assert result.code == 0, result.err
     reminders = [m for m in map(parse, smtp.messages_to("ann@example.com")) if "expires on" in m["Subject"]]
@@ -101,12 +102,29 @@ def test_points_missed_together_send_one_reminder_for_the_nearest_and_record_bot
 
 def test_dry_run_shows_the_reminders_and_sends_and_records_nothing(site, run, smtp):
     build(run, site)
+    lock(site).write_text("# badgekiln\nann-first-1\t2026-01-15\n")  # announced already
     result = run("notify", "--dry-run", "--source", str(site), "--today", "2026-11-20")
     assert result.code == 0, result.err
-    assert "Subject: First Badge: your badge expires on 15 January 2027" in result.out
+    assert "Subject: Your badge expires on 15 January 2027: First Badge" in result.out
     assert "https://example.org/renew/first" in result.out
-    assert "2 message(s) would be sent, 1 of them reminder(s) before expiry" in result.out
-    assert smtp.delivered == [] and not lock(site).exists()
+    assert "1 message(s) would be sent, 1 of them reminder(s) before expiry" in result.out
+    assert smtp.delivered == [] and lock(site).read_text() == "# badgekiln\nann-first-1\t2026-01-15\n"
+
+
+def test_an_award_not_announced_yet_is_not_reminded_until_it_is(site, run, smtp):
+    # (a membership body's review: with the pages not online yet, notify held every announcement
+    # back and sent the reminders, so each earner's first message was "your badge expires")
+    build(run, site)
+    first = notify(run, site, "2026-11-20")
+    assert first.code == 0, first.err
+    assert "sent 1 message(s) (1 award(s))" in first.out and len(smtp.delivered) == 1
+    assert parse(smtp.messages_to("ann@example.com")[0])["Subject"] == "Your badge: First Badge"
+    assert read_reminders(lock(site)) == {}
+    then = notify(run, site, "2026-11-21")
+    assert "sent 1 message(s) (0 award(s), 1 reminder(s))" in then.out
+    assert (
+        parse(smtp.messages_to("ann@example.com")[1])["Subject"] == "Your badge expires on 15 January 2027: First Badge"
+    )
 
 
 @pytest.mark.parametrize(
@@ -212,6 +230,8 @@ def test_report_expiring_remind_previews_each_point(site, run, smtp):
     args = ("report", "expiring", "--remind", "--source", str(site), "--today", "2026-11-20")
     assert "reminder P60D on 2026-11-16: not sent: not built yet" in run(*args).out
     build(run, site)
+    assert "reminder P60D on 2026-11-16: held until the award is announced" in run(*args).out
+    lock(site).write_text("# badgekiln\nann-first-1\t2026-01-15\n")  # announced
     table = run(*args)
     assert "reminder P60D on 2026-11-16: due" in table.out
     assert "reminder P7D on 2027-01-08: upcoming" in table.out

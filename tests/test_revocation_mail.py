@@ -61,8 +61,8 @@ def test_story_an_announced_award_is_revoked_and_its_earner_is_told_once(site, r
     assert "sent 1 message(s) (0 award(s), 1 revoked)" in result.out
     raw = smtp.messages_to("mo@example.com")[-1]
     message = parse(raw)
-    assert message["Subject"] == "Course: your badge has been revoked"
-    assert b"\nSubject: Course: your badge has been revoked\r\n" in raw  # (on one line, not folded)
+    assert message["Subject"] == "Your badge has been revoked: Course"
+    assert b"\nSubject: Your badge has been revoked: Course\r\n" in raw  # (on one line, not folded)
     text = message.get_body(("plain",)).get_content().replace("\r\n", "\n")
     html = message.get_body(("html",)).get_content()
     for body in (text, html):
@@ -123,17 +123,17 @@ def test_dry_run_save_and_award_limit_revocation_notices(site, run, smtp, tmp_pa
     saved = tmp_path / "preview"
     dry = run("notify", "--dry-run", "--save", str(saved), "--source", str(site), "--today", "2026-11-03")
     assert dry.code == 0, dry.err
-    assert "Subject: Course: your badge has been revoked" in dry.out and "Reason: Issued in error" in dry.out
+    assert "Subject: Your badge has been revoked: Course" in dry.out and "Reason: Issued in error" in dry.out
     assert "1 message(s) would be sent, 1 revoked (dry run: nothing sent)" in dry.out
     assert [p.name for p in saved.iterdir()] == ["001.eml"]
-    assert parse((saved / "001.eml").read_bytes())["Subject"] == "Course: your badge has been revoked"
+    assert parse((saved / "001.eml").read_bytes())["Subject"] == "Your badge has been revoked: Course"
     assert len(smtp.delivered) == 2 and read_revocation_notices(lock(site)) == {}  # (the announcements)
     other = notify(run, site, "2026-11-03", "--award", "mo-chartered")  # (announced again: --award does)
     assert "sent 1 message(s) (1 award(s))" in other.out and "revoked" not in other.out
     named = notify(run, site, "2026-11-03", "--award", "mo-course")
     assert "sent 1 message(s) (0 award(s), 1 revoked)" in named.out
     assert "not sent for mo-course" not in named.err  # (its notice is what is sent for it)
-    assert subjects(smtp)[-1] == "Course: your badge has been revoked"
+    assert subjects(smtp)[-1] == "Your badge has been revoked: Course"
     again = notify(run, site, "2026-11-04", "--award", "mo-course")  # once
     assert "sent 0 message(s)" in again.out and "not sent for mo-course: revoked" in again.err
 
@@ -183,8 +183,8 @@ def test_a_revoked_award_gets_no_reminder_nor_suspension_news_after_its_notice(s
     later = notify(run, site, "2026-11-20")
     assert "sent 1 message(s) (0 award(s), 1 suspended)" in later.out  # (the chartered award)
     assert "sent 0 message(s)" in notify(run, site, "2026-12-20").out
-    course = [s for s in subjects(smtp) if s.startswith("Course")]
-    assert course == ["Course: your badge is suspended", "Course: your badge has been revoked"]
+    course = [s for s in subjects(smtp) if s.endswith(": Course")]
+    assert course == ["Your badge: Course", "Your badge is suspended: Course", "Your badge has been revoked: Course"]
     assert read_reminders(lock(site)) == {}
 
 
@@ -221,8 +221,8 @@ def test_a_revoked_renewal_is_explained_before_the_reminder_of_the_award_it_rene
     result = notify(run, site, "2026-11-20")  # (the old award's 60-day point, 2026-11-16, has passed)
     assert "sent 2 message(s) (0 award(s), 1 reminder(s), 1 revoked)" in result.out, result.err
     revoked, reminder = (parse(raw) for raw in smtp.messages_to("ann@example.com")[2:])
-    assert revoked["Subject"] == "Course: your badge has been revoked"
-    assert reminder["Subject"] == "Course: your badge expires on 15 January 2027"
+    assert revoked["Subject"] == "Your badge has been revoked: Course"
+    assert reminder["Subject"] == "Your badge expires on 15 January 2027: Course"
     text = revoked.get_body(("plain",)).get_content().replace("\r\n", "\n")
     html = revoked.get_body(("html",)).get_content()
     said = "earlier award of this badge</a>, issued on 15 January 2026, is not affected: it stays valid and expires on 15 January 2027."
@@ -249,7 +249,7 @@ def test_a_hostile_reason_and_badge_name_stay_out_of_the_headers(site, run, smtp
     lines = assert_clean(smtp, to="mo@example.com", sender="badges@example.org")
     assert not any("evil2" in line or "evil3" in line for line in lines), lines
     message = parse(smtp.messages_to("mo@example.com")[0])
-    assert message["Subject"] == "Course Bcc: evil@attacker: your badge has been revoked"  # (one line, as text)
+    assert message["Subject"] == "Your badge has been revoked: Course Bcc: evil@attacker"  # (one line, as text)
     assert "=?utf-8?q?x=0D=0ABcc:_evil2@attacker?=" in message.get_body(("plain",)).get_content()
 
 
@@ -282,7 +282,7 @@ def test_a_reason_or_name_with_cr_lf_cannot_add_a_header(site, run, smtp):
     )
     lines = send_and_check(smtp, message, to=to)
     assert [line for line in lines if "attacker" in line] == [
-        "Subject: Course Bcc: evil2@attacker: your badge has been revoked"  # (the name as text, on one line)
+        "Subject: Your badge has been revoked: Course Bcc: evil2@attacker"  # (the name as text, on one line)
     ]
 
 

@@ -52,7 +52,7 @@ def test_story_a_member_is_told_of_the_lapse_once_and_of_the_renewal_once(site, 
     assert result.code == 0, result.err
     assert "sent 1 message(s) (0 award(s), 1 suspended)" in result.out
     message = parse(smtp.messages_to("mo@example.com")[-1])
-    assert message["Subject"] == "Chartered Member: your badge is suspended"
+    assert message["Subject"] == "Your badge is suspended: Chartered Member"
     text = message.get_body(("plain",)).get_content()
     html = message.get_body(("html",)).get_content()
     assert "has been suspended since 1 November 2026" in text and "Reason: membership lapsed" in text
@@ -75,7 +75,7 @@ def test_story_a_member_is_told_of_the_lapse_once_and_of_the_renewal_once(site, 
     assert renewed.code == 0, renewed.err
     assert "sent 1 message(s) (0 award(s), 1 reinstated)" in renewed.out
     message = parse(smtp.messages_to("mo@example.com")[-1])
-    assert message["Subject"] == "Chartered Member: your badge is valid again"
+    assert message["Subject"] == "Your badge is valid again: Chartered Member"
     assert "has been lifted: the badge is valid again" in message.get_body(("plain",)).get_content()
     assert "mo-chartered\t2026-11-05\treinstated 2026-11-01\n" in lock(site).read_text()
     assert "sent 0 message(s)" in notify(run, site, "2026-11-06").out and len(smtp.delivered) == 4
@@ -100,7 +100,7 @@ def test_a_hand_suspension_says_no_membership_and_dry_run_and_award_limit_it(sit
     lock(site).write_text("# badgekiln\nmo-chartered\t2026-10-31\nmo-course\t2026-10-31\n")
     dry = run("notify", "--dry-run", "--source", str(site), "--today", "2026-11-02")
     assert dry.code == 0, dry.err
-    assert "Subject: Course: your badge is suspended" in dry.out and "Reason: Under investigation" in dry.out
+    assert "Subject: Your badge is suspended: Course" in dry.out and "Reason: Under investigation" in dry.out
     assert "see that it is suspended.\n\nYour badge page:\n" in dry.out  # (a blank line before the link)
     assert "Renewing your membership" not in dry.out
     assert "1 message(s) would be sent, 1 suspended (dry run: nothing sent)" in dry.out
@@ -151,7 +151,7 @@ def test_a_hostile_reason_stays_in_the_body(site, run, smtp):
     lines = assert_clean(smtp, to="mo@example.com", sender="badges@example.org")
     assert not any("attacker" in line for line in lines)
     message = parse(smtp.messages_to("mo@example.com")[0])
-    assert message["Subject"] == "Course: your badge is suspended"
+    assert message["Subject"] == "Your badge is suspended: Course"
     assert "=?utf-8?q?x=0D=0ABcc:_evil@attacker?=" in message.get_body(("plain",)).get_content()
 
 
@@ -366,7 +366,7 @@ def test_valid_again_restates_the_expiry_and_a_reminder_of_a_membership_badge_sa
     text = lifted.get_body(("plain",)).get_content().replace("\r\n", "\n")
     assert "the badge is valid again. It expires on 30 June 2027.\n" in text
     assert "It expires on 30 June 2027." in lifted.get_body(("html",)).get_content()
-    assert reminder["Subject"] == "Chartered Member: your badge expires on 15 January 2027"
+    assert reminder["Subject"] == "Your badge expires on 15 January 2027: Chartered Member"
     stays = "Your badge stays valid until then as long as you are a member: your membership runs until 31 October 2027."
     assert stays in reminder.get_body(("plain",)).get_content()
     assert stays in reminder.get_body(("html",)).get_content()

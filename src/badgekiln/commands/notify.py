@@ -210,7 +210,9 @@ def plan_announcements(source: Path, today: date, *, only: tuple[str, ...] = ())
             announcements.append(
                 Announcement(recipient, project.badges[award.badge], award, config.url(urls.award_dir(award.id)))
             )
-    reminders = due_reminders(project, config, read_reminders(source / NOTIFIED), today, built=published, only=only)
+    reminders = due_reminders(
+        project, config, read_reminders(source / NOTIFIED), today, built=published, announced=done, only=only
+    )
     notices = due_notices(
         project, read_suspension_notices(source / NOTIFIED), today, built=published, announced=done, only=only
     )

@@ -97,6 +97,7 @@ def due_reminders(
     today: date,
     *,
     built: set[str] | dict | None = None,
+    announced: set[str] | dict | None = None,
     only: tuple[str, ...] = (),
 ) -> list[Reminder]:
     """The reminders to send on ``today`` (one per award at most), ordered by award id.
@@ -105,11 +106,16 @@ def due_reminders(
         sent: (award id, point, expiry date) → the day its reminder went out
             (:func:`~badgekiln.sources.notified.read_reminders`).
         built: the ids of awards that were built (their pages exist); None: all.
+        announced: the ids of awards whose earners were told of them; None: all. An award not
+            announced yet (its page not online, its message refused) is not reminded: an earner's
+            first message about a badge would be that it expires (a membership body's review).
         only: only these awards (empty: all).
     """
     reminders = []
     for award in project.awards:
         if award.expires is None or (only and award.id not in only) or (built is not None and award.id not in built):
+            continue
+        if announced is not None and award.id not in announced:
             continue
         badge = project.badges[award.badge]
         due = [
@@ -139,12 +145,18 @@ def schedule(
     today: date,
     *,
     built: bool = True,
+    announced: bool = True,
 ) -> list[ScheduledPoint]:
     """Every reminder point of ``award`` with its day and what became or will become of it
-    (``built``: whether the award was built, which a reminder's link needs)."""
+    (``built``: whether the award was built, which a reminder's link needs; ``announced``:
+    whether its earner was told of it, which a reminder waits for)."""
     if award.expires is None:
         return []
-    why_not = not_reminded(project, award, today) or (None if built else "not built yet")
+    why_not = (
+        not_reminded(project, award, today)
+        or (None if built else "not built yet")
+        or (None if announced else "not announced yet")
+    )
     rows = []
     for point in points_of(config, project.badges[award.badge]):
         due_on = point.before(award.expires)
@@ -153,6 +165,8 @@ def schedule(
             state = f"sent {day}"
         elif why_not == "suspended":  # (sent if the suspension ends before the award expires)
             state = "held while suspended"
+        elif why_not == "not announced yet":  # (sent once 'notify' has announced the award)
+            state = "held until the award is announced"
         elif why_not is not None:
             state = f"not sent: {why_not}"
         else:
@@ -203,6 +217,6 @@ def compose_reminder(
     )
     text = renderer.render("email-reminder.txt", **values).decode("utf-8")
     html = renderer.render("email-reminder.html", **values).decode("utf-8")
-    subject = f"{badge.name}: your badge expires on {long_date(award.expires)}"  # (no quotes: see suspension_mail)
+    subject = f"Your badge expires on {long_date(award.expires)}: {badge.name}"  # (no quotes: see suspension_mail)
     message = build_message(sender=sender, to=to, reply_to=reply_to, subject=subject, text=text, html=html, now=now)
     return message, to.addr_spec

@@ -11,7 +11,7 @@ from badgekiln.commands.reminders import ScheduledPoint, schedule
 from badgekiln.errors import BadgekilnError
 from badgekiln.sources.config import source_paths
 from badgekiln.sources.ledger import read_ledger
-from badgekiln.sources.notified import NOTIFIED, read_reminders
+from badgekiln.sources.notified import NOTIFIED, read_records, read_reminders
 from badgekiln.sources.validate import load_project
 
 
@@ -54,6 +54,7 @@ def expiring(
     project = loaded.project
     sent = read_reminders(source / NOTIFIED) if remind else {}
     built = read_ledger(source_paths(source).ledger, []).entries if remind else {}
+    announced = read_records(source / NOTIFIED) if remind else {}
     rows = []
     for recipient in project.recipients:
         for award in recipient.awards:
@@ -72,7 +73,17 @@ def expiring(
                     award.issued_on,
                     award.expires,
                     days_left,
-                    tuple(schedule(project, loaded.config, award, sent, today, built=award.id in built))
+                    tuple(
+                        schedule(
+                            project,
+                            loaded.config,
+                            award,
+                            sent,
+                            today,
+                            built=award.id in built,
+                            announced=award.id in announced,
+                        )
+                    )
                     if remind
                     else None,
                     award.suspended.on if award.suspended is not None else None,

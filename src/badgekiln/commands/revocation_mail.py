@@ -130,6 +130,6 @@ def compose_revocation(
     )
     text = renderer.render("email-revoked.txt", **values).decode("utf-8")
     html = renderer.render("email-revoked.html", **values).decode("utf-8")
-    subject = f"{badge.name}: your badge has been revoked"  # (no quotes: see suspension_mail)
+    subject = f"Your badge has been revoked: {badge.name}"  # (no quotes: see suspension_mail)
     message = build_message(sender=sender, to=to, reply_to=reply_to, subject=subject, text=text, html=html, now=now)
     return message, to.addr_spec

@@ -143,8 +143,8 @@ def compose_notice(
     # The badge's name first, then what happened; no quotation marks around it: the email
     # package treats a quoted name as one word and folds the whole subject onto a second line.
     if notice.kind == SUSPENDED:
-        subject = f"{badge.name}: your badge is suspended"
+        subject = f"Your badge is suspended: {badge.name}"
     else:
-        subject = f"{badge.name}: your badge is valid again"
+        subject = f"Your badge is valid again: {badge.name}"
     message = build_message(sender=sender, to=to, reply_to=reply_to, subject=subject, text=text, html=html, now=now)
     return message, to.addr_spec
