@@ -37,7 +37,7 @@ from badgekiln.sources.records import (
     yaml_plain,
     yaml_scalar,
 )
-from badgekiln.sources.sheets import Table, parse_map, read_table
+from badgekiln.sources.sheets import TOTALS_ROW, Table, parse_map, read_table
 from badgekiln.sources.validate import load_project
 
 CSV_COLUMNS = ("name", "email", "badge", "issued_on", "expires", "narrative", "evidence_url", "evidence_narrative")
@@ -369,9 +369,6 @@ def badge_names(badges) -> dict[str, str]:
 def _plain_name(name: str) -> str:
     """A badge's name with case and spacing aside (as sheets may write it)."""
     return " ".join(name.split()).casefold()
-
-
-TOTALS_ROW = re.compile(r"(?:grand\s+|sub)?(?:totals?|sum|count)\b", re.IGNORECASE)
 
 
 def awards_from_table(

@@ -566,14 +566,15 @@ _LOCAL_DATE = re.compile(r"^\s*(\d{1,2})[./-](\d{1,2})[./-](\d{4})\s*$")
 def iso_readings(value: Any) -> list[str]:
     """The days a date written another way may mean, as YYYY-MM-DD: the local way (31/12/2026,
     12.03.2026: both readings when day and month could be either), without leading zeros
-    (2026-4-1), or with the month's English name (4 April 2026, April 4, 2026, 1 Mar 2026)."""
+    (2026-4-1) or with slashes or dots (2027/12/31), or with the month's English name (4 April 2026,
+    April 4, 2026, 1 Mar 2026, 31-Dec-2027)."""
     text = value.strip() if isinstance(value, str) else ""
     pairs: list[tuple[int, int, int]] = []  # (year, month, day)
     if match := _LOCAL_DATE.match(text):
         first, second, year = (int(part) for part in match.groups())
         pairs = [(year, second, first), (year, first, second)]
     elif match := _LOOSE_ISO.match(text):
-        pairs = [(int(match[1]), int(match[2]), int(match[3]))]
+        pairs = [(int(match[1]), int(match[3]), int(match[4]))]
     elif (match := _DAY_MONTH.match(text)) and match[2].lower() in _MONTHS:
         pairs = [(int(match[3]), _MONTHS[match[2].lower()], int(match[1]))]
     elif (match := _MONTH_DAY.match(text)) and match[1].lower() in _MONTHS:
@@ -590,8 +591,8 @@ def iso_readings(value: Any) -> list[str]:
 _MONTH_NAMES = ("january february march april may june july august september october november december").split()
 _MONTHS = {name: n for n, name in enumerate(_MONTH_NAMES, 1)} | {name[:3]: n for n, name in enumerate(_MONTH_NAMES, 1)}
 _MONTHS["sept"] = 9
-_LOOSE_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
-_DAY_MONTH = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?\s+([A-Za-z]{3,9})\.?,?\s+(\d{4})$")
+_LOOSE_ISO = re.compile(r"^(\d{4})([-/.])(\d{1,2})\2(\d{1,2})$")  # (2026-4-1, 2027/12/31, 2027.12.31)
+_DAY_MONTH = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?(?:\s+|-)([A-Za-z]{3,9})\.?,?(?:\s+|-)(\d{4})$")  # (31-Dec-2027)
 _MONTH_DAY = re.compile(r"^([A-Za-z]{3,9})\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})$")
 
 

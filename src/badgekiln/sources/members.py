@@ -22,8 +22,8 @@ from badgekiln.errors import Diagnostic, SourceError, SourceLocation
 from badgekiln.models import Recipient
 from badgekiln.sources import safefiles
 from badgekiln.sources.config import SourceTree
-from badgekiln.sources.fields import DATE_RE, EMAIL_RE, bad_character, iso_hint
-from badgekiln.sources.sheets import ALIASES
+from badgekiln.sources.fields import DATE_RE, EMAIL_RE, bad_character, email_hint, iso_hint
+from badgekiln.sources.sheets import ALIASES, TOTALS_ROW
 
 MAX_MEMBERS_BYTES = 64 * 1024 * 1024  # bytes: an export of a few hundred thousand members
 MAX_CELL = 1024  # characters of one email or date cell
@@ -34,6 +34,20 @@ class Members(dict[str, date]):
     date is wrong (an error already names each: the earner is not said to have no membership)."""
 
     unread: frozenset[str] = frozenset()
+    unreadable: bool = False  # the file is there but could not be read (an error says why)
+
+
+def _unreadable() -> Members:
+    """The members of a file that could not be read: none known, none said to have no membership."""
+    members = Members()
+    members.unreadable = True
+    return members
+
+
+# Names a members file is given by mistake (read on a case-insensitive laptop, not on Linux CI)
+_NEAR_NAMES = frozenset(
+    f"{stem}.{ext}" for stem in ("members", "member", "membership", "memberships") for ext in ("csv", "txt", "xlsx")
+)
 
 
 def read_members(source: Path, diagnostics: list[Diagnostic]) -> dict[str, date]:
@@ -44,12 +58,13 @@ def read_members(source: Path, diagnostics: list[Diagnostic]) -> dict[str, date]
     """
     rel = SourceTree.MEMBERS
     if safefiles.kind(source, rel) is None:
+        _near_name(source, diagnostics)
         return {}
     try:
         data = safefiles.read_bytes(source, rel, limit=MAX_MEMBERS_BYTES)
     except SourceError as exc:
         diagnostics.append(exc.diagnostic)
-        return {}
+        return _unreadable()
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -63,8 +78,29 @@ def read_members(source: Path, diagnostics: list[Diagnostic]) -> dict[str, date]
                 "export it again as CSV UTF-8",
             )
         )
-        return {}
+        return _unreadable()
     return _parse(text, rel, diagnostics)
+
+
+def _near_name(source: Path, diagnostics: list[Diagnostic]) -> None:
+    """Warn of a members file under another name (``Members.csv``, ``member.csv``): it is not read,
+    so no membership lapses, and a laptop that ignores case may have read it (a review)."""
+    try:
+        entries = safefiles.list_dir(source, "site_src")
+    except SourceError:
+        return
+    for entry in entries:
+        if entry.name != "members.csv" and entry.name.lower() in _NEAR_NAMES:
+            diagnostics.append(
+                Diagnostic(
+                    "warning",
+                    "members-file-name",
+                    f"site_src/{entry.name} is not read: the memberships are read from site_src/members.csv "
+                    "only (the name in small letters), so no membership is known to lapse",
+                    SourceLocation(f"site_src/{entry.name}"),
+                    "rename it members.csv (a CSV with the columns email,until)",
+                )
+            )
 
 
 def _parse(text: str, rel: str, diagnostics: list[Diagnostic]) -> dict[str, date]:
@@ -73,7 +109,7 @@ def _parse(text: str, rel: str, diagnostics: list[Diagnostic]) -> dict[str, date
 
     if "\0" in text:
         error(text[: text.index("\0")].count("\n") + 1, "bad-csv", "members.csv contains a NUL byte")
-        return {}
+        return _unreadable()
     header_line = text.split("\n", 1)[0]
     delimiter = max((",", ";", "\t"), key=header_line.count)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
@@ -83,13 +119,13 @@ def _parse(text: str, rel: str, diagnostics: list[Diagnostic]) -> dict[str, date
         header = next(reader, None)
         if header is None:
             error(1, "bad-csv", "members.csv is empty", "the first line names the columns: email,until")
-            return {}
+            return _unreadable()
         names = ["_".join(cell.strip().lower().replace("-", " ").split()) for cell in header]
         if "email" not in names:  # (E-mail, Email address: read as award sheets read them)
             names = [ALIASES.get(name, name) for name in names]
         if names.count("email") > 1 or names.count("until") > 1:  # (as award sheets: never one of two at random)
             error(1, "bad-csv", f"members.csv has two columns of one name (columns: {', '.join(names)})", "delete one")
-            return {}
+            return _unreadable()
         missing = [name for name in ("email", "until") if name not in names]
         if missing:
             error(
@@ -98,7 +134,7 @@ def _parse(text: str, rel: str, diagnostics: list[Diagnostic]) -> dict[str, date
                 f"members.csv has no column {' or '.join(repr(m) for m in missing)} (columns: {', '.join(names)})",
                 "the first line names the columns: email,until (other columns are ignored)",
             )
-            return {}
+            return _unreadable()
         email_at, until_at = names.index("email"), names.index("until")
         for row in reader:
             line = reader.line_num
@@ -121,7 +157,16 @@ def _parse(text: str, rel: str, diagnostics: list[Diagnostic]) -> dict[str, date
                 error(line, "control-character", f"this row contains a character that is not text ({bad})")
                 continue
             if not EMAIL_RE.match(email):
-                error(line, "bad-email", f"{email!r} is not a valid email address")
+                first = next(cell.strip() for cell in row if cell.strip())
+                if TOTALS_ROW.match(first):  # (as award sheets say it: a review)
+                    error(
+                        line,
+                        "totals-row",
+                        f"this row looks like a totals row ({first[:40]!r}), not a member",
+                        "delete it from the file, or export the members' rows alone",
+                    )
+                else:
+                    error(line, "bad-email", f"{email!r} is not a valid email address", email_hint(email))
                 continue
             day = _date(until)
             if day is None:
@@ -138,7 +183,7 @@ def _parse(text: str, rel: str, diagnostics: list[Diagnostic]) -> dict[str, date
             members[key] = max(day, members.get(key, day))
     except csv.Error as exc:
         error(reader.line_num or 1, "bad-csv", f"members.csv cannot be read as CSV: {exc}", "export it again as CSV")
-        return {}
+        return _unreadable()
     members.unread = frozenset(unread)
     return members
 

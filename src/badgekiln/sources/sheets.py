@@ -86,6 +86,10 @@ _NOT_HINTED = frozenset(
 )
 
 
+# The first cell of a row a spreadsheet adds below the data: "Total", "Grand total", "Sum", "Count"
+TOTALS_ROW = re.compile(r"(?:grand\s+|sub)?(?:totals?|sum|count)\b", re.IGNORECASE)
+
+
 def column_key(name: str) -> str:
     """A header name as a key: ``' Issued On '`` and ``issued-on`` are ``issued_on``."""
     return "_".join(re.split(r"[\s\-_]+", name.replace("\ufeff", "").strip().casefold())).strip("_")

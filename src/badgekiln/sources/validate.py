@@ -830,6 +830,7 @@ def apply_memberships(
     such a badge with no membership on record is a warning, and their awards stay valid.
     """
     result = []
+    wrong_files = {d.location.path for d in diagnostics if d.is_error and d.location is not None}
     for recipient in recipients:
         needing = {
             row[ROW_ID]
@@ -840,8 +841,14 @@ def apply_memberships(
             result.append(recipient)
             continue
         known = [d for d in (recipient.membership_until, members.get(recipient.email)) if d is not None]
-        if not known and recipient.email.lower() in getattr(members, "unread", ()):
-            result.append(recipient)  # (its members.csv row is an error already: not "no membership")
+        if not known and (
+            recipient.email.lower() in getattr(members, "unread", ())
+            or getattr(members, "unreadable", False)
+            or (recipient.location is not None and recipient.location.path in wrong_files)
+        ):
+            # (its members.csv row, members.csv or its own file is an error already, a 'membership'
+            # written wrong among them: not "no membership", whose hint would say to add it: a review)
+            result.append(recipient)
             continue
         if not known:
             diagnostics.append(
