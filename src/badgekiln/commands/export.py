@@ -241,7 +241,7 @@ def write_report(source: Path, target: Path, data: bytes) -> None:
 
 
 def stats(rows: list[dict]) -> dict:
-    """Counts for ``report stats``: by badge, by month of issue, by status, and emails sent."""
+    """Counts for ``report stats``: by badge, by month of issue, by status, and awards announced by email."""
     by_badge: dict[str, dict] = {}
     for row in rows:
         entry = by_badge.setdefault(
@@ -293,5 +293,10 @@ def stats_table(summary: dict) -> str:
         f"CPD: {cpd['points']} point(s) logged by {cpd['earners']} earner(s), {cpd['points_last_year']} in the last year",
     ]
     emails = summary["emails"]
-    lines += ["", f"emails sent: {emails['sent']}; active awards not yet emailed: {emails['not_sent_active']}"]
+    # (awards whose announcement went out: reminders and news of the same awards are not counted,
+    # and "emails sent: 5" after ten messages read as a miscount: a membership body's review)
+    lines += [
+        "",
+        f"awards announced by email: {emails['sent']}; active awards not yet announced: {emails['not_sent_active']}",
+    ]
     return "\n".join(lines)
