@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import subprocess
 from datetime import datetime
 
 import openpyxl
@@ -125,6 +126,24 @@ def test_an_export_is_never_written_into_the_published_site(example_site, run):
         str(example_site / "no/such/folder/awards.csv"),
     )
     assert nowhere.code == 1 and "cannot write" in nowhere.err and "Traceback" not in nowhere.err
+
+
+def test_an_export_inside_the_sources_is_written_with_a_warning_unless_git_ignores_it(example_site, run, tmp_path):
+    # (a membership body's review: the README's "--output awards.xlsx" left the workbook where the
+    # site's "git add ." committed it)
+    args = ("export", "--source", str(example_site), "--today", TODAY, "--output")
+    inside = run(*args, str(example_site / "awards.csv"))
+    assert inside.code == 0 and (example_site / "awards.csv").exists()
+    assert "awards.csv is inside the site's folder, where the next 'git add .' commits it" in inside.err
+    assert "add it to .gitignore" in inside.err
+    outside = run(*args, str(tmp_path / "awards.csv"))
+    assert outside.code == 0 and "warning" not in outside.err
+    subprocess.run(["git", "init", "-q", str(example_site)], check=True)
+    (example_site / ".gitignore").write_text("/exports/\n")
+    (example_site / "exports").mkdir()
+    ignored = run(*args, str(example_site / "exports/awards.csv"))
+    assert ignored.code == 0 and "warning" not in ignored.err
+    assert "warning" in run(*args, str(example_site / "awards.csv")).err  # (in the repository, not ignored)
 
 
 def test_report_stats(example_site, run):

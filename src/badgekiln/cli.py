@@ -1080,7 +1080,7 @@ def export_command(
     output: Path | None,
 ) -> None:
     """Every award with its status, dates and URLs, for HR (includes earners' emails: never publish it)."""
-    from badgekiln.commands.export import export_rows, render, write_report
+    from badgekiln.commands.export import export_rows, in_the_sources, render, write_report
 
     suffix = output.suffix.lower().lstrip(".") if output is not None else ""
     if fmt is None:
@@ -1095,6 +1095,13 @@ def export_command(
     if output is not None:
         write_report(source.resolve(), output, data)
         click.echo(f"wrote {len(rows)} award(s) to {output}", err=True)
+        if in_the_sources(source, output):
+            click.echo(
+                f"warning: {output} is inside the site's folder, where the next 'git add .' commits it with "
+                "the sources (it holds earners' emails and their statuses): move it out, or write exports "
+                f"elsewhere (--output ~/{output.name}), or add it to .gitignore",
+                err=True,
+            )
     elif fmt == "xlsx" and sys.stdout.isatty():
         raise click.UsageError("an .xlsx export goes to a file: add --output awards.xlsx")
     else:

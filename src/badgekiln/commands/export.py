@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import os
+import subprocess
 import tempfile
 from collections import Counter
 from dataclasses import dataclass, replace
@@ -219,6 +220,26 @@ def check_private_target(source: Path, target: Path, what: str = "an export") ->
             f"{target} is inside {where}: {what} holds earners' emails and must never be published; "
             "write it somewhere else"
         )
+
+
+def in_the_sources(source: Path, target: Path) -> bool:
+    """Whether ``target`` is inside the site's folder where ``git add .`` would commit it: not in
+    ``.badgekiln/`` and not ignored by git (``git check-ignore``; without git, or outside a
+    repository, not ignored). An export left there went into git with the next commit of the
+    sources (a membership body's review: the README's examples wrote ``awards.xlsx`` there)."""
+    resolved, root = target.resolve(), source.resolve()
+    if root not in resolved.parents or (root / ".badgekiln") in resolved.parents:
+        return False
+    try:
+        checked = subprocess.run(
+            ["git", "-C", str(root), "check-ignore", "-q", "--", str(resolved)],
+            capture_output=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return True
+    return checked.returncode != 0
 
 
 def write_report(source: Path, target: Path, data: bytes) -> None:
