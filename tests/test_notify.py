@@ -111,8 +111,12 @@ def test_an_award_renewed_before_it_was_announced_is_not_announced_its_renewal_i
     assert result.code == 0, result.err
     assert "sent 1 message(s)" in result.out and "not sent for ann-first-1: renewed by " in result.err
     (message,) = [parse(raw) for raw in smtp.messages_to("ann@example.com")]
-    assert message["Subject"] == "Your badge: First Badge"
-    assert "ann-first-1" not in message.get_body(("plain",)).get_content()
+    # (a membership body's review: a renewal was announced word for word as a new award)
+    assert message["Subject"] == "Your renewed badge: First Badge"
+    text = message.get_body(("plain",)).get_content()
+    assert "ann-first-1" not in text and 'Example Issuer has renewed your badge "First Badge" (issued' in text
+    assert "has renewed your badge <strong>First Badge</strong>" in message.get_body(("html",)).get_content()
+    assert "and print a certificate." in text  # (the plain text says what the HTML says)
 
 
 def test_an_award_whose_renewal_was_revoked_is_still_announced(minimal_site, run, smtp):

@@ -312,7 +312,8 @@ def compose(
         text = renderer.render("email.txt", **values).decode("utf-8")
         html = renderer.render("email.html", **values).decode("utf-8")
         if len(group) == 1:
-            subject = f"Your badge: {group[0].badge.name}"
+            renewed = "renewed " if group[0].award.renews is not None else ""
+            subject = f"Your {renewed}badge: {group[0].badge.name}"
         else:
             subject = f"Your {len(group)} new badges from {config.issuer.name}"
         message = build_message(
@@ -380,6 +381,7 @@ def _template_values(
     for item in group:
         award_ctx = context.award_context(config, item.badge, item.recipient, item.award, today)
         award_ctx["shows_name"] = item.recipient.show_name
+        award_ctx["renews"] = item.award.renews is not None  # (said: "has renewed your badge", a review)
         image = images.get(item.badge.slug)
         items.append(
             {"badge": context.badge_context(item.badge), "award": award_ctx, "image_cid": image.cid if image else None}
