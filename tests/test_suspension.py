@@ -216,8 +216,8 @@ def test_a_member_whose_badges_lapse_with_the_membership_and_return_when_it_is_r
             "email": "mo@example.com",
             "badge": "chartered",
             "badge_name": "Chartered Member",
-            "since": "2026-11-01",
-            "reason": "membership lapsed",
+            "suspended_on": "2026-11-01",
+            "suspended_reason": "membership lapsed",
             "kind": "membership",
             "membership_until": "2026-10-31",
             "membership_lapsed": True,
@@ -375,7 +375,10 @@ def test_a_written_suspension_over_a_lapsed_membership_and_the_report_as_csv(tmp
     hosted = json.loads((site / "output/awards/mo-chartered/assertion.json").read_text())
     assert hosted["revocationReason"] == "Suspended: =HYPERLINK(1)"  # the written one wins over the lapse
     table = run("report", "suspended", "--format", "csv", *src).out.splitlines()
-    assert table[0] == "award_id,recipient,email,badge,badge_name,since,reason,kind,membership_until,membership_lapsed"
+    assert (
+        table[0]
+        == "award_id,recipient,email,badge,badge_name,suspended_on,suspended_reason,kind,membership_until,membership_lapsed"
+    )
     assert table[1] == (
         "mo-chartered,Mo Member,mo@example.com,chartered,Chartered Member,2026-11-01,'=HYPERLINK(1),written,"
         "2026-10-31,yes"

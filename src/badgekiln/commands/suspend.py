@@ -98,8 +98,9 @@ class SuspendedRow:
             "email": self.email,
             "badge": self.badge,
             "badge_name": self.badge_name,
-            "since": self.since.isoformat(),
-            "reason": self.reason,
+            # (named as export names them: a review found "since" here and "suspended_on" there)
+            "suspended_on": self.since.isoformat(),
+            "suspended_reason": self.reason,
             "kind": self.kind,
             "membership_until": self.membership_until.isoformat() if self.membership_until else "",
             "membership_lapsed": self.membership_lapsed,
