@@ -132,10 +132,10 @@ def test_an_export_inside_the_sources_is_written_with_a_warning_unless_git_ignor
     # (a membership body's review: the README's "--output awards.xlsx" left the workbook where the
     # site's "git add ." committed it)
     args = ("export", "--source", str(example_site), "--today", TODAY, "--output")
-    inside = run(*args, str(example_site / "awards.csv"))
-    assert inside.code == 0 and (example_site / "awards.csv").exists()
-    assert "awards.csv is inside the site's folder, where the next 'git add .' commits it" in inside.err
-    assert "add it to .gitignore" in inside.err
+    inside = run(*args, str(example_site / "my awards.csv"))
+    assert inside.code == 0 and (example_site / "my awards.csv").exists()
+    assert "my awards.csv is inside the site's folder, where it is kept with the sources" in inside.err  # (no git)
+    assert "(--output ~/'my awards.csv'), or add it to .gitignore" in inside.err
     outside = run(*args, str(tmp_path / "awards.csv"))
     assert outside.code == 0 and "warning" not in outside.err
     subprocess.run(["git", "init", "-q", str(example_site)], check=True)
@@ -143,7 +143,8 @@ def test_an_export_inside_the_sources_is_written_with_a_warning_unless_git_ignor
     (example_site / "exports").mkdir()
     ignored = run(*args, str(example_site / "exports/awards.csv"))
     assert ignored.code == 0 and "warning" not in ignored.err
-    assert "warning" in run(*args, str(example_site / "awards.csv")).err  # (in the repository, not ignored)
+    committed = run(*args, str(example_site / "awards.csv"))  # (in the repository, not ignored)
+    assert "awards.csv is inside the site's folder, where the next 'git add .' commits it" in committed.err
 
 
 def test_report_stats(example_site, run):

@@ -62,9 +62,9 @@ def test_story_a_worker_reminded_60_days_before_expiry_and_renewed(site, run, sm
     assert "expires on 15 January 2027, in 60 days" in text
     assert "https://example.org/renew/first" in text and 'href="https://example.org/renew/first"' in html
     assert "https://badges.example.org/awards/ann-first-1/" in text
-    assert "Your badge stays valid until then.\n\nYour badge page:\n" in text.replace("\r\n", "\n")
+    assert "Your badge stays valid until it expires.\n\nYour badge page:\n" in text.replace("\r\n", "\n")
     assert "member" not in text
-    assert "<p>Your badge stays valid until then.</p>" in html
+    assert "<p>Your badge stays valid until it expires.</p>" in html
     assert read_reminders(lock(site)) == {("ann-first-1", "P60D", "2027-01-15"): "2026-11-16"}
     assert read_dates(lock(site)) == {"ann-first-1": ISSUED}  # announcements are read as before
     # Once: the next day sends nothing.

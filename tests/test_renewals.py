@@ -223,11 +223,11 @@ def test_an_award_suspended_by_hand_is_not_renewed_until_the_suspension_is_lifte
     # (a membership body's review: renewing a suspended award published a valid one beside it, and
     # the earner was emailed "Your badge", undoing a disciplinary hold without a word)
     args = ("--source", str(site), "--today", TODAY)
-    assert run("suspend", "ann-first-1", "--reason", "Under investigation", *args).code == 0
+    assert run("suspend", "ann-first-1", "--reason", "Under investigation", "--on", "2026-11-01", *args).code == 0
     before = (site / "recipients/ann.yaml").read_text()
     renew = run("award", "--renew", "ann-first-1", "--issued-on", "2026-11-20", *args)
     assert renew.code == 1
-    assert "award 'ann-first-1' is suspended since 2026-11-22: Under investigation;" in renew.err
+    assert "award 'ann-first-1' is suspended since 2026-11-01: Under investigation;" in renew.err
     assert "lift the suspension first (badgekiln unsuspend ann-first-1)" in renew.err
     sheet = tmp_path / "renewals.csv"
     sheet.write_text("name,email,badge,issued_on\nAnn Example,ann@example.com,first-badge,2026-11-20\n")
@@ -235,10 +235,42 @@ def test_an_award_suspended_by_hand_is_not_renewed_until_the_suspension_is_lifte
     assert row.code == 1
     assert (
         f"{sheet}:2: error[renews-suspended]: ann@example.com's new first-badge award would renew award "
-        "ann-first-1, which is suspended since 2026-11-22: Under investigation"
+        "ann-first-1, which is suspended since 2026-11-01: Under investigation"
     ) in row.err
     single = run("award", "--email", "ann@example.com", "--badge", "first-badge", "--issued-on", "2026-11-20", *args)
     assert single.code == 1 and "error[renews-suspended]" in single.err
     assert (site / "recipients/ann.yaml").read_text() == before  # nothing written
+    # written by hand, the build refuses it as it refuses the renewal of a revoked award
+    held = ANN + "        suspended: {on: 2026-11-01, reason: Under investigation}\n"
+    write_site(site, {"recipients/ann.yaml": held + "      - " + "\n        ".join(RENEWAL.splitlines()) + "\n"})
+    written = check(run, site)
+    assert written.code == 1 and "error[bad-renewal]: award 'ann-first-1' is suspended since 2026-11-01" in written.err
+    # a renewal issued before the hold began renews it (the hold came later: 'suspend' says so)
+    (site / "recipients/ann.yaml").write_text(before)
+    earlier = run("award", "--renew", "ann-first-1", "--issued-on", "2026-10-20", *args)
+    assert earlier.code == 0, earlier.err
+    (site / "recipients/ann.yaml").write_text(before)
     assert run("unsuspend", "ann-first-1", *args).code == 0
     assert run("award", "--renew", "ann-first-1", "--issued-on", "2026-11-20", *args).code == 0
+
+
+def test_a_hold_on_an_award_that_had_expired_does_not_stop_its_renewal(site, run):
+    # (a review: a suspension written on an award that expired years ago blocked the badge for good)
+    args = ("--source", str(site), "--today", TODAY)
+    held = ANN.replace(
+        "issued_on: 2026-01-15", "issued_on: 2024-01-15\n        suspended: {on: 2024-06-01, reason: Held}"
+    )
+    write_site(site, {"recipients/ann.yaml": held})
+    renewed = run("award", "--renew", "ann-first-1", "--issued-on", "2026-11-20", *args)
+    assert renewed.code == 0, renewed.err
+    assert check(run, site).code == 0
+
+
+def test_suspending_a_renewed_award_says_its_renewal_stays_valid(site, run):
+    args = ("--source", str(site), "--today", TODAY)
+    with_awards(site, RENEWAL)
+    held = run("suspend", "ann-first-1", "--reason", "Under investigation", *args)
+    assert held.code == 0
+    assert "award ann-first-1 is renewed by ann-first-2, which stays valid" in held.err
+    assert "badgekiln suspend ann-first-2" in held.err
+    assert check(run, site).code == 0  # (suspended after it was renewed: allowed)

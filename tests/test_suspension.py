@@ -594,20 +594,57 @@ def test_a_membership_written_wrong_in_the_file_is_its_error_alone(tmp_path, run
     assert "no-membership" not in result.err
 
 
-@pytest.mark.parametrize("name", ["Members.csv", "member.csv", "MEMBERS.CSV", "memberships.csv"])
-def test_a_members_file_under_another_name_is_warned_of(tmp_path, run, name):
+@pytest.mark.parametrize(
+    "name, hint",
+    [
+        ("Members.csv", "rename it members.csv"),
+        ("member.csv", "rename it members.csv"),
+        ("MEMBERS.CSV", "rename it members.csv"),
+        ("memberships.csv", "rename it members.csv"),
+        ("members.xlsx", "export it as a CSV named members.csv"),
+    ],
+)
+def test_a_members_file_under_another_name_is_warned_of(tmp_path, run, name, hint):
     # (read on a laptop that ignores case, never on Linux CI: lapsed members stayed valid there)
     site = write_site(tmp_path / "site", MEMBER_SITE)
     (site / "site_src" / name).write_text("email,until\nmo@example.com,2027-06-30\n")
     result = run("check", "--source", str(site), "--today", "2026-05-01")
     assert f"site_src/{name}: warning[members-file-name]: site_src/{name} is not read" in result.err, result.err
-    assert "rename it members.csv" in result.err
+    assert f"hint: {hint}, with the columns email,until" in result.err
+
+
+def test_the_members_file_name_warning_is_for_files_of_sites_with_membership_badges(tmp_path, run):
+    site = write_site(tmp_path / "site", MEMBER_SITE)
+    (site / "site_src/members.csv").write_text("email,until\nmo@example.com,2027-06-30\n")
+    (site / "site_src/Members.csv").write_text("email,until\n")  # (beside the one read: said too)
+    (site / "site_src/member.csv").mkdir()  # (a folder: nothing a membership system exports)
+    (site / "site_src/membership.txt").symlink_to(site / "site_src/members.csv")
+    result = run("check", "--source", str(site), "--today", "2026-05-01")
+    assert result.err.count("members-file-name") == 1 and "site_src/Members.csv is not read" in result.err
+    chartered = site / "badges/chartered.yaml"
+    chartered.write_text(chartered.read_text().replace("requires_membership: true", ""))
+    assert "members-file-name" not in run("check", "--source", str(site), "--today", "2026-05-01").err
+
+
+def test_another_error_in_the_earners_file_does_not_hide_that_they_have_no_membership(tmp_path, run):
+    site = write_site(tmp_path / "site", MEMBER_SITE)
+    path = site / "recipients/mo.yaml"
+    path.write_text(
+        path.read_text()
+        .replace("membership: {until: 2026-10-31}\n", "")
+        .replace("badge: course", "badge: course\n    narrative: 7")
+    )
+    result = run("check", "--source", str(site), "--today", "2026-05-01")
+    assert result.code == 1 and "error[" in result.err and "warning[no-membership]" in result.err, result.err
 
 
 @pytest.mark.parametrize(
     "row, said",
     [
         ("Total,,\n", "site_src/members.csv:3: error[totals-row]: this row looks like a totals row ('Total')"),
+        ("Grand total:,,\n", "error[totals-row]"),
+        ("Count Basie,,\n", "error[bad-email]: 'Count Basie' is not"),  # (a name, not a totals row: a review)
+        ("bad@@example.com,2027-06-30\n", "error[bad-email]: 'bad@@example.com' is not a valid email address"),
         ("Bob Baker <bob@example.com>,2027-06-30\n", "hint: write the address alone: bob@example.com"),
         ("bob@example.com,2027/12/31\n", "hint: write it year-month-day: 2027-12-31"),
         ("bob@example.com,31-Dec-2027\n", "hint: write it year-month-day: 2027-12-31"),
@@ -618,3 +655,20 @@ def test_members_csv_mistakes_say_how_to_put_them_right(tmp_path, run, row, said
     (site / "site_src/members.csv").write_text("email,until\nmo@example.com,2027-06-30\n" + row)
     result = run("check", "--source", str(site), "--today", "2026-05-01")
     assert result.code == 1 and said in result.err, result.err
+
+
+def test_a_members_row_with_its_address_written_another_way_is_its_error_alone(tmp_path, run):
+    site = write_site(tmp_path / "site", MEMBER_SITE)
+    _without_membership(site)
+    (site / "site_src/members.csv").write_text("email,until\nMo Member <mo@example.com>,2027-06-30\n")
+    result = run("check", "--source", str(site), "--today", "2026-05-01")
+    assert result.code == 1 and "hint: write the address alone: mo@example.com" in result.err
+    assert "no-membership" not in result.err
+
+
+def test_members_csv_totals_row_is_only_a_row_without_an_address(tmp_path, run):
+    # (a review: "Count Basie" and "Total Fitness Ltd" are members, to be put right, not deleted)
+    site = write_site(tmp_path / "site", MEMBER_SITE)
+    (site / "site_src/members.csv").write_text("name,email,until\nTotal Fitness Ltd,ann@@example.com,2027-01-01\n")
+    result = run("check", "--source", str(site), "--today", "2026-05-01")
+    assert "error[bad-email]" in result.err and "totals-row" not in result.err, result.err

@@ -367,6 +367,6 @@ def test_valid_again_restates_the_expiry_and_a_reminder_of_a_membership_badge_sa
     assert "the badge is valid again. It expires on 30 June 2027.\n" in text
     assert "It expires on 30 June 2027." in lifted.get_body(("html",)).get_content()
     assert reminder["Subject"] == "Your badge expires on 15 January 2027: Chartered Member"
-    stays = "Your badge stays valid until then as long as you are a member: your membership runs until 31 October 2027."
+    stays = "Your badge stays valid until it expires, as long as you are a member: the last day of your membership is 31 October 2027."
     assert stays in reminder.get_body(("plain",)).get_content()
     assert stays in reminder.get_body(("html",)).get_content()

@@ -1095,11 +1095,12 @@ def export_command(
     if output is not None:
         write_report(source.resolve(), output, data)
         click.echo(f"wrote {len(rows)} award(s) to {output}", err=True)
-        if in_the_sources(source, output):
+        if kept := in_the_sources(source, output):
+            where = "where the next 'git add .' commits it" if kept == "git" else "where it is kept"
             click.echo(
-                f"warning: {output} is inside the site's folder, where the next 'git add .' commits it with "
-                "the sources (it holds earners' emails and their statuses): move it out, or write exports "
-                f"elsewhere (--output ~/{output.name}), or add it to .gitignore",
+                f"warning: {output} is inside the site's folder, {where} with the sources (it holds earners' "
+                "emails and their statuses): move it out, or write exports elsewhere (--output "
+                f"~/{shlex.quote(output.name)}), or add it to .gitignore",
                 err=True,
             )
     elif fmt == "xlsx" and sys.stdout.isatty():

@@ -172,6 +172,13 @@ class Award:
         """True when the award has an expiry date on or before ``at``."""
         return self.expires is not None and self.expires <= at
 
+    def held_by_hand(self, day: date) -> bool:
+        """Whether a suspension written in the award's file (not a lapsed membership's) holds it on
+        ``day``: begun by then, on an award not expired by then. A renewal issued that day would be a
+        valid award beside the one held (a membership body's review), so it may not renew it."""
+        held = self.suspended
+        return held is not None and not held.computed and held.on <= day and not self.is_expired(day)
+
     def as_issued(self) -> Award:
         """The award without its revocation and suspension: what its credentials state (a
         revocation or a suspension is published by the status lists and the OB 2.0 assertion and

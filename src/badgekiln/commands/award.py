@@ -527,7 +527,7 @@ def _renewed(award: NewAward, recipient: Recipient, project: Project, result: Aw
     latest = renewed_award(project, recipient, award.badge, award.issued_on)
     if latest is None:
         return None
-    if held := _held_by_hand(latest):
+    if held := _held_by_hand(latest, award.issued_on):
         result.errors.append(
             Diagnostic(
                 "error",
@@ -560,13 +560,12 @@ _LIFT_FIRST = (
 )
 
 
-def _held_by_hand(award: Award) -> str | None:
-    """``suspended since 2026-11-01: <reason>`` for an award suspended by its file (not a
-    membership's lapse, which suspends its renewal too), else None."""
-    held = award.suspended
-    if held is None or held.computed:
+def _held_by_hand(award: Award, day: date) -> str | None:
+    """``suspended since 2026-11-01: <reason>`` for an award a suspension written in its file holds
+    on ``day`` (:meth:`Award.held_by_hand`; a membership's lapse suspends the renewal too), else None."""
+    if not award.held_by_hand(day) or award.suspended is None:
         return None
-    return f"suspended since {held.on}: {held.reason}"
+    return f"suspended since {award.suspended.on}: {award.suspended.reason}"
 
 
 RENEWED_SOON = 30  # days: a renewal this soon after the award it renews is more often a row given twice
@@ -720,7 +719,7 @@ def renew(source: Path, award_id: str, issued_on: date, today: date) -> AwardRes
     renewal = next((a for a in project.awards if a.renews == award_id), None)
     if renewal is not None:
         raise BadgekilnError(f"award {award_id!r} is already renewed by {renewal.id!r}; renew that one instead")
-    if held := _held_by_hand(earlier):
+    if held := _held_by_hand(earlier, issued_on):
         raise BadgekilnError(f"award {award_id!r} is {held}; " + _LIFT_FIRST.format(id=award_id))
     if issued_on <= earlier.issued_on:
         raise BadgekilnError(

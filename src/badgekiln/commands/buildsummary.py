@@ -47,7 +47,7 @@ class Summary:
     added: tuple[str, ...]
     changed: tuple[str, ...]
     revoked: tuple[str, ...]
-    expiring: tuple[str, ...]  # valid today, expiring within EXPIRING_WITHIN
+    expiring: tuple[str, ...]  # valid or suspended today, expiring within EXPIRING_WITHIN, not renewed
     total: int
     first: bool  # no previous build was recorded: every award counts as added
     suspended: tuple[str, ...] = ()  # suspended now (by hand or by a lapsed membership), not at the last build
@@ -197,7 +197,7 @@ def _view(
         for row in rows:
             status = row_status(row, day)
             awards[row[ROW_ID]] = [hashes[row[ROW_ID]][0], status]
-            if status == "valid" and row[ROW_EXPIRES] is not None and row[ROW_EXPIRES] <= until:
+            if status in _RUNNING and row[ROW_EXPIRES] is not None and day < row[ROW_EXPIRES] <= until:
                 expiring.append(row[ROW_ID])
         return awards, expiring
     for a in recipient.awards:
@@ -209,10 +209,14 @@ def _view(
             digest = hashlib.sha256(repr(seen).encode()).hexdigest()[:16]
         status = a.status(today)
         awards[a.id] = [digest, status]
-        if status == "valid" and a.expires is not None and a.expires <= soon:
+        if status in _RUNNING and a.expires is not None and today < a.expires <= soon:
             expiring.append(a.id)
     return awards, expiring
 
+
+# The awards counted as expiring soon, as `report expiring` lists them: a suspended one too (it
+# says so there; a membership body's review found the two counts apart), not one already expired.
+_RUNNING = frozenset(("valid", "suspended"))
 
 FORMAT = 2  # of last-build.json; format 1 (before 2026-12-03) was the awards' object alone
 

@@ -222,24 +222,29 @@ def check_private_target(source: Path, target: Path, what: str = "an export") ->
         )
 
 
-def in_the_sources(source: Path, target: Path) -> bool:
-    """Whether ``target`` is inside the site's folder where ``git add .`` would commit it: not in
-    ``.badgekiln/`` and not ignored by git (``git check-ignore``; without git, or outside a
-    repository, not ignored). An export left there went into git with the next commit of the
-    sources (a membership body's review: the README's examples wrote ``awards.xlsx`` there)."""
+def in_the_sources(source: Path, target: Path) -> str | None:
+    """How ``target`` inside the site's folder would be kept with the sources: ``"git"`` in a git
+    repository that does not ignore it (``git check-ignore``: the next ``git add .`` commits it),
+    ``"folder"`` where git cannot tell (not a repository, no git, no answer within
+    :data:`GIT_TIMEOUT`); None outside the site's folder, in ``.badgekiln/``, or ignored. An
+    export left there went into git with the next commit of the sources (a membership body's
+    review: the README's examples wrote ``awards.xlsx`` there)."""
     resolved, root = target.resolve(), source.resolve()
     if root not in resolved.parents or (root / ".badgekiln") in resolved.parents:
-        return False
+        return None
     try:
         checked = subprocess.run(
             ["git", "-C", str(root), "check-ignore", "-q", "--", str(resolved)],
             capture_output=True,
-            timeout=10,
+            timeout=GIT_TIMEOUT,
             check=False,
         )
     except (OSError, subprocess.SubprocessError):
-        return True
-    return checked.returncode != 0
+        return "folder"
+    return {0: None, 1: "git"}.get(checked.returncode, "folder")  # (128: not a repository, or an error)
+
+
+GIT_TIMEOUT = 3.0  # seconds
 
 
 def write_report(source: Path, target: Path, data: bytes) -> None:

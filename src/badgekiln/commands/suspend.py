@@ -41,12 +41,18 @@ def suspend(source: Path, award_id: str, reason: str, on: date, today: date) -> 
         source / rel, rel, award.location, award_id, on=on.isoformat(), reason=reason, pin_id=not award.id_pinned
     )
     warning = None
+    renewal = loaded.project.renewed_by.get(award_id)
     if award.is_expired(on):  # (UX review: accepted without a word)
-        renewal = loaded.project.renewed_by.get(award_id)
         warning = (
             f"award {award_id} had expired on {award.expires}: it was not valid anyway, and its page now says "
             "'Suspended' instead of 'Expired'"
             + (f"; its renewal is {renewal.id}, which this does not suspend" if renewal else "")
+        )
+    elif renewal is not None and renewal.revoked is None and renewal.suspended is None:
+        # (a review: a hold on the earner left their renewal valid without a word)
+        warning = (
+            f"award {award_id} is renewed by {renewal.id}, which stays valid: if the hold is on the earner, "
+            f"suspend that one too (badgekiln suspend {renewal.id})"
         )
     return source / rel, warning
 

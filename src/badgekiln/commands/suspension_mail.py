@@ -140,7 +140,7 @@ def compose_notice(
     name = f"email-{notice.kind}"
     text = renderer.render(f"{name}.txt", **values).decode("utf-8")
     html = renderer.render(f"{name}.html", **values).decode("utf-8")
-    # The badge's name first, then what happened; no quotation marks around it: the email
+    # What happened first (where a phone shows it), then the badge's name; no quotation marks around it: the email
     # package treats a quoted name as one word and folds the whole subject onto a second line.
     if notice.kind == SUSPENDED:
         subject = f"Your badge is suspended: {badge.name}"

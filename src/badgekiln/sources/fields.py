@@ -36,17 +36,28 @@ EMAIL_RE = re.compile(
 _NAMED_ADDRESS = re.compile(r"^[^<>]*<\s*([^<>\s]+@[^<>\s]+)\s*>$")  # Jane Doe <jane@example.com>
 
 
-def email_hint(value: str) -> str | None:
-    """How to put right an address :data:`EMAIL_RE` refuses, when it can be told: an address
-    copied with its name (``Jane Doe <jane@example.com>``, as mail programs copy it) or as a
-    ``mailto:`` link, spaces inside it, or a character that only looks like a Latin letter (a
-    Cyrillic ``а`` in ``exаmple.com``): said, since the address looks right as it is printed."""
+def meant_address(value: str) -> tuple[str, str] | None:
+    """The address that ``value``, which :data:`EMAIL_RE` refuses, was meant to be when it can be
+    told, and how to say so: copied with its name (``Jane Doe <jane@example.com>``, as mail
+    programs copy it) or as a ``mailto:`` link ("write the address alone"), or with spaces inside
+    it ("an address has no spaces")."""
     text = value.strip()
     for found in (_NAMED_ADDRESS.match(text), re.match(r"^mailto:([^?\s]+)", text, re.IGNORECASE)):
         if found and EMAIL_RE.match(found.group(1)):
-            return f"write the address alone: {found.group(1)}"
+            return found.group(1), "write the address alone"
     if re.search(r"\s", text) and EMAIL_RE.match(joined := "".join(text.split())):
-        return f"an address has no spaces: {joined}"
+        return joined, "an address has no spaces"
+    return None
+
+
+def email_hint(value: str) -> str | None:
+    """How to put right an address :data:`EMAIL_RE` refuses, when it can be told: the address it
+    was meant to be (:func:`meant_address`), or a character that only looks like a Latin letter (a
+    Cyrillic ``а`` in ``exаmple.com``): said, since the address looks right as it is printed."""
+    text = value.strip()
+    if meant := meant_address(text):
+        address, how = meant
+        return f"{how}: {address}"
     domain = text.rpartition("@")[2] if "@" in text else ""
     foreign = next((c for c in domain if ord(c) > 0x7E), None)  # (in the domain: ASCII only)
     if foreign is not None:

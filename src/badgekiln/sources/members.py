@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
@@ -22,8 +23,8 @@ from badgekiln.errors import Diagnostic, SourceError, SourceLocation
 from badgekiln.models import Recipient
 from badgekiln.sources import safefiles
 from badgekiln.sources.config import SourceTree
-from badgekiln.sources.fields import DATE_RE, EMAIL_RE, bad_character, email_hint, iso_hint
-from badgekiln.sources.sheets import ALIASES, TOTALS_ROW
+from badgekiln.sources.fields import DATE_RE, EMAIL_RE, bad_character, email_hint, iso_hint, meant_address
+from badgekiln.sources.sheets import ALIASES
 
 MAX_MEMBERS_BYTES = 64 * 1024 * 1024  # bytes: an export of a few hundred thousand members
 MAX_CELL = 1024  # characters of one email or date cell
@@ -44,10 +45,13 @@ def _unreadable() -> Members:
     return members
 
 
-# Names a members file is given by mistake (read on a case-insensitive laptop, not on Linux CI)
-_NEAR_NAMES = frozenset(
-    f"{stem}.{ext}" for stem in ("members", "member", "membership", "memberships") for ext in ("csv", "txt", "xlsx")
-)
+# The first cell of a spreadsheet's totals row, alone: "Total", "Grand total:", "Count: 12" (a
+# member named "Count Basie" or "Total Fitness Ltd" is not one: a review)
+_TOTALS_CELL = re.compile(r"(?:grand\s+|sub)?(?:totals?|sum|count)\s*:?\s*[\d.,]*", re.IGNORECASE)
+
+# Names a members file is given by mistake (one read on a laptop that ignores case, never on Linux)
+_STEMS = ("members", "member", "membership", "memberships")
+_NEAR_NAMES = frozenset(f"{stem}.{ext}" for stem in _STEMS for ext in ("csv", "txt", "xlsx"))
 
 
 def read_members(source: Path, diagnostics: list[Diagnostic]) -> dict[str, date]:
@@ -58,7 +62,6 @@ def read_members(source: Path, diagnostics: list[Diagnostic]) -> dict[str, date]
     """
     rel = SourceTree.MEMBERS
     if safefiles.kind(source, rel) is None:
-        _near_name(source, diagnostics)
         return {}
     try:
         data = safefiles.read_bytes(source, rel, limit=MAX_MEMBERS_BYTES)
@@ -82,25 +85,31 @@ def read_members(source: Path, diagnostics: list[Diagnostic]) -> dict[str, date]
     return _parse(text, rel, diagnostics)
 
 
-def _near_name(source: Path, diagnostics: list[Diagnostic]) -> None:
-    """Warn of a members file under another name (``Members.csv``, ``member.csv``): it is not read,
-    so no membership lapses, and a laptop that ignores case may have read it (a review)."""
+def misnamed_members(source: Path) -> list[Diagnostic]:
+    """A warning for each file of ``site_src`` named as a members file but not ``members.csv``
+    (``Members.csv``, ``member.csv``, ``members.xlsx``): it is not read, so no membership it lists
+    lapses, and a laptop that ignores case may have read it where CI does not (a review). Only
+    regular files: a folder or a link of that name is nothing a membership system exports."""
     try:
         entries = safefiles.list_dir(source, "site_src")
     except SourceError:
-        return
+        return []
+    found = []
     for entry in entries:
-        if entry.name != "members.csv" and entry.name.lower() in _NEAR_NAMES:
-            diagnostics.append(
-                Diagnostic(
-                    "warning",
-                    "members-file-name",
-                    f"site_src/{entry.name} is not read: the memberships are read from site_src/members.csv "
-                    "only (the name in small letters), so no membership is known to lapse",
-                    SourceLocation(f"site_src/{entry.name}"),
-                    "rename it members.csv (a CSV with the columns email,until)",
-                )
+        if entry.name == "members.csv" or entry.name.lower() not in _NEAR_NAMES or entry.kind != "file":
+            continue
+        what = "export it as a CSV named" if entry.name.lower().endswith(".xlsx") else "rename it"
+        found.append(
+            Diagnostic(
+                "warning",
+                "members-file-name",
+                f"site_src/{entry.name} is not read (where names are told by case, as on Linux CI): memberships "
+                "are read from site_src/members.csv only, in small letters, so no membership it lists lapses",
+                SourceLocation(f"site_src/{entry.name}"),
+                f"{what} members.csv, with the columns email,until",
             )
+        )
+    return found
 
 
 def _parse(text: str, rel: str, diagnostics: list[Diagnostic]) -> dict[str, date]:
@@ -158,7 +167,7 @@ def _parse(text: str, rel: str, diagnostics: list[Diagnostic]) -> dict[str, date
                 continue
             if not EMAIL_RE.match(email):
                 first = next(cell.strip() for cell in row if cell.strip())
-                if TOTALS_ROW.match(first):  # (as award sheets say it: a review)
+                if "@" not in email and _TOTALS_CELL.fullmatch(first):  # (as award sheets say it)
                     error(
                         line,
                         "totals-row",
@@ -167,6 +176,8 @@ def _parse(text: str, rel: str, diagnostics: list[Diagnostic]) -> dict[str, date
                     )
                 else:
                     error(line, "bad-email", f"{email!r} is not a valid email address", email_hint(email))
+                    if meant := meant_address(email):  # (its earner is not also said to have no membership)
+                        unread.add(meant[0].lower())
                 continue
             day = _date(until)
             if day is None:

@@ -65,7 +65,7 @@ from badgekiln.sources.fields import (
     slugify,
 )
 from badgekiln.sources.loading import load_markdown_page, load_yaml
-from badgekiln.sources.members import read_members
+from badgekiln.sources.members import misnamed_members, read_members
 
 LAPSED_REASON = "membership lapsed"  # the reason of a suspension computed from a lapsed membership
 IMAGE_TYPES = {".png": b"\x89PNG\r\n\x1a\n", ".svg": None}
@@ -185,6 +185,8 @@ def load_project(
     # Memberships are applied to the validated files here, on every build (not memoised): a
     # lapse follows from today's date and site_src/members.csv, which no recipient file holds.
     recipients = apply_memberships(recipients, badges, read_members(source, diagnostics), today, diagnostics)
+    if any(badge.requires_membership for badge in badges.values()):
+        diagnostics.extend(misnamed_members(source))
     learning.check_pathways(badges, badge_files, diagnostics)  # (needs every badge: not memoized per file)
     learning.check_handles(recipients, diagnostics)
     recipients = learning.add_cpd_csv(source, recipients, today, diagnostics)
@@ -806,9 +808,16 @@ def _membership(fields: Fields) -> date | None:
     data = fields.raw("membership")
     if data is None:
         return None
+    before = len(fields.diagnostics)
     sub = Fields(data, fields.where("membership"), fields.diagnostics, "membership")
     until = sub.date("until", required=True)
     sub.finish()
+    # Each of its problems says "membership" (`membership: 'until' must be a date …`), by which
+    # apply_memberships tells them from the file's other errors.
+    for index in range(before, len(fields.diagnostics)):
+        found = fields.diagnostics[index]
+        if "membership" not in found.message:
+            fields.diagnostics[index] = replace(found, message=f"membership: {found.message}")
     return until
 
 
@@ -830,7 +839,10 @@ def apply_memberships(
     such a badge with no membership on record is a warning, and their awards stay valid.
     """
     result = []
-    wrong_files = {d.location.path for d in diagnostics if d.is_error and d.location is not None}
+    # (files whose 'membership:' is an error: "no membership on record" would contradict it, a review)
+    wrong_files = {
+        d.location.path for d in diagnostics if d.is_error and d.location is not None and "membership" in d.message
+    }
     for recipient in recipients:
         needing = {
             row[ROW_ID]
@@ -846,8 +858,8 @@ def apply_memberships(
             or getattr(members, "unreadable", False)
             or (recipient.location is not None and recipient.location.path in wrong_files)
         ):
-            # (its members.csv row, members.csv or its own file is an error already, a 'membership'
-            # written wrong among them: not "no membership", whose hint would say to add it: a review)
+            # (its members.csv row, members.csv or its own 'membership:' is an error already: not "no
+            # membership", whose hint would say to add it: a review)
             result.append(recipient)
             continue
         if not known:
@@ -973,7 +985,7 @@ def _check_renewals(awards: list[Award], written: list[Any], diagnostics: list[D
     """The rules of ``renews:`` within one earner's file (a renewal is always the same earner's).
 
     A renewal names an earlier award of the same badge class, issued on or before it, that was not
-    revoked by then, not itself, renewed by no other award, and not part of a cycle. An id that is not in
+    revoked by then nor held by a suspension written in its file (:meth:`Award.held_by_hand`), not itself, renewed by no other award, and not part of a cycle. An id that is not in
     this file is checked against the other files by :func:`_check_renewed_elsewhere`.
     """
     by_id = {a.id: a for a in awards}
@@ -1012,6 +1024,15 @@ def _check_renewals(awards: list[Award], written: list[Any], diagnostics: list[D
                 "bad-renewal",
                 f"award {earlier.id!r} was revoked on {earlier.revoked.on} and cannot be renewed",
                 "award the badge again without 'renews'",
+            )
+        if earlier.held_by_hand(award.issued_on) and earlier.suspended is not None:
+            # (suspending an award after it was renewed is allowed, as for a revocation; 'suspend' says
+            # that its renewal stays valid)
+            error(
+                "bad-renewal",
+                f"award {earlier.id!r} is suspended since {earlier.suspended.on} ({earlier.suspended.reason}) "
+                "and cannot be renewed while the suspension holds",
+                f"if the renewal is meant, lift the suspension first (badgekiln unsuspend {earlier.id})",
             )
         if award.renews in first_renewal:
             error(
