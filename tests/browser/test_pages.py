@@ -135,7 +135,7 @@ def verify(page, url: str) -> dict:
     panel = page.locator("#verify")
     assert panel.is_visible(), "the script did not show the verify panel"
     page.click("#verify-button")
-    page.wait_for_selector("#verify-verdict:not([hidden])")
+    page.wait_for_selector("#verify-verdict[data-verdict]")
     steps = page.eval_on_selector_all(
         "#verify-steps > li",
         "items => items.map(li => ({state: li.dataset.state, icon: li.querySelector('.verify-icon').textContent,"
@@ -558,7 +558,7 @@ def test_no_console_errors_or_csp_violations(page, problems, example, path):
     page.wait_for_load_state("networkidle")  # lazy images too: each must load, not just start
     if path.startswith("awards/"):
         page.click("#verify-button")  # the check's fetches and WebCrypto must pass the CSP too
-        page.wait_for_selector("#verify-verdict:not([hidden])")
+        page.wait_for_selector("#verify-verdict[data-verdict]")
         assert page.get_attribute("#verify-verdict", "data-verdict") in ("valid", "revoked")
     assert problems.all() == []
     assert page.evaluate("window.__cspViolations") == []
@@ -584,7 +584,7 @@ def test_phone_width_has_no_horizontal_overflow(page, example, path):
     page.goto(example.url(path))
     if path.startswith("awards/"):
         page.click("#verify-button")  # the steps quote long URLs: they must wrap too
-        page.wait_for_selector("#verify-verdict:not([hidden])")
+        page.wait_for_selector("#verify-verdict[data-verdict]")
     if path.startswith("awards/"):
         screenshot(page, f"{path.strip('/').replace('/', '-')}-375.png", full_page=True)
     layout = page.evaluate(LAYOUT_PROBLEMS)
@@ -631,7 +631,7 @@ def test_the_badges_tags_are_centred_under_the_centred_text_on_a_phone(page, exa
 def test_award_page_at_desktop_width(page, example):
     page.goto(example.url(f"awards/{VALID}/"))
     page.click("#verify-button")
-    page.wait_for_selector("#verify-verdict:not([hidden])")
+    page.wait_for_selector("#verify-verdict[data-verdict]")
     layout = page.evaluate(LAYOUT_PROBLEMS)
 
     assert layout["scrollWidth"] <= DESKTOP["width"], layout
@@ -738,7 +738,7 @@ def test_markup_in_names_and_narrative_is_shown_as_text(browser, hostile):
             page.wait_for_load_state("load")
             if path.startswith("awards/"):
                 page.click("#verify-button")  # the steps and verdict quote names
-                page.wait_for_selector("#verify-verdict:not([hidden])")
+                page.wait_for_selector("#verify-verdict[data-verdict]")
                 assert page.get_attribute("#verify-verdict", "data-verdict") == "valid"
                 assert IMG in page.text_content("#verify-steps")  # folded in a <details>
                 verdict = page.inner_text("#verify-verdict")  # the issuer's and earner's names

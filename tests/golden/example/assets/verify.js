@@ -75,16 +75,18 @@
       button.disabled = true;
       button.textContent = "Checking…";
       panel.setAttribute("aria-busy", "true");
-      verify(panel, list).then(function (verdict) {
-        showVerdict(panel, verdict);
-      }, function (error) {
-        showVerdict(panel, {kind: "incomplete", text: "Could not fully check: the check stopped with an error (" +
-          describe(error).replace(/\.$/, "") + ")."});
-      }).then(function () {
+      verify(panel, list).catch(function (error) {
+        return {kind: "incomplete", text: "Could not fully check: the check stopped with an error (" +
+          describe(error).replace(/\.$/, "") + ")."};
+      }).then(function (verdict) {
         running = false;
         button.disabled = false;
         button.textContent = "Verify again";
+        // Not busy before the verdict is written: a screen reader leaves out what changes in a busy
+        // region, and announces the verdict's line (a live region there, empty, since the page
+        // loaded) only when its text changes.
         panel.removeAttribute("aria-busy");
+        showVerdict(panel, verdict);
       });
     });
   }
@@ -93,7 +95,6 @@
     var line = document.getElementById("verify-verdict");
     line.textContent = verdict.text;
     line.setAttribute("data-verdict", verdict.kind);
-    line.hidden = false;
     var details = document.getElementById("verify-details");
     if (details) {
       details.hidden = false;
@@ -128,8 +129,8 @@
   async function verify(panel, list) {
     list.textContent = "";
     var verdictLine = document.getElementById("verify-verdict");
-    verdictLine.hidden = true;
-    verdictLine.textContent = "";
+    verdictLine.textContent = "";  // (empty, it is out of sight, still a live region: see badgekiln.css)
+    verdictLine.removeAttribute("data-verdict");
     var details = document.getElementById("verify-details");
     if (details) { details.hidden = false; details.open = true; }
     panel.removeAttribute("data-verdict");

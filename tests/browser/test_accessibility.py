@@ -1,0 +1,114 @@
+"""What a screen reader or keyboard user meets on award pages, portfolios and the Verify panel
+(an accessibility review): live regions that exist before they speak, focus that stays where the
+user is, names of any script isolated, one Tab stop per portfolio card, and step states in words.
+
+Chromium's accessibility tree is read through the DevTools protocol (``ax_node``), as a screen
+reader would get it; see conftest.py for the browser and the served sites.
+"""
+
+from __future__ import annotations
+
+import pytest
+from conftest import copy_example
+
+from .conftest import new_page
+from .test_pages import DESKTOP, VALID
+
+JANE = "jane.doe@example.com"  # the earner of VALID
+
+
+@pytest.fixture(scope="module")
+def example(site_factory):
+    """The example site with keys of its own, so that a genuine badge reads "Verified"."""
+    return site_factory(copy_example, own_keys=True)
+
+
+@pytest.fixture
+def page(browser):
+    page, problems = new_page(browser, viewport=DESKTOP)
+    page.problems = problems
+    yield page
+    page.context.close()
+
+
+def ax_node(page, selector: str) -> dict:
+    """The accessibility-tree node (Chromium's, through the DevTools protocol) of the element
+    ``selector`` finds: ``ignored`` is true for an element a screen reader does not get."""
+    cdp = page.context.new_cdp_session(page)
+    try:
+        root = cdp.send("DOM.getDocument", {"depth": 0})["root"]["nodeId"]
+        node = cdp.send("DOM.querySelector", {"nodeId": root, "selector": selector})["nodeId"]
+        assert node, f"no element {selector}"
+        return cdp.send("Accessibility.getPartialAXTree", {"nodeId": node, "fetchRelatives": False})["nodes"][0]
+    finally:
+        cdp.detach()
+
+
+def assert_silent_live_region(page, selector: str) -> None:
+    """``selector`` is an empty status region a screen reader already has: one that is added to the
+    tree with its text in it is not announced (WCAG 4.1.3)."""
+    node = ax_node(page, selector)
+    assert not node["ignored"], f"{selector} is not in the accessibility tree: {node.get('ignoredReasons')}"
+    assert node["role"]["value"] == "status", node["role"]
+    assert page.text_content(selector) == ""
+
+
+# Records, in order, when the panel becomes busy or not ("busy", "not busy") and when text is
+# written into the verdict's line ("written"): what changes in a busy region is not announced.
+WATCH_VERDICT = """() => {
+  window.__verdictEvents = [];
+  const line = document.getElementById("verify-verdict"), panel = document.getElementById("verify");
+  const observer = new MutationObserver(records => records.forEach(r => window.__verdictEvents.push(
+    r.type === "attributes" ? (panel.hasAttribute("aria-busy") && r.oldValue === null ? "busy" : "not busy")
+      : r.addedNodes.length ? "written" : "cleared")));
+  observer.observe(panel, {attributes: true, attributeFilter: ["aria-busy"], attributeOldValue: true});
+  observer.observe(line, {childList: true});
+}"""
+
+
+# --- Status messages (WCAG 4.1.3) -------------------------------------------------------------
+
+
+def test_the_verdict_is_written_into_a_live_region_already_there_and_no_longer_busy(page, example):
+    page.goto(example.url(f"awards/{VALID}/"))
+    assert_silent_live_region(page, "#verify-verdict")
+    page.evaluate(WATCH_VERDICT)
+    page.click("#verify-button")
+    page.wait_for_selector("#verify-verdict[data-verdict]")
+
+    assert page.get_attribute("#verify-verdict", "data-verdict") == "valid"
+    assert page.inner_text("#verify-verdict").startswith("Verified: ")
+    events = page.evaluate("window.__verdictEvents")
+    assert events[0] == "busy" and "written" in events, events
+    assert [e for e in events[: events.index("written")] if e != "cleared"][-1] == "not busy", events
+    assert not ax_node(page, "#verify-verdict")["ignored"]
+    assert page.locator("#verify-verdict").bounding_box()["height"] > 20  # (shown, its text in full)
+    assert page.problems.all() == []
+
+
+def test_the_ownership_answer_is_a_live_region_before_it_answers(page, example):
+    page.goto(example.url(f"awards/{VALID}/"))
+    assert_silent_live_region(page, ".ownership-result")
+    assert page.locator(".ownership-result").bounding_box()["height"] <= 1  # (no empty box on screen)
+    page.fill("#ownership-email", JANE)
+    page.click("#is-this-yours .ownership-check")
+    page.wait_for_selector(".ownership-result[data-match]")
+    assert page.inner_text(".ownership-result") == f"Yes: this badge was issued to {JANE}."
+    assert page.locator(".ownership-result").bounding_box()["height"] > 20
+
+
+def test_the_copy_messages_are_live_regions_before_they_speak(browser, example):
+    page, problems = new_page(browser, viewport=DESKTOP)
+    try:
+        page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+        page.goto(example.url(f"awards/{VALID}/"))
+        assert_silent_live_region(page, ".share-status")
+        page.click("button[data-copy]")
+        page.wait_for_selector(".share-status:has-text('Link copied.')")
+        page.click(".embed summary")
+        assert_silent_live_region(page, ".embed-status")
+        page.click("button[data-copy-from]")
+        page.wait_for_selector(".embed-status:has-text('Embed code copied.')")
+        assert problems.all() == []
+    finally:
+        page.context.close()
