@@ -66,6 +66,16 @@ WATCH_VERDICT = """() => {
 }"""
 
 
+# The Verify button's state at each change of it.
+WATCH_BUTTON = """() => {
+  window.__buttonStates = [];
+  const button = document.getElementById("verify-button");
+  new MutationObserver(() => window.__buttonStates.push({
+    ariaDisabled: button.getAttribute("aria-disabled"), disabled: button.disabled, text: button.textContent,
+  })).observe(button, {attributes: true, childList: true, characterData: true, subtree: true});
+}"""
+
+
 # --- Status messages (WCAG 4.1.3) -------------------------------------------------------------
 
 
@@ -112,3 +122,25 @@ def test_the_copy_messages_are_live_regions_before_they_speak(browser, example):
         assert problems.all() == []
     finally:
         page.context.close()
+
+
+# --- Focus (WCAG 2.4.3) -----------------------------------------------------------------------
+
+
+def test_verify_pressed_with_the_keyboard_keeps_the_focus_on_its_button(page, example):
+    page.goto(example.url(f"awards/{VALID}/"))
+    page.evaluate(WATCH_BUTTON)
+    page.focus("#verify-button")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Enter")  # (while it runs: ignored, one check at a time)
+    page.wait_for_selector("#verify-verdict[data-verdict]")
+
+    assert page.evaluate("document.activeElement.id") == "verify-button"
+    assert page.inner_text("#verify-button") == "Verify again"
+    states = page.evaluate("window.__buttonStates")
+    assert {"ariaDisabled": "true", "disabled": False, "text": "Checking…"} in states, states
+    assert page.get_attribute("#verify-button", "aria-disabled") is None
+    page.keyboard.press("Enter")  # and again, still from the keyboard
+    page.wait_for_selector("#verify:not([aria-busy]) #verify-verdict[data-verdict]")
+    assert page.evaluate("document.activeElement.id") == "verify-button"
+    assert page.problems.all() == []

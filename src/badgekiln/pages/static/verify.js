@@ -70,9 +70,11 @@
     panel.hidden = false;
     var running = false;
     button.addEventListener("click", function () {
-      if (running) { return; }
+      if (running) { return; }  // (a press while it checks does nothing)
       running = true;
-      button.disabled = true;
+      // aria-disabled, not disabled: a disabled button loses the focus (to the page itself, for
+      // a keyboard user who pressed it), and this one keeps it through the check.
+      button.setAttribute("aria-disabled", "true");
       button.textContent = "Checking…";
       panel.setAttribute("aria-busy", "true");
       verify(panel, list).catch(function (error) {
@@ -80,7 +82,7 @@
           describe(error).replace(/\.$/, "") + ")."};
       }).then(function (verdict) {
         running = false;
-        button.disabled = false;
+        button.removeAttribute("aria-disabled");
         button.textContent = "Verify again";
         // Not busy before the verdict is written: a screen reader leaves out what changes in a busy
         // region, and announces the verdict's line (a live region there, empty, since the page
