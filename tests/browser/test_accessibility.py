@@ -9,18 +9,36 @@ reader would get it; see conftest.py for the browser and the served sites.
 from __future__ import annotations
 
 import pytest
-from conftest import copy_example
+from conftest import MINIMAL, copy_example, write_site
 
 from .conftest import new_page
 from .test_pages import DESKTOP, VALID
 
 JANE = "jane.doe@example.com"  # the earner of VALID
+ARABIC = "ليلى حداد"  # (Layla Haddad, written right to left)
 
 
 @pytest.fixture(scope="module")
 def example(site_factory):
     """The example site with keys of its own, so that a genuine badge reads "Verified"."""
     return site_factory(copy_example, own_keys=True)
+
+
+@pytest.fixture(scope="module")
+def arabic(site_factory):
+    """A one-award site whose earner's name is Arabic, with a portfolio."""
+    files = dict(MINIMAL)
+    files["recipients/ann.yaml"] = f"""
+        name: {ARABIC}
+        email: layla@example.com
+        portfolio: true
+        handle: layla-h
+        awards:
+          - id: ann-first-1
+            badge: first-badge
+            issued_on: 2026-01-15
+    """
+    return site_factory(lambda root: write_site(root, files), own_keys=True)
 
 
 @pytest.fixture
@@ -143,4 +161,32 @@ def test_verify_pressed_with_the_keyboard_keeps_the_focus_on_its_button(page, ex
     page.keyboard.press("Enter")  # and again, still from the keyboard
     page.wait_for_selector("#verify:not([aria-busy]) #verify-verdict[data-verdict]")
     assert page.evaluate("document.activeElement.id") == "verify-button"
+    assert page.problems.all() == []
+
+
+# --- Names of any script ----------------------------------------------------------------------
+
+
+def test_an_earners_name_is_isolated_wherever_a_page_shows_it(page, arabic):
+    page.goto(arabic.url("awards/ann-first-1/"))
+    assert page.eval_on_selector_all(".earner bdi", "els => els.map(e => e.textContent)") == [ARABIC]
+    assert page.title() == f"First Badge · {ARABIC}"  # (the badge's name first: it sets the direction)
+    assert f"<bdi>{ARABIC}</bdi> · Example Issuer" in page.input_value("#embed-code")
+    page.click("#verify-button")
+    page.wait_for_selector("#verify-verdict[data-verdict]")
+    # (the Verify panel takes the name from the page: it still says whom it was issued to)
+    assert page.get_attribute("#verify-verdict", "data-verdict") == "valid"
+    assert page.inner_text("#verify-verdict").startswith(f"Verified: issued by Example Issuer to {ARABIC} on ")
+    assert page.eval_on_selector_all("#verify-verdict bdi", "els => els.map(e => e.textContent)") == [ARABIC]
+    assert page.eval_on_selector_all("#verify-steps bdi", "els => els.map(e => e.textContent)") == [ARABIC]
+
+    page.goto(arabic.url("earners/layla-h/"))
+    assert page.eval_on_selector("h1", "h => h.firstElementChild.outerHTML") == f"<bdi>{ARABIC}</bdi>"
+    assert page.inner_text("h1") == f"{ARABIC}: badges from Example Issuer"
+    # Plain-text titles cannot hold a <bdi>: the name, first, is isolated by U+2068 ... U+2069, so
+    # a link preview takes the title's direction from ": badges", not from the name.
+    title = f"\u2068{ARABIC}\u2069: badges · Example Issuer"
+    assert page.title() == title
+    for meta in ("meta[property='og:title']", "meta[name='twitter:title']"):
+        assert page.get_attribute(meta, "content") == title, meta
     assert page.problems.all() == []

@@ -95,7 +95,7 @@
 
   function showVerdict(panel, verdict) {
     var line = document.getElementById("verify-verdict");
-    line.textContent = verdict.text;
+    writeText(line, verdict.text);
     line.setAttribute("data-verdict", verdict.kind);
     var details = document.getElementById("verify-details");
     if (details) {
@@ -122,7 +122,7 @@
     this.item.className = "verify-step " + state;
     this.item.setAttribute("data-state", state);
     this.icon.textContent = icon;
-    this.text.textContent = text;
+    writeText(this.text, text);
   };
   Step.prototype.ok = function (text) { this.set("ok", "✔", text); return true; };
   Step.prototype.fail = function (text) { this.set("fail", "✘", text); return false; };
@@ -312,7 +312,7 @@
         step.fail("This page does not show what the signed credential says: " + mismatch + ".");
         problems.push("this page does not show what the credential says");
       } else {
-        earner = panel.getAttribute("data-earner") || null;
+        earner = panel.getAttribute("data-earner") ? isolated(panel.getAttribute("data-earner")) : null;
         step.ok("This page shows the badge name and dates of the signed credential." + (earner ? " The earner's " +
           "name, " + earner + ", is shown by this page on the issuer's site: the credential names the earner by a " +
           "salted hash of their email address." : ""));
@@ -1440,6 +1440,25 @@
   function sitePath(url, root) {
     var href = String(url);
     return href.startsWith(root.href) && href.length > root.href.length ? href.slice(root.href.length) : href;
+  }
+
+  /** ``name`` marked for writeText() to put in a <bdi>: an earner's name, in any script, is shown
+   * in its own direction, and an Arabic or Hebrew one does not turn the English round it. */
+  function isolated(name) { return "\u2068" + name + "\u2069"; }
+
+  /** ``text`` written into ``element`` as text, each isolated() part in a <bdi> of its own. (A name
+   * cannot hold the marks: the build refuses bidirectional controls in names.) */
+  function writeText(element, text) {
+    element.textContent = "";
+    String(text).split(/\u2068([^\u2068\u2069]*)\u2069/).forEach(function (part, i) {
+      if (i % 2) {
+        var bdi = document.createElement("bdi");
+        bdi.textContent = part;
+        element.append(bdi);
+      } else if (part) {
+        element.append(part);
+      }
+    });
   }
 
   function utf8(bytes) { return new TextDecoder("utf-8", {fatal: true}).decode(bytes); }
