@@ -190,3 +190,59 @@ def test_an_earners_name_is_isolated_wherever_a_page_shows_it(page, arabic):
     for meta in ("meta[property='og:title']", "meta[name='twitter:title']"):
         assert page.get_attribute(meta, "content") == title, meta
     assert page.problems.all() == []
+
+
+# --- Portfolio cards --------------------------------------------------------------------------
+
+
+# The focused element: the portfolio card it is in (-1: none), and whether its focus ring is drawn
+# and shown whole: not cut by a box that clips what overflows it (the card's overflow:hidden cut
+# the picture link's ring to a line). Chromium draws an "auto" outline about 2px wide.
+FOCUSED = """() => {
+  const el = document.activeElement;
+  if (!el || el === document.body) return null;
+  const style = getComputedStyle(el), box = el.getBoundingClientRect();
+  const grow = Math.max(parseFloat(style.outlineWidth) || 0, 2) + (parseFloat(style.outlineOffset) || 0);
+  const ring = {left: box.left - grow, top: box.top - grow, right: box.right + grow, bottom: box.bottom + grow};
+  let clippedBy = null;
+  for (let up = el.parentElement; up && up !== document.body && !clippedBy; up = up.parentElement) {
+    const s = getComputedStyle(up);
+    if (s.overflowX === "visible" && s.overflowY === "visible") continue;
+    const r = up.getBoundingClientRect(), left = r.left + up.clientLeft, top = r.top + up.clientTop;
+    if (ring.left < left || ring.top < top || ring.right > left + up.clientWidth || ring.bottom > top + up.clientHeight) {
+      clippedBy = up.className || up.tagName;
+    }
+  }
+  const card = el.closest(".portfolio-award");
+  return {
+    card: card ? [...document.querySelectorAll(".portfolio-award")].indexOf(card) : -1,
+    what: el.tagName.toLowerCase() + (el.className ? "." + el.className : "") + " " + (el.getAttribute("href") || ""),
+    title: !!el.closest(".portfolio-award p"), outline: style.outlineStyle, clippedBy: clippedBy,
+  };
+}"""
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_a_portfolio_card_is_one_tab_stop_whose_focus_ring_shows_whole(page, example, width):
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(example.url("earners/sean-obrien/"))
+    cards = page.locator(".portfolio-award").count()
+    assert cards >= 2
+    stops: list[dict] = []
+    for _ in range(40):  # (Tab through the whole page, to the browser's own controls)
+        page.keyboard.press("Tab")
+        stop = page.evaluate(FOCUSED)
+        if stop is None or stop in stops:
+            break
+        stops.append(stop)
+
+    in_cards = [s for s in stops if s["card"] >= 0]
+    assert [s["card"] for s in in_cards] == list(range(cards)), in_cards  # (the picture is no second stop)
+    assert all(s["title"] for s in in_cards), in_cards
+    for stop in stops:
+        assert stop["outline"] != "none" and stop["clippedBy"] is None, stop
+    # The picture still links to the award's page for a pointer, hidden from screen readers (the
+    # title link beside it says the same).
+    picture = page.locator(".portfolio-picture").first
+    assert picture.get_attribute("tabindex") == "-1" and picture.get_attribute("aria-hidden") == "true"
+    assert picture.get_attribute("href") == page.locator(".portfolio-award p a").first.get_attribute("href")
