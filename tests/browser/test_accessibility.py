@@ -9,10 +9,11 @@ reader would get it; see conftest.py for the browser and the served sites.
 from __future__ import annotations
 
 import pytest
+import yaml
 from conftest import MINIMAL, copy_example, write_site
 
 from .conftest import new_page
-from .test_pages import DESKTOP, VALID
+from .test_pages import DESKTOP, REVOKED, VALID, _jwt_kid, _resigned_jwt
 
 JANE = "jane.doe@example.com"  # the earner of VALID
 ARABIC = "ليلى حداد"  # (Layla Haddad, written right to left)
@@ -246,3 +247,113 @@ def test_a_portfolio_card_is_one_tab_stop_whose_focus_ring_shows_whole(page, exa
     picture = page.locator(".portfolio-picture").first
     assert picture.get_attribute("tabindex") == "-1" and picture.get_attribute("aria-hidden") == "true"
     assert picture.get_attribute("href") == page.locator(".portfolio-award p a").first.get_attribute("href")
+
+
+# --- The Verify panel's steps (WCAG 1.1.1, 1.4.11) --------------------------------------------
+
+
+def contrast(rgb: str, background: str) -> float:
+    """The WCAG contrast ratio of two CSS colours written rgb(r, g, b)."""
+
+    def luminance(color: str) -> float:
+        channels = [int(v) / 255 for v in color[color.index("(") + 1 : color.index(")")].split(",")[:3]]
+        r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    high, low = sorted((luminance(rgb), luminance(background)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def heard_steps(page) -> list[str]:
+    """Each step of the Verify panel as a screen reader gets it (its accessibility tree: the
+    icons are aria-hidden)."""
+    tree = page.locator("#verify-steps").aria_snapshot()  # (YAML: a text with ": " in it is quoted)
+    return [
+        str(yaml.safe_load(line.split("- listitem: ", 1)[1])) for line in tree.splitlines() if "- listitem: " in line
+    ]
+
+
+def verify_steps(page, url: str) -> list[dict]:
+    page.goto(url)
+    page.click("#verify-button")
+    page.wait_for_selector("#verify-verdict[data-verdict]")
+    return page.eval_on_selector_all(
+        "#verify-steps > li",
+        """items => items.map(li => ({state: li.dataset.state, text: li.querySelector(".verify-text").textContent,
+          color: getComputedStyle(li.querySelector(".verify-icon")).color}))""",
+    )
+
+
+def test_verify_steps_say_their_state_in_words_and_a_key_not_confirmed_says_so(page, example):
+    # (an accessibility review: with keys/jwks.json not served, the first step's icon was an amber
+    # "–" of 2.87:1 on white, aria-hidden with no words, over a text that began "Signature is valid")
+    example.server.routes["/keys/jwks.json"] = (404, {"Content-Type": "text/plain"}, b"gone")
+    try:
+        steps = verify_steps(page, example.url(f"awards/{VALID}/"))
+    finally:
+        del example.server.routes["/keys/jwks.json"]
+    assert page.get_attribute("#verify-verdict", "data-verdict") == "incomplete"
+    first = steps[0]
+    assert first["state"] == "unchecked", steps
+    assert first["text"].startswith("Not fully checked: the signature holds for the key did:web:"), first
+    assert ", but keys/jwks.json could not be downloaded, so whether it still lists that key" in first["text"]
+    heard = heard_steps(page)
+    assert heard[0] == first["text"], heard  # (it says its state itself: nothing added)
+    assert heard[1:] == ["Passed: " + s["text"] for s in steps[1:]], heard
+    assert {s["state"] for s in steps[1:]} == {"ok"}
+
+    background = page.evaluate("getComputedStyle(document.getElementById('verify')).backgroundColor")
+    assert contrast(first["color"], background) >= 4.5, first["color"]
+    passed = steps[1]["color"]
+    assert contrast(passed, background) >= 4.5
+
+    steps = verify_steps(page, example.url(f"awards/{REVOKED}/"))
+    failed = [s for s in steps if s["state"] == "fail"]
+    assert failed and [h for h in heard_steps(page) if h.startswith("Failed: ")] == [
+        "Failed: " + s["text"] for s in failed
+    ]
+    assert contrast(failed[0]["color"], background) >= 4.5
+    assert len({first["color"], passed, failed[0]["color"]}) == 3  # (amber, green and red)
+
+
+def test_an_older_badges_key_not_confirmed_says_what_was_and_was_not_confirmed(page, example):
+    # (a badge signed before key ids were DID URLs names its key file; did.json confirmed the key)
+    key_file = f"keys/{_jwt_kid(example).partition('#')[2]}.jwk.json"
+    routes = {
+        f"/awards/{VALID}/credential.jwt": (200, {}, _resigned_jwt(example, example.url(key_file))),
+        "/keys/jwks.json": (404, {}, b"gone"),
+    }
+    example.server.routes.update(routes)
+    try:
+        steps = verify_steps(page, example.url(f"awards/{VALID}/"))
+    finally:
+        for path in routes:
+            del example.server.routes[path]
+    assert steps[0]["state"] == "unchecked"
+    assert steps[0]["text"] == (
+        f"Not fully checked: the signature holds for the key {example.url(key_file)} ({key_file}, named in "
+        ".well-known/did.json), but keys/jwks.json could not be downloaded, so whether it still lists that key "
+        "(a key the issuer retires is taken out of it) is not confirmed."
+    )
+
+
+def test_a_step_left_unchecked_says_so_in_words_once(page, example):
+    routes = {"/keys/jwks.json": (404, {}, b"gone"), "/.well-known/did.json": (404, {}, b"gone")}
+    example.server.routes.update(routes)
+    try:
+        steps = verify_steps(page, example.url(f"awards/{VALID}/"))
+    finally:
+        for path in routes:
+            del example.server.routes[path]
+    assert [s["state"] for s in steps] == ["unchecked"]
+    assert steps[0]["text"].startswith("Signature not checked: ")
+    assert heard_steps(page) == ["Not fully checked: " + steps[0]["text"]]
+
+    example.server.routes["/status/revocation.json"] = (404, {}, b"gone")
+    try:
+        steps = verify_steps(page, example.url(f"awards/{VALID}/?no-revocation-list"))
+    finally:
+        del example.server.routes["/status/revocation.json"]
+    unchecked = [s["text"] for s in steps if s["state"] == "unchecked"]
+    assert len(unchecked) == 1 and unchecked[0].startswith("Not checked: "), steps
+    assert unchecked[0] in heard_steps(page)  # (not "Not fully checked: Not checked: …")

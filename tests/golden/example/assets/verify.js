@@ -106,15 +106,21 @@
     panel.setAttribute("data-verdict", verdict.kind);
   }
 
-  /** A step of the check: a list item that starts "in progress" and ends ✔, ✘ or – (not checked). */
+  // What a step's icon says, in words a screen reader reads (the icon itself is aria-hidden).
+  var STATE_WORDS = {ok: "Passed: ", fail: "Failed: ", unchecked: "Not fully checked: "};
+
+  /** A step of the check: a list item that starts "in progress" and ends ✔, ✘ or – (not fully
+   * checked), its state in words too, out of sight. */
   function Step(list, text) {
     this.item = document.createElement("li");
     this.icon = document.createElement("span");
     this.icon.className = "verify-icon";
     this.icon.setAttribute("aria-hidden", "true");
+    this.state = document.createElement("span");
+    this.state.className = "visually-hidden";
     this.text = document.createElement("span");
     this.text.className = "verify-text";
-    this.item.append(this.icon, this.text);
+    this.item.append(this.icon, this.state, this.text);
     list.append(this.item);
     this.set("running", "…", text);
   }
@@ -122,6 +128,9 @@
     this.item.className = "verify-step " + state;
     this.item.setAttribute("data-state", state);
     this.icon.textContent = icon;
+    // (a text that begins by saying it was not checked is not told so twice)
+    var said = state === "unchecked" && /^not (fully )?checked:/i.test(text);
+    this.state.textContent = said ? "" : STATE_WORDS[state] || "";
     writeText(this.text, text);
   };
   Step.prototype.ok = function (text) { this.set("ok", "✔", text); return true; };
@@ -201,9 +210,14 @@
     var issuer = isObject(payload.issuer) ? payload.issuer : {id: payload.issuer};
     var issuerName = typeof issuer.name === "string" && issuer.name ? issuer.name : String(issuer.id);
     var unchecked = [];  // proofs this browser could not check
-    if (key.unconfirmed) {  // (the signature holds with a key of one of the site's two key files)
-      step.skip("Signature is valid: signed by " + issuerName + "'s key " + key.kid + " (" + sitePath(key.url, root) +
-        "); " + key.unconfirmed + ".");  // (–: the key is not confirmed in both of the site's key files)
+    if (key.missing) {
+      // The signature holds with a key one of the site's two key files gives; the other could not
+      // say whether it still lists it. (A review: "Signature is valid: signed by the issuer's key"
+      // under a – said more than was checked.)
+      step.skip("Not fully checked: the signature holds for the key " + key.kid + " (" + sitePath(key.url, root) +
+        (key.namedIn ? ", named in " + sitePath(key.namedIn, root) : "") + "), but " + sitePath(key.missing, root) +
+        " could not be downloaded, so whether it still lists that key (a key the issuer retires is taken out of " +
+        "it) is not confirmed.");
       unchecked.push("whether " + sitePath(key.missing, root) + " lists the key (it could not be downloaded)");
     } else {
       step.ok("Signature is valid: signed by " + issuerName + "'s key " + key.kid + " (" + sitePath(key.url, root) +
@@ -800,14 +814,14 @@
   /** The RSA key the JWT header names, if it is on this site and listed in its key set. The kid is
    * the DID URL of a JsonWebKey method in this site's did.json (did:web:host[:path]#key), or, in
    * badges signed before that, the https URL of the key's JWK under keys/. */
-  /** {cryptoKey, kid, url} of the RS256 key ``header`` names, if this site publishes it: named by its
-   * did.json (or, for an older badge, by its JWK's URL under keys/) and listed in the key set
-   * ``jwksUrl``. When one of this site's two key files (the key set, did.json: addresses the page
-   * gives, not the badge) cannot be downloaded, the key comes from the other, and ``unconfirmed``
-   * says which was not confirmed (``missing``: its URL): the signature is still checked, so a
-   * changed or forged badge still fails; only both files missing (an Error marked
-   * ``keyFilesMissing``) leaves it unchecked. Any other failure, a key address the badge names
-   * included, throws. */
+  /** {cryptoKey, kid, url, missing, namedIn} of the RS256 key ``header`` names, if this site
+   * publishes it: named by its did.json (or, for an older badge, by its JWK's URL under keys/) and
+   * listed in the key set ``jwksUrl``. When one of this site's two key files (the key set,
+   * did.json: addresses the page gives, not the badge) cannot be downloaded, the key comes from the
+   * other, and ``missing`` is the URL of the one that could not confirm it (``namedIn``: did.json,
+   * when it confirmed a key named by its URL): the signature is still checked, so a changed or
+   * forged badge still fails; only both files missing (an Error marked ``keyFilesMissing``) leaves
+   * it unchecked. Any other failure, a key address the badge names included, throws. */
   async function publishedKey(header, root, jwksUrl) {
     if (header.alg !== "RS256") { throw new Error("the credential uses the algorithm " + header.alg + ", not RS256"); }
     if (typeof header.kid !== "string") { throw new Error("the credential does not name its key"); }
@@ -833,8 +847,7 @@
         return isObject(k) && k.kid === header.kid;
       }) : [];
       if (listed.length !== 1) { throw notListed(header.kid, jwksUrl); }
-      return await rsaKey(rsaJwk(listed[0], jwksUrl.href), header.kid, jwksUrl.href, "not confirmed in " +
-        sitePath(didUrl, root) + ", which could not be downloaded", didUrl);
+      return await rsaKey(rsaJwk(listed[0], jwksUrl.href), header.kid, jwksUrl.href, didUrl, null);
     }
     var jwk = rsaJwk(found.jwk, found.url);
     if (jwksMissing && !fromDid) {
@@ -858,12 +871,10 @@
         throw new Error("the key " + header.kid + " is not one of this site's keys in " + didUrl +
           " (a retired key, or not the issuer's)");
       }
-      return await rsaKey(jwk, header.kid, found.url, "named in " + sitePath(didUrl, root) + "; not confirmed in " +
-        "the key set " + sitePath(jwksUrl.href, root) + ", which could not be downloaded", jwksUrl.href);
+      return await rsaKey(jwk, header.kid, found.url, jwksUrl.href, didUrl);
     }
     if (jwksMissing) {
-      return await rsaKey(jwk, header.kid, found.url, "not confirmed in the key set " + sitePath(jwksUrl.href, root) +
-        ", which could not be downloaded (a key retired since would be listed no more)", jwksUrl.href);
+      return await rsaKey(jwk, header.kid, found.url, jwksUrl.href, null);
     }
     var inSet = isObject(jwks) && Array.isArray(jwks.keys) && jwks.keys.some(function (k) {
       return isObject(k) && k.kid === jwk.kid && k.kty === jwk.kty && k.n === jwk.n && k.e === jwk.e;
@@ -886,10 +897,10 @@
   }
 
   /** The key of publishedKey's answer, from an RSA JWK (see rsaJwk). */
-  async function rsaKey(jwk, kid, url, unconfirmed, missing) {
+  async function rsaKey(jwk, kid, url, missing, namedIn) {
     var cryptoKey = await crypto.subtle.importKey("jwk", {kty: "RSA", n: jwk.n, e: jwk.e, alg: "RS256", ext: true},
       {name: "RSASSA-PKCS1-v1_5", hash: "SHA-256"}, false, ["verify"]);
-    return {cryptoKey: cryptoKey, kid: kid, url: url, unconfirmed: unconfirmed, missing: missing};
+    return {cryptoKey: cryptoKey, kid: kid, url: url, missing: missing, namedIn: namedIn};
   }
 
   /** Whether a key id names one of badgekiln's development keys (dev-rsa, dev-ed25519: the ids
