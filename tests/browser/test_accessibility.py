@@ -357,3 +357,27 @@ def test_a_step_left_unchecked_says_so_in_words_once(page, example):
     unchecked = [s["text"] for s in steps if s["state"] == "unchecked"]
     assert len(unchecked) == 1 and unchecked[0].startswith("Not checked: "), steps
     assert unchecked[0] in heard_steps(page)  # (not "Not fully checked: Not checked: …")
+
+
+# --- Print certificate (WCAG 4.1.2) -----------------------------------------------------------
+
+
+def test_print_certificate_is_a_button_that_space_and_enter_press(page, example):
+    # (an accessibility review: it was a link to #print, which Space scrolled past instead of printing)
+    page.add_init_script("window.print = () => { window.__printed = (window.__printed || 0) + 1; };")
+    page.goto(example.url(f"awards/{VALID}/"))
+    button = page.get_by_role("button", name="Print certificate")
+    assert button.count() == 1 and button.is_visible()
+    assert ax_node(page, ".print-button")["role"]["value"] == "button"
+    assert button.evaluate("b => b.type") == "button"
+    button.focus()
+    scrolled = page.evaluate("scrollY")
+    page.keyboard.press("Space")
+    assert page.evaluate("window.__printed") == 1
+    assert page.evaluate("scrollY") == scrolled
+    page.keyboard.press("Enter")
+    assert page.evaluate("window.__printed") == 2
+    assert page.evaluate("location.hash") == ""
+    page.emulate_media(media="print")
+    assert button.is_hidden()  # (not on the printed certificate)
+    assert page.problems.all() == []
