@@ -45,7 +45,7 @@ def page(browser):
 def _verify(page, url: str) -> dict:
     page.goto(url)
     page.click("#verify-button")
-    page.wait_for_selector("#verify-verdict:not([hidden])")
+    page.wait_for_selector("#verify-verdict[data-verdict]")
     steps = page.eval_on_selector_all(
         "#verify-steps > li",
         "items => items.map(li => ({state: li.dataset.state, text: li.querySelector('.verify-text').textContent}))",

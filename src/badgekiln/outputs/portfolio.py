@@ -23,7 +23,8 @@ def produce(plan: Plan, inputs: BuildInputs, renderer: Renderer, item: None) -> 
             continue
         portfolio = progression.portfolio_context(config, project, recipient, inputs.today)
         page = urls.portfolio_dir(recipient.handle)
-        title = f"{portfolio['name'] or recipient.handle}: badges · {config.issuer.name}"
+        named = context.isolated(portfolio["name"]) if portfolio["name"] else recipient.handle  # (first in the title)
+        title = f"{named}: badges · {config.issuer.name}"
         first = portfolio["awards"][0] if portfolio["awards"] else None  # (its card previews the page)
         plan.add(
             page + "index.html",

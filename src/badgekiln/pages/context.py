@@ -205,6 +205,14 @@ def award_page_text(
     return title, f"{issuer} awarded this badge: {badge.description}"
 
 
+def isolated(name: str) -> str:
+    """``name`` between U+2068 FIRST STRONG ISOLATE and U+2069 POP DIRECTIONAL ISOLATE, for a plain
+    text that starts with it (a ``<title>``, which cannot hold a ``<bdi>``): a link preview that
+    takes a title's direction from its first letter then takes it from the words after an Arabic
+    or Hebrew name, and does not turn them round. (The build refuses these characters in names.)"""
+    return f"\u2068{name}\u2069"
+
+
 def url_parts(url: str) -> list[str]:
     """``url`` cut after each ``/`` and each ``.`` before the last ``/``: where a shown URL may
     wrap (never inside a word, nor inside its file's name: "credential.jso" then "n" on a phone)."""
@@ -257,7 +265,8 @@ def embed_snippet(config: SiteConfig, badge: BadgeClass, recipient: Recipient, a
     url = config.url(urls.award_dir(award.id))
     image = config.url(urls.badge_image(badge.slug, badge.image))
     earner = recipient.public_name
-    line = (f"{e(earner)} · " if earner else "") + f"{e(config.issuer.name)}, {long_date(award.issued_on)}"
+    # (<bdi>: a name in any script keeps its own direction, and does not turn round what follows it)
+    line = (f"<bdi>{e(earner)}</bdi> · " if earner else "") + f"{e(config.issuer.name)}, {long_date(award.issued_on)}"
     return (
         f'<a href="{e(url)}" style="display:inline-flex;align-items:center;gap:12px;max-width:380px;'
         "padding:12px 16px;border:1px solid #d0d7de;border-radius:12px;background:#fff;color:#1d2430;"

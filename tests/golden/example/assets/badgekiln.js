@@ -10,7 +10,7 @@
   if (printButton) {
     var printItem = printButton.closest("[hidden]");
     if (printItem) { printItem.hidden = false; }
-    printButton.addEventListener("click", function (event) { event.preventDefault(); window.print(); });
+    printButton.addEventListener("click", function () { window.print(); });
   }
 
   var expiry = document.querySelector(".expiry[data-expires]");

@@ -70,30 +70,33 @@
     panel.hidden = false;
     var running = false;
     button.addEventListener("click", function () {
-      if (running) { return; }
+      if (running) { return; }  // (a press while it checks does nothing)
       running = true;
-      button.disabled = true;
+      // aria-disabled, not disabled: a disabled button loses the focus (to the page itself, for
+      // a keyboard user who pressed it), and this one keeps it through the check.
+      button.setAttribute("aria-disabled", "true");
       button.textContent = "Checking…";
       panel.setAttribute("aria-busy", "true");
-      verify(panel, list).then(function (verdict) {
-        showVerdict(panel, verdict);
-      }, function (error) {
-        showVerdict(panel, {kind: "incomplete", text: "Could not fully check: the check stopped with an error (" +
-          describe(error).replace(/\.$/, "") + ")."});
-      }).then(function () {
+      verify(panel, list).catch(function (error) {
+        return {kind: "incomplete", text: "Could not fully check: the check stopped with an error (" +
+          describe(error).replace(/\.$/, "") + ")."};
+      }).then(function (verdict) {
         running = false;
-        button.disabled = false;
+        button.removeAttribute("aria-disabled");
         button.textContent = "Verify again";
+        // Not busy before the verdict is written: a screen reader leaves out what changes in a busy
+        // region, and announces the verdict's line (a live region there, empty, since the page
+        // loaded) only when its text changes.
         panel.removeAttribute("aria-busy");
+        showVerdict(panel, verdict);
       });
     });
   }
 
   function showVerdict(panel, verdict) {
     var line = document.getElementById("verify-verdict");
-    line.textContent = verdict.text;
+    writeText(line, verdict.text);
     line.setAttribute("data-verdict", verdict.kind);
-    line.hidden = false;
     var details = document.getElementById("verify-details");
     if (details) {
       details.hidden = false;
@@ -103,15 +106,21 @@
     panel.setAttribute("data-verdict", verdict.kind);
   }
 
-  /** A step of the check: a list item that starts "in progress" and ends ✔, ✘ or – (not checked). */
+  // What a step's icon says, in words a screen reader reads (the icon itself is aria-hidden).
+  var STATE_WORDS = {ok: "Passed: ", fail: "Failed: ", unchecked: "Not fully checked: "};
+
+  /** A step of the check: a list item that starts "in progress" and ends ✔, ✘ or – (not fully
+   * checked), its state in words too, out of sight. */
   function Step(list, text) {
     this.item = document.createElement("li");
     this.icon = document.createElement("span");
     this.icon.className = "verify-icon";
     this.icon.setAttribute("aria-hidden", "true");
+    this.state = document.createElement("span");
+    this.state.className = "visually-hidden";
     this.text = document.createElement("span");
     this.text.className = "verify-text";
-    this.item.append(this.icon, this.text);
+    this.item.append(this.icon, this.state, this.text);
     list.append(this.item);
     this.set("running", "…", text);
   }
@@ -119,7 +128,10 @@
     this.item.className = "verify-step " + state;
     this.item.setAttribute("data-state", state);
     this.icon.textContent = icon;
-    this.text.textContent = text;
+    // (a text that begins by saying it was not checked is not told so twice)
+    var said = state === "unchecked" && /^not (fully )?checked:/i.test(text);
+    this.state.textContent = said ? "" : STATE_WORDS[state] || "";
+    writeText(this.text, text);
   };
   Step.prototype.ok = function (text) { this.set("ok", "✔", text); return true; };
   Step.prototype.fail = function (text) { this.set("fail", "✘", text); return false; };
@@ -128,8 +140,8 @@
   async function verify(panel, list) {
     list.textContent = "";
     var verdictLine = document.getElementById("verify-verdict");
-    verdictLine.hidden = true;
-    verdictLine.textContent = "";
+    verdictLine.textContent = "";  // (empty, it is out of sight, still a live region: see badgekiln.css)
+    verdictLine.removeAttribute("data-verdict");
     var details = document.getElementById("verify-details");
     if (details) { details.hidden = false; details.open = true; }
     panel.removeAttribute("data-verdict");
@@ -198,9 +210,14 @@
     var issuer = isObject(payload.issuer) ? payload.issuer : {id: payload.issuer};
     var issuerName = typeof issuer.name === "string" && issuer.name ? issuer.name : String(issuer.id);
     var unchecked = [];  // proofs this browser could not check
-    if (key.unconfirmed) {  // (the signature holds with a key of one of the site's two key files)
-      step.skip("Signature is valid: signed by " + issuerName + "'s key " + key.kid + " (" + sitePath(key.url, root) +
-        "); " + key.unconfirmed + ".");  // (–: the key is not confirmed in both of the site's key files)
+    if (key.missing) {
+      // The signature holds with a key one of the site's two key files gives; the other could not
+      // say whether it still lists it. (A review: "Signature is valid: signed by the issuer's key"
+      // under a – said more than was checked.)
+      step.skip("Not fully checked: the signature holds for the key " + key.kid + " (" + sitePath(key.url, root) +
+        (key.namedIn ? ", named in " + sitePath(key.namedIn, root) : "") + "), but " + sitePath(key.missing, root) +
+        " could not be downloaded, so whether it still lists that key (a key the issuer retires is taken out of " +
+        "it) is not confirmed.");
       unchecked.push("whether " + sitePath(key.missing, root) + " lists the key (it could not be downloaded)");
     } else {
       step.ok("Signature is valid: signed by " + issuerName + "'s key " + key.kid + " (" + sitePath(key.url, root) +
@@ -309,7 +326,7 @@
         step.fail("This page does not show what the signed credential says: " + mismatch + ".");
         problems.push("this page does not show what the credential says");
       } else {
-        earner = panel.getAttribute("data-earner") || null;
+        earner = panel.getAttribute("data-earner") ? isolated(panel.getAttribute("data-earner")) : null;
         step.ok("This page shows the badge name and dates of the signed credential." + (earner ? " The earner's " +
           "name, " + earner + ", is shown by this page on the issuer's site: the credential names the earner by a " +
           "salted hash of their email address." : ""));
@@ -797,14 +814,14 @@
   /** The RSA key the JWT header names, if it is on this site and listed in its key set. The kid is
    * the DID URL of a JsonWebKey method in this site's did.json (did:web:host[:path]#key), or, in
    * badges signed before that, the https URL of the key's JWK under keys/. */
-  /** {cryptoKey, kid, url} of the RS256 key ``header`` names, if this site publishes it: named by its
-   * did.json (or, for an older badge, by its JWK's URL under keys/) and listed in the key set
-   * ``jwksUrl``. When one of this site's two key files (the key set, did.json: addresses the page
-   * gives, not the badge) cannot be downloaded, the key comes from the other, and ``unconfirmed``
-   * says which was not confirmed (``missing``: its URL): the signature is still checked, so a
-   * changed or forged badge still fails; only both files missing (an Error marked
-   * ``keyFilesMissing``) leaves it unchecked. Any other failure, a key address the badge names
-   * included, throws. */
+  /** {cryptoKey, kid, url, missing, namedIn} of the RS256 key ``header`` names, if this site
+   * publishes it: named by its did.json (or, for an older badge, by its JWK's URL under keys/) and
+   * listed in the key set ``jwksUrl``. When one of this site's two key files (the key set,
+   * did.json: addresses the page gives, not the badge) cannot be downloaded, the key comes from the
+   * other, and ``missing`` is the URL of the one that could not confirm it (``namedIn``: did.json,
+   * when it confirmed a key named by its URL): the signature is still checked, so a changed or
+   * forged badge still fails; only both files missing (an Error marked ``keyFilesMissing``) leaves
+   * it unchecked. Any other failure, a key address the badge names included, throws. */
   async function publishedKey(header, root, jwksUrl) {
     if (header.alg !== "RS256") { throw new Error("the credential uses the algorithm " + header.alg + ", not RS256"); }
     if (typeof header.kid !== "string") { throw new Error("the credential does not name its key"); }
@@ -830,8 +847,7 @@
         return isObject(k) && k.kid === header.kid;
       }) : [];
       if (listed.length !== 1) { throw notListed(header.kid, jwksUrl); }
-      return await rsaKey(rsaJwk(listed[0], jwksUrl.href), header.kid, jwksUrl.href, "not confirmed in " +
-        sitePath(didUrl, root) + ", which could not be downloaded", didUrl);
+      return await rsaKey(rsaJwk(listed[0], jwksUrl.href), header.kid, jwksUrl.href, didUrl, null);
     }
     var jwk = rsaJwk(found.jwk, found.url);
     if (jwksMissing && !fromDid) {
@@ -855,12 +871,10 @@
         throw new Error("the key " + header.kid + " is not one of this site's keys in " + didUrl +
           " (a retired key, or not the issuer's)");
       }
-      return await rsaKey(jwk, header.kid, found.url, "named in " + sitePath(didUrl, root) + "; not confirmed in " +
-        "the key set " + sitePath(jwksUrl.href, root) + ", which could not be downloaded", jwksUrl.href);
+      return await rsaKey(jwk, header.kid, found.url, jwksUrl.href, didUrl);
     }
     if (jwksMissing) {
-      return await rsaKey(jwk, header.kid, found.url, "not confirmed in the key set " + sitePath(jwksUrl.href, root) +
-        ", which could not be downloaded (a key retired since would be listed no more)", jwksUrl.href);
+      return await rsaKey(jwk, header.kid, found.url, jwksUrl.href, null);
     }
     var inSet = isObject(jwks) && Array.isArray(jwks.keys) && jwks.keys.some(function (k) {
       return isObject(k) && k.kid === jwk.kid && k.kty === jwk.kty && k.n === jwk.n && k.e === jwk.e;
@@ -883,10 +897,10 @@
   }
 
   /** The key of publishedKey's answer, from an RSA JWK (see rsaJwk). */
-  async function rsaKey(jwk, kid, url, unconfirmed, missing) {
+  async function rsaKey(jwk, kid, url, missing, namedIn) {
     var cryptoKey = await crypto.subtle.importKey("jwk", {kty: "RSA", n: jwk.n, e: jwk.e, alg: "RS256", ext: true},
       {name: "RSASSA-PKCS1-v1_5", hash: "SHA-256"}, false, ["verify"]);
-    return {cryptoKey: cryptoKey, kid: kid, url: url, unconfirmed: unconfirmed, missing: missing};
+    return {cryptoKey: cryptoKey, kid: kid, url: url, missing: missing, namedIn: namedIn};
   }
 
   /** Whether a key id names one of badgekiln's development keys (dev-rsa, dev-ed25519: the ids
@@ -1437,6 +1451,25 @@
   function sitePath(url, root) {
     var href = String(url);
     return href.startsWith(root.href) && href.length > root.href.length ? href.slice(root.href.length) : href;
+  }
+
+  /** ``name`` marked for writeText() to put in a <bdi>: an earner's name, in any script, is shown
+   * in its own direction, and an Arabic or Hebrew one does not turn the English round it. */
+  function isolated(name) { return "\u2068" + name + "\u2069"; }
+
+  /** ``text`` written into ``element`` as text, each isolated() part in a <bdi> of its own. (A name
+   * cannot hold the marks: the build refuses bidirectional controls in names.) */
+  function writeText(element, text) {
+    element.textContent = "";
+    String(text).split(/\u2068([^\u2068\u2069]*)\u2069/).forEach(function (part, i) {
+      if (i % 2) {
+        var bdi = document.createElement("bdi");
+        bdi.textContent = part;
+        element.append(bdi);
+      } else if (part) {
+        element.append(part);
+      }
+    });
   }
 
   function utf8(bytes) { return new TextDecoder("utf-8", {fatal: true}).decode(bytes); }
