@@ -240,11 +240,19 @@ def test_an_award_suspended_by_hand_is_not_renewed_until_the_suspension_is_lifte
     single = run("award", "--email", "ann@example.com", "--badge", "first-badge", "--issued-on", "2026-11-20", *args)
     assert single.code == 1 and "error[renews-suspended]" in single.err
     assert (site / "recipients/ann.yaml").read_text() == before  # nothing written
-    # written by hand, the build refuses it as it refuses the renewal of a revoked award
+    # written by hand (or published before this rule), the build says so and goes on: its URL stays
     held = ANN + "        suspended: {on: 2026-11-01, reason: Under investigation}\n"
     write_site(site, {"recipients/ann.yaml": held + "      - " + "\n        ".join(RENEWAL.splitlines()) + "\n"})
     written = check(run, site)
-    assert written.code == 1 and "error[bad-renewal]: award 'ann-first-1' is suspended since 2026-11-01" in written.err
+    assert (
+        written.code == 0
+        and (
+            "warning[renews-suspended]: award 'ann-first-2' renews 'ann-first-1', which a suspension held when it was "
+            "issued (since 2026-11-01: Under investigation): the renewal is valid beside it"
+        )
+        in written.err
+    )
+    assert "badgekiln suspend ann-first-2" in written.err
     # a renewal issued before the hold began renews it (the hold came later: 'suspend' says so)
     (site / "recipients/ann.yaml").write_text(before)
     earlier = run("award", "--renew", "ann-first-1", "--issued-on", "2026-10-20", *args)

@@ -985,7 +985,8 @@ def _check_renewals(awards: list[Award], written: list[Any], diagnostics: list[D
     """The rules of ``renews:`` within one earner's file (a renewal is always the same earner's).
 
     A renewal names an earlier award of the same badge class, issued on or before it, that was not
-    revoked by then nor held by a suspension written in its file (:meth:`Award.held_by_hand`), not itself, renewed by no other award, and not part of a cycle. An id that is not in
+    revoked by then (one held by a suspension written in its file then, :meth:`Award.held_by_hand`, is
+    a warning), not itself, renewed by no other award, and not part of a cycle. An id that is not in
     this file is checked against the other files by :func:`_check_renewed_elsewhere`.
     """
     by_id = {a.id: a for a in awards}
@@ -1026,13 +1027,19 @@ def _check_renewals(awards: list[Award], written: list[Any], diagnostics: list[D
                 "award the badge again without 'renews'",
             )
         if earlier.held_by_hand(award.issued_on) and earlier.suspended is not None:
-            # (suspending an award after it was renewed is allowed, as for a revocation; 'suspend' says
-            # that its renewal stays valid)
-            error(
-                "bad-renewal",
-                f"award {earlier.id!r} is suspended since {earlier.suspended.on} ({earlier.suspended.reason}) "
-                "and cannot be renewed while the suspension holds",
-                f"if the renewal is meant, lift the suspension first (badgekiln unsuspend {earlier.id})",
+            # A warning, not an error: a renewal written so and published before this rule must go on
+            # building (its URL stays); 'award' refuses to write one (error[renews-suspended]), and
+            # suspending an award after it was renewed is allowed ('suspend' says its renewal stays valid).
+            diagnostics.append(
+                Diagnostic(
+                    "warning",
+                    "renews-suspended",
+                    f"award {award.id!r} renews {earlier.id!r}, which a suspension held when it was issued "
+                    f"(since {earlier.suspended.on}: {earlier.suspended.reason}): the renewal is valid beside it",
+                    where,
+                    f"if the hold is on the earner, suspend {award.id!r} too (badgekiln suspend {award.id}); if the "
+                    f"renewal is meant, lift the suspension (badgekiln unsuspend {earlier.id})",
+                )
             )
         if award.renews in first_renewal:
             error(
