@@ -643,7 +643,9 @@ def test_another_error_in_the_earners_file_does_not_hide_that_they_have_no_membe
     [
         ("Total,,\n", "site_src/members.csv:3: error[totals-row]: this row looks like a totals row ('Total')"),
         ("Grand total:,,\n", "error[totals-row]"),
-        ("Count Basie,,\n", "error[bad-email]: 'Count Basie' is not"),  # (a name, not a totals row: a review)
+        ("Total members: 2,\n", "error[totals-row]"),
+        ("Sum of members,2\n", "error[totals-row]"),
+        ("Count Basie,2027-06-30\n", "error[bad-email]: 'Count Basie' is not"),  # (a member, not a totals row)
         ("bad@@example.com,2027-06-30\n", "error[bad-email]: 'bad@@example.com' is not a valid email address"),
         ("Bob Baker <bob@example.com>,2027-06-30\n", "hint: write the address alone: bob@example.com"),
         ("bob@example.com,2027/12/31\n", "hint: write it year-month-day: 2027-12-31"),
@@ -672,3 +674,25 @@ def test_members_csv_totals_row_is_only_a_row_without_an_address(tmp_path, run):
     (site / "site_src/members.csv").write_text("name,email,until\nTotal Fitness Ltd,ann@@example.com,2027-01-01\n")
     result = run("check", "--source", str(site), "--today", "2026-05-01")
     assert "error[bad-email]" in result.err and "totals-row" not in result.err, result.err
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        ("badge: course", "badge: membership"),  # (an error naming 'membership': not its own)
+        ("issued_on: 2026-02-01", "issued_on: 2026-02-01\n    evidence: [{url: 'http://example.org/membership card'}]"),
+    ],
+)
+def test_an_error_that_only_names_the_word_membership_does_not_hide_no_membership(tmp_path, run, change):
+    site = write_site(tmp_path / "site", MEMBER_SITE)
+    path = site / "recipients/mo.yaml"
+    path.write_text(path.read_text().replace("membership: {until: 2026-10-31}\n", "").replace(*change))
+    result = run("check", "--source", str(site), "--today", "2026-05-01")
+    assert result.code == 1 and "warning[no-membership]" in result.err, result.err
+
+
+def test_a_workbook_beside_members_csv_is_the_providers_own(tmp_path, run):
+    site = write_site(tmp_path / "site", MEMBER_SITE)
+    (site / "site_src/members.csv").write_text("email,until\nmo@example.com,2027-06-30\n")
+    (site / "site_src/members.xlsx").write_bytes(b"PK")
+    assert "members-file-name" not in run("check", "--source", str(site), "--today", "2026-05-01").err

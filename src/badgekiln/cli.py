@@ -1100,7 +1100,7 @@ def export_command(
             click.echo(
                 f"warning: {output} is inside the site's folder, {where} with the sources (it holds earners' "
                 "emails and their statuses): move it out, or write exports elsewhere (--output "
-                f"~/{shlex.quote(output.name)}), or add it to .gitignore",
+                f"~/{shlex.quote(output.name)})" + (", or add it to .gitignore" if kept == "git" else ""),
                 err=True,
             )
     elif fmt == "xlsx" and sys.stdout.isatty():

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
@@ -24,7 +23,7 @@ from badgekiln.models import Recipient
 from badgekiln.sources import safefiles
 from badgekiln.sources.config import SourceTree
 from badgekiln.sources.fields import DATE_RE, EMAIL_RE, bad_character, email_hint, iso_hint, meant_address
-from badgekiln.sources.sheets import ALIASES
+from badgekiln.sources.sheets import ALIASES, TOTALS_ROW
 
 MAX_MEMBERS_BYTES = 64 * 1024 * 1024  # bytes: an export of a few hundred thousand members
 MAX_CELL = 1024  # characters of one email or date cell
@@ -44,10 +43,6 @@ def _unreadable() -> Members:
     members.unreadable = True
     return members
 
-
-# The first cell of a spreadsheet's totals row, alone: "Total", "Grand total:", "Count: 12" (a
-# member named "Count Basie" or "Total Fitness Ltd" is not one: a review)
-_TOTALS_CELL = re.compile(r"(?:grand\s+|sub)?(?:totals?|sum|count)\s*:?\s*[\d.,]*", re.IGNORECASE)
 
 # Names a members file is given by mistake (one read on a laptop that ignores case, never on Linux)
 _STEMS = ("members", "member", "membership", "memberships")
@@ -88,15 +83,20 @@ def read_members(source: Path, diagnostics: list[Diagnostic]) -> dict[str, date]
 def misnamed_members(source: Path) -> list[Diagnostic]:
     """A warning for each file of ``site_src`` named as a members file but not ``members.csv``
     (``Members.csv``, ``member.csv``, ``members.xlsx``): it is not read, so no membership it lists
-    lapses, and a laptop that ignores case may have read it where CI does not (a review). Only
-    regular files: a folder or a link of that name is nothing a membership system exports."""
+    lapses, and a laptop that ignores case may have read it where CI does not (a review). Beside a
+    ``members.csv``, only a name that differs from it by case (the others, a workbook it was exported
+    from, are the provider's own). Only regular files: a folder or a link of that name is nothing a
+    membership system exports."""
     try:
         entries = safefiles.list_dir(source, "site_src")
     except SourceError:
         return []
+    there = any(entry.name == "members.csv" for entry in entries)
     found = []
     for entry in entries:
         if entry.name == "members.csv" or entry.name.lower() not in _NEAR_NAMES or entry.kind != "file":
+            continue
+        if there and entry.name.lower() != "members.csv":
             continue
         what = "export it as a CSV named" if entry.name.lower().endswith(".xlsx") else "rename it"
         found.append(
@@ -167,7 +167,7 @@ def _parse(text: str, rel: str, diagnostics: list[Diagnostic]) -> dict[str, date
                 continue
             if not EMAIL_RE.match(email):
                 first = next(cell.strip() for cell in row if cell.strip())
-                if "@" not in email and _TOTALS_CELL.fullmatch(first):  # (as award sheets say it)
+                if _totals_row(row, first):  # (as award sheets say it)
                     error(
                         line,
                         "totals-row",
@@ -197,6 +197,14 @@ def _parse(text: str, rel: str, diagnostics: list[Diagnostic]) -> dict[str, date
         return _unreadable()
     members.unread = frozenset(unread)
     return members
+
+
+def _totals_row(row: list[str], first: str) -> bool:
+    """Whether a row whose address is wrong is the totals row a spreadsheet adds below the data: its
+    first cell begins "Total", "Sum" or "Count", and no cell of it is an address or a date ("Total
+    members: 2", "Sum of members,2"; a member "Total Fitness Ltd" or "Count Basie" with an address or
+    a date is a member to put right, not a row to delete: a review)."""
+    return bool(TOTALS_ROW.match(first)) and not any("@" in cell or DATE_RE.match(cell.strip()) for cell in row)
 
 
 def _date(text: str) -> date | None:

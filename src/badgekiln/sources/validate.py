@@ -812,13 +812,19 @@ def _membership(fields: Fields) -> date | None:
     sub = Fields(data, fields.where("membership"), fields.diagnostics, "membership")
     until = sub.date("until", required=True)
     sub.finish()
-    # Each of its problems says "membership" (`membership: 'until' must be a date …`), by which
-    # apply_memberships tells them from the file's other errors.
+    # Each of its problems says so where _about_membership looks (`membership: 'until' must be a
+    # date …`, `membership needs 'until'`, `unknown key 'x' in membership`), by which
+    # apply_memberships tells them from the file's others.
     for index in range(before, len(fields.diagnostics)):
         found = fields.diagnostics[index]
-        if "membership" not in found.message:
+        if not _about_membership(found.message):
             fields.diagnostics[index] = replace(found, message=f"membership: {found.message}")
     return until
+
+
+def _about_membership(message: str) -> bool:
+    """Whether a problem is one of a file's ``membership:`` (as :func:`_membership` words them)."""
+    return message.startswith("membership") or message.endswith(" in membership")
 
 
 def apply_memberships(
@@ -841,7 +847,7 @@ def apply_memberships(
     result = []
     # (files whose 'membership:' is an error: "no membership on record" would contradict it, a review)
     wrong_files = {
-        d.location.path for d in diagnostics if d.is_error and d.location is not None and "membership" in d.message
+        d.location.path for d in diagnostics if d.is_error and d.location is not None and _about_membership(d.message)
     }
     for recipient in recipients:
         needing = {
