@@ -69,9 +69,16 @@ def test_init_writes_workflows_that_actionlint_and_shellcheck_accept(tmp_path, r
     assert publish["jobs"]["notify"]["needs"] == "deploy"
     # Every setting the mail code reads is passed from the secret of its name (SECURITY was not).
     settings = ("HOST", "PORT", "SECURITY", "USER", "PASSWORD", "FROM")
-    assert publish["jobs"]["notify"]["env"] == {
+    # (the login only in the step that sends: checkout, setup-python and pip saw the password, a review)
+    notify = publish["jobs"]["notify"]
+    assert notify["env"] == {"BADGEKILN_SMTP_HOST": "${{ secrets.BADGEKILN_SMTP_HOST }}"}
+    (sending,) = [step for step in notify["steps"] if "badgekiln notify" in step.get("run", "")]
+    assert {**notify["env"], **sending["env"]} == {
         f"BADGEKILN_SMTP_{name}": f"${{{{ secrets.BADGEKILN_SMTP_{name} }}}}" for name in settings
     }
+    assert not any(
+        "secrets.BADGEKILN_SMTP_PASSWORD" in json.dumps(step) for step in notify["steps"] if step is not sending
+    )
     assert "deploy-pages" in publish["jobs"]["deploy"]["steps"][0]["uses"]
     # The hostile issue text never reaches a shell line through an expression.
     for path in files:
@@ -226,9 +233,72 @@ def test_revoke_from_a_labelled_issue_form(minimal_site, run, tmp_path):
     assert result.code == 0, result.err
     text = (minimal_site / "recipients/ann.yaml").read_text()
     assert "revoked:" in text and "on: 2026-11-22" in text and "Issued in error" in text
-    assert "Revoke award ann-first-1" in result.out
+    # (the badge and the earner named: a wrong id is seen before the merge)
+    assert "title: Revoke First Badge award ann-first-1 of Ann Example" in result.out
     bad = _issue(run, minimal_site, _event(tmp_path, "revoke-labeled.json", AWARD_ID="../../etc/passwd"))
     assert bad.code == 1 and "is not an award id" in bad.err
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        "https://badges.example.org/awards/ann-first-1/",
+        "awards/ann-first-1",
+        "ann-first-1.",
+        " ANN-FIRST-1 ",
+        "ann-first -1",
+    ],
+)
+def test_the_award_id_answer_is_read_as_revoke_reads_one(minimal_site, run, tmp_path, given):
+    # (a review: the form's own description points to the page's address, which it refused)
+    result = _issue(run, minimal_site, _event(tmp_path, "revoke-labeled.json", AWARD_ID=given))
+    assert result.code == 0, result.err
+    assert "on: 2026-11-22" in (minimal_site / "recipients/ann.yaml").read_text()
+
+
+def test_every_problem_of_a_revoke_form_is_said_at_once_by_the_forms_labels(minimal_site, run, tmp_path):
+    event = _event(tmp_path, "revoke-labeled.json", AWARD_ID="bad#id")
+    event.write_text(
+        event.read_text()
+        .replace("Issued in error", "_No response_")
+        .replace("### Date revoked\\n\\n_No response_", "### Date revoked\\n\\n2027-01-01")
+    )
+    reply = tmp_path / "reply.md"
+    result = _issue(run, minimal_site, event, "--reply", str(reply))
+    assert result.code == 1
+    text = reply.read_text()
+    assert "'bad#id' is not an award id" in text
+    assert '"Reason" must be filled in' in text
+    assert '"Date revoked" (2027-01-01) is in the future' in text
+    assert text.endswith("Edit the issue to correct its answers, then remove the label and add it again.\n")
+
+
+def test_a_reply_says_to_edit_the_issue_only_when_that_puts_it_right(minimal_site, run, tmp_path):
+    event = _event(tmp_path, "award-labeled.json")
+    event.write_text(
+        event.read_text().replace("### Date issued", "### Badge\\r\\n\\r\\nfirst-badge\\r\\n\\r\\n### Date issued")
+    )
+    reply = tmp_path / "reply.md"
+    twice = _issue(run, minimal_site, event, "--reply", str(reply))
+    assert twice.code == 1 and "appears twice; make a new issue with the form" in reply.read_text()
+    assert "Edit the issue" not in reply.read_text()
+
+
+def test_what_award_would_warn_of_is_in_the_pull_request_and_its_title_names_the_earner_on_file(
+    minimal_site, run, tmp_path
+):
+    # (a review: "Award First Badge to Janet Smythe" added the badge to Ann Example's file, and the
+    # name-differs warning that 'badgekiln award' gives went nowhere)
+    event = _event(tmp_path, "award-labeled.json")
+    event.write_text(
+        event.read_text().replace("Zoë Ångström 🎉", "Janet Smythe").replace("zoe@example.com", "ANN@example.com")
+    )
+    result = _issue(run, minimal_site, event)
+    assert result.code == 0, result.err
+    assert "title: Award First Badge to Ann Example" in result.out
+    assert "badgekiln says, before you merge:" in result.out
+    assert "warning[name-differs]" in result.out and "'Janet Smythe'" in result.out
+    assert "```text\n" in result.out  # (the form's text in a fenced block: nothing of it renders)
 
 
 @pytest.mark.parametrize(("character", "described"), [("\u202e", "U+202E"), ("\u001b", "U+001B"), ("\ufdd0", "U+FDD0")])
@@ -500,3 +570,13 @@ def test_the_pull_request_check_runs_without_secrets_and_checks_pins_only_when_t
         done = subprocess.run(["bash", "-e", "-c", script], cwd=repo, env=env, capture_output=True, text=True)
         assert done.returncode == 0, done.stderr
         assert (calls.read_text() if calls.exists() else "") == ("endorsers check\n" if checked else ""), changed
+
+
+def test_an_award_held_already_is_said_once_without_advice_to_edit(minimal_site, run, tmp_path):
+    event = _event(tmp_path, "award-labeled.json")
+    assert _issue(run, minimal_site, event).code == 0
+    reply = tmp_path / "reply.md"
+    again = _issue(run, minimal_site, event, "--reply", str(reply))
+    assert again.code == 1 and "nothing to add" in again.err
+    assert again.err.count("(award ") == 1  # (it was said twice: "(award x) (award x)")
+    assert "Edit the issue" not in reply.read_text()

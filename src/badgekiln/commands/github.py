@@ -54,7 +54,12 @@ _OPTION_SLUG = re.compile(r"\(([a-z0-9][a-z0-9-]*)\)$")
 
 
 class IssueError(BadgekilnError):
-    """An issue or event that cannot be turned into a change of the sources."""
+    """An issue or event that cannot be turned into a change of the sources. ``edit``: editing the
+    issue's answers puts it right (the reply says so); else its message says what to do."""
+
+    def __init__(self, message: str, *, edit: bool = False):
+        super().__init__(message)
+        self.edit = edit
 
 
 def _data(name: str) -> str:
@@ -280,35 +285,65 @@ def _award(source: Path, number: int, answers: dict[str, str], today: date) -> I
     award = award_mod.check_row(answers, location, badges, diagnostics, today)
     if award is None or any(d.is_error for d in diagnostics):
         raise ValidationFailed(diagnostics)
+    on_file = next(
+        (r.name for r in load_project(source, today=today).project.recipients if r.email == award.email), None
+    )
     result = award_mod.add_awards(source, [award], today)
     if not result.added:
-        raise IssueError(f"issue #{number}: nothing to add: {result.skipped[0][1]} (award {result.skipped[0][0]})")
+        raise IssueError(f"issue #{number}: nothing to add: {result.skipped[0][1]}")  # (it names the award)
     award_id, rel = result.added[0]
-    title = f"Award {badges[award.badge].name} to {award.name}"
+    # (the earner as their file names them: the award is theirs, whatever name the form gave)
+    title = f"Award {badges[award.badge].name} to {on_file or award.name}"
     body = (
         f"Closes #{number}.\n\nAdds award `{award_id}` ({award.badge}, issued {award.issued_on}) "
         f"to `{rel}`. Review the change; when it is merged the site publishes the badge.\n"
     )
+    if result.warnings:  # (what `badgekiln award` would have said: a name that differs, a renewal, a namesake)
+        said = [d.render() for d in result.warnings[:REPLY_LINES]]
+        body += f"\nbadgekiln says, before you merge:\n\n{_fenced(said)}\n"
     return IssueChange(f"badgekiln/issue-{number}", title, body)
 
 
 def _revoke(source: Path, number: int, answers: dict[str, str], today: date) -> IssueChange:
-    from badgekiln.commands.revoke import revoke
+    from badgekiln.commands.revoke import award_id_from, find_award, revoke
+    from badgekiln.sources.validate import load_project
 
-    award_id = answers["award_id"]
-    if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", award_id):
-        raise IssueError(
-            f"issue #{number}: {award_id[:80]!r} is not an award id (the last part of a badge page's "
-            "address, …/awards/<id>/)"
+    where = SourceLocation(f"issue #{number}")
+    problems: list[Diagnostic] = []  # (every problem of the answers at once, as the award form's)
+
+    def problem(code: str, message: str) -> None:
+        problems.append(Diagnostic("error", code, message, where))
+
+    award_id = award_id_from(answers["award_id"])  # (pasted with spaces, in capitals, or as the page's URL)
+    if not re.fullmatch(r"[a-z0-9_-]{1,64}", award_id):
+        problem(
+            "bad-id",
+            f"{answers['award_id'][:80]!r} is not an award id (the last part of a badge page's address, …/awards/<id>/)",
         )
-    try:
-        on = date.fromisoformat(answers["revoked_on"]) if answers["revoked_on"] else today
-    except ValueError:
-        raise IssueError(f"issue #{number}: 'Date revoked' must be written YYYY-MM-DD") from None
+    if not answers["reason"].strip():
+        problem("missing-key", "'reason' must be filled in: it is published with the badge")
+    on = today
+    if answers["revoked_on"]:
+        try:
+            on = date.fromisoformat(answers["revoked_on"])
+        except ValueError:
+            problem("bad-date", f"'revoked_on' must be written YYYY-MM-DD, not {answers['revoked_on'][:40]!r}")
+        else:
+            if on > today:
+                problem("bad-date", f"'revoked_on' ({on}) is in the future: give today's date or an earlier one")
+    if problems:
+        raise ValidationFailed(problems)
     path = revoke(source, award_id, answers["reason"], on, today)
+    project = load_project(source, today=today).project
+    recipient, award = find_award(project, award_id)
     rel = path.relative_to(source).as_posix()
     body = f"Closes #{number}.\n\nRevokes award `{award_id}` in `{rel}` on {on}. Review the change before merging.\n"
-    return IssueChange(f"badgekiln/issue-{number}", f"Revoke award {award_id}", body)
+    # (the badge and the earner named, so that a wrong id is seen before the merge: a review)
+    return IssueChange(
+        f"badgekiln/issue-{number}",
+        f"Revoke {project.badges[award.badge].name} award {award_id} of {recipient.name}",
+        body,
+    )
 
 
 def write_outputs(path: Path, change: IssueChange) -> None:
@@ -344,13 +379,20 @@ def reply_text(error: BadgekilnError) -> str:
     else:
         lines = [str(error)]
     lines = [_form_labels(line)[:REPLY_WIDTH] for line in lines[:REPLY_LINES]]
+    # (the advice only where editing the answers puts it right: not for an answer given twice, an
+    # issue not made with the form, a labeller without write access or an award held already)
+    edit = not isinstance(error, IssueError) or error.edit
+    return f"badgekiln could not make a pull request from this issue:\n\n{_fenced(lines)}\n" + (
+        "\nEdit the issue to correct its answers, then remove the label and add it again.\n" if edit else ""
+    )
+
+
+def _fenced(lines: list[str]) -> str:
+    """``lines`` in a fenced code block, its fence longer than any run of backticks in them: text
+    anyone wrote (an issue's answers, quoted) renders as nothing but text: no link, image or @mention."""
     text = "\n".join(lines)
     fence = "`" * max(3, 1 + max((len(run) for run in re.findall(r"`+", text)), default=0))
-    return (
-        "badgekiln could not make a pull request from this issue:\n\n"
-        f"{fence}text\n{text}\n{fence}\n\n"
-        "Edit the issue to correct its answers, then remove the label and add it again.\n"
-    )
+    return f"{fence}text\n{text}\n{fence}\n"
 
 
 REPLY_LINES = 20

@@ -31,12 +31,13 @@ def published_reason(reason: str, what: str) -> str:
 
 
 def award_id_from(text: str) -> str:
-    """An award id as given on the command line: pasted with spaces, in capitals, or as the
-    badge page's URL (``https://…/awards/<id>/``)."""
+    """An award id as given on the command line or in a form: pasted with spaces (around it or
+    inside it), in capitals, with the full stop of a sentence, or as the badge page's URL or path
+    (``https://…/awards/<id>/``, ``awards/<id>``)."""
     text = text.strip()
-    if "/awards/" in text:
-        text = text.split("/awards/", 1)[1].split("/", 1)[0]
-    return text.lower()
+    if text.startswith("awards/") or "/awards/" in text:
+        text = text.split("awards/", 1)[1].split("/", 1)[0]
+    return "".join(text.split()).strip(".,;:!?'\"()<>").lower()
 
 
 def find_award(project: Project, award_id: str) -> tuple[Recipient, Award]:
