@@ -521,3 +521,32 @@ def test_a_site_yaml_that_is_a_link_leaves_no_cache_either(tmp_path, run, minima
     result = run("build", "--source", str(minimal_site), "--today", TODAY)
     assert result.code == 1 and "site_src/site.yaml" in result.err, result.err
     assert not (minimal_site / ".badgekiln").exists()
+
+
+def test_template_review_fixes(minimal_site, run):
+    # (a review of a provider's overrides) A lone surrogate, as JavaScript writes an emoji, is a
+    # located template error, not an internal error; None prints as nothing; check loads the
+    # pathway and portfolio overrides that a build renders.
+    write_site(
+        minimal_site,
+        {
+            "templates/award.html": "{% extends '!builtin/award.html' %}{% block main %}<p>{{ '\\ud83c\\udf93' }}</p>{% endblock %}"
+        },
+    )
+    result = run("build", "--source", str(minimal_site), "--today", TODAY)
+    assert result.code == 1 and "internal error" not in result.err and "Traceback" not in result.err
+    assert "templates/award.html" in result.err and "U+D83C, half of a character" in result.err
+    write_site(
+        minimal_site,
+        {
+            "templates/award.html": "{% extends '!builtin/award.html' %}{% block main %}<p class=x>[{{ award.expires }}]</p>{{ super() }}{% endblock %}"
+        },
+    )
+    built = run("build", "--source", str(minimal_site), "--today", TODAY)
+    assert built.code == 0, built.err
+    assert "<p class=x>[]</p>" in (minimal_site / "output/awards/ann-first-1/index.html").read_text()
+    for name in ("pathway.html", "portfolio.html"):
+        write_site(minimal_site, {f"templates/{name}": "{% if %}"})
+        checked = run("check", "--source", str(minimal_site), "--today", TODAY)
+        assert checked.code == 1 and f"templates/{name}:1: template error" in checked.err, checked.err
+        (minimal_site / "templates" / name).unlink()

@@ -285,17 +285,24 @@ def test_a_base_url_whose_did_web_is_ambiguous_is_an_error(minimal_site, run, pa
 def test_an_accent_colour_too_light_to_read_is_a_warning_with_a_darker_shade(minimal_site, run):
     """(a visual audit: a brand yellow, #f5c518, made every link, button and badge name 1.6:1 on
     white, and white on the primary button the same; the build said nothing)"""
-    from badgekiln.sources.config import contrast_with_white
+    from badgekiln.sources.config import contrast_with_page
 
     site_yaml = minimal_site / "site_src/site.yaml"
     site_yaml.write_text(site_yaml.read_text() + 'accent_color: "#f5c518"\n')
     result = run("check", "--source", str(minimal_site), "--today", TODAY)
     assert result.code == 0, result.err  # (a warning: the colour is the provider's to choose)
-    assert "warning[low-contrast]: 'accent_color' #f5c518 against white has a contrast of 1.6:1" in result.err
-    assert 'hint: a darker shade of it reads well: accent_color: "#8e720e"' in result.err
-    assert contrast_with_white("#8e720e") >= 4.5
-    site_yaml.write_text(site_yaml.read_text().replace("#f5c518", "#767676"))  # (4.54:1: enough)
+    assert "warning[low-contrast]: 'accent_color' #f5c518 against the page has a contrast of 1.5:1" in result.err
+    shade = re.search(r'hint: a darker shade of it reads well: accent_color: "(#[0-9a-f]{6})"', result.err).group(1)
+    assert 4.5 <= contrast_with_page(shade) < 4.7  # (on the page's #f6f7f9, where links are, not only on white)
+    site_yaml.write_text(site_yaml.read_text().replace("#f5c518", shade))
     assert "low-contrast" not in run("check", "--source", str(minimal_site), "--today", TODAY).err
+    site_yaml.write_text(site_yaml.read_text().replace(shade, "#767676"))  # (4.54:1 on white, 4.2:1 on the page)
+    assert "low-contrast" in run("check", "--source", str(minimal_site), "--today", TODAY).err
+    # unquoted, the colour is a YAML comment: said, not silently the default
+    site_yaml.write_text(site_yaml.read_text().replace('accent_color: "#767676"', "accent_color: #b03a2e"))
+    unquoted = run("check", "--source", str(minimal_site), "--today", TODAY)
+    assert "warning[empty-value]: 'accent_color' is empty" in unquoted.err
+    assert 'hint: write the colour in quotes: accent_color: "#rrggbb"' in unquoted.err
 
 
 def test_an_award_issued_in_the_future_is_an_error(minimal_site, run):

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from datetime import date
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import jinja2
 from jinja2 import nodes
@@ -38,6 +39,8 @@ USED_TEMPLATES = (
     "badge.html",
     "award.html",
     "page.html",
+    "pathway.html",  # (a stacked badge's page, and an earner's portfolio: a review found check passing
+    "portfolio.html",  # an override of these that the build then refused)
     "404.html",
     "sitemap.xml",
     "email.txt",
@@ -195,6 +198,9 @@ def make_environment(templates_dir: Path | None) -> LimitedSandbox:
         # HTML and XML are always escaped; plain-text templates (email.txt) are not HTML.
         autoescape=jinja2.select_autoescape(["html", "htm", "xml", "svg"], default_for_string=True, default=False),
         undefined=jinja2.StrictUndefined,
+        # A value that is not there prints as nothing, never as "None" (a review: "Awarded to None,
+        # valid until None" from an override showing a hidden name and a badge that does not expire)
+        finalize=_nothing_for_none,
         # One environment per build (Renderer): templates do not change while it lives, so the
         # files of the templates an extends or include loads need not be looked at on every page.
         auto_reload=False,
@@ -207,6 +213,10 @@ def make_environment(templates_dir: Path | None) -> LimitedSandbox:
     env.filters["tojson_script"] = lambda data: Markup(dumps_script(data))
     env.globals["qr_svg"] = qr_svg
     return env
+
+
+def _nothing_for_none(value: Any) -> Any:
+    return "" if value is None else value
 
 
 class Rendered(bytes):
@@ -284,7 +294,16 @@ class Renderer:
             raise jinja2.TemplateRuntimeError(f"{type(exc).__name__}: {exc}").with_traceback(
                 exc.__traceback__
             ) from None
-        page = Rendered(text.encode("utf-8"))
+        try:
+            data = text.encode("utf-8")
+        except UnicodeEncodeError as exc:  # (a review: '\ud83c\udf93' written as in JavaScript was a traceback)
+            lone = text[exc.start]
+            raise ConfigError(  # (after rendering: no template line to name, the template that made the page)
+                f"{self._shown_name(template)}: template error: the page it makes holds U+{ord(lone):04X}, half of "
+                f"a character (a surrogate, '\\u{ord(lone):04x}', as JavaScript writes characters past U+FFFF): "
+                "write the character itself, or an HTML reference such as &#127891;"
+            ) from None
+        page = Rendered(data)
         page.template = self._shown.get(name) or self._shown.setdefault(name, self._shown_name(template))
         return page
 

@@ -12,7 +12,11 @@ from badgekiln.models import Duration, Issuer
 from badgekiln.sources.fields import Fields, url_problem
 
 COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
-MIN_CONTRAST = 4.5  # WCAG 2.1 AA for text: the accent is text on white (links) and behind white text (buttons)
+MIN_CONTRAST = 4.5  # WCAG 2.1 AA for text: the accent is text on the page (links) and behind white text (buttons)
+# The page's background (badgekiln.css body), the darker of the two the accent is text on (cards are
+# white): a colour readable on it is readable on white, and white on it (a review: a shade told to
+# read well against white was 4.2:1 on the page)
+PAGE_BACKGROUND = "#f6f7f9"
 
 
 def _luminance(color: str) -> float:
@@ -26,18 +30,19 @@ def _luminance(color: str) -> float:
     return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
 
 
-def contrast_with_white(color: str) -> float:
-    """The contrast ratio of ``#rrggbb`` with white, from 1 to 21."""
-    return 1.05 / (_luminance(color) + 0.05)
+def contrast_with_page(color: str) -> float:
+    """The contrast ratio of ``#rrggbb`` with :data:`PAGE_BACKGROUND` (the lower of its contrasts
+    with the page and with white), from 1 to 21."""
+    return (_luminance(PAGE_BACKGROUND) + 0.05) / (_luminance(color) + 0.05)
 
 
 def darker_until_readable(color: str) -> str:
     """``color`` darkened (its channels scaled down together, keeping its hue) until white on it
-    reaches :data:`MIN_CONTRAST`."""
+    and it on the page reach :data:`MIN_CONTRAST`."""
     r, g, b = (int(color[i : i + 2], 16) for i in (1, 3, 5))
     for percent in range(100, -1, -1):
         shade = "#" + "".join(f"{round(c * percent / 100):02x}" for c in (r, g, b))
-        if contrast_with_white(shade) >= MIN_CONTRAST:
+        if contrast_with_page(shade) >= MIN_CONTRAST:
             return shade
     return "#000000"
 
@@ -146,16 +151,23 @@ def read_site_config(
             f"'language' must be a language tag such as en or en-GB, not {language!r}",
             fields.where("language"),
         )
+    if "accent_color" in fields.data and fields.data["accent_color"] is None:  # (a review: `accent_color: #b03a2e`)
+        fields.warning(
+            "empty-value",
+            "'accent_color' is empty, so the default colour is used: unquoted, a colour's '#' starts a YAML comment",
+            fields.where("accent_color"),
+            'write the colour in quotes: accent_color: "#rrggbb"',
+        )
     color = fields.text("accent_color", single_line=True) or "#1f5f8b"
     if not COLOR_RE.match(color):
         fields.error(
             "bad-color", f"'accent_color' must be a colour written #rrggbb, not {color!r}", fields.where("accent_color")
         )
         color = "#1f5f8b"
-    elif contrast_with_white(color) < MIN_CONTRAST:
+    elif contrast_with_page(color) < MIN_CONTRAST:
         fields.warning(
             "low-contrast",
-            f"'accent_color' {color} against white has a contrast of {contrast_with_white(color):.1f}:1: links, "
+            f"'accent_color' {color} against the page has a contrast of {contrast_with_page(color):.1f}:1: links, "
             "buttons and badge names in it (and white text on it) are hard to read; text needs 4.5:1 (WCAG AA)",
             fields.where("accent_color"),
             f'a darker shade of it reads well: accent_color: "{darker_until_readable(color)}"',
