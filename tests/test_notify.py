@@ -677,3 +677,21 @@ def test_a_notified_lock_that_is_a_link_or_special_file_is_never_read_or_written
     assert result.code != 0 and "notified.lock" in result.err
     assert outside.read_text() == "precious\n"
     assert smtp.recipients() == []
+
+
+def test_a_socket_timeout_that_comes_before_the_watchdog_is_the_deadline_too(smtp, monkeypatch):
+    # (CI on a busy machine: the watchdog's thread ran after the socket's own timeout, which is the
+    # deadline, and a stalled server was reported "Connection unexpectedly closed: timed out")
+    from email.message import EmailMessage
+
+    from badgekiln.delivery import mail
+
+    monkeypatch.setattr(mail.Watchdog, "_fire", lambda self: None)  # (a timer thread that never runs)
+    smtp.stall("ann@example.com", seconds=30)
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = "badges@example.org", "ann@example.com", "x"
+    message.set_content("x")
+    settings = mail.SmtpSettings(smtp.host, smtp.port, "none", None, None, "badges@example.org")
+    with mail.Mailer(settings, deadline=1.0) as mailer, pytest.raises(mail.DeliveryFailure) as failed:
+        mailer.send(message, to="ann@example.com")
+    assert str(failed.value) == "connection lost: no answer within 1 s"
