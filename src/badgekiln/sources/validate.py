@@ -1032,7 +1032,7 @@ def _check_renewals(awards: list[Award], written: list[Any], diagnostics: list[D
                 f"award {earlier.id!r} was revoked on {earlier.revoked.on} and cannot be renewed",
                 "award the badge again without 'renews'",
             )
-        if earlier.held_by_hand(award.issued_on) and earlier.suspended is not None:
+        if earlier.held_by_hand(award.issued_on) and earlier.suspended is not None and award.suspended is None:
             # A warning, not an error: a renewal written so and published before this rule must go on
             # building (its URL stays); 'award' refuses to write one (error[renews-suspended]), and
             # suspending an award after it was renewed is allowed ('suspend' says its renewal stays valid).
