@@ -536,3 +536,21 @@ def test_a_date_option_written_another_way_gets_its_iso_form(run, minimal_site, 
         f"'03/04/2026' is not a date written YYYY-MM-DD; write it year-month-day: {option} 2026-04-03 (day first) "
         "or 2026-03-04 (month first)"
     ) in result.err, result.err
+
+
+def test_markdown_in_site_src_pages_that_is_not_read_is_said(minimal_site, run):
+    # (a provider's review: About.MD, faq.markdown and sub/x.md were skipped without a word)
+    pages = minimal_site / "site_src/pages"
+    (pages / "sub").mkdir(parents=True)
+    page = "---\ntitle: About\n---\nText.\n"
+    for name in ("About.MD", "faq.markdown", "sub/x.md", "About Us.md", "about.md"):
+        (pages / name).write_text(page)
+    (pages / "diagram.png").write_bytes(b"\x89PNG")  # (a picture kept beside the pages: not said)
+    result = run("check", "--source", str(minimal_site), "--today", TODAY)
+    err = result.err
+    assert "site_src/pages/About.MD: warning[unexpected-file]: this page is not read" in err
+    assert "hint: rename it to about.md" in err
+    assert "site_src/pages/faq.markdown: warning[unexpected-file]" in err and "rename it to faq.md" in err
+    assert "site_src/pages/sub: warning[unexpected-folder]: this folder is not read" in err
+    assert "site_src/pages/About Us.md: error[bad-file-name]" in err and "rename it to about-us.md" in err
+    assert "diagram.png" not in err

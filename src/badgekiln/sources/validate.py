@@ -910,11 +910,17 @@ def _load_pages(source, paths, diagnostics) -> list[Page]:
     for entry in entries:
         path, rel = folder / entry.name, f"{SourceTree.PAGES}/{entry.name}"
         if path.suffix != ".md" or entry.kind == "dir":
+            if unread := _unread_page(entry.name, entry.kind, rel):  # (a review: skipped without a word)
+                diagnostics.append(unread)
             continue
         if not SLUG_RE.match(path.stem):
             diagnostics.append(
                 Diagnostic(
-                    "error", "bad-file-name", f"the page name {path.name!r} is not a valid slug", SourceLocation(rel)
+                    "error",
+                    "bad-file-name",
+                    f"the page name {path.name!r} is not a valid slug",
+                    SourceLocation(rel),
+                    f"rename it to {slugify(path.stem)}.md (page names use only a-z, 0-9 and '-')",
                 )
             )
             continue
@@ -931,6 +937,32 @@ def _load_pages(source, paths, diagnostics) -> list[Page]:
         if title:
             pages.append(Page(slug=path.stem, title=title, body=body, order=order, description=description))
     return sorted(pages, key=lambda p: (p.order, p.slug))
+
+
+def _unread_page(name: str, kind: str, rel: str) -> Diagnostic | None:
+    """A warning for what in ``site_src/pages/`` looks like a page but is not read: a folder, or
+    Markdown named otherwise than ``<slug>.md`` (``About.MD``, ``faq.markdown``); None for anything
+    else (hidden files, a README, the pictures a page's author keeps beside it)."""
+    stem, _, suffix = name.partition(".")
+    if name.startswith(".") or stem.lower() == "readme":
+        return None
+    if kind == "dir":
+        return Diagnostic(
+            "warning",
+            "unexpected-folder",
+            "this folder is not read: pages are <slug>.md files directly in site_src/pages/",
+            SourceLocation(rel),
+            "move its pages up into site_src/pages/, or the folder out",
+        )
+    if suffix.lower() in ("md", "markdown", "mdown", "mkd"):
+        return Diagnostic(
+            "warning",
+            "unexpected-file",
+            "this page is not read: pages are named <slug>.md (in small letters)",
+            SourceLocation(rel),
+            f"rename it to {slugify(stem)}.md",
+        )
+    return None
 
 
 def _check_duplicates(recipients: list[Recipient], diagnostics: list[Diagnostic]) -> None:
