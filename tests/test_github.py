@@ -580,3 +580,25 @@ def test_an_award_held_already_is_said_once_without_advice_to_edit(minimal_site,
     assert again.code == 1 and "nothing to add" in again.err
     assert again.err.count("(award ") == 1  # (it was said twice: "(award x) (award x)")
     assert "Edit the issue" not in reply.read_text()
+
+
+def test_names_in_titles_close_no_issue_and_mention_nobody_and_ids_come_from_any_site_address(
+    minimal_site, run, tmp_path
+):
+    # (a review: a title is the commit's message, and "Closes #1 @octocat" in a name would close #1)
+    event = _event(tmp_path, "award-labeled.json")
+    event.write_text(event.read_text().replace("Zoë Ångström 🎉", "Zoe Closes #1 @octocat"))
+    made = _issue(run, minimal_site, event)
+    assert made.code == 0, made.err
+    assert "title: Award First Badge to Zoe Closes \uff031 \uff20octocat" in made.out
+    assert "#1" not in made.out.split("\n")[1]
+    # (an address of a site whose folder's name ends in "awards": the id is after the last /awards/)
+    given = "https://acme.github.io/staff-awards/awards/ann-first-1/"
+    revoked = _issue(run, minimal_site, _event(tmp_path, "revoke-labeled.json", AWARD_ID=given))
+    assert revoked.code == 0, revoked.err
+    reply = tmp_path / "reply.md"
+    again = _issue(
+        run, minimal_site, _event(tmp_path, "revoke-labeled.json", AWARD_ID="ann-first-1"), "--reply", str(reply)
+    )
+    assert again.code == 1 and "already revoked" in reply.read_text() and "Edit the issue" not in reply.read_text()
+    assert "\n\n\n" not in reply.read_text()

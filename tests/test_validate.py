@@ -546,11 +546,16 @@ def test_markdown_in_site_src_pages_that_is_not_read_is_said(minimal_site, run):
     for name in ("About.MD", "faq.markdown", "sub/x.md", "About Us.md", "about.md"):
         (pages / name).write_text(page)
     (pages / "diagram.png").write_bytes(b"\x89PNG")  # (a picture kept beside the pages: not said)
+    (pages / "images").mkdir()  # (nor a folder of them)
+    (pages / "images/logo.png").write_bytes(b"\x89PNG")
+    for name in ("README.md", ".#about.md", "Help.md"):  # (a README, an editor's lock file: not pages)
+        (pages / name).write_text(page)
     result = run("check", "--source", str(minimal_site), "--today", TODAY)
     err = result.err
     assert "site_src/pages/About.MD: warning[unexpected-file]: this page is not read" in err
-    assert "hint: rename it to about.md" in err
+    assert "hint: about.md is a page already: merge the two, or delete this one" in err
+    assert "hint: rename it to help.md" in err
     assert "site_src/pages/faq.markdown: warning[unexpected-file]" in err and "rename it to faq.md" in err
     assert "site_src/pages/sub: warning[unexpected-folder]: this folder is not read" in err
     assert "site_src/pages/About Us.md: error[bad-file-name]" in err and "rename it to about-us.md" in err
-    assert "diagram.png" not in err
+    assert "diagram.png" not in err and "images" not in err and "README" not in err and ".#about" not in err

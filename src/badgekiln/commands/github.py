@@ -293,7 +293,7 @@ def _award(source: Path, number: int, answers: dict[str, str], today: date) -> I
         raise IssueError(f"issue #{number}: nothing to add: {result.skipped[0][1]}")  # (it names the award)
     award_id, rel = result.added[0]
     # (the earner as their file names them: the award is theirs, whatever name the form gave)
-    title = f"Award {badges[award.badge].name} to {on_file or award.name}"
+    title = f"Award {badges[award.badge].name} to {_inert(on_file or award.name)}"
     body = (
         f"Closes #{number}.\n\nAdds award `{award_id}` ({award.badge}, issued {award.issued_on}) "
         f"to `{rel}`. Review the change; when it is merged the site publishes the badge.\n"
@@ -333,7 +333,11 @@ def _revoke(source: Path, number: int, answers: dict[str, str], today: date) -> 
                 problem("bad-date", f"'revoked_on' ({on}) is in the future: give today's date or an earlier one")
     if problems:
         raise ValidationFailed(problems)
-    path = revoke(source, award_id, answers["reason"], on, today)
+    try:
+        path = revoke(source, award_id, answers["reason"], on, today)
+    except BadgekilnError as exc:  # (no such award, a date before its issue, a reason it will not publish:
+        # answers to correct; an award revoked already is not put right by editing the issue)
+        raise IssueError(f"issue #{number}: {exc}", edit="already revoked" not in str(exc)) from None
     project = load_project(source, today=today).project
     recipient, award = find_award(project, award_id)
     rel = path.relative_to(source).as_posix()
@@ -341,7 +345,7 @@ def _revoke(source: Path, number: int, answers: dict[str, str], today: date) -> 
     # (the badge and the earner named, so that a wrong id is seen before the merge: a review)
     return IssueChange(
         f"badgekiln/issue-{number}",
-        f"Revoke {project.badges[award.badge].name} award {award_id} of {recipient.name}",
+        f"Revoke {project.badges[award.badge].name} award {award_id} of {_inert(recipient.name)}",
         body,
     )
 
@@ -382,9 +386,16 @@ def reply_text(error: BadgekilnError) -> str:
     # (the advice only where editing the answers puts it right: not for an answer given twice, an
     # issue not made with the form, a labeller without write access or an award held already)
     edit = not isinstance(error, IssueError) or error.edit
-    return f"badgekiln could not make a pull request from this issue:\n\n{_fenced(lines)}\n" + (
+    return f"badgekiln could not make a pull request from this issue:\n\n{_fenced(lines)}" + (
         "\nEdit the issue to correct its answers, then remove the label and add it again.\n" if edit else ""
     )
+
+
+def _inert(name: str) -> str:
+    """An earner's name (anyone's text: a form's answer, once) for a pull request's title, which is
+    also its commit's message: its ``#`` and ``@`` as their full-width forms, so that "fixes #3" in
+    it closes no issue and "@someone" mentions nobody when the pull request is merged (a review)."""
+    return name.replace("#", "\uff03").replace("@", "\uff20")
 
 
 def _fenced(lines: list[str]) -> str:

@@ -907,11 +907,17 @@ def _load_pages(source, paths, diagnostics) -> list[Page]:
     except SourceError as exc:
         diagnostics.append(exc.diagnostic)
         return pages
+    names = {entry.name for entry in entries}
     for entry in entries:
         path, rel = folder / entry.name, f"{SourceTree.PAGES}/{entry.name}"
+        if entry.name.startswith(".") or entry.name.partition(".")[0].lower() == "readme":
+            continue  # (hidden files, an editor's lock file .#about.md, a README: not pages)
         if path.suffix != ".md" or entry.kind == "dir":
-            if unread := _unread_page(entry.name, entry.kind, rel):  # (a review: skipped without a word)
-                diagnostics.append(unread)
+            markdown_inside = entry.kind == "dir" and any(
+                item.name.lower().endswith(".md") for item in safefiles.list_dir(source, rel)
+            )
+            if unread := _unread_page(entry.name, entry.kind, rel, names, markdown_inside):
+                diagnostics.append(unread)  # (a review: skipped without a word)
             continue
         if not SLUG_RE.match(path.stem):
             diagnostics.append(
@@ -939,14 +945,15 @@ def _load_pages(source, paths, diagnostics) -> list[Page]:
     return sorted(pages, key=lambda p: (p.order, p.slug))
 
 
-def _unread_page(name: str, kind: str, rel: str) -> Diagnostic | None:
-    """A warning for what in ``site_src/pages/`` looks like a page but is not read: a folder, or
-    Markdown named otherwise than ``<slug>.md`` (``About.MD``, ``faq.markdown``); None for anything
-    else (hidden files, a README, the pictures a page's author keeps beside it)."""
+def _unread_page(name: str, kind: str, rel: str, names: set[str], markdown_inside: bool) -> Diagnostic | None:
+    """A warning for what in ``site_src/pages/`` looks like a page but is not read: a folder of
+    Markdown, or Markdown named otherwise than ``<slug>.md`` (``About.MD``, ``faq.markdown``); None
+    for anything else (a folder of pictures, the pictures a page's author keeps beside it).
+    ``names``: the folder's entries (a rename onto one of them is not hinted)."""
     stem, _, suffix = name.partition(".")
-    if name.startswith(".") or stem.lower() == "readme":
-        return None
     if kind == "dir":
+        if not markdown_inside:
+            return None
         return Diagnostic(
             "warning",
             "unexpected-folder",
@@ -955,12 +962,15 @@ def _unread_page(name: str, kind: str, rel: str) -> Diagnostic | None:
             "move its pages up into site_src/pages/, or the folder out",
         )
     if suffix.lower() in ("md", "markdown", "mdown", "mkd"):
+        target = f"{slugify(stem)}.md"
         return Diagnostic(
             "warning",
             "unexpected-file",
             "this page is not read: pages are named <slug>.md (in small letters)",
             SourceLocation(rel),
-            f"rename it to {slugify(stem)}.md",
+            f"{target} is a page already: merge the two, or delete this one"
+            if target in names
+            else f"rename it to {target}",
         )
     return None
 
