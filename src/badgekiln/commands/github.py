@@ -281,13 +281,12 @@ def _award(source: Path, number: int, answers: dict[str, str], today: date) -> I
     answers["issued_on"] = answers["issued_on"] or today.isoformat()
     location = SourceLocation(f"issue #{number}")
     diagnostics: list[Diagnostic] = []
-    badges = load_project(source, today=today).project.badges
+    project = load_project(source, today=today).project
+    badges = project.badges
     award = award_mod.check_row(answers, location, badges, diagnostics, today)
     if award is None or any(d.is_error for d in diagnostics):
         raise ValidationFailed(diagnostics)
-    on_file = next(
-        (r.name for r in load_project(source, today=today).project.recipients if r.email == award.email), None
-    )
+    on_file = next((r.name for r in project.recipients if r.email == award.email), None)
     result = award_mod.add_awards(source, [award], today)
     if not result.added:
         raise IssueError(f"issue #{number}: nothing to add: {result.skipped[0][1]}")  # (it names the award)
