@@ -593,7 +593,7 @@ def test_names_in_titles_close_no_issue_and_mention_nobody_and_ids_come_from_any
     assert "title: Award First Badge to Zoe Closes \uff031 \uff20octocat" in made.out
     assert "#1" not in made.out.split("\n")[1]
     # (an address of a site whose folder's name ends in "awards": the id is after the last /awards/)
-    given = "https://acme.github.io/staff-awards/awards/ann-first-1/"
+    given = "https://acme.github.io/staff-awards/awards/ann-first-1/?ref=/awards/bo-first-1#/awards/bo-first-1"
     revoked = _issue(run, minimal_site, _event(tmp_path, "revoke-labeled.json", AWARD_ID=given))
     assert revoked.code == 0, revoked.err
     reply = tmp_path / "reply.md"

@@ -547,6 +547,7 @@ def test_markdown_in_site_src_pages_that_is_not_read_is_said(minimal_site, run):
         (pages / name).write_text(page)
     (pages / "diagram.png").write_bytes(b"\x89PNG")  # (a picture kept beside the pages: not said)
     (pages / "images").mkdir()  # (nor a folder of them)
+    (pages / "img\\old").mkdir()  # (nor one whose name cannot be listed: the rest is still said)
     (pages / "images/logo.png").write_bytes(b"\x89PNG")
     for name in ("README.md", ".#about.md", "Help.md"):  # (a README, an editor's lock file: not pages)
         (pages / name).write_text(page)

@@ -292,7 +292,7 @@ def _award(source: Path, number: int, answers: dict[str, str], today: date) -> I
         raise IssueError(f"issue #{number}: nothing to add: {result.skipped[0][1]}")  # (it names the award)
     award_id, rel = result.added[0]
     # (the earner as their file names them: the award is theirs, whatever name the form gave)
-    title = f"Award {badges[award.badge].name} to {_inert(on_file or award.name)}"
+    title = f"Award {_inert(badges[award.badge].name)} to {_inert(on_file or award.name)}"
     body = (
         f"Closes #{number}.\n\nAdds award `{award_id}` ({award.badge}, issued {award.issued_on}) "
         f"to `{rel}`. Review the change; when it is merged the site publishes the badge.\n"
@@ -344,7 +344,7 @@ def _revoke(source: Path, number: int, answers: dict[str, str], today: date) -> 
     # (the badge and the earner named, so that a wrong id is seen before the merge: a review)
     return IssueChange(
         f"badgekiln/issue-{number}",
-        f"Revoke {project.badges[award.badge].name} award {award_id} of {_inert(recipient.name)}",
+        f"Revoke {_inert(project.badges[award.badge].name)} award {award_id} of {_inert(recipient.name)}",
         body,
     )
 
@@ -391,7 +391,7 @@ def reply_text(error: BadgekilnError) -> str:
 
 
 def _inert(name: str) -> str:
-    """An earner's name (anyone's text: a form's answer, once) for a pull request's title, which is
+    """An earner's or a badge's name (anyone's text: a form's answer, once) for a pull request's title, which is
     also its commit's message: its ``#`` and ``@`` as their full-width forms, so that "fixes #3" in
     it closes no issue and "@someone" mentions nobody when the pull request is merged (a review)."""
     return name.replace("#", "\uff03").replace("@", "\uff20")

@@ -35,6 +35,8 @@ def award_id_from(text: str) -> str:
     inside it), in capitals, with the full stop of a sentence, or as the badge page's URL or path
     (``https://…/awards/<id>/``, ``awards/<id>``)."""
     text = text.strip()
+    if "://" in text:  # (a page's address: its query and fragment name no award, a review)
+        text = text.split("?", 1)[0].split("#", 1)[0]
     if "/awards/" in text:  # (the last: a site at …/staff-awards/ or …/awards-site/awards/ too, a review)
         text = text.rsplit("/awards/", 1)[1].split("/", 1)[0]
     elif text.startswith("awards/"):

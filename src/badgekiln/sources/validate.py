@@ -913,9 +913,12 @@ def _load_pages(source, paths, diagnostics) -> list[Page]:
         if entry.name.startswith(".") or entry.name.partition(".")[0].lower() == "readme":
             continue  # (hidden files, an editor's lock file .#about.md, a README: not pages)
         if path.suffix != ".md" or entry.kind == "dir":
-            markdown_inside = entry.kind == "dir" and any(
-                item.name.lower().endswith(".md") for item in safefiles.list_dir(source, rel)
-            )
+            try:
+                markdown_inside = entry.kind == "dir" and any(
+                    item.name.lower().endswith(".md") for item in safefiles.list_dir(source, rel)
+                )
+            except (SourceError, OSError):  # (a folder it cannot list, by name or by rights: not read, not said)
+                markdown_inside = False
             if unread := _unread_page(entry.name, entry.kind, rel, names, markdown_inside):
                 diagnostics.append(unread)  # (a review: skipped without a word)
             continue
