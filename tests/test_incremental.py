@@ -20,6 +20,7 @@ from badgekiln.engine import cache as cache_mod
 from badgekiln.engine import site
 from badgekiln.engine import workers as parallel
 from badgekiln.errors import ValidationFailed
+from badgekiln.pages import sharecard
 from badgekiln.pages.render import Renderer
 from badgekiln.signing.signer import Signer
 from badgekiln.sources.validate import load_project
@@ -175,8 +176,9 @@ class Counter:
     """Counts signatures (every one asks the signer for a private key) and rendered pages."""
 
     def __init__(self, monkeypatch):
-        self.signatures = self.renders = 0
-        private_key, render = Signer.private_key, Renderer.render
+        self.signatures = self.renders = self.award_cards = 0
+        self.rendered: set[str] = set()  # the templates rendered
+        private_key, render, award_card = Signer.private_key, Renderer.render, sharecard.award_card
 
         def counting_private_key(signer, kid):
             self.signatures += 1
@@ -184,10 +186,16 @@ class Counter:
 
         def counting_render(renderer, name, **context):
             self.renders += 1
+            self.rendered.add(name)
             return render(renderer, name, **context)
+
+        def counting_award_card(*args, **kwargs):
+            self.award_cards += 1
+            return award_card(*args, **kwargs)
 
         monkeypatch.setattr(Signer, "private_key", counting_private_key)
         monkeypatch.setattr(Renderer, "render", counting_render)
+        monkeypatch.setattr(sharecard, "award_card", counting_award_card)
 
 
 def test_a_rebuild_of_unchanged_sources_signs_renders_and_writes_nothing(keyed_site, run, monkeypatch):
@@ -967,6 +975,81 @@ def test_restyling_the_site_renders_pages_and_signs_nothing(keyed_site, run, mon
     build(run, keyed_site)
     assert counter.signatures == 0 and counter.renders > 0
     assert tree_bytes(keyed_site / "output") == clean_build(run, keyed_site, tmp_path)
+
+
+def test_a_new_footer_renders_pages_and_draws_no_share_card(keyed_site, run, monkeypatch, tmp_path):
+    """A share card shows the issuer, the site's address and the accent colour, not the footer
+    (every award's card was drawn again for a footer: minutes at 100,000 awards)."""
+    edit(keyed_site / "site_src/site.yaml", "footer: Northwind Training Ltd, Teesside.", "footer: Restyled.")
+    counter = Counter(monkeypatch)
+    build(run, keyed_site)
+    assert counter.renders > 0 and "award.html" in counter.rendered
+    assert (counter.award_cards, counter.signatures) == (0, 0)
+    assert tree_bytes(keyed_site / "output") == clean_build(run, keyed_site, tmp_path)
+    edit(keyed_site / "site_src/site.yaml", 'accent_color: "#1f5f8b"', 'accent_color: "#b03a2e"')
+    counter = Counter(monkeypatch)
+    build(run, keyed_site)
+    assert counter.award_cards > 0  # (the accent bar is on every card)
+
+
+def _override(site_dir: Path, name: str, note: str) -> None:
+    write_site(site_dir, {f"templates/{name}": f"{{% extends '!builtin/{name}' %}}{{# {note} #}}"})
+
+
+@pytest.mark.parametrize(
+    ("template", "renders"),
+    [
+        ("index.html", {"index.html", "page.html", "404.html", "sitemap.xml"}),  # (one group: the site's pages)
+        ("badge.html", {"badge.html"}),
+        ("email.txt", set()),
+        ("email-reminder.html", set()),
+    ],
+)
+def test_editing_a_template_renders_only_the_pages_made_from_it(
+    keyed_site, run, monkeypatch, tmp_path, template, renders
+):
+    """A page's key holds the text of the templates it is made from (by the names they extend,
+    include and import), not every template's: an edit of the home page's, a badge class's page
+    or an email's renders no award page again (each did, every award of the site)."""
+    _override(keyed_site, template, "first")
+    build(run, keyed_site)
+    _override(keyed_site, template, "second")
+    counter = Counter(monkeypatch)
+    build(run, keyed_site)
+    assert counter.rendered <= renders and counter.signatures == 0
+    assert (counter.renders > 0) == bool(renders)
+    assert tree_bytes(keyed_site / "output") == clean_build(run, keyed_site, tmp_path)
+
+
+def test_a_template_that_an_award_page_includes_renders_every_award_page_again(keyed_site, run, monkeypatch):
+    """What award.html includes is in its pages' keys: one it names first in a list, missing
+    until now, or any template at all when it names one only as it renders."""
+    write_site(
+        keyed_site,
+        {
+            "templates/award.html": "{% extends '!builtin/award.html' %}{% block main %}"
+            "{% include ['_note.html', '_alignment.html'] ignore missing %}{{ super() }}{% endblock %}"
+        },
+    )
+    build(run, keyed_site)
+    write_site(keyed_site, {"templates/_note.html": "<p>A note.</p>"})  # (missing before: now included)
+    counter = Counter(monkeypatch)
+    build(run, keyed_site)
+    assert "award.html" in counter.rendered
+    assert "<p>A note.</p>" in (next((keyed_site / "output/awards").glob("*/index.html"))).read_text(encoding="utf-8")
+
+    write_site(
+        keyed_site,
+        {
+            "templates/award.html": "{% extends '!builtin/award.html' %}{% block main %}"
+            "{% include ('_no' ~ 'te.html') %}{{ super() }}{% endblock %}"
+        },
+    )
+    build(run, keyed_site)
+    _override(keyed_site, "index.html", "any edit")
+    counter = Counter(monkeypatch)
+    build(run, keyed_site)
+    assert "award.html" in counter.rendered  # (a name made as it renders: any template may be read)
 
 
 def _recipients_read(monkeypatch) -> list[str]:

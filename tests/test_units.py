@@ -129,6 +129,32 @@ def _site_css(site_dir: Path) -> None:
     (site_dir / "site_src/assets/site.css").write_text("body { margin: 0; }\n")
 
 
+def _footer(site_dir: Path) -> None:
+    edit(site_dir / "site_src/site.yaml", "footer: Northwind Training Ltd, Teesside.", "footer: Another footer.")
+
+
+def _home_template(site_dir: Path) -> None:
+    write_site(
+        site_dir,
+        {
+            "templates/index.html": "{% extends '!builtin/index.html' %}{% block main %}<p>Hi.</p>{{ super() }}{% endblock %}"
+        },
+    )
+
+
+def _base_template(site_dir: Path) -> None:  # (every page extends it)
+    write_site(
+        site_dir,
+        {
+            "templates/base.html": "{% extends '!builtin/base.html' %}{% block head %}{{ super() }}<meta name=x>{% endblock %}"
+        },
+    )
+
+
+def _included_template(site_dir: Path) -> None:  # (award.html and badge.html include it)
+    write_site(site_dir, {"templates/_endorsements.html": "<p>Endorsed by all.</p>"})
+
+
 def _renew(site_dir: Path) -> None:
     append(
         site_dir / "recipients/jane-doe.yaml",
@@ -151,6 +177,10 @@ EDITS = {
     "artwork": _artwork,
     "a published asset": _site_css,
     "renewal": _renew,
+    "footer": _footer,
+    "home page's template": _home_template,
+    "base template": _base_template,
+    "included template": _included_template,
 }
 
 

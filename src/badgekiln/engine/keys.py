@@ -28,7 +28,7 @@ from badgekiln.engine.cache import (
     digest,
     statuses_text,
 )
-from badgekiln.outputs import BuildInputs, Unit, units
+from badgekiln.outputs import PAGE_TEMPLATES, BuildInputs, Unit, units
 from badgekiln.pages import context
 from badgekiln.signing.secretscan import Secret
 from badgekiln.sources import ledger as ledger_mod
@@ -75,6 +75,12 @@ class UnitKeys:
                 sorted(development.private) if development else None,
             ),
             "templates": lambda: digest(renderer.template_sources()),
+            **{
+                name: functools.partial(lambda roots: digest(renderer.template_sources_of(roots)), roots)
+                for name, roots in PAGE_TEMPLATES.items()
+            },
+            # (share_cards.py: what a card and its class's base are drawn with; not the footer, the stylesheet)
+            "card-config": lambda: digest(config.issuer.name, config.base_url, config.accent_color),
             "site": lambda: digest(context.site_context(config, project)),
             "awards": self._awards,
             "catalogue": self._catalogue,

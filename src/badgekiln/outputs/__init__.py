@@ -43,12 +43,28 @@ class Plan(Protocol):
         """Add one file to the site; a path may be added once."""
 
 
+#: The templates a page unit renders, by the name of what it reads of them (see READS): the
+#: key of an award page holds award.html and the templates that one names, not index.html's text.
+PAGE_TEMPLATES = {
+    "award-templates": ("award.html",),
+    "badge-templates": ("badge.html",),
+    "pathway-templates": ("pathway.html",),
+    "portfolio-templates": ("portfolio.html",),
+    "site-templates": ("index.html", "page.html", "404.html", "sitemap.xml"),
+}
+
 #: The inputs a unit can be made from; each is one part of its key (see badgekiln.engine.keys).
 READS = {
     "config": "site.yaml, all of it",
     "documents-config": "site.yaml without what only changes how pages look (stylesheet, accent colour, footer)",
     "signing": "the key records, which private keys are at hand, and the development keys",
     "templates": "the text of every template in use (the site's own and the built-in ones)",
+    **{
+        name: f"the text of {roots[0]} and every template it extends, includes or imports (of every template in "
+        "use when one is named only as it renders)"
+        for name, roots in PAGE_TEMPLATES.items()
+    },
+    "card-config": "what share cards show of site.yaml: the issuer's name, the site's address and the accent colour",
     "site": "what every page shows of the site (its context: title, logo, pages menu)",
     "badge": "the badge class and the bytes of its artwork",
     "award": "the award, its earner (name, email, show_name) and its ledger entry",

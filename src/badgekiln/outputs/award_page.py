@@ -87,6 +87,17 @@ UNIT = Unit(
     "award-page",
     "award",
     (FileSpec("awards/{id}/index.html", "text/html"),),
-    reads=("config", "templates", "site", "badge", "award", "status", "endorsements", "renewals", "signing", "earner"),
+    reads=(
+        "config",
+        "award-templates",
+        "site",
+        "badge",
+        "award",
+        "status",
+        "endorsements",
+        "renewals",
+        "signing",
+        "earner",
+    ),
     produce=produce,
 )

@@ -43,6 +43,6 @@ UNIT = Unit(
     "pathway-page",
     "badge",
     (FileSpec("badges/{slug}/pathway/index.html", "text/html"),),
-    reads=("config", "templates", "site", "badge", "pathway"),
+    reads=("config", "pathway-templates", "site", "badge", "pathway"),
     produce=produce,
 )

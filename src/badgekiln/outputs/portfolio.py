@@ -59,6 +59,6 @@ UNIT = Unit(
         FileSpec("earners/{slug}/index.html", "text/html"),
         FileSpec("earners/{slug}/portfolio.json", "application/json"),
     ),
-    reads=("config", "templates", "site", "portfolios"),
+    reads=("config", "portfolio-templates", "site", "portfolios"),
     produce=produce,
 )

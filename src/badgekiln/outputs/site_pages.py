@@ -95,6 +95,6 @@ UNIT = Unit(
         FileSpec("404.html", "text/html"),
         FileSpec("sitemap.xml", "application/xml"),
     ),
-    reads=("config", "templates", "site", "catalogue", "signing"),
+    reads=("config", "site-templates", "site", "catalogue", "signing"),
     produce=produce,
 )

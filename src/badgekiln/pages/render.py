@@ -11,7 +11,7 @@ recursion and Python error included, is a ``jinja2.TemplateError`` located in th
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date
 from functools import partial
 from pathlib import Path
@@ -93,6 +93,28 @@ def _named_templates(tree: nodes.Template) -> list[tuple[tuple[str, ...], int, b
             continue
         found.append((choices, node.lineno, optional))
     return found
+
+
+def _names_written(tree: nodes.Template) -> list[str] | None:
+    """Every template name ``tree`` extends, includes or imports, as written in quotes (each
+    of a list); ``None`` when one is named otherwise (a variable, a condition: known only as it
+    renders). A literal that is not a name (``include 5``) names nothing: Jinja fails on it."""
+    names: list[str] = []
+    for node in tree.find_all((nodes.Include, nodes.Extends, nodes.Import, nodes.FromImport)):
+        named = getattr(node, "template", None)  # (each of the four has one)
+        items: list[nodes.Expr]
+        if isinstance(named, nodes.Const):
+            items = [named]
+        elif isinstance(named, (nodes.List, nodes.Tuple)):
+            items = list(named.items)
+        else:
+            return None
+        for item in items:
+            if not isinstance(item, nodes.Const):
+                return None
+            if isinstance(item.value, str):
+                names.append(item.value)
+    return names
 
 
 def _has_lone_surrogate(text: str) -> bool:
@@ -365,6 +387,36 @@ class Renderer:
                 continue  # hidden files (.DS_Store, editors' swap files) are not templates
             result[name] = self._source(name)
         return result
+
+    def template_sources_of(self, roots: Iterable[str]) -> dict[str, str | None]:
+        """Name → source text of the templates that rendering ``roots`` can read (for the cache
+        keys of the pages made from them): each root and every template that it, and those in
+        turn, extend, include or import by a name written in quotes, there or not (``None``: not
+        there, so that adding it changes the key). Every template in use
+        (:meth:`template_sources`) when one of them names a template only as it renders (a
+        variable, a condition) or cannot be parsed: the pages made from it may then read any.
+
+        So editing ``index.html`` or an email's template leaves the award pages' keys as they were
+        (every page read every template's text: one edit re-rendered them all)."""
+        found: dict[str, str | None] = {}
+        todo = list(roots)
+        while todo:
+            name = todo.pop()
+            if name in found:
+                continue
+            if not self._exists(name):
+                found[name] = None
+                continue
+            source = found[name] = self._source(name)
+            try:
+                tree = self.env.parse(source, name)
+            except (jinja2.TemplateError, RecursionError, SyntaxError, MemoryError):
+                return dict(self.template_sources())  # (the build says what is wrong when it renders it)
+            named = _names_written(tree)
+            if named is None:
+                return dict(self.template_sources())
+            todo.extend(named)
+        return found
 
     def _exists(self, name: str) -> bool:
         try:
