@@ -992,6 +992,18 @@ def test_a_new_footer_renders_pages_and_draws_no_share_card(keyed_site, run, mon
     assert counter.award_cards > 0  # (the accent bar is on every card)
 
 
+def test_a_new_signatory_renders_the_pages_and_signs_nothing(keyed_site, run, monkeypatch, tmp_path):
+    """The certificates' signatory is printed on award pages, and is in no signed document (a new
+    one signed every award of the site again)."""
+    edit(keyed_site / "site_src/site.yaml", "title: Head of Assessment", "title: Director of Assessment")
+    counter = Counter(monkeypatch)
+    build(run, keyed_site)
+    assert "award.html" in counter.rendered and (counter.signatures, counter.award_cards) == (0, 0)
+    pages = list((keyed_site / "output/awards").glob("*/index.html"))
+    assert pages and all("Director of Assessment" in page.read_text(encoding="utf-8") for page in pages)
+    assert tree_bytes(keyed_site / "output") == clean_build(run, keyed_site, tmp_path)
+
+
 def _override(site_dir: Path, name: str, note: str) -> None:
     write_site(site_dir, {f"templates/{name}": f"{{% extends '!builtin/{name}' %}}{{# {note} #}}"})
 

@@ -133,6 +133,10 @@ def _footer(site_dir: Path) -> None:
     edit(site_dir / "site_src/site.yaml", "footer: Northwind Training Ltd, Teesside.", "footer: Another footer.")
 
 
+def _signatory(site_dir: Path) -> None:
+    edit(site_dir / "site_src/site.yaml", "title: Head of Assessment", "title: Director of Assessment")
+
+
 def _home_template(site_dir: Path) -> None:
     write_site(
         site_dir,
@@ -178,6 +182,7 @@ EDITS = {
     "a published asset": _site_css,
     "renewal": _renew,
     "footer": _footer,
+    "signatory": _signatory,
     "home page's template": _home_template,
     "base template": _base_template,
     "included template": _included_template,

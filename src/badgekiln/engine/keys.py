@@ -62,9 +62,20 @@ class UnitKeys:
         self._site: dict[str, Any] = {}
         self._site_parts: dict[str, Callable[[], str]] = {
             "config": lambda: digest(config),
-            # The look of the pages (stylesheet, accent colour, footer) is not part of any signed document.
+            # What only pages show or notify reads (the look of the pages, the certificates'
+            # signatory, the LinkedIn organisation, the reminders) is not part of any signed
+            # document: a new signatory signed every award again.
             "documents-config": lambda: digest(
-                dataclasses.replace(config, stylesheet=None, accent_color="", footer="")
+                dataclasses.replace(
+                    config,
+                    stylesheet=None,
+                    accent_color="",
+                    footer="",
+                    signatory=None,
+                    linkedin_organization_id=None,
+                    remind_before=(),
+                    notify_revocations=True,
+                )
             ),
             # Which key signs an award follows from the records, the ledger entry and which private
             # keys are at hand (development keys stand in for missing ones).
