@@ -48,7 +48,7 @@ sys.path[:0] = [str(REPO / "src"), str(HERE)]
 import floor  # noqa: E402
 import sitegen  # noqa: E402
 
-SCENARIOS = ("clean", "noop", "add", "revoke", "suspend", "edit-badge")
+SCENARIOS = ("clean", "noop", "add", "revoke", "suspend", "edit-badge", "edit-footer", "edit-home-template")
 TODAY = sitegen.TODAY.isoformat()
 BUILD = "import sys; from badgekiln.cli import run; run(sys.argv[1:])"
 PROFILE = (
@@ -239,6 +239,23 @@ def edit_badge(site: Path) -> None:
     path.write_text(text.replace("description: Holder can", "description: The holder can", 1), encoding="utf-8")
 
 
+def edit_footer(site: Path) -> None:
+    """Edit the site's footer: every page shows it, no share card or signed document does."""
+    path = site / "site_src" / "site.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("footer: Bench Training Ltd", "footer: Bench Training Limited", 1), encoding="utf-8")
+
+
+def edit_home_template(site: Path) -> None:
+    """Override the home page's template (templates/index.html): only the site's pages are made from it."""
+    folder = site / "templates"
+    folder.mkdir(exist_ok=True)
+    (folder / "index.html").write_text(
+        "{% extends '!builtin/index.html' %}{% block main %}<p>Open days every Friday.</p>{{ super() }}{% endblock %}\n",
+        encoding="utf-8",
+    )
+
+
 # Each scenario after the clean build: how it edits the site (applied in the order of the run).
 EDITS = {
     "noop": lambda site: None,
@@ -246,6 +263,8 @@ EDITS = {
     "revoke": edit_revoke,
     "suspend": edit_suspend,
     "edit-badge": edit_badge,
+    "edit-footer": edit_footer,
+    "edit-home-template": edit_home_template,
 }
 # Scenarios that need a source field this version may not read: skipped, with a line, when the
 # build refuses the field (the edit is undone so that the next scenarios run on a valid site).
