@@ -48,6 +48,7 @@ sys.path[:0] = [str(REPO / "src"), str(HERE)]
 import floor  # noqa: E402
 import sitegen  # noqa: E402
 
+ISSUE_REBUILDS = ("noop", "add", "revoke", "suspend", "edit-badge")
 SCENARIOS = ("clean", "noop", "add", "revoke", "suspend", "edit-badge", "edit-footer", "edit-home-template")
 TODAY = sitegen.TODAY.isoformat()
 BUILD = "import sys; from badgekiln.cli import run; run(sys.argv[1:])"
@@ -397,8 +398,8 @@ def targets(results: list[dict]) -> list[tuple[str, str, bool | None]]:
     hundred = by_size.get(100_000)
     peak = max((s["peak_tree_pss_mib"] for s in hundred["scenarios"].values()), default=None) if hundred else None
     check("100k peak memory (process tree) under 1 GiB", peak, 1024, "MiB")
-    rebuilds = {
-        size: max((v["peak_tree_pss_mib"] for k, v in r["scenarios"].items() if k != "clean"), default=0)
+    rebuilds = {  # (the rebuilds issue 15 names: a new footer or template renders every page, as a clean build does)
+        size: max((v["peak_tree_pss_mib"] for k, v in r["scenarios"].items() if k in ISSUE_REBUILDS), default=0)
         for size, r in by_size.items()
     }
     if rebuilds.get(10_000) and rebuilds.get(100_000):
