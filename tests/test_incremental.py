@@ -992,10 +992,11 @@ def test_a_new_footer_renders_pages_and_draws_no_share_card(keyed_site, run, mon
     assert counter.award_cards > 0  # (the accent bar is on every card)
 
 
-def test_a_new_signatory_renders_the_pages_and_signs_nothing(keyed_site, run, monkeypatch, tmp_path):
-    """The certificates' signatory is printed on award pages, and is in no signed document (a new
-    one signed every award of the site again)."""
+def test_a_new_signatory_or_title_renders_the_pages_and_signs_nothing(keyed_site, run, monkeypatch, tmp_path):
+    """The certificates' signatory and the site's title are on the pages, and in no signed
+    document (a new one signed every award of the site again)."""
     edit(keyed_site / "site_src/site.yaml", "title: Head of Assessment", "title: Director of Assessment")
+    edit(keyed_site / "site_src/site.yaml", "title: Northwind Training badges", "title: Northwind badges")
     counter = Counter(monkeypatch)
     build(run, keyed_site)
     assert "award.html" in counter.rendered and (counter.signatures, counter.award_cards) == (0, 0)

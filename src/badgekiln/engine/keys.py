@@ -62,12 +62,14 @@ class UnitKeys:
         self._site: dict[str, Any] = {}
         self._site_parts: dict[str, Callable[[], str]] = {
             "config": lambda: digest(config),
-            # What only pages show or notify reads (the look of the pages, the certificates'
-            # signatory, the LinkedIn organisation, the reminders) is not part of any signed
-            # document: a new signatory signed every award again.
+            # What only pages show or notify reads (the site's title and language, the look of the
+            # pages, the certificates' signatory, the LinkedIn organisation, the reminders) is not
+            # part of any signed document: a new title or signatory signed every award again.
             "documents-config": lambda: digest(
                 dataclasses.replace(
                     config,
+                    title="",
+                    language="",
                     stylesheet=None,
                     accent_color="",
                     footer="",
