@@ -1005,6 +1005,19 @@ def test_a_new_signatory_or_title_renders_the_pages_and_signs_nothing(keyed_site
     assert tree_bytes(keyed_site / "output") == clean_build(run, keyed_site, tmp_path)
 
 
+def test_the_reminders_settings_make_no_file_again(keyed_site, run, monkeypatch):
+    """remind_before and notify_revocations are what notify reads: no page or document shows them."""
+    edit(
+        keyed_site / "site_src/site.yaml",
+        "footer: Northwind Training Ltd, Teesside.",
+        "footer: Northwind Training Ltd, Teesside.\nremind_before: [P90D]\nnotify_revocations: false",
+    )
+    counter = Counter(monkeypatch)
+    result = build(run, keyed_site)
+    assert (counter.renders, counter.signatures, counter.award_cards) == (0, 0, 0)
+    assert "(0 written," in result.out
+
+
 def _override(site_dir: Path, name: str, note: str) -> None:
     write_site(site_dir, {f"templates/{name}": f"{{% extends '!builtin/{name}' %}}{{# {note} #}}"})
 

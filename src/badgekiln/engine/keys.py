@@ -61,7 +61,8 @@ class UnitKeys:
         development = signer.development
         self._site: dict[str, Any] = {}
         self._site_parts: dict[str, Callable[[], str]] = {
-            "config": lambda: digest(config),
+            # (the reminders' settings are notify's alone: no published file shows them)
+            "config": lambda: digest(dataclasses.replace(config, remind_before=(), notify_revocations=True)),
             # What only pages show or notify reads (the site's title and language, the look of the
             # pages, the certificates' signatory, the LinkedIn organisation, the reminders) is not
             # part of any signed document: a new title or signatory signed every award again.

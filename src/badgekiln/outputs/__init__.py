@@ -55,7 +55,7 @@ PAGE_TEMPLATES = {
 
 #: The inputs a unit can be made from; each is one part of its key (see badgekiln.engine.keys).
 READS = {
-    "config": "site.yaml, all of it",
+    "config": "site.yaml but what only notify reads (remind_before, notify_revocations)",
     "documents-config": "site.yaml without what only pages show or notify reads (title, language, stylesheet, accent colour, footer, "
     "the certificates' signatory, the LinkedIn organisation, reminders and revocation notices)",
     "signing": "the key records, which private keys are at hand, and the development keys",
