@@ -1006,11 +1006,15 @@ def test_a_new_signatory_or_title_renders_the_pages_and_signs_nothing(keyed_site
 
 
 def test_the_reminders_settings_make_no_file_again(keyed_site, run, monkeypatch):
-    """remind_before and notify_revocations are what notify reads: no page or document shows them."""
+    """remind_before, notify_revocations and a class's renewal_url are what notify reads: no page or
+    document shows them."""
     edit(
         keyed_site / "site_src/site.yaml",
         "footer: Northwind Training Ltd, Teesside.",
         "footer: Northwind Training Ltd, Teesside.\nremind_before: [P90D]\nnotify_revocations: false",
+    )
+    append(
+        keyed_site / "badges/first-aid-at-work.yaml", "remind_before: [P30D]\nrenewal_url: https://example.org/renew\n"
     )
     counter = Counter(monkeypatch)
     result = build(run, keyed_site)

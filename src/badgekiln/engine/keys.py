@@ -116,8 +116,11 @@ class UnitKeys:
         # it (see covers); None: no such part was found.
         self._after_kept: frozenset[str] | None = None
         self._award_site: dict[str, str] = {}  # the site-wide parts award units read (in every award's parts)
-        self._badges = {
-            slug: digest(badge, _file_sha(inputs.source, SourceTree.image(badge.image)))
+        self._badges = {  # (a class's reminders and renewal address are notify's alone: no published file shows them)
+            slug: digest(
+                dataclasses.replace(badge, remind_before=None, renewal_url=None),
+                _file_sha(inputs.source, SourceTree.image(badge.image)),
+            )
             for slug, badge in project.badges.items()
         }
         # Everything that shapes every unit's bytes: the code, the units themselves, and what the

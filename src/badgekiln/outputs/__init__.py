@@ -67,7 +67,8 @@ READS = {
     },
     "card-config": "what share cards show of site.yaml: the issuer's name, the site's address and the accent colour",
     "site": "what every page shows of the site (its context: title, logo, pages menu)",
-    "badge": "the badge class and the bytes of its artwork",
+    "badge": "the badge class (but its remind_before and renewal_url, which notify alone reads) and the bytes of "
+    "its artwork",
     "award": "the award, its earner (name, email, show_name) and its ledger entry",
     "award-as-issued": "the award without its revocation and suspension (Award.as_issued), its earner and its "
     "ledger entry: what its credentials state",
