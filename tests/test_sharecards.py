@@ -91,7 +91,7 @@ def test_every_character_has_a_font_and_a_real_glyph(script, name, font):
     assert missing == [], f"{script}: no bundled font has {missing}"
     letters = [found for char, found in mapped if char.isalpha() or ord(char) > 0x1F000]
     assert font in letters
-    glyphs = sharecard._shaped(name, True)
+    glyphs = sharecard._shaped(name, True, "en")
     assert glyphs and all(glyph.gid != 0 for glyph in glyphs), f"{script}: a .notdef (tofu) glyph"
 
 
@@ -167,12 +167,12 @@ def test_what_undrawn_reports_is_what_the_card_has_no_font_for(name):
 def test_right_to_left_text_is_laid_out_right_to_left_and_shaped():
     font = sharecard._hb_font("NotoSansHebrew-Bold.ttf")
     alef, bet = font.get_nominal_glyph(ord("א")), font.get_nominal_glyph(ord("ב"))
-    glyphs = [g.gid for g in sharecard._shaped("Ab אב", True)]
+    glyphs = [g.gid for g in sharecard._shaped("Ab אב", True, "en")]
     assert glyphs[-2:] == [bet, alef]  # the Hebrew word's first letter is its rightmost
     # Arabic letters join: the shaped glyphs are not the letters' isolated forms
     arabic = sharecard._hb_font("NotoSansArabic-Bold.ttf")
     isolated = {arabic.get_nominal_glyph(ord(c)) for c in "محمد"}
-    shaped = [g.gid for g in sharecard._shaped("محمد", True)]
+    shaped = [g.gid for g in sharecard._shaped("محمد", True, "ar")]
     assert len(shaped) == 4 and not set(shaped) <= isolated
     # numbers inside right-to-left text keep their left-to-right order
     levels = sharecard._bidi_levels("محمد 12")
@@ -182,8 +182,45 @@ def test_right_to_left_text_is_laid_out_right_to_left_and_shaped():
 def test_devanagari_is_shaped_into_conjuncts():
     font = sharecard._hb_font("NotoSansDevanagari-Bold.ttf")
     nominal = [font.get_nominal_glyph(ord(c)) for c in "श्री"]
-    shaped = [g.gid for g in sharecard._shaped("श्री", True)]
+    shaped = [g.gid for g in sharecard._shaped("श्री", True, "hi")]
     assert shaped != nominal and len(shaped) < len(nominal)
+
+
+def test_a_chinese_sites_cards_draw_chinese_forms_of_han_characters(base):
+    """The site's language picks the CJK font's local forms (locl): 骨 and 写 are drawn
+    differently in Chinese and Japanese, and a site in English keeps the font's own (Japanese)."""
+    font = sharecard._hb_font("NotoSansCJKjp-Bold.otf")
+    nominal = [font.get_nominal_glyph(ord(c)) for c in "骨写"]
+    chinese = [g.gid for g in sharecard._shaped("骨写", True, "zh-CN")]
+    assert [g.gid for g in sharecard._shaped("骨写", True, "ja")] == nominal
+    assert [g.gid for g in sharecard._shaped("骨写", True, "en")] == nominal
+    assert all(c != n for c, n in zip(chinese, nominal)) and len(chinese) == 2
+    assert [g.gid for g in sharecard._shaped("骨写", True, "zh-TW")] != nominal
+
+    def card(lang: str) -> bytes:
+        return sharecard.award_card(base, earner="李骨写", issued_on=date(2026, 3, 1), status="valid", lang=lang)
+
+    assert card("zh-CN") != card("en") and card("en") == card("ja") and card("zh-CN") == card("zh-CN")
+
+
+def test_a_site_in_chinese_publishes_cards_in_chinese_forms(tmp_path, run):
+    site = copy_example(tmp_path / "site")
+    yaml = site / "site_src/site.yaml"
+    yaml.write_text(yaml.read_text(encoding="utf-8").replace("accent_color:", "language: zh-CN\naccent_color:", 1))
+    (site / "recipients/akira-tanaka.yaml").write_text(
+        (site / "recipients/akira-tanaka.yaml").read_text(encoding="utf-8").replace("田中 明", "李骨写", 1),
+        encoding="utf-8",
+    )
+    assert build(run, site).code == 0
+    english = copy_example(tmp_path / "english")
+    (english / "recipients/akira-tanaka.yaml").write_text(
+        (site / "recipients/akira-tanaka.yaml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    assert build(run, english).code == 0
+    cards = sorted((site / "output/awards").glob("*/share.png"))
+    changed = [c for c in cards if c.read_bytes() != (english / "output" / c.relative_to(site / "output")).read_bytes()]
+    akira = {p.parent.name for p in (site / "output/awards").glob("*/index.html") if "李骨写" in p.read_text("utf-8")}
+    assert akira and {c.parent.name for c in changed} == akira  # (only the cards with Han characters change)
 
 
 def test_long_names_wrap_and_end_with_an_ellipsis_deterministically():

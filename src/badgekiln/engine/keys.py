@@ -94,7 +94,7 @@ class UnitKeys:
                 for name, roots in PAGE_TEMPLATES.items()
             },
             # (share_cards.py: what a card and its class's base are drawn with; not the footer, the stylesheet)
-            "card-config": lambda: digest(config.issuer.name, config.base_url, config.accent_color),
+            "card-config": lambda: digest(config.issuer.name, config.base_url, config.accent_color, config.language),
             "site": lambda: digest(context.site_context(config, project)),
             "awards": self._awards,
             "catalogue": self._catalogue,

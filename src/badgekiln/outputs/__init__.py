@@ -65,7 +65,8 @@ READS = {
         "use when one is named only as it renders)"
         for name, roots in PAGE_TEMPLATES.items()
     },
-    "card-config": "what share cards show of site.yaml: the issuer's name, the site's address and the accent colour",
+    "card-config": "what share cards show of site.yaml: the issuer's name, the site's address, the accent colour and "
+    "the language (the local forms of its characters)",
     "site": "what every page shows of the site (its context: title, logo, pages menu)",
     "badge": "the badge class (but its remind_before and renewal_url, which notify alone reads) and the bytes of "
     "its artwork",

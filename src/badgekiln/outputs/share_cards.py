@@ -8,7 +8,8 @@ workers inherit them; otherwise each process draws a base the first time it need
 drawn is kept in the build cache (``.badgekiln/cache/shared/``, see
 :mod:`badgekiln.engine.sharedkeep`) and read back by the next build that needs it: a rebuild
 that changes one award's card does not draw its class's base again. The units
-read exactly what a card shows: the site's settings (issuer, host, accent colour), the badge
+read exactly what a card shows: the site's settings (issuer, host, accent colour, and the
+language its text is shaped in), the badge
 class with its artwork, the award with its earner, and the award's status on the build's day
 (the band).
 """
@@ -49,6 +50,7 @@ def _base_key(inputs: BuildInputs, badge: BadgeClass) -> tuple[str, ...]:
         config.issuer.name,
         _host(config),
         config.accent_color,
+        config.language,
         badge.image,
     )
 
@@ -63,6 +65,7 @@ def _draw_base(inputs: BuildInputs, badge: BadgeClass) -> sharecard.CardBase:
             accent=config.accent_color,
             artwork=badge_image(inputs, badge.image),
             is_svg=badge.image.lower().endswith(".svg"),
+            lang=config.language,
         )
     except BakeError as e:
         raise BakeError(f"{badge.image}: cannot draw the share card: {e}") from e
@@ -126,13 +129,15 @@ def produce_award(plan: Plan, inputs: BuildInputs, renderer: object, item: tuple
             earner=recipient.public_name,
             issued_on=award.issued_on,
             status=award.status(inputs.today),
+            lang=inputs.config.language,
         ),
     )
 
 
 def produce_badge(plan: Plan, inputs: BuildInputs, renderer: object, badge: BadgeClass) -> None:
     """badges/<slug>/share.png: the base of the class's award cards, with its description."""
-    plan.add(urls.badge_share_card(badge.slug), sharecard.badge_card(base_for(inputs, badge), badge.description))
+    card = sharecard.badge_card(base_for(inputs, badge), badge.description, inputs.config.language)
+    plan.add(urls.badge_share_card(badge.slug), card)
 
 
 def produce_home(plan: Plan, inputs: BuildInputs, renderer: object, item: None) -> None:
@@ -148,6 +153,7 @@ def produce_home(plan: Plan, inputs: BuildInputs, renderer: object, item: None) 
             accent=config.accent_color,
             logo=logo,
             is_svg=bool(config.issuer.image and config.issuer.image.lower().endswith(".svg")),
+            lang=config.language,
         )
     except BakeError as e:
         raise BakeError(f"{config.issuer.image}: cannot draw the home page's share card: {e}") from e

@@ -60,6 +60,7 @@ __all__ = [
     "home_card",
 ]
 
+DEFAULT_LANGUAGE = "en"  # the language text is shaped in (site.yaml's default; see _shaped)
 WIDTH, HEIGHT = 1200, 630  # the size Open Graph consumers crop least (1.91:1)
 SPLIT = 300  # rows above this are the same for every award of a badge class
 # The rows compressed for each card: runs only (zlib's Z_RLE: matches at distance 1, no hash
@@ -143,9 +144,9 @@ def fonts_for(text: str, *, bold: bool = True) -> tuple[str, ...]:
     return tuple(name for name in _ORDER[bold] if name in used) or (_ORDER[bold][0],)
 
 
-def measure(text: str, size: float, *, bold: bool = True) -> float:
+def measure(text: str, size: float, *, bold: bool = True, lang: str = DEFAULT_LANGUAGE) -> float:
     """The width of ``text`` drawn at ``size`` pixels, as HarfBuzz shapes it."""
-    return sum(glyph.advance for glyph in _shaped(text, bold)) * size
+    return sum(glyph.advance for glyph in _shaped(text, bold, lang)) * size
 
 
 @dataclass(frozen=True)
@@ -264,9 +265,16 @@ def _bidi_levels(text: str) -> list[int]:
 
 
 @functools.lru_cache(maxsize=4096)
-def _shaped(text: str, bold: bool) -> tuple[_Glyph, ...]:
+def _shaped(text: str, bold: bool, lang: str) -> tuple[_Glyph, ...]:
     """``text`` shaped and laid out left to right: split into runs of one font and one bidi
-    level, each shaped by HarfBuzz in its direction, the runs put in visual order (UAX #9 L2)."""
+    level, each shaped by HarfBuzz in its direction and the language ``lang`` (a BCP 47 tag: the
+    site's), the runs put in visual order (UAX #9 L2).
+
+    The language picks a font's local forms (OpenType ``locl``): a Chinese site's cards draw
+    Chinese forms of the characters Japanese writes otherwise (骨, 直, 写 in the CJK font). It is
+    always given: left unset, HarfBuzz may take the language of the process's locale (its
+    documentation says so; the build of uharfbuzz pinned here does not), and the same name would
+    draw other glyphs on a machine set to Chinese than on CI."""
     if not text:
         return ()
     fonts = coverage(text, bold=bold)
@@ -293,6 +301,7 @@ def _shaped(text: str, bold: bool) -> tuple[_Glyph, ...]:
     for level, name, run in runs:
         buffer = hb.Buffer()
         buffer.add_str(run)
+        buffer.language = lang  # (before guessing, which would take the locale's)
         buffer.guess_segment_properties()
         buffer.direction = "rtl" if level % 2 else "ltr"
         font = _hb_font(name)
@@ -305,11 +314,11 @@ def _shaped(text: str, bold: bool) -> tuple[_Glyph, ...]:
     return tuple(glyphs)
 
 
-def _paths(text: str, x: float, y: float, size: float, bold: bool) -> str:
+def _paths(text: str, x: float, y: float, size: float, bold: bool, lang: str) -> str:
     """SVG paths drawing ``text`` from ``x`` on the baseline ``y``."""
     parts = []
     pen = 0.0
-    for glyph in _shaped(text, bold):
+    for glyph in _shaped(text, bold, lang):
         d = _outline(glyph.font, glyph.gid)
         if d:
             em = _hb_font(glyph.font).face.upem
@@ -347,7 +356,9 @@ def _is_emoji(char: str) -> bool:
     return 0x1F000 <= ord(char) <= 0x1FAFF or 0x2600 <= ord(char) <= 0x27BF
 
 
-def fit_lines(text: str, size: float, max_width: float, max_lines: int, *, bold: bool = True) -> list[str]:
+def fit_lines(
+    text: str, size: float, max_width: float, max_lines: int, *, bold: bool = True, lang: str = DEFAULT_LANGUAGE
+) -> list[str]:
     """``text`` on at most ``max_lines`` lines no wider than ``max_width``, the last one cut with
     an ellipsis when it does not all fit. Pieces too wide for a line are cut by character."""
     text = _few_marks(" ".join(text.split()))
@@ -358,12 +369,12 @@ def fit_lines(text: str, size: float, max_width: float, max_lines: int, *, bold:
     while index < len(pieces):
         piece = pieces[index]
         candidate = current + piece
-        if measure(candidate.rstrip(), size, bold=bold) <= max_width:
+        if measure(candidate.rstrip(), size, bold=bold, lang=lang) <= max_width:
             current = candidate
             index += 1
             continue
         if not current:  # one piece wider than a line: split it by character
-            head = _longest_prefix(piece, size, max_width, bold)
+            head = _longest_prefix(piece, size, max_width, bold, lang)
             lines.append(head)
             pieces[index] = piece[len(head) :]
         else:
@@ -372,13 +383,13 @@ def fit_lines(text: str, size: float, max_width: float, max_lines: int, *, bold:
         if len(lines) == max_lines:
             rest = "".join(pieces[index:]).strip()
             if rest:
-                lines[-1] = _with_ellipsis(lines[-1], size, max_width, bold)
+                lines[-1] = _with_ellipsis(lines[-1], size, max_width, bold, lang)
             return lines
     if current.strip():
         lines.append(current.rstrip())
     if len(lines) > max_lines:
         lines = lines[:max_lines]
-        lines[-1] = _with_ellipsis(lines[-1], size, max_width, bold)
+        lines[-1] = _with_ellipsis(lines[-1], size, max_width, bold, lang)
     return lines
 
 
@@ -400,11 +411,11 @@ def _few_marks(text: str) -> str:
     return "".join(kept)
 
 
-def _longest_prefix(text: str, size: float, max_width: float, bold: bool) -> str:
+def _longest_prefix(text: str, size: float, max_width: float, bold: bool, lang: str) -> str:
     clusters = _clusters(text)
     head = ""
     for cluster in clusters:
-        if measure(head + cluster, size, bold=bold) > max_width and head:
+        if measure(head + cluster, size, bold=bold, lang=lang) > max_width and head:
             break
         head += cluster
     return head
@@ -427,9 +438,9 @@ def _clusters(text: str) -> list[str]:
     return clusters
 
 
-def _with_ellipsis(line: str, size: float, max_width: float, bold: bool) -> str:
+def _with_ellipsis(line: str, size: float, max_width: float, bold: bool, lang: str) -> str:
     clusters = _clusters(line.rstrip())
-    while clusters and measure("".join(clusters).rstrip() + _ELLIPSIS, size, bold=bold) > max_width:
+    while clusters and measure("".join(clusters).rstrip() + _ELLIPSIS, size, bold=bold, lang=lang) > max_width:
         clusters.pop()
     return "".join(clusters).rstrip() + _ELLIPSIS
 
@@ -453,12 +464,14 @@ class _Line:
     size: float
     colour: str
     bold: bool = True
+    lang: str = DEFAULT_LANGUAGE
 
 
 def _svg(width: int, height: int, lines: Sequence[_Line], extra: str = "") -> str:
     """An SVG of ``lines`` (each left-aligned at its ``x``) over ``extra``."""
     texts = "".join(
-        f'<g fill="{line.colour}">{_paths(line.text, line.x, line.y, line.size, line.bold)}</g>' for line in lines
+        f'<g fill="{line.colour}">{_paths(line.text, line.x, line.y, line.size, line.bold, line.lang)}</g>'
+        for line in lines
     )
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"'
@@ -703,12 +716,19 @@ def _frame(accent: str, artwork: str) -> str:
 
 
 def badge_base(
-    *, badge_name: str, issuer: str, host: str, accent: str, artwork: bytes | None, is_svg: bool
+    *,
+    badge_name: str,
+    issuer: str,
+    host: str,
+    accent: str,
+    artwork: bytes | None,
+    is_svg: bool,
+    lang: str = DEFAULT_LANGUAGE,
 ) -> CardBase:
     """The base of a badge class's cards: artwork, issuer, badge name (two lines, or three smaller
     for a long one; a one-line name and the issuer lowered by a line) and the site's host at the
     bottom."""
-    size, names = name_lines(badge_name)
+    size, names = name_lines(badge_name, lang)
     first, step = (195, 66) if size == 54 else (178, 53)
     # A name on one line is set where a two-line name's second line is, with the issuer above
     # it: the header then ends where it always does, just above the award's text, instead of
@@ -716,11 +736,11 @@ def badge_base(
     drop = step if len(names) == 1 else 0
     first += drop
     lines = [
-        _Line(text, TEXT_X, 120 + drop, 30, "#555555", bold=False)
-        for text in fit_lines(issuer, 30, TEXT_WIDTH, 1, bold=False)
+        _Line(text, TEXT_X, 120 + drop, 30, "#555555", bold=False, lang=lang)
+        for text in fit_lines(issuer, 30, TEXT_WIDTH, 1, bold=False, lang=lang)
     ]
     for number, text in enumerate(names):
-        lines.append(_Line(text, TEXT_X, first + number * step, size, "#111111"))
+        lines.append(_Line(text, TEXT_X, first + number * step, size, "#111111", lang=lang))
     lines.append(_Line(host, ART_BOX[0], 600, 24, "#6b6b6b", bold=False))
     if artwork:  # drawn at the box's size and laid on by Pillow: cheaper than resvg scaling an embedded image
         png = raster.rasterise(artwork, width=ART_BOX[2]) if is_svg else artwork
@@ -730,13 +750,13 @@ def badge_base(
     return CardBase(_draw(WIDTH, HEIGHT, lines, _frame(accent, _artwork(artwork, is_svg))))
 
 
-def name_lines(badge_name: str) -> tuple[int, list[str]]:
+def name_lines(badge_name: str, lang: str = DEFAULT_LANGUAGE) -> tuple[int, list[str]]:
     """The size and lines of a badge's name on its cards: two lines at 54 px, or, for a name they
     cannot hold, up to three at 44 px rather than losing its end (the name is what a preview is
     read for), still above the rows of the award's text (:data:`SPLIT`)."""
-    if len(fit_lines(badge_name, 54, TEXT_WIDTH, 3)) <= 2:
-        return 54, fit_lines(badge_name, 54, TEXT_WIDTH, 2)
-    return 44, fit_lines(badge_name, 44, TEXT_WIDTH, 3)
+    if len(fit_lines(badge_name, 54, TEXT_WIDTH, 3, lang=lang)) <= 2:
+        return 54, fit_lines(badge_name, 54, TEXT_WIDTH, 2, lang=lang)
+    return 44, fit_lines(badge_name, 44, TEXT_WIDTH, 3, lang=lang)
 
 
 def _draw_frame(lines: Sequence[_Line], accent: str) -> Image.Image:
@@ -775,7 +795,7 @@ def _ink(line: _Line) -> tuple[float, float, float, float] | None:
     """Where ``line``'s glyph outlines are (left, top, right, bottom, in pixels), or ``None``."""
     box = None
     pen = 0.0
-    for glyph in _shaped(line.text, line.bold):
+    for glyph in _shaped(line.text, line.bold, line.lang):
         bounds = _bounds(glyph.font, glyph.gid)
         if bounds is not None:
             k = line.size / _hb_font(glyph.font).face.upem
@@ -829,7 +849,9 @@ def _band_indexed(status: str) -> tuple[Image.Image, list[int]]:
     return band, (band.getpalette() or [])[: 3 * _BAND_SLOTS]
 
 
-def award_card(base: CardBase, *, earner: str | None, issued_on: date, status: str) -> bytes:
+def award_card(
+    base: CardBase, *, earner: str | None, issued_on: date, status: str, lang: str = DEFAULT_LANGUAGE
+) -> bytes:
     """An award's card: the badge class's base with who earned it and when, and the status band
     when the award is revoked, suspended or expired."""
     column = base.middle()
@@ -838,12 +860,17 @@ def award_card(base: CardBase, *, earner: str | None, issued_on: date, status: s
     # (two lines at 50 px; a name they cannot hold at 42 px, then at 34 px before it is cut: a
     # long name kept whole, its surname last, rather than cut at the second line: a UX review)
     size, step = next(
-        ((size, step) for size, step in NAME_SIZES if not earner or len(fit_lines(earner, size, TEXT_WIDTH, 3)) <= 2),
+        (
+            (size, step)
+            for size, step in NAME_SIZES
+            if not earner or len(fit_lines(earner, size, TEXT_WIDTH, 3, lang=lang)) <= 2
+        ),
         NAME_SIZES[-1],
     )
-    name_lines = fit_lines(earner, size, TEXT_WIDTH, 2) if earner else [HIDDEN_EARNER]
+    name_lines = fit_lines(earner, size, TEXT_WIDTH, 2, lang=lang) if earner else [HIDDEN_EARNER]
     for number, text in enumerate(name_lines):
-        drawn.append(_set_glyphs(column, text, TEXT_X, 107 + number * step, size, 0x11 if earner else 0x44))
+        grey = 0x11 if earner else 0x44
+        drawn.append(_set_glyphs(column, text, TEXT_X, 107 + number * step, size, grey, lang=lang))
     # Under the last line of the name, and below its ink (marks stacked under a letter reach far
     # down: review), within the column (MIDDLE_ROWS; a date cut there is still read).
     ink_bottom = max(bottom for _, bottom in drawn[1:])
@@ -856,12 +883,20 @@ _PHASES = 4  # glyph images per glyph: its origin at 0, 1/4, 1/2 and 3/4 of a pi
 
 
 def _set_glyphs(
-    column: Image.Image, text: str, x: float, baseline: int, size: int, grey: int, *, bold: bool = True
+    column: Image.Image,
+    text: str,
+    x: float,
+    baseline: int,
+    size: int,
+    grey: int,
+    *,
+    bold: bool = True,
+    lang: str = DEFAULT_LANGUAGE,
 ) -> tuple[int, int]:
     """Draw ``text`` in ``grey`` on the greyscale text column (its left edge is the card's
     column :data:`TEXT_LEFT`) from ``x`` on ``baseline``, through the coverage mask of the line
     (:func:`_line_mask`); returns the rows (top, bottom) it may have changed."""
-    line = _line_mask(text, x, baseline, size, bold)
+    line = _line_mask(text, x, baseline, size, bold, lang)
     if line is None:
         return (0, 0)
     _paint(column, line[0], line[1], line[2], grey)
@@ -869,7 +904,9 @@ def _set_glyphs(
 
 
 @functools.lru_cache(maxsize=512)  # at most about 25 MB (a name's line is about 50 KB, a date's 10 KB)
-def _line_mask(text: str, x: float, baseline: int, size: int, bold: bool) -> tuple[Image.Image, int, int] | None:
+def _line_mask(
+    text: str, x: float, baseline: int, size: int, bold: bool, lang: str
+) -> tuple[Image.Image, int, int] | None:
     """The coverage mask of ``text`` set from ``x`` on ``baseline`` (in the text column's
     coordinates, see :func:`_set_glyphs`) and its (left, top), or ``None`` if it draws nothing.
 
@@ -879,7 +916,7 @@ def _line_mask(text: str, x: float, baseline: int, size: int, bold: bool) -> tup
     of one earner, made one after the other, share a name."""
     placed = []
     pen = 0.0
-    for glyph in _shaped(text, bold):
+    for glyph in _shaped(text, bold, lang):
         gx = x - TEXT_LEFT + (pen + glyph.dx) * size
         whole = math.floor(gx)
         phase = min(_PHASES - 1, round((gx - whole) * _PHASES))
@@ -973,26 +1010,33 @@ def _bounds(name: str, gid: int) -> tuple[float, float, float, float] | None:
     return pen.bounds  # type: ignore[no-any-return]
 
 
-def badge_card(base: CardBase, description: str = "") -> bytes:
+def badge_card(base: CardBase, description: str = "", lang: str = DEFAULT_LANGUAGE) -> bytes:
     """A badge class's card: its base (the one its awards' cards are drawn on) with the start of
     ``description`` under the name (up to four lines), set like an award's text."""
     if not description.strip():
         return base.finish()
     column = base.middle()
     drawn = [
-        _set_glyphs(column, text, TEXT_X, 360 - SPLIT + number * 42, 30, 0x33, bold=False)
-        for number, text in enumerate(fit_lines(description, 30, TEXT_WIDTH, 4, bold=False))
+        _set_glyphs(column, text, TEXT_X, 360 - SPLIT + number * 42, 30, 0x33, bold=False, lang=lang)
+        for number, text in enumerate(fit_lines(description, 30, TEXT_WIDTH, 4, bold=False, lang=lang))
     ]
     return base.finish(column, drawn=drawn)
 
 
 def home_card(
-    *, title: str, issuer: str, description: str, host: str, accent: str, logo: bytes | None, is_svg: bool
+    *,
+    title: str,
+    issuer: str,
+    description: str,
+    host: str,
+    accent: str,
+    logo: bytes | None,
+    is_svg: bool,
+    lang: str = DEFAULT_LANGUAGE,
 ) -> bytes:
     """The home page's card: the site's logo, title, issuer and description."""
-    return badge_card(
-        badge_base(badge_name=title, issuer=issuer, host=host, accent=accent, artwork=logo, is_svg=is_svg), description
-    )
+    base = badge_base(badge_name=title, issuer=issuer, host=host, accent=accent, artwork=logo, is_svg=is_svg, lang=lang)
+    return badge_card(base, description, lang)
 
 
 def home_card_alt(title: str, issuer: str) -> str:
