@@ -155,6 +155,14 @@ class _LimitedCodeGenerator(CodeGenerator):
     def _output_const_repr(self, group) -> str:
         return f"environment.counted({super()._output_const_repr(group)})"
 
+    def _output_child_to_const(self, node, frame, finalize) -> str:
+        # A value known when compiling (``{{ none }}``, ``{{ none if true }}``) is escaped by Jinja
+        # before the environment's finalize sees it, so None printed "None" there while a
+        # variable that is None prints nothing (render.py): it prints nothing here too.
+        if not isinstance(node, nodes.TemplateData) and node.as_const(frame.eval_ctx) is None:
+            return ""
+        return super()._output_child_to_const(node, frame, finalize)
+
     def visit_Concat(self, node, frame) -> None:
         self.write("environment.sized(")
         super().visit_Concat(node, frame)
