@@ -523,6 +523,23 @@ def test_a_site_yaml_that_is_a_link_leaves_no_cache_either(tmp_path, run, minima
     assert not (minimal_site / ".badgekiln").exists()
 
 
+@pytest.mark.parametrize(
+    ("named", "said"),
+    [
+        ('{% include "nothere.html" %}', "there is no template 'nothere.html' (in templates/ or built in)"),
+        ('{% include ["a.html", "b.html"] %}', "there is no template 'a.html' nor 'b.html'"),
+    ],
+)
+def test_a_build_says_which_template_is_missing_as_check_does(minimal_site, run, named, said):
+    """(Jinja's message is the bare name: "template error: nothere.html".)"""
+    write_site(
+        minimal_site,
+        {"templates/award.html": "{% extends '!builtin/award.html' %}\n{% block main %}\n" + named + "{% endblock %}"},
+    )
+    result = run("build", "--source", str(minimal_site), "--today", TODAY)
+    assert result.code == 1 and f"templates/award.html:3: template error: {said}" in result.err, result.err
+
+
 def test_template_review_fixes(minimal_site, run):
     # (a review of a provider's overrides) A lone surrogate, as JavaScript writes an emoji, is a
     # located template error, not an internal error; None prints as nothing; check loads the
