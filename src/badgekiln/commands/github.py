@@ -392,9 +392,10 @@ def reply_text(error: BadgekilnError) -> str:
 
 def _inert(name: str) -> str:
     """An earner's or a badge's name (anyone's text: a form's answer, once) for a pull request's title, which is
-    also its commit's message: its ``#`` and ``@`` as their full-width forms, so that "fixes #3" in
-    it closes no issue and "@someone" mentions nobody when the pull request is merged (a review)."""
-    return name.replace("#", "\uff03").replace("@", "\uff20")
+    also its commit's message: its ``#``, ``@`` and ``/`` as their full-width forms, so that
+    "fixes #3" or "fixes https://github.com/o/r/issues/3" in it closes no issue and "@someone"
+    mentions nobody when the pull request is merged (a review)."""
+    return name.replace("#", "\uff03").replace("@", "\uff20").replace("/", "\uff0f")
 
 
 def _fenced(lines: list[str]) -> str:
