@@ -202,6 +202,20 @@ def test_a_chinese_sites_cards_draw_chinese_forms_of_han_characters(base):
 
     assert card("zh-CN") != card("en") and card("en") == card("ja") and card("zh-CN") == card("zh-CN")
 
+    def host_line(lang: str) -> bytes:  # (the site's address at the bottom, in the same language: a review)
+        made = sharecard.badge_base(
+            badge_name="First Aid",
+            issuer="Acme",
+            host="badges.example/骨",
+            accent="#1f5f8b",
+            artwork=None,
+            is_svg=False,
+            lang=lang,
+        )
+        return made.png()
+
+    assert host_line("zh-CN") != host_line("ja")
+
 
 def test_a_site_in_chinese_publishes_cards_in_chinese_forms(tmp_path, run):
     site = copy_example(tmp_path / "site")

@@ -286,6 +286,7 @@ class Renderer:
         self.env = make_environment(templates_dir)
         self._cache: dict[str, jinja2.Template] = {}
         self._shown: dict[str, str] = {}  # template name -> _shown_name()
+        self._sources: dict[str, str] | None = None  # (templates do not change while a build renders them)
 
     def render(self, name: str, **context) -> Rendered:
         """Render template ``name`` to UTF-8 bytes (which remember the template, for error messages).
@@ -380,13 +381,19 @@ class Renderer:
         _check_no_cycle(references)
 
     def template_sources(self) -> dict[str, str]:
-        """Name → source text of every template in use (for cache keys)."""
-        result = {}
-        for name in sorted(self.env.list_templates()):
-            if name.startswith("!builtin/") or any(part.startswith(".") for part in name.split("/")):
-                continue  # hidden files (.DS_Store, editors' swap files) are not templates
-            result[name] = self._source(name)
-        return result
+        """Name → source text of every template in use (for cache keys), read once.
+
+        Raises:
+            SourceError: a link, FIFO or over-long file in ``templates/``.
+            ConfigError: a file there that is not UTF-8 text."""
+        if self._sources is None:
+            result = {}
+            for name in sorted(self.env.list_templates()):
+                if name.startswith("!builtin/") or any(part.startswith(".") for part in name.split("/")):
+                    continue  # hidden files (.DS_Store, editors' swap files) are not templates
+                result[name] = self._source(name)
+            self._sources = result
+        return self._sources
 
     def template_sources_of(self, roots: Iterable[str]) -> dict[str, str | None]:
         """Name → source text of the templates that rendering ``roots`` can read (for the cache
@@ -397,7 +404,10 @@ class Renderer:
         variable, a condition) or cannot be parsed: the pages made from it may then read any.
 
         So editing ``index.html`` or an email's template leaves the award pages' keys as they were
-        (every page read every template's text: one edit re-rendered them all)."""
+        (every page read every template's text: one edit re-rendered them all). Every file of
+        ``templates/`` is still read first (:meth:`template_sources`), as ``check`` reads them: a
+        link or a file that is not UTF-8 there fails the build even if no page names it (a review)."""
+        every = self.template_sources()
         found: dict[str, str | None] = {}
         todo = list(roots)
         while todo:
@@ -411,10 +421,10 @@ class Renderer:
             try:
                 tree = self.env.parse(source, name)
             except (jinja2.TemplateError, RecursionError, SyntaxError, MemoryError):
-                return dict(self.template_sources())  # (the build says what is wrong when it renders it)
+                return dict(every)  # (the build says what is wrong when it renders it)
             named = _names_written(tree)
             if named is None:
-                return dict(self.template_sources())
+                return dict(every)
             todo.extend(named)
         return found
 

@@ -741,7 +741,7 @@ def badge_base(
     ]
     for number, text in enumerate(names):
         lines.append(_Line(text, TEXT_X, first + number * step, size, "#111111", lang=lang))
-    lines.append(_Line(host, ART_BOX[0], 600, 24, "#6b6b6b", bold=False))
+    lines.append(_Line(host, ART_BOX[0], 600, 24, "#6b6b6b", bold=False, lang=lang))
     if artwork:  # drawn at the box's size and laid on by Pillow: cheaper than resvg scaling an embedded image
         png = raster.rasterise(artwork, width=ART_BOX[2]) if is_svg else artwork
         card = _draw_frame(lines, accent)
