@@ -394,8 +394,13 @@ def _inert(name: str) -> str:
     """An earner's or a badge's name (anyone's text: a form's answer, once) for a pull request's title, which is
     also its commit's message: its ``#``, ``@`` and ``/`` as their full-width forms, so that
     "fixes #3" or "fixes https://github.com/o/r/issues/3" in it closes no issue and "@someone"
-    mentions nobody when the pull request is merged (a review)."""
-    return name.replace("#", "\uff03").replace("@", "\uff20").replace("/", "\uff0f")
+    mentions nobody when the pull request is merged (a review), and the hyphen of "GH-3" (which
+    GitHub links to issue 3) a non-breaking one."""
+    inert = name.replace("#", "\uff03").replace("@", "\uff20").replace("/", "\uff0f")
+    return _ISSUE_LINK.sub("\\1\u2011", inert)
+
+
+_ISSUE_LINK = re.compile(r"\b(gh)-(?=[0-9])", re.IGNORECASE)  # GitHub's "GH-123" link to an issue
 
 
 def _fenced(lines: list[str]) -> str:
