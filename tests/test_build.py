@@ -1,6 +1,7 @@
 """Building a site: atomic, deterministic, permanent URLs, no email addresses published."""
 
 import json
+import os
 import re
 
 import pytest
@@ -528,6 +529,8 @@ def test_a_site_yaml_that_is_a_link_leaves_no_cache_either(tmp_path, run, minima
     [
         ('{% include "nothere.html" %}', "there is no template 'nothere.html' (in templates/ or built in)"),
         ('{% include ["a.html", "b.html"] %}', "there is no template 'a.html' nor 'b.html'"),
+        ("{% include [] %}", "this names no template (Tried to select from an empty list of templates.)"),
+        ("{% include none if award.id else 'x' %}", "this names no template ("),  # (check cannot know)
     ],
 )
 def test_a_build_says_which_template_is_missing_as_check_does(minimal_site, run, named, said):
@@ -538,6 +541,17 @@ def test_a_build_says_which_template_is_missing_as_check_does(minimal_site, run,
     )
     result = run("build", "--source", str(minimal_site), "--today", TODAY)
     assert result.code == 1 and f"templates/award.html:3: template error: {said}" in result.err, result.err
+
+
+def test_a_template_file_whose_name_is_not_utf8_is_named_by_build_and_check(minimal_site, run):
+    """(It was "there is no template 'bad\\udcffname.html'", with no place, for a file that is there.)"""
+    (minimal_site / "templates").mkdir(exist_ok=True)
+    with open(os.path.join(os.fsencode(minimal_site / "templates"), b"bad\xffname.html"), "w") as handle:
+        handle.write("x")
+    for command in ("build", "check"):
+        result = run(command, "--source", str(minimal_site), "--today", TODAY)
+        assert result.code == 1, result.err
+        assert "templates/bad\\xffname.html: the file's name is not UTF-8 text: rename it" in result.err, result.err
 
 
 def test_template_review_fixes(minimal_site, run):

@@ -289,6 +289,9 @@ LIMITS = {  # template, line of the error, what the error says
         STEPS,
     ),
     "batch-fill": ("{{ [1]|batch(10**9, 0)|list|length }}", 1, TOO_LARGE),
+    # (a filter of a constant ran while compiling, where nothing is sized: 7 million characters,
+    # and 800 MB a stage more; now no filter runs before the page renders)
+    "filters-of-a-constant": ("{{ 'x'|center(999999)|list|batch(1)|list|batch(1)|list|string|length }}", 1, TOO_LARGE),
     "division-by-zero": ("{{ 1 // 0 }}", 1, "ZeroDivisionError"),
     "slow-markdown": ("{% for i in range(1000) %}{{ ('[' * 90000)|markdown }}{% endfor %}", 1, "|markdown"),
     "markdown-heading-level": ("{{ 'x'|markdown(7) }}", 1, "a heading level from 2 to 6 is needed, not 7"),
@@ -332,6 +335,23 @@ def test_template_limits_end_in_a_located_error(minimal_site, run, case):
         where = "templates/b.html:2: " if "templates/b.html:2: " in child.stderr else "templates/a.html:1: "
     assert where in child.stderr and "template error" in child.stderr and says in child.stderr, child.stderr
     assert tree_bytes(minimal_site / "output") == before
+
+
+def test_markdown_of_a_constant_is_metered_once(minimal_site, run):
+    """A filter of a constant is not run while the template compiles: ``|markdown`` was charged
+    to the page's 300,000 characters once there and once more (twice the text of an included
+    part that compiled as the page rendered: a page under the limit failed)."""
+    text = "word " * 32_000  # 160,000 characters, twice: 320,000 would be over the limit
+    write_site(
+        minimal_site,
+        {
+            "templates/part.html": f"{{{{ '{text[:80_000]}'|markdown }}}}{{{{ '{text[80_000:]}'|markdown }}}}",
+            "templates/award.html": "{% extends '!builtin/award.html' %}{% block main %}{% include 'part.html' %}"
+            "{{ super() }}{% endblock %}",
+        },
+    )
+    result = run("build", "--source", str(minimal_site), "--today", TODAY)
+    assert result.code == 0, result.err
 
 
 @pytest.mark.parametrize(

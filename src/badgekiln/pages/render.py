@@ -391,6 +391,9 @@ class Renderer:
             for name in sorted(self.env.list_templates()):
                 if name.startswith("!builtin/") or any(part.startswith(".") for part in name.split("/")):
                     continue  # hidden files (.DS_Store, editors' swap files) are not templates
+                if _has_lone_surrogate(name):  # (a file name that is not UTF-8: no template can name it)
+                    shown = name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+                    raise ConfigError(f"templates/{shown}: the file's name is not UTF-8 text: rename it")
                 result[name] = self._source(name)
             self._sources = result
         return self._sources

@@ -30,6 +30,7 @@ from jinja2 import nodes
 from jinja2.compiler import CodeGenerator
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from jinja2.utils import generate_lorem_ipsum
+from markupsafe import escape
 
 MAX_TEXT = 1_000_000  # characters of one string, or total characters of one list, a template makes
 MAX_OUTPUT = 20_000_000  # characters output in one rendering (blocks and macros counted as they are made)
@@ -156,12 +157,18 @@ class _LimitedCodeGenerator(CodeGenerator):
         return f"environment.counted({super()._output_const_repr(group)})"
 
     def _output_child_to_const(self, node, frame, finalize) -> str:
-        # A value known when compiling (``{{ none }}``, ``{{ none if true }}``) is escaped by Jinja
-        # before the environment's finalize sees it, so None printed "None" there while a
-        # variable that is None prints nothing (render.py): it prints nothing here too.
-        if not isinstance(node, nodes.TemplateData) and node.as_const(frame.eval_ctx) is None:
+        # Jinja's own, but for None: a value known when compiling (``{{ none }}``, ``{{ none if
+        # true }}``) was escaped before the environment's finalize saw it, so None printed "None"
+        # there while a variable that is None prints nothing (render.py). The value is made once
+        # (calling Jinja's after a look made it twice: a review).
+        const = node.as_const(frame.eval_ctx)
+        if isinstance(node, nodes.TemplateData):
+            return str(escape(const) if frame.eval_ctx.autoescape else const)
+        if const is None:
             return ""
-        return super()._output_child_to_const(node, frame, finalize)
+        if frame.eval_ctx.autoescape:
+            const = escape(const)
+        return finalize.const(const)  # type: ignore[no-any-return]
 
     def visit_Concat(self, node, frame) -> None:
         self.write("environment.sized(")
@@ -263,6 +270,17 @@ class LimitedSandbox(ImmutableSandboxedEnvironment):
             loop.iter = nodes.Call(
                 nodes.EnvironmentAttribute("counted_items"), [loop.iter], [], None, None, lineno=loop.iter.lineno
             )
+        # What a filter or test is given goes through ``sized`` (a call, which Jinja never works
+        # out when compiling) when it reads no variable: so no filter runs while the template
+        # compiles, where nothing is sized ("'x'|center(999999)|list|batch(1)|list|string" made
+        # 7 million characters there, and a stage more 800 MB: a review), and what it is given is
+        # sized when it runs. (Given a variable, it runs then anyway: no call added to each page.)
+        for used in list(tree.find_all((nodes.Filter, nodes.Test))):
+            # (a {% filter %} block's has no input: its body is made when it runs)
+            if used.node is not None and used.node.find(nodes.Name) is None:
+                used.node = nodes.Call(
+                    nodes.EnvironmentAttribute("sized"), [used.node], [], None, None, lineno=used.lineno
+                )
         return tree
 
     def call_binop(self, context, operator, left, right):  # noqa: D102 - Jinja hook

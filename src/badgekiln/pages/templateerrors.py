@@ -22,15 +22,14 @@ def located_template_errors(source: Path) -> Iterator[None]:
     except jinja2.TemplateSyntaxError as exc:
         where = SourceLocation(f"templates/{exc.name}" if exc.name else "templates", exc.lineno or 0)
         raise ConfigError(f"{where}: template error: {exc.message}") from None
-    except jinja2.TemplatesNotFound as exc:  # (an include of a list: none of its names is there)
-        shown = " nor ".join(repr(name) for name in exc.templates)
-        raise ConfigError(
-            f"{template_frame(exc, source)}template error: there is no template {shown} (in templates/ or built in)"
-        ) from None
     except jinja2.TemplateNotFound as exc:  # (Jinja's message is the name alone: check says this)
-        raise ConfigError(
-            f"{template_frame(exc, source)}template error: there is no template {exc.name!r} (in templates/ or built in)"
-        ) from None
+        names = exc.templates if isinstance(exc, jinja2.TemplatesNotFound) else [exc.name]  # (a list's names)
+        said = (
+            f"there is no template {' nor '.join(repr(name) for name in names)} (in templates/ or built in)"
+            if names and all(isinstance(name, str) and name for name in names)
+            else f"this names no template ({exc.message or 'none given'})"  # ([] or none, known only as it renders)
+        )
+        raise ConfigError(f"{template_frame(exc, source)}template error: {said}") from None
     except jinja2.TemplateError as exc:
         raise ConfigError(f"{template_frame(exc, source)}template error: {exc}") from None
     except MarkdownLimitError as exc:  # a template gave the markdown filter a huge text
