@@ -292,6 +292,12 @@ LIMITS = {  # template, line of the error, what the error says
     # (a filter of a constant ran while compiling, where nothing is sized: 7 million characters,
     # and 800 MB a stage more; now no filter runs before the page renders)
     "filters-of-a-constant": ("{{ 'x'|center(999999)|list|batch(1)|list|batch(1)|list|string|length }}", 1, TOO_LARGE),
+    # (and of one that Jinja folds first: "('x' or y)" is 'x' while compiling)
+    "filters-of-a-folded-constant": (
+        "{{ (y if false else ('x' or y))|center(999999)|list|batch(1)|list|batch(1)|list|string|length }}",
+        1,
+        TOO_LARGE,
+    ),
     "division-by-zero": ("{{ 1 // 0 }}", 1, "ZeroDivisionError"),
     "slow-markdown": ("{% for i in range(1000) %}{{ ('[' * 90000)|markdown }}{% endfor %}", 1, "|markdown"),
     "markdown-heading-level": ("{{ 'x'|markdown(7) }}", 1, "a heading level from 2 to 6 is needed, not 7"),
@@ -335,6 +341,20 @@ def test_template_limits_end_in_a_located_error(minimal_site, run, case):
         where = "templates/b.html:2: " if "templates/b.html:2: " in child.stderr else "templates/a.html:1: "
     assert where in child.stderr and "template error" in child.stderr and says in child.stderr, child.stderr
     assert tree_bytes(minimal_site / "output") == before
+
+
+def test_filters_of_constants_cost_no_steps(minimal_site, run):
+    """What a filter is given is sized by a filter, not a call: a call is a step (200,000 a page)."""
+    write_site(
+        minimal_site,
+        {
+            "templates/award.html": "{% extends '!builtin/award.html' %}{% block main %}"
+            "{% for i in range(70000) %}{{ 'x'|upper }}{{ '-'|safe }}{% if 3 is odd %}{% endif %}{% endfor %}"
+            "{{ super() }}{% endblock %}"
+        },
+    )
+    result = run("build", "--source", str(minimal_site), "--today", TODAY)
+    assert result.code == 0, result.err
 
 
 def test_markdown_of_a_constant_is_metered_once(minimal_site, run):

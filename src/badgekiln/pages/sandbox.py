@@ -26,12 +26,13 @@ import string
 from functools import wraps
 from typing import Any
 
-from jinja2 import nodes
+from jinja2 import nodes, pass_context
 from jinja2.compiler import CodeGenerator
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from jinja2.utils import generate_lorem_ipsum
 from markupsafe import escape
 
+SIZED_INPUT = "sized_input"  # the filter every filter's and test's input goes through (see LimitedSandbox._parse)
 MAX_TEXT = 1_000_000  # characters of one string, or total characters of one list, a template makes
 MAX_OUTPUT = 20_000_000  # characters output in one rendering (blocks and macros counted as they are made)
 MAX_STEPS = 200_000  # calls and loop iterations in one rendering (a macro call costs ~15 µs)
@@ -199,6 +200,7 @@ class LimitedSandbox(ImmutableSandboxedEnvironment):
         for name, check in _FILTER_CHECKS.items():
             self.filters[name] = _checked_filter(self.filters[name], check)
         self.filters["join"] = _limited_join(self.filters["join"])
+        self.filters[SIZED_INPUT] = pass_context(lambda context, value: self.sized(value))
 
     def start_rendering(self) -> None:
         self._steps = self._output = self._metered = 0
@@ -270,17 +272,15 @@ class LimitedSandbox(ImmutableSandboxedEnvironment):
             loop.iter = nodes.Call(
                 nodes.EnvironmentAttribute("counted_items"), [loop.iter], [], None, None, lineno=loop.iter.lineno
             )
-        # What a filter or test is given goes through ``sized`` (a call, which Jinja never works
-        # out when compiling) when it reads no variable: so no filter runs while the template
-        # compiles, where nothing is sized ("'x'|center(999999)|list|batch(1)|list|string" made
-        # 7 million characters there, and a stage more 800 MB: a review), and what it is given is
-        # sized when it runs. (Given a variable, it runs then anyway: no call added to each page.)
+        # What every filter or test is given goes first through SIZED_INPUT, a filter that takes
+        # the context, which Jinja never works out while compiling: so no filter runs then, where
+        # nothing is sized ("'x'|center(999999)|list|batch(1)|list|string" made 7 million
+        # characters there, and a stage more 800 MB: a review). Every one, not only those given
+        # no variable: Jinja folds "('x' or y)" to 'x' first (a second review). Not a call: a
+        # call costs a step (and Jinja allows no node type of our own).
         for used in list(tree.find_all((nodes.Filter, nodes.Test))):
-            # (a {% filter %} block's has no input: its body is made when it runs)
-            if used.node is not None and used.node.find(nodes.Name) is None:
-                used.node = nodes.Call(
-                    nodes.EnvironmentAttribute("sized"), [used.node], [], None, None, lineno=used.lineno
-                )
+            if used.node is not None:  # (a {% filter %} block's has none: its body is made when it runs)
+                used.node = nodes.Filter(used.node, SIZED_INPUT, [], [], None, None, lineno=used.lineno)
         return tree
 
     def call_binop(self, context, operator, left, right):  # noqa: D102 - Jinja hook
