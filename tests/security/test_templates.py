@@ -303,6 +303,19 @@ LIMITS = {  # template, line of the error, what the error says
     "markdown-heading-level": ("{{ 'x'|markdown(7) }}", 1, "a heading level from 2 to 6 is needed, not 7"),
     "markdown-undefined-level": ("{{ 'x'|markdown(heading_level) }}", 1, "'heading_level' is undefined"),
 }
+
+
+def _nested(times: int, around: str) -> str:
+    """``around`` (with {} for what it wraps) nested ``times`` around a backslash in quotes."""
+    text = "'\\\\'"
+    for _ in range(times):
+        text = around.format(text)
+    return text
+
+
+# (a list's text doubles its backslashes: nested 26 times in 250 bytes, 67 million characters
+# were made while the template compiled, and 27 times 2 GB)
+LIMITS["concat-of-a-lists-text"] = ("{{ (" + _nested(27, "('' ~ [{}])") + ")|length }}", 1, TOO_LARGE)
 # The child's memory is capped only to protect this machine should a limit fail (the test then
 # fails on the message: "needs too much memory" is not what it expects).
 CHILD = """
@@ -341,6 +354,19 @@ def test_template_limits_end_in_a_located_error(minimal_site, run, case):
         where = "templates/b.html:2: " if "templates/b.html:2: " in child.stderr else "templates/a.html:1: "
     assert where in child.stderr and "template error" in child.stderr and says in child.stderr, child.stderr
     assert tree_bytes(minimal_site / "output") == before
+
+
+@pytest.mark.parametrize(
+    "body", ["{{ {[1]: 2}|length }}", "{{ " + "9" * 5000 + " }}"], ids=["unhashable-key", "number-of-5000-digits"]
+)
+def test_a_template_python_cannot_compile_is_a_located_error(minimal_site, run, body):
+    """(An unhashable key or a number of 5,000 digits: Python's TypeError or ValueError while
+    compiling was an internal error.)"""
+    write_site(minimal_site, {"templates/award.html": body})
+    for command in ("build", "check"):
+        result = run(command, "--source", str(minimal_site), "--today", TODAY)
+        assert result.code == 1 and "internal error" not in result.err and "Traceback" not in result.err
+        assert "templates/award.html:1: template error: the template cannot be compiled: " in result.err, result.err
 
 
 def test_filters_of_constants_cost_no_steps(minimal_site, run):
@@ -395,6 +421,11 @@ def test_markdown_of_a_constant_is_metered_once(minimal_site, run):
             "templates/award.html:1: template error: the number 1,000,000,000,000",
         ),
         ("huge-center", "{{ 'x'|center(10**10) }}", "templates/award.html:1: template error: the number"),
+        (  # (check worked it out to the end: 11.7 s and 1.6 GB at 29 levels, each doubling the last)
+            "nested-percent-repr",
+            "{{ " + _nested(30, "('%r' % ({},))") + " }}",
+            "templates/award.html:1: template error: this % makes more than 1,000,000 characters",
+        ),
     ],
 )
 def test_check_reports_what_would_break_a_limit(minimal_site, run, case, body, says):

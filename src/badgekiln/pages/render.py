@@ -131,12 +131,18 @@ def _compiled(name: str, make):
         return make()
     except jinja2.TemplateError:
         raise
-    except (RecursionError, SyntaxError, MemoryError) as exc:  # (IndentationError is a SyntaxError)
+    except (RecursionError, SyntaxError) as exc:  # (IndentationError is a SyntaxError)
         raise jinja2.TemplateSyntaxError(
             f"the template nests blocks or expressions too deep to compile ({type(exc).__name__}): "
             "split it into smaller templates (include, macro)",
             1,
             name,
+        ) from None
+    except MemoryError:
+        raise jinja2.TemplateSyntaxError("the template needs too much memory to compile", 1, name) from None
+    except Exception as exc:  # noqa: BLE001 - a number of 5,000 digits, {[1]: 2}: Python's error, while compiling
+        raise jinja2.TemplateSyntaxError(
+            f"the template cannot be compiled: {type(exc).__name__}: {exc}", 1, name
         ) from None
 
 
@@ -423,8 +429,8 @@ class Renderer:
             source = found[name] = self._source(name)
             try:
                 tree = self.env.parse(source, name)
-            except (jinja2.TemplateError, RecursionError, SyntaxError, MemoryError):
-                return dict(every)  # (the build says what is wrong when it renders it)
+            except Exception:  # noqa: BLE001 - (a template that does not parse: the build says why when it renders it)
+                return dict(every)
             named = _names_written(tree)
             if named is None:
                 return dict(every)

@@ -32,7 +32,9 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from jinja2.utils import generate_lorem_ipsum
 from markupsafe import escape
 
-SIZED_INPUT = "sized_input"  # the filter every filter's and test's input goes through (see LimitedSandbox._parse)
+# The filter every value that Jinja could otherwise work out while compiling goes through (see
+# LimitedSandbox._parse): a name with a space, which no template can write.
+SIZED_INPUT = "sized input"
 MAX_TEXT = 1_000_000  # characters of one string, or total characters of one list, a template makes
 MAX_OUTPUT = 20_000_000  # characters output in one rendering (blocks and macros counted as they are made)
 MAX_STEPS = 200_000  # calls and loop iterations in one rendering (a macro call costs ~15 µs)
@@ -97,6 +99,19 @@ def check_brace_format(template: str) -> None:
         for number in re.findall(r"\d+", spec or ""):
             if int(number) > MAX_TEXT:
                 raise _refuse(f"the format width {int(number):,} is too large")
+
+
+def _sized_input(node: nodes.Expr) -> nodes.Expr:
+    return nodes.Filter(node, SIZED_INPUT, [], [], None, None, lineno=node.lineno)
+
+
+def _runs_late(node: nodes.Node) -> bool:
+    """Whether Jinja can never work ``node`` out while compiling: a variable, an attribute or
+    item of one, or a filter's or test's result (whose own input goes through SIZED_INPUT or is
+    one of these)."""
+    while isinstance(node, (nodes.Getattr, nodes.Getitem)):
+        node = node.node
+    return isinstance(node, (nodes.Name, nodes.Filter, nodes.Test))
 
 
 def check_binop(operator: str, left: Any, right: Any) -> None:
@@ -272,15 +287,20 @@ class LimitedSandbox(ImmutableSandboxedEnvironment):
             loop.iter = nodes.Call(
                 nodes.EnvironmentAttribute("counted_items"), [loop.iter], [], None, None, lineno=loop.iter.lineno
             )
-        # What every filter or test is given goes first through SIZED_INPUT, a filter that takes
-        # the context, which Jinja never works out while compiling: so no filter runs then, where
-        # nothing is sized ("'x'|center(999999)|list|batch(1)|list|string" made 7 million
-        # characters there, and a stage more 800 MB: a review). Every one, not only those given
-        # no variable: Jinja folds "('x' or y)" to 'x' first (a second review). Not a call: a
-        # call costs a step (and Jinja allows no node type of our own).
+        # What a filter or test is given, and each part of a ``~``, goes first through
+        # SIZED_INPUT, a filter that takes the context, which Jinja never works out while
+        # compiling: so no filter runs then, where nothing is sized ("'x'|center(999999)|list|
+        # batch(1)|list|string" made 7 million characters there, and a stage more 800 MB: a
+        # review), and no ``~`` turns a list into its text there (``('' ~ [...])`` nested doubles
+        # its backslashes each time: 67 million characters from 244 bytes of template). Not what
+        # no folding can reach (a variable, a filter's result: see _runs_late); otherwise every
+        # one: Jinja folds "('x' or y)" to 'x' first (a second review). Not a call: a call costs
+        # a step (and Jinja allows no node type of our own).
         for used in list(tree.find_all((nodes.Filter, nodes.Test))):
-            if used.node is not None:  # (a {% filter %} block's has none: its body is made when it runs)
-                used.node = nodes.Filter(used.node, SIZED_INPUT, [], [], None, None, lineno=used.lineno)
+            if used.node is not None and not _runs_late(used.node):  # (a {% filter %} block's has none)
+                used.node = _sized_input(used.node)
+        for joined in list(tree.find_all(nodes.Concat)):
+            joined.nodes = [part if _runs_late(part) else _sized_input(part) for part in joined.nodes]
         return tree
 
     def call_binop(self, context, operator, left, right):  # noqa: D102 - Jinja hook
@@ -425,7 +445,7 @@ def _constant(node: nodes.Node) -> Any:
         return _UNKNOWN
     check_binop(operator, left, right)
     try:
-        return {
+        made = {
             "*": lambda: left * right,
             "**": lambda: left**right,
             "%": lambda: left % right,
@@ -433,6 +453,10 @@ def _constant(node: nodes.Node) -> Any:
         }[operator]()
     except Exception:  # noqa: BLE001 - a type error: the rendering will say so
         return _UNKNOWN
+    # (a "%r" nested in itself doubles its backslashes each time: refused as it grows, not after)
+    if isinstance(made, (str, bytes, list, tuple)) and _size(made) > MAX_TEXT:
+        raise _refuse(f"this {operator} makes more than {MAX_TEXT:,} characters")
+    return made
 
 
 def static_problems(tree: nodes.Template) -> list[tuple[int, str]]:
