@@ -30,7 +30,8 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
 import badgekiln
 from badgekiln.crypto.multikey import rsa_public_jwk
-from badgekiln.pages.render import Renderer, check_plain
+from badgekiln.pages.render import Renderer, check_plain, make_environment
+from badgekiln.pages.sandbox import TemplateLimitError
 from badgekiln.signing.keys import key_secrets, public_pem
 from badgekiln.signing.secretscan import Scanner, Secret
 
@@ -357,16 +358,43 @@ def test_template_limits_end_in_a_located_error(minimal_site, run, case):
 
 
 @pytest.mark.parametrize(
-    "body", ["{{ {[1]: 2}|length }}", "{{ " + "9" * 5000 + " }}"], ids=["unhashable-key", "number-of-5000-digits"]
+    ("body", "commands", "says"),
+    [
+        ("{{ " + "9" * 5000 + " }}", ("build", "check"), "the template cannot be compiled: ValueError: "),
+        ("{{ {[1]: 2}|length }}", ("build",), "TypeError: unhashable type: 'list'"),  # (found as it renders)
+    ],
+    ids=["number-of-5000-digits", "unhashable-key"],
 )
-def test_a_template_python_cannot_compile_is_a_located_error(minimal_site, run, body):
-    """(An unhashable key or a number of 5,000 digits: Python's TypeError or ValueError while
+def test_python_errors_of_a_template_are_located_errors(minimal_site, run, body, commands, says):
+    """(A number of 5,000 digits, an unhashable key: Python's ValueError or TypeError while
     compiling was an internal error.)"""
     write_site(minimal_site, {"templates/award.html": body})
-    for command in ("build", "check"):
+    for command in commands:
         result = run(command, "--source", str(minimal_site), "--today", TODAY)
         assert result.code == 1 and "internal error" not in result.err and "Traceback" not in result.err
-        assert "templates/award.html:1: template error: the template cannot be compiled: " in result.err, result.err
+        assert f"templates/award.html:1: template error: {says}" in result.err, result.err
+
+
+def test_deeply_nested_expressions_compile_in_linear_time():
+    """Jinja's optimizer worked every level of a nested expression out again: twenty lines of 190
+    minus signs (4 KB) took 20 s to compile. It is off: nothing is folded while compiling."""
+    source = "\n".join(["{{ " + "-" * 190 + "y }}"] * 20)
+    started = time.process_time()
+    make_environment(None).from_string(source)
+    assert time.process_time() - started < 2
+
+
+def test_inf_and_nan_worked_out_while_compiling_render_as_python_writes_them():
+    """(Jinja wrote the float's repr, ``inf``, into the compiled code: a NameError.)"""
+    env = make_environment(None)
+    assert env.from_string("{{ 1e999|string }} {{ 1e999 ~ '' }} {% set x = -1e999 %}{{ x }}").render() == "inf inf -inf"
+
+
+def test_many_format_widths_are_refused_together():
+    env = make_environment(None)
+    for source in ("{{ ('%1000000d' * 300) % ((1,) * 300) }}", "{{ ('{0:1000000}' * 300).format(1) }}"):
+        with pytest.raises(TemplateLimitError, match="the format's widths make 300,000,000 characters"):
+            env.from_string(source).render()
 
 
 def test_filters_of_constants_cost_no_steps(minimal_site, run):

@@ -235,6 +235,11 @@ def make_environment(templates_dir: Path | None) -> LimitedSandbox:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        # No folding of constant expressions by Jinja's optimizer while compiling: it works each
+        # level of a nested expression out again (200 nested minus signs took a second; twenty
+        # such lines, 4 KB, 20 s: a review), and nothing it would fold is sized there (see
+        # sandbox.LimitedSandbox._parse). What it would fold is worked out as the page renders.
+        optimized=False,
     )
     env.filters["markdown"] = env.metered(render_markdown, "|markdown")
     env.filters["long_date"] = long_date

@@ -21,6 +21,7 @@ Recursion (a macro calling itself, a template including or extending itself) end
 
 from __future__ import annotations
 
+import math
 import re
 import string
 from functools import wraps
@@ -80,13 +81,18 @@ def _check_int(value: Any, what: str) -> None:
 
 
 def check_percent_format(template: str) -> None:
-    """``'%99999999d'``, ``'%*d'``: a width or precision that would make a huge string."""
+    """``'%99999999d'``, ``'%*d'``: a width or precision that would make a huge string, or
+    widths that do together (``'%1000000d' * 300``: 300 million characters)."""
+    total = 0
     for match in _PERCENT_SPEC.finditer(template):
         for number in match.groups():
             if number == "*":
                 raise _refuse("a '*' width in a % format is not allowed")
             if number and int(number) > MAX_TEXT:
                 raise _refuse(f"the format width {int(number):,} is too large")
+            total += int(number) if number else 0
+    if total > MAX_TEXT:
+        raise _refuse(f"the format's widths make {total:,} characters")
 
 
 def check_brace_format(template: str) -> None:
@@ -95,10 +101,14 @@ def check_brace_format(template: str) -> None:
         fields = list(string.Formatter().parse(template))
     except ValueError as exc:
         raise TemplateLimitError(f"bad format string: {exc}") from None
+    total = 0
     for _, _, spec, _ in fields:
         for number in re.findall(r"\d+", spec or ""):
             if int(number) > MAX_TEXT:
                 raise _refuse(f"the format width {int(number):,} is too large")
+            total += int(number)
+    if total > MAX_TEXT:
+        raise _refuse(f"the format's widths make {total:,} characters")
 
 
 def _sized_input(node: nodes.Expr) -> nodes.Expr:
@@ -185,6 +195,16 @@ class _LimitedCodeGenerator(CodeGenerator):
         if frame.eval_ctx.autoescape:
             const = escape(const)
         return finalize.const(const)  # type: ignore[no-any-return]
+
+    def visit_Const(self, node, frame) -> None:
+        # Jinja writes a float's repr, and ``inf`` or ``nan`` (1e999, folded) is no Python name:
+        # a value worked out while compiling that is not folded further (the input of a filter,
+        # a {% set %}) was a NameError when it rendered.
+        value = node.as_const(frame.eval_ctx)
+        if isinstance(value, float) and not math.isfinite(value):
+            self.write(f"float({str(value)!r})")
+            return
+        super().visit_Const(node, frame)
 
     def visit_Concat(self, node, frame) -> None:
         self.write("environment.sized(")
@@ -454,7 +474,7 @@ def _constant(node: nodes.Node) -> Any:
     except Exception:  # noqa: BLE001 - a type error: the rendering will say so
         return _UNKNOWN
     # (a "%r" nested in itself doubles its backslashes each time: refused as it grows, not after)
-    if isinstance(made, (str, bytes, list, tuple)) and _size(made) > MAX_TEXT:
+    if isinstance(made, (str, bytes)) and len(made) > MAX_TEXT:
         raise _refuse(f"this {operator} makes more than {MAX_TEXT:,} characters")
     return made
 
