@@ -1081,6 +1081,19 @@ def test_a_template_that_an_award_page_includes_renders_every_award_page_again(k
     build(run, keyed_site)
     assert "award.html" in counter.rendered  # (a name made as it renders: any template may be read)
 
+    write_site(  # (and a list that holds one)
+        keyed_site,
+        {
+            "templates/award.html": "{% extends '!builtin/award.html' %}{% block main %}"
+            "{% include [award.id ~ '.html', '_note.html'] %}{{ super() }}{% endblock %}"
+        },
+    )
+    build(run, keyed_site)
+    _override(keyed_site, "index.html", "another edit")
+    counter = Counter(monkeypatch)
+    build(run, keyed_site)
+    assert "award.html" in counter.rendered
+
 
 def _recipients_read(monkeypatch) -> list[str]:
     """The recipient files the cache reads (to hash them) from now on."""

@@ -70,51 +70,31 @@ MONTHS = (
 )
 
 
-def _named_templates(tree: nodes.Template) -> list[tuple[tuple[str, ...], int, bool]]:
-    """Each template a template names by literals: (the names, of which Jinja takes the first
-    that exists; the line; whether it may be missing: ``include … ignore missing``). A literal
-    that names no template (``include 5``, ``include []``, ``extends [...]``: Jinja fails on it when
-    rendering) has no names. A name made when rendering is not known here, and left out."""
+def _named_templates(tree: nodes.Template) -> list[tuple[tuple[str, ...] | None, int, bool]]:
+    """Each template a template names: (the names, of which Jinja takes the first that exists;
+    the line; whether it may be missing: ``include … ignore missing``). A literal that names no
+    template (``include 5``, ``include []``, ``extends [...]``: Jinja fails on it when rendering)
+    has no names; a name made when rendering (a variable, a condition, a list that holds one) is
+    not known here: None."""
     found = []
     for node in tree.find_all((nodes.Include, nodes.Extends, nodes.Import, nodes.FromImport)):
         named = getattr(node, "template", None)  # (each of the four has one)
+        lists_allowed = isinstance(node, nodes.Include)  # (extends and import take one name)
         optional = bool(getattr(node, "ignore_missing", False))
+        choices: tuple[str, ...] | None
         if isinstance(named, nodes.Const):
-            choices: tuple[str, ...] = (named.value,) if isinstance(named.value, str) else ()
+            choices = (named.value,) if isinstance(named.value, str) else ()
         elif isinstance(named, (nodes.List, nodes.Tuple)) and all(isinstance(i, nodes.Const) for i in named.items):
             values = [item.value for item in named.items]  # type: ignore[attr-defined]
-            lists_allowed = isinstance(node, nodes.Include)  # (extends and import take one name)
             texts = lists_allowed and all(isinstance(value, str) for value in values)
             choices = tuple(values) if texts else ()
             optional = optional and texts  # (an empty list with "ignore missing": nothing is included)
-        elif isinstance(named, (nodes.List, nodes.Tuple, nodes.Dict)):
+        elif isinstance(named, nodes.Dict) or (isinstance(named, (nodes.List, nodes.Tuple)) and not lists_allowed):
             choices, optional = (), False  # (a literal of the wrong kind, whatever it holds)
         else:
-            continue
+            choices = None
         found.append((choices, node.lineno, optional))
     return found
-
-
-def _names_written(tree: nodes.Template) -> list[str] | None:
-    """Every template name ``tree`` extends, includes or imports, as written in quotes (each
-    of a list); ``None`` when one is named otherwise (a variable, a condition: known only as it
-    renders). A literal that is not a name (``include 5``) names nothing: Jinja fails on it."""
-    names: list[str] = []
-    for node in tree.find_all((nodes.Include, nodes.Extends, nodes.Import, nodes.FromImport)):
-        named = getattr(node, "template", None)  # (each of the four has one)
-        items: list[nodes.Expr]
-        if isinstance(named, nodes.Const):
-            items = [named]
-        elif isinstance(named, (nodes.List, nodes.Tuple)):
-            items = list(named.items)
-        else:
-            return None
-        for item in items:
-            if not isinstance(item, nodes.Const):
-                return None
-            if isinstance(item.value, str):
-                names.append(item.value)
-    return names
 
 
 def _has_lone_surrogate(text: str) -> bool:
@@ -379,6 +359,8 @@ class Renderer:
                 raise jinja2.TemplateSyntaxError(message, line, name)
             references[name] = unconditional_references(tree)
             for choices, line, optional in _named_templates(tree):
+                if choices is None:
+                    continue  # (a name made as it renders: the build says if it is not there)
                 there = [choice for choice in choices if self._exists(choice)]
                 if not there and not optional:  # (said where it is named, as a build says it when rendering)
                     shown = " nor ".join(repr(choice) for choice in choices)
@@ -436,10 +418,10 @@ class Renderer:
                 tree = self.env.parse(source, name)
             except Exception:  # noqa: BLE001 - (a template that does not parse: the build says why when it renders it)
                 return dict(every)
-            named = _names_written(tree)
-            if named is None:
+            named = _named_templates(tree)
+            if any(choices is None for choices, _line, _optional in named):
                 return dict(every)
-            todo.extend(named)
+            todo.extend(name for choices, _line, _optional in named for name in choices or ())
         return found
 
     def _exists(self, name: str) -> bool:
