@@ -1095,6 +1095,25 @@ def test_a_template_that_an_award_page_includes_renders_every_award_page_again(k
     assert "award.html" in counter.rendered
 
 
+def test_a_site_template_under_the_builtin_prefix_is_in_the_keys(keyed_site, run, tmp_path):
+    """templates/!builtin/x.html is served under that name (before a built-in one): a page that
+    names it as it renders read a template no key held (a review: pages stayed as they were)."""
+    write_site(
+        keyed_site,
+        {
+            "templates/!builtin/x.html": "<p>MARK one</p>",
+            "templates/award.html": "{% extends '!builtin/award.html' %}{% block main %}"
+            "{% set n = '!builtin/x.html' %}{% include n %}{{ super() }}{% endblock %}",
+        },
+    )
+    build(run, keyed_site)
+    write_site(keyed_site, {"templates/!builtin/x.html": "<p>MARK two</p>"})
+    build(run, keyed_site)
+    pages = list((keyed_site / "output/awards").glob("*/index.html"))
+    assert pages and all("MARK two" in page.read_text(encoding="utf-8") for page in pages)
+    assert tree_bytes(keyed_site / "output") == clean_build(run, keyed_site, tmp_path)
+
+
 def _recipients_read(monkeypatch) -> list[str]:
     """The recipient files the cache reads (to hash them) from now on."""
     from badgekiln.sources import safefiles

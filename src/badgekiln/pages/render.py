@@ -382,10 +382,14 @@ class Renderer:
         if self._sources is None:
             result = {}
             for name in sorted(self.env.list_templates()):
-                if name.startswith("!builtin/") or any(part.startswith(".") for part in name.split("/")):
+                if any(part.startswith(".") for part in name.split("/")):
                     continue  # hidden files (.DS_Store, editors' swap files) are not templates
+                # ("!builtin/" names are read too: a file templates/!builtin/x.html is served under
+                # that name before the built-in one, and a page may name it as it renders: a review)
                 if _has_lone_surrogate(name):  # (a file name that is not UTF-8: no template can name it)
-                    shown = name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+                    # (its bytes as Python writes them: no control character or line reaches the log,
+                    # where "::error::" at a line's start is a GitHub Actions command: a review)
+                    shown = repr(name.encode("utf-8", "surrogateescape"))[2:-1]
                     raise ConfigError(f"templates/{shown}: the file's name is not UTF-8 text: rename it")
                 result[name] = self._source(name)
             self._sources = result
