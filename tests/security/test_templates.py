@@ -390,6 +390,20 @@ def test_inf_and_nan_worked_out_while_compiling_render_as_python_writes_them():
     assert env.from_string("{{ 1e999|string }} {{ 1e999 ~ '' }} {% set x = -1e999 %}{{ x }}").render() == "inf inf -inf"
 
 
+@pytest.mark.parametrize(
+    ("source", "says"),
+    [
+        ("{{ ('%(a(b)c)900000000d' % {'a(b)c': 1})|length }}", "may not hold parentheses"),
+        ("{{ '{0:{1}}'.format(1, '900000000')|length }}", "given by another field is not allowed"),
+    ],
+)
+def test_format_widths_cannot_hide(source, says):
+    """(A key with parentheses hid the width after it, a nested field gave one as it formatted:
+    900 MB each, a review.)"""
+    with pytest.raises(TemplateLimitError, match=says):
+        make_environment(None).from_string(source).render()
+
+
 def test_many_format_widths_are_refused_together():
     env = make_environment(None)
     for source in ("{{ ('%1000000d' * 300) % ((1,) * 300) }}", "{{ ('{0:1000000}' * 300).format(1) }}"):
