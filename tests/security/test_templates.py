@@ -375,6 +375,25 @@ def test_python_errors_of_a_template_are_located_errors(minimal_site, run, body,
         assert f"templates/award.html:1: template error: {says}" in result.err, result.err
 
 
+def test_a_template_error_is_one_line_whatever_the_template_made(minimal_site, run):
+    """A message quotes what the template made: a line break in it started a line of the
+    template's own in the log, which GitHub Actions reads as a command (``::error::``)."""
+    write_site(minimal_site, {"templates/award.html": '{# 1 #}\n{{ "x".encode("\\n::error::PWN") }}'})
+    result = run("build", "--source", str(minimal_site), "--today", TODAY)
+    assert result.code == 1, result.err
+    assert "templates/award.html:2: template error: LookupError: unknown encoding: \\x0a::error::PWN" in result.err
+    assert not any(line.lstrip().startswith("::") for line in result.err.splitlines()), result.err
+
+
+@pytest.mark.parametrize("command", ["build", "check"])
+def test_a_lexer_error_names_the_template_as_others_do(minimal_site, run, command):
+    """(Jinja's lexer names the template by its path: "templates//tmp/.../templates/award.html:1".)"""
+    write_site(minimal_site, {"templates/award.html": "{% raw %}\n{% endraw\nx %}"})
+    result = run(command, "--source", str(minimal_site), "--today", TODAY)
+    assert result.code == 1, result.err
+    assert "error: templates/award.html:1: template error: Missing end of raw directive" in result.err, result.err
+
+
 def test_deeply_nested_expressions_compile_in_linear_time():
     """Jinja's optimizer worked every level of a nested expression out again: twenty lines of 190
     minus signs (4 KB) took 20 s to compile. It is off: nothing is folded while compiling."""

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import jinja2
 
-from badgekiln.errors import ConfigError, SourceLocation
+from badgekiln.errors import ConfigError, SourceLocation, printable
 from badgekiln.pages.markdown import MarkdownLimitError
 
 
@@ -20,8 +20,8 @@ def located_template_errors(source: Path) -> Iterator[None]:
     try:
         yield
     except jinja2.TemplateSyntaxError as exc:
-        where = SourceLocation(f"templates/{exc.name}" if exc.name else "templates", exc.lineno or 0)
-        raise ConfigError(f"{where}: template error: {exc.message}") from None
+        where = SourceLocation(_shown(exc.name, source), exc.lineno or 0)
+        raise ConfigError(f"{where}: template error: {_one_line(exc.message or '')}") from None
     except jinja2.TemplateNotFound as exc:  # (Jinja's message is the name alone: check says this)
         names = exc.templates if isinstance(exc, jinja2.TemplatesNotFound) else [exc.name]  # (a list's names)
         said = (
@@ -29,11 +29,30 @@ def located_template_errors(source: Path) -> Iterator[None]:
             if names and all(isinstance(name, str) and name for name in names)
             else f"this names no template ({exc.message or 'none given'})"  # ([] or none, known only as it renders)
         )
-        raise ConfigError(f"{template_frame(exc, source)}template error: {said}") from None
+        raise ConfigError(f"{template_frame(exc, source)}template error: {_one_line(said)}") from None
     except jinja2.TemplateError as exc:
-        raise ConfigError(f"{template_frame(exc, source)}template error: {exc}") from None
+        raise ConfigError(f"{template_frame(exc, source)}template error: {_one_line(str(exc))}") from None
     except MarkdownLimitError as exc:  # a template gave the markdown filter a huge text
-        raise ConfigError(f"{template_frame(exc, source)}template error: {exc}") from None
+        raise ConfigError(f"{template_frame(exc, source)}template error: {_one_line(str(exc))}") from None
+
+
+def _shown(name: str | None, source: Path) -> str:
+    """``templates/award.html``: where a syntax error is. Jinja's lexer gives the file's path as
+    the template's name ("Missing end of raw directive": a review saw
+    ``templates//home/.../templates/award.html``)."""
+    if not name:
+        return "templates"
+    path = Path(name)
+    if path.is_absolute():
+        return path.relative_to(source).as_posix() if path.is_relative_to(source) else f"(built-in) {path.name}"
+    return f"templates/{name}"
+
+
+def _one_line(message: str) -> str:
+    """A template's message on one line: it may quote what the template made (``"x".encode("\\n::error::")``
+    said "unknown encoding: " and then a line of the template's own, which a GitHub Actions log
+    reads as a command)."""
+    return printable(message, newlines=False)
 
 
 def template_frame(exc: BaseException, source: Path) -> str:
