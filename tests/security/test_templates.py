@@ -31,7 +31,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 import badgekiln
 from badgekiln.crypto.multikey import rsa_public_jwk
 from badgekiln.pages.render import Renderer, check_plain, make_environment
-from badgekiln.pages.sandbox import TemplateLimitError
+from badgekiln.pages.sandbox import TemplateLimitError, static_problems
 from badgekiln.signing.keys import key_secrets, public_pem
 from badgekiln.signing.secretscan import Scanner, Secret
 
@@ -265,6 +265,7 @@ def test_only_plain_values_reach_a_template(tmp_path, value):
 # -- resource limits end in a located error ---------------------------------------------------------
 
 RECURSION, TOO_LARGE, STEPS = "calls, includes or extends itself", "templates are limited to", "loop iterations"
+WORK = "items and characters gone through in one page"
 LIMITS = {  # template, line of the error, what the error says
     "recursive-macro": ("{% macro r() %}{{ r() }}{% endmacro %}\n{{ r() }}", None, RECURSION),
     "recursive-include": ("{# 1 #}\n{% include 'award.html' %}", None, RECURSION),  # (the line where Python gave up)
@@ -283,7 +284,29 @@ LIMITS = {  # template, line of the error, what the error says
     "huge-center": ("{{ 'x'|center(10**10) }}", 1, TOO_LARGE),
     "huge-ljust": ("{{ 'x'.ljust(10**10) }}", 1, TOO_LARGE),
     "huge-replace": ("{{ ('x' * 100000)|replace('', 'y' * 1000) }}", 1, TOO_LARGE),
-    "huge-output": ("{% for i in range(100000) %}{{ 'x' * 900000 }}{% endfor %}", 1, "the page is longer than"),
+    "huge-output": (
+        "{% set x = 'x' * 900000 %}{% for i in range(100000) %}{{ x }}{% endfor %}",
+        1,
+        "the page is longer than",
+    ),
+    # (each step went through a list of 500,000 items to size it: 0.15 s a step, 200,000 steps a page)
+    "slow-steps": ("{% for i in range(100000) %}{{ ([0] * 499999 + [0])|length }}{% endfor %}", 1, WORK),
+    "slow-comparisons": (
+        "{% set a = [0] * 999999 %}{% set b = [0] * 999999 %}{% for i in range(100000) %}{{ a == b }}{% endfor %}",
+        1,
+        WORK,
+    ),
+    # (a list of 10,000 of these is 9 GB before it is a list that can be sized)
+    "many-large-items": ("{{ [" + ", ".join(["'x' * 900000"] * 100) + "]|length }}", 1, WORK),
+    "slow-wordwrap": ("{% for i in range(5) %}{{ ('x' * 499999)|wordwrap(1)|length }}{% endfor %}", 1, "to |wordwrap"),
+    "slow-striptags": ("{% for i in range(5) %}{{ ('<a>' * 200000)|striptags }}{% endfor %}", 1, "to |striptags"),
+    "batch-fill-of-a-list": ("{% set a = ['x' * 900000] %}{{ [1]|batch(999, a)|list|length }}", 1, TOO_LARGE),
+    "fromkeys-of-a-list": ("{% set a = ['x' * 900000] %}{{ {}.fromkeys(range(999), a)|length }}", 1, TOO_LARGE),
+    "map-default-to-a-list": (
+        "{% set a = ['x' * 900000] %}{{ ([''] * 999)|map('default', a, true)|list|string|length }}",
+        1,
+        TOO_LARGE,
+    ),
     "exponential-macro": (
         "{% macro d(n) %}{% if n %}{{ d(n-1) }}{{ d(n-1) }}{% endif %}{% endmacro %}{{ d(40) }}",
         1,
@@ -316,7 +339,26 @@ def _nested(times: int, around: str) -> str:
 
 # (a list's text doubles its backslashes: nested 26 times in 250 bytes, 67 million characters
 # were made while the template compiled, and 27 times 2 GB)
-LIMITS["concat-of-a-lists-text"] = ("{{ (" + _nested(27, "('' ~ [{}])") + ")|length }}", 1, TOO_LARGE)
+LIMITS["concat-of-a-lists-text"] = ("{{ (" + _nested(22, "('' ~ [{}])") + ")|length }}", 1, TOO_LARGE)
+# Lists that hold one list twice, nested: 243 bytes of template stood for 3.6 GB of text, made
+# when printed (or joined with ~, formatted, given to |string or |tojson): each list is sized as
+# it is made, and each value as it is made text.
+# (made here by |map, which no size check sees, so that each use is what is refused; a literal
+# [b, b] is refused as it is made)
+_SHARED = "{% set a = ['x' * 900000] %}" + "".join(
+    f"{{% set {name} = ([''] * 2)|map('default', {before}, true)|list %}}"
+    for before, name in zip("abcdefghijk", "bcdefghijkl")
+)
+LIMITS["shared-lists-literal"] = ("{% set a = ['x' * 900000] %}{% set b = [a, a] %}{{ b|length }}", 1, TOO_LARGE)
+for _name, _use in {
+    "printed": "{{ l }}",
+    "joined": "{{ (l ~ '')|length }}",
+    "as-string": "{{ l|string|length }}",
+    "percent": "{{ ('%s' % (l,))|length }}",
+    "format": "{{ '{}'.format(l)|length }}",
+    "tojson": "{{ l|tojson|length }}",
+}.items():
+    LIMITS[f"shared-lists-{_name}"] = (_SHARED + _use, 1, TOO_LARGE)
 # The child's memory is capped only to protect this machine should a limit fail (the test then
 # fails on the message: "needs too much memory" is not what it expects).
 CHILD = """
@@ -497,6 +539,16 @@ def test_check_reports_what_would_break_a_limit(minimal_site, run, case, body, s
     result = run("check", "--source", str(minimal_site), "--today", TODAY)
     assert result.code != 0 and "Traceback" not in result.err
     assert says in result.err, result.err
+
+
+def test_check_works_each_constant_expression_out_once():
+    """``badgekiln check`` worked every sub-expression out again for each expression around it:
+    150 ``+ []`` after a list of 100,000 items took about 3 minutes (each sum sized through the
+    list); once each, they take about 2 s."""
+    tree = make_environment(None).parse("{{ [0] * 100000" + " + []" * 150 + " }}")
+    started = time.process_time()
+    assert static_problems(tree) == []
+    assert time.process_time() - started < 30
 
 
 def test_check_accepts_conditional_recursion(minimal_site, run):

@@ -13,7 +13,14 @@ a Jinja ``TemplateRuntimeError`` that the build reports at the template's file a
 * more than :data:`MAX_STEPS` calls and loop iterations in one rendering (nested loops,
   macros that call themselves twice);
 * more than :data:`MAX_OUTPUT` characters output in one rendering, macros and blocks included;
-* more than :data:`MAX_METERED` characters given to ``|markdown`` in one rendering.
+* more than :data:`MAX_METERED` characters given to ``|markdown`` (and the other filters slow
+  per character: ``|wordwrap``, ``|urlize``, ``|striptags``) in one rendering;
+* a list, tuple or dict a template makes, or a value it turns into text (prints, joins with ``~``,
+  formats, gives a filter that makes text), whose text would be longer than :data:`MAX_TEXT`:
+  lists that hold one list twice, nested, stand for gigabytes of text in a few hundred bytes;
+* more than :data:`MAX_WORK` items and characters gone through in one rendering by filters, by
+  comparisons of lists and by these checks themselves (a loop of 200,000 steps, each going
+  through a list of a million items, took hours).
 
 Recursion (a macro calling itself, a template including or extending itself) ends in Python's
 ``RecursionError``, which :class:`~badgekiln.pages.render.Renderer` reports the same way.
@@ -24,13 +31,14 @@ from __future__ import annotations
 import math
 import re
 import string
+from collections.abc import ItemsView, KeysView, ValuesView
 from functools import wraps
 from typing import Any
 
 from jinja2 import nodes, pass_context
-from jinja2.compiler import CodeGenerator
+from jinja2.compiler import CodeGenerator, operators
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
-from jinja2.utils import generate_lorem_ipsum
+from jinja2.utils import Namespace, generate_lorem_ipsum
 from markupsafe import escape
 
 # The filter every value that Jinja could otherwise work out while compiling goes through (see
@@ -42,6 +50,14 @@ MAX_STEPS = 200_000  # calls and loop iterations in one rendering (a macro call 
 MAX_RANGE = 100_000  # items of one range()
 MAX_INT_BITS = 10_000  # bits of an integer made with * or ** (about 3,000 digits)
 MAX_METERED = 300_000  # characters given to a slow filter (|markdown) in one rendering: seconds, not hours
+MAX_WORK = 20_000_000  # items and characters gone through by filters, comparisons and the checks in one rendering
+# Filters that take a list as it is: neither make its text nor go through more than its items.
+_LIST_FILTERS = frozenset(
+    "list length count first last batch slice sort unique reverse map select reject selectattr rejectattr "
+    "groupby dictsort items sum min max random attr default d join".split()
+)
+_FREE_FILTERS = frozenset("length count first last default d attr".split())  # no work that grows with the input
+_SLOW_FILTERS = ("wordwrap", "urlize", "striptags")  # seconds per million characters: metered like |markdown
 
 _DICT_ATTRIBUTES = frozenset(dir(dict))  # what getattr() finds on a plain dict (items, keys, __class__, ...)
 _NESTED_KEY = re.compile(r"%\([^)]*\(")
@@ -59,20 +75,30 @@ def _refuse(what: str) -> TemplateLimitError:
 
 
 def _size(value: Any, budget: int = MAX_TEXT + 1) -> int:
-    """About how many characters ``value`` stands for (its text, or its items' texts), up to ``budget``."""
+    """About how many characters ``value`` stands for (its text, or its items' texts), up to
+    ``budget``: the walk stops there, so it costs at most about ``budget`` steps."""
     if isinstance(value, (str, bytes)):
         return len(value)
-    if isinstance(value, (list, tuple)):
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value.bit_length() // 3
+    if isinstance(value, Namespace):  # (its text is its dict's)
+        value = value._Namespace__attrs  # type: ignore[attr-defined]
+    if isinstance(value, (dict, ItemsView)):
+        items = value.items() if isinstance(value, dict) else value
+        total = len(items)
+        for key, item in items:
+            if total > budget:
+                break
+            total += 1 + _size(key, budget - total)
+            total += _size(item, budget - total)
+        return total
+    if isinstance(value, (list, tuple, set, frozenset, KeysView, ValuesView)):
         total = len(value)
         for item in value:
             if total > budget:
                 break
             total += _size(item, budget - total)
         return total
-    if isinstance(value, dict):
-        return _size(list(value.items()), budget)
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value.bit_length() // 3
     return 1
 
 
@@ -129,15 +155,18 @@ def _runs_late(node: nodes.Node) -> bool:
     return isinstance(node, (nodes.Name, nodes.Filter, nodes.Test))
 
 
-def check_binop(operator: str, left: Any, right: Any) -> None:
-    """Refuse an operation whose result would be too large, before it is computed."""
+def check_binop(operator: str, left: Any, right: Any) -> int:
+    """Refuse an operation whose result would be too large, before it is computed; the
+    characters and items gone through to tell (the work it cost)."""
     if operator == "*":
         if isinstance(left, int) and isinstance(right, (str, bytes, list, tuple)):
             left, right = right, left
         if isinstance(left, (str, bytes, list, tuple)) and isinstance(right, int):
-            if right > 0 and _size(left) * right > MAX_TEXT:
+            size = _size(left)
+            if right > 0 and size * right > MAX_TEXT:
                 raise _refuse(f"repeating a value {right:,} times makes more than {MAX_TEXT:,} characters")
-        elif isinstance(left, int) and isinstance(right, int) and left.bit_length() + right.bit_length() > MAX_INT_BITS:
+            return size
+        if isinstance(left, int) and isinstance(right, int) and left.bit_length() + right.bit_length() > MAX_INT_BITS:
             raise _refuse("the product is too large a number")
     elif operator == "**":
         if (
@@ -153,8 +182,12 @@ def check_binop(operator: str, left: Any, right: Any) -> None:
             check_percent_format(left)
     elif operator == "+":
         if isinstance(left, (str, bytes, list, tuple)) and isinstance(right, (str, bytes, list, tuple)):
-            if _size(left) + _size(right) > MAX_TEXT:
+            size = _size(left)
+            size += _size(right, MAX_TEXT + 1 - size) if size <= MAX_TEXT else 0
+            if size > MAX_TEXT:
                 raise _refuse(f"joining these values makes more than {MAX_TEXT:,} characters")
+            return size
+    return 1
 
 
 def _replace_size(text: str, old: str, new: str, count: int | None) -> int:
@@ -212,14 +245,70 @@ class _LimitedCodeGenerator(CodeGenerator):
         super().visit_Const(node, frame)
 
     def visit_Concat(self, node, frame) -> None:
-        self.write("environment.sized(")
-        super().visit_Concat(node, frame)
+        # Jinja's, with each part's text sized before it is made: "[b, b] ~ ''", b holding a list
+        # twice, and so on, stood for gigabytes.
+        join = "markup_join" if frame.eval_ctx.autoescape else "str_join"
+        if frame.eval_ctx.volatile:
+            join = "(markup_join if context.eval_ctx.volatile else str_join)"
+        self.write(f"environment.sized({join}((")
+        for part in node.nodes:
+            self.write("environment.textual(")
+            self.visit(part, frame)
+            self.write("), ")
+        self.write(")))")
+
+    def visit_List(self, node, frame) -> None:
+        self.write("environment.made(")
+        super().visit_List(node, frame)
+        self.write(")")
+
+    def visit_Dict(self, node, frame) -> None:
+        self.write("environment.made(")
+        super().visit_Dict(node, frame)
+        self.write(")")
+
+    def visit_Tuple(self, node, frame) -> None:
+        if node.ctx != "load":  # (the names a {% set a, b = ... %} or a loop assigns)
+            super().visit_Tuple(node, frame)
+            return
+        self.write("environment.made(")
+        super().visit_Tuple(node, frame)
+        self.write(")")
+
+    def visit_Compare(self, node, frame) -> None:
+        # Every value compared is charged for what the comparison may go through.
+        self.write("(environment.compared(")
+        self.visit(node.expr, frame)
+        self.write(")")
+        for operand in node.ops:
+            self.write(f" {operators[operand.op]} environment.compared(")
+            self.visit(operand.expr, frame)
+            self.write(")")
         self.write(")")
 
     def visit_Filter(self, node, frame) -> None:
         self.write("environment.sized(")
         super().visit_Filter(node, frame)
         self.write(")")
+
+
+_TEXT_OF_ITS_SIZE = (str, int, float, type(None))  # values whose text is no larger than they are
+
+
+class _Filters(dict):
+    """The environment's filters: each one set is wrapped by :meth:`LimitedSandbox.limited_filter`
+    (those badgekiln adds after the environment is made, such as ``|markdown``, too)."""
+
+    def __init__(self, environment: LimitedSandbox) -> None:
+        super().__init__()
+        self._environment = environment
+
+    def __setitem__(self, name: str, function: Any) -> None:
+        super().__setitem__(name, self._environment.limited_filter(name, function))
+
+    def update(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        for name, function in dict(*args, **kwargs).items():
+            self[name] = function
 
 
 class LimitedSandbox(ImmutableSandboxedEnvironment):
@@ -234,27 +323,77 @@ class LimitedSandbox(ImmutableSandboxedEnvironment):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._steps = self._output = self._metered = 0
+        self._steps = self._output = self._metered = self._work = 0
         self.globals["range"] = self.limited_range
         self.globals["lipsum"] = _limited_lipsum
+        filters = dict(self.filters)
+        for name in _SLOW_FILTERS:
+            filters[name] = self.metered(filters[name], f"|{name}")
         for name, check in _FILTER_CHECKS.items():
-            self.filters[name] = _checked_filter(self.filters[name], check)
-        self.filters["join"] = _limited_join(self.filters["join"])
+            filters[name] = _checked_filter(filters[name], check)
+        filters["join"] = _limited_join(filters["join"])
+        self.filters = _Filters(self)
+        self.filters.update(filters)  # (each through _Filters.__setitem__: see limited_filter)
         self.filters[SIZED_INPUT] = pass_context(lambda context, value: self.sized(value))
+        self.tests = {name: self.limited_test(test) for name, test in self.tests.items()}
+        given = self.finalize
+
+        def finalize(value: Any) -> Any:  # (once per value printed; text, the most of them, as it is)
+            if isinstance(value, str):
+                return value
+            value = self.textual(value)
+            return value if given is None else given(value)
+
+        self.finalize = finalize
 
     def start_rendering(self) -> None:
-        self._steps = self._output = self._metered = 0
+        self._steps = self._output = self._metered = self._work = 0
+
+    def limited_test(self, function: Any) -> Any:
+        """``function``, a test (``is in``, ``is equalto``), charging the items it may go through."""
+        skip = 1 if hasattr(function, "jinja_pass_arg") else 0
+
+        @wraps(function)
+        def limited(*args: Any, **kwargs: Any) -> Any:
+            for value in (*args[skip:], *kwargs.values()):
+                self.compared(value)
+            return function(*args, **kwargs)
+
+        return limited
+
+    def limited_filter(self, name: str, function: Any) -> Any:
+        """``function``, the filter ``name``, charging the work it does to the rendering and
+        sizing the text of what it is given, unless it takes lists as they are."""
+        if name == SIZED_INPUT:
+            return function
+        skip = 1 if hasattr(function, "jinja_pass_arg") else 0  # the context Jinja passes first
+        free, makes_text = name in _FREE_FILTERS, name not in _LIST_FILTERS
+
+        @wraps(function)
+        def limited(*args: Any, **kwargs: Any) -> Any:
+            if not free and len(args) > skip:
+                value = args[skip]
+                self.work(len(value) if isinstance(value, (str, bytes, list, tuple, dict)) else 1)
+            if makes_text:
+                for value in (*args[skip:], *kwargs.values()):
+                    self.textual(value)
+            return self.charged(function(*args, **kwargs))
+
+        return limited
 
     def metered(self, function: Any, what: str) -> Any:
         """``function(text, ...)`` (a filter whose time grows with its input, such as Markdown),
         refused once it has been given :data:`MAX_METERED` characters in one rendering."""
 
+        skip = 1 if hasattr(function, "jinja_pass_arg") else 0  # (Jinja's |wordwrap takes the environment first)
+
         @wraps(function)
-        def filter_(text: Any, *args: Any, **kwargs: Any) -> Any:
-            self._metered += len(str(text))
+        def filter_(*args: Any, **kwargs: Any) -> Any:
+            text = args[skip] if len(args) > skip else ""
+            self._metered += len(text) if isinstance(text, str) else _size(text)
             if self._metered > MAX_METERED:
                 raise TemplateLimitError(f"more than {MAX_METERED:,} characters given to {what} in one page")
-            return function(text, *args, **kwargs)
+            return function(*args, **kwargs)
 
         return filter_
 
@@ -277,6 +416,43 @@ class LimitedSandbox(ImmutableSandboxedEnvironment):
     def sized(self, value: Any) -> Any:
         if isinstance(value, (str, bytes, list, tuple)) and len(value) > MAX_TEXT:
             raise _refuse(f"a value of {len(value):,} items or characters was made")
+        return value
+
+    def work(self, amount: int) -> None:
+        self._work += amount
+        if self._work > MAX_WORK:
+            raise TemplateLimitError(
+                f"more than {MAX_WORK:,} items and characters gone through in one page "
+                "(by filters, comparisons and the sizes of what the template makes)"
+            )
+
+    def charged(self, made: Any) -> Any:
+        """``made`` (a new value), its length charged as work: what a page makes in all is bounded,
+        not only each value (a list of 10,000 ``'x' * 900000`` is 9 GB before it is a list)."""
+        if isinstance(made, (str, bytes, list, tuple, dict)):
+            self.work(len(made))
+        return made
+
+    def textual(self, value: Any) -> Any:
+        """``value``, about to be made text (printed, joined with ``~``, formatted, given to a
+        filter that makes text): refused when that text would be longer than :data:`MAX_TEXT`."""
+        if isinstance(value, _TEXT_OF_ITS_SIZE):  # (a string prints as itself: the output is counted)
+            return value
+        size = _size(value)
+        self.work(size)
+        if size > MAX_TEXT:
+            raise _refuse(f"the text of this {type(value).__name__} would be more than {MAX_TEXT:,} characters")
+        return value
+
+    def made(self, value: Any) -> Any:
+        """A list, tuple or dict the template made (a literal, or a method's result): refused when
+        its text would be longer than :data:`MAX_TEXT` (``[b, b]``, nested, doubles each time)."""
+        return self.textual(value)
+
+    def compared(self, value: Any) -> Any:
+        """A value compared (``==``, ``<``, ``in``): charged for the items the comparison may go through."""
+        if not isinstance(value, _TEXT_OF_ITS_SIZE):
+            self.work(_size(value))
         return value
 
     def counted_items(self, iterable: Any) -> Any:
@@ -329,8 +505,10 @@ class LimitedSandbox(ImmutableSandboxedEnvironment):
         return tree
 
     def call_binop(self, context, operator, left, right):  # noqa: D102 - Jinja hook
-        check_binop(operator, left, right)
-        return self.sized(super().call_binop(context, operator, left, right))
+        self.work(check_binop(operator, left, right))
+        if operator == "%" and isinstance(left, str):  # ('%s' % (b,): b's text)
+            self.textual(right)
+        return self.charged(self.sized(super().call_binop(context, operator, left, right)))
 
     def call(__self, __context, __obj, *args, **kwargs):  # noqa: N805, D102 - Jinja hook
         __self.step()
@@ -346,7 +524,10 @@ class LimitedSandbox(ImmutableSandboxedEnvironment):
                 args = (list(__self.counted_items(args[0])), *args[1:])
                 if _join_size(owner, args[0]) > MAX_TEXT:
                     raise _refuse("this join() makes too long a string")
-        return __self.sized(super().call(__context, __obj, *args, **kwargs))
+        made = __self.charged(__self.sized(super().call(__context, __obj, *args, **kwargs)))
+        if isinstance(made, (list, tuple, dict, Namespace)):  # (dict.fromkeys(range(999), b), dict(a=b, c=b))
+            __self.made(made)
+        return made
 
     def wrap_str_format(self, value):  # noqa: D102 - Jinja hook
         wrapped = super().wrap_str_format(value)
@@ -359,7 +540,8 @@ class LimitedSandbox(ImmutableSandboxedEnvironment):
             check_brace_format(template)
             for item in (*args, *kwargs.values()):
                 _check_int(item, "the number")
-            return self.sized(wrapped(*args, **kwargs))
+                self.textual(item)
+            return self.charged(self.sized(wrapped(*args, **kwargs)))
 
         return limited
 
@@ -387,8 +569,10 @@ def _check_wordwrap(value, width=79, break_long_words=True, wrapstring=None, *_,
         raise _refuse("this wordwrap makes too long a string")
 
 
-def _check_count(value, count=1, *_, **__):
+def _check_count(value, count=1, fill_with=None, *_, **__):
     _check_int(count, "the count")
+    if fill_with is not None and isinstance(count, int) and count > 1 and _size(fill_with) * (count - 1) > MAX_TEXT:
+        raise _refuse("this batch's filling makes more than 1,000,000 characters")  # ([1]|batch(999, b): b 998 times)
 
 
 def _check_format(value, *args, **kwargs):
@@ -450,25 +634,49 @@ def _limited_join(function):
 
 _OPERATORS = {nodes.Mul: "*", nodes.Pow: "**", nodes.Mod: "%", nodes.Add: "+"}
 _UNKNOWN = object()
+_WORK = -1  # the key of ``known`` (in _constant) that counts the work done (no id() is negative)
 
 
-def _constant(node: nodes.Node) -> Any:
-    """The value of a constant expression, checked against the limits as it is computed; or _UNKNOWN."""
+def _constant(node: nodes.Node, known: dict[int, Any] | None = None) -> Any:
+    """The value of a constant expression, checked against the limits as it is computed; or
+    _UNKNOWN. ``known``: the values of nodes already worked out (by ``id``), so that the nodes of a
+    nested expression, each looked at in turn, are worked out once (it was quadratic: 30 ``+ []``
+    after a list of 500,000 items took 40 s)."""
+    if known is None:
+        known = {}
+    if id(node) not in known:
+        try:
+            known[id(node)] = _worked_out(node, known)
+        except (TemplateLimitError, ValueError, OverflowError) as exc:
+            known[id(node)] = exc  # (refused once: every expression around it is, without working it out again)
+    value = known[id(node)]
+    if isinstance(value, (TemplateLimitError, ValueError, OverflowError)):
+        raise value
+    return value
+
+
+def _worked_out(node: nodes.Node, known: dict[int, Any]) -> Any:
     if isinstance(node, nodes.Const):
         return node.value
     if isinstance(node, (nodes.List, nodes.Tuple)):
-        items = [_constant(item) for item in node.items]
-        return _UNKNOWN if _UNKNOWN in items else (list(items) if isinstance(node, nodes.List) else tuple(items))
+        items = [_constant(item, known) for item in node.items]
+        if _UNKNOWN in items:
+            return _UNKNOWN
+        if _size(items) > MAX_TEXT:  # (a thousand 'x' * 900000 in one list: 900 MB)
+            raise _refuse(f"this list's items make more than {MAX_TEXT:,} characters")
+        return list(items) if isinstance(node, nodes.List) else tuple(items)
     if isinstance(node, nodes.Neg):
-        value = _constant(node.node)
+        value = _constant(node.node, known)
         return -value if isinstance(value, (int, float)) else _UNKNOWN
     operator = _OPERATORS.get(type(node)) if isinstance(node, nodes.BinExpr) else None
     if operator is None or not isinstance(node, nodes.BinExpr):
         return _UNKNOWN
-    left, right = _constant(node.left), _constant(node.right)
+    left, right = _constant(node.left, known), _constant(node.right, known)
     if left is _UNKNOWN or right is _UNKNOWN:
         return _UNKNOWN
-    check_binop(operator, left, right)
+    known[_WORK] = known.get(_WORK, 0) + check_binop(operator, left, right)
+    if known[_WORK] > MAX_WORK:  # (as a rendering would be refused: 2,000 "+ []" after a long list)
+        raise TemplateLimitError(f"working this template's constants out goes through more than {MAX_WORK:,} items")
     try:
         made = {
             "*": lambda: left * right,
@@ -488,18 +696,19 @@ def static_problems(tree: nodes.Template) -> list[tuple[int, str]]:
     """(line, message) of what would break a limit whatever the data: constant expressions that are
     too large, too large numbers given to a call or filter, and macros that always call themselves."""
     problems: list[tuple[int, str]] = []
+    known: dict[int, Any] = {}
     for node in tree.find_all((nodes.BinExpr, nodes.Call, nodes.Filter)):
         try:
             if isinstance(node, nodes.BinExpr):
-                _constant(node)
+                _constant(node, known)
             elif isinstance(node, (nodes.Call, nodes.Filter)):
                 arguments = [*node.args, *(kw.value for kw in node.kwargs)]
                 for argument in arguments:
-                    value = _constant(argument)
+                    value = _constant(argument, known)
                     if value is not _UNKNOWN:
                         _check_int(value, "the number")
                 if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Name) and node.node.name == "range":
-                    values = [_constant(a) for a in node.args]
+                    values = [_constant(a, known) for a in node.args]
                     if _UNKNOWN not in values and all(isinstance(v, int) for v in values) and values:
                         if len(range(*values)) > MAX_RANGE:
                             raise TemplateLimitError(f"range() of more than {MAX_RANGE:,} items")
