@@ -589,7 +589,7 @@ def test_names_in_titles_close_no_issue_and_mention_nobody_and_ids_come_from_any
     event = _event(tmp_path, "award-labeled.json")
     event.write_text(
         event.read_text().replace(
-            "Zoë Ångström 🎉", "Zoe Closes #1 @octocat fixes https://github.com/o/r/issues/2 resolves gh-3"
+            "Zoë Ångström 🎉", "Zoe Closes #1 @octocat fixes https://github.com/o/r/issues/2 resolves gh-3 _GH-4 éGh-5"
         )
     )
     made = _issue(run, minimal_site, event)
@@ -597,6 +597,7 @@ def test_names_in_titles_close_no_issue_and_mention_nobody_and_ids_come_from_any
     assert "title: Award First Badge to Zoe Closes \uff031 \uff20octocat fixes https:\uff0f\uff0fgithub.com" in made.out
     title = made.out.split("\n")[1]
     assert "#1" not in title and "/issues/2" not in title and "gh\u20113" in title and "gh-3" not in title
+    assert "_GH\u20114" in title and "éGh\u20115" in title
     # (an address of a site whose folder's name ends in "awards": the id is after the last /awards/)
     given = "https://acme.github.io/staff-awards/awards/ann-first-1/?ref=/awards/bo-first-1#/awards/bo-first-1"
     revoked = _issue(run, minimal_site, _event(tmp_path, "revoke-labeled.json", AWARD_ID=given))

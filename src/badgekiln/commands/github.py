@@ -400,7 +400,10 @@ def _inert(name: str) -> str:
     return _ISSUE_LINK.sub("\\1\u2011", inert)
 
 
-_ISSUE_LINK = re.compile(r"\b(gh)-(?=[0-9])", re.IGNORECASE)  # GitHub's "GH-123" link to an issue
+# GitHub's "GH-123" link to an issue: wherever it is (not only after a boundary as Python's re
+# reads one, which is Unicode's: "_GH-3" or "éGH-3" was left, and GitHub's own reading is not
+# ours to guess); a non-breaking hyphen elsewhere ("Singh-2") looks the same.
+_ISSUE_LINK = re.compile(r"(gh)-(?=[0-9])", re.IGNORECASE)
 
 
 def _fenced(lines: list[str]) -> str:
