@@ -15,12 +15,14 @@ a Jinja ``TemplateRuntimeError`` that the build reports at the template's file a
 * more than :data:`MAX_OUTPUT` characters output in one rendering, macros and blocks included;
 * more than :data:`MAX_METERED` characters given to ``|markdown`` (and the other filters slow
   per character: ``|wordwrap``, ``|urlize``, ``|striptags``) in one rendering;
-* a list, tuple or dict a template makes, or a value it turns into text (prints, joins with ``~``,
-  formats, gives a filter that makes text), whose text would be longer than :data:`MAX_TEXT`:
-  lists that hold one list twice, nested, stand for gigabytes of text in a few hundred bytes;
-* more than :data:`MAX_WORK` items and characters gone through in one rendering by filters, by
-  comparisons of lists and by these checks themselves (a loop of 200,000 steps, each going
-  through a list of a million items, took hours).
+* a value a template turns into text (prints, joins with ``~``, formats, gives a filter that
+  makes text) whose text would be longer than :data:`MAX_TEXT`, and a list, tuple or dict it
+  makes that holds more than :data:`MAX_TEXT` items, each list in it counted as often as it is
+  there: lists that hold one list twice, nested, stand for gigabytes in a few hundred bytes;
+* more than :data:`MAX_MADE` characters and items made in one rendering, in all;
+* more than :data:`MAX_WORK` items gone through in one rendering by filters, tests, comparisons
+  and these checks themselves (a loop of 200,000 steps, each going through a list of a million
+  items, took hours); a text a filter reads counts an item per :data:`TEXT_PER_ITEM` characters.
 
 Recursion (a macro calling itself, a template including or extending itself) ends in Python's
 ``RecursionError``, which :class:`~badgekiln.pages.render.Renderer` reports the same way.
@@ -31,15 +33,16 @@ from __future__ import annotations
 import math
 import re
 import string
-from collections.abc import ItemsView, KeysView, ValuesView
+from collections.abc import ItemsView, Iterator, KeysView, ValuesView
 from functools import wraps
 from typing import Any
 
 from jinja2 import nodes, pass_context
 from jinja2.compiler import CodeGenerator, operators
+from jinja2.filters import make_attrgetter
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from jinja2.utils import Namespace, generate_lorem_ipsum
-from markupsafe import escape
+from markupsafe import Markup, escape
 
 # The filter every value that Jinja could otherwise work out while compiling goes through (see
 # LimitedSandbox._parse): a name with a space, which no template can write.
@@ -50,7 +53,9 @@ MAX_STEPS = 200_000  # calls and loop iterations in one rendering (a macro call 
 MAX_RANGE = 100_000  # items of one range()
 MAX_INT_BITS = 10_000  # bits of an integer made with * or ** (about 3,000 digits)
 MAX_METERED = 300_000  # characters given to a slow filter (|markdown) in one rendering: seconds, not hours
-MAX_WORK = 20_000_000  # items and characters gone through by filters, comparisons and the checks in one rendering
+MAX_WORK = 20_000_000  # items gone through by filters, tests, comparisons and these checks in one rendering
+MAX_MADE = 100_000_000  # characters and items of every value made in one rendering, together
+TEXT_PER_ITEM = 8  # characters of text a filter goes through (at C's speed) that count as one item of work
 # Filters that take a list as it is: neither make its text nor go through more than its items.
 _LIST_FILTERS = frozenset(
     "list length count first last batch slice sort unique reverse map select reject selectattr rejectattr "
@@ -100,6 +105,28 @@ def _size(value: Any, budget: int = MAX_TEXT + 1) -> int:
             total += _size(item, budget - total)
         return total
     return 1
+
+
+_CONTAINERS = (list, tuple, dict, set, frozenset, Namespace, KeysView, ValuesView, ItemsView)
+
+
+def _slots(value: Any, budget: int = MAX_TEXT + 1) -> int:
+    """How many items ``value`` holds, through every list, tuple or dict in it, each counted as
+    often as it is held (``[b, b]`` holds b's items twice), up to ``budget``: what comparing,
+    hashing or walking it goes through. A text counts one (its characters are not items)."""
+    if isinstance(value, Namespace):
+        value = value._Namespace__attrs  # type: ignore[attr-defined]
+    if isinstance(value, dict):
+        value = value.items()
+    if not isinstance(value, _CONTAINERS) or isinstance(value, Namespace):
+        return 1
+    total = len(value)
+    for item in value:
+        if total > budget:
+            break
+        if isinstance(item, _CONTAINERS):
+            total += _slots(item, budget - total)
+    return total
 
 
 def _check_int(value: Any, what: str) -> None:
@@ -190,7 +217,7 @@ def check_binop(operator: str, left: Any, right: Any) -> int:
     return 1
 
 
-def _replace_size(text: str, old: str, new: str, count: int | None) -> int:
+def _replace_size(text: Any, old: Any, new: Any, count: Any) -> int:
     occurrences = text.count(old) if old else len(text) + 1
     if count is not None and count >= 0:
         occurrences = min(occurrences, count)
@@ -200,7 +227,8 @@ def _replace_size(text: str, old: str, new: str, count: int | None) -> int:
 def _join_size(separator: str, items: list) -> int:
     total = len(separator) * len(items)
     for item in items:
-        total += _size(item) if isinstance(item, (str, list, tuple)) else 20
+        # (every kind by its text: a dict counted as 20 characters joined gigabytes, a review)
+        total += 25 if isinstance(item, float) else _size(item, MAX_TEXT + 1 - total)
         if total > MAX_TEXT:
             break
     return total
@@ -323,7 +351,7 @@ class LimitedSandbox(ImmutableSandboxedEnvironment):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._steps = self._output = self._metered = self._work = 0
+        self._steps = self._output = self._metered = self._work = self._made = 0
         self.globals["range"] = self.limited_range
         self.globals["lipsum"] = _limited_lipsum
         filters = dict(self.filters)
@@ -347,7 +375,7 @@ class LimitedSandbox(ImmutableSandboxedEnvironment):
         self.finalize = finalize
 
     def start_rendering(self) -> None:
-        self._steps = self._output = self._metered = self._work = 0
+        self._steps = self._output = self._metered = self._work = self._made = 0
 
     def limited_test(self, function: Any) -> Any:
         """``function``, a test (``is in``, ``is equalto``), charging the items it may go through."""
@@ -373,13 +401,33 @@ class LimitedSandbox(ImmutableSandboxedEnvironment):
         def limited(*args: Any, **kwargs: Any) -> Any:
             if not free and len(args) > skip:
                 value = args[skip]
-                self.work(len(value) if isinstance(value, (str, bytes, list, tuple, dict)) else 1)
+                if isinstance(value, (str, bytes)):
+                    self.work(len(value) // TEXT_PER_ITEM)
+                else:
+                    self.work(len(value) if isinstance(value, (list, tuple, dict)) else 1)
             if makes_text:
                 for value in (*args[skip:], *kwargs.values()):
                     self.textual(value)
-            return self.charged(function(*args, **kwargs))
+            made = self.charged(function(*args, **kwargs))
+            if isinstance(made, Iterator) and not isinstance(
+                made, (str, bytes)
+            ):  # (|map, |select, |batch: as they are read)
+                return self.items_made(made)
+            if isinstance(made, _CONTAINERS):
+                self.made(made)
+            return made
 
         return limited
+
+    def items_made(self, items: Iterator[Any]) -> Iterator[Any]:
+        """``items``, what a filter makes as it is read, each item charged and held to the limits
+        of a value made (``|map('default', b, true)`` holds b once an item)."""
+        for item in items:
+            if isinstance(item, _CONTAINERS):
+                self.made(item)
+            else:
+                self.work(1)
+            yield item
 
     def metered(self, function: Any, what: str) -> Any:
         """``function(text, ...)`` (a filter whose time grows with its input, such as Markdown),
@@ -422,15 +470,21 @@ class LimitedSandbox(ImmutableSandboxedEnvironment):
         self._work += amount
         if self._work > MAX_WORK:
             raise TemplateLimitError(
-                f"more than {MAX_WORK:,} items and characters gone through in one page "
-                "(by filters, comparisons and the sizes of what the template makes)"
+                f"more than {MAX_WORK:,} items gone through in one page "
+                "(by filters, tests, comparisons and the checks of what the template makes)"
             )
 
     def charged(self, made: Any) -> Any:
-        """``made`` (a new value), its length charged as work: what a page makes in all is bounded,
-        not only each value (a list of 10,000 ``'x' * 900000`` is 9 GB before it is a list)."""
+        """``made`` (a new value), its length charged to what the page makes: a page makes at most
+        :data:`MAX_MADE` characters and items in all, not only each value within the limits (a
+        list of 10,000 ``'x' * 900000`` is 9 GB before it is a list); a whole number of more than
+        :data:`MAX_INT_BITS` bits is refused (``|int(base=16)`` of a long text)."""
         if isinstance(made, (str, bytes, list, tuple, dict)):
-            self.work(len(made))
+            self._made += len(made)
+            if self._made > MAX_MADE:
+                raise TemplateLimitError(f"the values made in one page come to more than {MAX_MADE:,} characters")
+        elif isinstance(made, int) and not isinstance(made, bool) and made.bit_length() > MAX_INT_BITS:
+            raise _refuse("too large a number was made")
         return made
 
     def textual(self, value: Any) -> Any:
@@ -445,9 +499,19 @@ class LimitedSandbox(ImmutableSandboxedEnvironment):
         return value
 
     def made(self, value: Any) -> Any:
-        """A list, tuple or dict the template made (a literal, or a method's result): refused when
-        its text would be longer than :data:`MAX_TEXT` (``[b, b]``, nested, doubles each time)."""
-        return self.textual(value)
+        """A list, tuple or dict the template made (a literal, a filter's or a method's result):
+        refused when it holds more than :data:`MAX_TEXT` items, counting each list it holds as
+        often as it holds it (``[b, b]``, nested, doubles each time, and comparing, hashing or
+        printing it goes through every one)."""
+        if isinstance(value, _CONTAINERS):
+            slots = _slots(value)
+            self.work(slots)
+            if slots > MAX_TEXT:
+                raise _refuse(
+                    f"this {type(value).__name__} holds more than {MAX_TEXT:,} items, "
+                    "counting each list in it as often as it is there"
+                )
+        return value
 
     def compared(self, value: Any) -> Any:
         """A value compared (``==``, ``<``, ``in``): charged for the items the comparison may go through."""
@@ -516,18 +580,41 @@ class LimitedSandbox(ImmutableSandboxedEnvironment):
         if isinstance(owner, (str, bytes, list, tuple, dict)):  # a method of a value: 'x'.center(10**9)
             for value in (*args, *kwargs.values()):
                 _check_int(value, "the number")
-            name = getattr(__obj, "__name__", "")
-            if name == "replace" and isinstance(owner, str) and len(args) >= 2:
-                if _replace_size(owner, str(args[0]), str(args[1]), args[2] if len(args) > 2 else None) > MAX_TEXT:
-                    raise _refuse("this replace() makes too long a string")
-            elif name == "join" and isinstance(owner, str) and args:
-                args = (list(__self.counted_items(args[0])), *args[1:])
-                if _join_size(owner, args[0]) > MAX_TEXT:
-                    raise _refuse("this join() makes too long a string")
+            if isinstance(owner, (str, bytes)):
+                args = __self._text_method(owner, getattr(__obj, "__name__", ""), args, kwargs)
         made = __self.charged(__self.sized(super().call(__context, __obj, *args, **kwargs)))
         if isinstance(made, (list, tuple, dict, Namespace)):  # (dict.fromkeys(range(999), b), dict(a=b, c=b))
             __self.made(made)
         return made
+
+    def _text_method(self, owner: str | bytes, name: str, args: tuple, kwargs: dict) -> tuple:
+        """Check a call of ``owner``'s method ``name`` (text or bytes) before it is made: one that
+        would make too long a text is refused, a slow one metered; returns the arguments to call
+        it with. (Each of these made a gigabyte from a kilobyte of template: a review.)"""
+        for value in (*args, *kwargs.values()):  # (what a method may make text of)
+            self.textual(value)
+        self.work(len(owner) // TEXT_PER_ITEM)
+        size = len(owner)
+        if name == "replace" and len(args) >= 2 and type(args[0]) is type(owner) and type(args[1]) is type(owner):
+            size = _replace_size(owner, args[0], args[1], args[2] if len(args) > 2 else kwargs.get("count"))
+        elif name == "join" and args:
+            args = (list(self.counted_items(args[0])), *args[1:])
+            size = _join_size(str(owner), args[0])
+        elif name == "expandtabs":
+            tabsize = args[0] if args else kwargs.get("tabsize", 8)
+            if isinstance(tabsize, int):
+                tabs = owner.count("\t") if isinstance(owner, str) else owner.count(b"\t")
+                size += tabs * max(tabsize, 0)
+        elif name == "translate" and isinstance(owner, str) and args and isinstance(args[0], dict):
+            longest = max((len(v) for v in args[0].values() if isinstance(v, str)), default=1)
+            size *= max(longest, 1)
+        elif name in ("striptags", "unescape") and isinstance(owner, Markup):  # (markupsafe's striptags is quadratic)
+            self._metered += len(owner)
+            if self._metered > MAX_METERED:
+                raise TemplateLimitError(f"more than {MAX_METERED:,} characters given to {name}() in one page")
+        if size > MAX_TEXT:
+            raise _refuse(f"this {name}() makes too long a text")
+        return args
 
     def wrap_str_format(self, value):  # noqa: D102 - Jinja hook
         wrapped = super().wrap_str_format(value)
@@ -623,9 +710,13 @@ def _limited_join(function):
     def join(*args: Any, **kwargs: Any) -> Any:
         items = list(args[skip])
         separator = args[skip + 1] if len(args) > skip + 1 else kwargs.get("d", "")
-        if kwargs.get("attribute") is None and len(args) <= skip + 2 and _join_size(str(separator), items) > MAX_TEXT:
+        attribute = args[skip + 2] if len(args) > skip + 2 else kwargs.pop("attribute", None)
+        if attribute is not None:  # (the items joined are those attributes: sized as such, a review)
+            items = list(map(make_attrgetter(args[0].environment, attribute), items))
+        args[0].environment.textual(separator)
+        if _join_size(str(separator), items) > MAX_TEXT:
             raise _refuse("this join makes too long a string")
-        return function(*args[:skip], items, *args[skip + 1 :], **kwargs)
+        return function(*args[:skip], items, separator)
 
     return join
 
@@ -662,8 +753,12 @@ def _worked_out(node: nodes.Node, known: dict[int, Any]) -> Any:
         items = [_constant(item, known) for item in node.items]
         if _UNKNOWN in items:
             return _UNKNOWN
-        if _size(items) > MAX_TEXT:  # (a thousand 'x' * 900000 in one list: 900 MB)
+        size = _size(items)
+        known[_WORK] = known.get(_WORK, 0) + size  # (a review: 40 lists around a long one, each sized)
+        if size > MAX_TEXT:  # (a thousand 'x' * 900000 in one list: 900 MB)
             raise _refuse(f"this list's items make more than {MAX_TEXT:,} characters")
+        if known[_WORK] > MAX_WORK:
+            raise TemplateLimitError(f"working this template's constants out goes through more than {MAX_WORK:,} items")
         return list(items) if isinstance(node, nodes.List) else tuple(items)
     if isinstance(node, nodes.Neg):
         value = _constant(node.node, known)

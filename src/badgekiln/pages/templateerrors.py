@@ -62,4 +62,4 @@ def template_frame(exc: BaseException, source: Path) -> str:
         return ""
     path = Path(frames[-1].filename)
     shown = path.relative_to(source).as_posix() if path.is_relative_to(source) else f"(built-in) {path.name}"
-    return f"{shown}:{frames[-1].lineno}: "
+    return f"{printable(shown, newlines=False)}:{frames[-1].lineno}: "  # (a file's name may hold a line break)
