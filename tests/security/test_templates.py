@@ -268,6 +268,8 @@ RECURSION, TOO_LARGE, STEPS = "calls, includes or extends itself", "templates ar
 WORK = "items gone through in one page"
 MADE = "the values made in one page come to more than"
 HOLDS = "counting each list in it as often as it is there"
+_S = "{% set s = 'x' * 900000 %}"
+_L = "{% set L = [0] * 999999 %}"
 LIMITS = {  # template, line of the error, what the error says
     "recursive-macro": ("{% macro r() %}{{ r() }}{% endmacro %}\n{{ r() }}", None, RECURSION),
     "recursive-include": ("{# 1 #}\n{% include 'award.html' %}", None, RECURSION),  # (the line where Python gave up)
@@ -337,6 +339,33 @@ LIMITS = {  # template, line of the error, what the error says
         "{{ ('x' * 2500).encode().replace('x'.encode(), ('y' * 999999).encode())|length }}",
         1,
         TOO_LARGE,
+    ),
+    # (from a second review)
+    "bytes-percent": ("{{ ('%999999999d'.encode() % 1)|length }}", 1, TOO_LARGE),
+    "concat-of-many": (_S + "{{ (" + "~".join(["s"] * 1200) + ")|length }}", 1, TOO_LARGE),
+    "format-one-value-many-times": (_S + "{{ ('{0}' * 1200).format(s)|length }}", 1, TOO_LARGE),
+    "percent-one-key-many-times": (_S + "{{ (('%(a)s' * 1200) % {'a': s})|length }}", 1, TOO_LARGE),
+    "translate-by-a-list": (_S + "{{ ('x' * 2500).translate([0] * 120 + [s])|length }}", 1, TOO_LARGE),
+    "replace-by-markup": (_S + "{{ ('x' * 2500).replace('x', s|safe)|length }}", 1, TOO_LARGE),
+    "many-slices": (_L + "".join(f"{{% set a{i:03d} = L[1:] %}}" for i in range(150)) + "{{ a149|length }}", 1, MADE),
+    "count-in-a-loop": (_L + "{% for i in range(100000) %}{{ L.count(1) }}{% endfor %}", 1, WORK),
+    "text-search-in-a-loop": (
+        "{% set h = 'a' * 999999 %}{% set n = 'a' * 49 ~ 'b' ~ 'a' * 49 %}"
+        "{% for i in range(100000) %}{{ n in h }}{% endfor %}",
+        1,
+        WORK,
+    ),
+    "percent-format-checks-in-a-loop": (
+        "{% set p = '%%' * 499999 %}{% for i in range(100000) %}{{ (p % ())|length }}{% endfor %}",
+        1,
+        WORK,
+    ),
+    "doubling-by-minus": (
+        "{% set ns = namespace(x=3) %}{% for i in range(13000) %}"
+        + "{% set ns.x = ns.x - -ns.x %}" * 50
+        + "{% endfor %}{{ ns.x.bit_length() }}",
+        1,
+        "too large a number",
     ),
     "markup-striptags-method": (
         "{% set s = ('<>' * 499999)|safe %}{% for i in range(3) %}{{ s.striptags() }}{% endfor %}",
@@ -527,7 +556,7 @@ def test_format_widths_cannot_hide(source, says):
 def test_many_format_widths_are_refused_together():
     env = make_environment(None)
     for source in ("{{ ('%1000000d' * 300) % ((1,) * 300) }}", "{{ ('{0:1000000}' * 300).format(1) }}"):
-        with pytest.raises(TemplateLimitError, match="the format's widths make 300,000,000 characters"):
+        with pytest.raises(TemplateLimitError, match="the format makes more than 1,000,000 characters"):
             env.from_string(source).render()
 
 
@@ -633,6 +662,34 @@ def test_a_sitemap_of_100000_addresses_renders_within_the_limits():
         urls=urls
     )
     assert out == "100000 739999"  # (10,000 addresses of 73 characters and 9,999 spaces)
+
+
+def test_templates_of_a_large_site_render_within_the_limits():
+    """Loops a provider writes over 2,000 badge classes (a review found each of these refused:
+    ``in`` was charged the characters of the whole list, ``+`` read the growing list's text)."""
+    badges = [
+        {"id": f"b{i}", "name": f"Badge {i}", "tags": [f"t{i % 7}", f"t{i % 11}"], "awards": i % 37}
+        for i in range(2000)
+    ]
+    env = make_environment(None)
+    for source, expected in [
+        (
+            "{% set ids = badges|map(attribute='id')|list %}{% for b in badges %}{% if b.id in ids %}.{% endif %}{% endfor %}",
+            "." * 2000,
+        ),
+        (
+            "{% set featured = badges|selectattr('awards', 'gt', 30)|list %}"
+            "{% for b in badges %}{% if b in featured %}*{% endif %}{% endfor %}",
+            "*" * sum(1 for b in badges if b["awards"] > 30),
+        ),
+        (
+            "{% set ns = namespace(tags=[]) %}{% for b in badges %}{% set ns.tags = ns.tags + b.tags %}{% endfor %}"
+            "{{ ns.tags|unique|sort|join(' ') }}",
+            " ".join(sorted({f"t{i}" for i in range(11)})),
+        ),
+    ]:
+        env.start_rendering()
+        assert env.from_string(source).render(badges=badges) == expected
 
 
 def test_check_accepts_conditional_recursion(minimal_site, run):

@@ -134,39 +134,59 @@ def _check_int(value: Any, what: str) -> None:
         raise _refuse(f"{what} {value:,} is too large")
 
 
-def check_percent_format(template: str) -> None:
+def check_percent_format(template: str, values: Any = ()) -> int:
     """``'%99999999d'``, ``'%*d'``: a width or precision that would make a huge string, or
-    widths that do together (``'%1000000d' * 300``: 300 million characters)."""
+    widths that do together (``'%1000000d' * 300``: 300 million characters), or the values
+    ``values`` fill in (``('%(a)s' * 1200) % {'a': s}``: s 1,200 times); returns the work it
+    took to tell (about the template's length)."""
     if _NESTED_KEY.search(template):  # (Python balances them; the widths after one were never read: a review)
         raise _refuse("a % format's key in parentheses may not hold parentheses")
-    total = 0
+    total, matches = len(template), 0
+    keyed = isinstance(values, dict)
     for match in _PERCENT_SPEC.finditer(template):
+        matches += 1
         for number in match.groups():
             if number == "*":
                 raise _refuse("a '*' width in a % format is not allowed")
             if number and int(number) > MAX_TEXT:
                 raise _refuse(f"the format width {int(number):,} is too large")
             total += int(number) if number else 0
+        key = match.group(0)[2 : match.group(0).find(")")] if match.group(0).startswith("%(") else None
+        if keyed and key is not None and key in values:
+            total += _size(values[key], MAX_TEXT + 1)
+        if total > MAX_TEXT:
+            break
+    if not keyed:  # (each value is used once)
+        total += _size(values if isinstance(values, tuple) else (values,), MAX_TEXT + 1)
     if total > MAX_TEXT:
-        raise _refuse(f"the format's widths make {total:,} characters")
+        raise _refuse(f"the format makes more than {MAX_TEXT:,} characters")
+    return len(template) // TEXT_PER_ITEM + matches  # (each match is a step of this loop: a review)
 
 
-def check_brace_format(template: str) -> None:
-    """``'{:>99999999}'``: a width or precision in a str.format field that would make a huge string."""
+def check_brace_format(template: str, args: tuple = (), kwargs: dict | None = None) -> None:
+    """``'{:>99999999}'``: a width or precision in a str.format field that would make a huge
+    string; or the values ``args`` and ``kwargs`` fill in, as often as fields name them
+    (``('{0}' * 1200).format(s)``)."""
     try:
         fields = list(string.Formatter().parse(template))
     except ValueError as exc:
         raise TemplateLimitError(f"bad format string: {exc}") from None
     if any(spec and "{" in spec for _, _, spec, _ in fields):  # ("{0:{1}}": a width given as it formats)
         raise _refuse("a str.format width or precision given by another field is not allowed")
-    total = 0
-    for _, _, spec, _ in fields:
+    total, automatic = len(template), 0
+    for _, field, spec, _ in fields:
         for number in re.findall(r"\d+", spec or ""):
             if int(number) > MAX_TEXT:
                 raise _refuse(f"the format width {int(number):,} is too large")
             total += int(number)
-    if total > MAX_TEXT:
-        raise _refuse(f"the format's widths make {total:,} characters")
+        if field is not None:  # (the value it names: args[0], args[1], ... or a keyword's)
+            first = re.split(r"[.\[]", field, maxsplit=1)[0]
+            if first == "":
+                first, automatic = str(automatic), automatic + 1
+            value = args[int(first)] if first.isdigit() and int(first) < len(args) else (kwargs or {}).get(first)
+            total += _size(value, MAX_TEXT + 1)
+        if total > MAX_TEXT:
+            raise _refuse(f"the format makes more than {MAX_TEXT:,} characters")
 
 
 def _sized_input(node: nodes.Expr) -> nodes.Expr:
@@ -205,8 +225,8 @@ def check_binop(operator: str, left: Any, right: Any) -> int:
         ):
             raise _refuse(f"{left} ** {right} is too large a number")
     elif operator == "%":
-        if isinstance(left, str):
-            check_percent_format(left)
+        if isinstance(left, (str, bytes)):  # (bytes too: b'%999999999d' % 1, a review)
+            return check_percent_format(left.decode("latin-1") if isinstance(left, bytes) else left, right)
     elif operator == "+":
         if isinstance(left, (str, bytes, list, tuple)) and isinstance(right, (str, bytes, list, tuple)):
             size = _size(left)
@@ -278,12 +298,21 @@ class _LimitedCodeGenerator(CodeGenerator):
         join = "markup_join" if frame.eval_ctx.autoescape else "str_join"
         if frame.eval_ctx.volatile:
             join = "(markup_join if context.eval_ctx.volatile else str_join)"
-        self.write(f"environment.sized({join}((")
+        self.write(f"environment.sized({join}(environment.joinable((")
         for part in node.nodes:
-            self.write("environment.textual(")
             self.visit(part, frame)
-            self.write("), ")
-        self.write(")))")
+            self.write(", ")
+        self.write("))))")
+
+    def visit_Getitem(self, node, frame) -> None:
+        # Jinja writes a slice as Python's: what it makes is charged like any value made
+        # (L[1:] of a million items, 150 times: 1.2 GB; in a loop, minutes: a review).
+        if isinstance(node.arg, nodes.Slice):
+            self.write("environment.charged(")
+            super().visit_Getitem(node, frame)
+            self.write(")")
+            return
+        super().visit_Getitem(node, frame)
 
     def visit_List(self, node, frame) -> None:
         self.write("environment.made(")
@@ -347,11 +376,12 @@ class LimitedSandbox(ImmutableSandboxedEnvironment):
     """
 
     code_generator_class = _LimitedCodeGenerator
-    intercepted_binops = frozenset(["*", "**", "%", "+"])
+    intercepted_binops = frozenset(["*", "**", "%", "+", "-", "//"])  # (the last two: numbers' bits, see charged)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._steps = self._output = self._metered = self._work = self._made = 0
+        self._slots_known: dict[int, tuple[Any, int]] = {}
         self.globals["range"] = self.limited_range
         self.globals["lipsum"] = _limited_lipsum
         filters = dict(self.filters)
@@ -376,6 +406,7 @@ class LimitedSandbox(ImmutableSandboxedEnvironment):
 
     def start_rendering(self) -> None:
         self._steps = self._output = self._metered = self._work = self._made = 0
+        self._slots_known.clear()
 
     def limited_test(self, function: Any) -> Any:
         """``function``, a test (``is in``, ``is equalto``), charging the items it may go through."""
@@ -498,14 +529,25 @@ class LimitedSandbox(ImmutableSandboxedEnvironment):
             raise _refuse(f"the text of this {type(value).__name__} would be more than {MAX_TEXT:,} characters")
         return value
 
+    def joinable(self, parts: tuple) -> tuple:
+        """The parts of a ``~``, refused before they are joined when their texts come to more than
+        :data:`MAX_TEXT` (1,200 parts of 900,000 characters each: a gigabyte, a review)."""
+        total = 0
+        for part in parts:
+            self.textual(part)
+            total += len(part) if isinstance(part, str) else _size(part)
+            if total > MAX_TEXT:
+                raise _refuse(f"joining these with ~ makes more than {MAX_TEXT:,} characters")
+        return parts
+
     def made(self, value: Any) -> Any:
         """A list, tuple or dict the template made (a literal, a filter's or a method's result):
         refused when it holds more than :data:`MAX_TEXT` items, counting each list it holds as
         often as it holds it (``[b, b]``, nested, doubles each time, and comparing, hashing or
         printing it goes through every one)."""
         if isinstance(value, _CONTAINERS):
-            slots = _slots(value)
-            self.work(slots)
+            slots = self.slots_of(value)
+            self._remember_slots(value, slots)
             if slots > MAX_TEXT:
                 raise _refuse(
                     f"this {type(value).__name__} holds more than {MAX_TEXT:,} items, "
@@ -515,8 +557,10 @@ class LimitedSandbox(ImmutableSandboxedEnvironment):
 
     def compared(self, value: Any) -> Any:
         """A value compared (``==``, ``<``, ``in``): charged for the items the comparison may go through."""
-        if not isinstance(value, _TEXT_OF_ITS_SIZE):
-            self.work(_size(value))
+        if isinstance(value, (str, bytes)):  # ('a' * 49 in 'a' * 999999: searched at C's speed)
+            self.work(len(value) // TEXT_PER_ITEM)
+        elif isinstance(value, _CONTAINERS):  # (through its items, not their characters: "id in ids")
+            self._remember_slots(value, self.slots_of(value))  # (a list compared in a loop is walked once)
         return value
 
     def counted_items(self, iterable: Any) -> Any:
@@ -569,10 +613,32 @@ class LimitedSandbox(ImmutableSandboxedEnvironment):
         return tree
 
     def call_binop(self, context, operator, left, right):  # noqa: D102 - Jinja hook
+        if operator == "+" and isinstance(left, (list, tuple)) and isinstance(right, (list, tuple)):
+            # (by the items they hold, known for what the template made last: "ns.tags + b.tags"
+            # in a loop read the growing list's text at each step, a review)
+            slots = self.slots_of(left) + self.slots_of(right)
+            if slots > MAX_TEXT:
+                raise _refuse(f"joining these lists makes one of more than {MAX_TEXT:,} items")
+            made = self.charged(self.sized(super().call_binop(context, operator, left, right)))
+            self._remember_slots(made, slots)
+            return made
         self.work(check_binop(operator, left, right))
-        if operator == "%" and isinstance(left, str):  # ('%s' % (b,): b's text)
+        if operator == "%" and isinstance(left, (str, bytes)):  # ('%s' % (b,): b's text)
             self.textual(right)
         return self.charged(self.sized(super().call_binop(context, operator, left, right)))
+
+    def slots_of(self, value: Any) -> int:
+        """``_slots(value)``, charged as work each time (what a comparison, a hash or a copy of
+        ``value`` goes through), walked once for the eight values made or compared last."""
+        known = self._slots_known.get(id(value))
+        slots = known[1] if known is not None and known[0] is value else _slots(value)
+        self.work(slots)
+        return slots
+
+    def _remember_slots(self, value: Any, slots: int) -> None:
+        self._slots_known[id(value)] = (value, slots)
+        if len(self._slots_known) > 8:
+            del self._slots_known[next(iter(self._slots_known))]
 
     def call(__self, __context, __obj, *args, **kwargs):  # noqa: N805, D102 - Jinja hook
         __self.step()
@@ -582,6 +648,8 @@ class LimitedSandbox(ImmutableSandboxedEnvironment):
                 _check_int(value, "the number")
             if isinstance(owner, (str, bytes)):
                 args = __self._text_method(owner, getattr(__obj, "__name__", ""), args, kwargs)
+            elif isinstance(owner, (list, tuple)):  # (L.count(1), L.index(x): through every item)
+                __self.work(len(owner))
         made = __self.charged(__self.sized(super().call(__context, __obj, *args, **kwargs)))
         if isinstance(made, (list, tuple, dict, Namespace)):  # (dict.fromkeys(range(999), b), dict(a=b, c=b))
             __self.made(made)
@@ -595,7 +663,8 @@ class LimitedSandbox(ImmutableSandboxedEnvironment):
             self.textual(value)
         self.work(len(owner) // TEXT_PER_ITEM)
         size = len(owner)
-        if name == "replace" and len(args) >= 2 and type(args[0]) is type(owner) and type(args[1]) is type(owner):
+        kind = str if isinstance(owner, str) else bytes
+        if name == "replace" and len(args) >= 2 and isinstance(args[0], kind) and isinstance(args[1], kind):
             size = _replace_size(owner, args[0], args[1], args[2] if len(args) > 2 else kwargs.get("count"))
         elif name == "join" and args:
             args = (list(self.counted_items(args[0])), *args[1:])
@@ -605,9 +674,10 @@ class LimitedSandbox(ImmutableSandboxedEnvironment):
             if isinstance(tabsize, int):
                 tabs = owner.count("\t") if isinstance(owner, str) else owner.count(b"\t")
                 size += tabs * max(tabsize, 0)
-        elif name == "translate" and isinstance(owner, str) and args and isinstance(args[0], dict):
-            longest = max((len(v) for v in args[0].values() if isinstance(v, str)), default=1)
-            size *= max(longest, 1)
+        elif name == "translate" and isinstance(owner, str) and args:
+            table = args[0].values() if isinstance(args[0], dict) else args[0]  # (a list is a table too)
+            if isinstance(table, (list, tuple, ValuesView)):
+                size *= max((len(v) for v in table if isinstance(v, str)), default=1) or 1
         elif name in ("striptags", "unescape") and isinstance(owner, Markup):  # (markupsafe's striptags is quadratic)
             self._metered += len(owner)
             if self._metered > MAX_METERED:
@@ -624,7 +694,7 @@ class LimitedSandbox(ImmutableSandboxedEnvironment):
 
         @wraps(wrapped)
         def limited(*args: Any, **kwargs: Any) -> str:
-            check_brace_format(template)
+            check_brace_format(template, args, kwargs)
             for item in (*args, *kwargs.values()):
                 _check_int(item, "the number")
                 self.textual(item)
@@ -663,8 +733,8 @@ def _check_count(value, count=1, fill_with=None, *_, **__):
 
 
 def _check_format(value, *args, **kwargs):
-    if isinstance(value, str):
-        check_percent_format(value)
+    if isinstance(value, str):  # (Jinja's |format is "value % (kwargs or args)")
+        check_percent_format(value, kwargs or args)
     for item in (*args, *kwargs.values()):
         _check_int(item, "the number")
 
