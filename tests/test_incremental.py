@@ -1068,31 +1068,20 @@ def test_a_template_that_an_award_page_includes_renders_every_award_page_again(k
     assert "award.html" in counter.rendered
     assert "<p>A note.</p>" in (next((keyed_site / "output/awards").glob("*/index.html"))).read_text(encoding="utf-8")
 
-    write_site(
-        keyed_site,
-        {
-            "templates/award.html": "{% extends '!builtin/award.html' %}{% block main %}"
-            "{% include ('_no' ~ 'te.html') %}{{ super() }}{% endblock %}"
-        },
-    )
-    build(run, keyed_site)
-    _override(keyed_site, "index.html", "any edit")
-    counter = Counter(monkeypatch)
-    build(run, keyed_site)
-    assert "award.html" in counter.rendered  # (a name made as it renders: any template may be read)
-
-    write_site(  # (and a list that holds one)
-        keyed_site,
-        {
-            "templates/award.html": "{% extends '!builtin/award.html' %}{% block main %}"
-            "{% include [award.id ~ '.html', '_note.html'] %}{{ super() }}{% endblock %}"
-        },
-    )
-    build(run, keyed_site)
-    _override(keyed_site, "index.html", "another edit")
-    counter = Counter(monkeypatch)
-    build(run, keyed_site)
-    assert "award.html" in counter.rendered
+    # A name made as it renders, alone or in a list: any template may be read.
+    for included, edit in [("('_no' ~ 'te.html')", "any edit"), ("[award.id ~ '.html', '_note.html']", "another edit")]:
+        write_site(
+            keyed_site,
+            {
+                "templates/award.html": "{% extends '!builtin/award.html' %}{% block main %}"
+                f"{{% include {included} %}}{{{{ super() }}}}{{% endblock %}}"
+            },
+        )
+        build(run, keyed_site)
+        _override(keyed_site, "index.html", edit)
+        counter = Counter(monkeypatch)
+        build(run, keyed_site)
+        assert "award.html" in counter.rendered, included
 
 
 def test_a_site_template_under_the_builtin_prefix_is_in_the_keys(keyed_site, run, tmp_path):

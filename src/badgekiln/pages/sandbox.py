@@ -440,9 +440,7 @@ class LimitedSandbox(ImmutableSandboxedEnvironment):
                 for value in (*args[skip:], *kwargs.values()):
                     self.textual(value)
             made = self.charged(function(*args, **kwargs))
-            if isinstance(made, Iterator) and not isinstance(
-                made, (str, bytes)
-            ):  # (|map, |select, |batch: as they are read)
+            if isinstance(made, Iterator):  # (|map, |select, |batch: as they are read)
                 return self.items_made(made)
             if isinstance(made, _CONTAINERS):
                 self.made(made)
