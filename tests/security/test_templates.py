@@ -360,6 +360,26 @@ LIMITS = {  # template, line of the error, what the error says
         1,
         WORK,
     ),
+    # (from a third review)
+    "format-map-one-value-many-times": (
+        "{% set s = 'x' * 990000 %}{{ (('{a}' * 3000).format_map({'a': s}))|length }}",
+        1,
+        TOO_LARGE,
+    ),
+    "comparing-lists-of-one-long-text": (
+        "{% set s = 'x' * 990000 %}{% set t = s[1:] ~ 'y' %}{% set ns = namespace(a=[s]) %}"
+        "{% for i in range(19) %}{% set ns.a = ns.a + ns.a %}{% endfor %}"
+        "{% for i in range(100) %}{{ t in ns.a }}{% endfor %}",
+        1,
+        WORK,
+    ),
+    "sorting-a-list-of-one-long-text": (
+        "{% set s = 'x' * 990000 %}{% set ns = namespace(a=[s]) %}"
+        "{% for i in range(19) %}{% set ns.a = ns.a + ns.a %}{% endfor %}{{ ns.a|sort|length }}",
+        1,
+        WORK,
+    ),
+    "a-format-field-of-5000-digits": ("{{ ('{' ~ '9' * 5000 ~ '}').format(1) }}", 1, "a field number is too long"),
     "doubling-by-minus": (
         "{% set ns = namespace(x=3) %}{% for i in range(13000) %}"
         + "{% set ns.x = ns.x - -ns.x %}" * 50
@@ -551,6 +571,11 @@ def test_format_widths_cannot_hide(source, says):
     900 MB each, a review.)"""
     with pytest.raises(TemplateLimitError, match=says):
         make_environment(None).from_string(source).render()
+
+
+def test_a_format_field_named_by_a_digit_that_is_no_number_is_a_keyword():
+    """("{²}": str.isdigit() is true of "²", int() refuses it: a ValueError, a review.)"""
+    assert make_environment(None).from_string("{{ '{²}'.format(**{'²': 'x'}) }}").render() == "x"
 
 
 def test_many_format_widths_are_refused_together():

@@ -61,6 +61,7 @@ _LIST_FILTERS = frozenset(
     "list length count first last batch slice sort unique reverse map select reject selectattr rejectattr "
     "groupby dictsort items sum min max random attr default d join".split()
 )
+_COMPARING_FILTERS = frozenset("sort unique dictsort groupby min max".split())  # (each compares whole items)
 _FREE_FILTERS = frozenset("length count first last default d attr".split())  # no work that grows with the input
 _SLOW_FILTERS = ("wordwrap", "urlize", "striptags")  # seconds per million characters: metered like |markdown
 
@@ -183,7 +184,14 @@ def check_brace_format(template: str, args: tuple = (), kwargs: dict | None = No
             first = re.split(r"[.\[]", field, maxsplit=1)[0]
             if first == "":
                 first, automatic = str(automatic), automatic + 1
-            value = args[int(first)] if first.isdigit() and int(first) < len(args) else (kwargs or {}).get(first)
+            if first.isdecimal():  # ("{²}" is a digit, not a number: a review)
+                try:
+                    number = int(first)
+                except ValueError:  # (a field number past Python's 4,300 digits)
+                    raise TemplateLimitError("bad format string: a field number is too long") from None
+                value = args[number] if number < len(args) else None
+            else:
+                value = (kwargs or {}).get(first)
             total += _size(value, MAX_TEXT + 1)
         if total > MAX_TEXT:
             raise _refuse(f"the format makes more than {MAX_TEXT:,} characters")
@@ -426,19 +434,19 @@ class LimitedSandbox(ImmutableSandboxedEnvironment):
         if name == SIZED_INPUT:
             return function
         skip = 1 if hasattr(function, "jinja_pass_arg") else 0  # the context Jinja passes first
-        free, makes_text = name in _FREE_FILTERS, name not in _LIST_FILTERS
+        free, makes_text, compares = name in _FREE_FILTERS, name not in _LIST_FILTERS, name in _COMPARING_FILTERS
 
         @wraps(function)
         def limited(*args: Any, **kwargs: Any) -> Any:
-            if not free and len(args) > skip:
-                value = args[skip]
-                if isinstance(value, (str, bytes)):
-                    self.work(len(value) // TEXT_PER_ITEM)
-                else:
-                    self.work(len(value) if isinstance(value, (list, tuple, dict)) else 1)
-            if makes_text:
+            if makes_text:  # (first: "too long a text" says more than "too much work")
                 for value in (*args[skip:], *kwargs.values()):
                     self.textual(value)
+            if not free and len(args) > skip:
+                value = args[skip]
+                if compares or isinstance(value, (str, bytes)) or not isinstance(value, _CONTAINERS):
+                    self.work(self.gone_through(value))
+                else:  # (|map, |selectattr: each item once, not its texts)
+                    self.work(len(value))
             made = self.charged(function(*args, **kwargs))
             if isinstance(made, Iterator):  # (|map, |select, |batch: as they are read)
                 return self.items_made(made)
@@ -553,12 +561,22 @@ class LimitedSandbox(ImmutableSandboxedEnvironment):
                 )
         return value
 
+    def gone_through(self, value: Any) -> int:
+        """What going through ``value`` costs, in items: a list's items (walked once for the
+        eight last compared or made), and its texts' characters, one per :data:`TEXT_PER_ITEM`
+        (a list of 500,000 references to one text of a million characters: each comparison or
+        sort reads every one, a review)."""
+        if isinstance(value, (str, bytes)):
+            return len(value) // TEXT_PER_ITEM
+        if not isinstance(value, _CONTAINERS):
+            return 1
+        slots = self._slots_cached(value)
+        self._remember_slots(value, slots)
+        return slots + _size(value, MAX_WORK * TEXT_PER_ITEM) // TEXT_PER_ITEM
+
     def compared(self, value: Any) -> Any:
         """A value compared (``==``, ``<``, ``in``): charged for the items the comparison may go through."""
-        if isinstance(value, (str, bytes)):  # ('a' * 49 in 'a' * 999999: searched at C's speed)
-            self.work(len(value) // TEXT_PER_ITEM)
-        elif isinstance(value, _CONTAINERS):  # (through its items, not their characters: "id in ids")
-            self._remember_slots(value, self.slots_of(value))  # (a list compared in a loop is walked once)
+        self.work(self.gone_through(value))  # ('a' * 49 in 'a' * 999999; "id in ids")
         return value
 
     def counted_items(self, iterable: Any) -> Any:
@@ -628,10 +646,13 @@ class LimitedSandbox(ImmutableSandboxedEnvironment):
     def slots_of(self, value: Any) -> int:
         """``_slots(value)``, charged as work each time (what a comparison, a hash or a copy of
         ``value`` goes through), walked once for the eight values made or compared last."""
-        known = self._slots_known.get(id(value))
-        slots = known[1] if known is not None and known[0] is value else _slots(value)
+        slots = self._slots_cached(value)
         self.work(slots)
         return slots
+
+    def _slots_cached(self, value: Any) -> int:
+        known = self._slots_known.get(id(value))
+        return known[1] if known is not None and known[0] is value else _slots(value)
 
     def _remember_slots(self, value: Any, slots: int) -> None:
         self._slots_known[id(value)] = (value, slots)
@@ -692,7 +713,10 @@ class LimitedSandbox(ImmutableSandboxedEnvironment):
 
         @wraps(wrapped)
         def limited(*args: Any, **kwargs: Any) -> str:
-            check_brace_format(template, args, kwargs)
+            if getattr(value, "__name__", "") == "format_map" and len(args) == 1 and isinstance(args[0], dict):
+                check_brace_format(template, (), args[0])  # (its fields are the mapping's: a review)
+            else:
+                check_brace_format(template, args, kwargs)
             for item in (*args, *kwargs.values()):
                 _check_int(item, "the number")
                 self.textual(item)
