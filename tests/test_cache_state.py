@@ -95,6 +95,23 @@ def test_a_shard_reads_back_as_it_was_written_and_is_named_by_its_bytes(tmp_path
     assert list((tmp_path / "bundles").iterdir()) == []
 
 
+def test_a_bundle_text_taken_is_let_go_and_read_again_from_its_file_if_asked_for(tmp_path):
+    """A rebuild that opens every bundle reads each text once (``take``): the shards' texts are
+    not held to the end of the build beside the groups read from them; one asked for again (a
+    record's text the save writes back) is read again from its shard file, not lost."""
+    shard = bundletexts.shard_of("recipients/a.yaml")
+    other = next(n for n in (f"recipients/{i}.yaml" for i in range(5000)) if bundletexts.shard_of(n) == shard)
+    texts = {"recipients/a.yaml": "award/a/page\t\t", other: "award/b/page\t\t"}
+    sha = bundletexts.write_shard(tmp_path, texts)
+    read = bundletexts.Texts(tmp_path, {shard: sha})
+    assert read.take("recipients/a.yaml") == texts["recipients/a.yaml"]
+    assert "recipients/a.yaml" not in read._read[shard]  # (let go)
+    assert read.text(other) == texts[other]
+    assert read.text("recipients/a.yaml") == read.take("recipients/a.yaml") == texts["recipients/a.yaml"]
+    (tmp_path / "bundles" / f"{sha}.json").write_bytes(b"{}")  # (damaged since: not its name's bytes)
+    assert read.text("recipients/a.yaml") is None and read.text(other) == texts[other]
+
+
 def test_what_orjson_cannot_write_goes_through_json():
     groups = {"award/\ud800/page": [None, ""]}  # a lone surrogate: orjson refuses it
     sources = {"recipients/\udcff.yaml": ["key", None, "", None, [], None, None, "[1,[],[]]"]}
@@ -155,8 +172,7 @@ def _edit(path: Path, old: str, new: str) -> None:
 
 
 def test_the_store_holds_exactly_the_blobs_the_state_names(keyed_site, run, monkeypatch):
-    """A rebuild deletes the blobs of the files it replaced, and only those, whether it searches
-    the state's text for each (a few) or splits it into a set (many)."""
+    """A rebuild deletes the blobs of the files it replaced, and only those."""
     assert _blob_names(keyed_site) == _recorded(keyed_site)
     recipient = keyed_site / "recipients/jane-doe.yaml"
     badge = keyed_site / "badges/pipefitting-mji10.yaml"
@@ -171,6 +187,24 @@ def test_the_store_holds_exactly_the_blobs_the_state_names(keyed_site, run, monk
         build(run, keyed_site)
         assert _blob_names(keyed_site) == _recorded(keyed_site)
         assert before - _blob_names(keyed_site)  # (blobs were deleted: the edit changed files)
+
+
+def test_a_replaced_files_blob_that_another_group_still_uses_is_kept(keyed_site, run):
+    """Two badge classes drawn with the same artwork share its blob; when one gets its own artwork
+    back, the blob it no longer uses stays for the other (each group's record searched in turn)."""
+    badge = keyed_site / "badges/pipefitting-mji10.yaml"
+    own = "image: assets/badges/pipefitting-mji10.svg"
+    shared = keyed_site / "output/badges/confined-space-entry/image.svg"
+    _edit(badge, own, "image: assets/badges/confined-space-entry.svg")
+    build(run, keyed_site)
+    mine = keyed_site / "output/badges/pipefitting-mji10/image.svg"
+    assert mine.read_bytes() == shared.read_bytes()  # (one blob, named by both groups)
+    sha = hashlib.sha256(shared.read_bytes()).hexdigest()
+    _edit(badge, "image: assets/badges/confined-space-entry.svg", own)
+    build(run, keyed_site)
+    assert mine.read_bytes() != shared.read_bytes()
+    assert sha in _blob_names(keyed_site)
+    assert _blob_names(keyed_site) == _recorded(keyed_site)
 
 
 def _inodes(folder: Path) -> dict[str, int]:

@@ -14,6 +14,7 @@ from conftest import build
 
 from badgekiln.engine import cache as cache_mod
 from badgekiln.engine import forking, workers
+from badgekiln.errors import OutputError
 
 
 def _frozen_here(_item: int) -> int:
@@ -225,6 +226,37 @@ def test_a_path_planned_twice_is_refused_before_output_changes(tmp_path, files, 
             site.update_site(plan, output, unchanged=(), stale=())
     assert {p.relative_to(output): p.read_bytes() for p in output.rglob("*") if p.is_file()} == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["blobs", "output"]  # (no staging folder left)
+
+
+@pytest.mark.parametrize("failing", [1, 2, 3])
+def test_an_update_in_place_that_fails_undoes_every_step(tmp_path, monkeypatch, failing):
+    """A failed update in place puts back what it moved aside, removes what it added and the
+    folders it made, whichever rename failed (the steps are kept as small tuples, not closures)."""
+    from badgekiln.engine import site
+
+    output = tmp_path / "output"
+    site.write_site(site.SitePlan(files={"index.html": b"before", "old/gone.txt": b"stale", "keep.txt": b"k"}), output)
+    before = {p.relative_to(output).as_posix(): p.read_bytes() for p in output.rglob("*") if p.is_file()}
+    folders = sorted(p.relative_to(output).as_posix() for p in output.rglob("*") if p.is_dir())
+    plan = site.SitePlan(files={"index.html": b"after", "a/b/new.txt": b"new", "keep.txt": b"k"})
+    replace, calls = os.replace, []
+
+    def failing_replace(src, dst):
+        calls.append(dst)
+        if len(calls) == failing:
+            raise OSError("disk trouble")
+        return replace(src, dst)
+
+    monkeypatch.setattr(site.os, "replace", failing_replace)
+    with pytest.raises(OutputError, match="disk trouble"):
+        site.update_site(plan, output, unchanged={"keep.txt"}, stale=["old/gone.txt"])
+    monkeypatch.setattr(site.os, "replace", replace)
+    assert len(calls) >= failing
+    assert {p.relative_to(output).as_posix(): p.read_bytes() for p in output.rglob("*") if p.is_file()} == before
+    assert sorted(p.relative_to(output).as_posix() for p in output.rglob("*") if p.is_dir()) == folders
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["output"]  # (no staging folder left)
+    site.update_site(plan, output, unchanged={"keep.txt"}, stale=["old/gone.txt"])  # (and it can be done after)
+    assert (output / "a/b/new.txt").read_bytes() == b"new" and not (output / "old").exists()
 
 
 @pytest.mark.parametrize("cores", ["1", "2"])

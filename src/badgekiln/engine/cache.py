@@ -39,7 +39,7 @@ import shutil
 import stat as stat_mod
 import subprocess
 import sys
-from collections.abc import Callable, Container, Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
 from functools import partial
 from importlib import metadata, resources
@@ -573,7 +573,7 @@ class BuildCache:
         if old is None or bundle in self._opened:
             return {}
         self._opened.add(bundle)
-        groups = bundle_groups(self._texts.text(bundle))
+        groups = bundle_groups(self._texts.take(bundle))  # (read once: the groups hold it from here)
         if groups is None:
             self._say_damaged(bundle)
             return {}
@@ -898,13 +898,17 @@ class BuildCache:
             # blob of a changed group is another's only when the two files have the same bytes, and
             # a build that needs a blob deleted while output/ holds its file adopts it back, as it
             # does a blob deleted by hand; see write)
-            text = "\n".join(group[1] for group in self.new_groups.values())
-            used: Container[str] = text
-            if len(stale) > 16:  # (each search reads all the text: past a few, split it once into a set)
-                # Every sha is a whole word of the text ("path sha size inode;..."), so a blob still
-                # used is never deleted (a path that happened to read as a sha would only keep one).
-                used = set(text.split(" "))
-            self.store.remove(sha for sha in stale if sha not in used)
+            # Every sha is a whole word of a record ("path sha size inode;..."), so a blob still
+            # used is never deleted (a path that happened to read as a sha would only keep one).
+            # Record by record: the records joined into one text and split into a set of its
+            # words were the peak of a rebuild that makes every page again (about 450 MB at
+            # 100,000 awards).
+            for group in self.new_groups.values():
+                if group[1]:
+                    stale.difference_update(group[1].split(" "))
+                    if not stale:
+                        break
+            self.store.remove(stale)
 
     def _settle(self) -> None:
         """Keep the stat of the source files that were too recent to trust when this build read
@@ -1178,7 +1182,7 @@ class BuildCache:
                 root,
                 _KINDS.get(kind),
                 rel,
-                self._record_texts.text,
+                self._record_texts.take,  # (read once, when a recipient is decoded; see views)
                 saved=self._saved,
             )
             if reused is not None:
