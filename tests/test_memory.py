@@ -7,6 +7,7 @@ import gc
 import io
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -257,6 +258,20 @@ def test_an_update_in_place_that_fails_undoes_every_step(tmp_path, monkeypatch, 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["output"]  # (no staging folder left)
     site.update_site(plan, output, unchanged={"keep.txt"}, stale=["old/gone.txt"])  # (and it can be done after)
     assert (output / "a/b/new.txt").read_bytes() == b"new" and not (output / "old").exists()
+
+
+def test_an_update_in_place_of_an_output_folder_gone_meanwhile_fails_and_makes_nothing(tmp_path):
+    """output/ removed while the build ran: the update in place fails (it made output/ again,
+    with only the files that changed, and said it had updated the site)."""
+    from badgekiln.engine import site
+
+    output = tmp_path / "output"
+    site.write_site(site.SitePlan(files={"index.html": b"before", "keep.txt": b"k"}), output)
+    shutil.rmtree(output)
+    plan = site.SitePlan(files={"index.html": b"after", "a/new.txt": b"new", "keep.txt": b"k"})
+    with pytest.raises(OutputError):
+        site.update_site(plan, output, unchanged={"keep.txt"}, stale=[])
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize("cores", ["1", "2"])

@@ -104,6 +104,7 @@ class Texts:
         self.root, self.shards, self.folder = root, shards, folder
         self._read: dict[str, dict[str, str] | None] = {}
         self._taken: set[str] = set()  # bundles whose text was let go (see take)
+        self._again: dict[str, dict[str, str] | None] = {}  # shards read again for a text let go
 
     def text(self, bundle: str) -> str | None:
         """``bundle``'s text as the state was saved with it; None if its shard is missing or damaged."""
@@ -111,15 +112,18 @@ class Texts:
         if shard not in self._read:
             self._read[shard] = self._read_shard(shard)
         texts = self._read[shard]
-        if texts is not None and bundle in self._taken:  # (let go: its shard file is read again)
-            texts = self._read_shard(shard)
+        if texts is not None and bundle in self._taken:  # (let go: its shard file is read again, once)
+            if shard not in self._again:
+                self._again[shard] = self._read_shard(shard)
+            texts = self._again[shard]
         return None if texts is None else texts.get(bundle)
 
     def take(self, bundle: str) -> str | None:
         """:meth:`text`, and the text let go of: for a text read once and then held only as what
         it was read into. (A rebuild that opens every bundle held every shard's texts to its
         end beside the groups read from them: 150 MB at 100,000 awards, and the records' 35 MB.)
-        Asked for again, the text is read again from its shard file."""
+        Asked for again, the text is read again from its shard file (each shard once: the
+        save reads back the records of the shards it writes, see ``cache._save_record_shards``)."""
         text = self.text(bundle)
         texts = self._read.get(shard_of(bundle))
         if texts is not None and texts.pop(bundle, None) is not None:

@@ -456,7 +456,7 @@ class BuildCache:
             self._present = {
                 rel: (ino, size) for group in self._groups.values() for rel, _, size, ino in unpack_files(group[1])
             }
-            for bundle in self._bundles:
+            for bundle in self._bundles.keys() - self._opened:  # (an opened one's groups are in _groups)
                 for group in (bundle_groups(self._texts.text(bundle)) or {}).values():
                     self._present.update((rel, (ino, size)) for rel, _, size, ino in unpack_files(group[1]))
             self._present[MARKER] = self._marker
