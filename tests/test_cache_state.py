@@ -225,7 +225,7 @@ def test_a_replaced_files_blob_that_another_group_still_uses_is_kept(keyed_site,
 def test_a_rebuild_that_opens_every_bundle_reads_each_shard_file_once(keyed_site, run, monkeypatch, edit):
     """A bundle's text is let go once its groups are read; nothing reads it again (the list of
     what output/ holds, made when the site's address changes, takes an opened bundle's groups
-    from those read: a shard read again per bundle was 20 s at 100,000 awards)."""
+    from those read: a shard read again per bundle, about 20 s at 100,000 awards)."""
     reads: list[str] = []
     real = bundletexts.read_shard
     monkeypatch.setattr(bundletexts, "read_shard", lambda root, sha, *rest: reads.append(sha) or real(root, sha, *rest))

@@ -121,7 +121,7 @@ class Texts:
     def take(self, bundle: str) -> str | None:
         """:meth:`text`, and the text let go of: for a text read once and then held only as what
         it was read into. (A rebuild that opens every bundle held every shard's texts to its
-        end beside the groups read from them: 150 MB at 100,000 awards, and the records' 35 MB.)
+        end beside the groups read from them: about 140 MB at 100,000 awards, and the records' 34 MB.)
         Asked for again, the text is read again from its shard file (each shard once: the
         save reads back the records of the shards it writes, see ``cache._save_record_shards``)."""
         text = self.text(bundle)
