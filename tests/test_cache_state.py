@@ -8,12 +8,13 @@ import io
 import json
 import math
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
 import orjson
 import pytest
-from conftest import TODAY, build, cli_child
+from conftest import TODAY, build, cli_child, tree_bytes
 
 from badgekiln.engine import bundletexts, jsonread
 from badgekiln.engine import cache as cache_mod
@@ -233,6 +234,41 @@ def test_a_rebuild_that_opens_every_bundle_reads_each_shard_file_once(keyed_site
     _edit(keyed_site / path, old, new)
     build(run, keyed_site)
     assert reads and len(reads) == len(set(reads))
+
+
+def test_a_group_named_in_two_bundles_is_a_damaged_record_and_hides_no_stale_file(keyed_site, run):
+    """No build records a group in two bundles; a state that does (altered) would hide the first
+    bundle's files of that name from what output/ is known to hold, and a file to remove would
+    stay published. It is a damaged record (said; output/ is then listed as for any other, see
+    test_a_damaged_bundle_of_a_changed_file_leaves_no_stale_file) and the site is a clean build's."""
+    root = keyed_site / ".badgekiln/cache"
+    state = json.loads((root / "state.json").read_bytes())
+    jane, priya = "recipients/jane-doe.yaml", "recipients/priya-patel.yaml"
+    texts = {}
+    for bundle in (jane, priya):
+        shard = bundletexts.shard_of(bundle)
+        texts[bundle] = bundletexts.read_shard(root, state["shards"][shard], shard)[bundle]
+    name = texts[jane].split("\n")[0].split("\t")[0]  # (one of Jane's award groups, also in Priya's)
+    texts[priya] += "\n" + name + "\t\tawards/x/index.html " + "ab" * 32 + " 1 1"
+    for bundle in (jane, priya):
+        shard = bundletexts.shard_of(bundle)
+        held = bundletexts.read_shard(root, state["shards"][shard], shard)
+        state["shards"][shard] = bundletexts.write_shard(root, {**held, bundle: texts[bundle]})
+    (root / "state.json").write_text(json.dumps(state))
+    for bundle in (jane, priya):
+        (keyed_site / bundle).write_text((keyed_site / bundle).read_text() + "# edited\n")
+    _edit(
+        keyed_site / jane,
+        "issued_on: 2026-04-14\n",
+        "issued_on: 2026-04-14\n    revoked:\n      on: 2026-11-20\n      reason: Test.\n",
+    )
+    result = build(run, keyed_site)
+    assert "cache-damaged" in result.err
+    made = tree_bytes(keyed_site / "output")
+    (keyed_site / "output").rename(keyed_site.parent / "output-before")
+    shutil.rmtree(root)
+    build(run, keyed_site)
+    assert made == tree_bytes(keyed_site / "output")
 
 
 def _inodes(folder: Path) -> dict[str, int]:

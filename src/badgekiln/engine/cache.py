@@ -574,7 +574,9 @@ class BuildCache:
             return {}
         self._opened.add(bundle)
         groups = bundle_groups(self._texts.take(bundle))  # (read once: the groups hold it from here)
-        if groups is None:
+        # (a group named in two bundles, which no build records: merged, one would hide the
+        # other's files from `present`, which takes an opened bundle's groups from _groups)
+        if groups is None or not self._groups.keys().isdisjoint(groups):
             self._say_damaged(bundle)
             return {}
         return groups
