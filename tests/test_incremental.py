@@ -232,9 +232,9 @@ def test_a_rebuild_keys_only_the_awards_of_the_recipient_files_that_changed(keye
     keyed: list[str] = []
     award_parts = UnitKeys.award_parts
 
-    def counting(keys, recipient, award):
+    def counting(keys, recipient, index):
         keyed.append(recipient.location.path)
-        return award_parts(keys, recipient, award)
+        return award_parts(keys, recipient, index)
 
     monkeypatch.setattr(UnitKeys, "award_parts", counting)
     _revoke(keyed_site)
@@ -269,9 +269,9 @@ def test_editing_a_badge_class_keys_only_the_awards_of_its_earners(
     keyed: list[str] = []
     award_parts = UnitKeys.award_parts
 
-    def counting(keys, recipient, award):
+    def counting(keys, recipient, index):
         keyed.append(Path(recipient.location.path).stem)
-        return award_parts(keys, recipient, award)
+        return award_parts(keys, recipient, index)
 
     monkeypatch.setattr(UnitKeys, "award_parts", counting)
     path = keyed_site / "badges" / f"{badge}.yaml"

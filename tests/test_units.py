@@ -63,11 +63,11 @@ def groups(site_dir: Path, today: date) -> dict[str, tuple[str, dict[str, bytes]
                 make(unit, f"{unit.name}/{badge.slug}", keys.badge(unit, badge), badge)
         else:
             for recipient in inputs.project.recipients:
-                for award in recipient.awards:
+                for index, award in enumerate(recipient.awards):
                     make(
                         unit,
                         f"award/{award.id}/{unit.name}",
-                        keys.award(unit, keys.award_parts(recipient, award)),
+                        keys.award(unit, keys.award_parts(recipient, index)),
                         (recipient, award),
                     )
     # Each recipient file's bundle (the groups of its awards, kept whole by a rebuild when its key

@@ -18,8 +18,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from badgekiln import models
+from badgekiln.engine import awardtext, jsonread, views
 from badgekiln.engine import cache as cache_mod
-from badgekiln.engine import jsonread, views
 from badgekiln.engine.cache import BuildCache
 from badgekiln.sources.validate import load_project
 
@@ -59,6 +59,10 @@ def test_a_reused_record_is_the_recipient_it_makes(keyed_site, decoded):
         assert recipient.rows == other.rows and recipient.rows == [models.award_row(a) for a in other.awards]
         for name in views._EAGER:
             assert getattr(recipient, name) == getattr(other, name)
+        # (what the awards' keys read of them: see engine/awardtext.py)
+        assert views.award_digests(recipient) == awardtext.digests(other) and len(views.award_digests(recipient)) == (
+            awardtext.DIGESTS * len(other.awards)
+        )
     assert decoded == []
     for recipient in lazy:
         other = plain[recipient.slug]
@@ -127,6 +131,71 @@ def test_a_rebuild_that_changes_one_file_decodes_no_other(tmp_path, run, decoded
     build(run, clean)
     assert tree_bytes(site / "output") == tree_bytes(clean / "output")
     assert (site / "output/earners/person-03/index.html").is_file()
+
+
+def _new_footer(site: Path) -> None:
+    """A change the pages alone show: every award's page is made again, no credential."""
+    path = site / "site_src/site.yaml"
+    text = path.read_text()
+    path.write_text(text + f"footer: A footer of {len(text)} characters.\n")
+
+
+def test_a_new_footer_decodes_no_recipient_in_the_builds_process(tmp_path, run, decoded, monkeypatch):
+    """Every page is made again, keyed from each award's row and digests (engine/awardtext.py):
+    the build's own process decodes no recipient for them, the workers that make the pages decode
+    theirs, and the output is a clean build's."""
+    monkeypatch.setenv("BADGEKILN_JOBS", "2")
+    site = write_site(tmp_path / "site", _many(110))  # (220 pages: made by workers, see MIN_PARALLEL)
+    build(run, site)
+    _new_footer(site)
+    build(run, site)
+    # (but the opted-in earners, every third: their portfolio pages, one site-wide unit, show the footer)
+    assert sorted(decoded) == sorted(f"p{n:02d}" for n in range(0, 110, 3))
+    clean = tmp_path / "clean"
+    for folder in ("site_src", "badges", "recipients"):
+        shutil.copytree(site / folder, clean / folder)
+    build(run, clean)
+    assert tree_bytes(site / "output") == tree_bytes(clean / "output")
+    page = (site / "output/awards/p07-first-1/index.html").read_text()
+    assert "Person 7" in page and "A footer of" in page
+
+
+def test_a_new_issuer_name_decodes_one_recipient_per_class_in_the_builds_process(tmp_path, run, decoded, monkeypatch):
+    """Every credential and share card is made again: what their shared pieces need (a badge PNG,
+    a card's base) is asked once per class (Shared.by_badge), of one award's model; the workers
+    decode the rest. The output is a clean build's."""
+    monkeypatch.setenv("BADGEKILN_JOBS", "2")
+    site = write_site(tmp_path / "site", _many(110))
+    build(run, site)
+    _retitle(site)
+    build(run, site)
+    # p00 (the first award of the class, asked what its pieces need) is an opted-in earner too
+    assert sorted(decoded) == sorted(f"p{n:02d}" for n in range(0, 110, 3))
+    clean = tmp_path / "clean"
+    for folder in ("site_src", "badges", "recipients"):
+        shutil.copytree(site / folder, clean / folder)
+    build(run, clean)
+    assert tree_bytes(site / "output") == tree_bytes(clean / "output")
+
+
+def test_an_awards_digests_altered_in_its_summary_are_found_when_it_is_decoded(tmp_path, run):
+    """A summary whose award digests are not its record's (well formed, so read lazily): the keys
+    made from them are not the last build's, the award's groups are made, its record decoded and
+    found not to be what the summary says; the build starts again without the cache."""
+    site = write_site(tmp_path / "site", _many(6))
+    build(run, site)
+    state = json.loads((site / STATE).read_text(encoding="utf-8"))
+    summary = json.loads(state["sources"]["recipients/p02.yaml"][7])
+    assert len(summary[2][0][7]) == 2 * awardtext.DIGESTS
+    summary[2][0][7] = "0" * awardtext.DIGESTS + summary[2][0][7][awardtext.DIGESTS :]
+    _damage(site, "recipients/p02.yaml", 7, json.dumps(summary))
+    _new_footer(site)
+    result = build(run, site)
+    assert "cache-damaged" in result.err and "recipients/p02.yaml" in result.err, result.err
+    first = tree_bytes(site / "output")
+    (site / ".badgekiln").rename(tmp_path / "old-cache")
+    build(run, site)
+    assert tree_bytes(site / "output") == first
 
 
 def test_a_change_to_a_portfolio_earner_decodes_the_other_portfolios(tmp_path, run, decoded):
@@ -238,8 +307,13 @@ def test_a_record_that_is_not_its_summarys_recipient_is_damaged(tmp_path, run):
     assert "p02-first-1" not in (site / "output/revocations.json").read_text()
 
 
-# p02's summary as the build writes it, with its rows (%s); GOOD_ROW is its first award's
-BAD_ROW = '[1,["§t"],[["p02","p2@example.com",null,["§SourceLocation","recipients/p02.yaml",1,1],false,null,[%s]]]]'
+# p02's summary as the build writes it, with its rows (%s) and its award's digests (any will do:
+# the rows are damaged); GOOD_ROW is its first award's
+BAD_ROW = (
+    '[2,["§t"],[["p02","p2@example.com",null,["§SourceLocation","recipients/p02.yaml",1,1],false,null,[%s],"'
+    + "0" * 128
+    + '"]]]'
+)
 GOOD_ROW = '["p02-first-1","first-badge","2026-01-03",null,null,true,null,null]'
 BAD_ROWS = (
     '["p02-first-1","first-badge","2026-01-03",5,null,true,null,null]',  # (an expiry that is a number)
@@ -254,8 +328,11 @@ BAD_ROWS = (
     [
         "not json",
         "[2, [], []]",
-        '[1, [], [["p02"]]]',
-        "[1, [], 5]",
+        '[2, [], [["p02"]]]',
+        "[2, [], 5]",
+        BAD_ROW.replace("[2,", "[1,", 1) % GOOD_ROW,  # (the layout before the digests)
+        BAD_ROW.replace("0" * 128, "0" * 127) % GOOD_ROW,  # (digests of the wrong length)
+        BAD_ROW.replace("0" * 128, "g" * 128) % GOOD_ROW,  # (not hexadecimal)
         None,
         *(BAD_ROW % row for row in BAD_ROWS),
     ],
@@ -394,6 +471,8 @@ def test_a_summary_altered_to_fail_the_build_starts_it_afresh(tmp_path, run):
             summary[2][0][6][0][models.ROW_REVOKED] = ["zzzz", "Issued in error"]
         else:
             del summary[2][0][6][1]
+            digests = summary[2][0][7]  # (and its digests: a summary of one award fewer)
+            summary[2][0][7] = digests[:128] + digests[256:]
         _damage(site, "recipients/p02.yaml", 7, json.dumps(summary))
         _revoke(site, 4)  # (the status lists are made again)
         result = build(run, site)

@@ -375,6 +375,13 @@ class Project:
                 owners.setdefault(row[ROW_ID], recipient)
         return owners
 
+    def row(self, award_id: str) -> AwardRow | None:
+        """The :data:`AwardRow` of the award with this id, or None (no award's model is made)."""
+        recipient = self._owners.get(award_id)
+        if recipient is None:
+            return None
+        return next((row for row in recipient.rows if row[ROW_ID] == award_id), None)
+
     def award(self, award_id: str) -> Award | None:
         """The award with this id, or None (only its recipient's awards are looked at)."""
         recipient = self._owners.get(award_id)

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import bisect
 import contextlib
-import dataclasses
 import functools
 import hashlib
 import itertools
@@ -49,7 +48,18 @@ from typing import Any, BinaryIO
 import orjson
 
 from badgekiln import models
-from badgekiln.engine import bundletexts, canoncache, jsonread, outputcompare, outputscan, outputstamp, timings, views
+from badgekiln.engine import (
+    awardtext,
+    bundletexts,
+    canoncache,
+    heap,
+    jsonread,
+    outputcompare,
+    outputscan,
+    outputstamp,
+    timings,
+    views,
+)
 from badgekiln.engine.codec import decode, encode
 from badgekiln.engine.forking import fork_map
 from badgekiln.engine.site import MARKER, Entry, FileRef, SitePlan, pack_files, unpack_files, update_site, write_site
@@ -110,20 +120,6 @@ def code_fingerprint() -> str:
     return hasher.hexdigest()
 
 
-_FIELDS: dict[type, tuple[str, ...] | None] = {}  # dataclass -> the fields that go into keys
-
-
-def _key_fields(kind: type) -> tuple[str, ...] | None:
-    """A dataclass's fields that go into keys (not where in the sources it was written)."""
-    if kind not in _FIELDS:
-        _FIELDS[kind] = (
-            tuple(f.name for f in dataclasses.fields(kind) if f.name not in ("location", "id_pinned"))
-            if dataclasses.is_dataclass(kind)
-            else None
-        )
-    return _FIELDS[kind]
-
-
 def plain(value: Any) -> Any:
     """``value`` as JSON data for a key: dataclasses by field, without source locations."""
     kind = type(value)
@@ -133,7 +129,7 @@ def plain(value: Any) -> Any:
         return [plain(v) for v in value]
     if kind is dict:
         return {str(k): plain(v) for k, v in value.items()}
-    names = _key_fields(kind)
+    names = awardtext.key_fields(kind)
     if names is not None:
         return {name: plain(getattr(value, name)) for name in names}
     if isinstance(value, (date, Path)):
@@ -325,6 +321,9 @@ def bundle_files(text: str) -> int:
     return text.count(";") + lines - empty
 
 
+TRIM_BUNDLES = 1_000  # bundles opened between two returns of the freed heap (engine/heap.py)
+
+
 class CacheRecordDamaged(Exception):
     """A bundle kept without reading it turned out damaged when its files were needed: the build
     starts again without the cache's state (see ``commands/build.py``)."""
@@ -375,6 +374,7 @@ class BuildCache:
         self._bundle_keys: dict[str, str | None] = {}  # bundles made again (some groups reused): their new keys
         self._in_bundle: dict[str, str] = {}  # group -> the bundle it is kept in
         self._opened: set[str] = set()  # bundles whose groups were read into _groups
+        self._trim = heap.Every(TRIM_BUNDLES)
         # recipient file -> (its record's identity, its values, the digest of its awards' statuses)
         self._identity: dict[str, tuple[str, tuple[Any, ...], str | None]] = {}
         self._lazy: list[views.LazyRecipient] = []  # the recipients handed back from their summaries
@@ -561,6 +561,10 @@ class BuildCache:
             return None
         return old[0]
 
+    def opened_many(self) -> bool:
+        """Whether this build opened at least :data:`TRIM_BUNDLES` bundles (see engine/heap.py)."""
+        return len(self._opened) >= TRIM_BUNDLES
+
     def open_bundle(self, bundle: str, key: str | None) -> None:
         """Plan ``bundle``'s groups one by one (:meth:`reuse`, :meth:`record` with ``bundle``); it is
         kept under ``key`` with the groups this build gives it."""
@@ -573,6 +577,7 @@ class BuildCache:
         if old is None or bundle in self._opened:
             return {}
         self._opened.add(bundle)
+        self._trim.tick()  # (the texts let go leave holes in the heap: see engine/heap.py)
         groups = bundle_groups(self._texts.take(bundle))  # (read once: the groups hold it from here)
         # (a group named in two bundles, which no build records: merged, one would hide the
         # other's files from `present`, which takes an opened bundle's groups from _groups)

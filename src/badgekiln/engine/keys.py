@@ -14,15 +14,14 @@ import dataclasses
 import functools
 import hashlib
 import inspect
-import operator
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 from badgekiln import models
+from badgekiln.engine import awardtext, views
 from badgekiln.engine.cache import (
     _file_sha,
-    _key_fields,
     _sha,
     code_fingerprint,
     digest,
@@ -111,6 +110,11 @@ class UnitKeys:
             ),
         }
         self._earners: dict[str, str] = {}
+        self._day = inputs.today.isoformat()
+        # The recipient award_parts read last, its rows and its awards' digests (its awards come one after another)
+        self._rows_of: models.Recipient | None = None
+        self._rows: list[models.AwardRow] = []
+        self._digests = ""
         self._entry_texts_made = 0  # (ledger entries made into text one by one: see _ledger_text_of)
         # The awards whose ledger lines follow the part of the ledger found as the last build left
         # it (see covers); None: no such part was found.
@@ -212,25 +216,31 @@ class UnitKeys:
                 )
                 return self._earners[recipient.slug]
             self._earners[recipient.slug] = _sha(
-                repr(_person(recipient)),
+                awardtext.person_text(recipient),
                 repr((recipient.portfolio, recipient.handle, recipient.cpd)),
-                *[_award_text(a) + a.page_status(today) for a in recipient.awards],
+                *[awardtext.fields_text(a) + a.page_status(today) for a in recipient.awards],
             )
         return self._earners[recipient.slug]
 
-    def award_parts(self, recipient: models.Recipient, award: models.Award) -> dict[str, str]:
-        """The per-award parts (made once for all of an award's units: there are many awards),
-        with the site-wide parts that award units read (see :meth:`award`)."""
-        person, entry = repr(_person(recipient)), _ledger_text(self.inputs.ledger.entries[award.id])
-        text = person + _award_text(award) + entry
-        badge = self.inputs.project.badges[award.badge]
+    def award_parts(self, recipient: models.Recipient, index: int) -> dict[str, str]:
+        """The per-award parts of the award ``index`` of ``recipient`` (made once for all of an
+        award's units: there are many awards), with the site-wide parts that award units read (see
+        :meth:`award`). Read from the award's row and the digests of its texts
+        (:func:`badgekiln.engine.views.award_digests`), never its model: a recipient the cache
+        handed back is not decoded here (the workers that make its groups decode it)."""
+        if recipient is not self._rows_of:  # (a plain model makes its rows and digests on each call)
+            self._rows_of, self._rows, self._digests = recipient, recipient.rows, views.award_digests(recipient)
+        row = self._rows[index]
+        written, issued = awardtext.award_digests(self._digests, index)
+        award_id, slug = row[models.ROW_ID], row[models.ROW_BADGE]
+        entry = _ledger_text(self.inputs.ledger.entries[award_id])
+        badge = self.inputs.project.badges[slug]
         parts = dict(self._award_site)
-        parts["award"] = text
-        issued = award.as_issued()  # (the same text unless the award is revoked or suspended)
-        parts["award-as-issued"] = text if issued is award else person + _award_text(issued) + entry
-        parts["badge"] = self._badges[award.badge]
-        parts["status"] = award.page_status(self.inputs.today)
-        parts["renewals"] = context.renewal_part(self.inputs.project, award)
+        parts["award"] = f"{written} {entry}"
+        parts["award-as-issued"] = f"{issued} {entry}"
+        parts["badge"] = self._badges[slug]
+        parts["status"] = models.row_page_status(row, self._day)
+        parts["renewals"] = context.renewal_part(self.inputs.project, row)
         # (only an award of a stacked badge shows its earner's other awards: its components)
         parts["earner"] = self._earner(recipient) + self._badge_part("pathway", badge) if badge.requires else ""
         return parts
@@ -434,19 +444,6 @@ def secrets_digest(secrets: Iterable[Secret]) -> str:
     return _sha("secrets v2", hashlib.sha256(keys).hexdigest(), stretched)
 
 
-def _person(recipient: models.Recipient) -> tuple[str, str, str, bool]:
-    return recipient.slug, recipient.name, recipient.email, recipient.show_name
-
-
-def _award_text(award: models.Award) -> str:
-    """A fast exact text of an award for its keys: the ``repr`` of its fields but where it was written.
-
-    (Dataclass, ``date``, ``str`` and tuple reprs are stable; the Python version is in the code
-    fingerprint all the same. Keys of model values made once per build use :func:`digest`.)
-    """
-    return _fields_text(award)
-
-
 _HEADER_BYTES = len(ledger_mod.HEADER.encode("utf-8"))  # (every ledger's text begins with its header)
 _FEW_ENTRY_TEXTS = 2_000  # ledger entries made into text one by one before all are, at once
 
@@ -461,18 +458,3 @@ def _ledger_texts(entries: dict[str, Any]) -> dict[str, str]:
     """:func:`_ledger_text` of every entry, by id (written out: a call and five attribute reads
     per entry were half of making 100,000 of them)."""
     return {award: f"{i} {index} {badge} {rsa} {ed}" for award, (i, index, badge, rsa, ed) in entries.items()}
-
-
-def _fields_text(value: Any) -> str:
-    """The ``repr`` of a dataclass value's fields (those :func:`_key_fields` names) as a tuple:
-    exact, and cheaper than the dataclass's own ``repr`` (once per award)."""
-    kind: Any = type(value)  # (a class is hashable: mypy cannot tell for type[Any])
-    return repr(_fields_of(kind)(value))
-
-
-@functools.cache
-def _fields_of(kind: type) -> Callable[[Any], tuple[Any, ...]]:
-    names = _key_fields(kind) or ()
-    if len(names) < 2:  # (attrgetter of one name gives the value, not a tuple; of none, it raises)
-        return lambda value: tuple(getattr(value, name) for name in names)
-    return operator.attrgetter(*names)

@@ -23,17 +23,18 @@ could before: the cache is trusted as the build wrote it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from datetime import date
 from typing import Any
 
 from badgekiln import models
-from badgekiln.engine import jsonread
+from badgekiln.engine import awardtext, jsonread
 from badgekiln.engine.codec import decode, encode
 from badgekiln.errors import Diagnostic, SourceLocation
 from badgekiln.sources.validate import FileResult
 
-SUMMARY = 1  # the layout of a summary (its first item)
+SUMMARY = 2  # the layout of a summary (its first item)
 
 
 class Damaged(Exception):
@@ -51,8 +52,9 @@ class Damaged(Exception):
 def summary_text(result: FileResult) -> str | None:
     """What a rebuild reads of a validated recipient file's ``result`` without decoding it, as JSON
     text: the file's diagnostics (encoded: usually none), and per recipient its slug, email,
-    membership date, location (encoded), portfolio flag, handle and rows. None when a value is
-    not a recipient (nothing of it is then handed back lazily)."""
+    membership date, location (encoded), portfolio flag, handle, rows and its awards' digests
+    (:func:`badgekiln.engine.awardtext.digests`: what their keys read of them). None when a value
+    is not a recipient (nothing of it is then handed back lazily)."""
     if not result.values or any(type(value) is not models.Recipient for value in result.values):
         return None
     recipients = [value for value in result.values if type(value) is models.Recipient]
@@ -68,6 +70,7 @@ def summary_text(result: FileResult) -> str | None:
                 r.portfolio,
                 r.handle,
                 r.rows,
+                awardtext.digests(r),
             ]
             for r in recipients
         ],
@@ -120,10 +123,16 @@ class _Source:
         self.rel, self.text, self.read = rel, text, read
         self.diagnostics, self.count = diagnostics, count  # (what the summary says: checked against the record)
         self.result: FileResult | None = None
+        self._fetched: str | None = None
+
+    def fetch(self) -> None:
+        """Read the record's text now (it is decoded when first needed: see :meth:`values`)."""
+        if self.result is None and self._fetched is None:
+            self._fetched = self.text()
 
     def values(self) -> tuple[Any, ...]:
         if self.result is None:
-            text = self.text()
+            text, self._fetched = (self._fetched or self.text()), None
             if text is None:
                 raise Damaged(self.rel, "its text is missing from the cache")
             try:
@@ -141,7 +150,7 @@ class _Source:
 def _lazy(item: Any, index: int, source: _Source, saved: bool = False) -> LazyRecipient:
     """A :class:`LazyRecipient` from a recipient's part of a summary; refuses anything else
     (``saved``: as :func:`summary_text` wrote it, its rows are not checked)."""
-    slug, email, until, location, portfolio, handle, rows = item
+    slug, email, until, location, portfolio, handle, rows, digests = item
     location = decode(location)
     if not (
         type(slug) is str
@@ -152,6 +161,9 @@ def _lazy(item: Any, index: int, source: _Source, saved: bool = False) -> LazyRe
         and (handle is None or type(handle) is str)
         and type(rows) is list
         and (saved or all(_row_ok(row) for row in rows))
+        and type(digests) is str
+        and len(digests) == len(rows) * awardtext.DIGESTS
+        and (saved or _HEX.fullmatch(digests) is not None)
     ):
         raise TypeError("not a recipient's summary")
     return LazyRecipient.of(
@@ -162,9 +174,13 @@ def _lazy(item: Any, index: int, source: _Source, saved: bool = False) -> LazyRe
         portfolio=portfolio,
         handle=handle,
         rows=rows,
+        digests=digests,
         source=source,
         index=index,
     )
+
+
+_HEX = re.compile(r"[0-9a-f]*")  # (the awards' digests: see awardtext.digests)
 
 
 # The types of a row's items as summary_text writes them: the expiry and the renewal a text or
@@ -206,9 +222,11 @@ class LazyRecipient(models.Recipient):
         return models.Recipient(*args, **kwargs)  # (as dataclasses.replace calls it: a plain model)
 
     @classmethod
-    def of(cls, *, rows: list[Any], source: _Source, index: int, **fields: Any) -> LazyRecipient:
+    def of(cls, *, rows: list[Any], digests: str, source: _Source, index: int, **fields: Any) -> LazyRecipient:
         made = object.__new__(cls)
-        object.__setattr__(made, "__dict__", {**fields, "_rows": rows, "_source": source, "_index": index})
+        object.__setattr__(
+            made, "__dict__", {**fields, "_rows": rows, "_digests": digests, "_source": source, "_index": index}
+        )
         return made
 
     def model(self) -> models.Recipient:
@@ -227,7 +245,7 @@ class LazyRecipient(models.Recipient):
                 getattr(found, name) != self.__dict__[name] for name in _EAGER
             ):
                 raise Damaged(source.rel, "its text is not the recipient its summary describes")
-            if found.rows != self.__dict__["_rows"]:
+            if found.rows != self.__dict__["_rows"] or awardtext.digests(found) != self.__dict__["_digests"]:
                 raise Damaged(source.rel, "its awards are not those its summary describes")
             self.__dict__["_model"] = found
         return found
@@ -265,6 +283,23 @@ class LazyRecipient(models.Recipient):
 
     def __reduce_ex__(self, protocol: Any) -> Any:  # (pickled and copied as the plain model)
         return (_plain, (self.model(),))
+
+
+def award_digests(recipient: models.Recipient) -> str:
+    """:func:`badgekiln.engine.awardtext.digests` of ``recipient``: for a :class:`LazyRecipient`,
+    as its summary says, without decoding it (checked against its model when that is decoded)."""
+    if type(recipient) is LazyRecipient:
+        return recipient.__dict__["_digests"]  # type: ignore[no-any-return]
+    return awardtext.digests(recipient)
+
+
+def prefetch(recipients: Iterable[Any]) -> None:
+    """Read the record texts of the :class:`LazyRecipient` among ``recipients`` that are not
+    decoded yet, without decoding them: before the workers that will decode them fork (each
+    would otherwise read the shard files of its recipients' texts again)."""
+    for recipient in recipients:
+        if type(recipient) is LazyRecipient and "_model" not in recipient.__dict__:
+            recipient.__dict__["_source"].fetch()
 
 
 def _plain(recipient: models.Recipient) -> models.Recipient:

@@ -29,7 +29,8 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from badgekiln.engine import canoncache, sharedkeep, timings
+from badgekiln import models
+from badgekiln.engine import canoncache, heap, sharedkeep, timings, views
 from badgekiln.engine.cache import BlobStore, BuildCache, code_fingerprint
 from badgekiln.engine.forking import _JOB, ENV_JOBS, MIN_PARALLEL, check_stop, fork_map, jobs, pool  # noqa: F401 - (fork_map, ENV_JOBS: re-exported)
 from badgekiln.engine.keys import UnitKeys
@@ -91,6 +92,8 @@ def run_units(plan: SitePlan, inputs: BuildInputs, renderer: Any, cache: BuildCa
         todo = _plan_groups(plan, inputs, renderer, cache, keys)
         if cache is not None:
             cache.bundle_context = keys.bundle_context  # (kept with the state: see keys.same_bundle_context)
+            if cache.opened_many():
+                heap.give_back()  # (before the workers fork: see engine/heap.py)
     if todo and cache is not None:
         with timings.phase("plan/make"):
             # (the templates of the site's credential shapes the last build made: see canoncache)
@@ -160,14 +163,16 @@ def _plan_groups(
                         _make_now(plan, unit, (recipient, award), inputs, renderer)
                 continue
             cache.open_bundle(bundle, bundle_key)
-        for award in recipient.awards:
-            item = (recipient, award)  # (one tuple for the award's groups)
-            parts = keys.award_parts(recipient, award) if cache is not None else {}
+        # (an award by its place among its recipient's: see _award_item. A recipient the cache
+        # handed back is not decoded here, but in the workers that make its groups)
+        for index, row in enumerate(recipient.rows):
+            item = (recipient, index)  # (one tuple for the award's groups)
+            parts = keys.award_parts(recipient, index) if cache is not None else {}
             for unit in award_units:
                 if cache is None or not unit.cached:
                     _make_now(plan, unit, item, inputs, renderer)
                     continue
-                name, key = f"award/{award.id}/{unit.name}", keys.award(unit, parts)
+                name, key = f"award/{row[models.ROW_ID]}/{unit.name}", keys.award(unit, parts)
                 if not cache.reuse(plan, name, key, bundle):
                     todo.append((name, key, unit, item))
     return todo
@@ -200,10 +205,19 @@ def _make_now(plan: SitePlan, unit: Unit, item: Any, inputs: BuildInputs, render
         plan.add(rel, content)
 
 
+def _award_item(unit: Unit, item: Any) -> Any:
+    """The item a unit is given: for an award unit, (recipient, award), from the (recipient, index
+    of the award) a task holds (the award's model is made where its groups are)."""
+    if unit.scope == "award" and type(item) is tuple and type(item[1]) is int:
+        recipient, index = item
+        return recipient, recipient.awards[index]
+    return item
+
+
 def _produce(plan: SitePlan, unit: Unit, inputs: BuildInputs, renderer: Any, item: Any) -> None:
     """Make the files of ``unit`` for ``item`` into ``plan``; only the files the unit declares."""
     with timings.phase(f"units/{unit.name}"):
-        unit.produce(plan, inputs, renderer, item)
+        unit.produce(plan, inputs, renderer, _award_item(unit, item))
     undeclared = [rel for rel in plan.files if not unit.declares(rel)]
     if undeclared:
         raise OutputError(f"the {unit.name} output made files it does not declare: {', '.join(undeclared)}")
@@ -229,6 +243,8 @@ def _make(plan: SitePlan, inputs: BuildInputs, renderer: Any, cache: BuildCache,
 
     _make_shared(inputs, todo, kept)
     _make_site_here(plan, inputs, renderer, cache, todo)
+    # (the texts of the recipients the workers will decode, read here once: see views.prefetch)
+    views.prefetch(task[3][0] for task in todo if task[2].scope == "award")
     size = max(4, min(64, len(todo) // (workers * 16)))
     chunks = [(start, min(start + size, len(todo))) for start in range(0, len(todo), size)]
     _JOB.update(todo=todo, inputs=inputs, renderer=renderer, store=cache.store, secrets=plan.secrets)
@@ -292,6 +308,7 @@ def _make_shared(
     wanted: dict[tuple[int, Hashable], Shared] = {}
     counts: dict[int, int] = {}
     warmed: set[int] = set()
+    by_badge: dict[tuple[int, str], Hashable] = {}  # (a Shared's need per class, see Shared.by_badge)
     for _name, _key, unit, item in todo:
         shared = unit.shared
         if shared is None:
@@ -300,7 +317,14 @@ def _make_shared(
             warmed.add(id(shared))
             with timings.phase(f"units/{shared.name}"):
                 shared.warm()
-        need = (id(shared), shared.need(inputs, item))
+        if shared.by_badge and type(item) is tuple and type(item[0]) is views.LazyRecipient and type(item[1]) is int:
+            # (a recipient the cache handed back: its award's class from its row, not its model)
+            asked = (id(shared), item[0].rows[item[1]][models.ROW_BADGE])
+            if asked not in by_badge:
+                by_badge[asked] = shared.need(inputs, _award_item(unit, item))
+            need = (id(shared), by_badge[asked])
+        else:
+            need = (id(shared), shared.need(inputs, _award_item(unit, item)))
         if need not in wanted and counts.get(id(shared), 0) < shared.limit:
             wanted[need] = shared
             counts[id(shared)] = counts.get(id(shared), 0) + 1

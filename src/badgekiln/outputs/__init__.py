@@ -154,6 +154,9 @@ class Shared:
     identity: Callable[[BuildInputs, Hashable], str | None] | None = None  # (None for a value: not kept)
     dump: Callable[[Any], bytes] | None = None
     load: Callable[[bytes], Any] | None = None
+    # True: ``need`` of an award's item depends on its badge class alone (asked once per class:
+    # the engine then makes no other award's model to ask it, see engine/workers.py)
+    by_badge: bool = False
 
 
 @dataclass(frozen=True)
@@ -384,6 +387,7 @@ RASTERS = Shared(
     lambda inputs, item: inputs.project.badges[item[1].badge].image,
     lambda inputs, image: badge_png(inputs, str(image)),
     _raster_keep,
+    by_badge=True,
     identity=_raster_identity,
     dump=bytes,
     load=_raster_load,

@@ -111,6 +111,7 @@ SHARED = Shared(
     _make_base,
     _keep_base,
     limit=MAX_BASES,
+    by_badge=True,
     warm=sharecard.load_fonts,
     identity=_base_identity,
     dump=sharecard.CardBase.png,

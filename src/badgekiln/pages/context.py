@@ -15,7 +15,7 @@ from urllib.parse import quote, quote_plus, urlencode
 
 from badgekiln.formats import ids, urls
 from badgekiln.formats.hosting import CSP
-from badgekiln.models import Award, BadgeClass, Page, Project, Recipient
+from badgekiln.models import ROW_ID, ROW_ISSUED, ROW_RENEWS, Award, AwardRow, BadgeClass, Page, Project, Recipient
 from badgekiln.pages.render import clipped, long_date
 from badgekiln.sources.config import SiteConfig
 
@@ -169,11 +169,13 @@ def renewal_context(config: SiteConfig, project: Project, award: Award, page: st
     return {"renews": renews, "renewed_by": renewed_by} if renews or renewed_by else None
 
 
-def renewal_part(project: Project, award: Award) -> str:
-    """What of other awards an award's page shows (for its cache key): see :func:`renewal_context`."""
-    renews = project.award(award.renews) if award.renews else None
-    renewed_by = project.renewal_of(award.id)
-    return repr([(a.id, a.issued_on) if a else None for a in (renews, renewed_by)])
+def renewal_part(project: Project, row: AwardRow) -> str:
+    """What of other awards the page of the award of ``row`` shows (for its cache key): see
+    :func:`renewal_context`. From their rows: no award's model is made."""
+    renews = project.row(row[ROW_RENEWS]) if row[ROW_RENEWS] else None
+    renewal = project.renewals.get(row[ROW_ID])
+    renewed_by = project.row(renewal) if renewal is not None else None
+    return repr([(r[ROW_ID], r[ROW_ISSUED]) if r else None for r in (renews, renewed_by)])
 
 
 def award_page_text(
