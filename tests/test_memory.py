@@ -407,18 +407,18 @@ def test_the_memory_a_build_freed_is_given_back_to_the_system():
     assert int(before) - int(after) > 60, found.stdout  # (MiB: the freed texts' whole pages)
 
 
-def test_a_pass_gives_back_once_every_so_many_steps(monkeypatch):
+def test_the_heap_is_given_back_each_time_so_many_bytes_are_let_go(monkeypatch):
     calls: list[int] = []
     monkeypatch.setattr(heap, "give_back", lambda: calls.append(1) or True)
-    every = heap.Every(3)
+    budget = heap.Budget(100)
     for _ in range(10):
-        every.tick()
-    assert len(calls) == 3
+        budget.spent(45)
+    assert len(calls) == 4 and budget.total == 450  # (at 135, 225, 315 and 405 bytes: every 100)
 
 
 def test_a_rebuild_that_opens_many_bundles_gives_the_freed_memory_back(tmp_path, run, monkeypatch):
-    """Every TRIM_BUNDLES bundles opened, and once after the plan (before the workers fork)."""
-    monkeypatch.setattr(cache_mod, "TRIM_BUNDLES", 4)
+    """Each time TRIM_BYTES of bundle texts are let go, and once after the plan (before the workers fork)."""
+    monkeypatch.setattr(cache_mod, "TRIM_BYTES", 1)
     calls: list[int] = []
     monkeypatch.setattr(heap, "give_back", lambda: calls.append(1) or True)
     site = write_site(tmp_path / "site", {**MINIMAL, **_recipients(10)})
@@ -427,7 +427,7 @@ def test_a_rebuild_that_opens_many_bundles_gives_the_freed_memory_back(tmp_path,
     config = site / "site_src/site.yaml"
     config.write_text(config.read_text() + "footer: A new footer.\n")
     build(run, site)
-    assert len(calls) == 11 // 4 + 1  # (eleven bundles opened: ann.yaml and the ten)
+    assert len(calls) == 11 + 1  # (eleven bundles opened, ann.yaml's and the ten; then the plan's end)
     assert "A new footer." in (site / "output/awards/p03-first-1/index.html").read_text()
 
 

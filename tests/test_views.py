@@ -60,9 +60,8 @@ def test_a_reused_record_is_the_recipient_it_makes(keyed_site, decoded):
         for name in views._EAGER:
             assert getattr(recipient, name) == getattr(other, name)
         # (what the awards' keys read of them: see engine/awardtext.py)
-        assert views.award_digests(recipient) == awardtext.digests(other) and len(views.award_digests(recipient)) == (
-            awardtext.DIGESTS * len(other.awards)
-        )
+        assert views.award_digests(recipient) == awardtext.digests(other)
+        assert len(views.award_digests(recipient)) == awardtext.length(other.rows)
     assert decoded == []
     for recipient in lazy:
         other = plain[recipient.slug]
@@ -186,8 +185,8 @@ def test_an_awards_digests_altered_in_its_summary_are_found_when_it_is_decoded(t
     build(run, site)
     state = json.loads((site / STATE).read_text(encoding="utf-8"))
     summary = json.loads(state["sources"]["recipients/p02.yaml"][7])
-    assert len(summary[2][0][7]) == 2 * awardtext.DIGESTS
-    summary[2][0][7] = "0" * awardtext.DIGESTS + summary[2][0][7][awardtext.DIGESTS :]
+    assert len(summary[2][0][7]) == 2 * awardtext.DIGEST  # (two awards, neither revoked nor suspended)
+    summary[2][0][7] = "0" * awardtext.DIGEST + summary[2][0][7][awardtext.DIGEST :]
     _damage(site, "recipients/p02.yaml", 7, json.dumps(summary))
     _new_footer(site)
     result = build(run, site)
@@ -300,6 +299,8 @@ def test_a_record_that_is_not_its_summarys_recipient_is_damaged(tmp_path, run):
     state = json.loads((site / STATE).read_text(encoding="utf-8"))
     summary = json.loads(state["sources"]["recipients/p02.yaml"][7])
     summary[2][0][6][0][models.ROW_REVOKED] = ["2026-11-01", "Issued in error"]
+    digests = summary[2][0][7]  # (a revoked award has a second digest: well formed, so read lazily)
+    summary[2][0][7] = digests[: awardtext.DIGEST] + "0" * awardtext.DIGEST + digests[awardtext.DIGEST :]
     _damage(site, "recipients/p02.yaml", 7, json.dumps(summary))
     _retitle(site)
     result = build(run, site)
@@ -311,7 +312,7 @@ def test_a_record_that_is_not_its_summarys_recipient_is_damaged(tmp_path, run):
 # the rows are damaged); GOOD_ROW is its first award's
 BAD_ROW = (
     '[2,["§t"],[["p02","p2@example.com",null,["§SourceLocation","recipients/p02.yaml",1,1],false,null,[%s],"'
-    + "0" * 128
+    + "0" * 64
     + '"]]]'
 )
 GOOD_ROW = '["p02-first-1","first-badge","2026-01-03",null,null,true,null,null]'
@@ -331,8 +332,9 @@ BAD_ROWS = (
         '[2, [], [["p02"]]]',
         "[2, [], 5]",
         BAD_ROW.replace("[2,", "[1,", 1) % GOOD_ROW,  # (the layout before the digests)
-        BAD_ROW.replace("0" * 128, "0" * 127) % GOOD_ROW,  # (digests of the wrong length)
-        BAD_ROW.replace("0" * 128, "g" * 128) % GOOD_ROW,  # (not hexadecimal)
+        BAD_ROW.replace("0" * 64, "0" * 63) % GOOD_ROW,  # (digests of the wrong length)
+        BAD_ROW.replace("0" * 64, "0" * 128) % GOOD_ROW,  # (two digests for an award neither revoked nor suspended)
+        BAD_ROW.replace("0" * 64, "g" * 64) % GOOD_ROW,  # (not hexadecimal)
         None,
         *(BAD_ROW % row for row in BAD_ROWS),
     ],
@@ -446,6 +448,26 @@ def test_the_summary_keeps_an_email_only_the_json_module_writes_back(tmp_path):
     assert result is not None and result.values[0].email == recipient.email
 
 
+def test_an_award_revoked_or_suspended_has_a_second_digest_as_issued():
+    """What the credentials' keys read (the award as issued) is kept beside what the page's read
+    only for an award whose two differ (engine/awardtext.py)."""
+    day = date(2026, 1, 2)
+    plain = models.Award(id="a-1", badge="b", recipient="ann", issued_on=day)
+    revoked = dataclasses.replace(plain, id="a-2", revoked=models.Revocation(day, "Issued in error"))
+    suspended = dataclasses.replace(plain, id="a-3", suspended=models.Suspension(day, "Audit"))
+    recipient = models.Recipient(slug="ann", name="Ann", email="a@example.com", awards=(plain, revoked, suspended))
+    found = awardtext.digests(recipient)
+    assert len(found) == awardtext.length(recipient.rows) == 5 * awardtext.DIGEST
+    pairs = awardtext.pairs(found, recipient.rows)
+    issued = models.Recipient(
+        slug="ann", name="Ann", email="a@example.com", awards=(plain, revoked.as_issued(), suspended.as_issued())
+    )
+    again = awardtext.pairs(awardtext.digests(issued), issued.rows)
+    assert pairs[0] == again[0] and pairs[0][0] == pairs[0][1]
+    for index in (1, 2):
+        assert pairs[index][1] == again[index][0] != pairs[index][0]  # (as issued: the award without it)
+
+
 def test_no_summary_for_a_file_without_recipients():
     from badgekiln.sources.validate import FileResult
 
@@ -467,12 +489,13 @@ def test_a_summary_altered_to_fail_the_build_starts_it_afresh(tmp_path, run):
         build(run, site)
         state = json.loads((site / STATE).read_text(encoding="utf-8"))
         summary = json.loads(state["sources"]["recipients/p02.yaml"][7])
-        if change == "date":
+        digests, one = summary[2][0][7], awardtext.DIGEST
+        if change == "date":  # (with a second digest, as a revoked award has: well formed)
             summary[2][0][6][0][models.ROW_REVOKED] = ["zzzz", "Issued in error"]
+            summary[2][0][7] = digests[:one] + "0" * one + digests[one:]
         else:
             del summary[2][0][6][1]
-            digests = summary[2][0][7]  # (and its digests: a summary of one award fewer)
-            summary[2][0][7] = digests[:128] + digests[256:]
+            summary[2][0][7] = digests[:one]  # (and its digest: a summary of one award fewer)
         _damage(site, "recipients/p02.yaml", 7, json.dumps(summary))
         _revoke(site, 4)  # (the status lists are made again)
         result = build(run, site)

@@ -57,27 +57,49 @@ def person_text(recipient: models.Recipient) -> str:
     return repr((recipient.slug, recipient.name, recipient.email, recipient.show_name))
 
 
-DIGESTS = 128  # characters of :func:`digests` per award: two SHA-256 in hex
+DIGEST = 64  # characters of one digest (SHA-256 in hex)
 
 
 def digests(recipient: models.Recipient) -> str:
     """Per award of ``recipient`` (in the order of its awards and rows), the SHA-256 in hex of its
-    earner's text (:func:`person_text`) and its own (:func:`fields_text`) as written, then as
-    issued (:meth:`badgekiln.models.Award.as_issued`): :data:`DIGESTS` characters an award, in
-    one text (a rebuild keeps one for each recipient of the site: not two strings per award)."""
+    earner's text (:func:`person_text`) and its own (:func:`fields_text`) as written, followed,
+    for an award revoked or suspended, by the same as issued (:meth:`badgekiln.models.Award.as_issued`:
+    the same award otherwise), in one text (a rebuild keeps one for each recipient of the site:
+    not two strings per award)."""
     person = person_text(recipient)
     found = []
     for award in recipient.awards:
-        written = _sha(person + fields_text(award))
+        found.append(_sha(person + fields_text(award)))
         issued = award.as_issued()
-        found.append(written + (written if issued is award else _sha(person + fields_text(issued))))
+        if issued is not award:
+            found.append(_sha(person + fields_text(issued)))
     return "".join(found)
 
 
-def award_digests(found: str, index: int) -> tuple[str, str]:
-    """The digests of the award ``index`` in ``found`` (:func:`digests`): as written, as issued."""
-    start = index * DIGESTS
-    return found[start : start + 64], found[start + 64 : start + DIGESTS]
+def withdrawn(row: models.AwardRow) -> bool:
+    """Whether the award of ``row`` is revoked or suspended: :func:`digests` then gives it two digests."""
+    return row[models.ROW_REVOKED] is not None or row[models.ROW_SUSPENDED] is not None
+
+
+def length(rows: list[models.AwardRow]) -> int:
+    """How long :func:`digests` is for awards of these rows."""
+    return DIGEST * (len(rows) + sum(map(withdrawn, rows)))
+
+
+def pairs(found: str, rows: list[models.AwardRow]) -> list[tuple[str, str]]:
+    """Each award's digests in ``found`` (:func:`digests` of the recipient of ``rows``), as written
+    and as issued. A text of another length (a damaged cache) gives digests that are no award's:
+    its keys are then new, its groups are made, and decoding its record finds the damage."""
+    made, at = [], 0
+    for row in rows:
+        written = found[at : at + DIGEST]
+        at += DIGEST
+        if withdrawn(row):
+            made.append((written, found[at : at + DIGEST]))
+            at += DIGEST
+        else:
+            made.append((written, written))
+    return made
 
 
 def _sha(text: str) -> str:

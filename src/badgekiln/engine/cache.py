@@ -321,7 +321,7 @@ def bundle_files(text: str) -> int:
     return text.count(";") + lines - empty
 
 
-TRIM_BUNDLES = 1_000  # bundles opened between two returns of the freed heap (engine/heap.py)
+TRIM_BYTES = 32 << 20  # bundle texts let go between two returns of the freed heap (engine/heap.py)
 
 
 class CacheRecordDamaged(Exception):
@@ -374,7 +374,7 @@ class BuildCache:
         self._bundle_keys: dict[str, str | None] = {}  # bundles made again (some groups reused): their new keys
         self._in_bundle: dict[str, str] = {}  # group -> the bundle it is kept in
         self._opened: set[str] = set()  # bundles whose groups were read into _groups
-        self._trim = heap.Every(TRIM_BUNDLES)
+        self._trim = heap.Budget(TRIM_BYTES)
         # recipient file -> (its record's identity, its values, the digest of its awards' statuses)
         self._identity: dict[str, tuple[str, tuple[Any, ...], str | None]] = {}
         self._lazy: list[views.LazyRecipient] = []  # the recipients handed back from their summaries
@@ -562,8 +562,8 @@ class BuildCache:
         return old[0]
 
     def opened_many(self) -> bool:
-        """Whether this build opened at least :data:`TRIM_BUNDLES` bundles (see engine/heap.py)."""
-        return len(self._opened) >= TRIM_BUNDLES
+        """Whether this build let go of at least :data:`TRIM_BYTES` of bundle texts (see engine/heap.py)."""
+        return self._trim.total >= TRIM_BYTES
 
     def open_bundle(self, bundle: str, key: str | None) -> None:
         """Plan ``bundle``'s groups one by one (:meth:`reuse`, :meth:`record` with ``bundle``); it is
@@ -577,8 +577,11 @@ class BuildCache:
         if old is None or bundle in self._opened:
             return {}
         self._opened.add(bundle)
-        self._trim.tick()  # (the texts let go leave holes in the heap: see engine/heap.py)
-        groups = bundle_groups(self._texts.take(bundle))  # (read once: the groups hold it from here)
+        text = self._texts.take(bundle)  # (read once: the groups hold it from here)
+        groups = bundle_groups(text)
+        if text is not None:  # (let go once parsed: its holes in the heap are given back, see engine/heap.py)
+            self._trim.spent(len(text))
+        del text
         # (a group named in two bundles, which no build records: merged, one would hide the
         # other's files from `present`, which takes an opened bundle's groups from _groups)
         if groups is None or not self._groups.keys().isdisjoint(groups):

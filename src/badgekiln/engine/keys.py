@@ -111,10 +111,10 @@ class UnitKeys:
         }
         self._earners: dict[str, str] = {}
         self._day = inputs.today.isoformat()
-        # The recipient award_parts read last, its rows and its awards' digests (its awards come one after another)
+        # The recipient award_parts read last, its rows and its awards' digests (see recipient_rows)
         self._rows_of: models.Recipient | None = None
         self._rows: list[models.AwardRow] = []
-        self._digests = ""
+        self._pairs: list[tuple[str, str]] = []
         self._entry_texts_made = 0  # (ledger entries made into text one by one: see _ledger_text_of)
         # The awards whose ledger lines follow the part of the ledger found as the last build left
         # it (see covers); None: no such part was found.
@@ -222,16 +222,24 @@ class UnitKeys:
             )
         return self._earners[recipient.slug]
 
+    def recipient_rows(self, recipient: models.Recipient) -> list[models.AwardRow]:
+        """``recipient``'s rows, kept with its awards' digests for :meth:`award_parts` (a plain
+        model makes its rows and digests on each call; a recipient's awards are keyed in a row)."""
+        rows = recipient.rows
+        self._rows_of, self._rows = recipient, rows
+        self._pairs = awardtext.pairs(views.award_digests(recipient), rows)
+        return rows
+
     def award_parts(self, recipient: models.Recipient, index: int) -> dict[str, str]:
         """The per-award parts of the award ``index`` of ``recipient`` (made once for all of an
         award's units: there are many awards), with the site-wide parts that award units read (see
         :meth:`award`). Read from the award's row and the digests of its texts
         (:func:`badgekiln.engine.views.award_digests`), never its model: a recipient the cache
         handed back is not decoded here (the workers that make its groups decode it)."""
-        if recipient is not self._rows_of:  # (a plain model makes its rows and digests on each call)
-            self._rows_of, self._rows, self._digests = recipient, recipient.rows, views.award_digests(recipient)
+        if recipient is not self._rows_of:
+            self.recipient_rows(recipient)
         row = self._rows[index]
-        written, issued = awardtext.award_digests(self._digests, index)
+        written, issued = self._pairs[index]
         award_id, slug = row[models.ROW_ID], row[models.ROW_BADGE]
         entry = _ledger_text(self.inputs.ledger.entries[award_id])
         badge = self.inputs.project.badges[slug]

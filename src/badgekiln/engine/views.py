@@ -53,7 +53,8 @@ def summary_text(result: FileResult) -> str | None:
     """What a rebuild reads of a validated recipient file's ``result`` without decoding it, as JSON
     text: the file's diagnostics (encoded: usually none), and per recipient its slug, email,
     membership date, location (encoded), portfolio flag, handle, rows and its awards' digests
-    (:func:`badgekiln.engine.awardtext.digests`: what their keys read of them). None when a value
+    (:func:`badgekiln.engine.awardtext.digests`: what their keys read of them; a state saved by
+    the last build is read without checking them, see :func:`lazy_result`). None when a value
     is not a recipient (nothing of it is then handed back lazily)."""
     if not result.values or any(type(value) is not models.Recipient for value in result.values):
         return None
@@ -125,10 +126,17 @@ class _Source:
         self.result: FileResult | None = None
         self._fetched: str | None = None
 
-    def fetch(self) -> None:
-        """Read the record's text now (it is decoded when first needed: see :meth:`values`)."""
-        if self.result is None and self._fetched is None:
-            self._fetched = self.text()
+    def fetch(self) -> bool:
+        """Read the record's text now (it is decoded when first needed: see :meth:`values`);
+        whether it was read here."""
+        if self.result is not None or self._fetched is not None:
+            return False
+        self._fetched = self.text()
+        return self._fetched is not None
+
+    def unfetch(self) -> None:
+        """Let go of a text :meth:`fetch` read (asked for again, it is read again from its shard)."""
+        self._fetched = None
 
     def values(self) -> tuple[Any, ...]:
         if self.result is None:
@@ -162,8 +170,7 @@ def _lazy(item: Any, index: int, source: _Source, saved: bool = False) -> LazyRe
         and type(rows) is list
         and (saved or all(_row_ok(row) for row in rows))
         and type(digests) is str
-        and len(digests) == len(rows) * awardtext.DIGESTS
-        and (saved or _HEX.fullmatch(digests) is not None)
+        and (saved or (len(digests) == awardtext.length(rows) and _HEX.fullmatch(digests) is not None))
     ):
         raise TypeError("not a recipient's summary")
     return LazyRecipient.of(
@@ -293,13 +300,24 @@ def award_digests(recipient: models.Recipient) -> str:
     return awardtext.digests(recipient)
 
 
-def prefetch(recipients: Iterable[Any]) -> None:
+def prefetch(recipients: Iterable[Any]) -> list[_Source]:
     """Read the record texts of the :class:`LazyRecipient` among ``recipients`` that are not
     decoded yet, without decoding them: before the workers that will decode them fork (each
-    would otherwise read the shard files of its recipients' texts again)."""
+    would otherwise read the shard files of its recipients' texts again). Returns the records
+    read, for :func:`let_go` once those workers are done."""
+    fetched: dict[int, _Source] = {}
     for recipient in recipients:
         if type(recipient) is LazyRecipient and "_model" not in recipient.__dict__:
-            recipient.__dict__["_source"].fetch()
+            source: _Source = recipient.__dict__["_source"]
+            if id(source) not in fetched and source.fetch():
+                fetched[id(source)] = source
+    return list(fetched.values())
+
+
+def let_go(sources: Iterable[_Source]) -> None:
+    """Let go of the texts :func:`prefetch` read and nothing here decoded (read again if needed)."""
+    for source in sources:
+        source.unfetch()
 
 
 def _plain(recipient: models.Recipient) -> models.Recipient:

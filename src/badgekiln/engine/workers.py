@@ -165,14 +165,15 @@ def _plan_groups(
             cache.open_bundle(bundle, bundle_key)
         # (an award by its place among its recipient's: see _award_item. A recipient the cache
         # handed back is not decoded here, but in the workers that make its groups)
-        for index, row in enumerate(recipient.rows):
+        rows = keys.recipient_rows(recipient) if cache is not None else None
+        for index in range(len(rows) if rows is not None else len(recipient.awards)):
             item = (recipient, index)  # (one tuple for the award's groups)
-            parts = keys.award_parts(recipient, index) if cache is not None else {}
+            parts = keys.award_parts(recipient, index) if rows is not None else {}
             for unit in award_units:
-                if cache is None or not unit.cached:
+                if cache is None or rows is None or not unit.cached:
                     _make_now(plan, unit, item, inputs, renderer)
                     continue
-                name, key = f"award/{row[models.ROW_ID]}/{unit.name}", keys.award(unit, parts)
+                name, key = f"award/{rows[index][models.ROW_ID]}/{unit.name}", keys.award(unit, parts)
                 if not cache.reuse(plan, name, key, bundle):
                     todo.append((name, key, unit, item))
     return todo
@@ -243,13 +244,14 @@ def _make(plan: SitePlan, inputs: BuildInputs, renderer: Any, cache: BuildCache,
 
     _make_shared(inputs, todo, kept)
     _make_site_here(plan, inputs, renderer, cache, todo)
-    # (the texts of the recipients the workers will decode, read here once: see views.prefetch)
-    views.prefetch(task[3][0] for task in todo if task[2].scope == "award")
     size = max(4, min(64, len(todo) // (workers * 16)))
     chunks = [(start, min(start + size, len(todo))) for start in range(0, len(todo), size)]
     _JOB.update(todo=todo, inputs=inputs, renderer=renderer, store=cache.store, secrets=plan.secrets)
     try:
         for wave in _waves(chunks, len(todo)):
+            # (the texts of the recipients this wave's workers decode, read here once, and let go
+            # after it: see views.prefetch)
+            fetched = views.prefetch(task[3][0] for task in todo[wave[0][0] : wave[-1][1]] if task[2].scope == "award")
             with pool(workers) as forked:
                 for (start, stop), (made, failed, record, damaged, learnt) in zip(wave, forked.map(_make_chunk, wave)):
                     timings.merge(record)
@@ -265,6 +267,7 @@ def _make(plan: SitePlan, inputs: BuildInputs, renderer: Any, cache: BuildCache,
                             todo[start + offset] = _DONE
                     if failed is not None:  # make the rest here, where an exception is raised as it is
                         _make_here(plan, inputs, renderer, cache, todo[failed:stop])
+            views.let_go(fetched)
     finally:
         _JOB.clear()
 

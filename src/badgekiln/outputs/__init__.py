@@ -143,6 +143,11 @@ class Shared:
     everything the value is made from but badgekiln's code (the cache adds that), ``dump(value)``
     its bytes, and ``load(bytes)`` the value again, raising ValueError for bytes ``dump`` would not
     write (the bytes come from the cache's folder).
+
+    ``by_badge=True`` says that ``need`` of an award's item follows from the award's badge class
+    alone: the engine asks it once per class. Without it, every award whose group is to be made
+    has its model made in the build's process to ask (a rebuild's recipients the build cache
+    handed back are otherwise decoded only in the workers that make their groups).
     """
 
     name: str  # how the build's timings name the work
@@ -154,9 +159,7 @@ class Shared:
     identity: Callable[[BuildInputs, Hashable], str | None] | None = None  # (None for a value: not kept)
     dump: Callable[[Any], bytes] | None = None
     load: Callable[[bytes], Any] | None = None
-    # True: ``need`` of an award's item depends on its badge class alone (asked once per class:
-    # the engine then makes no other award's model to ask it, see engine/workers.py)
-    by_badge: bool = False
+    by_badge: bool = False  # ``need`` of an award's item follows from its class alone (see above)
 
 
 @dataclass(frozen=True)
