@@ -124,11 +124,7 @@ def test_a_rebuild_that_changes_one_file_decodes_no_other(tmp_path, run, decoded
     build(run, site)
     assert decoded == []
     assert "p04-first-1" in (site / "output/revocations.json").read_text()
-    clean = tmp_path / "clean"
-    for folder in ("site_src", "badges", "recipients"):
-        shutil.copytree(site / folder, clean / folder)
-    build(run, clean)
-    assert tree_bytes(site / "output") == tree_bytes(clean / "output")
+    assert tree_bytes(site / "output") == _clean_build(run, site, tmp_path / "clean")
     assert (site / "output/earners/person-03/index.html").is_file()
 
 
@@ -139,42 +135,34 @@ def _new_footer(site: Path) -> None:
     path.write_text(text + f"footer: A footer of {len(text)} characters.\n")
 
 
-def test_a_new_footer_decodes_no_recipient_in_the_builds_process(tmp_path, run, decoded, monkeypatch):
-    """Every page is made again, keyed from each award's row and digests (engine/awardtext.py):
-    the build's own process decodes no recipient for them, the workers that make the pages decode
-    theirs, and the output is a clean build's."""
-    monkeypatch.setenv("BADGEKILN_JOBS", "2")
-    site = write_site(tmp_path / "site", _many(110))  # (220 pages: made by workers, see MIN_PARALLEL)
-    build(run, site)
-    _new_footer(site)
-    build(run, site)
-    # (but the opted-in earners, every third: their portfolio pages, one site-wide unit, show the footer)
-    assert sorted(decoded) == sorted(f"p{n:02d}" for n in range(0, 110, 3))
-    clean = tmp_path / "clean"
+def _clean_build(run, site: Path, clean: Path) -> dict:
+    """The output of a clean build of ``site``'s sources (in ``clean``)."""
     for folder in ("site_src", "badges", "recipients"):
         shutil.copytree(site / folder, clean / folder)
     build(run, clean)
-    assert tree_bytes(site / "output") == tree_bytes(clean / "output")
+    return tree_bytes(clean / "output")
+
+
+@pytest.mark.parametrize("edit", ["footer", "issuer name"])
+def test_a_change_every_award_shows_decodes_few_recipients_in_the_builds_process(
+    tmp_path, run, decoded, monkeypatch, edit
+):
+    """Every page (a new footer), or every credential, card and page (a new issuer name), is made
+    again, keyed from each award's row and digests (engine/awardtext.py): the workers that make
+    the groups decode their recipients, and the output is a clean build's. The build's own
+    process decodes only the opted-in earners, every third (their portfolio pages, one site-wide
+    unit, show both edits), and for the credentials and cards, one award of each class, whose
+    shared pieces (a badge PNG, a card's base) are asked for once per class (Shared.by_badge):
+    p00's, an opted-in earner too."""
+    monkeypatch.setenv("BADGEKILN_JOBS", "2")
+    site = write_site(tmp_path / "site", _many(110))  # (220 awards: made by workers, see MIN_PARALLEL)
+    build(run, site)
+    (_new_footer if edit == "footer" else _retitle)(site)
+    build(run, site)
+    assert sorted(decoded) == sorted(f"p{n:02d}" for n in range(0, 110, 3))
+    assert tree_bytes(site / "output") == _clean_build(run, site, tmp_path / "clean")
     page = (site / "output/awards/p07-first-1/index.html").read_text()
-    assert "Person 7" in page and "A footer of" in page
-
-
-def test_a_new_issuer_name_decodes_one_recipient_per_class_in_the_builds_process(tmp_path, run, decoded, monkeypatch):
-    """Every credential and share card is made again: what their shared pieces need (a badge PNG,
-    a card's base) is asked once per class (Shared.by_badge), of one award's model; the workers
-    decode the rest. The output is a clean build's."""
-    monkeypatch.setenv("BADGEKILN_JOBS", "2")
-    site = write_site(tmp_path / "site", _many(110))
-    build(run, site)
-    _retitle(site)
-    build(run, site)
-    # p00 (the first award of the class, asked what its pieces need) is an opted-in earner too
-    assert sorted(decoded) == sorted(f"p{n:02d}" for n in range(0, 110, 3))
-    clean = tmp_path / "clean"
-    for folder in ("site_src", "badges", "recipients"):
-        shutil.copytree(site / folder, clean / folder)
-    build(run, clean)
-    assert tree_bytes(site / "output") == tree_bytes(clean / "output")
+    assert "Person 7" in page and ("A footer of" in page if edit == "footer" else "Example Issuers" in page)
 
 
 def test_an_awards_digests_altered_in_its_summary_are_found_when_it_is_decoded(tmp_path, run):
