@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from badgekiln import models
-from badgekiln.engine import awardtext, jsonread, views
+from badgekiln.engine import awardtext, jsonread, views, workers
 from badgekiln.engine import cache as cache_mod
 from badgekiln.engine.cache import BuildCache
 from badgekiln.sources.validate import load_project
@@ -135,6 +135,17 @@ def _new_footer(site: Path) -> None:
     path.write_text(text + f"footer: A footer of {len(text)} characters.\n")
 
 
+def _said_damaged_and_made_as_without_it(run, site: Path, tmp_path: Path, edit) -> None:
+    """After ``edit``, a build says p02's record is damaged, and makes what a build without the cache makes."""
+    edit(site)
+    result = build(run, site)
+    assert "cache-damaged" in result.err and "recipients/p02.yaml" in result.err, result.err
+    first = tree_bytes(site / "output")
+    (site / ".badgekiln").rename(tmp_path / "old-cache")
+    build(run, site)
+    assert tree_bytes(site / "output") == first
+
+
 def _clean_build(run, site: Path, clean: Path) -> dict:
     """The output of a clean build of ``site``'s sources (in ``clean``)."""
     for folder in ("site_src", "badges", "recipients"):
@@ -155,6 +166,7 @@ def test_a_change_every_award_shows_decodes_few_recipients_in_the_builds_process
     shared pieces (a badge PNG, a card's base) are asked for once per class (Shared.by_badge):
     p00's, an opted-in earner too."""
     monkeypatch.setenv("BADGEKILN_JOBS", "2")
+    monkeypatch.setattr(workers, "WAVE_GROUPS", 70)  # (in several waves, a recipient's awards across two)
     site = write_site(tmp_path / "site", _many(110))  # (220 awards: made by workers, see MIN_PARALLEL)
     build(run, site)
     (_new_footer if edit == "footer" else _retitle)(site)
@@ -163,6 +175,22 @@ def test_a_change_every_award_shows_decodes_few_recipients_in_the_builds_process
     assert tree_bytes(site / "output") == _clean_build(run, site, tmp_path / "clean")
     page = (site / "output/awards/p07-first-1/index.html").read_text()
     assert "Person 7" in page and ("A footer of" in page if edit == "footer" else "Example Issuers" in page)
+
+
+def test_texts_read_ahead_are_let_go_but_a_recipient_the_next_wave_makes(tmp_path, run, decoded):
+    """views.prefetch reads the record texts of a wave's recipients without decoding them;
+    views.let_go lets them go after it, but the one whose awards' tasks go on in the next wave."""
+    site = write_site(tmp_path / "site", _many(6))
+    build(run, site)
+    found = {r.slug: r for r in _cached_project(site).recipients}
+    first, second = found["p01"], found["p02"]
+    fetched = views.prefetch([first, second, first])
+    assert len(fetched) == 2 and all(type(s._fetched) is str for s in fetched) and decoded == []
+    kept = views.let_go(fetched, keep=second)
+    assert kept == [second.__dict__["_source"]] and first.__dict__["_source"]._fetched is None
+    assert views.prefetch([second]) == []  # (still read: not read again)
+    assert second.name == "Person 2" and first.name == "Person 1"  # (decoded: the first read again)
+    assert sorted(decoded) == ["p01", "p02"]
 
 
 def test_an_awards_digests_altered_in_its_summary_are_found_when_it_is_decoded(tmp_path, run):
@@ -176,13 +204,7 @@ def test_an_awards_digests_altered_in_its_summary_are_found_when_it_is_decoded(t
     assert len(summary[2][0][7]) == 2 * awardtext.DIGEST  # (two awards, neither revoked nor suspended)
     summary[2][0][7] = "0" * awardtext.DIGEST + summary[2][0][7][awardtext.DIGEST :]
     _damage(site, "recipients/p02.yaml", 7, json.dumps(summary))
-    _new_footer(site)
-    result = build(run, site)
-    assert "cache-damaged" in result.err and "recipients/p02.yaml" in result.err, result.err
-    first = tree_bytes(site / "output")
-    (site / ".badgekiln").rename(tmp_path / "old-cache")
-    build(run, site)
-    assert tree_bytes(site / "output") == first
+    _said_damaged_and_made_as_without_it(run, site, tmp_path, _new_footer)
 
 
 def test_a_change_to_a_portfolio_earner_decodes_the_other_portfolios(tmp_path, run, decoded):
@@ -270,13 +292,7 @@ def test_a_damaged_record_read_lazily_starts_the_build_afresh(tmp_path, run, dam
     site = write_site(tmp_path / "site", _many(6))
     build(run, site)
     edit_record_texts(site / ".badgekiln/cache", lambda texts: texts.update({"recipients/p02.yaml": damage}))
-    _retitle(site)
-    result = build(run, site)
-    assert "cache-damaged" in result.err and "recipients/p02.yaml" in result.err
-    first = tree_bytes(site / "output")
-    (site / ".badgekiln").rename(tmp_path / "old-cache")
-    build(run, site)
-    assert tree_bytes(site / "output") == first
+    _said_damaged_and_made_as_without_it(run, site, tmp_path, _retitle)
 
 
 def test_a_record_that_is_not_its_summarys_recipient_is_damaged(tmp_path, run):
@@ -299,7 +315,7 @@ def test_a_record_that_is_not_its_summarys_recipient_is_damaged(tmp_path, run):
 # p02's summary as the build writes it, with its rows (%s) and its award's digests (any will do:
 # the rows are damaged); GOOD_ROW is its first award's
 BAD_ROW = (
-    '[2,["§t"],[["p02","p2@example.com",null,["§SourceLocation","recipients/p02.yaml",1,1],false,null,[%s],"'
+    '[3,["§t"],[["p02","p2@example.com",null,["§SourceLocation","recipients/p02.yaml",1,1],false,null,[%s],"'
     + "0" * 64
     + '"]]]'
 )
@@ -316,10 +332,11 @@ BAD_ROWS = (
     "summary",
     [
         "not json",
-        "[2, [], []]",
-        '[2, [], [["p02"]]]',
-        "[2, [], 5]",
-        BAD_ROW.replace("[2,", "[1,", 1) % GOOD_ROW,  # (the layout before the digests)
+        "[3, [], []]",
+        '[3, [], [["p02"]]]',
+        "[3, [], 5]",
+        BAD_ROW.replace("[3,", "[1,", 1) % GOOD_ROW,  # (the layout before the digests)
+        BAD_ROW.replace("[3,", "[2,", 1) % GOOD_ROW,  # (the layout of two digests an award)
         BAD_ROW.replace("0" * 64, "0" * 63) % GOOD_ROW,  # (digests of the wrong length)
         BAD_ROW.replace("0" * 64, "0" * 128) % GOOD_ROW,  # (two digests for an award neither revoked nor suspended)
         BAD_ROW.replace("0" * 64, "g" * 64) % GOOD_ROW,  # (not hexadecimal)
@@ -359,13 +376,7 @@ def test_a_summary_altered_with_the_states_digest_ends_in_a_clean_build(tmp_path
     _damage(site, "recipients/p02.yaml", 7, summary)
     _seal(site)
     assert cache_mod._read_state(site / STATE)[3] is True
-    _retitle(site)
-    result = build(run, site)
-    assert "cache-damaged" in result.err and "recipients/p02.yaml" in result.err, result.err
-    first = tree_bytes(site / "output")
-    (site / ".badgekiln").rename(tmp_path / "old-cache")
-    build(run, site)
-    assert tree_bytes(site / "output") == first
+    _said_damaged_and_made_as_without_it(run, site, tmp_path, _retitle)
 
 
 def test_an_altered_state_is_checked_record_by_record(tmp_path, run, decoded):

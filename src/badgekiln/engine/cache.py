@@ -321,7 +321,8 @@ def bundle_files(text: str) -> int:
     return text.count(";") + lines - empty
 
 
-TRIM_BYTES = 32 << 20  # bundle texts let go between two returns of the freed heap (engine/heap.py)
+TRIM_BYTES = 32 << 20  # characters of bundle texts let go between two returns of the freed heap (engine/heap.py)
+TRIM_AFTER_PLAN = 4 << 20  # ... let go in all for one more return after the plan, before the workers fork
 
 
 class CacheRecordDamaged(Exception):
@@ -562,8 +563,8 @@ class BuildCache:
         return old[0]
 
     def opened_many(self) -> bool:
-        """Whether this build let go of at least :data:`TRIM_BYTES` of bundle texts (see engine/heap.py)."""
-        return self._trim.total >= TRIM_BYTES
+        """Whether this build let go of at least :data:`TRIM_AFTER_PLAN` of bundle texts (see engine/heap.py)."""
+        return self._trim.total >= TRIM_AFTER_PLAN
 
     def open_bundle(self, bundle: str, key: str | None) -> None:
         """Plan ``bundle``'s groups one by one (:meth:`reuse`, :meth:`record` with ``bundle``); it is

@@ -40,7 +40,8 @@ def give_back() -> bool:
 
 
 class Budget:
-    """Calls :func:`give_back` each time ``size`` more bytes have been let go (:meth:`spent`): a
+    """Calls :func:`give_back` each time ``size`` more have been let go (:meth:`spent`: bytes, or
+    the characters of texts, most of them ASCII): a
     call costs about as much as the heap is large (8-12 ms with 50,000 holes), so it follows
     what was freed, not the steps that freed it (a call every so many steps would cost in
     proportion to the square of a pass that opens a million awards' bundles)."""
@@ -52,5 +53,5 @@ class Budget:
         self.total += size
         self._left -= size
         if self._left <= 0:
-            self._left += self.size  # (what went past the budget counts toward the next)
+            self._left = self.size
             give_back()

@@ -34,7 +34,7 @@ from badgekiln.engine.codec import decode, encode
 from badgekiln.errors import Diagnostic, SourceLocation
 from badgekiln.sources.validate import FileResult
 
-SUMMARY = 2  # the layout of a summary (its first item)
+SUMMARY = 3  # the layout of a summary (its first item)
 
 
 class Damaged(Exception):
@@ -314,10 +314,17 @@ def prefetch(recipients: Iterable[Any]) -> list[_Source]:
     return list(fetched.values())
 
 
-def let_go(sources: Iterable[_Source]) -> None:
-    """Let go of the texts :func:`prefetch` read and nothing here decoded (read again if needed)."""
+def let_go(sources: Iterable[_Source], *, keep: Any = None) -> list[_Source]:
+    """Let go of the texts :func:`prefetch` read and nothing here decoded (read again if needed),
+    but ``keep``'s (a recipient whose awards the next workers make too); returns those kept."""
+    kept_source = keep.__dict__.get("_source") if type(keep) is LazyRecipient else None
+    kept = []
     for source in sources:
-        source.unfetch()
+        if source is kept_source:
+            kept.append(source)
+        else:
+            source.unfetch()
+    return kept
 
 
 def _plain(recipient: models.Recipient) -> models.Recipient:

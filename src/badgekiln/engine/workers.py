@@ -248,10 +248,14 @@ def _make(plan: SitePlan, inputs: BuildInputs, renderer: Any, cache: BuildCache,
     chunks = [(start, min(start + size, len(todo))) for start in range(0, len(todo), size)]
     _JOB.update(todo=todo, inputs=inputs, renderer=renderer, store=cache.store, secrets=plan.secrets)
     try:
+        carried: list[Any] = []  # (the text of a recipient whose awards' tasks go on in the next wave)
         for wave in _waves(chunks, len(todo)):
             # (the texts of the recipients this wave's workers decode, read here once, and let go
             # after it: see views.prefetch)
-            fetched = views.prefetch(task[3][0] for task in todo[wave[0][0] : wave[-1][1]] if task[2].scope == "award")
+            last = todo[wave[-1][1] - 1]
+            boundary = last[3][0] if last[2].scope == "award" else None
+            wanted = todo[wave[0][0] : wave[-1][1]]
+            fetched = carried + views.prefetch(task[3][0] for task in wanted if task[2].scope == "award")
             with pool(workers) as forked:
                 for (start, stop), (made, failed, record, damaged, learnt) in zip(wave, forked.map(_make_chunk, wave)):
                     timings.merge(record)
@@ -267,7 +271,8 @@ def _make(plan: SitePlan, inputs: BuildInputs, renderer: Any, cache: BuildCache,
                             todo[start + offset] = _DONE
                     if failed is not None:  # make the rest here, where an exception is raised as it is
                         _make_here(plan, inputs, renderer, cache, todo[failed:stop])
-            views.let_go(fetched)
+            carried = views.let_go(fetched, keep=boundary)
+        views.let_go(carried)
     finally:
         _JOB.clear()
 
