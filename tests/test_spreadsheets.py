@@ -109,6 +109,19 @@ def test_excel_sep_line_and_date_serial_numbers(minimal_site, run, tmp_path):
     assert (minimal_site / "recipients/zoe-jr.yaml").read_text().startswith('name: "Zoe, Jr"')
 
 
+def test_an_excel_sep_line_in_capitals_is_read_as_the_hint_it_is(minimal_site, run, tmp_path):
+    # (Excel reads 'SEP=;' as it reads 'sep=;': it was taken for the header, whose columns were missing)
+    sheet = tmp_path / "awards.csv"
+    sheet.write_text("SEP=;\nname;email;badge;issued_on\nZoe, Jr;zoe@example.org;first-badge;2026-02-30\n")
+    result = award_sheet(run, minimal_site, sheet)
+    # (Excel hides the line: the file's line 3 is the sheet's row 2, so no row is named)
+    assert "awards.csv:3:4 (column D): error[bad-date]" in result.err and "row" not in result.err, result.err
+    sheet.write_text(sheet.read_text().replace("2026-02-30", "2026-03-01"))
+    result = award_sheet(run, minimal_site, sheet)
+    assert result.code == 0, result.err
+    assert (minimal_site / "recipients/zoe-jr.yaml").read_text().startswith('name: "Zoe, Jr"')
+
+
 def test_tabs_and_a_column_map_and_badge_names(minimal_site, run, tmp_path):
     sheet = tmp_path / "export.tsv"
     sheet.write_text(

@@ -568,7 +568,7 @@ def _without_membership(site):
     "members, said",
     [
         ("mail,until\nmo@example.com,2027-06-30\n", "error[bad-csv]: members.csv has no column 'email'"),
-        ("sep=;\nemail;until\nmo@example.com;2027-06-30\n", "error[bad-csv]"),
+        ("sep=;\nmail;until\nmo@example.com;2027-06-30\n", "members.csv:2: error[bad-csv]: members.csv has no column"),
         ("email,until,until\nmo@example.com,2027-06-30,2027-06-30\n", "has two columns of one name"),
         ("email,until\n\0\n", "error[bad-csv]"),
     ],
@@ -582,6 +582,21 @@ def test_a_members_csv_that_cannot_be_read_says_so_once_not_once_per_earner(tmp_
     result = run("check", "--source", str(site), "--today", "2026-05-01")
     assert result.code == 1 and said in result.err, result.err
     assert "no-membership" not in result.err
+
+
+@pytest.mark.parametrize("hint_line", ["sep=;", "SEP=;", "Sep=;\r"])
+def test_a_members_csv_saved_by_excel_with_its_sep_line_is_read(tmp_path, run, hint_line):
+    # (the 'sep=;' line Excel reads and hides, which a European export may carry: it was read as
+    # the header, and every member was said to have no membership)
+    site = write_site(tmp_path / "site", MEMBER_SITE)
+    _without_membership(site)
+    members = site / "site_src/members.csv"
+    members.write_text(f"{hint_line}\nName;E-mail;Until\nMo Member;mo@example.com;2027-06-30\n")
+    result = run("check", "--source", str(site), "--today", "2026-05-01")
+    assert result.code == 0 and "no-membership" not in result.err, result.err
+    members.write_text(f"{hint_line}\nName;E-mail;Until\nMo Member;mo@example.com;30/06/2027\n")
+    result = run("check", "--source", str(site), "--today", "2026-05-01")
+    assert "site_src/members.csv:3: error[bad-date]" in result.err, result.err  # (the file's own line)
 
 
 def test_a_membership_written_wrong_in_the_file_is_its_error_alone(tmp_path, run):

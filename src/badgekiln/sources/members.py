@@ -5,7 +5,7 @@ case and spacing, ``Until`` or `` EMAIL ``), every other column is ignored: it i
 and nothing of it reaches the output. Emails are normalised as recipients' are (trimmed,
 lower-cased); ``until`` is the last day of the membership, written ``YYYY-MM-DD``. Several rows
 for one address (a renewal exported as a new row) mean the latest ``until``. Separators: comma,
-semicolon or tab (read from the header line). UTF-8, with or without a byte order mark.
+semicolon or tab (read from the header line, or from Excel's ``sep=;`` line above it). UTF-8, with or without a byte order mark.
 
 Every problem is a :class:`~badgekiln.errors.Diagnostic` at ``site_src/members.csv:LINE``.
 """
@@ -23,7 +23,7 @@ from badgekiln.models import Recipient
 from badgekiln.sources import safefiles
 from badgekiln.sources.config import SourceTree
 from badgekiln.sources.fields import DATE_RE, EMAIL_RE, bad_character, email_hint, iso_hint, meant_address
-from badgekiln.sources.sheets import ALIASES, TOTALS_ROW
+from badgekiln.sources.sheets import ALIASES, TOTALS_ROW, is_separator_line, separator
 
 MAX_MEMBERS_BYTES = 64 * 1024 * 1024  # bytes: an export of a few hundred thousand members
 MAX_CELL = 1024  # characters of one email or date cell
@@ -119,26 +119,28 @@ def _parse(text: str, rel: str, diagnostics: list[Diagnostic]) -> dict[str, date
     if "\0" in text:
         error(text[: text.index("\0")].count("\n") + 1, "bad-csv", "members.csv contains a NUL byte")
         return _unreadable()
-    header_line = text.split("\n", 1)[0]
-    delimiter = max((",", ";", "\t"), key=header_line.count)
+    delimiter, declared = separator(text)  # (Excel's 'sep=;' line, as award sheets read it)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     members = Members()
     unread: set[str] = set()
     try:
         header = next(reader, None)
+        if declared and header is not None and is_separator_line(header):
+            header = next(reader, None)
         if header is None:
             error(1, "bad-csv", "members.csv is empty", "the first line names the columns: email,until")
             return _unreadable()
+        at = reader.line_num  # the header's line (2 below a sep= line)
         names = ["_".join(cell.strip().lower().replace("-", " ").split()) for cell in header]
         if "email" not in names:  # (E-mail, Email address: read as award sheets read them)
             names = [ALIASES.get(name, name) for name in names]
         if names.count("email") > 1 or names.count("until") > 1:  # (as award sheets: never one of two at random)
-            error(1, "bad-csv", f"members.csv has two columns of one name (columns: {', '.join(names)})", "delete one")
+            error(at, "bad-csv", f"members.csv has two columns of one name (columns: {', '.join(names)})", "delete one")
             return _unreadable()
         missing = [name for name in ("email", "until") if name not in names]
         if missing:
             error(
-                1,
+                at,
                 "bad-csv",
                 f"members.csv has no column {' or '.join(repr(m) for m in missing)} (columns: {', '.join(names)})",
                 "the first line names the columns: email,until (other columns are ignored)",

@@ -481,16 +481,28 @@ def detect_delimiter(first_line: str) -> str:
     return max(DELIMITERS, key=lambda d: (bare.count(d), -DELIMITERS.index(d)))
 
 
+def separator(text: str) -> tuple[str, bool]:
+    """The separator of the CSV ``text`` and whether its first line is Excel's hint line naming
+    it (``sep=;``, in any case: Excel reads ``SEP=;`` too, and hides the line), which is not a row.
+    A tab is a separator too: not stripped as a space."""
+    lines = text.lstrip("\r\n").splitlines()
+    first_line = lines[0] if lines else ""
+    declared = re.fullmatch(r"sep=(.)", first_line.strip(" \r\n"), re.IGNORECASE)
+    return (declared.group(1), True) if declared else (detect_delimiter(first_line), False)
+
+
+def is_separator_line(cells: list[str]) -> bool:
+    """Whether a CSV row is Excel's ``sep=`` hint line as the csv module reads it."""
+    return bool(cells) and cells[0].strip().lower().startswith("sep=")
+
+
 def _csv_rows(text: str, rel: str) -> tuple[int, list, list[tuple[int, list]], bool]:
     """The header's line, the header, each row below it with its line, and whether every line is the
     row a spreadsheet shows it on: no ``sep=`` line (which Excel hides) and no quoted cell spanning
     lines anywhere in the file (then no row is named, only columns)."""
     if not text.strip():
         raise ValidationFailed([Diagnostic("error", "empty-sheet", "the file is empty", SourceLocation(rel))])
-    first_line = text.lstrip("\r\n").splitlines()[0]
-    # Excel's own hint line, e.g. 'sep=;' (a tab is a separator too: not stripped as a space)
-    declared = re.fullmatch(r"sep=(.)", first_line.strip(" \r\n"))
-    delimiter = declared.group(1) if declared else detect_delimiter(first_line)
+    delimiter, declared = separator(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     rows: list[tuple[int, list]] = []
     header = None
@@ -499,7 +511,7 @@ def _csv_rows(text: str, rel: str) -> tuple[int, list, list[tuple[int, list]], b
     try:
         for cells in reader:
             spans = spans or reader.line_num != start
-            if declared and header is None and cells and cells[0].strip().startswith("sep="):
+            if declared and header is None and is_separator_line(cells):
                 pass
             elif header is None and cells and any(c.strip() for c in cells):
                 header, header_line = cells, start
