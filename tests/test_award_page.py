@@ -121,7 +121,7 @@ def test_titles_and_share_card_text_say_the_status(example_output, award_id, tit
 def test_revoked_page_is_noindex_and_offers_no_sharing(example_output):
     text, page = award_page(example_output, REVOKED)
     # (an earner review: a revoked certificate printed with the signatory's signature on it)
-    assert '<p class="signatory-name">Dr Amira Okafor</p>' in text and 'class="signature"' not in text
+    assert '<p class="signatory-name"><bdi>Dr Amira Okafor</bdi></p>' in text and 'class="signature"' not in text
     assert page.meta["robots"] == "noindex"
     assert "has earned" not in text and "Expires on" not in text
     assert "share" not in page.classes and "embed-code" not in page.classes
@@ -165,8 +165,8 @@ def test_is_this_yours_carries_the_badges_own_identity_hash(example_output):
 
 def test_signatory_is_on_the_certificate(example_output):
     text, page = award_page(example_output, VALID)
-    assert '<p class="signatory-name">Dr Amira Okafor</p>' in text
-    assert '<p class="signatory-title">Head of Assessment</p>' in text
+    assert '<p class="signatory-name"><bdi>Dr Amira Okafor</bdi></p>' in text
+    assert '<p class="signatory-title"><bdi>Head of Assessment</bdi></p>' in text
     assert 'src="../../assets/signature.svg"' in text
     assert (example_output / "assets" / "signature.svg").is_file()
     assert "Scan to verify" in text
@@ -333,7 +333,7 @@ def test_suspended_award_is_shown_suspended_and_not_shareable():
     )
     assert page.meta["robots"] == "noindex"
     assert "banner-suspended" in page.classes
-    assert "Suspended</strong> since 1 July 2026: Membership lapsed." in text
+    assert "Suspended</strong> since 1 July 2026: <bdi>Membership lapsed</bdi>." in text
     assert "share" not in page.classes and "embed-code" not in page.classes
     assert "download>" not in text and "Expires on" not in text and "has earned" not in text
     # (UX walkthrough: "was awarded, now suspended, Pipefitting" read awkwardly; the status follows the badge)
@@ -436,7 +436,7 @@ def test_a_signatory_without_a_signature_image_is_printed_by_name(tmp_path, run)
     site = write_site(tmp_path / "site", files)
     build(run, site)
     text = (site / "output" / "awards" / "ann-first-1" / "index.html").read_text(encoding="utf-8")
-    assert '<p class="signatory-name">Jo Bloggs</p>' in text
+    assert '<p class="signatory-name"><bdi>Jo Bloggs</bdi></p>' in text
     assert 'class="signature"' not in text
 
 
@@ -449,7 +449,7 @@ def test_the_check_is_reachable_from_the_certificate_and_the_issuer_can_be_conta
     assert page.index(link) == facts_end + len("</dl>\n  ")
     assert '<section class="machine" id="for-verifiers">' in page
     assert (
-        'Contact Northwind Training at\n  <a href="mailto:badges@northwind.example">badges@northwind.example</a>.'
+        'Contact <bdi>Northwind Training</bdi> at\n  <a href="mailto:badges@northwind.example">badges@northwind.example</a>.'
         in page
     )
 
@@ -457,9 +457,9 @@ def test_the_check_is_reachable_from_the_certificate_and_the_issuer_can_be_conta
 @pytest.mark.parametrize(
     ("reason", "shown"),
     [
-        ("Issued in error", "Issued in error. This badge"),
-        ("See the appeals process.", "See the appeals process. This badge"),  # (it read "process.. This")
-        ("Why?", "Why? This badge"),
+        ("Issued in error", "<bdi>Issued in error</bdi>. This badge"),
+        ("See the appeals process.", "<bdi>See the appeals process.</bdi> This badge"),  # (it read "process.. This")
+        ("Why?", "<bdi>Why?</bdi> This badge"),
     ],
 )
 def test_a_withdrawal_reason_ends_in_one_full_stop(reason, shown):
@@ -519,6 +519,6 @@ def test_the_badge_class_page_says_its_achievement_type_in_words_as_award_pages_
     )
     site = write_site(tmp_path / "site", files)
     build(run, site)
-    line = '<p class="achievement-type"><span class="label">Type:</span> Micro credential</p>'
+    line = '<p class="achievement-type"><span class="label">Type:</span> <bdi>Micro credential</bdi></p>'
     assert line in (site / "output/badges/first-badge/index.html").read_text(encoding="utf-8")
     assert line in (site / "output/awards/ann-first-1/index.html").read_text(encoding="utf-8")

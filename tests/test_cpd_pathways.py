@@ -266,7 +266,7 @@ def test_any_n_of_and_current_components(site, run):
     assert '<ul class="pathway-components unordered">' in badge_page and "Any 2 of these 3 badges" in badge_page
     assert (
         '<ul class="pathway-steps unordered">' in pathway
-        and "<h2>The badges that count, then Site Lead</h2>" in pathway
+        and "<h2>The badges that count, then <bdi>Site Lead</bdi></h2>" in pathway
     )
     append(site / "badges/first-aid.yaml", "valid_for: P6M\n")  # Ann's first aid expired on 2026-07-15
     assert len(eligible(run, site)) == 1  # an expired component counts, unless 'current'

@@ -115,7 +115,7 @@ def test_an_award_renewed_before_it_was_announced_is_not_announced_its_renewal_i
     assert message["Subject"] == "Your renewed badge: First Badge"
     text = message.get_body(("plain",)).get_content()
     assert "ann-first-1" not in text and 'Example Issuer has renewed your badge "First Badge" (issued' in text
-    assert "has renewed your badge <strong>First Badge</strong>" in message.get_body(("html",)).get_content()
+    assert "has renewed your badge <strong><bdi>First Badge</bdi></strong>" in message.get_body(("html",)).get_content()
     assert "and print a certificate." in text  # (the plain text says what the HTML says)
 
 

@@ -523,3 +523,89 @@ def test_certificate_prints_on_one_page_of_the_browsers_paper(page, example, pap
     # No empty band: the certificate reaches the bottom of the printable area.
     bottom = page.eval_on_selector(".certificate", "e => e.getBoundingClientRect().bottom")
     assert PAPERS[paper]["viewport"]["height"] - bottom < 8, bottom
+
+
+# --- Right-to-left texts -----------------------------------------------------------------------
+
+HEBREW_DESCRIPTION = "המחזיק יכול להעניק עזרה ראשונה בחירום."
+HEBREW_CRITERIA = "השתתף בקורס ועבר את המבחנים."
+
+
+@pytest.fixture(scope="module")
+def hebrew(site_factory):
+    """A badge named and described in Hebrew, on an English site, its award revoked with a Hebrew reason.
+    (Each text ends in a full stop: a neutral character, which takes the direction around it.)"""
+    files = dict(MINIMAL)
+    files["badges/first-badge.yaml"] = f"""
+        name: עזרה ראשונה (מתקדם).
+        description: {HEBREW_DESCRIPTION}
+        image: assets/badge.svg
+        criteria: {HEBREW_CRITERIA}
+        tags: [בטיחות.]
+    """
+    files["recipients/ann.yaml"] = """
+        name: דוד כהן.
+        email: ann@example.com
+        awards:
+          - id: ann-first-1
+            badge: first-badge
+            issued_on: 2026-01-15
+            revoked: {on: 2026-02-01, reason: הונפק בטעות}
+    """
+    return site_factory(lambda root: write_site(root, files))
+
+
+def drawn_first_and_last(page, selector: str) -> tuple[float, float]:
+    """The horizontal middles of the first and the last character of the text of ``selector``
+    as drawn: right to left, the last is left of the first."""
+    return tuple(
+        page.eval_on_selector(
+            selector,
+            """(e, at) => {
+              const walker = document.createTreeWalker(e, NodeFilter.SHOW_TEXT);
+              const texts = [];
+              for (let n = walker.nextNode(); n; n = walker.nextNode()) if (n.textContent.trim()) texts.push(n);
+              const node = at === 0 ? texts[0] : texts[texts.length - 1];
+              const text = node.textContent.replace(/\\s+$/, "");
+              const i = at === 0 ? text.search(/\\S/) : text.length - 1;
+              const r = document.createRange(); r.setStart(node, i); r.setEnd(node, i + 1);
+              const box = r.getBoundingClientRect();
+              return box.left + box.width / 2;
+            }""",
+            at,
+        )
+        for at in (0, 1)
+    )
+
+
+@pytest.mark.parametrize(
+    "selector",
+    [
+        ".certificate .lead",
+        ".certificate .badge-name",
+        ".certificate .earner",
+        ".tags li",
+        ".prose p",
+        ".banner-revoked bdi",
+    ],
+)
+def test_hebrew_texts_read_right_to_left_on_an_english_page(page, hebrew, selector):
+    # (a Hebrew description on a left-to-right page drew its full stop at the right, its start)
+    page.goto(hebrew.url("awards/ann-first-1/"))
+    first, last = drawn_first_and_last(page, selector)
+    assert last < first, (selector, first, last)
+    # Its own direction, and the page's stays: the English around it reads left to right.
+    assert page.eval_on_selector("html", "e => getComputedStyle(e).direction") == "ltr"
+    english_first, english_last = drawn_first_and_last(page, ".issuer-contact")
+    assert english_first < english_last
+
+
+def test_a_hebrew_paragraph_is_aligned_to_its_own_start(page, hebrew):
+    page.goto(hebrew.url("badges/first-badge/"))
+    for selector in (".lead", ".prose p"):
+        text_right = page.eval_on_selector(
+            selector,
+            "e => { const r = document.createRange(); r.selectNodeContents(e); return r.getBoundingClientRect().right; }",
+        )
+        box_right = page.eval_on_selector(selector, "e => e.getBoundingClientRect().right")
+        assert box_right - text_right < 2, (selector, text_right, box_right)
