@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 from badgekiln.cli import main
 from badgekiln.errors import SourceError
 from badgekiln.formats.ids import identity_hash
-from badgekiln.sources.fields import email_in_text
+from badgekiln.sources.fields import email_in_text, shows_nothing
 from badgekiln.sources.loading import decode_utf8, parse_yaml
 
 SLOW = settings(
@@ -78,7 +78,8 @@ CHARS = st.characters(
     blacklist_categories=("Cc", "Cs", "Cn", "Zl", "Zp"),
     blacklist_characters="\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069",
 )
-LINE = st.text(CHARS, min_size=1, max_size=50).filter(lambda s: s.strip())
+# (a line that shows something: U+00AD alone is an empty name, which validation refuses on purpose)
+LINE = st.text(CHARS, min_size=1, max_size=50).filter(lambda s: s.strip() and not shows_nothing(s))
 SLUG = st.from_regex(r"[a-z0-9][a-z0-9-]{0,15}", fullmatch=True)
 AWARD_ID = st.from_regex(r"[a-z0-9][a-z0-9-]{3,15}", fullmatch=True)
 MARKDOWN_BITS = st.sampled_from(
@@ -212,7 +213,7 @@ def valid_sites(draw):
 
 
 ALLOWED_SCRIPT = re.compile(
-    r'<script (?:type="application/ld\+json">|src="(?:\.\./)*assets/(?:badgekiln|verify)\.js" defer>)'
+    r'<script (?:type="application/ld\+json">|src="(?:\.\./)*assets/(?:badgekiln|verify|check)\.js" defer>)'
 )
 
 
