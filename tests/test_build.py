@@ -17,6 +17,8 @@ def test_minimal_site_builds_every_artifact(minimal_site, run):
     for rel in (
         "index.html",
         "404.html",
+        "check/index.html",
+        "assets/check.js",
         "issuer.json",
         "revocations.json",
         "sitemap.xml",

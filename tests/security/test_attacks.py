@@ -382,7 +382,7 @@ MARKDOWN_ATTACKS = textwrap.dedent("""
 
     [r]: javascript:alert(1)
 """)
-OUR_SCRIPT = re.compile(r"^(?:\.\./)*assets/(?:badgekiln|verify)\.js$")
+OUR_SCRIPT = re.compile(r"^(?:\.\./)*assets/(?:badgekiln|verify|check)\.js$")
 SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
 URL_ATTRIBUTES = {"href", "src", "action", "formaction", "xlink:href", "data", "poster", "background", "srcset"}
 

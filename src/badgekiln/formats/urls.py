@@ -15,6 +15,7 @@ REVOCATION_LIST = "revocations.json"
 STATUS_LIST = "status/revocation.json"
 SUSPENSION_LIST = "status/suspension.json"  # the OB 3.0 suspension status list (reversible)
 JWKS = "keys/jwks.json"
+CHECK_PAGE = "check/"  # "Check a badge file": a verifier opens a badge image or credential there
 
 # A preview build signs with development keys (signing/keys.py development_keyring), one per
 # algorithm, with exactly these ids; "dev-" starts no site key's id (keys.py refuses it). Their

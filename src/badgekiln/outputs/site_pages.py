@@ -1,4 +1,4 @@
-"""The home page with the badge catalogue, the extra pages, 404 and the sitemap."""
+"""The home page with the badge catalogue, the extra pages, "Check a badge file", 404 and the sitemap."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from badgekiln.pages.render import Renderer
 
 
 def produce(plan: Plan, inputs: BuildInputs, renderer: Renderer, item: None) -> None:
-    """index.html, pages/<slug>/index.html, 404.html and sitemap.xml."""
+    """index.html, pages/<slug>/index.html, check/index.html, 404.html and sitemap.xml."""
     config, project = inputs.config, inputs.project
     site = context.site_context(config, project)
     counts = held_counts(project.award_rows)  # (keys.UnitKeys._catalogue keys the page with the same counts)
@@ -63,6 +63,23 @@ def produce(plan: Plan, inputs: BuildInputs, renderer: Renderer, item: None) -> 
             ),
         )
     plan.add(
+        urls.CHECK_PAGE + "index.html",
+        renderer.render(
+            "check.html",
+            site=site,
+            root=urls.relative(urls.CHECK_PAGE, ""),
+            meta=context.meta(
+                config,
+                urls.CHECK_PAGE,
+                f"Check a badge file · {config.issuer.name}",
+                f"Check that a badge image or credential file of {config.issuer.name} is a badge this site publishes.",
+                urls.home_share_card(),
+                image_alt=alt,
+                image_size=size,
+            ),
+        ),
+    )
+    plan.add(
         "404.html",
         renderer.render(
             "404.html",
@@ -81,7 +98,7 @@ def produce(plan: Plan, inputs: BuildInputs, renderer: Renderer, item: None) -> 
     )
     pages = [""] + [urls.badge_dir(s) for s in sorted(project.badges)]
     pages += [urls.pathway_page(s) for s in sorted(project.badges) if project.badges[s].requires]
-    pages += [urls.page(p.slug) for p in project.pages]
+    pages += [urls.page(p.slug) for p in project.pages] + [urls.CHECK_PAGE]
     # Award pages are not listed: earners choose where to share them.
     plan.add("sitemap.xml", renderer.render("sitemap.xml", urls=[config.url(p) for p in pages]))
 
@@ -92,6 +109,7 @@ UNIT = Unit(
     (
         FileSpec("index.html", "text/html"),
         FileSpec("pages/{slug}/index.html", "text/html"),
+        FileSpec("check/index.html", "text/html"),
         FileSpec("404.html", "text/html"),
         FileSpec("sitemap.xml", "application/xml"),
     ),

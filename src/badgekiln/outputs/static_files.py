@@ -38,6 +38,7 @@ def produce(plan: Plan, inputs: BuildInputs, renderer: object, item: None) -> No
     # The Verify panel of award pages, the JSON-LD library it loads when Verify is pressed, and the
     # JSON-LD contexts it resolves from this site instead of from their publishers.
     plan.add("assets/verify.js", (static / "verify.js").read_bytes())
+    plan.add("assets/check.js", (static / "check.js").read_bytes())  # ("Check a badge file": check/)
     for name in VENDORED:
         plan.add(f"assets/vendor/{name}", (static / "vendor" / name).read_bytes())
     contexts = resources.files("badgekiln") / "data/contexts"
@@ -58,6 +59,7 @@ UNIT = Unit(
         FileSpec("assets/badgekiln.css", "text/css"),
         FileSpec("assets/badgekiln.js", "text/javascript"),
         FileSpec("assets/verify.js", "text/javascript"),
+        FileSpec("assets/check.js", "text/javascript"),
         FileSpec(ICON, "image/svg+xml"),
         FileSpec("assets/vendor/jsonld.min.js", "text/javascript"),
         FileSpec("assets/contexts/{any}", "application/ld+json"),

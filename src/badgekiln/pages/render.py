@@ -41,6 +41,7 @@ USED_TEMPLATES = (
     "page.html",
     "pathway.html",  # (a stacked badge's page, and an earner's portfolio: a review found check passing
     "portfolio.html",  # an override of these that the build then refused)
+    "check.html",
     "404.html",
     "sitemap.xml",
     "email.txt",

@@ -91,6 +91,12 @@
         showVerdict(panel, verdict);
       });
     });
+    // Opened as <page>#verify (where "Check a badge file" sends a file it found to be this badge):
+    // the check starts at once, as if the button were pressed, with the panel in view.
+    if (location.hash === "#verify") {
+      panel.scrollIntoView();
+      button.click();
+    }
   }
 
   function showVerdict(panel, verdict) {
