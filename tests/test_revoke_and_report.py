@@ -378,9 +378,9 @@ def test_narratives_are_markdown_on_the_page_and_bounded(minimal_site, run):
     result = run("build", "--source", str(minimal_site), "--today", TODAY)
     assert result.code == 0, result.err
     page = (minimal_site / "output/awards/ann-first-1/index.html").read_text()
-    assert "<p>Led the <em>Riverside</em> rebuild:</p>\n<ul>\n<li>120 joints</li>" in page
-    assert "<li><s>zero</s> one defect</li>" in page  # (a strikethrough is kept: a review)
-    assert "<h3>Riverside</h3>" in page  # (under the section's own h2, "About this award")
+    assert '<p dir="auto">Led the <em>Riverside</em> rebuild:</p>\n<ul>\n<li dir="auto">120 joints</li>' in page
+    assert '<li dir="auto"><s>zero</s> one defect</li>' in page  # (a strikethrough is kept: a review)
+    assert '<h3 dir="auto">Riverside</h3>' in page  # (under the section's own h2, "About this award")
     assert "&lt;script&gt;x&lt;/script&gt;" in page and "<script>x" not in page
     assert '<a href="https://example.org/r" rel="nofollow noopener noreferrer">Report</a>' in page
     assert 'href="javascript' not in page and "[bad](javascript:alert(1))" in page  # (text, not a link)
@@ -403,7 +403,7 @@ def test_an_awards_narratives_fit_on_its_page(minimal_site, run):
     ann.write_text(plain + "    evidence:\n" + f"      - narrative: '{long}'\n" * 19)
     result = run("build", "--source", str(minimal_site), "--today", TODAY)
     assert result.code == 0, result.err
-    assert (minimal_site / "output/awards/ann-first-1/index.html").read_text().count("<p>word word") == 19
+    assert (minimal_site / "output/awards/ann-first-1/index.html").read_text().count('<p dir="auto">word word') == 19
     ann.write_text(plain + "    evidence:\n" + f"      - narrative: '{long}'\n" * 70)
     result = run("build", "--source", str(minimal_site), "--today", TODAY)
     assert result.code == 1

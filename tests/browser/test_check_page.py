@@ -47,23 +47,26 @@ def check(page, site, path: Path) -> tuple[str, str, list[str]]:
 @pytest.mark.parametrize(
     "award, name, carries",
     [
-        (AWARD, "credential.png", "Open Badges 3.0 credential published at"),
-        (AWARD, "badge.png", "Open Badges 2.0 assertion published at"),
-        (AWARD, "credential.svg", "Open Badges 3.0 credential published at"),
-        (AWARD, "badge.svg", "Open Badges 2.0 assertion published at"),
-        (AWARD, "credential.json", "Open Badges 3.0 credential published at"),
-        (AWARD, "credential.jwt", "Open Badges 3.0 credential (VC-JWT) published at"),
-        (AWARD, "assertion.json", "Open Badges 2.0 assertion published at"),
-        (AWARD, "assertion.jws", "signed Open Badges 2.0 assertion published at"),
-        (PNG_AWARD, "badge.png", "Open Badges 2.0 assertion published at"),
-        (PNG_AWARD, "credential.png", "Open Badges 3.0 credential published at"),
+        (AWARD, "credential.png", "exactly the Open Badges 3.0 credential, byte for byte"),
+        (AWARD, "badge.png", "exactly the Open Badges 2.0 assertion, byte for byte"),
+        (AWARD, "credential.svg", "exactly the Open Badges 3.0 credential, byte for byte"),
+        (AWARD, "badge.svg", "exactly the Open Badges 2.0 assertion, byte for byte"),
+        (AWARD, "credential.json", "exactly the Open Badges 3.0 credential, byte for byte"),
+        (AWARD, "credential.jwt", "exactly the Open Badges 3.0 credential (VC-JWT), byte for byte"),
+        (AWARD, "assertion.json", "exactly the Open Badges 2.0 assertion, byte for byte"),
+        (AWARD, "assertion.jws", "exactly the signed Open Badges 2.0 assertion, byte for byte"),
+        (PNG_AWARD, "badge.png", "exactly the Open Badges 2.0 assertion, byte for byte"),
+        (PNG_AWARD, "credential.png", "exactly the Open Badges 3.0 credential, byte for byte"),
     ],
 )
 def test_every_file_a_badge_page_offers_is_found_to_be_the_published_badge(page, example, award, name, carries):
     verdict, text, seen = check(page, example, example.output / "awards" / award / name)
-    assert verdict == "ok", text
-    assert "This file is a badge this site publishes." in text and carries in text, text
-    assert "checks its signatures and whether it is still valid" in text  # (what it did not check, said)
+    assert verdict == "found", text
+    assert f"\u2068{name}\u2069 is a badge this site publishes." in text and carries in text, text
+    assert "byte for byte" in text
+    # (what it did not check, said; the verdict is "found", never green)
+    assert "Whether it is still valid (not revoked, suspended or expired) and its signatures were not checked" in text
+    assert ("The picture itself is not compared" in text) == name.endswith((".png", ".svg"))
     assert all(url.startswith(example.base_url) for url in seen), seen
     link = page.get_attribute("#check-result a", "href")
     assert link == example.url(f"awards/{award}/#verify")
@@ -86,7 +89,7 @@ def _changed_json(text: str, change) -> str:
     return json.dumps(value, indent=2)
 
 
-def test_a_credential_changed_after_it_was_issued_is_not_genuine(page, example, tmp_path):
+def test_a_credential_changed_after_it_was_issued_is_not_the_published_badge(page, example, tmp_path):
     published = (example.output / "awards" / AWARD / "credential.json").read_text(encoding="utf-8")
 
     def later_expiry(value):
@@ -95,11 +98,13 @@ def test_a_credential_changed_after_it_was_issued_is_not_genuine(page, example, 
     forged = tmp_path / "credential.json"
     forged.write_text(_changed_json(published, later_expiry), encoding="utf-8")
     verdict, text, _ = check(page, example, forged)
-    assert verdict == "invalid" and "Not genuine" in text and "(at validUntil)" in text, text
-    assert "Do not rely on it." in text
+    assert verdict == "invalid" and "Not the badge this site publishes: do not rely on" in text, text
+    assert "(at validUntil)" in text and "or the issuer has since changed the badge" in text, text
+    # (its button shows the badge as published, and does not start a Verify that would say "Verified")
+    assert page.get_attribute("#check-result a", "href") == example.url(f"awards/{AWARD}/")
 
 
-def test_an_image_baked_with_a_changed_credential_is_not_genuine(page, example, tmp_path):
+def test_an_image_baked_with_a_changed_credential_is_not_the_published_badge(page, example, tmp_path):
     award = example.output / "awards" / PNG_AWARD
     published = (award / "credential.json").read_text(encoding="utf-8")
 
@@ -115,17 +120,41 @@ def test_an_image_baked_with_a_changed_credential_is_not_genuine(page, example, 
     assert verdict == "invalid" and "(at credentialSubject.achievement.name)" in text, text
 
 
-def test_a_credential_signed_again_is_said_to_be_the_same_badge_with_another_signature(page, example, tmp_path):
+@pytest.mark.parametrize(
+    "change, said",
+    [
+        (
+            lambda v: (v["proof"] if isinstance(v["proof"], dict) else v["proof"][0]).update(proofValue="z" + "1" * 86),
+            "(at proof",
+        ),
+        (lambda v: v.pop("proof"), "(at proof)"),
+        # (review: "__proto__" made members left out look present to a copy by assignment)
+        (lambda v: [v.pop("validUntil"), v.update({"__proto__": {"validUntil": 1}})], "(at __proto__)"),
+    ],
+)
+def test_a_credential_with_another_proof_or_members_left_out_is_not_the_published_badge(
+    page, example, tmp_path, change, said
+):
     published = (example.output / "awards" / AWARD / "credential.json").read_text(encoding="utf-8")
+    other = tmp_path / "credential.json"
+    other.write_text(_changed_json(published, change), encoding="utf-8")
+    verdict, text, _ = check(page, example, other)
+    assert verdict == "invalid" and said in text, text
+    assert "signed again" not in text
 
-    def other_proof(value):
-        proofs = value["proof"] if isinstance(value["proof"], list) else [value["proof"]]
-        proofs[0]["proofValue"] = "z" + "1" * 86
 
-    older = tmp_path / "credential.json"
-    older.write_text(_changed_json(published, other_proof), encoding="utf-8")
-    verdict, text, _ = check(page, example, older)
-    assert verdict == "incomplete" and "Same badge, signed again since." in text, text
+def test_a_json_written_again_or_with_a_member_twice_is_not_found_to_be_the_file(page, example, tmp_path):
+    published = (example.output / "awards" / AWARD / "assertion.json").read_text(encoding="utf-8")
+    again = tmp_path / "assertion.json"
+    again.write_text(json.dumps(json.loads(published)), encoding="utf-8")  # (another program's spacing)
+    verdict, text, _ = check(page, example, again)
+    assert verdict == "incomplete" and "says what a badge of this site says, but is not its file" in text, text
+    # A member twice: JSON.parse keeps the last, another reader the first (review: this was "found").
+    twice = tmp_path / "twice.json"
+    twice.write_text(published.replace('"narrative":', '"narrative": "FORGED", "narrative":', 1), encoding="utf-8")
+    assert '"FORGED"' in twice.read_text()
+    verdict, text, _ = check(page, example, twice)
+    assert verdict == "incomplete", text
 
 
 def test_a_jwt_with_a_changed_payload_is_not_genuine(page, example, tmp_path):
@@ -137,6 +166,10 @@ def test_a_jwt_with_a_changed_payload_is_not_genuine(page, example, tmp_path):
     forged.write_text(f"{header}.{forged_payload}.{signature}")
     verdict, text, _ = check(page, example, forged)
     assert verdict == "invalid" and "(at exp)" in text, text
+    # Its payload as published, its signature not (review: this was "signed again since")
+    forged.write_text(f"{header}.{payload}.{'A' * len(signature)}")
+    verdict, text, _ = check(page, example, forged)
+    assert verdict == "invalid" and "(its signature)" in text, text
 
 
 def test_a_badge_of_another_site_is_not_fetched(page, example, tmp_path):
@@ -197,6 +230,11 @@ def test_an_award_this_site_never_issued_is_said_to_be_missing(page, example, tm
         ("bad.json", b'{"type": "Assertion", "id": ', "The badge in bad.json cannot be read."),
         ("list.json", b'{"type": ["Thing"]}', "neither an Open Badges 2.0 assertion nor"),
         ("two.png", "two-badges", "carries 2 badges"),
+        ("ztxt.png", "ztxt", "carries 2 badges"),  # (a zTXt beside the iTXt: review)
+        ("after.png", "after-iend", "data after the end of its image"),  # (a chunk after IEND: review)
+        ("decoy.svg", "decoy-svg", "carries several badges"),  # (a prefix bound to another namespace: review)
+        ("verify.svg", "verify-svg", "is not the id of the assertion"),
+        ("big.json", "big-json", "too large to be a badge"),
     ],
 )
 def test_a_file_without_a_badge_says_so(page, example, tmp_path, name, content, said):
@@ -208,6 +246,25 @@ def test_a_file_without_a_badge_says_so(page, example, tmp_path, name, content, 
         path.write_bytes(baking.strip_png(baked))
     elif content == "cut-png":
         path.write_bytes(baked[: len(baked) // 2])
+    elif content in ("ztxt", "after-iend"):
+        data = b"openbadges\x00\x00" + zlib.compress(b'{"type": "Assertion", "id": "forged"}')
+        chunk = struct.pack(">I", len(data)) + b"zTXt" + data + struct.pack(">I", zlib.crc32(b"zTXt" + data))
+        path.write_bytes(baked[:33] + chunk + baked[33:] if content == "ztxt" else baked + chunk)
+    elif content in ("decoy-svg", "verify-svg"):
+        svg = (example.output / "awards" / AWARD / "badge.svg").read_text(encoding="utf-8")
+        if content == "decoy-svg":
+            decoy = '<x:assertion xmlns:x="https://decoy.example/"><![CDATA[{"type": "Assertion"}]]></x:assertion>'
+            at = svg.index(">", svg.index("<svg")) + 1  # (first, right inside the root element)
+            svg = svg[:at] + decoy + svg[at:]
+        else:
+            svg = svg.replace(
+                f'verify="{example.url(f"awards/{AWARD}/assertion.json")}"',
+                f'verify="{example.url("awards/b6w1x9q4jm/assertion.json")}"',
+            )
+            assert "b6w1x9q4jm" in svg
+        path.write_text(svg, encoding="utf-8")
+    elif content == "big-json":
+        path.write_text('{"type": "Assertion", "x": "' + "a" * (4 * 1024 * 1024) + '"}')
     elif content == "two-badges":
         badge = (example.output / "awards" / PNG_AWARD / "badge.png").read_bytes()
         assertion = (example.output / "awards" / PNG_AWARD / "assertion.json").read_text(encoding="utf-8")
@@ -218,7 +275,7 @@ def test_a_file_without_a_badge_says_so(page, example, tmp_path, name, content, 
     else:
         path.write_bytes(content)
     verdict, text, _ = check(page, example, path)
-    assert verdict == "invalid" and said in text, text
+    assert verdict == "invalid" and said in text.replace("\u2068", "").replace("\u2069", ""), text
     assert "Traceback" not in text and "undefined" not in text
 
 
@@ -232,7 +289,7 @@ def test_a_file_is_also_taken_by_dropping_it(page, example):
     )
     page.dispatch_event(".drop-zone", "drop", {"dataTransfer": transfer})
     page.wait_for_selector("#check-result[data-verdict]")
-    assert page.get_attribute("#check-result", "data-verdict") == "ok"
+    assert page.get_attribute("#check-result", "data-verdict") == "found"
 
 
 def test_names_in_a_file_stay_text(page, example, tmp_path):
@@ -248,4 +305,94 @@ def test_the_page_is_linked_from_the_home_page_and_every_footer(page, example):
     assert page.get_attribute(".verify-help a[href$='check/']", "href") == "check/"
     page.goto(example.url(f"awards/{AWARD}/"))
     page.click(".site-footer a[href$='check/']")
-    assert page.url == example.url("check/") and page.is_visible("#check-file")
+    page.wait_for_selector("#check-file", state="visible")  # (shown by its script: hidden without it)
+    assert page.url == example.url("check/") and page.is_hidden(".check-needs-script")
+
+
+def test_only_the_last_file_chosen_is_reported(page, example):
+    # (review: a slow check of a genuine file ended after that of a changed one, and said "found"
+    # with the changed one in the chooser)
+    slow = example.url(f"awards/{PNG_AWARD}/assertion.json")
+
+    def later(route):
+        page.wait_for_timeout(1500)
+        route.continue_()
+
+    page.route(slow, later)
+    page.goto(example.url("check/"))
+    page.set_input_files("#check-file-input", str(example.output / "awards" / PNG_AWARD / "badge.png"))
+    page.wait_for_timeout(200)
+    page.set_input_files("#check-file-input", str(example.output / "awards" / AWARD / "badge.svg"))
+    page.wait_for_timeout(2500)
+    text = page.inner_text("#check-result")
+    assert "\u2068badge.svg\u2069 is a badge this site publishes." in text, text
+
+
+def test_a_site_viewed_at_another_address_takes_the_badges_that_name_its_own(browser, example):
+    # (review: a site served at an alias, a www or *.pages.dev host, refused its own badges)
+    page, _ = new_page(browser, viewport={"width": 1000, "height": 900})
+    try:
+        alias = example.url("check/").replace("127.0.0.1", "localhost")
+        assert alias != example.url("check/")
+        page.goto(alias)
+        page.set_input_files("#check-file-input", str(example.output / "awards" / AWARD / "credential.png"))
+        page.wait_for_selector("#check-result[data-verdict]")
+        assert page.get_attribute("#check-result", "data-verdict") == "found"
+        assert page.get_attribute("#check-result a", "href").startswith(alias.replace("check/", "awards/"))
+    finally:
+        page.context.close()
+
+
+@pytest.mark.parametrize(
+    "answer, verdict, said",
+    [
+        ({"status": 410, "body": ""}, "invalid", "This badge was withdrawn."),
+        (
+            {"status": 200, "body": "<!doctype html><p>Welcome</p>", "content_type": "text/html"},
+            "incomplete",
+            "with a web page",
+        ),
+        (
+            {"status": 404, "body": "<!doctype html><p>Not found</p>", "content_type": "text/html"},
+            "invalid",
+            "Not issued here",
+        ),
+        ({"status": 503, "body": ""}, "incomplete", "Could not check"),
+    ],
+)
+def test_what_the_host_answers_for_the_published_file_is_said_as_it_is(page, example, answer, verdict, said):
+    page.route(example.url(f"awards/{AWARD}/credential.json"), lambda route: route.fulfill(**answer))
+    got, text, _ = check(page, example, example.output / "awards" / AWARD / "credential.png")
+    assert got == verdict and said in text, text
+
+
+def test_a_file_that_holds_only_the_badges_address_is_not_said_to_be_the_badge(page, example, tmp_path):
+    # (review: an SVG with a verify address alone, its picture saying anything, read "found")
+    address = example.url(f"awards/{AWARD}/assertion.json")
+    svg = tmp_path / "address.svg"
+    svg.write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" xmlns:openbadges="http://openbadges.org" viewBox="0 0 10 10">'
+        f'<openbadges:assertion verify="{address}"/><text>John Smith - Chartered Master</text></svg>'
+    )
+    image = tmp_path / "address.png"
+    plain = baking.strip_png((example.output / "awards" / PNG_AWARD / "badge.png").read_bytes())
+    image.write_bytes(baking.bake_png(plain, address, keyword="openbadges"))
+    for path in (svg, image):
+        verdict, text, seen = check(page, example, path)
+        assert verdict == "incomplete" and "names a badge of this site but does not carry it" in text, text
+        assert not [url for url in seen if "/awards/" in url], seen
+
+
+def test_an_older_copy_after_the_issuer_changed_the_badge_is_told_as_possibly_that(page, example, tmp_path):
+    # (review: "Someone changed it" was said of a file the issuer signed, after the badge's
+    # description was edited; the page cannot tell the two apart and says both)
+    published = (example.output / "awards" / AWARD / "credential.json").read_text(encoding="utf-8")
+
+    def older_description(value):
+        value["credentialSubject"]["achievement"]["description"] += " (as it read before)"
+
+    older = tmp_path / "credential.json"
+    older.write_text(_changed_json(published, older_description), encoding="utf-8")
+    verdict, text, _ = check(page, example, older)
+    assert verdict == "invalid" and "(at credentialSubject.achievement.description)" in text
+    assert "the issuer has since changed the badge (its text, dates or revocation) and this is an older copy" in text

@@ -856,13 +856,13 @@ def test_ctrl_c_says_interrupted_and_exits_130(minimal_site, tmp_path):
 def test_markdown_heading_levels_are_bounded():
     from badgekiln.formats.markdown import sanitized_html
 
-    assert sanitized_html("# A\n\n###### F") == "<h2>A</h2>\n<h6>F</h6>\n"
-    assert sanitized_html("# A\n\n##### E", 3) == "<h3>A</h3>\n<h6>E</h6>\n"
+    assert sanitized_html("# A\n\n###### F") == '<h2 dir="auto">A</h2>\n<h6 dir="auto">F</h6>\n'
+    assert sanitized_html("# A\n\n##### E", 3) == '<h3 dir="auto">A</h3>\n<h6 dir="auto">E</h6>\n'
     # A text's highest heading starts at ``top``, whatever it is written with: "## Questions"
     # under a page's title was an h3 straight after the h1 (axe: heading-order, the About page).
-    assert sanitized_html("## Questions\n\n### Write") == "<h2>Questions</h2>\n<h3>Write</h3>\n"
-    assert sanitized_html("### Steps", 3) == "<h3>Steps</h3>\n"
-    assert sanitized_html("A `<h1>` in code") == "<p>A <code>&lt;h1&gt;</code> in code</p>\n"
+    assert sanitized_html("## Questions\n\n### Write") == '<h2 dir="auto">Questions</h2>\n<h3 dir="auto">Write</h3>\n'
+    assert sanitized_html("### Steps", 3) == '<h3 dir="auto">Steps</h3>\n'
+    assert sanitized_html("A `<h1>` in code") == '<p dir="auto">A <code>&lt;h1&gt;</code> in code</p>\n'
     for top in (1, 7, "3", True, 2.0):  # (a site's template may pass anything to |markdown(top))
         with pytest.raises(ValueError, match="a heading level from 2 to 6"):
             sanitized_html("# A", top)

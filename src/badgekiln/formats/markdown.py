@@ -57,6 +57,10 @@ ALLOWED_TAGS = {
 }
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}, "th": {"align"}, "td": {"align"}}
 URL_SCHEMES = {"http", "https", "mailto"}
+# Each block of text in its own direction (a Hebrew or Arabic paragraph, list item or quote right to
+# left, its list marker on its right: README "Texts in any script"); set on every such block, whatever
+# the text wrote (it cannot write attributes: raw HTML is off).
+_OWN_DIRECTION = {tag: {"dir": "auto"} for tag in ("p", "li", "blockquote", "h2", "h3", "h4", "h5", "h6", "th", "td")}
 
 
 class _Parser(MarkdownIt):
@@ -145,4 +149,5 @@ def _render(text: str, top: int) -> str:
         url_schemes=URL_SCHEMES,
         link_rel="nofollow noopener noreferrer",
         strip_comments=True,
+        set_tag_attribute_values=_OWN_DIRECTION,
     )

@@ -124,9 +124,9 @@ def _parse(text: str, rel: str, diagnostics: list[Diagnostic]) -> dict[str, date
     members = Members()
     unread: set[str] = set()
     try:
-        header = next(reader, None)
+        header = _first_row(reader)  # (blank lines above it skipped, as award sheets skip them)
         if declared and header is not None and is_separator_line(header):
-            header = next(reader, None)
+            header = _first_row(reader)
         if header is None:
             error(1, "bad-csv", "members.csv is empty", "the first line names the columns: email,until")
             return _unreadable()
@@ -199,6 +199,11 @@ def _parse(text: str, rel: str, diagnostics: list[Diagnostic]) -> dict[str, date
         return _unreadable()
     members.unread = frozenset(unread)
     return members
+
+
+def _first_row(reader: Iterable[list[str]]) -> list[str] | None:
+    """The next row of ``reader`` that holds something, or None at the end."""
+    return next((row for row in reader if any(cell.strip() for cell in row)), None)
 
 
 def _totals_row(row: list[str], first: str) -> bool:

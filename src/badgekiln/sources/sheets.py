@@ -487,7 +487,7 @@ def separator(text: str) -> tuple[str, bool]:
     A tab is a separator too: not stripped as a space."""
     lines = text.lstrip("\r\n").splitlines()
     first_line = lines[0] if lines else ""
-    declared = re.fullmatch(r"sep=(.)", first_line.strip(" \r\n"), re.IGNORECASE)
+    declared = re.fullmatch(r'sep=([^"])', first_line.strip(" \r\n"), re.IGNORECASE)  # (a quote separates nothing)
     return (declared.group(1), True) if declared else (detect_delimiter(first_line), False)
 
 

@@ -18,6 +18,11 @@
   var zone = form.querySelector(".drop-zone");
   var result = document.getElementById("check-result");
   var root = new URL(form.getAttribute("data-root") || "../", location.href);
+  // The addresses a badge of this site names: its configured ones (a site is also served at aliases,
+  // a www or a *.pages.dev host, and a preview at another) and the one it is viewed at.
+  var sites = (form.getAttribute("data-sites") || "").split(" ").filter(Boolean).map(function (u) {
+    return new URL(u);
+  }).concat([root]);
 
   var MAX_FILE = 16 * 1024 * 1024;  // bytes: a baked badge image is well under 1 MB
   var MAX_TEXT = 4 * 1024 * 1024;  // characters of the badge a file carries (a credential: a few KB)
@@ -46,7 +51,7 @@
     if (files && files.length) { check(files[0]); }
   });
 
-  /** Show a verdict: ``kind`` ok, invalid or incomplete; ``lines``: sentences; ``link``: {href, text}. */
+  /** Show a verdict: ``kind`` found, invalid or incomplete; ``lines``: sentences; ``link``: {href, text}. */
   function show(kind, lines, link) {
     result.textContent = "";
     result.hidden = false;
@@ -73,32 +78,46 @@
     }
   }
 
+  function verdict(kind, lines, link) { return {kind: kind, lines: lines, link: link || null}; }
+
+  /** A text from the file, in a sentence: isolated (its own direction) and cut to ``limit`` characters. */
+  function quoted(text, limit) {
+    text = String(text);
+    return "\u2068" + (text.length > (limit || 200) ? text.slice(0, limit || 200) + "…" : text) + "\u2069";
+  }
+
+  var latest = 0;  // (only the last file chosen is reported: an earlier check may end after it)
+
   async function check(file) {
+    var mine = ++latest;
     result.removeAttribute("data-verdict");
     result.hidden = false;
-    result.textContent = "Reading " + file.name + "…";
+    result.textContent = "Reading " + quoted(file.name) + "…";
+    var said;
     try {
-      await checkFile(file);
+      said = await checkFile(file);
     } catch (error) {
-      show("incomplete", ["Could not check this file.", "Something went wrong while checking it (" +
-        String(error && error.message || error) + "). The badge is not shown to be genuine or not."]);
+      said = verdict("incomplete", ["Could not check " + quoted(file.name) + ".", "Something went wrong while " +
+        "checking it (" + String(error && error.message || error) + "). The badge is not shown to be genuine or not."]);
     }
+    if (mine === latest) { show(said.kind, said.lines, said.link); }
   }
 
   async function checkFile(file) {
+    var name = quoted(file.name);
     if (file.size > MAX_FILE) {
-      return show("invalid", ["This is not a badge file.", file.name + " is larger than 16 MB; no badge " +
-        "image or credential is that large."]);
+      return verdict("invalid", [name + " is not a badge file.", "It is larger than 16 MB; no badge image or " +
+        "credential is that large."]);
     }
     var bytes = new Uint8Array(await file.arrayBuffer());
     var found;
     try {
       found = await carried(bytes);
     } catch (error) {
-      return show("invalid", ["No badge could be read from " + file.name + ".", String(error.message || error)]);
+      return verdict("invalid", ["No badge could be read from " + name + ".", String(error.message || error)]);
     }
     if (!found) {
-      return show("invalid", ["No badge was found in " + file.name + ".", "A badge image carries its badge " +
+      return verdict("invalid", ["No badge was found in " + name + ".", "A badge image carries its badge " +
         "inside it (a PNG or SVG downloaded from a badge page); a credential is a .json, .jwt or .jws file. " +
         "This file is none of those: a picture of a badge, or a screenshot, cannot be checked."]);
     }
@@ -106,54 +125,65 @@
     try {
       badge = understood(found);
     } catch (error) {
-      return show("invalid", ["The badge in " + file.name + " cannot be read.", String(error.message || error)]);
+      return verdict("invalid", ["The badge in " + name + " cannot be read.", String(error.message || error)]);
     }
     var address;
     try {
       address = new URL(badge.id);
     } catch (error) {
-      return show("invalid", ["The badge in " + file.name + " has no address.", "It names no address where " +
-        "its issuer publishes it (its id is " + JSON.stringify(String(badge.id)).slice(0, 200) + "), so it " +
-        "cannot be checked against a published badge."]);
+      return verdict("invalid", ["The badge in " + name + " has no address.", "It names no address where " +
+        "its issuer publishes it (its id is " + quoted(JSON.stringify(String(badge.id))) + "), so it cannot " +
+        "be compared with a published badge."]);
     }
     var award = awardOf(address, badge.names);
     if (!award) {
-      return show("invalid", ["This badge was not issued on this site.", "It names " +
-        address.href.slice(0, 300) + ", not an award of " + root.href + ". Check it on the site of the " +
-        "issuer it names, or with any Open Badges verifier; this page follows no address a file gives."]);
+      return verdict("invalid", ["This badge was not issued on this site.", "It names " + quoted(address.href, 300) +
+        ", not an award of " + sites[0].href + ". Check it on the site of the issuer it names, or with any Open " +
+        "Badges verifier; this page follows no address a file gives."]);
     }
-    var published = new URL("awards/" + award + "/" + badge.file, root);
+    var pageUrl = new URL("awards/" + award + "/", root);
+    var published = new URL(badge.file, pageUrl);
+    var seePage = {href: pageUrl.href, text: "See the badge as this site publishes it"};
+    if (badge.addressOnly) {
+      return verdict("incomplete", [name + " names a badge of this site but does not carry it.", "It holds only " +
+        "the address " + quoted(address.href, 300) + ", not the badge itself, so there is nothing in it to " +
+        "compare. Rely on the badge's page, not on the file."], seePage);
+    }
     var text;
     try {
       text = await fetchText(published);
     } catch (error) {
-      if (error.missing) {
-        return show("invalid", ["Not issued here: this site publishes no such badge.", "The badge names " +
-          address.href + ", but there is nothing at that address: this site never issued it, or its " +
-          "address was changed."]);
+      if (error.gone) {
+        return verdict("invalid", ["This badge was withdrawn.", "This site answers that " + published.href +
+          " is gone (HTTP 410), which Open Badges 2.0 reads as revoked."], seePage);
       }
-      return show("incomplete", ["Could not check: " + String(error.message || error) + ".", "The published " +
+      if (error.missing) {
+        return verdict("invalid", ["Not issued here: this site publishes no such badge.", "The badge names " +
+          quoted(address.href, 300) + ", but this site has nothing at that address (HTTP 404): it never issued " +
+          "that badge, or its address was changed."]);
+      }
+      return verdict("incomplete", ["Could not check: " + String(error.message || error) + ".", "The published " +
         "badge could not be downloaded, so the file was not compared with it. Try again later; the badge " +
         "is not shown to be genuine or not."]);
     }
-    var page = new URL("awards/" + award + "/#verify", root);
     var same = sameBadge(badge, text);
+    var picture = found.image ? " The picture itself is not compared: the badge's page shows which badge it is." : "";
     if (same === true) {
-      return show("ok", ["This file is a badge this site publishes.", "It carries exactly the " +
-        badge.what + " published at " + published.href + ". Its page shows who earned it and checks its " +
-        "signatures and whether it is still valid (not revoked, suspended or expired): this page checked " +
-        "neither."], {href: page.href, text: "Open the badge's page and verify it"});
+      return verdict("found", [name + " is a badge this site publishes.", "It carries exactly the " + badge.what +
+        ", byte for byte, that this site publishes at " + published.href + "." + picture + " Whether it is still " +
+        "valid (not revoked, suspended or expired) and its signatures were not checked here: its page checks " +
+        "them."], {href: new URL("#verify", pageUrl).href, text: "Open the badge's page and verify it"});
     }
-    if (same === "signature") {
-      return show("incomplete", ["Same badge, signed again since.", "It says what the " + badge.what +
-        " published at " + published.href + " says, but carries another signature than the published one " +
-        "(the issuer signs its badges again when it changes its keys). Use the published badge: its page " +
-        "checks its signatures and status."], {href: page.href, text: "Open the badge's page and verify it"});
+    if (same === "written") {
+      return verdict("incomplete", [name + " says what a badge of this site says, but is not its file.", "What " +
+        "it carries reads as the " + badge.what + " published at " + published.href + ", written another way " +
+        "(another program saved it again, or the file was edited). Rely on the badge's page, not on the file."],
+        seePage);
     }
-    return show("invalid", ["Not genuine: this file is not the badge published at its address.", "It differs " +
-      "from the " + badge.what + " published at " + published.href + " (" + same + "). Someone changed it " +
-      "after it was issued, or it was never issued like this. Do not rely on it."],
-      {href: page.href, text: "See the badge published at that address"});
+    return verdict("invalid", ["Not the badge this site publishes: do not rely on " + name + ".", "It differs " +
+      "from the " + badge.what + " this site publishes at " + published.href + " (" + same + "). Either it " +
+      "was changed after it was issued, or the issuer has since changed the badge (its text, dates or " +
+      "revocation) and this is an older copy. The badge's page shows the badge as it stands."], seePage);
   }
 
   // --- What a file carries --------------------------------------------------------------------
@@ -169,8 +199,8 @@
     }
     var trimmed = text.trim();
     if (/^<(\?xml|svg|!DOCTYPE svg|!--)/i.test(trimmed) && /<svg[\s>]/i.test(trimmed)) { return svgBadge(trimmed); }
-    if (trimmed.length > MAX_TEXT) { return null; }
     if (/^[{\[]/.test(trimmed) || /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(trimmed)) {
+      if (trimmed.length > MAX_TEXT) { throw new Error("It is larger than 4 MiB: too large to be a badge."); }
       return {text: trimmed, where: "the file"};
     }
     return null;
@@ -178,34 +208,41 @@
 
   async function pngBadge(bytes) {
     var view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    var at = 8, found = [];
-    while (at + 12 <= bytes.length) {
+    var at = 8, found = [], ended = false;
+    // Every chunk is looked at, to the file's last byte: a second badge anywhere (a zTXt beside the
+    // iTXt, a chunk after IEND) would be the one another reader takes.
+    while (at < bytes.length) {
+      if (ended) { throw new Error("The PNG has data after the end of its image: not a badge image as made."); }
+      if (at + 12 > bytes.length) { throw new Error("The PNG is cut short or damaged."); }
       var length = view.getUint32(at);
       var type = String.fromCharCode(bytes[at + 4], bytes[at + 5], bytes[at + 6], bytes[at + 7]);
       var start = at + 8, end = start + length;
       if (length > 0x7fffffff || end + 4 > bytes.length) { throw new Error("The PNG is cut short or damaged."); }
-      if (type === "iTXt" || type === "tEXt") {
+      if (type === "iTXt" || type === "tEXt" || type === "zTXt") {
         var chunk = bytes.subarray(start, end);
         var nul = chunk.indexOf(0);
         var keyword = nul > 0 ? latin1(chunk.subarray(0, nul)) : "";
-        if (keyword === "openbadges" || keyword === "openbadgecredential") {
-          found.push({keyword: keyword, text: await chunkText(type, chunk.subarray(nul + 1))});
+        if (keyword.toLowerCase() === "openbadges" || keyword.toLowerCase() === "openbadgecredential") {
+          found.push({keyword: keyword, type: type, rest: chunk.subarray(nul + 1)});
         }
       }
-      if (type === "IEND") { break; }
+      ended = type === "IEND";
       at = end + 4;
     }
-    if (found.length > 1) {
+    if (!ended) { throw new Error("The PNG is cut short or damaged (it has no end)."); }
+    if (found.length > 1) {  // (before any is read: each may be a compressed 4 MiB)
       throw new Error("The PNG carries " + found.length + " badges; a badge image carries one (Open Badges " +
         "Baking: one iTXt chunk), so which one it stands for cannot be told.");
     }
     if (!found.length) { return null; }
-    return {text: found[0].text.trim(), where: "the PNG's " + found[0].keyword + " chunk"};
+    return {text: (await chunkText(found[0].type, found[0].rest)).trim(), image: true,
+      where: "the PNG's " + found[0].keyword + " chunk"};
   }
 
-  /** The text of an iTXt chunk after its keyword (tEXt: Latin-1 text), inflated if compressed. */
+  /** The text of a chunk after its keyword: iTXt (UTF-8, inflated if compressed), tEXt, zTXt (Latin-1). */
   async function chunkText(type, rest) {
     if (type === "tEXt") { return latin1(rest); }
+    if (type === "zTXt") { return latin1(await inflate(rest.subarray(1))); }  // (its compression method, then zlib)
     var compressed = rest[0], at = 2;
     for (var n = 0; n < 2; n++) {  // the language tag and the translated keyword, each ending in a NUL
       var nul = rest.indexOf(0, at);
@@ -241,29 +278,39 @@
     // (DOMParser runs no script and loads nothing: the document is only read)
     var doc = new DOMParser().parseFromString(text, "image/svg+xml");
     if (doc.getElementsByTagName("parsererror").length) { throw new Error("The SVG is not well-formed XML."); }
-    var credentials = doc.getElementsByTagNameNS(OB3_NS, "credential");
-    var assertions = doc.getElementsByTagNameNS(OB2_NS, "assertion");
-    if (credentials.length + assertions.length > 1) {
+    // Any element named assertion or credential, under any prefix or namespace: a decoy under a prefix
+    // bound elsewhere is what a reader matching the text "openbadges:assertion" would take.
+    var named = Array.prototype.filter.call(doc.getElementsByTagName("*"), function (e) {
+      return e.localName === "assertion" || e.localName === "credential";
+    });
+    if (named.length > 1) {
       throw new Error("The SVG carries several badges; a badge image carries one, so which one it stands for " +
         "cannot be told.");
     }
-    var element = credentials[0] || assertions[0];
+    var element = named[0];
     if (!element) { return null; }
-    var inside = element.textContent.trim();
-    if (!inside && element.getAttribute("verify")) {  // (2.0: a hosted assertion by its URL alone)
-      return {text: JSON.stringify({id: element.getAttribute("verify"), type: "Assertion"}), where: "the SVG",
-        addressOnly: true};
+    if (element.namespaceURI !== (element.localName === "assertion" ? OB2_NS : OB3_NS)) {
+      throw new Error("The SVG's " + element.localName + " element is not in the Open Badges namespace.");
     }
-    return {text: inside, where: "the SVG's " + element.localName + " element"};
+    var inside = element.textContent.trim(), verifyUrl = element.getAttribute("verify");
+    if (!inside && verifyUrl) {  // (2.0: a hosted assertion by its URL alone)
+      return {text: verifyUrl, where: "the SVG's verify address", image: true};
+    }
+    return {text: inside, where: "the SVG's " + element.localName + " element", image: true, verify: verifyUrl};
   }
 
   // --- Which badge it is ----------------------------------------------------------------------
 
   /** {kind: 2 or 3, id (the address it names), names (what that address may end in), file (the
-      published file to compare with), what, value, compact, addressOnly}. */
+      published file to compare with), what, text (as the file holds it), value, compact (a JWT or JWS),
+      addressOnly (the file holds the address alone)}. */
   function understood(found) {
     var text = found.text, value, compact = null;
     if (text.length > MAX_TEXT) { throw new Error("It is too large to be a badge."); }
+    if (/^https?:\/\/\S+$/i.test(text)) {  // (2.0: an image may carry its hosted assertion's address alone)
+      return {kind: 2, id: text, names: ["assertion.json"], file: "assertion.json", what: "Open Badges 2.0 assertion",
+        addressOnly: true};
+    }
     if (/^[{\[]/.test(text)) {
       try {
         value = JSON.parse(text);
@@ -283,18 +330,21 @@
     if (!isObject(value)) { throw new Error("What " + found.where + " holds is not a badge (not a JSON object)."); }
     var types = [].concat(value.type || []);
     if (types.indexOf("Assertion") >= 0) {
+      if (found.verify && found.verify !== value.id) {
+        throw new Error("The SVG's verify address (" + quoted(found.verify) + ") is not the id of the assertion " +
+          "it carries (" + quoted(value.id) + "): which badge it stands for cannot be told.");
+      }
       // (a signed assertion's id is a urn:uuid: its image, in its award's folder, tells where it is)
       var id2 = compact && !/^https?:/i.test(String(value.id)) ? value.image : value.id;
       return {kind: 2, id: id2, file: compact ? "assertion.jws" : "assertion.json", value: value, compact: compact,
         names: compact && id2 === value.image ? ["badge.png", "badge.svg"] : ["assertion.json"],
-        what: compact ? "signed Open Badges 2.0 assertion" : "Open Badges 2.0 assertion",
-        addressOnly: !!found.addressOnly};
+        what: compact ? "signed Open Badges 2.0 assertion" : "Open Badges 2.0 assertion", text: text};
     }
     if (types.indexOf("VerifiableCredential") >= 0 || types.indexOf("OpenBadgeCredential") >= 0 ||
         types.indexOf("AchievementCredential") >= 0) {
       return {kind: 3, id: compact ? (value.jti || value.id) : value.id, file: compact ? "credential.jwt" :
         "credential.json", value: value, compact: compact, names: ["credential.json"],
-        what: compact ? "Open Badges 3.0 credential (VC-JWT)" : "Open Badges 3.0 credential"};
+        what: compact ? "Open Badges 3.0 credential (VC-JWT)" : "Open Badges 3.0 credential", text: text};
     }
     throw new Error("What " + found.where + " holds is neither an Open Badges 2.0 assertion nor an Open " +
       "Badges 3.0 credential (its type is " + JSON.stringify(types).slice(0, 120) + ").");
@@ -302,47 +352,37 @@
 
   /** The award id of a badge's address on this site, or null when it names another site or file. */
   function awardOf(address, names) {
-    if (address.origin !== root.origin || address.search || address.hash) { return null; }
-    if (!address.pathname.startsWith(root.pathname)) { return null; }
-    var rest = address.pathname.slice(root.pathname.length).split("/");
-    if (rest.length !== 3 || rest[0] !== "awards" || names.indexOf(rest[2]) < 0 || !AWARD_ID.test(rest[1])) {
-      return null;
+    if (address.search || address.hash || address.username || address.password) { return null; }
+    for (var i = 0; i < sites.length; i++) {
+      var site = sites[i];
+      if (address.origin !== site.origin || !address.pathname.startsWith(site.pathname)) { continue; }
+      var rest = address.pathname.slice(site.pathname.length).split("/");
+      if (rest.length === 3 && rest[0] === "awards" && names.indexOf(rest[2]) >= 0 && AWARD_ID.test(rest[1])) {
+        return rest[1];
+      }
     }
-    return rest[1];
+    return null;
   }
 
-  /** true when the file is the published badge; "signature" when only its signature differs;
-      else where it differs first. */
+  /** true when the file holds the very text this site publishes (a JSON file, or a JWT or JWS);
+      "written" when it reads as the same value written another way (another program saved it,
+      or JSON with a member twice, which readers take differently); else where it differs first.
+      (A signature is never compared but as text: a file signed otherwise is another file.) */
   function sameBadge(badge, publishedText) {
-    if (badge.compact !== null) {
-      var published = publishedText.trim();
-      if (published === badge.compact) { return true; }
-      var parts = published.split(".");
-      var payload;
-      try {
-        payload = JSON.parse(utf8(base64url(parts[1] || "")));
-      } catch (error) {
-        return "the published file is not a signed token";
-      }
-      var where = difference(badge.value, payload, "");
-      return where === null ? "signature" : "at " + where;
-    }
+    var published = publishedText.replace(/^\uFEFF/, "").trim();
+    if (published === badge.text) { return true; }
     var value;
     try {
-      value = JSON.parse(publishedText);
+      value = badge.compact !== null ? JSON.parse(utf8(base64url(published.split(".")[1] || ""))) :
+        JSON.parse(published);
     } catch (error) {
-      return "the published file is not JSON";
+      return "the published file cannot be read";
     }
-    if (badge.addressOnly) { return true; }  // (nothing in the file but the address: the published one is the badge)
+    if (badge.compact !== null && published.split(".").length === 3 && difference(badge.value, value, "") === null) {
+      return "its signature";
+    }
     var at = difference(badge.value, value, "");
-    if (at === null) { return true; }
-    if (badge.kind === 3 && isObject(badge.value) && isObject(value)) {
-      var a = Object.assign({}, badge.value), b = Object.assign({}, value);
-      delete a.proof;
-      delete b.proof;
-      if (difference(a, b, "") === null) { return "signature"; }
-    }
-    return "at " + at;
+    return at === null ? "written" : "at " + at;
   }
 
   /** The path of the first difference between two JSON values, or null when they are equal. */
@@ -358,11 +398,12 @@
     }
     if (isObject(a) || isObject(b)) {
       if (!isObject(a) || !isObject(b)) { return path || "its whole content"; }
-      var keys = Object.keys(a).concat(Object.keys(b).filter(function (k) { return !(k in a); })).sort();
+      var own = Object.prototype.hasOwnProperty;  // (JSON.parse makes "__proto__" an own member: never "in")
+      var keys = Object.keys(a).concat(Object.keys(b).filter(function (k) { return !own.call(a, k); })).sort();
       for (var j = 0; j < keys.length; j++) {
         var key = keys[j];
         var here = path ? path + "." + key : key;
-        if (!Object.prototype.hasOwnProperty.call(a, key) || !Object.prototype.hasOwnProperty.call(b, key)) {
+        if (!own.call(a, key) || !own.call(b, key)) {
           return here;
         }
         var deeper = difference(a[key], b[key], here);
@@ -385,7 +426,8 @@
     }
     if (response.status === 404 || response.status === 410) {
       var missing = new Error(url.href + " is not there");
-      missing.missing = true;
+      missing.missing = response.status === 404;
+      missing.gone = response.status === 410;
       throw missing;
     }
     if (!response.ok) { throw new Error(url.href + " could not be downloaded (HTTP " + response.status + ")"); }
@@ -393,10 +435,8 @@
       throw new Error(url.href + " redirected to another site");
     }
     var text = await response.text();
-    if (/^\s*</.test(text)) {  // (a host that answers every address with a page, not a 404)
-      var page = new Error(url.href + " is a web page, not the badge");
-      page.missing = true;
-      throw page;
+    if (/^\s*</.test(text)) {  // (a host that answers every address with a page, not a 404: not known missing)
+      throw new Error("this site answered " + url.href + " with a web page, not the badge");
     }
     return text;
   }
