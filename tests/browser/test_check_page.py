@@ -62,11 +62,10 @@ def check(page, site, path: Path) -> tuple[str, str, list[str]]:
 def test_every_file_a_badge_page_offers_is_found_to_be_the_published_badge(page, example, award, name, carries):
     verdict, text, seen = check(page, example, example.output / "awards" / award / name)
     assert verdict == "found", text
-    assert f"\u2068{name}\u2069 is a badge this site publishes." in text and carries in text, text
-    assert "byte for byte" in text
+    assert f"\u2068{name}\u2069 is a badge this site publishes." in text, text
+    assert f"It is, byte for byte, the file this site publishes at {example.url(f'awards/{award}/{name}')}." in text
     # (what it did not check, said; the verdict is "found", never green)
     assert "Whether it is still valid (not revoked, suspended or expired) and its signatures were not checked" in text
-    assert ("The picture itself is not compared" in text) == name.endswith((".png", ".svg"))
     assert all(url.startswith(example.base_url) for url in seen), seen
     link = page.get_attribute("#check-result a", "href")
     assert link == example.url(f"awards/{award}/#verify")
@@ -99,7 +98,7 @@ def test_a_credential_changed_after_it_was_issued_is_not_the_published_badge(pag
     forged.write_text(_changed_json(published, later_expiry), encoding="utf-8")
     verdict, text, _ = check(page, example, forged)
     assert verdict == "invalid" and "Not the badge this site publishes: do not rely on" in text, text
-    assert "(at validUntil)" in text and "or the issuer has since changed the badge" in text, text
+    assert "(at validUntil)" in text and "or it is an older copy from before the issuer changed the badge" in text, text
     # (its button shows the badge as published, and does not start a Verify that would say "Verified")
     assert page.get_attribute("#check-result a", "href") == example.url(f"awards/{AWARD}/")
 
@@ -148,13 +147,18 @@ def test_a_json_written_again_or_with_a_member_twice_is_not_found_to_be_the_file
     again = tmp_path / "assertion.json"
     again.write_text(json.dumps(json.loads(published)), encoding="utf-8")  # (another program's spacing)
     verdict, text, _ = check(page, example, again)
-    assert verdict == "incomplete" and "says what a badge of this site says, but is not its file" in text, text
+    assert verdict == "incomplete" and "carries a badge of this site, but is not its file" in text, text
+    assert "though some programs read it as the same" in text
+    spaced = tmp_path / "spaced.json"
+    spaced.write_text("\u00a0\n" + published + "\u3000\n", encoding="utf-8")  # (re-review: "byte for byte" it was not)
+    verdict, text, _ = check(page, example, spaced)
+    assert verdict == "incomplete" and "(it is written with other spacing)" in text, text
     # A member twice: JSON.parse keeps the last, another reader the first (review: this was "found").
     twice = tmp_path / "twice.json"
     twice.write_text(published.replace('"narrative":', '"narrative": "FORGED", "narrative":', 1), encoding="utf-8")
     assert '"FORGED"' in twice.read_text()
     verdict, text, _ = check(page, example, twice)
-    assert verdict == "incomplete", text
+    assert verdict == "incomplete" and "though some programs read it as the same" in text, text
 
 
 def test_a_jwt_with_a_changed_payload_is_not_genuine(page, example, tmp_path):
@@ -235,6 +239,10 @@ def test_an_award_this_site_never_issued_is_said_to_be_missing(page, example, tm
         ("decoy.svg", "decoy-svg", "carries several badges"),  # (a prefix bound to another namespace: review)
         ("verify.svg", "verify-svg", "is not the id of the assertion"),
         ("big.json", "big-json", "too large to be a badge"),
+        ("comment.svg", "comment-svg", "carries several badges"),  # (a decoy a text matcher takes: re-review)
+        ("capital.svg", "capital-svg", "carries several badges"),
+        ("entity.svg", "entity-svg", "declares entities"),
+        ("swapped.png", "swapped-png", "is where Open Badges 3.0 bakes a credential"),  # (keyword vs content)
     ],
 )
 def test_a_file_without_a_badge_says_so(page, example, tmp_path, name, content, said):
@@ -263,6 +271,21 @@ def test_a_file_without_a_badge_says_so(page, example, tmp_path, name, content, 
             )
             assert "b6w1x9q4jm" in svg
         path.write_text(svg, encoding="utf-8")
+    elif content in ("comment-svg", "capital-svg", "entity-svg"):
+        svg = (example.output / "awards" / AWARD / "badge.svg").read_text(encoding="utf-8")
+        decoy = {
+            "comment-svg": '<!-- <openbadges:assertion verify="https://evil.example/a.json"> -->',
+            "capital-svg": '<openbadges:Assertion verify="https://evil.example/a.json"/>',
+            "entity-svg": "",
+        }[content]
+        at = svg.index(">", svg.index("<svg")) + 1
+        svg = svg[:at] + decoy + svg[at:]
+        if content == "entity-svg":
+            svg = '<!DOCTYPE svg [<!ENTITY b "x">]>' + svg
+        path.write_text(svg, encoding="utf-8")
+    elif content == "swapped-png":
+        assertion = (example.output / "awards" / PNG_AWARD / "assertion.json").read_text(encoding="utf-8")
+        path.write_bytes(baking.bake_png(baking.strip_png(baked), assertion, keyword="openbadgecredential"))
     elif content == "big-json":
         path.write_text('{"type": "Assertion", "x": "' + "a" * (4 * 1024 * 1024) + '"}')
     elif content == "two-badges":
@@ -395,4 +418,48 @@ def test_an_older_copy_after_the_issuer_changed_the_badge_is_told_as_possibly_th
     older.write_text(_changed_json(published, older_description), encoding="utf-8")
     verdict, text, _ = check(page, example, older)
     assert verdict == "invalid" and "(at credentialSubject.achievement.description)" in text
-    assert "the issuer has since changed the badge (its text, dates or revocation) and this is an older copy" in text
+    assert "or it is an older copy from before the issuer changed the badge (its text, dates, revocation" in text
+
+
+def test_an_image_with_another_picture_around_the_badge_is_not_its_file(page, example, tmp_path):
+    # (re-review: the first aid picture with the pipefitting assertion baked in read "found")
+    assertion = (example.output / "awards" / AWARD / "assertion.json").read_text(encoding="utf-8")
+    other_picture = baking.strip_png((example.output / "awards" / PNG_AWARD / "badge.png").read_bytes())
+    swapped = tmp_path / "badge.png"
+    swapped.write_bytes(baking.bake_png(other_picture, assertion, keyword="openbadges"))
+    verdict, text, _ = check(page, example, swapped)
+    assert verdict == "incomplete" and "carries a badge of this site, but is not its file" in text, text
+    assert "(its picture or another part of the image differs)" in text
+
+
+def test_a_revoked_badge_is_said_revoked_when_its_assertion_says_so(page, example):
+    # (re-review: an exact copy of a revoked award's assertion read "found"; the site says revoked)
+    verdict, text, _ = check(page, example, example.output / "awards/d3f4g5h6jk/assertion.json")
+    assert verdict == "invalid" and "is a badge this site publishes, revoked by its issuer." in text, text
+    assert "This site's assertion says its issuer revoked it" in text
+
+
+def test_a_published_file_that_cannot_be_read_is_could_not_check(page, example):
+    # (re-review: a genuine file was "do not rely on it" when the host answered garbage)
+    page.route(
+        example.url(f"awards/{AWARD}/assertion.json"),
+        lambda route: route.fulfill(status=200, body="Service temporarily unavailable", content_type="text/plain"),
+    )
+    verdict, text, _ = check(page, example, example.output / "awards" / AWARD / "assertion.json")
+    assert verdict == "incomplete" and "Could not check" in text, text
+
+
+def test_an_address_alone_that_names_a_credential_is_not_said_to_be_another_sites(page, example, tmp_path):
+    plain = baking.strip_png((example.output / "awards" / PNG_AWARD / "badge.png").read_bytes())
+    image = tmp_path / "address.png"
+    image.write_bytes(baking.bake_png(plain, example.url(f"awards/{AWARD}/credential.json"), keyword="openbadges"))
+    verdict, text, _ = check(page, example, image)
+    assert verdict == "incomplete" and "names a badge of this site but does not carry it" in text, text
+
+
+def test_a_file_name_with_bidi_controls_cannot_turn_the_sentence(page, example, tmp_path):
+    name = "x\u2069\u202enosj.evil.json"
+    path = tmp_path / name
+    path.write_text('{"type": "Thing"}')
+    verdict, text, _ = check(page, example, path)
+    assert verdict == "invalid" and "\u202e" not in text and text.count("\u2069") == text.count("\u2068"), text

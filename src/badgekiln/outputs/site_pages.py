@@ -68,8 +68,8 @@ def produce(plan: Plan, inputs: BuildInputs, renderer: Renderer, item: None) -> 
             "check.html",
             site=site,
             root=urls.relative(urls.CHECK_PAGE, ""),
-            # (the addresses its badges name: a preview's and site.yaml's; the page also takes the one it is viewed at)
-            addresses=" ".join(dict.fromkeys((config.base_url, config.published.base_url))),
+            # (the address its badges name; the page also takes the one it is viewed at, an alias)
+            addresses=config.base_url,
             meta=context.meta(
                 config,
                 urls.CHECK_PAGE,

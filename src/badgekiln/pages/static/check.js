@@ -82,7 +82,7 @@
 
   /** A text from the file, in a sentence: isolated (its own direction) and cut to ``limit`` characters. */
   function quoted(text, limit) {
-    text = String(text);
+    text = String(text).replace(/[\u202A-\u202E\u2066-\u2069]/g, "\uFFFD");  // (its own controls: never ours)
     return "\u2068" + (text.length > (limit || 200) ? text.slice(0, limit || 200) + "…" : text) + "\u2069";
   }
 
@@ -167,23 +167,42 @@
         "is not shown to be genuine or not."]);
     }
     var same = sameBadge(badge, text);
-    var picture = found.image ? " The picture itself is not compared: the badge's page shows which badge it is." : "";
-    if (same === true) {
-      return verdict("found", [name + " is a badge this site publishes.", "It carries exactly the " + badge.what +
-        ", byte for byte, that this site publishes at " + published.href + "." + picture + " Whether it is still " +
-        "valid (not revoked, suspended or expired) and its signatures were not checked here: its page checks " +
-        "them."], {href: new URL("#verify", pageUrl).href, text: "Open the badge's page and verify it"});
+    if (same === null) {
+      return verdict("incomplete", ["Could not check: this site's " + badge.file + " cannot be read.", "The " +
+        "published badge at " + published.href + " could not be read, so the file was not compared with it. " +
+        "Try again later; the badge is not shown to be genuine or not."]);
     }
-    if (same === "written") {
-      return verdict("incomplete", [name + " says what a badge of this site says, but is not its file.", "What " +
-        "it carries reads as the " + badge.what + " published at " + published.href + ", written another way " +
-        "(another program saved it again, or the file was edited). Rely on the badge's page, not on the file."],
-        seePage);
+    if (same !== true && same !== "written") {
+      return verdict("invalid", ["Not the badge this site publishes: do not rely on " + name + ".", "It differs " +
+        "from the " + badge.what + " this site publishes at " + published.href + " (" + same + "). Either it " +
+        "was changed after it was issued, or it is an older copy from before the issuer changed the badge (its " +
+        "text, dates, revocation or signature). The badge's page shows the badge as it stands."], seePage);
     }
-    return verdict("invalid", ["Not the badge this site publishes: do not rely on " + name + ".", "It differs " +
-      "from the " + badge.what + " this site publishes at " + published.href + " (" + same + "). Either it " +
-      "was changed after it was issued, or the issuer has since changed the badge (its text, dates or " +
-      "revocation) and this is an older copy. The badge's page shows the badge as it stands."], seePage);
+    // The same badge: is this file the very file this site publishes (an image: its image, picture and all)?
+    var file = found.published ? new URL(found.published, pageUrl) : published;
+    var bytesSame;
+    try {
+      bytesSame = sameBytes(bytes, file === published ? new TextEncoder().encode(text) : await fetchBytes(file));
+    } catch (error) {
+      bytesSame = false;  // (an image this site does not publish: an SVG of a badge with PNG artwork, say)
+    }
+    var revoked = badge.kind === 2 && !badge.compact && isObject(sameValue) && sameValue.revoked === true;
+    var status = revoked ? " This site's assertion says its issuer revoked it" + (typeof sameValue.revocationReason ===
+      "string" ? " (" + quoted(sameValue.revocationReason) + ")" : "") + "." : "";
+    if (same === true && bytesSame) {
+      return verdict(revoked ? "invalid" : "found", [name + " is a badge this site publishes" + (revoked ?
+        ", revoked by its issuer." : "."), "It is, byte for byte, the file this site publishes at " + file.href +
+        "." + status + " Whether it is still valid (not revoked, suspended or expired) and its signatures were " +
+        "not checked here: its page checks them."],
+        {href: new URL("#verify", pageUrl).href, text: "Open the badge's page and verify it"});
+    }
+    return verdict(revoked ? "invalid" : "incomplete", [name + " carries a badge of this site, but is not its file.",
+      (same === true ? "What it carries is the " + badge.what + " published at " + published.href + ", but the " +
+        "file itself is not the one this site publishes at " + file.href + (found.image ? " (its picture or " +
+        "another part of the image differs)" : " (it is written with other spacing)") :
+        "What it carries is not the " + badge.what + " published at " + published.href + ", though some " +
+        "programs read it as the same (another program saved it again, or it holds a member twice, which " +
+        "programs read differently)") + "." + status + " Rely on the badge's page, not on the file."], seePage);
   }
 
   // --- What a file carries --------------------------------------------------------------------
@@ -235,8 +254,9 @@
         "Baking: one iTXt chunk), so which one it stands for cannot be told.");
     }
     if (!found.length) { return null; }
-    return {text: (await chunkText(found[0].type, found[0].rest)).trim(), image: true,
-      where: "the PNG's " + found[0].keyword + " chunk"};
+    var credential = found[0].keyword.toLowerCase() === "openbadgecredential";
+    return {text: (await chunkText(found[0].type, found[0].rest)).trim(), image: true, expect: credential ? 3 : 2,
+      published: credential ? "credential.png" : "badge.png", where: "the PNG's " + found[0].keyword + " chunk"};
   }
 
   /** The text of a chunk after its keyword: iTXt (UTF-8, inflated if compressed), tEXt, zTXt (Latin-1). */
@@ -275,6 +295,14 @@
   }
 
   function svgBadge(text) {
+    // What a reader matching text would take: an element named so in a comment, in capitals, or one
+    // an entity would make (declared in the file: a badge image declares none) is another badge.
+    if (/<!ENTITY/i.test(text)) { throw new Error("The SVG declares entities: not a badge image as made."); }
+    var opened = text.match(/<\s*[\w.-]*:?(assertion|credential)[\s>\/]/gi) || [];
+    if (opened.length > 1) {
+      throw new Error("The SVG carries several badges; a badge image carries one, so which one it stands for " +
+        "cannot be told.");
+    }
     // (DOMParser runs no script and loads nothing: the document is only read)
     var doc = new DOMParser().parseFromString(text, "image/svg+xml");
     if (doc.getElementsByTagName("parsererror").length) { throw new Error("The SVG is not well-formed XML."); }
@@ -293,10 +321,15 @@
       throw new Error("The SVG's " + element.localName + " element is not in the Open Badges namespace.");
     }
     var inside = element.textContent.trim(), verifyUrl = element.getAttribute("verify");
-    if (!inside && verifyUrl) {  // (2.0: a hosted assertion by its URL alone)
-      return {text: verifyUrl, where: "the SVG's verify address", image: true};
+    var credential = element.localName === "credential";
+    if (credential && verifyUrl !== null) {
+      throw new Error("The SVG's credential element has a verify address, which Open Badges 3.0 does not give it.");
     }
-    return {text: inside, where: "the SVG's " + element.localName + " element", image: true, verify: verifyUrl};
+    if (!inside && verifyUrl) {  // (2.0: a hosted assertion by its URL alone)
+      return {text: verifyUrl, where: "the SVG's verify address", image: true, expect: 2};
+    }
+    return {text: inside, where: "the SVG's " + element.localName + " element", image: true, verify: verifyUrl,
+      expect: credential ? 3 : 2, published: credential ? "credential.svg" : "badge.svg"};
   }
 
   // --- Which badge it is ----------------------------------------------------------------------
@@ -308,8 +341,8 @@
     var text = found.text, value, compact = null;
     if (text.length > MAX_TEXT) { throw new Error("It is too large to be a badge."); }
     if (/^https?:\/\/\S+$/i.test(text)) {  // (2.0: an image may carry its hosted assertion's address alone)
-      return {kind: 2, id: text, names: ["assertion.json"], file: "assertion.json", what: "Open Badges 2.0 assertion",
-        addressOnly: true};
+      return {kind: 2, id: text, names: ["assertion.json", "credential.json"], file: "assertion.json",
+        what: "Open Badges 2.0 assertion", addressOnly: true};
     }
     if (/^[{\[]/.test(text)) {
       try {
@@ -329,7 +362,12 @@
     }
     if (!isObject(value)) { throw new Error("What " + found.where + " holds is not a badge (not a JSON object)."); }
     var types = [].concat(value.type || []);
-    if (types.indexOf("Assertion") >= 0) {
+    var assertion = types.indexOf("Assertion") >= 0;
+    if (found.expect && found.expect !== (assertion ? 2 : 3)) {
+      throw new Error(found.where.replace(/^the /, "The ") + " is where Open Badges " + found.expect + ".0 bakes " +
+        (found.expect === 2 ? "an assertion" : "a credential") + ", but it holds something else.");
+    }
+    if (assertion) {
       if (found.verify && found.verify !== value.id) {
         throw new Error("The SVG's verify address (" + quoted(found.verify) + ") is not the id of the assertion " +
           "it carries (" + quoted(value.id) + "): which badge it stands for cannot be told.");
@@ -366,18 +404,30 @@
 
   /** true when the file holds the very text this site publishes (a JSON file, or a JWT or JWS);
       "written" when it reads as the same value written another way (another program saved it,
-      or JSON with a member twice, which readers take differently); else where it differs first.
+      or JSON with a member twice, which readers take differently); else where it differs first; null when the published
+      file cannot be read.
       (A signature is never compared but as text: a file signed otherwise is another file.) */
+  var sameValue = null;  // (the published value sameBadge read: a hosted assertion says whether it is revoked)
+
   function sameBadge(badge, publishedText) {
+    sameValue = null;
     var published = publishedText.replace(/^\uFEFF/, "").trim();
-    if (published === badge.text) { return true; }
+    if (published === badge.text) {
+      try {
+        sameValue = badge.compact !== null ? null : JSON.parse(published);
+      } catch (error) {
+        return null;
+      }
+      return true;
+    }
     var value;
     try {
       value = badge.compact !== null ? JSON.parse(utf8(base64url(published.split(".")[1] || ""))) :
         JSON.parse(published);
     } catch (error) {
-      return "the published file cannot be read";
+      return null;
     }
+    sameValue = value;
     if (badge.compact !== null && published.split(".").length === 3 && difference(badge.value, value, "") === null) {
       return "its signature";
     }
@@ -439,6 +489,21 @@
       throw new Error("this site answered " + url.href + " with a web page, not the badge");
     }
     return text;
+  }
+
+  async function fetchBytes(url) {
+    if (url.origin !== location.origin) { throw new Error(url.href + " is not on this site"); }
+    var response = await fetch(url.href, {cache: "no-cache", credentials: "omit", redirect: "follow"});
+    if (!response.ok || new URL(response.url || url.href).origin !== location.origin) {
+      throw new Error(url.href + " could not be downloaded");
+    }
+    return new Uint8Array(await response.arrayBuffer());
+  }
+
+  function sameBytes(a, b) {
+    if (a.length !== b.length) { return false; }
+    for (var i = 0; i < a.length; i++) { if (a[i] !== b[i]) { return false; } }
+    return true;
   }
 
   function startsWith(bytes, prefix) {
