@@ -192,8 +192,9 @@
     if (same === true && bytesSame) {
       return verdict(revoked ? "invalid" : "found", [name + " is a badge this site publishes" + (revoked ?
         ", revoked by its issuer." : "."), "It is, byte for byte, the file this site publishes at " + file.href +
-        "." + status + " Whether it is still valid (not revoked, suspended or expired) and its signatures were " +
-        "not checked here: its page checks them."],
+        "." + (revoked ? status + " Its page says so too, and checks its signatures." : " Whether it is still " +
+        "valid (not revoked, suspended or expired) and its signatures were not checked here: its page checks " +
+        "them.")],
         {href: new URL("#verify", pageUrl).href, text: "Open the badge's page and verify it"});
     }
     return verdict(revoked ? "invalid" : "incomplete", [name + " carries a badge of this site, but is not its file.",
