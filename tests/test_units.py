@@ -155,6 +155,15 @@ def _base_template(site_dir: Path) -> None:  # (every page extends it)
     )
 
 
+def _check_template(site_dir: Path) -> None:  # (its own unit since session 41: the site pages' key did not read it)
+    write_site(
+        site_dir,
+        {
+            "templates/check.html": "{% extends '!builtin/check.html' %}{% block main %}<p>Hi.</p>{{ super() }}{% endblock %}"
+        },
+    )
+
+
 def _included_template(site_dir: Path) -> None:  # (award.html and badge.html include it)
     write_site(site_dir, {"templates/_endorsements.html": "<p>Endorsed by all.</p>"})
 
@@ -184,6 +193,7 @@ EDITS = {
     "footer": _footer,
     "signatory": _signatory,
     "home page's template": _home_template,
+    "check page's template": _check_template,
     "base template": _base_template,
     "included template": _included_template,
 }
@@ -331,6 +341,32 @@ def test_a_unit_that_makes_an_undeclared_file_fails_the_build(minimal_site, run)
         assert result.code != 0 and "stray.txt" in result.err
     finally:
         outputs.unregister(unit)
+
+
+def test_a_unit_that_renders_a_template_its_key_does_not_read_fails_the_build(minimal_site, run):
+    """A page made from a template outside the unit's template parts would not be made again when
+    that template is edited (session 41: the site pages made check/ from check.html, which their key
+    did not read, and a site's own check.html changed nothing until a clean build)."""
+
+    def produce(plan, inputs, renderer, item):
+        plan.add("other.html", renderer.render("sitemap.xml", urls=[]))
+
+    unit = outputs.register(
+        Unit("stray", "site", (FileSpec("other.html", "text/html"),), reads=("badge-templates",), produce=produce)
+    )
+    try:
+        result = run("build", "--source", str(minimal_site), "--today", TODAY)
+        assert result.code != 0 and "stray output renders templates its key does not read: sitemap.xml" in result.err
+    finally:
+        outputs.unregister(unit)
+    fine = outputs.register(
+        Unit("stray", "site", (FileSpec("other.html", "text/html"),), reads=("site-templates",), produce=produce)
+    )
+    try:
+        assert run("build", "--source", str(minimal_site), "--today", TODAY).code == 0
+        assert (minimal_site / "output/other.html").is_file()
+    finally:
+        outputs.unregister(fine)
 
 
 def test_a_unit_name_is_a_slug():

@@ -36,7 +36,7 @@ from badgekiln.engine.forking import _JOB, ENV_JOBS, MIN_PARALLEL, check_stop, f
 from badgekiln.engine.keys import UnitKeys
 from badgekiln.engine.site import Entry, SitePlan
 from badgekiln.errors import OutputError
-from badgekiln.outputs import BuildInputs, Shared, Unit, units
+from badgekiln.outputs import PAGE_TEMPLATES, BuildInputs, Shared, Unit, units
 from badgekiln.signing.signer import Signer
 
 
@@ -216,12 +216,21 @@ def _award_item(unit: Unit, item: Any) -> Any:
 
 
 def _produce(plan: SitePlan, unit: Unit, inputs: BuildInputs, renderer: Any, item: Any) -> None:
-    """Make the files of ``unit`` for ``item`` into ``plan``; only the files the unit declares."""
+    """Make the files of ``unit`` for ``item`` into ``plan``; only the files the unit declares,
+    from only the templates its key reads (a page made from another template would not be made
+    again when that template is edited: the rebuild would keep a page a clean build changes)."""
+    rendered = getattr(renderer, "rendered", None)
+    if rendered is not None:
+        rendered.clear()
     with timings.phase(f"units/{unit.name}"):
         unit.produce(plan, inputs, renderer, _award_item(unit, item))
     undeclared = [rel for rel in plan.files if not unit.declares(rel)]
     if undeclared:
         raise OutputError(f"the {unit.name} output made files it does not declare: {', '.join(undeclared)}")
+    if rendered and "templates" not in unit.reads:
+        unread = sorted(rendered.difference(*(PAGE_TEMPLATES[part] for part in unit.reads if part in PAGE_TEMPLATES)))
+        if unread:
+            raise OutputError(f"the {unit.name} output renders templates its key does not read: {', '.join(unread)}")
 
 
 def _make(plan: SitePlan, inputs: BuildInputs, renderer: Any, cache: BuildCache, todo: list[Task]) -> None:

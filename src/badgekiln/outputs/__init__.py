@@ -48,6 +48,7 @@ class Plan(Protocol):
 PAGE_TEMPLATES = {
     "award-templates": ("award.html",),
     "badge-templates": ("badge.html",),
+    "check-templates": ("check.html",),
     "pathway-templates": ("pathway.html",),
     "portfolio-templates": ("portfolio.html",),
     "site-templates": ("index.html", "page.html", "404.html", "sitemap.xml"),

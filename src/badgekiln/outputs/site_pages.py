@@ -1,4 +1,5 @@
-"""The home page with the badge catalogue, the extra pages, "Check a badge file", 404 and the sitemap."""
+"""The home page with the badge catalogue, the extra pages, 404 and the sitemap (which lists the
+"Check a badge file" page of :mod:`.check_page` too)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from badgekiln.pages.render import Renderer
 
 
 def produce(plan: Plan, inputs: BuildInputs, renderer: Renderer, item: None) -> None:
-    """index.html, pages/<slug>/index.html, check/index.html, 404.html and sitemap.xml."""
+    """index.html, pages/<slug>/index.html, 404.html and sitemap.xml."""
     config, project = inputs.config, inputs.project
     site = context.site_context(config, project)
     counts = held_counts(project.award_rows)  # (keys.UnitKeys._catalogue keys the page with the same counts)
@@ -63,25 +64,6 @@ def produce(plan: Plan, inputs: BuildInputs, renderer: Renderer, item: None) -> 
             ),
         )
     plan.add(
-        urls.CHECK_PAGE + "index.html",
-        renderer.render(
-            "check.html",
-            site=site,
-            root=urls.relative(urls.CHECK_PAGE, ""),
-            # (the address its badges name; the page also takes the one it is viewed at, an alias)
-            addresses=config.base_url,
-            meta=context.meta(
-                config,
-                urls.CHECK_PAGE,
-                f"Check a badge file · {config.issuer.name}",
-                f"Check that a badge image or credential file of {config.issuer.name} is a badge this site publishes.",
-                urls.home_share_card(),
-                image_alt=alt,
-                image_size=size,
-            ),
-        ),
-    )
-    plan.add(
         "404.html",
         renderer.render(
             "404.html",
@@ -111,7 +93,6 @@ UNIT = Unit(
     (
         FileSpec("index.html", "text/html"),
         FileSpec("pages/{slug}/index.html", "text/html"),
-        FileSpec("check/index.html", "text/html"),
         FileSpec("404.html", "text/html"),
         FileSpec("sitemap.xml", "application/xml"),
     ),

@@ -279,6 +279,9 @@ class Renderer:
         self._cache: dict[str, jinja2.Template] = {}
         self._shown: dict[str, str] = {}  # template name -> _shown_name()
         self._sources: dict[str, str] | None = None  # (templates do not change while a build renders them)
+        # The templates render() was asked for since it was last emptied: the engine checks that a
+        # unit renders only templates its key reads (engine/workers._produce)
+        self.rendered: set[str] = set()
 
     def render(self, name: str, **context) -> Rendered:
         """Render template ``name`` to UTF-8 bytes (which remember the template, for error messages).
@@ -292,6 +295,7 @@ class Renderer:
         for key, value in context.items():
             check_plain(value, key)
         template = self._template(name)
+        self.rendered.add(name)
         self.env.start_rendering()
         try:
             text = template.render(**context)  # (generate() too, with one more generator to pass through)
