@@ -10,9 +10,10 @@ from datetime import date
 from pathlib import Path
 
 import orjson
-from conftest import REPO, TODAY, build, write_site
+from conftest import MEMBER_SITE, REPO, TODAY, build, write_site
 
-from badgekiln.commands.buildsummary import summarize
+from badgekiln.commands import buildsummary
+from badgekiln.commands.buildsummary import read_state, summarize
 from badgekiln.engine import stamp
 from badgekiln.sources.validate import load_project
 
@@ -122,6 +123,63 @@ def test_summary_views_taken_from_the_last_build_equal_views_made_afresh(example
     other.write_text(other.read_text() + "\n")
     assert "0 added, 1 changed" in build(run, example_site).out
     assert _recorded(state)[1] == _fresh_hashes(example_site)
+
+
+def test_same_day_rebuilds_count_what_a_summary_made_afresh_counts(tmp_path, run, monkeypatch):
+    """Edits on one day that change an award's expiry or status without touching its earner's file
+    (a badge's valid_for, members.csv) or with it (a renewal): each rebuild's summary, made from
+    the kept views of unchanged records, is the one made afresh against the same last build."""
+    site = write_site(tmp_path / "site", MEMBER_SITE)
+    mo, badge, members = site / "recipients/mo.yaml", site / "badges/chartered.yaml", site / "site_src/members.csv"
+    mo.write_text(mo.read_text().replace("membership: {until: 2026-10-31}\n", ""))
+    members.write_text("email,until\nmo@example.com,2026-12-31\n")
+    write_site(  # (expiring soon, in a file no edit touches: its view is kept)
+        site,
+        {
+            "recipients/al.yaml": """
+        name: Al
+        email: al@example.com
+        awards:
+          - id: al-course
+            badge: course
+            issued_on: 2026-02-01
+            expires: 2026-12-01
+    """
+        },
+    )
+    al = site / "recipients/al.yaml"
+    day = date.fromisoformat(TODAY)
+    viewed: list[str] = []
+    real = buildsummary._view
+
+    def view(recipient, *rest):
+        viewed.append(recipient.slug)
+        return real(recipient, *rest)
+
+    monkeypatch.setattr(buildsummary, "_view", view)
+
+    def rebuilt() -> str:
+        previous = read_state(site)
+        afresh = summarize(load_project(site, base_url=None, today=day).project, day, previous, None)[0]
+        viewed.clear()
+        line = build(run, site).out.splitlines()[-1]
+        assert line == afresh.line()
+        return line
+
+    assert "; 1 expire" in rebuilt()
+    badge.write_text(badge.read_text() + "valid_for: P11M\n")  # (mo-chartered now expires on 2026-12-15)
+    assert "0 added, 1 changed, 0 revoked; 2 expire" in rebuilt()
+    members.write_text("email,until\nmo@example.com,2026-11-01\n")  # (lapsed: suspended, still to renew)
+    assert "0 changed, 0 revoked, 1 suspended; 2 expire" in rebuilt()
+    mo.write_text(mo.read_text() + "  - badge: chartered\n    issued_on: 2026-11-22\n    renews: mo-chartered\n")
+    assert "1 added, 0 changed, 0 revoked; 1 expire" in rebuilt()
+    members.write_text("email,until\nmo@example.com,2026-12-31\n")
+    assert "0 added, 0 changed, 0 revoked, 2 reinstated; 1 expire" in rebuilt()
+    al.write_text(al.read_text() + "    narrative: Passed.\n")
+    assert "0 added, 1 changed, 0 revoked; 1 expire" in rebuilt()
+    assert viewed == ["al"]  # (mo's view was the last build's: none of its awards was looked at)
+    badge.write_text(badge.read_text().replace("valid_for: P11M\n", ""))
+    assert "0 added, 2 changed, 0 revoked; 1 expire" in rebuilt()
 
 
 def test_summary_reads_the_last_build_file_of_the_first_format(minimal_site, run):
