@@ -417,3 +417,20 @@ def test_the_ledger_text_in_keys_holds_every_field_of_an_entry():
         for e in (None, "k")
     }
     assert _ledger_texts(entries) == {award: _ledger_text(entry) for award, entry in entries.items()}
+
+
+def test_the_template_parts_of_every_page_unit_parse_each_template_once(monkeypatch):
+    """Every page template extends base.html: the keys' template parts (one per page unit, on
+    every rebuild that makes a page) read what each names once, not once per part."""
+    from badgekiln.outputs import PAGE_TEMPLATES
+
+    renderer = Renderer(None)
+    parsed: list[str] = []
+    real = renderer.env.parse
+    monkeypatch.setattr(
+        renderer.env, "parse", lambda source, name=None, filename=None: parsed.append(name) or real(source, name)
+    )
+    parts = {part: renderer.template_sources_of(roots) for part, roots in PAGE_TEMPLATES.items()}
+    assert "base.html" in parts["award-templates"] and "base.html" in parts["check-templates"]
+    assert parsed.count("base.html") == 1 and len(parsed) == len(set(parsed))
+    assert parts == {part: Renderer(None).template_sources_of(roots) for part, roots in PAGE_TEMPLATES.items()}

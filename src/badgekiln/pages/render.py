@@ -282,6 +282,9 @@ class Renderer:
         # The templates render() was asked for since it was last emptied: the engine checks that a
         # unit renders only templates its key reads (engine/workers._produce)
         self.rendered: set[str] = set()
+        self._named: dict[
+            tuple[str, str], list[tuple[tuple[str, ...] | None, int, bool]] | None
+        ] = {}  # (see _named_in)
 
     def render(self, name: str, **context) -> Rendered:
         """Render template ``name`` to UTF-8 bytes (which remember the template, for error messages).
@@ -423,15 +426,22 @@ class Renderer:
                 found[name] = None
                 continue
             source = found[name] = self._source(name)
-            try:
-                tree = self.env.parse(source, name)
-            except Exception:  # noqa: BLE001 - (a template that does not parse: the build says why when it renders it)
-                return dict(every)
-            named = _named_templates(tree)
-            if any(choices is None for choices, _line, _optional in named):
+            named = self._named_in(name, source)
+            if named is None or any(choices is None for choices, _line, _optional in named):
                 return dict(every)
             todo.extend(name for choices, _line, _optional in named for name in choices or ())
         return found
+
+    def _named_in(self, name: str, source: str) -> list[tuple[tuple[str, ...] | None, int, bool]] | None:
+        """The templates template ``name`` (of text ``source``) names (:func:`_named_templates`),
+        parsed once per build (every page template extends base.html); None if it does not parse."""
+        key = (name, source)
+        if key not in self._named:
+            try:
+                self._named[key] = _named_templates(self.env.parse(source, name))
+            except Exception:  # noqa: BLE001 - (a template that does not parse: the build says why when it renders it)
+                self._named[key] = None
+        return self._named[key]
 
     def _exists(self, name: str) -> bool:
         try:
