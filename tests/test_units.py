@@ -367,6 +367,13 @@ def test_a_unit_that_renders_a_template_its_key_does_not_read_fails_the_build(mi
         assert (minimal_site / "output/other.html").is_file()
     finally:
         outputs.unregister(fine)
+    uncached = outputs.register(  # (made on every build, from whatever it renders: it has no key)
+        Unit("stray", "site", (FileSpec("other.html", "text/html"),), reads=(), produce=produce, cached=False)
+    )
+    try:
+        assert run("build", "--source", str(minimal_site), "--today", TODAY).code == 0
+    finally:
+        outputs.unregister(uncached)
 
 
 def test_a_unit_name_is_a_slug():

@@ -217,8 +217,10 @@ def _award_item(unit: Unit, item: Any) -> Any:
 
 def _produce(plan: SitePlan, unit: Unit, inputs: BuildInputs, renderer: Any, item: Any) -> None:
     """Make the files of ``unit`` for ``item`` into ``plan``; only the files the unit declares,
-    from only the templates its key reads (a page made from another template would not be made
-    again when that template is edited: the rebuild would keep a page a clean build changes)."""
+    and, for a unit the cache keeps, from only the templates its key reads (a page made from
+    another template would not be made again when that template is edited: the rebuild would
+    keep a page a clean build changes). Only what ``renderer.render`` is asked for is seen: a
+    unit that renders by other means (its own environment) is not checked."""
     rendered = getattr(renderer, "rendered", None)
     if rendered is not None:
         rendered.clear()
@@ -227,7 +229,7 @@ def _produce(plan: SitePlan, unit: Unit, inputs: BuildInputs, renderer: Any, ite
     undeclared = [rel for rel in plan.files if not unit.declares(rel)]
     if undeclared:
         raise OutputError(f"the {unit.name} output made files it does not declare: {', '.join(undeclared)}")
-    if rendered and "templates" not in unit.reads:
+    if rendered and unit.cached and "templates" not in unit.reads:  # (a unit not cached is made on every build)
         unread = sorted(rendered.difference(*(PAGE_TEMPLATES[part] for part in unit.reads if part in PAGE_TEMPLATES)))
         if unread:
             raise OutputError(f"the {unit.name} output renders templates its key does not read: {', '.join(unread)}")
