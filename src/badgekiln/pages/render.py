@@ -71,7 +71,12 @@ MONTHS = (
 )
 
 
-def _named_templates(tree: nodes.Template) -> list[tuple[tuple[str, ...] | None, int, bool]]:
+# What a template names: (the names, of which Jinja takes the first that exists; the line; whether
+# it may be missing), one per extends, include or import (see _named_templates)
+Named = list[tuple[tuple[str, ...] | None, int, bool]]
+
+
+def _named_templates(tree: nodes.Template) -> Named:
     """Each template a template names: (the names, of which Jinja takes the first that exists;
     the line; whether it may be missing: ``include … ignore missing``). A literal that names no
     template (``include 5``, ``include []``, ``extends [...]``: Jinja fails on it when rendering)
@@ -282,9 +287,7 @@ class Renderer:
         # The templates render() was asked for since it was last emptied: the engine checks that a
         # unit renders only templates its key reads (engine/workers._produce)
         self.rendered: set[str] = set()
-        self._named: dict[
-            tuple[str, str], list[tuple[tuple[str, ...] | None, int, bool]] | None
-        ] = {}  # (see _named_in)
+        self._named: dict[tuple[str, str], Named | None] = {}  # (see _named_in)
 
     def render(self, name: str, **context) -> Rendered:
         """Render template ``name`` to UTF-8 bytes (which remember the template, for error messages).
@@ -432,7 +435,7 @@ class Renderer:
             todo.extend(name for choices, _line, _optional in named for name in choices or ())
         return found
 
-    def _named_in(self, name: str, source: str) -> list[tuple[tuple[str, ...] | None, int, bool]] | None:
+    def _named_in(self, name: str, source: str) -> Named | None:
         """The templates template ``name`` (of text ``source``) names (:func:`_named_templates`),
         parsed once per build (every page template extends base.html); None if it does not parse."""
         key = (name, source)
