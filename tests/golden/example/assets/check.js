@@ -166,7 +166,7 @@
         "badge could not be downloaded, so the file was not compared with it. Try again later; the badge " +
         "is not shown to be genuine or not."]);
     }
-    var same = sameBadge(badge, text);
+    var compared = sameBadge(badge, text), same = compared.how;
     if (same === null) {
       return verdict("incomplete", ["Could not check: this site's " + badge.file + " cannot be read.", "The " +
         "published badge at " + published.href + " could not be read, so the file was not compared with it. " +
@@ -186,9 +186,10 @@
     } catch (error) {
       bytesSame = false;  // (an image this site does not publish: an SVG of a badge with PNG artwork, say)
     }
-    var revoked = badge.kind === 2 && !badge.compact && isObject(sameValue) && sameValue.revoked === true;
-    var status = revoked ? " This site's assertion says its issuer revoked it" + (typeof sameValue.revocationReason ===
-      "string" ? " (" + quoted(sameValue.revocationReason) + ")" : "") + "." : "";
+    var assertion = badge.kind === 2 && !badge.compact ? compared.value : null;  // (a hosted 2.0 assertion)
+    var revoked = isObject(assertion) && assertion.revoked === true;
+    var status = revoked ? " This site's assertion says its issuer revoked it" + (typeof assertion.revocationReason ===
+      "string" ? " (" + quoted(assertion.revocationReason) + ")" : "") + "." : "";
     if (same === true && bytesSame) {
       return verdict(revoked ? "invalid" : "found", [name + " is a badge this site publishes" + (revoked ?
         ", revoked by its issuer." : "."), "It is, byte for byte, the file this site publishes at " + file.href +
@@ -403,37 +404,30 @@
     return null;
   }
 
-  /** true when the file holds the very text this site publishes (a JSON file, or a JWT or JWS);
-      "written" when it reads as the same value written another way (another program saved it,
-      or JSON with a member twice, which readers take differently); else where it differs first; null when the published
-      file cannot be read.
+  /** How the file's badge compares with the text this site publishes, as {how, value}. how: true
+      when the file holds the very text (a JSON file, or a JWT or JWS); "written" when it reads as
+      the same value written another way (another program saved it, or JSON with a member twice,
+      which readers take differently); "its signature" when only that differs; else where it
+      differs first; null when the published file cannot be read. value: the published value, when
+      read (a hosted assertion says whether it is revoked).
       (A signature is never compared but as text: a file signed otherwise is another file.) */
-  var sameValue = null;  // (the published value sameBadge read: a hosted assertion says whether it is revoked)
-
   function sameBadge(badge, publishedText) {
-    sameValue = null;
     var published = publishedText.replace(/^\uFEFF/, "").trim();
-    if (published === badge.text) {
-      try {
-        sameValue = badge.compact !== null ? null : JSON.parse(published);
-      } catch (error) {
-        return null;
-      }
-      return true;
-    }
     var value;
     try {
       value = badge.compact !== null ? JSON.parse(utf8(base64url(published.split(".")[1] || ""))) :
         JSON.parse(published);
     } catch (error) {
-      return null;
+      return {how: null, value: null};
     }
-    sameValue = value;
+    if (published === badge.text) {
+      return {how: true, value: value};
+    }
     if (badge.compact !== null && published.split(".").length === 3 && difference(badge.value, value, "") === null) {
-      return "its signature";
+      return {how: "its signature", value: value};
     }
     var at = difference(badge.value, value, "");
-    return at === null ? "written" : "at " + at;
+    return {how: at === null ? "written" : "at " + at, value: value};
   }
 
   /** The path of the first difference between two JSON values, or null when they are equal. */
