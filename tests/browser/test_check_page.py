@@ -463,3 +463,52 @@ def test_a_file_name_with_bidi_controls_cannot_turn_the_sentence(page, example, 
     path.write_text('{"type": "Thing"}')
     verdict, text, _ = check(page, example, path)
     assert verdict == "invalid" and "\u202e" not in text and text.count("\u2069") == text.count("\u2068"), text
+
+
+@pytest.mark.parametrize("name", ["credential.json", "assertion.json"])
+def test_a_file_the_host_serves_with_a_bom_is_not_byte_for_byte_the_file_given(page, example, name):
+    # (session 41's note: the published file was read with response.text(), which drops a leading
+    # BOM, so a file without one was "byte for byte" the one served with it)
+    served = b"\xef\xbb\xbf" + (example.output / "awards" / AWARD / name).read_bytes()
+    page.route(
+        example.url(f"awards/{AWARD}/{name}"),
+        lambda route: route.fulfill(status=200, body=served, content_type="application/json"),
+    )
+    verdict, text, _ = check(page, example, example.output / "awards" / AWARD / name)
+    assert verdict == "incomplete" and "carries a badge of this site, but is not its file" in text, text
+    assert "byte for byte" not in text
+
+
+def test_a_file_given_with_a_bom_is_the_same_badge_but_not_the_file(page, example, tmp_path):
+    given = tmp_path / "credential.json"
+    given.write_bytes(b"\xef\xbb\xbf" + (example.output / "awards" / AWARD / "credential.json").read_bytes())
+    verdict, text, _ = check(page, example, given)
+    assert verdict == "incomplete" and "What it carries is the Open Badges 3.0 credential published at" in text, text
+
+
+def _with_payload(token: str, change) -> str:
+    header, payload, signature = token.strip().split(".")
+    value = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    change(value)
+    encoded = base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
+    return f"{header}.{encoded}.{signature}"
+
+
+@pytest.mark.parametrize(
+    "name, change, said",
+    [
+        ("assertion.jws", lambda value: value.pop("image"), "its id is \u2068urn:uuid:"),
+        ("assertion.jws", lambda value: value.pop("image"), ", and it names no image), so it cannot be compared"),
+        ("assertion.jws", lambda value: (value.pop("image"), value.pop("id")), "(it has no id, and it names no image)"),
+        ("credential.jwt", lambda value: value.update(jti="urn:uuid:0d6f"), "its id is \u2068urn:uuid:0d6f\u2069"),
+    ],
+)
+def test_a_signed_badge_that_names_no_web_address_says_what_it_names(page, example, tmp_path, name, change, said):
+    # (session 41's note: a signed assertion with a urn:uuid id and no image read `its id is "undefined"`)
+    token = (example.output / "awards" / AWARD / name).read_text(encoding="utf-8")
+    path = tmp_path / name
+    path.write_text(_with_payload(token, change), encoding="utf-8")
+    verdict, text, seen = check(page, example, path)
+    assert verdict == "invalid" and "has no address" in text and said in text, text
+    assert "undefined" not in text
+    assert not [url for url in seen if "/awards/" in url], seen

@@ -127,13 +127,17 @@
     } catch (error) {
       return verdict("invalid", ["The badge in " + name + " cannot be read.", String(error.message || error)]);
     }
-    var address;
+    var address = null;
     try {
-      address = new URL(badge.id);
+      address = typeof badge.id === "string" && /^https?:\/\//i.test(badge.id) ? new URL(badge.id) : null;
     } catch (error) {
-      return verdict("invalid", ["The badge in " + name + " has no address.", "It names no address where " +
-        "its issuer publishes it (its id is " + quoted(JSON.stringify(String(badge.id))) + "), so it cannot " +
-        "be compared with a published badge."]);
+      address = null;
+    }
+    if (!address) {
+      return verdict("invalid", ["The badge in " + name + " has no address.", "It names no web address where " +
+        "its issuer publishes it (" + (badge.id === undefined || badge.id === null ? "it has no id" : "its id is " +
+        quoted(typeof badge.id === "string" ? badge.id : JSON.stringify(badge.id), 300)) + (badge.kind === 2 &&
+        badge.compact ? ", and it names no image" : "") + "), so it cannot be compared with a published badge."]);
     }
     var award = awardOf(address, badge.names);
     if (!award) {
@@ -149,9 +153,10 @@
         "the address " + quoted(address.href, 300) + ", not the badge itself, so there is nothing in it to " +
         "compare. Rely on the badge's page, not on the file."], seePage);
     }
-    var text;
+    var text, publishedBytes;
     try {
-      text = await fetchText(published);
+      publishedBytes = await fetchBadgeBytes(published);
+      text = new TextDecoder("utf-8").decode(publishedBytes);  // (as a browser reads text: a BOM dropped)
     } catch (error) {
       if (error.gone) {
         return verdict("invalid", ["This badge was withdrawn.", "This site answers that " + published.href +
@@ -182,7 +187,7 @@
     var file = found.published ? new URL(found.published, pageUrl) : published;
     var bytesSame;
     try {
-      bytesSame = sameBytes(bytes, file === published ? new TextEncoder().encode(text) : await fetchBytes(file));
+      bytesSame = sameBytes(bytes, file === published ? publishedBytes : await fetchBytes(file));
     } catch (error) {
       bytesSame = false;  // (an image this site does not publish: an SVG of a badge with PNG artwork, say)
     }
@@ -375,9 +380,10 @@
           "it carries (" + quoted(value.id) + "): which badge it stands for cannot be told.");
       }
       // (a signed assertion's id is a urn:uuid: its image, in its award's folder, tells where it is)
-      var id2 = compact && !/^https?:/i.test(String(value.id)) ? value.image : value.id;
-      return {kind: 2, id: id2, file: compact ? "assertion.jws" : "assertion.json", value: value, compact: compact,
-        names: compact && id2 === value.image ? ["badge.png", "badge.svg"] : ["assertion.json"],
+      var image = typeof value.image === "string" ? value.image : isObject(value.image) ? value.image.id : null;
+      var byImage = compact !== null && !/^https?:/i.test(String(value.id)) && typeof image === "string";
+      return {kind: 2, id: byImage ? image : value.id, file: compact ? "assertion.jws" : "assertion.json",
+        value: value, compact: compact, names: byImage ? ["badge.png", "badge.svg"] : ["assertion.json"],
         what: compact ? "signed Open Badges 2.0 assertion" : "Open Badges 2.0 assertion", text: text};
     }
     if (types.indexOf("VerifiableCredential") >= 0 || types.indexOf("OpenBadgeCredential") >= 0 ||
@@ -461,7 +467,9 @@
 
   // --- Small helpers --------------------------------------------------------------------------
 
-  async function fetchText(url) {
+  /** The bytes of a badge file this site publishes, as served: compared byte for byte with the file
+      given (a BOM, or bytes that are not UTF-8, make another file), and read as text after. */
+  async function fetchBadgeBytes(url) {
     if (url.origin !== location.origin) { throw new Error(url.href + " is not on this site"); }
     var response;
     try {
@@ -479,11 +487,12 @@
     if (new URL(response.url || url.href).origin !== location.origin) {
       throw new Error(url.href + " redirected to another site");
     }
-    var text = await response.text();
-    if (/^\s*</.test(text)) {  // (a host that answers every address with a page, not a 404: not known missing)
+    var bytes = new Uint8Array(await response.arrayBuffer());
+    if (/^\uFEFF?\s*</.test(new TextDecoder("utf-8").decode(bytes.subarray(0, 64)))) {
+      // (a host that answers every address with a page, not a 404: not known missing)
       throw new Error("this site answered " + url.href + " with a web page, not the badge");
     }
-    return text;
+    return bytes;
   }
 
   async function fetchBytes(url) {
