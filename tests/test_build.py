@@ -545,6 +545,22 @@ def test_a_build_says_which_template_is_missing_as_check_does(minimal_site, run,
     assert result.code == 1 and f"templates/award.html:3: template error: {said}" in result.err, result.err
 
 
+def test_an_error_in_a_built_in_template_the_sites_own_reached_names_the_sites_line_too(minimal_site, run):
+    """(session 41's note: a templates/check.html including award.html failed at "(built-in)
+    award.html:4" alone, which does not say which of the site's files to look at.)"""
+    write_site(
+        minimal_site,
+        {
+            "templates/check.html": "{% extends 'base.html' %}\n{% block main %}\n{% include 'award.html' %}{% endblock %}"
+        },
+    )
+    result = run("build", "--source", str(minimal_site), "--today", TODAY)
+    assert result.code == 1, result.err
+    assert re.search(
+        r"\(built-in\) award\.html:\d+ \(reached from templates/check\.html:3\): template error", result.err
+    ), result.err
+
+
 def test_a_template_file_whose_name_is_not_utf8_is_named_by_build_and_check(minimal_site, run):
     """(It was "there is no template 'bad\\udcffname.html'", with no place, for a file that is there.)"""
     (minimal_site / "templates").mkdir(exist_ok=True)

@@ -56,10 +56,22 @@ def _one_line(message: str) -> str:
 
 
 def template_frame(exc: BaseException, source: Path) -> str:
-    """``templates/award.html:12: `` for the innermost template line of a rendering error, or ``""``."""
+    """``templates/award.html:12: `` for the innermost template line of a rendering error, or ``""``.
+    When that line is in a built-in template that one of the site's own templates reached (an
+    include, an import, a macro it called), the site's innermost line is said too:
+    ``(built-in) award.html:4 (reached from templates/check.html:3): ``: the mistake is in the
+    site's file, most often, and the built-in one alone does not say which."""
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.endswith((".html", ".xml", ".txt"))]
     if not frames:
         return ""
-    path = Path(frames[-1].filename)
-    shown = path.relative_to(source).as_posix() if path.is_relative_to(source) else f"(built-in) {path.name}"
-    return f"{printable(shown, newlines=False)}:{frames[-1].lineno}: "  # (a file's name may hold a line break)
+    said = f"{_frame_file(frames[-1].filename, source)}:{frames[-1].lineno}"
+    if not Path(frames[-1].filename).is_relative_to(source):
+        own = [f for f in frames if Path(f.filename).is_relative_to(source)]
+        if own:
+            said += f" (reached from {_frame_file(own[-1].filename, source)}:{own[-1].lineno})"
+    return f"{printable(said, newlines=False)}: "  # (a file's name may hold a line break)
+
+
+def _frame_file(filename: str, source: Path) -> str:
+    path = Path(filename)
+    return path.relative_to(source).as_posix() if path.is_relative_to(source) else f"(built-in) {path.name}"
