@@ -2,7 +2,8 @@
 whether this site publishes it (the checking is ``pages/static/check.js``, in the browser).
 
 A unit of its own: it shows nothing of the awards, so adding, revoking or suspending one leaves it
-as it is (in the site pages' unit it was made again with the home page's counts).
+as it is (in the site pages' unit it was made again with the home page's counts). It reads
+``signing`` for the development keys' banner only.
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ def produce(plan: Plan, inputs: BuildInputs, renderer: Renderer, item: None) -> 
                 image_alt=sharecard.home_card_alt(config.title, config.issuer.name),
                 image_size=(sharecard.WIDTH, sharecard.HEIGHT),
             ),
+            # (a preview's badges are "found" here as the files it publishes: the banner says they
+            # are a preview's, signed with a development key)
+            dev_keys=inputs.signer.development is not None,
         ),
     )
 
@@ -41,6 +45,6 @@ UNIT = Unit(
     "check-page",
     "site",
     (FileSpec("check/index.html", "text/html"),),
-    reads=("config", "check-templates", "site"),
+    reads=("config", "check-templates", "site", "signing"),
     produce=produce,
 )

@@ -35,6 +35,7 @@ def produce(plan: Plan, inputs: BuildInputs, renderer: Renderer, badge: BadgeCla
             badge=context.badge_context(badge),
             pathway=pathway,
             cpd=progression.cpd_context(badge),
+            dev_keys=inputs.signer.development is not None,  # (the preview banner: see base.html)
         ),
     )
 
@@ -43,6 +44,6 @@ UNIT = Unit(
     "pathway-page",
     "badge",
     (FileSpec("badges/{slug}/pathway/index.html", "text/html"),),
-    reads=("config", "pathway-templates", "site", "badge", "pathway"),
+    reads=("config", "pathway-templates", "site", "badge", "pathway", "signing"),
     produce=produce,
 )

@@ -47,6 +47,7 @@ def produce(plan: Plan, inputs: BuildInputs, renderer: Renderer, item: None) -> 
                 root=urls.relative(page, ""),
                 issuer=context.issuer_context(config),
                 portfolio=portfolio,
+                dev_keys=inputs.signer.development is not None,  # (the preview banner: see base.html)
             ),
         )
         plan.add(urls.portfolio_json(recipient.handle), dumps_hosted(progression.portfolio_document(config, portfolio)))
@@ -59,6 +60,6 @@ UNIT = Unit(
         FileSpec("earners/{slug}/index.html", "text/html"),
         FileSpec("earners/{slug}/portfolio.json", "application/json"),
     ),
-    reads=("config", "portfolio-templates", "site", "portfolios"),
+    reads=("config", "portfolio-templates", "site", "portfolios", "signing"),
     produce=produce,
 )

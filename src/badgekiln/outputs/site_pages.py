@@ -22,6 +22,7 @@ def produce(plan: Plan, inputs: BuildInputs, renderer: Renderer, item: None) -> 
     # (every page of the site's own previews with the home page's card: a shared link to an extra
     # page, or a mistyped one, shows the site's picture rather than none)
     alt, size = sharecard.home_card_alt(config.title, config.issuer.name), (sharecard.WIDTH, sharecard.HEIGHT)
+    dev_keys = inputs.signer.development is not None  # (the preview banner: every page of a preview says it)
     plan.add(
         "index.html",
         renderer.render(
@@ -40,7 +41,7 @@ def produce(plan: Plan, inputs: BuildInputs, renderer: Renderer, item: None) -> 
             ),
             issuer=context.issuer_context(config),
             badges=badges,
-            dev_keys=inputs.signer.development is not None,
+            dev_keys=dev_keys,
         ),
     )
     for page in project.pages:
@@ -61,6 +62,7 @@ def produce(plan: Plan, inputs: BuildInputs, renderer: Renderer, item: None) -> 
                     image_size=size,
                 ),
                 page=context.page_context(page),
+                dev_keys=dev_keys,
             ),
         )
     plan.add(
@@ -78,6 +80,7 @@ def produce(plan: Plan, inputs: BuildInputs, renderer: Renderer, item: None) -> 
                 image_alt=alt,
                 image_size=size,
             ),
+            dev_keys=dev_keys,
         ),
     )
     pages = [""] + [urls.badge_dir(s) for s in sorted(project.badges)]
