@@ -3,11 +3,15 @@
 import json
 import os
 import re
+from pathlib import Path
 
 import pytest
 from conftest import TODAY, build, tree_bytes, write_site
 
 from badgekiln.formats.ids import identity_hash
+from badgekiln.pages import templateerrors
+
+BUILT_IN_TEMPLATES = Path(templateerrors.__file__).resolve().parent / "templates"
 
 
 def test_minimal_site_builds_every_artifact(minimal_site, run):
@@ -545,20 +549,55 @@ def test_a_build_says_which_template_is_missing_as_check_does(minimal_site, run,
     assert result.code == 1 and f"templates/award.html:3: template error: {said}" in result.err, result.err
 
 
-def test_an_error_in_a_built_in_template_the_sites_own_reached_names_the_sites_line_too(minimal_site, run):
+@pytest.mark.parametrize("own_base", [False, True])
+def test_an_error_in_a_built_in_template_the_sites_own_reached_names_the_sites_line_too(minimal_site, run, own_base):
     """(session 41's note: a templates/check.html including award.html failed at "(built-in)
-    award.html:4" alone, which does not say which of the site's files to look at.)"""
-    write_site(
-        minimal_site,
-        {
-            "templates/check.html": "{% extends 'base.html' %}\n{% block main %}\n{% include 'award.html' %}{% endblock %}"
-        },
-    )
+    award.html:4" alone, which does not say which of the site's files to look at; a review: with
+    the site's own base.html it was said to be reached from base.html's block line.)"""
+    files = {
+        "templates/check.html": "{% extends 'base.html' %}\n{% block main %}\n{% include 'award.html' %}{% endblock %}"
+    }
+    if own_base:
+        files["templates/base.html"] = (BUILT_IN_TEMPLATES / "base.html").read_text(encoding="utf-8")
+    write_site(minimal_site, files)
     result = run("build", "--source", str(minimal_site), "--today", TODAY)
     assert result.code == 1, result.err
-    assert re.search(
-        r"\(built-in\) award\.html:\d+ \(reached from templates/check\.html:3\): template error", result.err
-    ), result.err
+    said = r"\(built-in\) award\.html:\d+ \(reached from templates/check\.html:3\): template error"
+    assert re.search(said, result.err), result.err
+
+
+def test_an_error_in_a_built_in_templates_own_block_is_not_said_to_be_reached_from_the_sites_base(tmp_path):
+    # (a built-in template extends the site's own base.html, whose blocks hand back to it: an
+    # error in the built-in template's own block is its own, not "reached from" base.html)
+    import jinja2
+
+    from badgekiln.errors import ConfigError
+
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates/base.html").write_text("<main>\n{% block main %}{% endblock %}\n</main>\n")
+    loader = jinja2.FileSystemLoader([str(tmp_path / "templates"), str(BUILT_IN_TEMPLATES)])
+    environment = jinja2.Environment(loader=loader, undefined=jinja2.StrictUndefined)
+    with pytest.raises(ConfigError) as raised, templateerrors.located_template_errors(tmp_path):
+        environment.get_template("404.html").render(site={}, root="", meta={})  # (its blocks need more)
+    said = str(raised.value)
+    assert said.startswith("(built-in) 404.html:") and "reached from" not in said, said
+
+
+def test_templates_outside_the_sites_templates_folder_are_not_said_to_be_the_sites(tmp_path):
+    # (a review: with a virtual environment inside the site's folder, badgekiln's own templates
+    # were named by their path there, as if they were the site's)
+    import jinja2
+
+    from badgekiln.errors import ConfigError
+
+    elsewhere = tmp_path / ".venv/lib/badgekiln/pages/templates"
+    elsewhere.mkdir(parents=True)
+    for name in ("404.html", "base.html"):
+        (elsewhere / name).write_text((BUILT_IN_TEMPLATES / name).read_text(encoding="utf-8"), encoding="utf-8")
+    environment = jinja2.Environment(loader=jinja2.FileSystemLoader(str(elsewhere)), undefined=jinja2.StrictUndefined)
+    with pytest.raises(ConfigError) as raised, templateerrors.located_template_errors(tmp_path):
+        environment.get_template("404.html").render(site={}, root="", meta={})
+    assert str(raised.value).startswith("(built-in) "), str(raised.value)
 
 
 def test_a_template_file_whose_name_is_not_utf8_is_named_by_build_and_check(minimal_site, run):

@@ -44,7 +44,7 @@ def _shown(name: str | None, source: Path) -> str:
         return "templates"
     path = Path(name)
     if path.is_absolute():
-        return path.relative_to(source).as_posix() if path.is_relative_to(source) else f"(built-in) {path.name}"
+        return _frame_file(name, source)
     return f"templates/{name}"
 
 
@@ -64,14 +64,37 @@ def template_frame(exc: BaseException, source: Path) -> str:
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.endswith((".html", ".xml", ".txt"))]
     if not frames:
         return ""
+    own = [_own(f.filename, source) for f in frames]
     said = f"{_frame_file(frames[-1].filename, source)}:{frames[-1].lineno}"
-    if not Path(frames[-1].filename).is_relative_to(source):
-        own = [f for f in frames if Path(f.filename).is_relative_to(source)]
-        if own:
-            said += f" (reached from {_frame_file(own[-1].filename, source)}:{own[-1].lineno})"
+    if not own[-1]:
+        # the innermost place where the site's own templates handed over to a built-in one (an
+        # include, an import, a macro call) that is not already further up: a block of the site's
+        # own base.html, which a built-in template extends, hands back to that template (a review:
+        # with its own base.html, a site's check.html was said to be "reached from" base.html)
+        entry = next(
+            (
+                i
+                for i in reversed(range(1, len(frames)))
+                if own[i - 1] and not own[i] and all(f.filename != frames[i].filename for f in frames[:i])
+            ),
+            None,
+        )
+        if entry is not None:
+            said += f" (reached from {_frame_file(frames[entry - 1].filename, source)}:{frames[entry - 1].lineno})"
     return f"{printable(said, newlines=False)}: "  # (a file's name may hold a line break)
 
 
-def _frame_file(filename: str, source: Path) -> str:
+_BUILTIN = Path(__file__).resolve().parent / "templates"
+
+
+def _own(filename: str, source: Path) -> bool:
+    """Whether a template file is one of the site's own (in its ``templates/``; not badgekiln's,
+    even when a virtual environment inside the site's folder holds the package: a review)."""
     path = Path(filename)
-    return path.relative_to(source).as_posix() if path.is_relative_to(source) else f"(built-in) {path.name}"
+    return path.is_relative_to(source / "templates") and not path.is_relative_to(_BUILTIN)
+
+
+def _frame_file(filename: str, source: Path) -> str:
+    return (
+        Path(filename).relative_to(source).as_posix() if _own(filename, source) else f"(built-in) {Path(filename).name}"
+    )
