@@ -477,6 +477,7 @@ def test_a_file_the_host_serves_with_a_bom_is_not_byte_for_byte_the_file_given(p
     verdict, text, _ = check(page, example, example.output / "awards" / AWARD / name)
     assert verdict == "incomplete" and "carries a badge of this site, but is not its file" in text, text
     assert "byte for byte" not in text
+    assert "(one of the two begins with a byte order mark, the other does not)" in text, text
 
 
 def test_a_file_given_with_a_bom_is_the_same_badge_but_not_the_file(page, example, tmp_path):
@@ -501,6 +502,14 @@ def _with_payload(token: str, change) -> str:
         ("assertion.jws", lambda value: value.pop("image"), ", and it names no image), so it cannot be compared"),
         ("assertion.jws", lambda value: (value.pop("image"), value.pop("id")), "(it has no id, and it names no image)"),
         ("credential.jwt", lambda value: value.update(jti="urn:uuid:0d6f"), "its id is \u2068urn:uuid:0d6f\u2069"),
+        # (a review: an image that is no web address was taken as the badge's address, and said to be none)
+        (
+            "assertion.jws",
+            lambda value: value.update(image="data:image/png;base64,iVBORw0KGgo="),
+            "and its image is \u2068data:image/png;base64,iVBORw0KGgo=\u2069)",
+        ),
+        ("assertion.jws", lambda value: value.update(image="badge.png"), "and its image is \u2068badge.png\u2069)"),
+        ("assertion.jws", lambda value: value.update(image={"id": 5}), "its id is \u2068urn:uuid:"),
     ],
 )
 def test_a_signed_badge_that_names_no_web_address_says_what_it_names(page, example, tmp_path, name, change, said):
@@ -512,3 +521,33 @@ def test_a_signed_badge_that_names_no_web_address_says_what_it_names(page, examp
     assert verdict == "invalid" and "has no address" in text and said in text, text
     assert "undefined" not in text
     assert not [url for url in seen if "/awards/" in url], seen
+
+
+@pytest.mark.parametrize(
+    "body, said",
+    [
+        (b"\n" * 100 + b"<!doctype html><p>Welcome</p>", "with a web page"),  # (a review: only 64 bytes were read)
+        (b"\xef\xbb\xbf  <!doctype html><p>Welcome</p>", "with a web page"),
+        (b'{"type": "Assertion", "name": "\xff"}', "cannot be read"),  # (not UTF-8: no file this site made)
+    ],
+)
+def test_a_published_file_that_is_a_page_or_not_utf8_is_could_not_check(page, example, body, said):
+    page.route(
+        example.url(f"awards/{AWARD}/assertion.json"),
+        lambda route: route.fulfill(status=200, body=body, content_type="application/json"),
+    )
+    verdict, text, _ = check(page, example, example.output / "awards" / AWARD / "assertion.json")
+    assert verdict == "incomplete" and "Could not check" in text and said in text, text
+
+
+def test_an_svg_whose_assertion_has_no_id_says_so_not_undefined(page, example, tmp_path):
+    svg = (example.output / "awards" / AWARD / "badge.svg").read_text(encoding="utf-8")
+    start = svg.index("<![CDATA[") + len("<![CDATA[")
+    end = svg.index("]]>", start)
+    value = json.loads(svg[start:end])
+    del value["id"]
+    path = tmp_path / "badge.svg"
+    path.write_text(svg[:start] + json.dumps(value) + svg[end:], encoding="utf-8")
+    verdict, text, _ = check(page, example, path)
+    assert verdict == "invalid" and "is not the id of the assertion it carries (it has none)" in text, text
+    assert "undefined" not in text

@@ -81,6 +81,17 @@
   function verdict(kind, lines, link) { return {kind: kind, lines: lines, link: link || null}; }
 
   /** A text from the file, in a sentence: isolated (its own direction) and cut to ``limit`` characters. */
+  /** A value a file holds, as text to show: a string as it is, anything else as JSON (never
+      "undefined" or "[object Object]"). */
+  function shown(value) {
+    return quoted(typeof value === "string" ? value : JSON.stringify(value === undefined ? null : value), 300);
+  }
+
+  /** Whether a value is an http(s) address (spaces around it allowed, as URL reads it). */
+  function webAddress(value) {
+    return typeof value === "string" && /^https?:\/\//i.test(value.trim());
+  }
+
   function quoted(text, limit) {
     text = String(text).replace(/[\u202A-\u202E\u2066-\u2069]/g, "\uFFFD");  // (its own controls: never ours)
     return "\u2068" + (text.length > (limit || 200) ? text.slice(0, limit || 200) + "…" : text) + "\u2069";
@@ -129,15 +140,16 @@
     }
     var address = null;
     try {
-      address = typeof badge.id === "string" && /^https?:\/\//i.test(badge.id) ? new URL(badge.id) : null;
+      address = webAddress(badge.id) ? new URL(badge.id) : null;
     } catch (error) {
       address = null;
     }
     if (!address) {
       return verdict("invalid", ["The badge in " + name + " has no address.", "It names no web address where " +
         "its issuer publishes it (" + (badge.id === undefined || badge.id === null ? "it has no id" : "its id is " +
-        quoted(typeof badge.id === "string" ? badge.id : JSON.stringify(badge.id), 300)) + (badge.kind === 2 &&
-        badge.compact ? ", and it names no image" : "") + "), so it cannot be compared with a published badge."]);
+        shown(badge.id)) + (badge.image ? (badge.image.value === undefined || badge.image.value === null ?
+        ", and it names no image" : ", and its image is " + shown(badge.image.value)) : "") + "), so it cannot " +
+        "be compared with a published badge."]);
     }
     var award = awardOf(address, badge.names);
     if (!award) {
@@ -155,8 +167,9 @@
     }
     var text, publishedBytes;
     try {
-      publishedBytes = await fetchBadgeBytes(published);
-      text = new TextDecoder("utf-8").decode(publishedBytes);  // (as a browser reads text: a BOM dropped)
+      var got = await fetchBadge(published);
+      publishedBytes = got.bytes;
+      text = got.text;
     } catch (error) {
       if (error.gone) {
         return verdict("invalid", ["This badge was withdrawn.", "This site answers that " + published.href +
@@ -171,7 +184,7 @@
         "badge could not be downloaded, so the file was not compared with it. Try again later; the badge " +
         "is not shown to be genuine or not."]);
     }
-    var compared = sameBadge(badge, text), same = compared.how;
+    var compared = text === null ? {how: null, value: null} : sameBadge(badge, text), same = compared.how;
     if (same === null) {
       return verdict("incomplete", ["Could not check: this site's " + badge.file + " cannot be read.", "The " +
         "published badge at " + published.href + " could not be read, so the file was not compared with it. " +
@@ -185,9 +198,11 @@
     }
     // The same badge: is this file the very file this site publishes (an image: its image, picture and all)?
     var file = found.published ? new URL(found.published, pageUrl) : published;
-    var bytesSame;
+    var bytesSame, bomOnly = false;
     try {
-      bytesSame = sameBytes(bytes, file === published ? publishedBytes : await fetchBytes(file));
+      var publishedFile = file === published ? publishedBytes : await fetchBytes(file);
+      bytesSame = sameBytes(bytes, publishedFile);
+      bomOnly = !bytesSame && sameBytes(withoutBom(bytes), withoutBom(publishedFile));
     } catch (error) {
       bytesSame = false;  // (an image this site does not publish: an SVG of a badge with PNG artwork, say)
     }
@@ -206,7 +221,8 @@
     return verdict(revoked ? "invalid" : "incomplete", [name + " carries a badge of this site, but is not its file.",
       (same === true ? "What it carries is the " + badge.what + " published at " + published.href + ", but the " +
         "file itself is not the one this site publishes at " + file.href + (found.image ? " (its picture or " +
-        "another part of the image differs)" : " (it is written with other spacing)") :
+        "another part of the image differs)" : bomOnly ? " (one of the two begins with a byte order mark, the other " +
+        "does not)" : " (it is written with other spacing)") :
         "What it carries is not the " + badge.what + " published at " + published.href + ", though some " +
         "programs read it as the same (another program saved it again, or it holds a member twice, which " +
         "programs read differently)") + "." + status + " Rely on the badge's page, not on the file."], seePage);
@@ -377,12 +393,14 @@
     if (assertion) {
       if (found.verify && found.verify !== value.id) {
         throw new Error("The SVG's verify address (" + quoted(found.verify) + ") is not the id of the assertion " +
-          "it carries (" + quoted(value.id) + "): which badge it stands for cannot be told.");
+          "it carries (" + (value.id === undefined ? "it has none" : shown(value.id)) + "): which badge it stands " +
+          "for cannot be told.");
       }
       // (a signed assertion's id is a urn:uuid: its image, in its award's folder, tells where it is)
-      var image = typeof value.image === "string" ? value.image : isObject(value.image) ? value.image.id : null;
-      var byImage = compact !== null && !/^https?:/i.test(String(value.id)) && typeof image === "string";
+      var image = typeof value.image === "string" ? value.image : isObject(value.image) ? value.image.id : undefined;
+      var byImage = compact !== null && !webAddress(value.id) && webAddress(image);
       return {kind: 2, id: byImage ? image : value.id, file: compact ? "assertion.jws" : "assertion.json",
+        image: compact !== null && !byImage ? {value: image} : null,
         value: value, compact: compact, names: byImage ? ["badge.png", "badge.svg"] : ["assertion.json"],
         what: compact ? "signed Open Badges 2.0 assertion" : "Open Badges 2.0 assertion", text: text};
     }
@@ -467,9 +485,10 @@
 
   // --- Small helpers --------------------------------------------------------------------------
 
-  /** The bytes of a badge file this site publishes, as served: compared byte for byte with the file
-      given (a BOM, or bytes that are not UTF-8, make another file), and read as text after. */
-  async function fetchBadgeBytes(url) {
+  /** A badge file this site publishes, as {bytes, text}: its bytes as served, compared byte for byte
+      with the file given (a BOM the host adds makes another file), and its text (a BOM dropped, as
+      a browser reads text), or null when they are not UTF-8 (no badge this site made). */
+  async function fetchBadge(url) {
     if (url.origin !== location.origin) { throw new Error(url.href + " is not on this site"); }
     var response;
     try {
@@ -488,11 +507,18 @@
       throw new Error(url.href + " redirected to another site");
     }
     var bytes = new Uint8Array(await response.arrayBuffer());
-    if (/^\uFEFF?\s*</.test(new TextDecoder("utf-8").decode(bytes.subarray(0, 64)))) {
+    if (bytes.length > MAX_FILE) { throw new Error(url.href + " is larger than 16 MB, which no badge is"); }
+    if (/^\s*</.test(new TextDecoder("utf-8").decode(bytes))) {  // (a BOM is dropped first)
       // (a host that answers every address with a page, not a 404: not known missing)
       throw new Error("this site answered " + url.href + " with a web page, not the badge");
     }
-    return bytes;
+    var text;
+    try {
+      text = new TextDecoder("utf-8", {fatal: true}).decode(bytes);
+    } catch (error) {
+      text = null;
+    }
+    return {bytes: bytes, text: text};
   }
 
   async function fetchBytes(url) {
@@ -502,6 +528,10 @@
       throw new Error(url.href + " could not be downloaded");
     }
     return new Uint8Array(await response.arrayBuffer());
+  }
+
+  function withoutBom(bytes) {
+    return startsWith(bytes, [0xEF, 0xBB, 0xBF]) ? bytes.subarray(3) : bytes;
   }
 
   function sameBytes(a, b) {
