@@ -583,7 +583,21 @@ def test_an_error_in_a_built_in_templates_own_block_is_not_said_to_be_reached_fr
     assert said.startswith("(built-in) 404.html:") and "reached from" not in said, said
 
 
-def test_templates_outside_the_sites_templates_folder_are_not_said_to_be_the_sites(tmp_path):
+def test_an_error_in_an_included_file_of_any_name_is_located_in_it(minimal_site, run):
+    # (a review: only frames of .html, .xml and .txt files were looked at, so an error in an
+    # included part.j2 was put on the line of the page that included it)
+    write_site(
+        minimal_site,
+        {
+            "templates/award.html": "{% extends '!builtin/award.html' %}\n{% block main %}\n{% include 'part.j2' %}{% endblock %}",
+            "templates/part.j2": "one\ntwo\n{{ no_such_name.x }}\n",
+        },
+    )
+    result = run("build", "--source", str(minimal_site), "--today", TODAY)
+    assert result.code == 1 and "templates/part.j2:3: template error" in result.err, result.err
+
+
+def test_templates_outside_the_sites_templates_folder_are_not_said_to_be_the_sites(tmp_path, monkeypatch):
     # (a review: with a virtual environment inside the site's folder, badgekiln's own templates
     # were named by their path there, as if they were the site's)
     import jinja2
@@ -594,6 +608,7 @@ def test_templates_outside_the_sites_templates_folder_are_not_said_to_be_the_sit
     elsewhere.mkdir(parents=True)
     for name in ("404.html", "base.html"):
         (elsewhere / name).write_text((BUILT_IN_TEMPLATES / name).read_text(encoding="utf-8"), encoding="utf-8")
+    monkeypatch.setattr(templateerrors, "_BUILTIN", (elsewhere,))  # (badgekiln installed there)
     environment = jinja2.Environment(loader=jinja2.FileSystemLoader(str(elsewhere)), undefined=jinja2.StrictUndefined)
     with pytest.raises(ConfigError) as raised, templateerrors.located_template_errors(tmp_path):
         environment.get_template("404.html").render(site={}, root="", meta={})

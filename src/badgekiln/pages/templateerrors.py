@@ -61,7 +61,9 @@ def template_frame(exc: BaseException, source: Path) -> str:
     include, an import, a macro it called), the site's innermost line is said too:
     ``(built-in) award.html:4 (reached from templates/check.html:3): ``: the mistake is in the
     site's file, most often, and the built-in one alone does not say which."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.endswith((".html", ".xml", ".txt"))]
+    # (a template's frames, by where its file is: a site's template may include any file, part.j2 or
+    # style.css, which a test of the name's extension left out: a review)
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if _own(f.filename, source) or _built_in(f.filename)]
     if not frames:
         return ""
     own = [_own(f.filename, source) for f in frames]
@@ -84,14 +86,20 @@ def template_frame(exc: BaseException, source: Path) -> str:
     return f"{printable(said, newlines=False)}: "  # (a file's name may hold a line break)
 
 
-_BUILTIN = Path(__file__).resolve().parent / "templates"
+# badgekiln's own templates, as imported and as resolved (Jinja names a file by its loader's path,
+# which may go through a link)
+_BUILTIN = (Path(__file__).parent / "templates", Path(__file__).resolve().parent / "templates")
+
+
+def _built_in(filename: str) -> bool:
+    path = Path(filename)
+    return any(path.is_relative_to(folder) for folder in _BUILTIN)
 
 
 def _own(filename: str, source: Path) -> bool:
     """Whether a template file is one of the site's own (in its ``templates/``; not badgekiln's,
     even when a virtual environment inside the site's folder holds the package: a review)."""
-    path = Path(filename)
-    return path.is_relative_to(source / "templates") and not path.is_relative_to(_BUILTIN)
+    return Path(filename).is_relative_to(source / "templates") and not _built_in(filename)
 
 
 def _frame_file(filename: str, source: Path) -> str:

@@ -81,17 +81,25 @@
   function verdict(kind, lines, link) { return {kind: kind, lines: lines, link: link || null}; }
 
   /** A text from the file, in a sentence: isolated (its own direction) and cut to ``limit`` characters. */
-  /** A value a file holds, as text to show: a string as it is, anything else as JSON (never
-      "undefined" or "[object Object]"). */
+  /** A value a file holds, as text to show (quoted): a string as it is, anything else as JSON
+      (never "undefined" or "[object Object]"). */
   function shown(value) {
     return quoted(typeof value === "string" ? value : JSON.stringify(value === undefined ? null : value), 300);
   }
 
-  /** Whether a value is an http(s) address (spaces around it allowed, as URL reads it). */
+  /** Whether a value is an http(s) address that URL reads (spaces around it allowed, as URL takes them). */
   function webAddress(value) {
-    return typeof value === "string" && /^https?:\/\//i.test(value.trim());
+    if (typeof value !== "string") { return false; }
+    try {
+      var url = new URL(value);
+      return url.protocol === "http:" || url.protocol === "https:";
+    } catch (error) {
+      return false;
+    }
   }
 
+  /** A text from a file, isolated in its own direction (bidirectional controls in it shown as
+      U+FFFD) and cut at ``limit`` characters (200). */
   function quoted(text, limit) {
     text = String(text).replace(/[\u202A-\u202E\u2066-\u2069]/g, "\uFFFD");  // (its own controls: never ours)
     return "\u2068" + (text.length > (limit || 200) ? text.slice(0, limit || 200) + "…" : text) + "\u2069";
@@ -393,11 +401,11 @@
     if (assertion) {
       if (found.verify && found.verify !== value.id) {
         throw new Error("The SVG's verify address (" + quoted(found.verify) + ") is not the id of the assertion " +
-          "it carries (" + (value.id === undefined ? "it has none" : shown(value.id)) + "): which badge it stands " +
-          "for cannot be told.");
+          "it carries (" + (value.id === undefined || value.id === null ? "it has none" : shown(value.id)) + "): " +
+          "which badge it stands for cannot be told.");
       }
       // (a signed assertion's id is a urn:uuid: its image, in its award's folder, tells where it is)
-      var image = typeof value.image === "string" ? value.image : isObject(value.image) ? value.image.id : undefined;
+      var image = isObject(value.image) && typeof value.image.id === "string" ? value.image.id : value.image;
       var byImage = compact !== null && !webAddress(value.id) && webAddress(image);
       return {kind: 2, id: byImage ? image : value.id, file: compact ? "assertion.jws" : "assertion.json",
         image: compact !== null && !byImage ? {value: image} : null,
@@ -411,7 +419,7 @@
         what: compact ? "Open Badges 3.0 credential (VC-JWT)" : "Open Badges 3.0 credential", text: text};
     }
     throw new Error("What " + found.where + " holds is neither an Open Badges 2.0 assertion nor an Open " +
-      "Badges 3.0 credential (its type is " + JSON.stringify(types).slice(0, 120) + ").");
+      "Badges 3.0 credential (its type is " + quoted(JSON.stringify(types), 120) + ").");
   }
 
   /** The award id of a badge's address on this site, or null when it names another site or file. */
@@ -451,7 +459,7 @@
       return {how: "its signature", value: value};
     }
     var at = difference(badge.value, value, "");
-    return {how: at === null ? "written" : "at " + at, value: value};
+    return {how: at === null ? "written" : "at " + quoted(at), value: value};
   }
 
   /** The path of the first difference between two JSON values, or null when they are equal. */
@@ -527,7 +535,9 @@
     if (!response.ok || new URL(response.url || url.href).origin !== location.origin) {
       throw new Error(url.href + " could not be downloaded");
     }
-    return new Uint8Array(await response.arrayBuffer());
+    var bytes = new Uint8Array(await response.arrayBuffer());
+    if (bytes.length > MAX_FILE) { throw new Error(url.href + " is larger than 16 MB, which no badge is"); }
+    return bytes;
   }
 
   function withoutBom(bytes) {
