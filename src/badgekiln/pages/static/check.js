@@ -80,7 +80,6 @@
 
   function verdict(kind, lines, link) { return {kind: kind, lines: lines, link: link || null}; }
 
-  /** A text from the file, in a sentence: isolated (its own direction) and cut to ``limit`` characters. */
   /** A value a file holds, as text to show (quoted): a string as it is, anything else as JSON
       (never "undefined" or "[object Object]"). */
   function shown(value) {
