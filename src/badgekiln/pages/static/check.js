@@ -496,6 +496,23 @@
       with the file given (a BOM the host adds makes another file), and its text (a BOM dropped, as
       a browser reads text), or null when they are not UTF-8 (no badge this site made). */
   async function fetchBadge(url) {
+    var bytes = await fetchBytes(url);
+    if (/^\s*</.test(new TextDecoder("utf-8").decode(bytes))) {  // (a BOM is dropped first)
+      // (a host that answers every address with a page, not a 404: not known missing)
+      throw new Error("this site answered " + url.href + " with a web page, not the badge");
+    }
+    var text;
+    try {
+      text = new TextDecoder("utf-8", {fatal: true}).decode(bytes);
+    } catch (error) {
+      text = null;
+    }
+    return {bytes: bytes, text: text};
+  }
+
+  /** The bytes of a file of this site (16 MB at most), as served; an error that says .missing (404)
+      or .gone (410) when the site says so. */
+  async function fetchBytes(url) {
     if (url.origin !== location.origin) { throw new Error(url.href + " is not on this site"); }
     var response;
     try {
@@ -512,27 +529,6 @@
     if (!response.ok) { throw new Error(url.href + " could not be downloaded (HTTP " + response.status + ")"); }
     if (new URL(response.url || url.href).origin !== location.origin) {
       throw new Error(url.href + " redirected to another site");
-    }
-    var bytes = new Uint8Array(await response.arrayBuffer());
-    if (bytes.length > MAX_FILE) { throw new Error(url.href + " is larger than 16 MB, which no badge is"); }
-    if (/^\s*</.test(new TextDecoder("utf-8").decode(bytes))) {  // (a BOM is dropped first)
-      // (a host that answers every address with a page, not a 404: not known missing)
-      throw new Error("this site answered " + url.href + " with a web page, not the badge");
-    }
-    var text;
-    try {
-      text = new TextDecoder("utf-8", {fatal: true}).decode(bytes);
-    } catch (error) {
-      text = null;
-    }
-    return {bytes: bytes, text: text};
-  }
-
-  async function fetchBytes(url) {
-    if (url.origin !== location.origin) { throw new Error(url.href + " is not on this site"); }
-    var response = await fetch(url.href, {cache: "no-cache", credentials: "omit", redirect: "follow"});
-    if (!response.ok || new URL(response.url || url.href).origin !== location.origin) {
-      throw new Error(url.href + " could not be downloaded");
     }
     var bytes = new Uint8Array(await response.arrayBuffer());
     if (bytes.length > MAX_FILE) { throw new Error(url.href + " is larger than 16 MB, which no badge is"); }
