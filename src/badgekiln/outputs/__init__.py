@@ -222,6 +222,13 @@ class BuildInputs:
         return self.signer.effective_kid(self.ledger.entries[award.id].rsa_kid, RSA)
 
     @property
+    def development_keys(self) -> bool:
+        """Whether development keys stand in for the site's own in this build: every page but an
+        award page signed with the site's keys then says so (base.html's banner; a unit that
+        shows it reads the ``signing`` part)."""
+        return self.signer.development is not None
+
+    @property
     def ob2_kid(self) -> str:
         """The RSA key of every OB 2.0 signed assertion: the active one (see outputs/issuer.py)."""
         return self.signer.effective_kid(self.signer.keyring.active_kid(RSA), RSA)

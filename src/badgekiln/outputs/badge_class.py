@@ -41,7 +41,7 @@ def produce(plan: Plan, inputs: BuildInputs, renderer: Renderer, badge: BadgeCla
             root=urls.relative(page, ""),
             issuer=context.issuer_context(config),
             badge=context.badge_context(badge),
-            dev_keys=inputs.signer.development is not None,
+            dev_keys=inputs.development_keys,
             pathway=progression.pathway_context(inputs.project.badges, badge),
             cpd=progression.cpd_context(badge),
             endorsements=endorsements.page_context(

@@ -36,7 +36,7 @@ def produce(plan: Plan, inputs: BuildInputs, renderer: Renderer, item: None) -> 
             ),
             # (a preview's badges are "found" here as the files it publishes: the banner says they
             # are a preview's, signed with a development key)
-            dev_keys=inputs.signer.development is not None,
+            dev_keys=inputs.development_keys,
         ),
     )
 

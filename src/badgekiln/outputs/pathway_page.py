@@ -35,7 +35,7 @@ def produce(plan: Plan, inputs: BuildInputs, renderer: Renderer, badge: BadgeCla
             badge=context.badge_context(badge),
             pathway=pathway,
             cpd=progression.cpd_context(badge),
-            dev_keys=inputs.signer.development is not None,  # (the preview banner: see base.html)
+            dev_keys=inputs.development_keys,  # (the preview banner: see base.html)
         ),
     )
 

@@ -47,7 +47,7 @@ def produce(plan: Plan, inputs: BuildInputs, renderer: Renderer, item: None) -> 
                 root=urls.relative(page, ""),
                 issuer=context.issuer_context(config),
                 portfolio=portfolio,
-                dev_keys=inputs.signer.development is not None,  # (the preview banner: see base.html)
+                dev_keys=inputs.development_keys,  # (the preview banner: see base.html)
             ),
         )
         plan.add(urls.portfolio_json(recipient.handle), dumps_hosted(progression.portfolio_document(config, portfolio)))

@@ -22,7 +22,7 @@ def produce(plan: Plan, inputs: BuildInputs, renderer: Renderer, item: None) -> 
     # (every page of the site's own previews with the home page's card: a shared link to an extra
     # page, or a mistyped one, shows the site's picture rather than none)
     alt, size = sharecard.home_card_alt(config.title, config.issuer.name), (sharecard.WIDTH, sharecard.HEIGHT)
-    dev_keys = inputs.signer.development is not None  # (the preview banner: every page of a preview says it)
+    dev_keys = inputs.development_keys  # (the preview banner: every page of a preview says it)
     plan.add(
         "index.html",
         renderer.render(
