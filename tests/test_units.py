@@ -24,6 +24,7 @@ from test_incremental import (
 )
 
 import badgekiln.outputs as outputs
+from badgekiln.cli import main
 from badgekiln.commands.build import prepare
 from badgekiln.engine import workers as parallel
 from badgekiln.engine.cache import recorded_groups
@@ -137,6 +138,18 @@ def _signatory(site_dir: Path) -> None:
     edit(site_dir / "site_src/site.yaml", "title: Head of Assessment", "title: Director of Assessment")
 
 
+def _production_keys(site_dir: Path) -> None:  # (the preview banner leaves every page)
+    assert _cli("keys", "generate", "--source", str(site_dir), "--today", TODAY) == 0
+
+
+def _cli(*args: str) -> int:
+    try:
+        main(list(args))
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 1
+    return 0
+
+
 def _home_template(site_dir: Path) -> None:
     write_site(
         site_dir,
@@ -196,6 +209,7 @@ EDITS = {
     "check page's template": _check_template,
     "base template": _base_template,
     "included template": _included_template,
+    "production keys": _production_keys,
 }
 
 
@@ -286,6 +300,40 @@ def test_an_edit_remakes_exactly_the_units_that_read_it(baseline, tmp_path, run,
     assert {group.rsplit("/", 1)[-1] for group in remade} == expected
     awards = {group.split("/")[1] for group in remade if group.startswith("award/")}
     assert len(awards) == 1  # one award's units, not its neighbours'
+
+
+# The units that show nothing of the keys but the preview banner (they read "development-keys")
+BANNER_ONLY = {"badge-class", "check-page", "pathway-page", "portfolio", "site-pages"}
+
+
+def _kind(group: str) -> str:
+    """The unit a group's name is of: award/<id>/<unit>, <unit>/<slug> or <unit>."""
+    return group.rsplit("/", 1)[-1] if group.startswith("award/") else group.split("/")[0]
+
+
+def test_a_retired_key_remakes_no_page_but_the_awards(tmp_path, run):
+    """(these pages read the whole "signing" part for the banner, session 42: retiring a key,
+    which changes no page's bytes but an award's, made them all again. A new key, generated or
+    rotated, changes every unit's key anyway: the output scan looks for one more secret.)"""
+    site_dir = copy_example(tmp_path / "site")
+    assert run("keys", "generate", "--source", str(site_dir), "--today", TODAY).code == 0
+    first = {path.stem for path in (site_dir / "site_src/keys").glob("*.yaml")}
+    assert run("keys", "rotate", "--source", str(site_dir), "--today", TODAY).code == 0
+    before = groups(site_dir, date.fromisoformat(TODAY))
+    (old,) = [kid for kid in first if "rsa" in kid]
+    assert run("keys", "retire", old, "--reason", "compromised", "--source", str(site_dir), "--today", TODAY).code == 0
+    keys, made = _changes(before, groups(site_dir, date.fromisoformat(TODAY)))
+    assert made and made <= keys
+    changed = {_kind(group) for group in keys if not group.startswith("bundle/")}
+    assert {"ob2-assertion", "public-keys"} <= changed, sorted(changed)  # (the retirement did something)
+    assert not changed & BANNER_ONLY, sorted(changed & BANNER_ONLY)
+    # ... and a preview that becomes the site's own build remakes every one of them (the banner goes)
+    preview = copy_example(tmp_path / "preview")
+    before = groups(preview, date.fromisoformat(TODAY))
+    _production_keys(preview)
+    keys, made = _changes(before, groups(preview, date.fromisoformat(TODAY)))
+    assert made <= keys
+    assert {_kind(group) for group in made} >= BANNER_ONLY
 
 
 NEW_OUTPUT = '''

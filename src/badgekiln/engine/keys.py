@@ -87,6 +87,8 @@ class UnitKeys:
                 development.records if development else None,
                 sorted(development.private) if development else None,
             ),
+            # (what the preview banner of a page says: a key rotated or retired remakes no page but an award's)
+            "development-keys": lambda: digest(development is not None),
             "templates": lambda: digest(renderer.template_sources()),
             **{
                 name: functools.partial(lambda roots: digest(renderer.template_sources_of(roots)), roots)

@@ -60,6 +60,7 @@ READS = {
     "documents-config": "site.yaml without what only pages show or notify reads (title, language, stylesheet, accent colour, footer, "
     "the certificates' signatory, the LinkedIn organisation, reminders and revocation notices)",
     "signing": "the key records, which private keys are at hand, and the development keys",
+    "development-keys": "whether development keys stand in for the site's own (the preview banner of every page)",
     "templates": "the text of every template in use (the site's own and the built-in ones)",
     **{
         name: f"the text of {roots[0]} and every template it extends, includes or imports (of every template in "
@@ -225,7 +226,7 @@ class BuildInputs:
     def development_keys(self) -> bool:
         """Whether development keys stand in for the site's own in this build: every page but an
         award page signed with the site's keys then says so (base.html's banner; a unit that
-        shows it reads the ``signing`` part)."""
+        shows it reads the ``development-keys`` part, or ``signing``, which holds it)."""
         return self.signer.development is not None
 
     @property

@@ -62,6 +62,6 @@ UNIT = Unit(
         FileSpec("badges/{slug}/image.{ext}", "image/*"),
         FileSpec("badges/{slug}/index.html", "text/html"),
     ),
-    reads=("config", "badge-templates", "site", "badge", "endorsements", "signing", "pathway"),
+    reads=("config", "badge-templates", "site", "badge", "endorsements", "development-keys", "pathway"),
     produce=produce,
 )

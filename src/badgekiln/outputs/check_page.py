@@ -45,6 +45,6 @@ UNIT = Unit(
     "check-page",
     "site",
     (FileSpec("check/index.html", "text/html"),),
-    reads=("config", "check-templates", "site", "signing"),
+    reads=("config", "check-templates", "site", "development-keys"),
     produce=produce,
 )

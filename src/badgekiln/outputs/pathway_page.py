@@ -44,6 +44,6 @@ UNIT = Unit(
     "pathway-page",
     "badge",
     (FileSpec("badges/{slug}/pathway/index.html", "text/html"),),
-    reads=("config", "pathway-templates", "site", "badge", "pathway", "signing"),
+    reads=("config", "pathway-templates", "site", "badge", "pathway", "development-keys"),
     produce=produce,
 )

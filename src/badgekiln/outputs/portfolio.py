@@ -60,6 +60,6 @@ UNIT = Unit(
         FileSpec("earners/{slug}/index.html", "text/html"),
         FileSpec("earners/{slug}/portfolio.json", "application/json"),
     ),
-    reads=("config", "portfolio-templates", "site", "portfolios", "signing"),
+    reads=("config", "portfolio-templates", "site", "portfolios", "development-keys"),
     produce=produce,
 )

@@ -99,6 +99,6 @@ UNIT = Unit(
         FileSpec("404.html", "text/html"),
         FileSpec("sitemap.xml", "application/xml"),
     ),
-    reads=("config", "site-templates", "site", "catalogue", "signing"),
+    reads=("config", "site-templates", "site", "catalogue", "development-keys"),
     produce=produce,
 )
