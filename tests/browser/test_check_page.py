@@ -558,3 +558,69 @@ def test_an_svg_whose_assertion_has_no_id_says_so_not_undefined(page, example, t
     verdict, text, _ = check(page, example, path)
     assert verdict == "invalid" and "is not the id of the assertion it carries (it has none)" in text, text
     assert "undefined" not in text and "null" not in text
+
+
+def test_a_published_file_that_never_ends_is_cut_off_at_16_mb(page, example):
+    # (session 42's note: the whole answer was read into memory before its size was looked at)
+    sent = [0]
+
+    def endless():
+        piece = b" " * 65536
+        while sent[0] < 512 * 2**20:  # (a bound for the test's sake: the old reader took all of it)
+            sent[0] += len(piece)
+            yield piece
+
+    path = f"/awards/{AWARD}/assertion.json"
+    example.server.routes[path] = (200, {"Content-Type": "application/json"}, endless)
+    try:
+        verdict, text, _ = check(page, example, example.output / "awards" / AWARD / "assertion.json")
+    finally:
+        del example.server.routes[path]
+    assert verdict == "incomplete" and "Could not check" in text and "larger than 16 MB" in text, text
+    assert sent[0] < 64 * 2**20, sent[0]  # (16 MB, and what the sockets' buffers held when it gave up)
+
+
+def test_a_published_file_that_declares_more_than_16_mb_is_not_read(page, example):
+    # (what it sends after its headers is never waited for)
+    path = f"/awards/{AWARD}/assertion.json"
+    example.server.routes[path] = (200, {"Content-Type": "application/json", "Content-Length": str(17 * 2**20)}, b"{")
+    try:
+        verdict, text, _ = check(page, example, example.output / "awards" / AWARD / "assertion.json")
+    finally:
+        del example.server.routes[path]
+    assert verdict == "incomplete" and "larger than 16 MB" in text, text
+
+
+@pytest.mark.parametrize("name", ["credential.png", "badge.svg"])
+def test_a_published_image_answered_with_a_page_leaves_the_file_unchecked(page, example, name):
+    # (session 42's note: a host that answers every address with a page made the image "differ")
+    page.route(
+        example.url(f"awards/{AWARD}/{name}"),
+        lambda route: route.fulfill(status=200, body="<!DOCTYPE html><p>Welcome</p>", content_type="text/html"),
+    )
+    verdict, text, _ = check(page, example, example.output / "awards" / AWARD / name)
+    assert verdict == "incomplete", text
+    assert "whether it is the very file this site publishes was not checked" in text, text
+    assert (
+        f"could not be compared with the one this site publishes: this site answered {example.url(f'awards/{AWARD}/{name}')} with a web page"
+        in text
+    ), text
+    assert "differs" not in text and "is not its file" not in text
+
+
+def test_an_image_this_site_does_not_publish_says_so(page, example):
+    page.route(example.url(f"awards/{AWARD}/badge.svg"), lambda route: route.fulfill(status=404, body="Not found"))
+    verdict, text, _ = check(page, example, example.output / "awards" / AWARD / "badge.svg")
+    assert verdict == "incomplete" and "carries a badge of this site, but is not its file" in text, text
+    assert f"this site publishes no file at {example.url(f'awards/{AWARD}/badge.svg')} (HTTP 404)" in text, text
+    assert "differs" not in text
+
+
+def test_a_bom_and_other_spacing_are_both_said(page, example, tmp_path):
+    # (session 42's note: a BOM and a line break after the JSON read "other spacing" alone)
+    given = tmp_path / "assertion.json"
+    given.write_bytes(b"\xef\xbb\xbf" + (example.output / "awards" / AWARD / "assertion.json").read_bytes() + b"\n")
+    verdict, text, _ = check(page, example, given)
+    assert verdict == "incomplete" and "carries a badge of this site, but is not its file" in text, text
+    said = "(it is written with other spacing, and it begins with a byte order mark, this site's file with no byte order mark)"
+    assert said in text, text

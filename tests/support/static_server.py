@@ -15,7 +15,9 @@ Behaviour (a stand-in for a plain static host such as GitHub Pages):
 * ``/dir/`` serves ``dir/index.html``; ``/dir`` redirects (301) to ``/dir/``;
   a directory without ``index.html`` is 404 (no listings);
 * ``routes`` maps a URL path (e.g. ``"/a/1.json"``) to a fixed ``(status, headers, body)``
-  response, e.g. ``(410, {}, b"")`` to simulate what a static host cannot do;
+  response, e.g. ``(410, {}, b"")`` to simulate what a static host cannot do; a ``body`` that is
+  a function is called for each request, and the pieces it yields are sent as they come, with no
+  ``Content-Length`` (the connection closed after them, or when the client hangs up);
 * no request logging, and no tracebacks for clients that hang up.
 """
 
@@ -27,7 +29,7 @@ import os
 import posixpath
 import threading
 import urllib.parse
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
 __all__ = ["CONTENT_TYPES", "serve_directory", "StaticServer"]
@@ -56,7 +58,7 @@ CONTENT_TYPES: dict[str, str] = {
     "": "application/octet-stream",
 }
 
-Route = tuple[int, Mapping[str, str], bytes]
+Route = tuple[int, Mapping[str, str], "bytes | Callable[[], Iterable[bytes]]"]
 
 
 def _make_handler(
@@ -80,6 +82,15 @@ def _make_handler(
             lower = {k.lower() for k in headers}
             for k, v in headers.items():
                 self.send_header(k, v)
+            if callable(body):  # (streamed: as long as the function yields, or the client listens)
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.close_connection = True
+                if not head_only:
+                    with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                        for piece in body():
+                            self.wfile.write(piece)
+                return
             if "content-length" not in lower:
                 self.send_header("Content-Length", str(len(body)))
             self.end_headers()

@@ -205,13 +205,14 @@
     }
     // The same badge: is this file the very file this site publishes (an image: its image, picture and all)?
     var file = found.published ? new URL(found.published, pageUrl) : published;
-    var bytesSame, bomOnly = false;
+    var bytesSame, marks = null, unread = null;
     try {
-      var publishedFile = file === published ? publishedBytes : await fetchBytes(file);
+      var publishedFile = file === published ? publishedBytes : await fetchImage(file);
       bytesSame = sameBytes(bytes, publishedFile);
-      bomOnly = !bytesSame && sameBytes(withoutBom(bytes), withoutBom(publishedFile));
+      marks = bytesSame ? null : bomsDiffer(bytes, publishedFile);
     } catch (error) {
-      bytesSame = false;  // (an image this site does not publish: an SVG of a badge with PNG artwork, say)
+      bytesSame = false;
+      unread = error;  // (404: an image this site does not publish, an SVG of a badge with PNG artwork, say)
     }
     var assertion = badge.kind === 2 && !badge.compact ? compared.value : null;  // (a hosted 2.0 assertion)
     var revoked = isObject(assertion) && assertion.revoked === true;
@@ -225,11 +226,16 @@
         "them.")],
         {href: new URL("#verify", pageUrl).href, text: "Open the badge's page and verify it"});
     }
-    return verdict(revoked ? "invalid" : "incomplete", [name + " carries a badge of this site, but is not its file.",
-      (same === true ? "What it carries is the " + badge.what + " published at " + published.href + ", but the " +
-        "file itself is not the one this site publishes at " + file.href + (found.image ? " (its picture or " +
-        "another part of the image differs)" : bomOnly ? " (one of the two begins with a byte order mark, the other " +
-        "does not)" : " (it is written with other spacing)") :
+    var unknown = same === true && unread !== null && !unread.missing && !unread.gone;  // (maybe its very file)
+    return verdict(revoked ? "invalid" : "incomplete", [name + " carries a badge of this site" + (unknown ? "; " +
+      "whether it is the very file this site publishes was not checked." : ", but is not its file."),
+      (same === true ? "What it carries is the " + badge.what + " published at " + published.href + ", but " +
+        (unread === null ? "the file itself is not the one this site publishes at " + file.href + (found.image ?
+          " (its picture or another part of the image differs)" : marks ? " (" + marks + ")" :
+          " (it is written with other spacing)") : unknown ? "the file itself could not be compared with the one " +
+          "this site publishes: " + String(unread.message || unread) : "this site publishes no file " +
+          "at " + file.href + " (HTTP " + (unread.gone ? "410" : "404") + "), so the file itself is not one it " +
+          "publishes") :
         "What it carries is not the " + badge.what + " published at " + published.href + ", though some " +
         "programs read it as the same (another program saved it again, or it holds a member twice, which " +
         "programs read differently)") + "." + status + " Rely on the badge's page, not on the file."], seePage);
@@ -510,6 +516,17 @@
     return {bytes: bytes, text: text};
   }
 
+  /** The bytes of an image this site publishes (a baked badge), as fetchBytes reads them; an error
+      when the site answers with a web page instead (a host that answers every address with one). */
+  async function fetchImage(url) {
+    var bytes = await fetchBytes(url);
+    if (/^\s*<(!doctype\s+html|html[\s>]|head[\s>]|body[\s>])/i.test(new TextDecoder("utf-8").decode(
+      bytes.subarray(0, 1024)))) {
+      throw new Error("this site answered " + url.href + " with a web page, not the image");
+    }
+    return bytes;
+  }
+
   /** The bytes of a file of this site (16 MB at most), as served; an error that says .missing (404)
       or .gone (410) when the site says so. */
   async function fetchBytes(url) {
@@ -530,13 +547,60 @@
     if (new URL(response.url || url.href).origin !== location.origin) {
       throw new Error(url.href + " redirected to another site");
     }
-    var bytes = new Uint8Array(await response.arrayBuffer());
-    if (bytes.length > MAX_FILE) { throw new Error(url.href + " is larger than 16 MB, which no badge is"); }
+    var tooLarge = url.href + " is larger than 16 MB, which no badge is";
+    if (Number(response.headers.get("Content-Length")) > MAX_FILE) { throw new Error(tooLarge); }
+    return await readAtMost(response, MAX_FILE, tooLarge);
+  }
+
+  /** A response's body, read as it arrives and given up past ``limit`` bytes (an error saying
+      ``tooLarge``): a host that sends more than it declared, or declares nothing, is cut off there,
+      never held whole in memory. */
+  async function readAtMost(response, limit, tooLarge) {
+    if (!response.body || typeof response.body.getReader !== "function") {
+      var whole = new Uint8Array(await response.arrayBuffer());
+      if (whole.length > limit) { throw new Error(tooLarge); }
+      return whole;
+    }
+    var reader = response.body.getReader(), parts = [], total = 0;
+    for (;;) {
+      var step = await reader.read();
+      if (step.done) { break; }
+      total += step.value.length;
+      if (total > limit) {
+        reader.cancel().catch(function () {});
+        throw new Error(tooLarge);
+      }
+      parts.push(step.value);
+    }
+    var bytes = new Uint8Array(total), at = 0;
+    for (var i = 0; i < parts.length; i++) {
+      bytes.set(parts[i], at);
+      at += parts[i].length;
+    }
     return bytes;
   }
 
-  function withoutBom(bytes) {
-    return startsWith(bytes, [0xEF, 0xBB, 0xBF]) ? bytes.subarray(3) : bytes;
+  /** How two files that are not the same bytes differ in the byte order marks they begin with,
+      said for the sentence "the file itself is not the one this site publishes (…)"; null when
+      they begin with as many (then something else differs). */
+  function bomsDiffer(given, served) {
+    var a = boms(given), b = boms(served);
+    if (a === b) { return null; }
+    var rest = sameBytes(given.subarray(3 * a), served.subarray(3 * b));
+    if (rest && a + b === 1) { return "one of the two begins with a byte order mark, the other does not"; }
+    return (rest ? "" : "it is written with other spacing, and ") + "it begins with " + marksSaid(a) +
+      ", this site's file with " + marksSaid(b);
+  }
+
+  /** How many byte order marks (EF BB BF) ``bytes`` begins with, one after the other. */
+  function boms(bytes) {
+    var count = 0;
+    while (startsWith(bytes.subarray(3 * count), [0xEF, 0xBB, 0xBF])) { count++; }
+    return count;
+  }
+
+  function marksSaid(count) {
+    return count === 0 ? "no byte order mark" : count === 1 ? "a byte order mark" : count + " byte order marks";
   }
 
   function sameBytes(a, b) {
