@@ -755,6 +755,29 @@ def test_foreign_hosted_410_gone_means_revoked(server, foreign, verify_net, tmp_
         del server.routes[path]
 
 
+def test_an_open_redirect_on_the_issuers_site_vouches_for_no_strangers_assertion(server, foreign, verify_net):
+    """(session 43's review: an assertion on another site, whose id is a redirect on the issuer's
+    site to it, passed as hosted on the issuer's site, for whoever it names: VALID)"""
+    foreign.hosted()  # (the issuer, its badge class and one genuine award)
+    stranger = foreign.base.replace("127.0.0.1", "localhost")  # (another site: another host name)
+    slug = foreign.base.removeprefix(server.base_url)
+    redirect = foreign.base + "redirect"
+    mallory = "mallory@example.org"
+    identity = "sha256$" + hashlib.sha256((mallory + SALT).encode()).hexdigest()
+    forged = foreign.assertion(
+        id=redirect, recipient={"type": "email", "hashed": True, "salt": SALT, "identity": identity}
+    )
+    foreign.put("evil.json", forged)
+    server.routes[f"/{slug}redirect"] = (302, {"Location": stranger + "evil.json"}, b"")
+    try:
+        code, report = verify_net(redirect, "--recipient", mallory)
+    finally:
+        del server.routes[f"/{slug}redirect"]
+    assert code != 0 and report["status"] != "valid", report
+    refused = [f for f in report["fetches"] if f["outcome"] == "refused"]
+    assert refused and "redirects to another site" in refused[0]["detail"], report["fetches"]
+
+
 def test_foreign_verification_policy(server, foreign, verify_net):
     elsewhere = foreign.base.replace("127.0.0.1", "localhost")  # same server, another host name
     issuer = foreign.issuer(id=elsewhere + "issuer.json")

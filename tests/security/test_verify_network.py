@@ -28,6 +28,7 @@ from cryptography.x509.oid import NameOID
 
 from badgekiln.commands.verify import render_text, run_verify
 from badgekiln.verifying import FetchError, FetchPolicy, WebFetcher, fetch
+from badgekiln.verifying.fetching import same_site
 from badgekiln.verifying.netpolicy import (
     AddressRefused,
     check_host_name,
@@ -551,14 +552,57 @@ def test_a_name_that_resolves_to_this_machine_is_still_held_to_tls(server, monke
 
 
 def test_a_redirect_is_never_read_over_plain_http(tls_server, server):
-    # (review: a TLS server redirecting to https://127.0.0.1:<a plain port> went down to http)
+    # (review: a TLS server redirecting to https://127.0.0.1:<a plain port> went down to http;
+    # since session 43 a redirect to another site, another port included, is refused before it)
     secure, client_tls = tls_server
     server.routes["/a.json"] = document()
     secure.routes["/down"] = redirect(f"https://127.0.0.1:{server.port}/a.json")
     fetcher = WebFetcher(FetchPolicy(allow_local=True, ssl_context=client_tls))
-    with pytest.raises(FetchError, match="WRONG_VERSION_NUMBER"):
+    with pytest.raises(FetchError, match="redirects to another site"):
         fetcher(f"https://localhost:{secure.port}/down")
     assert server.requests == []
+
+
+@pytest.mark.parametrize(
+    "location",
+    [
+        "http://localhost:{port}/a.json",  # (another host name for the same machine: another site)
+        "http://127.0.0.1:{other}/a.json",  # (another port)
+        "https://127.0.0.1:{port}/a.json",  # (another scheme on the same port)
+    ],
+)
+def test_a_redirect_to_another_site_is_refused(server, location):
+    # (session 43's review: an open redirect on the issuer's site made a stranger's assertion, whose
+    # id was that redirect, pass as hosted on the issuer's site: VALID)
+    server.routes["/go"] = redirect(location.format(port=server.port, other=server.port + 1))
+    server.routes["/a.json"] = document()
+    fetcher = local()
+    with pytest.raises(FetchError, match="redirects to another site"):
+        fetcher(server.base + "go")
+    assert [r.outcome for r in fetcher.log] == ["redirect", "refused"]
+    assert [p for p, _ in server.requests] == ["/go"]
+
+
+def test_a_redirect_on_the_same_site_is_followed(server):
+    server.routes["/go"] = redirect(f"http://127.0.0.1:{server.port}/a.json")
+    server.routes["/a.json"] = document()
+    assert local()(server.base + "go") == DOC
+
+
+@pytest.mark.parametrize(
+    "url, target, same",
+    [
+        ("https://Example.org/a", "https://example.org:443/b", True),
+        ("http://example.org/a", "https://example.org/b", True),  # (the same host, moved to https)
+        ("http://example.org:8080/a", "https://example.org/b", False),
+        ("https://example.org/a", "https://www.example.org/b", False),
+        ("https://example.org/a", "https://example.org.evil.example/b", False),
+        ("https://example.org/a", "https://example.org:8443/b", False),
+        ("https://example.org/a", "https://example.org:99999/b", False),  # (a port that does not parse)
+    ],
+)
+def test_same_site(url, target, same):
+    assert same_site(url, target) is same
 
 
 def test_a_badge_naming_many_urls_is_cut_off_at_the_request_limit(server, no_foreign_connections):

@@ -9,7 +9,9 @@ make it ask for to these rules (README "Verifying a badge", docs/security.md T11
 * the host is resolved once, every address is checked (:mod:`.netpolicy`), and the connection
   goes to a checked address, with the name in the Host header and TLS SNI/certificate check;
 * redirects are followed by hand, at most :data:`MAX_REDIRECTS`, each target checked the same
-  way, never from https down to http, never in a loop;
+  way, never from https down to http, never in a loop, never to another site (:func:`same_site`:
+  a document read through a redirect would stand for the address asked for, so an open redirect
+  on the issuer's site would let it vouch for anyone's document);
 * bodies are read in pieces and counted (``Content-Length`` is not trusted): at most
   :data:`MAX_BYTES` a response and :data:`MAX_TOTAL_BYTES`, :data:`MAX_FETCHES` requests for the
   whole verification;
@@ -237,6 +239,12 @@ class WebFetcher:
                 self._refuse(target, f"redirect loop: {url} sends back to {target}")
             if urllib.parse.urlsplit(url).scheme == "https" and target.lower().startswith("http:"):
                 self._refuse(target, f"{url} redirects from https down to http: refused")
+            if target.lower().startswith(("http:", "https:")) and not same_site(url, target):  # (else: refused below)
+                self._refuse(
+                    target,
+                    f"{url} redirects to another site: a badge's documents are read only from the site "
+                    "their address names (a redirect there would vouch for another site's document)",
+                )
             seen.add(target)
             url = target
         raise AssertionError("unreachable")  # pragma: no cover
@@ -440,6 +448,25 @@ class WebFetcher:
     def _cut(self, url: str, status: int, size: int, why: str) -> None:
         self._record(url, "cut", status, size, why)
         raise FetchError(f"{url} {why}")
+
+
+def same_site(url: str, target: str) -> bool:
+    """Whether a redirect from ``url`` to ``target`` stays on the site ``url`` names: the same
+    scheme, host (case aside) and port, or the same host moving from http to https (each on its
+    scheme's default port). Every trust decision of verification (a hosted assertion at its own
+    id, a key on the issuer's site, the issuer's host) reads the address asked for; a document
+    fetched from another site through a redirect must not pass for that address's."""
+    try:
+        a, b = urllib.parse.urlsplit(url), urllib.parse.urlsplit(target)
+        ends = [(part.scheme.lower(), part.port or _DEFAULT_PORTS.get(part.scheme.lower())) for part in (a, b)]
+    except ValueError:
+        return False
+    if a.hostname is None or a.hostname != b.hostname:
+        return False
+    return ends[0] == ends[1] or ends == [("http", 80), ("https", 443)]
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def fetch(url: str, *, allow_local: bool = False) -> bytes:
