@@ -17,6 +17,7 @@ import re
 import shutil
 import struct
 import sys
+import time
 import uuid
 import zlib
 from dataclasses import dataclass
@@ -1199,6 +1200,24 @@ def test_an_expired_vc1_credential_with_a_null_validuntil_is_not_valid(run, tmp_
     result = run("verify", str(target), "--json", "--now", "2025-01-01T00:00:00Z")
     report = json.loads(result.out)
     assert result.code == 1 and report["status"] != "valid", report
+
+
+def test_a_credential_whose_blank_nodes_are_a_poison_graph_is_refused_at_once(run, tmp_path):
+    """(session 43's review: eight blank nodes, each linked to the others, in a 4 KB credential
+    with a made-up proof kept verify canonicalizing for two minutes; more, for hours)"""
+    credential = _vc1_expired(tmp_path)
+    credential["evidence"] = [
+        {"id": f"_:b{i}", "type": ["Profile"], "parentOrg": [{"id": f"_:b{j}"} for j in range(8) if j != i]}
+        for i in range(8)
+    ]
+    target = tmp_path / "credential.json"
+    target.write_text(json.dumps(credential))
+    started = time.monotonic()
+    result = run("verify", str(target), "--json", "--now", "2020-06-01T00:00:00Z")
+    report = json.loads(result.out)
+    assert time.monotonic() - started < 10
+    assert result.code == 1 and report["status"] != "valid", report
+    assert "poison" in check(report, "proof")["detail"], report
 
 
 # ------------------------------------------------------------------ a second hostile review (helper D)

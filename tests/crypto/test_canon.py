@@ -128,3 +128,39 @@ def test_loader_copies_its_documents(vector):
 def test_canonize_takes_a_dict_only():
     with pytest.raises(TypeError):
         canon.canonize("https://example.org/credential.json")  # pyld would try to load this URL
+
+
+def _linked_blank_nodes(vector: dict, count: int) -> dict:
+    """The vector's credential with ``count`` blank nodes of one look, each linked to all the others."""
+    document = copy.deepcopy(vector["unsignedCredential"])
+    document["evidence"] = [
+        {"id": f"_:b{i}", "type": ["Profile"], "parentOrg": [{"id": f"_:b{j}"} for j in range(count) if j != i]}
+        for i in range(count)
+    ]
+    return document
+
+
+def test_a_poison_graph_is_refused_at_once(vector):
+    # (session 43's review: eight such nodes in a 4 KB credential kept pyld busy for nearly two
+    # minutes, before any signature was checked; ten would take hours)
+    import time
+
+    for count in (6, 8, 12, 40):
+        started = time.monotonic()
+        with pytest.raises(VerifyError, match="poison"):
+            canon.canonize(_linked_blank_nodes(vector, count))
+        assert time.monotonic() - started < 3, count
+
+
+def test_blank_nodes_that_look_alike_but_are_few_are_still_canonicalized(vector):
+    # (RDFC-1.0 tells them apart: the same output whatever their order and names)
+    document = _linked_blank_nodes(vector, 4)
+    again = _linked_blank_nodes(vector, 4)
+    again["evidence"].reverse()
+    for node in again["evidence"]:  # (other names for the same nodes)
+        node["id"] = node["id"].replace("_:b", "_:other")
+        for link in node["parentOrg"]:
+            link["id"] = link["id"].replace("_:b", "_:other")
+    canonical = canon.canonize(document)
+    assert canonical == canon.canonize(again)
+    assert "_:c14n3 " in canonical and "_:b" not in canonical and "_:other" not in canonical

@@ -13,6 +13,15 @@ relevant part of it, and refuses:
   ``http://example.org/base/`` where other processors drop them, so signatures over them
   would not interoperate. They are resolved against a sentinel base, then rejected;
 * properties whose IRI is a blank node (RDF drops those triples).
+
+Canonicalization is *bounded*. RDFC-1.0 tells blank nodes that look alike apart by trying every
+order of them (Hash N-Degree Quads, section 4.8): a "poison" graph of a few blank nodes, each
+linked to all the others, takes factorial time (eight such nodes in a 4 KB credential took pyld
+nearly two minutes; a review, session 43). The specification lets an implementation stop such
+input (section 4.4, "Security Considerations" 6.1); jsonld.js does so by its ``maxWorkFactor``.
+Here every run of Hash N-Degree Quads and every order it tries costs one unit of
+:data:`MAX_WORK`; past it, the document is refused. A credential's blank nodes (its subject,
+results, alignments) differ by their content, or are few: none comes near it.
 """
 
 from __future__ import annotations
@@ -20,12 +29,14 @@ from __future__ import annotations
 import copy
 import functools
 import inspect
+import math
 import re
 from collections.abc import Mapping
 from typing import Any
 
 from cachetools import LRUCache
 from pyld import jsonld
+from pyld.canon import URDNA2015
 from pyld.context_resolver import ContextResolver
 
 from badgekiln.errors import VerifyError
@@ -146,12 +157,57 @@ def _check_expanded(node: Any, problems: list[str]) -> None:
         _check_expanded(value, problems)
 
 
+MAX_WORK = 20_000  # runs of Hash N-Degree Quads and orders of blank nodes tried, in one canonicalization
+
+
+class _BoundedURDNA2015(URDNA2015):  # type: ignore[misc]  # (pyld has no types)
+    """pyld's RDFC-1.0, refusing a dataset that needs more than :data:`MAX_WORK` units of work to
+    tell its blank nodes apart (see the module docstring)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.work_left = MAX_WORK
+
+    def _spend(self, units: int) -> None:
+        self.work_left -= units
+        if self.work_left < 0:
+            raise jsonld.JsonLdError(
+                f"telling its blank nodes apart needs more than {MAX_WORK:,} steps (blank nodes that look "
+                "alike, each linked to the others: a 'poison' graph no credential needs); refused",
+                "jsonld.NormalizeError",
+            )
+
+    def hash_n_degree_quads(self, id_: str, issuer: Any) -> Any:
+        self._spend(1)
+        return super().hash_n_degree_quads(id_, issuer)
+
+    def create_hash_to_related(self, id_: str, issuer: Any) -> Any:
+        related = super().create_hash_to_related(id_, issuer)
+        for nodes in related.values():  # (each list's every order is tried next: paid for first)
+            self._spend(math.factorial(len(nodes)) if len(nodes) <= 12 else MAX_WORK + 1)
+        return related
+
+
 class _StrictProcessor(jsonld.JsonLdProcessor):  # type: ignore[misc]  # (pyld has no types)
-    """pyld's processor, with expansion checked for anything RDF conversion would drop."""
+    """pyld's processor, with expansion checked for anything RDF conversion would drop, and its
+    canonicalization bounded (:class:`_BoundedURDNA2015`)."""
 
     def __init__(self) -> None:
         self.dropped: list[str | None] = []
         super().__init__(on_property_dropped=self.dropped.append)
+
+    def normalize(self, input_: Any, options: Any) -> Any:
+        """``JsonLdProcessor.normalize`` as :func:`canonize` calls it (a JSON-LD document, URDNA2015,
+        N-Quads out), with :class:`_BoundedURDNA2015` in place of pyld's own."""
+        opts = {**options, "extractAllScripts": True, "processingMode": "json-ld-1.1", "produceGeneralizedRdf": False}
+        opts.pop("format", None)
+        try:
+            dataset = self.to_rdf(input_, opts)
+        except jsonld.JsonLdError as cause:
+            raise jsonld.JsonLdError(
+                "Could not convert input to RDF dataset before normalization.", "jsonld.NormalizeError"
+            ) from cause
+        return _BoundedURDNA2015().main(dataset, options)
 
     def expand(self, input_: Any, options: Any) -> Any:
         expanded = super().expand(input_, options)
