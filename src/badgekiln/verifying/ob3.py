@@ -242,6 +242,13 @@ def _schema_validator() -> jsonschema.Draft201909Validator:
     return jsonschema.Draft201909Validator(schema, format_checker=jsonschema.Draft201909Validator.FORMAT_CHECKER)
 
 
+@functools.cache
+def _status_validator() -> jsonschema.Draft201909Validator:
+    """The schema's ``CredentialStatus`` alone (its ``$defs``, resolved in the whole schema)."""
+    whole = _schema_validator()
+    return whole.evolve(schema={"$ref": whole.schema["$id"] + "#/$defs/CredentialStatus"})
+
+
 def _check_schema(rec: Recorder, credential: dict[str, Any], *, vc1: bool) -> None:
     if vc1:
         rec.ok("JSON Schema", "not applicable: the bundled OB 3.0 schema describes VC 2.0 credentials")
@@ -256,22 +263,29 @@ def _check_schema(rec: Recorder, credential: dict[str, Any], *, vc1: bool) -> No
     # objects"; OB 3.0.3's schema allows one (1EdTech openbadges-specification#623 proposes a set
     # for 3.1). A set (badgekiln's revocation and suspension entries) passes when each of its
     # entries is a valid CredentialStatus.
+    # The document is checked once, with the first entry; each other entry alone, against the
+    # schema's CredentialStatus (the whole document once per entry took quadratic time: a 377 KB
+    # credential of 1,000 entries and 1,000 alignments, 77 s, before any signature; a review).
     statuses = document.get("credentialStatus")
-    variants = (
-        [{**document, "credentialStatus": entry} for entry in statuses]
-        if isinstance(statuses, list) and statuses
-        else [document]
-    )
-    found = {
-        (tuple(map(str, e.absolute_path)), e.message): e
-        for variant in variants
-        for e in _schema_validator().iter_errors(variant)
-    }
-    errors = sorted(found.values(), key=lambda e: list(map(str, e.absolute_path)))
+    others: list[Any] = []
+    if isinstance(statuses, list) and statuses:
+        document["credentialStatus"], others = statuses[0], statuses[1:]
+    found = [(tuple(map(str, e.absolute_path)), e.message) for e in _schema_validator().iter_errors(document)]
+    if others:
+        found = [
+            (("credentialStatus", "0", *path[1:]) if path[:1] == ("credentialStatus",) else path, message)
+            for path, message in found
+        ]
+    for index, entry in enumerate(others, start=1):
+        found += [
+            (("credentialStatus", str(index), *map(str, e.absolute_path)), e.message)
+            for e in _status_validator().iter_errors(entry)
+        ]
+    errors = sorted(set(found))
     if not errors:
         rec.ok("JSON Schema", "valid against the 1EdTech AchievementCredential schema")
         return
-    shown = "; ".join(f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message[:120]}" for e in errors[:3])
+    shown = "; ".join(f"{'/'.join(path) or '(root)'}: {message[:120]}" for path, message in errors[:3])
     rec.fail("JSON Schema", f"{len(errors)} error(s): {shown}")
 
 
