@@ -5,7 +5,8 @@
     with SmtpServer() as server:                     # 127.0.0.1 on a free port
         server.refuse("bad@example.com")             # 550 at RCPT, every time
         server.defer("grey@example.com", times=2)    # 451 at RCPT, the first two times
-        server.drop("flaky@example.com", times=1)    # hangs up after DATA, before answering
+        server.drop("flaky@example.com", times=1)    # hangs up after the whole message, before answering
+        server.drop_early("gone@example.com", times=1)  # hangs up at RCPT, before any of the message
         server.stall("slow@example.com", seconds=5)  # says nothing for 5 s after DATA, then 250
         server.trickle("drip@example.com", seconds=20)  # "250-" lines every 0.2 s for 20 s, then 250
         server.hold("held@example.com")              # waits after DATA until server.release()
@@ -37,6 +38,13 @@ class _Handler:
         owner = self.server
         with owner.lock:
             owner.attempts[address] += 1
+            early = owner.dropped_early.get(address, 0) > 0
+            if early:
+                owner.dropped_early[address] -= 1
+        if early:
+            server.transport.close()  # before the message: certainly not delivered
+            return "421 closing"  # never reaches the client
+        with owner.lock:
             if address in owner.refused:
                 return f"550 5.1.1 <{address}>: no such user here"
             if owner.deferred.get(address, 0) > 0:
@@ -56,6 +64,10 @@ class _Handler:
             trickle = max((owner.trickled.get(r, 0.0) for r in recipients), default=0.0)
             held = any(r in owner.held for r in recipients)
         if drop is not None:
+            if drop in owner.kept_on_drop:
+                with owner.lock:
+                    owner.delivered.append((drop, envelope.original_content or envelope.content))
+                    owner.mail_from.append(envelope.mail_from)
             server.transport.close()  # mid-transaction: the client never hears back
             return "421 closing"  # never reaches the client
         if held:
@@ -96,6 +108,8 @@ class SmtpServer:
         self.refused: set[str] = set()
         self.deferred: dict[str, int] = {}
         self.dropped: dict[str, int] = {}
+        self.dropped_early: dict[str, int] = {}
+        self.kept_on_drop: set[str] = set()
         self.stalled: dict[str, float] = {}
         self.trickled: dict[str, float] = {}
         self.held: set[str] = set()
@@ -114,8 +128,17 @@ class SmtpServer:
     def defer(self, address: str, *, times: int) -> None:
         self.deferred[address] = times
 
-    def drop(self, address: str, *, times: int) -> None:
+    def drop(self, address: str, *, times: int, keep: bool = False) -> None:
+        """Hang up after the whole message, before answering it; ``keep``: having stored it (a
+        server that crashes, or a filter that times out, after queueing the message)."""
         self.dropped[address] = times
+        if keep:
+            self.kept_on_drop.add(address)
+        else:
+            self.kept_on_drop.discard(address)
+
+    def drop_early(self, address: str, *, times: int) -> None:
+        self.dropped_early[address] = times
 
     def stall(self, address: str, *, seconds: float) -> None:
         self.stalled[address] = seconds
@@ -135,6 +158,7 @@ class SmtpServer:
             self.refused.clear()
             self.deferred.clear()
             self.dropped.clear()
+            self.dropped_early.clear()
             self.stalled.clear()
             self.trickled.clear()
             self.held.clear()

@@ -138,7 +138,9 @@ class NotifyResult:
     def ok(self) -> bool:
         """Nothing failed, nothing was left pending and every page was online."""
         delivery = self.delivery
-        return not self.offline and (delivery is None or not (delivery.failed or delivery.pending))
+        return not self.offline and (
+            delivery is None or not (delivery.failed or delivery.pending or delivery.maybe_sent)
+        )
 
 
 # -- the lock file --------------------------------------------------------------------------------
@@ -572,6 +574,15 @@ def summary_lines(result: NotifyResult, *, dry_run: bool = False) -> list[tuple[
         for item, reason in delivery.failed
     ]
     lines += [
+        (
+            f"maybe sent for {', '.join(item.award_ids)} ({item.to}): {reason}; recorded in site_src/notified.lock "
+            f"as sent, so that it is not sent twice: if {item.to} did not get it, delete the line of "
+            f"{item.award_ids[0]} this run added there and run notify again",
+            True,
+        )
+        for item, reason in delivery.maybe_sent
+    ]
+    lines += [
         (f"still pending for {', '.join(item.award_ids)} ({item.to}): {reason}", True)
         for item, reason in delivery.pending
     ]
@@ -585,9 +596,10 @@ def summary_lines(result: NotifyResult, *, dry_run: bool = False) -> list[tuple[
             + (f", {sum(1 for item in sent if item.reminders)} reminder(s)" if any(i.reminders for i in sent) else "")
             + (f", {_news_counts(sent)}" if _news_counts(sent) else "")
             + "); "
-            f"{len(delivery.failed)} failed, {len(result.skipped) + len(result.offline)} skipped, "
+            + (f"{len(delivery.maybe_sent)} maybe sent, " if delivery.maybe_sent else "")
+            + f"{len(delivery.failed)} failed, {len(result.skipped) + len(result.offline)} skipped, "
             f"{len(delivery.pending)} still pending, {delivery.retried} retry(ies)"
-            + ("; commit site_src/notified.lock" if sent else ""),
+            + ("; commit site_src/notified.lock" if sent or delivery.maybe_sent else ""),
             False,
         )
     )

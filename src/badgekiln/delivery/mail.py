@@ -34,7 +34,7 @@ from email.errors import HeaderParseError
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from badgekiln.errors import ConfigError
 
@@ -266,13 +266,17 @@ def sender_address(default: str) -> str:
 class DeliveryFailure(Exception):
     """A message was not delivered; ``temporary`` says whether trying again later may work, and
     ``address_refused`` whether the server refused the recipient's address for good (a 5xx
-    answer to it: an address that does not exist there, or that it will not take)."""
+    answer to it: an address that does not exist there, or that it will not take).
+    ``maybe_sent``: not known to be delivered or not, the connection lost (or the deadline
+    reached) after the whole message was sent, before the server's answer to it (RFC 1047: the
+    server may have taken it; sent again, the earner may get it twice)."""
 
-    def __init__(self, reason: str, *, temporary: bool, address_refused: bool = False):
+    def __init__(self, reason: str, *, temporary: bool, address_refused: bool = False, maybe_sent: bool = False):
         super().__init__(reason)
         self.reason = reason
         self.temporary = temporary
         self.address_refused = address_refused
+        self.maybe_sent = maybe_sent
 
 
 class ConnectFailure(DeliveryFailure):
@@ -286,6 +290,35 @@ def _answer(code: int, text: bytes | str) -> str:
     if isinstance(text, bytes):
         text = text.decode("utf-8", "replace")
     return header_text(f"{code} {text}", limit=REASON_LIMIT)
+
+
+class _EndTracking:
+    """An SMTP client that says whether the end of the message being sent (the line "." that
+    ends its data) went out: after that, a lost connection leaves it not known whether the
+    server took the message (see :class:`DeliveryFailure`)."""
+
+    message_ended = False
+    _in_data = False
+
+    def data(self, msg: Any) -> tuple[int, bytes]:
+        self._in_data = True
+        try:
+            return super().data(msg)  # type: ignore[misc]
+        finally:
+            self._in_data = False
+
+    def send(self, s: Any) -> None:
+        super().send(s)  # type: ignore[misc]
+        if self._in_data and isinstance(s, bytes) and s.endswith(b"\r\n.\r\n"):  # (the message, sent whole)
+            self.message_ended = True
+
+
+class _Smtp(_EndTracking, smtplib.SMTP):
+    pass
+
+
+class _SmtpSsl(_EndTracking, smtplib.SMTP_SSL):
+    pass
 
 
 class Mailer:
@@ -343,9 +376,11 @@ class Mailer:
             self.connect()
         assert self.client is not None
         remaining = max(0.1, self.deadline - (time.monotonic() - started))
+        client = self.client
+        client.message_ended = False  # type: ignore[attr-defined]
         with Watchdog(remaining, self._abort) as watchdog:
             try:
-                self.client.send_message(message, from_addr=self.settings.sender, to_addrs=[to])
+                client.send_message(message, from_addr=self.settings.sender, to_addrs=[to])
                 return
             except smtplib.SMTPRecipientsRefused as exc:
                 code, text = exc.recipients.get(to, (550, b"refused"))
@@ -371,7 +406,15 @@ class Mailer:
                 reason = (
                     f"no answer within {self.deadline:g} s" if self._past_deadline(watchdog, exc) else _describe(exc)
                 )
-                failure = DeliveryFailure(f"connection lost: {reason}", temporary=True)
+                if getattr(client, "message_ended", False):  # (the server had the whole message)
+                    failure = DeliveryFailure(
+                        f"connection lost after the whole message was sent, before the server said whether it "
+                        f"took it: {reason}",
+                        temporary=False,
+                        maybe_sent=True,
+                    )
+                else:
+                    failure = DeliveryFailure(f"connection lost: {reason}", temporary=True)
                 self.close()
         raise failure
 
@@ -406,9 +449,9 @@ class Mailer:
         # The client object exists before connecting, so that the watchdog can reach its socket
         # while the greeting is read.
         if s.security == "ssl":
-            self.client = smtplib.SMTP_SSL(timeout=self.deadline, context=ssl.create_default_context())
+            self.client = _SmtpSsl(timeout=self.deadline, context=ssl.create_default_context())
         else:
-            self.client = smtplib.SMTP(timeout=self.deadline)
+            self.client = _Smtp(timeout=self.deadline)
         self.client.connect(s.host, s.port)
         if s.security == "starttls":
             self.client.starttls(context=ssl.create_default_context())
@@ -506,6 +549,9 @@ class DeliveryReport(Generic[S]):
     """What happened to each message of a batch."""
 
     sent: list[S] = field(default_factory=list)
+    # (item, reason): the connection lost after the whole message went out (DeliveryFailure.maybe_sent):
+    # recorded as sent by on_sent, never sent again, and said
+    maybe_sent: list[tuple[S, str]] = field(default_factory=list)
     failed: list[tuple[S, str]] = field(default_factory=list)  # (item, reason)
     pending: list[tuple[S, str]] = field(default_factory=list)  # (item, reason)
     retried: int = 0
@@ -528,7 +574,10 @@ def deliver(
     skipped, temporary ones go back in the queue with a growing delay while the others are sent.
 
     ``on_sent(item)`` runs right after the server accepted an item (record it there), before the
-    next one is sent. ``on_event(kind, item, reason)`` reports ``sent``, ``failed``, ``retry``.
+    next one is sent; also for an item that may have been delivered (the connection lost after the
+    whole message went out: :attr:`DeliveryFailure.maybe_sent`), which is not sent again (a
+    server that takes messages and then hangs up was sent the same message once per attempt, a
+    review). ``on_event(kind, item, reason)`` reports ``sent``, ``maybe sent``, ``failed``, ``retry``.
     ``should_stop()`` is asked between attempts (Ctrl-C): what is left is reported as pending.
 
     Raises:
@@ -550,6 +599,12 @@ def deliver(
             mailer.send(item.message, to=item.to)
         except DeliveryFailure as failure:
             attempts += 1
+            if failure.maybe_sent:
+                connect_failures = 0
+                on_sent(item)
+                report.maybe_sent.append((item, failure.reason))
+                on_event("maybe sent", item, failure.reason)
+                continue
             connect_failures = connect_failures + 1 if isinstance(failure, ConnectFailure) else 0
             if connect_failures >= policy.max_connect_failures:
                 report.pending.append((item, failure.reason))
