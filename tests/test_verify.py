@@ -735,6 +735,9 @@ def test_foreign_hosted_assertion_by_url_file_and_baked_png(foreign, verify_net,
     url = foreign.hosted()
     code, report = verify_net(url, "--recipient", EMAIL)
     assert (code, report["kind"], failed(report)) == (0, "ob2-hosted", []), report
+    # (given by its URL, there is no copy to compare with the hosted one: a check that compared
+    # the fetched copy with itself said "the copy given is the one the issuer hosts", a review)
+    assert "matches hosted copy" not in [c["name"] for c in report["checks"]]
     assert check(report, "recipient")["detail"] == f"awarded to {EMAIL} (matched the address as typed)"
     assertion = (foreign.root / "assertion.json").read_text()
     (tmp_path / "a.json").write_text(assertion)
@@ -1238,6 +1241,79 @@ def test_a_credential_whose_blank_nodes_are_a_poison_graph_is_refused_at_once(ru
     assert time.monotonic() - started < 10
     assert result.code == 1 and report["status"] != "valid", report
     assert "poison" in check(report, "proof")["detail"], report
+
+
+def _did_key_credential(name: str) -> dict:
+    """A VC 1.1 badge signed by a did:key of its own, naming its issuer ``name``, valid in 2020."""
+    key = Ed25519PrivateKey.generate()
+    credential = _vc1_expired(None)
+    credential.pop("proof")
+    credential["issuer"] = {"id": did_key(key.public_key()), "type": ["Profile"], "name": name}
+    credential["expirationDate"] = "2031-01-01T00:00:00Z"
+    return dataintegrity.add_proof(
+        credential,
+        key,
+        verification_method=did_key_verification_method(key.public_key()),
+        created="2020-01-01T00:00:00Z",
+    )
+
+
+def test_a_did_key_issuer_is_said_to_be_a_key_alone_not_the_name_it_gives(run, tmp_path):
+    """(session 43's review: a credential signed by anyone's did:key, naming itself "Northwind
+    Training", read "issuer: Northwind Training" under VALID)"""
+    target = tmp_path / "credential.json"
+    target.write_text(json.dumps(_did_key_credential("Northwind Training")))
+    result = run("verify", str(target), "--now", "2020-06-01T00:00:00Z")
+    assert result.code == 0 and "✔ VALID" in result.out, result.out
+    assert "issuer: Northwind Training (did:key:" in result.out
+    assert "a key alone: tied to no web site, its name is its own word" in result.out
+
+
+def test_the_json_report_escapes_what_the_badge_says(run, tmp_path):
+    # (a review: C1 controls, bidi overrides and line separators went through --json raw)
+    target = tmp_path / "credential.json"
+    target.write_text(json.dumps(_did_key_credential("Evil\u009b2J\u202eCorp\u2028x")))
+    result = run("verify", str(target), "--json", "--now", "2020-06-01T00:00:00Z")
+    assert result.out.isascii() and "\\u202e" in result.out, result.out
+    assert json.loads(result.out)["subject"]["issuer_name"] == "Evil\u009b2J\u202eCorp\u2028x"
+
+
+@pytest.mark.parametrize("index", ["\u00b2", "\u0663", "1" * 20])
+def test_a_status_index_that_is_not_ascii_digits_is_a_clear_failure(run, tmp_path, index):
+    # (a review: "²" passed str.isdigit and int() refused it: "verifier error: unexpected ValueError")
+    entry = {
+        "id": "https://x.example/status#1",
+        "type": "BitstringStatusListEntry",
+        "statusPurpose": "revocation",
+        "statusListIndex": index,
+        "statusListCredential": "https://x.example/status",
+    }
+    key = Ed25519PrivateKey.generate()
+    credential = json.loads((REPO / "tests/golden/example/awards/7q4kz2m9xw/credential.json").read_text())
+    del credential["proof"]
+    credential["issuer"] = {"id": did_key(key.public_key()), "type": ["Profile"], "name": "Issuer"}
+    credential["credentialSubject"]["achievement"]["creator"] = credential["issuer"]
+    credential["credentialStatus"] = entry
+    credential = dataintegrity.add_proof(
+        credential,
+        key,
+        verification_method=did_key_verification_method(key.public_key()),
+        created="2026-03-01T00:00:00Z",
+    )
+    target = tmp_path / "credential.json"
+    target.write_text(json.dumps(credential))
+    result = run("verify", str(target), "--json", "--now", "2026-06-01T00:00:00Z")
+    report = json.loads(result.out)
+    assert result.code == 1 and "verifier error" not in failed(report), report
+    assert "statusListIndex number" in check(report, "status list")["detail"]
+
+
+@pytest.mark.parametrize("now", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-05:00"])
+def test_a_now_outside_the_calendar_is_a_usage_error_not_a_verdict(run, tmp_path, now):
+    target = tmp_path / "credential.json"
+    target.write_text(json.dumps(_did_key_credential("Issuer")))
+    result = run("verify", str(target), "--now", now)
+    assert result.code == 2 and "is outside the years 1 to 9999 in UTC" in result.err, (result.out, result.err)
 
 
 # ------------------------------------------------------------------ a second hostile review (helper D)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from badgekiln.errors import BadgekilnError, printable
-from badgekiln.formats.jsonout import dumps_hosted
 from badgekiln.verifying import (
     Fetch,
     FetchPolicy,
@@ -58,8 +58,9 @@ def run_verify(
     clock = clock or datetime.now(tz=UTC)
     try:
         moment = parse_now(now) if now else clock
-    except ValueError:
-        raise BadgekilnError(f"--now {now!r} is not an ISO 8601 date or date-time (e.g. 2026-01-31)") from None
+    except ValueError as e:
+        why = str(e) if str(e).startswith("is outside") else "is not an ISO 8601 date or date-time (e.g. 2026-01-31)"
+        raise BadgekilnError(f"--now {now!r} {why}") from None
     log: list[FetchRecord] = []
     options = VerifyOptions(
         fetch=network_fetch(offline_roots, allow_local=allow_local, policy=policy, log=log),
@@ -163,7 +164,7 @@ def render_text(result: VerificationResult) -> str:
     subject = result.subject
     facts = [
         ("badge", subject.get("badge_name") or subject.get("name")),
-        ("issuer", subject.get("issuer_name") or subject.get("issuer")),
+        ("issuer", _issuer_fact(subject.get("issuer_name"), subject.get("issuer"))),
         ("issued", subject.get("issued")),
         ("expires", subject.get("expires")),
     ]
@@ -190,11 +191,26 @@ def render_text(result: VerificationResult) -> str:
     return "\n".join(lines)
 
 
+def _issuer_fact(name: Any, issuer_id: Any) -> str | None:
+    """The issuer as the summary says it: the name it gives itself, with its id, which is what the
+    checks tie the badge to (a name alone let a badge signed by anyone's did:key read "issuer:
+    Northwind Training" under VALID, a review); a did:key is said to be a key alone."""
+    if not isinstance(issuer_id, str) or not issuer_id:
+        return name if isinstance(name, str) and name else None
+    where = issuer_id
+    if issuer_id.startswith("did:key:"):
+        where = f"{issuer_id[:24]}…, a key alone: tied to no web site, its name is its own word"
+    return f"{name} ({where})" if isinstance(name, str) and name and name != issuer_id else where
+
+
 def _mark(check) -> str:
     """✔ passed, ✘ failed, ? could not be checked."""
     return "✔" if check.ok else "?" if check.unchecked or check.not_a_badge else "✘"
 
 
 def render_json(result: VerificationResult) -> str:
-    """The machine report (``--json``)."""
-    return dumps_hosted(result.to_dict()).decode("utf-8").rstrip("\n")
+    """The machine report (``--json``), in ASCII: what the badge says goes through as ``\\u`` escapes,
+    so that its control, bidirectional and line-separating characters (U+009B, U+202E, U+2028)
+    reach no terminal or log that shows the report (a review: the text report escaped them, this
+    one did not)."""
+    return json.dumps(result.to_dict(), ensure_ascii=True, indent=2, sort_keys=True)

@@ -203,10 +203,16 @@ def parse_now(text: str) -> datetime:
     """Parse ``--now``: a date (midnight UTC) or a date-time (UTC when no zone is given).
 
     Raises:
-        ValueError: Not ISO 8601.
+        ValueError: Not ISO 8601, or a moment UTC cannot hold (``0001-01-01T00:00:00+01:00`` is
+            in year 0 in UTC, which Python has not: every check would fail on it, a review).
     """
     value = datetime.fromisoformat(text.strip())
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    value = value if value.tzinfo else value.replace(tzinfo=UTC)
+    try:
+        stamp(value)
+    except OverflowError:
+        raise ValueError("is outside the years 1 to 9999 in UTC") from None
+    return value
 
 
 def stamp(moment: datetime) -> str:

@@ -56,6 +56,7 @@ def verify_url(url: str, options: VerifyOptions) -> VerificationResult:
         The result with every check made.
     """
     rec = Recorder()
+    rec.input_url = url
     opts = options.memoized()
 
     def work() -> None:

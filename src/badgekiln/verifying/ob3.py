@@ -332,10 +332,12 @@ def _check_status(rec: Recorder, opts: VerifyOptions, credential: dict[str, Any]
             continue
         purpose, url = entry.get("statusPurpose"), entry.get("statusListCredential")
         index = entry.get("statusListIndex")
-        if isinstance(index, str) and index.isdigit():
+        # (ASCII digits only, as the Bitstring Status List writes an index: str.isdigit also takes
+        # "²" and other scripts' digits, which int() then refused in an internal error; a review)
+        if isinstance(index, str) and index.isascii() and index.isdigit() and len(index) <= 12:
             index = int(index)
         try:
-            if not isinstance(index, int) or not isinstance(url, str) or not isinstance(purpose, str):
+            if type(index) is not int or not isinstance(url, str) or not isinstance(purpose, str):
                 raise VerifyError(
                     "the status entry needs a statusListCredential URL, a statusPurpose and a statusListIndex number"
                 )

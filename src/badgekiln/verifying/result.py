@@ -154,6 +154,7 @@ class Recorder:
         self.kind = "unknown"
         self.checks: list[Check] = []
         self.subject: dict[str, Any] = {}
+        self.input_url: str | None = None  # the URL given to verify, when one was (its document is what it serves)
 
     def ok(self, name: str, detail: str = "") -> None:
         """Record a passed check."""
