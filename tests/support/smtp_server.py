@@ -95,12 +95,29 @@ class _Handler:
         return "250 OK: queued"
 
 
+class _Login:
+    """An aiosmtpd authenticator that takes one user name and password."""
+
+    def __init__(self, user: str, password: str):
+        self.user, self.password = user.encode(), password.encode()
+
+    def __call__(self, server, session, envelope, mechanism, auth_data):
+        from aiosmtpd.smtp import AuthResult, LoginPassword
+
+        ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (
+            self.user,
+            self.password,
+        )
+        return AuthResult(success=ok)
+
+
 class SmtpServer:
     """aiosmtpd on 127.0.0.1, with behaviours chosen per recipient (see the module docstring)."""
 
-    def __init__(self, *, smtputf8: bool = False) -> None:
+    def __init__(self, *, smtputf8: bool = False, login: tuple[str, str] | None = None) -> None:
         """``smtputf8``: offer SMTPUTF8 (as Postfix, Exim and Gmail do): smtplib then sends a message
-        to a non-ASCII address with its headers as UTF-8, folded otherwise."""
+        to a non-ASCII address with its headers as UTF-8, folded otherwise. ``login``: offer AUTH
+        (PLAIN, LOGIN; without TLS, on loopback) and take only this user name and password."""
         self.lock = threading.Lock()
         self.delivered: list[tuple[str, bytes]] = []
         self.mail_from: list[str] = []
@@ -119,7 +136,10 @@ class SmtpServer:
         with socket.socket() as probe:  # a free port: aiosmtpd's start-up check cannot use port 0
             probe.bind((self.host, 0))
             self.port = probe.getsockname()[1]
-        self._controller = Controller(_Handler(self), hostname=self.host, port=self.port, enable_SMTPUTF8=smtputf8)
+        auth = {} if login is None else {"authenticator": _Login(*login), "auth_require_tls": False}
+        self._controller = Controller(
+            _Handler(self), hostname=self.host, port=self.port, enable_SMTPUTF8=smtputf8, **auth
+        )
 
     # -- behaviours ----------------------------------------------------------
     def refuse(self, address: str) -> None:

@@ -17,6 +17,7 @@ and the one earner, whatever the headers say.
 
 from __future__ import annotations
 
+import base64
 import heapq
 import os
 import smtplib
@@ -354,7 +355,13 @@ class Mailer:
                 self.close()
                 raise ConfigError(
                     f"the mail server {self._where} refused the login of BADGEKILN_SMTP_USER: "
-                    f"{_answer(exc.smtp_code, exc.smtp_error)}"
+                    f"{self._scrubbed(_answer(exc.smtp_code, exc.smtp_error))}"
+                ) from None
+            except UnicodeEncodeError:  # (smtplib sends the login in ASCII; its message names a character)
+                self.close()
+                raise ConfigError(
+                    "BADGEKILN_SMTP_USER or BADGEKILN_SMTP_PASSWORD holds a character that is not ASCII, which "
+                    "the SMTP login cannot send: use a password (an app password) of ASCII characters"
                 ) from None
             except Exception as exc:  # noqa: BLE001 - the socket may fail in any way once the watchdog shut it
                 self.close()
@@ -444,6 +451,20 @@ class Mailer:
     def _where(self) -> str:
         return f"{self.settings.host}:{self.settings.port}"
 
+    def _scrubbed(self, text: str) -> str:
+        """``text`` (a server's answer) without the password in any form the login sent it (a
+        server that echoes what it was given would otherwise put it in CI's log, where GitHub's
+        masking knows the password but not its base64)."""
+        secret = self.settings.password
+        if not secret:
+            return text
+        user = self.settings.user or ""
+        forms = {secret, *_base64_forms(secret), *_base64_forms(f"\0{user}\0{secret}")}
+        for form in sorted(forms, key=len, reverse=True):
+            if len(form) >= 4:
+                text = text.replace(form, "[hidden]")
+        return text
+
     def _connect(self) -> None:
         s = self.settings
         # The client object exists before connecting, so that the watchdog can reach its socket
@@ -471,6 +492,15 @@ class Mailer:
                 sock.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
+
+
+def _base64_forms(text: str) -> set[str]:
+    """``text`` in base64 as a login sends it (AUTH PLAIN, AUTH LOGIN), padded or not."""
+    try:
+        encoded = base64.b64encode(text.encode("utf-8")).decode("ascii")
+    except UnicodeEncodeError:
+        return set()
+    return {encoded, encoded.rstrip("=")}
 
 
 def _describe(exc: BaseException) -> str:
