@@ -107,6 +107,20 @@ def _with_host(port: int, host: str) -> bytes:
     return b"".join(chunks)
 
 
+def test_no_other_site_may_read_the_preview(preview):
+    # (a review: every answer said Access-Control-Allow-Origin: *, so a page of any site open in
+    # the provider's browser could fetch the preview's pages and files, awards not yet published)
+    _, port, _ = preview
+    for path in ("/index.html", "/awards/ann-first-1/assertion.json", "/no/such/page"):
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+            conn.sendall(
+                f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: https://evil.example\r\nConnection: close\r\n\r\n".encode()
+            )
+            response = b"".join(iter(lambda: conn.recv(65536), b""))
+        head = response.split(b"\r\n\r\n", 1)[0].lower()
+        assert head.startswith(b"http/1.") and b"access-control-allow-origin" not in head, head
+
+
 def test_only_this_machines_names_are_answered(preview):
     # (a page of another site, its name rebound to 127.0.0.1, read the preview: a review)
     _, port, _ = preview

@@ -159,7 +159,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(content)))
-        self.send_header("Access-Control-Allow-Origin", "*")
+        # (no Access-Control-Allow-Origin: a page of any other site the provider has open could
+        # read the preview, awards not yet published, through it; a review)
         if not cache:
             self.send_header("Cache-Control", "no-store")
         self.end_headers()
