@@ -1117,3 +1117,32 @@ def test_a_number_date_in_a_workbook_says_to_format_the_column_not_to_save_a_csv
     result = award_sheet(run, minimal_site, tmp_path / "awards.xlsx")
     assert result.code == 1
     assert "format the column as a date in the sheet, or write the dates as YYYY-MM-DD" in result.err, result.err
+
+
+@pytest.mark.parametrize(
+    "address, said",
+    [
+        ("jane.doe\u200b@example.com", "an invisible character (U+200B, ZERO WIDTH SPACE)"),
+        ("jane\u00addoe@example.com", "an invisible character (U+00AD, SOFT HYPHEN)"),
+        ("\uff4aane@example.com", "a form of 'j': write 'j'"),
+    ],
+)
+def test_an_address_with_a_hidden_or_wide_character_is_refused_at_its_cell(minimal_site, run, tmp_path, address, said):
+    # (a review: jane.doe<ZWSP>@example.com made a second earner, whose badge's hash is of an
+    # address nobody has; a name gets a warning for such a character, an address got nothing)
+    sheet = tmp_path / "awards.csv"
+    sheet.write_text(f"name,email,badge,issued_on\nJane Doe,{address},first-badge,2026-03-01\n", encoding="utf-8")
+    result = award_sheet(run, minimal_site, sheet)
+    assert result.code == 1
+    assert (
+        "awards.csv:2:2 (cell B2): error[bad-email]" in result.err and "is not the address it looks like" in result.err
+    )
+    assert said in result.err, result.err
+    assert not any(path.name.startswith("jane") for path in (minimal_site / "recipients").iterdir())
+
+
+def test_an_address_in_another_script_is_still_taken(minimal_site, run, tmp_path):
+    sheet = tmp_path / "awards.csv"
+    sheet.write_text("name,email,badge,issued_on\nJöhn Ö,jöhn@example.com,first-badge,2026-03-01\n", encoding="utf-8")
+    result = award_sheet(run, minimal_site, sheet)
+    assert result.code == 0, result.err

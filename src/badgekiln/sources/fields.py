@@ -50,6 +50,24 @@ def meant_address(value: str) -> tuple[str, str] | None:
     return None
 
 
+def hidden_in_address(value: str) -> str | None:
+    """What of an email address :data:`EMAIL_RE` takes is surely not meant: an invisible character
+    (a zero-width space, a soft hyphen, a direction mark: Unicode's "format" characters) or a
+    compatibility form of a character (a full-width ``ｆ``, a ligature), said with how to put it
+    right; None for an address with neither. Such an address looks right when printed, yet is
+    another address: the badge's hash would be of it, which its earner cannot prove is theirs
+    (a review found ``jane.doe\u200b@example.com`` made a second earner)."""
+    for character in value:
+        if unicodedata.category(character) == "Cf":
+            name = unicodedata.name(character, "a character with no name")
+            return f"it holds an invisible character (U+{ord(character):04X}, {name}): type the address again"
+        plain = unicodedata.normalize("NFKC", character)
+        if plain != character:
+            name = unicodedata.name(character, "a character with no name")
+            return f"it holds {character!r} (U+{ord(character):04X}, {name}), a form of {plain!r}: write {plain!r}"
+    return None
+
+
 def email_hint(value: str) -> str | None:
     """How to put right an address :data:`EMAIL_RE` refuses, when it can be told: the address it
     was meant to be (:func:`meant_address`), or a character that only looks like a Latin letter (a
@@ -455,6 +473,12 @@ class Fields:
                 f"{self.named(key)} is not a valid email address: {value!r}",
                 self.where(key),
                 email_hint(value),
+            )
+            return None
+        hidden = hidden_in_address(value)
+        if hidden is not None:
+            self.error(
+                "bad-email", f"{self.named(key)} is not the address it looks like: {value!r}", self.where(key), hidden
             )
             return None
         return value.lower()
