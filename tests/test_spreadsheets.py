@@ -1146,3 +1146,30 @@ def test_an_address_in_another_script_is_still_taken(minimal_site, run, tmp_path
     sheet.write_text("name,email,badge,issued_on\nJöhn Ö,jöhn@example.com,first-badge,2026-03-01\n", encoding="utf-8")
     result = award_sheet(run, minimal_site, sheet)
     assert result.code == 0, result.err
+
+
+def test_a_formula_error_is_refused_at_its_cell(minimal_site, run, tmp_path):
+    # (a review: a name cell whose lookup failed, <c t="e"><f>VLOOKUP(…)</f><v>#N/A</v></c>, made
+    # recipients/na.yaml with name "#N/A", to be signed into the badge; a CSV's "#REF!" the same)
+    sheet = xlsx(
+        tmp_path / "a.xlsx",
+        [
+            ["name", "email", "badge", "issued_on", "narrative"],
+            ["x", "zoe@example.org", "first-badge", "2026-03-01", "Well done"],
+        ],
+    )
+    error_cell = lambda xml: xml.replace(  # noqa: E731
+        b'<c r="A2" t="inlineStr"><is><t>x</t></is></c>',
+        b'<c r="A2" t="e"><f>VLOOKUP(B2,People!A:B,2,0)</f><v>#N/A</v></c>',
+    )
+    result = award_sheet(run, minimal_site, _rewritten(sheet, error_cell))
+    assert result.code == 1 and "a.xlsx:2:1 (cell A2): error[formula-error]: the name is '#N/A'" in result.err, (
+        result.err
+    )
+    assert not (minimal_site / "recipients/na.yaml").exists()
+    csv = tmp_path / "awards.csv"
+    csv.write_text("name,email,badge,issued_on\nZoe,#REF!,first-badge,2026-03-01\n", encoding="utf-8")
+    result = award_sheet(run, minimal_site, csv)
+    assert result.code == 1 and "awards.csv:2:2 (cell B2): error[formula-error]: the email is '#REF!'" in result.err, (
+        result.err
+    )

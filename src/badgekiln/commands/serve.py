@@ -159,8 +159,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(content)))
-        # (no Access-Control-Allow-Origin: a page of any other site the provider has open could
-        # read the preview, awards not yet published, through it; a review)
+        if not kind.startswith("text/html"):
+            # Credentials, keys and images may be read from other origins, as a public host lets a
+            # browser-based verifier or backpack read them (see formats/hosting.py); never a page:
+            # a page of any other site open in the provider's browser could read the preview's pages,
+            # which list and link awards not yet published (a review)
+            self.send_header("Access-Control-Allow-Origin", "*")
         if not cache:
             self.send_header("Cache-Control", "no-store")
         self.end_headers()

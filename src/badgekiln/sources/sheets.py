@@ -234,6 +234,17 @@ def read_table(
         ):  # (a short row: the rest is empty)
             if name and not _blank(cell):
                 row[name] = cell.strip() if isinstance(cell, str) else cell
+                if isinstance(cell, str) and cell.strip().upper() in SPREADSHEET_ERRORS:
+                    too_wide.append(
+                        Diagnostic(
+                            "error",
+                            "formula-error",
+                            f"the {name} is {cell.strip()!r}, what a spreadsheet shows where a formula failed "
+                            "(a lookup that found nothing, a reference to a deleted cell), not a value",
+                            CellLocation(rel, line, number, sheet_row=table.sheet_rows),
+                            "put the formula right in the sheet, or type the value, and save it again",
+                        )
+                    )
             elif not name and _blank(header[number - 1]) and not _blank(cell) and number not in unnamed:
                 unnamed[number] = (line, str(cell).strip())
         table.rows.append((line, row))
@@ -969,6 +980,35 @@ def _points(height: str | None) -> float | None:
 
 
 _DAY_ZERO = date(1899, 12, 30)  # the day a date cell's 0 stands for (Excel's 1900 system as LibreOffice reads it)
+
+
+# What Excel and LibreOffice show in a cell whose formula failed (an .xlsx error cell reads as
+# this text; a CSV holds it as text): a name "#N/A" or an email "#REF!" would be signed into a
+# badge (a review).
+SPREADSHEET_ERRORS = frozenset(
+    (
+        "#N/A",
+        "#REF!",
+        "#VALUE!",
+        "#DIV/0!",
+        "#NAME?",
+        "#NUM!",
+        "#NULL!",
+        "#SPILL!",
+        "#CALC!",
+        "#GETTING_DATA",
+        "#FIELD!",
+        "#BLOCKED!",
+        "#CONNECT!",
+        "#BUSY!",
+        "#UNKNOWN!",
+        "ERR:502",
+        "ERR:504",
+        "ERR:508",
+        "ERR:522",
+        "ERR:523",
+    )
+)
 
 
 def _xlsx_cell(value) -> str | date | None:
