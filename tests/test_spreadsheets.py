@@ -1173,3 +1173,44 @@ def test_a_formula_error_is_refused_at_its_cell(minimal_site, run, tmp_path):
     assert result.code == 1 and "awards.csv:2:2 (cell B2): error[formula-error]: the email is '#REF!'" in result.err, (
         result.err
     )
+
+
+def test_a_workbook_that_declares_a_huge_sheet_is_read_at_its_size(minimal_site, run, tmp_path):
+    # (a review: a 4 KB workbook declaring A1:XFD20000, with a cell at row 20000, took two minutes
+    # and 2.7 GB: every row, the empty ones between too, was read 16,384 cells long)
+    sheet = xlsx(
+        tmp_path / "a.xlsx",
+        [["name", "email", "badge", "issued_on"], ["Zoe", "zoe@example.org", "first-badge", "2026-03-01"]],
+    )
+    far = lambda xml: re.sub(rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1:XFD20000"/>', xml).replace(  # noqa: E731
+        b"</sheetData>", b'<row r="20000"><c r="A20000" t="inlineStr"><is><t>late</t></is></c></row></sheetData>'
+    )
+    started = time.monotonic()
+    result = award_sheet(run, minimal_site, _rewritten(sheet, far))
+    assert time.monotonic() - started < 20
+    assert "a.xlsx:20000" in result.err and "issued_on" in result.err, result.err  # (the late row, read, is incomplete)
+
+
+def test_a_sheet_of_too_many_cells_is_refused(minimal_site, run, tmp_path, monkeypatch):
+    from badgekiln.sources import sheets
+
+    monkeypatch.setattr(sheets, "MAX_CELLS", 10)
+    sheet = xlsx(
+        tmp_path / "a.xlsx",
+        [["name", "email", "badge", "issued_on"], *[["Zoe", "zoe@example.org", "first-badge", "2026-03-01"]] * 3],
+    )
+    result = award_sheet(run, minimal_site, sheet)
+    assert result.code == 1 and "error[too-many-cells]: the sheet has more than 10 cells" in result.err, result.err
+
+
+def test_a_header_of_many_stray_headings_is_read_in_linear_time(minimal_site, run, tmp_path):
+    # (a review: 200,000 unknown headings took 210 s: each looked for among those before it, and a
+    # did-you-mean for each, though ten warnings are shown)
+    sheet = tmp_path / "wide.csv"
+    header = ",".join(["name", "email", "badge", "issued_on"] + [f"x{i}" for i in range(200_000)])
+    sheet.write_text(header + "\nZoe,zoe@example.org,first-badge,2026-03-01\n", encoding="utf-8")
+    started = time.monotonic()
+    result = award_sheet(run, minimal_site, sheet)
+    assert time.monotonic() - started < 30
+    assert result.code == 0 and "200000 more columns are not used" not in result.err, result.err
+    assert "more columns are not used" in result.err

@@ -26,6 +26,7 @@ from badgekiln.sources.loading import read_source_bytes
 MAX_SHEET_BYTES = 64 * 1024 * 1024  # a 100,000-row award sheet is about 15 MB as CSV
 MAX_UNPACKED_BYTES = 512 * 1024 * 1024  # what an .xlsx (a zip) may unpack to: no zip bombs
 MAX_ROWS = 100_000
+MAX_CELLS = 5_000_000  # cells of a sheet read, empty ones within a row included (100,000 rows of 50)
 DELIMITERS = (",", ";", "\t")
 ENCODINGS = ("utf-8", "utf-16", "cp1252")
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -362,6 +363,7 @@ def _columns(
     """Our column name for each header cell ('' for a column that is ignored); ``where``: the header
     row, ``row``: what the error calls it, ``exact``: its line is the sheet's row (see :class:`CellLocation`)."""
     columns: list[str] = []
+    taken: set[str] = set()  # (a set: a header of 200,000 stray headings was read in quadratic time, a review)
     stray: list[Diagnostic] = []
     for number, cell in enumerate(header, 1):
         at = CellLocation(where.path, where.line, number, sheet_row=exact) if where.line else where
@@ -369,7 +371,7 @@ def _columns(
         name = mapping.get(key, key)
         if name not in known and ALIASES.get(name) in known and ALIASES[name] not in mapping.values():
             name = ALIASES[name]
-        if name in columns and name:
+        if name in taken:
             raise ValidationFailed(
                 [
                     Diagnostic(
@@ -381,6 +383,8 @@ def _columns(
                     )
                 ]
             )
+        if name:
+            taken.add(name)
         if name and name not in known:
             stray.append(
                 Diagnostic(
@@ -388,7 +392,8 @@ def _columns(
                     "unused-column",
                     f"column {column_letters(number)}, {str(cell).strip()!r}, is not used",
                     at,
-                    did_you_mean(name, known)
+                    # (a hint for the warnings shown only: _fewer_unused counts the rest)
+                    (did_you_mean(name, known) if len(stray) < UNUSED_SHOWN else None)
                     or f"known columns: {', '.join(known)}; "
                     f'use --map "{str(cell).strip()}=COLUMN" to read it as one of them',
                 )
@@ -579,10 +584,23 @@ def _xlsx_rows(
     try:
         scan = _hidden_parts(raw, getattr(sheet, "_worksheet_path", None))
         hidden = scan.hidden()
+        # Rows as long as their last cell, not as the size the file declares: a 4 KB workbook that
+        # declares A1:XFD20000 made every row, the empty ones between too, 16,384 cells long
+        # (2.7 GB and two minutes; a review).
+        sheet.reset_dimensions()
         header = None
         header_line = 1
         rows: list[tuple[int, list]] = []
+        read = 0
         for number, values in enumerate(sheet.iter_rows(values_only=True), 1):
+            read += len(values)
+            if read > MAX_CELLS:
+                raise sheet_error(
+                    "too-many-cells",
+                    f"the sheet has more than {MAX_CELLS:,} cells (counting the empty ones before each row's last)",
+                    SourceLocation(rel, number),
+                    "copy the award rows alone into a new sheet (or save them as CSV), and import that",
+                )
             cells = [_xlsx_cell(v) for v in values]
             if header is None:
                 if any(not _blank(c) for c in cells):
@@ -591,6 +609,8 @@ def _xlsx_rows(
                 rows.append((number, cells))
             if number >= _LAST_READ_ROW:
                 break
+    except ValidationFailed:
+        raise
     except Exception as exc:  # noqa: BLE001 - as above, while streaming the sheet
         raise sheet_error(
             "bad-xlsx",
@@ -600,6 +620,21 @@ def _xlsx_rows(
         ) from None
     finally:
         book.close()
+    # Every row as wide as the widest read (as the size a sheet declares made them, where it is
+    # the size of what the sheet holds, as Excel writes it): a "Total" below a header found under
+    # a title is then that row, not cells past the header.
+    width = max([len(header or [])] + [len(cells) for _, cells in rows])
+    if width * (len(rows) + 1) > MAX_CELLS:
+        raise sheet_error(
+            "too-many-cells",
+            f"the sheet has more than {MAX_CELLS:,} cells ({len(rows) + 1:,} rows of {width:,} columns, counting the empty ones)",
+            SourceLocation(rel),
+            "copy the award rows alone into a new sheet (or save them as CSV), and import that",
+        )
+    for _, cells in rows:
+        cells.extend([None] * (width - len(cells)))
+    if header is not None:
+        header.extend([None] * (width - len(header)))
     while header and _blank(header[-1]):
         header.pop()  # read-only sheets often report empty columns to the right
     numbers = sorted(number for number, cells in rows if number in hidden and not all(_blank(c) for c in cells))
