@@ -1214,3 +1214,44 @@ def test_a_header_of_many_stray_headings_is_read_in_linear_time(minimal_site, ru
     assert time.monotonic() - started < 30
     assert result.code == 0 and "200000 more columns are not used" not in result.err, result.err
     assert "more columns are not used" in result.err
+
+
+def _two_sheets(path, active: int):
+    book = openpyxl.Workbook()
+    first = book.active
+    first.title = "All candidates"
+    for row in (
+        ["name", "email", "badge", "issued_on"],
+        ["Passed One", "one@example.org", "first-badge", "2026-03-01"],
+        ["Failed Two", "two@example.org", "first-badge", "2026-03-01"],
+    ):
+        first.append(row)
+    second = book.create_sheet("Passed")
+    for row in (
+        ["name", "email", "badge", "issued_on"],
+        ["Passed One", "one@example.org", "first-badge", "2026-03-01"],
+    ):
+        second.append(row)
+    book.active = active
+    book.save(path)
+    return path
+
+
+def test_a_workbook_that_opens_on_another_sheet_than_the_first_names_it(minimal_site, run, tmp_path):
+    # (a review: saved on its "Passed" tab, a workbook awarded "Failed Two" of its first sheet, silently)
+    sheet = _two_sheets(tmp_path / "results.xlsx", active=1)
+    result = award_sheet(run, minimal_site, sheet)
+    assert result.code == 1 and "error[which-sheet]: the workbook opens on its sheet 'Passed'" in result.err, result.err
+    assert "--sheet 'Passed'" in result.err and not (minimal_site / "recipients/failed-two.yaml").exists()
+    result = run("award", "--source", str(minimal_site), "--csv", str(sheet), "--sheet", "Passed", "--today", TODAY)
+    assert result.code == 0 and "1 award(s) added" in result.out, result.err
+    assert not (minimal_site / "recipients/failed-two.yaml").exists()
+
+
+def test_a_workbook_of_several_sheets_says_which_is_read(minimal_site, run, tmp_path):
+    result = award_sheet(run, minimal_site, _two_sheets(tmp_path / "results.xlsx", active=0))
+    assert result.code == 0, result.err
+    assert (
+        "warning[other-sheets]: only the first sheet, 'All candidates', is read; the workbook also has 'Passed'"
+        in result.err
+    )

@@ -213,6 +213,10 @@ def read_table(
                 "name the sheet with the awards: --sheet 'NAME' (or move its tab first and save)",
             )
             raise ValidationFailed([*exc.items, other]) from None
+    if note is not None:  # (the first sheet is read, and it is the one the workbook opens on: said all the same)
+        table.warnings.append(
+            Diagnostic("warning", "other-sheets", note, SourceLocation(rel), "to import another, name it: --sheet 'NAME'")
+        )
     too_wide = []
     unnamed: dict[int, tuple[int, str]] = {}  # column without a header -> its first filled cell (row, text)
     for line, cells in rows:
@@ -576,7 +580,7 @@ def _xlsx_rows(
             "open it in Excel or LibreOffice and save it again as .xlsx, or save it as 'CSV UTF-8'",
         ) from None
     try:
-        sheet = _chosen_sheet(book.worksheets, rel, wanted)
+        sheet = _chosen_sheet(book.worksheets, rel, wanted, active=_active_title(book))
     except ValidationFailed:
         book.close()
         raise
@@ -716,8 +720,21 @@ def _refuse_hidden_columns(
         )
 
 
-def _chosen_sheet(sheets: list, rel: str, wanted: str | None):
+def _active_title(book) -> str | None:
+    """The title of the sheet the workbook opens on (its tab chosen when it was saved), or None."""
+    try:
+        active = book.active
+    except Exception:  # noqa: BLE001 - (a workbook view that names no sheet: openpyxl may raise)
+        return None
+    return getattr(active, "title", None)
+
+
+def _chosen_sheet(sheets: list, rel: str, wanted: str | None, *, active: str | None = None):
     """The sheet to read: ``wanted``, or the first; a missing or hidden one is refused.
+
+    Without ``wanted``, a workbook that opens on another visible sheet than the first (``active``)
+    is refused: whoever checked it saw that sheet, and the first would be awarded (a review: a
+    workbook saved on its "Passed" tab awarded the "All candidates" of its first).
 
     A hidden sheet (``hidden``, or ``veryHidden``, which Excel's Unhide does not even list) is
     refused even when --sheet names it: like a hidden row, it is what the person who checks the
@@ -734,6 +751,13 @@ def _chosen_sheet(sheets: list, rel: str, wanted: str | None):
         )
     sheet = sheets[names.index(wanted) if wanted is not None else 0]
     state = getattr(sheet, "sheet_state", "visible")
+    if wanted is None and state == "visible" and active is not None and active != names[0] and active in names:
+        raise sheet_error(
+            "which-sheet",
+            f"the workbook opens on its sheet {active!r}, but the first sheet, {names[0]!r}, is the one read",
+            SourceLocation(rel),
+            f"name the sheet with the awards: --sheet {active!r} (or --sheet {names[0]!r})",
+        )
     if state == "visible":
         return sheet
     visible = [other for other in sheets if getattr(other, "sheet_state", "visible") == "visible"]
