@@ -215,7 +215,9 @@ def read_table(
             raise ValidationFailed([*exc.items, other]) from None
     if note is not None:  # (the first sheet is read, and it is the one the workbook opens on: said all the same)
         table.warnings.append(
-            Diagnostic("warning", "other-sheets", note, SourceLocation(rel), "to import another, name it: --sheet 'NAME'")
+            Diagnostic(
+                "warning", "other-sheets", note, SourceLocation(rel), "to import another, name it: --sheet 'NAME'"
+            )
         )
     too_wide = []
     unnamed: dict[int, tuple[int, str]] = {}  # column without a header -> its first filled cell (row, text)
