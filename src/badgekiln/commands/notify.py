@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import re
 import signal
 import socket
 import ssl
@@ -30,6 +31,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from email.message import EmailMessage
 from functools import partial
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -111,6 +113,7 @@ class NotifyResult:
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (award id, reason)
     offline: list[tuple[str, str]] = field(default_factory=list)  # (award id, reason): pages not online
     delivery: DeliveryReport[Outgoing] | None = None
+    own: tuple[str, ...] = ()  # the site's and the issuer's addresses, each ending in "/" (see html_references)
 
     @property
     def messages(self) -> list[EmailMessage]:
@@ -167,6 +170,7 @@ class Plan:
     covered: dict[str, tuple[str, ...]] = field(default_factory=dict)  # award id -> notices its announcement makes
     memberships: dict[str, date] = field(default_factory=dict)  # recipient slug -> last day of their membership
     revocations: list[RevocationNotice] = field(default_factory=list)  # revocations to tell
+    renewal_urls: tuple[str, ...] = ()  # where earners renew badges (the badge classes' renewal_url)
 
 
 def plan_announcements(source: Path, today: date, *, only: tuple[str, ...] = ()) -> Plan:
@@ -224,7 +228,8 @@ def plan_announcements(source: Path, today: date, *, only: tuple[str, ...] = ())
     covered = {n.award.id: n.records for n in notices if n.kind == "reinstated" and n.award.id in announced}
     notices = [n for n in notices if n.award.id not in covered or n.kind != "reinstated"]
     memberships = last_days(project.recipients, read_members(source, []))
-    return Plan(config, today, announcements, skipped, reminders, notices, covered, memberships, revocations)
+    renewal = tuple(sorted({b.renewal_url for b in project.badges.values() if b.renewal_url}))
+    return Plan(config, today, announcements, skipped, reminders, notices, covered, memberships, revocations, renewal)
 
 
 def check_pages_online(urls: list[str], *, timeout: float = PAGE_CHECK_TIMEOUT) -> dict[str, str]:
@@ -498,7 +503,9 @@ def notify(
     if not dry_run and (plan.announcements or plan.reminders or plan.notices or plan.revocations):
         settings = SmtpSettings.from_environment(plan.config.issuer.email)  # before any network use
     sender = settings.sender if settings else sender_address(plan.config.issuer.email)
-    result = NotifyResult(sender=sender, skipped=list(plan.skipped))
+    known = (plan.config.base_url, plan.config.issuer.url, *plan.renewal_urls)
+    own = (*(url if url.endswith("/") else url + "/" for url in known), LINKEDIN_ADD)
+    result = NotifyResult(sender=sender, skipped=list(plan.skipped), own=own)
     if check_online and plan.announcements:
         offline = check_pages_online([item.page_url for item in plan.announcements])
         todo = _offline_hint(plan.config) if offline else ""
@@ -541,6 +548,60 @@ def notify(
     return result
 
 
+class _References(HTMLParser):
+    """The addresses an HTML text links to and loads (``href``; ``src``, ``srcset``,
+    ``background``, ``poster``, and ``url(…)`` in ``style``)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.links: list[str] = []
+        self.loads: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for name, value in attrs:
+            if not value:
+                continue
+            if name == "href":
+                self.links.append(value.strip())
+            elif name in ("src", "background", "poster", "data"):
+                self.loads.append(value.strip())
+            elif name == "srcset":
+                self.loads += [part.strip().split(" ")[0] for part in value.split(",") if part.strip()]
+            elif name == "style":
+                self.loads += _CSS_URL.findall(value)
+
+    def handle_data(self, data: str) -> None:
+        if self.lasttag == "style":
+            self.loads += _CSS_URL.findall(data)
+
+
+LINKEDIN_ADD = "https://www.linkedin.com/profile/add?"  # (the "add to your profile" link the built-in emails give)
+_CSS_URL = re.compile(r"""url\(\s*['"]?([^'")\s]+)""", re.IGNORECASE)
+
+
+def html_references(message: EmailMessage, own: tuple[str, ...]) -> list[str]:
+    """What a dry run says of a message's HTML part, which it does not print: every address it
+    links to and every one it loads, those outside ``own`` (the site's and the issuer's
+    addresses) marked. A site's own ``templates/email.html`` (from a pull request) could hold a
+    tracking image or a link elsewhere that its plain part, which the dry run prints, does not
+    show (a review)."""
+    body = message.get_body(("html",))
+    if body is None:
+        return []
+    found = _References()
+    found.feed(str(body.get_content()))
+    found.close()
+
+    def said(address: str) -> str:
+        inline = address.lower().startswith("cid:")
+        mine = address.startswith(own) or (address + "/").startswith(own)  # (own: prefixes ending in "/")
+        return address + ("" if inline or mine else "  (not this site's: check it)")
+
+    lines = [f"  links to: {said(address)}" for address in dict.fromkeys(found.links)]
+    lines += [f"  loads: {said(address)}" for address in dict.fromkeys(found.loads)]
+    return ["HTML part (what most mail programs show):", *lines] if lines else ["HTML part: no links, nothing loaded"]
+
+
 def _record_announced(lock: NotifiedLock, award_ids: tuple[str, ...], covered: dict, day: date) -> None:
     """Record awards announced on ``day``, with the "valid again" notices their announcement made."""
     lock.record(award_ids, day)
@@ -576,8 +637,12 @@ def summary_lines(result: NotifyResult, *, dry_run: bool = False) -> list[tuple[
     lines += [
         (
             f"maybe sent for {', '.join(item.award_ids)} ({item.to}): {reason}; recorded in site_src/notified.lock "
-            f"as sent, so that it is not sent twice: if {item.to} did not get it, delete the line of "
-            f"{item.award_ids[0]} this run added there and run notify again",
+            f"as sent, so that it is not sent twice: if {item.to} did not get it, "
+            + (
+                f"delete the line of {item.award_ids[0]} this run added there and run notify again"
+                if item.reminders or item.notices
+                else f"send it again with notify --award {' --award '.join(item.award_ids)}"
+            ),
             True,
         )
         for item, reason in delivery.maybe_sent
