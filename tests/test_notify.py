@@ -785,3 +785,13 @@ def test_a_server_that_echoes_the_login_does_not_put_the_password_in_the_log():
     echoed = mailer._scrubbed(f"535 bad credentials: {plain} / {login.rstrip('=')} / s3cr3t-pass")
     assert "s3cr3t" not in echoed and plain not in echoed and login.rstrip("=") not in echoed
     assert echoed.count("[hidden]") == 3
+
+
+@pytest.mark.parametrize("option", ["--timeout", "--retry-delay"])
+@pytest.mark.parametrize("value", ["nan", "inf"])
+def test_seconds_that_are_not_a_number_are_a_usage_error(minimal_site, run, option, value):
+    # (a review: --timeout nan made "no answer within nan s" of a refused connection; --retry-delay nan waited 600 s)
+    result = run("notify", "--dry-run", "--source", str(minimal_site), "--today", TODAY, option, value)
+    assert result.code == 2 and "is not a number of seconds" in result.err or "not in the range" in result.err, (
+        result.err
+    )

@@ -1255,3 +1255,14 @@ def test_a_workbook_of_several_sheets_says_which_is_read(minimal_site, run, tmp_
         "warning[other-sheets]: only the first sheet, 'All candidates', is read; the workbook also has 'Passed'"
         in result.err
     )
+
+
+@pytest.mark.parametrize("name, file", [("Con", "con-2.yaml"), ("Nul", "nul-2.yaml"), ("Com1", "com1-2.yaml")])
+def test_an_earner_named_as_a_windows_device_gets_another_file_name(minimal_site, run, tmp_path, name, file):
+    # (a review: "Con" became recipients/con.yaml, which git for Windows cannot check out)
+    sheet = tmp_path / "awards.csv"
+    sheet.write_text(f"name,email,badge,issued_on\n{name},x@example.org,first-badge,2026-03-01\n", encoding="utf-8")
+    result = award_sheet(run, minimal_site, sheet)
+    assert result.code == 0, result.err
+    assert (minimal_site / "recipients" / file).is_file()
+    assert not (minimal_site / "recipients" / f"{name.lower()}.yaml").exists()

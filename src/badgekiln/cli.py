@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import errno
+import math
 import os
 import re
 import shlex
@@ -137,6 +138,21 @@ class _Group(click.Group):
 
     command_class = _TextCommand
     group_class = type  # sub-groups (keys, report) are _Group too
+
+
+class _FiniteSeconds(click.FloatRange):
+    """Seconds in a range, a number: ``nan`` passed ``FloatRange`` (every comparison with it is
+    false), and made "no answer within nan s" of a refused connection (a review)."""
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        return number
+
+
+_FINITE_SECONDS = _FiniteSeconds(0.1, 3600)
+_FINITE_SECONDS_0 = _FiniteSeconds(0, 3600)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -937,14 +953,14 @@ def serve_command(source: Path, today: str | None, port: int, watch: bool) -> No
 )
 @click.option(
     "--retry-delay",
-    type=click.FloatRange(0, 3600),
+    type=_FINITE_SECONDS_0,
     default=30.0,
     show_default=True,
     help="Seconds before the first retry; each later retry waits twice as long (10 minutes at most).",
 )
 @click.option(
     "--timeout",
-    type=click.FloatRange(0.1, 3600),
+    type=_FINITE_SECONDS,
     default=60.0,
     show_default=True,
     help="Seconds one message may take, connecting included.",

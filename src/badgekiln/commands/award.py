@@ -415,6 +415,13 @@ def awards_from_table(
     return awards, diagnostics
 
 
+# Names Windows keeps for devices, with any extension (recipients/con.yaml is one): git for Windows
+# cannot check such a file out, so an earner named "Con" or "Nul" gets con-2.yaml (a review).
+WINDOWS_DEVICE_NAMES = frozenset(
+    ("con", "prn", "aux", "nul", *(f"com{n}" for n in range(10)), *(f"lpt{n}" for n in range(10)))
+)
+
+
 def add_awards(source: Path, awards: list[NewAward], today: date) -> AwardResult:
     """Add checked awards to the recipient files (matched by email), creating files for new earners.
 
@@ -483,7 +490,11 @@ def add_awards(source: Path, awards: list[NewAward], today: date) -> AwardResult
                 result.warnings.append(boxes)
             slug = slugify(award.name)
             base, n = slug, 2
-            while slug in taken_slugs or any((recipients_dir / f"{slug}{ext}").exists() for ext in (".yaml", ".yml")):
+            while (
+                slug in taken_slugs
+                or slug in WINDOWS_DEVICE_NAMES
+                or any((recipients_dir / f"{slug}{ext}").exists() for ext in (".yaml", ".yml"))
+            ):
                 slug, n = f"{base}-{n}", n + 1
             taken_slugs.add(slug)
             if namesakes is None:  # (made at the first new earner: the names of every earner on file)
