@@ -172,18 +172,24 @@ def test_a_dry_run_names_what_the_html_part_links_to_and_loads(minimal_site, run
     build(run, minimal_site)
     result = run("notify", "--dry-run", "--source", str(minimal_site), "--today", TODAY)
     assert "HTML part (what most mail programs show):" in result.out
-    assert "  loads: cid:" in result.out and "not this site's" not in result.out, result.out  # (the built-in)
+    assert "  loads or names: cid:" in result.out and "not this site's" not in result.out, result.out  # (the built-in)
     write_site(
         minimal_site,
         {
             "templates/email.html": '<p>Hi</p><img src="https://tracker.evil.example/p.gif?a={{ award.id }}">'
             '<a href="https://evil.example/login">Claim</a><a href="{{ award.url }}">Yours</a>'
+            "<!--[if mso]><v:fill src='https://evil.example/outlook.png'/><![endif]-->"
+            "<style>@import \"https://evil.example/x.css\"; p { background: url(' \\68 ttps://evil.example/esc.png') }</style>"
         },
     )
     result = run("notify", "--dry-run", "--source", str(minimal_site), "--today", TODAY)
     assert "  links to: https://evil.example/login  (not this site's: check it)" in result.out, result.out
-    assert "  loads: https://tracker.evil.example/p.gif?a=ann-first-1  (not this site's: check it)" in result.out
+    assert (
+        "  loads or names: https://tracker.evil.example/p.gif?a=ann-first-1  (not this site's: check it)" in result.out
+    )
     assert "/awards/ann-first-1/\n" in result.out  # (the award's own page: not marked)
+    for hidden in ("outlook.png", "x.css", "esc.png"):  # (in a comment Outlook reads, an @import, a CSS escape)
+        assert f"  loads or names: https://evil.example/{hidden}  (not this site's: check it)" in result.out, result.out
 
 
 def test_a_dry_run_can_save_the_messages_to_open_in_a_mail_program(minimal_site, run, smtp, tmp_path):
@@ -794,4 +800,43 @@ def test_seconds_that_are_not_a_number_are_a_usage_error(minimal_site, run, opti
     result = run("notify", "--dry-run", "--source", str(minimal_site), "--today", TODAY, option, value)
     assert result.code == 2 and "is not a number of seconds" in result.err or "not in the range" in result.err, (
         result.err
+    )
+
+
+@pytest.mark.parametrize("password, pad", [("S3cretPassw0rdLong", 258), ("abc  def=?ghi", 10)])
+def test_a_refused_login_that_echoes_the_password_shows_none_of_it(password, pad):
+    # (the second review: the answer was cut at 300 characters and its spaces folded before the
+    # password was looked for, so 16 of 18 characters, or a password with two spaces, went through)
+    import socket
+    import threading
+
+    from badgekiln.delivery import mail
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+
+    def answer() -> None:
+        conn, _ = server.accept()
+        lines = conn.makefile("rb")
+        conn.sendall(b"220 hi\r\n")
+        while line := lines.readline():
+            if line[:4].upper() == b"EHLO":
+                conn.sendall(b"250-hi\r\n250 AUTH PLAIN\r\n")
+            elif line[:4].upper() == b"AUTH":
+                login = base64.b64decode(line.split()[-1]).replace(b"\0", b" ")
+                conn.sendall(b"535 " + b"x" * pad + b" bad credentials " + login + b"\r\n")
+            else:
+                conn.sendall(b"250 ok\r\n")
+        conn.close()
+
+    threading.Thread(target=answer, daemon=True).start()
+    settings = mail.SmtpSettings("127.0.0.1", server.getsockname()[1], "none", "bob", password, "from@example.org")
+    with pytest.raises(ConfigError) as refused:
+        mail.Mailer(settings, deadline=5).connect()
+    server.close()
+    shown = str(refused.value)
+    assert "refused the login" in shown
+    assert password[:8] not in shown and password[-8:] not in shown and "def" not in shown.split("credentials")[-1], (
+        shown
     )

@@ -111,7 +111,7 @@ def test_no_other_site_may_read_the_preview(preview):
     # (a review: every answer said Access-Control-Allow-Origin: *, so a page of any site open in
     # the provider's browser could fetch the preview's pages and files, awards not yet published)
     _, port, _ = preview
-    for path in ("/index.html", "/awards/ann-first-1/", "/no/such/page"):  # (pages; the credentials may be read)
+    for path in ("/index.html", "/awards/ann-first-1/", "/awards/ann-first-1/assertion.json", "/no/such/page"):
         with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
             conn.sendall(
                 f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: https://evil.example\r\nConnection: close\r\n\r\n".encode()

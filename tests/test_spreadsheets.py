@@ -1266,3 +1266,31 @@ def test_an_earner_named_as_a_windows_device_gets_another_file_name(minimal_site
     assert result.code == 0, result.err
     assert (minimal_site / "recipients" / file).is_file()
     assert not (minimal_site / "recipients" / f"{name.lower()}.yaml").exists()
+
+
+@pytest.mark.parametrize(
+    "address", ["\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645@example.com", "\u0915\u094d\u200d\u0937@example.com", "m\u00b5ller@example.com"]
+)
+def test_addresses_that_spell_with_joiners_or_hold_a_micro_sign_are_taken(minimal_site, run, tmp_path, address):
+    # (the second review: Persian and Devanagari spell words with ZWNJ/ZWJ, which are format
+    # characters; µ is not a form of an ASCII letter: "write 'μ'" named another mailbox)
+    sheet = tmp_path / "awards.csv"
+    sheet.write_text(f"name,email,badge,issued_on\nRa Min,{address},first-badge,2026-03-01\n", encoding="utf-8")
+    result = award_sheet(run, minimal_site, sheet)
+    assert result.code == 0, result.err
+
+
+def test_an_empty_formatted_cell_far_right_does_not_widen_the_sheet(minimal_site, run, tmp_path):
+    # (the second review: one coloured empty cell at column 3,000 made 2,000 rows "too many cells")
+    from openpyxl.styles import PatternFill
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["name", "email", "badge", "issued_on"])
+    for n in range(2000):
+        sheet.append([f"Earner {n}", f"e{n}@example.org", "first-badge", "2026-03-01"])
+    sheet.cell(row=5, column=3000).fill = PatternFill("solid", fgColor="FFFF00")
+    path = tmp_path / "styled.xlsx"
+    book.save(path)
+    result = award_sheet(run, minimal_site, path)
+    assert result.code == 0 and "2000 award(s) added" in result.out, result.err

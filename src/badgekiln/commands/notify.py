@@ -15,6 +15,7 @@ crash nor Ctrl-C ever sends an award's message twice.
 
 from __future__ import annotations
 
+import html
 import http.client
 import os
 import re
@@ -548,58 +549,55 @@ def notify(
     return result
 
 
-class _References(HTMLParser):
-    """The addresses an HTML text links to and loads (``href``; ``src``, ``srcset``,
-    ``background``, ``poster``, and ``url(…)`` in ``style``)."""
+class _Links(HTMLParser):
+    """The addresses an HTML text links to (``href``)."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.links: list[str] = []
-        self.loads: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        for name, value in attrs:
-            if not value:
-                continue
-            if name == "href":
-                self.links.append(value.strip())
-            elif name in ("src", "background", "poster", "data"):
-                self.loads.append(value.strip())
-            elif name == "srcset":
-                self.loads += [part.strip().split(" ")[0] for part in value.split(",") if part.strip()]
-            elif name == "style":
-                self.loads += _CSS_URL.findall(value)
-
-    def handle_data(self, data: str) -> None:
-        if self.lasttag == "style":
-            self.loads += _CSS_URL.findall(data)
+        self.links += [value.strip() for name, value in attrs if name == "href" and value]
 
 
 LINKEDIN_ADD = "https://www.linkedin.com/profile/add?"  # (the "add to your profile" link the built-in emails give)
-_CSS_URL = re.compile(r"""url\(\s*['"]?([^'")\s]+)""", re.IGNORECASE)
+# An address anywhere in a text (an attribute, CSS, a comment Outlook reads, a meta refresh), with a
+# scheme or scheme-relative, once its HTML and CSS escapes are undone; and cid: parts of the message.
+_ADDRESS = re.compile(r"""(?i)(?:\b[a-z][a-z0-9+.-]*:)?//[^\s"'<>()\\`]+|\bcid:[^\s"'<>()]+""")
+_CSS_ESCAPE = re.compile(r"\\([0-9a-fA-F]{1,6})\s?|\\(.)", re.DOTALL)
 
 
 def html_references(message: EmailMessage, own: tuple[str, ...]) -> list[str]:
     """What a dry run says of a message's HTML part, which it does not print: every address it
-    links to and every one it loads, those outside ``own`` (the site's and the issuer's
-    addresses) marked. A site's own ``templates/email.html`` (from a pull request) could hold a
-    tracking image or a link elsewhere that its plain part, which the dry run prints, does not
-    show (a review)."""
+    links to, and every other address it holds anywhere (what it loads: images, styles, a
+    background, in attributes, CSS or comments), those outside ``own`` (the site's, the issuer's
+    and the badges' renewal addresses) marked. A site's own ``templates/email.html`` (from a pull
+    request) could hold a tracking image or a link elsewhere that its plain part, which the dry run
+    prints, does not show (a review; a second one found loads in comments, ``@import``,
+    ``image-set``, ``meta refresh`` that a list of attributes missed: every address is listed)."""
     body = message.get_body(("html",))
     if body is None:
         return []
-    found = _References()
-    found.feed(str(body.get_content()))
+    text = str(body.get_content())
+    found = _Links()
+    found.feed(text)
     found.close()
+    plain = html.unescape(text)
+    plain = _CSS_ESCAPE.sub(
+        lambda m: chr(int(m.group(1), 16)) if m.group(1) and int(m.group(1), 16) < 0x110000 else (m.group(2) or ""),
+        plain,
+    )
+    links = list(dict.fromkeys(found.links))
+    others = [a for a in dict.fromkeys(m.group().rstrip(".,;") for m in _ADDRESS.finditer(plain)) if a not in links]
 
     def said(address: str) -> str:
         inline = address.lower().startswith("cid:")
         mine = address.startswith(own) or (address + "/").startswith(own)  # (own: prefixes ending in "/")
         return address + ("" if inline or mine else "  (not this site's: check it)")
 
-    lines = [f"  links to: {said(address)}" for address in dict.fromkeys(found.links)]
-    lines += [f"  loads: {said(address)}" for address in dict.fromkeys(found.loads)]
-    return ["HTML part (what most mail programs show):", *lines] if lines else ["HTML part: no links, nothing loaded"]
+    lines = [f"  links to: {said(address)}" for address in links]
+    lines += [f"  loads or names: {said(address)}" for address in others]
+    return ["HTML part (what most mail programs show):", *lines] if lines else ["HTML part: no addresses"]
 
 
 def _record_announced(lock: NotifiedLock, award_ids: tuple[str, ...], covered: dict, day: date) -> None:

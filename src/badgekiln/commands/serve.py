@@ -159,12 +159,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(content)))
-        if not kind.startswith("text/html"):
-            # Credentials, keys and images may be read from other origins, as a public host lets a
-            # browser-based verifier or backpack read them (see formats/hosting.py); never a page:
-            # a page of any other site open in the provider's browser could read the preview's pages,
-            # which list and link awards not yet published (a review)
-            self.send_header("Access-Control-Allow-Origin", "*")
+        # (no Access-Control-Allow-Origin, as a public host sends: a page of any other site open in
+        # the provider's browser could read the preview, awards not yet published; its pages, and
+        # its JSON too, which lists them: an earner's portfolio.json, revocations.json; two reviews)
         if not cache:
             self.send_header("Cache-Control", "no-store")
         self.end_headers()

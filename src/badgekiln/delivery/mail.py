@@ -287,10 +287,27 @@ class ConnectFailure(DeliveryFailure):
         super().__init__(reason, temporary=True)
 
 
+def _reset(exc: BaseException) -> bool:
+    """Whether the connection was reset (or the pipe broken) rather than closed: a server whose
+    socket closed with the message unread is reset when it arrives, while one that read it all
+    and then hung up (or crashed) closes cleanly, and may have taken it. A server that answered
+    354 and then closed without reading was said to have maybe taken the message (a review)."""
+    seen: BaseException | None = exc
+    for _ in range(5):  # (smtplib wraps the socket's error: the cause and context are looked at)
+        if seen is None:
+            return False
+        if isinstance(seen, (ConnectionResetError, BrokenPipeError)):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _decoded(text: bytes | str) -> str:
+    return text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+
+
 def _answer(code: int, text: bytes | str) -> str:
-    if isinstance(text, bytes):
-        text = text.decode("utf-8", "replace")
-    return header_text(f"{code} {text}", limit=REASON_LIMIT)
+    return header_text(f"{code} {_decoded(text)}", limit=REASON_LIMIT)
 
 
 class _EndTracking:
@@ -355,7 +372,7 @@ class Mailer:
                 self.close()
                 raise ConfigError(
                     f"the mail server {self._where} refused the login of BADGEKILN_SMTP_USER: "
-                    f"{self._scrubbed(_answer(exc.smtp_code, exc.smtp_error))}"
+                    f"{_answer(exc.smtp_code, self._scrubbed(_decoded(exc.smtp_error)))}"
                 ) from None
             except UnicodeEncodeError:  # (smtplib sends the login in ASCII; its message names a character)
                 self.close()
@@ -405,15 +422,23 @@ class Mailer:
                 failure = DeliveryFailure(f"the server cannot take this address: {exc}", temporary=False)
                 self._reset()
             except smtplib.SMTPResponseException as exc:
-                failure = DeliveryFailure(
-                    f"the server answered {_answer(exc.smtp_code, exc.smtp_error)}", temporary=exc.smtp_code < 500
-                )
+                if exc.smtp_code == -1 and getattr(client, "message_ended", False):  # (an answer smtplib cannot read)
+                    failure = DeliveryFailure(
+                        "the server's answer to the whole message could not be read, so whether it took it is "
+                        f"not known: {_answer(exc.smtp_code, exc.smtp_error)}",
+                        temporary=False,
+                        maybe_sent=True,
+                    )
+                else:
+                    failure = DeliveryFailure(
+                        f"the server answered {_answer(exc.smtp_code, exc.smtp_error)}", temporary=exc.smtp_code < 500
+                    )
                 self.close()
             except Exception as exc:  # noqa: BLE001 - a shut socket (watchdog) or a dropped one fails in many ways
                 reason = (
                     f"no answer within {self.deadline:g} s" if self._past_deadline(watchdog, exc) else _describe(exc)
                 )
-                if getattr(client, "message_ended", False):  # (the server had the whole message)
+                if getattr(client, "message_ended", False) and not _reset(exc):  # (the server had the whole message)
                     failure = DeliveryFailure(
                         f"connection lost after the whole message was sent, before the server said whether it "
                         f"took it: {reason}",
@@ -452,9 +477,10 @@ class Mailer:
         return f"{self.settings.host}:{self.settings.port}"
 
     def _scrubbed(self, text: str) -> str:
-        """``text`` (a server's answer) without the password in any form the login sent it (a
-        server that echoes what it was given would otherwise put it in CI's log, where GitHub's
-        masking knows the password but not its base64)."""
+        """``text`` (a server's answer, as it came: before it is cut short or its spaces folded,
+        which would leave a password no longer found whole) without the password in any form the
+        login sent it (a server that echoes what it was given would otherwise put it in CI's log,
+        where GitHub's masking knows the password but not its base64)."""
         secret = self.settings.password
         if not secret:
             return text

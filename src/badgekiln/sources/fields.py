@@ -57,15 +57,27 @@ def hidden_in_address(value: str) -> str | None:
     right; None for an address with neither. Such an address looks right when printed, yet is
     another address: the badge's hash would be of it, which its earner cannot prove is theirs
     (a review found ``jane.doe\u200b@example.com`` made a second earner)."""
-    for character in value:
-        if unicodedata.category(character) == "Cf":
+    for at, character in enumerate(value):
+        if unicodedata.category(character) == "Cf" and not _joiner_in_a_word(value, at):
             name = unicodedata.name(character, "a character with no name")
             return f"it holds an invisible character (U+{ord(character):04X}, {name}): type the address again"
         plain = unicodedata.normalize("NFKC", character)
-        if plain != character:
+        if plain != character and plain.isascii():  # (a wide ｆ, a ligature, the Kelvin sign: not µ, nor wide kana)
             name = unicodedata.name(character, "a character with no name")
             return f"it holds {character!r} (U+{ord(character):04X}, {name}), a form of {plain!r}: write {plain!r}"
     return None
+
+
+def _joiner_in_a_word(value: str, at: int) -> bool:
+    """Whether ``value[at]`` is a zero-width joiner or non-joiner between two letters (or marks)
+    of a script that writes with them (Persian, Devanagari, Sinhala…), where it is part of how a
+    word is spelt and typed, not a character slipped in (a review)."""
+    if value[at] not in "\u200c\u200d" or not 0 < at < len(value) - 1:
+        return False
+    return all(
+        not neighbour.isascii() and unicodedata.category(neighbour)[0] in "LM"
+        for neighbour in (value[at - 1], value[at + 1])
+    )
 
 
 def email_hint(value: str) -> str | None:

@@ -608,6 +608,8 @@ def _xlsx_rows(
                     "copy the award rows alone into a new sheet (or save them as CSV), and import that",
                 )
             cells = [_xlsx_cell(v) for v in values]
+            while cells and cells[-1] is None:  # (a formatted empty cell far right is no column: a review)
+                cells.pop()
             if header is None:
                 if any(not _blank(c) for c in cells):
                     header, header_line = cells, number
