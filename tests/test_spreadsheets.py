@@ -1269,7 +1269,12 @@ def test_an_earner_named_as_a_windows_device_gets_another_file_name(minimal_site
 
 
 @pytest.mark.parametrize(
-    "address", ["\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645@example.com", "\u0915\u094d\u200d\u0937@example.com", "m\u00b5ller@example.com"]
+    "address",
+    [
+        "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645@example.com",
+        "\u0915\u094d\u200d\u0937@example.com",
+        "m\u00b5ller@example.com",
+    ],
 )
 def test_addresses_that_spell_with_joiners_or_hold_a_micro_sign_are_taken(minimal_site, run, tmp_path, address):
     # (the second review: Persian and Devanagari spell words with ZWNJ/ZWJ, which are format

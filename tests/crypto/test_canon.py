@@ -164,3 +164,32 @@ def test_blank_nodes_that_look_alike_but_are_few_are_still_canonicalized(vector)
     canonical = canon.canonize(document)
     assert canonical == canon.canonize(again)
     assert "_:c14n3 " in canonical and "_:b" not in canonical and "_:other" not in canonical
+
+
+def test_two_alike_stars_and_twin_chains_are_refused_not_slow_or_a_recursion_error(vector):
+    # (the second review: two alike hubs of 3,000 leaves each stayed under a count of orders and
+    # took 11 s copying a growing issuer; twin chains of 550 blank nodes hit Python's recursion
+    # limit through the override's extra frame)
+    import time
+
+    def star(hub: str, leaves: int) -> list:
+        return [
+            {
+                "id": f"_:{hub}",
+                "type": ["Profile"],
+                "parentOrg": [{"id": f"_:{hub}l{i}", "name": f"n{i}"} for i in range(leaves)],
+            }
+        ]
+
+    def chain(name: str, length: int) -> list:
+        return [
+            {"id": f"_:{name}{i}", "type": ["Profile"], "parentOrg": {"id": f"_:{name}{i + 1}"}} for i in range(length)
+        ]
+
+    for evidence in (star("a", 3000) + star("b", 3000), chain("a", 550) + chain("b", 550)):
+        document = copy.deepcopy(vector["unsignedCredential"])
+        document["evidence"] = evidence
+        started = time.monotonic()
+        with pytest.raises(VerifyError, match="poison"):
+            canon.canonize(document)
+        assert time.monotonic() - started < 15

@@ -19,8 +19,8 @@ order of them (Hash N-Degree Quads, section 4.8): a "poison" graph of a few blan
 linked to all the others, takes factorial time (eight such nodes in a 4 KB credential took pyld
 nearly two minutes; a review, session 43). The specification lets an implementation stop such
 input (section 4.4, "Security Considerations" 6.1); jsonld.js does so by its ``maxWorkFactor``.
-Here every run of Hash N-Degree Quads and every order it tries costs one unit of
-:data:`MAX_WORK`; past it, the document is refused. A credential's blank nodes (its subject,
+Here every run of Hash N-Degree Quads costs one unit of :data:`MAX_WORK`, and every order it
+tries as many as the identifiers it copies with it; past it, the document is refused. A credential's blank nodes (its subject,
 results, alignments) differ by their content, or are few: none comes near it.
 """
 
@@ -157,7 +157,9 @@ def _check_expanded(node: Any, problems: list[str]) -> None:
         _check_expanded(value, problems)
 
 
-MAX_WORK = 20_000  # runs of Hash N-Degree Quads and orders of blank nodes tried, in one canonicalization
+# Runs of Hash N-Degree Quads, and orders of blank nodes tried times the size of the issuer each
+# copies, in one canonicalization
+MAX_WORK = 200_000
 
 
 class _BoundedURDNA2015(URDNA2015):  # type: ignore[misc]  # (pyld has no types)
@@ -177,14 +179,18 @@ class _BoundedURDNA2015(URDNA2015):  # type: ignore[misc]  # (pyld has no types)
                 "jsonld.NormalizeError",
             )
 
-    def hash_n_degree_quads(self, id_: str, issuer: Any) -> Any:
-        self._spend(1)
-        return super().hash_n_degree_quads(id_, issuer)
-
     def create_hash_to_related(self, id_: str, issuer: Any) -> Any:
+        # (called once by each run of Hash N-Degree Quads, first: counted here rather than in an
+        # override of that recursive method, which added a frame to each level of its recursion,
+        # and a chain of 550 blank nodes reached Python's recursion limit; a review)
         related = super().create_hash_to_related(id_, issuer)
-        for nodes in related.values():  # (each list's every order is tried next: paid for first)
-            self._spend(math.factorial(len(nodes)) if len(nodes) <= 12 else MAX_WORK + 1)
+        # Each list's every order is tried next, each with a copy of the issuer: paid for first, as
+        # orders times the issuer's size (two alike "stars" of 3,000 leaves stayed under a count of
+        # orders and took 11 s copying a growing issuer; a review)
+        size = 1 + len(getattr(issuer, "existing", ()))
+        self._spend(1)
+        for nodes in related.values():
+            self._spend(math.factorial(len(nodes)) * size if len(nodes) <= 12 else MAX_WORK + 1)
         return related
 
 
