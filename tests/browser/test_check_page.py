@@ -592,11 +592,19 @@ def test_a_published_file_that_declares_more_than_16_mb_is_not_read(page, exampl
 
 
 @pytest.mark.parametrize("name", ["credential.png", "badge.svg"])
-def test_a_published_image_answered_with_a_page_leaves_the_file_unchecked(page, example, name):
+@pytest.mark.parametrize(
+    "body",
+    [
+        "<!DOCTYPE html><p>Welcome</p>",
+        "<!-- soft 404 --><html><p>Welcome</p></html>",  # (the second review: these read "its picture differs")
+        "<meta charset=utf-8><title>Not here</title><p>Welcome</p>",
+    ],
+)
+def test_a_published_image_answered_with_a_page_leaves_the_file_unchecked(page, example, name, body):
     # (session 42's note: a host that answers every address with a page made the image "differ")
     page.route(
         example.url(f"awards/{AWARD}/{name}"),
-        lambda route: route.fulfill(status=200, body="<!DOCTYPE html><p>Welcome</p>", content_type="text/html"),
+        lambda route: route.fulfill(status=200, body=body, content_type="text/html"),
     )
     verdict, text, _ = check(page, example, example.output / "awards" / AWARD / name)
     assert verdict == "incomplete", text

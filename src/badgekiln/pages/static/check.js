@@ -520,9 +520,15 @@
       when the site answers with a web page instead (a host that answers every address with one). */
   async function fetchImage(url) {
     var bytes = await fetchBytes(url);
-    if (/^\s*<(!doctype\s+html|html[\s>]|head[\s>]|body[\s>])/i.test(new TextDecoder("utf-8").decode(
-      bytes.subarray(0, 1024)))) {
-      throw new Error("this site answered " + url.href + " with a web page, not the image");
+    // A PNG is its signature; an SVG begins, past a BOM, spaces and comments, with an XML
+    // declaration, a DOCTYPE svg or the svg element. Anything else is no image (a page that
+    // begins with a comment, a <meta> or a <title> read as "its picture differs": a review).
+    var head = new TextDecoder("utf-8").decode(bytes.subarray(0, 4096)).replace(/^(?:\s|<!--[\s\S]*?-->)*/, "");
+    var image = /\.png$/i.test(url.pathname) ? startsWith(bytes, PNG_SIGNATURE) :
+      /^<(\?xml[\s?]|!doctype\s+svg[\s>]|svg[\s>])/i.test(head);
+    if (!image) {
+      throw new Error("this site answered " + url.href + " with " + (/^</.test(head) ? "a web page" : "something") +
+        ", not the image");
     }
     return bytes;
   }
