@@ -17,6 +17,15 @@ REPO = Path(__file__).resolve().parent.parent
 TODAY = "2026-11-22"
 
 
+def cli_code(*args: str) -> int:
+    """Run the badgekiln command line in-process (no fixture needed); its exit status."""
+    try:
+        main(list(args))
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 1
+    return 0
+
+
 def copy_example(target: Path) -> Path:
     """A copy of the repository's example site (sources only)."""
     for name in ("site_src", "badges", "recipients", "templates"):

@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import TODAY, build, copy_example, write_site
+from conftest import TODAY, build, cli_code, copy_example, write_site
 from test_incremental import (
     _add_award,
     _edit_badge,
@@ -24,7 +24,6 @@ from test_incremental import (
 )
 
 import badgekiln.outputs as outputs
-from badgekiln.cli import main
 from badgekiln.commands.build import prepare
 from badgekiln.engine import workers as parallel
 from badgekiln.engine.cache import recorded_groups
@@ -139,15 +138,7 @@ def _signatory(site_dir: Path) -> None:
 
 
 def _production_keys(site_dir: Path) -> None:  # (the preview banner leaves every page)
-    assert _cli("keys", "generate", "--source", str(site_dir), "--today", TODAY) == 0
-
-
-def _cli(*args: str) -> int:
-    try:
-        main(list(args))
-    except SystemExit as exc:
-        return exc.code if isinstance(exc.code, int) else 1
-    return 0
+    assert cli_code("keys", "generate", "--source", str(site_dir), "--today", TODAY) == 0
 
 
 def _home_template(site_dir: Path) -> None:

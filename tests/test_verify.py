@@ -24,11 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import TODAY, copy_example
+from conftest import TODAY, cli_code, copy_example
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from badgekiln.cli import main
 from badgekiln.crypto import dataintegrity, jws
 from badgekiln.crypto.multikey import did_key, did_key_verification_method, rsa_public_jwk
 from badgekiln.formats import baking
@@ -69,14 +68,6 @@ class Built:
         return folder / form
 
 
-def _cli(*args: str) -> int:
-    try:
-        main(list(args))
-    except SystemExit as exc:
-        return exc.code if isinstance(exc.code, int) else 1
-    return 0
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Built:
     """The example site, with real keys, built once for the module."""
@@ -86,8 +77,8 @@ def site(tmp_path_factory) -> Built:
         mp.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "xdg-cache"))
         mp.setenv("BADGEKILN_KEYS_DIR", str(keys_dir))
         mp.delenv("BADGEKILN_PRIVATE_KEYS", raising=False)
-        assert _cli("keys", "generate", "--source", str(source), "--today", TODAY) == 0
-        assert _cli("build", "--source", str(source), "--today", TODAY) == 0
+        assert cli_code("keys", "generate", "--source", str(source), "--today", TODAY) == 0
+        assert cli_code("build", "--source", str(source), "--today", TODAY) == 0
     return Built(source, source / "output", keys_dir)
 
 
@@ -915,7 +906,7 @@ def preview(tmp_path_factory) -> Built:
         mp.setenv("XDG_CACHE_HOME", str(cache))
         mp.setenv("BADGEKILN_KEYS_DIR", str(tmp_path_factory.mktemp("verify-preview-no-keys")))
         mp.delenv("BADGEKILN_PRIVATE_KEYS", raising=False)
-        assert _cli("build", "--source", str(source), "--today", TODAY) == 0
+        assert cli_code("build", "--source", str(source), "--today", TODAY) == 0
     return Built(source, source / "output", cache / "badgekiln/dev-keys")
 
 
