@@ -193,3 +193,23 @@ def test_two_alike_stars_and_twin_chains_are_refused_not_slow_or_a_recursion_err
         with pytest.raises(VerifyError, match="poison"):
             canon.canonize(document)
         assert time.monotonic() - started < 15
+
+
+def test_blank_nodes_chained_deeper_than_the_stack_are_a_clear_error(vector):
+    # (a RecursionError from pyld's recursion was "verifier error: unexpected RecursionError")
+    import sys
+
+    document = copy.deepcopy(vector["unsignedCredential"])
+    document["evidence"] = [
+        {"id": f"_:{name}{i}", "type": ["Profile"], "parentOrg": {"id": f"_:{name}{i + 1}"}}
+        for name in "ab"
+        for i in range(300)
+    ]
+    limit = sys.getrecursionlimit()
+    depth = len(__import__("inspect").stack(0))
+    sys.setrecursionlimit(depth + 250)  # (less than the chains need: as chains of thousands under the usual limit)
+    try:
+        with pytest.raises(VerifyError, match="chained too deep"):
+            canon.canonize(document)
+    finally:
+        sys.setrecursionlimit(limit)

@@ -270,5 +270,9 @@ def canonize(document: dict[str, Any], *, loader: StaticDocumentLoader | None = 
     try:
         canonical: str = _StrictProcessor().normalize(document, options)
         return canonical
+    except RecursionError:  # (blank nodes chained deeper than Python's stack: pyld's own recursion)
+        raise VerifyError(
+            "cannot canonicalize JSON-LD document: its blank nodes are chained too deep to tell apart"
+        ) from None
     except jsonld.JsonLdError as e:
         raise VerifyError(f"cannot canonicalize JSON-LD document: {_innermost_message(e)}") from e
