@@ -313,21 +313,8 @@
 
   async function inflate(data) {
     if (!window.DecompressionStream) { throw new Error("This browser cannot read a compressed badge chunk."); }
-    var reader = new Blob([data]).stream().pipeThrough(new DecompressionStream("deflate")).getReader();
-    var chunks = [], total = 0;
-    for (;;) {
-      var next = await reader.read();
-      if (next.done) { break; }
-      total += next.value.length;
-      if (total > MAX_TEXT) {
-        reader.cancel().catch(function () {});
-        throw new Error("The badge in the PNG is too large to be a badge.");
-      }
-      chunks.push(next.value);
-    }
-    var out = new Uint8Array(total), offset = 0;
-    chunks.forEach(function (c) { out.set(c, offset); offset += c.length; });
-    return out;
+    var stream = new Blob([data]).stream().pipeThrough(new DecompressionStream("deflate"));
+    return await readStream(stream.getReader(), MAX_TEXT, "The badge in the PNG is too large to be a badge.");
   }
 
   function svgBadge(text) {
@@ -567,7 +554,14 @@
       if (whole.length > limit) { throw new Error(tooLarge); }
       return whole;
     }
-    var reader = response.body.getReader(), parts = [], total = 0;
+    return await readStream(response.body.getReader(), limit, tooLarge);
+  }
+
+  /** The bytes a stream's ``reader`` gives, read as they come and given up (the stream cancelled,
+      an error saying ``tooLarge``) once past ``limit``: what a compressed chunk inflates to, what a
+      host sends. */
+  async function readStream(reader, limit, tooLarge) {
+    var parts = [], total = 0;
     for (;;) {
       var step = await reader.read();
       if (step.done) { break; }
@@ -579,10 +573,7 @@
       parts.push(step.value);
     }
     var bytes = new Uint8Array(total), at = 0;
-    for (var i = 0; i < parts.length; i++) {
-      bytes.set(parts[i], at);
-      at += parts[i].length;
-    }
+    parts.forEach(function (part) { bytes.set(part, at); at += part.length; });
     return bytes;
   }
 
