@@ -632,3 +632,22 @@ def test_a_bom_and_other_spacing_are_both_said(page, example, tmp_path):
     assert verdict == "incomplete" and "carries a badge of this site, but is not its file" in text, text
     said = "(it is written with other spacing, and it begins with a byte order mark, this site's file with no byte order mark)"
     assert said in text, text
+
+
+@pytest.mark.parametrize("big", [False, True])
+def test_a_compressed_itxt_chunk_is_inflated_up_to_4_mib(page, example, tmp_path, big):
+    # (the inflating reader and the published file's reader are one, readStream, since session 43)
+    baked = (example.output / "awards" / AWARD / "badge.png").read_bytes()
+    text = (example.output / "awards" / AWARD / "assertion.json").read_bytes()
+    if big:
+        text = b" " * (5 * 2**20) + text  # (inflates past 4 MiB: read no further)
+    data = b"openbadges\x00\x01\x00\x00\x00" + zlib.compress(text)
+    chunk = struct.pack(">I", len(data)) + b"iTXt" + data + struct.pack(">I", zlib.crc32(b"iTXt" + data))
+    plain = baking.strip_png(baked)
+    path = tmp_path / "compressed.png"
+    path.write_bytes(plain[:33] + chunk + plain[33:])
+    verdict, said, _ = check(page, example, path)
+    if big:
+        assert "too large to be a badge" in said, said
+    else:  # (the same assertion, in another file: the chunk was inflated and read)
+        assert verdict == "incomplete" and "carries a badge of this site, but is not its file" in said, said
