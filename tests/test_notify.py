@@ -840,3 +840,32 @@ def test_a_refused_login_that_echoes_the_password_shows_none_of_it(password, pad
     assert password[:8] not in shown and password[-8:] not in shown and "def" not in shown.split("credentials")[-1], (
         shown
     )
+
+
+@pytest.mark.parametrize(
+    "html, hidden",
+    [
+        ('<img src="https:evil.example/noslash.png">', "https:evil.example/noslash.png"),
+        ('<img src="https:\\evil.example/back.png">', "evil.example/back.png"),  # (a backslash: read as a slash)
+        (
+            '<img src="https://badges.example.org&#9;.evil.example/tab.png">',
+            "https://badges.example.org.evil.example/tab.png",
+        ),
+        (
+            '<style>p{background:url("https://badges.example.org\\\n.evil.example/c.png")}</style>',
+            "https://badges.example.org.evil.example/c.png",
+        ),
+    ],
+)
+def test_the_dry_runs_list_reads_addresses_as_a_browser_does(html, hidden):
+    # (a second review: a tab or CSS line continuation inside an address made a foreign one pass as
+    # the site's; "https:evil", "https:\\evil" were not found at all)
+    from email.message import EmailMessage
+
+    from badgekiln.commands.notify import html_references
+
+    message = EmailMessage()
+    message.set_content("x")
+    message.add_alternative(html, subtype="html")
+    lines = html_references(message, ("https://badges.example.org/",))
+    assert any(hidden in line and line.endswith("  (not this site's: check it)") for line in lines), lines

@@ -1299,3 +1299,15 @@ def test_an_empty_formatted_cell_far_right_does_not_widen_the_sheet(minimal_site
     book.save(path)
     result = award_sheet(run, minimal_site, path)
     assert result.code == 0 and "2000 award(s) added" in result.out, result.err
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["mu\u0301\u200cnoz@example.com", "\u0438\u0432\u0430\u043d\u200c\u043e\u0432@example.ru", "\u2126@example.com"],
+)
+def test_a_joiner_in_latin_or_cyrillic_and_the_ohm_sign_are_refused(minimal_site, run, tmp_path, address):
+    # (a second review: a joiner between any two non-ASCII letters, and forms of non-ASCII letters, passed)
+    sheet = tmp_path / "awards.csv"
+    sheet.write_text(f"name,email,badge,issued_on\nIvan,{address},first-badge,2026-03-01\n", encoding="utf-8")
+    result = award_sheet(run, minimal_site, sheet)
+    assert result.code == 1 and "is not the address it looks like" in result.err, result.err

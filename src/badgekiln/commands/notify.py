@@ -563,7 +563,10 @@ class _Links(HTMLParser):
 LINKEDIN_ADD = "https://www.linkedin.com/profile/add?"  # (the "add to your profile" link the built-in emails give)
 # An address anywhere in a text (an attribute, CSS, a comment Outlook reads, a meta refresh), with a
 # scheme or scheme-relative, once its HTML and CSS escapes are undone; and cid: parts of the message.
-_ADDRESS = re.compile(r"""(?i)(?:\b[a-z][a-z0-9+.-]*:)?//[^\s"'<>()\\`]+|\bcid:[^\s"'<>()]+""")
+_ADDRESS = re.compile(
+    r"""(?i)\b(?:https?|ftp|wss?|file):[/\\]*[^\s"'<>()`]+|(?<![\w:])[/\\]{2}[^\s"'<>()`/\\][^\s"'<>()`]*"""
+    r"""|\bcid:[^\s"'<>()]+"""
+)
 _CSS_ESCAPE = re.compile(r"\\([0-9a-fA-F]{1,6})\s?|\\(.)", re.DOTALL)
 
 
@@ -583,16 +586,22 @@ def html_references(message: EmailMessage, own: tuple[str, ...]) -> list[str]:
     found.feed(text)
     found.close()
     plain = html.unescape(text)
-    plain = _CSS_ESCAPE.sub(
+    # (browsers drop tabs and line breaks inside an address, and CSS a line continuation: so are
+    # they here, before addresses are looked for; a review)
+    plain = re.sub(r"\\\r?\n|[\t\r\n]", "", plain)
+    css = _CSS_ESCAPE.sub(  # (read as CSS too: an attribute's backslash is no escape, a style's is)
         lambda m: chr(int(m.group(1), 16)) if m.group(1) and int(m.group(1), 16) < 0x110000 else (m.group(2) or ""),
         plain,
     )
     links = list(dict.fromkeys(found.links))
-    others = [a for a in dict.fromkeys(m.group().rstrip(".,;") for m in _ADDRESS.finditer(plain)) if a not in links]
+    found_in = [m.group().rstrip(".,;") for text in (plain, css) for m in _ADDRESS.finditer(text)]
+    others = [a for a in dict.fromkeys(found_in) if a not in links]
 
     def said(address: str) -> str:
         inline = address.lower().startswith("cid:")
-        mine = address.startswith(own) or (address + "/").startswith(own)  # (own: prefixes ending in "/")
+        # (own: prefixes ending in "/"; an address is the site's only as written so, with "//" and
+        # never a backslash, which browsers read as a slash: "https:\\evil" is no address of the site)
+        mine = "\\" not in address and (address.startswith(own) or (address + "/").startswith(own))
         return address + ("" if inline or mine else "  (not this site's: check it)")
 
     lines = [f"  links to: {said(address)}" for address in links]

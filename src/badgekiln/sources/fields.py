@@ -62,7 +62,7 @@ def hidden_in_address(value: str) -> str | None:
             name = unicodedata.name(character, "a character with no name")
             return f"it holds an invisible character (U+{ord(character):04X}, {name}): type the address again"
         plain = unicodedata.normalize("NFKC", character)
-        if plain != character and plain.isascii():  # (a wide ｆ, a ligature, the Kelvin sign: not µ, nor wide kana)
+        if plain != character and character != "\u00b5":  # (a wide ｆ, a ligature, the Ohm sign; µ is typed as itself)
             name = unicodedata.name(character, "a character with no name")
             return f"it holds {character!r} (U+{ord(character):04X}, {name}), a form of {plain!r}: write {plain!r}"
     return None
@@ -75,9 +75,32 @@ def _joiner_in_a_word(value: str, at: int) -> bool:
     if value[at] not in "\u200c\u200d" or not 0 < at < len(value) - 1:
         return False
     return all(
-        not neighbour.isascii() and unicodedata.category(neighbour)[0] in "LM"
+        unicodedata.category(neighbour)[0] in "LM" and unicodedata.name(neighbour, "").startswith(_JOINING_SCRIPTS)
         for neighbour in (value[at - 1], value[at + 1])
     )
+
+
+# Scripts whose words are spelt with a zero-width joiner or non-joiner (in Latin, Cyrillic or Greek
+# one is only an invisible character slipped in: a review)
+_JOINING_SCRIPTS = (
+    "ARABIC",
+    "SYRIAC",
+    "DEVANAGARI",
+    "BENGALI",
+    "GURMUKHI",
+    "GUJARATI",
+    "ORIYA",
+    "TAMIL",
+    "TELUGU",
+    "KANNADA",
+    "MALAYALAM",
+    "SINHALA",
+    "MONGOLIAN",
+    "NKO",
+    "TIBETAN",
+    "MYANMAR",
+    "KHMER",
+)
 
 
 def email_hint(value: str) -> str | None:
