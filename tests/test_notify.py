@@ -259,6 +259,44 @@ def test_settings_left_empty_are_settings_not_given(monkeypatch, host, port, sec
     assert SmtpSettings.from_environment("badges@example.org").port == 465
 
 
+@pytest.mark.parametrize("host", ["192.0.2.1", "smtp.example.net", "::ffff:192.0.2.1"])
+def test_a_login_over_a_plain_connection_to_another_machine_is_refused(minimal_site, run, monkeypatch, host):
+    """SECURITY=none with a login sent the password across the network in base64 without a word
+    (smtplib does not refuse): a hostile review of 2026-12-07 found it; now refused before any
+    connection is made (192.0.2.1 answers nothing: a connection would time out, not say this)."""
+    build(run, minimal_site)
+    monkeypatch.setenv("BADGEKILN_SMTP_HOST", host)
+    monkeypatch.setenv("BADGEKILN_SMTP_SECURITY", "none")
+    monkeypatch.setenv("BADGEKILN_SMTP_USER", "office")
+    monkeypatch.setenv("BADGEKILN_SMTP_PASSWORD", "s3cret-pass")
+    result = run("notify", "--source", str(minimal_site), "--today", TODAY, *FAST)
+    assert result.code == 1 and "Traceback" not in result.err
+    assert f"the login to {host} would send the password unencrypted" in result.err
+    assert "s3cret-pass" not in result.err + result.out
+    assert "ann-first-1" not in read_notified(minimal_site / "site_src/notified.lock")
+
+
+@pytest.mark.parametrize("host", ["localhost", "LOCALHOST.", "127.0.0.2", "::1", "[::1]"])
+def test_a_plain_login_on_this_machine_is_allowed_and_plain_by_default(monkeypatch, host):
+    from badgekiln.delivery.mail import SmtpSettings
+
+    monkeypatch.setenv("BADGEKILN_SMTP_HOST", host)
+    monkeypatch.delenv("BADGEKILN_SMTP_SECURITY", raising=False)
+    monkeypatch.setenv("BADGEKILN_SMTP_USER", "office")
+    settings = SmtpSettings.from_environment("badges@example.org")
+    assert (settings.security, settings.port, settings.user) == ("none", 25, "office")
+
+
+def test_a_login_with_tls_to_another_machine_is_still_allowed(monkeypatch):
+    from badgekiln.delivery.mail import SmtpSettings
+
+    monkeypatch.setenv("BADGEKILN_SMTP_HOST", "smtp.example.net")
+    monkeypatch.setenv("BADGEKILN_SMTP_USER", "office")
+    for security in ("starttls", "ssl"):
+        monkeypatch.setenv("BADGEKILN_SMTP_SECURITY", security)
+        assert SmtpSettings.from_environment("badges@example.org").user == "office"
+
+
 @pytest.mark.parametrize("port", ["abc", "5 87", "٥٨٧", "0", "65536", "9" * 5000])
 def test_a_port_that_is_not_one_is_a_clear_error(minimal_site, run, monkeypatch, port):
     build(run, minimal_site)

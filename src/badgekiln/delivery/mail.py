@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import heapq
+import ipaddress
 import os
 import smtplib
 import socket
@@ -39,7 +40,6 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from badgekiln.errors import ConfigError
 
-LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
 NAME_LIMIT = 100  # characters of a display name in From/To/Reply-To
 SUBJECT_LIMIT = 200  # characters of a subject
 REASON_LIMIT = 300  # characters of a server's answer quoted in a report
@@ -227,9 +227,18 @@ class SmtpSettings:
             )
         # (An empty variable is an unset one: GitHub Actions passes a secret that is not set as "".)
         security = env.get("BADGEKILN_SMTP_SECURITY", "").strip().lower()
-        security = security or ("none" if host in LOCAL_HOSTS else "starttls")
+        security = security or ("none" if on_this_machine(host) else "starttls")
         if security not in ("starttls", "ssl", "none"):
             raise ConfigError("BADGEKILN_SMTP_SECURITY must be starttls, ssl or none")
+        user = env.get("BADGEKILN_SMTP_USER", "").strip() or None
+        if security == "none" and user and not on_this_machine(host):
+            # smtplib logs in over a plain connection without a word: the password would cross the
+            # network as base64, readable by anyone on the way.
+            raise ConfigError(
+                f"BADGEKILN_SMTP_SECURITY is none, so the login to {host} would send the password "
+                "unencrypted over the network: use starttls (port 587) or ssl (port 465), or leave "
+                "BADGEKILN_SMTP_USER and BADGEKILN_SMTP_PASSWORD unset for a server that needs no login"
+            )
         default_port = {"starttls": 587, "ssl": 465, "none": 25}[security]
         port_text = env.get("BADGEKILN_SMTP_PORT", "").strip() or str(default_port)
         if not (port_text.isascii() and port_text.isdigit()):
@@ -241,10 +250,21 @@ class SmtpSettings:
             host,
             port,
             security,
-            env.get("BADGEKILN_SMTP_USER", "").strip() or None,
+            user,
             env.get("BADGEKILN_SMTP_PASSWORD") or None,
             sender_address(default_sender),
         )
+
+
+def on_this_machine(host: str) -> bool:
+    """Whether ``host`` names this machine (``localhost`` or a loopback address), where a plain
+    connection crosses no network."""
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def sender_address(default: str) -> str:
