@@ -494,6 +494,12 @@ def test_award_records_only_new_pinned_awards_and_leaves_the_rest_to_the_build(m
     sheet.write_text("name,email,badge,issued_on\nZoe,zoe@example.org,first-badge,2026-03-01\n")
     result = run("award", "--csv", str(sheet), "--source", str(minimal_site), "--today", TODAY)
     assert result.code == 0 and "awards.lock records" not in result.out
+    assert (
+        "site_src/awards.lock: warning[not-recorded]: the new award(s) are not recorded in site_src/awards.lock"
+        in result.err
+    )
+    assert "the award at recipients/ann.yaml:" in result.err and "has no 'id' line yet" in result.err
+    assert "fix that, then run `python build.py`, which records them" in result.err
     assert (minimal_site / "site_src/awards.lock").read_text() == ledger
     built = build(run, minimal_site)  # (the build pins the id and records both)
     assert "award-removed" not in built.err
@@ -508,9 +514,29 @@ def test_award_leaves_a_published_awards_badge_change_to_the_build(minimal_site,
     ann.write_text(ann.read_text().replace("badge: first-badge", "badge: second-badge"))
     sheet = tmp_path / "awards.csv"
     sheet.write_text("name,email,badge,issued_on\nZoe,zoe@example.org,first-badge,2026-03-01\n")
-    assert run("award", "--csv", str(sheet), "--source", str(minimal_site), "--today", TODAY).code == 0
+    result = run("award", "--csv", str(sheet), "--source", str(minimal_site), "--today", TODAY)
+    assert result.code == 0 and "warning[not-recorded]" in result.err
+    assert "the entry of award 'ann-first-1' in site_src/awards.lock would change" in result.err
     assert (minimal_site / "site_src/awards.lock").read_text() == ledger
     assert "warning[badge-changed]" in build(run, minimal_site).err
+
+
+def test_award_says_why_a_ledger_with_conflict_markers_does_not_record_it(minimal_site, run, tmp_path):
+    """Two branches that both added awards leave git's markers in awards.lock; an award added
+    then was written but not recorded, without a word (a review, 2026-12-07), and the publish
+    workflow refused it later."""
+    build(run, minimal_site)
+    lock = minimal_site / "site_src/awards.lock"
+    lines = lock.read_text().splitlines(keepends=True)
+    lock.write_text("".join([*lines, "<<<<<<< HEAD\n", "=======\n", ">>>>>>> other\n"]))
+    sheet = tmp_path / "awards.csv"
+    sheet.write_text("name,email,badge,issued_on\nZoe,zoe@example.org,first-badge,2026-03-01\n")
+    result = run("award", "--csv", str(sheet), "--source", str(minimal_site), "--today", TODAY)
+    assert "Traceback" not in result.err
+    assert "warning[not-recorded]" in result.err and "git merge conflict markers" in result.err, result.err
+    assert f"site_src/awards.lock:{len(lines) + 1}:1: warning[not-recorded]: the new award(s) are not" in result.err
+    assert result.code == 0 and "so commit awards.lock with them" in result.err
+    assert "awards.lock records" not in result.out and "<<<<<<< HEAD" in lock.read_text()
 
 
 def test_a_reply_never_quotes_the_sites_own_files(minimal_site, run, tmp_path):

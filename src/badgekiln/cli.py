@@ -740,6 +740,7 @@ def award_command(
             click.echo(f"added {award_id} ({slug}) to {rel}")
         if done.recorded:
             click.echo(f"site_src/awards.lock records {done.recorded} new award(s): commit it with recipients/")
+        _print_warnings(tuple(done.warnings))
         then = "review, commit and rebuild" if done.added else "nobody is newly eligible, nothing changed"
         click.echo(f"{len(done.added)} award(s) added; {then}")
         return

@@ -526,7 +526,7 @@ def add_awards(source: Path, awards: list[NewAward], today: date) -> AwardResult
     for rel, text, newline in writes:
         atomic_write_text(source / rel, text, newline=newline)
     if result.added:
-        result.recorded = record_new_awards(source, today)
+        result.recorded = record_new_awards(source, today, result.warnings)
     return result
 
 

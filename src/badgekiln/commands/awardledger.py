@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from badgekiln.errors import Diagnostic, ValidationFailed
+from badgekiln.errors import Diagnostic, SourceLocation, ValidationFailed
 from badgekiln.signing import keys as keys_mod
 from badgekiln.signing.keys import ED25519, RSA
 from badgekiln.sources import ledger as ledger_mod
@@ -23,20 +23,26 @@ from badgekiln.sources.records import atomic_write_text
 from badgekiln.sources.validate import load_project
 
 
-def record_new_awards(source: Path, today: date) -> int:
+def record_new_awards(source: Path, today: date, warnings: list[Diagnostic]) -> int:
     """Add the awards of the sources that the ledger lacks, with their status-list indices and the
     site's active keys (as ``build`` does: :func:`ledger_mod.reconcile`, :func:`ledger_mod.assign_keys`);
-    returns how many. Nothing is written while the sources or the ledger have an error (the build
-    says what it is), when an award of the sources has no ``id`` yet, or when an entry already
-    there would change (a published award's badge, its keys): the build says those, and writes
-    them; or when nothing is new."""
+    returns how many. Nothing is written while the sources or the ledger have an error (git's
+    conflict markers in the ledger, say), when an award of the sources has no ``id`` yet, or when
+    an entry already there would change (a published award's badge, its keys): each says why in
+    a ``not-recorded`` warning added to ``warnings`` (the award was written, and a production
+    build would refuse it until the ledger records it: a provider told nothing committed it so);
+    nothing is said when nothing is new."""
     diagnostics: list[Diagnostic] = []
     try:
         project = load_project(source, today=today).project
-    except ValidationFailed:
+    except ValidationFailed as failed:
+        _not_recorded(warnings, next((d for d in failed.items if d.is_error), None))
         return 0
-    if not all(award.id_pinned for award in project.awards):
-        return 0  # (an award without its 'id' line: the build pins it first, then records it)
+    unpinned = next((award for award in project.awards if not award.id_pinned), None)
+    if unpinned is not None:  # (an award without its 'id' line: the build pins it first, then records it)
+        where = f" at {unpinned.location}" if unpinned.location else ""
+        _not_recorded(warnings, None, f"the award{where} has no 'id' line yet")
+        return 0
     path = source_paths(source).ledger
     old = ledger_mod.read_ledger(path, diagnostics)
     new = ledger_mod.reconcile(old, project, diagnostics)
@@ -47,14 +53,35 @@ def record_new_awards(source: Path, today: date) -> int:
         ed_kid=_active(records, ED25519),
         published={record.kid for record in records if record.published},
     )
-    if any(d.is_error for d in diagnostics) or new.entries == old.entries:
+    error = next((d for d in diagnostics if d.is_error), None)
+    if error is not None:
+        _not_recorded(warnings, error)
         return 0
-    if any(new.entries.get(entry_id) != entry for entry_id, entry in old.entries.items()):
-        return (
-            0  # (only new entries are appended here: a changed one is the build's to say, badge-changed or re-signed)
-        )
+    if new.entries == old.entries:
+        return 0
+    # (only new entries are appended here: a changed one is the build's to say, badge-changed or re-signed)
+    changed = next((entry_id for entry_id, entry in old.entries.items() if new.entries.get(entry_id) != entry), None)
+    if changed is not None:
+        _not_recorded(warnings, None, f"the entry of award {changed!r} in site_src/awards.lock would change")
+        return 0
     atomic_write_text(path, new.to_text())
     return len(new.entries) - len(old.entries)
+
+
+def _not_recorded(warnings: list[Diagnostic], error: Diagnostic | None, why: str = "") -> None:
+    commit = (
+        "a production build (the publish workflow) refuses awards the ledger lacks, so commit awards.lock with them"
+    )
+    then = f"then run `python build.py`, which records them; {commit}"
+    warnings.append(
+        Diagnostic(
+            "warning",
+            "not-recorded",
+            f"the new award(s) are not recorded in site_src/awards.lock yet: {error.message if error else why}",
+            error.location if error and error.location else SourceLocation("site_src/awards.lock"),
+            hint=f"{error.hint}; {commit}" if error and error.hint else f"fix that, {then}",
+        )
+    )
 
 
 def _active(records, algorithm: str) -> str | None:

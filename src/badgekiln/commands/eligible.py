@@ -14,7 +14,7 @@ from pathlib import Path
 
 from badgekiln.commands.award import renewed_award
 from badgekiln.commands.awardledger import record_new_awards
-from badgekiln.errors import BadgekilnError, ValidationFailed
+from badgekiln.errors import BadgekilnError, Diagnostic, ValidationFailed
 from badgekiln.formats import ids, urls
 from badgekiln.models import Project
 from badgekiln.sources.config import SiteConfig
@@ -57,6 +57,7 @@ class EligibleResult:
 
     added: list[tuple[str, str, str]] = field(default_factory=list)  # (award id, badge, recipient file)
     recorded: int = 0  # awards added to site_src/awards.lock
+    warnings: list[Diagnostic] = field(default_factory=list)  # (why the ledger does not record them, if it does not)
 
 
 def _checks(source: Path, today: date, badge: str | None) -> tuple[SiteConfig, Project, list[Check]]:
@@ -108,7 +109,7 @@ def award_eligible(source: Path, today: date, *, badge: str | None = None) -> El
         try:
             if not _award_round(source, today, badge, result):
                 if result.added:
-                    result.recorded = record_new_awards(source, today)
+                    result.recorded = record_new_awards(source, today, result.warnings)
                 return result
         except ValidationFailed as failed:
             if not result.added:
