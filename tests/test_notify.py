@@ -710,6 +710,53 @@ def test_a_lock_line_cut_short_by_a_crash_does_not_count_and_is_repaired(tmp_pat
     assert [p.name for p in tmp_path.iterdir()] == ["notified.lock"]  # no temporary file left
 
 
+@pytest.mark.parametrize(
+    ("tail", "counted"),
+    [
+        ("bo-first-1\t2026-11-21", {"bo-first-1"}),  # whole: an editor or a merge dropped its newline
+        ("bo-first-1\t2026-11-21\r", {"bo-first-1"}),
+        ("bo-first-1\t2026-11-2", set()),  # cut inside the day
+        ("bo-first-1\t2026-11-21\treminder P60D 2027-0", set()),  # cut inside a longer line
+        ("bo-first-1\t2026-11-21\treminder P60D", set()),  # (an old reminder's form, but it may be cut)
+        ("bo-first-1\t2026-11-21\trevoked", set()),
+        ("# a comment", set()),
+    ],
+)
+def test_a_whole_last_line_without_its_newline_counts_and_is_kept(tmp_path, tail, counted):
+    """A review (2026-12-07): a last line whose newline was dropped was taken for one a crash cut
+    short, left out when repairing the file, and its earner emailed again on the next run."""
+    from datetime import date
+
+    from badgekiln.sources.notified import HEADER, NotifiedLock, read_reminders, read_revocation_notices
+
+    path = tmp_path / "notified.lock"
+    path.write_text(HEADER + "ann-first-1\t2026-11-01\n" + tail, encoding="utf-8", newline="")
+    assert read_notified(path) == {"ann-first-1", *counted}
+    assert read_reminders(path) == {} and read_revocation_notices(path) == {}
+    with NotifiedLock(path) as lock:
+        lock.record(("cy-first-1",), date(2026, 11, 22))
+    assert read_notified(path) == {"ann-first-1", "cy-first-1", *counted}
+    kept = "bo-first-1\t2026-11-21\n" if counted else ""
+    assert path.read_text(encoding="utf-8").endswith("ann-first-1\t2026-11-01\n" + kept + "cy-first-1\t2026-11-22\n")
+
+
+def test_whole_last_lines_of_news_count_without_their_newline(tmp_path):
+    from badgekiln.sources.notified import read_reminders, read_revocation_notices, read_suspension_notices
+
+    path = tmp_path / "notified.lock"
+    for tail, reader, expected in [
+        ("a\t2026-11-02\treminder P60D 2027-01-15", read_reminders, {("a", "P60D", "2027-01-15"): "2026-11-02"}),
+        (
+            "a\t2026-11-03\tsuspended 2026-11-01",
+            read_suspension_notices,
+            {("a", "suspended", "2026-11-01"): "2026-11-03"},
+        ),
+        ("a\t2026-11-04\trevoked 2026-11-02", read_revocation_notices, {"a": "2026-11-04"}),
+    ]:
+        path.write_text("# badgekiln\n" + tail, encoding="utf-8")
+        assert reader(path) == expected
+
+
 def test_the_page_check_has_an_overall_deadline_and_follows_no_redirect():
     """A host that answers a header line every 0.2 s never trips a socket timeout; the check
     still ends at its deadline."""

@@ -312,7 +312,7 @@ def test_the_lock_reader_skips_what_it_does_not_know(tmp_path):
         "b\t2026-11-05\trevoked 20261101\n"
         "b\t2026-11-05\trevoked\n"
         "b\tyesterday\trevoked 2026-11-01\n"
-        "c\t2026-11-06\trevoked 2026-11-01"  # cut short: no newline
+        "c\t2026-11-06\trevoked 2026-11"  # cut short: no newline, and not whole
     )
     assert read_revocation_notices(path) == {"a": "2026-11-04"}
     assert read_suspension_notices(path) == {("a", "suspended", "2026-11-01"): "2026-11-03"}

@@ -225,7 +225,7 @@ def test_the_lock_reader_skips_what_it_does_not_know(tmp_path):
         "b\t2026-11-05\tsuspended\n"
         "b\t2026-11-05\tsuspended 2026-11-01 extra\n"
         "b\tyesterday\tsuspended 2026-11-01\n"
-        "c\t2026-11-06\tsuspended 2026-11-01"  # cut short: no newline
+        "c\t2026-11-06\tsuspended 2026-11-0"  # cut short: no newline, and not whole
     )
     assert read_suspension_notices(path) == {
         ("a", "suspended", "2026-11-01"): "2026-11-03",

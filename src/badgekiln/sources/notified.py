@@ -50,10 +50,33 @@ def read_lock(path: Path) -> str:
         return handle.read().decode("utf-8", errors="replace")
 
 
+def _lines(text: str) -> list[str]:
+    """The lines of ``text``: each ended by a newline, and the last one without it when it is whole
+    (:func:`_whole`). A line a crash cut short is left out; one whose newline an editor or a tool
+    dropped counts (it was dropped, and its message sent again, until 2026-12-08)."""
+    lines = text.split("\n")
+    return lines if _whole(lines[-1]) else lines[:-1]
+
+
+def _whole(line: str) -> bool:
+    """Whether ``line`` is a whole record: an id and a day, or an id, a day and news of one of the
+    known kinds, each ending in a day (so that no part of a longer line reads as a whole one, but
+    one cut just before its third column: a write of one short line, which is not cut there)."""
+    parts = [part.strip() for part in line.split("\t")]
+    if line.startswith("#") or len(parts) not in (2, 3) or not parts[0] or not _is_day(parts[1]):
+        return False
+    if len(parts) == 2:
+        return True
+    words = parts[2].split()
+    if words[:1] == [REMINDER.strip()]:
+        return len(words) == 3 and _is_day(words[2])
+    return len(words) == 2 and words[0] in (SUSPENDED, REINSTATED, REVOKED) and _is_day(words[1])
+
+
 def read_records(path: Path) -> dict[str, str]:
     """Award id → the second column of its first complete line (comments and broken lines skipped)."""
     records: dict[str, str] = {}
-    for line in read_lock(path).split("\n")[:-1]:  # the part after the last newline is unfinished
+    for line in _lines(read_lock(path)):
         parts = line.split("\t")
         if line.startswith("#") or len(parts) != 2 or not parts[0] or not parts[1].strip():
             continue
@@ -86,7 +109,7 @@ def read_reminders(path: Path) -> dict[tuple[str, str, str], str]:
     not write it: :func:`badgekiln.commands.reminders.sent_on` decides which expiry those count for.
     """
     sent: dict[tuple[str, str, str], str] = {}
-    for line in read_lock(path).split("\n")[:-1]:  # the part after the last newline is unfinished
+    for line in _lines(read_lock(path)):
         parts = [part.strip() for part in line.split("\t")]  # (a checkout may add CR, an editor spaces)
         if line.startswith("#") or len(parts) != 3 or not parts[0] or not parts[2].startswith(REMINDER):
             continue
@@ -107,7 +130,7 @@ def read_suspension_notices(path: Path) -> dict[tuple[str, str, str], str]:
     ordered by the last line of each: the file is appended to, so the later of ``suspended X`` and
     ``reinstated X`` says whether that suspension is still announced as open."""
     sent: dict[tuple[str, str, str], str] = {}
-    for line in read_lock(path).split("\n")[:-1]:  # the part after the last newline is unfinished
+    for line in _lines(read_lock(path)):
         parts = [part.strip() for part in line.split("\t")]  # (a checkout may add CR, an editor spaces)
         if line.startswith("#") or len(parts) != 3 or not parts[0]:
             continue
@@ -129,7 +152,7 @@ def read_revocation_notices(path: Path) -> dict[str, str]:
     (comments, broken lines and other values skipped). A revocation is for good, so one line
     settles it, whatever revocation date it names (a date corrected later is not news)."""
     sent: dict[str, str] = {}
-    for line in read_lock(path).split("\n")[:-1]:  # the part after the last newline is unfinished
+    for line in _lines(read_lock(path)):
         parts = [part.strip() for part in line.split("\t")]  # (a checkout may add CR, an editor spaces)
         if line.startswith("#") or len(parts) != 3 or not parts[0]:
             continue
@@ -168,7 +191,7 @@ class NotifiedLock:
         try:
             text = read_lock(self.path)
             if not text.startswith("#") or not text.endswith("\n"):
-                kept = text[: text.rfind("\n") + 1] if "\n" in text else ""
+                kept = "".join(f"{line}\n" for line in _lines(text) if line)
                 _replace_atomically(self.path, (kept if kept.startswith("#") else HEADER + kept))
             self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW)
         except OSError as exc:
