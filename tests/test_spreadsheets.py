@@ -1311,3 +1311,62 @@ def test_a_joiner_in_latin_or_cyrillic_and_the_ohm_sign_are_refused(minimal_site
     sheet.write_text(f"name,email,badge,issued_on\nIvan,{address},first-badge,2026-03-01\n", encoding="utf-8")
     result = award_sheet(run, minimal_site, sheet)
     assert result.code == 1 and "is not the address it looks like" in result.err, result.err
+
+
+def test_an_import_stopped_by_a_write_error_changes_no_file(minimal_site, run, tmp_path):
+    """A review (2026-12-07): an import whose writing failed part way (a full disk) had changed
+    the files written before it, and the error named a temporary file. A real write error here:
+    the import runs with a file-size limit (RLIMIT_FSIZE) that the second file's text passes."""
+    import os
+    import resource
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import badgekiln
+
+    first = (minimal_site / "badges/first-badge.yaml").read_text()
+    (minimal_site / "badges/second-badge.yaml").write_text(first.replace("First Badge", "Second Badge"))
+    assert run("build", "--source", str(minimal_site), "--today", TODAY).code == 0
+    big = minimal_site / "recipients/zed.yaml"
+    big.write_text(
+        "name: Zed\nemail: zed@example.org\nawards:\n  - id: zed-first-1\n    badge: first-badge\n"
+        "    issued_on: 2026-01-01\n" + "# notes kept by the office\n" * 2_000
+    )
+    before = {p.name: p.read_bytes() for p in (minimal_site / "recipients").iterdir()}
+    sheet = tmp_path / "awards.csv"
+    sheet.write_text(
+        "name,email,badge,issued_on\n"
+        "Ann,ann@example.com,second-badge,2026-03-01\n"  # (ann.yaml, written first, is small)
+        "Zed,zed@example.org,second-badge,2026-03-01\n"  # (zed.yaml passes the limit)
+    )
+    assert "second-badge" not in (minimal_site / "recipients/ann.yaml").read_text()
+
+    def limited() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # (write() then fails with EFBIG)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (40_000, 40_000))
+
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "badgekiln",
+            "award",
+            "--csv",
+            str(sheet),
+            "--source",
+            str(minimal_site),
+            "--today",
+            TODAY,
+        ],
+        preexec_fn=limited,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(Path(badgekiln.__file__).resolve().parents[1])},
+        check=False,
+    )
+    assert result.returncode == 1, result.stderr
+    assert "error: recipients/zed.yaml: cannot write it (File too large); no file was changed" in result.stderr
+    assert "Traceback" not in result.stderr and ".zed.yaml." not in result.stderr
+    assert {p.name: p.read_bytes() for p in (minimal_site / "recipients").iterdir()} == before  # no temporary file left

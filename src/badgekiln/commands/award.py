@@ -31,9 +31,9 @@ from badgekiln.sources.fields import (
 )
 from badgekiln.sources.records import (
     appended,
-    atomic_write_text,
     new_recipient_text,
     read_text_keeping_newlines,
+    write_together,
     yaml_plain,
     yaml_scalar,
 )
@@ -523,8 +523,7 @@ def add_awards(source: Path, awards: list[NewAward], today: date) -> AwardResult
         result.created_files.append(rel)
         result.added.extend((a.id, rel) for a in added)
     recipients_dir.mkdir(parents=True, exist_ok=True)
-    for rel, text, newline in writes:
-        atomic_write_text(source / rel, text, newline=newline)
+    write_together([(source / rel, text, newline) for rel, text, newline in writes], where=source)
     if result.added:
         result.recorded = record_new_awards(source, today, result.warnings)
     return result

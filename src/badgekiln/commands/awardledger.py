@@ -64,7 +64,11 @@ def record_new_awards(source: Path, today: date, warnings: list[Diagnostic]) -> 
     if changed is not None:
         _not_recorded(warnings, None, f"the entry of award {changed!r} in site_src/awards.lock would change")
         return 0
-    atomic_write_text(path, new.to_text())
+    try:
+        atomic_write_text(path, new.to_text())
+    except OSError as exc:  # (the awards are written: say that the ledger is not, and why)
+        _not_recorded(warnings, None, f"it could not be written ({exc.strerror or exc})")
+        return 0
     return len(new.entries) - len(old.entries)
 
 

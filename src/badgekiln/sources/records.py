@@ -7,6 +7,7 @@ written.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from badgekiln.errors import SourceError, SourceLocation
+from badgekiln.errors import OutputError, SourceError, SourceLocation
 from badgekiln.sources import safefiles
 from badgekiln.sources.loading import LocatedDict, LocatedList, parse_yaml
 
@@ -49,20 +50,89 @@ def atomic_write_text(path: Path, text: str, *, newline: str = "\n") -> None:
 
     The file keeps its permissions (a new file gets the usual ones, 0666 less the umask), and
     ``newline`` is written for every line end, so a Windows-edited file stays CRLF.
+
+    Raises:
+        OSError: it could not be written (named by ``path``, not by the temporary file, which is
+            removed); the file is as it was.
+    """
+    temporary = _staged(path, text, newline)
+    try:
+        os.replace(temporary, path)
+    except OSError as exc:
+        _discard([temporary])
+        raise OSError(exc.errno, exc.strerror, str(path)) from None
+
+
+def write_together(files: Sequence[tuple[Path, str, str]], *, where: Path) -> None:
+    """Write each ``(path, text, newline)`` as :func:`atomic_write_text` does, all or none: every
+    text goes to a temporary file beside its path first, and the files are renamed into place
+    only when all are written (an import of many earners stopped by a full disk changed some of
+    their files and named a temporary file: a review, 2026-12-07).
+
+    Raises:
+        OutputError: a text could not be written (nothing was changed), or, far less likely, a
+            rename failed (the files renamed before it are named).
+    """
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for path, text, newline in files:
+            staged.append((_staged(path, text, newline), path))
+    except OSError as exc:
+        _discard([temporary for temporary, _ in staged])
+        name = _relative(Path(exc.filename or ""), where)
+        raise OutputError(f"{name}: cannot write it ({exc.strerror or exc}); no file was changed") from None
+    except BaseException:
+        _discard([temporary for temporary, _ in staged])
+        raise
+    for done, (temporary, path) in enumerate(staged):
+        try:
+            os.replace(temporary, path)
+        except OSError as exc:
+            _discard([temporary for temporary, _ in staged[done:]])
+            written = ", ".join(_relative(p, where) for _, p in staged[:done]) or "none"
+            raise OutputError(
+                f"{_relative(path, where)}: cannot write it ({exc.strerror or exc}); "
+                f"already written: {written}"
+            ) from None
+
+
+def _staged(path: Path, text: str, newline: str) -> Path:
+    """A temporary file beside ``path`` holding ``text``, with ``path``'s permissions.
+
+    Raises:
+        OSError: naming ``path``; no temporary file is left.
     """
     umask = os.umask(0)
     os.umask(umask)
-    mode = path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~umask
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        mode = path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~umask
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror, str(path)) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             handle.write(text.replace("\n", newline) if newline != "\n" else text)
         os.chmod(tmp, mode)
-        os.replace(tmp, path)
+    except OSError as exc:
+        _discard([Path(tmp)])
+        raise OSError(exc.errno, exc.strerror, str(path)) from None
     except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        _discard([Path(tmp)])
         raise
+    return Path(tmp)
+
+
+def _discard(paths: Sequence[Path]) -> None:
+    for path in paths:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+
+
+def _relative(path: Path, where: Path) -> str:
+    try:
+        return path.relative_to(where).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def pin_award_ids(path: Path, rel: str, pins: list[tuple[SourceLocation, str]]) -> None:
