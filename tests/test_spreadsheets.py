@@ -1370,3 +1370,39 @@ def test_an_import_stopped_by_a_write_error_changes_no_file(minimal_site, run, t
     assert "error: recipients/zed.yaml: cannot write it (File too large); no file was changed" in result.stderr
     assert "Traceback" not in result.stderr and ".zed.yaml." not in result.stderr
     assert {p.name: p.read_bytes() for p in (minimal_site / "recipients").iterdir()} == before  # no temporary file left
+
+
+def test_text_garbled_by_the_wrong_encoding_is_refused_with_what_it_meant(minimal_site, run, tmp_path):
+    """A review (2026-12-07): a UTF-8 sheet imported with --encoding cp1252 signed 'JosÃ©' into a
+    badge for good, without a word; so did a sheet that already held the garbled text."""
+    sheet = tmp_path / "awards.csv"
+    sheet.write_bytes("name,email,badge,issued_on\nJosé Müller,jose@example.org,first-badge,2026-03-01\n".encode())
+    before = sorted(p.name for p in (minimal_site / "recipients").iterdir())
+    result = award_sheet(run, minimal_site, sheet, "--encoding", "cp1252")
+    assert result.code == 1 and "Traceback" not in result.err
+    assert (
+        "awards.csv:2:1 (cell A2): error[garbled-text]: the name 'JosÃ© MÃ¼ller' looks like 'José Müller' read in the"
+        in result.err
+    )
+    assert "import it again without --encoding" in result.err
+    assert sorted(p.name for p in (minimal_site / "recipients").iterdir()) == before
+    assert award_sheet(run, minimal_site, sheet).code == 0  # (read as UTF-8: as the sheet shows it)
+
+    book = openpyxl.Workbook()
+    book.active.append(["name", "email", "badge", "issued_on", "narrative"])
+    book.active.append(["Bo", "bo@example.org", "first-badge", "2026-03-01", "Itâ€™s done"])
+    book.save(tmp_path / "garbled.xlsx")
+    result = award_sheet(run, minimal_site, tmp_path / "garbled.xlsx")
+    assert (
+        result.code == 1
+        and "garbled.xlsx:2:5 (cell E2): error[garbled-text]: the narrative 'Itâ€™s done' looks like" in result.err
+    )
+    assert "correct the cell to read 'It’s done', if that is what it meant" in result.err
+
+
+@pytest.mark.parametrize("name", ["SÃO PAULO Silva", "JOSÉ\xa0GARCÍA", "Åsa Ångström", "Nguyễn Đức", "Zoë Ó Briain"])
+def test_names_that_only_look_unusual_are_not_called_garbled(minimal_site, run, tmp_path, name):
+    sheet = tmp_path / "awards.csv"
+    sheet.write_text(f"name,email,badge,issued_on\n{name},x@example.org,first-badge,2026-03-01\n", encoding="utf-8")
+    result = award_sheet(run, minimal_site, sheet)
+    assert result.code == 0 and "garbled" not in result.err, result.err

@@ -27,6 +27,7 @@ from badgekiln.sources.fields import (
     invisible_character,
     markdown_as_shown,
     markdown_limit,
+    mojibake,
     slugify,
 )
 from badgekiln.sources.records import (
@@ -105,6 +106,14 @@ def same_name(a: str, b: str) -> bool:
     return name_key(a) == name_key(b)
 
 
+def shorten(text: str, meant: str, limit: int = 60) -> tuple[str, str]:
+    """``text`` and ``meant`` cut to the part around their first difference, when they are long."""
+    if len(text) <= limit:
+        return text, meant
+    start = max(0, next((i for i, (a, b) in enumerate(zip(text, meant)) if a != b), 0) - 20)
+    return "…" + text[start : start + limit] + "…", "…" + meant[start : start + limit] + "…"
+
+
 def check_row(
     row: dict[str, str],
     location: SourceLocation,
@@ -169,6 +178,21 @@ def check_row(
     for key, text in (("narrative", narrative), ("evidence_narrative", evidence_narrative)):
         if too_large := markdown_limit(text):  # (refused before anything is written, as the build would: a review)
             fields.error("markdown-too-large", f"the {key} cannot be shown: {too_large}", fields.where(key))
+            return None
+    for key, text in (("name", name), ("narrative", narrative), ("evidence_narrative", evidence_narrative)):
+        if text and (meant := mojibake(text)) is not None:  # (signed into a badge for good: a review)
+            shown = shorten(text, meant)
+            fields.error(
+                "garbled-text",
+                f"the {key} {shown[0]!r} looks like {shown[1]!r} read in the wrong encoding",
+                fields.where(key),
+                f"write {shown[1]!r} if that is what you meant"
+                if by_hand
+                else f"correct the cell to read {shown[1]!r}, if that is what it meant"
+                if location.path.lower().endswith((".xlsx", ".xlsm"))
+                else f"if the sheet shows {shown[1]!r}, import it again without --encoding (or with "
+                f"--encoding utf-8); if it shows {shown[0]!r}, correct the cell",
+            )
             return None
     for key, text in (
         ("name", name or ""),

@@ -844,6 +844,43 @@ def invisible_character(text: str) -> str | None:
     return None
 
 
+# A character that starts a UTF-8 sequence as Windows-1252 (or Latin-1) shows it, then one to three
+# that continue one: 'JosÃ©', 'â€™', what UTF-8 bytes read in the wrong encoding look like.
+_CONTINUATION = "\x80-\xbf€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ"
+_MOJIBAKE = re.compile(f"[\u00c2-\u00f4][{_CONTINUATION}]{{1,3}}")
+
+
+def mojibake(text: str) -> str | None:
+    """``text`` as it reads when its garbled parts are taken for what they were, UTF-8 bytes shown
+    as Windows-1252 or Latin-1 (``José`` for ``JosÃ©``), or None when it has no such part.
+
+    A part counts only when its characters, as those bytes, are one whole UTF-8 character: no name
+    or sentence holds ``Ã©`` for itself, and a Portuguese ``SÃO`` or a Swedish ``ÅÄÖ`` is not
+    one (the character after the first is not one a sequence continues with); a capital with an
+    accent before a no-break space (``JOSÉ\xa0GARCÍA``, pasted from a web page) is not one either
+    (only ``Ã`` and ``Â`` before it are, ``à`` and a no-break space garbled).
+    """
+    found = False
+
+    def repaired(match: re.Match[str]) -> str:
+        nonlocal found
+        part = match.group()
+        if "\xa0" in part and part[0] not in "ÂÃ":  # ('JOSÉ' and a no-break space: no garbling)
+            return part
+        raw = bytes(c.encode("cp1252")[0] if c in "€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ" else ord(c) for c in part)
+        for end in range(len(raw), 1, -1):  # (the longest whole character the part starts with)
+            try:
+                character = raw[:end].decode("utf-8")
+            except UnicodeDecodeError:
+                continue
+            found = True
+            return character + part[end:]
+        return part
+
+    fixed = _MOJIBAKE.sub(repaired, text)
+    return fixed if found else None
+
+
 def bad_character(text: str, *, allow_newlines: bool) -> str | None:
     """The first character of ``text`` that is not text, described (``U+D800, a lone surrogate``), or None.
 

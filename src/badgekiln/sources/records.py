@@ -91,8 +91,7 @@ def write_together(files: Sequence[tuple[Path, str, str]], *, where: Path) -> No
             _discard([temporary for temporary, _ in staged[done:]])
             written = ", ".join(_relative(p, where) for _, p in staged[:done]) or "none"
             raise OutputError(
-                f"{_relative(path, where)}: cannot write it ({exc.strerror or exc}); "
-                f"already written: {written}"
+                f"{_relative(path, where)}: cannot write it ({exc.strerror or exc}); already written: {written}"
             ) from None
 
 
