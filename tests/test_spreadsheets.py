@@ -1406,3 +1406,31 @@ def test_names_that_only_look_unusual_are_not_called_garbled(minimal_site, run, 
     sheet.write_text(f"name,email,badge,issued_on\n{name},x@example.org,first-badge,2026-03-01\n", encoding="utf-8")
     result = award_sheet(run, minimal_site, sheet)
     assert result.code == 0 and "garbled" not in result.err, result.err
+
+
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [
+        (45, "(1900-02-14) is day 45 of a spreadsheet's calendar: a number in a cell formatted as a date, or a"),
+        ("0206-05-01", "(0206-05-01) is in the year 206: a year typed wrong?"),
+        (18263, "(1949-12-31) is day 18263 of"),
+        ("1949-12-31", "(1949-12-31) is day 18263 of"),
+        ("1899-12-31", "(1899-12-31) is the date a spreadsheet shows for an empty or zero cell"),
+    ],
+)
+def test_an_issue_date_no_award_can_have_says_what_it_likely_is(minimal_site, run, tmp_path, value, said):
+    """A review (2026-12-07): a date cell holding 45 (1900-02-13) was imported, and a year typed
+    0206 was called an empty cell."""
+    book = openpyxl.Workbook()
+    book.active.append(["name", "email", "badge", "issued_on"])
+    book.active.append(["Bo", "bo@example.org", "first-badge", value])
+    book.active["D2"].number_format = "yyyy-mm-dd"
+    book.save(tmp_path / "dates.xlsx")
+    result = award_sheet(run, minimal_site, tmp_path / "dates.xlsx")
+    assert result.code == 1 and f"error[bad-date]: 'issued_on' {said}" in result.err, result.err
+    assert not (minimal_site / "recipients/bo.yaml").exists()
+    if value != "1949-12-31":
+        return
+    book.active["D2"] = "1950-01-01"  # (the first day an import takes)
+    book.save(tmp_path / "dates.xlsx")
+    assert award_sheet(run, minimal_site, tmp_path / "dates.xlsx").code == 0

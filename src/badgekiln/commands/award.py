@@ -215,12 +215,28 @@ def check_row(
             "future-date", f"{fields.named('issued_on')} ({issued_on}) is in the future", fields.where("issued_on")
         )
         return None
-    if issued_on and issued_on <= EMPTY_DATE_CELL:
+    if issued_on and issued_on < FIRST_PLAUSIBLE_DAY:
+        if DAY_ZERO <= issued_on <= EMPTY_DATE_CELL:
+            why = "is the date a spreadsheet shows for an empty or zero cell formatted as a date"
+        elif issued_on.year < DAY_ZERO.year:
+            why = f"is in the year {issued_on.year}: a year typed wrong?"
+        else:  # (a review: a cell holding 45, formatted as a date, read as 1900-02-14, passed)
+            # (Excel's calendar has a 1900-02-29, so its days before March 1900 start a day later)
+            serial = (issued_on - DAY_ZERO).days - (issued_on < date(1900, 3, 1))
+            why = (
+                f"is day {serial} of a spreadsheet's calendar: a number in a cell formatted as a date, "
+                f"or a year typed wrong? (no award is imported from before {FIRST_PLAUSIBLE_DAY.year})"
+            )
         fields.error(
             "bad-date",
-            f"{fields.named('issued_on')} ({issued_on}) is the date a spreadsheet shows for an empty or zero cell formatted as a date",
+            f"{fields.named('issued_on')} ({issued_on}) {why}",
             fields.where("issued_on"),
-            "fill in the real date of the award",
+            "fill in the real date of the award"
+            + (
+                ""
+                if issued_on <= EMPTY_DATE_CELL
+                else "; one really issued then can be written in its recipient file by hand"
+            ),
         )
         return None
     if issued_on and expires and expires <= issued_on:
@@ -249,6 +265,8 @@ DATE_COLUMNS = ("issued_on", "expires")
 # Excel's day 1 (a cell holding 0 or 1 shown as a date reads 1900-01-00/01; LibreOffice's day 0 is
 # 1899-12-30): no badge was issued then, every such date is a cell left empty by mistake (a review).
 EMPTY_DATE_CELL = date(1900, 1, 1)
+DAY_ZERO = date(1899, 12, 30)  # what a spreadsheet's day 0 reads as (LibreOffice; Excel shows 1900-01-00)
+FIRST_PLAUSIBLE_DAY = date(1950, 1, 1)  # (day 18,264 of a spreadsheet's calendar: an import's earliest)
 LOCAL_DATE_RE = re.compile(r"^(\d{1,2})([./-])(\d{1,2})\2(\d{2}|\d{4})$")
 
 
