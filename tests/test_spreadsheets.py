@@ -1434,3 +1434,25 @@ def test_an_issue_date_no_award_can_have_says_what_it_likely_is(minimal_site, ru
     book.active["D2"] = "1950-01-01"  # (the first day an import takes)
     book.save(tmp_path / "dates.xlsx")
     assert award_sheet(run, minimal_site, tmp_path / "dates.xlsx").code == 0
+
+
+def test_a_workbook_saved_with_a_password_is_called_that_not_an_old_xls(minimal_site, run, tmp_path):
+    """A review (2026-12-07): Excel keeps a workbook saved with a password in the old format's
+    container, so it was refused as 'an old-style Excel .xls file', and saving it as .xlsx again
+    (with its password) changed nothing. The workbook is encrypted as Excel does (msoffcrypto-tool)."""
+    import io
+
+    from msoffcrypto.format.ooxml import OOXMLFile
+
+    book = openpyxl.Workbook()
+    book.active.append(["name", "email", "badge", "issued_on"])
+    book.active.append(["Bo", "bo@example.org", "first-badge", "2026-03-01"])
+    plain = io.BytesIO()
+    book.save(plain)
+    plain.seek(0)
+    with open(tmp_path / "locked.xlsx", "wb") as locked:
+        OOXMLFile(plain).encrypt("office-2026", locked)
+    result = award_sheet(run, minimal_site, tmp_path / "locked.xlsx")
+    assert result.code == 1 and "Traceback" not in result.err
+    assert "locked.xlsx: error[protected-workbook]: this workbook is protected by a password" in result.err
+    assert "remove the password" in result.err and ".xls file" not in result.err

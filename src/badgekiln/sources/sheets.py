@@ -128,6 +128,15 @@ def read_table(
     """Read a CSV or .xlsx file of ``known`` columns; raises ValidationFailed with located problems."""
     rel = str(path)  # (as the user gave it: an editor or terminal opens it from the message)
     raw = read_source_bytes(path, rel, limit=MAX_SHEET_BYTES)
+    if raw.startswith(_OLE_MAGIC) and "EncryptedPackage".encode("utf-16-le") in raw:
+        # (an .xlsx saved with a password is kept in the old format's container: it was called an .xls)
+        raise sheet_error(
+            "protected-workbook",
+            "this workbook is protected by a password, so it cannot be read",
+            SourceLocation(rel),
+            "open it in Excel or LibreOffice, remove the password (Excel: File > Info > Protect "
+            "Workbook > Encrypt with Password, and clear it), save it, and import it again",
+        )
     if raw.startswith(_OLE_MAGIC):
         raise sheet_error(
             "old-xls",
