@@ -5,10 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import subprocess
 from datetime import datetime
 
 import openpyxl
+import pytest
 from conftest import TODAY
 
 
@@ -79,6 +81,26 @@ def test_excel_csv_has_a_bom_crlf_and_no_formulas(example_site, run, tmp_path):
     assert b",'=HYPERLINK(1)," in data
     plain = export(run, example_site).out
     assert not plain.startswith("\ufeff") and "\r\n" not in plain
+
+
+@pytest.mark.parametrize("separator", [";", "\t", ",", "|"])
+def test_no_part_of_a_csv_cell_starts_a_formula_when_read_with_another_separator(example_site, run, separator):
+    """A spreadsheet whose list separator is ';' (much of Europe) splits 'Ann;=HYPERLINK(…)' at
+    the ';' when it opens a CSV, and read the second part as a formula (a review, 2026-12-07)."""
+    import csv
+    import io
+
+    recipient = example_site / "recipients/elena-garcia.yaml"
+    hostile = f"Ann{separator} =HYPERLINK(1){separator}+1{separator}@SUM(1)"
+    text = recipient.read_text(encoding="utf-8").replace("name: ", f"name: {json.dumps(hostile)} #", 1)
+    recipient.write_text(text, encoding="utf-8")
+    rows = list(csv.DictReader(io.StringIO(export(run, example_site).out)))
+    cell = next(row["recipient"] for row in rows if row["recipient"].startswith("Ann"))
+    assert cell == f"Ann{separator} '=HYPERLINK(1){separator}'+1{separator}'@SUM(1)"
+    for row in rows:
+        for value in row.values():
+            for part in re.split(r"[,;\t|]", value):
+                assert not part.lstrip(" ").startswith(("=", "+", "-", "@")), value
 
 
 def test_xlsx_export_has_typed_cells_text_never_formulas_and_is_deterministic(example_site, run, tmp_path):

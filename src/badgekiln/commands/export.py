@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import os
+import re
 import subprocess
 import tempfile
 from collections import Counter
@@ -165,8 +166,18 @@ def _year_before(today: date) -> date:
         return today.replace(year=today.year - 1, day=28)
 
 
+# A separator a spreadsheet may split a cell at (a semicolon where it is the list separator, as in
+# much of Europe; a tab or bar when the file is read with another), then spaces, then what would
+# start a formula in the part after it.
+_FORMULA_AFTER_SEPARATOR = re.compile(r"([,;\t|][ ]*)(?=[=+\-@])")
+
+
 def spreadsheet_text(value: str) -> str:
-    """A CSV cell that spreadsheets show as text: a leading = + - @ would start a formula (CSV injection)."""
+    """A CSV cell that spreadsheets show as text: a leading = + - @ would start a formula (CSV
+    injection), and so would one after a separator that a spreadsheet reading the file with
+    another separator splits the cell at (``Ann;=HYPERLINK(…)``: a review, 2026-12-07), so each
+    such part starts with an apostrophe too."""
+    value = _FORMULA_AFTER_SEPARATOR.sub(r"\1'", value)
     return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
