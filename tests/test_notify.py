@@ -954,3 +954,23 @@ def test_the_dry_runs_list_reads_addresses_as_a_browser_does(html, hidden):
     message.add_alternative(html, subtype="html")
     lines = html_references(message, ("https://badges.example.org/",))
     assert any(hidden in line and line.endswith("  (not this site's: check it)") for line in lines), lines
+
+
+def test_the_dry_run_takes_the_sites_host_in_any_case_and_its_path_as_written():
+    # (a review, 2026-12-07: 'HTTPS://Badges.Example.org/…' was marked "not this site's", a false
+    # alarm; the host and scheme are read in any case, the path is not)
+    from email.message import EmailMessage
+
+    from badgekiln.commands.notify import html_references
+
+    message = EmailMessage()
+    message.set_content("x")
+    message.add_alternative(
+        '<a href="HTTPS://Badges.Example.ORG/awards/a/">a</a> <a href="https://badges.example.org/Awards/b/">b</a>'
+        '<a href="https://BADGES.example.org.evil.example/c/">c</a>',
+        subtype="html",
+    )
+    lines = html_references(message, ("https://badges.example.org/awards/",))
+    assert "  links to: HTTPS://Badges.Example.ORG/awards/a/" in lines
+    assert "  links to: https://badges.example.org/Awards/b/  (not this site's: check it)" in lines
+    assert "  links to: https://BADGES.example.org.evil.example/c/  (not this site's: check it)" in lines

@@ -597,16 +597,29 @@ def html_references(message: EmailMessage, own: tuple[str, ...]) -> list[str]:
     found_in = [m.group().rstrip(".,;") for text in (plain, css) for m in _ADDRESS.finditer(text)]
     others = [a for a in dict.fromkeys(found_in) if a not in links]
 
+    mine_lowered = tuple(_origin_lowered(prefix) for prefix in own)
+
     def said(address: str) -> str:
         inline = address.lower().startswith("cid:")
         # (own: prefixes ending in "/"; an address is the site's only as written so, with "//" and
         # never a backslash, which browsers read as a slash: "https:\\evil" is no address of the site)
-        mine = "\\" not in address and (address.startswith(own) or (address + "/").startswith(own))
+        # The scheme and host are read in any case (RFC 3986, 3.1 and 3.2.2); the path as written.
+        at = _origin_lowered(address)
+        mine = "\\" not in address and (at.startswith(mine_lowered) or (at + "/").startswith(mine_lowered))
         return address + ("" if inline or mine else "  (not this site's: check it)")
 
     lines = [f"  links to: {said(address)}" for address in links]
     lines += [f"  loads or names: {said(address)}" for address in others]
     return ["HTML part (what most mail programs show):", *lines] if lines else ["HTML part: no addresses"]
+
+
+_ORIGIN = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*")
+
+
+def _origin_lowered(address: str) -> str:
+    """``address`` with its scheme and host (and any port) in small letters, its path as it was."""
+    match = _ORIGIN.match(address)
+    return match.group().lower() + address[match.end() :] if match else address
 
 
 def _record_announced(lock: NotifiedLock, award_ids: tuple[str, ...], covered: dict, day: date) -> None:
