@@ -311,3 +311,43 @@ def test_a_zero_cell_formatted_as_a_date_in_a_workbook_is_an_empty_date_cell(min
         "empty or zero cell formatted as a date"
     ) in result.err, result.err
     assert "00:00:00" not in result.err
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "  -   id: bea-first-1\n      badge: first-badge\n      issued_on: 2026-01-01\n",  # (spaces after the dash)
+        "-   id: bea-first-1\n    badge: first-badge\n    issued_on: 2026-01-01\n",  # (a list at the margin)
+        "    - id: bea-first-1\n      badge: first-badge\n      issued_on: 2026-01-01\n",  # (indented further)
+    ],
+)
+def test_an_award_is_added_under_a_list_whose_dash_is_followed_by_several_spaces(minimal_site, run, text):
+    # (a review, 2026-12-07: '-   badge:' put the new item's dash under the first key, and the
+    # edit was said to be the file's own YAML error, 'line N does not line up', at a line it lacks)
+    edited = award_into(run, minimal_site, "bea", text)
+    assert edited.startswith("name: Bea\nemail: bea@example.com\nawards:\n" + text)
+    dash = text.index("-")
+    assert edited[len("name: Bea\nemail: bea@example.com\nawards:\n" + text) :].startswith(" " * dash + "- id: ")
+    awards = yaml.safe_load(edited)["awards"]
+    assert [a["issued_on"].isoformat() for a in awards] == ["2026-01-01", "2026-03-01"]
+
+
+def test_an_award_is_added_under_a_list_whose_dashes_stand_alone(minimal_site, run):
+    # (the dash alone on its line, the award's keys under it)
+    text = "  -\n      id: cy-first-1\n      badge: first-badge\n      issued_on: 2026-01-01\n"
+    edited = award_into(run, minimal_site, "cy", text)
+    assert edited.startswith("name: Cy\nemail: cy@example.com\nawards:\n" + text + "  - id: ")
+    awards = yaml.safe_load(edited)["awards"]
+    assert [a["issued_on"].isoformat() for a in awards] == ["2026-01-01", "2026-03-01"]
+
+
+def test_an_edit_that_would_not_read_is_refused_as_one_not_as_the_files_syntax_error(monkeypatch):
+    # (an edit whose text does not parse was said to be the file's own YAML error, at a line it lacks)
+    from badgekiln.errors import SourceError
+    from badgekiln.sources import records
+
+    text = "name: Cy\nemail: cy@example.com\nawards:\n  - id: cy-first-1\n    badge: first-badge\n"
+    monkeypatch.setattr(records, "award_lines", lambda fields, pad: [" " + pad + "- id: x\n", pad + "  badge: y\n"])
+    with pytest.raises(SourceError) as refused:
+        records.appended(text, "recipients/cy.yaml", [("id", "x")], "x")
+    assert "this file is not written one key per line" in str(refused.value)

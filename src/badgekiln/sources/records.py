@@ -382,7 +382,12 @@ def appended(text: str, rel: str, fields: Sequence[Field], award_id: str) -> str
         col = awards.item_locations[0].col - 1  # column of the first key, after "- "
         candidates = [_award_end(lines, awards.item_locations[-1].line - 1, col)]
         candidates.append(_block_end(lines, candidates[0]))  # (after blank lines that a '|+' text keeps)
-        pad = " " * (col - 2)
+        # (the new item's dash goes under the list's: '-   badge:' puts the first key further right)
+        at = awards.item_locations[0].line - 1
+        dash = lines[at].rfind("-", 0, col)
+        if dash < 0 and at > 0 and lines[at - 1].strip() == "-":  # (a dash alone, the keys below it)
+            dash = lines[at - 1].index("-")
+        pad = " " * (dash if dash >= 0 else col - 2)
     elif not awards and (empty := _EMPTY_AWARDS.match(lines[key_line])):
         comment = empty.group(1)
         lines[key_line] = "awards:" + (f"  {comment}" if comment else "") + "\n"
@@ -391,7 +396,11 @@ def appended(text: str, rel: str, fields: Sequence[Field], award_id: str) -> str
         raise by_hand
     for end in candidates:
         edited = "".join(lines[:end] + award_lines(fields, pad) + lines[end:])
-        if _adds_only(data, parse_yaml(edited, rel), award_id):
+        try:
+            after = parse_yaml(edited, rel)
+        except SourceError:  # (an edit that does not read: never said as the file's own syntax error)
+            continue
+        if _adds_only(data, after, award_id):
             return edited
     raise by_hand
 
