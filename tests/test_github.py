@@ -176,6 +176,56 @@ def test_a_second_answer_smuggled_into_the_narrative_is_refused(minimal_site, ru
     assert result.code == 1 and "'Badge' appears twice" in result.err
 
 
+def _event_with_body(tmp_path: Path, body: str) -> Path:
+    event = json.loads((EVENTS / "award-labeled.json").read_text(encoding="utf-8"))
+    event["issue"]["body"] = body
+    path = tmp_path / "event.json"
+    path.write_text(json.dumps(event), encoding="utf-8")
+    return path
+
+
+_SHOWN = (
+    "   ### Earner's name\n\nJane Q\n\n   ### Earner's email\n\njane.q@company.example\n\n"
+    "   ### Badge\n\nFirst Badge (first-badge)\n\n   ### Date issued\n\n_No response_\n\n"
+    "   ### Evidence URL\n\n_No response_\n\n   ### Narrative\n\n_No response_\n"
+)
+_UNSHOWN = (
+    "### Earner's name\n\nJane Q\n\n### Earner's email\n\nattacker@evil.example\n\n"
+    "### Badge\n\nFirst Badge (first-badge)\n\n### Date issued\n\n2026-11-01\n\n"
+    "### Evidence URL\n\n_No response_\n\n### Narrative\n\nDone.\n"
+)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        _SHOWN + "<!--\n" + _UNSHOWN + "-->\n",  # (the answers acted on, in a comment GitHub hides)
+        _SHOWN + "<div hidden>\n\n" + _UNSHOWN + "\n</div>\n",
+        _SHOWN.replace("jane.q@company.example", "jane.q@company.example <!-- x -->"),
+        _SHOWN + "\n" + _UNSHOWN,  # (no HTML: the indented headings are the form's too, so each label twice)
+    ],
+)
+def test_answers_github_does_not_show_are_refused(minimal_site, run, tmp_path, body):
+    """A review (2026-12-07): the form's labels indented (GitHub shows them as headings; the
+    parser passed over them) with decoy answers, and the real labels in an HTML comment (GitHub
+    shows nothing of it): the maintainer labelled one award and badgekiln made another."""
+    before = sorted(p.name for p in (minimal_site / "recipients").iterdir())
+    reply = tmp_path / "reply.md"
+    result = _issue(run, minimal_site, _event_with_body(tmp_path, body), "--reply", str(reply))
+    assert result.code == 1 and "Traceback" not in result.err
+    assert "the issue holds HTML" in reply.read_text() or "appears twice" in reply.read_text()
+    assert sorted(p.name for p in (minimal_site / "recipients").iterdir()) == before
+
+
+def test_indented_labels_are_read_and_every_answer_is_quoted_in_the_pull_request(minimal_site, run, tmp_path):
+    result = _issue(run, minimal_site, _event_with_body(tmp_path, _SHOWN))
+    assert result.code == 0, result.err
+    data = yaml.safe_load((minimal_site / "recipients/jane-q.yaml").read_text())
+    assert data["email"] == "jane.q@company.example"
+    assert "The issue's answers, as badgekiln read them (compare them with the issue):" in result.out
+    assert "Earner's email: jane.q@company.example" in result.out and "Narrative: (none)" in result.out
+
+
 def test_bad_answers_are_reported_together(minimal_site, run, tmp_path):
     reply = tmp_path / "reply.md"
     result = _issue(run, minimal_site, _event(tmp_path, "award-bad-answers.json"), "--reply", str(reply))

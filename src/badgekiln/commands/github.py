@@ -49,7 +49,12 @@ AWARD_FIELDS = {
 }
 REVOKE_FIELDS = {"Award id": "award_id", "Reason": "reason", "Date revoked": "revoked_on"}
 
-_HEADING = re.compile(r"^###[ \t]+(.*?)[ \t]*$")
+# A level-3 heading as CommonMark reads one: up to three spaces before it, any closing #s after.
+_HEADING = re.compile(r"^ {0,3}###[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
+# What GitHub renders as HTML, and so may show nothing of: a comment anywhere, or a line that
+# starts an HTML block (a tag, or a <! or <? construct).
+_HTML_COMMENT = "<!--"
+_HTML_BLOCK = re.compile(r"^ {0,3}<[A-Za-z/!?]")
 _OPTION_SLUG = re.compile(r"\(([a-z0-9][a-z0-9-]*)\)$")
 
 
@@ -184,6 +189,18 @@ def parse_form(body: str, labels: dict[str, str], where: str) -> dict[str, str]:
         IssueError: when a label is missing or repeated.
     """
     lines = body.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    # Text that GitHub does not show could hold answers that whoever adds the label never saw
+    # (a review, 2026-12-07: the form's labels again inside an HTML comment, under look-alike
+    # headings the parser had passed over): refused, as the form never writes any.
+    hidden = next(
+        (n for n, line in enumerate(lines, start=1) if _HTML_COMMENT in line or _HTML_BLOCK.match(line)), None
+    )
+    if hidden is not None:
+        raise IssueError(
+            f"{where}: the issue holds HTML (line {hidden}: a comment or a tag), which GitHub may not "
+            "show, so the answers cannot be trusted to be the ones on the page; edit it out of the issue",
+            edit=True,
+        )
     answers: dict[str, list[str]] = {}
     current: list[str] | None = None
     for line in lines:
@@ -300,7 +317,17 @@ def _award(source: Path, number: int, answers: dict[str, str], today: date) -> I
     if result.warnings:  # (what `badgekiln award` would have said: a name that differs, a renewal, a namesake)
         said = [d.render() for d in result.warnings[:REPLY_LINES]]
         body += f"\nbadgekiln says, before you merge:\n\n{_fenced(said)}\n"
+    # (every answer as it was read, the address included, so that the reviewer compares them with
+    # the issue's page: a review)
+    read = [_answer_line(label, answers.get(field, "")) for label, field in AWARD_FIELDS.items()]
+    body += f"\nThe issue's answers, as badgekiln read them (compare them with the issue):\n\n{_fenced(read)}"
     return IssueChange(f"badgekiln/issue-{number}", title, body)
+
+
+def _answer_line(label: str, value: str) -> str:
+    """``Label: value`` on one line, a long value cut short, line breaks shown as ⏎."""
+    text = " ⏎ ".join(line.strip() for line in value.strip().splitlines()) or "(none)"
+    return f"{label}: {text[:REPLY_WIDTH]}{'…' if len(text) > REPLY_WIDTH else ''}"
 
 
 def _revoke(source: Path, number: int, answers: dict[str, str], today: date) -> IssueChange:
