@@ -364,6 +364,27 @@ def test_a_revocation_reason_that_is_not_text_is_refused_on_the_issue(
     assert (minimal_site / "recipients/ann.yaml").read_text() == before
 
 
+def test_a_reason_over_the_limit_is_refused_before_any_file_is_changed(minimal_site, run, tmp_path):
+    # (a review, 2026-12-07: a 600-character reason was written, then the build refused it; the
+    # issue's reply blamed "the site's own files", and revoke and suspend said "commit it")
+    event = _event(tmp_path, "revoke-labeled.json", AWARD_ID="ann-first-1")
+    event.write_text(event.read_text().replace("Issued in error", "x" * 501))
+    before = (minimal_site / "recipients/ann.yaml").read_text()
+    reply = tmp_path / "reply.md"
+    result = _issue(run, minimal_site, event, "--reply", str(reply))
+    assert result.code == 1 and "the reason is published with the badge, and is 501 characters; the limit is 500" in (
+        reply.read_text()
+    )
+    assert "the site's own files" not in reply.read_text()
+    for command in ("revoke", "suspend"):
+        refused = run(command, "ann-first-1", "--reason", "y " * 300, "--source", str(minimal_site), "--today", TODAY)
+        assert refused.code == 1 and "is 599 characters; the limit is 500" in refused.err, refused.err
+    assert (minimal_site / "recipients/ann.yaml").read_text() == before
+    at_the_limit = run("revoke", "ann-first-1", "--reason", "z" * 500, "--source", str(minimal_site), "--today", TODAY)
+    assert at_the_limit.code == 0, at_the_limit.err
+    build(run, minimal_site)
+
+
 def test_two_notify_runs_keep_both_sets_of_lock_lines(tmp_path, run):
     # (a run queued behind another checked out its own, older commit, sent the other's emails again,
     # and lost its own lock lines to a rebase conflict: a review)

@@ -9,7 +9,7 @@ from badgekiln.errors import BadgekilnError
 from badgekiln.models import Award, Project, Recipient
 from badgekiln.sources.fields import bad_character, did_you_mean, email_in_text
 from badgekiln.sources.records import add_revocation
-from badgekiln.sources.validate import load_project
+from badgekiln.sources.validate import MAX_REASON, load_project
 
 
 def published_reason(reason: str, what: str) -> str:
@@ -26,6 +26,10 @@ def published_reason(reason: str, what: str) -> str:
         raise BadgekilnError(
             f"the reason is published with the badge, and holds an email address ({found}): "
             "name the person or their role instead"
+        )
+    if len(reason) > MAX_REASON:  # (the build refused it, after the file was edited: a review)
+        raise BadgekilnError(
+            f"the reason is published with the badge, and is {len(reason)} characters; the limit is {MAX_REASON}"
         )
     return reason
 

@@ -67,6 +67,7 @@ from badgekiln.sources.fields import (
 from badgekiln.sources.loading import load_markdown_page, load_yaml
 from badgekiln.sources.members import misnamed_members, read_members
 
+MAX_REASON = 500  # characters of a revocation's or suspension's reason (published with the badge)
 LAPSED_REASON = "membership lapsed"  # the reason of a suspension computed from a lapsed membership
 IMAGE_TYPES = {".png": b"\x89PNG\r\n\x1a\n", ".svg": None}
 ASSET_NAME_RE = re.compile(r"^(?:[A-Za-z0-9_.-]+/)*[A-Za-z0-9_.-]+\Z")
@@ -798,7 +799,7 @@ def _dated_reason(fields: Fields, key: str) -> tuple[date, str] | None:
         return None
     sub = Fields(data, fields.where(key), fields.diagnostics, key)
     on = sub.date("on", required=True)
-    reason = sub.text("reason", required=True, single_line=True, max_len=500)
+    reason = sub.text("reason", required=True, single_line=True, max_len=MAX_REASON)
     sub.finish()
     return (on, reason) if on and reason else None
 
