@@ -5,6 +5,7 @@ import io
 import json
 import os
 import re
+import time
 import urllib.request
 from pathlib import Path
 
@@ -513,3 +514,101 @@ def test_two_rows_renewing_one_badge_make_a_chain_the_build_accepts(minimal_site
     assert run("check", *src).code == 0
     text = (minimal_site / "recipients/ann.yaml").read_text()
     assert text.count("renews: ann-first-1") == 1 and text.count("renews:") == 2
+
+
+def test_awards_added_at_once_by_several_processes_are_all_kept(minimal_site, run):
+    """A review (2026-12-07): five `award` runs at once for one earner each wrote the file as they
+    had read it, and one award (with its ledger line) was lost while every run said "added". Real
+    processes, started together; the sources' edit lock makes them take turns."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import badgekiln
+
+    assert run("build", "--source", str(minimal_site), "--today", TODAY).code == 0
+    env = {**os.environ, "PYTHONPATH": str(Path(badgekiln.__file__).resolve().parents[1])}
+    days = [f"2026-{month:02}-01" for month in range(2, 11)]
+    go = minimal_site.parent / "go"
+    # (each process imports everything, then waits for the same moment to run: they overlap)
+    start_together = (
+        "import sys, time, pathlib; from badgekiln.cli import main; import badgekiln.commands.award\n"
+        "while not pathlib.Path(sys.argv[1]).exists(): time.sleep(0.005)\n"
+        "main(sys.argv[2:])"
+    )
+    runs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                start_together,
+                str(go),
+                "award",
+                "--source",
+                str(minimal_site),
+                "--today",
+                TODAY,
+                "--email",
+                "ann@example.com",
+                "--name",
+                "Ann Example",
+                "--badge",
+                "first-badge",
+                "--issued-on",
+                day,
+            ],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for day in days
+    ]
+    time.sleep(3)
+    go.write_text("")
+    outcomes = [(process.wait(timeout=120), process.stderr.read()) for process in runs]
+    assert [code for code, _ in outcomes] == [0] * len(days), outcomes
+    from badgekiln.sources.loading import parse_yaml
+
+    awards = parse_yaml((minimal_site / "recipients/ann.yaml").read_text(encoding="utf-8"), "ann.yaml")["awards"]
+    assert sorted(str(a["issued_on"]) for a in awards) == sorted(["2026-01-15", *days])  # (ann-first-1's day too)
+    ledger = (minimal_site / "site_src/awards.lock").read_text()
+    assert all(f"\n{a['id']}\t" in ledger for a in awards)
+    assert "warning[ledger-changed]" not in run("build", "--source", str(minimal_site), "--today", TODAY).err
+
+
+def test_a_build_does_not_write_the_ledger_over_awards_recorded_while_it_ran(minimal_site, run):
+    """The build writes site_src/awards.lock at its end, from the ledger it read at its start: an
+    award recorded between the two lost its line. The test holds the sources' edit lock, so a
+    real build (a process) waits for it at its end; an award is added meanwhile."""
+    import os
+    import subprocess
+    import sys
+    from datetime import date
+    from pathlib import Path
+
+    import badgekiln
+    from badgekiln.commands.award import add_awards, check_single
+    from badgekiln.sources.editlock import editing
+
+    assert run("build", "--source", str(minimal_site), "--today", TODAY).code == 0
+    ann = minimal_site / "recipients/ann.yaml"  # (an award written by hand, which the build records)
+    ann.write_text(ann.read_text() + "  - id: ann-first-2\n    badge: first-badge\n    issued_on: 2026-02-01\n")
+    env = {**os.environ, "PYTHONPATH": str(Path(badgekiln.__file__).resolve().parents[1])}
+    command = [sys.executable, "-m", "badgekiln", "build", "--source", str(minimal_site), "--today", TODAY]
+    with editing(minimal_site):
+        building = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        assert "waiting for another badgekiln command" in building.stderr.readline()  # (its output is written)
+        row = {"name": "Bo", "email": "bo@example.org", "badge": "first-badge", "issued_on": "2026-03-01"}
+        added = add_awards(
+            minimal_site, [check_single(minimal_site, row, date.fromisoformat(TODAY))], date.fromisoformat(TODAY)
+        )
+        assert added.recorded == 2  # (Bo's, and ann-first-2, which the build has not recorded yet)
+        ledger = (minimal_site / "site_src/awards.lock").read_text()
+    assert building.wait(timeout=120) == 0
+    assert "warning[ledger-changed]" in building.stderr.read()
+    assert (minimal_site / "site_src/awards.lock").read_text() == ledger
+    again = run("build", "--source", str(minimal_site), "--today", TODAY)
+    assert again.code == 0 and "ledger-changed" not in again.err
+    assert (minimal_site / "site_src/awards.lock").read_text().count("\tfirst-badge\t") == 3

@@ -18,6 +18,7 @@ from badgekiln.errors import BadgekilnError, Diagnostic, SourceError, SourceLoca
 from badgekiln.formats import ids
 from badgekiln.models import Award, Project, Recipient
 from badgekiln.sources.config import source_paths
+from badgekiln.sources.editlock import editing_sources
 from badgekiln.sources.fields import (
     DATE_RE,
     Fields,
@@ -464,6 +465,7 @@ WINDOWS_DEVICE_NAMES = frozenset(
 )
 
 
+@editing_sources
 def add_awards(source: Path, awards: list[NewAward], today: date) -> AwardResult:
     """Add checked awards to the recipient files (matched by email), creating files for new earners.
 
@@ -753,6 +755,7 @@ def check_single(source: Path, row: dict[str, str], today: date) -> NewAward:
     return award
 
 
+@editing_sources
 def renew(source: Path, award_id: str, issued_on: date, today: date) -> AwardResult:
     """Add the renewal of award ``award_id``: the same earner and badge, issued on ``issued_on``,
     ``renews: award_id``, its expiry from the badge class's ``valid_for`` (computed at build).

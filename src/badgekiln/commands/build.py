@@ -39,6 +39,7 @@ from badgekiln.signing.signer import Signer, open_signer
 from badgekiln.sources import ledger as ledger_mod
 from badgekiln.sources import safefiles
 from badgekiln.sources.config import SourceTree, source_paths
+from badgekiln.sources.editlock import editing
 from badgekiln.sources.loading import MAX_FILE_BYTES
 from badgekiln.sources.records import atomic_write_text, pin_award_ids
 from badgekiln.sources.validate import Loaded, load_project
@@ -420,13 +421,36 @@ def _run_build(
             if beside is not None:
                 beside.close()
         if pin and not frozen:
-            with timings.phase("pin ids and ledger"):
+            # (under the sources' edit lock: an award added meanwhile keeps its lines, see editlock.py)
+            with timings.phase("pin ids and ledger"), editing(source):
                 result.pinned = _pin_ids(source, loaded)
-                if new_ledger.entries != old_ledger.entries:
+                if new_ledger.entries != old_ledger.entries and _ledger_digest(source) != old_ledger.digest:
+                    result.warnings += (_ledger_changed(),)
+                elif new_ledger.entries != old_ledger.entries:
                     atomic_write_text(source_paths(source).ledger, new_ledger.to_text())
                     result.ledger_added = len(new_ledger.entries) - len(old_ledger.entries)
                     result.ledger_written = True
         return result
+
+
+def _ledger_digest(source: Path) -> str | None:
+    """The SHA-256 of ``site_src/awards.lock`` as it is now (None: not there, or not readable)."""
+    try:
+        data = safefiles.read_bytes(source, ledger_mod.REL, limit=ledger_mod.MAX_LEDGER_BYTES)
+    except (OSError, SourceError):
+        return None
+    return hashlib.sha256(data).hexdigest()
+
+
+def _ledger_changed() -> Diagnostic:
+    return Diagnostic(
+        "warning",
+        "ledger-changed",
+        "site_src/awards.lock changed while this build ran (another command recorded awards in it), "
+        "so the build did not write it over that",
+        SourceLocation(ledger_mod.REL),
+        "build again: the next build records what this one would have",
+    )
 
 
 def _summary_blocked() -> Diagnostic:

@@ -18,6 +18,7 @@ from badgekiln.errors import BadgekilnError, Diagnostic, ValidationFailed
 from badgekiln.formats import ids, urls
 from badgekiln.models import Project
 from badgekiln.sources.config import SiteConfig
+from badgekiln.sources.editlock import editing_sources
 from badgekiln.sources.eligibility import Check, eligible, has_rules, show_points
 from badgekiln.sources.fields import MAX_EVIDENCE, did_you_mean
 from badgekiln.sources.members import last_days, read_members
@@ -93,6 +94,7 @@ def report(source: Path, today: date, *, badge: str | None = None) -> list[Eligi
     ]
 
 
+@editing_sources
 def award_eligible(source: Path, today: date, *, badge: str | None = None) -> EligibleResult:
     """Award every badge that an earner qualifies for on ``today`` (issued on ``today``).
 

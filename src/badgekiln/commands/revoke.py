@@ -7,6 +7,7 @@ from pathlib import Path
 
 from badgekiln.errors import BadgekilnError
 from badgekiln.models import Award, Project, Recipient
+from badgekiln.sources.editlock import editing_sources
 from badgekiln.sources.fields import bad_character, did_you_mean, email_in_text
 from badgekiln.sources.records import add_revocation
 from badgekiln.sources.validate import MAX_REASON, load_project
@@ -62,6 +63,7 @@ def find_award(project: Project, award_id: str) -> tuple[Recipient, Award]:
     )
 
 
+@editing_sources
 def revoke(source: Path, award_id: str, reason: str, on: date, today: date) -> Path:
     """Write the revocation into the recipient's YAML; returns the file edited."""
     reason = published_reason(reason, "revocation")

@@ -9,10 +9,12 @@ from pathlib import Path
 
 from badgekiln.commands.revoke import find_award, published_reason
 from badgekiln.errors import BadgekilnError
+from badgekiln.sources.editlock import editing_sources
 from badgekiln.sources.records import add_suspension, remove_suspension
 from badgekiln.sources.validate import load_project
 
 
+@editing_sources
 def suspend(source: Path, award_id: str, reason: str, on: date, today: date) -> tuple[Path, str | None]:
     """Write ``suspended: {on, reason}`` into the recipient's YAML; returns the file edited and a
     warning for the provider, or None."""
@@ -57,6 +59,7 @@ def suspend(source: Path, award_id: str, reason: str, on: date, today: date) -> 
     return source / rel, warning
 
 
+@editing_sources
 def unsuspend(source: Path, award_id: str, today: date) -> tuple[Path, str | None]:
     """Delete the award's written suspension; returns the file edited and, when the award stays
     suspended because the earner's membership has lapsed, why."""
