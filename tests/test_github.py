@@ -705,3 +705,17 @@ def test_names_in_titles_close_no_issue_and_mention_nobody_and_ids_come_from_any
     )
     assert again.code == 1 and "already revoked" in reply.read_text() and "Edit the issue" not in reply.read_text()
     assert "\n\n\n" not in reply.read_text()
+
+
+def test_replies_speak_of_the_issue_not_of_a_spreadsheets_rows_and_cells(minimal_site, run, tmp_path):
+    # (a review, 2026-12-07: 'row needs "Badge" (fill in its "Badge" cell)', 'correct the row')
+    reply = tmp_path / "reply.md"
+    body = _SHOWN.replace("First Badge (first-badge)", "_No response_")
+    result = _issue(run, minimal_site, _event_with_body(tmp_path, body), "--reply", str(reply))
+    said = reply.read_text()
+    assert result.code == 1 and "the issue needs" in said and 'answer "Badge" in the issue' in said, said
+    assert "row" not in said and "cell" not in said
+    renamed = _SHOWN.replace("Jane Q", "Janet Example").replace("jane.q@company.example", "ann@example.com")
+    made = _issue(run, minimal_site, _event_with_body(tmp_path, renamed))
+    assert made.code == 0 and "this issue names ann@example.com 'Janet Example'" in made.out
+    assert "hint: correct the issue, or, if the earner's name has changed" in made.out

@@ -128,13 +128,16 @@ def check_row(
     command line a message names the option (``--evidence-url``), not the column (a review)."""
     data = {k: (v or "").strip() for k, v in row.items() if k is not None}
     by_hand = location.path == "<command line>"
+    from_issue = location.path.startswith("issue #")  # (an issue form's answers: no cells, no rows)
     fields = Fields(
         _Located({k: v for k, v in data.items() if v}, location, cells or {}),
         location,
         diagnostics,
-        "the award" if by_hand else "row",
+        "the award" if by_hand else "the issue" if from_issue else "row",
         missing_hint=(lambda key: f"add --{key.replace('_', '-')} …")
         if by_hand
+        else (lambda key: f"answer '{key}' in the issue")
+        if from_issue
         else (lambda key: f"fill in its '{key}' cell"),
         spelled=(lambda key, value: f"--{key.replace('_', '-')} {value}") if by_hand else None,
         named=(lambda key: f"--{key.replace('_', '-')}") if by_hand else None,
@@ -188,7 +191,7 @@ def check_row(
                 f"the {key} {shown[0]!r} looks like {shown[1]!r} read in the wrong encoding",
                 fields.where(key),
                 f"write {shown[1]!r} if that is what you meant"
-                if by_hand
+                if by_hand or from_issue
                 else f"correct the cell to read {shown[1]!r}, if that is what it meant"
                 if location.path.lower().endswith((".xlsx", ".xlsm"))
                 else f"if the sheet shows {shown[1]!r}, import it again without --encoding (or with "
@@ -828,13 +831,20 @@ def _check_name(award: NewAward, recipient, new_files: dict, warnings: list[Diag
             Diagnostic(
                 "warning",
                 "name-differs",
-                f"this {'award' if award.location and award.location.path == '<command line>' else 'row'} "
-                f"names {award.email} {award.name!r}, but {where} says {on_file!r}; "
-                f"the award goes to {on_file!r}",
+                f"this {_source_noun(award)} names {award.email} {award.name!r}, but {where} says "
+                f"{on_file!r}; the award goes to {on_file!r}",
                 award.location,
-                "correct the row, or, if the earner's name has changed, edit the name in their recipient file",
+                f"correct the {_source_noun(award)}, or, if the earner's name has changed, edit the name "
+                "in their recipient file",
             )
         )
+
+
+def _source_noun(award: NewAward) -> str:
+    """What an award came from, as a message names it: the award (given on the command line), the
+    issue (a form's answers) or the row (of a sheet)."""
+    where = award.location.path if award.location else ""
+    return "award" if where == "<command line>" else "issue" if where.startswith("issue #") else "row"
 
 
 def import_sheet(
