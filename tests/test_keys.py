@@ -328,6 +328,49 @@ def test_a_production_build_refuses_a_ledger_whose_indices_moved(minimal_site, r
     assert "ledger-index-changed" not in build(run, minimal_site, "--production").err
 
 
+@pytest.mark.parametrize("damage", ["line lost", "file removed", "indices swapped"])
+def test_a_local_build_refuses_to_move_the_index_of_an_award_it_built(minimal_site, run, damage):
+    """A review (2026-12-07): a line of awards.lock lost in a merge (or the file removed) and a
+    new award added: an ordinary build gave the new award the lost line's index and the award of
+    that line a new one, re-signed both, and said "0 changed"; revoking the new award then read as
+    revoking the copies earners hold of the other."""
+    write_site(
+        minimal_site,
+        {
+            "recipients/bo.yaml": "name: Bo\nemail: bo@example.com\nawards:\n  - id: bo-first-1\n    badge: first-badge\n    issued_on: 2026-02-01\n"
+        },
+    )
+    build(run, minimal_site)
+    lock = minimal_site / "site_src/awards.lock"
+    kept = lock.read_text()
+    lines = kept.splitlines(keepends=True)
+    assert [line.split("\t")[:2] for line in lines if not line.startswith("#")] == [
+        ["ann-first-1", "0"],
+        ["bo-first-1", "1"],
+    ]
+    if damage == "line lost":
+        lock.write_text("".join(line for line in lines if not line.startswith("bo-first-1")))
+    elif damage == "file removed":
+        lock.unlink()
+    else:
+        lock.write_text(
+            kept.replace("ann-first-1\t0", "ann-first-1\tX")
+            .replace("bo-first-1\t1", "bo-first-1\t0")
+            .replace("ann-first-1\tX", "ann-first-1\t1")
+        )
+    damaged = lock.read_text() if lock.exists() else None
+    (minimal_site / "recipients/cy.yaml").write_text(
+        "name: Cy\nemail: cy@example.com\nawards:\n  - id: aa-first-1\n    badge: first-badge\n    issued_on: 2026-03-01\n"
+    )
+    result = run("build", "--source", str(minimal_site), "--today", TODAY)
+    assert result.code == 1 and "error[ledger-index-changed]: award " in result.err, result.err
+    assert "the last build here kept them in .badgekiln/built-awards.lock" in result.err
+    assert (lock.read_text() if lock.exists() else None) == damaged  # (nothing written over it)
+    lock.write_text(kept)  # (put back as the error says)
+    assert build(run, minimal_site).code == 0
+    assert lock.read_text() == kept + "aa-first-1\t2" + lock.read_text().split("aa-first-1\t2", 1)[1]
+
+
 def test_a_published_award_removed_with_its_ledger_line_is_refused(minimal_site, run):
     # (stranger-PR review: removing the last published award and its ledger line gave its index
     # to the next new award, unnoticed)
@@ -375,10 +418,17 @@ def test_the_saved_ledger_is_written_only_when_it_changes(minimal_site, run):
     os.utime(minimal_site / "recipients/ann.yaml")
     build(run, minimal_site)
     assert (saved.stat().st_ino, saved.stat().st_mtime_ns) == (first.st_ino, first.st_mtime_ns)
-    saved.write_text(saved.read_text().replace("ann-first-1\t0", "ann-first-1\t7"))  # (another build's copy)
+    saved.write_text(saved.read_text() + "zz-gone\t7\tfirst-badge\t-\t-\n")  # (another build's copy)
     (minimal_site / ".badgekiln/cache/stamp.json").unlink(missing_ok=True)
     build(run, minimal_site)
     assert saved.read_text() == lock.read_text()
+    # (one that gives an award of the sources another index stops the build: see
+    # test_a_local_build_refuses_to_move_the_index_of_an_award_it_built)
+    saved.write_text(saved.read_text().replace("ann-first-1\t0", "ann-first-1\t7"))
+    (minimal_site / ".badgekiln/cache/stamp.json").unlink(missing_ok=True)
+    moved = run("build", "--source", str(minimal_site), "--today", TODAY)
+    assert moved.code == 1 and "award ann-first-1 had status-list index 7 in the last build" in moved.err
+    saved.write_text(lock.read_text())
     lines = lock.read_text().count("\n")
     sheet = minimal_site.parent / "new.csv"
     sheet.write_text("name,email,badge,issued_on\nZoe,zoe@example.org,first-badge,2026-03-01\n")

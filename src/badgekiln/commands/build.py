@@ -128,6 +128,8 @@ def prepare(
                 SourceLocation(ledger_mod.REL),
             )
         )
+    if not frozen and cache is not None:
+        diagnostics.extend(moved_indices(source, new, present_only=True))
     if frozen:
         if cache is not None:  # (a cache the build trusts: not one committed to the repository)
             diagnostics.extend(moved_indices(source, new))
@@ -664,12 +666,18 @@ def starter_texts(loaded: Loaded) -> list[Diagnostic]:
 BUILT_LEDGER = Path(".badgekiln/built-awards.lock")
 
 
-def moved_indices(source: Path, ledger: ledger_mod.Ledger) -> list[Diagnostic]:
-    """For a frozen (CI) build: an error for each award whose status-list index differs from the
-    one the last build here gave it. Earners hold copies of credentials naming that index: a
-    ledger reordered in a pull request would make the revoked badge of one read as another's,
-    valid one (hostile review), and the frozen build only checked that the ledger agrees with
-    the sources. Nothing is said without a saved ledger (a first build, no cache restored)."""
+def moved_indices(source: Path, ledger: ledger_mod.Ledger, *, present_only: bool = False) -> list[Diagnostic]:
+    """An error for each award whose status-list index differs from the one the last build here
+    gave it. Earners hold copies of credentials naming that index: a ledger reordered in a pull
+    request would make the revoked badge of one read as another's, valid one (hostile review),
+    and the frozen build only checked that the ledger agrees with the sources. Nothing is said
+    without a saved ledger (a first build, no cache restored).
+
+    ``present_only`` (a build that writes the ledger): only of the awards ``ledger`` holds, those
+    of the sources. A line lost in a merge, or the file removed, gave a published award a new
+    index and its old one to a new award, and the build wrote it without a word (a review,
+    2026-12-07); an award removed with its line on purpose (one never published) is the
+    frozen build's to judge, against the published site's ledger."""
     path = source / BUILT_LEDGER
     try:
         saved = path.read_text(encoding="utf-8") if path.is_file() and not path.is_symlink() else None
@@ -682,7 +690,8 @@ def moved_indices(source: Path, ledger: ledger_mod.Ledger) -> list[Diagnostic]:
     moved = sorted(
         (entry.index, entry.id, ledger.entries[entry.id].index if entry.id in ledger.entries else None)
         for entry in before.entries.values()
-        if entry.id not in ledger.entries or ledger.entries[entry.id].index != entry.index
+        if (entry.id not in ledger.entries and not present_only)
+        or (entry.id in ledger.entries and ledger.entries[entry.id].index != entry.index)
     )
     return [
         Diagnostic(
@@ -693,7 +702,8 @@ def moved_indices(source: Path, ledger: ledger_mod.Ledger) -> list[Diagnostic]:
             + ": copies of its credential that earners hold would read another award's status",
             SourceLocation(ledger_mod.REL),
             "put back the lines of site_src/awards.lock as they were published (git checkout <published "
-            "commit> -- site_src/awards.lock) and keep new awards below them; revoke an award, never remove it",
+            "commit> -- site_src/awards.lock; the last build here kept them in .badgekiln/built-awards.lock) "
+            "and keep new awards below them; revoke an award, never remove it",
         )
         for was, award_id, now in moved[:20]
     ]
