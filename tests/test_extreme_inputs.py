@@ -65,3 +65,18 @@ def test_a_source_date_epoch_past_the_range_is_a_usage_error(minimal_site, run, 
         monkeypatch.setenv("SOURCE_DATE_EPOCH", epoch)
         result = run("build", "--source", str(minimal_site))
         assert result.code == 2 and "SOURCE_DATE_EPOCH" in result.err and "internal error" not in result.err
+
+
+def test_a_character_reference_of_thousands_of_digits_is_text_not_an_internal_error(minimal_site, run):
+    """A review (2026-12-07): '&#' and 4,400 nines in a narrative or a page ended `check` and every
+    build in "internal error: ValueError: Exceeds the limit (4300 digits)" (html.unescape's int())."""
+    huge = "&#" + "9" * 4400 + ";"
+    ann = minimal_site / "recipients/ann.yaml"
+    ann.write_text(ann.read_text() + f"    narrative: 'Passed {huge} well'\n")
+    write_site(minimal_site, {"site_src/pages/about.md": f"---\ntitle: About\n---\nWe are {huge} here.\n"})
+    for command in ("check", "build"):
+        result = run(command, "--source", str(minimal_site), "--today", TODAY)
+        assert result.code == 0 and "internal error" not in result.err, result.err
+    page = (minimal_site / "output/awards/ann-first-1/index.html").read_text()
+    assert "&amp;#" + "9" * 4400 + ";" in page  # (no character has that number: shown as the text it is)
+    assert "&amp;#" + "9" * 4400 in (minimal_site / "output/pages/about/index.html").read_text()

@@ -15,7 +15,6 @@ crash nor Ctrl-C ever sends an award's message twice.
 
 from __future__ import annotations
 
-import html
 import http.client
 import os
 import re
@@ -56,7 +55,7 @@ from badgekiln.delivery.mail import (
     sender_address,
 )
 from badgekiln.errors import BadgekilnError, BakeError, ConfigError
-from badgekiln.formats import raster, urls
+from badgekiln.formats import htmltext, raster, urls
 from badgekiln.models import Award, BadgeClass, Recipient
 from badgekiln.pages import context
 from badgekiln.pages.render import Renderer
@@ -585,7 +584,7 @@ def html_references(message: EmailMessage, own: tuple[str, ...]) -> list[str]:
     found = _Links()
     found.feed(text)
     found.close()
-    plain = html.unescape(text)
+    plain = htmltext.unescape(text)
     # (browsers drop tabs and line breaks inside an address, and CSS a line continuation: so are
     # they here, before addresses are looked for; a review)
     plain = re.sub(r"\\\r?\n|[\t\r\n]", "", plain)

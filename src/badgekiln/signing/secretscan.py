@@ -20,7 +20,6 @@ this scan is the second line.
 from __future__ import annotations
 
 import base64
-import html
 import re
 import struct
 import zlib
@@ -28,6 +27,8 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import NamedTuple
 from urllib.parse import unquote_to_bytes
+
+from badgekiln.formats import htmltext
 
 WINDOW = 16  # characters of a normalised form that identify it (about 80 bits at the least)
 STRIDE = 21  # a text is sampled every STRIDE characters: runs of WINDOW + STRIDE - 1 (36) are found,
@@ -43,12 +44,11 @@ _LOWER = bytes.maketrans(_KEEP[10:].upper(), _KEEP[10:])
 _JSON_ESCAPE = re.compile(r"\\(?:u([0-9a-fA-F]{4})|(.))", re.DOTALL)
 _JSON_SIMPLE = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f"}
 _TAG = re.compile(rb"<[^<>]*>")
-# html.unescape's own pattern of a character reference (Lib/html/__init__.py; the tests compare
-# with html.unescape): each match is replaced by what html.unescape makes of the match alone, which
-# is what it makes of it in its place (a match ends where its pattern stops, whatever follows),
-# remembered: a page repeats the same few (&#34;, &lt;, &amp;), each then one look-up.
-_CHARREF = re.compile(r"&(#[0-9]+;?|#[xX][0-9a-fA-F]+;?|[^\t\n\f <&#;]{1,32};?)")
-_charref_text = lru_cache(maxsize=4096)(html.unescape)
+# html.unescape's own pattern of a character reference (formats/htmltext.py; the tests compare
+# with html.unescape): each match replaced by what html.unescape makes of it alone, remembered: a
+# page repeats the same few (&#34;, &lt;, &amp;), each then one look-up.
+_CHARREF = htmltext.CHARREF
+_charref_text = htmltext.reference_text
 _PERCENT_ESCAPE = re.compile(r"%[0-9a-fA-F]{2}")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # Chunks that hold only an image's pixels and how to show them: numbers, never text. Each is

@@ -9,7 +9,6 @@ with a did-you-mean hint.
 from __future__ import annotations
 
 import difflib
-import html
 import ipaddress
 import json
 import re
@@ -23,6 +22,7 @@ from urllib.parse import urlsplit
 from anyascii import anyascii
 
 from badgekiln.errors import Diagnostic, SourceLocation
+from badgekiln.formats import htmltext
 from badgekiln.models import Duration
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}\Z")  # \Z, not $: '$' also matches before a final newline
@@ -152,7 +152,7 @@ def email_in_text(text: str) -> str | None:
 
     if text.isascii() and "@" not in text and "%40" not in text and "&" not in text:
         return None  # (most texts: nothing to decode, and no '@')
-    for form in (text, unquote(text), html.unescape(text), unicodedata.normalize("NFKC", text), plain_text(text)):
+    for form in (text, unquote(text), htmltext.unescape(text), unicodedata.normalize("NFKC", text), plain_text(text)):
         form = _MAILTO.sub("mailto ", form)  # (a mailto: link's address is one)
         for found in EMAIL_IN_TEXT_RE.finditer(form):
             if _around_an_address(form, found.start(), found.end()):
@@ -176,7 +176,7 @@ def markdown_as_shown(text: str) -> str:
     if not ("&" in text or "%" in text or "@" in plain_text(text)) or markdown_limit(text):
         return text
     shown = sanitized_html(text)
-    return "\n".join((text, shown, html.unescape(_TAGS.sub("", shown))))
+    return "\n".join((text, shown, htmltext.unescape(_TAGS.sub("", shown))))
 
 
 def markdown_limit(text: str | None) -> str | None:
@@ -231,7 +231,7 @@ def plain_text(text: str) -> str:
     import unicodedata
     from urllib.parse import unquote
 
-    decoded = html.unescape(unquote(text))
+    decoded = htmltext.unescape(unquote(text))
     if not decoded.isascii():
         decoded = "".join(c for c in decoded.translate(_IGNORABLE) if unicodedata.category(c) != "Cf")
     return unicodedata.normalize("NFKC", decoded).translate(_FULL_STOPS).casefold()
