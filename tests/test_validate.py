@@ -428,6 +428,33 @@ def test_a_base_url_with_dot_segments_is_an_error(minimal_site, run, path):
     assert result.code == 1 and "has a '.' or '..' segment" in result.err, result.err
 
 
+@pytest.mark.parametrize(
+    ("written", "used"),
+    [
+        ("https://badges.example.org:443/", "https://badges.example.org/"),
+        ("http://localhost:80/b/", "http://localhost/b/"),
+    ],
+)
+def test_a_base_url_with_its_schemes_default_port_is_used_without_it(minimal_site, run, written, used):
+    # (a review, 2026-12-07: ids said ':443', which browsers drop from a page's address, so the
+    # page's own Verify called every badge "a signing key of another site")
+    site_yaml = minimal_site / "site_src/site.yaml"
+    site_yaml.write_text(re.sub(r"base_url: \S+", f"base_url: {written}", site_yaml.read_text()))
+    result = run("build", "--source", str(minimal_site), "--today", TODAY)
+    assert result.code == 0 and "warning[default-port]" in result.err, result.err
+    assert f"hint: write it as '{used}'" in result.err
+    credential = (minimal_site / "output/awards/ann-first-1/credential.json").read_text()
+    assert f'"{used}awards/ann-first-1/' in credential and ":443" not in credential and ":80/" not in credential
+
+
+@pytest.mark.parametrize("host", ["a..b", ".badges.example", "badges..example.org"])
+def test_a_base_url_host_with_an_empty_part_is_an_error(minimal_site, run, host):
+    site_yaml = minimal_site / "site_src/site.yaml"
+    site_yaml.write_text(re.sub(r"base_url: \S+", f"base_url: https://{host}/", site_yaml.read_text()))
+    result = run("check", "--source", str(minimal_site), "--today", TODAY)
+    assert result.code == 1 and "has an empty part between dots" in result.err, result.err
+
+
 def test_an_image_path_written_from_the_sites_folder_is_told_the_path_to_write(minimal_site, run):
     # (UX walkthrough: 'image: site_src/assets/x.png' was told only "relative to site_src/")
     badge = minimal_site / "badges/first-badge.yaml"

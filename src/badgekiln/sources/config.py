@@ -219,6 +219,9 @@ def check_base_url(value: str, where: SourceLocation, diagnostics: list[Diagnost
         unquote(segment) in (".", "..") for segment in urlsplit(value).path.split("/")
     ):  # (https://uni.example/x/../dept/ is /dept/, under another name: ids and the did:web would say it twice)
         problem = "its path has a '.' or '..' segment: write the path it stands for"
+    host = urlsplit(value).hostname or ""
+    if problem is None and not host.startswith("[") and "" in host.rstrip(".").split("."):
+        problem = f"its host {host!r} has an empty part between dots"
     if problem is None and DID_AMBIGUOUS_RE.search(urlsplit(value).path):
         problem = (
             "its path has an encoded '/', ':' or '%' (%2F, %3A, %25): the site's did:web identifier cannot say "
@@ -236,6 +239,22 @@ def check_base_url(value: str, where: SourceLocation, diagnostics: list[Diagnost
         )
         return None
     parts = urlsplit(value)
+    if _default_port(parts.scheme.lower(), parts.port):
+        # Browsers drop a default port from every address they show a page (URL Standard, "basic
+        # URL parser": a port equal to the scheme's default is set to null), so the ids would never
+        # be the page's own address and the page's Verify would refuse every badge (a review).
+        diagnostics.append(
+            Diagnostic(
+                "warning",
+                "default-port",
+                f"'base_url' names the default port of {parts.scheme.lower()} (:{parts.port}), which browsers "
+                "drop from every address: the site's addresses are written without it",
+                where,
+                f"write it as {_without_port(value)!r}",
+            )
+        )
+        value = _without_port(value)
+        parts = urlsplit(value)
     if parts.scheme.lower() != "https" and parts.hostname not in LOOPBACK_HOSTS:
         diagnostics.append(
             Diagnostic(
@@ -247,6 +266,16 @@ def check_base_url(value: str, where: SourceLocation, diagnostics: list[Diagnost
             )
         )
     return normalize_base_url(value)
+
+
+def _default_port(scheme: str, port: int | None) -> bool:
+    return (scheme, port) in (("https", 443), ("http", 80))
+
+
+def _without_port(value: str) -> str:
+    """``value`` without its ``:port`` (the port given, and the last ``:`` of the host part)."""
+    parts = urlsplit(value)
+    return parts._replace(netloc=parts.netloc.rsplit(":", 1)[0]).geturl()
 
 
 def _read_issuer(fields: Fields) -> Issuer | None:
