@@ -587,3 +587,36 @@ def test_markdown_in_site_src_pages_that_is_not_read_is_said(minimal_site, run):
     assert "site_src/pages/sub: warning[unexpected-folder]: this folder is not read" in err
     assert "site_src/pages/About Us.md: error[bad-file-name]" in err and "rename it to about-us.md" in err
     assert "diagram.png" not in err and "images" not in err and "README" not in err and ".#about" not in err
+
+
+@pytest.mark.parametrize(
+    ("rel", "edit"),
+    [
+        ("badges/first-badge.yaml", lambda text: text.replace("The first badge.", "Ask ann@example.com.")),
+        (
+            "badges/first-badge.yaml",
+            lambda text: text.replace("Did the thing.", "'Write to [Ann](mailto:ANN@example.com)'"),
+        ),
+        ("site_src/site.yaml", lambda text: text + "footer: Questions? ann&#64;example.com\n"),
+        ("site_src/pages/about.md", lambda text: "---\ntitle: About\n---\nOur graduate ann%40example.com says hi.\n"),
+    ],
+)
+def test_an_earners_address_in_a_badge_page_or_the_sites_settings_is_refused(minimal_site, run, rel, edit):
+    """A review (2026-12-07): an earner's address in a badge's description, a page or the
+    footer was published on every page, with no warning: only recipient files were checked."""
+    path = minimal_site / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(edit(path.read_text() if path.exists() else ""))
+    result = run("check", "--source", str(minimal_site), "--today", TODAY)
+    assert (
+        result.code == 1
+        and "error[email-published]: this file's text holds the email address of an earner" in result.err
+    ), result.err
+    assert f"{rel}" in result.err
+
+
+def test_a_contact_address_that_is_no_earners_is_published_as_written(minimal_site, run):
+    badge = minimal_site / "badges/first-badge.yaml"
+    badge.write_text(badge.read_text().replace("The first badge.", "Ask training@example.org or badges@example.org."))
+    assert run("build", "--source", str(minimal_site), "--today", TODAY).code == 0
+    assert "training@example.org" in (minimal_site / "output/badges/first-badge/index.html").read_text()

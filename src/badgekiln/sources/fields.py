@@ -14,7 +14,7 @@ import json
 import re
 import socket
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
@@ -147,17 +147,21 @@ def email_in_text(text: str) -> str | None:
     """The first email address in ``text``, also where it is percent-encoded (``%40``), an HTML
     entity (``&#64;``), in full-width or other compatibility forms (``＠``), or split by invisible
     characters (:func:`plain_text`), or None."""
+    return next(emails_in_text(text), None)
+
+
+def emails_in_text(text: str) -> Iterator[str]:
+    """Each email address in ``text``, in the forms :func:`email_in_text` reads."""
     import unicodedata
     from urllib.parse import unquote
 
     if text.isascii() and "@" not in text and "%40" not in text and "&" not in text:
-        return None  # (most texts: nothing to decode, and no '@')
+        return  # (most texts: nothing to decode, and no '@')
     for form in (text, unquote(text), htmltext.unescape(text), unicodedata.normalize("NFKC", text), plain_text(text)):
         form = _MAILTO.sub("mailto ", form)  # (a mailto: link's address is one)
         for found in EMAIL_IN_TEXT_RE.finditer(form):
             if _around_an_address(form, found.start(), found.end()):
-                return found.group()
-    return None
+                yield found.group()
 
 
 _TAGS = re.compile(r"<[^<>]*>")  # (a ">" in an attribute leaves some of its tag as text: the HTML is read too)

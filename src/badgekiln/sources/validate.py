@@ -9,10 +9,11 @@ returned beside the project.
 from __future__ import annotations
 
 import collections
+import dataclasses
 import hashlib
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from functools import partial
@@ -57,6 +58,7 @@ from badgekiln.sources.fields import (
     Fields,
     did_you_mean,
     email_in_text,
+    emails_in_text,
     font_coverage,
     invisible_character,
     markdown_as_shown,
@@ -182,6 +184,7 @@ def load_project(
     pages = _load_pages(source, paths, diagnostics)
     _check_assets(source, config, badges, diagnostics)
     _check_duplicates(recipients, diagnostics)
+    _check_earners_addresses_unpublished(recipients, badges, pages, config, diagnostics)
     _check_renewed_elsewhere(recipients, diagnostics)
     # Memberships are applied to the validated files here, on every build (not memoised): a
     # lapse follows from today's date and site_src/members.csv, which no recipient file holds.
@@ -1352,6 +1355,71 @@ def _narratives(data: Any) -> list[str]:
         if isinstance(evidence, list):
             found.extend(item.get("narrative") for item in evidence if isinstance(item, dict))
     return [text for text in found if isinstance(text, str)]
+
+
+def _check_earners_addresses_unpublished(
+    recipients: list[Recipient],
+    badges: dict[str, BadgeClass],
+    pages: list[Page],
+    config: SiteConfig | None,
+    diagnostics: list[Diagnostic],
+) -> None:
+    """No earner's email address in a text that is not a recipient file's (a badge's description
+    or criteria, a page, the site's settings): every one is published, and an earner's address
+    never is (a review, 2026-12-07: only the recipient files were checked). Other addresses there
+    are the provider's to publish (a contact address); the issuer's own is public whoever holds it."""
+    earners = {recipient.email.lower() for recipient in recipients}
+    if config is not None:
+        earners.discard(config.issuer.email.lower() if config.issuer.email else "")
+    if not earners:
+        return
+    sources: list[tuple[Any, SourceLocation | None]] = [(badge, badge.location) for badge in badges.values()]
+    sources += [(page, SourceLocation(f"site_src/pages/{page.slug}.md")) for page in pages]
+    if config is not None:
+        sources.append((config, SourceLocation(SourceTree.SITE_YAML)))
+    for holder, where in sources:
+        found = next((a for text in _published_strings(holder) if (a := _earner_address_in(text, earners))), None)
+        if found:
+            diagnostics.append(
+                Diagnostic(
+                    "error",
+                    "email-published",
+                    f"this file's text holds the email address of an earner ({found}), which would be published",
+                    where,
+                    "remove it: an earner's address is never published (a contact address of yours is fine)",
+                )
+            )
+
+
+def _published_strings(value: Any, depth: int = 0) -> Iterator[str]:
+    """Every text of a model (a badge class, a page, the site's settings), its nested ones too."""
+    if isinstance(value, str):
+        yield value
+    elif depth > 8:
+        return
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for item in dataclasses.fields(value):
+            if item.compare:  # (locations are not texts)
+                yield from _published_strings(getattr(value, item.name), depth + 1)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _published_strings(key, depth + 1)
+            yield from _published_strings(item, depth + 1)
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        for item in value:
+            yield from _published_strings(item, depth + 1)
+
+
+def _earner_address_in(text: str, earners: set[str]) -> str | None:
+    """An address of ``earners`` that ``text`` holds, in the forms :func:`email_in_text` reads and
+    as a Markdown text's page shows it."""
+    if "@" not in plain_text(text) and "%40" not in text and "&" not in text:
+        return None
+    for form in (text, markdown_as_shown(text)):
+        for address in emails_in_text(form):
+            if address.lower() in earners:
+                return address
+    return None
 
 
 def _check_email_not_published(data: Any, email: str, diagnostics: list[Diagnostic]) -> None:
