@@ -620,3 +620,13 @@ def test_a_contact_address_that_is_no_earners_is_published_as_written(minimal_si
     badge.write_text(badge.read_text().replace("The first badge.", "Ask training@example.org or badges@example.org."))
     assert run("build", "--source", str(minimal_site), "--today", TODAY).code == 0
     assert "training@example.org" in (minimal_site / "output/badges/first-badge/index.html").read_text()
+
+
+@pytest.mark.parametrize("value", ["١٢٣٤", "123²", "12 34", "abc"])
+def test_a_linkedin_organization_id_must_be_ascii_digits(minimal_site, run, value):
+    # (a review, 2026-12-07: str.isdigit took Arabic-Indic digits and '²', and every "Add to
+    # LinkedIn" link then carried them, broken)
+    site_yaml = minimal_site / "site_src/site.yaml"
+    site_yaml.write_text(site_yaml.read_text() + f"linkedin_organization_id: '{value}'\n")
+    result = run("check", "--source", str(minimal_site), "--today", TODAY)
+    assert result.code == 1 and "error[bad-linkedin-id]" in result.err, result.err

@@ -173,7 +173,7 @@ def read_site_config(
             f'a darker shade of it reads well: accent_color: "{darker_until_readable(color)}"',
         )
     linkedin = fields.text("linkedin_organization_id", single_line=True)
-    if linkedin is not None and not linkedin.isdigit():
+    if linkedin is not None and not (linkedin.isascii() and linkedin.isdecimal()):  # ('١٢٣' and '²' are digits too)
         fields.error(
             "bad-linkedin-id",
             "'linkedin_organization_id' must be the number in your LinkedIn company page's admin URL",
