@@ -656,3 +656,24 @@ def test_template_review_fixes(minimal_site, run):
         checked = run("check", "--source", str(minimal_site), "--today", TODAY)
         assert checked.code == 1 and f"templates/{name}:1: template error" in checked.err, checked.err
         (minimal_site / "templates" / name).unlink()
+
+
+@pytest.mark.parametrize(
+    ("made", "said"),
+    [
+        ("site_src/assets/vendor/jsonld.min.js/logo.svg", "site_src/assets/vendor/jsonld.min.js is a folder"),
+        ("site_src/assets/contexts.svg", None),  # (no clash: a file beside the folder)
+        ("site_src/assets/vendor.svg", None),
+    ],
+)
+def test_an_asset_folder_with_the_name_of_a_published_file_is_named(minimal_site, run, made, said):
+    # (a review, 2026-12-07: the write failed with "File exists" naming the staging folder)
+    target = minimal_site / made
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text((minimal_site / "site_src/assets/badge.svg").read_text())
+    result = run("build", "--source", str(minimal_site), "--today", TODAY)
+    if said is None:
+        assert result.code == 0, result.err
+        return
+    assert result.code == 1 and said in result.err and "rename the folder" in result.err, result.err
+    assert "staging" not in result.err
