@@ -375,3 +375,24 @@ def test_folder_lines_use_the_known_and_stat_only_the_others(tmp_path):
     (out / "a" / "b").rmdir()
     (out / "a" / "b").write_text("not a folder")
     assert outputstamp.lines(out, names, {"": full[0]}) is None
+
+
+def test_development_keys_removed_after_the_build_that_made_them_are_made_again(
+    minimal_site, run, tmp_path, monkeypatch
+):
+    """A review (2026-12-07): the stamp held the key folders as they were before the build that made
+    the development keys (none), so removing them matched it, and the next build replayed output
+    signed with keys that no longer existed."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "own-cache"))  # (keys of this test alone)
+    keys = tmp_path / "own-cache/badgekiln/dev-keys"
+    assert run("build", "--source", str(minimal_site), "--today", TODAY).code == 0  # (writes the ledger too)
+    shutil.rmtree(keys)
+    assert run("build", "--source", str(minimal_site), "--today", TODAY).code == 0  # (makes the keys again)
+    assert keys.is_dir() and not (minimal_site / STAMP).exists()  # (so it keeps no stamp)
+    signed = (minimal_site / "output/awards/ann-first-1/credential.json").read_bytes()
+    shutil.rmtree(keys)
+    again = run("build", "--source", str(minimal_site), "--today", TODAY)
+    assert again.code == 0 and keys.is_dir()  # (not a replay: the keys are made again)
+    assert (minimal_site / "output/awards/ann-first-1/credential.json").read_bytes() != signed  # (signed by them)
+    settled = run("build", "--source", str(minimal_site), "--today", TODAY)  # (the keys stay: a stamp is kept again)
+    assert settled.code == 0 and (minimal_site / STAMP).exists()

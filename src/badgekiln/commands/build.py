@@ -34,6 +34,7 @@ from badgekiln.models import ROW_PINNED, Award, Project, Recipient
 from badgekiln.pages.markdown import markdown_problem
 from badgekiln.pages.render import Renderer
 from badgekiln.pages.templateerrors import located_template_errors
+from badgekiln.signing import keys as keys_mod
 from badgekiln.signing.keys import ED25519, RSA
 from badgekiln.signing.signer import Signer, open_signer
 from badgekiln.sources import ledger as ledger_mod
@@ -205,6 +206,7 @@ def run_build(
         _release(scanner)
         raise
     leftovers = remove_leftovers(output)
+    keys_mod.made_development_keys()  # (forget keys made before this build: only its own count, see _keep_stamp)
     if safefiles.kind(source, SourceTree.SITE_YAML) != "file":
         use_cache = False  # (not a site: the build fails, and leaves no .badgekiln/ where it was run)
     notes: list[Diagnostic] = []  # a damaged cache, not used: said as warnings
@@ -308,6 +310,8 @@ def _keep_stamp(
     once: it changed its own sources, removed leftovers, or found the cache damaged. ``folders``:
     the folders of ``output/``, when the build knows them (else they are listed); ``known``: the
     times of those it did not write in (:meth:`BuildCache.untouched_folders`)."""
+    if keys_mod.made_development_keys():  # (its stamp would hold the key folders as they were before)
+        return
     if result.pinned or result.ledger_written or result.leftovers:
         return
     if any(w.code == "cache-damaged" for w in result.warnings):

@@ -550,6 +550,19 @@ def _load_private(pem: bytes, where: str):
 # -- development keys -----------------------------------------------------------------------------
 
 
+_made_development_keys: list[str] = []  # (development keys made by this process since it last asked)
+
+
+def made_development_keys() -> bool:
+    """Whether development keys were made since this was last asked (and forget it). A build that
+    made them must not keep its no-op stamp: the stamp holds the key folders as they were before
+    it, so removing the keys would have matched it, and the next build replayed output signed
+    with keys that no longer existed (a review, 2026-12-07)."""
+    made = bool(_made_development_keys)
+    _made_development_keys.clear()
+    return made
+
+
 def development_keyring(source: Path, today: date) -> Keyring:
     """The user's development key pair, kept in their cache folder, outside every repository.
 
@@ -564,6 +577,7 @@ def development_keyring(source: Path, today: date) -> Keyring:
         path = folder / f"{kid.removeprefix(DEVELOPMENT_PREFIX)}.pem"
         if safefiles.kind(folder, path.name) is None:
             _write_new_file(path, private_pem(generate(algorithm)))
+            _made_development_keys.append(kid)
         key = _load_private(_read_private(folder, path.name), str(path))
         private[kid] = key
         records.append(
