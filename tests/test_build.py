@@ -677,3 +677,34 @@ def test_an_asset_folder_with_the_name_of_a_published_file_is_named(minimal_site
         return
     assert result.code == 1 and said in result.err and "rename the folder" in result.err, result.err
     assert "staging" not in result.err
+
+
+def _png(width: int = 4, height: int = 4) -> bytes:
+    import io
+    import struct
+    import zlib
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (4, 4), "white").save(out, "PNG")
+    data = bytearray(out.getvalue())
+    struct.pack_into(">II", data, 16, width, height)  # (IHDR's width and height, its CRC made again)
+    struct.pack_into(">I", data, 29, zlib.crc32(bytes(data[12:29])))
+    return bytes(data)
+
+
+@pytest.mark.parametrize("kind", ["huge", "baked", "plain"])
+def test_a_png_asset_no_badge_uses_is_checked_as_artwork_is(minimal_site, run, kind):
+    # (a review, 2026-12-07: a 100000x100000 PNG, and one carrying another issuer's baked
+    # credential, were published from site_src/assets/ because nothing named them)
+    from badgekiln.formats import baking
+
+    data = {"huge": _png(100_000, 100_000), "baked": baking.bake_png(_png(), '{"id": "x"}'), "plain": _png()}[kind]
+    (minimal_site / "site_src/assets/extra.png").write_bytes(data)
+    result = run("build", "--source", str(minimal_site), "--today", TODAY)
+    if kind == "plain":
+        assert result.code == 0 and (minimal_site / "output/assets/extra.png").read_bytes() == data
+        return
+    said = {"huge": "error[bad-image]: this PNG cannot be published", "baked": "error[baked-image]"}[kind]
+    assert result.code == 1 and "site_src/assets/extra.png" in result.err and said in result.err, result.err

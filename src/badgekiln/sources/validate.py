@@ -1334,13 +1334,50 @@ def _check_assets(
                 )
             )
             continue
-        if PurePosixPath(name).suffix.lower() == ".svg" and "assets/" + name not in checked:
+        suffix = PurePosixPath(name).suffix.lower()
+        if suffix in (".svg", ".png") and "assets/" + name not in checked:
             try:
                 data = safefiles.read_bytes(source, rel, limit=MAX_ASSET_BYTES)
             except SourceError as exc:
                 diagnostics.append(exc.diagnostic)
                 continue
-            diagnostics.extend(svgsafety.unsafe_svg_diagnostics(data, rel, SourceLocation(rel)))
+            if suffix == ".svg":
+                diagnostics.extend(svgsafety.unsafe_svg_diagnostics(data, rel, SourceLocation(rel)))
+            else:  # (published as it is, used or not: checked as artwork is, a review of 2026-12-07)
+                diagnostics.extend(_png_asset_problems(data, rel))
+
+
+def _png_asset_problems(data: bytes, rel: str) -> list[Diagnostic]:
+    """A PNG of site_src/assets/ that no badge or setting names, checked as artwork is: a standard
+    PNG of at most :data:`pngcheck.MAX_PNG_SIDE` pixels a side (not a decompression bomb for
+    whoever opens the page), carrying no Open Badges content (a credential baked by someone else,
+    published from the issuer's own site)."""
+    try:
+        baking.bake_png(data, "check")  # (checks the PNG's structure and size first: pngcheck)
+        stripped = baking.strip_png(data)
+    except BakeError as exc:
+        return [
+            Diagnostic(
+                "error",
+                "bad-image",
+                f"this PNG cannot be published: {exc}",
+                SourceLocation(rel),
+                f"export it again as a standard PNG of at most {pngcheck.MAX_PNG_SIDE}x{pngcheck.MAX_PNG_SIDE} "
+                "pixels, or remove it",
+            )
+        ]
+    if stripped is not data:
+        return [
+            Diagnostic(
+                "error",
+                "baked-image",
+                "this PNG carries Open Badges content (a baked credential or its namespace), which would "
+                "be published from your site",
+                SourceLocation(rel),
+                "use the plain image, not a badge someone was awarded",
+            )
+        ]
+    return []
 
 
 def _narratives(data: Any) -> list[str]:
