@@ -217,6 +217,13 @@ def test_answers_github_does_not_show_are_refused(minimal_site, run, tmp_path, b
     assert sorted(p.name for p in (minimal_site / "recipients").iterdir()) == before
 
 
+def test_an_evidence_url_in_angle_brackets_is_no_html(minimal_site, run, tmp_path):
+    body = _SHOWN.replace("### Evidence URL\n\n_No response_", "### Evidence URL\n\n<https://example.org/evidence/1>")
+    body = body.replace("### Narrative\n\n_No response_", "### Narrative\n\n<3 years on site, and a <b>bold</b> word.")
+    result = _issue(run, minimal_site, _event_with_body(tmp_path, body))
+    assert "the issue holds HTML" not in result.err and "Traceback" not in result.err
+
+
 def test_indented_labels_are_read_and_every_answer_is_quoted_in_the_pull_request(minimal_site, run, tmp_path):
     result = _issue(run, minimal_site, _event_with_body(tmp_path, _SHOWN))
     assert result.code == 0, result.err

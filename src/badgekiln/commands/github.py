@@ -52,9 +52,10 @@ REVOKE_FIELDS = {"Award id": "award_id", "Reason": "reason", "Date revoked": "re
 # A level-3 heading as CommonMark reads one: up to three spaces before it, any closing #s after.
 _HEADING = re.compile(r"^ {0,3}###[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
 # What GitHub renders as HTML, and so may show nothing of: a comment anywhere, or a line that
-# starts an HTML block (a tag, or a <! or <? construct).
+# starts an HTML block (CommonMark 4.6: a tag, opening or closing, or a <! or <? construct; not
+# an autolink, <https://…> or <name@host>, whose name is followed by ':' or '@').
 _HTML_COMMENT = "<!--"
-_HTML_BLOCK = re.compile(r"^ {0,3}<[A-Za-z/!?]")
+_HTML_BLOCK = re.compile(r"^ {0,3}(?:<[!?]|</?[A-Za-z][A-Za-z0-9-]*(?:[ \t/>]|$))")
 _OPTION_SLUG = re.compile(r"\(([a-z0-9][a-z0-9-]*)\)$")
 
 
