@@ -81,7 +81,7 @@ def test_a_ledger_changed_before_its_end_computes_every_key(keyed_site, run, tmp
     The ledger no longer begins with the last build's: no key is taken from that build."""
     build(run, keyed_site)
     _swap_first_two_indexes(keyed_site / "site_src/awards.lock")
-    # (the last build's ledger, which would stop the build for the indexes that moved, is taken
+    # (the last build's ledger, against which the build warns of the indexes that moved, is taken
     # away: the keys are what this test is about; tests/test_keys.py has that check)
     (keyed_site / ".badgekiln/built-awards.lock").unlink()
     assert _rebuild(run, keyed_site, computed) == _recipients(keyed_site)

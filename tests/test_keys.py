@@ -329,11 +329,12 @@ def test_a_production_build_refuses_a_ledger_whose_indices_moved(minimal_site, r
 
 
 @pytest.mark.parametrize("damage", ["line lost", "file removed", "indices swapped"])
-def test_a_local_build_refuses_to_move_the_index_of_an_award_it_built(minimal_site, run, damage):
+def test_a_local_build_warns_when_the_index_of_an_award_it_built_moves(minimal_site, run, damage):
     """A review (2026-12-07): a line of awards.lock lost in a merge (or the file removed) and a
     new award added: an ordinary build gave the new award the lost line's index and the award of
-    that line a new one, re-signed both, and said "0 changed"; revoking the new award then read as
-    revoking the copies earners hold of the other."""
+    that line a new one, re-signed both, and said "0 changed". The last build here is not the
+    published site (after a rebase this branch's own awards move, as they must: a second review),
+    so a build on a computer warns; the frozen build, with the published ledger, refuses."""
     write_site(
         minimal_site,
         {
@@ -358,17 +359,15 @@ def test_a_local_build_refuses_to_move_the_index_of_an_award_it_built(minimal_si
             .replace("bo-first-1\t1", "bo-first-1\t0")
             .replace("ann-first-1\tX", "ann-first-1\t1")
         )
-    damaged = lock.read_text() if lock.exists() else None
     (minimal_site / "recipients/cy.yaml").write_text(
         "name: Cy\nemail: cy@example.com\nawards:\n  - id: aa-first-1\n    badge: first-badge\n    issued_on: 2026-03-01\n"
     )
     result = run("build", "--source", str(minimal_site), "--today", TODAY)
-    assert result.code == 1 and "error[ledger-index-changed]: award " in result.err, result.err
-    assert "the last build here kept them in .badgekiln/built-awards.lock" in result.err
-    assert (lock.read_text() if lock.exists() else None) == damaged  # (nothing written over it)
-    lock.write_text(kept)  # (put back as the error says)
-    assert build(run, minimal_site).code == 0
-    assert lock.read_text() == kept + "aa-first-1\t2" + lock.read_text().split("aa-first-1\t2", 1)[1]
+    assert result.code == 0 and "warning[ledger-index-moved]: award " in result.err, result.err
+    assert "if it was published (its line is in the published branch's awards.lock), put the published" in result.err
+    assert "built-awards.lock" not in result.err  # (never the last build's copy: it is not the published one)
+    again = run("build", "--source", str(minimal_site), "--today", TODAY)  # (said once: the copy kept is this one's)
+    assert again.code == 0 and "ledger-index-moved" not in again.err
 
 
 def test_a_published_award_removed_with_its_ledger_line_is_refused(minimal_site, run):
@@ -422,12 +421,12 @@ def test_the_saved_ledger_is_written_only_when_it_changes(minimal_site, run):
     (minimal_site / ".badgekiln/cache/stamp.json").unlink(missing_ok=True)
     build(run, minimal_site)
     assert saved.read_text() == lock.read_text()
-    # (one that gives an award of the sources another index stops the build: see
-    # test_a_local_build_refuses_to_move_the_index_of_an_award_it_built)
+    # (one that gives an award of the sources another index is warned of: see
+    # test_a_local_build_warns_when_the_index_of_an_award_it_built_moves)
     saved.write_text(saved.read_text().replace("ann-first-1\t0", "ann-first-1\t7"))
     (minimal_site / ".badgekiln/cache/stamp.json").unlink(missing_ok=True)
     moved = run("build", "--source", str(minimal_site), "--today", TODAY)
-    assert moved.code == 1 and "award ann-first-1 had status-list index 7 in the last build" in moved.err
+    assert moved.code == 0 and "award ann-first-1 had status-list index 7 in the last build here" in moved.err
     saved.write_text(lock.read_text())
     lines = lock.read_text().count("\n")
     sheet = minimal_site.parent / "new.csv"

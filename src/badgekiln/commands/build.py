@@ -110,8 +110,9 @@ def prepare(
     with timings.phase("keys"):
         signer = open_signer(source, output, today=today, production=production, diagnostics=diagnostics)
     path = source_paths(source).ledger
+    saved_digest = _saved_ledger_digest(source) if cache else None
     with timings.phase("ledger"):
-        old = ledger_mod.read_ledger(path, diagnostics, trusted=_saved_ledger_digest(source) if cache else None)
+        old = ledger_mod.read_ledger(path, diagnostics, trusted=saved_digest)
         new = ledger_mod.reconcile(old, loaded.project, diagnostics)
     keyring = signer.keyring
     new, resigned = ledger_mod.assign_keys(
@@ -129,7 +130,8 @@ def prepare(
                 SourceLocation(ledger_mod.REL),
             )
         )
-    if not frozen and cache is not None:
+    if not frozen and cache is not None and (saved_digest is None or old.digest != saved_digest):
+        # (a ledger of the very bytes the last build saved only grows at its end: nothing moved)
         diagnostics.extend(moved_indices(source, new, present_only=True))
     if frozen:
         if cache is not None:  # (a cache the build trusts: not one committed to the repository)
@@ -432,6 +434,10 @@ def _run_build(
                 result.pinned = _pin_ids(source, loaded)
                 if new_ledger.entries != old_ledger.entries and _ledger_digest(source) != old_ledger.digest:
                     result.warnings += (_ledger_changed(),)
+                    # (the copy kept with the cache holds this build's ledger, not the one written:
+                    # the next build would take the indices it gave for moved ones, a review)
+                    with contextlib.suppress(OSError):
+                        (source / BUILT_LEDGER).unlink()
                 elif new_ledger.entries != old_ledger.entries:
                     atomic_write_text(source_paths(source).ledger, new_ledger.to_text())
                     result.ledger_added = len(new_ledger.entries) - len(old_ledger.entries)
@@ -677,11 +683,13 @@ def moved_indices(source: Path, ledger: ledger_mod.Ledger, *, present_only: bool
     and the frozen build only checked that the ledger agrees with the sources. Nothing is said
     without a saved ledger (a first build, no cache restored).
 
-    ``present_only`` (a build that writes the ledger): only of the awards ``ledger`` holds, those
-    of the sources. A line lost in a merge, or the file removed, gave a published award a new
-    index and its old one to a new award, and the build wrote it without a word (a review,
-    2026-12-07); an award removed with its line on purpose (one never published) is the
-    frozen build's to judge, against the published site's ledger."""
+    ``present_only`` (a build that writes the ledger, on a computer): a warning, not an error,
+    for the awards ``ledger`` holds (those of the sources). A line lost in a merge, or the file
+    removed, gave a published award a new index and its old one to a new award, and the build
+    wrote it without a word (a review, 2026-12-07); but the last build here is not the published
+    site: after a rebase onto the published branch, this branch's own awards move, as they must
+    (a second review), and only the published ledger, which a frozen build has, can tell the two
+    apart. An award removed with its line is the frozen build's to judge too."""
     path = source / BUILT_LEDGER
     try:
         saved = path.read_text(encoding="utf-8") if path.is_file() and not path.is_symlink() else None
@@ -697,6 +705,21 @@ def moved_indices(source: Path, ledger: ledger_mod.Ledger, *, present_only: bool
         if (entry.id not in ledger.entries and not present_only)
         or (entry.id in ledger.entries and ledger.entries[entry.id].index != entry.index)
     )
+    if present_only:
+        return [
+            Diagnostic(
+                "warning",
+                "ledger-index-moved",
+                f"award {award_id} had status-list index {was} in the last build here, and site_src/awards.lock "
+                f"now gives it {now}: if it was published, copies of its credential that earners hold would "
+                "read another award's status",
+                SourceLocation(ledger_mod.REL),
+                "if it was published (its line is in the published branch's awards.lock), put the published "
+                "lines back (git checkout <published branch> -- site_src/awards.lock) and build again; if it "
+                "was not (this branch's own award, after a rebase or merge), nothing is wrong",
+            )
+            for was, award_id, now in moved[:20]
+        ]
     return [
         Diagnostic(
             "error",
@@ -706,8 +729,7 @@ def moved_indices(source: Path, ledger: ledger_mod.Ledger, *, present_only: bool
             + ": copies of its credential that earners hold would read another award's status",
             SourceLocation(ledger_mod.REL),
             "put back the lines of site_src/awards.lock as they were published (git checkout <published "
-            "commit> -- site_src/awards.lock; the last build here kept them in .badgekiln/built-awards.lock) "
-            "and keep new awards below them; revoke an award, never remove it",
+            "commit> -- site_src/awards.lock) and keep new awards below them; revoke an award, never remove it",
         )
         for was, award_id, now in moved[:20]
     ]
