@@ -241,20 +241,22 @@ def check_base_url(value: str, where: SourceLocation, diagnostics: list[Diagnost
     parts = urlsplit(value)
     if _default_port(parts.scheme.lower(), parts.port):
         # Browsers drop a default port from every address they show a page (URL Standard, "basic
-        # URL parser": a port equal to the scheme's default is set to null), so the ids would never
-        # be the page's own address and the page's Verify would refuse every badge (a review).
+        # URL parser": a port equal to the scheme's default is set to null), so the ids are never
+        # the page's own address and the page's Verify calls every badge another site's (a
+        # review). Not rewritten: the ids are the credentials' identity, and a site that published
+        # with it must keep it (other verifiers compare ids as written, and accept them).
         diagnostics.append(
             Diagnostic(
                 "warning",
                 "default-port",
                 f"'base_url' names the default port of {parts.scheme.lower()} (:{parts.port}), which browsers "
-                "drop from every address: the site's addresses are written without it",
+                "drop from a page's address: the pages' Verify compares the badges' ids with it, and says they "
+                "are another site's",
                 where,
-                f"write it as {_without_port(value)!r}",
+                f"write it as {_without_port(value)!r} (for a site that has published badges, that changes "
+                "every badge's id: keep it until the site moves)",
             )
         )
-        value = _without_port(value)
-        parts = urlsplit(value)
     if parts.scheme.lower() != "https" and parts.hostname not in LOOPBACK_HOSTS:
         diagnostics.append(
             Diagnostic(
