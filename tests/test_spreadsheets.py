@@ -1400,7 +1400,24 @@ def test_text_garbled_by_the_wrong_encoding_is_refused_with_what_it_meant(minima
     assert "correct the cell to read 'It’s done', if that is what it meant" in result.err
 
 
-@pytest.mark.parametrize("name", ["SÃO PAULO Silva", "JOSÉ\xa0GARCÍA", "Åsa Ångström", "Nguyễn Đức", "Zoë Ó Briain"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "SÃO PAULO Silva",
+        "JOSÉ\xa0GARCÍA",
+        "Åsa Ångström",
+        "Nguyễn Đức",
+        "Zoë Ó Briain",
+        # (a second review: an accented capital or letter, then a sign, is text, not garbling)
+        "NESTLÉ® Trainee",
+        "“CAFÉ” Barista",
+        "ANDRÉ’S Ward",
+        "Irmã IRMÃ\xa0MARIA",
+        "Jo vom „Fluß“",
+        "the café…” Team",
+        "C’EST L’ÉTÉ… Lee",
+    ],
+)
 def test_names_that_only_look_unusual_are_not_called_garbled(minimal_site, run, tmp_path, name):
     sheet = tmp_path / "awards.csv"
     sheet.write_text(f"name,email,badge,issued_on\n{name},x@example.org,first-badge,2026-03-01\n", encoding="utf-8")
@@ -1456,3 +1473,21 @@ def test_a_workbook_saved_with_a_password_is_called_that_not_an_old_xls(minimal_
     assert result.code == 1 and "Traceback" not in result.err
     assert "locked.xlsx: error[protected-workbook]: this workbook is protected by a password" in result.err
     assert "remove the password" in result.err and ".xls file" not in result.err
+
+
+@pytest.mark.parametrize(
+    ("garbled", "meant"),
+    [
+        ("JosÃ© MÃ¼ller", "José Müller"),
+        ("YÄ±lmaz", "Yılmaz"),
+        ("Itâ€™s â€œdoneâ€\x9d", "It’s “done”"),
+        ("ÐŸÑ€Ð¸Ð²ÐµÑ‚", "Привет"),
+        ("æ—¥æœ¬", "日本"),
+        ("Well done ðŸŽ‰", "Well done 🎉"),
+    ],
+)
+def test_the_forms_garbling_leaves_are_read_back(garbled, meant):
+    from badgekiln.sources.fields import mojibake
+
+    assert mojibake(garbled) == meant
+    assert mojibake(meant) is None  # (and what they meant is not garbled)

@@ -848,38 +848,42 @@ def invisible_character(text: str) -> str | None:
     return None
 
 
-# A character that starts a UTF-8 sequence as Windows-1252 (or Latin-1) shows it, then one to three
-# that continue one: 'JosÃ©', 'â€™', what UTF-8 bytes read in the wrong encoding look like.
-_CONTINUATION = "\x80-\xbf€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ"
-_MOJIBAKE = re.compile(f"[\u00c2-\u00f4][{_CONTINUATION}]{{1,3}}")
+# UTF-8 bytes read as Windows-1252 (or Latin-1): what a character that continues a sequence looks
+# like then (0x80-0xBF, but the no-break space: 'IRMÃ\xa0MARIA' is Portuguese, not garbled).
+_CP1252_HIGH = "€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ"
+_C = f"[\x80-\x9f\xa1-\xbf{_CP1252_HIGH}]"
+# Only the forms garbling leaves and text does not hold (a second review: 'NESTLÉ®', '“CAFÉ”',
+# 'ANDRÉ’S', 'vom „Fluß“' and 'café…”' were called garbled, since an accented capital and a sign
+# are bytes of a character too):
+_MOJIBAKE = re.compile(
+    f"[ÂÃÄÅ]{_C}"  # Latin letters and signs (é, ü, ñ, ı, ő…): 'JosÃ©', 'YÄ±lmaz'
+    f"|â[€„‚]{_C}"  # punctuation, '™' and '€': 'Itâ€™s', 'â€œ'
+    f"|ð{_C}{{3}}"  # emoji: 'ðŸŽ‰'
+    f"|(?:[\u00c6-\u00df]{_C}){{2,}}"  # Cyrillic, Greek, Hebrew, Arabic…: only a run ('ÐŸÑ€Ð¸')
+    f"|(?:[\u00e0-\u00ef]{_C}{{2}}){{2,}}"  # Chinese, Japanese, Korean…: only a run ('æ—¥æœ¬')
+)
 
 
 def mojibake(text: str) -> str | None:
     """``text`` as it reads when its garbled parts are taken for what they were, UTF-8 bytes shown
     as Windows-1252 or Latin-1 (``José`` for ``JosÃ©``), or None when it has no such part.
 
-    A part counts only when its characters, as those bytes, are one whole UTF-8 character: no name
-    or sentence holds ``Ã©`` for itself, and a Portuguese ``SÃO`` or a Swedish ``ÅÄÖ`` is not
-    one (the character after the first is not one a sequence continues with); a capital with an
-    accent before a no-break space (``JOSÉ\xa0GARCÍA``, pasted from a web page) is not one either
-    (only ``Ã`` and ``Â`` before it are, ``à`` and a no-break space garbled).
+    A part counts only in a form that garbling leaves and text does not hold (:data:`_MOJIBAKE`),
+    and only when its characters, as those bytes, are whole UTF-8 characters: a Portuguese
+    ``SÃO``, a Swedish ``ÅÄÖ``, ``NESTLÉ®`` or ``“CAFÉ”`` are not garbled.
     """
     found = False
 
     def repaired(match: re.Match[str]) -> str:
         nonlocal found
         part = match.group()
-        if "\xa0" in part and part[0] not in "ÂÃ":  # ('JOSÉ' and a no-break space: no garbling)
+        raw = bytes(c.encode("cp1252")[0] if c in _CP1252_HIGH else ord(c) for c in part)
+        try:
+            character = raw.decode("utf-8")
+        except UnicodeDecodeError:
             return part
-        raw = bytes(c.encode("cp1252")[0] if c in "€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ" else ord(c) for c in part)
-        for end in range(len(raw), 1, -1):  # (the longest whole character the part starts with)
-            try:
-                character = raw[:end].decode("utf-8")
-            except UnicodeDecodeError:
-                continue
-            found = True
-            return character + part[end:]
-        return part
+        found = True
+        return character
 
     fixed = _MOJIBAKE.sub(repaired, text)
     return fixed if found else None
