@@ -203,6 +203,7 @@ _UNSHOWN = (
         _SHOWN + "<div hidden>\n\n" + _UNSHOWN + "\n</div>\n",
         _SHOWN.replace("jane.q@company.example", "jane.q@company.example <!-- x -->"),
         _SHOWN + "\n" + _UNSHOWN,  # (no HTML: the indented headings are the form's too, so each label twice)
+        _SHOWN.replace("_No response_\n", "Done <details><summary>.</summary>\n", 1) + _UNSHOWN,  # (mid-line)
     ],
 )
 def test_answers_github_does_not_show_are_refused(minimal_site, run, tmp_path, body):
@@ -219,7 +220,7 @@ def test_answers_github_does_not_show_are_refused(minimal_site, run, tmp_path, b
 
 def test_an_evidence_url_in_angle_brackets_is_no_html(minimal_site, run, tmp_path):
     body = _SHOWN.replace("### Evidence URL\n\n_No response_", "### Evidence URL\n\n<https://example.org/evidence/1>")
-    body = body.replace("### Narrative\n\n_No response_", "### Narrative\n\n<3 years on site, and a <b>bold</b> word.")
+    body = body.replace("### Narrative\n\n_No response_", "### Narrative\n\n<3 years on site, and 2<3 too.")
     result = _issue(run, minimal_site, _event_with_body(tmp_path, body))
     assert "the issue holds HTML" not in result.err and "Traceback" not in result.err
 

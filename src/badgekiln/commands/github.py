@@ -51,11 +51,12 @@ REVOKE_FIELDS = {"Award id": "award_id", "Reason": "reason", "Date revoked": "re
 
 # A level-3 heading as CommonMark reads one: up to three spaces before it, any closing #s after.
 _HEADING = re.compile(r"^ {0,3}###[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
-# What GitHub renders as HTML, and so may show nothing of: a comment anywhere, or a line that
-# starts an HTML block (CommonMark 4.6: a tag, opening or closing, or a <! or <? construct; not
-# an autolink, <https://…> or <name@host>, whose name is followed by ':' or '@').
+# What GitHub renders as HTML, and so may show nothing of: a comment, a <! or <? construct, or a
+# tag, opening or closing, anywhere in a line (an unclosed <details> in the middle of a line
+# folds away the headings after it: a second review); not an autolink, <https://…> or
+# <name@host>, whose name is followed by ':' or '@'.
 _HTML_COMMENT = "<!--"
-_HTML_BLOCK = re.compile(r"^ {0,3}(?:<[!?]|</?[A-Za-z][A-Za-z0-9-]*(?:[ \t/>]|$))")
+_HTML_BLOCK = re.compile(r"<[!?]|</?[A-Za-z][A-Za-z0-9-]*(?:[ \t/>]|$)")
 _OPTION_SLUG = re.compile(r"\(([a-z0-9][a-z0-9-]*)\)$")
 
 
@@ -194,7 +195,7 @@ def parse_form(body: str, labels: dict[str, str], where: str) -> dict[str, str]:
     # (a review, 2026-12-07: the form's labels again inside an HTML comment, under look-alike
     # headings the parser had passed over): refused, as the form never writes any.
     hidden = next(
-        (n for n, line in enumerate(lines, start=1) if _HTML_COMMENT in line or _HTML_BLOCK.match(line)), None
+        (n for n, line in enumerate(lines, start=1) if _HTML_COMMENT in line or _HTML_BLOCK.search(line)), None
     )
     if hidden is not None:
         raise IssueError(
