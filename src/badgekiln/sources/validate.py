@@ -1401,10 +1401,12 @@ def _check_earners_addresses_unpublished(
     config: SiteConfig | None,
     diagnostics: list[Diagnostic],
 ) -> None:
-    """No earner's email address in a text that is not a recipient file's (a badge's description
-    or criteria, a page, the site's settings): every one is published, and an earner's address
-    never is (a review, 2026-12-07: only the recipient files were checked). Other addresses there
-    are the provider's to publish (a contact address); the issuer's own is public whoever holds it."""
+    """A warning for an earner's email address in a text that is not a recipient file's (a
+    badge's description or criteria, a page, the site's settings): every one is published, and
+    an earner's address was published without a word (a review, 2026-12-07: only the recipient
+    files were checked). Not an error: the provider's coordinator may hold a badge too, and their
+    address be the site's contact (a second review). Other addresses there are the provider's to
+    publish; the issuer's own is public whoever holds it."""
     earners = {recipient.email.lower() for recipient in recipients}
     if config is not None:
         earners.discard(config.issuer.email.lower() if config.issuer.email else "")
@@ -1419,11 +1421,12 @@ def _check_earners_addresses_unpublished(
         if found:
             diagnostics.append(
                 Diagnostic(
-                    "error",
-                    "email-published",
-                    f"this file's text holds the email address of an earner ({found}), which would be published",
+                    "warning",  # (not refused: one of the provider's own staff may be an earner too, a review)
+                    "earner-email-published",
+                    f"this file's text holds the email address of an earner ({found}), which is published "
+                    "with it on the site",
                     where,
-                    "remove it: an earner's address is never published (a contact address of yours is fine)",
+                    "remove it, unless it is a contact address of yours that its owner agreed to publish",
                 )
             )
 
