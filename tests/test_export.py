@@ -235,3 +235,11 @@ def test_status_valid_as_pages_say_it_means_active(example_site, run):
     valid = run("export", *source, "--status", "valid")
     assert valid.code == 0 and valid.out == run("export", *source, "--status", "active").out
     assert '"status": "active"' in valid.out and '"status": "revoked"' not in valid.out
+
+
+def test_a_formula_after_a_separator_and_a_wide_or_no_break_space_is_neutralised_too():
+    from badgekiln.commands.export import spreadsheet_text
+
+    assert spreadsheet_text("Ann;\u00a0=1+1") == "Ann;\u00a0'=1+1"
+    assert spreadsheet_text("Ann,\u3000@SUM(1)") == "Ann,\u3000'@SUM(1)"
+    assert spreadsheet_text("Smith-Jones") == "Smith-Jones"  # (a hyphen inside a word starts nothing)

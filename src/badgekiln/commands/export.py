@@ -169,7 +169,7 @@ def _year_before(today: date) -> date:
 # A separator a spreadsheet may split a cell at (a semicolon where it is the list separator, as in
 # much of Europe; a tab or bar when the file is read with another), then spaces, then what would
 # start a formula in the part after it.
-_FORMULA_AFTER_SEPARATOR = re.compile(r"([,;\t|][ ]*)(?=[=+\-@])")
+_FORMULA_AFTER_SEPARATOR = re.compile("([,;\t|][ \u00a0\u2000-\u200b\u3000]*)(?=[=+\\-@])")
 
 
 def spreadsheet_text(value: str) -> str:

@@ -57,6 +57,11 @@ def editing(source: Path) -> Iterator[None]:
             sys.stderr.write("waiting for another badgekiln command that is changing this site's sources…\n")
             sys.stderr.flush()
             fcntl.flock(fd, fcntl.LOCK_EX)
+        except OSError as exc:  # (a file system without locks: NFS without lockd, some shared folders)
+            sys.stderr.write(
+                f"warning: this site's folder cannot be locked ({exc.strerror or exc}), so two badgekiln "
+                "commands run at once could each change its sources as they read them: run one at a time\n"
+            )
         _held[key] = 1
         try:
             yield
