@@ -631,3 +631,42 @@ def test_a_folder_that_cannot_be_locked_is_said_and_the_command_goes_on(minimal_
     assert result.code == 0 and "internal error" not in result.err
     assert "this site's folder cannot be locked (No locks available)" in result.err + capsys.readouterr().err
     assert "revoked:" in (minimal_site / "recipients/ann.yaml").read_text()
+
+
+def test_an_award_to_pin_that_moved_while_the_build_ran_is_pinned_by_the_next_build(minimal_site, run):
+    """A review (2026-12-07): a revocation written above a hand-written award (no id yet) while a
+    build ran moved its lines; the build then wrote the id where the award had been, and failed
+    with a duplicate key at a line the file did not have. A real build (a process) waits at its
+    end for the sources' lock, which the test holds while it revokes."""
+    import os
+    import subprocess
+    import sys
+    from datetime import date
+    from pathlib import Path
+
+    import badgekiln
+    from badgekiln.commands.revoke import revoke
+    from badgekiln.sources.editlock import editing
+
+    assert run("build", "--source", str(minimal_site), "--today", TODAY).code == 0
+    ann = minimal_site / "recipients/ann.yaml"
+    ann.write_text(
+        ann.read_text() + "  - badge: first-badge\n    issued_on: 2026-02-01\n"
+    )  # (no id: the build pins it)
+    env = {**os.environ, "PYTHONPATH": str(Path(badgekiln.__file__).resolve().parents[1])}
+    command = [sys.executable, "-m", "badgekiln", "build", "--source", str(minimal_site), "--today", TODAY]
+    with editing(minimal_site):
+        building = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        assert "waiting for another badgekiln command" in building.stderr.readline()
+        revoke(minimal_site, "ann-first-1", "Issued in error", date(2026, 2, 1), date.fromisoformat(TODAY))
+    assert building.wait(timeout=120) == 0
+    said = building.stderr.read()
+    assert "warning[pin-deferred]" in said and "changed while the build ran" in said, said
+    from badgekiln.sources.loading import parse_yaml
+
+    awards = parse_yaml(ann.read_text(), "ann.yaml")["awards"]
+    assert awards[0]["id"] == "ann-first-1" and "revoked" in awards[0] and "id" not in awards[1]
+    again = run("build", "--source", str(minimal_site), "--today", TODAY)
+    assert again.code == 0 and "pin-deferred" not in again.err
+    awards = parse_yaml(ann.read_text(), "ann.yaml")["awards"]
+    assert "id" in awards[1] and f"\n{awards[1]['id']}\t" in (minimal_site / "site_src/awards.lock").read_text()

@@ -42,7 +42,7 @@ from badgekiln.sources import safefiles
 from badgekiln.sources.config import SourceTree, source_paths
 from badgekiln.sources.editlock import editing
 from badgekiln.sources.loading import MAX_FILE_BYTES
-from badgekiln.sources.records import atomic_write_text, pin_award_ids
+from badgekiln.sources.records import FileChanged, atomic_write_text, pin_award_ids
 from badgekiln.sources.validate import Loaded, load_project
 
 WRITE_ERRNOS = frozenset((errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS))
@@ -431,7 +431,9 @@ def _run_build(
         if pin and not frozen:
             # (under the sources' edit lock: an award added meanwhile keeps its lines, see editlock.py)
             with timings.phase("pin ids and ledger"), editing(source):
-                result.pinned = _pin_ids(source, loaded)
+                deferred: list[Diagnostic] = []
+                result.pinned = _pin_ids(source, loaded, deferred)
+                result.warnings += tuple(deferred)
                 if new_ledger.entries != old_ledger.entries and _ledger_digest(source) != old_ledger.digest:
                     result.warnings += (_ledger_changed(),)
                     # (the copy kept with the cache holds this build's ledger, not the one written:
@@ -572,8 +574,9 @@ def _unpinned(project: Project) -> list[Award]:
     )
 
 
-def _pin_ids(source: Path, loaded: Loaded) -> dict[str, list[str]]:
-    """Write derived ids into the recipient files that lack them."""
+def _pin_ids(source: Path, loaded: Loaded, warnings: list[Diagnostic]) -> dict[str, list[str]]:
+    """Write derived ids into the recipient files that lack them; a file another command changed
+    while the build ran is left to the next build, with a warning in ``warnings``."""
     pinned: dict[str, list[str]] = {}
     for recipient in loaded.project.recipients:
         if all(row[ROW_PINNED] for row in recipient.rows):
@@ -581,7 +584,19 @@ def _pin_ids(source: Path, loaded: Loaded) -> dict[str, list[str]]:
         pins = [(a.location, a.id) for a in recipient.awards if not a.id_pinned and a.location is not None]
         if pins and recipient.location is not None:
             rel = recipient.location.path
-            pin_award_ids(source / rel, rel, pins)
+            try:
+                pin_award_ids(source / rel, rel, pins)
+            except FileChanged as changed:  # (ids are derived: the next build pins the same ones)
+                warnings.append(
+                    Diagnostic(
+                        "warning",
+                        "pin-deferred",
+                        f"{changed}: its new awards' ids are written by the next build",
+                        changed.diagnostic.location,
+                        "build again",
+                    )
+                )
+                continue
             pinned[rel] = [award_id for _, award_id in pins]
     return pinned
 

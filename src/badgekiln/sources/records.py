@@ -141,6 +141,7 @@ def pin_award_ids(path: Path, rel: str, pins: list[tuple[SourceLocation, str]]) 
     locations stay true. The result must parse and carry exactly those ids.
     """
     text, newline = read_text_keeping_newlines(path)
+    _check_still_unpinned(parse_yaml(text, rel), rel, pins)
     edited = text
     for location, award_id in sorted(pins, key=lambda p: (p[0].line, p[0].col), reverse=True):
         edited = insert_first_key(edited, location, f"id: {yaml_plain(award_id)}")
@@ -155,6 +156,25 @@ def pin_award_ids(path: Path, rel: str, pins: list[tuple[SourceLocation, str]]) 
             f"add them by hand as the first key of each award: {lines}",
         )
     atomic_write_text(path, edited, newline=newline)
+
+
+class FileChanged(SourceError):
+    """A recipient file is not as the build read it: an award to pin is no longer where it was."""
+
+
+def _check_still_unpinned(data: object, rel: str, pins: list[tuple[SourceLocation, str]]) -> None:
+    """Each pin's location starts an award mapping without an ``id``, as when the build read the
+    file; else another command changed it meanwhile (a revocation above the award moves its
+    lines: the id went into another mapping, a second review), and :class:`FileChanged` is raised.
+    """
+    awards = data.get("awards") if isinstance(data, dict) else None
+    starts = {(at.line, at.col): item for at, item in zip(getattr(awards, "item_locations", []), awards or [])}
+    for location, _ in pins:
+        item = starts.get((location.line, location.col))
+        if not isinstance(item, dict) or "id" in item:
+            raise FileChanged(
+                f"{rel} changed while the build ran (the award at line {location.line} moved)", SourceLocation(rel)
+            )
 
 
 def _award_end(lines: list[str], start: int, indent: int) -> int:
