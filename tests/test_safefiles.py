@@ -128,3 +128,52 @@ def test_replace_file_leaves_no_temporary_file_when_it_fails(tmp_path, monkeypat
     with pytest.raises(OSError):
         safefiles.replace_file(tmp_path, "state.json", b"ours")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_file_replaced_while_it_is_read_is_read_again_not_refused(tmp_path, monkeypatch):
+    """A second review (2026-12-07): two `award` runs at once, and one failed reading a recipient
+    file the other had just replaced (a new file renamed over it), "changed while it was being
+    opened". Another process replaces the file as fast as it can while this one reads it."""
+    import subprocess
+    import sys
+
+    from badgekiln.errors import SourceError
+    from badgekiln.sources import safefiles
+
+    (tmp_path / "f.yaml").write_bytes(b"a: 0\n")
+    writer = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import os, sys, time\n"
+            "end = time.time() + 30\n"
+            "n = 0\n"
+            "while time.time() < end and not os.path.exists(sys.argv[1] + '/stop'):\n"
+            "    n += 1\n"
+            "    open(sys.argv[1] + '/t', 'wb').write(b'a: %d\\n' % n)\n"
+            "    os.replace(sys.argv[1] + '/t', sys.argv[1] + '/f.yaml')\n",
+            str(tmp_path),
+        ]
+    )
+    try:
+
+        def read() -> bool:
+            try:
+                assert safefiles.read_bytes(tmp_path, "f.yaml", limit=100).startswith(b"a: ")
+            except SourceError as exc:
+                assert "changed while it was being opened" in str(exc)
+                return False
+            return True
+
+        import time
+
+        monkeypatch.setattr(safefiles, "_LOOKS", 1)  # (one look: the race is real, and is met)
+        deadline = time.monotonic() + 20
+        while read() and time.monotonic() < deadline:
+            pass
+        assert time.monotonic() < deadline, "the file was never replaced between a look and an open"
+        monkeypatch.setattr(safefiles, "_LOOKS", 10)
+        assert all(read() for _ in range(3000))
+    finally:
+        (tmp_path / "stop").write_bytes(b"")
+        writer.wait(timeout=60)

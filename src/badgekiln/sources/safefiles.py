@@ -217,24 +217,52 @@ def open_file(
         os.close(parent)
 
 
+_LOOKS = 10  # times a file replaced between the look and the open is looked at again
+
+
 @contextlib.contextmanager
 def _open_in(parent: int, name: str, shown: str, limit: int) -> Iterator[tuple[int, int]]:
-    """Open the regular file ``name`` of the folder ``parent`` (an fd), looking before opening."""
-    try:
-        before = os.stat(name, dir_fd=parent, follow_symlinks=False)
-    except FileNotFoundError:
-        raise SourceError(f"'{shown}' does not exist", SourceLocation(shown)) from None
-    except OSError as exc:
-        raise SourceError(f"cannot read '{shown}': {exc.strerror}", SourceLocation(shown)) from None
-    _check_regular(before, shown)
+    """Open the regular file ``name`` of the folder ``parent`` (an fd), looking before opening.
+
+    A file replaced between the look and the open is looked at again, a few times: a command that
+    writes a file whole (a new file renamed over it, as ``award`` does) replaces it so while
+    another reads the site, which then failed with "changed while it was being opened" (a second
+    review: two `award` runs at once). Each look checks again that it is a regular file."""
     flags = os.O_RDONLY | _NOFOLLOW | _NONBLOCK | _CLOEXEC | _BINARY
-    with _opened(lambda: os.open(name, flags, dir_fd=parent), before, shown, limit) as opened:
-        yield opened
+    for look in range(_LOOKS):
+        try:
+            before = os.stat(name, dir_fd=parent, follow_symlinks=False)
+        except FileNotFoundError:
+            raise SourceError(f"'{shown}' does not exist", SourceLocation(shown)) from None
+        except OSError as exc:
+            raise SourceError(f"cannot read '{shown}': {exc.strerror}", SourceLocation(shown)) from None
+        _check_regular(before, shown)
+        try:
+            fd, size = _open_checked(lambda: os.open(name, flags, dir_fd=parent), before, shown, limit)
+        except _Swapped:
+            if look == _LOOKS - 1:
+                raise
+            continue
+        try:
+            yield fd, size
+        finally:
+            os.close(fd)
+        return
 
 
 @contextlib.contextmanager
 def _opened(opener, before: os.stat_result, shown: str, limit: int) -> Iterator[tuple[int, int]]:
     """Open with ``opener``, check it is still the regular file ``before`` was, and its size."""
+    fd, size = _open_checked(opener, before, shown, limit)
+    try:
+        yield fd, size
+    finally:
+        os.close(fd)
+
+
+def _open_checked(opener, before: os.stat_result, shown: str, limit: int) -> tuple[int, int]:
+    """The descriptor ``opener`` gives and its size, checked as :func:`_opened` says (closed when
+    a check fails)."""
     try:
         fd = opener()
     except OSError as exc:
@@ -244,7 +272,7 @@ def _opened(opener, before: os.stat_result, shown: str, limit: int) -> Iterator[
     try:
         after = os.fstat(fd)
         if (after.st_ino, after.st_dev) != (before.st_ino, before.st_dev):  # swapped between the two looks
-            raise SourceError(
+            raise _Swapped(
                 f"'{shown}' changed while it was being opened", SourceLocation(shown), "run the command again"
             )
         _check_regular(after, shown)
@@ -255,9 +283,14 @@ def _opened(opener, before: os.stat_result, shown: str, limit: int) -> Iterator[
                 "make it smaller, or split it into smaller files",
                 code="file-too-large",
             )
-        yield fd, after.st_size
-    finally:
+    except BaseException:
         os.close(fd)
+        raise
+    return fd, after.st_size
+
+
+class _Swapped(SourceError):
+    """The file opened is not the one looked at: it was replaced in between."""
 
 
 def _check_regular(found: os.stat_result, shown: str) -> None:
