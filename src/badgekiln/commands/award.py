@@ -127,8 +127,8 @@ def check_row(
     of ``cells`` (column -> where its cell is) that it is about, else at ``location``. On the
     command line a message names the option (``--evidence-url``), not the column (a review)."""
     data = {k: (v or "").strip() for k, v in row.items() if k is not None}
-    by_hand = location.path == "<command line>"
-    from_issue = location.path.startswith("issue #")  # (an issue form's answers: no cells, no rows)
+    by_hand = _source_noun(location) == "award"
+    from_issue = _source_noun(location) == "issue"  # (an issue form's answers: no cells, no rows)
     fields = Fields(
         _Located({k: v for k, v in data.items() if v}, location, cells or {}),
         location,
@@ -831,19 +831,19 @@ def _check_name(award: NewAward, recipient, new_files: dict, warnings: list[Diag
             Diagnostic(
                 "warning",
                 "name-differs",
-                f"this {_source_noun(award)} names {award.email} {award.name!r}, but {where} says "
+                f"this {_source_noun(award.location)} names {award.email} {award.name!r}, but {where} says "
                 f"{on_file!r}; the award goes to {on_file!r}",
                 award.location,
-                f"correct the {_source_noun(award)}, or, if the earner's name has changed, edit the name "
+                f"correct the {_source_noun(award.location)}, or, if the earner's name has changed, edit the name "
                 "in their recipient file",
             )
         )
 
 
-def _source_noun(award: NewAward) -> str:
+def _source_noun(location: SourceLocation | None) -> str:
     """What an award came from, as a message names it: the award (given on the command line), the
     issue (a form's answers) or the row (of a sheet)."""
-    where = award.location.path if award.location else ""
+    where = location.path if location else ""
     return "award" if where == "<command line>" else "issue" if where.startswith("issue #") else "row"
 
 

@@ -447,15 +447,6 @@ def _run_build(
         return result
 
 
-def _ledger_digest(source: Path) -> str | None:
-    """The SHA-256 of ``site_src/awards.lock`` as it is now (None: not there, or not readable)."""
-    try:
-        data = safefiles.read_bytes(source, ledger_mod.REL, limit=ledger_mod.MAX_LEDGER_BYTES)
-    except (OSError, SourceError):
-        return None
-    return hashlib.sha256(data).hexdigest()
-
-
 def _ledger_changed() -> Diagnostic:
     return Diagnostic(
         "warning",
@@ -772,8 +763,14 @@ def _record_of(cache: BuildCache, recipient: Recipient) -> tuple[str, str] | Non
 
 def _saved_ledger_digest(source: Path) -> str | None:
     """The SHA-256 of the ledger the last build here saved (:data:`BUILT_LEDGER`), or None."""
+    return _ledger_digest(source, BUILT_LEDGER.as_posix())
+
+
+def _ledger_digest(source: Path, rel: str = ledger_mod.REL) -> str | None:
+    """The SHA-256 of a ledger's bytes as they are now (``site_src/awards.lock``, or the copy at
+    ``rel``), or None when it is not there or not readable."""
     try:  # (a regular file reached without a link, of a bounded size)
-        data = safefiles.read_bytes(source, BUILT_LEDGER.as_posix(), limit=ledger_mod.MAX_LEDGER_BYTES)
+        data = safefiles.read_bytes(source, rel, limit=ledger_mod.MAX_LEDGER_BYTES)
     except (OSError, SourceError):
         return None
     return hashlib.sha256(data).hexdigest()

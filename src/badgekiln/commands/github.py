@@ -56,7 +56,7 @@ _HEADING = re.compile(r"^ {0,3}###[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
 # folds away the headings after it: a second review); not an autolink, <https://…> or
 # <name@host>, whose name is followed by ':' or '@'.
 _HTML_COMMENT = "<!--"
-_HTML_BLOCK = re.compile(r"<[!?]|</?[A-Za-z][A-Za-z0-9-]*(?:[ \t/>]|$)")
+_HTML_TAG = re.compile(r"<[!?]|</?[A-Za-z][A-Za-z0-9-]*(?:[ \t/>]|$)")
 _OPTION_SLUG = re.compile(r"\(([a-z0-9][a-z0-9-]*)\)$")
 
 
@@ -194,9 +194,7 @@ def parse_form(body: str, labels: dict[str, str], where: str) -> dict[str, str]:
     # Text that GitHub does not show could hold answers that whoever adds the label never saw
     # (a review, 2026-12-07: the form's labels again inside an HTML comment, under look-alike
     # headings the parser had passed over): refused, as the form never writes any.
-    hidden = next(
-        (n for n, line in enumerate(lines, start=1) if _HTML_COMMENT in line or _HTML_BLOCK.search(line)), None
-    )
+    hidden = next((n for n, line in enumerate(lines, start=1) if _HTML_COMMENT in line or _HTML_TAG.search(line)), None)
     if hidden is not None:
         raise IssueError(
             f"{where}: the issue holds HTML (line {hidden}: a comment or a tag), which GitHub may not "
