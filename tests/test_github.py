@@ -727,3 +727,35 @@ def test_replies_speak_of_the_issue_not_of_a_spreadsheets_rows_and_cells(minimal
     made = _issue(run, minimal_site, _event_with_body(tmp_path, renamed))
     assert made.code == 0 and "this issue names ann@example.com 'Janet Example'" in made.out
     assert "hint: correct the issue, or, if the earner's name has changed" in made.out
+
+
+def test_decoy_labels_that_look_like_the_forms_are_read_as_them(minimal_site, run, tmp_path):
+    # (a third review: 'Earner's  email' and 'Badge&nbsp;' show as the form's labels; with the real
+    # answers in a <details> opened by a tag and a form feed, the hidden ones were acted on)
+    decoy = (
+        _SHOWN.replace("### Earner's name", "### Earner's  name")
+        .replace("### Earner's email", "### Earner's  email")
+        .replace("### Badge", "### Badge\u00a0")
+        .replace("### Date issued", "### Date  issued")
+        .replace("### Evidence URL", "### Evidence&#32;URL")
+        .replace("### Narrative", "### Narrative&nbsp;")
+    )
+    before = sorted(p.name for p in (minimal_site / "recipients").iterdir())
+    for body in (decoy + "\n" + _UNSHOWN, decoy + "\n<details\f>\n\n" + _UNSHOWN):
+        reply = tmp_path / "reply.md"
+        result = _issue(run, minimal_site, _event_with_body(tmp_path, body), "--reply", str(reply))
+        said = reply.read_text()
+        expected = "the issue holds HTML" if "<details" in body else "appears twice"
+        assert result.code == 1 and expected in said, said
+    assert sorted(p.name for p in (minimal_site / "recipients").iterdir()) == before
+
+
+def test_the_pull_request_never_quotes_another_earners_address(minimal_site, run, tmp_path):
+    # (a third review: a stranger who filed an issue under an earner's name read that earner's
+    # address in the same-name warning the pull request quoted; the log keeps it)
+    body = _SHOWN.replace("Jane Q", "Ann Example").replace("jane.q@company.example", "stranger@evil.example")
+    result = _issue(run, minimal_site, _event_with_body(tmp_path, body))
+    assert result.code == 0, result.err
+    assert "ann@example.com" not in result.out and "warning[same-name]" not in result.out
+    assert "(1 more, about other earners or the site's files: see the workflow's log)" in result.out
+    assert "warning[same-name]" in result.err and "ann@example.com" in result.err

@@ -867,6 +867,8 @@ def github_issue_command(
     if os.environ.get("GITHUB_OUTPUT"):
         write_outputs(Path(os.environ["GITHUB_OUTPUT"]), change)
     click.echo(f"branch: {change.branch}\ntitle: {change.title}\n\n{change.body}")
+    for line in change.log:
+        click.echo(line, err=True)
 
 
 @cli.command("serve")

@@ -24,6 +24,8 @@ from badgekiln.errors import (
     SourceLocation,
     ValidationFailed,
 )
+from badgekiln.formats import htmltext
+from badgekiln.sources.fields import emails_in_text
 
 WORKFLOWS = ".github/workflows"
 PUBLISH = f"{WORKFLOWS}/publish.yml"
@@ -56,7 +58,7 @@ _HEADING = re.compile(r"^ {0,3}###[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
 # folds away the headings after it: a second review); not an autolink, <https://…> or
 # <name@host>, whose name is followed by ':' or '@'.
 _HTML_COMMENT = "<!--"
-_HTML_TAG = re.compile(r"<[!?]|</?[A-Za-z][A-Za-z0-9-]*(?:[ \t/>]|$)")
+_HTML_TAG = re.compile(r"<[!?]|</?[A-Za-z][A-Za-z0-9-]*(?:[\s/>]|$)")  # (\s: a form feed or vertical tab too)
 _OPTION_SLUG = re.compile(r"\(([a-z0-9][a-z0-9-]*)\)$")
 
 
@@ -180,6 +182,13 @@ def stale_workflow(source: Path) -> Diagnostic | None:
     )
 
 
+def _as_shown(heading: str) -> str:
+    """A heading's text as a page shows it: references undone, every run of spaces (a no-break
+    one too) one space. 'Earner's  email' and 'Badge&nbsp;' look like the form's labels, so they
+    are read as them (a third review: decoy answers under such headings, the real ones hidden)."""
+    return " ".join(htmltext.unescape(heading).split())
+
+
 def parse_form(body: str, labels: dict[str, str], where: str) -> dict[str, str]:
     """The answers of an issue form as GitHub renders them (``### Label`` then the value).
 
@@ -205,8 +214,9 @@ def parse_form(body: str, labels: dict[str, str], where: str) -> dict[str, str]:
     current: list[str] | None = None
     for line in lines:
         match = _HEADING.match(line)
-        if match and match.group(1) in labels:
-            label = match.group(1)
+        shown = _as_shown(match.group(1)) if match else ""
+        if match and shown in labels:
+            label = shown
             if label in answers:
                 raise IssueError(f"{where}: the answer '{label}' appears twice; make a new issue with the form")
             current = answers[label] = []
@@ -232,6 +242,7 @@ class IssueChange:
     branch: str
     title: str
     body: str
+    log: tuple[str, ...] = ()  # (what only the workflow's log says: warnings naming other earners)
 
 
 def read_event(path: Path) -> dict:
@@ -314,14 +325,27 @@ def _award(source: Path, number: int, answers: dict[str, str], today: date) -> I
         f"Closes #{number}.\n\nAdds award `{award_id}` ({award.badge}, issued {award.issued_on}) "
         f"to `{rel}`. Review the change; when it is merged the site publishes the badge.\n"
     )
-    if result.warnings:  # (what `badgekiln award` would have said: a name that differs, a renewal, a namesake)
-        said = [d.render() for d in result.warnings[:REPLY_LINES]]
-        body += f"\nbadgekiln says, before you merge:\n\n{_fenced(said)}\n"
+    # (what `badgekiln award` would have said: a name that differs, a renewal, a namesake), but
+    # never a warning that names another earner's address: the pull request is read by whoever
+    # filed the issue (a third review: a namesake's address was quoted; the log has them all)
+    own = {award.email.lower()}
+    said = [
+        d.render()
+        for d in result.warnings
+        if d.location is not None  # (about the issue: one about the site's own files may quote them)
+        and d.location.path.startswith("issue #")
+        and {a.lower() for a in emails_in_text(d.render())} <= own
+    ]
+    log = tuple(d.render() for d in result.warnings if d.render() not in said)
+    if log:
+        said.append(f"({len(log)} more, about other earners or the site's files: see the workflow's log)")
+    if said:
+        body += f"\nbadgekiln says, before you merge:\n\n{_fenced(said[:REPLY_LINES])}\n"
     # (every answer as it was read, the address included, so that the reviewer compares them with
     # the issue's page: a review)
     read = [_answer_line(label, answers.get(field, "")) for label, field in AWARD_FIELDS.items()]
     body += f"\nThe issue's answers, as badgekiln read them (compare them with the issue):\n\n{_fenced(read)}"
-    return IssueChange(f"badgekiln/issue-{number}", title, body)
+    return IssueChange(f"badgekiln/issue-{number}", title, body, log)
 
 
 def _answer_line(label: str, value: str) -> str:
